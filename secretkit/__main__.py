@@ -1,0 +1,3 @@
+from secretkit.cli import main
+
+main()

@@ -1,0 +1,89 @@
+"""The only code that runs git.
+
+Everything else receives bytes and paths from here.  git is run with a fixed,
+minimal environment: no pager, no user config that could run code (no
+``core.fsmonitor``, hooks or external diff drivers are invoked by the plumbing
+commands used here), and ``-c`` overrides that disable what remains.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+from secretkit.errors import NotARepoError, UserError
+
+# Settings that would make git run programs named in repository config.
+_SAFE = (
+    "-c", "core.fsmonitor=false",
+    "-c", "core.hooksPath=/dev/null",
+    "-c", "diff.external=",
+    "-c", "core.pager=cat",
+    "-c", "protocol.file.allow=always",
+)  # fmt: skip
+
+
+def git_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_") or k in _PASS}
+    env["GIT_TERMINAL_PROMPT"] = "0"
+    env["GIT_OPTIONAL_LOCKS"] = "0"
+    env["LC_ALL"] = "C"
+    return env
+
+
+_PASS = frozenset(
+    {
+        "GIT_AUTHOR_NAME",
+        "GIT_AUTHOR_EMAIL",
+        "GIT_AUTHOR_DATE",
+        "GIT_COMMITTER_NAME",
+        "GIT_COMMITTER_EMAIL",
+        "GIT_COMMITTER_DATE",
+        "GIT_CONFIG_GLOBAL",
+        "GIT_CONFIG_NOSYSTEM",
+        "GIT_INDEX_FILE",  # pre-commit and `git commit -a` hand the index over this way
+        "GIT_DIR",
+        "GIT_WORK_TREE",
+    }
+)
+
+
+def run_git(
+    cwd: Path, *args: str, input: bytes | None = None, check: bool = True
+) -> subprocess.CompletedProcess[bytes]:
+    """Run ``git <args>`` in ``cwd`` and return the completed process (bytes)."""
+    try:
+        proc = subprocess.run(
+            ["git", *_SAFE, *args],
+            cwd=cwd,
+            input=input,
+            capture_output=True,
+            env=git_env(),
+            check=False,
+        )
+    except FileNotFoundError as exc:
+        raise UserError("git is not installed", hint="install git and retry") from exc
+    if check and proc.returncode != 0:
+        message = proc.stderr.decode("utf-8", "replace").strip().splitlines()
+        first = message[-1] if message else f"exit {proc.returncode}"
+        raise UserError(f"git {args[0]} failed: {first}")
+    return proc
+
+
+def repo_root(cwd: Path) -> Path | None:
+    """The top of the work tree containing ``cwd``, or None outside a repository."""
+    proc = run_git(cwd, "rev-parse", "--show-toplevel", check=False)
+    if proc.returncode != 0:
+        return None
+    return Path(proc.stdout.decode("utf-8", "surrogateescape").strip())
+
+
+def require_repo(cwd: Path) -> Path:
+    root = repo_root(cwd)
+    if root is None:
+        raise NotARepoError(
+            f"{cwd} is not inside a git repository",
+            hint="run it in your dotfiles repository, or pass -C DIR",
+        )
+    return root

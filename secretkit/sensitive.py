@@ -1,0 +1,70 @@
+"""A wrapper for secret values that cannot leak by accident.
+
+``repr``/``str``/``format`` of a :class:`Sensitive` never show the value; the
+plaintext needs an explicit :meth:`Sensitive.reveal`.  :func:`preview` gives the
+redacted preview used in reports (at most 4 characters of the value, fewer for
+short values).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from typing import Generic, TypeVar
+
+T = TypeVar("T", str, bytes)
+
+REDACTED = "<redacted>"
+
+
+class Sensitive(Generic[T]):
+    """A secret value.  Compare with ``==``; show with :func:`preview`."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: T) -> None:
+        self._value = value
+
+    def reveal(self) -> T:
+        """The plaintext.  Call it only where the value is really needed."""
+        return self._value
+
+    def __len__(self) -> int:
+        return len(self._value)
+
+    def __repr__(self) -> str:
+        return f"Sensitive({REDACTED}, len={len(self._value)})"
+
+    def __str__(self) -> str:
+        return REDACTED
+
+    def __format__(self, spec: str) -> str:
+        return REDACTED
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Sensitive):
+            a, b = self._value, other._value
+            if isinstance(a, str) and isinstance(b, str):
+                return hmac.compare_digest(a.encode(), b.encode())
+            if isinstance(a, bytes) and isinstance(b, bytes):
+                return hmac.compare_digest(a, b)
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        data = self._value.encode() if isinstance(self._value, str) else self._value
+        return hash(hashlib.sha256(data).digest())
+
+    def __reduce__(self) -> tuple[object, ...]:
+        # Pickling is how values cross to worker processes; keep it possible but explicit.
+        return (Sensitive, (self._value,))
+
+
+def preview(value: str | Sensitive[str], limit: int = 4) -> str:
+    """A redacted preview: at most ``limit`` (≤ 4) leading characters plus ``…``.
+
+    Short values show less so that a short password is never mostly revealed:
+    one character per four, never more than ``limit``.
+    """
+    raw = value.reveal() if isinstance(value, Sensitive) else value
+    shown = min(limit, 4, len(raw) // 4)
+    return raw[:shown] + "…"

@@ -1,0 +1,101 @@
+"""Shared test fixtures: real git repositories in temp dirs, the shared sops fixtures,
+and fake secrets built at run time (no token-shaped literal lives in a test file)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = Path(os.environ.get("SECRETKIT_SHARED", ROOT.parent / "shared"))
+FIXTURES = SHARED / "fixtures" / "sops"
+
+# In CI every external oracle (age CLI, npm readers, nix-instantiate, gpg, the shared
+# fixtures) must be present: a missing one fails instead of skipping.
+REQUIRE_ORACLES = os.environ.get("SECRETKIT_REQUIRE_ORACLES") == "1"
+
+GIT_ENV = {
+    "GIT_AUTHOR_NAME": "Test Author",
+    "GIT_AUTHOR_EMAIL": "author@example.invalid",
+    "GIT_COMMITTER_NAME": "Test Committer",
+    "GIT_COMMITTER_EMAIL": "committer@example.invalid",
+    "GIT_AUTHOR_DATE": "2026-01-01T00:00:00Z",
+    "GIT_COMMITTER_DATE": "2026-01-01T00:00:00Z",
+    "GIT_CONFIG_NOSYSTEM": "1",
+}
+
+
+def need(condition: bool, reason: str) -> None:
+    """Skip (visibly, with a reason) when an optional tool is absent — fail in CI."""
+    if condition:
+        return
+    if REQUIRE_ORACLES:
+        pytest.fail(f"required in CI but missing: {reason}")
+    pytest.skip(reason)
+
+
+def need_tool(name: str) -> str:
+    path = shutil.which(name)
+    need(path is not None, f"{name} is not installed")
+    assert path is not None
+    return path
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test sees the developer's keys, git config or sops config."""
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
+    monkeypatch.setenv("GNUPGHOME", str(home / ".gnupg"))
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(home / ".gitconfig"))
+    for var in (
+        "SOPS_AGE_KEY",
+        "SOPS_AGE_KEY_FILE",
+        "SOPS_AGE_SSH_PRIVATE_KEY_FILE",
+        "SOPS_AGE_KEY_CMD",
+        "SOPS_CONFIG",
+        "SECRETKIT_ENGINE",
+        "EDITOR",
+        "VISUAL",
+    ):
+        monkeypatch.delenv(var, raising=False)
+    for key, value in GIT_ENV.items():
+        monkeypatch.setenv(key, value)
+
+
+def git(repo: Path, *args: str, input: bytes | None = None) -> str:
+    proc = subprocess.run(
+        ["git", *args], cwd=repo, input=input, capture_output=True, check=True
+    )
+    return proc.stdout.decode()
+
+
+@pytest.fixture
+def tmp_git_repo(tmp_path: Path) -> Iterator[Path]:
+    """An empty git repository with author and committer pinned."""
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "config", "user.name", "Test Author")
+    git(repo, "config", "user.email", "author@example.invalid")
+    git(repo, "config", "commit.gpgsign", "false")
+    yield repo
+
+
+def commit_all(repo: Path, message: str = "commit") -> str:
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "--no-verify", "-m", message)
+    return git(repo, "rev-parse", "HEAD").strip()
+
+
+@pytest.fixture
+def sops_fixtures() -> Path:
+    """The real-sops fixtures in ../shared (third-party data, never committed here)."""
+    need(FIXTURES.is_dir(), f"shared sops fixtures not found at {FIXTURES}")
+    return FIXTURES
