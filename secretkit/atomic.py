@@ -29,6 +29,23 @@ from secretkit.errors import UserError
 JOURNAL_NAME = "secretkit-journal"
 _MANIFEST = "manifest.jsonl"
 
+# Fault injection for the crash tests: with SECRETKIT_TEST_KILL_AFTER_WRITES=N the
+# process dies (os._exit(137), like SIGKILL: no cleanup, no finally blocks) right
+# after the N-th file write of a Transaction.  Read from the environment of the
+# secretkit process only; nothing in a repository can set it.
+_KILL_ENV = "SECRETKIT_TEST_KILL_AFTER_WRITES"
+_writes_done = 0
+
+
+def _maybe_die() -> None:
+    global _writes_done
+    limit = os.environ.get(_KILL_ENV)
+    if not limit:
+        return
+    _writes_done += 1
+    if limit.isdigit() and _writes_done >= int(limit):
+        os._exit(137)
+
 
 def _fsync_dir(directory: Path) -> None:
     with contextlib.suppress(OSError):
@@ -132,6 +149,7 @@ class Transaction:
             self._record(path)
             self._touched.add(path)
         write_atomic(path, data, mode)
+        _maybe_die()
 
     def remove(self, path: Path) -> None:
         """Journal and delete ``path``."""
@@ -144,6 +162,7 @@ class Transaction:
         with contextlib.suppress(FileNotFoundError):
             path.unlink()
             _fsync_dir(path.parent)
+        _maybe_die()
 
     @property
     def touched(self) -> frozenset[Path]:

@@ -1,0 +1,101 @@
+"""atomic.py: single-file atomic writes, the journal, rollback and recovery after a kill."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from secretkit.atomic import Transaction, journal_dir_for, recover, write_atomic
+
+
+def test_write_atomic_creates_and_keeps_mode(tmp_path: Path) -> None:
+    target = tmp_path / "sub" / "f.txt"
+    write_atomic(target, b"one", 0o600)
+    assert target.read_bytes() == b"one"
+    assert target.stat().st_mode & 0o777 == 0o600
+    write_atomic(target, b"two")
+    assert target.read_bytes() == b"two"
+    assert target.stat().st_mode & 0o777 == 0o600
+    assert sorted(p.name for p in target.parent.iterdir()) == ["f.txt"]
+
+
+def test_transaction_commits(tmp_git_repo: Path) -> None:
+    a = tmp_git_repo / "a.nix"
+    a.write_bytes(b"old")
+    with Transaction(tmp_git_repo) as txn:
+        txn.write(a, b"new")
+        txn.write(tmp_git_repo / "secrets" / "h.yaml", b"created")
+    assert a.read_bytes() == b"new"
+    assert (tmp_git_repo / "secrets" / "h.yaml").read_bytes() == b"created"
+    assert not journal_dir_for(tmp_git_repo).exists()
+
+
+def test_transaction_rolls_back_on_error(tmp_git_repo: Path) -> None:
+    a = tmp_git_repo / "a.nix"
+    a.write_bytes(b"old")
+    os.chmod(a, 0o640)
+    gone = tmp_git_repo / "gone.txt"
+    gone.write_bytes(b"keep me")
+    with pytest.raises(RuntimeError), Transaction(tmp_git_repo) as txn:
+        txn.write(a, b"new")
+        txn.write(tmp_git_repo / "created.yaml", b"x")
+        txn.remove(gone)
+        raise RuntimeError("boom")
+    assert a.read_bytes() == b"old"
+    assert a.stat().st_mode & 0o777 == 0o640
+    assert not (tmp_git_repo / "created.yaml").exists()
+    assert gone.read_bytes() == b"keep me"
+    assert not journal_dir_for(tmp_git_repo).exists()
+
+
+def test_write_outside_block_is_refused(tmp_path: Path) -> None:
+    txn = Transaction(tmp_path)
+    with pytest.raises(RuntimeError):
+        txn.write(tmp_path / "x", b"")
+
+
+_SCRIPT = """
+import sys
+from pathlib import Path
+from secretkit.atomic import Transaction
+root = Path(sys.argv[1])
+with Transaction(root) as txn:
+    for i in range(4):
+        txn.write(root / f"f{i}.txt", f"new{i}".encode())
+"""
+
+
+@pytest.mark.parametrize("kill_after", [1, 2, 3])
+def test_kill_midway_then_recover_restores_everything(tmp_git_repo: Path, kill_after: int) -> None:
+    for i in range(4):
+        if i % 2 == 0:
+            (tmp_git_repo / f"f{i}.txt").write_bytes(f"old{i}".encode())
+    env = dict(os.environ, SECRETKIT_TEST_KILL_AFTER_WRITES=str(kill_after))
+    proc = subprocess.run([sys.executable, "-c", _SCRIPT, str(tmp_git_repo)], env=env)
+    assert proc.returncode == 137
+    assert journal_dir_for(tmp_git_repo).exists()
+    restored = recover(tmp_git_repo)
+    assert len(restored) == kill_after
+    for i in range(4):
+        path = tmp_git_repo / f"f{i}.txt"
+        if i % 2 == 0:
+            assert path.read_bytes() == f"old{i}".encode()
+        else:
+            assert not path.exists()
+    assert not journal_dir_for(tmp_git_repo).exists()
+
+
+def test_next_transaction_recovers_first(tmp_git_repo: Path) -> None:
+    f = tmp_git_repo / "f0.txt"
+    f.write_bytes(b"old0")
+    env = dict(os.environ, SECRETKIT_TEST_KILL_AFTER_WRITES="1")
+    subprocess.run([sys.executable, "-c", _SCRIPT, str(tmp_git_repo)], env=env, check=False)
+    assert f.read_bytes() == b"new0"
+    with Transaction(tmp_git_repo) as txn:
+        assert f.read_bytes() == b"old0"
+        txn.write(f, b"again")
+    assert f.read_bytes() == b"again"
