@@ -21,6 +21,7 @@ class Sensitive(Generic[T]):
     """A secret value.  Compare with ``==``; show with :func:`preview`."""
 
     __slots__ = ("_value",)
+    _value: T
 
     def __init__(self, value: T) -> None:
         self._value = value

@@ -47,7 +47,9 @@ def need_tool(name: str) -> str:
 
 
 @pytest.fixture(autouse=True)
-def _isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+def _isolated_env(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """No test sees the developer's keys, git config or sops config."""
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("HOME", str(home))
@@ -70,9 +72,7 @@ def _isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.
 
 
 def git(repo: Path, *args: str, input: bytes | None = None) -> str:
-    proc = subprocess.run(
-        ["git", *args], cwd=repo, input=input, capture_output=True, check=True
-    )
+    proc = subprocess.run(["git", *args], cwd=repo, input=input, capture_output=True, check=True)
     return proc.stdout.decode()
 
 
