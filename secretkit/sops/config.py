@@ -1,0 +1,310 @@
+"""``.sops.yaml``: where it is found and which creation rule applies to a file.
+
+Behaviour follows sops ``config/config.go``:
+
+* lookup: ``SOPS_CONFIG`` when set, else ``.sops.yaml`` in the start directory (the
+  cwd) or one of its up to 100 parents; a ``.sops.yml`` is ignored;
+* ``creation_rules``: the first rule whose ``path_regex`` (Go RE2, unanchored)
+  matches the file's path relative to the config file's directory wins; a rule
+  without ``path_regex`` matches everything; unknown keys are ignored;
+* ``age``/``pgp`` as a comma-separated string or a list; ``key_groups`` (with
+  ``merge:``) and ``shamir_threshold``; at most one crypt rule per rule;
+  ``stores: {yaml: {indent}, json: {indent}}``.
+
+Malformed content raises :class:`~secretkit.errors.ConfigError` with a one-line
+message built from the file name, rule number and key names only.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from secretkit.errors import ConfigError
+from secretkit.sops.keysources import KEY_SOURCES
+from secretkit.sops.metadata import CRYPT_RULES, CryptRule
+
+CONFIG_NAME = ".sops.yaml"
+MAX_PARENTS = 100
+
+# Key kinds sops accepts in a rule that secretkit cannot use (kept to say so clearly).
+_FOREIGN_KINDS = ("kms", "gcp_kms", "hckms", "azure_keyvault", "hc_vault", "hc_vault_transit_uri")
+
+
+@dataclass(frozen=True)
+class KeyRef:
+    """One master key named by a rule: ``kind`` (``age``/``pgp``/…) and its public identifier."""
+
+    kind: str
+    ident: str
+
+    def __str__(self) -> str:
+        return self.ident
+
+
+@dataclass
+class CreationRule:
+    path_regex: str | None = None
+    key_groups: list[list[KeyRef]] = field(default_factory=list)
+    shamir_threshold: int = 0
+    crypt_rule: CryptRule | None = None
+    mac_only_encrypted: bool = False
+    # From the config's ``stores:`` section (None = sops default: 4 spaces / tab).
+    yaml_indent: int | None = None
+    json_indent: int | None = None
+    # Where the rule came from, for messages: "<config path> rule <n>".
+    origin: str = ""
+
+    def recipients(self) -> list[list[str]]:
+        return [[ref.ident for ref in group] for group in self.key_groups]
+
+
+@dataclass
+class SopsConfig:
+    path: Path
+    rules: list[CreationRule]
+    yaml_indent: int | None = None
+    json_indent: int | None = None
+
+    def rule_for(self, file: Path | str) -> CreationRule | None:
+        """The first rule matching ``file`` (path relative to the config's directory)."""
+        target = _relative_to_config(Path(file), self.path)
+        for rule in self.rules:
+            if rule.path_regex is None or _compile(rule.path_regex, rule.origin).search(target):
+                return rule
+        return None
+
+
+def _relative_to_config(file: Path, config: Path) -> str:
+    absolute = os.path.abspath(file)
+    base = os.path.dirname(os.path.abspath(config))
+    prefix = base.rstrip(os.sep) + os.sep
+    if absolute.startswith(prefix):
+        return absolute[len(prefix) :].replace(os.sep, "/")
+    return absolute.replace(os.sep, "/")
+
+
+_COMPILED: dict[str, re.Pattern[str]] = {}
+
+
+def _compile(regex: str, origin: str) -> re.Pattern[str]:
+    """A Go RE2 pattern as a Python pattern (the common subset; ``\\z`` → ``\\Z``)."""
+    if regex not in _COMPILED:
+        translated = regex.replace(r"\z", r"\Z")
+        try:
+            _COMPILED[regex] = re.compile(translated)
+        except re.error as exc:
+            raise ConfigError(
+                f"{origin}: path_regex is not a valid regular expression ({exc.msg})",
+                hint="path_regex is a Go RE2 regular expression, e.g. ^secrets/host\\.yaml$",
+            ) from None
+    return _COMPILED[regex]
+
+
+def find_config(start: Path, env: Mapping[str, str] | None = None) -> SopsConfig | None:
+    """The ``.sops.yaml`` sops would use when started in ``start``; None when there is none."""
+    env = os.environ if env is None else env
+    explicit = env.get("SOPS_CONFIG")
+    if explicit:
+        path = Path(explicit)
+        if not path.is_absolute():
+            path = start / path
+        if not path.is_file():
+            raise ConfigError(
+                f"SOPS_CONFIG points to {explicit}, which does not exist",
+                hint="unset SOPS_CONFIG or point it at a .sops.yaml",
+            )
+        return load_config(path)
+    directory = Path(os.path.abspath(start))
+    for _ in range(MAX_PARENTS + 1):
+        candidate = directory / CONFIG_NAME
+        if candidate.is_file():
+            return load_config(candidate)
+        if directory.parent == directory:
+            break
+        directory = directory.parent
+    return None
+
+
+def load_config(path: Path) -> SopsConfig:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"cannot read {path}: {exc.strerror}") from None
+    return parse_config(data, path)
+
+
+def _load_yaml(data: bytes, path: Path) -> object:
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+    yaml = YAML(typ="safe", pure=True)
+    try:
+        return yaml.load(data)
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise ConfigError(
+            f"{path} is not valid YAML{where}", hint="fix the YAML syntax of .sops.yaml"
+        ) from None
+    except (YAMLError, ValueError, UnicodeDecodeError):
+        raise ConfigError(
+            f"{path} is not valid YAML", hint="fix the YAML syntax of .sops.yaml"
+        ) from None
+
+
+def parse_config(data: bytes, path: Path) -> SopsConfig:
+    document = _load_yaml(data, path)
+    if document is None:
+        document = {}
+    if not isinstance(document, dict):
+        raise ConfigError(
+            f"{path} must be a YAML mapping with creation_rules",
+            hint="see `secretkit init` for the expected shape",
+        )
+    yaml_indent, json_indent = _store_indents(document.get("stores"), path)
+    raw_rules = document.get("creation_rules")
+    if raw_rules is None:
+        raw_rules = []
+    if not isinstance(raw_rules, list):
+        raise ConfigError(f"{path}: creation_rules must be a list of rules")
+    rules = []
+    for number, raw in enumerate(raw_rules, start=1):
+        origin = f"{path} rule {number}"
+        rule = _parse_rule(raw, origin)
+        rule.yaml_indent, rule.json_indent = yaml_indent, json_indent
+        rules.append(rule)
+    return SopsConfig(path=path, rules=rules, yaml_indent=yaml_indent, json_indent=json_indent)
+
+
+def _store_indents(stores: object, path: Path) -> tuple[int | None, int | None]:
+    if stores is None:
+        return None, None
+    if not isinstance(stores, dict):
+        raise ConfigError(f"{path}: stores must be a mapping")
+    indents: list[int | None] = []
+    for name in ("yaml", "json"):
+        section = stores.get(name) or {}
+        if not isinstance(section, dict):
+            raise ConfigError(f"{path}: stores.{name} must be a mapping")
+        indent = section.get("indent")
+        if indent is not None and (
+            isinstance(indent, bool) or not isinstance(indent, int) or indent < -1 or indent > 16
+        ):
+            raise ConfigError(f"{path}: stores.{name}.indent must be a small integer")
+        indents.append(None if indent == -1 and name == "json" else indent)
+    return indents[0], indents[1]
+
+
+def _key_list(value: object, kind: str, origin: str) -> list[KeyRef]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        items: list[object] = [part for part in value.split(",")]
+    elif isinstance(value, list):
+        items = list(value)
+    else:
+        raise ConfigError(f"{origin}: {kind} must be a comma-separated string or a list")
+    refs = []
+    for item in items:
+        if not isinstance(item, str):
+            raise ConfigError(f"{origin}: every {kind} entry must be a string")
+        text = item.strip()
+        if not text:
+            continue
+        refs.append(KeyRef(kind, KEY_SOURCES[kind].parse_recipient(text)))
+    return refs
+
+
+def _group_keys(raw: object, origin: str, depth: int = 0) -> list[KeyRef]:
+    if depth > 10:
+        raise ConfigError(f"{origin}: key_groups merge: nested too deeply")
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{origin}: every key_groups entry must be a mapping")
+    keys: list[KeyRef] = []
+    for kind in ("age", "pgp"):
+        if kind in raw:
+            value = raw[kind]
+            if kind == "pgp" and isinstance(value, str):
+                value = [value]
+            keys.extend(_key_list(value, kind, origin))
+    for kind in _FOREIGN_KINDS:
+        if raw.get(kind):
+            raise ConfigError(
+                f"{origin}: {kind} keys are not supported by secretkit (age and pgp are)",
+                hint="use the sops binary (--engine sops) for cloud KMS keys",
+            )
+    merge = raw.get("merge")
+    if merge is not None:
+        if not isinstance(merge, list):
+            raise ConfigError(f"{origin}: merge must be a list of key groups")
+        for nested in merge:
+            keys.extend(_group_keys(nested, origin, depth + 1))
+    unique: list[KeyRef] = []
+    for key in keys:
+        if key not in unique:
+            unique.append(key)
+    return unique
+
+
+def _parse_rule(raw: object, origin: str) -> CreationRule:
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{origin} must be a mapping")
+    rule = CreationRule(origin=origin)
+    path_regex = raw.get("path_regex")
+    if path_regex is not None:
+        if not isinstance(path_regex, str):
+            raise ConfigError(f"{origin}: path_regex must be a string")
+        _compile(path_regex, origin)
+        rule.path_regex = path_regex
+    if raw.get("key_groups"):
+        groups = raw["key_groups"]
+        if not isinstance(groups, list):
+            raise ConfigError(f"{origin}: key_groups must be a list")
+        for number, group in enumerate(groups, start=1):
+            keys = _group_keys(group, origin)
+            if not keys:
+                raise ConfigError(f"{origin}: key group {number} names no keys")
+            rule.key_groups.append(keys)
+    else:
+        keys = _key_list(raw.get("age"), "age", origin) + _key_list(raw.get("pgp"), "pgp", origin)
+        for kind in ("kms", "gcp_kms", "hckms", "azure_keyvault", "hc_vault_transit_uri"):
+            if raw.get(kind):
+                raise ConfigError(
+                    f"{origin}: {kind} keys are not supported by secretkit (age and pgp are)",
+                    hint="use the sops binary (--engine sops) for cloud KMS keys",
+                )
+        if keys:
+            rule.key_groups.append(keys)
+    threshold = raw.get("shamir_threshold", 0)
+    if isinstance(threshold, str) and threshold.strip().isdigit():
+        threshold = int(threshold)
+    if isinstance(threshold, bool) or not isinstance(threshold, int) or threshold < 0:
+        raise ConfigError(f"{origin}: shamir_threshold must be a non-negative integer")
+    if len(rule.key_groups) > 1 and threshold and not 2 <= threshold <= len(rule.key_groups):
+        raise ConfigError(
+            f"{origin}: shamir_threshold {threshold} must be between 2 and the number of "
+            f"key groups ({len(rule.key_groups)})"
+        )
+    rule.shamir_threshold = threshold
+    crypt = [name for name in CRYPT_RULES if raw.get(name) not in (None, "")]
+    if len(crypt) > 1:
+        raise ConfigError(
+            f"{origin} sets more than one of {', '.join(crypt)}",
+            hint="sops allows only one encryption rule per creation rule",
+        )
+    if crypt:
+        value = raw[crypt[0]]
+        if not isinstance(value, str):
+            raise ConfigError(f"{origin}: {crypt[0]} must be a string")
+        if crypt[0].endswith("_regex"):
+            _compile(value, origin)
+        rule.crypt_rule = CryptRule(crypt[0], value)
+    mac_only = raw.get("mac_only_encrypted", False)
+    if not isinstance(mac_only, bool):
+        raise ConfigError(f"{origin}: mac_only_encrypted must be true or false")
+    rule.mac_only_encrypted = mac_only
+    return rule
