@@ -113,3 +113,119 @@ def main(argv: list[str] | None = None) -> NoReturn:
 # Commands.  Each one maps options to a ``secretkit.commands.<verb>`` call and its
 # result to output and an exit code.  Keep the bodies short.
 # ---------------------------------------------------------------------------
+
+
+# --- sops file commands (engine-keys) --------------------------------------------
+def _write_stdout(data: bytes) -> None:
+    stream = click.get_binary_stream("stdout")
+    stream.write(data)
+    stream.flush()
+
+
+@cli.command()
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("-i", "--in-place", is_flag=True, help="Replace FILE with its encrypted form.")
+@click.option("--output", type=click.Path(path_type=Path), help="Write the result to this file.")
+@pass_ctx
+def encrypt(ctx: Context, file: Path, in_place: bool, output: Path | None) -> None:
+    """Encrypt FILE for the recipients of its .sops.yaml creation rule."""
+    from secretkit.commands.encrypt import encrypt as run
+
+    result = run(ctx.cwd, file, in_place=in_place, output=output, engine=ctx.engine)
+    if result.output is not None:
+        _write_stdout(result.output)
+
+
+@cli.command()
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--extract", metavar="PATH", help='Print one value or subtree: \'["a"]["b"]\'.')
+@click.option(
+    "--output",
+    type=click.Path(path_type=Path),
+    help="Write the plaintext to this file (mode 0600) instead of stdout.",
+)
+@pass_ctx
+def decrypt(ctx: Context, file: Path, extract: str | None, output: Path | None) -> None:
+    """Decrypt a sops FILE (MAC verified) to stdout."""
+    from secretkit.commands.decrypt import decrypt as run
+
+    result = run(ctx.cwd, file, extract=extract, output=output, engine=ctx.engine)
+    if result.output is not None:
+        _write_stdout(result.output.reveal())
+
+
+@cli.command()
+@click.argument("file", type=click.Path(path_type=Path))
+@pass_ctx
+def edit(ctx: Context, file: Path) -> None:
+    """Edit a sops FILE in $VISUAL/$EDITOR (a new FILE is created from its rule)."""
+    from secretkit.commands.edit import edit as run
+
+    result = run(ctx.cwd, file, engine=ctx.engine)
+    if result.status == "unchanged":
+        echo(f"{file}: no changes", err=True)
+
+
+@cli.command("set")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.argument("key_path", metavar='\'["a"]["b"]\'')
+@click.option("--json", "as_json", is_flag=True, help="Parse stdin as a JSON value.")
+@pass_ctx
+def set_(ctx: Context, file: Path, key_path: str, as_json: bool) -> None:
+    """Set one value in FILE; the value is read from stdin (one trailing newline dropped)."""
+    from secretkit.commands.set import set_value, stdin_value
+
+    value = stdin_value(click.get_binary_stream("stdin").read(), as_json=as_json)
+    result = set_value(ctx.cwd, file, key_path, value, engine=ctx.engine)
+    echo(f"{file}: {'created' if result.created else 'updated'}", err=True)
+
+
+@cli.command()
+@click.argument("files", nargs=-1, type=click.Path(path_type=Path))
+@pass_ctx
+def updatekeys(ctx: Context, files: tuple[Path, ...]) -> None:
+    """Re-wrap data keys for the recipients .sops.yaml now names (values unchanged)."""
+    from secretkit.commands.updatekeys import updatekeys as run
+
+    for item in run(ctx.cwd, files, engine=ctx.engine):
+        shown = item.path.relative_to(ctx.cwd) if item.path.is_relative_to(ctx.cwd) else item.path
+        message = "updated" if item.status == "updated" else "already up to date"
+        echo(f"{shown}: {message}")
+
+
+@cli.group()
+def rotate() -> None:
+    """Key rotation."""
+
+
+@rotate.command("data-keys")
+@click.argument("files", nargs=-1, type=click.Path(path_type=Path))
+@pass_ctx
+def rotate_data_keys(ctx: Context, files: tuple[Path, ...]) -> None:
+    """New data key for FILE… (default: every sops file a rule matches); values kept."""
+    from secretkit.commands.rotate import rotate_data_keys as run
+
+    for path in run(ctx.cwd, files, engine=ctx.engine):
+        shown = path.relative_to(ctx.cwd) if path.is_relative_to(ctx.cwd) else path
+        echo(f"{shown}: new data key")
+
+
+@cli.command()
+@click.option(
+    "--output", type=click.Path(path_type=Path), help="Write the identity here (mode 0600)."
+)
+@pass_ctx
+def keygen(ctx: Context, output: Path | None) -> None:
+    """Generate a new age identity; the public key is printed on stderr."""
+    from secretkit.commands.keygen import keygen as run
+    from secretkit.errors import UserError
+
+    if output is None and sys.stdout.isatty():
+        raise UserError(
+            "refusing to print a private key to the terminal",
+            hint="use --output FILE, or redirect stdout to a file",
+        )
+    result = run(ctx.cwd, output)
+    if result.written is None:
+        _write_stdout(result.text.reveal().encode("ascii"))
+    echo(f"Public key: {result.public}", err=True)

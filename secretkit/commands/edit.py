@@ -1,0 +1,148 @@
+"""``secretkit edit FILE``: decrypt into a private temp file, run the editor, re-encrypt.
+
+* The plaintext lives in a fresh ``mkdtemp`` directory (mode 0700) as a 0600 file
+  named like the original (so the editor picks the syntax); the directory is
+  removed afterwards in every case (errors, editor failure, Ctrl-C).
+* ``$VISUAL``, else ``$EDITOR``, else ``vi``, split like a shell word list.
+* Unchanged content → the file is left byte for byte as it was.  Changed content →
+  re-encrypted with the same data key; unchanged values keep their ciphertext (IV
+  reuse, like sops), ``lastmodified`` and the MAC are renewed, ``version`` is
+  raised to ours when older (``sops edit`` does the same).
+* A file that does not exist is created from its ``.sops.yaml`` creation rule.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from secretkit.atomic import write_atomic
+from secretkit.errors import SecretkitError, UserError
+
+if TYPE_CHECKING:
+    from secretkit.sops.document import PlainFile
+
+
+@dataclass(frozen=True)
+class EditResult:
+    path: Path
+    status: str  # "unchanged" | "updated" | "created"
+
+
+def run_editor(
+    content: bytes,
+    name: str,
+    env: Mapping[str, str],
+    tmp_root: Path | None = None,
+) -> bytes:
+    """Let the user edit ``content`` in a private temp file; return the new bytes."""
+    editor = env.get("VISUAL") or env.get("EDITOR") or "vi"
+    try:
+        argv = shlex.split(editor)
+    except ValueError:
+        raise UserError("$EDITOR/$VISUAL cannot be parsed as a command line") from None
+    if not argv:
+        raise UserError("$EDITOR/$VISUAL is empty", hint="export EDITOR=vi (or your editor)")
+    directory = tempfile.mkdtemp(prefix="secretkit-edit-", dir=tmp_root)
+    try:
+        os.chmod(directory, 0o700)
+        temp = Path(directory) / (name or "file")
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(content)
+        try:
+            proc = subprocess.run([*argv, str(temp)], check=False, env=dict(env))
+        except FileNotFoundError:
+            raise UserError(
+                f"editor {argv[0]!r} not found", hint="set $EDITOR to an installed editor"
+            ) from None
+        if proc.returncode != 0:
+            raise UserError(
+                f"the editor exited with status {proc.returncode}; nothing was saved",
+                hint="run edit again",
+            )
+        return temp.read_bytes()
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+def edit(
+    cwd: Path,
+    file: Path | str,
+    *,
+    engine: str = "python",
+    env: Mapping[str, str] | None = None,
+    tmp_root: Path | None = None,
+) -> EditResult:
+    from secretkit.sops import api, document
+    from secretkit.sops.config import find_config
+    from secretkit.sops.identities import load_identities
+
+    env = os.environ if env is None else env
+    path = api.resolve(cwd, file)
+    source = api.display(cwd, path)
+    if engine == "sops":
+        from secretkit.sops.backend_binary import SopsBinary
+
+        existed = path.exists()
+        SopsBinary(cwd).edit(path)
+        return EditResult(path=path, status="updated" if existed else "created")
+    fmt = document.format_for_path(path)
+    if not path.exists():
+        rule = api.rule_for_file(cwd, path)
+        original = document.dump_plain(api.empty_plain(fmt))
+        edited = run_editor(original, path.name, env, tmp_root)
+        if edited == original:
+            return EditResult(path=path, status="unchanged")
+        new_plain = _parse_edited(edited, fmt, source)
+        write_atomic(path, api.encrypt_new(new_plain, rule, source=source))
+        return EditResult(path=path, status="created")
+
+    data = api.read_input(path)
+    sops = document.load_encrypted(data, fmt)
+    key = api.data_key_of(sops, load_identities(), source=source)
+    plain = document.decrypt(sops, key)
+    original = document.dump_plain(plain)
+    edited = run_editor(original, path.name, env, tmp_root)
+    if edited == original:
+        return EditResult(path=path, status="unchanged")
+    new_plain = _parse_edited(edited, fmt, source)
+    document.carry_ivs(plain, new_plain)
+    metadata = sops.metadata
+    if _older(metadata.version, document.SOPS_VERSION):
+        metadata.version = document.SOPS_VERSION
+    config = find_config(cwd)
+    rule = config.rule_for(path) if config is not None else None
+    new = document.encrypt(new_plain, key, metadata)
+    write_atomic(path, document.dump(new, indent=api.store_indent(fmt, rule)))
+    return EditResult(path=path, status="updated")
+
+
+def _parse_edited(edited: bytes, fmt: str, source: str) -> PlainFile:
+    from secretkit.sops import document
+
+    try:
+        return document.load_plain(edited, fmt)
+    except SecretkitError as exc:
+        raise UserError(
+            f"the edited content of {source} is not valid ({exc.message}); nothing was saved",
+            hint="run edit again and fix the syntax",
+        ) from None
+
+
+def _older(version: str, than: str) -> bool:
+    def parts(text: str) -> tuple[int, ...]:
+        out = []
+        for piece in text.split("."):
+            digits = "".join(ch for ch in piece if ch.isdigit())
+            out.append(int(digits) if digits else 0)
+        return tuple(out)
+
+    return parts(version) < parts(than)

@@ -1,0 +1,62 @@
+"""``secretkit keygen [--output F]``: a new age identity, like ``age-keygen``.
+
+The identity text is ``# created: <RFC 3339>\\n# public key: age1…\\nAGE-SECRET-KEY-1…\\n``.
+With ``--output`` it is written to a new file with mode 0600 (an existing file is
+never overwritten).  Without ``--output`` it goes to stdout — the CLI refuses when
+stdout is a terminal, so the key does not end up in scrollback; redirect it or use
+``--output``.  The public key is reported on stderr.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from secretkit.sensitive import Sensitive
+
+
+@dataclass(frozen=True)
+class KeygenResult:
+    public: str
+    text: Sensitive[str]  # the whole identity file
+    written: Path | None
+
+
+def generate(now: datetime | None = None) -> tuple[str, Sensitive[str]]:
+    from pyrage import x25519
+
+    identity = x25519.Identity.generate()
+    public = str(identity.to_public())
+    created = (now or datetime.now().astimezone()).replace(microsecond=0).isoformat()
+    text = f"# created: {created}\n# public key: {public}\n{identity}\n"
+    return public, Sensitive(text)
+
+
+def keygen(cwd: Path, output: Path | str | None = None) -> KeygenResult:
+    from secretkit.errors import UserError
+
+    public, text = generate()
+    if output is None:
+        return KeygenResult(public=public, text=text, written=None)
+    target = Path(output)
+    if not target.is_absolute():
+        target = cwd / target
+    if target.exists() or target.is_symlink():
+        raise UserError(
+            f"{output} already exists; refusing to overwrite an identity file",
+            hint="choose another --output path or remove the old file first",
+        )
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        raise UserError(f"{output} already exists; refusing to overwrite it") from None
+    except OSError as exc:
+        raise UserError(f"cannot create {output}: {exc.strerror}") from None
+    with os.fdopen(fd, "w", encoding="ascii") as handle:
+        handle.write(text.reveal())
+        handle.flush()
+        os.fsync(handle.fileno())
+    return KeygenResult(public=public, text=text, written=target)

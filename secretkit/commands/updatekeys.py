@@ -1,0 +1,78 @@
+"""``secretkit updatekeys [FILE…]``: re-wrap data keys for the recipients the rules now name.
+
+For each file: the same data key, wrapped for the recipients of the first matching
+``.sops.yaml`` creation rule; values, MAC and ``lastmodified`` are unchanged; a
+file whose recipients already match is reported "already up to date".  Without
+FILE arguments every sops file below the ``.sops.yaml`` directory that a rule
+matches is processed.  All writes happen in one transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class KeyUpdate:
+    path: Path
+    status: str  # "updated" | "up to date"
+
+
+def _targets(cwd: Path, files: Sequence[Path | str]) -> tuple[Path, list[Path]]:
+    """The transaction root and the files to process."""
+    from secretkit.errors import UserError
+    from secretkit.sops import api
+
+    config = api.config_for(cwd)
+    if files:
+        paths = [api.resolve(cwd, file) for file in files]
+    else:
+        paths = api.sops_files_under(config)
+        if not paths:
+            raise UserError(
+                f"no sops files matching a creation rule of {config.path} were found",
+                hint="name the files to process",
+            )
+    return config.path.parent, paths
+
+
+def updatekeys(
+    cwd: Path, files: Sequence[Path | str] = (), *, engine: str = "python"
+) -> list[KeyUpdate]:
+    from secretkit.atomic import Transaction
+    from secretkit.sops import api, document
+    from secretkit.sops.identities import load_identities
+
+    root, paths = _targets(cwd, files)
+    if engine == "sops":
+        from secretkit.sops.backend_binary import SopsBinary
+
+        binary = SopsBinary(cwd)
+        for path in paths:
+            binary.updatekeys(path)
+        return [KeyUpdate(path, "updated") for path in paths]
+    identities = load_identities()
+    results: list[KeyUpdate] = []
+    pending: list[tuple[Path, bytes]] = []
+    for path in paths:
+        rule = api.rule_for_file(cwd, path)
+        data = api.read_input(path)
+        new = api.updatekeys_bytes(
+            data,
+            document.format_for_path(path),
+            rule,
+            identities,
+            source=api.display(cwd, path),
+        )
+        if new is None:
+            results.append(KeyUpdate(path, "up to date"))
+        else:
+            pending.append((path, new))
+            results.append(KeyUpdate(path, "updated"))
+    if pending:
+        with Transaction(root) as txn:
+            for path, new in pending:
+                txn.write(path, new)
+    return results
