@@ -1,0 +1,229 @@
+"""``secretkit migrate``: hardcoded Nix secrets → per-host sops files + sops-nix references.
+
+Two steps so that the CLI can show the plan and ask before anything changes:
+
+* :func:`prepare` — recover an interrupted run, scan, discover hosts, check
+  every needed host key, and compute the :class:`~secretkit.plan.build.Plan`
+  (rewritten Nix bytes, values per host file, sops-nix wiring);
+* :func:`apply` — one :class:`~secretkit.atomic.Transaction`: the sops files
+  first (written through the engine, read back and verified), then the Nix
+  files; any failure rolls every file back, and a killed run is rolled back by
+  the next one, which then does the whole job again.
+
+A second run finds nothing to do: the secrets are gone from the Nix code.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from secretkit.atomic import Transaction, recover
+from secretkit.errors import IntegrityError, UserError
+from secretkit.plan.build import SECRETS_DIR, Plan, build_plan
+from secretkit.sensitive import Sensitive
+
+_DECLARED = re.compile(rb'secrets\.(?:"([^"\\$]+)"|([A-Za-z_][A-Za-z0-9_\'-]*))\s*[=.]')
+
+
+@dataclass
+class Prepared:
+    """A plan and what :func:`apply` needs to carry it out."""
+
+    root: Path
+    plan: Plan
+    findings: int
+    notes: list[str] = field(default_factory=list)
+
+
+def _hosts_add_hint(host: str) -> str:
+    return (
+        f"run: secretkit hosts add {host} --ssh-pubkey-file {host}_ssh_host_ed25519_key.pub "
+        f"(a copy of /etc/ssh/ssh_host_ed25519_key.pub from {host})"
+    )
+
+
+def _rel(root: Path, path: Path | str) -> str:
+    p = Path(path)
+    if not p.is_absolute():
+        p = root / p
+    try:
+        return p.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return p.as_posix()
+
+
+def prepare(root: Path, *, hosts: Sequence[str] = ()) -> Prepared:
+    """Everything up to (not including) the first write."""
+    from secretkit.keys import sops_yaml
+    from secretkit.keys.hosts import discover
+    from secretkit.nix import cst
+    from secretkit.nix.wiring import plan_wiring
+    from secretkit.scan.api import scan_tree
+    from secretkit.sops.config import find_config
+    from secretkit.sops.identities import load_identities
+
+    recover(root)
+    report = scan_tree(root)
+    findings = [f for f in report.findings if f.path.endswith(".nix")]
+    inventory = discover(root)
+    known = sorted(inventory.hosts)
+    selected = set(hosts) if hosts else None
+    for name in hosts:
+        if name not in inventory.hosts:
+            raise UserError(
+                f"no host named {name} in this repository",
+                hint=f"hosts found: {', '.join(known) or 'none'}",
+            )
+
+    def hosts_of(path: str) -> list[str]:
+        return sorted(inventory.hosts_of_file(root / path))
+
+    # Stop before writing: every file with a secret must belong to a host, and
+    # every host that receives a secret needs its key in .sops.yaml.
+    needed: set[str] = set()
+    for finding in findings:
+        users = hosts_of(finding.path)
+        if not users:
+            raise UserError(
+                f"{finding.path} holds a secret but no host configuration imports it",
+                hint="import it from a host (flake nixosConfigurations / colmena), or add the "
+                "host: " + _hosts_add_hint("<name>").removeprefix("run: "),
+            )
+        if selected is None or set(users) & selected:
+            needed.update(users)
+    config = find_config(root)
+    for host in sorted(needed):
+        if sops_yaml.host_recipient(root, host) is None:
+            raise UserError(f"host {host} has no key in .sops.yaml", hint=_hosts_add_hint(host))
+        if config is None or config.rule_for(root / SECRETS_DIR / f"{host}.yaml") is None:
+            raise UserError(
+                f"no .sops.yaml creation rule for {SECRETS_DIR}/{host}.yaml",
+                hint=_hosts_add_hint(host),
+            )
+
+    sources: dict[str, bytes] = {}
+    host_modules: dict[str, list[str]] = {}
+    entry_modules: dict[str, list[str]] = {}
+    for name, host in inventory.hosts.items():
+        host_modules[name] = [_rel(root, m) for m in host.modules]
+        entry_modules[name] = [_rel(root, m) for m in host.entry_modules]
+    wanted = {f.path for f in findings} | {"flake.nix"}
+    wanted |= {m for mods in host_modules.values() for m in mods}
+    for rel in sorted(wanted):
+        file = root / rel
+        if rel.endswith(".nix") and file.is_file():
+            sources[rel] = file.read_bytes()
+
+    reserved: set[str] = set()
+    for data in sources.values():
+        for match in _DECLARED.finditer(data):
+            reserved.add((match[1] or match[2]).decode("utf-8", "replace"))
+    identities = load_identities()
+    if needed:
+        from secretkit.sops import api
+
+        for host in sorted(needed):
+            path = root / SECRETS_DIR / f"{host}.yaml"
+            if path.exists():
+                plain = api.decrypt_bytes(
+                    path.read_bytes(), "yaml", identities, source=f"{SECRETS_DIR}/{host}.yaml"
+                )
+                for keys, _ in plain.leaves():
+                    reserved.add("/".join(str(k) for k in keys))
+
+    literal_cache: dict[int, dict[int, str]] = {}
+
+    def literal_of(tree: object, node: object) -> str:
+        table = literal_cache.get(id(tree))
+        if table is None:
+            table = {s.start: s.value for s in cst.strings(tree)}  # type: ignore[arg-type]
+            literal_cache[id(tree)] = table
+        start = node.start_byte  # type: ignore[attr-defined]
+        if start not in table:
+            raise UserError("a secret's string literal could not be read", hint="report this")
+        return table[start]
+
+    trees: dict[str, object] = {}
+
+    def parse(data: bytes) -> object:
+        tree = cst.parse(data)
+        trees[str(id(tree))] = tree  # keep alive: literal_cache is keyed by id()
+        return tree
+
+    wiring = plan_wiring(sources, host_modules, entry_modules, parse)  # type: ignore[arg-type]
+    plan = build_plan(
+        sources,
+        findings,
+        hosts_of,
+        parse=parse,  # type: ignore[arg-type]
+        literal_of=literal_of,
+        reserved=reserved,
+        selected=selected,
+        extra_edits=wiring.edits,
+    )
+    if plan.moves:
+        plan.wiring = [n for n in wiring.notes]
+    return Prepared(root=root, plan=plan, findings=len(findings), notes=list(plan.wiring))
+
+
+def _verify(data: bytes, rel: str, values: dict[tuple[str, ...], Sensitive[str]]) -> None:
+    """Read a written sops file back: structure always, values when a key opens it."""
+    from secretkit.sops import api, document
+    from secretkit.sops.identities import load_identities
+
+    sops = api.load(data, "yaml")
+    try:
+        key = api.data_key_of(sops, load_identities(), source=rel)
+    except IntegrityError:
+        key = None
+    if key is None:
+        if not api.recipients_of(sops):
+            raise IntegrityError(f"{rel} was written without recipients")
+        return
+    plain = document.decrypt(sops, key)
+    for path, value in values.items():
+        if plain.get(list(path)) != value.reveal():
+            raise IntegrityError(
+                f"{rel}: {'/'.join(path)} did not read back", hint="nothing was changed"
+            )
+
+
+def apply(prepared: Prepared) -> list[str]:
+    """Write the plan (sops files first, then Nix); return the paths written."""
+    from secretkit.sops import api
+    from secretkit.sops.config import find_config
+    from secretkit.sops.identities import load_identities
+
+    root, plan = prepared.root, prepared.plan
+    written: list[str] = []
+    if plan.empty:
+        return written
+    identities = load_identities()
+    config = find_config(root)
+    with Transaction(root) as txn:
+        for host, values in sorted(plan.sops.items()):
+            rel = f"{SECRETS_DIR}/{host}.yaml"
+            path = root / rel
+            existing = path.read_bytes() if path.exists() else None
+            rule = config.rule_for(path) if config is not None else None
+            data = api.set_values(
+                existing,
+                "yaml",
+                {k: v.reveal() for k, v in values.items()},
+                rule=rule,
+                identities=identities,
+                source=rel,
+            )
+            txn.write(path, data, None if existing is not None else 0o644)
+            _verify(path.read_bytes(), rel, values)
+            written.append(rel)
+        for rel, (old, new) in sorted(plan.nix.items()):
+            path = root / rel
+            if path.read_bytes() != old:
+                raise UserError(f"{rel} changed while migrate was running", hint="run it again")
+            txn.write(path, new)
+            written.append(rel)
+    return written

@@ -1,0 +1,368 @@
+"""The migration plan, computed before anything is written.
+
+Input: the scanner's findings in ``.nix`` files, the module → hosts map from
+host discovery and the names already in use.  Output: a :class:`Plan` — for
+each finding either a :class:`Move` (secret name, hosts, sops files, the new
+option) or a :class:`Refused` entry with the reason; the rewritten bytes of
+every changed ``.nix`` file (already re-parsed error-free); and the values to
+store per host file.  No host receives a secret its configuration does not use.
+
+A module used by several hosts declares its secrets with
+``sopsFile = <secrets dir> + "/${config.networking.hostName}.yaml"`` so that
+each host reads its own file (the host name must equal the host's name in the
+inventory, as it does for colmena nodes and flake configurations named after
+the host).  A module used by one host gets a plain path literal
+(``../../secrets/observer.yaml``), which keeps sops-nix's build-time
+``validateSopsFiles`` check.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+from typing import Protocol
+
+from secretkit.nix import catalogue, emit
+from secretkit.nix.edits import Edit, EditError, checked_apply
+from secretkit.plan.naming import Names
+from secretkit.sensitive import Sensitive
+
+SECRETS_DIR = "secrets"
+
+
+class FindingLike(Protocol):
+    """What migrate needs from a scanner finding."""
+
+    @property
+    def path(self) -> str: ...
+    @property
+    def line(self) -> int: ...
+    @property
+    def start(self) -> int: ...
+    @property
+    def end(self) -> int: ...
+    @property
+    def secret(self) -> Sensitive[str]: ...
+
+
+@dataclass(frozen=True)
+class Move:
+    """One secret moved: where from, under which name, into which files."""
+
+    module: str
+    line: int
+    attrpath: str
+    name: str
+    hosts: tuple[str, ...]
+    files: tuple[str, ...]
+    new_option: str
+    entry: str
+
+
+@dataclass(frozen=True)
+class Refused:
+    """A finding left alone, and why."""
+
+    module: str
+    line: int
+    attrpath: str
+    reason: str
+
+    def message(self) -> str:
+        return f"{self.module}:{self.line}: cannot migrate safely: {self.reason}"
+
+
+@dataclass
+class Plan:
+    moves: list[Move] = field(default_factory=list)
+    refused: list[Refused] = field(default_factory=list)
+    nix: dict[str, tuple[bytes, bytes]] = field(default_factory=dict)  # path → (old, new)
+    sops: dict[str, dict[tuple[str, ...], Sensitive[str]]] = field(default_factory=dict)
+    wiring: list[str] = field(default_factory=list)
+    originals: list[Sensitive[str]] = field(default_factory=list)  # found values, for redaction
+
+    @property
+    def empty(self) -> bool:
+        return not self.nix and not self.sops
+
+    def secret_file(self, host: str) -> str:
+        return f"{SECRETS_DIR}/{host}.yaml"
+
+    def diff(self) -> str:
+        """The unified diff of the Nix changes, secret values redacted."""
+        chunks: list[str] = []
+        for path, (old, new) in sorted(self.nix.items()):
+            chunks.extend(
+                difflib.unified_diff(
+                    old.decode("utf-8", "replace").splitlines(keepends=True),
+                    new.decode("utf-8", "replace").splitlines(keepends=True),
+                    fromfile=f"a/{path}",
+                    tofile=f"b/{path}",
+                )
+            )
+        text = "".join(line if line.endswith("\n") else line + "\n" for line in chunks)
+        return redact(text, self.values())
+
+    def values(self) -> list[str]:
+        found = {v.reveal() for v in self.originals}
+        stored = {v.reveal() for per in self.sops.values() for v in per.values()}
+        return sorted(found | stored, key=len, reverse=True)
+
+    def table(self) -> list[tuple[str, str, str, str]]:
+        """Rows secret → hosts → file(s) → new option (no values)."""
+        return [
+            (m.name, ",".join(m.hosts), ",".join(m.files), f"{m.module}: {m.new_option}")
+            for m in self.moves
+        ]
+
+
+def redact(text: str, values: Iterable[str]) -> str:
+    for value in values:
+        if len(value) >= 4:
+            text = text.replace(value, "<redacted>")
+    return text
+
+
+@dataclass
+class _Module:
+    """Everything planned for one ``.nix`` file."""
+
+    path: str
+    hosts: tuple[str, ...]
+    tree: emit.Tree
+    top: emit.Node
+    edits: list[Edit] = field(default_factory=list)
+    decls: dict[str, emit.SecretDecl] = field(default_factory=dict)
+    templates: dict[str, emit.TemplateDecl] = field(default_factory=dict)
+    template_options: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    options: dict[tuple[str, ...], catalogue.OptionSpec] = field(default_factory=dict)
+    defined: set[tuple[str, ...]] = field(default_factory=set)
+    moves: list[tuple[Move, Sensitive[str]]] = field(default_factory=list)
+
+
+def sops_file_expr(module: str, hosts: Sequence[str]) -> str:
+    """The ``sopsFile`` expression for a module (relative Nix path literal)."""
+    base = PurePosixPath(module).parent
+    if len(hosts) == 1:
+        rel = os.path.relpath(f"{SECRETS_DIR}/{hosts[0]}.yaml", base.as_posix() or ".")
+        return rel if rel.startswith("../") else "./" + rel
+    rel = os.path.relpath(SECRETS_DIR, base.as_posix() or ".")
+    rel = rel if rel.startswith("../") else "./" + rel
+    return rel + ' + "/${config.networking.hostName}.yaml"'
+
+
+def _string_node(tree: emit.Tree, start: int, end: int) -> emit.Node | None:
+    node = tree.root.descendant_for_byte_range(start, max(start, end))
+    while node is not None and node.type not in ("string_expression", "indented_string_expression"):
+        node = node.parent
+    return node
+
+
+def build_plan(
+    sources: Mapping[str, bytes],
+    findings: Sequence[FindingLike],
+    hosts_of: Callable[[str], Sequence[str]],
+    *,
+    parse: Callable[[bytes], emit.Tree],
+    literal_of: Callable[[emit.Tree, emit.Node], str],
+    reserved: Iterable[str] = (),
+    selected: set[str] | None = None,
+    extra_edits: Mapping[str, Sequence[Edit]] | None = None,
+) -> Plan:
+    """Plan the migration of ``findings`` (all in ``.nix`` files of ``sources``).
+
+    ``hosts_of`` maps a module path to the hosts using it (never empty: the
+    caller stops earlier on unmapped files).  ``literal_of`` gives the value of
+    a string literal with escapes resolved (from :mod:`secretkit.nix.cst`).
+    ``extra_edits`` are the sops-nix wiring edits, applied only when at least one
+    secret moves.
+    """
+    plan = Plan()
+    names = Names()
+    names.reserve(reserved)
+    modules: dict[str, _Module] = {}
+
+    for finding in sorted(findings, key=lambda f: (f.path, f.start)):
+        plan.originals.append(finding.secret)
+        path = finding.path
+        hosts = tuple(sorted(hosts_of(path)))
+        if selected is not None:
+            if not set(hosts) & selected:
+                continue
+            others = sorted(set(hosts) - selected)
+            if others:
+                plan.refused.append(
+                    Refused(
+                        path,
+                        finding.line,
+                        "",
+                        f"the module is also used by {', '.join(others)} "
+                        "(not selected with --host)",
+                    )
+                )
+                continue
+        module = modules.get(path)
+        if module is None:
+            tree = parse(sources[path])
+            top = emit.module_body(tree)
+            if top is None:
+                plan.refused.append(
+                    Refused(
+                        path, finding.line, "", "the file is not a module that returns an attrset"
+                    )
+                )
+                continue
+            module = modules[path] = _Module(path, hosts, tree, top)
+        _plan_finding(plan, module, finding, names, literal_of)
+
+    for module in modules.values():
+        _finish_module(plan, module)
+
+    if plan.moves and extra_edits:
+        for path, edits in extra_edits.items():
+            if not edits:
+                continue
+            old, new = plan.nix.get(path, (sources[path], sources[path]))
+            # Wiring edits are spans of the original file: re-plan on top of the module edits.
+            if path in modules and path in plan.nix:
+                combined = [*modules[path].edits, *edits]
+                new = checked_apply(old, combined, where=path)
+            else:
+                new = checked_apply(old, edits, where=path)
+            plan.nix[path] = (old, new)
+    return plan
+
+
+def _plan_finding(
+    plan: Plan,
+    module: _Module,
+    finding: FindingLike,
+    names: Names,
+    literal_of: Callable[[emit.Tree, emit.Node], str],
+) -> None:
+    def refuse(reason: str, attrpath: str = "") -> None:
+        plan.refused.append(Refused(module.path, finding.line, attrpath, reason))
+
+    node = _string_node(module.tree, finding.start, finding.end)
+    if node is None:
+        refuse("the secret is not inside a string literal")
+        return
+    path = emit.path_below(module.tree, node, module.top)
+    if path is None:
+        refuse("the string is not a plain option value (inside a function call or let)")
+        return
+    dotted = ".".join(path)
+    entry = catalogue.lookup(path)
+    if entry is None:
+        refuse(f"no file-based option or template route is known for {dotted}", dotted)
+        return
+    site = catalogue.Site(
+        tree=module.tree,
+        top=module.top,
+        string=node,
+        path=tuple(path),
+        literal=literal_of(module.tree, node),
+        secret=finding.secret,
+    )
+    name = names.claim(entry.name(site), module.path, finding.secret)
+    result = entry.rewrite(site, name)
+    if isinstance(result, catalogue.Refusal):
+        refuse(result.reason, dotted)
+        return
+    clash = [d for d in result.defines if d in module.defined]
+    if clash:
+        refuse(f"{'.'.join(clash[0])} would be set twice", dotted)
+        return
+    for spec in result.options:
+        known = module.options.get(spec.path)
+        if known is not None and known.expr != spec.expr:
+            refuse(f"{'.'.join(spec.path)} would need two different values", dotted)
+            return
+    if result.template is not None:
+        t = result.template
+        known_option = module.template_options.get(t.template)
+        if known_option is not None and known_option != t.option:
+            refuse(f"template {t.template} is used for two options", dotted)
+            return
+    # accepted
+    module.defined.update(result.defines)
+    module.edits.extend(result.edits)
+    for spec in result.options:
+        module.options[spec.path] = spec
+    if result.template is not None:
+        t = result.template
+        decl = module.templates.setdefault(t.template, emit.TemplateDecl(t.template))
+        if t.line not in decl.content:
+            decl.content.extend(t.line.split("\n"))
+        decl.owner = decl.owner or t.owner
+        decl.path = decl.path or t.path
+        decl.mode = decl.mode or t.mode
+        decl.restart_units = tuple(dict.fromkeys((*decl.restart_units, *t.restart_units)))
+        module.template_options[t.template] = t.option
+    if name not in module.decls:
+        module.decls[name] = emit.SecretDecl(
+            name=name,
+            sops_file=sops_file_expr(module.path, module.hosts),
+            owner=result.owner,
+            group=result.group,
+            mode=result.mode,
+            restart_units=result.restart_units,
+            needed_for_users=result.needed_for_users,
+            path=result.path,
+        )
+    files = tuple(f"{SECRETS_DIR}/{h}.yaml" for h in module.hosts)
+    move = Move(
+        module.path, finding.line, dotted, name, module.hosts, files, result.new_option, entry.key
+    )
+    module.moves.append((move, result.value))
+
+
+def _finish_module(plan: Plan, module: _Module) -> None:
+    if not module.moves:
+        return
+    tree, top = module.tree, module.top
+    edits = list(module.edits)
+
+    def give_up(reason: str) -> None:
+        for move, _ in module.moves:
+            plan.refused.append(Refused(module.path, move.line, move.attrpath, reason))
+
+    wanted: list[catalogue.OptionSpec] = list(module.options.values())
+    for template, option in module.template_options.items():
+        if option:
+            wanted.append(catalogue.OptionSpec(option, emit.template_ref(template), True))
+    for spec in wanted:
+        state = emit.ensure_option(tree, top, list(spec.path), spec.expr)
+        if state.edit is not None:
+            edits.append(state.edit)
+        elif spec.required and state.existing != spec.expr:
+            give_up(f"{'.'.join(spec.path)} is already set; merge by hand")
+            return
+
+    block: list[str] = [""]
+    for decl in module.decls.values():
+        block.extend(decl.lines())
+    for tdecl in module.templates.values():
+        block.extend(tdecl.lines())
+    edits.append(emit.insert_bindings(tree, top, block))
+
+    config_edit = emit.ensure_config_arg(tree)
+    if isinstance(config_edit, str):
+        give_up(config_edit)
+        return
+    if config_edit is not None:
+        edits.append(config_edit)
+    try:
+        new = checked_apply(tree.source, edits, where=module.path)
+    except EditError as exc:
+        give_up(exc.message)
+        return
+    module.edits = edits
+    plan.nix[module.path] = (tree.source, new)
+    for move, value in module.moves:
+        plan.moves.append(move)
+        for host in move.hosts:
+            plan.sops.setdefault(host, {})[tuple(move.name.split("/"))] = value

@@ -1,0 +1,46 @@
+"""Stable, readable secret names, unique per host file.
+
+A catalogue entry proposes a base name (``alertmanager/pushover/token``); the
+:class:`Names` registry makes it unique: the same value used again in the same
+module reuses the name, anything else gets ``-2``, ``-3``, …  A name also may not
+be a prefix of another one (``a/b`` and ``a/b/c`` cannot both be sops keys), and
+names already declared in the Nix code or present in a host's sops file are
+taken.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from secretkit.sensitive import Sensitive
+
+
+def _clash(a: str, b: str) -> bool:
+    return a == b or a.startswith(b + "/") or b.startswith(a + "/")
+
+
+@dataclass
+class Names:
+    """Names handed out in this run, plus those that exist already."""
+
+    reserved: set[str] = field(default_factory=set)  # declared in Nix, present in sops files
+    given: dict[str, tuple[str, Sensitive[str]]] = field(default_factory=dict)
+
+    def reserve(self, names: Iterable[str]) -> None:
+        self.reserved.update(names)
+
+    def claim(self, base: str, module: str, value: Sensitive[str]) -> str:
+        """A unique name for ``value`` used in ``module``."""
+        for n in range(1, 1000):
+            name = base if n == 1 else f"{base}-{n}"
+            if name in self.given:
+                owner, existing = self.given[name]
+                if owner == module and existing == value:
+                    return name
+                continue
+            if any(_clash(name, other) for other in (*self.reserved, *self.given)):
+                continue
+            self.given[name] = (module, value)
+            return name
+        raise RuntimeError(f"no free secret name for {base}")
