@@ -80,6 +80,9 @@ class Metadata:
     explicit_key_groups: bool = False
     # Any key of the block we do not know, preserved verbatim on rewrite.
     extra: dict[str, object] = field(default_factory=dict)
+    # The block's keys as read (flattened keys for dotenv/INI); the layout of a
+    # rewritten file follows it (empty key lists kept, dotenv/INI line order kept).
+    source_order: tuple[str, ...] = ()
 
     def all_keys(self) -> list[KeyEntry]:
         return [entry for group in self.key_groups for entry in group]

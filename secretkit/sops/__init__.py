@@ -1,0 +1,1 @@
+"""A pure-Python sops engine (file format: :mod:`secretkit.sops.document`)."""

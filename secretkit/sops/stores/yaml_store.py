@@ -1,0 +1,693 @@
+"""YAML store: ruamel.yaml reads, a go-yaml-compatible emitter writes.
+
+Reading uses ruamel.yaml's composer (positions, styles, explicit tags) and types
+plain scalars with go-yaml v3's resolver, so values get the types sops gives them
+(``yes`` stays a string, untagged timestamps stay strings).  Comment lines are
+placed in the innermost block collection that encloses them by line and column.
+
+Writing re-implements the parts of go-yaml's emitter that sops files use: block
+style everywhere, indent ``n`` (default 4) with sequences indented inside mappings
+(go-yaml v3) or indentless with ``-   `` items (go-yaml v2, sops < 3.7), literal
+blocks for multi-line strings, double quotes (v3) or single quotes (v2) for
+strings that would resolve to another type, ``#text`` comments.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import math
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from secretkit.errors import UserError
+from secretkit.sops import goformat
+from secretkit.sops.tree import Comment, GoTime, Map, Seq, Value
+
+# --- go-yaml v3 resolution ----------------------------------------------------------
+
+_NULLS = {"", "~", "null", "Null", "NULL"}
+_BOOLS = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
+_SPECIAL_FLOATS = {
+    **{s: math.inf for s in (".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF")},
+    **{s: -math.inf for s in ("-.inf", "-.Inf", "-.INF")},
+    **{s: math.nan for s in (".nan", ".NaN", ".NAN")},
+}
+_OLD_BOOLS = {
+    "y", "Y", "yes", "Yes", "YES", "on", "On", "ON",
+    "n", "N", "no", "No", "NO", "off", "Off", "OFF",
+}  # fmt: skip
+_BASE60 = re.compile(r"^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?$")
+_YAML_FLOAT = re.compile(r"^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$")
+_GO_INT = re.compile(r"^[-+]?(0[xX][0-9a-fA-F]+|0[oO][0-7]+|0[bB][01]+|0[0-7]*|[1-9][0-9]*)$")
+_TIMESTAMP = re.compile(
+    r"^(\d{4})-(\d{1,2})-(\d{1,2})"
+    r"(?:(?:[Tt](\d{1,2}):(\d{1,2}):(\d{1,2})(\.\d+)?(Z|[+-]\d{2}:\d{2}))"
+    r"|(?: (\d{1,2}):(\d{1,2}):(\d{1,2})(\.\d+)?))?$"
+)
+_HINTED = set("+-0123456789.yYnNtTfFoO~")
+
+
+def _go_int(text: str) -> int | None:
+    plain = text.replace("_", "")
+    if not _GO_INT.match(plain):
+        return None
+    sign = -1 if plain.startswith("-") else 1
+    body = plain.lstrip("+-")
+    if len(body) > 1 and body[0] == "0" and body[1] in "xXoObB":
+        value = int(body[2:], {"x": 16, "o": 8, "b": 2}[body[1].lower()])
+    elif len(body) > 1 and body[0] == "0":
+        value = int(body, 8)
+    else:
+        value = int(body)
+    value *= sign
+    if -(2**63) <= value < 2**64:
+        return value
+    return None
+
+
+def _timestamp(text: str) -> bool:
+    m = _TIMESTAMP.match(text)
+    if not m:
+        return False
+    try:
+        from datetime import date
+
+        date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+    except ValueError:
+        return False
+    for hour, minute, second in ((m.group(4), m.group(5), m.group(6)), (m.group(9), m.group(10), m.group(11))):
+        if hour is not None and (int(hour) > 23 or int(minute) > 59 or int(second) > 59):
+            return False
+    return True
+
+
+def resolve(text: str) -> Value | GoTime:
+    """The value go-yaml v3 gives a plain scalar (``str`` when it stays a string)."""
+    if text in _NULLS:
+        return None
+    if not text or text[0] not in _HINTED:
+        return text
+    if text in _BOOLS:
+        return _BOOLS[text]
+    if text in _SPECIAL_FLOATS:
+        return _SPECIAL_FLOATS[text]
+    if text[0] in "+-0123456789":
+        if _timestamp(text):
+            return GoTime(text)
+        integer = _go_int(text)
+        if integer is not None:
+            return integer
+        plain = text.replace("_", "")
+        if _YAML_FLOAT.match(plain):
+            return float(plain)
+        return text
+    if text[0] == ".":
+        try:
+            return goformat.parse_float(text)
+        except ValueError:
+            return text
+    return text
+
+
+def _resolves_to_string(text: str) -> bool:
+    return isinstance(resolve(text), str)
+
+
+# --- reading ------------------------------------------------------------------------
+
+
+@dataclass
+class YamlLayout:
+    indent: int = 4
+
+
+def _err(message: str, node: Node | None = None) -> UserError:
+    where = f" at line {node.start_mark.line + 1}" if node is not None else ""
+    return UserError(f"malformed YAML{where}: {message}", hint="fix the file's YAML syntax")
+
+
+class _Reader:
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.lines = text.split("\n")
+
+    def scalar(self, node: ScalarNode) -> Value:
+        explicit = self.text[node.start_mark.index : node.start_mark.index + 1] == "!"
+        tag = str(node.tag)
+        value = node.value
+        if explicit:
+            short = tag.rsplit(":", 1)[-1] if tag.startswith("tag:yaml.org,2002:") else tag
+            try:
+                if short == "str":
+                    return value
+                if short == "int":
+                    integer = _go_int(value)
+                    if integer is None:
+                        raise ValueError
+                    return integer
+                if short == "float":
+                    return float(value) if value not in _SPECIAL_FLOATS else _SPECIAL_FLOATS[value]
+                if short == "bool":
+                    return _BOOLS[value]
+                if short == "null":
+                    return None
+                if short == "timestamp":
+                    if not _timestamp(value):
+                        raise ValueError
+                    return GoTime(value)
+                if short == "binary":
+                    return base64.b64decode("".join(value.split())).decode("utf-8", "surrogateescape")
+            except (ValueError, KeyError):
+                raise _err(f"value does not match its !!{short} tag", node) from None
+            return value
+        if node.style is None:
+            resolved = resolve(value)
+            if isinstance(resolved, GoTime):
+                return value  # go-yaml v3: untagged timestamps stay strings
+            return resolved
+        return value
+
+    def key(self, node: Node) -> str:
+        if not isinstance(node, ScalarNode):
+            raise _err("only string keys are supported", node)
+        explicit = self.text[node.start_mark.index : node.start_mark.index + 1] == "!"
+        if node.style is None and not explicit and node.value != "<<" and not _resolves_to_string(node.value):
+            raise _err("only string keys are supported", node)
+        if explicit and not str(node.tag).endswith(":str"):
+            raise _err("only string keys are supported", node)
+        return str(node.value)
+
+    def convert(self, node: Node, depth: int = 0) -> Value:
+        if depth > 200:
+            raise _err("nesting too deep", node)
+        if isinstance(node, ScalarNode):
+            return self.scalar(node)
+        if isinstance(node, SequenceNode):
+            return Seq(self.convert(child, depth + 1) for child in node.value)
+        if isinstance(node, MappingNode):
+            out = Map()
+            seen: set[str] = set()
+            for key_node, value_node in node.value:
+                key = self.key(key_node)
+                if key in seen:
+                    raise _err(f"duplicate key {key[:40]!r}", key_node)
+                seen.add(key)
+                out.append((key, self.convert(value_node, depth + 1)))
+            return out
+        raise _err("unsupported node", node)
+
+
+@dataclass
+class _Block:
+    """Where a block collection's items start, for placing comment lines."""
+
+    value: Value
+    node: Node
+    items: list[tuple[int, Node | None, Node]]  # (item start line, key node, value node)
+    column: int
+
+
+def _comment_lines(text: str, nodes: list[Node]) -> list[tuple[int, int, str]]:
+    """(line, column, text after '#') of every comment, full-line or trailing."""
+    lines = text.split("\n")
+    inside: set[int] = set()
+    trailing: dict[int, int] = {}
+    stack: list[Node] = list(nodes)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ScalarNode):
+            start, end = node.start_mark.line, node.end_mark.line
+            last = end if node.end_mark.column > 0 else end - 1
+            if node.style in ("|", ">"):
+                inside.update(range(start + 1, last + 1))
+            else:
+                inside.update(range(start + 1, end + 1))
+                trailing[end] = max(trailing.get(end, 0), node.end_mark.column)
+        elif isinstance(node, SequenceNode):
+            if node.flow_style:
+                trailing[node.end_mark.line] = max(trailing.get(node.end_mark.line, 0), node.end_mark.column)
+            stack.extend(node.value)
+        elif isinstance(node, MappingNode):
+            if node.flow_style:
+                trailing[node.end_mark.line] = max(trailing.get(node.end_mark.line, 0), node.end_mark.column)
+            for key_node, value_node in node.value:
+                stack.append(key_node)
+                stack.append(value_node)
+    found: list[tuple[int, int, str]] = []
+    for number, line in enumerate(lines):
+        stripped = line.lstrip(" \t")
+        if number not in inside and stripped.startswith("#"):
+            found.append((number, len(line) - len(stripped), stripped[1:].rstrip("\r")))
+        elif number in trailing:
+            rest = line[trailing[number] :]
+            hash_at = rest.find("#")
+            if hash_at >= 0 and rest[:hash_at].strip() == "" and (hash_at > 0 or trailing[number] == 0):
+                found.append((number, trailing[number] + hash_at, rest[hash_at + 1 :].rstrip("\r")))
+    return found
+
+
+def _place_comments(root: Map, root_node: MappingNode, comments: list[tuple[int, int, str]]) -> None:
+    """Insert comment items into the tree at the position their line/column implies."""
+    # Collect (container, insert-after-index) decisions first, then insert from the end.
+    inserts: dict[int, tuple[Map | Seq, list[tuple[int, Comment]]]] = {}
+
+    def block_of(value: Value, node: Node) -> _Block | None:
+        if isinstance(node, MappingNode) and not node.flow_style and isinstance(value, Map) and node.value:
+            items = [(k.start_mark.line, k, v) for k, v in node.value]
+            return _Block(value, node, items, node.value[0][0].start_mark.column)
+        if isinstance(node, SequenceNode) and not node.flow_style and isinstance(value, Seq) and node.value:
+            items = [(v.start_mark.line, None, v) for v in node.value]
+            column = _dash_column(node)
+            return _Block(value, node, items, column)
+        return None
+
+    for line, column, text in comments:
+        block = block_of(root, root_node)
+        if block is None:
+            target: Map | Seq = root
+            position = 0 if not root or line < root_node.start_mark.line else len(root)
+            inserts.setdefault(id(target), (target, []))[1].append((position, Comment(text)))
+            continue
+        while True:
+            index = -1
+            for i, (start, _k, _v) in enumerate(block.items):
+                if start <= line:
+                    index = i
+            if index < 0:
+                position = 0
+                break
+            child_node = block.items[index][2]
+            child_value = _child_value(block.value, index)
+            child = block_of(child_value, child_node) if child_value is not None else None
+            if child is not None and column >= child.column and line >= child.items[0][0]:
+                block = child
+                continue
+            if child is not None and line < child.items[0][0] and line > block.items[index][0]:
+                block = child
+                position = 0
+                index = -2
+                break
+            position = index + 1
+            break
+        target = block.value  # type: ignore[assignment]
+        assert isinstance(target, (Map, Seq))
+        if index != -2:
+            position = _entry_position(target, position)
+        inserts.setdefault(id(target), (target, []))[1].append((position, Comment(text)))
+    for target, items in inserts.values():
+        by_position: dict[int, list[Comment]] = {}
+        for position, comment in items:
+            by_position.setdefault(position, []).append(comment)
+        for position in sorted(by_position, reverse=True):
+            target[position:position] = by_position[position]
+
+
+def _child_value(container: Value, index: int) -> Value | None:
+    if isinstance(container, Map):
+        entry = container[index]
+        return entry[1] if isinstance(entry, tuple) else None
+    if isinstance(container, Seq):
+        return container[index]
+    return None
+
+
+def _entry_position(target: Map | Seq, position: int) -> int:
+    return position
+
+
+def _dash_column(node: SequenceNode) -> int:
+    first = node.value[0]
+    return max(0, first.start_mark.column - 2)
+
+
+def _detect_indent(text: str) -> int:
+    for line in text.split("\n"):
+        stripped = line.lstrip(" ")
+        if stripped and not stripped.startswith("#") and len(line) != len(stripped):
+            width = len(line) - len(stripped)
+            if 2 <= width <= 9:
+                return width
+            break
+    return 4
+
+
+def load(data: bytes) -> tuple[list[Map], YamlLayout]:
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise UserError("malformed YAML: the file is not UTF-8 text") from None
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    yaml = YAML(typ="rt", pure=True)
+    try:
+        nodes = list(yaml.compose_all(io.StringIO(text)))
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        problem = (exc.problem or "syntax error").split("\n")[0]
+        problem = re.sub(r"'.*'|\".*\"", "<text>", problem)
+        raise UserError(f"malformed YAML{where}: {problem}", hint="fix the file's YAML syntax") from None
+    except (YAMLError, ValueError, RecursionError) as exc:
+        raise UserError(f"malformed YAML: {type(exc).__name__}", hint="fix the file's YAML syntax") from None
+    reader = _Reader(text)
+    docs: list[Map] = []
+    comments = _comment_lines(text, [n for n in nodes if n is not None])
+    doc_starts = [n.start_mark.line for n in nodes if n is not None]
+    for position, node in enumerate(nodes):
+        if node is None or (isinstance(node, ScalarNode) and node.value == "" and node.style is None):
+            docs.append(Map())
+            continue
+        if not isinstance(node, MappingNode):
+            raise _err("the top level of a document must be a mapping", node)
+        value = reader.convert(node)
+        assert isinstance(value, Map)
+        begin = node.start_mark.line if position > 0 else -1
+        end = doc_starts[position + 1] if position + 1 < len(doc_starts) else len(text.split("\n"))
+        mine = [c for c in comments if begin <= c[0] < end or (position == 0 and c[0] < end)]
+        _place_comments(value, node, mine)
+        docs.append(value)
+    if not docs:
+        docs.append(Map())
+    return docs, YamlLayout(_detect_indent(text))
+
+
+# --- writing ------------------------------------------------------------------------
+
+
+def _go_g(value: float) -> str:
+    """``strconv.FormatFloat(v, 'g', -1, 64)`` as go-yaml writes floats."""
+    if math.isnan(value):
+        return ".nan"
+    if math.isinf(value):
+        return ".inf" if value > 0 else "-.inf"
+    if value == 0:
+        return "-0" if math.copysign(1, value) < 0 else "0"
+    sign, digits, exponent = Decimal(repr(value)).as_tuple()
+    digit_text = "".join(map(str, digits)).rstrip("0") or "0"
+    assert isinstance(exponent, int)
+    point = len(digits) + exponent  # position of the decimal point in the digit string
+    exp = point - 1
+    prefix = "-" if sign else ""
+    if exp < -4 or exp >= 21:
+        mantissa = digit_text[0] + ("." + digit_text[1:] if len(digit_text) > 1 else "")
+        esign = "-" if exp < 0 else "+"
+        return f"{prefix}{mantissa}e{esign}{abs(exp):02d}"
+    return prefix + goformat.format_float(abs(value))
+
+
+def _printable(ch: str) -> bool:
+    code = ord(ch)
+    return (
+        code == 0x0A
+        or 0x20 <= code <= 0x7E
+        or 0xA0 <= code <= 0xD7FF
+        or (0xE000 <= code <= 0xFFFD and code != 0xFEFF)
+    )
+
+
+_BREAKS = "\n\r\x85\u2028\u2029"
+
+
+@dataclass
+class _Analysis:
+    multiline: bool
+    flow_plain: bool
+    block_plain: bool
+    single_quoted: bool
+    block: bool
+
+
+def _analyze(value: str) -> _Analysis:
+    if not value:
+        return _Analysis(False, False, True, True, False)
+    block_ind = flow_ind = False
+    if value.startswith(("---", "...")):
+        block_ind = flow_ind = True
+    line_breaks = special = False
+    leading_space = leading_break = trailing_space = trailing_break = False
+    break_space = space_break = previous_space = previous_break = False
+    preceded_ws = True
+    n = len(value)
+    for i, ch in enumerate(value):
+        followed_ws = i + 1 >= n or value[i + 1] in " \t" + _BREAKS
+        if i == 0:
+            if ch in "#,[]{}&*!|>'\"%@`":
+                flow_ind = block_ind = True
+            if ch in "?:":
+                flow_ind = True
+                if followed_ws:
+                    block_ind = True
+            if ch == "-" and followed_ws:
+                flow_ind = block_ind = True
+        else:
+            if ch in ",?[]{}":
+                flow_ind = True
+            if ch == ":":
+                flow_ind = True
+                if followed_ws:
+                    block_ind = True
+            if ch == "#" and preceded_ws:
+                flow_ind = block_ind = True
+        if not _printable(ch) and ch not in _BREAKS:
+            special = True
+        if ch in "\r\x85":
+            special = True
+        if ch in _BREAKS:
+            line_breaks = True
+        if ch == " ":
+            if i == 0:
+                leading_space = True
+            if i == n - 1:
+                trailing_space = True
+            if previous_break:
+                break_space = True
+            previous_space, previous_break = True, False
+        elif ch in _BREAKS:
+            if i == 0:
+                leading_break = True
+            if i == n - 1:
+                trailing_break = True
+            if previous_space:
+                space_break = True
+            previous_space, previous_break = False, True
+        else:
+            previous_space = previous_break = False
+        preceded_ws = ch in " \t" + _BREAKS
+    flow_plain = block_plain = single = block = True
+    if leading_space or leading_break or trailing_space or trailing_break:
+        flow_plain = block_plain = False
+    if trailing_space:
+        block = False
+    if break_space:
+        flow_plain = block_plain = single = False
+    if space_break or special:
+        flow_plain = block_plain = single = block = False
+    if line_breaks:
+        flow_plain = block_plain = False
+    if flow_ind:
+        flow_plain = False
+    if block_ind:
+        block_plain = False
+    return _Analysis(line_breaks, flow_plain, block_plain, single, block)
+
+
+_DQ_ESCAPES = {
+    "\0": "0", "\a": "a", "\b": "b", "\t": "t", "\n": "n", "\v": "v", "\f": "f",
+    "\r": "r", "\x1b": "e", '"': '"', "\\": "\\", "\x85": "N", "\xa0": "_",
+    "\u2028": "L", "\u2029": "P",
+}  # fmt: skip
+
+
+def _double_quoted(value: str) -> str:
+    out = ['"']
+    for ch in value:
+        code = ord(ch)
+        if ch in '"\\' or ch in _BREAKS or not _printable(ch) or code == 0xFEFF:
+            if ch in _DQ_ESCAPES and ch != "\xa0":
+                out.append("\\" + _DQ_ESCAPES[ch])
+            elif code <= 0xFF:
+                out.append(f"\\x{code:02X}")
+            elif code <= 0xFFFF:
+                out.append(f"\\u{code:04X}")
+            else:
+                out.append(f"\\U{code:08X}")
+        else:
+            out.append(ch)
+    out.append('"')
+    return "".join(out)
+
+
+@dataclass
+class _Scalar:
+    style: str  # plain, single, double, literal
+    text: str
+
+
+def _string_scalar(value: str, key: bool, v2: bool) -> _Scalar:
+    can_plain = _resolves_to_string(value) and not _BASE60.match(value) and value not in _OLD_BOOLS
+    if "\n" in value:
+        style = "literal"
+    elif can_plain:
+        style = "plain"
+    else:
+        style = "single" if v2 else "double"
+    analysis = _analyze(value)
+    if key and analysis.multiline:
+        style = "double"
+    if style == "plain" and (not analysis.block_plain or (not value and key)):
+        style = "single"
+    if style == "single" and not analysis.single_quoted:
+        style = "double"
+    if style == "literal" and (not analysis.block or key):
+        style = "double"
+    if style == "plain":
+        return _Scalar("plain", value)
+    if style == "single":
+        return _Scalar("single", "'" + value.replace("'", "''") + "'")
+    if style == "double":
+        return _Scalar("double", _double_quoted(value))
+    return _Scalar("literal", value)
+
+
+def _leaf_scalar(value: Value, v2: bool) -> _Scalar:
+    if value is None:
+        return _Scalar("plain", "null")
+    if isinstance(value, bool):
+        return _Scalar("plain", "true" if value else "false")
+    if isinstance(value, int):
+        return _Scalar("plain", str(value))
+    if isinstance(value, float):
+        return _Scalar("plain", _go_g(value))
+    if isinstance(value, GoTime):
+        return _Scalar("plain", value.text)
+    if isinstance(value, bytes):
+        return _string_scalar(value.decode("utf-8", "surrogateescape"), False, v2)
+    assert isinstance(value, str)
+    return _string_scalar(value, False, v2)
+
+
+class Emitter:
+    """Writes documents the way go-yaml (v3, or v2 for old sops) does for sops."""
+
+    def __init__(self, indent: int = 4, v2: bool = False) -> None:
+        self.best = indent if 2 <= indent <= 9 else 2
+        self.v2 = v2
+        self.out: list[str] = []
+
+    def _child_indent(self, col: int) -> int:
+        if self.v2:
+            return col + self.best
+        return self.best * ((col + self.best) // self.best)
+
+    def document(self, doc: Map) -> None:
+        if not doc.keys():
+            for entry in doc:
+                if isinstance(entry, Comment):
+                    self.out.append("#" + entry.text + "\n")
+            self.out.append("{}\n")
+            return
+        self._map(doc, 0, None)
+
+    def render(self, docs: list[Map]) -> str:
+        for number, doc in enumerate(docs):
+            if number:
+                self.out.append("---\n")
+            self.document(doc)
+        return "".join(self.out)
+
+    def _line_start(self, col: int, prefix: list[str] | None) -> str:
+        if prefix:
+            return prefix.pop()
+        return " " * col
+
+    def _map(self, node: Map, col: int, prefix: list[str] | None) -> None:
+        for entry in node:
+            if isinstance(entry, Comment):
+                self.out.append(" " * col + "#" + entry.text + "\n")
+                continue
+            key, value = entry
+            head = self._line_start(col, prefix) + self._key(key) + ":"
+            self._value(head, value, col, in_seq=False)
+
+    def _key(self, key: str) -> str:
+        scalar = _string_scalar(key, True, self.v2)
+        return scalar.text
+
+    def _value(self, head: str, value: Value, col: int, in_seq: bool) -> None:
+        if isinstance(value, Map):
+            if not value.keys():
+                self.out.append(head + " {}\n")
+                for entry in value:
+                    if isinstance(entry, Comment):
+                        self.out.append(" " * col + "#" + entry.text + "\n")
+                return
+            if in_seq:
+                child = col + 2 if not self.v2 else col + self.best
+                self._map(value, child, [head + " " * (child - len(head))])
+            else:
+                self.out.append(head + "\n")
+                self._map(value, self._child_indent(col), None)
+            return
+        if isinstance(value, Seq):
+            if not [v for v in value if not isinstance(v, Comment)]:
+                self.out.append(head + " []\n")
+                for child_value in value:
+                    assert isinstance(child_value, Comment)
+                    self.out.append(" " * col + "#" + child_value.text + "\n")
+                return
+            if in_seq:
+                self._seq(value, col + 2 if not self.v2 else col + self.best, [head + " " * (col + (2 if not self.v2 else self.best) - len(head))])
+            else:
+                self.out.append(head + "\n")
+                dash = col if self.v2 else self._child_indent(col)
+                self._seq(value, dash, None)
+            return
+        if isinstance(value, Comment):  # defensive: comments are entries, not values
+            self.out.append(head + "\n")
+            return
+        scalar = _leaf_scalar(value, self.v2)
+        if scalar.style != "literal":
+            self.out.append(head + " " + scalar.text + "\n")
+            return
+        if in_seq:
+            content = col + 2 if not self.v2 else col + self.best
+        else:
+            content = self._child_indent(col)
+        text = scalar.text
+        hints = ""
+        if text[0] in " \n":
+            hints += str(self.best)
+        if not text.endswith("\n"):
+            hints += "-"
+        elif len(text) == 1 or text[-2] in _BREAKS:
+            hints += "+"
+        self.out.append(head + " |" + hints + "\n")
+        body = text[:-1] if text.endswith("\n") else text
+        for line in body.split("\n"):
+            self.out.append((" " * content + line if line else "") + "\n")
+
+    def _seq(self, node: Seq, dash: int, prefix: list[str] | None) -> None:
+        for item in node:
+            if isinstance(item, Comment):
+                self.out.append(" " * dash + "#" + item.text + "\n")
+                continue
+            head = self._line_start(dash, prefix) + "-"
+            if isinstance(item, (Map, Seq)) and (item.keys() if isinstance(item, Map) else [i for i in item if not isinstance(i, Comment)]):
+                self._value(head, item, dash, in_seq=True)
+            else:
+                self._value(head, item, dash, in_seq=True)
+
+
+def dump(docs: list[Map], indent: int = 4, v2: bool = False) -> bytes:
+    return Emitter(indent, v2).render(docs).encode("utf-8", "surrogateescape")
+
+
+def _unused(*_: Any) -> None:  # pragma: no cover - keeps imports explicit for mypy
+    return None
