@@ -1,0 +1,116 @@
+"""``secretkit hosts list|add|remove``: the hosts and their keys in ``.sops.yaml``.
+
+``add`` takes the key as ``--age age1…``, ``--ssh-pubkey 'ssh-ed25519 …'`` or
+``--ssh-pubkey-file F`` (a ``.pub`` file or ``ssh-keyscan`` output) and always
+writes the ``age1…`` form.  ``remove`` returns the :class:`~secretkit.keys.sops_yaml.Change`
+(old recipient, removed and changed rules) so that re-encryption of the files the
+host could read can be built on it.  ``list`` joins what discovery finds in the
+Nix code with what ``.sops.yaml`` holds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from secretkit.errors import UsageError, UserError
+from secretkit.keys import sops_yaml
+from secretkit.keys.sops_yaml import Change
+
+
+@dataclass(frozen=True)
+class HostChange:
+    name: str
+    recipient: str | None
+    change: Change
+
+
+@dataclass(frozen=True)
+class HostRow:
+    host: str
+    key: str | None
+    source: str  # "flake", "colmena", "hosts-dir" (joined with "+"), or ".sops.yaml only"
+    entry_modules: tuple[str, ...]
+    modules: int
+    rule: bool
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "host": self.host,
+            "key": self.key,
+            "source": self.source,
+            "entry_modules": list(self.entry_modules),
+            "modules": self.modules,
+            "rule": self.rule,
+        }
+
+
+@dataclass(frozen=True)
+class HostList:
+    rows: list[HostRow]
+    unresolved: list[tuple[str, str]]  # (path, reason) discovery could not follow
+
+
+def recipient_from_options(
+    cwd: Path, age: str | None, ssh_pubkey: str | None, ssh_pubkey_file: Path | None
+) -> str:
+    """Exactly one of the three key options, as an ``age1…`` recipient."""
+    given = [x for x in (age, ssh_pubkey, ssh_pubkey_file) if x is not None]
+    if len(given) != 1:
+        raise UsageError(
+            "give exactly one of --age, --ssh-pubkey, --ssh-pubkey-file",
+            hint="e.g. --ssh-pubkey-file /etc/ssh/ssh_host_ed25519_key.pub",
+        )
+    if age is not None:
+        from secretkit.keys.bech32 import normalize_age_recipient
+
+        return normalize_age_recipient(age)
+    from secretkit.keys.ssh_to_age import ssh_pubkey_file_to_age, ssh_pubkey_to_age
+
+    if ssh_pubkey is not None:
+        return ssh_pubkey_to_age(ssh_pubkey)
+    assert ssh_pubkey_file is not None
+    path = ssh_pubkey_file if ssh_pubkey_file.is_absolute() else cwd / ssh_pubkey_file
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError as exc:
+        raise UserError(
+            f"cannot read {ssh_pubkey_file}: {exc.strerror}",
+            hint="pass the host's ssh_host_ed25519_key.pub",
+        ) from None
+    return ssh_pubkey_file_to_age(text)
+
+
+def add(cwd: Path, name: str, recipient: str) -> HostChange:
+    root = sops_yaml.find_root(cwd)
+    change = sops_yaml.add_host(root, name, recipient)
+    return HostChange(name=name, recipient=recipient, change=change)
+
+
+def remove(cwd: Path, name: str) -> HostChange:
+    root = sops_yaml.find_root(cwd)
+    change = sops_yaml.remove_host(root, name)
+    return HostChange(name=name, recipient=change.old_recipient, change=change)
+
+
+def list_hosts(cwd: Path) -> HostList:
+    from secretkit.keys.hosts import discover
+
+    root = sops_yaml.find_root(cwd)
+    inventory = discover(root)
+    config = sops_yaml.read_keys(root)
+    rows: list[HostRow] = []
+    for name in sorted(set(inventory.hosts) | set(config.hosts)):
+        host = inventory.hosts.get(name)
+        rows.append(
+            HostRow(
+                host=name,
+                key=config.hosts.get(name),
+                source=host.source if host is not None else ".sops.yaml only",
+                entry_modules=tuple(p.as_posix() for p in host.entry_modules) if host else (),
+                modules=len(host.modules) if host is not None else 0,
+                rule=config.host_rule(name) is not None,
+            )
+        )
+    unresolved = [(p.as_posix(), reason) for p, reason in inventory.unresolved]
+    return HostList(rows=rows, unresolved=unresolved)

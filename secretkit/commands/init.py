@@ -1,0 +1,59 @@
+"""``secretkit init --admin R [--admin-name N]``: create ``.sops.yaml`` with the admin key.
+
+The file goes to the repository root (git work-tree root, or the current
+directory outside git).  Running it again with the same admin changes nothing;
+a new admin name adds that admin (and puts it into every per-host rule, whose
+files then need ``secretkit updatekeys``); an admin name already bound to a
+different key is refused (exit 3).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from secretkit.keys import sops_yaml
+from secretkit.keys.sops_yaml import Change
+
+
+@dataclass(frozen=True)
+class InitResult:
+    path: Path
+    admin_name: str
+    recipient: str
+    change: Change
+
+
+def default_admin_name(env: Mapping[str, str] | None = None) -> str:
+    """``$USER`` made anchor-safe, or ``admin``."""
+    user = (env if env is not None else os.environ).get("USER", "")
+    name = re.sub(r"[^A-Za-z0-9_-]", "_", user).strip("_-")[:63]
+    return name or "admin"
+
+
+def admin_recipient(text: str) -> str:
+    """An ``age1…`` recipient, or an ``ssh-ed25519`` public key line converted to one."""
+    if text.strip().startswith("ssh-") or " ssh-ed25519 " in f" {text.strip()} ":
+        from secretkit.keys.ssh_to_age import ssh_pubkey_to_age
+
+        return ssh_pubkey_to_age(text)
+    from secretkit.keys.bech32 import normalize_age_recipient
+
+    return normalize_age_recipient(text)
+
+
+def init(
+    cwd: Path,
+    admin: str,
+    admin_name: str | None = None,
+    env: Mapping[str, str] | None = None,
+) -> InitResult:
+    name = admin_name if admin_name is not None else default_admin_name(env)
+    sops_yaml.validate_name(name, "admin")
+    recipient = admin_recipient(admin)
+    root = sops_yaml.find_root(cwd)
+    change = sops_yaml.init(root, recipient, name)
+    return InitResult(path=change.path, admin_name=name, recipient=recipient, change=change)

@@ -1,0 +1,905 @@
+"""Which hosts exist and which ``.nix`` files each one uses — without evaluating Nix.
+
+Public API::
+
+    discover(root: Path) -> Inventory
+    Inventory.hosts: dict[str, Host]            # Host(name, entry_modules, modules, source, inline)
+    Inventory.unresolved: list[tuple[Path, str]]  # (file, "line N: why") — never guessed
+    Inventory.external: list[tuple[Path, str]]    # inputs.x.nixosModules.y & co: recorded only
+    Inventory.hosts_of_file(path) -> set[str]     # repo-relative or absolute path
+    Inventory.hosts_at(path, offset) -> set[str]  # finer for files with inline modules (flake.nix)
+    Inventory.files() -> dict[Path, set[str]]
+
+Hosts come from (``Host.source``; a host found in several is joined with ``+``):
+
+* ``flake``: ``nixosConfigurations.<h> = <…>.nixosSystem { modules = [ … ]; }`` in
+  ``flake.nix`` outputs (also inside ``let``, ``//`` merges, flake-parts' ``flake = {…}``,
+  and let-bound helpers like ``mkHost "h"`` whose body is a ``nixosSystem`` call with the
+  argument substituted into paths such as ``./hosts/${name}``);
+* ``colmena``: the flake's ``colmena``/``colmenaHive`` output (``colmena.lib.makeHive {…}``)
+  or ``hive.nix``: every attribute but ``meta``/``defaults``; ``defaults`` applies to all;
+* ``hosts-dir``: ``hosts/<h>/default.nix`` or ``hosts/<h>/configuration.nix``, used when
+  nothing else defines hosts, when a host set could not be resolved, or to fill in a host
+  whose definition could not be followed.  A directory already imported by a host
+  (``hosts/common``) is not a host.
+
+From each host's entry modules the closure of static references is followed:
+``imports``/``sharedModules`` lists, ``home-manager.users.<u>``, ``import ./x.nix`` and
+``callPackage ./x.nix`` anywhere, ``./dir`` → ``dir/default.nix``, ``"${./x}"``, ``++`` of
+lists and let-bound lists.  Anything else (imports built from ``builtins.readDir``,
+``map``, unknown variables, missing files, paths outside the repository) is reported in
+``unresolved`` with a line number.  Messages name node kinds, identifiers and paths
+only, never string contents.  Nothing is evaluated; tree-sitter only parses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+Node = Any  # tree_sitter.Node
+
+_MAX_DEPTH = 60
+_MAX_FILE_BYTES = 4 * 1024 * 1024
+_IMPORT_FUNCS = ("import", "builtins.import", "callPackage", "pkgs.callPackage")
+_MODULE_LISTS = ("imports", "sharedModules")
+
+
+@dataclass
+class Host:
+    name: str
+    entry_modules: list[Path]
+    modules: frozenset[Path]
+    source: str  # "flake" | "colmena" | "hosts-dir", several joined with "+"
+    inline: tuple[tuple[Path, int, int], ...] = ()  # inline module spans (file, start, end)
+
+
+@dataclass
+class Inventory:
+    root: Path
+    hosts: dict[str, Host]
+    unresolved: list[tuple[Path, str]]
+    external: list[tuple[Path, str]] = field(default_factory=list)
+
+    def _rel(self, path: Path | str) -> Path:
+        p = Path(path)
+        if p.is_absolute():
+            try:
+                p = p.relative_to(self.root)
+            except ValueError:
+                return p
+        return Path(p.as_posix())
+
+    def hosts_of_file(self, path: Path | str) -> set[str]:
+        rel = self._rel(path)
+        return {h.name for h in self.hosts.values() if rel in h.modules}
+
+    def hosts_at(self, path: Path | str, offset: int) -> set[str]:
+        """Hosts using the code at byte ``offset`` of ``path``: inline module spans
+        decide where they exist (``flake.nix``, ``hive.nix``), else the whole file."""
+        rel = self._rel(path)
+        spans = [(h.name, s, e) for h in self.hosts.values() for f, s, e in h.inline if f == rel]
+        if spans:
+            inside = {name for name, s, e in spans if s <= offset < e}
+            if inside:
+                return inside
+        return self.hosts_of_file(rel)
+
+    def files(self) -> dict[Path, set[str]]:
+        out: dict[Path, set[str]] = {}
+        for host in self.hosts.values():
+            for module in host.modules:
+                out.setdefault(module, set()).add(host.name)
+        return out
+
+
+# ---------------------------------------------------------------------------
+# parsing (tree-sitter-nix)
+# ---------------------------------------------------------------------------
+
+
+def _parser() -> Any:
+    import tree_sitter
+    import tree_sitter_nix
+
+    return tree_sitter.Parser(tree_sitter.Language(tree_sitter_nix.language()))
+
+
+@dataclass
+class _File:
+    rel: Path
+    source: bytes
+    root: Node
+
+    def text(self, node: Node) -> str:
+        return self.source[node.start_byte : node.end_byte].decode("utf-8", "replace")
+
+    def line(self, node: Node) -> int:
+        return int(node.start_point[0]) + 1
+
+
+@dataclass(frozen=True)
+class _Val:
+    """An expression together with the file it is in and the names it can see."""
+
+    node: Node
+    file: _File
+    scope: Mapping[str, _Val | str | None]
+
+
+def _top(node: Node) -> Node | None:
+    """The expression of a ``source_code`` node."""
+    for child in node.named_children:
+        if child.type != "comment":
+            return child
+    return None
+
+
+def _attr_names(file: _File, attrpath: Node) -> list[str] | None:
+    """The names of an attrpath, or None when a part is dynamic (``${…}``)."""
+    names: list[str] = []
+    for part in attrpath.named_children:
+        if part.type == "identifier":
+            names.append(file.text(part))
+        elif part.type == "string_expression":
+            kids = [c for c in part.named_children]
+            if any(c.type != "string_fragment" for c in kids):
+                return None
+            names.append("".join(file.text(c) for c in kids))
+        else:
+            return None
+    return names
+
+
+def _select_name(file: _File, node: Node) -> str | None:
+    """``a.b.c`` for a variable or select expression made of plain names."""
+    if node.type == "variable_expression":
+        return file.text(node)
+    if node.type == "select_expression":
+        head = node.child_by_field_name("expression")
+        path = node.child_by_field_name("attrpath")
+        if head is None or path is None or node.child_by_field_name("default") is not None:
+            return None
+        base = _select_name(file, head)
+        names = _attr_names(file, path)
+        if base is None or names is None:
+            return None
+        return ".".join([base, *names])
+    return None
+
+
+def _bindings(file: _File, node: Node) -> Iterator[tuple[list[str] | None, Node, Node]]:
+    """(attrpath names, value node, binding node) of an attrset/let binding_set.
+    ``inherit a b;`` yields (["a"], identifier node, inherit node) per name."""
+    for child in node.named_children:
+        if child.type != "binding_set":
+            continue
+        for b in child.named_children:
+            if b.type == "binding":
+                path = b.child_by_field_name("attrpath")
+                value = b.child_by_field_name("expression")
+                if path is not None and value is not None:
+                    yield _attr_names(file, path), value, b
+            elif b.type in ("inherit", "inherit_from"):
+                attrs = b.child_by_field_name("attrs")
+                if b.type == "inherit_from" or attrs is None:
+                    continue
+                for ident in attrs.named_children:
+                    if ident.type == "identifier":
+                        yield [file.text(ident)], ident, b
+
+
+# ---------------------------------------------------------------------------
+# the walker
+# ---------------------------------------------------------------------------
+
+
+@dataclass
+class _Acc:
+    name: str
+    sources: list[str] = field(default_factory=list)
+    entry: list[Path] = field(default_factory=list)
+    modules: set[Path] = field(default_factory=set)
+    inline: list[tuple[Path, int, int]] = field(default_factory=list)
+    resolved: bool = True
+
+    def source(self, kind: str) -> None:
+        if kind not in self.sources:
+            self.sources.append(kind)
+
+
+class _Discovery:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.resolved_root = root.resolve()
+        self.parser = _parser()
+        self.cache: dict[Path, _File | None] = {}
+        self.unresolved: list[tuple[Path, str]] = []
+        self.external: list[tuple[Path, str]] = []
+        self.hosts: dict[str, _Acc] = {}
+        self.host_set_unresolved = False
+        self.definition_files: set[Path] = set()
+        self.flake_outputs: list[_Val] = []
+        self.hives_done: set[tuple[Path, int]] = set()
+
+    # -- reporting ---------------------------------------------------------------
+    def note(self, file: _File, node: Node, reason: str) -> None:
+        item = (file.rel, f"line {file.line(node)}: {reason}")
+        if item not in self.unresolved:
+            self.unresolved.append(item)
+
+    def note_external(self, file: _File, node: Node, name: str) -> None:
+        item = (file.rel, f"line {file.line(node)}: {name}")
+        if item not in self.external:
+            self.external.append(item)
+
+    # -- files -------------------------------------------------------------------
+    def load(self, rel: Path) -> _File | None:
+        if rel in self.cache:
+            return self.cache[rel]
+        path = self.root / rel
+        result: _File | None = None
+        try:
+            if path.stat().st_size <= _MAX_FILE_BYTES:
+                source = path.read_bytes()
+                tree = self.parser.parse(source)
+                result = _File(rel=rel, source=source, root=tree.root_node)
+        except OSError:
+            result = None
+        self.cache[rel] = result
+        return result
+
+    def resolve_path(self, file: _File, node: Node, text: str) -> Path | None:
+        """A path literal's target as a repo-relative ``.nix`` file, or None (noted)."""
+        if text.startswith(("/", "~")):
+            self.note(file, node, "path outside the repository")
+            return None
+        target = (self.root / file.rel).parent / text
+        try:
+            resolved = target.resolve()
+            rel = resolved.relative_to(self.resolved_root)
+        except ValueError:
+            self.note(file, node, "path outside the repository")
+            return None
+        except OSError:
+            self.note(file, node, f"cannot resolve {text}")
+            return None
+        if (self.root / rel).is_dir():
+            rel = rel / "default.nix"
+        if not (self.root / rel).is_file():
+            self.note(file, node, f"imported file {rel.as_posix()} does not exist")
+            return None
+        return Path(rel.as_posix())
+
+    def path_text(self, v: _Val) -> str | None:
+        """The text of a path literal, with ``${name}`` parts substituted when known."""
+        node, file = v.node, v.file
+        if node.type == "path_expression":
+            parts: list[str] = []
+            for child in node.named_children:
+                if child.type == "path_fragment":
+                    parts.append(file.text(child))
+                elif child.type == "interpolation":
+                    inner = next(iter(child.named_children), None)
+                    value = self.string_value(_Val(inner, file, v.scope)) if inner else None
+                    if value is None or "/" in value or value in ("", ".", ".."):
+                        return None
+                    parts.append(value)
+                else:
+                    return None
+            return "".join(parts)
+        if node.type == "string_expression":  # "${./x}"
+            kids = list(node.named_children)
+            if len(kids) == 1 and kids[0].type == "interpolation":
+                inner = next(iter(kids[0].named_children), None)
+                if inner is not None:
+                    target = self.deref(_Val(inner, file, v.scope))
+                    if isinstance(target, _Val) and target.node.type == "path_expression":
+                        return self.path_text(target)
+        return None
+
+    def string_value(self, v: _Val) -> str | None:
+        target = self.deref(v)
+        if isinstance(target, str):
+            return target
+        if target is None or target.node.type != "string_expression":
+            return None
+        kids = list(target.node.named_children)
+        if any(k.type != "string_fragment" for k in kids):
+            return None
+        return "".join(target.file.text(k) for k in kids)
+
+    # -- light dereferencing -------------------------------------------------------
+    def deref(self, v: _Val, depth: int = 0) -> _Val | str | None:
+        """Follow parentheses, let, known variables, ``import <path>`` and calls of
+        let-bound functions; return the expression reached (or a bound string)."""
+        node = v.node
+        while depth < _MAX_DEPTH:
+            depth += 1
+            kind = node.type
+            if kind == "parenthesized_expression":
+                inner = node.child_by_field_name("expression") or next(
+                    iter(node.named_children), None
+                )
+                if inner is None:
+                    return None
+                v = _Val(inner, v.file, v.scope)
+                node = inner
+            elif kind == "let_expression":
+                scope: dict[str, _Val | str | None] = dict(v.scope)
+                for names, value, _ in _bindings(v.file, node):
+                    if names and len(names) == 1:
+                        scope[names[0]] = _Val(value, v.file, scope)
+                body = node.child_by_field_name("body")
+                if body is None:
+                    return None
+                v = _Val(body, v.file, scope)
+                node = body
+            elif kind in ("variable_expression", "identifier"):
+                name = v.file.text(node)
+                bound = v.scope.get(name)
+                if bound is None or isinstance(bound, str):
+                    return bound if isinstance(bound, str) else v
+                v = bound
+                node = v.node
+            elif kind == "apply_expression":
+                called = self.call(v, depth)
+                if called is None:
+                    return v
+                v = called
+                node = v.node
+            else:
+                return v
+        return None
+
+    def call(self, v: _Val, depth: int) -> _Val | None:
+        """``import ./f.nix`` (possibly applied further) or a let-bound function applied to
+        arguments: the body with the parameters bound.  None when not followable."""
+        args: list[_Val] = []
+        head = v.node
+        while head.type == "apply_expression":
+            arg = head.child_by_field_name("argument")
+            fn = head.child_by_field_name("function")
+            if arg is None or fn is None:
+                return None
+            args.insert(0, _Val(arg, v.file, v.scope))
+            head = fn
+        name = _select_name(v.file, head)
+        if name in ("import", "builtins.import") and args:
+            target = self.deref(args[0], depth + 1)
+            if target is None or isinstance(target, str):
+                return None
+            text = self.path_text(target)
+            if text is None:
+                return None
+            rel = self.resolve_path(target.file, target.node, text)
+            if rel is None:
+                return None
+            imported = self.load(rel)
+            top = _top(imported.root) if imported is not None else None
+            if imported is None or top is None:
+                return None
+            fn_val: _Val | str | None = _Val(top, imported, {})
+            args = args[1:]
+        else:
+            fn_val = self.deref(_Val(head, v.file, v.scope), depth + 1)
+        for arg in args:
+            fn_val = self._bind(fn_val, arg, depth)
+            if fn_val is None:
+                return None
+        return fn_val if isinstance(fn_val, _Val) else None
+
+    def _bind(self, fn: _Val | str | None, arg: _Val, depth: int) -> _Val | None:
+        if fn is None or isinstance(fn, str):
+            return None
+        fn_d = self.deref(fn, depth + 1)
+        if fn_d is None or isinstance(fn_d, str) or fn_d.node.type != "function_expression":
+            return None
+        node = fn_d.node
+        body = node.child_by_field_name("body")
+        if body is None:
+            return None
+        scope: dict[str, _Val | str | None] = dict(fn_d.scope)
+        universal = node.child_by_field_name("universal")
+        formals = node.child_by_field_name("formals")
+        value = self.string_value(arg)
+        if universal is not None:
+            scope[fn_d.file.text(universal)] = value if value is not None else arg
+        if formals is not None:
+            given: dict[str, _Val] = {}
+            target = self.deref(arg, depth + 1)
+            if isinstance(target, _Val) and target.node.type in (
+                "attrset_expression",
+                "rec_attrset_expression",
+            ):
+                for names, val, _ in _bindings(target.file, target.node):
+                    if names and len(names) == 1:
+                        given[names[0]] = _Val(val, target.file, target.scope)
+            for formal in formals.named_children:
+                if formal.type != "formal":
+                    continue
+                ident = formal.child_by_field_name("name")
+                if ident is None:
+                    continue
+                fname = fn_d.file.text(ident)
+                if fname in given:
+                    s = self.string_value(given[fname])
+                    scope[fname] = s if s is not None else given[fname]
+                else:
+                    default = formal.child_by_field_name("default")
+                    scope[fname] = _Val(default, fn_d.file, scope) if default else None
+        return _Val(body, fn_d.file, scope)
+
+    def attrsets(self, v: _Val, depth: int = 0) -> list[_Val]:
+        """The attribute sets an expression is made of (``//`` merges, flake-parts)."""
+        if depth > _MAX_DEPTH:
+            return []
+        target = self.deref(v)
+        if target is None or isinstance(target, str):
+            return []
+        node = target.node
+        if node.type in ("attrset_expression", "rec_attrset_expression"):
+            return [target]
+        if node.type == "binary_expression":
+            op = node.child_by_field_name("operator")
+            if op is not None and target.file.text(op) == "//":
+                out: list[_Val] = []
+                for side in ("left", "right"):
+                    child = node.child_by_field_name(side)
+                    if child is not None:
+                        out += self.attrsets(_Val(child, target.file, target.scope), depth + 1)
+                return out
+        if node.type == "apply_expression":  # flake-parts mkFlake {…} { flake = {…}; }
+            arg = node.child_by_field_name("argument")
+            if arg is not None:
+                for aset in self.attrsets(_Val(arg, target.file, target.scope), depth + 1):
+                    for names, value, _ in _bindings(aset.file, aset.node):
+                        if names == ["flake"]:
+                            return self.attrsets(_Val(value, aset.file, aset.scope), depth + 1)
+        return []
+
+    def members(self, sets: list[_Val], name: str) -> Iterator[tuple[list[str], _Val, Node]]:
+        """Bindings ``name.<rest> = value`` (rest may be empty) in the given sets."""
+        for aset in sets:
+            for names, value, binding in _bindings(aset.file, aset.node):
+                if names and names[0] == name:
+                    yield names[1:], _Val(value, aset.file, aset.scope), binding
+
+    # -- modules -------------------------------------------------------------------
+    def list_elements(self, v: _Val, depth: int = 0) -> list[_Val] | None:
+        target = self.deref(v)
+        if target is None or isinstance(target, str) or depth > _MAX_DEPTH:
+            return None
+        node = target.node
+        if node.type == "list_expression":
+            return [_Val(e, target.file, target.scope) for e in node.named_children
+                    if e.type != "comment"]  # fmt: skip
+        if node.type == "binary_expression":
+            op = node.child_by_field_name("operator")
+            if op is not None and target.file.text(op) == "++":
+                out: list[_Val] = []
+                for side in ("left", "right"):
+                    child = node.child_by_field_name(side)
+                    if child is None:
+                        return None
+                    part = self.list_elements(_Val(child, target.file, target.scope), depth + 1)
+                    if part is None:
+                        return None
+                    out += part
+                return out
+        return None
+
+    def describe(self, v: _Val) -> str:
+        node = v.node
+        name = _select_name(v.file, node)
+        if name is not None:
+            return f"the variable {name}" if "." not in name else f"{name}"
+        if node.type == "apply_expression":
+            head = node
+            while head.type == "apply_expression":
+                fn = head.child_by_field_name("function")
+                if fn is None:
+                    break
+                head = fn
+            fname = _select_name(v.file, head)
+            return f"a call of {fname}" if fname else "a function call"
+        return f"a {node.type.replace('_', ' ')}"
+
+    def module_list(self, v: _Val, acc: _Acc, entry: bool, what: str) -> None:
+        elements = self.list_elements(v)
+        if elements is None:
+            target = self.deref(v)
+            shown = target if isinstance(target, _Val) else v
+            self.note(v.file, v.node, f"{what} built from {self.describe(shown)}")
+            if entry:
+                acc.resolved = False
+            return
+        for element in elements:
+            self.module(element, acc, entry)
+
+    def module(self, v: _Val, acc: _Acc, entry: bool, depth: int = 0) -> None:
+        """One module expression of a host."""
+        if depth > _MAX_DEPTH:
+            return
+        raw_name = _select_name(v.file, v.node)
+        if raw_name is not None and "." in raw_name and raw_name.split(".")[0] not in v.scope:
+            self.external_or_unresolved(v, raw_name)
+            return
+        if v.node.type == "apply_expression":
+            head = v.node.child_by_field_name("function")
+            while head is not None and head.type == "apply_expression":
+                head = head.child_by_field_name("function")
+            fname = _select_name(v.file, head) if head is not None else None
+            if fname in _IMPORT_FUNCS:
+                self.imported(v, acc, entry)
+                return
+        target = self.deref(v)
+        if target is None or isinstance(target, str):
+            self.note(v.file, v.node, f"module from {self.describe(v)}")
+            return
+        node = target.node
+        kind = node.type
+        if kind in ("path_expression", "string_expression"):
+            text = self.path_text(target)
+            if text is None:
+                self.note(target.file, node, f"module path built from {self.describe(target)}")
+                return
+            rel = self.resolve_path(target.file, node, text)
+            if rel is not None:
+                self.file_module(rel, acc, entry)
+        elif kind in ("attrset_expression", "rec_attrset_expression"):
+            acc.inline.append((target.file.rel, node.start_byte, node.end_byte))
+            acc.modules.add(target.file.rel)
+            self.scan(target, acc, entry)
+        elif kind == "function_expression":
+            body = node.child_by_field_name("body")
+            if body is not None:
+                scope = self.shadow(target)
+                self.module(_Val(body, target.file, scope), acc, entry, depth + 1)
+        elif kind == "spath_expression":
+            self.note_external(target.file, node, target.file.text(node))
+        else:
+            name = _select_name(target.file, node)
+            if name is not None and "." in name:
+                self.external_or_unresolved(target, name)
+            else:
+                self.note(target.file, node, f"module from {self.describe(target)}")
+
+    def external_or_unresolved(self, v: _Val, name: str) -> None:
+        if name.split(".")[0] == "self":
+            self.note(v.file, v.node, f"module from the flake's own output {name}")
+        else:
+            self.note_external(v.file, v.node, name)
+
+    def shadow(self, fn: _Val) -> dict[str, _Val | str | None]:
+        """Scope for a module function body: its parameters are unknown values."""
+        scope: dict[str, _Val | str | None] = dict(fn.scope)
+        universal = fn.node.child_by_field_name("universal")
+        if universal is not None:
+            scope[fn.file.text(universal)] = None
+        formals = fn.node.child_by_field_name("formals")
+        for formal in formals.named_children if formals is not None else []:
+            ident = formal.child_by_field_name("name") if formal.type == "formal" else None
+            if ident is not None:
+                scope[fn.file.text(ident)] = None
+        return scope
+
+    def imported(self, v: _Val, acc: _Acc, entry: bool) -> None:
+        """``import X …`` / ``callPackage X …`` used as a module or anywhere in one."""
+        head = v.node
+        first_arg: Node | None = None
+        while head.type == "apply_expression":
+            first_arg = head.child_by_field_name("argument")
+            fn = head.child_by_field_name("function")
+            if fn is None:
+                return
+            head = fn
+        if first_arg is None:
+            return
+        arg = _Val(first_arg, v.file, v.scope)
+        target = self.deref(arg)
+        if isinstance(target, _Val) and target.node.type in (
+            "path_expression",
+            "string_expression",
+        ):
+            text = self.path_text(target)
+            if text is not None:
+                rel = self.resolve_path(target.file, target.node, text)
+                if rel is not None and rel.suffix == ".nix":
+                    self.file_module(rel, acc, entry)
+                return
+        if isinstance(target, _Val) and target.node.type == "spath_expression":
+            self.note_external(target.file, target.node, target.file.text(target.node))
+            return
+        shown = target if isinstance(target, _Val) else arg
+        fname = _select_name(v.file, head) or "import"
+        self.note(v.file, v.node, f"{fname} of {self.describe(shown)}")
+
+    def file_module(self, rel: Path, acc: _Acc, entry: bool) -> None:
+        if entry and rel not in acc.entry:
+            acc.entry.append(rel)
+        if rel in acc.modules and rel not in self.definition_files:
+            return
+        acc.modules.add(rel)
+        file = self.load(rel)
+        if file is None:
+            return
+        top = _top(file.root)
+        if top is not None:
+            self.scan(_Val(top, file, {}), acc, False)
+
+    def scan(self, v: _Val, acc: _Acc, entry: bool) -> None:
+        """Walk a module (file or inline) for the references it makes."""
+        self._walk(v.node, v.file, v.scope, [], acc, entry, 0)
+
+    def _walk(
+        self,
+        node: Node,
+        file: _File,
+        scope: Mapping[str, _Val | str | None],
+        prefix: list[str],
+        acc: _Acc,
+        entry: bool,
+        depth: int,
+    ) -> None:
+        if depth > 400:
+            return
+        kind = node.type
+        if kind == "let_expression":
+            new_scope: dict[str, _Val | str | None] = dict(scope)
+            for names, value, _ in _bindings(file, node):
+                if names and len(names) == 1:
+                    new_scope[names[0]] = _Val(value, file, new_scope)
+            for _names, value, _ in _bindings(file, node):
+                self._walk(value, file, new_scope, [], acc, entry, depth + 1)
+            body = node.child_by_field_name("body")
+            if body is not None:
+                self._walk(body, file, new_scope, prefix, acc, entry, depth + 1)
+            return
+        if kind == "function_expression":
+            body = node.child_by_field_name("body")
+            if body is not None:
+                scope = self.shadow(_Val(node, file, scope))
+                self._walk(body, file, scope, prefix, acc, entry, depth + 1)
+            return
+        if kind in ("attrset_expression", "rec_attrset_expression"):
+            for names, value, binding in _bindings(file, node):
+                if binding.type != "binding":
+                    continue
+                path = prefix + (names or ["${…}"])
+                val = _Val(value, file, scope)
+                if path and path[-1] in _MODULE_LISTS:
+                    self.module_list(val, acc, entry, path[-1])
+                elif len(path) == 3 and path[:2] == ["home-manager", "users"]:
+                    self.module(val, acc, False)
+                else:
+                    self._walk(value, file, scope, path, acc, entry, depth + 1)
+            return
+        if kind == "apply_expression":
+            head = node
+            while head.type == "apply_expression":
+                fn = head.child_by_field_name("function")
+                if fn is None:
+                    break
+                head = fn
+            if _select_name(file, head) in _IMPORT_FUNCS:
+                self.imported(_Val(node, file, scope), acc, False)
+        for child in node.named_children:
+            self._walk(child, file, scope, [], acc, entry, depth + 1)
+
+    # -- host definitions -------------------------------------------------------------
+    def host(self, name: str, kind: str) -> _Acc:
+        acc = self.hosts.setdefault(name, _Acc(name))
+        acc.source(kind)
+        return acc
+
+    def system(self, name: str, v: _Val, binding: Node) -> None:
+        """``nixosConfigurations.<name> = <…>``."""
+        acc = self.host(name, "flake")
+        target = self.deref(v)
+        if isinstance(target, _Val) and target.node.type == "apply_expression":
+            fn = target.node.child_by_field_name("function")
+            arg = target.node.child_by_field_name("argument")
+            fname = _select_name(target.file, fn) if fn is not None else None
+            if fname is not None and fname.split(".")[-1] == "nixosSystem" and arg is not None:
+                for rest, modules, _ in self.members(
+                    self.attrsets(_Val(arg, target.file, target.scope)), "modules"
+                ):
+                    if not rest:
+                        self.module_list(modules, acc, True, "modules")
+                        return
+                self.note(target.file, target.node, f"nixosSystem call for {name} has no modules")
+                return
+        shown = target if isinstance(target, _Val) else v
+        self.note(v.file, binding, f"host {name} is defined by {self.describe(shown)}")
+        acc.resolved = False
+
+    def flake(self) -> None:
+        rel = Path("flake.nix")
+        file = self.load(rel)
+        if file is None:
+            return
+        self.definition_files.add(rel)
+        top = _top(file.root)
+        if top is None:
+            return
+        root_sets = self.attrsets(_Val(top, file, {}))
+        for rest, outputs, _ in self.members(root_sets, "outputs"):
+            if rest:
+                continue
+            target = self.deref(outputs)
+            if not isinstance(target, _Val) or target.node.type != "function_expression":
+                self.note(file, outputs.node, "flake outputs is not a function")
+                continue
+            body = target.node.child_by_field_name("body")
+            if body is None:
+                continue
+            sets = self.attrsets(_Val(body, file, self.shadow(target)))
+            self.flake_outputs = sets
+            self.configurations(sets)
+            for output in ("colmena", "colmenaHive"):
+                for rest2, hive, binding in self.members(sets, output):
+                    if rest2:
+                        self.hive_node_part(rest2, hive, binding)
+                    else:
+                        self.hive(hive)
+
+    def configurations(self, sets: list[_Val]) -> None:
+        for rest, value, binding in self.members(sets, "nixosConfigurations"):
+            if len(rest) == 1:
+                self.system(rest[0], value, binding)
+            elif not rest:
+                inner = self.attrsets(value)
+                if not inner:
+                    target = self.deref(value)
+                    shown = target if isinstance(target, _Val) else value
+                    self.note(
+                        value.file,
+                        binding,
+                        f"nixosConfigurations is built from {self.describe(shown)}",
+                    )
+                    self.host_set_unresolved = True
+                for aset in inner:
+                    for names, hv, b in _bindings(aset.file, aset.node):
+                        if names and len(names) == 1:
+                            self.system(names[0], _Val(hv, aset.file, aset.scope), b)
+                        elif names is None:
+                            self.note(aset.file, b, "host with a computed name")
+                            self.host_set_unresolved = True
+
+    def hive(self, v: _Val) -> None:
+        target = self.deref(v)
+        if isinstance(target, _Val) and target.node.type == "function_expression":
+            body = target.node.child_by_field_name("body")
+            if body is not None:
+                target = _Val(body, target.file, self.shadow(target))
+        if isinstance(target, _Val) and target.node.type == "apply_expression":
+            fn = target.node.child_by_field_name("function")
+            arg = target.node.child_by_field_name("argument")
+            fname = _select_name(target.file, fn) if fn is not None else None
+            if fname is not None and fname.endswith("makeHive") and arg is not None:
+                own = _select_name(target.file, arg)
+                if own is not None and own.startswith("self.") and own.count(".") == 1:
+                    for rest, value, _ in self.members(self.flake_outputs, own[5:]):
+                        if not rest:
+                            self.hive(value)
+                    return
+                target = self.deref(_Val(arg, target.file, target.scope))
+        if isinstance(target, _Val):
+            key = (target.file.rel, target.node.start_byte)
+            if key in self.hives_done:
+                return
+            self.hives_done.add(key)
+        sets = self.attrsets(target) if isinstance(target, _Val) else []
+        if not sets:
+            shown = target if isinstance(target, _Val) else v
+            self.note(v.file, v.node, f"colmena hive is built from {self.describe(shown)}")
+            self.host_set_unresolved = True
+            return
+        self.definition_files.update(s.file.rel for s in sets)
+        defaults: list[_Val] = []
+        nodes: list[tuple[list[str], _Val, Node]] = []
+        for aset in sets:
+            for names, value, binding in _bindings(aset.file, aset.node):
+                val = _Val(value, aset.file, aset.scope)
+                if names is None:
+                    self.note(aset.file, binding, "colmena node with a computed name")
+                    continue
+                if names[0] == "meta":
+                    continue
+                if names[0] == "defaults":
+                    if len(names) == 1:
+                        defaults.append(val)
+                    else:
+                        defaults.append(_Val(binding, aset.file, aset.scope))
+                    continue
+                nodes.append((names, val, binding))
+        for names, val, binding in nodes:
+            acc = self.host(names[0], "colmena")
+            if len(names) == 1:
+                self.module(val, acc, True)
+            else:
+                self.hive_node_part(names, val, binding)
+        for name in dict.fromkeys(n[0][0] for n in nodes):
+            acc = self.hosts[name]
+            for d in defaults:
+                if d.node.type == "binding":
+                    acc.inline.append((d.file.rel, d.node.start_byte, d.node.end_byte))
+                    acc.modules.add(d.file.rel)
+                    value = d.node.child_by_field_name("expression")
+                    path = d.node.child_by_field_name("attrpath")
+                    names2 = _attr_names(d.file, path) if path is not None else None
+                    if value is not None and names2 is not None:
+                        self._walk(value, d.file, d.scope, names2[1:], acc, True, 0)
+                else:
+                    self.module(d, acc, True)
+
+    def hive_node_part(self, names: list[str], val: _Val, binding: Node) -> None:
+        """``node.deployment.x = …`` style bindings: inline module content of ``node``."""
+        acc = self.host(names[0], "colmena")
+        acc.inline.append((val.file.rel, binding.start_byte, binding.end_byte))
+        acc.modules.add(val.file.rel)
+        self._walk(val.node, val.file, val.scope, names[1:], acc, True, 0)
+
+    def hive_file(self) -> None:
+        rel = Path("hive.nix")
+        if rel in self.definition_files:
+            return
+        file = self.load(rel)
+        if file is None:
+            return
+        self.definition_files.add(rel)
+        top = _top(file.root)
+        if top is not None:
+            self.hive(_Val(top, file, {}))
+
+    def hosts_dir(self) -> None:
+        base = self.root / "hosts"
+        if not base.is_dir():
+            return
+        used: set[Path] = set()
+        for acc in self.hosts.values():
+            used |= acc.modules
+        anything = bool(self.hosts)
+        for entry in sorted(base.iterdir()):
+            if not entry.is_dir():
+                continue
+            name = entry.name
+            module = next(
+                (
+                    Path("hosts") / name / f
+                    for f in ("default.nix", "configuration.nix")
+                    if (entry / f).is_file()
+                ),
+                None,
+            )
+            if module is None or module in used:
+                continue
+            known = self.hosts.get(name)
+            if known is not None and known.resolved:
+                continue
+            if anything and known is None and not self.host_set_unresolved:
+                continue
+            acc = self.host(name, "hosts-dir")
+            self.file_module(module, acc, True)
+
+
+def discover(root: Path) -> Inventory:
+    """The hosts of the repository at ``root`` and the files each one uses."""
+    d = _Discovery(root)
+    d.flake()
+    d.hive_file()
+    d.hosts_dir()
+    hosts = {
+        name: Host(
+            name=name,
+            entry_modules=list(acc.entry),
+            modules=frozenset(acc.modules),
+            source="+".join(acc.sources),
+            inline=tuple(acc.inline),
+        )
+        for name, acc in sorted(d.hosts.items())
+    }
+    return Inventory(root=root, hosts=hosts, unresolved=d.unresolved, external=d.external)
