@@ -229,3 +229,180 @@ def keygen(ctx: Context, output: Path | None) -> None:
     if result.written is None:
         _write_stdout(result.text.reveal().encode("ascii"))
     echo(f"Public key: {result.public}", err=True)
+
+
+# --- init and hosts (hosts engineer) ----------------------------------------------
+def _show_change_hint(change: object) -> None:
+    rules = getattr(change, "changed_rules", ())
+    if rules:
+        echo(
+            f"{len(rules)} creation rule(s) changed recipients: "
+            "run `secretkit updatekeys` on their files",
+            err=True,
+        )
+
+
+@cli.command()
+@click.option("--admin", required=True, metavar="AGE_RECIPIENT", help="Admin key (age1…).")
+@click.option("--admin-name", metavar="NAME", help="Anchor name (default: $USER or 'admin').")
+@pass_ctx
+def init(ctx: Context, admin: str, admin_name: str | None) -> None:
+    """Create .sops.yaml at the repository root with the admin key."""
+    from secretkit.commands.init import init as run
+
+    result = run(ctx.cwd, admin, admin_name)
+    if not result.change.changed:
+        echo(f"{result.path.name}: admin {result.admin_name} already present, nothing to do")
+    elif result.change.created:
+        echo(f"created {result.path} with admin {result.admin_name} ({result.recipient})")
+    else:
+        echo(f"{result.path.name}: added admin {result.admin_name} ({result.recipient})")
+        _show_change_hint(result.change)
+
+
+@cli.group()
+def hosts() -> None:
+    """Hosts and their age keys in .sops.yaml."""
+
+
+@hosts.command("list")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@pass_ctx
+def hosts_list(ctx: Context, fmt: str) -> None:
+    """Hosts found in the Nix code and in .sops.yaml, with their keys."""
+    import json
+
+    from secretkit.commands.hosts import list_hosts
+
+    result = list_hosts(ctx.cwd)
+    if fmt == "json":
+        payload = {
+            "version": 1,
+            "hosts": [row.to_json() for row in result.rows],
+            "unresolved": [{"path": p, "reason": r} for p, r in result.unresolved],
+        }
+        echo(json.dumps(payload, indent=2))
+        return
+    header = ("HOST", "KEY", "SOURCE", "MODULES", "RULE", "ENTRY MODULES")
+    table = [
+        (
+            row.host,
+            row.key or "-",
+            row.source,
+            str(row.modules),
+            "yes" if row.rule else "no",
+            ", ".join(row.entry_modules) or "-",
+        )
+        for row in result.rows
+    ]
+    widths = [max(len(r[i]) for r in [header, *table]) for i in range(5)]
+    for r in [header, *table]:
+        echo("  ".join(c.ljust(w) for c, w in zip(r[:5], widths, strict=True)) + "  " + r[5])
+    for path, reason in result.unresolved:
+        echo(f"unresolved: {path}: {reason}", err=True)
+
+
+@hosts.command("add")
+@click.argument("name")
+@click.option("--age", metavar="AGE_RECIPIENT", help="The host's age1… key.")
+@click.option("--ssh-pubkey", metavar="'ssh-ed25519 …'", help="The host's ssh ed25519 public key.")
+@click.option(
+    "--ssh-pubkey-file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="A .pub file or ssh-keyscan output with the host's ed25519 key.",
+)
+@pass_ctx
+def hosts_add(
+    ctx: Context, name: str, age: str | None, ssh_pubkey: str | None, ssh_pubkey_file: Path | None
+) -> None:
+    """Add host NAME: its key anchor and a rule for secrets/NAME.yaml."""
+    from secretkit.commands.hosts import add, recipient_from_options
+
+    recipient = recipient_from_options(ctx.cwd, age, ssh_pubkey, ssh_pubkey_file)
+    result = add(ctx.cwd, name, recipient)
+    if result.change.changed:
+        echo(f"added host {name} ({recipient}) and a rule for secrets/{name}.yaml")
+    else:
+        echo(f"host {name} already present with this key, nothing to do")
+
+
+@hosts.command("remove")
+@click.argument("name")
+@pass_ctx
+def hosts_remove(ctx: Context, name: str) -> None:
+    """Remove host NAME: its key anchor, its rule and its key in every rule."""
+    from secretkit.commands.hosts import remove
+
+    result = remove(ctx.cwd, name)
+    if not result.change.changed:
+        echo(f"host {name} is not in .sops.yaml, nothing to do")
+        return
+    echo(f"removed host {name}")
+    _show_change_hint(result.change)
+
+
+# --- purge (keep-clean) -----------------------------------------------------
+def _history_progress() -> Callable[[int, int], None] | None:
+    """A one-line progress display on stderr, only when stderr is a terminal."""
+    if not sys.stderr.isatty():
+        return None
+
+    def show(done: int, total: int) -> None:
+        end = "\n" if done >= total else ""
+        sys.stderr.write(f"\rscanning history: {done}/{total} blobs{end}")
+        sys.stderr.flush()
+
+    return show
+
+
+@cli.command()
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@pass_ctx
+def purge(ctx: Context, yes: bool) -> None:
+    """Replace every secret found in git history by a marker (git-filter-repo).
+
+    Keeps a backup under refs/secretkit/backup/, then tells how to force-push and
+    which secrets were exposed and must be rotated at their provider.
+    """
+    from secretkit.commands.purge import apply_purge, plan_purge
+    from secretkit.errors import UsageError
+
+    plan = plan_purge(ctx.cwd, progress=_history_progress())
+    if plan.clean:
+        echo("history holds no plaintext secret; nothing to purge")
+        return
+    echo(f"{len(plan.exposed)} secret(s) found in history:")
+    for item in plan.exposed:
+        echo(f"  {item.describe()}")
+    echo(f"refs to rewrite: {', '.join(plan.refs)}")
+    if not yes:
+        if not sys.stdin.isatty():
+            raise UsageError("purge rewrites history and needs a confirmation", hint="pass --yes")
+        click.confirm("Rewrite history now (a backup ref is kept)?", abort=True)
+    result = apply_purge(plan, progress=_history_progress())
+    echo(f"history rewritten; backup of the old refs: {result.backup}/")
+    if result.remaining:
+        echo(
+            f"warning: {len(result.remaining)} finding(s) still in the rewritten history "
+            "(run secretkit scan --history)",
+            err=True,
+        )
+    if result.stashed:
+        echo("note: older stash entries (stash@{1}…) still hold old content: git stash list")
+    echo("next:")
+    if result.remotes:
+        echo("  1. publish the rewritten history (every clone must re-clone afterwards):")
+        for command in result.push_commands():
+            echo(f"       {command}")
+    else:
+        echo("  1. no remote is configured; nothing to force-push")
+    echo("  2. rotate these secrets at their provider: they were committed, and forks,")
+    echo("     clones and caches may still hold them:")
+    for item in result.exposed:
+        echo(f"       - {item.describe()}")
+    echo("  3. once the new history is pushed and verified, drop the backup:")
+    echo(f"       git for-each-ref --format='delete %(refname)' {result.backup}/ | git update-ref --stdin")
+    echo("       git reflog expire --expire=now --all && git gc --prune=now")
+    if result.remaining:
+        ctx_exit = click.get_current_context()
+        ctx_exit.exit(1)
