@@ -8,6 +8,7 @@ the same data key reproduces their ciphertext byte for byte.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
@@ -22,7 +23,17 @@ from secretkit.sops.metadata import Metadata
 from secretkit.sops.rules import Rule
 from secretkit.sops.stores import STORES, Store
 from secretkit.sops.stores.metablock import version_tuple
-from secretkit.sops.tree import Comment, GoTime, Map, Seq, Value, from_python, leaves, to_python, walk
+from secretkit.sops.tree import (
+    Comment,
+    GoTime,
+    Map,
+    Seq,
+    Value,
+    from_python,
+    leaves,
+    to_python,
+    walk,
+)
 
 FORMATS = ("yaml", "json", "dotenv", "ini", "binary")
 SOPS_VERSION = "3.13.2"
@@ -260,7 +271,9 @@ def decrypt(sops: SopsFile, data_key: bytes, *, verify_mac: bool = True) -> Plai
     values = cipher_mod.ValueCipher(data_key)
     hasher = MacHasher(meta.mac_only_encrypted)
 
-    def leaf(value: Value, path: tuple[str, ...], stack: list[list[str]], is_comment: bool) -> Value:
+    def leaf(
+        value: Value, path: tuple[str, ...], stack: list[list[str]], is_comment: bool
+    ) -> Value:
         encrypted = rule.should_encrypt(path, stack, is_comment)
         aad = ":".join(path) + ":"
         if is_comment:
@@ -296,10 +309,8 @@ def decrypt(sops: SopsFile, data_key: bytes, *, verify_mac: bool = True) -> Plai
                 hint="the file was modified outside sops; restore it from git",
             )
     elif meta.mac and meta.lastmodified:
-        try:
+        with contextlib.suppress(SecretkitError):
             _open_mac(values, meta)  # fill the IV stash when the MAC still opens
-        except SecretkitError:
-            pass
     return PlainFile(sops.fmt, docs, sops.layout, values.stash)
 
 
@@ -352,7 +363,9 @@ def encrypt(
         else None
     )
 
-    def leaf(value: Value, path: tuple[str, ...], stack: list[list[str]], is_comment: bool) -> Value:
+    def leaf(
+        value: Value, path: tuple[str, ...], stack: list[list[str]], is_comment: bool
+    ) -> Value:
         encrypted = rule.should_encrypt(path, stack, is_comment)
         if not is_comment:
             if isinstance(value, (Map, Seq)):

@@ -48,7 +48,15 @@ class KeyEntry:
     @property
     def ident(self) -> str:
         """The recipient / fingerprint / resource this entry is for."""
-        for name in ("recipient", "fp", "arn", "resource_id", "key_id", "vault_url", "vault_address"):
+        for name in (
+            "recipient",
+            "fp",
+            "arn",
+            "resource_id",
+            "key_id",
+            "vault_url",
+            "vault_address",
+        ):
             if name in self.fields:
                 return self.fields[name]
         return ""

@@ -66,7 +66,9 @@ class Rule:
     def _match(self, text: str) -> bool:
         return compile_go_regex(self.value, self.kind).search(text) is not None
 
-    def should_encrypt(self, path: tuple[str, ...], stack: list[list[str]], is_comment: bool) -> bool:
+    def should_encrypt(
+        self, path: tuple[str, ...], stack: list[list[str]], is_comment: bool
+    ) -> bool:
         kind, value = self.kind, self.value
         if kind == "unencrypted_suffix":
             return not (value and any(key.endswith(value) for key in path))

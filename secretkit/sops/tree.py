@@ -35,9 +35,9 @@ class GoTime:
     text: str
 
 
-Leaf: TypeAlias = Union[str, int, float, bool, None, bytes, GoTime]
+Leaf: TypeAlias = str | int | float | bool | bytes | GoTime | None
 Value: TypeAlias = Union[Leaf, "Map", "Seq", Comment]
-Entry: TypeAlias = Union[tuple[str, Value], Comment]
+Entry: TypeAlias = tuple[str, Value] | Comment
 
 
 class Map(list[Entry]):
@@ -116,7 +116,9 @@ def _walk(value: Value, path: tuple[str, ...], stack: list[list[str]], fn: LeafF
     return fn(value, path, stack, False)
 
 
-def leaves(value: Value, path: tuple[str | int, ...] = ()) -> Iterator[tuple[tuple[str | int, ...], Value]]:
+def leaves(
+    value: Value, path: tuple[str | int, ...] = ()
+) -> Iterator[tuple[tuple[str | int, ...], Value]]:
     """``(path, leaf)`` in file order; list positions appear as ints; comments skipped."""
     if isinstance(value, Map):
         for entry in value:

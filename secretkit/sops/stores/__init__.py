@@ -27,14 +27,13 @@ class Store(Protocol):
         """Remove the sops block from the documents and parse it (None when absent)."""
         ...
 
-    def dump_encrypted(self, docs: list[Map], meta: Metadata, layout: object, indent: int | None) -> bytes:
-        ...
+    def dump_encrypted(
+        self, docs: list[Map], meta: Metadata, layout: object, indent: int | None
+    ) -> bytes: ...
 
-    def load_plain(self, data: bytes) -> tuple[list[Map], object]:
-        ...
+    def load_plain(self, data: bytes) -> tuple[list[Map], object]: ...
 
-    def dump_plain(self, docs: list[Map], layout: object, indent: int | None) -> bytes:
-        ...
+    def dump_plain(self, docs: list[Map], layout: object, indent: int | None) -> bytes: ...
 
 
 def _split_nested(docs: list[Map]) -> tuple[list[Map], Metadata | None]:
@@ -62,7 +61,9 @@ class YamlStore:
     def split_metadata(self, docs: list[Map]) -> tuple[list[Map], Metadata | None]:
         return _split_nested(docs)
 
-    def dump_encrypted(self, docs: list[Map], meta: Metadata, layout: object, indent: int | None) -> bytes:
+    def dump_encrypted(
+        self, docs: list[Map], meta: Metadata, layout: object, indent: int | None
+    ) -> bytes:
         block = to_tree(meta)
         full = [Map([*doc, ("sops", block)]) for doc in docs]
         v2 = bool(meta.version) and version_tuple(meta.version) < (3, 7)
@@ -100,7 +101,9 @@ class JsonStore:
     def split_metadata(self, docs: list[Map]) -> tuple[list[Map], Metadata | None]:
         return _split_nested(docs)
 
-    def dump_encrypted(self, docs: list[Map], meta: Metadata, layout: object, indent: int | None) -> bytes:
+    def dump_encrypted(
+        self, docs: list[Map], meta: Metadata, layout: object, indent: int | None
+    ) -> bytes:
         block = to_tree(meta, null_empty_lists=True)
         return json_store.dump(Map([*docs[0], ("sops", block)]), _json_layout(layout, indent))
 
@@ -121,7 +124,9 @@ class BinaryStore:
     def split_metadata(self, docs: list[Map]) -> tuple[list[Map], Metadata | None]:
         return _split_nested(docs)
 
-    def dump_encrypted(self, docs: list[Map], meta: Metadata, layout: object, indent: int | None) -> bytes:
+    def dump_encrypted(
+        self, docs: list[Map], meta: Metadata, layout: object, indent: int | None
+    ) -> bytes:
         if isinstance(layout, yaml_store.YamlLayout):
             return YamlStore().dump_encrypted(docs, meta, layout, indent)
         return JsonStore().dump_encrypted(docs, meta, layout, indent)
@@ -142,7 +147,9 @@ class DotenvStore:
     def split_metadata(self, docs: list[Map]) -> tuple[list[Map], Metadata | None]:
         return dotenv_store.split_metadata(docs)
 
-    def dump_encrypted(self, docs: list[Map], meta: Metadata, layout: object, indent: int | None) -> bytes:
+    def dump_encrypted(
+        self, docs: list[Map], meta: Metadata, layout: object, indent: int | None
+    ) -> bytes:
         return dotenv_store.dump_encrypted(docs, meta)
 
     def load_plain(self, data: bytes) -> tuple[list[Map], object]:
@@ -161,7 +168,9 @@ class IniStore:
     def split_metadata(self, docs: list[Map]) -> tuple[list[Map], Metadata | None]:
         return ini_store.split_metadata(docs)
 
-    def dump_encrypted(self, docs: list[Map], meta: Metadata, layout: object, indent: int | None) -> bytes:
+    def dump_encrypted(
+        self, docs: list[Map], meta: Metadata, layout: object, indent: int | None
+    ) -> bytes:
         return ini_store.dump_encrypted(docs, meta)
 
     def load_plain(self, data: bytes) -> tuple[list[Map], object]:

@@ -42,7 +42,7 @@ def _unquote(value: str, lines: list[str], index: int, number: int) -> tuple[str
                 parts.append(line[:-3])
                 return "\n".join(parts), index
             parts.append(line)
-        raise UserError(f"malformed INI file: unterminated \"\"\" value starting on line {number}")
+        raise UserError(f'malformed INI file: unterminated """ value starting on line {number}')
     for quote in ('"', "`"):
         if len(value) >= 2 and value.startswith(quote) and value.endswith(quote):
             return value[1:-1], index
@@ -111,10 +111,7 @@ def load(data: bytes) -> tuple[list[Map], object]:
 
 
 def _comment_lines(text: str) -> list[str]:
-    if text and text[0] in "#;":
-        first = text[:1] + " " + text[1:].strip()
-    else:
-        first = "; " + text
+    first = text[:1] + " " + text[1:].strip() if text and text[0] in "#;" else "; " + text
     return first.replace("\n", "\n; ").split("\n")
 
 
@@ -153,10 +150,10 @@ def _section_lines(name: str, body: Map) -> list[str]:
                 key, value, _ = pairs[-1]
                 pairs[-1] = (key, value, entry.text)
             continue
-        key, value = entry
-        if isinstance(value, (Map, Seq)):
+        key, leaf = entry
+        if isinstance(leaf, (Map, Seq, Comment)):
             raise UserError(f"cannot write a nested value to an INI file (key {key[:40]!r})")
-        pairs.append((key, value_text(value), None))
+        pairs.append((key, value_text(leaf), None))
     for key, value, comment in pairs:
         if comment is not None:
             out.extend(_comment_lines(comment))
@@ -202,7 +199,11 @@ def split_metadata(docs: list[Map]) -> tuple[list[Map], Metadata | None]:
 
 
 def dump_encrypted(docs: list[Map], meta: Metadata) -> bytes:
-    raw_newlines = version_tuple(meta.version)[:2] == (3, 13) and version_tuple(meta.version) < (3, 13, 2)
+    raw_newlines = version_tuple(meta.version)[:2] == (3, 13) and version_tuple(meta.version) < (
+        3,
+        13,
+        2,
+    )
     section = Map()
     for name, value in ordered_flat(meta):
         section.append((name, value if raw_newlines else value.replace("\n", "\\n")))

@@ -67,9 +67,7 @@ def load(data: bytes) -> tuple[list[Map], JsonLayout]:
     except UnicodeDecodeError:
         raise UserError("malformed JSON: the file is not UTF-8 text") from None
     try:
-        value = json.loads(
-            text, object_pairs_hook=_pairs, parse_int=_int, parse_constant=_constant
-        )
+        value = json.loads(text, object_pairs_hook=_pairs, parse_int=_int, parse_constant=_constant)
     except json.JSONDecodeError as exc:
         raise UserError(
             f"malformed JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}",

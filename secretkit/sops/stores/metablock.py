@@ -150,7 +150,9 @@ def _entry_map(entry: KeyEntry, alphabetical: bool) -> Map:
         names = sorted(entry.fields)
     else:
         order = ENTRY_ORDER.get(entry.kind, ())
-        names = [n for n in order if n in entry.fields] + [n for n in entry.fields if n not in order]
+        names = [n for n in order if n in entry.fields] + [
+            n for n in entry.fields if n not in order
+        ]
     return Map((name, entry.fields[name]) for name in names)
 
 
@@ -203,7 +205,11 @@ def to_tree(meta: Metadata, *, null_empty_lists: bool = False) -> Map:
         fields["mac_only_encrypted"] = True
     fields["version"] = meta.version
     for key, value in meta.extra.items():
-        if isinstance(value, (Map, Seq)) or value is None or isinstance(value, (str, int, float, bool)):
+        if (
+            isinstance(value, (Map, Seq))
+            or value is None
+            or isinstance(value, (str, int, float, bool))
+        ):
             fields[key] = value
     if alphabetical:
         names = sorted(fields)
@@ -272,8 +278,10 @@ def _to_map(node: object) -> Value:
         return str(node)
     keys = list(node)
     if keys and all(k.startswith("\0") for k in keys):
+
         def index(k: str) -> int:
             body = k[1:]
             return int(body) if body.isdigit() else 10**9
+
         return Seq(_to_map(node[k]) for k in sorted(keys, key=index))
     return Map((k.lstrip("\0"), _to_map(v)) for k, v in node.items())

@@ -82,7 +82,10 @@ def _timestamp(text: str) -> bool:
         date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
     except ValueError:
         return False
-    for hour, minute, second in ((m.group(4), m.group(5), m.group(6)), (m.group(9), m.group(10), m.group(11))):
+    for hour, minute, second in (
+        (m.group(4), m.group(5), m.group(6)),
+        (m.group(9), m.group(10), m.group(11)),
+    ):
         if hour is not None and (int(hour) > 23 or int(minute) > 59 or int(second) > 59):
             return False
     return True
@@ -141,7 +144,7 @@ class _Reader:
     def scalar(self, node: ScalarNode) -> Value:
         explicit = self.text[node.start_mark.index : node.start_mark.index + 1] == "!"
         tag = str(node.tag)
-        value = node.value
+        value: str = str(node.value)
         if explicit:
             short = tag.rsplit(":", 1)[-1] if tag.startswith("tag:yaml.org,2002:") else tag
             try:
@@ -163,7 +166,9 @@ class _Reader:
                         raise ValueError
                     return GoTime(value)
                 if short == "binary":
-                    return base64.b64decode("".join(value.split())).decode("utf-8", "surrogateescape")
+                    return base64.b64decode("".join(value.split())).decode(
+                        "utf-8", "surrogateescape"
+                    )
             except (ValueError, KeyError):
                 raise _err(f"value does not match its !!{short} tag", node) from None
             return value
@@ -178,7 +183,12 @@ class _Reader:
         if not isinstance(node, ScalarNode):
             raise _err("only string keys are supported", node)
         explicit = self.text[node.start_mark.index : node.start_mark.index + 1] == "!"
-        if node.style is None and not explicit and node.value != "<<" and not _resolves_to_string(node.value):
+        if (
+            node.style is None
+            and not explicit
+            and node.value != "<<"
+            and not _resolves_to_string(node.value)
+        ):
             raise _err("only string keys are supported", node)
         if explicit and not str(node.tag).endswith(":str"):
             raise _err("only string keys are supported", node)
@@ -232,11 +242,15 @@ def _comment_lines(text: str, nodes: list[Node]) -> list[tuple[int, int, str]]:
                 trailing[end] = max(trailing.get(end, 0), node.end_mark.column)
         elif isinstance(node, SequenceNode):
             if node.flow_style:
-                trailing[node.end_mark.line] = max(trailing.get(node.end_mark.line, 0), node.end_mark.column)
+                trailing[node.end_mark.line] = max(
+                    trailing.get(node.end_mark.line, 0), node.end_mark.column
+                )
             stack.extend(node.value)
         elif isinstance(node, MappingNode):
             if node.flow_style:
-                trailing[node.end_mark.line] = max(trailing.get(node.end_mark.line, 0), node.end_mark.column)
+                trailing[node.end_mark.line] = max(
+                    trailing.get(node.end_mark.line, 0), node.end_mark.column
+                )
             for key_node, value_node in node.value:
                 stack.append(key_node)
                 stack.append(value_node)
@@ -248,21 +262,37 @@ def _comment_lines(text: str, nodes: list[Node]) -> list[tuple[int, int, str]]:
         elif number in trailing:
             rest = line[trailing[number] :]
             hash_at = rest.find("#")
-            if hash_at >= 0 and rest[:hash_at].strip() == "" and (hash_at > 0 or trailing[number] == 0):
+            if (
+                hash_at >= 0
+                and rest[:hash_at].strip() == ""
+                and (hash_at > 0 or trailing[number] == 0)
+            ):
                 found.append((number, trailing[number] + hash_at, rest[hash_at + 1 :].rstrip("\r")))
     return found
 
 
-def _place_comments(root: Map, root_node: MappingNode, comments: list[tuple[int, int, str]]) -> None:
+def _place_comments(
+    root: Map, root_node: MappingNode, comments: list[tuple[int, int, str]]
+) -> None:
     """Insert comment items into the tree at the position their line/column implies."""
     # Collect (container, insert-after-index) decisions first, then insert from the end.
     inserts: dict[int, tuple[Map | Seq, list[tuple[int, Comment]]]] = {}
 
     def block_of(value: Value, node: Node) -> _Block | None:
-        if isinstance(node, MappingNode) and not node.flow_style and isinstance(value, Map) and node.value:
+        if (
+            isinstance(node, MappingNode)
+            and not node.flow_style
+            and isinstance(value, Map)
+            and node.value
+        ):
             items = [(k.start_mark.line, k, v) for k, v in node.value]
             return _Block(value, node, items, node.value[0][0].start_mark.column)
-        if isinstance(node, SequenceNode) and not node.flow_style and isinstance(value, Seq) and node.value:
+        if (
+            isinstance(node, SequenceNode)
+            and not node.flow_style
+            and isinstance(value, Seq)
+            and node.value
+        ):
             items = [(v.start_mark.line, None, v) for v in node.value]
             column = _dash_column(node)
             return _Block(value, node, items, column)
@@ -323,8 +353,9 @@ def _entry_position(target: Map | Seq, position: int) -> int:
 
 
 def _dash_column(node: SequenceNode) -> int:
-    first = node.value[0]
-    return max(0, first.start_mark.column - 2)
+    first: Node = node.value[0]
+    column: int = first.start_mark.column
+    return max(0, column - 2)
 
 
 def _detect_indent(text: str) -> int:
@@ -353,15 +384,21 @@ def load(data: bytes) -> tuple[list[Map], YamlLayout]:
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
         problem = (exc.problem or "syntax error").split("\n")[0]
         problem = re.sub(r"'.*'|\".*\"", "<text>", problem)
-        raise UserError(f"malformed YAML{where}: {problem}", hint="fix the file's YAML syntax") from None
+        raise UserError(
+            f"malformed YAML{where}: {problem}", hint="fix the file's YAML syntax"
+        ) from None
     except (YAMLError, ValueError, RecursionError) as exc:
-        raise UserError(f"malformed YAML: {type(exc).__name__}", hint="fix the file's YAML syntax") from None
+        raise UserError(
+            f"malformed YAML: {type(exc).__name__}", hint="fix the file's YAML syntax"
+        ) from None
     reader = _Reader(text)
     docs: list[Map] = []
     comments = _comment_lines(text, [n for n in nodes if n is not None])
     doc_starts = [n.start_mark.line for n in nodes if n is not None]
     for position, node in enumerate(nodes):
-        if node is None or (isinstance(node, ScalarNode) and node.value == "" and node.style is None):
+        if node is None or (
+            isinstance(node, ScalarNode) and node.value == "" and node.style is None
+        ):
             docs.append(Map())
             continue
         if not isinstance(node, MappingNode):
@@ -643,7 +680,11 @@ class Emitter:
                     self.out.append(" " * col + "#" + child_value.text + "\n")
                 return
             if in_seq:
-                self._seq(value, col + 2 if not self.v2 else col + self.best, [head + " " * (col + (2 if not self.v2 else self.best) - len(head))])
+                self._seq(
+                    value,
+                    col + 2 if not self.v2 else col + self.best,
+                    [head + " " * (col + (2 if not self.v2 else self.best) - len(head))],
+                )
             else:
                 self.out.append(head + "\n")
                 dash = col if self.v2 else self._child_indent(col)
@@ -679,7 +720,11 @@ class Emitter:
                 self.out.append(" " * dash + "#" + item.text + "\n")
                 continue
             head = self._line_start(dash, prefix) + "-"
-            if isinstance(item, (Map, Seq)) and (item.keys() if isinstance(item, Map) else [i for i in item if not isinstance(i, Comment)]):
+            if isinstance(item, (Map, Seq)) and (
+                item.keys()
+                if isinstance(item, Map)
+                else [i for i in item if not isinstance(i, Comment)]
+            ):
                 self._value(head, item, dash, in_seq=True)
             else:
                 self._value(head, item, dash, in_seq=True)
