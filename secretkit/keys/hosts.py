@@ -863,6 +863,7 @@ class _Discovery:
         for acc in self.hosts.values():
             used |= acc.modules
         anything = bool(self.hosts)
+        candidates: list[tuple[str, Path, bool]] = []
         for entry in sorted(base.iterdir()):
             if not entry.is_dir():
                 continue
@@ -882,8 +883,13 @@ class _Discovery:
                 continue
             if anything and known is None and not self.host_set_unresolved:
                 continue
-            acc = self.host(name, "hosts-dir")
-            self.file_module(module, acc, True)
+            candidates.append((name, module, known is None))
+        for name, module, _new in candidates:
+            self.file_module(module, self.host(name, "hosts-dir"), True)
+        for name, module, new in candidates:
+            others = (a for n, a in self.hosts.items() if n != name)
+            if new and any(module in a.modules for a in others):
+                del self.hosts[name]  # imported by another host: a shared module, not a host
 
 
 def discover(root: Path) -> Inventory:
@@ -902,4 +908,14 @@ def discover(root: Path) -> Inventory:
         )
         for name, acc in sorted(d.hosts.items())
     }
-    return Inventory(root=root, hosts=hosts, unresolved=d.unresolved, external=d.external)
+
+    def order(item: tuple[Path, str]) -> tuple[str, int, str]:
+        line = item[1].split(":", 1)[0].removeprefix("line ")
+        return (item[0].as_posix(), int(line) if line.isdigit() else 0, item[1])
+
+    return Inventory(
+        root=root,
+        hosts=hosts,
+        unresolved=sorted(d.unresolved, key=order),
+        external=sorted(d.external, key=order),
+    )

@@ -1,0 +1,281 @@
+"""Host discovery on realistic repository layouts built in tmp dirs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from secretkit.keys.hosts import discover
+
+SEED_HOSTS = [
+    "observer",
+    "immich",
+    "syncthing",
+    "jellyfin",
+    "audiobookshelf",
+    "adguarder",
+    "stian-dell-nixos",
+    "offsite-vm",
+]
+
+
+def write(root: Path, files: dict[str, str]) -> Path:
+    for rel, text in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return root
+
+
+def seed_colmena_flake(root: Path) -> Path:
+    """The seed's repo: a flake with a colmena hive of 8 hosts, defaults importing a common
+    module, the observer with its monitoring module."""
+    nodes = "\n".join(
+        f"      {h} = {{ imports = [ ./hosts/{h} ]; }};" for h in SEED_HOSTS if h != "observer"
+    )
+    files = {
+        "flake.nix": (
+            "{\n"
+            '  inputs.nixpkgs.url = "github:NixOS/nixpkgs/nixos-unstable";\n'
+            '  inputs.colmena.url = "github:zhaofengli/colmena";\n'
+            '  inputs.sops-nix.url = "github:Mic92/sops-nix";\n'
+            "  outputs = { self, nixpkgs, colmena, ... }@inputs: {\n"
+            "    colmenaHive = colmena.lib.makeHive self.colmena;\n"
+            "    colmena = {\n"
+            '      meta.nixpkgs = import nixpkgs { system = "x86_64-linux"; };\n'
+            "      defaults = { pkgs, ... }: {\n"
+            "        imports = [ ./modules/common inputs.sops-nix.nixosModules.sops ];\n"
+            "      };\n"
+            "      observer = { name, nodes, ... }: {\n"
+            '        deployment.targetHost = "observer";\n'
+            "        imports = [ ./hosts/observer ];\n"
+            "      };\n"
+            f"{nodes}\n"
+            "    };\n"
+            "  };\n"
+            "}\n"
+        ),
+        "modules/common/default.nix": (
+            "{ pkgs, ... }: {\n  imports = [ ./node-exporter.nix ];\n"
+            "  services.tailscale.enable = true;\n}\n"
+        ),
+        "modules/common/node-exporter.nix": "{ ... }: { services.prometheus.exporters.node.enable = true; }\n",  # noqa: E501
+        "hosts/observer/monitoring.nix": "{ config, ... }: { services.prometheus.enable = true; }\n",  # noqa: E501
+    }
+    for h in SEED_HOSTS:
+        extra = " ./monitoring.nix" if h == "observer" else ""
+        files[f"hosts/{h}/default.nix"] = (
+            "{ config, pkgs, ... }:\n{\n"
+            f"  imports = [ ./hardware-configuration.nix{extra} ];\n"
+            f'  networking.hostName = "{h}";\n}}\n'
+        )
+        files[f"hosts/{h}/hardware-configuration.nix"] = "{ ... }: { }\n"
+    return write(root, files)
+
+
+def test_seed_colmena_flake(tmp_path: Path) -> None:
+    inv = discover(seed_colmena_flake(tmp_path))
+    assert sorted(inv.hosts) == sorted(SEED_HOSTS)
+    assert inv.unresolved == []
+    common = {Path("modules/common/default.nix"), Path("modules/common/node-exporter.nix")}
+    for name, host in inv.hosts.items():
+        assert host.source == "colmena"
+        assert Path(f"hosts/{name}/default.nix") in host.entry_modules
+        assert Path("modules/common/default.nix") in host.entry_modules  # from defaults
+        assert common <= host.modules
+        assert Path(f"hosts/{name}/hardware-configuration.nix") in host.modules
+    assert inv.hosts_of_file("hosts/observer/monitoring.nix") == {"observer"}
+    assert inv.hosts_of_file(tmp_path / "hosts/immich/default.nix") == {"immich"}
+    assert inv.hosts_of_file("modules/common/node-exporter.nix") == set(SEED_HOSTS)
+    assert len(inv.hosts["observer"].modules) == 6  # flake.nix, 2 common, 3 own
+    # sops-nix from the flake inputs is external: recorded, not a host file
+    assert [reason.split(": ", 1)[1] for _, reason in inv.external] == [
+        "inputs.sops-nix.nixosModules.sops"
+    ]
+    # the inline node module of observer is located precisely in flake.nix
+    flake = (tmp_path / "flake.nix").read_bytes()
+    offset = flake.index(b'deployment.targetHost = "observer"')
+    assert inv.hosts_at("flake.nix", offset) == {"observer"}
+    offset = flake.index(b"./modules/common")
+    assert inv.hosts_at("flake.nix", offset) == set(SEED_HOSTS)
+
+
+def test_nixos_configurations_with_shared_modules(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "flake.nix": (
+                "{\n  outputs = { self, nixpkgs, home-manager, ... }@inputs:\n"
+                "  let\n"
+                "    shared = [ ./modules/base.nix home-manager.nixosModules.home-manager ];\n"
+                "    mkHost = name: inputs.nixpkgs.lib.nixosSystem {\n"
+                '      system = "x86_64-linux";\n'
+                "      modules = shared ++ [ ./machines/${name}.nix ];\n"
+                "    };\n"
+                "  in {\n"
+                "    nixosConfigurations.web = nixpkgs.lib.nixosSystem {\n"
+                '      modules = shared ++ [ ./machines/web.nix { networking.hostName = "web"; } ];\n'  # noqa: E501
+                "    };\n"
+                "    nixosConfigurations = {\n"
+                '      nas = mkHost "nas";\n'
+                "    };\n"
+                "  };\n}\n"
+            ),
+            "modules/base.nix": "{ ... }: { imports = [ ../lib/users.nix ]; }\n",
+            "lib/users.nix": "{ ... }: { }\n",
+            "machines/web.nix": (
+                "{ ... }:\nlet secrets = import ../private/creds.nix; in\n"
+                "{ home-manager.users.alice = import ../home/alice.nix; }\n"
+            ),
+            "private/creds.nix": '{ password = "not-a-secret"; }\n',
+            "home/alice.nix": "{ ... }: { imports = [ ./shell.nix ]; }\n",
+            "home/shell.nix": "{ ... }: { }\n",
+            "machines/nas.nix": "{ ... }: { }\n",
+        },
+    )
+    inv = discover(tmp_path)
+    assert sorted(inv.hosts) == ["nas", "web"]
+    assert inv.unresolved == []
+    web, nas = inv.hosts["web"], inv.hosts["nas"]
+    assert web.source == nas.source == "flake"
+    assert web.entry_modules == [Path("modules/base.nix"), Path("machines/web.nix")]
+    assert nas.entry_modules == [Path("modules/base.nix"), Path("machines/nas.nix")]
+    assert {
+        Path("private/creds.nix"),
+        Path("home/alice.nix"),
+        Path("home/shell.nix"),
+        Path("lib/users.nix"),
+    } <= web.modules
+    assert inv.hosts_of_file("lib/users.nix") == {"web", "nas"}  # imported by two hosts
+    assert inv.hosts_of_file("private/creds.nix") == {"web"}
+    assert inv.hosts_of_file("machines/nas.nix") == {"nas"}
+
+
+def test_hosts_dir_convention_and_directory_import(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "hosts/alpha/configuration.nix": "{ ... }: { imports = [ ../../roles/server ]; }\n",
+            "hosts/beta/default.nix": "{ ... }: { imports = [ ../../roles/server ../common ]; }\n",
+            "hosts/common/default.nix": "{ ... }: { }\n",
+            "roles/server/default.nix": "{ ... }: { imports = [ ./ssh.nix ]; }\n",
+            "roles/server/ssh.nix": "{ ... }: { }\n",
+        },
+    )
+    inv = discover(tmp_path)
+    # hosts/common is imported by beta, so it is not a host
+    assert sorted(inv.hosts) == ["alpha", "beta"]
+    assert inv.hosts["alpha"].source == "hosts-dir"
+    assert inv.hosts["alpha"].entry_modules == [Path("hosts/alpha/configuration.nix")]
+    assert inv.hosts_of_file("roles/server/default.nix") == {"alpha", "beta"}
+    assert inv.hosts_of_file("roles/server/ssh.nix") == {"alpha", "beta"}
+    assert inv.hosts_of_file("hosts/common/default.nix") == {"beta"}
+
+
+def test_unresolvable_imports_are_reported(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "flake.nix": (
+                "{\n  outputs = { nixpkgs, ... }: {\n"
+                "    nixosConfigurations.box = nixpkgs.lib.nixosSystem {\n"
+                "      modules = [ ./box.nix ./missing.nix ];\n"
+                "    };\n"
+                "    nixosConfigurations.gen = mkSomething { };\n"
+                "  };\n}\n"
+            ),
+            "box.nix": (
+                "{ lib, ... }:\n{\n"
+                '  imports = map (f: ./modules + "/${f}") (builtins.attrNames (builtins.readDir ./modules));\n'  # noqa: E501
+                "}\n"
+            ),
+            "other.nix": "{ ... }: { imports = [ modulesFromSomewhere ]; }\n",
+        },
+    )
+    inv = discover(tmp_path)
+    assert sorted(inv.hosts) == ["box", "gen"]
+    assert inv.hosts["box"].modules == {Path("box.nix")}
+    assert inv.hosts["gen"].modules == frozenset()
+    assert inv.unresolved == [
+        (Path("box.nix"), "line 3: imports built from a call of map"),
+        (Path("flake.nix"), "line 4: imported file missing.nix does not exist"),
+        (Path("flake.nix"), "line 6: host gen is defined by a call of mkSomething"),
+    ]
+
+
+def test_hive_nix_with_defaults_and_node_forms(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "hive.nix": (
+                "let common = ./common.nix; in\n{\n"
+                "  meta = { nixpkgs = <nixpkgs>; };\n"
+                "  defaults = { imports = [ common ]; };\n"
+                "  one = ./one.nix;\n"
+                "  two = import ./two.nix;\n"
+                '  "three" = { name, nodes, ... }: { imports = [ ./three ]; };\n'
+                '  four.deployment.targetHost = "four";\n'
+                "}\n"
+            ),
+            "common.nix": "{ ... }: { }\n",
+            "one.nix": "{ ... }: { }\n",
+            "two.nix": "{ ... }: { }\n",
+            "three/default.nix": "{ ... }: { }\n",
+        },
+    )
+    inv = discover(tmp_path)
+    assert sorted(inv.hosts) == ["four", "one", "three", "two"]
+    assert inv.unresolved == []
+    assert inv.hosts_of_file("common.nix") == {"one", "two", "three", "four"}
+    assert inv.hosts["three"].entry_modules == [
+        Path("three/default.nix"),
+        Path("common.nix"),
+    ]
+    assert inv.hosts["one"].modules == {Path("one.nix"), Path("common.nix"), Path("hive.nix")}
+
+
+def test_flake_hosts_with_unresolved_set_fall_back_to_hosts_dir(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "flake.nix": (
+                "{ outputs = { nixpkgs, ... }: {\n"
+                "  nixosConfigurations = builtins.mapAttrs (n: _: mk n) (builtins.readDir ./hosts);\n"  # noqa: E501
+                "}; }\n"
+            ),
+            "hosts/a/default.nix": "{ ... }: { }\n",
+            "hosts/b/configuration.nix": "{ ... }: { }\n",
+        },
+    )
+    inv = discover(tmp_path)
+    assert sorted(inv.hosts) == ["a", "b"]
+    assert inv.unresolved == [
+        (Path("flake.nix"), "line 2: nixosConfigurations is built from a call of builtins.mapAttrs")
+    ]
+
+
+def test_paths_outside_the_repository_are_not_followed(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    write(tmp_path, {"outside.nix": "{ }\n"})
+    write(
+        repo,
+        {"hosts/x/default.nix": "{ imports = [\n ../../../outside.nix\n /etc/hw.nix\n ]; }\n"},
+    )
+    inv = discover(repo)
+    assert inv.hosts["x"].modules == {Path("hosts/x/default.nix")}
+    assert [r for _, r in inv.unresolved] == [
+        "line 2: path outside the repository",
+        "line 3: path outside the repository",
+    ]
+
+
+def test_import_cycles_terminate(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "hosts/x/default.nix": "{ imports = [ ../../a.nix ]; }\n",
+            "a.nix": "{ imports = [ ./b.nix ]; }\n",
+            "b.nix": "{ imports = [ ./a.nix ]; }\n",
+        },
+    )
+    inv = discover(tmp_path)
+    assert inv.hosts["x"].modules == {Path("hosts/x/default.nix"), Path("a.nix"), Path("b.nix")}
