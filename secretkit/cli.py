@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import sys
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NoReturn
@@ -231,6 +232,143 @@ def keygen(ctx: Context, output: Path | None) -> None:
     echo(f"Public key: {result.public}", err=True)
 
 
+# --- migrate and demo (migrate) ----------------------------------------------------
+def _print_plan_table(rows: list[tuple[str, str, str, str]]) -> None:
+    header = ("secret", "hosts", "file", "new option")
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(3)]
+    for row in [header, *rows]:
+        echo("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:3])) + "  " + row[3])
+
+
+@cli.command()
+@click.option("--dry-run", is_flag=True, help="Print the diff and the plan; change nothing.")
+@click.option("--yes", "-y", is_flag=True, help="Apply without asking.")
+@click.option("--host", "hosts", multiple=True, metavar="NAME", help="Only these hosts (repeat).")
+@pass_ctx
+def migrate(ctx: Context, dry_run: bool, yes: bool, hosts: tuple[str, ...]) -> None:
+    """Move hardcoded secrets in Nix files into per-host sops files read by sops-nix."""
+    from secretkit.commands.migrate import apply, prepare
+    from secretkit.errors import UsageError
+    from secretkit.keys.sops_yaml import find_root
+
+    prepared = prepare(find_root(ctx.cwd), hosts=hosts)
+    plan = prepared.plan
+    for refused in plan.refused:
+        echo(refused.message(), err=True)
+    if plan.empty:
+        echo("nothing to migrate")
+        return
+    if dry_run:
+        echo(plan.diff(), nl=False)
+    _print_plan_table(plan.table())
+    for note in plan.wiring:
+        echo(f"sops-nix: {note}")
+    if dry_run:
+        return
+    if not yes:
+        if not sys.stdin.isatty():
+            raise UsageError("migrate changes files and needs a confirmation", hint="pass --yes")
+        click.confirm(f"Move {len(plan.moves)} secret(s) and rewrite the Nix files?", abort=True)
+    written = apply(prepared)
+    echo(f"migrated {len(plan.moves)} secret(s); wrote {len(written)} file(s)")
+
+
+# --- hook, purge, check (keep-clean) ---------------------------------------
+class _HookGroup(click.Group):
+    """``hook [FILE…]`` runs the hook; ``hook install`` is a subcommand.
+
+    click cannot combine a variadic argument with subcommands, so the group takes
+    its FILE arguments itself: anything that is not a subcommand name (or help) is
+    a file, and ``--`` ends the options so that a file named ``install`` or ``-x`` is
+    still a file (the pre-commit entry is ``secretkit hook --``).
+    """
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if args and (args[0] in self.commands or args[0] in ctx.help_option_names):
+            return super().parse_args(ctx, args)
+        ctx.meta["secretkit.hook.files"] = tuple(args[1:] if args[:1] == ["--"] else args)
+        return super().parse_args(ctx, [])
+
+    def collect_usage_pieces(self, ctx: click.Context) -> list[str]:
+        return ["[--] [FILE]...", "|", "install"]
+
+
+@cli.group(cls=_HookGroup, invoke_without_command=True)
+@click.pass_context
+@pass_ctx
+def hook(ctx: Context, click_ctx: click.Context) -> None:
+    """Block a commit that adds a plaintext secret or a decrypted secrets file.
+
+    Judges the staged content (the index) of FILE… — or, without FILE, of every
+    path the commit adds or changes.  Exit 1 blocks the commit.
+    """
+    if click_ctx.invoked_subcommand is not None:
+        return
+    from secretkit.commands.hook import render, run_hook
+
+    report = run_hook(ctx.cwd, click_ctx.meta.get("secretkit.hook.files", ()))
+    for line in render(report):
+        echo(line)
+    for note in report.notes:
+        echo(f"note: {note}", err=True)
+    click_ctx.exit(1 if report.blocked else 0)
+
+
+@hook.command("install")
+@pass_ctx
+def hook_install(ctx: Context) -> None:
+    """Install the plain-git pre-commit hook (an existing hook is kept and chained)."""
+    from secretkit.git import require_repo
+    from secretkit.git.hooks import FrameworkHookError, install
+
+    try:
+        result = install(require_repo(ctx.cwd))
+    except FrameworkHookError as exc:
+        echo(f"error: {exc.one_line()}", err=True)
+        echo(exc.snippet, err=True)
+        raise click.exceptions.Exit(exc.exit_code) from None
+    echo(f"{result.hook}: {result.action}")
+    if result.chained is not None:
+        echo(f"the previous hook runs first: {result.chained}")
+
+
+@cli.command()
+@click.option(
+    "--dir",
+    "directory",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Work here (kept) instead of a temporary directory.",
+)
+@click.option("--keep", is_flag=True, help="Keep the temporary directory and print its path.")
+def demo(directory: Path | None, keep: bool) -> None:
+    """Run scan → migrate → scan on a copy of the example homelab with generated keys."""
+    from secretkit.commands.demo import demo as run
+
+    result = run(directory, keep=keep)
+    echo(f"example homelab with fake secrets: {len(result.hosts)} hosts")
+    echo(f"scan: {result.findings_before} finding(s)")
+    _print_plan_table(result.table)
+    for note in result.wiring:
+        echo(f"sops-nix: {note}")
+    for line in result.refused:
+        echo(line)
+    excerpt = result.diff.splitlines()
+    shown = next((i for i, line in enumerate(excerpt) if "monitoring.nix" in line), 0)
+    echo("diff (excerpt):")
+    for line in excerpt[shown : shown + 40]:
+        echo("  " + line)
+    for host, names in sorted(result.host_access.items()):
+        echo(f"{host} can decrypt: {', '.join(names) if names else '(nothing)'}")
+    clean = "clean" if result.findings_after == 0 else f"{result.findings_after} finding(s) left"
+    echo(f"scan: {clean}")
+    if result.leaked:
+        echo(f"values still in: {', '.join(result.leaked)}", err=True)
+    if result.kept:
+        echo(f"repository: {result.directory}")
+    if result.leaked or result.findings_after:
+        sys.exit(1)
+
+
 # --- init and hosts (hosts engineer) ----------------------------------------------
 def _show_change_hint(change: object) -> None:
     rules = getattr(change, "changed_rules", ())
@@ -401,8 +539,8 @@ def purge(ctx: Context, yes: bool) -> None:
     for item in result.exposed:
         echo(f"       - {item.describe()}")
     echo("  3. once the new history is pushed and verified, drop the backup:")
-    echo(f"       git for-each-ref --format='delete %(refname)' {result.backup}/ | git update-ref --stdin")
+    drop = f"git for-each-ref --format='delete %(refname)' {result.backup}/"
+    echo(f"       {drop} | git update-ref --stdin")
     echo("       git reflog expire --expire=now --all && git gc --prune=now")
     if result.remaining:
-        ctx_exit = click.get_current_context()
-        ctx_exit.exit(1)
+        raise click.exceptions.Exit(1)

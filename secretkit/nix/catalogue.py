@@ -605,14 +605,20 @@ class EtcFile:
         entry = site.path[:3]
         names = emit.binding_names(site.tree, binding) or []
         doomed = binding
+        mode: str | None = None
         if len(names) == 1:  # `"x" = { text = …; }` or `etc."x" = { … }`: the whole entry goes
             holder = binding.parent.parent  # binding_set → attrset
             owner_binding = holder.parent if holder is not None else None
             if owner_binding is None or owner_binding.type != "binding":
                 return Refusal("the /etc entry is not a plain attrset")
-            others = {n for n, _ in emit.iter_bindings(site.tree, holder) if len(n) == 1} - {"text"}
+            others = {n[0] for n, _ in emit.iter_bindings(site.tree, holder) if len(n) == 1}
+            others -= {"text"}
             if others - {"mode"}:
                 return Refusal(f"the /etc entry also sets {', '.join(sorted(others))}")
+            if "mode" in others:
+                mode = site.sibling_string(1, "mode")
+                if mode is None:
+                    return Refusal("the /etc entry's mode is not a plain string")
             doomed = owner_binding
         for full, node in emit.iter_bindings(site.tree, site.top):
             if full[:3] == list(entry) and len(full) > 3 and not _inside(node, doomed):
@@ -621,7 +627,7 @@ class EtcFile:
         edits = [delete_node(site.tree, doomed)]
         secret = site.secret.reveal()
         if site.literal.strip() == secret:
-            return Rewrite(site.secret, edits, f"sops secret at {target}", path=target)
+            return Rewrite(site.secret, edits, f"sops secret at {target}", path=target, mode=mode)
         if "\n" in secret or secret not in site.literal:
             return Refusal("the secret cannot be located inside the file text")
         before, _, after = site.literal.partition(secret)
@@ -638,7 +644,9 @@ class EtcFile:
             site.secret,
             edits,
             f"sops template at {target}",
-            template=TemplateLine(template=entry[2], line="\n".join(lines), option=(), path=target),
+            template=TemplateLine(
+                template=entry[2], line="\n".join(lines), option=(), path=target, mode=mode
+            ),
         )
 
 

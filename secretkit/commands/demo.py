@@ -1,0 +1,253 @@
+"""``secretkit demo``: the whole flow on a copy of the example homelab.
+
+Copies ``examples/homelab`` (shipped as package data ``secretkit._examples``)
+into a fresh git repository, fills its ``@PLACEHOLDER@`` fake secrets with
+generated values of the right shape, generates demo keys (an admin age
+identity, an ssh ed25519 host key per host, converted with ssh-to-age), and
+runs ``init`` → ``hosts add`` → ``scan`` → ``migrate --yes`` → ``scan``.  The
+result says what happened; no value is ever part of it.
+
+``keys`` may name a directory of existing demo keys (``admin.agekey`` and
+``hosts/<name>.pub``); missing ones are generated there.  That is how the
+committed top-level ``.sops.yaml`` and ``secrets/`` are made reproducibly
+under the committed test-only key.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import re
+import secrets
+import shutil
+import string
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+from secretkit.errors import UserError
+
+_ALNUM = string.ascii_letters + string.digits
+_LOWER = string.ascii_lowercase + string.digits
+_PLACEHOLDER = re.compile(rb"@([A-Z][A-Z0-9_]*)@")
+
+
+def _chars(alphabet: str, n: int) -> str:
+    return "".join(secrets.choice(alphabet) for _ in range(n))
+
+
+def _wg_public() -> str:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import x25519
+
+    key = x25519.X25519PrivateKey.generate().public_key()
+    raw = key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    return base64.b64encode(raw).decode()
+
+
+# Generated values of the right shape for each placeholder of the example.
+GENERATORS: dict[str, Callable[[], str]] = {
+    "PUSHOVER_TOKEN": lambda: "a" + _chars(_LOWER, 29),
+    "PUSHOVER_USER_KEY": lambda: "u" + _chars(_LOWER, 29),
+    "SYNCTHING_API_KEY": lambda: _chars(_ALNUM, 32),
+    "GRAFANA_ADMIN_PASSWORD": lambda: _chars(_ALNUM, 20),
+    "GRAFANA_SECRET_KEY": lambda: _chars(_ALNUM, 32),
+    "BORG_PASSPHRASE": lambda: "-".join(_chars(string.ascii_lowercase, 6) for _ in range(4)),
+    "SYNC_BORG_PASSPHRASE": lambda: "-".join(_chars(string.ascii_lowercase, 6) for _ in range(4)),
+    "SYNCTHING_GUI_PASSWORD": lambda: _chars(_ALNUM, 18),
+    "TAILSCALE_AUTHKEY": lambda: "tskey-auth-" + _chars(_ALNUM, 12) + "-" + _chars(_ALNUM, 32),
+    "STIAN_PASSWORD": lambda: _chars(_ALNUM, 16),
+    "HOME_WIFI_PSK": lambda: _chars(_ALNUM, 20),
+    "WIREGUARD_PRIVATE_KEY": lambda: base64.b64encode(secrets.token_bytes(32)).decode(),
+    "WIREGUARD_PEER_PUBLIC_KEY": _wg_public,
+    "DDCLIENT_PASSWORD": lambda: _chars(_ALNUM, 40),
+}
+PUBLIC = frozenset({"WIREGUARD_PEER_PUBLIC_KEY"})  # filled, but not secrets
+
+
+@dataclass
+class DemoResult:
+    directory: Path
+    kept: bool
+    hosts: list[str]
+    findings_before: int
+    findings_after: int
+    table: list[tuple[str, str, str, str]]
+    diff: str
+    refused: list[str]
+    wiring: list[str]
+    leaked: list[str]  # files still holding a generated value (must be empty)
+    host_access: dict[str, list[str]] = field(default_factory=dict)  # host → secrets it opens
+    secrets: list[str] = field(default_factory=list)  # generated values (for tests; never print)
+
+
+def example_source() -> Path:
+    """The example homelab: package data when installed, the repo copy in a checkout."""
+    try:
+        packaged = resources.files("secretkit._examples").joinpath("homelab")
+        if packaged.is_dir():
+            return Path(str(packaged))
+    except ModuleNotFoundError:
+        pass
+    here = Path(__file__).resolve().parents[2] / "examples" / "homelab"
+    if here.is_dir():
+        return here
+    raise UserError("the example homelab is not installed", hint="reinstall secretkit")
+
+
+def fill(data: bytes, values: dict[str, str]) -> bytes:
+    def sub(match: re.Match[bytes]) -> bytes:
+        name = match[1].decode()
+        if name not in values:
+            values[name] = GENERATORS[name]() if name in GENERATORS else _chars(_ALNUM, 24)
+        return values[name].encode()
+
+    return _PLACEHOLDER.sub(sub, data)
+
+
+@contextmanager
+def _env(**changes: str) -> Iterator[None]:
+    old = {k: os.environ.get(k) for k in changes}
+    os.environ.update(changes)
+    try:
+        yield
+    finally:
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def _admin_key(keys: Path) -> tuple[Path, str]:
+    import pyrage
+
+    path = keys / "admin.agekey"
+    if not path.exists():
+        identity = pyrage.x25519.Identity.generate()
+        keys.mkdir(parents=True, exist_ok=True)
+        from secretkit.atomic import write_atomic
+
+        text = f"# secretkit demo admin key (test only)\n# public key: {identity.to_public()}\n"
+        write_atomic(path, (text + str(identity) + "\n").encode(), 0o600)
+    from secretkit.keys.ssh_to_age import age_public_of_identity
+
+    secret = next(
+        line.strip() for line in path.read_text().splitlines() if line.startswith("AGE-SECRET-KEY-")
+    )
+    return path, age_public_of_identity(secret)
+
+
+def _host_key(keys: Path, host: str) -> tuple[str, Path]:
+    """(ssh public key line, private key path) for a demo host."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+
+    from secretkit.atomic import write_atomic
+
+    pub = keys / "hosts" / f"{host}.pub"
+    private = keys / "hosts" / f"{host}_ed25519"
+    if not pub.exists() or not private.exists():
+        key = ed25519.Ed25519PrivateKey.generate()
+        pem = key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.OpenSSH,
+            serialization.NoEncryption(),
+        )
+        line = key.public_key().public_bytes(
+            serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH
+        )
+        write_atomic(private, pem, 0o600)
+        write_atomic(pub, line + f" root@{host}\n".encode())
+    return pub.read_text().strip(), private
+
+
+def demo(
+    directory: Path | None = None, *, keep: bool = False, keys: Path | None = None
+) -> DemoResult:
+    """Run the demo; the work directory is removed afterwards unless kept or given."""
+    from secretkit.commands import migrate
+    from secretkit.git import run_git
+    from secretkit.keys import sops_yaml
+    from secretkit.keys.hosts import discover
+    from secretkit.keys.ssh_to_age import ssh_pubkey_to_age
+    from secretkit.scan.api import scan_tree
+    from secretkit.sops import api
+    from secretkit.sops.identities import load_identities
+
+    base = Path(tempfile.mkdtemp(prefix="secretkit-demo-")) if directory is None else directory
+    kept = keep or directory is not None
+    repo = base / "homelab"
+    if repo.exists():
+        raise UserError(f"{repo} exists already", hint="choose another --dir")
+    key_dir = keys if keys is not None else base / "keys"
+    try:
+        shutil.copytree(
+            example_source(), repo, ignore=shutil.ignore_patterns("keys", "__pycache__")
+        )
+        values: dict[str, str] = {}
+        for file in sorted(repo.rglob("*.nix")):
+            file.write_bytes(fill(file.read_bytes(), values))
+        run_git(repo, "init", "-q", "-b", "main")
+        run_git(repo, "add", "-A")
+        run_git(
+            repo,
+            "-c", "user.name=secretkit demo",
+            "-c", "user.email=demo@example.invalid",
+            "-c", "commit.gpgsign=false",
+            "commit", "-q", "--no-verify", "-m", "homelab with hardcoded (fake) secrets",
+        )  # fmt: skip
+
+        admin_path, admin_public = _admin_key(key_dir)
+        sops_yaml.init(repo, admin_public, "demo")
+        hosts = sorted(discover(repo).hosts)
+        host_private: dict[str, Path] = {}
+        for host in hosts:
+            line, private = _host_key(key_dir, host)
+            sops_yaml.add_host(repo, host, ssh_pubkey_to_age(line))
+            host_private[host] = private
+
+        before = scan_tree(repo)
+        with _env(SOPS_AGE_KEY_FILE=str(admin_path)):
+            prepared = migrate.prepare(repo)
+            migrate.apply(prepared)
+        after = scan_tree(repo)
+
+        generated = [v for k, v in values.items() if k not in PUBLIC]
+        leaked = []
+        for file in sorted(p for p in repo.rglob("*") if p.is_file() and ".git" not in p.parts):
+            data = file.read_bytes()
+            if any(v.encode() in data for v in generated):
+                leaked.append(file.relative_to(repo).as_posix())
+
+        access: dict[str, list[str]] = {}
+        for host in hosts:
+            path = repo / "secrets" / f"{host}.yaml"
+            if not path.exists():
+                access[host] = []
+                continue
+            identities = load_identities({"SOPS_AGE_SSH_PRIVATE_KEY_FILE": str(host_private[host])})
+            plain = api.decrypt_bytes(path.read_bytes(), "yaml", identities, source=path.name)
+            access[host] = ["/".join(str(k) for k in keys_) for keys_, _ in plain.leaves()]
+
+        plan = prepared.plan
+        return DemoResult(
+            directory=repo,
+            kept=kept,
+            hosts=hosts,
+            findings_before=len(before.findings),
+            findings_after=len(after.findings),
+            table=plan.table(),
+            diff=plan.diff(),
+            refused=[r.message() for r in plan.refused],
+            wiring=list(plan.wiring),
+            leaked=leaked,
+            host_access=access,
+            secrets=generated,
+        )
+    finally:
+        if not kept:
+            shutil.rmtree(base, ignore_errors=True)

@@ -1,0 +1,150 @@
+"""The option catalogue: every entry has golden before/after files, and each rewrite
+parses with tree-sitter and with the real ``nix-instantiate --parse``.
+
+``before.nix`` holds ``@NAME@`` placeholders that the test fills with fake
+secrets; the filled spans are the findings.  ``after.nix`` is the exact
+expected rewrite (no value in it).  Regenerate with SECRETKIT_UPDATE_GOLDEN=1
+and review the diff.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from secretkit.nix.catalogue import CATALOGUE, lookup, match
+from secretkit.plan.crypt import sha512_crypt
+from tests.conftest import need_tool
+from tests.support.nixfind import fill, plan_module
+
+GOLDEN = Path(__file__).parent / "golden"
+MODULE = "hosts/host1/default.nix"
+
+
+def _golden(name: str) -> tuple[bytes, Path]:
+    return (GOLDEN / name / "before.nix").read_bytes(), GOLDEN / name / "after.nix"
+
+
+def test_every_entry_has_a_golden_pair() -> None:
+    dirs = {p.name for p in GOLDEN.iterdir() if p.is_dir()} - {"refusals"}
+    assert dirs == set(CATALOGUE)
+
+
+@pytest.mark.parametrize("key", sorted(CATALOGUE))
+def test_golden_rewrite(key: str) -> None:
+    before, after_path = _golden(key)
+    source, findings, values = fill(before, MODULE)
+    plan = plan_module(source, MODULE, findings=findings)
+    assert plan.refused == []
+    assert len(plan.moves) == len(findings)
+    assert {m.entry for m in plan.moves} == {key}
+    old, new = plan.nix[MODULE]
+    assert old == source
+    if os.environ.get("SECRETKIT_UPDATE_GOLDEN") == "1":
+        after_path.write_bytes(new)
+    assert new == after_path.read_bytes()
+    for value in values.values():
+        assert value.encode() not in new
+    # every value is stored for the one host, under a name the module declares
+    stored = plan.sops["host1"]
+    assert len(stored) == len({m.name for m in plan.moves})
+    for move in plan.moves:
+        assert f'sops.secrets."{move.name}"'.encode() in new
+        assert tuple(move.name.split("/")) in stored
+        assert move.files == ("secrets/host1.yaml",)
+    assert b"sopsFile = ../../secrets/host1.yaml;" in new
+
+
+@pytest.mark.parametrize("key", sorted(CATALOGUE))
+def test_golden_after_parses_with_nix(key: str) -> None:
+    nix = need_tool("nix-instantiate")
+    _, after_path = _golden(key)
+    proc = subprocess.run([nix, "--parse", str(after_path)], capture_output=True)
+    assert proc.returncode == 0, proc.stderr.decode()
+
+
+def test_user_password_stores_a_hash_never_the_clear_text() -> None:
+    before, _ = _golden("user-password")
+    source, findings, values = fill(before, MODULE)
+    plan = plan_module(source, MODULE, findings=findings)
+    stored = plan.sops["host1"]
+    clear = stored[("users", "stian", "hashed-password")].reveal()
+    assert clear != values["STIAN_PASSWORD"]
+    assert clear.startswith("$6$")
+    salt = clear.split("$")[2]
+    assert sha512_crypt(values["STIAN_PASSWORD"], salt) == clear
+    # a value that already is a hash is stored as it is
+    assert stored[("users", "root", "hashed-password")].reveal() == values["ROOT_HASH"]
+    for move in plan.moves:
+        assert move.new_option == "hashedPasswordFile"
+
+
+def test_passcommand_echo_stores_only_the_passphrase() -> None:
+    before, _ = _golden("borgbackup-passphrase")
+    source, findings, values = fill(before, MODULE)
+    plan = plan_module(source, MODULE, findings=findings)
+    stored = plan.sops["host1"]
+    assert stored[("borg", "docs", "passphrase")].reveal() == values["DOCS_PASSPHRASE"]
+    assert stored[("borg", "immich-backup", "passphrase")].reveal() == values["BORG_PASSPHRASE"]
+
+
+def test_tailscale_flag_value_is_the_key_alone() -> None:
+    before, _ = _golden("tailscale-authkey")
+    source, findings, values = fill(before, MODULE)
+    plan = plan_module(source, MODULE, findings=findings)
+    assert plan.sops["host1"][("tailscale", "authkey")].reveal() == values["TS_AUTHKEY"]
+
+
+def test_refusals_are_reasons_never_rewrites() -> None:
+    before = (GOLDEN / "refusals" / "before.nix").read_bytes()
+    source, findings, _ = fill(before, MODULE)
+    plan = plan_module(source, MODULE, findings=findings)
+    assert plan.moves == []
+    assert plan.nix == {}
+    reasons = sorted(r.reason for r in plan.refused)
+    assert reasons == [
+        "no file-based option or template route is known for services.foo.apiKey",
+        "passCommand is not a plain `echo <passphrase>`",
+        "the secret is only part of the string",
+    ]
+    for refused in plan.refused:
+        assert refused.message().startswith(f"{MODULE}:")
+        assert "cannot migrate safely: " in refused.message()
+
+
+@pytest.mark.parametrize(
+    ("path", "key"),
+    [
+        ("services.prometheus.alertmanager.configuration.receivers.[0].pushover_configs.[0].token",
+         "alertmanager-receiver"),
+        ("services.prometheus.scrapeConfigs.[1].authorization.credentials",
+         "prometheus-credentials"),
+        ("services.prometheus.scrapeConfigs.[1].authorization.type", None),
+        ("services.borgbackup.jobs.x.encryption.passphrase", "borgbackup-passphrase"),
+        ("services.grafana.settings.security.admin_password", "grafana-file-provider"),
+        ("users.users.bob.password", "user-password"),
+        ("users.users.bob.hashedPasswordFile", None),
+        ("networking.wireless.networks.home.psk", "wireless-psk"),
+        ("networking.wg-quick.interfaces.wg0.privateKey", "wireguard-keys"),
+        ("services.tailscale.extraUpFlags.[2]", "tailscale-authkey"),
+        ("services.k3s.token", "file-options"),
+        ("environment.etc.foo.text", "environment-etc"),
+        ("systemd.services.x.environment.TOKEN", "systemd-environment"),
+        ("services.foo.token", None),
+    ],
+)  # fmt: skip
+def test_lookup_by_attribute_path(path: str, key: str | None) -> None:
+    entry = lookup(path.split("."))
+    assert (entry.key if entry else None) == key
+
+
+def test_match_patterns() -> None:
+    assert match("a.*.c", ["a", "b", "c"])
+    assert not match("a.*.c", ["a", "[0]", "c"])
+    assert match("a.[].c", ["a", "[3]", "c"])
+    assert match("a.b|x.**", ["a", "x", "y", "z"])
+    assert not match("a.b.**", ["a", "b"])
+    assert not match("a.b", ["a", "b", "c"])

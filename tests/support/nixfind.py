@@ -1,0 +1,92 @@
+"""Helpers for the migrate tests: fill ``@NAME@`` placeholders with fake secrets and
+plan a migration on one module without the scanner (the findings are the filled spans).
+
+Committed fixtures hold only placeholders, so nothing token-shaped is in the tree.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from secretkit.plan.build import Plan, build_plan
+from secretkit.plan.crypt import sha512_crypt
+from secretkit.sensitive import Sensitive
+from tests.support import fake
+
+PLACEHOLDER = re.compile(rb"@([A-Z][A-Z0-9_]*)@")
+
+
+def fake_value(name: str) -> str:
+    if "HEX" in name:
+        return fake.hex_key(32, name)
+    if name.startswith("WG_"):
+        return fake.wireguard_private_key(name)
+    if name == "ROOT_HASH":
+        return sha512_crypt(fake.password(name), "fixedsaltvalue12")
+    if name.startswith("TS_"):
+        return fake.tailscale_auth_key(name)
+    if "PASSPHRASE" in name:
+        return fake.passphrase(name)
+    return fake.chars(fake._ALNUM, 24, name)
+
+
+@dataclass(frozen=True)
+class FakeFinding:
+    path: str
+    line: int
+    start: int
+    end: int
+    secret: Sensitive[str]
+
+
+def fill(
+    data: bytes, path: str, public: Sequence[str] = ("WG_PUBLIC",)
+) -> tuple[bytes, list[FakeFinding], dict[str, str]]:
+    """Replace every placeholder; findings for those not listed in ``public``."""
+    out = bytearray()
+    findings: list[FakeFinding] = []
+    values: dict[str, str] = {}
+    last = 0
+    for match in PLACEHOLDER.finditer(data):
+        name = match[1].decode()
+        out += data[last : match.start()]
+        last = match.end()
+        if name in public:  # left as a placeholder: not a secret, not worth a literal
+            out += match[0]
+            continue
+        value = values.setdefault(name, fake_value(name))
+        start = len(out)
+        out += value.encode()
+        line = out.count(b"\n") + 1
+        findings.append(FakeFinding(path, line, start, len(out), Sensitive(value)))
+    out += data[last:]
+    return bytes(out), findings, values
+
+
+def plan_module(
+    source: bytes,
+    path: str = "hosts/host1/default.nix",
+    hosts: Sequence[str] = ("host1",),
+    findings: Sequence[FakeFinding] | None = None,
+    extra: dict[str, bytes] | None = None,
+    hosts_of: Callable[[str], Sequence[str]] | None = None,
+    selected: set[str] | None = None,
+) -> Plan:
+    from secretkit.nix import cst
+
+    def literal_of(tree: object, node: object) -> str:
+        table = {s.start: s.value for s in cst.strings(tree)}  # type: ignore[arg-type]
+        return table[node.start_byte]  # type: ignore[attr-defined]
+
+    sources = {path: source, **(extra or {})}
+    found = list(findings) if findings is not None else []
+    return build_plan(
+        sources,
+        found,
+        hosts_of or (lambda _p: list(hosts)),
+        parse=cst.parse,
+        literal_of=literal_of,
+        selected=selected,
+    )
