@@ -29,13 +29,14 @@ def _extract(tree: object, path: list[str | int], fmt: str, source: str) -> byte
     for part in path:
         if isinstance(node, dict) and isinstance(part, str) and part in node:
             node = node[part]
-        elif isinstance(node, list) and isinstance(part, int) and -len(node) <= part < len(node):
+            continue
+        if isinstance(node, list) and isinstance(part, int) and -len(node) <= part < len(node):
             node = node[part]
-        else:
-            raise UserError(
-                f"the key path does not exist in {source}",
-                hint="list the keys with `secretkit decrypt FILE`",
-            )
+            continue
+        raise UserError(
+            f"the key path does not exist in {source}",
+            hint="list the keys with `secretkit decrypt FILE`",
+        )
     if isinstance(node, str):
         return node.encode("utf-8")
     if isinstance(node, bytes):

@@ -106,7 +106,7 @@ def edit(
         return EditResult(path=path, status="created")
 
     data = api.read_input(path)
-    sops = document.load_encrypted(data, fmt)
+    sops = api.load(data, fmt, source=source)
     key = api.data_key_of(sops, load_identities(), source=source)
     plain = document.decrypt(sops, key)
     original = document.dump_plain(plain)
@@ -114,14 +114,14 @@ def edit(
     if edited == original:
         return EditResult(path=path, status="unchanged")
     new_plain = _parse_edited(edited, fmt, source)
-    document.carry_ivs(plain, new_plain)
+    new_plain.stash.update(plain.stash)  # unchanged values keep their IV → same ciphertext
     metadata = sops.metadata
     if _older(metadata.version, document.SOPS_VERSION):
         metadata.version = document.SOPS_VERSION
     config = find_config(cwd)
-    rule = config.rule_for(path) if config is not None else None
+    current = config.rule_for(path) if config is not None else None
     new = document.encrypt(new_plain, key, metadata)
-    write_atomic(path, document.dump(new, indent=api.store_indent(fmt, rule)))
+    write_atomic(path, document.dump(new, indent=api.store_indent(fmt, current)))
     return EditResult(path=path, status="updated")
 
 

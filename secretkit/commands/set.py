@@ -37,12 +37,13 @@ def stdin_value(raw: bytes, *, as_json: bool) -> Sensitive[str] | object:
         raise UsageError("the value on stdin is not UTF-8 text") from None
     if as_json:
         try:
-            return json.loads(text)
+            parsed: object = json.loads(text)
         except json.JSONDecodeError as exc:
             raise UsageError(
                 f"the value on stdin is not valid JSON (line {exc.lineno}, column {exc.colno})",
                 hint="quote strings: echo '\"value\"' | secretkit set --json …",
             ) from None
+        return parsed
     if text.endswith("\r\n"):
         text = text[:-2]
     elif text.endswith("\n"):

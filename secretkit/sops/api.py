@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 
-from secretkit.errors import IntegrityError, UsageError, UserError
+from secretkit.errors import IntegrityError, SecretkitError, UsageError, UserError
 from secretkit.sops import document
 from secretkit.sops.config import CONFIG_NAME, CreationRule, SopsConfig, find_config
 from secretkit.sops.document import PlainFile, SopsFile
@@ -189,15 +189,21 @@ def store_indent(fmt: str, rule: CreationRule | None) -> int | None:
 # ---------------------------------------------------------------------------
 # whole files
 # ---------------------------------------------------------------------------
-def load(data: bytes, fmt: str) -> SopsFile:
-    return document.load_encrypted(data, fmt)
+def load(data: bytes, fmt: str, *, source: str = "the file") -> SopsFile:
+    """``document.load_encrypted`` with the file named in its error message."""
+    try:
+        return document.load_encrypted(data, fmt)
+    except SecretkitError as exc:
+        if source == "the file" or exc.message.startswith(source):
+            raise
+        raise type(exc)(f"{source}: {exc.message}", exc.hint) from None
 
 
 def decrypt_bytes(
     data: bytes, fmt: str, identities: Identities, *, source: str = "the file"
 ) -> PlainFile:
     """The plaintext of an encrypted file; MAC verified."""
-    sops = document.load_encrypted(data, fmt)
+    sops = load(data, fmt, source=source)
     key = data_key_of(sops, identities, source=source)
     return document.decrypt(sops, key)
 
@@ -238,7 +244,7 @@ def empty_plain(fmt: str) -> PlainFile:
     """An empty document of ``fmt`` (the start of a file created by ``set``/``edit``)."""
     if fmt == "binary":
         return document.load_plain(b"", fmt)
-    return document.load_plain(b"{}" if fmt == "json" else b"", fmt)
+    return document.new_plain(fmt, {})
 
 
 def set_values(
@@ -271,7 +277,7 @@ def set_values(
         for path, value in values.items():
             plain.set(list(path), value)
         return encrypt_new(plain, rule, source=source)
-    sops = document.load_encrypted(existing, fmt)
+    sops = load(existing, fmt, source=source)
     key = data_key_of(sops, identities, source=source)
     plain = document.decrypt(sops, key)
     for path, value in values.items():
@@ -306,7 +312,7 @@ def updatekeys_bytes(
 
     The data key, every value, the MAC and ``lastmodified`` stay as they are (the
     MAC is not verified, like ``sops updatekeys``)."""
-    sops = document.load_encrypted(data, fmt)
+    sops = load(data, fmt, source=source)
     if _same_keys(sops, rule):
         return None
     key = data_key_of(sops, identities, source=source)
@@ -329,7 +335,7 @@ def rotate_bytes(
     """A new data key: every value re-encrypted, MAC recomputed, ``lastmodified`` renewed.
 
     Recipients are the rule's when given, else the file's current ones."""
-    sops = document.load_encrypted(data, fmt)
+    sops = load(data, fmt, source=source)
     old_key = data_key_of(sops, identities, source=source)
     plain = document.decrypt(sops, old_key)
     target = rule if rule is not None else _rule_from_metadata(sops.metadata)

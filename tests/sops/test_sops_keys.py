@@ -188,7 +188,9 @@ def test_all_identity_sources_are_combined(tmp_path: Path, sops_fixtures: Path) 
             "HOME": str(home),
         }
     )
-    ssh_pub = " ".join((sops_fixtures / "keys/sops-nix-ssh-ed25519-key.pub").read_text().split()[:2])
+    ssh_pub = " ".join(
+        (sops_fixtures / "keys/sops-nix-ssh-ed25519-key.pub").read_text().split()[:2]
+    )
     assert ids.recipients == [ssh_pub, a_public, d_public, b_public, c_public]
     shown = repr(ids)
     assert a_public in shown

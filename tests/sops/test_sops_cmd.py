@@ -1,0 +1,460 @@
+"""The sops file commands through the real CLI boundary (``secretkit.cli.main``)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import stat
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from secretkit.sops import api, document
+from secretkit.sops.identities import load_identities
+from tests.sops.keys_support import AgeKey, age_key, age_rule_config, run_cli, write_sops_yaml
+
+PLAIN = b"db:\n    password: old-value-123\n    user: admin\napi:\n    token: tok-456\n"
+
+
+@pytest.fixture
+def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, AgeKey]:
+    """A directory with a .sops.yaml for one age key; the key is the user's identity."""
+    root = tmp_path / "repo"
+    (root / "secrets").mkdir(parents=True)
+    key = age_key()
+    age_rule_config(root, key.public, path_regex="^secrets/")
+    monkeypatch.setenv("SOPS_AGE_KEY_FILE", str(key.write(tmp_path / "keys.txt")))
+    return root, key
+
+
+def _encrypted(root: Path, name: str = "secrets/app.yaml", plain: bytes = PLAIN) -> Path:
+    path = root / name
+    path.write_bytes(plain)
+    result = run_cli(["-C", str(root), "encrypt", "-i", name])
+    assert result.code == 0, result.err
+    return path
+
+
+def test_every_sops_command_is_registered_and_has_help() -> None:
+    for args in (
+        ["encrypt"],
+        ["decrypt"],
+        ["edit"],
+        ["set"],
+        ["updatekeys"],
+        ["rotate"],
+        ["rotate", "data-keys"],
+        ["keygen"],
+    ):
+        result = run_cli([*args, "--help"])
+        assert result.code == 0, (args, result.err)
+        assert "Usage:" in result.out
+
+
+def test_encrypt_decrypt_round_trip(repo: tuple[Path, AgeKey]) -> None:
+    root, key = repo
+    (root / "secrets/app.yaml").write_bytes(PLAIN)
+    out = run_cli(["-C", str(root), "encrypt", "secrets/app.yaml"])
+    assert out.code == 0, out.err
+    assert b"old-value-123" not in out.stdout
+    assert key.public.encode() in out.stdout
+    assert (root / "secrets/app.yaml").read_bytes() == PLAIN  # stdout only
+    (root / "secrets/app.yaml").write_bytes(out.stdout)
+    back = run_cli(["-C", str(root), "decrypt", "secrets/app.yaml"])
+    assert (back.code, back.stdout) == (0, PLAIN)
+
+
+def test_encrypt_output_and_in_place(repo: tuple[Path, AgeKey]) -> None:
+    root, _ = repo
+    (root / "secrets/app.yaml").write_bytes(PLAIN)
+    result = run_cli(
+        ["-C", str(root), "encrypt", "secrets/app.yaml", "--output", "secrets/out.yaml"]
+    )
+    assert (result.code, result.stdout) == (0, b"")
+    assert document.is_sops_file((root / "secrets/out.yaml").read_bytes(), "yaml")
+    both = run_cli(["-C", str(root), "encrypt", "-i", "secrets/app.yaml", "--output", "x"])
+    assert both.code == 2
+    path = _encrypted(root)
+    again = run_cli(["-C", str(root), "encrypt", "-i", "secrets/app.yaml"])
+    assert again.code == 3, again.err  # already encrypted
+    assert document.is_sops_file(path.read_bytes(), "yaml")
+
+
+def test_encrypt_without_matching_rule_exits_3_with_hint(repo: tuple[Path, AgeKey]) -> None:
+    root, _ = repo
+    (root / "other.yaml").write_bytes(PLAIN)
+    result = run_cli(["-C", str(root), "encrypt", "other.yaml"])
+    assert result.code == 3
+    assert result.err == (
+        f"error: no creation rule in {root / '.sops.yaml'} matches other.yaml (hint: add a "
+        "creation_rules entry whose path_regex matches the file (secretkit hosts add adds "
+        "one per host))\n"
+    )
+    assert result.stdout == b""
+
+
+def test_decrypt_extract_and_output_file_mode(repo: tuple[Path, AgeKey]) -> None:
+    root, _ = repo
+    _encrypted(root)
+    value = run_cli(["-C", str(root), "decrypt", "secrets/app.yaml", "--extract", '["db"]["user"]'])
+    assert (value.code, value.stdout) == (0, b"admin")
+    sub = run_cli(["-C", str(root), "decrypt", "secrets/app.yaml", "--extract", '["api"]'])
+    assert (sub.code, sub.stdout) == (0, b"token: tok-456\n")
+    missing = run_cli(["-C", str(root), "decrypt", "secrets/app.yaml", "--extract", '["nope"]'])
+    assert missing.code == 3
+    assert missing.err.startswith("error: the key path does not exist in secrets/app.yaml")
+    result = run_cli(["-C", str(root), "decrypt", "secrets/app.yaml", "--output", "plain.yaml"])
+    assert (result.code, result.stdout) == (0, b"")
+    assert (root / "plain.yaml").read_bytes() == PLAIN
+    assert stat.S_IMODE((root / "plain.yaml").stat().st_mode) == 0o600
+
+
+# --- tampering ------------------------------------------------------------------------
+def _flip_b64(text: str) -> str:
+    index = len(text) // 2
+    return text[:index] + ("A" if text[index] != "A" else "B") + text[index + 1 :]
+
+
+def _tamper(data: str, what: str) -> str:
+    if what == "lastmodified":
+        match = re.search(r'lastmodified: "(\d{4}-\d\d-\d\dT\d\d:\d\d:)(\d\d)Z"', data)
+        assert match is not None
+        seconds = (int(match.group(2)) + 1) % 60
+        return data.replace(match.group(0), f'lastmodified: "{match.group(1)}{seconds:02d}Z"')
+    line_key = "mac:" if what == "mac" else "password:"
+    line = next(line for line in data.splitlines() if line.strip().startswith(line_key))
+    field = {"value": "data", "mac": "data", "tag": "tag", "iv": "iv"}[what]
+    match = re.search(rf"{field}:([^,\]]+)", line)
+    assert match is not None
+    new_line = line.replace(match.group(0), f"{field}:{_flip_b64(match.group(1))}")
+    return data.replace(line, new_line)
+
+
+@pytest.mark.parametrize("what", ["value", "tag", "iv", "mac", "lastmodified"])
+def test_tampered_file_exits_4_without_plaintext(repo: tuple[Path, AgeKey], what: str) -> None:
+    root, _ = repo
+    path = _encrypted(root)
+    tampered = _tamper(path.read_text(), what)
+    assert tampered != path.read_text()
+    path.write_text(tampered)
+    result = run_cli(["-C", str(root), "decrypt", "secrets/app.yaml"])
+    assert result.code == 4, result.err
+    assert result.stdout == b""
+    for secret in (b"old-value-123", b"admin", b"tok-456"):
+        assert secret not in result.stderr
+    assert result.err.startswith("error: ") and result.err.count("\n") == 1
+
+
+# --- malformed inputs -----------------------------------------------------------------
+def _case_bad_config(root: Path, key: AgeKey) -> list[str]:
+    write_sops_yaml(root, "creation_rules:\n  - path_regex: '('\n")
+    (root / "secrets/app.yaml").write_bytes(PLAIN)
+    return ["encrypt", "secrets/app.yaml"]
+
+
+def _case_truncated_armor(root: Path, key: AgeKey) -> list[str]:
+    path = _encrypted(root)
+    lines = path.read_text().splitlines(keepends=True)
+    begin = next(i for i, x in enumerate(lines) if "BEGIN AGE ENCRYPTED FILE" in x)
+    end = next(i for i, x in enumerate(lines) if "END AGE ENCRYPTED FILE" in x)
+    assert end - begin > 3
+    path.write_text("".join(lines[: begin + 2] + lines[end:]))  # body cut to one line
+    return ["decrypt", "secrets/app.yaml"]
+
+
+def _case_wrong_key(root: Path, key: AgeKey) -> list[str]:
+    _encrypted(root)
+    os.environ["SOPS_AGE_KEY_FILE"] = str(age_key().write(root / "other-key.txt"))
+    return ["decrypt", "secrets/app.yaml"]
+
+
+def _case_missing_metadata(root: Path, key: AgeKey) -> list[str]:
+    (root / "secrets/app.yaml").write_bytes(PLAIN)
+    return ["decrypt", "secrets/app.yaml"]
+
+
+def _case_bad_key_file(root: Path, key: AgeKey) -> list[str]:
+    _encrypted(root)
+    bad = root / "bad-keys.txt"
+    bad.write_text("# my keys\nAGE-SECRET-KEY-1NOTAKEY\n")
+    os.environ["SOPS_AGE_KEY_FILE"] = str(bad)
+    return ["decrypt", "secrets/app.yaml"]
+
+
+def _case_no_config(root: Path, key: AgeKey) -> list[str]:
+    (root / ".sops.yaml").unlink()
+    (root / "secrets/app.yaml").write_bytes(PLAIN)
+    return ["encrypt", "secrets/app.yaml"]
+
+
+MALFORMED = [
+    (
+        _case_bad_config,
+        3,
+        "error: {root}/.sops.yaml rule 1: path_regex is not a valid regular expression "
+        "(missing ), unterminated subpattern) (hint: path_regex is a Go RE2 regular "
+        "expression, e.g. ^secrets/host\\.yaml$)",
+    ),
+    (
+        _case_truncated_armor,
+        4,
+        "error: no identity decrypts secrets/app.yaml (recipients: {public}) (hint: set "
+        "SOPS_AGE_KEY_FILE (or SOPS_AGE_KEY) to the private key of one of the recipients, "
+        "or import the PGP key into gpg)",
+    ),
+    (
+        _case_wrong_key,
+        4,
+        "error: no identity decrypts secrets/app.yaml (recipients: {public}) (hint: set "
+        "SOPS_AGE_KEY_FILE (or SOPS_AGE_KEY) to the private key of one of the recipients, "
+        "or import the PGP key into gpg)",
+    ),
+    (
+        _case_missing_metadata,
+        3,
+        "error: secrets/app.yaml: not a sops file: no sops metadata found (yaml) (hint: "
+        "encrypt it first, or pass the right --input-type)",
+    ),
+    (
+        _case_bad_key_file,
+        3,
+        "error: {root}/bad-keys.txt line 2: not an age identity (hint: each line must be "
+        "AGE-SECRET-KEY-1… or a # comment)",
+    ),
+    (
+        _case_no_config,
+        3,
+        "error: no .sops.yaml found in {root} or its parents (hint: create one with "
+        "`secretkit init --admin age1…` (or set SOPS_CONFIG))",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("case", "code", "message"), MALFORMED, ids=lambda v: getattr(v, "__name__", "")
+)
+def test_malformed_inputs(
+    repo: tuple[Path, AgeKey],
+    monkeypatch: pytest.MonkeyPatch,
+    case: object,
+    code: int,
+    message: str,
+) -> None:
+    root, key = repo
+    monkeypatch.setenv("SOPS_AGE_KEY_FILE", os.environ["SOPS_AGE_KEY_FILE"])  # restored after
+    args = case(root, key)  # type: ignore[operator]
+    result = run_cli(["-C", str(root), *args])
+    assert result.stdout == b""
+    assert result.err.count("\n") == 1 and result.err.startswith("error: ")
+    assert "Traceback" not in result.err
+    assert result.code == code
+    assert result.err == message.format(root=root, public=key.public) + "\n"
+
+
+# --- edit -----------------------------------------------------------------------------
+EDITOR = """\
+import json, os, stat, sys
+path = sys.argv[1]
+log = os.environ["EDIT_LOG"]
+info = {
+    "path": path,
+    "file_mode": stat.S_IMODE(os.stat(path).st_mode),
+    "dir_mode": stat.S_IMODE(os.stat(os.path.dirname(path)).st_mode),
+}
+with open(log, "w") as handle:
+    json.dump(info, handle)
+mode = os.environ.get("EDIT_MODE", "none")
+data = open(path, "rb").read()
+if mode == "replace":
+    data = data.replace(b"old-value-123", b"new-value-789")
+elif mode == "new":
+    data = b"fresh:\\n    key: created-in-editor\\n"
+elif mode == "fail":
+    sys.exit(3)
+elif mode == "garbage":
+    data = b"a: [unclosed\\n"
+open(path, "wb").write(data)
+"""
+
+
+@pytest.fixture
+def editor(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    script = tmp_path / "editor.py"
+    script.write_text(EDITOR)
+    log = tmp_path / "editor-log.json"
+    temp_root = tmp_path / "tmp"
+    temp_root.mkdir()
+    monkeypatch.setenv("EDITOR", f"{sys.executable} {script}")
+    monkeypatch.setenv("EDIT_LOG", str(log))
+    monkeypatch.setattr(tempfile, "tempdir", str(temp_root))
+    return log
+
+
+def _editor_saw(log: Path) -> dict[str, object]:
+    info = json.loads(log.read_text())
+    assert info["file_mode"] == 0o600
+    assert info["dir_mode"] == 0o700
+    assert not Path(str(info["path"])).exists()
+    assert not Path(str(info["path"])).parent.exists()
+    return info
+
+
+def test_edit_unchanged_leaves_file_byte_identical(
+    repo: tuple[Path, AgeKey], editor: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root, _ = repo
+    path = _encrypted(root)
+    before = path.read_bytes()
+    monkeypatch.setenv("EDIT_MODE", "none")
+    result = run_cli(["-C", str(root), "edit", "secrets/app.yaml"])
+    assert result.code == 0, result.err
+    assert path.read_bytes() == before
+    _editor_saw(editor)
+
+
+def test_edit_changed_value_keeps_other_ciphertexts(
+    repo: tuple[Path, AgeKey], editor: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root, _ = repo
+    path = _encrypted(root)
+    before = path.read_text().splitlines()
+    monkeypatch.setenv("EDIT_MODE", "replace")
+    result = run_cli(["-C", str(root), "edit", "secrets/app.yaml"])
+    assert result.code == 0, result.err
+    after = path.read_text().splitlines()
+    plain = api.decrypt_bytes(path.read_bytes(), "yaml", load_identities())
+    assert plain.to_python() == {
+        "db": {"password": "new-value-789", "user": "admin"},
+        "api": {"token": "tok-456"},
+    }
+    for key in ("user:", "token:"):
+        assert next(x for x in before if key in x) == next(x for x in after if key in x)
+    assert next(x for x in before if "password:" in x) != next(x for x in after if "password:" in x)
+    _editor_saw(editor)
+
+
+@pytest.mark.parametrize("mode", ["fail", "garbage"])
+def test_edit_failure_saves_nothing_and_removes_temp(
+    repo: tuple[Path, AgeKey], editor: Path, monkeypatch: pytest.MonkeyPatch, mode: str
+) -> None:
+    root, _ = repo
+    path = _encrypted(root)
+    before = path.read_bytes()
+    monkeypatch.setenv("EDIT_MODE", mode)
+    result = run_cli(["-C", str(root), "edit", "secrets/app.yaml"])
+    assert result.code == 3
+    assert "nothing was saved" in result.err
+    assert path.read_bytes() == before
+    _editor_saw(editor)
+
+
+def test_edit_creates_a_new_file_from_the_rule(
+    repo: tuple[Path, AgeKey], editor: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root, key = repo
+    monkeypatch.setenv("EDIT_MODE", "new")
+    result = run_cli(["-C", str(root), "edit", "secrets/new.yaml"])
+    assert result.code == 0, result.err
+    data = (root / "secrets/new.yaml").read_bytes()
+    assert key.public.encode() in data
+    plain = api.decrypt_bytes(data, "yaml", load_identities())
+    assert plain.to_python() == {"fresh": {"key": "created-in-editor"}}
+    _editor_saw(editor)
+
+
+# --- set --------------------------------------------------------------------------------
+def test_set_reads_the_value_from_stdin(repo: tuple[Path, AgeKey]) -> None:
+    root, _ = repo
+    path = _encrypted(root)
+    result = run_cli(
+        ["-C", str(root), "set", "secrets/app.yaml", '["db"]["password"]'], input=b"piped-value\n"
+    )
+    assert result.code == 0, result.err
+    assert b"piped-value" not in result.stdout + result.stderr
+    made = run_cli(
+        ["-C", str(root), "set", "--json", "secrets/app.yaml", '["extra"]'], input=b'{"n": 2}'
+    )
+    assert made.code == 0, made.err
+    plain = api.decrypt_bytes(path.read_bytes(), "yaml", load_identities()).to_python()
+    assert plain["db"]["password"] == "piped-value"  # type: ignore[index]
+    assert plain["extra"] == {"n": 2}  # type: ignore[index]
+    created = run_cli(["-C", str(root), "set", "secrets/new.yaml", '["a"]'], input=b"x\r\n")
+    assert created.code == 0, created.err
+    new = api.decrypt_bytes((root / "secrets/new.yaml").read_bytes(), "yaml", load_identities())
+    assert new.to_python() == {"a": "x"}
+
+
+# --- updatekeys / rotate -------------------------------------------------------------------
+def _data_key(path: Path, key: AgeKey) -> bytes:
+    ids = load_identities({"SOPS_AGE_KEY": key.secret, "HOME": "/x"})
+    return api.data_key_of(document.load_encrypted(path.read_bytes(), "yaml"), ids)
+
+
+def test_updatekeys_and_rotate_commands(repo: tuple[Path, AgeKey]) -> None:
+    root, key = repo
+    path = _encrypted(root)
+    values_before = [x for x in path.read_text().splitlines() if "ENC[" in x]
+    same = run_cli(["-C", str(root), "updatekeys", "secrets/app.yaml"])
+    assert (same.code, same.out) == (0, "secrets/app.yaml: already up to date\n")
+    other = age_key()
+    age_rule_config(root, key.public, other.public, path_regex="^secrets/")
+    changed = run_cli(["-C", str(root), "updatekeys"])
+    assert (changed.code, changed.out) == (0, "secrets/app.yaml: updated\n")
+    assert [x for x in path.read_text().splitlines() if "ENC[" in x] == values_before
+    assert _data_key(path, other) == _data_key(path, key)
+    old_key = _data_key(path, key)
+    rotated = run_cli(["-C", str(root), "rotate", "data-keys", "secrets/app.yaml"])
+    assert (rotated.code, rotated.out) == (0, "secrets/app.yaml: new data key\n")
+    assert _data_key(path, other) == _data_key(path, key) != old_key
+    back = run_cli(["-C", str(root), "decrypt", "secrets/app.yaml"])
+    assert back.stdout == PLAIN
+
+
+def test_shamir_below_threshold_exits_4(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    a, b, c = age_key(), age_key(), age_key()
+    root = tmp_path / "r"
+    root.mkdir()
+    write_sops_yaml(
+        root,
+        "creation_rules:\n  - shamir_threshold: 2\n    key_groups:\n"
+        f"      - age: [{a.public}]\n      - age: [{b.public}]\n      - age: [{c.public}]\n",
+    )
+    (root / "s.yaml").write_bytes(PLAIN)
+    monkeypatch.setenv("SOPS_AGE_KEY", f"{a.secret}\n{c.secret}")
+    assert run_cli(["-C", str(root), "encrypt", "-i", "s.yaml"]).code == 0
+    assert run_cli(["-C", str(root), "decrypt", "s.yaml"]).stdout == PLAIN
+    monkeypatch.setenv("SOPS_AGE_KEY", b.secret)
+    result = run_cli(["-C", str(root), "decrypt", "s.yaml"])
+    assert result.code == 4
+    assert result.stdout == b""
+    assert "1 of the 2 key groups needed could be opened" in result.err
+
+
+# --- keygen -----------------------------------------------------------------------------------
+def test_keygen_output_file(tmp_path: Path) -> None:
+    result = run_cli(["-C", str(tmp_path), "keygen", "--output", "id.txt"])
+    assert result.code == 0, result.err
+    text = (tmp_path / "id.txt").read_text()
+    lines = text.splitlines()
+    assert lines[0].startswith("# created: ")
+    assert lines[1].startswith("# public key: age1")
+    assert lines[2].startswith("AGE-SECRET-KEY-1") and len(lines) == 3
+    assert stat.S_IMODE((tmp_path / "id.txt").stat().st_mode) == 0o600
+    assert result.stdout == b""
+    assert result.err == f"Public key: {lines[1].split(': ')[1]}\n"
+    assert lines[2] not in result.err
+    ids = load_identities({"SOPS_AGE_KEY_FILE": str(tmp_path / "id.txt"), "HOME": "/x"})
+    assert ids.recipients == [lines[1].split(": ")[1]]
+    again = run_cli(["-C", str(tmp_path), "keygen", "--output", "id.txt"])
+    assert again.code == 3
+    assert (tmp_path / "id.txt").read_text() == text
+
+
+def test_keygen_to_stdout_when_not_a_terminal(tmp_path: Path) -> None:
+    result = run_cli(["keygen"])
+    assert result.code == 0
+    assert result.out.splitlines()[2].startswith("AGE-SECRET-KEY-1")
+    assert result.err.startswith("Public key: age1")
