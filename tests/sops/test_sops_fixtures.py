@@ -109,7 +109,9 @@ def test_clear_comments_of_old_sops_are_kept_and_encrypted_on_rewrite(sops_fixtu
 
 
 @pytest.mark.parametrize("entry", FIXTURE_ENTRIES, ids=IDS)
-def test_fixture_comments_decrypt_with_container_aad(sops_fixtures: Path, entry: dict[str, object]) -> None:
+def test_fixture_comments_decrypt_with_container_aad(
+    sops_fixtures: Path, entry: dict[str, object]
+) -> None:
     name = str(entry["file"])
     expected = _expected(name)
     _data, _fmt, sops, key = _load(entry)
