@@ -1,0 +1,256 @@
+"""``secretkit hook [FILE…]``: judge what is about to be committed, from the index.
+
+Two things block a commit (exit 1):
+
+* a plaintext secret in the staged content of a file (the scanner's findings on
+  index blobs, so a partially staged file is judged by its staged part);
+* a staged file that a ``.sops.yaml`` creation rule matches but that is not a valid
+  sops file: no sops metadata (the classic "committed the decrypted file"), metadata
+  that does not parse, or — when an identity here opens the file — a MAC or value
+  that does not verify.  Without an identity only the structure is checked, and the
+  report says so.
+
+Called by the pre-commit framework with the staged file names; called by the plain
+git hook without names (then every added or modified path in the index is judged).
+Imports are lazy: the sops engine is loaded only when a staged file matches a rule.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from secretkit.git import require_repo
+
+if TYPE_CHECKING:
+    from secretkit.scan.model import Finding, Skipped
+    from secretkit.sops.config import CreationRule
+    from secretkit.sops.document import SopsFile
+    from secretkit.sops.identities import Identities
+
+ALLOW_COMMENT = "# secretkit: allow"
+
+
+@dataclass(frozen=True)
+class SopsProblem:
+    """A secrets file that must not be committed (or published) as it is."""
+
+    path: str
+    reason: str
+    fix: str
+
+
+@dataclass
+class HookReport:
+    files: list[str]
+    findings: list[Finding] = field(default_factory=list)
+    sops_problems: list[SopsProblem] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def blocked(self) -> bool:
+        return bool(self.findings or self.sops_problems)
+
+
+def finding_fix(path: str) -> str:
+    """The exact way out for a plaintext secret in ``path``."""
+    if path.endswith(".nix"):
+        move = "run `secretkit migrate` to move it into a sops file and reference it from Nix"
+    else:
+        move = (
+            "move the value into a sops file (`secretkit set secrets/<host>.yaml "
+            "'[\"<name>\"]'` reads it from stdin) and reference that instead"
+        )
+    return (
+        f"{move}; if it is not a secret, append `{ALLOW_COMMENT}` to the line "
+        "or add it to the allowlist"
+    )
+
+
+def run_hook(cwd: Path, files: Sequence[str] = ()) -> HookReport:
+    """Judge the index of the repository containing ``cwd``.
+
+    ``files`` (relative to ``cwd``, as the pre-commit framework passes them) limits
+    the judgement to those paths; without it every added, copied, modified or
+    type-changed path of the index is judged.  Paths not in the index (deleted)
+    are ignored.
+    """
+    from secretkit.git import hooks as githooks
+
+    root = require_repo(cwd)
+    if files:
+        wanted = [_repo_relative(root, cwd, name) for name in files]
+        paths = githooks.in_index(root, wanted)
+    else:
+        paths = githooks.staged_paths(root)
+    report = HookReport(files=paths)
+    if not paths:
+        return report
+
+    from secretkit.scan.api import scan_staged
+
+    scanned = scan_staged(root, paths)
+    report.findings = list(scanned.findings)
+    report.skipped = list(scanned.skipped)
+    _judge_sops_files(root, paths, report)
+    return report
+
+
+def _repo_relative(root: Path, cwd: Path, name: str) -> str:
+    absolute = os.path.normpath(os.path.join(cwd, name))
+    return os.path.relpath(absolute, root).replace(os.sep, "/")
+
+
+def _judge_sops_files(root: Path, paths: Sequence[str], report: HookReport) -> None:
+    """Add a :class:`SopsProblem` for each staged rule-matched file that is not valid."""
+    if not (root / ".sops.yaml").is_file() and not os.environ.get("SOPS_CONFIG"):
+        return
+    from secretkit.sops.config import find_config
+
+    config = find_config(root)
+    if config is None:
+        return
+    matched = [(p, rule) for p in paths if (rule := config.rule_for(root / p)) is not None]
+    matched = [(p, rule) for p, rule in matched if os.path.basename(p) != ".sops.yaml"]
+    if not matched:
+        return
+    from secretkit.git import hooks as githooks
+
+    blobs = githooks.index_contents(root, [p for p, _ in matched])
+    judge = SopsJudge()
+    for path, rule in matched:
+        data = blobs.get(path)
+        if data is None:
+            continue
+        problem = judge.judge(path, data)
+        if problem is not None:
+            report.sops_problems.append(problem)
+    report.notes.extend(judge.notes())
+
+
+class SopsJudge:
+    """Decides whether the bytes of a rule-matched file are a valid sops file.
+
+    Identities are loaded once, on first need.  A file no identity here opens gets
+    the structural checks only; :meth:`notes` then says so (once).
+    """
+
+    def __init__(self, identities: Identities | None = None) -> None:
+        self._identities = identities
+        self.unverified: list[str] = []
+
+    def identities(self) -> Identities:
+        if self._identities is None:
+            from secretkit.sops.identities import load_identities
+
+            self._identities = load_identities()
+        return self._identities
+
+    def notes(self) -> list[str]:
+        if not self.unverified:
+            return []
+        return [
+            f"cannot verify the MAC of {', '.join(self.unverified)}: no identity here opens "
+            "it; checked the structure only (set SOPS_AGE_KEY_FILE to verify)"
+        ]
+
+    def judge(self, path: str, data: bytes) -> SopsProblem | None:
+        from secretkit.errors import IntegrityError, SecretkitError
+        from secretkit.sops import api, document
+
+        fmt = document.format_for_path(path)
+        if not document.is_sops_file(data, fmt):
+            return SopsProblem(
+                path,
+                "matches a .sops.yaml creation rule but is not encrypted (no sops metadata): "
+                "a decrypted secrets file",
+                f"unstage it (git rm --cached {path}), encrypt it "
+                f"(secretkit encrypt -i {path}) and stage the encrypted file",
+            )
+        try:
+            sops = document.load_encrypted(data, fmt)
+        except SecretkitError as exc:
+            return SopsProblem(
+                path,
+                f"its sops metadata does not parse: {exc.message}",
+                f"restore the last good version (git checkout HEAD -- {path}) or "
+                "re-create it with secretkit encrypt",
+            )
+        try:
+            key = api.data_key_of(sops, self.identities(), source=path)
+        except IntegrityError:
+            self.unverified.append(path)
+            return self._structure(path, sops)
+        try:
+            document.decrypt(sops, key)
+        except SecretkitError as exc:
+            return SopsProblem(
+                path,
+                f"does not verify: {exc.message}",
+                f"it was edited without sops: restore it (git checkout HEAD -- {path}) "
+                f"and change values with secretkit edit {path}",
+            )
+        return None
+
+    def _structure(self, path: str, sops: SopsFile) -> SopsProblem | None:
+        """Without a key: the MAC is present and encrypted, and every value the file's
+        crypt rule says is encrypted is an ``ENC[…]`` string."""
+        clear = unencrypted_values(sops)
+        if clear:
+            names = ", ".join(clear[:5]) + (" …" if len(clear) > 5 else "")
+            return SopsProblem(
+                path,
+                f"values its sops rule says are encrypted are in clear: {names}",
+                f"it was edited without sops: restore it (git checkout HEAD -- {path}) "
+                f"and change values with secretkit edit {path}",
+            )
+        return None
+
+
+def unencrypted_values(sops: SopsFile) -> list[str]:
+    """Key paths (``a/b``) of values that should be ``ENC[…]`` but are not; ``sops/mac``
+    when the MAC is missing or in clear.  Needs no key."""
+    from secretkit.sops.cipher import is_encrypted
+    from secretkit.sops.rules import Rule
+    from secretkit.sops.tree import Value, walk
+
+    rule = Rule.of(sops.metadata.crypt_rule)
+    clear: list[str] = []
+    if not is_encrypted(sops.metadata.mac):
+        clear.append("sops/mac")
+
+    def leaf(value: Value, path: tuple[str, ...], stack: list[list[str]], comment: bool) -> Value:
+        if comment or not rule.should_encrypt(path, stack, comment):
+            return value
+        if not (isinstance(value, str) and is_encrypted(value)):
+            clear.append("/".join(path) or "(document)")
+        return value
+
+    for doc in sops.docs:
+        walk(doc, leaf)
+    return list(dict.fromkeys(clear))
+
+
+def render(report: HookReport) -> list[str]:
+    """The hook's text output: one line per problem and its fix (no secret values)."""
+    lines: list[str] = []
+    if report.blocked:
+        count = len(report.findings) + len(report.sops_problems)
+        lines.append(f"secretkit: commit blocked ({count} problem{'s' if count != 1 else ''})")
+    for finding in report.findings:
+        where = f" at {finding.attrpath}" if finding.attrpath else ""
+        lines.append(
+            f"{finding.path}:{finding.line}:{finding.column}: {finding.rule} "
+            f"({finding.severity}) {finding.preview!r}{where}"
+        )
+        lines.append(f"  fix: {finding_fix(finding.path)}")
+    for problem in report.sops_problems:
+        lines.append(f"{problem.path}: {problem.reason}")
+        lines.append(f"  fix: {problem.fix}")
+    if report.blocked:
+        lines.append("(bypass once, if you are sure: git commit --no-verify)")
+    return lines

@@ -1,0 +1,170 @@
+"""``secretkit purge``: replace every secret ever committed by a marker, in all history.
+
+Two steps, so that the CLI can show what will happen and ask first:
+
+* :func:`plan_purge` refuses a dirty work tree (exit 3), scans every blob of every
+  commit (``scan_history``) and returns what was found, grouped by secret, with the
+  names to rotate (attribute paths or rules, and files — never values);
+* :func:`apply_purge` keeps a backup (``refs/secretkit/backup/<UTC time>/…`` → every
+  old ref and HEAD), rewrites the branches, tags and notes with git-filter-repo
+  ``--replace-text`` (values → ``***REMOVED-BY-SECRETKIT***``), leaves the backup
+  and remote-tracking refs as they were, and scans history again to prove it.
+
+The expressions file handed to git-filter-repo holds the plaintext values: the one
+place purge writes secrets to disk, at the user's explicit request (0600 file in a
+0700 temp dir, zeroed and removed right after; see :mod:`secretkit.git.filter_repo`).
+
+Rewriting local history does not unpublish anything: the result lists the remotes
+to force-push and the secrets to rotate at their provider, which is the real fix.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from secretkit.errors import UserError
+from secretkit.git import require_repo, run_git
+from secretkit.sensitive import Sensitive
+
+if TYPE_CHECKING:
+    from secretkit.scan.model import Finding
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class ExposedSecret:
+    """One secret value that history holds: what to rotate, never the value."""
+
+    names: tuple[str, ...]  # attribute paths, else rule names
+    rules: tuple[str, ...]
+    paths: tuple[str, ...]
+    commits: int  # how many commits hold it (as found)
+
+    def describe(self) -> str:
+        return f"{', '.join(self.names)} ({', '.join(self.rules)}) in {', '.join(self.paths)}"
+
+
+@dataclass
+class PurgePlan:
+    root: Path
+    findings: list[Finding]
+    exposed: list[ExposedSecret]
+    refs: list[str]
+
+    @property
+    def clean(self) -> bool:
+        return not self.findings
+
+
+@dataclass
+class PurgeResult:
+    backup: str
+    backup_refs: dict[str, str]
+    rewritten: list[str]
+    exposed: list[ExposedSecret]
+    remotes: list[str]
+    remaining: list[Finding] = field(default_factory=list)
+    stashed: bool = False
+
+    def push_commands(self) -> list[str]:
+        return [
+            cmd
+            for remote in self.remotes
+            for cmd in (f"git push --force --all {remote}", f"git push --force --tags {remote}")
+        ]
+
+
+def dirty_paths(root: Path) -> list[str]:
+    """Tracked paths with staged or unstaged changes (untracked files do not count)."""
+    proc = run_git(root, "status", "--porcelain=v1", "-z", "--untracked-files=no")
+    return [
+        entry[3:].decode("utf-8", "surrogateescape") for entry in proc.stdout.split(b"\0") if entry
+    ]
+
+
+def _require_clean(root: Path) -> None:
+    dirty = dirty_paths(root)
+    if dirty:
+        shown = ", ".join(dirty[:3]) + (" …" if len(dirty) > 3 else "")
+        raise UserError(
+            f"the work tree has uncommitted changes ({shown}); purge rewrites history "
+            "and resets the work tree",
+            hint="commit or set aside your changes first, then run secretkit purge again",
+        )
+
+
+def group_findings(findings: list[Finding]) -> list[ExposedSecret]:
+    """One entry per distinct secret (by fingerprint), in first-seen order."""
+    groups: dict[str, list[Finding]] = {}
+    for finding in findings:
+        groups.setdefault(finding.fingerprint, []).append(finding)
+    exposed = []
+    for items in groups.values():
+        names = tuple(dict.fromkeys(f.attrpath or f.rule for f in items))
+        rules = tuple(dict.fromkeys(f.rule for f in items))
+        paths = tuple(dict.fromkeys(f.path for f in items))
+        commits = len({f.commit for f in items if f.commit})
+        exposed.append(ExposedSecret(names, rules, paths, commits))
+    return exposed
+
+
+def plan_purge(cwd: Path, *, progress: Progress | None = None) -> PurgePlan:
+    from secretkit.git.filter_repo import list_refs, refs_to_rewrite
+    from secretkit.scan.api import scan_history
+
+    root = require_repo(cwd)
+    _require_clean(root)
+    report = scan_history(root, progress=progress)
+    findings = list(report.findings)
+    return PurgePlan(root, findings, group_findings(findings), refs_to_rewrite(list_refs(root)))
+
+
+def values_to_replace(root: Path, findings: list[Finding]) -> list[Sensitive[bytes]]:
+    """Every byte string to replace: the value as found, and the exact bytes of its span
+    in the blob (they differ when the file escapes characters, e.g. ``\\$`` in Nix)."""
+    from secretkit.git.hooks import blob_contents
+
+    values: dict[bytes, None] = {}
+    specs = [f"{f.commit}:{f.path}" for f in findings if f.commit]
+    blobs = blob_contents(root, specs)
+    for finding in findings:
+        values[finding.secret.reveal().encode("utf-8")] = None
+        data = blobs.get(f"{finding.commit}:{finding.path}")
+        if data is not None and 0 <= finding.start < finding.end <= len(data):
+            values[data[finding.start : finding.end]] = None
+    return [Sensitive(v) for v in values if v]
+
+
+def apply_purge(plan: PurgePlan, *, progress: Progress | None = None) -> PurgeResult:
+    from secretkit.git.filter_repo import create_backup, replace_text
+    from secretkit.scan.api import scan_history
+
+    root = plan.root
+    _require_clean(root)  # again: the user may have edited while we asked
+    values = values_to_replace(root, plan.findings)
+    backup, backup_refs = create_backup(root)
+    replace_text(root, values, plan.refs)
+    rewritten_commits = set(
+        run_git(root, "rev-list", *plan.refs, "--").stdout.decode().split() if plan.refs else ()
+    )
+    # Findings still reachable from the rewritten refs (backups and remote-tracking refs
+    # are expected to hold the old commits until the force-push and the cleanup).
+    remaining = [
+        f
+        for f in scan_history(root, progress=progress).findings
+        if f.commit is None or f.commit in rewritten_commits
+    ]
+    remotes = run_git(root, "remote").stdout.decode("utf-8", "surrogateescape").split()
+    return PurgeResult(
+        backup=backup,
+        backup_refs=backup_refs,
+        rewritten=plan.refs,
+        exposed=plan.exposed,
+        remotes=remotes,
+        remaining=remaining,
+        stashed="refs/stash" in plan.refs,
+    )

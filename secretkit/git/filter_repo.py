@@ -1,0 +1,150 @@
+"""History rewriting with git-filter-repo ``--replace-text``, and the backup refs around it.
+
+The expressions file necessarily holds the plaintext values to replace: it is the
+one place where ``purge`` writes secrets to disk, at the user's explicit request.
+It is created with mode 0600 inside a fresh 0700 directory (``tempfile.mkdtemp``),
+overwritten with zeros and removed as soon as git-filter-repo returns, whatever
+happened.  Its content is never logged: git-filter-repo's own output is captured
+and only its last line is shown on failure, and that line cannot hold a value (the
+tool prints ref names and counts, not blob content).
+
+Only the refs passed in ``refs`` are rewritten (``--refs`` implies ``--partial``:
+no reflog expiry, no gc, the ``origin`` remote is kept).  That is what keeps the
+backup refs under :data:`BACKUP_NAMESPACE` pointing at the old commits.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+from secretkit.errors import UserError
+from secretkit.git import git_env, run_git
+from secretkit.sensitive import Sensitive
+
+MARKER = b"***REMOVED-BY-SECRETKIT***"
+BACKUP_NAMESPACE = "refs/secretkit/backup/"
+# Refs never rewritten: our backups, and what the remotes have (updated by the push).
+_NOT_REWRITTEN = ("refs/secretkit/", "refs/remotes/")
+
+
+def available() -> str | None:
+    return shutil.which("git-filter-repo")
+
+
+def list_refs(root: Path) -> dict[str, str]:
+    """Every ref and the object it points at (``refname → sha``)."""
+    proc = run_git(root, "for-each-ref", "--format=%(objectname) %(refname)")
+    refs: dict[str, str] = {}
+    for line in proc.stdout.decode("utf-8", "surrogateescape").splitlines():
+        sha, _, name = line.partition(" ")
+        refs[name] = sha
+    return refs
+
+
+def refs_to_rewrite(refs: Iterable[str]) -> list[str]:
+    return sorted(r for r in refs if not r.startswith(_NOT_REWRITTEN))
+
+
+def create_backup(root: Path, now: datetime | None = None) -> tuple[str, dict[str, str]]:
+    """Point ``refs/secretkit/backup/<UTC timestamp>/…`` at every current ref and HEAD.
+
+    Returns the backup prefix and the refs it created (``refname → sha``).  All refs
+    are created in one ``update-ref --stdin`` transaction: all or none.
+    """
+    stamp = (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%SZ")
+    existing = list_refs(root)
+    prefix = BACKUP_NAMESPACE + stamp
+    n = 1
+    while any(r.startswith(prefix + "/") for r in existing):
+        n += 1
+        prefix = f"{BACKUP_NAMESPACE}{stamp}-{n}"
+    created: dict[str, str] = {}
+    for name, sha in existing.items():
+        if name.startswith(BACKUP_NAMESPACE):
+            continue
+        created[f"{prefix}/{name.removeprefix('refs/')}"] = sha
+    head = run_git(root, "rev-parse", "--verify", "-q", "HEAD^{commit}", check=False)
+    if head.returncode == 0:
+        created[f"{prefix}/HEAD"] = head.stdout.decode().strip()
+    lines = "".join(f"create {name} {sha}\n" for name, sha in created.items())
+    run_git(root, "update-ref", "--stdin", input=lines.encode())
+    return prefix, created
+
+
+def _regex_literal(value: bytes) -> bytes:
+    """A Python bytes regex matching ``value`` exactly, on one line of the file."""
+    escaped = re.escape(value)
+    return escaped.replace(b"\\\n", b"\\n").replace(b"\\\r", b"\\r").replace(b"\n", b"\\n")
+
+
+def expressions(values: Iterable[bytes]) -> bytes:
+    """The ``--replace-text`` file: one expression per distinct value, longest first.
+
+    Longest first so that a value containing another is replaced whole.  Values that
+    cannot be written as a literal line (line breaks) become exact regexes.
+    """
+    lines = []
+    for value in sorted(set(values), key=lambda v: (-len(v), v)):
+        if not value:
+            continue
+        if b"\n" in value or b"\r" in value:
+            lines.append(b"regex:" + _regex_literal(value) + b"==>" + MARKER)
+        else:
+            lines.append(b"literal:" + value + b"==>" + MARKER)
+    return b"".join(line + b"\n" for line in lines)
+
+
+def replace_text(root: Path, values: Sequence[Sensitive[bytes]], refs: Sequence[str]) -> None:
+    """Rewrite ``refs`` so that every value in ``values`` becomes :data:`MARKER`.
+
+    The caller has checked that the work tree is clean and made a backup; the
+    work tree is reset to the rewritten HEAD by git-filter-repo.
+    """
+    tool = available()
+    if tool is None:
+        raise UserError(
+            "git-filter-repo is not installed",
+            hint="install it (apt install git-filter-repo, or pip install git-filter-repo)",
+        )
+    if not refs:
+        return
+    directory = tempfile.mkdtemp(prefix="secretkit-purge-")  # mode 0700
+    path = os.path.join(directory, "expressions")
+    data = expressions(v.reveal() for v in values)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        proc = subprocess.run(
+            # --force: the fresh-clone check is replaced by ours (clean tree, backup refs).
+            [tool, "--force", "--quiet", "--replace-text", path, "--refs", *refs],
+            cwd=root,
+            capture_output=True,
+            env=git_env(),
+            check=False,
+        )
+    finally:
+        with contextlib.suppress(OSError), open(path, "r+b") as handle:
+            handle.write(b"\0" * len(data))
+            handle.flush()
+            os.fsync(handle.fileno())
+        with contextlib.suppress(OSError):
+            os.unlink(path)
+        with contextlib.suppress(OSError):
+            os.rmdir(directory)
+    if proc.returncode != 0:
+        lines = proc.stderr.decode("utf-8", "replace").strip().splitlines()
+        last = lines[-1] if lines else f"exit {proc.returncode}"
+        raise UserError(
+            f"git-filter-repo failed: {last}",
+            hint="history is unchanged or partly rewritten; the backup refs hold the old "
+            "commits (git update-ref <branch> <backup ref> restores a branch)",
+        )
