@@ -79,7 +79,7 @@ def prepare(root: Path, *, hosts: Sequence[str] = ()) -> Prepared:
             )
 
     def hosts_of(path: str) -> list[str]:
-        return sorted(inventory.hosts_of_file(root / path))
+        return sorted(inventory.hosts_of_file(path))
 
     # Stop before writing: every file with a secret must belong to a host, and
     # every host that receives a secret needs its key in .sops.yaml.
