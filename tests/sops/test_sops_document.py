@@ -43,7 +43,8 @@ def roundtrip(
 
 
 def test_format_for_path() -> None:
-    assert [document.format_for_path(p) for p in ("a.yaml", "b.yml", "c.json", "d.env", "e.ini", "f", "g.txt")] == [
+    names = ("a.yaml", "b.yml", "c.json", "d.env", "e.ini", "f", "g.txt")
+    assert [document.format_for_path(p) for p in names] == [
         "yaml", "yaml", "json", "dotenv", "ini", "binary", "binary"
     ]  # fmt: skip
 
