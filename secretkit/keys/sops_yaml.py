@@ -227,7 +227,46 @@ def _load(data: bytes) -> tuple[Any, tuple[int, int, int]]:
 def _dump(doc: Any, indent: tuple[int, int, int]) -> str:
     stream = io.StringIO()
     _yaml(*indent).dump(doc, stream)
-    return stream.getvalue()
+    return _rejoin_alias_comments(stream.getvalue(), doc)
+
+
+def _eol_comments(node: Any, out: set[str]) -> None:
+    ca = getattr(node, "ca", None)
+    if ca is not None:
+        for entry in ca.items.values():
+            for token in entry or []:
+                value = getattr(token, "value", None)
+                if isinstance(value, str) and value.startswith("#"):
+                    out.add(value.partition("\n")[0].rstrip())
+    if isinstance(node, dict):
+        for value in node.values():
+            _eol_comments(value, out)
+    elif isinstance(node, list):
+        for value in node:
+            _eol_comments(value, out)
+
+
+def _rejoin_alias_comments(text: str, doc: Any) -> str:
+    """ruamel writes the same-line comment of an alias (``- *host_a  # web``) on the
+    next line; put it back where the user had it."""
+    if "*" not in text:
+        return text
+    comments: set[str] = set()
+    _eol_comments(doc, comments)
+    lines = text.split("\n")
+    out: list[str] = []
+    for line in lines:
+        stripped = line.strip()
+        if (
+            out
+            and stripped in comments
+            and re.search(r"\*[^\s#,\[\]{}]+$", out[-1])
+            and not out[-1].lstrip().startswith("#")
+        ):
+            out[-1] = out[-1] + " " + stripped
+            continue
+        out.append(line)
+    return "\n".join(out)
 
 
 def _anchor(node: Any) -> str | None:

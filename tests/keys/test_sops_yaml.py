@@ -1,0 +1,223 @@
+""".sops.yaml editing: golden files before/after each edit (comments included),
+idempotency, the read model, and the rules still loading in the sops engine.
+
+Regenerate the goldens after a deliberate format change with
+``SECRETKIT_UPDATE_GOLDEN=1 python -m pytest tests/keys/test_sops_yaml.py`` and review the diff.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from secretkit.errors import UserError
+from secretkit.keys import sops_yaml as sy
+from secretkit.keys.sops_yaml import Edit
+
+GOLDEN = Path(__file__).parent / "golden"
+P = Path("/repo/.sops.yaml")
+
+ADMIN = "age1v8zjc47jmlqwefyu66s0d4ke98qr4vnuj3cpvs4z9npfdw833dxqwjrhzv"
+OBSERVER = "age1hjm3aujg9e79f5yth8a2cejzdjg5n9vnu96l05p70uvfpeltnpms7yy3pp"
+IMMICH = "age17044m9wgakla6pzftf4srtl3h5mcsr85jysgt5fg23zpnta8sfdqhzn452"
+SYNCTHING = "age1a8pk4akrdamj7nvqy3zywgtny8dxz7t5xzu7u8v9mhrayp9freqsqatyrs"
+SECOND_ADMIN = "age1yt3tfqlfrwdwx0z0ynwplcr6qxcxfaqycuprpmy89nr83ltx74tqdpszlw"
+
+
+def before(name: str) -> bytes:
+    return (GOLDEN / f"{name}.before.yaml").read_bytes()
+
+
+Op = Callable[[bytes | None], Edit]
+
+CASES: list[tuple[str, str | None, Op]] = [
+    ("init-new", None, lambda d: sy.init_text(d, "stian", ADMIN, P)),
+    (
+        "init-then-add",
+        "init-new.after",
+        lambda d: sy.add_host_text(d or b"", "observer", OBSERVER, P),
+    ),
+    (
+        "user-add-host",
+        "user.before",
+        lambda d: sy.add_host_text(d or b"", "syncthing", SYNCTHING, P),
+    ),
+    ("user-remove-host", "user.before", lambda d: sy.remove_host_text(d or b"", "immich", P)),
+    (
+        "user-remove-observer",
+        "user.before",
+        lambda d: sy.remove_host_text(d or b"", "observer", P),
+    ),
+    ("user-second-admin", "user.before", lambda d: sy.init_text(d, "bob", SECOND_ADMIN, P)),
+    (
+        "user-rotate-host",
+        "user.before",
+        lambda d: sy.set_host_key_text(d or b"", "immich", SYNCTHING, P),
+    ),
+    (
+        "block-add-host",
+        "block.before",
+        lambda d: sy.add_host_text(d or b"", "db", SYNCTHING, P),
+    ),
+    ("block-remove-host", "block.before", lambda d: sy.remove_host_text(d or b"", "web", P)),
+]
+
+
+REMOVED = {
+    "user-remove-host": "immich",
+    "user-remove-observer": "observer",
+    "block-remove-host": "web",
+}
+
+
+@pytest.mark.parametrize(("case", "start", "op"), CASES, ids=[c[0] for c in CASES])
+def test_golden(case: str, start: str | None, op: Op) -> None:
+    data = (GOLDEN / f"{start}.yaml").read_bytes() if start else None
+    edit = op(data)
+    assert edit.data is not None and edit.change.changed
+    expected = GOLDEN / f"{case}.after.yaml"
+    if os.environ.get("SECRETKIT_UPDATE_GOLDEN") == "1":
+        expected.write_bytes(edit.data)
+    assert edit.data.decode() == expected.read_text()
+    # idempotent: the same edit on the result changes nothing
+    again = op(edit.data)
+    assert again.data is None and not again.change.changed
+    # every comment line of the input survives the edit (removal keeps them too)
+    if data is not None:
+        gone = REMOVED.get(case)
+        for line in data.decode().splitlines():
+            if "#" not in line or (gone is not None and f"host_{gone}" in line):
+                continue  # a same-line comment of a removed entry goes with it
+            assert line.split("#", 1)[1] in edit.data.decode(), line
+
+
+def test_untouched_file_round_trips_byte_for_byte() -> None:
+    for name in ("user.before", "block.before", "init-new.after"):
+        data = (GOLDEN / f"{name}.yaml").read_bytes()
+        doc, indent = sy._load(data)
+        assert sy._dump(doc, indent).encode() == data
+
+
+def test_add_host_change_record() -> None:
+    edit = sy.add_host_text(before("user"), "syncthing", SYNCTHING, P)
+    assert edit.change.added_keys == ("host_syncthing",)
+    assert edit.change.added_rules == ("^secrets/syncthing\\.yaml$",)
+    assert edit.change.new_recipient == SYNCTHING
+    assert edit.data is not None
+    model = sy._model(P, sy._load(edit.data)[0])
+    rule = model.host_rule("syncthing")
+    assert rule is not None
+    assert rule.groups == ((ADMIN, SYNCTHING),)
+    # inserted before the catch-all, so it is the rule sops picks for the file
+    assert model.rule_for("secrets/syncthing.yaml") == rule
+    assert model.rules[-1].path_regex is None
+
+
+def test_remove_host_change_record() -> None:
+    edit = sy.remove_host_text(before("user"), "immich", P)
+    change = edit.change
+    assert change.removed_keys == ("host_immich",)
+    assert change.removed_rules == ("^secrets/immich\\.yaml$",)
+    assert change.changed_rules == ("^secrets/shared/[^/]+\\.yaml$",)
+    assert change.old_recipient == IMMICH
+    assert edit.data is not None and b"host_immich" not in edit.data
+
+
+def test_rotate_keeps_aliases_and_reports_rules() -> None:
+    edit = sy.set_host_key_text(before("user"), "immich", SYNCTHING, P)
+    assert edit.change.old_recipient == IMMICH
+    assert edit.change.changed_rules == (
+        "^secrets/immich\\.yaml$",
+        "^secrets/shared/[^/]+\\.yaml$",
+    )
+    assert edit.data is not None
+    model = sy._model(P, sy._load(edit.data)[0])
+    assert model.hosts["immich"] == SYNCTHING
+    assert IMMICH not in edit.data.decode()
+
+
+def test_read_model(tmp_path: Path) -> None:
+    (tmp_path / ".sops.yaml").write_bytes(before("user"))
+    model = sy.read_keys(tmp_path)
+    assert model.exists
+    assert model.admins == {"stian": ADMIN}
+    assert model.hosts == {"observer": OBSERVER, "immich": IMMICH}
+    assert sy.host_recipient(tmp_path, "immich") == IMMICH
+    assert sy.host_recipient(tmp_path, "nope") is None
+    shared = sy.rule_for_path(tmp_path, "secrets/shared/db.yaml")
+    assert shared is not None and model.hosts_of_rule(shared) == ["observer", "immich"]
+    other = sy.rule_for_path(tmp_path, tmp_path / "notes/x.yaml")
+    assert other is not None and other.path_regex is None and other.recipients == (ADMIN,)
+    assert not sy.read_keys(tmp_path / "nothing-here").exists
+
+
+def test_rules_load_in_the_sops_engine() -> None:
+    from secretkit.sops.config import parse_config
+
+    data = sy.init_text(None, "stian", ADMIN, P).data
+    assert data is not None
+    for name, key in (("observer", OBSERVER), ("immich", IMMICH)):
+        edit = sy.add_host_text(data, name, key, P)
+        assert edit.data is not None
+        data = edit.data
+    config = parse_config(data, P)
+    rule = config.rule_for(Path("/repo/secrets/immich.yaml"))
+    assert rule is not None
+    assert [[str(k) for k in g] for g in rule.key_groups] == [[ADMIN, IMMICH]]
+    assert config.rule_for(Path("/repo/secrets/other.yaml")) is None
+
+
+def test_clashes_change_nothing() -> None:
+    data = before("user")
+    with pytest.raises(UserError) as clash:
+        sy.add_host_text(data, "immich", SYNCTHING, P)
+    assert clash.value.one_line() == (
+        "host immich already has a different key in .sops.yaml "
+        "(hint: to replace it run `secretkit rotate host immich --age …`)"
+    )
+    with pytest.raises(UserError, match="admin stian already has a different key"):
+        sy.init_text(data, "stian", SECOND_ADMIN, P)
+    with pytest.raises(UserError, match="no host nope in .sops.yaml"):
+        sy.set_host_key_text(data, "nope", SYNCTHING, P)
+
+
+def test_add_host_needs_an_admin_and_a_consistent_rule() -> None:
+    no_admin = b"keys:\n  - &host_a " + OBSERVER.encode() + b"\ncreation_rules: []\n"
+    with pytest.raises(UserError, match="has no admin key"):
+        sy.add_host_text(no_admin, "b", IMMICH, P)
+    broken_rule = (
+        b"keys:\n  - &admin_a " + ADMIN.encode() + b"\n"
+        b"creation_rules:\n  - path_regex: ^secrets/b\\.yaml$\n    age: " + ADMIN.encode() + b"\n"
+    )
+    with pytest.raises(UserError, match="creation rule for secrets/b.yaml does not list host b"):
+        sy.add_host_text(broken_rule, "b", IMMICH, P)
+
+
+@pytest.mark.parametrize("name", ["", "a.b", "-x", "a b", "x" * 64, "ümlaut", "../etc"])
+def test_invalid_names(name: str) -> None:
+    with pytest.raises(UserError, match="invalid host name"):
+        sy.add_host_text(before("user"), name, SYNCTHING, P)
+
+
+def test_remove_absent_host_is_a_no_op() -> None:
+    edit = sy.remove_host_text(before("user"), "jellyfin", P)
+    assert edit.data is None and not edit.change.changed
+
+
+def test_keys_as_a_mapping_of_lists() -> None:
+    data = (
+        "keys:\n"
+        "  admins:\n"
+        f"    - &admin_a {ADMIN}\n"
+        "  hosts:\n"
+        f"    - &host_x {OBSERVER}\n"
+        "creation_rules: []\n"
+    ).encode()
+    edit = sy.add_host_text(data, "y", IMMICH, P)
+    assert edit.data is not None
+    model = sy._model(P, sy._load(edit.data)[0])
+    assert model.hosts == {"x": OBSERVER, "y": IMMICH}
+    assert model.admins == {"a": ADMIN}
