@@ -201,6 +201,7 @@ def load_encrypted(data: bytes, fmt: str) -> SopsFile:
             f"not a sops file: no sops metadata found ({fmt})",
             hint="encrypt it first, or pass the right --input-type",
         )
+    Rule.of(meta.crypt_rule)  # an untranslatable regex is refused up front
     if fmt == "json" and meta.version and version_tuple(meta.version) < (3, 13, 2):
         docs = [_ints_to_floats(doc) for doc in docs]
     return SopsFile(fmt, docs, meta, layout)

@@ -17,6 +17,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TypeAlias, Union
 
+from secretkit.errors import UserError
+
 
 @dataclass(frozen=True)
 class Comment:
@@ -154,11 +156,11 @@ def from_python(value: object) -> Value:
         out = Map()
         for key, child in value.items():
             if not isinstance(key, str):
-                raise TypeError("only string keys are supported")
+                raise UserError("only string keys are supported")
             out.append((key, from_python(child)))
         return out
     if isinstance(value, (list, tuple)):
         return Seq(from_python(child) for child in value)
     if value is None or isinstance(value, (str, int, float, bool, bytes, GoTime)):
         return value
-    raise TypeError(f"unsupported value type {type(value).__name__}")
+    raise UserError(f"unsupported value type {type(value).__name__}")
