@@ -1,0 +1,115 @@
+"""plan/build.py: names, hosts, sopsFile per module, --host limits, redaction."""
+
+from __future__ import annotations
+
+from secretkit.plan.build import redact, sops_file_expr
+from tests.support.nixfind import fill, plan_module
+
+SHARED = b"""{ pkgs, ... }:
+{
+  services.tailscale.extraUpFlags = [ "--authkey=@TS_KEY@" ];
+}
+"""
+
+TWO_USERS = b"""{ config, ... }:
+{
+  services.k3s.token = "@SAME@";
+  services.ddclient.password = "@SAME@";
+}
+"""
+
+
+def test_sops_file_for_one_host_is_a_relative_path_literal() -> None:
+    assert sops_file_expr("hosts/observer/default.nix", ["observer"]) == (
+        "../../secrets/observer.yaml"
+    )
+    assert sops_file_expr("top.nix", ["a"]) == "./secrets/a.yaml"
+
+
+def test_sops_file_for_a_shared_module_follows_the_host_name() -> None:
+    assert sops_file_expr("modules/common.nix", ["a", "b"]) == (
+        '../secrets + "/${config.networking.hostName}.yaml"'
+    )
+
+
+def test_shared_module_stores_the_secret_for_every_using_host_only() -> None:
+    source, findings, values = fill(SHARED, "modules/common.nix")
+    plan = plan_module(source, "modules/common.nix", hosts=("a", "b"), findings=findings)
+    assert sorted(plan.sops) == ["a", "b"]
+    for host in ("a", "b"):
+        assert plan.sops[host][("tailscale", "authkey")].reveal() == values["TS_KEY"]
+    (move,) = plan.moves
+    assert move.hosts == ("a", "b")
+    assert move.files == ("secrets/a.yaml", "secrets/b.yaml")
+    new = plan.nix["modules/common.nix"][1]
+    assert b'sopsFile = ../secrets + "/${config.networking.hostName}.yaml";' in new
+    assert b"{ config, pkgs, ... }:" in new
+
+
+def test_host_selection_skips_modules_of_other_hosts_and_refuses_shared_ones() -> None:
+    source, findings, _ = fill(SHARED, "modules/common.nix")
+    plan = plan_module(
+        source, "modules/common.nix", hosts=("a", "b"), findings=findings, selected={"a"}
+    )
+    assert plan.moves == [] and plan.nix == {}
+    (refused,) = plan.refused
+    assert "also used by b" in refused.reason
+    plan = plan_module(
+        source, "modules/common.nix", hosts=("a", "b"), findings=findings, selected={"c"}
+    )
+    assert plan.moves == [] and plan.refused == []
+
+
+def test_names_are_distinct_per_option() -> None:
+    source, findings, _ = fill(TWO_USERS, "h.nix")
+    plan = plan_module(source, "h.nix", findings=findings)
+    assert sorted(m.name for m in plan.moves) == ["ddclient/password", "k3s/token"]
+
+
+def test_name_clash_with_an_existing_declaration_gets_a_suffix() -> None:
+    from secretkit.plan.naming import Names
+    from secretkit.sensitive import Sensitive
+
+    names = Names()
+    names.reserve(["k3s/token", "a/b/c"])
+    assert names.claim("k3s/token", "m.nix", Sensitive("v1")) == "k3s/token-2"
+    assert names.claim("k3s/token", "m.nix", Sensitive("v1")) == "k3s/token-2"
+    assert names.claim("k3s/token", "m.nix", Sensitive("v2")) == "k3s/token-3"
+    assert names.claim("k3s/token", "other.nix", Sensitive("v1")) == "k3s/token-4"
+    # a prefix of an existing key cannot be a leaf
+    assert names.claim("a/b", "m.nix", Sensitive("x")) == "a/b-2"
+
+
+def test_diff_never_shows_a_value() -> None:
+    source, findings, values = fill(TWO_USERS, "h.nix")
+    plan = plan_module(source, "h.nix", findings=findings)
+    diff = plan.diff()
+    assert '-  services.k3s.token = "<redacted>";' in diff
+    for value in values.values():
+        assert value not in diff
+    for row in plan.table():
+        assert not any(value in cell for cell in row for value in values.values())
+
+
+def test_redact_leaves_short_strings() -> None:
+    assert redact("a abc abcd", ["abc", "abcd"]) == "a abc <redacted>"
+
+
+def test_two_password_options_for_one_user_are_not_both_rewritten() -> None:
+    src = b'{ ... }: { users.users.u = { password = "@P1@"; hashedPassword = "@P2@"; }; }\n'
+    source, findings, _ = fill(src, "h.nix")
+    plan = plan_module(source, "h.nix", findings=findings)
+    assert len(plan.moves) == 1
+    (refused,) = plan.refused
+    assert "hashedPasswordFile would be set twice" in refused.reason
+
+
+def test_an_already_set_target_option_refuses_the_module() -> None:
+    src = (
+        b'{ config, ... }: { services.tailscale = { authKeyFile = "/k";'
+        b' extraUpFlags = [ "--authkey=@K@" ]; }; }\n'
+    )
+    source, findings, _ = fill(src, "h.nix")
+    plan = plan_module(source, "h.nix", findings=findings)
+    assert plan.moves == [] and plan.nix == {}
+    assert "services.tailscale.authKeyFile is already set" in plan.refused[0].reason
