@@ -180,7 +180,7 @@ def test_clashes_change_nothing() -> None:
     )
     with pytest.raises(UserError, match="admin stian already has a different key"):
         sy.init_text(data, "stian", SECOND_ADMIN, P)
-    with pytest.raises(UserError, match="no host nope in .sops.yaml"):
+    with pytest.raises(UserError, match=r"no host nope in \.sops\.yaml"):
         sy.set_host_key_text(data, "nope", SYNCTHING, P)
 
 
@@ -192,7 +192,7 @@ def test_add_host_needs_an_admin_and_a_consistent_rule() -> None:
         b"keys:\n  - &admin_a " + ADMIN.encode() + b"\n"
         b"creation_rules:\n  - path_regex: ^secrets/b\\.yaml$\n    age: " + ADMIN.encode() + b"\n"
     )
-    with pytest.raises(UserError, match="creation rule for secrets/b.yaml does not list host b"):
+    with pytest.raises(UserError, match=r"creation rule for secrets/b\.yaml does not list host b"):
         sy.add_host_text(broken_rule, "b", IMMICH, P)
 
 
