@@ -58,14 +58,20 @@ def run_editor(
         with os.fdopen(fd, "wb") as handle:
             handle.write(content)
         try:
-            proc = subprocess.run([*argv, str(temp)], check=False, env=dict(env))
+            proc = subprocess.Popen([*argv, str(temp)], env=dict(env))
         except FileNotFoundError:
             raise UserError(
                 f"editor {argv[0]!r} not found", hint="set $EDITOR to an installed editor"
             ) from None
-        if proc.returncode != 0:
+        try:
+            returncode = proc.wait()
+        except BaseException:  # Ctrl-C: stop the editor before the plaintext is removed
+            proc.kill()
+            proc.wait()
+            raise
+        if returncode != 0:
             raise UserError(
-                f"the editor exited with status {proc.returncode}; nothing was saved",
+                f"the editor exited with status {returncode}; nothing was saved",
                 hint="run edit again",
             )
         return temp.read_bytes()

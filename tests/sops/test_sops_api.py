@@ -213,3 +213,21 @@ def test_tree_path_parsing() -> None:
         api.parse_tree_path('["a"')
     with pytest.raises(api.UsageError):
         api.parse_tree_path("")
+
+
+def test_pgp_and_age_recipients_together(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+) -> None:
+    need(FIXTURES.is_dir(), "shared sops fixtures absent")
+    monkeypatch.setenv("GNUPGHOME", str(request.getfixturevalue("fixture_gnupghome")))
+    fp = "FBC7B9E2A4F9289AC0C1D4843D16CEE4A27381B4"
+    a = age_key()
+    rule = _rule(tmp_path, f"creation_rules:\n  - age: {a.public}\n    pgp: {fp}\n")
+    plain = document.load_plain(SAMPLE["yaml"], "yaml")
+    data = api.encrypt_new(plain, rule)
+    sops = document.load_encrypted(data, "yaml")
+    assert api.recipients_of(sops) == [[a.public, fp]]
+    only_gpg = load_identities({"HOME": "/x"})
+    assert only_gpg.recipients == [] and only_gpg.gpg
+    assert api.decrypt_bytes(data, "yaml", only_gpg).to_python() == plain.to_python()
+    assert api.data_key_of(sops, only_gpg) == api.data_key_of(sops, _ids(a))

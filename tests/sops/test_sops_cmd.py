@@ -458,3 +458,34 @@ def test_keygen_to_stdout_when_not_a_terminal(tmp_path: Path) -> None:
     assert result.code == 0
     assert result.out.splitlines()[2].startswith("AGE-SECRET-KEY-1")
     assert result.err.startswith("Public key: age1")
+
+
+INTERRUPTING_EDITOR = """\
+import json, os, signal, sys, time
+path = sys.argv[1]
+with open(os.environ["EDIT_LOG"], "w") as handle:
+    json.dump({"path": path}, handle)
+os.kill(os.getppid(), signal.SIGINT)
+time.sleep(10)
+"""
+
+
+def test_edit_interrupted_removes_the_plaintext_temp(
+    repo: tuple[Path, AgeKey], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root, _ = repo
+    path = _encrypted(root)
+    before = path.read_bytes()
+    script = tmp_path / "interrupt.py"
+    script.write_text(INTERRUPTING_EDITOR)
+    log = tmp_path / "log.json"
+    temp_root = tmp_path / "tmp"
+    temp_root.mkdir()
+    monkeypatch.setenv("EDITOR", f"{sys.executable} {script}")
+    monkeypatch.setenv("EDIT_LOG", str(log))
+    monkeypatch.setattr(tempfile, "tempdir", str(temp_root))
+    result = run_cli(["-C", str(root), "edit", "secrets/app.yaml"])
+    assert result.code == 130
+    assert path.read_bytes() == before
+    assert json.loads(log.read_text())["path"].startswith(str(temp_root))
+    assert list(temp_root.iterdir()) == []
