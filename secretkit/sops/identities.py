@@ -3,14 +3,17 @@
 Sources, all combined (sops ``age/keysource.go`` ``loadIdentities``):
 
 1. ``SOPS_AGE_SSH_PRIVATE_KEY_FILE`` — an OpenSSH private key (ssh-ed25519 / ssh-rsa);
-   else ``~/.ssh/id_ed25519`` when it exists and is not passphrase-protected.  These
-   open only ``ssh-*`` recipient stanzas.
+   else ``~/.ssh/id_ed25519`` (else ``~/.ssh/id_rsa``) when it exists and is not
+   passphrase-protected.  These open only ``ssh-*`` recipient stanzas.
 2. ``SOPS_AGE_KEY`` — age identities separated by newlines or spaces.
 3. ``SOPS_AGE_KEY_FILE`` — a key file.
 4. ``$XDG_CONFIG_HOME/sops/age/keys.txt`` (default ``~/.config/sops/age/keys.txt``).
 
-plus the gpg keyring when ``gpg`` is installed.  A key file line that is not an
-identity is an error naming the file and the line number, never the line.
+plus the gpg keyring when ``gpg`` is installed.  Not supported: ``SOPS_AGE_KEY_CMD``,
+``SOPS_AGE_SSH_PRIVATE_KEY_CMD``, plugin/post-quantum identities and
+passphrase-encrypted key files (each is a clear error or ignored, never a crash).
+A key file line that is not an identity is an error naming the file and the line
+number, never the line.
 """
 
 from __future__ import annotations
@@ -144,9 +147,11 @@ def load_identities(env: Mapping[str, str] | None = None) -> Identities:
     if ssh_file:
         _add_ssh(found, Path(ssh_file), explicit=True)
     else:
-        default_ssh = home / ".ssh" / "id_ed25519"
-        if default_ssh.is_file():
-            _add_ssh(found, default_ssh, explicit=False)
+        for name in ("id_ed25519", "id_rsa"):  # sops: the first of these that exists
+            default_ssh = home / ".ssh" / name
+            if default_ssh.is_file():
+                _add_ssh(found, default_ssh, explicit=False)
+                break
 
     inline = env.get("SOPS_AGE_KEY")
     if inline:
