@@ -76,7 +76,11 @@ def validate_name(name: str, what: str = "host") -> str:
         shown = name if len(name) <= 64 and name.isprintable() else "(given name)"
         raise UserError(
             f"invalid {what} name {shown!r}: use letters, digits, '-' and '_' (max 63)",
-            hint=f"pick a {what} name like the NixOS host name, e.g. 'immich'",
+            hint=(
+                "use the NixOS host name, e.g. 'immich'"
+                if what == "host"
+                else "use your user name, e.g. 'stian'"
+            ),
         )
     return name
 

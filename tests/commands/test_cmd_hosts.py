@@ -1,0 +1,269 @@
+"""`secretkit hosts list|add|remove` through secretkit.cli.main: output, exit codes,
+the malformed-.sops.yaml table, and a real round trip with the sops engine (a file made
+under a host's rule opens with that host's identity and the admin's, not another host's)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pyrage
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from secretkit.cli import main
+from secretkit.keys.ssh_to_age import ssh_private_key_to_age
+from tests.keys.test_hosts_discovery import SEED_HOSTS, seed_colmena_flake
+
+ADMIN = "age1v8zjc47jmlqwefyu66s0d4ke98qr4vnuj3cpvs4z9npfdw833dxqwjrhzv"
+IMMICH = "age17044m9wgakla6pzftf4srtl3h5mcsr85jysgt5fg23zpnta8sfdqhzn452"
+SSH_BLOB = "AAAAC3NzaC1lZDI1NTE5AAAAIBI1+Q+ntzANebtnicCiAY29uqLGWOaOGLEa8bUqOVmS"
+SSH_AGE = "age1a8pk4akrdamj7nvqy3zywgtny8dxz7t5xzu7u8v9mhrayp9freqsqatyrs"
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    with pytest.raises(SystemExit) as info:
+        main(list(args))
+    out, err = capsys.readouterr()
+    code = info.value.code
+    return (code if isinstance(code, int) else 0), out, err
+
+
+@pytest.fixture
+def repo(tmp_git_repo: Path, capsys: pytest.CaptureFixture[str]) -> Path:
+    code, _, _ = run(
+        capsys, "-C", str(tmp_git_repo), "init", "--admin", ADMIN, "--admin-name", "stian"
+    )
+    assert code == 0
+    return tmp_git_repo
+
+
+def test_add_with_each_key_form(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    pub = repo / "host.pub"
+    pub.write_text(f"ssh-ed25519 {SSH_BLOB} root@syncthing\n")
+    forms = [
+        ("immich", ["--age", IMMICH], IMMICH),
+        ("jellyfin", ["--ssh-pubkey", f"jellyfin ssh-ed25519 {SSH_BLOB}"], SSH_AGE),
+        ("syncthing", ["--ssh-pubkey-file", "host.pub"], SSH_AGE),
+    ]
+    for name, options, expected in forms:
+        code, out, err = run(capsys, "-C", str(repo), "hosts", "add", name, *options)
+        assert (code, err) == (0, "")
+        assert out == f"added host {name} ({expected}) and a rule for secrets/{name}.yaml\n"
+        text = (repo / ".sops.yaml").read_text()
+        assert f"&host_{name} {expected}" in text
+        assert "ssh-ed25519" not in text  # always the age1… form
+        again = run(capsys, "-C", str(repo), "hosts", "add", name, *options)
+        assert again == (0, f"host {name} already present with this key, nothing to do\n", "")
+
+
+def test_add_clash_and_remove(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    run(capsys, "-C", str(repo), "hosts", "add", "immich", "--age", IMMICH)
+    before = (repo / ".sops.yaml").read_bytes()
+    code, out, err = run(capsys, "-C", str(repo), "hosts", "add", "immich", "--age", SSH_AGE)
+    assert (code, out) == (3, "")
+    assert err == (
+        "error: host immich already has a different key in .sops.yaml "
+        "(hint: to replace it run `secretkit rotate host immich --age …`)\n"
+    )
+    assert (repo / ".sops.yaml").read_bytes() == before
+    assert run(capsys, "-C", str(repo), "hosts", "remove", "immich") == (
+        0,
+        "removed host immich\n",
+        "",
+    )
+    text = (repo / ".sops.yaml").read_text()
+    assert "immich" not in text and "admin_stian" in text
+    assert run(capsys, "-C", str(repo), "hosts", "remove", "immich") == (
+        0,
+        "host immich is not in .sops.yaml, nothing to do\n",
+        "",
+    )
+
+
+@pytest.mark.parametrize(
+    ("options", "code", "message"),
+    [
+        ([], 2, "error: give exactly one of --age, --ssh-pubkey, --ssh-pubkey-file"),
+        (["--age", IMMICH, "--ssh-pubkey", "x"], 2, "error: give exactly one of"),
+        (["--age", "AGE1NOPE"], 3, "error: invalid age recipient:"),
+        (["--ssh-pubkey", "ssh-rsa AAAAB3 x"], 3, "error: only ssh-ed25519 keys can be"),
+        (["--ssh-pubkey-file", "missing.pub"], 3, "error: cannot read missing.pub:"),
+    ],
+)
+def test_add_key_option_errors(
+    repo: Path, capsys: pytest.CaptureFixture[str], options: list[str], code: int, message: str
+) -> None:
+    before = (repo / ".sops.yaml").read_bytes()
+    got, _, err = run(capsys, "-C", str(repo), "hosts", "add", "web", *options)
+    assert got == code and err.startswith(message) and err.count("\n") == 1
+    assert (repo / ".sops.yaml").read_bytes() == before
+
+
+def test_add_without_sops_yaml(tmp_git_repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "-C", str(tmp_git_repo), "hosts", "add", "web", "--age", IMMICH)
+    assert code == 3
+    assert err == (
+        f"error: no .sops.yaml in {tmp_git_repo} (hint: run `secretkit init --admin age1…` first)\n"
+    )
+
+
+HINT = "(hint: fix .sops.yaml by hand (see `secretkit init --help`) and retry)"
+MALFORMED = [
+    ("keys: [\n", f"error: .sops.yaml is not valid YAML (line 2, column 1) {HINT}"),
+    ("- a\n- b\n", f"error: .sops.yaml must be a mapping with keys and creation_rules {HINT}"),
+    ("keys: 5\n", f"error: .sops.yaml: keys must be a list of anchored recipients {HINT}"),
+    ("creation_rules: {a: 1}\n", f"error: .sops.yaml: creation_rules must be a list {HINT}"),
+    ("creation_rules:\n  - 5\n", f"error: .sops.yaml: creation rule 1 is not a mapping {HINT}"),
+    (
+        "creation_rules:\n  - path_regex: 5\n",
+        "error: .sops.yaml: creation rule 1 has a path_regex that is not a string " + HINT,
+    ),
+    (
+        "creation_rules:\n  - key_groups: {age: x}\n",
+        "error: .sops.yaml: creation rule 1 has key_groups that is not a list " + HINT,
+    ),
+    (
+        "creation_rules:\n  - age: *nope\n",
+        f"error: .sops.yaml uses an alias with no anchor (line 2, column 10) {HINT}",
+    ),
+    (
+        f"keys:\n  - &admin_a {ADMIN}\n  - &admin_a {IMMICH}\n",
+        f"error: .sops.yaml defines an anchor twice {HINT}",
+    ),
+    (
+        "keys:\n  - &host_x age1qqqqqqqqqqqq\n",
+        "error: .sops.yaml: key host_x is not a valid age recipient (invalid age recipient: "
+        "bech32 checksum does not match (a typo or a truncated key?)) "
+        "(hint: host and admin keys must be age1… recipients)",
+    ),
+    ("keys:\n  - \xff\n", f"error: .sops.yaml is not UTF-8 text {HINT}"),
+]
+
+
+@pytest.mark.parametrize(("text", "message"), MALFORMED)
+@pytest.mark.parametrize("command", ["add", "remove", "list"])
+def test_malformed_sops_yaml(
+    tmp_git_repo: Path,
+    capsys: pytest.CaptureFixture[str],
+    text: str,
+    message: str,
+    command: str,
+) -> None:
+    path = tmp_git_repo / ".sops.yaml"
+    data = text.encode("latin-1") if "\xff" in text else text.encode()
+    path.write_bytes(data)
+    args = {"add": ["web", "--age", IMMICH], "remove": ["web"], "list": []}[command]
+    code, out, err = run(capsys, "-C", str(tmp_git_repo), "hosts", command, *args)
+    assert (code, out, err) == (3, "", message + "\n")
+    assert path.read_bytes() == data
+    assert "qqqq" not in err  # values from the file are never echoed
+
+
+def test_list_seed_repo(tmp_git_repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    seed_colmena_flake(tmp_git_repo)
+    run(capsys, "-C", str(tmp_git_repo), "init", "--admin", ADMIN, "--admin-name", "stian")
+    run(capsys, "-C", str(tmp_git_repo), "hosts", "add", "immich", "--age", IMMICH)
+    run(capsys, "-C", str(tmp_git_repo), "hosts", "add", "retired", "--age", SSH_AGE)
+    code, out, err = run(capsys, "-C", str(tmp_git_repo), "hosts", "list", "--format", "json")
+    assert (code, err) == (0, "")
+    payload = json.loads(out)
+    rows = {row["host"]: row for row in payload["hosts"]}
+    assert sorted(rows) == sorted([*SEED_HOSTS, "retired"])
+    assert rows["immich"] == {
+        "host": "immich",
+        "key": IMMICH,
+        "source": "colmena",
+        "entry_modules": ["hosts/immich/default.nix", "modules/common/default.nix"],
+        "modules": 5,
+        "rule": True,
+    }
+    assert rows["retired"] == {
+        "host": "retired",
+        "key": SSH_AGE,
+        "source": ".sops.yaml only",
+        "entry_modules": [],
+        "modules": 0,
+        "rule": True,
+    }
+    assert rows["observer"]["key"] is None and rows["observer"]["rule"] is False
+    assert payload["unresolved"] == []
+    code, out, _ = run(capsys, "-C", str(tmp_git_repo), "hosts", "list")
+    lines = out.splitlines()
+    assert lines[0].split() == ["HOST", "KEY", "SOURCE", "MODULES", "RULE", "ENTRY", "MODULES"]
+    immich = next(line for line in lines if line.startswith("immich "))
+    assert immich.split()[:5] == ["immich", IMMICH, "colmena", "5", "yes"]
+    assert len(lines) == 1 + len(SEED_HOSTS) + 1
+
+
+def test_list_reports_unresolved_on_stderr(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "hosts" / "x").mkdir(parents=True)
+    (tmp_path / "hosts" / "x" / "default.nix").write_text("{ imports = [ ./gone.nix ]; }\n")
+    code, out, err = run(capsys, "-C", str(tmp_path), "hosts", "list")
+    assert code == 0 and out.splitlines()[1].split()[:5] == ["x", "-", "hosts-dir", "1", "no"]
+    assert err == (
+        "unresolved: hosts/x/default.nix: line 1: imported file hosts/x/gone.nix does not exist\n"
+    )
+
+
+# -- round trip with the sops engine ----------------------------------------------
+
+
+def _ssh_key() -> tuple[str, bytes]:
+    key = Ed25519PrivateKey.generate()
+    public = (
+        key.public_key()
+        .public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH)
+        .decode()
+    )
+    private = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.OpenSSH,
+        serialization.NoEncryption(),
+    )
+    return public, private
+
+
+def test_round_trip_with_the_sops_engine(
+    tmp_git_repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    api = pytest.importorskip("secretkit.sops.api", reason="sops engine not landed yet")
+    from secretkit.errors import IntegrityError
+    from secretkit.sops.config import find_config
+    from secretkit.sops.document import load_plain
+    from secretkit.sops.identities import load_identities
+
+    admin = pyrage.x25519.Identity.generate()
+    immich_pub, immich_private = _ssh_key()
+    jelly_pub, jelly_private = _ssh_key()
+    (tmp_git_repo / "jellyfin.pub").write_text(f"jellyfin {jelly_pub}\n")
+    root = str(tmp_git_repo)
+    assert run(capsys, "-C", root, "init", "--admin", str(admin.to_public()))[0] == 0
+    assert run(capsys, "-C", root, "hosts", "add", "immich", "--ssh-pubkey", immich_pub)[0] == 0
+    code = run(capsys, "-C", root, "hosts", "add", "jellyfin", "--ssh-pubkey-file", "jellyfin.pub")
+    assert code[0] == 0
+
+    config = find_config(tmp_git_repo, env={})
+    assert config is not None
+    target = tmp_git_repo / "secrets" / "immich.yaml"
+    rule = config.rule_for(target)
+    assert rule is not None
+    plain = load_plain(b"borg:\n  passphrase: not-a-real-one\n", "yaml")
+    encrypted = api.encrypt_new(plain, rule)
+
+    def opens_with(identity: str) -> bool:
+        identities = load_identities(env={"SOPS_AGE_KEY": identity})
+        try:
+            result = api.decrypt_bytes(encrypted, "yaml", identities)
+        except IntegrityError:
+            return False
+        assert result.get(["borg", "passphrase"]) == "not-a-real-one"
+        return True
+
+    # the host decrypts the way sops-nix does: with the age key derived from its ssh key
+    assert opens_with(ssh_private_key_to_age(immich_private).reveal())
+    assert opens_with(str(admin))
+    assert not opens_with(ssh_private_key_to_age(jelly_private).reveal())
