@@ -150,3 +150,38 @@ def test_npm_reader_after_cli_set_updatekeys_and_rotate(
         result = read_with_npm(target, "yaml", keyfile)
         assert result["db"]["password"] == "changed"  # type: ignore[index]
         assert result["flag"] is True  # type: ignore[index]
+
+
+@pytest.mark.parametrize(
+    ("name", "fmt"),
+    [
+        ("humphd-sops-age/secret.enc.yaml", "yaml"),
+        ("humphd-sops-age/secret.enc.json", "json"),
+        ("humphd-sops-age/secret.enc.env", "dotenv"),
+    ],
+)
+def test_real_sops_files_after_updatekeys_and_rotate(
+    sops_fixtures: Path, tmp_path: Path, name: str, fmt: str
+) -> None:
+    """A file real sops wrote, re-keyed and rotated by us, still reads everywhere."""
+    _reader()
+    fixture_key = sops_fixtures / "keys/humphd-sops-age-key.txt"
+    ids = load_identities({"SOPS_AGE_KEY_FILE": str(fixture_key), "HOME": "/x"})
+    original = (sops_fixtures / name).read_bytes()
+    want = read_with_npm(sops_fixtures / name, fmt, fixture_key)
+    newcomer = age_key()
+    first = ids.recipients[0]
+    config = parse_config(
+        f"creation_rules:\n  - age: [{first}, {newcomer.public}]\n".encode(),
+        tmp_path / ".sops.yaml",
+    )
+    rule = config.rules[0]
+    updated = api.updatekeys_bytes(original, fmt, rule, ids)
+    assert updated is not None
+    path = tmp_path / Path(name).name
+    path.write_bytes(updated)
+    newcomer_file = newcomer.write(tmp_path / "new.txt")
+    assert read_with_npm(path, fmt, newcomer_file) == want
+    path.write_bytes(api.rotate_bytes(updated, fmt, ids))
+    assert read_with_npm(path, fmt, newcomer_file) == want
+    assert read_with_npm(path, fmt, fixture_key) == want
