@@ -60,9 +60,8 @@ def test_init_default_name_admin(
 def test_init_accepts_an_ssh_key_and_converts_it(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code, out, _ = run(
-        capsys, "-C", str(tmp_path), "init", "--admin", SSH_LINE, "--admin-name", "a"
-    )
+    args = ("init", "--admin", SSH_LINE, "--admin-name", "a")
+    code, out, _ = run(capsys, "-C", str(tmp_path), *args)
     assert code == 0 and SSH_AGE in out
     assert f"&admin_a {SSH_AGE}" in (tmp_path / ".sops.yaml").read_text()
 
