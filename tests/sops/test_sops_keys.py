@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -96,17 +97,27 @@ def test_pgp_fingerprint_validation() -> None:
         KEY_SOURCES["pgp"].parse_recipient("not-hex")
 
 
-def _gnupg_with(tmp_path: Path, *keys: Path) -> Path:
+@pytest.fixture
+def gnupg() -> Iterator[Callable[..., None]]:
+    """The test's own GNUPGHOME (from conftest), keys imported on demand; agent stopped after."""
     need_tool("gpg")
     home = Path(os.environ["GNUPGHOME"])
     home.mkdir(mode=0o700, parents=True, exist_ok=True)
-    for key in keys:
-        subprocess.run(["gpg", "--batch", "--import", str(key)], capture_output=True, check=True)
-    return home
+
+    def import_keys(*keys: Path) -> None:
+        for key in keys:
+            subprocess.run(
+                ["gpg", "--batch", "--import", str(key)], capture_output=True, check=True
+            )
+
+    yield import_keys
+    subprocess.run(["gpgconf", "--kill", "gpg-agent"], capture_output=True, check=False)
 
 
-def test_pgp_wrap_and_unwrap_with_the_fixture_key(tmp_path: Path, sops_fixtures: Path) -> None:
-    _gnupg_with(tmp_path, sops_fixtures / "keys/sops-functional-tests-key.asc")
+def test_pgp_wrap_and_unwrap_with_the_fixture_key(
+    gnupg: Callable[..., None], sops_fixtures: Path
+) -> None:
+    gnupg(sops_fixtures / "keys/sops-functional-tests-key.asc")
     fp = "FBC7B9E2A4F9289AC0C1D4843D16CEE4A27381B4"
     key = os.urandom(32)
     entry = KEY_SOURCES["pgp"].wrap(fp, key)
@@ -119,8 +130,8 @@ def test_pgp_wrap_and_unwrap_with_the_fixture_key(tmp_path: Path, sops_fixtures:
     assert KEY_SOURCES["pgp"].unwrap(entry, ids) == key
 
 
-def test_pgp_wrap_unknown_key_is_a_user_error(tmp_path: Path) -> None:
-    _gnupg_with(tmp_path)
+def test_pgp_wrap_unknown_key_is_a_user_error(gnupg: Callable[..., None]) -> None:
+    gnupg()
     with pytest.raises(UserError, match="gpg cannot encrypt for PGP key"):
         KEY_SOURCES["pgp"].wrap("0123456789ABCDEF0123456789ABCDEF01234567", os.urandom(32))
 
