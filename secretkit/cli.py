@@ -544,3 +544,30 @@ def purge(ctx: Context, yes: bool) -> None:
     echo("       git reflog expire --expire=now --all && git gc --prune=now")
     if result.remaining:
         raise click.exceptions.Exit(1)
+
+
+# --- check (keep-clean) -----------------------------------------------------
+@cli.command()
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+@pass_ctx
+def check(ctx: Context, fmt: str) -> None:
+    """Publish gate: exit 0 only when the repository is safe to make public.
+
+    No plaintext secret in the tree or history, every sops file verifies and has the
+    recipients its rule names, every secret used in Nix is declared and present in
+    its sops file, every host can read its secrets, no decrypted copy in the tree.
+    """
+    import json
+
+    from secretkit.commands.check import render, run_check
+
+    report = run_check(ctx.cwd, progress=_history_progress() if fmt == "text" else None)
+    if fmt == "json":
+        echo(json.dumps(report.to_json(), indent=2))
+    else:
+        for line in render(report):
+            echo(line)
+    if not report.ok:
+        raise click.exceptions.Exit(1)

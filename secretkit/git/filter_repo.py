@@ -116,6 +116,11 @@ def replace_text(root: Path, values: Sequence[Sensitive[bytes]], refs: Sequence[
         )
     if not refs:
         return
+    # A marker of an earlier run makes newer git-filter-repo versions ask on stdin
+    # whether to continue that run; every purge is a fresh run.
+    git_dir = run_git(root, "rev-parse", "--absolute-git-dir").stdout.decode().strip()
+    with contextlib.suppress(OSError):
+        os.unlink(os.path.join(git_dir, "filter-repo", "already_ran"))
     directory = tempfile.mkdtemp(prefix="secretkit-purge-")  # mode 0700
     path = os.path.join(directory, "expressions")
     data = expressions(v.reveal() for v in values)
@@ -127,6 +132,7 @@ def replace_text(root: Path, values: Sequence[Sensitive[bytes]], refs: Sequence[
             # --force: the fresh-clone check is replaced by ours (clean tree, backup refs).
             [tool, "--force", "--quiet", "--replace-text", path, "--refs", *refs],
             cwd=root,
+            stdin=subprocess.DEVNULL,
             capture_output=True,
             env=git_env(),
             check=False,

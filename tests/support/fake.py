@@ -65,3 +65,22 @@ def wireguard_private_key(seed: str = "wg") -> str:
 
 def github_token(seed: str = "gh") -> str:
     return "gh" + "p_" + chars(_ALNUM, 36, "github-" + seed)
+
+
+from pathlib import Path  # noqa: E402  (appended: this file is append-only)
+
+
+def secretkit_bin(directory: Path) -> Path:
+    """Write a ``secretkit`` executable into ``directory`` that runs this checkout with the
+    current Python (for git hooks and pre-commit, which find ``secretkit`` on PATH)."""
+    import sys
+
+    root = Path(__file__).resolve().parent.parent.parent
+    directory.mkdir(parents=True, exist_ok=True)
+    script = directory / "secretkit"
+    script.write_text(
+        f'#!/bin/sh\nPYTHONPATH="{root}${{PYTHONPATH:+:$PYTHONPATH}}" '
+        f'exec "{sys.executable}" -m secretkit "$@"\n'
+    )
+    script.chmod(0o755)
+    return script

@@ -1,0 +1,695 @@
+"""``secretkit check``: is the repository safe to make public?  The publish gate.
+
+Every point of :data:`CHECKS` runs and yields either one passing result or one
+failing result per problem, each with the exact fix.  The repository passes only
+when every result passes:
+
+``plaintext-tree``
+    no plaintext secret in the work tree (tracked and untracked-not-ignored files),
+    except what the allowlist or ``# secretkit: allow`` suppresses;
+``plaintext-history``
+    no plaintext secret in any commit;
+``sops-mac``
+    every sops file verifies (MAC and values) with an identity available here; with
+    no identity that opens a file this point fails ("cannot verify");
+``sops-recipients``
+    every sops file is encrypted for exactly the recipients its ``.sops.yaml`` rule
+    names (no pending ``updatekeys``);
+``nix-secret-refs``
+    every ``config.sops.secrets."<name>"`` (and ``config.sops.placeholder."<name>"``)
+    used in Nix is declared as ``sops.secrets."<name>"``, and every declared secret
+    exists as a key in its ``sopsFile`` (key names are in clear in sops files);
+``host-readable``
+    every host can read the sops files its configuration uses: each file's
+    recipients include that host's ``&host_<name>`` key;
+``decrypted-copy``
+    no decrypted copy of a secrets file lies in the tree: a file a creation rule
+    matches that is not a sops file, or a ``*.dec.*`` / ``*.decrypted.*`` / backup
+    twin of a sops file.
+
+Nothing here decrypts more than needed for the MAC check, and no value is shown.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING, Any
+
+from secretkit.git import require_repo, run_git
+
+if TYPE_CHECKING:
+    from secretkit.commands.hook import SopsJudge
+    from secretkit.keys.hosts import Inventory
+    from secretkit.keys.sops_yaml import SopsYaml
+    from secretkit.sops.config import SopsConfig
+    from secretkit.sops.document import SopsFile
+
+JSON_VERSION = 1
+MAX_FILE_BYTES = 16 * 1024 * 1024
+_TWIN_MARKERS = ("dec", "decrypted", "plain", "plaintext", "clear", "bak", "orig", "old", "tmp")
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """One point of the gate: passed, or one problem with its fix."""
+
+    id: str
+    ok: bool
+    message: str
+    fix: str = ""
+    paths: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "id": self.id,
+            "ok": self.ok,
+            "message": self.message,
+            "fix": self.fix,
+            "paths": list(self.paths),
+        }
+
+
+@dataclass
+class CheckReport:
+    results: list[CheckResult]
+
+    @property
+    def ok(self) -> bool:
+        return all(r.ok for r in self.results)
+
+    @property
+    def failed(self) -> list[CheckResult]:
+        return [r for r in self.results if not r.ok]
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "version": JSON_VERSION,
+            "ok": self.ok,
+            "checks": [r.to_json() for r in self.results],
+        }
+
+
+@dataclass
+class _SopsEntry:
+    path: str
+    data: bytes
+    sops: SopsFile
+
+
+@dataclass
+class CheckContext:
+    """What the checks share; expensive parts are computed once, on first use."""
+
+    root: Path
+    judge: SopsJudge
+    _files: list[str] | None = None
+    _tracked: set[str] | None = None
+    _config: SopsConfig | None = None
+    _config_loaded: bool = False
+    _sops: list[_SopsEntry] | None = None
+    _nix: _NixFacts | None = None
+    cache: dict[str, Any] = field(default_factory=dict)
+
+    # -- files ------------------------------------------------------------------
+    def files(self) -> list[str]:
+        """Tracked plus untracked-not-ignored files (what a ``git add -A`` would publish)."""
+        if self._files is None:
+            tracked = _ls(self.root, "--cached")
+            others = _ls(self.root, "--others", "--exclude-standard")
+            self._tracked = set(tracked)
+            self._files = sorted(set(tracked) | set(others))
+        return self._files
+
+    def tracked(self) -> set[str]:
+        self.files()
+        assert self._tracked is not None
+        return self._tracked
+
+    def read(self, path: str) -> bytes | None:
+        full = self.root / path
+        try:
+            if full.is_symlink() or not full.is_file() or full.stat().st_size > MAX_FILE_BYTES:
+                return None
+            return full.read_bytes()
+        except OSError:
+            return None
+
+    # -- sops ---------------------------------------------------------------------
+    def config(self) -> SopsConfig | None:
+        if not self._config_loaded:
+            from secretkit.sops.config import find_config
+
+            self._config = find_config(self.root)
+            self._config_loaded = True
+        return self._config
+
+    def sops_files(self) -> list[_SopsEntry]:
+        """Every sops file in the tree (any name: metadata decides), parsed."""
+        if self._sops is None:
+            from secretkit.errors import SecretkitError
+            from secretkit.sops import document
+
+            found: list[_SopsEntry] = []
+            for path in self.files():
+                if os.path.basename(path) == ".sops.yaml":
+                    continue
+                data = self.read(path)
+                if data is None or b"sops" not in data or b"mac" not in data:
+                    continue
+                try:
+                    sops = document.load_encrypted(data, document.format_for_path(path))
+                except SecretkitError:
+                    continue
+                found.append(_SopsEntry(path, data, sops))
+            self._sops = found
+        return self._sops
+
+    def sops_by_path(self) -> dict[str, _SopsEntry]:
+        return {entry.path: entry for entry in self.sops_files()}
+
+    def nix(self) -> _NixFacts:
+        if self._nix is None:
+            self._nix = _nix_facts(self)
+        return self._nix
+
+
+def _ls(root: Path, *args: str) -> list[str]:
+    proc = run_git(root, "ls-files", "-z", *args)
+    return [p.decode("utf-8", "surrogateescape") for p in proc.stdout.split(b"\0") if p]
+
+
+# ---------------------------------------------------------------------------
+# plaintext secrets
+# ---------------------------------------------------------------------------
+def check_plaintext_tree(ctx: CheckContext) -> list[CheckResult]:
+    from secretkit.commands.hook import finding_fix
+    from secretkit.scan.api import scan_tree
+
+    report = scan_tree(ctx.root)
+    results = []
+    for f in report.findings:
+        where = f" at {f.attrpath}" if f.attrpath else ""
+        results.append(
+            CheckResult(
+                "plaintext-tree",
+                False,
+                f"plaintext secret {f.path}:{f.line}:{f.column}: {f.rule} {f.preview!r}{where}",
+                finding_fix(f.path),
+                (f.path,),
+            )
+        )
+    return results or [CheckResult("plaintext-tree", True, "no plaintext secret in the tree")]
+
+
+def check_plaintext_history(ctx: CheckContext) -> list[CheckResult]:
+    from secretkit.commands.purge import group_findings
+    from secretkit.scan.api import scan_history
+
+    progress = ctx.cache.get("progress")
+    report = scan_history(ctx.root, progress=progress)
+    exposed = group_findings(list(report.findings))
+    results = [
+        CheckResult(
+            "plaintext-history",
+            False,
+            f"a secret was committed: {item.describe()} ({item.commits} commit(s))",
+            "rotate it at its provider, then `secretkit purge` to remove it from history "
+            "and force-push",
+            item.paths,
+        )
+        for item in exposed
+    ]
+    return results or [CheckResult("plaintext-history", True, "no plaintext secret in history")]
+
+
+# ---------------------------------------------------------------------------
+# sops files
+# ---------------------------------------------------------------------------
+def check_sops_mac(ctx: CheckContext) -> list[CheckResult]:
+    results = []
+    files = ctx.sops_files()
+    for entry in files:
+        before = len(ctx.judge.unverified)
+        problem = ctx.judge.judge(entry.path, entry.data)
+        if problem is not None:
+            results.append(
+                CheckResult(
+                    "sops-mac", False, f"{entry.path} {problem.reason}", problem.fix, (entry.path,)
+                )
+            )
+        elif len(ctx.judge.unverified) > before:
+            results.append(
+                CheckResult(
+                    "sops-mac",
+                    False,
+                    f"cannot verify the MAC of {entry.path}: no identity here opens it "
+                    "(its structure is fine)",
+                    "set SOPS_AGE_KEY_FILE (or SOPS_AGE_KEY) to an admin age key that is a "
+                    "recipient of the file, then run secretkit check again",
+                    (entry.path,),
+                )
+            )
+    return results or [
+        CheckResult("sops-mac", True, f"{len(files)} sops file(s) verify (MAC and values)")
+    ]
+
+
+def _group_sets(groups: list[list[str]]) -> list[frozenset[str]]:
+    return [frozenset(group) for group in groups]
+
+
+def check_sops_recipients(ctx: CheckContext) -> list[CheckResult]:
+    from secretkit.sops.api import recipients_of, rule_recipients
+
+    config = ctx.config()
+    results = []
+    checked = 0
+    for entry in ctx.sops_files():
+        rule = config.rule_for(ctx.root / entry.path) if config is not None else None
+        if rule is None:
+            results.append(
+                CheckResult(
+                    "sops-recipients",
+                    False,
+                    f"{entry.path} is a sops file but no .sops.yaml creation rule matches it",
+                    "add a creation rule for it (secretkit hosts add NAME adds one per host) "
+                    "or move it to secrets/<host>.yaml",
+                    (entry.path,),
+                )
+            )
+            continue
+        checked += 1
+        have = _group_sets(recipients_of(entry.sops))
+        want = _group_sets(rule_recipients(rule))
+        if have != want:
+            missing = sorted(set().union(*want) - set().union(*have)) if want else []
+            extra = sorted(set().union(*have) - set().union(*want)) if have else []
+            detail = "; ".join(
+                part
+                for part in (
+                    f"missing {', '.join(missing)}" if missing else "",
+                    f"not in the rule {', '.join(extra)}" if extra else "",
+                    "key groups differ" if not missing and not extra else "",
+                )
+                if part
+            )
+            results.append(
+                CheckResult(
+                    "sops-recipients",
+                    False,
+                    f"{entry.path} is not encrypted for the recipients its rule names ({detail})",
+                    f"secretkit updatekeys {entry.path}"
+                    + ("  (then rotate its data key: secretkit rotate data-keys)" if extra else ""),
+                    (entry.path,),
+                )
+            )
+    return results or [
+        CheckResult(
+            "sops-recipients", True, f"{checked} sops file(s) match their rules' recipients"
+        )
+    ]
+
+
+def _is_twin(name: str, sops_names: set[str]) -> bool:
+    """``host.dec.yaml``, ``host.yaml.dec``, ``host.decrypted.yaml``, ``host.yaml~``… of a
+    sops file ``host.yaml`` in the same directory; or any ``*.dec.*``/``*.decrypted.*``."""
+    base = PurePosixPath(name)
+    parts = base.name.split(".")
+    if any(p in ("dec", "decrypted") for p in parts[1:]):
+        return True
+    for sops in sops_names:
+        s = PurePosixPath(sops)
+        if s.parent != base.parent or s.name == base.name:
+            continue
+        stem = s.name.split(".")[0]
+        if base.name.endswith("~") and base.name[:-1] == s.name:
+            return True
+        rest = base.name.split(".")
+        if rest[0] == stem and any(p in _TWIN_MARKERS for p in rest[1:]):
+            return True
+    return False
+
+
+def check_decrypted_copies(ctx: CheckContext) -> list[CheckResult]:
+    config = ctx.config()
+    sops_paths = set(ctx.sops_by_path())
+    tracked = ctx.tracked()
+    results = []
+    for path in ctx.files():
+        if path in sops_paths or os.path.basename(path) == ".sops.yaml":
+            continue
+        matched = config is not None and config.rule_for(ctx.root / path) is not None
+        if not matched and not _is_twin(path, sops_paths):
+            continue
+        if ctx.read(path) is None:
+            continue
+        where = "committed" if path in tracked else "untracked, not ignored"
+        what = (
+            "matches a .sops.yaml creation rule but is not a sops file"
+            if matched
+            else "looks like a decrypted copy of a sops file"
+        )
+        fix = (
+            f"delete it (or encrypt it: secretkit encrypt -i {path})"
+            if path not in tracked
+            else f"git rm --cached {path}, encrypt it (secretkit encrypt -i {path}), and "
+            "rotate its values: the plaintext is in history (secretkit purge)"
+        )
+        results.append(
+            CheckResult("decrypted-copy", False, f"{path} ({where}) {what}", fix, (path,))
+        )
+    return results or [CheckResult("decrypted-copy", True, "no decrypted copy of a secrets file")]
+
+
+# ---------------------------------------------------------------------------
+# Nix: declared secrets, references, sopsFile keys, hosts
+# ---------------------------------------------------------------------------
+@dataclass
+class _Declaration:
+    name: str
+    file: str  # the .nix file
+    offset: int
+    sops_file: str | None = None  # repo-relative, when it can be resolved statically
+    sops_file_text: str | None = None  # as written, when it cannot
+    key: str | None = None
+    fmt: str | None = None
+
+
+@dataclass
+class _NixFacts:
+    declarations: list[_Declaration] = field(default_factory=list)
+    references: list[tuple[str, str, int, int]] = field(
+        default_factory=list
+    )  # name, file, offset, line
+    default_files: dict[str, str] = field(
+        default_factory=dict
+    )  # nix file -> repo-relative sops file
+    unparsed: list[str] = field(default_factory=list)
+
+
+def _attr_name(tree: Any, node: Any) -> str | None:
+    """The name of one attrpath element, or None when it is computed (``${…}``)."""
+    from secretkit.nix.cst import node_text
+
+    if node.type == "identifier":
+        return str(node_text(tree, node))
+    if node.type == "string_expression":
+        parts = [c for c in node.children if c.type not in ('"',)]
+        if all(c.type == "string_fragment" for c in parts):
+            return "".join(str(node_text(tree, c)) for c in parts)
+    return None
+
+
+def _select_names(tree: Any, node: Any) -> list[str | None]:
+    attrpath = node.child_by_field_name("attrpath")
+    if attrpath is None:
+        return []
+    return [_attr_name(tree, c) for c in attrpath.children if c.type != "."]
+
+
+def _walk(node: Any) -> Iterator[Any]:
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        stack.extend(reversed(current.children))
+
+
+def _resolve_nix_path(nix_file: str, text: str) -> str | None:
+    """``./x.yaml`` / ``../secrets/x.yaml`` written in ``nix_file`` → repo-relative path."""
+    text = text.strip()
+    if text.startswith('"${') and text.endswith('}"') and text.count("${") == 1:
+        text = text[3:-2]  # "${./x.yaml}"
+    if not text.startswith(("./", "../")) or "${" in text:
+        return None
+    joined = os.path.normpath(os.path.join(os.path.dirname(nix_file), text))
+    if joined.startswith(".."):
+        return None
+    return joined.replace(os.sep, "/")
+
+
+def _string_value(tree: Any, node: Any) -> str | None:
+    if node.type != "string_expression":
+        return None
+    return _attr_name(tree, node)
+
+
+def _nix_facts(ctx: CheckContext) -> _NixFacts:
+    from secretkit.nix import cst
+
+    facts = _NixFacts()
+    for path in ctx.files():
+        if not path.endswith(".nix"):
+            continue
+        data = ctx.read(path)
+        if data is None:
+            continue
+        tree = cst.parse(data)
+        if tree.has_errors:
+            facts.unparsed.append(path)
+        declared: dict[str, _Declaration] = {}
+        for binding in cst.bindings(tree):
+            full = [*binding.attrset_path, *binding.attrpath]
+            if full == ["sops", "defaultSopsFile"]:
+                resolved = _resolve_nix_path(path, cst.node_text(tree, binding.value))
+                if resolved:
+                    facts.default_files[path] = resolved
+                continue
+            if len(full) < 3 or full[:2] != ["sops", "secrets"]:
+                continue
+            name = full[2]
+            decl = declared.get(name)
+            if decl is None:
+                decl = declared[name] = _Declaration(name, path, binding.start)
+            if len(full) == 4:
+                value_text = cst.node_text(tree, binding.value)
+                if full[3] == "sopsFile":
+                    decl.sops_file = _resolve_nix_path(path, value_text)
+                    decl.sops_file_text = value_text
+                elif full[3] == "key":
+                    decl.key = _string_value(tree, binding.value)
+                elif full[3] == "format":
+                    decl.fmt = _string_value(tree, binding.value)
+        facts.declarations.extend(declared.values())
+        for node in _walk(tree.root):
+            if node.type != "select_expression":
+                continue
+            base = node.child_by_field_name("expression")
+            if base is None or cst.node_text(tree, base) != "config":
+                continue
+            names = _select_names(tree, node)
+            if len(names) >= 3 and names[0] == "sops" and names[1] in ("secrets", "placeholder"):
+                name = names[2]
+                if name is not None:
+                    facts.references.append((name, path, node.start_byte, node.start_point[0] + 1))
+    return facts
+
+
+def _lookup_key(sops: SopsFile, key: str) -> bool:
+    """Whether ``key`` (``a/b/c`` = nested, as sops-nix reads it) exists in the file."""
+    from secretkit.sops.tree import Map
+
+    if sops.fmt == "binary":
+        return True
+    if sops.fmt in ("dotenv", "ini"):
+        names = {p[0] if len(p) == 1 else "/".join(str(x) for x in p) for p, _ in _leaves(sops)}
+        return key in names or key.split("/")[0] in names
+    node: object = sops.docs[0] if sops.docs else None
+    for part in key.split("/"):
+        if not isinstance(node, Map) or node.find(part) < 0:
+            return False
+        node = node.lookup(part)
+    return True
+
+
+def _leaves(sops: SopsFile) -> Iterator[tuple[tuple[str | int, ...], object]]:
+    from secretkit.sops.tree import leaves
+
+    for doc in sops.docs:
+        yield from leaves(doc)
+
+
+def _default_file(ctx: CheckContext, decl: _Declaration) -> str | None:
+    defaults = ctx.nix().default_files
+    if decl.file in defaults:
+        return defaults[decl.file]
+    distinct = set(defaults.values())
+    return distinct.pop() if len(distinct) == 1 else None
+
+
+def check_nix_refs(ctx: CheckContext) -> list[CheckResult]:
+    facts = ctx.nix()
+    results = []
+    declared = {d.name for d in facts.declarations}
+    for name, file, _offset, line in facts.references:
+        if name in declared:
+            continue
+        results.append(
+            CheckResult(
+                "nix-secret-refs",
+                False,
+                f'{file}:{line}: config.sops.secrets."{name}" is used but never declared',
+                f'declare it: sops.secrets."{name}" = {{ sopsFile = ../secrets/<host>.yaml; }}; '
+                "(secretkit migrate writes these declarations)",
+                (file,),
+            )
+        )
+    sops = ctx.sops_by_path()
+    for decl in facts.declarations:
+        target = decl.sops_file or (None if decl.sops_file_text else _default_file(ctx, decl))
+        if target is None:
+            continue  # computed path: cannot be checked without evaluating Nix
+        key = decl.key or decl.name
+        entry = sops.get(target)
+        if entry is None:
+            what = "does not exist" if ctx.read(target) is None else "is not a sops file"
+            results.append(
+                CheckResult(
+                    "nix-secret-refs",
+                    False,
+                    f'{decl.file}: sops.secrets."{decl.name}" reads {target}, which {what}',
+                    f"create it: secretkit set {target} '[\"{key}\"]' (value on stdin)",
+                    (decl.file, target),
+                )
+            )
+            continue
+        if decl.fmt in (None, "yaml", "json") and not _lookup_key(entry.sops, key):
+            path_expr = "".join(f'["{p}"]' for p in key.split("/"))
+            results.append(
+                CheckResult(
+                    "nix-secret-refs",
+                    False,
+                    f'{decl.file}: sops.secrets."{decl.name}" needs key "{key}" in {target}, '
+                    "which has no such key",
+                    f"add it: secretkit set {target} '{path_expr}' (value on stdin)",
+                    (decl.file, target),
+                )
+            )
+    n_refs = len(facts.references)
+    return results or [
+        CheckResult(
+            "nix-secret-refs",
+            True,
+            f"{len(facts.declarations)} declared secret(s), {n_refs} reference(s), all resolve",
+        )
+    ]
+
+
+def check_host_readable(ctx: CheckContext) -> list[CheckResult]:
+    from secretkit.keys.hosts import discover
+    from secretkit.keys.sops_yaml import read_keys
+    from secretkit.sops.api import recipients_of
+
+    keys: SopsYaml = read_keys(ctx.root)
+    inventory: Inventory = discover(ctx.root)
+    facts = ctx.nix()
+    sops = ctx.sops_by_path()
+    results = []
+    seen: set[tuple[str, str]] = set()
+    for decl in facts.declarations:
+        target = decl.sops_file or (None if decl.sops_file_text else _default_file(ctx, decl))
+        if target is None or target not in sops:
+            continue
+        recipients = {r for group in recipients_of(sops[target].sops) for r in group}
+        for host in sorted(inventory.hosts_at(decl.file, decl.offset)):
+            if (host, target) in seen:
+                continue
+            seen.add((host, target))
+            key = keys.hosts.get(host)
+            if key is None:
+                results.append(
+                    CheckResult(
+                        "host-readable",
+                        False,
+                        f"host {host} uses {target} but has no &host_{host} key in .sops.yaml",
+                        f"secretkit hosts add {host} --ssh-pubkey-file "
+                        f"<its ssh_host_ed25519_key.pub>, then secretkit updatekeys {target}",
+                        (target, decl.file),
+                    )
+                )
+            elif key not in recipients:
+                rule = keys.rule_for(target)
+                in_rule = rule is not None and key in rule.recipients
+                fix = (
+                    f"secretkit updatekeys {target}"
+                    if in_rule
+                    else f"add *host_{host} to the creation rule for {target} in .sops.yaml, "
+                    f"then secretkit updatekeys {target}"
+                )
+                results.append(
+                    CheckResult(
+                        "host-readable",
+                        False,
+                        f"host {host} cannot read {target} (used by {decl.file}): "
+                        f"&host_{host} is not a recipient",
+                        fix,
+                        (target, decl.file),
+                    )
+                )
+    for host, key in sorted(keys.hosts.items()):
+        rule = keys.host_rule(host)
+        if rule is not None and key not in rule.recipients:
+            results.append(
+                CheckResult(
+                    "host-readable",
+                    False,
+                    f"the creation rule for secrets/{host}.yaml does not name &host_{host}",
+                    f"add *host_{host} to that rule in .sops.yaml, then secretkit updatekeys",
+                    (".sops.yaml",),
+                )
+            )
+    return results or [
+        CheckResult("host-readable", True, "every host can read the sops files it uses")
+    ]
+
+
+# The points of the gate, in the order they are shown.
+CHECKS: dict[str, Callable[[CheckContext], list[CheckResult]]] = {
+    "plaintext-tree": check_plaintext_tree,
+    "plaintext-history": check_plaintext_history,
+    "sops-mac": check_sops_mac,
+    "sops-recipients": check_sops_recipients,
+    "nix-secret-refs": check_nix_refs,
+    "host-readable": check_host_readable,
+    "decrypted-copy": check_decrypted_copies,
+}
+
+
+def run_check(cwd: Path, *, progress: Callable[[int, int], None] | None = None) -> CheckReport:
+    """Run every point of the gate on the repository containing ``cwd``."""
+    from secretkit.commands.hook import SopsJudge
+    from secretkit.errors import SecretkitError
+
+    ctx = CheckContext(root=require_repo(cwd), judge=SopsJudge())
+    ctx.cache["progress"] = progress
+    results: list[CheckResult] = []
+    for check_id, check in CHECKS.items():
+        try:
+            results.extend(check(ctx))
+        except SecretkitError as exc:
+            results.append(
+                CheckResult(
+                    check_id,
+                    False,
+                    f"could not run: {exc.message}",
+                    exc.hint or "fix the error above and run secretkit check again",
+                )
+            )
+    return CheckReport(results)
+
+
+def render(report: CheckReport) -> list[str]:
+    lines = []
+    for result in report.results:
+        mark = "ok  " if result.ok else "FAIL"
+        lines.append(f"{mark} {result.id}: {result.message}")
+        if not result.ok and result.fix:
+            lines.append(f"     fix: {result.fix}")
+    verdict = (
+        "safe to publish" if report.ok else f"NOT safe to publish ({len(report.failed)} problem(s))"
+    )
+    lines.append(verdict)
+    return lines
