@@ -215,7 +215,10 @@ def _key_list(value: object, kind: str, origin: str) -> list[KeyRef]:
         text = item.strip()
         if not text:
             continue
-        refs.append(KeyRef(kind, KEY_SOURCES[kind].parse_recipient(text)))
+        try:
+            refs.append(KeyRef(kind, KEY_SOURCES[kind].parse_recipient(text)))
+        except ConfigError as exc:
+            raise ConfigError(f"{origin}: {exc.message}", exc.hint) from None
     return refs
 
 

@@ -132,7 +132,10 @@ MALFORMED = [
         "c.yaml rule 1: path_regex is not a valid regular expression (missing ), "
         "unterminated subpattern)",
     ),
-    ("creation_rules:\n  - age: age1bogus\n", "not a valid age recipient: age1bogus"),
+    (
+        "creation_rules:\n  - age: age1bogus\n",
+        "c.yaml rule 1: not a valid age recipient: age1bogus",
+    ),
     (
         "creation_rules:\n  - unencrypted_suffix: _u\n    encrypted_regex: x\n",
         "c.yaml rule 1 sets more than one of unencrypted_suffix, encrypted_regex",
