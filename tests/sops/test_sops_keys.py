@@ -9,6 +9,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pyrage import x25519
 
 from secretkit.errors import ConfigError, IntegrityError, UserError
@@ -254,3 +256,18 @@ def test_fixture_key_files_parse() -> None:
         {"SOPS_AGE_KEY_FILE": str(FIXTURES / "keys/sops-nix-age-keys.txt"), "HOME": "/x"}
     )
     assert ids.recipients == ["age1yt3tfqlfrwdwx0z0ynwplcr6qxcxfaqycuprpmy89nr83ltx74tqdpszlw"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    secret=st.binary(min_size=1, max_size=40),
+    parts=st.integers(min_value=2, max_value=7),
+    data=st.data(),
+)
+def test_shamir_any_threshold_subset_recovers(
+    secret: bytes, parts: int, data: st.DataObject
+) -> None:
+    threshold = data.draw(st.integers(min_value=2, max_value=parts))
+    shares = shamir.split(secret, parts, threshold)
+    chosen = data.draw(st.permutations(shares))[:threshold]
+    assert shamir.combine(list(chosen)) == secret
