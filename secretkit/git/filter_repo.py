@@ -88,17 +88,17 @@ def _regex_literal(value: bytes) -> bytes:
 def expressions(values: Iterable[bytes]) -> bytes:
     """The ``--replace-text`` file: one expression per distinct value, longest first.
 
-    Longest first so that a value containing another is replaced whole.  Values that
-    cannot be written as a literal line (line breaks) become exact regexes.
+    Longest first so that a value containing another is replaced whole.
+    git-filter-repo applies all literals before all regexes; a value with a line
+    break can only be written as a regex, so when there is one, every value is
+    written as an exact regex to keep the longest-first order.
     """
-    lines = []
-    for value in sorted(set(values), key=lambda v: (-len(v), v)):
-        if not value:
-            continue
-        if b"\n" in value or b"\r" in value:
-            lines.append(b"regex:" + _regex_literal(value) + b"==>" + MARKER)
-        else:
-            lines.append(b"literal:" + value + b"==>" + MARKER)
+    distinct = sorted({v for v in values if v}, key=lambda v: (-len(v), v))
+    as_regex = any(b"\n" in v or b"\r" in v for v in distinct)
+    lines = [
+        (b"regex:" + _regex_literal(v) if as_regex else b"literal:" + v) + b"==>" + MARKER
+        for v in distinct
+    ]
     return b"".join(line + b"\n" for line in lines)
 
 
