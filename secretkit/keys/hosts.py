@@ -42,6 +42,7 @@ from typing import Any
 Node = Any  # tree_sitter.Node
 
 _MAX_DEPTH = 60
+_MAX_LEVEL = 120  # nested expressions followed at once (keeps well inside the Python stack)
 _MAX_FILE_BYTES = 4 * 1024 * 1024
 _IMPORT_FUNCS = ("import", "builtins.import", "callPackage", "pkgs.callPackage")
 _MODULE_LISTS = ("imports", "sharedModules")
@@ -222,6 +223,9 @@ class _Discovery:
         self.host_set_unresolved = False
         self.definition_files: set[Path] = set()
         self.flake_outputs: list[_Val] = []
+        self.queue: list[tuple[Path, _Acc]] = []
+        self.draining = False
+        self.level = 0  # nesting of deref/_walk calls, bounded by _MAX_LEVEL
         self.hives_done: set[tuple[Path, int]] = set()
 
     # -- reporting ---------------------------------------------------------------
@@ -315,6 +319,16 @@ class _Discovery:
     def deref(self, v: _Val, depth: int = 0) -> _Val | str | None:
         """Follow parentheses, let, known variables, ``import <path>`` and calls of
         let-bound functions; return the expression reached (or a bound string)."""
+        if self.level > _MAX_LEVEL:
+            self.note(v.file, v.node, "expression nested too deeply to follow")
+            return None
+        self.level += 1
+        try:
+            return self._deref(v, depth)
+        finally:
+            self.level -= 1
+
+    def _deref(self, v: _Val, depth: int) -> _Val | str | None:
         node = v.node
         while depth < _MAX_DEPTH:
             depth += 1
@@ -620,21 +634,41 @@ class _Discovery:
     def file_module(self, rel: Path, acc: _Acc, entry: bool) -> None:
         if entry and rel not in acc.entry:
             acc.entry.append(rel)
-        if rel in acc.modules and rel not in self.definition_files:
+        if rel in acc.modules:
             return
         acc.modules.add(rel)
-        file = self.load(rel)
-        if file is None:
+        # files are scanned from a work list, not recursively: an import chain of any
+        # length cannot exhaust the Python stack
+        self.queue.append((rel, acc))
+        if self.draining:
             return
-        top = _top(file.root)
-        if top is not None:
-            self.scan(_Val(top, file, {}), acc, False)
+        self.draining = True
+        try:
+            while self.queue:
+                next_rel, next_acc = self.queue.pop(0)
+                file = self.load(next_rel)
+                top = _top(file.root) if file is not None else None
+                if file is not None and top is not None:
+                    self.scan(_Val(top, file, {}), next_acc, False)
+        finally:
+            self.draining = False
 
     def scan(self, v: _Val, acc: _Acc, entry: bool) -> None:
         """Walk a module (file or inline) for the references it makes."""
         self._walk(v.node, v.file, v.scope, [], acc, entry, 0)
 
-    def _walk(
+    def _walk(self, *args: Any) -> None:
+        node, file = args[0], args[1]
+        if self.level > _MAX_LEVEL:
+            self.note(file, node, "expression nested too deeply to follow")
+            return
+        self.level += 1
+        try:
+            self._walk_node(*args)
+        finally:
+            self.level -= 1
+
+    def _walk_node(
         self,
         node: Node,
         file: _File,

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
 from secretkit.keys.hosts import discover
 
 SEED_HOSTS = [
@@ -279,3 +282,92 @@ def test_import_cycles_terminate(tmp_path: Path) -> None:
     )
     inv = discover(tmp_path)
     assert inv.hosts["x"].modules == {Path("hosts/x/default.nix"), Path("a.nix"), Path("b.nix")}
+
+
+def test_long_import_chain(tmp_path: Path) -> None:
+    files = {"hosts/x/default.nix": "{ imports = [ ../../m0.nix ]; }\n"}
+    for i in range(600):
+        files[f"m{i}.nix"] = f"{{ imports = [ ./m{i + 1}.nix ]; }}\n"
+    files["m600.nix"] = "{ }\n"
+    inv = discover(write(tmp_path, files))
+    assert len(inv.hosts["x"].modules) == 602
+    assert inv.unresolved == []
+
+
+def test_deep_nesting_and_self_reference_do_not_crash(tmp_path: Path) -> None:
+    deep = "{ imports = [ " * 3000 + "./a.nix" + " ]; }" * 3000
+    loop = 'let a = import "${a}"; in { imports = [ a (let b = b; in b) ]; }\n'
+    inv = discover(
+        write(
+            tmp_path,
+            {
+                "hosts/deep/default.nix": deep,
+                "hosts/loop/default.nix": loop,
+                "hosts/deep/a.nix": "{ }",
+            },
+        )
+    )
+    assert sorted(inv.hosts) == ["deep", "loop"]
+    reasons = {r.split(": ", 1)[1] for _, r in inv.unresolved}
+    assert "expression nested too deeply to follow" in reasons
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                "{",
+                "}",
+                "[",
+                "]",
+                "(",
+                ")",
+                ";",
+                "=",
+                ":",
+                "...",
+                ",",
+                "@",
+                "let",
+                "in",
+                "imports",
+                "modules",
+                "nixosConfigurations",
+                "colmena",
+                "defaults",
+                "meta",
+                "import",
+                "./a.nix",
+                "../b",
+                "./hosts/${n}",
+                '"${./a.nix}"',
+                "x",
+                "n",
+                "nixpkgs.lib.nixosSystem",
+                "mk",
+                '"s"',
+                "++",
+                "//",
+                "rec",
+                "inherit",
+                "outputs",
+                "{ ... }:",
+                "a.b.c",
+            ]
+        ),
+        max_size=60,
+    )
+)
+def test_discovery_never_crashes_on_arbitrary_nix(tmp_path: Path, tokens: list[str]) -> None:
+    text = " ".join(tokens)
+    root = tmp_path / "fuzz"
+    write(
+        root,
+        {"flake.nix": text, "hive.nix": text, "hosts/h/default.nix": text, "a.nix": text},
+    )
+    inv = discover(root)
+    for host in inv.hosts.values():
+        assert all(not p.is_absolute() for p in host.modules)
