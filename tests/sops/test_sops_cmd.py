@@ -489,3 +489,36 @@ def test_edit_interrupted_removes_the_plaintext_temp(
     assert path.read_bytes() == before
     assert json.loads(log.read_text())["path"].startswith(str(temp_root))
     assert list(temp_root.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("name", "plain"),
+    [
+        ("secrets/app.json", b'{"db": {"password": "old-value-123", "port": 5432}, "k": "v"}\n'),
+        ("secrets/app.env", b"PASSWORD=old-value-123\nUSER=admin\n"),
+        ("secrets/app.ini", b"[db]\npassword = old-value-123\nuser = admin\n"),
+    ],
+)
+def test_edit_other_formats_keeps_unchanged_ciphertexts(
+    repo: tuple[Path, AgeKey],
+    editor: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    name: str,
+    plain: bytes,
+) -> None:
+    root, _ = repo
+    path = _encrypted(root, name, plain)
+    before = path.read_bytes()
+    monkeypatch.setenv("EDIT_MODE", "none")
+    assert run_cli(["-C", str(root), "edit", name]).code == 0
+    assert path.read_bytes() == before
+    monkeypatch.setenv("EDIT_MODE", "replace")
+    result = run_cli(["-C", str(root), "edit", name])
+    assert result.code == 0, result.err
+    old_enc = set(re.findall(r"ENC\[[^\]]+type:(?:str|int)\]", before.decode()))
+    new_enc = set(re.findall(r"ENC\[[^\]]+type:(?:str|int)\]", path.read_text()))
+    fmt = document.format_for_path(name)
+    old_mac = document.load_encrypted(before, fmt).metadata.mac
+    assert len(old_enc - new_enc - {old_mac}) == 1  # only the edited value changed (and the MAC)
+    text = document.dump_plain(api.decrypt_bytes(path.read_bytes(), fmt, load_identities()))
+    assert b"new-value-789" in text and b"old-value-123" not in text
