@@ -12,6 +12,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from secretkit.errors import UserError
 from secretkit.keys import sops_yaml as sy
@@ -221,3 +223,61 @@ def test_keys_as_a_mapping_of_lists() -> None:
     model = sy._model(P, sy._load(edit.data)[0])
     assert model.hosts == {"x": OBSERVER, "y": IMMICH}
     assert model.admins == {"a": ADMIN}
+
+
+def _recipient(i: int) -> str:
+    from secretkit.keys.bech32 import age_recipient
+
+    return age_recipient(bytes([i]) * 32)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(["add", "remove"]), st.sampled_from(["a", "b-1", "c_2", "d"])),
+        max_size=12,
+    ),
+    st.sampled_from(["init-new.after", "user.before", "block.before"]),
+)
+def test_add_remove_sequences_keep_the_model_consistent(
+    ops: list[tuple[str, str]], start: str
+) -> None:
+    data = (GOLDEN / f"{start}.yaml").read_bytes()
+    expected = dict(sy._model(P, sy._load(data)[0]).hosts)
+    for op, name in ops:
+        key = _recipient(ord(name[0]))
+        edit = (
+            sy.add_host_text(data, name, key, P)
+            if op == "add"
+            else sy.remove_host_text(data, name, P)
+        )
+        if op == "add":
+            expected[name] = key
+        else:
+            expected.pop(name, None)
+        if edit.data is not None:
+            data = edit.data
+        model = sy._model(P, sy._load(data)[0])
+        assert model.hosts == expected
+        for host, recipient in expected.items():
+            rule = model.rule_for(sy.host_secrets_path(host))
+            assert rule is not None and recipient in rule.recipients
+        # the edit is a fixed point
+        again = (
+            sy.add_host_text(data, name, key, P)
+            if op == "add"
+            else sy.remove_host_text(data, name, P)
+        )
+        assert again.data is None
+    assert data.decode().count("# ") >= (GOLDEN / f"{start}.yaml").read_text().count("# ") - 2
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.binary(max_size=300) | st.text(max_size=300).map(str.encode))
+def test_arbitrary_bytes_give_a_config_error_or_a_result(data: bytes) -> None:
+    from secretkit.errors import SecretkitError
+
+    try:
+        sy.add_host_text(b"keys:\n  - &admin_a " + ADMIN.encode() + b"\n" + data, "h", IMMICH, P)
+    except SecretkitError as exc:
+        assert "\n" not in exc.one_line()
