@@ -173,7 +173,7 @@ def demo(
     from secretkit.git import run_git
     from secretkit.keys import sops_yaml
     from secretkit.keys.hosts import discover
-    from secretkit.keys.ssh_to_age import ssh_pubkey_to_age
+    from secretkit.keys.ssh_to_age import ssh_private_key_to_age, ssh_pubkey_to_age
     from secretkit.scan.api import scan_tree
     from secretkit.sops import api
     from secretkit.sops.identities import load_identities
@@ -229,7 +229,9 @@ def demo(
             if not path.exists():
                 access[host] = []
                 continue
-            identities = load_identities({"SOPS_AGE_SSH_PRIVATE_KEY_FILE": str(host_private[host])})
+            # as sops-nix does on the host: the ssh host key converted to an X25519 identity
+            age_key = ssh_private_key_to_age(host_private[host].read_bytes())
+            identities = load_identities({"SOPS_AGE_KEY": age_key.reveal()})
             plain = api.decrypt_bytes(path.read_bytes(), "yaml", identities, source=path.name)
             access[host] = ["/".join(str(k) for k in keys_) for keys_, _ in plain.leaves()]
 

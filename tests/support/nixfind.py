@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from secretkit.plan.build import Plan, build_plan
 from secretkit.plan.crypt import sha512_crypt
@@ -90,3 +91,63 @@ def plan_module(
         literal_of=literal_of,
         selected=selected,
     )
+
+
+# ---------------------------------------------------------------------------
+# The example homelab in a temp git repository, with demo keys
+# ---------------------------------------------------------------------------
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "homelab"
+
+# What each host's configuration uses after migrate (the proof that no host gets more).
+COMMON = {"tailscale/authkey", "users/stian/hashed-password"}
+EXPECTED_ACCESS = {
+    "observer": COMMON | {
+        "alertmanager/pushover/token",
+        "alertmanager/pushover/user_key",
+        "grafana/security/admin_password",
+        "grafana/security/secret_key",
+        "prometheus/syncthing/credentials",
+    },
+    "immich": COMMON | {"borg/immich-backup/passphrase"},
+    "syncthing": COMMON | {"syncthing/gui/password", "borg/sync-backup/passphrase"},
+    "jellyfin": COMMON,
+    "audiobookshelf": COMMON,
+    "adguarder": COMMON,
+    "stian-dell-nixos": COMMON | {"wifi/home-wifi/psk", "wireguard/wg0/private-key"},
+    "offsite-vm": COMMON | {"ddclient/password"},
+}  # fmt: skip
+
+
+@dataclass
+class Homelab:
+    repo: Path
+    admin_key: Path
+    host_keys: dict[str, Path]
+    values: dict[str, str]  # placeholder name → generated secret (public ones excluded)
+
+
+def make_homelab(repo: Path, keys: Path, *, add_hosts: bool = True) -> Homelab:
+    """Copy the example into ``repo`` (a git repo), fill it, commit, init keys."""
+    import shutil
+
+    from secretkit.commands.demo import PUBLIC, _admin_key, _host_key
+    from secretkit.commands.demo import fill as demo_fill
+    from secretkit.keys import sops_yaml
+    from secretkit.keys.ssh_to_age import ssh_pubkey_to_age
+    from tests.conftest import commit_all
+
+    shutil.copytree(EXAMPLE, repo, dirs_exist_ok=True)
+    values: dict[str, str] = {}
+    for file in sorted(repo.rglob("*.nix")):
+        file.write_bytes(demo_fill(file.read_bytes(), values))
+    admin, public = _admin_key(keys)
+    sops_yaml.init(repo, public, "tester")
+    host_keys = {}
+    for host in EXPECTED_ACCESS:
+        line, private = _host_key(keys, host)
+        host_keys[host] = private
+        if add_hosts:
+            sops_yaml.add_host(repo, host, ssh_pubkey_to_age(line))
+    commit_all(repo, "homelab")
+    return Homelab(repo, admin, host_keys, {k: v for k, v in values.items() if k not in PUBLIC})
