@@ -114,7 +114,7 @@ def edit(
     data = api.read_input(path)
     sops = api.load(data, fmt, source=source)
     key = api.data_key_of(sops, load_identities(), source=source)
-    plain = document.decrypt(sops, key)
+    plain = api.open_file(sops, key, source=source)
     original = document.dump_plain(plain)
     edited = run_editor(original, path.name, env, tmp_root)
     if edited == original:

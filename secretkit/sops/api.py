@@ -199,13 +199,23 @@ def load(data: bytes, fmt: str, *, source: str = "the file") -> SopsFile:
         raise type(exc)(f"{source}: {exc.message}", exc.hint) from None
 
 
+def open_file(sops: SopsFile, data_key: bytes, *, source: str = "the file") -> PlainFile:
+    """``document.decrypt`` (MAC verified) with the file named in its error message."""
+    try:
+        return document.decrypt(sops, data_key)
+    except SecretkitError as exc:
+        if source == "the file" or exc.message.startswith(source):
+            raise
+        raise type(exc)(f"{source}: {exc.message}", exc.hint) from None
+
+
 def decrypt_bytes(
     data: bytes, fmt: str, identities: Identities, *, source: str = "the file"
 ) -> PlainFile:
     """The plaintext of an encrypted file; MAC verified."""
     sops = load(data, fmt, source=source)
     key = data_key_of(sops, identities, source=source)
-    return document.decrypt(sops, key)
+    return open_file(sops, key, source=source)
 
 
 def verify_bytes(
@@ -279,7 +289,7 @@ def set_values(
         return encrypt_new(plain, rule, source=source)
     sops = load(existing, fmt, source=source)
     key = data_key_of(sops, identities, source=source)
-    plain = document.decrypt(sops, key)
+    plain = open_file(sops, key, source=source)
     for path, value in values.items():
         plain.set(list(path), value)
     new = document.encrypt(plain, key, sops.metadata)
@@ -337,7 +347,7 @@ def rotate_bytes(
     Recipients are the rule's when given, else the file's current ones."""
     sops = load(data, fmt, source=source)
     old_key = data_key_of(sops, identities, source=source)
-    plain = document.decrypt(sops, old_key)
+    plain = open_file(sops, old_key, source=source)
     target = rule if rule is not None else _rule_from_metadata(sops.metadata)
     new_key = os.urandom(DATA_KEY_SIZE)
     groups, threshold = wrap_data_key(target, new_key, source=source)

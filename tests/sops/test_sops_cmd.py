@@ -14,7 +14,21 @@ import pytest
 
 from secretkit.sops import api, document
 from secretkit.sops.identities import load_identities
-from tests.sops.keys_support import AgeKey, age_key, age_rule_config, run_cli, write_sops_yaml
+from tests.conftest import FIXTURES, need
+from tests.sops.keys_support import (
+    AgeKey,
+    age_key,
+    age_rule_config,
+    expected,
+    fixture_age_keyfile,
+    fixture_format,
+    fixture_gnupghome,
+    manifest,
+    run_cli,
+    write_sops_yaml,
+)
+
+__all__ = ["fixture_gnupghome"]  # a session fixture used below
 
 PLAIN = b"db:\n    password: old-value-123\n    user: admin\napi:\n    token: tok-456\n"
 
@@ -522,3 +536,37 @@ def test_edit_other_formats_keeps_unchanged_ciphertexts(
     assert len(old_enc - new_enc - {old_mac}) == 1  # only the edited value changed (and the MAC)
     text = document.dump_plain(api.decrypt_bytes(path.read_bytes(), fmt, load_identities()))
     assert b"new-value-789" in text and b"old-value-123" not in text
+
+
+# --- every real-sops fixture through the CLI ------------------------------------------------
+FIXTURE_NAMES = [str(entry["file"]) for entry in manifest()] or ["<no fixtures>"]
+_SUFFIX = {"yaml": ".yaml", "json": ".json", "dotenv": ".env", "ini": ".ini"}
+
+
+@pytest.mark.parametrize("name", FIXTURE_NAMES)
+def test_cli_decrypts_every_real_sops_fixture(
+    name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+) -> None:
+    need(FIXTURES.is_dir(), f"shared sops fixtures not found at {FIXTURES}")
+    entry = next(e for e in manifest() if e["file"] == name)
+    keyfile = fixture_age_keyfile(entry, tmp_path)
+    if keyfile is not None:
+        monkeypatch.setenv("SOPS_AGE_KEY_FILE", str(keyfile))
+    if entry.get("pgp_keys"):
+        monkeypatch.setenv("GNUPGHOME", str(request.getfixturevalue("fixture_gnupghome")))
+    fmt = fixture_format(entry)
+    copy = tmp_path / Path(name).name
+    if document.format_for_path(copy) != fmt:  # sops' --input-type: a suffix does it here
+        copy = copy.with_name(copy.name + _SUFFIX[fmt])
+    copy.write_bytes((FIXTURES / name).read_bytes())
+    result = run_cli(["-C", str(tmp_path), "decrypt", copy.name])
+    if entry.get("expect_mac") is False:
+        assert (result.code, result.stdout) == (4, b"")
+        assert result.err.startswith(f"error: {copy.name}: MAC mismatch")
+        return
+    assert result.code == 0, result.err
+    want = expected(entry)["plaintext"]
+    if fmt == "binary":
+        assert result.stdout == str(want).encode("utf-8")
+    else:
+        assert document.load_plain(result.stdout, fmt).to_python() == want
