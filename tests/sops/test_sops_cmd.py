@@ -160,6 +160,14 @@ def test_tampered_file_exits_4_without_plaintext(repo: tuple[Path, AgeKey], what
     for secret in (b"old-value-123", b"admin", b"tok-456"):
         assert secret not in result.stderr
     assert result.err.startswith("error: ") and result.err.count("\n") == 1
+    # commands that rewrite the file refuse it too and leave it as it was
+    for args, stdin in (
+        (["set", "secrets/app.yaml", '["db"]["user"]'], b"x"),
+        (["rotate", "data-keys", "secrets/app.yaml"], None),
+    ):
+        refused = run_cli(["-C", str(root), *args], input=stdin)
+        assert refused.code == 4, (args, refused.err)
+        assert path.read_text() == tampered
 
 
 # --- malformed inputs -----------------------------------------------------------------
