@@ -19,6 +19,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from secretkit.atomic import Transaction, recover
 from secretkit.errors import IntegrityError, UserError
@@ -107,9 +108,9 @@ def prepare(root: Path, *, hosts: Sequence[str] = ()) -> Prepared:
     sources: dict[str, bytes] = {}
     host_modules: dict[str, list[str]] = {}
     entry_modules: dict[str, list[str]] = {}
-    for name, host in inventory.hosts.items():
-        host_modules[name] = [_rel(root, m) for m in host.modules]
-        entry_modules[name] = [_rel(root, m) for m in host.entry_modules]
+    for host_name, info in inventory.hosts.items():
+        host_modules[host_name] = [_rel(root, m) for m in info.modules]
+        entry_modules[host_name] = [_rel(root, m) for m in info.entry_modules]
     wanted = {f.path for f in findings} | {"flake.nix"}
     wanted |= {m for mods in host_modules.values() for m in mods}
     for rel in sorted(wanted):
@@ -134,31 +135,31 @@ def prepare(root: Path, *, hosts: Sequence[str] = ()) -> Prepared:
                 for keys, _ in plain.leaves():
                     reserved.add("/".join(str(k) for k in keys))
 
-    literal_cache: dict[int, dict[int, str]] = {}
+    # Literal values by start offset, per parsed tree (the trees are kept alive here,
+    # so their id() stays unique while the plan is built).
+    trees: list[Any] = []
+    literals: dict[int, dict[int, str]] = {}
 
-    def literal_of(tree: object, node: object) -> str:
-        table = literal_cache.get(id(tree))
+    def parse(data: bytes) -> Any:
+        tree = cst.parse(data)
+        trees.append(tree)
+        return tree
+
+    def literal_of(tree: Any, node: Any) -> str:
+        table = literals.get(id(tree))
         if table is None:
-            table = {s.start: s.value for s in cst.strings(tree)}  # type: ignore[arg-type]
-            literal_cache[id(tree)] = table
-        start = node.start_byte  # type: ignore[attr-defined]
+            table = literals[id(tree)] = {s.start: s.value for s in cst.strings(tree)}
+        start = int(node.start_byte)
         if start not in table:
             raise UserError("a secret's string literal could not be read", hint="report this")
         return table[start]
 
-    trees: dict[str, object] = {}
-
-    def parse(data: bytes) -> object:
-        tree = cst.parse(data)
-        trees[str(id(tree))] = tree  # keep alive: literal_cache is keyed by id()
-        return tree
-
-    wiring = plan_wiring(sources, host_modules, entry_modules, parse)  # type: ignore[arg-type]
+    wiring = plan_wiring(sources, host_modules, entry_modules, parse)
     plan = build_plan(
         sources,
         findings,
         hosts_of,
-        parse=parse,  # type: ignore[arg-type]
+        parse=parse,
         literal_of=literal_of,
         reserved=reserved,
         selected=selected,

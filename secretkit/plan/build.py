@@ -113,10 +113,12 @@ class Plan:
 
     def table(self) -> list[tuple[str, str, str, str]]:
         """Rows secret → hosts → file(s) → new option (no values)."""
-        return [
-            (m.name, ",".join(m.hosts), ",".join(m.files), f"{m.module}: {m.new_option}")
-            for m in self.moves
-        ]
+        rows = []
+        for m in self.moves:
+            hosts = ",".join(m.hosts) if len(m.hosts) <= 3 else f"{len(m.hosts)} hosts"
+            files = m.files[0] if len(m.files) == 1 else f"{SECRETS_DIR}/<host>.yaml"
+            rows.append((m.name, hosts, files, f"{m.module}: {m.new_option}"))
+        return rows
 
 
 def redact(text: str, values: Iterable[str]) -> str:
