@@ -40,8 +40,9 @@ def encrypt(
         data = api.read_input(path)
         fmt = document.format_for_path(path)
         rule = api.rule_for_file(cwd, path)
-        plain = document.load_plain(data, fmt)
-        encrypted = api.encrypt_new(plain, rule, source=api.display(cwd, path))
+        source = api.display(cwd, path)
+        plain = api.load_plain(data, fmt, source=source)
+        encrypted = api.encrypt_new(plain, rule, source=source)
     target = path if in_place else (api.resolve(cwd, output) if output is not None else None)
     if target is None:
         return EncryptResult(output=encrypted, written=None)

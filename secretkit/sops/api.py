@@ -199,6 +199,16 @@ def load(data: bytes, fmt: str, *, source: str = "the file") -> SopsFile:
         raise type(exc)(f"{source}: {exc.message}", exc.hint) from None
 
 
+def load_plain(data: bytes, fmt: str, *, source: str = "the file") -> PlainFile:
+    """``document.load_plain`` with the file named in its error message."""
+    try:
+        return document.load_plain(data, fmt)
+    except SecretkitError as exc:
+        if source == "the file" or exc.message.startswith(source):
+            raise
+        raise type(exc)(f"{source}: {exc.message}", exc.hint) from None
+
+
 def open_file(sops: SopsFile, data_key: bytes, *, source: str = "the file") -> PlainFile:
     """``document.decrypt`` (MAC verified) with the file named in its error message."""
     try:

@@ -93,7 +93,8 @@ def test_encrypt_output_and_in_place(repo: tuple[Path, AgeKey]) -> None:
     assert both.code == 2
     path = _encrypted(root)
     again = run_cli(["-C", str(root), "encrypt", "-i", "secrets/app.yaml"])
-    assert again.code == 3, again.err  # already encrypted
+    assert again.code == 3, again.err
+    assert again.err.startswith("error: secrets/app.yaml: the file is already encrypted")
     assert document.is_sops_file(path.read_bytes(), "yaml")
 
 
