@@ -3,7 +3,8 @@
 * The plaintext lives in a fresh ``mkdtemp`` directory (mode 0700) as a 0600 file
   named like the original (so the editor picks the syntax); the directory is
   removed afterwards in every case (errors, editor failure, Ctrl-C).
-* ``$VISUAL``, else ``$EDITOR``, else ``vi``, split like a shell word list.
+* ``$SOPS_EDITOR``, else ``$VISUAL``, else ``$EDITOR``, else the first of vim, nano,
+  vi on PATH; split like a shell word list (so ``code --wait`` works).
 * Unchanged content → the file is left byte for byte as it was.  Changed content →
   re-encrypted with the same data key; unchanged values keep their ciphertext (IV
   reuse, like sops), ``lastmodified`` and the MAC are renewed, ``version`` is
@@ -43,7 +44,11 @@ def run_editor(
     tmp_root: Path | None = None,
 ) -> bytes:
     """Let the user edit ``content`` in a private temp file; return the new bytes."""
-    editor = env.get("VISUAL") or env.get("EDITOR") or "vi"
+    editor = env.get("SOPS_EDITOR") or env.get("VISUAL") or env.get("EDITOR")
+    if not editor:  # like sops: the first of vim, nano, vi on PATH
+        editor = next((name for name in ("vim", "nano", "vi") if shutil.which(name)), "")
+        if not editor:
+            raise UserError("no editor found", hint="set $EDITOR (e.g. export EDITOR=nano)")
     try:
         argv = shlex.split(editor)
     except ValueError:
