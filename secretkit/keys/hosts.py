@@ -703,13 +703,7 @@ class _Discovery:
                 if binding.type != "binding":
                     continue
                 path = prefix + (names or ["${…}"])
-                val = _Val(value, file, scope)
-                if path and path[-1] in _MODULE_LISTS:
-                    self.module_list(val, acc, entry, path[-1])
-                elif len(path) == 3 and path[:2] == ["home-manager", "users"]:
-                    self.module(val, acc, False)
-                else:
-                    self._walk(value, file, scope, path, acc, entry, depth + 1)
+                self.binding(path, _Val(value, file, scope), acc, entry, depth + 1)
             return
         if kind == "apply_expression":
             head = node
@@ -722,6 +716,15 @@ class _Discovery:
                 self.imported(_Val(node, file, scope), acc, False)
         for child in node.named_children:
             self._walk(child, file, scope, [], acc, entry, depth + 1)
+
+    def binding(self, path: list[str], val: _Val, acc: _Acc, entry: bool, depth: int) -> None:
+        """``path = val;`` inside a module: module lists, home-manager users, or more code."""
+        if path and path[-1] in _MODULE_LISTS:
+            self.module_list(val, acc, entry, path[-1])
+        elif len(path) == 3 and path[:2] == ["home-manager", "users"]:
+            self.module(val, acc, False)
+        else:
+            self._walk(val.node, val.file, val.scope, path, acc, entry, depth)
 
     # -- host definitions -------------------------------------------------------------
     def host(self, name: str, kind: str) -> _Acc:
@@ -866,7 +869,7 @@ class _Discovery:
                     path = d.node.child_by_field_name("attrpath")
                     names2 = _attr_names(d.file, path) if path is not None else None
                     if value is not None and names2 is not None:
-                        self._walk(value, d.file, d.scope, names2[1:], acc, True, 0)
+                        self.binding(names2[1:], _Val(value, d.file, d.scope), acc, True, 0)
                 else:
                     self.module(d, acc, True)
 
@@ -875,7 +878,7 @@ class _Discovery:
         acc = self.host(names[0], "colmena")
         acc.inline.append((val.file.rel, binding.start_byte, binding.end_byte))
         acc.modules.add(val.file.rel)
-        self._walk(val.node, val.file, val.scope, names[1:], acc, True, 0)
+        self.binding(names[1:], val, acc, True, 0)
 
     def hive_file(self) -> None:
         rel = Path("hive.nix")

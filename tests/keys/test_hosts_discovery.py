@@ -371,3 +371,69 @@ def test_discovery_never_crashes_on_arbitrary_nix(tmp_path: Path, tokens: list[s
     inv = discover(root)
     for host in inv.hosts.values():
         assert all(not p.is_absolute() for p in host.modules)
+
+
+def test_flake_parts_helpers_from_files_and_inherit(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "flake.nix": (
+                "{\n  outputs = inputs@{ flake-parts, nixpkgs, ... }:\n"
+                "    flake-parts.lib.mkFlake { inherit inputs; } {\n"
+                '      systems = [ "x86_64-linux" ];\n'
+                "      flake = let\n"
+                "        mkHost = import ./lib/mk-host.nix { inherit nixpkgs; };\n"
+                '        web = mkHost { hostname = "web"; };\n'
+                "      in {\n"
+                "        nixosConfigurations = { inherit web; } // {\n"
+                '          db = mkHost { hostname = "db"; extra = [ ./roles/db.nix ]; };\n'
+                '          ${"computed"} = mkHost { hostname = "x"; };\n'
+                "        };\n"
+                "      };\n"
+                "    };\n}\n"
+            ),
+            "lib/mk-host.nix": (
+                "{ nixpkgs }:\n{ hostname, extra ? [ ] }:\n"
+                "nixpkgs.lib.nixosSystem {\n"
+                "  modules = [ ../hosts/${hostname} <nixpkgs/nixos/modules/profiles/minimal.nix> ]"
+                " ++ extra;\n"
+                "}\n"
+            ),
+            "hosts/web/default.nix": '{ imports = [ (./. + "/hw.nix") ]; }\n',
+            "hosts/db/default.nix": "{ }\n",
+            "roles/db.nix": "{ }\n",
+        },
+    )
+    inv = discover(tmp_path)
+    assert sorted(inv.hosts) == ["db", "web"]
+    assert inv.hosts["web"].entry_modules == [Path("hosts/web/default.nix")]
+    assert inv.hosts["db"].entry_modules == [Path("hosts/db/default.nix"), Path("roles/db.nix")]
+    assert [r for _, r in inv.external] == ["line 4: <nixpkgs/nixos/modules/profiles/minimal.nix>"]
+    assert inv.unresolved == [
+        (Path("flake.nix"), "line 11: host with a computed name"),
+        (Path("hosts/web/default.nix"), "line 1: module from a binary expression"),
+    ]
+
+
+def test_colmena_dotted_defaults_and_node_parts(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "hive.nix": (
+                "{ inputs ? { } }:\n{\n"
+                "  defaults.imports = [ ./common.nix ];\n"
+                '  defaults.networking.domain = "lan";\n'
+                "  web = { imports = [ ./web.nix ]; };\n"
+                '  web.deployment.tags = [ "www" ];\n'
+                "}\n"
+            ),
+            "common.nix": "{ }\n",
+            "web.nix": "{ }\n",
+        },
+    )
+    inv = discover(tmp_path)
+    assert sorted(inv.hosts) == ["web"]
+    assert inv.hosts["web"].entry_modules == [Path("web.nix"), Path("common.nix")]
+    hive = (tmp_path / "hive.nix").read_bytes()
+    assert inv.hosts_at("hive.nix", hive.index(b"domain")) == {"web"}
+    assert inv.hosts_at("hive.nix", hive.index(b"tags")) == {"web"}
