@@ -2,8 +2,9 @@
 
 Commands that touch one file wrap these with reads and atomic writes; multi-file
 callers (migrate, rotate host, updatekeys over a tree) call them directly and
-write through a :class:`~secretkit.atomic.Transaction`.  Nothing here reads or
-writes files, prints, or exits.
+write through a :class:`~secretkit.atomic.Transaction`.  Nothing here writes
+files, prints, or exits; only the helpers at the end (for the commands) read
+files.  Values passed in may be :class:`~secretkit.sensitive.Sensitive`.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from datetime import datetime
 from pathlib import Path
 
 from secretkit.errors import IntegrityError, SecretkitError, UsageError, UserError
+from secretkit.sensitive import Sensitive
 from secretkit.sops import document
 from secretkit.sops.config import CONFIG_NAME, CreationRule, SopsConfig, find_config
 from secretkit.sops.document import PlainFile, SopsFile
@@ -26,14 +28,25 @@ from secretkit.sops.metadata import CryptRule, KeyEntry, Metadata
 DATA_KEY_SIZE = 32
 
 __all__ = [
+    "config_for",
     "data_key_of",
     "decrypt_bytes",
+    "display",
+    "empty_plain",
     "encrypt_new",
+    "load",
+    "load_plain",
+    "open_file",
     "parse_tree_path",
+    "read_input",
     "recipients_of",
+    "resolve",
     "rotate_bytes",
+    "rule_for_file",
     "rule_recipients",
     "set_values",
+    "sops_files_under",
+    "store_indent",
     "updatekeys_bytes",
     "verify_bytes",
     "wrap_data_key",
@@ -295,15 +308,19 @@ def set_values(
             )
         plain = empty_plain(fmt)
         for path, value in values.items():
-            plain.set(list(path), value)
+            plain.set(list(path), _reveal(value))
         return encrypt_new(plain, rule, source=source)
     sops = load(existing, fmt, source=source)
     key = data_key_of(sops, identities, source=source)
     plain = open_file(sops, key, source=source)
     for path, value in values.items():
-        plain.set(list(path), value)
+        plain.set(list(path), _reveal(value))
     new = document.encrypt(plain, key, sops.metadata)
     return document.dump(new, indent=store_indent(fmt, rule))
+
+
+def _reveal(value: object) -> object:
+    return value.reveal() if isinstance(value, Sensitive) else value
 
 
 def _same_keys(sops: SopsFile, rule: CreationRule) -> bool:

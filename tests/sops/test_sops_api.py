@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from secretkit.errors import IntegrityError, UserError
+from secretkit.sensitive import Sensitive
 from secretkit.sops import api, document
 from secretkit.sops.config import parse_config
 from secretkit.sops.identities import load_identities
@@ -125,7 +126,7 @@ def test_set_values_creates_then_keeps_unchanged_ciphertexts(tmp_path: Path) -> 
     a = age_key()
     rule = _rule(tmp_path, f"creation_rules:\n  - age: {a.public}\n")
     first = api.set_values(
-        None, "yaml", {("app", "token"): "first-value"}, rule=rule, identities=_ids(a)
+        None, "yaml", {("app", "token"): Sensitive("first-value")}, rule=rule, identities=_ids(a)
     )
     second = api.set_values(
         first, "yaml", {("app", "other"): "second-value"}, rule=rule, identities=_ids(a)
