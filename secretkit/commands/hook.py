@@ -27,7 +27,6 @@ from secretkit.git import require_repo
 
 if TYPE_CHECKING:
     from secretkit.scan.model import Finding, Skipped
-    from secretkit.sops.config import CreationRule
     from secretkit.sops.document import SopsFile
     from secretkit.sops.identities import Identities
 
@@ -114,15 +113,18 @@ def _judge_sops_files(root: Path, paths: Sequence[str], report: HookReport) -> N
     config = find_config(root)
     if config is None:
         return
-    matched = [(p, rule) for p in paths if (rule := config.rule_for(root / p)) is not None]
-    matched = [(p, rule) for p, rule in matched if os.path.basename(p) != ".sops.yaml"]
+    matched = [
+        p
+        for p in paths
+        if os.path.basename(p) != ".sops.yaml" and config.rule_for(root / p) is not None
+    ]
     if not matched:
         return
     from secretkit.git import hooks as githooks
 
-    blobs = githooks.index_contents(root, [p for p, _ in matched])
+    blobs = githooks.index_contents(root, matched)
     judge = SopsJudge()
-    for path, rule in matched:
+    for path in matched:
         data = blobs.get(path)
         if data is None:
             continue
@@ -142,20 +144,27 @@ class SopsJudge:
     def __init__(self, identities: Identities | None = None) -> None:
         self._identities = identities
         self.unverified: list[str] = []
+        self.load_error: str | None = None
 
     def identities(self) -> Identities:
         if self._identities is None:
-            from secretkit.sops.identities import load_identities
+            from secretkit.errors import SecretkitError
+            from secretkit.sops.identities import Identities, load_identities
 
-            self._identities = load_identities()
+            try:
+                self._identities = load_identities()
+            except SecretkitError as exc:  # a broken key file must not hide the checks
+                self.load_error = exc.one_line()
+                self._identities = Identities()
         return self._identities
 
     def notes(self) -> list[str]:
         if not self.unverified:
             return []
+        why = f" ({self.load_error})" if self.load_error else ""
         return [
             f"cannot verify the MAC of {', '.join(self.unverified)}: no identity here opens "
-            "it; checked the structure only (set SOPS_AGE_KEY_FILE to verify)"
+            f"it{why}; checked the structure only (set SOPS_AGE_KEY_FILE to verify)"
         ]
 
     def judge(self, path: str, data: bytes) -> SopsProblem | None:

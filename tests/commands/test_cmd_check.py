@@ -1,0 +1,269 @@
+"""`secretkit check`: a repository built to pass, then broken one point at a time.
+
+The passing repository is made with the project's own APIs: `.sops.yaml` through
+`secretkit.keys.sops_yaml` (admin + host `observer`), a real age-encrypted
+`secrets/observer.yaml` through the sops engine, and a host module that declares
+and uses the secret as sops-nix expects.  Each broken variant must fail exactly
+the point it breaks, and print that point's fix.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT, commit_all
+from tests.sops.keys_support import AgeKey, age_key
+from tests.support import fake
+
+ALL_POINTS = {
+    "plaintext-tree",
+    "plaintext-history",
+    "sops-mac",
+    "sops-recipients",
+    "nix-secret-refs",
+    "host-readable",
+    "decrypted-copy",
+}
+
+OBSERVER_NIX = """\
+{ config, ... }:
+{
+  sops.defaultSopsFile = ../../secrets/observer.yaml;
+  sops.secrets."alertmanager/pushover/token" = {
+    owner = "alertmanager";
+  };
+  services.prometheus.alertmanager.environmentFile =
+    config.sops.secrets."alertmanager/pushover/token".path;
+}
+"""
+
+LAPTOP_NIX = """\
+{ config, ... }:
+{
+  networking.hostName = "laptop";
+}
+"""
+
+
+@dataclass
+class Repo:
+    root: Path
+    admin: AgeKey
+    observer: AgeKey
+    laptop: AgeKey
+    env: dict[str, str]
+
+    def check(
+        self, *args: str, env: dict[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        full = dict(os.environ, PYTHONPATH=str(ROOT), **self.env)
+        full.update(env or {})
+        return subprocess.run(
+            [sys.executable, "-m", "secretkit", "check", *args],
+            cwd=self.root,
+            capture_output=True,
+            text=True,
+            env=full,
+        )
+
+    def failed_points(
+        self, env: dict[str, str] | None = None
+    ) -> tuple[set[str], dict[str, object]]:
+        proc = self.check("--format", "json", env=env)
+        assert proc.returncode in (0, 1), proc.stderr
+        report = json.loads(proc.stdout)
+        failed = {c["id"] for c in report["checks"] if not c["ok"]}
+        assert report["ok"] is (not failed)
+        assert proc.returncode == (1 if failed else 0)
+        return failed, report
+
+
+def encrypt_for(root: Path, relpath: str, values: dict[str, object]) -> bytes:
+    from secretkit.sops import api, document
+    from secretkit.sops.config import find_config
+
+    config = find_config(root)
+    assert config is not None
+    rule = config.rule_for(root / relpath)
+    assert rule is not None
+    return api.encrypt_new(document.new_plain("yaml", values), rule)
+
+
+@pytest.fixture
+def repo(tmp_git_repo: Path, tmp_path: Path) -> Repo:
+    from secretkit.keys import sops_yaml
+
+    root = tmp_git_repo
+    admin, observer, laptop = age_key(), age_key(), age_key()
+    key_file = admin.write(tmp_path / "admin-keys.txt")
+    sops_yaml.init(root, admin.public, "alice")
+    sops_yaml.add_host(root, "observer", observer.public)
+    sops_yaml.add_host(root, "laptop", laptop.public)
+    (root / "hosts" / "observer").mkdir(parents=True)
+    (root / "hosts" / "laptop").mkdir(parents=True)
+    (root / "hosts" / "observer" / "default.nix").write_text(OBSERVER_NIX)
+    (root / "hosts" / "laptop" / "default.nix").write_text(LAPTOP_NIX)
+    (root / "secrets").mkdir()
+    token = {"alertmanager": {"pushover": {"token": fake.pushover_token("check")}}}
+    (root / "secrets" / "observer.yaml").write_bytes(
+        encrypt_for(root, "secrets/observer.yaml", token)
+    )
+    commit_all(root, "homelab with sops-nix")
+    return Repo(root, admin, observer, laptop, {"SOPS_AGE_KEY_FILE": str(key_file)})
+
+
+def test_a_clean_repository_passes(repo: Repo) -> None:
+    failed, report = repo.failed_points()
+    assert failed == set()
+    assert {c["id"] for c in report["checks"]} == ALL_POINTS
+    assert report["version"] == 1
+    text = repo.check()
+    assert text.returncode == 0
+    assert "safe to publish" in text.stdout
+    assert "FAIL" not in text.stdout
+
+
+# --- one broken point at a time -------------------------------------------------------
+def plaintext_in_tree(repo: Repo) -> None:
+    (repo.root / "hosts" / "observer" / "borg.nix").write_text(
+        f'{{ services.borgbackup.jobs.home.encryption.passphrase = "{fake.passphrase("chk")}"; }}\n'
+    )
+
+
+def plaintext_in_history(repo: Repo) -> None:
+    note = repo.root / "hosts" / "observer" / "old.nix"
+    note.write_text(f'{{ services.foo.password = "{fake.password("hist")}"; }}\n')
+    commit_all(repo.root, "oops")
+    note.unlink()
+    commit_all(repo.root, "remove it")
+
+
+def tampered_sops_file(repo: Repo) -> None:
+    path = repo.root / "secrets" / "observer.yaml"
+    data = path.read_text()
+    start = data.index("data:") + len("data:")
+    flipped = "B" if data[start] != "B" else "C"
+    path.write_text(data[:start] + flipped + data[start + 1 :])
+
+
+def pending_updatekeys(repo: Repo) -> None:
+    from secretkit.keys import sops_yaml
+
+    sops_yaml.init(repo.root, age_key().public, "bob")  # a second admin: every rule gains it
+
+
+def undeclared_reference(repo: Repo) -> None:
+    (repo.root / "hosts" / "observer" / "grafana.nix").write_text(
+        "{ config, ... }: { services.grafana.settings.security.admin_password = "
+        '"$__file{${config.sops.secrets."grafana/admin".path}}"; }\n'
+    )
+
+
+def key_missing_from_sops_file(repo: Repo) -> None:
+    (repo.root / "hosts" / "observer" / "syncthing.nix").write_text(
+        '{ config, ... }: { sops.secrets."syncthing/apikey" = { }; '
+        'services.foo.keyFile = config.sops.secrets."syncthing/apikey".path; }\n'
+    )
+
+
+def host_cannot_read(repo: Repo) -> None:
+    (repo.root / "hosts" / "laptop" / "default.nix").write_text(
+        "{ config, ... }:\n{\n"
+        '  sops.secrets."alertmanager/pushover/token".sopsFile = ../../secrets/observer.yaml;\n'
+        '  services.foo.tokenFile = config.sops.secrets."alertmanager/pushover/token".path;\n'
+        "}\n"
+    )
+
+
+def decrypted_copy(repo: Repo) -> None:
+    (repo.root / "secrets" / "observer.dec.yaml").write_text("alertmanager:\n  pushover: {}\n")
+
+
+def plaintext_in_rule_path(repo: Repo) -> None:
+    (repo.root / "secrets" / "laptop.yaml").write_text("wifi: {}\n")
+
+
+BREAKS: dict[str, tuple[Callable[[Repo], None], str, str]] = {
+    # name: (break it, the point that must fail, a word of its fix)
+    "plaintext-in-tree": (plaintext_in_tree, "plaintext-tree", "secretkit migrate"),
+    "plaintext-in-history": (plaintext_in_history, "plaintext-history", "secretkit purge"),
+    "tampered-sops-file": (tampered_sops_file, "sops-mac", "git checkout HEAD --"),
+    "pending-updatekeys": (pending_updatekeys, "sops-recipients", "secretkit updatekeys"),
+    "undeclared-reference": (
+        undeclared_reference,
+        "nix-secret-refs",
+        'sops.secrets."grafana/admin"',
+    ),
+    "key-missing-from-sops-file": (key_missing_from_sops_file, "nix-secret-refs", "secretkit set"),
+    "host-cannot-read": (host_cannot_read, "host-readable", "*host_laptop"),
+    "decrypted-copy": (decrypted_copy, "decrypted-copy", "delete it"),
+    "plaintext-in-rule-path": (plaintext_in_rule_path, "decrypted-copy", "encrypt"),
+}
+
+
+@pytest.mark.parametrize("name", list(BREAKS))
+def test_each_broken_point_fails_alone_with_its_fix(repo: Repo, name: str) -> None:
+    breaker, point, fix_word = BREAKS[name]
+    breaker(repo)
+    failed, report = repo.failed_points()
+    assert failed == {point}
+    fixes = [c["fix"] for c in report["checks"] if not c["ok"]]
+    assert any(fix_word in fix for fix in fixes), fixes
+    text = repo.check()
+    assert text.returncode == 1
+    assert f"FAIL {point}:" in text.stdout
+    assert "fix:" in text.stdout
+    assert "NOT safe to publish" in text.stdout
+
+
+def test_without_an_identity_the_mac_point_fails_and_says_why(repo: Repo) -> None:
+    del repo.env["SOPS_AGE_KEY_FILE"]
+    failed, report = repo.failed_points()
+    assert failed == {"sops-mac"}
+    (mac,) = [c for c in report["checks"] if not c["ok"]]
+    assert "cannot verify" in str(mac["message"])
+    assert "no identity" in str(mac["message"])
+    assert "SOPS_AGE_KEY_FILE" in str(mac["fix"])
+
+
+def test_no_secret_value_in_any_output(repo: Repo) -> None:
+    plaintext_in_tree(repo)
+    plaintext_in_history(repo)
+    out = repo.check()
+    both = out.stdout + out.stderr + repo.check("--format", "json").stdout
+    for value in (fake.passphrase("chk"), fake.password("hist"), fake.pushover_token("check")):
+        assert value not in both
+        assert value[:8] not in both
+
+
+def test_json_output_shape(repo: Repo) -> None:
+    decrypted_copy(repo)
+    _, report = repo.failed_points()
+    assert set(report) == {"version", "ok", "checks"}
+    for entry in report["checks"]:  # type: ignore[union-attr]
+        assert set(entry) == {"id", "ok", "message", "fix", "paths"}
+        assert isinstance(entry["paths"], list)
+    (bad,) = [c for c in report["checks"] if not c["ok"]]  # type: ignore[union-attr]
+    assert bad["paths"] == ["secrets/observer.dec.yaml"]
+
+
+def test_outside_a_repository_is_a_user_error(tmp_path: Path) -> None:
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    proc = subprocess.run(
+        [sys.executable, "-m", "secretkit", "check"],
+        cwd=plain,
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, PYTHONPATH=str(ROOT)),
+    )
+    assert proc.returncode == 3
+    assert "not inside a git repository" in proc.stderr

@@ -1,0 +1,259 @@
+"""`secretkit hook` judging real commits, as a plain git hook and under the pre-commit
+framework (`repo: local`, `language: system`: works with no network).
+
+Following pre-commit's own tests, a file is staged in one version and left in another
+in the work tree: the index decides.  Values are fake, built at run time.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT, commit_all, git, need_tool
+from tests.sops.keys_support import AgeKey, age_key
+from tests.support import fake
+from tests.support.fake import secretkit_bin
+
+CLEAN_NIX = """\
+{ config, ... }:
+{
+  services.borgbackup.jobs.home.encryption.passCommand =
+    "cat ${config.sops.secrets.borg.path}";
+}
+"""
+
+PRE_COMMIT_CONFIG = """\
+repos:
+  - repo: local
+    hooks:
+      - id: secretkit
+        name: secretkit
+        entry: secretkit hook --
+        language: system
+        pass_filenames: true
+        require_serial: true
+"""
+
+
+def leaky_nix(seed: str = "hook") -> str:
+    return (
+        "{ config, ... }:\n{\n"
+        f'  services.borgbackup.jobs.home.encryption.passphrase = "{fake.passphrase(seed)}";\n'
+        "}\n"
+    )
+
+
+@dataclass
+class HookRepo:
+    root: Path
+    mode: str
+    env: dict[str, str]
+    admin: AgeKey
+
+    def commit(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            ["git", "commit", "-m", "change", *args],
+            cwd=self.root,
+            capture_output=True,
+            text=True,
+            env=dict(os.environ, **self.env),
+        )
+
+    def head(self) -> str:
+        return git(self.root, "rev-parse", "HEAD").strip()
+
+    def write(self, rel: str, text: str | bytes) -> None:
+        path = self.root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(text, bytes):
+            path.write_bytes(text)
+        else:
+            path.write_text(text)
+
+    def stage(self, *rels: str) -> None:
+        git(self.root, "add", "--", *rels)
+
+
+def _encrypted(root: Path, rel: str, values: dict[str, object]) -> bytes:
+    from secretkit.sops import api, document
+    from secretkit.sops.config import find_config
+
+    config = find_config(root)
+    assert config is not None
+    rule = config.rule_for(root / rel)
+    assert rule is not None
+    return api.encrypt_new(document.new_plain("yaml", values), rule)
+
+
+@pytest.fixture(params=["plain-git", "pre-commit"])
+def hook_repo(request: pytest.FixtureRequest, tmp_git_repo: Path, tmp_path: Path) -> HookRepo:
+    from secretkit.keys import sops_yaml
+
+    mode = str(request.param)
+    root = tmp_git_repo
+    bin_dir = tmp_path / "bin"
+    secretkit_bin(bin_dir)
+    admin, host = age_key(), age_key()
+    env = {
+        "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
+        "SOPS_AGE_KEY_FILE": str(admin.write(tmp_path / "keys.txt")),
+        "PRE_COMMIT_HOME": str(tmp_path / "pre-commit-cache"),
+    }
+    sops_yaml.init(root, admin.public, "alice")
+    sops_yaml.add_host(root, "observer", host.public)
+    (root / "hosts" / "observer").mkdir(parents=True)
+    (root / "hosts" / "observer" / "default.nix").write_text(CLEAN_NIX)
+    (root / "secrets").mkdir()
+    (root / "secrets" / "observer.yaml").write_bytes(
+        _encrypted(root, "secrets/observer.yaml", {"borg": fake.passphrase("enc")})
+    )
+    if mode == "pre-commit":
+        need_tool("pre-commit")
+        (root / ".pre-commit-config.yaml").write_text(PRE_COMMIT_CONFIG)
+        subprocess.run(
+            ["pre-commit", "install"],
+            cwd=root,
+            check=True,
+            capture_output=True,
+            env=dict(os.environ, **env),
+        )
+    else:
+        subprocess.run(
+            [sys.executable, "-m", "secretkit", "hook", "install"],
+            cwd=root,
+            check=True,
+            capture_output=True,
+            env=dict(os.environ, PYTHONPATH=str(ROOT)),
+        )
+    commit_all(root, "base")
+    return HookRepo(root, mode, env, admin)
+
+
+def test_a_staged_secret_is_blocked_with_its_fix(hook_repo: HookRepo) -> None:
+    before = hook_repo.head()
+    hook_repo.write("hosts/observer/default.nix", leaky_nix())
+    hook_repo.stage("hosts/observer/default.nix")
+    proc = hook_repo.commit()
+    assert proc.returncode != 0
+    out = proc.stdout + proc.stderr
+    assert "hosts/observer/default.nix:3:" in out
+    assert "secretkit migrate" in out
+    assert "# secretkit: allow" in out
+    assert fake.passphrase("hook") not in out
+    assert hook_repo.head() == before
+
+
+def test_a_secret_only_in_the_work_tree_is_not_blocked(hook_repo: HookRepo) -> None:
+    hook_repo.write("hosts/observer/extra.nix", '{ networking.hostName = "observer"; }\n')
+    hook_repo.stage("hosts/observer/extra.nix")
+    hook_repo.write("hosts/observer/default.nix", leaky_nix())  # changed, not staged
+    before = hook_repo.head()
+    proc = hook_repo.commit()
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert hook_repo.head() != before
+    assert (hook_repo.root / "hosts/observer/default.nix").read_text() == leaky_nix()
+
+
+def test_a_partially_staged_file_is_judged_by_its_staged_part(hook_repo: HookRepo) -> None:
+    path = "hosts/observer/default.nix"
+    # staged: the secret; work tree: the clean version again
+    hook_repo.write(path, leaky_nix())
+    hook_repo.stage(path)
+    hook_repo.write(path, CLEAN_NIX + "# edited\n")
+    before = hook_repo.head()
+    blocked = hook_repo.commit()
+    assert blocked.returncode != 0
+    assert hook_repo.head() == before
+    # staged: clean; work tree: the secret
+    hook_repo.write(path, CLEAN_NIX + "# edited\n")
+    hook_repo.stage(path)
+    hook_repo.write(path, leaky_nix())
+    passed = hook_repo.commit()
+    assert passed.returncode == 0, passed.stdout + passed.stderr
+    assert git(hook_repo.root, "show", f"HEAD:{path}") == CLEAN_NIX + "# edited\n"
+
+
+def test_a_decrypted_secrets_file_is_blocked(hook_repo: HookRepo) -> None:
+    before = hook_repo.head()
+    hook_repo.write("secrets/observer.yaml", "borg: not-encrypted-any-more\n")
+    hook_repo.stage("secrets/observer.yaml")
+    proc = hook_repo.commit()
+    assert proc.returncode != 0
+    out = proc.stdout + proc.stderr
+    assert "secrets/observer.yaml" in out
+    assert "not encrypted" in out
+    assert "secretkit encrypt" in out
+    assert hook_repo.head() == before
+
+
+def test_a_tampered_sops_file_is_blocked(hook_repo: HookRepo) -> None:
+    path = hook_repo.root / "secrets" / "observer.yaml"
+    data = path.read_text()
+    start = data.index("data:") + len("data:")
+    path.write_text(data[:start] + ("B" if data[start] != "B" else "C") + data[start + 1 :])
+    hook_repo.stage("secrets/observer.yaml")
+    proc = hook_repo.commit()
+    assert proc.returncode != 0
+    assert "does not verify" in proc.stdout + proc.stderr
+
+
+def test_a_clean_commit_passes(hook_repo: HookRepo) -> None:
+    hook_repo.write("hosts/observer/default.nix", CLEAN_NIX + "# comment\n")
+    hook_repo.write(
+        "secrets/observer.yaml",
+        _encrypted(hook_repo.root, "secrets/observer.yaml", {"borg": fake.passphrase("new")}),
+    )
+    hook_repo.stage("hosts/observer/default.nix", "secrets/observer.yaml")
+    before = hook_repo.head()
+    proc = hook_repo.commit()
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert hook_repo.head() != before
+
+
+def test_a_staged_deletion_passes(hook_repo: HookRepo) -> None:
+    git(hook_repo.root, "rm", "-q", "secrets/observer.yaml")
+    proc = hook_repo.commit()
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_commit_all_uses_the_temporary_index(hook_repo: HookRepo) -> None:
+    if hook_repo.mode != "plain-git":
+        pytest.skip("pre-commit refuses `commit -a` partial states the same way; plain git only")
+    hook_repo.write("hosts/observer/default.nix", leaky_nix())  # not staged
+    before = hook_repo.head()
+    proc = hook_repo.commit("-a")
+    assert proc.returncode != 0
+    assert hook_repo.head() == before
+    only = hook_repo.commit("--", "hosts/observer/default.nix")
+    assert only.returncode != 0
+    assert hook_repo.head() == before
+
+
+def test_without_an_identity_the_structure_is_checked_and_said(hook_repo: HookRepo) -> None:
+    del hook_repo.env["SOPS_AGE_KEY_FILE"]
+    hook_repo.write(
+        "secrets/observer.yaml",
+        _encrypted(hook_repo.root, "secrets/observer.yaml", {"borg": fake.passphrase("new2")}),
+    )
+    hook_repo.stage("secrets/observer.yaml")
+    proc = hook_repo.commit()
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    if hook_repo.mode == "plain-git":  # pre-commit shows hook output only on failure
+        assert "cannot verify the MAC of secrets/observer.yaml" in proc.stderr
+
+
+def test_hook_outside_a_repository_is_a_user_error(tmp_path: Path) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "secretkit", "hook"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, PYTHONPATH=str(ROOT)),
+    )
+    assert proc.returncode == 3
