@@ -579,3 +579,23 @@ def test_cli_decrypts_every_real_sops_fixture(
         assert result.stdout == str(want).encode("utf-8")
     else:
         assert document.load_plain(result.stdout, fmt).to_python() == want
+
+
+def test_updatekeys_is_all_or_nothing(repo: tuple[Path, AgeKey], tmp_path: Path) -> None:
+    root, key = repo
+    first = _encrypted(root, "secrets/a.yaml")
+    stranger = age_key()
+    (root / ".sops.yaml").write_text(
+        f"creation_rules:\n  - path_regex: ^secrets/b\n    age: {stranger.public}\n"
+        f"  - path_regex: ^secrets/\n    age: {key.public}\n"
+    )
+    second = _encrypted(root, "secrets/b.yaml")  # only the stranger can open it
+    before = (first.read_bytes(), second.read_bytes())
+    newcomer = age_key()
+    (root / ".sops.yaml").write_text(
+        f"creation_rules:\n  - age: [{key.public}, {newcomer.public}]\n"
+    )
+    result = run_cli(["-C", str(root), "updatekeys", "secrets/a.yaml", "secrets/b.yaml"])
+    assert result.code == 4
+    assert result.err.startswith("error: no identity decrypts secrets/b.yaml")
+    assert (first.read_bytes(), second.read_bytes()) == before
