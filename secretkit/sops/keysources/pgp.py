@@ -57,9 +57,7 @@ class PgpKeySource:
                 f"cannot encrypt for PGP key {fingerprint}: gpg is not installed",
                 hint="install gnupg, or use age recipients in .sops.yaml",
             )
-        result = _gpg().encrypt(
-            data_key, fingerprint.rstrip("!"), armor=True, always_trust=True
-        )
+        result = _gpg().encrypt(data_key, fingerprint.rstrip("!"), armor=True, always_trust=True)
         if not result.ok:
             raise UserError(
                 f"gpg cannot encrypt for PGP key {fingerprint} ({result.status or 'failed'})",

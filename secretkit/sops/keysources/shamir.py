@@ -76,9 +76,7 @@ def split(secret: bytes, parts: int, threshold: int) -> list[bytes]:
     if parts > 255 or threshold > 255:
         raise UserError("Shamir secret sharing supports at most 255 key groups")
     if threshold < 2:
-        raise UserError(
-            "shamir_threshold must be at least 2 when there are several key groups"
-        )
+        raise UserError("shamir_threshold must be at least 2 when there are several key groups")
     if not secret:
         raise UserError("cannot split an empty secret")
     rng = secrets.SystemRandom()

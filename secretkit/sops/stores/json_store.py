@@ -33,6 +33,8 @@ class _Dup(Exception):
 
 
 def _int(text: str) -> int | float:
+    if text == "-0":  # Go writes float -0 as "-0"; keep it a float so its MAC bytes survive
+        return -0.0
     value = int(text)
     if goformat.INT64_MIN <= value <= goformat.INT64_MAX:
         return value

@@ -106,6 +106,8 @@ def resolve(text: str) -> Value | GoTime:
             return GoTime(text)
         integer = _go_int(text)
         if integer is not None:
+            if integer == 0 and text.startswith("-"):
+                return -0.0  # go-yaml writes float -0 as "-0": keep the sign (and the MAC bytes)
             return integer
         plain = text.replace("_", "")
         if _YAML_FLOAT.match(plain):
@@ -432,7 +434,7 @@ def _go_g(value: float) -> str:
     point = len(digits) + exponent  # position of the decimal point in the digit string
     exp = point - 1
     prefix = "-" if sign else ""
-    if exp < -4 or exp >= 21:
+    if exp < -4 or exp >= 6:  # shortest formatting: Go uses precision 6 for the decision
         mantissa = digit_text[0] + ("." + digit_text[1:] if len(digit_text) > 1 else "")
         esign = "-" if exp < 0 else "+"
         return f"{prefix}{mantissa}e{esign}{abs(exp):02d}"
@@ -657,7 +659,26 @@ class Emitter:
         scalar = _string_scalar(key, True, self.v2)
         return scalar.text
 
+    def _hoist(self, head: str, value: Map | Seq) -> Map | Seq:
+        """Leading comments of a collection that starts on its ``- `` line go above it."""
+        count = 0
+        while count < len(value) and isinstance(value[count], Comment):
+            count += 1
+        if not count:
+            return value
+        margin = head[: len(head) - len(head.lstrip(" "))]
+        for comment in value[:count]:
+            assert isinstance(comment, Comment)
+            self.out.append(margin + "#" + comment.text + "\n")
+        return Map(value[count:]) if isinstance(value, Map) else Seq(value[count:])
+
     def _value(self, head: str, value: Value, col: int, in_seq: bool) -> None:
+        if (
+            in_seq
+            and isinstance(value, (Map, Seq))
+            and any(not isinstance(v, Comment) for v in value)
+        ):
+            value = self._hoist(head, value)
         if isinstance(value, Map):
             if not value.keys():
                 self.out.append(head + " {}\n")
