@@ -141,8 +141,12 @@ def _admin_key(keys: Path) -> tuple[Path, str]:
     return path, age_public_of_identity(secret)
 
 
-def _host_key(keys: Path, host: str) -> tuple[str, Path]:
-    """(ssh public key line, private key path) for a demo host."""
+def _host_key(keys: Path, host: str) -> tuple[str, Path | None]:
+    """(ssh public key line, private key path or None) for a demo host.
+
+    A committed ``hosts/<name>.pub`` without its private key is used as it is
+    (the committed demo output); otherwise a new ed25519 key pair is made.
+    """
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import ed25519
 
@@ -150,18 +154,19 @@ def _host_key(keys: Path, host: str) -> tuple[str, Path]:
 
     pub = keys / "hosts" / f"{host}.pub"
     private = keys / "hosts" / f"{host}_ed25519"
-    if not pub.exists() or not private.exists():
-        key = ed25519.Ed25519PrivateKey.generate()
-        pem = key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.OpenSSH,
-            serialization.NoEncryption(),
-        )
-        line = key.public_key().public_bytes(
-            serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH
-        )
-        write_atomic(private, pem, 0o600)
-        write_atomic(pub, line + f" root@{host}\n".encode())
+    if pub.exists():
+        return pub.read_text().strip(), private if private.exists() else None
+    key = ed25519.Ed25519PrivateKey.generate()
+    pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.OpenSSH,
+        serialization.NoEncryption(),
+    )
+    line = key.public_key().public_bytes(
+        serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH
+    )
+    write_atomic(private, pem, 0o600)
+    write_atomic(pub, line + f" root@{host}\n".encode())
     return pub.read_text().strip(), private
 
 
@@ -208,7 +213,8 @@ def demo(
         for host in hosts:
             line, private = _host_key(key_dir, host)
             sops_yaml.add_host(repo, host, ssh_pubkey_to_age(line))
-            host_private[host] = private
+            if private is not None:
+                host_private[host] = private
 
         before = scan_tree(repo)
         with _env(SOPS_AGE_KEY_FILE=str(admin_path)):
@@ -226,6 +232,8 @@ def demo(
         access: dict[str, list[str]] = {}
         for host in hosts:
             path = repo / "secrets" / f"{host}.yaml"
+            if host not in host_private:
+                continue
             if not path.exists():
                 access[host] = []
                 continue

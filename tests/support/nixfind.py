@@ -146,6 +146,7 @@ def make_homelab(repo: Path, keys: Path, *, add_hosts: bool = True) -> Homelab:
     host_keys = {}
     for host in EXPECTED_ACCESS:
         line, private = _host_key(keys, host)
+        assert private is not None
         host_keys[host] = private
         if add_hosts:
             sops_yaml.add_host(repo, host, ssh_pubkey_to_age(line))
