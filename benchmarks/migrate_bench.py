@@ -68,7 +68,9 @@ def main() -> None:
     best, median = min(times), statistics.median(times)
     print(f"migrate example homelab: {moved} secrets, {len(written)} files written")
     print(f"  runs: {args.runs}  best: {best:.3f} s  median: {median:.3f} s  target: ≤ {TARGET} s")
-    print(f"  {'OK' if median <= TARGET else 'SLOWER THAN TARGET'} ({median / TARGET:.0%} of target)")
+    print(
+        f"  {'OK' if median <= TARGET else 'SLOWER THAN TARGET'} ({median / TARGET:.0%} of target)"
+    )
 
 
 if __name__ == "__main__":
