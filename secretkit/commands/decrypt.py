@@ -41,16 +41,10 @@ def _extract(tree: object, path: list[str | int], fmt: str, source: str) -> byte
         return node.encode("utf-8")
     if isinstance(node, bytes):
         return node
-    if isinstance(node, (dict, list)) and fmt == "yaml":
-        import io
+    if isinstance(node, dict) and fmt in ("yaml", "json"):
+        from secretkit.sops import document
 
-        from ruamel.yaml import YAML
-
-        yaml = YAML(typ="safe", pure=True)
-        yaml.default_flow_style = False
-        buffer = io.StringIO()
-        yaml.dump(node, buffer)
-        return buffer.getvalue().encode("utf-8")
+        return document.dump_plain(document.new_plain(fmt, node))  # the store's own emitter
     if isinstance(node, (dict, list)):
         return (json.dumps(node, indent=4, ensure_ascii=False) + "\n").encode("utf-8")
     return json.dumps(node).encode("utf-8")
