@@ -508,7 +508,7 @@ class Change:
     added_keys: tuple[str, ...] = ()
     removed_keys: tuple[str, ...] = ()
     added_rules: tuple[str, ...] = ()  # path_regex of new rules
-    removed_rules: tuple[str, ...] = ()  # path_regex of deleted rules
+    removed_rules: tuple[str | None, ...] = ()  # path_regex of deleted rules (None: catch-all)
     changed_rules: tuple[str | None, ...] = ()  # rules whose recipients changed (updatekeys)
     old_recipient: str | None = None
     new_recipient: str | None = None
@@ -798,49 +798,67 @@ def remove_host_text(data: bytes, name: str, path: Path) -> Edit:
     if found is None and not own_rules:
         return Edit(None, Change(path, False))
     old = str(found[2]).strip().lower() if found is not None else None
-    removed_rules: list[str] = []
-    changed_rules: list[str | None] = []
+    removed_rules: list[str | None] = []
     for i in reversed(own_rules):
         _delete_item(rules, i, d.doc, "creation_rules")
         removed_rules.append(regex)
+    touched: list[Any] = []  # rules that lose the host's key (by identity)
+
+    def touch(rule: Any) -> None:
+        if rule is not None and not any(rule is t for t in touched):
+            touched.append(rule)
+
     if found is not None:
         node = found[2]
         for container, key in d.occurrences(node):
             if container is found[0]:
                 continue
+            touch(_rule_of(rules, container))
             if isinstance(container, CommentedSeq):
-                rule = _rule_of(rules, container)
                 _delete_item(container, key)
-                if rule is not None:
-                    changed_rules.append(_regex_of(rule))
             elif isinstance(container, CommentedMap):
-                rule = _rule_of(rules, container)
                 del container[key]
-                if rule is not None:
-                    changed_rules.append(_regex_of(rule))
-        # drop groups and rules left without any recipient
-        for i in reversed(range(len(rules or []))):
-            rule = rules[i]
-            if not hasattr(rule, "get"):
-                continue
-            groups = rule.get("key_groups")
-            if isinstance(groups, CommentedSeq):
-                for g in reversed(range(len(groups))):
-                    group = groups[g]
-                    if isinstance(group, CommentedMap) and not any(group.get(k) for k in group):
-                        _delete_item(groups, g)
-                empty = not len(groups)
-            else:
-                empty = _regex_of(rule) in changed_rules and not any(
-                    rule.get(k) for k in ("age", "pgp", "kms", "gcp_kms", "azure_keyvault")
-                )
-            if empty:
-                removed_rules.append(str(_regex_of(rule)))
-                _delete_item(rules, i, d.doc, "creation_rules")
+    if old is not None:
+        # the same key written out instead of aliased (a list item or sops' "a,b" string)
+        for rule in rules or []:
+            for holder in _age_holders(rule):
+                value = holder.get("age")
+                if isinstance(value, CommentedSeq):
+                    for j in reversed(range(len(value))):
+                        item = value[j]
+                        if isinstance(item, str) and item.strip().lower() == old:
+                            _delete_item(value, j)
+                            touch(rule)
+                elif isinstance(value, str) and not _anchor(value):
+                    parts = [p.strip() for p in value.split(",") if p.strip()]
+                    kept = [p for p in parts if p.lower() != old]
+                    if len(kept) != len(parts):
+                        touch(rule)
+                        if kept:
+                            holder["age"] = ",".join(kept)
+                        else:
+                            del holder["age"]
+    # groups and rules left without any key go too
+    for rule in touched:
+        groups = rule.get("key_groups")
+        if isinstance(groups, CommentedSeq):
+            for g in reversed(range(len(groups))):
+                group = groups[g]
+                if isinstance(group, CommentedMap) and not any(group.get(k) for k in group):
+                    _delete_item(groups, g)
+            empty = not len(groups)
+        else:
+            empty = not any(rule.get(k) for k in _KEY_FIELDS)
+        if empty:
+            index = next(i for i, r in enumerate(rules) if r is rule)
+            removed_rules.append(_regex_of(rule))
+            _delete_item(rules, index, d.doc, "creation_rules")
+    if found is not None:
         keys_container, index, _ = found
         parent, parent_key = _parent_of(d.doc, keys_container)
         _delete_item(keys_container, index, parent, parent_key)
-    changed_rules = [r for r in dict.fromkeys(changed_rules) if r not in removed_rules]
+    gone = {id(r) for r in touched if not any(r is x for x in rules or [])}
+    changed_rules = [_regex_of(r) for r in touched if id(r) not in gone]
     return d.render(
         Change(
             path,
@@ -851,6 +869,18 @@ def remove_host_text(data: bytes, name: str, path: Path) -> Edit:
             old_recipient=old,
         )
     )
+
+
+_KEY_FIELDS = ("age", "pgp", "kms", "gcp_kms", "azure_keyvault", "hc_vault_transit_uri", "hckms")
+
+
+def _age_holders(rule: Any) -> list[Any]:
+    """The mappings of a rule that can hold an ``age:`` entry: the rule or its groups."""
+    if not hasattr(rule, "get"):
+        return []
+    groups = rule.get("key_groups")
+    holders = [g for g in groups if hasattr(g, "get")] if isinstance(groups, list) else []
+    return [rule, *holders]
 
 
 def _parent_of(doc: Any, container: Any) -> tuple[Any, Any]:

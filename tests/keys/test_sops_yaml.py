@@ -281,3 +281,31 @@ def test_arbitrary_bytes_give_a_config_error_or_a_result(data: bytes) -> None:
         sy.add_host_text(b"keys:\n  - &admin_a " + ADMIN.encode() + b"\n" + data, "h", IMMICH, P)
     except SecretkitError as exc:
         assert "\n" not in exc.one_line()
+
+
+def test_remove_scrubs_written_out_keys_and_empty_rules() -> None:
+    data = (
+        "keys:\n"
+        f"  - &admin_a {ADMIN}\n"
+        f"  - &host_x {IMMICH}\n"
+        "creation_rules:\n"
+        "  - path_regex: ^secrets/only-x\\.yaml$\n"
+        "    age: *host_x\n"
+        "  - path_regex: ^secrets/raw\\.yaml$\n"
+        f"    age: {ADMIN},{IMMICH}\n"
+        "  - path_regex: ^secrets/list\\.yaml$\n"
+        "    key_groups:\n"
+        f"      - age: [{IMMICH}]\n"
+        "        pgp: [0123456789ABCDEF0123456789ABCDEF01234567]\n"
+        "  - path_regex: ^unrelated$\n"
+        "    key_groups: []\n"
+    ).encode()
+    edit = sy.remove_host_text(data, "x", P)
+    assert edit.data is not None
+    text = edit.data.decode()
+    assert IMMICH not in text
+    assert edit.change.removed_rules == ("^secrets/only-x\\.yaml$",)
+    assert edit.change.changed_rules == ("^secrets/raw\\.yaml$", "^secrets/list\\.yaml$")
+    assert f"age: {ADMIN}\n" in text
+    assert "pgp: [0123456789ABCDEF0123456789ABCDEF01234567]" in text
+    assert "^unrelated$" in text  # a rule the host was never in is left alone
