@@ -185,3 +185,33 @@ def test_real_sops_files_after_updatekeys_and_rotate(
     path.write_bytes(api.rotate_bytes(updated, fmt, ids))
     assert read_with_npm(path, fmt, newcomer_file) == want
     assert read_with_npm(path, fmt, fixture_key) == want
+
+
+def test_ssh_ed25519_recipient_end_to_end(
+    sops_fixtures: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An ``ssh-ed25519`` recipient in .sops.yaml: the CLI encrypts for it, the ssh private
+    key opens it (SOPS_AGE_SSH_PRIVATE_KEY_FILE), and so does ``age -d -i <ssh key>``."""
+    age = need_tool("age")
+    pub_line = (sops_fixtures / "keys/sops-nix-ssh-ed25519-key.pub").read_text().strip()
+    private = tmp_path / "id_ed25519"
+    private.write_bytes((sops_fixtures / "keys/sops-nix-ssh-ed25519-key").read_bytes())
+    private.chmod(0o600)
+    root = tmp_path / "repo"
+    root.mkdir()
+    (root / ".sops.yaml").write_text(f'creation_rules:\n  - age: "{pub_line}"\n')
+    (root / "s.yaml").write_bytes(SAMPLES["yaml"])
+    monkeypatch.setenv("SOPS_AGE_SSH_PRIVATE_KEY_FILE", str(private))
+    assert run_cli(["-C", str(root), "encrypt", "-i", "s.yaml"]).code == 0
+    sops = document.load_encrypted((root / "s.yaml").read_bytes(), "yaml")
+    assert api.recipients_of(sops) == [[" ".join(pub_line.split()[:2])]]
+    decrypted = run_cli(["-C", str(root), "decrypt", "s.yaml"]).stdout
+    want = document.load_plain(SAMPLES["yaml"], "yaml").to_python()
+    assert document.load_plain(decrypted, "yaml").to_python() == want
+    out = subprocess.run(
+        [age, "-d", "-i", str(private)],
+        input=sops.metadata.key_groups[0][0].enc.encode(),
+        capture_output=True,
+        check=True,
+    )
+    assert out.stdout == api.data_key_of(sops, load_identities())
