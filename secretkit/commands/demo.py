@@ -29,6 +29,7 @@ from importlib import resources
 from pathlib import Path
 
 from secretkit.errors import UserError
+from secretkit.sensitive import Sensitive
 
 _ALNUM = string.ascii_letters + string.digits
 _LOWER = string.ascii_lowercase + string.digits
@@ -81,7 +82,8 @@ class DemoResult:
     wiring: list[str]
     leaked: list[str]  # files still holding a generated value (must be empty)
     host_access: dict[str, list[str]] = field(default_factory=dict)  # host → secrets it opens
-    secrets: list[str] = field(default_factory=list)  # generated values (for tests; never print)
+    # the generated values, for the tests' "nothing leaked" checks; never printed
+    secrets: list[Sensitive[str]] = field(default_factory=list, repr=False)
 
 
 def example_source() -> Path:
@@ -256,7 +258,7 @@ def demo(
             wiring=list(plan.wiring),
             leaked=leaked,
             host_access=access,
-            secrets=generated,
+            secrets=[Sensitive(v) for v in generated],
         )
     finally:
         if not kept:

@@ -1,0 +1,110 @@
+"""``secretkit demo``: the README's first command, on a copy of examples/homelab."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from secretkit.commands.demo import GENERATORS, PUBLIC, demo, example_source, fill
+from tests.conftest import ROOT, need
+from tests.support.nixfind import EXPECTED_ACCESS
+
+
+def test_every_placeholder_of_the_example_has_a_generator() -> None:
+    names: set[str] = set()
+    for file in example_source().rglob("*.nix"):
+        values: dict[str, str] = {}
+        fill(file.read_bytes(), values)
+        names |= set(values)
+    assert names == set(GENERATORS)
+    assert PUBLIC <= names
+
+
+def test_demo_result(tmp_path: Path) -> None:
+    result = demo(tmp_path / "d", keep=True)
+    assert result.kept and result.directory.is_dir()
+    assert sorted(result.hosts) == sorted(EXPECTED_ACCESS)
+    assert result.findings_before >= len(result.table) == 13
+    assert result.findings_after == 0
+    assert result.leaked == []
+    assert result.refused == []
+    assert {h: set(v) for h, v in result.host_access.items()} == EXPECTED_ACCESS
+    for secret in result.secrets:
+        value = secret.reveal()
+        assert value not in result.diff
+        assert all(value not in cell for row in result.table for cell in row)
+
+
+def test_demo_cli_prints_the_story_and_no_value(tmp_path: Path) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "secretkit", "demo", "--dir", str(tmp_path / "d")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    assert "example homelab with fake secrets: 8 hosts" in out
+    assert "prometheus/syncthing/credentials  observer" in out
+    assert "observer can decrypt: " in out
+    assert out.rstrip().splitlines()[-2] == "scan: clean"
+    assert f"repository: {tmp_path / 'd' / 'homelab'}" in out
+    repo = tmp_path / "d" / "homelab"
+    from secretkit.sops import api
+    from secretkit.sops.identities import load_identities
+
+    identities = load_identities({"SOPS_AGE_KEY_FILE": str(tmp_path / "d/keys/admin.agekey")})
+    for host in EXPECTED_ACCESS:
+        plain = api.decrypt_bytes((repo / f"secrets/{host}.yaml").read_bytes(), "yaml", identities)
+        for _, value in plain.leaves():
+            assert isinstance(value, str) and value not in out + proc.stderr
+
+
+def test_temporary_directory_is_removed_unless_kept(tmp_path: Path) -> None:
+    import tempfile
+
+    env = dict(os.environ, TMPDIR=str(tmp_path))
+    tempfile.tempdir = None
+    proc = subprocess.run(
+        [sys.executable, "-m", "secretkit", "demo"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "repository:" not in proc.stdout
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.slow
+def test_demo_from_a_non_editable_install(tmp_path: Path) -> None:
+    """The README's `python3 -m pip install . && secretkit demo`, in a fresh venv."""
+    need(
+        os.environ.get("SECRETKIT_TEST_INSTALL") == "1"
+        or os.environ.get("SECRETKIT_REQUIRE_ORACLES") == "1",
+        "set SECRETKIT_TEST_INSTALL=1 to build and install",
+    )
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True)
+    pip = subprocess.run(
+        [str(venv / "bin/pip"), "install", "-q", "--no-deps", str(ROOT)],
+        capture_output=True,
+        text=True,
+    )
+    assert pip.returncode == 0, pip.stderr
+    work = tmp_path / "elsewhere"
+    work.mkdir()
+    proc = subprocess.run(
+        [str(venv / "bin/secretkit"), "demo"],
+        capture_output=True,
+        text=True,
+        cwd=work,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "scan: clean" in proc.stdout
