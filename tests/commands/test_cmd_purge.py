@@ -1,0 +1,165 @@
+"""`secretkit purge` on repositories whose old commits hold secrets.
+
+Afterwards `secretkit scan --history` must be clean, the backup ref must still hold
+the old commits, and the listed names must be the ones that were committed.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT, commit_all, git, need_tool
+from tests.support import fake
+
+TOKEN = fake.pushover_token("purge")
+USER_KEY = fake.pushover_user_key("purge")
+PHRASE = fake.passphrase("purge")
+
+OBSERVER_LEAKY = f"""\
+{{ config, ... }}:
+{{
+  services.prometheus.alertmanager.configuration.receivers = [
+    {{
+      name = "pushover";
+      pushover_configs = [
+        {{
+          token = "{TOKEN}";
+          user_key = "{USER_KEY}";
+        }}
+      ];
+    }}
+  ];
+  services.borgbackup.jobs.home.encryption.passphrase = "{PHRASE}";
+}}
+"""
+
+OBSERVER_MIGRATED = """\
+{ config, ... }:
+{
+  services.prometheus.alertmanager.configuration.receivers = [
+    {
+      name = "pushover";
+      pushover_configs = [
+        {
+          token_file = config.sops.secrets."alertmanager/pushover/token".path;
+          user_key_file = config.sops.secrets."alertmanager/pushover/user_key".path;
+        }
+      ];
+    }
+  ];
+  services.borgbackup.jobs.home.encryption.passCommand =
+    "cat ${config.sops.secrets.borg.path}";
+}
+"""
+
+
+def cli(cwd: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "secretkit", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        input=stdin if stdin is not None else "",
+        env=dict(os.environ, PYTHONPATH=str(ROOT)),
+    )
+
+
+def all_refs(repo: Path) -> str:
+    return git(repo, "for-each-ref", "--format=%(objectname) %(refname)")
+
+
+@pytest.fixture
+def leaky_repo(tmp_git_repo: Path) -> Path:
+    need_tool("git-filter-repo")
+    repo = tmp_git_repo
+    (repo / "hosts" / "observer").mkdir(parents=True)
+    (repo / "hosts" / "observer" / "default.nix").write_text(OBSERVER_LEAKY)
+    (repo / "README.md").write_text("homelab\n")
+    commit_all(repo, "observer with alerts")
+    git(repo, "tag", "v1")
+    (repo / "hosts" / "observer" / "default.nix").write_text(OBSERVER_MIGRATED)
+    commit_all(repo, "move secrets to sops")
+    return repo
+
+
+def test_purge_rewrites_history_keeps_a_backup_and_lists_what_to_rotate(leaky_repo: Path) -> None:
+    repo = leaky_repo
+    old_head = git(repo, "rev-parse", "HEAD").strip()
+    before = cli(repo, "scan", "--history")
+    assert before.returncode == 1
+
+    proc = cli(repo, "purge", "--yes")
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout + proc.stderr
+    for name in (
+        "services.prometheus.alertmanager.configuration.receivers.[0].pushover_configs.[0].token",
+        "services.prometheus.alertmanager.configuration.receivers.[0].pushover_configs.[0].user_key",
+        "services.borgbackup.jobs.home.encryption.passphrase",
+    ):
+        assert name in out
+    for value in (TOKEN, USER_KEY, PHRASE):
+        assert value not in out
+    assert "no remote is configured" in out
+
+    after = cli(repo, "scan", "--history")
+    assert after.returncode == 0, after.stdout
+    # the backup still holds the old commits, and nothing else was touched
+    backups = [
+        line.split()
+        for line in all_refs(repo).splitlines()
+        if line.split()[1].startswith("refs/secretkit/backup/")
+    ]
+    backup = {name: sha for sha, name in backups}
+    (prefix,) = {"/".join(name.split("/")[:4]) for name in backup}
+    assert backup[f"{prefix}/HEAD"] == old_head
+    assert backup[f"{prefix}/heads/main"] == old_head
+    old_blob = git(repo, "show", f"{prefix}/tags/v1:hosts/observer/default.nix")
+    assert TOKEN in old_blob
+    new_blob = git(repo, "show", "v1:hosts/observer/default.nix")
+    assert TOKEN not in new_blob
+    assert "***REMOVED-BY-SECRETKIT***" in new_blob
+    assert git(repo, "rev-parse", "HEAD").strip() != old_head
+    assert (repo / "hosts" / "observer" / "default.nix").read_text() == OBSERVER_MIGRATED
+    assert git(repo, "status", "--porcelain") == ""
+
+
+def test_purge_shows_the_force_push_for_each_remote(leaky_repo: Path, tmp_path: Path) -> None:
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "-q", "--no-local", str(leaky_repo), str(clone)], check=True)
+    proc = cli(clone, "purge", "--yes")
+    assert proc.returncode == 0, proc.stderr
+    assert "git push --force --all origin" in proc.stdout
+    assert "git push --force --tags origin" in proc.stdout
+
+
+def test_purge_refuses_a_dirty_tree(leaky_repo: Path) -> None:
+    refs = all_refs(leaky_repo)
+    (leaky_repo / "README.md").write_text("edited\n")
+    proc = cli(leaky_repo, "purge", "--yes")
+    assert proc.returncode == 3
+    assert "uncommitted changes" in proc.stderr
+    assert "README.md" in proc.stderr
+    assert all_refs(leaky_repo) == refs
+
+
+def test_purge_without_yes_and_without_a_terminal_asks_for_yes(leaky_repo: Path) -> None:
+    refs = all_refs(leaky_repo)
+    proc = cli(leaky_repo, "purge")
+    assert proc.returncode == 2
+    assert "--yes" in proc.stderr
+    assert all_refs(leaky_repo) == refs
+
+
+def test_purge_on_a_clean_history_changes_nothing(tmp_git_repo: Path) -> None:
+    (tmp_git_repo / "a.nix").write_text('{ networking.hostName = "observer"; }\n')
+    commit_all(tmp_git_repo)
+    refs = all_refs(tmp_git_repo)
+    proc = cli(tmp_git_repo, "purge", "--yes")
+    assert proc.returncode == 0
+    assert "nothing to purge" in proc.stdout
+    assert all_refs(tmp_git_repo) == refs
