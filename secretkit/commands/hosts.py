@@ -23,6 +23,7 @@ class HostChange:
     name: str
     recipient: str | None
     change: Change
+    in_nix: bool | None = None  # add: whether discovery found a host of that name
 
 
 @dataclass(frozen=True)
@@ -82,9 +83,12 @@ def recipient_from_options(
 
 
 def add(cwd: Path, name: str, recipient: str) -> HostChange:
+    from secretkit.keys.hosts import discover
+
     root = sops_yaml.find_root(cwd)
     change = sops_yaml.add_host(root, name, recipient)
-    return HostChange(name=name, recipient=recipient, change=change)
+    in_nix = name in discover(root).hosts
+    return HostChange(name=name, recipient=recipient, change=change, in_nix=in_nix)
 
 
 def remove(cwd: Path, name: str) -> HostChange:
