@@ -12,10 +12,10 @@ from __future__ import annotations
 import os
 import sys
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import click
 
@@ -185,13 +185,38 @@ def set_(ctx: Context, file: Path, key_path: str, as_json: bool) -> None:
 @click.argument("files", nargs=-1, type=click.Path(path_type=Path))
 @pass_ctx
 def updatekeys(ctx: Context, files: tuple[Path, ...]) -> None:
-    """Re-wrap data keys for the recipients .sops.yaml now names (values unchanged)."""
+    """Re-wrap data keys for the recipients .sops.yaml now names (values unchanged).
+
+    Without FILE: every sops file of the repository (found by its metadata)."""
+    if not files and ctx.engine == "python":
+        _updatekeys_tree(ctx)
+        return
     from secretkit.commands.updatekeys import updatekeys as run
 
     for item in run(ctx.cwd, files, engine=ctx.engine):
         shown = item.path.relative_to(ctx.cwd) if item.path.is_relative_to(ctx.cwd) else item.path
         message = "updated" if item.status == "updated" else "already up to date"
         echo(f"{shown}: {message}")
+
+
+def _updatekeys_tree(ctx: Context) -> None:
+    from secretkit.commands.updatekeys_tree import updatekeys_tree
+
+    result = updatekeys_tree(ctx.cwd)
+    messages = {"updated": "updated", "up to date": "already up to date"}
+    for row in result.rows:
+        echo(f"{row.rel}: {messages.get(row.status, 'no creation rule matches, left alone')}")
+    for row in result.updated:
+        changes = [f"+{r}" for r in row.added] + [f"-{r}" for r in row.removed]
+        echo(f"  {row.rel}: {' '.join(changes)}", err=True)
+    up_to_date = sum(1 for row in result.rows if row.status == "up to date")
+    echo(f"{len(result.updated)} file(s) updated, {up_to_date} already up to date", err=True)
+    if result.removed_any:
+        echo(
+            "note: removed recipients may still hold the unchanged data keys; "
+            "lock them out with `secretkit rotate data-keys` (or `rotate host`)",
+            err=True,
+        )
 
 
 @cli.group()
@@ -209,6 +234,72 @@ def rotate_data_keys(ctx: Context, files: tuple[Path, ...]) -> None:
     for path in run(ctx.cwd, files, engine=ctx.engine):
         shown = path.relative_to(ctx.cwd) if path.is_relative_to(ctx.cwd) else path
         echo(f"{shown}: new data key")
+
+
+@rotate.command("host")
+@click.argument("name")
+@click.option("--age", metavar="AGE_RECIPIENT", help="The host's new age1… key.")
+@click.option("--ssh-pubkey", metavar="'ssh-ed25519 …'", help="The host's new ssh ed25519 key.")
+@click.option(
+    "--ssh-pubkey-file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="A .pub file or ssh-keyscan output with the host's new ed25519 key.",
+)
+@click.option(
+    "--compromised",
+    is_flag=True,
+    help="List the secrets the old key could read (change them at their provider).",
+)
+@pass_ctx
+def rotate_host(
+    ctx: Context,
+    name: str,
+    age: str | None,
+    ssh_pubkey: str | None,
+    ssh_pubkey_file: Path | None,
+    compromised: bool,
+) -> None:
+    """Give host NAME a new key: .sops.yaml updated, and every file of the host gets a
+    new data key, so that the old key opens no current file."""
+    from secretkit.commands.hosts import recipient_from_options
+    from secretkit.commands.rotate_host import rotate_host as run
+
+    recipient = recipient_from_options(ctx.cwd, age, ssh_pubkey, ssh_pubkey_file)
+    result = run(ctx.cwd, name, recipient)
+    if result.sops_yaml_changed:
+        echo(f".sops.yaml: host {name} now has key {result.new_recipient}")
+    else:
+        echo(f".sops.yaml: host {name} already has key {result.new_recipient}")
+    _print_rekeyed(result.files)
+    old = "the old key" if result.old_recipient != result.new_recipient else "no older key"
+    echo(f"rotated {len(result.files)} file(s) of host {name}: {old} opens none of them")
+    _print_exposed(result, compromised, "the old key")
+
+
+def _print_rekeyed(files: Sequence[Any]) -> None:
+    for item in files:
+        changes = " ".join([f"+{r}" for r in item.added] + [f"-{r}" for r in item.removed])
+        orphan = ", kept for admins only (its rule is gone)" if item.orphan else ""
+        echo(f"{item.rel}: new data key{f' ({changes})' if changes else ''}{orphan}")
+
+
+def _print_exposed(result: Any, show: bool, who: str) -> None:
+    if not result.exposed:
+        return
+    if not show:
+        echo(
+            f"note: {who} could read {result.exposed_count} secret(s); if it may be "
+            "compromised, list them with --compromised and change them at their provider",
+            err=True,
+        )
+        return
+    echo(
+        f"{who} could read these {result.exposed_count} secret(s); change them at their "
+        "provider (old ciphertext in git history still opens with that key):"
+    )
+    for item in result.exposed:
+        for secret in item.names:
+            echo(f"  {item.rel}: {secret}")
 
 
 @cli.command()
@@ -462,21 +553,35 @@ def hosts_add(
         echo(f"added host {name} ({recipient}) and a rule for secrets/{name}.yaml")
     else:
         echo(f"host {name} already present with this key, nothing to do")
+    if result.in_nix is False:
+        echo(
+            f"note: no host named {name} was found in the Nix code (see `secretkit hosts list`)",
+            err=True,
+        )
 
 
 @hosts.command("remove")
 @click.argument("name")
 @pass_ctx
 def hosts_remove(ctx: Context, name: str) -> None:
-    """Remove host NAME: its key anchor, its rule and its key in every rule."""
-    from secretkit.commands.hosts import remove
+    """Remove host NAME: its key anchor, its rule and its key in every rule; every
+    file it could read gets a new data key without it (its own file is kept for the
+    admins), and the secrets it could read are listed."""
+    from secretkit.commands.remove_host import remove_host
 
-    result = remove(ctx.cwd, name)
+    result = remove_host(ctx.cwd, name)
     if not result.change.changed:
         echo(f"host {name} is not in .sops.yaml, nothing to do")
         return
     echo(f"removed host {name}")
-    _show_change_hint(result.change)
+    _print_rekeyed(result.rotation.files)
+    for rel in result.orphans:
+        echo(
+            f"note: {rel} is no longer used by any rule; delete it (git rm) when no "
+            "configuration needs its values",
+            err=True,
+        )
+    _print_exposed(result.rotation, True, f"the key of {name}")
 
 
 # --- purge (keep-clean) -----------------------------------------------------

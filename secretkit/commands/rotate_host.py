@@ -1,0 +1,100 @@
+"""``secretkit rotate host NAME (--age R | --ssh-pubkey … | --ssh-pubkey-file F)``.
+
+The host's anchor in ``.sops.yaml`` gets the new key (every alias follows,
+comments kept), and every sops file the old key could open or whose rule names
+the host gets a *new data key*: every value decrypted (MAC verified) and
+re-encrypted, the data key wrapped for the rule's recipients.  Afterwards the old
+host key opens no current file; admins and the new key do; values are unchanged;
+every other file is left alone byte for byte.
+
+Everything is computed in memory first: a file that no available identity opens
+(exit 3) or that does not verify (exit 4) stops the command before anything
+changes.  The ``.sops.yaml`` edit and all file writes go through one
+:class:`~secretkit.atomic.Transaction`; a run killed midway is rolled back by the
+next run (which :func:`~secretkit.atomic.recover`\\ s first and then does the job
+again).  Every intermediate state is readable by the admins: each file is
+replaced atomically by a version whose recipients include them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from secretkit.keys.rotation import Exposure, FileOp, HostPlan
+from secretkit.sops.identities import Identities
+
+
+@dataclass(frozen=True)
+class FileResult:
+    rel: str
+    added: tuple[str, ...]
+    removed: tuple[str, ...]
+    orphan: bool = False
+
+
+@dataclass(frozen=True)
+class HostRotation:
+    host: str
+    old_recipient: str | None
+    new_recipient: str | None
+    sops_yaml_changed: bool
+    files: tuple[FileResult, ...]
+    exposed: tuple[Exposure, ...]  # what the old key could read: change these at the provider
+
+    @property
+    def exposed_count(self) -> int:
+        return sum(len(item.names) for item in self.exposed)
+
+
+def execute(plan: HostPlan, identities: Identities) -> tuple[FileResult, ...]:
+    """Re-key the plan's files in memory, then write them and ``.sops.yaml`` in one
+    transaction.  Nothing is written when a file does not open or verify."""
+    from secretkit.atomic import Transaction
+    from secretkit.keys.rotation import rekey, require_all_opened
+
+    result = rekey(plan.ops, identities)
+    require_all_opened(result, identities)
+    if plan.edit.data is not None or result.outputs:
+        with Transaction(plan.root) as txn:
+            if plan.edit.data is not None:
+                txn.write(plan.edit.change.path, plan.edit.data)
+            for op, data in result.outputs:
+                txn.write(op.file.path, data)
+    return tuple(_result(op) for op, _ in result.outputs)
+
+
+def _result(op: FileOp) -> FileResult:
+    return FileResult(op.file.rel, op.added, op.removed, op.orphan)
+
+
+def rotate_host(
+    cwd: Path,
+    name: str,
+    recipient: str,
+    *,
+    identities: Identities | None = None,
+    only: Sequence[Path] | None = None,
+) -> HostRotation:
+    """Give host ``name`` the key ``recipient`` (``age1…``) and re-key its files."""
+    from secretkit.atomic import recover
+    from secretkit.keys import sops_yaml
+    from secretkit.keys.rotation import plan_rotate_host
+    from secretkit.sops.identities import load_identities
+
+    root = sops_yaml.find_root(cwd)
+    recover(root)  # an interrupted earlier run is rolled back before we read anything
+    sops_yaml.validate_name(name)
+    plan = plan_rotate_host(root, name, recipient)
+    if identities is None:
+        identities = load_identities()
+    files = execute(plan, identities)
+    return HostRotation(
+        host=name,
+        old_recipient=plan.old_recipient,
+        new_recipient=plan.new_recipient,
+        sops_yaml_changed=plan.edit.data is not None,
+        files=files,
+        exposed=plan.exposed,
+    )
