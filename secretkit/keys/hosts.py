@@ -130,6 +130,17 @@ class _Val:
     scope: Mapping[str, _Val | str | None]
 
 
+def _first_error(root: Node) -> Node | None:
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if node.type == "ERROR" or node.is_missing:
+            return node
+        if node.has_error:
+            stack.extend(reversed(node.children))
+    return None
+
+
 def _top(node: Node) -> Node | None:
     """The expression of a ``source_code`` node."""
     for child in node.named_children:
@@ -250,6 +261,11 @@ class _Discovery:
                 source = path.read_bytes()
                 tree = self.parser.parse(source)
                 result = _File(rel=rel, source=source, root=tree.root_node)
+                if tree.root_node.has_error:
+                    bad = _first_error(tree.root_node)
+                    line = int(bad.start_point[0]) + 1 if bad is not None else 1
+                    item = (rel, f"line {line}: syntax error; what follows may be incomplete")
+                    self.unresolved.append(item)
         except OSError:
             result = None
         self.cache[rel] = result

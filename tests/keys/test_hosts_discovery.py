@@ -437,3 +437,18 @@ def test_colmena_dotted_defaults_and_node_parts(tmp_path: Path) -> None:
     hive = (tmp_path / "hive.nix").read_bytes()
     assert inv.hosts_at("hive.nix", hive.index(b"domain")) == {"web"}
     assert inv.hosts_at("hive.nix", hive.index(b"tags")) == {"web"}
+
+
+def test_syntax_errors_are_reported(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "hosts/x/default.nix": "{ imports = [ ./a.nix ];\n  foo = ;\n}\n",
+            "hosts/x/a.nix": "{ }\n",
+        },
+    )
+    inv = discover(tmp_path)
+    assert Path("hosts/x/a.nix") in inv.hosts["x"].modules
+    assert inv.unresolved == [
+        (Path("hosts/x/default.nix"), "line 2: syntax error; what follows may be incomplete")
+    ]
