@@ -195,3 +195,16 @@ def test_install_from_a_subdirectory_and_outside_a_repository(
     proc = run_cli(outside, "hook", "install")
     assert proc.returncode == 3
     assert "not inside a git repository" in proc.stderr
+
+
+def test_install_from_a_linked_worktree_uses_the_shared_hooks(
+    tmp_git_repo: Path, tmp_path: Path
+) -> None:
+    (tmp_git_repo / "a").write_text("a\n")
+    git(tmp_git_repo, "add", "a")
+    git(tmp_git_repo, "commit", "-q", "-m", "a")
+    linked = tmp_path / "linked"
+    git(tmp_git_repo, "worktree", "add", "-q", str(linked))
+    proc = run_cli(linked, "hook", "install")
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_git_repo / ".git" / "hooks" / "pre-commit").read_text() == SHIM
