@@ -490,6 +490,39 @@ class _Discovery:
                             return self.attrsets(_Val(value, aset.file, aset.scope), depth + 1)
         return []
 
+    def merge_parts(self, v: _Val, depth: int = 0) -> list[_Val]:
+        """The operands of ``a // b // …`` (dereferenced); one part for anything else."""
+        target = self.deref(v)
+        if not isinstance(target, _Val) or depth > _MAX_DEPTH:
+            return [v]
+        node = target.node
+        op = node.child_by_field_name("operator") if node.type == "binary_expression" else None
+        if op is not None and target.file.text(op) == "//":
+            out: list[_Val] = []
+            for side in ("left", "right"):
+                child = node.child_by_field_name(side)
+                if child is not None:
+                    out += self.merge_parts(_Val(child, target.file, target.scope), depth + 1)
+            return out
+        return [target]
+
+    def maps_configurations(self, v: _Val) -> bool:
+        """``(builtins.)mapAttrs f self.nixosConfigurations``."""
+        node = v.node
+        if node.type != "apply_expression":
+            return False
+        arg = node.child_by_field_name("argument")
+        head = node.child_by_field_name("function")
+        while head is not None and head.type == "apply_expression":
+            head = head.child_by_field_name("function")
+        fname = _select_name(v.file, head) if head is not None else None
+        argname = _select_name(v.file, arg) if arg is not None else None
+        return (
+            fname is not None
+            and fname.split(".")[-1] == "mapAttrs"
+            and argname in ("self.nixosConfigurations", "nixosConfigurations")
+        )
+
     def members(self, sets: list[_Val], name: str) -> Iterator[tuple[list[str], _Val, Node]]:
         """Bindings ``name.<rest> = value`` (rest may be empty) in the given sets."""
         for aset in sets:
@@ -845,11 +878,21 @@ class _Discovery:
             if key in self.hives_done:
                 return
             self.hives_done.add(key)
-        sets = self.attrsets(target) if isinstance(target, _Val) else []
+        sets: list[_Val] = []
+        parts = self.merge_parts(target) if isinstance(target, _Val) else []
+        for part in parts or [v]:
+            if part.node.type in ("attrset_expression", "rec_attrset_expression"):
+                sets.append(part)
+            elif self.maps_configurations(part):
+                # `builtins.mapAttrs (n: v: { imports = v._module.args.modules; })
+                #  self.nixosConfigurations`: every flake host is a colmena node too
+                for acc in self.hosts.values():
+                    if "flake" in acc.sources:
+                        acc.source("colmena")
+            else:
+                self.note(part.file, part.node, f"colmena hive is built from {self.describe(part)}")
+                self.host_set_unresolved = True
         if not sets:
-            shown = target if isinstance(target, _Val) else v
-            self.note(v.file, v.node, f"colmena hive is built from {self.describe(shown)}")
-            self.host_set_unresolved = True
             return
         self.definition_files.update(s.file.rel for s in sets)
         defaults: list[_Val] = []

@@ -452,3 +452,28 @@ def test_syntax_errors_are_reported(tmp_path: Path) -> None:
     assert inv.unresolved == [
         (Path("hosts/x/default.nix"), "line 2: syntax error; what follows may be incomplete")
     ]
+
+
+def test_colmena_hive_mapped_from_nixos_configurations(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "flake.nix": (
+                "{ outputs = { self, nixpkgs, ... }: {\n"
+                "  nixosConfigurations.a = nixpkgs.lib.nixosSystem { modules = [ ./a.nix ]; };\n"
+                "  colmena = {\n"
+                "    meta.nixpkgs = import nixpkgs { };\n"
+                "  } // builtins.mapAttrs (name: value: {\n"
+                "    imports = value._module.args.modules;\n"
+                "  }) self.nixosConfigurations\n"
+                "    // someOtherNodes;\n"
+                "}; }\n"
+            ),
+            "a.nix": "{ }\n",
+        },
+    )
+    inv = discover(tmp_path)
+    assert inv.hosts["a"].source == "flake+colmena"
+    assert inv.unresolved == [
+        (Path("flake.nix"), "line 8: colmena hive is built from the variable someOtherNodes")
+    ]
