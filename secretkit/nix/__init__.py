@@ -1,0 +1,1 @@
+"""Nix syntax: tree-sitter concrete syntax tree, option catalogue, span edits, emitters."""
