@@ -63,6 +63,11 @@ def attrpath(names: Sequence[str]) -> str:
     return ".".join(attr(n) for n in names)
 
 
+def _named(path: Sequence[str]) -> str:
+    """An attribute path whose last element (a secret or template name) is always quoted."""
+    return ".".join([*(attr(p) for p in path[:-1]), nix_string(path[-1])])
+
+
 def secret_ref(name: str) -> str:
     """``config.sops.secrets."<name>".path`` — a string path, never a path literal."""
     return f"config.sops.secrets.{nix_string(name)}.path"
@@ -95,7 +100,12 @@ class SecretDecl:
     needed_for_users: bool = False
     path: str | None = None
 
-    def lines(self) -> list[str]:
+    def option(self) -> list[str]:
+        return ["sops", "secrets", self.name]
+
+    def lines(self, rest: Sequence[str] | None = None) -> list[str]:
+        """The binding; ``rest`` is the attribute path below its attrset (default: all)."""
+        head = _named(self.option() if rest is None else rest)
         body = [f"sopsFile = {self.sops_file};"]
         if self.owner is not None:
             body.append(f"owner = {self.owner};")
@@ -111,7 +121,7 @@ class SecretDecl:
             units = " ".join(nix_string(u) for u in self.restart_units)
             body.append(f"restartUnits = [ {units} ];")
         return [
-            f"sops.secrets.{nix_string(self.name)} = {{",
+            f"{head} = {{",
             *("  " + line for line in body),
             "};",
         ]
@@ -128,8 +138,12 @@ class TemplateDecl:
     path: str | None = None
     restart_units: tuple[str, ...] = ()
 
-    def lines(self) -> list[str]:
-        out = [f"sops.templates.{nix_string(self.name)} = {{", "  content = ''"]
+    def option(self) -> list[str]:
+        return ["sops", "templates", self.name]
+
+    def lines(self, rest: Sequence[str] | None = None) -> list[str]:
+        head = _named(self.option() if rest is None else rest)
+        out = [f"{head} = {{", "  content = ''"]
         out += ["    " + line for line in self.content]
         out.append("  '';")
         if self.owner is not None:
@@ -305,7 +319,7 @@ def find_option(tree: Tree, top: Node, path: Sequence[str]) -> Node | None:
     return None
 
 
-def _container(tree: Tree, top: Node, path: Sequence[str]) -> tuple[Node, list[str]]:
+def container_of(tree: Tree, top: Node, path: Sequence[str]) -> tuple[Node, list[str]]:
     """The deepest existing attrset literal on the way to ``path`` and the rest."""
     best: tuple[Node, list[str]] = (top, list(path))
     for full, binding in iter_bindings(tree, top):
@@ -363,7 +377,7 @@ def ensure_option(tree: Tree, top: Node, path: Sequence[str], expr: str) -> Opti
     if found is not None:
         value = found.child_by_field_name("expression")
         return OptionState(None, text_of(tree, value) if value is not None else "")
-    container, rest = _container(tree, top, path)
+    container, rest = container_of(tree, top, path)
     return OptionState(insert_bindings(tree, container, [f"{attrpath(rest)} = {expr};"]), None)
 
 
@@ -393,3 +407,21 @@ def ensure_config_arg(tree: Tree) -> Edit | str | None:
     if first is None:  # `{ }:`
         return Edit(formals.start_byte + 1, formals.end_byte - 1, " config, ... ")
     return Edit(first.start_byte, first.start_byte, "config, ")
+
+
+def append_to_indented_string(tree: Tree, string: Node, lines: Sequence[str]) -> Edit | None:
+    """Add ``lines`` at the end of a ``''…''`` string (before its closing line).
+
+    None when the string does not end with a newline followed by the closing
+    quotes (then the caller refuses rather than guess the layout).
+    """
+    source = tree.source
+    close = string.end_byte - 2
+    line_start = source.rfind(b"\n", string.start_byte, close) + 1
+    if line_start <= string.start_byte or source[line_start:close].strip(b" \t"):
+        return None
+    body = source[string.start_byte + 2 : line_start]
+    indents = [len(line) - len(line.lstrip(b" ")) for line in body.split(b"\n") if line.strip()]
+    indent = " " * (min(indents) if indents else 2)
+    text = "".join(indent + line + "\n" for line in lines)  # lines are Nix text already
+    return Edit(line_start, line_start, text)

@@ -346,10 +346,33 @@ def _finish_module(plan: Plan, module: _Module) -> None:
 
     block: list[str] = [""]
     for decl in module.decls.values():
-        block.extend(decl.lines())
+        holder, rest = emit.container_of(tree, top, decl.option())
+        if holder.id == top.id:
+            block.extend(decl.lines())
+        else:  # the module has `sops.secrets = { … };` or `sops = { … };`: declare it there
+            edits.append(emit.insert_bindings(tree, holder, decl.lines(rest)))
     for tdecl in module.templates.values():
-        block.extend(tdecl.lines())
-    edits.append(emit.insert_bindings(tree, top, block))
+        content = emit.find_option(tree, top, [*tdecl.option(), "content"])
+        if content is not None:  # a template of an earlier run: add the new lines to it
+            value = emit.unwrap(content.child_by_field_name("expression"))
+            edit = None
+            if value is not None and value.type == "indented_string_expression":
+                edit = emit.append_to_indented_string(tree, value, tdecl.content)
+            if edit is None:
+                give_up(f"sops.templates.{tdecl.name} exists; add the new lines by hand")
+                return
+            edits.append(edit)
+            continue
+        if emit.find_option(tree, top, tdecl.option()) is not None:
+            give_up(f"sops.templates.{tdecl.name} exists; add the new lines by hand")
+            return
+        holder, rest = emit.container_of(tree, top, tdecl.option())
+        if holder.id == top.id:
+            block.extend(tdecl.lines())
+        else:
+            edits.append(emit.insert_bindings(tree, holder, tdecl.lines(rest)))
+    if len(block) > 1:
+        edits.append(emit.insert_bindings(tree, top, block))
 
     config_edit = emit.ensure_config_arg(tree)
     if isinstance(config_edit, str):

@@ -113,3 +113,43 @@ def test_an_already_set_target_option_refuses_the_module() -> None:
     plan = plan_module(source, "h.nix", findings=findings)
     assert plan.moves == [] and plan.nix == {}
     assert "services.tailscale.authKeyFile is already set" in plan.refused[0].reason
+
+
+SECOND_RUN = b"""{ config, ... }:
+{
+  services.prometheus.alertmanager = {
+    configuration.receivers = [
+      {
+        name = "pushover";
+        pushover_configs = [ { token = "$PUSHOVER_TOKEN"; user_key = "@NEW@"; } ];
+      }
+    ];
+    environmentFile = config.sops.templates."alertmanager.env".path;
+  };
+  sops = {
+    secrets."alertmanager/pushover/token" = {
+      sopsFile = ../../secrets/host1.yaml;
+    };
+    templates."alertmanager.env" = {
+      content = ''
+        PUSHOVER_TOKEN=${config.sops.placeholder."alertmanager/pushover/token"}
+      '';
+    };
+  };
+}
+"""
+
+
+def test_a_later_run_extends_the_existing_template_and_secrets_attrset() -> None:
+    source, findings, _ = fill(SECOND_RUN, "hosts/host1/default.nix")
+    plan = plan_module(source, "hosts/host1/default.nix", findings=findings)
+    assert plan.refused == []
+    new = plan.nix["hosts/host1/default.nix"][1].decode()
+    assert new.count('templates."alertmanager.env"') == 2  # the declaration and the reference
+    assert (
+        '        PUSHOVER_TOKEN=${config.sops.placeholder."alertmanager/pushover/token"}\n'
+        '        PUSHOVER_USER_KEY=${config.sops.placeholder."alertmanager/pushover/user_key"}\n'
+        "      '';"
+    ) in new
+    assert '    secrets."alertmanager/pushover/user_key" = {' in new
+    assert "environmentFile" in new and new.count("environmentFile") == 1
