@@ -50,12 +50,14 @@ def updatekeys_tree(cwd: Path, *, identities: Identities | None = None) -> TreeU
     from secretkit.atomic import Transaction, recover
     from secretkit.errors import UserError
     from secretkit.keys.rotation import find_sops_files, plan_updatekeys, rekey, require_all_opened
+    from secretkit.keys.sops_yaml import find_root
     from secretkit.sops import api
     from secretkit.sops.identities import load_identities
 
+    root = find_root(cwd)
+    recover(root)  # roll back an interrupted run before reading .sops.yaml or any file
     config = api.config_for(cwd)
     base = config.path.parent
-    recover(base)
     files = find_sops_files(base)
     if not files:
         raise UserError(
@@ -70,7 +72,7 @@ def updatekeys_tree(cwd: Path, *, identities: Identities | None = None) -> TreeU
             identities = load_identities()
         result = rekey(changing, identities)
         require_all_opened(result, identities)
-        with Transaction(base) as txn:
+        with Transaction(root) as txn:
             for op, data in result.outputs:
                 txn.write(op.file.path, data)
                 written.add(op.file.rel)

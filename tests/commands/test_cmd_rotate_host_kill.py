@@ -1,0 +1,91 @@
+"""`rotate host` killed after every journaled write (SECRETKIT_TEST_KILL_AFTER_WRITES=N,
+os._exit like SIGKILL, see secretkit/atomic.py): at every kill point each file still
+opens with the admin key (and with the old or the new host key); the next run rolls
+the half-done change back and does the whole job again."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.commands.rotate_support import Lab, age_key, make_lab, run_subprocess
+
+EXTRA = 3
+HOST_FILES = (
+    "secrets/observer.yaml",
+    "secrets/shared.yaml",
+    *(f"secrets/observer/extra{i:03}.yaml" for i in range(EXTRA)),
+)
+WRITES = 1 + len(HOST_FILES)  # .sops.yaml, then every file of the host
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory) -> Lab:
+    from tests.conftest import git
+
+    base = tmp_path_factory.mktemp("kill-template")
+    repo = base / "repo"
+    repo.mkdir()
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "config", "user.name", "Test Author")
+    git(repo, "config", "user.email", "author@example.invalid")
+    return make_lab(repo, base, extra_files=EXTRA)
+
+
+def _copy(template: Lab, tmp_path: Path) -> Lab:
+    root = tmp_path / "repo"
+    shutil.copytree(template.root, root, symlinks=True)
+    return Lab(root, template.admin, template.hosts, template.keyfile, dict(template.values))
+
+
+@pytest.mark.parametrize("kill_after", range(1, WRITES + 1))
+def test_kill_at_every_write_then_rerun(template: Lab, tmp_path: Path, kill_after: int) -> None:
+    lab = _copy(template, tmp_path)
+    old = lab.hosts["observer"]
+    new = age_key()
+    before = lab.files()
+    config_before = (lab.root / ".sops.yaml").read_bytes()
+
+    killed = run_subprocess(lab, "rotate", "host", "observer", "--age", new.public,
+                            kill_after=kill_after)  # fmt: skip
+    assert killed.returncode == 137, killed.stderr.decode()
+    journal = lab.root / ".git" / "secretkit-journal"
+    assert journal.is_dir()
+    config_now = (lab.root / ".sops.yaml").read_bytes()
+    assert config_now == config_before or new.public.encode() in config_now
+    rewritten = [rel for rel in HOST_FILES if (lab.root / rel).read_bytes() != before[rel]]
+    assert len(rewritten) == kill_after - 1  # one write per journaled step
+    for rel in lab.values:
+        assert lab.opens(rel, lab.admin), (kill_after, rel)
+        assert lab.plaintext(rel, lab.admin) == lab.values[rel]
+    for rel in HOST_FILES:
+        assert lab.opens(rel, old) != lab.opens(rel, new), (kill_after, rel)
+
+    again = run_subprocess(lab, "rotate", "host", "observer", "--age", new.public)
+    assert again.returncode == 0, again.stderr.decode()
+    assert not journal.exists()
+    assert f"&host_observer {new.public}" in (lab.root / ".sops.yaml").read_text()
+    for rel in HOST_FILES:
+        assert not lab.opens(rel, old), rel
+        assert lab.plaintext(rel, new) == lab.values[rel]
+        assert lab.plaintext(rel, lab.admin) == lab.values[rel]
+    for rel in ("secrets/immich.yaml", "secrets/jellyfin.yaml"):
+        assert (lab.root / rel).read_bytes() == before[rel]
+
+
+def test_another_writing_command_rolls_the_interrupted_run_back(
+    template: Lab, tmp_path: Path
+) -> None:
+    lab = _copy(template, tmp_path)
+    before = lab.files()
+    config_before = (lab.root / ".sops.yaml").read_bytes()
+    killed = run_subprocess(lab, "rotate", "host", "observer", "--age", age_key().public,
+                            kill_after=3)  # fmt: skip
+    assert killed.returncode == 137
+    result = run_subprocess(lab, "updatekeys")
+    assert result.returncode == 0, result.stderr.decode()
+    assert lab.files() == before
+    assert (lab.root / ".sops.yaml").read_bytes() == config_before
+    assert "0 file(s) updated" in result.stderr.decode()
