@@ -531,28 +531,30 @@ class _Discovery:
                     yield names[1:], _Val(value, aset.file, aset.scope), binding
 
     # -- modules -------------------------------------------------------------------
-    def list_elements(self, v: _Val, depth: int = 0) -> list[_Val] | None:
+    def list_elements(self, v: _Val, depth: int = 0) -> tuple[list[_Val], list[_Val]]:
+        """(elements, parts that are not lists we can read) of a list, ``a ++ b``, or a
+        variable bound to one."""
         target = self.deref(v)
-        if target is None or isinstance(target, str) or depth > _MAX_DEPTH:
-            return None
+        if not isinstance(target, _Val) or depth > _MAX_DEPTH:
+            return [], [v]
         node = target.node
         if node.type == "list_expression":
             return [_Val(e, target.file, target.scope) for e in node.named_children
-                    if e.type != "comment"]  # fmt: skip
-        if node.type == "binary_expression":
-            op = node.child_by_field_name("operator")
-            if op is not None and target.file.text(op) == "++":
-                out: list[_Val] = []
-                for side in ("left", "right"):
-                    child = node.child_by_field_name(side)
-                    if child is None:
-                        return None
-                    part = self.list_elements(_Val(child, target.file, target.scope), depth + 1)
-                    if part is None:
-                        return None
-                    out += part
-                return out
-        return None
+                    if e.type != "comment"], []  # fmt: skip
+        op = node.child_by_field_name("operator") if node.type == "binary_expression" else None
+        if op is not None and target.file.text(op) == "++":
+            elements: list[_Val] = []
+            unknown: list[_Val] = []
+            for side in ("left", "right"):
+                child = node.child_by_field_name(side)
+                if child is not None:
+                    found, missing = self.list_elements(
+                        _Val(child, target.file, target.scope), depth + 1
+                    )
+                    elements += found
+                    unknown += missing
+            return elements, unknown
+        return [], [target]
 
     def describe(self, v: _Val) -> str:
         node = v.node
@@ -568,17 +570,24 @@ class _Discovery:
                 head = fn
             fname = _select_name(v.file, head)
             return f"a call of {fname}" if fname else "a function call"
+        if node.type in ("path_expression", "string_expression"):
+            names = [
+                n
+                for child in node.named_children
+                if child.type == "interpolation"
+                for n in [_select_name(v.file, next(iter(child.named_children), child))]
+                if n is not None
+            ]
+            if names:
+                return f"a path built from {', '.join(dict.fromkeys(names))}"
         return f"a {node.type.replace('_', ' ')}"
 
     def module_list(self, v: _Val, acc: _Acc, entry: bool, what: str) -> None:
-        elements = self.list_elements(v)
-        if elements is None:
-            target = self.deref(v)
-            shown = target if isinstance(target, _Val) else v
-            self.note(v.file, v.node, f"{what} built from {self.describe(shown)}")
+        elements, unknown = self.list_elements(v)
+        for part in unknown:
+            self.note(part.file, part.node, f"{what} built from {self.describe(part)}")
             if entry:
                 acc.resolved = False
-            return
         for element in elements:
             self.module(element, acc, entry)
 
@@ -604,6 +613,9 @@ class _Discovery:
             return
         node = target.node
         kind = node.type
+        if self.from_modules_path(target):
+            self.note_external(target.file, node, "a nixpkgs module under modulesPath")
+            return
         if kind in ("path_expression", "string_expression"):
             text = self.path_text(target)
             if text is None:
@@ -629,6 +641,19 @@ class _Discovery:
                 self.external_or_unresolved(target, name)
             else:
                 self.note(target.file, node, f"module from {self.describe(target)}")
+
+    def from_modules_path(self, v: _Val) -> bool:
+        """``modulesPath + "/x.nix"`` or ``"${modulesPath}/x.nix"``: a module of nixpkgs."""
+        node = v.node
+        if node.type == "binary_expression":
+            left = node.child_by_field_name("left")
+            return left is not None and _select_name(v.file, left) == "modulesPath"
+        if node.type in ("string_expression", "path_expression"):
+            first = next(iter(node.named_children), None)
+            if first is not None and first.type == "interpolation":
+                inner = next(iter(first.named_children), None)
+                return inner is not None and _select_name(v.file, inner) == "modulesPath"
+        return False
 
     def external_or_unresolved(self, v: _Val, name: str) -> None:
         if name.split(".")[0] == "self":

@@ -477,3 +477,35 @@ def test_colmena_hive_mapped_from_nixos_configurations(tmp_path: Path) -> None:
     assert inv.unresolved == [
         (Path("flake.nix"), "line 8: colmena hive is built from the variable someOtherNodes")
     ]
+
+
+def test_partly_static_import_lists_and_nixpkgs_modules(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "hosts/x/default.nix": (
+                "{ modulesPath, outputs, config, ... }: {\n"
+                '  imports = [ ./a.nix (modulesPath + "/profiles/qemu-guest.nix") ]\n'
+                "    ++ (builtins.attrValues outputs.nixosModules);\n"
+                "  home-manager.users.me = import ../../home/${config.networking.hostName}.nix;\n"
+                "}\n"
+            ),
+            "hosts/x/a.nix": '{ modulesPath, ... }: { imports = [ "${modulesPath}/x.nix" ]; }\n',
+        },
+    )
+    inv = discover(tmp_path)
+    assert inv.hosts["x"].modules == {Path("hosts/x/default.nix"), Path("hosts/x/a.nix")}
+    assert [r for _, r in inv.external] == [
+        "line 1: a nixpkgs module under modulesPath",
+        "line 2: a nixpkgs module under modulesPath",
+    ]
+    assert inv.unresolved == [
+        (
+            Path("hosts/x/default.nix"),
+            "line 3: imports built from a call of builtins.attrValues",
+        ),
+        (
+            Path("hosts/x/default.nix"),
+            "line 4: import of a path built from config.networking.hostName",
+        ),
+    ]
