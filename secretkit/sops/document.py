@@ -285,7 +285,8 @@ def decrypt(sops: SopsFile, data_key: bytes, *, verify_mac: bool = True) -> Plai
                 opened = values.decrypt(value.text, aad, _where(path))
             except SecretkitError:
                 return value  # sops: assume a comment that does not open was never encrypted
-            return opened if isinstance(opened, Comment) else Comment(str(opened))
+            text = opened.text if isinstance(opened, Comment) else str(opened)
+            return Comment(text, value.inline)
         if encrypted:
             if not isinstance(value, str):
                 raise UserError(
@@ -381,7 +382,7 @@ def encrypt(
                     "an encrypted comment matches unencrypted_comment_regex",
                     hint="make the regex unable to match ENC[...] strings",
                 )
-            return Comment(text)
+            return Comment(text, isinstance(value, Comment) and value.inline)
         return text
 
     docs: list[Map] = []

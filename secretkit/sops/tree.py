@@ -25,9 +25,12 @@ class Comment:
     """A comment line, without its leading ``#`` (or ``;`` in INI)."""
 
     text: str
+    # A comment at the end of a value's line (``key: value # text``).  As in sops it
+    # is stored *before* the entry it follows; sops >= 3.13 writes it back inline.
+    inline: bool = False
 
     def __repr__(self) -> str:
-        return f"Comment(len={len(self.text)})"
+        return f"Comment(len={len(self.text)}{', inline' if self.inline else ''})"
 
 
 @dataclass(frozen=True)
@@ -94,7 +97,8 @@ def _walk(value: Value, path: tuple[str, ...], stack: list[list[str]], fn: LeafF
             if isinstance(entry, Comment):
                 stack[-1].append(entry.text)
                 new = fn(entry, path, stack, True)
-                out.append(new if isinstance(new, Comment) else Comment(str(new)))
+                text = new.text if isinstance(new, Comment) else str(new)
+                out.append(Comment(text, entry.inline))
                 continue
             key, child = entry
             out.append((key, _walk(child, (*path, key), stack, fn)))

@@ -377,3 +377,23 @@ def test_errors_are_secretkit_errors_with_one_line() -> None:
     with pytest.raises(SecretkitError) as info:
         document.load_encrypted(b"a: [", "yaml")
     assert "\n" not in info.value.one_line()
+
+
+def test_inline_comment_governs_the_value_on_its_line_like_sops() -> None:
+    source = b"password: x # sops:enc\nplain: z\n"
+    out, back = roundtrip("yaml", source, meta(CryptRule("encrypted_comment_regex", "sops:enc")))
+    lines = out.decode().splitlines()
+    assert lines[0].startswith("password: ENC[") and lines[0].endswith(" # sops:enc")
+    assert lines[1] == "plain: z"
+    assert document.dump_plain(back) == source
+
+
+def test_inline_comments_are_encrypted_inline() -> None:
+    out, back = roundtrip("yaml", b"a: x # note\n")
+    line = out.decode().splitlines()[0]
+    assert (
+        line.startswith("a: ENC[")
+        and " #ENC[AES256_GCM," in line
+        and line.endswith("type:comment]")
+    )
+    assert document.dump_plain(back) == b"a: x # note\n"

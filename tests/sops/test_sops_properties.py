@@ -24,7 +24,9 @@ keys = st.text(
 floats = st.floats(allow_nan=False, allow_infinity=False)
 scalars = st.one_of(text, st.integers(-(2**63), 2**63 - 1), floats, st.booleans(), st.none())
 comments = st.builds(
-    Comment, st.text(st.characters(codec="utf-8", exclude_categories=["Cs", "Cc"]), max_size=15)
+    Comment,
+    st.text(st.characters(codec="utf-8", exclude_categories=["Cs", "Cc"]), max_size=15),
+    st.booleans(),
 )
 
 

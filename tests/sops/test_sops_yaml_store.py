@@ -175,7 +175,28 @@ def test_hash_inside_block_scalars_and_quotes_is_not_a_comment() -> None:
     docs, _ = yaml_store.load(source)
     assert docs[0].lookup("a") == "# not a comment\n"
     assert docs[0].lookup("b") == "# nor this"
-    assert docs[0][-1] == Comment(" inline")
+    assert docs[0][-2] == Comment(" inline", inline=True)  # stored before its entry, as sops does
+    assert yaml_store.dump(docs) == source
+
+
+INLINE = b"""\
+a: 1 #one
+b:
+    c: x #two
+    l:
+        - w #three
+d: | #four
+    text
+"""
+
+
+def test_inline_comments_are_kept_inline_or_written_above_for_old_sops() -> None:
+    docs, _ = yaml_store.load(INLINE)
+    assert docs[0][0] == Comment("one", inline=True)
+    assert yaml_store.dump(docs) == INLINE
+    assert yaml_store.dump(docs, inline_comments=False) == (
+        b"#one\na: 1\nb:\n    #two\n    c: x\n    l:\n        #three\n        - w\n#four\nd: |\n    text\n"
+    )
 
 
 def test_multi_document_and_empty_documents() -> None:

@@ -66,8 +66,10 @@ class YamlStore:
     ) -> bytes:
         block = to_tree(meta)
         full = [Map([*doc, ("sops", block)]) for doc in docs]
-        v2 = bool(meta.version) and version_tuple(meta.version) < (3, 7)
-        return yaml_store.dump(full, _yaml_indent(layout, indent), v2=v2)
+        old = version_tuple(meta.version) if meta.version else (3, 13)
+        return yaml_store.dump(
+            full, _yaml_indent(layout, indent), v2=old < (3, 7), inline_comments=old >= (3, 13)
+        )
 
     def load_plain(self, data: bytes) -> tuple[list[Map], object]:
         docs, _layout = yaml_store.load(data)

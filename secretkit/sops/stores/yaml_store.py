@@ -226,7 +226,7 @@ class _Block:
     column: int
 
 
-def _comment_lines(text: str, nodes: list[Node]) -> list[tuple[int, int, str]]:
+def _comment_lines(text: str, nodes: list[Node]) -> list[tuple[int, int, str, bool]]:
     """(line, column, text after '#') of every comment, full-line or trailing."""
     lines = text.split("\n")
     inside: set[int] = set()
@@ -239,6 +239,11 @@ def _comment_lines(text: str, nodes: list[Node]) -> list[tuple[int, int, str]]:
             last = end if node.end_mark.column > 0 else end - 1
             if node.style in ("|", ">"):
                 inside.update(range(start + 1, last + 1))
+                header = lines[start]
+                column = node.start_mark.column + 1
+                while column < len(header) and header[column] in "123456789+-":
+                    column += 1
+                trailing[start] = max(trailing.get(start, 0), column)
             else:
                 inside.update(range(start + 1, end + 1))
                 trailing[end] = max(trailing.get(end, 0), node.end_mark.column)
@@ -256,11 +261,11 @@ def _comment_lines(text: str, nodes: list[Node]) -> list[tuple[int, int, str]]:
             for key_node, value_node in node.value:
                 stack.append(key_node)
                 stack.append(value_node)
-    found: list[tuple[int, int, str]] = []
+    found: list[tuple[int, int, str, bool]] = []
     for number, line in enumerate(lines):
         stripped = line.lstrip(" \t")
         if number not in inside and stripped.startswith("#"):
-            found.append((number, len(line) - len(stripped), stripped[1:].rstrip("\r")))
+            found.append((number, len(line) - len(stripped), stripped[1:].rstrip("\r"), False))
         elif number in trailing:
             rest = line[trailing[number] :]
             hash_at = rest.find("#")
@@ -269,12 +274,13 @@ def _comment_lines(text: str, nodes: list[Node]) -> list[tuple[int, int, str]]:
                 and rest[:hash_at].strip() == ""
                 and (hash_at > 0 or trailing[number] == 0)
             ):
-                found.append((number, trailing[number] + hash_at, rest[hash_at + 1 :].rstrip("\r")))
+                text = rest[hash_at + 1 :].rstrip("\r")
+                found.append((number, trailing[number] + hash_at, text, True))
     return found
 
 
 def _place_comments(
-    root: Map, root_node: MappingNode, comments: list[tuple[int, int, str]]
+    root: Map, root_node: MappingNode, comments: list[tuple[int, int, str, bool]]
 ) -> None:
     """Insert comment items into the tree at the position their line/column implies."""
     # Collect (container, insert-after-index) decisions first, then insert from the end.
@@ -300,13 +306,14 @@ def _place_comments(
             return _Block(value, node, items, column)
         return None
 
-    for line, column, text in comments:
+    for line, column, text, inline in comments:
         block = block_of(root, root_node)
         if block is None:
             target: Map | Seq = root
             position = 0 if not root or line < root_node.start_mark.line else len(root)
             inserts.setdefault(id(target), (target, []))[1].append((position, Comment(text)))
             continue
+        same_line = False
         while True:
             index = -1
             for i, (start, _k, _v) in enumerate(block.items):
@@ -326,13 +333,16 @@ def _place_comments(
                 position = 0
                 index = -2
                 break
-            position = index + 1
+            same_line = block.items[index][0] == line
+            # sops keeps a trailing comment *before* the entry it ends the line of
+            position = index if inline and same_line else index + 1
             break
         target = block.value  # type: ignore[assignment]
         assert isinstance(target, (Map, Seq))
         if index != -2:
             position = _entry_position(target, position)
-        inserts.setdefault(id(target), (target, []))[1].append((position, Comment(text)))
+        comment = Comment(text, inline and same_line)
+        inserts.setdefault(id(target), (target, []))[1].append((position, comment))
     for target, items in inserts.values():
         by_position: dict[int, list[Comment]] = {}
         for position, comment in items:
@@ -613,17 +623,26 @@ def _leaf_scalar(value: Value, v2: bool) -> _Scalar:
 
 
 class Emitter:
-    """Writes documents the way go-yaml (v3, or v2 for old sops) does for sops."""
+    """Writes documents the way go-yaml (v3, or v2 for old sops) does for sops.
 
-    def __init__(self, indent: int = 4, v2: bool = False) -> None:
+    ``inline_comments``: sops >= 3.13 writes a trailing comment back at the end of
+    its line; older sops wrote it as a comment line above the entry.
+    """
+
+    def __init__(self, indent: int = 4, v2: bool = False, inline_comments: bool = True) -> None:
         self.best = indent if 2 <= indent <= 9 else 2
         self.v2 = v2
+        self.inline = inline_comments
         self.out: list[str] = []
 
     def _child_indent(self, col: int) -> int:
         if self.v2:
             return col + self.best
         return self.best * ((col + self.best) // self.best)
+
+    def _item_indent(self, col: int) -> int:
+        """Where the content of a ``- `` item starts."""
+        return col + self.best if self.v2 else col + 2
 
     def document(self, doc: Map) -> None:
         if not doc.keys():
@@ -646,14 +665,37 @@ class Emitter:
             return prefix.pop()
         return " " * col
 
+    def _comment_line(self, col: int, comment: Comment) -> None:
+        self.out.append(" " * col + "#" + comment.text + "\n")
+
+    def _suffix(self, pending: list[Comment], col: int, value: Value) -> str:
+        """Emit pending comments; return the inline one (if any) for the next line."""
+        inline = ""
+        if self.inline and pending and pending[-1].inline and not isinstance(value, (Map, Seq)):
+            inline = " #" + pending.pop().text
+        for comment in pending:
+            self._comment_line(col, comment)
+        pending.clear()
+        return inline
+
     def _map(self, node: Map, col: int, prefix: list[str] | None) -> None:
+        pending: list[Comment] = []
         for entry in node:
             if isinstance(entry, Comment):
-                self.out.append(" " * col + "#" + entry.text + "\n")
+                if entry.inline:
+                    pending.append(entry)
+                else:
+                    for comment in pending:
+                        self._comment_line(col, comment)
+                    pending.clear()
+                    self._comment_line(col, entry)
                 continue
             key, value = entry
+            suffix = self._suffix(pending, col, value)
             head = self._line_start(col, prefix) + self._key(key) + ":"
-            self._value(head, value, col, in_seq=False)
+            self._value(head, value, col, in_seq=False, suffix=suffix)
+        for comment in pending:
+            self._comment_line(col, comment)
 
     def _key(self, key: str) -> str:
         scalar = _string_scalar(key, True, self.v2)
@@ -672,7 +714,7 @@ class Emitter:
             self.out.append(margin + "#" + comment.text + "\n")
         return Map(value[count:]) if isinstance(value, Map) else Seq(value[count:])
 
-    def _value(self, head: str, value: Value, col: int, in_seq: bool) -> None:
+    def _value(self, head: str, value: Value, col: int, in_seq: bool, suffix: str = "") -> None:
         if (
             in_seq
             and isinstance(value, (Map, Seq))
@@ -681,47 +723,41 @@ class Emitter:
             value = self._hoist(head, value)
         if isinstance(value, Map):
             if not value.keys():
-                self.out.append(head + " {}\n")
+                self.out.append(head + " {}" + suffix + "\n")
                 for entry in value:
                     if isinstance(entry, Comment):
-                        self.out.append(" " * col + "#" + entry.text + "\n")
+                        self._comment_line(col, entry)
                 return
             if in_seq:
-                child = col + 2 if not self.v2 else col + self.best
+                child = self._item_indent(col)
                 self._map(value, child, [head + " " * (child - len(head))])
             else:
-                self.out.append(head + "\n")
+                self.out.append(head + suffix + "\n")
                 self._map(value, self._child_indent(col), None)
             return
         if isinstance(value, Seq):
             if not [v for v in value if not isinstance(v, Comment)]:
-                self.out.append(head + " []\n")
+                self.out.append(head + " []" + suffix + "\n")
                 for child_value in value:
                     assert isinstance(child_value, Comment)
-                    self.out.append(" " * col + "#" + child_value.text + "\n")
+                    self._comment_line(col, child_value)
                 return
             if in_seq:
-                self._seq(
-                    value,
-                    col + 2 if not self.v2 else col + self.best,
-                    [head + " " * (col + (2 if not self.v2 else self.best) - len(head))],
-                )
+                child = self._item_indent(col)
+                self._seq(value, child, [head + " " * (child - len(head))])
             else:
-                self.out.append(head + "\n")
+                self.out.append(head + suffix + "\n")
                 dash = col if self.v2 else self._child_indent(col)
                 self._seq(value, dash, None)
             return
         if isinstance(value, Comment):  # defensive: comments are entries, not values
-            self.out.append(head + "\n")
+            self.out.append(head + suffix + "\n")
             return
         scalar = _leaf_scalar(value, self.v2)
         if scalar.style != "literal":
-            self.out.append(head + " " + scalar.text + "\n")
+            self.out.append(head + " " + scalar.text + suffix + "\n")
             return
-        if in_seq:
-            content = col + 2 if not self.v2 else col + self.best
-        else:
-            content = self._child_indent(col)
+        content = self._item_indent(col) if in_seq else self._child_indent(col)
         text = scalar.text
         hints = ""
         if text[0] in " \n":
@@ -730,29 +766,32 @@ class Emitter:
             hints += "-"
         elif len(text) == 1 or text[-2] in _BREAKS:
             hints += "+"
-        self.out.append(head + " |" + hints + "\n")
+        self.out.append(head + " |" + hints + suffix + "\n")
         body = text[:-1] if text.endswith("\n") else text
         for line in body.split("\n"):
             self.out.append((" " * content + line if line else "") + "\n")
 
     def _seq(self, node: Seq, dash: int, prefix: list[str] | None) -> None:
+        pending: list[Comment] = []
         for item in node:
             if isinstance(item, Comment):
-                self.out.append(" " * dash + "#" + item.text + "\n")
+                if item.inline:
+                    pending.append(item)
+                else:
+                    for comment in pending:
+                        self._comment_line(dash, comment)
+                    pending.clear()
+                    self._comment_line(dash, item)
                 continue
+            suffix = self._suffix(pending, dash, item)
             head = self._line_start(dash, prefix) + "-"
-            if isinstance(item, (Map, Seq)) and (
-                item.keys()
-                if isinstance(item, Map)
-                else [i for i in item if not isinstance(i, Comment)]
-            ):
-                self._value(head, item, dash, in_seq=True)
-            else:
-                self._value(head, item, dash, in_seq=True)
+            self._value(head, item, dash, in_seq=True, suffix=suffix)
+        for comment in pending:
+            self._comment_line(dash, comment)
 
 
-def dump(docs: list[Map], indent: int = 4, v2: bool = False) -> bytes:
-    return Emitter(indent, v2).render(docs).encode("utf-8", "surrogateescape")
+def dump(docs: list[Map], indent: int = 4, v2: bool = False, inline_comments: bool = True) -> bytes:
+    return Emitter(indent, v2, inline_comments).render(docs).encode("utf-8", "surrogateescape")
 
 
 def _unused(*_: Any) -> None:  # pragma: no cover - keeps imports explicit for mypy
