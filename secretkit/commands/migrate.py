@@ -96,6 +96,11 @@ def prepare(root: Path, *, hosts: Sequence[str] = ()) -> Prepared:
         if selected is None or set(users) & selected:
             needed.update(users)
     config = find_config(root)
+    if needed and (config is None or not (root / ".sops.yaml").exists()):
+        raise UserError(
+            "this repository has no .sops.yaml yet",
+            hint="run: secretkit init --admin <your age1… public key>, then secretkit hosts add",
+        )
     for host in sorted(needed):
         if sops_yaml.host_recipient(root, host) is None:
             raise UserError(f"host {host} has no key in .sops.yaml", hint=_hosts_add_hint(host))

@@ -283,3 +283,12 @@ def test_unmapped_file_stops_before_writing(lab: Homelab) -> None:
     assert proc.returncode == 3
     assert "stray.nix holds a secret but no host configuration imports it" in proc.stderr
     assert snapshot(lab.repo) == before
+
+
+def test_without_sops_yaml_it_says_to_run_init(lab: Homelab) -> None:
+    (lab.repo / ".sops.yaml").unlink()
+    before = snapshot(lab.repo)
+    proc = run(lab.repo, "migrate", "--yes")
+    assert proc.returncode == 3
+    assert "no .sops.yaml" in proc.stderr and "secretkit init --admin" in proc.stderr
+    assert snapshot(lab.repo) == before
