@@ -856,6 +856,11 @@ class _Discovery:
                         self.hive_node_part(rest2, hive, binding)
                     else:
                         self.hive(hive)
+            if not self.hosts and not self.host_set_unresolved:
+                self.note(
+                    file, outputs.node, "no nixosConfigurations or colmena hive found in outputs"
+                )
+                self.host_set_unresolved = True
 
     def configurations(self, sets: list[_Val]) -> None:
         for rest, value, binding in self.members(sets, "nixosConfigurations"):

@@ -509,3 +509,21 @@ def test_partly_static_import_lists_and_nixpkgs_modules(tmp_path: Path) -> None:
             "line 4: import of a path built from config.networking.hostName",
         ),
     ]
+
+
+def test_flake_without_recognisable_hosts_is_reported(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "flake.nix": (
+                "{\n  outputs = inputs@{ flake-parts, ... }:\n"
+                "    flake-parts.lib.mkFlake { inherit inputs; } { imports = [ ./parts ]; };\n}\n"
+            ),
+            "hosts/a/default.nix": "{ }\n",
+        },
+    )
+    inv = discover(tmp_path)
+    assert sorted(inv.hosts) == ["a"]
+    assert inv.unresolved == [
+        (Path("flake.nix"), "line 3: no nixosConfigurations or colmena hive found in outputs")
+    ]
