@@ -525,5 +525,5 @@ def test_flake_without_recognisable_hosts_is_reported(tmp_path: Path) -> None:
     inv = discover(tmp_path)
     assert sorted(inv.hosts) == ["a"]
     assert inv.unresolved == [
-        (Path("flake.nix"), "line 3: no nixosConfigurations or colmena hive found in outputs")
+        (Path("flake.nix"), "line 2: no nixosConfigurations or colmena hive found in outputs")
     ]
