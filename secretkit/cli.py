@@ -346,6 +346,8 @@ def migrate(ctx: Context, dry_run: bool, yes: bool, hosts: tuple[str, ...]) -> N
     plan = prepared.plan
     for refused in plan.refused:
         echo(refused.message(), err=True)
+    for note in prepared.notes:
+        echo(note, err=True)
     if plan.empty:
         echo("nothing to migrate")
         return

@@ -69,6 +69,7 @@ def prepare(root: Path, *, hosts: Sequence[str] = ()) -> Prepared:
     recover(root)
     report = scan_tree(root)
     findings = [f for f in report.findings if f.path.endswith(".nix")]
+    others = sorted({f.path for f in report.findings if not f.path.endswith(".nix")})
     inventory = discover(root)
     known = sorted(inventory.hosts)
     selected = set(hosts) if hosts else None
@@ -172,7 +173,8 @@ def prepare(root: Path, *, hosts: Sequence[str] = ()) -> Prepared:
     )
     if plan.moves:
         plan.wiring = [n for n in wiring.notes]
-    return Prepared(root=root, plan=plan, findings=len(findings), notes=list(plan.wiring))
+    notes = [f"{path}: not a Nix file; move its secrets by hand" for path in others]
+    return Prepared(root=root, plan=plan, findings=len(findings), notes=notes)
 
 
 def _verify(data: bytes, rel: str, values: dict[tuple[str, ...], Sensitive[str]]) -> None:
