@@ -511,6 +511,7 @@ def hosts_list(ctx: Context, fmt: str) -> None:
             "version": 1,
             "hosts": [row.to_json() for row in result.rows],
             "unresolved": [{"path": p, "reason": r} for p, r in result.unresolved],
+            "external": [{"path": p, "module": m} for p, m in result.external],
         }
         echo(json.dumps(payload, indent=2))
         return

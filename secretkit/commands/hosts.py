@@ -50,6 +50,7 @@ class HostRow:
 class HostList:
     rows: list[HostRow]
     unresolved: list[tuple[str, str]]  # (path, reason) discovery could not follow
+    external: list[tuple[str, str]]  # (path, "line N: name") modules from inputs/nixpkgs
 
 
 def recipient_from_options(
@@ -117,4 +118,5 @@ def list_hosts(cwd: Path) -> HostList:
             )
         )
     unresolved = [(p.as_posix(), reason) for p, reason in inventory.unresolved]
-    return HostList(rows=rows, unresolved=unresolved)
+    external = [(p.as_posix(), what) for p, what in inventory.external]
+    return HostList(rows=rows, unresolved=unresolved, external=external)

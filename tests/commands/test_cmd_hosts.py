@@ -53,8 +53,7 @@ def test_add_with_each_key_form(repo: Path, capsys: pytest.CaptureFixture[str]) 
     for name, options, expected in forms:
         code, out, err = run(capsys, "-C", str(repo), "hosts", "add", name, *options)
         note = (
-            "note: no host named syncthing was found in the Nix code "
-            "(see `secretkit hosts list`)\n"
+            "note: no host named syncthing was found in the Nix code (see `secretkit hosts list`)\n"
         )
         assert (code, err) == (0, note if name == "syncthing" else "")
         assert out == f"added host {name} ({expected}) and a rule for secrets/{name}.yaml\n"
@@ -196,6 +195,9 @@ def test_list_seed_repo(tmp_git_repo: Path, capsys: pytest.CaptureFixture[str]) 
     }
     assert rows["observer"]["key"] is None and rows["observer"]["rule"] is False
     assert payload["unresolved"] == []
+    assert payload["external"] == [
+        {"path": "flake.nix", "module": "line 10: inputs.sops-nix.nixosModules.sops"}
+    ]
     code, out, _ = run(capsys, "-C", str(tmp_git_repo), "hosts", "list")
     lines = out.splitlines()
     assert lines[0].split() == ["HOST", "KEY", "SOURCE", "MODULES", "RULE", "ENTRY", "MODULES"]
