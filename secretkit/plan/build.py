@@ -83,6 +83,7 @@ class Plan:
     sops: dict[str, dict[tuple[str, ...], Sensitive[str]]] = field(default_factory=dict)
     wiring: list[str] = field(default_factory=list)
     originals: list[Sensitive[str]] = field(default_factory=list)  # found values, for redaction
+    spans: dict[str, set[tuple[int, int]]] = field(default_factory=dict)  # found byte spans
 
     @property
     def empty(self) -> bool:
@@ -95,9 +96,10 @@ class Plan:
         """The unified diff of the Nix changes, secret values redacted."""
         chunks: list[str] = []
         for path, (old, new) in sorted(self.nix.items()):
+            shown = _redact_spans(old, self.spans.get(path, set()))
             chunks.extend(
                 difflib.unified_diff(
-                    old.decode("utf-8", "replace").splitlines(keepends=True),
+                    shown.decode("utf-8", "replace").splitlines(keepends=True),
                     new.decode("utf-8", "replace").splitlines(keepends=True),
                     fromfile=f"a/{path}",
                     tofile=f"b/{path}",
@@ -119,6 +121,17 @@ class Plan:
             files = m.files[0] if len(m.files) == 1 else f"{SECRETS_DIR}/<host>.yaml"
             rows.append((m.name, hosts, files, f"{m.module}: {m.new_option}"))
         return rows
+
+
+def _redact_spans(data: bytes, spans: Iterable[tuple[int, int]]) -> bytes:
+    """``data`` with every found secret span (whatever its length) replaced."""
+    out = data
+    last = len(data) + 1
+    for start, end in sorted(set(spans), reverse=True):
+        if end <= last:
+            out = out[:start] + b"<redacted>" + out[end:]
+            last = start
+    return out
 
 
 def redact(text: str, values: Iterable[str]) -> str:
@@ -189,6 +202,7 @@ def build_plan(
 
     for finding in sorted(findings, key=lambda f: (f.path, f.start)):
         plan.originals.append(finding.secret)
+        plan.spans.setdefault(finding.path, set()).add((finding.start, finding.end))
         path = finding.path
         hosts = tuple(sorted(hosts_of(path)))
         if selected is not None:

@@ -153,3 +153,17 @@ def test_a_later_run_extends_the_existing_template_and_secrets_attrset() -> None
     ) in new
     assert '    secrets."alertmanager/pushover/user_key" = {' in new
     assert "environmentFile" in new and new.count("environmentFile") == 1
+
+
+def test_diff_redacts_even_short_values() -> None:
+    src = b'{ config, ... }:\n{\n  services.k3s.token = "@T@";\n}\n'
+    source, findings, _ = fill(src, "h.nix")
+    short = source.replace(findings[0].secret.reveal().encode(), b"ab1")
+    from secretkit.sensitive import Sensitive
+    from tests.support.nixfind import FakeFinding
+
+    start = short.index(b"ab1")
+    finding = FakeFinding("h.nix", 3, start, start + 3, Sensitive("ab1"))
+    plan = plan_module(short, "h.nix", findings=[finding])
+    assert '-  services.k3s.token = "<redacted>";' in plan.diff()
+    assert "ab1" not in plan.diff()
