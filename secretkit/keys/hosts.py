@@ -39,6 +39,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from secretkit.nix import cst
+
 Node = Any  # tree_sitter.Node
 
 _MAX_DEPTH = 60
@@ -97,15 +99,8 @@ class Inventory:
 
 
 # ---------------------------------------------------------------------------
-# parsing (tree-sitter-nix)
+# parsed files (secretkit.nix.cst: tree-sitter-nix, never evaluated)
 # ---------------------------------------------------------------------------
-
-
-def _parser() -> Any:
-    import tree_sitter
-    import tree_sitter_nix
-
-    return tree_sitter.Parser(tree_sitter.Language(tree_sitter_nix.language()))
 
 
 @dataclass
@@ -128,17 +123,6 @@ class _Val:
     node: Node
     file: _File
     scope: Mapping[str, _Val | str | None]
-
-
-def _first_error(root: Node) -> Node | None:
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        if node.type == "ERROR" or node.is_missing:
-            return node
-        if node.has_error:
-            stack.extend(reversed(node.children))
-    return None
 
 
 def _top(node: Node) -> Node | None:
@@ -226,7 +210,6 @@ class _Discovery:
     def __init__(self, root: Path) -> None:
         self.root = root
         self.resolved_root = root.resolve()
-        self.parser = _parser()
         self.cache: dict[Path, _File | None] = {}
         self.unresolved: list[tuple[Path, str]] = []
         self.external: list[tuple[Path, str]] = []
@@ -259,11 +242,11 @@ class _Discovery:
         try:
             if path.stat().st_size <= _MAX_FILE_BYTES:
                 source = path.read_bytes()
-                tree = self.parser.parse(source)
-                result = _File(rel=rel, source=source, root=tree.root_node)
-                if tree.root_node.has_error:
-                    bad = _first_error(tree.root_node)
-                    line = int(bad.start_point[0]) + 1 if bad is not None else 1
+                tree = cst.parse(source)
+                result = _File(rel=rel, source=source, root=tree.root)
+                if tree.has_errors:
+                    first = min((start for start, _ in tree.error_spans), default=0)
+                    line = tree.position(first)[0]
                     item = (rel, f"line {line}: syntax error; what follows may be incomplete")
                     self.unresolved.append(item)
         except OSError:
