@@ -687,6 +687,13 @@ def init_text(existing: bytes | None, admin_name: str, recipient: str, path: Pat
             f"admin {admin_name} already has a different key in {SOPS_YAML}",
             hint="pick another --admin-name, or edit the admin key in .sops.yaml by hand",
         )
+    for other in d.admin_nodes():
+        if str(other).strip().lower() == recipient:
+            existing = (_anchor(other) or "")[len(ADMIN_PREFIX) :]
+            raise UserError(
+                f"this key is already admin {existing} in {SOPS_YAML}",
+                hint=f"run with --admin-name {existing}, or pass another key",
+            )
     node = _new_anchored(recipient, anchor)
     keys = d.keys_list()
     admins_at = [i for i, n in enumerate(keys) if (_anchor(n) or "").startswith(ADMIN_PREFIX)]

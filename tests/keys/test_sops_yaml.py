@@ -182,6 +182,12 @@ def test_clashes_change_nothing() -> None:
     )
     with pytest.raises(UserError, match="admin stian already has a different key"):
         sy.init_text(data, "stian", SECOND_ADMIN, P)
+    with pytest.raises(UserError) as same_key:
+        sy.init_text(data, "other", ADMIN, P)
+    assert same_key.value.one_line() == (
+        "this key is already admin stian in .sops.yaml "
+        "(hint: run with --admin-name stian, or pass another key)"
+    )
     with pytest.raises(UserError, match=r"no host nope in \.sops\.yaml"):
         sy.set_host_key_text(data, "nope", SYNCTHING, P)
 
