@@ -689,10 +689,10 @@ def init_text(existing: bytes | None, admin_name: str, recipient: str, path: Pat
         )
     for other in d.admin_nodes():
         if str(other).strip().lower() == recipient:
-            existing = (_anchor(other) or "")[len(ADMIN_PREFIX) :]
+            taken = (_anchor(other) or "")[len(ADMIN_PREFIX) :]
             raise UserError(
-                f"this key is already admin {existing} in {SOPS_YAML}",
-                hint=f"run with --admin-name {existing}, or pass another key",
+                f"this key is already admin {taken} in {SOPS_YAML}",
+                hint=f"run with --admin-name {taken}, or pass another key",
             )
     node = _new_anchored(recipient, anchor)
     keys = d.keys_list()
