@@ -354,6 +354,11 @@ def encrypt(
     touch: bool = True,
 ) -> SopsFile:
     """Encrypt every value per the crypt rule, recompute the MAC, set lastmodified."""
+    if plain.fmt in ("yaml", "json", "binary") and any(doc.find("sops") >= 0 for doc in plain.docs):
+        raise UserError(
+            "the top-level key 'sops' is reserved for the sops metadata",
+            hint="rename that key before encrypting",
+        )
     meta = copy.deepcopy(metadata)
     rule = _rule(meta)
     values = cipher_mod.ValueCipher(data_key, iv_source)

@@ -7,6 +7,7 @@ import pytest
 
 from secretkit.errors import EXIT_USER, SecretkitError
 from secretkit.sops import document
+from secretkit.sops.metadata import Metadata
 
 KEY = bytes(range(32))
 GOOD_ENC = "ENC[AES256_GCM,data:zA==,iv:uPUK8P7a6Wl8W2GvKSvwv8XFqOALmMv+9MmasqdQlmE=,tag:RguYw94VjFZrkYN/2WVKRw==,type:int]"

@@ -213,3 +213,11 @@ def test_aliases_are_copied() -> None:
 def test_indent_is_detected() -> None:
     assert yaml_store.load(b"a:\n  b: 1\n")[1].indent == 2
     assert yaml_store.load(b"a: 1\n")[1].indent == 4
+
+
+def test_comments_go_to_the_document_their_marker_starts() -> None:
+    source = b"# head\na: 1\n# foot of first\n---\n# head of second\nb: 2\n"
+    docs, _ = yaml_store.load(source)
+    assert docs[0][-1] == Comment(" foot of first")
+    assert docs[1][0] == Comment(" head of second")
+    assert yaml_store.dump(docs) == source

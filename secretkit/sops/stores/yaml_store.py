@@ -381,6 +381,22 @@ def _detect_indent(text: str) -> int:
     return 4
 
 
+def _document_regions(text: str, nodes: list[Node | None]) -> list[tuple[int, int]]:
+    """The line range of each document, split at its ``---`` marker (comments after a
+    marker belong to the document it starts)."""
+    lines = text.split("\n")
+    total = len(lines)
+    markers = [n for n, line in enumerate(lines) if re.match(r"---(\s|$)", line)]
+    if len(markers) == len(nodes) - 1:
+        starts = [0, *markers]
+    elif len(markers) == len(nodes) and nodes:
+        starts = [0, *markers[1:]]
+    else:  # markers inside scalars or "..." ends: fall back to where the content starts
+        starts = [0] + [n.start_mark.line if n is not None else total for n in nodes[1:]]
+    ends = [*starts[1:], total]
+    return list(zip(starts, ends, strict=True))
+
+
 def load(data: bytes) -> tuple[list[Map], YamlLayout]:
     try:
         text = data.decode("utf-8")
@@ -406,7 +422,7 @@ def load(data: bytes) -> tuple[list[Map], YamlLayout]:
     reader = _Reader(text)
     docs: list[Map] = []
     comments = _comment_lines(text, [n for n in nodes if n is not None])
-    doc_starts = [n.start_mark.line for n in nodes if n is not None]
+    regions = _document_regions(text, nodes)
     for position, node in enumerate(nodes):
         if node is None or (
             isinstance(node, ScalarNode) and node.value == "" and node.style is None
@@ -417,10 +433,8 @@ def load(data: bytes) -> tuple[list[Map], YamlLayout]:
             raise _err("the top level of a document must be a mapping", node)
         value = reader.convert(node)
         assert isinstance(value, Map)
-        begin = node.start_mark.line if position > 0 else -1
-        end = doc_starts[position + 1] if position + 1 < len(doc_starts) else len(text.split("\n"))
-        mine = [c for c in comments if begin <= c[0] < end or (position == 0 and c[0] < end)]
-        _place_comments(value, node, mine)
+        begin, end = regions[position]
+        _place_comments(value, node, [c for c in comments if begin <= c[0] < end])
         docs.append(value)
     if not docs:
         docs.append(Map())
