@@ -102,3 +102,13 @@ def test_malformed_plain_inputs() -> None:
     with pytest.raises(SecretkitError) as info:
         document.new_plain("yaml", {1: "x"})
     assert "string keys" in info.value.one_line()
+
+
+def test_reserved_sops_key_is_refused_on_encrypt() -> None:
+    plain = document.new_plain("yaml", {"sops": "x"})
+    with pytest.raises(SecretkitError) as info:
+        document.encrypt(plain, KEY, Metadata())
+    assert info.value.one_line() == (
+        "the top-level key 'sops' is reserved for the sops metadata "
+        "(hint: rename that key before encrypting)"
+    )
