@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from secretkit.cli import main
 from secretkit.keys.ssh_to_age import ssh_private_key_to_age
-from tests.keys.test_hosts_discovery import SEED_HOSTS, seed_colmena_flake
+from tests.keys.layouts import SEED_HOSTS, seed_colmena_flake
 
 ADMIN = "age1v8zjc47jmlqwefyu66s0d4ke98qr4vnuj3cpvs4z9npfdw833dxqwjrhzv"
 IMMICH = "age17044m9wgakla6pzftf4srtl3h5mcsr85jysgt5fg23zpnta8sfdqhzn452"
