@@ -84,7 +84,13 @@ def load(data: bytes) -> tuple[list[Map], object]:
                 pending = []
             doc.append((line[1:-1].strip(), section))
             continue
-        positions = [i for i in (line.find("="), line.find(":")) if i >= 0]
+        skip = 0
+        for quote in ('"""', "`", '"'):
+            if line.startswith(quote):
+                close = line.find(quote, len(quote))
+                skip = close + len(quote) if close > 0 else 0
+                break
+        positions = [i for i in (line.find("=", skip), line.find(":", skip)) if i >= 0]
         if not positions:
             raise UserError(
                 f"malformed INI file: line {number} is not key = value",
@@ -92,7 +98,7 @@ def load(data: bytes) -> tuple[list[Map], object]:
             )
         split = min(positions)
         key = line[:split].strip()
-        for quote in ("`", '"'):
+        for quote in ('"""', "`", '"'):
             if len(key) >= 2 and key.startswith(quote) and key.endswith(quote):
                 key = key[1:-1]
         raw = line[split + 1 :].strip()
