@@ -112,3 +112,31 @@ def test_reserved_sops_key_is_refused_on_encrypt() -> None:
         "the top-level key 'sops' is reserved for the sops metadata "
         "(hint: rename that key before encrypting)"
     )
+
+
+def _sample() -> bytes:
+    plain = document.new_plain("yaml", {"a": "secret-value"})
+    meta = Metadata(lastmodified="", version="")
+    return document.dump(document.encrypt(plain, KEY, meta))
+
+
+def test_truncated_files() -> None:
+    data = _sample()
+    cut_in_mac = data[: data.index(b"    mac: ") + 40]
+    with pytest.raises(SecretkitError) as info:
+        document.decrypt(document.load_encrypted(cut_in_mac, "yaml"), KEY)
+    assert info.value.one_line() == (
+        "malformed encrypted value at sops.mac: not an ENC[AES256_GCM,...] string "
+        "(hint: the file is damaged or not a sops file; restore it from git)"
+    )
+    cut_before_metadata = data[: data.index(b"sops:")]
+    with pytest.raises(SecretkitError) as info:
+        document.load_encrypted(cut_before_metadata, "yaml")
+    assert info.value.one_line().startswith("not a sops file: no sops metadata found")
+    json_data = document.dump(
+        document.encrypt(document.new_plain("json", {"a": "b"}), KEY, Metadata())
+    )
+    with pytest.raises(SecretkitError) as info:
+        document.load_encrypted(json_data[:50], "json")
+    assert info.value.one_line().startswith("malformed JSON at line 2")
+    assert "secret-value" not in info.value.one_line()
