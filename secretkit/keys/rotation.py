@@ -37,7 +37,7 @@ Rules of the plans:
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -106,9 +106,7 @@ def exposed_names(sops: document.SopsFile) -> tuple[str, ...]:
 def _info(root: Path, path: Path, data: bytes) -> SopsFileInfo | None:
     fmt = document.format_for_path(path)
     try:
-        if not document.is_sops_file(data, fmt):
-            return None
-        sops = document.load_encrypted(data, fmt)
+        sops = document.load_encrypted(data, fmt)  # refuses a file without sops metadata
     except SecretkitError:
         return None
     groups = tuple(
@@ -152,8 +150,16 @@ def _candidates(root: Path, base: Path) -> list[Path]:
     return [p for p in paths if p.is_relative_to(base)]
 
 
-def find_sops_files(root: Path, base: Path | None = None) -> list[SopsFileInfo]:
-    """Every file below ``base`` (default ``root``) that is a sops file, by its content."""
+def find_sops_files(
+    root: Path,
+    base: Path | None = None,
+    *,
+    relevant: Callable[[Path, bytes], bool] | None = None,
+) -> list[SopsFileInfo]:
+    """Every file below ``base`` (default ``root``) that is a sops file, by its content.
+
+    ``relevant(path, data)`` skips files before they are parsed (a plan that only
+    needs the files naming one key need not parse all the others)."""
     found: list[SopsFileInfo] = []
     for path in _candidates(root, base or root):
         if path.name == CONFIG_NAME:
@@ -165,6 +171,8 @@ def find_sops_files(root: Path, base: Path | None = None) -> list[SopsFileInfo]:
         except OSError:
             continue
         if b"sops" not in data:  # every sops store writes this word in its metadata
+            continue
+        if relevant is not None and not relevant(path, data):
             continue
         info = _info(root, path, data)
         if info is not None:
@@ -262,6 +270,21 @@ def _names_host(rule: CreationRule | None, recipient: str | None) -> bool:
     return any(ref.ident.lower() == wanted for group in rule.key_groups for ref in group)
 
 
+def _mentions(
+    recipient: str | None, config: SopsConfig, rule_recipient: str | None
+) -> Callable[[Path, bytes], bool]:
+    """A cheap pre-filter: the file's text names ``recipient`` (every store writes
+    recipients verbatim), or its rule names ``rule_recipient``."""
+    needle = recipient.lower().encode() if recipient else None
+
+    def relevant(path: Path, data: bytes) -> bool:
+        if needle is not None and needle in data.lower():
+            return True
+        return _names_host(config.rule_for(path), rule_recipient)
+
+    return relevant
+
+
 def _read_sops_yaml(root: Path) -> tuple[Path, bytes]:
     path = root / sops_yaml.SOPS_YAML
     try:
@@ -300,7 +323,8 @@ def plan_rotate_host(
     old = edit.change.old_recipient or current
     new = edit.change.new_recipient or normalize_age_recipient(new_recipient)
     config = parse_config(edit.data if edit.data is not None else data, path)
-    files = find_sops_files(root) if files is None else files
+    if files is None:
+        files = find_sops_files(root, relevant=_mentions(old, config, new))
     ops: list[FileOp] = []
     for info in files:
         rule = config.rule_for(info.path)
@@ -332,7 +356,8 @@ def plan_remove_host(
     old = edit.change.old_recipient
     new_config = parse_config(edit.data, path) if edit.data is not None else old_config
     removed_rules = set(edit.change.removed_rules)
-    files = find_sops_files(root) if files is None else files
+    if files is None:
+        files = find_sops_files(root, relevant=_mentions(old, old_config, old))
     ops: list[FileOp] = []
     if edit.change.changed:
         for info in files:
