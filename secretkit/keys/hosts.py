@@ -200,6 +200,7 @@ class _Acc:
     modules: set[Path] = field(default_factory=set)
     inline: list[tuple[Path, int, int]] = field(default_factory=list)
     resolved: bool = True
+    record: list[Path] | None = None  # set while a file is scanned once for its references
 
     def source(self, kind: str) -> None:
         if kind not in self.sources:
@@ -218,6 +219,7 @@ class _Discovery:
         self.definition_files: set[Path] = set()
         self.flake_outputs: list[_Val] = []
         self.queue: list[tuple[Path, _Acc]] = []
+        self.refs: dict[Path, tuple[list[Path], list[tuple[Path, int, int]]]] = {}
         self.draining = False
         self.level = 0  # nesting of deref/_walk calls, bounded by _MAX_LEVEL
         self.hives_done: set[tuple[Path, int]] = set()
@@ -689,6 +691,10 @@ class _Discovery:
         self.note(v.file, v.node, f"{fname} of {self.describe(shown)}")
 
     def file_module(self, rel: Path, acc: _Acc, entry: bool) -> None:
+        if acc.record is not None:  # scanning a file once: just note what it references
+            if rel not in acc.record:
+                acc.record.append(rel)
+            return
         if entry and rel not in acc.entry:
             acc.entry.append(rel)
         if rel in acc.modules:
@@ -703,12 +709,28 @@ class _Discovery:
         try:
             while self.queue:
                 next_rel, next_acc = self.queue.pop(0)
-                file = self.load(next_rel)
-                top = _top(file.root) if file is not None else None
-                if file is not None and top is not None:
-                    self.scan(_Val(top, file, {}), next_acc, False)
+                children, inline = self.references(next_rel)
+                next_acc.inline.extend(inline)
+                for child in children:
+                    if child not in next_acc.modules:
+                        next_acc.modules.add(child)
+                        self.queue.append((child, next_acc))
         finally:
             self.draining = False
+
+    def references(self, rel: Path) -> tuple[list[Path], list[tuple[Path, int, int]]]:
+        """The files a file references and its inline module spans.  A file is read in
+        an empty scope, so this does not depend on the host: each file is scanned once."""
+        cached = self.refs.get(rel)
+        if cached is None:
+            probe = _Acc(name="", record=[])
+            file = self.load(rel)
+            top = _top(file.root) if file is not None else None
+            if file is not None and top is not None:
+                self.scan(_Val(top, file, {}), probe, False)
+            cached = (list(probe.record or []), list(probe.inline))
+            self.refs[rel] = cached
+        return cached
 
     def scan(self, v: _Val, acc: _Acc, entry: bool) -> None:
         """Walk a module (file or inline) for the references it makes."""
