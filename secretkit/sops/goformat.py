@@ -132,6 +132,31 @@ def format_rfc3339(moment: datetime) -> str:
     return f"{base}{sign}{total // 60:02d}:{total % 60:02d}"
 
 
+_YAML_TIME = re.compile(
+    r"(\d{4})-(\d{1,2})-(\d{1,2})"
+    r"(?:[Tt ](\d{1,2}):(\d{1,2}):(\d{1,2})(?:\.(\d+))?\s*(Z|[+-]\d{2}:\d{2})?)?\Z"
+)
+
+
+def yaml_time_text(text: str) -> str:
+    """A YAML timestamp as Go's ``time.Time.MarshalText`` prints it (RFC 3339, nanoseconds).
+
+    This is the text sops encrypts and hashes for a ``!!timestamp`` value.
+    """
+    m = _YAML_TIME.match(text)
+    if not m:
+        raise ValueError("not a YAML timestamp")
+    year, month, day = int(m.group(1)), int(m.group(2)), int(m.group(3))
+    hour, minute, second = (int(g) if g else 0 for g in (m.group(4), m.group(5), m.group(6)))
+    datetime(year, month, day, hour, minute, second)  # validates the ranges
+    frac = (m.group(7) or "")[:9].rstrip("0")
+    zone = m.group(8) or "Z"
+    if zone in ("+00:00", "-00:00"):
+        zone = "Z"
+    base = f"{year:04d}-{month:02d}-{day:02d}T{hour:02d}:{minute:02d}:{second:02d}"
+    return base + (f".{frac}" if frac else "") + zone
+
+
 def mac_aad(lastmodified: str) -> str:
     """The MAC's AAD: ``lastmodified`` parsed and re-formatted as RFC 3339."""
     return format_rfc3339(parse_rfc3339(lastmodified))

@@ -75,3 +75,17 @@ def test_json_string_escapes_like_go() -> None:
         goformat.json_string('a"b\\c\n\t\r<>&\u2028\x01é')
         == '"a\\"b\\\\c\\n\\t\\r\\u003c\\u003e\\u0026\\u2028\\u0001é"'
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "marshal"),
+    [
+        ("2024-01-02", "2024-01-02T00:00:00Z"),
+        ("2024-1-2T3:04:05Z", "2024-01-02T03:04:05Z"),
+        ("2024-01-02T03:04:05.120+00:00", "2024-01-02T03:04:05.12Z"),
+        ("2024-01-02 03:04:05", "2024-01-02T03:04:05Z"),
+        ("2024-01-02T03:04:05-05:30", "2024-01-02T03:04:05-05:30"),
+    ],
+)
+def test_yaml_timestamps_take_go_marshal_text(text: str, marshal: str) -> None:
+    assert goformat.yaml_time_text(text) == marshal

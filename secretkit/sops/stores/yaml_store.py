@@ -164,9 +164,7 @@ class _Reader:
                 if short == "null":
                     return None
                 if short == "timestamp":
-                    if not _timestamp(value):
-                        raise ValueError
-                    return GoTime(value)
+                    return GoTime(goformat.yaml_time_text(value))
                 if short == "binary":
                     return base64.b64decode("".join(value.split())).decode(
                         "utf-8", "surrogateescape"
