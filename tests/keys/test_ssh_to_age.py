@@ -318,3 +318,12 @@ def test_bad_recipients(text: str, message: str) -> None:
         parse_age_recipient(text)
     assert info.value.message == message
     assert info.value.exit_code == EXIT_USER
+
+
+def test_passphrase_key_made_by_cryptography() -> None:
+    key = Ed25519PrivateKey.generate()
+    pem = _openssh_private(key, b"correct horse")
+    assert b"bcrypt" in base64.b64decode(b"".join(pem.splitlines()[1:-1]))
+    identity = ssh_private_key_to_age(pem, b"correct horse")
+    assert identity == ssh_private_key_to_age(_openssh_private(key))
+    assert age_public_of_identity(identity) == ssh_pubkey_to_age(_openssh_public(key))
