@@ -101,3 +101,16 @@ def test_unflatten_orders_lists_by_index() -> None:
     pairs = [(f"age__list_{i}__map_recipient", f"r{i}") for i in (10, 2, 0, 1)]
     tree = metablock.unflatten(pairs)
     assert [m.lookup("recipient") for m in tree.lookup("age")] == ["r0", "r1", "r2", "r10"]  # type: ignore[union-attr]
+
+
+def test_a_single_group_is_written_as_plain_lists_like_sops() -> None:
+    meta = _meta("3.13.2", key_groups=[[AGE]], explicit_key_groups=True, shamir_threshold=1)
+    tree = metablock.to_tree(meta)
+    assert tree.keys() == [
+        "age",
+        "lastmodified",
+        "mac",
+        "shamir_threshold",
+        "unencrypted_suffix",
+        "version",
+    ]

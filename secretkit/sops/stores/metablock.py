@@ -172,7 +172,7 @@ def to_tree(meta: Metadata, *, null_empty_lists: bool = False) -> Map:
     empty: Value = None if (null_empty_lists and not alphabetical) else Seq()
     fields: dict[str, Value] = {}
     groups = [group for group in meta.key_groups]
-    if len(groups) >= 2 or meta.explicit_key_groups:
+    if len(groups) >= 2:  # sops writes a single group as plain key lists
         group_seq = Seq()
         for group in groups:
             lists = _kind_lists(group)
@@ -186,9 +186,6 @@ def to_tree(meta: Metadata, *, null_empty_lists: bool = False) -> Map:
                     group_map.append((kind, Seq() if alphabetical else empty))
             group_seq.append(group_map)
         fields["key_groups"] = group_seq
-        threshold = meta.shamir_threshold or (len(groups) if len(groups) >= 2 else 0)
-        if threshold:
-            fields["shamir_threshold"] = threshold
     else:
         lists = _kind_lists(groups[0]) if groups else {}
         for kind in KEY_KINDS:
@@ -197,6 +194,9 @@ def to_tree(meta: Metadata, *, null_empty_lists: bool = False) -> Map:
                 fields[kind] = Seq(_entry_map(e, alphabetical) for e in entries)
             elif kind in meta.source_order:
                 fields[kind] = empty
+    threshold = meta.shamir_threshold or (len(groups) if len(groups) >= 2 else 0)
+    if threshold:
+        fields["shamir_threshold"] = threshold
     fields["lastmodified"] = meta.lastmodified
     fields["mac"] = meta.mac
     if meta.crypt_rule is not None:
