@@ -109,6 +109,9 @@ def _info(root: Path, path: Path, data: bytes) -> SopsFileInfo | None:
         sops = document.load_encrypted(data, fmt)  # refuses a file without sops metadata
     except SecretkitError:
         return None
+    meta = sops.metadata
+    if not (meta.version or meta.mac) or not meta.all_keys():
+        return None  # a `sops:` mapping of some other program, not sops metadata
     groups = tuple(
         tuple(KeyRef(entry.kind, entry.ident) for entry in group)
         for group in sops.metadata.key_groups
