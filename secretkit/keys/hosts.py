@@ -7,7 +7,7 @@ Public API::
     Inventory.unresolved: list[tuple[Path, str]]  # (file, "line N: why") — never guessed
     Inventory.external: list[tuple[Path, str]]    # inputs.x.nixosModules.y & co: recorded only
     Inventory.hosts_of_file(path) -> set[str]     # repo-relative or absolute path
-    Inventory.hosts_at(path, offset) -> set[str]  # finer for files with inline modules (flake.nix)
+    Inventory.hosts_at(path, offset) -> set[str]  # precise where inline modules live (flake.nix)
     Inventory.files() -> dict[Path, set[str]]
 
 Hosts come from (``Host.source``; a host found in several is joined with ``+``):
@@ -57,6 +57,7 @@ class Host:
     modules: frozenset[Path]
     source: str  # "flake" | "colmena" | "hosts-dir", several joined with "+"
     inline: tuple[tuple[Path, int, int], ...] = ()  # inline module spans (file, start, end)
+    files: frozenset[Path] = frozenset()  # modules used as whole files (not only inline code)
 
 
 @dataclass
@@ -84,10 +85,12 @@ class Inventory:
         decide where they exist (``flake.nix``, ``hive.nix``), else the whole file."""
         rel = self._rel(path)
         spans = [(h.name, s, e) for h in self.hosts.values() for f, s, e in h.inline if f == rel]
+        inside = {name for name, s, e in spans if s <= offset < e}
+        whole = {h.name for h in self.hosts.values() if rel in h.files}
         if spans:
-            inside = {name for name, s, e in spans if s <= offset < e}
-            if inside:
-                return inside
+            # code outside every inline module of a definition file (a devShell in
+            # flake.nix, say) is used by no host, unless a host imports the whole file
+            return inside | whole
         return self.hosts_of_file(rel)
 
     def files(self) -> dict[Path, set[str]]:
@@ -201,6 +204,7 @@ class _Acc:
     inline: list[tuple[Path, int, int]] = field(default_factory=list)
     resolved: bool = True
     record: list[Path] | None = None  # set while a file is scanned once for its references
+    files: set[Path] = field(default_factory=set)  # modules imported as whole files
 
     def source(self, kind: str) -> None:
         if kind not in self.sources:
@@ -697,9 +701,10 @@ class _Discovery:
             return
         if entry and rel not in acc.entry:
             acc.entry.append(rel)
-        if rel in acc.modules:
+        if rel in acc.files:
             return
         acc.modules.add(rel)
+        acc.files.add(rel)
         # files are scanned from a work list, not recursively: an import chain of any
         # length cannot exhaust the Python stack
         self.queue.append((rel, acc))
@@ -712,8 +717,9 @@ class _Discovery:
                 children, inline = self.references(next_rel)
                 next_acc.inline.extend(inline)
                 for child in children:
-                    if child not in next_acc.modules:
+                    if child not in next_acc.files:
                         next_acc.modules.add(child)
+                        next_acc.files.add(child)
                         self.queue.append((child, next_acc))
         finally:
             self.draining = False
@@ -1036,6 +1042,7 @@ def discover(root: Path) -> Inventory:
             modules=frozenset(acc.modules),
             source="+".join(acc.sources),
             inline=tuple(acc.inline),
+            files=frozenset(acc.files),
         )
         for name, acc in sorted(d.hosts.items())
     }

@@ -36,6 +36,9 @@ def test_seed_colmena_flake(tmp_path: Path) -> None:
     assert inv.hosts_at("flake.nix", offset) == {"observer"}
     offset = flake.index(b"./modules/common")
     assert inv.hosts_at("flake.nix", offset) == set(SEED_HOSTS)
+    # flake code outside every host module (inputs, other outputs) is used by no host
+    assert inv.hosts_at("flake.nix", flake.index(b"github:Mic92/sops-nix")) == set()
+    assert inv.hosts_at("hosts/immich/default.nix", 3) == {"immich"}
 
 
 def test_nixos_configurations_with_shared_modules(tmp_path: Path) -> None:
