@@ -32,12 +32,16 @@ Editing — pure functions (bytes in, :class:`Edit` out; ``Edit.data`` is None
 when nothing changes) for callers that write inside a
 :class:`~secretkit.atomic.Transaction`, and writers that apply them::
 
-    init_text(existing: bytes | None, admin_name, recipient) -> Edit
-    add_host_text(data: bytes, name, recipient) -> Edit
-    remove_host_text(data: bytes, name) -> Edit
-    set_host_key_text(data: bytes, name, recipient) -> Edit   # for `rotate host`
+    init_text(existing: bytes | None, admin_name, recipient, path) -> Edit
+    add_host_text(data: bytes, name, recipient, path) -> Edit
+    remove_host_text(data: bytes, name, path) -> Edit
+    set_host_key_text(data: bytes, name, recipient, path) -> Edit   # for `rotate host`
     init(root, recipient, admin_name) / add_host(root, name, recipient) /
     remove_host(root, name) / set_host_key(root, name, recipient) -> Change
+    validate_name(name, what="host") -> str
+
+(``path`` is the ``.sops.yaml`` path, used in results and for the engine's check.)
+Removing an entry drops its same-line comment; full-line comments around it stay.
 
 :class:`Change` says what changed (anchors and rules added/removed, rules whose
 recipients changed and whose files therefore need ``updatekeys``, the old and
