@@ -2,10 +2,10 @@
 
 ``add`` takes the key as ``--age age1…``, ``--ssh-pubkey 'ssh-ed25519 …'`` or
 ``--ssh-pubkey-file F`` (a ``.pub`` file or ``ssh-keyscan`` output) and always
-writes the ``age1…`` form.  ``remove`` returns the :class:`~secretkit.keys.sops_yaml.Change`
-(old recipient, removed and changed rules) so that re-encryption of the files the
-host could read can be built on it.  ``list`` joins what discovery finds in the
-Nix code with what ``.sops.yaml`` holds.
+writes the ``age1…`` form.  ``hosts remove`` lives in
+:mod:`secretkit.commands.remove_host` (it re-keys the files the host could read,
+on top of :func:`secretkit.keys.sops_yaml.remove_host_text`).  ``list`` joins what
+discovery finds in the Nix code with what ``.sops.yaml`` holds.
 """
 
 from __future__ import annotations
@@ -90,12 +90,6 @@ def add(cwd: Path, name: str, recipient: str) -> HostChange:
     change = sops_yaml.add_host(root, name, recipient)
     in_nix = name in discover(root).hosts
     return HostChange(name=name, recipient=recipient, change=change, in_nix=in_nix)
-
-
-def remove(cwd: Path, name: str) -> HostChange:
-    root = sops_yaml.find_root(cwd)
-    change = sops_yaml.remove_host(root, name)
-    return HostChange(name=name, recipient=change.old_recipient, change=change)
 
 
 def list_hosts(cwd: Path) -> HostList:
