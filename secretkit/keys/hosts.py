@@ -879,7 +879,10 @@ class _Discovery:
                 self.system(rest[0], value, binding)
             elif not rest:
                 inner = self.attrsets(value)
-                if not inner:
+                generated = self.gen_attrs(value) if not inner else None
+                for host_name, host_value in generated or []:
+                    self.system(host_name, host_value, binding)
+                if not inner and generated is None:
                     target = self.deref(value)
                     shown = target if isinstance(target, _Val) else value
                     self.note(
@@ -895,6 +898,33 @@ class _Discovery:
                         elif names is None:
                             self.note(aset.file, b, "host with a computed name")
                             self.host_set_unresolved = True
+
+    def gen_attrs(self, v: _Val) -> list[tuple[str, _Val]] | None:
+        """``lib.genAttrs [ "a" "b" ] f``: each literal name with ``f name``."""
+        target = self.deref(v)
+        if not isinstance(target, _Val) or target.node.type != "apply_expression":
+            return None
+        args: list[_Val] = []
+        head = target.node
+        while head is not None and head.type == "apply_expression":
+            arg = head.child_by_field_name("argument")
+            if arg is not None:
+                args.insert(0, _Val(arg, target.file, target.scope))
+            head = head.child_by_field_name("function")
+        fname = _select_name(target.file, head) if head is not None else None
+        if fname is None or fname.split(".")[-1] != "genAttrs" or len(args) != 2:
+            return None
+        elements, unknown = self.list_elements(args[0])
+        names = [self.string_value(e) for e in elements]
+        if unknown or not elements:
+            return None
+        out: list[tuple[str, _Val]] = []
+        for element, name in zip(elements, names, strict=True):
+            bound = self._bind(args[1], element, 0)
+            if name is None or bound is None:
+                return None
+            out.append((name, bound))
+        return out
 
     def hive(self, v: _Val) -> None:
         target = self.deref(v)

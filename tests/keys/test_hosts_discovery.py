@@ -466,3 +466,52 @@ def test_flake_without_recognisable_hosts_is_reported(tmp_path: Path) -> None:
     assert inv.unresolved == [
         (Path("flake.nix"), "line 2: no nixosConfigurations or colmena hive found in outputs")
     ]
+
+
+def test_gen_attrs_over_literal_names(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "flake.nix": (
+                "{ outputs = { nixpkgs, ... }: let\n"
+                "    lib = nixpkgs.lib;\n"
+                '    names = [ "alpha" "beta" ];\n'
+                "  in {\n"
+                "    nixosConfigurations = lib.genAttrs names (name: lib.nixosSystem {\n"
+                "      modules = [ ./machines/${name}.nix ./shared.nix ];\n"
+                "    });\n"
+                "  }; }\n"
+            ),
+            "machines/alpha.nix": "{ }\n",
+            "machines/beta.nix": "{ }\n",
+            "shared.nix": "{ }\n",
+        },
+    )
+    inv = discover(tmp_path)
+    assert sorted(inv.hosts) == ["alpha", "beta"]
+    assert inv.hosts["beta"].entry_modules == [Path("machines/beta.nix"), Path("shared.nix")]
+    assert inv.unresolved == []
+
+
+def test_gen_attrs_over_read_dir_is_reported(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "flake.nix": (
+                "{ outputs = { nixpkgs, ... }: {\n"
+                "    nixosConfigurations = nixpkgs.lib.genAttrs\n"
+                "      (builtins.attrNames (builtins.readDir ./hosts))\n"
+                "      (name: nixpkgs.lib.nixosSystem { modules = [ ./hosts/${name} ]; });\n"
+                "  }; }\n"
+            ),
+            "hosts/a/default.nix": "{ }\n",
+        },
+    )
+    inv = discover(tmp_path)
+    assert sorted(inv.hosts) == ["a"] and inv.hosts["a"].source == "hosts-dir"
+    assert inv.unresolved == [
+        (
+            Path("flake.nix"),
+            "line 2: nixosConfigurations is built from a call of nixpkgs.lib.genAttrs",
+        )
+    ]
