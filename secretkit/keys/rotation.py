@@ -333,9 +333,10 @@ def plan_rotate_host(
         rule = config.rule_for(info.path)
         if not ((old is not None and info.lists(old)) or _names_host(rule, new)):
             continue
-        if rule is None:
-            assert old is not None  # lists(old) was true
+        if rule is None and old is not None:  # no rule: keep its recipients, key swapped
             rule = _rule_like(config, _without(info.groups, old, new), info.threshold)
+        if rule is None:
+            continue
         ops.append(FileOp(info, "rotate", rule))
     return HostPlan(
         root=root,
