@@ -134,3 +134,14 @@ def test_fixture_comments_decrypt_with_container_aad(
         collect(doc)
     wanted = [c["text"] for c in expected["decrypted_comments"]]  # type: ignore[attr-defined, index]
     assert [t for t in texts if t in wanted] == wanted
+
+
+def test_binary_store_accepts_a_yaml_envelope(sops_fixtures: Path) -> None:
+    name = "community-sops/hidden-binary-yaml"
+    data = (FIXTURES / name).read_bytes()
+    key = bytes.fromhex(str(_expected(name)["data_key_hex"]))
+    sops = document.load_encrypted(data, "binary")
+    plain = document.decrypt(sops, key)
+    assert document.dump_plain(plain) == b"This is binary data.\n"
+    again = document.encrypt(plain, key, sops.metadata, touch=False, iv_source=_no_new_iv)
+    assert document.dump(again) == data
