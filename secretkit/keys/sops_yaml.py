@@ -745,6 +745,14 @@ def add_host_text(data: bytes, name: str, recipient: str, path: Path) -> Edit:
                 f"the creation rule for {host_secrets_path(name)} does not list host {name}",
                 hint=f"add *{anchor} to that rule in {SOPS_YAML} by hand",
             )
+        relpath = host_secrets_path(name)
+        first = next(i for i, r in enumerate(rules) if _rule_matches(r, relpath) or r is existing)
+        if rules[first] is not existing:
+            raise UserError(
+                f"creation rule {first + 1} of {SOPS_YAML} matches {relpath} before its own "
+                f"rule, so host {name} could not decrypt it",
+                hint=f"move the rule for {relpath} above rule {first + 1}",
+            )
     else:
         age = CommentedSeq([*admins, node])
         if _flow_like_existing(d.doc):

@@ -315,3 +315,22 @@ def test_remove_scrubs_written_out_keys_and_empty_rules() -> None:
     assert f"age: {ADMIN}\n" in text
     assert "pgp: [0123456789ABCDEF0123456789ABCDEF01234567]" in text
     assert "^unrelated$" in text  # a rule the host was never in is left alone
+
+
+def test_add_refuses_a_shadowed_host_rule() -> None:
+    data = (
+        "keys:\n"
+        f"  - &admin_a {ADMIN}\n"
+        f"  - &host_x {IMMICH}\n"
+        "creation_rules:\n"
+        "  - age: *admin_a\n"
+        "  - path_regex: ^secrets/x\\.yaml$\n"
+        "    key_groups:\n"
+        "      - age: [*admin_a, *host_x]\n"
+    ).encode()
+    with pytest.raises(UserError) as info:
+        sy.add_host_text(data, "x", IMMICH, P)
+    assert info.value.one_line() == (
+        "creation rule 1 of .sops.yaml matches secrets/x.yaml before its own rule, so host x "
+        "could not decrypt it (hint: move the rule for secrets/x.yaml above rule 1)"
+    )
