@@ -25,7 +25,6 @@ from secretkit.sops.stores import STORES, Store
 from secretkit.sops.stores.metablock import version_tuple
 from secretkit.sops.tree import (
     Comment,
-    GoTime,
     Map,
     Seq,
     Value,
@@ -180,15 +179,6 @@ class SopsFile:
 
 
 # --- load / dump -------------------------------------------------------------------
-
-
-def _guard(fn: Callable[[], object], what: str) -> object:
-    try:
-        return fn()
-    except SecretkitError:
-        raise
-    except (ValueError, TypeError, KeyError, IndexError, RecursionError, UnicodeError) as exc:
-        raise UserError(f"malformed {what}: {type(exc).__name__}") from None
 
 
 def load_encrypted(data: bytes, fmt: str) -> SopsFile:
@@ -427,6 +417,3 @@ def new_plain(fmt: str, value: object) -> PlainFile:
     if not isinstance(tree, Map):
         raise UserError("the top level of a document must be a mapping")
     return PlainFile(fmt, [tree])
-
-
-_ = GoTime  # re-exported type used in trees

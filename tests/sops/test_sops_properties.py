@@ -48,7 +48,6 @@ def _maps(children: st.SearchStrategy[Value], with_comments: bool) -> st.SearchS
 
 
 def _trees(with_comments: bool, leaves: st.SearchStrategy[Value]) -> st.SearchStrategy[Map]:
-    seq_items = st.one_of(leaves, comments) if with_comments else leaves
     tree = st.recursive(
         leaves,
         lambda children: st.one_of(
@@ -59,7 +58,6 @@ def _trees(with_comments: bool, leaves: st.SearchStrategy[Value]) -> st.SearchSt
         ),
         max_leaves=12,
     )
-    _ = seq_items
     return _maps(tree, with_comments).map(lambda m: m)  # type: ignore[return-value]
 
 

@@ -45,11 +45,16 @@ def _constant(name: str) -> float:
     raise ValueError(name)
 
 
-def _convert(value: object) -> Value:
+MAX_DEPTH = 200
+
+
+def _convert(value: object, depth: int = 0) -> Value:
+    if depth > MAX_DEPTH:
+        raise UserError("malformed JSON: nesting too deep")
     if isinstance(value, Map):
-        return Map((k, _convert(v)) for k, v in value)  # type: ignore[misc]
+        return Map((k, _convert(v, depth + 1)) for k, v in value)  # type: ignore[misc]
     if isinstance(value, list):
-        return Seq(_convert(v) for v in value)
+        return Seq(_convert(v, depth + 1) for v in value)
     return value  # type: ignore[return-value]
 
 

@@ -20,7 +20,6 @@ import math
 import re
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
@@ -337,8 +336,6 @@ def _place_comments(
             break
         target = block.value  # type: ignore[assignment]
         assert isinstance(target, (Map, Seq))
-        if index != -2:
-            position = _entry_position(target, position)
         comment = Comment(text, inline and same_line)
         inserts.setdefault(id(target), (target, []))[1].append((position, comment))
     for target, items in inserts.values():
@@ -356,10 +353,6 @@ def _child_value(container: Value, index: int) -> Value | None:
     if isinstance(container, Seq):
         return container[index]
     return None
-
-
-def _entry_position(target: Map | Seq, position: int) -> int:
-    return position
 
 
 def _dash_column(node: SequenceNode) -> int:
@@ -804,7 +797,3 @@ class Emitter:
 
 def dump(docs: list[Map], indent: int = 4, v2: bool = False, inline_comments: bool = True) -> bytes:
     return Emitter(indent, v2, inline_comments).render(docs).encode("utf-8", "surrogateescape")
-
-
-def _unused(*_: Any) -> None:  # pragma: no cover - keeps imports explicit for mypy
-    return None
