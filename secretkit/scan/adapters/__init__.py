@@ -1,0 +1,1 @@
+"""Adapters to third-party scanners (configured explicitly, never from repo content)."""

@@ -1,0 +1,60 @@
+"""The one place that uses detect-secrets: its vendor token formats.
+
+Only the regex-based vendor plugins listed in :data:`PLUGINS` are used, by their
+compiled patterns; detect-secrets' settings, baselines, plugin discovery and
+custom-plugin paths are never touched, so nothing in a scanned repository can
+change what runs.  Keyword and entropy plugins are left out: secretkit's own
+name rules and filters replace them.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+from collections.abc import Iterator
+from functools import cache
+
+# rule id → (detect-secrets module, class).  A literal list: nothing is discovered.
+PLUGINS: dict[str, tuple[str, str]] = {
+    "aws-access-key": ("detect_secrets.plugins.aws", "AWSKeyDetector"),
+    "azure-storage-key": ("detect_secrets.plugins.azure_storage_key", "AzureStorageKeyDetector"),
+    "discord-bot-token": ("detect_secrets.plugins.discord", "DiscordBotTokenDetector"),
+    "github-token": ("detect_secrets.plugins.github_token", "GitHubTokenDetector"),
+    "gitlab-token": ("detect_secrets.plugins.gitlab_token", "GitLabTokenDetector"),
+    "mailchimp-key": ("detect_secrets.plugins.mailchimp", "MailchimpDetector"),
+    "npm-token": ("detect_secrets.plugins.npm", "NpmDetector"),
+    "openai-token": ("detect_secrets.plugins.openai", "OpenAIDetector"),
+    "pypi-token": ("detect_secrets.plugins.pypi_token", "PypiTokenDetector"),
+    "sendgrid-key": ("detect_secrets.plugins.sendgrid", "SendGridDetector"),
+    "slack-token": ("detect_secrets.plugins.slack", "SlackDetector"),
+    "square-oauth-secret": ("detect_secrets.plugins.square_oauth", "SquareOAuthDetector"),
+    "stripe-key": ("detect_secrets.plugins.stripe", "StripeDetector"),
+    "telegram-bot-token": ("detect_secrets.plugins.telegram_token", "TelegramBotTokenDetector"),
+    "twilio-key": ("detect_secrets.plugins.twilio", "TwilioKeyDetector"),
+}
+
+
+@cache
+def patterns() -> tuple[tuple[str, re.Pattern[str]], ...]:
+    """(rule, compiled pattern) for every plugin, from the plugin classes themselves."""
+    out: list[tuple[str, re.Pattern[str]]] = []
+    for rule, (module_name, class_name) in PLUGINS.items():
+        module = importlib.import_module(module_name)
+        plugin = getattr(module, class_name)
+        for pattern in plugin.denylist:
+            out.append((rule, pattern))
+    return tuple(out)
+
+
+def find(text: str) -> Iterator[tuple[int, int, str]]:
+    """``(start, end, rule)`` of every vendor token in ``text``: the first captured
+    group when it is token-sized (AWS secret keys, npm tokens), else the whole match
+    (GitHub's pattern captures only the prefix)."""
+    for rule, pattern in patterns():
+        for m in pattern.finditer(text):
+            index = 0
+            for group in range(1, (m.lastindex or 0) + 1):
+                if len(m.group(group) or "") >= 16:
+                    index = group
+                    break
+            yield m.start(index), m.end(index), rule

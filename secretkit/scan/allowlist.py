@@ -1,0 +1,77 @@
+"""Fingerprints and the ``.secretkit-allow`` file.
+
+A fingerprint is ``sk1:`` + the first 32 hex digits of HMAC-SHA256(key, value).
+The key is derived from the repository's root commit id (the oldest parentless
+commit reachable from HEAD), so every clone computes the same fingerprints and
+the allowlist can be committed, while a fingerprint from one repository says
+nothing in another and precomputed tables are useless.
+
+Trade-off, documented in the README: the root commit id is public once the
+repository is; anyone holding the repository can test guesses of a *short*
+value against an allowlist entry.  Allowlist only values that are not secrets
+(false positives, test fixtures); never a real password.  Outside git, or before
+the first commit, a fixed key is used.  Rewriting the root commit (``purge``
+of a secret committed first) changes the key: re-create the allowlist then.
+
+File format: one fingerprint per line; ``#`` starts a comment; blank lines are
+ignored.  Unknown lines are ignored (a typo never turns the scanner off).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ALLOW_FILE = ".secretkit-allow"
+_FIXED = b"secretkit-fingerprint-v1"
+_ENTRY = re.compile(r"^\s*(sk1:[0-9a-f]{32})\b")
+
+
+def derive_key(root_commit: str | None) -> bytes:
+    if not root_commit:
+        return hashlib.sha256(_FIXED).digest()
+    return hashlib.sha256(_FIXED + b"\0" + root_commit.encode()).digest()
+
+
+def fingerprint(key: bytes, value: str) -> str:
+    digest = hmac.new(key, value.encode("utf-8", "surrogateescape"), hashlib.sha256)
+    return "sk1:" + digest.hexdigest()[:32]
+
+
+@dataclass
+class Allowlist:
+    key: bytes = field(default_factory=lambda: derive_key(None), repr=False)
+    allowed: frozenset[str] = frozenset()
+
+    def fingerprint(self, value: str) -> str:
+        return fingerprint(self.key, value)
+
+    def allows(self, fp: str) -> bool:
+        return fp in self.allowed
+
+
+def parse_allow_file(data: str) -> frozenset[str]:
+    out = set()
+    for line in data.splitlines():
+        m = _ENTRY.match(line)
+        if m:
+            out.add(m.group(1))
+    return frozenset(out)
+
+
+def load(root: Path, *, git: bool = True) -> Allowlist:
+    """The allowlist of the repository (or directory) at ``root``."""
+    commit = None
+    if git:
+        from secretkit.git.objects import root_commits
+
+        roots = root_commits(root)
+        commit = roots[0] if roots else None
+    allowed: frozenset[str] = frozenset()
+    file = root / ALLOW_FILE
+    if file.is_file():
+        allowed = parse_allow_file(file.read_text("utf-8", "replace"))
+    return Allowlist(derive_key(commit), allowed)

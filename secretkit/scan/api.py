@@ -1,0 +1,338 @@
+"""Scanning entry points: one file's bytes, the work tree, the index, the history.
+
+Heavy parts load lazily: tree-sitter only when a ``.nix`` file is scanned,
+detect-secrets only when a text could hold a vendor token.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+
+from secretkit.scan.allowlist import Allowlist
+from secretkit.scan.hits import Hit
+from secretkit.scan.model import Finding, ScanReport, Skipped
+from secretkit.sensitive import Sensitive, preview
+
+MAX_BYTES = 1024 * 1024
+PARALLEL_MIN_FILES = 48
+PARALLEL_MIN_BYTES = 512 * 1024
+
+Progress = Callable[[int, int], None]
+Job = tuple[str, str | None, bytes | None, str | None]  # path, file on disk, content, commit
+
+
+def _skip_reason(data: bytes, limit: int) -> str | None:
+    if len(data) > limit:
+        return f"larger than {limit // 1024} KiB"
+    if b"\0" in data[:8192]:
+        return "binary"
+    return None
+
+
+def scan_bytes(
+    path: str,
+    data: bytes,
+    *,
+    allow: Allowlist | None = None,
+    commit: str | None = None,
+    max_bytes: int = MAX_BYTES,
+) -> tuple[list[Finding], Skipped | None]:
+    """Findings in one file's content; ``path`` (repo-relative) picks the file type."""
+    reason = _skip_reason(data, max_bytes)
+    if reason is not None:
+        return [], Skipped(path, reason)
+    allow = allow or Allowlist()
+    from secretkit.scan.text import file_format
+
+    fmt = file_format(path)
+    if fmt == "nix":
+        from secretkit.scan.nix import scan_nix
+
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError:
+            return [], Skipped(path, "not UTF-8")
+        hits, _errors = scan_nix(data)
+    else:
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            return [], Skipped(path, "not UTF-8")
+        from secretkit.scan.text import char_to_byte, scan_text
+
+        hits = char_to_byte(text, data, scan_text(text, path))
+    findings = []
+    for hit in hits:
+        raw = data[hit.start : hit.end]
+        value = _value_of(raw, hit)
+        fp = allow.fingerprint(value)
+        if allow.allows(fp):
+            continue
+        line, column = _position(data, hit.start)
+        end_line, end_column = _position(data, hit.end)
+        findings.append(
+            Finding(
+                path=path,
+                line=line,
+                column=column,
+                end_line=end_line,
+                end_column=end_column,
+                rule=hit.rule,
+                kind=hit.kind,
+                severity=hit.severity,
+                attrpath=hit.attrpath,
+                commit=commit,
+                fingerprint=fp,
+                preview=preview(value),
+                start=hit.start,
+                end=hit.end,
+                secret=Sensitive(value),
+            )
+        )
+    return findings, None
+
+
+def _value_of(raw: bytes, hit: Hit) -> str:
+    """The secret as the program using it sees it (Nix escapes resolved)."""
+    if hit.value is not None:
+        return hit.value
+    return raw.decode("utf-8", "replace")
+
+
+def _position(data: bytes, offset: int) -> tuple[int, int]:
+    line_start = data.rfind(b"\n", 0, offset) + 1
+    line = data.count(b"\n", 0, offset) + 1
+    column = len(data[line_start:offset].decode("utf-8", "replace")) + 1
+    return line, column
+
+
+# ---------------------------------------------------------------------------
+# many files
+# ---------------------------------------------------------------------------
+
+
+def _scan_file_job(
+    job: Job, allow: Allowlist, max_bytes: int
+) -> tuple[list[Finding], Skipped | None, int]:
+    """(path, absolute file or None, content or None, commit)"""
+    path, file, data, commit = job
+    if data is None:
+        assert file is not None
+        try:
+            size = os.lstat(file).st_size
+            if size > max_bytes:
+                return [], Skipped(path, f"larger than {max_bytes // 1024} KiB"), size
+            with open(file, "rb") as handle:
+                data = handle.read()
+        except OSError as exc:
+            return [], Skipped(path, f"unreadable ({exc.strerror or 'error'})"), 0
+    findings, skipped = scan_bytes(path, data, allow=allow, commit=commit, max_bytes=max_bytes)
+    return findings, skipped, len(data)
+
+
+def _chunk_worker(
+    jobs: list[Job],
+    allow: Allowlist,
+    max_bytes: int,
+) -> list[tuple[list[Finding], Skipped | None, int]]:
+    return [_scan_file_job(job, allow, max_bytes) for job in jobs]
+
+
+def _run(
+    jobs: list[Job],
+    allow: Allowlist,
+    *,
+    jobs_n: int | None,
+    max_bytes: int,
+    progress: Progress | None = None,
+) -> ScanReport:
+    started = time.perf_counter()
+    report = ScanReport()
+    total = len(jobs)
+    workers = jobs_n if jobs_n is not None else min(2, os.cpu_count() or 1)
+    results: Iterable[tuple[list[Finding], Skipped | None, int]]
+    if workers > 1 and total >= PARALLEL_MIN_FILES:
+        results = _parallel(jobs, allow, workers, max_bytes, progress)
+    else:
+        results = _serial(jobs, allow, max_bytes, progress)
+    for findings, skipped, size in results:
+        report.findings.extend(findings)
+        if skipped is not None:
+            report.skipped.append(skipped)
+        else:
+            report.stats["files"] += 1
+            report.stats["bytes"] += size
+    report.findings.sort(key=lambda f: (f.path, f.commit or "", f.start))
+    report.stats["seconds"] = time.perf_counter() - started
+    return report
+
+
+def _serial(
+    jobs: list[Job],
+    allow: Allowlist,
+    max_bytes: int,
+    progress: Progress | None,
+) -> Iterable[tuple[list[Finding], Skipped | None, int]]:
+    total = len(jobs)
+    for index, job in enumerate(jobs, 1):
+        yield _scan_file_job(job, allow, max_bytes)
+        if progress is not None:
+            progress(index, total)
+
+
+def _parallel(
+    jobs: list[Job],
+    allow: Allowlist,
+    workers: int,
+    max_bytes: int,
+    progress: Progress | None,
+) -> Iterable[tuple[list[Finding], Skipped | None, int]]:
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    # Load the heavy modules once, before forking, so workers inherit them.
+    if any(job[0].endswith(".nix") for job in jobs):
+        from secretkit.nix import cst
+
+        cst._parser()
+    from secretkit.scan import nix, text  # noqa: F401
+
+    size = max(8, len(jobs) // (workers * 4))
+    chunks = [jobs[i : i + size] for i in range(0, len(jobs), size)]
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else None
+    context = multiprocessing.get_context(method)
+    done = 0
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        futures = [pool.submit(_chunk_worker, chunk, allow, max_bytes) for chunk in chunks]
+        for future in as_completed(futures):
+            batch = future.result()
+            done += len(batch)
+            if progress is not None:
+                progress(done, len(jobs))
+            yield from batch
+
+
+def _walk(root: Path) -> list[str]:
+    out = []
+    for directory, dirs, files in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if d != ".git" and not os.path.islink(Path(directory, d)))
+        for name in files:
+            full = Path(directory, name)
+            if full.is_symlink():
+                continue
+            out.append(full.relative_to(root).as_posix())
+    return sorted(out)
+
+
+def _under(path: str, prefixes: Sequence[str]) -> bool:
+    for prefix in prefixes:
+        p = prefix.strip("/")
+        if p in ("", ".") or path == p or path.startswith(p + "/"):
+            return True
+    return False
+
+
+def scan_tree(
+    root: Path,
+    paths: Sequence[str] = (),
+    *,
+    jobs: int | None = None,
+    max_bytes: int = MAX_BYTES,
+    progress: Progress | None = None,
+) -> ScanReport:
+    """The work tree: git-tracked plus untracked-not-ignored files (a plain directory
+    walk outside git).  ``paths`` (repo-relative) limit the scan."""
+    from secretkit.git import repo_root
+    from secretkit.scan import allowlist
+
+    root = Path(root)
+    top = repo_root(root)
+    if top is not None:
+        from secretkit.git.objects import tracked_and_untracked
+
+        base = top
+        names = tracked_and_untracked(top)
+        allow = allowlist.load(top)
+    else:
+        base = root
+        names = _walk(root)
+        allow = allowlist.load(root, git=False)
+    if paths:
+        names = [n for n in names if _under(n, paths)]
+    job_list: list[Job] = []
+    for name in names:
+        full = base / name
+        if full.is_symlink() or not full.is_file():
+            continue
+        job_list.append((name, str(full), None, None))
+    return _run(job_list, allow, jobs_n=jobs, max_bytes=max_bytes, progress=progress)
+
+
+def scan_staged(root: Path, paths: Sequence[str] = (), *, max_bytes: int = MAX_BYTES) -> ScanReport:
+    """The index as it will be committed (``GIT_INDEX_FILE`` honoured)."""
+    from secretkit.git import require_repo
+    from secretkit.git.objects import index_entries, object_sizes, read_blobs
+    from secretkit.scan import allowlist
+
+    top = require_repo(Path(root))
+    entries = [e for e in index_entries(top) if e.stage == 0 or e.stage == 2]
+    if paths:
+        entries = [e for e in entries if _under(e.path, paths)]
+    allow = allowlist.load(top)
+    sizes = object_sizes(top, (e.oid for e in entries))
+    report = ScanReport()
+    started = time.perf_counter()
+    small = []
+    for entry in entries:
+        if sizes.get(entry.oid, 0) > max_bytes:
+            report.skipped.append(Skipped(entry.path, f"larger than {max_bytes // 1024} KiB"))
+        else:
+            small.append(entry)
+    blobs = dict(read_blobs(top, (e.oid for e in small)))
+    jobs: list[Job] = [(e.path, None, blobs[e.oid], None) for e in small if e.oid in blobs]
+    sub = _run(
+        jobs, allow, jobs_n=1 if len(jobs) < PARALLEL_MIN_FILES else None, max_bytes=max_bytes
+    )
+    report.findings = sub.findings
+    report.skipped.extend(sub.skipped)
+    report.stats = sub.stats
+    report.stats["seconds"] = time.perf_counter() - started
+    return report
+
+
+def scan_history(
+    root: Path, *, progress: Progress | None = None, max_bytes: int = MAX_BYTES
+) -> ScanReport:
+    """Every blob of every commit reachable from any ref, each distinct blob once;
+    findings carry the (oldest) commit that added the blob."""
+    from secretkit.git import require_repo
+    from secretkit.git.objects import history_blobs, object_sizes, read_blobs
+    from secretkit.scan import allowlist
+
+    started = time.perf_counter()
+    top = require_repo(Path(root))
+    allow = allowlist.load(top)
+    blobs = history_blobs(top)
+    sizes = object_sizes(top, (b.oid for b in blobs))
+    report = ScanReport()
+    wanted = []
+    for blob in blobs:
+        if sizes.get(blob.oid, 0) > max_bytes:
+            report.skipped.append(
+                Skipped(f"{blob.commit[:12]}:{blob.path}", f"larger than {max_bytes // 1024} KiB")
+            )
+        else:
+            wanted.append(blob)
+    by_oid = {b.oid: b for b in wanted}
+    jobs: list[Job] = [
+        (by_oid[oid].path, None, data, by_oid[oid].commit) for oid, data in read_blobs(top, by_oid)
+    ]
+    sub = _run(jobs, allow, jobs_n=None, max_bytes=max_bytes, progress=progress)
+    report.findings = sub.findings
+    report.skipped.extend(sub.skipped)
+    report.stats = sub.stats
+    report.stats["seconds"] = time.perf_counter() - started
+    return report

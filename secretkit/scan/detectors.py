@@ -1,0 +1,257 @@
+"""Token-format detectors: a Protocol and a literal registry.
+
+Each detector looks at one piece of text (a Nix string's value, a value from a
+structured file, a whole text file) together with its :class:`Context` (the names
+around it) and yields :class:`Match` spans into that text.  The registry
+:data:`DETECTORS` is a plain dict; nothing is discovered or loaded from paths.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from secretkit.scan import filters
+
+
+@dataclass(frozen=True)
+class Context:
+    """Where a piece of text sits: the names leading to it (attribute path, key)."""
+
+    names: tuple[str, ...] = ()
+
+    @property
+    def key(self) -> str:
+        for name in reversed(self.names):
+            if not (name.startswith("[") and name.endswith("]")):
+                return name
+        return ""
+
+    @property
+    def lowered(self) -> str:
+        return " ".join(self.names).lower()
+
+
+@dataclass(frozen=True)
+class Match:
+    start: int  # index into the text
+    end: int
+    rule: str
+    kind: str
+    severity: str = "high"
+
+
+class Detector(Protocol):
+    @property
+    def rule(self) -> str: ...
+
+    def find(self, text: str, ctx: Context) -> Iterator[Match]: ...
+
+
+@dataclass(frozen=True)
+class RegexDetector:
+    """A token format: a regex (group 1 is the secret when present) and an optional
+    validity check of the matched value."""
+
+    rule: str
+    kind: str
+    pattern: re.Pattern[str]
+    check: object = None  # Callable[[str], bool] | None (kept simple for the registry)
+    needs: tuple[str, ...] = field(default=())  # substrings the context must mention
+
+    def find(self, text: str, ctx: Context) -> Iterator[Match]:
+        if self.needs and not any(n in ctx.lowered for n in self.needs):
+            return
+        for m in self.pattern.finditer(text):
+            group = 1 if m.lastindex else 0
+            value = m.group(group)
+            if callable(self.check) and not self.check(value):
+                continue
+            yield Match(m.start(group), m.end(group), self.rule, self.kind)
+
+
+def _age_secret_key_valid(value: str) -> bool:
+    from secretkit.keys.bech32 import Bech32Error, decode
+
+    try:
+        hrp, payload = decode(value)
+    except Bech32Error:
+        return False
+    return hrp == "age-secret-key-" and len(payload) == 32
+
+
+def _nix_signing_key_valid(value: str) -> bool:
+    _, _, b64 = value.partition(":")
+    try:
+        return len(base64.b64decode(b64, validate=True)) == 64
+    except (binascii.Error, ValueError):
+        return False
+
+
+def _mixed(value: str) -> bool:
+    """Random-looking: letters and digits both present (not a word, not a number)."""
+    return any(c.isdigit() for c in value) and any(c.isalpha() for c in value)
+
+
+def _pushover_valid(value: str) -> bool:
+    return _mixed(value) and not filters.hashlike(value)
+
+
+@dataclass(frozen=True)
+class PrivateKeyBlock:
+    """PEM / OpenSSH / PGP private key blocks, BEGIN to END (or to the end of text)."""
+
+    rule: str = "private-key"
+    kind: str = "private-key"
+    pattern: re.Pattern[str] = re.compile(
+        r"-----BEGIN ((?:RSA |DSA |EC |OPENSSH |ENCRYPTED |SSH2 ENCRYPTED )?PRIVATE KEY|"
+        r"PGP PRIVATE KEY BLOCK)-----"
+    )
+
+    def find(self, text: str, ctx: Context) -> Iterator[Match]:
+        for m in self.pattern.finditer(text):
+            end_marker = f"-----END {m.group(1)}-----"
+            end = text.find(end_marker, m.end())
+            stop = end + len(end_marker) if end != -1 else len(text)
+            body = text[m.end() : stop]
+            # A template with the body left out is no key.
+            if sum(c.isalnum() for c in body) < 40:
+                continue
+            yield Match(m.start(), stop, self.rule, self.kind)
+
+
+_FLAG_SECRET = re.compile(
+    r"(?:^|(?<=[\s'\"=\[]))--?(?:auth-?key|password|passwd|pass|passphrase|token|auth-token|api-?key|secret|"
+    r"client-secret|psk|pre-?shared-?key)(?:=|\s+)"
+    r"(?:'([^'\s]+)'|\"([^\"\s]+)\"|([^\s'\";|&)]+))",
+    re.IGNORECASE,
+)
+_ECHO = re.compile(r"\b(?:echo|printf)\s+(?:-[neE]+\s+)?(?:'([^']+)'|\"([^\"]+)\"|([^\s'\";|&)]+))")
+_SQL_PASSWORD = re.compile(
+    r"\b(?:PASSWORD|IDENTIFIED\s+BY)\s+(?:'([^']+)'|\"([^\"]+)\")", re.IGNORECASE
+)
+_ENV_ASSIGN = re.compile(
+    r"(?:^|[\s;])(?:export\s+)?([A-Z_][A-Z0-9_]*)=(?:'([^']*)'|\"([^\"]*)\"|([^\s'\";|&]+))"
+)
+_URL_CREDS = re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s:/?#@'\"]+:([^\s@/?#'\"]+)@[^\s/?#'\"]")
+
+
+def _groups(m: re.Match[str]) -> tuple[int, int] | None:
+    for index in range(1, (m.lastindex or 0) + 1):
+        if m.group(index) is not None:
+            return m.start(index), m.end(index)
+    return None
+
+
+@dataclass(frozen=True)
+class CommandSecret:
+    """Secrets inside commands and flags: ``--authkey=…``, ``echo '…'`` in a
+    ``*Command`` option, ``PASSWORD '…'`` in SQL, ``FOO_TOKEN=…`` assignments."""
+
+    rule: str = "command-secret"
+
+    def find(self, text: str, ctx: Context) -> Iterator[Match]:
+        found: list[tuple[int, int, str]] = []
+        for m in _FLAG_SECRET.finditer(text):
+            span = _groups(m)
+            if span:
+                found.append((*span, "flag"))
+        key_words = filters.words(ctx.key)
+        if key_words and key_words[-1] in ("command", "cmd", "eval"):
+            for m in _ECHO.finditer(text):
+                span = _groups(m)
+                if span:
+                    found.append((*span, "command"))
+        if "password" in text.lower() or "identified" in text.lower():
+            for m in _SQL_PASSWORD.finditer(text):
+                span = _groups(m)
+                if span:
+                    found.append((*span, "sql"))
+        if "=" in text:
+            for m in _ENV_ASSIGN.finditer(text):
+                name = m.group(1)
+                kind = filters.secret_name(name)
+                if kind is None or kind == "password-hash":
+                    continue
+                start = m.start(2) if m.group(2) is not None else None
+                for index in (2, 3, 4):
+                    if m.group(index) is not None:
+                        start = m.start(index)
+                        found.append((start, m.end(index), "assignment"))
+                        break
+        for start, end, how in found:
+            value = text[start:end]
+            if filters.not_secret(value) or len(value) < 4 or value[0] in "([{<$%@-":
+                continue
+            yield Match(start, end, self.rule, f"{how}-secret", "high")
+
+
+@dataclass(frozen=True)
+class UrlCredentials:
+    rule: str = "url-credentials"
+
+    def find(self, text: str, ctx: Context) -> Iterator[Match]:
+        if "://" not in text:
+            return
+        for m in _URL_CREDS.finditer(text):
+            value = m.group(1)
+            if filters.not_secret(value) or value.startswith(("$", "%", "{")):
+                continue
+            yield Match(m.start(1), m.end(1), self.rule, "password")
+
+
+DETECTORS: dict[str, Detector] = {
+    "tailscale-auth-key": RegexDetector(
+        "tailscale-auth-key",
+        "auth-key",
+        re.compile(r"\btskey-(?:[a-z]+-)?[A-Za-z0-9]{6,}-[A-Za-z0-9]{16,}"),
+    ),
+    "age-secret-key": RegexDetector(
+        "age-secret-key",
+        "private-key",
+        re.compile(r"AGE-SECRET-KEY-1[02-9AC-HJ-NP-Z]{58}"),
+        _age_secret_key_valid,
+    ),
+    "private-key": PrivateKeyBlock(),
+    "nix-signing-key": RegexDetector(
+        "nix-signing-key",
+        "private-key",
+        re.compile(r"(?<![A-Za-z0-9+/])[A-Za-z0-9._-]+:[A-Za-z0-9+/]{86}==(?![A-Za-z0-9+/=])"),
+        _nix_signing_key_valid,
+    ),
+    "pushover-token": RegexDetector(
+        "pushover-token",
+        "token",
+        re.compile(r"(?<![A-Za-z0-9])([a-z0-9]{30})(?![A-Za-z0-9])"),
+        _pushover_valid,
+        needs=("pushover",),
+    ),
+    "syncthing-api-key": RegexDetector(
+        "syncthing-api-key",
+        "api-key",
+        re.compile(r"(?<![A-Za-z0-9-])([A-Za-z0-9]{32})(?![A-Za-z0-9-])"),
+        lambda v: _mixed(v) and not filters.hashlike(v),
+        needs=("syncthing", "apikey", "api_key", "credentials", "x-api-key"),
+    ),
+    "command-secret": CommandSecret(),
+    "url-credentials": UrlCredentials(),
+}
+
+# Vendor formats come from detect-secrets (secretkit.scan.adapters.detect_secrets);
+# this cheap pre-filter decides whether a text is worth handing to it, so that
+# detect-secrets is imported only when something could match.
+VENDOR_HINT = re.compile(
+    r"gh[pousr]_|github_pat_|(?:A3T[A-Z0-9]|ABIA|ACCA|AKIA|ASIA)[0-9A-Z]{16}|xox[abposr]-|"
+    r"hooks\.slack\.com|[rs]k_live_|glpat-|gldt-|glrt-|GR1348941|npm_|_authToken|pypi-AgE|"
+    r"SG\.|AccountKey=|sq0csp-|T3BlbkFJ|\b(?:AC|SK)[a-z0-9]{32}\b|\d{8,10}:[0-9A-Za-z_-]{35}|"
+    r"[MNO][a-zA-Z\d_-]{23,25}\.[a-zA-Z\d_-]{6}\.|-us\d{1,2}\b|aws"
+)
+
+
+def pushover_kind(ctx: Context) -> str:
+    """``pushover-user-key`` for the user key, ``pushover-token`` for the app token."""
+    return "pushover-user-key" if "user" in filters.words(ctx.key) else "pushover-token"

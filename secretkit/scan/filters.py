@@ -1,0 +1,244 @@
+"""Names that hold secrets, and values that are never secrets.
+
+Two halves, both pure functions on strings:
+
+* :func:`secret_name` — does an attribute / key / variable name hold a secret
+  (``password``, ``user_key``, ``ADMIN_TOKEN``, ``pskRaw`` …) and of which kind;
+  the safe siblings (``passwordFile``, ``token_file``, ``passCommand`` …) do not.
+* :func:`not_secret` — why a value is no secret (a reference, a placeholder, a
+  hash, a public key, ciphertext, an interpolation …), or None.
+"""
+
+from __future__ import annotations
+
+import re
+
+# Words a name is split into: camelCase, snake_case, kebab-case, dotted, UPPER.
+_WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
+
+# Last word → kind.  A name is secret when its last word (or last two) is here.
+_LAST_WORD = {
+    "password": "password",
+    "passwd": "password",
+    "passphrase": "passphrase",
+    "token": "token",
+    "tokens": "token",
+    "secret": "secret",
+    "credentials": "credentials",
+    "credential": "credentials",
+    "psk": "psk",
+    "apikey": "api-key",
+    "authkey": "auth-key",
+}
+_LAST_TWO = {
+    ("api", "key"): "api-key",
+    ("user", "key"): "user-key",
+    ("private", "key"): "private-key",
+    ("secret", "key"): "secret-key",
+    ("network", "key"): "network-key",
+    ("preshared", "key"): "preshared-key",
+    ("pre", "shared"): "preshared-key",
+    ("auth", "key"): "auth-key",
+    ("access", "key"): "access-key",
+    ("psk", "raw"): "psk",
+    ("key", "base"): "secret-key",
+    ("client", "secret"): "secret",
+    ("encryption", "key"): "secret-key",
+    ("signing", "key"): "private-key",
+}
+# Names that end in one of these refer to a secret elsewhere (or are not one).
+_SAFE_LAST = frozenset(
+    {
+        "file",
+        "files",
+        "path",
+        "paths",
+        "command",
+        "cmd",
+        "eval",
+        "dir",
+        "url",
+        "env",
+        "type",
+        "length",
+        "name",
+        "id",
+        "ids",
+        "prompt",
+        "authentication",
+        "auth",
+        "policy",
+        "mode",
+        "enable",
+        "enabled",
+        "method",
+        "hint",
+        "expiry",
+        "age",
+        "lifetime",
+        "ttl",
+        "format",
+        "source",
+        "script",
+    }
+)
+_PUBLICISH = frozenset({"public", "pub", "fingerprint", "fingerprints", "hash", "hashes"})
+_HASHED = frozenset({"hashed"})
+
+
+def words(name: str) -> list[str]:
+    return [w.lower() for w in _WORD.findall(name)]
+
+
+def secret_name(name: str) -> str | None:
+    """The kind of secret a name holds (``password``, ``token`` …), or None.
+
+    ``hashedPassword`` and friends give ``password-hash``."""
+    parts = words(name)
+    if not parts:
+        return None
+    if parts[-1] in _SAFE_LAST:
+        return None
+    if parts[0] in ("load", "import") and parts[-1] in ("credential", "credentials"):
+        return None  # systemd LoadCredential / ImportCredential: names and paths
+    if any(p in _PUBLICISH for p in parts):
+        return None
+    kind = None
+    if len(parts) >= 2 and (parts[-2], parts[-1]) in _LAST_TWO:
+        kind = _LAST_TWO[(parts[-2], parts[-1])]
+    elif parts[-1] in _LAST_WORD:
+        kind = _LAST_WORD[parts[-1]]
+    if kind is None:
+        return None
+    if any(p in _HASHED for p in parts):
+        return "password-hash"
+    return kind
+
+
+def hash_name(name: str) -> bool:
+    """Names whose values are content hashes or revisions (``sha256``, ``narHash`` …)."""
+    parts = words(name)
+    if not parts:
+        return False
+    last = parts[-1]
+    return (
+        last in {"hash", "sha", "sha1", "sha256", "sha512", "md5", "rev", "revision", "commit"}
+        or name in {"sha256", "sha512", "sha1", "md5"}
+        or (len(parts) >= 2 and parts[-2] == "sha")
+    )
+
+
+def public_name(name: str) -> bool:
+    parts = words(name)
+    return any(p in _PUBLICISH for p in parts) or name.lower() in {"device", "devices", "keyid"}
+
+
+# ---------------------------------------------------------------------------
+# values
+# ---------------------------------------------------------------------------
+
+_PLACEHOLDER_WORDS = re.compile(
+    r"change[-_ ]?me|changeit|redacted|placeholder|example|\btodo\b|fixme|dummy|"
+    r"your[-_ ]|\bxxx|xxxx|^\*+$|^\.+$|<[^>]*>|^\{\{.*\}\}$|^@[A-Za-z0-9_]+@$|"
+    r"insert[-_ ]|replace[-_ ]?me|^(?:none|null|nil|undefined|true|false|yes|no|secret|"
+    r"password|passwd|token|test|foo|bar|baz|abc|1234|12345|123456|unused|unset|empty|read|write|"
+    r"disabled|required|optional|auto|default|hidden|masked|prompt|ask|stdin|keyring)$|^your",
+    re.IGNORECASE,
+)
+_REFERENCE = re.compile(
+    r"^(?:/run/(?:secrets|agenix|credentials|keys)|/var/run/secrets|\$__file\{|\$__env\{|"
+    r"![a-z_]+(?:\s|$)|ext:|env:|file:|%\{|%env\(|config\.(?:sops|age)\.|"
+    r"\{[A-Z][A-Z0-9_]*\}$|\$\{?[A-Za-z_][A-Za-z0-9_]*\}?$|"
+    r"\$\([^)]*\)$|`[^`]*`$|/nix/store/)"
+)
+_PATH = re.compile(r"^(?:/|~/|\./|\.\./)[^\s:]*$")
+_HEX = re.compile(r"^[0-9a-fA-F]+$")
+_NIX_BASE32 = re.compile(r"^[0-9a-df-np-sv-z]{52}$|^[0-9a-df-np-sv-z]{103}$")
+_SRI = re.compile(r"^(?:sha1|sha256|sha384|sha512|md5)[-:][A-Za-z0-9+/=]{16,}$")
+_SSH_PUBLIC = re.compile(
+    r"(?:^|\s)(?:ssh-(?:ed25519|rsa|dss)|ecdsa-sha2-nistp\d+|sk-ssh-ed25519@openssh\.com|"
+    r"sk-ecdsa-sha2-nistp256@openssh\.com)\s+AAAA"
+)
+_AGE_RECIPIENT = re.compile(r"^age1[02-9ac-hj-np-z]{20,}$")
+_SYNCTHING_DEVICE = re.compile(r"^[A-Z2-7]{7}(?:-[A-Z2-7]{7}){7}$")
+_GPG_FPR = re.compile(r"^(?:0x)?[0-9A-Fa-f]{16}$|^(?:[0-9A-Fa-f]{4} ?){10}$|^[0-9A-F]{40}$")
+_SOPS_ENC = re.compile(r"^ENC\[AES256_GCM,")
+_ARMOR_PUBLIC = re.compile(
+    r"-----BEGIN (?:AGE ENCRYPTED FILE|PGP PUBLIC KEY BLOCK|PUBLIC KEY|"
+    r"PGP MESSAGE|CERTIFICATE|SSH2 PUBLIC KEY|RSA PUBLIC KEY)-----"
+)
+_PW_HASH = re.compile(
+    r"^\$(?:2[abxy]?|1|5|6|y|gy|7|sha1|md5|apr1)\$[./A-Za-z0-9$=,+-]{8,}$|^\$argon2(?:id|i|d)\$"
+    r"|^\{(?:SSHA|SHA|SSHA256|SSHA512|CRYPT|PBKDF2[-A-Z0-9]*|ARGON2)\}"
+)
+_NIX_PUBLIC_CACHE_KEY = re.compile(r"^[A-Za-z0-9._-]+(?:-\d+)?:[A-Za-z0-9+/]{43}=$")
+_DURATION = re.compile(
+    r"^\d+\s*(?:ms|s|m|h|d|w|y|sec|secs|seconds?|min|mins|minutes?|hours?|days?|weeks?|"
+    r"months?|years?)$",
+    re.IGNORECASE,
+)
+_WORD_LIST = re.compile(r"^[a-z]+(?:\s*,\s*[a-z]+)+$")
+_IDENTIFIER = re.compile(r"^[A-Za-z0-9]+(?:[._/-][A-Za-z0-9]+)+$")
+_NAME_WORDS = frozenset(
+    {
+        "password",
+        "passwd",
+        "passphrase",
+        "token",
+        "secret",
+        "key",
+        "apikey",
+        "credentials",
+        "credential",
+        "psk",
+    }
+)
+_PURE_INTERPOLATION = re.compile(r"^\$\{[^{}]*(?:\{[^{}]*\}[^{}]*)*\}$")
+
+
+def password_hash(value: str) -> bool:
+    return bool(_PW_HASH.match(value))
+
+
+def not_secret(value: str) -> str | None:
+    """Why ``value`` is certainly not a hardcoded secret, or None."""
+    text = value.strip()
+    if len(text) < 3:
+        return "too short"
+    if _SOPS_ENC.match(text) or ("sops:" in text and "ENC[" in text):
+        return "sops ciphertext"
+    if _ARMOR_PUBLIC.search(text):
+        return "armored public data or ciphertext"
+    if _PURE_INTERPOLATION.match(text):
+        return "interpolation"
+    if _REFERENCE.match(text):
+        return "reference"
+    if _SSH_PUBLIC.search(text):
+        return "ssh public key"
+    if _AGE_RECIPIENT.match(text):
+        return "age recipient"
+    if _SRI.match(text) or _NIX_BASE32.match(text):
+        return "hash"
+    if _SYNCTHING_DEVICE.match(text):
+        return "syncthing device id"
+    if _NIX_PUBLIC_CACHE_KEY.match(text):
+        return "binary cache public key"
+    if _PATH.match(text):
+        return "path"
+    if _PLACEHOLDER_WORDS.search(text):
+        return "placeholder"
+    if len(set(text)) == 1:
+        return "placeholder"
+    if _DURATION.match(text):
+        return "duration"
+    if _WORD_LIST.match(text):
+        return "word list"
+    if _IDENTIFIER.match(text) and any(w in _NAME_WORDS for w in words(text)):
+        return "the name of a secret"
+    return None
+
+
+def hashlike(value: str) -> bool:
+    """Hex of a digest length (md5, git rev, sha256, sha512) or a GPG fingerprint."""
+    text = value.strip()
+    return bool((_HEX.match(text) and len(text) in (32, 40, 64, 128)) or _GPG_FPR.match(text))

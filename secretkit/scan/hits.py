@@ -1,0 +1,75 @@
+"""Raw hits (a span, a rule) and the detectors run over one piece of text."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from secretkit.scan import filters
+from secretkit.scan.detectors import DETECTORS, VENDOR_HINT, Context, pushover_kind
+
+ALLOW_MARK = "secretkit: allow"
+
+# Higher wins when two hits cover the same span.
+_PRIORITY = {
+    "secret-attribute": 1,
+    "password-hash": 1,
+    "password-file-text": 2,
+    "command-secret": 3,
+    "url-credentials": 3,
+}
+
+_SEVERITY_RANK = {"high": 3, "medium": 2, "low": 1}
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A secret in one file: ``start``/``end`` index the file's text (characters)."""
+
+    start: int
+    end: int
+    rule: str
+    kind: str
+    severity: str
+    attrpath: str | None = None
+    value: str | None = None  # the value when it differs from the span's bytes (Nix escapes)
+
+
+def token_hits(text: str, ctx: Context, base: int = 0) -> list[Hit]:
+    """Every token-format detector over ``text``; offsets shifted by ``base``."""
+    hits = []
+    for name, detector in DETECTORS.items():
+        for m in detector.find(text, ctx):
+            rule, kind = m.rule, m.kind
+            if name == "pushover-token":
+                rule = pushover_kind(ctx)
+                kind = "user-key" if rule == "pushover-user-key" else "token"
+            hits.append(Hit(base + m.start, base + m.end, rule, kind, m.severity))
+    if VENDOR_HINT.search(text):
+        from secretkit.scan.adapters import detect_secrets
+
+        for start, end, rule in detect_secrets.find(text):
+            value = text[start:end]
+            if filters.not_secret(value):
+                continue
+            hits.append(Hit(base + start, base + end, rule, "token", "high"))
+    return hits
+
+
+def merge(hits: list[Hit]) -> list[Hit]:
+    """One hit per span: equal spans keep the most specific rule; a span inside
+    another is dropped (the outer one, usually the whole value, is what a fix
+    replaces) and lends the outer its severity."""
+    ordered = sorted(hits, key=lambda h: (h.start, -(h.end - h.start), -_PRIORITY.get(h.rule, 9)))
+    out: list[Hit] = []
+    for hit in ordered:
+        if out and out[-1].start <= hit.start and hit.end <= out[-1].end:
+            outer = out[-1]
+            if outer.start == hit.start and outer.end == hit.end:
+                if _PRIORITY.get(hit.rule, 9) > _PRIORITY.get(outer.rule, 9):
+                    out[-1] = replace(hit, attrpath=outer.attrpath or hit.attrpath)
+                continue
+            if _SEVERITY_RANK[hit.severity] > _SEVERITY_RANK[outer.severity]:
+                out[-1] = replace(outer, rule=hit.rule, kind=hit.kind, severity=hit.severity)
+            continue
+        out.append(hit)
+    return out

@@ -1,0 +1,81 @@
+"""Findings, skips and reports: the values the scanner hands out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from secretkit.sensitive import Sensitive
+
+SEVERITIES = ("high", "medium", "low")
+
+# The keys of one finding in `scan --format json`, in order (DESIGN.md).
+JSON_KEYS = (
+    "path",
+    "line",
+    "column",
+    "end_line",
+    "end_column",
+    "rule",
+    "kind",
+    "severity",
+    "attrpath",
+    "commit",
+    "fingerprint",
+    "preview",
+)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One secret at one place.  ``start``/``end`` are the byte span of the value in
+    the file (for span edits); ``secret`` is never serialized."""
+
+    path: str
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+    rule: str
+    kind: str
+    severity: str
+    attrpath: str | None
+    commit: str | None
+    fingerprint: str
+    preview: str
+    start: int
+    end: int
+    secret: Sensitive[str] = field(repr=False, compare=False)
+
+    def to_json(self) -> dict[str, Any]:
+        return {key: getattr(self, key) for key in JSON_KEYS}
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A file that was not scanned, and why (binary, too large, undecodable, …)."""
+
+    path: str
+    reason: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"path": self.path, "reason": self.reason}
+
+
+@dataclass
+class ScanReport:
+    findings: list[Finding] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+    stats: dict[str, Any] = field(default_factory=lambda: {"files": 0, "bytes": 0, "seconds": 0.0})
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "version": 1,
+            "findings": [f.to_json() for f in self.findings],
+            "skipped": [s.to_json() for s in self.skipped],
+            "stats": {
+                "files": int(self.stats.get("files", 0)),
+                "bytes": int(self.stats.get("bytes", 0)),
+                "seconds": round(float(self.stats.get("seconds", 0.0)), 3),
+            },
+        }
