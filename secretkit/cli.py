@@ -265,7 +265,7 @@ def rotate_host(
     from secretkit.commands.rotate_host import rotate_host as run
 
     recipient = recipient_from_options(ctx.cwd, age, ssh_pubkey, ssh_pubkey_file)
-    result = run(ctx.cwd, name, recipient)
+    result = run(ctx.cwd, name, recipient, history=compromised)
     if result.sops_yaml_changed:
         echo(f".sops.yaml: host {name} now has key {result.new_recipient}")
     else:
@@ -298,8 +298,9 @@ def _print_exposed(result: Any, show: bool, who: str) -> None:
         "provider (old ciphertext in git history still opens with that key):"
     )
     for item in result.exposed:
+        where = " (only in git history)" if item.history else ""
         for secret in item.names:
-            echo(f"  {item.rel}: {secret}")
+            echo(f"  {item.rel}: {secret}{where}")
 
 
 @cli.command()

@@ -12,9 +12,10 @@ reported as an orphan: deleting secrets is left to the user (``git rm``), who
 may still need a value while moving the service elsewhere; it is never widened
 to a catch-all rule that would let other hosts read it.
 
-The result lists the secret *names* the removed key could read: old ciphertext
-in git history still opens with that key, so these must be changed at their
-provider.
+The result lists the secret *names* the removed key could read — in the current
+files and in every committed version it could open (a file deleted since, a value
+removed since): old ciphertext in git history still opens with that key, so
+these must be changed at their provider.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ class HostRemoval:
 def remove_host(cwd: Path, name: str, *, identities: Identities | None = None) -> HostRemoval:
     """Remove host ``name`` from ``.sops.yaml`` and re-key every file it could read."""
     from secretkit.atomic import recover
-    from secretkit.commands.rotate_host import execute
+    from secretkit.commands.rotate_host import execute, with_history
     from secretkit.keys import sops_yaml
     from secretkit.keys.rotation import plan_remove_host
     from secretkit.sops.identities import load_identities
@@ -54,6 +55,7 @@ def remove_host(cwd: Path, name: str, *, identities: Identities | None = None) -
     plan = plan_remove_host(root, name)
     if plan.ops and identities is None:
         identities = load_identities()
+    exposed = with_history(plan, history=True)
     files = execute(plan, identities or Identities()) if plan.edit.change.changed else ()
     rotation = HostRotation(
         host=name,
@@ -61,6 +63,6 @@ def remove_host(cwd: Path, name: str, *, identities: Identities | None = None) -
         new_recipient=None,
         sops_yaml_changed=plan.edit.data is not None,
         files=files,
-        exposed=plan.exposed,
+        exposed=exposed,
     )
     return HostRemoval(plan.edit.change, rotation)

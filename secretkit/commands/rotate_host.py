@@ -18,7 +18,6 @@ replaced atomically by a version whose recipients include them.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -65,6 +64,15 @@ def execute(plan: HostPlan, identities: Identities) -> tuple[FileResult, ...]:
     return tuple(_result(op) for op, _ in result.outputs)
 
 
+def with_history(plan: HostPlan, history: bool) -> tuple[Exposure, ...]:
+    """The plan's exposed names, plus those only git history holds when asked."""
+    from secretkit.keys.rotation import history_exposures
+
+    if not history or plan.old_recipient is None:
+        return plan.exposed
+    return plan.exposed + history_exposures(plan.root, plan.old_recipient, plan.exposed)
+
+
 def _result(op: FileOp) -> FileResult:
     return FileResult(op.file.rel, op.added, op.removed, op.orphan)
 
@@ -75,9 +83,12 @@ def rotate_host(
     recipient: str,
     *,
     identities: Identities | None = None,
-    only: Sequence[Path] | None = None,
+    history: bool = False,
 ) -> HostRotation:
-    """Give host ``name`` the key ``recipient`` (``age1…``) and re-key its files."""
+    """Give host ``name`` the key ``recipient`` (``age1…``) and re-key its files.
+
+    With ``history`` the exposed names also cover committed versions the old key
+    could open (for ``--compromised``)."""
     from secretkit.atomic import recover
     from secretkit.keys import sops_yaml
     from secretkit.keys.rotation import plan_rotate_host
@@ -89,6 +100,7 @@ def rotate_host(
     plan = plan_rotate_host(root, name, recipient)
     if identities is None:
         identities = load_identities()
+    exposed = with_history(plan, history)
     files = execute(plan, identities)
     return HostRotation(
         host=name,
@@ -96,5 +108,5 @@ def rotate_host(
         new_recipient=plan.new_recipient,
         sops_yaml_changed=plan.edit.data is not None,
         files=files,
-        exposed=plan.exposed,
+        exposed=exposed,
     )

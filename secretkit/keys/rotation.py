@@ -14,7 +14,9 @@ Public API::
     plan_remove_host(root, host, files=None) -> HostPlan
     plan_updatekeys(config: SopsConfig, files) -> list[FileOp]
     rekey(ops, identities) -> Rekeyed          # new bytes per file, failures collected
-    exposed_names(info) -> tuple[str, ...]     # key paths of the encrypted values
+    exposed_names(sops) -> tuple[str, ...]     # key paths of the encrypted values
+    history_exposures(root, recipient, current) -> tuple[Exposure, ...]
+        # names only older commits hold (deleted files, removed values)
 
 Rules of the plans:
 
@@ -31,7 +33,9 @@ Rules of the plans:
 * The *exposed names* are the key paths of the encrypted values in the files the
   old key could open on its own (a single key group, or a Shamir threshold of 1):
   old ciphertext in git history still opens with that key, so these secrets
-  must be changed at their provider.
+  must be changed at their provider.  The same holds for every committed
+  version: :func:`history_exposures` adds the names that only git history
+  still holds (a file deleted since, a value removed since).
 """
 
 from __future__ import annotations
@@ -218,6 +222,7 @@ class FileOp:
 class Exposure:
     rel: str
     names: tuple[str, ...]
+    history: bool = False  # names only committed versions hold (gone from the work tree)
 
 
 @dataclass(frozen=True)
@@ -309,6 +314,37 @@ def _exposures(files: Iterable[SopsFileInfo], recipient: str | None) -> tuple[Ex
         for info in files
         if info.readable_by(recipient) and info.names
     )
+
+
+def history_exposures(
+    root: Path, recipient: str, current: Iterable[Exposure] = ()
+) -> tuple[Exposure, ...]:
+    """Secret names that committed versions readable by ``recipient`` hold and that
+    ``current`` does not list: a deleted file, a value removed since.  Old
+    ciphertext stays in git history, so these were exposed to the key as well."""
+    from secretkit.git import repo_root
+    from secretkit.git.objects import history_blobs, object_sizes, read_blobs
+
+    top = repo_root(root)
+    if top is None:
+        return ()
+    blobs = {blob.oid: blob for blob in history_blobs(top)}
+    sizes = object_sizes(top, blobs)
+    wanted = [oid for oid in blobs if sizes.get(oid, MAX_BYTES + 1) <= MAX_BYTES]
+    needle = recipient.lower().encode()
+    known = {(item.rel, name) for item in current for name in item.names}
+    found: dict[str, dict[str, None]] = {}
+    for oid, data in read_blobs(top, wanted):
+        if needle not in data.lower():
+            continue
+        path = top / blobs[oid].path
+        info = _info(root, path, data)
+        if info is None or not info.readable_by(recipient):
+            continue
+        for name in info.names:
+            if (info.rel, name) not in known:
+                found.setdefault(info.rel, {})[name] = None
+    return tuple(Exposure(rel, tuple(names), history=True) for rel, names in sorted(found.items()))
 
 
 def plan_rotate_host(

@@ -118,3 +118,50 @@ def test_removed_files_are_read_by_the_npm_reader(lab: Lab) -> None:
     assert got == {"tailscale": {"auth_key": next(iter(SHARED_SECRETS.values()))}}
     got = read_with_npm(lab.root / "secrets/observer.yaml", "yaml", lab.keyfile)
     assert isinstance(got, dict) and set(got) == {"alertmanager", "prometheus"}
+
+
+def test_names_only_git_history_holds_are_listed_too(lab: Lab) -> None:
+    from secretkit.sops import api
+    from secretkit.sops.config import find_config
+    from tests.conftest import commit_all, git
+    from tests.support import fake
+
+    config = find_config(lab.root)
+    assert config is not None
+    observer_rule = config.rule_for(lab.root / "secrets/observer.yaml")
+    assert observer_rule is not None
+    admin = lab.admin.identities()
+    # a file the observer could read, committed and deleted since
+    legacy = lab.root / "secrets/legacy.yaml"
+    legacy.write_bytes(
+        api.set_values(
+            None,
+            "yaml",
+            {("grafana", "admin_password"): fake.password("graf")},
+            rule=observer_rule,
+            identities=admin,
+        )
+    )
+    commit_all(lab.root, "legacy secrets")
+    git(lab.root, "rm", "-q", "secrets/legacy.yaml")
+    commit_all(lab.root, "drop legacy")
+    # a value removed from the observer's file since
+    kept = dict(HOST_SECRETS["observer"])
+    del kept[("prometheus", "syncthing", "api_key")]
+    (lab.root / "secrets/observer.yaml").write_bytes(
+        api.set_values(None, "yaml", kept, rule=observer_rule, identities=admin)
+    )
+    commit_all(lab.root, "syncthing key no longer needed")
+
+    result = lab.cli("hosts", "remove", "observer")
+
+    assert result.code == 0, result.err
+    history = " (only in git history)"
+    expected = {("secrets/observer.yaml", "/".join(p)) for p in kept}
+    expected |= {("secrets/shared.yaml", "/".join(p)) for p in SHARED_SECRETS}
+    expected |= {
+        ("secrets/legacy.yaml", "grafana/admin_password" + history),
+        ("secrets/observer.yaml", "prometheus/syncthing/api_key" + history),
+    }
+    assert _exposed(result.out) == expected
+    assert "could read these 5 secret(s)" in result.out

@@ -202,3 +202,34 @@ def test_rotated_files_are_read_by_the_npm_reader(lab: Lab, tmp_path: Path) -> N
                 assert isinstance(node, dict)
                 node = node[part]
             assert node == value
+
+
+def test_rotate_compromised_lists_history_names_too(lab: Lab) -> None:
+    from secretkit.sops import api
+    from secretkit.sops.config import find_config
+    from tests.conftest import commit_all
+
+    config = find_config(lab.root)
+    assert config is not None
+    rule = config.rule_for(lab.root / "secrets/shared.yaml")
+    assert rule is not None
+    (lab.root / "secrets/shared.yaml").write_bytes(
+        api.set_values(
+            None, "yaml", {("other", "token"): "x"}, rule=rule, identities=lab.admin.identities()
+        )
+    )
+    commit_all(lab.root, "replace the shared secrets")
+    first = lab.cli("rotate", "host", "immich", "--age", new_age_key().public, "--compromised")
+    assert first.code == 0, first.err
+    expected = {("secrets/immich.yaml", "/".join(p)) for p in HOST_SECRETS["immich"]}
+    expected |= {
+        ("secrets/shared.yaml", "other/token"),
+        ("secrets/shared.yaml", "tailscale/auth_key (only in git history)"),
+    }
+    assert _exposed(first.out) == expected
+    # the second run's old key is the first run's new one: no committed version
+    # was ever encrypted for it
+    again = lab.cli("rotate", "host", "immich", "--age", new_age_key().public, "--compromised")
+    assert again.code == 0, again.err
+    assert "only in git history" not in again.out
+    assert len(_exposed(again.out)) == 3
