@@ -116,6 +116,52 @@ def main(argv: list[str] | None = None) -> NoReturn:
 # ---------------------------------------------------------------------------
 
 
+# --- scan (scanner) -----------------------------------------------------------------
+@cli.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--staged", is_flag=True, help="Scan the index: what the next commit will hold.")
+@click.option("--history", is_flag=True, help="Scan every blob of every commit (each once).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "sarif"]),
+    default="text",
+    show_default=True,
+    help="Report format.",
+)
+@click.option("--output", type=click.Path(path_type=Path), help="Write the report to this file.")
+@pass_ctx
+def scan(
+    ctx: Context,
+    paths: tuple[Path, ...],
+    staged: bool,
+    history: bool,
+    fmt: str,
+    output: Path | None,
+) -> None:
+    """Find hardcoded secrets; exit 0 when none, 1 when some are found."""
+    from secretkit.commands.scan import scan as run
+    from secretkit.scan.report import render
+
+    progress = None
+    if history and sys.stderr.isatty():
+
+        def progress(done: int, total: int) -> None:
+            click.echo(f"\rscanning history: {done}/{total} blobs", err=True, nl=done == total)
+
+    report = run(
+        ctx.cwd, [str(p) for p in paths], staged=staged, history=history, progress=progress
+    )
+    text = render(report, fmt)
+    if output is not None:
+        from secretkit.atomic import write_atomic
+
+        write_atomic(ctx.cwd / output, text.encode())
+    else:
+        echo(text, nl=False)
+    raise click.exceptions.Exit(1 if report.findings else 0)
+
+
 # --- sops file commands (engine-keys) --------------------------------------------
 def _write_stdout(data: bytes) -> None:
     stream = click.get_binary_stream("stdout")

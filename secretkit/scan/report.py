@@ -1,0 +1,144 @@
+"""Report formats: text (grouped by file), JSON (DESIGN.md shape), SARIF 2.1.0.
+
+Only the fields of :meth:`Finding.to_json` are ever rendered: the secret value
+cannot reach any format.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from secretkit.scan.model import ScanReport
+
+FORMATS = ("text", "json", "sarif")
+SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+_LEVEL = {"high": "error", "medium": "error", "low": "warning"}
+
+RULE_TEXT = {
+    "secret-attribute": "A secret-named attribute or key holds a literal value",
+    "password-hash": "A password hash is written in the configuration",
+    "password-file-text": "Text written to a file the configuration reads as a secret file",
+    "command-secret": "A secret inside a command, flag or assignment",
+    "url-credentials": "A password embedded in a URL",
+    "pushover-token": "Pushover application token",
+    "pushover-user-key": "Pushover user key",
+    "syncthing-api-key": "Syncthing API key",
+    "tailscale-auth-key": "Tailscale auth key",
+    "age-secret-key": "age secret key",
+    "private-key": "Private key block",
+    "nix-signing-key": "Nix binary cache signing key",
+}
+
+
+def render_text(report: ScanReport) -> str:
+    lines: list[str] = []
+    current = None
+    for f in report.findings:
+        where = f"{f.commit[:12]}:{f.path}" if f.commit else f.path
+        if where != current:
+            if current is not None:
+                lines.append("")
+            lines.append(where)
+            current = where
+        name = f" {f.attrpath}" if f.attrpath else ""
+        lines.append(
+            f"  {f.line}:{f.column}  {f.severity:<6}  {f.rule} ({f.kind}){name}  {f.preview}"
+        )
+    for s in report.skipped:
+        lines.append(f"skipped {s.path}: {s.reason}")
+    files = len({(f.commit, f.path) for f in report.findings})
+    summary = (
+        f"{len(report.findings)} finding(s) in {files} file(s)"
+        if report.findings
+        else "no secrets found"
+    )
+    stats = report.stats
+    lines.append(
+        f"{summary}; {stats.get('files', 0)} file(s) scanned"
+        + (f", {len(report.skipped)} skipped" if report.skipped else "")
+        + f" in {float(stats.get('seconds', 0.0)):.2f}s"
+    )
+    return "\n".join(lines) + "\n"
+
+
+def render_json(report: ScanReport) -> str:
+    return json.dumps(report.to_json(), indent=2) + "\n"
+
+
+def sarif(report: ScanReport, version: str) -> dict[str, Any]:
+    rule_ids = sorted({f.rule for f in report.findings})
+    rules = [
+        {
+            "id": rule,
+            "name": rule,
+            "shortDescription": {"text": RULE_TEXT.get(rule, f"{rule} (vendor token format)")},
+        }
+        for rule in rule_ids
+    ]
+    results = []
+    for f in report.findings:
+        data = f.to_json()
+        name = f" at {f.attrpath}" if f.attrpath else ""
+        location: dict[str, Any] = {
+            "physicalLocation": {
+                "artifactLocation": {"uri": f.path, "uriBaseId": "SRCROOT"},
+                "region": {
+                    "startLine": f.line,
+                    "startColumn": f.column,
+                    "endLine": f.end_line,
+                    "endColumn": max(f.end_column, 1),
+                },
+            }
+        }
+        if f.attrpath:
+            location["logicalLocations"] = [{"fullyQualifiedName": f.attrpath, "kind": "member"}]
+        results.append(
+            {
+                "ruleId": f.rule,
+                "ruleIndex": rule_ids.index(f.rule),
+                "level": _LEVEL.get(f.severity, "error"),
+                "message": {"text": f"hardcoded {f.kind}{name} ({f.preview})"},
+                "locations": [location],
+                "partialFingerprints": {"secretkitFingerprint/v1": f.fingerprint},
+                "properties": {
+                    key: data[key] for key in ("severity", "kind", "attrpath", "commit", "preview")
+                },
+            }
+        )
+    notes = [
+        {"level": "note", "message": {"text": f"skipped {s.path}: {s.reason}"}}
+        for s in report.skipped
+    ]
+    return {
+        "$schema": SARIF_SCHEMA,
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "secretkit",
+                        "version": version,
+                        "rules": rules,
+                    }
+                },
+                "originalUriBaseIds": {"SRCROOT": {"description": {"text": "repository root"}}},
+                "invocations": [{"executionSuccessful": True, "toolExecutionNotifications": notes}],
+                "results": results,
+            }
+        ],
+    }
+
+
+def render_sarif(report: ScanReport) -> str:
+    from secretkit import __version__
+
+    return json.dumps(sarif(report, __version__), indent=2) + "\n"
+
+
+def render(report: ScanReport, fmt: str) -> str:
+    if fmt == "json":
+        return render_json(report)
+    if fmt == "sarif":
+        return render_sarif(report)
+    return render_text(report)
