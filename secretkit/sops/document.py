@@ -192,6 +192,13 @@ def load_encrypted(data: bytes, fmt: str) -> SopsFile:
             hint="encrypt it first, or pass the right --input-type",
         )
     Rule.of(meta.crypt_rule)  # an untranslatable regex is refused up front
+    if not meta.lastmodified:
+        # sops refuses a block without lastmodified; a plaintext file that merely has a
+        # top-level "sops" key must not pass for an encrypted one.
+        raise UserError(
+            "not a sops file: the sops metadata has no lastmodified",
+            hint="a top-level 'sops' key is reserved for sops metadata",
+        )
     if fmt == "json" and meta.version and version_tuple(meta.version) < (3, 13, 2):
         docs = [_ints_to_floats(doc) for doc in docs]
     return SopsFile(fmt, docs, meta, layout)

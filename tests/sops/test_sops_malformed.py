@@ -26,6 +26,8 @@ LOAD_CASES = [
     ("yaml", b"- a\n",
      "malformed YAML at line 1: the top level of a document must be a mapping" + YAML_HINT),
     ("yaml", b"a: b\nsops: 3\n", "malformed sops metadata: the sops entry is not a mapping" + META_HINT),
+    ("yaml", b"a: b\nsops:\n    enabled: true\n",
+     "not a sops file: the sops metadata has no lastmodified (hint: a top-level 'sops' key is reserved for sops metadata)"),
     ("yaml", b"a: b\nsops:\n    unencrypted_suffix: x\n    encrypted_regex: y\n",
      "malformed sops metadata: more than one crypt rule (unencrypted_suffix, encrypted_regex) "
      "(hint: a sops file may set at most one of the *_suffix / *_regex rules)"),
@@ -93,6 +95,10 @@ def test_malformed_value(value: str, message: str) -> None:
         document.decrypt(sops, KEY)
     assert info.value.one_line() == message
     assert info.value.exit_code == EXIT_USER
+
+
+def test_a_plain_file_with_a_sops_key_is_not_an_encrypted_file() -> None:
+    assert not document.is_sops_file(b"sops:\n    enabled: true\npassword: x\n", "yaml")
 
 
 def test_malformed_plain_inputs() -> None:
