@@ -484,11 +484,11 @@ class Tailscale:
             before = site.string.prev_named_sibling
             text = emit._unquote(emit.text_of(site.tree, before)) if before is not None else ""
             if before is None or before.type != "string_expression" or not self._flag.match(text):
-                return Refusal("the auth key is not the value of an --authkey flag")
+                return Refusal("the auth key is not the value of a tailscale auth-key flag")
             doomed.insert(0, before)
             value = site.literal
         else:
-            return Refusal("the auth key is not the value of an --authkey flag")
+            return Refusal("the auth key is not the value of a tailscale auth-key flag")
         return Rewrite(
             Sensitive(value),
             [emit_delete(site.tree, node) for node in doomed],
