@@ -7,7 +7,7 @@ Two steps, so that the CLI can show what will happen and ask first:
   names to rotate (attribute paths or rules, and files — never values);
 * :func:`apply_purge` keeps a backup (``refs/secretkit/backup/<UTC time>/…`` → every
   old ref and HEAD), rewrites the branches, tags and notes with git-filter-repo
-  ``--replace-text`` (values → ``***REMOVED-BY-SECRETKIT***``), leaves the backup
+  ``--replace-text`` (values → ``***REDACTED-BY-SECRETKIT***``), leaves the backup
   and remote-tracking refs as they were, and scans history again to prove it.
 
 The expressions file handed to git-filter-repo holds the plaintext values: the one

@@ -29,7 +29,9 @@ from secretkit.errors import UserError
 from secretkit.git import git_env, run_git
 from secretkit.sensitive import Sensitive
 
-MARKER = b"***REMOVED-BY-SECRETKIT***"
+# What replaces each value.  "REDACTED" is a placeholder word to scanners (ours
+# included), so a purged history scans clean instead of flagging `token = "<marker>"`.
+MARKER = b"***REDACTED-BY-SECRETKIT***"
 BACKUP_NAMESPACE = "refs/secretkit/backup/"
 # Refs never rewritten: our backups, and what the remotes have (updated by the push).
 _NOT_REWRITTEN = ("refs/secretkit/", "refs/remotes/")

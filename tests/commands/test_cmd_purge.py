@@ -122,7 +122,7 @@ def test_purge_rewrites_history_keeps_a_backup_and_lists_what_to_rotate(leaky_re
     assert TOKEN in old_blob
     new_blob = git(repo, "show", "v1:hosts/observer/default.nix")
     assert TOKEN not in new_blob
-    assert "***REMOVED-BY-SECRETKIT***" in new_blob
+    assert "***REDACTED-BY-SECRETKIT***" in new_blob
     assert git(repo, "rev-parse", "HEAD").strip() != old_head
     assert (repo / "hosts" / "observer" / "default.nix").read_text() == OBSERVER_MIGRATED
     assert git(repo, "status", "--porcelain") == ""
