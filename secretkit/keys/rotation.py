@@ -162,11 +162,14 @@ def find_sops_files(
     base: Path | None = None,
     *,
     relevant: Callable[[Path, bytes], bool] | None = None,
+    must_parse: Callable[[bytes], bool] | None = None,
 ) -> list[SopsFileInfo]:
     """Every file below ``base`` (default ``root``) that is a sops file, by its content.
 
     ``relevant(path, data)`` skips files before they are parsed (a plan that only
-    needs the files naming one key need not parse all the others)."""
+    needs the files naming one key need not parse all the others).  A file that
+    does not load as a sops file is skipped — unless ``must_parse(data)`` says it
+    has to be one (it names the key being replaced): then IntegrityError."""
     found: list[SopsFileInfo] = []
     for path in _candidates(root, base or root):
         if path.name == CONFIG_NAME:
@@ -184,7 +187,30 @@ def find_sops_files(
         info = _info(root, path, data)
         if info is not None:
             found.append(info)
+        elif must_parse is not None and must_parse(data):
+            _refuse_damaged(root, path, data)
     return found
+
+
+def _refuse_damaged(root: Path, path: Path, data: bytes) -> None:
+    rel = _rel(root, path)
+    problem = "its sops metadata is incomplete"
+    try:
+        api.load(data, document.format_for_path(path), source=rel)
+    except SecretkitError as exc:
+        problem = exc.message
+    raise IntegrityError(
+        f"{rel} names the key being replaced but is not a readable sops file ({problem}); "
+        "nothing was changed",
+        hint="restore the file from git (or delete it), then retry",
+    )
+
+
+def _naming(recipient: str | None) -> Callable[[bytes], bool] | None:
+    if recipient is None:
+        return None
+    needle = recipient.lower().encode()
+    return lambda data: needle in data.lower()
 
 
 # ---------------------------------------------------------------------------
@@ -363,7 +389,7 @@ def plan_rotate_host(
     new = edit.change.new_recipient or normalize_age_recipient(new_recipient)
     config = parse_config(edit.data if edit.data is not None else data, path)
     if files is None:
-        files = find_sops_files(root, relevant=_mentions(old, config, new))
+        files = find_sops_files(root, relevant=_mentions(old, config, new), must_parse=_naming(old))
     ops: list[FileOp] = []
     for info in files:
         rule = config.rule_for(info.path)
@@ -397,7 +423,9 @@ def plan_remove_host(
     new_config = parse_config(edit.data, path) if edit.data is not None else old_config
     removed_rules = set(edit.change.removed_rules)
     if files is None:
-        files = find_sops_files(root, relevant=_mentions(old, old_config, old))
+        files = find_sops_files(
+            root, relevant=_mentions(old, old_config, old), must_parse=_naming(old)
+        )
     ops: list[FileOp] = []
     if edit.change.changed:
         for info in files:

@@ -233,3 +233,21 @@ def test_rotate_compromised_lists_history_names_too(lab: Lab) -> None:
     assert again.code == 0, again.err
     assert "only in git history" not in again.out
     assert len(_exposed(again.out)) == 3
+
+
+def test_a_damaged_file_naming_the_old_key_stops_the_rotation(lab: Lab) -> None:
+    old = lab.hosts["observer"]
+    path = lab.root / "secrets/shared.yaml"
+    lines = path.read_text().splitlines(keepends=True)
+    at = next(i for i, line in enumerate(lines) if old.public in line)
+    path.write_text("".join(lines[: at + 1]) + "      enc: |\n        -----BEGIN AGE")
+    before = lab.files()
+    config = (lab.root / ".sops.yaml").read_bytes()
+    result = lab.cli("rotate", "host", "observer", "--age", new_age_key().public)
+    assert result.code == 4, result.err
+    assert result.err.startswith(
+        "error: secrets/shared.yaml names the key being replaced but is not a readable sops file"
+    )
+    assert "nothing was changed" in result.err
+    assert lab.files() == before
+    assert (lab.root / ".sops.yaml").read_bytes() == config
