@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from secretkit.errors import SecretkitError
 from secretkit.sops import document
 from secretkit.sops.metadata import CryptRule, KeyEntry, Metadata
 from secretkit.sops.tree import Comment, Map, Seq, Value
@@ -200,3 +201,48 @@ def test_binary_round_trip(raw: bytes) -> None:
     plain = document.load_plain(raw, "binary")
     back = _cycle("binary", plain, None, False)
     assert document.dump_plain(back) == raw
+
+
+SECRET_VALUE = "s3cret-value-never-shown"
+TAMPER_SOURCES = {
+    "yaml": f"# note\nsecret: {SECRET_VALUE}\nlist:\n    - {SECRET_VALUE}\nn: 5\n".encode(),
+    "json": f'{{"secret": "{SECRET_VALUE}", "n": 5}}'.encode(),
+    "dotenv": f"#note\nSECRET={SECRET_VALUE}\n".encode(),
+    "ini": f"[s]\nsecret = {SECRET_VALUE}\n".encode(),
+    "binary": SECRET_VALUE.encode(),
+}
+_TAMPER_CACHE: dict[str, bytes] = {}
+
+
+def _encrypted_sample(fmt: str) -> bytes:
+    if fmt not in _TAMPER_CACHE:
+        plain = document.load_plain(TAMPER_SOURCES[fmt], fmt)
+        _TAMPER_CACHE[fmt] = document.dump(
+            document.encrypt(plain, KEY, _meta(CryptRule(), False), now=NOW)
+        )
+    return _TAMPER_CACHE[fmt]
+
+
+@SETTINGS
+@given(
+    fmt=st.sampled_from(sorted(TAMPER_SOURCES)),
+    position=st.floats(0, 1, exclude_max=True),
+    replacement=st.integers(0, 255),
+)
+def test_any_single_byte_change_is_caught_or_harmless(
+    fmt: str, position: float, replacement: int
+) -> None:
+    """No traceback and no plaintext in any message, whatever byte is changed."""
+    data = bytearray(_encrypted_sample(fmt))
+    index = int(position * len(data))
+    data[index] = replacement
+    try:
+        plain = document.decrypt(document.load_encrypted(bytes(data), fmt), KEY)
+    except SecretkitError as exc:
+        assert SECRET_VALUE not in exc.one_line()
+        assert "\n" not in exc.one_line()
+        return
+    # Accepted: the change must not have altered any value (comments, whitespace, keys
+    # of unencrypted metadata fields may change harmlessly).
+    original = document.decrypt(document.load_encrypted(_encrypted_sample(fmt), fmt), KEY)
+    assert [v for _, v in plain.leaves()] == [v for _, v in original.leaves()]
