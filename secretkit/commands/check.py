@@ -482,9 +482,10 @@ def _nix_facts(ctx: CheckContext) -> _NixFacts:
                 continue
             names = _select_names(tree, node)
             if len(names) >= 3 and names[0] == "sops" and names[1] in ("secrets", "placeholder"):
-                name = names[2]
-                if name is not None:
-                    facts.references.append((name, path, node.start_byte, node.start_point[0] + 1))
+                ref_name = names[2]
+                if ref_name is not None:
+                    line = node.start_point[0] + 1
+                    facts.references.append((ref_name, path, node.start_byte, line))
     return facts
 
 
