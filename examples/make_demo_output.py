@@ -6,7 +6,8 @@ Runs ``secretkit demo`` with the committed test-only keys in
 ``examples/homelab/keys`` (``admin.agekey``, an age identity that exists only for
 this demo, and ``hosts/<name>.pub``, the demo hosts' public ssh keys; their
 private halves are thrown away) and copies the resulting ``.sops.yaml`` and
-``secrets/<host>.yaml`` to the top of the repository.  Decrypt them with
+``secrets/<host>.yaml`` to the top of the repository, and allowlists the
+test-only admin key in ``.secretkit-allow``.  Decrypt them with
 ``SOPS_AGE_KEY_FILE=examples/homelab/keys/admin.agekey secretkit decrypt secrets/observer.yaml``.
 The values are freshly generated fakes, so every run gives new files.
 """
@@ -44,6 +45,26 @@ def main() -> None:
             print(f"secrets/{file.name}")
     os.chmod(KEYS / "admin.agekey", 0o600)
     print(".sops.yaml")
+    allow_admin_key()
+
+
+def allow_admin_key() -> None:
+    """Allowlist the committed test-only admin identity for the project's own hook."""
+    from secretkit.atomic import write_atomic
+    from secretkit.scan.allowlist import ALLOW_FILE, load
+
+    secret = next(
+        line.strip()
+        for line in (KEYS / "admin.agekey").read_text().splitlines()
+        if line.startswith("AGE-SECRET-KEY-")
+    )
+    entry = load(ROOT).fingerprint(secret)
+    path = ROOT / ALLOW_FILE
+    lines = path.read_text().splitlines() if path.exists() else []
+    lines = [line for line in lines if "examples/homelab/keys/admin.agekey" not in line]
+    lines.append(f"{entry}  # examples/homelab/keys/admin.agekey (test-only demo key)")
+    write_atomic(path, ("\n".join(lines) + "\n").encode())
+    print(ALLOW_FILE)
 
 
 if __name__ == "__main__":

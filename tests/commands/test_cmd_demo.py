@@ -108,3 +108,25 @@ def test_demo_from_a_non_editable_install(tmp_path: Path) -> None:
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "scan: clean" in proc.stdout
+
+
+def test_committed_demo_output_matches_the_example() -> None:
+    """The top-level .sops.yaml and secrets/ are the demo's output under the committed
+    test-only key (examples/make_demo_output.py): each file opens with that key and
+    holds exactly what its host's configuration uses, for the admin and that host."""
+    from secretkit.keys import sops_yaml
+    from secretkit.keys.ssh_to_age import ssh_pubkey_to_age
+    from secretkit.sops import api
+    from secretkit.sops.identities import load_identities
+
+    keys = ROOT / "examples/homelab/keys"
+    identities = load_identities({"SOPS_AGE_KEY_FILE": str(keys / "admin.agekey")})
+    model = sops_yaml.read_keys(ROOT)
+    for host, expected in EXPECTED_ACCESS.items():
+        data = (ROOT / "secrets" / f"{host}.yaml").read_bytes()
+        plain = api.decrypt_bytes(data, "yaml", identities)
+        assert {"/".join(map(str, k)) for k, _ in plain.leaves()} == expected
+        line = (keys / "hosts" / f"{host}.pub").read_text()
+        assert model.hosts[host] == ssh_pubkey_to_age(line)
+        recipients = api.recipients_of(api.load(data, "yaml"))
+        assert sorted(recipients[0]) == sorted([model.hosts[host], *model.admins.values()])
