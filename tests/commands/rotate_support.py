@@ -142,9 +142,9 @@ def make_lab(repo: Path, tmp: Path, *, shared: bool = True, extra_files: int = 0
         text = (
             text.rstrip("\n")
             + "\n"
-            + SHARED_RULE.replace(
-                "^secrets/shared\\.yaml$", "^secrets/observer/.*\\.yaml$"
-            ).replace("          - *host_immich\n", "")
+            + SHARED_RULE.replace("^secrets/shared\\.yaml$", "^secrets/observer/").replace(
+                "          - *host_immich\n", ""
+            )
         )
     sops_yaml.write_text(text)
     lab = Lab(repo, admin, hosts, admin.write(tmp / "admin-keys.txt"))

@@ -251,3 +251,40 @@ def test_a_damaged_file_naming_the_old_key_stops_the_rotation(lab: Lab) -> None:
     assert "nothing was changed" in result.err
     assert lab.files() == before
     assert (lab.root / ".sops.yaml").read_bytes() == config
+
+
+def test_every_format_under_the_host_rule_is_rotated(tmp_git_repo: Path, tmp_path: Path) -> None:
+    from secretkit.sops.config import find_config
+    from tests.conftest import commit_all
+    from tests.sops.test_sops_interop import read_with_npm
+
+    lab = make_lab(tmp_git_repo, tmp_path, extra_files=1)
+    config = find_config(lab.root)
+    assert config is not None
+    samples = {
+        "secrets/observer/app.env": (b"API_KEY=abc\nOTHER=def\n", "dotenv"),
+        "secrets/observer/cfg.json": (b'{"grafana": {"secret": "s3"}, "n": 7}', "json"),
+        "secrets/observer/blob.bin": (b"opaque\x00bytes\n", "binary"),
+    }
+    for rel, (body, fmt) in samples.items():
+        rule = config.rule_for(lab.root / rel)
+        assert rule is not None
+        plain = document.load_plain(body, fmt)
+        (lab.root / rel).write_bytes(api.encrypt_new(plain, rule))
+    commit_all(lab.root, "more formats")
+    old, new = lab.hosts["observer"], new_age_key()
+    result = lab.cli("rotate", "host", "observer", "--age", new.public, "--compromised")
+    assert result.code == 0, result.err
+    exposed = _exposed(result.out)
+    assert ("secrets/observer/app.env", "API_KEY") in exposed
+    assert ("secrets/observer/cfg.json", "grafana/secret") in exposed
+    assert ("secrets/observer/blob.bin", "data") in exposed
+    keyfile = new.write(tmp_path / "new.txt")
+    for rel, (body, fmt) in samples.items():
+        data = (lab.root / rel).read_bytes()
+        with pytest.raises(SecretkitError):
+            api.decrypt_bytes(data, fmt, old.identities())
+        opened = api.decrypt_bytes(data, fmt, new.identities())
+        assert opened.to_python() == document.load_plain(body, fmt).to_python()
+        if fmt in ("dotenv", "json"):
+            assert read_with_npm(lab.root / rel, fmt, keyfile) == opened.to_python()
