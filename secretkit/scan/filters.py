@@ -200,8 +200,15 @@ def password_hash(value: str) -> bool:
     return bool(_PW_HASH.match(value))
 
 
-def not_secret(value: str) -> str | None:
-    """Why ``value`` is certainly not a hardcoded secret, or None."""
+_TOKEN_PLACEHOLDER = re.compile(r"example|x{5,}|<[^>]*>|redacted|change[-_]?me", re.IGNORECASE)
+
+
+def not_secret(value: str, *, token: bool = False) -> str | None:
+    """Why ``value`` is certainly not a hardcoded secret, or None.
+
+    ``token``: the value matched a token format, so only structural reasons count
+    (ciphertext, references, public keys …) and obvious placeholders; the word
+    heuristics for free-form values are skipped."""
     text = value.strip()
     if len(text) < 3:
         return "too short"
@@ -225,6 +232,8 @@ def not_secret(value: str) -> str | None:
         return "binary cache public key"
     if _PATH.match(text):
         return "path"
+    if token:
+        return "placeholder" if _TOKEN_PLACEHOLDER.search(text) else None
     if _PLACEHOLDER_WORDS.search(text):
         return "placeholder"
     if len(set(text)) == 1:

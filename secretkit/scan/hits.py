@@ -8,6 +8,10 @@ from secretkit.scan import filters
 from secretkit.scan.detectors import DETECTORS, VENDOR_HINT, Context, pushover_kind
 
 ALLOW_MARK = "secretkit: allow"
+# Rules decided by a name (their values were filtered when the hit was made).
+KEYED_RULES = frozenset({"secret-attribute", "password-hash"})
+# Rules for free-form values (every filter applies); all others are token formats.
+FREEFORM_RULES = frozenset({"command-secret", "url-credentials", "password-file-text"})
 
 # Higher wins when two hits cover the same span.
 _PRIORITY = {
@@ -49,7 +53,7 @@ def token_hits(text: str, ctx: Context, base: int = 0) -> list[Hit]:
 
         for start, end, rule in detect_secrets.find(text):
             value = text[start:end]
-            if filters.not_secret(value):
+            if filters.not_secret(value, token=True):
                 continue
             hits.append(Hit(base + start, base + end, rule, "token", "high"))
     return hits

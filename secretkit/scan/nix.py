@@ -23,7 +23,14 @@ from typing import Any
 from secretkit.nix.cst import NixString
 from secretkit.scan import filters
 from secretkit.scan.detectors import Context
-from secretkit.scan.hits import ALLOW_MARK, Hit, merge, token_hits
+from secretkit.scan.hits import (
+    ALLOW_MARK,
+    FREEFORM_RULES,
+    KEYED_RULES,
+    Hit,
+    merge,
+    token_hits,
+)
 
 # Attribute names under which strings are documentation or option metadata.
 _META = frozenset(
@@ -137,7 +144,9 @@ def scan_nix(data: bytes) -> tuple[list[Hit], bool]:
             if not lit.literal_text(hit.start, hit.end):
                 continue
             value = lit.value[hit.start : hit.end]
-            if hit.rule not in ("secret-attribute", "password-hash") and filters.not_secret(value):
+            if hit.rule not in KEYED_RULES and filters.not_secret(
+                value, token=hit.rule not in FREEFORM_RULES
+            ):
                 continue
             start, end = lit.span_of(hit.start, hit.end)
             line = data.count(b"\n", 0, start) + 1

@@ -17,7 +17,14 @@ from dataclasses import replace
 
 from secretkit.scan import filters
 from secretkit.scan.detectors import Context
-from secretkit.scan.hits import ALLOW_MARK, Hit, merge, token_hits
+from secretkit.scan.hits import (
+    ALLOW_MARK,
+    FREEFORM_RULES,
+    KEYED_RULES,
+    Hit,
+    merge,
+    token_hits,
+)
 
 _YAML_PAIR = re.compile(
     r"^[ \t]*(?:-[ \t]+)?(?:\"(?P<dq>[^\"]+)\"|'(?P<sq>[^']+)'|(?P<bare>[^\s\"'#:{}\[\],&*!|>%@`-]"
@@ -162,7 +169,9 @@ def scan_text(text: str, path: str) -> list[Hit]:
         if any(a <= hit.start < b for a, b in masked):
             continue
         value = text[hit.start : hit.end]
-        if hit.rule not in ("secret-attribute", "password-hash") and filters.not_secret(value):
+        if hit.rule not in KEYED_RULES and filters.not_secret(
+            value, token=hit.rule not in FREEFORM_RULES
+        ):
             continue
         line_start = text.rfind("\n", 0, hit.start) + 1
         line_end = text.find("\n", hit.start)

@@ -84,3 +84,69 @@ def secretkit_bin(directory: Path) -> Path:
     )
     script.chmod(0o755)
     return script
+
+
+# --- scanner fakes (appended by the scanner engineer) -------------------------------
+
+
+def age_secret_key(seed: str = "age") -> str:
+    """A well-formed AGE-SECRET-KEY-1… (valid bech32 checksum) from a fake scalar."""
+    from secretkit.keys.bech32 import encode
+
+    return encode("age-secret-key-", hashlib.sha256(("age-" + seed).encode()).digest()).upper()
+
+
+def age_secret_key_bad_checksum(seed: str = "age") -> str:
+    key = age_secret_key(seed)
+    last = "Q" if key[-1] != "Q" else "P"
+    return key[:-1] + last
+
+
+def nix_signing_key(seed: str = "cache", name: str = "cache.homelab.lan-1") -> str:
+    """``name:base64`` of 64 bytes, the shape of a Nix binary-cache secret key."""
+    import base64
+
+    raw = hashlib.sha512(("nix-" + seed).encode()).digest()
+    return f"{name}:{base64.b64encode(raw).decode()}"
+
+
+def nix_public_key(seed: str = "cache", name: str = "cache.homelab.lan-1") -> str:
+    import base64
+
+    raw = hashlib.sha256(("nixpub-" + seed).encode()).digest()
+    return f"{name}:{base64.b64encode(raw).decode()}"
+
+
+def pem_private_key(kind: str = "OPENSSH", seed: str = "pem") -> str:
+    """A private-key block with a fake base64 body (BEGIN/END built here, not written
+    out in any test file)."""
+    import base64
+
+    body = base64.b64encode(hashlib.sha512(("pem-" + seed).encode()).digest() * 3).decode()
+    lines = [body[i : i + 64] for i in range(0, len(body), 64)]
+    label = f"{kind} PRIVATE KEY" if kind else "PRIVATE KEY"
+    dashes = "-" * 5
+    return "\n".join([f"{dashes}BEGIN {label}{dashes}", *lines, f"{dashes}END {label}{dashes}"])
+
+
+def aws_access_key_id(seed: str = "aws") -> str:
+    return "AK" + "IA" + chars(string.ascii_uppercase + string.digits, 16, "aws-" + seed)
+
+
+def slack_bot_token(seed: str = "slack") -> str:
+    digits = chars(string.digits, 11, "slack-d-" + seed)
+    return "xo" + "xb-" + digits + "-" + digits[::-1] + "-" + chars(_LOWER_ALNUM, 24, seed)
+
+
+def stripe_live_key(seed: str = "stripe") -> str:
+    return "sk" + "_live_" + chars(_ALNUM, 24, "stripe-" + seed)
+
+
+def syncthing_device_id(seed: str = "dev") -> str:
+    alphabet = string.ascii_uppercase + "234567"
+    return "-".join(chars(alphabet, 7, f"dev-{seed}-{i}") for i in range(8))
+
+
+def sha512_crypt_like(seed: str = "crypt") -> str:
+    """The shape of a ``$6$`` crypt hash (not a real hash of anything)."""
+    return "$" + "6$" + chars(_ALNUM, 16, "salt-" + seed) + "$" + chars(_ALNUM + "./", 86, seed)
