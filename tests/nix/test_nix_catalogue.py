@@ -148,3 +148,61 @@ def test_match_patterns() -> None:
     assert match("a.b|x.**", ["a", "x", "y", "z"])
     assert not match("a.b.**", ["a", "b"])
     assert not match("a.b", ["a", "b", "c"])
+
+
+EVAL = """
+let
+  names = builtins.fromJSON (builtins.readFile ./names.json);
+  templates = builtins.fromJSON (builtins.readFile ./templates.json);
+  byName = f: xs: builtins.listToAttrs (map (n: { name = n; value = f n; }) xs);
+  config = {
+    networking.hostName = "host1";
+    services.syncthing.user = "syncthing";
+    sops.secrets = byName (n: { path = "/run/secrets/${n}"; }) names;
+    sops.placeholder = byName (n: "<${n}>") names;
+    sops.templates = byName (n: { path = "/run/secrets/rendered/${n}"; }) templates;
+  };
+  pkgs = { hello = "/nix/store/hello"; };
+  clean = v:
+    if builtins.isPath v then toString v
+    else if builtins.isAttrs v then builtins.mapAttrs (_: clean) v
+    else if builtins.isList v then map clean v
+    else v;
+in clean (import ./after.nix { inherit config pkgs; lib = { }; })
+"""
+
+
+@pytest.mark.parametrize("key", sorted(CATALOGUE))
+def test_golden_after_evaluates_to_run_secrets(key: str, tmp_path: Path) -> None:
+    import json
+    import re
+
+    nix = need_tool("nix-instantiate")
+    before, after_path = _golden(key)
+    source, findings, values = fill(before, MODULE)
+    plan = plan_module(source, MODULE, findings=findings)
+    after = after_path.read_text()
+    templates = re.findall(r'sops\.templates\."([^"]+)" =', after)
+    (tmp_path / "names.json").write_text(json.dumps(sorted({m.name for m in plan.moves})))
+    (tmp_path / "templates.json").write_text(json.dumps(templates))
+    (tmp_path / "after.nix").write_text(after.replace("@WG_PUBLIC@", "public"))
+    (tmp_path / "eval.nix").write_text(EVAL)
+    proc = subprocess.run(
+        [nix, "--eval", "--strict", "--json", str(tmp_path / "eval.nix")],
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, NIX_STATE_DIR=str(tmp_path / "state")),
+    )
+    assert proc.returncode == 0, proc.stderr
+    module = json.loads(proc.stdout)
+    text = json.dumps(module)
+    if key == "environment-etc":  # the files stay at their /etc paths, now from sops
+        assert module["sops"]["secrets"]["etc/restic/password"]["path"] == "/etc/restic/password"
+        assert "environment" not in module
+    else:
+        assert "/run/secrets/" in text
+    for value in values.values():
+        assert value not in text
+    for move in plan.moves:
+        declared = module["sops"]["secrets"][move.name]
+        assert declared["sopsFile"].endswith("/secrets/host1.yaml")
