@@ -205,12 +205,13 @@ def check_plaintext_tree(ctx: CheckContext) -> list[CheckResult]:
 
 
 def check_plaintext_history(ctx: CheckContext) -> list[CheckResult]:
-    from secretkit.commands.purge import group_findings
+    from secretkit.commands.purge import group_findings, live_findings
     from secretkit.scan.api import scan_history
 
     progress = ctx.cache.get("progress")
     report = scan_history(ctx.root, progress=progress)
-    exposed = group_findings(list(report.findings))
+    # secretkit's own purge backups (refs/secretkit/backup/…) are local and not checked
+    exposed = group_findings(live_findings(ctx.root, list(report.findings)))
     results = [
         CheckResult(
             "plaintext-history",

@@ -20,7 +20,7 @@ to force-push and the secrets to rotate at their provider, which is the real fix
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -112,6 +112,26 @@ def group_findings(findings: list[Finding]) -> list[ExposedSecret]:
     return exposed
 
 
+def live_findings(
+    root: Path, findings: list[Finding], refs: Sequence[str] | None = None
+) -> list[Finding]:
+    """The history findings whose blob is reachable from ``refs`` (default: every ref
+    but secretkit's backups, which hold the old commits on purpose).  A finding whose
+    blob cannot be resolved is kept: when in doubt, report."""
+    from secretkit.git.filter_repo import blob_ids, reachable_objects
+
+    specs = [f"{f.commit}:{f.path}" for f in findings if f.commit]
+    if not specs:
+        return list(findings)
+    ids = blob_ids(root, specs)
+    live = reachable_objects(root, refs)
+    return [
+        f
+        for f in findings
+        if f.commit is None or (oid := ids.get(f"{f.commit}:{f.path}")) is None or oid in live
+    ]
+
+
 def plan_purge(cwd: Path, *, progress: Progress | None = None) -> PurgePlan:
     from secretkit.git.filter_repo import list_refs, refs_to_rewrite
     from secretkit.scan.api import scan_history
@@ -119,7 +139,7 @@ def plan_purge(cwd: Path, *, progress: Progress | None = None) -> PurgePlan:
     root = require_repo(cwd)
     _require_clean(root)
     report = scan_history(root, progress=progress)
-    findings = list(report.findings)
+    findings = live_findings(root, list(report.findings))
     return PurgePlan(root, findings, group_findings(findings), refs_to_rewrite(list_refs(root)))
 
 
@@ -148,16 +168,9 @@ def apply_purge(plan: PurgePlan, *, progress: Progress | None = None) -> PurgeRe
     values = values_to_replace(root, plan.findings)
     backup, backup_refs = create_backup(root)
     replace_text(root, values, plan.refs)
-    rewritten_commits = set(
-        run_git(root, "rev-list", *plan.refs, "--").stdout.decode().split() if plan.refs else ()
-    )
-    # Findings still reachable from the rewritten refs (backups and remote-tracking refs
-    # are expected to hold the old commits until the force-push and the cleanup).
-    remaining = [
-        f
-        for f in scan_history(root, progress=progress).findings
-        if f.commit is None or f.commit in rewritten_commits
-    ]
+    # Still reachable from the rewritten refs?  (Backups and remote-tracking refs hold
+    # the old commits until the force-push and the cleanup: expected.)
+    remaining = live_findings(root, list(scan_history(root, progress=progress).findings), plan.refs)
     remotes = run_git(root, "remote").stdout.decode("utf-8", "surrogateescape").split()
     return PurgeResult(
         backup=backup,

@@ -156,3 +156,31 @@ def replace_text(root: Path, values: Sequence[Sensitive[bytes]], refs: Sequence[
             hint="history is unchanged or partly rewritten; the backup refs hold the old "
             "commits (git update-ref <branch> <backup ref> restores a branch)",
         )
+
+
+def reachable_objects(root: Path, refs: Sequence[str] | None = None) -> set[str]:
+    """Ids of every object reachable from ``refs`` — by default from every ref except
+    secretkit's own backups (what ``git push --mirror`` would publish, minus those)."""
+    if refs is None:
+        args = [f"--exclude={BACKUP_NAMESPACE}*", "--all"]
+    elif not refs:
+        return set()
+    else:
+        args = list(refs)
+    proc = run_git(root, "rev-list", "--objects", *args, "--")
+    return {line.split(b" ", 1)[0].decode() for line in proc.stdout.splitlines() if line}
+
+
+def blob_ids(root: Path, specs: Sequence[str]) -> dict[str, str]:
+    """``<commit>:<path>`` → the blob id it names (specs that name no blob are left out)."""
+    specs = list(dict.fromkeys(s for s in specs if "\n" not in s))
+    if not specs:
+        return {}
+    request = b"".join(s.encode("utf-8", "surrogateescape") + b"\n" for s in specs)
+    proc = run_git(root, "cat-file", "--batch-check=%(objectname) %(objecttype)", input=request)
+    ids: dict[str, str] = {}
+    for spec, line in zip(specs, proc.stdout.decode().splitlines(), strict=False):
+        parts = line.split(" ")
+        if len(parts) == 2 and parts[1] == "blob":
+            ids[spec] = parts[0]
+    return ids
