@@ -40,6 +40,8 @@ class Site:
     path: tuple[str, ...]  # full attribute path of the literal (list items as "[i]")
     literal: str  # the literal's value, escapes resolved
     secret: Sensitive[str]  # the secret the scanner found (part of ``literal`` or all of it)
+    holder: Node | None = None  # the option's whole value when the literal is wrapped
+    #                            (``pkgs.writeText "name" "<secret>"``); None: the literal
 
     @property
     def binding(self) -> Node | None:
@@ -687,6 +689,68 @@ class ServiceEnvironment:
         )
 
 
+def write_text_call(tree: Tree, string: Node) -> Node | None:
+    """The ``pkgs.writeText "name" <string>`` call whose content is ``string``, if any
+    (also through a ``"${…}"`` wrapper)."""
+    outer = string.parent
+    if outer is None or outer.type != "apply_expression":
+        return None
+    argument = outer.child_by_field_name("argument")
+    inner = outer.child_by_field_name("function")
+    if argument is None or argument.id != string.id or inner is None:
+        return None
+    if inner.type != "apply_expression":
+        return None
+    function = inner.child_by_field_name("function")
+    if function is None or not emit.text_of(tree, function).endswith("writeText"):
+        return None
+    node: Node = outer
+    parent = node.parent
+    if parent is not None and parent.type == "interpolation":
+        wrapper = parent.parent
+        if (
+            wrapper is not None
+            and wrapper.type == "string_expression"
+            and (len(wrapper.named_children) == 1)
+        ):
+            node = wrapper
+    return node
+
+
+class WriteTextFile:
+    key = "write-text-file"
+    description = (
+        'a *File option given pkgs.writeText "…" "<secret>" (restic passwordFile, …) '
+        "→ the sops secret's path"
+    )
+    _units: ClassVar[dict[str, str]] = {"restic": "restic-backups-{}.service"}
+
+    def matches(self, path: Sequence[str]) -> bool:
+        return bool(path) and path[-1].endswith(("File", "_file", "Path"))
+
+    def name(self, site: Site) -> str:
+        head = site.path[1] if site.path[0] == "services" and len(site.path) > 2 else site.path[0]
+        middle = [slug(p) for p in site.path[2:-1] if not p.startswith("[")]
+        middle = [m for m in middle if m not in ("backups", "jobs", "settings", "config")]
+        last = re.sub(r"(File|_file|Path)$", "", site.path[-1]) or "secret"
+        return "/".join([slug(head), *middle, slug(last)])
+
+    def rewrite(self, site: Site, name: str) -> Rewrite | Refusal:
+        if site.holder is None:
+            return Refusal(f"{site.path[-1]} holds a file name, not the secret itself")
+        if site.literal != site.secret.reveal():
+            return Refusal("the secret is only part of the file text")
+        units: tuple[str, ...] = ()
+        if site.path[:3] == ("services", "restic", "backups") and len(site.path) > 3:
+            units = (self._units["restic"].format(site.path[3]),)
+        return Rewrite(
+            site.secret,
+            [Edit(site.holder.start_byte, site.holder.end_byte, emit.secret_ref(name))],
+            f"{site.path[-1]} = sops secret (was pkgs.writeText)",
+            restart_units=units,
+        )
+
+
 CATALOGUE: dict[str, Entry] = {
     "alertmanager-receiver": Alertmanager(),
     "prometheus-credentials": PrometheusCredentials(),
@@ -699,6 +763,7 @@ CATALOGUE: dict[str, Entry] = {
     "file-options": FileOptions(),
     "environment-etc": EtcFile(),
     "systemd-environment": ServiceEnvironment(),
+    "write-text-file": WriteTextFile(),
 }
 
 

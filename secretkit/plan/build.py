@@ -267,6 +267,11 @@ def _plan_finding(
         refuse("the secret is not inside a string literal")
         return
     path = emit.path_below(module.tree, node, module.top)
+    holder = None
+    if path is None:
+        holder = catalogue.write_text_call(module.tree, node)
+        if holder is not None:
+            path = emit.path_below(module.tree, holder, module.top)
     if path is None:
         refuse("the string is not a plain option value (inside a function call or let)")
         return
@@ -282,6 +287,7 @@ def _plan_finding(
         path=tuple(path),
         literal=literal_of(module.tree, node),
         secret=finding.secret,
+        holder=holder,
     )
     name = names.claim(entry.name(site), module.path, finding.secret)
     result = entry.rewrite(site, name)

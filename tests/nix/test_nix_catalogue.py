@@ -126,7 +126,7 @@ def test_refusals_are_reasons_never_rewrites() -> None:
         ("services.borgbackup.jobs.x.encryption.passphrase", "borgbackup-passphrase"),
         ("services.grafana.settings.security.admin_password", "grafana-file-provider"),
         ("users.users.bob.password", "user-password"),
-        ("users.users.bob.hashedPasswordFile", None),
+        ("users.users.bob.hashedPasswordFile", "write-text-file"),
         ("networking.wireless.networks.home.psk", "wireless-psk"),
         ("networking.wg-quick.interfaces.wg0.privateKey", "wireguard-keys"),
         ("services.tailscale.extraUpFlags.[2]", "tailscale-authkey"),

@@ -1,0 +1,150 @@
+"""The tree-sitter CST layer: string values, attribute paths, bindings, positions."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+import pytest
+
+from secretkit.nix import cst
+from tests.conftest import need
+
+
+def _one(source: str) -> cst.NixString:
+    found = cst.strings(cst.parse(source.encode()))
+    assert len(found) == 1, found
+    return found[0]
+
+
+@pytest.mark.parametrize(
+    ("source", "value", "kind", "interpolated"),
+    [
+        ('{ a = "plain"; }', "plain", "plain", False),
+        ('{ a = "x\\ny\\t\\"q\\"\\\\"; }', 'x\ny\t"q"\\', "plain", False),
+        ('{ a = "dollar \\${not} here"; }', "dollar ${not} here", "plain", False),
+        ('{ a = "pre ${b} post"; }', "pre ${b} post", "plain", True),
+        ("{ a = ''\n    one\n      two\n  ''; }", "one\n  two\n", "indented", False),
+        ("{ a = ''  x\n  y''; }", "x\ny", "indented", False),
+        ("{ a = ''\n  q ''' ''$ ''\\n\n''; }", "q '' $ \n\n", "indented", False),
+        ("{ a = ''\n  ${b}/bin/x\n''; }", "${b}/bin/x\n", "indented", True),
+        ('{ a = ""; }', "", "plain", False),
+    ],
+)
+def test_string_values(source: str, value: str, kind: str, interpolated: bool) -> None:
+    lit = _one(source)
+    assert lit.value == value
+    assert lit.kind == kind
+    assert lit.has_interpolation is interpolated
+
+
+def test_values_agree_with_nix_instantiate() -> None:
+    """The real Nix parser is the oracle for escapes and indentation stripping."""
+    nix = shutil.which("nix-instantiate")
+    need(nix is not None, "nix-instantiate is not installed")
+    assert nix is not None
+    cases = [
+        '"a\\tb\\\\c\\$d"',
+        "''\n    keep\n      indent\n  ''",
+        "''  first\n    second''",
+        "''\n  a ''' b ''$c ''\\t\n''",
+        "''\n\n    after blank\n\n    end\n  ''",
+    ]
+    for expr in cases:
+        proc = subprocess.run(
+            [nix, "--eval", "--json", "--expr", expr, "--option", "experimental-features", ""],
+            capture_output=True,
+            check=True,
+            env={"NIX_STATE_DIR": "/tmp/secretkit-nix-state", "HOME": "/tmp"},
+        )
+        import json
+
+        expected = json.loads(proc.stdout)
+        assert _one(f"{{ a = {expr}; }}").value == expected, expr
+
+
+def test_attrpath_through_lists_and_bindings() -> None:
+    source = b"""{ config, ... }:
+{
+  services.prometheus.scrapeConfigs = [
+    { job_name = "node"; }
+    {
+      authorization = {
+        type = "Bearer";
+        credentials = "c";
+      };
+    }
+  ];
+  networking.wireless.networks."Home Wifi".psk = "p";
+}
+"""
+    tree = cst.parse(source)
+    paths = {s.value: s.attrpath for s in cst.strings(tree)}
+    assert paths["c"] == [
+        "services",
+        "prometheus",
+        "scrapeConfigs",
+        "[1]",
+        "authorization",
+        "credentials",
+    ]
+    assert paths["node"] == ["services", "prometheus", "scrapeConfigs", "[0]", "job_name"]
+    assert paths["p"] == ["networking", "wireless", "networks", "Home Wifi", "psk"]
+
+
+def test_binding_span_and_positions() -> None:
+    source = b'{\n  a.b = "value";\n  c = 1;\n}\n'
+    tree = cst.parse(source)
+    lit = cst.strings(tree)[0]
+    assert source[lit.binding_start : lit.binding_end] == b'a.b = "value";'
+    assert source[lit.start : lit.end] == b'"value"'
+    assert (lit.line, lit.column) == (2, 10)
+    assert lit.span_of(0, len(lit.value)) == (lit.start + 1, lit.end - 1)
+
+
+def test_span_of_maps_escapes_back_to_source() -> None:
+    source = b'{ a = "x\\$y-secret"; }'
+    lit = _one(source.decode())
+    start, end = lit.span_of(lit.value.index("y"), len(lit.value))
+    assert source[start:end] == b"y-secret"
+
+
+def test_bindings_full_paths_and_let() -> None:
+    source = b"""let k = "v"; in {
+  sops.defaultSopsFile = ./secrets.yaml;
+  sops.secrets = { "a/b" = { sopsFile = ./x.yaml; }; };
+  f = x: { inner = 1; };
+}
+"""
+    found = [(b.attrset_path, b.attrpath) for b in cst.bindings(cst.parse(source))]
+    assert ([], ["k"]) in found
+    assert ([], ["sops", "defaultSopsFile"]) in found
+    assert (["sops", "secrets", "a/b"], ["sopsFile"]) in found
+    assert (["f"], ["inner"]) in found
+
+
+def test_attribute_names_are_not_values() -> None:
+    tree = cst.parse(b'{ "quoted name" = "v"; }')
+    assert [s.value for s in cst.strings(tree)] == ["v"]
+
+
+def test_comments_are_not_strings() -> None:
+    tree = cst.parse(b'{\n  # password = "old";\n  a = "new";\n}\n')
+    assert [s.value for s in cst.strings(tree)] == ["new"]
+    assert [text for _s, _e, text in cst.comments(tree)] == ['# password = "old";']
+
+
+@pytest.mark.parametrize(
+    "source", [b'{ a = "x" }', b"{ a = ", b"let in", b'{ a = "unterminated; }']
+)
+def test_parse_errors_are_reported_not_raised(source: bytes) -> None:
+    tree = cst.parse(source)
+    assert tree.has_errors
+    assert tree.error_spans
+    assert "x" not in repr(tree) or "bytes=" in repr(tree)
+
+
+def test_repr_shows_no_value() -> None:
+    lit = _one('{ password = "hunter2"; }')
+    assert "hunter2" not in repr(lit)
+    assert "hunter2" not in repr(cst.parse(b'{ password = "hunter2"; }'))
