@@ -206,3 +206,21 @@ def test_golden_after_evaluates_to_run_secrets(key: str, tmp_path: Path) -> None
     for move in plan.moves:
         declared = module["sops"]["secrets"][move.name]
         assert declared["sopsFile"].endswith("/secrets/host1.yaml")
+
+
+@pytest.mark.parametrize("key", sorted(CATALOGUE))
+def test_scanner_findings_drive_the_same_rewrite(key: str) -> None:
+    """With the real scanner's findings the plan is the golden one (or, where the
+    scanner does not flag a literal, a subset of it: never a finding migrate misplaces)."""
+    from secretkit.scan.api import scan_bytes
+
+    before, after_path = _golden(key)
+    source, expected, _ = fill(before, MODULE)
+    found, skipped = scan_bytes(MODULE, source)
+    assert skipped is None
+    spans = {(f.start, f.end) for f in found}
+    assert spans <= {(f.start, f.end) for f in expected}
+    plan = plan_module(source, MODULE, findings=found)
+    assert plan.refused == []
+    if spans == {(f.start, f.end) for f in expected}:
+        assert plan.nix[MODULE][1] == after_path.read_bytes()
