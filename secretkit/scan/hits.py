@@ -15,11 +15,11 @@ FREEFORM_RULES = frozenset({"command-secret", "url-credentials", "password-file-
 
 # Higher wins when two hits cover the same span.
 _PRIORITY = {
-    "secret-attribute": 1,
-    "password-hash": 1,
+    "command-secret": 1,
+    "url-credentials": 1,
     "password-file-text": 2,
-    "command-secret": 3,
-    "url-credentials": 3,
+    "secret-attribute": 3,
+    "password-hash": 3,
 }
 
 _SEVERITY_RANK = {"high": 3, "medium": 2, "low": 1}

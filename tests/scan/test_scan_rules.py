@@ -1,0 +1,298 @@
+"""Should / should-not tables for every detector, name rule and filter.
+
+Each row is one Nix (or other) snippet built at run time around a fake value; the
+test asserts the rule that fires (or that nothing fires) and that the reported
+span is exactly the value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from secretkit.scan import filters
+from secretkit.scan.api import scan_bytes
+from secretkit.scan.detectors import DETECTORS
+from tests.support import fake
+
+Case = tuple[str, Callable[[], str], str, str | None]
+
+
+def _nix(template: str, value: str) -> bytes:
+    return template.replace("@V@", value).encode()
+
+
+# (id, value builder, Nix template with @V@, expected rule or None)
+SHOULD_FLAG: list[Case] = [
+    ("pushover-token", fake.pushover_token,
+     '{ receivers = [ { pushover_configs = [ { token = "@V@"; } ]; } ]; }', "pushover-token"),
+    ("pushover-user", fake.pushover_user_key,
+     '{ receivers = [ { pushover_configs = [ { user_key = "@V@"; } ]; } ]; }',
+     "pushover-user-key"),
+    ("pushover-env", fake.pushover_token,
+     '{ environment.PUSHOVER_APP_TOKEN = "@V@"; }', "pushover-token"),
+    ("syncthing-apikey", fake.syncthing_api_key,
+     '{ services.syncthing.settings.gui.apikey = "@V@"; }', "syncthing-api-key"),
+    ("syncthing-bearer", fake.syncthing_api_key,
+     '{ scrapeConfigs = [ { job_name = "syncthing"; authorization.credentials = "@V@"; } ]; }',
+     "syncthing-api-key"),
+    ("tailscale-flag", fake.tailscale_auth_key,
+     '{ services.tailscale.extraUpFlags = [ "--authkey=@V@" ]; }', "tailscale-auth-key"),
+    ("tailscale-anywhere", fake.tailscale_auth_key,
+     '{ x = "@V@"; }', "tailscale-auth-key"),
+    ("age-secret-key", fake.age_secret_key, '{ x = "@V@"; }', "age-secret-key"),
+    ("pem-openssh", lambda: fake.pem_private_key("OPENSSH"), "{ x = ''\n@V@\n''; }",
+     "private-key"),
+    ("pem-rsa", lambda: fake.pem_private_key("RSA"), "{ x = ''\n@V@\n''; }", "private-key"),
+    ("pem-pkcs8", lambda: fake.pem_private_key(""), "{ x = ''\n@V@\n''; }", "private-key"),
+    ("nix-signing-key", fake.nix_signing_key,
+     '{ environment.etc."nix/key".text = "@V@"; }', "nix-signing-key"),
+    ("github", fake.github_token, '{ x = "@V@"; }', "github-token"),
+    ("aws", fake.aws_access_key_id, '{ x = "@V@"; }', "aws-access-key"),
+    ("slack", fake.slack_bot_token, '{ x = "@V@"; }', "slack-token"),
+    ("stripe", fake.stripe_live_key, '{ x = "@V@"; }', "stripe-key"),
+    ("password-weak", lambda: "hunter2", '{ users.users.a.password = "@V@"; }',
+     "secret-attribute"),
+    ("initialPassword", fake.password, '{ users.users.a.initialPassword = "@V@"; }',
+     "secret-attribute"),
+    ("passphrase", fake.passphrase,
+     '{ services.borgbackup.jobs.x.encryption.passphrase = "@V@"; }', "secret-attribute"),
+    ("psk", fake.password, '{ networking.wireless.networks."w".psk = "@V@"; }',
+     "secret-attribute"),
+    ("pskRaw-hex", lambda: fake.hex_key(32), '{ networks."w".pskRaw = "@V@"; }',
+     "secret-attribute"),
+    ("privateKey", fake.wireguard_private_key,
+     '{ networking.wireguard.interfaces.wg0.privateKey = "@V@"; }', "secret-attribute"),
+    ("presharedKey", fake.wireguard_private_key, '{ peers = [ { presharedKey = "@V@"; } ]; }',
+     "secret-attribute"),
+    ("secret_key", fake.password, '{ settings.security.secret_key = "@V@"; }',
+     "secret-attribute"),
+    ("client_secret", fake.password, '{ oidc.client_secret = "@V@"; }', "secret-attribute"),
+    ("bot_token", fake.password, '{ bot_token = "@V@"; }', "secret-attribute"),
+    ("auth_token", fake.password, '{ auth_token = "@V@"; }', "secret-attribute"),
+    ("apiKey", fake.password, '{ apiKey = "@V@"; }', "secret-attribute"),
+    ("api_key", fake.password, '{ api_key = "@V@"; }', "secret-attribute"),
+    ("network_key", fake.password, '{ zigbee.network_key = "@V@"; }', "secret-attribute"),
+    ("ADMIN_TOKEN", fake.password, '{ environment.ADMIN_TOKEN = "@V@"; }', "secret-attribute"),
+    ("X_PASSWORD", fake.password, '{ environment.DB_PASSWORD = "@V@"; }', "secret-attribute"),
+    ("access-tokens", fake.password, '{ nix.settings.access-tokens = "@V@"; }',
+     "secret-attribute"),
+    ("mkDefault-wrapped", fake.password, '{ password = lib.mkDefault "@V@"; }',
+     "secret-attribute"),
+    ("passCommand-echo", fake.passphrase,
+     "{ encryption.passCommand = \"echo '@V@'\"; }", "command-secret"),
+    ("passCommand-echo-bare", fake.passphrase,
+     '{ encryption.passCommand = "echo @V@"; }', "command-secret"),
+    ("password-flag", fake.password, '{ ExecStart = "x --password=@V@ --v"; }',
+     "command-secret"),
+    ("sql-password", fake.password,
+     "{ initialScript = \"CREATE ROLE a LOGIN PASSWORD '@V@';\"; }", "command-secret"),
+    ("url-credentials", fake.password,
+     '{ url = "postgres://user:@V@@db.lan/x"; }', "url-credentials"),
+    ("script-env", fake.password,
+     "{ script = ''\n  export RESTIC_PASSWORD=@V@\n''; }", "command-secret"),
+    ("password-hash", fake.sha512_crypt_like,
+     '{ users.users.a.hashedPassword = "@V@"; }', "password-hash"),
+]
+
+SHOULD_NOT_FLAG: list[Case] = [
+    ("sha256-hex", lambda: fake.hex_key(32), '{ src = fetchurl { sha256 = "@V@"; }; }', None),
+    ("sri", lambda: "sha256-" + fake.wireguard_private_key(), '{ hash = "@V@"; }', None),
+    ("vendorHash", lambda: "sha256-" + fake.wireguard_private_key(), '{ vendorHash = "@V@"; }',
+     None),
+    ("nix-base32", lambda: fake.chars("0123456789abcdfghijklmnpqrsvwxyz", 52, "b32"),
+     '{ outputHash = "@V@"; }', None),
+    ("git-rev", lambda: fake.hex_key(20), '{ rev = "@V@"; }', None),
+    ("store-path", lambda: "/nix/store/" + fake.chars("0123456789abcdfgh", 32, "s") + "-x",
+     '{ token = "@V@"; }', None),
+    ("ssh-public", lambda: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI" + fake.chars(fake._ALNUM, 43, "k"),
+     '{ openssh.authorizedKeys.keys = [ "@V@" ]; }', None),
+    ("age-recipient", lambda: "age1" + fake.chars("qpzry9x8gf2tvdw0s3jn54khce6mua7l", 58, "r"),
+     '{ recipients = [ "@V@" ]; }', None),
+    ("wireguard-public", fake.wireguard_private_key, '{ peers = [ { publicKey = "@V@"; } ]; }',
+     None),
+    ("cache-public-key", fake.nix_public_key,
+     '{ nix.settings.trusted-public-keys = [ "@V@" ]; }', None),
+    ("syncthing-device", fake.syncthing_device_id,
+     '{ services.syncthing.settings.devices.a.id = "@V@"; }', None),
+    ("gpg-fingerprint", lambda: fake.hex_key(20).upper(), '{ gpg.fingerprint = "@V@"; }', None),
+    ("sops-enc", lambda: "ENC[AES256_GCM,data:" + fake.wireguard_private_key() + ",type:str]",
+     '{ password = "@V@"; }', None),
+    ("sops-path", lambda: "x", '{ passwordFile = config.sops.secrets.@V@.path; }', None),
+    ("passwordFile", lambda: "/run/secrets/db", '{ passwordFile = "@V@"; }', None),
+    ("token_file", lambda: "/var/lib/token", '{ token_file = "@V@"; }', None),
+    ("credentials_file", lambda: "/run/agenix/x", '{ credentials_file = "@V@"; }', None),
+    ("passCommand-cat", lambda: "/root/borg_passphrase",
+     '{ encryption.passCommand = "cat @V@"; }', None),
+    ("grafana-file", lambda: "$__file{/run/secrets/grafana}", '{ admin_password = "@V@"; }',
+     None),
+    ("ha-secret", lambda: "!secret db_password", '{ password = "@V@"; }', None),
+    ("ext-psk", lambda: "ext:psk_home", '{ networks.w.psk = "@V@"; }', None),
+    ("env-var", lambda: "$DB_PASSWORD", '{ password = "@V@"; }', None),
+    ("env-var-braces", lambda: "${DB_PASSWORD}", "{ password = ''@V@''; }", None),
+    ("run-secrets", lambda: "/run/secrets/x", '{ password = "@V@"; }', None),
+    ("pure-interpolation", lambda: "${config.sops.placeholder.x}", '{ password = "@V@"; }',
+     None),
+    ("interpolation-in-flag", lambda: "${config.sops.secrets.ts.path}",
+     '{ extraUpFlags = [ "--authkey=@V@" ]; }', None),
+    ("changeme", lambda: "changeme", '{ password = "@V@"; }', None),
+    ("redacted", lambda: "redacted", '{ token = "@V@"; }', None),
+    ("angle-placeholder", lambda: "<your token>", '{ token = "@V@"; }', None),
+    ("xxx", lambda: "xxxxxxxx", '{ password = "@V@"; }', None),
+    ("todo", lambda: "TODO", '{ password = "@V@"; }', None),
+    ("example", lambda: "example-password", '{ password = "@V@"; }', None),
+    ("commented-out", fake.password, '{\n  # password = "@V@";\n}', None),
+    ("allow-comment", fake.password, '{\n  password = "@V@"; # secretkit: allow\n}', None),
+    ("option-description", fake.password,
+     '{ password = mkOption { description = "@V@"; }; }', None),
+    ("pushover-outside-context", fake.pushover_token, '{ token = "ok"; name = "@V@"; }', None),
+    ("syncthing-outside-context", fake.syncthing_api_key, '{ name = "@V@"; }', None),
+    ("age-bad-checksum", fake.age_secret_key_bad_checksum, '{ x = "@V@"; }', None),
+    ("pem-template", lambda: "-----BEGIN OPENSSH PRIVATE KEY-----\n...",
+     "{ x = ''\n@V@\n''; }", None),
+    ("locked-hash", lambda: "!", '{ hashedPassword = "@V@"; }', None),
+    ("duration-token", lambda: "1 hour", '{ lifespans.access_token = "@V@"; }', None),
+    ("secret-name-value", lambda: "openrouter-api-key", '{ entries.api_key = "@V@"; }', None),
+    ("systemd-credential", lambda: "token:/run/keys/t",
+     '{ serviceConfig.LoadCredential = [ "@V@" ]; }', None),
+    ("password-auth-bool-like", lambda: "yes", '{ PasswordAuthentication = "@V@"; }', None),
+    ("url-var-creds", lambda: "$PASS", '{ url = "https://u:@V@@host/x"; }', None),
+]
+
+
+def _rules(data: bytes, path: str = "hosts/a/default.nix") -> list[tuple[str, bytes]]:
+    findings, skipped = scan_bytes(path, data)
+    assert skipped is None
+    return [(f.rule, data[f.start : f.end]) for f in findings]
+
+
+@pytest.mark.parametrize(("name", "build", "template", "rule"), SHOULD_FLAG,
+                         ids=[c[0] for c in SHOULD_FLAG])
+def test_should_flag(name: str, build: Callable[[], str], template: str, rule: str) -> None:
+    value = build()
+    data = _nix(template, value)
+    found = _rules(data)
+    assert [r for r, _ in found] == [rule], found
+    assert found[0][1] == value.encode()
+
+
+@pytest.mark.parametrize(("name", "build", "template", "rule"), SHOULD_NOT_FLAG,
+                         ids=[c[0] for c in SHOULD_NOT_FLAG])
+def test_should_not_flag(name: str, build: Callable[[], str], template: str, rule: None) -> None:
+    assert _rules(_nix(template, build())) == []
+
+
+def test_every_registered_detector_has_a_should_flag_row() -> None:
+    covered = {rule for *_x, rule in SHOULD_FLAG}
+    for name in DETECTORS:
+        expected = {"pushover-token": "pushover-token"}.get(name, name)
+        assert expected in covered, name
+
+
+@pytest.mark.parametrize(
+    ("name", "kind"),
+    [
+        ("password", "password"),
+        ("initialPassword", "password"),
+        ("admin_password", "password"),
+        ("DB_PASSWORD", "password"),
+        ("passphrase", "passphrase"),
+        ("token", "token"),
+        ("ADMIN_TOKEN", "token"),
+        ("access-tokens", "token"),
+        ("user_key", "user-key"),
+        ("apiKey", "api-key"),
+        ("apikey", "api-key"),
+        ("api_key", "api-key"),
+        ("psk", "psk"),
+        ("pskRaw", "psk"),
+        ("privateKey", "private-key"),
+        ("presharedKey", "preshared-key"),
+        ("secret", "secret"),
+        ("secret_key", "secret-key"),
+        ("client_secret", "secret"),
+        ("credentials", "credentials"),
+        ("network_key", "network-key"),
+        ("hashedPassword", "password-hash"),
+        ("initialHashedPassword", "password-hash"),
+        ("passwordFile", None),
+        ("password_file", None),
+        ("tokenFile", None),
+        ("credentialsPath", None),
+        ("passCommand", None),
+        ("passwordeval", None),
+        ("publicKey", None),
+        ("PasswordAuthentication", None),
+        ("proxyPass", None),
+        ("LoadCredential", None),
+        ("name", None),
+        ("keys", None),
+    ],
+)
+def test_secret_names(name: str, kind: str | None) -> None:
+    assert filters.secret_name(name) == kind
+
+
+@pytest.mark.parametrize(
+    ("path", "text", "rule"),
+    [
+        ("config.yaml", "db:\n  password: @V@\n", "secret-attribute"),
+        ("config.yaml", "db:\n  password: \"@V@\"  # comment\n", "secret-attribute"),
+        ("settings.json", '{"apiKey": "@V@"}\n', "secret-attribute"),
+        ("app.toml", 'token = "@V@"\n', "secret-attribute"),
+        ("app.ini", "[db]\npassword = @V@\n", "secret-attribute"),
+        (".env", "export DB_PASSWORD='@V@'\n", "secret-attribute"),
+        ("prod.env", "API_TOKEN=@V@\n", "secret-attribute"),
+        ("run.sh", 'curl -H "x" --token "@V@" https://x\n', "command-secret"),
+        ("notes.md", "url: https://user:@V@@host.lan/\n", "url-credentials"),
+        ("config.yaml", "password: @V@ # secretkit: allow\n", None),
+        ("config.yaml", "password: ${DB_PASSWORD}\n", None),
+        ("config.yaml", "password: !secret db\n", None),
+        ("config.yaml", "passwordFile: /run/secrets/x\n", None),
+        ("config.yaml", "# password: @V@\n", None),
+        ("settings.json", '{"password": "changeme"}\n', None),
+    ],
+)
+def test_other_files_by_key_context(path: str, text: str, rule: str | None) -> None:
+    value = fake.password("other-" + path)
+    data = text.replace("@V@", value).encode()
+    found = _rules(data, path)
+    if rule is None:
+        assert found == []
+    else:
+        assert [r for r, _ in found] == [rule], found
+        assert found[0][1] == value.encode()
+
+
+def test_pushover_in_yaml_needs_context() -> None:
+    token = fake.pushover_token()
+    with_ctx = f"pushover_configs:\n  - token: {token}\n".encode()
+    # The key is a secret name: one finding for the whole value.
+    assert _rules(with_ctx, "alertmanager.yml") == [("secret-attribute", token.encode())]
+    env = f"PUSHOVER_USER_KEY={fake.pushover_user_key()}\n".encode()
+    assert [r for r, _ in _rules(env, ".env")] == ["pushover-user-key"]
+    without = f"name: {token}\n".encode()
+    assert _rules(without, "x.yml") == []
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        ("ENC[AES256_GCM,data:abcd,iv:x,tag:y,type:str]", "sops ciphertext"),
+        ("${config.sops.placeholder.x}", "interpolation"),
+        ("$__file{/run/secrets/x}", "reference"),
+        ("/run/agenix/x", "reference"),
+        ("ext:foo", "reference"),
+        ("changeme", "placeholder"),
+        ("1 hour", "duration"),
+        ("ab", "too short"),
+    ],
+)
+def test_not_secret_reasons(value: str, reason: str) -> None:
+    assert filters.not_secret(value) == reason
+
+
+def test_values_are_not_secret_by_accident() -> None:
+    for value in (fake.password(), fake.passphrase(), "hunter2", fake.pushover_token()):
+        assert filters.not_secret(value) is None, value
