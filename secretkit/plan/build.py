@@ -224,6 +224,11 @@ def build_plan(
         if module is None:
             tree = parse(sources[path])
             top = emit.module_body(tree)
+            if top is not None and emit.find_option(tree, top, ["options"]) is not None:
+                # `{ options = …; config = { … }; }`: options are set inside `config`
+                inner = emit.find_option(tree, top, ["config"])
+                value = emit.unwrap(inner.child_by_field_name("expression")) if inner else None
+                top = value if value is not None and value.type in emit.ATTRSETS else None
             if top is None:
                 plan.refused.append(
                     Refused(

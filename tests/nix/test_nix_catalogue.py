@@ -224,3 +224,9 @@ def test_scanner_findings_drive_the_same_rewrite(key: str) -> None:
     assert plan.refused == []
     if spans == {(f.start, f.end) for f in expected}:
         assert plan.nix[MODULE][1] == after_path.read_bytes()
+
+
+def test_registry_keys_and_descriptions() -> None:
+    for key, entry in CATALOGUE.items():
+        assert entry.key == key
+        assert entry.description

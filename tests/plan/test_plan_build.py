@@ -167,3 +167,32 @@ def test_diff_redacts_even_short_values() -> None:
     plan = plan_module(short, "h.nix", findings=[finding])
     assert '-  services.k3s.token = "<redacted>";' in plan.diff()
     assert "ab1" not in plan.diff()
+
+
+def test_module_with_options_and_config_is_edited_inside_config() -> None:
+    src = b"""{ config, lib, ... }:
+{
+  options.my.enable = lib.mkEnableOption "mine";
+  config = {
+    services.k3s.token = "@TOKEN@";
+  };
+}
+"""
+    source, findings, _ = fill(src, "m.nix")
+    plan = plan_module(source, "m.nix", findings=findings)
+    assert plan.refused == []
+    new = plan.nix["m.nix"][1].decode()
+    assert '    services.k3s.tokenFile = config.sops.secrets."k3s/token".path;\n' in new
+    assert '    sops.secrets."k3s/token" = {\n' in new
+
+
+def test_unsupported_shapes_are_refused_with_a_reason() -> None:
+    cases = {
+        b'{ lib, ... }: lib.mkIf true { services.k3s.token = "@T@"; }\n': "not a module",
+        b'{ ... }: let t = "@T@"; in { services.k3s.token = t; }\n': "not a plain option",
+    }
+    for src, reason in cases.items():
+        source, findings, _ = fill(src, "m.nix")
+        plan = plan_module(source, "m.nix", findings=findings)
+        assert plan.moves == [] and plan.nix == {}
+        assert reason in plan.refused[0].reason
