@@ -1,0 +1,213 @@
+"""Sources with real git: work tree, index (partially staged, GIT_INDEX_FILE), history;
+skips, allowlist and inline suppression; lazy imports."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from secretkit.errors import NotARepoError
+from secretkit.scan import allowlist
+from secretkit.scan.api import scan_bytes, scan_history, scan_staged, scan_tree
+from tests.conftest import ROOT, commit_all, git
+from tests.support import fake
+
+
+def _nix(value: str, name: str = "password") -> str:
+    return f'{{\n  users.users.a.{name} = "{value}";\n}}\n'
+
+
+def _secrets(report: object) -> set[str]:
+    return {f.secret.reveal() for f in report.findings}  # type: ignore[attr-defined]
+
+
+def test_tree_scans_tracked_and_untracked_not_ignored(tmp_git_repo: Path) -> None:
+    tracked, untracked, ignored = (fake.password(s) for s in ("t", "u", "i"))
+    (tmp_git_repo / "tracked.nix").write_text(_nix(tracked))
+    (tmp_git_repo / ".gitignore").write_text("ignored.nix\n")
+    commit_all(tmp_git_repo)
+    (tmp_git_repo / "new.nix").write_text(_nix(untracked))
+    (tmp_git_repo / "ignored.nix").write_text(_nix(ignored))
+    report = scan_tree(tmp_git_repo)
+    assert _secrets(report) == {tracked, untracked}
+    assert {f.path for f in report.findings} == {"tracked.nix", "new.nix"}
+    assert report.stats["files"] == 3
+
+
+def test_tree_outside_git_walks_the_directory(tmp_path: Path) -> None:
+    value = fake.password("walk")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "x.nix").write_text(_nix(value))
+    (tmp_path / ".git-not").mkdir()
+    report = scan_tree(tmp_path)
+    assert [(f.path, f.secret.reveal()) for f in report.findings] == [("sub/x.nix", value)]
+
+
+def test_tree_paths_limit_the_scan(tmp_git_repo: Path) -> None:
+    (tmp_git_repo / "a").mkdir()
+    (tmp_git_repo / "a" / "x.nix").write_text(_nix(fake.password("a")))
+    (tmp_git_repo / "b.nix").write_text(_nix(fake.password("b")))
+    assert {f.path for f in scan_tree(tmp_git_repo, ["a"]).findings} == {"a/x.nix"}
+
+
+def test_parallel_and_serial_agree(tmp_git_repo: Path) -> None:
+    for i in range(60):
+        (tmp_git_repo / f"m{i}.nix").write_text(_nix(fake.password(f"p{i}")))
+    serial = scan_tree(tmp_git_repo, jobs=1)
+    parallel = scan_tree(tmp_git_repo, jobs=2)
+    assert [f.to_json() for f in serial.findings] == [f.to_json() for f in parallel.findings]
+    assert len(serial.findings) == 60
+
+
+def test_staged_scans_the_index_not_the_work_tree(tmp_git_repo: Path) -> None:
+    staged_value = fake.password("staged")
+    later_value = fake.password("later")
+    (tmp_git_repo / "base.nix").write_text("{ }\n")
+    commit_all(tmp_git_repo)
+    # Partially staged: the index holds the secret, the work tree no longer does.
+    (tmp_git_repo / "host.nix").write_text(_nix(staged_value))
+    git(tmp_git_repo, "add", "host.nix")
+    (tmp_git_repo / "host.nix").write_text("{ }\n")
+    # And the other way round: clean in the index, a secret only in the work tree.
+    (tmp_git_repo / "base.nix").write_text(_nix(later_value))
+    report = scan_staged(tmp_git_repo)
+    assert [(f.path, f.secret.reveal(), f.line) for f in report.findings] == [
+        ("host.nix", staged_value, 2)
+    ]
+    assert _secrets(scan_tree(tmp_git_repo)) == {later_value}
+
+
+def test_staged_honours_git_index_file(
+    tmp_git_repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    value = fake.password("alt-index")
+    (tmp_git_repo / "x.nix").write_text(_nix(value))
+    alt = tmp_git_repo / ".git" / "alt-index"
+    env = {**os.environ, "GIT_INDEX_FILE": str(alt)}
+    subprocess.run(["git", "add", "x.nix"], cwd=tmp_git_repo, env=env, check=True)
+    assert scan_staged(tmp_git_repo).findings == []  # the default index is empty
+    monkeypatch.setenv("GIT_INDEX_FILE", str(alt))
+    assert _secrets(scan_staged(tmp_git_repo)) == {value}
+
+
+def test_staged_outside_a_repository_is_a_user_error(tmp_path: Path) -> None:
+    with pytest.raises(NotARepoError):
+        scan_staged(tmp_path)
+
+
+def test_history_finds_removed_secrets_once_with_their_commit(tmp_git_repo: Path) -> None:
+    old = fake.password("old")
+    (tmp_git_repo / "host.nix").write_text(_nix(old))
+    first = commit_all(tmp_git_repo, "add")
+    (tmp_git_repo / "copy.nix").write_text(_nix(old))  # same blob under another path
+    commit_all(tmp_git_repo, "copy")
+    (tmp_git_repo / "host.nix").write_text("{ }\n")
+    (tmp_git_repo / "copy.nix").unlink()
+    commit_all(tmp_git_repo, "remove")
+    git(tmp_git_repo, "checkout", "-q", "-b", "side", first)
+    branch_value = fake.password("branch")
+    (tmp_git_repo / "side.nix").write_text(_nix(branch_value))
+    side = commit_all(tmp_git_repo, "side")
+    git(tmp_git_repo, "checkout", "-q", "main")
+
+    seen: list[tuple[int, int]] = []
+    report = scan_history(tmp_git_repo, progress=lambda d, t: seen.append((d, t)))
+    assert scan_tree(tmp_git_repo).findings == []
+    got = sorted((f.commit, f.path, f.secret.reveal()) for f in report.findings)
+    assert got == sorted([(first, "host.nix", old), (side, "side.nix", branch_value)])
+    assert seen and seen[-1][0] == seen[-1][1]
+    # Every finding's blob is readable as <commit>:<path> (purge relies on it).
+    for f in report.findings:
+        blob = git(tmp_git_repo, "show", f"{f.commit}:{f.path}").encode()
+        assert blob[f.start : f.end] == f.secret.reveal().encode()
+
+
+def test_history_of_an_empty_repository(tmp_git_repo: Path) -> None:
+    assert scan_history(tmp_git_repo).findings == []
+
+
+def test_skips_binary_oversized_undecodable() -> None:
+    assert scan_bytes("a.png", b"\x89PNG\0\0data")[1].reason == "binary"  # type: ignore[union-attr]
+    big = b"x = 1\n" * (200 * 1024)
+    assert "larger" in scan_bytes("big.nix", big)[1].reason  # type: ignore[union-attr]
+    assert scan_bytes("bad.nix", b"{ a = \"\xff\xfe\"; }")[1].reason == "not UTF-8"  # type: ignore[union-attr]
+
+
+def test_tree_reports_skips_as_values(tmp_path: Path) -> None:
+    (tmp_path / "blob.bin").write_bytes(b"\0\1\2")
+    (tmp_path / "ok.nix").write_text("{ }\n")
+    report = scan_tree(tmp_path)
+    assert [(s.path, s.reason) for s in report.skipped] == [("blob.bin", "binary")]
+    assert report.stats["files"] == 1
+
+
+def test_malformed_nix_still_scanned() -> None:
+    value = fake.password("broken")
+    findings, skipped = scan_bytes("x.nix", f'{{ password = "{value}"; broken = '.encode())
+    assert skipped is None
+    assert [f.secret.reveal() for f in findings] == [value]
+
+
+def test_allowlist_file_suppresses_by_keyed_fingerprint(tmp_git_repo: Path) -> None:
+    keep, allow = fake.password("keep"), fake.password("allow")
+    (tmp_git_repo / "x.nix").write_text(_nix(keep) + _nix(allow, "initialPassword"))
+    commit_all(tmp_git_repo)
+    report = scan_tree(tmp_git_repo)
+    assert len(report.findings) == 2
+    target = next(f for f in report.findings if f.secret.reveal() == allow)
+    (tmp_git_repo / ".secretkit-allow").write_text(f"# reviewed\n{target.fingerprint}  # test\n")
+    assert _secrets(scan_tree(tmp_git_repo)) == {keep}
+    # Keyed per repository: the same value fingerprints differently elsewhere.
+    assert target.fingerprint != allowlist.fingerprint(allowlist.derive_key(None), allow)
+    assert allow not in (tmp_git_repo / ".secretkit-allow").read_text()
+
+
+def test_fingerprint_is_stable_across_sources(tmp_git_repo: Path) -> None:
+    value = fake.password("stable")
+    (tmp_git_repo / "x.nix").write_text(_nix(value))
+    commit_all(tmp_git_repo)
+    fps = {
+        scan_tree(tmp_git_repo).findings[0].fingerprint,
+        scan_history(tmp_git_repo).findings[0].fingerprint,
+    }
+    git(tmp_git_repo, "add", "x.nix")
+    fps.add(scan_staged(tmp_git_repo).findings[0].fingerprint)
+    assert len(fps) == 1
+
+
+@pytest.mark.parametrize(
+    ("files", "forbidden"),
+    [
+        ({"a.yaml": "x: 1\n", "b.json": "{}\n", "c.toml": "a = 1\n", "d.env": "A=1\n"},
+         ("detect_secrets", "tree_sitter")),
+        ({"a.nix": "{ }\n", "b.yaml": "x: 1\n"}, ("detect_secrets",)),
+        ({"run.sh": "echo hi\n", "c.yaml": "x: 1\n"}, ("tree_sitter",)),
+    ],
+)
+def test_staged_imports_only_what_the_files_need(
+    tmp_git_repo: Path, files: dict[str, str], forbidden: tuple[str, ...]
+) -> None:
+    for name, text in files.items():
+        (tmp_git_repo / name).write_text(text)
+    git(tmp_git_repo, "add", ".")
+    code = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from secretkit.scan.api import scan_staged\n"
+        f"scan_staged(Path({str(tmp_git_repo)!r}))\n"
+        "print(' '.join(sorted({m.split('.')[0] for m in sys.modules})))\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    loaded = set(proc.stdout.split())
+    for module in forbidden:
+        assert module not in loaded
