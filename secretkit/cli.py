@@ -682,6 +682,11 @@ def purge(ctx: Context, yes: bool) -> None:
         )
     if result.stashed:
         echo("note: older stash entries (stash@{1}…) still hold old content: git stash list")
+    if result.allowlist_stale:
+        echo(
+            "note: the root commit changed, so .secretkit-allow fingerprints no longer match; "
+            "re-create the entries (secretkit scan --format json shows the new fingerprints)"
+        )
     echo("next:")
     if result.remotes:
         echo("  1. publish the rewritten history (every clone must re-clone afterwards):")

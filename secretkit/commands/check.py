@@ -197,7 +197,7 @@ def check_plaintext_tree(ctx: CheckContext) -> list[CheckResult]:
                 "plaintext-tree",
                 False,
                 f"plaintext secret {f.path}:{f.line}:{f.column}: {f.rule} {f.preview!r}{where}",
-                finding_fix(f.path),
+                finding_fix(f.path, f.fingerprint),
                 (f.path,),
             )
         )

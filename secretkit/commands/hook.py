@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from secretkit.sops.identities import Identities
 
 ALLOW_COMMENT = "# secretkit: allow"
+ALLOW_FILE = ".secretkit-allow"  # secretkit.scan.allowlist.ALLOW_FILE (not imported: start-up)
 
 
 @dataclass(frozen=True)
@@ -55,7 +56,7 @@ class HookReport:
         return bool(self.findings or self.sops_problems)
 
 
-def finding_fix(path: str) -> str:
+def finding_fix(path: str, fingerprint: str | None = None) -> str:
     """The exact way out for a plaintext secret in ``path``."""
     if path.endswith(".nix"):
         move = "run `secretkit migrate` to move it into a sops file and reference it from Nix"
@@ -64,9 +65,10 @@ def finding_fix(path: str) -> str:
             "move the value into a sops file (`secretkit set secrets/<host>.yaml "
             "'[\"<name>\"]'` reads it from stdin) and reference that instead"
         )
+    allow = f"echo {fingerprint} >> {ALLOW_FILE}" if fingerprint else f"add it to {ALLOW_FILE}"
     return (
         f"{move}; if it is not a secret, append `{ALLOW_COMMENT}` to the line "
-        "or add it to the allowlist"
+        f"or allowlist it: {allow}"
     )
 
 
@@ -256,7 +258,7 @@ def render(report: HookReport) -> list[str]:
             f"{finding.path}:{finding.line}:{finding.column}: {finding.rule} "
             f"({finding.severity}) {finding.preview!r}{where}"
         )
-        lines.append(f"  fix: {finding_fix(finding.path)}")
+        lines.append(f"  fix: {finding_fix(finding.path, finding.fingerprint)}")
     for problem in report.sops_problems:
         lines.append(f"{problem.path}: {problem.reason}")
         lines.append(f"  fix: {problem.fix}")

@@ -69,6 +69,8 @@ class PurgeResult:
     remotes: list[str]
     remaining: list[Finding] = field(default_factory=list)
     stashed: bool = False
+    # The root commit was rewritten: allowlist fingerprints (keyed by it) change.
+    allowlist_stale: bool = False
 
     def push_commands(self) -> list[str]:
         return [
@@ -165,9 +167,14 @@ def apply_purge(plan: PurgePlan, *, progress: Progress | None = None) -> PurgeRe
 
     root = plan.root
     _require_clean(root)  # again: the user may have edited while we asked
+    from secretkit.git.objects import root_commits
+    from secretkit.scan.allowlist import ALLOW_FILE
+
     values = values_to_replace(root, plan.findings)
+    roots_before = root_commits(root)
     backup, backup_refs = create_backup(root)
     replace_text(root, values, plan.refs)
+    allowlist_stale = root_commits(root) != roots_before and (root / ALLOW_FILE).is_file()
     # Still reachable from the rewritten refs?  (Backups and remote-tracking refs hold
     # the old commits until the force-push and the cleanup: expected.)
     remaining = live_findings(root, list(scan_history(root, progress=progress).findings), plan.refs)
@@ -180,4 +187,5 @@ def apply_purge(plan: PurgePlan, *, progress: Progress | None = None) -> PurgeRe
         remotes=remotes,
         remaining=remaining,
         stashed="refs/stash" in plan.refs,
+        allowlist_stale=allowlist_stale,
     )

@@ -8,6 +8,7 @@ in the work tree: the index decides.  Values are fake, built at run time.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -257,3 +258,29 @@ def test_hook_outside_a_repository_is_a_user_error(tmp_path: Path) -> None:
         env=dict(os.environ, PYTHONPATH=str(ROOT)),
     )
     assert proc.returncode == 3
+
+
+def test_the_printed_fixes_unblock_a_false_positive(hook_repo: HookRepo) -> None:
+    path = "hosts/observer/default.nix"
+    hook_repo.write(path, leaky_nix("allow"))
+    hook_repo.stage(path)
+    blocked = hook_repo.commit()
+    assert blocked.returncode != 0
+    out = blocked.stdout + blocked.stderr
+    match = re.search(r"echo (sk1:[0-9a-f]{32}) >> \.secretkit-allow", out)
+    assert match, out
+    # the allowlist route, exactly as printed
+    hook_repo.write(".secretkit-allow", match.group(1) + "\n")
+    hook_repo.stage(".secretkit-allow")
+    passed = hook_repo.commit()
+    assert passed.returncode == 0, passed.stdout + passed.stderr
+
+
+def test_the_allow_comment_unblocks_a_line(hook_repo: HookRepo) -> None:
+    path = "hosts/observer/default.nix"
+    text = leaky_nix("comment").replace('";\n}', '"; # secretkit: allow\n}')
+    assert "# secretkit: allow" in text
+    hook_repo.write(path, text)
+    hook_repo.stage(path)
+    proc = hook_repo.commit()
+    assert proc.returncode == 0, proc.stdout + proc.stderr

@@ -177,3 +177,11 @@ def test_purge_on_a_clean_history_changes_nothing(tmp_git_repo: Path) -> None:
     assert proc.returncode == 0
     assert "nothing to purge" in proc.stdout
     assert all_refs(tmp_git_repo) == refs
+
+
+def test_purge_says_when_the_allowlist_key_changed(leaky_repo: Path) -> None:
+    (leaky_repo / ".secretkit-allow").write_text("# false positives\n")
+    commit_all(leaky_repo, "allowlist")
+    proc = cli(leaky_repo, "purge", "--yes")
+    assert proc.returncode == 0, proc.stderr
+    assert "fingerprints no longer match" in proc.stdout
