@@ -224,8 +224,6 @@ def test_a_staged_deletion_passes(hook_repo: HookRepo) -> None:
 
 
 def test_commit_all_uses_the_temporary_index(hook_repo: HookRepo) -> None:
-    if hook_repo.mode != "plain-git":
-        pytest.skip("pre-commit refuses `commit -a` partial states the same way; plain git only")
     hook_repo.write("hosts/observer/default.nix", leaky_nix())  # not staged
     before = hook_repo.head()
     proc = hook_repo.commit("-a")
