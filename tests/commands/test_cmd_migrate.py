@@ -292,3 +292,36 @@ def test_without_sops_yaml_it_says_to_run_init(lab: Homelab) -> None:
     assert proc.returncode == 3
     assert "no .sops.yaml" in proc.stderr and "secretkit init --admin" in proc.stderr
     assert snapshot(lab.repo) == before
+
+
+def _run_in_pty(repo: Path, answer: bytes, *args: str) -> tuple[int, str]:
+    """Run secretkit on a pseudo-terminal (the interactive confirmation path)."""
+    import pty
+
+    pid, fd = pty.fork()
+    if pid == 0:  # child
+        os.execv(sys.executable, [sys.executable, "-m", "secretkit", "-C", str(repo), *args])
+    os.write(fd, answer)
+    out = b""
+    while True:
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        out += chunk
+    _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status), out.decode("utf-8", "replace")
+
+
+def test_interactive_confirmation(lab: Homelab) -> None:
+    before = snapshot(lab.repo)
+    code, out = _run_in_pty(lab.repo, b"n\n", "migrate")
+    assert code == 130 and "Move 13 secret(s) and rewrite the Nix files?" in out
+    assert snapshot(lab.repo) == before
+    code, out = _run_in_pty(lab.repo, b"y\n", "migrate")
+    assert code == 0, out
+    assert "migrated 13 secret(s); wrote 15 file(s)" in out
+    for value in lab.values.values():
+        assert value not in out
