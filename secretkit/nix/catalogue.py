@@ -186,18 +186,22 @@ def rebind(site: Site, new_last: str, expr: str) -> list[Edit] | Refusal:
 
 
 def delete_node(tree: Tree, node: Node) -> Edit:
-    """Remove ``node`` and the blank space before it (a binding or a list element)."""
+    """Remove ``node`` (a binding or a list element).
+
+    A node alone on its line goes with the whole line (and a trailing comment on
+    it); otherwise only the node and the blanks in front of it.
+    """
     source = tree.source
+    line_start = source.rfind(b"\n", 0, node.start_byte) + 1
+    line_end = source.find(b"\n", node.end_byte)
+    line_end = len(source) if line_end < 0 else line_end
+    rest = source[node.end_byte : line_end].strip()
+    alone = not source[line_start : node.start_byte].strip()
+    if alone and line_start > 0 and (not rest or rest.startswith(b"#")):
+        return Edit(line_start - 1, line_end, "")
     start = node.start_byte
     while start > 0 and source[start - 1 : start] in (b" ", b"\t"):
         start -= 1
-    if start > 0 and source[start - 1 : start] == b"\n":
-        start -= 1
-        while start > 0 and source[start - 1 : start] in (b" ", b"\t"):
-            start -= 1
-        # keep the newline that ends the previous line
-        if start > 0 and source[start - 1 : start] != b"\n":
-            pass
     return Edit(start, node.end_byte, "")
 
 
@@ -493,21 +497,12 @@ class Tailscale:
             return Refusal("the auth key is not the value of a tailscale auth-key flag")
         return Rewrite(
             Sensitive(value),
-            [emit_delete(site.tree, node) for node in doomed],
+            [delete_node(site.tree, node) for node in doomed],
             "services.tailscale.authKeyFile",
             restart_units=("tailscaled-autoconnect.service",),
             options=[OptionSpec(option, emit.secret_ref(name), True)],
             defines=[option],
         )
-
-
-def emit_delete(tree: Tree, node: Node) -> Edit:
-    """Delete a list element with the blank space in front of it."""
-    source = tree.source
-    start = node.start_byte
-    while start > 0 and source[start - 1 : start] in (b" ", b"\t", b"\n"):
-        start -= 1
-    return Edit(start, node.end_byte, "")
 
 
 @dataclass(frozen=True)

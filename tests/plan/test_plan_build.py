@@ -196,3 +196,19 @@ def test_unsupported_shapes_are_refused_with_a_reason() -> None:
         plan = plan_module(source, "m.nix", findings=findings)
         assert plan.moves == [] and plan.nix == {}
         assert reason in plan.refused[0].reason
+
+
+def test_a_deleted_binding_takes_its_trailing_comment_along() -> None:
+    src = b"""{ config, ... }:
+{
+  services.syncthing.settings.gui = {
+    user = "stian";
+    password = "@PW@"; # the GUI password
+  };
+}
+"""
+    source, findings, _ = fill(src, "m.nix")
+    plan = plan_module(source, "m.nix", findings=findings)
+    new = plan.nix["m.nix"][1].decode()
+    assert '    user = "stian";\n  };\n' in new
+    assert "GUI password" not in new
