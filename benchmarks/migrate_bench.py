@@ -34,7 +34,7 @@ TARGET = 1.5
 
 def setup(base: Path, keys: Path) -> Path:
     repo = base / "homelab"
-    shutil.copytree(example_source(), repo)
+    shutil.copytree(example_source(), repo, ignore=shutil.ignore_patterns("keys"))
     values: dict[str, str] = {}
     for file in repo.rglob("*.nix"):
         file.write_bytes(fill(file.read_bytes(), values))

@@ -137,7 +137,7 @@ def make_homelab(repo: Path, keys: Path, *, add_hosts: bool = True) -> Homelab:
     from secretkit.keys.ssh_to_age import ssh_pubkey_to_age
     from tests.conftest import commit_all
 
-    shutil.copytree(EXAMPLE, repo, dirs_exist_ok=True)
+    shutil.copytree(EXAMPLE, repo, dirs_exist_ok=True, ignore=shutil.ignore_patterns("keys"))
     values: dict[str, str] = {}
     for file in sorted(repo.rglob("*.nix")):
         file.write_bytes(demo_fill(file.read_bytes(), values))
