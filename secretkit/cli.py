@@ -682,6 +682,12 @@ def purge(ctx: Context, yes: bool) -> None:
         )
     if result.stashed:
         echo("note: older stash entries (stash@{1}…) still hold old content: git stash list")
+    if result.too_short:
+        echo(
+            f"warning: {result.too_short} value(s) shorter than 4 characters were not replaced "
+            "(replacing them in every file would corrupt unrelated text); rotate them",
+            err=True,
+        )
     if result.allowlist_stale:
         echo(
             "note: the root commit changed, so .secretkit-allow fingerprints no longer match; "

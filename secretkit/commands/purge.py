@@ -71,6 +71,7 @@ class PurgeResult:
     stashed: bool = False
     # The root commit was rewritten: allowlist fingerprints (keyed by it) change.
     allowlist_stale: bool = False
+    too_short: int = 0  # distinct values not replaced (see MIN_PURGE_LENGTH)
 
     def push_commands(self) -> list[str]:
         return [
@@ -145,20 +146,32 @@ def plan_purge(cwd: Path, *, progress: Progress | None = None) -> PurgePlan:
     return PurgePlan(root, findings, group_findings(findings), refs_to_rewrite(list_refs(root)))
 
 
-def values_to_replace(root: Path, findings: list[Finding]) -> list[Sensitive[bytes]]:
-    """Every byte string to replace: the value as found, and the exact bytes of its span
-    in the blob (they differ when the file escapes characters, e.g. ``\\$`` in Nix)."""
+# Shorter values are not replaced: --replace-text works on every blob, and replacing
+# e.g. "abc" everywhere would corrupt unrelated text.  They are reported instead.
+MIN_PURGE_LENGTH = 4
+
+
+def values_to_replace(root: Path, findings: list[Finding]) -> tuple[list[Sensitive[bytes]], int]:
+    """Every byte string to replace — the value as found, and the exact bytes of its
+    span in the blob (they differ when the file escapes characters, e.g. ``\\$`` in
+    Nix) — and how many distinct values were too short to replace safely."""
     from secretkit.git.hooks import blob_contents
 
     values: dict[bytes, None] = {}
     specs = [f"{f.commit}:{f.path}" for f in findings if f.commit]
     blobs = blob_contents(root, specs)
+    too_short = 0
     for finding in findings:
-        values[finding.secret.reveal().encode("utf-8")] = None
+        value = finding.secret.reveal().encode("utf-8")
+        if len(value) < MIN_PURGE_LENGTH:
+            too_short += value not in values
+            values[value] = None
+            continue
+        values[value] = None
         data = blobs.get(f"{finding.commit}:{finding.path}")
         if data is not None and 0 <= finding.start < finding.end <= len(data):
             values[data[finding.start : finding.end]] = None
-    return [Sensitive(v) for v in values if v]
+    return [Sensitive(v) for v in values if len(v) >= MIN_PURGE_LENGTH], too_short
 
 
 def apply_purge(plan: PurgePlan, *, progress: Progress | None = None) -> PurgeResult:
@@ -170,7 +183,7 @@ def apply_purge(plan: PurgePlan, *, progress: Progress | None = None) -> PurgeRe
     from secretkit.git.objects import root_commits
     from secretkit.scan.allowlist import ALLOW_FILE
 
-    values = values_to_replace(root, plan.findings)
+    values, too_short = values_to_replace(root, plan.findings)
     roots_before = root_commits(root)
     backup, backup_refs = create_backup(root)
     replace_text(root, values, plan.refs)
@@ -188,4 +201,5 @@ def apply_purge(plan: PurgePlan, *, progress: Progress | None = None) -> PurgeRe
         remaining=remaining,
         stashed="refs/stash" in plan.refs,
         allowlist_stale=allowlist_stale,
+        too_short=too_short,
     )

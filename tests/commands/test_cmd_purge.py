@@ -185,3 +185,20 @@ def test_purge_says_when_the_allowlist_key_changed(leaky_repo: Path) -> None:
     proc = cli(leaky_repo, "purge", "--yes")
     assert proc.returncode == 0, proc.stderr
     assert "fingerprints no longer match" in proc.stdout
+
+
+def test_purge_replaces_the_bytes_as_written_when_nix_escapes_them(tmp_git_repo: Path) -> None:
+    need_tool("git-filter-repo")
+    value = fake.password("escaped")
+    escaped = value[:5] + "\\$" + value[5:]  # Nix "\$" is "$": the blob differs from the value
+    nix = tmp_git_repo / "host.nix"
+    nix.write_text(f'{{ services.foo.password = "{escaped}"; }}\n')
+    commit_all(tmp_git_repo, "leak")
+    nix.write_text("{ services.foo.passwordFile = config.sops.secrets.foo.path; }\n")
+    commit_all(tmp_git_repo, "fix")
+    proc = cli(tmp_git_repo, "purge", "--yes")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    old = git(tmp_git_repo, "show", "HEAD~1:host.nix")
+    assert escaped not in old
+    assert value[5:] not in old
+    assert '"***REDACTED-BY-SECRETKIT***"' in old
