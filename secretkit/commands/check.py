@@ -335,6 +335,8 @@ def _is_twin(name: str, sops_names: set[str]) -> bool:
 
 
 def check_decrypted_copies(ctx: CheckContext) -> list[CheckResult]:
+    from secretkit.commands.hook import names_a_secrets_file
+
     config = ctx.config()
     sops_paths = set(ctx.sops_by_path())
     tracked = ctx.tracked()
@@ -342,7 +344,7 @@ def check_decrypted_copies(ctx: CheckContext) -> list[CheckResult]:
     for path in ctx.files():
         if path in sops_paths or os.path.basename(path) == ".sops.yaml":
             continue
-        matched = config is not None and config.rule_for(ctx.root / path) is not None
+        matched = config is not None and names_a_secrets_file(config, ctx.root / path)
         if not matched and not _is_twin(path, sops_paths):
             continue
         if ctx.read(path) is None:

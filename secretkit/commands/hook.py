@@ -27,6 +27,7 @@ from secretkit.git import require_repo
 
 if TYPE_CHECKING:
     from secretkit.scan.model import Finding, Skipped
+    from secretkit.sops.config import SopsConfig
     from secretkit.sops.document import SopsFile
     from secretkit.sops.identities import Identities
 
@@ -115,11 +116,7 @@ def _judge_sops_files(root: Path, paths: Sequence[str], report: HookReport) -> N
     config = find_config(root)
     if config is None:
         return
-    matched = [
-        p
-        for p in paths
-        if os.path.basename(p) != ".sops.yaml" and config.rule_for(root / p) is not None
-    ]
+    matched = [p for p in paths if names_a_secrets_file(config, root / p)]
     if not matched:
         return
     from secretkit.git import hooks as githooks
@@ -134,6 +131,20 @@ def _judge_sops_files(root: Path, paths: Sequence[str], report: HookReport) -> N
         if problem is not None:
             report.sops_problems.append(problem)
     report.notes.extend(judge.notes())
+
+
+def names_a_secrets_file(config: SopsConfig, path: Path) -> bool:
+    """Whether a creation rule with a ``path_regex`` says ``path`` is a secrets file.
+
+    A catch-all rule (no ``path_regex``, or ``.*``) only gives defaults for files
+    encrypted by hand: it does not make every file of the repository a secret.
+    """
+    if path.name == ".sops.yaml":
+        return False
+    rule = config.rule_for(path)
+    if rule is None or rule.path_regex is None:
+        return False
+    return rule.path_regex.strip() not in ("", ".*", "^.*", "^.*$", ".*$", ".+", "^")
 
 
 class SopsJudge:

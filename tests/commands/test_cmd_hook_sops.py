@@ -162,3 +162,26 @@ def test_a_broken_key_file_is_reported_not_fatal(
     (note,) = judge.notes()
     assert "keys.txt" in note
     _ = key
+
+
+@pytest.mark.parametrize(
+    ("rules", "path", "secret"),
+    [
+        ("  - path_regex: ^secrets/\n    age: {r}\n", "secrets/h.yaml", True),
+        ("  - path_regex: ^secrets/\n    age: {r}\n", "hosts/h.nix", False),
+        ("  - age: {r}\n", "hosts/h.nix", False),  # catch-all: defaults, not a secrets marker
+        ("  - path_regex: .*\n    age: {r}\n", "notes.yaml", False),
+        ("  - path_regex: \\.dec\\.yaml$\n    age: {r}\n", "a/b.dec.yaml", True),
+        ("  - path_regex: .*\n    age: {r}\n", ".sops.yaml", False),
+    ],
+)
+def test_which_rules_name_secrets_files(
+    tmp_path: Path, rules: str, path: str, secret: bool
+) -> None:
+    from secretkit.commands.hook import names_a_secrets_file
+    from secretkit.sops.config import find_config
+
+    (tmp_path / ".sops.yaml").write_text("creation_rules:\n" + rules.format(r=age_key().public))
+    config = find_config(tmp_path)
+    assert config is not None
+    assert names_a_secrets_file(config, tmp_path / path) is secret
