@@ -282,3 +282,25 @@ def test_the_allow_comment_unblocks_a_line(hook_repo: HookRepo) -> None:
     hook_repo.stage(path)
     proc = hook_repo.commit()
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_the_first_commit_of_a_repository_is_judged(tmp_git_repo: Path, tmp_path: Path) -> None:
+    bin_dir = tmp_path / "bin"
+    secretkit_bin(bin_dir)
+    env = dict(os.environ, PATH=f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    subprocess.run(
+        [sys.executable, "-m", "secretkit", "hook", "install"],
+        cwd=tmp_git_repo,
+        check=True,
+        capture_output=True,
+        env=dict(os.environ, PYTHONPATH=str(ROOT)),
+    )
+    (tmp_git_repo / "host.nix").write_text(leaky_nix("first"))
+    git(tmp_git_repo, "add", "host.nix")
+    proc = subprocess.run(
+        ["git", "commit", "-m", "first"], cwd=tmp_git_repo, capture_output=True, text=True, env=env
+    )
+    assert proc.returncode != 0
+    assert "host.nix:3:" in proc.stdout + proc.stderr
+    unborn = subprocess.run(["git", "rev-parse", "--verify", "-q", "HEAD"], cwd=tmp_git_repo)
+    assert unborn.returncode != 0
