@@ -89,14 +89,35 @@ def test_demo_from_a_non_editable_install(tmp_path: Path) -> None:
         or os.environ.get("SECRETKIT_REQUIRE_ORACLES") == "1",
         "set SECRETKIT_TEST_INSTALL=1 to build and install",
     )
+    import site
+    import sysconfig
+
     venv = tmp_path / "venv"
-    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True)
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    # the dependencies come from the interpreter running the tests (no network needed
+    # for them); secretkit itself is built from the checkout and installed for real
+    purelib = subprocess.run(
+        [str(venv / "bin/python"), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    parents = [*site.getsitepackages(), sysconfig.get_path("purelib")]
+    (Path(purelib) / "_test_deps.pth").write_text("\n".join(dict.fromkeys(parents)) + "\n")
     pip = subprocess.run(
-        [str(venv / "bin/pip"), "install", "-q", "--no-deps", str(ROOT)],
+        [str(venv / "bin/python"), "-m", "pip", "install", "-q", "--no-deps", str(ROOT)],
         capture_output=True,
         text=True,
     )
     assert pip.returncode == 0, pip.stderr
+    where = subprocess.run(
+        [str(venv / "bin/python"), "-c", "import secretkit; print(secretkit.__file__)"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        check=True,
+    ).stdout
+    assert where.startswith(purelib), where
     work = tmp_path / "elsewhere"
     work.mkdir()
     proc = subprocess.run(
