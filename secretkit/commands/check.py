@@ -391,6 +391,10 @@ class _NixFacts:
         default_factory=dict
     )  # nix file -> repo-relative sops file
     unparsed: list[str] = field(default_factory=list)
+    dynamic: list[str] = field(default_factory=list)  # files declaring computed names
+
+
+_ATTRSETS = ("attrset_expression", "rec_attrset_expression")
 
 
 def _attr_name(tree: Any, node: Any) -> str | None:
@@ -461,9 +465,15 @@ def _nix_facts(ctx: CheckContext) -> _NixFacts:
                 if resolved:
                     facts.default_files[path] = resolved
                 continue
+            if full == ["sops", "secrets"] and binding.value.type not in _ATTRSETS:
+                facts.dynamic.append(path)  # lib.genAttrs …, mkSecrets …: computed names
+                continue
             if len(full) < 3 or full[:2] != ["sops", "secrets"]:
                 continue
             name = full[2]
+            if "${" in name:
+                facts.dynamic.append(path)
+                continue
             decl = declared.get(name)
             if decl is None:
                 decl = declared[name] = _Declaration(name, path, binding.start)
@@ -529,8 +539,8 @@ def check_nix_refs(ctx: CheckContext) -> list[CheckResult]:
     results = []
     declared = {d.name for d in facts.declarations}
     for name, file, _offset, line in facts.references:
-        if name in declared:
-            continue
+        if name in declared or facts.dynamic:
+            continue  # with computed declarations, an unknown name may be declared
         results.append(
             CheckResult(
                 "nix-secret-refs",
@@ -573,11 +583,17 @@ def check_nix_refs(ctx: CheckContext) -> list[CheckResult]:
                 )
             )
     n_refs = len(facts.references)
+    note = (
+        f" (names computed in {', '.join(sorted(set(facts.dynamic)))} are not checked)"
+        if facts.dynamic
+        else ""
+    )
     return results or [
         CheckResult(
             "nix-secret-refs",
             True,
-            f"{len(facts.declarations)} declared secret(s), {n_refs} reference(s), all resolve",
+            f"{len(facts.declarations)} declared secret(s), {n_refs} reference(s), "
+            f"all resolve{note}",
         )
     ]
 

@@ -183,6 +183,15 @@ def host_cannot_read(repo: Repo) -> None:
     )
 
 
+def host_without_key(repo: Repo) -> None:
+    (repo.root / "hosts" / "newhost").mkdir()
+    (repo.root / "hosts" / "newhost" / "default.nix").write_text(
+        "{ config, ... }:\n{\n"
+        '  sops.secrets."alertmanager/pushover/token".sopsFile = ../../secrets/observer.yaml;\n'
+        "}\n"
+    )
+
+
 def decrypted_copy(repo: Repo) -> None:
     (repo.root / "secrets" / "observer.dec.yaml").write_text("alertmanager:\n  pushover: {}\n")
 
@@ -204,6 +213,7 @@ BREAKS: dict[str, tuple[Callable[[Repo], None], str, str]] = {
     ),
     "key-missing-from-sops-file": (key_missing_from_sops_file, "nix-secret-refs", "secretkit set"),
     "host-cannot-read": (host_cannot_read, "host-readable", "*host_laptop"),
+    "host-without-key": (host_without_key, "host-readable", "secretkit hosts add newhost"),
     "decrypted-copy": (decrypted_copy, "decrypted-copy", "delete it"),
     "plaintext-in-rule-path": (plaintext_in_rule_path, "decrypted-copy", "encrypt"),
 }

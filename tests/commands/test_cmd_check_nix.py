@@ -1,0 +1,86 @@
+"""What `secretkit check` reads from Nix without evaluating it: `sops.secrets`
+declarations (name, sopsFile, key, format), `sops.defaultSopsFile`, and the
+`config.sops.secrets."<name>"` / `config.sops.placeholder."<name>"` references."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from secretkit.commands.check import CheckContext, check_nix_refs
+from secretkit.commands.hook import SopsJudge
+from tests.conftest import git
+
+CASES: dict[str, tuple[str, dict[str, tuple[str | None, str | None, str | None]], set[str]]] = {
+    # name: (source of hosts/h/mod.nix, {declared: (sopsFile, key, format)}, referenced)
+    "nested attrset with options": (
+        '{ sops.secrets."a/b" = { sopsFile = ./s.yaml; key = "k"; format = "yaml"; }; }',
+        {"a/b": ("hosts/h/s.yaml", "k", "yaml")},
+        set(),
+    ),
+    "secrets attrset": (
+        '{ sops.secrets = { foo = { }; bar.owner = "x"; "baz/q".sopsFile = ../../x.json; }; }',
+        {"foo": (None, None, None), "bar": (None, None, None), "baz/q": ("x.json", None, None)},
+        set(),
+    ),
+    "sops attrset": (
+        "{ sops = { secrets.baz = { }; defaultSopsFile = ../../secrets/h.yaml; }; }",
+        {"baz": (None, None, None)},
+        set(),
+    ),
+    "references": (
+        '{ config, ... }: { x = config.sops.secrets."a/b".path; '
+        'y = "${config.sops.secrets.c.path}"; z = config.sops.placeholder.d; '
+        't = config.sops.templates."e".path; u = cfg.sops.secrets.f.path; }',
+        {},
+        {"a/b", "c", "d"},
+    ),
+    "let-bound and computed": (
+        '{ config, ... }: let n = "v"; in { sops.secrets.${n} = { }; '
+        "w = config.sops.secrets.${n}.path; }",
+        {},
+        set(),
+    ),
+}
+
+
+def facts_of(tmp_git_repo: Path, source: str) -> CheckContext:
+    mod = tmp_git_repo / "hosts" / "h" / "mod.nix"
+    mod.parent.mkdir(parents=True)
+    mod.write_text(source + "\n")
+    git(tmp_git_repo, "add", "-A")
+    return CheckContext(root=tmp_git_repo, judge=SopsJudge())
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_declarations_and_references(tmp_git_repo: Path, case: str) -> None:
+    source, declared, referenced = CASES[case]
+    facts = facts_of(tmp_git_repo, source).nix()
+    got = {d.name: (d.sops_file, d.key, d.fmt) for d in facts.declarations}
+    assert got == declared
+    assert {name for name, *_ in facts.references} == referenced
+    assert all(file == "hosts/h/mod.nix" for _, file, *_ in facts.references)
+
+
+def test_default_sops_file_is_resolved_per_file(tmp_git_repo: Path) -> None:
+    facts = facts_of(tmp_git_repo, CASES["sops attrset"][0]).nix()
+    assert facts.default_files == {"hosts/h/mod.nix": "secrets/h.yaml"}
+
+
+def test_computed_declarations_do_not_make_references_undeclared(tmp_git_repo: Path) -> None:
+    ctx = facts_of(
+        tmp_git_repo,
+        '{ config, lib, ... }: { sops.secrets = lib.genAttrs [ "a" "b" ] (_: { }); '
+        "x = config.sops.secrets.a.path; }",
+    )
+    (result,) = check_nix_refs(ctx)
+    assert result.ok
+    assert "not checked" in result.message
+
+
+def test_an_undeclared_reference_fails_with_its_line(tmp_git_repo: Path) -> None:
+    ctx = facts_of(tmp_git_repo, "{ config, ... }:\n{\n  x = config.sops.secrets.nope.path;\n}")
+    (result,) = check_nix_refs(ctx)
+    assert not result.ok
+    assert result.message.startswith('hosts/h/mod.nix:3: config.sops.secrets."nope"')
