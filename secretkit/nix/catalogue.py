@@ -87,6 +87,7 @@ class TemplateLine:
     restart_units: tuple[str, ...] = ()
     path: str | None = None
     mode: str | None = None
+    list_option: bool = False  # the option takes a list of files
 
 
 @dataclass
@@ -684,6 +685,42 @@ class ServiceEnvironment:
         )
 
 
+class NetworkManager:
+    key = "networkmanager-profile"
+    description = (
+        "NetworkManager ensureProfiles secrets (wifi psk, 802.1x password) → $VAR + "
+        "ensureProfiles.environmentFiles from a sops template"
+    )
+
+    def matches(self, path: Sequence[str]) -> bool:
+        return match("networking.networkmanager.ensureProfiles.profiles.*.*.*", path) and (
+            path[5] in ("wifi-security", "802-1x", "vpn-secrets", "wireguard")
+        )
+
+    def name(self, site: Site) -> str:
+        return f"networkmanager/{slug(site.path[4])}/{slug(site.path[6])}"
+
+    def rewrite(self, site: Site, name: str) -> Rewrite | Refusal:
+        if site.literal != site.secret.reveal():
+            return Refusal("the secret is only part of the string")
+        if not env_safe(site.secret):
+            return Refusal("the value has characters an environment file cannot carry")
+        var = env_var(name.removeprefix("networkmanager/"))
+        option = ("networking", "networkmanager", "ensureProfiles", "environmentFiles")
+        return Rewrite(
+            site.secret,
+            [replace_literal(site, emit.nix_string("$" + var))],
+            f"{site.path[-1]} = ${var} (environmentFiles)",
+            template=TemplateLine(
+                template="networkmanager.env",
+                line=f"{var}={emit.placeholder(name)}",
+                option=option,
+                restart_units=("NetworkManager-ensure-profiles.service",),
+                list_option=True,
+            ),
+        )
+
+
 def write_text_call(tree: Tree, string: Node) -> Node | None:
     """The ``pkgs.writeText "name" <string>`` call whose content is ``string``, if any
     (also through a ``"${…}"`` wrapper)."""
@@ -758,6 +795,7 @@ CATALOGUE: dict[str, Entry] = {
     "file-options": FileOptions(),
     "environment-etc": EtcFile(),
     "systemd-environment": ServiceEnvironment(),
+    "networkmanager-profile": NetworkManager(),
     "write-text-file": WriteTextFile(),
 }
 

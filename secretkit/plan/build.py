@@ -153,6 +153,7 @@ class _Module:
     decls: dict[str, emit.SecretDecl] = field(default_factory=dict)
     templates: dict[str, emit.TemplateDecl] = field(default_factory=dict)
     template_options: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    template_lists: set[str] = field(default_factory=set)  # templates given as a list item
     options: dict[tuple[str, ...], catalogue.OptionSpec] = field(default_factory=dict)
     defined: set[tuple[str, ...]] = field(default_factory=set)
     moves: list[tuple[Move, Sensitive[str]]] = field(default_factory=list)
@@ -331,6 +332,8 @@ def _plan_finding(
         decl.mode = decl.mode or t.mode
         decl.restart_units = tuple(dict.fromkeys((*decl.restart_units, *t.restart_units)))
         module.template_options[t.template] = t.option
+        if t.list_option:
+            module.template_lists.add(t.template)
     if name not in module.decls:
         module.decls[name] = emit.SecretDecl(
             name=name,
@@ -362,7 +365,10 @@ def _finish_module(plan: Plan, module: _Module) -> None:
     wanted: list[catalogue.OptionSpec] = list(module.options.values())
     for template, option in module.template_options.items():
         if option:
-            wanted.append(catalogue.OptionSpec(option, emit.template_ref(template), True))
+            ref = emit.template_ref(template)
+            if template in module.template_lists:
+                ref = f"[ {ref} ]"
+            wanted.append(catalogue.OptionSpec(option, ref, True))
     for spec in wanted:
         state = emit.ensure_option(tree, top, list(spec.path), spec.expr)
         if state.edit is not None:
