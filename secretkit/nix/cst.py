@@ -379,17 +379,42 @@ def _literal(
     )
 
 
+def string_nodes(tree: NixTree) -> Iterator[tuple[Node, list[str], Node | None]]:
+    """``(node, attrpath, enclosing binding)`` of every string literal used as a value,
+    in source order, in one pass (attribute names excluded)."""
+    stack: list[tuple[Node, list[str], Node | None]] = [(tree.root, [], None)]
+    while stack:
+        node, path, binding = stack.pop()
+        kind = node.type
+        if kind in STRING_TYPES:
+            yield node, path, binding
+        children = node.children
+        if not children:
+            continue
+        pushed: list[tuple[Node, list[str], Node | None]] = []
+        if kind == "binding":
+            names_node = node.child_by_field_name("attrpath")
+            names = attr_names(tree, names_node) if names_node is not None else []
+            for child in children:
+                if child.type == "attrpath":
+                    continue
+                pushed.append((child, path + names, node))
+        elif kind == "list_expression":
+            index = 0
+            for child in children:
+                if child.is_named and child.type != "comment":
+                    pushed.append((child, [*path, f"[{index}]"], binding))
+                    index += 1
+        elif kind == "attrpath":
+            continue
+        else:
+            pushed = [(child, path, binding) for child in children]
+        stack.extend(reversed(pushed))
+
+
 def strings(tree: NixTree) -> list[NixString]:
     """Every string literal used as a value (attribute names excluded), source order."""
-    out = []
-    for node in _walk(tree.root):
-        if node.type not in STRING_TYPES:
-            continue
-        parent = node.parent
-        if parent is not None and parent.type == "attrpath":
-            continue
-        out.append(_literal(tree, node, path_of(tree, node), _enclosing_binding(node)))
-    return out
+    return [_literal(tree, node, path, binding) for node, path, binding in string_nodes(tree)]
 
 
 def string_at(tree: NixTree, node: Node) -> NixString:

@@ -62,9 +62,12 @@ class RegexDetector:
     pattern: re.Pattern[str]
     check: object = None  # Callable[[str], bool] | None (kept simple for the registry)
     needs: tuple[str, ...] = field(default=())  # substrings the context must mention
+    anchors: tuple[str, ...] = field(default=())  # substrings the text must contain
 
     def find(self, text: str, ctx: Context) -> Iterator[Match]:
         if self.needs and not any(n in ctx.lowered for n in self.needs):
+            return
+        if self.anchors and not any(a in text for a in self.anchors):
             return
         for m in self.pattern.finditer(text):
             group = 1 if m.lastindex else 0
@@ -113,6 +116,8 @@ class PrivateKeyBlock:
     )
 
     def find(self, text: str, ctx: Context) -> Iterator[Match]:
+        if "-----BEGIN" not in text:
+            return
         for m in self.pattern.finditer(text):
             end_marker = f"-----END {m.group(1)}-----"
             end = text.find(end_marker, m.end())
@@ -125,7 +130,7 @@ class PrivateKeyBlock:
 
 
 _FLAG_SECRET = re.compile(
-    r"(?:^|(?<=[\s'\"=\[]))--?(?:auth-?key|password|passwd|pass|passphrase|token|auth-token|api-?key|secret|"
+    r"-(?<![^\s'\"=\[]-)-?(?:auth-?key|password|passwd|pass|passphrase|token|auth-token|api-?key|secret|"
     r"client-secret|psk|pre-?shared-?key)(?:=|\s+)"
     r"(?:'([^'\s]+)'|\"([^\"\s]+)\"|([^\s'\";|&)]+))",
     re.IGNORECASE,
@@ -134,9 +139,8 @@ _ECHO = re.compile(r"\b(?:echo|printf)\s+(?:-[neE]+\s+)?(?:'([^']+)'|\"([^\"]+)\
 _SQL_PASSWORD = re.compile(
     r"\b(?:PASSWORD|IDENTIFIED\s+BY)\s+(?:'([^']+)'|\"([^\"]+)\")", re.IGNORECASE
 )
-_ENV_ASSIGN = re.compile(
-    r"(?:^|[\s;])(?:export\s+)?([A-Z_][A-Z0-9_]*)=(?:'([^']*)'|\"([^\"]*)\"|([^\s'\";|&]+))"
-)
+_ENV_WORDS = ("PASS", "TOKEN", "SECRET", "KEY", "PSK", "CRED", "AUTH")
+_ENV_ASSIGN = re.compile(r"(?<![^\s;])([A-Z_][A-Z0-9_]*)=(?:'([^']*)'|\"([^\"]*)\"|([^\s'\";|&]+))")
 _URL_CREDS = re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s:/?#@'\"]+:([^\s@/?#'\"]+)@[^\s/?#'\"]")
 
 
@@ -156,22 +160,23 @@ class CommandSecret:
 
     def find(self, text: str, ctx: Context) -> Iterator[Match]:
         found: list[tuple[int, int, str]] = []
-        for m in _FLAG_SECRET.finditer(text):
-            span = _groups(m)
-            if span:
-                found.append((*span, "flag"))
+        if "-" in text:
+            for m in _FLAG_SECRET.finditer(text):
+                span = _groups(m)
+                if span:
+                    found.append((*span, "flag"))
         key_words = filters.words(ctx.key)
         if key_words and key_words[-1] in ("command", "cmd", "eval"):
             for m in _ECHO.finditer(text):
                 span = _groups(m)
                 if span:
                     found.append((*span, "command"))
-        if "password" in text.lower() or "identified" in text.lower():
+        if any(w in text for w in ("PASSWORD", "password", "IDENTIFIED", "identified")):
             for m in _SQL_PASSWORD.finditer(text):
                 span = _groups(m)
                 if span:
                     found.append((*span, "sql"))
-        if "=" in text:
+        if "=" in text and any(w in text for w in _ENV_WORDS):
             for m in _ENV_ASSIGN.finditer(text):
                 name = m.group(1)
                 kind = filters.secret_name(name)
@@ -195,7 +200,7 @@ class UrlCredentials:
     rule: str = "url-credentials"
 
     def find(self, text: str, ctx: Context) -> Iterator[Match]:
-        if "://" not in text:
+        if "://" not in text or "@" not in text:
             return
         for m in _URL_CREDS.finditer(text):
             value = m.group(1)
@@ -209,12 +214,14 @@ DETECTORS: dict[str, Detector] = {
         "tailscale-auth-key",
         "auth-key",
         re.compile(r"\btskey-(?:[a-z]+-)?[A-Za-z0-9]{6,}-[A-Za-z0-9]{16,}"),
+        anchors=("tskey-",),
     ),
     "age-secret-key": RegexDetector(
         "age-secret-key",
         "private-key",
         re.compile(r"AGE-SECRET-KEY-1[02-9AC-HJ-NP-Z]{58}"),
         _age_secret_key_valid,
+        anchors=("AGE-SECRET-KEY-1",),
     ),
     "private-key": PrivateKeyBlock(),
     "nix-signing-key": RegexDetector(
@@ -222,6 +229,7 @@ DETECTORS: dict[str, Detector] = {
         "private-key",
         re.compile(r"(?<![A-Za-z0-9+/])[A-Za-z0-9._-]+:[A-Za-z0-9+/]{86}==(?![A-Za-z0-9+/=])"),
         _nix_signing_key_valid,
+        anchors=("==",),
     ),
     "pushover-token": RegexDetector(
         "pushover-token",
@@ -244,12 +252,26 @@ DETECTORS: dict[str, Detector] = {
 # Vendor formats come from detect-secrets (secretkit.scan.adapters.detect_secrets);
 # this cheap pre-filter decides whether a text is worth handing to it, so that
 # detect-secrets is imported only when something could match.
-VENDOR_HINT = re.compile(
-    r"gh[pousr]_|github_pat_|(?:A3T[A-Z0-9]|ABIA|ACCA|AKIA|ASIA)[0-9A-Z]{16}|xox[abposr]-|"
-    r"hooks\.slack\.com|[rs]k_live_|glpat-|gldt-|glrt-|GR1348941|npm_|_authToken|pypi-AgE|"
-    r"SG\.|AccountKey=|sq0csp-|T3BlbkFJ|\b(?:AC|SK)[a-z0-9]{32}\b|\d{8,10}:[0-9A-Za-z_-]{35}|"
-    r"[MNO][a-zA-Z\d_-]{23,25}\.[a-zA-Z\d_-]{6}\.|-us\d{1,2}\b|aws"
+_VENDOR_ANCHORS = (
+    "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_", "AKIA", "ASIA", "ABIA", "ACCA",
+    "A3T", "xox", "hooks.slack.com", "k_live_", "glpat-", "gldt-", "glft-", "glsoat-", "glrt-",
+    "GR1348941", "glcbt-", "glimt-", "glptt-", "glagent-", "gloas-", "_authToken", "pypi-AgE",
+    "SG.", "AccountKey=", "sq0csp-", "T3BlbkFJ",
+)  # fmt: skip
+_VENDOR_REGEX_HINT = re.compile(
+    r"\.[a-zA-Z\d_-]{6}\.[a-zA-Z\d_-]{27}|(?:AC|SK)[a-z0-9]{32}|\d{8,10}:[0-9A-Za-z_-]{35}|"
+    r"[0-9a-z]{32}-us\d"
 )
+
+
+def vendor_hint(text: str) -> bool:
+    """Whether detect-secrets' vendor formats could match in ``text`` (so that
+    detect-secrets is imported only when something could match)."""
+    if any(a in text for a in _VENDOR_ANCHORS):
+        return True
+    if "aws" in text.lower() and len(text) > 40:
+        return True
+    return _VENDOR_REGEX_HINT.search(text) is not None
 
 
 def pushover_kind(ctx: Context) -> str:

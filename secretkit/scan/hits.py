@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from secretkit.scan import filters
-from secretkit.scan.detectors import DETECTORS, VENDOR_HINT, Context, pushover_kind
+from secretkit.scan.detectors import DETECTORS, Context, pushover_kind, vendor_hint
 
 ALLOW_MARK = "secretkit: allow"
 # Rules decided by a name (their values were filtered when the hit was made).
@@ -38,6 +38,9 @@ class Hit:
     value: str | None = None  # the value when it differs from the span's bytes (Nix escapes)
 
 
+KEYED_NEEDS = ("pushover", "syncthing", "apikey", "api_key", "credentials", "x-api-key")
+
+
 def token_hits(text: str, ctx: Context, base: int = 0) -> list[Hit]:
     """Every token-format detector over ``text``; offsets shifted by ``base``."""
     hits = []
@@ -48,7 +51,7 @@ def token_hits(text: str, ctx: Context, base: int = 0) -> list[Hit]:
                 rule = pushover_kind(ctx)
                 kind = "user-key" if rule == "pushover-user-key" else "token"
             hits.append(Hit(base + m.start, base + m.end, rule, kind, m.severity))
-    if VENDOR_HINT.search(text):
+    if vendor_hint(text):
         from secretkit.scan.adapters import detect_secrets
 
         for start, end, rule in detect_secrets.find(text):

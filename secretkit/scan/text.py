@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import replace
 
 from secretkit.scan import filters
@@ -20,6 +21,7 @@ from secretkit.scan.detectors import Context
 from secretkit.scan.hits import (
     ALLOW_MARK,
     FREEFORM_RULES,
+    KEYED_NEEDS,
     KEYED_RULES,
     Hit,
     merge,
@@ -29,16 +31,14 @@ from secretkit.scan.hits import (
 _YAML_PAIR = re.compile(
     r"^[ \t]*(?:-[ \t]+)?(?:\"(?P<dq>[^\"]+)\"|'(?P<sq>[^']+)'|(?P<bare>[^\s\"'#:{}\[\],&*!|>%@`-]"
     r"[^:#]*?))"
-    r"[ \t]*:[ \t]+(?P<value>\S.*?)[ \t]*$"
+    r"[ \t]*:[ \t]+(?P<value>\S.*?)[ \t]*$",
+    re.MULTILINE,
 )
-_JSON_PAIR = re.compile(r"\"((?:[^\"\\]|\\.)*)\"\s*:\s*\"((?:[^\"\\]|\\.)*)\"")
+_JSON_PAIR = re.compile(r"\"((?:[^\"\\\n]|\\.)*)\"[ \t]*:[ \t]*\"((?:[^\"\\\n]|\\.)*)\"")
 _ASSIGN = re.compile(
     r"^[ \t]*(?:export[ \t]+)?(?P<key>[A-Za-z_][A-Za-z0-9_.\-]*|\"[^\"]+\")[ \t]*[=:][ \t]*"
-    r"(?P<value>.*?)[ \t]*$"
-)
-_QUOTED_ASSIGN = re.compile(
-    r"(?P<key>[A-Za-z_][A-Za-z0-9_\-]*)[\"']?\s*(?::|=|:=|=>)\s*"
-    r"(?:\"(?P<dq>[^\"\n]*)\"|'(?P<sq>[^'\n]*)')"
+    r"(?P<value>.*?)[ \t]*$",
+    re.MULTILINE,
 )
 
 STRUCTURED = {
@@ -87,58 +87,94 @@ def _unquote(raw: str, fmt: str) -> tuple[int, int] | None:
     return 0, end
 
 
+_SECRETISH_KEY = re.compile(r"pass|token|secret|key|cred|psk|auth|pw", re.IGNORECASE)
+
+
+def _pairs(text: str, fmt: str) -> Iterator[tuple[str, int, int]]:
+    """``(key, value start, value end)`` of every key/value pair with a secret-ish key."""
+    if fmt == "json":
+        for m in _JSON_PAIR.finditer(text):
+            if _SECRETISH_KEY.search(m.group(1)):
+                yield m.group(1), m.start(2), m.end(2)
+    elif fmt == "yaml":
+        for m in _YAML_PAIR.finditer(text):
+            key = m.group("dq") or m.group("sq") or m.group("bare") or ""
+            if not _SECRETISH_KEY.search(key):
+                continue
+            span = _unquote(m.group("value"), fmt)
+            if span:
+                base = m.start("value")
+                yield key.strip(), base + span[0], base + span[1]
+    elif fmt in ("toml", "ini", "env"):
+        for m in _ASSIGN.finditer(text):
+            key = m.group("key").strip('"')
+            if not _SECRETISH_KEY.search(key):
+                continue
+            span = _unquote(m.group("value"), fmt)
+            if span:
+                base = m.start("value")
+                yield key, base + span[0], base + span[1]
+    else:
+        yield from _quoted_pairs(text)
+
+
+_IDENT_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")
+_SECRET_WORDS = ("pass", "token", "secret", "key", "cred", "psk", "auth", "pw")
+_AFTER_KEY = re.compile(
+    r"[\"']?[ \t]*(?::=|=>|:|=)[ \t]*(?:\"(?P<dq>[^\"\n]*)\"|'(?P<sq>[^'\n]*)')"
+)
+
+
+def _quoted_pairs(text: str) -> Iterator[tuple[str, int, int]]:
+    """``name = "value"`` / ``name: 'value'`` in code and prose, found from the secret
+    words outwards (fast on large files: no regex runs at every position)."""
+    lowered = text.lower()
+    seen: set[int] = set()
+    for word in _SECRET_WORDS:
+        pos = lowered.find(word)
+        while pos != -1:
+            end = pos + len(word)
+            while end < len(text) and text[end] in _IDENT_CHARS:
+                end += 1
+            start = pos
+            while start > 0 and text[start - 1] in _IDENT_CHARS:
+                start -= 1
+            if end not in seen:
+                seen.add(end)
+                m = _AFTER_KEY.match(text, end)
+                if m and start < end and (text[start].isalpha() or text[start] == "_"):
+                    group = "dq" if m.group("dq") is not None else "sq"
+                    yield text[start:end], m.start(group), m.end(group)
+            pos = lowered.find(word, end)
+
+
 def _key_value_hits(text: str, fmt: str) -> list[Hit]:
     hits: list[Hit] = []
-    pos = 0
-    for line in text.splitlines(keepends=True):
-        body = line.rstrip("\r\n")
-        pairs: list[tuple[str, int, int]] = []  # key, start, end (line-relative)
-        if fmt == "json":
-            for m in _JSON_PAIR.finditer(body):
-                pairs.append((m.group(1), m.start(2), m.end(2)))
-        elif fmt == "yaml":
-            ym = _YAML_PAIR.match(body)
-            if ym:
-                key = ym.group("dq") or ym.group("sq") or ym.group("bare") or ""
-                span = _unquote(ym.group("value"), fmt)
-                if span:
-                    base = ym.start("value")
-                    pairs.append((key.strip(), base + span[0], base + span[1]))
-        elif fmt in ("toml", "ini", "env"):
-            am = _ASSIGN.match(body)
-            if am and not body.lstrip().startswith(("#", ";", "[")):
-                span = _unquote(am.group("value"), fmt)
-                if span:
-                    base = am.start("value")
-                    pairs.append((am.group("key").strip('"'), base + span[0], base + span[1]))
-        else:
-            for m in _QUOTED_ASSIGN.finditer(body):
-                group = "dq" if m.group("dq") is not None else "sq"
-                pairs.append((m.group("key"), m.start(group), m.end(group)))
-        for key, start, end in pairs:
-            value = body[start:end]
-            if fmt == "json" and "\\" in value:
-                try:
-                    value = json.loads(f'"{value}"')
-                except ValueError:
-                    continue
-            ctx = Context((key,))
-            kind = filters.secret_name(key)
-            for hit in token_hits(body[start:end], ctx, pos + start):
-                hits.append(hit)
-            if kind is None or filters.hash_name(key) or filters.public_name(key):
+    for key, start, end in _pairs(text, fmt):
+        value = text[start:end]
+        if fmt == "json" and "\\" in value:
+            try:
+                value = json.loads(f'"{value}"')
+            except ValueError:
                 continue
-            if filters.password_hash(value):
-                hits.append(Hit(pos + start, pos + end, "password-hash", "password-hash", "low"))
-                continue
-            if kind == "password-hash" or filters.not_secret(value):
-                continue
-            if filters.hashlike(value) and kind not in ("psk", "secret-key", "token", "api-key"):
-                continue
-            if fmt == "text" and _looks_like_code(value):
-                continue
-            hits.append(Hit(pos + start, pos + end, "secret-attribute", kind, "medium"))
-        pos += len(line)
+        lowered = key.lower()
+        if any(n in lowered for n in KEYED_NEEDS):
+            hits.extend(
+                h for h in token_hits(text[start:end], Context((key,)), start) if h.rule in _KEYED
+            )
+        kind = filters.secret_name(key)
+        if kind is None or filters.hash_name(key) or filters.public_name(key):
+            continue
+        if filters.password_hash(value):
+            hits.append(Hit(start, end, "password-hash", "password-hash", "low"))
+            continue
+        if kind == "password-hash" or filters.not_secret(value):
+            continue
+        if filters.hashlike(value) and kind not in ("psk", "secret-key", "token", "api-key"):
+            continue
+        if fmt == "text" and _looks_like_code(value):
+            continue
+        hits.append(Hit(start, end, "secret-attribute", kind, "medium"))
     return hits
 
 

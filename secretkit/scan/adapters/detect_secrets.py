@@ -49,7 +49,8 @@ def patterns() -> tuple[tuple[str, re.Pattern[str]], ...]:
 def find(text: str) -> Iterator[tuple[int, int, str]]:
     """``(start, end, rule)`` of every vendor token in ``text``: the first captured
     group when it is token-sized (AWS secret keys, npm tokens), else the whole match
-    (GitHub's pattern captures only the prefix)."""
+    (GitHub's pattern captures only the prefix).  Matches inside a longer word are
+    dropped."""
     for rule, pattern in patterns():
         for m in pattern.finditer(text):
             index = 0
@@ -57,4 +58,10 @@ def find(text: str) -> Iterator[tuple[int, int, str]]:
                 if len(m.group(group) or "") >= 16:
                     index = group
                     break
-            yield m.start(index), m.end(index), rule
+            start, end = m.start(index), m.end(index)
+            # A token is a whole word: "usb:v32ACp0002d…" holds no Twilio key.
+            if (start > 0 and text[start - 1].isalnum()) or (
+                end < len(text) and text[end].isalnum()
+            ):
+                continue
+            yield start, end, rule
