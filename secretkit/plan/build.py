@@ -154,6 +154,7 @@ class _Module:
     templates: dict[str, emit.TemplateDecl] = field(default_factory=dict)
     template_options: dict[str, tuple[str, ...]] = field(default_factory=dict)
     template_lists: set[str] = field(default_factory=set)  # templates given as a list item
+    template_includes: set[str] = field(default_factory=set)  # nix.conf `!include` templates
     options: dict[tuple[str, ...], catalogue.OptionSpec] = field(default_factory=dict)
     defined: set[tuple[str, ...]] = field(default_factory=set)
     moves: list[tuple[Move, Sensitive[str]]] = field(default_factory=list)
@@ -334,6 +335,8 @@ def _plan_finding(
         module.template_options[t.template] = t.option
         if t.list_option:
             module.template_lists.add(t.template)
+        if t.include:
+            module.template_includes.add(t.template)
     if name not in module.decls:
         module.decls[name] = emit.SecretDecl(
             name=name,
@@ -368,6 +371,8 @@ def _finish_module(plan: Plan, module: _Module) -> None:
             ref = emit.template_ref(template)
             if template in module.template_lists:
                 ref = f"[ {ref} ]"
+            if template in module.template_includes:
+                ref = '"!include ${' + ref + '}"'
             wanted.append(catalogue.OptionSpec(option, ref, True))
     for spec in wanted:
         state = emit.ensure_option(tree, top, list(spec.path), spec.expr)

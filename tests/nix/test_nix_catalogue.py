@@ -230,3 +230,11 @@ def test_registry_keys_and_descriptions() -> None:
     for key, entry in CATALOGUE.items():
         assert entry.key == key
         assert entry.description
+
+
+def test_access_token_stores_the_token_without_the_host() -> None:
+    before, _ = _golden("nix-access-tokens")
+    source, findings, values = fill(before, MODULE)
+    plan = plan_module(source, MODULE, findings=findings)
+    stored = plan.sops["host1"][("nix", "access-tokens", "github.com")].reveal()
+    assert values["GH_ENTRY"] == "github.com=" + stored

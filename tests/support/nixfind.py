@@ -26,6 +26,8 @@ def fake_value(name: str) -> str:
         return fake.wireguard_private_key(name)
     if name == "ROOT_HASH":
         return sha512_crypt(fake.password(name), "fixedsaltvalue12")
+    if name.startswith("GH_ENTRY"):
+        return "github.com=" + fake.github_token(name)
     if name.startswith("TS_"):
         return fake.tailscale_auth_key(name)
     if "PASSPHRASE" in name:
