@@ -118,10 +118,24 @@ def test_yaml_round_trip(trees: list[Map], rule: CryptRule | None, mac_only: boo
     plain = document.PlainFile("yaml", trees)  # one or more documents
     back = _cycle("yaml", plain, rule, mac_only)
     assert _norm(back.to_python()) == _norm(plain.to_python())
-    # plaintext output parses back to the same data, comments included
+    # plaintext output parses back to the same data and keeps every comment; where a
+    # comment sits somewhere go-yaml cannot express (the end of a block that ends in a
+    # deeper block), one round trip moves it to where go-yaml reads it, then it is stable
     again = document.load_plain(document.dump_plain(back), "yaml")
     assert _norm(again.to_python()) == _norm(plain.to_python())
-    assert document.dump_plain(again) == document.dump_plain(back)
+    assert sorted(_comments(again.docs)) == sorted(_comments(back.docs))
+    third = document.load_plain(document.dump_plain(again), "yaml")
+    assert document.dump_plain(third) == document.dump_plain(again)
+
+
+def _comments(value: object) -> list[str]:
+    if isinstance(value, Comment):
+        return [value.text]
+    if isinstance(value, tuple):
+        return _comments(value[1])
+    if isinstance(value, list):
+        return [text for item in value for text in _comments(item)]
+    return []
 
 
 @SETTINGS

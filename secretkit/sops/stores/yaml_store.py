@@ -276,74 +276,197 @@ def _comment_lines(text: str, nodes: list[Node]) -> list[tuple[int, int, str, bo
     return found
 
 
-def _place_comments(
-    root: Map, root_node: MappingNode, comments: list[tuple[int, int, str, bool]]
-) -> None:
-    """Insert comment items into the tree at the position their line/column implies."""
-    # Collect (container, insert-after-index) decisions first, then insert from the end.
-    inserts: dict[int, tuple[Map | Seq, list[tuple[int, Comment]]]] = {}
+def _block_of(value: Value, node: Node) -> _Block | None:
+    if (
+        isinstance(node, MappingNode)
+        and not node.flow_style
+        and isinstance(value, Map)
+        and node.value
+    ):
+        items = [(k.start_mark.line, k, v) for k, v in node.value]
+        return _Block(value, node, items, node.value[0][0].start_mark.column)
+    if (
+        isinstance(node, SequenceNode)
+        and not node.flow_style
+        and isinstance(value, Seq)
+        and node.value
+    ):
+        items = [(v.start_mark.line, None, v) for v in node.value]
+        return _Block(value, node, items, _dash_column(node))
+    return None
 
-    def block_of(value: Value, node: Node) -> _Block | None:
-        if (
-            isinstance(node, MappingNode)
-            and not node.flow_style
-            and isinstance(value, Map)
-            and node.value
-        ):
-            items = [(k.start_mark.line, k, v) for k, v in node.value]
-            return _Block(value, node, items, node.value[0][0].start_mark.column)
-        if (
-            isinstance(node, SequenceNode)
-            and not node.flow_style
-            and isinstance(value, Seq)
-            and node.value
-        ):
-            items = [(v.start_mark.line, None, v) for v in node.value]
-            column = _dash_column(node)
-            return _Block(value, node, items, column)
-        return None
 
-    for line, column, text, inline in comments:
-        block = block_of(root, root_node)
+def _last_item_at(block: _Block, line: int) -> int:
+    index = -1
+    for i, (start, _key, _value) in enumerate(block.items):
+        if start <= line:
+            index = i
+    return index
+
+
+def _child_block(block: _Block, index: int) -> _Block | None:
+    value = _child_value(block.value, index)
+    return _block_of(value, block.items[index][2]) if value is not None else None
+
+
+class _Placer:
+    """Decides where comment lines go, following go-yaml v3's head/foot rules.
+
+    go-yaml attaches a run of comment lines either to the following token (a head
+    comment: sops stores it before that entry) or, as a foot comment, to the block the
+    preceding content belongs to: the first comment line right after content (no blank
+    line between) is a foot unless that content opens a nested block, and so is any
+    part of the run written at a column dedented from that block and different from
+    where the next line starts.  sops keeps foot comments at the end of that block.
+    """
+
+    def __init__(
+        self, root: Map, root_node: MappingNode, lines: list[str], comment_lines: set[int]
+    ):
+        self.root = root
+        self.root_block = _block_of(root, root_node)
+        self.root_node = root_node
+        self.lines = lines
+        self.comment_lines = comment_lines
+        self.inserts: dict[int, tuple[Map | Seq, list[tuple[int, Comment]]]] = {}
+
+    def add(self, target: Map | Seq, position: int, comment: Comment) -> None:
+        self.inserts.setdefault(id(target), (target, []))[1].append((position, comment))
+
+    def apply(self) -> None:
+        for target, items in self.inserts.values():
+            by_position: dict[int, list[Comment]] = {}
+            for position, comment in items:
+                by_position.setdefault(position, []).append(comment)
+            for position in sorted(by_position, reverse=True):
+                target[position:position] = by_position[position]
+
+    # -- positions ----------------------------------------------------------------
+
+    def by_indent(self, line: int, column: int, inline: bool) -> tuple[Map | Seq, int, bool]:
+        """Container and position implied by line and column (and same-line for inline)."""
+        block = self.root_block
         if block is None:
-            target: Map | Seq = root
-            position = 0 if not root or line < root_node.start_mark.line else len(root)
-            inserts.setdefault(id(target), (target, []))[1].append((position, Comment(text)))
-            continue
-        same_line = False
+            at_end = bool(self.root) and line >= self.root_node.start_mark.line
+            return self.root, len(self.root) if at_end else 0, False
         while True:
-            index = -1
-            for i, (start, _k, _v) in enumerate(block.items):
-                if start <= line:
-                    index = i
+            index = _last_item_at(block, line)
             if index < 0:
-                position = 0
-                break
-            child_node = block.items[index][2]
-            child_value = _child_value(block.value, index)
-            child = block_of(child_value, child_node) if child_value is not None else None
+                return block.value, 0, False  # type: ignore[return-value]
+            child = _child_block(block, index)
             if child is not None and column >= child.column and line >= child.items[0][0]:
                 block = child
                 continue
-            if child is not None and line < child.items[0][0] and line > block.items[index][0]:
-                block = child
-                position = 0
-                index = -2
-                break
+            if child is not None and block.items[index][0] < line < child.items[0][0]:
+                return child.value, 0, False  # type: ignore[return-value]
             same_line = block.items[index][0] == line
             # sops keeps a trailing comment *before* the entry it ends the line of
             position = index if inline and same_line else index + 1
-            break
-        target = block.value  # type: ignore[assignment]
-        assert isinstance(target, (Map, Seq))
-        comment = Comment(text, inline and same_line)
-        inserts.setdefault(id(target), (target, []))[1].append((position, comment))
-    for target, items in inserts.values():
-        by_position: dict[int, list[Comment]] = {}
-        for position, comment in items:
-            by_position.setdefault(position, []).append(comment)
-        for position in sorted(by_position, reverse=True):
-            target[position:position] = by_position[position]
+            return block.value, position, same_line  # type: ignore[return-value]
+
+    def innermost(self, line: int) -> tuple[_Block, int] | None:
+        """The innermost block holding the content of ``line`` and that item's index."""
+        block = self.root_block
+        if block is None:
+            return None
+        while True:
+            index = _last_item_at(block, line)
+            if index < 0:
+                return None
+            child = _child_block(block, index)
+            if child is not None and child.items[0][0] <= line:
+                block = child
+                continue
+            return block, index
+
+    def starting_at(self, line: int) -> tuple[_Block, int] | None:
+        """The outermost block with an item that starts on ``line``."""
+        block = self.root_block
+        while block is not None:
+            index = _last_item_at(block, line)
+            if index < 0:
+                return None
+            if block.items[index][0] == line:
+                return block, index
+            block = _child_block(block, index)
+        return None
+
+    # -- runs ---------------------------------------------------------------------
+
+    def _content_line(self, number: int) -> bool:
+        return number not in self.comment_lines and self.lines[number].strip() != ""
+
+    def run(self, run: list[tuple[int, int, str]], begin: int, end: int) -> None:
+        first = run[0][0]
+        previous = next((n for n in range(first - 1, begin - 1, -1) if self._content_line(n)), None)
+        following = next((n for n in range(run[-1][0] + 1, end) if self._content_line(n)), None)
+        holder = self.innermost(previous) if previous is not None else None
+        if previous is not None and self.lines[previous].lstrip().startswith("---"):
+            holder = None
+        foot: list[tuple[int, int, str]] = []
+        rest = list(run)
+        if holder is not None:
+            block, _index = holder
+            indent = block.column
+            opens = self.lines[previous].split(" #")[0].rstrip().endswith((":", "-"))
+            if first == previous + 1 and (not opens or run[0][1] < indent):  # type: ignore[operator]
+                foot.append(rest.pop(0))
+            group: list[tuple[int, int, str]] = []
+            kept: list[tuple[int, int, str]] = []
+            for item in rest:
+                if group and item[1] < indent and item[1] != group[0][1]:
+                    foot.extend(group)
+                    group = []
+                group.append(item)
+            if group and following is not None:
+                next_col = len(self.lines[following]) - len(self.lines[following].lstrip(" "))
+                if next_col < indent and next_col != group[0][1]:
+                    foot.extend(group)
+                    group = []
+            kept = group
+            rest = kept
+            for _line, _col, text in foot:
+                self.add(block.value, _last_item_at(block, previous) + 1, Comment(text))  # type: ignore[arg-type]
+        if not rest:
+            return
+        target = self.starting_at(following) if following is not None else None
+        for line, column, text in rest:
+            if target is not None:
+                block, index = target
+                self.add(block.value, index, Comment(text))  # type: ignore[arg-type]
+            else:  # end of the document (or no entry starts there): by indentation
+                container, position, _same = self.by_indent(line, column, False)
+                self.add(container, position, Comment(text))
+
+
+def _place_comments(
+    root: Map,
+    root_node: MappingNode,
+    comments: list[tuple[int, int, str, bool]],
+    lines: list[str],
+    region: tuple[int, int],
+) -> None:
+    """Insert comment items into the tree where go-yaml (and so sops) would put them."""
+    placer = _Placer(root, root_node, lines, {c[0] for c in comments if not c[3]})
+    runs: list[list[tuple[int, int, str]]] = []
+    inline_comments: list[tuple[int, int, str]] = []
+    for line, column, text, inline in comments:
+        if inline:
+            inline_comments.append((line, column, text))
+        elif runs and all(not placer._content_line(n) for n in range(runs[-1][-1][0] + 1, line)):
+            runs[-1].append((line, column, text))
+        else:
+            runs.append([(line, column, text)])
+    # In file order, so that comments landing on the same position keep their order.
+    events = [(run[0][0], 0, run) for run in runs] + [(c[0], 1, [c]) for c in inline_comments]
+    for _line, kind, items in sorted(events, key=lambda event: (event[0], event[1])):
+        if kind == 0:
+            placer.run(items, region[0], region[1])
+        else:
+            line, column, text = items[0]
+            container, position, same_line = placer.by_indent(line, column, True)
+            placer.add(container, position, Comment(text, same_line))
+    placer.apply()
 
 
 def _child_value(container: Value, index: int) -> Value | None:
@@ -425,7 +548,8 @@ def load(data: bytes) -> tuple[list[Map], YamlLayout]:
         value = reader.convert(node)
         assert isinstance(value, Map)
         begin, end = regions[position]
-        _place_comments(value, node, [c for c in comments if begin <= c[0] < end])
+        mine = [c for c in comments if begin <= c[0] < end]
+        _place_comments(value, node, mine, text.split("\n"), (begin, end))
         docs.append(value)
     if not docs:
         docs.append(Map())
@@ -673,32 +797,74 @@ class Emitter:
     def _comment_line(self, col: int, comment: Comment) -> None:
         self.out.append(" " * col + "#" + comment.text + "\n")
 
+    def _inline_fits(self, pending: list[Comment], value: Value) -> bool:
+        return (
+            self.inline
+            and bool(pending)
+            and pending[-1].inline
+            and not isinstance(value, (Map, Seq))
+        )
+
+    def _lines_pending(self, pending: list[Comment], value: Value) -> bool:
+        """Whether some pending comments will be written as lines of their own."""
+        return len(pending) > (1 if self._inline_fits(pending, value) else 0)
+
     def _suffix(self, pending: list[Comment], col: int, value: Value) -> str:
         """Emit pending comments; return the inline one (if any) for the next line."""
         inline = ""
-        if self.inline and pending and pending[-1].inline and not isinstance(value, (Map, Seq)):
+        if self._inline_fits(pending, value):
             inline = " #" + pending.pop().text
         for comment in pending:
             self._comment_line(col, comment)
         pending.clear()
         return inline
 
+    def _after_block(self, value: Value) -> bool:
+        """Whether ``value`` was written as a nested block whose last line is content
+        (a comment there already ends go-yaml's foot of that block)."""
+        if not isinstance(value, (Map, Seq)) or all(isinstance(v, Comment) for v in value):
+            return False
+        last = value[-1]
+        if isinstance(last, Comment):
+            return False
+        child = last[1] if isinstance(last, tuple) else last
+        return (
+            True
+            if not isinstance(child, (Map, Seq))
+            else self._after_block(child) or (not any(not isinstance(v, Comment) for v in child))
+        )
+
+    def _separate(self, deeper: bool) -> bool:
+        """go-yaml reads a comment right after a deeper block as that block's foot; a
+        blank line keeps it with the entry that follows (sops itself omits the line
+        and then cannot decrypt such a comment)."""
+        if deeper:
+            self.out.append("\n")
+        return False
+
     def _map(self, node: Map, col: int, prefix: list[str] | None) -> None:
         pending: list[Comment] = []
+        deeper = False
         for entry in node:
             if isinstance(entry, Comment):
                 if entry.inline:
                     pending.append(entry)
                 else:
+                    deeper = self._separate(deeper)
                     for comment in pending:
                         self._comment_line(col, comment)
                     pending.clear()
                     self._comment_line(col, entry)
                 continue
             key, value = entry
+            if self._lines_pending(pending, value):
+                deeper = self._separate(deeper)
             suffix = self._suffix(pending, col, value)
             head = self._line_start(col, prefix) + self._key(key) + ":"
             self._value(head, value, col, in_seq=False, suffix=suffix)
+            deeper = self._after_block(value)
+        if pending:
+            self._separate(deeper)
         for comment in pending:
             self._comment_line(col, comment)
 
@@ -778,19 +944,26 @@ class Emitter:
 
     def _seq(self, node: Seq, dash: int, prefix: list[str] | None) -> None:
         pending: list[Comment] = []
+        deeper = False
         for item in node:
             if isinstance(item, Comment):
                 if item.inline:
                     pending.append(item)
                 else:
+                    deeper = self._separate(deeper)
                     for comment in pending:
                         self._comment_line(dash, comment)
                     pending.clear()
                     self._comment_line(dash, item)
                 continue
+            if self._lines_pending(pending, item):
+                deeper = self._separate(deeper)
             suffix = self._suffix(pending, dash, item)
             head = self._line_start(dash, prefix) + "-"
             self._value(head, item, dash, in_seq=True, suffix=suffix)
+            deeper = self._after_block(item)
+        if pending:
+            self._separate(deeper)
         for comment in pending:
             self._comment_line(dash, comment)
 
