@@ -405,14 +405,13 @@ class _Placer:
             holder = None
         foot: list[tuple[int, int, str]] = []
         rest = list(run)
-        if holder is not None:
+        if holder is not None and previous is not None:
             block, _index = holder
             indent = block.column
             opens = self.lines[previous].split(" #")[0].rstrip().endswith((":", "-"))
-            if first == previous + 1 and (not opens or run[0][1] < indent):  # type: ignore[operator]
+            if first == previous + 1 and (not opens or run[0][1] < indent):
                 foot.append(rest.pop(0))
             group: list[tuple[int, int, str]] = []
-            kept: list[tuple[int, int, str]] = []
             for item in rest:
                 if group and item[1] < indent and item[1] != group[0][1]:
                     foot.extend(group)
@@ -423,8 +422,7 @@ class _Placer:
                 if next_col < indent and next_col != group[0][1]:
                     foot.extend(group)
                     group = []
-            kept = group
-            rest = kept
+            rest = group
             for _line, _col, text in foot:
                 self.add(block.value, _last_item_at(block, previous) + 1, Comment(text))  # type: ignore[arg-type]
         if not rest:
