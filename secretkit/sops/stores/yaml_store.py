@@ -408,7 +408,8 @@ class _Placer:
         if holder is not None and previous is not None:
             block, _index = holder
             indent = block.column
-            opens = self.lines[previous].split(" #")[0].rstrip().endswith((":", "-"))
+            head = self.lines[previous].split(" #")[0].strip()
+            opens = head.endswith(":") or head == "-" or head.endswith(" -")  # ``key:`` / ``-``
             if first == previous + 1 and (not opens or run[0][1] < indent):
                 foot.append(rest.pop(0))
             group: list[tuple[int, int, str]] = []
