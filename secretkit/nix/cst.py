@@ -241,6 +241,8 @@ class _Piece:
 
 
 def _char_offsets(text: str, start: int) -> list[int]:
+    if text.isascii():
+        return list(range(start, start + len(text)))
     offsets = []
     pos = start
     for ch in text:
@@ -415,6 +417,11 @@ def string_nodes(tree: NixTree) -> Iterator[tuple[Node, list[str], Node | None]]
 def strings(tree: NixTree) -> list[NixString]:
     """Every string literal used as a value (attribute names excluded), source order."""
     return [_literal(tree, node, path, binding) for node, path, binding in string_nodes(tree)]
+
+
+def string_from(tree: NixTree, node: Node, attrpath: list[str], binding: Node | None) -> NixString:
+    """The :class:`NixString` of a node from :func:`string_nodes` (path already known)."""
+    return _literal(tree, node, attrpath, binding)
 
 
 def string_at(tree: NixTree, node: Node) -> NixString:

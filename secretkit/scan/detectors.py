@@ -258,9 +258,14 @@ _VENDOR_ANCHORS = (
     "GR1348941", "glcbt-", "glimt-", "glptt-", "glagent-", "gloas-", "_authToken", "pypi-AgE",
     "SG.", "AccountKey=", "sq0csp-", "T3BlbkFJ",
 )  # fmt: skip
-_VENDOR_REGEX_HINT = re.compile(
-    r"\.[a-zA-Z\d_-]{6}\.[a-zA-Z\d_-]{27}|(?:AC|SK)[a-z0-9]{32}|\d{8,10}:[0-9A-Za-z_-]{35}|"
-    r"[0-9a-z]{32}-us\d"
+# Regexes for the formats without a fixed prefix; each starts with a literal so that
+# re's literal-prefix scan keeps them cheap on large files.
+_VENDOR_REGEX_HINTS = (
+    re.compile(r"\.[a-zA-Z\d_-]{6}\.[a-zA-Z\d_-]{27}"),  # Discord
+    re.compile(r"AC[a-z0-9]{32}"),  # Twilio
+    re.compile(r"SK[a-z0-9]{32}"),
+    re.compile(r":[0-9A-Za-z_-]{35}"),  # Telegram (after the bot id)
+    re.compile(r"-us[0-9]"),  # Mailchimp
 )
 
 
@@ -271,7 +276,7 @@ def vendor_hint(text: str) -> bool:
         return True
     if "aws" in text.lower() and len(text) > 40:
         return True
-    return _VENDOR_REGEX_HINT.search(text) is not None
+    return any(p.search(text) for p in _VENDOR_REGEX_HINTS)
 
 
 def pushover_kind(ctx: Context) -> str:

@@ -12,6 +12,7 @@ Two halves, both pure functions on strings:
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 # Words a name is split into: camelCase, snake_case, kebab-case, dotted, UPPER.
 _WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
@@ -90,6 +91,7 @@ def words(name: str) -> list[str]:
     return [w.lower() for w in _WORD.findall(name)]
 
 
+@lru_cache(maxsize=4096)
 def secret_name(name: str) -> str | None:
     """The kind of secret a name holds (``password``, ``token`` …), or None.
 
@@ -115,6 +117,7 @@ def secret_name(name: str) -> str | None:
     return kind
 
 
+@lru_cache(maxsize=4096)
 def hash_name(name: str) -> bool:
     """Names whose values are content hashes or revisions (``sha256``, ``narHash`` …)."""
     parts = words(name)
@@ -128,6 +131,7 @@ def hash_name(name: str) -> bool:
     )
 
 
+@lru_cache(maxsize=4096)
 def public_name(name: str) -> bool:
     parts = words(name)
     return any(p in _PUBLICISH for p in parts) or name.lower() in {"device", "devices", "keyid"}

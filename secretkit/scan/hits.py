@@ -41,8 +41,9 @@ class Hit:
 KEYED_NEEDS = ("pushover", "syncthing", "apikey", "api_key", "credentials", "x-api-key")
 
 
-def token_hits(text: str, ctx: Context, base: int = 0) -> list[Hit]:
-    """Every token-format detector over ``text``; offsets shifted by ``base``."""
+def token_hits(text: str, ctx: Context, base: int = 0, *, vendor: bool = True) -> list[Hit]:
+    """Every token-format detector over ``text``; offsets shifted by ``base``.
+    ``vendor=False``: the caller knows no vendor format can be in ``text``."""
     hits = []
     for name, detector in DETECTORS.items():
         for m in detector.find(text, ctx):
@@ -51,7 +52,7 @@ def token_hits(text: str, ctx: Context, base: int = 0) -> list[Hit]:
                 rule = pushover_kind(ctx)
                 kind = "user-key" if rule == "pushover-user-key" else "token"
             hits.append(Hit(base + m.start, base + m.end, rule, kind, m.severity))
-    if vendor_hint(text):
+    if vendor and vendor_hint(text):
         from secretkit.scan.adapters import detect_secrets
 
         for start, end, rule in detect_secrets.find(text):

@@ -22,7 +22,7 @@ from typing import Any
 
 from secretkit.nix.cst import NixString
 from secretkit.scan import filters
-from secretkit.scan.detectors import Context
+from secretkit.scan.detectors import Context, vendor_hint
 from secretkit.scan.hits import (
     ALLOW_MARK,
     FREEFORM_RULES,
@@ -83,62 +83,66 @@ def scan_nix(data: bytes) -> tuple[list[Hit], bool]:
     from secretkit.nix import cst
 
     tree = cst.parse(data)
-    allowed_lines = {
-        data.count(b"\n", 0, start) + 1
-        for start, _end, text in cst.comments(tree)
-        if ALLOW_MARK in text
-    }
-    literals = cst.strings(tree)
+    allowed_lines: set[int] = set()
+    if ALLOW_MARK.encode() in data:
+        allowed_lines = {
+            data.count(b"\n", 0, start) + 1
+            for start, _end, text in cst.comments(tree)
+            if ALLOW_MARK in text
+        }
+    nodes = list(cst.string_nodes(tree))
+    vendor = vendor_hint(data.decode("utf-8", "replace"))
 
     # Files some option reads as a password/secret file, e.g. passwordFile = "/etc/x".
     read_as_file: set[str] = set()
-    for lit in literals:
-        key = _key(lit.attrpath)
-        if lit.has_interpolation or not _FILE_OPTION.search(key):
-            continue
-        if lit.value.startswith("/etc/"):
-            read_as_file.add(lit.value[len("/etc/") :])
+    if b"/etc/" in data:
+        for node, path, binding in nodes:
+            if (
+                _FILE_OPTION.search(_key(path))
+                and b"/etc/" in data[node.start_byte : node.end_byte]
+            ):
+                lit = cst.string_from(tree, node, path, binding)
+                if not lit.has_interpolation and lit.value.startswith("/etc/"):
+                    read_as_file.add(lit.value[len("/etc/") :])
 
     hits: list[Hit] = []
-    for lit in literals:
-        names = [n for n in lit.attrpath if not _is_index(n)]
-        if any(n in _META for n in names):
-            continue
-        key = _key(lit.attrpath)
+    for node, path, binding in nodes:
+        key = _key(path)
         if key and (filters.hash_name(key) or filters.public_name(key)):
             continue
-        if not lit.value.strip():
+        if any(n in _META for n in path):
             continue
-        ctx = Context(tuple(lit.attrpath))
-        dotted = ".".join(lit.attrpath) or None
+        ctx = Context(tuple(path))
+        children = node.children
+        if len(children) < 2:
+            continue
+        raw = data[children[0].end_byte : children[-1].start_byte].decode("utf-8", "replace")
+        if not raw.strip():
+            continue
+        kind = filters.secret_name(key) if key else None
+        etc_text = path[-3:-2] == ["etc"] and path[-1:] == ["text"] and path[-2] in read_as_file
+        if kind is None and not etc_text and not token_hits(raw, ctx, vendor=vendor):
+            continue  # the common case: nothing here, no need to read the literal
+        lit = cst.string_from(tree, node, path, binding)
+        dotted = ".".join(path) or None
         found: list[Hit] = []
 
         for start, end in _literal_runs(lit):
             segment = lit.value[start:end]
-            for hit in token_hits(segment, ctx, start):
-                found.append(hit)
+            found.extend(token_hits(segment, ctx, start, vendor=vendor))
 
-        kind = filters.secret_name(key) if key else None
-        if kind is not None and not lit.has_interpolation:
-            node = tree.root.descendant_for_byte_range(lit.start, lit.end)
-            while node is not None and node.type not in cst.STRING_TYPES:
-                node = node.parent
-            if node is not None and _secret_valued(node, lit.binding_start):
-                attribute = _attribute_hit(lit.value, kind)
-                if attribute is not None:
-                    found.append(attribute)
+        if kind is not None and not lit.has_interpolation and _secret_valued(node, -1):
+            attribute = _attribute_hit(lit.value, kind)
+            if attribute is not None:
+                found.append(attribute)
 
-        if lit.attrpath[-3:-2] == ["etc"] and lit.attrpath[-1:] == ["text"]:
-            name = lit.attrpath[-2]
-            if name in read_as_file and not lit.has_interpolation:
-                stripped = lit.value.strip()
-                offset = lit.value.find(stripped)
-                if stripped and not filters.not_secret(stripped):
-                    found.append(
-                        Hit(
-                            offset, offset + len(stripped), "password-file-text", "password", "high"
-                        )
-                    )
+        if etc_text and not lit.has_interpolation:
+            stripped = lit.value.strip()
+            offset = lit.value.find(stripped)
+            if stripped and not filters.not_secret(stripped):
+                found.append(
+                    Hit(offset, offset + len(stripped), "password-file-text", "password", "high")
+                )
 
         for hit in found:
             if not lit.literal_text(hit.start, hit.end):
