@@ -588,6 +588,8 @@ def check_nix_refs(ctx: CheckContext) -> list[CheckResult]:
         if facts.dynamic
         else ""
     )
+    if facts.unparsed:
+        note += f" ({len(facts.unparsed)} file(s) with Nix syntax errors read partially)"
     return results or [
         CheckResult(
             "nix-secret-refs",

@@ -277,3 +277,13 @@ def test_outside_a_repository_is_a_user_error(tmp_path: Path) -> None:
     )
     assert proc.returncode == 3
     assert "not inside a git repository" in proc.stderr
+
+
+def test_a_malformed_sops_yaml_is_a_failed_point_not_a_crash(repo: Repo) -> None:
+    (repo.root / ".sops.yaml").write_text("creation_rules: [\n")
+    failed, report = repo.failed_points()
+    assert "sops-recipients" in failed
+    messages = [c["message"] for c in report["checks"] if not c["ok"]]
+    assert any("could not run" in str(m) for m in messages)
+    text = repo.check()
+    assert "Traceback" not in text.stderr
