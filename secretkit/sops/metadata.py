@@ -40,6 +40,9 @@ class KeyEntry:
 
     kind: str
     fields: dict[str, str]
+    # Non-string fields of foreign entries (e.g. a KMS ``context`` mapping), kept as
+    # read so that rewriting the file does not lose them.
+    nested: dict[str, object] = field(default_factory=dict)
 
     @property
     def enc(self) -> str:

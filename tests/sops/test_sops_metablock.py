@@ -114,3 +114,19 @@ def test_a_single_group_is_written_as_plain_lists_like_sops() -> None:
         "unencrypted_suffix",
         "version",
     ]
+
+
+def test_foreign_entries_keep_nested_fields() -> None:
+    kms = Map(
+        [
+            ("arn", "arn:aws:kms:x"),
+            ("context", Map([("app", "web")])),
+            ("created_at", "C"),
+            ("enc", "E"),
+            ("aws_profile", ""),
+        ]
+    )
+    source = Map([("kms", Seq([kms])), ("lastmodified", "L"), ("mac", "M"), ("version", "3.12.0")])
+    meta = metablock.from_tree(source)
+    assert meta.key_groups[0][0].ident == "arn:aws:kms:x"
+    assert metablock.to_tree(meta) == source

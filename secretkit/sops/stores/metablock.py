@@ -68,13 +68,15 @@ def _entries(kind: str, value: Value) -> list[KeyEntry]:
         if not isinstance(item, Map):
             raise _bad(f"{kind} entries must be mappings")
         fields: dict[str, str] = {}
+        nested: dict[str, object] = {}
         for entry in item:
             if isinstance(entry, tuple):
                 key, child = entry
                 if isinstance(child, (Map, Seq)):
-                    continue  # e.g. a kms context; not needed by secretkit
+                    nested[key] = child  # e.g. a KMS context: kept verbatim
+                    continue
                 fields[key] = _scalar_text(child, f"{kind}.{key}")
-        out.append(KeyEntry(kind, fields))
+        out.append(KeyEntry(kind, fields, nested))
     return out
 
 
@@ -146,14 +148,16 @@ def from_tree(block: Value) -> Metadata:
 
 
 def _entry_map(entry: KeyEntry, alphabetical: bool) -> Map:
+    values: dict[str, Value] = dict(entry.fields)
+    for name, nested in entry.nested.items():
+        if isinstance(nested, (Map, Seq)):
+            values[name] = nested
     if alphabetical:
-        names = sorted(entry.fields)
+        names = sorted(values)
     else:
         order = ENTRY_ORDER.get(entry.kind, ())
-        names = [n for n in order if n in entry.fields] + [
-            n for n in entry.fields if n not in order
-        ]
-    return Map((name, entry.fields[name]) for name in names)
+        names = [n for n in order if n in values] + [n for n in values if n not in order]
+    return Map((name, values[name]) for name in names)
 
 
 def _kind_lists(group: list[KeyEntry]) -> dict[str, list[KeyEntry]]:
