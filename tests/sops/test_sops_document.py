@@ -397,3 +397,23 @@ def test_inline_comments_are_encrypted_inline() -> None:
         and line.endswith("type:comment]")
     )
     assert document.dump_plain(back) == b"a: x # note\n"
+
+
+SAMPLES = {
+    "yaml": b"a: b\n",
+    "json": b'{"a": "b"}',
+    "dotenv": b"a=b\n",
+    "ini": b"[s]\na = b\n",
+    "binary": b"a: b\n",
+}
+
+
+def test_every_store_in_the_registry_round_trips() -> None:
+    from secretkit.sops.stores import STORES
+
+    assert set(STORES) == set(document.FORMATS) == set(SAMPLES)
+    for name, store in STORES.items():
+        assert store.name == name
+        out, back = roundtrip(name, SAMPLES[name])
+        assert document.is_sops_file(out, name)
+        assert document.dump_plain(back) == SAMPLES[name]
