@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import os
+import pty
+import select
 import subprocess
 import sys
 from pathlib import Path
@@ -202,3 +204,51 @@ def test_purge_replaces_the_bytes_as_written_when_nix_escapes_them(tmp_git_repo:
     assert escaped not in old
     assert value[5:] not in old
     assert '"***REDACTED-BY-SECRETKIT***"' in old
+
+
+def _purge_on_a_terminal(repo: Path, answer: bytes) -> tuple[int, bytes]:
+    leader, follower = pty.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "secretkit", "purge"],
+        cwd=repo,
+        stdin=follower,
+        stdout=follower,
+        stderr=follower,
+        env=dict(os.environ, PYTHONPATH=str(ROOT)),
+    )
+    os.close(follower)
+    output = b""
+    answered = False
+    while True:
+        ready, _, _ = select.select([leader], [], [], 30)
+        if not ready:
+            proc.kill()
+            break
+        try:
+            chunk = os.read(leader, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        output += chunk
+        if not answered and b"[y/N]" in output:
+            os.write(leader, answer + b"\n")
+            answered = True
+    os.close(leader)
+    return proc.wait(timeout=60), output
+
+
+def test_purge_asks_on_a_terminal_and_no_changes_nothing(leaky_repo: Path) -> None:
+    refs = all_refs(leaky_repo)
+    code, output = _purge_on_a_terminal(leaky_repo, b"n")
+    assert b"Rewrite history now" in output
+    assert code != 0
+    assert all_refs(leaky_repo) == refs
+    assert TOKEN.encode() not in output
+
+
+def test_purge_asks_on_a_terminal_and_yes_rewrites(leaky_repo: Path) -> None:
+    code, output = _purge_on_a_terminal(leaky_repo, b"y")
+    assert code == 0, output.decode(errors="replace")
+    assert b"history rewritten" in output
+    assert b"scanning history:" in output  # the progress display, on a terminal only
