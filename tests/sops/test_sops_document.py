@@ -401,7 +401,7 @@ def test_inline_comments_are_encrypted_inline() -> None:
 
 SAMPLES = {
     "yaml": b"a: b\n",
-    "json": b'{"a": "b"}',
+    "json": b'{\n\t"a": "b"\n}\n',
     "dotenv": b"a=b\n",
     "ini": b"[s]\na = b\n",
     "binary": b"a: b\n",
