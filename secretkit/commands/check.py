@@ -111,7 +111,7 @@ class CheckContext:
     _config_loaded: bool = False
     _sops: list[_SopsEntry] | None = None
     _nix: _NixFacts | None = None
-    cache: dict[str, Any] = field(default_factory=dict)
+    progress: Callable[[int, int], None] | None = None  # for the history scan
 
     # -- files ------------------------------------------------------------------
     def files(self) -> list[str]:
@@ -125,8 +125,7 @@ class CheckContext:
 
     def tracked(self) -> set[str]:
         self.files()
-        assert self._tracked is not None
-        return self._tracked
+        return self._tracked or set()
 
     def read(self, path: str) -> bytes | None:
         full = self.root / path
@@ -208,8 +207,7 @@ def check_plaintext_history(ctx: CheckContext) -> list[CheckResult]:
     from secretkit.commands.purge import group_findings, live_findings
     from secretkit.scan.api import scan_history
 
-    progress = ctx.cache.get("progress")
-    report = scan_history(ctx.root, progress=progress)
+    report = scan_history(ctx.root, progress=ctx.progress)
     # secretkit's own purge backups (refs/secretkit/backup/…) are local and not checked
     exposed = group_findings(live_findings(ctx.root, list(report.findings)))
     results = [
@@ -685,8 +683,7 @@ def run_check(cwd: Path, *, progress: Callable[[int, int], None] | None = None) 
     from secretkit.commands.hook import SopsJudge
     from secretkit.errors import SecretkitError
 
-    ctx = CheckContext(root=require_repo(cwd), judge=SopsJudge())
-    ctx.cache["progress"] = progress
+    ctx = CheckContext(root=require_repo(cwd), judge=SopsJudge(), progress=progress)
     results: list[CheckResult] = []
     for check_id, check in CHECKS.items():
         try:
