@@ -15,10 +15,11 @@ strings that would resolve to another type, ``#text`` comments.
 from __future__ import annotations
 
 import base64
+import bisect
 import io
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from ruamel.yaml import YAML
@@ -221,6 +222,11 @@ class _Block:
     node: Node
     items: list[tuple[int, Node | None, Node]]  # (item start line, key node, value node)
     column: int
+    starts: list[int] = field(default_factory=list)
+    children: dict[int, _Block | None] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.starts = [start for start, _key, _value in self.items]
 
 
 def _comment_lines(text: str, nodes: list[Node]) -> list[tuple[int, int, str, bool]]:
@@ -297,16 +303,16 @@ def _block_of(value: Value, node: Node) -> _Block | None:
 
 
 def _last_item_at(block: _Block, line: int) -> int:
-    index = -1
-    for i, (start, _key, _value) in enumerate(block.items):
-        if start <= line:
-            index = i
-    return index
+    """Index of the last item starting on or before ``line`` (-1 if none)."""
+    return bisect.bisect_right(block.starts, line) - 1
 
 
 def _child_block(block: _Block, index: int) -> _Block | None:
-    value = _child_value(block.value, index)
-    return _block_of(value, block.items[index][2]) if value is not None else None
+    if index not in block.children:
+        value = _child_value(block.value, index)
+        child = _block_of(value, block.items[index][2]) if value is not None else None
+        block.children[index] = child
+    return block.children[index]
 
 
 class _Placer:
