@@ -99,6 +99,11 @@ def run_hook(cwd: Path, files: Sequence[str] = ()) -> HookReport:
     scanned = scan_staged(root, paths)
     report.findings = list(scanned.findings)
     report.skipped = list(scanned.skipped)
+    unscanned = [s for s in report.skipped if s.reason != "binary"]
+    if unscanned:
+        shown = ", ".join(f"{s.path} ({s.reason})" for s in unscanned[:5])
+        more = f" and {len(unscanned) - 5} more" if len(unscanned) > 5 else ""
+        report.notes.append(f"not scanned for secrets: {shown}{more}")
     _judge_sops_files(root, paths, report)
     return report
 
