@@ -252,31 +252,43 @@ DETECTORS: dict[str, Detector] = {
 # Vendor formats come from detect-secrets (secretkit.scan.adapters.detect_secrets);
 # this cheap pre-filter decides whether a text is worth handing to it, so that
 # detect-secrets is imported only when something could match.
-_VENDOR_ANCHORS = (
-    "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_", "AKIA", "ASIA", "ABIA", "ACCA",
-    "A3T", "xox", "hooks.slack.com", "k_live_", "glpat-", "gldt-", "glft-", "glsoat-", "glrt-",
-    "GR1348941", "glcbt-", "glimt-", "glptt-", "glagent-", "gloas-", "_authToken", "pypi-AgE",
-    "SG.", "AccountKey=", "sq0csp-", "T3BlbkFJ",
-)  # fmt: skip
-# Regexes for the formats without a fixed prefix; each starts with a literal so that
-# re's literal-prefix scan keeps them cheap on large files.
-_VENDOR_REGEX_HINTS = (
-    re.compile(r"\.[a-zA-Z\d_-]{6}\.[a-zA-Z\d_-]{27}"),  # Discord
-    re.compile(r"AC[a-z0-9]{32}"),  # Twilio
-    re.compile(r"SK[a-z0-9]{32}"),
-    re.compile(r":[0-9A-Za-z_-]{35}"),  # Telegram (after the bot id)
-    re.compile(r"-us[0-9]"),  # Mailchimp
-)
+# Which vendor formats (detect-secrets plugins, by secretkit rule id) could match in a
+# text: fixed substrings of the format, or a regex that starts with a literal so that
+# re's literal-prefix scan keeps it cheap on large files.  Only the plugins named
+# here are run, and detect-secrets is imported only when one is.
+_VENDOR_ANCHORS: dict[str, tuple[str, ...]] = {
+    "aws-access-key": ("AKIA", "ASIA", "ABIA", "ACCA", "A3T"),
+    "github-token": ("ghp_", "gho_", "ghu_", "ghs_", "ghr_"),
+    "gitlab-token": ("glpat-", "gldt-", "glft-", "glsoat-", "glrt-", "GR1348941", "glcbt-",
+                     "glimt-", "glptt-", "glagent-", "gloas-"),
+    "slack-token": ("xox", "hooks.slack.com"),
+    "stripe-key": ("k_live_",),
+    "npm-token": ("_authToken",),
+    "pypi-token": ("pypi-AgE",),
+    "sendgrid-key": ("SG.",),
+    "azure-storage-key": ("AccountKey=",),
+    "square-oauth-secret": ("sq0csp-",),
+    "openai-token": ("T3BlbkFJ",),
+    "telegram-bot-token": (":AA",),
+    "mailchimp-key": ("-us",),
+}  # fmt: skip
+_VENDOR_REGEXES: dict[str, re.Pattern[str]] = {
+    "discord-bot-token": re.compile(r"\.[a-zA-Z\d_-]{6}\.[a-zA-Z\d_-]{27}"),
+    "twilio-key": re.compile(r"AC[a-z0-9]{32}|SK[a-z0-9]{32}"),
+}
+
+
+def vendor_rules(text: str) -> frozenset[str]:
+    """The vendor formats that could match in ``text`` (empty: none can)."""
+    rules = {rule for rule, anchors in _VENDOR_ANCHORS.items() if any(a in text for a in anchors)}
+    if "aws" in text or "AWS" in text:
+        rules.add("aws-access-key")
+    rules.update(rule for rule, regex in _VENDOR_REGEXES.items() if regex.search(text))
+    return frozenset(rules)
 
 
 def vendor_hint(text: str) -> bool:
-    """Whether detect-secrets' vendor formats could match in ``text`` (so that
-    detect-secrets is imported only when something could match)."""
-    if any(a in text for a in _VENDOR_ANCHORS):
-        return True
-    if "aws" in text.lower() and len(text) > 40:
-        return True
-    return any(p.search(text) for p in _VENDOR_REGEX_HINTS)
+    return bool(vendor_rules(text))
 
 
 def pushover_kind(ctx: Context) -> str:

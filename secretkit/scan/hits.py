@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from secretkit.scan import filters
-from secretkit.scan.detectors import DETECTORS, Context, pushover_kind, vendor_hint
+from secretkit.scan.detectors import DETECTORS, Context, pushover_kind, vendor_rules
 
 ALLOW_MARK = "secretkit: allow"
 # Rules decided by a name (their values were filtered when the hit was made).
@@ -52,10 +52,11 @@ def token_hits(text: str, ctx: Context, base: int = 0, *, vendor: bool = True) -
                 rule = pushover_kind(ctx)
                 kind = "user-key" if rule == "pushover-user-key" else "token"
             hits.append(Hit(base + m.start, base + m.end, rule, kind, m.severity))
-    if vendor and vendor_hint(text):
+    rules = vendor_rules(text) if vendor else frozenset()
+    if rules:
         from secretkit.scan.adapters import detect_secrets
 
-        for start, end, rule in detect_secrets.find(text):
+        for start, end, rule in detect_secrets.find(text, rules):
             value = text[start:end]
             if filters.not_secret(value, token=True):
                 continue

@@ -17,6 +17,7 @@ Nothing from an interpolation (``${…}``) is ever reported, and neither is what
 
 from __future__ import annotations
 
+import bisect
 import re
 from typing import Any
 
@@ -26,6 +27,7 @@ from secretkit.scan.detectors import Context, vendor_hint
 from secretkit.scan.hits import (
     ALLOW_MARK,
     FREEFORM_RULES,
+    KEYED_NEEDS,
     KEYED_RULES,
     Hit,
     merge,
@@ -91,7 +93,13 @@ def scan_nix(data: bytes) -> tuple[list[Hit], bool]:
             if ALLOW_MARK in text
         }
     nodes = list(cst.string_nodes(tree))
-    vendor = vendor_hint(data.decode("utf-8", "replace"))
+    text = data.decode("utf-8", "replace")
+    vendor = vendor_hint(text)
+    # One pass of the token detectors over the whole file says which literals can
+    # hold a token at all; only those (and secret-named ones) are read in full.
+    marks = sorted(_byte_offsets(text, data, token_hits(text, Context(()), vendor=vendor)))
+    lowered = data.lower()
+    keyed_file = any(n.encode() in lowered for n in KEYED_NEEDS)
 
     # Files some option reads as a password/secret file, e.g. passwordFile = "/etc/x".
     read_as_file: set[str] = set()
@@ -121,8 +129,13 @@ def scan_nix(data: bytes) -> tuple[list[Hit], bool]:
             continue
         kind = filters.secret_name(key) if key else None
         etc_text = path[-3:-2] == ["etc"] and path[-1:] == ["text"] and path[-2] in read_as_file
-        if kind is None and not etc_text and not token_hits(raw, ctx, vendor=vendor):
-            continue  # the common case: nothing here, no need to read the literal
+        if kind is None and not etc_text:
+            first = bisect.bisect_left(marks, children[0].end_byte)
+            marked = first < len(marks) and marks[first] < children[-1].start_byte
+            if not marked and not (
+                (keyed_file or _command_key(key)) and token_hits(raw, ctx, vendor=vendor)
+            ):
+                continue  # the common case: nothing here, no need to read the literal
         lit = cst.string_from(tree, node, path, binding)
         dotted = ".".join(path) or None
         found: list[Hit] = []
@@ -158,6 +171,18 @@ def scan_nix(data: bytes) -> tuple[list[Hit], bool]:
                 continue
             hits.append(Hit(start, end, hit.rule, hit.kind, hit.severity, dotted, value))
     return merge(hits), tree.has_errors
+
+
+def _command_key(key: str) -> bool:
+    parts = filters.words(key)
+    return bool(parts) and parts[-1] in ("command", "cmd", "eval")
+
+
+def _byte_offsets(text: str, data: bytes, hits: list[Hit]) -> list[int]:
+    """Start offsets of ``hits`` (character offsets into ``text``) in ``data``."""
+    if len(text) == len(data):
+        return [h.start for h in hits]
+    return [len(text[: h.start].encode("utf-8")) for h in hits]
 
 
 def _attribute_hit(value: str, kind: str) -> Hit | None:

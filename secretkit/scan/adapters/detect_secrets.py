@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import importlib
 import re
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from functools import cache
 
 # rule id → (detect-secrets module, class).  A literal list: nothing is discovered.
@@ -46,12 +46,15 @@ def patterns() -> tuple[tuple[str, re.Pattern[str]], ...]:
     return tuple(out)
 
 
-def find(text: str) -> Iterator[tuple[int, int, str]]:
-    """``(start, end, rule)`` of every vendor token in ``text``: the first captured
+def find(text: str, rules: Collection[str] | None = None) -> Iterator[tuple[int, int, str]]:
+    """``(start, end, rule)`` of every vendor token in ``text`` (only ``rules`` when
+    given): the first captured
     group when it is token-sized (AWS secret keys, npm tokens), else the whole match
     (GitHub's pattern captures only the prefix).  Matches inside a longer word are
     dropped."""
     for rule, pattern in patterns():
+        if rules is not None and rule not in rules:
+            continue
         for m in pattern.finditer(text):
             index = 0
             for group in range(1, (m.lastindex or 0) + 1):
