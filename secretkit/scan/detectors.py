@@ -270,11 +270,11 @@ _VENDOR_ANCHORS: dict[str, tuple[str, ...]] = {
     "square-oauth-secret": ("sq0csp-",),
     "openai-token": ("T3BlbkFJ",),
     "telegram-bot-token": (":AA",),
-    "mailchimp-key": ("-us",),
 }  # fmt: skip
 _VENDOR_REGEXES: dict[str, re.Pattern[str]] = {
     "discord-bot-token": re.compile(r"\.[a-zA-Z\d_-]{6}\.[a-zA-Z\d_-]{27}"),
     "twilio-key": re.compile(r"AC[a-z0-9]{32}|SK[a-z0-9]{32}"),
+    "mailchimp-key": re.compile(r"-us[0-9]{1,2}\b"),
 }
 
 
