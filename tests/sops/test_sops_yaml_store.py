@@ -240,3 +240,13 @@ def test_comments_go_to_the_document_their_marker_starts() -> None:
     assert docs[0][-1] == Comment(" foot of first")
     assert docs[1][0] == Comment(" head of second")
     assert yaml_store.dump(docs) == source
+
+
+def test_indentation_indicator_is_relative_to_the_parent() -> None:
+    doc = Map([("k", "\nx"), ("l", Seq([" y\nz\n", Map([("a", "1"), ("m", "\nw")])]))])
+    out = yaml_store.dump([doc])
+    assert out == (
+        b"k: |4-\n\n    x\nl:\n    - |2\n       y\n      z\n"
+        b'    - a: "1"\n      m: |2-\n\n        w\n'
+    )
+    assert yaml_store.load(out)[0] == [doc]

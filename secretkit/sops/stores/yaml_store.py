@@ -937,7 +937,9 @@ class Emitter:
         text = scalar.text
         hints = ""
         if text[0] in " \n":
-            hints += str(self.best)
+            # go-yaml writes best_indent here; the offset from the parent's column is
+            # what a reader applies, and the two agree except inside sequence items
+            hints += str(content - col)
         if not text.endswith("\n"):
             hints += "-"
         elif len(text) == 1 or text[-2] in _BREAKS:
