@@ -7,6 +7,7 @@ detect-secrets only when a text could hold a vendor token.
 from __future__ import annotations
 
 import os
+import stat
 import time
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
@@ -122,7 +123,10 @@ def _scan_file_job(
     if data is None:
         assert file is not None
         try:
-            size = os.lstat(file).st_size
+            info = os.lstat(file)
+            if not stat.S_ISREG(info.st_mode):
+                return [], None, -1  # symlinks, submodules, deleted files: nothing to scan
+            size = info.st_size
             if size > max_bytes:
                 return [], Skipped(path, f"larger than {max_bytes // 1024} KiB"), size
             with open(file, "rb") as handle:
@@ -159,6 +163,8 @@ def _run(
     else:
         results = _serial(jobs, allow, max_bytes, progress)
     for findings, skipped, size in results:
+        if size < 0:
+            continue
         report.findings.extend(findings)
         if skipped is not None:
             report.skipped.append(skipped)
@@ -216,14 +222,14 @@ def _parallel(
 
 
 def _walk(root: Path) -> list[str]:
-    out = []
-    for directory, dirs, files in os.walk(root):
-        dirs[:] = sorted(d for d in dirs if d != ".git" and not os.path.islink(Path(directory, d)))
-        for name in files:
-            full = Path(directory, name)
-            if full.is_symlink():
-                continue
-            out.append(full.relative_to(root).as_posix())
+    """Every file under ``root`` (``.git`` excluded, symlinks not followed)."""
+    out: list[str] = []
+    top = str(root)
+    for directory, dirs, files in os.walk(top):
+        dirs[:] = sorted(d for d in dirs if d != ".git")  # os.walk does not follow links
+        rel = os.path.relpath(directory, top)
+        prefix = "" if rel == "." else rel.replace(os.sep, "/") + "/"
+        out.extend(prefix + name for name in files)
     return sorted(out)
 
 
@@ -262,12 +268,8 @@ def scan_tree(
         allow = allowlist.load(root, git=False)
     if paths:
         names = [n for n in names if _under(n, paths)]
-    job_list: list[Job] = []
-    for name in names:
-        full = base / name
-        if full.is_symlink() or not full.is_file():
-            continue
-        job_list.append((name, str(full), None, None))
+    prefix = str(base)
+    job_list: list[Job] = [(name, os.path.join(prefix, name), None, None) for name in names]
     return _run(job_list, allow, jobs_n=jobs, max_bytes=max_bytes, progress=progress)
 
 
