@@ -28,7 +28,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _timed(cmd: list[str], cwd: Path, repeat: int) -> tuple[float, subprocess.CompletedProcess[bytes]]:
+def _timed(
+    cmd: list[str], cwd: Path, repeat: int
+) -> tuple[float, subprocess.CompletedProcess[bytes]]:
     best = float("inf")
     proc: subprocess.CompletedProcess[bytes] | None = None
     env = {**os.environ, "PYTHONPATH": str(ROOT)}

@@ -196,7 +196,7 @@ def test_etc_text_read_as_password_file() -> None:
 """.encode()
     findings, _ = scan_bytes("x.nix", data)
     assert [(f.rule, f.attrpath, f.secret.reveal()) for f in findings] == [
-        ("password-file-text", 'environment.etc.ddclient-pass.text', secret)
+        ("password-file-text", "environment.etc.ddclient-pass.text", secret)
     ]
     assert data[findings[0].start : findings[0].end] == secret.encode()
 

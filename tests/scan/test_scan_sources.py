@@ -81,9 +81,7 @@ def test_staged_scans_the_index_not_the_work_tree(tmp_git_repo: Path) -> None:
     assert _secrets(scan_tree(tmp_git_repo)) == {later_value}
 
 
-def test_staged_honours_git_index_file(
-    tmp_git_repo: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_staged_honours_git_index_file(tmp_git_repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     value = fake.password("alt-index")
     (tmp_git_repo / "x.nix").write_text(_nix(value))
     alt = tmp_git_repo / ".git" / "alt-index"
@@ -134,7 +132,7 @@ def test_skips_binary_oversized_undecodable() -> None:
     assert scan_bytes("a.png", b"\x89PNG\0\0data")[1].reason == "binary"  # type: ignore[union-attr]
     big = b"x = 1\n" * (200 * 1024)
     assert "larger" in scan_bytes("big.nix", big)[1].reason  # type: ignore[union-attr]
-    assert scan_bytes("bad.nix", b"{ a = \"\xff\xfe\"; }")[1].reason == "not UTF-8"  # type: ignore[union-attr]
+    assert scan_bytes("bad.nix", b'{ a = "\xff\xfe"; }')[1].reason == "not UTF-8"  # type: ignore[union-attr]
 
 
 def test_tree_reports_skips_as_values(tmp_path: Path) -> None:
@@ -182,8 +180,10 @@ def test_fingerprint_is_stable_across_sources(tmp_git_repo: Path) -> None:
 @pytest.mark.parametrize(
     ("files", "forbidden"),
     [
-        ({"a.yaml": "x: 1\n", "b.json": "{}\n", "c.toml": "a = 1\n", "d.env": "A=1\n"},
-         ("detect_secrets", "tree_sitter")),
+        (
+            {"a.yaml": "x: 1\n", "b.json": "{}\n", "c.toml": "a = 1\n", "d.env": "A=1\n"},
+            ("detect_secrets", "tree_sitter"),
+        ),
         ({"a.nix": "{ }\n", "b.yaml": "x: 1\n"}, ("detect_secrets",)),
         ({"run.sh": "echo hi\n", "c.yaml": "x: 1\n"}, ("tree_sitter",)),
     ],
