@@ -39,7 +39,7 @@ OBSERVER = """\
                 token = "@TOKEN@";
                 user_key = "@USER_KEY@";
                 send_resolved = true;
-                title = "{{ if .CommonAnnotations.summary }}{{ .CommonAnnotations.summary }}{{ end }}";
+                title = "{{ if .CommonAnnotations.summary }}{{ .CommonAnnotations.summary }}";
               }
             ];
           }
