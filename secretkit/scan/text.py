@@ -211,10 +211,18 @@ def scan_text(text: str, path: str) -> list[Hit]:
             continue
         line_start = text.rfind("\n", 0, hit.start) + 1
         line_end = text.find("\n", hit.start)
-        if ALLOW_MARK in text[line_start : line_end if line_end != -1 else len(text)]:
+        line = text[line_start : line_end if line_end != -1 else len(text)]
+        if ALLOW_MARK in line:
             continue
+        if (hit.rule in KEYED_RULES or hit.rule in FREEFORM_RULES) and line.lstrip().startswith(
+            _COMMENT_STARTS
+        ):
+            continue  # commented-out code (a token format in a comment is still a leak)
         kept.append(hit)
     return kept
+
+
+_COMMENT_STARTS = ("#", "//", ";", "/*", "* ", "<!--")
 
 
 # Detectors that only make sense with a key around them (run per pair above).

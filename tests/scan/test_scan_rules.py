@@ -370,6 +370,11 @@ def test_secret_names(name: str, kind: str | None) -> None:
         ("config.yaml", "passwordFile: /run/secrets/x\n", None),
         ("config.yaml", "# password: @V@\n", None),
         ("settings.json", '{"password": "changeme"}\n', None),
+        ("run.sh", "# export DB_PASSWORD=@V@\n", None),
+        ("app.py", "    connect(password=args.password, token=token)\n", None),
+        ("init.el", "(defun find-weechat-password (host port)\n", None),
+        ("app.py", 'client = Client(token="test-secret")\n', None),
+        ("app.py", 'API_TOKEN = "@V@"\n', "secret-attribute"),
     ],
 )
 def test_other_files_by_key_context(path: str, text: str, rule: str | None) -> None:
@@ -381,6 +386,11 @@ def test_other_files_by_key_context(path: str, text: str, rule: str | None) -> N
     else:
         assert [r for r, _ in found] == [rule], found
         assert found[0][1] == value.encode()
+
+
+def test_token_in_a_text_comment_is_still_reported() -> None:
+    token = fake.github_token("comment")
+    assert _rules(f"# old: {token}\n".encode(), "notes.sh") == [("github-token", token.encode())]
 
 
 def test_pushover_in_yaml_needs_context() -> None:
