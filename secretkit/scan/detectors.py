@@ -135,7 +135,10 @@ _FLAG_SECRET = re.compile(
     r"(?:'([^'\s]+)'|\"([^\"\s]+)\"|([^\s'\";|&)]+))",
     re.IGNORECASE,
 )
-_ECHO = re.compile(r"\b(?:echo|printf)\s+(?:-[neE]+\s+)?(?:'([^']+)'|\"([^\"]+)\"|([^\s'\";|&)]+))")
+_ECHO = re.compile(
+    r"\b(?:echo|printf)\s+(?:-[neE]+\s+)?(?:'([^'\s]+)'|\"([^\"\s]+)\"|([^\s'\";|&)]+))"
+    r"(?=\s*(?:$|[;|&)]))"
+)
 _SQL_PASSWORD = re.compile(
     r"\b(?:PASSWORD|IDENTIFIED\s+BY)\s+(?:'([^']+)'|\"([^\"]+)\")", re.IGNORECASE
 )

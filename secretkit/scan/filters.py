@@ -23,7 +23,6 @@ _LAST_WORD = {
     "passwd": "password",
     "passphrase": "passphrase",
     "token": "token",
-    "tokens": "token",
     "secret": "secret",
     "credentials": "credentials",
     "credential": "credentials",
@@ -41,6 +40,9 @@ _LAST_TWO = {
     ("pre", "shared"): "preshared-key",
     ("auth", "key"): "auth-key",
     ("access", "key"): "access-key",
+    ("access", "tokens"): "token",
+    ("auth", "tokens"): "token",
+    ("api", "tokens"): "token",
     ("psk", "raw"): "psk",
     ("key", "base"): "secret-key",
     ("client", "secret"): "secret",
@@ -143,7 +145,7 @@ def public_name(name: str) -> bool:
 
 _PLACEHOLDER_WORDS = re.compile(
     r"change[-_ ]?me|changeit|redacted|placeholder|example|\btodo\b|fixme|dummy|"
-    r"your[-_ ]|\bxxx|xxxx|^\*+$|^\.+$|<[^>]*>|^\{\{.*\}\}$|^@[A-Za-z0-9_]+@$|"
+    r"your[-_ ]|\bxxx|xxxx|^\*+$|^\.+$|<[^>]*>|\{\{.*\}\}|\{%.*%\}|^@[A-Za-z0-9_]+@$|"
     r"insert[-_ ]|replace[-_ ]?me|^(?:none|null|nil|undefined|true|false|yes|no|secret|"
     r"password|passwd|token|test|foo|bar|baz|abc|1234|12345|123456|unused|unset|empty|read|write|"
     r"disabled|required|optional|auto|default|hidden|masked|prompt|ask|stdin|keyring)$|^your",

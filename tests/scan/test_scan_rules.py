@@ -346,6 +346,8 @@ def test_every_registered_detector_has_a_should_flag_row() -> None:
         ("LoadCredential", None),
         ("name", None),
         ("keys", None),
+        ("semantic_tokens", None),
+        ("max_tokens", None),
     ],
 )
 def test_secret_names(name: str, kind: str | None) -> None:
