@@ -131,6 +131,8 @@ def _scan_file_job(
                 return [], Skipped(path, f"larger than {max_bytes // 1024} KiB"), size
             with open(file, "rb") as handle:
                 data = handle.read()
+        except FileNotFoundError:
+            return [], None, -1  # tracked but deleted in the work tree
         except OSError as exc:
             return [], Skipped(path, f"unreadable ({exc.strerror or 'error'})"), 0
     findings, skipped = scan_bytes(path, data, allow=allow, commit=commit, max_bytes=max_bytes)

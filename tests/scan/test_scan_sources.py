@@ -38,6 +38,17 @@ def test_tree_scans_tracked_and_untracked_not_ignored(tmp_git_repo: Path) -> Non
     assert report.stats["files"] == 3
 
 
+def test_tree_ignores_deleted_tracked_files_and_symlinks(tmp_git_repo: Path) -> None:
+    (tmp_git_repo / "gone.nix").write_text(_nix(fake.password("gone")))
+    (tmp_git_repo / "target.nix").write_text("{ }\n")
+    commit_all(tmp_git_repo)
+    (tmp_git_repo / "gone.nix").unlink()
+    os.symlink("/etc/hostname", tmp_git_repo / "link.nix")
+    report = scan_tree(tmp_git_repo)
+    assert report.findings == [] and report.skipped == []
+    assert report.stats["files"] == 1
+
+
 def test_tree_outside_git_walks_the_directory(tmp_path: Path) -> None:
     value = fake.password("walk")
     (tmp_path / "sub").mkdir()
