@@ -164,9 +164,11 @@ def scan(
 
 # --- sops file commands (engine-keys) --------------------------------------------
 def _write_stdout(data: bytes) -> None:
-    stream = click.get_binary_stream("stdout")
-    stream.write(data)
-    stream.flush()
+    # sys.stdout.buffer, not click.get_binary_stream (deprecated in click 8.5); under
+    # click's CliRunner sys.stdout is a text wrapper over a bytes buffer as well.
+    sys.stdout.flush()
+    sys.stdout.buffer.write(data)
+    sys.stdout.buffer.flush()
 
 
 @cli.command()
@@ -222,7 +224,7 @@ def set_(ctx: Context, file: Path, key_path: str, as_json: bool) -> None:
     """Set one value in FILE; the value is read from stdin (one trailing newline dropped)."""
     from secretkit.commands.set import set_value, stdin_value
 
-    value = stdin_value(click.get_binary_stream("stdin").read(), as_json=as_json)
+    value = stdin_value(sys.stdin.buffer.read(), as_json=as_json)
     result = set_value(ctx.cwd, file, key_path, value, engine=ctx.engine)
     echo(f"{file}: {'created' if result.created else 'updated'}", err=True)
 
