@@ -274,6 +274,7 @@ _VENDOR_ANCHORS: dict[str, tuple[str, ...]] = {
     "openai-token": ("T3BlbkFJ",),
     "telegram-bot-token": (":AA",),
 }  # fmt: skip
+_AWS_SECRET_HINT = re.compile(r"[0-9a-zA-Z/+]{40}['\"]")
 _VENDOR_REGEXES: dict[str, re.Pattern[str]] = {
     "discord-bot-token": re.compile(r"\.[a-zA-Z\d_-]{6}\.[a-zA-Z\d_-]{27}"),
     "twilio-key": re.compile(r"AC[a-z0-9]{32}|SK[a-z0-9]{32}"),
@@ -284,7 +285,7 @@ _VENDOR_REGEXES: dict[str, re.Pattern[str]] = {
 def vendor_rules(text: str) -> frozenset[str]:
     """The vendor formats that could match in ``text`` (empty: none can)."""
     rules = {rule for rule, anchors in _VENDOR_ANCHORS.items() if any(a in text for a in anchors)}
-    if "aws" in text or "AWS" in text:
+    if ("aws" in text or "AWS" in text) and _AWS_SECRET_HINT.search(text):
         rules.add("aws-access-key")
     rules.update(rule for rule, regex in _VENDOR_REGEXES.items() if regex.search(text))
     return frozenset(rules)
