@@ -260,11 +260,10 @@ DETECTORS: dict[str, Detector] = {
 # re's literal-prefix scan keeps it cheap on large files.  Only the plugins named
 # here are run, and detect-secrets is imported only when one is.
 _VENDOR_ANCHORS: dict[str, tuple[str, ...]] = {
-    "aws-access-key": ("AKIA", "ASIA", "ABIA", "ACCA", "A3T"),
     "github-token": ("ghp_", "gho_", "ghu_", "ghs_", "ghr_"),
     "gitlab-token": ("glpat-", "gldt-", "glft-", "glsoat-", "glrt-", "GR1348941", "glcbt-",
                      "glimt-", "glptt-", "glagent-", "gloas-"),
-    "slack-token": ("xox", "hooks.slack.com"),
+    "slack-token": ("xoxa-", "xoxb-", "xoxp-", "xoxo-", "xoxs-", "xoxr-", "hooks.slack.com"),
     "stripe-key": ("k_live_",),
     "npm-token": ("_authToken",),
     "pypi-token": ("pypi-AgE",),
@@ -274,6 +273,7 @@ _VENDOR_ANCHORS: dict[str, tuple[str, ...]] = {
     "openai-token": ("T3BlbkFJ",),
     "telegram-bot-token": (":AA",),
 }  # fmt: skip
+_AWS_ID_HINT = re.compile(r"(?:A3T[A-Z0-9]|ABIA|ACCA|AKIA|ASIA)[0-9A-Z]{16}")
 _AWS_SECRET_HINT = re.compile(r"[0-9a-zA-Z/+]{40}['\"]")
 _VENDOR_REGEXES: dict[str, re.Pattern[str]] = {
     "discord-bot-token": re.compile(r"\.[a-zA-Z\d_-]{6}\.[a-zA-Z\d_-]{27}"),
@@ -285,7 +285,10 @@ _VENDOR_REGEXES: dict[str, re.Pattern[str]] = {
 def vendor_rules(text: str) -> frozenset[str]:
     """The vendor formats that could match in ``text`` (empty: none can)."""
     rules = {rule for rule, anchors in _VENDOR_ANCHORS.items() if any(a in text for a in anchors)}
-    if ("aws" in text or "AWS" in text) and _AWS_SECRET_HINT.search(text):
+    if (("aws" in text or "AWS" in text) and _AWS_SECRET_HINT.search(text)) or (
+        any(a in text for a in ("AKIA", "ASIA", "ABIA", "ACCA", "A3T"))
+        and _AWS_ID_HINT.search(text)
+    ):
         rules.add("aws-access-key")
     rules.update(rule for rule, regex in _VENDOR_REGEXES.items() if regex.search(text))
     return frozenset(rules)
