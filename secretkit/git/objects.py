@@ -82,6 +82,16 @@ def object_sizes(root: Path, oids: Iterable[str]) -> dict[str, int]:
 
 def read_blobs(root: Path, oids: Iterable[str]) -> Iterator[tuple[str, bytes]]:
     """``(oid, content)`` for each blob, streamed from one ``cat-file --batch``."""
+    for oid, _size, data in read_blobs_limited(root, oids):
+        if data is not None:
+            yield oid, data
+
+
+def read_blobs_limited(
+    root: Path, oids: Iterable[str], limit: int | None = None
+) -> Iterator[tuple[str, int, bytes | None]]:
+    """``(oid, size, content)`` for each blob from one ``cat-file --batch``; the
+    content is None (and never held in memory) when the blob is larger than ``limit``."""
     wanted = list(dict.fromkeys(oids))
     if not wanted:
         return
@@ -118,10 +128,19 @@ def read_blobs(root: Path, oids: Iterable[str]) -> Iterator[tuple[str, bytes]]:
             if len(parts) != 3:
                 continue  # "<oid> missing"
             size = int(parts[2])
-            data = out.read(size)
-            out.read(1)
+            if limit is not None and size > limit:
+                remaining = size + 1
+                while remaining:
+                    chunk = out.read(min(remaining, 1 << 20))
+                    if not chunk:
+                        break
+                    remaining -= len(chunk)
+                data = None
+            else:
+                data = out.read(size)
+                out.read(1)
             if parts[1] == b"blob":
-                yield parts[0].decode(), data
+                yield parts[0].decode(), size, data
     finally:
         out.close()
         proc.wait()

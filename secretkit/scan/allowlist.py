@@ -43,8 +43,25 @@ def fingerprint(key: bytes, value: str) -> str:
 
 @dataclass
 class Allowlist:
-    key: bytes = field(default_factory=lambda: derive_key(None), repr=False)
+    """The allowed fingerprints and the key that makes them.  The key of a git
+    repository is derived on first use (one ``git rev-list``), so a scan without
+    findings never asks git for it."""
+
+    _key: bytes | None = field(default=None, repr=False)
     allowed: frozenset[str] = frozenset()
+    repo: Path | None = None
+
+    @property
+    def key(self) -> bytes:
+        if self._key is None:
+            commit = None
+            if self.repo is not None:
+                from secretkit.git.objects import root_commits
+
+                roots = root_commits(self.repo)
+                commit = roots[0] if roots else None
+            self._key = derive_key(commit)
+        return self._key
 
     def fingerprint(self, value: str) -> str:
         return fingerprint(self.key, value)
@@ -64,14 +81,10 @@ def parse_allow_file(data: str) -> frozenset[str]:
 
 def load(root: Path, *, git: bool = True) -> Allowlist:
     """The allowlist of the repository (or directory) at ``root``."""
-    commit = None
-    if git:
-        from secretkit.git.objects import root_commits
-
-        roots = root_commits(root)
-        commit = roots[0] if roots else None
     allowed: frozenset[str] = frozenset()
     file = root / ALLOW_FILE
     if file.is_file():
         allowed = parse_allow_file(file.read_text("utf-8", "replace"))
-    return Allowlist(derive_key(commit), allowed)
+    if git:
+        return Allowlist(None, allowed, root)
+    return Allowlist(derive_key(None), allowed)

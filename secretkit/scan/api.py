@@ -278,25 +278,31 @@ def scan_tree(
 def scan_staged(root: Path, paths: Sequence[str] = (), *, max_bytes: int = MAX_BYTES) -> ScanReport:
     """The index as it will be committed (``GIT_INDEX_FILE`` honoured)."""
     from secretkit.git import require_repo
-    from secretkit.git.objects import index_entries, object_sizes, read_blobs
+    from secretkit.git.objects import index_entries, read_blobs_limited
     from secretkit.scan import allowlist
 
+    started = time.perf_counter()
     top = require_repo(Path(root))
-    entries = [e for e in index_entries(top) if e.stage == 0 or e.stage == 2]
+    entries = [e for e in index_entries(top) if e.stage in (0, 2)]
     if paths:
         entries = [e for e in entries if _under(e.path, paths)]
-    allow = allowlist.load(top)
-    sizes = object_sizes(top, (e.oid for e in entries))
     report = ScanReport()
-    started = time.perf_counter()
-    small = []
+    if not entries:
+        report.stats["seconds"] = time.perf_counter() - started
+        return report
+    allow = allowlist.load(top)
+    blobs = {
+        oid: (size, data)
+        for oid, size, data in read_blobs_limited(top, (e.oid for e in entries), max_bytes)
+    }
+    jobs: list[Job] = []
     for entry in entries:
-        if sizes.get(entry.oid, 0) > max_bytes:
-            report.skipped.append(Skipped(entry.path, f"larger than {max_bytes // 1024} KiB"))
-        else:
-            small.append(entry)
-    blobs = dict(read_blobs(top, (e.oid for e in small)))
-    jobs: list[Job] = [(e.path, None, blobs[e.oid], None) for e in small if e.oid in blobs]
+        size, data = blobs.get(entry.oid, (0, None))
+        if data is None:
+            if size > max_bytes:
+                report.skipped.append(Skipped(entry.path, f"larger than {max_bytes // 1024} KiB"))
+            continue
+        jobs.append((entry.path, None, data, None))
     sub = _run(
         jobs, allow, jobs_n=1 if len(jobs) < PARALLEL_MIN_FILES else None, max_bytes=max_bytes
     )
@@ -313,27 +319,23 @@ def scan_history(
     """Every blob of every commit reachable from any ref, each distinct blob once;
     findings carry the (oldest) commit that added the blob."""
     from secretkit.git import require_repo
-    from secretkit.git.objects import history_blobs, object_sizes, read_blobs
+    from secretkit.git.objects import history_blobs, read_blobs_limited
     from secretkit.scan import allowlist
 
     started = time.perf_counter()
     top = require_repo(Path(root))
     allow = allowlist.load(top)
-    blobs = history_blobs(top)
-    sizes = object_sizes(top, (b.oid for b in blobs))
+    blobs = {b.oid: b for b in history_blobs(top)}
     report = ScanReport()
-    wanted = []
-    for blob in blobs:
-        if sizes.get(blob.oid, 0) > max_bytes:
+    jobs: list[Job] = []
+    for oid, _size, data in read_blobs_limited(top, blobs, max_bytes):
+        blob = blobs[oid]
+        if data is None:
             report.skipped.append(
                 Skipped(f"{blob.commit[:12]}:{blob.path}", f"larger than {max_bytes // 1024} KiB")
             )
-        else:
-            wanted.append(blob)
-    by_oid = {b.oid: b for b in wanted}
-    jobs: list[Job] = [
-        (by_oid[oid].path, None, data, by_oid[oid].commit) for oid, data in read_blobs(top, by_oid)
-    ]
+            continue
+        jobs.append((blob.path, None, data, blob.commit))
     sub = _run(jobs, allow, jobs_n=None, max_bytes=max_bytes, progress=progress)
     report.findings = sub.findings
     report.skipped.extend(sub.skipped)
