@@ -71,8 +71,8 @@ def git(repo: Path, *args: str) -> None:
     subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True)
 
 
-def make_repo(base: Path, n_files: int) -> tuple[Path, list[str]]:
-    repo = base / f"repo{n_files}"
+def make_repo(base: Path, n_files: int, name: str = "") -> tuple[Path, list[str]]:
+    repo = base / (name or f"repo{n_files}")
     repo.mkdir()
     git(repo, "init", "-q", "-b", "main")
     git(repo, "config", "user.name", "bench")
@@ -89,6 +89,32 @@ def make_repo(base: Path, n_files: int) -> tuple[Path, list[str]]:
         names.append(name)
     git(repo, "add", ".")
     return repo, names
+
+
+def add_sops_file(repo: Path, base: Path) -> Path:
+    """A .sops.yaml (admin + host) and a real encrypted secrets/h0.yaml, staged;
+    returns the admin key file."""
+    from pyrage import x25519
+
+    from secretkit.keys import sops_yaml
+    from secretkit.sops import api, document
+    from secretkit.sops.config import find_config
+
+    admin, host = x25519.Identity.generate(), x25519.Identity.generate()
+    sops_yaml.init(repo, str(admin.to_public()), "bench")
+    sops_yaml.add_host(repo, "h0", str(host.to_public()))
+    config = find_config(repo)
+    assert config is not None
+    rule = config.rule_for(repo / "secrets/h0.yaml")
+    assert rule is not None
+    values = {"borg": fake.passphrase("bench"), "token": fake.pushover_token("bench")}
+    data = api.encrypt_new(document.new_plain("yaml", values), rule)
+    (repo / "secrets").mkdir()
+    (repo / "secrets" / "h0.yaml").write_bytes(data)
+    key_file = base / "admin.txt"
+    key_file.write_text(str(admin) + "\n")
+    git(repo, "add", ".")
+    return key_file
 
 
 def timed(cmd: list[str], cwd: Path, env: dict[str, str], runs: int) -> tuple[float, float, int]:
@@ -132,6 +158,15 @@ def main() -> None:
             if detect:
                 med, best, code = timed([detect, *names], repo, env, args.runs)
                 rows.append(("detect-secrets-hook", n, med, best, code))
+        # After migrate: a .sops.yaml, and one of the five staged files is a sops file
+        # that the hook verifies (MAC) with the admin key.
+        repo, names = make_repo(base, 5, "repo-sops")
+        key_file = add_sops_file(repo, base)
+        names = [*names[:4], "secrets/h0.yaml"]
+        sops_env = dict(env, SOPS_AGE_KEY_FILE=str(key_file))
+        timed([*secretkit, *names], repo, sops_env, 1)
+        med, best, code = timed([*secretkit, *names], repo, sops_env, args.runs)
+        rows.append(("secretkit hook +sops file", 5, med, best, code))
     print(f"hook latency, {args.runs} runs each (ms; exit 1 = blocked, as expected)")
     print(f"{'command':<26}{'files':>6}{'median':>9}{'min':>9}{'exit':>6}")
     for name, n, med, best, code in rows:
