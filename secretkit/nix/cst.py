@@ -29,9 +29,20 @@ STRING_TYPES = ("string_expression", "indented_string_expression")
 def _parser() -> Any:
     global _PARSER
     if _PARSER is None:
-        import tree_sitter
-        import tree_sitter_nix
+        import importlib
+        import os
+        import sys
 
+        # ``python -m`` puts the working directory first on sys.path: a scanned
+        # repository holding a ``tree_sitter/`` directory must not be imported.
+        saved = sys.path[:]
+        here = os.getcwd()
+        sys.path[:] = [p for p in sys.path if p not in ("", ".", here)]
+        try:
+            tree_sitter = importlib.import_module("tree_sitter")
+            tree_sitter_nix = importlib.import_module("tree_sitter_nix")
+        finally:
+            sys.path[:] = saved
         _PARSER = tree_sitter.Parser(tree_sitter.Language(tree_sitter_nix.language()))
     return _PARSER
 

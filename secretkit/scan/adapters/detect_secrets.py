@@ -10,9 +10,12 @@ name rules and filters replace them.
 from __future__ import annotations
 
 import importlib
+import os
 import re
+import sys
 from collections.abc import Collection, Iterator
 from functools import cache
+from types import ModuleType
 
 # rule id → (detect-secrets module, class).  A literal list: nothing is discovered.
 PLUGINS: dict[str, tuple[str, str]] = {
@@ -34,12 +37,25 @@ PLUGINS: dict[str, tuple[str, str]] = {
 }
 
 
+def _import_trusted(name: str) -> ModuleType:
+    """Import ``name`` with the working directory off ``sys.path`` (``python -m``
+    puts it first): a scanned repository holding a ``detect_secrets/`` directory
+    must not be imported in place of the installed package."""
+    saved = sys.path[:]
+    here = os.getcwd()
+    sys.path[:] = [p for p in sys.path if p not in ("", ".", here)]
+    try:
+        return importlib.import_module(name)
+    finally:
+        sys.path[:] = saved
+
+
 @cache
 def patterns() -> tuple[tuple[str, re.Pattern[str]], ...]:
     """(rule, compiled pattern) for every plugin, from the plugin classes themselves."""
     out: list[tuple[str, re.Pattern[str]]] = []
     for rule, (module_name, class_name) in PLUGINS.items():
-        module = importlib.import_module(module_name)
+        module = _import_trusted(module_name)
         plugin = getattr(module, class_name)
         for pattern in plugin.denylist:
             out.append((rule, pattern))
