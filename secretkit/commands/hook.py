@@ -224,22 +224,15 @@ class SopsJudge:
         from secretkit.sops import api, document
 
         fmt = document.format_for_path(path)
-        if not document.is_sops_file(data, fmt):
+        try:
+            sops = document.load_encrypted(data, fmt)  # parsed once (is_sops_file parses too)
+        except SecretkitError:
             return SopsProblem(
                 path,
-                "matches a .sops.yaml creation rule but is not encrypted (no sops metadata): "
-                "a decrypted secrets file",
+                "matches a .sops.yaml creation rule but is not encrypted (no valid sops "
+                "metadata): a decrypted secrets file",
                 f"unstage it (git rm --cached {path}), encrypt it "
                 f"(secretkit encrypt -i {path}) and stage the encrypted file",
-            )
-        try:
-            sops = document.load_encrypted(data, fmt)
-        except SecretkitError as exc:
-            return SopsProblem(
-                path,
-                f"its sops metadata does not parse: {exc.message}",
-                f"restore the last good version (git checkout HEAD -- {path}) or "
-                "re-create it with secretkit encrypt",
             )
         try:
             key = api.data_key_of(sops, self.identities(), source=path)
