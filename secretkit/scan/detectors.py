@@ -130,8 +130,8 @@ class PrivateKeyBlock:
 
 
 _FLAG_SECRET = re.compile(
-    r"-(?<![^\s'\"=\[]-)-?(?:auth-?key|password|passwd|pass|passphrase|token|auth-token|api-?key|secret|"
-    r"client-secret|psk|pre-?shared-?key)(?:=|\s+)"
+    r"-(?<![^\s'\"=\[]-)-?(?P<flag>auth-?key|password|passwd|pass|passphrase|token|auth-token|"
+    r"api-?key|secret|client-secret|psk|pre-?shared-?key)(?:=|\s+)"
     r"(?:'([^'\s]+)'|\"([^\"\s]+)\"|([^\s'\";|&)]+))",
     re.IGNORECASE,
 )
@@ -147,8 +147,20 @@ _ENV_ASSIGN = re.compile(r"(?<![^\s;])([A-Z_][A-Z0-9_]*)=(?:'([^']*)'|\"([^\"]*)
 _URL_CREDS = re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s:/?#@'\"]+:([^\s@/?#'\"]+)@[^\s/?#'\"]")
 
 
-def _groups(m: re.Match[str]) -> tuple[int, int] | None:
-    for index in range(1, (m.lastindex or 0) + 1):
+_FLAG_KIND = {
+    "authkey": "auth-key",
+    "authtoken": "token",
+    "apikey": "api-key",
+    "pass": "password",
+    "passwd": "password",
+    "clientsecret": "secret",
+    "presharedkey": "preshared-key",
+    "psk": "psk",
+}
+
+
+def _groups(m: re.Match[str], first: int = 1) -> tuple[int, int] | None:
+    for index in range(first, (m.lastindex or 0) + 1):
         if m.group(index) is not None:
             return m.start(index), m.end(index)
     return None
@@ -165,20 +177,21 @@ class CommandSecret:
         found: list[tuple[int, int, str]] = []
         if "-" in text:
             for m in _FLAG_SECRET.finditer(text):
-                span = _groups(m)
+                span = _groups(m, 2)
                 if span:
-                    found.append((*span, "flag"))
+                    flag = m.group("flag").lower()
+                    found.append((*span, _FLAG_KIND.get(flag.replace("-", ""), flag)))
         key_words = filters.words(ctx.key)
         if key_words and key_words[-1] in ("command", "cmd", "eval"):
             for m in _ECHO.finditer(text):
                 span = _groups(m)
                 if span:
-                    found.append((*span, "command"))
+                    found.append((*span, "passphrase" if "pass" in key_words[0] else "secret"))
         if any(w in text for w in ("PASSWORD", "password", "IDENTIFIED", "identified")):
             for m in _SQL_PASSWORD.finditer(text):
                 span = _groups(m)
                 if span:
-                    found.append((*span, "sql"))
+                    found.append((*span, "password"))
         if "=" in text and any(w in text for w in _ENV_WORDS):
             for m in _ENV_ASSIGN.finditer(text):
                 name = m.group(1)
@@ -189,13 +202,13 @@ class CommandSecret:
                 for index in (2, 3, 4):
                     if m.group(index) is not None:
                         start = m.start(index)
-                        found.append((start, m.end(index), "assignment"))
+                        found.append((start, m.end(index), kind))
                         break
-        for start, end, how in found:
+        for start, end, kind in found:
             value = text[start:end]
             if filters.not_secret(value) or len(value) < 4 or value[0] in "([{<$%@-":
                 continue
-            yield Match(start, end, self.rule, f"{how}-secret", "high")
+            yield Match(start, end, self.rule, kind, "high")
 
 
 @dataclass(frozen=True)
