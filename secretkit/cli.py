@@ -139,7 +139,13 @@ def scan(
     fmt: str,
     output: Path | None,
 ) -> None:
-    """Find hardcoded secrets; exit 0 when none, 1 when some are found."""
+    """Find hardcoded secrets; exit 0 when none, 1 when some are found.
+
+    Scans the work tree (tracked and untracked-not-ignored files), the index
+    (--staged) or every blob of the history (--history).  Silence a false positive
+    with a `# secretkit: allow` comment on its line, or add its fingerprint to
+    .secretkit-allow (one per line).
+    """
     from secretkit.commands.scan import scan as run
     from secretkit.scan.report import render
 
