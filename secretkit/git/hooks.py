@@ -135,6 +135,17 @@ def is_pre_commit_framework(content: bytes) -> bool:
 def install(root: Path) -> InstallResult:
     """Install the shim as the pre-commit hook of the repository at ``root``."""
     directory = hooks_dir(root)
+    try:
+        return _install(directory)
+    except OSError as exc:
+        raise UserError(
+            f"cannot install the hook in {directory}: {exc.strerror or type(exc).__name__}",
+            hint="check core.hooksPath (git config --show-origin core.hooksPath) and the "
+            "directory's permissions",
+        ) from None
+
+
+def _install(directory: Path) -> InstallResult:
     hook = directory / HOOK_NAME
     chained = directory / (HOOK_NAME + CHAINED_SUFFIX)
     chained_or_none = chained if os.path.lexists(chained) else None

@@ -208,3 +208,11 @@ def test_install_from_a_linked_worktree_uses_the_shared_hooks(
     proc = run_cli(linked, "hook", "install")
     assert proc.returncode == 0, proc.stderr
     assert (tmp_git_repo / ".git" / "hooks" / "pre-commit").read_text() == SHIM
+
+
+def test_an_unwritable_hooks_path_is_a_user_error(tmp_git_repo: Path) -> None:
+    git(tmp_git_repo, "config", "core.hooksPath", "/dev/null")
+    proc = run_cli(tmp_git_repo, "hook", "install")
+    assert proc.returncode == 3
+    assert "cannot install the hook in /dev/null" in proc.stderr
+    assert "core.hooksPath" in proc.stderr
