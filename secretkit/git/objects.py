@@ -209,3 +209,27 @@ def root_commits(root: Path) -> list[str]:
     if proc.returncode != 0:
         return []
     return sorted(proc.stdout.decode().split())
+
+
+def ls_files(root: Path, paths: Iterable[str] = ()) -> list[str]:
+    """Tracked files (the index), repo-relative."""
+    return _paths(run_git(root, "ls-files", "-z", "--", *paths).stdout)
+
+
+def index_blobs(root: Path, paths: Iterable[str] = ()) -> dict[str, bytes]:
+    """``path → content`` of the regular files in the index (as they will be committed)."""
+    entries = index_entries(root, paths)
+    blobs = dict(read_blobs(root, (e.oid for e in entries)))
+    return {e.path: blobs[e.oid] for e in entries if e.oid in blobs}
+
+
+def head(root: Path) -> str | None:
+    """The commit HEAD points at, or None before the first commit."""
+    proc = run_git(root, "rev-parse", "--verify", "-q", "HEAD", check=False)
+    return proc.stdout.decode().strip() or None if proc.returncode == 0 else None
+
+
+def is_dirty(root: Path) -> bool:
+    """Whether the work tree or the index differ from HEAD (untracked files count)."""
+    proc = run_git(root, "status", "--porcelain", "-z", "--untracked-files=normal")
+    return bool(proc.stdout)

@@ -77,3 +77,19 @@ def test_empty_repository(tmp_git_repo: Path) -> None:
     assert history_blobs(tmp_git_repo) == []
     assert root_commits(tmp_git_repo) == []
     assert index_entries(tmp_git_repo) == []
+
+
+def test_ls_files_index_blobs_head_dirty(tmp_git_repo: Path) -> None:
+    from secretkit.git.objects import head, index_blobs, is_dirty, ls_files
+
+    assert head(tmp_git_repo) is None
+    (tmp_git_repo / "a.nix").write_text("one\n")
+    sha = commit_all(tmp_git_repo)
+    assert head(tmp_git_repo) == sha
+    assert not is_dirty(tmp_git_repo)
+    (tmp_git_repo / "a.nix").write_text("staged\n")
+    git(tmp_git_repo, "add", "a.nix")
+    (tmp_git_repo / "a.nix").write_text("work tree\n")
+    assert is_dirty(tmp_git_repo)
+    assert ls_files(tmp_git_repo) == ["a.nix"]
+    assert index_blobs(tmp_git_repo) == {"a.nix": b"staged\n"}
