@@ -293,7 +293,8 @@ def _pieces(tree: NixTree, node: Node) -> tuple[list[_Piece], int, int]:
             else:
                 ch = text[1:]
                 value = _PLAIN_ESCAPES.get(ch, ch)
-            pieces.append(_Piece(value, [a] * len(value), raw=False))
+            # Nix strips indentation after unescaping: escapes count as text.
+            pieces.append(_Piece(value, [a] * len(value), raw=indented))
         else:  # ERROR nodes and the like: keep the text
             pieces.append(_Piece(text, _char_offsets(text, a), raw=False))
     return pieces, content_start, content_end
