@@ -49,6 +49,12 @@ def test_values_agree_with_nix_instantiate() -> None:
         "''  first\n    second''",
         "''\n  a ''' b ''$c ''\\t\n''",
         "''\n\n    after blank\n\n    end\n  ''",
+        # Escapes count as text when Nix strips the indentation.
+        "''\n  a ''\\n  b\n   c\n''",
+        "''\n  ''\\ x\n  y\n''",
+        "''\n    a\n  ''$b\n''",
+        "''\n  '''x\n    y\n''",
+        "''\n  a\n\t b\n  ''",
     ]
     for expr in cases:
         proc = subprocess.run(
