@@ -122,6 +122,7 @@ def sarif(report: ScanReport, version: str) -> dict[str, Any]:
                         "rules": rules,
                     }
                 },
+                "columnKind": "unicodeCodePoints",
                 "originalUriBaseIds": {"SRCROOT": {"description": {"text": "repository root"}}},
                 "invocations": [{"executionSuccessful": True, "toolExecutionNotifications": notes}],
                 "results": results,
