@@ -199,6 +199,9 @@ _NAME_WORDS = frozenset(
         "psk",
     }
 )
+_ANY_INTERPOLATION = re.compile(
+    r"\$\{[^{}]*\}|\$[A-Za-z_][A-Za-z0-9_]*|\$\([^)]*\)|%\([A-Za-z0-9_]+\)[sd]"
+)
 _PURE_INTERPOLATION = re.compile(r"^\$\{[^{}]*(?:\{[^{}]*\}[^{}]*)*\}$")
 
 
@@ -224,6 +227,10 @@ def not_secret(value: str, *, token: bool = False) -> str | None:
         return "armored public data or ciphertext"
     if _PURE_INTERPOLATION.match(text):
         return "interpolation"
+    if "$" in text or "%(" in text:
+        rest = _ANY_INTERPOLATION.sub("", text)
+        if sum(c.isalnum() for c in rest) < 3:
+            return "interpolation"
     if _REFERENCE.match(text):
         return "reference"
     if _SSH_PUBLIC.search(text):

@@ -417,6 +417,9 @@ def test_pushover_in_yaml_needs_context() -> None:
         ("changeme", "placeholder"),
         ("1 hour", "duration"),
         ("ab", "too short"),
+        ("${DB_USER}:${DB_PASS}", "interpolation"),
+        ("%(password)s", "interpolation"),
+        ("$(cat /run/keys/x)", "interpolation"),
     ],
 )
 def test_not_secret_reasons(value: str, reason: str) -> None:
