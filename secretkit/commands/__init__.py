@@ -1,1 +1,18 @@
 """One module per CLI verb: each composes the library and returns a value; none prints or exits."""
+
+from pathlib import Path
+
+
+def recover_interrupted(cwd: Path) -> Path:
+    """Roll back a transaction a killed run left behind; return the repository root.
+
+    Every writing command calls this before it reads anything: a half-done
+    ``rotate host`` (say) must not be read as the current state, and a single-file
+    write on top of it would be undone by the rollback that comes later.
+    """
+    from secretkit.atomic import recover
+    from secretkit.keys.sops_yaml import find_root
+
+    root = find_root(cwd)
+    recover(root)
+    return root

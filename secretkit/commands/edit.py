@@ -92,11 +92,13 @@ def edit(
     env: Mapping[str, str] | None = None,
     tmp_root: Path | None = None,
 ) -> EditResult:
+    from secretkit.commands import recover_interrupted
     from secretkit.sops import api, document
     from secretkit.sops.config import find_config
     from secretkit.sops.identities import load_identities
 
     env = os.environ if env is None else env
+    recover_interrupted(cwd)
     path = api.resolve(cwd, file)
     source = api.display(cwd, path)
     if engine == "sops":

@@ -26,11 +26,13 @@ def encrypt(
     output: Path | None = None,
     engine: str = "python",
 ) -> EncryptResult:
+    from secretkit.commands import recover_interrupted
     from secretkit.errors import UsageError
     from secretkit.sops import api, document
 
     if in_place and output is not None:
         raise UsageError("--in-place and --output cannot be combined")
+    recover_interrupted(cwd)
     path = api.resolve(cwd, file)
     if engine == "sops":
         from secretkit.sops.backend_binary import SopsBinary

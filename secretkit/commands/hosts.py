@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from secretkit.commands import recover_interrupted
 from secretkit.errors import UsageError, UserError
 from secretkit.keys import sops_yaml
 from secretkit.keys.sops_yaml import Change
@@ -86,7 +87,7 @@ def recipient_from_options(
 def add(cwd: Path, name: str, recipient: str) -> HostChange:
     from secretkit.keys.hosts import discover
 
-    root = sops_yaml.find_root(cwd)
+    root = recover_interrupted(cwd)  # a half-done rotate/remove is rolled back first
     change = sops_yaml.add_host(root, name, recipient)
     in_nix = name in discover(root).hosts
     return HostChange(name=name, recipient=recipient, change=change, in_nix=in_nix)

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from secretkit.commands import recover_interrupted
 from secretkit.keys import sops_yaml
 from secretkit.keys.sops_yaml import Change
 
@@ -54,6 +55,6 @@ def init(
     name = admin_name if admin_name is not None else default_admin_name(env)
     sops_yaml.validate_name(name, "admin")
     recipient = admin_recipient(admin)
-    root = sops_yaml.find_root(cwd)
+    root = recover_interrupted(cwd)  # a half-done rotate/remove is rolled back first
     change = sops_yaml.init(root, recipient, name)
     return InitResult(path=change.path, admin_name=name, recipient=recipient, change=change)

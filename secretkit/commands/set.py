@@ -59,10 +59,12 @@ def set_value(
     *,
     engine: str = "python",
 ) -> SetResult:
+    from secretkit.commands import recover_interrupted
     from secretkit.errors import UsageError
     from secretkit.sops import api, document
     from secretkit.sops.identities import load_identities
 
+    recover_interrupted(cwd)
     path = api.resolve(cwd, file)
     parts = api.parse_tree_path(key_path)
     if any(isinstance(part, int) for part in parts):

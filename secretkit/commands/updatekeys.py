@@ -21,10 +21,16 @@ class KeyUpdate:
 
 
 def _targets(cwd: Path, files: Sequence[Path | str]) -> tuple[Path, list[Path]]:
-    """The transaction root and the files to process."""
+    """The transaction root and the files to process.
+
+    An interrupted earlier transaction is rolled back first: it may have rewritten
+    ``.sops.yaml`` and some files, and reading those half-done versions would mix
+    the two runs (the rollback of our own Transaction would come too late)."""
+    from secretkit.commands import recover_interrupted
     from secretkit.errors import UserError
     from secretkit.sops import api
 
+    root = recover_interrupted(cwd)
     config = api.config_for(cwd)
     if files:
         paths = [api.resolve(cwd, file) for file in files]
@@ -35,7 +41,7 @@ def _targets(cwd: Path, files: Sequence[Path | str]) -> tuple[Path, list[Path]]:
                 f"no sops files matching a creation rule of {config.path} were found",
                 hint="name the files to process",
             )
-    return config.path.parent, paths
+    return root, paths
 
 
 def updatekeys(
