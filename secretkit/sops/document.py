@@ -189,7 +189,8 @@ def load_encrypted(data: bytes, fmt: str) -> SopsFile:
     if meta is None:
         raise UserError(
             f"not a sops file: no sops metadata found ({fmt})",
-            hint="encrypt it first, or pass the right --input-type",
+            hint="encrypt it with `secretkit encrypt -i FILE`, "
+            "or restore it from git if it was damaged",
         )
     Rule.of(meta.crypt_rule)  # an untranslatable regex is refused up front
     if not meta.lastmodified:

@@ -239,7 +239,7 @@ MALFORMED = [
         _case_missing_metadata,
         3,
         "error: secrets/app.yaml: not a sops file: no sops metadata found (yaml) (hint: "
-        "encrypt it first, or pass the right --input-type)",
+        "encrypt it with `secretkit encrypt -i FILE`, or restore it from git if it was damaged)",
     ),
     (
         _case_bad_key_file,

@@ -16,7 +16,8 @@ META_HINT = " (hint: restore the file from git)"
 
 LOAD_CASES = [
     ("yaml", b"a: b\n",
-     "not a sops file: no sops metadata found (yaml) (hint: encrypt it first, or pass the right --input-type)"),
+     "not a sops file: no sops metadata found (yaml) (hint: "
+     "encrypt it with `secretkit encrypt -i FILE`, or restore it from git if it was damaged)"),
     ("yaml", b"a: [\n",
      "malformed YAML at line 2, column 1: expected the node content, but found <text>" + YAML_HINT),
     ("yaml", b"a: 1\na: 2\nsops: {}\n", "malformed YAML at line 2: duplicate key 'a'" + YAML_HINT),
