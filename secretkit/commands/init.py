@@ -41,8 +41,14 @@ def admin_recipient(text: str) -> str:
         from secretkit.keys.ssh_to_age import ssh_pubkey_to_age
 
         return ssh_pubkey_to_age(text)
-    from secretkit.keys.bech32 import normalize_age_recipient
+    from secretkit.keys.bech32 import Bech32Error, normalize_age_recipient
 
+    if not text.strip().lower().startswith("age1"):  # the generic hint names --ssh-pubkey
+        raise Bech32Error(
+            "not an age recipient (expected age1…)",
+            hint="pass your age1… public key (`secretkit keygen` prints one) "
+            "or your 'ssh-ed25519 AAAA…' public key line",
+        )
     return normalize_age_recipient(text)
 
 

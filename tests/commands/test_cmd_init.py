@@ -97,6 +97,12 @@ def test_second_admin_is_added_to_host_rules(
             "(a typo or a truncated key?) (hint: copy the age1… key again "
             "(age-keygen -y, or ssh-to-age))\n",
         ),
+        (  # init has no --ssh-pubkey option: --admin itself takes an ssh key line
+            ["--admin", "notakey", "--admin-name", "x"],
+            3,
+            "error: not an age recipient (expected age1…) (hint: pass your age1… public key "
+            "(`secretkit keygen` prints one) or your 'ssh-ed25519 AAAA…' public key line)\n",
+        ),
         (
             ["--admin", ADMIN, "--admin-name", "a.b"],
             3,
