@@ -29,6 +29,8 @@ _LAST_WORD = {
     "psk": "psk",
     "apikey": "api-key",
     "authkey": "auth-key",
+    "adminpass": "password",
+    "dbpass": "password",
 }
 _LAST_TWO = {
     ("api", "key"): "api-key",
@@ -183,6 +185,9 @@ _DURATION = re.compile(
     r"months?|years?)$",
     re.IGNORECASE,
 )
+_IP = re.compile(
+    r"^(?:\d{1,3}(?:\.\d{1,3}){3}(?:/\d{1,2})?|[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?:/\d{1,3})?)$"
+)
 _WORD_LIST = re.compile(r"^[a-z]+(?:\s*,\s*[a-z]+)+$")
 _IDENTIFIER = re.compile(r"^[A-Za-z0-9]+(?:[._/-][A-Za-z0-9]+)+$")
 _NAME_WORDS = frozenset(
@@ -253,6 +258,8 @@ def not_secret(value: str, *, token: bool = False) -> str | None:
         return "placeholder"
     if _DURATION.match(text):
         return "duration"
+    if _IP.match(text):
+        return "ip address"
     if _WORD_LIST.match(text):
         return "word list"
     if _IDENTIFIER.match(text) and any(w in _NAME_WORDS for w in words(text)):

@@ -67,7 +67,8 @@ def token_hits(text: str, ctx: Context, base: int = 0, *, vendor: bool = True) -
 def merge(hits: list[Hit]) -> list[Hit]:
     """One hit per span: equal spans keep the most specific rule; a span inside
     another is dropped (the outer one, usually the whole value, is what a fix
-    replaces) and lends the outer its severity."""
+    replaces) and lends the outer its severity — except a command's value inside a
+    line read as ``name = value``."""
     ordered = sorted(hits, key=lambda h: (h.start, -(h.end - h.start), -_PRIORITY.get(h.rule, 9)))
     out: list[Hit] = []
     for hit in ordered:
@@ -76,6 +77,15 @@ def merge(hits: list[Hit]) -> list[Hit]:
             if outer.start == hit.start and outer.end == hit.end:
                 if _PRIORITY.get(hit.rule, 9) > _PRIORITY.get(outer.rule, 9):
                     out[-1] = replace(hit, attrpath=outer.attrpath or hit.attrpath)
+                continue
+            if (
+                outer.start == hit.start
+                and outer.rule in KEYED_RULES
+                and hit.rule == "command-secret"
+            ):
+                # "NAME=secret rest of a command" read as a config line: the command
+                # rule knows where the value ends.
+                out[-1] = replace(hit, attrpath=outer.attrpath or hit.attrpath)
                 continue
             if _SEVERITY_RANK[hit.severity] > _SEVERITY_RANK[outer.severity]:
                 out[-1] = replace(outer, rule=hit.rule, kind=hit.kind, severity=hit.severity)

@@ -128,8 +128,11 @@ def scan_nix(data: bytes) -> tuple[list[Hit], bool]:
         if not raw.strip():
             continue
         kind = filters.secret_name(key) if key else None
+        if kind is None and len(path) >= 2 and path[-2] == "basicAuth":
+            kind = "password"  # basicAuth = { <user> = "<password>"; }
         etc_text = path[-3:-2] == ["etc"] and path[-1:] == ["text"] and path[-2] in read_as_file
-        if kind is None and not etc_text:
+        embedded = "\n" in raw and _SECRETISH.search(raw) is not None
+        if kind is None and not etc_text and not embedded:
             first = bisect.bisect_left(marks, children[0].end_byte)
             marked = first < len(marks) and marks[first] < children[-1].start_byte
             if not marked and not (
@@ -148,6 +151,9 @@ def scan_nix(data: bytes) -> tuple[list[Hit], bool]:
             attribute = _attribute_hit(lit.value, kind)
             if attribute is not None:
                 found.append(attribute)
+
+        if embedded:
+            found.extend(_embedded_config_hits(lit))
 
         if etc_text and not lit.has_interpolation:
             stripped = lit.value.strip()
@@ -171,6 +177,22 @@ def scan_nix(data: bytes) -> tuple[list[Hit], bool]:
                 continue
             hits.append(Hit(start, end, hit.rule, hit.kind, hit.severity, dotted, value))
     return merge(hits), tree.has_errors
+
+
+_SECRETISH = re.compile(r"pass|token|secret|key|cred|psk", re.IGNORECASE)
+
+
+def _embedded_config_hits(lit: NixString) -> list[Hit]:
+    """``name = value`` / ``name: value`` lines of a config file written as a Nix string
+    (``extraConfig``, ``settings`` text, wpa_supplicant ``auth``): the same name rules
+    as attributes, only on text that comes from the literal itself."""
+    from secretkit.scan.text import key_value_hits
+
+    return [
+        h
+        for h in key_value_hits(lit.value, "ini")
+        if lit.literal_text(h.start, h.end) and h.rule == "secret-attribute"
+    ]
 
 
 def _command_key(key: str) -> bool:

@@ -148,7 +148,8 @@ def _quoted_pairs(text: str) -> Iterator[tuple[str, int, int]]:
             pos = lowered.find(word, end)
 
 
-def _key_value_hits(text: str, fmt: str) -> list[Hit]:
+def key_value_hits(text: str, fmt: str) -> list[Hit]:
+    """Name-rule hits for the key/value pairs of ``text`` read as ``fmt``."""
     hits: list[Hit] = []
     for key, start, end in _pairs(text, fmt):
         value = text[start:end]
@@ -196,7 +197,7 @@ def scan_text(text: str, path: str) -> list[Hit]:
     if "ENC[" in text or "-----BEGIN" in text:
         # Ciphertext (sops values, age/PGP armor) is blanked out, keeping offsets.
         text = _CIPHERTEXT.sub(lambda m: " " * len(m.group()), text)
-    hits = _key_value_hits(text, fmt)
+    hits = key_value_hits(text, fmt)
     hits.extend(h for h in token_hits(text, Context(("",)), 0) if h.rule not in _KEYED)
     kept = []
     for hit in merge(hits):

@@ -145,10 +145,16 @@ SHOULD_FLAG: list[Case] = [
         "url-credentials",
     ),
     (
+        "script-env-inline",
+        fake.password,
+        "{ script = ''\n  RESTIC_PASSWORD=@V@ restic backup\n''; }",
+        "command-secret",
+    ),
+    (
         "script-env",
         fake.password,
         "{ script = ''\n  export RESTIC_PASSWORD=@V@\n''; }",
-        "command-secret",
+        "secret-attribute",
     ),
     (
         "password-hash",
@@ -274,6 +280,30 @@ SHOULD_NOT_FLAG: list[Case] = [
     ),
     ("password-auth-bool-like", lambda: "yes", '{ PasswordAuthentication = "@V@"; }', None),
     ("url-var-creds", lambda: "$PASS", '{ url = "https://u:@V@@host/x"; }', None),
+    (
+        "ipv6-token",
+        lambda: "::fd87:20d6:a932:6605",
+        "{ extraConfig = ''\n  [Network]\n  IPv6Token = \"@V@\"\n''; }",
+        None,
+    ),
+    (
+        "basicAuthFile",
+        lambda: "/run/secrets/htpasswd",
+        '{ services.nginx.virtualHosts.x.basicAuthFile = "@V@"; }',
+        None,
+    ),
+    (
+        "extraConfig-file-ref",
+        lambda: "/run/secrets/db",
+        "{ extraConfig = ''\n  password_file = @V@\n''; }",
+        None,
+    ),
+    (
+        "extraConfig-interpolated",
+        lambda: "${config.sops.placeholder.db}",
+        "{ extraConfig = ''\n  password = @V@\n''; }",
+        None,
+    ),
 ]
 
 
