@@ -289,10 +289,19 @@ _VENDOR_ANCHORS: dict[str, tuple[str, ...]] = {
 _AWS_ID_HINT = re.compile(r"(?:A3T[A-Z0-9]|ABIA|ACCA|AKIA|ASIA)[0-9A-Z]{16}")
 _AWS_SECRET_HINT = re.compile(r"[0-9a-zA-Z/+]{40}['\"]")
 _VENDOR_REGEXES: dict[str, re.Pattern[str]] = {
-    "discord-bot-token": re.compile(r"\.[a-zA-Z\d_-]{6}\.[a-zA-Z\d_-]{27}"),
+    "discord-bot-token": re.compile(r"[MNO][a-zA-Z\d_-]{23,25}\.[a-zA-Z\d_-]{6}\.[a-zA-Z\d_-]{27}"),
     "twilio-key": re.compile(r"AC[a-z0-9]{32}|SK[a-z0-9]{32}"),
-    "mailchimp-key": re.compile(r"-us[0-9]{1,2}\b"),
+    "mailchimp-key": re.compile(r"[0-9a-z]{32}-us[0-9]{1,2}"),
 }
+
+
+def _whole_word(regex: re.Pattern[str], text: str) -> bool:
+    """A match not glued to letters or digits on either side (as the adapter demands)."""
+    for m in regex.finditer(text):
+        a, b = m.span()
+        if (a == 0 or not text[a - 1].isalnum()) and (b == len(text) or not text[b].isalnum()):
+            return True
+    return False
 
 
 def vendor_rules(text: str) -> frozenset[str]:
@@ -300,10 +309,10 @@ def vendor_rules(text: str) -> frozenset[str]:
     rules = {rule for rule, anchors in _VENDOR_ANCHORS.items() if any(a in text for a in anchors)}
     if (("aws" in text or "AWS" in text) and _AWS_SECRET_HINT.search(text)) or (
         any(a in text for a in ("AKIA", "ASIA", "ABIA", "ACCA", "A3T"))
-        and _AWS_ID_HINT.search(text)
+        and _whole_word(_AWS_ID_HINT, text)
     ):
         rules.add("aws-access-key")
-    rules.update(rule for rule, regex in _VENDOR_REGEXES.items() if regex.search(text))
+    rules.update(rule for rule, regex in _VENDOR_REGEXES.items() if _whole_word(regex, text))
     return frozenset(rules)
 
 
