@@ -95,12 +95,16 @@ class Plan:
     def diff(self) -> str:
         """The unified diff of the Nix changes, secret values redacted."""
         chunks: list[str] = []
+        values = self.values()
         for path, (old, new) in sorted(self.nix.items()):
-            shown = _redact_spans(old, self.spans.get(path, set()))
+            # Both sides redacted alike, so that a line holding a secret that stays
+            # (a refused finding) is not shown as changed - nor its short value leaked.
+            shown_old = _redact_all(_redact_spans(old, self.spans.get(path, set())), values)
+            shown_new = _redact_all(new, values)
             chunks.extend(
                 difflib.unified_diff(
-                    shown.decode("utf-8", "replace").splitlines(keepends=True),
-                    new.decode("utf-8", "replace").splitlines(keepends=True),
+                    shown_old.splitlines(keepends=True),
+                    shown_new.splitlines(keepends=True),
                     fromfile=f"a/{path}",
                     tofile=f"b/{path}",
                 )
@@ -132,6 +136,15 @@ def _redact_spans(data: bytes, spans: Iterable[tuple[int, int]]) -> bytes:
             out = out[:start] + b"<redacted>" + out[end:]
             last = start
     return out
+
+
+def _redact_all(data: bytes, values: Iterable[str]) -> str:
+    """Every occurrence of every value replaced, whatever its length."""
+    text = data.decode("utf-8", "replace")
+    for value in values:
+        if value:
+            text = text.replace(value, "<redacted>")
+    return text
 
 
 def redact(text: str, values: Iterable[str]) -> str:

@@ -212,3 +212,27 @@ def test_a_deleted_binding_takes_its_trailing_comment_along() -> None:
     new = plan.nix["m.nix"][1].decode()
     assert '    user = "stian";\n  };\n' in new
     assert "GUI password" not in new
+
+
+def test_diff_leaves_lines_of_refused_findings_alone() -> None:
+    # A refused finding stays in the new text: redacting only the old side showed its
+    # line as removed and re-added, and a value under 4 characters in clear.
+    src = (
+        b'{ config, ... }:\n{\n  services.k3s.token = "@T@";\n'
+        b'  services.home-assistant.config.influxdb.password = "@P@";\n}\n'
+    )
+    source, findings, _ = fill(src, "h.nix")
+    from secretkit.sensitive import Sensitive
+    from tests.support.nixfind import FakeFinding
+
+    refused_value = findings[1].secret.reveal().encode()
+    short = source.replace(refused_value, b"p9x")
+    start = short.index(b"p9x")
+    findings = [findings[0], FakeFinding("h.nix", 4, start, start + 3, Sensitive("p9x"))]
+    plan = plan_module(short, "h.nix", findings=findings)
+    assert len(plan.moves) == 1 and len(plan.refused) == 1
+    diff = plan.diff()
+    assert not [line for line in diff.splitlines() if line[:1] in "+-" and "influxdb" in line]
+    assert '   services.home-assistant.config.influxdb.password = "<redacted>";' in diff
+    assert "p9x" not in diff
+    assert '-  services.k3s.token = "<redacted>";' in diff
