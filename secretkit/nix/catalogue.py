@@ -767,6 +767,64 @@ class NixAccessTokens:
         )
 
 
+class NginxBasicAuth:
+    key = "nginx-basic-auth"
+    description = (
+        "nginx basicAuth.<user> (virtual host or location) → basicAuthFile from a sops "
+        "template of htpasswd lines `user:{PLAIN}…`, as the module writes them (owner nginx)"
+    )
+    _user = re.compile(r"^[A-Za-z0-9._@+-]+$")
+
+    def matches(self, path: Sequence[str]) -> bool:
+        return match("services.nginx.virtualHosts.*.basicAuth.*", path) or match(
+            "services.nginx.virtualHosts.*.locations.*.basicAuth.*", path
+        )
+
+    @staticmethod
+    def _zone(site: Site) -> tuple[str, ...]:
+        """The path of the virtual host or location that holds ``basicAuth``."""
+        return tuple(site.path[:-2])
+
+    @staticmethod
+    def _where(path: Sequence[str]) -> str:
+        vhost = slug(path[3])
+        if len(path) == 4:
+            return vhost
+        location = path[5].strip("/")
+        return f"{vhost}/{slug(location) if location else 'root'}"
+
+    def name(self, site: Site) -> str:
+        return f"nginx/{self._where(self._zone(site))}/basic-auth/{slug(site.path[-1])}"
+
+    def rewrite(self, site: Site, name: str) -> Rewrite | Refusal:
+        if site.literal != site.secret.reveal():
+            return Refusal("the secret is only part of the string")
+        if "\n" in site.secret.reveal() or "\r" in site.secret.reveal():
+            return Refusal("the value spans several lines")
+        user = site.path[-1]
+        if not self._user.match(user):
+            return Refusal("the user name cannot be written into an htpasswd line")
+        zone = self._zone(site)
+        if site.has_option((*zone, "basicAuthFile")):
+            return Refusal("basicAuthFile is set as well")
+        binding = site.binding
+        if binding is None:
+            return Refusal("the secret is not the whole value of an attribute")
+        template = "nginx-basic-auth-" + self._where(zone).replace("/", "-")
+        return Rewrite(
+            site.secret,
+            [delete_node(site.tree, binding)],
+            f"{'.'.join(zone[3:])}.basicAuthFile (htpasswd template)",
+            template=TemplateLine(
+                template=template,
+                line=f"{user}:{{PLAIN}}{emit.placeholder(name)}",
+                option=(*zone, "basicAuthFile"),
+                owner="config.services.nginx.user",
+                restart_units=("nginx.service",),
+            ),
+        )
+
+
 def write_text_call(tree: Tree, string: Node) -> Node | None:
     """The ``pkgs.writeText "name" <string>`` call whose content is ``string``, if any
     (also through a ``"${…}"`` wrapper)."""
@@ -843,6 +901,7 @@ CATALOGUE: dict[str, Entry] = {
     "systemd-environment": ServiceEnvironment(),
     "networkmanager-profile": NetworkManager(),
     "nix-access-tokens": NixAccessTokens(),
+    "nginx-basic-auth": NginxBasicAuth(),
     "write-text-file": WriteTextFile(),
 }
 

@@ -106,9 +106,11 @@ def test_refusals_are_reasons_never_rewrites() -> None:
     assert plan.nix == {}
     reasons = sorted(r.reason for r in plan.refused)
     assert reasons == [
+        "basicAuthFile is set as well",
         "no file-based option or template route is known for services.foo.apiKey",
         "passCommand is not a plain `echo <passphrase>`",
         "the secret is only part of the string",
+        "the user name cannot be written into an htpasswd line",
     ]
     for refused in plan.refused:
         assert refused.message().startswith(f"{MODULE}:")
@@ -158,6 +160,7 @@ let
   config = {
     networking.hostName = "host1";
     services.syncthing.user = "syncthing";
+    services.nginx.user = "nginx";
     sops.secrets = byName (n: { path = "/run/secrets/${n}"; }) names;
     sops.placeholder = byName (n: "<${n}>") names;
     sops.templates = byName (n: { path = "/run/secrets/rendered/${n}"; }) templates;
