@@ -288,17 +288,30 @@ _VENDOR_ANCHORS: dict[str, tuple[str, ...]] = {
 }  # fmt: skip
 _AWS_ID_HINT = re.compile(r"(?:A3T[A-Z0-9]|ABIA|ACCA|AKIA|ASIA)[0-9A-Z]{16}")
 _AWS_SECRET_HINT = re.compile(r"[0-9a-zA-Z/+]{40}['\"]")
-_VENDOR_REGEXES: dict[str, re.Pattern[str]] = {
-    "discord-bot-token": re.compile(r"[MNO][a-zA-Z\d_-]{23,25}\.[a-zA-Z\d_-]{6}\.[a-zA-Z\d_-]{27}"),
-    "twilio-key": re.compile(r"AC[a-z0-9]{32}|SK[a-z0-9]{32}"),
-    "mailchimp-key": re.compile(r"[0-9a-z]{32}-us[0-9]{1,2}"),
+# Formats without a fixed prefix: a regex that starts with a literal (re scans for
+# it quickly), then the part before the literal is checked on the match.
+_VENDOR_REGEXES: dict[str, tuple[tuple[re.Pattern[str], re.Pattern[str] | None], ...]] = {
+    "discord-bot-token": (
+        (
+            re.compile(r"\.[a-zA-Z\d_-]{6}\.[a-zA-Z\d_-]{27}"),
+            re.compile(r"[MNO][a-zA-Z\d_-]{23,25}$"),
+        ),
+    ),
+    "twilio-key": ((re.compile(r"AC[a-z0-9]{32}"), None), (re.compile(r"SK[a-z0-9]{32}"), None)),
+    "mailchimp-key": ((re.compile(r"-us[0-9]{1,2}"), re.compile(r"[0-9a-z]{32}$")),),
 }
 
 
-def _whole_word(regex: re.Pattern[str], text: str) -> bool:
-    """A match not glued to letters or digits on either side (as the adapter demands)."""
+def _whole_word(regex: re.Pattern[str], text: str, before: re.Pattern[str] | None = None) -> bool:
+    """A match (with ``before`` matching just ahead of it) not glued to letters or
+    digits on either side, as the adapter demands of a token."""
     for m in regex.finditer(text):
         a, b = m.span()
+        if before is not None:
+            head = before.search(text, max(0, a - 40), a)
+            if head is None:
+                continue
+            a = head.start()
         if (a == 0 or not text[a - 1].isalnum()) and (b == len(text) or not text[b].isalnum()):
             return True
     return False
@@ -312,7 +325,9 @@ def vendor_rules(text: str) -> frozenset[str]:
         and _whole_word(_AWS_ID_HINT, text)
     ):
         rules.add("aws-access-key")
-    rules.update(rule for rule, regex in _VENDOR_REGEXES.items() if _whole_word(regex, text))
+    for rule, checks in _VENDOR_REGEXES.items():
+        if any(_whole_word(regex, text, before) for regex, before in checks):
+            rules.add(rule)
     return frozenset(rules)
 
 

@@ -164,6 +164,29 @@ SHOULD_FLAG: list[Case] = [
     ),
 ]
 
+_HEX = "0123456789abcdef"
+
+
+def _discord() -> str:
+    return (
+        "M" + fake.chars(fake._ALNUM, 23, "d1") + "." + fake.chars(fake._ALNUM, 6, "d2") + "."
+        + fake.chars(fake._ALNUM, 27, "d3")
+    )  # fmt: skip
+
+
+SHOULD_FLAG += [
+    ("discord", _discord, '{ x = "@V@"; }', "discord-bot-token"),
+    ("twilio", lambda: "AC" + fake.chars(_HEX, 32, "tw"), '{ x = "@V@"; }', "twilio-key"),
+    ("mailchimp", lambda: fake.chars(_HEX, 32, "mc") + "-us12", '{ x = "@V@"; }',
+     "mailchimp-key"),
+    ("telegram", lambda: "1234567890:AA" + fake.chars(fake._ALNUM, 33, "tg"), '{ x = "@V@"; }',
+     "telegram-bot-token"),
+    ("gitlab", lambda: "glpat-" + fake.chars(fake._ALNUM, 20, "gl"), '{ x = "@V@"; }',
+     "gitlab-token"),
+    ("sendgrid", lambda: "SG." + fake.chars(fake._ALNUM, 22, "sg1") + "."
+     + fake.chars(fake._ALNUM, 43, "sg2"), '{ x = "@V@"; }', "sendgrid-key"),
+]  # fmt: skip
+
 SHOULD_NOT_FLAG: list[Case] = [
     ("sha256-hex", lambda: fake.hex_key(32), '{ src = fetchurl { sha256 = "@V@"; }; }', None),
     ("sri", lambda: "sha256-" + fake.wireguard_private_key(), '{ hash = "@V@"; }', None),
