@@ -208,8 +208,10 @@ def _parallel(
         cst._parser()
     from secretkit.scan import nix, text  # noqa: F401
 
-    size = max(8, len(jobs) // (workers * 4))
-    chunks = [jobs[i : i + size] for i in range(0, len(jobs), size)]
+    # Interleaved chunks: Nix files (slower per byte) and big directories spread
+    # evenly over the workers.
+    count = max(1, min(workers * 4, len(jobs) // 8))
+    chunks = [jobs[i::count] for i in range(count)]
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else None
     context = multiprocessing.get_context(method)
     done = 0
