@@ -150,7 +150,8 @@ _PLACEHOLDER_WORDS = re.compile(
     r"your[-_ ]|\bxxx|xxxx|^\*+$|^\.+$|<[^>]*>|\{\{.*\}\}|\{%.*%\}|^@[A-Za-z0-9_]+@$|"
     r"insert[-_ ]|replace[-_ ]?me|^(?:none|null|nil|undefined|true|false|yes|no|secret|"
     r"password|passwd|token|test|foo|bar|baz|abc|1234|12345|123456|unused|unset|empty|read|write|"
-    r"disabled|required|optional|auto|default|hidden|masked|prompt|ask|stdin|keyring)$|^your",
+    r"disabled|required|optional|auto|default|hidden|masked|prompt|ask|stdin|keyring|admin|root|"
+    r"user|guest|pass|pw|secret123|password123|letmein)$|^your|…|\.\.\.",
     re.IGNORECASE,
 )
 _REFERENCE = re.compile(
@@ -214,7 +215,9 @@ def password_hash(value: str) -> bool:
     return bool(_PW_HASH.match(value))
 
 
-_TOKEN_PLACEHOLDER = re.compile(r"example|x{5,}|<[^>]*>|redacted|change[-_]?me", re.IGNORECASE)
+_TOKEN_PLACEHOLDER = re.compile(
+    r"example|x{5,}|<[^>]*>|redacted|change[-_]?me|…|\.\.\.", re.IGNORECASE
+)
 
 
 def not_secret(value: str, *, token: bool = False) -> str | None:
