@@ -151,7 +151,7 @@ _PLACEHOLDER_WORDS = re.compile(
     r"insert[-_ ]|replace[-_ ]?me|^(?:none|null|nil|undefined|true|false|yes|no|secret|"
     r"password|passwd|token|test|foo|bar|baz|abc|1234|12345|123456|unused|unset|empty|read|write|"
     r"disabled|required|optional|auto|default|hidden|masked|prompt|ask|stdin|keyring|admin|root|"
-    r"user|guest|pass|pw|secret123|password123|letmein)$|^your|…|\.\.\.",
+    r"user|guest|pass|pw)$|^your|…|\.\.\.",
     re.IGNORECASE,
 )
 _REFERENCE = re.compile(
