@@ -71,6 +71,8 @@ class SopsFileInfo:
     groups: tuple[tuple[KeyRef, ...], ...]  # recipients per key group, with their kind
     threshold: int
     names: tuple[str, ...]  # key paths of the encrypted values
+    # the parse of ``data`` (re-keying reads it instead of parsing the file again)
+    loaded: document.SopsFile | None = field(default=None, repr=False, compare=False)
 
     @property
     def recipients(self) -> Groups:
@@ -128,6 +130,7 @@ def _info(root: Path, path: Path, data: bytes) -> SopsFileInfo | None:
         groups=groups,
         threshold=sops.metadata.shamir_threshold,
         names=exposed_names(sops),
+        loaded=sops,
     )
 
 
@@ -495,12 +498,11 @@ def rekey(ops: Iterable[FileOp], identities: Identities) -> Rekeyed:
             continue
         info = op.file
         try:
+            sops = info.loaded or api.load(info.data, info.fmt, source=info.rel)
             if op.action == "rotate":
-                new = api.rotate_bytes(info.data, info.fmt, identities, op.rule, source=info.rel)
+                new = api.rotate_loaded(sops, identities, op.rule, source=info.rel)
             else:
-                changed = api.updatekeys_bytes(
-                    info.data, info.fmt, op.rule, identities, source=info.rel
-                )
+                changed = api.updatekeys_loaded(sops, op.rule, identities, source=info.rel)
                 if changed is None:
                     continue
                 new = changed

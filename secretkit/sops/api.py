@@ -9,6 +9,7 @@ files.  Values passed in may be :class:`~secretkit.sensitive.Sensitive`.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
@@ -349,15 +350,25 @@ def updatekeys_bytes(
 
     The data key, every value, the MAC and ``lastmodified`` stay as they are (the
     MAC is not verified, like ``sops updatekeys``)."""
-    sops = load(data, fmt, source=source)
+    return updatekeys_loaded(load(data, fmt, source=source), rule, identities, source=source)
+
+
+def updatekeys_loaded(
+    sops: SopsFile, rule: CreationRule, identities: Identities, *, source: str = "the file"
+) -> bytes | None:
+    """:func:`updatekeys_bytes` for a file already parsed (``sops`` is left unchanged)."""
     if _same_keys(sops, rule):
         return None
     key = data_key_of(sops, identities, source=source)
     groups, threshold = wrap_data_key(rule, key, source=source)
-    sops.metadata.key_groups = groups
-    sops.metadata.shamir_threshold = threshold
-    sops.metadata.explicit_key_groups = len(groups) > 1
-    return document.dump(sops, indent=store_indent(fmt, rule))
+    metadata = dataclasses.replace(
+        sops.metadata,
+        key_groups=groups,
+        shamir_threshold=threshold,
+        explicit_key_groups=len(groups) > 1,
+    )
+    rewrapped = dataclasses.replace(sops, metadata=metadata)
+    return document.dump(rewrapped, indent=store_indent(sops.fmt, rule))
 
 
 def rotate_bytes(
@@ -373,16 +384,32 @@ def rotate_bytes(
 
     Recipients are the rule's when given, else the file's current ones."""
     sops = load(data, fmt, source=source)
+    return rotate_loaded(sops, identities, rule, source=source, indent=indent)
+
+
+def rotate_loaded(
+    sops: SopsFile,
+    identities: Identities,
+    rule: CreationRule | None = None,
+    *,
+    source: str = "the file",
+    indent: int | None = None,
+) -> bytes:
+    """:func:`rotate_bytes` for a file already parsed (``sops`` is left unchanged):
+    a tree-wide rotation parses each file once, for its plan and its re-key."""
     old_key = data_key_of(sops, identities, source=source)
     plain = open_file(sops, old_key, source=source)
     target = rule if rule is not None else _rule_from_metadata(sops.metadata)
     new_key = os.urandom(DATA_KEY_SIZE)
     groups, threshold = wrap_data_key(target, new_key, source=source)
-    metadata = sops.metadata
-    metadata.key_groups = groups
-    metadata.shamir_threshold = threshold
-    metadata.explicit_key_groups = len(groups) > 1
+    metadata = dataclasses.replace(
+        sops.metadata,
+        key_groups=groups,
+        shamir_threshold=threshold,
+        explicit_key_groups=len(groups) > 1,
+    )
     new = document.encrypt(plain, new_key, metadata)
+    fmt = sops.fmt
     return document.dump(new, indent=indent if indent is not None else store_indent(fmt, rule))
 
 

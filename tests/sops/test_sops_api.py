@@ -172,6 +172,32 @@ def test_rotate_changes_the_data_key_and_keeps_values(tmp_path: Path) -> None:
     assert new.metadata.mac != old.metadata.mac  # re-encrypted under the new key
 
 
+def test_the_loaded_entry_points_leave_the_parsed_file_reusable(tmp_path: Path) -> None:
+    # rotate host parses each file once (for its plan) and re-keys that parse: the
+    # parsed file must not be changed by the re-key, and the bytes must be the same
+    # as through the bytes entry points.
+    a, b = age_key(), age_key()
+    only_a = _rule(tmp_path, f"creation_rules:\n  - age: {a.public}\n")
+    both = _rule(tmp_path, f"creation_rules:\n  - age: [{a.public}, {b.public}]\n")
+    plain = document.load_plain(SAMPLE["yaml"], "yaml")
+    data = api.encrypt_new(plain, only_a)
+    loaded = document.load_encrypted(data, "yaml")
+    for _ in range(2):  # the second round sees the same, unchanged parse
+        updated = api.updatekeys_loaded(loaded, both, _ids(a))
+        assert updated is not None  # the age stanzas differ per run; values do not
+        via_bytes = api.updatekeys_bytes(data, "yaml", both, _ids(a))
+        assert via_bytes is not None
+        assert [x for x in updated.splitlines() if b"ENC[" in x] == [
+            x for x in via_bytes.splitlines() if b"ENC[" in x
+        ]
+        assert api.decrypt_bytes(updated, "yaml", _ids(b)).to_python() == plain.to_python()
+        rotated = api.rotate_loaded(loaded, _ids(a), both)
+        assert api.recipients_of(document.load_encrypted(rotated, "yaml")) == [[a.public, b.public]]
+        assert api.decrypt_bytes(rotated, "yaml", _ids(b)).to_python() == plain.to_python()
+        assert document.dump(loaded) == data
+        assert api.recipients_of(loaded) == [[a.public]]
+
+
 def test_removed_recipient_cannot_decrypt_after_updatekeys_and_rotate(tmp_path: Path) -> None:
     a, b = age_key(), age_key()
     both = _rule(tmp_path, f"creation_rules:\n  - age: [{a.public}, {b.public}]\n")
