@@ -43,4 +43,19 @@ def scan(
         top = require_repo(cwd)
         return api.scan_staged(top, _relative(top, cwd, paths))
     top = repo_root(cwd) or cwd  # without PATH: the whole repository
+    if len(paths) == 1:
+        # One directory elsewhere (another checkout, an unpacked archive): scan it
+        # as its own tree, paths relative to its repository (or to itself).
+        target = Path(os.path.normpath(os.path.join(cwd, paths[0])))
+        if target.is_dir() and not _inside(target, top):
+            own = repo_root(target) or target
+            return api.scan_tree(own, _relative(own, target, ["."]), progress=progress)
     return api.scan_tree(top, _relative(top, cwd, paths), progress=progress)
+
+
+def _inside(path: Path, top: Path) -> bool:
+    try:
+        path.resolve().relative_to(top.resolve())
+    except ValueError:
+        return False
+    return True

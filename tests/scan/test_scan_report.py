@@ -161,3 +161,16 @@ def test_path_arguments_are_relative_to_the_working_directory(tmp_git_repo: Path
     code, out = _run(tmp_git_repo / "hosts", "--format", "json", ".")
     assert code == 1
     assert {f["path"] for f in json.loads(out)["findings"]} == {"hosts/observer.nix"}
+
+
+def test_a_directory_outside_the_repository_is_scanned_as_its_own_tree(
+    tmp_git_repo: Path, tmp_path: Path
+) -> None:
+    other = tmp_path / "unpacked"
+    (other / "hosts").mkdir(parents=True)
+    value = fake.password("outside")
+    (other / "hosts" / "a.nix").write_text(f'{{ password = "{value}"; }}\n')
+    code, out = _run(tmp_git_repo, "--format", "json", str(other))
+    assert code == 1
+    assert [f["path"] for f in json.loads(out)["findings"]] == ["hosts/a.nix"]
+    assert value not in out
