@@ -94,7 +94,7 @@ def prepare(root: Path, *, hosts: Sequence[str] = ()) -> Prepared:
                 hint="import it from a host (flake nixosConfigurations / colmena), or add the "
                 "host: " + _hosts_add_hint("<name>").removeprefix("run: "),
             )
-        if selected is None or set(users) & selected:
+        if selected is None or set(users) <= selected:  # else refused by the plan
             needed.update(users)
     config = find_config(root)
     if needed and (config is None or not (root / ".sops.yaml").exists()):
@@ -102,9 +102,17 @@ def prepare(root: Path, *, hosts: Sequence[str] = ()) -> Prepared:
             "this repository has no .sops.yaml yet",
             hint="run: secretkit init --admin <your age1… public key>, then secretkit hosts add",
         )
+    keyless = [host for host in sorted(needed) if sops_yaml.host_recipient(root, host) is None]
+    if len(keyless) > 1:  # all of them at once, not one per run
+        raise UserError(
+            f"{len(keyless)} hosts have no key in .sops.yaml: {', '.join(keyless)}",
+            hint=f"for each NAME run: {_hosts_add_hint('NAME').removeprefix('run: ')}",
+        )
+    if keyless:
+        raise UserError(
+            f"host {keyless[0]} has no key in .sops.yaml", hint=_hosts_add_hint(keyless[0])
+        )
     for host in sorted(needed):
-        if sops_yaml.host_recipient(root, host) is None:
-            raise UserError(f"host {host} has no key in .sops.yaml", hint=_hosts_add_hint(host))
         if config is None or config.rule_for(root / SECRETS_DIR / f"{host}.yaml") is None:
             raise UserError(
                 f"no .sops.yaml creation rule for {SECRETS_DIR}/{host}.yaml",

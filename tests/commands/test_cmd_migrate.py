@@ -266,9 +266,40 @@ def test_missing_host_key_stops_before_writing(
     before = snapshot(lab.repo)
     proc = run(lab.repo, "migrate", "--yes")
     assert proc.returncode == 3
-    assert "has no key in .sops.yaml" in proc.stderr
+    assert "have no key in .sops.yaml" in proc.stderr
     assert "secretkit hosts add " in proc.stderr and "--ssh-pubkey-file" in proc.stderr
     assert snapshot(lab.repo) == before
+
+
+def test_every_missing_host_key_is_named_at_once(
+    tmp_git_repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # one message per run sent the user through eight runs of migrate
+    lab = make_homelab(tmp_git_repo, tmp_path / "keys", add_hosts=False)
+    monkeypatch.setenv("SOPS_AGE_KEY_FILE", str(lab.admin_key))
+    proc = run(lab.repo, "migrate", "--dry-run")
+    assert proc.returncode == 3
+    names = ", ".join(sorted(EXPECTED_ACCESS))
+    assert f"error: 8 hosts have no key in .sops.yaml: {names} (hint: " in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_host_selection_needs_only_the_selected_hosts_keys(
+    tmp_git_repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the shared module (used by every host) is refused under --host, so the keys of
+    # the other hosts are not needed; they were demanded all the same
+    from secretkit.keys import sops_yaml
+    from secretkit.keys.ssh_to_age import ssh_pubkey_to_age
+
+    lab = make_homelab(tmp_git_repo, tmp_path / "keys", add_hosts=False)
+    line = (tmp_path / "keys" / "hosts" / "immich.pub").read_text()
+    sops_yaml.add_host(lab.repo, "immich", ssh_pubkey_to_age(line))
+    monkeypatch.setenv("SOPS_AGE_KEY_FILE", str(lab.admin_key))
+    proc = run(lab.repo, "migrate", "--yes", "--host", "immich")
+    assert proc.returncode == 0, proc.stderr
+    assert host_secrets(lab, "immich") == {"borg/immich-backup/passphrase"}
+    assert "not selected with --host" in proc.stderr
 
 
 def test_unmapped_file_stops_before_writing(lab: Homelab) -> None:
