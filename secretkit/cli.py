@@ -403,8 +403,9 @@ def migrate(ctx: Context, dry_run: bool, yes: bool, hosts: tuple[str, ...]) -> N
         echo(refused.message(), err=True)
     for note in prepared.notes:
         echo(note, err=True)
+    left = f"; {len(plan.refused)} finding(s) above need a change by hand" if plan.refused else ""
     if plan.empty:
-        echo("nothing to migrate")
+        echo(f"nothing to migrate{left}")
         return
     if dry_run:
         echo(plan.diff(), nl=False)
@@ -412,13 +413,15 @@ def migrate(ctx: Context, dry_run: bool, yes: bool, hosts: tuple[str, ...]) -> N
     for note in plan.wiring:
         echo(f"sops-nix: {note}")
     if dry_run:
+        if left:
+            echo(left.removeprefix("; "))
         return
     if not yes:
         if not sys.stdin.isatty():
             raise UsageError("migrate changes files and needs a confirmation", hint="pass --yes")
         click.confirm(f"Move {len(plan.moves)} secret(s) and rewrite the Nix files?", abort=True)
     written = apply(prepared)
-    echo(f"migrated {len(plan.moves)} secret(s); wrote {len(written)} file(s)")
+    echo(f"migrated {len(plan.moves)} secret(s); wrote {len(written)} file(s){left}")
 
 
 # --- hook, purge, check (keep-clean) ---------------------------------------

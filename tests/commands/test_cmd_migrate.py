@@ -356,3 +356,24 @@ def test_interactive_confirmation(lab: Homelab) -> None:
     assert "migrated 13 secret(s); wrote 15 file(s)" in out
     for value in lab.values.values():
         assert value not in out
+
+
+def test_findings_left_for_a_manual_change_are_counted_in_the_summary(lab: Homelab) -> None:
+    # "nothing to migrate" (exit 0) read as "done" while a refused secret stayed put
+    from tests.conftest import commit_all
+    from tests.support import fake
+
+    jelly = lab.repo / "hosts/jellyfin/default.nix"
+    text = jelly.read_text()
+    value = fake.password("foo-api-key")
+    jelly.write_text(text.rstrip()[:-1] + f'  services.foo.apiKey = "{value}";\n}}\n')
+    commit_all(lab.repo, "unknown option")
+    first = run(lab.repo, "migrate", "--yes")
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.splitlines()[-1] == (
+        "migrated 13 secret(s); wrote 15 file(s); 1 finding(s) above need a change by hand"
+    )
+    assert "services.foo.apiKey" in first.stderr
+    again = run(lab.repo, "migrate", "--yes")
+    assert again.stdout == "nothing to migrate; 1 finding(s) above need a change by hand\n"
+    assert value not in first.stdout + first.stderr + again.stdout + again.stderr
