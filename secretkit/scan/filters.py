@@ -105,8 +105,8 @@ def secret_name(name: str) -> str | None:
         return None
     if parts[-1] in _SAFE_LAST:
         return None
-    if parts[0] in ("load", "import") and parts[-1] in ("credential", "credentials"):
-        return None  # systemd LoadCredential / ImportCredential: names and paths
+    if parts[0] in ("load", "import", "request") and parts[-1] in ("credential", "credentials"):
+        return None  # systemd Load/ImportCredential, zfs requestEncryptionCredentials: names
     if any(p in _PUBLICISH for p in parts):
         return None
     kind = None
@@ -189,6 +189,12 @@ _DURATION = re.compile(
 _IP = re.compile(
     r"^(?:\d{1,3}(?:\.\d{1,3}){3}(?:/\d{1,2})?|[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?:/\d{1,3})?)$"
 )
+_VERSION = re.compile(r"^[~^>=<v]*\d+\.\d+(?:\.\d+)?(?:[-+][0-9A-Za-z.-]+)?$")
+_MARKED = re.compile(r"^([#@%]|__)[A-Za-z0-9_.-]+\1$")
+_NSSWITCH = re.compile(
+    r"^(?:files|compat|systemd|dns|ldap|sss|nis|winbind|mymachines|myhostname|resolve)"
+    r"(?:\s+(?:\[[^\]]*\]|[a-z]+))*$"
+)
 _WORD_LIST = re.compile(r"^[a-z]+(?:\s*,\s*[a-z]+)+$")
 _IDENTIFIER = re.compile(r"^[A-Za-z0-9]+(?:[._/-][A-Za-z0-9]+)+$")
 _NAME_WORDS = frozenset(
@@ -205,9 +211,7 @@ _NAME_WORDS = frozenset(
         "psk",
     }
 )
-_ANY_INTERPOLATION = re.compile(
-    r"\$\{[^{}]*\}|\$[A-Za-z_][A-Za-z0-9_]*|\$\([^)]*\)|%\([A-Za-z0-9_]+\)[sd]"
-)
+_ANY_INTERPOLATION = re.compile(r"\$\{[^{}]*\}|\$[A-Za-z_][A-Za-z0-9_]*|\$\([^)]*\)|%\([^)]*\)[sd]")
 _PURE_INTERPOLATION = re.compile(r"^\$\{[^{}]*(?:\{[^{}]*\}[^{}]*)*\}$")
 
 
@@ -216,7 +220,8 @@ def password_hash(value: str) -> bool:
 
 
 _TOKEN_PLACEHOLDER = re.compile(
-    r"example|x{5,}|<[^>]*>|redacted|change[-_]?me|…|\.\.\.", re.IGNORECASE
+    r"example|x{5,}|<[^>]*>|redacted|change[-_]?me|…|\.\.\.|abcdefghij|0123456789",
+    re.IGNORECASE,
 )
 
 
@@ -263,6 +268,12 @@ def not_secret(value: str, *, token: bool = False) -> str | None:
         return "duration"
     if _IP.match(text):
         return "ip address"
+    if _VERSION.match(text):
+        return "version"
+    if _MARKED.match(text):
+        return "placeholder"
+    if _NSSWITCH.match(text):
+        return "nsswitch sources"
     if _WORD_LIST.match(text):
         return "word list"
     if _IDENTIFIER.match(text) and any(w in _NAME_WORDS for w in words(text)):

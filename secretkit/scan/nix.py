@@ -186,12 +186,14 @@ def _embedded_config_hits(lit: NixString) -> list[Hit]:
     """``name = value`` / ``name: value`` lines of a config file written as a Nix string
     (``extraConfig``, ``settings`` text, wpa_supplicant ``auth``): the same name rules
     as attributes, only on text that comes from the literal itself."""
-    from secretkit.scan.text import key_value_hits
+    from secretkit.scan.text import key_value_hits, looks_like_code
 
     return [
         h
         for h in key_value_hits(lit.value, "ini")
-        if lit.literal_text(h.start, h.end) and h.rule == "secret-attribute"
+        if lit.literal_text(h.start, h.end)
+        and h.rule == "secret-attribute"
+        and not looks_like_code(lit.value[h.start : h.end])
     ]
 
 

@@ -173,13 +173,13 @@ def key_value_hits(text: str, fmt: str) -> list[Hit]:
             continue
         if filters.hashlike(value) and kind not in ("psk", "secret-key", "token", "api-key"):
             continue
-        if fmt == "text" and _looks_like_code(value):
+        if fmt == "text" and looks_like_code(value):
             continue
         hits.append(Hit(start, end, "secret-attribute", kind, "medium"))
     return hits
 
 
-def _looks_like_code(value: str) -> bool:
+def looks_like_code(value: str) -> bool:
     return any(c in value for c in "(){}[] ") or value.startswith(("%", "$", "{{"))
 
 

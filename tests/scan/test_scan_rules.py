@@ -400,6 +400,7 @@ def test_every_registered_detector_has_a_should_flag_row() -> None:
         ("name", None),
         ("keys", None),
         ("semantic_tokens", None),
+        ("requestEncryptionCredentials", None),
         ("max_tokens", None),
     ],
 )
@@ -443,6 +444,11 @@ def test_other_files_by_key_context(path: str, text: str, rule: str | None) -> N
         assert found[0][1] == value.encode()
 
 
+def test_alphabet_placeholder_token_is_not_reported() -> None:
+    sample = "gh" + "p_" + "abcdefghijklmnopqrstuvwxyzABCDEF1234"
+    assert _rules(f"# oauth_token: {sample}\n".encode(), "gen-config") == []
+
+
 def test_token_in_a_text_comment_is_still_reported() -> None:
     token = fake.github_token("comment")
     assert _rules(f"# old: {token}\n".encode(), "notes.sh") == [("github-token", token.encode())]
@@ -472,6 +478,10 @@ def test_pushover_in_yaml_needs_context() -> None:
         ("tskey-…", "placeholder"),
         ("a1b2...", "placeholder"),
         ("admin", "placeholder"),
+        ("^5.0.2", "version"),
+        ("#dbpass#", "placeholder"),
+        ("files systemd", "nsswitch sources"),
+        ("%(secret:codecov-token)s", "interpolation"),
         ("ab", "too short"),
         ("${DB_USER}:${DB_PASS}", "interpolation"),
         ("%(password)s", "interpolation"),
