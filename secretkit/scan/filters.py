@@ -212,6 +212,26 @@ _NAME_WORDS = frozenset(
     }
 )
 _ANY_INTERPOLATION = re.compile(r"\$\{[^{}]*\}|\$[A-Za-z_][A-Za-z0-9_]*|\$\([^)]*\)|%\([^)]*\)[sd]")
+_NAME_ONLY = frozenset(
+    {
+        *_NAME_WORDS,
+        "passphrase",
+        "api",
+        "user",
+        "private",
+        "secret",
+        "auth",
+        "raw",
+        "client",
+        "preshared",
+        "network",
+        "access",
+        "bot",
+        "admin",
+        "hashed",
+        "initial",
+    }
+)
 _PURE_INTERPOLATION = re.compile(r"^\$\{[^{}]*(?:\{[^{}]*\}[^{}]*)*\}$")
 
 
@@ -277,6 +297,8 @@ def not_secret(value: str, *, token: bool = False) -> str | None:
     if _WORD_LIST.match(text):
         return "word list"
     if _IDENTIFIER.match(text) and any(w in _NAME_WORDS for w in words(text)):
+        return "the name of a secret"
+    if all(w in _NAME_ONLY for w in words(text)) and not any(c.isdigit() for c in text):
         return "the name of a secret"
     return None
 

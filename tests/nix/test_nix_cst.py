@@ -135,9 +135,10 @@ def test_attribute_names_are_not_values() -> None:
 
 
 def test_comments_are_not_strings() -> None:
-    tree = cst.parse(b'{\n  # password = "old";\n  a = "new";\n}\n')
+    comment = '# password = "old";'  # secretkit: allow
+    tree = cst.parse(b"{\n  " + comment.encode() + b'\n  a = "new";\n}\n')
     assert [s.value for s in cst.strings(tree)] == ["new"]
-    assert [text for _s, _e, text in cst.comments(tree)] == ['# password = "old";']
+    assert [text for _s, _e, text in cst.comments(tree)] == [comment]
 
 
 @pytest.mark.parametrize(
@@ -151,6 +152,6 @@ def test_parse_errors_are_reported_not_raised(source: bytes) -> None:
 
 
 def test_repr_shows_no_value() -> None:
-    lit = _one('{ password = "hunter2"; }')
+    lit = _one('{ password = "hunter2"; }')  # secretkit: allow
     assert "hunter2" not in repr(lit)
-    assert "hunter2" not in repr(cst.parse(b'{ password = "hunter2"; }'))
+    assert "hunter2" not in repr(cst.parse(b'{ password = "hunter2"; }'))  # secretkit: allow
