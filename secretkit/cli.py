@@ -397,14 +397,14 @@ def migrate(ctx: Context, dry_run: bool, yes: bool, hosts: tuple[str, ...]) -> N
     from secretkit.errors import UsageError
     from secretkit.keys.sops_yaml import find_root
 
-    prepared = prepare(find_root(ctx.cwd), hosts=hosts)
+    prepared = prepare(find_root(ctx.cwd), hosts=hosts, dry_run=dry_run)
     plan = prepared.plan
     for refused in plan.refused:
         echo(refused.message(), err=True)
-    for note in prepared.notes:
-        echo(note, err=True)
     left = f"; {len(plan.refused)} finding(s) above need a change by hand" if plan.refused else ""
     if plan.empty:
+        for note in prepared.notes:
+            echo(note, err=True)
         echo(f"nothing to migrate{left}")
         return
     if dry_run:
@@ -412,6 +412,8 @@ def migrate(ctx: Context, dry_run: bool, yes: bool, hosts: tuple[str, ...]) -> N
     _print_plan_table(plan.table())
     for note in plan.wiring:
         echo(f"sops-nix: {note}")
+    for note in prepared.notes:  # after the plan: what to do before applying it
+        echo(note, err=True)
     if dry_run:
         if left:
             echo(left.removeprefix("; "))

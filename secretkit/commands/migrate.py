@@ -56,14 +56,15 @@ def _rel(root: Path, path: Path | str) -> str:
         return p.as_posix()
 
 
-def prepare(root: Path, *, hosts: Sequence[str] = ()) -> Prepared:
-    """Everything up to (not including) the first write."""
-    from secretkit.keys import sops_yaml
+def prepare(root: Path, *, hosts: Sequence[str] = (), dry_run: bool = False) -> Prepared:
+    """Everything up to (not including) the first write.
+
+    A missing ``.sops.yaml``, host key or creation rule stops the run; with
+    ``dry_run`` it becomes a note, so the plan can be looked at before any key exists."""
     from secretkit.keys.hosts import discover
     from secretkit.nix import cst
     from secretkit.nix.wiring import plan_wiring
     from secretkit.scan.api import scan_tree
-    from secretkit.sops.config import find_config
     from secretkit.sops.identities import load_identities
 
     recover(root)
@@ -96,28 +97,9 @@ def prepare(root: Path, *, hosts: Sequence[str] = ()) -> Prepared:
             )
         if selected is None or set(users) <= selected:  # else refused by the plan
             needed.update(users)
-    config = find_config(root)
-    if needed and (config is None or not (root / ".sops.yaml").exists()):
-        raise UserError(
-            "this repository has no .sops.yaml yet",
-            hint="run: secretkit init --admin <your age1… public key>, then secretkit hosts add",
-        )
-    keyless = [host for host in sorted(needed) if sops_yaml.host_recipient(root, host) is None]
-    if len(keyless) > 1:  # all of them at once, not one per run
-        raise UserError(
-            f"{len(keyless)} hosts have no key in .sops.yaml: {', '.join(keyless)}",
-            hint=f"for each NAME run: {_hosts_add_hint('NAME').removeprefix('run: ')}",
-        )
-    if keyless:
-        raise UserError(
-            f"host {keyless[0]} has no key in .sops.yaml", hint=_hosts_add_hint(keyless[0])
-        )
-    for host in sorted(needed):
-        if config is None or config.rule_for(root / SECRETS_DIR / f"{host}.yaml") is None:
-            raise UserError(
-                f"no .sops.yaml creation rule for {SECRETS_DIR}/{host}.yaml",
-                hint=_hosts_add_hint(host),
-            )
+    missing = _missing_keys(root, needed)
+    if missing and not dry_run:
+        raise missing[0]
 
     sources: dict[str, bytes] = {}
     host_modules: dict[str, list[str]] = {}
@@ -182,7 +164,48 @@ def prepare(root: Path, *, hosts: Sequence[str] = ()) -> Prepared:
     if plan.moves:
         plan.wiring = [n for n in wiring.notes]
     notes = [f"{path}: not a Nix file; move its secrets by hand" for path in others]
+    notes += [f"before applying: {problem.message} ({problem.hint})" for problem in missing]
     return Prepared(root=root, plan=plan, findings=len(findings), notes=notes)
+
+
+def _missing_keys(root: Path, needed: set[str]) -> list[UserError]:
+    """What stops the run before writing: no .sops.yaml, hosts without key or rule."""
+    from secretkit.keys import sops_yaml
+    from secretkit.sops.config import find_config
+
+    if not needed:
+        return []
+    config = find_config(root)
+    if config is None or not (root / ".sops.yaml").exists():
+        return [
+            UserError(
+                "this repository has no .sops.yaml yet",
+                hint="run: secretkit init --admin <your age1… public key>, "
+                "then secretkit hosts add",
+            )
+        ]
+    keyless = [host for host in sorted(needed) if sops_yaml.host_recipient(root, host) is None]
+    if len(keyless) > 1:  # all of them at once, not one per run
+        return [
+            UserError(
+                f"{len(keyless)} hosts have no key in .sops.yaml: {', '.join(keyless)}",
+                hint=f"for each NAME run: {_hosts_add_hint('NAME').removeprefix('run: ')}",
+            )
+        ]
+    if keyless:
+        return [
+            UserError(
+                f"host {keyless[0]} has no key in .sops.yaml", hint=_hosts_add_hint(keyless[0])
+            )
+        ]
+    return [
+        UserError(
+            f"no .sops.yaml creation rule for {SECRETS_DIR}/{host}.yaml",
+            hint=_hosts_add_hint(host),
+        )
+        for host in sorted(needed)
+        if config.rule_for(root / SECRETS_DIR / f"{host}.yaml") is None
+    ]
 
 
 def _verify(data: bytes, rel: str, values: dict[tuple[str, ...], Sensitive[str]]) -> None:

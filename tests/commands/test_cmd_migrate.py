@@ -277,11 +277,31 @@ def test_every_missing_host_key_is_named_at_once(
     # one message per run sent the user through eight runs of migrate
     lab = make_homelab(tmp_git_repo, tmp_path / "keys", add_hosts=False)
     monkeypatch.setenv("SOPS_AGE_KEY_FILE", str(lab.admin_key))
-    proc = run(lab.repo, "migrate", "--dry-run")
+    proc = run(lab.repo, "migrate", "--yes")
     assert proc.returncode == 3
     names = ", ".join(sorted(EXPECTED_ACCESS))
     assert f"error: 8 hosts have no key in .sops.yaml: {names} (hint: " in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_dry_run_shows_the_plan_before_any_key_exists(tmp_git_repo: Path, tmp_path: Path) -> None:
+    # the first thing a user runs; it used to stop at "no .sops.yaml yet"
+    lab = make_homelab(tmp_git_repo, tmp_path / "keys", add_hosts=False)
+    (lab.repo / ".sops.yaml").unlink()
+    before = snapshot(lab.repo)
+    proc = run(lab.repo, "migrate", "--dry-run")
+    assert proc.returncode == 0, proc.stderr
+    rows = [line.split() for line in proc.stdout.splitlines()]
+    assert ["alertmanager/pushover/token", "observer", "secrets/observer.yaml"] in [
+        row[:3] for row in rows
+    ]
+    assert proc.stderr.splitlines()[-1] == (
+        "before applying: this repository has no .sops.yaml yet (run: secretkit init "
+        "--admin <your age1… public key>, then secretkit hosts add)"
+    )
+    assert snapshot(lab.repo) == before
+    assert run(lab.repo, "migrate", "--yes").returncode == 3
+    assert snapshot(lab.repo) == before
 
 
 def test_host_selection_needs_only_the_selected_hosts_keys(
