@@ -107,6 +107,7 @@ def test_refusals_are_reasons_never_rewrites() -> None:
     reasons = sorted(r.reason for r in plan.refused)
     assert reasons == [
         "basicAuthFile is set as well",
+        "configDir is set: secrets.yaml would be looked for elsewhere",
         "no file-based option or template route is known for services.foo.apiKey",
         "passCommand is not a plain `echo <passphrase>`",
         "the secret is only part of the string",
@@ -202,6 +203,12 @@ def test_golden_after_evaluates_to_run_secrets(key: str, tmp_path: Path) -> None
     if key == "environment-etc":  # the files stay at their /etc paths, now from sops
         assert module["sops"]["secrets"]["etc/restic/password"]["path"] == "/etc/restic/password"
         assert "environment" not in module
+    elif key == "home-assistant-secret":  # Home Assistant reads <configDir>/secrets.yaml
+        template = module["sops"]["templates"]["home-assistant-secrets.yaml"]
+        assert template["path"] == "/var/lib/hass/secrets.yaml"
+        ha = module["services"]["home-assistant"]["config"]
+        assert ha["influxdb"]["password"] == "!secret influxdb_password"
+        assert "influxdb_password: '<home-assistant/influxdb/password>'" in template["content"]
     else:
         assert "/run/secrets/" in text
     for value in values.values():

@@ -7,4 +7,5 @@
   services.borgbackup.jobs.x.encryption.passCommand = "printf %s @NOT_ECHO@";
   services.nginx.virtualHosts."a".basicAuth = { "a b" = "@SPACE_IN_USER@"; };
   services.nginx.virtualHosts."b" = { basicAuth.u = "@BOTH@"; basicAuthFile = "/x"; };
+  services.home-assistant = { configDir = "/srv/hass"; config.influxdb.password = "@HASS@"; };
 }
