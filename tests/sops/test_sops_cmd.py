@@ -350,8 +350,8 @@ def test_edit_changed_value_keeps_other_ciphertexts(
     after = path.read_text().splitlines()
     plain = api.decrypt_bytes(path.read_bytes(), "yaml", load_identities())
     assert plain.to_python() == {
-        "db": {"password": "new-value-789", "user": "admin"},
-        "api": {"token": "tok-456"},
+        "db": {"password": "new-value-789", "user": "admin"},  # secretkit: allow
+        "api": {"token": "tok-456"},  # secretkit: allow
     }
     for key in ("user:", "token:"):
         assert next(x for x in before if key in x) == next(x for x in after if key in x)
@@ -514,10 +514,13 @@ def test_edit_interrupted_removes_the_plaintext_temp(
     assert list(temp_root.iterdir()) == []
 
 
+_APP_JSON = b'{"db": {"password": "old-value-123", "port": 5432}, "k": "v"}\n'  # secretkit: allow
+
+
 @pytest.mark.parametrize(
     ("name", "plain"),
     [
-        ("secrets/app.json", b'{"db": {"password": "old-value-123", "port": 5432}, "k": "v"}\n'),
+        ("secrets/app.json", _APP_JSON),
         ("secrets/app.env", b"PASSWORD=old-value-123\nUSER=admin\n"),
         ("secrets/app.ini", b"[db]\npassword = old-value-123\nuser = admin\n"),
     ],
@@ -599,3 +602,50 @@ def test_updatekeys_is_all_or_nothing(repo: tuple[Path, AgeKey], tmp_path: Path)
     assert result.code == 4
     assert result.err.startswith("error: no identity decrypts secrets/b.yaml")
     assert (first.read_bytes(), second.read_bytes()) == before
+
+
+def test_an_ssh_key_for_a_file_of_its_ssh_to_age_key_gets_the_conversion_hint(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Host files are encrypted for age1… derived from the ssh host key (sops-nix's way);
+    # sops opens only ssh-ed25519 stanzas with SOPS_AGE_SSH_PRIVATE_KEY_FILE, so the
+    # right key failed with the generic "set SOPS_AGE_KEY_FILE" hint.
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+
+    from secretkit.keys.ssh_to_age import ssh_pubkey_to_age
+
+    key = ed25519.Ed25519PrivateKey.generate()
+    private = tmp_path / "ssh_host_ed25519_key"
+    private.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.OpenSSH,
+            serialization.NoEncryption(),
+        )
+    )
+    line = key.public_key().public_bytes(
+        serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH
+    )
+    root = tmp_path / "repo"
+    (root / "secrets").mkdir(parents=True)
+    age_rule_config(root, ssh_pubkey_to_age(line.decode()), path_regex="^secrets/")
+    _encrypted(root)
+    monkeypatch.delenv("SOPS_AGE_KEY_FILE", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("SOPS_AGE_SSH_PRIVATE_KEY_FILE", str(private))
+    result = run_cli(["-C", str(root), "decrypt", "secrets/app.yaml"])
+    assert result.code == 4
+    assert result.err.startswith("error: no identity decrypts secrets/app.yaml")
+    assert "(hint: the file is encrypted for the age key derived from your ssh key" in result.err
+    assert "ssh-to-age -private-key" in result.err
+    other = ed25519.Ed25519PrivateKey.generate()
+    private.write_bytes(
+        other.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.OpenSSH,
+            serialization.NoEncryption(),
+        )
+    )
+    unrelated = run_cli(["-C", str(root), "decrypt", "secrets/app.yaml"])
+    assert unrelated.code == 4 and "derived from your ssh key" not in unrelated.err
