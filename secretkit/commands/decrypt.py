@@ -9,9 +9,14 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from secretkit.atomic import write_atomic
+from secretkit.errors import IntegrityError
 from secretkit.sensitive import Sensitive
+
+if TYPE_CHECKING:
+    from secretkit.sops.identities import Identities
 
 
 @dataclass(frozen=True)
@@ -50,6 +55,39 @@ def _extract(tree: object, path: list[str | int], fmt: str, source: str) -> byte
     return json.dumps(node).encode("utf-8")
 
 
+def _explain_ssh(
+    exc: IntegrityError, data: bytes, fmt: str, identities: Identities
+) -> IntegrityError:
+    """A better hint when an ssh key was given for a file made for its ssh-to-age key.
+
+    sops (and so secretkit) opens only ``ssh-ed25519`` stanzas with an ssh key, but
+    host files are encrypted for the ``age1…`` recipient derived from the host key
+    (what sops-nix uses): the user holding the right key deserves to be told so."""
+    from secretkit.errors import SecretkitError
+    from secretkit.keys.ssh_to_age import ssh_pubkey_to_age
+    from secretkit.sops import api, document
+
+    if not exc.message.startswith("no identity decrypts"):
+        return exc
+    try:
+        wanted = {
+            r for group in api.recipients_of(document.load_encrypted(data, fmt)) for r in group
+        }
+        derived = {
+            ssh_pubkey_to_age(r) for r in identities.recipients if r.startswith("ssh-ed25519 ")
+        }
+    except SecretkitError:
+        return exc
+    if not derived & wanted:
+        return exc
+    return IntegrityError(
+        exc.message,
+        "the file is encrypted for the age key derived from your ssh key (as sops-nix "
+        "uses it), which sops opens only as an age identity: convert the private key "
+        "(ssh-to-age -private-key -i KEY) into a file and set SOPS_AGE_KEY_FILE to it",
+    )
+
+
 def decrypt(
     cwd: Path,
     file: Path | str,
@@ -71,7 +109,11 @@ def decrypt(
         data = api.read_input(path)
         fmt = document.format_for_path(path)
         tree_path = api.parse_tree_path(extract) if extract is not None else None
-        plain = api.decrypt_bytes(data, fmt, load_identities(), source=source)
+        identities = load_identities()
+        try:
+            plain = api.decrypt_bytes(data, fmt, identities, source=source)
+        except IntegrityError as exc:
+            raise _explain_ssh(exc, data, fmt, identities) from None
         if tree_path is None:
             plaintext = document.dump_plain(plain)
         else:
