@@ -157,6 +157,20 @@ def _load_yaml(data: bytes, path: Path) -> object:
 
 
 def parse_config(data: bytes, path: Path) -> SopsConfig:
+    """The parsed config; ConfigError (always with a hint) when it is malformed."""
+    try:
+        return _parse_config(data, path)
+    except ConfigError as exc:
+        if exc.hint:
+            raise
+        raise ConfigError(
+            exc.message,
+            hint="fix .sops.yaml by hand (`secretkit init` and `secretkit hosts add` "
+            "write the expected shape)",
+        ) from None
+
+
+def _parse_config(data: bytes, path: Path) -> SopsConfig:
     document = _load_yaml(data, path)
     if document is None:
         document = {}

@@ -157,3 +157,4 @@ def test_malformed_configs(tmp_path: Path, text: str, message: str) -> None:
         parse_config(text.encode(), tmp_path / "c.yaml")
     assert message in info.value.message
     assert "\n" not in info.value.one_line()
+    assert info.value.hint  # every malformed config says what to do
