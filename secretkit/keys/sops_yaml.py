@@ -706,6 +706,26 @@ def init_text(existing: bytes | None, admin_name: str, recipient: str, path: Pat
     return d.render(Change(path, True, added_keys=(anchor,), changed_rules=tuple(changed_rules)))
 
 
+def _refuse_shared_key(d: _Doc, recipient: str, anchor: str) -> None:
+    """A host key that is already another host's (or an admin's) would let that host
+    read this host's secrets: a copied .pub file is the usual cause."""
+    for node in d.keys_list():
+        other = _anchor(node) or ""
+        if other != anchor and str(node).strip().lower() == recipient:
+            if other.startswith(HOST_PREFIX):
+                whose = f"host {other.removeprefix(HOST_PREFIX)}"
+            elif other.startswith(ADMIN_PREFIX):
+                whose = f"admin {other.removeprefix(ADMIN_PREFIX)}"
+            else:
+                whose = f"&{other}" if other else "an unnamed entry"
+            raise UserError(
+                f"this key is already the key of {whose} in {SOPS_YAML}; "
+                "each host needs its own key",
+                hint="use this host's own /etc/ssh/ssh_host_ed25519_key.pub "
+                "(ssh-keyscan -t ed25519 HOST)",
+            )
+
+
 def add_host_text(data: bytes, name: str, recipient: str, path: Path) -> Edit:
     """Add ``&host_<name>`` and its creation rule (admins + host) before any catch-all."""
     from ruamel.yaml.comments import CommentedMap, CommentedSeq
@@ -721,6 +741,7 @@ def add_host_text(data: bytes, name: str, recipient: str, path: Path) -> Edit:
             hint="run `secretkit init --admin age1…` first",
         )
     added_keys: tuple[str, ...] = ()
+    _refuse_shared_key(d, recipient, anchor)
     found = d.anchored(anchor)
     if found is not None:
         node = found[2]
@@ -940,6 +961,7 @@ def set_host_key_text(data: bytes, name: str, recipient: str, path: Path) -> Edi
     old = found[2]
     if str(old).strip().lower() == recipient:
         return Edit(None, Change(path, False))
+    _refuse_shared_key(d, recipient, anchor)
     new = _new_anchored(recipient, anchor)
     places = d.occurrences(old)
     rules = d.doc.get("creation_rules")

@@ -40,12 +40,23 @@ def repo(tmp_git_repo: Path, capsys: pytest.CaptureFixture[str]) -> Path:
 
 
 def test_add_with_each_key_form(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+
+    from secretkit.keys.ssh_to_age import ssh_pubkey_to_age
+
     pub = repo / "host.pub"
-    pub.write_text(f"ssh-ed25519 {SSH_BLOB} root@syncthing\n")
+    line = (
+        ed25519.Ed25519PrivateKey.generate()
+        .public_key()
+        .public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH)
+        .decode()
+    )
+    pub.write_text(f"{line} root@syncthing\n")  # each host its own key (one key is refused)
     forms = [
         ("immich", ["--age", IMMICH], IMMICH),
         ("jellyfin", ["--ssh-pubkey", f"jellyfin ssh-ed25519 {SSH_BLOB}"], SSH_AGE),
-        ("syncthing", ["--ssh-pubkey-file", "host.pub"], SSH_AGE),
+        ("syncthing", ["--ssh-pubkey-file", "host.pub"], ssh_pubkey_to_age(line)),
     ]
     for name in ("immich", "jellyfin"):  # syncthing stays unknown to the Nix code
         (repo / "hosts" / name).mkdir(parents=True)

@@ -334,3 +334,26 @@ def test_add_refuses_a_shadowed_host_rule() -> None:
         "creation rule 1 of .sops.yaml matches secrets/x.yaml before its own rule, so host x "
         "could not decrypt it (hint: move the rule for secrets/x.yaml above rule 1)"
     )
+
+
+def test_a_key_that_is_already_another_hosts_or_an_admins_is_refused(tmp_path: Path) -> None:
+    # a copied .pub file gave two hosts one key: each could read the other's secrets
+    sops_yaml = sy
+    admin, first, second = ADMIN, OBSERVER, IMMICH
+    sops_yaml.init(tmp_path, admin, "stian")
+    sops_yaml.add_host(tmp_path, "observer", first)
+    sops_yaml.add_host(tmp_path, "immich", second)
+    before = (tmp_path / ".sops.yaml").read_bytes()
+    refusals = [
+        (lambda: sops_yaml.add_host(tmp_path, "jellyfin", first), "host observer"),
+        (lambda: sops_yaml.set_host_key(tmp_path, "immich", first), "host observer"),
+        (lambda: sops_yaml.add_host(tmp_path, "jellyfin", admin), "admin stian"),
+    ]
+    for call, whose in refusals:
+        with pytest.raises(UserError) as info:
+            call()
+        assert info.value.message == (
+            f"this key is already the key of {whose} in .sops.yaml; each host needs its own key"
+        )
+        assert (tmp_path / ".sops.yaml").read_bytes() == before
+    assert not sops_yaml.add_host(tmp_path, "observer", first).changed  # same host: idempotent
