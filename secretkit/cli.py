@@ -644,6 +644,12 @@ def hosts_remove(ctx: Context, name: str) -> None:
             "configuration needs its values",
             err=True,
         )
+    if result.still_in_nix:
+        echo(
+            f"note: host {name} is still defined in the Nix code and can no longer decrypt "
+            "its secrets; remove it from the flake / colmena hive before the next deploy",
+            err=True,
+        )
     _print_exposed(result.rotation, True, f"the key of {name}")
 
 

@@ -34,6 +34,7 @@ class HostRemoval:
 
     change: Change
     rotation: HostRotation
+    still_in_nix: bool = False  # the flake / hive still defines the host
 
     @property
     def orphans(self) -> tuple[str, ...]:
@@ -65,4 +66,7 @@ def remove_host(cwd: Path, name: str, *, identities: Identities | None = None) -
         files=files,
         exposed=exposed,
     )
-    return HostRemoval(plan.edit.change, rotation)
+    from secretkit.keys.hosts import discover
+
+    still_in_nix = plan.edit.change.changed and name in discover(root).hosts
+    return HostRemoval(plan.edit.change, rotation, still_in_nix)

@@ -165,3 +165,17 @@ def test_names_only_git_history_holds_are_listed_too(lab: Lab) -> None:
     }
     assert _exposed(result.out) == expected
     assert "could read these 5 secret(s)" in result.out
+
+
+def test_a_host_still_defined_in_nix_gets_a_note(lab: Lab) -> None:
+    # after `hosts remove`, a host the flake still defines cannot decrypt what it uses;
+    # only the orphaned file was mentioned ("delete it when no configuration needs it")
+    (lab.root / "hosts" / "jellyfin").mkdir(parents=True)
+    (lab.root / "hosts" / "jellyfin" / "default.nix").write_text("{ }\n")
+    note = "note: host jellyfin is still defined in the Nix code and can no longer decrypt"
+    result = lab.cli("hosts", "remove", "jellyfin")
+    assert result.code == 0, result.err
+    assert note in result.err
+    other = lab.cli("hosts", "remove", "immich")  # not in the Nix code: no such note
+    assert other.code == 0, other.err
+    assert "still defined in the Nix code" not in other.err
