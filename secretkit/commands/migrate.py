@@ -87,6 +87,7 @@ def prepare(root: Path, *, hosts: Sequence[str] = (), dry_run: bool = False) -> 
     # Stop before writing: every file with a secret must belong to a host, and
     # every host that receives a secret needs its key in .sops.yaml.
     needed: set[str] = set()
+    shared: set[str] = set()  # hosts that read a shared module's secrets by hostName
     for finding in findings:
         users = hosts_of(finding.path)
         if not users:
@@ -97,6 +98,8 @@ def prepare(root: Path, *, hosts: Sequence[str] = (), dry_run: bool = False) -> 
             )
         if selected is None or set(users) <= selected:  # else refused by the plan
             needed.update(users)
+            if len(users) > 1:
+                shared.update(users)
     missing = _missing_keys(root, needed)
     if missing and not dry_run:
         raise missing[0]
@@ -113,6 +116,10 @@ def prepare(root: Path, *, hosts: Sequence[str] = (), dry_run: bool = False) -> 
         file = root / rel
         if rel.endswith(".nix") and file.is_file():
             sources[rel] = file.read_bytes()
+
+    missing += _hostname_mismatches(sources, host_modules, shared)
+    if missing and not dry_run:
+        raise missing[0]
 
     reserved: set[str] = set()
     for data in sources.values():
@@ -166,6 +173,35 @@ def prepare(root: Path, *, hosts: Sequence[str] = (), dry_run: bool = False) -> 
     notes = [f"{path}: not a Nix file; move its secrets by hand" for path in others]
     notes += [f"before applying: {problem.message} ({problem.hint})" for problem in missing]
     return Prepared(root=root, plan=plan, findings=len(findings), notes=notes)
+
+
+_HOSTNAME = re.compile(rb'networking\.hostName\s*=\s*"([A-Za-z0-9._-]+)"\s*;')
+
+
+def _hostname_mismatches(
+    sources: dict[str, bytes], host_modules: dict[str, list[str]], hosts: set[str]
+) -> list[UserError]:
+    """A module shared by several hosts reads ``secrets/<networking.hostName>.yaml``:
+    a host whose literal hostName is not its name would look for another file."""
+    problems = []
+    for host in sorted(hosts):
+        names = {
+            match[1].decode()
+            for rel in host_modules.get(host, [])
+            for match in _HOSTNAME.finditer(sources.get(rel, b""))
+        }
+        if names and host not in names:
+            other = sorted(names)[0]
+            problems.append(
+                UserError(
+                    f'host {host} sets networking.hostName = "{other}", so the secrets of '
+                    f"modules it shares with other hosts would be read from "
+                    f"{SECRETS_DIR}/{other}.yaml instead of {SECRETS_DIR}/{host}.yaml",
+                    hint="make networking.hostName equal the host's name in the flake or "
+                    "colmena hive, or move that host's shared secrets by hand",
+                )
+            )
+    return problems
 
 
 def _missing_keys(root: Path, needed: set[str]) -> list[UserError]:

@@ -397,3 +397,25 @@ def test_findings_left_for_a_manual_change_are_counted_in_the_summary(lab: Homel
     again = run(lab.repo, "migrate", "--yes")
     assert again.stdout == "nothing to migrate; 1 finding(s) above need a change by hand\n"
     assert value not in first.stdout + first.stderr + again.stdout + again.stderr
+
+
+def test_a_host_name_that_differs_from_its_hostname_stops_before_writing(lab: Homelab) -> None:
+    # a shared module reads secrets/${networking.hostName}.yaml: immich-vm would look
+    # for a file migrate never writes, and the deploy fails far from the cause
+    from tests.conftest import commit_all
+
+    module = lab.repo / "hosts/immich/default.nix"
+    module.write_text(module.read_text().replace('hostName = "immich"', 'hostName = "immich-vm"'))
+    commit_all(lab.repo, "hostName differs")
+    before = snapshot(lab.repo)
+    proc = run(lab.repo, "migrate", "--yes")
+    assert proc.returncode == 3
+    assert proc.stderr.startswith(
+        'error: host immich sets networking.hostName = "immich-vm", so the secrets of modules '
+        "it shares with other hosts would be read from secrets/immich-vm.yaml instead of "
+        "secrets/immich.yaml (hint: "
+    )
+    assert snapshot(lab.repo) == before
+    dry = run(lab.repo, "migrate", "--dry-run")
+    assert dry.returncode == 0
+    assert 'before applying: host immich sets networking.hostName = "immich-vm"' in dry.stderr
