@@ -35,7 +35,9 @@ def _targets(cwd: Path, files: Sequence[Path | str]) -> tuple[Path, list[Path]]:
     if files:
         paths = [api.resolve(cwd, file) for file in files]
     else:
-        paths = api.sops_files_under(config)
+        damaged: list[tuple[str, str]] = []
+        paths = api.sops_files_under(config, damaged=damaged)
+        api.refuse_damaged(damaged)
         if not paths:
             raise UserError(
                 f"no sops files matching a creation rule of {config.path} were found",

@@ -160,6 +160,11 @@ def _candidates(root: Path, base: Path) -> list[Path]:
     return [p for p in paths if p.is_relative_to(base)]
 
 
+def candidates(root: Path, base: Path) -> list[Path]:
+    """The files :func:`find_sops_files` looks at (for callers that check the rest)."""
+    return _candidates(root, base)
+
+
 def find_sops_files(
     root: Path,
     base: Path | None = None,

@@ -498,8 +498,45 @@ def display(cwd: Path, path: Path) -> str:
     return _display(cwd, path)
 
 
-def sops_files_under(config: SopsConfig, *, max_bytes: int = 16 * 1024 * 1024) -> list[Path]:
-    """Every sops file below the config's directory that a creation rule matches."""
+def damaged_sops_file(config: SopsConfig, path: Path, data: bytes) -> str | None:
+    """Why ``path`` — matched by a creation rule of its own (not a catch-all), and
+    holding sops ciphertext — does not load as a sops file; None when it loads, or is
+    no sops file at all.  Tree-wide commands must not skip such a file
+    silently (a truncated or hand-damaged secrets file)."""
+    rule = config.rule_for(path)
+    if rule is None or rule.path_regex in (None, "", ".*", "^.*$", "^.*", ".*$"):
+        return None
+    if b"ENC[AES256_GCM," not in data:  # no sops ciphertext: not a (damaged) sops file
+        return None
+    fmt = document.format_for_path(path)
+    try:
+        sops = document.load_encrypted(data, fmt)
+    except SecretkitError as exc:
+        return exc.message
+    return None if sops.metadata.all_keys() else "its sops metadata lists no keys"
+
+
+def refuse_damaged(damaged: Sequence[tuple[str, str]]) -> None:
+    """IntegrityError naming the first damaged file (and how many more)."""
+    if not damaged:
+        return
+    rel, problem = damaged[0]
+    more = f" (and {len(damaged) - 1} more file(s))" if len(damaged) > 1 else ""
+    raise IntegrityError(
+        f"{rel} matches a creation rule but is not a readable sops file ({problem}){more}; "
+        "nothing was changed",
+        hint=f"restore it from git (git checkout -- {rel}) or remove it, then retry",
+    )
+
+
+def sops_files_under(
+    config: SopsConfig,
+    *,
+    max_bytes: int = 16 * 1024 * 1024,
+    damaged: list[tuple[str, str]] | None = None,
+) -> list[Path]:
+    """Every sops file below the config's directory that a creation rule matches
+    (``damaged`` collects the files :func:`damaged_sops_file` refuses)."""
     root = config.path.parent
     found: list[Path] = []
     for directory, subdirs, files in os.walk(root):
@@ -516,4 +553,8 @@ def sops_files_under(config: SopsConfig, *, max_bytes: int = 16 * 1024 * 1024) -
                 continue
             if document.is_sops_file(data, document.format_for_path(path)):
                 found.append(path)
+            elif damaged is not None:
+                problem = damaged_sops_file(config, path, data)
+                if problem is not None:
+                    damaged.append((path.relative_to(root).as_posix(), problem))
     return found

@@ -122,3 +122,23 @@ def test_updated_files_are_read_by_the_npm_reader(lab: Lab) -> None:
     for rel in ("secrets/immich.yaml", "secrets/shared.yaml"):
         got = read_with_npm(lab.root / rel, "yaml", keyfile)
         assert isinstance(got, dict) and got
+
+
+@pytest.mark.parametrize("command", [("updatekeys",), ("rotate", "data-keys")])
+def test_a_damaged_secrets_file_stops_the_tree_wide_commands(
+    lab: Lab, command: tuple[str, ...]
+) -> None:
+    # a truncated secrets/observer.yaml was skipped silently: "everything up to date"
+    target = lab.root / "secrets/observer.yaml"
+    target.write_bytes(target.read_bytes()[:300])  # values left, metadata gone
+    (lab.root / "secrets/README.md").write_text("no sops file, matched by no rule\n")
+    before = lab.files()
+    result = lab.cli(*command)
+    assert result.code == 4
+    assert result.err == (
+        "error: secrets/observer.yaml matches a creation rule but is not a readable sops "
+        "file (not a sops file: no sops metadata found (yaml)); nothing was changed "
+        "(hint: restore it from git (git checkout -- secrets/observer.yaml) or remove it, "
+        "then retry)\n"
+    )
+    assert lab.files() == before
