@@ -73,9 +73,15 @@ def parse(text: str, where: str = "?") -> EncryptedValue:
     tag = _b64(m.group(3), "tag", where)
     kind = m.group(4)
     if kind not in TYPES:
-        raise UserError(f"malformed encrypted value at {where}: unknown type {kind[:20]!r}")
+        raise UserError(
+            f"malformed encrypted value at {where}: unknown type {kind[:20]!r}",
+            hint="the file is damaged; restore it from git",
+        )
     if not iv:
-        raise UserError(f"malformed encrypted value at {where}: empty iv")
+        raise UserError(
+            f"malformed encrypted value at {where}: empty iv",
+            hint="the file is damaged; restore it from git",
+        )
     return EncryptedValue(data, iv, tag, kind)
 
 

@@ -85,7 +85,8 @@ VALUE_CASES = [
      "malformed encrypted value at a: not an ENC[AES256_GCM,...] string "
      "(hint: the file is damaged or not a sops file; restore it from git)"),
     ("7", "value at a should be encrypted but is a plain int (hint: the file was edited by hand; restore it from git)"),
-    (GOOD_ENC.replace("type:int", "type:blob"), "malformed encrypted value at a: unknown type 'blob'"),
+    (GOOD_ENC.replace("type:int", "type:blob"),
+     "malformed encrypted value at a: unknown type 'blob' (hint: the file is damaged; restore it from git)"),
 ]  # fmt: skip
 
 
