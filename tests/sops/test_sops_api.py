@@ -132,7 +132,8 @@ def test_set_values_creates_then_keeps_unchanged_ciphertexts(tmp_path: Path) -> 
         first, "yaml", {("app", "other"): "second-value"}, rule=rule, identities=_ids(a)
     )
     plain = api.decrypt_bytes(second, "yaml", _ids(a))
-    assert plain.to_python() == {"app": {"token": "first-value", "other": "second-value"}}
+    expected = {"app": {"token": "first-value", "other": "second-value"}}  # secretkit: allow
+    assert plain.to_python() == expected
     token_line = next(line for line in first.splitlines() if b"token:" in line)
     assert token_line in second.splitlines()
 
