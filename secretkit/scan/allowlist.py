@@ -1,17 +1,20 @@
 """Fingerprints and the ``.secretkit-allow`` file.
 
-A fingerprint is ``sk1:`` + the first 32 hex digits of HMAC-SHA256(key, value).
-The key is derived from the repository's root commit id (the oldest parentless
-commit reachable from HEAD), so every clone computes the same fingerprints and
-the allowlist can be committed, while a fingerprint from one repository says
-nothing in another and precomputed tables are useless.
+A fingerprint is ``sk2:`` + 32 hex digits of scrypt(value, salt=key, N=2^14, r=8,
+p=1): a keyed *and* memory-hard hash.  The key is derived from the repository's root
+commit id (the oldest parentless commit reachable from HEAD), so every clone computes
+the same fingerprints and the allowlist can be committed, while a fingerprint from
+one repository says nothing in another and precomputed tables are useless.
 
-Trade-off, documented in the README: the root commit id is public once the
-repository is; anyone holding the repository can test guesses of a *short*
-value against an allowlist entry.  Allowlist only values that are not secrets
-(false positives, test fixtures); never a real password.  Outside git, or before
-the first commit, a fixed key is used.  Rewriting the root commit (``purge``
-of a secret committed first) changes the key: re-create the allowlist then.
+Why scrypt and not a plain HMAC: the root commit id is public once the repository
+is, so the key alone does not stop someone holding the repository from testing
+guesses of a short value against an entry.  At ~30 ms and 16 MiB per guess, a
+six-character random password takes years of CPU time instead of seconds, and
+GPUs gain little.  A dictionary word is still found: allowlist only values that are
+not secrets (false positives, test fixtures), never a real password.  Outside git,
+or before the first commit, a fixed key is used.  Rewriting the root commit
+(``purge`` of a secret committed first) changes the key: re-create the allowlist
+then.
 
 File format: one fingerprint per line; ``#`` starts a comment; blank lines are
 ignored.  Unknown lines are ignored (a typo never turns the scanner off).
@@ -19,15 +22,16 @@ ignored.  Unknown lines are ignored (a typo never turns the scanner off).
 
 from __future__ import annotations
 
+import functools
 import hashlib
-import hmac
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 ALLOW_FILE = ".secretkit-allow"
 _FIXED = b"secretkit-fingerprint-v1"
-_ENTRY = re.compile(r"^\s*(sk1:[0-9a-f]{32})\b")
+_ENTRY = re.compile(r"^\s*(sk2:[0-9a-f]{32})\b")
+PREFIX = "sk2:"
 
 
 def derive_key(root_commit: str | None) -> bytes:
@@ -36,9 +40,12 @@ def derive_key(root_commit: str | None) -> bytes:
     return hashlib.sha256(_FIXED + b"\0" + root_commit.encode()).digest()
 
 
+@functools.lru_cache(maxsize=4096)
 def fingerprint(key: bytes, value: str) -> str:
-    digest = hmac.new(key, value.encode("utf-8", "surrogateescape"), hashlib.sha256)
-    return "sk1:" + digest.hexdigest()[:32]
+    digest = hashlib.scrypt(
+        value.encode("utf-8", "surrogateescape"), salt=key, n=2**14, r=8, p=1, dklen=16
+    )
+    return PREFIX + digest.hex()
 
 
 @dataclass

@@ -265,7 +265,7 @@ def test_the_printed_fixes_unblock_a_false_positive(hook_repo: HookRepo) -> None
     blocked = hook_repo.commit()
     assert blocked.returncode != 0
     out = blocked.stdout + blocked.stderr
-    match = re.search(r"echo (sk1:[0-9a-f]{32}) >> \.secretkit-allow", out)
+    match = re.search(r"echo (sk2:[0-9a-f]{32}) >> \.secretkit-allow", out)
     assert match, out
     # the allowlist route, exactly as printed
     hook_repo.write(".secretkit-allow", match.group(1) + "\n")

@@ -57,7 +57,7 @@ def test_json_shape_exactly_as_designed(tmp_git_repo: Path) -> None:
         assert tuple(finding) == JSON_KEYS
         assert finding["severity"] in ("high", "medium", "low")
         assert finding["commit"] is None
-        assert finding["fingerprint"].startswith("sk1:")
+        assert finding["fingerprint"].startswith("sk2:")
         assert len(finding["preview"].rstrip("…")) <= 4
     by_rule = {f["rule"]: f for f in doc["findings"]}
     assert by_rule["secret-attribute"]["attrpath"] == "users.users.root.initialPassword"
