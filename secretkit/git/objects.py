@@ -164,8 +164,12 @@ class HistoryBlob:
 
 def history_blobs(root: Path) -> list[HistoryBlob]:
     """Every distinct blob added or modified by any commit reachable from any ref
-    (merges included, against each parent), once, with a commit and path that hold it."""
-    revs = run_git(root, "rev-list", "--all", check=False)
+    (merges included, against each parent), once, with a commit and path that hold it.
+
+    ``refs/secretkit/*`` — the local backups ``purge`` keeps of the history it
+    rewrote — are left out: they exist to hold the old secrets until the user drops
+    them, and are never pushed by ``git push --all``/``--tags``."""
+    revs = run_git(root, "rev-list", "--exclude=refs/secretkit/*", "--all", check=False)
     if revs.returncode != 0 or not revs.stdout.strip():
         return []
     proc = run_git(

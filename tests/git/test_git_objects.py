@@ -93,3 +93,15 @@ def test_ls_files_index_blobs_head_dirty(tmp_git_repo: Path) -> None:
     assert is_dirty(tmp_git_repo)
     assert ls_files(tmp_git_repo) == ["a.nix"]
     assert index_blobs(tmp_git_repo) == {"a.nix": b"staged\n"}
+
+
+def test_history_leaves_out_secretkit_backup_refs(tmp_git_repo: Path) -> None:
+    (tmp_git_repo / "a.txt").write_text("old\n")
+    old = commit_all(tmp_git_repo, "old")
+    git(tmp_git_repo, "update-ref", "refs/secretkit/backup/1/heads/main", old)
+    git(tmp_git_repo, "checkout", "-q", "--orphan", "fresh")
+    git(tmp_git_repo, "rm", "-q", "-rf", ".")
+    (tmp_git_repo / "b.txt").write_text("new\n")
+    commit_all(tmp_git_repo, "new")
+    git(tmp_git_repo, "branch", "-D", "main")
+    assert sorted(blob.path for blob in history_blobs(tmp_git_repo)) == ["b.txt"]
