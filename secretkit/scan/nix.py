@@ -140,7 +140,7 @@ def scan_nix(data: bytes) -> tuple[list[Hit], bool]:
             ):
                 continue  # the common case: nothing here, no need to read the literal
         lit = cst.string_from(tree, node, path, binding)
-        dotted = ".".join(path) or None
+        dotted = _dotted(path)
         found: list[Hit] = []
 
         for start, end in _literal_runs(lit):
@@ -254,3 +254,18 @@ def _literal_runs(lit: NixString) -> list[tuple[int, int]]:
     if pos < len(value):
         runs.append((pos, len(value)))
     return runs
+
+
+_BARE = re.compile(r"^(?:[A-Za-z_][A-Za-z0-9_'-]*|\[\d+\]|\$\{.*\})$", re.S)
+
+
+def _dotted(path: list[str]) -> str | None:
+    """The attribute path as Nix writes it: names that are not identifiers are quoted
+    (``networks."Home Wifi".psk``); list positions stay ``[i]`` and interpolated
+    names ``${…}``."""
+    if not path:
+        return None
+    return ".".join(
+        name if _BARE.match(name) else '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        for name in path
+    )

@@ -207,3 +207,20 @@ def test_escaped_value_is_resolved_and_span_is_the_source() -> None:
     assert len(findings) == 1
     assert findings[0].secret.reveal() == "ab$cd-ef"
     assert data[findings[0].start : findings[0].end] == b"ab\\$cd-ef"
+
+
+def test_attribute_names_that_are_not_identifiers_are_quoted_in_the_attrpath() -> None:
+    psk = fake.password("wifi")
+    password = fake.password("nginx")
+    source = (
+        "{\n"
+        f'  networking.wireless.networks."Home Wifi".psk = "{psk}";\n'
+        f'  services.nginx.virtualHosts."grafana.example.net".basicAuth.stian = "{password}";\n'
+        "}\n"
+    ).encode()
+    findings, skipped = scan_bytes("hosts/laptop.nix", source)
+    assert skipped is None
+    assert sorted(f.attrpath for f in findings if f.attrpath) == [
+        'networking.wireless.networks."Home Wifi".psk',
+        'services.nginx.virtualHosts."grafana.example.net".basicAuth.stian',
+    ]
