@@ -295,13 +295,19 @@ def render(report: HookReport) -> list[str]:
     if report.blocked:
         count = len(report.findings) + len(report.sops_problems)
         lines.append(f"secretkit: commit blocked ({count} problem{'s' if count != 1 else ''})")
+    # A decrypted secrets file has one fix (encrypt it, below); offering to allowlist
+    # each of its values would point the user the wrong way.
+    secrets_files = {problem.path for problem in report.sops_problems}
     for finding in report.findings:
         where = f" at {finding.attrpath}" if finding.attrpath else ""
         lines.append(
             f"{finding.path}:{finding.line}:{finding.column}: {finding.rule} "
             f"({finding.severity}) {finding.preview!r}{where}"
         )
-        lines.append(f"  fix: {finding_fix(finding.path, finding.fingerprint)}")
+        if finding.path in secrets_files:
+            lines.append("  fix: this file must be encrypted: see its fix below")
+        else:
+            lines.append(f"  fix: {finding_fix(finding.path, finding.fingerprint)}")
     for problem in report.sops_problems:
         lines.append(f"{problem.path}: {problem.reason}")
         lines.append(f"  fix: {problem.fix}")

@@ -193,6 +193,20 @@ def test_a_decrypted_secrets_file_is_blocked(hook_repo: HookRepo) -> None:
     assert hook_repo.head() == before
 
 
+def test_a_decrypted_secrets_file_gets_one_fix_not_an_allowlist_offer(
+    hook_repo: HookRepo,
+) -> None:
+    hook_repo.write("secrets/observer.yaml", f"db:\n  password: {fake.password('dec')}\n")
+    hook_repo.stage("secrets/observer.yaml")
+    proc = hook_repo.commit()
+    assert proc.returncode != 0
+    out = proc.stdout + proc.stderr
+    assert "secrets/observer.yaml:2:" in out  # the scanner saw the value too
+    assert "this file must be encrypted" in out
+    assert ".secretkit-allow" not in out
+    assert "secretkit encrypt" in out
+
+
 def test_a_tampered_sops_file_is_blocked(hook_repo: HookRepo) -> None:
     path = hook_repo.root / "secrets" / "observer.yaml"
     data = path.read_text()
