@@ -24,8 +24,16 @@ when every result passes:
     recipients include that host's ``&host_<name>`` key;
 ``decrypted-copy``
     no decrypted copy of a secrets file lies in the tree: a file a creation rule
-    matches that is not a sops file, or a ``*.dec.*`` / ``*.decrypted.*`` / backup
-    twin of a sops file.
+    matches that is not a sops file, a ``*.dec.*`` / ``*.decrypted.*`` / backup
+    twin of a sops file, or any YAML/JSON/dotenv file whose key paths are exactly
+    those of a sops file (``secretkit decrypt … --output anywhere.yaml``).
+
+A ``sopsFile`` computed from the host name, as ``migrate`` writes it in a module
+shared by several hosts (``../secrets + "/${config.networking.hostName}.yaml"``), is
+resolved once per host that imports the module (the inventory's host name stands for
+``config.networking.hostName``; migrate relies on the two being equal).  A ``sopsFile``
+that cannot be resolved without evaluating Nix fails the point ("cannot verify"):
+the gate never passes what it did not check.
 
 Nothing here decrypts more than needed for the MAC check, and no value is shown.
 """
@@ -33,6 +41,7 @@ Nothing here decrypts more than needed for the MAC check, and no value is shown.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -373,10 +382,19 @@ class _Declaration:
     name: str
     file: str  # the .nix file
     offset: int
-    sops_file: str | None = None  # repo-relative, when it can be resolved statically
-    sops_file_text: str | None = None  # as written, when it cannot
+    sops_file: str | None = None  # repo-relative, when it is a plain path literal
+    sops_file_text: str | None = None  # as written (literal or computed)
     key: str | None = None
     fmt: str | None = None
+
+
+@dataclass(frozen=True)
+class _Target:
+    """The sops file one declaration reads, for one host or for every host."""
+
+    path: str | None  # repo-relative; None when it cannot be resolved statically
+    host: str | None = None  # None: the same file whichever host imports the module
+    why: str = ""  # when path is None: why not (names and paths only)
 
 
 @dataclass
@@ -388,6 +406,7 @@ class _NixFacts:
     default_files: dict[str, str] = field(
         default_factory=dict
     )  # nix file -> repo-relative sops file
+    default_texts: dict[str, str] = field(default_factory=dict)  # nix file -> as written
     unparsed: list[str] = field(default_factory=list)
     dynamic: list[str] = field(default_factory=list)  # files declaring computed names
 
@@ -436,6 +455,45 @@ def _resolve_nix_path(nix_file: str, text: str) -> str | None:
     return joined.replace(os.sep, "/")
 
 
+_HOSTNAME = "${config.networking.hostName}"
+# ``<path> + "<tail>"``, ``"${<path>}<tail>"``, ``(<either>)``: the forms a per-host
+# sopsFile takes (migrate writes the first); the tail may name the host.
+_NAME = r"\$\{config\.networking\.hostName\}"
+_BASE = r"(\.{1,2}(?:/[A-Za-z0-9._+-]+)*/?)"
+_TAIL = rf'((?:[^"\\$]|{_NAME})*)'
+_PATH_PLUS = re.compile(rf'{_BASE}\s*\+\s*"{_TAIL}"')
+_INTERPOLATED = re.compile(rf'"\$\{{{_BASE}\}}{_TAIL}"')
+_PATH_INTERP = re.compile(rf"(\.{{1,2}}(?:/(?:[A-Za-z0-9._+-]|{_NAME})+)+)")
+
+
+def _resolve_for_host(nix_file: str, text: str, host: str | None) -> str | None:
+    """A ``sopsFile`` expression written in ``nix_file`` → repo-relative path, with
+    ``host`` standing for ``config.networking.hostName``; None when the expression is
+    anything else (it would need evaluating)."""
+    text = " ".join(text.split())
+    while text.startswith("(") and text.endswith(")"):
+        text = text[1:-1].strip()
+    literal = _resolve_nix_path(nix_file, text)
+    if literal is not None:
+        return literal
+    for pattern in (_PATH_PLUS, _INTERPOLATED, _PATH_INTERP):
+        match = pattern.fullmatch(text)
+        if match is None:
+            continue
+        joined = "".join(match.groups())
+        if _HOSTNAME in joined:
+            if host is None:
+                return None
+            joined = joined.replace(_HOSTNAME, host)
+        return None if "${" in joined else _resolve_nix_path(nix_file, joined)
+    return None
+
+
+def _short(text: str, limit: int = 80) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def _string_value(tree: Any, node: Any) -> str | None:
     if node.type != "string_expression":
         return None
@@ -459,7 +517,9 @@ def _nix_facts(ctx: CheckContext) -> _NixFacts:
         for binding in cst.bindings(tree):
             full = [*binding.attrset_path, *binding.attrpath]
             if full == ["sops", "defaultSopsFile"]:
-                resolved = _resolve_nix_path(path, cst.node_text(tree, binding.value))
+                text = str(cst.node_text(tree, binding.value))
+                facts.default_texts[path] = text
+                resolved = _resolve_nix_path(path, text)
                 if resolved:
                     facts.default_files[path] = resolved
                 continue
@@ -532,8 +592,90 @@ def _default_file(ctx: CheckContext, decl: _Declaration) -> str | None:
     return distinct.pop() if len(distinct) == 1 else None
 
 
-def check_nix_refs(ctx: CheckContext) -> list[CheckResult]:
+_UNRESOLVED_FIX = (
+    "write sopsFile as a relative path literal (../secrets/<host>.yaml) or, in a module "
+    'shared by several hosts, as ../secrets + "/${config.networking.hostName}.yaml" '
+    "(what secretkit migrate writes), then run secretkit check again"
+)
+
+
+def _targets(ctx: CheckContext, decl: _Declaration, inventory: Inventory) -> list[_Target]:
+    """The sops file(s) ``decl`` reads: one for all hosts when it is a path literal, one
+    per host using the module when it is computed from the host name; a target without
+    a path when it cannot be resolved statically (the caller fails the point)."""
     facts = ctx.nix()
+    if decl.sops_file is not None:
+        return [_Target(decl.sops_file)]
+    text, written_in = decl.sops_file_text, decl.file
+    hosts = sorted(inventory.hosts_at(decl.file, decl.offset))
+    if text is None:
+        if decl.file in facts.default_texts:
+            text = facts.default_texts[decl.file]
+        elif not hosts:
+            default = _default_file(ctx, decl)
+            if default is not None:
+                return [_Target(default)]
+            return [_Target(None, None, "it has no sopsFile and no single sops.defaultSopsFile")]
+        else:  # the default set by the host's own modules
+            return [_host_default(ctx, decl, inventory, host) for host in hosts]
+    if _resolve_for_host(written_in, text, None) is not None:
+        return [_Target(_resolve_for_host(written_in, text, None))]
+    if _HOSTNAME not in " ".join(text.split()):
+        return [_Target(None, None, f"sopsFile = {_short(text)} needs evaluating Nix")]
+    if not hosts:
+        return [
+            _Target(
+                None,
+                None,
+                f"sopsFile = {_short(text)} names the host, but no host imports {decl.file}",
+            )
+        ]
+    return [
+        _Target(path, host, "" if path else f"sopsFile = {_short(text)} needs evaluating Nix")
+        for host in hosts
+        for path in [_resolve_for_host(written_in, text, host)]
+    ]
+
+
+def _host_default(
+    ctx: CheckContext, decl: _Declaration, inventory: Inventory, host: str
+) -> _Target:
+    """sops.defaultSopsFile as host ``host`` sets it (in any of its modules)."""
+    facts = ctx.nix()
+    modules = {m.as_posix() for m in inventory.hosts[host].modules}
+    texts = {(f, t) for f, t in facts.default_texts.items() if f in modules}
+    paths = {_resolve_for_host(f, t, host) for f, t in texts}
+    if len(paths) == 1 and None not in paths:
+        return _Target(paths.pop(), host)
+    if not texts:
+        why = "it has no sopsFile and the host's modules set no sops.defaultSopsFile"
+    elif None in paths:
+        shown = ", ".join(sorted(f"{f}: {_short(t, 60)}" for f, t in texts))
+        why = f"it has no sopsFile and sops.defaultSopsFile needs evaluating Nix ({shown})"
+    else:
+        why = "it has no sopsFile and the host's modules set different sops.defaultSopsFile"
+    return _Target(None, host, why)
+
+
+def _for_host(target: _Target) -> str:
+    return f" for host {target.host}" if target.host else ""
+
+
+def _cannot_verify(check_id: str, decl: _Declaration, target: _Target) -> CheckResult:
+    return CheckResult(
+        check_id,
+        False,
+        f'cannot verify: {decl.file}: sops.secrets."{decl.name}"{_for_host(target)}: {target.why}',
+        _UNRESOLVED_FIX,
+        (decl.file,),
+    )
+
+
+def check_nix_refs(ctx: CheckContext) -> list[CheckResult]:
+    from secretkit.keys.hosts import discover
+
+    facts = ctx.nix()
+    inventory: Inventory = discover(ctx.root)
     results = []
     declared = {d.name for d in facts.declarations}
     for name, file, _offset, line in facts.references:
@@ -550,36 +692,40 @@ def check_nix_refs(ctx: CheckContext) -> list[CheckResult]:
             )
         )
     sops = ctx.sops_by_path()
+    checked = 0
     for decl in facts.declarations:
-        target = decl.sops_file or (None if decl.sops_file_text else _default_file(ctx, decl))
-        if target is None:
-            continue  # computed path: cannot be checked without evaluating Nix
         key = decl.key or decl.name
-        entry = sops.get(target)
-        if entry is None:
-            what = "does not exist" if ctx.read(target) is None else "is not a sops file"
-            results.append(
-                CheckResult(
-                    "nix-secret-refs",
-                    False,
-                    f'{decl.file}: sops.secrets."{decl.name}" reads {target}, which {what}',
-                    f"create it: secretkit set {target} '[\"{key}\"]' (value on stdin)",
-                    (decl.file, target),
+        for target in _targets(ctx, decl, inventory):
+            if target.path is None:
+                results.append(_cannot_verify("nix-secret-refs", decl, target))
+                continue
+            checked += 1
+            where = f'{decl.file}: sops.secrets."{decl.name}"{_for_host(target)}'
+            entry = sops.get(target.path)
+            if entry is None:
+                missing = ctx.read(target.path) is None
+                what = "does not exist" if missing else "is not a sops file"
+                results.append(
+                    CheckResult(
+                        "nix-secret-refs",
+                        False,
+                        f"{where} reads {target.path}, which {what}",
+                        f"create it: secretkit set {target.path} '[\"{key}\"]' (value on stdin)",
+                        (decl.file, target.path),
+                    )
                 )
-            )
-            continue
-        if decl.fmt in (None, "yaml", "json") and not _lookup_key(entry.sops, key):
-            path_expr = "".join(f'["{p}"]' for p in key.split("/"))
-            results.append(
-                CheckResult(
-                    "nix-secret-refs",
-                    False,
-                    f'{decl.file}: sops.secrets."{decl.name}" needs key "{key}" in {target}, '
-                    "which has no such key",
-                    f"add it: secretkit set {target} '{path_expr}' (value on stdin)",
-                    (decl.file, target),
+                continue
+            if decl.fmt in (None, "yaml", "json") and not _lookup_key(entry.sops, key):
+                path_expr = "".join(f'["{p}"]' for p in key.split("/"))
+                results.append(
+                    CheckResult(
+                        "nix-secret-refs",
+                        False,
+                        f'{where} needs key "{key}" in {target.path}, which has no such key',
+                        f"add it: secretkit set {target.path} '{path_expr}' (value on stdin)",
+                        (decl.file, target.path),
+                    )
                 )
-            )
     n_refs = len(facts.references)
     note = (
         f" (names computed in {', '.join(sorted(set(facts.dynamic)))} are not checked)"
@@ -592,8 +738,8 @@ def check_nix_refs(ctx: CheckContext) -> list[CheckResult]:
         CheckResult(
             "nix-secret-refs",
             True,
-            f"{len(facts.declarations)} declared secret(s), {n_refs} reference(s), "
-            f"all resolve{note}",
+            f"{len(facts.declarations)} declared secret(s) ({checked} host/file pair(s)), "
+            f"{n_refs} reference(s), all resolve{note}",
         )
     ]
 
@@ -610,45 +756,23 @@ def check_host_readable(ctx: CheckContext) -> list[CheckResult]:
     results = []
     seen: set[tuple[str, str]] = set()
     for decl in facts.declarations:
-        target = decl.sops_file or (None if decl.sops_file_text else _default_file(ctx, decl))
-        if target is None or target not in sops:
-            continue
-        recipients = {r for group in recipients_of(sops[target].sops) for r in group}
-        for host in sorted(inventory.hosts_at(decl.file, decl.offset)):
-            if (host, target) in seen:
+        for target in _targets(ctx, decl, inventory):
+            if target.path is None:
+                results.append(_cannot_verify("host-readable", decl, target))
                 continue
-            seen.add((host, target))
-            key = keys.hosts.get(host)
-            if key is None:
-                results.append(
-                    CheckResult(
-                        "host-readable",
-                        False,
-                        f"host {host} uses {target} but has no &host_{host} key in .sops.yaml",
-                        f"secretkit hosts add {host} --ssh-pubkey-file "
-                        f"<its ssh_host_ed25519_key.pub>, then secretkit updatekeys {target}",
-                        (target, decl.file),
-                    )
-                )
-            elif key not in recipients:
-                rule = keys.rule_for(target)
-                in_rule = rule is not None and key in rule.recipients
-                fix = (
-                    f"secretkit updatekeys {target}"
-                    if in_rule
-                    else f"add *host_{host} to the creation rule for {target} in .sops.yaml, "
-                    f"then secretkit updatekeys {target}"
-                )
-                results.append(
-                    CheckResult(
-                        "host-readable",
-                        False,
-                        f"host {host} cannot read {target} (used by {decl.file}): "
-                        f"&host_{host} is not a recipient",
-                        fix,
-                        (target, decl.file),
-                    )
-                )
+            path = target.path
+            hosts = (
+                [target.host]
+                if target.host is not None
+                else sorted(inventory.hosts_at(decl.file, decl.offset))
+            )
+            for host in hosts:
+                if (host, path) in seen:
+                    continue
+                seen.add((host, path))
+                problem = _host_problem(keys, host, path, decl.file, sops, recipients_of)
+                if problem is not None:
+                    results.append(problem)
     for host, key in sorted(keys.hosts.items()):
         rule = keys.host_rule(host)
         if rule is not None and key not in rule.recipients:
@@ -664,6 +788,48 @@ def check_host_readable(ctx: CheckContext) -> list[CheckResult]:
     return results or [
         CheckResult("host-readable", True, "every host can read the sops files it uses")
     ]
+
+
+def _host_problem(
+    keys: SopsYaml,
+    host: str,
+    path: str,
+    used_by: str,
+    sops: dict[str, _SopsEntry],
+    recipients_of: Callable[[SopsFile], list[list[str]]],
+) -> CheckResult | None:
+    """Why ``host`` cannot read ``path`` (which its module ``used_by`` reads), if so."""
+    key = keys.hosts.get(host)
+    if key is None:
+        return CheckResult(
+            "host-readable",
+            False,
+            f"host {host} uses {path} (in {used_by}) but has no &host_{host} key in .sops.yaml",
+            f"secretkit hosts add {host} --ssh-pubkey-file "
+            f"<its ssh_host_ed25519_key.pub>, then secretkit updatekeys {path}",
+            (path, used_by),
+        )
+    entry = sops.get(path)
+    if entry is None:
+        return None  # nix-secret-refs reports the missing file
+    recipients = {r for group in recipients_of(entry.sops) for r in group}
+    if key in recipients:
+        return None
+    rule = keys.rule_for(path)
+    in_rule = rule is not None and key in rule.recipients
+    fix = (
+        f"secretkit updatekeys {path}"
+        if in_rule
+        else f"add *host_{host} to the creation rule for {path} in .sops.yaml, "
+        f"then secretkit updatekeys {path}"
+    )
+    return CheckResult(
+        "host-readable",
+        False,
+        f"host {host} cannot read {path} (used by {used_by}): &host_{host} is not a recipient",
+        fix,
+        (path, used_by),
+    )
 
 
 # The points of the gate, in the order they are shown.
