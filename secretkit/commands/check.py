@@ -341,29 +341,70 @@ def _is_twin(name: str, sops_names: set[str]) -> bool:
     return False
 
 
+_Shape = frozenset[tuple[str | int, ...]]
+
+
+def _shape(docs: list[Any]) -> _Shape:
+    """The set of leaf key paths of a document (key names are in clear in sops files)."""
+    from secretkit.sops.tree import leaves
+
+    return frozenset(path for doc in docs for path, _ in leaves(doc))
+
+
+def _plain_shape(ctx: CheckContext, path: str) -> _Shape | None:
+    """The key shape of a plaintext YAML/JSON/dotenv/INI file, or None when it is not one."""
+    from secretkit.errors import SecretkitError
+    from secretkit.sops import document
+
+    fmt = document.format_for_path(path)
+    if fmt == "binary":
+        return None
+    data = ctx.read(path)
+    if data is None:
+        return None
+    try:
+        plain = document.load_plain(data, fmt)
+    except SecretkitError:
+        return None  # not parseable, or a (damaged) sops file: other points judge it
+    return _shape(plain.docs)
+
+
 def check_decrypted_copies(ctx: CheckContext) -> list[CheckResult]:
     from secretkit.commands.hook import names_a_secrets_file
 
     config = ctx.config()
     sops_paths = set(ctx.sops_by_path())
+    shapes: dict[_Shape, list[str]] = {}
+    for entry in ctx.sops_files():
+        if entry.sops.fmt != "binary":
+            shape = _shape(entry.sops.docs)
+            if shape:
+                shapes.setdefault(shape, []).append(entry.path)
     tracked = ctx.tracked()
     results = []
     for path in ctx.files():
         if path in sops_paths or os.path.basename(path) == ".sops.yaml":
             continue
         matched = config is not None and names_a_secrets_file(config, ctx.root / path)
-        if not matched and not _is_twin(path, sops_paths):
-            continue
-        if ctx.read(path) is None:
-            continue
+        if matched or _is_twin(path, sops_paths):
+            if ctx.read(path) is None:
+                continue
+            what = (
+                "matches a .sops.yaml creation rule but is not a sops file"
+                if matched
+                else "looks like a decrypted copy of a sops file"
+            )
+        else:
+            copied = _plain_shape(ctx, path) if shapes else None
+            if not copied or copied not in shapes:
+                continue
+            same = shapes[copied]
+            named = ", ".join(same[:3]) + (f" (+{len(same) - 3} more)" if len(same) > 3 else "")
+            what = f"has exactly the keys of the sops file {named}: it looks like a decrypted copy"
         where = "committed" if path in tracked else "untracked, not ignored"
-        what = (
-            "matches a .sops.yaml creation rule but is not a sops file"
-            if matched
-            else "looks like a decrypted copy of a sops file"
-        )
         fix = (
-            f"delete it (or encrypt it: secretkit encrypt -i {path})"
+            f"delete it (or encrypt it: secretkit encrypt -i {path}; or, to keep it "
+            f"locally, add it to .gitignore)"
             if path not in tracked
             else f"git rm --cached {path}, encrypt it (secretkit encrypt -i {path}), and "
             "rotate its values: the plaintext is in history (secretkit purge)"
