@@ -9,11 +9,12 @@ files.  Values passed in may be :class:`~secretkit.sensitive.Sensitive`.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import os
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 
@@ -203,34 +204,33 @@ def store_indent(fmt: str, rule: CreationRule | None) -> int | None:
 # ---------------------------------------------------------------------------
 # whole files
 # ---------------------------------------------------------------------------
-def load(data: bytes, fmt: str, *, source: str = "the file") -> SopsFile:
-    """``document.load_encrypted`` with the file named in its error message."""
+@contextlib.contextmanager
+def _naming(source: str) -> Iterator[None]:
+    """Re-raise a SecretkitError with ``source`` (the file's name) in front of it."""
     try:
-        return document.load_encrypted(data, fmt)
+        yield
     except SecretkitError as exc:
         if source == "the file" or exc.message.startswith(source):
             raise
         raise type(exc)(f"{source}: {exc.message}", exc.hint) from None
+
+
+def load(data: bytes, fmt: str, *, source: str = "the file") -> SopsFile:
+    """``document.load_encrypted`` with the file named in its error message."""
+    with _naming(source):
+        return document.load_encrypted(data, fmt)
 
 
 def load_plain(data: bytes, fmt: str, *, source: str = "the file") -> PlainFile:
     """``document.load_plain`` with the file named in its error message."""
-    try:
+    with _naming(source):
         return document.load_plain(data, fmt)
-    except SecretkitError as exc:
-        if source == "the file" or exc.message.startswith(source):
-            raise
-        raise type(exc)(f"{source}: {exc.message}", exc.hint) from None
 
 
 def open_file(sops: SopsFile, data_key: bytes, *, source: str = "the file") -> PlainFile:
     """``document.decrypt`` (MAC verified) with the file named in its error message."""
-    try:
+    with _naming(source):
         return document.decrypt(sops, data_key)
-    except SecretkitError as exc:
-        if source == "the file" or exc.message.startswith(source):
-            raise
-        raise type(exc)(f"{source}: {exc.message}", exc.hint) from None
 
 
 def decrypt_bytes(
