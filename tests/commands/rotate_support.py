@@ -186,3 +186,26 @@ def run_subprocess(
         check=False,
         timeout=120,
     )
+
+
+def make_template_lab(base: Path, *, extra_files: int) -> Lab:
+    """A lab built once per test module (module-scoped fixtures run before the per-test
+    isolation of conftest, so the environment is pinned here the same way)."""
+    import pytest
+
+    from tests.conftest import GIT_ENV, git
+
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("HOME", str(base / "home"))
+        env.setenv("GIT_CONFIG_GLOBAL", str(base / "home" / ".gitconfig"))
+        for key, value in GIT_ENV.items():
+            env.setenv(key, value)
+        for var in ("SOPS_AGE_KEY", "SOPS_AGE_KEY_FILE", "SOPS_CONFIG", "SECRETKIT_ENGINE"):
+            env.delenv(var, raising=False)
+        repo = base / "repo"
+        repo.mkdir()
+        git(repo, "init", "-q", "-b", "main")
+        git(repo, "config", "user.name", "Test Author")
+        git(repo, "config", "user.email", "author@example.invalid")
+        git(repo, "config", "commit.gpgsign", "false")
+        return make_lab(repo, base, extra_files=extra_files)

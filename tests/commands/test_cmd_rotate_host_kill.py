@@ -13,7 +13,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.commands.rotate_support import ROOT, Lab, age_key, make_lab, run_subprocess
+from tests.commands.rotate_support import (
+    ROOT,
+    Lab,
+    age_key,
+    make_template_lab,
+    run_subprocess,
+)
 from tests.support import fake
 
 EXTRA = 3
@@ -27,23 +33,7 @@ WRITES = 1 + len(HOST_FILES)  # .sops.yaml, then every file of the host
 
 @pytest.fixture(scope="module")
 def template(tmp_path_factory: pytest.TempPathFactory) -> Lab:
-    from tests.conftest import GIT_ENV, git
-
-    base = tmp_path_factory.mktemp("template")
-    with pytest.MonkeyPatch.context() as env:  # the per-test isolation is not active yet
-        env.setenv("HOME", str(base / "home"))
-        env.setenv("GIT_CONFIG_GLOBAL", str(base / "home" / ".gitconfig"))
-        for key, value in GIT_ENV.items():
-            env.setenv(key, value)
-        for var in ("SOPS_AGE_KEY", "SOPS_AGE_KEY_FILE", "SOPS_CONFIG", "SECRETKIT_ENGINE"):
-            env.delenv(var, raising=False)
-        repo = base / "repo"
-        repo.mkdir()
-        git(repo, "init", "-q", "-b", "main")
-        git(repo, "config", "user.name", "Test Author")
-        git(repo, "config", "user.email", "author@example.invalid")
-        git(repo, "config", "commit.gpgsign", "false")
-        return make_lab(repo, base, extra_files=EXTRA)
+    return make_template_lab(tmp_path_factory.mktemp("template"), extra_files=EXTRA)
 
 
 def _copy(template: Lab, tmp_path: Path) -> Lab:
