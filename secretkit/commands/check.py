@@ -30,8 +30,9 @@ when every result passes:
 
 A ``sopsFile`` computed from the host name, as ``migrate`` writes it in a module
 shared by several hosts (``../secrets + "/${config.networking.hostName}.yaml"``), is
-resolved once per host that imports the module (the inventory's host name stands for
-``config.networking.hostName``; migrate relies on the two being equal).  A ``sopsFile``
+resolved once per host that imports the module: ``config.networking.hostName`` is the
+string literal the host's code sets, else the host's name in the inventory (migrate
+relies on the two being equal).  A ``sopsFile``
 that cannot be resolved without evaluating Nix fails the point ("cannot verify"):
 the gate never passes what it did not check.
 
@@ -120,6 +121,7 @@ class CheckContext:
     _config_loaded: bool = False
     _sops: list[_SopsEntry] | None = None
     _nix: _NixFacts | None = None
+    _inventory: Inventory | None = None
     progress: Callable[[int, int], None] | None = None  # for the history scan
 
     # -- files ------------------------------------------------------------------
@@ -177,6 +179,13 @@ class CheckContext:
 
     def sops_by_path(self) -> dict[str, _SopsEntry]:
         return {entry.path: entry for entry in self.sops_files()}
+
+    def inventory(self) -> Inventory:
+        if self._inventory is None:
+            from secretkit.keys.hosts import discover
+
+            self._inventory = discover(self.root)
+        return self._inventory
 
     def nix(self) -> _NixFacts:
         if self._nix is None:
@@ -450,6 +459,8 @@ class _NixFacts:
     default_texts: dict[str, str] = field(default_factory=dict)  # nix file -> as written
     unparsed: list[str] = field(default_factory=list)
     dynamic: list[str] = field(default_factory=list)  # files declaring computed names
+    # networking.hostName = "<literal>": (nix file, offset, name)
+    host_names: list[tuple[str, int, str]] = field(default_factory=list)
 
 
 _ATTRSETS = ("attrset_expression", "rec_attrset_expression")
@@ -557,6 +568,11 @@ def _nix_facts(ctx: CheckContext) -> _NixFacts:
         declared: dict[str, _Declaration] = {}
         for binding in cst.bindings(tree):
             full = [*binding.attrset_path, *binding.attrpath]
+            if full == ["networking", "hostName"]:
+                literal = _string_value(tree, binding.value)
+                if literal is not None:
+                    facts.host_names.append((path, binding.start, literal))
+                continue
             if full == ["sops", "defaultSopsFile"]:
                 text = str(cst.node_text(tree, binding.value))
                 facts.default_texts[path] = text
@@ -671,11 +687,33 @@ def _targets(ctx: CheckContext, decl: _Declaration, inventory: Inventory) -> lis
                 f"sopsFile = {_short(text)} names the host, but no host imports {decl.file}",
             )
         ]
-    return [
-        _Target(path, host, "" if path else f"sopsFile = {_short(text)} needs evaluating Nix")
-        for host in hosts
-        for path in [_resolve_for_host(written_in, text, host)]
-    ]
+    targets = []
+    for host in hosts:
+        name = _host_name(ctx, inventory, host)
+        path = _resolve_for_host(written_in, text, name) if name is not None else None
+        why = (
+            ""
+            if path is not None
+            else f"host {host} sets networking.hostName to several different values"
+            if name is None
+            else f"sopsFile = {_short(text)} needs evaluating Nix"
+        )
+        targets.append(_Target(path, host, why))
+    return targets
+
+
+def _host_name(ctx: CheckContext, inventory: Inventory, host: str) -> str | None:
+    """``config.networking.hostName`` on ``host``: the string literal its code sets, else
+    its name in the inventory (migrate relies on the two being equal); None when its
+    code sets several different literals."""
+    names = {
+        name
+        for file, offset, name in ctx.nix().host_names
+        if host in inventory.hosts_at(file, offset)
+    }
+    if not names:
+        return host
+    return names.pop() if len(names) == 1 else None
 
 
 def _host_default(
@@ -685,7 +723,8 @@ def _host_default(
     facts = ctx.nix()
     modules = {m.as_posix() for m in inventory.hosts[host].modules}
     texts = {(f, t) for f, t in facts.default_texts.items() if f in modules}
-    paths = {_resolve_for_host(f, t, host) for f, t in texts}
+    name = _host_name(ctx, inventory, host)
+    paths = {_resolve_for_host(f, t, name) for f, t in texts}
     if len(paths) == 1 and None not in paths:
         return _Target(paths.pop(), host)
     if not texts:
@@ -713,10 +752,8 @@ def _cannot_verify(check_id: str, decl: _Declaration, target: _Target) -> CheckR
 
 
 def check_nix_refs(ctx: CheckContext) -> list[CheckResult]:
-    from secretkit.keys.hosts import discover
-
     facts = ctx.nix()
-    inventory: Inventory = discover(ctx.root)
+    inventory = ctx.inventory()
     results = []
     declared = {d.name for d in facts.declarations}
     for name, file, _offset, line in facts.references:
@@ -786,12 +823,11 @@ def check_nix_refs(ctx: CheckContext) -> list[CheckResult]:
 
 
 def check_host_readable(ctx: CheckContext) -> list[CheckResult]:
-    from secretkit.keys.hosts import discover
     from secretkit.keys.sops_yaml import read_keys
     from secretkit.sops.api import recipients_of
 
     keys: SopsYaml = read_keys(ctx.root)
-    inventory: Inventory = discover(ctx.root)
+    inventory = ctx.inventory()
     facts = ctx.nix()
     sops = ctx.sops_by_path()
     results = []

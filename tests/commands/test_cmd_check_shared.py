@@ -261,3 +261,34 @@ def test_a_shared_secret_without_sops_file_uses_each_hosts_default(lab: Homelab)
     unverified = {m.split(" for host ")[1].split(":")[0] for m in messages if "cannot" in m}
     assert unverified == set(EXPECTED_ACCESS) - {"observer"}
     assert len(messages) == len(EXPECTED_ACCESS)
+
+
+def test_the_host_name_the_host_sets_decides_which_file_it_reads(lab: Homelab) -> None:
+    # observer now calls itself adguarder: it would read secrets/adguarder.yaml, which
+    # is not encrypted for it
+    observer = lab.repo / "hosts/observer/default.nix"
+    text = observer.read_text()
+    assert 'networking.hostName = "observer";' in text
+    observer.write_text(text.replace('"observer";', '"adguarder";'))
+    results = check(lab)
+    (problem,) = failures(results, "host-readable")
+    assert problem["message"] == (
+        f"host observer cannot read secrets/adguarder.yaml (used by {COMMON}): "
+        "&host_observer is not a recipient"
+    )
+    assert problem["fix"].startswith("add *host_observer to the creation rule for")
+    assert not failures(results, "nix-secret-refs")
+
+    # set twice to different names: not guessed
+    monitoring = lab.repo / "hosts/observer/monitoring.nix"
+    monitoring.write_text(
+        monitoring.read_text().replace("{\n", '{\n  networking.hostName = "observer";\n', 1)
+    )
+    results = check(lab)
+    for point in ("nix-secret-refs", "host-readable"):
+        messages = {r["message"] for r in failures(results, point)}
+        assert messages == {
+            f'cannot verify: {COMMON}: sops.secrets."{name}" for host observer: host '
+            "observer sets networking.hostName to several different values"
+            for name in ("tailscale/authkey", "users/stian/hashed-password")
+        }
