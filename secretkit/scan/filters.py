@@ -147,7 +147,8 @@ def public_name(name: str) -> bool:
 
 _PLACEHOLDER_WORDS = re.compile(
     r"change[-_ ]?me|changeit|redacted|placeholder|example|\btodo\b|fixme|dummy|"
-    r"your[-_ ]|\bxxx|xxxx|^\*+$|^\.+$|<[^>]*>|\{\{.*\}\}|\{%.*%\}|^@[A-Za-z0-9_]+@$|"
+    r"your[-_ ]|(?<![A-Za-z0-9])[xX]{3,}(?![A-Za-z0-9])|(?-i:x{4,}|X{4,})|"
+    r"^\*+$|^\.+$|<[^>]*>|\{\{.*\}\}|\{%.*%\}|^@[A-Za-z0-9_]+@$|"
     r"insert[-_ ]|replace[-_ ]?me|^(?:none|null|nil|undefined|true|false|yes|no|secret|"
     r"password|passwd|token|test|foo|bar|baz|abc|1234|12345|123456|unused|unset|empty|read|write|"
     r"disabled|required|optional|auto|default|hidden|masked|prompt|ask|stdin|keyring|admin|root|"
@@ -161,6 +162,9 @@ _REFERENCE = re.compile(
     r"\$\([^)]*\)$|`[^`]*`$|/nix/store/)"
 )
 _PATH = re.compile(r"^(?:/|~/|\./|\.\./)[^\s:]*$")
+# Base64 of a 32- or 64-byte key (WireGuard, ed25519 seeds …): one in 64 starts with
+# "/" and must not pass for an absolute path.
+_B64_KEY = re.compile(r"^(?:[A-Za-z0-9+/]{43}=|[A-Za-z0-9+/]{86}==)$")
 _HEX = re.compile(r"^[0-9a-fA-F]+$")
 _NIX_BASE32 = re.compile(r"^[0-9a-df-np-sv-z]{52}$|^[0-9a-df-np-sv-z]{103}$")
 _SRI = re.compile(r"^(?:sha1|sha256|sha384|sha512|md5)[-:][A-Za-z0-9+/=]{16,}$")
@@ -240,7 +244,7 @@ def password_hash(value: str) -> bool:
 
 
 _TOKEN_PLACEHOLDER = re.compile(
-    r"example|x{5,}|<[^>]*>|redacted|change[-_]?me|…|\.\.\.|abcdefghij|0123456789",
+    r"example|(?-i:x{5,}|X{5,})|<[^>]*>|redacted|change[-_]?me|…|\.\.\.|abcdefghij|0123456789",
     re.IGNORECASE,
 )
 
@@ -276,7 +280,7 @@ def not_secret(value: str, *, token: bool = False) -> str | None:
         return "syncthing device id"
     if _NIX_PUBLIC_CACHE_KEY.match(text):
         return "binary cache public key"
-    if _PATH.match(text):
+    if _PATH.match(text) and not _B64_KEY.match(text):
         return "path"
     if token:
         return "placeholder" if _TOKEN_PLACEHOLDER.search(text) else None

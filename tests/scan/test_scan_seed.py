@@ -224,3 +224,20 @@ def test_attribute_names_that_are_not_identifiers_are_quoted_in_the_attrpath() -
         'networking.wireless.networks."Home Wifi".psk',
         'services.nginx.virtualHosts."grafana.example.net".basicAuth.stian',
     ]
+
+
+def test_random_values_that_look_like_a_path_or_a_placeholder_are_still_secrets() -> None:
+    # One WireGuard key in 64 starts with "/", and a random password may start with
+    # "xXx": neither is a path or a placeholder (the demo found both by chance).
+    key = "/" + fake.wireguard_private_key("slash")[1:]
+    psk = "xXx" + fake.password("xxx")
+    source = (
+        "{\n"
+        f'  networking.wireguard.interfaces.wg0.privateKey = "{key}";\n'
+        f'  networking.wireless.networks.home.psk = "{psk}";\n'
+        '  networking.wireless.networks.other.psk = "xxx";\n'
+        '  networking.wireguard.interfaces.wg1.privateKeyFile = "/run/secrets/wg1";\n'
+        "}\n"
+    ).encode()
+    findings, _ = scan_bytes("hosts/laptop.nix", source)
+    assert sorted(f.secret.reveal() for f in findings) == sorted([key, psk])
