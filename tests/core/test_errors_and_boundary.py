@@ -20,6 +20,7 @@ from secretkit.errors import (
     UserError,
 )
 from secretkit.sensitive import Sensitive, preview
+from tests.support.cli import run_main
 
 
 def test_exit_code_table_matches_design() -> None:
@@ -49,12 +50,7 @@ def _raise_integrity() -> None:
     raise IntegrityError("MAC mismatch in secrets/x.yaml")
 
 
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as info:
-        cli.main(list(args))
-    out, err = capsys.readouterr()
-    code = info.value.code
-    return (code if isinstance(code, int) else 0), out, err
+run = run_main
 
 
 def test_user_error_prints_one_line_with_hint(capsys: pytest.CaptureFixture[str]) -> None:
