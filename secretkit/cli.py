@@ -756,3 +756,84 @@ def check(ctx: Context, fmt: str) -> None:
             echo(line)
     if not report.ok:
         raise click.exceptions.Exit(1)
+
+
+# --- generate / rotate value / exposed (secret generation) ---------------------
+_KIND_NAMES = [
+    "password",
+    "passphrase",
+    "hex",
+    "base64",
+    "alnum",
+    "wireguard",
+    "ssh-ed25519",
+    "hashed-password",
+]
+
+
+@cli.command()
+@click.argument("host", required=False)
+@click.argument("name", required=False)
+@click.option("--kind", type=click.Choice(_KIND_NAMES), help="What to generate.")
+@click.option("--length", type=int, help="Characters (password, alnum) or bytes (hex, base64).")
+@click.option("--words", type=int, help="Words of a passphrase (default 6).")
+@click.option(
+    "--public-out",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Write the public half (wireguard, ssh-ed25519) to this file.",
+)
+@click.option("--also-plain", metavar="NAME", help="hashed-password: keep the password as NAME.")
+@click.option("--all", "all_", is_flag=True, help="Fill what secrets/generators.toml declares.")
+@click.option("--force", metavar="KEY", help="With --all: regenerate this declared secret.")
+@pass_ctx
+def generate(
+    ctx: Context,
+    host: str | None,
+    name: str | None,
+    kind: str | None,
+    length: int | None,
+    words: int | None,
+    public_out: Path | None,
+    also_plain: str | None,
+    all_: bool,
+    force: str | None,
+) -> None:
+    """Generate a secret into secrets/HOST.yaml at NAME (a/b/c), never printed.
+
+    Public halves (WireGuard, ssh keys) are printed or written to --public-out.
+    `generate --all` fills what secrets/generators.toml declares and is missing
+    (["HOST/NAME"] or ["NAME"] with hosts = [...], kind = "…", length, words,
+    public_out, also_plain); it never overwrites, except the one --force KEY.
+    """
+    from secretkit.commands.generate import generate_all, generate_one
+    from secretkit.errors import UsageError
+    from secretkit.generate.model import Options
+
+    if all_:
+        if host or name or kind or length or words or public_out or also_plain:
+            raise UsageError("--all takes no HOST/NAME and no per-secret options")
+        result = generate_all(ctx.cwd, force=force)
+    else:
+        if host is None or name is None or kind is None:
+            raise UsageError(
+                "give HOST NAME --kind KIND, or --all",
+                hint="e.g. secretkit generate observer grafana/admin_password --kind password",
+            )
+        if force is not None:
+            raise UsageError("--force goes with --all")
+        options = Options(length=length, words=words)
+        result = generate_one(
+            ctx.cwd, host, name, kind, options, public_out=public_out, also_plain=also_plain
+        )
+    for made in result.made:
+        if made.action == "kept":
+            echo(f"{made.file}: {made.name} exists, kept")
+            continue
+        extra = f" (and the password as {made.also_plain})" if made.also_plain else ""
+        how = "copied from another host" if made.action == "copied" else f"new {made.kind}"
+        echo(f"{made.file}: {made.name}: {how}{extra}")
+        if made.public is not None:
+            if made.public_out:
+                echo(f"  public key written to {made.public_out}")
+            else:
+                echo(f"  public key: {made.public}")
