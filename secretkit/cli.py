@@ -603,24 +603,128 @@ def hosts_list(ctx: Context, fmt: str) -> None:
     type=click.Path(path_type=Path, dir_okay=False),
     help="A .pub file or ssh-keyscan output with the host's ed25519 key.",
 )
+@click.option(
+    "--generate-host-key",
+    is_flag=True,
+    help="Make a new ed25519 host key (private key kept for the admins only).",
+)
+@click.option(
+    "--extra-files",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="With --generate-host-key: write etc/ssh/ssh_host_ed25519_key{,.pub} here "
+    "(outside the repository) for nixos-anywhere --extra-files.",
+)
+@click.option(
+    "--keyscan",
+    is_flag=False,
+    flag_value="",
+    default=None,
+    metavar="[HOST[:PORT]]",
+    help="Fetch the host key with ssh-keyscan (target: the argument, colmena "
+    "deployment.targetHost, deploy-rs hostname, or NAME).",
+)
+@click.option("--fingerprint", metavar="SHA256:…", help="With --keyscan: the expected key.")
+@click.option("--yes", is_flag=True, help="With --keyscan --fingerprint: do not ask.")
 @pass_ctx
 def hosts_add(
-    ctx: Context, name: str, age: str | None, ssh_pubkey: str | None, ssh_pubkey_file: Path | None
+    ctx: Context,
+    name: str,
+    age: str | None,
+    ssh_pubkey: str | None,
+    ssh_pubkey_file: Path | None,
+    generate_host_key: bool,
+    extra_files: Path | None,
+    keyscan: str | None,
+    fingerprint: str | None,
+    yes: bool,
 ) -> None:
-    """Add host NAME: its key anchor and a rule for secrets/NAME.yaml."""
-    from secretkit.commands.hosts import add, recipient_from_options
+    """Add host NAME: its key anchor and a rule for secrets/NAME.yaml (an existing
+    secrets/NAME.yaml is re-wrapped for it)."""
+    from secretkit.commands import hosts as run
+    from secretkit.errors import UsageError
 
-    recipient = recipient_from_options(ctx.cwd, age, ssh_pubkey, ssh_pubkey_file)
-    result = add(ctx.cwd, name, recipient)
+    given = [age, ssh_pubkey, ssh_pubkey_file, generate_host_key or None, keyscan]
+    if sum(x is not None for x in given) > 1:
+        raise UsageError(
+            "give exactly one of --age, --ssh-pubkey, --ssh-pubkey-file, "
+            "--generate-host-key, --keyscan"
+        )
+    if extra_files is not None and not generate_host_key:
+        raise UsageError("--extra-files goes with --generate-host-key (or hosts bootstrap)")
+    if (fingerprint is not None or yes) and keyscan is None:
+        raise UsageError("--fingerprint and --yes go with --keyscan")
+    if generate_host_key:
+        made = run.add_generated(ctx.cwd, name, extra_files)
+        result = made.host
+        echo(f"new ssh host key for {name}: {made.public}")
+        echo(f"its private key is in {result.host_key_file}, encrypted for the admins only")
+        for path in made.extra_files:
+            echo(f"wrote {path}")
+        if not made.extra_files:
+            echo(f"next: secretkit hosts bootstrap {name} --extra-files DIR (for nixos-anywhere)")
+    elif keyscan is not None:
+        scanned = run.keyscan(ctx.cwd, name, keyscan or None)
+        where = f"{scanned.target}:{scanned.port}" if scanned.port else scanned.target
+        echo(f"{where} ({scanned.source}) presents ssh-ed25519 key {scanned.fingerprint}")
+        _confirm_fingerprint(scanned.fingerprint, fingerprint, yes)
+        result = run.add(ctx.cwd, name, scanned.recipient)
+    else:
+        recipient = run.recipient_from_options(ctx.cwd, age, ssh_pubkey, ssh_pubkey_file)
+        result = run.add(ctx.cwd, name, recipient)
     if result.change.changed:
-        echo(f"added host {name} ({recipient}) and a rule for secrets/{name}.yaml")
+        echo(f"added host {name} ({result.recipient}) and a rule for secrets/{name}.yaml")
     else:
         echo(f"host {name} already present with this key, nothing to do")
+    for rel in result.rekeyed:
+        echo(f"{rel}: re-wrapped for host {name}")
     if result.in_nix is False:
         echo(
             f"note: no host named {name} was found in the Nix code (see `secretkit hosts list`)",
             err=True,
         )
+
+
+def _confirm_fingerprint(seen: str, expected: str | None, yes: bool) -> None:
+    from secretkit.errors import IntegrityError, UsageError
+
+    if expected is not None:
+        if expected.strip() != seen:
+            raise IntegrityError(
+                f"the host presents {seen}, not the expected {expected.strip()}; nothing was "
+                "changed",
+                hint="check the fingerprint on the host: ssh-keygen -lf "
+                "/etc/ssh/ssh_host_ed25519_key.pub",
+            )
+        return
+    if yes:
+        raise UsageError(
+            "--yes needs --fingerprint SHA256:… (a key nobody checked would be trusted)"
+        )
+    if not sys.stdin.isatty():
+        raise UsageError(
+            "cannot ask for confirmation without a terminal",
+            hint=f"pass --fingerprint {seen} --yes after checking it on the host",
+        )
+    click.confirm("Is this the host's key (compare it on the host)?", abort=True)
+
+
+@hosts.command("bootstrap")
+@click.argument("name")
+@click.option(
+    "--extra-files",
+    type=click.Path(path_type=Path, file_okay=False),
+    required=True,
+    help="Directory (outside the repository) for nixos-anywhere --extra-files.",
+)
+@pass_ctx
+def hosts_bootstrap(ctx: Context, name: str, extra_files: Path) -> None:
+    """Re-create the --extra-files tree of host NAME from its admin-encrypted host key."""
+    from secretkit.commands.hosts import bootstrap
+
+    made = bootstrap(ctx.cwd, name, extra_files)
+    for path in made.extra_files:
+        echo(f"wrote {path}")
+    echo(f"nixos-anywhere --extra-files {extra_files} … installs host {name} with this key")
 
 
 @hosts.command("remove")
