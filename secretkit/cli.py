@@ -39,6 +39,17 @@ class Context:
 
 pass_ctx = click.make_pass_decorator(Context)
 
+_KIND_NAMES = [
+    "password",
+    "passphrase",
+    "hex",
+    "base64",
+    "alnum",
+    "wireguard",
+    "ssh-ed25519",
+    "hashed-password",
+]
+
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
@@ -328,6 +339,56 @@ def rotate_host(
     old = "the old key" if result.old_recipient != result.new_recipient else "no older key"
     echo(f"rotated {len(result.files)} file(s) of host {name}: {old} opens none of them")
     _print_exposed(result, compromised, "the old key")
+
+
+@rotate.command("value")
+@click.argument("name")
+@click.option("--from-stdin", is_flag=True, help="Read the new value from stdin.")
+@click.option("--kind", type=click.Choice(_KIND_NAMES), help="Generate it as this kind.")
+@click.option("--length", type=int, help="With --kind: characters or bytes.")
+@click.option("--words", type=int, help="With --kind passphrase: words.")
+@pass_ctx
+def rotate_value(
+    ctx: Context,
+    name: str,
+    from_stdin: bool,
+    kind: str | None,
+    length: int | None,
+    words: int | None,
+) -> None:
+    """Replace secret NAME (a/b/c) in every sops file that holds it, in one go: a new
+    value from stdin, or generated (its kind from secrets/generators.toml or --kind).
+    Lists the units to restart (restartUnits of its sops.secrets declarations)."""
+    from secretkit.commands.rotate_value import rotate_value as run
+    from secretkit.commands.set import stdin_value
+    from secretkit.errors import UsageError
+    from secretkit.generate.model import Options
+    from secretkit.sensitive import Sensitive
+
+    stdin = None
+    if from_stdin:
+        value = stdin_value(sys.stdin.buffer.read(), as_json=False)
+        assert isinstance(value, Sensitive)
+        if not value.reveal():
+            raise UsageError("the value on stdin is empty")
+        stdin = value
+    result = run(ctx.cwd, name, stdin=stdin, kind=kind, options=Options(length, words))
+    for rel in result.files:
+        also = f" (and {result.also})" if result.also else ""
+        echo(f"{rel}: {name}{also}: new value ({result.source})")
+    for rel, other in result.twins:
+        echo(f"{rel}: {other}: held the same value, new value too")
+    for rel in result.unchecked:
+        echo(f"note: no identity opens {rel}; it was not searched for the old value", err=True)
+    if result.public is not None:
+        echo(f"new public key: {result.public}")
+    if result.restarts:
+        echo("restart after deploying:")
+        for item in result.restarts:
+            echo(f"  {item.unit}  ({item.declared_in})")
+    else:
+        echo("no restartUnits declared for it: restart its services after deploying")
+    echo("change it at its provider too, if it is a credential issued elsewhere")
 
 
 def _print_rekeyed(files: Sequence[Any]) -> None:
@@ -863,16 +924,6 @@ def check(ctx: Context, fmt: str) -> None:
 
 
 # --- generate / rotate value / exposed (secret generation) ---------------------
-_KIND_NAMES = [
-    "password",
-    "passphrase",
-    "hex",
-    "base64",
-    "alnum",
-    "wireguard",
-    "ssh-ed25519",
-    "hashed-password",
-]
 
 
 @cli.command()
