@@ -888,6 +888,8 @@ def purge(ctx: Context, yes: bool) -> None:
     echo("     clones and caches may still hold them:")
     for item in result.exposed:
         echo(f"       - {item.describe()}")
+    echo("     `secretkit exposed` keeps this checklist: where each one is used now and")
+    echo("     whether it has been replaced since (`secretkit rotate value NAME`)")
     echo("  3. once the new history is pushed and verified, drop the backup:")
     drop = f"git for-each-ref --format='delete %(refname)' {result.backup}/"
     echo(f"       {drop} | git update-ref --stdin")
@@ -992,3 +994,38 @@ def generate(
                 echo(f"  public key written to {made.public_out}")
             else:
                 echo(f"  public key: {made.public}")
+
+
+@cli.command()
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+@pass_ctx
+def exposed(ctx: Context, fmt: str) -> None:
+    """Every value ever committed in plaintext (history, and purge's backups), where
+    it is used now and whether it was replaced since: a rotation checklist.  Exit 1
+    while a value is still in use (plaintext or unchanged in a sops file) or unknown."""
+    import json
+
+    from secretkit.commands.exposed import exposed as run
+
+    report = run(ctx.cwd, progress=_history_progress() if fmt == "text" else None)
+    if fmt == "json":
+        echo(json.dumps(report.to_json(), indent=2))
+    elif not report.values:
+        echo("no value was ever committed in plaintext (history and purge backups scanned)")
+    else:
+        echo(f"{len(report.values)} value(s) were committed in plaintext; rotate each one:")
+        for item in report.values:
+            where = "only in purge's backup refs" if item.in_backup_only else ", ".join(item.paths)
+            echo(f"  [{item.status}] {', '.join(item.names)} ({item.preview}) — was in {where}")
+            for place in item.plaintext:
+                echo(f"      still in plaintext: {place}")
+            for place in item.stored:
+                name = place.split(": ")[1].split(" ")[0]
+                echo(f"      unchanged in {place}")
+                echo(f"        new value: secretkit rotate value {name} --from-stdin (or --kind …)")
+        for rel in report.unchecked:
+            echo(f"note: no identity opens {rel}; values in it could not be compared", err=True)
+    if report.to_rotate:
+        raise click.exceptions.Exit(1)

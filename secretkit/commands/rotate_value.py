@@ -41,8 +41,15 @@ class ValueRotation:
 
 
 def _new_value(
-    root: Path, name: str, stdin: Sensitive[str] | None, kind: str | None, options: Options
+    root: Path,
+    name: str,
+    stdin: Sensitive[str] | None,
+    kind: str | None,
+    options: Options,
+    hashed_now: bool,
 ) -> tuple[Generated, str | None, str]:
+    """The new value, the also_plain twin to renew, and where the value came from.
+    A name holding a crypt hash now (``$6$…``) gets a hash again, never clear text."""
     from secretkit.generate.declared import load
     from secretkit.generate.kinds import kind_for
     from secretkit.plan.crypt import sha512_crypt
@@ -51,9 +58,10 @@ def _new_value(
     if stdin is not None:
         if kind is not None:
             raise UsageError("give --from-stdin or --kind, not both")
-        if declared is not None and declared.kind == "hashed-password":
+        if hashed_now or (declared is not None and declared.kind == "hashed-password"):
             hashed = Sensitive(sha512_crypt(stdin.reveal()))
-            return Generated(hashed, plain=stdin), declared.also_plain, "stdin (stored hashed)"
+            also = declared.also_plain if declared is not None else None
+            return Generated(hashed, plain=stdin), also, "stdin, stored as its SHA-512 crypt hash"
         return Generated(stdin), None, "stdin"
     if kind is None:
         if declared is None:
@@ -63,6 +71,11 @@ def _new_value(
                 f"{name} --from-stdin",
             )
         kind, options = declared.kind, declared.options
+    if hashed_now and kind != "hashed-password":
+        raise UsageError(
+            f"{name} holds a password hash now; a new {kind} value would not be a hash",
+            hint=f"secretkit rotate value {name} --kind hashed-password (or --from-stdin)",
+        )
     made = kind_for(kind).generate(options)
     also = declared.also_plain if declared is not None and declared.kind == kind else None
     return made, also, f"kind {kind}"
@@ -92,9 +105,12 @@ def rotate_value(
             f"no sops file holds {name}; nothing was changed",
             hint=f"create it with `secretkit generate HOST {name} --kind KIND`",
         )
-    made, also, source = _new_value(root, name, stdin, kind, options or Options())
+    from secretkit.plan.crypt import is_crypt_hash
+
     files = HostFiles(root, identities or load_identities())
     old = {files.get(info.rel, name) for info in holding}
+    hashed_now = any(v is not None and is_crypt_hash(v.reveal()) for v in old)
+    made, also, source = _new_value(root, name, stdin, kind, options or Options(), hashed_now)
     for info in holding:
         files.set(info.rel, name, made.value)
         if also is not None and made.plain is not None:
