@@ -1,8 +1,13 @@
-"""``secretkit hosts list|add|remove``: the hosts and their keys in ``.sops.yaml``.
+"""``secretkit hosts list|add|bootstrap|remove``: the hosts and their keys in ``.sops.yaml``.
 
 ``add`` takes the key as ``--age age1…``, ``--ssh-pubkey 'ssh-ed25519 …'`` or
 ``--ssh-pubkey-file F`` (a ``.pub`` file or ``ssh-keyscan`` output) and always
-writes the ``age1…`` form.  ``hosts remove`` lives in
+writes the ``age1…`` form; an existing file the new rule matches is re-wrapped for
+the host in the same transaction (:mod:`secretkit.keys.onboarding`).
+:func:`add_generated` makes the host key itself (``--generate-host-key``, kept
+for the admins only, :mod:`secretkit.keys.host_keys`) and :func:`bootstrap`
+re-creates its nixos-anywhere ``--extra-files`` tree; :func:`keyscan` fetches a
+running host's key (:mod:`secretkit.keys.keyscan`) for the CLI to confirm.  ``hosts remove`` lives in
 :mod:`secretkit.commands.remove_host` (it re-keys the files the host could read,
 on top of :func:`secretkit.keys.sops_yaml.remove_host_text`).  ``list`` joins what
 discovery finds in the Nix code with what ``.sops.yaml`` holds.
