@@ -158,7 +158,13 @@ def plan_declared(
             values[decl.also_plain] = made.plain
         made_public = made.public
         if made.public is not None and decl.public_out:
-            public[files.root / decl.public_out] = made.public + "\n"
+            target = files.root / decl.public_out
+            if not target.resolve().is_relative_to(files.root.resolve()):
+                raise UserError(
+                    f"public_out of [{decl.key!r}] leads outside the repository (a symlink)",
+                    hint="point public_out at a plain file inside the repository",
+                )
+            public[target] = made.public + "\n"
     for host in decl.hosts:
         rel = files.host_file(host)
         if host not in missing:

@@ -7,10 +7,10 @@ the host in the same transaction (:mod:`secretkit.keys.onboarding`).
 :func:`add_generated` makes the host key itself (``--generate-host-key``, kept
 for the admins only, :mod:`secretkit.keys.host_keys`) and :func:`bootstrap`
 re-creates its nixos-anywhere ``--extra-files`` tree; :func:`keyscan` fetches a
-running host's key (:mod:`secretkit.keys.keyscan`) for the CLI to confirm.  ``hosts remove`` lives in
-:mod:`secretkit.commands.remove_host` (it re-keys the files the host could read,
-on top of :func:`secretkit.keys.sops_yaml.remove_host_text`).  ``list`` joins what
-discovery finds in the Nix code with what ``.sops.yaml`` holds.
+running host's key (:mod:`secretkit.keys.keyscan`) for the CLI to confirm.
+``hosts remove`` lives in :mod:`secretkit.commands.remove_host` (it re-keys the
+files the host could read, on top of :func:`secretkit.keys.sops_yaml.remove_host_text`).
+``list`` joins what discovery finds in the Nix code with what ``.sops.yaml`` holds.
 """
 
 from __future__ import annotations

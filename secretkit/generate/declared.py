@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from secretkit.errors import ConfigError, SecretkitError, UsageError
 from secretkit.generate.kinds import kind_for
@@ -121,9 +121,12 @@ def parse(text: str) -> list[Declared]:
         options = Options(
             length=_int(key, table, "length"), words=_int(key, table, "words"), comment=name
         )
-        out.append(
-            Declared(key, name, hosts, kind, options, _str(key, table, "public_out"), also_plain)
-        )
+        public_out = _str(key, table, "public_out")
+        if public_out is not None:
+            parts = PurePosixPath(public_out).parts
+            if PurePosixPath(public_out).is_absolute() or ".." in parts or parts[0] == ".git":
+                raise _fail(key, "public_out must be a path inside the repository")
+        out.append(Declared(key, name, hosts, kind, options, public_out, also_plain))
     return out
 
 

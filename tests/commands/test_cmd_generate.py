@@ -187,6 +187,8 @@ def test_generate_all_copies_a_shared_value_to_a_host_that_lacks_it(
         ('["observer/x"]\nkind = "hex"\nalso_plain = "y"\n', "also_plain is for kind"),
         ('["x"]\nhosts = []\nkind = "hex"\n', "hosts must be a non-empty list"),
         ('["observer/x"\n', "secrets/generators.toml:"),
+        ('["jellyfin/wg"]\nkind = "wireguard"\npublic_out = "/etc/x"\n', "inside the repository"),
+        ('["jellyfin/wg"]\nkind = "wireguard"\npublic_out = "a/../../x"\n', "inside the repo"),
     ],
 )
 def test_malformed_generators_file(
