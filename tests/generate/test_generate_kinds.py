@@ -125,3 +125,9 @@ def test_hashed_password_verifies_with_openssl_and_mkpasswd() -> None:
         capture_output=True, check=True,
     )  # fmt: skip
     assert wrong.stdout.decode().strip() != hashed
+
+
+def test_the_cli_offers_exactly_the_registered_kinds() -> None:
+    from secretkit.cli import _KIND_NAMES  # kept literal so that the CLI starts fast
+
+    assert _KIND_NAMES == list(KINDS)
