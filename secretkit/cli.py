@@ -937,7 +937,7 @@ def check(ctx: Context, fmt: str) -> None:
 @click.option(
     "--public-out",
     type=click.Path(path_type=Path, dir_okay=False),
-    help="Write the public half (wireguard, ssh-ed25519) to this file.",
+    help="Write the public half (wireguard, ssh-ed25519) to this file (.nix: a Nix string).",
 )
 @click.option("--also-plain", metavar="NAME", help="hashed-password: keep the password as NAME.")
 @click.option("--all", "all_", is_flag=True, help="Fill what secrets/generators.toml declares.")

@@ -59,6 +59,12 @@ def _write(root: Path, files: HostFiles, public: dict[Path, str]) -> None:
             txn.write(path, text.encode("utf-8"), 0o644)
 
 
+def public_text(path: Path, public: str) -> str:
+    """The public half as written to ``path``: a Nix string literal for a ``.nix``
+    file (``publicKey = import ./wg0.pub.nix;``), else the bare line."""
+    return f'"{public}"\n' if path.suffix == ".nix" else public + "\n"
+
+
 def _public_path(root: Path, cwd: Path, given: Path | str | None) -> Path | None:
     if given is None:
         return None
@@ -102,7 +108,9 @@ def generate_one(
     if also_plain is not None and made.plain is not None:
         files.set(rel, also_plain, made.plain)
     out = _public_path(root, cwd, public_out)
-    public = {out: made.public + "\n"} if out is not None and made.public is not None else {}
+    public = (
+        {out: public_text(out, made.public)} if out is not None and made.public is not None else {}
+    )
     _write(root, files, public)
     return GenerateResult(
         (
@@ -164,7 +172,7 @@ def plan_declared(
                     f"public_out of [{decl.key!r}] leads outside the repository (a symlink)",
                     hint="point public_out at a plain file inside the repository",
                 )
-            public[target] = made.public + "\n"
+            public[target] = public_text(target, made.public)
     for host in decl.hosts:
         rel = files.host_file(host)
         if host not in missing:

@@ -123,6 +123,10 @@ kind = "passphrase"
 ["jellyfin/wg/private"]
 kind = "wireguard"
 public_out = "hosts/jellyfin/wg.pub"
+
+["observer/wg/private"]
+kind = "wireguard"
+public_out = "hosts/observer/wg-public.nix"
 """
 
 
@@ -143,6 +147,10 @@ def test_generate_all_fills_what_is_missing_and_never_overwrites(
     private = views["jellyfin"][("wg", "private")].encode()
     public = subprocess.run([wg, "pubkey"], input=private, capture_output=True, check=True)
     assert (lab.root / "hosts/jellyfin/wg.pub").read_bytes() == public.stdout
+    private = views["observer"][("wg", "private")].encode()
+    public = subprocess.run([wg, "pubkey"], input=private, capture_output=True, check=True)
+    snippet = (lab.root / "hosts/observer/wg-public.nix").read_text()
+    assert snippet == f'"{public.stdout.decode().strip()}"\n'  # a Nix string: import it
     for host, key in lab.hosts.items():
         assert lab.plaintext(f"secrets/{host}.yaml", key) == views[host]
     values = [views["observer"][("grafana", "admin_password")], shared.pop(),
