@@ -1,8 +1,8 @@
-"""`rotate value` and `generate --all` killed after every journaled write
-(SECRETKIT_TEST_KILL_AFTER_WRITES=N, os._exit like SIGKILL, see secretkit/atomic.py):
-at every kill point each file opens with the admin key and the hosts, and holds all
-old or all new values; the next run rolls the half-done change back and does the
-whole job again, leaving one value everywhere."""
+"""`rotate value`, `generate --all` and `hosts add --generate-host-key` killed after
+every journaled write (SECRETKIT_TEST_KILL_AFTER_WRITES=N, os._exit like SIGKILL, see
+secretkit/atomic.py): at every kill point each file opens with the admin key and the
+hosts, and holds all old or all new values; the next run rolls the half-done change
+back and does the whole job again, leaving one value everywhere."""
 
 from __future__ import annotations
 
@@ -103,3 +103,46 @@ def test_generate_all_killed_at_every_write(template: Lab, tmp_path: Path, kill_
     rerun = run_subprocess(lab, "generate", "--all")
     assert rerun.returncode == 0
     assert {rel: _host_views(lab, rel) for rel in FILES} == views  # nothing overwritten
+
+
+ONBOARD_WRITES = 3  # .sops.yaml, secrets/host-keys/newbox.yaml, secrets/newbox.yaml re-wrapped
+
+
+@pytest.mark.parametrize("kill_after", range(1, ONBOARD_WRITES + 1))
+def test_generate_host_key_killed_at_every_write(
+    template: Lab, tmp_path: Path, kill_after: int
+) -> None:
+    from secretkit.keys.ssh_to_age import ssh_private_key_to_age
+    from secretkit.sops.config import CreationRule, KeyRef
+    from tests.commands.rotate_support import Key
+
+    lab = _copy(template, tmp_path)
+    values = {("borg", "passphrase"): fake.passphrase("newbox-kill")}
+    rule = CreationRule(key_groups=[[KeyRef("age", lab.admin.public)]])
+    newbox = lab.root / "secrets" / "newbox.yaml"
+    newbox.write_bytes(
+        api.set_values(None, "yaml", values, rule=rule, identities=lab.admin.identities())
+    )
+    commit_all(lab.root, "newbox, admins only")
+    config_before = (lab.root / ".sops.yaml").read_bytes()
+    file_before = newbox.read_bytes()
+    extra = tmp_path / "extra"
+
+    killed = run_subprocess(lab, "hosts", "add", "newbox", "--generate-host-key",
+                            "--extra-files", str(extra), kill_after=kill_after)  # fmt: skip
+    assert killed.returncode == 137, killed.stderr.decode()
+    assert not extra.exists()  # the tree is written only after the transaction
+    again = run_subprocess(lab, "updatekeys")  # any writing command rolls it back first
+    assert again.returncode == 0, again.stderr.decode()
+    assert (lab.root / ".sops.yaml").read_bytes() == config_before
+    assert newbox.read_bytes() == file_before
+    assert not (lab.root / "secrets" / "host-keys" / "newbox.yaml").exists()
+
+    done = run_subprocess(lab, "hosts", "add", "newbox", "--generate-host-key",
+                          "--extra-files", str(extra))  # fmt: skip
+    assert done.returncode == 0, done.stderr.decode()
+    private = (extra / "etc/ssh/ssh_host_ed25519_key").read_bytes()
+    host = Key(ssh_private_key_to_age(private).reveal(), "")
+    assert lab.plaintext("secrets/newbox.yaml", host) == values
+    assert not lab.opens("secrets/host-keys/newbox.yaml", host)
+    assert lab.opens("secrets/host-keys/newbox.yaml", lab.admin)
