@@ -39,6 +39,17 @@ class Context:
 
 pass_ctx = click.make_pass_decorator(Context)
 
+_KIND_NAMES = [
+    "password",
+    "passphrase",
+    "hex",
+    "base64",
+    "alnum",
+    "wireguard",
+    "ssh-ed25519",
+    "hashed-password",
+]
+
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
@@ -330,6 +341,56 @@ def rotate_host(
     _print_exposed(result, compromised, "the old key")
 
 
+@rotate.command("value")
+@click.argument("name")
+@click.option("--from-stdin", is_flag=True, help="Read the new value from stdin.")
+@click.option("--kind", type=click.Choice(_KIND_NAMES), help="Generate it as this kind.")
+@click.option("--length", type=int, help="With --kind: characters or bytes.")
+@click.option("--words", type=int, help="With --kind passphrase: words.")
+@pass_ctx
+def rotate_value(
+    ctx: Context,
+    name: str,
+    from_stdin: bool,
+    kind: str | None,
+    length: int | None,
+    words: int | None,
+) -> None:
+    """Replace secret NAME (a/b/c) in every sops file that holds it, in one go: a new
+    value from stdin, or generated (its kind from secrets/generators.toml or --kind).
+    Lists the units to restart (restartUnits of its sops.secrets declarations)."""
+    from secretkit.commands.rotate_value import rotate_value as run
+    from secretkit.commands.set import stdin_value
+    from secretkit.errors import UsageError
+    from secretkit.generate.model import Options
+    from secretkit.sensitive import Sensitive
+
+    stdin = None
+    if from_stdin:
+        value = stdin_value(sys.stdin.buffer.read(), as_json=False)
+        assert isinstance(value, Sensitive)
+        if not value.reveal():
+            raise UsageError("the value on stdin is empty")
+        stdin = value
+    result = run(ctx.cwd, name, stdin=stdin, kind=kind, options=Options(length, words))
+    for rel in result.files:
+        also = f" (and {result.also})" if result.also else ""
+        echo(f"{rel}: {name}{also}: new value ({result.source})")
+    for rel, other in result.twins:
+        echo(f"{rel}: {other}: held the same value, new value too")
+    for rel in result.unchecked:
+        echo(f"note: no identity opens {rel}; it was not searched for the old value", err=True)
+    if result.public is not None:
+        echo(f"new public key: {result.public}")
+    if result.restarts:
+        echo("restart after deploying:")
+        for item in result.restarts:
+            echo(f"  {item.unit}  ({item.declared_in})")
+    else:
+        echo("no restartUnits declared for it: restart its services after deploying")
+    echo("change it at its provider too, if it is a credential issued elsewhere")
+
+
 def _print_rekeyed(files: Sequence[Any]) -> None:
     for item in files:
         changes = " ".join([f"+{r}" for r in item.added] + [f"-{r}" for r in item.removed])
@@ -603,24 +664,128 @@ def hosts_list(ctx: Context, fmt: str) -> None:
     type=click.Path(path_type=Path, dir_okay=False),
     help="A .pub file or ssh-keyscan output with the host's ed25519 key.",
 )
+@click.option(
+    "--generate-host-key",
+    is_flag=True,
+    help="Make a new ed25519 host key (private key kept for the admins only).",
+)
+@click.option(
+    "--extra-files",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="With --generate-host-key: write etc/ssh/ssh_host_ed25519_key{,.pub} here "
+    "(outside the repository) for nixos-anywhere --extra-files.",
+)
+@click.option(
+    "--keyscan",
+    is_flag=False,
+    flag_value="",
+    default=None,
+    metavar="[HOST[:PORT]]",
+    help="Fetch the host key with ssh-keyscan (target: the argument, colmena "
+    "deployment.targetHost, deploy-rs hostname, or NAME).",
+)
+@click.option("--fingerprint", metavar="SHA256:…", help="With --keyscan: the expected key.")
+@click.option("--yes", is_flag=True, help="With --keyscan --fingerprint: do not ask.")
 @pass_ctx
 def hosts_add(
-    ctx: Context, name: str, age: str | None, ssh_pubkey: str | None, ssh_pubkey_file: Path | None
+    ctx: Context,
+    name: str,
+    age: str | None,
+    ssh_pubkey: str | None,
+    ssh_pubkey_file: Path | None,
+    generate_host_key: bool,
+    extra_files: Path | None,
+    keyscan: str | None,
+    fingerprint: str | None,
+    yes: bool,
 ) -> None:
-    """Add host NAME: its key anchor and a rule for secrets/NAME.yaml."""
-    from secretkit.commands.hosts import add, recipient_from_options
+    """Add host NAME: its key anchor and a rule for secrets/NAME.yaml (an existing
+    secrets/NAME.yaml is re-wrapped for it)."""
+    from secretkit.commands import hosts as run
+    from secretkit.errors import UsageError
 
-    recipient = recipient_from_options(ctx.cwd, age, ssh_pubkey, ssh_pubkey_file)
-    result = add(ctx.cwd, name, recipient)
+    given = [age, ssh_pubkey, ssh_pubkey_file, generate_host_key or None, keyscan]
+    if sum(x is not None for x in given) > 1:
+        raise UsageError(
+            "give exactly one of --age, --ssh-pubkey, --ssh-pubkey-file, "
+            "--generate-host-key, --keyscan"
+        )
+    if extra_files is not None and not generate_host_key:
+        raise UsageError("--extra-files goes with --generate-host-key (or hosts bootstrap)")
+    if (fingerprint is not None or yes) and keyscan is None:
+        raise UsageError("--fingerprint and --yes go with --keyscan")
+    if generate_host_key:
+        made = run.add_generated(ctx.cwd, name, extra_files)
+        result = made.host
+        echo(f"new ssh host key for {name}: {made.public}")
+        echo(f"its private key is in {result.host_key_file}, encrypted for the admins only")
+        for path in made.extra_files:
+            echo(f"wrote {path}")
+        if not made.extra_files:
+            echo(f"next: secretkit hosts bootstrap {name} --extra-files DIR (for nixos-anywhere)")
+    elif keyscan is not None:
+        scanned = run.keyscan(ctx.cwd, name, keyscan or None)
+        where = f"{scanned.target}:{scanned.port}" if scanned.port else scanned.target
+        echo(f"{where} ({scanned.source}) presents ssh-ed25519 key {scanned.fingerprint}")
+        _confirm_fingerprint(scanned.fingerprint, fingerprint, yes)
+        result = run.add(ctx.cwd, name, scanned.recipient)
+    else:
+        recipient = run.recipient_from_options(ctx.cwd, age, ssh_pubkey, ssh_pubkey_file)
+        result = run.add(ctx.cwd, name, recipient)
     if result.change.changed:
-        echo(f"added host {name} ({recipient}) and a rule for secrets/{name}.yaml")
+        echo(f"added host {name} ({result.recipient}) and a rule for secrets/{name}.yaml")
     else:
         echo(f"host {name} already present with this key, nothing to do")
+    for rel in result.rekeyed:
+        echo(f"{rel}: re-wrapped for host {name}")
     if result.in_nix is False:
         echo(
             f"note: no host named {name} was found in the Nix code (see `secretkit hosts list`)",
             err=True,
         )
+
+
+def _confirm_fingerprint(seen: str, expected: str | None, yes: bool) -> None:
+    from secretkit.errors import IntegrityError, UsageError
+
+    if expected is not None:
+        if expected.strip() != seen:
+            raise IntegrityError(
+                f"the host presents {seen}, not the expected {expected.strip()}; nothing was "
+                "changed",
+                hint="check the fingerprint on the host: ssh-keygen -lf "
+                "/etc/ssh/ssh_host_ed25519_key.pub",
+            )
+        return
+    if yes:
+        raise UsageError(
+            "--yes needs --fingerprint SHA256:… (a key nobody checked would be trusted)"
+        )
+    if not sys.stdin.isatty():
+        raise UsageError(
+            "cannot ask for confirmation without a terminal",
+            hint=f"pass --fingerprint {seen} --yes after checking it on the host",
+        )
+    click.confirm("Is this the host's key (compare it on the host)?", abort=True)
+
+
+@hosts.command("bootstrap")
+@click.argument("name")
+@click.option(
+    "--extra-files",
+    type=click.Path(path_type=Path, file_okay=False),
+    required=True,
+    help="Directory (outside the repository) for nixos-anywhere --extra-files.",
+)
+@pass_ctx
+def hosts_bootstrap(ctx: Context, name: str, extra_files: Path) -> None:
+    """Re-create the --extra-files tree of host NAME from its admin-encrypted host key."""
+    from secretkit.commands.hosts import bootstrap
+
+    made = bootstrap(ctx.cwd, name, extra_files)
+    for path in made.extra_files:
+        echo(f"wrote {path}")
+    echo(f"nixos-anywhere --extra-files {extra_files} … installs host {name} with this key")
 
 
 @hosts.command("remove")
@@ -723,6 +888,8 @@ def purge(ctx: Context, yes: bool) -> None:
     echo("     clones and caches may still hold them:")
     for item in result.exposed:
         echo(f"       - {item.describe()}")
+    echo("     `secretkit exposed` keeps this checklist: where each one is used now and")
+    echo("     whether it has been replaced since (`secretkit rotate value NAME`)")
     echo("  3. once the new history is pushed and verified, drop the backup:")
     drop = f"git for-each-ref --format='delete %(refname)' {result.backup}/"
     echo(f"       {drop} | git update-ref --stdin")
@@ -755,4 +922,110 @@ def check(ctx: Context, fmt: str) -> None:
         for line in render(report):
             echo(line)
     if not report.ok:
+        raise click.exceptions.Exit(1)
+
+
+# --- generate / rotate value / exposed (secret generation) ---------------------
+
+
+@cli.command()
+@click.argument("host", required=False)
+@click.argument("name", required=False)
+@click.option("--kind", type=click.Choice(_KIND_NAMES), help="What to generate.")
+@click.option("--length", type=int, help="Characters (password, alnum) or bytes (hex, base64).")
+@click.option("--words", type=int, help="Words of a passphrase (default 6).")
+@click.option(
+    "--public-out",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Write the public half (wireguard, ssh-ed25519) to this file (.nix: a Nix string).",
+)
+@click.option("--also-plain", metavar="NAME", help="hashed-password: keep the password as NAME.")
+@click.option("--all", "all_", is_flag=True, help="Fill what secrets/generators.toml declares.")
+@click.option("--force", metavar="KEY", help="With --all: regenerate this declared secret.")
+@pass_ctx
+def generate(
+    ctx: Context,
+    host: str | None,
+    name: str | None,
+    kind: str | None,
+    length: int | None,
+    words: int | None,
+    public_out: Path | None,
+    also_plain: str | None,
+    all_: bool,
+    force: str | None,
+) -> None:
+    """Generate a secret into secrets/HOST.yaml at NAME (a/b/c), never printed.
+
+    Public halves (WireGuard, ssh keys) are printed or written to --public-out.
+    `generate --all` fills what secrets/generators.toml declares and is missing
+    (["HOST/NAME"] or ["NAME"] with hosts = [...], kind = "…", length, words,
+    public_out, also_plain); it never overwrites, except the one --force KEY.
+    """
+    from secretkit.commands.generate import generate_all, generate_one
+    from secretkit.errors import UsageError
+    from secretkit.generate.model import Options
+
+    if all_:
+        if host or name or kind or length or words or public_out or also_plain:
+            raise UsageError("--all takes no HOST/NAME and no per-secret options")
+        result = generate_all(ctx.cwd, force=force)
+    else:
+        if host is None or name is None or kind is None:
+            raise UsageError(
+                "give HOST NAME --kind KIND, or --all",
+                hint="e.g. secretkit generate observer grafana/admin_password --kind password",
+            )
+        if force is not None:
+            raise UsageError("--force goes with --all")
+        options = Options(length=length, words=words)
+        result = generate_one(
+            ctx.cwd, host, name, kind, options, public_out=public_out, also_plain=also_plain
+        )
+    for made in result.made:
+        if made.action == "kept":
+            echo(f"{made.file}: {made.name} exists, kept")
+            continue
+        extra = f" (and the password as {made.also_plain})" if made.also_plain else ""
+        how = "copied from another host" if made.action == "copied" else f"new {made.kind}"
+        echo(f"{made.file}: {made.name}: {how}{extra}")
+        if made.public is not None:
+            if made.public_out:
+                echo(f"  public key written to {made.public_out}")
+            else:
+                echo(f"  public key: {made.public}")
+
+
+@cli.command()
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+@pass_ctx
+def exposed(ctx: Context, fmt: str) -> None:
+    """Every value ever committed in plaintext (history, and purge's backups), where
+    it is used now and whether it was replaced since: a rotation checklist.  Exit 1
+    while a value is still in use (plaintext or unchanged in a sops file) or unknown."""
+    import json
+
+    from secretkit.commands.exposed import exposed as run
+
+    report = run(ctx.cwd, progress=_history_progress() if fmt == "text" else None)
+    if fmt == "json":
+        echo(json.dumps(report.to_json(), indent=2))
+    elif not report.values:
+        echo("no value was ever committed in plaintext (history and purge backups scanned)")
+    else:
+        echo(f"{len(report.values)} value(s) were committed in plaintext; rotate each one:")
+        for item in report.values:
+            where = "only in purge's backup refs" if item.in_backup_only else ", ".join(item.paths)
+            echo(f"  [{item.status}] {', '.join(item.names)} ({item.preview}) — was in {where}")
+            for place in item.plaintext:
+                echo(f"      still in plaintext: {place}")
+            for place in item.stored:
+                name = place.split(": ")[1].split(" ")[0]
+                echo(f"      unchanged in {place}")
+                echo(f"        new value: secretkit rotate value {name} --from-stdin (or --kind …)")
+        for rel in report.unchecked:
+            echo(f"note: no identity opens {rel}; values in it could not be compared", err=True)
+    if report.to_rotate:
         raise click.exceptions.Exit(1)

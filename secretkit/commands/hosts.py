@@ -1,22 +1,32 @@
-"""``secretkit hosts list|add|remove``: the hosts and their keys in ``.sops.yaml``.
+"""``secretkit hosts list|add|bootstrap|remove``: the hosts and their keys in ``.sops.yaml``.
 
 ``add`` takes the key as ``--age age1…``, ``--ssh-pubkey 'ssh-ed25519 …'`` or
 ``--ssh-pubkey-file F`` (a ``.pub`` file or ``ssh-keyscan`` output) and always
-writes the ``age1…`` form.  ``hosts remove`` lives in
-:mod:`secretkit.commands.remove_host` (it re-keys the files the host could read,
-on top of :func:`secretkit.keys.sops_yaml.remove_host_text`).  ``list`` joins what
-discovery finds in the Nix code with what ``.sops.yaml`` holds.
+writes the ``age1…`` form; an existing file the new rule matches is re-wrapped for
+the host in the same transaction (:mod:`secretkit.keys.onboarding`).
+:func:`add_generated` makes the host key itself (``--generate-host-key``, kept
+for the admins only, :mod:`secretkit.keys.host_keys`) and :func:`bootstrap`
+re-creates its nixos-anywhere ``--extra-files`` tree; :func:`keyscan` fetches a
+running host's key (:mod:`secretkit.keys.keyscan`) for the CLI to confirm.
+``hosts remove`` lives in :mod:`secretkit.commands.remove_host` (it re-keys the
+files the host could read, on top of :func:`secretkit.keys.sops_yaml.remove_host_text`).
+``list`` joins what discovery finds in the Nix code with what ``.sops.yaml`` holds.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from secretkit.commands import recover_interrupted
 from secretkit.errors import UsageError, UserError
 from secretkit.keys import sops_yaml
 from secretkit.keys.sops_yaml import Change
+
+if TYPE_CHECKING:
+    from secretkit.keys.host_keys import HostKey
+    from secretkit.sops.identities import Identities
 
 
 @dataclass(frozen=True)
@@ -25,6 +35,8 @@ class HostChange:
     recipient: str | None
     change: Change
     in_nix: bool | None = None  # add: whether discovery found a host of that name
+    rekeyed: tuple[str, ...] = ()  # existing files re-wrapped for the new host
+    host_key_file: str | None = None  # --generate-host-key: the admins-only key file
 
 
 @dataclass(frozen=True)
@@ -84,13 +96,145 @@ def recipient_from_options(
     return ssh_pubkey_file_to_age(text)
 
 
-def add(cwd: Path, name: str, recipient: str) -> HostChange:
+def add(
+    cwd: Path, name: str, recipient: str, *, identities: Identities | None = None
+) -> HostChange:
+    """Register host ``name`` with ``recipient``; existing files its rule matches are
+    re-wrapped for it (one transaction with the ``.sops.yaml`` edit)."""
+    return _add(cwd, name, recipient, identities=identities)
+
+
+def _add(
+    cwd: Path,
+    name: str,
+    recipient: str,
+    *,
+    identities: Identities | None = None,
+    host_key: HostKey | None = None,
+) -> HostChange:
+    from secretkit.atomic import Transaction
     from secretkit.keys.hosts import discover
+    from secretkit.keys.onboarding import plan_add
+    from secretkit.sops.identities import load_identities
 
     root = recover_interrupted(cwd)  # a half-done rotate/remove is rolled back first
-    change = sops_yaml.add_host(root, name, recipient)
+    plan = plan_add(
+        root, name, recipient, lambda: identities or load_identities(), host_key=host_key
+    )
+    if plan.writes:
+        with Transaction(root) as txn:
+            for path, data in plan.writes:
+                txn.write(path, data)
     in_nix = name in discover(root).hosts
-    return HostChange(name=name, recipient=recipient, change=change, in_nix=in_nix)
+    return HostChange(
+        name=name,
+        recipient=recipient,
+        change=plan.change,
+        in_nix=in_nix,
+        rekeyed=plan.rekeyed,
+        host_key_file=plan.host_key_file,
+    )
+
+
+@dataclass(frozen=True)
+class Generated:
+    host: HostChange
+    public: str  # the new ssh host key's public line
+    extra_files: tuple[Path, ...]  # written outside the repository (private key first)
+
+
+def add_generated(
+    cwd: Path, name: str, extra_files: Path | None, *, identities: Identities | None = None
+) -> Generated:
+    """A new ed25519 host key: the host registered by its ``age1…`` form, the private
+    key stored for the admins only, and the nixos-anywhere ``--extra-files`` tree."""
+    from secretkit.keys.host_keys import new_host_key, write_extra_files
+
+    root = sops_yaml.find_root(cwd)
+    if extra_files is not None:
+        _outside(root, cwd, extra_files)
+    key = new_host_key(name)
+    change = _add(cwd, name, key.recipient, identities=identities, host_key=key)
+    written = write_extra_files(_abs(cwd, extra_files), key, root) if extra_files else []
+    return Generated(change, key.public, tuple(written))
+
+
+def bootstrap(
+    cwd: Path, name: str, extra_files: Path, *, identities: Identities | None = None
+) -> Generated:
+    """Re-create the ``--extra-files`` tree from the admin-encrypted host key."""
+    from secretkit.keys.host_keys import host_key_file, key_from_plain, write_extra_files
+    from secretkit.sops import api, document
+    from secretkit.sops.identities import load_identities
+
+    root = recover_interrupted(cwd)
+    sops_yaml.validate_name(name)
+    _outside(root, cwd, extra_files)
+    rel = host_key_file(name)
+    path = root / rel
+    if not path.exists():
+        raise UserError(
+            f"{rel} does not exist: host {name} has no key generated by secretkit",
+            hint=f"secretkit hosts add {name} --generate-host-key --extra-files DIR",
+        )
+    plain = api.decrypt_bytes(
+        api.read_input(path), document.format_for_path(rel), identities or load_identities(),
+        source=rel,
+    )  # fmt: skip
+    key = key_from_plain(plain, rel)
+    current = sops_yaml.read_keys(root).hosts.get(name)
+    if current != key.recipient:
+        raise UserError(
+            f"the key in {rel} is not host {name}'s key in .sops.yaml "
+            f"({current or 'none'}); nothing was written",
+            hint="the host was rotated to another key since; its old key would not decrypt",
+        )
+    written = write_extra_files(_abs(cwd, extra_files), key, root)
+    change = HostChange(name, key.recipient, Change(root / sops_yaml.SOPS_YAML, False))
+    return Generated(change, key.public, tuple(written))
+
+
+def _abs(cwd: Path, path: Path) -> Path:
+    return path if path.is_absolute() else cwd / path
+
+
+def _outside(root: Path, cwd: Path, directory: Path) -> None:
+    target = _abs(cwd, directory).resolve()
+    if target == root.resolve() or target.is_relative_to(root.resolve()):
+        raise UserError(
+            f"--extra-files {directory} is inside the repository: the private host key "
+            "must not land in the work tree; nothing was changed",
+            hint=f"give a directory outside the repository, e.g. /tmp/{root.name}-extra-files",
+        )
+
+
+@dataclass(frozen=True)
+class Scanned:
+    target: str
+    port: int | None
+    source: str
+    line: str
+    fingerprint: str
+    recipient: str
+
+
+def keyscan(cwd: Path, name: str, target: str | None) -> Scanned:
+    """The ed25519 key host ``name`` presents (nothing is written): at ``target``, else
+    where colmena/deploy-rs deploy it, else at ``name`` itself."""
+    from secretkit.keys import keyscan as ks
+    from secretkit.keys.ssh_to_age import ssh_pubkey_to_age
+
+    root = sops_yaml.find_root(cwd)
+    sops_yaml.validate_name(name)
+    if target:
+        host, port = ks.parse_target(target)
+        found = ks.Target(host, port, "argument")
+    else:
+        found = ks.deploy_target(root, name) or ks.Target(name, None, "host name")
+    line = ks.scan(found.host, found.port)
+    return Scanned(
+        found.host, found.port, found.source, line, ks.fingerprint(line), ssh_pubkey_to_age(line)
+    )
 
 
 def list_hosts(cwd: Path) -> HostList:

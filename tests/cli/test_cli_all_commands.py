@@ -26,6 +26,10 @@ INVOCATIONS: dict[str, tuple[list[str], bytes, set[int]]] = {
     "hosts list": ([], b"", {0, 3}),
     "hosts add": (["web", "--age", "age1notakey"], b"", {2, 3}),
     "hosts remove": (["web"], b"", {3}),
+    "hosts bootstrap": (["web", "--extra-files", "/nonexistent-sk-extra"], b"", {3}),
+    "generate": (["web", "a/b", "--kind", "hex"], b"", {3}),
+    "rotate value": (["a/b", "--kind", "hex"], b"", {3}),
+    "exposed": ([], b"", {3}),
     "migrate": (["--dry-run"], b"", {0}),  # nothing to migrate in an empty directory
     "rotate data-keys": ([], b"", {3}),
     "rotate host": (["web", "--age", "age1notakey"], b"", {2, 3}),

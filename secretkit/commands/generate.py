@@ -1,0 +1,219 @@
+"""``secretkit generate HOST NAME --kind K`` and ``secretkit generate --all``.
+
+A new value goes straight into the host's sops file (``secrets/<host>.yaml``,
+created from its ``.sops.yaml`` rule when missing) and is never returned in clear
+text: the result holds only names, files and public halves.  ``generate`` never
+replaces a value that exists (``rotate value`` does); ``--all`` fills what
+``secrets/generators.toml`` declares and is missing, and ``--force KEY``
+regenerates one declared secret.  A shared secret missing on some of its hosts
+gets the value the others already hold.  All writes of a run go through one
+:class:`~secretkit.atomic.Transaction`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from secretkit.errors import UsageError, UserError
+from secretkit.generate.declared import Declared
+from secretkit.generate.model import Options
+from secretkit.generate.store import HostFiles
+from secretkit.sensitive import Sensitive
+from secretkit.sops.identities import Identities
+
+
+@dataclass(frozen=True)
+class Made:
+    """One (host, name) of a run: what happened, never the value."""
+
+    host: str
+    name: str
+    file: str
+    action: str  # "generated" | "kept" (existed) | "copied" (shared value from a sibling)
+    kind: str
+    public: str | None = None
+    public_out: str | None = None
+    also_plain: str | None = None
+
+
+@dataclass(frozen=True)
+class GenerateResult:
+    made: tuple[Made, ...]
+
+    @property
+    def written(self) -> tuple[Made, ...]:
+        return tuple(m for m in self.made if m.action != "kept")
+
+
+def _write(root: Path, files: HostFiles, public: dict[Path, str]) -> None:
+    from secretkit.atomic import Transaction
+
+    outputs = files.outputs()  # everything encrypted in memory before the first write
+    if not outputs and not public:
+        return
+    with Transaction(root) as txn:
+        for path, data in outputs:
+            txn.write(path, data)
+        for path, text in public.items():
+            txn.write(path, text.encode("utf-8"), 0o644)
+
+
+def public_text(path: Path, public: str) -> str:
+    """The public half as written to ``path``: a Nix string literal for a ``.nix``
+    file (``publicKey = import ./wg0.pub.nix;``), else the bare line."""
+    return f'"{public}"\n' if path.suffix == ".nix" else public + "\n"
+
+
+def _public_path(root: Path, cwd: Path, given: Path | str | None) -> Path | None:
+    if given is None:
+        return None
+    path = Path(given)
+    return path if path.is_absolute() else (cwd / path)
+
+
+def generate_one(
+    cwd: Path,
+    host: str,
+    name: str,
+    kind_name: str,
+    options: Options,
+    *,
+    public_out: Path | None = None,
+    also_plain: str | None = None,
+    identities: Identities | None = None,
+) -> GenerateResult:
+    from secretkit.commands import recover_interrupted
+    from secretkit.generate.kinds import kind_for
+    from secretkit.sops.identities import load_identities
+
+    root = recover_interrupted(cwd)
+    kind = kind_for(kind_name)
+    if also_plain is not None and kind.name != "hashed-password":
+        raise UsageError("--also-plain is for --kind hashed-password only")
+    if public_out is not None and not kind.has_public:
+        raise UsageError(f"--kind {kind.name} has no public half: drop --public-out")
+    files = HostFiles(root, identities or load_identities())
+    rel = files.host_file(host)
+    for wanted in (name, also_plain):
+        if wanted is not None and files.get(rel, wanted) is not None:
+            raise UserError(
+                f"{rel} already holds {wanted}; nothing was changed",
+                hint=f"replace it everywhere with `secretkit rotate value {wanted}`",
+            )
+    if options.comment == "":
+        options = Options(options.length, options.words, comment=f"{host}:{name}")
+    made = kind.generate(options)
+    files.set(rel, name, made.value)
+    if also_plain is not None and made.plain is not None:
+        files.set(rel, also_plain, made.plain)
+    out = _public_path(root, cwd, public_out)
+    public = (
+        {out: public_text(out, made.public)} if out is not None and made.public is not None else {}
+    )
+    _write(root, files, public)
+    return GenerateResult(
+        (
+            Made(
+                host,
+                name,
+                rel,
+                "generated",
+                kind.name,
+                made.public,
+                str(public_out) if out is not None else None,
+                also_plain,
+            ),
+        )
+    )
+
+
+def _existing_shared(files: HostFiles, decl: Declared, name: str) -> Sensitive[str] | None:
+    for host in decl.hosts:
+        value = files.get(files.host_file(host), name)
+        if value is not None:
+            return value
+    return None
+
+
+def plan_declared(
+    files: HostFiles, decl: Declared, *, force: bool
+) -> tuple[list[Made], dict[Path, str]]:
+    """Set what ``decl`` needs in ``files``; the rows to report and public files."""
+    from secretkit.generate.kinds import kind_for
+
+    kind = kind_for(decl.kind)
+    rows: list[Made] = []
+    names = [decl.name] + ([decl.also_plain] if decl.also_plain else [])
+    missing = [
+        h
+        for h in decl.hosts
+        if force or any(files.get(files.host_file(h), n) is None for n in names)
+    ]
+    public: dict[Path, str] = {}
+    values: dict[str, Sensitive[str]] = {}
+    action = "generated"
+    if missing and not force:
+        found = {n: _existing_shared(files, decl, n) for n in names}
+        if all(v is not None for v in found.values()):
+            values = {n: v for n, v in found.items() if v is not None}
+            action = "copied"
+    made_public: str | None = None
+    if missing and not values:
+        made = kind.generate(decl.options)
+        values[decl.name] = made.value
+        if decl.also_plain and made.plain is not None:
+            values[decl.also_plain] = made.plain
+        made_public = made.public
+        if made.public is not None and decl.public_out:
+            target = files.root / decl.public_out
+            if not target.resolve().is_relative_to(files.root.resolve()):
+                raise UserError(
+                    f"public_out of [{decl.key!r}] leads outside the repository (a symlink)",
+                    hint="point public_out at a plain file inside the repository",
+                )
+            public[target] = public_text(target, made.public)
+    for host in decl.hosts:
+        rel = files.host_file(host)
+        if host not in missing:
+            rows.append(Made(host, decl.name, rel, "kept", decl.kind))
+            continue
+        for n, value in values.items():
+            files.set(rel, n, value)
+        rows.append(
+            Made(
+                host, decl.name, rel, action, decl.kind, made_public,
+                decl.public_out if public else None, decl.also_plain,
+            )
+        )  # fmt: skip
+    return rows, public
+
+
+def generate_all(
+    cwd: Path, *, force: str | None = None, identities: Identities | None = None
+) -> GenerateResult:
+    from secretkit.commands import recover_interrupted
+    from secretkit.generate.declared import GENERATORS, load
+    from secretkit.sops.identities import load_identities
+
+    root = recover_interrupted(cwd)
+    declared = load(root)
+    if not declared:
+        raise UserError(
+            f"{GENERATORS} declares no secrets",
+            hint='add a table like ["HOST/NAME"] with kind = "password" (see generate --help)',
+        )
+    if force is not None and force not in {d.key for d in declared}:
+        raise UserError(
+            f"{GENERATORS} declares no secret {force!r}",
+            hint=f"--force takes a table name of {GENERATORS}",
+        )
+    files = HostFiles(root, identities or load_identities())
+    rows: list[Made] = []
+    public: dict[Path, str] = {}
+    for decl in declared:
+        more, files_out = plan_declared(files, decl, force=decl.key == force)
+        rows.extend(more)
+        public.update(files_out)
+    _write(root, files, public)
+    return GenerateResult(tuple(rows))

@@ -1,0 +1,157 @@
+"""Host keys made before the host exists (``hosts add NAME --generate-host-key``).
+
+The ed25519 host key pair is generated here; the host is registered by the
+``age1…`` key derived from it (what sops-nix derives from
+``/etc/ssh/ssh_host_ed25519_key`` on the host).  The private key is kept in
+``secrets/host-keys/<name>.yaml``, encrypted for the admins only — an admins-only
+creation rule is added to ``.sops.yaml`` for that folder, before every other
+rule, so no host (and no catch-all rule) ever gets it.  The tree handed to
+nixos-anywhere (``--extra-files DIR``) is written outside the repository:
+``etc/ssh/ssh_host_ed25519_key`` (0600) and ``.pub`` (0644).
+
+Public API::
+
+    new_host_key(name) -> HostKey
+    host_key_file(name) -> str                          # 'secrets/host-keys/<name>.yaml'
+    admin_rule_text(data: bytes, admins: Sequence[str], path) -> bytes | None
+        # .sops.yaml with the admins-only rule for secrets/host-keys/ (None: present)
+    key_values(key) -> {key path: value}                # what the sops file holds
+    key_from_plain(plain) -> HostKey                    # and back
+    write_extra_files(directory, key, root) -> list[Path]
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from secretkit.errors import UserError
+from secretkit.sensitive import Sensitive
+from secretkit.sops.config import parse_config
+from secretkit.sops.document import PlainFile
+
+HOST_KEYS_DIR = "secrets/host-keys"
+HOST_KEYS_REGEX = r"^secrets/host-keys/[^/]+\.yaml$"
+PRIVATE = "ssh_host_ed25519_key"
+PUBLIC = "ssh_host_ed25519_key_pub"
+KEY_PATH = "etc/ssh/ssh_host_ed25519_key"
+
+
+@dataclass(frozen=True)
+class HostKey:
+    private: Sensitive[str]  # OpenSSH PEM
+    public: str  # 'ssh-ed25519 AAAA… root@<name>'
+
+    @property
+    def recipient(self) -> str:
+        from secretkit.keys.ssh_to_age import ssh_pubkey_to_age
+
+        return ssh_pubkey_to_age(self.public)
+
+
+def new_host_key(name: str) -> HostKey:
+    from secretkit.generate.ssh_ed25519 import key_pair
+
+    private, public = key_pair(f"root@{name}")
+    return HostKey(private, public)
+
+
+def host_key_file(name: str) -> str:
+    return f"{HOST_KEYS_DIR}/{name}.yaml"
+
+
+def key_values(key: HostKey) -> dict[tuple[str, ...], object]:
+    return {(PRIVATE,): key.private, (PUBLIC,): key.public}
+
+
+def key_from_plain(plain: PlainFile, source: str) -> HostKey:
+    values = dict(plain.leaves())
+    private, public = values.get((PRIVATE,)), values.get((PUBLIC,))
+    if not isinstance(private, str) or not isinstance(public, str):
+        raise UserError(
+            f"{source} does not hold {PRIVATE} and {PUBLIC}",
+            hint="it is written by `secretkit hosts add NAME --generate-host-key`",
+        )
+    return HostKey(Sensitive(private), public)
+
+
+# ---------------------------------------------------------------------------
+# the admins-only rule: a span insertion before the first creation rule
+# ---------------------------------------------------------------------------
+_RULES_KEY = re.compile(rb"^creation_rules:[ \t]*(?:#[^\n]*)?\n", re.M)
+
+
+def admin_rule_text(data: bytes, admins: Sequence[str], path: Path) -> bytes | None:
+    """``data`` with the admins-only rule for ``secrets/host-keys/`` inserted as the
+    first creation rule (None when a rule with that regex exists).  The result is
+    parsed again and must keep every other rule as it was."""
+    before = parse_config(data, path)
+    if any(rule.path_regex == HOST_KEYS_REGEX for rule in before.rules):
+        return None
+    if not admins:
+        raise UserError(".sops.yaml has no admin key", hint="run `secretkit init --admin age1…`")
+    manual = (
+        f"add a first creation rule by hand: path_regex: {HOST_KEYS_REGEX} with only the admin keys"
+    )
+    found = _RULES_KEY.search(data)
+    if found is None:
+        raise UserError(".sops.yaml has no block-style creation_rules list", hint=manual)
+    position = found.end()
+    lines = data[position:].split(b"\n")
+    indent: bytes | None = None
+    offset = position
+    for line in lines:
+        stripped = line.strip()
+        if stripped and not stripped.startswith(b"#"):
+            if stripped.startswith(b"- "):
+                indent = line[: len(line) - len(line.lstrip())]
+            break
+        offset += len(line) + 1
+    if indent is None:
+        raise UserError(".sops.yaml: creation_rules is not a list of rules", hint=manual)
+    aliases = ", ".join(f"*admin_{name}" for name in admins)
+    block = (
+        f"{indent.decode()}- path_regex: {HOST_KEYS_REGEX}"
+        "  # admins only: host keys made by `secretkit hosts add --generate-host-key`\n"
+        f"{indent.decode()}  key_groups:\n"
+        f"{indent.decode()}    - age: [{aliases}]\n"
+    ).encode()
+    new = data[:offset] + block + data[offset:]
+    after = parse_config(new, path)
+    if [r.path_regex for r in after.rules[1:]] != [r.path_regex for r in before.rules] or [
+        r.recipients() for r in after.rules[1:]
+    ] != [r.recipients() for r in before.rules]:
+        raise UserError("could not add the host-keys rule to .sops.yaml safely", hint=manual)
+    return new
+
+
+# ---------------------------------------------------------------------------
+# the nixos-anywhere --extra-files tree
+# ---------------------------------------------------------------------------
+def write_extra_files(directory: Path, key: HostKey, root: Path) -> list[Path]:
+    """``DIR/etc/ssh/ssh_host_ed25519_key`` (0600) and ``.pub`` (0644); DIR must be
+    outside the repository, and an existing different key there is never replaced."""
+    target = directory.resolve()
+    if target == root.resolve() or target.is_relative_to(root.resolve()):
+        raise UserError(
+            f"--extra-files {directory} is inside the repository: the private host key "
+            "must not land in the work tree",
+            hint="give a directory outside the repository, e.g. /tmp/NAME-extra-files",
+        )
+    private = target / KEY_PATH
+    public = target / f"{KEY_PATH}.pub"
+    if private.exists() and private.read_text(errors="replace") != key.private.reveal():
+        raise UserError(
+            f"{private} already holds another key; nothing was written there",
+            hint="remove it or choose another --extra-files directory",
+        )
+    private.parent.mkdir(parents=True, exist_ok=True, mode=0o755)
+    from secretkit.atomic import write_atomic
+
+    write_atomic(private, key.private.reveal().encode("ascii"), 0o600)
+    os.chmod(private, 0o600)
+    write_atomic(public, (key.public + "\n").encode("ascii"), 0o644)
+    return [private, public]

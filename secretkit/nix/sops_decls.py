@@ -1,0 +1,65 @@
+"""``sops.secrets."<name>"`` declarations in Nix code, read from the syntax tree:
+the secret's name, the key path it reads (``key``, default the name) and the units
+sops-nix restarts when it changes (``restartUnits``)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from secretkit.nix import cst
+
+
+@dataclass
+class Declaration:
+    file: str  # repository-relative
+    line: int
+    name: str
+    key: str | None = None  # the ``key`` option when it is a literal
+    restart_units: list[str] = field(default_factory=list)
+
+    @property
+    def key_path(self) -> str:
+        return self.key or self.name
+
+
+def _strings(tree: cst.NixTree, node: cst.Node) -> list[str]:
+    return [
+        cst.string_at(tree, child).value
+        for child in node.children
+        if child.type in cst.STRING_TYPES
+    ]
+
+
+def declarations_in(rel: str, source: bytes) -> list[Declaration]:
+    tree = cst.parse(source)
+    found: dict[str, Declaration] = {}
+    for binding in cst.bindings(tree):
+        full = binding.full_path
+        for i in range(len(full) - 2):
+            if full[i : i + 2] != ["sops", "secrets"]:
+                continue
+            name, rest = full[i + 2], full[i + 3 :]
+            line = tree.position(binding.start)[0]
+            decl = found.setdefault(name, Declaration(rel, line, name))
+            if rest == ["restartUnits"] and binding.value.type == "list_expression":
+                decl.restart_units.extend(_strings(tree, binding.value))
+            elif rest == ["key"] and binding.value.type in cst.STRING_TYPES:
+                decl.key = cst.string_at(tree, binding.value).value
+            break
+    return list(found.values())
+
+
+def declarations(root: Path, files: Iterable[Path]) -> list[Declaration]:
+    """Every declaration in the ``.nix`` files among ``files``."""
+    out: list[Declaration] = []
+    for path in files:
+        if path.suffix != ".nix" or not path.is_file():
+            continue
+        try:
+            source = path.read_bytes()
+        except OSError:
+            continue
+        out.extend(declarations_in(path.relative_to(root).as_posix(), source))
+    return out

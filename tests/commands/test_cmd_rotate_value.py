@@ -1,0 +1,124 @@
+"""`secretkit rotate value NAME`: one secret replaced in every file that holds it (and
+under any other name holding the same old value), the units to restart listed from
+the Nix declarations, no value in the output."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+
+from secretkit.sops import api
+from tests.commands.rotate_support import Lab, make_lab
+from tests.conftest import commit_all
+from tests.support import fake
+from tests.support.cli import run_main
+
+NAME = ("prometheus", "syncthing", "api_key")
+MODULE = """{ config, ... }:
+{
+  services.prometheus.enable = true;
+  sops.secrets."prometheus/syncthing/api_key" = {
+    sopsFile = ../secrets/observer.yaml;
+    restartUnits = [ "prometheus.service" "syncthing-exporter.service" ];
+  };
+  sops.secrets.other = { key = "prometheus/syncthing/api_key"; restartUnits = [ "b.service" ]; };
+  sops.secrets."db/password".restartUnits = [ "postgresql.service" ];
+}
+"""
+
+
+@pytest.fixture
+def lab(tmp_git_repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Lab:
+    lab = make_lab(tmp_git_repo, tmp_path)
+    monkeypatch.setenv("SOPS_AGE_KEY_FILE", str(lab.keyfile))
+    old = lab.values["secrets/observer.yaml"][NAME]
+    # the same API key stored for syncthing's own host under another name
+    rel = "secrets/jellyfin.yaml"
+    data = api.set_values((lab.root / rel).read_bytes(), "yaml", {("syncthing", "gui", "apikey"):
+                          old}, rule=None, identities=lab.admin.identities())  # fmt: skip
+    (lab.root / rel).write_bytes(data)
+    lab.values[rel][("syncthing", "gui", "apikey")] = old
+    (lab.root / "hosts").mkdir()
+    (lab.root / "hosts" / "observer.nix").write_text(MODULE)
+    commit_all(lab.root, "module")
+    return lab
+
+
+def test_rotate_value_everywhere_with_the_units_to_restart(
+    lab: Lab, capsys: pytest.CaptureFixture[str]
+) -> None:
+    old = lab.values["secrets/observer.yaml"][NAME]
+    code, out, err = run_main(capsys, "-C", str(lab.root), "rotate", "value",
+                              "prometheus/syncthing/api_key", "--kind", "alnum")  # fmt: skip
+    assert code == 0, err
+    observer = lab.plaintext("secrets/observer.yaml", lab.hosts["observer"])
+    jellyfin = lab.plaintext("secrets/jellyfin.yaml", lab.hosts["jellyfin"])
+    new = observer[NAME]
+    assert new != old and len(new) == 32
+    assert jellyfin[("syncthing", "gui", "apikey")] == new
+    for rel, values in lab.values.items():  # nothing else changed
+        now = lab.plaintext(rel, lab.admin)
+        assert {k: v for k, v in now.items() if v != new} == {
+            k: v for k, v in values.items() if v != old
+        }
+    assert "secrets/jellyfin.yaml: syncthing/gui/apikey: held the same value" in out
+    assert "  prometheus.service  (hosts/observer.nix:4)" in out
+    assert "  syncthing-exporter.service  (hosts/observer.nix:4)" in out
+    assert "  b.service  (hosts/observer.nix:8)" in out
+    assert "postgresql" not in out
+    for value in (old, new):
+        assert value not in out + err and value[:8] not in out + err
+
+
+def test_rotate_value_from_stdin(
+    lab: Lab, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    value = fake.password("rotated-by-hand")
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(value.encode() + b"\n")))
+    code, out, err = run_main(capsys, "-C", str(lab.root), "rotate", "value",
+                              "db/password", "--from-stdin")  # fmt: skip
+    assert code == 0, err
+    assert lab.plaintext("secrets/immich.yaml", lab.hosts["immich"])[("db", "password")] == value
+    assert value not in out + err
+    assert "  postgresql.service  (hosts/observer.nix:9)" in out
+
+
+def test_a_declared_hashed_password_is_renewed_with_its_plain_twin(
+    lab: Lab, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (lab.root / "secrets" / "generators.toml").write_text(
+        '["immich/users/stian/hash"]\nkind = "hashed-password"\n'
+        'also_plain = "users/stian/password"\n'
+    )
+    assert run_main(capsys, "-C", str(lab.root), "generate", "--all")[0] == 0
+    before = lab.plaintext("secrets/immich.yaml", lab.admin)
+    code, out, err = run_main(capsys, "-C", str(lab.root), "rotate", "value", "users/stian/hash")
+    assert code == 0, err
+    after = lab.plaintext("secrets/immich.yaml", lab.admin)
+    from secretkit.plan.crypt import sha512_crypt
+
+    hashed, plain = after[("users", "stian", "hash")], after[("users", "stian", "password")]
+    assert hashed != before[("users", "stian", "hash")]
+    assert sha512_crypt(plain, hashed.split("$")[2]) == hashed
+    assert "(and users/stian/password)" in out
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (("rotate", "value", "db/password"), 2, "is not declared in secrets/generators.toml"),
+        (("rotate", "value", "nope/x", "--kind", "hex"), 3, "no sops file holds nope/x"),
+        (("rotate", "value", "db/password", "--from-stdin", "--kind", "hex"), 2, "not both"),
+    ],
+)
+def test_rotate_value_usage(
+    lab: Lab, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+    args: tuple[str, ...], code: int, message: str,
+) -> None:  # fmt: skip
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(b"some-new-value\n")))
+    before = lab.files()
+    got, _, err = run_main(capsys, "-C", str(lab.root), *args)
+    assert (got, message in err) == (code, True), err
+    assert lab.files() == before
