@@ -785,8 +785,14 @@ def purge(ctx: Context, yes: bool) -> None:
 @click.option(
     "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
 )
+@click.option(
+    "--source-only",
+    is_flag=True,
+    help="Check a plain source tree (no .git, no private key, e.g. in `nix flake check`): "
+    "the points that need history or keys are listed as not run.",
+)
 @pass_ctx
-def check(ctx: Context, fmt: str) -> None:
+def check(ctx: Context, fmt: str, source_only: bool) -> None:
     """Publish gate: exit 0 only when the repository is safe to make public.
 
     No plaintext secret in the tree or history, every sops file verifies and has the
@@ -797,7 +803,8 @@ def check(ctx: Context, fmt: str) -> None:
 
     from secretkit.commands.check import render, run_check
 
-    report = run_check(ctx.cwd, progress=_history_progress() if fmt == "text" else None)
+    progress = _history_progress() if fmt == "text" else None
+    report = run_check(ctx.cwd, progress=progress, source_only=source_only)
     if fmt == "json":
         echo(json.dumps(report.to_json(), indent=2))
     else:
