@@ -20,6 +20,8 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT, need_tool
+from tests.support import fake
+from tests.support.fake import secretkit_bin
 
 SYSTEMS = ["aarch64-darwin", "aarch64-linux", "x86_64-darwin", "x86_64-linux"]
 
@@ -101,6 +103,7 @@ in {
   shellTools = map (p: p.name) (builtins.tail shell.packages);
   shellPython = map (p: p.pname) (builtins.head shell.packages).packages;
   check = out.checks.x86_64-linux.secretkit.script;
+  checkRootCommit = out.checks.x86_64-linux.secretkit.SECRETKIT_ROOT_COMMIT;
   checkInputs = map (p: p.name or p.pname) out.checks.x86_64-linux.secretkit.nativeBuildInputs;
   overlay = (out.overlays.default nixpkgs.stub nixpkgs.stub).secretkit.pname;
   userCheck = (out.lib.mkCheck { pkgs = nixpkgs.stub; src = "/stub/user-flake"; }).script;
@@ -214,15 +217,80 @@ def test_dev_shell_has_python_and_the_test_oracles(summary: dict[str, object]) -
 
 
 def test_flake_check_runs_scan_and_the_source_only_check(summary: dict[str, object]) -> None:
-    for script, src in (
-        (summary["check"], "/stub/self"),
-        (summary["userCheck"], "/stub/user-flake"),
-    ):
-        lines = [line.strip() for line in str(script).splitlines() if line.strip()]
-        assert f"secretkit -C {src} scan" in lines
-        assert f"secretkit -C {src} check --source-only" in lines
-        assert lines.index(f"secretkit -C {src} scan") < lines.index('touch "$out"')
+    lines = [line.strip() for line in str(summary["userCheck"]).splitlines() if line.strip()]
+    src = "/stub/user-flake"
+    assert lines[1:] == [
+        f"secretkit -C {src} scan",
+        f"secretkit -C {src} check --source-only",
+        'touch "$out"',
+    ]
+    # this project is not a NixOS configuration: its own check is the scan
+    own = [line.strip() for line in str(summary["check"]).splitlines() if line.strip()]
+    assert own[1:] == ["secretkit -C /stub/self scan", 'touch "$out"']
     assert "git" in summary["checkInputs"]  # type: ignore[operator]
+
+
+def run_check_script(script: str, src: Path, tmp_path: Path, root_commit: str) -> int:
+    """Run a flake check's script as the Nix builder would: a copy of the source, no
+    .git, HOME and TMPDIR empty, secretkit on PATH, $out to create."""
+    bin_dir = tmp_path / "bin"
+    secretkit_bin(bin_dir)
+    out = tmp_path / "out"
+    out.unlink(missing_ok=True)
+    build = tmp_path / "build"
+    build.mkdir(exist_ok=True)
+    env = {
+        "PATH": f"{bin_dir}:/usr/bin:/bin",
+        "TMPDIR": str(build),
+        "out": str(out),
+        "SECRETKIT_ROOT_COMMIT": root_commit,
+    }
+    body = script.replace("/stub/self", str(src)).replace("/stub/user-flake", str(src))
+    proc = subprocess.run(["bash", "-e", "-c", body], cwd=build, env=env, capture_output=True)
+    assert out.exists() == (proc.returncode == 0)
+    return proc.returncode
+
+
+def source_copy(tmp_path: Path) -> Path:
+    """The files a flake of this checkout holds: tracked ones (untracked-not-ignored
+    too, so that a new file is checked before it is committed)."""
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=ROOT,
+        capture_output=True,
+        check=True,
+    ).stdout.split(b"\0")
+    dest = tmp_path / "self-source"
+    for name in filter(None, listed):
+        path = ROOT / name.decode()
+        if path.is_file() and not path.is_symlink():
+            (dest / name.decode()).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(path, dest / name.decode())
+    return dest
+
+
+def test_this_projects_own_flake_check_passes_on_its_source(
+    summary: dict[str, object], tmp_path: Path
+) -> None:
+    root_commit = subprocess.run(
+        ["git", "rev-list", "--max-parents=0", "HEAD"], cwd=ROOT, capture_output=True, text=True
+    ).stdout.split()
+    assert summary["checkRootCommit"] in root_commit
+    src = source_copy(tmp_path)
+    code = run_check_script(str(summary["check"]), src, tmp_path, str(summary["checkRootCommit"]))
+    assert code == 0
+
+
+def test_the_user_check_fails_on_a_plaintext_secret(
+    summary: dict[str, object], tmp_path: Path
+) -> None:
+    src = tmp_path / "user-flake"
+    (src / "hosts").mkdir(parents=True)
+    borg = f'{{ services.borgbackup.jobs.b.encryption.passphrase = "{fake.passphrase("fl")}"; }}\n'
+    (src / "hosts" / "b.nix").write_text(borg)
+    assert run_check_script(str(summary["userCheck"]), src, tmp_path, "") == 1
+    (src / "hosts" / "b.nix").write_text("{ services.borgbackup.jobs = { }; }\n")
+    assert run_check_script(str(summary["userCheck"]), src, tmp_path, "") == 0
 
 
 def test_lock_pins_the_nixpkgs_input_to_a_revision_and_nar_hash() -> None:
