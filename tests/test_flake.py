@@ -11,6 +11,7 @@ pyproject.toml.  Building the package for real needs nixpkgs and is not done her
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -262,10 +263,13 @@ def source_copy(tmp_path: Path) -> Path:
     ).stdout.split(b"\0")
     dest = tmp_path / "self-source"
     for name in filter(None, listed):
-        path = ROOT / name.decode()
-        if path.is_file() and not path.is_symlink():
-            (dest / name.decode()).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(path, dest / name.decode())
+        path, target = ROOT / name.decode(), dest / name.decode()
+        if path.is_symlink():  # git keeps links as links (secretkit/_examples/homelab)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.symlink_to(os.readlink(path))
+        elif path.is_file():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(path, target)
     return dest
 
 
