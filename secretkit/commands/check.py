@@ -135,12 +135,12 @@ class CheckContext:
     _nix: _NixFacts | None = None
     _inventory: Inventory | None = None
     progress: Callable[[int, int], None] | None = None  # for the history scan
-    source_only: bool = False  # a plain directory: no git, every file counts as tracked
+    walk: bool = False  # a plain directory: no git, every file under it counts as tracked
 
     # -- files ------------------------------------------------------------------
     def files(self) -> list[str]:
         """Tracked plus untracked-not-ignored files (what a ``git add -A`` would publish)."""
-        if self._files is None and self.source_only:
+        if self._files is None and self.walk:
             self._files = _walk_files(self.root)
             self._tracked = set(self._files)
         if self._files is None:
@@ -956,6 +956,16 @@ NEEDS_MORE_THAN_SOURCE: dict[str, str] = {
 }
 
 
+def _repo_root_if_any(cwd: Path) -> Path | None:
+    from secretkit.errors import SecretkitError
+    from secretkit.git import repo_root
+
+    try:
+        return repo_root(cwd)
+    except SecretkitError:  # git is not installed: a plain directory it is
+        return None
+
+
 def run_check(
     cwd: Path,
     *,
@@ -967,8 +977,14 @@ def run_check(
     from secretkit.commands.hook import SopsJudge
     from secretkit.errors import SecretkitError
 
-    root = cwd if source_only else require_repo(cwd)
-    ctx = CheckContext(root=root, judge=SopsJudge(), progress=progress, source_only=source_only)
+    if source_only:
+        # In a clone, the files are git's (tracked and untracked-not-ignored) as for the
+        # full check; in a plain directory (a flake's store copy) every file counts.
+        top = _repo_root_if_any(cwd)
+        root, walk = (top, False) if top is not None else (cwd, True)
+    else:
+        root, walk = require_repo(cwd), False
+    ctx = CheckContext(root=root, judge=SopsJudge(), progress=progress, walk=walk)
     results: list[CheckResult] = []
     not_run: list[tuple[str, str]] = []
     for check_id, check in CHECKS.items():

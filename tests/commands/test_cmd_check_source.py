@@ -112,3 +112,20 @@ def test_a_decrypted_copy_and_a_missing_key_fail(repo: Repo, tmp_path: Path) -> 
     report = json.loads(check_source(copy, "--format", "json").stdout)
     failed = {c["id"] for c in report["checks"] if not c["ok"]}
     assert failed == {"decrypted-copy", "nix-secret-refs"}
+
+
+def test_in_a_clone_the_files_are_gits_and_the_key_points_still_do_not_run(
+    repo: Repo,  # noqa: F811
+) -> None:
+    """Run in a clone, --source-only judges what git would publish (an ignored local
+    decrypted copy is not), and still leaves history and MACs to the full check."""
+    (repo.root / ".gitignore").write_text("*.dec.yaml\n")
+    (repo.root / "secrets" / "observer.dec.yaml").write_text("alertmanager: {}\n")
+    proc = check_source(repo.root / "hosts", "--format", "json")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    report = json.loads(proc.stdout)
+    assert {c["id"] for c in report["checks"]} == SOURCE_POINTS
+    assert {n["id"] for n in report["not_run"]} == NOT_RUN
+    (repo.root / ".gitignore").unlink()
+    failed = json.loads(check_source(repo.root, "--format", "json").stdout)["checks"]
+    assert {c["id"] for c in failed if not c["ok"]} == {"decrypted-copy"}
