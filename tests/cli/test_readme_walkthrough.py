@@ -9,6 +9,7 @@ generated here, no ssh server is asked).
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -131,3 +132,67 @@ def test_the_walkthrough_runs_in_order_on_a_fresh_flake(tmp_git_repo: Path, tmp_
     for path in repo.rglob("*"):
         if path.is_file() and ".git" not in path.parts:
             assert value.encode() not in path.read_bytes(), path
+
+
+UNKNOWN_OPTION = """\
+{ config, ... }:
+{
+  networking.hostName = "web";
+  services.exporter.apiKey = "@VALUE@";
+}
+"""
+
+BY_HAND = """\
+{ config, ... }:
+{
+  networking.hostName = "web";
+  sops.secrets."exporter-api-key".sopsFile = ../../secrets/web.yaml;
+  services.exporter.apiKeyFile = config.sops.secrets."exporter-api-key".path;
+}
+"""
+
+
+@pytest.mark.slow
+def test_the_by_hand_recipe_for_an_option_without_a_known_route_passes_check(
+    tmp_git_repo: Path, tmp_path: Path
+) -> None:
+    """The first row of "needs a change by hand", followed as written."""
+    from secretkit.keys import sops_yaml
+    from tests.sops.keys_support import age_key
+
+    repo = tmp_git_repo
+    value = fake.syncthing_api_key("by-hand")
+    (repo / "flake.nix").write_text(FLAKE)
+    (repo / "hosts" / "web").mkdir(parents=True)
+    module = repo / "hosts" / "web" / "default.nix"
+    module.write_text(UNKNOWN_OPTION.replace("@VALUE@", value))
+    admin, host = age_key(), age_key()
+    key_file = admin.write(tmp_path / "keys.txt")
+    sops_yaml.init(repo, admin.public, "me")
+    sops_yaml.add_host(repo, "web", host.public)
+    env = dict(os.environ, SOPS_AGE_KEY_FILE=str(key_file), VALUE=value)
+    env["PATH"] = f"{secretkit_bin(tmp_path / 'bin').parent}{os.pathsep}{env['PATH']}"
+
+    def sh(command: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            ["bash", "-c", command], cwd=repo, env=env, capture_output=True, text=True
+        )
+
+    refused = sh("secretkit migrate --dry-run")
+    assert "cannot migrate safely: no file-based option or template route is known for" in (
+        refused.stderr
+    )
+    row = README[README.index("| `no file-based option or template route") :].splitlines()[0]
+    store = re.search(r"`(printf[^`]*)`", row)
+    assert store is not None
+    command = store.group(1).replace("\\|", "|").replace("HOST", "web")
+    command = command.replace("NAME", "exporter-api-key")
+    assert sh(command).returncode == 0
+    module.write_text(BY_HAND)
+    git(repo, "add", "-A")
+    check = json.loads(sh("secretkit check --format json").stdout)
+    refs = [c for c in check["checks"] if c["id"] == "nix-secret-refs"]
+    assert refs and all(c["ok"] for c in refs), refs
+    assert sh("secretkit scan").returncode == 0
+    decrypted = sh("secretkit decrypt secrets/web.yaml --extract '[\"exporter-api-key\"]'")
+    assert decrypted.stdout == value
