@@ -74,8 +74,7 @@ def examples() -> dict[str, str]:
     result = sarif["runs"][0]["results"][0]
     return {
         "scan --format json": as_json.rstrip("\n") + "\n",
-        "scan --format sarif (one result)": json.dumps(result, indent=2, ensure_ascii=False)
-        + "\n",
+        "scan --format sarif (one result)": json.dumps(result, indent=2, ensure_ascii=False) + "\n",
     }
 
 
