@@ -64,10 +64,18 @@ _KIND_NAMES = [
     "--engine",
     type=click.Choice(["python", "sops"]),
     default=None,
+    is_eager=True,  # so that `--engine sops --version` shows the sops engine
     help="sops engine: the built-in one (default) or the sops binary on PATH "
     "(also SECRETKIT_ENGINE).",
 )
-@click.version_option(__version__, prog_name="secretkit")
+@click.option(
+    "--version",
+    is_flag=True,
+    is_eager=True,
+    expose_value=False,
+    callback=lambda ctx, _param, value: _show_version(ctx, value),
+    help="Show the version and the sops engine in use, and exit.",
+)
 @click.pass_context
 def cli(ctx: click.Context, directory: Path | None, verbose: bool, engine: str | None) -> None:
     """Find hardcoded secrets in a NixOS repository, move them into per-host sops
@@ -83,6 +91,28 @@ def cli(ctx: click.Context, directory: Path | None, verbose: bool, engine: str |
             f"SECRETKIT_ENGINE must be 'python' or 'sops', not {chosen!r}", param_hint="--engine"
         )
     ctx.obj = Context(cwd=cwd, verbose=verbose, engine=chosen)
+
+
+def version_text(engine: str | None) -> str:
+    """``secretkit --version``: the version and the sops engine a command would use."""
+    import shutil
+
+    chosen = engine or os.environ.get("SECRETKIT_ENGINE") or "python"
+    if chosen == "python":
+        used = "python (built-in, writes sops 3.x files)"
+    elif chosen == "sops":
+        found = shutil.which("sops")
+        used = f"sops binary at {found}" if found else "sops binary (not found on PATH)"
+    else:
+        used = f"{chosen!r} (invalid SECRETKIT_ENGINE: use 'python' or 'sops')"
+    return f"secretkit {__version__}\nsops engine: {used}"
+
+
+def _show_version(ctx: click.Context, value: bool) -> None:
+    if not value or ctx.resilient_parsing:
+        return
+    click.echo(version_text(ctx.params.get("engine")))
+    ctx.exit()
 
 
 def echo(text: str = "", err: bool = False, nl: bool = True) -> None:
@@ -504,7 +534,7 @@ class _HookGroup(click.Group):
         return super().parse_args(ctx, [])
 
     def collect_usage_pieces(self, ctx: click.Context) -> list[str]:
-        return ["[--] [FILE]...", "|", "install"]
+        return ["[--] [FILE]...", "|", "install", "|", "uninstall"]
 
 
 @cli.group(cls=_HookGroup, invoke_without_command=True)
@@ -544,6 +574,25 @@ def hook_install(ctx: Context) -> None:
     echo(f"{result.hook}: {result.action}")
     if result.chained is not None:
         echo(f"the previous hook runs first: {result.chained}")
+
+
+@hook.command("uninstall")
+@pass_ctx
+def hook_uninstall(ctx: Context) -> None:
+    """Remove the plain-git hook installed by `hook install`; a chained hook is restored."""
+    from secretkit.git import require_repo
+    from secretkit.git.hooks import uninstall
+
+    result = uninstall(require_repo(ctx.cwd))
+    messages = {
+        "removed": "removed",
+        "restored": "removed; the previous hook is back in place",
+        "not installed": "no secretkit hook installed, nothing to do",
+        "framework": "managed by the pre-commit framework, left alone "
+        "(`pre-commit uninstall` removes it)",
+        "not ours": "not secretkit's hook, left alone",
+    }
+    echo(f"{result.hook}: {messages[result.action]}")
 
 
 @cli.command()
@@ -903,8 +952,14 @@ def purge(ctx: Context, yes: bool) -> None:
 @click.option(
     "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
 )
+@click.option(
+    "--source-only",
+    is_flag=True,
+    help="Check a plain source tree (no .git, no private key, e.g. in `nix flake check`): "
+    "the points that need history or keys are listed as not run.",
+)
 @pass_ctx
-def check(ctx: Context, fmt: str) -> None:
+def check(ctx: Context, fmt: str, source_only: bool) -> None:
     """Publish gate: exit 0 only when the repository is safe to make public.
 
     No plaintext secret in the tree or history, every sops file verifies and has the
@@ -915,7 +970,8 @@ def check(ctx: Context, fmt: str) -> None:
 
     from secretkit.commands.check import render, run_check
 
-    report = run_check(ctx.cwd, progress=_history_progress() if fmt == "text" else None)
+    progress = _history_progress() if fmt == "text" else None
+    report = run_check(ctx.cwd, progress=progress, source_only=source_only)
     if fmt == "json":
         echo(json.dumps(report.to_json(), indent=2))
     else:

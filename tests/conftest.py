@@ -39,11 +39,38 @@ def need(condition: bool, reason: str) -> None:
     pytest.skip(reason)
 
 
+# How to get each external tool the tests use, in words a user can act on (Debian).
+INSTALL_HINTS = {
+    "nix-instantiate": "the Nix parser; Debian: sudo apt install nix-bin",
+    "age": "the reference age CLI; Debian: sudo apt install age",
+    "gpg": "Debian: sudo apt install gnupg",
+    "git-filter-repo": "Debian: sudo apt install git-filter-repo",
+    "ssh-keygen": "Debian: sudo apt install openssh-client",
+    "ssh-keyscan": "Debian: sudo apt install openssh-client",
+    "wg": "WireGuard's key tool; Debian: sudo apt install wireguard-tools",
+    "mkpasswd": "an independent crypt(3) check; Debian: sudo apt install whois",
+    "openssl": "Debian: sudo apt install openssl",
+    "node": "the JavaScript sops reader; Debian: sudo apt install nodejs npm, "
+    "then npm install in tests/interop",
+    "pre-commit": "it comes with pip install -e '.[test]': run the tests from the "
+    "activated virtualenv",
+}
+
+
 def need_tool(name: str) -> str:
     path = shutil.which(name)
-    need(path is not None, f"{name} is not installed")
+    hint = INSTALL_HINTS.get(name)
+    need(path is not None, f"{name} is not installed" + (f" ({hint})" if hint else ""))
     assert path is not None
     return path
+
+
+def shared_missing(what: str, path: Path) -> str:
+    """The skip reason for test data that lives outside this repository."""
+    return (
+        f"{what} not found at {path}: they are not part of this repository; "
+        "set SECRETKIT_SHARED to the folder that holds them"
+    )
 
 
 @pytest.fixture(autouse=True)
@@ -97,5 +124,5 @@ def commit_all(repo: Path, message: str = "commit") -> str:
 @pytest.fixture
 def sops_fixtures() -> Path:
     """The real-sops fixtures in ../shared (third-party data, never committed here)."""
-    need(FIXTURES.is_dir(), f"shared sops fixtures not found at {FIXTURES}")
+    need(FIXTURES.is_dir(), shared_missing("files written by the real sops binary", FIXTURES))
     return FIXTURES

@@ -28,6 +28,13 @@ when every result passes:
     twin of a sops file, or any YAML/JSON/dotenv file whose key paths are exactly
     those of a sops file (``secretkit decrypt … --output anywhere.yaml``).
 
+With ``source_only`` (``secretkit check --source-only``, made for ``nix flake
+check``: a read-only copy of the tracked files, no ``.git``, no private key) the
+directory is walked instead of asking git, and the points that need what a source
+tree does not have are not run but listed in :data:`NEEDS_MORE_THAN_SOURCE` with
+the reason: ``plaintext-history`` (git history) and ``sops-mac`` (a private key).
+Such a run never says "safe to publish".
+
 A ``sopsFile`` computed from the host name, as ``migrate`` writes it in a module
 shared by several hosts (``../secrets + "/${config.networking.hostName}.yaml"``), is
 resolved once per host that imports the module: ``config.networking.hostName`` is the
@@ -85,6 +92,8 @@ class CheckResult:
 @dataclass
 class CheckReport:
     results: list[CheckResult]
+    # (id, why) of the points a --source-only run leaves out
+    not_run: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -95,11 +104,14 @@ class CheckReport:
         return [r for r in self.results if not r.ok]
 
     def to_json(self) -> dict[str, object]:
-        return {
+        out: dict[str, object] = {
             "version": JSON_VERSION,
             "ok": self.ok,
             "checks": [r.to_json() for r in self.results],
         }
+        if self.not_run:  # only a --source-only run leaves points out
+            out["not_run"] = [{"id": i, "reason": why} for i, why in self.not_run]
+        return out
 
 
 @dataclass
@@ -123,10 +135,14 @@ class CheckContext:
     _nix: _NixFacts | None = None
     _inventory: Inventory | None = None
     progress: Callable[[int, int], None] | None = None  # for the history scan
+    walk: bool = False  # a plain directory: no git, every file under it counts as tracked
 
     # -- files ------------------------------------------------------------------
     def files(self) -> list[str]:
         """Tracked plus untracked-not-ignored files (what a ``git add -A`` would publish)."""
+        if self._files is None and self.walk:
+            self._files = _walk_files(self.root)
+            self._tracked = set(self._files)
         if self._files is None:
             tracked = _ls(self.root, "--cached")
             others = _ls(self.root, "--others", "--exclude-standard")
@@ -191,6 +207,17 @@ class CheckContext:
         if self._nix is None:
             self._nix = _nix_facts(self)
         return self._nix
+
+
+def _walk_files(root: Path) -> list[str]:
+    """Every file under ``root`` (``.git`` left out, links not followed), ``/``-separated."""
+    out: list[str] = []
+    for directory, dirs, files in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if d != ".git")
+        rel = os.path.relpath(directory, root)
+        prefix = "" if rel == "." else rel.replace(os.sep, "/") + "/"
+        out.extend(prefix + name for name in files)
+    return sorted(out)
 
 
 def _ls(root: Path, *args: str) -> list[str]:
@@ -921,14 +948,49 @@ CHECKS: dict[str, Callable[[CheckContext], list[CheckResult]]] = {
 }
 
 
-def run_check(cwd: Path, *, progress: Callable[[int, int], None] | None = None) -> CheckReport:
-    """Run every point of the gate on the repository containing ``cwd``."""
+# What a plain source tree (``nix flake check``) cannot show, and why.
+NEEDS_MORE_THAN_SOURCE: dict[str, str] = {
+    "plaintext-history": "needs the git history: run `secretkit check` in a clone",
+    "sops-mac": "needs a private key to verify the MACs: run `secretkit check` "
+    "where your age key is",
+}
+
+
+def _repo_root_if_any(cwd: Path) -> Path | None:
+    from secretkit.errors import SecretkitError
+    from secretkit.git import repo_root
+
+    try:
+        return repo_root(cwd)
+    except SecretkitError:  # git is not installed: a plain directory it is
+        return None
+
+
+def run_check(
+    cwd: Path,
+    *,
+    progress: Callable[[int, int], None] | None = None,
+    source_only: bool = False,
+) -> CheckReport:
+    """Run every point of the gate on the repository containing ``cwd`` — or, with
+    ``source_only``, the points a plain source tree at ``cwd`` allows."""
     from secretkit.commands.hook import SopsJudge
     from secretkit.errors import SecretkitError
 
-    ctx = CheckContext(root=require_repo(cwd), judge=SopsJudge(), progress=progress)
+    if source_only:
+        # In a clone, the files are git's (tracked and untracked-not-ignored) as for the
+        # full check; in a plain directory (a flake's store copy) every file counts.
+        top = _repo_root_if_any(cwd)
+        root, walk = (top, False) if top is not None else (cwd, True)
+    else:
+        root, walk = require_repo(cwd), False
+    ctx = CheckContext(root=root, judge=SopsJudge(), progress=progress, walk=walk)
     results: list[CheckResult] = []
+    not_run: list[tuple[str, str]] = []
     for check_id, check in CHECKS.items():
+        if source_only and check_id in NEEDS_MORE_THAN_SOURCE:
+            not_run.append((check_id, NEEDS_MORE_THAN_SOURCE[check_id]))
+            continue
         try:
             results.extend(check(ctx))
         except SecretkitError as exc:
@@ -940,7 +1002,7 @@ def run_check(cwd: Path, *, progress: Callable[[int, int], None] | None = None) 
                     exc.hint or "fix the error above and run secretkit check again",
                 )
             )
-    return CheckReport(results)
+    return CheckReport(results, not_run)
 
 
 def render(report: CheckReport) -> list[str]:
@@ -950,8 +1012,15 @@ def render(report: CheckReport) -> list[str]:
         lines.append(f"{mark} {result.id}: {result.message}")
         if not result.ok and result.fix:
             lines.append(f"     fix: {result.fix}")
-    verdict = (
-        "safe to publish" if report.ok else f"NOT safe to publish ({len(report.failed)} problem(s))"
-    )
-    lines.append(verdict)
+    for check_id, why in report.not_run:
+        lines.append(f"not run {check_id}: {why}")
+    if not report.ok:
+        lines.append(f"NOT safe to publish ({len(report.failed)} problem(s))")
+    elif report.not_run:
+        lines.append(
+            "every point a source tree allows passed; not a publish verdict: "
+            f"{len(report.not_run)} point(s) not run"
+        )
+    else:
+        lines.append("safe to publish")
     return lines

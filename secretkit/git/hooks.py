@@ -11,6 +11,10 @@ A hook already in place is never overwritten: it is moved aside to
 it fails.  Installing twice is a no-op (or refreshes an outdated shim).  A hook
 written by the pre-commit framework is left alone: that framework should run
 secretkit itself from ``.pre-commit-config.yaml`` (:data:`PRE_COMMIT_SNIPPET`).
+
+``uninstall`` undoes ``install``: our shim is removed and a chained hook is put back
+in its place (one rename over the shim, so there is never a moment without the
+user's hook).  A hook that is not ours is never touched.
 """
 
 from __future__ import annotations
@@ -179,6 +183,48 @@ def _install(directory: Path) -> InstallResult:
         chained_or_none = chained
     write_atomic(hook, shim, mode=0o755)
     return InstallResult(hook, "installed", chained_or_none)
+
+
+@dataclass(frozen=True)
+class UninstallResult:
+    """What ``uninstall`` did: ``action`` is ``removed``, ``restored`` (the chained
+    hook is back in place), ``not installed``, ``framework`` (the pre-commit
+    framework's hook, left alone) or ``not ours`` (left alone)."""
+
+    hook: Path
+    action: str
+
+
+def uninstall(root: Path) -> UninstallResult:
+    """Remove our shim from the repository at ``root`` and restore a chained hook."""
+    directory = hooks_dir(root)
+    try:
+        return _uninstall(directory)
+    except OSError as exc:
+        raise UserError(
+            f"cannot remove the hook in {directory}: {exc.strerror or type(exc).__name__}",
+            hint="check the directory's permissions, then run `secretkit hook uninstall` again",
+        ) from None
+
+
+def _uninstall(directory: Path) -> UninstallResult:
+    hook = directory / HOOK_NAME
+    chained = directory / (HOOK_NAME + CHAINED_SUFFIX)
+    if os.path.lexists(hook):
+        content = hook.read_bytes()
+        if not is_ours(content):
+            return UninstallResult(
+                hook, "framework" if is_pre_commit_framework(content) else "not ours"
+            )
+        if os.path.lexists(chained):
+            os.replace(chained, hook)  # the user's hook takes the shim's place at once
+            return UninstallResult(hook, "restored")
+        os.unlink(hook)
+        return UninstallResult(hook, "removed")
+    if os.path.lexists(chained):  # our shim was deleted by hand: give the hook back
+        os.rename(chained, hook)
+        return UninstallResult(hook, "restored")
+    return UninstallResult(hook, "not installed")
 
 
 def _is_executable(path: Path) -> bool:

@@ -11,8 +11,10 @@ is, so the key alone does not stop someone holding the repository from testing
 guesses of a short value against an entry.  At ~30 ms and 16 MiB per guess, a
 six-character random password takes years of CPU time instead of seconds, and
 GPUs gain little.  A dictionary word is still found: allowlist only values that are
-not secrets (false positives, test fixtures), never a real password.  Outside git,
-or before the first commit, a fixed key is used.  Rewriting the root commit
+not secrets (false positives, test fixtures), never a real password.  Outside git
+(a source tree without ``.git``, as ``nix flake check`` sees it) the root commit id
+is taken from ``SECRETKIT_ROOT_COMMIT`` when set, so the committed allowlist still
+applies; otherwise, and before the first commit, a fixed key is used.  Rewriting the root commit
 (``purge`` of a secret committed first) changes the key: re-create the allowlist
 then.
 
@@ -94,4 +96,23 @@ def load(root: Path, *, git: bool = True) -> Allowlist:
         allowed = parse_allow_file(file.read_text("utf-8", "replace"))
     if git:
         return Allowlist(None, allowed, root)
-    return Allowlist(derive_key(None), allowed)
+    return Allowlist(derive_key(_root_commit_from_env()), allowed)
+
+
+ROOT_COMMIT_ENV = "SECRETKIT_ROOT_COMMIT"
+
+
+def _root_commit_from_env() -> str | None:
+    import os
+
+    from secretkit.errors import UsageError
+
+    value = os.environ.get(ROOT_COMMIT_ENV, "").strip()
+    if not value:
+        return None
+    if not re.fullmatch(r"[0-9a-f]{40}|[0-9a-f]{64}", value):
+        raise UsageError(
+            f"{ROOT_COMMIT_ENV} is not a full commit id",
+            hint="set it to the output of `git rev-list --max-parents=0 HEAD` in a clone",
+        )
+    return value

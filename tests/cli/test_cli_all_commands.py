@@ -35,6 +35,7 @@ INVOCATIONS: dict[str, tuple[list[str], bytes, set[int]]] = {
     "rotate host": (["web", "--age", "age1notakey"], b"", {2, 3}),
     "hook": ([], b"", {3}),
     "hook install": ([], b"", {3}),
+    "hook uninstall": ([], b"", {3}),
     "check": ([], b"", {3}),
     "purge": (["--yes"], b"", {3}),
     "keygen": (["--output", "key.txt"], b"", {0}),

@@ -26,7 +26,7 @@ from secretkit.keys.ssh_to_age import (
     ssh_pubkey_to_age,
 )
 from secretkit.sensitive import Sensitive
-from tests.conftest import FIXTURES, need, need_tool
+from tests.conftest import FIXTURES, need, need_tool, shared_missing
 
 KEYS = FIXTURES / "keys"
 
@@ -144,7 +144,7 @@ def _identity_line(path: Path) -> str:
 
 def test_private_key_vector_from_sops_nix() -> None:
     key = KEYS / "sops-nix-ssh-ed25519-key"
-    need(key.is_file(), f"sops-nix test key not found at {key}")
+    need(key.is_file(), shared_missing("the sops-nix test keys", key))
     derived = ssh_private_key_to_age(key.read_bytes())
     assert isinstance(derived, Sensitive)
     assert derived.reveal() == _identity_line(KEYS / "sops-nix-ssh-ed25519-as-age.txt")
@@ -159,7 +159,7 @@ def test_private_key_vector_from_sops_nix() -> None:
 
 def test_plain_age_pair_from_sops_nix() -> None:
     keys = KEYS / "sops-nix-age-keys.txt"
-    need(keys.is_file(), f"sops-nix age key not found at {keys}")
+    need(keys.is_file(), shared_missing("the sops-nix test keys", keys))
     identity = _identity_line(keys)
     assert age_public_of_identity(identity) == (
         "age1yt3tfqlfrwdwx0z0ynwplcr6qxcxfaqycuprpmy89nr83ltx74tqdpszlw"
@@ -169,7 +169,7 @@ def test_plain_age_pair_from_sops_nix() -> None:
 def test_unclamped_scalar_like_ssh_to_age() -> None:
     """ssh-to-age does not clamp: the encoded scalar keeps its low bits."""
     key = KEYS / "sops-nix-ssh-ed25519-key"
-    need(key.is_file(), f"sops-nix test key not found at {key}")
+    need(key.is_file(), shared_missing("the sops-nix test keys", key))
     _, scalar = decode(ssh_private_key_to_age(key.read_bytes()).reveal())
     private = serialization.load_ssh_private_key(key.read_bytes(), password=None)
     assert isinstance(private, Ed25519PrivateKey)
@@ -180,7 +180,7 @@ def test_unclamped_scalar_like_ssh_to_age() -> None:
 
 def test_derived_identity_decrypts_with_pyrage() -> None:
     key = KEYS / "sops-nix-ssh-ed25519-key"
-    need(key.is_file(), f"sops-nix test key not found at {key}")
+    need(key.is_file(), shared_missing("the sops-nix test keys", key))
     recipient = pyrage.x25519.Recipient.from_str(SOPS_NIX_HOST_RECIPIENT)
     ciphertext = pyrage.encrypt(b"for the host only", [recipient])
     identity = pyrage.x25519.Identity.from_str(ssh_private_key_to_age(key.read_bytes()).reveal())

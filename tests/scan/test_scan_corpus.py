@@ -22,7 +22,10 @@ CORPUS = Path(os.environ.get("SECRETKIT_CORPUS", "/tmp/corpus"))
 def _need(name: str) -> Path:
     path = CORPUS / name
     if not path.is_dir():
-        pytest.skip(f"corpus {name} not fetched into {CORPUS} (see shared/corpus/README.md)")
+        pytest.skip(
+            f"optional third-party corpus {name!r} not found in {CORPUS}: set "
+            f"SECRETKIT_CORPUS to a folder holding a checkout of it as {name}/"
+        )
     return path
 
 

@@ -12,7 +12,7 @@ from secretkit.sensitive import Sensitive
 from secretkit.sops import api, document
 from secretkit.sops.config import parse_config
 from secretkit.sops.identities import load_identities
-from tests.conftest import FIXTURES, need
+from tests.conftest import FIXTURES, need, shared_missing
 from tests.sops.keys_support import (
     age_key,
     expected,
@@ -28,7 +28,7 @@ FIXTURE_IDS = [str(entry["file"]) for entry in manifest()] or ["<no fixtures>"]
 
 
 def _entry(name: str) -> dict[str, object]:
-    need(FIXTURES.is_dir(), f"shared sops fixtures not found at {FIXTURES}")
+    need(FIXTURES.is_dir(), shared_missing("files written by the real sops binary", FIXTURES))
     return next(entry for entry in manifest() if entry["file"] == name)
 
 
@@ -246,7 +246,7 @@ def test_tree_path_parsing() -> None:
 def test_pgp_and_age_recipients_together(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
 ) -> None:
-    need(FIXTURES.is_dir(), "shared sops fixtures absent")
+    need(FIXTURES.is_dir(), shared_missing("files written by the real sops binary", FIXTURES))
     monkeypatch.setenv("GNUPGHOME", str(request.getfixturevalue("fixture_gnupghome")))
     fp = "FBC7B9E2A4F9289AC0C1D4843D16CEE4A27381B4"
     a = age_key()

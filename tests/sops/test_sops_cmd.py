@@ -14,7 +14,7 @@ import pytest
 
 from secretkit.sops import api, document
 from secretkit.sops.identities import load_identities
-from tests.conftest import FIXTURES, need
+from tests.conftest import FIXTURES, need, shared_missing
 from tests.sops.keys_support import (
     AgeKey,
     age_key,
@@ -559,7 +559,7 @@ _SUFFIX = {"yaml": ".yaml", "json": ".json", "dotenv": ".env", "ini": ".ini"}
 def test_cli_decrypts_every_real_sops_fixture(
     name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
 ) -> None:
-    need(FIXTURES.is_dir(), f"shared sops fixtures not found at {FIXTURES}")
+    need(FIXTURES.is_dir(), shared_missing("files written by the real sops binary", FIXTURES))
     entry = next(e for e in manifest() if e["file"] == name)
     keyfile = fixture_age_keyfile(entry, tmp_path)
     if keyfile is not None:

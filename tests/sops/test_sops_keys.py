@@ -17,7 +17,7 @@ from secretkit.errors import ConfigError, IntegrityError, UserError
 from secretkit.sops.identities import load_identities
 from secretkit.sops.keysources import DECRYPTION_ORDER, KEY_SOURCES, shamir
 from secretkit.sops.keysources.age import normalize_recipient
-from tests.conftest import FIXTURES, need, need_tool
+from tests.conftest import FIXTURES, need, need_tool, shared_missing
 
 
 def _identity() -> tuple[str, str]:
@@ -251,7 +251,7 @@ def test_bad_explicit_ssh_key_is_an_error_bad_default_is_skipped(tmp_path: Path)
 
 
 def test_fixture_key_files_parse() -> None:
-    need(FIXTURES.is_dir(), "shared sops fixtures absent")
+    need(FIXTURES.is_dir(), shared_missing("files written by the real sops binary", FIXTURES))
     ids = load_identities(
         {"SOPS_AGE_KEY_FILE": str(FIXTURES / "keys/sops-nix-age-keys.txt"), "HOME": "/x"}
     )
