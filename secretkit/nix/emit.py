@@ -134,6 +134,7 @@ class TemplateDecl:
     name: str
     content: list[str] = field(default_factory=list)
     owner: str | None = None
+    group: str | None = None
     mode: str | None = None
     path: str | None = None
     restart_units: tuple[str, ...] = ()
@@ -148,6 +149,8 @@ class TemplateDecl:
         out.append("  '';")
         if self.owner is not None:
             out.append(f"  owner = {self.owner};")
+        if self.group is not None:
+            out.append(f"  group = {self.group};")
         if self.mode is not None:
             out.append(f"  mode = {nix_string(self.mode)};")
         if self.path is not None:

@@ -341,9 +341,11 @@ def _plan_finding(
         decl = module.templates.setdefault(t.template, emit.TemplateDecl(t.template))
         if t.line not in decl.content:
             decl.content.extend(t.line.split("\n"))
-        decl.owner = decl.owner or t.owner
+        # the template is what the service opens: it gets the reader's owner
+        decl.owner = decl.owner or t.owner or entry.reader.owner
+        decl.group = decl.group or t.group or entry.reader.group
         decl.path = decl.path or t.path
-        decl.mode = decl.mode or t.mode
+        decl.mode = decl.mode or t.mode or entry.reader.mode
         decl.restart_units = tuple(dict.fromkeys((*decl.restart_units, *t.restart_units)))
         module.template_options[t.template] = t.option
         if t.list_option:
@@ -351,14 +353,18 @@ def _plan_finding(
         if t.include:
             module.template_includes.add(t.template)
     if name not in module.decls:
+        # Who opens the secret file: the reader, unless a template is what the service
+        # opens (then only sops-nix reads the secret, as root).
+        reader = entry.reader if result.template is None else None
         module.decls[name] = emit.SecretDecl(
             name=name,
             sops_file=sops_file_expr(module.path, module.hosts),
-            owner=result.owner,
-            group=result.group,
-            mode=result.mode,
+            owner=result.owner or (reader.owner if reader else None),
+            group=result.group or (reader.group if reader else None),
+            mode=result.mode or (reader.mode if reader else None),
             restart_units=result.restart_units,
-            needed_for_users=result.needed_for_users,
+            needed_for_users=result.needed_for_users
+            or (reader is not None and reader.kind == "activation"),
             path=result.path,
         )
     files = tuple(f"{SECRETS_DIR}/{h}.yaml" for h in module.hosts)
