@@ -64,6 +64,7 @@ def prepare(root: Path, *, hosts: Sequence[str] = (), dry_run: bool = False) -> 
     from secretkit.keys.hosts import discover
     from secretkit.nix import cst
     from secretkit.nix.wiring import plan_wiring
+    from secretkit.plan.hostvalues import collect as collect_values
     from secretkit.scan.api import scan_tree
     from secretkit.sops.identities import load_identities
 
@@ -158,6 +159,7 @@ def prepare(root: Path, *, hosts: Sequence[str] = (), dry_run: bool = False) -> 
         return table[start]
 
     wiring = plan_wiring(sources, host_modules, entry_modules, parse)
+    host_values = collect_values(sources, host_modules, parse)
     plan = build_plan(
         sources,
         findings,
@@ -167,6 +169,7 @@ def prepare(root: Path, *, hosts: Sequence[str] = (), dry_run: bool = False) -> 
         reserved=reserved,
         selected=selected,
         extra_edits=wiring.edits,
+        host_values=host_values,
     )
     if plan.moves:
         plan.wiring = [n for n in wiring.notes]

@@ -27,7 +27,10 @@ from typing import Protocol
 
 from secretkit.nix import catalogue, emit
 from secretkit.nix.edits import Edit, EditError, checked_apply
+from secretkit.plan.dynamic import dynamic_path
+from secretkit.plan.hostvalues import HostValues
 from secretkit.plan.naming import Names
+from secretkit.plan.refusals import manual_route, why_not_an_option
 from secretkit.sensitive import Sensitive
 
 SECRETS_DIR = "secrets"
@@ -64,15 +67,17 @@ class Move:
 
 @dataclass(frozen=True)
 class Refused:
-    """A finding left alone, and why."""
+    """A finding left alone, why, and the steps that move it by hand."""
 
     module: str
     line: int
     attrpath: str
     reason: str
+    route: tuple[str, ...] = ()
 
     def message(self) -> str:
-        return f"{self.module}:{self.line}: cannot migrate safely: {self.reason}"
+        head = f"{self.module}:{self.line}: cannot migrate safely: {self.reason}"
+        return "\n".join([head, *(f"  by hand: {step}" for step in self.route)])
 
 
 @dataclass
@@ -201,6 +206,7 @@ def build_plan(
     reserved: Iterable[str] = (),
     selected: set[str] | None = None,
     extra_edits: Mapping[str, Sequence[Edit]] | None = None,
+    host_values: HostValues | None = None,
 ) -> Plan:
     """Plan the migration of ``findings`` (all in ``.nix`` files of ``sources``).
 
@@ -208,7 +214,8 @@ def build_plan(
     caller stops earlier on unmapped files).  ``literal_of`` gives the value of
     a string literal with escapes resolved (from :mod:`secretkit.nix.cst`).
     ``extra_edits`` are the sops-nix wiring edits, applied only when at least one
-    secret moves.
+    secret moves.  ``host_values`` (plain option values per host) resolves computed
+    attribute names such as ``users.users.${config.my.user}``.
     """
     plan = Plan()
     names = Names()
@@ -254,7 +261,7 @@ def build_plan(
                 )
                 continue
             module = modules[path] = _Module(path, hosts, tree, top)
-        _plan_finding(plan, module, finding, names, literal_of)
+        _plan_finding(plan, module, finding, names, literal_of, host_values)
 
     for module in modules.values():
         _finish_module(plan, module)
@@ -280,22 +287,45 @@ def _plan_finding(
     finding: FindingLike,
     names: Names,
     literal_of: Callable[[emit.Tree, emit.Node], str],
+    host_values: HostValues | None = None,
 ) -> None:
-    def refuse(reason: str, attrpath: str = "") -> None:
-        plan.refused.append(Refused(module.path, finding.line, attrpath, reason))
+    fingerprint = getattr(finding, "fingerprint", None)
+
+    def refuse(
+        reason: str,
+        attrpath: str = "",
+        name: str | None = None,
+        entry: catalogue.Entry | None = None,
+        snippet: str | None = None,
+    ) -> None:
+        slug = catalogue.base.slug
+        base = name or "/".join(slug(p) for p in attrpath.split(".") if p and not p.startswith("["))
+        base = base or f"manual/{slug(module.path.removesuffix('.nix'))}-{finding.line}"
+        route = manual_route(
+            module=module.path,
+            line=finding.line,
+            hosts=module.hosts,
+            name=base,
+            sops_file=sops_file_expr(module.path, module.hosts),
+            entry=entry,
+            fingerprint=fingerprint if isinstance(fingerprint, str) else None,
+            snippet=snippet,
+        )
+        plan.refused.append(Refused(module.path, finding.line, attrpath, reason, tuple(route)))
 
     node = _string_node(module.tree, finding.start, finding.end)
     if node is None:
         refuse("the secret is not inside a string literal")
         return
-    path = emit.path_below(module.tree, node, module.top)
+    reasons: list[str] = []
+    path = dynamic_path(module.tree, module.top, module.hosts, node, host_values, reasons)
     holder = None
     if path is None:
         holder = catalogue.write_text_call(module.tree, node)
         if holder is not None:
-            path = emit.path_below(module.tree, holder, module.top)
+            path = dynamic_path(module.tree, module.top, module.hosts, holder, host_values, reasons)
     if path is None:
-        refuse("the string is not a plain option value (inside a function call or let)")
+        refuse(why_not_an_option(module.tree, holder or node, module.top, reasons))
         return
     dotted = ".".join(path)
     entry = catalogue.lookup(path)
@@ -311,25 +341,26 @@ def _plan_finding(
         secret=finding.secret,
         holder=holder,
     )
-    name = names.claim(entry.name(site), module.path, finding.secret)
+    proposed = entry.name(site)
+    name = names.claim(proposed, module.path, finding.secret)
     result = entry.rewrite(site, name)
     if isinstance(result, catalogue.Refusal):
-        refuse(result.reason, dotted)
+        refuse(result.reason, dotted, proposed, entry, result.manual)
         return
     clash = [d for d in result.defines if d in module.defined]
     if clash:
-        refuse(f"{'.'.join(clash[0])} would be set twice", dotted)
+        refuse(f"{'.'.join(clash[0])} would be set twice", dotted, name, entry)
         return
     for spec in result.options:
         known = module.options.get(spec.path)
         if known is not None and known.expr != spec.expr:
-            refuse(f"{'.'.join(spec.path)} would need two different values", dotted)
+            refuse(f"{'.'.join(spec.path)} would need two different values", dotted, name, entry)
             return
     if result.template is not None:
         t = result.template
         known_option = module.template_options.get(t.template)
         if known_option is not None and known_option != t.option:
-            refuse(f"template {t.template} is used for two options", dotted)
+            refuse(f"template {t.template} is used for two options", dotted, name, entry)
             return
     # accepted
     module.defined.update(result.defines)
