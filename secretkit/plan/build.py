@@ -30,7 +30,7 @@ from secretkit.nix.edits import Edit, EditError, checked_apply
 from secretkit.plan.dynamic import dynamic_path
 from secretkit.plan.hostvalues import HostValues
 from secretkit.plan.naming import Names
-from secretkit.plan.refusals import manual_route, why_not_an_option
+from secretkit.plan.refusals import manual_route, no_route_reason, why_not_an_option
 from secretkit.sensitive import Sensitive
 
 SECRETS_DIR = "secrets"
@@ -330,7 +330,7 @@ def _plan_finding(
     dotted = ".".join(path)
     entry = catalogue.lookup(path)
     if entry is None:
-        refuse(f"no file-based option or template route is known for {dotted}", dotted)
+        refuse(no_route_reason(path), dotted)
         return
     site = catalogue.Site(
         tree=module.tree,

@@ -78,6 +78,27 @@ def why_not_an_option(
     return "the string is not below the attrset the module returns"
 
 
+def no_route_reason(path: Sequence[str]) -> str:
+    """Why no catalogue entry takes ``path`` — with the one known case where none can."""
+    dotted = ".".join(path)
+    if (
+        len(path) >= 3
+        and path[0] == "environment"
+        and path[1]
+        in (
+            "variables",
+            "sessionVariables",
+        )
+    ):
+        return (
+            f"{dotted} is exported to every user's shell and session: a value there cannot "
+            "be secret. Give it to the one service that needs it (systemd.services.<s>"
+            ".serviceConfig.EnvironmentFile = a sops template) or to one user (a sops secret "
+            "owned by that user, read from their shell profile)"
+        )
+    return f"no file-based option or template route is known for {dotted}"
+
+
 def keys_of(name: str) -> str:
     """``a/b/c`` → ``["a"]["b"]["c"]`` (the ``secretkit set`` / sops key path)."""
     return "".join(f'["{part}"]' for part in name.split("/"))

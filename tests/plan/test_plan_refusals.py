@@ -55,6 +55,10 @@ CASES = {
         b'{ ... }: { services.k3s.token = "@S@" + "x"; }\n',
         "the string is an operand of `+`",
     ),
+    "global-variable": (
+        b'{ ... }: { environment.variables.API_TOKEN = "@S@"; }\n',
+        "environment.variables.API_TOKEN is exported to every user's shell",
+    ),
     "computed-name": (
         b'{ config, ... }: { services.${config.x.svc}.password = "@S@"; }\n',
         "the attribute name services.${config.x.svc}.password is computed",

@@ -26,7 +26,7 @@ ENTRY = EnvTemplate(
             ("services", "cloudflare-dyndns", "apiTokenFile"),
             "cloudflare-dyndns.env",
             "cloudflare-dyndns.service",
-            var=lambda _path: "CLOUDFLARE_API_TOKEN",
+            var=lambda _site: "CLOUDFLARE_API_TOKEN",
         ),
     ),
     prefix="cloudflare-dyndns",

@@ -33,11 +33,11 @@ def upper_snake(name: str) -> str:
 @dataclass(frozen=True)
 class EnvRow:
     pattern: str
-    option: tuple[str, ...]  # the environment-file option of the module
+    option: tuple[str, ...]  # the environment-file option ("{3}": that part of the site's path)
     template: str  # the sops template's name
     unit: str | None = None
     list_option: bool = False  # the option takes a list of files
-    var: Callable[[Sequence[str]], str] = lambda path: upper_snake(path[-1])
+    var: Callable[[Site], str | None] = lambda site: upper_snake(site.path[-1])
     form: str = "{var}={value}"  # the line, for modules that want another shape
 
 
@@ -57,7 +57,7 @@ class EnvTemplate:
 
     def name(self, site: Site) -> str:
         row = self._row(site.path)
-        var = row.var(site.path) if row is not None else site.path[-1]
+        var = (row.var(site) if row is not None else None) or site.path[-1]
         return f"{self.prefix}/{slug(var).replace('_', '-')}"
 
     def rewrite(self, site: Site, name: str) -> Rewrite | Refusal:
@@ -69,19 +69,22 @@ class EnvTemplate:
         if not env_safe(site.secret):
             return Refusal("the value has characters an environment file cannot carry")
         binding = site.binding
-        if binding is None or len(emit.binding_names(site.tree, binding) or []) != 1:
-            return Refusal("the value is not a plain attribute of its attrset")
-        var = row.var(site.path)
+        if binding is None:
+            return Refusal("the secret is not the whole value of an attribute")
+        var = row.var(site)
+        if var is None:
+            return Refusal(f"the variable that carries {site.path[-1]} cannot be told")
+        option = tuple(part.format(*site.path) for part in row.option)
         line = row.form.format(var=var, value=emit.placeholder(name))
         return Rewrite(
             site.secret,
             [delete_node(site.tree, binding)],
-            f"{'.'.join(row.option)} ({var} from a sops template)",
+            f"{'.'.join(option)} ({var} from a sops template)",
             template=TemplateLine(
-                template=row.template,
+                template=row.template.format(*site.path),
                 line=line,
-                option=row.option,
-                restart_units=(row.unit,) if row.unit else (),
+                option=option,
+                restart_units=(row.unit.format(*site.path),) if row.unit else (),
                 list_option=row.list_option,
             ),
         )

@@ -8,7 +8,7 @@ file and the source of that fact.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from secretkit.nix import emit
@@ -42,6 +42,7 @@ class SiblingFile:
     description: str
     reader: Reader
     rows: tuple[Row, ...]
+    name_of: Callable[[Site], str] | None = None  # a readable name, when the default is not
 
     def _row(self, path: Sequence[str]) -> Row | None:
         return next((row for row in self.rows if match(row.pattern, path)), None)
@@ -50,6 +51,8 @@ class SiblingFile:
         return self._row(path) is not None
 
     def name(self, site: Site) -> str:
+        if self.name_of is not None:
+            return self.name_of(site)
         head = site.path[1] if site.path[0] == "services" else site.path[0]
         middle = [slug(p) for p in site.path[2:-1] if not p.startswith("[")]
         middle = [m for m in middle if m not in _NOISE]
@@ -65,8 +68,8 @@ class SiblingFile:
         if row.moved:
             target = tuple(row.new.split("."))
             binding = site.binding
-            if binding is None or len(emit.binding_names(site.tree, binding) or []) != 1:
-                return Refusal("the option is not a plain attribute of its attrset")
+            if binding is None:
+                return Refusal("the secret is not the whole value of an attribute")
             return Rewrite(
                 site.secret,
                 [delete_node(site.tree, binding)],
