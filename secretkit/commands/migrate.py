@@ -64,7 +64,9 @@ def prepare(root: Path, *, hosts: Sequence[str] = (), dry_run: bool = False) -> 
     from secretkit.keys.hosts import discover
     from secretkit.nix import cst
     from secretkit.nix.wiring import plan_wiring
+    from secretkit.plan.hostkeys import host_key_problems
     from secretkit.plan.hostvalues import collect as collect_values
+    from secretkit.plan.release import pinned
     from secretkit.scan.api import scan_tree
     from secretkit.sops.identities import load_identities
 
@@ -160,6 +162,8 @@ def prepare(root: Path, *, hosts: Sequence[str] = (), dry_run: bool = False) -> 
 
     wiring = plan_wiring(sources, host_modules, entry_modules, parse)
     host_values = collect_values(sources, host_modules, parse)
+    lock = root / "flake.lock"
+    pin = pinned(lock.read_bytes() if lock.is_file() else None, sources.get("flake.nix"))
     plan = build_plan(
         sources,
         findings,
@@ -170,13 +174,26 @@ def prepare(root: Path, *, hosts: Sequence[str] = (), dry_run: bool = False) -> 
         selected=selected,
         extra_edits=wiring.edits,
         host_values=host_values,
+        pin=pin,
     )
     if plan.moves:
         plan.wiring = [n for n in wiring.notes]
     notes = [f"{path}: not a Nix file; move its secrets by hand" for path in others]
+    if plan.moves:
+        receiving = {h for m in plan.moves for h in m.hosts}
+        if not any(k in data for data in sources.values() for k in _OTHER_KEY_SOURCES):
+            notes += host_key_problems(sorted(receiving), host_values, sources, host_modules)
+        if pin.release is None:
+            notes.append(
+                f"NixOS release unknown ({pin.source}): routes were not checked "
+                "against the release; pin nixpkgs in flake.lock to have them checked"
+            )
     notes += [f"before applying: {problem.message} ({problem.hint})" for problem in missing]
     return Prepared(root=root, plan=plan, findings=len(findings), notes=notes)
 
+
+# A module that gives sops-nix another key than the ssh host key: nothing to check.
+_OTHER_KEY_SOURCES = (b"age.keyFile", b"sops.gnupg", b"gnupg.sshKeyPaths")
 
 _HOSTNAME = re.compile(rb'networking\.hostName\s*=\s*"([A-Za-z0-9._-]+)"\s*;')
 

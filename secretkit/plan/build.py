@@ -31,6 +31,7 @@ from secretkit.plan.dynamic import dynamic_path
 from secretkit.plan.hostvalues import HostValues
 from secretkit.plan.naming import Names
 from secretkit.plan.refusals import manual_route, no_route_reason, why_not_an_option
+from secretkit.plan.release import Pin
 from secretkit.sensitive import Sensitive
 
 SECRETS_DIR = "secrets"
@@ -207,6 +208,7 @@ def build_plan(
     selected: set[str] | None = None,
     extra_edits: Mapping[str, Sequence[Edit]] | None = None,
     host_values: HostValues | None = None,
+    pin: Pin | None = None,
 ) -> Plan:
     """Plan the migration of ``findings`` (all in ``.nix`` files of ``sources``).
 
@@ -215,7 +217,9 @@ def build_plan(
     a string literal with escapes resolved (from :mod:`secretkit.nix.cst`).
     ``extra_edits`` are the sops-nix wiring edits, applied only when at least one
     secret moves.  ``host_values`` (plain option values per host) resolves computed
-    attribute names such as ``users.users.${config.my.user}``.
+    attribute names such as ``users.users.${config.my.user}``.  ``pin`` (the pinned
+    NixOS release) refuses a route the release does not have yet and gives files to
+    root where that release still ran the reader as root.
     """
     plan = Plan()
     names = Names()
@@ -261,7 +265,7 @@ def build_plan(
                 )
                 continue
             module = modules[path] = _Module(path, hosts, tree, top)
-        _plan_finding(plan, module, finding, names, literal_of, host_values)
+        _plan_finding(plan, module, finding, names, literal_of, host_values, pin)
 
     for module in modules.values():
         _finish_module(plan, module)
@@ -281,6 +285,13 @@ def build_plan(
     return plan
 
 
+def _owner(reader: catalogue.Reader, pin: Pin | None) -> str | None:
+    """The reader's owner, or None (root) on a pinned release that ran it as root."""
+    if reader.owner_since is not None and pin is not None and pin.lacks(reader.owner_since):
+        return None
+    return reader.owner
+
+
 def _plan_finding(
     plan: Plan,
     module: _Module,
@@ -288,6 +299,7 @@ def _plan_finding(
     names: Names,
     literal_of: Callable[[emit.Tree, emit.Node], str],
     host_values: HostValues | None = None,
+    pin: Pin | None = None,
 ) -> None:
     fingerprint = getattr(finding, "fingerprint", None)
 
@@ -342,6 +354,18 @@ def _plan_finding(
         holder=holder,
     )
     proposed = entry.name(site)
+    since = entry.reader.since
+    if pin is not None and pin.lacks(since):
+        refuse(
+            f"the route for {dotted} needs NixOS {since} or newer, and this repository pins "
+            f"{pin.release} ({pin.source})",
+            dotted,
+            proposed,
+            entry,
+            f"update the nixpkgs input to NixOS {since} or newer (then migrate takes it), or "
+            "keep the secret out of the store with a route your release has",
+        )
+        return
     name = names.claim(proposed, module.path, finding.secret)
     result = entry.rewrite(site, name)
     if isinstance(result, catalogue.Refusal):
@@ -373,7 +397,7 @@ def _plan_finding(
         if t.line not in decl.content:
             decl.content.extend(t.line.split("\n"))
         # the template is what the service opens: it gets the reader's owner
-        decl.owner = decl.owner or t.owner or entry.reader.owner
+        decl.owner = decl.owner or t.owner or _owner(entry.reader, pin)
         decl.group = decl.group or t.group or entry.reader.group
         decl.path = decl.path or t.path
         decl.mode = decl.mode or t.mode or entry.reader.mode
@@ -390,7 +414,7 @@ def _plan_finding(
         module.decls[name] = emit.SecretDecl(
             name=name,
             sops_file=sops_file_expr(module.path, module.hosts),
-            owner=result.owner or (reader.owner if reader else None),
+            owner=result.owner or (_owner(reader, pin) if reader else None),
             group=result.group or (reader.group if reader else None),
             mode=result.mode or (reader.mode if reader else None),
             restart_units=result.restart_units,

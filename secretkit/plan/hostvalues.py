@@ -84,6 +84,10 @@ def _module_values(tree: emit.Tree) -> tuple[dict[Path, str], dict[Path, str]]:
                         defaults[tuple(full[1:])] = text
             continue
         text = _plain(tree, value)
+        bare = emit.unwrap(value)
+        if text is None and bare is not None and bare.type == "variable_expression":
+            word = emit.text_of(tree, bare)
+            text = word if word in ("true", "false") else None  # booleans, as their text
         if text is None:
             continue
         path = full[1:] if has_options and full[0] == "config" else full

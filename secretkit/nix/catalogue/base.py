@@ -56,6 +56,7 @@ class Reader:
     owner: str | None = None
     group: str | None = None
     mode: str | None = None  # None: sops-nix's default 0400
+    owner_since: str | None = None  # releases before this one ran the reader as root
 
     @property
     def user(self) -> str:

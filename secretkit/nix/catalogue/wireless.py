@@ -31,8 +31,9 @@ class Wireless:
             "nixos/modules/services/networking/wpa_supplicant.nix",
             'User = "wpa_supplicant";',
         ),
-        since="25.05",
+        since="24.11",  # secretsFile + pskRaw "ext:" replaced environmentFile in 24.11
         owner='"wpa_supplicant"',
+        owner_since="25.05",  # 24.11 still ran wpa_supplicant as root
     )
 
     def matches(self, path: Sequence[str]) -> bool:
