@@ -23,7 +23,7 @@ from typing import Any
 
 from secretkit.atomic import Transaction, recover
 from secretkit.errors import IntegrityError, UserError
-from secretkit.plan.build import SECRETS_DIR, Plan, build_plan
+from secretkit.plan.build import SECRETS_DIR, FindingLike, Plan, build_plan
 from secretkit.sensitive import Sensitive
 
 _DECLARED = re.compile(rb'secrets\.(?:"([^"\\$]+)"|([A-Za-z_][A-Za-z0-9_\'-]*))\s*[=.]')
@@ -56,11 +56,19 @@ def _rel(root: Path, path: Path | str) -> str:
         return p.as_posix()
 
 
-def prepare(root: Path, *, hosts: Sequence[str] = (), dry_run: bool = False) -> Prepared:
+def prepare(
+    root: Path,
+    *,
+    hosts: Sequence[str] = (),
+    dry_run: bool = False,
+    also: Sequence[FindingLike] = (),
+) -> Prepared:
     """Everything up to (not including) the first write.
 
     A missing ``.sops.yaml``, host key or creation rule stops the run; with
-    ``dry_run`` it becomes a note, so the plan can be looked at before any key exists."""
+    ``dry_run`` it becomes a note, so the plan can be looked at before any key exists.
+    ``also``: findings the caller knows of beyond the scanner's (same spans are taken
+    once) — positions a detector does not report yet, a hook's own findings."""
     from secretkit.keys.hosts import discover
     from secretkit.nix import cst
     from secretkit.nix.wiring import plan_wiring
@@ -72,7 +80,9 @@ def prepare(root: Path, *, hosts: Sequence[str] = (), dry_run: bool = False) -> 
 
     recover(root)
     report = scan_tree(root)
-    findings = [f for f in report.findings if f.path.endswith(".nix")]
+    findings: list[Any] = [f for f in report.findings if f.path.endswith(".nix")]
+    seen = {(f.path, f.start, f.end) for f in findings}
+    findings += [f for f in also if (f.path, f.start, f.end) not in seen]
     others = sorted({f.path for f in report.findings if not f.path.endswith(".nix")})
     inventory = discover(root)
     known = sorted(inventory.hosts)

@@ -216,6 +216,16 @@ Resolver = Callable[[Node], "str | None"]
 (``config.my.user``, a let-bound name), or None when it cannot be known."""
 
 
+def config_body(tree: Tree, top: Node) -> Node | None:
+    """Where a module's option values go: ``top`` itself, or the ``config`` attrset of a
+    module that declares ``options`` (such a module may have no other top-level keys)."""
+    if not any((binding_names(tree, b) or [""])[0] == "options" for b in bindings_of(top)):
+        return top
+    inner = find_option(tree, top, ["config"])
+    value = unwrap(inner.child_by_field_name("expression")) if inner else None
+    return value if value is not None and value.type in ATTRSETS else None
+
+
 def attr_names(
     tree: Tree, attrpath_node: Node, resolve: Resolver | None = None
 ) -> list[str] | None:

@@ -250,13 +250,8 @@ def build_plan(
         if module is None:
             tree = parse(sources[path])
             top = emit.module_body(tree)
-            if top is not None and any(
-                (emit.binding_names(tree, b) or [""])[0] == "options" for b in emit.bindings_of(top)
-            ):
-                # `{ options = …; config = { … }; }`: options are set inside `config`
-                inner = emit.find_option(tree, top, ["config"])
-                value = emit.unwrap(inner.child_by_field_name("expression")) if inner else None
-                top = value if value is not None and value.type in emit.ATTRSETS else None
+            if top is not None:  # `{ options = …; config = { … }; }`: values go in `config`
+                top = emit.config_body(tree, top)
             if top is None:
                 plan.refused.append(
                     Refused(

@@ -36,7 +36,7 @@ class TransmissionCredentials:
     )
 
     def matches(self, path: Sequence[str]) -> bool:
-        return match("services.transmission.settings.rpc-password|rpc-username", path)
+        return match("services.transmission.settings.rpc-password", path)
 
     def name(self, site: Site) -> str:
         return f"transmission/{site.path[-1]}"
