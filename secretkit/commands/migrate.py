@@ -250,7 +250,8 @@ def _missing_keys(root: Path, needed: set[str]) -> list[UserError]:
                 "then secretkit hosts add",
             )
         ]
-    keyless = [host for host in sorted(needed) if sops_yaml.host_recipient(root, host) is None]
+    known = sops_yaml.read_keys(root).hosts  # read once: each read parses .sops.yaml again
+    keyless = [host for host in sorted(needed) if known.get(host) is None]
     if len(keyless) > 1:  # all of them at once, not one per run
         return [
             UserError(
