@@ -200,8 +200,9 @@ def problems(host: str, facts: dict[str, Any], job_users: set[str]) -> list[str]
             items = value if isinstance(value, list) else [value]
             for item in items:
                 if not isinstance(item, str):
-                    out.append(f"{host}: {use['option']} is not a string path: {item!r}")
-                    continue
+                    if use["kind"] in ("file", "files"):  # a path literal, a number: wrong
+                        out.append(f"{host}: {use['option']} is not a string path: {item!r}")
+                    continue  # (file-ref/command: a setting that holds no reference)
                 for path in _PATH.findall(item) if use["kind"] != "file" else [item]:
                     if not path.startswith("/run/secrets/"):
                         continue  # a path the user manages: not ours to check
