@@ -58,8 +58,8 @@ DECLARATIONS: tuple[Decl, ...] = (
           "nixos/modules/services/monitoring/prometheus/alertmanager.nix",
           "EnvironmentFile = lib.mkIf (cfg.environmentFile != null) cfg.environmentFile;")),
     Decl("services.grafana.settings.*.*", "file-ref", "grafana",
-         (NIXPKGS, "master", "nixos/modules/services/monitoring/grafana.nix",
-          'User = "grafana";')),
+         (NIXPKGS, "00976b194fe32d3e425ff3b457eeb6e4ec7ba12c",
+          "nixos/modules/services/monitoring/grafana.nix", 'User = "grafana";')),
     Decl("users.users.*.hashedPasswordFile", "file", "activation",
          (NIXPKGS, "master", "nixos/modules/config/users-groups.nix", "hashedPasswordFile")),
     Decl("networking.wireguard.interfaces.*.privateKeyFile", "file", "root",
@@ -136,10 +136,11 @@ DECLARATIONS: tuple[Decl, ...] = (
 
 RENDERED: tuple[RenderedAt, ...] = (
     RenderedAt("/var/lib/hass/secrets.yaml", A,
-               (NIXPKGS, "master", "nixos/modules/services/home-automation/home-assistant.nix",
-                'User = "hass";')),
+               (NIXPKGS, "00b9d1f7546ba868a08651db276b2c2c5cd7f6c6",
+                "nixos/modules/services/home-automation/home-assistant.nix", 'User = "hass";')),
     RenderedAt("/var/lib/zigbee2mqtt/secret.yaml", "zigbee2mqtt",
-               (NIXPKGS, "master", "nixos/modules/services/home-automation/zigbee2mqtt.nix",
+               (NIXPKGS, "05924f714f31ff83bd10ed1710638688999c3725",
+                "nixos/modules/services/home-automation/zigbee2mqtt.nix",
                 'User = "zigbee2mqtt";')),
 )  # fmt: skip
 

@@ -25,10 +25,9 @@ class Grafana:
         "daemon",
         Source(
             NIXPKGS,
-            "master",
+            "00976b194fe32d3e425ff3b457eeb6e4ec7ba12c",
             "nixos/modules/services/monitoring/grafana.nix",
-            'serviceConfig = { … User = "grafana"; …',
-            read=False,
+            'serviceConfig = { … User = "grafana"; };',
         ),
         since="22.11",
         owner='"grafana"',

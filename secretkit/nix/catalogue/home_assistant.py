@@ -30,10 +30,9 @@ class HomeAssistant:
         "daemon",
         Source(
             NIXPKGS,
-            "master",
+            "00b9d1f7546ba868a08651db276b2c2c5cd7f6c6",
             "nixos/modules/services/home-automation/home-assistant.nix",
-            'serviceConfig = { … User = "hass"; …',
-            read=False,
+            'ExecStart = "${package}/bin/hass --config \'${cfg.configDir}\'"; … User = "hass";',
         ),
         since="21.05",
         owner='"hass"',

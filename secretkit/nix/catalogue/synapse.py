@@ -35,10 +35,10 @@ class SynapseExtraConfig:
         "daemon",
         Source(
             NIXPKGS,
-            "master",
+            "02d79c9c8bcba9020b4c93784f96e0cb15709349",
             "nixos/modules/services/matrix/synapse.nix",
-            'User = "matrix-synapse"; … --config-path ${cfg.extraConfigFiles}',
-            read=False,
+            'User = "matrix-synapse"; … (x: "--config-path ${x} \\\\") ( [ configFile ] '
+            "++ cfg.extraConfigFiles )",
         ),
         since="23.05",
         owner='"matrix-synapse"',

@@ -32,10 +32,9 @@ class Zigbee2mqtt:
         "daemon",
         Source(
             NIXPKGS,
-            "master",
+            "05924f714f31ff83bd10ed1710638688999c3725",
             "nixos/modules/services/home-automation/zigbee2mqtt.nix",
-            'User = "zigbee2mqtt"; … ZIGBEE2MQTT_DATA = cfg.dataDir;',
-            read=False,
+            'environment.ZIGBEE2MQTT_DATA = cfg.dataDir; … User = "zigbee2mqtt";',
         ),
         since="21.05",
         owner='"zigbee2mqtt"',
