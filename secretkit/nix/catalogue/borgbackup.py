@@ -28,10 +28,10 @@ class Borgbackup:
         "root",
         Source(
             NIXPKGS,
-            "master",
+            "0111e9547e857021a3cdab7ac5ba85707cccd654",
             "nixos/modules/services/backup/borgbackup.nix",
-            "User = cfg.user; (the job's user, root unless set: the passCommand runs as it)",
-            read=False,
+            "{ BORG_PASSCOMMAND = passCommand; } … serviceConfig = { User = cfg.user; "
+            '(user: default = "root")',
         ),
         since="18.03",
     )

@@ -30,10 +30,9 @@ class NginxBasicAuth:
         "daemon",
         Source(
             NIXPKGS,
-            "master",
+            "000007c122b85672b78037272c41adbbe693a1a4",
             "nixos/modules/services/web-servers/nginx/default.nix",
-            "auth_basic_user_file ${basicAuthFile}; read by the workers (User = cfg.user)",
-            read=False,
+            "# User and group … User = cfg.user; … Group = cfg.group;",
         ),
         since="19.09",
         owner="config.services.nginx.user",
