@@ -16,10 +16,10 @@ ENTRY = WriteTextRoute(
         "systemd",
         Source(
             NIXPKGS,
-            "master",
+            "06bf1a1a2aa648391e629b9efddd35dc63459bbc",
             "nixos/modules/services/networking/cloudflared.nix",
-            'LoadCredential = [ "credentials.json:${tunnel.credentialsFile}" … ];',
-            read=False,
+            "(lib.optional (tunnel.credentialsFile != null) "
+            '"credentials.json:${tunnel.credentialsFile}") … DynamicUser = true;',
         ),
         since="23.05",
     ),

@@ -17,10 +17,10 @@ SETTINGS = EnvTemplate(
         "systemd",
         Source(
             NIXPKGS,
-            "master",
+            "013635633ffe11f70df1d639f563f21c42c1f778",
             _MODULE,
-            "EnvironmentFile = lib.mkIf (cfg.environmentFile != null) cfg.environmentFile;",
-            read=False,
+            "Path to a file containing extra paperless config options in the systemd "
+            "`EnvironmentFile` format.",
         ),
         since="24.11",
     ),
@@ -43,11 +43,10 @@ ADMIN = SiblingFile(
         "systemd",
         Source(
             NIXPKGS,
-            "master",
+            "013635633ffe11f70df1d639f563f21c42c1f778",
             _MODULE,
-            'LoadCredential = lib.optional (cfg.passwordFile != null) "PAPERLESS_ADMIN_PASSWORD:'
-            '${cfg.passwordFile}";',
-            read=False,
+            "LoadCredential = lib.optionalString ( cfg.passwordFile != null ) "
+            '"PAPERLESS_ADMIN_PASSWORD:${cfg.passwordFile}";',
         ),
         since="22.05",
     ),
