@@ -55,6 +55,10 @@ CASES = {
         b'{ ... }: { services.k3s.token = "@S@" + "x"; }\n',
         "the string is an operand of `+`",
     ),
+    "forgejo-generated": (
+        b'{ ... }: { services.forgejo.settings.security.SECRET_KEY = "@S@"; }\n',
+        "the module itself sets services.forgejo.secrets.security.SECRET_KEY",
+    ),
     "global-variable": (
         b'{ ... }: { environment.variables.API_TOKEN = "@S@"; }\n',
         "environment.variables.API_TOKEN is exported to every user's shell",

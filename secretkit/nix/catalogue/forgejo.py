@@ -22,6 +22,14 @@ from secretkit.nix.catalogue.base import (
     slug,
 )
 
+# Set by the module in services.forgejo.secrets (files it generates in customDir/conf).
+_MODULE_SECRETS = {
+    ("security", "SECRET_KEY"),
+    ("security", "INTERNAL_TOKEN"),
+    ("oauth2", "JWT_SECRET"),
+    ("server", "LFS_JWT_SECRET"),
+}
+
 
 class ForgejoSecrets:
     key = "forgejo-secrets"
@@ -33,10 +41,9 @@ class ForgejoSecrets:
         "systemd",
         Source(
             NIXPKGS,
-            "master",
+            "011e8fecdd11df8cea8c6d1135858bd23da7147f",
             "nixos/modules/services/misc/forgejo.nix",
-            'LoadCredential = map (e: "${e.env}:${e.path}") secrets;',
-            read=False,
+            '# cfg.secrets … LoadCredential = map (e: "${e.env}:${e.path}") secrets;',
         ),
         since="24.05",
     )
@@ -48,6 +55,15 @@ class ForgejoSecrets:
         return f"forgejo/{slug(site.path[3])}/{slug(site.path[4])}"
 
     def rewrite(self, site: Site, name: str) -> Rewrite | Refusal:
+        section, key = site.path[3], site.path[4]
+        if (section, key) in _MODULE_SECRETS:
+            return Refusal(
+                f"the module itself sets services.forgejo.secrets.{section}.{key} (a file it "
+                "generates), so a second definition would conflict",
+                manual=f"services.forgejo.secrets.{section}.{key} = lib.mkForce "
+                f'config.sops.secrets."{name}".path;  (or drop the literal and let the module '
+                "generate the value)",
+            )
         if site.literal != site.secret.reveal():
             return Refusal("the secret is only part of the string")
         binding = site.binding
