@@ -293,3 +293,17 @@ def test_access_token_stores_the_token_without_the_host() -> None:
     plan = plan_module(source, MODULE, findings=findings)
     stored = plan.sops["host1"][("nix", "access-tokens", "github.com")].reveal()
     assert values["GH_ENTRY"] == "github.com=" + stored
+
+
+def test_rootless_podman_container_env_file_belongs_to_its_user() -> None:
+    source, findings, _ = fill(
+        b"{ ... }:\n{\n  virtualisation.oci-containers.containers.app = {\n"
+        b'    image = "app:1";\n    podman.user = "apps";\n'
+        b'    environment.API_TOKEN = "@APP_TOKEN@";\n  };\n}\n',
+        MODULE,
+    )
+    plan = plan_module(source, MODULE, findings=findings)
+    assert plan.refused == []
+    new = plan.nix[MODULE][1].decode()
+    template = new.split('sops.templates."app-container.env"', 1)[1]
+    assert 'owner = "apps";' in template

@@ -118,7 +118,8 @@ DECLARATIONS: tuple[Decl, ...] = (
           "EnvironmentFile = [ configFile ] ++ optional (cfg.environmentFile != null) "
           "cfg.environmentFile;")),
     Decl("virtualisation.oci-containers.containers.*.environmentFiles", "files", "root",
-         (NIXPKGS, "master", "nixos/modules/virtualisation/oci-containers.nix", "--env-file")),
+         (NIXPKGS, "035a24e7ed33009b8a503ad0b76679665b8977a8",
+          "nixos/modules/virtualisation/oci-containers.nix", "--env-file")),
     Decl("services.transmission.credentialsFile", "file", "root",
          (NIXPKGS, "master", "nixos/modules/services/torrent/transmission.nix",
           "credentialsFile")),

@@ -39,6 +39,7 @@ class EnvRow:
     list_option: bool = False  # the option takes a list of files
     var: Callable[[Site], str | None] = lambda site: upper_snake(site.path[-1])
     form: str = "{var}={value}"  # the line, for modules that want another shape
+    owner_of: Callable[[Site], str | None] | None = None  # a reader other than root, per site
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,7 @@ class EnvTemplate:
                 line=line,
                 option=option,
                 restart_units=(row.unit.format(*site.path),) if row.unit else (),
+                owner=row.owner_of(site) if row.owner_of is not None else None,
                 list_option=row.list_option,
             ),
         )
