@@ -26,11 +26,10 @@ class TransmissionCredentials:
         "root",
         Source(
             NIXPKGS,
-            "master",
+            "03060208ef081ca29b53dc3a223fa8b7666b1590",
             "nixos/modules/services/torrent/transmission.nix",
-            'ExecStartPre = [ "+${pkgs.writeShellScript "transmission-prestart" …}" ] '
-            "(jq merges cfg.credentialsFile into settings.json)",
-            read=False,
+            '# Use "+" because credentialsFile may not be accessible to User= or Group=. … '
+            "${pkgs.jq}/bin/jq --slurp add ${settingsFile} '${cfg.credentialsFile}'",
         ),
         since="21.05",
     )
