@@ -16,6 +16,8 @@ from tests.conftest import ROOT, git, need_tool
 from tests.support.harness import evaluate, problems
 from tests.support.nixfind import EXPECTED_ACCESS, Homelab, make_homelab
 
+pytestmark = pytest.mark.slow  # real nix-instantiate per host, real age, git
+
 
 @pytest.fixture(scope="module")
 def migrated(tmp_path_factory: pytest.TempPathFactory) -> Homelab:

@@ -47,6 +47,8 @@ HOSTS = {
 }
 NOT_SCANNED_YET = {"RESTIC_PASSWORD", "RCLONE_B2_KEY", "TUNNEL_CREDENTIALS"}
 
+pytestmark = pytest.mark.slow  # real nix-instantiate per host, real age, git
+
 
 @dataclass
 class Lab:
