@@ -48,7 +48,8 @@ def _rclone_var(site: Site) -> str | None:
     remote = repository.split(":")[1]
     if not remote:
         return None
-    return "RCLONE_CONFIG_" + re.sub(r"[^A-Za-z0-9]+", "_", f"{remote}_{site.path[-1]}").upper()
+    var = "RCLONE_CONFIG_" + f"{remote}_{site.path[-1]}".upper()  # exactly as the module
+    return var if re.fullmatch(r"[A-Z0-9_]+", var) else None  # else no env-file name
 
 
 RCLONE = EnvTemplate(
@@ -63,9 +64,8 @@ RCLONE = EnvTemplate(
             NIXPKGS,
             "master",
             _MODULE,
-            "EnvironmentFile = backup.environmentFile; rcloneConfig → "
-            '"RCLONE_CONFIG_${toUpper remote}_${toUpper key}" environment',
-            read=False,
+            'rcloneAttrToConf = v: "RCLONE_CONFIG_" + toUpper (rcloneRemoteName + "_" + v);',
+            read=False,  # read in several stored copies of the module; commit not known
         ),
         since="21.05",
     ),

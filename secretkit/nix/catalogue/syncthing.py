@@ -41,10 +41,19 @@ _INIT = Source(
     "syncthing-init … serviceConfig = { User = cfg.user; …",
 )
 
+_PASSWORD_FILE = Source(
+    NIXPKGS,
+    "master",
+    _MODULE,
+    '${pkgs.mkpasswd}/bin/mkpasswd -m bcrypt --stdin <"${cfg.guiPasswordFile}" '
+    "(in syncthing-init's script; User = cfg.user)",
+    read=False,  # read in several stored copies of the module; commit not known
+)
+
 GUI_PASSWORD = SiblingFile(
     key="syncthing-gui-password",
     description="services.syncthing.settings.gui.password → guiPasswordFile (syncthing user)",
-    reader=Reader("daemon", _INIT, since="25.05", owner="config.services.syncthing.user"),
+    reader=Reader("daemon", _PASSWORD_FILE, since="25.05", owner="config.services.syncthing.user"),
     rows=(
         Row(
             "services.syncthing.settings.gui.password",
