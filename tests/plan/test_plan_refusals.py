@@ -23,7 +23,7 @@ CASES = {
         "no file-based option or template route is known for services.foo.apiKey",
     ),
     "partial": (
-        b'{ ... }: { services.k3s.token = "k-@S@"; }\n',
+        b'{ ... }: { services.k3s.token = "example-@S@"; }\n',
         "the secret is only part of the string",
     ),
     "not-echo": (
@@ -109,7 +109,7 @@ def test_refusal_names_the_true_reason_and_a_route(case: str) -> None:
 
 def test_route_carries_the_owner_the_reader_needs() -> None:
     source, finding = _finding(
-        b'{ ... }: { services.prometheus.scrapeConfigs = [ { bearer_token = "x@S@"; } ]; }\n'
+        b'{ ... }: { services.prometheus.scrapeConfigs = [ { bearer_token = "example-@S@"; } ]; }\n'
     )
     [refused] = plan_module(source, MODULE, findings=[finding]).refused
     assert any('owner = "prometheus";' in s for s in refused.route)
@@ -158,7 +158,9 @@ def test_the_suggested_set_command_works(tmp_path: Path) -> None:
     age_rule_config(tmp_path, key.public, path_regex=r"^secrets/host1\.yaml$")
     keyfile = key.write(tmp_path / "keys" / "admin.txt")
     env = {"SOPS_AGE_KEY_FILE": str(keyfile)}
-    result = run_cli(["-C", str(tmp_path), *command[1:]], input=b"value-on-stdin\n", env=env)
+    result = run_cli(
+        ["-C", str(tmp_path), *command[1:]], input=b"example-value-on-stdin\n", env=env
+    )
     assert result.code == 0, result.err
     import os
 
@@ -169,4 +171,4 @@ def test_the_suggested_set_command_works(tmp_path: Path) -> None:
         )
     finally:
         del os.environ["SOPS_AGE_KEY_FILE"]
-    assert plain.to_python() == {"services": {"foo": {"apikey": "value-on-stdin"}}}
+    assert plain.to_python() == {"services": {"foo": {"apikey": "example-value-on-stdin"}}}
