@@ -13,10 +13,11 @@ ENTRY = SiblingFile(
         "systemd",
         Source(
             NIXPKGS,
-            "master",
+            "0101675dad73660b4f037da356ccc5b00217b512",
             "nixos/modules/services/networking/mosquitto.nix",
-            "LoadCredential = … (passwordFile / hashedPasswordFile of every listener user)",
-            read=False,
+            "LoadCredential = let listenerCredentials = listenerScope: listener: "
+            'usersCredentials listenerScope listener.users [ "passwordFile" '
+            '"hashedPasswordFile" ];',
         ),
         since="21.11",
     ),
