@@ -25,10 +25,10 @@ class Wireguard:
         "root",
         Source(
             NIXPKGS,
-            "master",
+            "0056e44b7f3674b1ab893335c312d799f6f5bae4",
             "nixos/modules/services/networking/wireguard.nix",
-            "wg set ${interfaceName} private-key ${privateKeyFile} (in the root unit's script)",
-            read=False,
+            "privKey = if values.privateKeyFile != null then values.privateKeyFile … "
+            "[ ''${wg} set \"${name}\" private-key \"${privKey}\"'' ]",
         ),
         since="18.09",
     )
