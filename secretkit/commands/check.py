@@ -595,6 +595,8 @@ def _nix_facts(ctx: CheckContext) -> _NixFacts:
         declared: dict[str, _Declaration] = {}
         for binding in cst.bindings(tree):
             full = [*binding.attrset_path, *binding.attrpath]
+            if full[:1] == ["config"]:  # `{ options = …; config = { … }; }`: the same options
+                full = full[1:]
             if full == ["networking", "hostName"]:
                 literal = _string_value(tree, binding.value)
                 if literal is not None:

@@ -23,7 +23,7 @@ from typing import Any
 
 from secretkit.atomic import Transaction, recover
 from secretkit.errors import IntegrityError, UserError
-from secretkit.plan.build import SECRETS_DIR, Plan, build_plan
+from secretkit.plan.build import SECRETS_DIR, FindingLike, Plan, build_plan
 from secretkit.sensitive import Sensitive
 
 _DECLARED = re.compile(rb'secrets\.(?:"([^"\\$]+)"|([A-Za-z_][A-Za-z0-9_\'-]*))\s*[=.]')
@@ -56,20 +56,33 @@ def _rel(root: Path, path: Path | str) -> str:
         return p.as_posix()
 
 
-def prepare(root: Path, *, hosts: Sequence[str] = (), dry_run: bool = False) -> Prepared:
+def prepare(
+    root: Path,
+    *,
+    hosts: Sequence[str] = (),
+    dry_run: bool = False,
+    also: Sequence[FindingLike] = (),
+) -> Prepared:
     """Everything up to (not including) the first write.
 
     A missing ``.sops.yaml``, host key or creation rule stops the run; with
-    ``dry_run`` it becomes a note, so the plan can be looked at before any key exists."""
+    ``dry_run`` it becomes a note, so the plan can be looked at before any key exists.
+    ``also``: findings the caller knows of beyond the scanner's (same spans are taken
+    once) — positions a detector does not report yet, a hook's own findings."""
     from secretkit.keys.hosts import discover
     from secretkit.nix import cst
     from secretkit.nix.wiring import plan_wiring
+    from secretkit.plan.hostkeys import host_key_problems
+    from secretkit.plan.hostvalues import collect as collect_values
+    from secretkit.plan.release import pinned
     from secretkit.scan.api import scan_tree
     from secretkit.sops.identities import load_identities
 
     recover(root)
     report = scan_tree(root)
-    findings = [f for f in report.findings if f.path.endswith(".nix")]
+    findings: list[Any] = [f for f in report.findings if f.path.endswith(".nix")]
+    seen = {(f.path, f.start, f.end) for f in findings}
+    findings += [f for f in also if (f.path, f.start, f.end) not in seen]
     others = sorted({f.path for f in report.findings if not f.path.endswith(".nix")})
     inventory = discover(root)
     known = sorted(inventory.hosts)
@@ -158,6 +171,9 @@ def prepare(root: Path, *, hosts: Sequence[str] = (), dry_run: bool = False) -> 
         return table[start]
 
     wiring = plan_wiring(sources, host_modules, entry_modules, parse)
+    host_values = collect_values(sources, host_modules, parse)
+    lock = root / "flake.lock"
+    pin = pinned(lock.read_bytes() if lock.is_file() else None, sources.get("flake.nix"))
     plan = build_plan(
         sources,
         findings,
@@ -167,13 +183,27 @@ def prepare(root: Path, *, hosts: Sequence[str] = (), dry_run: bool = False) -> 
         reserved=reserved,
         selected=selected,
         extra_edits=wiring.edits,
+        host_values=host_values,
+        pin=pin,
     )
     if plan.moves:
         plan.wiring = [n for n in wiring.notes]
     notes = [f"{path}: not a Nix file; move its secrets by hand" for path in others]
+    if plan.moves:
+        receiving = {h for m in plan.moves for h in m.hosts}
+        if not any(k in data for data in sources.values() for k in _OTHER_KEY_SOURCES):
+            notes += host_key_problems(sorted(receiving), host_values, sources, host_modules)
+        if pin.release is None:
+            notes.append(
+                f"NixOS release unknown ({pin.source}): routes were not checked "
+                "against the release; pin nixpkgs in flake.lock to have them checked"
+            )
     notes += [f"before applying: {problem.message} ({problem.hint})" for problem in missing]
     return Prepared(root=root, plan=plan, findings=len(findings), notes=notes)
 
+
+# A module that gives sops-nix another key than the ssh host key: nothing to check.
+_OTHER_KEY_SOURCES = (b"age.keyFile", b"sops.gnupg", b"gnupg.sshKeyPaths")
 
 _HOSTNAME = re.compile(rb'networking\.hostName\s*=\s*"([A-Za-z0-9._-]+)"\s*;')
 
@@ -220,7 +250,8 @@ def _missing_keys(root: Path, needed: set[str]) -> list[UserError]:
                 "then secretkit hosts add",
             )
         ]
-    keyless = [host for host in sorted(needed) if sops_yaml.host_recipient(root, host) is None]
+    known = sops_yaml.read_keys(root).hosts  # read once: each read parses .sops.yaml again
+    keyless = [host for host in sorted(needed) if known.get(host) is None]
     if len(keyless) > 1:  # all of them at once, not one per run
         return [
             UserError(

@@ -17,7 +17,7 @@ Nothing here evaluates Nix; everything works on the concrete syntax tree from
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -134,6 +134,7 @@ class TemplateDecl:
     name: str
     content: list[str] = field(default_factory=list)
     owner: str | None = None
+    group: str | None = None
     mode: str | None = None
     path: str | None = None
     restart_units: tuple[str, ...] = ()
@@ -148,6 +149,8 @@ class TemplateDecl:
         out.append("  '';")
         if self.owner is not None:
             out.append(f"  owner = {self.owner};")
+        if self.group is not None:
+            out.append(f"  group = {self.group};")
         if self.mode is not None:
             out.append(f"  mode = {nix_string(self.mode)};")
         if self.path is not None:
@@ -208,19 +211,53 @@ def module_body(tree: Tree) -> Node | None:
     return None
 
 
-def attr_names(tree: Tree, attrpath_node: Node) -> list[str] | None:
-    """The names of an ``attrpath`` node; None if a part is a dynamic interpolation."""
+Resolver = Callable[[Node], "str | None"]
+"""Gives the string value of an expression inside ``${…}`` of an attribute name
+(``config.my.user``, a let-bound name), or None when it cannot be known."""
+
+
+def config_body(tree: Tree, top: Node) -> Node | None:
+    """Where a module's option values go: ``top`` itself, or the ``config`` attrset of a
+    module that declares ``options`` (such a module may have no other top-level keys)."""
+    if not any((binding_names(tree, b) or [""])[0] == "options" for b in bindings_of(top)):
+        return top
+    inner = find_option(tree, top, ["config"])
+    value = unwrap(inner.child_by_field_name("expression")) if inner else None
+    return value if value is not None and value.type in ATTRSETS else None
+
+
+def attr_names(
+    tree: Tree, attrpath_node: Node, resolve: Resolver | None = None
+) -> list[str] | None:
+    """The names of an ``attrpath`` node; None if a part is a dynamic interpolation
+    that ``resolve`` (when given) cannot turn into a string."""
     names: list[str] = []
     for part in attrpath_node.named_children:
         if part.type == "identifier":
             names.append(text_of(tree, part))
         elif part.type == "string_expression":
-            if any(
-                c.type != "string_fragment" and c.type != "escape_sequence"
-                for c in part.named_children
-            ):
+            if all(c.type in ("string_fragment", "escape_sequence") for c in part.named_children):
+                names.append(_unquote(text_of(tree, part)))
+                continue
+            if resolve is None:
                 return None
-            names.append(_unquote(text_of(tree, part)))
+            pieces: list[str] = []
+            for c in part.named_children:
+                if c.type == "interpolation":
+                    inner = c.named_children[0] if c.named_children else None
+                    value = resolve(inner) if inner is not None else None
+                    if value is None:
+                        return None
+                    pieces.append(value)
+                else:
+                    pieces.append(_unquote('"' + text_of(tree, c) + '"'))
+            names.append("".join(pieces))
+        elif part.type == "interpolation" and resolve is not None:
+            inner = part.named_children[0] if part.named_children else None
+            value = resolve(inner) if inner is not None else None
+            if value is None:
+                return None
+            names.append(value)
         else:
             return None
     return names
@@ -239,12 +276,14 @@ def bindings_of(attrset: Node) -> list[Node]:
     return out
 
 
-def binding_names(tree: Tree, binding: Node) -> list[str] | None:
+def binding_names(tree: Tree, binding: Node, resolve: Resolver | None = None) -> list[str] | None:
     path = binding.child_by_field_name("attrpath")
-    return attr_names(tree, path) if path is not None else None
+    return attr_names(tree, path, resolve) if path is not None else None
 
 
-def path_below(tree: Tree, node: Node, top: Node) -> list[str] | None:
+def path_below(
+    tree: Tree, node: Node, top: Node, resolve: Resolver | None = None
+) -> list[str] | None:
     """The attribute path from ``top`` (an attrset) down to ``node``.
 
     List elements appear as ``[i]``.  None when ``node`` is not inside ``top``
@@ -261,7 +300,7 @@ def path_below(tree: Tree, node: Node, top: Node) -> list[str] | None:
                 parent.child_by_field_name("expression").id != current.id
             ):
                 return None
-            names = binding_names(tree, parent)
+            names = binding_names(tree, parent, resolve)
             if names is None:
                 return None
             parts[:0] = names

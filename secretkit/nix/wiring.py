@@ -230,6 +230,7 @@ def wire_host_key(
     for target in targets:
         tree = parse(sources[target])
         top = emit.module_body(tree)
+        top = emit.config_body(tree, top) if top is not None else None
         if top is None:
             wiring.notes.append(f"{target}: not a module attrset; set {line} by hand")
             continue

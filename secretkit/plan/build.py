@@ -27,7 +27,11 @@ from typing import Protocol
 
 from secretkit.nix import catalogue, emit
 from secretkit.nix.edits import Edit, EditError, checked_apply
+from secretkit.plan.dynamic import dynamic_path
+from secretkit.plan.hostvalues import HostValues
 from secretkit.plan.naming import Names
+from secretkit.plan.refusals import manual_route, no_route_reason, why_not_an_option
+from secretkit.plan.release import Pin
 from secretkit.sensitive import Sensitive
 
 SECRETS_DIR = "secrets"
@@ -64,15 +68,17 @@ class Move:
 
 @dataclass(frozen=True)
 class Refused:
-    """A finding left alone, and why."""
+    """A finding left alone, why, and the steps that move it by hand."""
 
     module: str
     line: int
     attrpath: str
     reason: str
+    route: tuple[str, ...] = ()
 
     def message(self) -> str:
-        return f"{self.module}:{self.line}: cannot migrate safely: {self.reason}"
+        head = f"{self.module}:{self.line}: cannot migrate safely: {self.reason}"
+        return "\n".join([head, *(f"  by hand: {step}" for step in self.route)])
 
 
 @dataclass
@@ -201,6 +207,8 @@ def build_plan(
     reserved: Iterable[str] = (),
     selected: set[str] | None = None,
     extra_edits: Mapping[str, Sequence[Edit]] | None = None,
+    host_values: HostValues | None = None,
+    pin: Pin | None = None,
 ) -> Plan:
     """Plan the migration of ``findings`` (all in ``.nix`` files of ``sources``).
 
@@ -208,7 +216,10 @@ def build_plan(
     caller stops earlier on unmapped files).  ``literal_of`` gives the value of
     a string literal with escapes resolved (from :mod:`secretkit.nix.cst`).
     ``extra_edits`` are the sops-nix wiring edits, applied only when at least one
-    secret moves.
+    secret moves.  ``host_values`` (plain option values per host) resolves computed
+    attribute names such as ``users.users.${config.my.user}``.  ``pin`` (the pinned
+    NixOS release) refuses a route the release does not have yet and gives files to
+    root where that release still ran the reader as root.
     """
     plan = Plan()
     names = Names()
@@ -239,13 +250,8 @@ def build_plan(
         if module is None:
             tree = parse(sources[path])
             top = emit.module_body(tree)
-            if top is not None and any(
-                (emit.binding_names(tree, b) or [""])[0] == "options" for b in emit.bindings_of(top)
-            ):
-                # `{ options = …; config = { … }; }`: options are set inside `config`
-                inner = emit.find_option(tree, top, ["config"])
-                value = emit.unwrap(inner.child_by_field_name("expression")) if inner else None
-                top = value if value is not None and value.type in emit.ATTRSETS else None
+            if top is not None:  # `{ options = …; config = { … }; }`: values go in `config`
+                top = emit.config_body(tree, top)
             if top is None:
                 plan.refused.append(
                     Refused(
@@ -254,7 +260,7 @@ def build_plan(
                 )
                 continue
             module = modules[path] = _Module(path, hosts, tree, top)
-        _plan_finding(plan, module, finding, names, literal_of)
+        _plan_finding(plan, module, finding, names, literal_of, host_values, pin)
 
     for module in modules.values():
         _finish_module(plan, module)
@@ -274,33 +280,64 @@ def build_plan(
     return plan
 
 
+def _owner(reader: catalogue.Reader, pin: Pin | None) -> str | None:
+    """The reader's owner, or None (root) on a pinned release that ran it as root."""
+    if reader.owner_since is not None and pin is not None and pin.lacks(reader.owner_since):
+        return None
+    return reader.owner
+
+
 def _plan_finding(
     plan: Plan,
     module: _Module,
     finding: FindingLike,
     names: Names,
     literal_of: Callable[[emit.Tree, emit.Node], str],
+    host_values: HostValues | None = None,
+    pin: Pin | None = None,
 ) -> None:
-    def refuse(reason: str, attrpath: str = "") -> None:
-        plan.refused.append(Refused(module.path, finding.line, attrpath, reason))
+    fingerprint = getattr(finding, "fingerprint", None)
+
+    def refuse(
+        reason: str,
+        attrpath: str = "",
+        name: str | None = None,
+        entry: catalogue.Entry | None = None,
+        snippet: str | None = None,
+    ) -> None:
+        slug = catalogue.base.slug
+        base = name or "/".join(slug(p) for p in attrpath.split(".") if p and not p.startswith("["))
+        base = base or f"manual/{slug(module.path.removesuffix('.nix'))}-{finding.line}"
+        route = manual_route(
+            module=module.path,
+            line=finding.line,
+            hosts=module.hosts,
+            name=base,
+            sops_file=sops_file_expr(module.path, module.hosts),
+            entry=entry,
+            fingerprint=fingerprint if isinstance(fingerprint, str) else None,
+            snippet=snippet,
+        )
+        plan.refused.append(Refused(module.path, finding.line, attrpath, reason, tuple(route)))
 
     node = _string_node(module.tree, finding.start, finding.end)
     if node is None:
         refuse("the secret is not inside a string literal")
         return
-    path = emit.path_below(module.tree, node, module.top)
+    reasons: list[str] = []
+    path = dynamic_path(module.tree, module.top, module.hosts, node, host_values, reasons)
     holder = None
     if path is None:
         holder = catalogue.write_text_call(module.tree, node)
         if holder is not None:
-            path = emit.path_below(module.tree, holder, module.top)
+            path = dynamic_path(module.tree, module.top, module.hosts, holder, host_values, reasons)
     if path is None:
-        refuse("the string is not a plain option value (inside a function call or let)")
+        refuse(why_not_an_option(module.tree, holder or node, module.top, reasons))
         return
     dotted = ".".join(path)
     entry = catalogue.lookup(path)
     if entry is None:
-        refuse(f"no file-based option or template route is known for {dotted}", dotted)
+        refuse(no_route_reason(path), dotted)
         return
     site = catalogue.Site(
         tree=module.tree,
@@ -311,25 +348,38 @@ def _plan_finding(
         secret=finding.secret,
         holder=holder,
     )
-    name = names.claim(entry.name(site), module.path, finding.secret)
+    proposed = entry.name(site)
+    since = entry.reader.since
+    if pin is not None and pin.lacks(since):
+        refuse(
+            f"the route for {dotted} needs NixOS {since} or newer, and this repository pins "
+            f"{pin.release} ({pin.source})",
+            dotted,
+            proposed,
+            entry,
+            f"update the nixpkgs input to NixOS {since} or newer (then migrate takes it), or "
+            "keep the secret out of the store with a route your release has",
+        )
+        return
+    name = names.claim(proposed, module.path, finding.secret)
     result = entry.rewrite(site, name)
     if isinstance(result, catalogue.Refusal):
-        refuse(result.reason, dotted)
+        refuse(result.reason, dotted, proposed, entry, result.manual)
         return
     clash = [d for d in result.defines if d in module.defined]
     if clash:
-        refuse(f"{'.'.join(clash[0])} would be set twice", dotted)
+        refuse(f"{'.'.join(clash[0])} would be set twice", dotted, name, entry)
         return
     for spec in result.options:
         known = module.options.get(spec.path)
         if known is not None and known.expr != spec.expr:
-            refuse(f"{'.'.join(spec.path)} would need two different values", dotted)
+            refuse(f"{'.'.join(spec.path)} would need two different values", dotted, name, entry)
             return
     if result.template is not None:
         t = result.template
         known_option = module.template_options.get(t.template)
         if known_option is not None and known_option != t.option:
-            refuse(f"template {t.template} is used for two options", dotted)
+            refuse(f"template {t.template} is used for two options", dotted, name, entry)
             return
     # accepted
     module.defined.update(result.defines)
@@ -341,9 +391,11 @@ def _plan_finding(
         decl = module.templates.setdefault(t.template, emit.TemplateDecl(t.template))
         if t.line not in decl.content:
             decl.content.extend(t.line.split("\n"))
-        decl.owner = decl.owner or t.owner
+        # the template is what the service opens: it gets the reader's owner
+        decl.owner = decl.owner or t.owner or _owner(entry.reader, pin)
+        decl.group = decl.group or t.group or entry.reader.group
         decl.path = decl.path or t.path
-        decl.mode = decl.mode or t.mode
+        decl.mode = decl.mode or t.mode or entry.reader.mode
         decl.restart_units = tuple(dict.fromkeys((*decl.restart_units, *t.restart_units)))
         module.template_options[t.template] = t.option
         if t.list_option:
@@ -351,14 +403,18 @@ def _plan_finding(
         if t.include:
             module.template_includes.add(t.template)
     if name not in module.decls:
+        # Who opens the secret file: the reader, unless a template is what the service
+        # opens (then only sops-nix reads the secret, as root).
+        reader = entry.reader if result.template is None else None
         module.decls[name] = emit.SecretDecl(
             name=name,
             sops_file=sops_file_expr(module.path, module.hosts),
-            owner=result.owner,
-            group=result.group,
-            mode=result.mode,
+            owner=result.owner or (_owner(reader, pin) if reader else None),
+            group=result.group or (reader.group if reader else None),
+            mode=result.mode or (reader.mode if reader else None),
             restart_units=result.restart_units,
-            needed_for_users=result.needed_for_users,
+            needed_for_users=result.needed_for_users
+            or (reader is not None and reader.kind == "activation"),
             path=result.path,
         )
     files = tuple(f"{SECRETS_DIR}/{h}.yaml" for h in module.hosts)

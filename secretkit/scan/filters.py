@@ -157,7 +157,7 @@ _PLACEHOLDER_WORDS = re.compile(
 )
 _REFERENCE = re.compile(
     r"^(?:/run/(?:secrets|agenix|credentials|keys)|/var/run/secrets|\$__file\{|\$__env\{|"
-    r"![a-z_]+(?:\s|$)|ext:|env:|file:|%\{|%env\(|config\.(?:sops|age)\.|"
+    r"![a-z_]+(?:\.yaml)?(?:\s|$)|ext:|env:|file:|%\{|%env\(|config\.(?:sops|age)\.|"
     r"\{[A-Z][A-Z0-9_]*\}$|\$\{?[A-Za-z_][A-Za-z0-9_]*\}?$|"
     r"\$\([^)]*\)$|`[^`]*`$|/nix/store/)"
 )

@@ -28,7 +28,7 @@ def test_demo_result(tmp_path: Path) -> None:
     result = demo(tmp_path / "d", keep=True)
     assert result.kept and result.directory.is_dir()
     assert sorted(result.hosts) == sorted(EXPECTED_ACCESS)
-    assert result.findings_before >= len(result.table) == 13
+    assert result.findings_before >= len(result.table) == 14
     assert result.findings_after == 0
     assert result.leaked == []
     assert result.refused == []

@@ -369,11 +369,11 @@ def _run_in_pty(repo: Path, answer: bytes, *args: str) -> tuple[int, str]:
 def test_interactive_confirmation(lab: Homelab) -> None:
     before = snapshot(lab.repo)
     code, out = _run_in_pty(lab.repo, b"n\n", "migrate")
-    assert code == 130 and "Move 13 secret(s) and rewrite the Nix files?" in out
+    assert code == 130 and "Move 14 secret(s) and rewrite the Nix files?" in out
     assert snapshot(lab.repo) == before
     code, out = _run_in_pty(lab.repo, b"y\n", "migrate")
     assert code == 0, out
-    assert "migrated 13 secret(s); wrote 15 file(s)" in out
+    assert "migrated 14 secret(s); wrote 15 file(s)" in out
     for value in lab.values.values():
         assert value not in out
 
@@ -391,7 +391,7 @@ def test_findings_left_for_a_manual_change_are_counted_in_the_summary(lab: Homel
     first = run(lab.repo, "migrate", "--yes")
     assert first.returncode == 0, first.stderr
     assert first.stdout.splitlines()[-1] == (
-        "migrated 13 secret(s); wrote 15 file(s); 1 finding(s) above need a change by hand"
+        "migrated 14 secret(s); wrote 15 file(s); 1 finding(s) above need a change by hand"
     )
     assert "services.foo.apiKey" in first.stderr
     again = run(lab.repo, "migrate", "--yes")

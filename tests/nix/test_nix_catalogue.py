@@ -9,9 +9,12 @@ and review the diff.
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -133,7 +136,8 @@ def test_refusals_are_reasons_never_rewrites() -> None:
         ("networking.wireless.networks.home.psk", "wireless-psk"),
         ("networking.wg-quick.interfaces.wg0.privateKey", "wireguard-keys"),
         ("services.tailscale.extraUpFlags.[2]", "tailscale-authkey"),
-        ("services.k3s.token", "file-options"),
+        ("services.k3s.token", "k3s-token"),
+        ("services.syncthing.settings.gui.apikey", "syncthing-gui-apikey"),
         ("environment.etc.foo.text", "environment-etc"),
         ("systemd.services.x.environment.TOKEN", "systemd-environment"),
         ("services.foo.token", None),
@@ -162,6 +166,7 @@ let
     networking.hostName = "host1";
     services.syncthing.user = "syncthing";
     services.nginx.user = "nginx";
+    services.gitea.user = "gitea";
     sops.secrets = byName (n: { path = "/run/secrets/${n}"; }) names;
     sops.placeholder = byName (n: "<${n}>") names;
     sops.templates = byName (n: { path = "/run/secrets/rendered/${n}"; }) templates;
@@ -209,6 +214,12 @@ def test_golden_after_evaluates_to_run_secrets(key: str, tmp_path: Path) -> None
         ha = module["services"]["home-assistant"]["config"]
         assert ha["influxdb"]["password"] == "!secret influxdb_password"
         assert "influxdb_password: '<home-assistant/influxdb/password>'" in template["content"]
+    elif key == "zigbee2mqtt-secret":  # zigbee2mqtt reads <dataDir>/secret.yaml
+        template = module["sops"]["templates"]["zigbee2mqtt-secret.yaml"]
+        assert template["path"] == "/var/lib/zigbee2mqtt/secret.yaml"
+        assert template["owner"] == "zigbee2mqtt"
+        mqtt = module["services"]["zigbee2mqtt"]["settings"]["mqtt"]
+        assert mqtt["password"] == "!secret.yaml mqtt_password"
     else:
         assert "/run/secrets/" in text
     for value in values.values():
@@ -216,6 +227,40 @@ def test_golden_after_evaluates_to_run_secrets(key: str, tmp_path: Path) -> None
     for move in plan.moves:
         declared = module["sops"]["secrets"][move.name]
         assert declared["sopsFile"].endswith("/secrets/host1.yaml")
+    _assert_owned_by_the_reader(key, module)
+
+
+_STUB_USERS = {
+    "config.services.nginx.user": "nginx",
+    "config.services.gitea.user": "gitea",
+    "config.services.syncthing.user": "syncthing",
+}
+
+
+def _assert_owned_by_the_reader(key: str, module: dict[str, Any]) -> None:
+    """The file the service opens belongs to the user of the process that opens it
+    (root when systemd or a root process reads it); a secret that only feeds a
+    template stays root-only; a password read during activation is neededForUsers."""
+    reader = CATALOGUE[key].reader
+    owner = reader.owner
+    expected = _STUB_USERS.get(owner, owner.strip('"')) if owner is not None else None
+    secrets = module["sops"]["secrets"]
+    templates = module["sops"].get("templates", {})
+    for name, template in templates.items():
+        assert template.get("owner") == expected, (key, name)
+    job_users = set(re.findall(r'"user": "([^"]+)"', json.dumps(module.get("services", {}))))
+    for name, declared in secrets.items():
+        in_template = any(f"<{name}>" in t.get("content", "") for t in templates.values())
+        if key in _JOB_USER and declared.get("owner") is not None:
+            assert declared["owner"] in job_users, (key, name)  # the job runs as its `user`
+        elif in_template:
+            assert declared.get("owner") is None, (key, name)  # only sops-nix reads it
+        else:
+            assert declared.get("owner") == expected, (key, name)
+        assert declared.get("neededForUsers", False) == (reader.kind == "activation")
+
+
+_JOB_USER = {"borgbackup-passphrase", "restic-files"}  # owner: the job's `user` when set
 
 
 @pytest.mark.parametrize("key", sorted(CATALOGUE))
@@ -248,3 +293,17 @@ def test_access_token_stores_the_token_without_the_host() -> None:
     plan = plan_module(source, MODULE, findings=findings)
     stored = plan.sops["host1"][("nix", "access-tokens", "github.com")].reveal()
     assert values["GH_ENTRY"] == "github.com=" + stored
+
+
+def test_rootless_podman_container_env_file_belongs_to_its_user() -> None:
+    source, findings, _ = fill(
+        b"{ ... }:\n{\n  virtualisation.oci-containers.containers.app = {\n"
+        b'    image = "app:1";\n    podman.user = "apps";\n'
+        b'    environment.API_TOKEN = "@APP_TOKEN@";\n  };\n}\n',
+        MODULE,
+    )
+    plan = plan_module(source, MODULE, findings=findings)
+    assert plan.refused == []
+    new = plan.nix[MODULE][1].decode()
+    template = new.split('sops.templates."app-container.env"', 1)[1]
+    assert 'owner = "apps";' in template

@@ -92,3 +92,20 @@ def test_existing_key_source_is_respected() -> None:
     sources = {"a.nix": b'{ sops.age.keyFile = "/var/lib/sops-nix/key.txt"; }\n'}
     plan = wiring.wire_host_key(sources, {"a": ["a.nix"]}, {"a": ["a.nix"]}, cst.parse)
     assert plan.edits == {}
+
+
+def test_host_key_goes_inside_config_of_a_module_that_declares_options() -> None:
+    common = (
+        b"{ config, lib, ... }:\n{\n"
+        b'  options.lab.admin = lib.mkOption { default = "ops"; };\n'
+        b"  config = {\n    services.openssh.enable = true;\n  };\n}\n"
+    )
+    sources = {"common.nix": common, "a.nix": b"{ ... }: { }\n", "b.nix": b"{ ... }: { }\n"}
+    modules = {"a": ["common.nix", "a.nix"], "b": ["common.nix", "b.nix"]}
+    plan = wiring.wire_host_key(sources, modules, modules, cst.parse)
+    out = apply_edits(common, plan.edits["common.nix"]).decode()
+    config_part = out.split("config = {", 1)[1]
+    assert 'sops.age.sshKeyPaths = [ "/etc/ssh/ssh_host_ed25519_key" ];' in config_part
+    assert out.rstrip().endswith("};\n}") or out.rstrip().endswith("}")
+    assert out.count("sops.age.sshKeyPaths") == 1
+    assert out.index("sops.age.sshKeyPaths") > out.index("config = {")

@@ -189,7 +189,7 @@ def test_module_with_options_and_config_is_edited_inside_config() -> None:
 def test_unsupported_shapes_are_refused_with_a_reason() -> None:
     cases = {
         b'{ lib, ... }: lib.mkIf true { services.k3s.token = "@T@"; }\n': "not a module",
-        b'{ ... }: let t = "@T@"; in { services.k3s.token = t; }\n': "not a plain option",
+        b'{ ... }: let t = "@T@"; in { services.k3s.token = t; }\n': "bound to `t` in a `let`",
     }
     for src, reason in cases.items():
         source, findings, _ = fill(src, "m.nix")

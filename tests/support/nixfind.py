@@ -112,7 +112,8 @@ EXPECTED_ACCESS = {
         "prometheus/syncthing/credentials",
     },
     "immich": COMMON | {"borg/immich-backup/passphrase"},
-    "syncthing": COMMON | {"syncthing/gui/password", "borg/sync-backup/passphrase"},
+    "syncthing": COMMON
+    | {"syncthing/gui/password", "syncthing/gui/apikey", "borg/sync-backup/passphrase"},
     "jellyfin": COMMON,
     "audiobookshelf": COMMON,
     "adguarder": COMMON,

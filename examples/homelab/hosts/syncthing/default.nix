@@ -11,6 +11,8 @@
     settings.gui = {
       user = "stian";
       password = "@SYNCTHING_GUI_PASSWORD@";
+      # The same key is Prometheus' bearer credential on the observer.
+      apikey = "@SYNCTHING_API_KEY@";
     };
   };
 

@@ -23,5 +23,6 @@
       psk_home_wifi=${config.sops.placeholder."wifi/home-wifi/psk"}
       psk_cabin=${config.sops.placeholder."wifi/cabin/psk"}
     '';
+    owner = "wpa_supplicant";
   };
 }

@@ -1,9 +1,5 @@
 { config, pkgs, ... }:
 {
-  services.restic.backups.b2 = {
-    repository = "b2:homelab-backups:/photos";
-    passwordFile = "${pkgs.writeText "restic-password" "@RESTIC_PASSWORD@"}";
-    paths = [ "/var/lib/immich" ];
-  };
   services.cloudflare-dyndns.apiTokenFile = pkgs.writeText "cf-token" "@CF_TOKEN@";
+  services.foo.settings.tokenFile = "${pkgs.writeText "foo-token" "@FOO_TOKEN@"}";
 }

@@ -1,0 +1,38 @@
+# Photos, documents, passwords and a helper container.
+{ ... }:
+{
+  networking.hostName = "media";
+  boot.loader.grub.device = "/dev/sda";
+  fileSystems."/" = { device = "/dev/sda1"; fsType = "ext4"; };
+
+  services.immich = {
+    enable = true;
+    environment.DB_PASSWORD = "@IMMICH_DB_PASSWORD@";
+  };
+
+  services.paperless = {
+    enable = true;
+    settings = {
+      PAPERLESS_OCR_LANGUAGE = "deu+eng";
+      PAPERLESS_SECRET_KEY = "@PAPERLESS_SECRET_KEY@";
+      PAPERLESS_ADMIN_PASSWORD = "@PAPERLESS_ADMIN_PASSWORD@";
+    };
+  };
+
+  services.vaultwarden = {
+    enable = true;
+    config = {
+      DOMAIN = "https://vault.example.net";
+      ADMIN_TOKEN = "@VAULTWARDEN_ADMIN_TOKEN@";
+      SMTP_PASSWORD = "@VAULTWARDEN_SMTP_PASSWORD@";
+    };
+  };
+
+  virtualisation.oci-containers.containers.paperless-ai = {
+    image = "clusterzx/paperless-ai:latest";
+    environment = {
+      PAPERLESS_API_URL = "http://127.0.0.1:28981/api";
+      PAPERLESS_API_TOKEN = "@PAPERLESS_API_TOKEN@";
+    };
+  };
+}

@@ -1,0 +1,68 @@
+"""Alertmanager receiver secrets through envsubst and an environment file."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from secretkit.nix import emit
+from secretkit.nix.catalogue.base import (
+    NIXPKGS,
+    Reader,
+    Refusal,
+    Rewrite,
+    Site,
+    Source,
+    TemplateLine,
+    env_safe,
+    env_var,
+    match,
+    replace_literal,
+    slug,
+)
+
+
+class Alertmanager:
+    key = "alertmanager-receiver"
+    description = (
+        "Alertmanager receiver secrets (Pushover token/user_key, smtp_auth_password, …) "
+        "→ $VAR + environmentFile from a sops template (the unit uses DynamicUser)"
+    )
+    reader = Reader(
+        "systemd",
+        Source(
+            NIXPKGS,
+            "01f31c2ee7d045a337dff0f858c0ed61dd0f4ddb",
+            "nixos/modules/services/monitoring/prometheus/alertmanager.nix",
+            "EnvironmentFile = lib.mkIf (cfg.environmentFile != null) cfg.environmentFile;",
+        ),
+        since="20.09",
+    )
+    _pattern = "services.prometheus.alertmanager.configuration.receivers.[].*.[].**"
+
+    def matches(self, path: Sequence[str]) -> bool:
+        return match(self._pattern, path) and path[6].endswith("_configs")
+
+    def name(self, site: Site) -> str:
+        kind = site.path[6].removesuffix("_configs")
+        receiver = site.sibling_string(len(site.path) - 6, "name")
+        who = kind if receiver in (None, kind) else slug(receiver or kind)
+        field_name = "/".join(slug(p) for p in site.path[8:] if not p.startswith("["))
+        return f"alertmanager/{who}/{field_name}"
+
+    def rewrite(self, site: Site, name: str) -> Rewrite | Refusal:
+        if site.literal != site.secret.reveal():
+            return Refusal("the secret is only part of the string")
+        if not env_safe(site.secret):
+            return Refusal("the value has characters an environment file cannot carry")
+        var = env_var(name.removeprefix("alertmanager/"))
+        return Rewrite(
+            value=site.secret,
+            edits=[replace_literal(site, emit.nix_string("$" + var))],
+            new_option=f"{site.path[-1]} = ${var} (environmentFile)",
+            template=TemplateLine(
+                template="alertmanager.env",
+                line=f"{var}={emit.placeholder(name)}",
+                option=("services", "prometheus", "alertmanager", "environmentFile"),
+                restart_units=("alertmanager.service",),
+            ),
+        )

@@ -1,0 +1,295 @@
+"""What every catalogue entry shares: the site of a secret, the rewrite or refusal an
+entry answers with, who reads the secret file at run time (with the source of that
+fact), and small helpers for span edits.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from secretkit.nix import emit
+from secretkit.nix.edits import Edit
+from secretkit.nix.emit import Node, Tree
+from secretkit.sensitive import Sensitive
+
+# ---------------------------------------------------------------------------
+# Data
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a fact about a NixOS module was read: repository, commit, file and the line."""
+
+    repo: str
+    commit: str
+    path: str
+    line: str  # the line as it reads there (``User = "wpa_supplicant";``)
+    read: bool = True  # False: recalled, not yet read in that copy (the re-check script will)
+
+    def cite(self) -> str:
+        return f"{self.repo}@{self.commit[:12]}:{self.path}: {self.line}"
+
+
+@dataclass(frozen=True)
+class Reader:
+    """Who opens the secret file at run time, and so who must own it.
+
+    ``kind``: ``systemd`` (PID 1 reads it for ``EnvironmentFile=`` or
+    ``LoadCredential=``: root-owned is right, even for ``DynamicUser`` units),
+    ``daemon`` (the service's own user opens the path: ``owner`` is that user),
+    ``activation`` (read while users are created: ``neededForUsers``),
+    ``root`` (a root process of the module reads it: ExecStartPre ``+``, a
+    root unit, a ``cat`` in a root script), ``sops`` (only sops-nix reads it,
+    to render a template; the template has its own reader).
+    ``owner`` and ``group`` are Nix expressions (quoted strings or
+    ``config.services.x.user``).  ``since`` is the first NixOS release whose
+    module has the option the route uses.
+    """
+
+    kind: str
+    source: Source
+    since: str
+    owner: str | None = None
+    group: str | None = None
+    mode: str | None = None  # None: sops-nix's default 0400
+    owner_since: str | None = None  # releases before this one ran the reader as root
+
+    @property
+    def user(self) -> str:
+        """The user as a person would say it (for messages and the harness)."""
+        if self.owner is None:
+            return "root"
+        return self.owner.strip('"')
+
+
+NIXPKGS = "NixOS/nixpkgs"
+
+
+@dataclass(frozen=True)
+class Site:
+    """A string literal holding a secret, on the tree of its module."""
+
+    tree: Tree
+    top: Node  # the attrset the module returns
+    string: Node  # the string_expression / indented_string_expression
+    path: tuple[str, ...]  # full attribute path of the literal (list items as "[i]")
+    literal: str  # the literal's value, escapes resolved
+    secret: Sensitive[str]  # the secret the scanner found (part of ``literal`` or all of it)
+    holder: Node | None = None  # the option's whole value when the literal is wrapped
+    #                            (``pkgs.writeText "name" "<secret>"``); None: the literal
+
+    @property
+    def binding(self) -> Node | None:
+        parent = self.string.parent
+        while parent is not None and parent.type == "parenthesized_expression":
+            parent = parent.parent
+        return parent if parent is not None and parent.type == "binding" else None
+
+    def sibling_string(self, depth: int, name: str) -> str | None:
+        """The plain string value of ``name`` in the attrset ``depth`` levels above."""
+        prefix = list(self.path[: len(self.path) - depth])
+        binding = emit.find_option(self.tree, self.top, [*prefix, name])
+        if binding is None:
+            return None
+        value = emit.unwrap(binding.child_by_field_name("expression"))
+        if value is None or value.type != "string_expression":
+            return None
+        if any(c.type == "interpolation" for c in value.named_children):
+            return None
+        return emit._unquote(emit.text_of(self.tree, value))
+
+    def has_option(self, path: Sequence[str]) -> bool:
+        return emit.find_option(self.tree, self.top, list(path)) is not None
+
+
+@dataclass(frozen=True)
+class OptionSpec:
+    """An option the rewrite needs set in the same module."""
+
+    path: tuple[str, ...]
+    expr: str
+    required: bool  # True: an existing different value is a conflict; False: keep the user's
+
+
+@dataclass(frozen=True)
+class TemplateLine:
+    """A line of a ``sops.templates`` file, and the option that points at the template."""
+
+    template: str
+    line: str
+    option: tuple[str, ...]
+    owner: str | None = None
+    restart_units: tuple[str, ...] = ()
+    path: str | None = None
+    mode: str | None = None
+    group: str | None = None
+    list_option: bool = False  # the option takes a list of files
+    include: bool = False  # the option is nix.conf text: `!include <path>`
+
+
+@dataclass
+class Rewrite:
+    """An accepted secret.  ``owner``/``group``/``mode`` apply to the sops secret; when
+    the rewrite renders a template they apply to the template and the secret stays
+    root-only (sops-nix alone reads it)."""
+
+    value: Sensitive[str]  # what goes into the sops file
+    edits: list[Edit]
+    new_option: str  # for the plan table, e.g. "authorization.credentials_file"
+    owner: str | None = None
+    group: str | None = None
+    mode: str | None = None
+    restart_units: tuple[str, ...] = ()
+    needed_for_users: bool = False
+    path: str | None = None
+    options: list[OptionSpec] = field(default_factory=list)
+    template: TemplateLine | None = None
+    defines: list[tuple[str, ...]] = field(default_factory=list)  # option paths made by the edits
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why the entry leaves a secret where it is; ``manual`` is the Nix to write by hand
+    (after ``secretkit set``), when the entry knows one that works."""
+
+    reason: str
+    manual: str | None = None
+
+
+class Entry(Protocol):
+    @property
+    def key(self) -> str: ...
+
+    @property
+    def description(self) -> str: ...
+
+    @property
+    def reader(self) -> Reader:
+        """Who opens the file the route makes (see :class:`Reader`)."""
+        ...
+
+    def matches(self, path: Sequence[str]) -> bool: ...
+
+    def name(self, site: Site) -> str: ...
+
+    def rewrite(self, site: Site, name: str) -> Rewrite | Refusal: ...
+
+
+# ---------------------------------------------------------------------------
+# Helpers
+# ---------------------------------------------------------------------------
+
+
+def match(pattern: str, path: Sequence[str]) -> bool:
+    """``pattern`` is dot-separated; ``*`` is one segment, ``[]`` one list index,
+    ``a|b`` alternatives, ``**`` any number (≥ 1) of segments at the end."""
+    parts = pattern.split(".")
+    for i, part in enumerate(parts):
+        if part == "**":
+            return len(path) > i
+        if i >= len(path):
+            return False
+        seg = path[i]
+        if part == "*":
+            if seg.startswith("["):
+                return False
+            continue
+        if part == "[]":
+            if not (seg.startswith("[") and seg.endswith("]")):
+                return False
+            continue
+        if seg not in part.split("|"):
+            return False
+    return len(parts) == len(path)
+
+
+def slug(text: str) -> str:
+    """A name part: lower case, ``[a-z0-9._-]`` only."""
+    out = re.sub(r"[^A-Za-z0-9._-]+", "-", text.strip()).strip("-.")
+    return out.lower() or "x"
+
+
+def env_var(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9]+", "_", name).strip("_").upper()
+
+
+# Values that survive an env file (systemd EnvironmentFile), envsubst into JSON,
+# and a ``name=value`` wpa_supplicant secrets file unchanged.
+_ENV_SAFE = re.compile(r"^[A-Za-z0-9._~+/=:@%,!?*#^&()\[\]{}|<>;-]+$")
+
+
+def env_safe(value: Sensitive[str]) -> bool:
+    return bool(_ENV_SAFE.match(value.reveal()))
+
+
+def replace_literal(site: Site, text: str) -> Edit:
+    return Edit(site.string.start_byte, site.string.end_byte, text)
+
+
+def rebind(site: Site, new_last: str, expr: str) -> list[Edit] | Refusal:
+    """Rename the last attribute of the literal's binding and give it ``expr``."""
+    binding = site.binding
+    if binding is None:
+        return Refusal("the secret is not the whole value of an attribute")
+    attrpath = binding.child_by_field_name("attrpath")
+    last = attrpath.named_children[-1]
+    return [
+        Edit(last.start_byte, last.end_byte, emit.attr(new_last)),
+        replace_literal(site, expr),
+    ]
+
+
+def delete_node(tree: Tree, node: Node) -> Edit:
+    """Remove ``node`` (a binding or a list element).
+
+    A node alone on its line goes with the whole line (and a trailing comment on
+    it); otherwise only the node and the blanks in front of it.
+    """
+    source = tree.source
+    line_start = source.rfind(b"\n", 0, node.start_byte) + 1
+    line_end = source.find(b"\n", node.end_byte)
+    line_end = len(source) if line_end < 0 else line_end
+    rest = source[node.end_byte : line_end].strip()
+    alone = not source[line_start : node.start_byte].strip()
+    if alone and line_start > 0 and (not rest or rest.startswith(b"#")):
+        return Edit(line_start - 1, line_end, "")
+    start = node.start_byte
+    while start > 0 and source[start - 1 : start] in (b" ", b"\t"):
+        start -= 1
+    return Edit(start, node.end_byte, "")
+
+
+def inside(node: Node, outer: Node) -> bool:
+    return bool(outer.start_byte <= node.start_byte and node.end_byte <= outer.end_byte)
+
+
+def write_text_call(tree: Tree, string: Node) -> Node | None:
+    """The ``pkgs.writeText "name" <string>`` call whose content is ``string``, if any
+    (also through a ``"${…}"`` wrapper)."""
+    outer = string.parent
+    if outer is None or outer.type != "apply_expression":
+        return None
+    argument = outer.child_by_field_name("argument")
+    inner = outer.child_by_field_name("function")
+    if argument is None or argument.id != string.id or inner is None:
+        return None
+    if inner.type != "apply_expression":
+        return None
+    function = inner.child_by_field_name("function")
+    if function is None or not emit.text_of(tree, function).endswith("writeText"):
+        return None
+    node: Node = outer
+    parent = node.parent
+    if parent is not None and parent.type == "interpolation":
+        wrapper = parent.parent
+        if (
+            wrapper is not None
+            and wrapper.type == "string_expression"
+            and (len(wrapper.named_children) == 1)
+        ):
+            node = wrapper
+    return node

@@ -1,0 +1,94 @@
+"""Secrets in ``environment.etc.<f>.text`` → a sops secret or template at ``/etc/<f>``."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from secretkit.nix import emit
+from secretkit.nix.catalogue.base import (
+    Reader,
+    Refusal,
+    Rewrite,
+    Site,
+    Source,
+    TemplateLine,
+    delete_node,
+    inside,
+    match,
+    slug,
+)
+
+
+class EtcFile:
+    key = "environment-etc"
+    description = 'environment.etc."x".text holding a secret → a sops secret/template at /etc/x'
+    reader = Reader(
+        "root",
+        Source(
+            "Mic92/sops-nix",
+            "master",
+            "modules/sops/default.nix",
+            "path: a symlink to the secret; the reader of /etc/<f> is whatever reads it",
+            read=False,
+        ),
+        since="22.05",
+    )
+
+    def matches(self, path: Sequence[str]) -> bool:
+        return match("environment.etc.*.text", path)
+
+    def name(self, site: Site) -> str:
+        return "etc/" + "/".join(slug(p) for p in site.path[2].split("/"))
+
+    def rewrite(self, site: Site, name: str) -> Rewrite | Refusal:
+        if any(c.type == "interpolation" for c in site.string.named_children):
+            return Refusal("the file text has interpolations")
+        binding = site.binding
+        if binding is None:
+            return Refusal("the text is not the value of an attribute")
+        entry = site.path[:3]
+        names = emit.binding_names(site.tree, binding) or []
+        doomed = binding
+        mode: str | None = None
+        if len(names) == 1:  # `"x" = { text = …; }` or `etc."x" = { … }`: the whole entry goes
+            holder = binding.parent.parent  # binding_set → attrset
+            owner_binding = holder.parent if holder is not None else None
+            if owner_binding is None or owner_binding.type != "binding":
+                return Refusal("the /etc entry is not a plain attrset")
+            others = {n[0] for n, _ in emit.iter_bindings(site.tree, holder) if len(n) == 1}
+            others -= {"text"}
+            if others - {"mode"}:
+                return Refusal(f"the /etc entry also sets {', '.join(sorted(others))}")
+            if "mode" in others:
+                mode = site.sibling_string(1, "mode")
+                if mode is None:
+                    return Refusal("the /etc entry's mode is not a plain string")
+            doomed = owner_binding
+        for full, node in emit.iter_bindings(site.tree, site.top):
+            if full[:3] == list(entry) and len(full) > 3 and not inside(node, doomed):
+                return Refusal(f"environment.etc.{entry[2]} is set in more than one place")
+        target = "/etc/" + entry[2]
+        edits = [delete_node(site.tree, doomed)]
+        secret = site.secret.reveal()
+        if site.literal.strip() == secret:
+            return Rewrite(site.secret, edits, f"sops secret at {target}", path=target, mode=mode)
+        if "\n" in secret or secret not in site.literal:
+            return Refusal("the secret cannot be located inside the file text")
+        before, _, after = site.literal.partition(secret)
+        lines = (
+            (
+                emit.indented_string_line(before)
+                + emit.placeholder(name)
+                + emit.indented_string_line(after)
+            )
+            .rstrip("\n")
+            .split("\n")
+        )
+        return Rewrite(
+            site.secret,
+            edits,
+            f"sops template at {target}",
+            template=TemplateLine(
+                template=entry[2], line="\n".join(lines), option=(), path=target, mode=mode
+            ),
+        )

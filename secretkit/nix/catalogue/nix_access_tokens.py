@@ -1,0 +1,77 @@
+"""``nix.settings.access-tokens`` → ``!include`` of a sops template."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from secretkit.nix import emit
+from secretkit.nix.catalogue.base import (
+    NIXPKGS,
+    Reader,
+    Refusal,
+    Rewrite,
+    Site,
+    Source,
+    TemplateLine,
+    delete_node,
+    env_safe,
+    match,
+    slug,
+)
+from secretkit.sensitive import Sensitive
+
+
+class NixAccessTokens:
+    key = "nix-access-tokens"
+    description = (
+        "nix.settings.access-tokens → extra-access-tokens lines in a sops template "
+        'pulled in with nix.extraOptions = "!include …"'
+    )
+    reader = Reader(
+        "root",
+        Source(
+            NIXPKGS,
+            "master",
+            "nixos/modules/config/nix.nix",
+            "nix.extraOptions → /etc/nix/nix.conf; !include is read by nix-daemon (root)",
+            read=False,
+        ),
+        since="22.05",
+    )
+
+    def matches(self, path: Sequence[str]) -> bool:
+        return match("nix.settings.access-tokens", path) or match(
+            "nix.settings.access-tokens.[]", path
+        )
+
+    def _split(self, site: Site) -> tuple[str, str] | None:
+        host, sep, token = site.literal.strip().partition("=")
+        if not sep or not host or " " in site.literal.strip() or not token:
+            return None
+        return host, token
+
+    def name(self, site: Site) -> str:
+        parts = self._split(site)
+        return f"nix/access-tokens/{slug(parts[0]) if parts else 'token'}"
+
+    def rewrite(self, site: Site, name: str) -> Rewrite | Refusal:
+        parts = self._split(site)
+        if parts is None:
+            return Refusal("access-tokens is not a single host=token entry")
+        host, token = parts
+        if token != site.secret.reveal() and site.literal != site.secret.reveal():
+            return Refusal("the secret is not the token of the entry")
+        if not env_safe(Sensitive(token)):
+            return Refusal("the token has characters nix.conf cannot carry")
+        doomed = site.binding if site.binding is not None else site.string
+        return Rewrite(
+            Sensitive(token),
+            [delete_node(site.tree, doomed)],
+            "nix.extraOptions = !include (extra-access-tokens)",
+            template=TemplateLine(
+                template="nix-access-tokens",
+                line=f"extra-access-tokens = {host}={emit.placeholder(name)}",
+                option=("nix", "extraOptions"),
+                include=True,
+            ),
+        )

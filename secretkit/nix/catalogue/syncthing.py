@@ -1,0 +1,118 @@
+"""Syncthing: the GUI password and the GUI API key.
+
+* ``settings.gui.password`` → ``services.syncthing.guiPasswordFile`` (read by
+  ``syncthing-init``, which runs as the Syncthing user).
+* ``settings.gui.apikey`` has no file option, and the module PUTs every
+  ``settings.gui`` attribute over the REST API from a script in the store.  The
+  route: the key leaves ``settings`` and reaches Syncthing as ``STGUIAPIKEY`` in an
+  ``EnvironmentFile`` of ``syncthing.service`` (read by systemd, root-owned).
+  Syncthing accepts a request whose key is either the one in ``config.xml`` or
+  ``$STGUIAPIKEY`` (``GUIConfiguration.IsValidAPIKey``), so ``syncthing-init`` —
+  which reads the key back from ``config.xml`` with ``xmllint`` — keeps working,
+  and Prometheus (or anything else given the sops secret) uses the env key.
+  ``--gui-apikey=$(cat …)`` in ``extraFlags`` would not work: ``ExecStart`` is not
+  run by a shell.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from secretkit.nix import emit
+from secretkit.nix.catalogue.base import (
+    NIXPKGS,
+    Reader,
+    Refusal,
+    Rewrite,
+    Site,
+    Source,
+    TemplateLine,
+    delete_node,
+    env_safe,
+    match,
+)
+from secretkit.nix.catalogue.sibling import Row, SiblingFile
+
+_MODULE = "nixos/modules/services/networking/syncthing.nix"
+_INIT = Source(
+    NIXPKGS,
+    "013635633ffe11f70df1d639f563f21c42c1f778",
+    _MODULE,
+    "syncthing-init … serviceConfig = { User = cfg.user; …",
+)
+
+_PASSWORD_FILE = Source(
+    NIXPKGS,
+    "master",
+    _MODULE,
+    '${pkgs.mkpasswd}/bin/mkpasswd -m bcrypt --stdin <"${cfg.guiPasswordFile}" '
+    "(in syncthing-init's script; User = cfg.user)",
+    read=False,  # read in several stored copies of the module; commit not known
+)
+
+GUI_PASSWORD = SiblingFile(
+    key="syncthing-gui-password",
+    description="services.syncthing.settings.gui.password → guiPasswordFile (syncthing user)",
+    reader=Reader("daemon", _PASSWORD_FILE, since="25.05", owner="config.services.syncthing.user"),
+    rows=(
+        Row(
+            "services.syncthing.settings.gui.password",
+            "services.syncthing.guiPasswordFile",
+            "syncthing-init.service",
+            moved=True,
+        ),
+    ),
+)
+
+_APIKEY_CHECK = Source(
+    "syncthing/syncthing",
+    "main",
+    "lib/config/guiconfiguration.go",
+    'case c.APIKey, os.Getenv("STGUIAPIKEY"): return true',
+)
+
+
+class GuiApiKey:
+    key = "syncthing-gui-apikey"
+    description = (
+        "services.syncthing.settings.gui.apikey → STGUIAPIKEY in an EnvironmentFile of "
+        "syncthing.service (systemd reads it; syncthing-init keeps using config.xml's key)"
+    )
+    reader = Reader(
+        "systemd",
+        Source(
+            NIXPKGS, _INIT.commit, _MODULE, "syncthing = { … serviceConfig = { … User = cfg.user;"
+        ),
+        since="19.03",
+    )
+    verified_by = _APIKEY_CHECK
+
+    def matches(self, path: Sequence[str]) -> bool:
+        return match("services.syncthing.settings.gui.apikey", path)
+
+    def name(self, site: Site) -> str:
+        return "syncthing/gui/apikey"
+
+    def rewrite(self, site: Site, name: str) -> Rewrite | Refusal:
+        if site.literal != site.secret.reveal():
+            return Refusal("the secret is only part of the string")
+        if not env_safe(site.secret):
+            return Refusal("the value has characters an environment file cannot carry")
+        binding = site.binding
+        if binding is None:
+            return Refusal("the value is not a plain attribute")
+        option = ("systemd", "services", "syncthing", "serviceConfig", "EnvironmentFile")
+        return Rewrite(
+            site.secret,
+            [delete_node(site.tree, binding)],
+            "syncthing.service EnvironmentFile (STGUIAPIKEY)",
+            template=TemplateLine(
+                template="syncthing-gui.env",
+                line=f"STGUIAPIKEY={emit.placeholder(name)}",
+                option=option,
+                restart_units=("syncthing.service",),
+            ),
+        )
+
+
+GUI_APIKEY = GuiApiKey()

@@ -1,0 +1,63 @@
+"""``systemd.services.<s>.environment`` secrets → ``EnvironmentFile`` from a template."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from secretkit.nix import emit
+from secretkit.nix.catalogue.base import (
+    Reader,
+    Refusal,
+    Rewrite,
+    Site,
+    Source,
+    TemplateLine,
+    delete_node,
+    env_safe,
+    match,
+    slug,
+)
+
+
+class ServiceEnvironment:
+    key = "systemd-environment"
+    description = "systemd.services.<s>.environment.VAR → EnvironmentFile from a sops template"
+    reader = Reader(
+        "systemd",
+        Source(
+            "systemd/systemd",
+            "main",
+            "man/systemd.exec.xml",
+            "EnvironmentFile=: read by the service manager before the process starts",
+            read=False,
+        ),
+        since="16.03",
+    )
+
+    def matches(self, path: Sequence[str]) -> bool:
+        return match("systemd.services.*.environment.*", path)
+
+    def name(self, site: Site) -> str:
+        return f"{slug(site.path[2])}/{slug(site.path[4])}"
+
+    def rewrite(self, site: Site, name: str) -> Rewrite | Refusal:
+        if site.literal != site.secret.reveal():
+            return Refusal("the secret is only part of the string")
+        if not env_safe(site.secret):
+            return Refusal("the value has characters an environment file cannot carry")
+        binding = site.binding
+        if binding is None:
+            return Refusal("the value is not a plain attribute")
+        service = site.path[2]
+        option = ("systemd", "services", service, "serviceConfig", "EnvironmentFile")
+        return Rewrite(
+            site.secret,
+            [delete_node(site.tree, binding)],
+            f"{service}: EnvironmentFile {site.path[4]}",
+            template=TemplateLine(
+                template=f"{service}.env",
+                line=f"{site.path[4]}={emit.placeholder(name)}",
+                option=option,
+                restart_units=(f"{service}.service",),
+            ),
+        )

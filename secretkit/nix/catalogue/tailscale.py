@@ -1,0 +1,67 @@
+"""A tailscale auth key in ``extraUpFlags`` → ``authKeyFile``."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from secretkit.nix import emit
+from secretkit.nix.catalogue.base import (
+    NIXPKGS,
+    OptionSpec,
+    Reader,
+    Refusal,
+    Rewrite,
+    Site,
+    Source,
+    delete_node,
+    match,
+)
+from secretkit.sensitive import Sensitive
+
+
+class Tailscale:
+    key = "tailscale-authkey"
+    description = "tailscale --authkey=… in extraUpFlags → services.tailscale.authKeyFile"
+    reader = Reader(
+        "root",
+        Source(
+            NIXPKGS,
+            "master",
+            "nixos/modules/services/networking/tailscale.nix",
+            "tailscaled-autoconnect: --auth-key=file:${cfg.authKeyFile} (a root unit)",
+            read=False,
+        ),
+        since="23.05",
+    )
+    _flag = re.compile(r"^--auth-?key(?:=(.*))?$", re.S)
+
+    def matches(self, path: Sequence[str]) -> bool:
+        return match("services.tailscale.extraUpFlags.[]", path)
+
+    def name(self, site: Site) -> str:
+        return "tailscale/authkey"
+
+    def rewrite(self, site: Site, name: str) -> Rewrite | Refusal:
+        option = ("services", "tailscale", "authKeyFile")
+        flag = self._flag.match(site.literal)
+        doomed = [site.string]
+        if flag and flag[1] is not None:
+            value = flag[1]
+        elif flag is None and site.literal == site.secret.reveal():
+            before = site.string.prev_named_sibling
+            text = emit._unquote(emit.text_of(site.tree, before)) if before is not None else ""
+            if before is None or before.type != "string_expression" or not self._flag.match(text):
+                return Refusal("the auth key is not the value of a tailscale auth-key flag")
+            doomed.insert(0, before)
+            value = site.literal
+        else:
+            return Refusal("the auth key is not the value of a tailscale auth-key flag")
+        return Rewrite(
+            Sensitive(value),
+            [delete_node(site.tree, node) for node in doomed],
+            "services.tailscale.authKeyFile",
+            restart_units=("tailscaled-autoconnect.service",),
+            options=[OptionSpec(option, emit.secret_ref(name), True)],
+            defines=[option],
+        )

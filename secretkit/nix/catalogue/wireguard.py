@@ -1,0 +1,65 @@
+"""WireGuard keys → ``privateKeyFile`` / ``presharedKeyFile``."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from secretkit.nix import emit
+from secretkit.nix.catalogue.base import (
+    NIXPKGS,
+    Reader,
+    Refusal,
+    Rewrite,
+    Site,
+    Source,
+    match,
+    rebind,
+    slug,
+)
+
+
+class Wireguard:
+    key = "wireguard-keys"
+    description = "WireGuard privateKey / presharedKey → privateKeyFile / presharedKeyFile"
+    reader = Reader(
+        "root",
+        Source(
+            NIXPKGS,
+            "0056e44b7f3674b1ab893335c312d799f6f5bae4",
+            "nixos/modules/services/networking/wireguard.nix",
+            "privKey = if values.privateKeyFile != null then values.privateKeyFile … "
+            "[ ''${wg} set \"${name}\" private-key \"${privKey}\"'' ]",
+        ),
+        since="18.09",
+    )
+
+    def matches(self, path: Sequence[str]) -> bool:
+        return match("networking.wireguard|wg-quick.interfaces.*.privateKey", path) or match(
+            "networking.wireguard|wg-quick.interfaces.*.peers.[].presharedKey", path
+        )
+
+    def name(self, site: Site) -> str:
+        iface = slug(site.path[3])
+        if site.path[-1] == "privateKey":
+            return f"wireguard/{iface}/private-key"
+        peer = site.sibling_string(1, "name") or f"peer-{site.path[5].strip('[]')}"
+        return f"wireguard/{iface}/{slug(peer)}/preshared-key"
+
+    def rewrite(self, site: Site, name: str) -> Rewrite | Refusal:
+        if site.literal != site.secret.reveal():
+            return Refusal("the secret is only part of the string")
+        new = site.path[-1] + "File"
+        sibling = (*site.path[:-1], new)
+        if site.has_option(sibling):
+            return Refusal(f"{new} is set as well")
+        edits = rebind(site, new, emit.secret_ref(name))
+        if isinstance(edits, Refusal):
+            return edits
+        unit = f"wireguard-{site.path[3]}.service" if site.path[1] == "wireguard" else None
+        return Rewrite(
+            site.secret,
+            edits,
+            new,
+            restart_units=(unit,) if unit else (),
+            defines=[sibling],
+        )

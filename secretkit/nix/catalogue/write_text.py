@@ -1,0 +1,121 @@
+"""Options given ``pkgs.writeText "…" <text holding a secret>`` → the sops secret's path
+or a template of the same text; families (restic, ACME, cloudflared, postfix) set who
+reads the file, the catch-all ``write-text-file`` keeps it root-owned."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from secretkit.nix import emit
+from secretkit.nix.catalogue.base import (
+    Reader,
+    Refusal,
+    Rewrite,
+    Site,
+    Source,
+    TemplateLine,
+    match,
+    slug,
+)
+from secretkit.nix.edits import Edit
+
+
+@dataclass(frozen=True)
+class WriteTextRoute:
+    """An option given ``pkgs.writeText "…" <text>`` whose text holds a secret.
+
+    The file keeps exactly its content, so the service reads what it read before:
+    the text is the secret → the sops secret's ``.path``; the secret is part of the
+    text (``KEY=value`` lines, JSON) → a sops template of the same text with the
+    placeholder in place of the secret.  ``owner_sibling`` names the attribute next to
+    the option that says which user reads the file (restic's ``user``).
+    """
+
+    key: str
+    description: str
+    reader: Reader
+    patterns: tuple[str, ...]
+    unit: str | None = None  # "{3}" is replaced by path[3]
+    owner_sibling: str | None = None
+
+    def matches(self, path: Sequence[str]) -> bool:
+        if self.patterns == ("**",):  # the catch-all: any option that takes a file
+            return bool(path) and path[-1].endswith(("File", "_file", "Path"))
+        return any(match(p, path) for p in self.patterns)
+
+    def name(self, site: Site) -> str:
+        head = site.path[1] if site.path[0] == "services" and len(site.path) > 2 else site.path[0]
+        middle = [slug(p) for p in site.path[2:-1] if not p.startswith("[")]
+        middle = [m for m in middle if m not in ("backups", "jobs", "settings", "config", "certs")]
+        last = re.sub(r"(File|_file|Path|Files)$", "", site.path[-1]) or "secret"
+        return "/".join([slug(head), *middle, slug(last)])
+
+    def rewrite(self, site: Site, name: str) -> Rewrite | Refusal:
+        if site.holder is None:
+            return Refusal(
+                f"{site.path[-1]} holds a file name, not the secret itself",
+                manual=f'{".".join(site.path)} = config.sops.secrets."{name}".path;',
+            )
+        units: tuple[str, ...] = ()
+        if self.unit is not None:
+            units = (self.unit.format(*site.path),)
+        owner = None
+        if self.owner_sibling is not None:
+            user = site.sibling_string(1, self.owner_sibling)
+            owner = emit.nix_string(user) if user else None
+        holder = site.holder
+        secret = site.secret.reveal()
+        if site.literal == secret:
+            return Rewrite(
+                site.secret,
+                [Edit(holder.start_byte, holder.end_byte, emit.secret_ref(name))],
+                f"{site.path[-1]} = sops secret (was pkgs.writeText)",
+                owner=owner,
+                restart_units=units,
+            )
+        if any(c.type == "interpolation" for c in site.string.named_children):
+            return Refusal("the file text has interpolations")
+        if "\n" in secret or secret not in site.literal:
+            return Refusal("the secret cannot be located inside the file text")
+        before, _, after = site.literal.partition(secret)
+        text = (
+            emit.indented_string_line(before)
+            + emit.placeholder(name)
+            + emit.indented_string_line(after)
+        )
+        template = name.replace("/", "-")
+        return Rewrite(
+            site.secret,
+            [Edit(holder.start_byte, holder.end_byte, emit.template_ref(template))],
+            f"{site.path[-1]} = sops template (was pkgs.writeText)",
+            template=TemplateLine(
+                template=template,
+                line="\n".join(text.rstrip("\n").split("\n")),
+                option=(),
+                owner=owner,
+                restart_units=units,
+            ),
+        )
+
+
+WRITE_TEXT_FILE = WriteTextRoute(
+    key="write-text-file",
+    description=(
+        'any other *File option given pkgs.writeText "…" "<secret>" → the sops secret\'s '
+        "path (or a template of the same text); the reader is not known: root-owned"
+    ),
+    reader=Reader(
+        "root",
+        Source(
+            "Mic92/sops-nix",
+            "master",
+            "modules/sops/default.nix",
+            'owner = "root" (the default: set owner when the service runs as another user)',
+            read=False,
+        ),
+        since="20.09",
+    ),
+    patterns=("**",),
+)

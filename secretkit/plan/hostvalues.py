@@ -1,0 +1,118 @@
+"""Plain string values a host's configuration sets, to resolve computed attribute names.
+
+``users.users.${config.my.username}.initialPassword`` names an option only once
+``config.my.username`` is known.  This module collects, per host, every option its
+modules set to a plain string literal (and every ``mkOption`` default that is one),
+so the plan can resolve such a name — or say exactly why it cannot.  Nothing is
+evaluated: a value set through a function, ``mkIf`` or an import is not seen, and
+then the name stays unresolved (the caller falls back or refuses, never guesses).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from secretkit.nix import emit
+
+Path = tuple[str, ...]
+
+
+@dataclass
+class HostValues:
+    set_to: dict[str, dict[Path, set[str]]] = field(default_factory=dict)
+    defaults: dict[str, dict[Path, set[str]]] = field(default_factory=dict)
+
+    def value(self, hosts: Sequence[str], path: Path) -> tuple[str | None, str]:
+        """(value, "") when every host in ``hosts`` gives ``path`` one and the same
+        plain string; else (None, the reason)."""
+        dotted = "config." + ".".join(path)
+        found: dict[str, str] = {}
+        for host in hosts:
+            values = self.set_to.get(host, {}).get(path) or self.defaults.get(host, {}).get(path)
+            if not values:
+                return None, f"no module of host {host} sets {dotted} to a plain string"
+            if len(values) > 1:
+                return None, f"host {host} sets {dotted} to several values"
+            found[host] = next(iter(values))
+        if len(set(found.values())) > 1:
+            shown = ", ".join(f'"{v}" on {h}' for h, v in sorted(found.items()))
+            return None, f"{dotted} differs between the hosts that use the module ({shown})"
+        if not found:
+            return None, f"{dotted} is not set by any host"
+        return next(iter(found.values())), ""
+
+
+def _plain(tree: emit.Tree, node: emit.Node) -> str | None:
+    value = emit.unwrap(node)
+    if value is None or value.type != "string_expression":
+        return None
+    if any(c.type not in ("string_fragment", "escape_sequence") for c in value.named_children):
+        return None
+    return emit._unquote(emit.text_of(tree, value))
+
+
+def _module_values(tree: emit.Tree) -> tuple[dict[Path, str], dict[Path, str]]:
+    top = emit.module_body(tree)
+    if top is None:
+        return {}, {}
+    sets: dict[Path, str] = {}
+    defaults: dict[Path, str] = {}
+    has_options = any(
+        (emit.binding_names(tree, b) or [""])[0] == "options" for b in emit.bindings_of(top)
+    )
+    for full, binding in emit.iter_bindings(tree, top):
+        value = binding.child_by_field_name("expression")
+        if value is None:
+            continue
+        if full and full[0] == "options":
+            call = emit.unwrap(value)
+            if call is not None and call.type == "apply_expression":
+                function = call.child_by_field_name("function")
+                argument = emit.unwrap(call.child_by_field_name("argument"))
+                if (
+                    function is not None
+                    and emit.text_of(tree, function).endswith("mkOption")
+                    and argument is not None
+                    and argument.type in emit.ATTRSETS
+                ):
+                    default = emit.find_option(tree, argument, ["default"])
+                    text = (
+                        _plain(tree, default.child_by_field_name("expression")) if default else None
+                    )
+                    if text is not None:
+                        defaults[tuple(full[1:])] = text
+            continue
+        text = _plain(tree, value)
+        bare = emit.unwrap(value)
+        if text is None and bare is not None and bare.type == "variable_expression":
+            word = emit.text_of(tree, bare)
+            text = word if word in ("true", "false") else None  # booleans, as their text
+        if text is None:
+            continue
+        path = full[1:] if has_options and full[0] == "config" else full
+        sets[tuple(path)] = text
+    return sets, defaults
+
+
+def collect(
+    sources: Mapping[str, bytes],
+    host_modules: Mapping[str, Sequence[str]],
+    parse: Callable[[bytes], emit.Tree],
+) -> HostValues:
+    per_module: dict[str, tuple[dict[Path, str], dict[Path, str]]] = {}
+    out = HostValues()
+    for host, modules in host_modules.items():
+        sets = out.set_to.setdefault(host, {})
+        defaults = out.defaults.setdefault(host, {})
+        for rel in modules:
+            if rel not in sources:
+                continue
+            if rel not in per_module:
+                per_module[rel] = _module_values(parse(sources[rel]))
+            module_sets, module_defaults = per_module[rel]
+            for path, text in module_sets.items():
+                sets.setdefault(path, set()).add(text)
+            for path, text in module_defaults.items():
+                defaults.setdefault(path, set()).add(text)
+    return out

@@ -1,0 +1,153 @@
+"""Refusals that say the true reason, and the manual route that works.
+
+Two halves:
+
+* :func:`why_not_an_option` — why a string literal holding a secret has no plain
+  attribute path (an argument of a function call, a ``let`` binding, a computed
+  attribute name that cannot be resolved, part of an expression, …);
+* :func:`manual_route` — what to do by hand: the exact ``secretkit set`` command per
+  host file (the value on stdin), the ``sops.secrets`` declaration with the owner the
+  reading process needs, what to point at it, and, for a value that is not a secret,
+  the ``.secretkit-allow`` line.  Nothing suggested here runs ``migrate`` again, so a
+  refusal never sends the user in a circle.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from secretkit.nix import emit
+from secretkit.nix.catalogue import Entry
+
+
+def _short(text: str, limit: int = 40) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def why_not_an_option(
+    tree: emit.Tree, node: emit.Node, top: emit.Node, unresolved: Sequence[str] = ()
+) -> str:
+    """The true reason ``node`` (a string literal) is not the value of a plain option
+    path below ``top``; ``unresolved`` holds why computed names could not be resolved."""
+    current = node
+    while current is not None and current.id != top.id:
+        parent = current.parent
+        if parent is None:
+            break
+        kind = parent.type
+        if kind == "binding":
+            value = parent.child_by_field_name("expression")
+            if value is not None and value.id == current.id:
+                attrpath = parent.child_by_field_name("attrpath")
+                if emit.binding_names(tree, parent) is None and attrpath is not None:
+                    shown = _short(emit.text_of(tree, attrpath))
+                    if unresolved:
+                        return f"the attribute name {shown} is computed: {unresolved[0]}"
+                    return f"the attribute name {shown} is computed"
+                holder = parent.parent.parent if parent.parent is not None else None
+                if holder is not None and holder.type == "let_expression":
+                    names = emit.binding_names(tree, parent) or ["?"]
+                    return (
+                        f"the string is bound to `{'.'.join(names)}` in a `let`, "
+                        "not set as an option (only option values are rewritten)"
+                    )
+        elif kind == "apply_expression":
+            function = parent.child_by_field_name("function")
+            if function is not None and function.id != current.id:
+                while function.type == "apply_expression":
+                    inner = function.child_by_field_name("function")
+                    if inner is None:
+                        break
+                    function = inner
+                return (
+                    f"the string is an argument of `{_short(emit.text_of(tree, function))}`, "
+                    "not an option value"
+                )
+        elif kind == "binary_expression":
+            operator = next((c for c in parent.children if not c.is_named), None)  # `+`, `//`, `++`
+            shown = emit.text_of(tree, operator) if operator is not None else "an operator"
+            return f"the string is an operand of `{shown}`, not a whole option value"
+        elif kind == "if_expression":
+            return "the string is a branch of an if-then-else, not a whole option value"
+        elif kind == "interpolation":
+            return "the string is interpolated into another string"
+        elif kind == "function_expression":
+            return "the string is a default argument of a function"
+        current = parent
+    return "the string is not below the attrset the module returns"
+
+
+def no_route_reason(path: Sequence[str]) -> str:
+    """Why no catalogue entry takes ``path`` — with the one known case where none can."""
+    dotted = ".".join(path)
+    if (
+        len(path) >= 3
+        and path[0] == "environment"
+        and path[1]
+        in (
+            "variables",
+            "sessionVariables",
+        )
+    ):
+        return (
+            f"{dotted} is exported to every user's shell and session: a value there cannot "
+            "be secret. Give it to the one service that needs it (systemd.services.<s>"
+            ".serviceConfig.EnvironmentFile = a sops template) or to one user (a sops secret "
+            "owned by that user, read from their shell profile)"
+        )
+    return f"no file-based option or template route is known for {dotted}"
+
+
+def keys_of(name: str) -> str:
+    """``a/b/c`` → ``["a"]["b"]["c"]`` (the ``secretkit set`` / sops key path)."""
+    return "".join(f'["{part}"]' for part in name.split("/"))
+
+
+def manual_route(
+    *,
+    module: str,
+    line: int,
+    hosts: Sequence[str],
+    name: str,
+    sops_file: str,
+    entry: Entry | None,
+    fingerprint: str | None,
+    snippet: str | None = None,
+) -> list[str]:
+    """The steps that move the secret by hand (each line one step, no value in them)."""
+    steps = [
+        f"secretkit set secrets/{host}.yaml '{keys_of(name)}'  (type or pipe the value on stdin)"
+        for host in hosts
+    ]
+    body = [f"sopsFile = {sops_file};"]
+    if entry is not None:
+        reader = entry.reader
+        if reader.owner is not None:
+            body.append(f"owner = {reader.owner};")
+        if reader.group is not None:
+            body.append(f"group = {reader.group};")
+        if reader.kind == "activation":
+            body.append("neededForUsers = true;")
+    decl = f'sops.secrets."{name}" = {{ {" ".join(body)} }};'
+    steps.append(f"in {module} add: {decl}")
+    if snippet is not None:
+        steps.append(f"and write: {snippet}")
+    elif entry is not None:
+        route = entry.description.partition("→")[2].strip() or entry.description
+        steps.append(
+            f"and replace the literal on line {line} by the route {route}, using "
+            f'config.sops.secrets."{name}".path'
+        )
+    else:
+        steps.append(
+            f'and give the service config.sops.secrets."{name}".path instead of the literal '
+            f"on line {line}: its *File option if it has one, else an EnvironmentFile "
+            "(sops.templates) the program reads"
+        )
+    if fingerprint:
+        steps.append(
+            f"or, if the value is not a secret: add the line `{fingerprint}  # {module}:{line}` "
+            "to .secretkit-allow"
+        )
+    return steps

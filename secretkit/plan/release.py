@@ -1,0 +1,79 @@
+"""Which NixOS release the repository pins, so a route the release lacks is refused.
+
+Read from ``flake.lock`` (the root's ``nixpkgs`` input: its ``original.ref`` such as
+``nixos-24.11``, else the ``locked.lastModified`` date of an unstable/master pin) or,
+without a lock file, from the ``nixpkgs.url`` in ``flake.nix``.  An unstable pin of
+date *d* is taken to have every release whose month has begun by *d* (a release's
+options are merged before it branches off).  Unknown → None: nothing is refused for
+its version, and migrate says so.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import re
+from dataclasses import dataclass
+
+_REF = re.compile(r"(?:nixos|release|nixpkgs)-(\d{2})\.(\d{2})(?:-small|-darwin)?$")
+_URL = re.compile(rb'nixpkgs\.url\s*=\s*"([^"]+)"')
+
+
+@dataclass(frozen=True)
+class Pin:
+    release: str | None  # "24.11"; None when the pin says nothing usable
+    source: str  # how it was found, for messages
+
+    def lacks(self, since: str) -> bool:
+        """True when the pinned release is older than ``since``."""
+        return self.release is not None and key(self.release) < key(since)
+
+
+def key(release: str) -> tuple[int, int]:
+    year, _, month = release.partition(".")
+    return int(year), int(month)
+
+
+def _from_ref(ref: str) -> str | None:
+    found = _REF.search(ref)
+    return f"{found[1]}.{found[2]}" if found else None
+
+
+def _from_date(epoch: int) -> str:
+    day = _dt.datetime.fromtimestamp(epoch, tz=_dt.UTC).date()
+    year = day.year % 100
+    if day.month >= 11:
+        return f"{year:02d}.11"
+    if day.month >= 5:
+        return f"{year:02d}.05"
+    return f"{year - 1:02d}.11"
+
+
+def pinned(flake_lock: bytes | None, flake_nix: bytes | None) -> Pin:
+    if flake_lock:
+        try:
+            lock = json.loads(flake_lock)
+            nodes = lock["nodes"]
+            name = nodes[lock.get("root", "root")]["inputs"].get("nixpkgs", "nixpkgs")
+            node = nodes[name if isinstance(name, str) else name[0]]
+        except (ValueError, KeyError, TypeError, IndexError, AttributeError):
+            node = None
+        if isinstance(node, dict):
+            ref = str(node.get("original", {}).get("ref", ""))
+            release = _from_ref(ref)
+            if release is not None:
+                return Pin(release, f"flake.lock: nixpkgs ref {ref}")
+            modified = node.get("locked", {}).get("lastModified")
+            if isinstance(modified, int):
+                release = _from_date(modified)
+                day = _dt.datetime.fromtimestamp(modified, tz=_dt.UTC).date()
+                rev = str(node.get("locked", {}).get("rev", ""))[:12]
+                return Pin(release, f"flake.lock: nixpkgs {ref or 'unstable'} {rev} of {day}")
+    if flake_nix:
+        found = _URL.search(flake_nix)
+        if found:
+            url = found[1].decode("utf-8", "replace")
+            release = _from_ref(url.rsplit("/", 1)[-1])
+            if release is not None:
+                return Pin(release, f"flake.nix: nixpkgs.url {url}")
+    return Pin(None, "no pinned nixpkgs release found")

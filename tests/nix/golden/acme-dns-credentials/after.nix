@@ -1,0 +1,20 @@
+{ config, pkgs, ... }:
+{
+  security.acme = {
+    acceptTerms = true;
+    defaults.email = "admin@example.net";
+    certs."example.net" = {
+      dnsProvider = "cloudflare";
+      environmentFile = config.sops.templates."security-example.net-environment".path;
+    };
+  };
+
+  sops.secrets."security/example.net/environment" = {
+    sopsFile = ../../secrets/host1.yaml;
+  };
+  sops.templates."security-example.net-environment" = {
+    content = ''
+      CF_DNS_API_TOKEN=${config.sops.placeholder."security/example.net/environment"}
+    '';
+  };
+}

@@ -1,0 +1,8 @@
+{ ... }:
+{
+  services.cloudflare-dyndns = {
+    enable = true;
+    domains = [ "home.example.net" ];
+    apiToken = "@CF_DYNDNS_TOKEN@";
+  };
+}

@@ -1,0 +1,20 @@
+{ config, pkgs, ... }:
+{
+  services.cloudflared = {
+    enable = true;
+    tunnels."home" = {
+      credentialsFile = config.sops.templates."cloudflared-tunnels-home-credentials".path;
+      default = "http_status:404";
+    };
+  };
+
+  sops.secrets."cloudflared/tunnels/home/credentials" = {
+    sopsFile = ../../secrets/host1.yaml;
+  };
+  sops.templates."cloudflared-tunnels-home-credentials" = {
+    content = ''
+      {"AccountTag":"acct","TunnelSecret":"${config.sops.placeholder."cloudflared/tunnels/home/credentials"}","TunnelID":"id"}
+    '';
+    restartUnits = [ "cloudflared-tunnel-home.service" ];
+  };
+}

@@ -1,0 +1,8 @@
+{ config, ... }:
+{
+  services.ddclient = {
+    enable = true;
+    protocol = "cloudflare";
+    password = "@DDCLIENT_PASSWORD@";
+  };
+}

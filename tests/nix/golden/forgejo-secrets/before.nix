@@ -1,0 +1,10 @@
+{ ... }:
+{
+  services.forgejo = {
+    enable = true;
+    settings = {
+      server.DOMAIN = "git.example.net";
+      mailer.PASSWD = "@FORGEJO_MAIL@";
+    };
+  };
+}

@@ -1,0 +1,10 @@
+{ ... }:
+{
+  services.immich = {
+    enable = true;
+    environment = {
+      IMMICH_LOG_LEVEL = "log";
+      DB_PASSWORD = "@IMMICH_DB@";
+    };
+  };
+}

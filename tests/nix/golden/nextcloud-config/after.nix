@@ -1,0 +1,18 @@
+{ config, ... }:
+{
+  services.nextcloud = {
+    enable = true;
+    hostName = "cloud.example.net";
+    config.adminpassFile = config.sops.secrets."nextcloud/adminpass".path;
+    config.dbpassFile = config.sops.secrets."nextcloud/dbpass".path;
+  };
+
+  sops.secrets."nextcloud/adminpass" = {
+    sopsFile = ../../secrets/host1.yaml;
+    restartUnits = [ "nextcloud-setup.service" ];
+  };
+  sops.secrets."nextcloud/dbpass" = {
+    sopsFile = ../../secrets/host1.yaml;
+    restartUnits = [ "nextcloud-setup.service" ];
+  };
+}

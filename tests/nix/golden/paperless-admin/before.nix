@@ -1,0 +1,7 @@
+{ ... }:
+{
+  services.paperless = {
+    enable = true;
+    settings.PAPERLESS_ADMIN_PASSWORD = "@PAPERLESS_ADMIN@";
+  };
+}

@@ -1,0 +1,35 @@
+{ config, pkgs, ... }:
+{
+  services.restic.backups.b2 = {
+    repository = "b2:homelab-backups:/photos";
+    passwordFile = config.sops.secrets."restic/b2/password".path;
+    environmentFile = config.sops.templates."restic-b2-environment".path;
+    paths = [ "/var/lib/immich" ];
+  };
+  services.restic.backups.local = {
+    user = "backup";
+    repository = "/mnt/backup";
+    passwordFile = config.sops.secrets."restic/local/password".path;
+    paths = [ "/home" ];
+  };
+
+  sops.secrets."restic/b2/password" = {
+    sopsFile = ../../secrets/host1.yaml;
+    restartUnits = [ "restic-backups-b2.service" ];
+  };
+  sops.secrets."restic/b2/environment" = {
+    sopsFile = ../../secrets/host1.yaml;
+  };
+  sops.secrets."restic/local/password" = {
+    sopsFile = ../../secrets/host1.yaml;
+    owner = "backup";
+    restartUnits = [ "restic-backups-local.service" ];
+  };
+  sops.templates."restic-b2-environment" = {
+    content = ''
+      B2_ACCOUNT_ID=0012345
+      B2_ACCOUNT_KEY=${config.sops.placeholder."restic/b2/environment"}
+    '';
+    restartUnits = [ "restic-backups-b2.service" ];
+  };
+}

@@ -1,0 +1,10 @@
+{ ... }:
+{
+  services.transmission = {
+    enable = true;
+    settings = {
+      rpc-authentication-required = true;
+      rpc-password = "@TRANSMISSION_RPC@";
+    };
+  };
+}

@@ -1,0 +1,174 @@
+"""Every refusal states the true reason and a manual route that works: the exact
+``secretkit set`` command per host file, the ``sops.secrets`` declaration with the
+owner the reader needs, and (for a value that is not a secret) the allowlist line.
+No step sends the user back to ``migrate``.  One test runs the suggested command."""
+
+from __future__ import annotations
+
+import shlex
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from secretkit.plan.decide import Accepted, Refusal, decide
+from secretkit.sensitive import Sensitive
+from tests.support.nixfind import fill, plan_module
+
+MODULE = "hosts/host1/default.nix"
+
+CASES = {
+    "unknown-option": (
+        b'{ ... }: { services.foo.apiKey = "@S@"; }\n',
+        "no file-based option or template route is known for services.foo.apiKey",
+    ),
+    "partial": (
+        b'{ ... }: { services.k3s.token = "example-@S@"; }\n',
+        "the secret is only part of the string",
+    ),
+    "not-echo": (
+        b'{ ... }: { services.borgbackup.jobs.x.encryption.passCommand = "printf %s @S@"; }\n',
+        "passCommand is not a plain `echo <passphrase>`",
+    ),
+    "htpasswd-user": (
+        b'{ ... }: { services.nginx.virtualHosts."a".basicAuth = { "a b" = "@S@"; }; }\n',
+        "the user name cannot be written into an htpasswd line",
+    ),
+    "both-set": (
+        b'{ ... }: { services.k3s = { token = "@S@"; tokenFile = "/x"; }; }\n',
+        "tokenFile is set as well",
+    ),
+    "hass-config-dir": (
+        b"{ ... }: { services.home-assistant = "
+        b'{ configDir = "/srv"; config.x.password = "@S@"; }; }\n',
+        "configDir is set: secrets.yaml would be looked for elsewhere",
+    ),
+    "let": (
+        b'{ ... }: let t = "@S@"; in { services.k3s.token = t; }\n',
+        "the string is bound to `t` in a `let`",
+    ),
+    "function-argument": (
+        b'{ lib, ... }: { services.k3s.token = lib.mkForce (lib.trim "@S@"); }\n',
+        "the string is an argument of `lib.trim`",
+    ),
+    "operand": (
+        b'{ ... }: { services.k3s.token = "@S@" + "x"; }\n',
+        "the string is an operand of `+`",
+    ),
+    "forgejo-generated": (
+        b'{ ... }: { services.forgejo.settings.security.SECRET_KEY = "@S@"; }\n',
+        "the module itself sets services.forgejo.secrets.security.SECRET_KEY",
+    ),
+    "global-variable": (
+        b'{ ... }: { environment.variables.API_TOKEN = "@S@"; }\n',
+        "environment.variables.API_TOKEN is exported to every user's shell",
+    ),
+    "computed-name": (
+        b'{ config, ... }: { services.${config.x.svc}.password = "@S@"; }\n',
+        "the attribute name services.${config.x.svc}.password is computed",
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Finding:
+    path: str
+    line: int
+    start: int
+    end: int
+    secret: Sensitive[str]
+    fingerprint: str = "sk2:" + "0" * 32
+
+
+def _finding(src: bytes) -> tuple[bytes, Finding]:
+    source, findings, _ = fill(src, MODULE)
+    [f] = findings
+    return source, Finding(f.path, f.line, f.start, f.end, f.secret)
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_refusal_names_the_true_reason_and_a_route(case: str) -> None:
+    src, reason = CASES[case]
+    source, finding = _finding(src)
+    plan = plan_module(source, MODULE, findings=[finding])
+    assert plan.moves == [] and plan.nix == {}
+    [refused] = plan.refused
+    assert reason in refused.reason
+    assert "inside a function call or let" not in refused.reason
+    steps = refused.route
+    assert steps[0].startswith("secretkit set secrets/host1.yaml '[\"")
+    assert any('sops.secrets."' in s and "sopsFile = ../../secrets/host1.yaml;" in s for s in steps)
+    assert any(f"`{finding.fingerprint}  # {MODULE}:1`" in s for s in steps)
+    for step in steps:
+        assert "migrate" not in step
+        assert finding.secret.reveal() not in step
+    message = refused.message()
+    assert message.startswith(f"{MODULE}:1: cannot migrate safely: ")
+    assert finding.secret.reveal() not in message
+
+
+def test_route_carries_the_owner_the_reader_needs() -> None:
+    source, finding = _finding(
+        b'{ ... }: { services.prometheus.scrapeConfigs = [ { bearer_token = "example-@S@"; } ]; }\n'
+    )
+    [refused] = plan_module(source, MODULE, findings=[finding]).refused
+    assert any('owner = "prometheus";' in s for s in refused.route)
+
+
+def test_route_for_a_password_declares_needed_for_users() -> None:
+    source, finding = _finding(
+        b'{ ... }: { users.users.bob = { initialPassword = "@S@"; hashedPasswordFile = "/x"; }; }\n'
+    )
+    [refused] = plan_module(source, MODULE, findings=[finding]).refused
+    assert "hashedPasswordFile is set as well" in refused.reason
+    assert any("neededForUsers = true;" in s for s in refused.route)
+
+
+def test_one_step_per_host_file() -> None:
+    source, finding = _finding(b'{ ... }: { services.foo.apiKey = "@S@"; }\n')
+    [refused] = plan_module(source, MODULE, hosts=("a", "b"), findings=[finding]).refused
+    assert [s.split("'")[0] for s in refused.route[:2]] == [
+        "secretkit set secrets/a.yaml ",
+        "secretkit set secrets/b.yaml ",
+    ]
+    assert any('+ "/${config.networking.hostName}.yaml"' in s for s in refused.route)
+
+
+def test_decide_accepts_or_refuses_like_migrate() -> None:
+    source, finding = _finding(b'{ ... }: { services.k3s.token = "@S@"; }\n')
+    assert decide(source, finding, ["host1"]) == Accepted("k3s-token", "k3s/token", "tokenFile")
+    source, finding = _finding(CASES["let"][0])
+    decision = decide(source, finding, ["host1"])
+    assert isinstance(decision, Refusal)
+    assert "bound to `t` in a `let`" in decision.reason
+    assert decision.route and "migrate" not in decision.message()
+    assert isinstance(decide(source, finding, []), Refusal)
+
+
+def test_the_suggested_set_command_works(tmp_path: Path) -> None:
+    from secretkit.sops import api
+    from secretkit.sops.identities import load_identities
+    from tests.sops.keys_support import age_key, age_rule_config, run_cli
+
+    source, finding = _finding(CASES["unknown-option"][0])
+    [refused] = plan_module(source, MODULE, findings=[finding]).refused
+    command = shlex.split(refused.route[0].split("  (")[0])
+    assert command[:2] == ["secretkit", "set"]
+    key = age_key()
+    age_rule_config(tmp_path, key.public, path_regex=r"^secrets/host1\.yaml$")
+    keyfile = key.write(tmp_path / "keys" / "admin.txt")
+    env = {"SOPS_AGE_KEY_FILE": str(keyfile)}
+    result = run_cli(
+        ["-C", str(tmp_path), *command[1:]], input=b"example-value-on-stdin\n", env=env
+    )
+    assert result.code == 0, result.err
+    import os
+
+    os.environ["SOPS_AGE_KEY_FILE"] = str(keyfile)
+    try:
+        plain = api.decrypt_bytes(
+            (tmp_path / "secrets" / "host1.yaml").read_bytes(), "yaml", load_identities()
+        )
+    finally:
+        del os.environ["SOPS_AGE_KEY_FILE"]
+    assert plain.to_python() == {"services": {"foo": {"apikey": "example-value-on-stdin"}}}

@@ -1,0 +1,105 @@
+"""Version awareness: the pinned NixOS release picks the route (or refuses it), and
+each host's sshd is checked for the key sops-nix will look for."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+
+from secretkit.nix import cst
+from secretkit.plan.build import build_plan
+from secretkit.plan.hostkeys import host_key_problems
+from secretkit.plan.hostvalues import collect
+from secretkit.plan.release import Pin, pinned
+from tests.support.nixfind import fill
+
+MODULE = "hosts/laptop/default.nix"
+WIFI = b'{ ... }:\n{\n  networking.wireless.networks.home.psk = "@PSK@";\n}\n'
+
+
+def _lock(ref: str | None, day: dt.date) -> bytes:
+    node: dict[str, object] = {
+        "locked": {
+            "lastModified": int(
+                dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC).timestamp()
+            ),
+            "rev": "ab" * 20,
+            "type": "github",
+        },
+        "original": {"owner": "NixOS", "repo": "nixpkgs", "type": "github"},
+    }
+    if ref is not None:
+        node["original"]["ref"] = ref  # type: ignore[index]
+    return json.dumps(
+        {"nodes": {"nixpkgs": node, "root": {"inputs": {"nixpkgs": "nixpkgs"}}}, "root": "root",
+         "version": 7}
+    ).encode()  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("lock", "flake", "release"),
+    [
+        (_lock("nixos-24.05", dt.date(2024, 12, 1)), None, "24.05"),
+        (_lock("nixos-unstable", dt.date(2025, 6, 10)), None, "25.05"),
+        (_lock(None, dt.date(2025, 3, 1)), None, "24.11"),
+        (_lock("nixpkgs-unstable", dt.date(2024, 11, 30)), None, "24.11"),
+        (None, b'inputs.nixpkgs.url = "github:NixOS/nixpkgs/nixos-23.11";', "23.11"),
+        (None, b'inputs.nixpkgs.url = "github:NixOS/nixpkgs/nixos-unstable";', None),
+        (b"{not json", None, None),
+        (None, None, None),
+    ],
+)
+def test_pinned_release(lock: bytes | None, flake: bytes | None, release: str | None) -> None:
+    assert pinned(lock, flake).release == release
+
+
+def _plan(pin: Pin) -> object:
+    source, findings, _ = fill(WIFI, MODULE)
+
+    def literal_of(tree, node):  # type: ignore[no-untyped-def]
+        return {s.start: s.value for s in cst.strings(tree)}[node.start_byte]
+
+    return build_plan(
+        {MODULE: source}, findings, lambda _p: ["laptop"], parse=cst.parse,
+        literal_of=literal_of, pin=pin,
+    )  # fmt: skip
+
+
+def test_wifi_route_refused_before_secrets_file_existed() -> None:
+    plan = _plan(Pin("24.05", "flake.lock: nixpkgs ref nixos-24.05"))
+    assert plan.moves == []  # type: ignore[attr-defined]
+    [refused] = plan.refused  # type: ignore[attr-defined]
+    assert "needs NixOS 24.11 or newer" in refused.reason
+    assert "pins 24.05 (flake.lock: nixpkgs ref nixos-24.05)" in refused.reason
+    assert any(s.startswith("secretkit set secrets/laptop.yaml") for s in refused.route)
+
+
+def test_wifi_secrets_owned_by_root_on_24_11_and_by_wpa_supplicant_from_25_05() -> None:
+    old = _plan(Pin("24.11", "test")).nix[MODULE][1]  # type: ignore[attr-defined]
+    new = _plan(Pin("25.05", "test")).nix[MODULE][1]  # type: ignore[attr-defined]
+    assert b"owner" not in old
+    assert b'owner = "wpa_supplicant";' in new
+    unknown = _plan(Pin(None, "none")).nix[MODULE][1]  # type: ignore[attr-defined]
+    assert b'owner = "wpa_supplicant";' in unknown  # unknown release: the current module
+
+
+def test_host_key_checked_per_host() -> None:
+    sources = {
+        "common.nix": b"{ ... }: { }\n",
+        "hosts/a.nix": b"{ ... }: { services.openssh.enable = true; }\n",
+        "hosts/b.nix": b'{ ... }: { networking.hostName = "b"; }\n',
+        "hosts/c.nix": (
+            b"{ ... }: { services.openssh = { enable = true; "
+            b'hostKeys = [ { path = "/etc/ssh/ssh_host_rsa_key"; type = "rsa"; } ]; }; }\n'
+        ),
+    }
+    modules = {h: ["common.nix", f"hosts/{h}.nix"] for h in ("a", "b", "c")}
+    values = collect(sources, modules, cst.parse)
+    problems = host_key_problems(["a", "b", "c"], values, sources, modules)
+    assert len(problems) == 2
+    assert problems[0].startswith("host b: ")
+    assert "add services.openssh.enable = true; to b" in problems[0]
+    assert problems[1].startswith("host c: services.openssh.hostKeys is set without")
+    assert '{ path = "/etc/ssh/ssh_host_ed25519_key"; type = "ed25519"; }' in problems[1]
