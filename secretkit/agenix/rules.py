@@ -194,10 +194,8 @@ def read_rules(path: Path, rel: str = RULES_FILE) -> list[Rule]:
     node = root.named_children[0] if root.named_children else None
     while node is not None and node.type in ("parenthesized_expression", "let_expression"):
         if node.type == "let_expression":
-            for child in node.named_children:
-                if child.type == "binding_set":
-                    for names, value in reader.bindings(child):
-                        reader.env[names[0]] = value
+            for names, value in reader.bindings(node):
+                reader.env[names[0]] = value
             node = node.child_by_field_name("body")
         else:
             node = node.named_children[0]
