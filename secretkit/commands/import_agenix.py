@@ -58,14 +58,20 @@ class Prepared:
         return not self.removals
 
 
-def _nix_files(root: Path) -> list[str]:
+def _nix_files(root: Path) -> tuple[list[str], list[str]]:
+    """Every ``.nix`` file, and the directories of agenix-rekey's rekeyed ``.age`` outputs."""
     found: list[str] = []
+    rekeyed: list[str] = []
     for directory, dirs, files in os.walk(root):
         dirs[:] = sorted(d for d in dirs if d not in _SKIP_DIRS and not d.startswith("result"))
+        rel_dir = Path(directory).relative_to(root).as_posix()
+        in_rekeyed = any(part.endswith("rekeyed") for part in rel_dir.split("/"))
+        if in_rekeyed and any(f.endswith(".age") for f in files):
+            rekeyed.append(rel_dir)
         for name in sorted(files):
             if name.endswith(".nix"):
                 found.append(Path(directory, name).relative_to(root).as_posix())
-    return found
+    return found, rekeyed
 
 
 def find_rules_file(root: Path, nix_files: list[str]) -> str | None:
@@ -104,11 +110,11 @@ def prepare(root: Path, *, layout_mode: str = "per-host", dry_run: bool = False)
 
     if not dry_run:
         recover(root)
-    nix_files = _nix_files(root)
+    nix_files, rekeyed = _nix_files(root)
     rules_rel = find_rules_file(root, nix_files)
     sources = {rel: (root / rel).read_bytes() for rel in nix_files if rel != rules_rel}
-    if any(part.endswith(".rekeyed") for rel in nix_files for part in rel.split("/")):
-        _refuse_rekey(root, {"(a .rekeyed directory)": b"age.rekey"})
+    if rekeyed:
+        _refuse_rekey(root, {f"{rekeyed[0]} (rekeyed .age outputs)": b"age.rekey"})
     _refuse_rekey(root, sources)
     if rules_rel is None:
         return Prepared(root, "", Layout(), None, {}, [], [], 0, {}, {})

@@ -27,6 +27,7 @@ INVOCATIONS: dict[str, tuple[list[str], bytes, set[int]]] = {
     "hosts add": (["web", "--age", "age1notakey"], b"", {2, 3}),
     "hosts remove": (["web"], b"", {3}),
     "migrate": (["--dry-run"], b"", {0}),  # nothing to migrate in an empty directory
+    "import agenix": (["--dry-run"], b"", {0}),  # no secrets.nix: nothing to import
     "rotate data-keys": ([], b"", {3}),
     "rotate host": (["web", "--age", "age1notakey"], b"", {2, 3}),
     "hook": ([], b"", {3}),

@@ -49,6 +49,15 @@ def _unknown_key(lab: AgenixLab) -> dict[str, str]:
     return {}
 
 
+def _rekeyed_outputs(lab: AgenixLab) -> dict[str, str]:
+    out = lab.root / "secrets" / "rekeyed" / "web1"
+    out.mkdir(parents=True)
+    (out / "0123abcd-api-token.age").write_bytes(
+        (lab.root / "secrets" / "api-token.age").read_bytes()
+    )
+    return {}
+
+
 def _not_an_admin(lab: AgenixLab) -> dict[str, str]:
     run("age-keygen", "-o", str(lab.root.parent / "other.txt"))
     return {"SOPS_AGE_KEY_FILE": str(lab.root.parent / "other.txt")}
@@ -98,6 +107,11 @@ CASES: dict[str, tuple[Callable[[AgenixLab], dict[str, str]], int, str]] = {
         ),
         3,
         "error: modules/common.nix uses agenix-rekey",
+    ),
+    "agenix-rekey rekeyed outputs": (
+        _rekeyed_outputs,
+        3,
+        "error: secrets/rekeyed/web1 (rekeyed .age outputs) uses agenix-rekey",
     ),
     "an agenix option sops-nix lacks": (
         _edit(
