@@ -100,13 +100,38 @@ def _refuse_rekey(root: Path, sources: dict[str, bytes]) -> None:
             )
 
 
+def _identities() -> Any:
+    """The sops identities, plus the age form of each ssh key among them: an agenix user
+    often has only ``~/.ssh/id_ed25519``, and the admin key of ``.sops.yaml`` is then its
+    ssh-to-age form (what sops-nix derives from a host key, done here for the user)."""
+    from secretkit.errors import SecretkitError
+    from secretkit.keys.ssh_to_age import age_public_of_identity, ssh_private_key_to_age
+    from secretkit.sops.identities import load_identities
+
+    identities = load_identities()
+    for source in list(identities.sources):
+        path = Path(source)
+        try:
+            pem = path.read_bytes() if path.is_file() else b""
+        except OSError:
+            continue
+        if not pem.lstrip().startswith(b"-----BEGIN OPENSSH PRIVATE KEY-----"):
+            continue
+        try:
+            secret = ssh_private_key_to_age(pem)
+        except SecretkitError:
+            continue  # rsa or passphrase-protected: only its ssh stanzas open
+        if age_public_of_identity(secret) not in identities.recipients:
+            identities.add_age_secret(secret.reveal(), f"{source} (ssh-to-age)")
+    return identities
+
+
 def prepare(root: Path, *, layout_mode: str = "per-host", dry_run: bool = False) -> Prepared:
     """Everything up to (not including) the first write."""
     from secretkit.keys import sops_yaml
     from secretkit.keys.hosts import discover
     from secretkit.nix import cst, wiring
     from secretkit.nix.edits import checked_apply
-    from secretkit.sops.identities import load_identities
 
     if not dry_run:
         recover(root)
@@ -129,7 +154,7 @@ def prepare(root: Path, *, layout_mode: str = "per-host", dry_run: bool = False)
     inventory = discover(root)
     keymap = map_keys(rules, inventory.hosts, keys.admins, keys.hosts, rules_rel)
 
-    identities = load_identities()
+    identities = _identities()
     admin_keys = set(keys.admins.values())
     if not admin_keys & set(identities.recipients):
         raise UserError(
@@ -288,13 +313,12 @@ def apply(prepared: Prepared) -> list[str]:
     from secretkit.git import repo_root, run_git
     from secretkit.sops import api, document
     from secretkit.sops.config import parse_config
-    from secretkit.sops.identities import load_identities
 
     root = prepared.root
     done: list[str] = []
     if prepared.empty:
         return done
-    identities = load_identities()
+    identities = _identities()
     with Transaction(root) as txn:
         config_path = root / ".sops.yaml"
         if prepared.sops_yaml is not None:

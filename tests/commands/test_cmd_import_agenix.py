@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from secretkit.nix import cst
 from secretkit.sops import api, document
 from secretkit.sops.identities import load_identities
-from tests.commands.agenix_support import HOSTS, SECRETS, AgenixLab, make_lab
+from tests.commands.agenix_support import HOSTS, SECRETS, AgenixLab, make_lab, run
 from tests.conftest import commit_all, git, need_tool
 
 INTEROP = Path(__file__).resolve().parents[1] / "interop"
@@ -220,3 +220,24 @@ def test_per_secret_layout_keeps_one_file_per_former_age_file(lab: AgenixLab) ->
     commit_all(lab.root, "sops")
     check = lab.run("check")
     assert check.returncode == 0, check.stdout.decode() + check.stderr.decode()
+
+
+def test_an_ssh_key_alone_decrypts_and_verifies(lab: AgenixLab) -> None:
+    """bob has only his ssh key (agenix's usual identity); .sops.yaml names its
+    ssh-to-age form as admin.  wifi.age is made readable for him first."""
+    bob = lab.ssh_pub["bob"]
+    rules = lab.root / "secrets" / "secrets.nix"
+    rules.write_text(rules.read_text().replace("[ alice laptop ]", "[ alice bob laptop ]"))
+    run(
+        "age", "-e", "-r", bob, "-r", lab.ssh_pub["laptop"],
+        "-o", str(lab.root / "secrets" / "wifi.age"), input=lab.values["wifi"],
+    )  # fmt: skip
+    key = str(lab.keys / "bob_id_ed25519")
+    result = lab.run(
+        "import", "agenix", "--yes", SOPS_AGE_KEY_FILE="", SOPS_AGE_SSH_PRIVATE_KEY_FILE=key
+    )
+    assert result.returncode == 0, result.stderr.decode()
+    stored: dict[str, bytes] = {}
+    for path in _sops_files(lab.root):
+        stored.update(_plain(path, lab.admin_keyfile))
+    assert stored == lab.values
