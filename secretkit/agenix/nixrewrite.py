@@ -34,7 +34,9 @@ AGENIX_DIR = "/run/agenix"
 _KEEP = ("owner", "group", "mode", "path")
 _DROP = ("symlink", "name")
 REKEY_ATTRS = ("rekeyFile", "generator", "intermediary", "rekey")
-_MODULE_REF = re.compile(r"^(?:inputs\.)?r?agenix\.nixosModules\.(?:default|age)$")
+_MODULE_REF = re.compile(r"^((?:inputs\.)?)r?agenix\.nixosModules\.(?:default|age)$")
+SOPS_MODULE = "sops-nix.nixosModules.sops"
+_HM_MODULE = re.compile(r"(?:^|\.)r?agenix\.homeManagerModules\b")
 _AGE_FILE = re.compile(r"([A-Za-z0-9_.+@-][A-Za-z0-9_./+@-]*\.age)\b")
 
 
@@ -65,7 +67,7 @@ class FileRewrite:
     refs: int = 0
     notes: list[str] = field(default_factory=list)
     refusals: list[str] = field(default_factory=list)
-    removed_module_refs: int = 0
+    module_refs: int = 0
 
 
 def _walk(node: Node) -> Iterator[Node]:
@@ -130,13 +132,22 @@ def rewrite_file(
     secrets: dict[str, dict[str, Any]] = {}
     for node in _walk(tree.root):
         if node.type == "select_expression":
+            text = cst.node_text(tree, node)
+            if _HM_MODULE.search(text):
+                line, _ = tree.position(int(node.start_byte))
+                out.refusals.append(
+                    f"{rel} line {line}: agenix's home-manager module (sops-nix has its own "
+                    "homeManagerModules.sops, with user keys)"
+                )
             _reference(tree, node, out)
             continue
         if node.type == "list_expression":
             for element in node.named_children:
-                if _MODULE_REF.match(cst.node_text(tree, element)):
-                    out.edits.append(delete_span(source, element.start_byte, element.end_byte))
-                    out.removed_module_refs += 1
+                match = _MODULE_REF.match(cst.node_text(tree, element))
+                if match:
+                    text = match[1] + SOPS_MODULE
+                    out.edits.append(Edit(element.start_byte, element.end_byte, text))
+                    out.module_refs += 1
             continue
         if node.type != "binding" or _in_let(node):
             continue
@@ -226,6 +237,8 @@ def rewrite_file(
         out.declared.append(
             Declared(rel, name, age_path, {k: v for k, v in attrs.items() if k in _KEEP})
         )
+    if rel != "flake.nix":
+        out.edits += _rename_formals(tree, out.edits)
     if needs_config:
         fix = emit.ensure_config_arg(tree)
         if isinstance(fix, str):
@@ -233,6 +246,27 @@ def rewrite_file(
         elif fix is not None:
             out.edits.append(fix)
     return out
+
+
+def _rename_formals(tree: cst.NixTree, edits: list[Edit]) -> list[Edit]:
+    """``{ agenix, ... }:`` → ``{ sops-nix, ... }:`` when the module refs were the only
+    uses of that argument (a file of host definitions handed the flake's inputs)."""
+    from secretkit.nix.edits import apply_edits
+
+    formals = [
+        node
+        for node in _walk(tree.root)
+        if node.type == "formal"
+        and node.child_by_field_name("name") is not None
+        and cst.node_text(tree, node.child_by_field_name("name")) in INPUT_NAMES
+    ]
+    if not formals or mentions(apply_edits(tree.source, edits)) != len(formals):
+        return []
+    renamed = []
+    for formal in formals:
+        name = formal.child_by_field_name("name")
+        renamed.append(Edit(name.start_byte, name.end_byte, "sops-nix"))
+    return renamed
 
 
 def _add_attrs(

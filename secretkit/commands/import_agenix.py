@@ -221,30 +221,18 @@ def prepare(root: Path, *, layout_mode: str = "per-host", dry_run: bool = False)
             f"cannot convert {refusals[0]}{more}",
             hint="change that by hand (or remove it), then run again",
         )
-    host_modules = {h: [m.as_posix() for m in i.modules] for h, i in inventory.hosts.items()}
-    entries = {h: [m.as_posix() for m in i.entry_modules] for h, i in inventory.hosts.items()}
-    if "flake.nix" in sources:
-        flake = wiring.wire_flake(parse(sources["flake.nix"]))
-        for rel, found in flake.edits.items():
-            edits.setdefault(rel, []).extend(found)
-        notes += flake.notes
-    if not any(b"identityPaths" in data for data in sources.values()):
-        key_wiring = wiring.wire_host_key(sources, host_modules, entries, parse)
-        for rel, found in key_wiring.edits.items():
-            edits.setdefault(rel, []).extend(found)
-        notes += key_wiring.notes
+    # 1. agenix → sops-nix (and the agenix input, once nothing else refers to it)
     nix: dict[str, tuple[bytes, bytes]] = {}
     for rel, file_edits in edits.items():
         nix[rel] = (sources[rel], checked_apply(sources[rel], file_edits, where=rel))
     if "flake.nix" in sources:
-        # the agenix input goes only when nothing else refers to it any more
         input_edits, _ = flake_input_edits(parse(sources["flake.nix"]))
         if input_edits:
-            flake_edits = edits.get("flake.nix", [])
             without = nix.get("flake.nix")
+            merged = edits.get("flake.nix", []) + input_edits
             nix["flake.nix"] = (
                 sources["flake.nix"],
-                checked_apply(sources["flake.nix"], flake_edits + input_edits, where="flake.nix"),
+                checked_apply(sources["flake.nix"], merged, where="flake.nix"),
             )
             if sum(mentions(new) for _, new in nix.values()) + sum(
                 mentions(data) for rel, data in sources.items() if rel not in nix
@@ -254,6 +242,15 @@ def prepare(root: Path, *, layout_mode: str = "per-host", dry_run: bool = False)
                 else:
                     nix["flake.nix"] = without
                 notes.append("flake.nix: agenix is still referred to, so its input stays")
+    # 2. sops-nix wiring on the converted code (input, module where still missing, key)
+    staged = {rel: nix[rel][1] if rel in nix else data for rel, data in sources.items()}
+    host_modules = {h: [m.as_posix() for m in i.modules] for h, i in inventory.hosts.items()}
+    entries = {h: [m.as_posix() for m in i.entry_modules] for h, i in inventory.hosts.items()}
+    wired = wiring.plan_wiring(staged, host_modules, entries, parse)
+    notes += wired.notes
+    for rel, file_edits in wired.edits.items():
+        new = checked_apply(staged[rel], file_edits, where=rel)
+        nix[rel] = (sources[rel], new)
     removals = [*sorted(m.age_file for m in plan.moves), rules_rel]
     return Prepared(
         root=root,

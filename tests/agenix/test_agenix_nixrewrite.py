@@ -90,8 +90,24 @@ let age = 3; in
 """
     out = _rewrite(source)
     assert "let age = 3; in" in out
-    assert "agenix" not in out
-    assert "imports = [\n    ./hardware.nix\n  ];" in out
+    assert "imports = [\n    ./hardware.nix\n    inputs.sops-nix.nixosModules.sops\n  ];" in out
+
+
+def test_host_definitions_outside_the_flake_get_the_sops_nix_argument() -> None:
+    source = """{ nixpkgs
+, agenix
+, ... }@inputs:
+{
+  web = nixpkgs.lib.nixosSystem {
+    modules = [ ./web agenix.nixosModules.default ];
+  };
+}
+"""
+    out = _rewrite(source, rel="machines/default.nix")
+    assert out.startswith("{ nixpkgs\n, sops-nix\n, ... }@inputs:")
+    assert "modules = [ ./web sops-nix.nixosModules.sops ];" in out
+    still_used = source.replace("{\n  web", "{\n  pkg = agenix.packages;\n  web")
+    assert ", agenix\n" in _rewrite(still_used, rel="machines/default.nix")
 
 
 @pytest.mark.parametrize(
@@ -104,6 +120,7 @@ let age = 3; in
         ("age.secrets.x = import ./x.nix;", "age.secrets.x is not an attrset literal"),
         ('age.secrets.x.owner = "a";', "age.secrets.x has no file"),
         ("age.secrets.x.file = ./x.age;", "age.secrets.x: not listed"),
+        ("imports = [ inputs.agenix.homeManagerModules.default ];", "home-manager module"),
     ],
 )
 def test_what_is_refused(body: str, refusal: str) -> None:
