@@ -449,7 +449,7 @@ def import_agenix(ctx: Context, dry_run: bool, yes: bool, layout: str) -> None:
     from secretkit.errors import UsageError
     from secretkit.keys.sops_yaml import find_root
 
-    prepared = command.prepare(find_root(ctx.cwd), layout_mode=layout, dry_run=dry_run)
+    prepared = command.prepare(find_root(ctx.cwd), layout_mode=layout)
     if prepared.empty:
         echo("nothing to import: no agenix secrets.nix in this repository")
         return

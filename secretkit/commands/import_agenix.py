@@ -29,14 +29,12 @@ from secretkit.agenix.nixrewrite import (
     mentions,
     rewrite_file,
 )
-from secretkit.agenix.plan import SECRETS_DIR, Layout, decrypt_age, layout, target_for
-from secretkit.agenix.rules import RULES_FILE, read_rules
+from secretkit.agenix.plan import Layout, decrypt_age, layout, target_for
+from secretkit.agenix.repo import find_rules_file, nix_files_of, refuse_rekey, user_identities
+from secretkit.agenix.rules import read_rules
 from secretkit.atomic import Transaction, recover
 from secretkit.errors import IntegrityError, UserError
 from secretkit.nix.edits import Edit
-
-_SKIP_DIRS = {".git", "node_modules", ".direnv", "result"}
-_REKEY_MARKERS = (b"age.rekey", b"agenix-rekey", b"rekeyFile")
 
 
 @dataclass
@@ -58,89 +56,20 @@ class Prepared:
         return not self.removals
 
 
-def _nix_files(root: Path) -> tuple[list[str], list[str]]:
-    """Every ``.nix`` file, and the directories of agenix-rekey's rekeyed ``.age`` outputs."""
-    found: list[str] = []
-    rekeyed: list[str] = []
-    for directory, dirs, files in os.walk(root):
-        dirs[:] = sorted(d for d in dirs if d not in _SKIP_DIRS and not d.startswith("result"))
-        rel_dir = Path(directory).relative_to(root).as_posix()
-        in_rekeyed = any(part.endswith("rekeyed") for part in rel_dir.split("/"))
-        if in_rekeyed and any(f.endswith(".age") for f in files):
-            rekeyed.append(rel_dir)
-        for name in sorted(files):
-            if name.endswith(".nix"):
-                found.append(Path(directory, name).relative_to(root).as_posix())
-    return found, rekeyed
-
-
-def find_rules_file(root: Path, nix_files: list[str]) -> str | None:
-    candidates = [p for p in nix_files if p.rsplit("/", 1)[-1] == RULES_FILE]
-    if len(candidates) > 1:
-        preferred = [p for p in candidates if p in (RULES_FILE, f"{SECRETS_DIR}/{RULES_FILE}")]
-        if len(preferred) != 1:
-            raise UserError(
-                f"several agenix rules files: {', '.join(candidates)}",
-                hint="import one repository at a time (run secretkit -C DIR import agenix)",
-            )
-        return preferred[0]
-    return candidates[0] if candidates else None
-
-
-def _refuse_rekey(root: Path, sources: dict[str, bytes]) -> None:
-    for rel, data in sorted(sources.items()):
-        if any(marker in data for marker in _REKEY_MARKERS):
-            raise UserError(
-                f"{rel} uses agenix-rekey: its secrets are encrypted for master identities "
-                "and re-encrypted per host at build time, with no secrets.nix to say who "
-                "reads what",
-                hint="run `agenix rekey` once, then convert each host's secrets with "
-                "`secretkit set secrets/<host>.yaml` from `agenix view`; automatic "
-                "conversion of agenix-rekey is not supported",
-            )
-
-
-def _identities() -> Any:
-    """The sops identities, plus the age form of each ssh key among them: an agenix user
-    often has only ``~/.ssh/id_ed25519``, and the admin key of ``.sops.yaml`` is then its
-    ssh-to-age form (what sops-nix derives from a host key, done here for the user)."""
-    from secretkit.errors import SecretkitError
-    from secretkit.keys.ssh_to_age import age_public_of_identity, ssh_private_key_to_age
-    from secretkit.sops.identities import load_identities
-
-    identities = load_identities()
-    for source in list(identities.sources):
-        path = Path(source)
-        try:
-            pem = path.read_bytes() if path.is_file() else b""
-        except OSError:
-            continue
-        if not pem.lstrip().startswith(b"-----BEGIN OPENSSH PRIVATE KEY-----"):
-            continue
-        try:
-            secret = ssh_private_key_to_age(pem)
-        except SecretkitError:
-            continue  # rsa or passphrase-protected: only its ssh stanzas open
-        if age_public_of_identity(secret) not in identities.recipients:
-            identities.add_age_secret(secret.reveal(), f"{source} (ssh-to-age)")
-    return identities
-
-
-def prepare(root: Path, *, layout_mode: str = "per-host", dry_run: bool = False) -> Prepared:
+def prepare(root: Path, *, layout_mode: str = "per-host") -> Prepared:
     """Everything up to (not including) the first write."""
     from secretkit.keys import sops_yaml
     from secretkit.keys.hosts import discover
     from secretkit.nix import cst, wiring
     from secretkit.nix.edits import checked_apply
 
-    if not dry_run:
-        recover(root)
-    nix_files, rekeyed = _nix_files(root)
-    rules_rel = find_rules_file(root, nix_files)
+    recover(root)
+    nix_files, rekeyed = nix_files_of(root)
+    rules_rel = find_rules_file(nix_files)
     sources = {rel: (root / rel).read_bytes() for rel in nix_files if rel != rules_rel}
     if rekeyed:
-        _refuse_rekey(root, {f"{rekeyed[0]} (rekeyed .age outputs)": b"age.rekey"})
-    _refuse_rekey(root, sources)
+        refuse_rekey({f"{rekeyed[0]} (rekeyed .age outputs)": b"age.rekey"})
+    refuse_rekey(sources)
     if rules_rel is None:
         return Prepared(root, "", Layout(), None, {}, [], [], 0, {}, {})
     rules_dir = os.path.dirname(rules_rel)
@@ -154,7 +83,7 @@ def prepare(root: Path, *, layout_mode: str = "per-host", dry_run: bool = False)
     inventory = discover(root)
     keymap = map_keys(rules, inventory.hosts, keys.admins, keys.hosts, rules_rel)
 
-    identities = _identities()
+    identities = user_identities()
     admin_keys = set(keys.admins.values())
     if not admin_keys & set(identities.recipients):
         raise UserError(
@@ -190,7 +119,6 @@ def prepare(root: Path, *, layout_mode: str = "per-host", dry_run: bool = False)
     host_keys = {**keys.hosts, **keymap.new_hosts}
 
     # Nix
-    trees: dict[str, Any] = {}
 
     def parse(data: bytes) -> Any:
         return cst.parse(data)
@@ -199,18 +127,25 @@ def prepare(root: Path, *, layout_mode: str = "per-host", dry_run: bool = False)
     declared: list[Declared] = []
     refusals: list[str] = []
     refs = 0
+
+    def target_of(age_path: str, exact: bool, module: str, offset: int) -> Target | str:
+        using = sorted(inventory.hosts_at(module, offset))
+        move = plan.by_age_file(age_path, exact)
+        if not isinstance(move, str) and set(using) - set(move.hosts):
+            others = ", ".join(sorted(set(using) - set(move.hosts)))
+            notes.append(
+                f"{module}: {move.age_file} is used by {others} too, which secrets.nix "
+                "does not let read it (as with agenix, activation fails there)"
+            )
+        return target_for(plan, using, age_path, exact, module)
+
     for rel, source in sources.items():
         if b"age" not in source:
             continue
-        tree = trees[rel] = parse(source)
-
-        def target_of(age_path: str, exact: bool, module: str, offset: int) -> Target | str:
-            using = sorted(inventory.hosts_at(module, offset))
-            return target_for(plan, using, age_path, exact, module)
-
+        tree = parse(source)
         result = rewrite_file(rel, tree, target_of)
         refusals += result.refusals
-        notes += [f"{rel}: {n}" for n in result.notes]
+        notes.extend(f"{rel}: {n}" for n in result.notes)
         declared += result.declared
         refs += result.refs
         if result.edits:
@@ -315,7 +250,7 @@ def apply(prepared: Prepared) -> list[str]:
     done: list[str] = []
     if prepared.empty:
         return done
-    identities = _identities()
+    identities = user_identities()
     with Transaction(root) as txn:
         config_path = root / ".sops.yaml"
         if prepared.sops_yaml is not None:
