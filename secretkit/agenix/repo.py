@@ -75,12 +75,10 @@ def user_identities() -> Identities:
             pem = path.read_bytes() if path.is_file() else b""
         except OSError:
             continue
-        if not pem.lstrip().startswith(b"-----BEGIN OPENSSH PRIVATE KEY-----"):
-            continue
         try:
             secret = ssh_private_key_to_age(pem)
-        except SecretkitError:
-            continue  # rsa or passphrase-protected: only its ssh stanzas open
+        except (SecretkitError, ValueError):
+            continue  # an age key file, or an rsa / passphrase-protected ssh key
         if age_public_of_identity(secret) not in identities.recipients:
             identities.add_age_secret(secret.reveal(), f"{source} (ssh-to-age)")
     return identities
