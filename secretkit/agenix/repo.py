@@ -40,7 +40,7 @@ def find_rules_file(nix_files: list[str]) -> str | None:
         if len(preferred) != 1:
             raise UserError(
                 f"several agenix rules files: {', '.join(candidates)}",
-                hint="import one repository at a time (run secretkit -C DIR import agenix)",
+                hint="keep one of them (secrets.nix or secrets/secrets.nix is taken first)",
             )
         return preferred[0]
     return candidates[0] if candidates else None

@@ -86,11 +86,15 @@ def prepare(root: Path, *, layout_mode: str = "per-host") -> Prepared:
     identities = user_identities()
     admin_keys = set(keys.admins.values())
     if not admin_keys & set(identities.recipients):
+        mine = [r for r in identities.recipients if r.startswith("age1")]
         raise UserError(
             "none of your identities is an admin key of .sops.yaml, so the converted files "
             "could not be checked",
-            hint="set SOPS_AGE_KEY_FILE to your admin age key (an ssh key: "
-            "ssh-to-age -private-key -i ~/.ssh/id_ed25519 > key.txt)",
+            hint=(
+                f"add yours: secretkit init --admin {mine[0]} --admin-name NAME"
+                if len(mine) == 1
+                else "set SOPS_AGE_KEY_FILE or SOPS_AGE_SSH_PRIVATE_KEY_FILE to an admin's key"
+            ),
         )
     notes: list[str] = []
     values = {}

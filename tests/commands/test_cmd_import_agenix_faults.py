@@ -144,6 +144,18 @@ def test_bad_input_one_line_exit_code_nothing_changed(
     assert not (lab.root / ".git" / "secretkit-journal").exists()
 
 
+def test_the_hint_for_a_user_who_is_no_admin_works(template: AgenixLab, tmp_path: Path) -> None:
+    lab = template.copy(tmp_path / "repo")
+    env = _not_an_admin(lab)
+    failed = lab.run("import", "agenix", "--yes", **env)
+    hint = failed.stderr.decode().split("(hint: add yours: ", 1)[1].rstrip(")\n")
+    follow = lab.run(*hint.replace("NAME", "other").split()[1:])
+    assert follow.returncode == 0, follow.stderr.decode()
+    again = lab.run("import", "agenix", "--yes", **env)  # now past the admin check:
+    assert again.returncode == 4, again.stderr.decode()  # that key opens no .age file
+    assert again.stderr.decode().startswith("error: none of your identities opens secrets/")
+
+
 def test_the_hint_for_an_unknown_key_works(template: AgenixLab, tmp_path: Path) -> None:
     lab = template.copy(tmp_path / "repo")
     _unknown_key(lab)
