@@ -217,8 +217,9 @@ def _check_existing(root: Path, plan: Layout, identities: Any) -> None:
         if file.fmt != "yaml":
             raise UserError(f"{rel} already exists", hint="move it away, then run again")
         plain = api.decrypt_bytes(path.read_bytes(), "yaml", identities, source=rel)
+        present = {tuple(str(k) for k in path): v for path, v in plain.leaves()}
         for keys, value in file.values.items():
-            current = plain.get(list(keys))
+            current = present.get(keys)
             if current is not None and current != value.reveal():
                 raise UserError(
                     f"{rel} already has a different value under {'/'.join(keys)}",

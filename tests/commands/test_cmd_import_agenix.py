@@ -7,6 +7,7 @@ import base64
 import json
 import re
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ from secretkit.sops import api, document
 from secretkit.sops.identities import load_identities
 from tests.commands.agenix_support import HOSTS, SECRETS, AgenixLab, make_lab, run
 from tests.conftest import commit_all, git, need_tool
+from tests.support import fake
 
 INTEROP = Path(__file__).resolve().parents[1] / "interop"
 OPTION_ATTRS = ("owner", "group", "mode", "path")
@@ -241,3 +243,43 @@ def test_an_ssh_key_alone_decrypts_and_verifies(lab: AgenixLab) -> None:
     for path in _sops_files(lab.root):
         stored.update(_plain(path, lab.admin_keyfile))
     assert stored == lab.values
+
+
+def _set(lab: AgenixLab, rel: str, path: str, value: bytes) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "secretkit", "-C", str(lab.root), "set", rel, path],
+        input=value,
+        env=lab.env(),
+        capture_output=True,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr.decode()
+
+
+def test_a_repository_already_on_sops_keeps_its_values(lab: AgenixLab) -> None:
+    """db is already a sops host with its own secret; the import adds to its file."""
+    added = lab.run("hosts", "add", "db", "--ssh-pubkey", lab.ssh_pub["db"])
+    assert added.returncode == 0, added.stderr.decode()
+    kept = fake.password("kept").encode()
+    _set(lab, "secrets/db.yaml", '["grafana"]', kept)
+    result = lab.run("import", "agenix", "--yes")
+    assert result.returncode == 0, result.stderr.decode()
+    values = _plain(lab.root / "secrets" / "db.yaml", lab.host_keyfile("db"))
+    assert values == {
+        "grafana": kept,
+        "db-password": lab.values["db-password"],
+        "backup-pass": lab.values["backup-pass"],
+    }
+
+
+def test_a_name_already_taken_in_a_host_file_is_refused(lab: AgenixLab) -> None:
+    added = lab.run("hosts", "add", "db", "--ssh-pubkey", lab.ssh_pub["db"])
+    assert added.returncode == 0, added.stderr.decode()
+    _set(lab, "secrets/db.yaml", '["db-password"]', b"something else")
+    before = lab.tree()
+    result = lab.run("import", "agenix", "--yes")
+    assert result.returncode == 3
+    assert result.stderr.decode().startswith(
+        "error: secrets/db.yaml already has a different value under db-password"
+    )
+    assert lab.tree() == before
