@@ -8,8 +8,8 @@
 * :func:`apply` — one :class:`~secretkit.atomic.Transaction`: ``.sops.yaml``,
   every sops file (read back with the admin key and compared with the original
   value, recipients checked: admins plus exactly the hosts of ``publicKeys``),
-  the Nix files, and only then the ``.age`` files and ``secrets.nix`` are removed
-  (and the removals staged with ``git rm --cached``).  A kill at any point is
+  the Nix files, and only then the ``.age`` files and ``secrets.nix`` are removed;
+  afterwards the whole change is staged (``git add``, ``git rm --cached``).  A kill at any point is
   rolled back by the next run, which then does the whole job again; once
   ``secrets.nix`` is gone there is nothing left to import.
 """
@@ -296,6 +296,10 @@ def apply(prepared: Prepared) -> list[str]:
             txn.remove(root / rel)
             done.append(rel)
     if repo_root(root) is not None:
+        # the index gets the whole conversion, never the removals alone: a plain
+        # `git commit` then records a repository that still builds
+        removed = set(prepared.removals)
+        run_git(root, "add", "--", *(rel for rel in done if rel not in removed))
         run_git(root, "rm", "--cached", "--quiet", "--ignore-unmatch", "--", *prepared.removals)
     return done
 

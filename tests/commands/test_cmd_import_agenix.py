@@ -123,6 +123,10 @@ def test_import_converts_every_secret_and_every_reference(lab: AgenixLab) -> Non
     for rel in gone:
         assert rel not in after
     assert not set(gone) & set(git(lab.root, "ls-files").split())
+    # and the index holds the whole conversion, so a plain `git commit` is coherent
+    assert git(lab.root, "diff", "--name-only") == ""
+    staged = set(git(lab.root, "diff", "--cached", "--name-only").split())
+    assert {"secrets/web1.yaml", "secrets/nginx-key.bin", "flake.nix", *gone} <= staged
 
     # every value byte for byte, with the admin key (our engine and the npm reader)
     stored: dict[str, bytes] = {}
