@@ -78,15 +78,36 @@ def _walk(node: Node) -> Iterator[Node]:
         stack.extend(reversed(current.children))
 
 
-def _option_path(tree: cst.NixTree, binding: Node) -> tuple[list[str], int]:
-    """(full option path of ``binding``, how many names come before its own attrpath);
-    a leading ``config`` and list positions (``mkMerge [ … ]``) are left out."""
-    prefix = [p for p in cst.path_of(tree, binding) if not p.startswith("[")]
+AGENIX_OPTIONS = ("secrets", "identityPaths", "secretsDir", "secretsMountPoint", "ageBin", "rekey")
+
+
+def _option_path(tree: cst.NixTree, binding: Node) -> tuple[list[str], int] | None:
+    """(the ``age.*`` option path of ``binding`` from its module's root, how many names
+    of it come before the binding's own attrpath), or None when it sets no agenix
+    option.  The module root is found by the option itself, so modules inline in
+    ``flake.nix`` lists, colmena nodes, ``config = mkIf … { … }`` and ``mkMerge [ … ]``
+    all work; ``sops.age.*`` is not agenix."""
+    prefix = cst.path_of(tree, binding)
     names = cst.attr_names(tree, binding.child_by_field_name("attrpath"))
     full = prefix + names
-    if full[:1] == ["config"]:
-        return full[1:], len(prefix) - 1
-    return full, len(prefix)
+    for k, part in enumerate(full):
+        if part != "age" or (k > 0 and full[k - 1] == "sops"):
+            continue
+        rest = full[k + 1 :]
+        if rest and rest[0] in AGENIX_OPTIONS:
+            return full[k:], len(prefix) - k
+        if not rest and _agenix_attrset(tree, binding):
+            return full[k:], len(prefix) - k
+    return None
+
+
+def _agenix_attrset(tree: cst.NixTree, binding: Node) -> bool:
+    """``age = { secrets… ; identityPaths = …; }``: an attrset of agenix options only."""
+    value = emit.unwrap(binding.child_by_field_name("expression"))
+    if value is None or value.type not in emit.ATTRSETS:
+        return False
+    inner = [emit.binding_names(tree, b) for b in emit.bindings_of(value)]
+    return bool(inner) and all(n and n[0] in AGENIX_OPTIONS for n in inner)
 
 
 def _in_let(binding: Node) -> bool:
@@ -151,9 +172,10 @@ def rewrite_file(
             continue
         if node.type != "binding" or _in_let(node):
             continue
-        full, before = _option_path(tree, node)
-        if full[:1] != ["age"]:
+        found = _option_path(tree, node)
+        if found is None:
             continue
+        full, before = found
         parts = [
             p for p in node.child_by_field_name("attrpath").named_children if p.type != "comment"
         ]
@@ -278,7 +300,8 @@ def _add_attrs(
     # split form (age.secrets.<n>.file = …;): new bindings after the last one
     last = entry["last"]
     names = cst.attr_names(tree, last.child_by_field_name("attrpath"))[:-1]
-    _full, before = _option_path(tree, last)
+    found = _option_path(tree, last)
+    before = found[1] if found is not None else 0
     head = ["sops" if before + i == 0 else n for i, n in enumerate(names)]
     indent = emit.line_indent(tree.source, last.start_byte)
     lines = [f"{emit.attrpath([*head, k])} = {v};" for k, v in extra]

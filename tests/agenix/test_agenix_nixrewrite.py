@@ -158,3 +158,30 @@ def test_flake_input_and_argument_removed() -> None:
     assert mentions(out) == 0
     assert b"outputs = { self, nixpkgs }:" in out
     assert mentions(b'path = "/run/agenix/x"; y = inputs.agenix.packages;') == 1
+
+
+def test_modules_inline_in_the_flake_and_colmena_nodes() -> None:
+    source = """{
+  outputs = { self, nixpkgs, agenix, ... }: {
+    nixosConfigurations.web = nixpkgs.lib.nixosSystem {
+      modules = [
+        agenix.nixosModules.default
+        ({ config, ... }: {
+          age.secrets.api.file = ./secrets/api.age;
+          users.users.bob.age = 42;
+          sops.age.keyFile = "/var/lib/key";
+          services.x.tokenFile = config.age.secrets.api.path;
+        })
+      ];
+    };
+    colmena.db = { age = { secrets.pw.file = ./secrets/pw.age; }; };
+  };
+}
+"""
+    out = _rewrite(source, rel="flake.nix")
+    assert "sops.secrets.api.sopsFile = ../secrets/web1.yaml;" in out
+    assert "users.users.bob.age = 42;" in out
+    assert 'sops.age.keyFile = "/var/lib/key";' in out
+    assert "tokenFile = config.sops.secrets.api.path;" in out
+    assert "colmena.db = { sops = { secrets.pw.sopsFile = ../secrets/web1.yaml;" in out
+    assert "modules = [\n        sops-nix.nixosModules.sops\n" in out
