@@ -467,8 +467,9 @@ def import_agenix(ctx: Context, dry_run: bool, yes: bool, layout: str) -> None:
         click.confirm(f"Convert {len(prepared.layout.moves)} agenix secret(s)?", abort=True)
     written = command.apply(prepared)
     echo(
-        f"imported {len(prepared.layout.moves)} agenix secret(s) from {prepared.rules_file}; "
-        f"changed {len(written)} file(s)"
+        f"imported {len(prepared.layout.moves)} agenix secret(s) from {prepared.rules_file}: "
+        f"{len(prepared.declared)} declaration(s) and {prepared.refs} reference(s) now use "
+        f"sops-nix; changed {len(written)} file(s)"
     )
 
 

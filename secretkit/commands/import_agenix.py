@@ -35,6 +35,7 @@ from secretkit.agenix.rules import read_rules
 from secretkit.atomic import Transaction, recover
 from secretkit.errors import IntegrityError, UserError
 from secretkit.nix.edits import Edit
+from secretkit.sops.identities import Identities
 
 
 @dataclass
@@ -206,7 +207,7 @@ def prepare(root: Path, *, layout_mode: str = "per-host") -> Prepared:
     )
 
 
-def _check_existing(root: Path, plan: Layout, identities: Any) -> None:
+def _check_existing(root: Path, plan: Layout, identities: Identities) -> None:
     """A key the import would write must not already hold another value."""
     from secretkit.sops import api
 
@@ -227,7 +228,7 @@ def _check_existing(root: Path, plan: Layout, identities: Any) -> None:
                 )
 
 
-def _verify(prepared: Prepared, rel: str, data: bytes, identities: Any) -> None:
+def _verify(prepared: Prepared, rel: str, data: bytes, identities: Identities) -> None:
     from secretkit.sops import api, document
 
     file = prepared.layout.files[rel]
