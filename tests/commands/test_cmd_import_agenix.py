@@ -4,6 +4,7 @@ values byte for byte, who can open what, the Nix code, the npm reader, `check`."
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import re
 import subprocess
@@ -50,8 +51,9 @@ def _data_key(path: Path, keyfile: Path) -> bytes | None:
 
 def _binary_value(path: Path, keyfile: Path) -> bytes | None:
     """A sops binary file read without secretkit: the data key through the age CLI,
-    the value with AES-GCM (additional data "data:", as sops does).  The npm reader
-    cannot check the MAC of a value that is not UTF-8 (it hashes a JS string)."""
+    the value with AES-GCM (additional data "data:", as sops does), the MAC checked.
+    The npm reader cannot check the MAC of a value that is not UTF-8 (it hashes a JS
+    string), so this non-text file is read here instead."""
     key = _data_key(path, keyfile)
     if key is None:
         return None
@@ -61,7 +63,17 @@ def _binary_value(path: Path, keyfile: Path) -> bytes | None:
     )
     assert fields is not None
     data, iv, tag = (base64.b64decode(x) for x in fields.groups())
-    return AESGCM(key).decrypt(iv, data + tag, b"data:")
+    value = AESGCM(key).decrypt(iv, data + tag, b"data:")
+    # the MAC as sops computes it (SHA-512 of the raw value, uppercase hex, encrypted
+    # with the lastmodified string as additional data)
+    mac = re.fullmatch(
+        r"ENC\[AES256_GCM,data:(.*),iv:(.*),tag:(.*),type:str\]", envelope["sops"]["mac"]
+    )
+    assert mac is not None
+    m_data, m_iv, m_tag = (base64.b64decode(x) for x in mac.groups())
+    stored = AESGCM(key).decrypt(m_iv, m_data + m_tag, envelope["sops"]["lastmodified"].encode())
+    assert stored == hashlib.sha512(value).hexdigest().upper().encode()
+    return value
 
 
 def _npm_read(path: Path, keyfile: Path) -> tuple[bool, object]:
@@ -179,6 +191,8 @@ def test_import_converts_every_secret_and_every_reference(lab: AgenixLab) -> Non
     for name, attrs in old_options.items():
         attrs.setdefault("path", f'"/run/agenix/{name}"')  # agenix's default, kept
     assert new_options == old_options
+    used = {name.decode() for rel in changed for name in _refs(after[rel], "sops")}
+    assert used and used <= set(new_options)  # every reference names a declared secret
     assert set(new_options) == {n for n, (r, _) in SECRETS.items() if set(r) - {"alice", "bob"}}
     flake = after["flake.nix"].decode()
     assert "agenix" not in flake and "sops-nix.nixosModules.sops" in flake
