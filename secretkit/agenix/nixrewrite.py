@@ -36,6 +36,7 @@ _DROP = ("symlink", "name")
 REKEY_ATTRS = ("rekeyFile", "generator", "intermediary", "rekey")
 _MODULE_REF = re.compile(r"^((?:inputs\.)?)r?agenix\.nixosModules\.(?:default|age)$")
 SOPS_MODULE = "sops-nix.nixosModules.sops"
+_REKEY_MODULE = re.compile(r"^(?:inputs\.)?agenix-rekey\.nixosModules\.(?:default|agenix-rekey)$")
 _HM_MODULE = re.compile(r"(?:^|\.)r?agenix\.homeManagerModules\b")
 _AGE_FILE = re.compile(r"([A-Za-z0-9_.+@-][A-Za-z0-9_./+@-]*\.age)\b")
 
@@ -70,7 +71,7 @@ class FileRewrite:
     module_refs: int = 0
 
 
-def _walk(node: Node) -> Iterator[Node]:
+def walk(node: Node) -> Iterator[Node]:
     stack = [node]
     while stack:
         current = stack.pop()
@@ -81,7 +82,7 @@ def _walk(node: Node) -> Iterator[Node]:
 AGENIX_OPTIONS = ("secrets", "identityPaths", "secretsDir", "secretsMountPoint", "ageBin", "rekey")
 
 
-def _option_path(tree: cst.NixTree, binding: Node) -> tuple[list[str], int] | None:
+def option_path(tree: cst.NixTree, binding: Node) -> tuple[list[str], int] | None:
     """(the ``age.*`` option path of ``binding`` from its module's root, how many names
     of it come before the binding's own attrpath), or None when it sets no agenix
     option.  The module root is found by the option itself, so modules inline in
@@ -141,17 +142,31 @@ def age_file_of(tree: cst.NixTree, value: Node, module: str) -> tuple[str, bool]
     return (found[-1].lstrip("./") if found else ""), False
 
 
+def _rekey_only(full: list[str]) -> bool:
+    """An agenix-rekey setting that has no meaning once the secrets are in sops files:
+    ``age.rekey.*``, ``age.secrets.<n>.generator`` / ``intermediary``."""
+    if full[1:2] == ["rekey"]:
+        return True
+    return len(full) >= 4 and full[1] == "secrets" and full[3] in ("generator", "intermediary")
+
+
+def _rekey_depth(full: list[str]) -> int:
+    return 1 if full[1:2] == ["rekey"] else 3
+
+
 def rewrite_file(
     rel: str,
     tree: cst.NixTree,
     target_of: Callable[[str, bool, str, int], Target | str],
+    *,
+    rekey: bool = False,
 ) -> FileRewrite:
     """The edits for one file.  ``target_of(age_path, exact, module, offset)`` says where
     the value of that ``.age`` file goes (or why it cannot be converted)."""
     out = FileRewrite()
     source = tree.source
     secrets: dict[str, dict[str, Any]] = {}
-    for node in _walk(tree.root):
+    for node in walk(tree.root):
         if node.type == "select_expression":
             text = cst.node_text(tree, node)
             if _HM_MODULE.search(text):
@@ -164,7 +179,11 @@ def rewrite_file(
             continue
         if node.type == "list_expression":
             for element in node.named_children:
-                match = _MODULE_REF.match(cst.node_text(tree, element))
+                text = cst.node_text(tree, element)
+                if rekey and _REKEY_MODULE.match(text):
+                    out.edits.append(delete_span(source, element.start_byte, element.end_byte))
+                    continue
+                match = _MODULE_REF.match(text)
                 if match:
                     text = match[1] + SOPS_MODULE
                     out.edits.append(Edit(element.start_byte, element.end_byte, text))
@@ -172,13 +191,24 @@ def rewrite_file(
             continue
         if node.type != "binding" or _in_let(node):
             continue
-        found = _option_path(tree, node)
+        found = option_path(tree, node)
         if found is None:
             continue
         full, before = found
         parts = [
             p for p in node.child_by_field_name("attrpath").named_children if p.type != "comment"
         ]
+        covers = before + len(parts) - 1  # the deepest option position this binding names
+        if rekey and _rekey_only(full):
+            if before <= _rekey_depth(full):  # the binding that sets it, not one inside
+                out.edits.append(delete_span(source, node.start_byte, node.end_byte))
+                if full[1] == "secrets":
+                    line, _ = tree.position(int(node.start_byte))
+                    out.notes.append(
+                        f"line {line}: age.secrets.{full[2]}.{full[3]} dropped (agenix-rekey "
+                        "only); the value is imported as it is"
+                    )
+            continue
         for index, part in enumerate(parts):
             position = before + index
             if position == 0:
@@ -205,7 +235,7 @@ def rewrite_file(
             else:
                 out.refusals.append(f"{rel}: age.secrets.{name} is not an attrset literal")
             continue
-        attr = full[3]
+        attr = "file" if rekey and full[3] == "rekeyFile" else full[3]
         if len(full) > 4 or attr in REKEY_ATTRS:
             out.refusals.append(
                 f"{rel}: age.secrets.{name}.{attr} is an agenix-rekey option"
@@ -215,7 +245,7 @@ def rewrite_file(
             continue
         value = node.child_by_field_name("expression")
         if attr == "file":
-            entry["file"] = (node, value, before + len(parts) - 1 == 3)
+            entry["file"] = (node, value, covers == 3)
         elif attr in _KEEP:
             entry["attrs"][attr] = cst.node_text(tree, value)
         elif attr in _DROP:
@@ -277,7 +307,7 @@ def _rename_formals(tree: cst.NixTree, edits: list[Edit]) -> list[Edit]:
 
     formals = [
         node
-        for node in _walk(tree.root)
+        for node in walk(tree.root)
         if node.type == "formal"
         and node.child_by_field_name("name") is not None
         and cst.node_text(tree, node.child_by_field_name("name")) in INPUT_NAMES
@@ -300,7 +330,7 @@ def _add_attrs(
     # split form (age.secrets.<n>.file = …;): new bindings after the last one
     last = entry["last"]
     names = cst.attr_names(tree, last.child_by_field_name("attrpath"))[:-1]
-    found = _option_path(tree, last)
+    found = option_path(tree, last)
     before = found[1] if found is not None else 0
     head = ["sops" if before + i == 0 else n for i, n in enumerate(names)]
     indent = emit.line_indent(tree.source, last.start_byte)

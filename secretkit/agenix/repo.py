@@ -46,18 +46,24 @@ def find_rules_file(nix_files: list[str]) -> str | None:
     return candidates[0] if candidates else None
 
 
-def refuse_rekey(sources: dict[str, bytes]) -> None:
-    """Stop at the first file that uses agenix-rekey (``age.rekey``, ``rekeyFile``)."""
+def rekey_marker(sources: dict[str, bytes], rekeyed: list[str]) -> str | None:
+    """The first file (or rekeyed-outputs directory) that shows agenix-rekey is used."""
+    if rekeyed:
+        return f"{rekeyed[0]} (rekeyed .age outputs)"
     for rel, data in sorted(sources.items()):
         if any(marker in data for marker in _REKEY_MARKERS):
-            raise UserError(
-                f"{rel} uses agenix-rekey: its secrets are encrypted for master identities "
-                "and re-encrypted per host at build time, with no secrets.nix to say who "
-                "reads what",
-                hint="automatic conversion of agenix-rekey is not supported: move each "
-                "secret by hand (agenix edit shows it; printf %s VALUE | secretkit set "
-                "secrets/<host>.yaml '[\"<name>\"]' stores it)",
-            )
+            return rel
+    return None
+
+
+def refuse_mixed(marker: str, rules_file: str) -> UserError:
+    """agenix-rekey next to a ``secrets.nix``: two sources of truth for who reads what."""
+    return UserError(
+        f"{marker} uses agenix-rekey and {rules_file} is an agenix rules file: "
+        "secretkit does not guess which of them says who reads a secret",
+        hint=f"finish moving to one of them (agenix-rekey ignores {rules_file}: remove it "
+        "if nothing uses it), then run again",
+    )
 
 
 def user_identities() -> Identities:

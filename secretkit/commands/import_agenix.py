@@ -30,7 +30,14 @@ from secretkit.agenix.nixrewrite import (
     rewrite_file,
 )
 from secretkit.agenix.plan import Layout, decrypt_age, layout, target_for
-from secretkit.agenix.repo import find_rules_file, nix_files_of, refuse_rekey, user_identities
+from secretkit.agenix.rekey import read_rekey
+from secretkit.agenix.repo import (
+    find_rules_file,
+    nix_files_of,
+    refuse_mixed,
+    rekey_marker,
+    user_identities,
+)
 from secretkit.agenix.rules import read_rules
 from secretkit.atomic import Transaction, recover
 from secretkit.errors import IntegrityError, UserError
@@ -68,13 +75,12 @@ def prepare(root: Path, *, layout_mode: str = "per-host") -> Prepared:
     nix_files, rekeyed = nix_files_of(root)
     rules_rel = find_rules_file(nix_files)
     sources = {rel: (root / rel).read_bytes() for rel in nix_files if rel != rules_rel}
-    if rekeyed:
-        refuse_rekey({f"{rekeyed[0]} (rekeyed .age outputs)": b"age.rekey"})
-    refuse_rekey(sources)
-    if rules_rel is None:
+    marker = rekey_marker(sources, rekeyed)
+    if rules_rel is not None and marker is not None:
+        raise refuse_mixed(marker, rules_rel)
+    if rules_rel is None and marker is None:
         return Prepared(root, "", Layout(), None, {}, [], [], 0, {}, {})
-    rules_dir = os.path.dirname(rules_rel)
-    rules = read_rules(root / rules_rel, rules_rel)
+    rekey = rules_rel is None
     keys = sops_yaml.read_keys(root)
     if not keys.exists or not keys.admins:
         raise UserError(
@@ -82,6 +88,12 @@ def prepare(root: Path, *, layout_mode: str = "per-host") -> Prepared:
             hint="run: secretkit init --admin <your age1… public key>",
         )
     inventory = discover(root)
+    if rules_rel is None:  # agenix-rekey: the host configurations say who reads what
+        rules_rel = "agenix-rekey's age.secrets.*.rekeyFile"
+        rules, rules_dir = read_rekey(root, sources, inventory)
+    else:
+        rules_dir = os.path.dirname(rules_rel)
+        rules = read_rules(root / rules_rel, rules_rel)
     keymap = map_keys(rules, inventory.hosts, keys.admins, keys.hosts, rules_rel)
 
     identities = user_identities()
@@ -148,7 +160,7 @@ def prepare(root: Path, *, layout_mode: str = "per-host") -> Prepared:
         if b"age" not in source:
             continue
         tree = parse(source)
-        result = rewrite_file(rel, tree, target_of)
+        result = rewrite_file(rel, tree, target_of, rekey=rekey)
         refusals += result.refusals
         notes.extend(f"{rel}: {n}" for n in result.notes)
         declared += result.declared
@@ -191,7 +203,17 @@ def prepare(root: Path, *, layout_mode: str = "per-host") -> Prepared:
     for rel, file_edits in wired.edits.items():
         new = checked_apply(staged[rel], file_edits, where=rel)
         nix[rel] = (sources[rel], new)
-    removals = [*sorted(m.age_file for m in plan.moves), rules_rel]
+    removals = sorted(m.age_file for m in plan.moves)
+    if rekey:  # the rekeyed outputs go with their sources
+        removals += sorted(
+            f"{d}/{f.name}" for d in rekeyed for f in (root / d).iterdir() if f.suffix == ".age"
+        )
+        notes.append(
+            "flake.nix: remove agenix-rekey's input and its agenix-rekey.configure output "
+            "by hand once nothing uses them"
+        )
+    else:
+        removals.append(rules_rel)
     return Prepared(
         root=root,
         rules_file=rules_rel,

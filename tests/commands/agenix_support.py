@@ -274,3 +274,113 @@ def make_lab(base: Path) -> AgenixLab:
     assert bob.returncode == 0, bob.stderr.decode()
     commit_all(root, "sops admins")
     return lab
+
+
+REKEY_FLAKE = """\
+{
+  inputs = {
+    nixpkgs.url = "github:NixOS/nixpkgs/nixos-unstable";
+    agenix.url = "github:ryantm/agenix";
+    agenix-rekey.url = "github:oddlama/agenix-rekey";
+  };
+
+  outputs = { self, nixpkgs, agenix, agenix-rekey, ... }: {
+    nixosConfigurations = {
+      web1 = nixpkgs.lib.nixosSystem {
+        modules = [ ./hosts/web1 agenix.nixosModules.default agenix-rekey.nixosModules.default ];
+      };
+      web2 = nixpkgs.lib.nixosSystem {
+        modules = [ ./hosts/web2 agenix.nixosModules.default agenix-rekey.nixosModules.default ];
+      };
+    };
+    agenix-rekey = agenix-rekey.configure {
+      userFlake = self;
+      nixosConfigurations = self.nixosConfigurations;
+    };
+  };
+}
+"""
+
+REKEY_COMMON = """\
+{ config, ... }:
+{
+  age.rekey = {
+    masterIdentities = [ ../secrets/master.pub ];
+    storageMode = "local";
+    localStorageDir = ./.. + "/secrets/rekeyed/${config.networking.hostName}";
+  };
+  age.secrets.backup = {
+    rekeyFile = ../secrets/backup.age;
+    owner = "borg";
+  };
+  services.borgbackup.jobs.main.encryption.passCommand = "cat ${config.age.secrets.backup.path}";
+}
+"""
+
+REKEY_HOST = """\
+{{ config, ... }}:
+{{
+  imports = [ ../../modules/common.nix ];
+  networking.hostName = "{name}";
+  age.rekey.hostPubkey = {key};
+{extra}}}
+"""
+
+REKEY_WEB1_EXTRA = """\
+  age.secrets.api = {
+    rekeyFile = ../../secrets/api.age;
+    generator.script = "alnum";
+  };
+  systemd.services.app.serviceConfig.EnvironmentFile = config.age.secrets.api.path;
+"""
+
+REKEY_SECRETS = {"backup": ("web1", "web2"), "api": ("web1",)}
+
+
+def make_rekey_lab(base: Path) -> AgenixLab:
+    """An agenix-rekey repository: master-key sources, host keys in the host configs
+    (a literal and a .pub path), a generator, rekeyed outputs in git (local mode)."""
+    need_tool("age")
+    keys = base / "keys"
+    keys.mkdir(parents=True)
+    root = base / "repo"
+    (root / "secrets").mkdir(parents=True)
+    lab = AgenixLab(
+        root,
+        keys,
+        {"backup": (fake.passphrase("rk") + "\n").encode(), "api": fake.password("rk").encode()},
+    )
+    run("age-keygen", "-o", str(keys / "alice.txt"))
+    master = run("age-keygen", "-y", str(keys / "alice.txt")).decode().strip()
+    (root / "secrets" / "master.pub").write_text(master + "\n")
+    for host in ("web1", "web2"):
+        path = keys / f"{host}_ssh_host_ed25519_key"
+        run("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", f"root@{host}", "-f", str(path))
+        lab.ssh_pub[host] = Path(f"{path}.pub").read_text().strip()
+    for name, value in lab.values.items():
+        run("age", "-e", "-r", master, "-o", str(root / "secrets" / f"{name}.age"), input=value)
+        for host in REKEY_SECRETS[name]:  # what `agenix rekey` leaves in local mode
+            out = root / "secrets" / "rekeyed" / host / f"0a1b2c3d-{name}.age"
+            out.parent.mkdir(parents=True, exist_ok=True)
+            run("age", "-e", "-r", lab.ssh_pub[host], "-o", str(out), input=value)
+    (root / "flake.nix").write_text(REKEY_FLAKE)
+    (root / "modules").mkdir()
+    (root / "modules" / "common.nix").write_text(REKEY_COMMON)
+    (root / "hosts" / "web1").mkdir(parents=True)
+    (root / "hosts" / "web2").mkdir(parents=True)
+    (root / "hosts" / "web1" / "default.nix").write_text(
+        REKEY_HOST.format(name="web1", key=f'"{lab.ssh_pub["web1"]}"', extra=REKEY_WEB1_EXTRA)
+    )
+    (root / "hosts" / "web2" / "host.pub").write_text(lab.ssh_pub["web2"] + "\n")
+    (root / "hosts" / "web2" / "default.nix").write_text(
+        REKEY_HOST.format(name="web2", key="./host.pub", extra="")
+    )
+    git(root, "init", "-q", "-b", "main")
+    git(root, "config", "user.name", "Test Author")
+    git(root, "config", "user.email", "author@example.invalid")
+    git(root, "config", "commit.gpgsign", "false")
+    commit_all(root, "agenix-rekey homelab")
+    init = lab.run("init", "--admin", master, "--admin-name", "alice")
+    assert init.returncode == 0, init.stderr.decode()
+    commit_all(root, "sops admin")
+    return lab

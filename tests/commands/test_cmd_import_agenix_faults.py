@@ -99,7 +99,7 @@ CASES: dict[str, tuple[Callable[[AgenixLab], dict[str, str]], int, str]] = {
         3,
         "error: none of your identities is an admin key of .sops.yaml",
     ),
-    "agenix-rekey": (
+    "agenix-rekey next to secrets.nix": (
         _edit(
             "modules/common.nix",
             "{\n  age.secrets",
@@ -108,7 +108,7 @@ CASES: dict[str, tuple[Callable[[AgenixLab], dict[str, str]], int, str]] = {
         3,
         "error: modules/common.nix uses agenix-rekey",
     ),
-    "agenix-rekey rekeyed outputs": (
+    "agenix-rekey outputs next to secrets.nix": (
         _rekeyed_outputs,
         3,
         "error: secrets/rekeyed/web1 (rekeyed .age outputs) uses agenix-rekey",
