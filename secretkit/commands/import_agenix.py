@@ -1,17 +1,18 @@
-"""``secretkit import agenix``: an agenix/ragenix repository → sops files + sops-nix code.
+"""``secretkit import agenix``: an agenix/ragenix (or agenix-rekey) repository → sops
+files + sops-nix code.
 
-* :func:`prepare` — recover an interrupted run, read ``secrets.nix``, map each
-  public key to a host or an admin, decrypt every ``.age`` file with the user's
-  identities, lay the values out in sops files, and compute the new
-  ``.sops.yaml`` and the rewritten Nix files.  Nothing is written; any problem
-  stops here with one line.
-* :func:`apply` — one :class:`~secretkit.atomic.Transaction`: ``.sops.yaml``,
-  every sops file (read back with the admin key and compared with the original
-  value, recipients checked: admins plus exactly the hosts of ``publicKeys``),
-  the Nix files, and only then the ``.age`` files and ``secrets.nix`` are removed;
-  afterwards the whole change is staged (``git add``, ``git rm --cached``).  A kill at any point is
-  rolled back by the next run, which then does the whole job again; once
-  ``secrets.nix`` is gone there is nothing left to import.
+* :func:`prepare` — recover an interrupted run, read who reads what (``secrets.nix``,
+  or agenix-rekey's ``rekeyFile`` declarations and ``hostPubkey``), map each public key
+  to a host or an admin, decrypt every ``.age`` file with the user's identities, lay
+  the values out in sops files, and compute the new ``.sops.yaml`` and the rewritten
+  Nix files.  Nothing is written; any problem stops here with one line.
+* :func:`apply` — one :class:`~secretkit.atomic.Transaction`: ``.sops.yaml``, every
+  sops file (read back with the admin key and compared with the original value,
+  recipients checked: admins plus exactly the readers), the Nix files, and only then
+  the ``.age`` files and ``secrets.nix`` are removed; afterwards the whole change is
+  staged (``git add``, ``git rm --cached``).  A kill at any point is rolled back by
+  the next run, which then does the whole job again; once the ``.age`` files are gone
+  there is nothing left to import.
 """
 
 from __future__ import annotations
