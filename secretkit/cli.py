@@ -517,6 +517,53 @@ def migrate(ctx: Context, dry_run: bool, yes: bool, hosts: tuple[str, ...]) -> N
     echo(f"migrated {len(plan.moves)} secret(s); wrote {len(written)} file(s){left}")
 
 
+# --- import agenix --------------------------------------------------------------
+@cli.group(name="import")
+def import_group() -> None:
+    """Convert another secret manager's repository to sops files and sops-nix."""
+
+
+@import_group.command(name="agenix")
+@click.option("--dry-run", is_flag=True, help="Print the plan and the diff; change nothing.")
+@click.option("--yes", "-y", is_flag=True, help="Apply without asking.")
+@click.option(
+    "--layout",
+    type=click.Choice(["per-host", "per-secret"]),
+    default="per-host",
+    show_default=True,
+    help="secrets/<host>.yaml per host, or one sops file per former .age file.",
+)
+@pass_ctx
+def import_agenix(ctx: Context, dry_run: bool, yes: bool, layout: str) -> None:
+    """Move an agenix/ragenix repository (secrets.nix + *.age) to sops files and sops-nix."""
+    from secretkit.commands import import_agenix as command
+    from secretkit.errors import UsageError
+    from secretkit.keys.sops_yaml import find_root
+
+    prepared = command.prepare(find_root(ctx.cwd), layout_mode=layout)
+    if prepared.empty:
+        echo("nothing to import: no agenix secrets.nix in this repository")
+        return
+    if dry_run:
+        echo(command.diff(prepared), nl=False)
+    for row in command.table(prepared):
+        echo(row)
+    for note in prepared.notes:
+        echo(note, err=True)
+    if dry_run:
+        return
+    if not yes:
+        if not sys.stdin.isatty():
+            raise UsageError("import changes files and needs a confirmation", hint="pass --yes")
+        click.confirm(f"Convert {len(prepared.layout.moves)} agenix secret(s)?", abort=True)
+    written = command.apply(prepared)
+    echo(
+        f"imported {len(prepared.layout.moves)} agenix secret(s) from {prepared.rules_file}: "
+        f"{len(prepared.declared)} declaration(s) and {prepared.refs} reference(s) now use "
+        f"sops-nix; changed {len(written)} file(s)"
+    )
+
+
 # --- hook, purge, check (keep-clean) ---------------------------------------
 class _HookGroup(click.Group):
     """``hook [FILE…]`` runs the hook; ``hook install`` is a subcommand.

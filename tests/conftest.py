@@ -43,6 +43,7 @@ def need(condition: bool, reason: str) -> None:
 INSTALL_HINTS = {
     "nix-instantiate": "the Nix parser; Debian: sudo apt install nix-bin",
     "age": "the reference age CLI; Debian: sudo apt install age",
+    "age-keygen": "the reference age CLI; Debian: sudo apt install age",
     "gpg": "Debian: sudo apt install gnupg",
     "git-filter-repo": "Debian: sudo apt install git-filter-repo",
     "ssh-keygen": "Debian: sudo apt install openssh-client",

@@ -54,7 +54,7 @@ import difflib
 import io
 import re
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -1035,3 +1035,51 @@ def remove_host(root: Path, name: str) -> Change:
 def set_host_key(root: Path, name: str, recipient: str) -> Change:
     path = root / SOPS_YAML
     return _apply(set_host_key_text(_require(path), name, recipient, path))
+
+
+def add_rule_text(data: bytes, regex: str, anchors: Sequence[str], path: Path) -> Edit:
+    """Add a creation rule ``path_regex: regex`` → the admins and the keys ``anchors``
+    name (``host_<h>``), before any rule that would match first.  An existing rule with
+    that regex must already list exactly those keys (else a clear refusal)."""
+    from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
+    d = _Doc(data, path)
+    admins = d.admin_nodes()
+    if not admins:
+        raise UserError(f"{SOPS_YAML} has no admin key", hint="run `secretkit init --admin age1…`")
+    nodes = list(admins)
+    for name in anchors:
+        found = d.anchored(name)
+        if found is None:
+            raise UserError(f"{SOPS_YAML} has no key &{name}", hint="secretkit hosts add it")
+        nodes.append(found[2])
+    rules = d.rules()
+    wanted = {str(n).strip().lower() for n in nodes}
+    for rule in rules:
+        if hasattr(rule, "get") and rule.get("path_regex") == regex:
+            have = {str(n).strip().lower() for n in _age_holders_flat(rule)}
+            if have != wanted:
+                raise UserError(
+                    f"the creation rule {regex} in {SOPS_YAML} names other keys",
+                    hint="fix that rule by hand or remove it, then run again",
+                )
+            return Edit(None, Change(path, False))
+    age = CommentedSeq(nodes)
+    if _flow_like_existing(d.doc):
+        age.fa.set_flow_style()
+    group = CommentedMap()
+    group["age"] = age
+    rule = CommentedMap()
+    rule["path_regex"] = regex
+    rule["key_groups"] = CommentedSeq([group])
+    relpath = regex.strip("^$").replace("\\", "")
+    position = next((i for i, r in enumerate(rules) if _rule_matches(r, relpath)), len(rules))
+    _insert_item(rules, position, rule)
+    return d.render(Change(path, True, added_rules=(regex,)))
+
+
+def _age_holders_flat(rule: Any) -> list[Any]:
+    out: list[Any] = []
+    for holder in _age_holders(rule):
+        out.extend(_age_values(holder.get("age")))
+    return out

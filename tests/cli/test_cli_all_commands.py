@@ -31,6 +31,7 @@ INVOCATIONS: dict[str, tuple[list[str], bytes, set[int]]] = {
     "rotate value": (["a/b", "--kind", "hex"], b"", {3}),
     "exposed": ([], b"", {3}),
     "migrate": (["--dry-run"], b"", {0}),  # nothing to migrate in an empty directory
+    "import agenix": (["--dry-run"], b"", {0}),  # no secrets.nix: nothing to import
     "rotate data-keys": ([], b"", {3}),
     "rotate host": (["web", "--age", "age1notakey"], b"", {2, 3}),
     "hook": ([], b"", {3}),

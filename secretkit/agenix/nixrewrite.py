@@ -1,0 +1,400 @@
+"""Rewrite agenix's Nix code to sops-nix, by byte spans.
+
+Per file, :func:`rewrite_file` returns the edits that turn
+
+* ``age.secrets.<n> = { file = …; owner; group; mode; path; symlink; name; }`` into
+  ``sops.secrets.<n> = { sopsFile = …; owner; group; mode; path; [key; format;] }``
+  with the same runtime path: agenix's default ``/run/agenix/<name>`` is written out
+  as ``path`` when the declaration relied on it (``name`` folds into it; ``symlink``
+  has no sops-nix counterpart: sops-nix links ``path`` to its own file);
+* ``config.age.secrets.<n>.path`` into ``config.sops.secrets.<n>.path``;
+* ``age.identityPaths`` into ``sops.age.sshKeyPaths``;
+* an ``agenix``/``ragenix`` ``nixosModules`` entry of a module list into nothing
+  (the sops-nix wiring adds sops-nix's module), and in ``flake.nix`` the ``agenix``
+  input and outputs argument once nothing else refers to it.
+
+agenix-rekey options and agenix options without a sops-nix meaning are refused
+with the reason (:class:`Refusal`); nothing is guessed.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+from typing import Any
+
+from secretkit.nix import cst, emit
+from secretkit.nix.edits import Edit
+
+Node = Any
+AGENIX_DIR = "/run/agenix"
+_KEEP = ("owner", "group", "mode", "path")
+_DROP = ("symlink", "name")
+REKEY_ATTRS = ("rekeyFile", "generator", "intermediary", "rekey")
+_MODULE_REF = re.compile(r"^((?:inputs\.)?)r?agenix\.nixosModules\.(?:default|age)$")
+SOPS_MODULE = "sops-nix.nixosModules.sops"
+_REKEY_MODULE = re.compile(r"^(?:inputs\.)?agenix-rekey\.nixosModules\.(?:default|agenix-rekey)$")
+_HM_MODULE = re.compile(r"(?:^|\.)r?agenix\.homeManagerModules\b")
+_AGE_FILE = re.compile(r"([A-Za-z0-9_.+@-][A-Za-z0-9_./+@-]*\.age)\b")
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where the value of one ``.age`` file goes, as the Nix code must name it."""
+
+    sops_file: str  # a Nix expression
+    key: str | None  # sops-nix key (None: the attr name is the key, or a binary file)
+    binary: bool
+    needs_config: bool = False
+
+
+@dataclass(frozen=True)
+class Declared:
+    """One converted declaration (for the plan and the tests)."""
+
+    file: str
+    name: str
+    age_file: str
+    attrs: dict[str, str]  # owner/group/mode/path → Nix source text
+
+
+@dataclass
+class FileRewrite:
+    edits: list[Edit] = field(default_factory=list)
+    declared: list[Declared] = field(default_factory=list)
+    refs: int = 0
+    notes: list[str] = field(default_factory=list)
+    refusals: list[str] = field(default_factory=list)
+    module_refs: int = 0
+
+
+def walk(node: Node) -> Iterator[Node]:
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        stack.extend(reversed(current.children))
+
+
+AGENIX_OPTIONS = ("secrets", "identityPaths", "secretsDir", "secretsMountPoint", "ageBin", "rekey")
+
+
+def option_path(tree: cst.NixTree, binding: Node) -> tuple[list[str], int] | None:
+    """(the ``age.*`` option path of ``binding`` from its module's root, how many names
+    of it come before the binding's own attrpath), or None when it sets no agenix
+    option.  The module root is found by the option itself, so modules inline in
+    ``flake.nix`` lists, colmena nodes, ``config = mkIf … { … }`` and ``mkMerge [ … ]``
+    all work; ``sops.age.*`` is not agenix."""
+    prefix = cst.path_of(tree, binding)
+    names = cst.attr_names(tree, binding.child_by_field_name("attrpath"))
+    full = prefix + names
+    for k, part in enumerate(full):
+        if part != "age" or (k > 0 and full[k - 1] == "sops"):
+            continue
+        rest = full[k + 1 :]
+        if rest and rest[0] in AGENIX_OPTIONS:
+            return full[k:], len(prefix) - k
+        if not rest and _agenix_attrset(tree, binding):
+            return full[k:], len(prefix) - k
+    return None
+
+
+def _agenix_attrset(tree: cst.NixTree, binding: Node) -> bool:
+    """``age = { secrets… ; identityPaths = …; }``: an attrset of agenix options only."""
+    value = emit.unwrap(binding.child_by_field_name("expression"))
+    if value is None or value.type not in emit.ATTRSETS:
+        return False
+    inner = [emit.binding_names(tree, b) for b in emit.bindings_of(value)]
+    return bool(inner) and all(n and n[0] in AGENIX_OPTIONS for n in inner)
+
+
+def _in_let(binding: Node) -> bool:
+    parent = binding.parent
+    return (
+        parent is not None
+        and parent.parent is not None
+        and (parent.parent.type == "let_expression")
+    )
+
+
+def delete_span(source: bytes, start: int, end: int) -> Edit:
+    """Delete ``source[start:end]`` and the line it leaves blank (or one space before)."""
+    line_start = source.rfind(b"\n", 0, start) + 1
+    line_end = source.find(b"\n", end)
+    line_end = len(source) if line_end == -1 else line_end
+    if not source[line_start:start].strip() and not source[end:line_end].strip():
+        return Edit(max(line_start - 1, 0), line_end, "")
+    if start > 0 and source[start - 1 : start] == b" ":
+        return Edit(start - 1, end, "")
+    return Edit(start, end, "")
+
+
+def age_file_of(tree: cst.NixTree, value: Node, module: str) -> tuple[str, bool]:
+    """(the ``.age`` path a ``file =`` value names, whether it is relative to the module)."""
+    text = cst.node_text(tree, value).strip()
+    if value.type == "path_expression" and text.startswith(("./", "../")):
+        base = PurePosixPath(module).parent
+        return os.path.normpath((base / text).as_posix()), True
+    found = _AGE_FILE.findall(text)
+    return (found[-1].lstrip("./") if found else ""), False
+
+
+def _rekey_only(full: list[str]) -> bool:
+    """An agenix-rekey setting that has no meaning once the secrets are in sops files:
+    ``age.rekey.*``, ``age.secrets.<n>.generator`` / ``intermediary``."""
+    if full[1:2] == ["rekey"]:
+        return True
+    return len(full) >= 4 and full[1] == "secrets" and full[3] in ("generator", "intermediary")
+
+
+def _rekey_depth(full: list[str]) -> int:
+    return 1 if full[1:2] == ["rekey"] else 3
+
+
+def rewrite_file(
+    rel: str,
+    tree: cst.NixTree,
+    target_of: Callable[[str, bool, str, int], Target | str],
+    *,
+    rekey: bool = False,
+) -> FileRewrite:
+    """The edits for one file.  ``target_of(age_path, exact, module, offset)`` says where
+    the value of that ``.age`` file goes (or why it cannot be converted)."""
+    out = FileRewrite()
+    source = tree.source
+    secrets: dict[str, dict[str, Any]] = {}
+    for node in walk(tree.root):
+        if node.type == "select_expression":
+            text = cst.node_text(tree, node)
+            if _HM_MODULE.search(text):
+                line, _ = tree.position(int(node.start_byte))
+                out.refusals.append(
+                    f"{rel} line {line}: agenix's home-manager module (sops-nix has its own "
+                    "homeManagerModules.sops, with user keys)"
+                )
+            _reference(tree, node, out)
+            continue
+        if node.type == "list_expression":
+            for element in node.named_children:
+                text = cst.node_text(tree, element)
+                if rekey and _REKEY_MODULE.match(text):
+                    out.edits.append(delete_span(source, element.start_byte, element.end_byte))
+                    continue
+                match = _MODULE_REF.match(text)
+                if match:
+                    text = match[1] + SOPS_MODULE
+                    out.edits.append(Edit(element.start_byte, element.end_byte, text))
+                    out.module_refs += 1
+            continue
+        if node.type != "binding" or _in_let(node):
+            continue
+        found = option_path(tree, node)
+        if found is None:
+            continue
+        full, before = found
+        parts = [
+            p for p in node.child_by_field_name("attrpath").named_children if p.type != "comment"
+        ]
+        covers = before + len(parts) - 1  # the deepest option position this binding names
+        if rekey and _rekey_only(full):
+            if before <= _rekey_depth(full):  # the binding that sets it, not one inside
+                out.edits.append(delete_span(source, node.start_byte, node.end_byte))
+                if full[1] == "secrets":
+                    line, _ = tree.position(int(node.start_byte))
+                    out.notes.append(
+                        f"line {line}: age.secrets.{full[2]}.{full[3]} dropped (agenix-rekey "
+                        "only); the value is imported as it is"
+                    )
+            continue
+        for index, part in enumerate(parts):
+            position = before + index
+            if position == 0:
+                out.edits.append(Edit(part.start_byte, part.end_byte, "sops"))
+            elif position == 1 and full[1] == "identityPaths":
+                out.edits.append(Edit(part.start_byte, part.end_byte, "age.sshKeyPaths"))
+        if len(full) >= 2 and full[1] not in ("secrets", "identityPaths"):
+            reason = (
+                "agenix-rekey option"
+                if full[1] in REKEY_ATTRS
+                else "agenix option without a sops-nix counterpart"
+            )
+            out.refusals.append(f"{rel}: age.{full[1]} is an {reason}")
+            continue
+        if full[1:2] != ["secrets"] or len(full) < 3:
+            continue
+        name = full[2]
+        entry = secrets.setdefault(name, {"attrs": {}, "node": None, "last": node, "file": None})
+        entry["last"] = node
+        if len(full) == 3:
+            value = emit.unwrap(node.child_by_field_name("expression"))
+            if value is not None and value.type in emit.ATTRSETS:
+                entry["node"] = value
+            else:
+                out.refusals.append(f"{rel}: age.secrets.{name} is not an attrset literal")
+            continue
+        attr = "file" if rekey and full[3] == "rekeyFile" else full[3]
+        if len(full) > 4 or attr in REKEY_ATTRS:
+            out.refusals.append(
+                f"{rel}: age.secrets.{name}.{attr} is an agenix-rekey option"
+                if attr in REKEY_ATTRS
+                else f"{rel}: age.secrets.{name}.{'.'.join(full[3:])} is not an agenix option"
+            )
+            continue
+        value = node.child_by_field_name("expression")
+        if attr == "file":
+            entry["file"] = (node, value, covers == 3)
+        elif attr in _KEEP:
+            entry["attrs"][attr] = cst.node_text(tree, value)
+        elif attr in _DROP:
+            entry["attrs"][attr] = cst.node_text(tree, value)
+            out.edits.append(delete_span(source, node.start_byte, node.end_byte))
+        else:
+            out.refusals.append(f"{rel}: age.secrets.{name}.{attr} is not an agenix option")
+    needs_config = False
+    for name, entry in secrets.items():
+        if entry["file"] is None:
+            out.refusals.append(f"{rel}: age.secrets.{name} has no file = …")
+            continue
+        binding, value, last_is_file = entry["file"]
+        age_path, exact = age_file_of(tree, value, rel)
+        target = target_of(age_path, exact, rel, int(binding.start_byte))
+        if isinstance(target, str):
+            out.refusals.append(f"{rel}: age.secrets.{name}: {target}")
+            continue
+        needs_config |= target.needs_config
+        attrpath = binding.child_by_field_name("attrpath")
+        last = [p for p in attrpath.named_children if p.type != "comment"][-1]
+        if last_is_file:
+            out.edits.append(Edit(last.start_byte, last.end_byte, "sopsFile"))
+        out.edits.append(Edit(value.start_byte, value.end_byte, target.sops_file))
+        attrs: dict[str, str] = dict(entry["attrs"])
+        extra: list[tuple[str, str]] = []
+        if "path" not in attrs:
+            runtime = attrs.get("name", emit.nix_string(name))
+            if runtime.startswith('"') and "${" not in runtime:
+                path = emit.nix_string(f"{AGENIX_DIR}/{emit._unquote(runtime)}")
+            else:
+                path = f'"{AGENIX_DIR}/${{{runtime}}}"'
+            extra.append(("path", path))
+            attrs["path"] = path
+        if target.key is not None and target.key != name:
+            extra.append(("key", emit.nix_string(target.key)))
+        if target.binary:
+            extra.append(("format", '"binary"'))
+        if extra:
+            out.edits.append(_add_attrs(tree, entry, binding, extra))
+        out.declared.append(
+            Declared(rel, name, age_path, {k: v for k, v in attrs.items() if k in _KEEP})
+        )
+    if rel != "flake.nix":
+        out.edits += _rename_formals(tree, out.edits)
+    if needs_config:
+        fix = emit.ensure_config_arg(tree)
+        if isinstance(fix, str):
+            out.refusals.append(f"{rel}: {fix}")
+        elif fix is not None:
+            out.edits.append(fix)
+    return out
+
+
+def _rename_formals(tree: cst.NixTree, edits: list[Edit]) -> list[Edit]:
+    """``{ agenix, ... }:`` → ``{ sops-nix, ... }:`` when the module refs were the only
+    uses of that argument (a file of host definitions handed the flake's inputs)."""
+    from secretkit.nix.edits import apply_edits
+
+    formals = [
+        node
+        for node in walk(tree.root)
+        if node.type == "formal"
+        and node.child_by_field_name("name") is not None
+        and cst.node_text(tree, node.child_by_field_name("name")) in INPUT_NAMES
+    ]
+    if not formals or mentions(apply_edits(tree.source, edits)) != len(formals):
+        return []
+    renamed = []
+    for formal in formals:
+        name = formal.child_by_field_name("name")
+        renamed.append(Edit(name.start_byte, name.end_byte, "sops-nix"))
+    return renamed
+
+
+def _add_attrs(
+    tree: cst.NixTree, entry: dict[str, Any], binding: Node, extra: list[tuple[str, str]]
+) -> Edit:
+    attrset = entry["node"]
+    if attrset is not None:
+        return emit.insert_bindings(tree, attrset, [f"{k} = {v};" for k, v in extra])
+    # split form (age.secrets.<n>.file = …;): new bindings after the last one
+    last = entry["last"]
+    names = cst.attr_names(tree, last.child_by_field_name("attrpath"))[:-1]
+    found = option_path(tree, last)
+    before = found[1] if found is not None else 0
+    head = ["sops" if before + i == 0 else n for i, n in enumerate(names)]
+    indent = emit.line_indent(tree.source, last.start_byte)
+    lines = [f"{emit.attrpath([*head, k])} = {v};" for k, v in extra]
+    return Edit(last.end_byte, last.end_byte, "".join(f"\n{indent}{line}" for line in lines))
+
+
+def _reference(tree: cst.NixTree, node: Node, out: FileRewrite) -> None:
+    base = node.child_by_field_name("expression")
+    attrpath = node.child_by_field_name("attrpath")
+    if base is None or attrpath is None or cst.node_text(tree, base) != "config":
+        return
+    parts = [p for p in attrpath.named_children if p.type != "comment"]
+    names = cst.attr_names(tree, attrpath)
+    if names[:2] != ["age", "secrets"]:
+        return
+    if len(names) == 4 and names[3] in ("path", "file"):
+        out.edits.append(Edit(parts[0].start_byte, parts[0].end_byte, "sops"))
+        if names[3] == "file":
+            out.edits.append(Edit(parts[3].start_byte, parts[3].end_byte, "sopsFile"))
+        out.refs += 1
+        return
+    line, _ = tree.position(int(node.start_byte))
+    out.notes.append(f"line {line}: {'.'.join(names)} is read; change it by hand")
+
+
+INPUT_NAMES = ("agenix", "ragenix")
+_WORD = re.compile(rb"(?<![/\w-])r?agenix\b(?!-)")
+
+
+def flake_input_edits(tree: cst.NixTree) -> tuple[list[Edit], list[tuple[int, int]]]:
+    """Edits removing the ``agenix``/``ragenix`` inputs and outputs argument of
+    ``flake.nix``, and the source spans they remove (to count what still refers to it)."""
+    edits: list[Edit] = []
+    spans: list[tuple[int, int]] = []
+    top = emit.module_body(tree)
+    if top is None:
+        return edits, spans
+    for full, binding in emit.iter_bindings(tree, top):
+        if full[:1] != ["inputs"] or len(full) < 2 or full[1] not in INPUT_NAMES:
+            continue
+        if any(a <= binding.start_byte and binding.end_byte <= b for a, b in spans):
+            continue
+        spans.append((binding.start_byte, binding.end_byte))
+        edits.append(delete_span(tree.source, binding.start_byte, binding.end_byte))
+    outputs = emit.find_option(tree, top, ["outputs"])
+    function = emit.unwrap(outputs.child_by_field_name("expression")) if outputs else None
+    formals = function.child_by_field_name("formals") if function is not None else None
+    if function is not None and function.type == "function_expression" and formals is not None:
+        items = [c for c in formals.named_children if c.type in ("formal", "ellipses")]
+        for index, item in enumerate(items):
+            if item.type != "formal" or cst.node_text(tree, item) not in INPUT_NAMES:
+                continue
+            if index + 1 < len(items):
+                span = (item.start_byte, items[index + 1].start_byte)
+            elif index > 0:
+                span = (items[index - 1].end_byte, item.end_byte)
+            else:
+                span = (item.start_byte, item.end_byte)
+            spans.append(span)
+            edits.append(Edit(span[0], span[1], ""))
+    return edits, spans
+
+
+def mentions(data: bytes) -> int:
+    """How often ``agenix``/``ragenix`` appears as a name (``/run/agenix`` paths aside)."""
+    return len(_WORD.findall(data))

@@ -1,0 +1,207 @@
+"""Read an agenix/ragenix rules file (``secrets.nix``) without evaluating Nix.
+
+The rules file is a Nix attrset, usually inside a ``let`` that names the public
+keys of users and hosts and lists of them::
+
+    let
+      alice = "ssh-ed25519 AAAA…";
+      web1 = "ssh-ed25519 AAAA…";
+      systems = [ web1 web2 ];
+    in {
+      "nginx.age".publicKeys = [ alice ] ++ systems;
+      "db.age" = { publicKeys = [ alice db ]; armor = true; };
+    }
+
+:func:`read_rules` follows exactly what such files use — string literals,
+``let`` names, lists, ``++``, attrsets of keys with ``users.alice`` and
+``builtins.attrValues users`` — and refuses anything else with one line naming
+the place (agenix itself evaluates the file with ``nix-instantiate --eval``;
+secretkit never runs Nix on a repository's content).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from secretkit.errors import UserError
+from secretkit.nix import cst
+
+Node = Any
+RULES_FILE = "secrets.nix"
+_MAX_DEPTH = 40
+
+
+@dataclass(frozen=True)
+class PublicKey:
+    """One entry of a ``publicKeys`` list: the key text and the let name it came from."""
+
+    value: str
+    name: str | None  # ``web1`` for ``web1 = "ssh-ed25519 …"``; None for an inline literal
+
+
+@dataclass(frozen=True)
+class Rule:
+    """``"<file>".publicKeys = [ … ];`` (``file`` relative to the rules file's directory)."""
+
+    file: str
+    keys: tuple[PublicKey, ...]
+    armor: bool = False
+
+
+class RulesError(UserError):
+    """The rules file cannot be read without evaluating Nix (exit 3)."""
+
+
+def _fail(tree: cst.NixTree, node: Node, what: str, rel: str) -> RulesError:
+    line, _ = tree.position(int(node.start_byte))
+    return RulesError(
+        f"{rel} line {line}: {what}",
+        hint="write publicKeys as lists of key strings, let names, ++ and attrValues, "
+        "as in agenix's README",
+    )
+
+
+class _Reader:
+    def __init__(self, tree: cst.NixTree, rel: str) -> None:
+        self.tree = tree
+        self.rel = rel
+        self.env: dict[str, Node] = {}
+
+    def fail(self, node: Node, what: str) -> RulesError:
+        return _fail(self.tree, node, what, self.rel)
+
+    def text(self, node: Node) -> str:
+        return cst.node_text(self.tree, node)
+
+    def value(self, node: Node, name: str | None = None, depth: int = 0) -> Any:
+        """str → PublicKey, list → list, attrset → dict, true/false → bool."""
+        if depth > _MAX_DEPTH:
+            raise self.fail(node, "let names refer to each other in a loop")
+        kind = node.type
+        if kind == "parenthesized_expression":
+            return self.value(node.named_children[0], name, depth + 1)
+        if kind in cst.STRING_TYPES:
+            literal = cst.string_at(self.tree, node)
+            if literal.has_interpolation:
+                raise self.fail(node, "a key string with ${…} interpolation")
+            return PublicKey(literal.value.strip(), name)
+        if kind == "list_expression":
+            out: list[Any] = []
+            for element in node.named_children:
+                if element.type == "comment":
+                    continue
+                item = self.value(element, None, depth + 1)
+                out.extend(item if isinstance(item, list) else [item])
+            return out
+        if kind == "binary_expression":
+            operator = node.child_by_field_name("operator")
+            left = self.value(node.child_by_field_name("left"), None, depth + 1)
+            right = self.value(node.child_by_field_name("right"), None, depth + 1)
+            is_concat = operator is not None and self.text(operator) == "++"
+            if is_concat and isinstance(left, list) and isinstance(right, list):
+                return left + right
+            raise self.fail(node, f"operator {self.text(operator) if operator else '?'}")
+        if kind == "variable_expression":
+            ident = self.text(node)
+            if ident in ("true", "false"):
+                return ident == "true"
+            if ident not in self.env:
+                raise self.fail(node, f"{ident} is not defined in the let block")
+            return self.value(self.env[ident], ident, depth + 1)
+        if kind in ("attrset_expression", "rec_attrset_expression"):
+            return {
+                ".".join(names): self.value(value, names[-1], depth + 1)
+                for names, value in self.bindings(node)
+            }
+        if kind == "select_expression":
+            base = self.value(node.child_by_field_name("expression"), None, depth + 1)
+            attrpath = node.child_by_field_name("attrpath")
+            for part in cst.attr_names(self.tree, attrpath):
+                if not isinstance(base, dict) or part not in base:
+                    raise self.fail(node, f"no attribute {part} in {self.text(node)}")
+                base = base[part]
+            return base
+        if kind == "apply_expression":
+            function = node.child_by_field_name("function")
+            if function is not None and self.text(function) == "builtins.attrValues":
+                argument = self.value(node.child_by_field_name("argument"), None, depth + 1)
+                if isinstance(argument, dict):
+                    values: list[Any] = []
+                    for key in sorted(argument):  # Nix orders attrValues by name
+                        item = argument[key]
+                        values.extend(item if isinstance(item, list) else [item])
+                    return values
+            raise self.fail(node, f"a function call ({self.text(function or node)[:40]})")
+        raise self.fail(node, f"an expression secretkit does not evaluate ({kind})")
+
+    def bindings(self, attrset: Node) -> list[tuple[list[str], Node]]:
+        out: list[tuple[list[str], Node]] = []
+        for child in attrset.named_children:
+            if child.type != "binding_set":
+                continue
+            for binding in child.named_children:
+                if binding.type == "comment":
+                    continue
+                if binding.type != "binding":
+                    raise self.fail(binding, "inherit is not supported in the rules file")
+                names = cst.attr_names(self.tree, binding.child_by_field_name("attrpath"))
+                out.append((names, binding.child_by_field_name("expression")))
+        return out
+
+
+def _rules_of(reader: _Reader, top: Node) -> list[Rule]:
+    entries: dict[str, dict[str, Any]] = {}
+    for names, node in reader.bindings(top):
+        file, rest = names[0], names[1:]
+        fields = entries.setdefault(file, {})
+        if rest:
+            fields[".".join(rest)] = reader.value(node)
+            continue
+        value = reader.value(node)
+        if not isinstance(value, dict):
+            raise reader.fail(node, f"{file} is not an attrset with publicKeys")
+        fields.update(value)
+    rules = []
+    for file, fields in entries.items():
+        keys = fields.get("publicKeys")
+        if not isinstance(keys, list) or not all(isinstance(k, PublicKey) for k in keys):
+            raise RulesError(
+                f"{reader.rel}: {file} has no list of public keys (publicKeys)",
+                hint='write "<name>.age".publicKeys = [ … ];',
+            )
+        if not keys:
+            raise RulesError(f"{reader.rel}: {file} has an empty publicKeys list")
+        rules.append(Rule(file, tuple(dict.fromkeys(keys)), fields.get("armor") is True))
+    return rules
+
+
+def read_rules(path: Path, rel: str = RULES_FILE) -> list[Rule]:
+    """The rules of an agenix ``secrets.nix``; :class:`RulesError` when it cannot be read."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise RulesError(f"cannot read {rel}: {exc.strerror}") from None
+    tree = cst.parse(data)
+    if tree.has_errors:
+        line, _ = tree.position(tree.error_spans[0][0] if tree.error_spans else 0)
+        raise RulesError(
+            f"{rel} line {line}: syntax error", hint="fix the Nix syntax (nix-instantiate --parse)"
+        )
+    reader = _Reader(tree, rel)
+    root = tree.root
+    node = root.named_children[0] if root.named_children else None
+    while node is not None and node.type in ("parenthesized_expression", "let_expression"):
+        if node.type == "let_expression":
+            for names, value in reader.bindings(node):
+                reader.env[names[0]] = value
+            node = node.child_by_field_name("body")
+        else:
+            node = node.named_children[0]
+    if node is None or node.type not in ("attrset_expression", "rec_attrset_expression"):
+        raise RulesError(
+            f"{rel} is not an attrset of rules",
+            hint='agenix expects { "<name>.age".publicKeys = [ … ]; }',
+        )
+    return _rules_of(reader, node)

@@ -1,0 +1,365 @@
+"""``secretkit import agenix``: an agenix/ragenix (or agenix-rekey) repository → sops
+files + sops-nix code.
+
+* :func:`prepare` — recover an interrupted run, read who reads what (``secrets.nix``,
+  or agenix-rekey's ``rekeyFile`` declarations and ``hostPubkey``), map each public key
+  to a host or an admin, decrypt every ``.age`` file with the user's identities, lay
+  the values out in sops files, and compute the new ``.sops.yaml`` and the rewritten
+  Nix files.  Nothing is written; any problem stops here with one line.
+* :func:`apply` — one :class:`~secretkit.atomic.Transaction`: ``.sops.yaml``, every
+  sops file (read back with the admin key and compared with the original value,
+  recipients checked: admins plus exactly the readers), the Nix files, and only then
+  the ``.age`` files and ``secrets.nix`` are removed; afterwards the whole change is
+  staged (``git add``, ``git rm --cached``).  A kill at any point is rolled back by
+  the next run, which then does the whole job again; once the ``.age`` files are gone
+  there is nothing left to import.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from secretkit.agenix.keymap import map_keys
+from secretkit.agenix.nixrewrite import (
+    Declared,
+    Target,
+    flake_input_edits,
+    mentions,
+    rewrite_file,
+)
+from secretkit.agenix.plan import Layout, decrypt_age, layout, target_for
+from secretkit.agenix.rekey import read_rekey
+from secretkit.agenix.repo import (
+    find_rules_file,
+    nix_files_of,
+    refuse_mixed,
+    rekey_marker,
+    user_identities,
+)
+from secretkit.agenix.rules import read_rules
+from secretkit.atomic import Transaction, recover
+from secretkit.errors import IntegrityError, UserError
+from secretkit.nix.edits import Edit
+from secretkit.sops.identities import Identities
+
+
+@dataclass
+class Prepared:
+    root: Path
+    rules_file: str
+    layout: Layout
+    sops_yaml: tuple[bytes, bytes] | None  # (old, new) when it changes
+    nix: dict[str, tuple[bytes, bytes]]
+    removals: list[str]
+    declared: list[Declared]
+    refs: int
+    admins: dict[str, str]
+    host_keys: dict[str, str]  # every host that receives a secret → age1…
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def empty(self) -> bool:
+        return not self.removals
+
+
+def prepare(root: Path, *, layout_mode: str = "per-host") -> Prepared:
+    """Everything up to (not including) the first write."""
+    from secretkit.keys import sops_yaml
+    from secretkit.keys.hosts import discover
+    from secretkit.nix import cst, wiring
+    from secretkit.nix.edits import checked_apply
+
+    recover(root)
+    nix_files, rekeyed = nix_files_of(root)
+    rules_rel = find_rules_file(nix_files)
+    sources = {rel: (root / rel).read_bytes() for rel in nix_files if rel != rules_rel}
+    marker = rekey_marker(sources, rekeyed)
+    if rules_rel is not None and marker is not None:
+        raise refuse_mixed(marker, rules_rel)
+    if rules_rel is None and marker is None:
+        return Prepared(root, "", Layout(), None, {}, [], [], 0, {}, {})
+    rekey = rules_rel is None
+    keys = sops_yaml.read_keys(root)
+    if not keys.exists or not keys.admins:
+        raise UserError(
+            "this repository has no .sops.yaml with an admin key yet",
+            hint="run: secretkit init --admin <your age1… public key>",
+        )
+    inventory = discover(root)
+    if rules_rel is None:  # agenix-rekey: the host configurations say who reads what
+        rules_rel = "agenix-rekey's age.secrets.*.rekeyFile"
+        rules, rules_dir = read_rekey(root, sources, inventory)
+    else:
+        rules_dir = os.path.dirname(rules_rel)
+        rules = read_rules(root / rules_rel, rules_rel)
+    keymap = map_keys(rules, inventory.hosts, keys.admins, keys.hosts, rules_rel)
+
+    identities = user_identities()
+    admin_keys = set(keys.admins.values())
+    if not admin_keys & set(identities.recipients):
+        mine = [r for r in identities.recipients if r.startswith("age1")]
+        raise UserError(
+            "none of your identities is an admin key of .sops.yaml, so the converted files "
+            "could not be checked",
+            hint=(
+                f"add yours: secretkit init --admin {mine[0]} --admin-name NAME"
+                if len(mine) == 1
+                else "set SOPS_AGE_KEY_FILE or SOPS_AGE_SSH_PRIVATE_KEY_FILE to an admin's key"
+            ),
+        )
+    notes: list[str] = []
+    values = {}
+    for rule in rules:
+        age_rel = os.path.normpath(os.path.join(rules_dir, rule.file))
+        path = root / age_rel
+        if not path.is_file():
+            notes.append(f"{age_rel} is listed in {rules_rel} but does not exist: skipped")
+            continue
+        values[age_rel] = decrypt_age(path, age_rel, identities.age)
+    plan = layout(rules, rules_dir, keymap, values, layout_mode, sorted(inventory.hosts))
+    _check_existing(root, plan, identities)
+
+    # .sops.yaml: new hosts, then the rules of the files that are not a host's file
+    config_path = root / sops_yaml.SOPS_YAML
+    old_config = config_path.read_bytes()
+    data = old_config
+    for host, recipient in sorted(keymap.new_hosts.items()):
+        edit = sops_yaml.add_host_text(data, host, recipient, config_path)
+        data = edit.data if edit.data is not None else data
+    for file in plan.files.values():
+        if file.rule is not None:
+            anchors = [sops_yaml.HOST_PREFIX + h for h in file.hosts]
+            edit = sops_yaml.add_rule_text(data, file.rule, anchors, config_path)
+            data = edit.data if edit.data is not None else data
+    host_keys = {**keys.hosts, **keymap.new_hosts}
+
+    # Nix
+
+    def parse(data: bytes) -> Any:
+        return cst.parse(data)
+
+    edits: dict[str, list[Edit]] = {}
+    declared: list[Declared] = []
+    refusals: list[str] = []
+    refs = 0
+
+    def target_of(age_path: str, exact: bool, module: str, offset: int) -> Target | str:
+        using = sorted(inventory.hosts_at(module, offset))
+        move = plan.by_age_file(age_path, exact)
+        if not isinstance(move, str) and set(using) - set(move.hosts):
+            others = ", ".join(sorted(set(using) - set(move.hosts)))
+            notes.append(
+                f"{module}: {move.age_file} is used by {others} too, which secrets.nix "
+                "does not let read it (as with agenix, activation fails there)"
+            )
+        return target_for(plan, using, age_path, exact, module)
+
+    for rel, source in sources.items():
+        if b"age" not in source:
+            continue
+        tree = parse(source)
+        result = rewrite_file(rel, tree, target_of, rekey=rekey)
+        refusals += result.refusals
+        notes.extend(f"{rel}: {n}" for n in result.notes)
+        declared += result.declared
+        refs += result.refs
+        if result.edits:
+            edits.setdefault(rel, []).extend(result.edits)
+    if refusals:
+        more = f" (and {len(refusals) - 1} more)" if len(refusals) > 1 else ""
+        raise UserError(
+            f"cannot convert {refusals[0]}{more}",
+            hint="change that by hand (or remove it), then run again",
+        )
+    # 1. agenix → sops-nix (and the agenix input, once nothing else refers to it)
+    nix: dict[str, tuple[bytes, bytes]] = {}
+    for rel, file_edits in edits.items():
+        nix[rel] = (sources[rel], checked_apply(sources[rel], file_edits, where=rel))
+    if "flake.nix" in sources:
+        input_edits, _ = flake_input_edits(parse(sources["flake.nix"]))
+        if input_edits:
+            without = nix.get("flake.nix")
+            merged = edits.get("flake.nix", []) + input_edits
+            nix["flake.nix"] = (
+                sources["flake.nix"],
+                checked_apply(sources["flake.nix"], merged, where="flake.nix"),
+            )
+            if sum(mentions(new) for _, new in nix.values()) + sum(
+                mentions(data) for rel, data in sources.items() if rel not in nix
+            ):
+                if without is None:
+                    del nix["flake.nix"]
+                else:
+                    nix["flake.nix"] = without
+                notes.append("flake.nix: agenix is still referred to, so its input stays")
+    # 2. sops-nix wiring on the converted code (input, module where still missing, key)
+    staged = {rel: nix[rel][1] if rel in nix else data for rel, data in sources.items()}
+    host_modules = {h: [m.as_posix() for m in i.modules] for h, i in inventory.hosts.items()}
+    entries = {h: [m.as_posix() for m in i.entry_modules] for h, i in inventory.hosts.items()}
+    wired = wiring.plan_wiring(staged, host_modules, entries, parse)
+    notes += wired.notes
+    for rel, file_edits in wired.edits.items():
+        new = checked_apply(staged[rel], file_edits, where=rel)
+        nix[rel] = (sources[rel], new)
+    removals = sorted(m.age_file for m in plan.moves)
+    if rekey:  # the rekeyed outputs go with their sources
+        removals += sorted(
+            f"{d}/{f.name}" for d in rekeyed for f in (root / d).iterdir() if f.suffix == ".age"
+        )
+        notes.append(
+            "flake.nix: remove agenix-rekey's input and its agenix-rekey.configure output "
+            "by hand once nothing uses them"
+        )
+    else:
+        removals.append(rules_rel)
+    return Prepared(
+        root=root,
+        rules_file=rules_rel,
+        layout=plan,
+        sops_yaml=(old_config, data) if data != old_config else None,
+        nix=nix,
+        removals=removals,
+        declared=declared,
+        refs=refs,
+        admins=dict(keys.admins),
+        host_keys=host_keys,
+        notes=notes,
+    )
+
+
+def _check_existing(root: Path, plan: Layout, identities: Identities) -> None:
+    """A key the import would write must not already hold another value."""
+    from secretkit.sops import api
+
+    for rel, file in sorted(plan.files.items()):
+        path = root / rel
+        if not path.exists():
+            continue
+        if file.fmt != "yaml":
+            raise UserError(f"{rel} already exists", hint="move it away, then run again")
+        plain = api.decrypt_bytes(path.read_bytes(), "yaml", identities, source=rel)
+        present = {tuple(str(k) for k in path): v for path, v in plain.leaves()}
+        for keys, value in file.values.items():
+            current = present.get(keys)
+            if current is not None and current != value.reveal():
+                raise UserError(
+                    f"{rel} already has a different value under {'/'.join(keys)}",
+                    hint="rename the .age file or that key, then run again",
+                )
+
+
+def _verify(prepared: Prepared, rel: str, data: bytes, identities: Identities) -> None:
+    from secretkit.sops import api, document
+
+    file = prepared.layout.files[rel]
+    sops = api.load(data, file.fmt, source=rel)
+    wanted = set(prepared.admins.values()) | {prepared.host_keys[h] for h in file.hosts}
+    got = {r for group in api.recipients_of(sops) for r in group}
+    if not wanted <= got:
+        raise IntegrityError(f"{rel} was not encrypted for every reader", hint="nothing changed")
+    plain = api.open_file(sops, api.data_key_of(sops, identities, source=rel), source=rel)
+    if file.fmt == "binary":
+        ok = file.data is not None and document.dump_plain(plain) == file.data.reveal()
+    else:
+        ok = all(plain.get(list(k)) == v.reveal() for k, v in file.values.items())
+    if not ok:
+        raise IntegrityError(f"{rel}: a value did not read back", hint="nothing was changed")
+
+
+def apply(prepared: Prepared) -> list[str]:
+    """Write the plan; return the paths written or removed."""
+    from secretkit.git import repo_root, run_git
+    from secretkit.sops import api, document
+    from secretkit.sops.config import parse_config
+
+    root = prepared.root
+    done: list[str] = []
+    if prepared.empty:
+        return done
+    identities = user_identities()
+    with Transaction(root) as txn:
+        config_path = root / ".sops.yaml"
+        if prepared.sops_yaml is not None:
+            old, new = prepared.sops_yaml
+            if config_path.read_bytes() != old:
+                raise UserError(".sops.yaml changed while import was running", hint="run again")
+            txn.write(config_path, new)
+            done.append(".sops.yaml")
+        config = parse_config(config_path.read_bytes(), config_path)
+        for rel, file in sorted(prepared.layout.files.items()):
+            path = root / rel
+            rule = config.rule_for(path)
+            existing = path.read_bytes() if path.exists() else None
+            if file.fmt == "binary":
+                if rule is None or file.data is None:
+                    raise UserError(f"no .sops.yaml creation rule for {rel}")
+                plain = document.load_plain(file.data.reveal(), "binary")
+                data = api.encrypt_new(plain, rule, source=rel)
+            else:
+                data = api.set_values(
+                    existing,
+                    "yaml",
+                    {k: v.reveal() for k, v in file.values.items()},
+                    rule=rule,
+                    identities=identities,
+                    source=rel,
+                )
+            txn.write(path, data, None if existing is not None else 0o644)
+            _verify(prepared, rel, path.read_bytes(), identities)
+            done.append(rel)
+        for rel, (old_nix, new_nix) in sorted(prepared.nix.items()):
+            path = root / rel
+            if path.read_bytes() != old_nix:
+                raise UserError(f"{rel} changed while import was running", hint="run it again")
+            txn.write(path, new_nix)
+            done.append(rel)
+        for rel in prepared.removals:
+            txn.remove(root / rel)
+            done.append(rel)
+    if repo_root(root) is not None:
+        # the index gets the whole conversion, never the removals alone: a plain
+        # `git commit` then records a repository that still builds
+        removed = set(prepared.removals)
+        run_git(root, "add", "--", *(rel for rel in done if rel not in removed))
+        run_git(root, "rm", "--cached", "--quiet", "--ignore-unmatch", "--", *prepared.removals)
+    return done
+
+
+def table(prepared: Prepared) -> list[str]:
+    """One line per secret: where it goes and who reads it (names only, never values)."""
+    rows = [("secret", "readers", "sops file(s)")]
+    for move in prepared.layout.moves:
+        readers = ", ".join(move.hosts) or "admins only"
+        kind = " (binary)" if move.binary else ""
+        rows.append((move.age_file + kind, readers, ", ".join(move.files)))
+    widths = [max(len(r[i]) for r in rows) for i in range(2)]
+    return [f"{r[0].ljust(widths[0])}  {r[1].ljust(widths[1])}  {r[2]}" for r in rows]
+
+
+def diff(prepared: Prepared) -> str:
+    """The unified diff of ``.sops.yaml`` and the Nix files, decrypted values redacted,
+    and the files that would be removed."""
+    import difflib
+
+    from secretkit.plan.build import redact
+
+    values = [m.value.reveal().decode("utf-8", "replace") for m in prepared.layout.moves]
+    changes = dict(prepared.nix)
+    if prepared.sops_yaml is not None:
+        changes[".sops.yaml"] = prepared.sops_yaml
+    lines: list[str] = []
+    for rel, (old, new) in sorted(changes.items()):
+        lines.extend(
+            difflib.unified_diff(
+                old.decode("utf-8", "replace").splitlines(keepends=True),
+                new.decode("utf-8", "replace").splitlines(keepends=True),
+                fromfile=f"a/{rel}",
+                tofile=f"b/{rel}",
+            )
+        )
+    lines += [f"remove {rel}\n" for rel in prepared.removals]
+    text = "".join(line if line.endswith("\n") else line + "\n" for line in lines)
+    return redact(text, [v for v in values if v.strip()])

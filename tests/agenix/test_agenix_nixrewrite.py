@@ -1,0 +1,187 @@
+"""nixrewrite.py: age.* → sops.* by byte spans, on the forms agenix users write."""
+
+from __future__ import annotations
+
+import pytest
+
+from secretkit.agenix.nixrewrite import (
+    Target,
+    flake_input_edits,
+    mentions,
+    rewrite_file,
+)
+from secretkit.nix import cst
+from secretkit.nix.edits import checked_apply
+
+YAML = Target("../secrets/web1.yaml", "api", False)
+
+
+def _rewrite(source: str, target: Target | str = YAML, rel: str = "hosts/web1.nix") -> str:
+    seen: list[tuple[str, bool]] = []
+
+    def target_of(age: str, exact: bool, module: str, offset: int) -> Target | str:
+        seen.append((age, exact))
+        return target
+
+    result = rewrite_file(rel, cst.parse(source.encode()), target_of)
+    if result.refusals:
+        return "REFUSED: " + " | ".join(result.refusals)
+    return checked_apply(source.encode(), result.edits).decode()
+
+
+def test_nested_age_attrset_name_symlink_and_identity_paths() -> None:
+    source = """{ config, ... }:
+{
+  age = {
+    identityPaths = [ "/etc/ssh/ssh_host_ed25519_key" ];
+    secrets.api = {
+      file = ../secrets/api.age;
+      name = "api.env";
+      symlink = false;
+    };
+  };
+  x = config.age.secrets.api.path;
+}
+"""
+    assert (
+        _rewrite(source)
+        == """{ config, ... }:
+{
+  sops = {
+    age.sshKeyPaths = [ "/etc/ssh/ssh_host_ed25519_key" ];
+    secrets.api = {
+      sopsFile = ../secrets/web1.yaml;
+      path = "/run/agenix/api.env";
+    };
+  };
+  x = config.sops.secrets.api.path;
+}
+"""
+    )
+
+
+def test_inside_mkif_with_another_name_and_a_binary_file() -> None:
+    source = """{ config, lib, ... }:
+{
+  config = lib.mkIf config.services.x.enable {
+    age.secrets.token.file = ./token.age;
+    age.secrets.token.path = "/var/lib/x/token";
+  };
+}
+"""
+    out = _rewrite(source, Target("./secrets/token.bin", None, True))
+    assert "sops.secrets.token.sopsFile = ./secrets/token.bin;" in out
+    assert 'sops.secrets.token.path = "/var/lib/x/token";' in out
+    assert 'sops.secrets.token.format = "binary";' in out
+    keyed = _rewrite(source, Target("../secrets/web1.yaml", "api-token", False))
+    assert 'sops.secrets.token.key = "api-token";' in keyed
+
+
+def test_let_names_called_age_and_module_lists() -> None:
+    source = """{ inputs, ... }:
+let age = 3; in
+{
+  imports = [
+    ./hardware.nix
+    inputs.agenix.nixosModules.default
+  ];
+  boot.kernelParams = [ "x=${toString age}" ];
+}
+"""
+    out = _rewrite(source)
+    assert "let age = 3; in" in out
+    assert "imports = [\n    ./hardware.nix\n    inputs.sops-nix.nixosModules.sops\n  ];" in out
+
+
+def test_host_definitions_outside_the_flake_get_the_sops_nix_argument() -> None:
+    source = """{ nixpkgs
+, agenix
+, ... }@inputs:
+{
+  web = nixpkgs.lib.nixosSystem {
+    modules = [ ./web agenix.nixosModules.default ];
+  };
+}
+"""
+    out = _rewrite(source, rel="machines/default.nix")
+    assert out.startswith("{ nixpkgs\n, sops-nix\n, ... }@inputs:")
+    assert "modules = [ ./web sops-nix.nixosModules.sops ];" in out
+    still_used = source.replace("{\n  web", "{\n  pkg = agenix.packages;\n  web")
+    assert ", agenix\n" in _rewrite(still_used, rel="machines/default.nix")
+
+
+@pytest.mark.parametrize(
+    ("body", "refusal"),
+    [
+        ("age.secrets.x = { rekeyFile = ./x.age; };", "age.secrets.x.rekeyFile is an agenix-rekey"),
+        ('age.secrets.x.generator.script = "alnum";', "agenix-rekey option"),
+        ("age.rekey.masterIdentities = [ ./m.pub ];", "age.rekey is an agenix-rekey option"),
+        ('age.secretsDir = "/run/k";', "age.secretsDir is an agenix option without"),
+        ("age.secrets.x = import ./x.nix;", "age.secrets.x is not an attrset literal"),
+        ('age.secrets.x.owner = "a";', "age.secrets.x has no file"),
+        ("age.secrets.x.file = ./x.age;", "age.secrets.x: not listed"),
+        ("imports = [ inputs.agenix.homeManagerModules.default ];", "home-manager module"),
+    ],
+)
+def test_what_is_refused(body: str, refusal: str) -> None:
+    target = "not listed" if "file =" in body else YAML
+    out = _rewrite("{ config, ... }:\n{\n  " + body + "\n}\n", target)
+    assert out.startswith("REFUSED: hosts/web1.nix")
+    assert refusal in out
+
+
+def test_a_shared_module_gets_config_for_the_host_name() -> None:
+    source = "{ pkgs, ... }:\n{\n  age.secrets.backup.file = ../secrets/backup.age;\n}\n"
+    shared = Target('../secrets + "/${config.networking.hostName}.yaml"', "backup", False, True)
+    out = _rewrite(source, shared)
+    assert out.startswith("{ config, pkgs, ... }:")
+    assert (
+        'sops.secrets.backup.sopsFile = ../secrets + "/${config.networking.hostName}.yaml";' in out
+    )
+
+
+def test_flake_input_and_argument_removed() -> None:
+    source = """{
+  inputs = {
+    nixpkgs.url = "github:NixOS/nixpkgs";
+    agenix = {
+      url = "github:ryantm/agenix";
+      inputs.nixpkgs.follows = "nixpkgs";
+    };
+  };
+  outputs = { agenix, self, nixpkgs }: { };
+}
+"""
+    tree = cst.parse(source.encode())
+    edits, _ = flake_input_edits(tree)
+    out = checked_apply(source.encode(), edits)
+    assert mentions(out) == 0
+    assert b"outputs = { self, nixpkgs }:" in out
+    assert mentions(b'path = "/run/agenix/x"; y = inputs.agenix.packages;') == 1
+
+
+def test_modules_inline_in_the_flake_and_colmena_nodes() -> None:
+    source = """{
+  outputs = { self, nixpkgs, agenix, ... }: {
+    nixosConfigurations.web = nixpkgs.lib.nixosSystem {
+      modules = [
+        agenix.nixosModules.default
+        ({ config, ... }: {
+          age.secrets.api.file = ./secrets/api.age;
+          users.users.bob.age = 42;
+          sops.age.keyFile = "/var/lib/key";
+          services.x.tokenFile = config.age.secrets.api.path;
+        })
+      ];
+    };
+    colmena.db = { age = { secrets.pw.file = ./secrets/pw.age; }; };
+  };
+}
+"""
+    out = _rewrite(source, rel="flake.nix")
+    assert "sops.secrets.api.sopsFile = ../secrets/web1.yaml;" in out
+    assert "users.users.bob.age = 42;" in out
+    assert 'sops.age.keyFile = "/var/lib/key";' in out
+    assert "tokenFile = config.sops.secrets.api.path;" in out
+    assert "colmena.db = { sops = { secrets.pw.sopsFile = ../secrets/web1.yaml;" in out
+    assert "modules = [\n        sops-nix.nixosModules.sops\n" in out
