@@ -24,6 +24,7 @@ from secretkit.errors import (
     EXIT_BUG,
     EXIT_INTERRUPTED,
     EXIT_USAGE,
+    EXIT_USER,
     SecretkitError,
 )
 
@@ -72,15 +73,39 @@ def cli(ctx: click.Context, directory: Path | None, verbose: bool, engine: str |
             f"SECRETKIT_ENGINE must be 'python' or 'sops', not {chosen!r}", param_hint="--engine"
         )
     ctx.obj = Context(cwd=cwd, verbose=verbose, engine=chosen)
+    from secretkit import repolock
+
+    ctx.call_on_close(repolock.release_all)  # a writing command's lock ends with it
 
 
 def echo(text: str = "", err: bool = False, nl: bool = True) -> None:
     click.echo(text, err=err, nl=nl)
 
 
+def _on_signal(signum: int, frame: object) -> None:
+    from secretkit.errors import Terminated
+
+    raise Terminated(signum)
+
+
+def _catch_signals() -> None:
+    """SIGTERM and SIGHUP (a closed terminal, a dropped ssh session) clean up like Ctrl-C."""
+    import signal
+
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        try:
+            signal.signal(signum, _on_signal)
+        except (ValueError, OSError):  # not the main thread (embedded use)
+            return
+
+
 def main(argv: list[str] | None = None) -> NoReturn:
     """Console-script entry point and the one error boundary."""
+    from secretkit import repolock
+    from secretkit.errors import Terminated
+
     verbose = "-v" in (argv or sys.argv[1:]) or "--verbose" in (argv or sys.argv[1:])
+    _catch_signals()
     try:
         code = cli.main(args=argv, prog_name="secretkit", standalone_mode=False)
     except SecretkitError as exc:
@@ -89,6 +114,11 @@ def main(argv: list[str] | None = None) -> NoReturn:
     except click.exceptions.Abort:
         click.echo("error: aborted", err=True)
         sys.exit(EXIT_INTERRUPTED)
+    except Terminated as exc:
+        import signal
+
+        click.echo(f"error: terminated by {signal.Signals(exc.signum).name}", err=True)
+        sys.exit(128 + exc.signum)
     except KeyboardInterrupt:
         click.echo("error: interrupted", err=True)
         sys.exit(EXIT_INTERRUPTED)
@@ -99,6 +129,9 @@ def main(argv: list[str] | None = None) -> NoReturn:
         sys.exit(exc.exit_code)
     except BrokenPipeError:
         sys.exit(0)
+    except (OSError, MemoryError, RecursionError) as exc:
+        click.echo(f"error: {_resource_error(exc)}", err=True)
+        sys.exit(EXIT_USER)
     except Exception as exc:  # the boundary: anything else is a bug
         if verbose:
             traceback.print_exc()
@@ -107,7 +140,23 @@ def main(argv: list[str] | None = None) -> NoReturn:
             err=True,
         )
         sys.exit(EXIT_BUG)
+    finally:
+        repolock.release_all()
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def _resource_error(exc: OSError | MemoryError | RecursionError) -> str:
+    """One line for what the system refused: a file operation, memory, nesting depth."""
+    if isinstance(exc, MemoryError):
+        return (
+            "the input is too large to process in memory (hint: check the file is the "
+            "one you meant; /dev/zero and similar never end)"
+        )
+    if isinstance(exc, RecursionError):
+        return "the input is nested too deeply to process (hint: flatten it)"
+    from secretkit.atomic import describe_os_error, os_error_hint
+
+    return f"{describe_os_error(exc)} (hint: {os_error_hint(exc)})"
 
 
 # ---------------------------------------------------------------------------

@@ -90,3 +90,13 @@ class Interrupted(SecretkitError):
     """The user pressed Ctrl-C: exit 130."""
 
     exit_code = EXIT_INTERRUPTED
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM or SIGHUP, raised where the program is, so that it cleans up exactly as
+    on Ctrl-C (children killed, temp files removed, transactions rolled back); the CLI
+    exits 128 + the signal number."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
