@@ -8,7 +8,7 @@ one place that does, and every writing command calls it first) and keeps it
 until the command ends.
 
 The lock is an ``flock`` on ``<git dir>/secretkit/lock`` (outside git: a file in a
-private per-user directory named after the repository path).  The kernel drops
+per-user cache directory named after a hash of the repository path).  The kernel drops
 it when the holder exits in any way — return, exception, signal, SIGKILL — so a
 dead process never leaves a lock that blocks the next run.  The file records the
 holder's pid, start time and command for the message a waiting run prints.  On
@@ -62,9 +62,11 @@ def lock_path_for(root: Path) -> Path:
     git = git_dir_of(root)
     if git is not None:
         return git / LOCK_DIR / LOCK_NAME
-    base = Path(os.environ.get("XDG_RUNTIME_DIR") or tempfile.gettempdir())
+    cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    if not os.path.isabs(cache):
+        cache = os.path.join(tempfile.gettempdir(), f"secretkit-{os.getuid()}")
     digest = hashlib.sha256(str(root.resolve()).encode("utf-8", "surrogateescape")).hexdigest()
-    return base / f"secretkit-{os.getuid()}" / f"{digest[:32]}.lock"
+    return Path(cache) / "secretkit" / "locks" / f"{digest[:32]}.lock"
 
 
 def is_held(root: Path) -> bool:
