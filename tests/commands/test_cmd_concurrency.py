@@ -17,7 +17,7 @@ import pytest
 from secretkit.errors import SecretkitError
 from secretkit.keys import sops_yaml
 from secretkit.keys.ssh_to_age import ssh_private_key_to_age
-from secretkit.sops import api, document
+from secretkit.sops import api
 from secretkit.sops.identities import Identities, load_identities
 from tests.conftest import GIT_ENV, git
 from tests.support.smalllab import HOSTS, SmallLab, make_small_lab
