@@ -26,6 +26,7 @@ from secretkit.errors import (
     EXIT_USAGE,
     EXIT_USER,
     SecretkitError,
+    Terminated,
 )
 
 
@@ -83,8 +84,6 @@ def echo(text: str = "", err: bool = False, nl: bool = True) -> None:
 
 
 def _on_signal(signum: int, frame: object) -> None:
-    from secretkit.errors import Terminated
-
     raise Terminated(signum)
 
 
@@ -102,7 +101,6 @@ def _catch_signals() -> None:
 def main(argv: list[str] | None = None) -> NoReturn:
     """Console-script entry point and the one error boundary."""
     from secretkit import repolock
-    from secretkit.errors import Terminated
 
     verbose = "-v" in (argv or sys.argv[1:]) or "--verbose" in (argv or sys.argv[1:])
     _catch_signals()
@@ -111,14 +109,13 @@ def main(argv: list[str] | None = None) -> NoReturn:
     except SecretkitError as exc:
         click.echo(f"error: {exc.one_line()}", err=True)
         sys.exit(exc.exit_code)
-    except click.exceptions.Abort:
+    except click.exceptions.Abort as exc:  # click turns KeyboardInterrupt into Abort
+        if isinstance(exc.__cause__, Terminated):
+            _terminated(exc.__cause__)
         click.echo("error: aborted", err=True)
         sys.exit(EXIT_INTERRUPTED)
     except Terminated as exc:
-        import signal
-
-        click.echo(f"error: terminated by {signal.Signals(exc.signum).name}", err=True)
-        sys.exit(128 + exc.signum)
+        _terminated(exc)
     except KeyboardInterrupt:
         click.echo("error: interrupted", err=True)
         sys.exit(EXIT_INTERRUPTED)
@@ -143,6 +140,13 @@ def main(argv: list[str] | None = None) -> NoReturn:
     finally:
         repolock.release_all()
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def _terminated(exc: Terminated) -> NoReturn:
+    import signal
+
+    click.echo(f"error: terminated by {signal.Signals(exc.signum).name}", err=True)
+    sys.exit(128 + exc.signum)
 
 
 def _resource_error(exc: OSError | MemoryError | RecursionError) -> str:
