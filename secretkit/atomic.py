@@ -87,9 +87,11 @@ def write_atomic(path: Path | str, data: bytes, mode: int | None = None) -> None
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp_name, target)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp_name)
+        if isinstance(exc, OSError) and exc.filename is None:  # name the file (disk full)
+            raise OSError(exc.errno, exc.strerror, str(target)) from exc
         raise
     _fsync_dir(directory)
 
@@ -129,9 +131,15 @@ class Transaction:
             owner = {"pid": os.getpid(), "start": repolock.process_start(os.getpid())}
             write_atomic(self.journal / _OWNER, json.dumps(owner).encode(), 0o600)
             (self.journal / _MANIFEST).touch(mode=0o600)
-        except BaseException:
+        except BaseException as exc:
             shutil.rmtree(self.journal, ignore_errors=True)
             self._unlock()
+            if isinstance(exc, OSError):
+                raise UserError(
+                    f"cannot write the journal {describe_os_error(exc, self.root)}; "
+                    "nothing was changed",
+                    hint=os_error_hint(exc),
+                ) from exc
             raise
         self._active = True
         return self
@@ -328,30 +336,61 @@ def recover(
         signal.pthread_sigmask(signal.SIG_SETMASK, old_mask)
 
 
+def _same(target: Path, data: bytes, mode: object) -> bool:
+    try:
+        return target.read_bytes() == data and (
+            not isinstance(mode, int) or stat.S_IMODE(target.stat().st_mode) == mode
+        )
+    except OSError:
+        return False
+
+
+def _undo(journal: Path, entry: dict[str, object]) -> None:
+    """Put one journaled file back (OSError when the system refuses)."""
+    target = Path(str(entry["path"]))
+    backup = entry.get("backup")
+    if not isinstance(backup, str):
+        with contextlib.suppress(FileNotFoundError):
+            target.unlink()
+        return
+    mode = entry.get("mode")
+    data = (journal / backup).read_bytes()
+    if not _same(target, data, mode):  # e.g. the very write that failed
+        write_atomic(target, data, mode if isinstance(mode, int) else None)
+
+
 def _roll_back(root: Path, journal: Path, failure: BaseException | None) -> list[Path]:
     restored: list[Path] = []
-    left: list[dict[str, object]] = []
     problems: list[str] = []
+    pending: list[dict[str, object]] = []
     for entry in reversed(list(_entries(journal))):
-        target = Path(str(entry["path"]))
         backup = entry.get("backup")
-        try:
-            if isinstance(backup, str):
-                source = journal / backup
-                if not source.exists():
-                    problems.append(f"{_rel(root, target)} (its backup in the journal is missing)")
-                    continue
-                mode = entry.get("mode")
-                data = source.read_bytes()
-                write_atomic(target, data, mode if isinstance(mode, int) else None)
-            else:
-                with contextlib.suppress(FileNotFoundError):
-                    target.unlink()
-        except OSError as exc:
-            left.append(entry)
-            problems.append(f"{_rel(root, target)} ({exc.strerror or type(exc).__name__})")
-            continue
-        restored.append(target)
+        if isinstance(backup, str) and not (journal / backup).exists():
+            target = _rel(root, Path(str(entry["path"])))
+            problems.append(f"{target} (its backup in the journal is missing)")
+        else:
+            pending.append(entry)
+    # Newest first; then again for what failed, while that helps (a removed new file
+    # may have freed the space another restore needs).
+    errors: dict[int, OSError] = {}
+    while pending:
+        failed = []
+        for entry in pending:
+            try:
+                _undo(journal, entry)
+            except OSError as exc:
+                errors[id(entry)] = exc
+                failed.append(entry)
+                continue
+            restored.append(Path(str(entry["path"])))
+        if len(failed) == len(pending):
+            break
+        pending = failed
+    left = pending
+    for entry in left:
+        error = errors[id(entry)]
+        target = _rel(root, Path(str(entry["path"])))
+        problems.append(f"{target} ({error.strerror or type(error).__name__})")
     if not problems:
         shutil.rmtree(journal, ignore_errors=True)
         _fsync_dir(journal.parent)
@@ -364,7 +403,7 @@ def _roll_back(root: Path, journal: Path, failure: BaseException | None) -> list
         (journal / _OWNER).unlink()
     cause = ""
     if isinstance(failure, OSError):
-        cause = f"{describe_os_error(failure, root)}; "
+        cause = f"cannot write {describe_os_error(failure, root)}; "
     raise RollbackIncomplete(
         f"{cause}rollback incomplete: could not restore {', '.join(problems)}; "
         f"{len(restored)} other file(s) were restored",
