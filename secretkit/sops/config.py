@@ -87,21 +87,23 @@ def _relative_to_config(file: Path, config: Path) -> str:
     return absolute.replace(os.sep, "/")
 
 
-_COMPILED: dict[str, re.Pattern[str]] = {}
-
-
 def _compile(regex: str, origin: str) -> re.Pattern[str]:
-    """A Go RE2 pattern as a Python pattern (the common subset; ``\\z`` → ``\\Z``)."""
-    if regex not in _COMPILED:
-        translated = regex.replace(r"\z", r"\Z")
-        try:
-            _COMPILED[regex] = re.compile(translated)
-        except re.error as exc:
-            raise ConfigError(
-                f"{origin}: path_regex is not a valid regular expression ({exc.msg})",
-                hint="path_regex is a Go RE2 regular expression, e.g. ^secrets/host\\.yaml$",
-            ) from None
-    return _COMPILED[regex]
+    """A Go RE2 pattern as a Python pattern with the same meaning (see :mod:`.re2`)."""
+    from secretkit.sops.re2 import Re2Error, compile_re2
+
+    try:
+        return compile_re2(regex)
+    except Re2Error as exc:
+        raise ConfigError(
+            f"{origin}: path_regex is not a valid regular expression ({exc})",
+            hint="path_regex is a Go RE2 regular expression, e.g. ^secrets/host\\.yaml$",
+        ) from None
+
+
+def path_regex_matches(regex: str, relpath: str, origin: str = CONFIG_NAME) -> bool:
+    """Whether a ``path_regex`` matches ``relpath`` as sops decides (unanchored RE2
+    search); ConfigError when the pattern cannot be used — never a silent no."""
+    return _compile(regex, origin).search(relpath) is not None
 
 
 def find_config(start: Path, env: Mapping[str, str] | None = None) -> SopsConfig | None:
