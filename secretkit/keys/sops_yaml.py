@@ -239,7 +239,7 @@ def _check_shape(doc: Node | None) -> None:
         if rule.kind != "map":
             raise ConfigError(f"{SOPS_YAML}: creation rule {i} is not a mapping", hint=_CONFIG_HINT)
         regex = rule.get("path_regex")
-        if regex is not None and regex.kind != "scalar":
+        if regex is not None and not _null(regex) and not _string(regex):
             raise ConfigError(
                 f"{SOPS_YAML}: creation rule {i} has a path_regex that is not a string",
                 hint=_CONFIG_HINT,
@@ -260,6 +260,19 @@ def _check_shape(doc: Node | None) -> None:
                     f"{SOPS_YAML}: key {name} is not a valid age recipient ({exc.message})",
                     hint="host and admin keys must be age1… recipients",
                 ) from None
+
+
+_NOT_A_STRING = re.compile(
+    r"[-+]?(?:\d+|0o[0-7]+|0x[0-9a-fA-F]+|(?:\.\d+|\d+\.?\d*)(?:[eE][-+]?\d+)?|\.(?:inf|Inf|INF))"
+    r"|\.(?:nan|NaN|NAN)|true|True|TRUE|false|False|FALSE"
+)
+
+
+def _string(node: Node) -> bool:
+    """Whether a scalar is a string to YAML (quoted, or plain and not a number/bool/null)."""
+    if node.kind != "scalar":
+        return False
+    return node.style is not None or not (_null(node) or _NOT_A_STRING.fullmatch(node.value))
 
 
 def _null(node: Node) -> bool:
