@@ -621,17 +621,49 @@ def _flow_like_existing(d: _Doc) -> bool:
     return False
 
 
+def _nested_style(d: _Doc) -> tuple[int, int, int, int]:
+    """(dash, content) offsets of ``key_groups`` lists and of block ``age`` lists as the
+    existing rules write them (the sops-nix README indents them less than the top)."""
+    from secretkit.keys.yaml_spans import column, dash_of
+
+    o, q = _seq_style(d)
+    groups_style, age_style = (o, q), (o, q)
+    for rule in d.rules():
+        key, groups = rule.key_node("key_groups"), rule.get("key_groups")
+        if key is None or groups is None or groups.kind != "seq" or groups.flow:
+            continue
+        if not groups.items:
+            continue
+        first = groups.items[0]
+        base = column(d.text, key.start)
+        groups_style = (
+            column(d.text, dash_of(d.text, first)) - base,
+            column(d.text, first.start) - base,
+        )
+        age_key, age = first.key_node("age"), first.get("age")
+        if age_key is not None and age is not None and age.kind == "seq" and age.items:
+            if not age.flow:
+                base = column(d.text, age_key.start)
+                age_style = (
+                    column(d.text, dash_of(d.text, age.items[0])) - base,
+                    column(d.text, age.items[0].start) - base,
+                )
+        break
+    return (*groups_style, *age_style)
+
+
 def _rule_text(d: _Doc, regex: str, aliases: list[str]) -> str:
     """A new per-host rule as a list item: its first line without the dash, the others
     indented relative to the item's content column, in the file's style."""
-    o, q = _seq_style(d)
-    gap = " " * max(1, q - o - 1)
+    g_o, g_q, a_o, a_q = _nested_style(d)
     lines = [f"path_regex: {regex}", "key_groups:"]
+    head = f"{' ' * g_o}-{' ' * max(1, g_q - g_o - 1)}"
     if _flow_like_existing(d):
-        lines.append(f"{' ' * o}-{gap}age: [{', '.join(aliases)}]")
+        lines.append(f"{head}age: [{', '.join(aliases)}]")
     else:
-        lines.append(f"{' ' * o}-{gap}age:")
-        lines.extend(f"{' ' * (q + o)}-{gap}{alias}" for alias in aliases)
+        lines.append(f"{head}age:")
+        gap = " " * max(1, a_q - a_o - 1)
+        lines.extend(f"{' ' * (g_q + a_o)}-{gap}{alias}" for alias in aliases)
     return "\n".join(lines)
 
 
