@@ -641,13 +641,13 @@ def _nested_style(d: _Doc) -> tuple[int, int, int, int]:
             column(d.text, first.start) - base,
         )
         age_key, age = first.key_node("age"), first.get("age")
-        if age_key is not None and age is not None and age.kind == "seq" and age.items:
-            if not age.flow:
-                base = column(d.text, age_key.start)
-                age_style = (
-                    column(d.text, dash_of(d.text, age.items[0])) - base,
-                    column(d.text, age.items[0].start) - base,
-                )
+        block_age = age is not None and age.kind == "seq" and not age.flow and age.items
+        if age_key is not None and age is not None and block_age:
+            base = column(d.text, age_key.start)
+            age_style = (
+                column(d.text, dash_of(d.text, age.items[0])) - base,
+                column(d.text, age.items[0].start) - base,
+            )
         break
     return (*groups_style, *age_style)
 
