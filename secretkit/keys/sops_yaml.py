@@ -57,7 +57,7 @@ from typing import Any
 
 from secretkit.errors import ConfigError, UserError
 from secretkit.keys.bech32 import Bech32Error, normalize_age_recipient
-from secretkit.keys.yaml_spans import Node
+from secretkit.sops.yaml_spans import Node
 
 SOPS_YAML = ".sops.yaml"
 ADMIN_PREFIX = "admin_"
@@ -181,7 +181,7 @@ def _load(data: bytes) -> Node | None:
     """Parse ``data`` into a span tree; ConfigError (one line) when it is not a
     ``.sops.yaml`` secretkit can read: not UTF-8, not YAML, an anchor defined twice, an
     alias with no anchor, nesting deeper than any config needs."""
-    from secretkit.keys import yaml_spans
+    from secretkit.sops import yaml_spans
 
     try:
         text = data.decode("utf-8")
@@ -391,7 +391,7 @@ class _Doc:
     """A ``.sops.yaml`` being edited: its text, its span tree, the splices so far."""
 
     def __init__(self, data: bytes | None, path: Path) -> None:
-        from secretkit.keys import yaml_spans
+        from secretkit.sops import yaml_spans
 
         self.path = path
         self.original = data
@@ -449,14 +449,14 @@ class _Doc:
 
     # -- splices ---------------------------------------------------------------
     def splice(self, start: int, end: int, text: str) -> None:
-        from secretkit.keys.yaml_spans import Splice
+        from secretkit.sops.yaml_spans import Splice
 
         self.splices.append(Splice(start, end, text))
 
     def insert_item(self, seq: Any, index: int, item: str, parent_key: str) -> None:
         """Insert ``item`` (one line of YAML, no dash) at ``index`` of ``seq``.  The full-
         line comments above the item now at ``index`` stay above it."""
-        from secretkit.keys.yaml_spans import column, dash_of, item_lines, line_start
+        from secretkit.sops.yaml_spans import column, dash_of, item_lines, line_start
 
         text = self.text
         if seq is None:
@@ -498,7 +498,7 @@ class _Doc:
         body = "".join(f"  - {item}\n" for item in items)
         if key == "keys" and self.tree is not None and self.tree.pairs:
             first = self.tree.pairs[0][0]
-            from secretkit.keys.yaml_spans import line_start
+            from secretkit.sops.yaml_spans import line_start
 
             at = line_start(text, first.start)
             self.splice(at, at, f"keys:\n{body}")
@@ -507,7 +507,7 @@ class _Doc:
 
     def delete_items(self, seq: Any, indices: set[int], key: Any) -> None:
         """Delete items of a list; a list left empty becomes ``[]``."""
-        from secretkit.keys.yaml_spans import item_lines, line_end
+        from secretkit.sops.yaml_spans import item_lines, line_end
 
         text = self.text
         if not indices:
@@ -533,7 +533,7 @@ class _Doc:
     def delete_pair(self, mapping: Any, index: int, is_item: bool) -> None:
         """Delete one key: value of a block mapping (the first key of a list item moves the
         next key up onto the dash line)."""
-        from secretkit.keys.yaml_spans import line_end, line_start
+        from secretkit.sops.yaml_spans import line_end, line_start
 
         if mapping.flow:
             raise ConfigError(
@@ -548,7 +548,7 @@ class _Doc:
 
     # -- output ----------------------------------------------------------------
     def render(self, change: Change) -> Edit:
-        from secretkit.keys import yaml_spans
+        from secretkit.sops import yaml_spans
 
         try:
             text = yaml_spans.apply(self.text, self.splices)
@@ -558,16 +558,18 @@ class _Doc:
         if self.original is not None and data == self.original:
             return Edit(None, Change(path=self.path, changed=False))
         # the new text must parse and load as rules before anybody writes it
-        _model(self.path, _load(data))
-        _check_with_engine(data, self.path)
+        tree = _load(data)
+        _model(self.path, tree)
+        _check_with_engine(tree, self.path)
         return Edit(data, change)
 
 
-def _check_with_engine(data: bytes, path: Path) -> None:
+def _check_with_engine(tree: Node | None, path: Path) -> None:
     """The sops engine's own config loader must still accept the rules."""
-    from secretkit.sops.config import parse_config
+    from secretkit.sops.config import parse_document
+    from secretkit.sops.yaml_spans import to_python
 
-    parse_config(data, path)
+    parse_document(to_python(tree), path)
 
 
 def _recipient(text: str) -> str:
@@ -598,7 +600,7 @@ def _groups(rule: Any) -> list[Any]:
 
 def _seq_style(d: _Doc) -> tuple[int, int]:
     """(dash offset, content offset) of block lists under a key, as this file writes them."""
-    from secretkit.keys.yaml_spans import column, dash_of
+    from secretkit.sops.yaml_spans import column, dash_of
 
     tree = d.tree
     for name in ("creation_rules", "keys"):
@@ -624,7 +626,7 @@ def _flow_like_existing(d: _Doc) -> bool:
 def _nested_style(d: _Doc) -> tuple[int, int, int, int]:
     """(dash, content) offsets of ``key_groups`` lists and of block ``age`` lists as the
     existing rules write them (the sops-nix README indents them less than the top)."""
-    from secretkit.keys.yaml_spans import column, dash_of
+    from secretkit.sops.yaml_spans import column, dash_of
 
     o, q = _seq_style(d)
     groups_style, age_style = (o, q), (o, q)
@@ -668,7 +670,7 @@ def _rule_text(d: _Doc, regex: str, aliases: list[str]) -> str:
 
 
 def _insert_rule(d: _Doc, position: int, regex: str, aliases: list[str]) -> None:
-    from secretkit.keys.yaml_spans import column, line_end
+    from secretkit.sops.yaml_spans import column, line_end
 
     rules = d.tree.get("creation_rules") if d.tree is not None else None
     item = _rule_text(d, regex, aliases)
@@ -729,8 +731,9 @@ def init_text(existing: bytes | None, admin_name: str, recipient: str, path: Pat
             "creation_rules: []\n"
         )
         data = text.encode()
-        _model(path, _load(data))
-        _check_with_engine(data, path)
+        tree = _load(data)
+        _model(path, tree)
+        _check_with_engine(tree, path)
         return Edit(data, Change(path, True, created=True, added_keys=(anchor,)))
     d = _Doc(existing, path)
     found = d.anchored(anchor)
@@ -948,7 +951,7 @@ def _splice_rule(
     rewrite: list[tuple[Any, str | None]],
     empty_groups: list[Any],
 ) -> None:
-    from secretkit.keys.yaml_spans import value_span
+    from secretkit.sops.yaml_spans import value_span
 
     groups_node = rule.get("key_groups")
     dropped = {id(g) for g in empty_groups}
@@ -975,7 +978,7 @@ def _splice_rule(
 
 def set_host_key_text(data: bytes, name: str, recipient: str, path: Path) -> Edit:
     """Replace the key of ``&host_<name>``; every alias follows (for ``rotate host``)."""
-    from secretkit.keys.yaml_spans import value_span
+    from secretkit.sops.yaml_spans import value_span
 
     validate_name(name)
     recipient = _recipient(recipient)

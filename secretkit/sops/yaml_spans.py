@@ -14,6 +14,7 @@ follows), so that "the lines of an item" are exact.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -205,3 +206,71 @@ def apply(text: str, splices: list[Splice]) -> str:
         at = splice.end
     out.append(text[at:])
     return "".join(out)
+
+
+# ---------------------------------------------------------------------------
+# plain Python values (what a YAML 1.2 "safe" load gives), from the same tree
+# ---------------------------------------------------------------------------
+
+_NULL = ("", "~", "null", "Null", "NULL")
+_TRUE = ("true", "True", "TRUE")
+_FALSE = ("false", "False", "FALSE")
+_INT = re.compile(r"[-+]?[0-9]+")
+_FLOAT = re.compile(r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?")
+
+
+def scalar_value(node: Node) -> object:
+    """The value of a scalar under the YAML 1.2 core schema."""
+    text = node.value
+    if node.style is not None:
+        return text
+    if text in _NULL:
+        return None
+    if text in _TRUE or text in _FALSE:
+        return text in _TRUE
+    if _INT.fullmatch(text):
+        return int(text)
+    if text[:2] in ("0o", "0x") and len(text) > 2:
+        try:
+            return int(text, 8 if text[1] == "o" else 16)
+        except ValueError:
+            return text
+    if _FLOAT.fullmatch(text) and any(c.isdigit() for c in text):
+        return float(text)
+    return text
+
+
+def to_python(root: Node | None) -> object:
+    """dict/list/str/int/float/bool/None for the tree (aliases resolved, ``<<`` merged)."""
+    anchors: dict[str, object] = {}
+
+    def convert(node: Node) -> object:
+        if node.kind == "alias":
+            return anchors.get(node.anchor or "")
+        if node.kind == "scalar":
+            value = scalar_value(node)
+        elif node.kind == "seq":
+            value = []
+        else:
+            value = {}
+        if node.anchor:
+            anchors[node.anchor] = value
+        if isinstance(value, list):
+            value.extend(convert(item) for item in node.items)
+        elif isinstance(value, dict):
+            merged: dict[object, object] = {}
+            for key, item in node.pairs:
+                k = convert(key)
+                v = convert(item)
+                if k == "<<" and key.style is None:
+                    for source in v if isinstance(v, list) else [v]:
+                        if isinstance(source, dict):
+                            for mk, mv in source.items():
+                                merged.setdefault(mk, mv)
+                    continue
+                value[k if isinstance(k, str | int | float | bool) or k is None else str(k)] = v
+            for mk, mv in merged.items():
+                value.setdefault(mk, mv)
+        return value
+
+    return None if root is None else convert(root)
