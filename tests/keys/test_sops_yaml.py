@@ -360,3 +360,50 @@ def test_a_key_that_is_already_another_hosts_or_an_admins_is_refused(tmp_path: P
         )
         assert (tmp_path / ".sops.yaml").read_bytes() == before
     assert not sops_yaml.add_host(tmp_path, "observer", first).changed  # same host: idempotent
+
+
+def _big(n: int, five_space: bool) -> bytes:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "sops_yaml_bench", Path(__file__).parents[2] / "benchmarks" / "sops_yaml_bench.py"
+    )
+    assert spec is not None and spec.loader is not None
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    layout = bench.five_space_layout if five_space else bench.readme_layout
+    return str(layout(n)).encode()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("five_space", [False, True], ids=["readme", "five-space"])
+def test_big_files_are_edited_by_lines_in_linear_time(five_space: bool) -> None:
+    # The README layout took 135 s at 80 hosts when edits re-printed the file and
+    # scored layouts with difflib; span edits touch only the lines they change.
+    import difflib
+    import time
+
+    data = _big(300, five_space)
+    started = time.monotonic()
+    edits = {
+        "add": sy.add_host_text(data, "newhost", SYNCTHING, P),
+        "remove": sy.remove_host_text(data, "h3", P),
+        "rotate": sy.set_host_key_text(data, "h7", SYNCTHING, P),
+        "admin": sy.init_text(data, "bob", SECOND_ADMIN, P),
+    }
+    assert time.monotonic() - started < 30  # ~1 s on an idle machine
+    changed = {}
+    for name, edit in edits.items():
+        assert edit.data is not None, name
+        diff = difflib.unified_diff(
+            data.decode().splitlines(), edit.data.decode().splitlines(), lineterm="", n=0
+        )
+        changed[name] = [ln for ln in diff if ln[:1] in "+-" and ln[:3] not in ("+++", "---")]
+    assert len(changed["add"]) == 6  # the key line and a five-line rule
+    assert [ln[0] for ln in changed["remove"]] == ["-"] * 6  # comment lines around stay
+    assert len(changed["rotate"]) == 2
+    assert len(changed["admin"]) == 301  # the key, and one alias in each of the 300 rules
+    added_rule = [ln[1:] for ln in changed["add"][1:]]
+    indent = "     " if five_space else "  "
+    assert added_rule[0] == f"{indent}- path_regex: ^secrets/newhost\\.yaml$"
+    assert added_rule[-1].endswith("- *host_newhost")
