@@ -102,6 +102,32 @@ def journal_dir_for(root: Path) -> Path:
     return git / JOURNAL_NAME if git is not None else root / f".{JOURNAL_NAME}"
 
 
+def refuse_links(root: Path, path: Path) -> None:
+    """Refuse a write below ``root`` that would go through a symbolic link (``secrets/``
+    or ``.sops.yaml`` pointing elsewhere, possibly outside the repository) or that
+    lands outside ``root``."""
+    base = root.absolute()
+    target = Path(path).absolute()
+    try:
+        parts = target.relative_to(base).parts
+    except ValueError:
+        raise UserError(
+            f"refusing to write {target}: it is outside the repository {base}",
+            hint="report this: a host or file name should never lead outside",
+        ) from None
+    current = base
+    for part in parts:
+        current = current / part
+        if current.is_symlink():
+            rel = current.relative_to(base).as_posix()
+            raise UserError(
+                f"refusing to write through {rel}: it is a symbolic link "
+                f"(to {os.readlink(current)})",
+                hint=f"replace {rel} with a real {'directory' if part != parts[-1] else 'file'} "
+                "in the repository and retry",
+            )
+
+
 class Transaction:
     """Write several files so that either all changes land or none do.
 
@@ -175,6 +201,7 @@ class Transaction:
         if not self._active:
             raise RuntimeError("Transaction.write outside of the with-block")
         path = Path(path).absolute()
+        refuse_links(self.root, path)
         if path not in self._touched:
             self._record(path)
             self._touched.add(path)

@@ -443,14 +443,24 @@ def _print_plan_table(rows: list[tuple[str, str, str, str]]) -> None:
 @click.option("--dry-run", is_flag=True, help="Print the diff and the plan; change nothing.")
 @click.option("--yes", "-y", is_flag=True, help="Apply without asking.")
 @click.option("--host", "hosts", multiple=True, metavar="NAME", help="Only these hosts (repeat).")
+@click.option(
+    "--yes-without-admin",
+    "without_admin",
+    is_flag=True,
+    help="Allow host files whose .sops.yaml rule names no admin key.",
+)
 @pass_ctx
-def migrate(ctx: Context, dry_run: bool, yes: bool, hosts: tuple[str, ...]) -> None:
+def migrate(
+    ctx: Context, dry_run: bool, yes: bool, hosts: tuple[str, ...], without_admin: bool
+) -> None:
     """Move hardcoded secrets in Nix files into per-host sops files read by sops-nix."""
     from secretkit.commands.migrate import apply, prepare
     from secretkit.errors import UsageError
     from secretkit.keys.sops_yaml import find_root
 
-    prepared = prepare(find_root(ctx.cwd), hosts=hosts, dry_run=dry_run)
+    prepared = prepare(
+        find_root(ctx.cwd), hosts=hosts, dry_run=dry_run, without_admin=without_admin
+    )
     plan = prepared.plan
     for refused in plan.refused:
         echo(refused.message(), err=True)

@@ -145,9 +145,17 @@ class SopsYaml:
 
 def find_root(cwd: Path) -> Path:
     """Where ``.sops.yaml`` lives: the git work-tree root, or ``cwd`` outside git."""
-    from secretkit.git import repo_root
+    from secretkit.git import inside_git_dir, repo_root
 
-    return repo_root(cwd) or cwd
+    root = repo_root(cwd)
+    if root is not None:
+        return root
+    if inside_git_dir(cwd):  # a bare repository: writing here would go into git's own files
+        raise UserError(
+            f"{cwd} is a git directory with no work tree (a bare repository or .git)",
+            hint="run secretkit in a clone with a work tree (git clone <repo> <dir>)",
+        )
+    return cwd
 
 
 def read_keys(root: Path) -> SopsYaml:
@@ -1023,9 +1031,10 @@ def _read(path: Path) -> bytes | None:
 
 
 def _apply(edit: Edit) -> Change:
-    from secretkit.atomic import write_atomic
+    from secretkit.atomic import refuse_links, write_atomic
 
     if edit.data is not None:
+        refuse_links(edit.change.path.parent, edit.change.path)
         write_atomic(edit.change.path, edit.data)
     return edit.change
 
