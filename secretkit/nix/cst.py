@@ -177,21 +177,33 @@ class Binding:
 
 
 def bindings(tree: NixTree) -> Iterator[Binding]:
-    """Every binding in source order (let bindings included)."""
-    for node in _walk(tree.root):
-        if node.type != "binding":
-            continue
-        names = node.child_by_field_name("attrpath")
-        value = node.child_by_field_name("expression")
-        if names is None or value is None:
-            continue
-        yield Binding(
-            attr_names(tree, names),
-            value,
-            int(node.start_byte),
-            int(node.end_byte),
-            path_of(tree, node),
-        )
+    """Every binding in source order (let bindings included), in one pass from the top
+    (walking up from each binding made deeply nested files quadratic)."""
+    stack: list[tuple[Node, list[str]]] = [(tree.root, [])]
+    while stack:
+        node, path = stack.pop()
+        kind = node.type
+        children = node.children
+        if kind == "binding":
+            names_node = node.child_by_field_name("attrpath")
+            value = node.child_by_field_name("expression")
+            names = attr_names(tree, names_node) if names_node is not None else []
+            if names_node is not None and value is not None:
+                yield Binding(names, value, int(node.start_byte), int(node.end_byte), path)
+            inner = path + names
+            stack.extend((c, inner) for c in reversed(children) if c.type != "attrpath")
+        elif kind == "list_expression":
+            pushed = []
+            index = 0
+            for child in children:
+                if child.is_named and child.type != "comment":
+                    pushed.append((child, [*path, f"[{index}]"]))
+                    index += 1
+                else:
+                    pushed.append((child, path))
+            stack.extend(reversed(pushed))
+        elif kind != "attrpath":
+            stack.extend((c, path) for c in reversed(children))
 
 
 # ---------------------------------------------------------------------------
