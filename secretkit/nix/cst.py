@@ -19,11 +19,29 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from secretkit.errors import UserError
+
 Node = Any  # a tree_sitter.Node
 
 _PARSER: Any = None
 
 STRING_TYPES = ("string_expression", "indented_string_expression")
+# Attribute paths longer than this (bindings and list elements nested in each other)
+# are refused: no configuration needs them, and every path is a list of this length.
+MAX_PATH_DEPTH = 2000
+
+
+class NixTooDeep(UserError):
+    """A Nix file nests attribute sets, lets or lists deeper than :data:`MAX_PATH_DEPTH`."""
+
+
+def _deeper(path: list[str], more: int) -> None:
+    if len(path) + more > MAX_PATH_DEPTH:
+        raise NixTooDeep(
+            f"a Nix file nests attribute sets, lets or lists more than {MAX_PATH_DEPTH} "
+            "levels deep; it was not read",
+            hint="flatten the nesting (no NixOS configuration needs this depth)",
+        )
 
 
 def _parser() -> Any:
@@ -190,11 +208,13 @@ def bindings(tree: NixTree) -> Iterator[Binding]:
             names = attr_names(tree, names_node) if names_node is not None else []
             if names_node is not None and value is not None:
                 yield Binding(names, value, int(node.start_byte), int(node.end_byte), path)
+            _deeper(path, len(names))
             inner = path + names
             stack.extend((c, inner) for c in reversed(children) if c.type != "attrpath")
         elif kind == "list_expression":
             pushed = []
             index = 0
+            _deeper(path, 1)
             for child in children:
                 if child.is_named and child.type != "comment":
                     pushed.append((child, [*path, f"[{index}]"]))
@@ -421,12 +441,15 @@ def string_nodes(tree: NixTree) -> Iterator[tuple[Node, list[str], Node | None]]
         if kind == "binding":
             names_node = node.child_by_field_name("attrpath")
             names = attr_names(tree, names_node) if names_node is not None else []
+            _deeper(path, len(names))
+            inner = path + names
             for child in children:
                 if child.type == "attrpath":
                     continue
-                pushed.append((child, path + names, node))
+                pushed.append((child, inner, node))
         elif kind == "list_expression":
             index = 0
+            _deeper(path, 1)
             for child in children:
                 if child.is_named and child.type != "comment":
                     pushed.append((child, [*path, f"[{index}]"], binding))
