@@ -65,11 +65,13 @@ class SmallLab:
             stderr=subprocess.PIPE,
         )
 
-    def run(self, *args: str, **extra: str) -> subprocess.CompletedProcess[bytes]:
+    def run(
+        self, *args: str, stdin: bytes | None = None, **extra: str
+    ) -> subprocess.CompletedProcess[bytes]:
         return subprocess.run(
             [sys.executable, "-m", "secretkit", "-C", str(self.repo), *args],
             env=self.env(**extra),
-            stdin=subprocess.DEVNULL,
+            input=stdin,
             capture_output=True,
             check=False,
             timeout=120,
