@@ -234,7 +234,7 @@ def test_edit_keeps_text_that_does_not_parse(lab: SmallLab, tmp_path: Path) -> N
 ODD_FILES: list[tuple[str, Callable[[Path], str], str]] = [
     ("decrypt", lambda d: "/dev/zero", "error: /dev/zero is larger than 128 MiB; not read "
      "(hint: check that this is the file you meant (devices like /dev/zero never end))"),
-    ("scan", lambda d: _write(d / "deep.nix", "{ a = " + "[" * 100_000 + "1" + "]" * 100_000 + "; }"),
+    ("scan", lambda d: _write(d / "deep.nix", "{ a = " + "[" * 10**5 + "1" + "]" * 10**5 + "; }"),
      "error: a Nix file nests attribute sets, lets or lists more than 2000 levels deep; it was "
      "not read (hint: flatten the nesting (no NixOS configuration needs this depth))"),
 ]  # fmt: skip
