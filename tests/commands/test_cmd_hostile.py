@@ -251,3 +251,31 @@ def test_odd_files(
 ) -> None:
     result = lab.run(command, make(lab.repo))
     assert _one_line(result) == (3, expected)
+
+
+def test_edit_refuses_when_the_file_changed_under_the_editor(lab: SmallLab, tmp_path: Path) -> None:
+    # Another writer (here: the "editor" itself, rewriting the real file) changes the
+    # file while the editor is open: writing would undo that change.
+    assert lab.run("migrate", "--yes").returncode == 0
+    target = lab.repo / "secrets" / "alpha.yaml"
+    other = lab.run("rotate", "data-keys", "secrets/beta.yaml")
+    assert other.returncode == 0
+    editor = tmp_path / "editor.sh"
+    editor.write_text(
+        "#!/bin/sh\n"
+        f'cp "{lab.repo / "secrets" / "beta.yaml"}" "{target}"\n'
+        'printf "added: yes\\n" >> "$1"\n'
+    )
+    editor.chmod(0o755)
+    result = lab.run("edit", "secrets/alpha.yaml", EDITOR=str(editor))
+    code, line = _one_line(result)
+    assert code == 3
+    assert line.startswith(
+        "error: secrets/alpha.yaml changed while the editor was open; nothing was saved, "
+        "your edited text is kept in "
+    )
+    kept = Path(line.split("is kept in ", 1)[1].split(" ", 1)[0])
+    assert kept.parent == lab.repo / ".git" / "secretkit" / "kept"
+    assert kept.stat().st_mode & 0o777 == 0o600
+    assert kept.read_bytes().endswith(b"added: yes\n")
+    assert target.read_bytes() == (lab.repo / "secrets" / "beta.yaml").read_bytes()
