@@ -10,6 +10,14 @@ transaction left, and then simply does the job again.
 The journal lives inside ``.git/`` (or a private directory of the repository
 when there is no git) with mode 0700/0600: its backups are copies of files
 that are already in the work tree, never new plaintext.
+
+:func:`recover` first takes the repository lock (:mod:`secretkit.repolock`), so
+that only one writer reads and writes at a time and a live journal is never
+mistaken for a crashed one (the journal also records its owner's pid).  It
+removes the temp files of a write killed between create and rename, and it
+restores every file it can: one the system refuses (immutable, read-only, disk
+full) is named in :class:`RollbackIncomplete` and stays in the journal for the
+next run.
 """
 
 from __future__ import annotations
