@@ -170,3 +170,29 @@ def test_full_disk_mid_migrate_is_one_line_and_exit_3(pristine: SmallLab, tiny_f
         assert _tree(lab.repo) == before, (headroom, line)
         assert not journal_dir_for(lab.repo).exists()
     assert "done" in seen and len(seen) >= 2, seen
+
+
+def test_read_only_mount_mid_migrate_rolls_everything_back(
+    pristine: SmallLab, tmp_path: Path
+) -> None:
+    _root_only()
+    lab = _copy(pristine, tmp_path / "repo")
+    before = _tree(lab.repo)
+    target = lab.repo / "hosts" / "beta"
+    if subprocess.run(["mount", "--bind", str(target), str(target)], check=False).returncode:
+        pytest.skip("cannot bind-mount here")
+    try:
+        remount = ["mount", "-o", "remount,ro,bind", str(target)]
+        if subprocess.run(remount, check=False).returncode:
+            pytest.skip("cannot remount read-only here")
+        result = lab.run("migrate", "--yes")
+    finally:
+        subprocess.run(["umount", "-l", str(target)], check=False)
+    assert result.returncode == 3, result.stderr
+    assert result.stderr.decode().splitlines() == [
+        "error: cannot write hosts/beta/default.nix: Read-only file system; every change of "
+        "this run was rolled back (hint: the filesystem is mounted read-only: remount it "
+        "read-write and retry)"
+    ]
+    assert _tree(lab.repo) == before
+    assert lab.run("migrate", "--yes").returncode == 0
