@@ -501,16 +501,18 @@ class _Doc:
         self.splice(at, at, line)
 
     def _append_top(self, key: str, items: list[str]) -> None:
-        text = self.text
-        lead = "" if not text or text.endswith("\n") else "\n"
-        body = "".join(f"  - {item}\n" for item in items)
-        if key == "keys" and self.tree is not None and self.tree.pairs:
-            first = self.tree.pairs[0][0]
-            from secretkit.sops.yaml_spans import line_start
+        """Add a top-level ``key:`` with a block list of ``items`` (``keys`` goes first)."""
+        from secretkit.sops.yaml_spans import line_start
 
-            at = line_start(text, first.start)
+        text = self.text
+        o, q = _seq_style(self)
+        head = " " * o + "-" + " " * max(1, q - o - 1)
+        body = "".join(head + item.replace("\n", "\n" + " " * q) + "\n" for item in items)
+        if key == "keys" and self.tree is not None and self.tree.pairs:
+            at = line_start(text, self.tree.pairs[0][0].start)
             self.splice(at, at, f"keys:\n{body}")
             return
+        lead = "" if not text or text.endswith("\n") else "\n"
         self.splice(len(text), len(text), f"{lead}{key}:\n{body}")
 
     def delete_items(self, seq: Any, indices: set[int], key: Any) -> None:
@@ -690,22 +692,15 @@ def _insert_rule(d: _Doc, position: int, regex: str, aliases: list[str]) -> None
             f"{SOPS_YAML}: creation_rules in flow style [...] cannot be edited",
             hint="write the list in block style (one `- ` item per rule)",
         )
-    o, q = _seq_style(d)
-    if rules is None or d.tree is None or d.tree.key_node("creation_rules") is None:
-        d._append_top("creation_rules", [item.replace("\n", "\n" + " " * q)])
+    key = d.tree.key_node("creation_rules") if d.tree is not None else None
+    if rules is None or key is None:
+        d._append_top("creation_rules", [item])
         return
-    key = d.tree.key_node("creation_rules")
-    assert key is not None
+    o, q = _seq_style(d)
     base = column(d.text, key.start)
-    body = (
-        " " * (base + o)
-        + "-"
-        + " " * max(1, q - o - 1)
-        + item.replace("\n", "\n" + " " * (base + q))
-    )
-    end = line_end(d.text, rules.end)
-    tail = "\n" if end == len(d.text) and not d.text.endswith("\n") else ""
-    d.splice(key.end, end, ":\n" + body + "\n" + tail[:0])
+    body = " " * (base + o) + "-" + " " * max(1, q - o - 1)
+    body += item.replace("\n", "\n" + " " * (base + q))
+    d.splice(key.end, line_end(d.text, rules.end), ":\n" + body + "\n")
 
 
 def _add_admin_alias_to_host_rules(d: _Doc, anchor: str) -> list[str | None]:
