@@ -76,7 +76,8 @@ def _class(pattern: str, i: int) -> tuple[str, int]:
             out.append("\\" + nxt)
             i += 2
             continue
-        if (ch in "[&~|-" and i + 1 < len(pattern) and pattern[i + 1] == ch) or ch == "[":
+        doubled = ch in "&~|-" and i + 1 < len(pattern) and pattern[i + 1] == ch
+        if ch == "[" or doubled:
             out.append("\\" + ch)  # Python reads these as (future) set operations
             i += 1
             continue
