@@ -196,3 +196,19 @@ def test_read_only_mount_mid_migrate_rolls_everything_back(
     ]
     assert _tree(lab.repo) == before
     assert lab.run("migrate", "--yes").returncode == 0
+
+
+def test_an_os_error_outside_a_transaction_is_one_line_exit_3(
+    pristine: SmallLab, tmp_path: Path, immutable: list[Path]
+) -> None:
+    # Before issue 13 a refused write reached the error boundary as a bug (exit 5).
+    lab = _copy(pristine, tmp_path / "repo")
+    locked = tmp_path / "reports"
+    locked.mkdir()
+    _chattr("+i", locked, immutable)
+    result = lab.run("scan", "--output", str(locked / "report.txt"))
+    assert result.returncode == 3, result.stderr
+    assert result.stderr.decode().splitlines() == [
+        f"error: {locked / 'report.txt'}: Operation not permitted (hint: the file may be "
+        "immutable (lsattr; chattr -i FILE) or not yours)"
+    ]
