@@ -53,11 +53,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from secretkit.errors import ConfigError, UserError
 from secretkit.keys.bech32 import Bech32Error, normalize_age_recipient
 from secretkit.sops.yaml_spans import Node
+
+if TYPE_CHECKING:
+    from secretkit.sops.config import SopsConfig
 
 SOPS_YAML = ".sops.yaml"
 ADMIN_PREFIX = "admin_"
@@ -390,6 +393,7 @@ class Change:
 class Edit:
     data: bytes | None  # None: nothing to change
     change: Change
+    config: SopsConfig | None = None  # the engine's reading of ``data`` (validated)
 
 
 _KEY_FIELDS = ("age", "pgp", "kms", "gcp_kms", "azure_keyvault", "hc_vault_transit_uri", "hckms")
@@ -570,16 +574,15 @@ class _Doc:
         # the new text must parse and load as rules before anybody writes it
         tree = _load(data)
         _model(self.path, tree)
-        _check_with_engine(tree, self.path)
-        return Edit(data, change)
+        return Edit(data, change, _check_with_engine(tree, self.path))
 
 
-def _check_with_engine(tree: Node | None, path: Path) -> None:
+def _check_with_engine(tree: Node | None, path: Path) -> SopsConfig:
     """The sops engine's own config loader must still accept the rules."""
     from secretkit.sops.config import parse_document
     from secretkit.sops.yaml_spans import to_python
 
-    parse_document(to_python(tree), path)
+    return parse_document(to_python(tree), path)
 
 
 def _recipient(text: str) -> str:
