@@ -10,24 +10,40 @@ transaction left, and then simply does the job again.
 The journal lives inside ``.git/`` (or a private directory of the repository
 when there is no git) with mode 0700/0600: its backups are copies of files
 that are already in the work tree, never new plaintext.
+
+:func:`recover` first takes the repository lock (:mod:`secretkit.repolock`), so
+that only one writer reads and writes at a time and a live journal is never
+mistaken for a crashed one (the journal also records its owner's pid).  It
+removes the temp files of a write killed between create and rename, and it
+restores every file it can: one the system refuses (immutable, read-only, disk
+full) is named in :class:`RollbackIncomplete` and stays in the journal for the
+next run.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
+import re
 import shutil
+import signal
 import stat
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
 
+from secretkit import repolock
 from secretkit.errors import UserError
 
 JOURNAL_NAME = "secretkit-journal"
 _MANIFEST = "manifest.jsonl"
+_OWNER = "owner.json"
+# What write_atomic leaves behind when killed between mkstemp and rename.
+STRAY_TMP = re.compile(r"^\..+\.[a-z0-9_]{8}\.tmp$")
+_BLOCKED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 # Fault injection for the crash tests: with SECRETKIT_TEST_KILL_AFTER_WRITES=N the
 # process dies (os._exit(137), like SIGKILL: no cleanup, no finally blocks) right
@@ -70,6 +86,7 @@ def write_atomic(path: Path | str, data: bytes, mode: int | None = None) -> None
             mode = stat.S_IMODE(target.stat().st_mode)
         except FileNotFoundError:
             mode = 0o644
+    repolock.note_dir(directory)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
     try:
         os.fchmod(fd, mode)
@@ -78,26 +95,45 @@ def write_atomic(path: Path | str, data: bytes, mode: int | None = None) -> None
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp_name, target)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp_name)
+        if isinstance(exc, OSError) and exc.filename is None:  # name the file (disk full)
+            raise OSError(exc.errno, exc.strerror, str(target)) from exc
         raise
     _fsync_dir(directory)
 
 
 def journal_dir_for(root: Path) -> Path:
     """Where the journal of a repository lives (inside ``.git`` when there is one)."""
-    git = root / ".git"
-    if git.is_dir():
-        return git / JOURNAL_NAME
-    if git.is_file():  # worktree or submodule: "gitdir: <path>"
-        text = git.read_text(encoding="utf-8", errors="replace").strip()
-        if text.startswith("gitdir:"):
-            gitdir = Path(text.split(":", 1)[1].strip())
-            if not gitdir.is_absolute():
-                gitdir = (root / gitdir).resolve()
-            return gitdir / JOURNAL_NAME
-    return root / f".{JOURNAL_NAME}"
+    git = repolock.git_dir_of(root)
+    return git / JOURNAL_NAME if git is not None else root / f".{JOURNAL_NAME}"
+
+
+def refuse_links(root: Path, path: Path) -> None:
+    """Refuse a write below ``root`` that would go through a symbolic link (``secrets/``
+    or ``.sops.yaml`` pointing elsewhere, possibly outside the repository) or that
+    lands outside ``root``."""
+    base = root.absolute()
+    target = Path(path).absolute()
+    try:
+        parts = target.relative_to(base).parts
+    except ValueError:
+        raise UserError(
+            f"refusing to write {target}: it is outside the repository {base}",
+            hint="report this: a host or file name should never lead outside",
+        ) from None
+    current = base
+    for part in parts:
+        current = current / part
+        if current.is_symlink():
+            rel = current.relative_to(base).as_posix()
+            raise UserError(
+                f"refusing to write through {rel}: it is a symbolic link "
+                f"(to {os.readlink(current)})",
+                hint=f"replace {rel} with a real {'directory' if part != parts[-1] else 'file'} "
+                "in the repository and retry",
+            )
 
 
 class Transaction:
@@ -118,14 +154,33 @@ class Transaction:
         self._count = 0
         self._touched: set[Path] = set()
         self._active = False
+        self._own_lock = False
 
     # -- context manager -------------------------------------------------
     def __enter__(self) -> Transaction:
-        recover(self.root, self.journal)
-        self.journal.mkdir(mode=0o700, parents=True, exist_ok=False)
-        (self.journal / _MANIFEST).touch(mode=0o600)
+        self._own_lock = not repolock.is_held(self.root)
+        recover(self.root, self.journal)  # takes the repository lock
+        try:
+            self.journal.mkdir(mode=0o700, parents=True, exist_ok=False)
+            owner = {"pid": os.getpid(), "start": repolock.process_start(os.getpid())}
+            write_atomic(self.journal / _OWNER, json.dumps(owner).encode(), 0o600)
+            (self.journal / _MANIFEST).touch(mode=0o600)
+        except BaseException as exc:
+            shutil.rmtree(self.journal, ignore_errors=True)
+            self._unlock()
+            if isinstance(exc, OSError):
+                raise UserError(
+                    f"cannot write the journal {describe_os_error(exc, self.root)}; "
+                    "nothing was changed",
+                    hint=os_error_hint(exc),
+                ) from exc
+            raise
         self._active = True
         return self
+
+    def _unlock(self) -> None:
+        if self._own_lock:  # a command that locked before us releases when it ends
+            repolock.release(self.root)
 
     def __exit__(
         self,
@@ -134,10 +189,19 @@ class Transaction:
         tb: TracebackType | None,
     ) -> None:
         self._active = False
-        if exc_type is None:
-            self.commit()
-        else:
-            recover(self.root, self.journal)
+        try:
+            if exc_type is None:
+                self.commit()
+                return
+            recover(self.root, self.journal, failure=exc)
+        finally:
+            self._unlock()
+        if isinstance(exc, OSError):
+            raise UserError(
+                f"cannot write {describe_os_error(exc, self.root)}; every change of this "
+                "run was rolled back",
+                hint=os_error_hint(exc),
+            ) from exc
 
     # -- operations -----------------------------------------------------------
     def write(self, path: Path, data: bytes, mode: int | None = None) -> None:
@@ -145,6 +209,7 @@ class Transaction:
         if not self._active:
             raise RuntimeError("Transaction.write outside of the with-block")
         path = Path(path).absolute()
+        refuse_links(self.root, path)
         if path not in self._touched:
             self._record(path)
             self._touched.add(path)
@@ -205,28 +270,179 @@ def _entries(journal: Path) -> Iterator[dict[str, object]]:
             yield entry
 
 
-def recover(root: Path, journal: Path | None = None) -> list[Path]:
-    """Roll back an interrupted transaction; return the paths restored."""
+def _rel(root: Path, path: Path) -> str:
+    try:
+        return path.relative_to(root.absolute()).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def describe_os_error(exc: OSError, root: Path | None = None) -> str:
+    """``<what> <path>: <reason>`` for an OS error (a temp file is named by its target)."""
+    name = exc.filename2 if exc.filename2 is not None else exc.filename
+    reason = exc.strerror or type(exc).__name__
+    if name is None:
+        return reason
+    path = Path(os.fsdecode(name))
+    match = STRAY_TMP.match(path.name)
+    if match:
+        path = path.parent / path.name[1:].rsplit(".", 2)[0]
+    shown = _rel(root, path.absolute()) if root is not None else str(path)
+    return f"{shown}: {reason}"
+
+
+def os_error_hint(exc: OSError) -> str:
+    """What the user can do about an OS error."""
+    return {
+        errno.ENOSPC: "free some disk space and retry",
+        errno.EDQUOT: "free some space (disk quota) and retry",
+        errno.EROFS: "the filesystem is mounted read-only: remount it read-write and retry",
+        errno.EACCES: "check the file and directory permissions and retry",
+        errno.EPERM: "the file may be immutable (lsattr; chattr -i FILE) or not yours",
+        errno.ENAMETOOLONG: "use a shorter path",
+        errno.EMFILE: "too many open files: raise the limit (ulimit -n) and retry",
+    }.get(exc.errno or 0, "fix the cause and retry")
+
+
+class RollbackIncomplete(UserError):
+    """Some files of an interrupted transaction could not be restored (exit 3)."""
+
+
+def _clean_stray_temps(root: Path, journal: Path) -> list[Path]:
+    """Remove what :func:`write_atomic` left when killed between create and rename."""
+    directories = {root.absolute(), *repolock.noted_dirs(root)}
+    directories.update(Path(str(e["path"])).parent for e in _entries(journal))
+    removed: list[Path] = []
+    for directory in directories:
+        try:
+            names = os.listdir(directory)
+        except OSError:
+            continue
+        for name in names:
+            if not STRAY_TMP.match(name):
+                continue
+            path = directory / name
+            with contextlib.suppress(OSError):
+                if stat.S_ISREG(path.lstat().st_mode):
+                    path.unlink()
+                    removed.append(path)
+    return removed
+
+
+def _live_owner(journal: Path) -> int | None:
+    """The pid of another running process that owns ``journal``, else None."""
+    try:
+        owner = json.loads((journal / _OWNER).read_text(encoding="utf-8"))
+        pid, start = int(owner["pid"]), owner.get("start")
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if pid == os.getpid():
+        return None
+    return pid if repolock.pid_alive(pid, start if isinstance(start, str) else None) else None
+
+
+def recover(
+    root: Path, journal: Path | None = None, *, failure: BaseException | None = None
+) -> list[Path]:
+    """Take the repository lock, roll back an interrupted transaction, return the paths
+    restored.
+
+    Every file that can be restored is; the ones that cannot (read-only, immutable,
+    disk full) stay in the journal, and :class:`RollbackIncomplete` names each with
+    its reason, so that the next run, once they are fixed, finishes the job.  A
+    journal whose owner is still running is never touched.  Signals are held back
+    while files are restored (they are delivered right after).
+    """
     journal = journal or journal_dir_for(root)
-    if not journal.exists():
-        return []
+    repolock.acquire(root)
+    old_mask = signal.pthread_sigmask(signal.SIG_BLOCK, _BLOCKED)
+    try:
+        _clean_stray_temps(root, journal)
+        if not journal.exists():
+            return []
+        owner = _live_owner(journal)
+        if owner is not None:
+            raise UserError(
+                f"another secretkit process (pid {owner}) is writing this repository",
+                hint="wait for it to finish and retry",
+            )
+        return _roll_back(root, journal, failure)
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old_mask)
+
+
+def _same(target: Path, data: bytes, mode: object) -> bool:
+    try:
+        return target.read_bytes() == data and (
+            not isinstance(mode, int) or stat.S_IMODE(target.stat().st_mode) == mode
+        )
+    except OSError:
+        return False
+
+
+def _undo(journal: Path, entry: dict[str, object]) -> None:
+    """Put one journaled file back (OSError when the system refuses)."""
+    target = Path(str(entry["path"]))
+    backup = entry.get("backup")
+    if not isinstance(backup, str):
+        with contextlib.suppress(FileNotFoundError):
+            target.unlink()
+        return
+    mode = entry.get("mode")
+    data = (journal / backup).read_bytes()
+    if not _same(target, data, mode):  # e.g. the very write that failed
+        write_atomic(target, data, mode if isinstance(mode, int) else None)
+
+
+def _roll_back(root: Path, journal: Path, failure: BaseException | None) -> list[Path]:
     restored: list[Path] = []
+    problems: list[str] = []
+    pending: list[dict[str, object]] = []
     for entry in reversed(list(_entries(journal))):
-        target = Path(str(entry["path"]))
         backup = entry.get("backup")
-        if isinstance(backup, str):
-            source = journal / backup
-            if not source.exists():
-                raise UserError(
-                    f"the journal in {journal} is damaged: backup of {target} is missing",
-                    hint="restore the file from git, then delete the journal directory",
-                )
-            mode = entry.get("mode")
-            write_atomic(target, source.read_bytes(), mode if isinstance(mode, int) else None)
+        if isinstance(backup, str) and not (journal / backup).exists():
+            target = _rel(root, Path(str(entry["path"])))
+            problems.append(f"{target} (its backup in the journal is missing)")
         else:
-            with contextlib.suppress(FileNotFoundError):
-                target.unlink()
-        restored.append(target)
-    shutil.rmtree(journal, ignore_errors=True)
-    _fsync_dir(journal.parent)
-    return restored
+            pending.append(entry)
+    # Newest first; then again for what failed, while that helps (a removed new file
+    # may have freed the space another restore needs).
+    errors: dict[int, OSError] = {}
+    while pending:
+        failed = []
+        for entry in pending:
+            try:
+                _undo(journal, entry)
+            except OSError as exc:
+                errors[id(entry)] = exc
+                failed.append(entry)
+                continue
+            restored.append(Path(str(entry["path"])))
+        if len(failed) == len(pending):
+            break
+        pending = failed
+    left = pending
+    for entry in left:
+        error = errors[id(entry)]
+        target = _rel(root, Path(str(entry["path"])))
+        problems.append(f"{target} ({error.strerror or type(error).__name__})")
+    if not problems:
+        shutil.rmtree(journal, ignore_errors=True)
+        _fsync_dir(journal.parent)
+        return restored
+    # Keep exactly what is left to undo, so the next run finishes the rollback.
+    lines = "".join(json.dumps(e) + "\n" for e in reversed(left))
+    with contextlib.suppress(OSError):
+        write_atomic(journal / _MANIFEST, lines.encode(), 0o600)
+    with contextlib.suppress(OSError):
+        (journal / _OWNER).unlink()
+    cause = ""
+    if isinstance(failure, OSError):
+        cause = f"cannot write {describe_os_error(failure, root)}; "
+    raise RollbackIncomplete(
+        f"{cause}rollback incomplete: could not restore {', '.join(problems)}; "
+        f"{len(restored)} other file(s) were restored",
+        hint="make those files writable (immutable? `chattr -i FILE`; full disk? free "
+        "space) and run the command again: it finishes the rollback from the journal in "
+        f"{journal}",
+    )

@@ -24,7 +24,9 @@ from secretkit.errors import (
     EXIT_BUG,
     EXIT_INTERRUPTED,
     EXIT_USAGE,
+    EXIT_USER,
     SecretkitError,
+    Terminated,
 )
 
 
@@ -91,6 +93,9 @@ def cli(ctx: click.Context, directory: Path | None, verbose: bool, engine: str |
             f"SECRETKIT_ENGINE must be 'python' or 'sops', not {chosen!r}", param_hint="--engine"
         )
     ctx.obj = Context(cwd=cwd, verbose=verbose, engine=chosen)
+    from secretkit import repolock
+
+    ctx.call_on_close(repolock.release_all)  # a writing command's lock ends with it
 
 
 def version_text(engine: str | None) -> str:
@@ -119,17 +124,39 @@ def echo(text: str = "", err: bool = False, nl: bool = True) -> None:
     click.echo(text, err=err, nl=nl)
 
 
+def _on_signal(signum: int, frame: object) -> None:
+    raise Terminated(signum)
+
+
+def _catch_signals() -> None:
+    """SIGTERM and SIGHUP (a closed terminal, a dropped ssh session) clean up like Ctrl-C."""
+    import signal
+
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        try:
+            signal.signal(signum, _on_signal)
+        except (ValueError, OSError):  # not the main thread (embedded use)
+            return
+
+
 def main(argv: list[str] | None = None) -> NoReturn:
     """Console-script entry point and the one error boundary."""
+    from secretkit import repolock
+
     verbose = "-v" in (argv or sys.argv[1:]) or "--verbose" in (argv or sys.argv[1:])
+    _catch_signals()
     try:
         code = cli.main(args=argv, prog_name="secretkit", standalone_mode=False)
     except SecretkitError as exc:
         click.echo(f"error: {exc.one_line()}", err=True)
         sys.exit(exc.exit_code)
-    except click.exceptions.Abort:
+    except click.exceptions.Abort as exc:  # click turns KeyboardInterrupt into Abort
+        if isinstance(exc.__cause__, Terminated):
+            _terminated(exc.__cause__)
         click.echo("error: aborted", err=True)
         sys.exit(EXIT_INTERRUPTED)
+    except Terminated as exc:
+        _terminated(exc)
     except KeyboardInterrupt:
         click.echo("error: interrupted", err=True)
         sys.exit(EXIT_INTERRUPTED)
@@ -140,6 +167,9 @@ def main(argv: list[str] | None = None) -> NoReturn:
         sys.exit(exc.exit_code)
     except BrokenPipeError:
         sys.exit(0)
+    except (OSError, MemoryError, RecursionError) as exc:
+        click.echo(f"error: {_resource_error(exc)}", err=True)
+        sys.exit(EXIT_USER)
     except Exception as exc:  # the boundary: anything else is a bug
         if verbose:
             traceback.print_exc()
@@ -148,7 +178,30 @@ def main(argv: list[str] | None = None) -> NoReturn:
             err=True,
         )
         sys.exit(EXIT_BUG)
+    finally:
+        repolock.release_all()
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def _terminated(exc: Terminated) -> NoReturn:
+    import signal
+
+    click.echo(f"error: terminated by {signal.Signals(exc.signum).name}", err=True)
+    sys.exit(128 + exc.signum)
+
+
+def _resource_error(exc: OSError | MemoryError | RecursionError) -> str:
+    """One line for what the system refused: a file operation, memory, nesting depth."""
+    if isinstance(exc, MemoryError):
+        return (
+            "the input is too large to process in memory (hint: check the file is the "
+            "one you meant; /dev/zero and similar never end)"
+        )
+    if isinstance(exc, RecursionError):
+        return "the input is nested too deeply to process (hint: flatten it)"
+    from secretkit.atomic import describe_os_error, os_error_hint
+
+    return f"{describe_os_error(exc)} (hint: {os_error_hint(exc)})"
 
 
 # ---------------------------------------------------------------------------
@@ -481,14 +534,24 @@ def _print_plan_table(rows: list[tuple[str, str, str, str]]) -> None:
 @click.option("--dry-run", is_flag=True, help="Print the diff and the plan; change nothing.")
 @click.option("--yes", "-y", is_flag=True, help="Apply without asking.")
 @click.option("--host", "hosts", multiple=True, metavar="NAME", help="Only these hosts (repeat).")
+@click.option(
+    "--yes-without-admin",
+    "without_admin",
+    is_flag=True,
+    help="Allow host files whose .sops.yaml rule names no admin key.",
+)
 @pass_ctx
-def migrate(ctx: Context, dry_run: bool, yes: bool, hosts: tuple[str, ...]) -> None:
+def migrate(
+    ctx: Context, dry_run: bool, yes: bool, hosts: tuple[str, ...], without_admin: bool
+) -> None:
     """Move hardcoded secrets in Nix files into per-host sops files read by sops-nix."""
     from secretkit.commands.migrate import apply, prepare
     from secretkit.errors import UsageError
     from secretkit.keys.sops_yaml import find_root
 
-    prepared = prepare(find_root(ctx.cwd), hosts=hosts, dry_run=dry_run)
+    prepared = prepare(
+        find_root(ctx.cwd), hosts=hosts, dry_run=dry_run, without_admin=without_admin
+    )
     plan = prepared.plan
     for refused in plan.refused:
         echo(refused.message(), err=True)

@@ -14,7 +14,9 @@ Exit codes (the CLI contract, README "Exit codes"):
 3     user-fixable error with a hint (missing key, no such host, not a repo, ...)
 4     integrity failure (MAC mismatch, no identity decrypts, tampered file)
 5     internal bug
+129   terminated by SIGHUP (cleaned up like Ctrl-C)
 130   interrupted
+143   terminated by SIGTERM (cleaned up like Ctrl-C)
 ====  ==========================================================================
 """
 
@@ -27,6 +29,8 @@ EXIT_USER = 3
 EXIT_INTEGRITY = 4
 EXIT_BUG = 5
 EXIT_INTERRUPTED = 130
+EXIT_SIGHUP = 129  # 128 + SIGHUP: the terminal or ssh session went away
+EXIT_SIGTERM = 143  # 128 + SIGTERM
 
 EXIT_CODES: dict[int, str] = {
     EXIT_OK: "ok / clean",
@@ -35,7 +39,9 @@ EXIT_CODES: dict[int, str] = {
     EXIT_USER: "user-fixable error (the message says what to do)",
     EXIT_INTEGRITY: "integrity failure: MAC mismatch, no identity decrypts, tampered file",
     EXIT_BUG: "internal bug (rerun with --verbose and report it)",
+    EXIT_SIGHUP: "terminated by SIGHUP (cleaned up like Ctrl-C)",
     EXIT_INTERRUPTED: "interrupted",
+    EXIT_SIGTERM: "terminated by SIGTERM (cleaned up like Ctrl-C)",
 }
 
 
@@ -90,3 +96,13 @@ class Interrupted(SecretkitError):
     """The user pressed Ctrl-C: exit 130."""
 
     exit_code = EXIT_INTERRUPTED
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM or SIGHUP, raised where the program is, so that it cleans up exactly as
+    on Ctrl-C (children killed, temp files removed, transactions rolled back); the CLI
+    exits 128 + the signal number."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum

@@ -91,12 +91,24 @@ def _isolated_env(
         "SOPS_AGE_KEY_CMD",
         "SOPS_CONFIG",
         "SECRETKIT_ENGINE",
+        "SECRETKIT_LOCK_WAIT",
+        "XDG_CACHE_HOME",
         "EDITOR",
         "VISUAL",
     ):
         monkeypatch.delenv(var, raising=False)
     for key, value in GIT_ENV.items():
         monkeypatch.setenv(key, value)
+
+
+@pytest.fixture(autouse=True)
+def _release_repository_locks() -> Iterator[None]:
+    """A library call in a test takes the repository lock like a command; the CLI drops
+    it when the command ends, here the test's end does."""
+    yield
+    from secretkit import repolock
+
+    repolock.release_all()
 
 
 def git(repo: Path, *args: str, input: bytes | None = None) -> str:

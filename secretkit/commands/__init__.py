@@ -4,7 +4,8 @@ from pathlib import Path
 
 
 def recover_interrupted(cwd: Path) -> Path:
-    """Roll back a transaction a killed run left behind; return the repository root.
+    """Take the repository lock, roll back a transaction a killed run left behind;
+    return the repository root.  The lock is held until the command ends.
 
     Every writing command calls this before it reads anything: a half-done
     ``rotate host`` (say) must not be read as the current state, and a single-file

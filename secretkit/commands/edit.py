@@ -92,13 +92,14 @@ def edit(
     env: Mapping[str, str] | None = None,
     tmp_root: Path | None = None,
 ) -> EditResult:
+    from secretkit import repolock
     from secretkit.commands import recover_interrupted
     from secretkit.sops import api, document
     from secretkit.sops.config import find_config
     from secretkit.sops.identities import load_identities
 
     env = os.environ if env is None else env
-    recover_interrupted(cwd)
+    root = recover_interrupted(cwd)
     path = api.resolve(cwd, file)
     source = api.display(cwd, path)
     if engine == "sops":
@@ -111,10 +112,12 @@ def edit(
     if not path.exists():
         rule = api.rule_for_file(cwd, path)
         original = document.dump_plain(api.empty_plain(fmt))
+        repolock.release(root)  # the editor may stay open for hours
         edited = run_editor(original, path.name, env, tmp_root)
         if edited == original:
             return EditResult(path=path, status="unchanged")
-        new_plain = _parse_edited(edited, fmt, source)
+        _relock_unchanged(cwd, root, path, None, edited, source)
+        new_plain = _parse_edited(edited, fmt, source, root, path)
         write_atomic(path, api.encrypt_new(new_plain, rule, source=source))
         return EditResult(path=path, status="created")
 
@@ -123,10 +126,12 @@ def edit(
     key = api.data_key_of(sops, load_identities(), source=source)
     plain = api.open_file(sops, key, source=source)
     original = document.dump_plain(plain)
+    repolock.release(root)  # the editor may stay open for hours
     edited = run_editor(original, path.name, env, tmp_root)
     if edited == original:
         return EditResult(path=path, status="unchanged")
-    new_plain = _parse_edited(edited, fmt, source)
+    _relock_unchanged(cwd, root, path, data, edited, source)
+    new_plain = _parse_edited(edited, fmt, source, root, path)
     new_plain.stash.update(plain.stash)  # unchanged values keep their IV → same ciphertext
     metadata = sops.metadata
     if _older(metadata.version, document.SOPS_VERSION):
@@ -138,15 +143,60 @@ def edit(
     return EditResult(path=path, status="updated")
 
 
-def _parse_edited(edited: bytes, fmt: str, source: str) -> PlainFile:
+def keep_edits(root: Path, path: Path, edited: bytes) -> Path:
+    """Save ``edited`` (plaintext) in a 0600 file of a private 0700 directory next to the
+    repository lock (inside the git directory, never in the work tree)."""
+    from datetime import UTC, datetime
+
+    from secretkit import repolock
+
+    directory = repolock.lock_path_for(root).parent / "kept"
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.chmod(directory, 0o700)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    fd, name = tempfile.mkstemp(prefix=f"{path.name}.{stamp}.", dir=directory)
+    with os.fdopen(fd, "wb") as handle:  # mkstemp: mode 0600
+        handle.write(edited)
+        handle.flush()
+        os.fsync(handle.fileno())
+    return Path(name)
+
+
+def _relock_unchanged(
+    cwd: Path, root: Path, path: Path, before: bytes | None, edited: bytes, source: str
+) -> None:
+    """Take the lock again and make sure nobody changed ``path`` while the editor ran
+    (a rotation, another edit): writing now would undo their change."""
+    from secretkit.commands import recover_interrupted
+
+    recover_interrupted(cwd)
+    try:
+        now: bytes | None = path.read_bytes()
+    except FileNotFoundError:
+        now = None
+    if now == before:
+        return
+    kept = keep_edits(root, path, edited)
+    raise UserError(
+        f"{source} changed while the editor was open; nothing was saved, your edited "
+        f"text is kept in {kept} (mode 0600, plaintext)",
+        hint=f"run `secretkit edit {source}` again, re-apply your changes, then delete {kept}",
+    )
+
+
+def _parse_edited(edited: bytes, fmt: str, source: str, root: Path, path: Path) -> PlainFile:
     from secretkit.sops import document
 
     try:
         return document.load_plain(edited, fmt)
-    except SecretkitError as exc:
+    except (SecretkitError, RecursionError) as exc:
+        why = exc.message if isinstance(exc, SecretkitError) else "nested too deeply"
+        kept = keep_edits(root, path, edited)
         raise UserError(
-            f"the edited content of {source} is not valid ({exc.message}); nothing was saved",
-            hint="run edit again and fix the syntax",
+            f"the edited content of {source} is not valid ({why}); nothing was "
+            f"saved, your edited text is kept in {kept} (mode 0600, plaintext)",
+            hint=f"fix the syntax there, then `secretkit edit {source}` and paste it; "
+            f"delete {kept} when done",
         ) from None
 
 

@@ -152,6 +152,8 @@ def might_name_secrets_files(config: bytes, paths: Sequence[str]) -> bool:
     ``path_regex`` of the file can match any of ``paths`` (repo-relative), so that
     no rule can name them secrets files.  Anything unusual (flow style, quoting with
     escapes, anchors, an invalid pattern) answers True and the real parser decides."""
+    from secretkit.sops.re2 import Re2Error, compile_re2
+
     found = _PATH_REGEX.findall(config)
     if len(found) != config.count(b"path_regex"):
         return True
@@ -164,8 +166,8 @@ def might_name_secrets_files(config: bytes, paths: Sequence[str]) -> bool:
         elif not value or value[0] in '"&*!|>{[%@`':
             return True
         try:
-            pattern = re.compile(value.replace(r"\z", r"\Z"))
-        except re.error:
+            pattern = compile_re2(value)  # the one RE2 reading (secretkit/sops/re2.py)
+        except Re2Error:
             return True
         if any(pattern.search(path) for path in paths):
             return True

@@ -62,6 +62,7 @@ def prepare(
     hosts: Sequence[str] = (),
     dry_run: bool = False,
     also: Sequence[FindingLike] = (),
+    without_admin: bool = False,
 ) -> Prepared:
     """Everything up to (not including) the first write.
 
@@ -113,7 +114,13 @@ def prepare(
             needed.update(users)
             if len(users) > 1:
                 shared.update(users)
+    from secretkit.keys.sops_yaml import validate_name
+
+    for host in sorted(needed):  # a host name becomes secrets/<name>.yaml and &host_<name>
+        validate_name(host)
     missing = _missing_keys(root, needed)
+    if not missing:
+        missing = _file_guards(root, needed, without_admin)
     if missing and not dry_run:
         raise missing[0]
 
@@ -273,6 +280,59 @@ def _missing_keys(root: Path, needed: set[str]) -> list[UserError]:
         for host in sorted(needed)
         if config.rule_for(root / SECRETS_DIR / f"{host}.yaml") is None
     ]
+
+
+def _file_guards(root: Path, needed: set[str], without_admin: bool) -> list[UserError]:
+    """What else stops the run before writing into ``secrets/<host>.yaml``: a file
+    encrypted for other keys than its rule names (new values would be readable by
+    them), and a rule no admin key is in (nobody could read the values back)."""
+    from secretkit.keys import sops_yaml
+    from secretkit.sops import api
+    from secretkit.sops.config import find_config
+
+    config = find_config(root)
+    if config is None:
+        return []
+    admins = set(sops_yaml.read_keys(root).admins.values())
+    problems: list[UserError] = []
+    for host in sorted(needed):
+        rel = f"{SECRETS_DIR}/{host}.yaml"
+        rule = config.rule_for(root / rel)
+        if rule is None:
+            continue
+        wanted = {
+            str(k).strip().lower() for g in rule.key_groups for k in g if str(k).startswith("age1")
+        }
+        path = root / rel
+        if path.is_file():
+            sops = api.load(path.read_bytes(), "yaml", source=rel)
+            has = {
+                e.fields.get("recipient", "").strip().lower()
+                for e in sops.metadata.all_keys()
+                if e.kind == "age"
+            }
+            if has != wanted:
+                extra, absent = len(has - wanted), len(wanted - has)
+                problems.append(
+                    UserError(
+                        f"{rel} is encrypted for other keys than its .sops.yaml rule names "
+                        f"({extra} more, {absent} missing); new secrets written into it "
+                        "would be readable by keys the rule does not name",
+                        hint=f"re-encrypt it for exactly the rule's keys with a fresh data key: "
+                        f"secretkit updatekeys {rel} && secretkit rotate data-keys {rel} "
+                        "(treat the values already in it as exposed), then migrate again",
+                    )
+                )
+        if not without_admin and not wanted & admins:
+            problems.append(
+                UserError(
+                    f"the .sops.yaml rule for {rel} names no admin key: after migrate no "
+                    "admin could read these secrets back (only the host could)",
+                    hint="add your admin key to that rule (secretkit init --admin age1… adds "
+                    "it to every host rule), or rerun with --yes-without-admin",
+                )
+            )
+    return problems
 
 
 def _verify(data: bytes, rel: str, values: dict[tuple[str, ...], Sensitive[str]]) -> None:

@@ -175,12 +175,14 @@ def values_to_replace(root: Path, findings: list[Finding]) -> tuple[list[Sensiti
 
 
 def apply_purge(plan: PurgePlan, *, progress: Progress | None = None) -> PurgeResult:
+    from secretkit.atomic import recover
     from secretkit.git.filter_repo import create_backup, replace_text
     from secretkit.git.objects import root_commits
     from secretkit.scan.allowlist import ALLOW_FILE
     from secretkit.scan.api import scan_history
 
     root = plan.root
+    recover(root)  # the repository lock, held until the command ends
     _require_clean(root)  # again: the user may have edited while we asked
     values, too_short = values_to_replace(root, plan.findings)
     roots_before = root_commits(root)

@@ -88,8 +88,25 @@ def set_value(
         identities=load_identities(),
         source=api.display(cwd, path),
     )
+    _unchanged_since(path, existing, api.display(cwd, path))
     write_atomic(path, data)
     return SetResult(path=path, created=existing is None)
+
+
+def _unchanged_since(path: Path, before: bytes | None, source: str) -> None:
+    """Refuse to write when ``path`` changed since it was read (a writer that does not
+    take the repository lock, e.g. sops or an editor): writing would undo its change."""
+    from secretkit.errors import UserError
+
+    try:
+        now: bytes | None = path.read_bytes()
+    except FileNotFoundError:
+        now = None
+    if now != before:
+        raise UserError(
+            f"{source} changed while set was running; nothing was written",
+            hint="run the same `secretkit set` again",
+        )
 
 
 def _optional_rule(cwd: Path, path: Path) -> CreationRule | None:

@@ -71,6 +71,12 @@ def run_git(
     return proc
 
 
+def inside_git_dir(cwd: Path) -> bool:
+    """Whether ``cwd`` is a git directory (a bare repository, or inside ``.git``)."""
+    proc = run_git(cwd, "rev-parse", "--is-inside-git-dir", check=False)
+    return proc.returncode == 0 and proc.stdout.strip() == b"true"
+
+
 def repo_root(cwd: Path) -> Path | None:
     """The top of the work tree containing ``cwd``, or None outside a repository."""
     proc = run_git(cwd, "rev-parse", "--show-toplevel", check=False)

@@ -19,6 +19,7 @@ import contextlib
 import os
 import re
 import shutil
+import signal
 import subprocess
 import tempfile
 from collections.abc import Iterable, Sequence
@@ -130,15 +131,25 @@ def replace_text(root: Path, values: Sequence[Sensitive[bytes]], refs: Sequence[
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
-        proc = subprocess.run(
+        # Its own process group, so that an interruption (Ctrl-C, SIGTERM, SIGHUP)
+        # stops it and the git processes it started, before the file is wiped.
+        child = subprocess.Popen(
             # --force: the fresh-clone check is replaced by ours (clean tree, backup refs).
             [tool, "--force", "--quiet", "--replace-text", path, "--refs", *refs],
             cwd=root,
             stdin=subprocess.DEVNULL,
-            capture_output=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
             env=git_env(),
-            check=False,
+            start_new_session=True,
         )
+        try:
+            _, stderr = child.communicate()
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.killpg(child.pid, signal.SIGKILL)
+            child.wait()
+            raise
     finally:
         with contextlib.suppress(OSError), open(path, "r+b") as handle:
             handle.write(b"\0" * len(data))
@@ -148,9 +159,9 @@ def replace_text(root: Path, values: Sequence[Sensitive[bytes]], refs: Sequence[
             os.unlink(path)
         with contextlib.suppress(OSError):
             os.rmdir(directory)
-    if proc.returncode != 0:
-        lines = proc.stderr.decode("utf-8", "replace").strip().splitlines()
-        last = lines[-1] if lines else f"exit {proc.returncode}"
+    if child.returncode != 0:
+        lines = stderr.decode("utf-8", "replace").strip().splitlines()
+        last = lines[-1] if lines else f"exit {child.returncode}"
         raise UserError(
             f"git-filter-repo failed: {last}",
             hint="history is unchanged or partly rewritten; the backup refs hold the old "

@@ -395,7 +395,7 @@ def plan_rotate_host(
     edit = sops_yaml.set_host_key_text(data, host, new_recipient, path)
     old = edit.change.old_recipient or current
     new = edit.change.new_recipient or normalize_age_recipient(new_recipient)
-    config = parse_config(edit.data if edit.data is not None else data, path)
+    config = edit.config or parse_config(data, path)
     if files is None:
         files = find_sops_files(root, relevant=_mentions(old, config, new), must_parse=_naming(old))
     ops: list[FileOp] = []
@@ -428,7 +428,7 @@ def plan_remove_host(
     edit = sops_yaml.remove_host_text(data, host, path)
     old_config = parse_config(data, path)
     old = edit.change.old_recipient
-    new_config = parse_config(edit.data, path) if edit.data is not None else old_config
+    new_config = edit.config or old_config
     removed_rules = set(edit.change.removed_rules)
     if files is None:
         files = find_sops_files(

@@ -50,17 +50,18 @@ new recipient) so that removal/rotation can re-encrypt the affected files.
 
 from __future__ import annotations
 
-import difflib
-import io
 import re
-import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from secretkit.errors import ConfigError, UserError
 from secretkit.keys.bech32 import Bech32Error, normalize_age_recipient
+from secretkit.sops.yaml_spans import Node
+
+if TYPE_CHECKING:
+    from secretkit.sops.config import SopsConfig
 
 SOPS_YAML = ".sops.yaml"
 ADMIN_PREFIX = "admin_"
@@ -113,12 +114,11 @@ class Rule:
     anchors: tuple[str, ...]  # anchor names of the keys it lists, in order
 
     def matches(self, relpath: str) -> bool:
+        from secretkit.sops.config import path_regex_matches
+
         if self.path_regex is None:
             return True
-        try:
-            return re.search(self.path_regex, relpath) is not None
-        except re.error:
-            return False
+        return path_regex_matches(self.path_regex, relpath)
 
     @property
     def recipients(self) -> tuple[str, ...]:
@@ -149,9 +149,17 @@ class SopsYaml:
 
 def find_root(cwd: Path) -> Path:
     """Where ``.sops.yaml`` lives: the git work-tree root, or ``cwd`` outside git."""
-    from secretkit.git import repo_root
+    from secretkit.git import inside_git_dir, repo_root
 
-    return repo_root(cwd) or cwd
+    root = repo_root(cwd)
+    if root is not None:
+        return root
+    if inside_git_dir(cwd):  # a bare repository: writing here would go into git's own files
+        raise UserError(
+            f"{cwd} is a git directory with no work tree (a bare repository or .git)",
+            hint="run secretkit in a clone with a work tree (git clone <repo> <dir>)",
+        )
+    return cwd
 
 
 def read_keys(root: Path) -> SopsYaml:
@@ -162,7 +170,7 @@ def read_keys(root: Path) -> SopsYaml:
         return SopsYaml(path=path, exists=False)
     except OSError as exc:
         raise ConfigError(f"cannot read {SOPS_YAML}: {exc.strerror}") from None
-    return _model(path, _load(data)[0])
+    return _model(path, _load(data))
 
 
 def host_recipient(root: Path, host: str) -> str | None:
@@ -181,164 +189,84 @@ def rule_for_path(root: Path, path: str | Path) -> Rule | None:
 # ---------------------------------------------------------------------------
 
 
-def _yaml(mapping: int = 2, sequence: int = 4, offset: int = 2) -> Any:
-    from ruamel.yaml import YAML
-
-    yaml = YAML(typ="rt")
-    yaml.preserve_quotes = True
-    yaml.width = 4096
-    yaml.indent(mapping=mapping, sequence=sequence, offset=offset)
-    return yaml
-
-
-_INDENTS = ((2, 4, 2), (2, 2, 0), (4, 4, 2), (4, 6, 4), (4, 4, 0), (2, 3, 1), (4, 2, 0))
-
-
-def _load(data: bytes) -> tuple[Any, tuple[int, int, int]]:
-    """Parse ``data``; return the document and the indentation that reproduces it best."""
-    from ruamel.yaml.error import YAMLError, YAMLWarning
+def _load(data: bytes) -> Node | None:
+    """Parse ``data`` into a span tree; ConfigError (one line) when it is not a
+    ``.sops.yaml`` secretkit can read: not UTF-8, not YAML, an anchor defined twice, an
+    alias with no anchor, nesting deeper than any config needs."""
+    from secretkit.sops import yaml_spans
 
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
         raise ConfigError(f"{SOPS_YAML} is not UTF-8 text", hint=_CONFIG_HINT) from None
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", YAMLWarning)
-        try:
-            doc = _yaml().load(text)
-        except YAMLWarning:
-            raise ConfigError(f"{SOPS_YAML} defines an anchor twice", hint=_CONFIG_HINT) from None
-        except YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
-            what = "is not valid YAML"
-            problem = str(getattr(exc, "problem", "") or "")
-            if "undefined alias" in problem:
-                what = "uses an alias with no anchor"
-            raise ConfigError(f"{SOPS_YAML} {what}{where}", hint=_CONFIG_HINT) from None
-        except RecursionError:
-            raise ConfigError(f"{SOPS_YAML} is nested too deeply", hint=_CONFIG_HINT) from None
-    best = _INDENTS[0]
-    if doc is not None:
-        best_score = -1.0
-        for indent in _INDENTS:
-            out = _dump(doc, indent)
-            if out == text:
-                best = indent
-                break
-            score = difflib.SequenceMatcher(None, out, text, autojunk=False).ratio()
-            if score > best_score:
-                best, best_score = indent, score
-    return doc, best
+    try:
+        return yaml_spans.parse(text)
+    except yaml_spans.YamlSyntaxError as exc:
+        where = f" (line {exc.line}, column {exc.column})" if exc.line else ""
+        what = {
+            "duplicate anchor": "defines an anchor twice",
+            "undefined alias": "uses an alias with no anchor",
+            "too deep": "is nested too deeply",
+        }.get(exc.kind, "is not valid YAML")
+        raise ConfigError(f"{SOPS_YAML} {what}{where}", hint=_CONFIG_HINT) from None
 
 
-def _dump(doc: Any, indent: tuple[int, int, int]) -> str:
-    stream = io.StringIO()
-    _yaml(*indent).dump(doc, stream)
-    return _rejoin_alias_comments(stream.getvalue(), doc)
+def _key_items(doc: Node | None) -> list[tuple[Node, int, Node]]:
+    """(containing list, index, scalar) of every scalar under ``keys`` (nested lists/maps)."""
+    out: list[tuple[Node, int, Node]] = []
 
-
-def _eol_comments(node: Any, out: set[str]) -> None:
-    ca = getattr(node, "ca", None)
-    if ca is not None:
-        for entry in ca.items.values():
-            for token in entry or []:
-                value = getattr(token, "value", None)
-                if isinstance(value, str) and value.startswith("#"):
-                    out.add(value.partition("\n")[0].rstrip())
-    if isinstance(node, dict):
-        for value in node.values():
-            _eol_comments(value, out)
-    elif isinstance(node, list):
-        for value in node:
-            _eol_comments(value, out)
-
-
-def _rejoin_alias_comments(text: str, doc: Any) -> str:
-    """ruamel writes the same-line comment of an alias (``- *host_a  # web``) on the
-    next line; put it back where the user had it."""
-    if "*" not in text:
-        return text
-    comments: set[str] = set()
-    _eol_comments(doc, comments)
-    lines = text.split("\n")
-    out: list[str] = []
-    for line in lines:
-        stripped = line.strip()
-        if (
-            out
-            and stripped in comments
-            and re.search(r"\*[^\s#,\[\]{}]+$", out[-1])
-            and not out[-1].lstrip().startswith("#")
-        ):
-            out[-1] = out[-1] + " " + stripped
-            continue
-        out.append(line)
-    return "\n".join(out)
-
-
-def _anchor(node: Any) -> str | None:
-    anchor = getattr(node, "anchor", None)
-    value = getattr(anchor, "value", None) if anchor is not None else None
-    return value if isinstance(value, str) else None
-
-
-def _key_items(doc: Any) -> Iterator[tuple[Any, int, Any]]:
-    """(containing list, index, node) of every scalar under ``keys`` (nested lists/maps too)."""
-    from ruamel.yaml.comments import CommentedMap, CommentedSeq
-
-    def walk(node: Any) -> Iterator[tuple[Any, int, Any]]:
-        if isinstance(node, CommentedSeq):
-            for i, item in enumerate(node):
-                if isinstance(item, str):
-                    yield node, i, item
+    def walk(node: Node) -> None:
+        if node.kind == "seq":
+            for i, item in enumerate(node.items):
+                if item.kind == "scalar":
+                    out.append((node, i, item))
                 else:
-                    yield from walk(item)
-        elif isinstance(node, CommentedMap):
-            for value in node.values():
-                yield from walk(value)
+                    walk(item)
+        elif node.kind == "map":
+            for _, value in node.pairs:
+                walk(value)
 
-    keys = doc.get("keys") if doc is not None else None
-    yield from walk(keys)
+    keys = doc.get("keys") if doc is not None and doc.kind == "map" else None
+    if keys is not None:
+        walk(keys)
+    return out
 
 
-def _check_shape(doc: Any) -> None:
-    from ruamel.yaml.comments import CommentedMap, CommentedSeq
-
-    if doc is None:
+def _check_shape(doc: Node | None) -> None:
+    if doc is None or (doc.kind == "scalar" and doc.value in ("", "null", "~")):
         return
-    if not isinstance(doc, CommentedMap):
+    if doc.kind != "map":
         raise ConfigError(
             f"{SOPS_YAML} must be a mapping with keys and creation_rules", hint=_CONFIG_HINT
         )
     keys = doc.get("keys")
-    if keys is not None and not isinstance(keys, CommentedSeq | CommentedMap):
+    if keys is not None and keys.kind not in ("seq", "map") and not _null(keys):
         raise ConfigError(
             f"{SOPS_YAML}: keys must be a list of anchored recipients", hint=_CONFIG_HINT
         )
     rules = doc.get("creation_rules")
-    if rules is not None and not isinstance(rules, CommentedSeq):
+    if rules is not None and rules.kind != "seq" and not _null(rules):
         raise ConfigError(f"{SOPS_YAML}: creation_rules must be a list", hint=_CONFIG_HINT)
-    for i, rule in enumerate(rules or [], start=1):
-        if not isinstance(rule, CommentedMap):
+    for i, rule in enumerate(rules.items if rules is not None else [], start=1):
+        if rule.kind != "map":
             raise ConfigError(f"{SOPS_YAML}: creation rule {i} is not a mapping", hint=_CONFIG_HINT)
         regex = rule.get("path_regex")
-        if regex is not None and not isinstance(regex, str):
+        if regex is not None and not _null(regex) and not _string(regex):
             raise ConfigError(
                 f"{SOPS_YAML}: creation rule {i} has a path_regex that is not a string",
                 hint=_CONFIG_HINT,
             )
         groups = rule.get("key_groups")
-        if groups is not None and not isinstance(groups, CommentedSeq):
+        if groups is not None and groups.kind != "seq" and not _null(groups):
             raise ConfigError(
                 f"{SOPS_YAML}: creation rule {i} has key_groups that is not a list",
                 hint=_CONFIG_HINT,
             )
     for _, _, node in _key_items(doc):
-        name = _anchor(node)
+        name = node.anchor
         if name and name.startswith((ADMIN_PREFIX, HOST_PREFIX)):
             try:
-                normalize_age_recipient(str(node))
+                normalize_age_recipient(node.value)
             except Bech32Error as exc:
                 raise ConfigError(
                     f"{SOPS_YAML}: key {name} is not a valid age recipient ({exc.message})",
@@ -346,52 +274,94 @@ def _check_shape(doc: Any) -> None:
                 ) from None
 
 
-def _age_values(value: Any) -> list[Any]:
-    """The age entries of a rule or group: a list, an alias, or sops' comma-separated string."""
-    if value is None:
+_NOT_A_STRING = re.compile(
+    r"[-+]?(?:\d+|0o[0-7]+|0x[0-9a-fA-F]+|(?:\.\d+|\d+\.?\d*)(?:[eE][-+]?\d+)?|\.(?:inf|Inf|INF))"
+    r"|\.(?:nan|NaN|NAN)|true|True|TRUE|false|False|FALSE"
+)
+
+
+def _string(node: Node) -> bool:
+    """Whether a scalar is a string to YAML (quoted, or plain and not a number/bool/null)."""
+    if node.kind != "scalar":
+        return False
+    return node.style is not None or not (_null(node) or _NOT_A_STRING.fullmatch(node.value))
+
+
+def _null(node: Node) -> bool:
+    return node.kind == "scalar" and node.style is None and node.value in ("", "null", "~")
+
+
+def _age_values(value: Node | None, anchors: dict[str, Node]) -> list[tuple[str, str | None]]:
+    """(recipient, anchor name) of the age entries of a rule or group: a list, an alias,
+    or sops' comma-separated string."""
+    if value is None or _null(value):
         return []
-    if isinstance(value, str):
-        if _anchor(value):
-            return [value]
-        return [v.strip() for v in value.split(",") if v.strip()]
-    if isinstance(value, list):
-        return [v for v in value if isinstance(v, str)]
+    if value.kind == "alias":
+        target = anchors.get(value.anchor or "")
+        return [(target.value, value.anchor)] if target is not None else []
+    if value.kind == "scalar":
+        if value.anchor:
+            return [(value.value, value.anchor)]
+        return [(v.strip(), None) for v in value.value.split(",") if v.strip()]
+    if value.kind == "seq":
+        out: list[tuple[str, str | None]] = []
+        for item in value.items:
+            if item.kind in ("alias", "scalar"):
+                out.extend(
+                    _age_values(item, anchors)
+                    if item.kind == "alias"
+                    else [(item.value, item.anchor)]
+                )
+        return out
     return []
 
 
-def _model(path: Path, doc: Any) -> SopsYaml:
+def _model(path: Path, doc: Node | None) -> SopsYaml:
     _check_shape(doc)
     admins: dict[str, str] = {}
     hosts: dict[str, str] = {}
     keys: dict[str, str] = {}
+    anchors = {
+        n.anchor: n
+        for n in (doc.walk() if doc is not None else [])
+        if n.anchor and n.kind != "alias"
+    }
     for _, _, node in _key_items(doc):
-        name = _anchor(node)
+        name = node.anchor
         if not name:
             continue
-        keys[name] = str(node)
+        keys[name] = node.value
         if name.startswith(ADMIN_PREFIX):
-            admins[name[len(ADMIN_PREFIX) :]] = str(node).strip().lower()
+            admins[name[len(ADMIN_PREFIX) :]] = node.value.strip().lower()
         elif name.startswith(HOST_PREFIX):
-            hosts[name[len(HOST_PREFIX) :]] = str(node).strip().lower()
+            hosts[name[len(HOST_PREFIX) :]] = node.value.strip().lower()
     rules: list[Rule] = []
-    for i, rule in enumerate((doc or {}).get("creation_rules") or []):
+    raw_rules = doc.get("creation_rules") if doc is not None and doc.kind == "map" else None
+    for i, rule in enumerate(
+        raw_rules.items if raw_rules is not None and raw_rules.kind == "seq" else []
+    ):
         groups: list[tuple[str, ...]] = []
-        anchors: list[str] = []
+        names: list[str] = []
         raw_groups = rule.get("key_groups")
-        sources = list(raw_groups) if raw_groups is not None else [rule]
+        if raw_groups is not None and raw_groups.kind == "seq":
+            sources = raw_groups.items
+        elif raw_groups is not None and not _null(raw_groups):
+            sources = []
+        else:
+            sources = [rule]
         for group in sources:
-            if not hasattr(group, "get"):
+            if group.kind != "map":
                 continue
-            entries = _age_values(group.get("age"))
-            groups.append(tuple(str(e).strip() for e in entries))
-            anchors.extend(a for a in (_anchor(e) for e in entries) if a)
+            entries = _age_values(group.get("age"), anchors)
+            groups.append(tuple(value.strip() for value, _ in entries))
+            names.extend(anchor for _, anchor in entries if anchor)
         regex = rule.get("path_regex")
         rules.append(
             Rule(
                 index=i,
-                path_regex=str(regex) if regex is not None else None,
+                path_regex=regex.value if regex is not None and not _null(regex) else None,
                 groups=tuple(groups),
-                anchors=tuple(anchors),
+                anchors=tuple(names),
             )
         )
     return SopsYaml(
@@ -400,105 +370,7 @@ def _model(path: Path, doc: Any) -> SopsYaml:
 
 
 # ---------------------------------------------------------------------------
-# comment-preserving list surgery
-# ---------------------------------------------------------------------------
-
-
-def _last_path(seq: Any, index: int) -> tuple[list[Any], tuple[Any, Any, int]]:
-    """The block containers on the way to the last scalar of ``seq[index]`` (innermost
-    last) and the comment slot of that scalar: (holder, key, slot index)."""
-    from ruamel.yaml.comments import CommentedMap, CommentedSeq
-
-    containers: list[Any] = []
-    holder: Any = seq
-    key: Any = index
-    while True:
-        node = holder[key]
-        block = isinstance(node, CommentedMap | CommentedSeq) and len(node)
-        if not block or node.fa.flow_style():
-            return containers, (holder, key, 2 if isinstance(holder, CommentedMap) else 0)
-        containers.append(node)
-        holder, key = (
-            node,
-            (list(node.keys())[-1] if isinstance(node, CommentedMap) else len(node) - 1),
-        )
-
-
-def _take_following(seq: Any, index: int) -> str:
-    """Remove and return the full-line comments that follow ``seq[index]`` (they
-    belong to what comes next); its own same-line comment stays."""
-    containers, (holder, key, slot) = _last_path(seq, index)
-    taken = ""
-    entry = holder.ca.items.get(key)
-    token = entry[slot] if entry and len(entry) > slot else None
-    if token is not None and isinstance(token.value, str):
-        first, _, rest = token.value.partition("\n")
-        if rest.strip():
-            token.value = first + "\n"
-            taken += rest
-    for container in reversed(containers):
-        end = getattr(container.ca, "end", None)
-        if end:
-            for tok in end:
-                if isinstance(tok.value, str) and tok.value.strip():
-                    column = tok.start_mark.column if tok.start_mark is not None else 0
-                    taken += "".join(
-                        " " * column + line.lstrip() + "\n" for line in tok.value.splitlines()
-                    )
-            container.ca.end = []
-    return taken
-
-
-def _put_following(seq: Any, index: int, text: str) -> None:
-    """Attach full-line comments ``text`` after ``seq[index]``."""
-    from ruamel.yaml.error import CommentMark
-    from ruamel.yaml.tokens import CommentToken
-
-    if not text.strip():
-        return
-    _, (holder, key, slot) = _last_path(seq, index)
-    entry = holder.ca.items.setdefault(key, [None, None, None, None])
-    while len(entry) <= slot:
-        entry.append(None)
-    token = entry[slot]
-    if token is not None and isinstance(token.value, str):
-        token.value = token.value.rstrip("\n") + "\n" + text
-    else:
-        entry[slot] = CommentToken("\n" + text, CommentMark(0), None)
-
-
-def _delete_item(seq: Any, index: int, parent: Any = None, parent_key: Any = None) -> None:
-    """Delete ``seq[index]`` keeping the comment lines that belong to what follows it."""
-    from ruamel.yaml.error import CommentMark
-    from ruamel.yaml.tokens import CommentToken
-
-    carry = _take_following(seq, index)
-    del seq[index]
-    if not carry.strip():
-        return
-    if index > 0:
-        _put_following(seq, index - 1, carry)
-    elif parent is not None and len(seq):
-        entry = parent.ca.items.setdefault(parent_key, [None, None, None, None])
-        while len(entry) < 4:
-            entry.append(None)
-        lines = [ln for ln in carry.splitlines() if ln.strip()]
-        column = len(lines[0]) - len(lines[0].lstrip())
-        text = "\n".join(ln.strip() for ln in lines) + "\n"
-        entry[3] = [*(entry[3] or []), CommentToken(text, CommentMark(column), None)]
-
-
-def _insert_item(seq: Any, index: int, node: Any) -> None:
-    """Insert ``node`` at ``index`` so that the full-line comments that preceded the
-    item now at ``index`` still precede it (ruamel stores them as the tail of the
-    item before)."""
-    carry = _take_following(seq, index - 1) if 0 < index < len(seq) else ""
-    seq.insert(index, node)
-    _put_following(seq, index, carry)
-
-
-# ---------------------------------------------------------------------------
-# edits
+# edits: spans of the parsed text, spliced (never a re-print of the file)
 # ---------------------------------------------------------------------------
 
 
@@ -522,144 +394,332 @@ class Change:
 class Edit:
     data: bytes | None  # None: nothing to change
     change: Change
+    config: SopsConfig | None = None  # the engine's reading of ``data`` (validated)
+
+
+_KEY_FIELDS = ("age", "pgp", "kms", "gcp_kms", "azure_keyvault", "hc_vault_transit_uri", "hckms")
 
 
 class _Doc:
-    """A parsed ``.sops.yaml`` being edited."""
+    """A ``.sops.yaml`` being edited: its text, its span tree, the splices so far."""
 
     def __init__(self, data: bytes | None, path: Path) -> None:
-        from ruamel.yaml.comments import CommentedMap
+        from secretkit.sops import yaml_spans
 
         self.path = path
         self.original = data
-        if data is None or not data.strip():
-            self.doc: Any = CommentedMap()
-            self.indent = _INDENTS[0]
-        else:
-            self.doc, self.indent = _load(data)
-            if self.doc is None:
-                self.doc = CommentedMap()
-        _check_shape(self.doc)
+        self.text = ""
+        self.tree: yaml_spans.Node | None = None
+        if data is not None and data.strip():
+            self.tree = _load(data)  # duplicate anchors, bad aliases: ConfigError
+            _check_shape(self.tree)
+            self.text = data.decode("utf-8")
+        if self.tree is not None and self.tree.kind != "map":
+            self.tree = None
+        self.splices: list[yaml_spans.Splice] = []
 
     # -- lookups -------------------------------------------------------------
-    def anchored(self, name: str) -> tuple[Any, int, Any] | None:
-        return next((x for x in _key_items(self.doc) if _anchor(x[2]) == name), None)
-
-    def admin_nodes(self) -> list[Any]:
-        nodes = [n for _, _, n in _key_items(self.doc)]
-        return [n for n in nodes if (_anchor(n) or "").startswith(ADMIN_PREFIX)]
-
-    def keys_list(self) -> Any:
-        """The list new anchors go to (created when missing)."""
-        from ruamel.yaml.comments import CommentedMap, CommentedSeq
-
-        keys = self.doc.get("keys")
-        if keys is None:
-            keys = CommentedSeq()
-            self._insert_top("keys", keys, first=True)
-            return keys
-        if isinstance(keys, CommentedSeq):
-            return keys
-        assert isinstance(keys, CommentedMap)
-        for value in keys.values():
-            if isinstance(value, CommentedSeq):
-                return value
-        raise ConfigError(f"{SOPS_YAML}: keys has no list to add a key to", hint=_CONFIG_HINT)
-
-    def rules(self) -> Any:
-        from ruamel.yaml.comments import CommentedSeq
-
-        rules = self.doc.get("creation_rules")
-        if rules is None:
-            rules = CommentedSeq()
-            self._insert_top("creation_rules", rules, first=False)
-        if not len(rules):
-            rules.fa.set_block_style()
-        return rules
-
-    def _insert_top(self, key: str, value: Any, first: bool) -> None:
-        if first:
-            self.doc.insert(0, key, value)
-        else:
-            self.doc[key] = value
-
-    def occurrences(self, target: Any) -> list[tuple[Any, Any]]:
-        """(container, key/index) of every place ``target`` (an anchored node) appears."""
-        from ruamel.yaml.comments import CommentedMap, CommentedSeq
-
-        found: list[tuple[Any, Any]] = []
+    def key_items(self) -> list[tuple[Any, int, Any]]:
+        """(list, index, scalar) of every scalar under ``keys`` (nested lists/maps too)."""
+        out: list[tuple[Any, int, Any]] = []
 
         def walk(node: Any) -> None:
-            if isinstance(node, CommentedMap):
-                for k, v in node.items():
-                    if v is target:
-                        found.append((node, k))
+            if node.kind == "seq":
+                for i, item in enumerate(node.items):
+                    if item.kind == "scalar":
+                        out.append((node, i, item))
                     else:
-                        walk(v)
-            elif isinstance(node, CommentedSeq):
-                for i, v in enumerate(node):
-                    if v is target:
-                        found.append((node, i))
-                    else:
-                        walk(v)
+                        walk(item)
+            elif node.kind == "map":
+                for _, value in node.pairs:
+                    walk(value)
 
-        walk(self.doc)
-        return found
+        keys = self.tree.get("keys") if self.tree is not None else None
+        if keys is not None:
+            walk(keys)
+        return out
+
+    def anchored(self, name: str) -> tuple[Any, int, Any] | None:
+        return next((x for x in self.key_items() if x[2].anchor == name), None)
+
+    def admin_nodes(self) -> list[Any]:
+        return [n for _, _, n in self.key_items() if (n.anchor or "").startswith(ADMIN_PREFIX)]
+
+    def keys_list(self) -> Any:
+        """The list new anchors go to (None: there is no ``keys:`` yet)."""
+        keys = self.tree.get("keys") if self.tree is not None else None
+        if keys is None or keys.kind == "seq":
+            return keys
+        if keys.kind == "map":
+            for _, value in keys.pairs:
+                if value.kind == "seq":
+                    return value
+        raise ConfigError(f"{SOPS_YAML}: keys has no list to add a key to", hint=_CONFIG_HINT)
+
+    def rules(self) -> list[Any]:
+        rules = self.tree.get("creation_rules") if self.tree is not None else None
+        return list(rules.items) if rules is not None and rules.kind == "seq" else []
+
+    # -- splices ---------------------------------------------------------------
+    def splice(self, start: int, end: int, text: str) -> None:
+        from secretkit.sops.yaml_spans import Splice
+
+        self.splices.append(Splice(start, end, text))
+
+    def insert_item(self, seq: Any, index: int, item: str, parent_key: str) -> None:
+        """Insert ``item`` (one line of YAML, no dash) at ``index`` of ``seq``.  The full-
+        line comments above the item now at ``index`` stay above it."""
+        from secretkit.sops.yaml_spans import column, dash_of, item_lines, line_start
+
+        text = self.text
+        if seq is None:
+            self._append_top(parent_key, [item])
+            return
+        if seq.flow:
+            if not seq.items:
+                self.splice(seq.start, seq.end, f"[{item}]")
+            elif index == 0:
+                self.splice(seq.items[0].start, seq.items[0].start, f"{item}, ")
+            else:
+                self.splice(seq.items[index - 1].end, seq.items[index - 1].end, f", {item}")
+            return
+        neighbour = seq.items[index] if index < len(seq.items) else seq.items[-1]
+        dash = dash_of(text, neighbour)
+        gap = max(1, neighbour.start - dash - 1) if text[dash] == "-" else 1
+        line = (
+            " " * column(text, dash)
+            + "-"
+            + " " * gap
+            + item.replace("\n", "\n" + " " * (column(text, dash) + 1 + gap))
+            + "\n"
+        )
+        if index < len(seq.items):
+            at = (
+                line_start(text, dash_of(text, seq.items[index]))
+                if index == 0
+                else item_lines(text, seq.items[index - 1])[1]
+            )
+        else:
+            at = item_lines(text, seq.items[-1])[1]
+        if at == len(text) and not text.endswith("\n"):
+            line = "\n" + line
+        self.splice(at, at, line)
+
+    def _append_top(self, key: str, items: list[str]) -> None:
+        """Add a top-level ``key:`` with a block list of ``items`` (``keys`` goes first)."""
+        from secretkit.sops.yaml_spans import line_start
+
+        text = self.text
+        o, q = _seq_style(self)
+        head = " " * o + "-" + " " * max(1, q - o - 1)
+        body = "".join(head + item.replace("\n", "\n" + " " * q) + "\n" for item in items)
+        if key == "keys" and self.tree is not None and self.tree.pairs:
+            at = line_start(text, self.tree.pairs[0][0].start)
+            self.splice(at, at, f"keys:\n{body}")
+            return
+        lead = "" if not text or text.endswith("\n") else "\n"
+        self.splice(len(text), len(text), f"{lead}{key}:\n{body}")
+
+    def delete_items(self, seq: Any, indices: set[int], key: Any) -> None:
+        """Delete items of a list; a list left empty becomes ``[]``."""
+        from secretkit.sops.yaml_spans import item_lines, line_end
+
+        text = self.text
+        if not indices:
+            return
+        if seq.flow:
+            kept = [i for i in range(len(seq.items)) if i not in indices]
+            if not kept:
+                self.splice(seq.start, seq.end, "[]")
+                return
+            for i in indices:  # each deletion takes the separator before it (or after)
+                if (i > 0 and (i - 1) in kept) or (i > 0 and i - 1 not in indices):
+                    self.splice(seq.items[i - 1].end, seq.items[i].end, "")
+                else:
+                    self.splice(seq.items[i].start, seq.items[i + 1].start, "")
+            return
+        if len(indices) == len(seq.items) and key is not None:
+            self.splice(key.end, line_end(text, seq.end), ": []\n")
+            return
+        for i in sorted(indices):
+            start, end = item_lines(text, seq.items[i])
+            self.splice(start, end, "")
+
+    def delete_pair(self, mapping: Any, index: int, is_item: bool) -> None:
+        """Delete one key: value of a block mapping (the first key of a list item moves the
+        next key up onto the dash line)."""
+        from secretkit.sops.yaml_spans import line_end, line_start
+
+        if mapping.flow:
+            raise ConfigError(
+                f"{SOPS_YAML}: a creation rule in flow style {{…}} cannot be edited",
+                hint="write it in block style, or edit it by hand",
+            )
+        key, value = mapping.pairs[index]
+        if index == 0 and is_item and len(mapping.pairs) > 1:
+            self.splice(key.start, mapping.pairs[1][0].start, "")
+        else:
+            self.splice(line_start(self.text, key.start), line_end(self.text, value.end), "")
 
     # -- output ----------------------------------------------------------------
     def render(self, change: Change) -> Edit:
-        text = _dump(self.doc, self.indent)
+        from secretkit.sops import yaml_spans
+
+        try:
+            text = yaml_spans.apply(self.text, self.splices)
+        except ValueError:  # pragma: no cover - the edits are built not to overlap
+            raise ConfigError(f"{SOPS_YAML}: conflicting edits", hint=_CONFIG_HINT) from None
         data = text.encode("utf-8")
         if self.original is not None and data == self.original:
             return Edit(None, Change(path=self.path, changed=False))
         # the new text must parse and load as rules before anybody writes it
-        _model(self.path, _load(data)[0])
-        _check_with_engine(data, self.path)
-        return Edit(data, change)
+        tree = _load(data)
+        _model(self.path, tree)
+        return Edit(data, change, _check_with_engine(tree, self.path))
 
 
-def _check_with_engine(data: bytes, path: Path) -> None:
+def _check_with_engine(tree: Node | None, path: Path) -> SopsConfig:
     """The sops engine's own config loader must still accept the rules."""
-    from secretkit.sops.config import parse_config
+    from secretkit.sops.config import parse_document
+    from secretkit.sops.yaml_spans import to_python
 
-    parse_config(data, path)
-
-
-def _new_anchored(value: str, anchor: str) -> Any:
-    from ruamel.yaml.scalarstring import PlainScalarString
-
-    return PlainScalarString(value, anchor=anchor)
+    return parse_document(to_python(tree), path)
 
 
 def _recipient(text: str) -> str:
     return normalize_age_recipient(text)
 
 
-def _flow_like_existing(doc: Any) -> bool:
+def _regex_of(rule: Any) -> str | None:
+    regex = rule.get("path_regex") if rule.kind == "map" else None
+    return regex.value if regex is not None and regex.kind == "scalar" else None
+
+
+def _aliases(node: Any) -> list[str]:
+    return [n.anchor for n in node.walk() if n.kind == "alias" and n.anchor]
+
+
+def _uses(node: Any, anchor: str) -> bool:
+    return any(n.anchor == anchor for n in node.walk() if n.kind in ("alias", "scalar"))
+
+
+def _groups(rule: Any) -> list[Any]:
+    groups = rule.get("key_groups") if rule.kind == "map" else None
+    return (
+        [g for g in groups.items if g.kind == "map"]
+        if groups is not None and groups.kind == "seq"
+        else []
+    )
+
+
+def _seq_style(d: _Doc) -> tuple[int, int]:
+    """(dash offset, content offset) of block lists under a key, as this file writes them."""
+    from secretkit.sops.yaml_spans import column, dash_of
+
+    tree = d.tree
+    for name in ("creation_rules", "keys"):
+        key = tree.key_node(name) if tree is not None else None
+        seq = tree.get(name) if tree is not None else None
+        if key is not None and seq is not None and seq.kind == "seq" and not seq.flow and seq.items:
+            base = column(d.text, key.start)
+            dash = dash_of(d.text, seq.items[0])
+            return column(d.text, dash) - base, column(d.text, seq.items[0].start) - base
+    return 2, 4
+
+
+def _flow_like_existing(d: _Doc) -> bool:
     """Whether existing rules write ``age:`` lists in flow style ``[*a, *b]``."""
-    for rule in doc.get("creation_rules") or []:
-        groups = rule.get("key_groups") if hasattr(rule, "get") else None
-        for group in groups or []:
-            age = group.get("age") if hasattr(group, "get") else None
-            if isinstance(age, list) and hasattr(age, "fa"):
-                return bool(age.fa.flow_style())
+    for rule in d.rules():
+        for group in _groups(rule):
+            age = group.get("age")
+            if age is not None and age.kind == "seq":
+                return bool(age.flow)
     return False
 
 
-def _add_admin_alias_to_host_rules(d: _Doc, admin: Any) -> list[str | None]:
+def _nested_style(d: _Doc) -> tuple[int, int, int, int]:
+    """(dash, content) offsets of ``key_groups`` lists and of block ``age`` lists as the
+    existing rules write them (the sops-nix README indents them less than the top)."""
+    from secretkit.sops.yaml_spans import column, dash_of
+
+    o, q = _seq_style(d)
+    groups_style, age_style = (o, q), (o, q)
+    for rule in d.rules():
+        key, groups = rule.key_node("key_groups"), rule.get("key_groups")
+        if key is None or groups is None or groups.kind != "seq" or groups.flow:
+            continue
+        if not groups.items:
+            continue
+        first = groups.items[0]
+        base = column(d.text, key.start)
+        groups_style = (
+            column(d.text, dash_of(d.text, first)) - base,
+            column(d.text, first.start) - base,
+        )
+        age_key, age = first.key_node("age"), first.get("age")
+        block_age = age is not None and age.kind == "seq" and not age.flow and age.items
+        if age_key is not None and age is not None and block_age:
+            base = column(d.text, age_key.start)
+            age_style = (
+                column(d.text, dash_of(d.text, age.items[0])) - base,
+                column(d.text, age.items[0].start) - base,
+            )
+        break
+    return (*groups_style, *age_style)
+
+
+def _rule_text(d: _Doc, regex: str, aliases: list[str]) -> str:
+    """A new per-host rule as a list item: its first line without the dash, the others
+    indented relative to the item's content column, in the file's style."""
+    g_o, g_q, a_o, a_q = _nested_style(d)
+    lines = [f"path_regex: {regex}", "key_groups:"]
+    head = f"{' ' * g_o}-{' ' * max(1, g_q - g_o - 1)}"
+    if _flow_like_existing(d):
+        lines.append(f"{head}age: [{', '.join(aliases)}]")
+    else:
+        lines.append(f"{head}age:")
+        gap = " " * max(1, a_q - a_o - 1)
+        lines.extend(f"{' ' * (g_q + a_o)}-{gap}{alias}" for alias in aliases)
+    return "\n".join(lines)
+
+
+def _insert_rule(d: _Doc, position: int, regex: str, aliases: list[str]) -> None:
+    from secretkit.sops.yaml_spans import column, line_end
+
+    rules = d.tree.get("creation_rules") if d.tree is not None else None
+    item = _rule_text(d, regex, aliases)
+    if rules is not None and rules.kind == "seq" and not rules.flow and rules.items:
+        d.insert_item(rules, position, item, "creation_rules")
+        return
+    if rules is not None and rules.kind == "seq" and rules.flow and rules.items:
+        raise ConfigError(
+            f"{SOPS_YAML}: creation_rules in flow style [...] cannot be edited",
+            hint="write the list in block style (one `- ` item per rule)",
+        )
+    key = d.tree.key_node("creation_rules") if d.tree is not None else None
+    if rules is None or key is None:
+        d._append_top("creation_rules", [item])
+        return
+    o, q = _seq_style(d)
+    base = column(d.text, key.start)
+    body = " " * (base + o) + "-" + " " * max(1, q - o - 1)
+    body += item.replace("\n", "\n" + " " * (base + q))
+    d.splice(key.end, line_end(d.text, rules.end), ":\n" + body + "\n")
+
+
+def _add_admin_alias_to_host_rules(d: _Doc, anchor: str) -> list[str | None]:
     """Put a new admin into every per-host rule (rules listing a host_ key)."""
     changed: list[str | None] = []
-    for rule in d.doc.get("creation_rules") or []:
-        for group in rule.get("key_groups") or []:
-            age = group.get("age") if hasattr(group, "get") else None
-            if not isinstance(age, list):
+    for rule in d.rules():
+        for group in _groups(rule):
+            age = group.get("age")
+            if age is None or age.kind != "seq":
                 continue
-            names = [_anchor(v) or "" for v in age]
-            if any(n.startswith(HOST_PREFIX) for n in names) and not any(v is admin for v in age):
+            names = [item.anchor or "" if item.kind == "alias" else "" for item in age.items]
+            if any(n.startswith(HOST_PREFIX) for n in names) and anchor not in names:
                 admins_at = [i for i, n in enumerate(names) if n.startswith(ADMIN_PREFIX)]
-                age.insert(admins_at[-1] + 1 if admins_at else 0, admin)
-                regex = rule.get("path_regex")
-                changed.append(str(regex) if regex is not None else None)
+                d.insert_item(age, admins_at[-1] + 1 if admins_at else 0, f"*{anchor}", "age")
+                changed.append(_regex_of(rule))
                 break
     return changed
 
@@ -678,40 +738,40 @@ def init_text(existing: bytes | None, admin_name: str, recipient: str, path: Pat
             "creation_rules: []\n"
         )
         data = text.encode()
-        _model(path, _load(data)[0])
-        _check_with_engine(data, path)
+        tree = _load(data)
+        _model(path, tree)
+        _check_with_engine(tree, path)
         return Edit(data, Change(path, True, created=True, added_keys=(anchor,)))
     d = _Doc(existing, path)
     found = d.anchored(anchor)
     if found is not None:
-        current = str(found[2]).strip().lower()
-        if current == recipient:
+        if found[2].value.strip().lower() == recipient:
             return Edit(None, Change(path, False))
         raise UserError(
             f"admin {admin_name} already has a different key in {SOPS_YAML}",
             hint="pick another --admin-name, or edit the admin key in .sops.yaml by hand",
         )
     for other in d.admin_nodes():
-        if str(other).strip().lower() == recipient:
-            taken = (_anchor(other) or "")[len(ADMIN_PREFIX) :]
+        if other.value.strip().lower() == recipient:
+            taken = (other.anchor or "")[len(ADMIN_PREFIX) :]
             raise UserError(
                 f"this key is already admin {taken} in {SOPS_YAML}",
                 hint=f"run with --admin-name {taken}, or pass another key",
             )
-    node = _new_anchored(recipient, anchor)
     keys = d.keys_list()
-    admins_at = [i for i, n in enumerate(keys) if (_anchor(n) or "").startswith(ADMIN_PREFIX)]
-    _insert_item(keys, admins_at[-1] + 1 if admins_at else 0, node)
-    changed_rules = _add_admin_alias_to_host_rules(d, node)
+    items = keys.items if keys is not None else []
+    admins_at = [i for i, n in enumerate(items) if (n.anchor or "").startswith(ADMIN_PREFIX)]
+    d.insert_item(keys, admins_at[-1] + 1 if admins_at else 0, f"&{anchor} {recipient}", "keys")
+    changed_rules = _add_admin_alias_to_host_rules(d, anchor)
     return d.render(Change(path, True, added_keys=(anchor,), changed_rules=tuple(changed_rules)))
 
 
 def _refuse_shared_key(d: _Doc, recipient: str, anchor: str) -> None:
     """A host key that is already another host's (or an admin's) would let that host
     read this host's secrets: a copied .pub file is the usual cause."""
-    for node in d.keys_list():
-        other = _anchor(node) or ""
-        if other != anchor and str(node).strip().lower() == recipient:
+    for _, _, node in d.key_items():
+        other = node.anchor or ""
+        if other != anchor and node.value.strip().lower() == recipient:
             if other.startswith(HOST_PREFIX):
                 whose = f"host {other.removeprefix(HOST_PREFIX)}"
             elif other.startswith(ADMIN_PREFIX):
@@ -726,10 +786,17 @@ def _refuse_shared_key(d: _Doc, recipient: str, anchor: str) -> None:
             )
 
 
+def _rule_matches(rule: Any, relpath: str) -> bool:
+    from secretkit.sops.config import path_regex_matches
+
+    if rule.kind != "map":
+        return False
+    regex = _regex_of(rule)
+    return True if regex is None else path_regex_matches(regex, relpath)
+
+
 def add_host_text(data: bytes, name: str, recipient: str, path: Path) -> Edit:
     """Add ``&host_<name>`` and its creation rule (admins + host) before any catch-all."""
-    from ruamel.yaml.comments import CommentedMap, CommentedSeq
-
     validate_name(name)
     recipient = _recipient(recipient)
     d = _Doc(data, path)
@@ -744,29 +811,30 @@ def add_host_text(data: bytes, name: str, recipient: str, path: Path) -> Edit:
     _refuse_shared_key(d, recipient, anchor)
     found = d.anchored(anchor)
     if found is not None:
-        node = found[2]
-        if str(node).strip().lower() != recipient:
+        if found[2].value.strip().lower() != recipient:
             raise UserError(
                 f"host {name} already has a different key in {SOPS_YAML}",
                 hint=f"to replace it run `secretkit rotate host {name} --age …`",
             )
     else:
-        node = _new_anchored(recipient, anchor)
         keys = d.keys_list()
-        hosts_at = [i for i, n in enumerate(keys) if (_anchor(n) or "").startswith(HOST_PREFIX)]
-        _insert_item(keys, hosts_at[-1] + 1 if hosts_at else len(keys), node)
+        items = keys.items if keys is not None else []
+        hosts_at = [i for i, n in enumerate(items) if (n.anchor or "").startswith(HOST_PREFIX)]
+        d.insert_item(
+            keys, hosts_at[-1] + 1 if hosts_at else len(items), f"&{anchor} {recipient}", "keys"
+        )
         added_keys = (anchor,)
     regex = host_rule_regex(name)
     rules = d.rules()
-    existing = next((r for r in rules if hasattr(r, "get") and r.get("path_regex") == regex), None)
+    existing = next((r for r in rules if _regex_of(r) == regex), None)
     added_rules: tuple[str, ...] = ()
+    relpath = host_secrets_path(name)
     if existing is not None:
-        if not _inside(existing, node):
+        if not _uses(existing, anchor):
             raise UserError(
-                f"the creation rule for {host_secrets_path(name)} does not list host {name}",
+                f"the creation rule for {relpath} does not list host {name}",
                 hint=f"add *{anchor} to that rule in {SOPS_YAML} by hand",
             )
-        relpath = host_secrets_path(name)
         first = next(i for i, r in enumerate(rules) if _rule_matches(r, relpath) or r is existing)
         if rules[first] is not existing:
             raise UserError(
@@ -775,130 +843,102 @@ def add_host_text(data: bytes, name: str, recipient: str, path: Path) -> Edit:
                 hint=f"move the rule for {relpath} above rule {first + 1}",
             )
     else:
-        age = CommentedSeq([*admins, node])
-        if _flow_like_existing(d.doc):
-            age.fa.set_flow_style()
-        group = CommentedMap()
-        group["age"] = age
-        rule = CommentedMap()
-        rule["path_regex"] = regex
-        rule["key_groups"] = CommentedSeq([group])
-        relpath = host_secrets_path(name)
+        aliases = [f"*{n.anchor}" for n in admins] + [f"*{anchor}"]
         position = next((i for i, r in enumerate(rules) if _rule_matches(r, relpath)), len(rules))
-        _insert_item(rules, position, rule)
+        _insert_rule(d, position, regex, aliases)
         added_rules = (regex,)
     if not added_keys and not added_rules:
         return Edit(None, Change(path, False))
     return d.render(
-        Change(
-            path,
-            True,
-            added_keys=added_keys,
-            added_rules=added_rules,
-            new_recipient=recipient,
-        )
+        Change(path, True, added_keys=added_keys, added_rules=added_rules, new_recipient=recipient)
     )
 
 
-def _inside(tree: Any, container: Any) -> bool:
-    if tree is container:
+def _empty(node: Any, gone: set[int]) -> bool:
+    """Whether a value holds no key once the items in ``gone`` are deleted."""
+    if id(node) in gone:
         return True
-    if isinstance(tree, dict):
-        return any(_inside(v, container) for v in tree.values())
-    if isinstance(tree, list):
-        return any(_inside(v, container) for v in tree)
-    return False
-
-
-def _rule_matches(rule: Any, relpath: str) -> bool:
-    if not hasattr(rule, "get"):
-        return False
-    regex = rule.get("path_regex")
-    if regex is None:
-        return True
-    try:
-        return re.search(str(regex), relpath) is not None
-    except re.error:
-        return False
+    if node.kind == "seq":
+        return all(id(item) in gone for item in node.items)
+    if node.kind == "map":
+        return not node.pairs
+    return node.kind == "scalar" and node.value in ("", "null", "~") and node.style is None
 
 
 def remove_host_text(data: bytes, name: str, path: Path) -> Edit:
     """Drop ``&host_<name>``, its rule, and the alias wherever it is used."""
-    from ruamel.yaml.comments import CommentedMap, CommentedSeq
-
     validate_name(name)
     d = _Doc(data, path)
     anchor = HOST_PREFIX + name
     regex = host_rule_regex(name)
     found = d.anchored(anchor)
-    rules = d.doc.get("creation_rules")
-    own_rules = [
-        i for i, r in enumerate(rules or []) if hasattr(r, "get") and r.get("path_regex") == regex
-    ]
-    if found is None and not own_rules:
+    rules = d.rules()
+    own = [i for i, r in enumerate(rules) if _regex_of(r) == regex]
+    if found is None and not own:
         return Edit(None, Change(path, False))
-    old = str(found[2]).strip().lower() if found is not None else None
-    removed_rules: list[str | None] = []
-    for i in reversed(own_rules):
-        _delete_item(rules, i, d.doc, "creation_rules")
-        removed_rules.append(regex)
-    touched: list[Any] = []  # rules that lose the host's key (by identity)
+    old = found[2].value.strip().lower() if found is not None else None
+    drop_rules = set(own)
+    removed_rules: list[str | None] = [regex] * len(own)
+    changed_rules: list[str | None] = []
+    later: list[tuple[str, Any, Any]] = []  # what to splice inside the rules that stay
 
-    def touch(rule: Any) -> None:
-        if rule is not None and not any(rule is t for t in touched):
-            touched.append(rule)
-
-    if found is not None:
-        node = found[2]
-        for container, key in d.occurrences(node):
-            if container is found[0]:
-                continue
-            touch(_rule_of(rules, container))
-            if isinstance(container, CommentedSeq):
-                _delete_item(container, key)
-            elif isinstance(container, CommentedMap):
-                del container[key]
-    if old is not None:
-        # the same key written out instead of aliased (a list item or sops' "a,b" string)
-        for rule in rules or []:
-            for holder in _age_holders(rule):
-                value = holder.get("age")
-                if isinstance(value, CommentedSeq):
-                    for j in reversed(range(len(value))):
-                        item = value[j]
-                        if isinstance(item, str) and item.strip().lower() == old:
-                            _delete_item(value, j)
-                            touch(rule)
-                elif isinstance(value, str) and not _anchor(value):
-                    parts = [p.strip() for p in value.split(",") if p.strip()]
+    for i, rule in enumerate(rules):
+        if i in drop_rules or rule.kind != "map":
+            continue
+        gone: set[int] = set()  # ids of nodes (list items, pair values) that go
+        rewrite: list[tuple[Any, str | None]] = []  # "a,b" strings that lose the key
+        holders = [rule, *_groups(rule)]
+        for holder in holders:
+            for key, value in holder.pairs:
+                if value.kind == "alias" and value.anchor == anchor:
+                    gone.add(id(value))
+                elif value.kind == "seq":
+                    for item in value.items:
+                        if (item.kind == "alias" and item.anchor == anchor) or (
+                            key.value == "age"
+                            and item.kind == "scalar"
+                            and item.value.strip().lower() == old
+                        ):
+                            gone.add(id(item))
+                elif key.value == "age" and value.kind == "scalar" and old is not None:
+                    parts = [p.strip() for p in value.value.split(",") if p.strip()]
                     kept = [p for p in parts if p.lower() != old]
                     if len(kept) != len(parts):
-                        touch(rule)
                         if kept:
-                            holder["age"] = ",".join(kept)
+                            rewrite.append((value, ",".join(kept)))
                         else:
-                            del holder["age"]
-    # groups and rules left without any key go too
-    for rule in touched:
-        groups = rule.get("key_groups")
-        if isinstance(groups, CommentedSeq):
-            for g in reversed(range(len(groups))):
-                group = groups[g]
-                if isinstance(group, CommentedMap) and not any(group.get(k) for k in group):
-                    _delete_item(groups, g)
-            empty = not len(groups)
+                            gone.add(id(value))
+        if not gone and not rewrite:
+            continue
+        # groups and rules left without any key go too
+        groups_node = rule.get("key_groups")
+        empty_groups = [g for g in _groups(rule) if all(_empty(v, gone) for _, v in g.pairs)]
+        if groups_node is not None and groups_node.kind == "seq":
+            empty = len(empty_groups) == len(groups_node.items)
         else:
-            empty = not any(rule.get(k) for k in _KEY_FIELDS)
+            empty = all(_empty(v, gone) for k, v in rule.pairs if k.value in _KEY_FIELDS)
         if empty:
-            index = next(i for i, r in enumerate(rules) if r is rule)
+            drop_rules.add(i)
             removed_rules.append(_regex_of(rule))
-            _delete_item(rules, index, d.doc, "creation_rules")
+            continue
+        changed_rules.append(_regex_of(rule))
+        later.append(("rule", rule, (gone, rewrite, empty_groups)))
+
+    rules_node = d.tree.get("creation_rules") if d.tree is not None else None
+    if drop_rules and rules_node is not None:
+        d.delete_items(
+            rules_node, drop_rules, d.tree.key_node("creation_rules") if d.tree else None
+        )
+    for _, rule, (gone, rewrite, empty_groups) in later:
+        _splice_rule(d, rule, gone, rewrite, empty_groups)
     if found is not None:
-        keys_container, index, _ = found
-        parent, parent_key = _parent_of(d.doc, keys_container)
-        _delete_item(keys_container, index, parent, parent_key)
-    gone = {id(r) for r in touched if not any(r is x for x in rules or [])}
-    changed_rules = [_regex_of(r) for r in touched if id(r) not in gone]
+        keys_seq, index, _ = found
+        key = (
+            d.tree.key_node("keys")
+            if d.tree is not None and d.tree.get("keys") is keys_seq
+            else None
+        )
+        d.delete_items(keys_seq, {index}, key)
     return d.render(
         Change(
             path,
@@ -911,43 +951,42 @@ def remove_host_text(data: bytes, name: str, path: Path) -> Edit:
     )
 
 
-_KEY_FIELDS = ("age", "pgp", "kms", "gcp_kms", "azure_keyvault", "hc_vault_transit_uri", "hckms")
+def _splice_rule(
+    d: _Doc,
+    rule: Any,
+    gone: set[int],
+    rewrite: list[tuple[Any, str | None]],
+    empty_groups: list[Any],
+) -> None:
+    from secretkit.sops.yaml_spans import value_span
 
-
-def _age_holders(rule: Any) -> list[Any]:
-    """The mappings of a rule that can hold an ``age:`` entry: the rule or its groups."""
-    if not hasattr(rule, "get"):
-        return []
-    groups = rule.get("key_groups")
-    holders = [g for g in groups if hasattr(g, "get")] if isinstance(groups, list) else []
-    return [rule, *holders]
-
-
-def _parent_of(doc: Any, container: Any) -> tuple[Any, Any]:
-    keys = doc.get("keys")
-    if keys is container:
-        return doc, "keys"
-    if isinstance(keys, dict):
-        for k, v in keys.items():
-            if v is container:
-                return keys, k
-    return None, None
-
-
-def _rule_of(rules: Any, container: Any) -> Any:
-    for rule in rules or []:
-        if _inside(rule, container):
-            return rule
-    return None
-
-
-def _regex_of(rule: Any) -> str | None:
-    regex = rule.get("path_regex") if hasattr(rule, "get") else None
-    return str(regex) if regex is not None else None
+    groups_node = rule.get("key_groups")
+    dropped = {id(g) for g in empty_groups}
+    if groups_node is not None and groups_node.kind == "seq" and dropped:
+        d.delete_items(
+            groups_node, {i for i, g in enumerate(groups_node.items) if id(g) in dropped}, None
+        )
+    for holder, is_item in [
+        (rule, True),
+        *((g, True) for g in _groups(rule) if id(g) not in dropped),
+    ]:
+        for index, (key, value) in enumerate(holder.pairs):
+            if id(value) in gone:
+                d.delete_pair(holder, index, is_item)
+            elif value.kind == "seq":
+                indices = {j for j, item in enumerate(value.items) if id(item) in gone}
+                d.delete_items(value, indices, key)
+        for value, new in rewrite:
+            if any(value is v for _, v in holder.pairs):
+                start, end = value_span(d.text, value)
+                quote = value.style or ""
+                d.splice(start, end, f"{quote}{new}{quote}")
 
 
 def set_host_key_text(data: bytes, name: str, recipient: str, path: Path) -> Edit:
     """Replace the key of ``&host_<name>``; every alias follows (for ``rotate host``)."""
+    from secretkit.sops.yaml_spans import value_span
+
     validate_name(name)
     recipient = _recipient(recipient)
     d = _Doc(data, path)
@@ -959,27 +998,18 @@ def set_host_key_text(data: bytes, name: str, recipient: str, path: Path) -> Edi
             hint=f"add it with `secretkit hosts add {name} --age …`",
         )
     old = found[2]
-    if str(old).strip().lower() == recipient:
+    if old.value.strip().lower() == recipient:
         return Edit(None, Change(path, False))
     _refuse_shared_key(d, recipient, anchor)
-    new = _new_anchored(recipient, anchor)
-    places = d.occurrences(old)
-    rules = d.doc.get("creation_rules")
-    changed_rules: list[str | None] = []
-    for container, key in places:
-        comment = container.ca.items.get(key) if hasattr(container, "ca") else None
-        container[key] = new
-        if comment is not None:
-            container.ca.items[key] = comment
-        rule = _rule_of(rules, container)
-        if rule is not None:
-            changed_rules.append(_regex_of(rule))
+    start, end = value_span(d.text, old)
+    d.splice(start, end, recipient)
+    changed_rules = [_regex_of(r) for r in d.rules() if _uses(r, anchor)]
     return d.render(
         Change(
             path,
             True,
             changed_rules=tuple(dict.fromkeys(changed_rules)),
-            old_recipient=str(old).strip().lower(),
+            old_recipient=old.value.strip().lower(),
             new_recipient=recipient,
         )
     )
@@ -1000,9 +1030,10 @@ def _read(path: Path) -> bytes | None:
 
 
 def _apply(edit: Edit) -> Change:
-    from secretkit.atomic import write_atomic
+    from secretkit.atomic import refuse_links, write_atomic
 
     if edit.data is not None:
+        refuse_links(edit.change.path.parent, edit.change.path)
         write_atomic(edit.change.path, edit.data)
     return edit.change
 
@@ -1041,8 +1072,6 @@ def add_rule_text(data: bytes, regex: str, anchors: Sequence[str], path: Path) -
     """Add a creation rule ``path_regex: regex`` → the admins and the keys ``anchors``
     name (``host_<h>``), before any rule that would match first.  An existing rule with
     that regex must already list exactly those keys (else a clear refusal)."""
-    from ruamel.yaml.comments import CommentedMap, CommentedSeq
-
     d = _Doc(data, path)
     admins = d.admin_nodes()
     if not admins:
@@ -1053,33 +1082,27 @@ def add_rule_text(data: bytes, regex: str, anchors: Sequence[str], path: Path) -
         if found is None:
             raise UserError(f"{SOPS_YAML} has no key &{name}", hint="secretkit hosts add it")
         nodes.append(found[2])
+    wanted = {n.value.strip().lower() for n in nodes}
     rules = d.rules()
-    wanted = {str(n).strip().lower() for n in nodes}
     for rule in rules:
-        if hasattr(rule, "get") and rule.get("path_regex") == regex:
-            have = {str(n).strip().lower() for n in _age_holders_flat(rule)}
+        if _regex_of(rule) == regex:
+            have = {
+                recipient.strip().lower()
+                for group in [rule, *_groups(rule)]
+                for recipient, _ in _age_values(group.get("age"), _anchor_map(d))
+            }
             if have != wanted:
                 raise UserError(
                     f"the creation rule {regex} in {SOPS_YAML} names other keys",
                     hint="fix that rule by hand or remove it, then run again",
                 )
             return Edit(None, Change(path, False))
-    age = CommentedSeq(nodes)
-    if _flow_like_existing(d.doc):
-        age.fa.set_flow_style()
-    group = CommentedMap()
-    group["age"] = age
-    rule = CommentedMap()
-    rule["path_regex"] = regex
-    rule["key_groups"] = CommentedSeq([group])
+    aliases = [f"*{n.anchor}" for n in nodes]
     relpath = regex.strip("^$").replace("\\", "")
     position = next((i for i, r in enumerate(rules) if _rule_matches(r, relpath)), len(rules))
-    _insert_item(rules, position, rule)
+    _insert_rule(d, position, regex, aliases)
     return d.render(Change(path, True, added_rules=(regex,)))
 
 
-def _age_holders_flat(rule: Any) -> list[Any]:
-    out: list[Any] = []
-    for holder in _age_holders(rule):
-        out.extend(_age_values(holder.get("age")))
-    return out
+def _anchor_map(d: _Doc) -> dict[str, Any]:
+    return {n.anchor: n for _, _, n in d.key_items() if n.anchor}

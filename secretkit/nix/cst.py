@@ -19,11 +19,29 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from secretkit.errors import UserError
+
 Node = Any  # a tree_sitter.Node
 
 _PARSER: Any = None
 
 STRING_TYPES = ("string_expression", "indented_string_expression")
+# Attribute paths longer than this (bindings and list elements nested in each other)
+# are refused: no configuration needs them, and every path is a list of this length.
+MAX_PATH_DEPTH = 2000
+
+
+class NixTooDeep(UserError):
+    """A Nix file nests attribute sets, lets or lists deeper than :data:`MAX_PATH_DEPTH`."""
+
+
+def _deeper(path: list[str], more: int) -> None:
+    if len(path) + more > MAX_PATH_DEPTH:
+        raise NixTooDeep(
+            f"a Nix file nests attribute sets, lets or lists more than {MAX_PATH_DEPTH} "
+            "levels deep; it was not read",
+            hint="flatten the nesting (no NixOS configuration needs this depth)",
+        )
 
 
 def _parser() -> Any:
@@ -177,21 +195,35 @@ class Binding:
 
 
 def bindings(tree: NixTree) -> Iterator[Binding]:
-    """Every binding in source order (let bindings included)."""
-    for node in _walk(tree.root):
-        if node.type != "binding":
-            continue
-        names = node.child_by_field_name("attrpath")
-        value = node.child_by_field_name("expression")
-        if names is None or value is None:
-            continue
-        yield Binding(
-            attr_names(tree, names),
-            value,
-            int(node.start_byte),
-            int(node.end_byte),
-            path_of(tree, node),
-        )
+    """Every binding in source order (let bindings included), in one pass from the top
+    (walking up from each binding made deeply nested files quadratic)."""
+    stack: list[tuple[Node, list[str]]] = [(tree.root, [])]
+    while stack:
+        node, path = stack.pop()
+        kind = node.type
+        children = node.children
+        if kind == "binding":
+            names_node = node.child_by_field_name("attrpath")
+            value = node.child_by_field_name("expression")
+            names = attr_names(tree, names_node) if names_node is not None else []
+            if names_node is not None and value is not None:
+                yield Binding(names, value, int(node.start_byte), int(node.end_byte), path)
+            _deeper(path, len(names))
+            inner = path + names
+            stack.extend((c, inner) for c in reversed(children) if c.type != "attrpath")
+        elif kind == "list_expression":
+            pushed = []
+            index = 0
+            _deeper(path, 1)
+            for child in children:
+                if child.is_named and child.type != "comment":
+                    pushed.append((child, [*path, f"[{index}]"]))
+                    index += 1
+                else:
+                    pushed.append((child, path))
+            stack.extend(reversed(pushed))
+        elif kind != "attrpath":
+            stack.extend((c, path) for c in reversed(children))
 
 
 # ---------------------------------------------------------------------------
@@ -409,12 +441,15 @@ def string_nodes(tree: NixTree) -> Iterator[tuple[Node, list[str], Node | None]]
         if kind == "binding":
             names_node = node.child_by_field_name("attrpath")
             names = attr_names(tree, names_node) if names_node is not None else []
+            _deeper(path, len(names))
+            inner = path + names
             for child in children:
                 if child.type == "attrpath":
                     continue
-                pushed.append((child, path + names, node))
+                pushed.append((child, inner, node))
         elif kind == "list_expression":
             index = 0
+            _deeper(path, 1)
             for child in children:
                 if child.is_named and child.type != "comment":
                     pushed.append((child, [*path, f"[{index}]"], binding))

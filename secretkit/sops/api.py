@@ -451,9 +451,19 @@ def resolve(cwd: Path, file: Path | str) -> Path:
     return path if path.is_absolute() else cwd / path
 
 
+MAX_INPUT = 128 * 1024 * 1024  # sops files are small; /dev/zero or a FIFO must not fill memory
+
+
 def read_input(path: Path) -> bytes:
     try:
-        return path.read_bytes()
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_INPUT + 1)
+        if len(data) > MAX_INPUT:
+            raise UserError(
+                f"{path} is larger than {MAX_INPUT // (1024 * 1024)} MiB; not read",
+                hint="check that this is the file you meant (devices like /dev/zero never end)",
+            )
+        return data
     except FileNotFoundError:
         raise UserError(f"{path} does not exist") from None
     except IsADirectoryError:

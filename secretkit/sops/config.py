@@ -87,21 +87,23 @@ def _relative_to_config(file: Path, config: Path) -> str:
     return absolute.replace(os.sep, "/")
 
 
-_COMPILED: dict[str, re.Pattern[str]] = {}
-
-
 def _compile(regex: str, origin: str) -> re.Pattern[str]:
-    """A Go RE2 pattern as a Python pattern (the common subset; ``\\z`` → ``\\Z``)."""
-    if regex not in _COMPILED:
-        translated = regex.replace(r"\z", r"\Z")
-        try:
-            _COMPILED[regex] = re.compile(translated)
-        except re.error as exc:
-            raise ConfigError(
-                f"{origin}: path_regex is not a valid regular expression ({exc.msg})",
-                hint="path_regex is a Go RE2 regular expression, e.g. ^secrets/host\\.yaml$",
-            ) from None
-    return _COMPILED[regex]
+    """A Go RE2 pattern as a Python pattern with the same meaning (see :mod:`.re2`)."""
+    from secretkit.sops.re2 import Re2Error, compile_re2
+
+    try:
+        return compile_re2(regex)
+    except Re2Error as exc:
+        raise ConfigError(
+            f"{origin}: path_regex is not a valid regular expression ({exc})",
+            hint="path_regex is a Go RE2 regular expression, e.g. ^secrets/host\\.yaml$",
+        ) from None
+
+
+def path_regex_matches(regex: str, relpath: str, origin: str = CONFIG_NAME) -> bool:
+    """Whether a ``path_regex`` matches ``relpath`` as sops decides (unanchored RE2
+    search); ConfigError when the pattern cannot be used — never a silent no."""
+    return _compile(regex, origin).search(relpath) is not None
 
 
 def find_config(start: Path, env: Mapping[str, str] | None = None) -> SopsConfig | None:
@@ -138,21 +140,28 @@ def load_config(path: Path) -> SopsConfig:
 
 
 def _load_yaml(data: bytes, path: Path) -> object:
-    from ruamel.yaml import YAML
-    from ruamel.yaml.error import MarkedYAMLError, YAMLError
+    """The document as plain values, read with the one ``.sops.yaml`` parser
+    (:mod:`secretkit.sops.yaml_spans`): an anchor defined twice is refused, not
+    silently replaced by the last one."""
+    from secretkit.sops import yaml_spans
 
-    yaml = YAML(typ="safe", pure=True)
     try:
-        return yaml.load(data)
-    except MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
         raise ConfigError(
-            f"{path} is not valid YAML{where}", hint="fix the YAML syntax of .sops.yaml"
+            f"{path} is not valid YAML (not UTF-8 text)", hint="fix the YAML syntax of .sops.yaml"
         ) from None
-    except (YAMLError, ValueError, UnicodeDecodeError):
+    try:
+        return yaml_spans.to_python(yaml_spans.parse(text))
+    except yaml_spans.YamlSyntaxError as exc:
+        where = f" at line {exc.line}, column {exc.column}" if exc.line else ""
+        what = {
+            "duplicate anchor": "defines an anchor twice",
+            "undefined alias": "uses an alias with no anchor",
+            "too deep": "is nested too deeply",
+        }.get(exc.kind, "is not valid YAML")
         raise ConfigError(
-            f"{path} is not valid YAML", hint="fix the YAML syntax of .sops.yaml"
+            f"{path} {what}{where}", hint="fix the YAML syntax of .sops.yaml"
         ) from None
 
 
@@ -170,8 +179,25 @@ def parse_config(data: bytes, path: Path) -> SopsConfig:
         ) from None
 
 
+def parse_document(document: object, path: Path) -> SopsConfig:
+    """The config from an already parsed document (see :func:`_load_yaml`)."""
+    try:
+        return _parse_document(document, path)
+    except ConfigError as exc:
+        if exc.hint:
+            raise
+        raise ConfigError(
+            exc.message,
+            hint="fix .sops.yaml by hand (`secretkit init` and `secretkit hosts add` "
+            "write the expected shape)",
+        ) from None
+
+
 def _parse_config(data: bytes, path: Path) -> SopsConfig:
-    document = _load_yaml(data, path)
+    return _parse_document(_load_yaml(data, path), path)
+
+
+def _parse_document(document: object, path: Path) -> SopsConfig:
     if document is None:
         document = {}
     if not isinstance(document, dict):

@@ -142,7 +142,7 @@ MALFORMED = [
     ),
     (
         f"keys:\n  - &admin_a {ADMIN}\n  - &admin_a {IMMICH}\n",
-        f"error: .sops.yaml defines an anchor twice {HINT}",
+        f"error: .sops.yaml defines an anchor twice (line 3, column 5) {HINT}",
     ),
     (
         "keys:\n  - &host_x age1qqqqqqqqqqqq\n",

@@ -99,3 +99,21 @@ def test_next_transaction_recovers_first(tmp_git_repo: Path) -> None:
         assert f.read_bytes() == b"old0"
         txn.write(f, b"again")
     assert f.read_bytes() == b"again"
+
+
+def test_recovery_removes_temp_files_a_killed_write_left(tmp_git_repo: Path) -> None:
+    from secretkit import repolock
+
+    secrets = tmp_git_repo / "secrets"
+    with Transaction(tmp_git_repo) as txn:  # notes secrets/ as a directory written to
+        txn.write(secrets / "h.yaml", b"data")
+    stray = [secrets / ".h.yaml.ab12cd34.tmp", tmp_git_repo / ".sops.yaml.zz_9yx8w.tmp"]
+    for path in stray:
+        path.write_bytes(b"half written")
+    keep = [secrets / ".h.yaml.tmp", secrets / "notes.ab12cd34.tmp", tmp_git_repo / "x.tmp"]
+    for path in keep:
+        path.write_bytes(b"the user's")
+    repolock.release_all()
+    recover(tmp_git_repo)
+    assert not any(p.exists() for p in stray)
+    assert all(p.read_bytes() == b"the user's" for p in keep)

@@ -24,7 +24,7 @@ from tests.support.cli import run_main
 
 
 def test_exit_code_table_matches_design() -> None:
-    assert sorted(EXIT_CODES) == [0, 1, 2, 3, 4, 5, 130]
+    assert sorted(EXIT_CODES) == [0, 1, 2, 3, 4, 5, 129, 130, 143]  # 128 + SIGHUP/SIGTERM
     assert UsageError("x").exit_code == EXIT_USAGE
     assert UserError("x").exit_code == EXIT_USER
     assert IntegrityError("x").exit_code == EXIT_INTEGRITY

@@ -96,11 +96,14 @@ def test_golden(case: str, start: str | None, op: Op) -> None:
             assert line.split("#", 1)[1] in edit.data.decode(), line
 
 
-def test_untouched_file_round_trips_byte_for_byte() -> None:
+def test_no_op_edits_leave_the_file_byte_for_byte() -> None:
+    # Edits splice spans of the text: nothing is re-printed, so a no-op is no write.
     for name in ("user.before", "block.before", "init-new.after"):
         data = (GOLDEN / f"{name}.yaml").read_bytes()
-        doc, indent = sy._load(data)
-        assert sy._dump(doc, indent).encode() == data
+        assert sy.remove_host_text(data, "nobody", P).data is None
+        admin = sy._model(P, sy._load(data)).admins
+        for admin_name, key in admin.items():
+            assert sy.init_text(data, admin_name, key, P).data is None
 
 
 def test_add_host_change_record() -> None:
@@ -109,7 +112,7 @@ def test_add_host_change_record() -> None:
     assert edit.change.added_rules == ("^secrets/syncthing\\.yaml$",)
     assert edit.change.new_recipient == SYNCTHING
     assert edit.data is not None
-    model = sy._model(P, sy._load(edit.data)[0])
+    model = sy._model(P, sy._load(edit.data))
     rule = model.host_rule("syncthing")
     assert rule is not None
     assert rule.groups == ((ADMIN, SYNCTHING),)
@@ -136,7 +139,7 @@ def test_rotate_keeps_aliases_and_reports_rules() -> None:
         "^secrets/shared/[^/]+\\.yaml$",
     )
     assert edit.data is not None
-    model = sy._model(P, sy._load(edit.data)[0])
+    model = sy._model(P, sy._load(edit.data))
     assert model.hosts["immich"] == SYNCTHING
     assert IMMICH not in edit.data.decode()
 
@@ -226,7 +229,7 @@ def test_keys_as_a_mapping_of_lists() -> None:
     ).encode()
     edit = sy.add_host_text(data, "y", IMMICH, P)
     assert edit.data is not None
-    model = sy._model(P, sy._load(edit.data)[0])
+    model = sy._model(P, sy._load(edit.data))
     assert model.hosts == {"x": OBSERVER, "y": IMMICH}
     assert model.admins == {"a": ADMIN}
 
@@ -249,7 +252,7 @@ def test_add_remove_sequences_keep_the_model_consistent(
     ops: list[tuple[str, str]], start: str
 ) -> None:
     data = (GOLDEN / f"{start}.yaml").read_bytes()
-    expected = dict(sy._model(P, sy._load(data)[0]).hosts)
+    expected = dict(sy._model(P, sy._load(data)).hosts)
     for op, name in ops:
         key = _recipient(ord(name[0]))
         edit = (
@@ -263,7 +266,7 @@ def test_add_remove_sequences_keep_the_model_consistent(
             expected.pop(name, None)
         if edit.data is not None:
             data = edit.data
-        model = sy._model(P, sy._load(data)[0])
+        model = sy._model(P, sy._load(data))
         assert model.hosts == expected
         for host, recipient in expected.items():
             rule = model.rule_for(sy.host_secrets_path(host))
@@ -357,3 +360,50 @@ def test_a_key_that_is_already_another_hosts_or_an_admins_is_refused(tmp_path: P
         )
         assert (tmp_path / ".sops.yaml").read_bytes() == before
     assert not sops_yaml.add_host(tmp_path, "observer", first).changed  # same host: idempotent
+
+
+def _big(n: int, five_space: bool) -> bytes:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "sops_yaml_bench", Path(__file__).parents[2] / "benchmarks" / "sops_yaml_bench.py"
+    )
+    assert spec is not None and spec.loader is not None
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    layout = bench.five_space_layout if five_space else bench.readme_layout
+    return str(layout(n)).encode()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("five_space", [False, True], ids=["readme", "five-space"])
+def test_big_files_are_edited_by_lines_in_linear_time(five_space: bool) -> None:
+    # The README layout took 135 s at 80 hosts when edits re-printed the file and
+    # scored layouts with difflib; span edits touch only the lines they change.
+    import difflib
+    import time
+
+    data = _big(300, five_space)
+    started = time.monotonic()
+    edits = {
+        "add": sy.add_host_text(data, "newhost", SYNCTHING, P),
+        "remove": sy.remove_host_text(data, "h3", P),
+        "rotate": sy.set_host_key_text(data, "h7", SYNCTHING, P),
+        "admin": sy.init_text(data, "bob", SECOND_ADMIN, P),
+    }
+    assert time.monotonic() - started < 30  # ~1 s on an idle machine
+    changed = {}
+    for name, edit in edits.items():
+        assert edit.data is not None, name
+        diff = difflib.unified_diff(
+            data.decode().splitlines(), edit.data.decode().splitlines(), lineterm="", n=0
+        )
+        changed[name] = [ln for ln in diff if ln[:1] in "+-" and ln[:3] not in ("+++", "---")]
+    assert len(changed["add"]) == 6  # the key line and a five-line rule
+    assert [ln[0] for ln in changed["remove"]] == ["-"] * 6  # comment lines around stay
+    assert len(changed["rotate"]) == 2
+    assert len(changed["admin"]) == 301  # the key, and one alias in each of the 300 rules
+    added_rule = [ln[1:] for ln in changed["add"][1:]]
+    indent = "     " if five_space else "  "
+    assert added_rule[0] == f"{indent}- path_regex: ^secrets/newhost\\.yaml$"
+    assert added_rule[-1].endswith("- *host_newhost")

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import cast
 
-from secretkit.nix import emit
+from secretkit.nix import cst, emit
 from secretkit.nix.catalogue.base import (
     NIXPKGS,
     Reader,
@@ -18,6 +20,29 @@ from secretkit.nix.catalogue.base import (
     rebind,
     slug,
 )
+
+
+def _ext_part(network: str) -> str:
+    return re.sub(r"[^A-Za-z0-9]+", "_", network).strip("_").lower()
+
+
+def _unique(site: Site, shorten: Callable[[str], str], sep: str) -> str:
+    """``shorten(network)``, with a short hash of the network's own name appended when
+    another network of the module shortens to the same text ("Home" and "home",
+    "my-net" and "my net"): each PSK keeps its own ``ext:`` name and secret."""
+    network = site.path[3]
+    short = shorten(network)
+    prefix = ["networking", "wireless", "networks"]
+    tree = cast(cst.NixTree, site.tree)
+    names = {
+        b.full_path[3]
+        for b in cst.bindings(tree)
+        if b.full_path[:3] == prefix and len(b.full_path) > 3
+    }
+    if any(other != network and shorten(other) == short for other in names):
+        digest = hashlib.sha256(network.encode("utf-8", "surrogateescape")).hexdigest()[:8]
+        return f"{short}{sep}{digest}"
+    return short
 
 
 class Wireless:
@@ -40,14 +65,14 @@ class Wireless:
         return match("networking.wireless.networks.*.psk|pskRaw", path)
 
     def name(self, site: Site) -> str:
-        return f"wifi/{slug(site.path[3])}/psk"
+        return f"wifi/{_unique(site, slug, '-')}/psk"
 
     def rewrite(self, site: Site, name: str) -> Rewrite | Refusal:
         if site.literal != site.secret.reveal():
             return Refusal("the secret is only part of the string")
         if "\n" in site.secret.reveal():
             return Refusal("the value spans several lines")
-        ext = "psk_" + re.sub(r"[^A-Za-z0-9]+", "_", site.path[3]).strip("_").lower()
+        ext = "psk_" + _unique(site, _ext_part, "_")
         network = site.path[:4]
         if site.path[-1] == "psk" and site.has_option((*network, "pskRaw")):
             return Refusal("pskRaw is set as well")
