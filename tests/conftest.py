@@ -51,6 +51,7 @@ INSTALL_HINTS = {
     "wg": "WireGuard's key tool; Debian: sudo apt install wireguard-tools",
     "mkpasswd": "an independent crypt(3) check; Debian: sudo apt install whois",
     "openssl": "Debian: sudo apt install openssl",
+    "chattr": "Debian: sudo apt install e2fsprogs",
     "node": "the JavaScript sops reader; Debian: sudo apt install nodejs npm, "
     "then npm install in tests/interop",
     "pre-commit": "it comes with pip install -e '.[test]': run the tests from the "

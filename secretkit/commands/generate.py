@@ -47,16 +47,22 @@ class GenerateResult:
 
 
 def _write(root: Path, files: HostFiles, public: dict[Path, str]) -> None:
-    from secretkit.atomic import Transaction
+    from secretkit.atomic import Transaction, write_atomic
 
     outputs = files.outputs()  # everything encrypted in memory before the first write
     if not outputs and not public:
         return
+    inside = {p: t for p, t in public.items() if p.absolute().is_relative_to(root.absolute())}
     with Transaction(root) as txn:
         for path, data in outputs:
             txn.write(path, data)
-        for path, text in public.items():
+        for path, text in inside.items():
             txn.write(path, text.encode("utf-8"), 0o644)
+    # A public half the user sends outside the repository (``--public-out /elsewhere``)
+    # is not the repository's to journal: it is written once the secret is stored.
+    for path, text in public.items():
+        if path not in inside:
+            write_atomic(path, text.encode("utf-8"), 0o644)
 
 
 def public_text(path: Path, public: str) -> str:

@@ -12,7 +12,7 @@ from pathlib import Path
 from tests.support import fake
 
 FLAKE = """{
-  inputs.nixpkgs.url = "github:NixOS/nixpkgs/nixos-unstable";
+  inputs.nixpkgs.url = "github:NixOS/nixpkgs/nixos-25.05";
   outputs = { self, nixpkgs, ... }: {
     nixosConfigurations = {
       alpha = nixpkgs.lib.nixosSystem { modules = [ ./hosts/alpha ]; };
@@ -25,6 +25,7 @@ FLAKE = """{
 HOST = """{ ... }:
 {
   networking.hostName = "@HOST@";
+  services.openssh.enable = true;
   services.borgbackup.jobs.main = {
     repo = "ssh://backup@offsite/./@HOST@";
     encryption = {
