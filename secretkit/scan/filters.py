@@ -349,11 +349,11 @@ _ENV_KEY_NOT_SECRET = frozenset(
 
 
 def random_looking(value: str) -> bool:
-    """A generated value: 16+ characters, no spaces, letters and digits both, not a
+    """A generated value: 12+ characters, no spaces, letters and digits both, not a
     digest or fingerprint."""
     text = value.strip()
     return (
-        len(text) >= 16
+        len(text) >= 12
         and not any(c.isspace() for c in text)
         and any(c.isdigit() for c in text)
         and any(c.isalpha() for c in text)

@@ -134,11 +134,12 @@ def scan_nix(data: bytes) -> tuple[list[Hit], bool]:
             kind = "env-key"  # decided on the value below (filters.env_key_kind)
         etc_text = path[-3:-2] == ["etc"] and path[-1:] == ["text"] and path[-2] in read_as_file
         embedded = ("\n" in raw or _config_key(key)) and _SECRETISH.search(raw) is not None
+        command = _command_key(key) or _in_environment(path)
         content = None
         parent = node.parent
         if parent is not None and (parent.type == "apply_expression" or key == "text"):
             content = nix_positions.content_context(data, node, path)
-        if kind is None and not etc_text and not embedded and content is None:
+        if kind is None and not etc_text and not embedded and not command and content is None:
             first = bisect.bisect_left(marks, children[0].end_byte)
             marked = first < len(marks) and marks[first] < children[-1].start_byte
             if not marked and not (
