@@ -162,6 +162,8 @@ _SINK_START = re.compile(r"^[ \t]*(?:>>?|\||&&)")
 _SQL_PASSWORD = re.compile(
     r"\b(?:PASSWORD|IDENTIFIED\s+BY)\s+(?:'([^']+)'|\"([^\"]+)\")", re.IGNORECASE
 )
+# A netrc entry (``~/.netrc``, nix's ``netrc-file``).
+_NETRC = re.compile(r"\bmachine\s+\S+(?:\s+login\s+\S+)?\s+password\s+([^\s'\"]+)")
 _ENV_WORDS = ("PASS", "TOKEN", "SECRET", "KEY", "PSK", "CRED", "AUTH")
 _ENV_ASSIGN = re.compile(r"(?<![^\s;])([A-Z_][A-Z0-9_]*)=(?:'([^']*)'|\"([^\"]*)\"|([^\s'\";|&]+))")
 _URL_CREDS = re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s:/?#@'\"]+:([^\s@/?#'\"]+)@[^\s/?#'\"]")
@@ -235,6 +237,9 @@ class CommandSecret:
                 stripped = lines[0].strip()
                 first = m.start("body") + body.find(stripped)
                 found.append((first, first + len(stripped), _shell_kind(key_words, target)))
+        if "machine" in text and "password" in text:
+            for m in _NETRC.finditer(text):
+                found.append((m.start(1), m.end(1), "password"))
         if any(w in text for w in ("PASSWORD", "password", "IDENTIFIED", "identified")):
             for m in _SQL_PASSWORD.finditer(text):
                 span = _groups(m)

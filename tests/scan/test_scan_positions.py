@@ -170,6 +170,9 @@ NAMES: list[Row] = [
      "password"),
     ("url-credentials", pw, '{ repository = "rest:https://bob:@V@@backup.lan/x"; }',
      "url-credentials", "password"),
+    ("netrc", pw,
+     '{ environment.etc."nix/netrc".text = "machine c.lan login me password @V@"; }',
+     "command-secret", "password"),
     ("dynamic-name", pw, '{ users.users.${config.me.name}.initialPassword = "@V@"; }',
      "secret-attribute", "password"),
     # decoys
