@@ -82,7 +82,8 @@ def build() -> Corpus:
   nix.settings.trusted-public-keys = [ "{cache_pub}" ];
   users.users.admin.openssh.authorizedKeys.keys = [ "{ssh_pub}" ];
   services.prometheus.alertmanager.configuration.receivers = [
-    {{ name = "po"; pushover_configs = [ {{ token = "{c.token(30)}"; user_key = "{c.token(30)}"; }} ]; }}
+    {{ name = "po";
+      pushover_configs = [ {{ token = "{c.token(30)}"; user_key = "{c.token(30)}"; }} ]; }}
   ];
   services.prometheus.scrapeConfigs = [
     {{ job_name = "syncthing"; authorization.credentials = "{c.token()}"; }}
@@ -192,7 +193,10 @@ in
   networking.wireless.networks."Home Wifi".psk = "{c.phrase()}";
   networking.wireguard.interfaces.wg0 = {{
     privateKey = "{c.secret(fake.wireguard_private_key("corpus-wg"))}";
-    peers = [ {{ publicKey = "{wg_pub}"; presharedKey = "{c.secret(fake.wireguard_private_key("corpus-psk"))}"; }} ];
+    peers = [ {{
+      publicKey = "{wg_pub}";
+      presharedKey = "{c.secret(fake.wireguard_private_key("corpus-psk"))}";
+    }} ];
   }};
   environment.etc."wpa/credentials".source = pkgs.writeText "c" "{c.secret()}";
   environment.etc."nix/netrc".text = "machine cache.lan login me password {c.secret()}";
