@@ -17,6 +17,8 @@ from secretkit.errors import UserError
 from secretkit.git import _SAFE, git_env, run_git
 
 REGULAR_MODES = frozenset({"100644", "100755"})
+# What the scanner reads: files, and symlinks (git stores a link's target as its blob).
+SCANNED_MODES = REGULAR_MODES | {"120000"}
 
 
 def _paths(output: bytes) -> list[str]:
@@ -45,8 +47,11 @@ class IndexEntry:
     stage: int
 
 
-def index_entries(root: Path, paths: Iterable[str] = ()) -> list[IndexEntry]:
-    """What the index holds (``GIT_INDEX_FILE`` honoured), regular files only."""
+def index_entries(
+    root: Path, paths: Iterable[str] = (), *, modes: frozenset[str] = REGULAR_MODES
+) -> list[IndexEntry]:
+    """What the index holds (``GIT_INDEX_FILE`` honoured), entries of ``modes`` only
+    (regular files by default)."""
     proc = run_git(root, "ls-files", "-z", "--stage", "--", *paths)
     entries = []
     for record in proc.stdout.split(b"\0"):
@@ -54,8 +59,8 @@ def index_entries(root: Path, paths: Iterable[str] = ()) -> list[IndexEntry]:
             continue
         meta, _, name = record.partition(b"\t")
         mode, oid, stage = meta.decode().split(" ")
-        if mode not in REGULAR_MODES:
-            continue  # symlinks and submodules hold no file content
+        if mode not in modes:
+            continue  # submodules (and by default symlinks) hold no file content
         entries.append(IndexEntry(name.decode("utf-8", "surrogateescape"), mode, oid, int(stage)))
     return entries
 
@@ -147,6 +152,28 @@ def read_blobs_limited(
         writer.join()
 
 
+def stream_blob(root: Path, oid: str, chunk: int = 1 << 20) -> Iterator[bytes]:
+    """The content of one blob in pieces of at most ``chunk`` bytes (a large blob is
+    never held whole in memory)."""
+    try:
+        proc = subprocess.Popen(
+            ["git", *_SAFE, "cat-file", "blob", oid],
+            cwd=root,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            env=git_env(),
+        )
+    except FileNotFoundError as exc:
+        raise UserError("git is not installed", hint="install git and retry") from exc
+    assert proc.stdout is not None
+    try:
+        while piece := proc.stdout.read(chunk):
+            yield piece
+    finally:
+        proc.stdout.close()
+        proc.wait()
+
+
 def read_blob(root: Path, oid: str) -> bytes | None:
     for _, data in read_blobs(root, [oid]):
         return data
@@ -195,7 +222,7 @@ def history_blobs(root: Path) -> list[HistoryBlob]:
             meta = token[1:].split(b" ")
             name = tokens[i + 1].decode("utf-8", "surrogateescape") if i + 1 < len(tokens) else ""
             i += 2
-            if len(meta) < 5 or meta[1].decode() not in REGULAR_MODES:
+            if len(meta) < 5 or meta[1].decode() not in SCANNED_MODES:
                 continue
             oid = meta[3].decode()
             # rev-list lists newest first: the last commit seen is the oldest.
