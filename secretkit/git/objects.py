@@ -189,14 +189,16 @@ class HistoryBlob:
     path: str
 
 
-def history_blobs(root: Path) -> list[HistoryBlob]:
+def history_blobs(root: Path, *, every_ref: bool = False) -> list[HistoryBlob]:
     """Every distinct blob added or modified by any commit reachable from any ref
     (merges included, against each parent), once, with a commit and path that hold it.
 
     ``refs/secretkit/*`` — the local backups ``purge`` keeps of the history it
     rewrote — are left out: they exist to hold the old secrets until the user drops
-    them, and are never pushed by ``git push --all``/``--tags``."""
-    revs = run_git(root, "rev-list", "--exclude=refs/secretkit/*", "--all", check=False)
+    them, and are never pushed by ``git push --all``/``--tags``.  ``every_ref``
+    includes them (``check``: a backup that still holds a secret must be removed)."""
+    exclude = [] if every_ref else ["--exclude=refs/secretkit/*"]
+    revs = run_git(root, "rev-list", *exclude, "--all", check=False)
     if revs.returncode != 0 or not revs.stdout.strip():
         return []
     proc = run_git(

@@ -417,10 +417,15 @@ def _scan_large_blobs(
 
 
 def scan_history(
-    root: Path, *, progress: Progress | None = None, max_bytes: int = MAX_BYTES
+    root: Path,
+    *,
+    progress: Progress | None = None,
+    max_bytes: int = MAX_BYTES,
+    every_ref: bool = False,
 ) -> ScanReport:
     """Every blob of every commit reachable from any ref, each distinct blob once;
-    findings carry the (oldest) commit that added the blob."""
+    findings carry the (oldest) commit that added the blob.  purge's backup refs are
+    left out unless ``every_ref``."""
     from secretkit.git import require_repo
     from secretkit.git.objects import history_blobs, read_blobs_limited
     from secretkit.scan import allowlist
@@ -428,7 +433,7 @@ def scan_history(
     started = time.perf_counter()
     top = require_repo(Path(root))
     allow = allowlist.load(top)
-    blobs = {b.oid: b for b in history_blobs(top)}
+    blobs = {b.oid: b for b in history_blobs(top, every_ref=every_ref)}
     report = ScanReport()
     jobs: list[Job] = []
     seen: set[str] = set()

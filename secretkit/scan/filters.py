@@ -158,7 +158,7 @@ def public_name(name: str) -> bool:
 _PLACEHOLDER_SHAPES = re.compile(
     r"(?<![A-Za-z0-9])[xX]{3,}(?![A-Za-z0-9])|(?-i:x{4,}|X{4,})|"
     r"^\*+$|^\.+$|<[^>]*>|\{\{.*\}\}|\{%.*%\}|@[A-Z][A-Za-z0-9_]*@|…|\.\.\.|"
-    r"example\.(?:com|org|net)\b|^(?:none|null|nil|undefined|true|false|yes|no|secret|"
+    r"example\.(?:com|org|net)\b|redacted|^(?:none|null|nil|undefined|true|false|yes|no|secret|"
     r"password|passwd|token|test|foo|bar|baz|abc|1234|12345|123456|unused|unset|empty|read|write|"
     r"disabled|required|optional|auto|default|hidden|masked|prompt|ask|stdin|keyring|admin|root|"
     r"user|guest|pass|pw)$",
