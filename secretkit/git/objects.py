@@ -33,6 +33,16 @@ def tracked_and_untracked(root: Path, paths: Iterable[str] = ()) -> list[str]:
     return sorted(set(_paths(proc.stdout)))
 
 
+def ignored(root: Path, paths: Iterable[str]) -> set[str]:
+    """Those of ``paths`` (repo-relative) that the repository's ignore rules exclude."""
+    wanted = [p for p in paths if p]
+    if not wanted:
+        return set()
+    request = b"".join(p.encode("utf-8", "surrogateescape") + b"\0" for p in wanted)
+    proc = run_git(root, "check-ignore", "-z", "--stdin", input=request, check=False)
+    return set(_paths(proc.stdout))
+
+
 def untracked(root: Path, paths: Iterable[str] = ()) -> list[str]:
     """Untracked files that are not ignored."""
     proc = run_git(root, "ls-files", "-z", "--others", "--exclude-standard", "--", *paths)

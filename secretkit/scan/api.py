@@ -298,15 +298,21 @@ def _parallel(
             yield from batch
 
 
-def _walk(root: Path) -> list[str]:
-    """Every file under ``root`` (``.git`` excluded, symlinks not followed)."""
+def _walk(root: Path, under: str = "") -> list[str]:
+    """Every file under ``root``/``under`` (``.git`` excluded, symlinks not followed),
+    relative to ``root``; ``under`` may name one file."""
     out: list[str] = []
     top = str(root)
-    for directory, dirs, files in os.walk(top):
+    start = os.path.join(top, under) if under else top
+    if under and (not os.path.isdir(start) or os.path.islink(start)):
+        return [under] if os.path.lexists(start) else []
+    for directory, dirs, files in os.walk(start):
         dirs[:] = sorted(d for d in dirs if d != ".git")  # os.walk does not follow links
         rel = os.path.relpath(directory, top)
         prefix = "" if rel == "." else rel.replace(os.sep, "/") + "/"
         out.extend(prefix + name for name in files)
+        # symlinks to directories are listed in dirs but not walked: scan them as links
+        out.extend(prefix + d for d in dirs if os.path.islink(os.path.join(directory, d)))
     return sorted(out)
 
 
@@ -325,26 +331,32 @@ def scan_tree(
     jobs: int | None = None,
     max_bytes: int = MAX_BYTES,
     progress: Progress | None = None,
+    explicit: bool = False,
 ) -> ScanReport:
     """The work tree: git-tracked plus untracked-not-ignored files (a plain directory
-    walk outside git).  ``paths`` (repo-relative) limit the scan."""
+    walk outside git).  ``paths`` (relative to ``root``) limit the scan to them and
+    only them are listed.  ``explicit``: the user named ``paths``, so one the
+    repository ignores is walked and scanned all the same."""
     from secretkit.git import repo_root
     from secretkit.scan import allowlist
 
     root = Path(root)
     top = repo_root(root)
+    wanted = [p.strip("/") for p in paths if p.strip("/") not in ("", ".")]
+    whole = not paths or len(wanted) < len(paths)
     if top is not None:
-        from secretkit.git.objects import tracked_and_untracked
+        from secretkit.git.objects import ignored, tracked_and_untracked
 
         base = top
-        names = tracked_and_untracked(top)
+        names = tracked_and_untracked(top, [] if whole else wanted)
+        if explicit and not whole:
+            for path in sorted(ignored(top, wanted)):
+                names = sorted({*names, *_walk(top, path)})
         allow = allowlist.load(top)
     else:
         base = root
-        names = _walk(root)
+        names = _walk(root) if whole else sorted({n for p in wanted for n in _walk(root, p)})
         allow = allowlist.load(root, git=False)
-    if paths:
-        names = [n for n in names if _under(n, paths)]
     prefix = str(base)
     job_list: list[Job] = [(name, os.path.join(prefix, name), None, None) for name in names]
     return _run(job_list, allow, jobs_n=jobs, max_bytes=max_bytes, progress=progress)
