@@ -717,6 +717,8 @@ def purge(ctx: Context, yes: bool) -> None:
             "(run secretkit scan --history)",
             err=True,
         )
+    for what, command in result.unrewritten:
+        echo(f"warning: not rewritten: {what}; delete it: {command}", err=True)
     if result.stashed:
         echo("note: older stash entries (stash@{1}…) still hold old content: git stash list")
     if result.too_short:
@@ -745,7 +747,7 @@ def purge(ctx: Context, yes: bool) -> None:
     drop = f"git for-each-ref --format='delete %(refname)' {result.backup}/"
     echo(f"       {drop} | git update-ref --stdin")
     echo("       git reflog expire --expire=now --all && git gc --prune=now")
-    if result.remaining:
+    if result.remaining or result.unrewritten:
         raise click.exceptions.Exit(1)
 
 

@@ -302,6 +302,23 @@ def check_plaintext_history(ctx: CheckContext) -> list[CheckResult]:
     hashes = [f for f in live if f.kind == "password-hash"]
     for item in group_findings(hashes):
         results.append(_hash_warning("plaintext-history", item.describe(), "", "", item.paths[0]))
+    from secretkit.scan.history import tag_of
+
+    tagged = [f for f in live if tag_of(f.path) is not None and f.kind != "password-hash"]
+    for ref in dict.fromkeys(tag_of(f.path) or "" for f in tagged):
+        name = ref.removeprefix("refs/tags/")
+        items = group_findings([f for f in tagged if tag_of(f.path) == ref])
+        results.append(
+            CheckResult(
+                "plaintext-history",
+                False,
+                f"tag {name} holds {len(items)} secret(s) no commit holds (a tag of a blob or "
+                f"tree, or its message): {'; '.join(i.describe() for i in items[:3])}",
+                f"rotate it at its provider, then delete the tag: git tag -d {name} "
+                f"(and on each remote it was pushed to: git push --delete <remote> {name})",
+                tuple(dict.fromkeys(p for i in items for p in i.paths)),
+            )
+        )
     results += [
         CheckResult(
             "plaintext-history",
@@ -311,7 +328,9 @@ def check_plaintext_history(ctx: CheckContext) -> list[CheckResult]:
             "and force-push",
             item.paths,
         )
-        for item in group_findings([f for f in live if f.kind != "password-hash"])
+        for item in group_findings(
+            [f for f in live if f.kind != "password-hash" and tag_of(f.path) is None]
+        )
     ]
     results += _held_by_other_refs(ctx.root, [f for f in findings if id(f) not in live_ids])
     results.extend(_unverified("plaintext-history", report.skipped, load(ctx.root)))

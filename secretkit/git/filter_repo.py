@@ -132,7 +132,18 @@ def replace_text(root: Path, values: Sequence[Sensitive[bytes]], refs: Sequence[
             handle.write(data)
         proc = subprocess.run(
             # --force: the fresh-clone check is replaced by ours (clean tree, backup refs).
-            [tool, "--force", "--quiet", "--replace-text", path, "--refs", *refs],
+            # The same expressions for file contents and for commit messages.
+            [
+                tool,
+                "--force",
+                "--quiet",
+                "--replace-text",
+                path,
+                "--replace-message",
+                path,
+                "--refs",
+                *refs,
+            ],
             cwd=root,
             stdin=subprocess.DEVNULL,
             capture_output=True,

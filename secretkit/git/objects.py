@@ -276,3 +276,75 @@ def is_dirty(root: Path) -> bool:
     """Whether the work tree or the index differ from HEAD (untracked files count)."""
     proc = run_git(root, "status", "--porcelain", "-z", "--untracked-files=normal")
     return bool(proc.stdout)
+
+
+# ---------------------------------------------------------------------------
+# history beyond file contents: messages, tags of non-commits
+# ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Message:
+    """A commit message (``ref`` None) or an annotated tag's message (``ref`` its name);
+    ``oid`` is the commit or the tag object."""
+
+    oid: str
+    ref: str | None
+    text: bytes
+
+
+def commit_messages(root: Path, *, every_ref: bool = False) -> list[Message]:
+    """The message of every commit reachable from any ref (purge's backups only with
+    ``every_ref``), once each."""
+    exclude = [] if every_ref else ["--exclude=refs/secretkit/*"]
+    proc = run_git(root, "log", *exclude, "--all", "-z", "--format=%H%n%B", check=False)
+    if proc.returncode != 0:
+        return []
+    out = []
+    for record in proc.stdout.split(b"\0"):
+        sha, _, text = record.partition(b"\n")
+        if sha.strip():
+            out.append(Message(sha.strip().decode(), None, text))
+    return out
+
+
+@dataclass(frozen=True)
+class TaggedObject:
+    """A tag (``ref``) that points, directly or through a tag object, at ``oid`` of
+    ``kind`` (``blob``/``tree``/``commit``); ``tag`` is the annotated tag object, if any."""
+
+    ref: str
+    kind: str
+    oid: str
+    tag: str | None
+
+
+def tags(root: Path) -> list[TaggedObject]:
+    """Every ref under ``refs/tags/`` with the object it finally points at."""
+    fmt = "%(refname)%00%(objecttype)%00%(objectname)%00%(*objecttype)%00%(*objectname)"
+    proc = run_git(root, "for-each-ref", f"--format={fmt}", "refs/tags/")
+    out = []
+    for line in proc.stdout.decode("utf-8", "surrogateescape").splitlines():
+        ref, kind, oid, peeled_kind, peeled = (line.split("\0") + [""] * 5)[:5]
+        if kind == "tag":
+            out.append(TaggedObject(ref, peeled_kind, peeled, oid))
+        else:
+            out.append(TaggedObject(ref, kind, oid, None))
+    return out
+
+
+def tag_message(root: Path, tag_oid: str) -> bytes:
+    """The message of an annotated tag object (after its header)."""
+    data = run_git(root, "cat-file", "tag", tag_oid).stdout
+    _header, _, message = data.partition(b"\n\n")
+    return message
+
+
+def tree_entries(root: Path, tree: str) -> list[tuple[str, str]]:
+    """``(path, blob id)`` of every file and symlink in ``tree`` (recursively)."""
+    proc = run_git(root, "ls-tree", "-r", "-z", tree)
+    out = []
+    for record in proc.stdout.split(b"\0"):
+        meta, _, name = record.partition(b"\t")
+        parts = meta.decode().split(" ")
+        if len(parts) == 3 and parts[1] == "blob" and parts[0] in SCANNED_MODES:
+            out.append((name.decode("utf-8", "surrogateescape"), parts[2]))
+    return out

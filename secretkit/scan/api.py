@@ -463,6 +463,9 @@ def scan_history(
         report.skipped.append(Skipped(f"{blob.commit[:12]}:{blob.path}", MISSING_BLOB))
     sub = _run(jobs, allow, jobs_n=None, max_bytes=max_bytes, progress=progress)
     report.findings.extend(sub.findings)
+    from secretkit.scan.history import message_and_tag_findings
+
+    report.findings.extend(message_and_tag_findings(top, allow, every_ref=every_ref))
     report.findings.sort(key=lambda f: (f.path, f.commit or "", f.start))
     report.skipped.extend(sub.skipped)
     report.stats = sub.stats
