@@ -5,10 +5,10 @@ It judges what the commit *adds*.  These block a commit (exit 1):
 
 * a plaintext secret the commit introduces: a value in the staged content of a file
   (so a partially staged file is judged by its staged part) that the file's version
-  in ``HEAD`` does not hold.  A secret that was already in the file before this
-  commit is reported as a warning with its way out and does not block — so the
-  migration itself can be committed while one hand-fix is pending; ``--strict``
-  blocks those too;
+  in ``HEAD`` (for a renamed or copied file: its source's) does not hold.  A secret
+  that was already in the file before this commit is reported as a warning with its
+  way out and does not block — so the migration itself can be committed while one
+  hand-fix is pending; ``--strict`` blocks those too;
 * a staged file the scanner could not read (its blob is missing), unless
   ``--allow-unscanned`` is given or the allowlist vouches for the path;
 * a staged file that a ``.sops.yaml`` creation rule matches but that is not a valid
@@ -155,11 +155,13 @@ def _split_by_head(root: Path, findings: list[Finding]) -> tuple[list[Finding], 
     from secretkit.scan.api import scan_bytes
 
     paths = sorted({f.path for f in findings})
-    before = githooks.blob_contents(root, [f"HEAD:{p}" for p in paths])
+    origin = githooks.renamed_from(root)  # a moved file held what it holds before
+    sources = {path: origin.get(path, path) for path in paths}
+    before = githooks.blob_contents(root, [f"HEAD:{sources[p]}" for p in paths])
     held: dict[str, set[str]] = {}
     for path in paths:
-        data = before.get(f"HEAD:{path}")
-        old, _skip = scan_bytes(path, data) if data is not None else ([], None)
+        data = before.get(f"HEAD:{sources[path]}")
+        old, _skip = scan_bytes(sources[path], data) if data is not None else ([], None)
         held[path] = {f.secret.reveal() for f in old}
     added = [f for f in findings if f.secret.reveal() not in held[f.path]]
     kept = [f for f in findings if f.secret.reveal() in held[f.path]]

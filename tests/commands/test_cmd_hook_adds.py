@@ -152,3 +152,14 @@ def test_the_fix_names_the_manual_route_when_migrate_would_refuse(
     fixes = [line for line in proc.stdout.splitlines() if line.startswith("  fix:")]
     assert fixes and all("run `secretkit migrate`" not in fix for fix in fixes)
     assert all("`secretkit migrate` cannot move this one (" in fix for fix in fixes)
+
+
+@pytest.mark.parametrize("hook_repo", ["plain-git"], indirect=True)
+def test_a_renamed_file_keeps_its_preexisting_secret_a_warning(
+    hook_repo: HookRepo,  # noqa: F811
+) -> None:
+    _old_secret(hook_repo)
+    git(hook_repo.root, "mv", HOST, "hosts/observer/grafana.nix")
+    proc = hook_repo.commit()
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "warning: hosts/observer/grafana.nix:3:" in proc.stdout + proc.stderr
