@@ -1074,7 +1074,7 @@ def run_check(cwd: Path, *, progress: Callable[[int, int], None] | None = None) 
                 CheckResult(
                     check_id,
                     False,
-                    f"could not run: {exc.message}",
+                    f"cannot verify (the point could not run): {exc.message}",
                     exc.hint or "fix the error above and run secretkit check again",
                 )
             )
