@@ -27,6 +27,9 @@ _NAMED_BUILDERS = re.compile(
     r"(?:^|\.)(?:writeText|writeTextDir|writeScript|writeScriptBin|writeShellScript|"
     r"writeShellScriptBin|toFile|writeBash|writeBashBin|writeDash|writeDashBin)$"
 )
+# … of which these write a program: its content is code, never one secret value
+# (the secrets in it are found by the command detectors).
+_SCRIPT_BUILDERS = re.compile(r"(?:^|\.)write(?:Shell)?Script|(?:^|\.)write(?:Bash|Dash)")
 # … and builders taking ``{ name = …; text = …; }``.
 _ATTRSET_BUILDERS = re.compile(r"(?:^|\.)(?:writeTextFile|writeShellApplication)$")
 
@@ -53,6 +56,7 @@ class ContentContext:
     name: str
     env: bool
     kind: str | None
+    script: bool = False
 
 
 def name_kind(name: str) -> str | None:
@@ -104,10 +108,11 @@ def _plain_string(source: bytes, node: Node | None) -> str | None:
     return source[children[0].end_byte : children[-1].start_byte].decode("utf-8", "replace")
 
 
-def builder_file_name(source: bytes, node: Node, key: str) -> str | None:
+def builder_file_name(source: bytes, node: Node, key: str) -> tuple[str, bool] | None:
     """The file name a builder writes the string ``node`` to, if it is a builder's
     content: ``writeText "<name>" <node>`` or ``writeTextFile { name = "<name>";
-    text = <node>; }``.  ``""`` for a builder whose name is computed."""
+    text = <node>; }``, and whether the builder writes a script.  The name is ``""``
+    when it is computed."""
     parent = node.parent
     if parent is None:
         return None
@@ -121,7 +126,8 @@ def builder_file_name(source: bytes, node: Node, key: str) -> str | None:
         function = inner.child_by_field_name("function")
         if function is None or not _NAMED_BUILDERS.search(_text(source, function).strip()):
             return None
-        return _plain_string(source, inner.child_by_field_name("argument")) or ""
+        name = _plain_string(source, inner.child_by_field_name("argument")) or ""
+        return name, bool(_SCRIPT_BUILDERS.search(_text(source, function).strip()))
     if key != "text" or parent.type != "binding":
         return None
     attrset = parent.parent
@@ -136,23 +142,28 @@ def builder_file_name(source: bytes, node: Node, key: str) -> str | None:
     function = call.child_by_field_name("function")
     if function is None or not _ATTRSET_BUILDERS.search(_text(source, function).strip()):
         return None
+    script = "Application" in _text(source, function)
     for binding in attrset.named_children:
         if binding.type != "binding":
             continue
         names = binding.child_by_field_name("attrpath")
         if names is not None and _text(source, names).strip() == "name":
-            return _plain_string(source, binding.child_by_field_name("expression")) or ""
-    return ""
+            value = binding.child_by_field_name("expression")
+            return _plain_string(source, value) or "", script
+    return "", script
 
 
 def content_context(source: bytes, node: Node, path: list[str]) -> ContentContext | None:
     """Whether the string ``node`` (at attribute ``path``) is the content of a file
     whose name or receiving option says what it holds; None when nothing does."""
     key = _last_name(path)
-    name = builder_file_name(source, node, key)
+    built = builder_file_name(source, node, key)
     kind: str | None = None
     env = False
-    if name is not None:
+    if built is not None and built[1]:
+        return ContentContext(built[0], False, None, script=True)
+    if built is not None:
+        name = built[0]
         kind = name_kind(name) if name else None
         env = is_env_name(name) if name else False
         by_option, env_option = option_kind(key)

@@ -83,7 +83,12 @@ BUILDERS: list[Row] = [
     ("etc-source-writeText", phrase,
      '{ environment.etc."borg-passphrase".source = pkgs.writeText "bp" "@V@"; }',
      "secret-file-text", "passphrase"),
+    ("passCommand-writeShellScript", phrase,
+     "{ encryption.passCommand = toString (pkgs.writeShellScript \"pw\" \"echo '@V@'\"); }",
+     "command-secret", "passphrase"),
     # decoys
+    ("script-named-for-a-secret", lambda: "echo hello world",
+     '{ x = pkgs.writeShellScript "restic-password" "@V@"; }', None, None),
     ("writeText-config", pw, '{ x = pkgs.writeText "nginx.conf" "@V@"; }', None, None),
     ("writeText-interpolated", lambda: "${config.sops.placeholder.restic}",
      '{ x = pkgs.writeText "restic-password" "@V@"; }', None, None),
