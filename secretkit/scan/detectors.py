@@ -218,8 +218,11 @@ class CommandSecret:
         if "echo" in text or "printf" in text:
             for m in _ECHO.finditer(text):
                 span = _groups(m)
-                if span is None or "$" in text[span[0] : span[1]] or "`" in text[span[0] : span[1]]:
+                value = text[span[0] : span[1]] if span else ""
+                if span is None or "$" in value or "`" in value:
                     continue  # made by the shell at run time, not a literal
+                if value.endswith((":", "=")):
+                    continue  # a prefix the next command completes (echo -n "base64:")
                 line_end = text.find("\n", m.end())
                 rest = text[m.end() : line_end if line_end != -1 else len(text)]
                 sink = _SINK_START.match(rest) is not None and _sink(rest)

@@ -143,6 +143,10 @@ SHELL: list[Row] = [
      "{ script = ''\n  echo '@V@' > /run/pw\n''; }", None, None),
     ("script-echo-to-log", phrase, "{ script = ''\n  echo '@V@' >> /var/log/backup.log\n''; }",
      None, None),
+    ("echo-prefix", lambda: "base64:",
+     "{ script = ''\n  echo -n \"@V@\" > \"$out\"/app-key\n"
+     "  openssl rand -base64 32 >> \"$out\"/app-key\n''; }",
+     None, None),
     ("heredoc-config", pw,
      "{ script = ''\n  cat > /etc/motd <<EOF\n  @V@\n  EOF\n''; }", None, None),
 ]  # fmt: skip
