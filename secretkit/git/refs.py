@@ -10,8 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from secretkit.git import run_git
+from secretkit.git.filter_repo import BACKUP_NAMESPACE
 
-BACKUP_NAMESPACE = "refs/secretkit/backup/"  # = secretkit.git.filter_repo.BACKUP_NAMESPACE
 UNREACHABLE = "(unreachable)"
 
 
