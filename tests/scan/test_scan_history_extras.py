@@ -92,6 +92,8 @@ def test_purge_rewrites_messages_and_notes_and_names_what_it_cannot(tmp_git_repo
     commit_all(tmp_git_repo, f"oops GH={in_message}")
     in_note = fake.github_token("purge-note")
     git(tmp_git_repo, "notes", "add", "-m", f"token {in_note}")
+    in_tag = fake.github_token("purge-tag")
+    git(tmp_git_repo, "tag", "-a", "v1", "-m", f"release with {in_tag}")
     value = fake.password("purge-tagblob")
     blob = git(
         tmp_git_repo, "hash-object", "-w", "--stdin", input=f"DB_PASSWORD={value}\n".encode()
@@ -106,6 +108,8 @@ def test_purge_rewrites_messages_and_notes_and_names_what_it_cannot(tmp_git_repo
     assert in_message not in log and "***REDACTED-BY-SECRETKIT***" in log
     notes = git(tmp_git_repo, "log", "-p", "refs/notes/commits")
     assert in_note not in notes
+    tag = git(tmp_git_repo, "cat-file", "tag", "v1")
+    assert in_tag not in tag and "***REDACTED-BY-SECRETKIT***" in tag
     assert _found(tmp_git_repo) == [("(refs/tags/keyblob)", value)]
 
 
