@@ -8,10 +8,10 @@ Two steps, so that the CLI can show what will happen and ask first:
 * :func:`apply_purge` keeps a backup (``refs/secretkit/backup/<UTC time>/…`` → every
   old ref and HEAD), rewrites the branches, tags and notes with git-filter-repo
   ``--replace-text`` and ``--replace-message`` (values → ``***REDACTED-BY-SECRETKIT***``
-  in file contents and commit messages), leaves the backup and remote-tracking refs
-  as they were, and scans history again to prove it.  What git-filter-repo cannot
-  rewrite — a tag pointing straight at a blob or a tree, an annotated tag's message
-  — is listed with the command that deletes it (:attr:`PurgeResult.unrewritten`).
+  in file contents, commit and annotated-tag messages), leaves the backup and
+  remote-tracking refs as they were, and scans history again to prove it.  What
+  git-filter-repo cannot rewrite — a tag pointing straight at a blob or a tree — is
+  listed with the command that deletes it (:attr:`PurgeResult.unrewritten`).
 
 A detached HEAD is refused: git-filter-repo rewrites refs, and a HEAD that is no ref
 would keep pointing at the old commits.
