@@ -231,9 +231,14 @@ def _embedded_config_hits(lit: NixString) -> list[Hit]:
     as attributes, only on text that comes from the literal itself."""
     from secretkit.scan.text import key_value_hits, looks_like_code
 
+    # ``key = value`` lines, and ``key = "value"`` / ``$cfg['key'] = "value"`` inside
+    # code (PHP, Lua, Python config written as a string)
+    hits = key_value_hits(lit.value, "ini")
+    hits += [h for h in key_value_hits(lit.value, "text") if (h.start, h.end) not in
+             {(k.start, k.end) for k in hits}]  # fmt: skip
     return [
         h
-        for h in key_value_hits(lit.value, "ini")
+        for h in hits
         if lit.literal_text(h.start, h.end)
         and h.rule == "secret-attribute"
         and not looks_like_code(lit.value[h.start : h.end])
