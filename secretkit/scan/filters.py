@@ -226,6 +226,8 @@ _DURATION = re.compile(
     r"months?|years?)$",
     re.IGNORECASE,
 )
+_PLAIN_URL = re.compile(r"^[a-z][a-z0-9+.-]*://[^\s@'\"]+$")
+_URL_PARTS = re.compile(r"[/?&=#:.]")
 _IP = re.compile(
     r"^(?:\d{1,3}(?:\.\d{1,3}){3}(?:/\d{1,2})?|[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?:/\d{1,3})?)$"
 )
@@ -326,6 +328,10 @@ def not_secret(value: str, *, token: bool = False) -> str | None:
         return "placeholder"
     if _DURATION.match(text):
         return "duration"
+    if _PLAIN_URL.match(text) and not any(
+        len(part) >= 16 and random_looking(part) for part in _URL_PARTS.split(text)
+    ):
+        return "url"  # an address (credentials in it are the url-credentials rule's)
     if _IP.match(text):
         return "ip address"
     if _VERSION.match(text):
