@@ -637,30 +637,48 @@ class _HookGroup(click.Group):
     still a file (the pre-commit entry is ``secretkit hook --``).
     """
 
+    _FLAGS = ("--strict", "--allow-unscanned")
+
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         if args and (args[0] in self.commands or args[0] in ctx.help_option_names):
             return super().parse_args(ctx, args)
+        flags = []
+        while args and args[0] in self._FLAGS:
+            flags.append(args[0])
+            args = args[1:]
         ctx.meta["secretkit.hook.files"] = tuple(args[1:] if args[:1] == ["--"] else args)
-        return super().parse_args(ctx, [])
+        return super().parse_args(ctx, flags)
 
     def collect_usage_pieces(self, ctx: click.Context) -> list[str]:
-        return ["[--] [FILE]...", "|", "install", "|", "uninstall"]
+        return ["[--strict] [--allow-unscanned] [--] [FILE]...", "|", "install", "|", "uninstall"]
 
 
 @cli.group(cls=_HookGroup, invoke_without_command=True)
+@click.option(
+    "--strict", is_flag=True, help="Also block secrets the touched files already held in HEAD."
+)
+@click.option(
+    "--allow-unscanned", is_flag=True, help="Do not block a staged file that could not be read."
+)
 @click.pass_context
 @pass_ctx
-def hook(ctx: Context, click_ctx: click.Context) -> None:
+def hook(ctx: Context, click_ctx: click.Context, strict: bool, allow_unscanned: bool) -> None:
     """Block a commit that adds a plaintext secret or a decrypted secrets file.
 
     Judges the staged content (the index) of FILE… — or, without FILE, of every
-    path the commit adds or changes.  Exit 1 blocks the commit.
+    path the commit adds or changes.  A secret the file already held in HEAD is a
+    warning (blocked with --strict).  Exit 1 blocks the commit.
     """
     if click_ctx.invoked_subcommand is not None:
         return
     from secretkit.commands.hook import render, run_hook
 
-    report = run_hook(ctx.cwd, click_ctx.meta.get("secretkit.hook.files", ()))
+    report = run_hook(
+        ctx.cwd,
+        click_ctx.meta.get("secretkit.hook.files", ()),
+        strict=strict,
+        allow_unscanned=allow_unscanned,
+    )
     for line in render(report):
         echo(line)
     for note in report.notes:
@@ -1023,6 +1041,8 @@ def purge(ctx: Context, yes: bool) -> None:
             "(run secretkit scan --history)",
             err=True,
         )
+    for what, command in result.unrewritten:
+        echo(f"warning: not rewritten: {what}; delete it: {command}", err=True)
     if result.stashed:
         echo("note: older stash entries (stash@{1}…) still hold old content: git stash list")
     if result.too_short:
@@ -1053,7 +1073,7 @@ def purge(ctx: Context, yes: bool) -> None:
     drop = f"git for-each-ref --format='delete %(refname)' {result.backup}/"
     echo(f"       {drop} | git update-ref --stdin")
     echo("       git reflog expire --expire=now --all && git gc --prune=now")
-    if result.remaining:
+    if result.remaining or result.unrewritten:
         raise click.exceptions.Exit(1)
 
 

@@ -1,9 +1,16 @@
-"""``secretkit hook [FILE…]``: judge what is about to be committed, from the index.
+"""``secretkit hook [--strict] [--allow-unscanned] [FILE…]``: judge what is about to be
+committed, from the index.
 
-Two things block a commit (exit 1):
+It judges what the commit *adds*.  These block a commit (exit 1):
 
-* a plaintext secret in the staged content of a file (the scanner's findings on
-  index blobs, so a partially staged file is judged by its staged part);
+* a plaintext secret the commit introduces: a value in the staged content of a file
+  (so a partially staged file is judged by its staged part) that the file's version
+  in ``HEAD`` (for a renamed or copied file: its source's) does not hold.  A secret
+  that was already in the file before this commit is reported as a warning with its
+  way out and does not block — so the migration itself can be committed while one
+  hand-fix is pending; ``--strict`` blocks those too;
+* a staged file the scanner could not read (its blob is missing), unless
+  ``--allow-unscanned`` is given or the allowlist vouches for the path;
 * a staged file that a ``.sops.yaml`` creation rule matches but that is not a valid
   sops file: no sops metadata (the classic "committed the decrypted file"), metadata
   that does not parse, or — when an identity here opens the file — a MAC or value
@@ -48,20 +55,41 @@ class SopsProblem:
 @dataclass
 class HookReport:
     files: list[str]
-    findings: list[Finding] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)  # what the commit adds
     sops_problems: list[SopsProblem] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    preexisting: list[Finding] = field(default_factory=list)  # already in HEAD's file
+    unscanned: list[Skipped] = field(default_factory=list)  # not read, not vouched for
+    strict: bool = False
+    allow_unscanned: bool = False
+    # why `migrate` would refuse a finding (by id()); absent: migrate accepts it
+    refusals: dict[int, str] = field(default_factory=dict)
+
+    @property
+    def blocking(self) -> list[Finding]:
+        return self.findings + (self.preexisting if self.strict else [])
 
     @property
     def blocked(self) -> bool:
-        return bool(self.findings or self.sops_problems)
+        return bool(
+            self.blocking or self.sops_problems or (self.unscanned and not self.allow_unscanned)
+        )
 
 
-def finding_fix(path: str, fingerprint: str | None = None) -> str:
-    """The exact way out for a plaintext secret in ``path``."""
-    if path.endswith(".nix"):
+def finding_fix(path: str, fingerprint: str | None = None, refusal: str | None = None) -> str:
+    """The exact way out for a plaintext secret in ``path``.  ``refusal``: why
+    ``migrate`` would not move it (:func:`secretkit.plan.advice.migrate_refusal`);
+    then the manual route is named instead of ``migrate``."""
+    if path.endswith(".nix") and refusal is None:
         move = "run `secretkit migrate` to move it into a sops file and reference it from Nix"
+    elif path.endswith(".nix"):
+        move = (
+            f"`secretkit migrate` cannot move this one ({refusal}): store the value with "
+            "`secretkit set secrets/<host>.yaml '[\"<name>\"]'` (reads it from stdin), declare "
+            'sops.secrets."<name>" and point the option at its .path (a *File option) or at '
+            'config.sops.placeholder."<name>" in a sops.templates file'
+        )
     else:
         move = (
             "move the value into a sops file (`secretkit set secrets/<host>.yaml "
@@ -74,13 +102,20 @@ def finding_fix(path: str, fingerprint: str | None = None) -> str:
     )
 
 
-def run_hook(cwd: Path, files: Sequence[str] = ()) -> HookReport:
+def run_hook(
+    cwd: Path,
+    files: Sequence[str] = (),
+    *,
+    strict: bool = False,
+    allow_unscanned: bool = False,
+) -> HookReport:
     """Judge the index of the repository containing ``cwd``.
 
     ``files`` (relative to ``cwd``, as the pre-commit framework passes them) limits
     the judgement to those paths; without it every added, copied, modified or
     type-changed path of the index is judged.  Paths not in the index (deleted)
-    are ignored.
+    are ignored.  ``strict``: secrets a touched file already held in ``HEAD`` block
+    too.  ``allow_unscanned``: a staged file that could not be read does not block.
     """
     from secretkit.git import hooks as githooks
 
@@ -90,22 +125,65 @@ def run_hook(cwd: Path, files: Sequence[str] = ()) -> HookReport:
         paths = githooks.in_index(root, wanted)
     else:
         paths = githooks.staged_paths(root)
-    report = HookReport(files=paths)
+    report = HookReport(files=paths, strict=strict, allow_unscanned=allow_unscanned)
     if not paths:
         return report
 
+    from secretkit.scan import allowlist
     from secretkit.scan.api import scan_staged
 
     scanned = scan_staged(root, paths)
-    report.findings = list(scanned.findings)
+    report.findings, report.preexisting = _split_by_head(root, list(scanned.findings))
     report.skipped = list(scanned.skipped)
-    unscanned = [s for s in report.skipped if s.reason != "binary"]
-    if unscanned:
-        shown = ", ".join(f"{s.path} ({s.reason})" for s in unscanned[:5])
-        more = f" and {len(unscanned) - 5} more" if len(unscanned) > 5 else ""
-        report.notes.append(f"not scanned for secrets: {shown}{more}")
+    allow = allowlist.load(root)
+    report.unscanned = [s for s in report.skipped if not allow.allows_unscanned(s.path)]
+    if report.unscanned and allow_unscanned:
+        shown = ", ".join(f"{s.path} ({s.reason})" for s in report.unscanned[:5])
+        more = f" and {len(report.unscanned) - 5} more" if len(report.unscanned) > 5 else ""
+        report.notes.append(f"not scanned for secrets (--allow-unscanned): {shown}{more}")
     _judge_sops_files(root, paths, report)
+    report.refusals = _refusals(root, report.findings + report.preexisting)
     return report
+
+
+def _split_by_head(root: Path, findings: list[Finding]) -> tuple[list[Finding], list[Finding]]:
+    """``(added, preexisting)``: a finding whose value the file's ``HEAD`` version
+    already holds was not introduced by this commit."""
+    if not findings:
+        return [], []
+    from secretkit.git import hooks as githooks
+    from secretkit.scan.api import scan_bytes
+
+    paths = sorted({f.path for f in findings})
+    origin = githooks.renamed_from(root)  # a moved file held what it holds before
+    sources = {path: origin.get(path, path) for path in paths}
+    before = githooks.blob_contents(root, [f"HEAD:{sources[p]}" for p in paths])
+    held: dict[str, set[str]] = {}
+    for path in paths:
+        data = before.get(f"HEAD:{sources[path]}")
+        old, _skip = scan_bytes(sources[path], data) if data is not None else ([], None)
+        held[path] = {f.secret.reveal() for f in old}
+    added = [f for f in findings if f.secret.reveal() not in held[f.path]]
+    kept = [f for f in findings if f.secret.reveal() in held[f.path]]
+    return added, kept
+
+
+def _refusals(root: Path, findings: list[Finding]) -> dict[int, str]:
+    """Why ``migrate`` would refuse each Nix finding (judged on the staged content)."""
+    nix = [f for f in findings if f.path.endswith(".nix")]
+    if not nix:
+        return {}
+    from secretkit.git import hooks as githooks
+    from secretkit.plan.advice import migrate_refusal
+
+    staged = githooks.index_contents(root, sorted({f.path for f in nix}))
+    out: dict[int, str] = {}
+    for finding in nix:
+        data = staged.get(finding.path)
+        reason = "unreadable" if data is None else migrate_refusal(finding.path, data, finding)
+        if reason is not None:
+            out[id(finding)] = reason
+    return out
 
 
 def _repo_relative(root: Path, cwd: Path, name: str) -> str:
@@ -294,25 +372,48 @@ def unencrypted_values(sops: SopsFile) -> list[str]:
 def render(report: HookReport) -> list[str]:
     """The hook's text output: one line per problem and its fix (no secret values)."""
     lines: list[str] = []
+    unscanned = [] if report.allow_unscanned else report.unscanned
     if report.blocked:
-        count = len(report.findings) + len(report.sops_problems)
+        count = len(report.blocking) + len(report.sops_problems) + len(unscanned)
         lines.append(f"secretkit: commit blocked ({count} problem{'s' if count != 1 else ''})")
     # A decrypted secrets file has one fix (encrypt it, below); offering to allowlist
     # each of its values would point the user the wrong way.
     secrets_files = {problem.path for problem in report.sops_problems}
-    for finding in report.findings:
-        where = f" at {finding.attrpath}" if finding.attrpath else ""
+    for finding in report.blocking:
+        old = " (already in HEAD; --strict)" if finding in report.preexisting else ""
+        lines.append(_finding_line(finding) + old)
+        lines.append(f"  fix: {_fix(report, finding, secrets_files)}")
+    for skip in unscanned:
+        lines.append(f"{skip.path}: cannot scan it ({skip.reason})")
         lines.append(
-            f"{finding.path}:{finding.line}:{finding.column}: {finding.rule} "
-            f"({finding.severity}) {finding.preview!r}{where}"
+            "  fix: restore it (git fetch --refetch, or git add it again); or, if you vouch "
+            f"for it, allowlist the path (echo 'path:{skip.path}' >> {ALLOW_FILE}) or run "
+            "the hook with --allow-unscanned"
         )
-        if finding.path in secrets_files:
-            lines.append("  fix: this file must be encrypted: see its fix below")
-        else:
-            lines.append(f"  fix: {finding_fix(finding.path, finding.fingerprint)}")
     for problem in report.sops_problems:
         lines.append(f"{problem.path}: {problem.reason}")
         lines.append(f"  fix: {problem.fix}")
+    if not report.strict:
+        for finding in report.preexisting:
+            lines.append(
+                f"warning: {_finding_line(finding)}: already in HEAD, not added by this "
+                "commit (not blocking; `secretkit hook --strict` blocks it)"
+            )
+            lines.append(f"  fix: {_fix(report, finding, secrets_files)}")
     if report.blocked:
         lines.append("(bypass once, if you are sure: git commit --no-verify)")
     return lines
+
+
+def _finding_line(finding: Finding) -> str:
+    where = f" at {finding.attrpath}" if finding.attrpath else ""
+    return (
+        f"{finding.path}:{finding.line}:{finding.column}: {finding.rule} "
+        f"({finding.severity}) {finding.preview!r}{where}"
+    )
+
+
+def _fix(report: HookReport, finding: Finding, secrets_files: set[str]) -> str:
+    if finding.path in secrets_files:
+        return "this file must be encrypted: see its fix below"
+    return finding_fix(finding.path, finding.fingerprint, report.refusals.get(id(finding)))

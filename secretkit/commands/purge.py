@@ -7,8 +7,14 @@ Two steps, so that the CLI can show what will happen and ask first:
   names to rotate (attribute paths or rules, and files — never values);
 * :func:`apply_purge` keeps a backup (``refs/secretkit/backup/<UTC time>/…`` → every
   old ref and HEAD), rewrites the branches, tags and notes with git-filter-repo
-  ``--replace-text`` (values → ``***REDACTED-BY-SECRETKIT***``), leaves the backup
-  and remote-tracking refs as they were, and scans history again to prove it.
+  ``--replace-text`` and ``--replace-message`` (values → ``***REDACTED-BY-SECRETKIT***``
+  in file contents, commit and annotated-tag messages), leaves the backup and
+  remote-tracking refs as they were, and scans history again to prove it.  What
+  git-filter-repo cannot rewrite — a tag pointing straight at a blob or a tree — is
+  listed with the command that deletes it (:attr:`PurgeResult.unrewritten`).
+
+A detached HEAD is refused: git-filter-repo rewrites refs, and a HEAD that is no ref
+would keep pointing at the old commits.
 
 The expressions file handed to git-filter-repo holds the plaintext values: the one
 place purge writes secrets to disk, at the user's explicit request (0600 file in a
@@ -72,6 +78,8 @@ class PurgeResult:
     # The root commit was rewritten: allowlist fingerprints (keyed by it) change.
     allowlist_stale: bool = False
     too_short: int = 0  # distinct values not replaced (see MIN_PURGE_LENGTH)
+    # what history still holds that git-filter-repo cannot rewrite: (what, command)
+    unrewritten: list[tuple[str, str]] = field(default_factory=list)
 
     def push_commands(self) -> list[str]:
         return [
@@ -100,6 +108,36 @@ def _require_clean(root: Path) -> None:
         )
 
 
+def _require_branch(root: Path) -> None:
+    detached = run_git(root, "symbolic-ref", "-q", "HEAD", check=False).returncode != 0
+    has_head = run_git(root, "rev-parse", "--verify", "-q", "HEAD", check=False).returncode == 0
+    if detached and has_head:
+        raise UserError(
+            "HEAD is detached: purge rewrites refs, and a detached HEAD would keep "
+            "pointing at the old commits",
+            hint="check out a branch first (git switch <branch>), then run secretkit purge",
+        )
+
+
+def unrewritable(findings: list[Finding]) -> list[tuple[str, str]]:
+    """What git-filter-repo cannot rewrite, with the command that removes it: tags of
+    blobs or trees and annotated tag messages that hold a secret."""
+    from secretkit.scan.history import tag_of
+
+    out: dict[str, str] = {}
+    for finding in findings:
+        ref = tag_of(finding.path)
+        if ref is not None:
+            name = ref.removeprefix("refs/tags/")
+            what = (
+                f"tag {name}: its message holds a secret"
+                if finding.path.startswith("(message of ")
+                else f"tag {name} points straight at content holding a secret"
+            )
+            out.setdefault(what, f"git tag -d {name}")
+    return sorted(out.items())
+
+
 def group_findings(findings: list[Finding]) -> list[ExposedSecret]:
     """One entry per distinct secret (by fingerprint), in first-seen order."""
     groups: dict[str, list[Finding]] = {}
@@ -122,17 +160,23 @@ def live_findings(
     but secretkit's backups, which hold the old commits on purpose).  A finding whose
     blob cannot be resolved is kept: when in doubt, report."""
     from secretkit.git.filter_repo import blob_ids, reachable_objects
+    from secretkit.scan.history import is_message
 
-    specs = [f"{f.commit}:{f.path}" for f in findings if f.commit]
-    if not specs:
+    specs = [f"{f.commit}:{f.path}" for f in findings if f.commit and not is_message(f.path)]
+    if not specs and not any(f.commit and is_message(f.path) for f in findings):
         return list(findings)
     ids = blob_ids(root, specs)
     live = reachable_objects(root, refs)
-    return [
-        f
-        for f in findings
-        if f.commit is None or (oid := ids.get(f"{f.commit}:{f.path}")) is None or oid in live
-    ]
+
+    def alive(f: Finding) -> bool:
+        if f.commit is None:
+            return True
+        if is_message(f.path):  # a commit message lives as long as its commit
+            return f.commit in live
+        oid = ids.get(f"{f.commit}:{f.path}")
+        return oid is None or oid in live
+
+    return [f for f in findings if alive(f)]
 
 
 def plan_purge(cwd: Path, *, progress: Progress | None = None) -> PurgePlan:
@@ -141,6 +185,7 @@ def plan_purge(cwd: Path, *, progress: Progress | None = None) -> PurgePlan:
 
     root = require_repo(cwd)
     _require_clean(root)
+    _require_branch(root)
     report = scan_history(root, progress=progress)
     findings = live_findings(root, list(report.findings))
     return PurgePlan(root, findings, group_findings(findings), refs_to_rewrite(list_refs(root)))
@@ -191,7 +236,13 @@ def apply_purge(plan: PurgePlan, *, progress: Progress | None = None) -> PurgeRe
     allowlist_stale = root_commits(root) != roots_before and (root / ALLOW_FILE).is_file()
     # Still reachable from the rewritten refs?  (Backups and remote-tracking refs hold
     # the old commits until the force-push and the cleanup: expected.)
-    remaining = live_findings(root, list(scan_history(root, progress=progress).findings), plan.refs)
+    after = list(scan_history(root, progress=progress).findings)
+    unrewritten = unrewritable(after)
+    remaining = [
+        f
+        for f in live_findings(root, after, plan.refs)
+        if f.commit is not None  # tags of blobs/trees and tag messages: in unrewritten
+    ]
     remotes = run_git(root, "remote").stdout.decode("utf-8", "surrogateescape").split()
     return PurgeResult(
         backup=backup,
@@ -203,4 +254,5 @@ def apply_purge(plan: PurgePlan, *, progress: Progress | None = None) -> PurgeRe
         stashed="refs/stash" in plan.refs,
         allowlist_stale=allowlist_stale,
         too_short=too_short,
+        unrewritten=unrewritten,
     )

@@ -1,4 +1,12 @@
-"""`secretkit scan`: the work tree, the index (--staged) or the history (--history)."""
+"""`secretkit scan`: the work tree, the index (--staged) or the history (--history).
+
+Without PATH the whole repository containing the working directory is scanned
+(``-C DIR`` works like ``git -C``: the repository that contains DIR).  With PATH
+only those paths are read — a directory outside any repository is walked on its
+own, never the current directory filtered afterwards — and a path the enclosing
+repository ignores is scanned all the same, since the user named it.  The report
+names the root it scanned.
+"""
 
 from __future__ import annotations
 
@@ -38,24 +46,36 @@ def scan(
     if history:
         if paths:
             raise UsageError("--history scans every path; drop the PATH arguments")
-        return api.scan_history(require_repo(cwd), progress=progress)
+        top = require_repo(cwd)
+        return _named(api.scan_history(top, progress=progress), top)
     if staged:
         top = require_repo(cwd)
-        return api.scan_staged(top, _relative(top, cwd, paths))
-    top = repo_root(cwd) or cwd  # without PATH: the whole repository
-    if len(paths) == 1:
-        # One directory elsewhere (another checkout, an unpacked archive): scan it
-        # as its own tree, paths relative to its repository (or to itself).
-        target = Path(os.path.normpath(os.path.join(cwd, paths[0])))
-        if target.is_dir() and not _inside(target, top):
-            own = repo_root(target) or target
-            return api.scan_tree(own, _relative(own, target, ["."]), progress=progress)
-    return api.scan_tree(top, _relative(top, cwd, paths), progress=progress)
+        return _named(api.scan_staged(top, _relative(top, cwd, paths)), top)
+    if not paths:
+        top = repo_root(cwd) or cwd
+        return _named(api.scan_tree(top, progress=progress), top)
+    # Each named path is scanned from the root that holds it: its repository, or
+    # outside git the directory itself (a file: its directory).
+    by_root: dict[Path, list[str]] = {}
+    for name in paths:
+        target = Path(os.path.normpath(os.path.join(cwd, name)))
+        if not os.path.lexists(target):
+            raise UsageError(f"{name}: no such file or directory")
+        holder = target if target.is_dir() and not target.is_symlink() else target.parent
+        found = repo_root(holder)
+        root = found if found is not None else holder
+        by_root.setdefault(root, []).extend(_relative(root, cwd, [name]))
+    merged = ScanReport()
+    for root, names in by_root.items():
+        part = api.scan_tree(root, names, progress=progress, explicit=True)
+        merged.findings.extend(part.findings)
+        merged.skipped.extend(part.skipped)
+        for key in ("files", "bytes", "seconds"):
+            merged.stats[key] += part.stats[key]
+    merged.root = ", ".join(str(root) for root in by_root)
+    return merged
 
 
-def _inside(path: Path, top: Path) -> bool:
-    try:
-        path.resolve().relative_to(top.resolve())
-    except ValueError:
-        return False
-    return True
+def _named(report: ScanReport, root: Path) -> ScanReport:
+    report.root = str(root)
+    return report

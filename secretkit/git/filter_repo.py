@@ -135,7 +135,18 @@ def replace_text(root: Path, values: Sequence[Sensitive[bytes]], refs: Sequence[
         # stops it and the git processes it started, before the file is wiped.
         child = subprocess.Popen(
             # --force: the fresh-clone check is replaced by ours (clean tree, backup refs).
-            [tool, "--force", "--quiet", "--replace-text", path, "--refs", *refs],
+            # The same expressions for file contents and for commit messages.
+            [
+                tool,
+                "--force",
+                "--quiet",
+                "--replace-text",
+                path,
+                "--replace-message",
+                path,
+                "--refs",
+                *refs,
+            ],
             cwd=root,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,

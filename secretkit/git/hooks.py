@@ -258,6 +258,27 @@ def staged_paths(root: Path) -> list[str]:
     return _split_z(proc.stdout)
 
 
+def renamed_from(root: Path) -> dict[str, str]:
+    """``new path → old path`` for the files the index renames (or copies) from ``HEAD``."""
+    proc = run_git(
+        root, "diff", "--cached", "-M", "-C", "-z", "--name-status", "--no-ext-diff", "HEAD",
+        check=False,
+    )  # fmt: skip
+    if proc.returncode != 0:
+        return {}  # no HEAD yet
+    tokens = _split_z(proc.stdout)
+    out: dict[str, str] = {}
+    i = 0
+    while i < len(tokens):
+        status = tokens[i]
+        if status[:1] in ("R", "C") and i + 2 < len(tokens) + 1:
+            out[tokens[i + 2]] = tokens[i + 1]
+            i += 3
+        else:
+            i += 2
+    return out
+
+
 def in_index(root: Path, paths: Sequence[str]) -> list[str]:
     """Those of ``paths`` (repo-relative) that are regular files or symlinks in the index."""
     if not paths:

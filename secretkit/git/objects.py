@@ -17,6 +17,8 @@ from secretkit.errors import UserError
 from secretkit.git import _SAFE, git_env, run_git
 
 REGULAR_MODES = frozenset({"100644", "100755"})
+# What the scanner reads: files, and symlinks (git stores a link's target as its blob).
+SCANNED_MODES = REGULAR_MODES | {"120000"}
 
 
 def _paths(output: bytes) -> list[str]:
@@ -29,6 +31,16 @@ def tracked_and_untracked(root: Path, paths: Iterable[str] = ()) -> list[str]:
         root, "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--", *paths
     )
     return sorted(set(_paths(proc.stdout)))
+
+
+def ignored(root: Path, paths: Iterable[str]) -> set[str]:
+    """Those of ``paths`` (repo-relative) that the repository's ignore rules exclude."""
+    wanted = [p for p in paths if p]
+    if not wanted:
+        return set()
+    request = b"".join(p.encode("utf-8", "surrogateescape") + b"\0" for p in wanted)
+    proc = run_git(root, "check-ignore", "-z", "--stdin", input=request, check=False)
+    return set(_paths(proc.stdout))
 
 
 def untracked(root: Path, paths: Iterable[str] = ()) -> list[str]:
@@ -45,8 +57,11 @@ class IndexEntry:
     stage: int
 
 
-def index_entries(root: Path, paths: Iterable[str] = ()) -> list[IndexEntry]:
-    """What the index holds (``GIT_INDEX_FILE`` honoured), regular files only."""
+def index_entries(
+    root: Path, paths: Iterable[str] = (), *, modes: frozenset[str] = REGULAR_MODES
+) -> list[IndexEntry]:
+    """What the index holds (``GIT_INDEX_FILE`` honoured), entries of ``modes`` only
+    (regular files by default)."""
     proc = run_git(root, "ls-files", "-z", "--stage", "--", *paths)
     entries = []
     for record in proc.stdout.split(b"\0"):
@@ -54,8 +69,8 @@ def index_entries(root: Path, paths: Iterable[str] = ()) -> list[IndexEntry]:
             continue
         meta, _, name = record.partition(b"\t")
         mode, oid, stage = meta.decode().split(" ")
-        if mode not in REGULAR_MODES:
-            continue  # symlinks and submodules hold no file content
+        if mode not in modes:
+            continue  # submodules (and by default symlinks) hold no file content
         entries.append(IndexEntry(name.decode("utf-8", "surrogateescape"), mode, oid, int(stage)))
     return entries
 
@@ -147,6 +162,28 @@ def read_blobs_limited(
         writer.join()
 
 
+def stream_blob(root: Path, oid: str, chunk: int = 1 << 20) -> Iterator[bytes]:
+    """The content of one blob in pieces of at most ``chunk`` bytes (a large blob is
+    never held whole in memory)."""
+    try:
+        proc = subprocess.Popen(
+            ["git", *_SAFE, "cat-file", "blob", oid],
+            cwd=root,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            env=git_env(),
+        )
+    except FileNotFoundError as exc:
+        raise UserError("git is not installed", hint="install git and retry") from exc
+    assert proc.stdout is not None
+    try:
+        while piece := proc.stdout.read(chunk):
+            yield piece
+    finally:
+        proc.stdout.close()
+        proc.wait()
+
+
 def read_blob(root: Path, oid: str) -> bytes | None:
     for _, data in read_blobs(root, [oid]):
         return data
@@ -162,14 +199,16 @@ class HistoryBlob:
     path: str
 
 
-def history_blobs(root: Path) -> list[HistoryBlob]:
+def history_blobs(root: Path, *, every_ref: bool = False) -> list[HistoryBlob]:
     """Every distinct blob added or modified by any commit reachable from any ref
     (merges included, against each parent), once, with a commit and path that hold it.
 
     ``refs/secretkit/*`` — the local backups ``purge`` keeps of the history it
     rewrote — are left out: they exist to hold the old secrets until the user drops
-    them, and are never pushed by ``git push --all``/``--tags``."""
-    revs = run_git(root, "rev-list", "--exclude=refs/secretkit/*", "--all", check=False)
+    them, and are never pushed by ``git push --all``/``--tags``.  ``every_ref``
+    includes them (``check``: a backup that still holds a secret must be removed)."""
+    exclude = [] if every_ref else ["--exclude=refs/secretkit/*"]
+    revs = run_git(root, "rev-list", *exclude, "--all", check=False)
     if revs.returncode != 0 or not revs.stdout.strip():
         return []
     proc = run_git(
@@ -195,7 +234,7 @@ def history_blobs(root: Path) -> list[HistoryBlob]:
             meta = token[1:].split(b" ")
             name = tokens[i + 1].decode("utf-8", "surrogateescape") if i + 1 < len(tokens) else ""
             i += 2
-            if len(meta) < 5 or meta[1].decode() not in REGULAR_MODES:
+            if len(meta) < 5 or meta[1].decode() not in SCANNED_MODES:
                 continue
             oid = meta[3].decode()
             # rev-list lists newest first: the last commit seen is the oldest.
@@ -237,3 +276,75 @@ def is_dirty(root: Path) -> bool:
     """Whether the work tree or the index differ from HEAD (untracked files count)."""
     proc = run_git(root, "status", "--porcelain", "-z", "--untracked-files=normal")
     return bool(proc.stdout)
+
+
+# ---------------------------------------------------------------------------
+# history beyond file contents: messages, tags of non-commits
+# ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Message:
+    """A commit message (``ref`` None) or an annotated tag's message (``ref`` its name);
+    ``oid`` is the commit or the tag object."""
+
+    oid: str
+    ref: str | None
+    text: bytes
+
+
+def commit_messages(root: Path, *, every_ref: bool = False) -> list[Message]:
+    """The message of every commit reachable from any ref (purge's backups only with
+    ``every_ref``), once each."""
+    exclude = [] if every_ref else ["--exclude=refs/secretkit/*"]
+    proc = run_git(root, "log", *exclude, "--all", "-z", "--format=%H%n%B", check=False)
+    if proc.returncode != 0:
+        return []
+    out = []
+    for record in proc.stdout.split(b"\0"):
+        sha, _, text = record.partition(b"\n")
+        if sha.strip():
+            out.append(Message(sha.strip().decode(), None, text))
+    return out
+
+
+@dataclass(frozen=True)
+class TaggedObject:
+    """A tag (``ref``) that points, directly or through a tag object, at ``oid`` of
+    ``kind`` (``blob``/``tree``/``commit``); ``tag`` is the annotated tag object, if any."""
+
+    ref: str
+    kind: str
+    oid: str
+    tag: str | None
+
+
+def tags(root: Path) -> list[TaggedObject]:
+    """Every ref under ``refs/tags/`` with the object it finally points at."""
+    fmt = "%(refname)%00%(objecttype)%00%(objectname)%00%(*objecttype)%00%(*objectname)"
+    proc = run_git(root, "for-each-ref", f"--format={fmt}", "refs/tags/")
+    out = []
+    for line in proc.stdout.decode("utf-8", "surrogateescape").splitlines():
+        ref, kind, oid, peeled_kind, peeled = (line.split("\0") + [""] * 5)[:5]
+        if kind == "tag":
+            out.append(TaggedObject(ref, peeled_kind, peeled, oid))
+        else:
+            out.append(TaggedObject(ref, kind, oid, None))
+    return out
+
+
+def tag_message(root: Path, tag_oid: str) -> bytes:
+    """The message of an annotated tag object (after its header)."""
+    data = run_git(root, "cat-file", "tag", tag_oid).stdout
+    _header, _, message = data.partition(b"\n\n")
+    return message
+
+
+def tree_entries(root: Path, tree: str) -> list[tuple[str, str]]:
+    """``(path, blob id)`` of every file and symlink in ``tree`` (recursively)."""
+    proc = run_git(root, "ls-tree", "-r", "-z", tree)
+    out = []
+    for record in proc.stdout.split(b"\0"):
+        meta, _, name = record.partition(b"\t")
+        parts = meta.decode().split(" ")
+        if len(parts) == 3 and parts[1] == "blob" and parts[0] in SCANNED_MODES:
+            out.append((name.decode("utf-8", "surrogateescape"), parts[2]))
+    return out

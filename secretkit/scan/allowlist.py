@@ -19,7 +19,9 @@ applies; otherwise, and before the first commit, a fixed key is used.  Rewriting
 then.
 
 File format: one fingerprint per line; ``#`` starts a comment; blank lines are
-ignored.  Unknown lines are ignored (a typo never turns the scanner off).
+ignored.  ``path:<glob>`` names a file the user vouches for although secretkit
+cannot read it (``check`` and the hook then accept it unscanned; its findings are
+not hidden).  Unknown lines are ignored (a typo never turns the scanner off).
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from pathlib import Path
 ALLOW_FILE = ".secretkit-allow"
 _FIXED = b"secretkit-fingerprint-v1"
 _ENTRY = re.compile(r"^\s*(sk2:[0-9a-f]{32})\b")
+_PATH_ENTRY = re.compile(r"^\s*path:(\S(?:.*\S)?)\s*$")
 PREFIX = "sk2:"
 
 
@@ -59,6 +62,7 @@ class Allowlist:
     _key: bytes | None = field(default=None, repr=False)
     allowed: frozenset[str] = frozenset()
     repo: Path | None = None
+    paths: frozenset[str] = frozenset()
 
     @property
     def key(self) -> bytes:
@@ -78,6 +82,12 @@ class Allowlist:
     def allows(self, fp: str) -> bool:
         return fp in self.allowed
 
+    def allows_unscanned(self, path: str) -> bool:
+        """Whether ``path:<glob>`` lines vouch for ``path`` (repo-relative)."""
+        import fnmatch
+
+        return any(fnmatch.fnmatchcase(path, glob) for glob in self.paths)
+
 
 def parse_allow_file(data: str) -> frozenset[str]:
     out = set()
@@ -88,15 +98,22 @@ def parse_allow_file(data: str) -> frozenset[str]:
     return frozenset(out)
 
 
+def parse_allowed_paths(data: str) -> frozenset[str]:
+    return frozenset(m.group(1) for line in data.splitlines() if (m := _PATH_ENTRY.match(line)))
+
+
 def load(root: Path, *, git: bool = True) -> Allowlist:
     """The allowlist of the repository (or directory) at ``root``."""
     allowed: frozenset[str] = frozenset()
+    paths: frozenset[str] = frozenset()
     file = root / ALLOW_FILE
     if file.is_file():
-        allowed = parse_allow_file(file.read_text("utf-8", "replace"))
+        text = file.read_text("utf-8", "replace")
+        allowed = parse_allow_file(text)
+        paths = parse_allowed_paths(text)
     if git:
-        return Allowlist(None, allowed, root)
-    return Allowlist(derive_key(_root_commit_from_env()), allowed)
+        return Allowlist(None, allowed, root, paths)
+    return Allowlist(derive_key(_root_commit_from_env()), allowed, None, paths)
 
 
 ROOT_COMMIT_ENV = "SECRETKIT_ROOT_COMMIT"

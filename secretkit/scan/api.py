@@ -9,13 +9,18 @@ from __future__ import annotations
 import os
 import stat
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from secretkit.scan.allowlist import Allowlist
 from secretkit.scan.hits import Hit
 from secretkit.scan.model import Finding, ScanReport, Skipped
 from secretkit.sensitive import Sensitive, preview
+
+if TYPE_CHECKING:
+    from secretkit.scan.decode import Decoded
 
 MAX_BYTES = 1024 * 1024
 PARALLEL_MIN_FILES = 48
@@ -23,14 +28,6 @@ PARALLEL_MIN_BYTES = 512 * 1024
 
 Progress = Callable[[int, int], None]
 Job = tuple[str, str | None, bytes | None, str | None]  # path, file on disk, content, commit
-
-
-def _skip_reason(data: bytes, limit: int) -> str | None:
-    if len(data) > limit:
-        return f"larger than {limit // 1024} KiB"
-    if b"\0" in data[:8192]:
-        return "binary"
-    return None
 
 
 def scan_bytes(
@@ -41,30 +38,86 @@ def scan_bytes(
     commit: str | None = None,
     max_bytes: int = MAX_BYTES,
 ) -> tuple[list[Finding], Skipped | None]:
-    """Findings in one file's content; ``path`` (repo-relative) picks the file type."""
-    reason = _skip_reason(data, max_bytes)
-    if reason is not None:
-        return [], Skipped(path, reason)
+    """Findings in one file's content; ``path`` (repo-relative) picks the file type.
+
+    Nothing is skipped: text in any common encoding is decoded, binary content is
+    read for its printable runs, and content over ``max_bytes`` is scanned in
+    line-aligned pieces (:func:`scan_pieces`)."""
+    if len(data) > max_bytes:
+        view = memoryview(data)
+        pieces = (bytes(view[i : i + max_bytes]) for i in range(0, len(data), max_bytes))
+        return scan_pieces(path, pieces, allow=allow, commit=commit, max_bytes=max_bytes), None
+    return _scan_one(path, data, allow or Allowlist(), commit), None
+
+
+def scan_pieces(
+    path: str,
+    pieces: Iterable[bytes],
+    *,
+    allow: Allowlist | None = None,
+    commit: str | None = None,
+    max_bytes: int = MAX_BYTES,
+) -> list[Finding]:
+    """Findings in content handed over in ``pieces`` (a large file or blob), holding
+    at most about two pieces of ``max_bytes`` in memory: the content is cut after a
+    line break near each ``max_bytes`` and every part is scanned on its own
+    (detectors work within lines), positions shifted to the whole content."""
     allow = allow or Allowlist()
-    from secretkit.scan.text import file_format
+    findings: list[Finding] = []
+    base = 0
+    lines_before = 0
+    for part in _line_parts(pieces, max_bytes):
+        for f in _scan_one(path, part, allow, commit, as_text=True):
+            findings.append(
+                replace(
+                    f,
+                    line=f.line + lines_before,
+                    end_line=f.end_line + lines_before,
+                    start=f.start + base,
+                    end=f.end + base,
+                )
+            )
+        base += len(part)
+        lines_before += part.count(b"\n")
+    return findings
+
+
+def _line_parts(pieces: Iterable[bytes], size: int) -> Iterator[bytes]:
+    buffer = b""
+    for piece in pieces:
+        buffer += piece
+        while len(buffer) >= size:
+            cut = buffer.rfind(b"\n", 0, size) + 1 or size
+            yield buffer[:cut]
+            buffer = buffer[cut:]
+    if buffer:
+        yield buffer
+
+
+def _scan_one(
+    path: str, data: bytes, allow: Allowlist, commit: str | None, *, as_text: bool = False
+) -> list[Finding]:
+    from secretkit.scan.decode import decode
+    from secretkit.scan.text import file_format, scan_text
 
     fmt = file_format(path)
-    if fmt == "nix":
+    decoded = decode(data)
+    hits: list[Hit]
+    if fmt == "nix" and not as_text and decoded.encoding == "utf-8" and b"\0" not in data:
         from secretkit.scan.nix import scan_nix
 
-        try:
-            data.decode("utf-8")
-        except UnicodeDecodeError:
-            return [], Skipped(path, "not UTF-8")
-        hits, _errors = scan_nix(data)
+        hits, errors = scan_nix(data)
+        if errors:
+            # What tree-sitter could not place is still read, as text.
+            taken = [(h.start, h.end) for h in hits]
+            hits.extend(
+                h
+                for h in _text_hits(decoded, scan_text(decoded.text, path + ".txt"))
+                if not any(a < h.end and h.start < b for a, b in taken)
+            )
     else:
-        try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError:
-            return [], Skipped(path, "not UTF-8")
-        from secretkit.scan.text import char_to_byte, scan_text
-
-        hits = char_to_byte(text, data, scan_text(text, path))
+        text_path = path + ".txt" if fmt == "nix" else path
+        hits = _text_hits(decoded, scan_text(decoded.text, text_path))
     findings = []
     for hit in hits:
         raw = data[hit.start : hit.end]
@@ -93,7 +146,19 @@ def scan_bytes(
                 secret=Sensitive(value),
             )
         )
-    return findings, None
+    return findings
+
+
+def _text_hits(decoded: Decoded, hits: list[Hit]) -> list[Hit]:
+    """Character offsets of ``decoded.text`` → byte offsets of the data; the value is
+    kept as text (the bytes may be UTF-16 or Latin-1)."""
+    out = []
+    for hit in hits:
+        start = decoded.byte_offset(hit.start)
+        end = decoded.byte_offset(hit.end)
+        value = hit.value if hit.value is not None else decoded.text[hit.start : hit.end]
+        out.append(replace(hit, start=start, end=end, value=value))
+    return out
 
 
 def _value_of(raw: bytes, hit: Hit) -> str:
@@ -124,13 +189,21 @@ def _scan_file_job(
         assert file is not None
         try:
             info = os.lstat(file)
-            if not stat.S_ISREG(info.st_mode):
-                return [], None, -1  # symlinks, submodules, deleted files: nothing to scan
-            size = info.st_size
-            if size > max_bytes:
-                return [], Skipped(path, f"larger than {max_bytes // 1024} KiB"), size
-            with open(file, "rb") as handle:
-                data = handle.read()
+            if stat.S_ISLNK(info.st_mode):
+                # git stores (and publishes) a symlink as its target: scan that text.
+                data = os.fsencode(os.readlink(file))
+            elif not stat.S_ISREG(info.st_mode):
+                return [], None, -1  # submodules, deleted files: nothing to scan
+            elif info.st_size > max_bytes:
+                with open(file, "rb") as handle:
+                    pieces = iter(lambda: handle.read(max_bytes), b"")
+                    found = scan_pieces(
+                        path, pieces, allow=allow, commit=commit, max_bytes=max_bytes
+                    )
+                return found, None, info.st_size
+            else:
+                with open(file, "rb") as handle:
+                    data = handle.read()
         except FileNotFoundError:
             return [], None, -1  # tracked but deleted in the work tree
         except OSError as exc:
@@ -225,15 +298,21 @@ def _parallel(
             yield from batch
 
 
-def _walk(root: Path) -> list[str]:
-    """Every file under ``root`` (``.git`` excluded, symlinks not followed)."""
+def _walk(root: Path, under: str = "") -> list[str]:
+    """Every file under ``root``/``under`` (``.git`` excluded, symlinks not followed),
+    relative to ``root``; ``under`` may name one file."""
     out: list[str] = []
     top = str(root)
-    for directory, dirs, files in os.walk(top):
+    start = os.path.join(top, under) if under else top
+    if under and (not os.path.isdir(start) or os.path.islink(start)):
+        return [under] if os.path.lexists(start) else []
+    for directory, dirs, files in os.walk(start):
         dirs[:] = sorted(d for d in dirs if d != ".git")  # os.walk does not follow links
         rel = os.path.relpath(directory, top)
         prefix = "" if rel == "." else rel.replace(os.sep, "/") + "/"
         out.extend(prefix + name for name in files)
+        # symlinks to directories are listed in dirs but not walked: scan them as links
+        out.extend(prefix + d for d in dirs if os.path.islink(os.path.join(directory, d)))
     return sorted(out)
 
 
@@ -252,26 +331,32 @@ def scan_tree(
     jobs: int | None = None,
     max_bytes: int = MAX_BYTES,
     progress: Progress | None = None,
+    explicit: bool = False,
 ) -> ScanReport:
     """The work tree: git-tracked plus untracked-not-ignored files (a plain directory
-    walk outside git).  ``paths`` (repo-relative) limit the scan."""
+    walk outside git).  ``paths`` (relative to ``root``) limit the scan to them and
+    only them are listed.  ``explicit``: the user named ``paths``, so one the
+    repository ignores is walked and scanned all the same."""
     from secretkit.git import repo_root
     from secretkit.scan import allowlist
 
     root = Path(root)
     top = repo_root(root)
+    wanted = [p.strip("/") for p in paths if p.strip("/") not in ("", ".")]
+    whole = not paths or len(wanted) < len(paths)
     if top is not None:
-        from secretkit.git.objects import tracked_and_untracked
+        from secretkit.git.objects import ignored, tracked_and_untracked
 
         base = top
-        names = tracked_and_untracked(top)
+        names = tracked_and_untracked(top, [] if whole else wanted)
+        if explicit and not whole:
+            for path in sorted(ignored(top, wanted)):
+                names = sorted({*names, *_walk(top, path)})
         allow = allowlist.load(top)
     else:
         base = root
-        names = _walk(root)
+        names = _walk(root) if whole else sorted({n for p in wanted for n in _walk(root, p)})
         allow = allowlist.load(root, git=False)
-    if paths:
-        names = [n for n in names if _under(n, paths)]
     prefix = str(base)
     job_list: list[Job] = [(name, os.path.join(prefix, name), None, None) for name in names]
     return _run(job_list, allow, jobs_n=jobs, max_bytes=max_bytes, progress=progress)
@@ -280,12 +365,12 @@ def scan_tree(
 def scan_staged(root: Path, paths: Sequence[str] = (), *, max_bytes: int = MAX_BYTES) -> ScanReport:
     """The index as it will be committed (``GIT_INDEX_FILE`` honoured)."""
     from secretkit.git import require_repo
-    from secretkit.git.objects import index_entries, read_blobs_limited
+    from secretkit.git.objects import SCANNED_MODES, index_entries, read_blobs_limited
     from secretkit.scan import allowlist
 
     started = time.perf_counter()
     top = require_repo(Path(root))
-    entries = [e for e in index_entries(top) if e.stage in (0, 2)]
+    entries = [e for e in index_entries(top, modes=SCANNED_MODES) if e.stage in (0, 2)]
     if paths:
         entries = [e for e in entries if _under(e.path, paths)]
     report = ScanReport()
@@ -298,28 +383,61 @@ def scan_staged(root: Path, paths: Sequence[str] = (), *, max_bytes: int = MAX_B
         for oid, size, data in read_blobs_limited(top, (e.oid for e in entries), max_bytes)
     }
     jobs: list[Job] = []
+    large: list[tuple[str, str, int]] = []
     for entry in entries:
-        size, data = blobs.get(entry.oid, (0, None))
+        if entry.oid not in blobs:
+            report.skipped.append(Skipped(entry.path, MISSING_BLOB))
+            continue
+        size, data = blobs[entry.oid]
         if data is None:
-            if size > max_bytes:
-                report.skipped.append(Skipped(entry.path, f"larger than {max_bytes // 1024} KiB"))
+            large.append((entry.path, entry.oid, size))
             continue
         jobs.append((entry.path, None, data, None))
+    report.findings.extend(_scan_large_blobs(top, large, allow, None, max_bytes))
     sub = _run(
         jobs, allow, jobs_n=1 if len(jobs) < PARALLEL_MIN_FILES else None, max_bytes=max_bytes
     )
-    report.findings = sub.findings
+    report.findings.extend(sub.findings)
+    report.findings.sort(key=lambda f: (f.path, f.commit or "", f.start))
     report.skipped.extend(sub.skipped)
     report.stats = sub.stats
+    report.stats["files"] += len(large)
+    report.stats["bytes"] += sum(size for _p, _o, size in large)
     report.stats["seconds"] = time.perf_counter() - started
     return report
 
 
+# A blob the index or a commit names that git cannot read (a partial or damaged clone).
+MISSING_BLOB = "its content is missing from the git object store"
+
+
+def _scan_large_blobs(
+    top: Path,
+    large: list[tuple[str, str, int]],
+    allow: Allowlist,
+    commit: str | None,
+    max_bytes: int,
+) -> list[Finding]:
+    """Findings in blobs over ``max_bytes`` ``(path, oid, size)``, streamed from git."""
+    from secretkit.git.objects import stream_blob
+
+    found: list[Finding] = []
+    for path, oid, _size in large:
+        pieces = stream_blob(top, oid, max_bytes)
+        found.extend(scan_pieces(path, pieces, allow=allow, commit=commit, max_bytes=max_bytes))
+    return found
+
+
 def scan_history(
-    root: Path, *, progress: Progress | None = None, max_bytes: int = MAX_BYTES
+    root: Path,
+    *,
+    progress: Progress | None = None,
+    max_bytes: int = MAX_BYTES,
+    every_ref: bool = False,
 ) -> ScanReport:
     """Every blob of every commit reachable from any ref, each distinct blob once;
-    findings carry the (oldest) commit that added the blob."""
+    findings carry the (oldest) commit that added the blob.  purge's backup refs are
+    left out unless ``every_ref``."""
     from secretkit.git import require_repo
     from secretkit.git.objects import history_blobs, read_blobs_limited
     from secretkit.scan import allowlist
@@ -327,19 +445,28 @@ def scan_history(
     started = time.perf_counter()
     top = require_repo(Path(root))
     allow = allowlist.load(top)
-    blobs = {b.oid: b for b in history_blobs(top)}
+    blobs = {b.oid: b for b in history_blobs(top, every_ref=every_ref)}
     report = ScanReport()
     jobs: list[Job] = []
-    for oid, _size, data in read_blobs_limited(top, blobs, max_bytes):
+    seen: set[str] = set()
+    for oid, size, data in read_blobs_limited(top, blobs, max_bytes):
         blob = blobs[oid]
+        seen.add(oid)
         if data is None:
-            report.skipped.append(
-                Skipped(f"{blob.commit[:12]}:{blob.path}", f"larger than {max_bytes // 1024} KiB")
+            report.findings.extend(
+                _scan_large_blobs(top, [(blob.path, oid, size)], allow, blob.commit, max_bytes)
             )
             continue
         jobs.append((blob.path, None, data, blob.commit))
+    for oid in blobs.keys() - seen:
+        blob = blobs[oid]
+        report.skipped.append(Skipped(f"{blob.commit[:12]}:{blob.path}", MISSING_BLOB))
     sub = _run(jobs, allow, jobs_n=None, max_bytes=max_bytes, progress=progress)
-    report.findings = sub.findings
+    report.findings.extend(sub.findings)
+    from secretkit.scan.history import message_and_tag_findings
+
+    report.findings.extend(message_and_tag_findings(top, allow, every_ref=every_ref))
+    report.findings.sort(key=lambda f: (f.path, f.commit or "", f.start))
     report.skipped.extend(sub.skipped)
     report.stats = sub.stats
     report.stats["seconds"] = time.perf_counter() - started

@@ -132,16 +132,38 @@ class PrivateKeyBlock:
 _FLAG_SECRET = re.compile(
     r"-(?<![^\s'\"=\[]-)-?(?P<flag>auth-?key|password|passwd|pass|passphrase|token|auth-token|"
     r"api-?key|secret|client-secret|psk|pre-?shared-?key)(?:=|\s+)"
-    r"(?:'([^'\s]+)'|\"([^\"\s]+)\"|([^\s'\";|&)]+))",
+    r"(?:'([^'\n]+)'|\"([^\"\n]+)\"|([^\s'\";|&)]+))",
     re.IGNORECASE,
 )
+# echo/printf of one literal (quoted: any phrase, spaces and punctuation included);
+# printf's format argument is skipped.  What follows on the line decides whether
+# the literal feeds a secret (see _SINK) outside a *Command option.
 _ECHO = re.compile(
-    r"\b(?:echo|printf)\s+(?:-[neE]+\s+)?(?:'([^'\s]+)'|\"([^\"\s]+)\"|([^\s'\";|&)]+))"
-    r"(?=\s*(?:$|[;|&)]))"
+    r"\b(?:echo(?:\s+-[neE]+)*|printf(?:\s+--)?(?:\s+(?:'[^'\n]*%[^'\n]*'|\"[^\"\n]*%[^\"\n]*\"))?)"
+    r"\s+(?:'([^'\n]+)'|\"((?:[^\"\\\n]|\\.)+)\"|([^\s'\";|&)<>]+))"
+    r"(?=[ \t]*(?:$|[;|&)>]))",
+    re.MULTILINE,
 )
+# A here-document: ``cat <<EOF`` (or ``cat > FILE <<'EOF'``) … ``EOF``.
+_HEREDOC = re.compile(
+    r"\bcat\b(?P<head>[^\n<]*)<<-?[ \t]*(?P<q>['\"]?)(?P<tag>[A-Za-z_][A-Za-z0-9_]*)(?P=q)"
+    r"(?P<tail>[^\n]*)\n(?P<body>(?:.*\n)*?)[ \t]*(?P=tag)[ \t]*$",
+    re.MULTILINE,
+)
+# Where a literal goes that makes it a secret: a file or command named for one,
+# or a tool reading its password on stdin.
+_SINK_WORDS = frozenset(
+    {
+        "pass", "password", "passwd", "passphrase", "token", "secret", "secrets", "key",
+        "cred", "creds", "credentials", "psk", "chpasswd", "cryptsetup", "stdin", "auth",
+    }
+)  # fmt: skip
+_SINK_START = re.compile(r"^[ \t]*(?:>>?|\||&&)")
 _SQL_PASSWORD = re.compile(
     r"\b(?:PASSWORD|IDENTIFIED\s+BY)\s+(?:'([^']+)'|\"([^\"]+)\")", re.IGNORECASE
 )
+# A netrc entry (``~/.netrc``, nix's ``netrc-file``).
+_NETRC = re.compile(r"\bmachine\s+\S+(?:\s+login\s+\S+)?\s+password\s+([^\s'\"]+)")
 _ENV_WORDS = ("PASS", "TOKEN", "SECRET", "KEY", "PSK", "CRED", "AUTH")
 _ENV_ASSIGN = re.compile(r"(?<![^\s;])([A-Z_][A-Z0-9_]*)=(?:'([^']*)'|\"([^\"]*)\"|([^\s'\";|&]+))")
 _URL_CREDS = re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s:/?#@'\"]+:([^\s@/?#'\"]+)@[^\s/?#'\"]")
@@ -157,6 +179,16 @@ _FLAG_KIND = {
     "presharedkey": "preshared-key",
     "psk": "psk",
 }
+
+
+def _sink(text: str) -> bool:
+    return any(w in _SINK_WORDS for w in filters.words(text))
+
+
+def _shell_kind(key_words: list[str], sink: str) -> str:
+    if key_words and "pass" in key_words[0]:
+        return "passphrase"
+    return filters.secret_name(re.sub(r"[^A-Za-z0-9]+", "_", sink).strip("_")) or "secret"
 
 
 def _groups(m: re.Match[str], first: int = 1) -> tuple[int, int] | None:
@@ -182,11 +214,35 @@ class CommandSecret:
                     flag = m.group("flag").lower()
                     found.append((*span, _FLAG_KIND.get(flag.replace("-", ""), flag)))
         key_words = filters.words(ctx.key)
-        if key_words and key_words[-1] in ("command", "cmd", "eval"):
+        command_key = bool(key_words) and key_words[-1] in ("command", "cmd", "eval")
+        if "echo" in text or "printf" in text:
             for m in _ECHO.finditer(text):
                 span = _groups(m)
-                if span:
-                    found.append((*span, "passphrase" if "pass" in key_words[0] else "secret"))
+                value = text[span[0] : span[1]] if span else ""
+                if span is None or "$" in value or "`" in value:
+                    continue  # made by the shell at run time, not a literal
+                if value.endswith((":", "=")):
+                    continue  # a prefix the next command completes (echo -n "base64:")
+                line_end = text.find("\n", m.end())
+                rest = text[m.end() : line_end if line_end != -1 else len(text)]
+                sink = _SINK_START.match(rest) is not None and _sink(rest)
+                if command_key or sink:
+                    found.append((*span, _shell_kind(key_words, rest)))
+        if "<<" in text and "cat" in text:
+            for m in _HEREDOC.finditer(text):
+                target = m.group("head") + m.group("tail")
+                if not command_key and not _sink(target):
+                    continue
+                body = m.group("body")
+                lines = [line for line in body.splitlines() if line.strip()]
+                if len(lines) != 1 or "=" in lines[0]:
+                    continue  # NAME=value lines are read as assignments below
+                stripped = lines[0].strip()
+                first = m.start("body") + body.find(stripped)
+                found.append((first, first + len(stripped), _shell_kind(key_words, target)))
+        if "machine" in text and "password" in text:
+            for m in _NETRC.finditer(text):
+                found.append((m.start(1), m.end(1), "password"))
         if any(w in text for w in ("PASSWORD", "password", "IDENTIFIED", "identified")):
             for m in _SQL_PASSWORD.finditer(text):
                 span = _groups(m)
@@ -195,14 +251,11 @@ class CommandSecret:
         if "=" in text and any(w in text for w in _ENV_WORDS):
             for m in _ENV_ASSIGN.finditer(text):
                 name = m.group(1)
-                kind = filters.secret_name(name)
-                if kind is None or kind == "password-hash":
-                    continue
-                start = m.start(2) if m.group(2) is not None else None
                 for index in (2, 3, 4):
                     if m.group(index) is not None:
-                        start = m.start(index)
-                        found.append((start, m.end(index), kind))
+                        kind = filters.env_key_kind(name, m.group(index))
+                        if kind is not None and kind != "password-hash":
+                            found.append((m.start(index), m.end(index), kind))
                         break
         for start, end, kind in found:
             value = text[start:end]

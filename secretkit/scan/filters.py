@@ -31,6 +31,8 @@ _LAST_WORD = {
     "authkey": "auth-key",
     "adminpass": "password",
     "dbpass": "password",
+    "pass": "password",
+    "pw": "password",
 }
 _LAST_TWO = {
     ("api", "key"): "api-key",
@@ -50,7 +52,12 @@ _LAST_TWO = {
     ("client", "secret"): "secret",
     ("encryption", "key"): "secret-key",
     ("signing", "key"): "private-key",
+    ("account", "key"): "secret-key",
+    ("master", "key"): "secret-key",
+    ("app", "key"): "secret-key",
 }
+# ``proxy_pass`` and friends (nginx) pass requests on, not passwords.
+_NOT_PASSWORD_PASS = frozenset({"proxy", "fastcgi", "uwsgi", "grpc", "scgi", "memcached", "by"})
 # Names that end in one of these refer to a secret elsewhere (or are not one).
 _SAFE_LAST = frozenset(
     {
@@ -116,6 +123,8 @@ def secret_name(name: str) -> str | None:
         kind = _LAST_WORD[parts[-1]]
     if kind is None:
         return None
+    if parts[-1] == "pass" and len(parts) >= 2 and parts[-2] in _NOT_PASSWORD_PASS:
+        return None
     if any(p in _HASHED for p in parts):
         return "password-hash"
     return kind
@@ -145,16 +154,42 @@ def public_name(name: str) -> bool:
 # values
 # ---------------------------------------------------------------------------
 
-_PLACEHOLDER_WORDS = re.compile(
-    r"change[-_ ]?me|changeit|redacted|placeholder|example|\btodo\b|fixme|dummy|"
-    r"your[-_ ]|(?<![A-Za-z0-9])[xX]{3,}(?![A-Za-z0-9])|(?-i:x{4,}|X{4,})|"
-    r"^\*+$|^\.+$|<[^>]*>|\{\{.*\}\}|\{%.*%\}|^@[A-Za-z0-9_]+@$|"
-    r"insert[-_ ]|replace[-_ ]?me|^(?:none|null|nil|undefined|true|false|yes|no|secret|"
+# Shapes that only placeholders have (anywhere in the value).
+_PLACEHOLDER_SHAPES = re.compile(
+    r"(?<![A-Za-z0-9])[xX]{3,}(?![A-Za-z0-9])|(?-i:x{4,}|X{4,})|"
+    r"^\*+$|^\.+$|<[^>]*>|\{\{.*\}\}|\{%.*%\}|@[A-Z][A-Za-z0-9_]*@|…|\.\.\.|"
+    r"example\.(?:com|org|net)\b|redacted|^(?:none|null|nil|undefined|true|false|yes|no|secret|"
     r"password|passwd|token|test|foo|bar|baz|abc|1234|12345|123456|unused|unset|empty|read|write|"
     r"disabled|required|optional|auto|default|hidden|masked|prompt|ask|stdin|keyring|admin|root|"
-    r"user|guest|pass|pw)$|^your|…|\.\.\.",
+    r"user|guest|pass|pw)$",
     re.IGNORECASE,
 )
+# A placeholder is made of these words only (``changeme``, ``YOUR_TOKEN_HERE``,
+# ``example-password``), and at least one of them says "placeholder"; a value that
+# merely starts with one (``example99Secret!``, ``dummy4Lyf``) is a secret.
+_MARKER = (
+    r"change|changeit|redacted|placeholder|example|todo|fixme|tbd|dummy|your|insert|replace|"
+    r"here|fake|sample|enter|fill|put"
+)
+_FILLER = (
+    r"me|the|a|an|in|to|with|this|goes|value|secrets?|passwords?|passwd|passphrase|tokens?|"
+    r"keys?|api|access|auth|client|private|app|some|random|string|test|real|new|set|admin|"
+    r"user|db|database|smtp|mail|pass|pw|it|now|later|please|secure|strong|super|very|long|"
+    r"own|generated|chosen|actual|good|unique"
+)
+_PLACEHOLDER_WORD = re.compile(rf"^(?:{_MARKER}|{_FILLER})+$")
+_MARKER_WORD = re.compile(rf"(?:{_MARKER})")
+
+
+def _placeholder_words(text: str) -> bool:
+    parts = words(text)
+    if not parts or not all(_PLACEHOLDER_WORD.match(p) for p in parts):
+        return False
+    if sum(c.isalnum() for c in text) != sum(len(p) for p in parts):
+        return False  # other characters than separators between the words
+    return any(_MARKER_WORD.search(p) for p in parts)
+
+
 _REFERENCE = re.compile(
     r"^(?:/run/(?:secrets|agenix|credentials|keys)|/var/run/secrets|\$__file\{|\$__env\{|"
     r"![a-z_]+(?:\.yaml)?(?:\s|$)|ext:|env:|file:|%\{|%env\(|config\.(?:sops|age)\.|"
@@ -182,6 +217,7 @@ _ARMOR_PUBLIC = re.compile(
 )
 _PW_HASH = re.compile(
     r"^\$(?:2[abxy]?|1|5|6|y|gy|7|sha1|md5|apr1)\$[./A-Za-z0-9$=,+-]{8,}$|^\$argon2(?:id|i|d)\$"
+    r"|^\$(?:pbkdf2(?:-sha(?:1|256|512))?|scrypt|yescrypt|bcrypt(?:-sha256)?)\$[./A-Za-z0-9$=,+-]{8,}$"
     r"|^\{(?:SSHA|SHA|SSHA256|SSHA512|CRYPT|PBKDF2[-A-Z0-9]*|ARGON2)\}"
 )
 _NIX_PUBLIC_CACHE_KEY = re.compile(r"^[A-Za-z0-9._-]+(?:-\d+)?:[A-Za-z0-9+/]{43}=$")
@@ -190,6 +226,8 @@ _DURATION = re.compile(
     r"months?|years?)$",
     re.IGNORECASE,
 )
+_PLAIN_URL = re.compile(r"^[a-z][a-z0-9+.-]*://[^\s@'\"]+$")
+_URL_PARTS = re.compile(r"[/?&=#:.]")
 _IP = re.compile(
     r"^(?:\d{1,3}(?:\.\d{1,3}){3}(?:/\d{1,2})?|[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?:/\d{1,3})?)$"
 )
@@ -284,12 +322,16 @@ def not_secret(value: str, *, token: bool = False) -> str | None:
         return "path"
     if token:
         return "placeholder" if _TOKEN_PLACEHOLDER.search(text) else None
-    if _PLACEHOLDER_WORDS.search(text):
+    if _PLACEHOLDER_SHAPES.search(text) or _placeholder_words(text):
         return "placeholder"
     if len(set(text)) == 1:
         return "placeholder"
     if _DURATION.match(text):
         return "duration"
+    if _PLAIN_URL.match(text) and not any(
+        len(part) >= 16 and random_looking(part) for part in _URL_PARTS.split(text)
+    ):
+        return "url"  # an address (credentials in it are the url-credentials rule's)
     if _IP.match(text):
         return "ip address"
     if _VERSION.match(text):
@@ -305,6 +347,39 @@ def not_secret(value: str, *, token: bool = False) -> str | None:
     if all(w in _NAME_ONLY for w in words(text)) and not any(c.isdigit() for c in text):
         return "the name of a secret"
     return None
+
+
+_ENV_KEY_NOT_SECRET = frozenset(
+    {"gpg", "pgp", "gnupg", "ssh", "license", "sort", "primary", "foreign", "partition", "hot"}
+)
+
+
+def random_looking(value: str) -> bool:
+    """A generated value: 12+ characters, no spaces, letters and digits both, not a
+    digest or fingerprint."""
+    text = value.strip()
+    return (
+        len(text) >= 12
+        and not any(c.isspace() for c in text)
+        and any(c.isdigit() for c in text)
+        and any(c.isalpha() for c in text)
+        and not hashlike(text)
+    )
+
+
+def env_key_kind(name: str, value: str) -> str | None:
+    """An environment variable named ``*_KEY`` (``MEILI_MASTER_KEY``,
+    ``PAPERLESS_SECRET_KEY``, ``RESTIC_KEY``) holding a generated value: a secret key.
+    Names of key ids, GPG/SSH key references and the like are not."""
+    kind = secret_name(name)
+    if kind is not None:
+        return kind
+    parts = words(name)
+    if len(parts) < 2 or parts[-1] != "key" or public_name(name):
+        return None
+    if any(p in _ENV_KEY_NOT_SECRET for p in parts) or not random_looking(value):
+        return None
+    return "secret-key"
 
 
 def hashlike(value: str) -> bool:

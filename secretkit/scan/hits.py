@@ -11,13 +11,16 @@ ALLOW_MARK = "secretkit: allow"
 # Rules decided by a name (their values were filtered when the hit was made).
 KEYED_RULES = frozenset({"secret-attribute", "password-hash"})
 # Rules for free-form values (every filter applies); all others are token formats.
-FREEFORM_RULES = frozenset({"command-secret", "url-credentials", "password-file-text"})
+FREEFORM_RULES = frozenset(
+    {"command-secret", "url-credentials", "password-file-text", "secret-file-text"}
+)
 
 # Higher wins when two hits cover the same span.
 _PRIORITY = {
     "command-secret": 1,
     "url-credentials": 1,
     "password-file-text": 2,
+    "secret-file-text": 2,
     "secret-attribute": 3,
     "password-hash": 3,
 }

@@ -67,6 +67,7 @@ class ScanReport:
     findings: list[Finding] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
     stats: dict[str, Any] = field(default_factory=lambda: {"files": 0, "bytes": 0, "seconds": 0.0})
+    root: str = ""  # what was scanned (the text report names it; not in the JSON shape)
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -22,7 +22,7 @@ import re
 from typing import Any
 
 from secretkit.nix.cst import NixString
-from secretkit.scan import filters
+from secretkit.scan import filters, nix_positions
 from secretkit.scan.detectors import Context, vendor_hint
 from secretkit.scan.hits import (
     ALLOW_MARK,
@@ -130,9 +130,16 @@ def scan_nix(data: bytes) -> tuple[list[Hit], bool]:
         kind = filters.secret_name(key) if key else None
         if kind is None and len(path) >= 2 and path[-2] == "basicAuth":
             kind = "password"  # basicAuth = { <user> = "<password>"; }
+        if kind is None and _ENV_KEY_NAME.match(key) and _in_environment(path):
+            kind = "env-key"  # decided on the value below (filters.env_key_kind)
         etc_text = path[-3:-2] == ["etc"] and path[-1:] == ["text"] and path[-2] in read_as_file
-        embedded = "\n" in raw and _SECRETISH.search(raw) is not None
-        if kind is None and not etc_text and not embedded:
+        embedded = ("\n" in raw or _config_key(key)) and _SECRETISH.search(raw) is not None
+        command = _command_key(key) or _in_environment(path)
+        content = None
+        parent = node.parent
+        if parent is not None and (parent.type == "apply_expression" or key == "text"):
+            content = nix_positions.content_context(data, node, path)
+        if kind is None and not etc_text and not embedded and not command and content is None:
             first = bisect.bisect_left(marks, children[0].end_byte)
             marked = first < len(marks) and marks[first] < children[-1].start_byte
             if not marked and not (
@@ -148,9 +155,29 @@ def scan_nix(data: bytes) -> tuple[list[Hit], bool]:
             found.extend(token_hits(segment, ctx, start, vendor=vendor))
 
         if kind is not None and not lit.has_interpolation and _secret_valued(node, -1):
-            attribute = _attribute_hit(lit.value, kind)
+            if kind == "env-key":
+                env_kind = filters.env_key_kind(key, lit.value.strip())
+                attribute = _attribute_hit(lit.value, env_kind) if env_kind else None
+            else:
+                attribute = _attribute_hit(lit.value, kind)
             if attribute is not None:
                 found.append(attribute)
+
+        if content is not None and not etc_text and not lit.has_interpolation:
+            whole = nix_positions.whole_value_kind(content, lit.value)
+            stripped = lit.value.strip()
+            if whole is not None and not filters.not_secret(stripped):
+                offset = lit.value.find(stripped)
+                kind_of = "password-hash" if filters.password_hash(stripped) else whole
+                found.append(
+                    Hit(
+                        offset,
+                        offset + len(stripped),
+                        "password-hash" if kind_of == "password-hash" else "secret-file-text",
+                        kind_of,
+                        "low" if kind_of == "password-hash" else "high",
+                    )
+                )
 
         if embedded:
             found.extend(_embedded_config_hits(lit))
@@ -180,6 +207,22 @@ def scan_nix(data: bytes) -> tuple[list[Hit], bool]:
 
 
 _SECRETISH = re.compile(r"pass|token|secret|key|cred|psk", re.IGNORECASE)
+_ENV_KEY_NAME = re.compile(r"^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*_KEY$")
+# Attribute sets of environment variables (``environment.variables``,
+# ``systemd.services.<n>.environment``, ``serviceConfig.Environment`` …).
+_ENVIRONMENT = frozenset(
+    {"environment", "variables", "sessionVariables", "env", "environmentVariables", "Environment"}
+)
+
+
+def _in_environment(path: list[str]) -> bool:
+    return any(name in _ENVIRONMENT for name in path[:-1])
+
+
+def _config_key(key: str) -> bool:
+    """Options holding a config file's text (``extraConfig``, ``extraOptions``)."""
+    parts = filters.words(key)
+    return len(parts) >= 2 and parts[0] == "extra" and parts[-1] in ("config", "options", "conf")
 
 
 def _embedded_config_hits(lit: NixString) -> list[Hit]:
@@ -188,9 +231,14 @@ def _embedded_config_hits(lit: NixString) -> list[Hit]:
     as attributes, only on text that comes from the literal itself."""
     from secretkit.scan.text import key_value_hits, looks_like_code
 
+    # ``key = value`` lines, and ``key = "value"`` / ``$cfg['key'] = "value"`` inside
+    # code (PHP, Lua, Python config written as a string)
+    hits = key_value_hits(lit.value, "ini")
+    hits += [h for h in key_value_hits(lit.value, "text") if (h.start, h.end) not in
+             {(k.start, k.end) for k in hits}]  # fmt: skip
     return [
         h
-        for h in key_value_hits(lit.value, "ini")
+        for h in hits
         if lit.literal_text(h.start, h.end)
         and h.rule == "secret-attribute"
         and not looks_like_code(lit.value[h.start : h.end])

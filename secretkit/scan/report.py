@@ -19,6 +19,7 @@ RULE_TEXT = {
     "secret-attribute": "A secret-named attribute or key holds a literal value",
     "password-hash": "A password hash is written in the configuration",
     "password-file-text": "Text written to a file the configuration reads as a secret file",
+    "secret-file-text": "The content of a file named for a secret or handed to a secret option",
     "command-secret": "A secret inside a command, flag or assignment",
     "url-credentials": "A password embedded in a URL",
     "pushover-token": "Pushover application token",
@@ -48,12 +49,15 @@ def render_text(report: ScanReport) -> str:
     for s in report.skipped:
         lines.append(f"skipped {s.path}: {s.reason}")
     files = len({(f.commit, f.path) for f in report.findings})
-    summary = (
-        f"{len(report.findings)} finding(s) in {files} file(s)"
-        if report.findings
-        else "no secrets found"
-    )
     stats = report.stats
+    if report.findings:
+        summary = f"{len(report.findings)} finding(s) in {files} file(s)"
+    elif not stats.get("files", 0):
+        summary = "nothing scanned: 0 files read, so nothing is known about secrets"
+    else:
+        summary = "no secrets found"
+    if report.root:
+        lines.append(f"scanned {report.root}")
     lines.append(
         f"{summary}; {stats.get('files', 0)} file(s) scanned"
         + (f", {len(report.skipped)} skipped" if report.skipped else "")

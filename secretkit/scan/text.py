@@ -121,7 +121,7 @@ def _pairs(text: str, fmt: str) -> Iterator[tuple[str, int, int]]:
 _IDENT_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")
 _SECRET_WORDS = ("pass", "token", "secret", "key", "cred", "psk", "auth", "pw")
 _AFTER_KEY = re.compile(
-    r"[\"']?[ \t]*(?::=|=>|:|=)[ \t]*(?:\"(?P<dq>[^\"\n]*)\"|'(?P<sq>[^'\n]*)')"
+    r"[\"']?\]?[ \t]*(?::=|=>|:|=)[ \t]*(?:\"(?P<dq>[^\"\n]*)\"|'(?P<sq>[^'\n]*)')"
 )
 
 

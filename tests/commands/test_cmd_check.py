@@ -259,7 +259,7 @@ def test_json_output_shape(repo: Repo) -> None:
     _, report = repo.failed_points()
     assert set(report) == {"version", "ok", "checks"}
     for entry in report["checks"]:  # type: ignore[union-attr]
-        assert set(entry) == {"id", "ok", "message", "fix", "paths"}
+        assert set(entry) == {"id", "ok", "message", "fix", "paths", "warning"}
         assert isinstance(entry["paths"], list)
     (bad,) = [c for c in report["checks"] if not c["ok"]]  # type: ignore[union-attr]
     assert bad["paths"] == ["secrets/observer.dec.yaml"]

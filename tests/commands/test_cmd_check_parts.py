@@ -62,13 +62,21 @@ def test_report_is_ok_only_when_every_result_is() -> None:
         "version": 1,
         "ok": False,
         "checks": [
-            {"id": "sops-mac", "ok": True, "message": "fine", "fix": "", "paths": []},
+            {
+                "id": "sops-mac",
+                "ok": True,
+                "message": "fine",
+                "fix": "",
+                "paths": [],
+                "warning": False,
+            },
             {
                 "id": "decrypted-copy",
                 "ok": False,
                 "message": "x.dec.yaml",
                 "fix": "delete it",
                 "paths": ["x.dec.yaml"],
+                "warning": False,
             },
         ],
     }

@@ -51,7 +51,7 @@ def test_json_shape_exactly_as_designed(tmp_git_repo: Path) -> None:
     assert list(doc) == ["version", "findings", "skipped", "stats"]
     assert doc["version"] == 1
     assert list(doc["stats"]) == ["files", "bytes", "seconds"]
-    assert doc["skipped"] == [{"path": "image.bin", "reason": "binary"}]
+    assert doc["skipped"] == []  # a binary file is read for printable runs, not skipped
     assert len(doc["findings"]) == 4
     for finding in doc["findings"]:
         assert tuple(finding) == JSON_KEYS
@@ -126,7 +126,6 @@ def test_text_groups_by_file(tmp_git_repo: Path) -> None:
     lines = out.splitlines()
     assert lines[0] == "deploy.sh"
     assert "hosts/observer.nix" in lines
-    assert "skipped image.bin: binary" in lines
     assert lines[-1].startswith("4 finding(s) in 2 file(s)")
 
 

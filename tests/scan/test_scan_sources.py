@@ -38,7 +38,9 @@ def test_tree_scans_tracked_and_untracked_not_ignored(tmp_git_repo: Path) -> Non
     assert report.stats["files"] == 3
 
 
-def test_tree_ignores_deleted_tracked_files_and_symlinks(tmp_git_repo: Path) -> None:
+def test_tree_ignores_deleted_tracked_files_and_reads_symlink_targets(
+    tmp_git_repo: Path,
+) -> None:
     (tmp_git_repo / "gone.nix").write_text(_nix(fake.password("gone")))
     (tmp_git_repo / "target.nix").write_text("{ }\n")
     commit_all(tmp_git_repo)
@@ -46,7 +48,7 @@ def test_tree_ignores_deleted_tracked_files_and_symlinks(tmp_git_repo: Path) -> 
     os.symlink("/etc/hostname", tmp_git_repo / "link.nix")
     report = scan_tree(tmp_git_repo)
     assert report.findings == [] and report.skipped == []
-    assert report.stats["files"] == 1
+    assert report.stats["files"] == 2  # target.nix, and link.nix's target (what git stores)
 
 
 def test_tree_outside_git_walks_the_directory(tmp_path: Path) -> None:
@@ -139,19 +141,21 @@ def test_history_of_an_empty_repository(tmp_git_repo: Path) -> None:
     assert scan_history(tmp_git_repo).findings == []
 
 
-def test_skips_binary_oversized_undecodable() -> None:
-    assert scan_bytes("a.png", b"\x89PNG\0\0data")[1].reason == "binary"  # type: ignore[union-attr]
+def test_binary_oversized_and_undecodable_files_are_scanned_not_skipped() -> None:
+    token = fake.github_token("bin")
+    found, skipped = scan_bytes("a.png", b"\x89PNG\0\0data\x01" + token.encode() + b"\0\xff")
+    assert skipped is None and [f.secret.reveal() for f in found] == [token]
     big = b"x = 1\n" * (200 * 1024)
-    assert "larger" in scan_bytes("big.nix", big)[1].reason  # type: ignore[union-attr]
-    assert scan_bytes("bad.nix", b'{ a = "\xff\xfe"; }')[1].reason == "not UTF-8"  # type: ignore[union-attr]
+    assert scan_bytes("big.nix", big) == ([], None)
+    assert scan_bytes("bad.nix", b'{ a = "\xff\xfe"; }') == ([], None)
 
 
-def test_tree_reports_skips_as_values(tmp_path: Path) -> None:
+def test_tree_scans_binary_files_for_printable_runs(tmp_path: Path) -> None:
     (tmp_path / "blob.bin").write_bytes(b"\0\1\2")
     (tmp_path / "ok.nix").write_text("{ }\n")
     report = scan_tree(tmp_path)
-    assert [(s.path, s.reason) for s in report.skipped] == [("blob.bin", "binary")]
-    assert report.stats["files"] == 1
+    assert report.skipped == []
+    assert report.stats["files"] == 2
 
 
 def test_malformed_nix_still_scanned() -> None:

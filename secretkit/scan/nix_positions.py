@@ -1,0 +1,204 @@
+"""What a Nix string literal is used for, beyond its attribute path.
+
+A secret is not always ``option = "literal";``.  Real configurations write it into
+a file with a builder (``pkgs.writeText "restic-password" "…"``,
+``builtins.toFile``, ``writeTextFile { name = "api-key"; text = …; }``), hand
+that file to a ``*File`` option (``passwordFile``, ``environmentFile``), or put
+it in ``environment.etc."<name>".text``.  The file's name and the option around
+it say what the content is; :func:`content_context` reads them from the syntax
+tree (never evaluating anything) and :func:`whole_value_kind` says whether the
+whole content is then one secret.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from secretkit.scan import filters
+
+Node = Any  # a tree_sitter.Node
+
+STRING_TYPES = ("string_expression", "indented_string_expression")
+
+# Builders taking ``"name" <content>`` (curried) …
+_NAMED_BUILDERS = re.compile(
+    r"(?:^|\.)(?:writeText|writeTextDir|writeScript|writeScriptBin|writeShellScript|"
+    r"writeShellScriptBin|toFile|writeBash|writeBashBin|writeDash|writeDashBin)$"
+)
+# … of which these write a program: its content is code, never one secret value
+# (the secrets in it are found by the command detectors).
+_SCRIPT_BUILDERS = re.compile(r"(?:^|\.)write(?:Shell)?Script|(?:^|\.)write(?:Bash|Dash)")
+# … and builders taking ``{ name = …; text = …; }``.
+_ATTRSET_BUILDERS = re.compile(r"(?:^|\.)(?:writeTextFile|writeShellApplication)$")
+
+# Extensions that say what a file holds (others are dropped before reading the name).
+_EXTENSION_KIND = {
+    "key": "secret-key",
+    "pass": "password",
+    "password": "password",
+    "passwd": "password",
+    "token": "token",
+    "secret": "secret",
+    "psk": "psk",
+}
+_ENV_NAME = re.compile(r"(?:^|[./-])env$|^\.env(?:\.|$)|\.env\.", re.IGNORECASE)
+_ENV_OPTION = frozenset({"environment", "env"})
+
+
+@dataclass(frozen=True)
+class ContentContext:
+    """A string that is the content of a file: the file's name (``""`` if unknown),
+    whether it holds ``NAME=value`` lines, and the kind of secret the whole content
+    is when its name or the option it is handed to says so."""
+
+    name: str
+    env: bool
+    kind: str | None
+    script: bool = False
+
+
+def name_kind(name: str) -> str | None:
+    """The kind of secret a file called ``name`` holds (``restic-password``,
+    ``api-key``, ``token``, ``credentials``, ``wg.key``), or None."""
+    base = name.rstrip("/").rsplit("/", 1)[-1]
+    stem, dot, ext = base.rpartition(".")
+    if dot and stem:
+        by_extension = _EXTENSION_KIND.get(ext.lower())
+        kind = filters.secret_name(stem)
+        if kind is None and by_extension is None:
+            # "restic/password.txt": the directory part may say it too
+            kind = filters.secret_name(name.replace("/", "-").rpartition(".")[0])
+        return kind or by_extension
+    return filters.secret_name(name.replace("/", "-"))
+
+
+def option_kind(key: str) -> tuple[str | None, bool]:
+    """``(kind, env)`` for an option a file is handed to: ``passwordFile`` →
+    ``("password", False)``, ``environmentFile`` → ``(None, True)``."""
+    parts = filters.words(key)
+    if len(parts) < 2 or parts[-1] not in ("file", "files", "path"):
+        return None, False
+    head = parts[:-1]
+    if head[-1] in _ENV_OPTION:
+        return None, True
+    if head[-1] == "key" and not filters.public_name("_".join(head)):
+        return "secret-key", False
+    return filters.secret_name("_".join(head)), False
+
+
+def is_env_name(name: str) -> bool:
+    return bool(_ENV_NAME.search(name.rsplit("/", 1)[-1]))
+
+
+def _text(source: bytes, node: Node) -> str:
+    return source[node.start_byte : node.end_byte].decode("utf-8", "replace")
+
+
+def _plain_string(source: bytes, node: Node | None) -> str | None:
+    """The value of a string literal without interpolations or escapes, else None."""
+    if node is None or node.type not in STRING_TYPES:
+        return None
+    if any(c.type in ("interpolation", "escape_sequence") for c in node.children):
+        return None
+    children = node.children
+    if len(children) < 2:
+        return None
+    return source[children[0].end_byte : children[-1].start_byte].decode("utf-8", "replace")
+
+
+def builder_file_name(source: bytes, node: Node, key: str) -> tuple[str, bool] | None:
+    """The file name a builder writes the string ``node`` to, if it is a builder's
+    content: ``writeText "<name>" <node>`` or ``writeTextFile { name = "<name>";
+    text = <node>; }``, and whether the builder writes a script.  The name is ``""``
+    when it is computed."""
+    parent = node.parent
+    if parent is None:
+        return None
+    if parent.type == "apply_expression":
+        argument = parent.child_by_field_name("argument")
+        inner = parent.child_by_field_name("function")
+        if argument is None or argument != node or inner is None:
+            return None
+        if inner.type != "apply_expression":
+            return None
+        function = inner.child_by_field_name("function")
+        if function is None or not _NAMED_BUILDERS.search(_text(source, function).strip()):
+            return None
+        name = _plain_string(source, inner.child_by_field_name("argument")) or ""
+        return name, bool(_SCRIPT_BUILDERS.search(_text(source, function).strip()))
+    if key != "text" or parent.type != "binding":
+        return None
+    attrset = parent.parent
+    if attrset is None or attrset.type != "binding_set":
+        return None
+    holder = attrset.parent
+    if holder is None or holder.type not in ("attrset_expression", "rec_attrset_expression"):
+        return None
+    call = holder.parent
+    if call is None or call.type != "apply_expression":
+        return None
+    function = call.child_by_field_name("function")
+    if function is None or not _ATTRSET_BUILDERS.search(_text(source, function).strip()):
+        return None
+    script = "Application" in _text(source, function)
+    for binding in attrset.named_children:
+        if binding.type != "binding":
+            continue
+        names = binding.child_by_field_name("attrpath")
+        if names is not None and _text(source, names).strip() == "name":
+            value = binding.child_by_field_name("expression")
+            return _plain_string(source, value) or "", script
+    return "", script
+
+
+def content_context(source: bytes, node: Node, path: list[str]) -> ContentContext | None:
+    """Whether the string ``node`` (at attribute ``path``) is the content of a file
+    whose name or receiving option says what it holds; None when nothing does."""
+    key = _last_name(path)
+    built = builder_file_name(source, node, key)
+    kind: str | None = None
+    env = False
+    if built is not None and built[1]:
+        return ContentContext(built[0], False, None, script=True)
+    if built is not None:
+        name = built[0]
+        kind = name_kind(name) if name else None
+        env = is_env_name(name) if name else False
+        by_option, env_option = option_kind(key)
+        kind = kind or by_option
+        env = env or env_option
+        if kind is None and not env and len(path) >= 3 and path[-3] == "etc":
+            kind, env = name_kind(path[-2]), is_env_name(path[-2])
+        if kind is None and not env:
+            return None
+        return ContentContext(name, env, kind)
+    if len(path) >= 3 and path[-3] == "etc" and key == "text":
+        etc = path[-2]
+        kind = name_kind(etc)
+        env = is_env_name(etc)
+        if kind is not None or env:
+            return ContentContext(etc, env, kind)
+    return None
+
+
+_ENV_LINE = re.compile(r"^\s*(?:export\s+)?[A-Za-z_][A-Za-z0-9_]*=")
+
+
+def whole_value_kind(context: ContentContext, value: str) -> str | None:
+    """The kind of secret the whole (stripped) ``value`` is in ``context``: a file
+    named for a secret whose content is one line, not ``NAME=value`` lines."""
+    if context.kind is None or context.env:
+        return None
+    text = value.strip()
+    if not text or "\n" in text or _ENV_LINE.match(text):
+        return None
+    return context.kind
+
+
+def _last_name(path: list[str]) -> str:
+    for name in reversed(path):
+        if not (name.startswith("[") and name.endswith("]")):
+            return name
+    return ""

@@ -1,0 +1,165 @@
+"""`check` passes only what it verified: one test per hole of the gate.
+
+Each case is a real git repository in a temp dir; the gate runs in process
+(``run_check``) and the test reads the plaintext points' results.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from secretkit.commands.check import CheckResult, render, run_check
+from tests.conftest import commit_all, git, need_tool
+from tests.support import fake
+
+POINTS = ("plaintext-tree", "plaintext-history")
+
+
+def results(repo: Path, point: str) -> list[CheckResult]:
+    return [r for r in run_check(repo).results if r.id == point]
+
+
+def failures(repo: Path, point: str) -> list[CheckResult]:
+    return [r for r in results(repo, point) if not r.ok]
+
+
+def _shell(repo: Path, command: str) -> None:
+    subprocess.run(command, shell=True, cwd=repo, check=True, capture_output=True)
+
+
+def test_a_latin1_env_file_with_a_token_fails_the_tree(tmp_git_repo: Path) -> None:
+    token = fake.github_token("latin1")
+    (tmp_git_repo / "app.env").write_bytes(f"# caf\xe9\nGH={token}\n".encode("latin-1"))
+    commit_all(tmp_git_repo)
+    (failed,) = failures(tmp_git_repo, "plaintext-tree")
+    assert failed.message.startswith("plaintext secret app.env:2:")
+    assert token not in failed.message + failed.fix
+
+
+def test_a_utf16_env_file_with_a_password_fails_the_tree(tmp_git_repo: Path) -> None:
+    value = fake.password("utf16-gate")
+    (tmp_git_repo / "app.env").write_bytes(f"DB_PASSWORD={value}\n".encode("utf-16"))
+    commit_all(tmp_git_repo)
+    assert [r.paths for r in failures(tmp_git_repo, "plaintext-tree")] == [("app.env",)]
+
+
+def test_an_unreadable_blob_is_cannot_verify_until_vouched_for(tmp_git_repo: Path) -> None:
+    (tmp_git_repo / "notes.txt").write_text("nothing here\n")
+    commit_all(tmp_git_repo)
+    (tmp_git_repo / "notes.txt").write_text("changed\n")
+    commit_all(tmp_git_repo)
+    oid = git(tmp_git_repo, "rev-parse", "HEAD~1:notes.txt").strip()
+    (tmp_git_repo / ".git" / "objects" / oid[:2] / oid[2:]).unlink()
+    (failed,) = failures(tmp_git_repo, "plaintext-history")
+    assert failed.message.startswith("cannot verify: ")
+    assert failed.message.endswith(":notes.txt (its content is missing from the git object store)")
+    assert "echo 'path:notes.txt' >> .secretkit-allow" in failed.fix
+    assert render(run_check(tmp_git_repo))[-1].startswith("NOT safe to publish")
+    (tmp_git_repo / ".secretkit-allow").write_text("path:notes.txt\n")
+    commit_all(tmp_git_repo)
+    assert failures(tmp_git_repo, "plaintext-history") == []
+
+
+def test_purge_backup_refs_fail_the_gate_until_removed(tmp_git_repo: Path) -> None:
+    need_tool("git-filter-repo")
+    from secretkit.commands.purge import apply_purge, plan_purge
+
+    value = fake.password("backup-gate")
+    (tmp_git_repo / "host.nix").write_text(f'{{ users.users.a.password = "{value}"; }}\n')
+    commit_all(tmp_git_repo)
+    (tmp_git_repo / "host.nix").write_text("{ }\n")
+    commit_all(tmp_git_repo)
+    apply_purge(plan_purge(tmp_git_repo))
+    (failed,) = failures(tmp_git_repo, "plaintext-history")
+    assert failed.message.startswith("refs/secretkit/backup/")
+    assert "still holds 1 secret(s): users.users.a.password" in failed.message
+    command = failed.fix.removeprefix("remove it: ")
+    assert command.startswith("git for-each-ref --format='delete %(refname)' refs/secretkit/")
+    _shell(tmp_git_repo, command)
+    assert git(tmp_git_repo, "for-each-ref", "refs/secretkit/") == ""
+    assert failures(tmp_git_repo, "plaintext-history") == []
+
+
+def test_a_stash_holding_a_secret_fails_with_stash_clear(tmp_git_repo: Path) -> None:
+    (tmp_git_repo / "host.nix").write_text("{ }\n")
+    commit_all(tmp_git_repo)
+    value = fake.password("stash-gate")
+    (tmp_git_repo / "host.nix").write_text(f'{{ services.x.password = "{value}"; }}\n')
+    git(tmp_git_repo, "stash", "-q")
+    (failed,) = failures(tmp_git_repo, "plaintext-history")
+    assert failed.message.startswith("refs/stash still holds 1 secret(s)")
+    assert failed.fix == "remove it: git stash clear"
+    _shell(tmp_git_repo, "git stash clear")
+    assert failures(tmp_git_repo, "plaintext-history") == []
+
+
+def test_a_note_holding_a_secret_fails_with_its_removal(tmp_git_repo: Path) -> None:
+    (tmp_git_repo / "host.nix").write_text("{ }\n")
+    commit_all(tmp_git_repo)
+    token = fake.github_token("note-gate")
+    git(tmp_git_repo, "notes", "add", "-m", f"deploy with {token}")
+    (failed,) = failures(tmp_git_repo, "plaintext-history")
+    assert failed.message.startswith("refs/notes/commits still holds 1 secret(s)")
+    assert failed.fix == "remove it: git update-ref -d refs/notes/commits"
+    _shell(tmp_git_repo, failed.fix.removeprefix("remove it: "))
+    assert failures(tmp_git_repo, "plaintext-history") == []
+
+
+def test_another_local_ref_holding_a_secret_fails_with_its_removal(tmp_git_repo: Path) -> None:
+    (tmp_git_repo / "host.nix").write_text("{ }\n")
+    base = commit_all(tmp_git_repo)
+    value = fake.password("orig-gate")
+    (tmp_git_repo / "host.nix").write_text(f'{{ services.x.password = "{value}"; }}\n')
+    leaked = commit_all(tmp_git_repo)
+    git(tmp_git_repo, "update-ref", "refs/original/refs/heads/main", leaked)
+    git(tmp_git_repo, "reset", "-q", "--hard", base)
+    (failed,) = failures(tmp_git_repo, "plaintext-history")
+    assert failed.fix == "remove it: git update-ref -d refs/original/refs/heads/main"
+
+
+def test_a_password_hash_is_a_warning_not_a_failure(tmp_git_repo: Path) -> None:
+    hashed = fake.sha512_crypt_like("gate")
+    (tmp_git_repo / "host.nix").write_text(f'{{ users.users.a.hashedPassword = "{hashed}"; }}\n')
+    commit_all(tmp_git_repo)
+    for point in POINTS:
+        got = results(tmp_git_repo, point)
+        assert all(r.ok for r in got)
+        (warning,) = [r for r in got if r.warning]
+        assert "password hash" in warning.message
+    lines = render(run_check(tmp_git_repo))
+    assert any(
+        line.startswith("warn plaintext-tree: warning: password hash host.nix:1:") for line in lines
+    )
+
+
+@pytest.mark.parametrize(
+    ("source", "migrates"),
+    [
+        ('{ services.grafana.settings.security.admin_password = "@V@"; }', True),
+        ('{ x = let p = "@V@"; in p; some.random.password = "@V@"; }', False),
+    ],
+)
+def test_the_fix_sends_to_migrate_only_what_migrate_accepts(
+    tmp_git_repo: Path, source: str, migrates: bool
+) -> None:
+    from secretkit.plan.advice import migrate_refusal
+    from secretkit.scan.api import scan_bytes
+
+    value = fake.password("advice")
+    data = source.replace("@V@", value).encode()
+    (tmp_git_repo / "host.nix").write_bytes(data)
+    commit_all(tmp_git_repo)
+    found = failures(tmp_git_repo, "plaintext-tree")
+    assert found
+    findings, _ = scan_bytes("host.nix", data)
+    for failed, finding in zip(found, findings, strict=True):
+        refusal = migrate_refusal("host.nix", data, finding)
+        assert (refusal is None) == migrates
+        if migrates:
+            assert "run `secretkit migrate`" in failed.fix
+        else:
+            assert "run `secretkit migrate`" not in failed.fix
+            assert f"`secretkit migrate` cannot move this one ({refusal})" in failed.fix
