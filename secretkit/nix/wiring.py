@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from secretkit.nix import emit
 from secretkit.nix.edits import Edit
@@ -211,6 +212,36 @@ def key_source_configured(sources: Mapping[str, bytes]) -> bool:
     return any(n in data for data in sources.values() for n in needles)
 
 
+# the names people give the module every host imports: preferred over, say, cachix.nix
+_SHARED_STEMS = frozenset({"common", "base", "shared", "default", "configuration", "core"})
+_HIVE_NAMES = frozenset({"meta", "defaults", "nixosConfigurations", "colmena", "deploy"})
+
+
+def _module_attrset(tree: Tree, hosts: set[str]) -> Node | None:
+    """The attrset options go into, or None when ``tree`` is not a module attrset (or is
+    a file that declares hosts)."""
+    top = emit.module_body(tree)
+    top = emit.config_body(tree, top) if top is not None else None
+    if top is None or _defines_hosts(tree, hosts):
+        return None
+    return top
+
+
+def _defines_hosts(tree: Tree, hosts: set[str]) -> bool:
+    """A file whose top attrset binds hosts (a colmena ``hive.nix``: ``meta``, ``defaults``,
+    one attribute per node) is where hosts are declared, not a NixOS module: an option set
+    there would be read as one more node."""
+    top = emit.module_body(tree)
+    if top is None or top.type not in emit.ATTRSETS:
+        return False
+    names = {
+        names[0]
+        for binding in emit.bindings_of(top)
+        if (names := emit.binding_names(tree, binding))
+    }
+    return bool(names & (hosts | _HIVE_NAMES))
+
+
 def wire_host_key(
     sources: Mapping[str, bytes],
     host_modules: Mapping[str, Sequence[str]],
@@ -223,14 +254,18 @@ def wire_host_key(
         return wiring
     common = set.intersection(*(set(m) for m in host_modules.values()))
     common = {p for p in common if p.endswith(".nix") and p != "flake.nix" and p in sources}
-    targets = sorted(common, key=lambda p: (p.count("/"), p))[:1]
-    if not targets:
-        targets = sorted({e[0] for e in entry_modules.values() if e and e[0] in sources})
+    ordered = sorted(common, key=lambda p: (Path(p).stem not in _SHARED_STEMS, p.count("/"), p))
     line = f"sops.age.sshKeyPaths = {HOST_KEY};"
-    for target in targets:
+    for target in ordered:  # the shallowest shared module that is a module attrset
         tree = parse(sources[target])
-        top = emit.module_body(tree)
-        top = emit.config_body(tree, top) if top is not None else None
+        top = _module_attrset(tree, set(host_modules))
+        if top is not None:
+            state = emit.ensure_option(tree, top, ["sops", "age", "sshKeyPaths"], HOST_KEY)
+            wiring.add(target, state.edit, f"{target}: sops.age.sshKeyPaths = {HOST_KEY}")
+            return wiring
+    for target in sorted({e[0] for e in entry_modules.values() if e and e[0] in sources}):
+        tree = parse(sources[target])
+        top = _module_attrset(tree, set(host_modules))
         if top is None:
             wiring.notes.append(f"{target}: not a module attrset; set {line} by hand")
             continue

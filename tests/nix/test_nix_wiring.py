@@ -109,3 +109,30 @@ def test_host_key_goes_inside_config_of_a_module_that_declares_options() -> None
     assert out.rstrip().endswith("};\n}") or out.rstrip().endswith("}")
     assert out.count("sops.age.sshKeyPaths") == 1
     assert out.index("sops.age.sshKeyPaths") > out.index("config = {")
+
+
+def test_host_key_never_goes_into_a_colmena_hive_file() -> None:
+    """A hive.nix without ``defaults`` is in every host's closure, but an option set at its
+    top would be read by colmena as one more node: the key path goes to the shared
+    module instead (common.nix before cachix.nix)."""
+    hive = (
+        b"{\n  meta.nixpkgs = ./pkgs;\n"
+        b"  aibo = { ... }: { imports = [ ./aibo.nix ]; };\n"
+        b"  kumo = { ... }: { imports = [ ./kumo.nix ]; };\n}\n"
+    )
+    sources = {
+        "hive.nix": hive,
+        "modules/cachix.nix": b"{ ... }: { nix.settings.substituters = [ ]; }\n",
+        "modules/common.nix": b'{ config, ... }: { time.timeZone = "UTC"; }\n',
+        "aibo.nix": b"{ ... }: { }\n",
+        "kumo.nix": b"{ ... }: { }\n",
+    }
+    shared = ["hive.nix", "modules/cachix.nix", "modules/common.nix"]
+    modules = {"aibo": [*shared, "aibo.nix"], "kumo": [*shared, "kumo.nix"]}
+    plan = wiring.wire_host_key(
+        sources, modules, {"aibo": ["aibo.nix"], "kumo": ["kumo.nix"]}, cst.parse
+    )
+    assert sorted(plan.edits) == ["modules/common.nix"]
+    out = apply_edits(sources["modules/common.nix"], plan.edits["modules/common.nix"])
+    assert b"sops.age.sshKeyPaths" in out
+    assert not cst.parse(out).has_errors
