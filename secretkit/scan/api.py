@@ -122,9 +122,8 @@ def _scan_one(
     for hit in hits:
         raw = data[hit.start : hit.end]
         value = _value_of(raw, hit)
-        fp = allow.fingerprint(value)
-        if allow.allows(fp):
-            continue
+        if allow.allowed and allow.allows(allow.fingerprint(value)):
+            continue  # (the fingerprint is computed only against a non-empty list)
         line, column = _position(data, hit.start)
         end_line, end_column = _position(data, hit.end)
         findings.append(
@@ -139,11 +138,11 @@ def _scan_one(
                 severity=hit.severity,
                 attrpath=hit.attrpath,
                 commit=commit,
-                fingerprint=fp,
                 preview=preview(value),
                 start=hit.start,
                 end=hit.end,
                 secret=Sensitive(value),
+                keyring=allow,
             )
         )
     return findings
@@ -240,7 +239,11 @@ def _run(
     for findings, skipped, size in results:
         if size < 0:
             continue
-        report.findings.extend(findings)
+        # Findings from a worker hold a copy of the allowlist: key them to this one,
+        # whose key (one git call) is then derived at most once.
+        report.findings.extend(
+            f if f.keyring is allow else replace(f, keyring=allow) for f in findings
+        )
         if skipped is not None:
             report.skipped.append(skipped)
         else:
