@@ -15,6 +15,7 @@ spans (:mod:`secretkit.nix.edits`).
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -393,9 +394,74 @@ def _literal(
     )
 
 
+_QUERY: Any = None
+_QUERY_TEXT = """
+(string_expression) @s
+(indented_string_expression) @s
+(binding) @b
+(attrpath (string_expression)) @a
+(attrpath (interpolation)) @a
+(list_expression) @l
+"""
+_ORDER = {"b": 0, "l": 1, "a": 2, "s": 3}
+
+
 def string_nodes(tree: NixTree) -> Iterator[tuple[Node, list[str], Node | None]]:
     """``(node, attrpath, enclosing binding)`` of every string literal used as a value,
-    in source order, in one pass (attribute names excluded)."""
+    in source order (attribute names excluded).
+
+    tree-sitter's query engine finds the strings and the constructs that name them
+    (bindings, lists, attribute paths) in C; one sweep in source order then keeps
+    the open ones on a stack, so Python touches only those nodes, never the whole
+    tree (:func:`string_nodes_walk` is the same by a plain walk)."""
+    global _QUERY
+    import tree_sitter
+
+    if _QUERY is None:
+        _QUERY = tree_sitter.Query(_parser().language, _QUERY_TEXT)
+    captures = tree_sitter.QueryCursor(_QUERY).captures(tree.root)
+    events = [
+        (int(node.start_byte), -int(node.end_byte), _ORDER[name], node)
+        for name, nodes in captures.items()
+        for node in nodes
+    ]
+    events.sort(key=lambda e: (e[0], e[1], e[2]))
+    # open constructs: (end byte, kind, node, names or element starts, start byte)
+    stack: list[tuple[int, str, Node, list[Any], int]] = []
+    for start, neg_end, order, node in events:
+        while stack and (stack[-1][0] < start or (stack[-1][0] == start and stack[-1][4] < start)):
+            stack.pop()
+        if order == 3:
+            if any(entry[1] == "a" for entry in stack):
+                continue  # a quoted attribute name
+            path: list[str] = []
+            binding = None
+            for _end, kind, container, extra, _start in stack:
+                if kind == "b":
+                    if not extra:
+                        names_node = container.child_by_field_name("attrpath")
+                        extra.append(attr_names(tree, names_node) if names_node else [])
+                    path.extend(extra[0])
+                    binding = container
+                elif kind == "l":  # the list element holding the string
+                    path.append(f"[{bisect.bisect_right(extra, start) - 1}]")
+            yield node, path, binding
+            stack.append((-neg_end, "s", node, [], start))
+        elif order == 0:  # its names are read when a string inside needs them
+            stack.append((-neg_end, "b", node, [], start))
+        elif order == 1:
+            starts = [
+                int(child.start_byte)
+                for child in node.children
+                if child.is_named and child.type != "comment"
+            ]
+            stack.append((-neg_end, "l", node, starts, start))
+        else:
+            stack.append((-neg_end, "a", node, [], start))
+
+
+def string_nodes_walk(tree: NixTree) -> Iterator[tuple[Node, list[str], Node | None]]:
+    """:func:`string_nodes` by walking every node in Python (the reference)."""
     stack: list[tuple[Node, list[str], Node | None]] = [(tree.root, [], None)]
     while stack:
         node, path, binding = stack.pop()
