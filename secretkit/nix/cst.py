@@ -304,53 +304,71 @@ def _pieces(tree: NixTree, node: Node) -> tuple[list[_Piece], int, int]:
 def _strip_indentation(pieces: list[_Piece]) -> list[_Piece]:
     """Nix's rule for ``''`` strings: remove the smallest indentation of the lines
     that have content, drop a first line that is only spaces and a last line that
-    is only spaces.  Escapes and interpolations are content."""
-    # Flatten into characters tagged (char, offset, raw).
-    chars: list[tuple[str, int, bool, bool]] = []
+    is only spaces.  Escapes and interpolations are content.  Works on runs of
+    text (a line is a list of pieces), never character by character."""
+    lines: list[list[_Piece]] = [[]]
     for piece in pieces:
-        for ch, off in zip(piece.text, piece.offsets, strict=False):
-            chars.append((ch, off, piece.raw, piece.interpolation))
-    lines: list[list[tuple[str, int, bool, bool]]] = [[]]
-    for item in chars:
-        lines[-1].append(item)
-        if item[0] == "\n" and item[2]:
+        if not piece.text:
+            continue
+        if not (piece.raw and "\n" in piece.text):
+            lines[-1].append(piece)
+            continue
+        text, offsets, at = piece.text, piece.offsets, 0
+        while (nl := text.find("\n", at)) != -1:
+            lines[-1].append(
+                _Piece(text[at : nl + 1], offsets[at : nl + 1], True, piece.interpolation)
+            )
             lines.append([])
+            at = nl + 1
+        if at < len(text):
+            lines[-1].append(_Piece(text[at:], offsets[at:], True, piece.interpolation))
     min_indent: int | None = None
     for line in lines:
         indent = 0
-        has_content = False
-        for ch, _off, raw, _interp in line:
-            if raw and ch == " ":
-                indent += 1
+        for seg in line:
+            if not seg.raw:
+                break  # content
+            rest = seg.text.lstrip(" ")
+            indent += len(seg.text) - len(rest)
+            if not rest:
                 continue
-            if raw and ch == "\n":
-                break
-            has_content = True
+            if rest[0] == "\n":
+                indent = -1  # no content on this line
             break
-        if has_content:
+        else:
+            indent = -1
+        if indent >= 0:
             min_indent = indent if min_indent is None else min(min_indent, indent)
     strip = min_indent or 0
-    out: list[tuple[str, int, bool, bool]] = []
+    runs: list[tuple[bool, bool, list[str], list[int]]] = []  # raw, interpolation, text
     for index, line in enumerate(lines):
-        removed = 0
-        body = line
-        while removed < strip and body and body[0][2] and body[0][0] == " ":
-            body = body[1:]
-            removed += 1
-        only_space = all(c[2] and c[0] in " \n" for c in line)
-        if index == 0 and only_space and line and line[-1][0] == "\n":
+        if (
+            index == 0
+            and line
+            and line[-1].text.endswith("\n")
+            and all(seg.raw and not seg.text.strip(" \n") for seg in line)
+        ):
             continue  # first line holding nothing but spaces
-        if index == len(lines) - 1 and all(c[2] and c[0] == " " for c in line):
+        if index == len(lines) - 1 and all(seg.raw and not seg.text.strip(" ") for seg in line):
             continue  # last line holding nothing but spaces
-        out.extend(body)
-    merged: list[_Piece] = []
-    for ch, off, raw, interp in out:
-        if merged and merged[-1].interpolation == interp and merged[-1].raw == raw:
-            merged[-1].text += ch
-            merged[-1].offsets.append(off)
-        else:
-            merged.append(_Piece(ch, [off], raw, interp))
-    return merged
+        left = strip
+        for seg in line:
+            if left and seg.raw:
+                rest = seg.text.lstrip(" ")
+                cut = min(left, len(seg.text) - len(rest))
+                left = left - cut if cut == len(seg.text) else 0
+                if cut:
+                    seg = _Piece(seg.text[cut:], seg.offsets[cut:], True, seg.interpolation)
+                    if not seg.text:
+                        continue
+            else:
+                left = 0
+            if runs and runs[-1][0] == seg.raw and runs[-1][1] == seg.interpolation:
+                runs[-1][2].append(seg.text)
+                runs[-1][3].extend(seg.offsets)
+            else:
+                runs.append((seg.raw, seg.interpolation, [seg.text], list(seg.offsets)))
+    return [_Piece("".join(texts), offsets, raw, interp) for raw, interp, texts, offsets in runs]
 
 
 def _literal(
