@@ -344,19 +344,32 @@ def _parallel(
 
 def _walk(root: Path, under: str = "") -> list[str]:
     """Every file under ``root``/``under`` (``.git`` excluded, symlinks not followed),
-    relative to ``root``; ``under`` may name one file."""
-    out: list[str] = []
+    relative to ``root``; ``under`` may name one file.  Symlinks to directories are
+    listed (and scanned as links), never walked.  One ``scandir`` per directory: the
+    entries' types come with the listing, no ``stat`` per file."""
     top = str(root)
     start = os.path.join(top, under) if under else top
     if under and (not os.path.isdir(start) or os.path.islink(start)):
         return [under] if os.path.lexists(start) else []
-    for directory, dirs, files in os.walk(start):
-        dirs[:] = sorted(d for d in dirs if d != ".git")  # os.walk does not follow links
-        rel = os.path.relpath(directory, top)
-        prefix = "" if rel == "." else rel.replace(os.sep, "/") + "/"
-        out.extend(prefix + name for name in files)
-        # symlinks to directories are listed in dirs but not walked: scan them as links
-        out.extend(prefix + d for d in dirs if os.path.islink(os.path.join(directory, d)))
+    rel = os.path.relpath(start, top)
+    out: list[str] = []
+    stack = [(start, "" if rel == "." else rel.replace(os.sep, "/") + "/")]
+    while stack:
+        directory, prefix = stack.pop()
+        try:
+            entries = list(os.scandir(directory))
+        except OSError:
+            continue  # unreadable: as os.walk, skipped
+        for entry in entries:
+            try:
+                if entry.name == ".git" and entry.is_dir():
+                    continue
+                if entry.is_dir(follow_symlinks=False):
+                    stack.append((entry.path, prefix + entry.name + "/"))
+                    continue
+            except OSError:
+                pass
+            out.append(prefix + entry.name)
     return sorted(out)
 
 
