@@ -55,21 +55,32 @@ def env() -> dict[str, str]:
     return out
 
 
+_TIME = shutil.which("time") if os.path.exists("/usr/bin/time") else None
+
+
 def timed(cmd: Sequence[str], cwd: Path, environ: dict[str, str] | None = None) -> Run:
-    """One fresh process: wall time, peak RSS of it and its children (wait4), exit
-    code, stdout."""
+    """One fresh process: wall time, peak RSS of it and its children, exit code,
+    stdout.  The peak comes from GNU time when installed: Linux carries a parent's
+    peak RSS into a forked child, so wait4 from this (larger) Python process would
+    report at least our own size; wait4 is the fallback."""
     import tempfile
 
-    with tempfile.TemporaryFile() as out:
+    prefix = ["/usr/bin/time", "-f", "__peak_kib=%M"] if _TIME else []
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         start = time.perf_counter()
         proc = subprocess.Popen(
-            list(cmd), cwd=cwd, env=environ or env(), stdout=out, stderr=subprocess.DEVNULL
+            [*prefix, *cmd], cwd=cwd, env=environ or env(), stdout=out, stderr=err
         )
         _pid, status, usage = os.wait4(proc.pid, 0)
         seconds = time.perf_counter() - start
         proc.returncode = os.waitstatus_to_exitcode(status)
+        peak = int(usage.ru_maxrss)
+        err.seek(0)
+        for line in err.read().decode(errors="replace").splitlines():
+            if line.startswith("__peak_kib="):
+                peak = int(line.split("=", 1)[1])
         out.seek(0)
-        return Run(seconds, int(usage.ru_maxrss), proc.returncode, out.read())
+        return Run(seconds, peak, proc.returncode, out.read())
 
 
 def betterleaks() -> str | None:
