@@ -323,7 +323,7 @@ def _parallel(
 
     # Interleaved chunks: Nix files (slower per byte) and big directories spread
     # evenly over the workers.
-    count = max(1, min(workers * 4, len(jobs) // 8))
+    count = max(1, min(workers * 16, len(jobs) // 8))  # small chunks: a short tail
     if blobs_from is not None:
         count = max(count, len(jobs) // 256)  # a history: progress every few hundred blobs
     chunks = [jobs[i::count] for i in range(count)]
