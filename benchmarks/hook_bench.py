@@ -1,29 +1,33 @@
-"""Pre-commit hook latency: `secretkit hook` next to `detect-secrets-hook`.
+"""Pre-commit hook latency side by side: `secretkit hook` vs `betterleaks git
+--staged` (and `detect-secrets-hook`), interleaved runs.
 
-Builds a throw-away git repository with NixOS-style modules (fake secrets, made at
-run time), stages 1 and then 5 of them, and times each hook as the pre-commit
-framework would run it (a fresh process, file names as arguments).  Prints the
-median and min of N runs, Python's own start-up as the floor, and the ratio.
+Builds throw-away git repositories with NixOS-style modules (fake secrets, made at
+run time), stages 1 and 5 of them, with and without a finding among them, and
+times each hook as the pre-commit framework runs it (a fresh process; file names as
+arguments for secretkit and detect-secrets).  Prints min/median/max of N runs,
+Python's own start-up as the floor, the machine's load, and the ratios.
 
     python benchmarks/hook_bench.py [--runs 15]
 
-Target (issue 7): secretkit ≤ 120 ms for five staged files on the dev machine.
+Target (issue 15): secretkit ≤ 100 ms median for 1 and 5 staged files, with and
+without a finding.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+import _pairs  # noqa: E402
 
 from tests.support import fake  # noqa: E402
 
@@ -71,8 +75,10 @@ def git(repo: Path, *args: str) -> None:
     subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True)
 
 
-def make_repo(base: Path, n_files: int, name: str = "") -> tuple[Path, list[str]]:
-    repo = base / (name or f"repo{n_files}")
+def make_repo(
+    base: Path, n_files: int, name: str = "", leak: bool = True
+) -> tuple[Path, list[str]]:
+    repo = base / (name or f"repo{n_files}{'-leak' if leak else ''}")
     repo.mkdir()
     git(repo, "init", "-q", "-b", "main")
     git(repo, "config", "user.name", "bench")
@@ -85,109 +91,72 @@ def make_repo(base: Path, n_files: int, name: str = "") -> tuple[Path, list[str]
         name = f"hosts/h{i}/default.nix"
         path = repo / name
         path.parent.mkdir(parents=True)
-        path.write_text(module(i, leak=(i == 0)))
+        path.write_text(module(i, leak=leak and i == 0))
         names.append(name)
     git(repo, "add", ".")
     return repo, names
-
-
-def add_sops_file(repo: Path, base: Path) -> Path:
-    """A .sops.yaml (admin + host) and a real encrypted secrets/h0.yaml, staged;
-    returns the admin key file."""
-    from pyrage import x25519
-
-    from secretkit.keys import sops_yaml
-    from secretkit.sops import api, document
-    from secretkit.sops.config import find_config
-
-    admin, host = x25519.Identity.generate(), x25519.Identity.generate()
-    sops_yaml.init(repo, str(admin.to_public()), "bench")
-    sops_yaml.add_host(repo, "h0", str(host.to_public()))
-    config = find_config(repo)
-    assert config is not None
-    rule = config.rule_for(repo / "secrets/h0.yaml")
-    assert rule is not None
-    values = {"borg": fake.passphrase("bench"), "token": fake.pushover_token("bench")}
-    data = api.encrypt_new(document.new_plain("yaml", values), rule)
-    (repo / "secrets").mkdir()
-    (repo / "secrets" / "h0.yaml").write_bytes(data)
-    key_file = base / "admin.txt"
-    key_file.write_text(str(admin) + "\n")
-    git(repo, "add", ".")
-    return key_file
-
-
-def timed(cmd: list[str], cwd: Path, env: dict[str, str], runs: int) -> tuple[float, float, int]:
-    samples = []
-    code = 0
-    for _ in range(runs):
-        start = time.perf_counter()
-        proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True)
-        samples.append(time.perf_counter() - start)
-        code = proc.returncode
-    return statistics.median(samples) * 1000, min(samples) * 1000, code
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=15)
     args = parser.parse_args()
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
-    env.pop("SOPS_AGE_KEY_FILE", None)
-    # An installed secretkit runs from byte-compiled modules; this checkout may have
-    # PYTHONDONTWRITEBYTECODE set, which would add ~25 ms of compiling per run.  Cache
-    # the bytecode outside the tree instead (the first, untimed run fills it).
-    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    environ = _pairs.env()
+    environ.pop("SOPS_AGE_KEY_FILE", None)
     detect = shutil.which("detect-secrets-hook")
+    exe = _pairs.betterleaks()
     secretkit = [sys.executable, "-m", "secretkit", "hook", "--"]
-    rows: list[tuple[str, int, float, float, int]] = []
+    series: list[tuple[str, int, bool, _pairs.Series]] = []
+    print(f"hook latency, {args.runs} interleaved runs each — {_pairs.load()}")
     with tempfile.TemporaryDirectory(prefix="hook-bench-") as tmp:
         base = Path(tmp)
-        env["PYTHONPYCACHEPREFIX"] = str(base / "pycache")
-        floor = timed([sys.executable, "-c", "pass"], base, env, args.runs)
-        rows.append(("python -c pass (floor)", 0, floor[0], floor[1], floor[2]))
-        version = [sys.executable, "-m", "secretkit", "--version"]
-        timed(version, base, env, 1)  # warm the bytecode cache
-        imports = timed(version, base, env, args.runs)
-        rows.append(("secretkit --version", 0, imports[0], imports[1], imports[2]))
+        # An installed secretkit runs from byte-compiled modules: cache the bytecode
+        # outside the tree (the first, untimed run fills it).
+        environ["PYTHONPYCACHEPREFIX"] = str(base / "pycache")
+        floor = _pairs.Series("python -c pass (floor)")
+        series.append((floor.name, 0, False, floor))
+        cases = []
         for n in (1, 5):
-            repo, names = make_repo(base, n)
-            timed([*secretkit, *names], repo, env, 1)  # warm the bytecode cache
-            med, best, code = timed([*secretkit, *names], repo, env, args.runs)
-            rows.append(("secretkit hook", n, med, best, code))
-            if detect:
-                med, best, code = timed([detect, *names], repo, env, args.runs)
-                rows.append(("detect-secrets-hook", n, med, best, code))
-        # After migrate: a .sops.yaml, and one of the five staged files is a sops file
-        # that the hook verifies (MAC) with the admin key.
-        repo, names = make_repo(base, 5, "repo-sops")
-        key_file = add_sops_file(repo, base)
-        names = [*names[:4], "secrets/h0.yaml"]
-        sops_env = dict(env, SOPS_AGE_KEY_FILE=str(key_file))
-        timed([*secretkit, *names], repo, sops_env, 1)
-        med, best, code = timed([*secretkit, *names], repo, sops_env, args.runs)
-        rows.append(("secretkit hook +sops file", 5, med, best, code))
-    print(f"hook latency, {args.runs} runs each (ms; exit 1 = blocked, as expected)")
-    print(f"{'command':<26}{'files':>6}{'median':>9}{'min':>9}{'exit':>6}")
-    for name, n, med, best, code in rows:
-        print(f"{name:<26}{n or '':>6}{med:>9.1f}{best:>9.1f}{code:>6}")
-    broken = [(name, n, code) for name, n, _, _, code in rows if code not in (0, 1)]
-    for name, n, code in broken:
-        print(f"warning: {name} with {n} file(s) exited {code}: the timing is not meaningful")
-    by = {(name, n): med for name, n, med, _, _ in rows}
+            for leak in (False, True):
+                repo, names = make_repo(base, n, leak=leak)
+                tools: list[tuple[str, list[str]]] = [("secretkit hook", [*secretkit, *names])]
+                if exe is not None:
+                    tools.append(("betterleaks git --staged", [exe, "git", "--staged", "-s",
+                                  "--no-banner", "--no-color", "-l", "error", "."]))  # fmt: skip
+                if detect:
+                    tools.append(("detect-secrets-hook", [detect, *names]))
+                for name, cmd in tools:
+                    _pairs.timed(cmd, repo, environ)  # warm caches
+                    s = _pairs.Series(name)
+                    series.append((name, n, leak, s))
+                    cases.append((repo, cmd, s))
+        for i in range(args.runs):
+            floor.runs.append(_pairs.timed([sys.executable, "-c", "pass"], base, environ))
+            order = cases if i % 2 == 0 else list(reversed(cases))
+            for repo, cmd, s in order:
+                s.runs.append(_pairs.timed(cmd, repo, environ))
+    print(f"{'command':<26}{'files':>6}{'finding':>8}{'min':>9}{'median':>9}{'max':>9}{'exit':>6}")
+    for name, n, leak, s in series:
+        w = [x * 1000 for x in s.walls]
+        code = s.runs[-1].code
+        print(
+            f"{name:<26}{n or '':>6}{('yes' if leak else 'no') if n else '':>8}"
+            f"{min(w):>9.1f}{statistics.median(w):>9.1f}{max(w):>9.1f}{code:>6}"
+        )
+    by = {(name, n, leak): s for name, n, leak, s in series}
     for n in (1, 5):
-        ours = by.get(("secretkit hook", n))
-        theirs = by.get(("detect-secrets-hook", n))
-        if ours and theirs:
-            print(
-                f"{n} file(s): secretkit is {theirs / ours:.2f}x the speed of detect-secrets-hook"
+        for leak in (False, True):
+            ours = by[("secretkit hook", n, leak)]
+            med = statistics.median(ours.walls) * 1000
+            verdict = "meets" if med <= 100 else "misses"
+            line = (
+                f"{n} file(s), finding {'yes' if leak else 'no'}: {med:.0f} ms, {verdict} ≤ 100 ms"
             )
-    five = by.get(("secretkit hook", 5))
-    if five is not None:
-        verdict = "meets" if five <= 120 else "misses"
-        print(f"target ≤ 120 ms for five staged files: {verdict} ({five:.0f} ms)")
-    if not detect:
-        print("detect-secrets-hook is not installed: no comparison")
+            theirs = by.get(("betterleaks git --staged", n, leak))
+            if theirs is not None:
+                line += f"; {_pairs.ratio_line(ours, theirs)}"
+            print(line)
+    print(_pairs.load())
 
 
 if __name__ == "__main__":

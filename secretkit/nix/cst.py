@@ -15,6 +15,7 @@ spans (:mod:`secretkit.nix.edits`).
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -335,53 +336,71 @@ def _pieces(tree: NixTree, node: Node) -> tuple[list[_Piece], int, int]:
 def _strip_indentation(pieces: list[_Piece]) -> list[_Piece]:
     """Nix's rule for ``''`` strings: remove the smallest indentation of the lines
     that have content, drop a first line that is only spaces and a last line that
-    is only spaces.  Escapes and interpolations are content."""
-    # Flatten into characters tagged (char, offset, raw).
-    chars: list[tuple[str, int, bool, bool]] = []
+    is only spaces.  Escapes and interpolations are content.  Works on runs of
+    text (a line is a list of pieces), never character by character."""
+    lines: list[list[_Piece]] = [[]]
     for piece in pieces:
-        for ch, off in zip(piece.text, piece.offsets, strict=False):
-            chars.append((ch, off, piece.raw, piece.interpolation))
-    lines: list[list[tuple[str, int, bool, bool]]] = [[]]
-    for item in chars:
-        lines[-1].append(item)
-        if item[0] == "\n" and item[2]:
+        if not piece.text:
+            continue
+        if not (piece.raw and "\n" in piece.text):
+            lines[-1].append(piece)
+            continue
+        text, offsets, at = piece.text, piece.offsets, 0
+        while (nl := text.find("\n", at)) != -1:
+            lines[-1].append(
+                _Piece(text[at : nl + 1], offsets[at : nl + 1], True, piece.interpolation)
+            )
             lines.append([])
+            at = nl + 1
+        if at < len(text):
+            lines[-1].append(_Piece(text[at:], offsets[at:], True, piece.interpolation))
     min_indent: int | None = None
     for line in lines:
         indent = 0
-        has_content = False
-        for ch, _off, raw, _interp in line:
-            if raw and ch == " ":
-                indent += 1
+        for seg in line:
+            if not seg.raw:
+                break  # content
+            rest = seg.text.lstrip(" ")
+            indent += len(seg.text) - len(rest)
+            if not rest:
                 continue
-            if raw and ch == "\n":
-                break
-            has_content = True
+            if rest[0] == "\n":
+                indent = -1  # no content on this line
             break
-        if has_content:
+        else:
+            indent = -1
+        if indent >= 0:
             min_indent = indent if min_indent is None else min(min_indent, indent)
     strip = min_indent or 0
-    out: list[tuple[str, int, bool, bool]] = []
+    runs: list[tuple[bool, bool, list[str], list[int]]] = []  # raw, interpolation, text
     for index, line in enumerate(lines):
-        removed = 0
-        body = line
-        while removed < strip and body and body[0][2] and body[0][0] == " ":
-            body = body[1:]
-            removed += 1
-        only_space = all(c[2] and c[0] in " \n" for c in line)
-        if index == 0 and only_space and line and line[-1][0] == "\n":
+        if (
+            index == 0
+            and line
+            and line[-1].text.endswith("\n")
+            and all(seg.raw and not seg.text.strip(" \n") for seg in line)
+        ):
             continue  # first line holding nothing but spaces
-        if index == len(lines) - 1 and all(c[2] and c[0] == " " for c in line):
+        if index == len(lines) - 1 and all(seg.raw and not seg.text.strip(" ") for seg in line):
             continue  # last line holding nothing but spaces
-        out.extend(body)
-    merged: list[_Piece] = []
-    for ch, off, raw, interp in out:
-        if merged and merged[-1].interpolation == interp and merged[-1].raw == raw:
-            merged[-1].text += ch
-            merged[-1].offsets.append(off)
-        else:
-            merged.append(_Piece(ch, [off], raw, interp))
-    return merged
+        left = strip
+        for seg in line:
+            if left and seg.raw:
+                rest = seg.text.lstrip(" ")
+                cut = min(left, len(seg.text) - len(rest))
+                left = left - cut if cut == len(seg.text) else 0
+                if cut:
+                    seg = _Piece(seg.text[cut:], seg.offsets[cut:], True, seg.interpolation)
+                    if not seg.text:
+                        continue
+            else:
+                left = 0
+            if runs and runs[-1][0] == seg.raw and runs[-1][1] == seg.interpolation:
+                runs[-1][2].append(seg.text)
+                runs[-1][3].extend(seg.offsets)
+            else:
+                runs.append((seg.raw, seg.interpolation, [seg.text], list(seg.offsets)))
+    return [_Piece("".join(texts), offsets, raw, interp) for raw, interp, texts, offsets in runs]
 
 
 def _literal(
@@ -425,9 +444,74 @@ def _literal(
     )
 
 
+_QUERY: Any = None
+_QUERY_TEXT = """
+(string_expression) @s
+(indented_string_expression) @s
+(binding) @b
+(attrpath (string_expression)) @a
+(attrpath (interpolation)) @a
+(list_expression) @l
+"""
+_ORDER = {"b": 0, "l": 1, "a": 2, "s": 3}
+
+
 def string_nodes(tree: NixTree) -> Iterator[tuple[Node, list[str], Node | None]]:
     """``(node, attrpath, enclosing binding)`` of every string literal used as a value,
-    in source order, in one pass (attribute names excluded)."""
+    in source order (attribute names excluded).
+
+    tree-sitter's query engine finds the strings and the constructs that name them
+    (bindings, lists, attribute paths) in C; one sweep in source order then keeps
+    the open ones on a stack, so Python touches only those nodes, never the whole
+    tree (:func:`string_nodes_walk` is the same by a plain walk)."""
+    global _QUERY
+    import tree_sitter
+
+    if _QUERY is None:
+        _QUERY = tree_sitter.Query(_parser().language, _QUERY_TEXT)
+    captures = tree_sitter.QueryCursor(_QUERY).captures(tree.root)
+    events = [
+        (int(node.start_byte), -int(node.end_byte), _ORDER[name], node)
+        for name, nodes in captures.items()
+        for node in nodes
+    ]
+    events.sort(key=lambda e: (e[0], e[1], e[2]))
+    # open constructs: (end byte, kind, node, names or element starts, start byte)
+    stack: list[tuple[int, str, Node, list[Any], int]] = []
+    for start, neg_end, order, node in events:
+        while stack and (stack[-1][0] < start or (stack[-1][0] == start and stack[-1][4] < start)):
+            stack.pop()
+        if order == 3:
+            if any(entry[1] == "a" for entry in stack):
+                continue  # a quoted attribute name
+            path: list[str] = []
+            binding = None
+            for _end, kind, container, extra, _start in stack:
+                if kind == "b":
+                    if not extra:
+                        names_node = container.child_by_field_name("attrpath")
+                        extra.append(attr_names(tree, names_node) if names_node else [])
+                    path.extend(extra[0])
+                    binding = container
+                elif kind == "l":  # the list element holding the string
+                    path.append(f"[{bisect.bisect_right(extra, start) - 1}]")
+            yield node, path, binding
+            stack.append((-neg_end, "s", node, [], start))
+        elif order == 0:  # its names are read when a string inside needs them
+            stack.append((-neg_end, "b", node, [], start))
+        elif order == 1:
+            starts = [
+                int(child.start_byte)
+                for child in node.children
+                if child.is_named and child.type != "comment"
+            ]
+            stack.append((-neg_end, "l", node, starts, start))
+        else:
+            stack.append((-neg_end, "a", node, [], start))
+
+
+def string_nodes_walk(tree: NixTree) -> Iterator[tuple[Node, list[str], Node | None]]:
+    """:func:`string_nodes` by walking every node in Python (the reference)."""
     stack: list[tuple[Node, list[str], Node | None]] = [(tree.root, [], None)]
     while stack:
         node, path, binding = stack.pop()

@@ -122,9 +122,8 @@ def _scan_one(
     for hit in hits:
         raw = data[hit.start : hit.end]
         value = _value_of(raw, hit)
-        fp = allow.fingerprint(value)
-        if allow.allows(fp):
-            continue
+        if allow.allowed and allow.allows(allow.fingerprint(value)):
+            continue  # (the fingerprint is computed only against a non-empty list)
         line, column = _position(data, hit.start)
         end_line, end_column = _position(data, hit.end)
         findings.append(
@@ -139,11 +138,11 @@ def _scan_one(
                 severity=hit.severity,
                 attrpath=hit.attrpath,
                 commit=commit,
-                fingerprint=fp,
                 preview=preview(value),
                 start=hit.start,
                 end=hit.end,
                 secret=Sensitive(value),
+                keyring=allow,
             )
         )
     return findings
@@ -216,8 +215,35 @@ def _chunk_worker(
     jobs: list[Job],
     allow: Allowlist,
     max_bytes: int,
+    blobs_from: Path | None = None,
 ) -> list[tuple[list[Finding], Skipped | None, int]]:
+    if blobs_from is not None:
+        return list(_blob_jobs(blobs_from, jobs, allow, max_bytes))
     return [_scan_file_job(job, allow, max_bytes) for job in jobs]
+
+
+def _blob_jobs(
+    top: Path, jobs: list[Job], allow: Allowlist, max_bytes: int
+) -> Iterator[tuple[list[Finding], Skipped | None, int]]:
+    """Jobs naming a blob (``file`` is its oid), read by this process from its own
+    ``git cat-file --batch``: contents never travel between processes and only the
+    blob being scanned is in memory."""
+    from secretkit.git.objects import read_blobs_limited
+
+    reader = read_blobs_limited(top, (job[1] or "" for job in jobs), max_bytes)
+    pending = next(reader, None)
+    for path, oid, _data, commit in jobs:
+        if pending is None or pending[0] != oid:
+            where = f"{commit[:12]}:{path}" if commit else path
+            yield [], Skipped(where, MISSING_BLOB), 0
+            continue
+        _oid, size, data = pending
+        pending = next(reader, None)
+        if data is None:
+            yield _scan_large_blobs(top, [(path, oid, size)], allow, commit, max_bytes), None, size
+            continue
+        findings, skipped = scan_bytes(path, data, allow=allow, commit=commit, max_bytes=max_bytes)
+        yield findings, skipped, len(data)
 
 
 def _run(
@@ -227,20 +253,27 @@ def _run(
     jobs_n: int | None,
     max_bytes: int,
     progress: Progress | None = None,
+    blobs_from: Path | None = None,
 ) -> ScanReport:
+    """Scan ``jobs``; with ``blobs_from`` (a repository) each job's ``file`` is the oid
+    of a blob of it, read where the job runs."""
     started = time.perf_counter()
     report = ScanReport()
     total = len(jobs)
     workers = jobs_n if jobs_n is not None else min(2, os.cpu_count() or 1)
     results: Iterable[tuple[list[Finding], Skipped | None, int]]
     if workers > 1 and total >= PARALLEL_MIN_FILES:
-        results = _parallel(jobs, allow, workers, max_bytes, progress)
+        results = _parallel(jobs, allow, workers, max_bytes, progress, blobs_from)
     else:
-        results = _serial(jobs, allow, max_bytes, progress)
+        results = _serial(jobs, allow, max_bytes, progress, blobs_from)
     for findings, skipped, size in results:
         if size < 0:
             continue
-        report.findings.extend(findings)
+        # Findings from a worker hold a copy of the allowlist: key them to this one,
+        # whose key (one git call) is then derived at most once.
+        report.findings.extend(
+            f if f.keyring is allow else replace(f, keyring=allow) for f in findings
+        )
         if skipped is not None:
             report.skipped.append(skipped)
         else:
@@ -256,10 +289,16 @@ def _serial(
     allow: Allowlist,
     max_bytes: int,
     progress: Progress | None,
+    blobs_from: Path | None = None,
 ) -> Iterable[tuple[list[Finding], Skipped | None, int]]:
     total = len(jobs)
-    for index, job in enumerate(jobs, 1):
-        yield _scan_file_job(job, allow, max_bytes)
+    results: Iterable[tuple[list[Finding], Skipped | None, int]] = (
+        _blob_jobs(blobs_from, jobs, allow, max_bytes)
+        if blobs_from is not None
+        else (_scan_file_job(job, allow, max_bytes) for job in jobs)
+    )
+    for index, result in enumerate(results, 1):
+        yield result
         if progress is not None:
             progress(index, total)
 
@@ -270,6 +309,7 @@ def _parallel(
     workers: int,
     max_bytes: int,
     progress: Progress | None,
+    blobs_from: Path | None = None,
 ) -> Iterable[tuple[list[Finding], Skipped | None, int]]:
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -283,13 +323,17 @@ def _parallel(
 
     # Interleaved chunks: Nix files (slower per byte) and big directories spread
     # evenly over the workers.
-    count = max(1, min(workers * 4, len(jobs) // 8))
+    count = max(1, min(workers * 16, len(jobs) // 8))  # small chunks: a short tail
+    if blobs_from is not None:
+        count = max(count, len(jobs) // 256)  # a history: progress every few hundred blobs
     chunks = [jobs[i::count] for i in range(count)]
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else None
     context = multiprocessing.get_context(method)
     done = 0
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        futures = [pool.submit(_chunk_worker, chunk, allow, max_bytes) for chunk in chunks]
+        futures = [
+            pool.submit(_chunk_worker, chunk, allow, max_bytes, blobs_from) for chunk in chunks
+        ]
         for future in as_completed(futures):
             batch = future.result()
             done += len(batch)
@@ -300,19 +344,32 @@ def _parallel(
 
 def _walk(root: Path, under: str = "") -> list[str]:
     """Every file under ``root``/``under`` (``.git`` excluded, symlinks not followed),
-    relative to ``root``; ``under`` may name one file."""
-    out: list[str] = []
+    relative to ``root``; ``under`` may name one file.  Symlinks to directories are
+    listed (and scanned as links), never walked.  One ``scandir`` per directory: the
+    entries' types come with the listing, no ``stat`` per file."""
     top = str(root)
     start = os.path.join(top, under) if under else top
     if under and (not os.path.isdir(start) or os.path.islink(start)):
         return [under] if os.path.lexists(start) else []
-    for directory, dirs, files in os.walk(start):
-        dirs[:] = sorted(d for d in dirs if d != ".git")  # os.walk does not follow links
-        rel = os.path.relpath(directory, top)
-        prefix = "" if rel == "." else rel.replace(os.sep, "/") + "/"
-        out.extend(prefix + name for name in files)
-        # symlinks to directories are listed in dirs but not walked: scan them as links
-        out.extend(prefix + d for d in dirs if os.path.islink(os.path.join(directory, d)))
+    rel = os.path.relpath(start, top)
+    out: list[str] = []
+    stack = [(start, "" if rel == "." else rel.replace(os.sep, "/") + "/")]
+    while stack:
+        directory, prefix = stack.pop()
+        try:
+            entries = list(os.scandir(directory))
+        except OSError:
+            continue  # unreadable: as os.walk, skipped
+        for entry in entries:
+            try:
+                if entry.name == ".git" and entry.is_dir():
+                    continue
+                if entry.is_dir(follow_symlinks=False):
+                    stack.append((entry.path, prefix + entry.name + "/"))
+                    continue
+            except OSError:
+                pass
+            out.append(prefix + entry.name)
     return sorted(out)
 
 
@@ -439,29 +496,18 @@ def scan_history(
     findings carry the (oldest) commit that added the blob.  purge's backup refs are
     left out unless ``every_ref``."""
     from secretkit.git import require_repo
-    from secretkit.git.objects import history_blobs, read_blobs_limited
+    from secretkit.git.objects import history_blobs
     from secretkit.scan import allowlist
 
     started = time.perf_counter()
     top = require_repo(Path(root))
     allow = allowlist.load(top)
-    blobs = {b.oid: b for b in history_blobs(top, every_ref=every_ref)}
     report = ScanReport()
-    jobs: list[Job] = []
-    seen: set[str] = set()
-    for oid, size, data in read_blobs_limited(top, blobs, max_bytes):
-        blob = blobs[oid]
-        seen.add(oid)
-        if data is None:
-            report.findings.extend(
-                _scan_large_blobs(top, [(blob.path, oid, size)], allow, blob.commit, max_bytes)
-            )
-            continue
-        jobs.append((blob.path, None, data, blob.commit))
-    for oid in blobs.keys() - seen:
-        blob = blobs[oid]
-        report.skipped.append(Skipped(f"{blob.commit[:12]}:{blob.path}", MISSING_BLOB))
-    sub = _run(jobs, allow, jobs_n=None, max_bytes=max_bytes, progress=progress)
+    # Each blob is read by the process that scans it (its ``file`` is the oid).
+    jobs: list[Job] = [
+        (blob.path, blob.oid, None, blob.commit) for blob in history_blobs(top, every_ref=every_ref)
+    ]
+    sub = _run(jobs, allow, jobs_n=None, max_bytes=max_bytes, progress=progress, blobs_from=top)
     report.findings.extend(sub.findings)
     from secretkit.scan.history import message_and_tag_findings
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 from secretkit.scan import filters
 from secretkit.scan.detectors import DETECTORS, Context, pushover_kind, vendor_rules
@@ -44,9 +45,28 @@ class Hit:
 KEYED_NEEDS = ("pushover", "syncthing", "apikey", "api_key", "credentials", "x-api-key")
 
 
+# token_hits on short texts (a Nix literal, a value) is remembered: a history holds
+# the same literals in version after version of a file.
+_MEMO_MAX_CHARS = 2048
+
+
 def token_hits(text: str, ctx: Context, base: int = 0, *, vendor: bool = True) -> list[Hit]:
     """Every token-format detector over ``text``; offsets shifted by ``base``.
     ``vendor=False``: the caller knows no vendor format can be in ``text``."""
+    if len(text) > _MEMO_MAX_CHARS:
+        return _token_hits(text, ctx, base, vendor)
+    found = _token_hits_memo(text, ctx, vendor)
+    if not base:
+        return list(found)
+    return [replace(h, start=h.start + base, end=h.end + base) for h in found]
+
+
+@lru_cache(maxsize=8192)
+def _token_hits_memo(text: str, ctx: Context, vendor: bool) -> tuple[Hit, ...]:
+    return tuple(_token_hits(text, ctx, 0, vendor))
+
+
+def _token_hits(text: str, ctx: Context, base: int, vendor: bool) -> list[Hit]:
     hits = []
     for name, detector in DETECTORS.items():
         for m in detector.find(text, ctx):

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from secretkit.sensitive import Sensitive
+
+if TYPE_CHECKING:
+    from secretkit.scan.allowlist import Allowlist
 
 SEVERITIES = ("high", "medium", "low")
 
@@ -29,7 +32,10 @@ JSON_KEYS = (
 @dataclass(frozen=True)
 class Finding:
     """One secret at one place.  ``start``/``end`` are the byte span of the value in
-    the file (for span edits); ``secret`` is never serialized."""
+    the file (for span edits); ``secret`` is never serialized.  The fingerprint
+    (scrypt, ~30 ms and 16 MiB) is computed on first use, once per distinct value
+    (:func:`secretkit.scan.allowlist.fingerprint` caches it): a scan whose output
+    shows none pays for none."""
 
     path: str
     line: int
@@ -41,11 +47,18 @@ class Finding:
     severity: str
     attrpath: str | None
     commit: str | None
-    fingerprint: str
     preview: str
     start: int
     end: int
     secret: Sensitive[str] = field(repr=False, compare=False)
+    keyring: Allowlist | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def fingerprint(self) -> str:
+        """``sk2:…`` of the value, keyed by the repository (``keyring``)."""
+        from secretkit.scan.allowlist import Allowlist
+
+        return (self.keyring or Allowlist()).fingerprint(self.secret.reveal())
 
     def to_json(self) -> dict[str, Any]:
         return {key: getattr(self, key) for key in JSON_KEYS}

@@ -190,3 +190,33 @@ def test_deep_nesting_is_linear_and_bounded() -> None:
         )
         with pytest.raises(cst.NixTooDeep):
             cst.strings(too_deep)
+
+
+_SHAPES = r"""
+{ config, lib, ... }:
+let port = "80"; in {
+  services.a = { "quoted name" = "v1"; x.${"computed"}.y = "v2"; };
+  list = [ "e0" # a comment
+    { inner = "e1"; } [ "n0" ''
+      n1 ${"nested"} '' ] ];
+  b = lib.mkIf true "v3";
+  c = "${port}-${"x"}";
+  d = builtins.attrNames { "k" = 1; }."k" or "fallback";
+  e = x ? "q";
+  broken = [ "unterminated
+"""
+
+
+@pytest.mark.parametrize("source", [_SHAPES, _SHAPES.replace("broken", "# "), "{}", ""])
+def test_string_nodes_by_query_match_the_walk(source: str) -> None:
+    tree = cst.parse(source.encode())
+
+    def shape(items: object) -> list[tuple[int, int, tuple[str, ...], int | None]]:
+        return [
+            (n.start_byte, n.end_byte, tuple(p), b.start_byte if b is not None else None)
+            for n, p, b in items  # type: ignore[attr-defined]
+        ]
+
+    walked = shape(cst.string_nodes_walk(tree))
+    assert shape(cst.string_nodes(tree)) == walked
+    assert bool(walked) == ('"' in source)  # the shapes hold strings

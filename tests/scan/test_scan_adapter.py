@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -85,3 +86,35 @@ def test_arbitrary_text_never_crashes(path: str, text: str) -> None:
 def test_arbitrary_bytes_never_crash(data: bytes) -> None:
     for path in ("x.nix", "x.yaml", "blob"):
         scan_bytes(path, data)
+
+
+def test_patterns_come_back_from_the_cache_as_imported(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first process imports the plugins and keeps their regex text; the next
+    compiles the same patterns from it, without importing detect-secrets."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    adapter.patterns.cache_clear()
+    try:
+        imported = [(r, p.pattern, p.flags) for r, p in adapter.patterns()]
+        assert adapter._cache_file().is_file()
+        code = (
+            "import sys\n"
+            "from secretkit.scan.adapters import detect_secrets as a\n"
+            "print(sorted((r, p.pattern, p.flags) for r, p in a.patterns()))\n"
+            "print('detect_secrets' in sys.modules)\n"
+        )
+        env = {**os.environ, "PYTHONPATH": str(ROOT), "XDG_CACHE_HOME": str(tmp_path)}
+        out = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
+        ).stdout.splitlines()
+        assert out == [repr(sorted(imported)), "False"]
+        # a package that changed (another stamp) is imported again
+        data = adapter._cache_file().read_text().replace('"stamp": [', '"stamp": ["x", ')
+        adapter._cache_file().write_text(data)
+        out = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
+        ).stdout.splitlines()
+        assert out == [repr(sorted(imported)), "True"]
+    finally:
+        adapter.patterns.cache_clear()

@@ -10,11 +10,13 @@ name rules and filters replace them.
 from __future__ import annotations
 
 import importlib
+import json
 import os
 import re
 import sys
 from collections.abc import Collection, Iterator
 from functools import cache
+from pathlib import Path
 from types import ModuleType
 
 # rule id → (detect-secrets module, class).  A literal list: nothing is discovered.
@@ -52,14 +54,83 @@ def _import_trusted(name: str) -> ModuleType:
 
 @cache
 def patterns() -> tuple[tuple[str, re.Pattern[str]], ...]:
-    """(rule, compiled pattern) for every plugin, from the plugin classes themselves."""
+    """(rule, compiled pattern) for every plugin, from the plugin classes themselves.
+
+    Importing detect-secrets costs a few hundred milliseconds per process (it pulls
+    in requests, urllib3, ssl); its patterns are therefore kept as text in the
+    user's cache directory, tied to the installed package (path, size and mtime of
+    its ``__init__.py``), and compiled from there while the package is unchanged.
+    Only regex text is read back — never code — and a missing, stale or unreadable
+    cache means importing the plugins as before."""
+    stamp = _package_stamp()
+    cached = _read_cache(stamp) if stamp is not None else None
+    if cached is not None:
+        return cached
     out: list[tuple[str, re.Pattern[str]]] = []
     for rule, (module_name, class_name) in PLUGINS.items():
         module = _import_trusted(module_name)
         plugin = getattr(module, class_name)
         for pattern in plugin.denylist:
             out.append((rule, pattern))
+    if stamp is not None:
+        _write_cache(stamp, out)
     return tuple(out)
+
+
+def _package_stamp() -> list[object] | None:
+    """Where the installed detect-secrets is and which version of it, without
+    importing it (the working directory off ``sys.path``, as for the import)."""
+    import importlib.util
+
+    saved = sys.path[:]
+    here = os.getcwd()
+    sys.path[:] = [p for p in sys.path if p not in ("", ".", here)]
+    try:
+        spec = importlib.util.find_spec("detect_secrets")
+    except (ImportError, ValueError):
+        return None
+    finally:
+        sys.path[:] = saved
+    if spec is None or not spec.origin:
+        return None
+    try:
+        info = os.stat(spec.origin)
+    except OSError:
+        return None
+    return [spec.origin, info.st_size, info.st_mtime_ns, sorted(PLUGINS.items())]
+
+
+def _cache_file() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "secretkit" / "detect-secrets-patterns.json"
+
+
+def _read_cache(stamp: list[object]) -> tuple[tuple[str, re.Pattern[str]], ...] | None:
+    try:
+        data = json.loads(_cache_file().read_text("utf-8"))
+        if data.get("stamp") != json.loads(json.dumps(stamp)):
+            return None
+        return tuple(
+            (str(rule), re.compile(str(text), int(flags)))
+            for rule, text, flags in data["patterns"]
+            if rule in PLUGINS
+        )
+    except (OSError, ValueError, TypeError, KeyError, re.error):
+        return None
+
+
+def _write_cache(stamp: list[object], out: list[tuple[str, re.Pattern[str]]]) -> None:
+    if any(not isinstance(p.pattern, str) for _rule, p in out):
+        return
+    data = {"stamp": stamp, "patterns": [[rule, p.pattern, p.flags] for rule, p in out]}
+    target = _cache_file()
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        temporary = target.with_name(f"{target.name}.{os.getpid()}.tmp")
+        temporary.write_text(json.dumps(data), "utf-8")
+        os.replace(temporary, target)
+    except OSError:
+        pass  # no cache: the next process imports the plugins again
 
 
 def find(text: str, rules: Collection[str] | None = None) -> Iterator[tuple[int, int, str]]:
