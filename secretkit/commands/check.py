@@ -48,58 +48,21 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
+from secretkit.gate.model import JSON_VERSION, CheckReport, CheckResult
+from secretkit.gate.render import render
 from secretkit.git import require_repo, run_git
 
 if TYPE_CHECKING:
     from secretkit.commands.hook import SopsJudge
     from secretkit.keys.hosts import Inventory
     from secretkit.keys.sops_yaml import SopsYaml
+    from secretkit.layouts.clan import ClanLayout
     from secretkit.sops.config import SopsConfig
     from secretkit.sops.document import SopsFile
 
-JSON_VERSION = 1
+__all__ = ["JSON_VERSION", "CheckReport", "CheckResult", "render", "run_check"]
 MAX_FILE_BYTES = 16 * 1024 * 1024
 _TWIN_MARKERS = ("dec", "decrypted", "plain", "plaintext", "clear", "bak", "orig", "old", "tmp")
-
-
-@dataclass(frozen=True)
-class CheckResult:
-    """One point of the gate: passed, or one problem with its fix."""
-
-    id: str
-    ok: bool
-    message: str
-    fix: str = ""
-    paths: tuple[str, ...] = ()
-
-    def to_json(self) -> dict[str, object]:
-        return {
-            "id": self.id,
-            "ok": self.ok,
-            "message": self.message,
-            "fix": self.fix,
-            "paths": list(self.paths),
-        }
-
-
-@dataclass
-class CheckReport:
-    results: list[CheckResult]
-
-    @property
-    def ok(self) -> bool:
-        return all(r.ok for r in self.results)
-
-    @property
-    def failed(self) -> list[CheckResult]:
-        return [r for r in self.results if not r.ok]
-
-    def to_json(self) -> dict[str, object]:
-        return {
-            "version": JSON_VERSION,
-            "ok": self.ok,
-            "checks": [r.to_json() for r in self.results],
-        }
 
 
 @dataclass
@@ -122,6 +85,8 @@ class CheckContext:
     _sops: list[_SopsEntry] | None = None
     _nix: _NixFacts | None = None
     _inventory: Inventory | None = None
+    _clan: ClanLayout | None = None
+    _clan_loaded: bool = False
     progress: Callable[[int, int], None] | None = None  # for the history scan
 
     # -- files ------------------------------------------------------------------
@@ -186,6 +151,15 @@ class CheckContext:
 
             self._inventory = discover(self.root)
         return self._inventory
+
+    def clan(self) -> ClanLayout | None:
+        """clan-core's sops/ and vars/ layout, when the repository has one."""
+        if not self._clan_loaded:
+            from secretkit.layouts.clan import read_clan
+
+            self._clan = read_clan(self.root, self.files())
+            self._clan_loaded = True
+        return self._clan
 
     def nix(self) -> _NixFacts:
         if self._nix is None:
@@ -258,15 +232,21 @@ def check_sops_mac(ctx: CheckContext) -> list[CheckResult]:
                 )
             )
         elif len(ctx.judge.unverified) > before:
+            fix = (
+                "set SOPS_AGE_KEY_FILE (or SOPS_AGE_KEY) to an admin age key that is a "
+                "recipient of the file, then run secretkit check again"
+            )
             results.append(
                 CheckResult(
                     "sops-mac",
                     False,
                     f"cannot verify the MAC of {entry.path}: no identity here opens it "
                     "(its structure is fine)",
-                    "set SOPS_AGE_KEY_FILE (or SOPS_AGE_KEY) to an admin age key that is a "
-                    "recipient of the file, then run secretkit check again",
+                    fix,
                     (entry.path,),
+                    group="cannot verify the MAC: no identity here opens the file "
+                    "(its structure is fine)",
+                    group_fix=fix,
                 )
             )
     return results or [
@@ -279,12 +259,22 @@ def _group_sets(groups: list[list[str]]) -> list[frozenset[str]]:
 
 
 def check_sops_recipients(ctx: CheckContext) -> list[CheckResult]:
+    from secretkit.gate.clan_checks import clan_recipients
     from secretkit.sops.api import recipients_of, rule_recipients
 
     config = ctx.config()
+    clan = ctx.clan()
     results = []
     checked = 0
+    managed = set(clan.secrets) if clan is not None else set()
+    if clan is not None:
+        from secretkit.sops.api import recipients_of as _of
+
+        found = {e.path: [r for g in _of(e.sops) for r in g] for e in ctx.sops_files()}
+        results.extend(clan_recipients(clan, found))
     for entry in ctx.sops_files():
+        if entry.path in managed:
+            continue
         rule = config.rule_for(ctx.root / entry.path) if config is not None else None
         if rule is None:
             results.append(
@@ -295,6 +285,9 @@ def check_sops_recipients(ctx: CheckContext) -> list[CheckResult]:
                     "add a creation rule for it (secretkit hosts add NAME adds one per host) "
                     "or move it to secrets/<host>.yaml",
                     (entry.path,),
+                    group="a sops file no .sops.yaml creation rule matches",
+                    group_fix="add creation rules for these files to .sops.yaml "
+                    "(secretkit hosts add NAME adds one per host)",
                 )
             )
             continue
@@ -323,11 +316,16 @@ def check_sops_recipients(ctx: CheckContext) -> list[CheckResult]:
                     (entry.path,),
                 )
             )
-    return results or [
-        CheckResult(
-            "sops-recipients", True, f"{checked} sops file(s) match their rules' recipients"
+    # a clan summary stays next to failures of other files; the count of files matching
+    # their rules is shown only when it is the whole story
+    mismatched = sum(1 for r in results if not r.ok and r.paths and r.paths[0] not in managed)
+    if (checked and not mismatched) or not results:
+        results.append(
+            CheckResult(
+                "sops-recipients", True, f"{checked} sops file(s) match their rules' recipients"
+            )
         )
-    ]
+    return results
 
 
 def _is_twin(name: str, sops_names: set[str]) -> bool:
@@ -665,6 +663,13 @@ def _targets(ctx: CheckContext, decl: _Declaration, inventory: Inventory) -> lis
         return [_Target(decl.sops_file)]
     text, written_in = decl.sops_file_text, decl.file
     hosts = sorted(inventory.hosts_at(decl.file, decl.offset))
+    clan = ctx.clan()
+    if text is None and clan is not None and decl.file not in facts.default_texts:
+        # clan's sops module declares sops/secrets/<name>/secret for every secret whose
+        # folder links the machine; the module here only adds owner, mode, …
+        if not inventory.hosts_at(decl.file, decl.offset):
+            return []  # a module no machine imports: nothing reads this declaration
+        return [_Target(f"sops/secrets/{decl.name}/secret")]
     if text is None:
         if decl.file in facts.default_texts:
             text = facts.default_texts[decl.file]
@@ -748,6 +753,9 @@ def _cannot_verify(check_id: str, decl: _Declaration, target: _Target) -> CheckR
         f'cannot verify: {decl.file}: sops.secrets."{decl.name}"{_for_host(target)}: {target.why}',
         _UNRESOLVED_FIX,
         (decl.file,),
+        group="cannot verify: a declared secret's sopsFile cannot be resolved without "
+        "evaluating Nix",
+        group_fix=_UNRESOLVED_FIX,
     )
 
 
@@ -771,9 +779,12 @@ def check_nix_refs(ctx: CheckContext) -> list[CheckResult]:
         )
     sops = ctx.sops_by_path()
     checked = 0
+    unused = 0
     for decl in facts.declarations:
         key = decl.key or decl.name
-        for target in _targets(ctx, decl, inventory):
+        targets = _targets(ctx, decl, inventory)
+        unused += not targets
+        for target in targets:
             if target.path is None:
                 results.append(_cannot_verify("nix-secret-refs", decl, target))
                 continue
@@ -783,12 +794,21 @@ def check_nix_refs(ctx: CheckContext) -> list[CheckResult]:
             if entry is None:
                 missing = ctx.read(target.path) is None
                 what = "does not exist" if missing else "is not a sops file"
+                fix = f"create it: secretkit set {target.path} '[\"{key}\"]' (value on stdin)"
+                if ctx.clan() is not None and target.path.startswith("sops/secrets/"):
+                    users = sorted(inventory.hosts_at(decl.file, decl.offset))
+                    machine = users[0] if len(users) == 1 else "<machine>"
+                    each = f" for each of {', '.join(users)}" if len(users) > 1 else ""
+                    fix = (
+                        f"create it the clan way: clan secrets set {decl.name} (value on stdin), "
+                        f"then clan secrets machines add-secret {machine} {decl.name}{each}"
+                    )
                 results.append(
                     CheckResult(
                         "nix-secret-refs",
                         False,
                         f"{where} reads {target.path}, which {what}",
-                        f"create it: secretkit set {target.path} '[\"{key}\"]' (value on stdin)",
+                        fix,
                         (decl.file, target.path),
                     )
                 )
@@ -812,6 +832,8 @@ def check_nix_refs(ctx: CheckContext) -> list[CheckResult]:
     )
     if facts.unparsed:
         note += f" ({len(facts.unparsed)} file(s) with Nix syntax errors read partially)"
+    if unused:
+        note += f" ({unused} in modules no machine imports, not checked)"
     return results or [
         CheckResult(
             "nix-secret-refs",
@@ -823,10 +845,12 @@ def check_nix_refs(ctx: CheckContext) -> list[CheckResult]:
 
 
 def check_host_readable(ctx: CheckContext) -> list[CheckResult]:
+    from secretkit.gate.clan_checks import clan_host_problem
     from secretkit.keys.sops_yaml import read_keys
     from secretkit.sops.api import recipients_of
 
     keys: SopsYaml = read_keys(ctx.root)
+    clan = ctx.clan()
     inventory = ctx.inventory()
     facts = ctx.nix()
     sops = ctx.sops_by_path()
@@ -847,6 +871,13 @@ def check_host_readable(ctx: CheckContext) -> list[CheckResult]:
                 if (host, path) in seen:
                     continue
                 seen.add((host, path))
+                if clan is not None and path in clan.secrets:
+                    entry = sops.get(path)
+                    got = [r for g in recipients_of(entry.sops) for r in g] if entry else []
+                    problem = clan_host_problem(clan, host, path, decl.file, got)
+                    if problem is not None:
+                        results.append(problem)
+                    continue
                 problem = _host_problem(keys, host, path, decl.file, sops, recipients_of)
                 if problem is not None:
                     results.append(problem)
@@ -941,17 +972,3 @@ def run_check(cwd: Path, *, progress: Callable[[int, int], None] | None = None) 
                 )
             )
     return CheckReport(results)
-
-
-def render(report: CheckReport) -> list[str]:
-    lines = []
-    for result in report.results:
-        mark = "ok  " if result.ok else "FAIL"
-        lines.append(f"{mark} {result.id}: {result.message}")
-        if not result.ok and result.fix:
-            lines.append(f"     fix: {result.fix}")
-    verdict = (
-        "safe to publish" if report.ok else f"NOT safe to publish ({len(report.failed)} problem(s))"
-    )
-    lines.append(verdict)
-    return lines

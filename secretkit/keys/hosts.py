@@ -227,6 +227,7 @@ class _Discovery:
         self.draining = False
         self.level = 0  # nesting of deref/_walk calls, bounded by _MAX_LEVEL
         self.hives_done: set[tuple[Path, int]] = set()
+        self._own: dict[tuple[str, ...], Path] | None = None
 
     # -- reporting ---------------------------------------------------------------
     def note(self, file: _File, node: Node, reason: str) -> None:
@@ -586,7 +587,7 @@ class _Discovery:
             return
         raw_name = _select_name(v.file, v.node)
         if raw_name is not None and "." in raw_name and raw_name.split(".")[0] not in v.scope:
-            self.external_or_unresolved(v, raw_name)
+            self.external_or_unresolved(v, raw_name, acc, entry)
             return
         if v.node.type == "apply_expression":
             head = v.node.child_by_field_name("function")
@@ -627,7 +628,7 @@ class _Discovery:
         else:
             name = _select_name(target.file, node)
             if name is not None and "." in name:
-                self.external_or_unresolved(target, name)
+                self.external_or_unresolved(target, name, acc, entry)
             else:
                 self.note(target.file, node, f"module from {self.describe(target)}")
 
@@ -644,11 +645,38 @@ class _Discovery:
                 return inner is not None and _select_name(v.file, inner) == "modulesPath"
         return False
 
-    def external_or_unresolved(self, v: _Val, name: str) -> None:
-        if name.split(".")[0] == "self":
-            self.note(v.file, v.node, f"module from the flake's own output {name}")
+    def external_or_unresolved(self, v: _Val, name: str, acc: _Acc, entry: bool) -> None:
+        parts = name.split(".")
+        if parts[0] == "self" and len(parts) > 1 and parts[1] == "inputs":
+            self.note_external(v.file, v.node, ".".join(parts[1:]))  # self.inputs.x: an input
+        elif parts[0] == "self":
+            own = self.own_modules().get(tuple(parts[1:]))
+            if own is not None:
+                self.file_module(own, acc, entry)
+            else:
+                self.note(v.file, v.node, f"module from the flake's own output {name}")
         else:
             self.note_external(v.file, v.node, name)
+
+    def own_modules(self) -> dict[tuple[str, ...], Path]:
+        """``nixosModules.<n> = ./path;`` (and darwin/home modules) anywhere in flake.nix,
+        flake-parts' ``flake.nixosModules`` included: what ``self.nixosModules.<n>`` is."""
+        if self._own is None:
+            self._own = {}
+            file = self.load(Path("flake.nix"))
+            if file is not None:
+                tree = cst.NixTree(root=file.root, source=file.source, has_errors=False)
+                kinds = ("nixosModules", "darwinModules", "homeModules", "homeManagerModules")
+                for b in cst.bindings(tree):
+                    full = [*b.attrset_path, *b.attrpath]
+                    hit = next((i for i, n in enumerate(full) if n in kinds), None)
+                    if hit is None or len(full) != hit + 2 or b.value.type != "path_expression":
+                        continue
+                    text = file.text(b.value)
+                    rel = None if "${" in text else self.resolve_path(file, b.value, text)
+                    if rel is not None:
+                        self._own[(full[hit], full[hit + 1])] = rel
+        return self._own
 
     def shadow(self, fn: _Val) -> dict[str, _Val | str | None]:
         """Scope for a module function body: its parameters are unknown values."""
@@ -867,11 +895,47 @@ class _Discovery:
                         self.hive_node_part(rest2, hive, binding)
                     else:
                         self.hive(hive)
-            if not self.hosts and not self.host_set_unresolved:
+            if not self.hosts and not self.host_set_unresolved and not self.clan():
                 self.note(
                     file, outputs.node, "no nixosConfigurations or colmena hive found in outputs"
                 )
                 self.host_set_unresolved = True
+
+    def clan(self) -> bool:
+        """clan-core machines (:mod:`secretkit.keys.clan_hosts`): each one's
+        ``machines/<name>/configuration.nix`` and inline ``machines.<name>`` code."""
+        from secretkit.keys.clan_hosts import find_clan
+
+        found = find_clan(self.root)
+        if found is None:
+            return False
+        self.definition_files.add(found.definition)
+        self.unresolved.extend(found.notes)
+        for machine in found.machines.values():
+            acc = self.host(machine.name, "clan" if machine.kind == "nixos" else "clan-darwin")
+            if machine.entry is not None:
+                self.file_module(machine.entry, acc, True)
+            for rel, start, end in machine.inline:
+                file = self.load(rel)
+                binding = file.root.descendant_for_byte_range(start, end) if file else None
+                value = binding.child_by_field_name("expression") if binding else None
+                if file is None or value is None:
+                    continue
+                acc.inline.append((rel, start, end))
+                acc.modules.add(rel)
+                self.module(_Val(value, file, {}), acc, True)
+            if machine.entry is None and not machine.inline:
+                self.note_machine(found.definition, machine.name, machine.declared_in)
+        return True
+
+    def note_machine(self, rel: Path, name: str, seen: str) -> None:
+        where = (
+            rel,
+            f"machine {name} ({seen}) has no machines/{name}/configuration.nix; "
+            "its modules come from the clan inventory only",
+        )
+        if where not in self.unresolved:
+            self.unresolved.append(where)
 
     def configurations(self, sets: list[_Val]) -> None:
         for rest, value, binding in self.members(sets, "nixosConfigurations"):

@@ -62,13 +62,30 @@ def test_report_is_ok_only_when_every_result_is() -> None:
         "version": 1,
         "ok": False,
         "checks": [
-            {"id": "sops-mac", "ok": True, "message": "fine", "fix": "", "paths": []},
+            {
+                "id": "sops-mac",
+                "ok": True,
+                "message": "fine",
+                "fix": "",
+                "paths": [],
+                "group": None,
+            },
             {
                 "id": "decrypted-copy",
                 "ok": False,
                 "message": "x.dec.yaml",
                 "fix": "delete it",
                 "paths": ["x.dec.yaml"],
+                "group": None,
             },
+        ],
+        "groups": [
+            {
+                "id": "decrypted-copy",
+                "summary": "x.dec.yaml",
+                "count": 1,
+                "fix": "delete it",
+                "paths": ["x.dec.yaml"],
+            }
         ],
     }
