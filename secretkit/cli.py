@@ -149,12 +149,7 @@ def scan(
     from secretkit.commands.scan import scan as run
     from secretkit.scan.report import render
 
-    progress = None
-    if history and sys.stderr.isatty():
-
-        def progress(done: int, total: int) -> None:
-            click.echo(f"\rscanning history: {done}/{total} blobs", err=True, nl=done == total)
-
+    progress = _history_progress() if history else None
     report = run(
         ctx.cwd, [str(p) for p in paths], staged=staged, history=history, progress=progress
     )
@@ -655,13 +650,26 @@ def hosts_remove(ctx: Context, name: str) -> None:
 
 # --- purge (keep-clean) -----------------------------------------------------
 def _history_progress() -> Callable[[int, int], None] | None:
-    """A one-line progress display on stderr, only when stderr is a terminal."""
-    if not sys.stderr.isatty():
-        return None
+    """History-scan progress on stderr: a bar redrawn in place on a terminal, else a
+    plain line at most once a second (and the last one)."""
+    import time
+
+    tty = sys.stderr.isatty()
+    last = [0.0]
 
     def show(done: int, total: int) -> None:
-        end = "\n" if done >= total else ""
-        sys.stderr.write(f"\rscanning history: {done}/{total} blobs{end}")
+        now = time.monotonic()
+        final = done >= total
+        if not final and now - last[0] < (0.1 if tty else 1.0):
+            return
+        last[0] = now
+        pct = 100 * done // total if total else 100
+        if tty:
+            bar = "#" * (pct // 4)
+            end = "\n" if final else ""
+            sys.stderr.write(f"\rscanning history [{bar:<25}] {done}/{total} blobs{end}")
+        else:
+            sys.stderr.write(f"scanning history: {done}/{total} blobs ({pct}%)\n")
         sys.stderr.flush()
 
     return show
@@ -748,7 +756,7 @@ def check(ctx: Context, fmt: str) -> None:
 
     from secretkit.commands.check import render, run_check
 
-    report = run_check(ctx.cwd, progress=_history_progress() if fmt == "text" else None)
+    report = run_check(ctx.cwd, progress=_history_progress())
     if fmt == "json":
         echo(json.dumps(report.to_json(), indent=2))
     else:

@@ -45,7 +45,7 @@ import os
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from secretkit.gate.model import JSON_VERSION, CheckReport, CheckResult
@@ -328,22 +328,30 @@ def check_sops_recipients(ctx: CheckContext) -> list[CheckResult]:
     return results
 
 
-def _is_twin(name: str, sops_names: set[str]) -> bool:
+def _by_directory(sops_names: set[str]) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for sops in sops_names:
+        directory, _, base = sops.rpartition("/")
+        out.setdefault(directory, []).append(base)
+    return out
+
+
+def _is_twin(name: str, sops_names: set[str], index: dict[str, list[str]] | None = None) -> bool:
     """``host.dec.yaml``, ``host.yaml.dec``, ``host.decrypted.yaml``, ``host.yaml~``… of a
-    sops file ``host.yaml`` in the same directory; or any ``*.dec.*``/``*.decrypted.*``."""
-    base = PurePosixPath(name)
-    parts = base.name.split(".")
+    sops file ``host.yaml`` in the same directory; or any ``*.dec.*``/``*.decrypted.*``.
+    ``index`` is :func:`_by_directory` of ``sops_names`` (computed when not given)."""
+    directory, _, base = name.rpartition("/")
+    parts = base.split(".")
     if any(p in ("dec", "decrypted") for p in parts[1:]):
         return True
-    for sops in sops_names:
-        s = PurePosixPath(sops)
-        if s.parent != base.parent or s.name == base.name:
+    index = index if index is not None else _by_directory(sops_names)
+    for sops in index.get(directory, ()):
+        if sops == base:
             continue
-        stem = s.name.split(".")[0]
-        if base.name.endswith("~") and base.name[:-1] == s.name:
+        stem = sops.split(".")[0]
+        if base.endswith("~") and base[:-1] == sops:
             return True
-        rest = base.name.split(".")
-        if rest[0] == stem and any(p in _TWIN_MARKERS for p in rest[1:]):
+        if parts[0] == stem and any(p in _TWIN_MARKERS for p in parts[1:]):
             return True
     return False
 
@@ -358,8 +366,16 @@ def _shape(docs: list[Any]) -> _Shape:
     return frozenset(path for doc in docs for path, _ in leaves(doc))
 
 
-def _plain_shape(ctx: CheckContext, path: str) -> _Shape | None:
-    """The key shape of a plaintext YAML/JSON/dotenv/INI file, or None when it is not one."""
+def _names(shape: _Shape) -> frozenset[bytes]:
+    return frozenset(str(part).encode() for path in shape for part in path if isinstance(part, str))
+
+
+def _plain_shape(
+    ctx: CheckContext, path: str, names: list[frozenset[bytes]] | None = None
+) -> _Shape | None:
+    """The key shape of a plaintext YAML/JSON/dotenv/INI file, or None when it is not one.
+    With ``names`` (the key names of each sops file), a file that does not contain all
+    the names of any one of them is not parsed: it cannot have the same shape."""
     from secretkit.errors import SecretkitError
     from secretkit.sops import document
 
@@ -368,6 +384,8 @@ def _plain_shape(ctx: CheckContext, path: str) -> _Shape | None:
         return None
     data = ctx.read(path)
     if data is None:
+        return None
+    if names is not None and not any(all(n in data for n in group) for group in names):
         return None
     try:
         plain = document.load_plain(data, fmt)
@@ -387,13 +405,15 @@ def check_decrypted_copies(ctx: CheckContext) -> list[CheckResult]:
             shape = _shape(entry.sops.docs)
             if shape:
                 shapes.setdefault(shape, []).append(entry.path)
+    names = [_names(shape) for shape in shapes]
+    twins = _by_directory(sops_paths)
     tracked = ctx.tracked()
     results = []
     for path in ctx.files():
         if path in sops_paths or os.path.basename(path) == ".sops.yaml":
             continue
         matched = config is not None and names_a_secrets_file(config, ctx.root / path)
-        if matched or _is_twin(path, sops_paths):
+        if matched or _is_twin(path, sops_paths, twins):
             if ctx.read(path) is None:
                 continue
             what = (
@@ -402,7 +422,7 @@ def check_decrypted_copies(ctx: CheckContext) -> list[CheckResult]:
                 else "looks like a decrypted copy of a sops file"
             )
         else:
-            copied = _plain_shape(ctx, path) if shapes else None
+            copied = _plain_shape(ctx, path, names) if shapes else None
             if not copied or copied not in shapes:
                 continue
             same = shapes[copied]
@@ -871,7 +891,7 @@ def check_host_readable(ctx: CheckContext) -> list[CheckResult]:
                 if (host, path) in seen:
                     continue
                 seen.add((host, path))
-                if clan is not None and path in clan.secrets:
+                if clan is not None and (path in clan.secrets or path.startswith("sops/")):
                     entry = sops.get(path)
                     got = [r for g in recipients_of(entry.sops) for r in g] if entry else []
                     problem = clan_host_problem(clan, host, path, decl.file, got)

@@ -106,7 +106,8 @@ def _group_lines(number: int, group: Group) -> list[str]:
         paths = group.paths()
         shown = ", ".join(paths[:EXAMPLES])
         more = f" (+{len(paths) - EXAMPLES} more)" if len(paths) > EXAMPLES else ""
-        lines.append(head + _clip(f"{group.summary} — {group.count}: {shown}{more}", 200))
+        lines.append(head + _clip(f"{group.summary} — {group.count} of them"))
+        lines.append(pad + _clip(f"e.g. {shown}{more}", 200))
     else:
         lines.append(head + f"{group.count} problems with the same fix:")
         for r in group.results[:EXAMPLES]:

@@ -120,7 +120,7 @@ class ClanLayout:
 def read_clan(root: Path, files: Iterable[str]) -> ClanLayout | None:
     """The clan layout of the repository, or None when it has none.  ``files`` are the
     repository's files (repo-relative, ``/``-separated)."""
-    secret_paths = [f for f in files if _is_clan_secret(f)]
+    secret_paths = [f for f in files if _is_clan_secret(f) and (root / f).is_file()]
     sops_dir = root / "sops"
     if not secret_paths and not (sops_dir / "machines").is_dir():
         return None

@@ -11,11 +11,16 @@ import stat
 import time
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from secretkit.scan.allowlist import Allowlist
 from secretkit.scan.hits import Hit
 from secretkit.scan.model import Finding, ScanReport, Skipped
 from secretkit.sensitive import Sensitive, preview
+
+if TYPE_CHECKING:
+    from secretkit.git.objects import HistoryBlob
+    from secretkit.scan.history_cache import HistoryCache
 
 MAX_BYTES = 1024 * 1024
 PARALLEL_MIN_FILES = 48
@@ -316,31 +321,150 @@ def scan_staged(root: Path, paths: Sequence[str] = (), *, max_bytes: int = MAX_B
 
 
 def scan_history(
-    root: Path, *, progress: Progress | None = None, max_bytes: int = MAX_BYTES
+    root: Path,
+    *,
+    progress: Progress | None = None,
+    max_bytes: int = MAX_BYTES,
+    use_cache: bool = True,
 ) -> ScanReport:
     """Every blob of every commit reachable from any ref, each distinct blob once;
-    findings carry the (oldest) commit that added the blob."""
+    findings carry the (oldest) commit that added the blob.
+
+    Blobs are read and scanned in batches of about :data:`HISTORY_BATCH_BYTES` (memory
+    stays flat on any history).  What each blob gave is remembered in the repository's
+    git directory (:mod:`secretkit.scan.history_cache`): a later run scans only blobs
+    it has not seen clean or skipped under the same detectors and allowlist."""
     from secretkit.git import require_repo
     from secretkit.git.objects import history_blobs, read_blobs_limited
     from secretkit.scan import allowlist
+    from secretkit.scan.history_cache import HistoryCache, cache_key
 
     started = time.perf_counter()
     top = require_repo(Path(root))
     allow = allowlist.load(top)
-    blobs = {b.oid: b for b in history_blobs(top)}
+    blobs = history_blobs(top)
+    key = cache_key(allow.allowed, max_bytes)
+    store = HistoryCache.load(top, key) if use_cache else HistoryCache(None, key)
     report = ScanReport()
-    jobs: list[Job] = []
-    for oid, _size, data in read_blobs_limited(top, blobs, max_bytes):
-        blob = blobs[oid]
-        if data is None:
-            report.skipped.append(
-                Skipped(f"{blob.commit[:12]}:{blob.path}", f"larger than {max_bytes // 1024} KiB")
-            )
-            continue
-        jobs.append((blob.path, None, data, blob.commit))
-    sub = _run(jobs, allow, jobs_n=None, max_bytes=max_bytes, progress=progress)
-    report.findings = sub.findings
-    report.skipped.extend(sub.skipped)
-    report.stats = sub.stats
+    todo: dict[str, HistoryBlob] = {}
+    for blob in blobs:
+        state = store.known(blob.oid, blob.path)
+        if state == "clean":
+            report.stats["files"] += 1
+        elif state is not None and state.startswith("skip:"):
+            report.skipped.append(Skipped(f"{blob.commit[:12]}:{blob.path}", state[5:]))
+        else:
+            todo[blob.oid] = blob
+    total = len(blobs)
+    done = [total - len(todo)]
+
+    def tick(n: int) -> None:
+        done[0] += n
+        if progress is not None:
+            progress(done[0], total)
+
+    tick(0)
+    batch: list[tuple[HistoryBlob, bytes]] = []
+    size = 0
+    with _Pool(len(todo)) as pool:
+        for oid, _size, data in read_blobs_limited(top, todo, max_bytes):
+            blob = todo[oid]
+            if data is None:
+                reason = f"larger than {max_bytes // 1024} KiB"
+                report.skipped.append(Skipped(f"{blob.commit[:12]}:{blob.path}", reason))
+                store.record_skip(blob.oid, blob.path, reason)
+                tick(1)
+                continue
+            batch.append((blob, data))
+            size += len(data)
+            if size >= HISTORY_BATCH_BYTES or len(batch) >= HISTORY_BATCH_FILES:
+                _scan_batch(batch, allow, max_bytes, pool, report, store, tick)
+                batch, size = [], 0
+        _scan_batch(batch, allow, max_bytes, pool, report, store, tick)
+    store.save()
+    report.findings.sort(key=lambda f: (f.path, f.commit or "", f.start))
     report.stats["seconds"] = time.perf_counter() - started
     return report
+
+
+HISTORY_BATCH_BYTES = 16 * 1024 * 1024
+HISTORY_BATCH_FILES = 2000
+
+
+class _Pool:
+    """A process pool for the whole history scan (forked once), or none for few blobs."""
+
+    def __init__(self, jobs: int) -> None:
+        self.workers = min(2, os.cpu_count() or 1)
+        self.executor: Any = None
+        if self.workers > 1 and jobs >= PARALLEL_MIN_FILES:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+
+            from secretkit.nix import cst
+            from secretkit.scan import nix, text  # noqa: F401
+
+            cst._parser()
+            method = "fork" if "fork" in multiprocessing.get_all_start_methods() else None
+            self.executor = ProcessPoolExecutor(
+                max_workers=self.workers, mp_context=multiprocessing.get_context(method)
+            )
+            # start the workers now, before `git cat-file` runs: a worker forked later
+            # would inherit the write end of its stdin and git would never see EOF
+            for future in [self.executor.submit(int) for _ in range(self.workers)]:
+                future.result()
+
+    def __enter__(self) -> _Pool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.executor is not None:
+            self.executor.shutdown(cancel_futures=True)
+
+
+def _scan_batch(
+    batch: list[tuple[HistoryBlob, bytes]],
+    allow: Allowlist,
+    max_bytes: int,
+    pool: _Pool,
+    report: ScanReport,
+    store: HistoryCache,
+    tick: Callable[[int], None],
+) -> None:
+    """Scan one batch of blobs, each result attributed to its blob (for the cache)."""
+    if not batch:
+        return
+    jobs: list[Job] = [(blob.path, None, data, blob.commit) for blob, data in batch]
+    results: list[tuple[list[Finding], Skipped | None, int] | None] = [None] * len(jobs)
+    if pool.executor is not None and len(jobs) >= PARALLEL_MIN_FILES:
+        from concurrent.futures import as_completed
+
+        step = max(1, min(64, len(jobs) // (pool.workers * 4) or 1))
+        spans = [(i, min(i + step, len(jobs))) for i in range(0, len(jobs), step)]
+        futures = {
+            pool.executor.submit(_chunk_worker, jobs[a:b], allow, max_bytes): a for a, b in spans
+        }
+        for future in as_completed(futures):
+            start = futures[future]
+            chunk = future.result()
+            results[start : start + len(chunk)] = chunk
+            tick(len(chunk))
+    else:
+        for index, job in enumerate(jobs):
+            results[index] = _scan_file_job(job, allow, max_bytes)
+            tick(1)
+    for (blob, _data), result in zip(batch, results, strict=True):
+        if result is None:
+            continue
+        findings, skipped, size = result
+        report.findings.extend(findings)
+        if skipped is not None:
+            report.skipped.append(Skipped(f"{blob.commit[:12]}:{blob.path}", skipped.reason))
+            store.record_skip(blob.oid, blob.path, skipped.reason)
+        else:
+            report.stats["files"] += 1
+            report.stats["bytes"] += size
+            if findings:
+                store.record_found(blob.oid, blob.path, [(f.rule, f.fingerprint) for f in findings])
+            else:
+                store.record_clean(blob.oid, blob.path)
