@@ -179,7 +179,7 @@ def check_plaintext_tree(ctx: CheckContext) -> list[CheckResult]:
     from secretkit.commands.hook import finding_fix
     from secretkit.scan.api import scan_tree
 
-    report = scan_tree(ctx.root)
+    report = scan_tree(ctx.root, use_cache=True)
     results = []
     for f in report.findings:
         where = f" at {f.attrpath}" if f.attrpath else ""
@@ -578,8 +578,8 @@ def _nix_facts(ctx: CheckContext) -> _NixFacts:
         if not path.endswith(".nix"):
             continue
         data = ctx.read(path)
-        if data is None:
-            continue
+        if data is None or (b"sops" not in data and b"hostName" not in data):
+            continue  # nothing here can declare, use or locate a secret
         tree = cst.parse(data)
         if tree.has_errors:
             facts.unparsed.append(path)

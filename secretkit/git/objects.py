@@ -162,15 +162,32 @@ class HistoryBlob:
     path: str
 
 
-def history_blobs(root: Path) -> list[HistoryBlob]:
+def ref_tips(root: Path) -> str:
+    """HEAD and every ref but ``refs/secretkit/*`` with what it points to, one per line:
+    equal output means an equal history (cheap next to a rev-list)."""
+    proc = run_git(root, "show-ref", "--head", check=False)
+    lines = proc.stdout.decode("utf-8", "surrogateescape").splitlines()
+    return "\n".join(sorted(line for line in lines if " refs/secretkit/" not in line))
+
+
+def history_commits(root: Path) -> list[str]:
+    """Every commit reachable from any ref but ``refs/secretkit/*``, newest first."""
+    revs = run_git(root, "rev-list", "--exclude=refs/secretkit/*", "--all", check=False)
+    if revs.returncode != 0:
+        return []
+    return revs.stdout.decode().split()
+
+
+def history_blobs(root: Path, commits: list[str] | None = None) -> list[HistoryBlob]:
     """Every distinct blob added or modified by any commit reachable from any ref
     (merges included, against each parent), once, with a commit and path that hold it.
 
     ``refs/secretkit/*`` — the local backups ``purge`` keeps of the history it
     rewrote — are left out: they exist to hold the old secrets until the user drops
-    them, and are never pushed by ``git push --all``/``--tags``."""
-    revs = run_git(root, "rev-list", "--exclude=refs/secretkit/*", "--all", check=False)
-    if revs.returncode != 0 or not revs.stdout.strip():
+    them, and are never pushed by ``git push --all``/``--tags``.  ``commits`` (newest
+    first) limits the walk to those commits."""
+    listed = history_commits(root) if commits is None else commits
+    if not listed:
         return []
     proc = run_git(
         root,
@@ -183,7 +200,7 @@ def history_blobs(root: Path) -> list[HistoryBlob]:
         "--no-renames",
         "--no-ext-diff",
         "--diff-filter=AMT",
-        input=revs.stdout,
+        input="".join(f"{c}\n" for c in listed).encode(),
     )
     found: dict[str, HistoryBlob] = {}
     tokens = proc.stdout.split(b"\0")

@@ -216,3 +216,20 @@ def _read_keys(path: Path) -> tuple[frozenset[str], str]:
         if isinstance(key, str) and key:
             keys.add(key)
     return frozenset(keys), "" if keys else "holds no publickey"
+
+
+def secret_name_for(attrpath: str | None, path: str) -> str:
+    """A clan secret name for a value found at ``attrpath`` (``hostapd-wpaPassphrase``)."""
+    parts = [p for p in (attrpath or "").split(".") if p and not p.startswith("[")]
+    if len(parts) >= 2:
+        parts = parts[-2:]
+    elif not parts:
+        parts = [Path(path).stem]
+    name = "-".join(parts)
+    return "".join(c if c.isalnum() or c in "-_." else "-" for c in name)
+
+
+def set_commands(name: str, machines: Iterable[str]) -> str:
+    """The clan commands that store a value as secret ``name`` for ``machines``."""
+    flags = " ".join(f"--machine {m}" for m in sorted(machines))
+    return f"clan secrets set {flags + ' ' if flags else ''}{name}  (value on stdin)"

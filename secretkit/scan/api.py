@@ -257,9 +257,12 @@ def scan_tree(
     jobs: int | None = None,
     max_bytes: int = MAX_BYTES,
     progress: Progress | None = None,
+    use_cache: bool = False,
 ) -> ScanReport:
     """The work tree: git-tracked plus untracked-not-ignored files (a plain directory
-    walk outside git).  ``paths`` (repo-relative) limit the scan."""
+    walk outside git).  ``paths`` (repo-relative) limit the scan.  With ``use_cache``
+    (in a git repository), files whose content the history cache knows as clean under
+    the same path are not scanned again (``secretkit check``)."""
     from secretkit.git import repo_root
     from secretkit.scan import allowlist
 
@@ -278,8 +281,57 @@ def scan_tree(
     if paths:
         names = [n for n in names if _under(n, paths)]
     prefix = str(base)
+    if use_cache and top is not None:
+        return _scan_tree_cached(top, names, allow, jobs, max_bytes, progress)
     job_list: list[Job] = [(name, os.path.join(prefix, name), None, None) for name in names]
     return _run(job_list, allow, jobs_n=jobs, max_bytes=max_bytes, progress=progress)
+
+
+def _scan_tree_cached(
+    top: Path,
+    names: list[str],
+    allow: Allowlist,
+    jobs: int | None,
+    max_bytes: int,
+    progress: Progress | None,
+) -> ScanReport:
+    """:func:`scan_tree` with each file's git blob id looked up in the history cache."""
+    import hashlib
+
+    from secretkit.scan.history_cache import HistoryCache, cache_key
+
+    store = HistoryCache.load(top, cache_key(allow.allowed, max_bytes))
+    job_list: list[Job] = []
+    pending: list[tuple[str, str]] = []
+    known_clean = 0
+    for name in names:
+        full = os.path.join(str(top), name)
+        try:
+            info = os.lstat(full)
+            if not stat.S_ISREG(info.st_mode) or info.st_size > max_bytes:
+                job_list.append((name, full, None, None))  # the scan says why it skips
+                continue
+            with open(full, "rb") as handle:
+                data = handle.read()
+        except FileNotFoundError:
+            continue
+        except OSError:
+            job_list.append((name, full, None, None))
+            continue
+        oid = hashlib.sha1(b"blob %d\0" % len(data) + data, usedforsecurity=False).hexdigest()
+        if store.known(oid, name) == "clean":
+            known_clean += 1
+            continue
+        job_list.append((name, None, data, None))
+        pending.append((oid, name))
+    report = _run(job_list, allow, jobs_n=jobs, max_bytes=max_bytes, progress=progress)
+    unclean = {f.path for f in report.findings} | {s.path for s in report.skipped}
+    for oid, name in pending:
+        if name not in unclean:
+            store.record_clean(oid, name)
+    store.save()
+    report.stats["files"] += known_clean
+    return report
 
 
 def scan_staged(root: Path, paths: Sequence[str] = (), *, max_bytes: int = MAX_BYTES) -> ScanReport:
@@ -335,27 +387,53 @@ def scan_history(
     git directory (:mod:`secretkit.scan.history_cache`): a later run scans only blobs
     it has not seen clean or skipped under the same detectors and allowlist."""
     from secretkit.git import require_repo
-    from secretkit.git.objects import history_blobs, read_blobs_limited
+    from secretkit.git.objects import (
+        HistoryBlob,
+        history_blobs,
+        history_commits,
+        read_blobs_limited,
+        ref_tips,
+    )
     from secretkit.scan import allowlist
     from secretkit.scan.history_cache import HistoryCache, cache_key
 
     started = time.perf_counter()
     top = require_repo(Path(root))
     allow = allowlist.load(top)
-    blobs = history_blobs(top)
     key = cache_key(allow.allowed, max_bytes)
     store = HistoryCache.load(top, key) if use_cache else HistoryCache(None, key)
+    tips = ref_tips(top)
+    if store.commits and tips == store.tips:
+        commits, current = [], store.commits  # no ref moved: the same history
+    else:
+        commits = history_commits(top)
+        current = set(commits)
+    if store.commits and store.commits <= current:
+        # history only grew: walk the new commits; the cache knows every older blob
+        fresh = [c for c in commits if c not in store.commits]
+        known = {oid: HistoryBlob(oid, commit, path) for oid, commit, path in store.blobs()}
+        new = {b.oid: b for b in history_blobs(top, fresh)} if fresh else {}
+        blobs = [b for oid, b in known.items() if oid not in new] + list(new.values())
+        clean = sum(1 for status in store.entries.values() if status == "-")
+    else:
+        blobs = history_blobs(top, commits)
+        store.keep_only({store.item(b.oid, b.path) for b in blobs})
+        clean = 0
+    store.set_commits(current, tips)
     report = ScanReport()
+    report.stats["files"] += clean
     todo: dict[str, HistoryBlob] = {}
     for blob in blobs:
         state = store.known(blob.oid, blob.path)
         if state == "clean":
-            report.stats["files"] += 1
-        elif state is not None and state.startswith("skip:"):
-            report.skipped.append(Skipped(f"{blob.commit[:12]}:{blob.path}", state[5:]))
+            if not clean:
+                report.stats["files"] += 1
+        elif state == "skip":
+            reason = store.skip_reason(blob.oid, blob.path) or "skipped"
+            report.skipped.append(Skipped(f"{blob.commit[:12]}:{blob.path}", reason))
         else:
             todo[blob.oid] = blob
-    total = len(blobs)
+    total = len(blobs) + clean
     done = [total - len(todo)]
 
     def tick(n: int) -> None:
@@ -372,9 +450,18 @@ def scan_history(
             if data is None:
                 reason = f"larger than {max_bytes // 1024} KiB"
                 report.skipped.append(Skipped(f"{blob.commit[:12]}:{blob.path}", reason))
-                store.record_skip(blob.oid, blob.path, reason)
+                store.record_skip(blob.oid, blob.commit, blob.path, reason)
                 tick(1)
                 continue
+            spans = store.spans(blob.oid, blob.path)
+            if spans is not None:
+                try:
+                    report.findings.extend(_rebuild(blob, data, spans))
+                    report.stats["files"] += 1
+                    tick(1)
+                    continue
+                except (KeyError, TypeError, ValueError):
+                    pass  # a damaged entry: scan the blob again
             batch.append((blob, data))
             size += len(data)
             if size >= HISTORY_BATCH_BYTES or len(batch) >= HISTORY_BATCH_FILES:
@@ -385,6 +472,46 @@ def scan_history(
     report.findings.sort(key=lambda f: (f.path, f.commit or "", f.start))
     report.stats["seconds"] = time.perf_counter() - started
     return report
+
+
+_SPAN_KEYS = (
+    "line",
+    "column",
+    "end_line",
+    "end_column",
+    "rule",
+    "kind",
+    "severity",
+    "attrpath",
+    "fingerprint",
+    "start",
+    "end",
+)
+
+
+def _spans(findings: list[Finding], data: bytes) -> list[dict[str, object]] | None:
+    """What the cache keeps to rebuild ``findings`` from their blob (no values), or
+    None when a value is not exactly its bytes (Nix escapes): then it is rescanned."""
+    for f in findings:
+        if data[f.start : f.end] != f.secret.reveal().encode("utf-8"):
+            return None
+    return [{key: getattr(f, key) for key in _SPAN_KEYS} for f in findings]
+
+
+def _rebuild(blob: HistoryBlob, data: bytes, spans: list[dict[str, Any]]) -> list[Finding]:
+    out = []
+    for span in spans:
+        value = data[span["start"] : span["end"]].decode("utf-8", "replace")
+        out.append(
+            Finding(
+                path=blob.path,
+                commit=blob.commit,
+                preview=preview(value),
+                secret=Sensitive(value),
+                **{key: span[key] for key in _SPAN_KEYS},
+            )
+        )
+    return out
 
 
 HISTORY_BATCH_BYTES = 16 * 1024 * 1024
@@ -460,11 +587,12 @@ def _scan_batch(
         report.findings.extend(findings)
         if skipped is not None:
             report.skipped.append(Skipped(f"{blob.commit[:12]}:{blob.path}", skipped.reason))
-            store.record_skip(blob.oid, blob.path, skipped.reason)
+            store.record_skip(blob.oid, blob.commit, blob.path, skipped.reason)
         else:
             report.stats["files"] += 1
             report.stats["bytes"] += size
             if findings:
-                store.record_found(blob.oid, blob.path, [(f.rule, f.fingerprint) for f in findings])
+                hits = [(f.rule, f.fingerprint) for f in findings]
+                store.record_found(blob.oid, blob.commit, blob.path, hits, _spans(findings, _data))
             else:
                 store.record_clean(blob.oid, blob.path)

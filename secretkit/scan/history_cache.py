@@ -4,8 +4,10 @@ Public API::
 
     detector_version() -> str                    # changes whenever any scanner code does
     HistoryCache.load(root, key) -> HistoryCache  # empty when missing, stale or damaged
-    cache.known(oid, path) -> str | None         # "clean" | "skip:<reason>" | "found"
-    cache.record_clean(oid, path) / record_skip(oid, path, reason) / record_found(...)
+    cache.known(oid, path) -> str | None         # "clean" | "skip" | "found"
+    cache.record_clean(oid, path) / record_skip(...) / record_found(...)
+    cache.commits                                # commits whose blobs are all recorded
+    cache.blobs() -> list[(oid, commit, path)]   # flagged and skipped blobs, to report
     cache.save()
 
 The file lives in ``<git dir>/secretkit/history-cache`` (never in the work tree, never
@@ -13,7 +15,10 @@ pushed).  It holds blob ids, a short hash of the path the blob was scanned under
 rule ids and fingerprints (the keyed scrypt hashes the allowlist uses), and fixed
 skip reasons: no secret value and no preview.  A blob with findings is scanned again
 each time (findings need their positions and previews), so only clean and skipped
-blobs are skipped.  The header key covers the detector code, the allowlist and the
+blobs are skipped.  The commits already walked are kept too, so a later run walks
+only new ones — unless a walked commit is gone (history rewritten): then all again.
+Flagged and skipped blobs keep the commit and path they were seen at (paths and
+commit ids, no content).  The header key covers the detector code, the allowlist and the
 size limit: when any of them changes the whole cache is dropped.
 """
 
@@ -79,6 +84,8 @@ class HistoryCache:
     path: Path | None
     key: str
     entries: dict[str, str] = field(default_factory=dict)  # "oid tag" -> status
+    commits: set[str] = field(default_factory=set)
+    tips: str = ""  # git show-ref --head when ``commits`` were walked
     dirty: bool = False
 
     @classmethod
@@ -94,14 +101,59 @@ class HistoryCache:
                 if header.get("format") != FORMAT or header.get("key") != key:
                     cache.dirty = True  # stale: rewritten on save
                     return cache
+                tips = header.get("tips", "")
+                cache.tips = tips if isinstance(tips, str) else ""
                 for line in handle:
                     parts = line.rstrip("\n").split("\t", 2)
-                    if len(parts) == 3:
+                    if len(parts) == 2 and parts[0] == "c":
+                        cache.commits.add(parts[1])
+                    elif len(parts) == 3:
                         cache.entries[f"{parts[0]} {parts[1]}"] = parts[2]
         except (OSError, ValueError, AttributeError):
             cache.entries.clear()
+            cache.commits.clear()
             cache.dirty = True
         return cache
+
+    def blobs(self) -> list[tuple[str, str, str]]:
+        """(oid, commit, path) of every flagged or skipped blob (to scan or report again)."""
+        out = []
+        for item, status in self.entries.items():
+            if status[:2] in ("f:", "s:"):
+                try:
+                    commit, path = json.loads(status[2:])[:2]
+                except (ValueError, TypeError):
+                    continue
+                if isinstance(commit, str) and isinstance(path, str):
+                    out.append((item.split(" ", 1)[0], commit, path))
+        return out
+
+    def skip_reason(self, oid: str, path: str) -> str | None:
+        status = self.entries.get(f"{oid} {_path_tag(path)}", "")
+        if not status.startswith("s:"):
+            return None
+        try:
+            reason = json.loads(status[2:])[2]
+        except (ValueError, TypeError, IndexError):
+            return None
+        return reason if isinstance(reason, str) else None
+
+    def keep_only(self, seen: set[str]) -> None:
+        """Drop entries of blobs no longer in history (after a full walk)."""
+        tags = {item for item in self.entries if item in seen}
+        if len(tags) != len(self.entries):
+            self.entries = {k: v for k, v in self.entries.items() if k in tags}
+            self.dirty = True
+
+    @staticmethod
+    def item(oid: str, path: str) -> str:
+        return f"{oid} {_path_tag(path)}"
+
+    def set_commits(self, commits: set[str], tips: str) -> None:
+        if commits != self.commits or tips != self.tips:
+            self.commits = set(commits)
+            self.tips = tips
+            self.dirty = True
 
     def known(self, oid: str, path: str) -> str | None:
         status = self.entries.get(f"{oid} {_path_tag(path)}")
@@ -110,7 +162,7 @@ class HistoryCache:
         if status == "-":
             return "clean"
         if status.startswith("s:"):
-            return "skip:" + status[2:]
+            return "skip"
         return "found"
 
     def _set(self, oid: str, path: str, status: str) -> None:
@@ -122,12 +174,38 @@ class HistoryCache:
     def record_clean(self, oid: str, path: str) -> None:
         self._set(oid, path, "-")
 
-    def record_skip(self, oid: str, path: str, reason: str) -> None:
-        self._set(oid, path, "s:" + " ".join(reason.split()))
+    def record_skip(self, oid: str, commit: str, path: str, reason: str) -> None:
+        self._set(oid, path, "s:" + json.dumps([commit, path, reason], separators=(",", ":")))
 
-    def record_found(self, oid: str, path: str, hits: list[tuple[str, str]]) -> None:
-        """``hits`` are (rule id, fingerprint) pairs — never values."""
-        self._set(oid, path, "f:" + json.dumps(sorted(set(hits)), separators=(",", ":")))
+    def record_found(
+        self,
+        oid: str,
+        commit: str,
+        path: str,
+        hits: list[tuple[str, str]],
+        spans: list[dict[str, object]] | None = None,
+    ) -> None:
+        """``hits`` are (rule id, fingerprint) pairs and ``spans`` the findings' rule,
+        kind, severity, attribute path, fingerprint and byte/line positions — never
+        values.  With ``spans`` the next run rebuilds the findings from the blob
+        without scanning it (only when each value is exactly its bytes)."""
+        data: list[object] = [commit, path, sorted(set(hits))]
+        if spans is not None:
+            data.append(spans)
+        self._set(oid, path, "f:" + json.dumps(data, separators=(",", ":")))
+
+    def spans(self, oid: str, path: str) -> list[dict[str, object]] | None:
+        status = self.entries.get(f"{oid} {_path_tag(path)}", "")
+        if not status.startswith("f:"):
+            return None
+        try:
+            data = json.loads(status[2:])
+        except ValueError:
+            return None
+        spans = data[3] if isinstance(data, list) and len(data) > 3 else None
+        if not isinstance(spans, list) or not all(isinstance(s, dict) for s in spans):
+            return None
+        return spans
 
     def save(self) -> None:
         """Write the cache atomically; a failure to write only costs speed next time."""
@@ -135,7 +213,8 @@ class HistoryCache:
             return
         from secretkit.atomic import write_atomic
 
-        lines = [json.dumps({"format": FORMAT, "key": self.key})]
+        lines = [json.dumps({"format": FORMAT, "key": self.key, "tips": self.tips})]
+        lines.extend(f"c\t{commit}" for commit in sorted(self.commits))
         for item, status in sorted(self.entries.items()):
             oid, tag = item.split(" ", 1)
             lines.append(f"{oid}\t{tag}\t{status}")

@@ -9,6 +9,8 @@ from secretkit.keys.hosts import discover
 from tests.keys.layouts import write
 from tests.layouts.clan_repo import make_clan
 
+COMMON = "{ ... }: { imports = [ ../../modules/common.nix ]; }\n"
+
 
 def test_clan_in_a_file_the_flake_imports(tmp_path: Path) -> None:
     make_clan(tmp_path)
@@ -43,8 +45,8 @@ def test_build_clan_inline_with_a_machine_only_in_the_inventory(tmp_path: Path) 
                 "    };\n"
                 "    in { inherit (clan) nixosConfigurations clanInternals; };\n}\n"
             ),
-            "machines/nas/configuration.nix": "{ ... }: { imports = [ ../../modules/common.nix ]; }\n",
-            "machines/box/configuration.nix": "{ ... }: { imports = [ ../../modules/common.nix ]; }\n",
+            "machines/nas/configuration.nix": COMMON,
+            "machines/box/configuration.nix": COMMON,
             "modules/common.nix": "{ ... }: { }\n",
             "modules/zfs.nix": "{ ... }: { }\n",
         },

@@ -44,7 +44,8 @@ self.inputs.clan-core.lib.clan {
 
 FILES = {
     "machines/web/configuration.nix": (
-        "{ self, config, ... }:\n{\n  imports = [ ../../modules/shared.nix self.nixosModules.base ];\n"
+        "{ self, config, ... }:\n{\n"
+        "  imports = [ ../../modules/shared.nix self.nixosModules.base ];\n"
         "  services.nginx.enable = true;\n"
         '  sops.secrets.web-db-password.owner = "nginx";\n'
         "  services.nginx.virtualHosts.web.basicAuthFile =\n"
