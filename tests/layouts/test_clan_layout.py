@@ -105,3 +105,25 @@ def test_without_a_key_the_mac_points_is_one_group(
     assert lines[index].endswith("— 4 of them")
     assert lines[index + 1].strip().startswith("e.g. sops/secrets/db-root/secret, ")
     assert lines[index + 1].endswith("(+1 more)")
+
+
+def test_migrate_on_a_clan_repo_says_to_use_clan(
+    clan: Clan, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.support import fake
+    from tests.support.cli import run_main
+
+    web = clan.root / "machines/web/configuration.nix"
+    line = f'  services.hostapd.wpaPassphrase = "{fake.password("w")}";\n'
+    text = web.read_text().replace(
+        "  services.nginx.enable = true;\n", "  services.nginx.enable = true;\n" + line
+    )
+    web.write_text(text)
+    before = sorted(p.relative_to(clan.root).as_posix() for p in clan.root.rglob("*"))
+    code, _out, err = run_main(capsys, "-C", str(clan.root), "migrate", "--yes")
+    assert code == 3
+    assert "clan-core repository" in err and "second, incompatible secrets layout" in err
+    assert "clan secrets set --machine web hostapd-wpaPassphrase" in err
+    assert "config.sops.secrets.hostapd-wpaPassphrase.path" in err
+    after = sorted(p.relative_to(clan.root).as_posix() for p in clan.root.rglob("*"))
+    assert after == before  # nothing written: no secrets/, no .sops.yaml
