@@ -565,7 +565,9 @@ def hosts_list(ctx: Context, fmt: str) -> None:
         payload = {
             "version": 1,
             "hosts": [row.to_json() for row in result.rows],
-            "unresolved": [{"path": p, "reason": r} for p, r in result.unresolved],
+            "unresolved": [
+                {"path": p, "reason": r, "hosts": list(h)} for p, r, h in result.unresolved
+            ],
             "external": [{"path": p, "module": m} for p, m in result.external],
         }
         echo(json.dumps(payload, indent=2))
@@ -585,8 +587,9 @@ def hosts_list(ctx: Context, fmt: str) -> None:
     widths = [max(len(r[i]) for r in [header, *table]) for i in range(5)]
     for r in [header, *table]:
         echo("  ".join(c.ljust(w) for c, w in zip(r[:5], widths, strict=True)) + "  " + r[5])
-    for path, reason in result.unresolved:
-        echo(f"unresolved: {path}: {reason}", err=True)
+    for path, reason, users in result.unresolved:
+        who = f" (host {', '.join(users)})" if users else ""
+        echo(f"unresolved: {path}: {reason}{who}", err=True)
 
 
 @hosts.command("add")
@@ -616,6 +619,7 @@ def hosts_add(
             f"note: no host named {name} was found in the Nix code (see `secretkit hosts list`)",
             err=True,
         )
+        echo(f"  to declare it: {result.declare}", err=True)
 
 
 @hosts.command("remove")

@@ -12,11 +12,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from secretkit.commands import recover_interrupted
 from secretkit.errors import UsageError, UserError
 from secretkit.keys import sops_yaml
 from secretkit.keys.sops_yaml import Change
+
+if TYPE_CHECKING:
+    from secretkit.keys.hosts import Inventory
 
 
 @dataclass(frozen=True)
@@ -25,6 +29,7 @@ class HostChange:
     recipient: str | None
     change: Change
     in_nix: bool | None = None  # add: whether discovery found a host of that name
+    declare: str = ""  # add, when not in the Nix code: what to declare, where
 
 
 @dataclass(frozen=True)
@@ -50,7 +55,7 @@ class HostRow:
 @dataclass(frozen=True)
 class HostList:
     rows: list[HostRow]
-    unresolved: list[tuple[str, str]]  # (path, reason) discovery could not follow
+    unresolved: list[tuple[str, str, tuple[str, ...]]]  # (path, reason, hosts using it)
     external: list[tuple[str, str]]  # (path, "line N: name") modules from inputs/nixpkgs
 
 
@@ -89,8 +94,48 @@ def add(cwd: Path, name: str, recipient: str) -> HostChange:
 
     root = recover_interrupted(cwd)  # a half-done rotate/remove is rolled back first
     change = sops_yaml.add_host(root, name, recipient)
-    in_nix = name in discover(root).hosts
-    return HostChange(name=name, recipient=recipient, change=change, in_nix=in_nix)
+    inventory = discover(root)
+    in_nix = name in inventory.hosts
+    declare = "" if in_nix else declare_hint(inventory, name)
+    return HostChange(name, recipient, change, in_nix=in_nix, declare=declare)
+
+
+def declare_hint(inventory: Inventory, name: str) -> str:
+    """What to write so that discovery finds host ``name``, in the style the repository
+    already uses (clan machines, nixosConfigurations, a colmena hive, hosts/<h>/)."""
+    sources = [part for h in inventory.hosts.values() for part in h.source.split("+")]
+    style = max(set(sources), key=sources.count) if sources else ""
+    entry = _entry_pattern(inventory, name, style)
+    if style.startswith("clan"):
+        return (
+            f"create machines/{name}/configuration.nix (clan imports it), or declare "
+            f"inventory.machines.{name} = {{ }}; in the clan call; clan keeps machine keys in "
+            f"sops/machines/{name}/key.json: clan secrets machines add {name} <its age key>"
+        )
+    if style == "colmena":
+        return f"add `{name} = {{ imports = [ ./{entry} ]; }};` to the colmena hive"
+    if style == "hosts-dir":
+        return f"create {entry} (a directory under hosts/ is a host)"
+    return (
+        f"add `nixosConfigurations.{name} = nixpkgs.lib.nixosSystem {{ modules = "
+        f"[ ./{entry} ]; }};` to the outputs of flake.nix"
+    )
+
+
+def _entry_pattern(inventory: Inventory, name: str, style: str) -> str:
+    """An existing host's first entry module with its name replaced by ``name``
+    (``hosts/<h>/default.nix`` → ``hosts/<name>/default.nix``)."""
+    for host in inventory.hosts.values():
+        for entry in host.entry_modules:
+            parts = entry.parts
+            if host.name in parts:
+                swapped = [name if p == host.name else p for p in parts]
+                return "/".join(swapped)
+            if entry.stem == host.name:
+                return entry.with_name(name + entry.suffix).as_posix()
+    return (
+        f"hosts/{name}/configuration.nix" if style != "hosts-dir" else f"hosts/{name}/default.nix"
+    )
 
 
 def list_hosts(cwd: Path) -> HostList:
@@ -112,6 +157,9 @@ def list_hosts(cwd: Path) -> HostList:
                 rule=config.host_rule(name) is not None,
             )
         )
-    unresolved = [(p.as_posix(), reason) for p, reason in inventory.unresolved]
+    unresolved = [
+        (p.as_posix(), reason, tuple(sorted(inventory.hosts_of_file(p))))
+        for p, reason in inventory.unresolved
+    ]
     external = [(p.as_posix(), what) for p, what in inventory.external]
     return HostList(rows=rows, unresolved=unresolved, external=external)
