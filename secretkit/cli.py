@@ -663,6 +663,13 @@ def _history_progress() -> Callable[[int, int], None] | None:
 
     def show(done: int, total: int) -> None:
         now = time.monotonic()
+        if total == 0:  # still walking the commit graph
+            if now - last[0] >= 1.0:
+                last[0] = now
+                sys.stderr.write(("\r" if tty else "") + "scanning history: walking commits…")
+                sys.stderr.write("" if tty else "\n")
+                sys.stderr.flush()
+            return
         final = done >= total
         if not final and now - last[0] < (0.1 if tty else 1.0):
             return

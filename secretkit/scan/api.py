@@ -6,10 +6,12 @@ detect-secrets only when a text could hold a vendor token.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
+import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -387,13 +389,7 @@ def scan_history(
     git directory (:mod:`secretkit.scan.history_cache`): a later run scans only blobs
     it has not seen clean or skipped under the same detectors and allowlist."""
     from secretkit.git import require_repo
-    from secretkit.git.objects import (
-        HistoryBlob,
-        history_blobs,
-        history_commits,
-        read_blobs_limited,
-        ref_tips,
-    )
+    from secretkit.git.objects import read_blobs_limited
     from secretkit.scan import allowlist
     from secretkit.scan.history_cache import HistoryCache, cache_key
 
@@ -402,24 +398,8 @@ def scan_history(
     allow = allowlist.load(top)
     key = cache_key(allow.allowed, max_bytes)
     store = HistoryCache.load(top, key) if use_cache else HistoryCache(None, key)
-    tips = ref_tips(top)
-    if store.commits and tips == store.tips:
-        commits, current = [], store.commits  # no ref moved: the same history
-    else:
-        commits = history_commits(top)
-        current = set(commits)
-    if store.commits and store.commits <= current:
-        # history only grew: walk the new commits; the cache knows every older blob
-        fresh = [c for c in commits if c not in store.commits]
-        known = {oid: HistoryBlob(oid, commit, path) for oid, commit, path in store.blobs()}
-        new = {b.oid: b for b in history_blobs(top, fresh)} if fresh else {}
-        blobs = [b for oid, b in known.items() if oid not in new] + list(new.values())
-        clean = sum(1 for status in store.entries.values() if status == "-")
-    else:
-        blobs = history_blobs(top, commits)
-        store.keep_only({store.item(b.oid, b.path) for b in blobs})
-        clean = 0
-    store.set_commits(current, tips)
+    with _heartbeat(progress):
+        blobs, clean = _history_index(top, store)
     report = ScanReport()
     report.stats["files"] += clean
     todo: dict[str, HistoryBlob] = {}
@@ -512,6 +492,54 @@ def _rebuild(blob: HistoryBlob, data: bytes, spans: list[dict[str, Any]]) -> lis
             )
         )
     return out
+
+
+def _history_index(top: Path, store: HistoryCache) -> tuple[list[HistoryBlob], int]:
+    """The blobs to look at (all, or only those the cache cannot vouch for plus new
+    ones) and how many known-clean blobs the cache stands for besides."""
+    from secretkit.git.objects import HistoryBlob, history_blobs, history_commits, ref_tips
+
+    tips = ref_tips(top)
+    if store.commits and tips == store.tips:
+        commits, current = [], store.commits  # no ref moved: the same history
+    else:
+        commits = history_commits(top)
+        current = set(commits)
+    if store.commits and store.commits <= current:
+        # history only grew: walk the new commits; the cache knows every older blob
+        fresh = [c for c in commits if c not in store.commits]
+        known = {oid: HistoryBlob(oid, commit, path) for oid, commit, path in store.blobs()}
+        new = {b.oid: b for b in history_blobs(top, fresh)} if fresh else {}
+        blobs = [b for oid, b in known.items() if oid not in new] + list(new.values())
+        clean = sum(1 for status in store.entries.values() if status == "-")
+    else:
+        blobs = history_blobs(top, commits)
+        store.keep_only({store.item(b.oid, b.path) for b in blobs})
+        clean = 0
+    store.set_commits(current, tips)
+    return blobs, clean
+
+
+@contextlib.contextmanager
+def _heartbeat(progress: Progress | None) -> Iterator[None]:
+    """``progress(0, 0)`` once a second while the commit graph is walked."""
+    if progress is None:
+        yield
+        return
+    stop = threading.Event()
+
+    def beat() -> None:
+        while not stop.wait(1.0):
+            progress(0, 0)
+
+    thread = threading.Thread(target=beat, daemon=True)
+    progress(0, 0)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
 
 
 HISTORY_BATCH_BYTES = 16 * 1024 * 1024

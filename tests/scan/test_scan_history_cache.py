@@ -98,7 +98,7 @@ def test_an_allowlisted_value_is_not_cached_as_clean_for_ever(history: tuple[Pat
 
 
 def test_a_rewritten_history_is_walked_again(history: tuple[Path, str]) -> None:
-    repo, secret = history
+    repo, _ = history
     scan_history(repo)
     # drop the commit that added the secret: the cached finding must not survive
     git(repo, "checkout", "-q", "--orphan", "fresh")
