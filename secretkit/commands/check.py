@@ -927,7 +927,9 @@ def _host_problem(
     recipients_of: Callable[[SopsFile], list[list[str]]],
 ) -> CheckResult | None:
     """Why ``host`` cannot read ``path`` (which its module ``used_by`` reads), if so."""
-    key = keys.hosts.get(host)
+    from secretkit.layouts.sops_nix import host_key
+
+    key = host_key(keys.hosts, keys.keys, host)
     if key is None:
         return CheckResult(
             "host-readable",
@@ -945,16 +947,17 @@ def _host_problem(
         return None
     rule = keys.rule_for(path)
     in_rule = rule is not None and key in rule.recipients
+    anchor = next((n for n, v in keys.keys.items() if v == key), f"host_{host}")
     fix = (
         f"secretkit updatekeys {path}"
         if in_rule
-        else f"add *host_{host} to the creation rule for {path} in .sops.yaml, "
+        else f"add *{anchor} to the creation rule for {path} in .sops.yaml, "
         f"then secretkit updatekeys {path}"
     )
     return CheckResult(
         "host-readable",
         False,
-        f"host {host} cannot read {path} (used by {used_by}): &host_{host} is not a recipient",
+        f"host {host} cannot read {path} (used by {used_by}): &{anchor} is not a recipient",
         fix,
         (path, used_by),
     )
