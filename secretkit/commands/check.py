@@ -963,6 +963,17 @@ def _host_problem(
     )
 
 
+def check_agenix(ctx: CheckContext) -> list[CheckResult]:
+    """agenix/ragenix files (only when the repository has ``secrets.nix`` + ``*.age``)."""
+    from secretkit.gate.agenix_checks import agenix_results
+    from secretkit.layouts.agenix import read_agenix
+
+    agenix = read_agenix(ctx.root, ctx.files())
+    if agenix is None:
+        return []
+    return agenix_results(ctx.root, agenix, ctx.judge.identities())
+
+
 # The points of the gate, in the order they are shown.
 CHECKS: dict[str, Callable[[CheckContext], list[CheckResult]]] = {
     "plaintext-tree": check_plaintext_tree,
@@ -972,6 +983,7 @@ CHECKS: dict[str, Callable[[CheckContext], list[CheckResult]]] = {
     "nix-secret-refs": check_nix_refs,
     "host-readable": check_host_readable,
     "decrypted-copy": check_decrypted_copies,
+    "agenix": check_agenix,
 }
 
 

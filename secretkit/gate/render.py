@@ -22,6 +22,7 @@ IMPORTANCE = (
     "host-readable",
     "nix-secret-refs",
     "sops-recipients",
+    "agenix",
     "sops-mac",
 )
 EXAMPLES = 3
