@@ -987,16 +987,24 @@ CHECKS: dict[str, Callable[[CheckContext], list[CheckResult]]] = {
 }
 
 
-def run_check(cwd: Path, *, progress: Callable[[int, int], None] | None = None) -> CheckReport:
-    """Run every point of the gate on the repository containing ``cwd``."""
+def run_check(
+    cwd: Path,
+    *,
+    progress: Callable[[int, int], None] | None = None,
+    stage: Callable[[str], None] | None = None,
+) -> CheckReport:
+    """Run every point of the gate on the repository containing ``cwd``.  ``progress``
+    follows the history scan; ``stage(point)`` is called while any other point runs."""
     from secretkit.commands.hook import SopsJudge
     from secretkit.errors import SecretkitError
+    from secretkit.gate.progress import ticking
 
     ctx = CheckContext(root=require_repo(cwd), judge=SopsJudge(), progress=progress)
     results: list[CheckResult] = []
     for check_id, check in CHECKS.items():
         try:
-            results.extend(check(ctx))
+            with ticking(stage, check_id):
+                results.extend(check(ctx))
         except SecretkitError as exc:
             results.append(
                 CheckResult(

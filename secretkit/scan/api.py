@@ -424,7 +424,7 @@ def scan_history(
     tick(0)
     batch: list[tuple[HistoryBlob, bytes]] = []
     size = 0
-    with _Pool(len(todo)) as pool:
+    with _heartbeat(progress, lambda: (done[0], total)), _Pool(len(todo)) as pool:
         for oid, _size, data in read_blobs_limited(top, todo, max_bytes):
             blob = todo[oid]
             if data is None:
@@ -521,19 +521,24 @@ def _history_index(top: Path, store: HistoryCache) -> tuple[list[HistoryBlob], i
 
 
 @contextlib.contextmanager
-def _heartbeat(progress: Progress | None) -> Iterator[None]:
-    """``progress(0, 0)`` once a second while the commit graph is walked."""
+def _heartbeat(
+    progress: Progress | None, state: Callable[[], tuple[int, int]] = lambda: (0, 0)
+) -> Iterator[None]:
+    """``progress(*state())`` at least once a second while the block runs (the walk of
+    the commit graph reports ``(0, 0)``; a slow batch repeats the last count)."""
     if progress is None:
         yield
         return
     stop = threading.Event()
 
     def beat() -> None:
-        while not stop.wait(1.0):
-            progress(0, 0)
+        while not stop.wait(0.25):
+            done, total = state()
+            if done < total or total == 0:
+                progress(done, total)
 
     thread = threading.Thread(target=beat, daemon=True)
-    progress(0, 0)
+    progress(*state())
     thread.start()
     try:
         yield
