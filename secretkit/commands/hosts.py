@@ -91,8 +91,16 @@ def recipient_from_options(
 
 def add(cwd: Path, name: str, recipient: str) -> HostChange:
     from secretkit.keys.hosts import discover
+    from secretkit.layouts.clan import read_clan
 
     root = recover_interrupted(cwd)  # a half-done rotate/remove is rolled back first
+    if read_clan(root, []) is not None and not (root / sops_yaml.SOPS_YAML).exists():
+        # clan reads machine keys from its own folders; a .sops.yaml would be ignored
+        raise UserError(
+            f"this is a clan-core repository: clan keeps machine keys in "
+            f"sops/machines/<name>/key.json, not in {sops_yaml.SOPS_YAML}",
+            hint=f"clan secrets machines add {name} {recipient}",
+        )
     change = sops_yaml.add_host(root, name, recipient)
     inventory = discover(root)
     in_nix = name in inventory.hosts

@@ -127,3 +127,16 @@ def test_migrate_on_a_clan_repo_says_to_use_clan(
     assert "config.sops.secrets.hostapd-wpaPassphrase.path" in err
     after = sorted(p.relative_to(clan.root).as_posix() for p in clan.root.rglob("*"))
     assert after == before  # nothing written: no secrets/, no .sops.yaml
+
+
+def test_hosts_add_on_a_clan_repo_names_the_clan_command(
+    clan: Clan, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.support.cli import run_main
+
+    key = clan.public("machines/db")
+    code, _out, err = run_main(capsys, "-C", str(clan.root), "hosts", "add", "cache", "--age", key)
+    assert code == 3
+    assert "clan keeps machine keys in sops/machines/<name>/key.json" in err
+    assert f"clan secrets machines add cache {key}" in err
+    assert not (clan.root / ".sops.yaml").exists()
