@@ -93,7 +93,7 @@ def _point_lines(report: CheckReport) -> list[str]:
     return lines
 
 
-def _clip(text: str, limit: int = 150) -> str:
+def _clip(text: str, limit: int = 220) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
