@@ -955,7 +955,16 @@ class _Discovery:
                         self.hive_node_part(rest2, hive, binding)
                     else:
                         self.hive(hive)
-            if not self.hosts and not self.host_set_unresolved and not self.clan():
+            if not self.hosts and self.clan():
+                # `nixosConfigurations = clan.config.nixosConfigurations`: clan's machines
+                # stand for it, so that is not something left unresolved
+                self.unresolved = [
+                    (f, why)
+                    for f, why in self.unresolved
+                    if not (f == rel and "Configurations is built from" in why and "clan" in why)
+                ]
+                self.host_set_unresolved = False
+            elif not self.hosts and not self.host_set_unresolved:
                 self.note(
                     file, outputs.node, "no nixosConfigurations or colmena hive found in outputs"
                 )

@@ -86,3 +86,24 @@ def test_flake_parts_clan_module(tmp_path: Path) -> None:
     assert sorted(inv.hosts) == ["pi", "router"]
     assert inv.hosts_of_file("machines/router/hw.nix") == {"router"}
     assert inv.unresolved == []
+
+
+def test_configurations_taken_from_clan_config(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "flake.nix": (
+                "{\n  outputs = { self, clan-core, ... }:\n"
+                '    let clan = clan-core.lib.clan { inherit self; meta.name = "c"; };\n'
+                "    in {\n      nixosConfigurations = clan.config.nixosConfigurations;\n"
+                "      clanInternals = clan.config.clanInternals;\n    };\n}\n"
+            ),
+            "machines/a/configuration.nix": COMMON,
+            "machines/b/configuration.nix": COMMON,
+            "modules/common.nix": "{ ... }: { }\n",
+        },
+    )
+    inv = discover(tmp_path)
+    assert {n: h.source for n, h in inv.hosts.items()} == {"a": "clan", "b": "clan"}
+    assert inv.unresolved == []
+    assert inv.hosts_of_file("modules/common.nix") == {"a", "b"}
