@@ -94,8 +94,9 @@ def add(cwd: Path, name: str, recipient: str) -> HostChange:
     from secretkit.layouts.clan import read_clan
 
     root = recover_interrupted(cwd)  # a half-done rotate/remove is rolled back first
-    if read_clan(root, []) is not None and not (root / sops_yaml.SOPS_YAML).exists():
-        # clan reads machine keys from its own folders; a .sops.yaml would be ignored
+    if read_clan(root, []) is not None and name not in sops_yaml.read_keys(root).hosts:
+        # clan reads machine keys from its own folders; clan's sops module ignores
+        # .sops.yaml (which such a repository may keep for files outside clan)
         raise UserError(
             f"this is a clan-core repository: clan keeps machine keys in "
             f"sops/machines/<name>/key.json, not in {sops_yaml.SOPS_YAML}",
