@@ -844,6 +844,13 @@ def check_nix_refs(ctx: CheckContext) -> list[CheckResult]:
                         (decl.file, target.path),
                     )
                 )
+    pairs = 0
+    if ctx.clan() is not None:
+        from secretkit.gate.clan_checks import clan_var_refs
+
+        nix_files = {p: d for p in ctx.files() if p.endswith(".nix") for d in [ctx.read(p)] if d}
+        pairs, problems = clan_var_refs(ctx.root, nix_files, inventory.hosts_of_file)
+        results.extend(problems)
     n_refs = len(facts.references)
     note = (
         f" (names computed in {', '.join(sorted(set(facts.dynamic)))} are not checked)"
@@ -854,6 +861,8 @@ def check_nix_refs(ctx: CheckContext) -> list[CheckResult]:
         note += f" ({len(facts.unparsed)} file(s) with Nix syntax errors read partially)"
     if unused:
         note += f" ({unused} in modules no machine imports, not checked)"
+    if ctx.clan() is not None:
+        note = f"; {pairs} clan var use(s) by machines, all generated" + note
     return results or [
         CheckResult(
             "nix-secret-refs",

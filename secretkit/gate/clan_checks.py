@@ -7,7 +7,9 @@ verified the way clan does and summed up in one line when consistent.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import re
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
 
 from secretkit.gate.model import CheckResult
 from secretkit.layouts.clan import ClanLayout, ClanSecret
@@ -127,3 +129,52 @@ def clan_host_problem(
             (path, used_by),
         )
     return None
+
+
+_VAR_REF = re.compile(
+    rb"clan\.core\.vars\.generators\.(\"[^\"\n]+\"|[A-Za-z0-9_-]+)"
+    rb"\.files\.(\"[^\"\n]+\"|[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*?)\.(?:path|value)\b"
+)
+
+
+def clan_var_refs(
+    root: Path,
+    nix_files: Mapping[str, bytes],
+    hosts_of: Callable[[str], set[str]],
+) -> tuple[int, list[CheckResult]]:
+    """Every ``config.clan.core.vars.generators.<g>.files.<f>.path`` (or ``.value``)
+    in a module a machine imports must have been generated for that machine:
+    ``vars/per-machine/<machine>/<g>/<f>/`` or ``vars/shared/<g>/<f>/``.  Returns the
+    number of (machine, file) pairs checked and one failure per missing one."""
+    checked = 0
+    seen: set[tuple[str, str, str]] = set()
+    results = []
+    for path, data in sorted(nix_files.items()):
+        if b"clan.core.vars" not in data:
+            continue
+        for match in _VAR_REF.finditer(data):
+            gen = match.group(1).decode("utf-8", "replace").strip('"')
+            name = match.group(2).decode("utf-8", "replace").strip('"')
+            for machine in sorted(hosts_of(path)):
+                if (machine, gen, name) in seen:
+                    continue
+                seen.add((machine, gen, name))
+                checked += 1
+                own = root / "vars" / "per-machine" / machine / gen / name
+                shared = root / "vars" / "shared" / gen / name
+                if own.is_dir() or shared.is_dir():
+                    continue
+                line = data.count(b"\n", 0, match.start()) + 1
+                results.append(
+                    CheckResult(
+                        "nix-secret-refs",
+                        False,
+                        f"{path}:{line}: machine {machine} uses clan var {gen}/{name}, which "
+                        f"was never generated (no vars/per-machine/{machine}/{gen}/{name}/)",
+                        f"clan vars generate {machine}",
+                        (path,),
+                        group="clan vars used but never generated",
+                        group_fix="clan vars generate <machine> for each machine named",
+                    )
+                )
+    return checked, results

@@ -56,7 +56,12 @@ FILES = {
         '  sops.secrets.db-root = { owner = "postgres"; };\n}\n'
     ),
     "machines/laptop/configuration.nix": "{ ... }:\n{\n  system.stateVersion = 5;\n}\n",
-    "modules/shared.nix": "{ ... }:\n{\n  imports = [ ./users.nix ];\n}\n",
+    "modules/shared.nix": (
+        "{ config, ... }:\n{\n  imports = [ ./users.nix ];\n"
+        "  networking.wireguard.interfaces.wg0.peers = [ {\n"
+        "    presharedKeyFile = config.clan.core.vars.generators.wireguard.files.psk.path;\n"
+        "  } ];\n}\n"
+    ),
     "modules/users.nix": "{ ... }:\n{\n  users.mutableUsers = false;\n}\n",
     "modules/base.nix": '{ ... }:\n{\n  time.timeZone = "UTC";\n}\n',
 }

@@ -50,7 +50,29 @@ def test_a_consistent_clan_passes_check(clan: Clan) -> None:
     assert "managed by clan: 4 file(s), recipients consistent" in messages["sops-recipients"]
     assert "4 sops file(s) verify" in messages["sops-mac"]
     # clan's sops module gives these declarations their sopsFile: resolved, not "cannot verify"
-    assert "2 declared secret(s) (2 host/file pair(s))" in messages["nix-secret-refs"]
+    assert messages["nix-secret-refs"].startswith(
+        "2 declared secret(s) (2 host/file pair(s)), 1 reference(s), all resolve; "
+        "2 clan var use(s) by machines, all generated"
+    )
+
+
+def test_a_clan_var_a_machine_uses_but_never_generated(clan: Clan) -> None:
+    db = clan.root / "machines/db/configuration.nix"
+    db.write_text(
+        db.read_text().replace(
+            "  sops.secrets.db-root",
+            "  services.borgbackup.jobs.x.encryption.passCommand =\n"
+            '    "cat ${config.clan.core.vars.generators.borg.files.passphrase.path}";\n'
+            "  sops.secrets.db-root",
+        )
+    )
+    (failure,) = run_check(clan.root).failed
+    assert failure.id == "nix-secret-refs"
+    assert failure.message == (
+        "machines/db/configuration.nix:5: machine db uses clan var borg/passphrase, which was "
+        "never generated (no vars/per-machine/db/borg/passphrase/)"
+    )
+    assert failure.fix == "clan vars generate db"
 
 
 def test_one_wrong_recipient_link_is_exactly_one_failure(clan: Clan) -> None:
