@@ -6,14 +6,12 @@ detect-secrets only when a text could hold a vendor token.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import stat
-import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from secretkit.scan.allowlist import Allowlist
 from secretkit.scan.hits import Hit
@@ -22,7 +20,6 @@ from secretkit.sensitive import Sensitive, preview
 
 if TYPE_CHECKING:
     from secretkit.git.objects import HistoryBlob
-    from secretkit.scan.history_cache import HistoryCache
 
 MAX_BYTES = 1024 * 1024
 PARALLEL_MIN_FILES = 48
@@ -384,7 +381,7 @@ def scan_history(
     """Every blob of every commit reachable from any ref, each distinct blob once;
     findings carry the (oldest) commit that added the blob.
 
-    Blobs are read and scanned in batches of about :data:`HISTORY_BATCH_BYTES` (memory
+    Blobs are read and scanned in batches (:mod:`secretkit.scan.history_run`; memory
     stays flat on any history).  What each blob gave is remembered in the repository's
     git directory (:mod:`secretkit.scan.history_cache`): a later run scans only blobs
     it has not seen clean or skipped under the same detectors and allowlist."""
@@ -392,14 +389,23 @@ def scan_history(
     from secretkit.git.objects import read_blobs_limited
     from secretkit.scan import allowlist
     from secretkit.scan.history_cache import HistoryCache, cache_key
+    from secretkit.scan.history_run import (
+        BATCH_BYTES,
+        BATCH_FILES,
+        Pool,
+        heartbeat,
+        history_index,
+        rebuild,
+        scan_batch,
+    )
 
     started = time.perf_counter()
     top = require_repo(Path(root))
     allow = allowlist.load(top)
     key = cache_key(allow.allowed, max_bytes)
     store = HistoryCache.load(top, key) if use_cache else HistoryCache(None, key)
-    with _heartbeat(progress):
-        blobs, clean = _history_index(top, store)
+    with heartbeat(progress):
+        blobs, clean = history_index(top, store)
     report = ScanReport()
     report.stats["files"] += clean
     todo: dict[str, HistoryBlob] = {}
@@ -424,7 +430,8 @@ def scan_history(
     tick(0)
     batch: list[tuple[HistoryBlob, bytes]] = []
     size = 0
-    with _heartbeat(progress, lambda: (done[0], total)), _Pool(len(todo)) as pool:
+    workers = (_scan_file_job, _chunk_worker)
+    with heartbeat(progress, lambda: (done[0], total)), Pool(len(todo), PARALLEL_MIN_FILES) as pool:
         for oid, _size, data in read_blobs_limited(top, todo, max_bytes):
             blob = todo[oid]
             if data is None:
@@ -436,7 +443,7 @@ def scan_history(
             spans = store.spans(blob.oid, blob.path)
             if spans is not None:
                 try:
-                    report.findings.extend(_rebuild(blob, data, spans))
+                    report.findings.extend(rebuild(blob, data, spans))
                     report.stats["files"] += 1
                     tick(1)
                     continue
@@ -444,188 +451,11 @@ def scan_history(
                     pass  # a damaged entry: scan the blob again
             batch.append((blob, data))
             size += len(data)
-            if size >= HISTORY_BATCH_BYTES or len(batch) >= HISTORY_BATCH_FILES:
-                _scan_batch(batch, allow, max_bytes, pool, report, store, tick)
+            if size >= BATCH_BYTES or len(batch) >= BATCH_FILES:
+                scan_batch(batch, allow, max_bytes, pool, report, store, tick, workers)
                 batch, size = [], 0
-        _scan_batch(batch, allow, max_bytes, pool, report, store, tick)
+        scan_batch(batch, allow, max_bytes, pool, report, store, tick, workers)
     store.save()
     report.findings.sort(key=lambda f: (f.path, f.commit or "", f.start))
     report.stats["seconds"] = time.perf_counter() - started
     return report
-
-
-_SPAN_KEYS = (
-    "line",
-    "column",
-    "end_line",
-    "end_column",
-    "rule",
-    "kind",
-    "severity",
-    "attrpath",
-    "fingerprint",
-    "start",
-    "end",
-)
-
-
-def _spans(findings: list[Finding], data: bytes) -> list[dict[str, object]] | None:
-    """What the cache keeps to rebuild ``findings`` from their blob (no values), or
-    None when a value is not exactly its bytes (Nix escapes): then it is rescanned."""
-    for f in findings:
-        if data[f.start : f.end] != f.secret.reveal().encode("utf-8"):
-            return None
-    return [{key: getattr(f, key) for key in _SPAN_KEYS} for f in findings]
-
-
-def _rebuild(blob: HistoryBlob, data: bytes, spans: list[dict[str, Any]]) -> list[Finding]:
-    out = []
-    for span in spans:
-        value = data[span["start"] : span["end"]].decode("utf-8", "replace")
-        out.append(
-            Finding(
-                path=blob.path,
-                commit=blob.commit,
-                preview=preview(value),
-                secret=Sensitive(value),
-                **{key: span[key] for key in _SPAN_KEYS},
-            )
-        )
-    return out
-
-
-def _history_index(top: Path, store: HistoryCache) -> tuple[list[HistoryBlob], int]:
-    """The blobs to look at (all, or only those the cache cannot vouch for plus new
-    ones) and how many known-clean blobs the cache stands for besides."""
-    from secretkit.git.objects import HistoryBlob, history_blobs, history_commits, ref_tips
-
-    tips = ref_tips(top)
-    if store.commits and tips == store.tips:
-        commits, current = [], store.commits  # no ref moved: the same history
-    else:
-        commits = history_commits(top)
-        current = set(commits)
-    if store.commits and store.commits <= current:
-        # history only grew: walk the new commits; the cache knows every older blob
-        fresh = [c for c in commits if c not in store.commits]
-        known = {oid: HistoryBlob(oid, commit, path) for oid, commit, path in store.blobs()}
-        new = {b.oid: b for b in history_blobs(top, fresh)} if fresh else {}
-        blobs = [b for oid, b in known.items() if oid not in new] + list(new.values())
-        clean = sum(1 for status in store.entries.values() if status == "-")
-    else:
-        blobs = history_blobs(top, commits)
-        store.keep_only({store.item(b.oid, b.path) for b in blobs})
-        clean = 0
-    store.set_commits(current, tips)
-    return blobs, clean
-
-
-@contextlib.contextmanager
-def _heartbeat(
-    progress: Progress | None, state: Callable[[], tuple[int, int]] = lambda: (0, 0)
-) -> Iterator[None]:
-    """``progress(*state())`` at least once a second while the block runs (the walk of
-    the commit graph reports ``(0, 0)``; a slow batch repeats the last count)."""
-    if progress is None:
-        yield
-        return
-    stop = threading.Event()
-
-    def beat() -> None:
-        while not stop.wait(0.25):
-            done, total = state()
-            if done < total or total == 0:
-                progress(done, total)
-
-    thread = threading.Thread(target=beat, daemon=True)
-    progress(*state())
-    thread.start()
-    try:
-        yield
-    finally:
-        stop.set()
-        thread.join()
-
-
-HISTORY_BATCH_BYTES = 16 * 1024 * 1024
-HISTORY_BATCH_FILES = 2000
-
-
-class _Pool:
-    """A process pool for the whole history scan (forked once), or none for few blobs."""
-
-    def __init__(self, jobs: int) -> None:
-        self.workers = min(2, os.cpu_count() or 1)
-        self.executor: Any = None
-        if self.workers > 1 and jobs >= PARALLEL_MIN_FILES:
-            import multiprocessing
-            from concurrent.futures import ProcessPoolExecutor
-
-            from secretkit.nix import cst
-            from secretkit.scan import nix, text  # noqa: F401
-
-            cst._parser()
-            method = "fork" if "fork" in multiprocessing.get_all_start_methods() else None
-            self.executor = ProcessPoolExecutor(
-                max_workers=self.workers, mp_context=multiprocessing.get_context(method)
-            )
-            # start the workers now, before `git cat-file` runs: a worker forked later
-            # would inherit the write end of its stdin and git would never see EOF
-            for future in [self.executor.submit(int) for _ in range(self.workers)]:
-                future.result()
-
-    def __enter__(self) -> _Pool:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self.executor is not None:
-            self.executor.shutdown(cancel_futures=True)
-
-
-def _scan_batch(
-    batch: list[tuple[HistoryBlob, bytes]],
-    allow: Allowlist,
-    max_bytes: int,
-    pool: _Pool,
-    report: ScanReport,
-    store: HistoryCache,
-    tick: Callable[[int], None],
-) -> None:
-    """Scan one batch of blobs, each result attributed to its blob (for the cache)."""
-    if not batch:
-        return
-    jobs: list[Job] = [(blob.path, None, data, blob.commit) for blob, data in batch]
-    results: list[tuple[list[Finding], Skipped | None, int] | None] = [None] * len(jobs)
-    if pool.executor is not None and len(jobs) >= PARALLEL_MIN_FILES:
-        from concurrent.futures import as_completed
-
-        step = max(1, min(64, len(jobs) // (pool.workers * 4) or 1))
-        spans = [(i, min(i + step, len(jobs))) for i in range(0, len(jobs), step)]
-        futures = {
-            pool.executor.submit(_chunk_worker, jobs[a:b], allow, max_bytes): a for a, b in spans
-        }
-        for future in as_completed(futures):
-            start = futures[future]
-            chunk = future.result()
-            results[start : start + len(chunk)] = chunk
-            tick(len(chunk))
-    else:
-        for index, job in enumerate(jobs):
-            results[index] = _scan_file_job(job, allow, max_bytes)
-            tick(1)
-    for (blob, _data), result in zip(batch, results, strict=True):
-        if result is None:
-            continue
-        findings, skipped, size = result
-        report.findings.extend(findings)
-        if skipped is not None:
-            report.skipped.append(Skipped(f"{blob.commit[:12]}:{blob.path}", skipped.reason))
-            store.record_skip(blob.oid, blob.commit, blob.path, skipped.reason)
-        else:
-            report.stats["files"] += 1
-            report.stats["bytes"] += size
-            if findings:
-                hits = [(f.rule, f.fingerprint) for f in findings]
-                store.record_found(blob.oid, blob.commit, blob.path, hits, _spans(findings, _data))
-            else:
-                store.record_clean(blob.oid, blob.path)
