@@ -43,6 +43,7 @@ class ClanMachine:
     entry: Path | None  # machines/<name>/configuration.nix when it exists
     inline: tuple[tuple[Path, int, int], ...] = ()  # machines.<name> = { … } in the call
     declared_in: str = ""  # where the machine was seen: "machines/", "inventory", …
+    extra: tuple[Path, ...] = ()  # inventory roles' extraModules that apply to it
 
 
 @dataclass
@@ -188,8 +189,17 @@ def find_clan(root: Path) -> ClanMachines | None:
 def _read_clan(root: Path, rel: Path, tree: cst.NixTree, arg: Node) -> ClanMachines:
     result = ClanMachines(definition=rel, directory=Path("."))
     declared: dict[str, dict[str, Any]] = {}
+    roles: dict[tuple[str, str], dict[str, Any]] = {}  # (instance, role) -> members, modules
     for path, value, binding in _members(tree, arg):
         line = int(binding.start_point[0]) + 1
+        if len(path) >= 6 and path[:2] == ("inventory", "instances") and path[3] == "roles":
+            role = roles.setdefault((path[2], path[4]), {"machines": set(), "tags": set()})
+            if path[5] in ("machines", "tags") and len(path) >= 7:
+                role[path[5]].add(path[6])
+            elif path[5:] == ("extraModules",):
+                role["modules"] = (_paths(root, rel, tree, value), line)
+        if len(path) == 4 and path[:2] == ("inventory", "machines") and path[3] == "tags":
+            declared.setdefault(path[2], {})["tags"] = _strings(tree, value)
         if path == ("directory",):
             text = cst.node_text(tree, _unwrap(value))
             if text.startswith("./") or text.startswith("../") or text == "./.":
@@ -218,6 +228,7 @@ def _read_clan(root: Path, rel: Path, tree: cst.NixTree, arg: Node) -> ClanMachi
         for entry in sorted(base.iterdir()):
             if entry.is_dir() and not entry.name.startswith("."):
                 declared.setdefault(entry.name, {}).setdefault("seen", "machines/")
+    _apply_roles(result, rel, roles, declared)
     for name, info in sorted(declared.items()):
         conf = result.directory / "machines" / name / "configuration.nix"
         entry_path = Path(conf.as_posix()) if (root / conf).is_file() else None
@@ -228,8 +239,73 @@ def _read_clan(root: Path, rel: Path, tree: cst.NixTree, arg: Node) -> ClanMachi
             entry=entry_path,
             inline=tuple(info.get("inline", [])),
             declared_in=str(info.get("seen", "")),
+            extra=tuple(info.get("extra", [])),
         )
     return result
+
+
+def _apply_roles(
+    result: ClanMachines,
+    rel: Path,
+    roles: dict[tuple[str, str], dict[str, Any]],
+    declared: dict[str, dict[str, Any]],
+) -> None:
+    """Give each machine the ``extraModules`` of the inventory roles it has: by name,
+    by the built-in tags ``all``/``nixos``/``darwin``, or by a literal ``tags`` list;
+    a role for any other tag (computed in Nix) is noted, not guessed."""
+    for (instance, role), info in sorted(roles.items()):
+        modules, line = info.get("modules", ([], 0))
+        if not modules:
+            continue
+        members = set(info["machines"])
+        for tag in info["tags"]:
+            known = {
+                n
+                for n, m in declared.items()
+                if tag == "all"
+                or (tag == "darwin" and m.get("class") == "darwin")
+                or (tag == "nixos" and m.get("class") != "darwin")
+                or tag in (m.get("tags") or [])
+            }
+            if tag in ("all", "nixos", "darwin") or known:
+                members |= known
+            else:
+                result.notes.append(
+                    (
+                        rel,
+                        f"line {line}: extraModules of {instance}.{role} apply to tag {tag}, "
+                        "whose machines are computed in Nix",
+                    )
+                )
+        for name in members:
+            declared.setdefault(name, {"seen": "inventory"}).setdefault("extra", []).extend(modules)
+
+
+def _strings(tree: cst.NixTree, node: Node) -> list[str]:
+    node = _unwrap(node)
+    if node.type != "list_expression":
+        return []
+    return [v for v in (_string(tree, c) for c in node.named_children) if v is not None]
+
+
+def _paths(root: Path, rel: Path, tree: cst.NixTree, node: Node) -> list[Path]:
+    """The repo-relative ``.nix`` files of a literal list of paths."""
+    node = _unwrap(node)
+    out: list[Path] = []
+    for child in node.named_children if node.type == "list_expression" else []:
+        text = cst.node_text(tree, child)
+        if child.type != "path_expression" or "${" in text or text.startswith(("/", "~")):
+            continue
+        target = (root / rel).parent / text
+        if target.is_dir():
+            target = target / "default.nix"
+        try:
+            found = target.resolve().relative_to(root.resolve())
+        except (OSError, ValueError):
+            continue
+        if (root / found).is_file():
+            out.append(Path(found.as_posix()))
+    return out
 
 
 def _inventory_json(path: Path, declared: dict[str, dict[str, Any]]) -> None:

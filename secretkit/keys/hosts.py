@@ -984,6 +984,8 @@ class _Discovery:
             acc = self.host(machine.name, "clan" if machine.kind == "nixos" else "clan-darwin")
             if machine.entry is not None:
                 self.file_module(machine.entry, acc, True)
+            for module in machine.extra:  # inventory roles' extraModules
+                self.file_module(module, acc, True)
             for rel, start, end in machine.inline:
                 file = self.load(rel)
                 binding = file.root.descendant_for_byte_range(start, end) if file else None

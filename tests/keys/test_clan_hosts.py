@@ -29,7 +29,11 @@ def test_clan_in_a_file_the_flake_imports(tmp_path: Path) -> None:
     # machines.db = { … } in the clan call is db's inline code
     clan_nix = (tmp_path / "clan.nix").read_bytes()
     assert inv.hosts_at("clan.nix", clan_nix.index(b"allowedTCPPorts")) == {"db"}
-    assert inv.hosts["web"].entry_modules == [Path("machines/web/configuration.nix")]
+    assert inv.hosts["web"].entry_modules[0] == Path("machines/web/configuration.nix")
+    # inventory roles' extraModules: by the nixos tag, by machine, by a literal tags list
+    assert inv.hosts_of_file("modules/agent.nix") == {"web", "db"}  # not the darwin laptop
+    assert inv.hosts_of_file("modules/server.nix") == {"db"}
+    assert inv.hosts_of_file("modules/offsite.nix") == {"web"}
 
 
 def test_build_clan_inline_with_a_machine_only_in_the_inventory(tmp_path: Path) -> None:
@@ -107,3 +111,28 @@ def test_configurations_taken_from_clan_config(tmp_path: Path) -> None:
     assert {n: h.source for n, h in inv.hosts.items()} == {"a": "clan", "b": "clan"}
     assert inv.unresolved == []
     assert inv.hosts_of_file("modules/common.nix") == {"a", "b"}
+
+
+def test_a_role_for_a_computed_tag_is_said_not_guessed(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "flake.nix": (
+                "{\n  outputs = { self, clan-core, ... }:\n"
+                "    let clan = clan-core.lib.clan {\n"
+                "      inherit self;\n"
+                "      inventory.tags = { config, ... }: { backup = config.nixos; };\n"
+                "      inventory.instances.borg.roles.client.tags.backup = { };\n"
+                "      inventory.instances.borg.roles.client.extraModules = [ ./borg.nix ];\n"
+                "    };\n    in { inherit (clan.config) nixosConfigurations; };\n}\n"
+            ),
+            "borg.nix": "{ ... }: { }\n",
+            "machines/a/configuration.nix": "{ ... }: { }\n",
+        },
+    )
+    inv = discover(tmp_path)
+    assert inv.hosts_of_file("borg.nix") == set()
+    assert [r for _, r in inv.unresolved] == [
+        "line 7: extraModules of borg.client apply to tag backup, whose machines are computed "
+        "in Nix"
+    ]

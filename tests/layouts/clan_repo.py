@@ -39,6 +39,15 @@ self.inputs.clan-core.lib.clan {
     laptop.machineClass = "darwin";
   };
   machines.db = { networking.firewall.allowedTCPPorts = [ 5432 ]; };
+  inventory.machines.web.tags = [ "offsite" ];
+  inventory.instances.monitoring = {
+    roles.agent.tags.nixos = { };
+    roles.agent.extraModules = [ ./modules/agent.nix ];
+    roles.server.machines.db = { };
+    roles.server.extraModules = [ ./modules/server.nix ];
+    roles.backup.tags.offsite = { };
+    roles.backup.extraModules = [ ./modules/offsite.nix ];
+  };
 }
 """
 
@@ -64,6 +73,9 @@ FILES = {
     ),
     "modules/users.nix": "{ ... }:\n{\n  users.mutableUsers = false;\n}\n",
     "modules/base.nix": '{ ... }:\n{\n  time.timeZone = "UTC";\n}\n',
+    "modules/agent.nix": "{ ... }:\n{\n  services.prometheus.exporters.node.enable = true;\n}\n",
+    "modules/server.nix": "{ ... }:\n{\n  services.prometheus.enable = true;\n}\n",
+    "modules/offsite.nix": "{ ... }:\n{\n  services.borgbackup.jobs = { };\n}\n",
 }
 
 
