@@ -15,6 +15,7 @@ spans (:mod:`secretkit.nix.edits`).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -79,9 +80,21 @@ class NixTree:
         return index + 1, column
 
 
+# ``{ a, b, }:`` — a trailing comma in a function's formals is valid Nix (nixfmt's RFC
+# style writes it) that tree-sitter-nix rejects.  It is parsed with the comma replaced
+# by a space: same length, so every node's offsets hold for the original bytes.
+_TRAILING_FORMAL_COMMA = re.compile(rb",((?:\s|#[^\n]*)*\}\s*(?:@\s*[A-Za-z_][\w'-]*\s*)?:)")
+
+
 def parse(source: bytes) -> NixTree:
     """Parse ``source``; never raises on malformed Nix (see ``has_errors``)."""
     tree = _parser().parse(source)
+    if tree.root_node.has_error and b"," in source:
+        patched = _TRAILING_FORMAL_COMMA.sub(lambda m: b" " + m.group(1), source)
+        if patched != source:
+            retry = _parser().parse(patched)
+            if not retry.root_node.has_error:
+                tree = retry
     root = tree.root_node
     spans: list[tuple[int, int]] = []
     if root.has_error:
