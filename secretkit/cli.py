@@ -243,12 +243,7 @@ def scan(
     from secretkit.commands.scan import scan as run
     from secretkit.scan.report import render
 
-    progress = None
-    if history and sys.stderr.isatty():
-
-        def progress(done: int, total: int) -> None:
-            click.echo(f"\rscanning history: {done}/{total} blobs", err=True, nl=done == total)
-
+    progress = _history_progress() if history else None
     report = run(
         ctx.cwd, [str(p) for p in paths], staged=staged, history=history, progress=progress
     )
@@ -808,7 +803,9 @@ def hosts_list(ctx: Context, fmt: str) -> None:
         payload = {
             "version": 1,
             "hosts": [row.to_json() for row in result.rows],
-            "unresolved": [{"path": p, "reason": r} for p, r in result.unresolved],
+            "unresolved": [
+                {"path": p, "reason": r, "hosts": list(h)} for p, r, h in result.unresolved
+            ],
             "external": [{"path": p, "module": m} for p, m in result.external],
         }
         echo(json.dumps(payload, indent=2))
@@ -828,8 +825,9 @@ def hosts_list(ctx: Context, fmt: str) -> None:
     widths = [max(len(r[i]) for r in [header, *table]) for i in range(5)]
     for r in [header, *table]:
         echo("  ".join(c.ljust(w) for c, w in zip(r[:5], widths, strict=True)) + "  " + r[5])
-    for path, reason in result.unresolved:
-        echo(f"unresolved: {path}: {reason}", err=True)
+    for path, reason, users in result.unresolved:
+        who = f" (host {', '.join(users)})" if users else ""
+        echo(f"unresolved: {path}: {reason}{who}", err=True)
 
 
 @hosts.command("add")
@@ -920,6 +918,7 @@ def hosts_add(
             f"note: no host named {name} was found in the Nix code (see `secretkit hosts list`)",
             err=True,
         )
+        echo(f"  to declare it: {result.declare}", err=True)
 
 
 def _confirm_fingerprint(seen: str, expected: str | None, yes: bool) -> None:
@@ -996,14 +995,54 @@ def hosts_remove(ctx: Context, name: str) -> None:
 
 
 # --- purge (keep-clean) -----------------------------------------------------
-def _history_progress() -> Callable[[int, int], None] | None:
-    """A one-line progress display on stderr, only when stderr is a terminal."""
-    if not sys.stderr.isatty():
-        return None
+def _stage_progress(clock: list[float]) -> Callable[[str], None]:
+    """Which point ``check`` is at, on stderr: redrawn in place on a terminal, else a
+    line when the point changes and then about once a second."""
+    import time
+
+    tty = sys.stderr.isatty()
+    when = clock  # when any progress line was last written (shared with the history's)
+    shown = [""]
+
+    def show(name: str) -> None:
+        now = time.monotonic()
+        if name == shown[0] and now - when[0] < 0.85:
+            return  # the history scan's own lines count too: no echo while they flow
+        when[0], shown[0] = now, name
+        sys.stderr.write(f"\rcheck: {name}…\033[K" if tty else f"check: {name}…\n")
+        sys.stderr.flush()
+
+    return show
+
+
+def _history_progress(clock: list[float] | None = None) -> Callable[[int, int], None] | None:
+    """History-scan progress on stderr: a bar redrawn in place on a terminal, else a
+    plain line at most once a second (and the last one)."""
+    import time
+
+    tty = sys.stderr.isatty()
+    last = clock if clock is not None else [0.0]
 
     def show(done: int, total: int) -> None:
-        end = "\n" if done >= total else ""
-        sys.stderr.write(f"\rscanning history: {done}/{total} blobs{end}")
+        now = time.monotonic()
+        if total == 0:  # still walking the commit graph
+            if now - last[0] >= 0.75:
+                last[0] = now
+                sys.stderr.write(("\r" if tty else "") + "scanning history: walking commits…")
+                sys.stderr.write("" if tty else "\n")
+                sys.stderr.flush()
+            return
+        final = done >= total
+        if not final and now - last[0] < (0.1 if tty else 0.75):
+            return
+        last[0] = now
+        pct = 100 * done // total if total else 100
+        if tty:
+            bar = "#" * (pct // 4)
+            end = "\n" if final else ""
+            sys.stderr.write(f"\rscanning history [{bar:<25}] {done}/{total} blobs{end}")
+        else:
+            sys.stderr.write(f"scanning history: {done}/{total} blobs ({pct}%)\n")
         sys.stderr.flush()
 
     return show
@@ -1100,8 +1139,15 @@ def check(ctx: Context, fmt: str, source_only: bool) -> None:
 
     from secretkit.commands.check import render, run_check
 
-    progress = _history_progress() if fmt == "text" else None
-    report = run_check(ctx.cwd, progress=progress, source_only=source_only)
+    clock = [0.0]
+    report = run_check(
+        ctx.cwd,
+        progress=_history_progress(clock),
+        stage=_stage_progress(clock),
+        source_only=source_only,
+    )
+    if sys.stderr.isatty():
+        sys.stderr.write("\r\033[K")  # clear the progress line before the report
     if fmt == "json":
         echo(json.dumps(report.to_json(), indent=2))
     else:

@@ -52,70 +52,26 @@ import os
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from secretkit.gate.model import JSON_VERSION, CheckReport, CheckResult
+from secretkit.gate.render import render
 from secretkit.git import require_repo, run_git
 
 if TYPE_CHECKING:
     from secretkit.commands.hook import SopsJudge
     from secretkit.keys.hosts import Inventory
     from secretkit.keys.sops_yaml import SopsYaml
+    from secretkit.layouts.clan import ClanLayout
     from secretkit.scan.allowlist import Allowlist
     from secretkit.scan.model import Finding, Skipped
     from secretkit.sops.config import SopsConfig
     from secretkit.sops.document import SopsFile
 
-JSON_VERSION = 1
+__all__ = ["JSON_VERSION", "CheckReport", "CheckResult", "render", "run_check"]
 MAX_FILE_BYTES = 16 * 1024 * 1024
 _TWIN_MARKERS = ("dec", "decrypted", "plain", "plaintext", "clear", "bak", "orig", "old", "tmp")
-
-
-@dataclass(frozen=True)
-class CheckResult:
-    """One point of the gate: passed, or one problem with its fix."""
-
-    id: str
-    ok: bool
-    message: str
-    fix: str = ""
-    paths: tuple[str, ...] = ()
-    warning: bool = False  # passes, but the user should know (a published password hash)
-
-    def to_json(self) -> dict[str, object]:
-        return {
-            "id": self.id,
-            "ok": self.ok,
-            "message": self.message,
-            "fix": self.fix,
-            "paths": list(self.paths),
-            "warning": self.warning,
-        }
-
-
-@dataclass
-class CheckReport:
-    results: list[CheckResult]
-    # (id, why) of the points a --source-only run leaves out
-    not_run: list[tuple[str, str]] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return all(r.ok for r in self.results)
-
-    @property
-    def failed(self) -> list[CheckResult]:
-        return [r for r in self.results if not r.ok]
-
-    def to_json(self) -> dict[str, object]:
-        out: dict[str, object] = {
-            "version": JSON_VERSION,
-            "ok": self.ok,
-            "checks": [r.to_json() for r in self.results],
-        }
-        if self.not_run:  # only a --source-only run leaves points out
-            out["not_run"] = [{"id": i, "reason": why} for i, why in self.not_run]
-        return out
 
 
 @dataclass
@@ -138,6 +94,8 @@ class CheckContext:
     _sops: list[_SopsEntry] | None = None
     _nix: _NixFacts | None = None
     _inventory: Inventory | None = None
+    _clan: ClanLayout | None = None
+    _clan_loaded: bool = False
     progress: Callable[[int, int], None] | None = None  # for the history scan
     walk: bool = False  # a plain directory: no git, every file under it counts as tracked
 
@@ -207,6 +165,15 @@ class CheckContext:
             self._inventory = discover(self.root)
         return self._inventory
 
+    def clan(self) -> ClanLayout | None:
+        """clan-core's sops/ and vars/ layout, when the repository has one."""
+        if not self._clan_loaded:
+            from secretkit.layouts.clan import read_clan
+
+            self._clan = read_clan(self.root, self.files())
+            self._clan_loaded = True
+        return self._clan
+
     def nix(self) -> _NixFacts:
         if self._nix is None:
             self._nix = _nix_facts(self)
@@ -236,7 +203,7 @@ def check_plaintext_tree(ctx: CheckContext) -> list[CheckResult]:
     from secretkit.scan.allowlist import load
     from secretkit.scan.api import scan_tree
 
-    report = scan_tree(ctx.root)
+    report = scan_tree(ctx.root, use_cache=True)
     results = []
     for f in report.findings:
         where = f" at {f.attrpath}" if f.attrpath else ""
@@ -423,15 +390,21 @@ def check_sops_mac(ctx: CheckContext) -> list[CheckResult]:
                 )
             )
         elif len(ctx.judge.unverified) > before:
+            fix = (
+                "set SOPS_AGE_KEY_FILE (or SOPS_AGE_KEY) to an admin age key that is a "
+                "recipient of the file, then run secretkit check again"
+            )
             results.append(
                 CheckResult(
                     "sops-mac",
                     False,
                     f"cannot verify the MAC of {entry.path}: no identity here opens it "
                     "(its structure is fine)",
-                    "set SOPS_AGE_KEY_FILE (or SOPS_AGE_KEY) to an admin age key that is a "
-                    "recipient of the file, then run secretkit check again",
+                    fix,
                     (entry.path,),
+                    group="cannot verify the MAC: no identity here opens the file "
+                    "(its structure is fine)",
+                    group_fix=fix,
                 )
             )
     return results or [
@@ -444,12 +417,22 @@ def _group_sets(groups: list[list[str]]) -> list[frozenset[str]]:
 
 
 def check_sops_recipients(ctx: CheckContext) -> list[CheckResult]:
+    from secretkit.gate.clan_checks import clan_recipients
     from secretkit.sops.api import recipients_of, rule_recipients
 
     config = ctx.config()
+    clan = ctx.clan()
     results = []
     checked = 0
+    managed = set(clan.secrets) if clan is not None else set()
+    if clan is not None:
+        from secretkit.sops.api import recipients_of as _of
+
+        found = {e.path: [r for g in _of(e.sops) for r in g] for e in ctx.sops_files()}
+        results.extend(clan_recipients(clan, found))
     for entry in ctx.sops_files():
+        if entry.path in managed:
+            continue
         rule = config.rule_for(ctx.root / entry.path) if config is not None else None
         if rule is None:
             results.append(
@@ -460,6 +443,9 @@ def check_sops_recipients(ctx: CheckContext) -> list[CheckResult]:
                     "add a creation rule for it (secretkit hosts add NAME adds one per host) "
                     "or move it to secrets/<host>.yaml",
                     (entry.path,),
+                    group="a sops file no .sops.yaml creation rule matches",
+                    group_fix="add creation rules for these files to .sops.yaml "
+                    "(secretkit hosts add NAME adds one per host)",
                 )
             )
             continue
@@ -488,29 +474,42 @@ def check_sops_recipients(ctx: CheckContext) -> list[CheckResult]:
                     (entry.path,),
                 )
             )
-    return results or [
-        CheckResult(
-            "sops-recipients", True, f"{checked} sops file(s) match their rules' recipients"
+    # a clan summary stays next to failures of other files; the count of files matching
+    # their rules is shown only when it is the whole story
+    mismatched = sum(1 for r in results if not r.ok and r.paths and r.paths[0] not in managed)
+    if (checked and not mismatched) or not results:
+        results.append(
+            CheckResult(
+                "sops-recipients", True, f"{checked} sops file(s) match their rules' recipients"
+            )
         )
-    ]
+    return results
 
 
-def _is_twin(name: str, sops_names: set[str]) -> bool:
+def _by_directory(sops_names: set[str]) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for sops in sops_names:
+        directory, _, base = sops.rpartition("/")
+        out.setdefault(directory, []).append(base)
+    return out
+
+
+def _is_twin(name: str, sops_names: set[str], index: dict[str, list[str]] | None = None) -> bool:
     """``host.dec.yaml``, ``host.yaml.dec``, ``host.decrypted.yaml``, ``host.yaml~``… of a
-    sops file ``host.yaml`` in the same directory; or any ``*.dec.*``/``*.decrypted.*``."""
-    base = PurePosixPath(name)
-    parts = base.name.split(".")
+    sops file ``host.yaml`` in the same directory; or any ``*.dec.*``/``*.decrypted.*``.
+    ``index`` is :func:`_by_directory` of ``sops_names`` (computed when not given)."""
+    directory, _, base = name.rpartition("/")
+    parts = base.split(".")
     if any(p in ("dec", "decrypted") for p in parts[1:]):
         return True
-    for sops in sops_names:
-        s = PurePosixPath(sops)
-        if s.parent != base.parent or s.name == base.name:
+    index = index if index is not None else _by_directory(sops_names)
+    for sops in index.get(directory, ()):
+        if sops == base:
             continue
-        stem = s.name.split(".")[0]
-        if base.name.endswith("~") and base.name[:-1] == s.name:
+        stem = sops.split(".")[0]
+        if base.endswith("~") and base[:-1] == sops:
             return True
-        rest = base.name.split(".")
-        if rest[0] == stem and any(p in _TWIN_MARKERS for p in rest[1:]):
+        if parts[0] == stem and any(p in _TWIN_MARKERS for p in parts[1:]):
             return True
     return False
 
@@ -525,8 +524,16 @@ def _shape(docs: list[Any]) -> _Shape:
     return frozenset(path for doc in docs for path, _ in leaves(doc))
 
 
-def _plain_shape(ctx: CheckContext, path: str) -> _Shape | None:
-    """The key shape of a plaintext YAML/JSON/dotenv/INI file, or None when it is not one."""
+def _names(shape: _Shape) -> frozenset[bytes]:
+    return frozenset(str(part).encode() for path in shape for part in path if isinstance(part, str))
+
+
+def _plain_shape(
+    ctx: CheckContext, path: str, names: list[frozenset[bytes]] | None = None
+) -> _Shape | None:
+    """The key shape of a plaintext YAML/JSON/dotenv/INI file, or None when it is not one.
+    With ``names`` (the key names of each sops file), a file that does not contain all
+    the names of any one of them is not parsed: it cannot have the same shape."""
     from secretkit.errors import SecretkitError
     from secretkit.sops import document
 
@@ -535,6 +542,8 @@ def _plain_shape(ctx: CheckContext, path: str) -> _Shape | None:
         return None
     data = ctx.read(path)
     if data is None:
+        return None
+    if names is not None and not any(all(n in data for n in group) for group in names):
         return None
     try:
         plain = document.load_plain(data, fmt)
@@ -554,13 +563,15 @@ def check_decrypted_copies(ctx: CheckContext) -> list[CheckResult]:
             shape = _shape(entry.sops.docs)
             if shape:
                 shapes.setdefault(shape, []).append(entry.path)
+    names = [_names(shape) for shape in shapes]
+    twins = _by_directory(sops_paths)
     tracked = ctx.tracked()
     results = []
     for path in ctx.files():
         if path in sops_paths or os.path.basename(path) == ".sops.yaml":
             continue
         matched = config is not None and names_a_secrets_file(config, ctx.root / path)
-        if matched or _is_twin(path, sops_paths):
+        if matched or _is_twin(path, sops_paths, twins):
             if ctx.read(path) is None:
                 continue
             what = (
@@ -569,7 +580,7 @@ def check_decrypted_copies(ctx: CheckContext) -> list[CheckResult]:
                 else "looks like a decrypted copy of a sops file"
             )
         else:
-            copied = _plain_shape(ctx, path) if shapes else None
+            copied = _plain_shape(ctx, path, names) if shapes else None
             if not copied or copied not in shapes:
                 continue
             same = shapes[copied]
@@ -725,8 +736,8 @@ def _nix_facts(ctx: CheckContext) -> _NixFacts:
         if not path.endswith(".nix"):
             continue
         data = ctx.read(path)
-        if data is None:
-            continue
+        if data is None or (b"sops" not in data and b"hostName" not in data):
+            continue  # nothing here can declare, use or locate a secret
         tree = cst.parse(data)
         if tree.has_errors:
             facts.unparsed.append(path)
@@ -832,6 +843,13 @@ def _targets(ctx: CheckContext, decl: _Declaration, inventory: Inventory) -> lis
         return [_Target(decl.sops_file)]
     text, written_in = decl.sops_file_text, decl.file
     hosts = sorted(inventory.hosts_at(decl.file, decl.offset))
+    clan = ctx.clan()
+    if text is None and clan is not None and decl.file not in facts.default_texts:
+        # clan's sops module declares sops/secrets/<name>/secret for every secret whose
+        # folder links the machine; the module here only adds owner, mode, …
+        if not inventory.hosts_at(decl.file, decl.offset):
+            return []  # a module no machine imports: nothing reads this declaration
+        return [_Target(f"sops/secrets/{decl.name}/secret")]
     if text is None:
         if decl.file in facts.default_texts:
             text = facts.default_texts[decl.file]
@@ -915,6 +933,9 @@ def _cannot_verify(check_id: str, decl: _Declaration, target: _Target) -> CheckR
         f'cannot verify: {decl.file}: sops.secrets."{decl.name}"{_for_host(target)}: {target.why}',
         _UNRESOLVED_FIX,
         (decl.file,),
+        group="cannot verify: a declared secret's sopsFile cannot be resolved without "
+        "evaluating Nix",
+        group_fix=_UNRESOLVED_FIX,
     )
 
 
@@ -938,9 +959,12 @@ def check_nix_refs(ctx: CheckContext) -> list[CheckResult]:
         )
     sops = ctx.sops_by_path()
     checked = 0
+    unused = 0
     for decl in facts.declarations:
         key = decl.key or decl.name
-        for target in _targets(ctx, decl, inventory):
+        targets = _targets(ctx, decl, inventory)
+        unused += not targets
+        for target in targets:
             if target.path is None:
                 results.append(_cannot_verify("nix-secret-refs", decl, target))
                 continue
@@ -950,12 +974,21 @@ def check_nix_refs(ctx: CheckContext) -> list[CheckResult]:
             if entry is None:
                 missing = ctx.read(target.path) is None
                 what = "does not exist" if missing else "is not a sops file"
+                fix = f"create it: secretkit set {target.path} '[\"{key}\"]' (value on stdin)"
+                if ctx.clan() is not None and target.path.startswith("sops/secrets/"):
+                    users = sorted(inventory.hosts_at(decl.file, decl.offset))
+                    machine = users[0] if len(users) == 1 else "<machine>"
+                    each = f" for each of {', '.join(users)}" if len(users) > 1 else ""
+                    fix = (
+                        f"create it the clan way: clan secrets set {decl.name} (value on stdin), "
+                        f"then clan secrets machines add-secret {machine} {decl.name}{each}"
+                    )
                 results.append(
                     CheckResult(
                         "nix-secret-refs",
                         False,
                         f"{where} reads {target.path}, which {what}",
-                        f"create it: secretkit set {target.path} '[\"{key}\"]' (value on stdin)",
+                        fix,
                         (decl.file, target.path),
                     )
                 )
@@ -971,6 +1004,13 @@ def check_nix_refs(ctx: CheckContext) -> list[CheckResult]:
                         (decl.file, target.path),
                     )
                 )
+    pairs = 0
+    if ctx.clan() is not None:
+        from secretkit.gate.clan_checks import clan_var_refs
+
+        nix_files = {p: d for p in ctx.files() if p.endswith(".nix") for d in [ctx.read(p)] if d}
+        pairs, problems = clan_var_refs(ctx.root, nix_files, inventory.hosts_of_file)
+        results.extend(problems)
     n_refs = len(facts.references)
     note = (
         f" (names computed in {', '.join(sorted(set(facts.dynamic)))} are not checked)"
@@ -979,6 +1019,10 @@ def check_nix_refs(ctx: CheckContext) -> list[CheckResult]:
     )
     if facts.unparsed:
         note += f" ({len(facts.unparsed)} file(s) with Nix syntax errors read partially)"
+    if unused:
+        note += f" ({unused} in modules no machine imports, not checked)"
+    if ctx.clan() is not None:
+        note = f"; {pairs} clan var use(s) by machines, all generated" + note
     return results or [
         CheckResult(
             "nix-secret-refs",
@@ -990,10 +1034,12 @@ def check_nix_refs(ctx: CheckContext) -> list[CheckResult]:
 
 
 def check_host_readable(ctx: CheckContext) -> list[CheckResult]:
+    from secretkit.gate.clan_checks import clan_host_problem
     from secretkit.keys.sops_yaml import read_keys
     from secretkit.sops.api import recipients_of
 
     keys: SopsYaml = read_keys(ctx.root)
+    clan = ctx.clan()
     inventory = ctx.inventory()
     facts = ctx.nix()
     sops = ctx.sops_by_path()
@@ -1014,6 +1060,13 @@ def check_host_readable(ctx: CheckContext) -> list[CheckResult]:
                 if (host, path) in seen:
                     continue
                 seen.add((host, path))
+                if clan is not None and (path in clan.secrets or path.startswith("sops/")):
+                    entry = sops.get(path)
+                    got = [r for g in recipients_of(entry.sops) for r in g] if entry else []
+                    problem = clan_host_problem(clan, host, path, decl.file, got)
+                    if problem is not None:
+                        results.append(problem)
+                    continue
                 problem = _host_problem(keys, host, path, decl.file, sops, recipients_of)
                 if problem is not None:
                     results.append(problem)
@@ -1043,7 +1096,9 @@ def _host_problem(
     recipients_of: Callable[[SopsFile], list[list[str]]],
 ) -> CheckResult | None:
     """Why ``host`` cannot read ``path`` (which its module ``used_by`` reads), if so."""
-    key = keys.hosts.get(host)
+    from secretkit.layouts.sops_nix import host_key
+
+    key = host_key(keys.hosts, keys.keys, host)
     if key is None:
         return CheckResult(
             "host-readable",
@@ -1061,19 +1116,31 @@ def _host_problem(
         return None
     rule = keys.rule_for(path)
     in_rule = rule is not None and key in rule.recipients
+    anchor = next((n for n, v in keys.keys.items() if v == key), f"host_{host}")
     fix = (
         f"secretkit updatekeys {path}"
         if in_rule
-        else f"add *host_{host} to the creation rule for {path} in .sops.yaml, "
+        else f"add *{anchor} to the creation rule for {path} in .sops.yaml, "
         f"then secretkit updatekeys {path}"
     )
     return CheckResult(
         "host-readable",
         False,
-        f"host {host} cannot read {path} (used by {used_by}): &host_{host} is not a recipient",
+        f"host {host} cannot read {path} (used by {used_by}): &{anchor} is not a recipient",
         fix,
         (path, used_by),
     )
+
+
+def check_agenix(ctx: CheckContext) -> list[CheckResult]:
+    """agenix/ragenix files (only when the repository has ``secrets.nix`` + ``*.age``)."""
+    from secretkit.gate.agenix_checks import agenix_results
+    from secretkit.layouts.agenix import read_agenix
+
+    agenix = read_agenix(ctx.root, ctx.files())
+    if agenix is None:
+        return []
+    return agenix_results(ctx.root, agenix, ctx.judge.identities())
 
 
 # The points of the gate, in the order they are shown.
@@ -1085,6 +1152,7 @@ CHECKS: dict[str, Callable[[CheckContext], list[CheckResult]]] = {
     "nix-secret-refs": check_nix_refs,
     "host-readable": check_host_readable,
     "decrypted-copy": check_decrypted_copies,
+    "agenix": check_agenix,
 }
 
 
@@ -1110,12 +1178,15 @@ def run_check(
     cwd: Path,
     *,
     progress: Callable[[int, int], None] | None = None,
+    stage: Callable[[str], None] | None = None,
     source_only: bool = False,
 ) -> CheckReport:
     """Run every point of the gate on the repository containing ``cwd`` — or, with
-    ``source_only``, the points a plain source tree at ``cwd`` allows."""
+    ``source_only``, the points a plain source tree at ``cwd`` allows.  ``progress``
+    follows the history scan; ``stage(point)`` is called while any other point runs."""
     from secretkit.commands.hook import SopsJudge
     from secretkit.errors import SecretkitError
+    from secretkit.gate.progress import ticking
 
     if source_only:
         # In a clone, the files are git's (tracked and untracked-not-ignored) as for the
@@ -1132,7 +1203,8 @@ def run_check(
             not_run.append((check_id, NEEDS_MORE_THAN_SOURCE[check_id]))
             continue
         try:
-            results.extend(check(ctx))
+            with ticking(stage, check_id):
+                results.extend(check(ctx))
         except SecretkitError as exc:
             results.append(
                 CheckResult(
@@ -1143,24 +1215,3 @@ def run_check(
                 )
             )
     return CheckReport(results, not_run)
-
-
-def render(report: CheckReport) -> list[str]:
-    lines = []
-    for result in report.results:
-        mark = ("warn" if result.warning else "ok  ") if result.ok else "FAIL"
-        lines.append(f"{mark} {result.id}: {result.message}")
-        if not result.ok and result.fix:
-            lines.append(f"     fix: {result.fix}")
-    for check_id, why in report.not_run:
-        lines.append(f"not run {check_id}: {why}")
-    if not report.ok:
-        lines.append(f"NOT safe to publish ({len(report.failed)} problem(s))")
-    elif report.not_run:
-        lines.append(
-            "every point a source tree allows passed; not a publish verdict: "
-            f"{len(report.not_run)} point(s) not run"
-        )
-    else:
-        lines.append("safe to publish")
-    return lines

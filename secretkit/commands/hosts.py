@@ -26,6 +26,7 @@ from secretkit.keys.sops_yaml import Change
 
 if TYPE_CHECKING:
     from secretkit.keys.host_keys import HostKey
+    from secretkit.keys.hosts import Inventory
     from secretkit.sops.identities import Identities
 
 
@@ -37,6 +38,7 @@ class HostChange:
     in_nix: bool | None = None  # add: whether discovery found a host of that name
     rekeyed: tuple[str, ...] = ()  # existing files re-wrapped for the new host
     host_key_file: str | None = None  # --generate-host-key: the admins-only key file
+    declare: str = ""  # add, when not in the Nix code: what to declare, where
 
 
 @dataclass(frozen=True)
@@ -62,7 +64,7 @@ class HostRow:
 @dataclass(frozen=True)
 class HostList:
     rows: list[HostRow]
-    unresolved: list[tuple[str, str]]  # (path, reason) discovery could not follow
+    unresolved: list[tuple[str, str, tuple[str, ...]]]  # (path, reason, hosts using it)
     external: list[tuple[str, str]]  # (path, "line N: name") modules from inputs/nixpkgs
 
 
@@ -115,9 +117,18 @@ def _add(
     from secretkit.atomic import Transaction
     from secretkit.keys.hosts import discover
     from secretkit.keys.onboarding import plan_add
+    from secretkit.layouts.clan import read_clan
     from secretkit.sops.identities import load_identities
 
     root = recover_interrupted(cwd)  # a half-done rotate/remove is rolled back first
+    if read_clan(root, []) is not None and name not in sops_yaml.read_keys(root).hosts:
+        # clan reads machine keys from its own folders; clan's sops module ignores
+        # .sops.yaml (which such a repository may keep for files outside clan)
+        raise UserError(
+            f"this is a clan-core repository: clan keeps machine keys in "
+            f"sops/machines/<name>/key.json, not in {sops_yaml.SOPS_YAML}",
+            hint=f"clan secrets machines add {name} {recipient}",
+        )
     plan = plan_add(
         root, name, recipient, lambda: identities or load_identities(), host_key=host_key
     )
@@ -125,7 +136,9 @@ def _add(
         with Transaction(root) as txn:
             for path, data in plan.writes:
                 txn.write(path, data)
-    in_nix = name in discover(root).hosts
+    inventory = discover(root)
+    in_nix = name in inventory.hosts
+    declare = "" if in_nix else declare_hint(inventory, name)
     return HostChange(
         name=name,
         recipient=recipient,
@@ -133,6 +146,45 @@ def _add(
         in_nix=in_nix,
         rekeyed=plan.rekeyed,
         host_key_file=plan.host_key_file,
+        declare=declare,
+    )
+
+
+def declare_hint(inventory: Inventory, name: str) -> str:
+    """What to write so that discovery finds host ``name``, in the style the repository
+    already uses (clan machines, nixosConfigurations, a colmena hive, hosts/<h>/)."""
+    sources = [part for h in inventory.hosts.values() for part in h.source.split("+")]
+    style = max(set(sources), key=sources.count) if sources else ""
+    entry = _entry_pattern(inventory, name, style)
+    if style.startswith("clan"):
+        return (
+            f"create machines/{name}/configuration.nix (clan imports it), or declare "
+            f"inventory.machines.{name} = {{ }}; in the clan call; clan keeps machine keys in "
+            f"sops/machines/{name}/key.json: clan secrets machines add {name} <its age key>"
+        )
+    if style == "colmena":
+        return f"add `{name} = {{ imports = [ ./{entry} ]; }};` to the colmena hive"
+    if style == "hosts-dir":
+        return f"create {entry} (a directory under hosts/ is a host)"
+    return (
+        f"add `nixosConfigurations.{name} = nixpkgs.lib.nixosSystem {{ modules = "
+        f"[ ./{entry} ]; }};` to the outputs of flake.nix"
+    )
+
+
+def _entry_pattern(inventory: Inventory, name: str, style: str) -> str:
+    """An existing host's first entry module with its name replaced by ``name``
+    (``hosts/<h>/default.nix`` → ``hosts/<name>/default.nix``)."""
+    for host in inventory.hosts.values():
+        for entry in host.entry_modules:
+            parts = entry.parts
+            if host.name in parts:
+                swapped = [name if p == host.name else p for p in parts]
+                return "/".join(swapped)
+            if entry.stem == host.name:
+                return entry.with_name(name + entry.suffix).as_posix()
+    return (
+        f"hosts/{name}/configuration.nix" if style != "hosts-dir" else f"hosts/{name}/default.nix"
     )
 
 
@@ -256,6 +308,9 @@ def list_hosts(cwd: Path) -> HostList:
                 rule=config.host_rule(name) is not None,
             )
         )
-    unresolved = [(p.as_posix(), reason) for p, reason in inventory.unresolved]
+    unresolved = [
+        (p.as_posix(), reason, tuple(sorted(inventory.hosts_of_file(p))))
+        for p, reason in inventory.unresolved
+    ]
     external = [(p.as_posix(), what) for p, what in inventory.external]
     return HostList(rows=rows, unresolved=unresolved, external=external)

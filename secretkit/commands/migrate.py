@@ -19,12 +19,16 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from secretkit.atomic import Transaction, recover
 from secretkit.errors import IntegrityError, UserError
 from secretkit.plan.build import SECRETS_DIR, FindingLike, Plan, build_plan
 from secretkit.sensitive import Sensitive
+
+if TYPE_CHECKING:
+    from secretkit.keys.hosts import Inventory
+    from secretkit.scan.model import Finding
 
 _DECLARED = re.compile(rb'secrets\.(?:"([^"\\$]+)"|([A-Za-z_][A-Za-z0-9_\'-]*))\s*[=.]')
 
@@ -86,6 +90,7 @@ def prepare(
     findings += [f for f in also if (f.path, f.start, f.end) not in seen]
     others = sorted({f.path for f in report.findings if not f.path.endswith(".nix")})
     inventory = discover(root)
+    _refuse_clan(root, findings, inventory)
     known = sorted(inventory.hosts)
     selected = set(hosts) if hosts else None
     for name in hosts:
@@ -393,3 +398,23 @@ def apply(prepared: Prepared) -> list[str]:
             txn.write(path, new)
             written.append(rel)
     return written
+
+
+def _refuse_clan(root: Path, findings: Sequence[Finding], inventory: Inventory) -> None:
+    """A clan-core repository keeps its secrets in clan's own layout (sops/secrets/,
+    sops/machines/, vars/): writing secrets/<host>.yaml and .sops.yaml rules next to it
+    would be a second, incompatible layout.  Say what to run instead."""
+    from secretkit.layouts.clan import read_clan, secret_name_for, set_commands
+
+    if not findings or read_clan(root, []) is None:
+        return
+    first = findings[0]
+    name = secret_name_for(first.attrpath, first.path)
+    command = set_commands(name, inventory.hosts_of_file(first.path))
+    raise UserError(
+        f"this is a clan-core repository (sops/machines, sops/secrets): secretkit migrate "
+        f"would write a second, incompatible secrets layout; {len(findings)} value(s) to "
+        f"move, the first at {first.path}:{first.line}",
+        hint=f"store each value with clan, e.g. {command}, then use "
+        f"config.sops.secrets.{name}.path in place of the literal (clan declares it)",
+    )

@@ -199,17 +199,38 @@ class HistoryBlob:
     path: str
 
 
-def history_blobs(root: Path, *, every_ref: bool = False) -> list[HistoryBlob]:
+def ref_tips(root: Path, *, every_ref: bool = False) -> str:
+    """HEAD and every ref (but ``refs/secretkit/*`` unless ``every_ref``) with what it
+    points to, one per line: equal output means an equal history (cheap next to a
+    rev-list)."""
+    proc = run_git(root, "show-ref", "--head", check=False)
+    lines = proc.stdout.decode("utf-8", "surrogateescape").splitlines()
+    return "\n".join(sorted(line for line in lines if every_ref or " refs/secretkit/" not in line))
+
+
+def history_commits(root: Path, *, every_ref: bool = False) -> list[str]:
+    """Every commit reachable from any ref (but ``refs/secretkit/*`` unless
+    ``every_ref``), newest first."""
+    exclude = [] if every_ref else ["--exclude=refs/secretkit/*"]
+    revs = run_git(root, "rev-list", *exclude, "--all", check=False)
+    if revs.returncode != 0:
+        return []
+    return revs.stdout.decode().split()
+
+
+def history_blobs(
+    root: Path, commits: list[str] | None = None, *, every_ref: bool = False
+) -> list[HistoryBlob]:
     """Every distinct blob added or modified by any commit reachable from any ref
     (merges included, against each parent), once, with a commit and path that hold it.
 
     ``refs/secretkit/*`` — the local backups ``purge`` keeps of the history it
     rewrote — are left out: they exist to hold the old secrets until the user drops
     them, and are never pushed by ``git push --all``/``--tags``.  ``every_ref``
-    includes them (``check``: a backup that still holds a secret must be removed)."""
-    exclude = [] if every_ref else ["--exclude=refs/secretkit/*"]
-    revs = run_git(root, "rev-list", *exclude, "--all", check=False)
-    if revs.returncode != 0 or not revs.stdout.strip():
+    includes them (``check``: a backup that still holds a secret must be removed).
+    ``commits`` (newest first) limits the walk to those commits."""
+    listed = history_commits(root, every_ref=every_ref) if commits is None else commits
+    if not listed:
         return []
     proc = run_git(
         root,
@@ -222,7 +243,7 @@ def history_blobs(root: Path, *, every_ref: bool = False) -> list[HistoryBlob]:
         "--no-renames",
         "--no-ext-diff",
         "--diff-filter=AMT",
-        input=revs.stdout,
+        input="".join(f"{c}\n" for c in listed).encode(),
     )
     found: dict[str, HistoryBlob] = {}
     tokens = proc.stdout.split(b"\0")

@@ -48,6 +48,13 @@ _MAX_LEVEL = 120  # nested expressions followed at once (keeps well inside the P
 _MAX_FILE_BYTES = 4 * 1024 * 1024
 _IMPORT_FUNCS = ("import", "builtins.import", "callPackage", "pkgs.callPackage")
 _MODULE_LISTS = ("imports", "sharedModules")
+_NIXOS = "nixosConfigurations"
+# flake output -> (Host.source, names of the builder function that takes `modules`)
+_OUTPUTS = {
+    _NIXOS: ("flake", ("nixosSystem",)),
+    "darwinConfigurations": ("darwin", ("darwinSystem",)),
+    "homeConfigurations": ("home-manager", ("homeManagerConfiguration",)),
+}
 
 
 @dataclass
@@ -227,6 +234,8 @@ class _Discovery:
         self.draining = False
         self.level = 0  # nesting of deref/_walk calls, bounded by _MAX_LEVEL
         self.hives_done: set[tuple[Path, int]] = set()
+        self._own: dict[tuple[str, ...], Path] | None = None
+        self._submodules: list[str] | None = None
 
     # -- reporting ---------------------------------------------------------------
     def note(self, file: _File, node: Node, reason: str) -> None:
@@ -278,9 +287,28 @@ class _Discovery:
         if (self.root / rel).is_dir():
             rel = rel / "default.nix"
         if not (self.root / rel).is_file():
-            self.note(file, node, f"imported file {rel.as_posix()} does not exist")
+            module = self.submodule_of(rel)
+            if module is not None:  # like a flake input: outside this repository's code
+                self.note_external(file, node, f"git submodule {module} ({rel.as_posix()})")
+            else:
+                self.note(file, node, f"imported file {rel.as_posix()} does not exist")
             return None
         return Path(rel.as_posix())
+
+    def submodule_of(self, rel: Path) -> str | None:
+        """The git submodule path (from ``.gitmodules``) that ``rel`` lies in, if any."""
+        if self._submodules is None:
+            self._submodules = []
+            try:
+                text = (self.root / ".gitmodules").read_text(encoding="utf-8", errors="replace")
+            except OSError:
+                text = ""
+            for line in text.splitlines():
+                key, _, value = line.strip().partition("=")
+                if key.strip() == "path" and value.strip():
+                    self._submodules.append(value.strip().strip("/"))
+        posix = rel.as_posix()
+        return next((m for m in self._submodules if posix.startswith(m + "/")), None)
 
     def path_text(self, v: _Val) -> str | None:
         """The text of a path literal, with ``${name}`` parts substituted when known."""
@@ -584,9 +612,14 @@ class _Discovery:
         """One module expression of a host."""
         if depth > _MAX_DEPTH:
             return
+        while v.node.type == "parenthesized_expression":
+            inner = next((c for c in v.node.named_children if c.type != "comment"), None)
+            if inner is None:
+                break
+            v = _Val(inner, v.file, v.scope)
         raw_name = _select_name(v.file, v.node)
         if raw_name is not None and "." in raw_name and raw_name.split(".")[0] not in v.scope:
-            self.external_or_unresolved(v, raw_name)
+            self.external_or_unresolved(v, raw_name, acc, entry)
             return
         if v.node.type == "apply_expression":
             head = v.node.child_by_field_name("function")
@@ -595,6 +628,9 @@ class _Discovery:
             fname = _select_name(v.file, head) if head is not None else None
             if fname in _IMPORT_FUNCS:
                 self.imported(v, acc, entry)
+                return
+            if fname is not None and fname.split(".")[-1] == "import-tree":
+                self.import_tree(v, acc, entry)
                 return
         target = self.deref(v)
         if target is None or isinstance(target, str):
@@ -627,9 +663,31 @@ class _Discovery:
         else:
             name = _select_name(target.file, node)
             if name is not None and "." in name:
-                self.external_or_unresolved(target, name)
+                self.external_or_unresolved(target, name, acc, entry)
             else:
                 self.note(target.file, node, f"module from {self.describe(target)}")
+
+    def import_tree(self, v: _Val, acc: _Acc, entry: bool) -> None:
+        """``import-tree ./dir``: every ``.nix`` file below ``dir`` is a module, except
+        paths with a part starting with ``_`` (import-tree's convention)."""
+        arg = v.node.child_by_field_name("argument")
+        text = self.path_text(_Val(arg, v.file, v.scope)) if arg is not None else None
+        if text is None or text.startswith(("/", "~")):
+            self.note(v.file, v.node, f"module from {self.describe(v)}")
+            return
+        base = (self.root / v.file.rel).parent / text
+        try:
+            rel_base = base.resolve().relative_to(self.resolved_root)
+            found = sorted(base.resolve().rglob("*.nix"))
+        except (OSError, ValueError):
+            self.note(v.file, v.node, "import-tree of a directory outside the repository")
+            return
+        for path in found:
+            rel = Path(path.relative_to(self.resolved_root).as_posix())
+            inside = rel.relative_to(rel_base).parts
+            if any(part.startswith("_") for part in inside):
+                continue
+            self.file_module(rel, acc, entry)
 
     def from_modules_path(self, v: _Val) -> bool:
         """``modulesPath + "/x.nix"`` or ``"${modulesPath}/x.nix"``: a module of nixpkgs."""
@@ -644,11 +702,38 @@ class _Discovery:
                 return inner is not None and _select_name(v.file, inner) == "modulesPath"
         return False
 
-    def external_or_unresolved(self, v: _Val, name: str) -> None:
-        if name.split(".")[0] == "self":
-            self.note(v.file, v.node, f"module from the flake's own output {name}")
+    def external_or_unresolved(self, v: _Val, name: str, acc: _Acc, entry: bool) -> None:
+        parts = name.split(".")
+        if parts[0] == "self" and len(parts) > 1 and parts[1] == "inputs":
+            self.note_external(v.file, v.node, ".".join(parts[1:]))  # self.inputs.x: an input
+        elif parts[0] == "self":
+            own = self.own_modules().get(tuple(parts[1:]))
+            if own is not None:
+                self.file_module(own, acc, entry)
+            else:
+                self.note(v.file, v.node, f"module from the flake's own output {name}")
         else:
             self.note_external(v.file, v.node, name)
+
+    def own_modules(self) -> dict[tuple[str, ...], Path]:
+        """``nixosModules.<n> = ./path;`` (and darwin/home modules) anywhere in flake.nix,
+        flake-parts' ``flake.nixosModules`` included: what ``self.nixosModules.<n>`` is."""
+        if self._own is None:
+            self._own = {}
+            file = self.load(Path("flake.nix"))
+            if file is not None:
+                tree = cst.NixTree(root=file.root, source=file.source, has_errors=False)
+                kinds = ("nixosModules", "darwinModules", "homeModules", "homeManagerModules")
+                for b in cst.bindings(tree):
+                    full = [*b.attrset_path, *b.attrpath]
+                    hit = next((i for i, n in enumerate(full) if n in kinds), None)
+                    if hit is None or len(full) != hit + 2 or b.value.type != "path_expression":
+                        continue
+                    text = file.text(b.value)
+                    rel = None if "${" in text else self.resolve_path(file, b.value, text)
+                    if rel is not None:
+                        self._own[(full[hit], full[hit + 1])] = rel
+        return self._own
 
     def shadow(self, fn: _Val) -> dict[str, _Val | str | None]:
         """Scope for a module function body: its parameters are unknown values."""
@@ -817,22 +902,23 @@ class _Discovery:
         acc.source(kind)
         return acc
 
-    def system(self, name: str, v: _Val, binding: Node) -> None:
-        """``nixosConfigurations.<name> = <…>``."""
-        acc = self.host(name, "flake")
+    def system(self, name: str, v: _Val, binding: Node, output: str = _NIXOS) -> None:
+        """``nixosConfigurations.<name> = <…>`` (or darwin/home-manager configurations)."""
+        kind, builder = _OUTPUTS[output]
+        acc = self.host(name, kind)
         target = self.deref(v)
         if isinstance(target, _Val) and target.node.type == "apply_expression":
             fn = target.node.child_by_field_name("function")
             arg = target.node.child_by_field_name("argument")
             fname = _select_name(target.file, fn) if fn is not None else None
-            if fname is not None and fname.split(".")[-1] == "nixosSystem" and arg is not None:
+            if fname is not None and fname.split(".")[-1] in builder and arg is not None:
                 for rest, modules, _ in self.members(
                     self.attrsets(_Val(arg, target.file, target.scope)), "modules"
                 ):
                     if not rest:
                         self.module_list(modules, acc, True, "modules")
                         return
-                self.note(target.file, target.node, f"nixosSystem call for {name} has no modules")
+                self.note(target.file, target.node, f"{fname} call for {name} has no modules")
                 return
         shown = target if isinstance(target, _Val) else v
         self.note(v.file, binding, f"host {name} is defined by {self.describe(shown)}")
@@ -860,41 +946,112 @@ class _Discovery:
                 continue
             sets = self.attrsets(_Val(body, file, self.shadow(target)))
             self.flake_outputs = sets
-            self.configurations(sets)
+            for output in _OUTPUTS:
+                self.configurations(sets, output)
+            self.deploy_nodes(sets)
             for output in ("colmena", "colmenaHive"):
                 for rest2, hive, binding in self.members(sets, output):
                     if rest2:
                         self.hive_node_part(rest2, hive, binding)
                     else:
                         self.hive(hive)
-            if not self.hosts and not self.host_set_unresolved:
+            if not self.hosts and self.clan():
+                # `nixosConfigurations = clan.config.nixosConfigurations`: clan's machines
+                # stand for it, so that is not something left unresolved
+                self.unresolved = [
+                    (f, why)
+                    for f, why in self.unresolved
+                    if not (f == rel and "Configurations is built from" in why and "clan" in why)
+                ]
+                self.host_set_unresolved = False
+            elif not self.hosts and not self.host_set_unresolved:
                 self.note(
                     file, outputs.node, "no nixosConfigurations or colmena hive found in outputs"
                 )
                 self.host_set_unresolved = True
 
-    def configurations(self, sets: list[_Val]) -> None:
-        for rest, value, binding in self.members(sets, "nixosConfigurations"):
+    def clan(self) -> bool:
+        """clan-core machines (:mod:`secretkit.keys.clan_hosts`): each one's
+        ``machines/<name>/configuration.nix`` and inline ``machines.<name>`` code."""
+        from secretkit.keys.clan_hosts import find_clan
+
+        found = find_clan(self.root)
+        if found is None:
+            return False
+        self.definition_files.add(found.definition)
+        self.unresolved.extend(found.notes)
+        for machine in found.machines.values():
+            acc = self.host(machine.name, "clan" if machine.kind == "nixos" else "clan-darwin")
+            if machine.entry is not None:
+                self.file_module(machine.entry, acc, True)
+            for module in machine.extra:  # inventory roles' extraModules
+                self.file_module(module, acc, True)
+            for rel, start, end in machine.inline:
+                file = self.load(rel)
+                binding = file.root.descendant_for_byte_range(start, end) if file else None
+                value = binding.child_by_field_name("expression") if binding else None
+                if file is None or value is None:
+                    continue
+                acc.inline.append((rel, start, end))
+                acc.modules.add(rel)
+                self.module(_Val(value, file, {}), acc, True)
+            if machine.entry is None and not machine.inline:
+                self.note_machine(found.definition, machine.name, machine.declared_in)
+        return True
+
+    def note_machine(self, rel: Path, name: str, seen: str) -> None:
+        where = (
+            rel,
+            f"machine {name} ({seen}) has no machines/{name}/configuration.nix; "
+            "its modules come from the clan inventory only",
+        )
+        if where not in self.unresolved:
+            self.unresolved.append(where)
+
+    def deploy_nodes(self, sets: list[_Val]) -> None:
+        """deploy-rs ``deploy.nodes.<n>``: deploys ``nixosConfigurations.<n>``."""
+        names: dict[str, _Val] = {}
+        for rest, value, _ in self.members(sets, "deploy"):
+            if len(rest) >= 2 and rest[0] == "nodes":
+                names.setdefault(rest[1], value)
+            elif rest == ["nodes"]:
+                for aset in self.attrsets(value):
+                    for n, v2, _ in _bindings(aset.file, aset.node):
+                        if n:
+                            names.setdefault(n[0], _Val(v2, aset.file, aset.scope))
+            elif not rest:
+                for aset in self.attrsets(value):
+                    for n, v2, _ in _bindings(aset.file, aset.node):
+                        if n and n[0] == "nodes" and len(n) >= 2:
+                            names.setdefault(n[1], _Val(v2, aset.file, aset.scope))
+        for name, value in names.items():
+            if name in self.hosts:
+                self.hosts[name].source("deploy-rs")
+            else:
+                self.note(value.file, value.node, f"deploy-rs node {name} has no configuration")
+
+    def configurations(self, sets: list[_Val], output: str = _NIXOS) -> None:
+        for rest, value, binding in self.members(sets, output):
             if len(rest) == 1:
-                self.system(rest[0], value, binding)
+                self.system(rest[0], value, binding, output)
             elif not rest:
                 inner = self.attrsets(value)
                 generated = self.gen_attrs(value) if not inner else None
                 for host_name, host_value in generated or []:
-                    self.system(host_name, host_value, binding)
+                    self.system(host_name, host_value, binding, output)
                 if not inner and generated is None:
                     target = self.deref(value)
                     shown = target if isinstance(target, _Val) else value
                     self.note(
                         value.file,
                         binding,
-                        f"nixosConfigurations is built from {self.describe(shown)}",
+                        f"{output} is built from {self.describe(shown)}",
                     )
                     self.host_set_unresolved = True
                 for aset in inner:
                     for names, hv, b in _bindings(aset.file, aset.node):
                         if names and len(names) == 1:
-                            self.system(names[0], _Val(hv, aset.file, aset.scope), b)
+                            self.system(names[0], _Val(hv, aset.file, aset.scope), b, output)
                         elif names is None:
                             self.note(aset.file, b, "host with a computed name")
                             self.host_set_unresolved = True
@@ -912,8 +1069,17 @@ class _Discovery:
                 args.insert(0, _Val(arg, target.file, target.scope))
             head = head.child_by_field_name("function")
         fname = _select_name(target.file, head) if head is not None else None
-        if fname is None or fname.split(".")[-1] != "genAttrs" or len(args) != 2:
+        short = fname.split(".")[-1] if fname is not None else ""
+        if short == "mapAttrs" and len(args) == 2:
+            return self.map_attrs(args[0], args[1])
+        if short == "listToAttrs" and len(args) == 1:
+            return self.list_to_attrs(args[0])
+        if short != "genAttrs" or len(args) != 2:
             return None
+        listed = self.dir_names(args[0])
+        if listed is not None:
+            pairs = [(n, self._bind_str(args[1], n)) for n in listed]
+            return None if any(b is None for _, b in pairs) else pairs  # type: ignore[return-value]
         elements, unknown = self.list_elements(args[0])
         names = [self.string_value(e) for e in elements]
         if unknown or not elements:
@@ -924,6 +1090,124 @@ class _Discovery:
             if name is None or bound is None:
                 return None
             out.append((name, bound))
+        return out
+
+    def dir_names(self, v: _Val) -> list[str] | None:
+        """Names an expression built on ``builtins.readDir ./dir`` stands for: the
+        sub-directories when it filters on ``"directory"``, else also ``*.nix`` stems."""
+        target = self.deref(v)
+        if not isinstance(target, _Val):
+            return None
+        stack = [target.node]
+        while stack:
+            node = stack.pop()
+            stack.extend(node.named_children)
+            if node.type != "apply_expression":
+                continue
+            fn = node.child_by_field_name("function")
+            arg = node.child_by_field_name("argument")
+            if (
+                fn is None
+                or arg is None
+                or _select_name(target.file, fn)
+                not in (
+                    "readDir",
+                    "builtins.readDir",
+                )
+            ):
+                continue
+            text = self.path_text(_Val(arg, target.file, target.scope))
+            if text is None or text.startswith(("/", "~")):
+                return None
+            base = (self.root / target.file.rel).parent / text
+            try:
+                base.resolve().relative_to(self.resolved_root)
+                entries = sorted(base.iterdir())
+            except (OSError, ValueError):
+                return None
+            whole = target.file.text(target.node)
+            dirs = [e.name for e in entries if e.is_dir() and not e.name.startswith(".")]
+            stems = [
+                e.name[:-4]
+                for e in entries
+                if e.is_file() and e.name.endswith(".nix") and e.name != "default.nix"
+            ]
+            return dirs if '"directory"' in whole else dirs + stems
+        return None
+
+    def _bind_str(self, fn: _Val, value: str) -> _Val | None:
+        """``fn`` applied to the string ``value`` (its first parameter bound)."""
+        fn_d = self.deref(fn)
+        if not isinstance(fn_d, _Val) or fn_d.node.type != "function_expression":
+            return None
+        body = fn_d.node.child_by_field_name("body")
+        universal = fn_d.node.child_by_field_name("universal")
+        if body is None or universal is None:
+            return None
+        scope: dict[str, _Val | str | None] = dict(fn_d.scope)
+        scope[fn_d.file.text(universal)] = value
+        return _Val(body, fn_d.file, scope)
+
+    def map_attrs(self, fn: _Val, attrs: _Val) -> list[tuple[str, _Val]] | None:
+        """``mapAttrs (name: value: …) <set or readDir>``: each name with the body."""
+        names = self.dir_names(attrs)
+        if names is None:
+            sets = self.attrsets(attrs)
+            if not sets:
+                return None
+            names = [n[0] for a in sets for n, _, _ in _bindings(a.file, a.node) if n]
+        out = []
+        for name in names:
+            bound = self._bind_str(fn, name)
+            inner = self.deref(bound) if bound is not None else None
+            if isinstance(inner, _Val) and inner.node.type == "function_expression":
+                body = inner.node.child_by_field_name("body")
+                inner = _Val(body, inner.file, self.shadow(inner)) if body else None
+            if not isinstance(inner, _Val):
+                return None
+            out.append((name, inner))
+        return out
+
+    def list_to_attrs(self, v: _Val) -> list[tuple[str, _Val]] | None:
+        """``listToAttrs (map f [ … ])`` or a literal list of ``{ name; value; }``."""
+        target = self.deref(v)
+        if not isinstance(target, _Val):
+            return None
+        items: list[_Val] = []
+        node = target.node
+        if node.type == "apply_expression":
+            inner = node.child_by_field_name("function")
+            arg = node.child_by_field_name("argument")
+            fn = inner.child_by_field_name("argument") if inner is not None else None
+            head = inner.child_by_field_name("function") if inner is not None else None
+            if head is None or fn is None or arg is None:
+                return None
+            if _select_name(target.file, head) not in ("map", "builtins.map", "lib.map"):
+                return None
+            elements, unknown = self.list_elements(_Val(arg, target.file, target.scope))
+            if unknown:
+                return None
+            for element in elements:
+                bound = self._bind(_Val(fn, target.file, target.scope), element, 0)
+                if bound is None:
+                    return None
+                items.append(bound)
+        else:
+            elements, unknown = self.list_elements(target)
+            if unknown:
+                return None
+            items = elements
+        out = []
+        for item in items:
+            name: str | None = None
+            value: _Val | None = None
+            for rest, val, _ in self.members(self.attrsets(item), "name"):
+                name = self.string_value(val) if not rest else name
+            for rest, val, _ in self.members(self.attrsets(item), "value"):
+                value = val if not rest else value
+            if name is None or value is None:
+                return None
+            out.append((name, value))
         return out
 
     def hive(self, v: _Val) -> None:
@@ -1059,12 +1343,36 @@ class _Discovery:
                 del self.hosts[name]  # imported by another host: a shared module, not a host
 
 
+def _plain_configuration(d: _Discovery) -> None:
+    """A repository that is one ``configuration.nix`` (``/etc/nixos`` kept in git): one
+    host, named by the ``networking.hostName`` literal it sets, else ``nixos``."""
+    if d.hosts or d.host_set_unresolved or (d.root / "flake.nix").is_file():
+        return
+    rel = Path("configuration.nix")
+    file = d.load(rel)
+    if file is None:
+        return
+    tree = cst.NixTree(root=file.root, source=file.source, has_errors=False)
+    names = {
+        d.string_value(_Val(b.value, file, {}))
+        for b in cst.bindings(tree)
+        if [*b.attrset_path, *b.attrpath] == ["networking", "hostName"]
+    }
+    name = names.pop() if len(names) == 1 and None not in names else None
+    if name is None:
+        d.unresolved.append(
+            (rel, "line 1: no single networking.hostName literal; host named nixos")
+        )
+    d.file_module(rel, d.host(name or "nixos", "configuration.nix"), True)
+
+
 def discover(root: Path) -> Inventory:
     """The hosts of the repository at ``root`` and the files each one uses."""
     d = _Discovery(root)
     d.flake()
     d.hive_file()
     d.hosts_dir()
+    _plain_configuration(d)
     hosts = {
         name: Host(
             name=name,

@@ -16,6 +16,7 @@ spans (:mod:`secretkit.nix.edits`).
 from __future__ import annotations
 
 import bisect
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -98,9 +99,21 @@ class NixTree:
         return index + 1, column
 
 
+# ``{ a, b, }:`` — a trailing comma in a function's formals is valid Nix (nixfmt's RFC
+# style writes it) that tree-sitter-nix rejects.  It is parsed with the comma replaced
+# by a space: same length, so every node's offsets hold for the original bytes.
+_TRAILING_FORMAL_COMMA = re.compile(rb",((?:\s|#[^\n]*)*\}\s*(?:@\s*[A-Za-z_][\w'-]*\s*)?:)")
+
+
 def parse(source: bytes) -> NixTree:
     """Parse ``source``; never raises on malformed Nix (see ``has_errors``)."""
     tree = _parser().parse(source)
+    if tree.root_node.has_error and b"," in source:
+        patched = _TRAILING_FORMAL_COMMA.sub(lambda m: b" " + m.group(1), source)
+        if patched != source:
+            retry = _parser().parse(patched)
+            if not retry.root_node.has_error:
+                tree = retry
     root = tree.root_node
     spans: list[tuple[int, int]] = []
     if root.has_error:
@@ -499,6 +512,8 @@ def string_nodes(tree: NixTree) -> Iterator[tuple[Node, list[str], Node | None]]
             stack.append((-neg_end, "s", node, [], start))
         elif order == 0:  # its names are read when a string inside needs them
             stack.append((-neg_end, "b", node, [], start))
+            if len(stack) > MAX_PATH_DEPTH:  # the walk's limit, counted by open constructs
+                _deeper([], len(stack))
         elif order == 1:
             starts = [
                 int(child.start_byte)
@@ -506,6 +521,8 @@ def string_nodes(tree: NixTree) -> Iterator[tuple[Node, list[str], Node | None]]
                 if child.is_named and child.type != "comment"
             ]
             stack.append((-neg_end, "l", node, starts, start))
+            if len(stack) > MAX_PATH_DEPTH:
+                _deeper([], len(stack))
         else:
             stack.append((-neg_end, "a", node, [], start))
 

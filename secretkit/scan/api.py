@@ -20,6 +20,7 @@ from secretkit.scan.model import Finding, ScanReport, Skipped
 from secretkit.sensitive import Sensitive, preview
 
 if TYPE_CHECKING:
+    from secretkit.git.objects import HistoryBlob
     from secretkit.scan.decode import Decoded
 
 MAX_BYTES = 1024 * 1024
@@ -389,11 +390,14 @@ def scan_tree(
     max_bytes: int = MAX_BYTES,
     progress: Progress | None = None,
     explicit: bool = False,
+    use_cache: bool = False,
 ) -> ScanReport:
     """The work tree: git-tracked plus untracked-not-ignored files (a plain directory
     walk outside git).  ``paths`` (relative to ``root``) limit the scan to them and
     only them are listed.  ``explicit``: the user named ``paths``, so one the
-    repository ignores is walked and scanned all the same."""
+    repository ignores is walked and scanned all the same.  With ``use_cache`` (in a
+    git repository), files whose content the history cache knows as clean under the
+    same path are not scanned again (``secretkit check``)."""
     from secretkit.git import repo_root
     from secretkit.scan import allowlist
 
@@ -415,8 +419,57 @@ def scan_tree(
         names = _walk(root) if whole else sorted({n for p in wanted for n in _walk(root, p)})
         allow = allowlist.load(root, git=False)
     prefix = str(base)
+    if use_cache and top is not None:
+        return _scan_tree_cached(top, names, allow, jobs, max_bytes, progress)
     job_list: list[Job] = [(name, os.path.join(prefix, name), None, None) for name in names]
     return _run(job_list, allow, jobs_n=jobs, max_bytes=max_bytes, progress=progress)
+
+
+def _scan_tree_cached(
+    top: Path,
+    names: list[str],
+    allow: Allowlist,
+    jobs: int | None,
+    max_bytes: int,
+    progress: Progress | None,
+) -> ScanReport:
+    """:func:`scan_tree` with each file's git blob id looked up in the history cache."""
+    import hashlib
+
+    from secretkit.scan.history_cache import HistoryCache, cache_key
+
+    store = HistoryCache.load(top, cache_key(allow.allowed, max_bytes))
+    job_list: list[Job] = []
+    pending: list[tuple[str, str]] = []
+    known_clean = 0
+    for name in names:
+        full = os.path.join(str(top), name)
+        try:
+            info = os.lstat(full)
+            if not stat.S_ISREG(info.st_mode) or info.st_size > max_bytes:
+                job_list.append((name, full, None, None))  # the scan says why it skips
+                continue
+            with open(full, "rb") as handle:
+                data = handle.read()
+        except FileNotFoundError:
+            continue
+        except OSError:
+            job_list.append((name, full, None, None))
+            continue
+        oid = hashlib.sha1(b"blob %d\0" % len(data) + data, usedforsecurity=False).hexdigest()
+        if store.known(oid, name) == "clean":
+            known_clean += 1
+            continue
+        job_list.append((name, None, data, None))
+        pending.append((oid, name))
+    report = _run(job_list, allow, jobs_n=jobs, max_bytes=max_bytes, progress=progress)
+    unclean = {f.path for f in report.findings} | {s.path for s in report.skipped}
+    for oid, name in pending:
+        if name not in unclean:
+            store.record_clean(oid, name)
+    store.save()
+    report.stats["files"] += known_clean
+    return report
 
 
 def scan_staged(root: Path, paths: Sequence[str] = (), *, max_bytes: int = MAX_BYTES) -> ScanReport:
@@ -491,29 +544,100 @@ def scan_history(
     progress: Progress | None = None,
     max_bytes: int = MAX_BYTES,
     every_ref: bool = False,
+    use_cache: bool = True,
 ) -> ScanReport:
     """Every blob of every commit reachable from any ref, each distinct blob once;
     findings carry the (oldest) commit that added the blob.  purge's backup refs are
-    left out unless ``every_ref``."""
+    left out unless ``every_ref``.  Commit and tag messages, tags of blobs or trees and
+    notes are read as well (:mod:`secretkit.scan.history`).
+
+    Blobs are read and scanned in batches (:mod:`secretkit.scan.history_run`; memory
+    stays flat on any history); a blob over ``max_bytes`` is streamed from git and
+    scanned in pieces.  What each blob gave is remembered in the repository's git
+    directory (:mod:`secretkit.scan.history_cache`): a later run scans only blobs it
+    has not seen clean or skipped under the same detectors and allowlist."""
     from secretkit.git import require_repo
-    from secretkit.git.objects import history_blobs
+    from secretkit.git.objects import read_blobs_limited
     from secretkit.scan import allowlist
+    from secretkit.scan.history_cache import HistoryCache, cache_key
+    from secretkit.scan.history_run import (
+        BATCH_BYTES,
+        BATCH_FILES,
+        Pool,
+        heartbeat,
+        history_index,
+        rebuild,
+        scan_batch,
+    )
 
     started = time.perf_counter()
     top = require_repo(Path(root))
     allow = allowlist.load(top)
+    key = cache_key(allow.allowed, max_bytes)
+    store = HistoryCache.load(top, key) if use_cache else HistoryCache(None, key)
+    with heartbeat(progress):
+        blobs, clean = history_index(top, store, every_ref=every_ref)
     report = ScanReport()
-    # Each blob is read by the process that scans it (its ``file`` is the oid).
-    jobs: list[Job] = [
-        (blob.path, blob.oid, None, blob.commit) for blob in history_blobs(top, every_ref=every_ref)
-    ]
-    sub = _run(jobs, allow, jobs_n=None, max_bytes=max_bytes, progress=progress, blobs_from=top)
-    report.findings.extend(sub.findings)
+    report.stats["files"] += clean
+    todo: dict[str, HistoryBlob] = {}
+    for blob in blobs:
+        state = store.known(blob.oid, blob.path)
+        if state == "clean":
+            if not clean:
+                report.stats["files"] += 1
+        elif state == "skip" and store.skip_reason(blob.oid, blob.path) != MISSING_BLOB:
+            reason = store.skip_reason(blob.oid, blob.path) or "skipped"
+            report.skipped.append(Skipped(f"{blob.commit[:12]}:{blob.path}", reason))
+        else:
+            todo[blob.oid] = blob
+    total = len(blobs) + clean
+    done = [total - len(todo)]
+
+    def tick(n: int) -> None:
+        done[0] += n
+        if progress is not None:
+            progress(done[0], total)
+
+    tick(0)
+    batch: list[tuple[HistoryBlob, bytes]] = []
+    size = 0
+    workers = (_scan_file_job, _chunk_worker)
+    with heartbeat(progress, lambda: (done[0], total)), Pool(len(todo), PARALLEL_MIN_FILES) as pool:
+        seen: set[str] = set()
+        for oid, _size, data in read_blobs_limited(top, todo, max_bytes):
+            blob = todo[oid]
+            seen.add(oid)
+            if data is None:  # over max_bytes: streamed from git, scanned in pieces
+                large = [(blob.path, oid, _size)]
+                report.findings.extend(_scan_large_blobs(top, large, allow, blob.commit, max_bytes))
+                report.stats["files"] += 1
+                report.stats["bytes"] += _size
+                tick(1)
+                continue
+            spans = store.spans(blob.oid, blob.path)
+            if spans is not None:
+                try:
+                    report.findings.extend(rebuild(blob, data, spans))
+                    report.stats["files"] += 1
+                    tick(1)
+                    continue
+                except (KeyError, TypeError, ValueError):
+                    pass  # a damaged entry: scan the blob again
+            batch.append((blob, data))
+            size += len(data)
+            if size >= BATCH_BYTES or len(batch) >= BATCH_FILES:
+                scan_batch(batch, allow, max_bytes, pool, report, store, tick, workers)
+                batch, size = [], 0
+        scan_batch(batch, allow, max_bytes, pool, report, store, tick, workers)
+    for oid, blob in todo.items():  # git could not give it: never silence
+        if oid not in seen:  # remembered so a later run asks git for it again
+            report.skipped.append(Skipped(f"{blob.commit[:12]}:{blob.path}", MISSING_BLOB))
+            store.record_skip(blob.oid, blob.commit, blob.path, MISSING_BLOB)
+            tick(1)
+    store.save()
     from secretkit.scan.history import message_and_tag_findings
 
     report.findings.extend(message_and_tag_findings(top, allow, every_ref=every_ref))
     report.findings.sort(key=lambda f: (f.path, f.commit or "", f.start))
-    report.skipped.extend(sub.skipped)
-    report.stats = sub.stats
     report.stats["seconds"] = time.perf_counter() - started
     return report

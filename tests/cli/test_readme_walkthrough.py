@@ -60,6 +60,7 @@ EXPECTED = [
     ("git commit -am", 0),
     ("secretkit check", 1),
     ("secretkit purge --yes", 0),
+    ("git for-each-ref --format='delete %(refname)' refs/secretkit/backup/", 0),
     ("secretkit check", 0),
 ]
 

@@ -257,9 +257,9 @@ def test_no_secret_value_in_any_output(repo: Repo) -> None:
 def test_json_output_shape(repo: Repo) -> None:
     decrypted_copy(repo)
     _, report = repo.failed_points()
-    assert set(report) == {"version", "ok", "checks"}
+    assert set(report) == {"version", "ok", "checks", "groups"}
     for entry in report["checks"]:  # type: ignore[union-attr]
-        assert set(entry) == {"id", "ok", "message", "fix", "paths", "warning"}
+        assert set(entry) == {"id", "ok", "message", "fix", "paths", "group", "warning"}
         assert isinstance(entry["paths"], list)
     (bad,) = [c for c in report["checks"] if not c["ok"]]  # type: ignore[union-attr]
     assert bad["paths"] == ["secrets/observer.dec.yaml"]

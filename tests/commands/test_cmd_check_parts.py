@@ -68,6 +68,7 @@ def test_report_is_ok_only_when_every_result_is() -> None:
                 "message": "fine",
                 "fix": "",
                 "paths": [],
+                "group": None,
                 "warning": False,
             },
             {
@@ -76,7 +77,17 @@ def test_report_is_ok_only_when_every_result_is() -> None:
                 "message": "x.dec.yaml",
                 "fix": "delete it",
                 "paths": ["x.dec.yaml"],
+                "group": None,
                 "warning": False,
             },
+        ],
+        "groups": [
+            {
+                "id": "decrypted-copy",
+                "summary": "x.dec.yaml",
+                "count": 1,
+                "fix": "delete it",
+                "paths": ["x.dec.yaml"],
+            }
         ],
     }

@@ -60,6 +60,8 @@ def test_add_with_each_key_form(repo: Path, capsys: pytest.CaptureFixture[str]) 
         code, out, err = run(capsys, "-C", str(repo), "hosts", "add", name, *options)
         note = (
             "note: no host named syncthing was found in the Nix code (see `secretkit hosts list`)\n"
+            "  to declare it: create hosts/syncthing/default.nix (a directory under hosts/ is a"
+            " host)\n"
         )
         assert (code, err) == (0, note if name == "syncthing" else "")
         assert out == f"added host {name} ({expected}) and a rule for secrets/{name}.yaml\n"
@@ -220,7 +222,8 @@ def test_list_reports_unresolved_on_stderr(
     code, out, err = run(capsys, "-C", str(tmp_path), "hosts", "list")
     assert code == 0 and out.splitlines()[1].split()[:5] == ["x", "-", "hosts-dir", "1", "no"]
     assert err == (
-        "unresolved: hosts/x/default.nix: line 1: imported file hosts/x/gone.nix does not exist\n"
+        "unresolved: hosts/x/default.nix: line 1: imported file hosts/x/gone.nix does not exist"
+        " (host x)\n"
     )
 
 

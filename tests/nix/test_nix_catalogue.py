@@ -274,7 +274,12 @@ def test_scanner_findings_drive_the_same_rewrite(key: str) -> None:
     found, skipped = scan_bytes(MODULE, source)
     assert skipped is None
     spans = {(f.start, f.end) for f in found}
-    assert spans <= {(f.start, f.end) for f in expected}
+    wanted = {(f.start, f.end) for f in expected}
+    # a found span is a golden one, or the whole builder content holding one (the
+    # scanner flags a file's text handed to a *File option as one secret)
+    assert all(
+        span in wanted or any(span[0] <= a and b <= span[1] for a, b in wanted) for span in spans
+    )
     plan = plan_module(source, MODULE, findings=found)
     assert plan.refused == []
     if spans == {(f.start, f.end) for f in expected}:

@@ -220,3 +220,22 @@ def test_string_nodes_by_query_match_the_walk(source: str) -> None:
     walked = shape(cst.string_nodes_walk(tree))
     assert shape(cst.string_nodes(tree)) == walked
     assert bool(walked) == ('"' in source)  # the shapes hold strings
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        b"{ a, b, }: a",
+        b"{\n  lib,\n  pkgs, # the package set\n}:\n{ x = 1; }\n",
+        b"{ a, b, }@args: a",
+    ],
+)
+def test_a_trailing_comma_in_formals_parses_with_the_original_bytes(source: bytes) -> None:
+    tree = cst.parse(source)  # nixfmt's RFC style; valid Nix, rejected by tree-sitter-nix
+    assert not tree.has_errors
+    assert tree.source == source
+    assert cst.node_text(tree, tree.root) == source.decode()
+
+
+def test_a_trailing_comma_elsewhere_is_still_an_error() -> None:
+    assert cst.parse(b"[ 1, ]").has_errors

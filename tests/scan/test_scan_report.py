@@ -40,7 +40,7 @@ def _homelab(repo: Path) -> list[str]:
 
 def _run(repo: Path, *args: str) -> tuple[int, str]:
     result = CliRunner().invoke(cli, ["-C", str(repo), "scan", *args], catch_exceptions=False)
-    return result.exit_code, result.output
+    return result.exit_code, result.stdout  # progress lines go to stderr
 
 
 def test_json_shape_exactly_as_designed(tmp_git_repo: Path) -> None:

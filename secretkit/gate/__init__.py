@@ -1,0 +1,1 @@
+"""The publish gate's results and how they are shown (``secretkit check``)."""

@@ -1,0 +1,157 @@
+"""``secretkit check`` output: one line per point, then the problems grouped and
+counted, most important first, so a repository with hundreds of files still fits
+one screen.  ``--format json`` carries every result; this is the summary.
+
+Problems group when they share a point and a ``group`` (the kind of problem, no
+path) or, without one, the same fix: a group is shown once with its count, a few
+example paths or messages, and one fix.  No line is printed twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from secretkit.gate.model import CheckReport, CheckResult
+
+# Which failures to act on first: a secret readable by anyone now, then one that was
+# readable, then hosts that cannot boot with their secrets, then bookkeeping.
+IMPORTANCE = (
+    "plaintext-tree",
+    "decrypted-copy",
+    "plaintext-history",
+    "host-readable",
+    "nix-secret-refs",
+    "sops-recipients",
+    "agenix",
+    "sops-mac",
+)
+EXAMPLES = 3
+
+
+@dataclass
+class Group:
+    id: str
+    summary: str  # the group text, or the message of a lone result
+    fix: str
+    results: list[CheckResult] = field(default_factory=list)
+
+    @property
+    def count(self) -> int:
+        return len(self.results)
+
+    def paths(self) -> list[str]:
+        return list(dict.fromkeys(p for r in self.results for p in r.paths[:1]))
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "id": self.id,
+            "summary": self.summary,
+            "count": self.count,
+            "fix": self.fix,
+            "paths": self.paths(),
+        }
+
+
+def _rank(check_id: str) -> int:
+    return IMPORTANCE.index(check_id) if check_id in IMPORTANCE else 1  # new points: early
+
+
+def groups(report: CheckReport) -> list[Group]:
+    """The failures grouped, most important point first (stable within a point)."""
+    out: dict[tuple[str, str, str], Group] = {}
+    for r in report.failed:
+        if r.group:
+            key = (r.id, r.group, r.group_fix or r.fix)
+            summary, fix = r.group, r.group_fix or r.fix
+        else:
+            key = (r.id, "", r.fix)
+            summary, fix = r.message, r.fix
+        group = out.setdefault(key, Group(r.id, summary, fix))
+        group.results.append(r)
+    for group in out.values():
+        if group.count == 1:
+            group.fix = group.results[0].fix  # its own fix is the most precise
+    ordered = list(out.values())
+    ordered.sort(key=lambda g: _rank(g.id))  # sort is stable: first-seen order within a point
+    return ordered
+
+
+def _point_lines(report: CheckReport) -> list[str]:
+    ids = list(dict.fromkeys(r.id for r in report.results))
+    lines = []
+    for check_id in ids:
+        mine = [r for r in report.results if r.id == check_id]
+        failed = [r for r in mine if not r.ok]
+        if failed:
+            text = f"{len(failed)} problems" if len(failed) > 1 else failed[0].message
+            passed = [r.message for r in mine if r.ok]
+            text = "; ".join([text, *dict.fromkeys(passed)])
+            lines.append(f"FAIL {check_id}: {_clip(text)}")
+        else:
+            for warning in (r for r in mine if r.warning):
+                lines.append(f"warn {check_id}: {_clip(warning.message)}")
+            notes = "; ".join(dict.fromkeys(r.message for r in mine if not r.warning))
+            if notes:
+                lines.append(f"ok   {check_id}: {_clip(notes)}")
+    for check_id, why in report.not_run:
+        lines.append(f"not run {check_id}: {why}")
+    return lines
+
+
+def _clip(text: str, limit: int = 220) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _group_lines(number: int, group: Group) -> list[str]:
+    head = f"{number:>2}. {group.id}: "
+    pad = " " * 4
+    lines: list[str] = []
+    if group.count == 1:
+        lines.append(head + _clip(group.results[0].message))
+    elif group.results[0].group:
+        paths = group.paths()
+        shown = ", ".join(paths[:EXAMPLES])
+        more = f" (+{len(paths) - EXAMPLES} more)" if len(paths) > EXAMPLES else ""
+        lines.append(head + _clip(f"{group.summary} — {group.count} of them"))
+        lines.append(pad + _clip(f"e.g. {shown}{more}", 200))
+    else:
+        lines.append(head + f"{group.count} problems with the same fix:")
+        for r in group.results[:EXAMPLES]:
+            lines.append(pad + "- " + _clip(r.message))
+        if group.count > EXAMPLES:
+            lines.append(pad + f"- … {group.count - EXAMPLES} more (secretkit check --format json)")
+    if group.fix:
+        lines.append(pad + "fix: " + group.fix)
+    return lines
+
+
+def render(report: CheckReport) -> list[str]:
+    """The text report: points, then numbered actions, then the verdict."""
+    lines = _point_lines(report)
+    found = groups(report)
+    if found:
+        lines.append("")
+        lines.append("to do, most important first:")
+        seen: set[str] = set(lines)
+        for number, group in enumerate(found, 1):
+            for line in _group_lines(number, group):
+                if line.strip().startswith("fix:") and line in seen:
+                    line = line.replace("fix: ", "fix: (as above) ", 1)
+                    line = line[: line.index("(as above)") + len("(as above)")]
+                seen.add(line)
+                lines.append(line)
+    failing = len({r.id for r in report.failed})
+    points = len({r.id for r in report.results})
+    if not report.ok:
+        lines.append(
+            f"NOT safe to publish: {failing} of {points} points fail "
+            f"({len(report.failed)} problem(s) in {len(found)} group(s))"
+        )
+    elif report.not_run:  # never a verdict over points that did not run
+        lines.append(
+            "every point a source tree allows passed; not a publish verdict: "
+            f"{len(report.not_run)} point(s) not run"
+        )
+    else:
+        lines.append("safe to publish")
+    return lines

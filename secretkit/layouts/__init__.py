@@ -1,0 +1,1 @@
+"""Secret layouts secretkit meets in existing repositories (clan-core, …), read only."""

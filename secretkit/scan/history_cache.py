@@ -1,0 +1,226 @@
+"""What a history scan learned, per blob, so the next one reads only new blobs.
+
+Public API::
+
+    detector_version() -> str                    # changes whenever any scanner code does
+    HistoryCache.load(root, key) -> HistoryCache  # empty when missing, stale or damaged
+    cache.known(oid, path) -> str | None         # "clean" | "skip" | "found"
+    cache.record_clean(oid, path) / record_skip(...) / record_found(...)
+    cache.commits                                # commits whose blobs are all recorded
+    cache.blobs() -> list[(oid, commit, path)]   # flagged and skipped blobs, to report
+    cache.save()
+
+The file lives in ``<git dir>/secretkit/history-cache`` (never in the work tree, never
+pushed).  It holds blob ids, a short hash of the path the blob was scanned under,
+rule ids and fingerprints (the keyed scrypt hashes the allowlist uses), and fixed
+skip reasons: no secret value and no preview.  A blob with findings is scanned again
+each time (findings need their positions and previews), so only clean and skipped
+blobs are skipped.  The commits already walked are kept too, so a later run walks
+only new ones — unless a walked commit is gone (history rewritten): then all again.
+Flagged and skipped blobs keep the commit and path they were seen at (paths and
+commit ids, no content).  The header key covers the detector code, the allowlist and the
+size limit: when any of them changes the whole cache is dropped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import secretkit
+
+FORMAT = 1
+_NAME = "history-cache"
+
+
+def detector_version() -> str:
+    """A digest of the scanner's own code (every module of :mod:`secretkit.scan` and
+    the Nix parser it uses) and the package version."""
+    base = Path(secretkit.__file__).parent
+    digest = hashlib.sha256(secretkit.__version__.encode())
+    sources = [*sorted((base / "scan").rglob("*.py")), base / "nix" / "cst.py"]
+    for source in sources:
+        digest.update(source.relative_to(base).as_posix().encode() + b"\0")
+        try:
+            digest.update(source.read_bytes())
+        except OSError:
+            digest.update(b"<unreadable>")
+    return digest.hexdigest()[:32]
+
+
+def cache_key(allowed: frozenset[str], max_bytes: int) -> str:
+    digest = hashlib.sha256(detector_version().encode())
+    digest.update("\n".join(sorted(allowed)).encode())
+    digest.update(str(max_bytes).encode())
+    return digest.hexdigest()[:32]
+
+
+def _path_tag(path: str) -> str:
+    return hashlib.sha256(path.encode("utf-8", "surrogateescape")).hexdigest()[:12]
+
+
+def git_dir(root: Path) -> Path | None:
+    """The (common) git directory of the repository at ``root``."""
+    dot = root / ".git"
+    if dot.is_dir():
+        return dot
+    if dot.is_file():
+        text = dot.read_text(encoding="utf-8", errors="replace").strip()
+        if text.startswith("gitdir:"):
+            gitdir = Path(text.split(":", 1)[1].strip())
+            gitdir = gitdir if gitdir.is_absolute() else (root / gitdir).resolve()
+            common = gitdir / "commondir"
+            if common.is_file():
+                rel = common.read_text(encoding="utf-8", errors="replace").strip()
+                return (gitdir / rel).resolve()
+            return gitdir
+    return None
+
+
+@dataclass
+class HistoryCache:
+    path: Path | None
+    key: str
+    entries: dict[str, str] = field(default_factory=dict)  # "oid tag" -> status
+    commits: set[str] = field(default_factory=set)
+    tips: str = ""  # git show-ref --head when ``commits`` were walked
+    dirty: bool = False
+
+    @classmethod
+    def load(cls, root: Path, key: str) -> HistoryCache:
+        base = git_dir(root)
+        path = base / "secretkit" / _NAME if base is not None else None
+        cache = cls(path=path, key=key)
+        if path is None:
+            return cache
+        try:
+            with path.open("r", encoding="utf-8") as handle:
+                header = json.loads(handle.readline() or "{}")
+                if header.get("format") != FORMAT or header.get("key") != key:
+                    cache.dirty = True  # stale: rewritten on save
+                    return cache
+                tips = header.get("tips", "")
+                cache.tips = tips if isinstance(tips, str) else ""
+                for line in handle:
+                    parts = line.rstrip("\n").split("\t", 2)
+                    if len(parts) == 2 and parts[0] == "c":
+                        cache.commits.add(parts[1])
+                    elif len(parts) == 3:
+                        cache.entries[f"{parts[0]} {parts[1]}"] = parts[2]
+        except (OSError, ValueError, AttributeError):
+            cache.entries.clear()
+            cache.commits.clear()
+            cache.dirty = True
+        return cache
+
+    def blobs(self) -> list[tuple[str, str, str]]:
+        """(oid, commit, path) of every flagged or skipped blob (to scan or report again)."""
+        out = []
+        for item, status in self.entries.items():
+            if status[:2] in ("f:", "s:"):
+                try:
+                    commit, path = json.loads(status[2:])[:2]
+                except (ValueError, TypeError):
+                    continue
+                if isinstance(commit, str) and isinstance(path, str):
+                    out.append((item.split(" ", 1)[0], commit, path))
+        return out
+
+    def skip_reason(self, oid: str, path: str) -> str | None:
+        status = self.entries.get(f"{oid} {_path_tag(path)}", "")
+        if not status.startswith("s:"):
+            return None
+        try:
+            reason = json.loads(status[2:])[2]
+        except (ValueError, TypeError, IndexError):
+            return None
+        return reason if isinstance(reason, str) else None
+
+    def keep_only(self, seen: set[str]) -> None:
+        """Drop entries of blobs no longer in history (after a full walk)."""
+        tags = {item for item in self.entries if item in seen}
+        if len(tags) != len(self.entries):
+            self.entries = {k: v for k, v in self.entries.items() if k in tags}
+            self.dirty = True
+
+    @staticmethod
+    def item(oid: str, path: str) -> str:
+        return f"{oid} {_path_tag(path)}"
+
+    def set_commits(self, commits: set[str], tips: str) -> None:
+        if commits != self.commits or tips != self.tips:
+            self.commits = set(commits)
+            self.tips = tips
+            self.dirty = True
+
+    def known(self, oid: str, path: str) -> str | None:
+        status = self.entries.get(f"{oid} {_path_tag(path)}")
+        if status is None:
+            return None
+        if status == "-":
+            return "clean"
+        if status.startswith("s:"):
+            return "skip"
+        return "found"
+
+    def _set(self, oid: str, path: str, status: str) -> None:
+        item = f"{oid} {_path_tag(path)}"
+        if self.entries.get(item) != status:
+            self.entries[item] = status
+            self.dirty = True
+
+    def record_clean(self, oid: str, path: str) -> None:
+        self._set(oid, path, "-")
+
+    def record_skip(self, oid: str, commit: str, path: str, reason: str) -> None:
+        self._set(oid, path, "s:" + json.dumps([commit, path, reason], separators=(",", ":")))
+
+    def record_found(
+        self,
+        oid: str,
+        commit: str,
+        path: str,
+        hits: list[tuple[str, str]],
+        spans: list[dict[str, object]] | None = None,
+    ) -> None:
+        """``hits`` are (rule id, fingerprint) pairs and ``spans`` the findings' rule,
+        kind, severity, attribute path, fingerprint and byte/line positions — never
+        values.  With ``spans`` the next run rebuilds the findings from the blob
+        without scanning it (only when each value is exactly its bytes)."""
+        data: list[object] = [commit, path, sorted(set(hits))]
+        if spans is not None:
+            data.append(spans)
+        self._set(oid, path, "f:" + json.dumps(data, separators=(",", ":")))
+
+    def spans(self, oid: str, path: str) -> list[dict[str, object]] | None:
+        status = self.entries.get(f"{oid} {_path_tag(path)}", "")
+        if not status.startswith("f:"):
+            return None
+        try:
+            data = json.loads(status[2:])
+        except ValueError:
+            return None
+        spans = data[3] if isinstance(data, list) and len(data) > 3 else None
+        if not isinstance(spans, list) or not all(isinstance(s, dict) for s in spans):
+            return None
+        return spans
+
+    def save(self) -> None:
+        """Write the cache atomically; a failure to write only costs speed next time."""
+        if self.path is None or not self.dirty:
+            return
+        from secretkit.atomic import write_atomic
+
+        lines = [json.dumps({"format": FORMAT, "key": self.key, "tips": self.tips})]
+        lines.extend(f"c\t{commit}" for commit in sorted(self.commits))
+        for item, status in sorted(self.entries.items()):
+            oid, tag = item.split(" ", 1)
+            lines.append(f"{oid}\t{tag}\t{status}")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            write_atomic(self.path, ("\n".join(lines) + "\n").encode("utf-8"), mode=0o600)
+        except OSError:
+            return
+        self.dirty = False

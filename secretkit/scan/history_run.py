@@ -1,0 +1,209 @@
+"""The history scan's machinery: the blob index (with the cache), batches through one
+process pool, results attributed to their blob, findings rebuilt from cached spans,
+and a heartbeat for progress.  :func:`secretkit.scan.api.scan_history` composes it;
+the per-file scanning functions are passed in (this module imports no scanner)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from secretkit.git.objects import HistoryBlob
+from secretkit.scan.allowlist import Allowlist
+from secretkit.scan.history_cache import HistoryCache
+from secretkit.scan.model import Finding, ScanReport, Skipped
+from secretkit.sensitive import Sensitive, preview
+
+Progress = Callable[[int, int], None]
+Job = tuple[str, str | None, bytes | None, str | None]  # path, file on disk, content, commit
+Result = tuple[list[Finding], Skipped | None, int]
+ScanOne = Callable[[Job, Allowlist, int], Result]
+ScanChunk = Callable[[list[Job], Allowlist, int], list[Result]]
+
+
+_SPAN_KEYS = (
+    "line",
+    "column",
+    "end_line",
+    "end_column",
+    "rule",
+    "kind",
+    "severity",
+    "attrpath",
+    "fingerprint",
+    "start",
+    "end",
+)
+
+
+def _spans(findings: list[Finding], data: bytes) -> list[dict[str, object]] | None:
+    """What the cache keeps to rebuild ``findings`` from their blob (no values), or
+    None when a value is not exactly its bytes (Nix escapes): then it is rescanned."""
+    for f in findings:
+        if data[f.start : f.end] != f.secret.reveal().encode("utf-8"):
+            return None
+    return [{key: getattr(f, key) for key in _SPAN_KEYS} for f in findings]
+
+
+def rebuild(blob: HistoryBlob, data: bytes, spans: list[dict[str, Any]]) -> list[Finding]:
+    out = []
+    for span in spans:
+        value = data[span["start"] : span["end"]].decode("utf-8", "replace")
+        out.append(
+            Finding(
+                path=blob.path,
+                commit=blob.commit,
+                preview=preview(value),
+                secret=Sensitive(value),
+                **{key: span[key] for key in _SPAN_KEYS},
+            )
+        )
+    return out
+
+
+def history_index(
+    top: Path, store: HistoryCache, *, every_ref: bool = False
+) -> tuple[list[HistoryBlob], int]:
+    """The blobs to look at (all, or only those the cache cannot vouch for plus new
+    ones) and how many known-clean blobs the cache stands for besides.  ``every_ref``:
+    purge's backup refs count as history too (``check``)."""
+    from secretkit.git.objects import HistoryBlob, history_blobs, history_commits, ref_tips
+
+    tips = ref_tips(top, every_ref=every_ref)
+    if store.commits and tips == store.tips:
+        commits, current = [], store.commits  # no ref moved: the same history
+    else:
+        commits = history_commits(top, every_ref=every_ref)
+        current = set(commits)
+    if store.commits and store.commits <= current:
+        # history only grew: walk the new commits; the cache knows every older blob
+        fresh = [c for c in commits if c not in store.commits]
+        known = {oid: HistoryBlob(oid, commit, path) for oid, commit, path in store.blobs()}
+        new = {b.oid: b for b in history_blobs(top, fresh)} if fresh else {}
+        blobs = [b for oid, b in known.items() if oid not in new] + list(new.values())
+        clean = sum(1 for status in store.entries.values() if status == "-")
+    else:
+        blobs = history_blobs(top, commits)
+        store.keep_only({store.item(b.oid, b.path) for b in blobs})
+        clean = 0
+    store.set_commits(current, tips)
+    return blobs, clean
+
+
+@contextlib.contextmanager
+def heartbeat(
+    progress: Progress | None, state: Callable[[], tuple[int, int]] = lambda: (0, 0)
+) -> Iterator[None]:
+    """``progress(*state())`` at least once a second while the block runs (the walk of
+    the commit graph reports ``(0, 0)``; a slow batch repeats the last count)."""
+    if progress is None:
+        yield
+        return
+    stop = threading.Event()
+
+    def beat() -> None:
+        while not stop.wait(0.25):
+            done, total = state()
+            if done < total or total == 0:
+                progress(done, total)
+
+    thread = threading.Thread(target=beat, daemon=True)
+    progress(*state())
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+
+
+BATCH_BYTES = 16 * 1024 * 1024  # blob content held at once (memory stays flat)
+BATCH_FILES = 2000
+
+
+class Pool:
+    """A process pool for the whole history scan (forked once), or none for fewer
+    than ``min_jobs`` blobs."""
+
+    def __init__(self, jobs: int, min_jobs: int) -> None:
+        self.workers = min(2, os.cpu_count() or 1)
+        self.min_jobs = min_jobs
+        self.executor: Any = None
+        if self.workers > 1 and jobs >= min_jobs:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+
+            from secretkit.nix import cst
+            from secretkit.scan import nix, text  # noqa: F401
+
+            cst._parser()
+            method = "fork" if "fork" in multiprocessing.get_all_start_methods() else None
+            self.executor = ProcessPoolExecutor(
+                max_workers=self.workers, mp_context=multiprocessing.get_context(method)
+            )
+            # start the workers now, before `git cat-file` runs: a worker forked later
+            # would inherit the write end of its stdin and git would never see EOF
+            for future in [self.executor.submit(int) for _ in range(self.workers)]:
+                future.result()
+
+    def __enter__(self) -> Pool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.executor is not None:
+            self.executor.shutdown(cancel_futures=True)
+
+
+def scan_batch(
+    batch: list[tuple[HistoryBlob, bytes]],
+    allow: Allowlist,
+    max_bytes: int,
+    pool: Pool,
+    report: ScanReport,
+    store: HistoryCache,
+    tick: Callable[[int], None],
+    workers: tuple[ScanOne, ScanChunk],
+) -> None:
+    """Scan one batch of blobs, each result attributed to its blob (for the cache)."""
+    if not batch:
+        return
+    jobs: list[Job] = [(blob.path, None, data, blob.commit) for blob, data in batch]
+    scan_one, scan_chunk = workers
+    results: list[Result | None] = [None] * len(jobs)
+    if pool.executor is not None and len(jobs) >= pool.min_jobs:
+        from concurrent.futures import as_completed
+
+        step = max(1, min(64, len(jobs) // (pool.workers * 4) or 1))
+        spans = [(i, min(i + step, len(jobs))) for i in range(0, len(jobs), step)]
+        futures = {
+            pool.executor.submit(scan_chunk, jobs[a:b], allow, max_bytes): a for a, b in spans
+        }
+        for future in as_completed(futures):
+            start = futures[future]
+            chunk = future.result()
+            results[start : start + len(chunk)] = chunk
+            tick(len(chunk))
+    else:
+        for index, job in enumerate(jobs):
+            results[index] = scan_one(job, allow, max_bytes)
+            tick(1)
+    for (blob, _data), result in zip(batch, results, strict=True):
+        if result is None:
+            continue
+        findings, skipped, size = result
+        report.findings.extend(findings)
+        if skipped is not None:
+            report.skipped.append(Skipped(f"{blob.commit[:12]}:{blob.path}", skipped.reason))
+            store.record_skip(blob.oid, blob.commit, blob.path, skipped.reason)
+        else:
+            report.stats["files"] += 1
+            report.stats["bytes"] += size
+            if findings:
+                hits = [(f.rule, f.fingerprint) for f in findings]
+                store.record_found(blob.oid, blob.commit, blob.path, hits, _spans(findings, _data))
+            else:
+                store.record_clean(blob.oid, blob.path)

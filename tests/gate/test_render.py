@@ -1,0 +1,76 @@
+"""check's text report: one line per point, failures grouped and counted, the most
+important first, no line twice; JSON carries every result and the groups."""
+
+from __future__ import annotations
+
+from secretkit.gate.model import CheckReport, CheckResult
+from secretkit.gate.render import groups, render
+
+
+def _mac(path: str) -> CheckResult:
+    return CheckResult(
+        "sops-mac",
+        False,
+        f"cannot verify the MAC of {path}",
+        "set SOPS_AGE_KEY_FILE",
+        (path,),
+        group="cannot verify the MAC",
+        group_fix="set SOPS_AGE_KEY_FILE",
+    )
+
+
+def _history(what: str) -> CheckResult:
+    return CheckResult("plaintext-history", False, f"a secret was committed: {what}", "purge")
+
+
+def _report() -> CheckReport:
+    return CheckReport(
+        [
+            CheckResult("plaintext-tree", True, "no plaintext secret in the tree"),
+            *[_history(f"value {i}") for i in range(5)],
+            *[_mac(f"sops/secrets/s{i}/secret") for i in range(300)],
+            CheckResult("sops-recipients", True, "managed by clan: 300 file(s), consistent"),
+            CheckResult("decrypted-copy", False, "x.dec.yaml is a decrypted copy", "delete it"),
+        ]
+    )
+
+
+def test_hundreds_of_failures_fit_a_screen_most_important_first() -> None:
+    lines = render(_report())
+    assert len(lines) <= 24
+    assert [line for line in lines if line] == list(dict.fromkeys(line for line in lines if line))
+    assert lines[0] == "ok   plaintext-tree: no plaintext secret in the tree"
+    assert lines[1] == "FAIL plaintext-history: 5 problems"
+    assert lines[2] == "FAIL sops-mac: 300 problems"
+    numbered = [line for line in lines if line[:3].strip().rstrip(".").isdigit()]
+    assert [line.split(":")[0].split(". ")[1] for line in numbered] == [
+        "decrypted-copy",
+        "plaintext-history",
+        "sops-mac",
+    ]
+    (mac,) = [i for i, line in enumerate(lines) if "cannot verify the MAC" in line]
+    assert lines[mac].endswith("— 300 of them")
+    assert lines[mac + 1].strip().startswith("e.g. sops/secrets/s0/secret,")
+    assert lines[mac + 1].endswith("(+297 more)")
+    assert "… 2 more (secretkit check --format json)" in "\n".join(lines)
+    assert lines[-1] == "NOT safe to publish: 3 of 5 points fail (306 problem(s) in 3 group(s))"
+
+
+def test_json_has_every_result_and_the_groups() -> None:
+    doc = _report().to_json()
+    assert len(doc["checks"]) == 308  # type: ignore[arg-type]
+    assert [(g["id"], g["count"]) for g in doc["groups"]] == [  # type: ignore[union-attr]
+        ("decrypted-copy", 1),
+        ("plaintext-history", 5),
+        ("sops-mac", 300),
+    ]
+
+
+def test_a_lone_result_of_a_group_keeps_its_own_fix() -> None:
+    one = CheckReport([CheckResult("sops-mac", False, "m", "own fix", ("a",), "g", "group fix")])
+    (group,) = groups(one)
+    assert group.fix == "own fix"
+    assert render(CheckReport([CheckResult("x", True, "fine")])) == [
+        "ok   x: fine",
+        "safe to publish",
+    ]

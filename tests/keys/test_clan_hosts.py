@@ -1,0 +1,138 @@
+"""clan-core machines found without evaluating Nix: machines/<name>/, the inventory,
+machines.<name> in the call, in the three ways a clan is written."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from secretkit.keys.hosts import discover
+from tests.keys.layouts import write
+from tests.layouts.clan_repo import make_clan
+
+COMMON = "{ ... }: { imports = [ ../../modules/common.nix ]; }\n"
+
+
+def test_clan_in_a_file_the_flake_imports(tmp_path: Path) -> None:
+    make_clan(tmp_path)
+    inv = discover(tmp_path)
+    assert {n: h.source for n, h in inv.hosts.items()} == {
+        "db": "clan",
+        "laptop": "clan-darwin",
+        "web": "clan",
+    }
+    assert inv.unresolved == []
+    shared = {Path("modules/shared.nix"), Path("modules/users.nix")}
+    assert shared <= inv.hosts["web"].modules and shared <= inv.hosts["db"].modules
+    assert inv.hosts_of_file("modules/users.nix") == {"web", "db"}
+    # self.nixosModules.base is the flake's own module: followed, not "unresolved"
+    assert inv.hosts_of_file("modules/base.nix") == {"web"}
+    # machines.db = { … } in the clan call is db's inline code
+    clan_nix = (tmp_path / "clan.nix").read_bytes()
+    assert inv.hosts_at("clan.nix", clan_nix.index(b"allowedTCPPorts")) == {"db"}
+    assert inv.hosts["web"].entry_modules[0] == Path("machines/web/configuration.nix")
+    # inventory roles' extraModules: by the nixos tag, by machine, by a literal tags list
+    assert inv.hosts_of_file("modules/agent.nix") == {"web", "db"}  # not the darwin laptop
+    assert inv.hosts_of_file("modules/server.nix") == {"db"}
+    assert inv.hosts_of_file("modules/offsite.nix") == {"web"}
+
+
+def test_build_clan_inline_with_a_machine_only_in_the_inventory(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "flake.nix": (
+                "{\n  outputs = { self, clan-core, ... }:\n"
+                "    let clan = clan-core.lib.buildClan {\n"
+                "      directory = self;\n"
+                '      inventory.machines.edge = { tags = [ "gw" ]; };\n'
+                "      machines.nas = { imports = [ ./modules/zfs.nix ]; };\n"
+                "    };\n"
+                "    in { inherit (clan) nixosConfigurations clanInternals; };\n}\n"
+            ),
+            "machines/nas/configuration.nix": COMMON,
+            "machines/box/configuration.nix": COMMON,
+            "modules/common.nix": "{ ... }: { }\n",
+            "modules/zfs.nix": "{ ... }: { }\n",
+        },
+    )
+    inv = discover(tmp_path)
+    assert sorted(inv.hosts) == ["box", "edge", "nas"]
+    assert inv.hosts_of_file("modules/common.nix") == {"box", "nas"}
+    assert inv.hosts_of_file("modules/zfs.nix") == {"nas"}
+    # a machine declared only in the inventory: said plainly, not guessed
+    assert [r for _, r in inv.unresolved] == [
+        "machine edge (inventory) has no machines/edge/configuration.nix; "
+        "its modules come from the clan inventory only"
+    ]
+
+
+def test_flake_parts_clan_module(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "flake.nix": (
+                "{\n  outputs = inputs@{ flake-parts, ... }:\n"
+                "    flake-parts.lib.mkFlake { inherit inputs; } {\n"
+                '      systems = [ "x86_64-linux" ];\n'
+                "      imports = [ inputs.clan-core.flakeModules.default ];\n"
+                "      clan = {\n"
+                '        meta.name = "home";\n'
+                "        inventory = { machines = { router = { }; }; };\n"
+                "      };\n"
+                "    };\n}\n"
+            ),
+            "machines/router/configuration.nix": "{ ... }: { imports = [ ./hw.nix ]; }\n",
+            "machines/router/hw.nix": "{ ... }: { }\n",
+            "machines/pi/configuration.nix": "{ ... }: { }\n",
+        },
+    )
+    inv = discover(tmp_path)
+    assert sorted(inv.hosts) == ["pi", "router"]
+    assert inv.hosts_of_file("machines/router/hw.nix") == {"router"}
+    assert inv.unresolved == []
+
+
+def test_configurations_taken_from_clan_config(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "flake.nix": (
+                "{\n  outputs = { self, clan-core, ... }:\n"
+                '    let clan = clan-core.lib.clan { inherit self; meta.name = "c"; };\n'
+                "    in {\n      nixosConfigurations = clan.config.nixosConfigurations;\n"
+                "      clanInternals = clan.config.clanInternals;\n    };\n}\n"
+            ),
+            "machines/a/configuration.nix": COMMON,
+            "machines/b/configuration.nix": COMMON,
+            "modules/common.nix": "{ ... }: { }\n",
+        },
+    )
+    inv = discover(tmp_path)
+    assert {n: h.source for n, h in inv.hosts.items()} == {"a": "clan", "b": "clan"}
+    assert inv.unresolved == []
+    assert inv.hosts_of_file("modules/common.nix") == {"a", "b"}
+
+
+def test_a_role_for_a_computed_tag_is_said_not_guessed(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "flake.nix": (
+                "{\n  outputs = { self, clan-core, ... }:\n"
+                "    let clan = clan-core.lib.clan {\n"
+                "      inherit self;\n"
+                "      inventory.tags = { config, ... }: { backup = config.nixos; };\n"
+                "      inventory.instances.borg.roles.client.tags.backup = { };\n"
+                "      inventory.instances.borg.roles.client.extraModules = [ ./borg.nix ];\n"
+                "    };\n    in { inherit (clan.config) nixosConfigurations; };\n}\n"
+            ),
+            "borg.nix": "{ ... }: { }\n",
+            "machines/a/configuration.nix": "{ ... }: { }\n",
+        },
+    )
+    inv = discover(tmp_path)
+    assert inv.hosts_of_file("borg.nix") == set()
+    assert [r for _, r in inv.unresolved] == [
+        "line 7: extraModules of borg.client apply to tag backup, whose machines are computed "
+        "in Nix"
+    ]

@@ -1,0 +1,236 @@
+"""Host discovery in the layouts NixOS repositories use in the wild, one small fixture
+per style: several hosts and a module shared by two of them (modules/common.nix, which
+imports modules/users.nix)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from secretkit.keys.hosts import discover
+from tests.keys.layouts import write
+
+SHARED = {
+    "modules/common.nix": "{ ... }: { imports = [ ./users.nix ]; }\n",
+    "modules/users.nix": "{ ... }: { users.mutableUsers = false; }\n",
+}
+HOST = "{ ... }: { imports = [ ../../modules/common.nix ]; }\n"
+TWO = {"hosts/alpha/configuration.nix": HOST, "hosts/beta/configuration.nix": HOST}
+SYSTEM = "nixpkgs.lib.nixosSystem { modules = [ ./hosts/${name}/configuration.nix ]; }"
+
+STYLES: dict[str, tuple[dict[str, str], dict[str, str]]] = {
+    # lib.genAttrs over the directories of ./hosts
+    "genattrs-readdir": (
+        {
+            **TWO,
+            "flake.nix": (
+                "{\n  outputs = { self, nixpkgs, ... }:\n    let\n      hosts = builtins.attrNames"
+                ' (nixpkgs.lib.filterAttrs (_: t: t == "directory") (builtins.readDir ./hosts));\n'
+                "    in {\n      nixosConfigurations = nixpkgs.lib.genAttrs hosts"
+                f" (name: {SYSTEM});"
+                "\n    };\n}\n"
+            ),
+        },
+        {"alpha": "flake", "beta": "flake"},
+    ),
+    # builtins.mapAttrs over builtins.readDir
+    "mapattrs-readdir": (
+        {
+            **TWO,
+            "flake.nix": (
+                "{\n  outputs = { self, nixpkgs, ... }: {\n    nixosConfigurations = "
+                f"builtins.mapAttrs (name: _: {SYSTEM}) (builtins.readDir ./hosts);\n  }};\n}}\n"
+            ),
+        },
+        {"alpha": "flake", "beta": "flake"},
+    ),
+    # listToAttrs (map mk [ … ])
+    "listtoattrs": (
+        {
+            **TWO,
+            "flake.nix": (
+                "{\n  outputs = { self, nixpkgs, ... }:\n  let\n"
+                f"    mk = name: {{ inherit name; value = {SYSTEM}; }};\n  in {{\n"
+                '    nixosConfigurations = builtins.listToAttrs (map mk [ "alpha" "beta" ]);\n'
+                "  };\n}\n"
+            ),
+        },
+        {"alpha": "flake", "beta": "flake"},
+    ),
+    # flake-parts with flake.nixosConfigurations and a self.nixosModules import
+    "flake-parts": (
+        {
+            **TWO,
+            "hosts/beta/configuration.nix": (
+                "{ self, ... }: { imports = [ self.nixosModules.common ]; }\n"
+            ),
+            "flake.nix": (
+                "{\n  outputs = inputs@{ flake-parts, nixpkgs, ... }:\n"
+                "    flake-parts.lib.mkFlake { inherit inputs; } {\n"
+                '      systems = [ "x86_64-linux" ];\n'
+                "      perSystem = { pkgs, ... }: { devShells.default = pkgs.mkShell { }; };\n"
+                "      flake = {\n"
+                "        nixosModules.common = ./modules/common.nix;\n"
+                "        nixosConfigurations.alpha = nixpkgs.lib.nixosSystem {\n"
+                "          modules = [ ./hosts/alpha/configuration.nix"
+                " inputs.nixos-hardware.nixosModules.framework-13-7040-amd ];\n        };\n"
+                "        nixosConfigurations.beta = nixpkgs.lib.nixosSystem {\n"
+                "          modules = [ ./hosts/beta/configuration.nix ];\n        };\n"
+                "      };\n    };\n}\n"
+            ),
+        },
+        {"alpha": "flake", "beta": "flake"},
+    ),
+    # import-tree style loaders: every .nix file of a directory (but _private ones)
+    "import-tree": (
+        {
+            **SHARED,
+            "hosts/alpha/a.nix": HOST,
+            "hosts/alpha/_draft/skip.nix": "{ ... }: { }\n",
+            "hosts/beta/b.nix": HOST,
+            "flake.nix": (
+                "{\n  outputs = inputs@{ nixpkgs, import-tree, ... }: {\n"
+                "    nixosConfigurations.alpha = nixpkgs.lib.nixosSystem"
+                " { modules = [ (import-tree ./hosts/alpha) ]; };\n"
+                "    nixosConfigurations.beta = nixpkgs.lib.nixosSystem"
+                " { modules = [ (inputs.import-tree ./hosts/beta) ]; };\n  };\n}\n"
+            ),
+        },
+        {"alpha": "flake", "beta": "flake"},
+    ),
+    # nix-darwin and home-manager configurations next to a NixOS host
+    "darwin-home-manager": (
+        {
+            **SHARED,
+            "hosts/desk/configuration.nix": HOST,
+            "darwin/macbook.nix": (
+                "{ ... }: { imports = [ ../modules/common.nix ];"
+                " home-manager.users.alice = import ../home/alice.nix; }\n"
+            ),
+            "home/alice.nix": "{ ... }: { imports = [ ./shell.nix ]; }\n",
+            "home/shell.nix": "{ ... }: { }\n",
+            "flake.nix": (
+                "{\n  outputs = { self, nixpkgs, nix-darwin, home-manager, ... }: {\n"
+                "    darwinConfigurations.macbook = nix-darwin.lib.darwinSystem {\n"
+                "      modules = [ ./darwin/macbook.nix home-manager.darwinModules.home-manager ];"
+                "\n    };\n"
+                '    homeConfigurations."alice@desk" = home-manager.lib.homeManagerConfiguration'
+                " {\n      modules = [ ./home/alice.nix ];\n    };\n"
+                "    nixosConfigurations.desk = nixpkgs.lib.nixosSystem"
+                " { modules = [ ./hosts/desk/configuration.nix ]; };\n  };\n}\n"
+            ),
+        },
+        {"alice@desk": "home-manager", "desk": "flake", "macbook": "darwin"},
+    ),
+    # deploy-rs nodes deploying the flake's hosts
+    "deploy-rs": (
+        {
+            **TWO,
+            "flake.nix": (
+                "{\n  outputs = { self, nixpkgs, deploy-rs, ... }: {\n"
+                "    nixosConfigurations.alpha = nixpkgs.lib.nixosSystem"
+                " { modules = [ ./hosts/alpha/configuration.nix ]; };\n"
+                "    nixosConfigurations.beta = nixpkgs.lib.nixosSystem"
+                " { modules = [ ./hosts/beta/configuration.nix ]; };\n"
+                '    deploy.nodes.alpha = { hostname = "alpha.lan"; profiles.system.path ='
+                " deploy-rs.lib.x86_64-linux.activate.nixos self.nixosConfigurations.alpha; };\n"
+                "  };\n}\n"
+            ),
+        },
+        {"alpha": "flake+deploy-rs", "beta": "flake"},
+    ),
+    # colmena hive with meta.nodeNixpkgs and defaults
+    "colmena-nodenixpkgs": (
+        {
+            **SHARED,
+            "hosts/alpha.nix": "{ ... }: { }\n",
+            "hosts/beta.nix": "{ ... }: { }\n",
+            "hive.nix": (
+                "{\n  meta = { nixpkgs = import ./pinned.nix;"
+                " nodeNixpkgs.beta = import ./other.nix; };\n"
+                "  defaults = { imports = [ ./modules/common.nix ]; };\n"
+                "  alpha = { imports = [ ./hosts/alpha.nix ]; };\n"
+                "  beta = { imports = [ ./hosts/beta.nix ]; };\n}\n"
+            ),
+        },
+        {"alpha": "colmena", "beta": "colmena"},
+    ),
+}
+
+
+@pytest.mark.parametrize("style", sorted(STYLES))
+def test_each_style_finds_its_hosts_and_the_shared_module(tmp_path: Path, style: str) -> None:
+    files, expected = STYLES[style]
+    inv = discover(write(tmp_path, {**SHARED, **files}))
+    assert {n: h.source for n, h in inv.hosts.items()} == expected
+    assert inv.unresolved == []
+    users = inv.hosts_of_file("modules/users.nix")
+    assert len(users) >= 2 and users <= set(expected)
+
+
+def test_import_tree_skips_underscore_paths(tmp_path: Path) -> None:
+    files, _ = STYLES["import-tree"]
+    inv = discover(write(tmp_path, {**SHARED, **files}))
+    assert inv.hosts_of_file("hosts/alpha/a.nix") == {"alpha"}
+    assert inv.hosts_of_file("hosts/alpha/_draft/skip.nix") == set()
+
+
+def test_home_manager_user_inside_a_darwin_host(tmp_path: Path) -> None:
+    files, _ = STYLES["darwin-home-manager"]
+    inv = discover(write(tmp_path, {**SHARED, **files}))
+    assert inv.hosts_of_file("home/shell.nix") == {"alice@desk", "macbook"}
+
+
+def test_plain_configuration_nix(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            **SHARED,
+            "configuration.nix": (
+                "{ ... }: {\n  imports = [ ./hardware-configuration.nix ./modules/common.nix ];\n"
+                '  networking.hostName = "nixbox";\n}\n'
+            ),
+            "hardware-configuration.nix": "{ ... }: { }\n",
+        },
+    )
+    inv = discover(tmp_path)
+    assert {n: h.source for n, h in inv.hosts.items()} == {"nixbox": "configuration.nix"}
+    assert inv.hosts_of_file("modules/users.nix") == {"nixbox"}
+
+
+def test_a_deploy_rs_node_without_a_configuration_is_said(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            **SHARED,
+            **TWO,
+            "flake.nix": (
+                "{\n  outputs = { self, nixpkgs, ... }: {\n"
+                "    nixosConfigurations.alpha = nixpkgs.lib.nixosSystem"
+                " { modules = [ ./hosts/alpha/configuration.nix ]; };\n"
+                '    deploy.nodes.gamma.hostname = "gamma.lan";\n  };\n}\n'
+            ),
+        },
+    )
+    inv = discover(tmp_path)
+    assert [r for _, r in inv.unresolved] == ["line 4: deploy-rs node gamma has no configuration"]
+
+
+def test_a_module_in_an_unchecked_out_submodule_is_external(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            **SHARED,
+            ".gitmodules": '[submodule "hm"]\n\tpath = vendor/home-manager\n\turl = x\n',
+            "hive.nix": (
+                "{ box = { imports = [ ./vendor/home-manager/nixos ./modules/common.nix ]; }; }\n"
+            ),
+        },
+    )
+    (tmp_path / "vendor" / "home-manager").mkdir(parents=True)
+    inv = discover(tmp_path)
+    assert inv.unresolved == []
+    assert [r for _, r in inv.external] == [
+        "line 1: git submodule vendor/home-manager (vendor/home-manager/nixos)"
+    ]

@@ -1,0 +1,109 @@
+"""An agenix repository (secrets.nix with let-bound keys and lists, *.age files for
+age and ssh recipients): `check` compares each header with the keys listed and opens
+the files with a listed key held here."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyrage
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from secretkit.commands.check import run_check
+from tests.conftest import commit_all
+from tests.keys.layouts import write
+
+SECRETS_NIX = """let
+  alice = "{alice}";
+  web = "{web}";
+  db = "{db}";
+  admins = [ alice ];
+  servers = [ web db ];
+in
+{{
+  "secrets/web-password.age".publicKeys = admins ++ [ web ];
+  "secrets/db-password.age".publicKeys = admins ++ [ db ];
+  "secrets/shared.age".publicKeys = admins ++ servers;
+}}
+"""
+
+
+def _ssh_public() -> str:
+    key = Ed25519PrivateKey.generate().public_key()
+    raw = key.public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH)
+    return raw.decode()
+
+
+def _recipient(key: str) -> object:
+    if key.startswith("ssh-"):
+        return pyrage.ssh.Recipient.from_str(key)
+    return pyrage.x25519.Recipient.from_str(key)
+
+
+@pytest.fixture
+def repo(tmp_git_repo: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, dict[str, str]]:
+    alice = pyrage.x25519.Identity.generate()
+    keys = {
+        "alice": str(alice.to_public()),
+        "web": _ssh_public(),
+        "db": str(pyrage.x25519.Identity.generate().to_public()),
+    }
+    write(tmp_git_repo, {"secrets.nix": SECRETS_NIX.format(**keys)})
+    for name, owners in (
+        ("web-password", ["alice", "web"]),
+        ("db-password", ["alice", "db"]),
+        ("shared", ["alice", "web", "db"]),
+    ):
+        _encrypt(tmp_git_repo / f"secrets/{name}.age", [keys[o] for o in owners])
+    commit_all(tmp_git_repo, "agenix")
+    monkeypatch.setenv("SOPS_AGE_KEY", str(alice))
+    return tmp_git_repo, keys
+
+
+def _encrypt(path: Path, keys: list[str]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(pyrage.encrypt(b"not-a-real-value", [_recipient(k) for k in keys]))  # type: ignore[list-item]
+
+
+def test_a_consistent_agenix_repo_passes(repo: tuple[Path, dict[str, str]]) -> None:
+    root, _ = repo
+    report = run_check(root)
+    assert [r.message for r in report.failed] == []
+    (agenix,) = [r for r in report.results if r.id == "agenix"]
+    assert agenix.message == (
+        "3 age file(s) encrypted for the keys secrets.nix lists (3 opened with a key here)"
+    )
+
+
+def test_a_file_missing_a_listed_host_is_the_one_failure(
+    repo: tuple[Path, dict[str, str]],
+) -> None:
+    root, keys = repo
+    _encrypt(root / "secrets/shared.age", [keys["alice"], keys["web"]])  # db left out
+    (failure,) = run_check(root).failed
+    assert failure.id == "agenix"
+    assert failure.message == (
+        "secrets/shared.age is not encrypted for the keys secrets.nix:11 lists "
+        "(1 age recipient(s) in the file, 2 in secrets.nix)"
+    )
+    assert "agenix -r" in failure.fix
+
+
+def test_an_ssh_recipient_swapped_and_an_unlisted_file(repo: tuple[Path, dict[str, str]]) -> None:
+    root, keys = repo
+    _encrypt(root / "secrets/web-password.age", [keys["alice"], _ssh_public()])
+    _encrypt(root / "secrets/stray.age", [keys["alice"]])
+    failures = run_check(root).failed
+    assert sorted(f.message for f in failures) == [
+        "secrets/stray.age is an age file that secrets.nix does not list",
+        "secrets/web-password.age is not encrypted for the keys secrets.nix:9 lists "
+        "(ssh keys: 1 listed but not a recipient, 1 not listed)",
+    ]
+
+
+def test_no_agenix_no_point(tmp_git_repo: Path) -> None:
+    (tmp_git_repo / "a.nix").write_text("{ }\n")
+    commit_all(tmp_git_repo)
+    assert [r for r in run_check(tmp_git_repo).results if r.id == "agenix"] == []

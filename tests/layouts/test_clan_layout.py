@@ -1,0 +1,167 @@
+"""clan-core's secret layout: read from the folder links, verified by `check` the way
+clan does (recipients from users/machines/groups links, MAC with an admin key)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from secretkit.commands.check import run_check
+from secretkit.layouts.clan import read_clan
+from tests.conftest import commit_all
+from tests.layouts.clan_repo import Clan, make_clan
+
+
+@pytest.fixture
+def clan(tmp_git_repo: Path, monkeypatch: pytest.MonkeyPatch) -> Clan:
+    made = make_clan(tmp_git_repo)
+    commit_all(tmp_git_repo, "a tiny clan")
+    monkeypatch.setenv("SOPS_AGE_KEY", made.admin_key())
+    return made
+
+
+def _files(root: Path) -> list[str]:
+    return [p.relative_to(root).as_posix() for p in root.rglob("*") if ".git" not in p.parts]
+
+
+def test_layout_is_read_from_the_links(clan: Clan) -> None:
+    layout = read_clan(clan.root, _files(clan.root))
+    assert layout is not None
+    assert sorted(layout.secrets) == [
+        "sops/secrets/db-root/secret",
+        "sops/secrets/web-db-password/secret",
+        "vars/per-machine/web/acme/keys/account.key/secret",
+        "vars/shared/wireguard/psk/secret",
+    ]
+    psk = layout.secrets["vars/shared/wireguard/psk/secret"]
+    assert psk.machines(layout) == {"web", "db"}  # through the servers group
+    assert layout.expected(psk) == {
+        clan.public(o) for o in ("machines/web", "machines/db", "users/alice")
+    }
+
+
+def test_a_consistent_clan_passes_check(clan: Clan) -> None:
+    report = run_check(clan.root)
+    assert [r.message for r in report.failed] == []
+    messages = {r.id: r.message for r in report.results}
+    assert "managed by clan: 4 file(s), recipients consistent" in messages["sops-recipients"]
+    assert "4 sops file(s) verify" in messages["sops-mac"]
+    # clan's sops module gives these declarations their sopsFile: resolved, not "cannot verify"
+    assert messages["nix-secret-refs"].startswith(
+        "2 declared secret(s) (2 host/file pair(s)), 1 reference(s), all resolve; "
+        "2 clan var use(s) by machines, all generated"
+    )
+
+
+def test_a_clan_var_a_machine_uses_but_never_generated(clan: Clan) -> None:
+    db = clan.root / "machines/db/configuration.nix"
+    db.write_text(
+        db.read_text().replace(
+            "  sops.secrets.db-root",
+            "  services.borgbackup.jobs.x.encryption.passCommand =\n"
+            '    "cat ${config.clan.core.vars.generators.borg.files.passphrase.path}";\n'
+            "  sops.secrets.db-root",
+        )
+    )
+    (failure,) = run_check(clan.root).failed
+    assert failure.id == "nix-secret-refs"
+    assert failure.message == (
+        "machines/db/configuration.nix:5: machine db uses clan var borg/passphrase, which was "
+        "never generated (no vars/per-machine/db/borg/passphrase/)"
+    )
+    assert failure.fix == "clan vars generate db"
+
+
+def test_one_wrong_recipient_link_is_exactly_one_failure(clan: Clan) -> None:
+    clan.link("sops/secrets/db-root", "machines", "web")  # linked, but never re-encrypted
+    report = run_check(clan.root)
+    (failure,) = report.failed
+    assert failure.id == "sops-recipients"
+    assert failure.paths == ("sops/secrets/db-root/secret",)
+    assert "not encrypted for machines/web" in failure.message
+    assert "clan secrets machines add-secret <machine> db-root" in failure.fix
+
+
+def test_a_link_to_another_machine_is_named(clan: Clan) -> None:
+    folder = clan.root / "vars/per-machine/web/acme/keys/account.key/machines"
+    os.unlink(folder / "web")
+    os.symlink("../../../../../../../sops/machines/db", folder / "web")
+    (failure,) = run_check(clan.root).failed
+    assert failure.id == "sops-recipients"
+    assert "machines/web: points to sops/machines/db (another machine)" in failure.message
+    assert "clan vars fix web" in failure.fix
+
+
+def test_a_machine_without_a_link_cannot_read_the_secret_its_module_declares(clan: Clan) -> None:
+    shutil.rmtree(clan.root / "sops/secrets/web-db-password/machines")
+    clan.encrypt("sops/secrets/web-db-password", ["users/alice"], b"pw-one")
+    (failure,) = run_check(clan.root).failed
+    assert failure.id == "host-readable"
+    assert "machine web uses sops/secrets/web-db-password/secret" in failure.message
+    assert failure.fix == "clan secrets machines add-secret web web-db-password"
+
+
+def test_a_declared_secret_missing_from_the_clan_says_the_clan_command(clan: Clan) -> None:
+    shutil.rmtree(clan.root / "sops/secrets/db-root")
+    failures = run_check(clan.root).failed
+    assert [f.id for f in failures] == ["nix-secret-refs"]
+    assert "sops/secrets/db-root/secret, which does not exist" in failures[0].message
+    assert failures[0].fix.startswith("create it the clan way: clan secrets set db-root")
+    assert "clan secrets machines add-secret db db-root" in failures[0].fix
+
+
+def test_without_a_key_the_mac_points_is_one_group(
+    clan: Clan, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from secretkit.gate.render import render
+
+    monkeypatch.delenv("SOPS_AGE_KEY")
+    report = run_check(clan.root)
+    assert {r.id for r in report.failed} == {"sops-mac"}
+    lines = render(report)
+    assert len(lines) == len(set(line for line in lines if line)) + lines.count("")
+    (index,) = [i for i, line in enumerate(lines) if "cannot verify the MAC" in line]
+    assert lines[index].endswith("— 4 of them")
+    assert lines[index + 1].strip().startswith("e.g. sops/secrets/db-root/secret, ")
+    assert lines[index + 1].endswith("(+1 more)")
+
+
+def test_migrate_on_a_clan_repo_says_to_use_clan(
+    clan: Clan, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.support import fake
+    from tests.support.cli import run_main
+
+    web = clan.root / "machines/web/configuration.nix"
+    line = f'  services.hostapd.wpaPassphrase = "{fake.password("w")}";\n'
+    text = web.read_text().replace(
+        "  services.nginx.enable = true;\n", "  services.nginx.enable = true;\n" + line
+    )
+    web.write_text(text)
+    def files() -> list[str]:  # .git/secretkit holds the repository lock, nothing else
+        paths = (p.relative_to(clan.root).as_posix() for p in clan.root.rglob("*"))
+        return sorted(p for p in paths if not p.startswith(".git/secretkit"))
+
+    before = files()
+    code, _out, err = run_main(capsys, "-C", str(clan.root), "migrate", "--yes")
+    assert code == 3
+    assert "clan-core repository" in err and "second, incompatible secrets layout" in err
+    assert "clan secrets set --machine web hostapd-wpaPassphrase" in err
+    assert "config.sops.secrets.hostapd-wpaPassphrase.path" in err
+    assert files() == before  # nothing written: no secrets/, no .sops.yaml
+
+
+def test_hosts_add_on_a_clan_repo_names_the_clan_command(
+    clan: Clan, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.support.cli import run_main
+
+    key = clan.public("machines/db")
+    code, _out, err = run_main(capsys, "-C", str(clan.root), "hosts", "add", "cache", "--age", key)
+    assert code == 3
+    assert "clan keeps machine keys in sops/machines/<name>/key.json" in err
+    assert f"clan secrets machines add cache {key}" in err
+    assert not (clan.root / ".sops.yaml").exists()

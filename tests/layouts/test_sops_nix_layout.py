@@ -1,0 +1,110 @@
+"""A plain sops-nix repository with a hand-written .sops.yaml (its own path_regex,
+anchors not named host_<h>, two key groups (the admin holds a key in each), several
+files per host, a defaultSopsFile, a module shared by two hosts): `check` understands
+it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyrage
+import pytest
+
+from secretkit.commands.check import run_check
+from tests.conftest import commit_all
+from tests.keys.layouts import write
+from tests.support.cli import run_main
+
+SOPS_YAML = """# hand-written
+keys:
+  - &alice {alice}
+  - &alice_offline {offline}
+  - &server_web {web}
+  - &server_db {db}
+creation_rules:
+  - path_regex: hosts/web/secrets/[^/]+\\.yaml$
+    key_groups:
+      - age: [*alice, *server_web]
+  - path_regex: hosts/db/secrets/[^/]+\\.yaml$
+    key_groups:
+      - age: [*alice, *server_db]
+      - age: [*alice_offline]
+  - path_regex: secrets/common\\.yaml$
+    key_groups:
+      - age: [*alice, *server_web, *server_db]
+"""
+
+NIX = {
+    "flake.nix": (
+        "{\n  outputs = { self, nixpkgs, sops-nix, ... }: {\n"
+        "    nixosConfigurations.web = nixpkgs.lib.nixosSystem {\n"
+        "      modules = [ sops-nix.nixosModules.sops ./hosts/web/configuration.nix ];\n    };\n"
+        "    nixosConfigurations.db = nixpkgs.lib.nixosSystem {\n"
+        "      modules = [ sops-nix.nixosModules.sops ./hosts/db/configuration.nix ];\n    };\n"
+        "  };\n}\n"
+    ),
+    "hosts/web/configuration.nix": (
+        "{ config, ... }: {\n  imports = [ ../../modules/common.nix ];\n"
+        "  sops.defaultSopsFile = ./secrets/main.yaml;\n"
+        '  sops.secrets.htpasswd = { owner = "nginx"; };\n'
+        "  sops.secrets.api-token = { sopsFile = ./secrets/api.yaml; };\n"
+        "  services.nginx.virtualHosts.web.basicAuthFile = config.sops.secrets.htpasswd.path;\n}\n"
+    ),
+    "hosts/db/configuration.nix": (
+        "{ ... }: {\n  imports = [ ../../modules/common.nix ];\n"
+        '  sops.secrets."postgres/password" = { sopsFile = ./secrets/db.yaml; };\n}\n'
+    ),
+    "modules/common.nix": (
+        "{ ... }: {\n  sops.secrets.wifi-psk = { sopsFile = ../secrets/common.yaml; };\n}\n"
+    ),
+}
+
+PLAIN = {
+    "hosts/web/secrets/main.yaml": "htpasswd: fake-one\n",
+    "hosts/web/secrets/api.yaml": "api-token: fake-two\n",
+    "hosts/db/secrets/db.yaml": "postgres:\n  password: fake-three\n",
+    "secrets/common.yaml": "wifi-psk: fake-four\n",
+}
+
+
+@pytest.fixture
+def repo(
+    tmp_git_repo: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> Path:
+    ids = {n: pyrage.x25519.Identity.generate() for n in ("alice", "offline", "web", "db")}
+    keys = {n: str(i.to_public()) for n, i in ids.items()}
+    write(tmp_git_repo, {".sops.yaml": SOPS_YAML.format(**keys), **NIX, **PLAIN})
+    monkeypatch.setenv("SOPS_AGE_KEY", f"{ids['alice']}\n{ids['offline']}")
+    for path in PLAIN:
+        code, _, err = run_main(capsys, "-C", str(tmp_git_repo), "encrypt", "-i", path)
+        assert code == 0, err
+    commit_all(tmp_git_repo, "secrets")
+    return tmp_git_repo
+
+
+def test_a_hand_written_sops_nix_repo_passes(repo: Path) -> None:
+    report = run_check(repo)
+    assert [r.message for r in report.failed] == []
+    messages = {r.id: r.message for r in report.results}
+    assert messages["sops-recipients"] == "4 sops file(s) match their rules' recipients"
+    assert messages["nix-secret-refs"].startswith("4 declared secret(s) (4 host/file pair(s))")
+
+
+def test_a_host_left_out_of_a_shared_file_is_one_failure_each_step(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = (repo / ".sops.yaml").read_text()
+    narrower = text.replace("[*alice, *server_web, *server_db]", "[*alice, *server_web]")
+    (repo / ".sops.yaml").write_text(narrower)
+    # the file is still encrypted for db's key, which its rule no longer names
+    (failure,) = run_check(repo).failed
+    assert failure.id == "sops-recipients" and failure.paths == ("secrets/common.yaml",)
+    assert "not in the rule" in failure.message
+    # re-keyed as the rule says: now db, which uses the file, cannot read it
+    code, _, err = run_main(capsys, "-C", str(repo), "updatekeys", "secrets/common.yaml")
+    assert code == 0, err
+    (failure,) = run_check(repo).failed
+    assert failure.id == "host-readable"
+    assert failure.message.startswith("host db cannot read secrets/common.yaml")
+    assert "&server_db is not a recipient" in failure.message
+    assert failure.fix.startswith("add *server_db to the creation rule for secrets/common.yaml")

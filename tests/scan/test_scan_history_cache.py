@@ -1,0 +1,117 @@
+"""The history cache: a second scan reads only new blobs, finds exactly what the first
+found, holds no secret value, and is dropped when the detectors or allowlist change
+or when history is rewritten."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from secretkit.git import objects
+from secretkit.scan import history_cache
+from secretkit.scan.api import scan_history, scan_tree
+from tests.conftest import commit_all, git
+from tests.support import fake
+
+
+def _nix(value: str) -> str:
+    return f'{{\n  users.users.a.password = "{value}";\n}}\n'
+
+
+def _cache(repo: Path) -> Path:
+    return repo / ".git" / "secretkit" / "history-cache"
+
+
+def _found(report: object) -> list[tuple[str | None, str, str]]:
+    return sorted(
+        (f.commit, f.path, f.fingerprint)
+        for f in report.findings  # type: ignore[attr-defined]
+    )
+
+
+@pytest.fixture
+def history(tmp_git_repo: Path) -> tuple[Path, str]:
+    secret = fake.password("cached")
+    for i in range(60):  # enough blobs for the process pool
+        (tmp_git_repo / f"mod{i}.nix").write_text(f"{{ services.x{i}.enable = true; }}\n")
+    (tmp_git_repo / "host.nix").write_text(_nix(secret))
+    commit_all(tmp_git_repo, "add")
+    (tmp_git_repo / "host.nix").write_text("{ }\n")
+    commit_all(tmp_git_repo, "remove")
+    return tmp_git_repo, secret
+
+
+def test_second_scan_reads_only_flagged_blobs_and_finds_the_same(
+    history: tuple[Path, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo, secret = history
+    first = scan_history(repo)
+    assert len(first.findings) == 1
+    text = _cache(repo).read_text()
+    assert secret not in text and secret[:4] not in text  # no value, no preview
+    assert first.findings[0].fingerprint in text  # the fingerprint is kept
+    assert (_cache(repo).stat().st_mode & 0o777) == 0o600
+
+    read: list[str] = []
+    real = objects.read_blobs_limited
+
+    def counting(root: Path, oids: object, limit: int | None = None):  # type: ignore[no-untyped-def]
+        wanted = list(oids)  # type: ignore[call-overload]
+        read.extend(wanted)
+        return real(root, wanted, limit)
+
+    monkeypatch.setattr(objects, "read_blobs_limited", counting)
+    second = scan_history(repo)
+    assert _found(second) == _found(first)
+    assert second.findings[0].secret.reveal() == secret
+    assert len(read) == 1  # only the blob with a finding is read again
+
+    # a new commit: only its blob is new
+    (repo / "new.nix").write_text("{ }\n# plain\n")
+    commit_all(repo, "new")
+    read.clear()
+    third = scan_history(repo)
+    assert _found(third) == _found(first)
+    assert len(read) == 2  # the flagged blob and the new one
+
+
+def test_a_changed_detector_set_drops_the_cache(
+    history: tuple[Path, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo, _ = history
+    scan_history(repo)
+    key_before = _cache(repo).read_text().splitlines()[0]
+    monkeypatch.setattr(history_cache, "detector_version", lambda: "another-detector-set")
+    report = scan_history(repo)
+    assert len(report.findings) == 1
+    assert _cache(repo).read_text().splitlines()[0] != key_before
+
+
+def test_an_allowlisted_value_is_not_cached_as_clean_for_ever(history: tuple[Path, str]) -> None:
+    repo, _ = history
+    (fp,) = {f.fingerprint for f in scan_history(repo).findings}
+    (repo / ".secretkit-allow").write_text(fp + "\n")
+    assert scan_history(repo).findings == []
+    (repo / ".secretkit-allow").unlink()
+    assert len(scan_history(repo).findings) == 1
+
+
+def test_a_rewritten_history_is_walked_again(history: tuple[Path, str]) -> None:
+    repo, _ = history
+    scan_history(repo)
+    # drop the commit that added the secret: the cached finding must not survive
+    git(repo, "checkout", "-q", "--orphan", "fresh")
+    git(repo, "rm", "-q", "-r", "--cached", "host.nix")
+    (repo / "host.nix").unlink()
+    commit_all(repo, "fresh start")
+    git(repo, "branch", "-D", "main")
+    assert scan_history(repo).findings == []
+
+
+def test_the_tree_scan_shares_the_cache(history: tuple[Path, str]) -> None:
+    repo, secret = history
+    scan_history(repo)
+    (repo / "host.nix").write_text(_nix(secret))  # the secret is back in the tree
+    assert len(scan_tree(repo, use_cache=True).findings) == 1
+    assert len(scan_tree(repo, use_cache=True).findings) == 1
