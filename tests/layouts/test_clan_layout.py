@@ -141,6 +141,7 @@ def test_migrate_on_a_clan_repo_says_to_use_clan(
         "  services.nginx.enable = true;\n", "  services.nginx.enable = true;\n" + line
     )
     web.write_text(text)
+
     def files() -> list[str]:  # .git/secretkit holds the repository lock, nothing else
         paths = (p.relative_to(clan.root).as_posix() for p in clan.root.rglob("*"))
         return sorted(p for p in paths if not p.startswith(".git/secretkit"))
