@@ -45,7 +45,7 @@ HOSTS = {
     "monitor": ["modules/base.nix", "hosts/monitor/default.nix"],
     "home": ["modules/base.nix", "hosts/home/default.nix"],
 }
-NOT_SCANNED_YET = {"RESTIC_PASSWORD", "RCLONE_B2_KEY", "TUNNEL_CREDENTIALS"}
+NOT_SCANNED_YET = {"RCLONE_B2_KEY"}
 
 pytestmark = pytest.mark.slow  # real nix-instantiate per host, real age, git
 
@@ -188,5 +188,9 @@ def test_second_migrate_is_a_no_op_and_check_passes_after_purge(lab: Lab, tmp_pa
     assert git(repo, "status", "--porcelain") == ""
     purged = _cli(repo, lab.admin_key, "purge", "--yes")
     assert purged.returncode == 0, purged.stderr
+    # purge's local backup still holds the old values: the gate fails until it is dropped
+    assert _cli(repo, lab.admin_key, "check").returncode == 1
+    for ref in git(repo, "for-each-ref", "--format=%(refname)", "refs/secretkit/backup/").split():
+        git(repo, "update-ref", "-d", ref)
     checked = _cli(repo, lab.admin_key, "check")
     assert checked.returncode == 0, checked.stdout + checked.stderr
