@@ -133,6 +133,9 @@ class _Val:
     node: Node
     file: _File
     scope: Mapping[str, _Val | str | None]
+    # an attrset seen through a prefix: only its bindings ``prefix.<rest>`` count, as
+    # ``<rest>`` (flake-parts' ``mkFlake {…} { flake.nixosConfigurations = …; }``)
+    prefix: tuple[str, ...] = ()
 
 
 def _top(node: Node) -> Node | None:
@@ -501,10 +504,17 @@ class _Discovery:
         if node.type == "apply_expression":  # flake-parts mkFlake {…} { flake = {…}; }
             arg = node.child_by_field_name("argument")
             if arg is not None:
+                found: list[_Val] = []
                 for aset in self.attrsets(_Val(arg, target.file, target.scope), depth + 1):
+                    dotted = False
                     for names, value, _ in _bindings(aset.file, aset.node):
                         if names == ["flake"]:
-                            return self.attrsets(_Val(value, aset.file, aset.scope), depth + 1)
+                            found += self.attrsets(_Val(value, aset.file, aset.scope), depth + 1)
+                        elif names and names[0] == "flake":
+                            dotted = True
+                    if dotted:  # flake.nixosConfigurations = …; flake.colmena = …;
+                        found.append(_Val(aset.node, aset.file, aset.scope, ("flake",)))
+                return found
         return []
 
     def merge_parts(self, v: _Val, depth: int = 0) -> list[_Val]:
@@ -543,7 +553,11 @@ class _Discovery:
     def members(self, sets: list[_Val], name: str) -> Iterator[tuple[list[str], _Val, Node]]:
         """Bindings ``name.<rest> = value`` (rest may be empty) in the given sets."""
         for aset in sets:
+            cut = len(aset.prefix)
             for names, value, binding in _bindings(aset.file, aset.node):
+                if cut and (names is None or tuple(names[:cut]) != aset.prefix):
+                    continue
+                names = names[cut:] if names else names
                 if names and names[0] == name:
                     yield names[1:], _Val(value, aset.file, aset.scope), binding
 

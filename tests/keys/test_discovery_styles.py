@@ -82,6 +82,21 @@ STYLES: dict[str, tuple[dict[str, str], dict[str, str]]] = {
         },
         {"alpha": "flake", "beta": "flake"},
     ),
+    # flake-parts with the dotted form: flake.nixosConfigurations = genAttrs [ … ] (…)
+    "flake-parts-dotted": (
+        {
+            **TWO,
+            "flake.nix": (
+                "{\n  outputs = inputs@{ flake-parts, nixpkgs, ... }:\n"
+                "    flake-parts.lib.mkFlake { inherit inputs; } {\n"
+                '      systems = [ "x86_64-linux" ];\n'
+                "      flake.nixosConfigurations = nixpkgs.lib.genAttrs"
+                f' [ "alpha" "beta" ] (name: {SYSTEM});\n'
+                "    };\n}\n"
+            ),
+        },
+        {"alpha": "flake", "beta": "flake"},
+    ),
     # import-tree style loaders: every .nix file of a directory (but _private ones)
     "import-tree": (
         {
