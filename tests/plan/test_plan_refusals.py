@@ -173,3 +173,19 @@ def test_the_suggested_set_command_works(tmp_path: Path) -> None:
     finally:
         del os.environ["SOPS_AGE_KEY_FILE"]
     assert plain.to_python() == {"services": {"foo": {"apikey": value}}}
+
+
+def test_a_writetext_file_wrapped_in_tostring_is_migrated_not_refused() -> None:
+    """``passwordFile = toString (pkgs.writeText "…" "<pw>")`` is the same file as the
+    bare call: the option gets the sops secret's path (it was refused as "an argument
+    of `toString`")."""
+    src = (
+        b"{ pkgs, ... }: { services.restic.backups.home.passwordFile ="
+        b' toString (pkgs.writeText "restic-password" "@S@"); }\n'
+    )
+    source, finding = _finding(src)
+    plan = plan_module(source, MODULE, findings=[finding])
+    assert plan.refused == []
+    [(_old, edited)] = plan.nix.values()
+    assert b"toString" not in edited and b"writeText" not in edited
+    assert b'passwordFile = config.sops.secrets."restic/home/password".path;' in edited

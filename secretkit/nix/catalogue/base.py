@@ -269,7 +269,7 @@ def inside(node: Node, outer: Node) -> bool:
 
 def write_text_call(tree: Tree, string: Node) -> Node | None:
     """The ``pkgs.writeText "name" <string>`` call whose content is ``string``, if any
-    (also through a ``"${…}"`` wrapper)."""
+    (also through a ``"${…}"`` wrapper or ``toString (…)``)."""
     outer = string.parent
     if outer is None or outer.type != "apply_expression":
         return None
@@ -292,4 +292,19 @@ def write_text_call(tree: Tree, string: Node) -> Node | None:
             and (len(wrapper.named_children) == 1)
         ):
             node = wrapper
+    # toString (pkgs.writeText …): the call to toString is the value the option holds
+    parent = node.parent
+    if parent is not None and parent.type == "parenthesized_expression":
+        call = parent.parent
+        function = call.child_by_field_name("function") if call is not None else None
+        argument = call.child_by_field_name("argument") if call is not None else None
+        if (
+            call is not None
+            and call.type == "apply_expression"
+            and function is not None
+            and emit.text_of(tree, function) in ("toString", "builtins.toString")
+            and argument is not None
+            and argument.id == parent.id
+        ):
+            node = call
     return node
