@@ -13,10 +13,10 @@ ENTRY = SiblingFile(
         "root",
         Source(
             NIXPKGS,
-            "master",
+            "5927a0f50934a1e8c37dfca2909f9d613fddf90b",
             "nixos/modules/services/continuous-integration/github-runner/service.nix",
-            'ExecStartPre = [ "+${unconfigureRunner}" "${configureRunner}" … ]',
-            read=False,
+            '"+${unconfigureRunner}" # runs as root  (it does install --mode=666 '
+            "${escapeShellArg cfg.tokenFile} …; the unit itself is DynamicUser)",
         ),
         since="22.11",
     ),

@@ -16,10 +16,10 @@ ENTRY = WriteTextRoute(
         "root",
         Source(
             NIXPKGS,
-            "master",
+            "1199d0ba5141ec0935272b6943ab86cda5db5b26",
             "nixos/modules/services/mail/postfix.nix",
-            "postfix-setup: ln -sf / postmap ${mapFiles} into /var/lib/postfix/conf (root)",
-            read=False,
+            "${pkgs.postfix}/bin/postmap /var/lib/postfix/conf/${to}"
+            " (postfix-setup's script, after ln -sf ${from}: no User=, a root oneshot)",
         ),
         since="18.09",
     ),
