@@ -26,10 +26,10 @@ class EtcFile:
         "root",
         Source(
             "Mic92/sops-nix",
-            "master",
+            "6ade8292ba534cd4d596df59304f5eb0213dec45",
             "modules/sops/default.nix",
-            "path: a symlink to the secret; the reader of /etc/<f> is whatever reads it",
-            read=False,
+            'owner … default = null; uid … default = 0; mode … default = "0400";'
+            ' (unset owner: root-owned 0400; path: "Path where secrets are symlinked to")',
         ),
         since="22.05",
     )

@@ -110,10 +110,10 @@ WRITE_TEXT_FILE = WriteTextRoute(
         "root",
         Source(
             "Mic92/sops-nix",
-            "master",
+            "6ade8292ba534cd4d596df59304f5eb0213dec45",
             "modules/sops/default.nix",
-            'owner = "root" (the default: set owner when the service runs as another user)',
-            read=False,
+            'owner … default = null; uid … default = 0; mode … default = "0400";'
+            " (unset owner: root-owned 0400)",
         ),
         since="20.09",
     ),
