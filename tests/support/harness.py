@@ -61,7 +61,9 @@ DECLARATIONS: tuple[Decl, ...] = (
          (NIXPKGS, "00976b194fe32d3e425ff3b457eeb6e4ec7ba12c",
           "nixos/modules/services/monitoring/grafana.nix", 'User = "grafana";')),
     Decl("users.users.*.hashedPasswordFile", "file", "activation",
-         (NIXPKGS, "master", "nixos/modules/config/users-groups.nix", "hashedPasswordFile")),
+         ("infinixbot/nixpkgs", "3e5be43f9ceb1b21f83a2ecfb6fad50ce7e3480f",
+          "nixos/modules/config/users-groups.nix",
+          "The password file is read on each system activation.")),
     Decl("networking.wireguard.interfaces.*.privateKeyFile", "file", "root",
          (NIXPKGS, "0056e44b7f3674b1ab893335c312d799f6f5bae4",
           "nixos/modules/services/networking/wireguard.nix",
@@ -143,7 +145,8 @@ DECLARATIONS: tuple[Decl, ...] = (
          (NIXPKGS, "0019d965790afae17103d22bc94a96bac84930d2",
           "nixos/modules/services/web-apps/nextcloud.nix", "dbpassFile")),
     Decl("nix.extraOptions", "file-ref", "root",
-         (NIXPKGS, "master", "nixos/modules/config/nix.nix", "extraOptions")),
+         (NIXPKGS, "2d0f4a7ec19082248094eb04a35c93c94b1d35d5",
+          "nixos/modules/config/nix.nix", "${cfg.extraOptions}")),
 )  # fmt: skip
 
 RENDERED: tuple[RenderedAt, ...] = (

@@ -28,8 +28,9 @@ class EtcFile:
             "Mic92/sops-nix",
             "6ade8292ba534cd4d596df59304f5eb0213dec45",
             "modules/sops/default.nix",
-            'owner … default = null; uid … default = 0; mode … default = "0400";'
-            ' (unset owner: root-owned 0400; path: "Path where secrets are symlinked to")',
+            # owner unset → uid 0: root-owned 0400; `path` is a symlink to the secret
+            'default = null; … default = 0; … default = "0400"; … '
+            "Path where secrets are symlinked to.",
         ),
         since="22.05",
     )

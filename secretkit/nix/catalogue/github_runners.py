@@ -15,8 +15,9 @@ ENTRY = SiblingFile(
             NIXPKGS,
             "5927a0f50934a1e8c37dfca2909f9d613fddf90b",
             "nixos/modules/services/continuous-integration/github-runner/service.nix",
-            '"+${unconfigureRunner}" # runs as root  (it does install --mode=666 '
-            "${escapeShellArg cfg.tokenFile} …; the unit itself is DynamicUser)",
+            # the root ExecStartPre copies tokenFile for the DynamicUser unit
+            '"+${unconfigureRunner}" # runs as root … '
+            'install --mode=666 ${escapeShellArg cfg.tokenFile} "${newConfigTokenPath}"',
         ),
         since="22.11",
     ),

@@ -34,8 +34,8 @@ RKE2 = SiblingFile(
             NIXPKGS,
             "1945ffc21a5c8a17c9b9f71332498540c5c171d5",
             "nixos/modules/services/cluster/rke2/default.nix",
-            '++ (optional (cfg.tokenFile != null) "--token-file=${cfg.tokenFile}")'
-            " (systemd.services.rke2: no User=, root)",
+            # systemd.services.rke2 sets no User=: root reads the file
+            '++ (optional (cfg.tokenFile != null) "--token-file=${cfg.tokenFile}")',
         ),
         since="24.05",
     ),

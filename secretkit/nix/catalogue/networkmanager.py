@@ -32,8 +32,8 @@ class NetworkManager:
             "infinixbot/nixpkgs",  # a nixpkgs mirror; NixOS/nixpkgs's stored copy predates it
             "81fe397de935f8b2f3801a3cc39de7e26a2df842",
             "nixos/modules/services/networking/networkmanager.nix",
-            "EnvironmentFile = cfg.ensureProfiles.environmentFiles;"
-            " (NetworkManager-ensure-profiles: no User=, a root oneshot)",
+            # NetworkManager-ensure-profiles sets no User=: a root oneshot
+            "EnvironmentFile = cfg.ensureProfiles.environmentFiles;",
         ),
         since="23.11",
     )

@@ -18,8 +18,9 @@ ENTRY = WriteTextRoute(
             NIXPKGS,
             "1199d0ba5141ec0935272b6943ab86cda5db5b26",
             "nixos/modules/services/mail/postfix.nix",
-            "${pkgs.postfix}/bin/postmap /var/lib/postfix/conf/${to}"
-            " (postfix-setup's script, after ln -sf ${from}: no User=, a root oneshot)",
+            # postfix-setup's script; the unit sets no User=: a root oneshot
+            "ln -sf ${from} /var/lib/postfix/conf/${to} … "
+            "${pkgs.postfix}/bin/postmap /var/lib/postfix/conf/${to}",
         ),
         since="18.09",
     ),

@@ -48,7 +48,8 @@ _PASSWORD_FILE = Source(
     "4e4d1a3f39313d1c4d0f29bc6f91f5c1976a7c95",
     _MODULE,
     '${pkgs.mkpasswd}/bin/mkpasswd -m bcrypt --stdin <"${cfg.guiPasswordFile}" '
-    "(in updateConfig, the ExecStart of syncthing-init: User = cfg.user;)",
+    # in updateConfig, the ExecStart of syncthing-init, which runs as the Syncthing user
+    "… User = cfg.user;",
 )
 
 GUI_PASSWORD = SiblingFile(

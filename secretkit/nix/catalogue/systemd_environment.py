@@ -28,8 +28,9 @@ class ServiceEnvironment:
             "systemd/systemd",
             "8d0e0ddda6501479eb69164687c83c1a7667b33a",
             "man/systemd.exec.xml",
+            # EnvironmentFile=: read by the service manager (root), before User= applies
             "The files listed with this directive will be read shortly before the process "
-            "is executed (EnvironmentFile=; by the service manager, before User= applies)",
+            "is executed",
         ),
         since="16.03",
     )

@@ -28,8 +28,8 @@ class Tailscale:
             "infinixbot/nixpkgs",  # a nixpkgs mirror; NixOS/nixpkgs's stored copy predates it
             "4046575e530e0574b2672e5ab29dce702d83496a",
             "nixos/modules/services/networking/tailscale.nix",
-            "${cfg.package}/bin/tailscale up --auth-key 'file:${cfg.authKeyFile}' …"
-            " (tailscaled-autoconnect: no User=, a root oneshot)",
+            # tailscaled-autoconnect sets no User=: a root oneshot
+            "${cfg.package}/bin/tailscale up --auth-key 'file:${cfg.authKeyFile}'",
         ),
         since="23.05",
     )

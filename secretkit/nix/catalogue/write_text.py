@@ -112,8 +112,8 @@ WRITE_TEXT_FILE = WriteTextRoute(
             "Mic92/sops-nix",
             "6ade8292ba534cd4d596df59304f5eb0213dec45",
             "modules/sops/default.nix",
-            'owner … default = null; uid … default = 0; mode … default = "0400";'
-            " (unset owner: root-owned 0400)",
+            # owner unset → uid 0: root-owned 0400
+            'default = null; … default = 0; … default = "0400";',
         ),
         since="20.09",
     ),
