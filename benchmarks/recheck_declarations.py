@@ -62,7 +62,7 @@ def main() -> int:
     git_dir = _git_dir(args.nixpkgs)
     missing = 0
     for what, repo, commit, path, line in citations():
-        if repo != "NixOS/nixpkgs":
+        if not repo.endswith("/nixpkgs"):  # NixOS/nixpkgs or a mirror of it
             print(f"skip     {what}: {repo} is not nixpkgs")
             continue
         text, at = None, commit

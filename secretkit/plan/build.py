@@ -296,8 +296,6 @@ def _plan_finding(
     host_values: HostValues | None = None,
     pin: Pin | None = None,
 ) -> None:
-    fingerprint = getattr(finding, "fingerprint", None)
-
     def refuse(
         reason: str,
         attrpath: str = "",
@@ -305,6 +303,8 @@ def _plan_finding(
         entry: catalogue.Entry | None = None,
         snippet: str | None = None,
     ) -> None:
+        # only a refusal shows the fingerprint: an scrypt each, so not for planned moves
+        fingerprint = getattr(finding, "fingerprint", None)
         slug = catalogue.base.slug
         base = name or "/".join(slug(p) for p in attrpath.split(".") if p and not p.startswith("["))
         base = base or f"manual/{slug(module.path.removesuffix('.nix'))}-{finding.line}"

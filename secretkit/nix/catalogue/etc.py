@@ -26,10 +26,11 @@ class EtcFile:
         "root",
         Source(
             "Mic92/sops-nix",
-            "master",
+            "6ade8292ba534cd4d596df59304f5eb0213dec45",
             "modules/sops/default.nix",
-            "path: a symlink to the secret; the reader of /etc/<f> is whatever reads it",
-            read=False,
+            # owner unset → uid 0: root-owned 0400; `path` is a symlink to the secret
+            'default = null; … default = 0; … default = "0400"; … '
+            "Path where secrets are symlinked to.",
         ),
         since="22.05",
     )

@@ -13,10 +13,11 @@ ENTRY = SiblingFile(
         "root",
         Source(
             NIXPKGS,
-            "master",
+            "5927a0f50934a1e8c37dfca2909f9d613fddf90b",
             "nixos/modules/services/continuous-integration/github-runner/service.nix",
-            'ExecStartPre = [ "+${unconfigureRunner}" "${configureRunner}" … ]',
-            read=False,
+            # the root ExecStartPre copies tokenFile for the DynamicUser unit
+            '"+${unconfigureRunner}" # runs as root … '
+            'install --mode=666 ${escapeShellArg cfg.tokenFile} "${newConfigTokenPath}"',
         ),
         since="22.11",
     ),

@@ -32,10 +32,10 @@ RKE2 = SiblingFile(
         "root",
         Source(
             NIXPKGS,
-            "master",
+            "1945ffc21a5c8a17c9b9f71332498540c5c171d5",
             "nixos/modules/services/cluster/rke2/default.nix",
+            # systemd.services.rke2 sets no User=: root reads the file
             '++ (optional (cfg.tokenFile != null) "--token-file=${cfg.tokenFile}")',
-            read=False,
         ),
         since="24.05",
     ),

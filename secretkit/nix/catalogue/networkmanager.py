@@ -6,7 +6,6 @@ from collections.abc import Sequence
 
 from secretkit.nix import emit
 from secretkit.nix.catalogue.base import (
-    NIXPKGS,
     Reader,
     Refusal,
     Rewrite,
@@ -30,12 +29,11 @@ class NetworkManager:
     reader = Reader(
         "root",
         Source(
-            NIXPKGS,
-            "master",
+            "infinixbot/nixpkgs",  # a nixpkgs mirror; NixOS/nixpkgs's stored copy predates it
+            "81fe397de935f8b2f3801a3cc39de7e26a2df842",
             "nixos/modules/services/networking/networkmanager.nix",
-            "NetworkManager-ensure-profiles: EnvironmentFile = "
-            "cfg.ensureProfiles.environmentFiles;",
-            read=False,
+            # NetworkManager-ensure-profiles sets no User=: a root oneshot
+            "EnvironmentFile = cfg.ensureProfiles.environmentFiles;",
         ),
         since="23.11",
     )

@@ -31,10 +31,11 @@ class NixAccessTokens:
         "root",
         Source(
             NIXPKGS,
-            "master",
+            "2d0f4a7ec19082248094eb04a35c93c94b1d35d5",
             "nixos/modules/config/nix.nix",
-            "nix.extraOptions → /etc/nix/nix.conf; !include is read by nix-daemon (root)",
-            read=False,
+            # every nix process reads the !include and Nix skips an unreadable one: only
+            # root's nix commands and the daemon get the tokens
+            '${cfg.extraOptions} … environment.etc."nix/nix.conf".source = nixConf;',
         ),
         since="22.05",
     )

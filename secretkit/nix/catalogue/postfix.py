@@ -16,10 +16,11 @@ ENTRY = WriteTextRoute(
         "root",
         Source(
             NIXPKGS,
-            "master",
+            "1199d0ba5141ec0935272b6943ab86cda5db5b26",
             "nixos/modules/services/mail/postfix.nix",
-            "postfix-setup: ln -sf / postmap ${mapFiles} into /var/lib/postfix/conf (root)",
-            read=False,
+            # postfix-setup's script; the unit sets no User=: a root oneshot
+            "ln -sf ${from} /var/lib/postfix/conf/${to} … "
+            "${pkgs.postfix}/bin/postmap /var/lib/postfix/conf/${to}",
         ),
         since="18.09",
     ),

@@ -61,11 +61,11 @@ RCLONE = EnvTemplate(
     reader=Reader(
         "systemd",
         Source(
-            NIXPKGS,
-            "master",
+            "infinixbot/nixpkgs",  # a nixpkgs mirror; NixOS/nixpkgs's stored copy predates it
+            "d670a89a7c00e4d171f677a3f62f6111b312a314",
             _MODULE,
-            'rcloneAttrToConf = v: "RCLONE_CONFIG_" + toUpper (rcloneRemoteName + "_" + v);',
-            read=False,  # read in several stored copies of the module; commit not known
+            'rcloneAttrToConf = v: "RCLONE_CONFIG_" + toUpper (rcloneRemoteName + "_" + v);'
+            " … EnvironmentFile = backup.environmentFile;",
         ),
         since="21.05",
     ),

@@ -42,12 +42,14 @@ _INIT = Source(
 )
 
 _PASSWORD_FILE = Source(
-    NIXPKGS,
-    "master",
+    # a nixpkgs fork (not known to be an upstream commit); NixOS/nixpkgs's stored copy
+    # predates guiPasswordFile
+    "lordkekz/nixpkgs",
+    "4e4d1a3f39313d1c4d0f29bc6f91f5c1976a7c95",
     _MODULE,
     '${pkgs.mkpasswd}/bin/mkpasswd -m bcrypt --stdin <"${cfg.guiPasswordFile}" '
-    "(in syncthing-init's script; User = cfg.user)",
-    read=False,  # read in several stored copies of the module; commit not known
+    # in updateConfig, the ExecStart of syncthing-init, which runs as the Syncthing user
+    "… User = cfg.user;",
 )
 
 GUI_PASSWORD = SiblingFile(

@@ -26,10 +26,11 @@ class ServiceEnvironment:
         "systemd",
         Source(
             "systemd/systemd",
-            "main",
+            "8d0e0ddda6501479eb69164687c83c1a7667b33a",
             "man/systemd.exec.xml",
-            "EnvironmentFile=: read by the service manager before the process starts",
-            read=False,
+            # EnvironmentFile=: read by the service manager (root), before User= applies
+            "The files listed with this directive will be read shortly before the process "
+            "is executed",
         ),
         since="16.03",
     )

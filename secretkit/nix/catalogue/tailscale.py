@@ -7,7 +7,6 @@ from collections.abc import Sequence
 
 from secretkit.nix import emit
 from secretkit.nix.catalogue.base import (
-    NIXPKGS,
     OptionSpec,
     Reader,
     Refusal,
@@ -26,11 +25,11 @@ class Tailscale:
     reader = Reader(
         "root",
         Source(
-            NIXPKGS,
-            "master",
+            "infinixbot/nixpkgs",  # a nixpkgs mirror; NixOS/nixpkgs's stored copy predates it
+            "4046575e530e0574b2672e5ab29dce702d83496a",
             "nixos/modules/services/networking/tailscale.nix",
-            "tailscaled-autoconnect: --auth-key=file:${cfg.authKeyFile} (a root unit)",
-            read=False,
+            # tailscaled-autoconnect sets no User=: a root oneshot
+            "${cfg.package}/bin/tailscale up --auth-key 'file:${cfg.authKeyFile}'",
         ),
         since="23.05",
     )

@@ -6,7 +6,6 @@ from collections.abc import Sequence
 
 from secretkit.nix import emit
 from secretkit.nix.catalogue.base import (
-    NIXPKGS,
     Reader,
     Refusal,
     Rewrite,
@@ -26,11 +25,12 @@ class UserPassword:
     reader = Reader(
         "activation",
         Source(
-            NIXPKGS,
-            "master",
+            "infinixbot/nixpkgs",  # a nixpkgs mirror; NixOS/nixpkgs's stored copy predates it
+            "3e5be43f9ceb1b21f83a2ecfb6fad50ce7e3480f",
             "nixos/modules/config/users-groups.nix",
-            "hashedPasswordFile: read by the users activation script (update-users-groups.pl)",
-            read=False,
+            # the spec (users-groups.json) is read as root by the users activation script
+            "hashedPasswordFile = mkOption { … The password file is read on each system "
+            "activation.",
         ),
         since="23.11",
     )

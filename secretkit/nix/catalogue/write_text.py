@@ -110,10 +110,10 @@ WRITE_TEXT_FILE = WriteTextRoute(
         "root",
         Source(
             "Mic92/sops-nix",
-            "master",
+            "6ade8292ba534cd4d596df59304f5eb0213dec45",
             "modules/sops/default.nix",
-            'owner = "root" (the default: set owner when the service runs as another user)',
-            read=False,
+            # owner unset → uid 0: root-owned 0400
+            'default = null; … default = 0; … default = "0400";',
         ),
         since="20.09",
     ),
