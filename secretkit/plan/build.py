@@ -309,18 +309,18 @@ def _plan_finding(
             line=finding.line,
             hosts=module.hosts,
             name=base,
-            sops_file=sops_file_expr(module.path, module.hosts, targets),
-            files=[plan.targets.file(h) for h in module.hosts],
+            sops_file=(
+                "<the path of that file, relative to this module>"
+                if any(h in plan.targets.ambiguous for h in module.hosts)
+                else sops_file_expr(module.path, module.hosts, targets)
+            ),
+            files=[plan.targets.route_file(h) for h in module.hosts],
             entry=entry,
             fingerprint=fingerprint if isinstance(fingerprint, str) else None,
             snippet=snippet,
         )
         plan.refused.append(Refused(module.path, finding.line, attrpath, reason, tuple(route)))
 
-    problem = shared_problem(module.path, module.hosts, targets)
-    if problem is not None:
-        refuse(problem)
-        return
     node = _string_node(module.tree, finding.start, finding.end)
     if node is None:
         refuse("the secret is not inside a string literal")
@@ -361,6 +361,10 @@ def _plan_finding(
             f"update the nixpkgs input to NixOS {since} or newer (then migrate takes it), or "
             "keep the secret out of the store with a route your release has",
         )
+        return
+    problem = shared_problem(module.path, module.hosts, targets)
+    if problem is not None:
+        refuse(problem, dotted, proposed, entry)
         return
     name = names.claim(proposed, module.path, finding.secret)
     result = entry.rewrite(site, name)

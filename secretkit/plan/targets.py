@@ -45,9 +45,16 @@ class Targets:
     files: dict[str, str] = field(default_factory=dict)
     defaults: set[str] = field(default_factory=set)
     ambiguous: dict[str, str] = field(default_factory=dict)
+    candidates: dict[str, list[str]] = field(default_factory=dict)  # of ambiguous hosts
 
     def file(self, host: str) -> str:
         return self.files.get(host, default_file(host))
+
+    def route_file(self, host: str) -> str:
+        """The file a manual route names: the host's, or the choice left to the user."""
+        if host in self.candidates:
+            return f"<{' or '.join(self.candidates[host])}>"
+        return self.file(host)
 
     def own(self, host: str) -> bool:
         """Whether the host's file is one of the user's layout (not secrets/<host>.yaml)."""
@@ -135,10 +142,10 @@ def _sops_files(root: Path) -> list[str]:
                 continue
             path = Path(top) / name
             try:
-                head = path.read_bytes()[-65536:]
+                data = path.read_bytes()
             except OSError:
                 continue
-            if b"sops" in head and b"mac" in head and b"ENC[" in path.read_bytes()[:65536]:
+            if b"sops" in data[-65536:] and b"mac" in data[-65536:] and b"ENC[" in data[:65536]:
                 found.append(path.relative_to(root).as_posix())
     return sorted(found)
 
@@ -202,6 +209,9 @@ def choose(
                     f"host {host}'s sops.defaultSopsFile is not one path secretkit can read "
                     f"({shown})"
                 )
+                targets.candidates[host] = sorted({r for r in resolved if r}) or [
+                    f"the file of {host}'s"
+                ]
                 continue
             chosen = resolved.pop()
             assert chosen is not None
@@ -211,6 +221,7 @@ def choose(
                     f"host {host}'s sops.defaultSopsFile {chosen} is readable by "
                     f"{', '.join(others)} too; a secret only {host} uses does not belong there"
                 )
+                targets.candidates[host] = [f"a file only {host} can read"]
                 continue
             targets.files[host] = chosen
             targets.defaults.add(host)
@@ -237,6 +248,7 @@ def choose(
                 f"host {host} already has several sops files of its own ({', '.join(owned)}) "
                 "and no sops.defaultSopsFile says which one new secrets go into"
             )
+            targets.candidates[host] = owned
         elif owned:
             targets.files[host] = owned[0]
     return targets
