@@ -289,10 +289,13 @@ def _missing_keys(root: Path, needed: set[str], targets: Targets) -> list[UserEr
     ambiguous = [
         UserError(
             f"cannot choose the sops file for host {host}: {targets.ambiguous[host]}",
-            hint=f"set sops.defaultSopsFile in {host}'s configuration to the file its new "
-            "secrets go into (migrate then writes there), or move them by hand: "
-            "secretkit set <file> '[\"<name>\"]' and declare sops.secrets.<name> with that "
-            "sopsFile",
+            hint=targets.hints.get(
+                host,
+                f"set sops.defaultSopsFile in {host}'s configuration to the file its new "
+                "secrets go into (migrate then writes there), or move them by hand: "
+                "secretkit set <file> '[\"<name>\"]' and declare sops.secrets.<name> with "
+                "that sopsFile",
+            ),
         )
         for host in sorted(needed)
         if host in targets.ambiguous
@@ -324,7 +327,8 @@ def _file_guards(
         return []
     admins = set(sops_yaml.read_keys(root).admins.values())
     held: set[str] = set()  # a hand-written .sops.yaml has no &admin_ anchors: your own keys
-    if any(targets.own(host) for host in needed):
+    hand_written = not admins  # no &admin_ anchor anywhere: a .sops.yaml not from init
+    if hand_written or any(targets.own(host) for host in needed):
         from secretkit.sops.identities import load_identities
 
         held = {r.strip().lower() for r in load_identities().recipients}
@@ -337,7 +341,7 @@ def _file_guards(
         wanted = {
             str(k).strip().lower() for g in rule.key_groups for k in g if str(k).startswith("age1")
         }
-        readers = admins | (held if targets.own(host) else set())
+        readers = admins | (held if hand_written or targets.own(host) else set())
         path = root / rel
         if path.is_file():
             sops = api.load(path.read_bytes(), "yaml", source=rel)

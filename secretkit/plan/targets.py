@@ -46,6 +46,7 @@ class Targets:
     defaults: set[str] = field(default_factory=set)
     ambiguous: dict[str, str] = field(default_factory=dict)
     candidates: dict[str, list[str]] = field(default_factory=dict)  # of ambiguous hosts
+    hints: dict[str, str] = field(default_factory=dict)  # what to do, when not the default
 
     def file(self, host: str) -> str:
         return self.files.get(host, default_file(host))
@@ -243,6 +244,26 @@ def choose(
                     and config.rule_for(root / f) is r
                 }
             )
+        fallback = readers(default_file(host))
+        if not owned and fallback is not None and fallback != {host}:
+            # a rule of the user's (a catch-all) already covers secrets/<host>.yaml: a new
+            # file there would be readable by other hosts, and a rule for it added below
+            # that one would never match
+            rule = config.rule_for(root / default_file(host))
+            catch = rule.path_regex if rule is not None else None
+            who = ", ".join(sorted(fallback - {host})) or "no host"
+            targets.ambiguous[host] = (
+                f"host {host} has no sops file of its own, and {default_file(host)} falls "
+                f"under the .sops.yaml rule path_regex: {catch}, which names {who} "
+                f"{'too' if host in fallback else f'and not {host}'}"
+            )
+            targets.hints[host] = (
+                f"add a creation rule for {default_file(host)} naming only {host}'s key (and "
+                f"the admins') to .sops.yaml above the rule with path_regex: {catch}, or set "
+                f"sops.defaultSopsFile in {host}'s configuration to a file only {host} can read"
+            )
+            targets.candidates[host] = [f"a file only {host} can read"]
+            continue
         if len(owned) > 1:
             targets.ambiguous[host] = (
                 f"host {host} already has several sops files of its own ({', '.join(owned)}) "

@@ -224,3 +224,34 @@ def test_a_default_file_other_hosts_read_is_refused_in_the_dry_run_plan(repo: Re
     assert expected in proc.stderr
     assert '  by hand: secretkit set <a file only web can read> \'["k3s"]["token"]\'' in proc.stderr
     assert "sopsFile = <the path of that file, relative to this module>;" in proc.stderr
+
+
+def test_a_catch_all_rule_over_secrets_host_yaml_is_refused_and_the_hint_works(
+    repo: Repo,
+) -> None:
+    # cache has no file and no rule of its own; secrets/cache.yaml would fall under the
+    # user's catch-all rule (readable by web and db), and a rule added after it would
+    # never match
+    root = repo.root
+    text = (root / ".sops.yaml").read_text()
+    own_rule = "  - path_regex: hosts/cache/secrets\\.yaml$\n    key_groups:\n      - age: [*alice, *cache]\n"
+    assert own_rule in text
+    text = text.replace(own_rule, "").replace("secrets/common\\.yaml$", "secrets/[^/]+\\.yaml$")
+    (root / ".sops.yaml").write_text(text)
+    before = snapshot(root)
+    proc = run(root, "migrate", "--yes")
+    assert proc.returncode == 3, proc.stderr
+    assert (
+        "cannot choose the sops file for host cache: host cache has no sops file of its own, "
+        "and secrets/cache.yaml falls under the .sops.yaml rule path_regex: "
+        "secrets/[^/]+\\.yaml$, which names db, web too"
+    ) in proc.stderr
+    assert "above the rule with path_regex: secrets/[^/]+\\.yaml$" in proc.stderr
+    assert snapshot(root) == before
+    # the hint works: a rule of cache's own above the catch-all
+    rule = "  - path_regex: secrets/cache\\.yaml$\n    key_groups:\n      - age: [*alice, *cache]\n"
+    text = text.replace("  - path_regex: secrets/[^/]+", rule + "  - path_regex: secrets/[^/]+")
+    (root / ".sops.yaml").write_text(text)
+    proc = run(root, "migrate", "--yes")
+    assert proc.returncode == 0, proc.stderr
+    assert repo.read("secrets/cache.yaml", "cache") == {"k3s/token": repo.values[2]}
