@@ -234,7 +234,10 @@ def test_a_catch_all_rule_over_secrets_host_yaml_is_refused_and_the_hint_works(
     # never match
     root = repo.root
     text = (root / ".sops.yaml").read_text()
-    own_rule = "  - path_regex: hosts/cache/secrets\\.yaml$\n    key_groups:\n      - age: [*alice, *cache]\n"
+    own_rule = (
+        "  - path_regex: hosts/cache/secrets\\.yaml$\n"
+        "    key_groups:\n      - age: [*alice, *cache]\n"
+    )
     assert own_rule in text
     text = text.replace(own_rule, "").replace("secrets/common\\.yaml$", "secrets/[^/]+\\.yaml$")
     (root / ".sops.yaml").write_text(text)
