@@ -46,3 +46,39 @@ def test_an_ambiguous_host_is_the_reason_for_its_modules() -> None:
     targets = Targets(ambiguous={"web": "two files"}, candidates={"web": ["a.yaml", "b.yaml"]})
     assert shared_problem("x.nix", ["web"], targets) == "two files"
     assert targets.route_file("web") == "<a.yaml or b.yaml>"
+
+
+SHARED = b"""{ pkgs, ... }:
+{
+  services.tailscale.extraUpFlags = [ "--authkey=@TS_KEY@" ];
+}
+"""
+
+
+def test_a_module_shared_by_hosts_with_a_default_file_each_omits_sops_file() -> None:
+    from tests.support.nixfind import fill, plan_module
+
+    source, findings, values = fill(SHARED, "modules/common.nix")
+    targets = Targets(
+        files={"a": "hosts/a/secrets.yaml", "b": "hosts/b/main.yaml"}, defaults={"a", "b"}
+    )
+    plan = plan_module(
+        source, "modules/common.nix", hosts=("a", "b"), findings=findings, targets=targets
+    )
+    (move,) = plan.moves
+    assert move.files == ("hosts/a/secrets.yaml", "hosts/b/main.yaml")
+    assert plan.secret_file("b") == "hosts/b/main.yaml"
+    for host in ("a", "b"):
+        assert plan.sops[host][("tailscale", "authkey")].reveal() == values["TS_KEY"]
+    new = plan.nix["modules/common.nix"][1]
+    assert b'sops.secrets."tailscale/authkey" = {' in new
+    assert b"sopsFile" not in new
+    # one host without a default: refused, not guessed
+    targets.defaults = {"a"}
+    plan = plan_module(
+        source, "modules/common.nix", hosts=("a", "b"), findings=findings, targets=targets
+    )
+    assert plan.moves == [] and plan.nix == {}
+    (refused,) = plan.refused
+    assert "not named after the host" in refused.reason
+    assert any("secretkit set hosts/b/main.yaml" in step for step in refused.route)
