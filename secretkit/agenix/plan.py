@@ -192,5 +192,6 @@ def target_for(
     )
     if not users:
         return f"no host that imports {module} may read {move.age_file} (secrets.nix)"
-    expr = sops_file_expr(module, users)
-    return Target(expr, move.name, False, needs_config=len(users) > 1)
+    shared = sops_file_expr(module, users)
+    assert shared is not None  # without targets, always secrets/<host>.yaml
+    return Target(shared, move.name, False, needs_config=len(users) > 1)

@@ -28,6 +28,7 @@ from secretkit.sensitive import Sensitive
 
 if TYPE_CHECKING:
     from secretkit.keys.hosts import Inventory
+    from secretkit.plan.targets import Targets
     from secretkit.scan.model import Finding
 
 _DECLARED = re.compile(rb'secrets\.(?:"([^"\\$]+)"|([A-Za-z_][A-Za-z0-9_\'-]*))\s*[=.]')
@@ -123,11 +124,6 @@ def prepare(
 
     for host in sorted(needed):  # a host name becomes secrets/<name>.yaml and &host_<name>
         validate_name(host)
-    missing = _missing_keys(root, needed)
-    if not missing:
-        missing = _file_guards(root, needed, without_admin)
-    if missing and not dry_run:
-        raise missing[0]
 
     sources: dict[str, bytes] = {}
     host_modules: dict[str, list[str]] = {}
@@ -142,6 +138,16 @@ def prepare(
         if rel.endswith(".nix") and file.is_file():
             sources[rel] = file.read_bytes()
 
+    from secretkit.plan.targets import choose
+
+    # The user's own layout (defaultSopsFile, a file per host under their own rule):
+    # new secrets go into the file the host already uses, not a second layout.
+    targets = choose(root, needed, inventory.hosts, sources, host_modules, cst.parse)
+    missing = _missing_keys(root, needed, targets)
+    if not missing:
+        missing = _file_guards(root, needed, without_admin, targets)
+    if missing and not dry_run:
+        raise missing[0]
     missing += _hostname_mismatches(sources, host_modules, shared)
     if missing and not dry_run:
         raise missing[0]
@@ -155,10 +161,10 @@ def prepare(
         from secretkit.sops import api
 
         for host in sorted(needed):
-            path = root / SECRETS_DIR / f"{host}.yaml"
+            path = root / targets.file(host)
             if path.exists():
                 plain = api.decrypt_bytes(
-                    path.read_bytes(), "yaml", identities, source=f"{SECRETS_DIR}/{host}.yaml"
+                    path.read_bytes(), "yaml", identities, source=targets.file(host)
                 )
                 for keys, _ in plain.leaves():
                     reserved.add("/".join(str(k) for k in keys))
@@ -197,6 +203,7 @@ def prepare(
         extra_edits=wiring.edits,
         host_values=host_values,
         pin=pin,
+        targets=targets,
     )
     if plan.moves:
         plan.wiring = [n for n in wiring.notes]
@@ -246,7 +253,7 @@ def _hostname_mismatches(
     return problems
 
 
-def _missing_keys(root: Path, needed: set[str]) -> list[UserError]:
+def _missing_keys(root: Path, needed: set[str], targets: Targets) -> list[UserError]:
     """What stops the run before writing: no .sops.yaml, hosts without key or rule."""
     from secretkit.keys import sops_yaml
     from secretkit.sops.config import find_config
@@ -262,8 +269,10 @@ def _missing_keys(root: Path, needed: set[str]) -> list[UserError]:
                 "then secretkit hosts add",
             )
         ]
-    known = sops_yaml.read_keys(root).hosts  # read once: each read parses .sops.yaml again
-    keyless = [host for host in sorted(needed) if known.get(host) is None]
+    from secretkit.layouts.sops_nix import host_key
+
+    model = sops_yaml.read_keys(root)  # read once: each read parses .sops.yaml again
+    keyless = [host for host in sorted(needed) if host_key(model.hosts, model.keys, host) is None]
     if len(keyless) > 1:  # all of them at once, not one per run
         return [
             UserError(
@@ -277,17 +286,35 @@ def _missing_keys(root: Path, needed: set[str]) -> list[UserError]:
                 f"host {keyless[0]} has no key in .sops.yaml", hint=_hosts_add_hint(keyless[0])
             )
         ]
-    return [
+    ambiguous = [
         UserError(
-            f"no .sops.yaml creation rule for {SECRETS_DIR}/{host}.yaml",
-            hint=_hosts_add_hint(host),
+            f"cannot choose the sops file for host {host}: {targets.ambiguous[host]}",
+            hint=targets.hints.get(
+                host,
+                f"set sops.defaultSopsFile in {host}'s configuration to the file its new "
+                "secrets go into (migrate then writes there), or move them by hand: "
+                "secretkit set <file> '[\"<name>\"]' and declare sops.secrets.<name> with "
+                "that sopsFile",
+            ),
         )
         for host in sorted(needed)
-        if config.rule_for(root / SECRETS_DIR / f"{host}.yaml") is None
+        if host in targets.ambiguous
+    ]
+    return ambiguous + [
+        UserError(
+            f"no .sops.yaml creation rule for {targets.file(host)}",
+            hint=_hosts_add_hint(host)
+            if not targets.own(host)
+            else f"add a creation rule for {targets.file(host)} naming {host}'s key to .sops.yaml",
+        )
+        for host in sorted(needed)
+        if host not in targets.ambiguous and config.rule_for(root / targets.file(host)) is None
     ]
 
 
-def _file_guards(root: Path, needed: set[str], without_admin: bool) -> list[UserError]:
+def _file_guards(
+    root: Path, needed: set[str], without_admin: bool, targets: Targets
+) -> list[UserError]:
     """What else stops the run before writing into ``secrets/<host>.yaml``: a file
     encrypted for other keys than its rule names (new values would be readable by
     them), and a rule no admin key is in (nobody could read the values back)."""
@@ -299,15 +326,22 @@ def _file_guards(root: Path, needed: set[str], without_admin: bool) -> list[User
     if config is None:
         return []
     admins = set(sops_yaml.read_keys(root).admins.values())
+    held: set[str] = set()  # a hand-written .sops.yaml has no &admin_ anchors: your own keys
+    hand_written = not admins  # no &admin_ anchor anywhere: a .sops.yaml not from init
+    if hand_written or any(targets.own(host) for host in needed):
+        from secretkit.sops.identities import load_identities
+
+        held = {r.strip().lower() for r in load_identities().recipients}
     problems: list[UserError] = []
     for host in sorted(needed):
-        rel = f"{SECRETS_DIR}/{host}.yaml"
+        rel = targets.file(host)
         rule = config.rule_for(root / rel)
         if rule is None:
             continue
         wanted = {
             str(k).strip().lower() for g in rule.key_groups for k in g if str(k).startswith("age1")
         }
+        readers = admins | (held if hand_written or targets.own(host) else set())
         path = root / rel
         if path.is_file():
             sops = api.load(path.read_bytes(), "yaml", source=rel)
@@ -328,7 +362,7 @@ def _file_guards(root: Path, needed: set[str], without_admin: bool) -> list[User
                         "(treat the values already in it as exposed), then migrate again",
                     )
                 )
-        if not without_admin and not wanted & admins:
+        if not without_admin and not wanted & readers:
             problems.append(
                 UserError(
                     f"the .sops.yaml rule for {rel} names no admin key: after migrate no "
@@ -376,7 +410,7 @@ def apply(prepared: Prepared) -> list[str]:
     config = find_config(root)
     with Transaction(root) as txn:
         for host, values in sorted(plan.sops.items()):
-            rel = f"{SECRETS_DIR}/{host}.yaml"
+            rel = plan.secret_file(host)
             path = root / rel
             existing = path.read_bytes() if path.exists() else None
             rule = config.rule_for(path) if config is not None else None

@@ -15,7 +15,9 @@ Hosts come from (``Host.source``; a host found in several is joined with ``+``):
 * ``flake``: ``nixosConfigurations.<h> = <…>.nixosSystem { modules = [ … ]; }`` in
   ``flake.nix`` outputs (also inside ``let``, ``//`` merges, flake-parts' ``flake = {…}``,
   and let-bound helpers like ``mkHost "h"`` whose body is a ``nixosSystem`` call with the
-  argument substituted into paths such as ``./hosts/${name}``);
+  argument substituted into paths such as ``./hosts/${name}``); a set built with
+  ``haumea.lib.load { src = ./dir; }`` has the directory's entries as hosts (see
+  :mod:`secretkit.keys.dir_loaders`);
 * ``colmena``: the flake's ``colmena``/``colmenaHive`` output (``colmena.lib.makeHive {…}``)
   or ``hive.nix``: every attribute but ``meta``/``defaults``; ``defaults`` applies to all;
 * ``hosts-dir``: ``hosts/<h>/default.nix`` or ``hosts/<h>/configuration.nix``, used when
@@ -39,6 +41,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from secretkit.keys import dir_loaders
 from secretkit.nix import cst
 
 Node = Any  # tree_sitter.Node
@@ -124,6 +127,9 @@ class _File:
 
     def line(self, node: Node) -> int:
         return int(node.start_point[0]) + 1
+
+
+_ENTRY = "\x00haumea entry "  # a mapAttrs value bound to a haumea entry (never a string)
 
 
 @dataclass(frozen=True)
@@ -239,6 +245,7 @@ class _Discovery:
         self.hives_done: set[tuple[Path, int]] = set()
         self._own: dict[tuple[str, ...], Path] | None = None
         self._submodules: list[str] | None = None
+        self.entry_files: dict[str, tuple[Path, ...]] = {}  # a haumea entry's own files
 
     # -- reporting ---------------------------------------------------------------
     def note(self, file: _File, node: Node, reason: str) -> None:
@@ -647,6 +654,10 @@ class _Discovery:
                 self.import_tree(v, acc, entry)
                 return
         target = self.deref(v)
+        if isinstance(target, str) and target.startswith(_ENTRY):  # a haumea entry
+            for loaded in self.entry_files.get(target[len(_ENTRY) :], ()):
+                self.file_module(loaded, acc, entry)
+            return
         if target is None or isinstance(target, str):
             self.note(v.file, v.node, f"module from {self.describe(v)}")
             return
@@ -1049,6 +1060,8 @@ class _Discovery:
             if len(rest) == 1:
                 self.system(rest[0], value, binding, output)
             elif not rest:
+                if self.loaded_hosts(value, binding, output):
+                    continue
                 inner = self.attrsets(value)
                 generated = self.gen_attrs(value) if not inner else None
                 for host_name, host_value in generated or []:
@@ -1069,6 +1082,60 @@ class _Discovery:
                         elif names is None:
                             self.note(aset.file, b, "host with a computed name")
                             self.host_set_unresolved = True
+
+    def haumea_dir(self, v: _Val) -> tuple[Path, list[dir_loaders.Entry] | None] | None:
+        """``haumea.lib.load { src = ./dir; … }``: the directory and its entries (None
+        when it cannot be read); None when ``v`` is no such call."""
+        target = self.deref(v)
+        if not isinstance(target, _Val) or target.node.type != "apply_expression":
+            return None
+        fn = target.node.child_by_field_name("function")
+        arg = target.node.child_by_field_name("argument")
+        if fn is None or arg is None or not dir_loaders.is_loader(_select_name(target.file, fn)):
+            return None
+        for rest, src, _ in self.members(
+            self.attrsets(_Val(arg, target.file, target.scope)), "src"
+        ):
+            text = self.path_text(src) if not rest else None
+            if text is None or text.startswith(("/", "~")):
+                return None
+            base = (self.root / target.file.rel).parent / text
+            try:
+                rel = Path(base.resolve().relative_to(self.resolved_root).as_posix())
+            except (OSError, ValueError):
+                return None
+            return rel, dir_loaders.entries(self.root, rel)
+        return None
+
+    def loaded_hosts(self, value: _Val, binding: Node, output: str) -> bool:
+        """``nixosConfigurations = haumea.lib.load { src = ./hosts; … }``: each entry's
+        file returns the host's system (haumea calls it with its inputs)."""
+        found = self.haumea_dir(value)
+        if found is None:
+            return False
+        rel_dir, listed = found
+        if listed is None:
+            self.note(
+                value.file, binding, f"{output} loads {rel_dir.as_posix()}, which cannot be read"
+            )
+            self.host_set_unresolved = True
+            return True
+        for entry in listed:
+            file = self.load(entry.definition) if entry.definition is not None else None
+            top = _top(file.root) if file is not None else None
+            if file is None or top is None:
+                self.note(
+                    value.file,
+                    binding,
+                    f"host {entry.name}: {rel_dir.as_posix()}/{entry.name}/ has no default.nix",
+                )
+                self.host(entry.name, _OUTPUTS[output][0]).resolved = False
+                continue
+            if top.type == "function_expression":  # { inputs, ... }: nixosSystem { … }
+                body = top.child_by_field_name("body")
+                top = body if body is not None else top
+            self.system(entry.name, _Val(top, file, {}), binding, output)
+        return True
 
     def gen_attrs(self, v: _Val) -> list[tuple[str, _Val]] | None:
         """``lib.genAttrs [ "a" "b" ] f``: each literal name with ``f name``."""
@@ -1163,8 +1230,15 @@ class _Discovery:
         return _Val(body, fn_d.file, scope)
 
     def map_attrs(self, fn: _Val, attrs: _Val) -> list[tuple[str, _Val]] | None:
-        """``mapAttrs (name: value: …) <set or readDir>``: each name with the body."""
-        names = self.dir_names(attrs)
+        """``mapAttrs (name: value: …) <set, readDir or haumea load>``: each name with the
+        body; a haumea entry's files are the host's modules when the body uses ``value``."""
+        loaded = self.haumea_dir(attrs)
+        files: dict[str, tuple[Path, ...]] = {}
+        if loaded is not None:
+            if loaded[1] is None:
+                return None
+            files = {e.name: e.files for e in loaded[1]}
+        names = list(files) if loaded is not None else self.dir_names(attrs)
         if names is None:
             sets = self.attrsets(attrs)
             if not sets:
@@ -1176,7 +1250,12 @@ class _Discovery:
             inner = self.deref(bound) if bound is not None else None
             if isinstance(inner, _Val) and inner.node.type == "function_expression":
                 body = inner.node.child_by_field_name("body")
-                inner = _Val(body, inner.file, self.shadow(inner)) if body else None
+                scope = self.shadow(inner)
+                param = inner.node.child_by_field_name("universal")
+                if name in files and param is not None:  # `value`: the entry's own files
+                    scope[inner.file.text(param)] = _ENTRY + name
+                    self.entry_files[name] = files[name]
+                inner = _Val(body, inner.file, scope) if body else None
             if not isinstance(inner, _Val):
                 return None
             out.append((name, inner))

@@ -92,7 +92,7 @@ class SecretDecl:
     """
 
     name: str
-    sops_file: str
+    sops_file: str | None  # None: sops.defaultSopsFile already names the file
     owner: str | None = None
     group: str | None = None
     mode: str | None = None
@@ -106,7 +106,7 @@ class SecretDecl:
     def lines(self, rest: Sequence[str] | None = None) -> list[str]:
         """The binding; ``rest`` is the attribute path below its attrset (default: all)."""
         head = _named(self.option() if rest is None else rest)
-        body = [f"sopsFile = {self.sops_file};"]
+        body = [] if self.sops_file is None else [f"sopsFile = {self.sops_file};"]
         if self.owner is not None:
             body.append(f"owner = {self.owner};")
         if self.group is not None:

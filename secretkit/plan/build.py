@@ -19,10 +19,8 @@ the host).  A module used by one host gets a plain path literal
 from __future__ import annotations
 
 import difflib
-import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import PurePosixPath
 from typing import Protocol
 
 from secretkit.nix import catalogue, emit
@@ -32,9 +30,10 @@ from secretkit.plan.hostvalues import HostValues
 from secretkit.plan.naming import Names
 from secretkit.plan.refusals import manual_route, no_route_reason, why_not_an_option
 from secretkit.plan.release import Pin
+from secretkit.plan.targets import SECRETS_DIR as SECRETS_DIR
+from secretkit.plan.targets import Targets, shared_problem
+from secretkit.plan.targets import sops_file_expr as sops_file_expr
 from secretkit.sensitive import Sensitive
-
-SECRETS_DIR = "secrets"
 
 
 class FindingLike(Protocol):
@@ -89,6 +88,7 @@ class Plan:
     sops: dict[str, dict[tuple[str, ...], Sensitive[str]]] = field(default_factory=dict)
     wiring: list[str] = field(default_factory=list)
     originals: list[Sensitive[str]] = field(default_factory=list)  # found values, for redaction
+    targets: Targets = field(default_factory=Targets)  # host → the sops file it writes
     spans: dict[str, set[tuple[int, int]]] = field(default_factory=dict)  # found byte spans
 
     @property
@@ -96,7 +96,7 @@ class Plan:
         return not self.nix and not self.sops
 
     def secret_file(self, host: str) -> str:
-        return f"{SECRETS_DIR}/{host}.yaml"
+        return self.targets.file(host)
 
     def diff(self) -> str:
         """The unified diff of the Nix changes, secret values redacted."""
@@ -128,7 +128,9 @@ class Plan:
         rows = []
         for m in self.moves:
             hosts = ",".join(m.hosts) if len(m.hosts) <= 3 else f"{len(m.hosts)} hosts"
-            files = m.files[0] if len(m.files) == 1 else f"{SECRETS_DIR}/<host>.yaml"
+            files = m.files[0] if len(set(m.files)) == 1 else f"{SECRETS_DIR}/<host>.yaml"
+            if len(set(m.files)) > 1 and any(self.targets.own(h) for h in m.hosts):
+                files = f"{len(set(m.files))} files"
             rows.append((m.name, hosts, files, f"{m.module}: {m.new_option}"))
         return rows
 
@@ -179,17 +181,6 @@ class _Module:
     moves: list[tuple[Move, Sensitive[str]]] = field(default_factory=list)
 
 
-def sops_file_expr(module: str, hosts: Sequence[str]) -> str:
-    """The ``sopsFile`` expression for a module (relative Nix path literal)."""
-    base = PurePosixPath(module).parent
-    if len(hosts) == 1:
-        rel = os.path.relpath(f"{SECRETS_DIR}/{hosts[0]}.yaml", base.as_posix() or ".")
-        return rel if rel.startswith("../") else "./" + rel
-    rel = os.path.relpath(SECRETS_DIR, base.as_posix() or ".")
-    rel = rel if rel.startswith("../") else "./" + rel
-    return rel + ' + "/${config.networking.hostName}.yaml"'
-
-
 def _string_node(tree: emit.Tree, start: int, end: int) -> emit.Node | None:
     node = tree.root.descendant_for_byte_range(start, max(start, end))
     while node is not None and node.type not in ("string_expression", "indented_string_expression"):
@@ -209,6 +200,7 @@ def build_plan(
     extra_edits: Mapping[str, Sequence[Edit]] | None = None,
     host_values: HostValues | None = None,
     pin: Pin | None = None,
+    targets: Targets | None = None,
 ) -> Plan:
     """Plan the migration of ``findings`` (all in ``.nix`` files of ``sources``).
 
@@ -219,9 +211,12 @@ def build_plan(
     secret moves.  ``host_values`` (plain option values per host) resolves computed
     attribute names such as ``users.users.${config.my.user}``.  ``pin`` (the pinned
     NixOS release) refuses a route the release does not have yet and gives files to
-    root where that release still ran the reader as root.
+    root where that release still ran the reader as root.  ``targets`` says which sops
+    file each host's secrets go into (the user's own layout; default secrets/<host>.yaml).
     """
     plan = Plan()
+    if targets is not None:
+        plan.targets = targets
     names = Names()
     names.reserve(reserved)
     modules: dict[str, _Module] = {}
@@ -260,7 +255,7 @@ def build_plan(
                 )
                 continue
             module = modules[path] = _Module(path, hosts, tree, top)
-        _plan_finding(plan, module, finding, names, literal_of, host_values, pin)
+        _plan_finding(plan, module, finding, names, literal_of, host_values, pin, targets)
 
     for module in modules.values():
         _finish_module(plan, module)
@@ -295,6 +290,7 @@ def _plan_finding(
     literal_of: Callable[[emit.Tree, emit.Node], str],
     host_values: HostValues | None = None,
     pin: Pin | None = None,
+    targets: Targets | None = None,
 ) -> None:
     def refuse(
         reason: str,
@@ -313,7 +309,12 @@ def _plan_finding(
             line=finding.line,
             hosts=module.hosts,
             name=base,
-            sops_file=sops_file_expr(module.path, module.hosts),
+            sops_file=(
+                "<the path of that file, relative to this module>"
+                if any(h in plan.targets.ambiguous for h in module.hosts)
+                else sops_file_expr(module.path, module.hosts, targets)
+            ),
+            files=[plan.targets.route_file(h) for h in module.hosts],
             entry=entry,
             fingerprint=fingerprint if isinstance(fingerprint, str) else None,
             snippet=snippet,
@@ -360,6 +361,10 @@ def _plan_finding(
             f"update the nixpkgs input to NixOS {since} or newer (then migrate takes it), or "
             "keep the secret out of the store with a route your release has",
         )
+        return
+    problem = shared_problem(module.path, module.hosts, targets)
+    if problem is not None:
+        refuse(problem, dotted, proposed, entry)
         return
     name = names.claim(proposed, module.path, finding.secret)
     result = entry.rewrite(site, name)
@@ -408,7 +413,7 @@ def _plan_finding(
         reader = entry.reader if result.template is None else None
         module.decls[name] = emit.SecretDecl(
             name=name,
-            sops_file=sops_file_expr(module.path, module.hosts),
+            sops_file=sops_file_expr(module.path, module.hosts, targets),
             owner=result.owner or (_owner(reader, pin) if reader else None),
             group=result.group or (reader.group if reader else None),
             mode=result.mode or (reader.mode if reader else None),
@@ -417,7 +422,7 @@ def _plan_finding(
             or (reader is not None and reader.kind == "activation"),
             path=result.path,
         )
-    files = tuple(f"{SECRETS_DIR}/{h}.yaml" for h in module.hosts)
+    files = tuple(plan.targets.file(h) for h in module.hosts)
     move = Move(
         module.path, finding.line, dotted, name, module.hosts, files, result.new_option, entry.key
     )

@@ -110,17 +110,19 @@ def manual_route(
     line: int,
     hosts: Sequence[str],
     name: str,
-    sops_file: str,
+    sops_file: str | None,
     entry: Entry | None,
+    files: Sequence[str] | None = None,
     fingerprint: str | None,
     snippet: str | None = None,
 ) -> list[str]:
     """The steps that move the secret by hand (each line one step, no value in them)."""
+    targets = list(files) if files is not None else [f"secrets/{host}.yaml" for host in hosts]
     steps = [
-        f"secretkit set secrets/{host}.yaml '{keys_of(name)}'  (type or pipe the value on stdin)"
-        for host in hosts
+        f"secretkit set {file} '{keys_of(name)}'  (type or pipe the value on stdin)"
+        for file in dict.fromkeys(targets)
     ]
-    body = [f"sopsFile = {sops_file};"]
+    body = [] if sops_file is None else [f"sopsFile = {sops_file};"]
     if entry is not None:
         reader = entry.reader
         if reader.owner is not None:

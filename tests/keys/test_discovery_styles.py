@@ -114,6 +114,46 @@ STYLES: dict[str, tuple[dict[str, str], dict[str, str]]] = {
         },
         {"alpha": "flake", "beta": "flake"},
     ),
+    # haumea: each loaded file returns its host's system (haumea calls it with inputs)
+    "haumea-load": (
+        {
+            **TWO,
+            "systems/alpha.nix": (
+                "{ inputs }: inputs.nixpkgs.lib.nixosSystem"
+                " { modules = [ ../hosts/alpha/configuration.nix ]; }\n"
+            ),
+            "systems/beta/default.nix": (
+                "{ inputs }: inputs.nixpkgs.lib.nixosSystem"
+                " { modules = [ ../../hosts/beta/configuration.nix ]; }\n"
+            ),
+            "systems/_helpers.nix": "{ }: { }\n",
+            "flake.nix": (
+                "{\n  outputs = inputs@{ nixpkgs, haumea, ... }: {\n"
+                "    nixosConfigurations = haumea.lib.load {\n"
+                "      src = ./systems;\n      inputs = { inherit inputs; };\n"
+                "      transformer = haumea.lib.transformers.liftDefault;\n    };\n  };\n}\n"
+            ),
+        },
+        {"alpha": "flake", "beta": "flake"},
+    ),
+    # haumea's path loader: mapAttrs over the entries, each entry's files its modules
+    "haumea-mapattrs": (
+        {
+            "machines/alpha.nix": "{ ... }: { imports = [ ../modules/common.nix ]; }\n",
+            "machines/beta/configuration.nix": HOST.replace("../../", "../../"),
+            "machines/beta/hardware.nix": "{ ... }: { boot.loader.grub.enable = true; }\n",
+            "machines/beta/_old/unused.nix": "{ ... }: { }\n",
+            "machines/_wip.nix": "{ ... }: { }\n",
+            "flake.nix": (
+                "{\n  outputs = inputs@{ nixpkgs, ... }: {\n"
+                "    nixosConfigurations = nixpkgs.lib.mapAttrs (name: value:\n"
+                "      nixpkgs.lib.nixosSystem { modules = [ value ]; })\n"
+                "      (inputs.haumea.lib.load {\n        src = ./machines;\n"
+                "        loader = inputs.haumea.lib.loaders.path;\n      });\n  };\n}\n"
+            ),
+        },
+        {"alpha": "flake", "beta": "flake"},
+    ),
     # nix-darwin and home-manager configurations next to a NixOS host
     "darwin-home-manager": (
         {
@@ -189,6 +229,33 @@ def test_import_tree_skips_underscore_paths(tmp_path: Path) -> None:
     inv = discover(write(tmp_path, {**SHARED, **files}))
     assert inv.hosts_of_file("hosts/alpha/a.nix") == {"alpha"}
     assert inv.hosts_of_file("hosts/alpha/_draft/skip.nix") == set()
+
+
+def test_haumea_entries_and_their_files(tmp_path: Path) -> None:
+    files, _ = STYLES["haumea-mapattrs"]
+    inv = discover(write(tmp_path, {**SHARED, **files}))
+    assert inv.hosts_of_file("machines/beta/hardware.nix") == {"beta"}
+    assert inv.hosts_of_file("machines/alpha.nix") == {"alpha"}
+    assert inv.hosts_of_file("machines/beta/_old/unused.nix") == set()
+    assert "_wip" not in inv.hosts
+    files, _ = STYLES["haumea-load"]
+    inv = discover(write(tmp_path / "load", {**SHARED, **files}))
+    assert inv.hosts_of_file("hosts/beta/configuration.nix") == {"beta"}
+    assert set(inv.hosts) == {"alpha", "beta"}
+
+
+def test_a_haumea_directory_that_cannot_be_read_is_said(tmp_path: Path) -> None:
+    files, _ = STYLES["haumea-load"]
+    files = {k: v for k, v in files.items() if not k.startswith("systems/")}
+    inv = discover(write(tmp_path, {**SHARED, **files}))
+    # the hosts/<h>/ directories fill in, and the loader is said
+    assert {n: h.source for n, h in inv.hosts.items()} == {
+        "alpha": "hosts-dir",
+        "beta": "hosts-dir",
+    }
+    assert [why for _, why in inv.unresolved] == [
+        "line 3: nixosConfigurations loads systems, which cannot be read"
+    ]
 
 
 def test_home_manager_user_inside_a_darwin_host(tmp_path: Path) -> None:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from secretkit.plan.build import Plan, build_plan
 from secretkit.plan.crypt import sha512_crypt
+from secretkit.plan.targets import Targets
 from secretkit.sensitive import Sensitive
 from tests.support import fake
 
@@ -76,6 +77,7 @@ def plan_module(
     extra: dict[str, bytes] | None = None,
     hosts_of: Callable[[str], Sequence[str]] | None = None,
     selected: set[str] | None = None,
+    targets: Targets | None = None,
 ) -> Plan:
     from secretkit.nix import cst
 
@@ -92,6 +94,7 @@ def plan_module(
         parse=cst.parse,
         literal_of=literal_of,
         selected=selected,
+        targets=targets,
     )
 
 
