@@ -93,9 +93,7 @@ def cli(ctx: click.Context, directory: Path | None, verbose: bool, engine: str |
             f"SECRETKIT_ENGINE must be 'python' or 'sops', not {chosen!r}", param_hint="--engine"
         )
     ctx.obj = Context(cwd=cwd, verbose=verbose, engine=chosen)
-    from secretkit import repolock
-
-    ctx.call_on_close(repolock.release_all)  # a writing command's lock ends with it
+    ctx.call_on_close(_release_locks)  # a writing command's lock ends with it
 
 
 def version_text(engine: str | None) -> str:
@@ -139,10 +137,16 @@ def _catch_signals() -> None:
             return
 
 
+def _release_locks() -> None:
+    """Release the repository locks this process holds.  A process that never loaded
+    :mod:`secretkit.repolock` holds none (the hook's start-up does not pay for it)."""
+    repolock = sys.modules.get("secretkit.repolock")
+    if repolock is not None:
+        repolock.release_all()
+
+
 def main(argv: list[str] | None = None) -> NoReturn:
     """Console-script entry point and the one error boundary."""
-    from secretkit import repolock
-
     verbose = "-v" in (argv or sys.argv[1:]) or "--verbose" in (argv or sys.argv[1:])
     _catch_signals()
     try:
@@ -179,7 +183,7 @@ def main(argv: list[str] | None = None) -> NoReturn:
         )
         sys.exit(EXIT_BUG)
     finally:
-        repolock.release_all()
+        _release_locks()
     sys.exit(code if isinstance(code, int) else 0)
 
 

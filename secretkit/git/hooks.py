@@ -25,7 +25,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from secretkit.atomic import write_atomic
 from secretkit.errors import UserError
 from secretkit.git import run_git
 
@@ -150,6 +149,8 @@ def install(root: Path) -> InstallResult:
 
 
 def _install(directory: Path) -> InstallResult:
+    from secretkit.atomic import write_atomic  # not at the top: the hook itself never writes
+
     hook = directory / HOOK_NAME
     chained = directory / (HOOK_NAME + CHAINED_SUFFIX)
     chained_or_none = chained if os.path.lexists(chained) else None
