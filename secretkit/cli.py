@@ -20,6 +20,7 @@ from typing import Any, NoReturn
 import click
 
 from secretkit import __version__
+from secretkit.entry import catch_signals
 from secretkit.errors import (
     EXIT_BUG,
     EXIT_INTERRUPTED,
@@ -122,21 +123,6 @@ def echo(text: str = "", err: bool = False, nl: bool = True) -> None:
     click.echo(text, err=err, nl=nl)
 
 
-def _on_signal(signum: int, frame: object) -> None:
-    raise Terminated(signum)
-
-
-def _catch_signals() -> None:
-    """SIGTERM and SIGHUP (a closed terminal, a dropped ssh session) clean up like Ctrl-C."""
-    import signal
-
-    for signum in (signal.SIGTERM, signal.SIGHUP):
-        try:
-            signal.signal(signum, _on_signal)
-        except (ValueError, OSError):  # not the main thread (embedded use)
-            return
-
-
 def _release_locks() -> None:
     """Release the repository locks this process holds.  A process that never loaded
     :mod:`secretkit.repolock` holds none (the hook's start-up does not pay for it)."""
@@ -148,7 +134,7 @@ def _release_locks() -> None:
 def main(argv: list[str] | None = None) -> NoReturn:
     """Console-script entry point and the one error boundary."""
     verbose = "-v" in (argv or sys.argv[1:]) or "--verbose" in (argv or sys.argv[1:])
-    _catch_signals()
+    catch_signals()
     try:
         code = cli.main(args=argv, prog_name="secretkit", standalone_mode=False)
     except SecretkitError as exc:
