@@ -34,7 +34,10 @@ from typing import TYPE_CHECKING
 from secretkit.git import require_repo
 
 if TYPE_CHECKING:
+    import threading
+
     from secretkit.scan.model import Finding, Skipped
+    from secretkit.sensitive import Sensitive
     from secretkit.sops.config import SopsConfig
     from secretkit.sops.document import SopsFile
     from secretkit.sops.identities import Identities
@@ -133,6 +136,9 @@ def run_hook(
     from secretkit.scan.api import scan_staged
 
     scanned = scan_staged(root, paths)
+    # The report shows each finding's fingerprint (scrypt, ~35 ms of CPU): computed in
+    # a thread (scrypt releases the GIL) while git and the planner answer the rest.
+    ahead = _fingerprints_ahead(list(scanned.findings))
     report.findings, report.preexisting = _split_by_head(root, list(scanned.findings))
     report.skipped = list(scanned.skipped)
     allow = allowlist.load(root)
@@ -143,7 +149,42 @@ def run_hook(
         report.notes.append(f"not scanned for secrets (--allow-unscanned): {shown}{more}")
     _judge_sops_files(root, paths, report)
     report.refusals = _refusals(root, report.findings + report.preexisting)
+    if ahead is not None:
+        ahead.join()
     return report
+
+
+def _fingerprints_ahead(findings: list[Finding]) -> threading.Thread | None:
+    """Start computing the fingerprints of ``findings`` (each distinct value once; the
+    results land in :func:`secretkit.scan.allowlist.fingerprint`'s cache).  The caller
+    joins the thread before anything reads a fingerprint."""
+    if not findings:
+        return None
+    import threading
+
+    def compute() -> None:
+        try:
+            for finding in findings:
+                finding.fingerprint  # noqa: B018 (fills the cache)
+        except Exception:  # noqa: S110 (the report asks again and meets the error itself)
+            pass
+
+    thread = threading.Thread(target=compute, name="secretkit-fingerprints", daemon=True)
+    thread.start()
+    return thread
+
+
+@dataclass(frozen=True)
+class _Place:
+    """A finding as the planner sees it, without its fingerprint: whether ``migrate``
+    would move it does not depend on it, and reading it here would compute it twice
+    (the fingerprints thread is on it)."""
+
+    path: str
+    line: int
+    start: int
+    end: int
+    secret: Sensitive[str]
 
 
 def _split_by_head(root: Path, findings: list[Finding]) -> tuple[list[Finding], list[Finding]]:
@@ -180,7 +221,8 @@ def _refusals(root: Path, findings: list[Finding]) -> dict[int, str]:
     out: dict[int, str] = {}
     for finding in nix:
         data = staged.get(finding.path)
-        reason = "unreadable" if data is None else migrate_refusal(finding.path, data, finding)
+        place = _Place(finding.path, finding.line, finding.start, finding.end, finding.secret)
+        reason = "unreadable" if data is None else migrate_refusal(finding.path, data, place)
         if reason is not None:
             out[id(finding)] = reason
     return out
