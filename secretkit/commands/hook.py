@@ -135,7 +135,7 @@ def run_hook(
     from secretkit.scan import allowlist
     from secretkit.scan.api import scan_staged
 
-    scanned = scan_staged(root, paths)
+    scanned = scan_staged(root, paths, known_top=True)
     # The report shows each finding's fingerprint (scrypt, ~35 ms of CPU): computed in
     # a thread (scrypt releases the GIL) while git and the planner answer the rest.
     ahead = _fingerprints_ahead(list(scanned.findings))

@@ -472,14 +472,17 @@ def _scan_tree_cached(
     return report
 
 
-def scan_staged(root: Path, paths: Sequence[str] = (), *, max_bytes: int = MAX_BYTES) -> ScanReport:
-    """The index as it will be committed (``GIT_INDEX_FILE`` honoured)."""
+def scan_staged(
+    root: Path, paths: Sequence[str] = (), *, max_bytes: int = MAX_BYTES, known_top: bool = False
+) -> ScanReport:
+    """The index as it will be committed (``GIT_INDEX_FILE`` honoured).  ``known_top``: the
+    caller already knows ``root`` is the work tree's top (one ``git`` run less)."""
     from secretkit.git import require_repo
     from secretkit.git.objects import SCANNED_MODES, index_entries, read_blobs_limited
     from secretkit.scan import allowlist
 
     started = time.perf_counter()
-    top = require_repo(Path(root))
+    top = Path(root) if known_top else require_repo(Path(root))
     entries = [e for e in index_entries(top, modes=SCANNED_MODES) if e.stage in (0, 2)]
     if paths:
         entries = [e for e in entries if _under(e.path, paths)]
