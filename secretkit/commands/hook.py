@@ -121,11 +121,15 @@ def run_hook(
     too.  ``allow_unscanned``: a staged file that could not be read does not block.
     """
     from secretkit.git import hooks as githooks
+    from secretkit.git.objects import SCANNED_MODES, IndexEntry, index_entries
 
     root = require_repo(cwd)
+    listing: list[IndexEntry] | None = None
     if files:
         wanted = [_repo_relative(root, cwd, name) for name in files]
-        paths = githooks.in_index(root, wanted)
+        listing = index_entries(root, modes=SCANNED_MODES)  # the scan reads it too
+        present = {entry.path for entry in listing}  # files and symlinks, no gitlinks
+        paths = list(dict.fromkeys(p for p in wanted if p in present))
     else:
         paths = githooks.staged_paths(root)
     report = HookReport(files=paths, strict=strict, allow_unscanned=allow_unscanned)
@@ -135,7 +139,7 @@ def run_hook(
     from secretkit.scan import allowlist
     from secretkit.scan.api import scan_staged
 
-    scanned = scan_staged(root, paths, known_top=True)
+    scanned = scan_staged(root, paths, known_top=True, entries=listing)
     # The report shows each finding's fingerprint (scrypt, ~35 ms of CPU): computed in
     # a thread (scrypt releases the GIL) while git and the planner answer the rest.
     ahead = _fingerprints_ahead(list(scanned.findings))

@@ -280,21 +280,6 @@ def renamed_from(root: Path) -> dict[str, str]:
     return out
 
 
-def in_index(root: Path, paths: Sequence[str]) -> list[str]:
-    """Those of ``paths`` (repo-relative) that are regular files or symlinks in the index."""
-    if not paths:
-        return []
-    wanted = set(paths)
-    proc = run_git(root, "ls-files", "--cached", "--stage", "-z")
-    found: set[str] = set()
-    for record in proc.stdout.split(b"\0"):
-        meta, _, name = record.partition(b"\t")
-        path = name.decode("utf-8", "surrogateescape")
-        if path in wanted and not meta.startswith(b"160000"):
-            found.add(path)
-    return list(dict.fromkeys(p for p in paths if p in found))
-
-
 def index_contents(root: Path, paths: Sequence[str]) -> dict[str, bytes]:
     """The staged bytes of ``paths`` (stage 0)."""
     found = blob_contents(root, [":" + p for p in paths])
