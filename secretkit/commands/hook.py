@@ -143,7 +143,8 @@ def run_hook(
     # The report shows each finding's fingerprint (scrypt, ~35 ms of CPU): computed in
     # a thread (scrypt releases the GIL) while git and the planner answer the rest.
     ahead = _fingerprints_ahead(list(scanned.findings))
-    report.findings, report.preexisting = _split_by_head(root, list(scanned.findings))
+    staged: dict[str, bytes] = {}
+    report.findings, report.preexisting = _split_by_head(root, list(scanned.findings), staged)
     report.skipped = list(scanned.skipped)
     allow = allowlist.load(root)
     report.unscanned = [s for s in report.skipped if not allow.allows_unscanned(s.path)]
@@ -152,7 +153,7 @@ def run_hook(
         more = f" and {len(report.unscanned) - 5} more" if len(report.unscanned) > 5 else ""
         report.notes.append(f"not scanned for secrets (--allow-unscanned): {shown}{more}")
     _judge_sops_files(root, paths, report)
-    report.refusals = _refusals(root, report.findings + report.preexisting)
+    report.refusals = _refusals(root, report.findings + report.preexisting, staged)
     if ahead is not None:
         ahead.join()
     return report
@@ -191,9 +192,12 @@ class _Place:
     secret: Sensitive[str]
 
 
-def _split_by_head(root: Path, findings: list[Finding]) -> tuple[list[Finding], list[Finding]]:
+def _split_by_head(
+    root: Path, findings: list[Finding], staged_cache: dict[str, bytes]
+) -> tuple[list[Finding], list[Finding]]:
     """``(added, preexisting)``: a finding whose value the file's ``HEAD`` version
-    already holds was not introduced by this commit."""
+    already holds was not introduced by this commit.  Fills ``staged_cache`` with the
+    staged bytes of the Nix files among them (read in the same ``git`` run)."""
     if not findings:
         return [], []
     from secretkit.git import hooks as githooks
@@ -202,7 +206,10 @@ def _split_by_head(root: Path, findings: list[Finding]) -> tuple[list[Finding], 
     paths = sorted({f.path for f in findings})
     origin = githooks.renamed_from(root)  # a moved file held what it holds before
     sources = {path: origin.get(path, path) for path in paths}
-    before = githooks.blob_contents(root, [f"HEAD:{sources[p]}" for p in paths])
+    # One cat-file for HEAD's versions and the staged ones (_refusals reads those).
+    nix = [f":{p}" for p in paths if p.endswith(".nix")]
+    before = githooks.blob_contents(root, [f"HEAD:{sources[p]}" for p in paths] + nix)
+    staged_cache.update({spec[1:]: before[spec] for spec in nix if spec in before})
     held: dict[str, set[str]] = {}
     for path in paths:
         data = before.get(f"HEAD:{sources[path]}")
@@ -213,7 +220,7 @@ def _split_by_head(root: Path, findings: list[Finding]) -> tuple[list[Finding], 
     return added, kept
 
 
-def _refusals(root: Path, findings: list[Finding]) -> dict[int, str]:
+def _refusals(root: Path, findings: list[Finding], staged: dict[str, bytes]) -> dict[int, str]:
     """Why ``migrate`` would refuse each Nix finding (judged on the staged content)."""
     nix = [f for f in findings if f.path.endswith(".nix")]
     if not nix:
@@ -221,7 +228,9 @@ def _refusals(root: Path, findings: list[Finding]) -> dict[int, str]:
     from secretkit.git import hooks as githooks
     from secretkit.plan.advice import migrate_refusal
 
-    staged = githooks.index_contents(root, sorted({f.path for f in nix}))
+    missing = sorted({f.path for f in nix} - staged.keys())
+    if missing:
+        staged = {**staged, **githooks.index_contents(root, missing)}
     out: dict[int, str] = {}
     for finding in nix:
         data = staged.get(finding.path)
