@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Sequence
-from typing import NoReturn
+from typing import NoReturn, TextIO
 
 HOOK_FLAGS = ("--strict", "--allow-unscanned")
 HOOK_SUBCOMMANDS = ("install", "uninstall", "-h", "--help")
@@ -45,6 +45,7 @@ def _run_hook(strict: bool, allow_unscanned: bool, files: tuple[str, ...]) -> in
     from pathlib import Path
 
     from secretkit.commands.hook import render, run_hook
+    from secretkit.errors import EXIT_BUG, EXIT_USER
 
     try:
         report = run_hook(Path.cwd(), files, strict=strict, allow_unscanned=allow_unscanned)
@@ -52,14 +53,20 @@ def _run_hook(strict: bool, allow_unscanned: bool, files: tuple[str, ...]) -> in
     except Exception:
         return None
     try:
-        for line in lines:
-            sys.stdout.write(line + "\n")
-        sys.stdout.flush()
-        for note in report.notes:
-            sys.stderr.write(f"note: {note}\n")
-        sys.stderr.flush()
+        _write(sys.stdout, lines)
+        _write(sys.stderr, [f"note: {note}" for note in report.notes])
     except BrokenPipeError:
         return 0
+    except OSError as exc:  # as cli.main reports what the system refused
+        from secretkit.atomic import describe_os_error, os_error_hint
+
+        sys.stderr.write(f"error: {describe_os_error(exc)} (hint: {os_error_hint(exc)})\n")
+        return EXIT_USER
+    except Exception as exc:  # as cli.main's boundary says a bug (output is half written)
+        sys.stderr.write(
+            f"error: internal error ({type(exc).__name__}); rerun with --verbose and report it\n"
+        )
+        return EXIT_BUG
     return 1 if report.blocked else 0
 
 
@@ -78,6 +85,20 @@ def catch_signals() -> None:
             signal.signal(signum, _on_signal)
         except (ValueError, OSError):  # not the main thread (embedded use)
             return
+
+
+def _write(stream: TextIO, lines: list[str]) -> None:
+    """As ``click.echo`` writes them: ANSI escapes removed when not on a terminal."""
+    if not lines:
+        return
+    if not stream.isatty():
+        import re
+
+        ansi = re.compile(r"\033\[[0-?]*[ -/]*[@-~]")  # click._compat._ansi_re
+        lines = [ansi.sub("", line) for line in lines]
+    for line in lines:
+        stream.write(line + "\n")
+    stream.flush()
 
 
 def main(argv: list[str] | None = None) -> NoReturn:
