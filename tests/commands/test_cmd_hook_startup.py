@@ -110,3 +110,31 @@ def test_hook_with_a_finding_still_reports_it_and_its_fingerprint(tmp_git_repo: 
     assert "secretkit.plan.advice" in modules
     assert "echo sk2:" in out and value not in out
     assert "click" not in modules
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["hook"], (False, False, ())),
+        (["hook", "--", "a.nix", "-x"], (False, False, ("a.nix", "-x"))),
+        (["hook", "--strict", "--allow-unscanned", "a.nix"], (True, True, ("a.nix",))),
+        (["hook", "--strict", "--", "install"], (True, False, ("install",))),
+        (["hook", "install"], None),
+        (["hook", "uninstall"], None),
+        (["hook", "--help"], None),
+        (["-C", "repo", "hook"], None),
+        (["scan"], None),
+    ],
+)
+def test_only_the_hooks_own_arguments_take_the_fast_path(
+    argv: list[str], expected: tuple[bool, bool, tuple[str, ...]] | None
+) -> None:
+    from secretkit.entry import hook_arguments
+
+    assert hook_arguments(argv) == expected
+
+
+def test_an_error_of_the_fast_path_gets_the_clis_line_and_exit_code(tmp_path: Path) -> None:
+    code, modules, _out = _run_entry(tmp_path, "hook", "--", "a.nix")
+    assert code == 3  # not a repository: the CLI's boundary said it
+    assert "secretkit.cli" in modules
