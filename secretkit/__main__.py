@@ -1,3 +1,3 @@
-from secretkit.cli import main
+from secretkit.entry import main
 
 main()

@@ -20,6 +20,7 @@ from typing import Any, NoReturn
 import click
 
 from secretkit import __version__
+from secretkit.entry import catch_signals
 from secretkit.errors import (
     EXIT_BUG,
     EXIT_INTERRUPTED,
@@ -93,9 +94,7 @@ def cli(ctx: click.Context, directory: Path | None, verbose: bool, engine: str |
             f"SECRETKIT_ENGINE must be 'python' or 'sops', not {chosen!r}", param_hint="--engine"
         )
     ctx.obj = Context(cwd=cwd, verbose=verbose, engine=chosen)
-    from secretkit import repolock
-
-    ctx.call_on_close(repolock.release_all)  # a writing command's lock ends with it
+    ctx.call_on_close(_release_locks)  # a writing command's lock ends with it
 
 
 def version_text(engine: str | None) -> str:
@@ -124,27 +123,18 @@ def echo(text: str = "", err: bool = False, nl: bool = True) -> None:
     click.echo(text, err=err, nl=nl)
 
 
-def _on_signal(signum: int, frame: object) -> None:
-    raise Terminated(signum)
-
-
-def _catch_signals() -> None:
-    """SIGTERM and SIGHUP (a closed terminal, a dropped ssh session) clean up like Ctrl-C."""
-    import signal
-
-    for signum in (signal.SIGTERM, signal.SIGHUP):
-        try:
-            signal.signal(signum, _on_signal)
-        except (ValueError, OSError):  # not the main thread (embedded use)
-            return
+def _release_locks() -> None:
+    """Release the repository locks this process holds.  A process that never loaded
+    :mod:`secretkit.repolock` holds none (the hook's start-up does not pay for it)."""
+    repolock = sys.modules.get("secretkit.repolock")
+    if repolock is not None:
+        repolock.release_all()
 
 
 def main(argv: list[str] | None = None) -> NoReturn:
     """Console-script entry point and the one error boundary."""
-    from secretkit import repolock
-
     verbose = "-v" in (argv or sys.argv[1:]) or "--verbose" in (argv or sys.argv[1:])
-    _catch_signals()
+    catch_signals()
     try:
         code = cli.main(args=argv, prog_name="secretkit", standalone_mode=False)
     except SecretkitError as exc:
@@ -179,7 +169,7 @@ def main(argv: list[str] | None = None) -> NoReturn:
         )
         sys.exit(EXIT_BUG)
     finally:
-        repolock.release_all()
+        _release_locks()
     sys.exit(code if isinstance(code, int) else 0)
 
 

@@ -34,7 +34,10 @@ from typing import TYPE_CHECKING
 from secretkit.git import require_repo
 
 if TYPE_CHECKING:
+    import threading
+
     from secretkit.scan.model import Finding, Skipped
+    from secretkit.sensitive import Sensitive
     from secretkit.sops.config import SopsConfig
     from secretkit.sops.document import SopsFile
     from secretkit.sops.identities import Identities
@@ -118,11 +121,15 @@ def run_hook(
     too.  ``allow_unscanned``: a staged file that could not be read does not block.
     """
     from secretkit.git import hooks as githooks
+    from secretkit.git.objects import SCANNED_MODES, IndexEntry, index_entries
 
     root = require_repo(cwd)
+    listing: list[IndexEntry] | None = None
     if files:
         wanted = [_repo_relative(root, cwd, name) for name in files]
-        paths = githooks.in_index(root, wanted)
+        listing = index_entries(root, modes=SCANNED_MODES)  # the scan reads it too
+        present = {entry.path for entry in listing}  # files and symlinks, no gitlinks
+        paths = list(dict.fromkeys(p for p in wanted if p in present))
     else:
         paths = githooks.staged_paths(root)
     report = HookReport(files=paths, strict=strict, allow_unscanned=allow_unscanned)
@@ -132,8 +139,12 @@ def run_hook(
     from secretkit.scan import allowlist
     from secretkit.scan.api import scan_staged
 
-    scanned = scan_staged(root, paths)
-    report.findings, report.preexisting = _split_by_head(root, list(scanned.findings))
+    scanned = scan_staged(root, paths, known_top=True, entries=listing)
+    # The report shows each finding's fingerprint (scrypt, ~35 ms of CPU): computed in
+    # a thread (scrypt releases the GIL) while git and the planner answer the rest.
+    ahead = _fingerprints_ahead(list(scanned.findings))
+    staged: dict[str, bytes] = {}
+    report.findings, report.preexisting = _split_by_head(root, list(scanned.findings), staged)
     report.skipped = list(scanned.skipped)
     allow = allowlist.load(root)
     report.unscanned = [s for s in report.skipped if not allow.allows_unscanned(s.path)]
@@ -142,13 +153,51 @@ def run_hook(
         more = f" and {len(report.unscanned) - 5} more" if len(report.unscanned) > 5 else ""
         report.notes.append(f"not scanned for secrets (--allow-unscanned): {shown}{more}")
     _judge_sops_files(root, paths, report)
-    report.refusals = _refusals(root, report.findings + report.preexisting)
+    report.refusals = _refusals(root, report.findings + report.preexisting, staged)
+    if ahead is not None:
+        ahead.join()
     return report
 
 
-def _split_by_head(root: Path, findings: list[Finding]) -> tuple[list[Finding], list[Finding]]:
+def _fingerprints_ahead(findings: list[Finding]) -> threading.Thread | None:
+    """Start computing the fingerprints of ``findings`` (each distinct value once; the
+    results land in :func:`secretkit.scan.allowlist.fingerprint`'s cache).  The caller
+    joins the thread before anything reads a fingerprint."""
+    if not findings:
+        return None
+    import threading
+
+    def compute() -> None:
+        try:
+            for finding in findings:
+                finding.fingerprint  # noqa: B018 (fills the cache)
+        except Exception:  # noqa: S110 (the report asks again and meets the error itself)
+            pass
+
+    thread = threading.Thread(target=compute, name="secretkit-fingerprints", daemon=True)
+    thread.start()
+    return thread
+
+
+@dataclass(frozen=True)
+class _Place:
+    """A finding as the planner sees it, without its fingerprint: whether ``migrate``
+    would move it does not depend on it, and reading it here would compute it twice
+    (the fingerprints thread is on it)."""
+
+    path: str
+    line: int
+    start: int
+    end: int
+    secret: Sensitive[str]
+
+
+def _split_by_head(
+    root: Path, findings: list[Finding], staged_cache: dict[str, bytes]
+) -> tuple[list[Finding], list[Finding]]:
     """``(added, preexisting)``: a finding whose value the file's ``HEAD`` version
-    already holds was not introduced by this commit."""
+    already holds was not introduced by this commit.  Fills ``staged_cache`` with the
+    staged bytes of the Nix files among them (read in the same ``git`` run)."""
     if not findings:
         return [], []
     from secretkit.git import hooks as githooks
@@ -157,7 +206,10 @@ def _split_by_head(root: Path, findings: list[Finding]) -> tuple[list[Finding], 
     paths = sorted({f.path for f in findings})
     origin = githooks.renamed_from(root)  # a moved file held what it holds before
     sources = {path: origin.get(path, path) for path in paths}
-    before = githooks.blob_contents(root, [f"HEAD:{sources[p]}" for p in paths])
+    # One cat-file for HEAD's versions and the staged ones (_refusals reads those).
+    nix = [f":{p}" for p in paths if p.endswith(".nix")]
+    before = githooks.blob_contents(root, [f"HEAD:{sources[p]}" for p in paths] + nix)
+    staged_cache.update({spec[1:]: before[spec] for spec in nix if spec in before})
     held: dict[str, set[str]] = {}
     for path in paths:
         data = before.get(f"HEAD:{sources[path]}")
@@ -168,7 +220,7 @@ def _split_by_head(root: Path, findings: list[Finding]) -> tuple[list[Finding], 
     return added, kept
 
 
-def _refusals(root: Path, findings: list[Finding]) -> dict[int, str]:
+def _refusals(root: Path, findings: list[Finding], staged: dict[str, bytes]) -> dict[int, str]:
     """Why ``migrate`` would refuse each Nix finding (judged on the staged content)."""
     nix = [f for f in findings if f.path.endswith(".nix")]
     if not nix:
@@ -176,11 +228,14 @@ def _refusals(root: Path, findings: list[Finding]) -> dict[int, str]:
     from secretkit.git import hooks as githooks
     from secretkit.plan.advice import migrate_refusal
 
-    staged = githooks.index_contents(root, sorted({f.path for f in nix}))
+    missing = sorted({f.path for f in nix} - staged.keys())
+    if missing:
+        staged = {**staged, **githooks.index_contents(root, missing)}
     out: dict[int, str] = {}
     for finding in nix:
         data = staged.get(finding.path)
-        reason = "unreadable" if data is None else migrate_refusal(finding.path, data, finding)
+        place = _Place(finding.path, finding.line, finding.start, finding.end, finding.secret)
+        reason = "unreadable" if data is None else migrate_refusal(finding.path, data, place)
         if reason is not None:
             out[id(finding)] = reason
     return out

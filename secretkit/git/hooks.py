@@ -25,7 +25,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from secretkit.atomic import write_atomic
 from secretkit.errors import UserError
 from secretkit.git import run_git
 
@@ -150,6 +149,8 @@ def install(root: Path) -> InstallResult:
 
 
 def _install(directory: Path) -> InstallResult:
+    from secretkit.atomic import write_atomic  # not at the top: the hook itself never writes
+
     hook = directory / HOOK_NAME
     chained = directory / (HOOK_NAME + CHAINED_SUFFIX)
     chained_or_none = chained if os.path.lexists(chained) else None
@@ -277,21 +278,6 @@ def renamed_from(root: Path) -> dict[str, str]:
         else:
             i += 2
     return out
-
-
-def in_index(root: Path, paths: Sequence[str]) -> list[str]:
-    """Those of ``paths`` (repo-relative) that are regular files or symlinks in the index."""
-    if not paths:
-        return []
-    wanted = set(paths)
-    proc = run_git(root, "ls-files", "--cached", "--stage", "-z")
-    found: set[str] = set()
-    for record in proc.stdout.split(b"\0"):
-        meta, _, name = record.partition(b"\t")
-        path = name.decode("utf-8", "surrogateescape")
-        if path in wanted and not meta.startswith(b"160000"):
-            found.add(path)
-    return list(dict.fromkeys(p for p in paths if p in found))
 
 
 def index_contents(root: Path, paths: Sequence[str]) -> dict[str, bytes]:

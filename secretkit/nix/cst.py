@@ -60,11 +60,35 @@ def _parser() -> Any:
         sys.path[:] = [p for p in sys.path if p not in ("", ".", here)]
         try:
             tree_sitter = importlib.import_module("tree_sitter")
-            tree_sitter_nix = importlib.import_module("tree_sitter_nix")
+            language = _nix_language()
         finally:
             sys.path[:] = saved
-        _PARSER = tree_sitter.Parser(tree_sitter.Language(tree_sitter_nix.language()))
+        _PARSER = tree_sitter.Parser(tree_sitter.Language(language))
     return _PARSER
+
+
+def _nix_language() -> Any:
+    """``tree_sitter_nix.language()``, loaded from the grammar's binding alone: the
+    package's ``__init__`` imports ``importlib.resources`` (for its query files, unused
+    here), a few ms of every hook run's start-up."""
+    import importlib
+    import importlib.machinery
+    import importlib.util
+    import sys
+
+    loaded = sys.modules.get("tree_sitter_nix")
+    package = importlib.util.find_spec("tree_sitter_nix") if loaded is None else None
+    where = package.submodule_search_locations if package is not None else None
+    spec = (
+        importlib.machinery.PathFinder.find_spec("tree_sitter_nix._binding", where)
+        if where
+        else None
+    )
+    if spec is None or spec.loader is None:
+        return importlib.import_module("tree_sitter_nix").language()
+    binding = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(binding)
+    return binding.language()
 
 
 @dataclass

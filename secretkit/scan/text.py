@@ -11,7 +11,6 @@ token-format detectors and detect-secrets' vendor formats.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator
 from dataclasses import replace
@@ -155,6 +154,8 @@ def key_value_hits(text: str, fmt: str) -> list[Hit]:
         value = text[start:end]
         if fmt == "json" and "\\" in value:
             try:
+                import json  # only for JSON-quoted values
+
                 value = json.loads(f'"{value}"')
             except ValueError:
                 continue
