@@ -19,8 +19,7 @@ from secretkit.keys import sops_yaml
 from secretkit.keys.ssh_to_age import ssh_private_key_to_age
 from secretkit.sops import api
 from secretkit.sops.identities import Identities, load_identities
-from tests.conftest import GIT_ENV, git
-from tests.support.smalllab import HOSTS, SmallLab, make_small_lab
+from tests.support.smalllab import HOSTS, SmallLab, copy_lab, pristine_small_lab
 
 RUNS = int(os.environ.get("SECRETKIT_STRESS_RUNS", "20"))
 pytestmark = pytest.mark.slow
@@ -28,31 +27,15 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def pristine(tmp_path_factory: pytest.TempPathFactory) -> SmallLab:
-    base = tmp_path_factory.mktemp("pristine")
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("HOME", str(base / "home"))
-        env.setenv("GIT_CONFIG_GLOBAL", str(base / "home" / ".gitconfig"))
-        for key, value in GIT_ENV.items():
-            env.setenv(key, value)
-        repo = base / "repo"
-        repo.mkdir()
-        git(repo, "init", "-q", "-b", "main")
-        git(repo, "config", "user.name", "Test Author")
-        git(repo, "config", "user.email", "author@example.invalid")
-        return make_small_lab(repo, base / "keys")
+    return pristine_small_lab(tmp_path_factory.mktemp("pristine"))
 
 
 @pytest.fixture(scope="module")
 def migrated(pristine: SmallLab, tmp_path_factory: pytest.TempPathFactory) -> SmallLab:
-    lab = _copy(pristine, tmp_path_factory.mktemp("migrated") / "repo")
+    lab = copy_lab(pristine, tmp_path_factory.mktemp("migrated") / "repo")
     done = lab.run("migrate", "--yes")
     assert done.returncode == 0, done.stderr
     return lab
-
-
-def _copy(lab: SmallLab, dest: Path) -> SmallLab:
-    shutil.copytree(lab.repo, dest, symlinks=True)
-    return SmallLab(dest, lab.admin_key, lab.host_keys, lab.values)
 
 
 def _admin(lab: SmallLab) -> Identities:
@@ -102,7 +85,7 @@ def test_two_migrates_at_once_lose_nothing(pristine: SmallLab, tmp_path: Path) -
     rng = random.Random()
     for run in range(RUNS):
         seed = rng.randrange(1 << 30)
-        lab = _copy(pristine, tmp_path / f"run{run}")
+        lab = copy_lab(pristine, tmp_path / f"run{run}")
         (code_a, err_a), (code_b, err_b) = _start_both(
             ["migrate", "--yes"], ["migrate", "--yes"], lab, random.Random(seed)
         )
@@ -127,7 +110,7 @@ def test_two_host_rotations_at_once_both_land(migrated: SmallLab, tmp_path: Path
     admin = _admin(migrated)
     for run in range(RUNS):
         seed = rng.randrange(1 << 30)
-        lab = _copy(migrated, tmp_path / f"run{run}")
+        lab = copy_lab(migrated, tmp_path / f"run{run}")
         new = {host: x25519.Identity.generate() for host in HOSTS}
         (code_a, err_a), (code_b, err_b) = _start_both(
             ["rotate", "host", "alpha", "--age", str(new["alpha"].to_public())],
@@ -164,7 +147,7 @@ def test_edit_during_a_rotation_never_undoes_it(migrated: SmallLab, tmp_path: Pa
     for run in range(RUNS):
         seed = rng.randrange(1 << 30)
         local = random.Random(seed)
-        lab = _copy(migrated, tmp_path / f"run{run}")
+        lab = copy_lab(migrated, tmp_path / f"run{run}")
         home = tmp_path / f"home{run}"
         new = x25519.Identity.generate()
         edit = lab.popen("edit", "secrets/alpha.yaml", EDITOR=str(editor),

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from secretkit.atomic import STRAY_TMP, journal_dir_for
-from tests.conftest import GIT_ENV, git, need_tool
-from tests.support.smalllab import SmallLab, make_small_lab
+from tests.conftest import need_tool
+from tests.support.smalllab import SmallLab, copy_lab, pristine_small_lab
 
 pytestmark = pytest.mark.slow
 
@@ -27,23 +27,7 @@ def _root_only() -> None:
 
 @pytest.fixture(scope="module")
 def pristine(tmp_path_factory: pytest.TempPathFactory) -> SmallLab:
-    base = tmp_path_factory.mktemp("pristine")
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("HOME", str(base / "home"))
-        env.setenv("GIT_CONFIG_GLOBAL", str(base / "home" / ".gitconfig"))
-        for key, value in GIT_ENV.items():
-            env.setenv(key, value)
-        repo = base / "repo"
-        repo.mkdir()
-        git(repo, "init", "-q", "-b", "main")
-        git(repo, "config", "user.name", "Test Author")
-        git(repo, "config", "user.email", "author@example.invalid")
-        return make_small_lab(repo, base / "keys")
-
-
-def _copy(lab: SmallLab, dest: Path) -> SmallLab:
-    shutil.copytree(lab.repo, dest, symlinks=True)
-    return SmallLab(dest, lab.admin_key, lab.host_keys, lab.values)
+    return pristine_small_lab(tmp_path_factory.mktemp("pristine"))
 
 
 def _tree(repo: Path) -> dict[str, bytes]:
@@ -73,7 +57,7 @@ def _chattr(flag: str, path: Path, registry: list[Path]) -> None:
 def test_immutable_file_mid_migrate_rolls_everything_back(
     pristine: SmallLab, tmp_path: Path, immutable: list[Path]
 ) -> None:
-    lab = _copy(pristine, tmp_path / "repo")
+    lab = copy_lab(pristine, tmp_path / "repo")
     before = _tree(lab.repo)
     target = lab.repo / "hosts" / "beta" / "default.nix"
     _chattr("+i", target, immutable)
@@ -95,7 +79,7 @@ def test_immutable_file_mid_migrate_rolls_everything_back(
 def test_a_file_that_cannot_be_restored_is_named_and_the_next_run_finishes(
     pristine: SmallLab, tmp_path: Path, immutable: list[Path]
 ) -> None:
-    lab = _copy(pristine, tmp_path / "repo")
+    lab = copy_lab(pristine, tmp_path / "repo")
     before = _tree(lab.repo)
     # Killed (like SIGKILL) after 4 writes: both sops files, flake.nix, hosts/alpha.
     killed = lab.run("migrate", "--yes", SECRETKIT_TEST_KILL_AFTER_WRITES="4")
@@ -140,7 +124,7 @@ def tiny_fs(tmp_path: Path) -> Iterator[Path]:
 
 
 def test_full_disk_mid_migrate_is_one_line_and_exit_3(pristine: SmallLab, tiny_fs: Path) -> None:
-    lab = _copy(pristine, tiny_fs / "repo")
+    lab = copy_lab(pristine, tiny_fs / "repo")
     subprocess.run(["git", "gc", "-q", "--prune=now"], cwd=lab.repo, check=True)
     before = _tree(lab.repo)
     filler = tiny_fs / "filler"
@@ -176,7 +160,7 @@ def test_read_only_mount_mid_migrate_rolls_everything_back(
     pristine: SmallLab, tmp_path: Path
 ) -> None:
     _root_only()
-    lab = _copy(pristine, tmp_path / "repo")
+    lab = copy_lab(pristine, tmp_path / "repo")
     before = _tree(lab.repo)
     target = lab.repo / "hosts" / "beta"
     if subprocess.run(["mount", "--bind", str(target), str(target)], check=False).returncode:
@@ -202,7 +186,7 @@ def test_an_os_error_outside_a_transaction_is_one_line_exit_3(
     pristine: SmallLab, tmp_path: Path, immutable: list[Path]
 ) -> None:
     # Before issue 13 a refused write reached the error boundary as a bug (exit 5).
-    lab = _copy(pristine, tmp_path / "repo")
+    lab = copy_lab(pristine, tmp_path / "repo")
     locked = tmp_path / "reports"
     locked.mkdir()
     _chattr("+i", locked, immutable)

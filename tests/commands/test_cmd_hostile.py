@@ -12,8 +12,8 @@ import pytest
 
 from secretkit.keys import sops_yaml
 from secretkit.sops import api
-from tests.conftest import GIT_ENV, git
-from tests.support.smalllab import SmallLab, make_small_lab
+from tests.conftest import git
+from tests.support.smalllab import SmallLab, copy_lab, pristine_small_lab
 
 pytestmark = pytest.mark.slow
 HINT = "(hint: fix .sops.yaml by hand (see `secretkit init --help`) and retry)"
@@ -21,25 +21,12 @@ HINT = "(hint: fix .sops.yaml by hand (see `secretkit init --help`) and retry)"
 
 @pytest.fixture(scope="module")
 def pristine(tmp_path_factory: pytest.TempPathFactory) -> SmallLab:
-    base = tmp_path_factory.mktemp("pristine")
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("HOME", str(base / "home"))
-        env.setenv("GIT_CONFIG_GLOBAL", str(base / "home" / ".gitconfig"))
-        for key, value in GIT_ENV.items():
-            env.setenv(key, value)
-        repo = base / "repo"
-        repo.mkdir()
-        git(repo, "init", "-q", "-b", "main")
-        git(repo, "config", "user.name", "Test Author")
-        git(repo, "config", "user.email", "author@example.invalid")
-        return make_small_lab(repo, base / "keys")
+    return pristine_small_lab(tmp_path_factory.mktemp("pristine"))
 
 
 @pytest.fixture
 def lab(pristine: SmallLab, tmp_path: Path) -> SmallLab:
-    dest = tmp_path / "box" / "repo"
-    shutil.copytree(pristine.repo, dest, symlinks=True)
-    return SmallLab(dest, pristine.admin_key, pristine.host_keys, pristine.values)
+    return copy_lab(pristine, tmp_path / "box" / "repo")
 
 
 def _tree(repo: Path) -> dict[str, bytes]:

@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 
 from secretkit.atomic import STRAY_TMP, journal_dir_for
-from tests.conftest import GIT_ENV, git, need_tool
-from tests.support.smalllab import SmallLab, make_small_lab
+from tests.conftest import git, need_tool
+from tests.support.smalllab import SmallLab, copy_lab, pristine_small_lab
 
 pytestmark = pytest.mark.slow
 SIGNALS = (signal.SIGTERM, signal.SIGHUP)
@@ -26,23 +26,7 @@ SIGNALS = (signal.SIGTERM, signal.SIGHUP)
 
 @pytest.fixture(scope="module")
 def pristine(tmp_path_factory: pytest.TempPathFactory) -> SmallLab:
-    base = tmp_path_factory.mktemp("pristine")
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("HOME", str(base / "home"))
-        env.setenv("GIT_CONFIG_GLOBAL", str(base / "home" / ".gitconfig"))
-        for key, value in GIT_ENV.items():
-            env.setenv(key, value)
-        repo = base / "repo"
-        repo.mkdir()
-        git(repo, "init", "-q", "-b", "main")
-        git(repo, "config", "user.name", "Test Author")
-        git(repo, "config", "user.email", "author@example.invalid")
-        return make_small_lab(repo, base / "keys")
-
-
-def _copy(lab: SmallLab, dest: Path) -> SmallLab:
-    shutil.copytree(lab.repo, dest, symlinks=True)
-    return SmallLab(dest, lab.admin_key, lab.host_keys, lab.values)
+    return pristine_small_lab(tmp_path_factory.mktemp("pristine"))
 
 
 def _files(*tops: Path) -> dict[str, bytes]:
@@ -110,7 +94,7 @@ exec sleep 30
 
 @pytest.mark.parametrize("signum", SIGNALS, ids=lambda s: signal.Signals(s).name)
 def test_edit(pristine: SmallLab, tmp_path: Path, signum: int) -> None:
-    lab = _copy(pristine, tmp_path / "repo")
+    lab = copy_lab(pristine, tmp_path / "repo")
     assert lab.run("migrate", "--yes").returncode == 0
     editor = tmp_path / "editor.sh"
     editor.write_text(EDITOR)
@@ -154,7 +138,7 @@ def test_purge(pristine: SmallLab, tmp_path: Path, signum: int) -> None:
     (bin_dir / "git-filter-repo").chmod(0o755)
     rng = random.Random()
     for run in range(2):
-        lab = _copy(pristine, tmp_path / f"repo{run}")
+        lab = copy_lab(pristine, tmp_path / f"repo{run}")
         assert lab.run("migrate", "--yes").returncode == 0
         git(lab.repo, "add", "-A")
         git(lab.repo, "commit", "-q", "-m", "migrated")
@@ -185,7 +169,7 @@ def test_migrate(pristine: SmallLab, tmp_path: Path, signum: int) -> None:
     rng = random.Random()
     outcomes = []
     for run in range(3):
-        lab = _copy(pristine, tmp_path / f"repo{run}")
+        lab = copy_lab(pristine, tmp_path / f"repo{run}")
         tmp = tmp_path / f"tmp{run}"
         tmp.mkdir()
         proc = lab.popen("migrate", "--yes", TMPDIR=str(tmp))

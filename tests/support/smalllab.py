@@ -107,3 +107,31 @@ def make_small_lab(repo: Path, keys: Path) -> SmallLab:
         sops_yaml.add_host(repo, host, ssh_pubkey_to_age(line))
     commit_all(repo, "two hosts")
     return SmallLab(repo, admin, host_keys, values)
+
+
+def pristine_small_lab(base: Path) -> SmallLab:
+    """A committed small lab under ``base`` (its own HOME and git config, so module-scoped
+    fixtures do not depend on the test that first asks for them)."""
+    import pytest
+
+    from tests.conftest import GIT_ENV, git
+
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("HOME", str(base / "home"))
+        env.setenv("GIT_CONFIG_GLOBAL", str(base / "home" / ".gitconfig"))
+        for key, value in GIT_ENV.items():
+            env.setenv(key, value)
+        repo = base / "repo"
+        repo.mkdir()
+        git(repo, "init", "-q", "-b", "main")
+        git(repo, "config", "user.name", "Test Author")
+        git(repo, "config", "user.email", "author@example.invalid")
+        return make_small_lab(repo, base / "keys")
+
+
+def copy_lab(lab: SmallLab, dest: Path) -> SmallLab:
+    """A copy of ``lab``'s repository at ``dest`` with the same keys and values."""
+    import shutil
+
+    shutil.copytree(lab.repo, dest, symlinks=True)
+    return SmallLab(dest, lab.admin_key, lab.host_keys, lab.values)
