@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from secretkit.nix import emit
 from secretkit.nix.catalogue.base import (
     NIXPKGS,
     Reader,
@@ -13,11 +12,10 @@ from secretkit.nix.catalogue.base import (
     Rewrite,
     Site,
     Source,
-    TemplateLine,
     match,
-    replace_literal,
     slug,
 )
+from secretkit.nix.catalogue.secret_yaml import SecretYaml
 
 
 class HomeAssistant:
@@ -37,7 +35,14 @@ class HomeAssistant:
         since="21.05",
         owner='"hass"',
     )
-    _secrets_yaml = "/var/lib/hass/secrets.yaml"  # the module's default configDir
+    _file = SecretYaml(
+        marker="!secret",
+        file_name="secrets.yaml",
+        dir_option=("services", "home-assistant", "configDir"),
+        template="home-assistant-secrets.yaml",
+        path="/var/lib/hass/secrets.yaml",  # the module's default configDir
+        unit="home-assistant.service",
+    )
 
     def matches(self, path: Sequence[str]) -> bool:
         return match("services.home-assistant.config.**", path)
@@ -47,23 +52,6 @@ class HomeAssistant:
         return "home-assistant/" + "/".join(parts)
 
     def rewrite(self, site: Site, name: str) -> Rewrite | Refusal:
-        if site.literal != site.secret.reveal():
-            return Refusal("the secret is only part of the string")
-        value = site.secret.reveal()
-        if "'" in value or any(ord(c) < 32 for c in value):
-            return Refusal("the value cannot be written into secrets.yaml as it is")
-        if site.has_option(("services", "home-assistant", "configDir")):
-            return Refusal("configDir is set: secrets.yaml would be looked for elsewhere")
         key = re.sub(r"[^a-z0-9]+", "_", name.removeprefix("home-assistant/").lower()).strip("_")
-        return Rewrite(
-            site.secret,
-            [replace_literal(site, emit.nix_string(f"!secret {key}"))],
-            f'{site.path[-1]} = "!secret {key}" (secrets.yaml)',
-            template=TemplateLine(
-                template="home-assistant-secrets.yaml",
-                line=f"{key}: '{emit.placeholder(name)}'",
-                option=(),
-                path=self._secrets_yaml,
-                restart_units=("home-assistant.service",),
-            ),
-        )
+        summary = f'{site.path[-1]} = "!secret {key}" (secrets.yaml)'
+        return self._file.rewrite(site, name, key, summary)

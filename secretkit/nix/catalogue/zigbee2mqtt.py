@@ -7,7 +7,6 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from secretkit.nix import emit
 from secretkit.nix.catalogue.base import (
     NIXPKGS,
     Reader,
@@ -15,11 +14,10 @@ from secretkit.nix.catalogue.base import (
     Rewrite,
     Site,
     Source,
-    TemplateLine,
     match,
-    replace_literal,
     slug,
 )
+from secretkit.nix.catalogue.secret_yaml import SecretYaml
 
 
 class Zigbee2mqtt:
@@ -39,7 +37,14 @@ class Zigbee2mqtt:
         since="21.05",
         owner='"zigbee2mqtt"',
     )
-    _file_path = "/var/lib/zigbee2mqtt/secret.yaml"  # the module's default dataDir
+    _file = SecretYaml(
+        marker="!secret.yaml",
+        file_name="secret.yaml",
+        dir_option=("services", "zigbee2mqtt", "dataDir"),
+        template="zigbee2mqtt-secret.yaml",
+        path="/var/lib/zigbee2mqtt/secret.yaml",  # the module's default dataDir
+        unit="zigbee2mqtt.service",
+    )
 
     def matches(self, path: Sequence[str]) -> bool:
         return match("services.zigbee2mqtt.settings.mqtt|frontend.*", path)
@@ -48,26 +53,8 @@ class Zigbee2mqtt:
         return f"zigbee2mqtt/{slug(site.path[3])}/{slug(site.path[4])}"
 
     def rewrite(self, site: Site, name: str) -> Rewrite | Refusal:
-        if site.literal != site.secret.reveal():
-            return Refusal("the secret is only part of the string")
-        value = site.secret.reveal()
-        if "'" in value or any(ord(c) < 32 for c in value):
-            return Refusal("the value cannot be written into secret.yaml as it is")
-        if site.has_option(("services", "zigbee2mqtt", "dataDir")):
-            return Refusal("dataDir is set: secret.yaml would be looked for elsewhere")
         key = re.sub(r"[^a-z0-9]+", "_", f"{site.path[3]}_{site.path[4]}".lower())
-        return Rewrite(
-            site.secret,
-            [replace_literal(site, emit.nix_string(f"!secret.yaml {key}"))],
-            f'{site.path[-1]} = "!secret.yaml {key}"',
-            template=TemplateLine(
-                template="zigbee2mqtt-secret.yaml",
-                line=f"{key}: '{emit.placeholder(name)}'",
-                option=(),
-                path=self._file_path,
-                restart_units=("zigbee2mqtt.service",),
-            ),
-        )
+        return self._file.rewrite(site, name, key, f'{site.path[-1]} = "!secret.yaml {key}"')
 
 
 ENTRY = Zigbee2mqtt()
