@@ -29,12 +29,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from secretkit.errors import UserError
+from secretkit.layouts.sops_nix import HOST_KEYS_DIR, admin_anchor
 from secretkit.sensitive import Sensitive
 from secretkit.sops.config import parse_config
 from secretkit.sops.document import PlainFile
 
-HOST_KEYS_DIR = "secrets/host-keys"
-HOST_KEYS_REGEX = r"^secrets/host-keys/[^/]+\.yaml$"
+HOST_KEYS_REGEX = rf"^{HOST_KEYS_DIR}/[^/]+\.yaml$"
 PRIVATE = "ssh_host_ed25519_key"
 PUBLIC = "ssh_host_ed25519_key_pub"
 KEY_PATH = "etc/ssh/ssh_host_ed25519_key"
@@ -112,7 +112,7 @@ def admin_rule_text(data: bytes, admins: Sequence[str], path: Path) -> bytes | N
         offset += len(line) + 1
     if indent is None:
         raise UserError(".sops.yaml: creation_rules is not a list of rules", hint=manual)
-    aliases = ", ".join(f"*admin_{name}" for name in admins)
+    aliases = ", ".join(f"*{admin_anchor(name)}" for name in admins)
     block = (
         f"{indent.decode()}- path_regex: {HOST_KEYS_REGEX}"
         "  # admins only: host keys made by `secretkit hosts add --generate-host-key`\n"
