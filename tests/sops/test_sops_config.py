@@ -160,7 +160,7 @@ def test_malformed_configs(tmp_path: Path, text: str, message: str) -> None:
     assert info.value.hint  # every malformed config says what to do
 
 
-# the hook's quick look at the text before any parse (moved from tests/commands/test_cmd_hook_sops.py)
+# the hook's quick look at the text before any parse (was in tests/commands/)
 @pytest.mark.parametrize(
     ("config", "paths", "maybe"),
     [
