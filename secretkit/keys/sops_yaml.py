@@ -35,9 +35,10 @@ from pathlib import Path
 from secretkit.errors import ConfigError, UserError
 from secretkit.keys.bech32 import Bech32Error, normalize_age_recipient
 from secretkit.layouts import sops_nix
+from secretkit.sops.config import CONFIG_NAME
 from secretkit.sops.yaml_spans import Node
 
-SOPS_YAML = ".sops.yaml"
+SOPS_YAML = CONFIG_NAME
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$")
 CONFIG_HINT = "fix .sops.yaml by hand (see `secretkit init --help`) and retry"
 
