@@ -35,8 +35,8 @@ from pathlib import Path
 from secretkit.errors import ConfigError, UserError
 from secretkit.keys.bech32 import Bech32Error, normalize_age_recipient
 from secretkit.layouts import sops_nix
-from secretkit.sops.config import CONFIG_NAME
-from secretkit.sops.yaml_spans import Node
+from secretkit.sops.config import CONFIG_NAME, SYNTAX_PROBLEMS, path_regex_matches, read_tree
+from secretkit.sops.yaml_spans import Node, YamlSyntaxError
 
 SOPS_YAML = CONFIG_NAME
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$")
@@ -78,8 +78,6 @@ class Rule:
     anchors: tuple[str, ...]  # anchor names of the keys it lists, in order
 
     def matches(self, relpath: str) -> bool:
-        from secretkit.sops.config import path_regex_matches
-
         if self.path_regex is None:
             return True
         return path_regex_matches(self.path_regex, relpath)
@@ -142,15 +140,13 @@ def parse_tree(data: bytes) -> Node | None:
     """The one parse (:func:`secretkit.sops.config.read_tree`); ConfigError (one line)
     when it is not a ``.sops.yaml`` secretkit can read: not UTF-8, not YAML, an anchor
     defined twice, an alias with no anchor, nesting deeper than any config needs."""
-    from secretkit.sops import config, yaml_spans
-
     try:
-        return config.read_tree(data)
+        return read_tree(data)
     except UnicodeDecodeError:
         raise ConfigError(f"{SOPS_YAML} is not UTF-8 text", hint=CONFIG_HINT) from None
-    except yaml_spans.YamlSyntaxError as exc:
+    except YamlSyntaxError as exc:
         where = f" (line {exc.line}, column {exc.column})" if exc.line else ""
-        what = config.SYNTAX_PROBLEMS.get(exc.kind, "is not valid YAML")
+        what = SYNTAX_PROBLEMS.get(exc.kind, "is not valid YAML")
         raise ConfigError(f"{SOPS_YAML} {what}{where}", hint=CONFIG_HINT) from None
 
 

@@ -12,7 +12,7 @@ spans stay byte for byte.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from secretkit.errors import ConfigError
 from secretkit.keys.sops_yaml import (
@@ -24,10 +24,9 @@ from secretkit.keys.sops_yaml import (
     parse_tree,
 )
 from secretkit.layouts import sops_nix
-
-if TYPE_CHECKING:
-    from secretkit.sops import yaml_spans
-    from secretkit.sops.config import SopsConfig
+from secretkit.sops import yaml_spans
+from secretkit.sops.config import SopsConfig, config_of_tree, path_regex_matches
+from secretkit.sops.yaml_spans import Splice, column, dash_of, item_lines, line_end, line_start
 
 KEY_FIELDS = ("age", "pgp", "kms", "gcp_kms", "azure_keyvault", "hc_vault_transit_uri", "hckms")
 
@@ -76,15 +75,11 @@ class SopsYamlDoc:
 
     # -- splices ---------------------------------------------------------------
     def splice(self, start: int, end: int, text: str) -> None:
-        from secretkit.sops.yaml_spans import Splice
-
         self.splices.append(Splice(start, end, text))
 
     def insert_item(self, seq: Any, index: int, item: str, parent_key: str) -> None:
         """Insert ``item`` (one line of YAML, no dash) at ``index`` of ``seq``.  The full-
         line comments above the item now at ``index`` stay above it."""
-        from secretkit.sops.yaml_spans import column, dash_of, item_lines, line_start
-
         text = self.text
         if seq is None:
             self.append_top(parent_key, [item])
@@ -121,8 +116,6 @@ class SopsYamlDoc:
 
     def append_top(self, key: str, items: list[str]) -> None:
         """Add a top-level ``key:`` with a block list of ``items`` (``keys`` goes first)."""
-        from secretkit.sops.yaml_spans import line_start
-
         text = self.text
         o, q = _seq_style(self)
         head = " " * o + "-" + " " * max(1, q - o - 1)
@@ -136,8 +129,6 @@ class SopsYamlDoc:
 
     def delete_items(self, seq: Any, indices: set[int], key: Any) -> None:
         """Delete items of a list; a list left empty becomes ``[]``."""
-        from secretkit.sops.yaml_spans import item_lines, line_end
-
         text = self.text
         if not indices:
             return
@@ -162,8 +153,6 @@ class SopsYamlDoc:
     def delete_pair(self, mapping: Any, index: int, is_item: bool) -> None:
         """Delete one key: value of a block mapping (the first key of a list item moves the
         next key up onto the dash line)."""
-        from secretkit.sops.yaml_spans import line_end, line_start
-
         if mapping.flow:
             raise ConfigError(
                 f"{SOPS_YAML}: a creation rule in flow style {{…}} cannot be edited",
@@ -180,8 +169,6 @@ class SopsYamlDoc:
         """The new bytes and the engine's reading of them, after the splices; None when
         nothing changes.  The new text must parse and load as rules (the keys view and
         the engine's) before anybody writes it."""
-        from secretkit.sops import yaml_spans
-
         try:
             text = yaml_spans.apply(self.text, self.splices)
         except ValueError:  # pragma: no cover - the edits are built not to overlap
@@ -195,8 +182,6 @@ class SopsYamlDoc:
 def validate(data: bytes, path: Path) -> SopsConfig:
     """Parse ``data`` once and check it both as the keys view and as the engine's rules
     (ConfigError when either refuses it); the engine's reading."""
-    from secretkit.sops.config import config_of_tree
-
     tree = parse_tree(data)
     model_of(path, tree)
     return config_of_tree(tree, path)
@@ -222,8 +207,6 @@ def rule_groups(rule: Any) -> list[Any]:
 
 def _seq_style(d: SopsYamlDoc) -> tuple[int, int]:
     """(dash offset, content offset) of block lists under a key, as this file writes them."""
-    from secretkit.sops.yaml_spans import column, dash_of
-
     tree = d.tree
     for name in ("creation_rules", "keys"):
         key = tree.key_node(name) if tree is not None else None
@@ -248,8 +231,6 @@ def _flow_like_existing(d: SopsYamlDoc) -> bool:
 def _nested_style(d: SopsYamlDoc) -> tuple[int, int, int, int]:
     """(dash, content) offsets of ``key_groups`` lists and of block ``age`` lists as the
     existing rules write them (the sops-nix README indents them less than the top)."""
-    from secretkit.sops.yaml_spans import column, dash_of
-
     o, q = _seq_style(d)
     groups_style, age_style = (o, q), (o, q)
     for rule in d.rules():
@@ -292,8 +273,6 @@ def _rule_text(d: SopsYamlDoc, regex: str, aliases: list[str]) -> str:
 
 
 def insert_rule(d: SopsYamlDoc, position: int, regex: str, aliases: list[str]) -> None:
-    from secretkit.sops.yaml_spans import column, line_end
-
     rules = d.tree.get("creation_rules") if d.tree is not None else None
     item = _rule_text(d, regex, aliases)
     if rules is not None and rules.kind == "seq" and not rules.flow and rules.items:
@@ -333,8 +312,6 @@ def add_admin_alias_to_host_rules(d: SopsYamlDoc, anchor: str) -> list[str | Non
 
 
 def rule_matches(rule: Any, relpath: str) -> bool:
-    from secretkit.sops.config import path_regex_matches
-
     if rule.kind != "map":
         return False
     regex = regex_of(rule)

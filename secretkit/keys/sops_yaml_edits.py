@@ -31,8 +31,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from secretkit.atomic import refuse_links, write_atomic
 from secretkit.errors import ConfigError, UserError
 from secretkit.keys.bech32 import normalize_age_recipient
 from secretkit.keys.sops_yaml import SOPS_YAML, age_values, validate_name
@@ -49,9 +50,8 @@ from secretkit.keys.sops_yaml_doc import (
     validate,
 )
 from secretkit.layouts import sops_nix
-
-if TYPE_CHECKING:
-    from secretkit.sops.config import SopsConfig
+from secretkit.sops.config import SopsConfig
+from secretkit.sops.yaml_spans import value_span
 
 
 @dataclass(frozen=True)
@@ -314,8 +314,6 @@ def _splice_rule(
     rewrite: list[tuple[Any, str | None]],
     empty_groups: list[Any],
 ) -> None:
-    from secretkit.sops.yaml_spans import value_span
-
     groups_node = rule.get("key_groups")
     dropped = {id(g) for g in empty_groups}
     if groups_node is not None and groups_node.kind == "seq" and dropped:
@@ -341,8 +339,6 @@ def _splice_rule(
 
 def set_host_key_text(data: bytes, name: str, recipient: str, path: Path) -> Edit:
     """Replace the key of ``&host_<name>``; every alias follows (for ``rotate host``)."""
-    from secretkit.sops.yaml_spans import value_span
-
     validate_name(name)
     recipient = _recipient(recipient)
     d = SopsYamlDoc(data, path)
@@ -387,8 +383,6 @@ def _read(path: Path) -> bytes | None:
 
 
 def _apply(edit: Edit) -> Change:
-    from secretkit.atomic import refuse_links, write_atomic
-
     if edit.data is not None:
         refuse_links(edit.change.path.parent, edit.change.path)
         write_atomic(edit.change.path, edit.data)
