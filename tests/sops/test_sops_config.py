@@ -177,3 +177,24 @@ def test_malformed_configs(tmp_path: Path, text: str, message: str) -> None:
 )
 def test_the_fast_pre_check_is_conservative(config: bytes, paths: list[str], maybe: bool) -> None:
     assert might_name_secrets_files(config, paths) is maybe
+
+
+def test_the_pre_check_loads_no_yaml_parser_and_no_crypto() -> None:
+    """The hook runs the pre-check on every commit in a repository with a .sops.yaml:
+    importing sops/config for it must not bring in ruamel or the age/pgp libraries."""
+    import json
+    import subprocess
+    import sys
+
+    probe = (
+        "import json, sys\n"
+        "from secretkit.sops.config import might_name_secrets_files\n"
+        "text = b'creation_rules:\\n  - path_regex: ^secrets/h\\\\.yaml$\\n'\n"
+        "answer = might_name_secrets_files(text, ['hosts/h.nix'])\n"
+        "print(json.dumps([answer, sorted(sys.modules)]))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    answer, modules = json.loads(out.stdout)
+    assert answer is False
+    heavy = ("ruamel", "pyrage", "cryptography", "gnupg", "secretkit.sops.keysources")
+    assert [m for m in modules if m.split(".")[0] in heavy or m.startswith(heavy)] == []
