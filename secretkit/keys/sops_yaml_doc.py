@@ -12,7 +12,6 @@ spans stay byte for byte.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from secretkit.errors import ConfigError
 from secretkit.keys.sops_yaml import (
@@ -26,7 +25,15 @@ from secretkit.keys.sops_yaml import (
 from secretkit.layouts import sops_nix
 from secretkit.sops import yaml_spans
 from secretkit.sops.config import SopsConfig, config_of_tree, path_regex_matches
-from secretkit.sops.yaml_spans import Splice, column, dash_of, item_lines, line_end, line_start
+from secretkit.sops.yaml_spans import (
+    Node,
+    Splice,
+    column,
+    dash_of,
+    item_lines,
+    line_end,
+    line_start,
+)
 
 KEY_FIELDS = ("age", "pgp", "kms", "gcp_kms", "azure_keyvault", "hc_vault_transit_uri", "hckms")
 
@@ -48,17 +55,17 @@ class SopsYamlDoc:
         self.splices: list[yaml_spans.Splice] = []
 
     # -- lookups -------------------------------------------------------------
-    def key_items(self) -> list[tuple[Any, int, Any]]:
+    def key_items(self) -> list[tuple[Node, int, Node]]:
         """(list, index, scalar) of every scalar under ``keys`` (nested lists/maps too)."""
         return key_items(self.tree)
 
-    def anchored(self, name: str) -> tuple[Any, int, Any] | None:
+    def anchored(self, name: str) -> tuple[Node, int, Node] | None:
         return next((x for x in self.key_items() if x[2].anchor == name), None)
 
-    def admin_nodes(self) -> list[Any]:
+    def admin_nodes(self) -> list[Node]:
         return [n for _, _, n in self.key_items() if sops_nix.is_admin_anchor(n.anchor)]
 
-    def keys_list(self) -> Any:
+    def keys_list(self) -> Node | None:
         """The list new anchors go to (None: there is no ``keys:`` yet)."""
         keys = self.tree.get("keys") if self.tree is not None else None
         if keys is None or keys.kind == "seq":
@@ -69,7 +76,7 @@ class SopsYamlDoc:
                     return value
         raise ConfigError(f"{SOPS_YAML}: keys has no list to add a key to", hint=CONFIG_HINT)
 
-    def rules(self) -> list[Any]:
+    def rules(self) -> list[Node]:
         rules = self.tree.get("creation_rules") if self.tree is not None else None
         return list(rules.items) if rules is not None and rules.kind == "seq" else []
 
@@ -77,7 +84,7 @@ class SopsYamlDoc:
     def splice(self, start: int, end: int, text: str) -> None:
         self.splices.append(Splice(start, end, text))
 
-    def insert_item(self, seq: Any, index: int, item: str, parent_key: str) -> None:
+    def insert_item(self, seq: Node | None, index: int, item: str, parent_key: str) -> None:
         """Insert ``item`` (one line of YAML, no dash) at ``index`` of ``seq``.  The full-
         line comments above the item now at ``index`` stay above it."""
         text = self.text
@@ -127,7 +134,7 @@ class SopsYamlDoc:
         lead = "" if not text or text.endswith("\n") else "\n"
         self.splice(len(text), len(text), f"{lead}{key}:\n{body}")
 
-    def delete_items(self, seq: Any, indices: set[int], key: Any) -> None:
+    def delete_items(self, seq: Node, indices: set[int], key: Node | None) -> None:
         """Delete items of a list; a list left empty becomes ``[]``."""
         text = self.text
         if not indices:
@@ -150,7 +157,7 @@ class SopsYamlDoc:
             start, end = item_lines(text, seq.items[i])
             self.splice(start, end, "")
 
-    def delete_pair(self, mapping: Any, index: int, is_item: bool) -> None:
+    def delete_pair(self, mapping: Node, index: int, is_item: bool) -> None:
         """Delete one key: value of a block mapping (the first key of a list item moves the
         next key up onto the dash line)."""
         if mapping.flow:
@@ -187,16 +194,16 @@ def validate(data: bytes, path: Path) -> SopsConfig:
     return config_of_tree(tree, path)
 
 
-def regex_of(rule: Any) -> str | None:
+def regex_of(rule: Node) -> str | None:
     regex = rule.get("path_regex") if rule.kind == "map" else None
     return regex.value if regex is not None and regex.kind == "scalar" else None
 
 
-def uses(node: Any, anchor: str) -> bool:
+def uses(node: Node, anchor: str) -> bool:
     return any(n.anchor == anchor for n in node.walk() if n.kind in ("alias", "scalar"))
 
 
-def rule_groups(rule: Any) -> list[Any]:
+def rule_groups(rule: Node) -> list[Node]:
     groups = rule.get("key_groups") if rule.kind == "map" else None
     return (
         [g for g in groups.items if g.kind == "map"]
@@ -311,12 +318,12 @@ def add_admin_alias_to_host_rules(d: SopsYamlDoc, anchor: str) -> list[str | Non
     return changed
 
 
-def rule_matches(rule: Any, relpath: str) -> bool:
+def rule_matches(rule: Node, relpath: str) -> bool:
     if rule.kind != "map":
         return False
     regex = regex_of(rule)
     return True if regex is None else path_regex_matches(regex, relpath)
 
 
-def anchor_map(d: SopsYamlDoc) -> dict[str, Any]:
+def anchor_map(d: SopsYamlDoc) -> dict[str, Node]:
     return {n.anchor: n for _, _, n in d.key_items() if n.anchor}

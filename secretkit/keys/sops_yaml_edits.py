@@ -31,7 +31,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from secretkit.atomic import refuse_links, write_atomic
 from secretkit.errors import ConfigError, UserError
@@ -51,7 +50,7 @@ from secretkit.keys.sops_yaml_doc import (
 )
 from secretkit.layouts import sops_nix
 from secretkit.sops.config import SopsConfig
-from secretkit.sops.yaml_spans import value_span
+from secretkit.sops.yaml_spans import Node, value_span
 
 
 @dataclass(frozen=True)
@@ -209,7 +208,7 @@ def add_host_text(data: bytes, name: str, recipient: str, path: Path) -> Edit:
     )
 
 
-def _empty(node: Any, gone: set[int]) -> bool:
+def _empty(node: Node, gone: set[int]) -> bool:
     """Whether a value holds no key once the items in ``gone`` are deleted."""
     if id(node) in gone:
         return True
@@ -235,13 +234,14 @@ def remove_host_text(data: bytes, name: str, path: Path) -> Edit:
     drop_rules = set(own)
     removed_rules: list[str | None] = [regex] * len(own)
     changed_rules: list[str | None] = []
-    later: list[tuple[str, Any, Any]] = []  # what to splice inside the rules that stay
+    # what to splice inside the rules that stay: (rule, (gone, rewrite, empty groups))
+    later: list[tuple[Node, tuple[set[int], list[tuple[Node, str | None]], list[Node]]]] = []
 
     for i, rule in enumerate(rules):
         if i in drop_rules or rule.kind != "map":
             continue
         gone: set[int] = set()  # ids of nodes (list items, pair values) that go
-        rewrite: list[tuple[Any, str | None]] = []  # "a,b" strings that lose the key
+        rewrite: list[tuple[Node, str | None]] = []  # "a,b" strings that lose the key
         holders = [rule, *rule_groups(rule)]
         for holder in holders:
             for key, value in holder.pairs:
@@ -277,23 +277,23 @@ def remove_host_text(data: bytes, name: str, path: Path) -> Edit:
             removed_rules.append(regex_of(rule))
             continue
         changed_rules.append(regex_of(rule))
-        later.append(("rule", rule, (gone, rewrite, empty_groups)))
+        later.append((rule, (gone, rewrite, empty_groups)))
 
     rules_node = d.tree.get("creation_rules") if d.tree is not None else None
     if drop_rules and rules_node is not None:
         d.delete_items(
             rules_node, drop_rules, d.tree.key_node("creation_rules") if d.tree else None
         )
-    for _, rule, (gone, rewrite, empty_groups) in later:
+    for rule, (gone, rewrite, empty_groups) in later:
         _splice_rule(d, rule, gone, rewrite, empty_groups)
     if found is not None:
         keys_seq, index, _ = found
-        key = (
+        keys_key = (
             d.tree.key_node("keys")
             if d.tree is not None and d.tree.get("keys") is keys_seq
             else None
         )
-        d.delete_items(keys_seq, {index}, key)
+        d.delete_items(keys_seq, {index}, keys_key)
     return _finish(
         d,
         Change(
@@ -309,10 +309,10 @@ def remove_host_text(data: bytes, name: str, path: Path) -> Edit:
 
 def _splice_rule(
     d: SopsYamlDoc,
-    rule: Any,
+    rule: Node,
     gone: set[int],
-    rewrite: list[tuple[Any, str | None]],
-    empty_groups: list[Any],
+    rewrite: list[tuple[Node, str | None]],
+    empty_groups: list[Node],
 ) -> None:
     groups_node = rule.get("key_groups")
     dropped = {id(g) for g in empty_groups}
