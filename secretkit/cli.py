@@ -532,7 +532,7 @@ def migrate(
     """Move hardcoded secrets in Nix files into per-host sops files read by sops-nix."""
     from secretkit.commands.migrate import apply, prepare
     from secretkit.errors import UsageError
-    from secretkit.keys.sops_yaml import find_root
+    from secretkit.git.repo import find_root
 
     prepared = prepare(
         find_root(ctx.cwd), hosts=hosts, dry_run=dry_run, without_admin=without_admin
@@ -586,7 +586,7 @@ def import_agenix(ctx: Context, dry_run: bool, yes: bool, layout: str) -> None:
     """Move an agenix/ragenix repository (secrets.nix + *.age) to sops files and sops-nix."""
     from secretkit.commands import import_agenix as command
     from secretkit.errors import UsageError
-    from secretkit.keys.sops_yaml import find_root
+    from secretkit.git.repo import find_root
 
     prepared = command.prepare(find_root(ctx.cwd), layout_mode=layout)
     if prepared.empty:
@@ -868,6 +868,7 @@ def hosts_add(
     secrets/NAME.yaml is re-wrapped for it)."""
     from secretkit.commands import hosts as run
     from secretkit.errors import UsageError
+    from secretkit.layouts.sops_nix import host_secrets_path
 
     given = [age, ssh_pubkey, ssh_pubkey_file, generate_host_key or None, keyscan]
     if sum(x is not None for x in given) > 1:
@@ -898,7 +899,7 @@ def hosts_add(
         recipient = run.recipient_from_options(ctx.cwd, age, ssh_pubkey, ssh_pubkey_file)
         result = run.add(ctx.cwd, name, recipient)
     if result.change.changed:
-        echo(f"added host {name} ({result.recipient}) and a rule for secrets/{name}.yaml")
+        echo(f"added host {name} ({result.recipient}) and a rule for {host_secrets_path(name)}")
     else:
         echo(f"host {name} already present with this key, nothing to do")
     for rel in result.rekeyed:

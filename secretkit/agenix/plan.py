@@ -28,9 +28,9 @@ from secretkit.agenix.keymap import KeyMap
 from secretkit.agenix.nixrewrite import Target
 from secretkit.agenix.rules import Rule
 from secretkit.errors import IntegrityError, UserError
+from secretkit.layouts.sops_nix import SECRETS_DIR, host_secrets_path
 from secretkit.sensitive import Sensitive
 
-SECRETS_DIR = "secrets"
 LAYOUTS = ("per-host", "per-secret")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
@@ -141,8 +141,8 @@ def layout(
 ) -> Layout:
     """Assign every decrypted value to its sops file(s)."""
     out = Layout()
-    taken = {f"{SECRETS_DIR}/{h}.yaml" for h in host_names} | {
-        f"{SECRETS_DIR}/{h}.yaml" for h in keymap.new_hosts
+    taken = {host_secrets_path(h) for h in host_names} | {
+        host_secrets_path(h) for h in keymap.new_hosts
     }
     for rule in rules:
         age_file = os.path.normpath(os.path.join(rules_dir, rule.file))
@@ -165,7 +165,7 @@ def layout(
                 plan.values[tuple(name.split("/"))] = Sensitive(value.reveal().decode())
             files: tuple[str, ...] = (path,)
         else:
-            files = tuple(f"{SECRETS_DIR}/{h}.yaml" for h in hosts)
+            files = tuple(host_secrets_path(h) for h in hosts)
             for host, path in zip(hosts, files, strict=True):
                 plan = out.files.setdefault(path, SopsFilePlan(path, "yaml", (host,)))
                 plan.values[tuple(name.split("/"))] = Sensitive(value.reveal().decode())

@@ -12,7 +12,7 @@ def recover_interrupted(cwd: Path) -> Path:
     write on top of it would be undone by the rollback that comes later.
     """
     from secretkit.atomic import recover
-    from secretkit.keys.sops_yaml import find_root
+    from secretkit.git.repo import find_root
 
     root = find_root(cwd)
     recover(root)

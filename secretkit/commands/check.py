@@ -1036,6 +1036,7 @@ def check_nix_refs(ctx: CheckContext) -> list[CheckResult]:
 def check_host_readable(ctx: CheckContext) -> list[CheckResult]:
     from secretkit.gate.clan_checks import clan_host_problem
     from secretkit.keys.sops_yaml import read_keys
+    from secretkit.layouts.sops_nix import host_anchor, host_secrets_path
     from secretkit.sops.api import recipients_of
 
     keys: SopsYaml = read_keys(ctx.root)
@@ -1077,8 +1078,10 @@ def check_host_readable(ctx: CheckContext) -> list[CheckResult]:
                 CheckResult(
                     "host-readable",
                     False,
-                    f"the creation rule for secrets/{host}.yaml does not name &host_{host}",
-                    f"add *host_{host} to that rule in .sops.yaml, then secretkit updatekeys",
+                    f"the creation rule for {host_secrets_path(host)} does not name "
+                    f"&{host_anchor(host)}",
+                    f"add *{host_anchor(host)} to that rule in .sops.yaml, "
+                    "then secretkit updatekeys",
                     (".sops.yaml",),
                 )
             )
@@ -1096,14 +1099,15 @@ def _host_problem(
     recipients_of: Callable[[SopsFile], list[list[str]]],
 ) -> CheckResult | None:
     """Why ``host`` cannot read ``path`` (which its module ``used_by`` reads), if so."""
-    from secretkit.layouts.sops_nix import host_key
+    from secretkit.layouts.sops_nix import host_anchor, host_key
 
     key = host_key(keys.hosts, keys.keys, host)
     if key is None:
         return CheckResult(
             "host-readable",
             False,
-            f"host {host} uses {path} (in {used_by}) but has no &host_{host} key in .sops.yaml",
+            f"host {host} uses {path} (in {used_by}) but has no &{host_anchor(host)} key in "
+            ".sops.yaml",
             f"secretkit hosts add {host} --ssh-pubkey-file "
             f"<its ssh_host_ed25519_key.pub>, then secretkit updatekeys {path}",
             (path, used_by),
@@ -1116,7 +1120,7 @@ def _host_problem(
         return None
     rule = keys.rule_for(path)
     in_rule = rule is not None and key in rule.recipients
-    anchor = next((n for n, v in keys.keys.items() if v == key), f"host_{host}")
+    anchor = next((n for n, v in keys.keys.items() if v == key), host_anchor(host))
     fix = (
         f"secretkit updatekeys {path}"
         if in_rule

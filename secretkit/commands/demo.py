@@ -178,9 +178,10 @@ def demo(
     """Run the demo; the work directory is removed afterwards unless kept or given."""
     from secretkit.commands import migrate
     from secretkit.git import run_git
-    from secretkit.keys import sops_yaml
+    from secretkit.keys import sops_yaml_edits
     from secretkit.keys.hosts import discover
     from secretkit.keys.ssh_to_age import ssh_private_key_to_age, ssh_pubkey_to_age
+    from secretkit.layouts.sops_nix import host_secrets_path
     from secretkit.scan.api import scan_tree
     from secretkit.sops import api
     from secretkit.sops.identities import load_identities
@@ -209,12 +210,12 @@ def demo(
         )  # fmt: skip
 
         admin_path, admin_public = _admin_key(key_dir)
-        sops_yaml.init(repo, admin_public, "demo")
+        sops_yaml_edits.init(repo, admin_public, "demo")
         hosts = sorted(discover(repo).hosts)
         host_private: dict[str, Path] = {}
         for host in hosts:
             line, private = _host_key(key_dir, host)
-            sops_yaml.add_host(repo, host, ssh_pubkey_to_age(line))
+            sops_yaml_edits.add_host(repo, host, ssh_pubkey_to_age(line))
             if private is not None:
                 host_private[host] = private
 
@@ -233,7 +234,7 @@ def demo(
 
         access: dict[str, list[str]] = {}
         for host in hosts:
-            path = repo / "secrets" / f"{host}.yaml"
+            path = repo / host_secrets_path(host)
             if host not in host_private:
                 continue
             if not path.exists():

@@ -25,7 +25,6 @@ Imports are lazy: the sops engine is loaded only when a staged file matches a ru
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -253,6 +252,8 @@ def _judge_sops_files(root: Path, paths: Sequence[str], report: HookReport) -> N
             text = (root / ".sops.yaml").read_bytes()
         except OSError:
             return
+        from secretkit.sops.config import might_name_secrets_files
+
         if not might_name_secrets_files(text, paths):
             return  # the common commit: no need to load the YAML parser and the engine
     from secretkit.sops.config import find_config
@@ -275,36 +276,6 @@ def _judge_sops_files(root: Path, paths: Sequence[str], report: HookReport) -> N
         if problem is not None:
             report.sops_problems.append(problem)
     report.notes.extend(judge.notes())
-
-
-_PATH_REGEX = re.compile(rb"^[ \t-]*path_regex[ \t]*:[ \t]*(.*?)[ \t]*$", re.MULTILINE)
-
-
-def might_name_secrets_files(config: bytes, paths: Sequence[str]) -> bool:
-    """A fast, conservative pre-check on the ``.sops.yaml`` text: False only when no
-    ``path_regex`` of the file can match any of ``paths`` (repo-relative), so that
-    no rule can name them secrets files.  Anything unusual (flow style, quoting with
-    escapes, anchors, an invalid pattern) answers True and the real parser decides."""
-    from secretkit.sops.re2 import Re2Error, compile_re2
-
-    found = _PATH_REGEX.findall(config)
-    if len(found) != config.count(b"path_regex"):
-        return True
-    for raw in found:
-        value = raw.decode("utf-8", "replace")
-        if " #" in value:
-            value = value.split(" #", 1)[0].rstrip()
-        if len(value) >= 2 and value[0] == value[-1] == "'":
-            value = value[1:-1].replace("''", "'")
-        elif not value or value[0] in '"&*!|>{[%@`':
-            return True
-        try:
-            pattern = compile_re2(value)  # the one RE2 reading (secretkit/sops/re2.py)
-        except Re2Error:
-            return True
-        if any(pattern.search(path) for path in paths):
-            return True
-    return False
 
 
 def names_a_secrets_file(config: SopsConfig, path: Path) -> bool:

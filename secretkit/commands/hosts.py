@@ -9,7 +9,7 @@ for the admins only, :mod:`secretkit.keys.host_keys`) and :func:`bootstrap`
 re-creates its nixos-anywhere ``--extra-files`` tree; :func:`keyscan` fetches a
 running host's key (:mod:`secretkit.keys.keyscan`) for the CLI to confirm.
 ``hosts remove`` lives in :mod:`secretkit.commands.remove_host` (it re-keys the
-files the host could read, on top of :func:`secretkit.keys.sops_yaml.remove_host_text`).
+files the host could read, on top of :func:`secretkit.keys.sops_yaml_edits.remove_host_text`).
 ``list`` joins what discovery finds in the Nix code with what ``.sops.yaml`` holds.
 """
 
@@ -21,8 +21,9 @@ from typing import TYPE_CHECKING
 
 from secretkit.commands import recover_interrupted
 from secretkit.errors import UsageError, UserError
+from secretkit.git.repo import find_root
 from secretkit.keys import sops_yaml
-from secretkit.keys.sops_yaml import Change
+from secretkit.keys.sops_yaml_edits import Change
 
 if TYPE_CHECKING:
     from secretkit.keys.host_keys import HostKey
@@ -202,7 +203,7 @@ def add_generated(
     key stored for the admins only, and the nixos-anywhere ``--extra-files`` tree."""
     from secretkit.keys.host_keys import new_host_key, write_extra_files
 
-    root = sops_yaml.find_root(cwd)
+    root = find_root(cwd)
     if extra_files is not None:
         _outside(root, cwd, extra_files)
     key = new_host_key(name)
@@ -276,7 +277,7 @@ def keyscan(cwd: Path, name: str, target: str | None) -> Scanned:
     from secretkit.keys import keyscan as ks
     from secretkit.keys.ssh_to_age import ssh_pubkey_to_age
 
-    root = sops_yaml.find_root(cwd)
+    root = find_root(cwd)
     sops_yaml.validate_name(name)
     if target:
         host, port = ks.parse_target(target)
@@ -292,7 +293,7 @@ def keyscan(cwd: Path, name: str, target: str | None) -> Scanned:
 def list_hosts(cwd: Path) -> HostList:
     from secretkit.keys.hosts import discover
 
-    root = sops_yaml.find_root(cwd)
+    root = find_root(cwd)
     inventory = discover(root)
     config = sops_yaml.read_keys(root)
     rows: list[HostRow] = []

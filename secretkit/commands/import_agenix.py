@@ -67,8 +67,9 @@ class Prepared:
 
 def prepare(root: Path, *, layout_mode: str = "per-host") -> Prepared:
     """Everything up to (not including) the first write."""
-    from secretkit.keys import sops_yaml
+    from secretkit.keys import sops_yaml, sops_yaml_edits
     from secretkit.keys.hosts import discover
+    from secretkit.layouts.sops_nix import host_anchor
     from secretkit.nix import cst, wiring
     from secretkit.nix.edits import checked_apply
 
@@ -127,12 +128,12 @@ def prepare(root: Path, *, layout_mode: str = "per-host") -> Prepared:
     old_config = config_path.read_bytes()
     data = old_config
     for host, recipient in sorted(keymap.new_hosts.items()):
-        edit = sops_yaml.add_host_text(data, host, recipient, config_path)
+        edit = sops_yaml_edits.add_host_text(data, host, recipient, config_path)
         data = edit.data if edit.data is not None else data
     for file in plan.files.values():
         if file.rule is not None:
-            anchors = [sops_yaml.HOST_PREFIX + h for h in file.hosts]
-            edit = sops_yaml.add_rule_text(data, file.rule, anchors, config_path)
+            anchors = [host_anchor(h) for h in file.hosts]
+            edit = sops_yaml_edits.add_rule_text(data, file.rule, anchors, config_path)
             data = edit.data if edit.data is not None else data
     host_keys = {**keys.hosts, **keymap.new_hosts}
 

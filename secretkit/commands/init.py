@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from secretkit.commands import recover_interrupted
-from secretkit.keys import sops_yaml
-from secretkit.keys.sops_yaml import Change
+from secretkit.keys import sops_yaml, sops_yaml_edits
+from secretkit.keys.sops_yaml_edits import Change
 
 
 @dataclass(frozen=True)
@@ -62,5 +62,5 @@ def init(
     sops_yaml.validate_name(name, "admin")
     recipient = admin_recipient(admin)
     root = recover_interrupted(cwd)  # a half-done rotate/remove is rolled back first
-    change = sops_yaml.init(root, recipient, name)
+    change = sops_yaml_edits.init(root, recipient, name)
     return InitResult(path=change.path, admin_name=name, recipient=recipient, change=change)

@@ -23,7 +23,8 @@ from typing import TYPE_CHECKING, Any
 
 from secretkit.atomic import Transaction, recover
 from secretkit.errors import IntegrityError, UserError
-from secretkit.plan.build import SECRETS_DIR, FindingLike, Plan, build_plan
+from secretkit.layouts.sops_nix import host_secrets_path
+from secretkit.plan.build import FindingLike, Plan, build_plan
 from secretkit.sensitive import Sensitive
 
 if TYPE_CHECKING:
@@ -245,7 +246,7 @@ def _hostname_mismatches(
                 UserError(
                     f'host {host} sets networking.hostName = "{other}", so the secrets of '
                     f"modules it shares with other hosts would be read from "
-                    f"{SECRETS_DIR}/{other}.yaml instead of {SECRETS_DIR}/{host}.yaml",
+                    f"{host_secrets_path(other)} instead of {host_secrets_path(host)}",
                     hint="make networking.hostName equal the host's name in the flake or "
                     "colmena hive, or move that host's shared secrets by hand",
                 )

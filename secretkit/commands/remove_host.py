@@ -1,7 +1,7 @@
 """The re-encryption half of ``secretkit hosts remove NAME``.
 
 The host's anchor, its rule and its key in every other rule leave ``.sops.yaml``
-(the hosts engineer's :func:`secretkit.keys.sops_yaml.remove_host_text`), and
+(the hosts engineer's :func:`secretkit.keys.sops_yaml_edits.remove_host_text`), and
 every sops file the host could read gets a *new data key* without it — in the
 same :class:`~secretkit.atomic.Transaction` as the ``.sops.yaml`` edit, so a
 kill midway is rolled back by the next run.
@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from secretkit.commands.rotate_host import HostRotation
-from secretkit.keys.sops_yaml import Change
+from secretkit.keys.sops_yaml_edits import Change
 from secretkit.sops.identities import Identities
 
 
@@ -46,11 +46,12 @@ def remove_host(cwd: Path, name: str, *, identities: Identities | None = None) -
     """Remove host ``name`` from ``.sops.yaml`` and re-key every file it could read."""
     from secretkit.atomic import recover
     from secretkit.commands.rotate_host import execute, with_history
+    from secretkit.git.repo import find_root
     from secretkit.keys import sops_yaml
     from secretkit.keys.rotation import plan_remove_host
     from secretkit.sops.identities import load_identities
 
-    root = sops_yaml.find_root(cwd)
+    root = find_root(cwd)
     recover(root)
     sops_yaml.validate_name(name)
     plan = plan_remove_host(root, name)

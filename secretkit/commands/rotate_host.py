@@ -90,11 +90,12 @@ def rotate_host(
     With ``history`` the exposed names also cover committed versions the old key
     could open (for ``--compromised``)."""
     from secretkit.atomic import recover
+    from secretkit.git.repo import find_root
     from secretkit.keys import sops_yaml
     from secretkit.keys.rotation import plan_rotate_host
     from secretkit.sops.identities import load_identities
 
-    root = sops_yaml.find_root(cwd)
+    root = find_root(cwd)
     recover(root)  # an interrupted earlier run is rolled back before we read anything
     sops_yaml.validate_name(name)
     plan = plan_rotate_host(root, name, recipient)

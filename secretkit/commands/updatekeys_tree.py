@@ -50,8 +50,8 @@ class TreeUpdate:
 def updatekeys_tree(cwd: Path, *, identities: Identities | None = None) -> TreeUpdate:
     from secretkit.atomic import Transaction, recover
     from secretkit.errors import UserError
+    from secretkit.git.repo import find_root
     from secretkit.keys.rotation import find_sops_files, plan_updatekeys, rekey, require_all_opened
-    from secretkit.keys.sops_yaml import find_root
     from secretkit.sops import api
     from secretkit.sops.identities import load_identities
 

@@ -36,8 +36,9 @@ from secretkit.generate.kinds import kind_for
 from secretkit.generate.model import Options
 from secretkit.generate.store import split_name
 from secretkit.keys.sops_yaml import validate_name
+from secretkit.layouts.sops_nix import SECRETS_DIR
 
-GENERATORS = "secrets/generators.toml"
+GENERATORS = f"{SECRETS_DIR}/generators.toml"
 _KEYS = {"kind", "length", "words", "hosts", "public_out", "also_plain"}
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from secretkit.errors import SecretkitError, UsageError
 from secretkit.keys import sops_yaml
+from secretkit.layouts.sops_nix import host_secrets_path
 from secretkit.sensitive import Sensitive
 from secretkit.sops import api, document
 from secretkit.sops.document import PlainFile
@@ -42,7 +43,7 @@ class HostFiles:
     @staticmethod
     def host_file(host: str) -> str:
         sops_yaml.validate_name(host)
-        return sops_yaml.host_secrets_path(host)
+        return host_secrets_path(host)
 
     def _open(self, rel: str) -> PlainFile | None:
         if rel not in self._plain:

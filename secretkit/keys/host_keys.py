@@ -29,12 +29,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from secretkit.errors import UserError
+from secretkit.layouts.sops_nix import HOST_KEYS_DIR, admin_anchor
 from secretkit.sensitive import Sensitive
 from secretkit.sops.config import parse_config
 from secretkit.sops.document import PlainFile
 
-HOST_KEYS_DIR = "secrets/host-keys"
-HOST_KEYS_REGEX = r"^secrets/host-keys/[^/]+\.yaml$"
+HOST_KEYS_REGEX = rf"^{HOST_KEYS_DIR}/[^/]+\.yaml$"
 PRIVATE = "ssh_host_ed25519_key"
 PUBLIC = "ssh_host_ed25519_key_pub"
 KEY_PATH = "etc/ssh/ssh_host_ed25519_key"
@@ -81,13 +81,18 @@ def key_from_plain(plain: PlainFile, source: str) -> HostKey:
 # ---------------------------------------------------------------------------
 # the admins-only rule: a span insertion before the first creation rule
 # ---------------------------------------------------------------------------
-_RULES_KEY = re.compile(rb"^creation_rules:[ \t]*(?:#[^\n]*)?\n", re.M)
+_RULES_KEY = re.compile(r"creation_rules:[ \t]*(?:#[^\n]*)?\n")
 
 
 def admin_rule_text(data: bytes, admins: Sequence[str], path: Path) -> bytes | None:
     """``data`` with the admins-only rule for ``secrets/host-keys/`` inserted as the
-    first creation rule (None when a rule with that regex exists).  The result is
-    parsed again and must keep every other rule as it was."""
+    first creation rule (None when a rule with that regex exists).  The place comes from
+    the span tree of the one parse; the result is parsed again and must keep every
+    other rule as it was (:func:`~secretkit.keys.sops_yaml_doc.validate` is not used:
+    its messages name no path, these name the file as the engine does)."""
+    from secretkit.keys.sops_yaml_doc import SopsYamlDoc
+    from secretkit.sops.yaml_spans import column, dash_of, line_end, line_start
+
     before = parse_config(data, path)
     if any(rule.path_regex == HOST_KEYS_REGEX for rule in before.rules):
         return None
@@ -96,30 +101,26 @@ def admin_rule_text(data: bytes, admins: Sequence[str], path: Path) -> bytes | N
     manual = (
         f"add a first creation rule by hand: path_regex: {HOST_KEYS_REGEX} with only the admin keys"
     )
-    found = _RULES_KEY.search(data)
-    if found is None:
+    d = SopsYamlDoc(data, path)
+    key = d.tree.key_node("creation_rules") if d.tree is not None else None
+    rules = d.tree.get("creation_rules") if d.tree is not None else None
+    key_line = d.text[line_start(d.text, key.start) : line_end(d.text, key.end)] if key else ""
+    if not _RULES_KEY.fullmatch(key_line):  # its list starts on the next line
         raise UserError(".sops.yaml has no block-style creation_rules list", hint=manual)
-    position = found.end()
-    lines = data[position:].split(b"\n")
-    indent: bytes | None = None
-    offset = position
-    for line in lines:
-        stripped = line.strip()
-        if stripped and not stripped.startswith(b"#"):
-            if stripped.startswith(b"- "):
-                indent = line[: len(line) - len(line.lstrip())]
-            break
-        offset += len(line) + 1
-    if indent is None:
+    first = rules.items[0] if rules is not None and not rules.flow and rules.items else None
+    dash = dash_of(d.text, first) if first is not None else -1
+    if first is None or not d.text.startswith("- ", dash):  # "- " on the line of rule 1
         raise UserError(".sops.yaml: creation_rules is not a list of rules", hint=manual)
-    aliases = ", ".join(f"*admin_{name}" for name in admins)
+    indent = " " * column(d.text, dash)
+    aliases = ", ".join(f"*{admin_anchor(name)}" for name in admins)
     block = (
-        f"{indent.decode()}- path_regex: {HOST_KEYS_REGEX}"
+        f"{indent}- path_regex: {HOST_KEYS_REGEX}"
         "  # admins only: host keys made by `secretkit hosts add --generate-host-key`\n"
-        f"{indent.decode()}  key_groups:\n"
-        f"{indent.decode()}    - age: [{aliases}]\n"
-    ).encode()
-    new = data[:offset] + block + data[offset:]
+        f"{indent}  key_groups:\n"
+        f"{indent}    - age: [{aliases}]\n"
+    )
+    at = len(d.text[: line_start(d.text, dash)].encode("utf-8"))
+    new = data[:at] + block.encode("utf-8") + data[at:]
     after = parse_config(new, path)
     if [r.path_regex for r in after.rules[1:]] != [r.path_regex for r in before.rules] or [
         r.recipients() for r in after.rules[1:]

@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from secretkit.errors import UserError
-from secretkit.keys import sops_yaml
+from secretkit.keys import sops_yaml, sops_yaml_edits
 from secretkit.keys.host_keys import HostKey
-from secretkit.keys.sops_yaml import Change
+from secretkit.keys.sops_yaml_edits import Change
+from secretkit.layouts.sops_nix import host_secrets_path
 from secretkit.sops.identities import Identities
 
 
@@ -47,7 +48,7 @@ def plan_add(
         raise UserError(
             f"no {sops_yaml.SOPS_YAML} in {root}", hint="run `secretkit init --admin age1…` first"
         ) from None
-    edit = sops_yaml.add_host_text(data, name, recipient, path)
+    edit = sops_yaml_edits.add_host_text(data, name, recipient, path)
     text = edit.data if edit.data is not None else data
     writes: list[tuple[Path, bytes]] = []
     key_rel: str | None = None
@@ -76,7 +77,7 @@ def plan_add(
             identities=Identities(), source=key_rel,
         )  # fmt: skip
         writes.append((root / key_rel, blob))
-    host_rule = config.rule_for(root / sops_yaml.host_secrets_path(name))
+    host_rule = config.rule_for(root / host_secrets_path(name))
     files = find_sops_files(root, relevant=lambda p, _d: config.rule_for(p) is host_rule)
     ops = [op for op in plan_updatekeys(config, files) if op.action == "updatekeys"]
     rekeyed: list[str] = []

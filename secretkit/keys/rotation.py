@@ -46,7 +46,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from secretkit.errors import IntegrityError, SecretkitError, UserError
-from secretkit.keys import sops_yaml
+from secretkit.keys import sops_yaml, sops_yaml_edits
 from secretkit.keys.bech32 import normalize_age_recipient
 from secretkit.sops import api, document
 from secretkit.sops.config import CONFIG_NAME, CreationRule, KeyRef, SopsConfig, parse_config
@@ -263,7 +263,7 @@ class Exposure:
 class HostPlan:
     root: Path
     host: str
-    edit: sops_yaml.Edit  # the .sops.yaml change (edit.data None: unchanged)
+    edit: sops_yaml_edits.Edit  # the .sops.yaml change (edit.data None: unchanged)
     old_recipient: str | None
     new_recipient: str | None
     ops: tuple[FileOp, ...]
@@ -392,7 +392,7 @@ def plan_rotate_host(
     re-keyed (a previous ``updatekeys`` kept the old data key)."""
     path, data = _read_sops_yaml(root)
     current = sops_yaml.read_keys(root).hosts.get(host)
-    edit = sops_yaml.set_host_key_text(data, host, new_recipient, path)
+    edit = sops_yaml_edits.set_host_key_text(data, host, new_recipient, path)
     old = edit.change.old_recipient or current
     new = edit.change.new_recipient or normalize_age_recipient(new_recipient)
     config = edit.config or parse_config(data, path)
@@ -425,7 +425,7 @@ def plan_remove_host(
     """Drop the host from ``.sops.yaml`` and give every file it could read a new data key
     without it; its own file (rule removed) is kept for the remaining recipients."""
     path, data = _read_sops_yaml(root)
-    edit = sops_yaml.remove_host_text(data, host, path)
+    edit = sops_yaml_edits.remove_host_text(data, host, path)
     old_config = parse_config(data, path)
     old = edit.change.old_recipient
     new_config = edit.config or old_config

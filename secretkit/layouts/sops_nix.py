@@ -1,6 +1,13 @@
-"""Hand-written sops-nix ``.sops.yaml`` files: which key is a host's.
+"""The sops-nix layout secretkit writes, and hand-written ones it reads.
 
-secretkit writes ``&host_<name>`` anchors; people write ``&server_web``, ``&web``,
+secretkit's own shape (the only place that spells it)::
+
+    secrets/<host>.yaml            one sops file per host
+    secrets/host-keys/<host>.yaml  host private keys, for the admins only
+    .sops.yaml  keys:            &admin_<name> / &host_<name> anchors
+                creation_rules:  path_regex: ^secrets/<host>\\.yaml$ per host
+
+Hand-written ``.sops.yaml`` files name their keys ``&server_web``, ``&web``,
 ``&web_host`` or ``&host-web``.  A host's key is its ``&host_<name>`` anchor, else the
 one anchor whose name, split on ``_``/``-``, contains the host's name — never a guess
 between several.
@@ -11,7 +18,48 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
+SECRETS_DIR = "secrets"
+HOST_KEYS_DIR = f"{SECRETS_DIR}/host-keys"
+ADMIN_PREFIX = "admin_"
+HOST_PREFIX = "host_"
+
 _PARTS = re.compile(r"[_\-.]+")
+
+
+def host_secrets_path(host: str) -> str:
+    """The per-host sops file, relative to the repository root."""
+    return f"{SECRETS_DIR}/{host}.yaml"
+
+
+def host_rule_regex(host: str) -> str:
+    """The ``path_regex`` of the creation rule for :func:`host_secrets_path`."""
+    return f"^{SECRETS_DIR}/{host}\\.yaml$"
+
+
+def admin_anchor(name: str) -> str:
+    return ADMIN_PREFIX + name
+
+
+def host_anchor(host: str) -> str:
+    return HOST_PREFIX + host
+
+
+def is_admin_anchor(anchor: str | None) -> bool:
+    return (anchor or "").startswith(ADMIN_PREFIX)
+
+
+def is_host_anchor(anchor: str | None) -> bool:
+    return (anchor or "").startswith(HOST_PREFIX)
+
+
+def admin_of_anchor(anchor: str) -> str:
+    """``admin_<name>`` -> ``<name>`` (the anchor unchanged when it is not an admin's)."""
+    return anchor.removeprefix(ADMIN_PREFIX)
+
+
+def host_of_anchor(anchor: str) -> str:
+    """``host_<name>`` -> ``<name>`` (the anchor unchanged when it is not a host's)."""
+    return anchor.removeprefix(HOST_PREFIX)
 
 
 def host_key(hosts: Mapping[str, str], anchors: Mapping[str, str], host: str) -> str | None:

@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from secretkit.layouts.sops_nix import host_secrets_path
 from secretkit.nix import catalogue, emit
 from secretkit.nix.edits import Edit, EditError, checked_apply
 from secretkit.plan.dynamic import dynamic_path
@@ -30,7 +31,6 @@ from secretkit.plan.hostvalues import HostValues
 from secretkit.plan.naming import Names
 from secretkit.plan.refusals import manual_route, no_route_reason, why_not_an_option
 from secretkit.plan.release import Pin
-from secretkit.plan.targets import SECRETS_DIR as SECRETS_DIR
 from secretkit.plan.targets import Targets, shared_problem
 from secretkit.plan.targets import sops_file_expr as sops_file_expr
 from secretkit.sensitive import Sensitive
@@ -128,7 +128,7 @@ class Plan:
         rows = []
         for m in self.moves:
             hosts = ",".join(m.hosts) if len(m.hosts) <= 3 else f"{len(m.hosts)} hosts"
-            files = m.files[0] if len(set(m.files)) == 1 else f"{SECRETS_DIR}/<host>.yaml"
+            files = m.files[0] if len(set(m.files)) == 1 else host_secrets_path("<host>")
             if len(set(m.files)) > 1 and any(self.targets.own(h) for h in m.hosts):
                 files = f"{len(set(m.files))} files"
             rows.append((m.name, hosts, files, f"{m.module}: {m.new_option}"))

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from secretkit.layouts.sops_nix import host_secrets_path
 from secretkit.nix import emit
 from secretkit.nix.catalogue import Entry
 
@@ -117,7 +118,7 @@ def manual_route(
     snippet: str | None = None,
 ) -> list[str]:
     """The steps that move the secret by hand (each line one step, no value in them)."""
-    targets = list(files) if files is not None else [f"secrets/{host}.yaml" for host in hosts]
+    targets = list(files) if files is not None else [host_secrets_path(host) for host in hosts]
     steps = [
         f"secretkit set {file} '{keys_of(name)}'  (type or pipe the value on stdin)"
         for file in dict.fromkeys(targets)

@@ -28,13 +28,14 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-SECRETS_DIR = "secrets"
+from secretkit.layouts.sops_nix import host_secrets_path
+
 _SOPS_SUFFIXES = (".yaml", ".yml", ".json")
 _SKIP_DIRS = {".git", "node_modules", ".direnv", "result"}
 
 
 def default_file(host: str) -> str:
-    return f"{SECRETS_DIR}/{host}.yaml"
+    return host_secrets_path(host)
 
 
 @dataclass

@@ -13,19 +13,28 @@ Behaviour follows sops ``config/config.go``:
 
 Malformed content raises :class:`~secretkit.errors.ConfigError` with a one-line
 message built from the file name, rule number and key names only.
+
+This is the one reader of ``.sops.yaml``: :func:`read_tree` is its one parse (a span
+tree, :mod:`secretkit.sops.yaml_spans`) that the engine's rules and
+:mod:`secretkit.keys.sops_yaml` (anchors, edits) both come from, :func:`path_regex_matches`
+the one reading of ``path_regex`` (Go RE2, :mod:`secretkit.sops.re2`), and
+:func:`might_name_secrets_files` the hook's quick look at the text before any parse.
 """
 
 from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from secretkit.errors import ConfigError
-from secretkit.sops.keysources import KEY_SOURCES
 from secretkit.sops.metadata import CRYPT_RULES, CryptRule
+
+if TYPE_CHECKING:
+    from secretkit.sops.yaml_spans import Node
 
 CONFIG_NAME = ".sops.yaml"
 MAX_PARENTS = 100
@@ -139,30 +148,47 @@ def load_config(path: Path) -> SopsConfig:
     return parse_config(data, path)
 
 
+# What a :class:`~secretkit.sops.yaml_spans.YamlSyntaxError` kind says about the file.
+SYNTAX_PROBLEMS = {
+    "duplicate anchor": "defines an anchor twice",
+    "undefined alias": "uses an alias with no anchor",
+    "too deep": "is nested too deeply",
+}
+
+
+def read_tree(data: bytes) -> Node | None:
+    """The one parse of ``.sops.yaml`` bytes: a span tree (None when empty).  Raises
+    :class:`UnicodeDecodeError` for bytes that are not UTF-8 and
+    :class:`~secretkit.sops.yaml_spans.YamlSyntaxError` for what is not YAML this
+    reader accepts (an anchor defined twice is refused, not silently replaced)."""
+    from secretkit.sops import yaml_spans
+
+    return yaml_spans.parse(data.decode("utf-8"))
+
+
 def _load_yaml(data: bytes, path: Path) -> object:
-    """The document as plain values, read with the one ``.sops.yaml`` parser
-    (:mod:`secretkit.sops.yaml_spans`): an anchor defined twice is refused, not
-    silently replaced by the last one."""
+    """The document as plain values, from :func:`read_tree`."""
     from secretkit.sops import yaml_spans
 
     try:
-        text = data.decode("utf-8")
+        return yaml_spans.to_python(read_tree(data))
     except UnicodeDecodeError:
         raise ConfigError(
             f"{path} is not valid YAML (not UTF-8 text)", hint="fix the YAML syntax of .sops.yaml"
         ) from None
-    try:
-        return yaml_spans.to_python(yaml_spans.parse(text))
     except yaml_spans.YamlSyntaxError as exc:
         where = f" at line {exc.line}, column {exc.column}" if exc.line else ""
-        what = {
-            "duplicate anchor": "defines an anchor twice",
-            "undefined alias": "uses an alias with no anchor",
-            "too deep": "is nested too deeply",
-        }.get(exc.kind, "is not valid YAML")
+        what = SYNTAX_PROBLEMS.get(exc.kind, "is not valid YAML")
         raise ConfigError(
             f"{path} {what}{where}", hint="fix the YAML syntax of .sops.yaml"
         ) from None
+
+
+def config_of_tree(tree: Node | None, path: Path) -> SopsConfig:
+    """The engine's rules from a tree :func:`read_tree` gave (the same parse)."""
+    from secretkit.sops.yaml_spans import to_python
+
+    return parse_document(to_python(tree), path)
 
 
 def parse_config(data: bytes, path: Path) -> SopsConfig:
@@ -240,6 +266,8 @@ def _store_indents(stores: object, path: Path) -> tuple[int | None, int | None]:
 
 
 def _key_list(value: object, kind: str, origin: str) -> list[KeyRef]:
+    from secretkit.sops.keysources import KEY_SOURCES  # the crypto libraries: only when needed
+
     if value is None:
         return []
     if isinstance(value, str):
@@ -351,3 +379,33 @@ def _parse_rule(raw: object, origin: str) -> CreationRule:
         raise ConfigError(f"{origin}: mac_only_encrypted must be true or false")
     rule.mac_only_encrypted = mac_only
     return rule
+
+
+_PATH_REGEX = re.compile(rb"^[ \t-]*path_regex[ \t]*:[ \t]*(.*?)[ \t]*$", re.MULTILINE)
+
+
+def might_name_secrets_files(config: bytes, paths: Sequence[str]) -> bool:
+    """A fast, conservative pre-check on the ``.sops.yaml`` text: False only when no
+    ``path_regex`` of the file can match any of ``paths`` (repo-relative), so that
+    no rule can name them secrets files.  Anything unusual (flow style, quoting with
+    escapes, anchors, an invalid pattern) answers True and the real parser decides."""
+    from secretkit.sops.re2 import Re2Error, compile_re2
+
+    found = _PATH_REGEX.findall(config)
+    if len(found) != config.count(b"path_regex"):
+        return True
+    for raw in found:
+        value = raw.decode("utf-8", "replace")
+        if " #" in value:
+            value = value.split(" #", 1)[0].rstrip()
+        if len(value) >= 2 and value[0] == value[-1] == "'":
+            value = value[1:-1].replace("''", "'")
+        elif not value or value[0] in '"&*!|>{[%@`':
+            return True
+        try:
+            pattern = compile_re2(value)  # the one RE2 reading (secretkit/sops/re2.py)
+        except Re2Error:
+            return True
+        if any(pattern.search(path) for path in paths):
+            return True
+    return False

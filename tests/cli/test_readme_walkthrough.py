@@ -158,7 +158,7 @@ def test_the_by_hand_recipe_for_an_option_without_a_known_route_passes_check(
     tmp_git_repo: Path, tmp_path: Path
 ) -> None:
     """The first row of "needs a change by hand", followed as written."""
-    from secretkit.keys import sops_yaml
+    from secretkit.keys import sops_yaml_edits
     from tests.sops.keys_support import age_key
 
     repo = tmp_git_repo
@@ -169,8 +169,8 @@ def test_the_by_hand_recipe_for_an_option_without_a_known_route_passes_check(
     module.write_text(UNKNOWN_OPTION.replace("@VALUE@", value))
     admin, host = age_key(), age_key()
     key_file = admin.write(tmp_path / "keys.txt")
-    sops_yaml.init(repo, admin.public, "me")
-    sops_yaml.add_host(repo, "web", host.public)
+    sops_yaml_edits.init(repo, admin.public, "me")
+    sops_yaml_edits.add_host(repo, "web", host.public)
     env = dict(os.environ, SOPS_AGE_KEY_FILE=str(key_file), VALUE=value)
     env["PATH"] = f"{secretkit_bin(tmp_path / 'bin').parent}{os.pathsep}{env['PATH']}"
 

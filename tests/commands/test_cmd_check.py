@@ -99,14 +99,14 @@ def encrypt_for(root: Path, relpath: str, values: dict[str, object]) -> bytes:
 
 @pytest.fixture
 def repo(tmp_git_repo: Path, tmp_path: Path) -> Repo:
-    from secretkit.keys import sops_yaml
+    from secretkit.keys import sops_yaml_edits
 
     root = tmp_git_repo
     admin, observer, laptop = age_key(), age_key(), age_key()
     key_file = admin.write(tmp_path / "admin-keys.txt")
-    sops_yaml.init(root, admin.public, "alice")
-    sops_yaml.add_host(root, "observer", observer.public)
-    sops_yaml.add_host(root, "laptop", laptop.public)
+    sops_yaml_edits.init(root, admin.public, "alice")
+    sops_yaml_edits.add_host(root, "observer", observer.public)
+    sops_yaml_edits.add_host(root, "laptop", laptop.public)
     (root / "hosts" / "observer").mkdir(parents=True)
     (root / "hosts" / "laptop").mkdir(parents=True)
     (root / "hosts" / "observer" / "default.nix").write_text(OBSERVER_NIX)
@@ -155,9 +155,9 @@ def tampered_sops_file(repo: Repo) -> None:
 
 
 def pending_updatekeys(repo: Repo) -> None:
-    from secretkit.keys import sops_yaml
+    from secretkit.keys import sops_yaml_edits
 
-    sops_yaml.init(repo.root, age_key().public, "bob")  # a second admin: every rule gains it
+    sops_yaml_edits.init(repo.root, age_key().public, "bob")  # a second admin: every rule gains it
 
 
 def undeclared_reference(repo: Repo) -> None:

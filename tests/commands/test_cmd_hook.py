@@ -94,7 +94,7 @@ def _encrypted(root: Path, rel: str, values: dict[str, object]) -> bytes:
 
 @pytest.fixture(params=["plain-git", "pre-commit"])
 def hook_repo(request: pytest.FixtureRequest, tmp_git_repo: Path, tmp_path: Path) -> HookRepo:
-    from secretkit.keys import sops_yaml
+    from secretkit.keys import sops_yaml_edits
 
     mode = str(request.param)
     root = tmp_git_repo
@@ -106,8 +106,8 @@ def hook_repo(request: pytest.FixtureRequest, tmp_git_repo: Path, tmp_path: Path
         "SOPS_AGE_KEY_FILE": str(admin.write(tmp_path / "keys.txt")),
         "PRE_COMMIT_HOME": str(tmp_path / "pre-commit-cache"),
     }
-    sops_yaml.init(root, admin.public, "alice")
-    sops_yaml.add_host(root, "observer", host.public)
+    sops_yaml_edits.init(root, admin.public, "alice")
+    sops_yaml_edits.add_host(root, "observer", host.public)
     (root / "hosts" / "observer").mkdir(parents=True)
     (root / "hosts" / "observer" / "default.nix").write_text(CLEAN_NIX)
     (root / "secrets").mkdir()

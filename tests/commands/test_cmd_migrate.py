@@ -309,12 +309,12 @@ def test_host_selection_needs_only_the_selected_hosts_keys(
 ) -> None:
     # the shared module (used by every host) is refused under --host, so the keys of
     # the other hosts are not needed; they were demanded all the same
-    from secretkit.keys import sops_yaml
+    from secretkit.keys import sops_yaml_edits
     from secretkit.keys.ssh_to_age import ssh_pubkey_to_age
 
     lab = make_homelab(tmp_git_repo, tmp_path / "keys", add_hosts=False)
     line = (tmp_path / "keys" / "hosts" / "immich.pub").read_text()
-    sops_yaml.add_host(lab.repo, "immich", ssh_pubkey_to_age(line))
+    sops_yaml_edits.add_host(lab.repo, "immich", ssh_pubkey_to_age(line))
     monkeypatch.setenv("SOPS_AGE_KEY_FILE", str(lab.admin_key))
     proc = run(lab.repo, "migrate", "--yes", "--host", "immich")
     assert proc.returncode == 0, proc.stderr

@@ -27,7 +27,7 @@ import pytest
 
 from secretkit.commands import migrate
 from secretkit.commands.demo import _admin_key, _host_key
-from secretkit.keys import sops_yaml
+from secretkit.keys import sops_yaml_edits
 from secretkit.keys.ssh_to_age import ssh_private_key_to_age, ssh_pubkey_to_age
 from secretkit.scan.api import scan_bytes
 from secretkit.sops import api
@@ -94,13 +94,13 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     assert missed == NOT_SCANNED_YET
     keys = base / "keys"
     admin, public = _admin_key(keys)
-    sops_yaml.init(repo, public, "tester")
+    sops_yaml_edits.init(repo, public, "tester")
     host_keys = {}
     for host in HOSTS:
         line, private = _host_key(keys, host)
         assert private is not None
         host_keys[host] = private
-        sops_yaml.add_host(repo, host, ssh_pubkey_to_age(line))
+        sops_yaml_edits.add_host(repo, host, ssh_pubkey_to_age(line))
     commit_all(repo, "servicelab")
     before = {p.relative_to(repo).as_posix(): p.read_bytes() for p in repo.rglob("*.nix")}
     old = os.environ.get("SOPS_AGE_KEY_FILE")

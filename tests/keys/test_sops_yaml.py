@@ -1,147 +1,27 @@
-""".sops.yaml editing: golden files before/after each edit (comments included),
-idempotency, the read model, and the rules still loading in the sops engine.
-
-Regenerate the goldens after a deliberate format change with
-``SECRETKIT_UPDATE_GOLDEN=1 python -m pytest tests/keys/test_sops_yaml.py`` and review the diff.
-"""
+""".sops.yaml read as keys and rules (keys/sops_yaml, the view over sops/config's one parse):
+admins and hosts from the layout's anchors, the rule sops would pick, and the one parse
+both the view and the engine read."""
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
-from secretkit.errors import UserError
+from secretkit.errors import ConfigError
 from secretkit.keys import sops_yaml as sy
-from secretkit.keys.sops_yaml import Edit
+from secretkit.sops.config import config_of_tree, read_tree
+from secretkit.sops.yaml_spans import YamlSyntaxError
 
 GOLDEN = Path(__file__).parent / "golden"
-P = Path("/repo/.sops.yaml")
 
 ADMIN = "age1v8zjc47jmlqwefyu66s0d4ke98qr4vnuj3cpvs4z9npfdw833dxqwjrhzv"
 OBSERVER = "age1hjm3aujg9e79f5yth8a2cejzdjg5n9vnu96l05p70uvfpeltnpms7yy3pp"
 IMMICH = "age17044m9wgakla6pzftf4srtl3h5mcsr85jysgt5fg23zpnta8sfdqhzn452"
-SYNCTHING = "age1a8pk4akrdamj7nvqy3zywgtny8dxz7t5xzu7u8v9mhrayp9freqsqatyrs"
-SECOND_ADMIN = "age1yt3tfqlfrwdwx0z0ynwplcr6qxcxfaqycuprpmy89nr83ltx74tqdpszlw"
 
 
 def before(name: str) -> bytes:
     return (GOLDEN / f"{name}.before.yaml").read_bytes()
-
-
-Op = Callable[[bytes | None], Edit]
-
-CASES: list[tuple[str, str | None, Op]] = [
-    ("init-new", None, lambda d: sy.init_text(d, "stian", ADMIN, P)),
-    (
-        "init-then-add",
-        "init-new.after",
-        lambda d: sy.add_host_text(d or b"", "observer", OBSERVER, P),
-    ),
-    (
-        "user-add-host",
-        "user.before",
-        lambda d: sy.add_host_text(d or b"", "syncthing", SYNCTHING, P),
-    ),
-    ("user-remove-host", "user.before", lambda d: sy.remove_host_text(d or b"", "immich", P)),
-    (
-        "user-remove-observer",
-        "user.before",
-        lambda d: sy.remove_host_text(d or b"", "observer", P),
-    ),
-    ("user-second-admin", "user.before", lambda d: sy.init_text(d, "bob", SECOND_ADMIN, P)),
-    (
-        "user-rotate-host",
-        "user.before",
-        lambda d: sy.set_host_key_text(d or b"", "immich", SYNCTHING, P),
-    ),
-    (
-        "block-add-host",
-        "block.before",
-        lambda d: sy.add_host_text(d or b"", "db", SYNCTHING, P),
-    ),
-    ("block-remove-host", "block.before", lambda d: sy.remove_host_text(d or b"", "web", P)),
-]
-
-
-REMOVED = {
-    "user-remove-host": "immich",
-    "user-remove-observer": "observer",
-    "block-remove-host": "web",
-}
-
-
-@pytest.mark.parametrize(("case", "start", "op"), CASES, ids=[c[0] for c in CASES])
-def test_golden(case: str, start: str | None, op: Op) -> None:
-    data = (GOLDEN / f"{start}.yaml").read_bytes() if start else None
-    edit = op(data)
-    assert edit.data is not None and edit.change.changed
-    expected = GOLDEN / f"{case}.after.yaml"
-    if os.environ.get("SECRETKIT_UPDATE_GOLDEN") == "1":
-        expected.write_bytes(edit.data)
-    assert edit.data.decode() == expected.read_text()
-    # idempotent: the same edit on the result changes nothing
-    again = op(edit.data)
-    assert again.data is None and not again.change.changed
-    # every comment line of the input survives the edit (removal keeps them too)
-    if data is not None:
-        gone = REMOVED.get(case)
-        for line in data.decode().splitlines():
-            if "#" not in line or (gone is not None and f"host_{gone}" in line):
-                continue  # a same-line comment of a removed entry goes with it
-            assert line.split("#", 1)[1] in edit.data.decode(), line
-
-
-def test_no_op_edits_leave_the_file_byte_for_byte() -> None:
-    # Edits splice spans of the text: nothing is re-printed, so a no-op is no write.
-    for name in ("user.before", "block.before", "init-new.after"):
-        data = (GOLDEN / f"{name}.yaml").read_bytes()
-        assert sy.remove_host_text(data, "nobody", P).data is None
-        admin = sy._model(P, sy._load(data)).admins
-        for admin_name, key in admin.items():
-            assert sy.init_text(data, admin_name, key, P).data is None
-
-
-def test_add_host_change_record() -> None:
-    edit = sy.add_host_text(before("user"), "syncthing", SYNCTHING, P)
-    assert edit.change.added_keys == ("host_syncthing",)
-    assert edit.change.added_rules == ("^secrets/syncthing\\.yaml$",)
-    assert edit.change.new_recipient == SYNCTHING
-    assert edit.data is not None
-    model = sy._model(P, sy._load(edit.data))
-    rule = model.host_rule("syncthing")
-    assert rule is not None
-    assert rule.groups == ((ADMIN, SYNCTHING),)
-    # inserted before the catch-all, so it is the rule sops picks for the file
-    assert model.rule_for("secrets/syncthing.yaml") == rule
-    assert model.rules[-1].path_regex is None
-
-
-def test_remove_host_change_record() -> None:
-    edit = sy.remove_host_text(before("user"), "immich", P)
-    change = edit.change
-    assert change.removed_keys == ("host_immich",)
-    assert change.removed_rules == ("^secrets/immich\\.yaml$",)
-    assert change.changed_rules == ("^secrets/shared/[^/]+\\.yaml$",)
-    assert change.old_recipient == IMMICH
-    assert edit.data is not None and b"host_immich" not in edit.data
-
-
-def test_rotate_keeps_aliases_and_reports_rules() -> None:
-    edit = sy.set_host_key_text(before("user"), "immich", SYNCTHING, P)
-    assert edit.change.old_recipient == IMMICH
-    assert edit.change.changed_rules == (
-        "^secrets/immich\\.yaml$",
-        "^secrets/shared/[^/]+\\.yaml$",
-    )
-    assert edit.data is not None
-    model = sy._model(P, sy._load(edit.data))
-    assert model.hosts["immich"] == SYNCTHING
-    assert IMMICH not in edit.data.decode()
 
 
 def test_read_model(tmp_path: Path) -> None:
@@ -159,251 +39,32 @@ def test_read_model(tmp_path: Path) -> None:
     assert not sy.read_keys(tmp_path / "nothing-here").exists
 
 
-def test_rules_load_in_the_sops_engine() -> None:
+def test_the_view_and_the_engine_read_one_parse(tmp_path: Path) -> None:
+    data = before("user")
+    tree = read_tree(data)
+    view = sy.model_of(tmp_path / ".sops.yaml", tree)
+    engine = config_of_tree(tree, tmp_path / ".sops.yaml")
+    assert [r.path_regex for r in view.rules] == [r.path_regex for r in engine.rules]
+    for rule, engine_rule in zip(view.rules, engine.rules, strict=True):
+        ages = [[k.ident for k in group if k.kind == "age"] for group in engine_rule.key_groups]
+        assert [list(g) for g in rule.groups] == ages  # the view reads the age keys
+
+
+def test_a_parse_error_keeps_each_readers_message(tmp_path: Path) -> None:
+    # the one parse raises one error; the view and the engine word it as before
+    data = b"keys:\n  - &a age1x\n  - &a age1y\n"
+    with pytest.raises(YamlSyntaxError):
+        read_tree(data)
+    with pytest.raises(ConfigError) as view:
+        sy.parse_tree(data)
+    assert view.value.message == ".sops.yaml defines an anchor twice (line 3, column 5)"
     from secretkit.sops.config import parse_config
 
-    data = sy.init_text(None, "stian", ADMIN, P).data
-    assert data is not None
-    for name, key in (("observer", OBSERVER), ("immich", IMMICH)):
-        edit = sy.add_host_text(data, name, key, P)
-        assert edit.data is not None
-        data = edit.data
-    config = parse_config(data, P)
-    rule = config.rule_for(Path("/repo/secrets/immich.yaml"))
-    assert rule is not None
-    assert [[str(k) for k in g] for g in rule.key_groups] == [[ADMIN, IMMICH]]
-    assert config.rule_for(Path("/repo/secrets/other.yaml")) is None
-
-
-def test_clashes_change_nothing() -> None:
-    data = before("user")
-    with pytest.raises(UserError) as clash:
-        sy.add_host_text(data, "immich", SYNCTHING, P)
-    assert clash.value.one_line() == (
-        "host immich already has a different key in .sops.yaml "
-        "(hint: to replace it run `secretkit rotate host immich --age …`)"
+    with pytest.raises(ConfigError) as engine:
+        parse_config(data, tmp_path / ".sops.yaml")
+    assert engine.value.message == (
+        f"{tmp_path / '.sops.yaml'} defines an anchor twice at line 3, column 5"
     )
-    with pytest.raises(UserError, match="admin stian already has a different key"):
-        sy.init_text(data, "stian", SECOND_ADMIN, P)
-    with pytest.raises(UserError) as same_key:
-        sy.init_text(data, "other", ADMIN, P)
-    assert same_key.value.one_line() == (
-        "this key is already admin stian in .sops.yaml "
-        "(hint: run with --admin-name stian, or pass another key)"
-    )
-    with pytest.raises(UserError, match=r"no host nope in \.sops\.yaml"):
-        sy.set_host_key_text(data, "nope", SYNCTHING, P)
-
-
-def test_add_host_needs_an_admin_and_a_consistent_rule() -> None:
-    no_admin = b"keys:\n  - &host_a " + OBSERVER.encode() + b"\ncreation_rules: []\n"
-    with pytest.raises(UserError, match="has no admin key"):
-        sy.add_host_text(no_admin, "b", IMMICH, P)
-    broken_rule = (
-        b"keys:\n  - &admin_a " + ADMIN.encode() + b"\n"
-        b"creation_rules:\n  - path_regex: ^secrets/b\\.yaml$\n    age: " + ADMIN.encode() + b"\n"
-    )
-    with pytest.raises(UserError, match=r"creation rule for secrets/b\.yaml does not list host b"):
-        sy.add_host_text(broken_rule, "b", IMMICH, P)
-
-
-@pytest.mark.parametrize("name", ["", "a.b", "-x", "a b", "x" * 64, "ümlaut", "../etc"])
-def test_invalid_names(name: str) -> None:
-    with pytest.raises(UserError, match="invalid host name"):
-        sy.add_host_text(before("user"), name, SYNCTHING, P)
-
-
-def test_remove_absent_host_is_a_no_op() -> None:
-    edit = sy.remove_host_text(before("user"), "jellyfin", P)
-    assert edit.data is None and not edit.change.changed
-
-
-def test_keys_as_a_mapping_of_lists() -> None:
-    data = (
-        "keys:\n"
-        "  admins:\n"
-        f"    - &admin_a {ADMIN}\n"
-        "  hosts:\n"
-        f"    - &host_x {OBSERVER}\n"
-        "creation_rules: []\n"
-    ).encode()
-    edit = sy.add_host_text(data, "y", IMMICH, P)
-    assert edit.data is not None
-    model = sy._model(P, sy._load(edit.data))
-    assert model.hosts == {"x": OBSERVER, "y": IMMICH}
-    assert model.admins == {"a": ADMIN}
-
-
-def _recipient(i: int) -> str:
-    from secretkit.keys.bech32 import age_recipient
-
-    return age_recipient(bytes([i]) * 32)
-
-
-@settings(max_examples=40, deadline=None)
-@given(
-    st.lists(
-        st.tuples(st.sampled_from(["add", "remove"]), st.sampled_from(["a", "b-1", "c_2", "d"])),
-        max_size=12,
-    ),
-    st.sampled_from(["init-new.after", "user.before", "block.before"]),
-)
-def test_add_remove_sequences_keep_the_model_consistent(
-    ops: list[tuple[str, str]], start: str
-) -> None:
-    data = (GOLDEN / f"{start}.yaml").read_bytes()
-    expected = dict(sy._model(P, sy._load(data)).hosts)
-    for op, name in ops:
-        key = _recipient(ord(name[0]))
-        edit = (
-            sy.add_host_text(data, name, key, P)
-            if op == "add"
-            else sy.remove_host_text(data, name, P)
-        )
-        if op == "add":
-            expected[name] = key
-        else:
-            expected.pop(name, None)
-        if edit.data is not None:
-            data = edit.data
-        model = sy._model(P, sy._load(data))
-        assert model.hosts == expected
-        for host, recipient in expected.items():
-            rule = model.rule_for(sy.host_secrets_path(host))
-            assert rule is not None and recipient in rule.recipients
-        # the edit is a fixed point
-        again = (
-            sy.add_host_text(data, name, key, P)
-            if op == "add"
-            else sy.remove_host_text(data, name, P)
-        )
-        assert again.data is None
-    assert data.decode().count("# ") >= (GOLDEN / f"{start}.yaml").read_text().count("# ") - 2
-
-
-@settings(max_examples=80, deadline=None)
-@given(st.binary(max_size=300) | st.text(max_size=300).map(str.encode))
-def test_arbitrary_bytes_give_a_config_error_or_a_result(data: bytes) -> None:
-    from secretkit.errors import SecretkitError
-
-    try:
-        sy.add_host_text(b"keys:\n  - &admin_a " + ADMIN.encode() + b"\n" + data, "h", IMMICH, P)
-    except SecretkitError as exc:
-        assert "\n" not in exc.one_line()
-
-
-def test_remove_scrubs_written_out_keys_and_empty_rules() -> None:
-    data = (
-        "keys:\n"
-        f"  - &admin_a {ADMIN}\n"
-        f"  - &host_x {IMMICH}\n"
-        "creation_rules:\n"
-        "  - path_regex: ^secrets/only-x\\.yaml$\n"
-        "    age: *host_x\n"
-        "  - path_regex: ^secrets/raw\\.yaml$\n"
-        f"    age: {ADMIN},{IMMICH}\n"
-        "  - path_regex: ^secrets/list\\.yaml$\n"
-        "    key_groups:\n"
-        f"      - age: [{IMMICH}]\n"
-        "        pgp: [0123456789ABCDEF0123456789ABCDEF01234567]\n"
-        "  - path_regex: ^unrelated$\n"
-        "    key_groups: []\n"
-    ).encode()
-    edit = sy.remove_host_text(data, "x", P)
-    assert edit.data is not None
-    text = edit.data.decode()
-    assert IMMICH not in text
-    assert edit.change.removed_rules == ("^secrets/only-x\\.yaml$",)
-    assert edit.change.changed_rules == ("^secrets/raw\\.yaml$", "^secrets/list\\.yaml$")
-    assert f"age: {ADMIN}\n" in text
-    assert "pgp: [0123456789ABCDEF0123456789ABCDEF01234567]" in text
-    assert "^unrelated$" in text  # a rule the host was never in is left alone
-
-
-def test_add_refuses_a_shadowed_host_rule() -> None:
-    data = (
-        "keys:\n"
-        f"  - &admin_a {ADMIN}\n"
-        f"  - &host_x {IMMICH}\n"
-        "creation_rules:\n"
-        "  - age: *admin_a\n"
-        "  - path_regex: ^secrets/x\\.yaml$\n"
-        "    key_groups:\n"
-        "      - age: [*admin_a, *host_x]\n"
-    ).encode()
-    with pytest.raises(UserError) as info:
-        sy.add_host_text(data, "x", IMMICH, P)
-    assert info.value.one_line() == (
-        "creation rule 1 of .sops.yaml matches secrets/x.yaml before its own rule, so host x "
-        "could not decrypt it (hint: move the rule for secrets/x.yaml above rule 1)"
-    )
-
-
-def test_a_key_that_is_already_another_hosts_or_an_admins_is_refused(tmp_path: Path) -> None:
-    # a copied .pub file gave two hosts one key: each could read the other's secrets
-    sops_yaml = sy
-    admin, first, second = ADMIN, OBSERVER, IMMICH
-    sops_yaml.init(tmp_path, admin, "stian")
-    sops_yaml.add_host(tmp_path, "observer", first)
-    sops_yaml.add_host(tmp_path, "immich", second)
-    before = (tmp_path / ".sops.yaml").read_bytes()
-    refusals = [
-        (lambda: sops_yaml.add_host(tmp_path, "jellyfin", first), "host observer"),
-        (lambda: sops_yaml.set_host_key(tmp_path, "immich", first), "host observer"),
-        (lambda: sops_yaml.add_host(tmp_path, "jellyfin", admin), "admin stian"),
-    ]
-    for call, whose in refusals:
-        with pytest.raises(UserError) as info:
-            call()
-        assert info.value.message == (
-            f"this key is already the key of {whose} in .sops.yaml; each host needs its own key"
-        )
-        assert (tmp_path / ".sops.yaml").read_bytes() == before
-    assert not sops_yaml.add_host(tmp_path, "observer", first).changed  # same host: idempotent
-
-
-def _big(n: int, five_space: bool) -> bytes:
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location(
-        "sops_yaml_bench", Path(__file__).parents[2] / "benchmarks" / "sops_yaml_bench.py"
-    )
-    assert spec is not None and spec.loader is not None
-    bench = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bench)
-    layout = bench.five_space_layout if five_space else bench.readme_layout
-    return str(layout(n)).encode()
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("five_space", [False, True], ids=["readme", "five-space"])
-def test_big_files_are_edited_by_lines_in_linear_time(five_space: bool) -> None:
-    # The README layout took 135 s at 80 hosts when edits re-printed the file and
-    # scored layouts with difflib; span edits touch only the lines they change.
-    import difflib
-    import time
-
-    data = _big(300, five_space)
-    started = time.monotonic()
-    edits = {
-        "add": sy.add_host_text(data, "newhost", SYNCTHING, P),
-        "remove": sy.remove_host_text(data, "h3", P),
-        "rotate": sy.set_host_key_text(data, "h7", SYNCTHING, P),
-        "admin": sy.init_text(data, "bob", SECOND_ADMIN, P),
-    }
-    assert time.monotonic() - started < 30  # ~1 s on an idle machine
-    changed = {}
-    for name, edit in edits.items():
-        assert edit.data is not None, name
-        diff = difflib.unified_diff(
-            data.decode().splitlines(), edit.data.decode().splitlines(), lineterm="", n=0
-        )
-        changed[name] = [ln for ln in diff if ln[:1] in "+-" and ln[:3] not in ("+++", "---")]
-    assert len(changed["add"]) == 6  # the key line and a five-line rule
-    assert [ln[0] for ln in changed["remove"]] == ["-"] * 6  # comment lines around stay
-    assert len(changed["rotate"]) == 2
-    assert len(changed["admin"]) == 301  # the key, and one alias in each of the 300 rules
-    added_rule = [ln[1:] for ln in changed["add"][1:]]
-    indent = "     " if five_space else "  "
-    assert added_rule[0] == f"{indent}- path_regex: ^secrets/newhost\\.yaml$"
-    assert added_rule[-1].endswith("- *host_newhost")
+    with pytest.raises(ConfigError) as text:
+        sy.parse_tree(b"\xff")
+    assert text.value.message == ".sops.yaml is not UTF-8 text"

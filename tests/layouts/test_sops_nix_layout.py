@@ -108,3 +108,31 @@ def test_a_host_left_out_of_a_shared_file_is_one_failure_each_step(
     assert failure.message.startswith("host db cannot read secrets/common.yaml")
     assert "&server_db is not a recipient" in failure.message
     assert failure.fix.startswith("add *server_db to the creation rule for secrets/common.yaml")
+
+
+def test_secretkits_own_shape_is_spelled_by_the_layout_alone(tmp_path: Path) -> None:
+    """What `init` and `hosts add` write is the layout's spelling: the anchors, the
+    per-host file, and a rule the engine picks for exactly that file."""
+    from secretkit.keys import sops_yaml, sops_yaml_edits
+    from secretkit.layouts import sops_nix
+    from secretkit.sops.config import load_config
+
+    admin, web = (str(pyrage.x25519.Identity.generate().to_public()) for _ in range(2))
+    sops_yaml_edits.init(tmp_path, admin, "alice")
+    sops_yaml_edits.add_host(tmp_path, "web", web)
+    text = (tmp_path / ".sops.yaml").read_text()
+    assert f"&{sops_nix.admin_anchor('alice')} {admin}" in text
+    assert f"&{sops_nix.host_anchor('web')} {web}" in text
+    assert f"path_regex: {sops_nix.host_rule_regex('web')}" in text
+    assert sops_nix.host_secrets_path("web") == "secrets/web.yaml"
+    assert sops_nix.host_anchor("web") == "host_web" and sops_nix.admin_anchor("a") == "admin_a"
+    keys = sops_yaml.read_keys(tmp_path)
+    assert keys.admins == {"alice": admin} and keys.hosts == {"web": web}
+    rule = load_config(tmp_path / ".sops.yaml").rule_for(
+        tmp_path / sops_nix.host_secrets_path("web")
+    )
+    assert rule is not None and rule.recipients() == [[admin, web]]
+    other = tmp_path / sops_nix.host_secrets_path("web2")
+    assert load_config(tmp_path / ".sops.yaml").rule_for(other) is None
+    assert sops_nix.host_of_anchor("host_web") == "web" and sops_nix.is_host_anchor("host_web")
+    assert not sops_nix.is_admin_anchor("host_web") and not sops_nix.is_host_anchor(None)

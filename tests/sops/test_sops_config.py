@@ -8,7 +8,7 @@ import pytest
 from pyrage import x25519
 
 from secretkit.errors import ConfigError
-from secretkit.sops.config import KeyRef, find_config, parse_config
+from secretkit.sops.config import KeyRef, find_config, might_name_secrets_files, parse_config
 from secretkit.sops.metadata import CryptRule
 
 FP1 = "FBC7B9E2A4F9289AC0C1D4843D16CEE4A27381B4"
@@ -158,3 +158,43 @@ def test_malformed_configs(tmp_path: Path, text: str, message: str) -> None:
     assert message in info.value.message
     assert "\n" not in info.value.one_line()
     assert info.value.hint  # every malformed config says what to do
+
+
+# the hook's quick look at the text before any parse (was in tests/commands/)
+@pytest.mark.parametrize(
+    ("config", "paths", "maybe"),
+    [
+        (b"creation_rules:\n  - path_regex: ^secrets/h\\.yaml$\n", ["hosts/h.nix"], False),
+        (b"creation_rules:\n  - path_regex: ^secrets/h\\.yaml$\n", ["secrets/h.yaml"], True),
+        (b"creation_rules:\n  - path_regex: '^secrets/.*'  # ours\n", ["secrets/x"], True),
+        (b"creation_rules:\n  - path_regex: '^secrets/.*'  # ours\n", ["a.nix"], False),
+        (b"creation_rules:\n  - age: age1x\n", ["a.nix"], False),  # catch-all only
+        (b'creation_rules:\n  - path_regex: "^secrets/\\\\.x"\n', ["a.nix"], True),  # escapes
+        (b"creation_rules: [{path_regex: ^secrets/, age: x}]\n", ["a.nix"], True),  # flow
+        (b"creation_rules:\n  - path_regex: ^secrets/(\n", ["a.nix"], True),  # invalid
+        (b"creation_rules:\n  - path_regex: *shared\n", ["a.nix"], True),  # alias
+    ],
+)
+def test_the_fast_pre_check_is_conservative(config: bytes, paths: list[str], maybe: bool) -> None:
+    assert might_name_secrets_files(config, paths) is maybe
+
+
+def test_the_pre_check_loads_no_yaml_parser_and_no_crypto() -> None:
+    """The hook runs the pre-check on every commit in a repository with a .sops.yaml:
+    importing sops/config for it must not bring in ruamel or the age/pgp libraries."""
+    import json
+    import subprocess
+    import sys
+
+    probe = (
+        "import json, sys\n"
+        "from secretkit.sops.config import might_name_secrets_files\n"
+        "text = b'creation_rules:\\n  - path_regex: ^secrets/h\\\\.yaml$\\n'\n"
+        "answer = might_name_secrets_files(text, ['hosts/h.nix'])\n"
+        "print(json.dumps([answer, sorted(sys.modules)]))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    answer, modules = json.loads(out.stdout)
+    assert answer is False
+    heavy = ("ruamel", "pyrage", "cryptography", "gnupg", "secretkit.sops.keysources")
+    assert [m for m in modules if m.split(".")[0] in heavy or m.startswith(heavy)] == []

@@ -8,10 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from secretkit.commands.hook import might_name_secrets_files
 from secretkit.errors import ConfigError
 from secretkit.keys import sops_yaml
-from secretkit.sops.config import parse_config, path_regex_matches
+from secretkit.sops.config import might_name_secrets_files, parse_config, path_regex_matches
 from secretkit.sops.re2 import Re2Error, compile_re2
 
 MATCHES = [

@@ -139,7 +139,7 @@ def make_homelab(repo: Path, keys: Path, *, add_hosts: bool = True) -> Homelab:
 
     from secretkit.commands.demo import PUBLIC, _admin_key, _host_key
     from secretkit.commands.demo import fill as demo_fill
-    from secretkit.keys import sops_yaml
+    from secretkit.keys import sops_yaml_edits
     from secretkit.keys.ssh_to_age import ssh_pubkey_to_age
     from tests.conftest import commit_all
 
@@ -148,13 +148,13 @@ def make_homelab(repo: Path, keys: Path, *, add_hosts: bool = True) -> Homelab:
     for file in sorted(repo.rglob("*.nix")):
         file.write_bytes(demo_fill(file.read_bytes(), values))
     admin, public = _admin_key(keys)
-    sops_yaml.init(repo, public, "tester")
+    sops_yaml_edits.init(repo, public, "tester")
     host_keys = {}
     for host in EXPECTED_ACCESS:
         line, private = _host_key(keys, host)
         assert private is not None
         host_keys[host] = private
         if add_hosts:
-            sops_yaml.add_host(repo, host, ssh_pubkey_to_age(line))
+            sops_yaml_edits.add_host(repo, host, ssh_pubkey_to_age(line))
     commit_all(repo, "homelab")
     return Homelab(repo, admin, host_keys, {k: v for k, v in values.items() if k not in PUBLIC})

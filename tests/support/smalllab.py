@@ -83,7 +83,7 @@ def make_small_lab(repo: Path, keys: Path) -> SmallLab:
     """``repo`` (an empty git repo) with the flake, the admin key and both hosts in
     ``.sops.yaml``, everything committed."""
     from secretkit.commands.demo import _admin_key, _host_key
-    from secretkit.keys import sops_yaml
+    from secretkit.keys import sops_yaml_edits
     from secretkit.keys.ssh_to_age import ssh_pubkey_to_age
     from tests.conftest import commit_all
 
@@ -98,13 +98,13 @@ def make_small_lab(repo: Path, keys: Path) -> SmallLab:
         (repo / "hosts" / host).mkdir(parents=True)
         (repo / "hosts" / host / "default.nix").write_text(text.replace("@PASSWORD@", password))
     admin, public = _admin_key(keys)
-    sops_yaml.init(repo, public, "tester")
+    sops_yaml_edits.init(repo, public, "tester")
     host_keys = {}
     for host in HOSTS:
         line, private = _host_key(keys, host)
         assert private is not None
         host_keys[host] = private
-        sops_yaml.add_host(repo, host, ssh_pubkey_to_age(line))
+        sops_yaml_edits.add_host(repo, host, ssh_pubkey_to_age(line))
     commit_all(repo, "two hosts")
     return SmallLab(repo, admin, host_keys, values)
 
