@@ -57,7 +57,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from secretkit.errors import ConfigError, UserError
-from secretkit.keys.bech32 import Bech32Error, normalize_age_recipient
+from secretkit.sops.keysources.bech32 import Bech32Error, normalize_age_recipient
 from secretkit.sops.yaml_spans import Node
 
 if TYPE_CHECKING:
