@@ -289,6 +289,41 @@ def test_the_reader_sees_every_import_kind() -> None:
     assert cycles({"a": {"b"}, "b": set()}) == []
 
 
+def test_each_rule_names_its_offenders(tmp_path: Path) -> None:
+    """A small tree with one offence of each kind: every rule reports exactly it."""
+    files = {
+        "secretkit/__init__.py": "",
+        "secretkit/errors.py": "",
+        "secretkit/sops/__init__.py": "",
+        "secretkit/sops/a.py": "from secretkit.sops import b\n",
+        "secretkit/sops/b.py": "def f():\n    from secretkit.sops.a import x\n",
+        "secretkit/sops/c.py": "from secretkit.keys.k import y\n" + "z = 1\n" * MAX_LINES,
+        "secretkit/keys/__init__.py": "",
+        "secretkit/keys/k.py": "from secretkit.errors import E\n",
+        "secretkit/commands/__init__.py": "def helper_in_init(): ...\n",
+        "secretkit/commands/one.py": "from secretkit.commands import two, helper_in_init\n",
+        "secretkit/commands/two.py": "",
+        "secretkit/novel/__init__.py": "",
+        "tests/sops/test_x.py": "from secretkit.sops.a import _mine\n",
+        "tests/keys/test_y.py": "from secretkit.sops.a import _theirs, public, __all__\n",
+    }
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    tree = load_tree(tmp_path)
+    assert cycle_edges(tree) == ["cycle: secretkit.sops.a -> secretkit.sops.b; "
+                                 "secretkit.sops.b -> secretkit.sops.a"]  # fmt: skip
+    assert upward_imports(tree) == [
+        "secretkit.sops.c -> secretkit.keys.k (sops is layer 4, keys is layer 8)"
+    ]
+    assert long_modules(tree) == [f"secretkit.sops.c: {MAX_LINES + 1} lines"]
+    assert command_to_command(tree) == ["secretkit.commands.one -> secretkit.commands.two"]
+    assert private_test_imports(tree, tmp_path / "tests") == [
+        "tests/keys/test_y.py:1: secretkit.sops.a import _theirs"
+    ]
+    assert unlayered_packages(tree) == ["novel"]
+
+
 def test_every_package_has_a_layer() -> None:
     offenders = unlayered_packages(TREE)
     assert not offenders, _report("packages missing from LAYERS", offenders)
