@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 
 
 def recipient(i: int) -> str:
-    from secretkit.keys.bech32 import age_recipient
+    from secretkit.sops.keysources.bech32 import age_recipient
 
     return age_recipient(i.to_bytes(4, "big") * 8)
 

@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 
 from secretkit.agenix.rules import PublicKey, Rule
 from secretkit.errors import UserError
-from secretkit.keys.bech32 import Bech32Error, normalize_age_recipient
 from secretkit.keys.ssh_to_age import SSHKeyError, ssh_pubkey_to_age
+from secretkit.sops.keysources.bech32 import Bech32Error, normalize_age_recipient
 
 
 @dataclass

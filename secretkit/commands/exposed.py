@@ -104,7 +104,7 @@ def _history(root: Path, progress: Progress | None) -> dict[str, ExposedValue]:
 def _hashed_as(hashed: str, values: Iterable[ExposedValue]) -> list[ExposedValue]:
     """The exposed values whose SHA-512 crypt hash ``hashed`` is: a password migrated
     to ``hashedPasswordFile`` is still the exposed password."""
-    from secretkit.plan.crypt import sha512_crypt
+    from secretkit.nix.catalogue.password_hash import sha512_crypt
 
     parts = hashed.split("$")
     rounds: int | None = None

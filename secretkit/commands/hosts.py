@@ -80,7 +80,7 @@ def recipient_from_options(
             hint="e.g. --ssh-pubkey-file /etc/ssh/ssh_host_ed25519_key.pub",
         )
     if age is not None:
-        from secretkit.keys.bech32 import normalize_age_recipient
+        from secretkit.sops.keysources.bech32 import normalize_age_recipient
 
         return normalize_age_recipient(age)
     from secretkit.keys.ssh_to_age import ssh_pubkey_file_to_age, ssh_pubkey_to_age

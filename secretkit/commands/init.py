@@ -41,7 +41,7 @@ def admin_recipient(text: str) -> str:
         from secretkit.keys.ssh_to_age import ssh_pubkey_to_age
 
         return ssh_pubkey_to_age(text)
-    from secretkit.keys.bech32 import Bech32Error, normalize_age_recipient
+    from secretkit.sops.keysources.bech32 import Bech32Error, normalize_age_recipient
 
     if not text.strip().lower().startswith("age1"):  # the generic hint names --ssh-pubkey
         raise Bech32Error(

@@ -52,7 +52,7 @@ def _new_value(
     A name holding a crypt hash now (``$6$…``) gets a hash again, never clear text."""
     from secretkit.generate.declared import load
     from secretkit.generate.kinds import kind_for
-    from secretkit.plan.crypt import sha512_crypt
+    from secretkit.nix.catalogue.password_hash import sha512_crypt
 
     declared = next((d for d in load(root) if d.name == name), None)
     if stdin is not None:
@@ -105,7 +105,7 @@ def rotate_value(
             f"no sops file holds {name}; nothing was changed",
             hint=f"create it with `secretkit generate HOST {name} --kind KIND`",
         )
-    from secretkit.plan.crypt import is_crypt_hash
+    from secretkit.nix.catalogue.password_hash import is_crypt_hash
 
     files = HostFiles(root, identities or load_identities())
     old = {files.get(info.rel, name) for info in holding}

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from secretkit.generate.alnum import ALPHABET
 from secretkit.generate.model import Generated, Options, length_of, random_text
-from secretkit.plan.crypt import sha512_crypt
+from secretkit.nix.catalogue.password_hash import sha512_crypt
 from secretkit.sensitive import Sensitive
 
 

@@ -2,8 +2,8 @@
 and the ``.sops.yaml`` key/rule editing that ``init``, ``hosts``, ``migrate`` and
 ``rotate`` share.
 
-Modules: :mod:`~secretkit.keys.bech32` (age key encoding and recipient
-validation), :mod:`~secretkit.keys.ssh_to_age`, :mod:`~secretkit.keys.hosts`
+Modules: :mod:`~secretkit.keys.ssh_to_age` (the age key encoding itself is
+:mod:`~secretkit.sops.keysources.bech32`), :mod:`~secretkit.keys.hosts`
 (discovery without evaluating Nix), :mod:`~secretkit.keys.sops_yaml` (the view of
 ``.sops.yaml``: admins, hosts, rules), :mod:`~secretkit.keys.sops_yaml_doc` (a
 ``.sops.yaml`` edited by splices) and :mod:`~secretkit.keys.sops_yaml_edits` (the edits).

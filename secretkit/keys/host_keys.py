@@ -53,9 +53,9 @@ class HostKey:
 
 
 def new_host_key(name: str) -> HostKey:
-    from secretkit.generate.ssh_ed25519 import key_pair
+    from secretkit.keys.ssh_keygen import ed25519_key_pair
 
-    private, public = key_pair(f"root@{name}")
+    private, public = ed25519_key_pair(f"root@{name}")
     return HostKey(private, public)
 
 

@@ -34,7 +34,7 @@ from pathlib import Path
 
 from secretkit.atomic import refuse_links, write_atomic
 from secretkit.errors import ConfigError, UserError
-from secretkit.keys.bech32 import normalize_age_recipient
+from secretkit.sops.keysources.bech32 import normalize_age_recipient
 from secretkit.keys.sops_yaml import SOPS_YAML, age_values, validate_name
 from secretkit.keys.sops_yaml_doc import (
     KEY_FIELDS,

@@ -30,8 +30,8 @@ import hashlib
 import struct
 
 from secretkit.errors import UserError
-from secretkit.keys.bech32 import age_identity, age_recipient, decode
 from secretkit.sensitive import Sensitive
+from secretkit.sops.keysources.bech32 import age_identity, age_recipient, decode
 
 _P = 2**255 - 19
 _D = (-121665 * pow(121666, -1, _P)) % _P

@@ -78,7 +78,7 @@ class RegexDetector:
 
 
 def _age_secret_key_valid(value: str) -> bool:
-    from secretkit.keys.bech32 import Bech32Error, decode
+    from secretkit.sops.keysources.bech32 import Bech32Error, decode
 
     try:
         hrp, payload = decode(value)

@@ -27,7 +27,7 @@ import pyrage
 from pyrage import ssh, x25519
 
 from secretkit.errors import UserError
-from secretkit.sops.keysources.pgp import gpg_available
+from secretkit.sops.gpg import gpg_available
 
 _ENCRYPTED_KEYFILE = ("age-encryption.org/", "-----BEGIN AGE ENCRYPTED FILE-----")
 

@@ -73,7 +73,7 @@ def test_hashed_password_with_also_plain_and_public_out(
     assert code == 0, out
     plain = lab.plaintext("secrets/immich.yaml", lab.admin)
     hashed, password = plain[("users", "stian", "hashed")], plain[("users", "stian", "password")]
-    from secretkit.plan.crypt import sha512_crypt
+    from secretkit.nix.catalogue.password_hash import sha512_crypt
 
     assert sha512_crypt(password, hashed.split("$")[2]) == hashed
     pub = tmp_path / "out" / "backup.pub"

@@ -97,7 +97,7 @@ def test_a_declared_hashed_password_is_renewed_with_its_plain_twin(
     code, out, err = run_main(capsys, "-C", str(lab.root), "rotate", "value", "users/stian/hash")
     assert code == 0, err
     after = lab.plaintext("secrets/immich.yaml", lab.admin)
-    from secretkit.plan.crypt import sha512_crypt
+    from secretkit.nix.catalogue.password_hash import sha512_crypt
 
     hashed, plain = after[("users", "stian", "hash")], after[("users", "stian", "password")]
     assert hashed != before[("users", "stian", "hash")]

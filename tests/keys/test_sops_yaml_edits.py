@@ -224,7 +224,7 @@ def test_keys_as_a_mapping_of_lists() -> None:
 
 
 def _recipient(i: int) -> str:
-    from secretkit.keys.bech32 import age_recipient
+    from secretkit.sops.keysources.bech32 import age_recipient
 
     return age_recipient(bytes([i]) * 32)
 

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from secretkit.nix.catalogue import CATALOGUE, lookup, match
-from secretkit.plan.crypt import sha512_crypt
+from secretkit.nix.catalogue.password_hash import sha512_crypt
 from tests.conftest import need_tool
 from tests.support.nixfind import fill, plan_module
 

@@ -91,7 +91,7 @@ def secretkit_bin(directory: Path) -> Path:
 
 def age_secret_key(seed: str = "age") -> str:
     """A well-formed AGE-SECRET-KEY-1… (valid bech32 checksum) from a fake scalar."""
-    from secretkit.keys.bech32 import encode
+    from secretkit.sops.keysources.bech32 import encode
 
     return encode("age-secret-key-", hashlib.sha256(("age-" + seed).encode()).digest()).upper()
 

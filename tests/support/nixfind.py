@@ -11,8 +11,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from secretkit.nix.catalogue.password_hash import sha512_crypt
 from secretkit.plan.build import Plan, build_plan
-from secretkit.plan.crypt import sha512_crypt
 from secretkit.plan.targets import Targets
 from secretkit.sensitive import Sensitive
 from tests.support import fake

@@ -15,7 +15,7 @@ from secretkit.nix.catalogue.base import (
     rebind,
     slug,
 )
-from secretkit.plan.crypt import is_crypt_hash, sha512_crypt
+from secretkit.nix.catalogue.password_hash import is_crypt_hash, sha512_crypt
 from secretkit.sensitive import Sensitive
 
 

@@ -8,29 +8,17 @@ gpg's own (``$GNUPGHOME``, else ``~/.gnupg``).
 from __future__ import annotations
 
 import re
-import shutil
 from datetime import UTC, datetime
-from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from secretkit.errors import ConfigError, UserError
+from secretkit.sops.gpg import gpg, gpg_available
 from secretkit.sops.metadata import KeyEntry
 
 if TYPE_CHECKING:
     from secretkit.sops.identities import Identities
 
 _FINGERPRINT = re.compile(r"^(?:0x)?[0-9A-Fa-f]{8,40}!?$")
-
-
-def gpg_available() -> bool:
-    return shutil.which("gpg") is not None
-
-
-@cache
-def _gpg() -> Any:
-    import gnupg
-
-    return gnupg.GPG()
 
 
 def _now() -> str:
@@ -57,7 +45,7 @@ class PgpKeySource:
                 f"cannot encrypt for PGP key {fingerprint}: gpg is not installed",
                 hint="install gnupg, or use age recipients in .sops.yaml",
             )
-        result = _gpg().encrypt(data_key, fingerprint.rstrip("!"), armor=True, always_trust=True)
+        result = gpg().encrypt(data_key, fingerprint.rstrip("!"), armor=True, always_trust=True)
         if not result.ok:
             raise UserError(
                 f"gpg cannot encrypt for PGP key {fingerprint} ({result.status or 'failed'})",
@@ -70,7 +58,7 @@ class PgpKeySource:
         if not identities.gpg or not entry.enc or not gpg_available():
             return None
         try:
-            result = _gpg().decrypt(entry.enc)
+            result = gpg().decrypt(entry.enc)
         except (OSError, ValueError):
             return None
         if not result.ok:

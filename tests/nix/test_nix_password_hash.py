@@ -1,4 +1,4 @@
-"""plan/crypt.py: SHA-512 crypt against the specification's vectors and openssl."""
+"""nix/catalogue/password_hash.py: SHA-512 crypt against the specification's vectors and openssl."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import subprocess
 
 import pytest
 
-from secretkit.plan.crypt import is_crypt_hash, sha512_crypt
+from secretkit.nix.catalogue.password_hash import is_crypt_hash, sha512_crypt
 from tests.conftest import need_tool
 
 # From Drepper's "Unix crypt using SHA-256 and SHA-512" test vectors.
