@@ -18,8 +18,8 @@ from pathlib import Path, PurePosixPath
 from secretkit.agenix.nixrewrite import age_file_of, option_path, walk
 from secretkit.agenix.rules import PublicKey, Rule
 from secretkit.errors import UserError
-from secretkit.keys.hosts import Inventory
 from secretkit.nix import cst
+from secretkit.nix.hosts import Inventory
 
 
 def _refuse(message: str) -> UserError:

@@ -68,9 +68,9 @@ class Prepared:
 def prepare(root: Path, *, layout_mode: str = "per-host") -> Prepared:
     """Everything up to (not including) the first write."""
     from secretkit.keys import sops_yaml
-    from secretkit.keys.hosts import discover
     from secretkit.nix import cst, wiring
     from secretkit.nix.edits import checked_apply
+    from secretkit.nix.hosts import discover
 
     recover(root)
     nix_files, rekeyed = nix_files_of(root)

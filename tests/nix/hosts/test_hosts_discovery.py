@@ -7,7 +7,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from secretkit.keys.hosts import discover
+from secretkit.nix.hosts import discover
 from tests.keys.layouts import SEED_HOSTS, seed_colmena_flake, write
 
 
