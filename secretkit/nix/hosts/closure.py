@@ -278,20 +278,20 @@ class Closure(Evaluator):
 
     def scan(self, v: Val, acc: HostAcc, entry: bool) -> None:
         """Walk a module (file or inline) for the references it makes."""
-        self._walk(v.node, v.file, v.scope, [], acc, entry, 0)
+        self._follow(v.node, v.file, v.scope, [], acc, entry, 0)
 
-    def _walk(self, *args: Any) -> None:
+    def _follow(self, *args: Any) -> None:
         node, file = args[0], args[1]
         if self.level > MAX_LEVEL:
             self.note(file, node, "expression nested too deeply to follow")
             return
         self.level += 1
         try:
-            self._walk_node(*args)
+            self._follow_node(*args)
         finally:
             self.level -= 1
 
-    def _walk_node(
+    def _follow_node(
         self,
         node: Node,
         file: File,
@@ -310,16 +310,16 @@ class Closure(Evaluator):
                 if names and len(names) == 1:
                     new_scope[names[0]] = Val(value, file, new_scope)
             for _names, value, _ in cst.attrset_entries(file, node):
-                self._walk(value, file, new_scope, [], acc, entry, depth + 1)
+                self._follow(value, file, new_scope, [], acc, entry, depth + 1)
             body = node.child_by_field_name("body")
             if body is not None:
-                self._walk(body, file, new_scope, prefix, acc, entry, depth + 1)
+                self._follow(body, file, new_scope, prefix, acc, entry, depth + 1)
             return
         if kind == "function_expression":
             body = node.child_by_field_name("body")
             if body is not None:
                 scope = self.shadow(Val(node, file, scope))
-                self._walk(body, file, scope, prefix, acc, entry, depth + 1)
+                self._follow(body, file, scope, prefix, acc, entry, depth + 1)
             return
         if kind in ("attrset_expression", "rec_attrset_expression"):
             for names, value, binding in cst.attrset_entries(file, node):
@@ -338,7 +338,7 @@ class Closure(Evaluator):
             if cst.dotted_name(file, head) in _IMPORT_FUNCS:
                 self.imported(Val(node, file, scope), acc, False)
         for child in node.named_children:
-            self._walk(child, file, scope, [], acc, entry, depth + 1)
+            self._follow(child, file, scope, [], acc, entry, depth + 1)
 
     def binding(self, path: list[str], val: Val, acc: HostAcc, entry: bool, depth: int) -> None:
         """``path = val;`` inside a module: module lists, home-manager users, or more code."""
@@ -347,4 +347,4 @@ class Closure(Evaluator):
         elif len(path) == 3 and path[:2] == ["home-manager", "users"]:
             self.module(val, acc, False)
         else:
-            self._walk(val.node, val.file, val.scope, path, acc, entry, depth)
+            self._follow(val.node, val.file, val.scope, path, acc, entry, depth)

@@ -68,7 +68,7 @@ class Evaluator:
         self.cache: dict[Path, File | None] = {}
         self.unresolved: list[Note] = []
         self.external: list[Note] = []
-        self.level = 0  # nesting of deref/walk calls, bounded by MAX_LEVEL
+        self.level = 0  # nesting of deref/follow calls, bounded by MAX_LEVEL
         self._submodules: list[str] | None = None
 
     # -- reporting ---------------------------------------------------------------
