@@ -14,6 +14,7 @@ Public API::
 The package, by what each part holds:
 
 * :mod:`~.model` — ``Host``, ``Inventory`` and ``Note`` (diagnostics are values);
+* :mod:`~.files` — parsed files, paths, submodules, and the notes collected;
 * :mod:`~.evaluator` — the partial Nix evaluator (scopes, ``let``, ``import``, calls);
 * :mod:`~.closure` — the module closure of each host (imports, home-manager users, …);
 * recognisers: :mod:`~.flake` (``nixosConfigurations``, darwin, home-manager,

@@ -17,7 +17,8 @@ from typing import Any
 
 from secretkit.nix import cst
 from secretkit.nix.cst import Node
-from secretkit.nix.hosts.evaluator import ENTRY, MAX_DEPTH, MAX_LEVEL, Evaluator, File, Val
+from secretkit.nix.hosts.evaluator import ENTRY, MAX_DEPTH, MAX_LEVEL, Evaluator, Val
+from secretkit.nix.hosts.files import File
 
 _IMPORT_FUNCS = ("import", "builtins.import", "callPackage", "pkgs.callPackage")
 _MODULE_LISTS = ("imports", "sharedModules")
