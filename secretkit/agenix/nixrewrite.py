@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any
@@ -69,14 +69,6 @@ class FileRewrite:
     notes: list[str] = field(default_factory=list)
     refusals: list[str] = field(default_factory=list)
     module_refs: int = 0
-
-
-def walk(node: Node) -> Iterator[Node]:
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        yield current
-        stack.extend(reversed(current.children))
 
 
 AGENIX_OPTIONS = ("secrets", "identityPaths", "secretsDir", "secretsMountPoint", "ageBin", "rekey")
@@ -166,7 +158,7 @@ def rewrite_file(
     out = FileRewrite()
     source = tree.source
     secrets: dict[str, dict[str, Any]] = {}
-    for node in walk(tree.root):
+    for node in cst.walk(tree.root):
         if node.type == "select_expression":
             text = cst.node_text(tree, node)
             if _HM_MODULE.search(text):
@@ -307,7 +299,7 @@ def _rename_formals(tree: cst.NixTree, edits: list[Edit]) -> list[Edit]:
 
     formals = [
         node
-        for node in walk(tree.root)
+        for node in cst.walk(tree.root)
         if node.type == "formal"
         and node.child_by_field_name("name") is not None
         and cst.node_text(tree, node.child_by_field_name("name")) in INPUT_NAMES

@@ -15,7 +15,7 @@ import os
 from collections.abc import Mapping
 from pathlib import Path, PurePosixPath
 
-from secretkit.agenix.nixrewrite import age_file_of, option_path, walk
+from secretkit.agenix.nixrewrite import age_file_of, option_path
 from secretkit.agenix.rules import PublicKey, Rule
 from secretkit.errors import UserError
 from secretkit.nix import cst
@@ -40,7 +40,7 @@ def read_rekey(
         if b"rekey" not in data:
             continue
         tree = cst.parse(data)
-        for binding in walk(tree.root):
+        for binding in cst.walk(tree.root):
             if binding.type != "binding":
                 continue
             found = option_path(tree, binding)

@@ -26,15 +26,9 @@ def _let_value(tree: cst.Tree, node: cst.Node, name: str) -> str | None:
                 for binding in child.named_children:
                     if binding.type == "binding" and cst.binding_names(tree, binding) == [name]:
                         value = cst.unwrap(binding.child_by_field_name("expression"))
-                        if (
-                            value is not None
-                            and value.type == "string_expression"
-                            and all(
-                                c.type in ("string_fragment", "escape_sequence")
-                                for c in value.named_children
-                            )
-                        ):
-                            return cst.string_text(tree, value)
+                        text = cst.string_value(tree, value)
+                        if text is not None:
+                            return text
         current = current.parent
     return None
 

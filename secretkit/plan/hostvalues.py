@@ -44,12 +44,7 @@ class HostValues:
 
 
 def _plain(tree: cst.Tree, node: cst.Node) -> str | None:
-    value = cst.unwrap(node)
-    if value is None or value.type != "string_expression":
-        return None
-    if any(c.type not in ("string_fragment", "escape_sequence") for c in value.named_children):
-        return None
-    return cst.string_text(tree, value)
+    return cst.string_value(tree, cst.unwrap(node))
 
 
 def _module_values(tree: cst.Tree) -> tuple[dict[Path, str], dict[Path, str]]:
