@@ -3,7 +3,7 @@
 Nothing is evaluated for real: an expression is followed through parentheses,
 ``let``, known variables, ``import <path>`` and calls of functions written in the
 repository, as far as that can be read from the tree (:mod:`secretkit.nix.cst`).
-What cannot be followed is left for the caller to note (:class:`Note`).
+What cannot be followed is left for the caller to note (:meth:`Files.note`).
 """
 
 from __future__ import annotations
