@@ -26,8 +26,8 @@ sys.path.insert(0, str(ROOT))
 from secretkit.commands import migrate  # noqa: E402
 from secretkit.commands.demo import _admin_key, _host_key, example_source, fill  # noqa: E402
 from secretkit.keys import sops_yaml_edits  # noqa: E402
-from secretkit.keys.hosts import discover  # noqa: E402
 from secretkit.keys.ssh_to_age import ssh_pubkey_to_age  # noqa: E402
+from secretkit.nix.hosts import discover  # noqa: E402
 
 TARGET = 1.5
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any
@@ -71,14 +71,6 @@ class FileRewrite:
     module_refs: int = 0
 
 
-def walk(node: Node) -> Iterator[Node]:
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        yield current
-        stack.extend(reversed(current.children))
-
-
 AGENIX_OPTIONS = ("secrets", "identityPaths", "secretsDir", "secretsMountPoint", "ageBin", "rekey")
 
 
@@ -104,10 +96,10 @@ def option_path(tree: cst.NixTree, binding: Node) -> tuple[list[str], int] | Non
 
 def _agenix_attrset(tree: cst.NixTree, binding: Node) -> bool:
     """``age = { secrets… ; identityPaths = …; }``: an attrset of agenix options only."""
-    value = emit.unwrap(binding.child_by_field_name("expression"))
-    if value is None or value.type not in emit.ATTRSETS:
+    value = cst.unwrap(binding.child_by_field_name("expression"))
+    if value is None or value.type not in cst.ATTRSETS:
         return False
-    inner = [emit.binding_names(tree, b) for b in emit.bindings_of(value)]
+    inner = [cst.binding_names(tree, b) for b in cst.bindings_of(value)]
     return bool(inner) and all(n and n[0] in AGENIX_OPTIONS for n in inner)
 
 
@@ -166,7 +158,7 @@ def rewrite_file(
     out = FileRewrite()
     source = tree.source
     secrets: dict[str, dict[str, Any]] = {}
-    for node in walk(tree.root):
+    for node in cst.walk(tree.root):
         if node.type == "select_expression":
             text = cst.node_text(tree, node)
             if _HM_MODULE.search(text):
@@ -229,8 +221,8 @@ def rewrite_file(
         entry = secrets.setdefault(name, {"attrs": {}, "node": None, "last": node, "file": None})
         entry["last"] = node
         if len(full) == 3:
-            value = emit.unwrap(node.child_by_field_name("expression"))
-            if value is not None and value.type in emit.ATTRSETS:
+            value = cst.unwrap(node.child_by_field_name("expression"))
+            if value is not None and value.type in cst.ATTRSETS:
                 entry["node"] = value
             else:
                 out.refusals.append(f"{rel}: age.secrets.{name} is not an attrset literal")
@@ -275,7 +267,7 @@ def rewrite_file(
         if "path" not in attrs:
             runtime = attrs.get("name", emit.nix_string(name))
             if runtime.startswith('"') and "${" not in runtime:
-                path = emit.nix_string(f"{AGENIX_DIR}/{emit._unquote(runtime)}")
+                path = emit.nix_string(f"{AGENIX_DIR}/{cst.unquote(runtime)}")
             else:
                 path = f'"{AGENIX_DIR}/${{{runtime}}}"'
             extra.append(("path", path))
@@ -307,7 +299,7 @@ def _rename_formals(tree: cst.NixTree, edits: list[Edit]) -> list[Edit]:
 
     formals = [
         node
-        for node in walk(tree.root)
+        for node in cst.walk(tree.root)
         if node.type == "formal"
         and node.child_by_field_name("name") is not None
         and cst.node_text(tree, node.child_by_field_name("name")) in INPUT_NAMES
@@ -366,18 +358,18 @@ def flake_input_edits(tree: cst.NixTree) -> tuple[list[Edit], list[tuple[int, in
     ``flake.nix``, and the source spans they remove (to count what still refers to it)."""
     edits: list[Edit] = []
     spans: list[tuple[int, int]] = []
-    top = emit.module_body(tree)
+    top = cst.module_body(tree)
     if top is None:
         return edits, spans
-    for full, binding in emit.iter_bindings(tree, top):
+    for full, binding in cst.iter_bindings(tree, top):
         if full[:1] != ["inputs"] or len(full) < 2 or full[1] not in INPUT_NAMES:
             continue
         if any(a <= binding.start_byte and binding.end_byte <= b for a, b in spans):
             continue
         spans.append((binding.start_byte, binding.end_byte))
         edits.append(delete_span(tree.source, binding.start_byte, binding.end_byte))
-    outputs = emit.find_option(tree, top, ["outputs"])
-    function = emit.unwrap(outputs.child_by_field_name("expression")) if outputs else None
+    outputs = cst.find_option(tree, top, ["outputs"])
+    function = cst.unwrap(outputs.child_by_field_name("expression")) if outputs else None
     formals = function.child_by_field_name("formals") if function is not None else None
     if function is not None and function.type == "function_expression" and formals is not None:
         items = [c for c in formals.named_children if c.type in ("formal", "ellipses")]

@@ -15,11 +15,11 @@ import os
 from collections.abc import Mapping
 from pathlib import Path, PurePosixPath
 
-from secretkit.agenix.nixrewrite import age_file_of, option_path, walk
+from secretkit.agenix.nixrewrite import age_file_of, option_path
 from secretkit.agenix.rules import PublicKey, Rule
 from secretkit.errors import UserError
-from secretkit.keys.hosts import Inventory
 from secretkit.nix import cst
+from secretkit.nix.hosts import Inventory
 
 
 def _refuse(message: str) -> UserError:
@@ -40,7 +40,7 @@ def read_rekey(
         if b"rekey" not in data:
             continue
         tree = cst.parse(data)
-        for binding in walk(tree.root):
+        for binding in cst.walk(tree.root):
             if binding.type != "binding":
                 continue
             found = option_path(tree, binding)

@@ -61,9 +61,9 @@ from secretkit.git import require_repo, run_git
 
 if TYPE_CHECKING:
     from secretkit.commands.hook import SopsJudge
-    from secretkit.keys.hosts import Inventory
     from secretkit.keys.sops_yaml import SopsYaml
     from secretkit.layouts.clan import ClanLayout
+    from secretkit.nix.hosts import Inventory
     from secretkit.scan.allowlist import Allowlist
     from secretkit.scan.model import Finding, Skipped
     from secretkit.sops.config import SopsConfig
@@ -160,7 +160,7 @@ class CheckContext:
 
     def inventory(self) -> Inventory:
         if self._inventory is None:
-            from secretkit.keys.hosts import discover
+            from secretkit.nix.hosts import discover
 
             self._inventory = discover(self.root)
         return self._inventory

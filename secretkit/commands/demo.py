@@ -179,9 +179,9 @@ def demo(
     from secretkit.commands import migrate
     from secretkit.git import run_git
     from secretkit.keys import sops_yaml_edits
-    from secretkit.keys.hosts import discover
     from secretkit.keys.ssh_to_age import ssh_private_key_to_age, ssh_pubkey_to_age
     from secretkit.layouts.sops_nix import host_secrets_path
+    from secretkit.nix.hosts import discover
     from secretkit.scan.api import scan_tree
     from secretkit.sops import api
     from secretkit.sops.identities import load_identities

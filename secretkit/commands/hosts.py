@@ -27,7 +27,7 @@ from secretkit.keys.sops_yaml_edits import Change
 
 if TYPE_CHECKING:
     from secretkit.keys.host_keys import HostKey
-    from secretkit.keys.hosts import Inventory
+    from secretkit.nix.hosts import Inventory
     from secretkit.sops.identities import Identities
 
 
@@ -116,9 +116,9 @@ def _add(
     host_key: HostKey | None = None,
 ) -> HostChange:
     from secretkit.atomic import Transaction
-    from secretkit.keys.hosts import discover
     from secretkit.keys.onboarding import plan_add
     from secretkit.layouts.clan import read_clan
+    from secretkit.nix.hosts import discover
     from secretkit.sops.identities import load_identities
 
     root = recover_interrupted(cwd)  # a half-done rotate/remove is rolled back first
@@ -291,7 +291,7 @@ def keyscan(cwd: Path, name: str, target: str | None) -> Scanned:
 
 
 def list_hosts(cwd: Path) -> HostList:
-    from secretkit.keys.hosts import discover
+    from secretkit.nix.hosts import discover
 
     root = find_root(cwd)
     inventory = discover(root)

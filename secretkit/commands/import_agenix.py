@@ -68,10 +68,10 @@ class Prepared:
 def prepare(root: Path, *, layout_mode: str = "per-host") -> Prepared:
     """Everything up to (not including) the first write."""
     from secretkit.keys import sops_yaml, sops_yaml_edits
-    from secretkit.keys.hosts import discover
     from secretkit.layouts.sops_nix import host_anchor
     from secretkit.nix import cst, wiring
     from secretkit.nix.edits import checked_apply
+    from secretkit.nix.hosts import discover
 
     recover(root)
     nix_files, rekeyed = nix_files_of(root)

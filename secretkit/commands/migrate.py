@@ -28,7 +28,7 @@ from secretkit.plan.build import FindingLike, Plan, build_plan
 from secretkit.sensitive import Sensitive
 
 if TYPE_CHECKING:
-    from secretkit.keys.hosts import Inventory
+    from secretkit.nix.hosts import Inventory
     from secretkit.plan.targets import Targets
     from secretkit.scan.model import Finding
 
@@ -76,8 +76,8 @@ def prepare(
     ``dry_run`` it becomes a note, so the plan can be looked at before any key exists.
     ``also``: findings the caller knows of beyond the scanner's (same spans are taken
     once) — positions a detector does not report yet, a hook's own findings."""
-    from secretkit.keys.hosts import discover
     from secretkit.nix import cst
+    from secretkit.nix.hosts import discover
     from secretkit.nix.wiring import plan_wiring
     from secretkit.plan.hostkeys import host_key_problems
     from secretkit.plan.hostvalues import collect as collect_values

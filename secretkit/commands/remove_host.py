@@ -67,7 +67,7 @@ def remove_host(cwd: Path, name: str, *, identities: Identities | None = None) -
         files=files,
         exposed=exposed,
     )
-    from secretkit.keys.hosts import discover
+    from secretkit.nix.hosts import discover
 
     still_in_nix = plan.edit.change.changed and name in discover(root).hosts
     return HostRemoval(plan.edit.change, rotation, still_in_nix)

@@ -96,9 +96,9 @@ def scan(host: str, port: int | None = None, timeout: int = 5) -> str:
 
 def deploy_target(root: Path, name: str) -> Target | None:
     """Where colmena or deploy-rs would deploy host ``name``, if a literal says so."""
-    from secretkit.keys.hosts import discover
     from secretkit.keys.rotation import candidates
     from secretkit.nix import cst
+    from secretkit.nix.hosts import discover
 
     inventory = discover(root)
     host: tuple[str, str] | None = None

@@ -47,10 +47,10 @@ from pathlib import Path
 
 from secretkit.errors import IntegrityError, SecretkitError, UserError
 from secretkit.keys import sops_yaml, sops_yaml_edits
-from secretkit.sops.keysources.bech32 import normalize_age_recipient
 from secretkit.sops import api, document
 from secretkit.sops.config import CONFIG_NAME, CreationRule, KeyRef, SopsConfig, parse_config
 from secretkit.sops.identities import Identities
+from secretkit.sops.keysources.bech32 import normalize_age_recipient
 
 MAX_BYTES = 16 * 1024 * 1024
 

@@ -33,9 +33,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from secretkit.errors import ConfigError, UserError
-from secretkit.sops.keysources.bech32 import Bech32Error, normalize_age_recipient
 from secretkit.layouts import sops_nix
 from secretkit.sops.config import CONFIG_NAME, SYNTAX_PROBLEMS, path_regex_matches, read_tree
+from secretkit.sops.keysources.bech32 import Bech32Error, normalize_age_recipient
 from secretkit.sops.yaml_spans import Node, YamlSyntaxError
 
 SOPS_YAML = CONFIG_NAME

@@ -34,7 +34,6 @@ from pathlib import Path
 
 from secretkit.atomic import refuse_links, write_atomic
 from secretkit.errors import ConfigError, UserError
-from secretkit.sops.keysources.bech32 import normalize_age_recipient
 from secretkit.keys.sops_yaml import SOPS_YAML, age_values, validate_name
 from secretkit.keys.sops_yaml_doc import (
     KEY_FIELDS,
@@ -50,6 +49,7 @@ from secretkit.keys.sops_yaml_doc import (
 )
 from secretkit.layouts import sops_nix
 from secretkit.sops.config import SopsConfig
+from secretkit.sops.keysources.bech32 import normalize_age_recipient
 from secretkit.sops.yaml_spans import Node, value_span
 
 

@@ -107,9 +107,9 @@ def _keys(
         inner = next((c for c in node.named_children if c.type != "comment"), None)
         return _keys(tree, inner, scope, depth + 1) if inner is not None else (None, "empty")
     if kind == "string_expression":
-        kids = list(node.named_children)
-        if all(k.type == "string_fragment" for k in kids):
-            return ["".join(cst.node_text(tree, k) for k in kids).strip()], ""
+        value = cst.string_value(tree, node)
+        if value is not None:
+            return [value.strip()], ""
         return None, "a public key built by interpolation"
     if kind == "variable_expression":
         name = cst.node_text(tree, node)

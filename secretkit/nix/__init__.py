@@ -1,1 +1,2 @@
-"""Nix syntax: tree-sitter concrete syntax tree, option catalogue, span edits, emitters."""
+"""Nix syntax: tree-sitter concrete syntax tree and its one navigation API (``cst``),
+option catalogue, span edits, emitted snippets, host discovery (``hosts``)."""

@@ -1,163 +1,51 @@
-"""Nix concrete syntax tree: string literals and bindings with attribute paths.
+"""The one Nix navigation API: attribute paths, bindings, string literals, modules.
 
-Parsing goes through tree-sitter-nix; Nix is never evaluated.  Everything handed
-out carries byte offsets into the original source so later stages can edit by
-spans (:mod:`secretkit.nix.edits`).
+Parsing goes through tree-sitter-nix (:mod:`secretkit.nix.syntax`); Nix is never
+evaluated.  Everything handed out carries byte offsets into the original source so
+later stages can edit by spans (:mod:`secretkit.nix.edits`, :mod:`secretkit.nix.emit`).
 
 * :func:`parse` — bytes → :class:`NixTree` (a file with syntax errors still
-  parses; ``has_errors``/``error_spans`` say where).
+  parses; ``has_errors``/``error_spans`` say where); :func:`node_text`, :func:`walk`.
+* :func:`attr_name` / :func:`attr_names` / :func:`static_attr_names` — the one
+  attribute path reader; :func:`dotted_name` for ``a.b.c`` expressions.
 * :func:`strings` — every string literal (``"…"`` and ``''…''``) with its value
-  (escapes resolved, ``''`` indentation stripped, interpolations kept as their
-  ``${…}`` source text), attribute path and enclosing binding.
+  (:mod:`secretkit.nix.literals`: the one unescaper), attribute path and binding;
+  :func:`string_value` — a plain literal's value.
 * :func:`bindings` — every ``a.b = …;`` binding with its own attribute path and
-  the path of the attrset it sits in.
+  the path of the attrset it sits in; :func:`attrset_entries` for one attrset.
+* modules — :func:`module_body`, :func:`config_body`, :func:`find_option`,
+  :func:`container_of`, :func:`path_below`, :func:`iter_bindings`, :func:`host_names`.
 """
 
 from __future__ import annotations
 
 import bisect
-import re
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from secretkit.errors import UserError
+from secretkit.nix.literals import NixString as NixString
+from secretkit.nix.literals import literal
+from secretkit.nix.literals import string_text as string_text
+from secretkit.nix.literals import string_value as string_value
+from secretkit.nix.literals import unquote as unquote
+from secretkit.nix.syntax import MAX_PATH_DEPTH as MAX_PATH_DEPTH
+from secretkit.nix.syntax import STRING_TYPES as STRING_TYPES
+from secretkit.nix.syntax import NixTooDeep as NixTooDeep
+from secretkit.nix.syntax import NixTree as NixTree
+from secretkit.nix.syntax import Node as Node
+from secretkit.nix.syntax import Tree as Tree
+from secretkit.nix.syntax import _parser as _parser
+from secretkit.nix.syntax import deeper
+from secretkit.nix.syntax import node_text as node_text
+from secretkit.nix.syntax import parse as parse
+from secretkit.nix.syntax import walk as walk
 
-Node = Any  # a tree_sitter.Node
+ATTRSETS = ("attrset_expression", "rec_attrset_expression")
 
-_PARSER: Any = None
-
-STRING_TYPES = ("string_expression", "indented_string_expression")
-# Attribute paths longer than this (bindings and list elements nested in each other)
-# are refused: no configuration needs them, and every path is a list of this length.
-MAX_PATH_DEPTH = 2000
-
-
-class NixTooDeep(UserError):
-    """A Nix file nests attribute sets, lets or lists deeper than :data:`MAX_PATH_DEPTH`."""
-
-
-def _deeper(path: list[str], more: int) -> None:
-    if len(path) + more > MAX_PATH_DEPTH:
-        raise NixTooDeep(
-            f"a Nix file nests attribute sets, lets or lists more than {MAX_PATH_DEPTH} "
-            "levels deep; it was not read",
-            hint="flatten the nesting (no NixOS configuration needs this depth)",
-        )
-
-
-def _parser() -> Any:
-    global _PARSER
-    if _PARSER is None:
-        import importlib
-        import os
-        import sys
-
-        # ``python -m`` puts the working directory first on sys.path: a scanned
-        # repository holding a ``tree_sitter/`` directory must not be imported.
-        saved = sys.path[:]
-        here = os.getcwd()
-        sys.path[:] = [p for p in sys.path if p not in ("", ".", here)]
-        try:
-            tree_sitter = importlib.import_module("tree_sitter")
-            language = _nix_language()
-        finally:
-            sys.path[:] = saved
-        _PARSER = tree_sitter.Parser(tree_sitter.Language(language))
-    return _PARSER
-
-
-def _nix_language() -> Any:
-    """``tree_sitter_nix.language()``, loaded from the grammar's binding alone: the
-    package's ``__init__`` imports ``importlib.resources`` (for its query files, unused
-    here), a few ms of every hook run's start-up."""
-    import importlib
-    import importlib.machinery
-    import importlib.util
-    import sys
-
-    loaded = sys.modules.get("tree_sitter_nix")
-    package = importlib.util.find_spec("tree_sitter_nix") if loaded is None else None
-    where = package.submodule_search_locations if package is not None else None
-    spec = (
-        importlib.machinery.PathFinder.find_spec("tree_sitter_nix._binding", where)
-        if where
-        else None
-    )
-    if spec is None or spec.loader is None:
-        return importlib.import_module("tree_sitter_nix").language()
-    binding = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(binding)
-    return binding.language()
-
-
-@dataclass
-class NixTree:
-    """A parsed Nix file: the tree-sitter root node and the source bytes."""
-
-    root: Node
-    source: bytes
-    has_errors: bool
-    error_spans: list[tuple[int, int]] = field(default_factory=list)
-    _tree: Any = field(default=None, repr=False)
-    _line_starts: list[int] | None = field(default=None, repr=False)
-
-    def __repr__(self) -> str:
-        return f"NixTree(bytes={len(self.source)}, has_errors={self.has_errors})"
-
-    def position(self, offset: int) -> tuple[int, int]:
-        """1-based (line, column) of a byte offset; the column counts characters."""
-        import bisect
-
-        if self._line_starts is None:
-            starts = [0]
-            find = self.source.find
-            pos = find(b"\n")
-            while pos != -1:
-                starts.append(pos + 1)
-                pos = find(b"\n", pos + 1)
-            self._line_starts = starts
-        index = bisect.bisect_right(self._line_starts, offset) - 1
-        line_start = self._line_starts[index]
-        column = len(self.source[line_start:offset].decode("utf-8", "replace")) + 1
-        return index + 1, column
-
-
-# ``{ a, b, }:`` — a trailing comma in a function's formals is valid Nix (nixfmt's RFC
-# style writes it) that tree-sitter-nix rejects.  It is parsed with the comma replaced
-# by a space: same length, so every node's offsets hold for the original bytes.
-_TRAILING_FORMAL_COMMA = re.compile(rb",((?:\s|#[^\n]*)*\}\s*(?:@\s*[A-Za-z_][\w'-]*\s*)?:)")
-
-
-def parse(source: bytes) -> NixTree:
-    """Parse ``source``; never raises on malformed Nix (see ``has_errors``)."""
-    tree = _parser().parse(source)
-    if tree.root_node.has_error and b"," in source:
-        patched = _TRAILING_FORMAL_COMMA.sub(lambda m: b" " + m.group(1), source)
-        if patched != source:
-            retry = _parser().parse(patched)
-            if not retry.root_node.has_error:
-                tree = retry
-    root = tree.root_node
-    spans: list[tuple[int, int]] = []
-    if root.has_error:
-        for node in _walk(root):
-            if node.is_error or node.is_missing:
-                spans.append((int(node.start_byte), int(node.end_byte)))
-    return NixTree(root, source, bool(root.has_error), spans, tree)
-
-
-def node_text(tree: NixTree, node: Node) -> str:
-    """The source text of ``node`` (undecodable bytes replaced)."""
-    return tree.source[node.start_byte : node.end_byte].decode("utf-8", "replace")
-
-
-def _walk(node: Node) -> Iterator[Node]:
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        yield current
-        stack.extend(reversed(current.children))
+Resolver = Callable[[Node], "str | None"]
+"""Gives the string value of an expression inside ``${…}`` of an attribute name
+(``config.my.user``, a let-bound name), or None when it cannot be known."""
 
 
 # ---------------------------------------------------------------------------
@@ -165,21 +53,80 @@ def _walk(node: Node) -> Iterator[Node]:
 # ---------------------------------------------------------------------------
 
 
-def attr_names(tree: NixTree, attrpath: Node) -> list[str]:
+def attr_name(tree: Tree, part: Node, resolve: Resolver | None = None) -> str | None:
+    """The name one element of an ``attrpath`` stands for: an identifier, a quoted
+    name by value; a computed one (``${…}``) through ``resolve``, else None."""
+    kind = part.type
+    if kind == "identifier":
+        return node_text(tree, part)
+    if kind == "string_expression":
+        value = literal(tree, part)
+        if not value.interpolations:
+            return value.value
+        inner = [c for c in part.named_children if c.type == "interpolation"]
+        if resolve is None or len(inner) != len(value.interpolations):
+            return None
+        pieces: list[str] = []
+        at = 0
+        for (start, end), interpolation in zip(value.interpolations, inner, strict=True):
+            got = _resolved(interpolation, resolve)
+            if got is None:
+                return None
+            pieces += [value.value[at:start], got]
+            at = end
+        pieces.append(value.value[at:])
+        return "".join(pieces)
+    if kind == "interpolation" and resolve is not None:
+        return _resolved(part, resolve)
+    return None
+
+
+def _resolved(interpolation: Node, resolve: Resolver) -> str | None:
+    inner = interpolation.named_children[0] if interpolation.named_children else None
+    return resolve(inner) if inner is not None else None
+
+
+def attr_names(tree: Tree, attrpath: Node) -> list[str]:
     """The names of an ``attrpath`` node: identifiers, quoted names by value,
     computed names (``${…}``) as their source text."""
-    names = []
-    for child in attrpath.named_children:
-        if child.type == "identifier":
-            names.append(node_text(tree, child))
-        elif child.type in STRING_TYPES:
-            names.append(_literal(tree, child).value)
-        else:
-            names.append(node_text(tree, child))
+    return [
+        literal(tree, part).value if part.type in STRING_TYPES else node_text(tree, part)
+        for part in attrpath.named_children
+    ]
+
+
+def static_attr_names(
+    tree: Tree, attrpath: Node, resolve: Resolver | None = None
+) -> list[str] | None:
+    """The names of an ``attrpath`` node; None if a part is computed and ``resolve``
+    (when given) cannot turn it into a string."""
+    names: list[str] = []
+    for part in attrpath.named_children:
+        name = attr_name(tree, part, resolve)
+        if name is None:
+            return None
+        names.append(name)
     return names
 
 
-def path_of(tree: NixTree, node: Node) -> list[str]:
+def dotted_name(tree: Tree, node: Node) -> str | None:
+    """``a.b.c`` for a variable or a select expression of plain names (no ``or``)."""
+    if node.type == "variable_expression":
+        return node_text(tree, node)
+    if node.type == "select_expression":
+        head = node.child_by_field_name("expression")
+        path = node.child_by_field_name("attrpath")
+        if head is None or path is None or node.child_by_field_name("default") is not None:
+            return None
+        base = dotted_name(tree, head)
+        names = static_attr_names(tree, path)
+        if base is None or names is None:
+            return None
+        return ".".join([base, *names])
+    return None
+
+
+def path_of(tree: Tree, node: Node) -> list[str]:
     """The attribute path leading to ``node``: binding names from the outside in,
     list elements as ``[i]`` (0-based); every other construct is transparent."""
     parts: list[list[str]] = []
@@ -232,7 +179,7 @@ class Binding:
         return [*self.attrset_path, *self.attrpath]
 
 
-def bindings(tree: NixTree) -> Iterator[Binding]:
+def bindings(tree: Tree) -> Iterator[Binding]:
     """Every binding in source order (let bindings included), in one pass from the top
     (walking up from each binding made deeply nested files quadratic)."""
     stack: list[tuple[Node, list[str]]] = [(tree.root, [])]
@@ -246,13 +193,13 @@ def bindings(tree: NixTree) -> Iterator[Binding]:
             names = attr_names(tree, names_node) if names_node is not None else []
             if names_node is not None and value is not None:
                 yield Binding(names, value, int(node.start_byte), int(node.end_byte), path)
-            _deeper(path, len(names))
+            deeper(path, len(names))
             inner = path + names
             stack.extend((c, inner) for c in reversed(children) if c.type != "attrpath")
         elif kind == "list_expression":
             pushed = []
             index = 0
-            _deeper(path, 1)
+            deeper(path, 1)
             for child in children:
                 if child.is_named and child.type != "comment":
                     pushed.append((child, [*path, f"[{index}]"]))
@@ -262,223 +209,6 @@ def bindings(tree: NixTree) -> Iterator[Binding]:
             stack.extend(reversed(pushed))
         elif kind != "attrpath":
             stack.extend((c, path) for c in reversed(children))
-
-
-# ---------------------------------------------------------------------------
-# string literals
-# ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class NixString:
-    """One string literal.  ``start``/``end`` span the whole literal (quotes
-    included); ``value`` is its text; ``offsets[i]`` is the source byte offset of
-    ``value[i]`` (``offsets[len(value)]`` is the end of the content), so a
-    substring of the value maps back to source bytes with :meth:`span_of`."""
-
-    start: int
-    end: int
-    value: str
-    has_interpolation: bool
-    kind: str
-    attrpath: list[str]
-    binding_start: int
-    binding_end: int
-    line: int
-    column: int
-    content_start: int = 0
-    content_end: int = 0
-    offsets: tuple[int, ...] = field(default=(), repr=False, compare=False)
-    interpolations: tuple[tuple[int, int], ...] = field(default=(), repr=False)
-
-    def __repr__(self) -> str:
-        return (
-            f"NixString({self.kind}, {'.'.join(self.attrpath) or '<top>'}, "
-            f"line={self.line}, len={len(self.value)})"
-        )
-
-    def span_of(self, i: int, j: int) -> tuple[int, int]:
-        """Source byte span of ``value[i:j]``."""
-        if not self.offsets:
-            return self.content_start, self.content_end
-        start = self.offsets[i]
-        end = self.offsets[j] if j < len(self.offsets) else self.content_end
-        return start, max(start, end)
-
-    def literal_text(self, i: int, j: int) -> bool:
-        """Whether ``value[i:j]`` comes from literal text (not from an interpolation)."""
-        return not any(a < j and i < b for a, b in self.interpolations)
-
-
-_PLAIN_ESCAPES = {"n": "\n", "t": "\t", "r": "\r"}
-
-
-@dataclass
-class _Piece:
-    text: str
-    offsets: list[int]  # source offset per character
-    raw: bool  # literal fragment (subject to indentation stripping)
-    interpolation: bool = False
-
-
-def _char_offsets(text: str, start: int) -> list[int]:
-    if text.isascii():
-        return list(range(start, start + len(text)))
-    offsets = []
-    pos = start
-    for ch in text:
-        offsets.append(pos)
-        pos += len(ch.encode("utf-8", "surrogatepass"))
-    return offsets
-
-
-def _pieces(tree: NixTree, node: Node) -> tuple[list[_Piece], int, int]:
-    src = tree.source
-    children = node.children
-    if len(children) >= 2:
-        content_start = int(children[0].end_byte)
-        content_end = int(children[-1].start_byte)
-    else:
-        content_start = content_end = int(node.end_byte)
-    indented = node.type == "indented_string_expression"
-    pieces: list[_Piece] = []
-    for child in children[1:-1] if len(children) >= 2 else ():
-        a, b = int(child.start_byte), int(child.end_byte)
-        text = src[a:b].decode("utf-8", "replace")
-        kind = child.type
-        if kind == "string_fragment":
-            pieces.append(_Piece(text, _char_offsets(text, a), raw=True))
-        elif kind == "interpolation":
-            pieces.append(_Piece(text, _char_offsets(text, a), raw=False, interpolation=True))
-        elif kind == "dollar_escape":
-            # "\$" / "''$": the following fragment holds the "$"; the escape yields nothing
-            continue
-        elif kind == "escape_sequence":
-            if indented:
-                if text == "'''":
-                    value = "''"
-                else:  # ''\x
-                    ch = text[3:] if len(text) > 3 else ""
-                    value = _PLAIN_ESCAPES.get(ch, ch)
-            else:
-                ch = text[1:]
-                value = _PLAIN_ESCAPES.get(ch, ch)
-            # Nix strips indentation after unescaping: escapes count as text.
-            pieces.append(_Piece(value, [a] * len(value), raw=indented))
-        else:  # ERROR nodes and the like: keep the text
-            pieces.append(_Piece(text, _char_offsets(text, a), raw=False))
-    return pieces, content_start, content_end
-
-
-def _strip_indentation(pieces: list[_Piece]) -> list[_Piece]:
-    """Nix's rule for ``''`` strings: remove the smallest indentation of the lines
-    that have content, drop a first line that is only spaces and a last line that
-    is only spaces.  Escapes and interpolations are content.  Works on runs of
-    text (a line is a list of pieces), never character by character."""
-    lines: list[list[_Piece]] = [[]]
-    for piece in pieces:
-        if not piece.text:
-            continue
-        if not (piece.raw and "\n" in piece.text):
-            lines[-1].append(piece)
-            continue
-        text, offsets, at = piece.text, piece.offsets, 0
-        while (nl := text.find("\n", at)) != -1:
-            lines[-1].append(
-                _Piece(text[at : nl + 1], offsets[at : nl + 1], True, piece.interpolation)
-            )
-            lines.append([])
-            at = nl + 1
-        if at < len(text):
-            lines[-1].append(_Piece(text[at:], offsets[at:], True, piece.interpolation))
-    min_indent: int | None = None
-    for line in lines:
-        indent = 0
-        for seg in line:
-            if not seg.raw:
-                break  # content
-            rest = seg.text.lstrip(" ")
-            indent += len(seg.text) - len(rest)
-            if not rest:
-                continue
-            if rest[0] == "\n":
-                indent = -1  # no content on this line
-            break
-        else:
-            indent = -1
-        if indent >= 0:
-            min_indent = indent if min_indent is None else min(min_indent, indent)
-    strip = min_indent or 0
-    runs: list[tuple[bool, bool, list[str], list[int]]] = []  # raw, interpolation, text
-    for index, line in enumerate(lines):
-        if (
-            index == 0
-            and line
-            and line[-1].text.endswith("\n")
-            and all(seg.raw and not seg.text.strip(" \n") for seg in line)
-        ):
-            continue  # first line holding nothing but spaces
-        if index == len(lines) - 1 and all(seg.raw and not seg.text.strip(" ") for seg in line):
-            continue  # last line holding nothing but spaces
-        left = strip
-        for seg in line:
-            if left and seg.raw:
-                rest = seg.text.lstrip(" ")
-                cut = min(left, len(seg.text) - len(rest))
-                left = left - cut if cut == len(seg.text) else 0
-                if cut:
-                    seg = _Piece(seg.text[cut:], seg.offsets[cut:], True, seg.interpolation)
-                    if not seg.text:
-                        continue
-            else:
-                left = 0
-            if runs and runs[-1][0] == seg.raw and runs[-1][1] == seg.interpolation:
-                runs[-1][2].append(seg.text)
-                runs[-1][3].extend(seg.offsets)
-            else:
-                runs.append((seg.raw, seg.interpolation, [seg.text], list(seg.offsets)))
-    return [_Piece("".join(texts), offsets, raw, interp) for raw, interp, texts, offsets in runs]
-
-
-def _literal(
-    tree: NixTree,
-    node: Node,
-    attrpath: list[str] | None = None,
-    binding: Node | None = None,
-) -> NixString:
-    pieces, content_start, content_end = _pieces(tree, node)
-    kind = "indented" if node.type == "indented_string_expression" else "plain"
-    if kind == "indented":
-        pieces = _strip_indentation(pieces)
-    text_parts: list[str] = []
-    offsets: list[int] = []
-    interpolations: list[tuple[int, int]] = []
-    length = 0
-    for piece in pieces:
-        if piece.interpolation:
-            interpolations.append((length, length + len(piece.text)))
-        text_parts.append(piece.text)
-        offsets.extend(piece.offsets)
-        length += len(piece.text)
-    value = "".join(text_parts)
-    first = offsets[0] if offsets else content_start
-    line, column = tree.position(first)
-    return NixString(
-        start=int(node.start_byte),
-        end=int(node.end_byte),
-        value=value,
-        has_interpolation=bool(interpolations),
-        kind=kind,
-        attrpath=attrpath if attrpath is not None else [],
-        binding_start=int(binding.start_byte) if binding is not None else -1,
-        binding_end=int(binding.end_byte) if binding is not None else -1,
-        line=line,
-        column=column,
-        content_start=content_start,
-        content_end=content_end,
-        offsets=tuple(offsets),
-        interpolations=tuple(interpolations),
-    )
 
 
 _QUERY: Any = None
@@ -493,7 +223,7 @@ _QUERY_TEXT = """
 _ORDER = {"b": 0, "l": 1, "a": 2, "s": 3}
 
 
-def string_nodes(tree: NixTree) -> Iterator[tuple[Node, list[str], Node | None]]:
+def string_nodes(tree: Tree) -> Iterator[tuple[Node, list[str], Node | None]]:
     """``(node, attrpath, enclosing binding)`` of every string literal used as a value,
     in source order (attribute names excluded).
 
@@ -537,7 +267,7 @@ def string_nodes(tree: NixTree) -> Iterator[tuple[Node, list[str], Node | None]]
         elif order == 0:  # its names are read when a string inside needs them
             stack.append((-neg_end, "b", node, [], start))
             if len(stack) > MAX_PATH_DEPTH:  # the walk's limit, counted by open constructs
-                _deeper([], len(stack))
+                deeper([], len(stack))
         elif order == 1:
             starts = [
                 int(child.start_byte)
@@ -546,12 +276,12 @@ def string_nodes(tree: NixTree) -> Iterator[tuple[Node, list[str], Node | None]]
             ]
             stack.append((-neg_end, "l", node, starts, start))
             if len(stack) > MAX_PATH_DEPTH:
-                _deeper([], len(stack))
+                deeper([], len(stack))
         else:
             stack.append((-neg_end, "a", node, [], start))
 
 
-def string_nodes_walk(tree: NixTree) -> Iterator[tuple[Node, list[str], Node | None]]:
+def string_nodes_walk(tree: Tree) -> Iterator[tuple[Node, list[str], Node | None]]:
     """:func:`string_nodes` by walking every node in Python (the reference)."""
     stack: list[tuple[Node, list[str], Node | None]] = [(tree.root, [], None)]
     while stack:
@@ -566,7 +296,7 @@ def string_nodes_walk(tree: NixTree) -> Iterator[tuple[Node, list[str], Node | N
         if kind == "binding":
             names_node = node.child_by_field_name("attrpath")
             names = attr_names(tree, names_node) if names_node is not None else []
-            _deeper(path, len(names))
+            deeper(path, len(names))
             inner = path + names
             for child in children:
                 if child.type == "attrpath":
@@ -574,7 +304,7 @@ def string_nodes_walk(tree: NixTree) -> Iterator[tuple[Node, list[str], Node | N
                 pushed.append((child, inner, node))
         elif kind == "list_expression":
             index = 0
-            _deeper(path, 1)
+            deeper(path, 1)
             for child in children:
                 if child.is_named and child.type != "comment":
                     pushed.append((child, [*path, f"[{index}]"], binding))
@@ -586,23 +316,213 @@ def string_nodes_walk(tree: NixTree) -> Iterator[tuple[Node, list[str], Node | N
         stack.extend(reversed(pushed))
 
 
-def strings(tree: NixTree) -> list[NixString]:
+def strings(tree: Tree) -> list[NixString]:
     """Every string literal used as a value (attribute names excluded), source order."""
-    return [_literal(tree, node, path, binding) for node, path, binding in string_nodes(tree)]
+    return [literal(tree, node, path, binding) for node, path, binding in string_nodes(tree)]
 
 
-def string_from(tree: NixTree, node: Node, attrpath: list[str], binding: Node | None) -> NixString:
+def string_from(tree: Tree, node: Node, attrpath: list[str], binding: Node | None) -> NixString:
     """The :class:`NixString` of a node from :func:`string_nodes` (path already known)."""
-    return _literal(tree, node, attrpath, binding)
+    return literal(tree, node, attrpath, binding)
 
 
-def string_at(tree: NixTree, node: Node) -> NixString:
+def string_at(tree: Tree, node: Node) -> NixString:
     """The :class:`NixString` of one string node."""
-    return _literal(tree, node, path_of(tree, node), _enclosing_binding(node))
+    return literal(tree, node, path_of(tree, node), _enclosing_binding(node))
 
 
-def comments(tree: NixTree) -> Iterator[tuple[int, int, str]]:
+def comments(tree: Tree) -> Iterator[tuple[int, int, str]]:
     """``(start, end, text)`` of every comment."""
-    for node in _walk(tree.root):
+    for node in walk(tree.root):
         if node.type == "comment":
             yield int(node.start_byte), int(node.end_byte), node_text(tree, node)
+
+
+# ---------------------------------------------------------------------------
+# navigating modules
+# ---------------------------------------------------------------------------
+
+
+def unwrap(node: Node) -> Node:
+    """``node`` without the parentheses around it (None for ``None`` or ``( )``)."""
+    while node is not None and node.type == "parenthesized_expression":
+        node = next((c for c in node.named_children if c.type != "comment"), None)
+    return node
+
+
+def expression_root(tree: Tree) -> Node | None:
+    """The expression a file is (its first node that is not a comment)."""
+    root = tree.root
+    if root.type == "source_code":
+        return next((c for c in root.named_children if c.type != "comment"), None)
+    return root
+
+
+def module_function(tree: Tree) -> Node | None:
+    """The ``{ … }:`` function a module is, or None when it is a bare attrset."""
+    node = unwrap(expression_root(tree))
+    return node if node is not None and node.type == "function_expression" else None
+
+
+def module_body(tree: Tree) -> Node | None:
+    """The attrset a NixOS module returns (through one function and ``let``/``with``)."""
+    node = unwrap(expression_root(tree))
+    for _ in range(8):
+        if node is None:
+            return None
+        if node.type in ATTRSETS:
+            return node
+        if node.type in ("function_expression", "let_expression", "with_expression"):
+            node = unwrap(node.child_by_field_name("body"))
+            continue
+        return None
+    return None
+
+
+def config_body(tree: Tree, top: Node) -> Node | None:
+    """Where a module's option values go: ``top`` itself, or the ``config`` attrset of a
+    module that declares ``options`` (such a module may have no other top-level keys)."""
+    if not any((binding_names(tree, b) or [""])[0] == "options" for b in bindings_of(top)):
+        return top
+    inner = find_option(tree, top, ["config"])
+    value = unwrap(inner.child_by_field_name("expression")) if inner else None
+    return value if value is not None and value.type in ATTRSETS else None
+
+
+def bindings_of(attrset: Node) -> list[Node]:
+    """The ``binding`` nodes of an attrset or ``let`` (``inherit`` left out)."""
+    out: list[Node] = []
+    for child in attrset.named_children:
+        if child.type == "binding_set":
+            out.extend(c for c in child.named_children if c.type == "binding")
+    return out
+
+
+def binding_names(tree: Tree, binding: Node, resolve: Resolver | None = None) -> list[str] | None:
+    """The names a binding sets (:func:`static_attr_names` of its attrpath)."""
+    path = binding.child_by_field_name("attrpath")
+    return static_attr_names(tree, path, resolve) if path is not None else None
+
+
+def attrset_entries(tree: Tree, node: Node) -> Iterator[tuple[list[str] | None, Node, Node]]:
+    """(names or None when computed, value node, binding node) of an attrset or ``let``.
+    ``inherit a b;`` yields (["a"], identifier node, inherit node) per name."""
+    for child in node.named_children:
+        if child.type != "binding_set":
+            continue
+        for b in child.named_children:
+            if b.type == "binding":
+                path = b.child_by_field_name("attrpath")
+                value = b.child_by_field_name("expression")
+                if path is not None and value is not None:
+                    yield static_attr_names(tree, path), value, b
+            elif b.type == "inherit":
+                attrs = b.child_by_field_name("attrs")
+                for ident in attrs.named_children if attrs is not None else []:
+                    if ident.type == "identifier":
+                        yield [node_text(tree, ident)], ident, b
+
+
+def path_below(
+    tree: Tree, node: Node, top: Node, resolve: Resolver | None = None
+) -> list[str] | None:
+    """The attribute path from ``top`` (an attrset) down to ``node``.
+
+    List elements appear as ``[i]``.  None when ``node`` is not inside ``top``
+    through plain bindings and lists (for example inside a function call).
+    """
+    parts: list[str] = []
+    current = node
+    while current is not None and current.id != top.id:
+        parent = current.parent
+        if parent is None:
+            return None
+        if parent.type == "binding":
+            if parent.child_by_field_name("expression") is None or (
+                parent.child_by_field_name("expression").id != current.id
+            ):
+                return None
+            names = binding_names(tree, parent, resolve)
+            if names is None:
+                return None
+            parts[:0] = names
+            current = parent.parent  # binding_set
+            if current is None or current.type != "binding_set":
+                return None
+            current = current.parent  # attrset
+            if current is None:
+                return None
+            if current.id == top.id:
+                return parts
+            if current.type not in ATTRSETS:
+                return None
+            continue
+        if parent.type == "list_expression":
+            index = [c.id for c in parent.named_children].index(current.id)
+            parts.insert(0, f"[{index}]")
+            current = parent
+            continue
+        if parent.type == "parenthesized_expression":
+            current = parent
+            continue
+        return None
+    return parts if current is not None else None
+
+
+def iter_bindings(tree: Tree, top: Node) -> Iterator[tuple[list[str], Node]]:
+    """Every binding below ``top`` (through attrsets and lists) with its full path."""
+    stack: list[tuple[list[str], Node]] = [([], top)]
+    while stack:
+        prefix, node = stack.pop()
+        node = unwrap(node)
+        if node is None:
+            continue
+        if node.type in ATTRSETS:
+            for binding in reversed(bindings_of(node)):
+                names = binding_names(tree, binding)
+                if names is None:
+                    continue
+                full = prefix + names
+                yield full, binding
+                value = binding.child_by_field_name("expression")
+                if value is not None:
+                    stack.append((full, value))
+        elif node.type == "list_expression":
+            for i, element in reversed(list(enumerate(node.named_children))):
+                stack.append(([*prefix, f"[{i}]"], element))
+
+
+def find_option(tree: Tree, top: Node, path: Sequence[str]) -> Node | None:
+    """The binding that sets exactly ``path`` (as one of possibly several segments)."""
+    for full, binding in iter_bindings(tree, top):
+        if full == list(path):
+            return binding
+    return None
+
+
+def container_of(tree: Tree, top: Node, path: Sequence[str]) -> tuple[Node, list[str]]:
+    """The deepest existing attrset literal on the way to ``path`` and the rest."""
+    best: tuple[Node, list[str]] = (top, list(path))
+    for full, binding in iter_bindings(tree, top):
+        if len(full) < len(path) and list(path[: len(full)]) == full:
+            value = unwrap(binding.child_by_field_name("expression"))
+            if (
+                value is not None
+                and value.type in ATTRSETS
+                and len(full) > len(path) - len(best[1])
+            ):
+                best = (value, list(path[len(full) :]))
+    return best
+
+
+def host_names(tree: Tree) -> list[tuple[Binding, str | None]]:
+    """Every ``networking.hostName = …;`` a module sets (also under ``config``): the
+    binding and the value of its plain string literal (None for anything else)."""
+    out: list[tuple[Binding, str | None]] = []
+    for b in bindings(tree):
+        full = b.full_path
+        if full[:1] == ["config"]:  # `{ options = …; config = { … }; }`: the same options
+            full = full[1:]
+        if full == ["networking", "hostName"]:
+            out.append((b, string_value(tree, unwrap(b.value))))
+    return out

@@ -1,43 +1,28 @@
-"""sops-nix snippets and where to put them in a module.
-
-Two halves:
+"""Builders: sops-nix snippets, and the span edits that put them in a module.
 
 * text builders — ``sops.secrets."<name>"`` declarations, ``sops.templates``,
   references (``config.sops.secrets."<name>".path``, placeholders), Nix string
   and attribute quoting;
-* placement on the tree-sitter tree — the attrset a module returns, the full
-  attribute path of a node, the deepest existing attrset for an option path,
-  and :func:`ensure_option` / :func:`insert_bindings` that turn all of that into
+* edit builders — :func:`ensure_option`, :func:`insert_bindings`,
+  :func:`ensure_config_arg`, :func:`append_to_indented_string` turn a place found
+  with :mod:`secretkit.nix.cst` (the one navigation API) into
   :class:`~secretkit.nix.edits.Edit` insertions with the surrounding indentation.
 
-Nothing here evaluates Nix; everything works on the concrete syntax tree from
-:mod:`secretkit.nix.cst` and byte offsets into the original source.
+Nothing here evaluates Nix; everything works on byte offsets into the original source.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
 
+from secretkit.nix import cst
+from secretkit.nix.cst import Node, Tree
 from secretkit.nix.edits import Edit
-
-Node = Any  # a tree_sitter.Node (the grammar's node types are strings)
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_'-]*$")
 _KEYWORDS = frozenset({"if", "then", "else", "let", "in", "with", "rec", "inherit", "assert", "or"})
-ATTRSETS = ("attrset_expression", "rec_attrset_expression")
-
-
-class Tree(Protocol):
-    """What :mod:`secretkit.nix.cst` hands out: the root node and the bytes."""
-
-    @property
-    def root(self) -> Node: ...
-
-    @property
-    def source(self) -> bytes: ...
 
 
 # ---------------------------------------------------------------------------
@@ -168,209 +153,8 @@ def indented_string_line(text: str) -> str:
 
 
 # ---------------------------------------------------------------------------
-# Placement on the tree
+# Edit builders
 # ---------------------------------------------------------------------------
-
-
-def text_of(tree: Tree, node: Node) -> str:
-    return tree.source[node.start_byte : node.end_byte].decode("utf-8", "replace")
-
-
-def unwrap(node: Node) -> Node:
-    while node is not None and node.type == "parenthesized_expression":
-        node = node.named_children[0] if node.named_children else None
-    return node
-
-
-def expression_root(tree: Tree) -> Node | None:
-    root = tree.root
-    if root.type == "source_code":
-        named = [c for c in root.named_children if c.type != "comment"]
-        return named[0] if named else None
-    return root
-
-
-def module_function(tree: Tree) -> Node | None:
-    """The ``{ … }:`` function a module is, or None when it is a bare attrset."""
-    node = unwrap(expression_root(tree))
-    return node if node is not None and node.type == "function_expression" else None
-
-
-def module_body(tree: Tree) -> Node | None:
-    """The attrset a NixOS module returns (through one function and ``let``/``with``)."""
-    node = unwrap(expression_root(tree))
-    for _ in range(8):
-        if node is None:
-            return None
-        if node.type in ATTRSETS:
-            return node
-        if node.type in ("function_expression", "let_expression", "with_expression"):
-            node = unwrap(node.child_by_field_name("body"))
-            continue
-        return None
-    return None
-
-
-Resolver = Callable[[Node], "str | None"]
-"""Gives the string value of an expression inside ``${…}`` of an attribute name
-(``config.my.user``, a let-bound name), or None when it cannot be known."""
-
-
-def config_body(tree: Tree, top: Node) -> Node | None:
-    """Where a module's option values go: ``top`` itself, or the ``config`` attrset of a
-    module that declares ``options`` (such a module may have no other top-level keys)."""
-    if not any((binding_names(tree, b) or [""])[0] == "options" for b in bindings_of(top)):
-        return top
-    inner = find_option(tree, top, ["config"])
-    value = unwrap(inner.child_by_field_name("expression")) if inner else None
-    return value if value is not None and value.type in ATTRSETS else None
-
-
-def attr_names(
-    tree: Tree, attrpath_node: Node, resolve: Resolver | None = None
-) -> list[str] | None:
-    """The names of an ``attrpath`` node; None if a part is a dynamic interpolation
-    that ``resolve`` (when given) cannot turn into a string."""
-    names: list[str] = []
-    for part in attrpath_node.named_children:
-        if part.type == "identifier":
-            names.append(text_of(tree, part))
-        elif part.type == "string_expression":
-            if all(c.type in ("string_fragment", "escape_sequence") for c in part.named_children):
-                names.append(_unquote(text_of(tree, part)))
-                continue
-            if resolve is None:
-                return None
-            pieces: list[str] = []
-            for c in part.named_children:
-                if c.type == "interpolation":
-                    inner = c.named_children[0] if c.named_children else None
-                    value = resolve(inner) if inner is not None else None
-                    if value is None:
-                        return None
-                    pieces.append(value)
-                else:
-                    pieces.append(_unquote('"' + text_of(tree, c) + '"'))
-            names.append("".join(pieces))
-        elif part.type == "interpolation" and resolve is not None:
-            inner = part.named_children[0] if part.named_children else None
-            value = resolve(inner) if inner is not None else None
-            if value is None:
-                return None
-            names.append(value)
-        else:
-            return None
-    return names
-
-
-def _unquote(literal: str) -> str:
-    body = literal[1:-1]
-    return re.sub(r"\\(.)", lambda m: {"n": "\n", "t": "\t", "r": "\r"}.get(m[1], m[1]), body)
-
-
-def bindings_of(attrset: Node) -> list[Node]:
-    out: list[Node] = []
-    for child in attrset.named_children:
-        if child.type == "binding_set":
-            out.extend(c for c in child.named_children if c.type == "binding")
-    return out
-
-
-def binding_names(tree: Tree, binding: Node, resolve: Resolver | None = None) -> list[str] | None:
-    path = binding.child_by_field_name("attrpath")
-    return attr_names(tree, path, resolve) if path is not None else None
-
-
-def path_below(
-    tree: Tree, node: Node, top: Node, resolve: Resolver | None = None
-) -> list[str] | None:
-    """The attribute path from ``top`` (an attrset) down to ``node``.
-
-    List elements appear as ``[i]``.  None when ``node`` is not inside ``top``
-    through plain bindings and lists (for example inside a function call).
-    """
-    parts: list[str] = []
-    current = node
-    while current is not None and current.id != top.id:
-        parent = current.parent
-        if parent is None:
-            return None
-        if parent.type == "binding":
-            if parent.child_by_field_name("expression") is None or (
-                parent.child_by_field_name("expression").id != current.id
-            ):
-                return None
-            names = binding_names(tree, parent, resolve)
-            if names is None:
-                return None
-            parts[:0] = names
-            current = parent.parent  # binding_set
-            if current is None or current.type != "binding_set":
-                return None
-            current = current.parent  # attrset
-            if current is None:
-                return None
-            if current.id == top.id:
-                return parts
-            if current.type not in ATTRSETS:
-                return None
-            continue
-        if parent.type == "list_expression":
-            index = [c.id for c in parent.named_children].index(current.id)
-            parts.insert(0, f"[{index}]")
-            current = parent
-            continue
-        if parent.type == "parenthesized_expression":
-            current = parent
-            continue
-        return None
-    return parts if current is not None else None
-
-
-def iter_bindings(tree: Tree, top: Node) -> Iterator[tuple[list[str], Node]]:
-    """Every binding below ``top`` (through attrsets and lists) with its full path."""
-    stack: list[tuple[list[str], Node]] = [([], top)]
-    while stack:
-        prefix, node = stack.pop()
-        node = unwrap(node)
-        if node is None:
-            continue
-        if node.type in ATTRSETS:
-            for binding in reversed(bindings_of(node)):
-                names = binding_names(tree, binding)
-                if names is None:
-                    continue
-                full = prefix + names
-                yield full, binding
-                value = binding.child_by_field_name("expression")
-                if value is not None:
-                    stack.append((full, value))
-        elif node.type == "list_expression":
-            for i, element in reversed(list(enumerate(node.named_children))):
-                stack.append(([*prefix, f"[{i}]"], element))
-
-
-def find_option(tree: Tree, top: Node, path: Sequence[str]) -> Node | None:
-    """The binding that sets exactly ``path`` (as one of possibly several segments)."""
-    for full, binding in iter_bindings(tree, top):
-        if full == list(path):
-            return binding
-    return None
-
-
-def container_of(tree: Tree, top: Node, path: Sequence[str]) -> tuple[Node, list[str]]:
-    """The deepest existing attrset literal on the way to ``path`` and the rest."""
-    best: tuple[Node, list[str]] = (top, list(path))
-    for full, binding in iter_bindings(tree, top):
-        if len(full) < len(path) and list(path[: len(full)]) == full:
-            value = unwrap(binding.child_by_field_name("expression"))
-            if (
-                value is not None
-                and value.type in ATTRSETS
-                and len(full) > len(path) - len(best[1])
-            ):
-                best = (value, list(path[len(full) :]))
-    return best
 
 
 def line_indent(source: bytes, offset: int) -> str:
@@ -381,7 +165,7 @@ def line_indent(source: bytes, offset: int) -> str:
 
 def insert_bindings(tree: Tree, attrset: Node, lines: Sequence[str]) -> Edit:
     """Insert ``lines`` (one or more complete bindings) at the end of ``attrset``."""
-    existing = bindings_of(attrset)
+    existing = cst.bindings_of(attrset)
     source = tree.source
     if existing:
         last = existing[-1]
@@ -412,11 +196,11 @@ class OptionState:
 
 def ensure_option(tree: Tree, top: Node, path: Sequence[str], expr: str) -> OptionState:
     """Set ``path = expr;`` in the deepest existing attrset unless it is set already."""
-    found = find_option(tree, top, path)
+    found = cst.find_option(tree, top, path)
     if found is not None:
         value = found.child_by_field_name("expression")
-        return OptionState(None, text_of(tree, value) if value is not None else "")
-    container, rest = container_of(tree, top, path)
+        return OptionState(None, cst.node_text(tree, value) if value is not None else "")
+    container, rest = cst.container_of(tree, top, path)
     return OptionState(insert_bindings(tree, container, [f"{attrpath(rest)} = {expr};"]), None)
 
 
@@ -426,9 +210,9 @@ def ensure_config_arg(tree: Tree) -> Edit | str | None:
     Returns the edit (None when it already is one), or a reason string when it
     cannot be done safely (``args: …`` without a formals set).
     """
-    function = module_function(tree)
+    function = cst.module_function(tree)
     if function is None:
-        body = module_body(tree)
+        body = cst.module_body(tree)
         if body is None:
             return "the file is not a module attrset"
         return Edit(body.start_byte, body.start_byte, "{ config, ... }:\n")
@@ -436,7 +220,7 @@ def ensure_config_arg(tree: Tree) -> Edit | str | None:
     if formals is None:
         return "the module is a function without a formals set ({ config, ... }:)"
     names = [
-        text_of(tree, f.child_by_field_name("name"))
+        cst.node_text(tree, f.child_by_field_name("name"))
         for f in formals.named_children
         if f.type == "formal" and f.child_by_field_name("name") is not None
     ]

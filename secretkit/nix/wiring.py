@@ -16,13 +16,13 @@ Each step is skipped when it is already there, so a wired repo gets no edits.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from secretkit.nix import emit
+from secretkit.nix import cst, emit
+from secretkit.nix.cst import Node, Tree
 from secretkit.nix.edits import Edit
-from secretkit.nix.emit import Node, Tree
 
 MODULE = "sops-nix.nixosModules.sops"
 INPUT_URL = '"github:Mic92/sops-nix"'
@@ -40,14 +40,6 @@ class Wiring:
         self.edits.setdefault(path, []).append(edit)
         if note not in self.notes:
             self.notes.append(note)
-
-
-def _walk(node: Node) -> Iterator[Node]:
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        yield current
-        stack.extend(reversed(current.children))
 
 
 def _append_to_list(tree: Tree, lst: Node, item: str) -> Edit:
@@ -68,10 +60,10 @@ def _mentions(tree: Tree, node: Node, needle: str) -> bool:
 
 
 def _outputs(tree: Tree, top: Node) -> Node | None:
-    binding = emit.find_option(tree, top, ["outputs"])
+    binding = cst.find_option(tree, top, ["outputs"])
     if binding is None:
         return None
-    value = emit.unwrap(binding.child_by_field_name("expression"))
+    value = cst.unwrap(binding.child_by_field_name("expression"))
     return value if value is not None and value.type == "function_expression" else None
 
 
@@ -81,9 +73,9 @@ def _module_ref(tree: Tree, outputs: Node, wiring: Wiring, path: str) -> str | N
         universal = outputs.child_by_field_name("universal")
         if universal is None:
             return None
-        return f"{emit.text_of(tree, universal)}.{MODULE}"
+        return f"{cst.node_text(tree, universal)}.{MODULE}"
     names = [
-        emit.text_of(tree, f.child_by_field_name("name"))
+        cst.node_text(tree, f.child_by_field_name("name"))
         for f in formals.named_children
         if f.type == "formal"
     ]
@@ -102,26 +94,26 @@ def _module_ref(tree: Tree, outputs: Node, wiring: Wiring, path: str) -> str | N
 
 def _hive_attrset(tree: Tree, body: Node) -> Node | None:
     for name in ("colmenaHive", "colmena"):
-        binding = emit.find_option(tree, body, [name])
+        binding = cst.find_option(tree, body, [name])
         if binding is None:
             continue
-        value = emit.unwrap(binding.child_by_field_name("expression"))
+        value = cst.unwrap(binding.child_by_field_name("expression"))
         if value is not None and value.type == "apply_expression":
-            value = emit.unwrap(value.child_by_field_name("argument"))
-        if value is not None and value.type in emit.ATTRSETS:
+            value = cst.unwrap(value.child_by_field_name("argument"))
+        if value is not None and value.type in cst.ATTRSETS:
             return value
     return None
 
 
 def _defaults_body(tree: Tree, hive: Node) -> tuple[Node | None, Node | None]:
     """(the defaults binding, the attrset it returns)."""
-    binding = emit.find_option(tree, hive, ["defaults"])
+    binding = cst.find_option(tree, hive, ["defaults"])
     if binding is None:
         return None, None
-    value = emit.unwrap(binding.child_by_field_name("expression"))
+    value = cst.unwrap(binding.child_by_field_name("expression"))
     while value is not None and value.type == "function_expression":
-        value = emit.unwrap(value.child_by_field_name("body"))
-    if value is not None and value.type in emit.ATTRSETS:
+        value = cst.unwrap(value.child_by_field_name("body"))
+    if value is not None and value.type in cst.ATTRSETS:
         return binding, value
     return binding, None
 
@@ -129,17 +121,17 @@ def _defaults_body(tree: Tree, hive: Node) -> tuple[Node | None, Node | None]:
 def wire_flake(tree: Tree, path: str = "flake.nix") -> Wiring:
     """The edits ``flake.nix`` still needs (input, argument, module imports)."""
     wiring = Wiring()
-    top = emit.module_body(tree)
+    top = cst.module_body(tree)
     if top is None:
         wiring.notes.append(f"{path}: not an attrset; wire sops-nix by hand")
         return wiring
-    if emit.find_option(tree, top, ["inputs", "sops-nix", "url"]) is None:
+    if cst.find_option(tree, top, ["inputs", "sops-nix", "url"]) is None:
         wiring.add(
             path,
             emit.ensure_option(tree, top, ["inputs", "sops-nix", "url"], INPUT_URL).edit,
             "flake.nix: input sops-nix (github:Mic92/sops-nix)",
         )
-        if emit.find_option(tree, top, ["inputs", "nixpkgs", "url"]) is not None:
+        if cst.find_option(tree, top, ["inputs", "nixpkgs", "url"]) is not None:
             wiring.add(
                 path,
                 emit.ensure_option(
@@ -155,17 +147,17 @@ def wire_flake(tree: Tree, path: str = "flake.nix") -> Wiring:
     if ref is None:
         wiring.notes.append(f"{path}: cannot name the sops-nix input; import {MODULE} by hand")
         return wiring
-    for node in _walk(outputs):
+    for node in cst.walk(outputs):
         if node.type != "apply_expression":
             continue
         function = node.child_by_field_name("function")
-        if function is None or not emit.text_of(tree, function).endswith("nixosSystem"):
+        if function is None or not cst.node_text(tree, function).endswith("nixosSystem"):
             continue
-        argument = emit.unwrap(node.child_by_field_name("argument"))
-        if argument is None or argument.type not in emit.ATTRSETS:
+        argument = cst.unwrap(node.child_by_field_name("argument"))
+        if argument is None or argument.type not in cst.ATTRSETS:
             continue
-        modules = emit.find_option(tree, argument, ["modules"])
-        lst = emit.unwrap(modules.child_by_field_name("expression")) if modules else None
+        modules = cst.find_option(tree, argument, ["modules"])
+        lst = cst.unwrap(modules.child_by_field_name("expression")) if modules else None
         if lst is None or lst.type != "list_expression":
             wiring.notes.append(f"{path}: a nixosSystem call has no modules list; add {ref}")
             continue
@@ -173,10 +165,10 @@ def wire_flake(tree: Tree, path: str = "flake.nix") -> Wiring:
             wiring.add(
                 path, _append_to_list(tree, lst, ref), f"flake.nix: {ref} in every nixosSystem"
             )
-    body = emit.unwrap(outputs.child_by_field_name("body"))
+    body = cst.unwrap(outputs.child_by_field_name("body"))
     while body is not None and body.type in ("let_expression", "with_expression"):
-        body = emit.unwrap(body.child_by_field_name("body"))
-    hive = _hive_attrset(tree, body) if body is not None and body.type in emit.ATTRSETS else None
+        body = cst.unwrap(body.child_by_field_name("body"))
+    hive = _hive_attrset(tree, body) if body is not None and body.type in cst.ATTRSETS else None
     if hive is not None:
         binding, defaults = _defaults_body(tree, hive)
         note = f"flake.nix: {ref} in colmena defaults.imports"
@@ -187,8 +179,8 @@ def wire_flake(tree: Tree, path: str = "flake.nix") -> Wiring:
         elif defaults is None:
             wiring.notes.append(f"{path}: colmena defaults is not an attrset; add {ref} by hand")
         elif not _mentions(tree, defaults, "sops-nix"):
-            imports = emit.find_option(tree, defaults, ["imports"])
-            lst = emit.unwrap(imports.child_by_field_name("expression")) if imports else None
+            imports = cst.find_option(tree, defaults, ["imports"])
+            lst = cst.unwrap(imports.child_by_field_name("expression")) if imports else None
             if imports is None:
                 wiring.add(
                     path, emit.insert_bindings(tree, defaults, [f"imports = [ {ref} ];"]), note
@@ -220,8 +212,8 @@ _HIVE_NAMES = frozenset({"meta", "defaults", "nixosConfigurations", "colmena", "
 def _module_attrset(tree: Tree, hosts: set[str]) -> Node | None:
     """The attrset options go into, or None when ``tree`` is not a module attrset (or is
     a file that declares hosts)."""
-    top = emit.module_body(tree)
-    top = emit.config_body(tree, top) if top is not None else None
+    top = cst.module_body(tree)
+    top = cst.config_body(tree, top) if top is not None else None
     if top is None or _defines_hosts(tree, hosts):
         return None
     return top
@@ -231,13 +223,11 @@ def _defines_hosts(tree: Tree, hosts: set[str]) -> bool:
     """A file whose top attrset binds hosts (a colmena ``hive.nix``: ``meta``, ``defaults``,
     one attribute per node) is where hosts are declared, not a NixOS module: an option set
     there would be read as one more node."""
-    top = emit.module_body(tree)
-    if top is None or top.type not in emit.ATTRSETS:
+    top = cst.module_body(tree)
+    if top is None or top.type not in cst.ATTRSETS:
         return False
     names = {
-        names[0]
-        for binding in emit.bindings_of(top)
-        if (names := emit.binding_names(tree, binding))
+        names[0] for binding in cst.bindings_of(top) if (names := cst.binding_names(tree, binding))
     }
     return bool(names & (hosts | _HIVE_NAMES))
 

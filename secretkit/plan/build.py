@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from secretkit.layouts.sops_nix import host_secrets_path
-from secretkit.nix import catalogue, emit
+from secretkit.nix import catalogue, cst, emit
 from secretkit.nix.edits import Edit, EditError, checked_apply
 from secretkit.plan.dynamic import dynamic_path
 from secretkit.plan.hostvalues import HostValues
@@ -168,8 +168,8 @@ class _Module:
 
     path: str
     hosts: tuple[str, ...]
-    tree: emit.Tree
-    top: emit.Node
+    tree: cst.Tree
+    top: cst.Node
     edits: list[Edit] = field(default_factory=list)
     decls: dict[str, emit.SecretDecl] = field(default_factory=dict)
     templates: dict[str, emit.TemplateDecl] = field(default_factory=dict)
@@ -181,7 +181,7 @@ class _Module:
     moves: list[tuple[Move, Sensitive[str]]] = field(default_factory=list)
 
 
-def _string_node(tree: emit.Tree, start: int, end: int) -> emit.Node | None:
+def _string_node(tree: cst.Tree, start: int, end: int) -> cst.Node | None:
     node = tree.root.descendant_for_byte_range(start, max(start, end))
     while node is not None and node.type not in ("string_expression", "indented_string_expression"):
         node = node.parent
@@ -193,8 +193,8 @@ def build_plan(
     findings: Sequence[FindingLike],
     hosts_of: Callable[[str], Sequence[str]],
     *,
-    parse: Callable[[bytes], emit.Tree],
-    literal_of: Callable[[emit.Tree, emit.Node], str],
+    parse: Callable[[bytes], cst.Tree],
+    literal_of: Callable[[cst.Tree, cst.Node], str],
     reserved: Iterable[str] = (),
     selected: set[str] | None = None,
     extra_edits: Mapping[str, Sequence[Edit]] | None = None,
@@ -244,9 +244,9 @@ def build_plan(
         module = modules.get(path)
         if module is None:
             tree = parse(sources[path])
-            top = emit.module_body(tree)
+            top = cst.module_body(tree)
             if top is not None:  # `{ options = …; config = { … }; }`: values go in `config`
-                top = emit.config_body(tree, top)
+                top = cst.config_body(tree, top)
             if top is None:
                 plan.refused.append(
                     Refused(
@@ -287,7 +287,7 @@ def _plan_finding(
     module: _Module,
     finding: FindingLike,
     names: Names,
-    literal_of: Callable[[emit.Tree, emit.Node], str],
+    literal_of: Callable[[cst.Tree, cst.Node], str],
     host_values: HostValues | None = None,
     pin: Pin | None = None,
     targets: Targets | None = None,
@@ -458,15 +458,15 @@ def _finish_module(plan: Plan, module: _Module) -> None:
 
     block: list[str] = [""]
     for decl in module.decls.values():
-        holder, rest = emit.container_of(tree, top, decl.option())
+        holder, rest = cst.container_of(tree, top, decl.option())
         if holder.id == top.id:
             block.extend(decl.lines())
         else:  # the module has `sops.secrets = { … };` or `sops = { … };`: declare it there
             edits.append(emit.insert_bindings(tree, holder, decl.lines(rest)))
     for tdecl in module.templates.values():
-        content = emit.find_option(tree, top, [*tdecl.option(), "content"])
+        content = cst.find_option(tree, top, [*tdecl.option(), "content"])
         if content is not None:  # a template of an earlier run: add the new lines to it
-            value = emit.unwrap(content.child_by_field_name("expression"))
+            value = cst.unwrap(content.child_by_field_name("expression"))
             edit = None
             if value is not None and value.type == "indented_string_expression":
                 edit = emit.append_to_indented_string(tree, value, tdecl.content)
@@ -475,10 +475,10 @@ def _finish_module(plan: Plan, module: _Module) -> None:
                 return
             edits.append(edit)
             continue
-        if emit.find_option(tree, top, tdecl.option()) is not None:
+        if cst.find_option(tree, top, tdecl.option()) is not None:
             give_up(f"sops.templates.{tdecl.name} exists; add the new lines by hand")
             return
-        holder, rest = emit.container_of(tree, top, tdecl.option())
+        holder, rest = cst.container_of(tree, top, tdecl.option())
         if holder.id == top.id:
             block.extend(tdecl.lines())
         else:

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from secretkit.nix import catalogue, emit
+from secretkit.nix import catalogue, cst, emit
 from secretkit.plan.hostvalues import HostValues
 
 
-def _let_value(tree: emit.Tree, node: emit.Node, name: str) -> str | None:
+def _let_value(tree: cst.Tree, node: cst.Node, name: str) -> str | None:
     """The plain string ``name`` is bound to in a ``let`` around ``node``."""
     current = node.parent
     while current is not None:
@@ -24,34 +24,28 @@ def _let_value(tree: emit.Tree, node: emit.Node, name: str) -> str | None:
                 if child.type != "binding_set":
                     continue
                 for binding in child.named_children:
-                    if binding.type == "binding" and emit.binding_names(tree, binding) == [name]:
-                        value = emit.unwrap(binding.child_by_field_name("expression"))
-                        if (
-                            value is not None
-                            and value.type == "string_expression"
-                            and all(
-                                c.type in ("string_fragment", "escape_sequence")
-                                for c in value.named_children
-                            )
-                        ):
-                            return emit._unquote(emit.text_of(tree, value))
+                    if binding.type == "binding" and cst.binding_names(tree, binding) == [name]:
+                        value = cst.unwrap(binding.child_by_field_name("expression"))
+                        text = cst.string_value(tree, value)
+                        if text is not None:
+                            return text
         current = current.parent
     return None
 
 
 def _resolver(
-    tree: emit.Tree,
+    tree: cst.Tree,
     hosts: Sequence[str],
     host_values: HostValues | None,
     reasons: list[str],
     stand_in: str | None,
-) -> emit.Resolver:
+) -> cst.Resolver:
     """Resolve ``${name}`` (a let binding) and ``${config.a.b}`` (what the module's hosts
     set); with ``stand_in``, an unresolved part becomes ``stand_in + its text``."""
 
-    def resolve(node: emit.Node) -> str | None:
-        expr = emit.unwrap(node)
-        text = emit.text_of(tree, expr) if expr is not None else "?"
+    def resolve(node: cst.Node) -> str | None:
+        expr = cst.unwrap(node)
+        text = cst.node_text(tree, expr) if expr is not None else "?"
         if expr is not None and expr.type == "variable_expression":
             value = _let_value(tree, expr, text)
             if value is not None:
@@ -79,21 +73,21 @@ def _short(text: str) -> str:
 
 
 def dynamic_path(
-    tree: emit.Tree,
-    top: emit.Node,
+    tree: cst.Tree,
+    top: cst.Node,
     hosts: Sequence[str],
-    node: emit.Node,
+    node: cst.Node,
     host_values: HostValues | None,
     reasons: list[str],
 ) -> list[str] | None:
     """The path of ``node`` with computed names resolved; when they cannot be, but the
     catalogue routes the option alike whatever they are (``users.users.*``), the path
     with the expression text in their place.  None otherwise."""
-    path = emit.path_below(tree, node, top, _resolver(tree, hosts, host_values, reasons, None))
+    path = cst.path_below(tree, node, top, _resolver(tree, hosts, host_values, reasons, None))
     if path is not None:
         return path
-    one = emit.path_below(tree, node, top, _resolver(tree, hosts, host_values, [], "\x00a:"))
-    two = emit.path_below(tree, node, top, _resolver(tree, hosts, host_values, [], "\x00b:"))
+    one = cst.path_below(tree, node, top, _resolver(tree, hosts, host_values, [], "\x00a:"))
+    two = cst.path_below(tree, node, top, _resolver(tree, hosts, host_values, [], "\x00b:"))
     if one is None or two is None:
         return None
     first, second = catalogue.lookup(one), catalogue.lookup(two)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from secretkit.nix import emit
+from secretkit.nix import cst
 
 Path = tuple[str, ...]
 
@@ -43,40 +43,35 @@ class HostValues:
         return next(iter(found.values())), ""
 
 
-def _plain(tree: emit.Tree, node: emit.Node) -> str | None:
-    value = emit.unwrap(node)
-    if value is None or value.type != "string_expression":
-        return None
-    if any(c.type not in ("string_fragment", "escape_sequence") for c in value.named_children):
-        return None
-    return emit._unquote(emit.text_of(tree, value))
+def _plain(tree: cst.Tree, node: cst.Node) -> str | None:
+    return cst.string_value(tree, cst.unwrap(node))
 
 
-def _module_values(tree: emit.Tree) -> tuple[dict[Path, str], dict[Path, str]]:
-    top = emit.module_body(tree)
+def _module_values(tree: cst.Tree) -> tuple[dict[Path, str], dict[Path, str]]:
+    top = cst.module_body(tree)
     if top is None:
         return {}, {}
     sets: dict[Path, str] = {}
     defaults: dict[Path, str] = {}
     has_options = any(
-        (emit.binding_names(tree, b) or [""])[0] == "options" for b in emit.bindings_of(top)
+        (cst.binding_names(tree, b) or [""])[0] == "options" for b in cst.bindings_of(top)
     )
-    for full, binding in emit.iter_bindings(tree, top):
+    for full, binding in cst.iter_bindings(tree, top):
         value = binding.child_by_field_name("expression")
         if value is None:
             continue
         if full and full[0] == "options":
-            call = emit.unwrap(value)
+            call = cst.unwrap(value)
             if call is not None and call.type == "apply_expression":
                 function = call.child_by_field_name("function")
-                argument = emit.unwrap(call.child_by_field_name("argument"))
+                argument = cst.unwrap(call.child_by_field_name("argument"))
                 if (
                     function is not None
-                    and emit.text_of(tree, function).endswith("mkOption")
+                    and cst.node_text(tree, function).endswith("mkOption")
                     and argument is not None
-                    and argument.type in emit.ATTRSETS
+                    and argument.type in cst.ATTRSETS
                 ):
-                    default = emit.find_option(tree, argument, ["default"])
+                    default = cst.find_option(tree, argument, ["default"])
                     text = (
                         _plain(tree, default.child_by_field_name("expression")) if default else None
                     )
@@ -84,9 +79,9 @@ def _module_values(tree: emit.Tree) -> tuple[dict[Path, str], dict[Path, str]]:
                         defaults[tuple(full[1:])] = text
             continue
         text = _plain(tree, value)
-        bare = emit.unwrap(value)
+        bare = cst.unwrap(value)
         if text is None and bare is not None and bare.type == "variable_expression":
-            word = emit.text_of(tree, bare)
+            word = cst.node_text(tree, bare)
             text = word if word in ("true", "false") else None  # booleans, as their text
         if text is None:
             continue
@@ -98,7 +93,7 @@ def _module_values(tree: emit.Tree) -> tuple[dict[Path, str], dict[Path, str]]:
 def collect(
     sources: Mapping[str, bytes],
     host_modules: Mapping[str, Sequence[str]],
-    parse: Callable[[bytes], emit.Tree],
+    parse: Callable[[bytes], cst.Tree],
 ) -> HostValues:
     per_module: dict[str, tuple[dict[Path, str], dict[Path, str]]] = {}
     out = HostValues()

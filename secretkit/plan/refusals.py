@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from secretkit.layouts.sops_nix import host_secrets_path
-from secretkit.nix import emit
+from secretkit.nix import cst
 from secretkit.nix.catalogue import Entry
 
 
@@ -27,7 +27,7 @@ def _short(text: str, limit: int = 40) -> str:
 
 
 def why_not_an_option(
-    tree: emit.Tree, node: emit.Node, top: emit.Node, unresolved: Sequence[str] = ()
+    tree: cst.Tree, node: cst.Node, top: cst.Node, unresolved: Sequence[str] = ()
 ) -> str:
     """The true reason ``node`` (a string literal) is not the value of a plain option
     path below ``top``; ``unresolved`` holds why computed names could not be resolved."""
@@ -41,14 +41,14 @@ def why_not_an_option(
             value = parent.child_by_field_name("expression")
             if value is not None and value.id == current.id:
                 attrpath = parent.child_by_field_name("attrpath")
-                if emit.binding_names(tree, parent) is None and attrpath is not None:
-                    shown = _short(emit.text_of(tree, attrpath))
+                if cst.binding_names(tree, parent) is None and attrpath is not None:
+                    shown = _short(cst.node_text(tree, attrpath))
                     if unresolved:
                         return f"the attribute name {shown} is computed: {unresolved[0]}"
                     return f"the attribute name {shown} is computed"
                 holder = parent.parent.parent if parent.parent is not None else None
                 if holder is not None and holder.type == "let_expression":
-                    names = emit.binding_names(tree, parent) or ["?"]
+                    names = cst.binding_names(tree, parent) or ["?"]
                     return (
                         f"the string is bound to `{'.'.join(names)}` in a `let`, "
                         "not set as an option (only option values are rewritten)"
@@ -62,12 +62,12 @@ def why_not_an_option(
                         break
                     function = inner
                 return (
-                    f"the string is an argument of `{_short(emit.text_of(tree, function))}`, "
+                    f"the string is an argument of `{_short(cst.node_text(tree, function))}`, "
                     "not an option value"
                 )
         elif kind == "binary_expression":
             operator = next((c for c in parent.children if not c.is_named), None)  # `+`, `//`, `++`
-            shown = emit.text_of(tree, operator) if operator is not None else "an operator"
+            shown = cst.node_text(tree, operator) if operator is not None else "an operator"
             return f"the string is an operand of `{shown}`, not a whole option value"
         elif kind == "if_expression":
             return "the string is a branch of an if-then-else, not a whole option value"

@@ -239,3 +239,72 @@ def test_a_trailing_comma_in_formals_parses_with_the_original_bytes(source: byte
 
 def test_a_trailing_comma_elsewhere_is_still_an_error() -> None:
     assert cst.parse(b"[ 1, ]").has_errors
+
+
+# -- navigation (moved from test_nix_emit: navigation lives in cst) ----------------
+
+
+def test_module_body_through_function_let_and_comments() -> None:
+    tree = cst.parse(b"# c\n{ pkgs, ... }:\nlet x = 1; in\n{ a = x; }\n")
+    body = cst.module_body(tree)
+    assert body is not None and cst.node_text(tree, body) == "{ a = x; }"
+    assert cst.module_body(cst.parse(b"x: x")) is None
+
+
+def test_path_below_lists_and_bindings() -> None:
+    src = b'{ a.b = [ { c = "x"; } ]; }'
+    tree = cst.parse(src)
+    top = cst.module_body(tree)
+    node = tree.root.descendant_for_byte_range(src.index(b'"x"'), src.index(b'"x"') + 3)
+    while node.type != "string_expression":
+        node = node.parent
+    assert cst.path_below(tree, node, top) == ["a", "b", "[0]", "c"]
+
+
+def _attrpath(tree: cst.NixTree) -> cst.Node:
+    return next(n for n in cst.walk(tree.root) if n.type == "attrpath")
+
+
+def test_one_attrpath_reader_three_views() -> None:
+    tree = cst.parse(b'{ a."b\\"c".${x}."d-${y}" = 1; }')
+    path = _attrpath(tree)
+    # lenient: computed parts as their source text
+    assert cst.attr_names(tree, path) == ["a", 'b"c', "${x}", "d-${y}"]
+    # static: None as soon as a part is computed
+    assert cst.static_attr_names(tree, path) is None
+    values = {"x": "ex", "y": "why"}
+
+    def resolve(node: cst.Node) -> str | None:
+        return values.get(cst.node_text(tree, node))
+
+    assert cst.static_attr_names(tree, path, resolve) == ["a", 'b"c', "ex", "d-why"]
+    values.pop("y")
+    assert cst.static_attr_names(tree, path, resolve) is None
+    parts = path.named_children
+    assert [cst.attr_name(tree, p) for p in parts] == ["a", 'b"c', None, None]
+
+
+def test_dotted_name_and_string_values() -> None:
+    tree = cst.parse(b'[ a.b.c a.${x} (a.b or c) "p\\nq" "r${s}" ]')
+    items = cst.unwrap(cst.expression_root(tree)).named_children
+    assert [cst.dotted_name(tree, cst.unwrap(n)) for n in items[:3]] == ["a.b.c", None, None]
+    assert cst.string_value(tree, items[3]) == "p\nq"
+    assert cst.string_value(tree, items[4]) is None
+    assert cst.string_text(tree, items[4]) == "r${s}"
+    assert cst.unquote('"a\\"b\\${c}"') == 'a"b${c}'
+
+
+def test_host_names_one_reader() -> None:
+    src = b'{ networking.hostName = "one"; config.networking = { hostName = x; }; }'
+    tree = cst.parse(src)
+    found = [(src[b.start : b.end].decode(), value) for b, value in cst.host_names(tree)]
+    assert found == [('networking.hostName = "one";', "one"), ("hostName = x;", None)]
+
+
+def test_walk_yields_every_node_in_source_order() -> None:
+    tree = cst.parse(b"{ a = [ 1 2 ]; }")
+    kinds = [n.type for n in cst.walk(tree.root) if n.is_named]
+    assert kinds[:3] == ["source_code", "attrset_expression", "binding_set"]
+    assert [
+        cst.node_text(tree, n) for n in cst.walk(tree.root) if n.type == "integer_expression"
+    ] == ["1", "2"]

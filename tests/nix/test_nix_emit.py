@@ -1,4 +1,4 @@
-"""emit.py: sops-nix snippets, quoting, module placement and option insertion."""
+"""emit.py: sops-nix snippets, quoting, and the edits that insert options."""
 
 from __future__ import annotations
 
@@ -57,17 +57,10 @@ def test_references() -> None:
     assert emit.placeholder("a/b") == '${config.sops.placeholder."a/b"}'
 
 
-def test_module_body_through_function_let_and_comments() -> None:
-    tree = cst.parse(b"# c\n{ pkgs, ... }:\nlet x = 1; in\n{ a = x; }\n")
-    body = emit.module_body(tree)
-    assert body is not None and emit.text_of(tree, body) == "{ a = x; }"
-    assert emit.module_body(cst.parse(b"x: x")) is None
-
-
 def test_ensure_option_uses_the_deepest_existing_attrset() -> None:
     src = b"{\n  services.prometheus = {\n    enable = true;\n  };\n}\n"
     tree = cst.parse(src)
-    top = emit.module_body(tree)
+    top = cst.module_body(tree)
     state = emit.ensure_option(tree, top, ["services", "prometheus", "checkConfig"], '"x"')
     assert state.existing is None and state.edit is not None
     out = apply_edits(src, [state.edit])
@@ -77,7 +70,7 @@ def test_ensure_option_uses_the_deepest_existing_attrset() -> None:
     )
     again = emit.ensure_option(
         cst.parse(out),
-        emit.module_body(cst.parse(out)),
+        cst.module_body(cst.parse(out)),
         ["services", "prometheus", "checkConfig"],
         '"y"',
     )
@@ -87,7 +80,7 @@ def test_ensure_option_uses_the_deepest_existing_attrset() -> None:
 def test_insert_into_an_empty_attrset() -> None:
     src = b"{ }\n"
     tree = cst.parse(src)
-    edit = emit.insert_bindings(tree, emit.module_body(tree), ["a = 1;"])
+    edit = emit.insert_bindings(tree, cst.module_body(tree), ["a = 1;"])
     assert apply_edits(src, [edit]) == b"{\n  a = 1;\n}\n"
 
 
@@ -112,13 +105,3 @@ def test_ensure_config_arg(src: bytes, want: bytes | None) -> None:
 
 def test_ensure_config_arg_refuses_a_bare_argument() -> None:
     assert isinstance(emit.ensure_config_arg(cst.parse(b"args: { }")), str)
-
-
-def test_path_below_lists_and_bindings() -> None:
-    src = b'{ a.b = [ { c = "x"; } ]; }'
-    tree = cst.parse(src)
-    top = emit.module_body(tree)
-    node = tree.root.descendant_for_byte_range(src.index(b'"x"'), src.index(b'"x"') + 3)
-    while node.type != "string_expression":
-        node = node.parent
-    assert emit.path_below(tree, node, top) == ["a", "b", "[0]", "c"]

@@ -10,9 +10,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from secretkit.nix import emit
+from secretkit.nix import cst, emit
+from secretkit.nix.cst import Node, Tree
 from secretkit.nix.edits import Edit
-from secretkit.nix.emit import Node, Tree
 from secretkit.sensitive import Sensitive
 
 # ---------------------------------------------------------------------------
@@ -92,18 +92,18 @@ class Site:
     def sibling_string(self, depth: int, name: str) -> str | None:
         """The plain string value of ``name`` in the attrset ``depth`` levels above."""
         prefix = list(self.path[: len(self.path) - depth])
-        binding = emit.find_option(self.tree, self.top, [*prefix, name])
+        binding = cst.find_option(self.tree, self.top, [*prefix, name])
         if binding is None:
             return None
-        value = emit.unwrap(binding.child_by_field_name("expression"))
+        value = cst.unwrap(binding.child_by_field_name("expression"))
         if value is None or value.type != "string_expression":
             return None
         if any(c.type == "interpolation" for c in value.named_children):
             return None
-        return emit._unquote(emit.text_of(self.tree, value))
+        return cst.string_text(self.tree, value)
 
     def has_option(self, path: Sequence[str]) -> bool:
-        return emit.find_option(self.tree, self.top, list(path)) is not None
+        return cst.find_option(self.tree, self.top, list(path)) is not None
 
 
 @dataclass(frozen=True)
@@ -280,7 +280,7 @@ def write_text_call(tree: Tree, string: Node) -> Node | None:
     if inner.type != "apply_expression":
         return None
     function = inner.child_by_field_name("function")
-    if function is None or not emit.text_of(tree, function).endswith("writeText"):
+    if function is None or not cst.node_text(tree, function).endswith("writeText"):
         return None
     node: Node = outer
     parent = node.parent
@@ -302,7 +302,7 @@ def write_text_call(tree: Tree, string: Node) -> Node | None:
             call is not None
             and call.type == "apply_expression"
             and function is not None
-            and emit.text_of(tree, function) in ("toString", "builtins.toString")
+            and cst.node_text(tree, function) in ("toString", "builtins.toString")
             and argument is not None
             and argument.id == parent.id
         ):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from secretkit.nix import emit
+from secretkit.nix import cst, emit
 from secretkit.nix.catalogue.base import (
     Reader,
     Refusal,
@@ -48,7 +48,7 @@ class EtcFile:
         if binding is None:
             return Refusal("the text is not the value of an attribute")
         entry = site.path[:3]
-        names = emit.binding_names(site.tree, binding) or []
+        names = cst.binding_names(site.tree, binding) or []
         doomed = binding
         mode: str | None = None
         if len(names) == 1:  # `"x" = { text = …; }` or `etc."x" = { … }`: the whole entry goes
@@ -56,7 +56,7 @@ class EtcFile:
             owner_binding = holder.parent if holder is not None else None
             if owner_binding is None or owner_binding.type != "binding":
                 return Refusal("the /etc entry is not a plain attrset")
-            others = {n[0] for n, _ in emit.iter_bindings(site.tree, holder) if len(n) == 1}
+            others = {n[0] for n, _ in cst.iter_bindings(site.tree, holder) if len(n) == 1}
             others -= {"text"}
             if others - {"mode"}:
                 return Refusal(f"the /etc entry also sets {', '.join(sorted(others))}")
@@ -65,7 +65,7 @@ class EtcFile:
                 if mode is None:
                     return Refusal("the /etc entry's mode is not a plain string")
             doomed = owner_binding
-        for full, node in emit.iter_bindings(site.tree, site.top):
+        for full, node in cst.iter_bindings(site.tree, site.top):
             if full[:3] == list(entry) and len(full) > 3 and not inside(node, doomed):
                 return Refusal(f"environment.etc.{entry[2]} is set in more than one place")
         target = "/etc/" + entry[2]

@@ -4,17 +4,17 @@
 
 from __future__ import annotations
 
-from secretkit.nix import emit
+from secretkit.nix import cst, emit
 from secretkit.nix.catalogue.base import NIXPKGS, Reader, Site, Source
 from secretkit.nix.catalogue.envfile import EnvRow, EnvTemplate
 
 
 def _podman_user(site: Site) -> str | None:
-    binding = emit.find_option(site.tree, site.top, [*site.path[:4], "podman", "user"])
-    value = emit.unwrap(binding.child_by_field_name("expression")) if binding else None
+    binding = cst.find_option(site.tree, site.top, [*site.path[:4], "podman", "user"])
+    value = cst.unwrap(binding.child_by_field_name("expression")) if binding else None
     if value is None or value.type != "string_expression":
         return None
-    user = emit._unquote(emit.text_of(site.tree, value))
+    user = cst.string_text(site.tree, value)
     return None if user == "root" else emit.nix_string(user)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from secretkit.nix import emit
+from secretkit.nix import cst, emit
 from secretkit.nix.catalogue.base import (
     OptionSpec,
     Reader,
@@ -49,8 +49,9 @@ class Tailscale:
             value = flag[1]
         elif flag is None and site.literal == site.secret.reveal():
             before = site.string.prev_named_sibling
-            text = emit._unquote(emit.text_of(site.tree, before)) if before is not None else ""
-            if before is None or before.type != "string_expression" or not self._flag.match(text):
+            if before is None or before.type != "string_expression":
+                return Refusal("the auth key is not the value of a tailscale auth-key flag")
+            if not self._flag.match(cst.string_text(site.tree, before)):
                 return Refusal("the auth key is not the value of a tailscale auth-key flag")
             doomed.insert(0, before)
             value = site.literal

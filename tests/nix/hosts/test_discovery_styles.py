@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from secretkit.keys.hosts import discover
+from secretkit.nix.hosts import discover
 from tests.keys.layouts import write
 
 SHARED = {

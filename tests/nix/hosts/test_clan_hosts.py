@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from secretkit.keys.hosts import discover
+from secretkit.nix.hosts import discover
 from tests.keys.layouts import write
 from tests.layouts.clan_repo import make_clan
 

@@ -1,4 +1,4 @@
-"""Directory loaders in host discovery: what ``haumea.lib.load { src = ./hosts; }``
+"""haumea in host discovery: what ``haumea.lib.load { src = ./hosts; }``
 stands for, read from the directory without evaluating Nix.
 
 haumea turns a directory into an attrset: ``<name>.nix`` becomes ``<name>``, a
@@ -19,6 +19,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+
+from secretkit.nix import cst
+from secretkit.nix.hosts.evaluator import Evaluator, Val
 
 
 @dataclass(frozen=True)
@@ -62,3 +65,26 @@ def entries(root: Path, rel_dir: Path) -> list[Entry] | None:
             default = rel_dir / name / "default.nix"
             out.append(Entry(name, default if (item / "default.nix").is_file() else None, files))
     return out
+
+
+def haumea_dir(d: Evaluator, v: Val) -> tuple[Path, list[Entry] | None] | None:
+    """``haumea.lib.load { src = ./dir; … }``: the directory and its entries (None
+    when it cannot be read); None when ``v`` is no such call."""
+    target = d.deref(v)
+    if not isinstance(target, Val) or target.node.type != "apply_expression":
+        return None
+    fn = target.node.child_by_field_name("function")
+    arg = target.node.child_by_field_name("argument")
+    if fn is None or arg is None or not is_loader(cst.dotted_name(target.file, fn)):
+        return None
+    for rest, src, _ in d.members(d.attrsets(Val(arg, target.file, target.scope)), "src"):
+        text = d.path_text(src) if not rest else None
+        if text is None or text.startswith(("/", "~")):
+            return None
+        base = (d.root / target.file.rel).parent / text
+        try:
+            rel = Path(base.resolve().relative_to(d.resolved_root).as_posix())
+        except (OSError, ValueError):
+            return None
+        return rel, entries(d.root, rel)
+    return None

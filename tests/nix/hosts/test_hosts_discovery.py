@@ -7,7 +7,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from secretkit.keys.hosts import discover
+from secretkit.nix.hosts import Note, discover
 from tests.keys.layouts import SEED_HOSTS, seed_colmena_flake, write
 
 
@@ -513,3 +513,20 @@ def test_gen_attrs_over_read_dir_is_followed(tmp_path: Path) -> None:
     assert sorted(inv.hosts) == ["a"] and inv.hosts["a"].source == "flake"
     assert inv.hosts["a"].entry_modules == [Path("hosts/a/default.nix")]
     assert inv.unresolved == []
+
+
+def test_notes_are_values_sorted_by_file_and_line(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "hosts/b/default.nix": "{ ... }:\n{\n  imports = [ ./gone.nix ];\n}\n",
+            "hosts/a/default.nix": "{ ... }: { imports = [ (import ./x) unknownThing ]; }\n",
+        },
+    )
+    inv = discover(tmp_path)
+    assert inv.notes == [
+        Note(Path("hosts/a/default.nix"), 1, "imported file hosts/a/x does not exist"),
+        Note(Path("hosts/a/default.nix"), 1, "module from the variable unknownThing"),
+        Note(Path("hosts/b/default.nix"), 3, "imported file hosts/b/gone.nix does not exist"),
+    ]
+    assert inv.unresolved == [(n.file, f"line {n.line}: {n.reason}") for n in inv.notes]

@@ -3,6 +3,7 @@
 Public API::
 
     find_clan(root: Path) -> ClanMachines | None
+    add_machines(d: Closure) -> bool   # the machines as hosts of a discovery
 
 A clan repository calls ``clan-core.lib.clan { … }`` (older: ``buildClan``) in
 ``flake.nix`` or in a file ``flake.nix`` imports (``import ./machines/inventory.nix
@@ -29,8 +30,11 @@ from pathlib import Path
 from typing import Any
 
 from secretkit.nix import cst
+from secretkit.nix.cst import Node
+from secretkit.nix.hosts.closure import Closure
+from secretkit.nix.hosts.evaluator import Val
+from secretkit.nix.hosts.model import Note
 
-Node = Any
 _CLAN_FUNCS = ("lib.clan", "lib.buildClan", "buildClan")
 _ATTRSETS = ("attrset_expression", "rec_attrset_expression")
 _MAX_BYTES = 1024 * 1024
@@ -51,37 +55,7 @@ class ClanMachines:
     definition: Path  # the file with the clan call (or flake.nix)
     directory: Path  # repo-relative base directory of the clan ("." by default)
     machines: dict[str, ClanMachine] = field(default_factory=dict)
-    notes: list[tuple[Path, str]] = field(default_factory=list)  # (file, "line N: why")
-
-
-def _walk(node: Node) -> Iterator[Node]:
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        yield current
-        stack.extend(reversed(current.children))
-
-
-def _dotted(tree: cst.NixTree, node: Node) -> str | None:
-    if node.type == "variable_expression":
-        return cst.node_text(tree, node)
-    if node.type == "select_expression":
-        head = node.child_by_field_name("expression")
-        path = node.child_by_field_name("attrpath")
-        if head is None or path is None:
-            return None
-        base = _dotted(tree, head)
-        return None if base is None else ".".join([base, *cst.attr_names(tree, path)])
-    return None
-
-
-def _unwrap(node: Node) -> Node:
-    while node.type == "parenthesized_expression":
-        inner = next((c for c in node.named_children if c.type != "comment"), None)
-        if inner is None:
-            break
-        node = inner
-    return node
+    notes: list[Note] = field(default_factory=list)
 
 
 def _members(
@@ -89,7 +63,7 @@ def _members(
 ) -> Iterator[tuple[tuple[str, ...], Node, Node]]:
     """(path, value, binding) of an attrset, nested attrsets flattened:
     ``inventory.machines.a = …`` and ``inventory = { machines = { a = …; }; }`` alike."""
-    node = _unwrap(node)
+    node = cst.unwrap(node) or node
     if node.type not in _ATTRSETS:
         return
     for child in node.named_children:
@@ -104,18 +78,8 @@ def _members(
                 continue
             path = (*prefix, *cst.attr_names(tree, names))
             yield path, value, b
-            if _unwrap(value).type in _ATTRSETS:
+            if (cst.unwrap(value) or value).type in _ATTRSETS:
                 yield from _members(tree, value, path)
-
-
-def _string(tree: cst.NixTree, node: Node) -> str | None:
-    node = _unwrap(node)
-    if node.type != "string_expression":
-        return None
-    kids = list(node.named_children)
-    if any(k.type != "string_fragment" for k in kids):
-        return None
-    return "".join(cst.node_text(tree, k) for k in kids)
 
 
 def _parse(root: Path, rel: Path) -> cst.NixTree | None:
@@ -131,7 +95,7 @@ def _parse(root: Path, rel: Path) -> cst.NixTree | None:
 def _referenced_files(root: Path, rel: Path, tree: cst.NixTree) -> list[Path]:
     """Repo-relative ``.nix`` files a file names with a path literal (one level)."""
     out: list[Path] = []
-    for node in _walk(tree.root):
+    for node in cst.walk(tree.root):
         if node.type != "path_expression":
             continue
         text = cst.node_text(tree, node)
@@ -152,11 +116,11 @@ def _referenced_files(root: Path, rel: Path, tree: cst.NixTree) -> list[Path]:
 def _clan_args(tree: cst.NixTree) -> Iterator[Node]:
     """The argument of every ``….lib.clan { … }`` / ``buildClan { … }`` call, and the
     value of a flake-parts ``clan = { … }`` binding."""
-    for node in _walk(tree.root):
+    for node in cst.walk(tree.root):
         if node.type == "apply_expression":
             fn = node.child_by_field_name("function")
             arg = node.child_by_field_name("argument")
-            name = _dotted(tree, fn) if fn is not None else None
+            name = cst.dotted_name(tree, fn) if fn is not None else None
             if name is not None and arg is not None and name.endswith(_CLAN_FUNCS):
                 yield arg
         elif node.type == "binding":
@@ -165,7 +129,11 @@ def _clan_args(tree: cst.NixTree) -> Iterator[Node]:
             if names is None or value is None:
                 continue
             is_clan = cst.attr_names(tree, names) == ["clan"]
-            if is_clan and _unwrap(value).type in _ATTRSETS and b"flakeModules" in tree.source:
+            if (
+                is_clan
+                and (cst.unwrap(value) or value).type in _ATTRSETS
+                and b"flakeModules" in tree.source
+            ):
                 yield value
 
 
@@ -201,21 +169,20 @@ def _read_clan(root: Path, rel: Path, tree: cst.NixTree, arg: Node) -> ClanMachi
         if len(path) == 4 and path[:2] == ("inventory", "machines") and path[3] == "tags":
             declared.setdefault(path[2], {})["tags"] = _strings(tree, value)
         if path == ("directory",):
-            text = cst.node_text(tree, _unwrap(value))
+            text = cst.node_text(tree, cst.unwrap(value) or value)
             if text.startswith("./") or text.startswith("../") or text == "./.":
                 target = ((root / rel).parent / text).resolve()
                 try:
                     result.directory = target.relative_to(root.resolve())
                 except ValueError:
-                    result.notes.append((rel, f"line {line}: clan directory is outside the repo"))
+                    result.notes.append(Note(rel, line, "clan directory is outside the repo"))
             elif text not in ("self", "./."):
-                result.notes.append(
-                    (rel, f"line {line}: clan directory is computed; machines/ read from the root")
-                )
+                reason = "clan directory is computed; machines/ read from the root"
+                result.notes.append(Note(rel, line, reason))
         elif len(path) == 3 and path[:2] == ("inventory", "machines"):
             declared.setdefault(path[2], {}).setdefault("seen", "inventory")
         elif len(path) == 4 and path[:2] == ("inventory", "machines") and path[3] == "machineClass":
-            cls = _string(tree, value)
+            cls = cst.string_value(tree, cst.unwrap(value))
             declared.setdefault(path[2], {})["class"] = cls
             declared[path[2]].setdefault("seen", "inventory")
         elif len(path) == 2 and path[0] == "machines":
@@ -271,9 +238,10 @@ def _apply_roles(
                 members |= known
             else:
                 result.notes.append(
-                    (
+                    Note(
                         rel,
-                        f"line {line}: extraModules of {instance}.{role} apply to tag {tag}, "
+                        line,
+                        f"extraModules of {instance}.{role} apply to tag {tag}, "
                         "whose machines are computed in Nix",
                     )
                 )
@@ -282,15 +250,19 @@ def _apply_roles(
 
 
 def _strings(tree: cst.NixTree, node: Node) -> list[str]:
-    node = _unwrap(node)
+    node = cst.unwrap(node) or node
     if node.type != "list_expression":
         return []
-    return [v for v in (_string(tree, c) for c in node.named_children) if v is not None]
+    return [
+        v
+        for v in (cst.string_value(tree, cst.unwrap(c)) for c in node.named_children)
+        if v is not None
+    ]
 
 
 def _paths(root: Path, rel: Path, tree: cst.NixTree, node: Node) -> list[Path]:
     """The repo-relative ``.nix`` files of a literal list of paths."""
-    node = _unwrap(node)
+    node = cst.unwrap(node) or node
     out: list[Path] = []
     for child in node.named_children if node.type == "list_expression" else []:
         text = cst.node_text(tree, child)
@@ -325,3 +297,42 @@ def _inventory_json(path: Path, declared: dict[str, dict[str, Any]]) -> None:
             info.setdefault("seen", "inventory.json")
             if isinstance(value, dict) and value.get("machineClass") == "darwin":
                 info["class"] = "darwin"
+
+
+def add_machines(d: Closure) -> bool:
+    """clan-core machines as hosts: each one's ``machines/<name>/configuration.nix``
+    and inline ``machines.<name>`` code; False when this is no clan repository."""
+    found = find_clan(d.root)
+    if found is None:
+        return False
+    d.definition_files.add(found.definition)
+    d.unresolved.extend(found.notes)
+    for machine in found.machines.values():
+        acc = d.host(machine.name, "clan" if machine.kind == "nixos" else "clan-darwin")
+        if machine.entry is not None:
+            d.file_module(machine.entry, acc, True)
+        for module in machine.extra:  # inventory roles' extraModules
+            d.file_module(module, acc, True)
+        for rel, start, end in machine.inline:
+            file = d.load(rel)
+            binding = file.root.descendant_for_byte_range(start, end) if file else None
+            value = binding.child_by_field_name("expression") if binding else None
+            if file is None or value is None:
+                continue
+            acc.inline.append((rel, start, end))
+            acc.modules.add(rel)
+            d.module(Val(value, file, {}), acc, True)
+        if machine.entry is None and not machine.inline:
+            _note_machine(d, found.definition, machine.name, machine.declared_in)
+    return True
+
+
+def _note_machine(d: Closure, rel: Path, name: str, seen: str) -> None:
+    where = Note(
+        rel,
+        None,
+        f"machine {name} ({seen}) has no machines/{name}/configuration.nix; "
+        "its modules come from the clan inventory only",
+    )
+    if where not in d.unresolved:
+        d.unresolved.append(where)

@@ -1,0 +1,351 @@
+"""The module closure of each host: which files and inline modules it uses.
+
+From a host's entry modules the static references are followed:
+``imports``/``sharedModules`` lists, ``home-manager.users.<u>``, ``import ./x.nix`` and
+``callPackage ./x.nix`` anywhere, ``./dir`` → ``dir/default.nix``, ``"${./x}"``, ``++`` of
+lists and let-bound lists, ``import-tree ./dir``, ``self.nixosModules.<n>``.  Anything
+else is noted with a line number (:class:`~secretkit.nix.hosts.model.Note`).  Files are
+scanned from a work list, once each, so an import chain of any length is fine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from secretkit.nix import cst
+from secretkit.nix.cst import Node
+from secretkit.nix.hosts.evaluator import ENTRY, MAX_DEPTH, MAX_LEVEL, Evaluator, Val
+from secretkit.nix.hosts.files import File
+
+_IMPORT_FUNCS = ("import", "builtins.import", "callPackage", "pkgs.callPackage")
+_MODULE_LISTS = ("imports", "sharedModules")
+
+
+@dataclass
+class HostAcc:
+    """What is known of one host while discovering it."""
+
+    name: str
+    sources: list[str] = field(default_factory=list)
+    entry: list[Path] = field(default_factory=list)
+    modules: set[Path] = field(default_factory=set)
+    inline: list[tuple[Path, int, int]] = field(default_factory=list)
+    resolved: bool = True
+    record: list[Path] | None = None  # set while a file is scanned once for its references
+    files: set[Path] = field(default_factory=set)  # modules imported as whole files
+
+    def source(self, kind: str) -> None:
+        if kind not in self.sources:
+            self.sources.append(kind)
+
+
+class Closure(Evaluator):
+    """The evaluator plus what discovery collects: hosts and the modules they use."""
+
+    def __init__(self, root: Path) -> None:
+        super().__init__(root)
+        self.hosts: dict[str, HostAcc] = {}
+        self.host_set_unresolved = False
+        self.definition_files: set[Path] = set()
+        self.flake_outputs: list[Val] = []
+        self.queue: list[tuple[Path, HostAcc]] = []
+        self.refs: dict[Path, tuple[list[Path], list[tuple[Path, int, int]]]] = {}
+        self.draining = False
+        self.hives_done: set[tuple[Path, int]] = set()
+        self._own: dict[tuple[str, ...], Path] | None = None
+        self.entry_files: dict[str, tuple[Path, ...]] = {}  # a haumea entry's own files
+
+    def host(self, name: str, kind: str) -> HostAcc:
+        acc = self.hosts.setdefault(name, HostAcc(name))
+        acc.source(kind)
+        return acc
+
+    def module_list(self, v: Val, acc: HostAcc, entry: bool, what: str) -> None:
+        elements, unknown = self.list_elements(v)
+        for part in unknown:
+            self.note(part.file, part.node, f"{what} built from {self.describe(part)}")
+            if entry:
+                acc.resolved = False
+        for element in elements:
+            self.module(element, acc, entry)
+
+    def module(self, v: Val, acc: HostAcc, entry: bool, depth: int = 0) -> None:
+        """One module expression of a host."""
+        if depth > MAX_DEPTH:
+            return
+        while v.node.type == "parenthesized_expression":
+            inner = next((c for c in v.node.named_children if c.type != "comment"), None)
+            if inner is None:
+                break
+            v = Val(inner, v.file, v.scope)
+        raw_name = cst.dotted_name(v.file, v.node)
+        if raw_name is not None and "." in raw_name and raw_name.split(".")[0] not in v.scope:
+            self.external_or_unresolved(v, raw_name, acc, entry)
+            return
+        if v.node.type == "apply_expression":
+            head = v.node.child_by_field_name("function")
+            while head is not None and head.type == "apply_expression":
+                head = head.child_by_field_name("function")
+            fname = cst.dotted_name(v.file, head) if head is not None else None
+            if fname in _IMPORT_FUNCS:
+                self.imported(v, acc, entry)
+                return
+            if fname is not None and fname.split(".")[-1] == "import-tree":
+                self.import_tree(v, acc, entry)
+                return
+        target = self.deref(v)
+        if isinstance(target, str) and target.startswith(ENTRY):  # a haumea entry
+            for loaded in self.entry_files.get(target[len(ENTRY) :], ()):
+                self.file_module(loaded, acc, entry)
+            return
+        if target is None or isinstance(target, str):
+            self.note(v.file, v.node, f"module from {self.describe(v)}")
+            return
+        node = target.node
+        kind = node.type
+        if self.from_modules_path(target):
+            self.note_external(target.file, node, "a nixpkgs module under modulesPath")
+            return
+        if kind in ("path_expression", "string_expression"):
+            text = self.path_text(target)
+            if text is None:
+                self.note(target.file, node, f"module path built from {self.describe(target)}")
+                return
+            rel = self.resolve_path(target.file, node, text)
+            if rel is not None:
+                self.file_module(rel, acc, entry)
+        elif kind in ("attrset_expression", "rec_attrset_expression"):
+            acc.inline.append((target.file.rel, node.start_byte, node.end_byte))
+            acc.modules.add(target.file.rel)
+            self.scan(target, acc, entry)
+        elif kind == "function_expression":
+            body = node.child_by_field_name("body")
+            if body is not None:
+                scope = self.shadow(target)
+                self.module(Val(body, target.file, scope), acc, entry, depth + 1)
+        elif kind == "spath_expression":
+            self.note_external(target.file, node, target.file.text(node))
+        else:
+            name = cst.dotted_name(target.file, node)
+            if name is not None and "." in name:
+                self.external_or_unresolved(target, name, acc, entry)
+            else:
+                self.note(target.file, node, f"module from {self.describe(target)}")
+
+    def import_tree(self, v: Val, acc: HostAcc, entry: bool) -> None:
+        """``import-tree ./dir``: every ``.nix`` file below ``dir`` is a module, except
+        paths with a part starting with ``_`` (import-tree's convention)."""
+        arg = v.node.child_by_field_name("argument")
+        text = self.path_text(Val(arg, v.file, v.scope)) if arg is not None else None
+        if text is None or text.startswith(("/", "~")):
+            self.note(v.file, v.node, f"module from {self.describe(v)}")
+            return
+        base = (self.root / v.file.rel).parent / text
+        try:
+            rel_base = base.resolve().relative_to(self.resolved_root)
+            found = sorted(base.resolve().rglob("*.nix"))
+        except (OSError, ValueError):
+            self.note(v.file, v.node, "import-tree of a directory outside the repository")
+            return
+        for path in found:
+            rel = Path(path.relative_to(self.resolved_root).as_posix())
+            inside = rel.relative_to(rel_base).parts
+            if any(part.startswith("_") for part in inside):
+                continue
+            self.file_module(rel, acc, entry)
+
+    def from_modules_path(self, v: Val) -> bool:
+        """``modulesPath + "/x.nix"`` or ``"${modulesPath}/x.nix"``: a module of nixpkgs."""
+        node = v.node
+        if node.type == "binary_expression":
+            left = node.child_by_field_name("left")
+            return left is not None and cst.dotted_name(v.file, left) == "modulesPath"
+        if node.type in ("string_expression", "path_expression"):
+            first = next(iter(node.named_children), None)
+            if first is not None and first.type == "interpolation":
+                inner = next(iter(first.named_children), None)
+                return inner is not None and cst.dotted_name(v.file, inner) == "modulesPath"
+        return False
+
+    def external_or_unresolved(self, v: Val, name: str, acc: HostAcc, entry: bool) -> None:
+        parts = name.split(".")
+        if parts[0] == "self" and len(parts) > 1 and parts[1] == "inputs":
+            self.note_external(v.file, v.node, ".".join(parts[1:]))  # self.inputs.x: an input
+        elif parts[0] == "self":
+            own = self.own_modules().get(tuple(parts[1:]))
+            if own is not None:
+                self.file_module(own, acc, entry)
+            else:
+                self.note(v.file, v.node, f"module from the flake's own output {name}")
+        else:
+            self.note_external(v.file, v.node, name)
+
+    def own_modules(self) -> dict[tuple[str, ...], Path]:
+        """``nixosModules.<n> = ./path;`` (and darwin/home modules) anywhere in flake.nix,
+        flake-parts' ``flake.nixosModules`` included: what ``self.nixosModules.<n>`` is."""
+        if self._own is None:
+            self._own = {}
+            file = self.load(Path("flake.nix"))
+            if file is not None:
+                kinds = ("nixosModules", "darwinModules", "homeModules", "homeManagerModules")
+                for b in cst.bindings(file):
+                    full = [*b.attrset_path, *b.attrpath]
+                    hit = next((i for i, n in enumerate(full) if n in kinds), None)
+                    if hit is None or len(full) != hit + 2 or b.value.type != "path_expression":
+                        continue
+                    text = file.text(b.value)
+                    rel = None if "${" in text else self.resolve_path(file, b.value, text)
+                    if rel is not None:
+                        self._own[(full[hit], full[hit + 1])] = rel
+        return self._own
+
+    def imported(self, v: Val, acc: HostAcc, entry: bool) -> None:
+        """``import X …`` / ``callPackage X …`` used as a module or anywhere in one."""
+        head = v.node
+        first_arg: Node | None = None
+        while head.type == "apply_expression":
+            first_arg = head.child_by_field_name("argument")
+            fn = head.child_by_field_name("function")
+            if fn is None:
+                return
+            head = fn
+        if first_arg is None:
+            return
+        arg = Val(first_arg, v.file, v.scope)
+        target = self.deref(arg)
+        if isinstance(target, Val) and target.node.type in (
+            "path_expression",
+            "string_expression",
+        ):
+            text = self.path_text(target)
+            if text is not None:
+                rel = self.resolve_path(target.file, target.node, text)
+                if rel is not None and rel.suffix == ".nix":
+                    self.file_module(rel, acc, entry)
+                return
+        if isinstance(target, Val) and target.node.type == "spath_expression":
+            self.note_external(target.file, target.node, target.file.text(target.node))
+            return
+        shown = target if isinstance(target, Val) else arg
+        fname = cst.dotted_name(v.file, head) or "import"
+        self.note(v.file, v.node, f"{fname} of {self.describe(shown)}")
+
+    def file_module(self, rel: Path, acc: HostAcc, entry: bool) -> None:
+        if acc.record is not None:  # scanning a file once: just note what it references
+            if rel not in acc.record:
+                acc.record.append(rel)
+            return
+        if entry and rel not in acc.entry:
+            acc.entry.append(rel)
+        if rel in acc.files:
+            return
+        acc.modules.add(rel)
+        acc.files.add(rel)
+        # files are scanned from a work list, not recursively: an import chain of any
+        # length cannot exhaust the Python stack
+        self.queue.append((rel, acc))
+        if self.draining:
+            return
+        self.draining = True
+        try:
+            while self.queue:
+                next_rel, next_acc = self.queue.pop(0)
+                children, inline = self.references(next_rel)
+                next_acc.inline.extend(inline)
+                for child in children:
+                    if child not in next_acc.files:
+                        next_acc.modules.add(child)
+                        next_acc.files.add(child)
+                        self.queue.append((child, next_acc))
+        finally:
+            self.draining = False
+
+    def references(self, rel: Path) -> tuple[list[Path], list[tuple[Path, int, int]]]:
+        """The files a file references and its inline module spans.  A file is read in
+        an empty scope, so this does not depend on the host: each file is scanned once."""
+        cached = self.refs.get(rel)
+        if cached is None:
+            probe = HostAcc(name="", record=[])
+            file = self.load(rel)
+            top = cst.expression_root(file) if file is not None else None
+            if file is not None and top is not None:
+                self.scan(Val(top, file, {}), probe, False)
+            cached = (list(probe.record or []), list(probe.inline))
+            self.refs[rel] = cached
+        return cached
+
+    def scan(self, v: Val, acc: HostAcc, entry: bool) -> None:
+        """Walk a module (file or inline) for the references it makes."""
+        self._follow(v.node, v.file, v.scope, [], acc, entry, 0)
+
+    def _follow(self, *args: Any) -> None:
+        node, file = args[0], args[1]
+        if self.level > MAX_LEVEL:
+            self.note(file, node, "expression nested too deeply to follow")
+            return
+        self.level += 1
+        try:
+            self._follow_node(*args)
+        finally:
+            self.level -= 1
+
+    def _follow_node(
+        self,
+        node: Node,
+        file: File,
+        scope: Mapping[str, Val | str | None],
+        prefix: list[str],
+        acc: HostAcc,
+        entry: bool,
+        depth: int,
+    ) -> None:
+        if depth > 400:
+            return
+        kind = node.type
+        if kind == "let_expression":
+            new_scope: dict[str, Val | str | None] = dict(scope)
+            for names, value, _ in cst.attrset_entries(file, node):
+                if names and len(names) == 1:
+                    new_scope[names[0]] = Val(value, file, new_scope)
+            for _names, value, _ in cst.attrset_entries(file, node):
+                self._follow(value, file, new_scope, [], acc, entry, depth + 1)
+            body = node.child_by_field_name("body")
+            if body is not None:
+                self._follow(body, file, new_scope, prefix, acc, entry, depth + 1)
+            return
+        if kind == "function_expression":
+            body = node.child_by_field_name("body")
+            if body is not None:
+                scope = self.shadow(Val(node, file, scope))
+                self._follow(body, file, scope, prefix, acc, entry, depth + 1)
+            return
+        if kind in ("attrset_expression", "rec_attrset_expression"):
+            for names, value, binding in cst.attrset_entries(file, node):
+                if binding.type != "binding":
+                    continue
+                path = prefix + (names or ["${…}"])
+                self.binding(path, Val(value, file, scope), acc, entry, depth + 1)
+            return
+        if kind == "apply_expression":
+            head = node
+            while head.type == "apply_expression":
+                fn = head.child_by_field_name("function")
+                if fn is None:
+                    break
+                head = fn
+            if cst.dotted_name(file, head) in _IMPORT_FUNCS:
+                self.imported(Val(node, file, scope), acc, False)
+        for child in node.named_children:
+            self._follow(child, file, scope, [], acc, entry, depth + 1)
+
+    def binding(self, path: list[str], val: Val, acc: HostAcc, entry: bool, depth: int) -> None:
+        """``path = val;`` inside a module: module lists, home-manager users, or more code."""
+        if path and path[-1] in _MODULE_LISTS:
+            self.module_list(val, acc, entry, path[-1])
+        elif len(path) == 3 and path[:2] == ["home-manager", "users"]:
+            self.module(val, acc, False)
+        else:
+            self._follow(val.node, val.file, val.scope, path, acc, entry, depth)

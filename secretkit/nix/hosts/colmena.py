@@ -1,0 +1,130 @@
+"""colmena hives: the flake's ``colmena``/``colmenaHive`` output
+(``colmena.lib.makeHive {…}``) or ``hive.nix``: every attribute but
+``meta``/``defaults`` is a host; ``defaults`` applies to all."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from secretkit.nix import cst
+from secretkit.nix.cst import Node
+from secretkit.nix.hosts.closure import Closure
+from secretkit.nix.hosts.evaluator import Val
+
+
+def hive(d: Closure, v: Val) -> None:
+    target = d.deref(v)
+    if isinstance(target, Val) and target.node.type == "function_expression":
+        body = target.node.child_by_field_name("body")
+        if body is not None:
+            target = Val(body, target.file, d.shadow(target))
+    if isinstance(target, Val) and target.node.type == "apply_expression":
+        fn = target.node.child_by_field_name("function")
+        arg = target.node.child_by_field_name("argument")
+        fname = cst.dotted_name(target.file, fn) if fn is not None else None
+        if fname is not None and fname.endswith("makeHive") and arg is not None:
+            own = cst.dotted_name(target.file, arg)
+            if own is not None and own.startswith("self.") and own.count(".") == 1:
+                for rest, value, _ in d.members(d.flake_outputs, own[5:]):
+                    if not rest:
+                        hive(d, value)
+                return
+            target = d.deref(Val(arg, target.file, target.scope))
+    if isinstance(target, Val):
+        key = (target.file.rel, target.node.start_byte)
+        if key in d.hives_done:
+            return
+        d.hives_done.add(key)
+    sets: list[Val] = []
+    parts = d.merge_parts(target) if isinstance(target, Val) else []
+    for part in parts or [v]:
+        if part.node.type in ("attrset_expression", "rec_attrset_expression"):
+            sets.append(part)
+        elif maps_configurations(d, part):
+            # `builtins.mapAttrs (n: v: { imports = v._module.args.modules; })
+            #  self.nixosConfigurations`: every flake host is a colmena node too
+            for acc in d.hosts.values():
+                if "flake" in acc.sources:
+                    acc.source("colmena")
+        else:
+            d.note(part.file, part.node, f"colmena hive is built from {d.describe(part)}")
+            d.host_set_unresolved = True
+    if not sets:
+        return
+    d.definition_files.update(s.file.rel for s in sets)
+    defaults: list[Val] = []
+    nodes: list[tuple[list[str], Val, Node]] = []
+    for aset in sets:
+        for names, value, binding in cst.attrset_entries(aset.file, aset.node):
+            val = Val(value, aset.file, aset.scope)
+            if names is None:
+                d.note(aset.file, binding, "colmena node with a computed name")
+                continue
+            if names[0] == "meta":
+                continue
+            if names[0] == "defaults":
+                if len(names) == 1:
+                    defaults.append(val)
+                else:
+                    defaults.append(Val(binding, aset.file, aset.scope))
+                continue
+            nodes.append((names, val, binding))
+    for names, val, binding in nodes:
+        acc = d.host(names[0], "colmena")
+        if len(names) == 1:
+            d.module(val, acc, True)
+        else:
+            hive_node_part(d, names, val, binding)
+    for name in dict.fromkeys(n[0][0] for n in nodes):
+        acc = d.hosts[name]
+        for default in defaults:
+            if default.node.type == "binding":
+                node, file = default.node, default.file
+                acc.inline.append((file.rel, node.start_byte, node.end_byte))
+                acc.modules.add(file.rel)
+                value = node.child_by_field_name("expression")
+                path = node.child_by_field_name("attrpath")
+                names2 = cst.static_attr_names(file, path) if path is not None else None
+                if value is not None and names2 is not None:
+                    d.binding(names2[1:], Val(value, file, default.scope), acc, True, 0)
+            else:
+                d.module(default, acc, True)
+
+
+def hive_node_part(d: Closure, names: list[str], val: Val, binding: Node) -> None:
+    """``node.deployment.x = …`` style bindings: inline module content of ``node``."""
+    acc = d.host(names[0], "colmena")
+    acc.inline.append((val.file.rel, binding.start_byte, binding.end_byte))
+    acc.modules.add(val.file.rel)
+    d.binding(names[1:], val, acc, True, 0)
+
+
+def hive_file(d: Closure) -> None:
+    rel = Path("hive.nix")
+    if rel in d.definition_files:
+        return
+    file = d.load(rel)
+    if file is None:
+        return
+    d.definition_files.add(rel)
+    top = cst.expression_root(file)
+    if top is not None:
+        hive(d, Val(top, file, {}))
+
+
+def maps_configurations(d: Closure, v: Val) -> bool:
+    """``(builtins.)mapAttrs f self.nixosConfigurations``."""
+    node = v.node
+    if node.type != "apply_expression":
+        return False
+    arg = node.child_by_field_name("argument")
+    head = node.child_by_field_name("function")
+    while head is not None and head.type == "apply_expression":
+        head = head.child_by_field_name("function")
+    fname = cst.dotted_name(v.file, head) if head is not None else None
+    argname = cst.dotted_name(v.file, arg) if arg is not None else None
+    return (
+        fname is not None
+        and fname.split(".")[-1] == "mapAttrs"
+        and argname in ("self.nixosConfigurations", "nixosConfigurations")
+    )

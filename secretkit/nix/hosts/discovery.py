@@ -1,0 +1,35 @@
+"""Host discovery: the recognisers in order, then the inventory they found."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from secretkit.nix.hosts import colmena, directories, flake
+from secretkit.nix.hosts.closure import Closure
+from secretkit.nix.hosts.model import Host, Inventory, Note
+
+
+def discover(root: Path) -> Inventory:
+    """The hosts of the repository at ``root`` and the files each one uses."""
+    d = Closure(root)
+    flake.flake(d)
+    colmena.hive_file(d)
+    directories.hosts_dir(d)
+    directories.plain_configuration(d)
+    hosts = {
+        name: Host(
+            name=name,
+            entry_modules=list(acc.entry),
+            modules=frozenset(acc.modules),
+            source="+".join(acc.sources),
+            inline=tuple(acc.inline),
+            files=frozenset(acc.files),
+        )
+        for name, acc in sorted(d.hosts.items())
+    }
+    return Inventory(
+        root=root,
+        hosts=hosts,
+        notes=sorted(d.unresolved, key=Note.order),
+        external_notes=sorted(d.external, key=Note.order),
+    )

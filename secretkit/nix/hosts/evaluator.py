@@ -1,0 +1,332 @@
+"""The partial Nix evaluator of host discovery: values, scopes, light dereferencing.
+
+Nothing is evaluated for real: an expression is followed through parentheses,
+``let``, known variables, ``import <path>`` and calls of functions written in the
+repository, as far as that can be read from the tree (:mod:`secretkit.nix.cst`).
+What cannot be followed is left for the caller to note (:meth:`Files.note`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from secretkit.nix import cst
+from secretkit.nix.cst import Node
+from secretkit.nix.hosts.files import File, Files
+
+MAX_DEPTH = 60
+MAX_LEVEL = 120  # nested expressions followed at once (keeps well inside the Python stack)
+ENTRY = "\x00haumea entry "  # a mapAttrs value bound to a haumea entry (never a string)
+
+
+@dataclass(frozen=True)
+class Val:
+    """An expression together with the file it is in and the names it can see."""
+
+    node: Node
+    file: File
+    scope: Mapping[str, Val | str | None]
+    # an attrset seen through a prefix: only its bindings ``prefix.<rest>`` count, as
+    # ``<rest>`` (flake-parts' ``mkFlake {…} { flake.nixosConfigurations = …; }``)
+    prefix: tuple[str, ...] = ()
+
+
+class Evaluator(Files):
+    """Follows expressions in the files of the repository at ``root``."""
+
+    def __init__(self, root: Path) -> None:
+        super().__init__(root)
+        self.level = 0  # nesting of deref/follow calls, bounded by MAX_LEVEL
+
+    # -- values --------------------------------------------------------------------
+    def path_text(self, v: Val) -> str | None:
+        """The text of a path literal, with ``${name}`` parts substituted when known."""
+        node, file = v.node, v.file
+        if node.type == "path_expression":
+            parts: list[str] = []
+            for child in node.named_children:
+                if child.type == "path_fragment":
+                    parts.append(file.text(child))
+                elif child.type == "interpolation":
+                    inner = next(iter(child.named_children), None)
+                    value = self.string_value(Val(inner, file, v.scope)) if inner else None
+                    if value is None or "/" in value or value in ("", ".", ".."):
+                        return None
+                    parts.append(value)
+                else:
+                    return None
+            return "".join(parts)
+        if node.type == "string_expression":  # "${./x}"
+            kids = list(node.named_children)
+            if len(kids) == 1 and kids[0].type == "interpolation":
+                inner = next(iter(kids[0].named_children), None)
+                if inner is not None:
+                    target = self.deref(Val(inner, file, v.scope))
+                    if isinstance(target, Val) and target.node.type == "path_expression":
+                        return self.path_text(target)
+        return None
+
+    def string_value(self, v: Val) -> str | None:
+        target = self.deref(v)
+        if isinstance(target, str):
+            return target
+        return None if target is None else cst.string_value(target.file, target.node)
+
+    # -- light dereferencing -------------------------------------------------------
+    def deref(self, v: Val, depth: int = 0) -> Val | str | None:
+        """Follow parentheses, let, known variables, ``import <path>`` and calls of
+        let-bound functions; return the expression reached (or a bound string)."""
+        if self.level > MAX_LEVEL:
+            self.note(v.file, v.node, "expression nested too deeply to follow")
+            return None
+        self.level += 1
+        try:
+            return self._deref(v, depth)
+        finally:
+            self.level -= 1
+
+    def _deref(self, v: Val, depth: int) -> Val | str | None:
+        node = v.node
+        while depth < MAX_DEPTH:
+            depth += 1
+            kind = node.type
+            if kind == "parenthesized_expression":
+                inner = node.child_by_field_name("expression") or next(
+                    iter(node.named_children), None
+                )
+                if inner is None:
+                    return None
+                v = Val(inner, v.file, v.scope)
+                node = inner
+            elif kind == "let_expression":
+                scope: dict[str, Val | str | None] = dict(v.scope)
+                for names, value, _ in cst.attrset_entries(v.file, node):
+                    if names and len(names) == 1:
+                        scope[names[0]] = Val(value, v.file, scope)
+                body = node.child_by_field_name("body")
+                if body is None:
+                    return None
+                v = Val(body, v.file, scope)
+                node = body
+            elif kind in ("variable_expression", "identifier"):
+                name = v.file.text(node)
+                bound = v.scope.get(name)
+                if bound is None or isinstance(bound, str):
+                    return bound if isinstance(bound, str) else v
+                v = bound
+                node = v.node
+            elif kind == "apply_expression":
+                called = self.call(v, depth)
+                if called is None:
+                    return v
+                v = called
+                node = v.node
+            else:
+                return v
+        return None
+
+    def call(self, v: Val, depth: int) -> Val | None:
+        """``import ./f.nix`` (possibly applied further) or a let-bound function applied to
+        arguments: the body with the parameters bound.  None when not followable."""
+        args: list[Val] = []
+        head = v.node
+        while head.type == "apply_expression":
+            arg = head.child_by_field_name("argument")
+            fn = head.child_by_field_name("function")
+            if arg is None or fn is None:
+                return None
+            args.insert(0, Val(arg, v.file, v.scope))
+            head = fn
+        name = cst.dotted_name(v.file, head)
+        if name in ("import", "builtins.import") and args:
+            target = self.deref(args[0], depth + 1)
+            if target is None or isinstance(target, str):
+                return None
+            text = self.path_text(target)
+            if text is None:
+                return None
+            rel = self.resolve_path(target.file, target.node, text)
+            if rel is None:
+                return None
+            imported = self.load(rel)
+            top = cst.expression_root(imported) if imported is not None else None
+            if imported is None or top is None:
+                return None
+            fn_val: Val | str | None = Val(top, imported, {})
+            args = args[1:]
+        else:
+            fn_val = self.deref(Val(head, v.file, v.scope), depth + 1)
+        for arg in args:
+            fn_val = self.bind(fn_val, arg, depth)
+            if fn_val is None:
+                return None
+        return fn_val if isinstance(fn_val, Val) else None
+
+    def bind(self, fn: Val | str | None, arg: Val, depth: int) -> Val | None:
+        if fn is None or isinstance(fn, str):
+            return None
+        fn_d = self.deref(fn, depth + 1)
+        if fn_d is None or isinstance(fn_d, str) or fn_d.node.type != "function_expression":
+            return None
+        node = fn_d.node
+        body = node.child_by_field_name("body")
+        if body is None:
+            return None
+        scope: dict[str, Val | str | None] = dict(fn_d.scope)
+        universal = node.child_by_field_name("universal")
+        formals = node.child_by_field_name("formals")
+        value = self.string_value(arg)
+        if universal is not None:
+            scope[fn_d.file.text(universal)] = value if value is not None else arg
+        if formals is not None:
+            given: dict[str, Val] = {}
+            target = self.deref(arg, depth + 1)
+            if isinstance(target, Val) and target.node.type in (
+                "attrset_expression",
+                "rec_attrset_expression",
+            ):
+                for names, val, _ in cst.attrset_entries(target.file, target.node):
+                    if names and len(names) == 1:
+                        given[names[0]] = Val(val, target.file, target.scope)
+            for formal in formals.named_children:
+                if formal.type != "formal":
+                    continue
+                ident = formal.child_by_field_name("name")
+                if ident is None:
+                    continue
+                fname = fn_d.file.text(ident)
+                if fname in given:
+                    s = self.string_value(given[fname])
+                    scope[fname] = s if s is not None else given[fname]
+                else:
+                    default = formal.child_by_field_name("default")
+                    scope[fname] = Val(default, fn_d.file, scope) if default else None
+        return Val(body, fn_d.file, scope)
+
+    def attrsets(self, v: Val, depth: int = 0) -> list[Val]:
+        """The attribute sets an expression is made of (``//`` merges, flake-parts)."""
+        if depth > MAX_DEPTH:
+            return []
+        target = self.deref(v)
+        if target is None or isinstance(target, str):
+            return []
+        node = target.node
+        if node.type in ("attrset_expression", "rec_attrset_expression"):
+            return [target]
+        if node.type == "binary_expression":
+            op = node.child_by_field_name("operator")
+            if op is not None and target.file.text(op) == "//":
+                out: list[Val] = []
+                for side in ("left", "right"):
+                    child = node.child_by_field_name(side)
+                    if child is not None:
+                        out += self.attrsets(Val(child, target.file, target.scope), depth + 1)
+                return out
+        if node.type == "apply_expression":  # flake-parts mkFlake {…} { flake = {…}; }
+            arg = node.child_by_field_name("argument")
+            if arg is not None:
+                found: list[Val] = []
+                for aset in self.attrsets(Val(arg, target.file, target.scope), depth + 1):
+                    dotted = False
+                    for names, value, _ in cst.attrset_entries(aset.file, aset.node):
+                        if names == ["flake"]:
+                            found += self.attrsets(Val(value, aset.file, aset.scope), depth + 1)
+                        elif names and names[0] == "flake":
+                            dotted = True
+                    if dotted:  # flake.nixosConfigurations = …; flake.colmena = …;
+                        found.append(Val(aset.node, aset.file, aset.scope, ("flake",)))
+                return found
+        return []
+
+    def merge_parts(self, v: Val, depth: int = 0) -> list[Val]:
+        """The operands of ``a // b // …`` (dereferenced); one part for anything else."""
+        target = self.deref(v)
+        if not isinstance(target, Val) or depth > MAX_DEPTH:
+            return [v]
+        node = target.node
+        op = node.child_by_field_name("operator") if node.type == "binary_expression" else None
+        if op is not None and target.file.text(op) == "//":
+            out: list[Val] = []
+            for side in ("left", "right"):
+                child = node.child_by_field_name(side)
+                if child is not None:
+                    out += self.merge_parts(Val(child, target.file, target.scope), depth + 1)
+            return out
+        return [target]
+
+    def members(self, sets: list[Val], name: str) -> Iterator[tuple[list[str], Val, Node]]:
+        """Bindings ``name.<rest> = value`` (rest may be empty) in the given sets."""
+        for aset in sets:
+            cut = len(aset.prefix)
+            for names, value, binding in cst.attrset_entries(aset.file, aset.node):
+                if cut and (names is None or tuple(names[:cut]) != aset.prefix):
+                    continue
+                names = names[cut:] if names else names
+                if names and names[0] == name:
+                    yield names[1:], Val(value, aset.file, aset.scope), binding
+
+    def list_elements(self, v: Val, depth: int = 0) -> tuple[list[Val], list[Val]]:
+        """(elements, parts that are not lists we can read) of a list, ``a ++ b``, or a
+        variable bound to one."""
+        target = self.deref(v)
+        if not isinstance(target, Val) or depth > MAX_DEPTH:
+            return [], [v]
+        node = target.node
+        if node.type == "list_expression":
+            return [Val(e, target.file, target.scope) for e in node.named_children
+                    if e.type != "comment"], []  # fmt: skip
+        op = node.child_by_field_name("operator") if node.type == "binary_expression" else None
+        if op is not None and target.file.text(op) == "++":
+            elements: list[Val] = []
+            unknown: list[Val] = []
+            for side in ("left", "right"):
+                child = node.child_by_field_name(side)
+                if child is not None:
+                    found, missing = self.list_elements(
+                        Val(child, target.file, target.scope), depth + 1
+                    )
+                    elements += found
+                    unknown += missing
+            return elements, unknown
+        return [], [target]
+
+    def describe(self, v: Val) -> str:
+        node = v.node
+        name = cst.dotted_name(v.file, node)
+        if name is not None:
+            return f"the variable {name}" if "." not in name else f"{name}"
+        if node.type == "apply_expression":
+            head = node
+            while head.type == "apply_expression":
+                fn = head.child_by_field_name("function")
+                if fn is None:
+                    break
+                head = fn
+            fname = cst.dotted_name(v.file, head)
+            return f"a call of {fname}" if fname else "a function call"
+        if node.type in ("path_expression", "string_expression"):
+            names = [
+                n
+                for child in node.named_children
+                if child.type == "interpolation"
+                for n in [cst.dotted_name(v.file, next(iter(child.named_children), child))]
+                if n is not None
+            ]
+            if names:
+                return f"a path built from {', '.join(dict.fromkeys(names))}"
+        return f"a {node.type.replace('_', ' ')}"
+
+    def shadow(self, fn: Val) -> dict[str, Val | str | None]:
+        """Scope for a module function body: its parameters are unknown values."""
+        scope: dict[str, Val | str | None] = dict(fn.scope)
+        universal = fn.node.child_by_field_name("universal")
+        if universal is not None:
+            scope[fn.file.text(universal)] = None
+        formals = fn.node.child_by_field_name("formals")
+        for formal in formals.named_children if formals is not None else []:
+            ident = formal.child_by_field_name("name") if formal.type == "formal" else None
+            if ident is not None:
+                scope[fn.file.text(ident)] = None
+        return scope

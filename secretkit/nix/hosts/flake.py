@@ -1,0 +1,171 @@
+"""Hosts of ``flake.nix``: ``nixosConfigurations.<h> = <…>.nixosSystem { modules = […]; }``
+(also darwin and home-manager configurations) in the outputs, inside ``let``, ``//``
+merges, flake-parts' ``flake = {…}``, let-bound helpers like ``mkHost "h"``, sets built
+by functions (:mod:`~secretkit.nix.hosts.generated`), haumea loads, deploy-rs nodes,
+the colmena outputs (:mod:`~secretkit.nix.hosts.colmena`) and clan-core
+(:mod:`~secretkit.nix.hosts.clan`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from secretkit.nix import cst
+from secretkit.nix.cst import Node
+from secretkit.nix.hosts import clan, colmena, generated, haumea
+from secretkit.nix.hosts.closure import Closure
+from secretkit.nix.hosts.evaluator import Val
+
+_NIXOS = "nixosConfigurations"
+# flake output -> (Host.source, names of the builder function that takes `modules`)
+_OUTPUTS = {
+    _NIXOS: ("flake", ("nixosSystem",)),
+    "darwinConfigurations": ("darwin", ("darwinSystem",)),
+    "homeConfigurations": ("home-manager", ("homeManagerConfiguration",)),
+}
+_HOST_SET = "host-set"  # a note's kind: a host set built from something not followed
+
+
+def flake(d: Closure) -> None:
+    rel = Path("flake.nix")
+    file = d.load(rel)
+    if file is None:
+        return
+    d.definition_files.add(rel)
+    top = cst.expression_root(file)
+    if top is None:
+        return
+    root_sets = d.attrsets(Val(top, file, {}))
+    for rest, outputs, _ in d.members(root_sets, "outputs"):
+        if rest:
+            continue
+        target = d.deref(outputs)
+        if not isinstance(target, Val) or target.node.type != "function_expression":
+            d.note(file, outputs.node, "flake outputs is not a function")
+            continue
+        body = target.node.child_by_field_name("body")
+        if body is None:
+            continue
+        sets = d.attrsets(Val(body, file, d.shadow(target)))
+        d.flake_outputs = sets
+        for output in _OUTPUTS:
+            configurations(d, sets, output)
+        deploy_nodes(d, sets)
+        for output in ("colmena", "colmenaHive"):
+            for rest2, hive, binding in d.members(sets, output):
+                if rest2:
+                    colmena.hive_node_part(d, rest2, hive, binding)
+                else:
+                    colmena.hive(d, hive)
+        if not d.hosts and clan.add_machines(d):
+            # `nixosConfigurations = clan.config.nixosConfigurations`: clan's machines
+            # stand for it, so that is not something left unresolved
+            d.unresolved = [
+                n
+                for n in d.unresolved
+                if not (n.file == rel and n.kind == _HOST_SET and "clan" in n.subject)
+            ]
+            d.host_set_unresolved = False
+        elif not d.hosts and not d.host_set_unresolved:
+            d.note(file, outputs.node, "no nixosConfigurations or colmena hive found in outputs")
+            d.host_set_unresolved = True
+
+
+def system(d: Closure, name: str, v: Val, binding: Node, output: str = _NIXOS) -> None:
+    """``nixosConfigurations.<name> = <…>`` (or darwin/home-manager configurations)."""
+    kind, builder = _OUTPUTS[output]
+    acc = d.host(name, kind)
+    target = d.deref(v)
+    if isinstance(target, Val) and target.node.type == "apply_expression":
+        fn = target.node.child_by_field_name("function")
+        arg = target.node.child_by_field_name("argument")
+        fname = cst.dotted_name(target.file, fn) if fn is not None else None
+        if fname is not None and fname.split(".")[-1] in builder and arg is not None:
+            for rest, modules, _ in d.members(
+                d.attrsets(Val(arg, target.file, target.scope)), "modules"
+            ):
+                if not rest:
+                    d.module_list(modules, acc, True, "modules")
+                    return
+            d.note(target.file, target.node, f"{fname} call for {name} has no modules")
+            return
+    shown = target if isinstance(target, Val) else v
+    d.note(v.file, binding, f"host {name} is defined by {d.describe(shown)}")
+    acc.resolved = False
+
+
+def configurations(d: Closure, sets: list[Val], output: str = _NIXOS) -> None:
+    for rest, value, binding in d.members(sets, output):
+        if len(rest) == 1:
+            system(d, rest[0], value, binding, output)
+        elif not rest:
+            if loaded_hosts(d, value, binding, output):
+                continue
+            inner = d.attrsets(value)
+            built = generated.gen_attrs(d, value) if not inner else None
+            for host_name, host_value in built or []:
+                system(d, host_name, host_value, binding, output)
+            if not inner and built is None:
+                target = d.deref(value)
+                shown = target if isinstance(target, Val) else value
+                what = d.describe(shown)
+                d.note(value.file, binding, f"{output} is built from {what}", _HOST_SET, what)
+                d.host_set_unresolved = True
+            for aset in inner:
+                for names, hv, b in cst.attrset_entries(aset.file, aset.node):
+                    if names and len(names) == 1:
+                        system(d, names[0], Val(hv, aset.file, aset.scope), b, output)
+                    elif names is None:
+                        d.note(aset.file, b, "host with a computed name")
+                        d.host_set_unresolved = True
+
+
+def deploy_nodes(d: Closure, sets: list[Val]) -> None:
+    """deploy-rs ``deploy.nodes.<n>``: deploys ``nixosConfigurations.<n>``."""
+    names: dict[str, Val] = {}
+    for rest, value, _ in d.members(sets, "deploy"):
+        if len(rest) >= 2 and rest[0] == "nodes":
+            names.setdefault(rest[1], value)
+        elif rest == ["nodes"]:
+            for aset in d.attrsets(value):
+                for n, v2, _ in cst.attrset_entries(aset.file, aset.node):
+                    if n:
+                        names.setdefault(n[0], Val(v2, aset.file, aset.scope))
+        elif not rest:
+            for aset in d.attrsets(value):
+                for n, v2, _ in cst.attrset_entries(aset.file, aset.node):
+                    if n and n[0] == "nodes" and len(n) >= 2:
+                        names.setdefault(n[1], Val(v2, aset.file, aset.scope))
+    for name, value in names.items():
+        if name in d.hosts:
+            d.hosts[name].source("deploy-rs")
+        else:
+            d.note(value.file, value.node, f"deploy-rs node {name} has no configuration")
+
+
+def loaded_hosts(d: Closure, value: Val, binding: Node, output: str) -> bool:
+    """``nixosConfigurations = haumea.lib.load { src = ./hosts; … }``: each entry's
+    file returns the host's system (haumea calls it with its inputs)."""
+    found = haumea.haumea_dir(d, value)
+    if found is None:
+        return False
+    rel_dir, listed = found
+    if listed is None:
+        d.note(value.file, binding, f"{output} loads {rel_dir.as_posix()}, which cannot be read")
+        d.host_set_unresolved = True
+        return True
+    for entry in listed:
+        file = d.load(entry.definition) if entry.definition is not None else None
+        top = cst.expression_root(file) if file is not None else None
+        if file is None or top is None:
+            d.note(
+                value.file,
+                binding,
+                f"host {entry.name}: {rel_dir.as_posix()}/{entry.name}/ has no default.nix",
+            )
+            d.host(entry.name, _OUTPUTS[output][0]).resolved = False
+            continue
+        if top.type == "function_expression":  # { inputs, ... }: nixosSystem { … }
+            body = top.child_by_field_name("body")
+            top = body if body is not None else top
+        system(d, entry.name, Val(top, file, {}), binding, output)
+    return True

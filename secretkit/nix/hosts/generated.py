@@ -1,0 +1,182 @@
+"""Host sets built by functions: ``genAttrs``/``mapAttrs``/``listToAttrs`` over literal
+lists, ``builtins.readDir`` and haumea loads (:mod:`secretkit.nix.hosts.haumea`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from secretkit.nix import cst
+from secretkit.nix.hosts import haumea
+from secretkit.nix.hosts.closure import Closure
+from secretkit.nix.hosts.evaluator import ENTRY, Val
+
+
+def gen_attrs(d: Closure, v: Val) -> list[tuple[str, Val]] | None:
+    """``lib.genAttrs [ "a" "b" ] f``: each literal name with ``f name``."""
+    target = d.deref(v)
+    if not isinstance(target, Val) or target.node.type != "apply_expression":
+        return None
+    args: list[Val] = []
+    head = target.node
+    while head is not None and head.type == "apply_expression":
+        arg = head.child_by_field_name("argument")
+        if arg is not None:
+            args.insert(0, Val(arg, target.file, target.scope))
+        head = head.child_by_field_name("function")
+    fname = cst.dotted_name(target.file, head) if head is not None else None
+    short = fname.split(".")[-1] if fname is not None else ""
+    if short == "mapAttrs" and len(args) == 2:
+        return map_attrs(d, args[0], args[1])
+    if short == "listToAttrs" and len(args) == 1:
+        return list_to_attrs(d, args[0])
+    if short != "genAttrs" or len(args) != 2:
+        return None
+    listed = dir_names(d, args[0])
+    if listed is not None:
+        pairs = [(n, _bind_str(d, args[1], n)) for n in listed]
+        return None if any(b is None for _, b in pairs) else pairs  # type: ignore[return-value]
+    elements, unknown = d.list_elements(args[0])
+    names = [d.string_value(e) for e in elements]
+    if unknown or not elements:
+        return None
+    out: list[tuple[str, Val]] = []
+    for element, name in zip(elements, names, strict=True):
+        bound = d.bind(args[1], element, 0)
+        if name is None or bound is None:
+            return None
+        out.append((name, bound))
+    return out
+
+
+def dir_names(d: Closure, v: Val) -> list[str] | None:
+    """Names an expression built on ``builtins.readDir ./dir`` stands for: the
+    sub-directories when it filters on ``"directory"``, else also ``*.nix`` stems."""
+    target = d.deref(v)
+    if not isinstance(target, Val):
+        return None
+    stack = [target.node]
+    while stack:
+        node = stack.pop()
+        stack.extend(node.named_children)
+        if node.type != "apply_expression":
+            continue
+        fn = node.child_by_field_name("function")
+        arg = node.child_by_field_name("argument")
+        if (
+            fn is None
+            or arg is None
+            or cst.dotted_name(target.file, fn)
+            not in (
+                "readDir",
+                "builtins.readDir",
+            )
+        ):
+            continue
+        text = d.path_text(Val(arg, target.file, target.scope))
+        if text is None or text.startswith(("/", "~")):
+            return None
+        base = (d.root / target.file.rel).parent / text
+        try:
+            base.resolve().relative_to(d.resolved_root)
+            entries = sorted(base.iterdir())
+        except (OSError, ValueError):
+            return None
+        whole = target.file.text(target.node)
+        dirs = [e.name for e in entries if e.is_dir() and not e.name.startswith(".")]
+        stems = [
+            e.name[:-4]
+            for e in entries
+            if e.is_file() and e.name.endswith(".nix") and e.name != "default.nix"
+        ]
+        return dirs if '"directory"' in whole else dirs + stems
+    return None
+
+
+def _bind_str(d: Closure, fn: Val, value: str) -> Val | None:
+    """``fn`` applied to the string ``value`` (its first parameter bound)."""
+    fn_d = d.deref(fn)
+    if not isinstance(fn_d, Val) or fn_d.node.type != "function_expression":
+        return None
+    body = fn_d.node.child_by_field_name("body")
+    universal = fn_d.node.child_by_field_name("universal")
+    if body is None or universal is None:
+        return None
+    scope: dict[str, Val | str | None] = dict(fn_d.scope)
+    scope[fn_d.file.text(universal)] = value
+    return Val(body, fn_d.file, scope)
+
+
+def map_attrs(d: Closure, fn: Val, attrs: Val) -> list[tuple[str, Val]] | None:
+    """``mapAttrs (name: value: …) <set, readDir or haumea load>``: each name with the
+    body; a haumea entry's files are the host's modules when the body uses ``value``."""
+    loaded = haumea.haumea_dir(d, attrs)
+    files: dict[str, tuple[Path, ...]] = {}
+    if loaded is not None:
+        if loaded[1] is None:
+            return None
+        files = {e.name: e.files for e in loaded[1]}
+    names = list(files) if loaded is not None else dir_names(d, attrs)
+    if names is None:
+        sets = d.attrsets(attrs)
+        if not sets:
+            return None
+        names = [n[0] for a in sets for n, _, _ in cst.attrset_entries(a.file, a.node) if n]
+    out = []
+    for name in names:
+        bound = _bind_str(d, fn, name)
+        inner = d.deref(bound) if bound is not None else None
+        if isinstance(inner, Val) and inner.node.type == "function_expression":
+            body = inner.node.child_by_field_name("body")
+            scope = d.shadow(inner)
+            param = inner.node.child_by_field_name("universal")
+            if name in files and param is not None:  # `value`: the entry's own files
+                scope[inner.file.text(param)] = ENTRY + name
+                d.entry_files[name] = files[name]
+            inner = Val(body, inner.file, scope) if body else None
+        if not isinstance(inner, Val):
+            return None
+        out.append((name, inner))
+    return out
+
+
+def list_to_attrs(d: Closure, v: Val) -> list[tuple[str, Val]] | None:
+    """``listToAttrs (map f [ … ])`` or a literal list of ``{ name; value; }``."""
+    target = d.deref(v)
+    if not isinstance(target, Val):
+        return None
+    items: list[Val] = []
+    node = target.node
+    if node.type == "apply_expression":
+        inner = node.child_by_field_name("function")
+        arg = node.child_by_field_name("argument")
+        fn = inner.child_by_field_name("argument") if inner is not None else None
+        head = inner.child_by_field_name("function") if inner is not None else None
+        if head is None or fn is None or arg is None:
+            return None
+        if cst.dotted_name(target.file, head) not in ("map", "builtins.map", "lib.map"):
+            return None
+        elements, unknown = d.list_elements(Val(arg, target.file, target.scope))
+        if unknown:
+            return None
+        for element in elements:
+            bound = d.bind(Val(fn, target.file, target.scope), element, 0)
+            if bound is None:
+                return None
+            items.append(bound)
+    else:
+        elements, unknown = d.list_elements(target)
+        if unknown:
+            return None
+        items = elements
+    out = []
+    for item in items:
+        name: str | None = None
+        value: Val | None = None
+        for rest, val, _ in d.members(d.attrsets(item), "name"):
+            name = d.string_value(val) if not rest else name
+        for rest, val, _ in d.members(d.attrsets(item), "value"):
+            value = val if not rest else value
+        if name is None or value is None:
+            return None
+        out.append((name, value))
+    return out

@@ -1,0 +1,88 @@
+"""What host discovery hands out: hosts, the inventory, and notes as values.
+
+A :class:`Note` says what could not be followed (``unresolved``) or what was only
+recorded (``external``: ``inputs.x.nixosModules.y``, nixpkgs modules, submodules): a
+file, a line, a reason naming node kinds, identifiers and paths only, never string
+contents.  :attr:`Inventory.unresolved` and :attr:`Inventory.external` render them as
+``(file, "line N: why")`` pairs for output.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Note:
+    file: Path  # repo-relative
+    line: int | None  # None: about the file as a whole
+    reason: str
+    kind: str = field(default="", compare=False)  # what the reason is about, for callers
+    subject: str = field(default="", compare=False)  # the expression a "host-set" note names
+
+    @property
+    def text(self) -> str:
+        return self.reason if self.line is None else f"line {self.line}: {self.reason}"
+
+    def order(self) -> tuple[str, int, str]:
+        return (self.file.as_posix(), self.line or 0, self.text)
+
+
+@dataclass
+class Host:
+    name: str
+    entry_modules: list[Path]
+    modules: frozenset[Path]
+    source: str  # "flake" | "colmena" | "hosts-dir", several joined with "+"
+    inline: tuple[tuple[Path, int, int], ...] = ()  # inline module spans (file, start, end)
+    files: frozenset[Path] = frozenset()  # modules used as whole files (not only inline code)
+
+
+@dataclass
+class Inventory:
+    root: Path
+    hosts: dict[str, Host]
+    notes: list[Note] = field(default_factory=list)  # what could not be followed
+    external_notes: list[Note] = field(default_factory=list)  # recorded only
+
+    @property
+    def unresolved(self) -> list[tuple[Path, str]]:
+        return [(n.file, n.text) for n in self.notes]
+
+    @property
+    def external(self) -> list[tuple[Path, str]]:
+        return [(n.file, n.text) for n in self.external_notes]
+
+    def _rel(self, path: Path | str) -> Path:
+        p = Path(path)
+        if p.is_absolute():
+            try:
+                p = p.relative_to(self.root)
+            except ValueError:
+                return p
+        return Path(p.as_posix())
+
+    def hosts_of_file(self, path: Path | str) -> set[str]:
+        rel = self._rel(path)
+        return {h.name for h in self.hosts.values() if rel in h.modules}
+
+    def hosts_at(self, path: Path | str, offset: int) -> set[str]:
+        """Hosts using the code at byte ``offset`` of ``path``: inline module spans
+        decide where they exist (``flake.nix``, ``hive.nix``), else the whole file."""
+        rel = self._rel(path)
+        spans = [(h.name, s, e) for h in self.hosts.values() for f, s, e in h.inline if f == rel]
+        inside = {name for name, s, e in spans if s <= offset < e}
+        whole = {h.name for h in self.hosts.values() if rel in h.files}
+        if spans:
+            # code outside every inline module of a definition file (a devShell in
+            # flake.nix, say) is used by no host, unless a host imports the whole file
+            return inside | whole
+        return self.hosts_of_file(rel)
+
+    def files(self) -> dict[Path, set[str]]:
+        out: dict[Path, set[str]] = {}
+        for host in self.hosts.values():
+            for module in host.modules:
+                out.setdefault(module, set()).add(host.name)
+        return out

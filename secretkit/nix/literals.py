@@ -1,0 +1,246 @@
+"""Nix string literals: their values, exactly as Nix reads them.
+
+The one unescaper: escapes resolved, ``''`` indentation stripped, interpolations kept
+as their ``${…}`` source text; every character of a value maps back to its source
+byte offset (:class:`NixString`), so a part of a value can be edited by span.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from secretkit.nix.syntax import STRING_TYPES, Node, Tree, parse
+
+
+@dataclass(frozen=True)
+class NixString:
+    """One string literal.  ``start``/``end`` span the whole literal (quotes
+    included); ``value`` is its text; ``offsets[i]`` is the source byte offset of
+    ``value[i]`` (``offsets[len(value)]`` is the end of the content), so a
+    substring of the value maps back to source bytes with :meth:`span_of`."""
+
+    start: int
+    end: int
+    value: str
+    has_interpolation: bool
+    kind: str
+    attrpath: list[str]
+    binding_start: int
+    binding_end: int
+    line: int
+    column: int
+    content_start: int = 0
+    content_end: int = 0
+    offsets: tuple[int, ...] = field(default=(), repr=False, compare=False)
+    interpolations: tuple[tuple[int, int], ...] = field(default=(), repr=False)
+
+    def __repr__(self) -> str:
+        return (
+            f"NixString({self.kind}, {'.'.join(self.attrpath) or '<top>'}, "
+            f"line={self.line}, len={len(self.value)})"
+        )
+
+    def span_of(self, i: int, j: int) -> tuple[int, int]:
+        """Source byte span of ``value[i:j]``."""
+        if not self.offsets:
+            return self.content_start, self.content_end
+        start = self.offsets[i]
+        end = self.offsets[j] if j < len(self.offsets) else self.content_end
+        return start, max(start, end)
+
+    def literal_text(self, i: int, j: int) -> bool:
+        """Whether ``value[i:j]`` comes from literal text (not from an interpolation)."""
+        return not any(a < j and i < b for a, b in self.interpolations)
+
+
+_PLAIN_ESCAPES = {"n": "\n", "t": "\t", "r": "\r"}
+
+
+@dataclass
+class _Piece:
+    text: str
+    offsets: list[int]  # source offset per character
+    raw: bool  # literal fragment (subject to indentation stripping)
+    interpolation: bool = False
+
+
+def _char_offsets(text: str, start: int) -> list[int]:
+    if text.isascii():
+        return list(range(start, start + len(text)))
+    offsets = []
+    pos = start
+    for ch in text:
+        offsets.append(pos)
+        pos += len(ch.encode("utf-8", "surrogatepass"))
+    return offsets
+
+
+def _pieces(tree: Tree, node: Node) -> tuple[list[_Piece], int, int]:
+    src = tree.source
+    children = node.children
+    if len(children) >= 2:
+        content_start = int(children[0].end_byte)
+        content_end = int(children[-1].start_byte)
+    else:
+        content_start = content_end = int(node.end_byte)
+    indented = node.type == "indented_string_expression"
+    pieces: list[_Piece] = []
+    for child in children[1:-1] if len(children) >= 2 else ():
+        a, b = int(child.start_byte), int(child.end_byte)
+        text = src[a:b].decode("utf-8", "replace")
+        kind = child.type
+        if kind == "string_fragment":
+            pieces.append(_Piece(text, _char_offsets(text, a), raw=True))
+        elif kind == "interpolation":
+            pieces.append(_Piece(text, _char_offsets(text, a), raw=False, interpolation=True))
+        elif kind == "dollar_escape":
+            # "\$" / "''$": the following fragment holds the "$"; the escape yields nothing
+            continue
+        elif kind == "escape_sequence":
+            if indented:
+                if text == "'''":
+                    value = "''"
+                else:  # ''\x
+                    ch = text[3:] if len(text) > 3 else ""
+                    value = _PLAIN_ESCAPES.get(ch, ch)
+            else:
+                ch = text[1:]
+                value = _PLAIN_ESCAPES.get(ch, ch)
+            # Nix strips indentation after unescaping: escapes count as text.
+            pieces.append(_Piece(value, [a] * len(value), raw=indented))
+        else:  # ERROR nodes and the like: keep the text
+            pieces.append(_Piece(text, _char_offsets(text, a), raw=False))
+    return pieces, content_start, content_end
+
+
+def _strip_indentation(pieces: list[_Piece]) -> list[_Piece]:
+    """Nix's rule for ``''`` strings: remove the smallest indentation of the lines
+    that have content, drop a first line that is only spaces and a last line that
+    is only spaces.  Escapes and interpolations are content.  Works on runs of
+    text (a line is a list of pieces), never character by character."""
+    lines: list[list[_Piece]] = [[]]
+    for piece in pieces:
+        if not piece.text:
+            continue
+        if not (piece.raw and "\n" in piece.text):
+            lines[-1].append(piece)
+            continue
+        text, offsets, at = piece.text, piece.offsets, 0
+        while (nl := text.find("\n", at)) != -1:
+            lines[-1].append(
+                _Piece(text[at : nl + 1], offsets[at : nl + 1], True, piece.interpolation)
+            )
+            lines.append([])
+            at = nl + 1
+        if at < len(text):
+            lines[-1].append(_Piece(text[at:], offsets[at:], True, piece.interpolation))
+    min_indent: int | None = None
+    for line in lines:
+        indent = 0
+        for seg in line:
+            if not seg.raw:
+                break  # content
+            rest = seg.text.lstrip(" ")
+            indent += len(seg.text) - len(rest)
+            if not rest:
+                continue
+            if rest[0] == "\n":
+                indent = -1  # no content on this line
+            break
+        else:
+            indent = -1
+        if indent >= 0:
+            min_indent = indent if min_indent is None else min(min_indent, indent)
+    strip = min_indent or 0
+    runs: list[tuple[bool, bool, list[str], list[int]]] = []  # raw, interpolation, text
+    for index, line in enumerate(lines):
+        if (
+            index == 0
+            and line
+            and line[-1].text.endswith("\n")
+            and all(seg.raw and not seg.text.strip(" \n") for seg in line)
+        ):
+            continue  # first line holding nothing but spaces
+        if index == len(lines) - 1 and all(seg.raw and not seg.text.strip(" ") for seg in line):
+            continue  # last line holding nothing but spaces
+        left = strip
+        for seg in line:
+            if left and seg.raw:
+                rest = seg.text.lstrip(" ")
+                cut = min(left, len(seg.text) - len(rest))
+                left = left - cut if cut == len(seg.text) else 0
+                if cut:
+                    seg = _Piece(seg.text[cut:], seg.offsets[cut:], True, seg.interpolation)
+                    if not seg.text:
+                        continue
+            else:
+                left = 0
+            if runs and runs[-1][0] == seg.raw and runs[-1][1] == seg.interpolation:
+                runs[-1][2].append(seg.text)
+                runs[-1][3].extend(seg.offsets)
+            else:
+                runs.append((seg.raw, seg.interpolation, [seg.text], list(seg.offsets)))
+    return [_Piece("".join(texts), offsets, raw, interp) for raw, interp, texts, offsets in runs]
+
+
+def literal(
+    tree: Tree,
+    node: Node,
+    attrpath: list[str] | None = None,
+    binding: Node | None = None,
+) -> NixString:
+    pieces, content_start, content_end = _pieces(tree, node)
+    kind = "indented" if node.type == "indented_string_expression" else "plain"
+    if kind == "indented":
+        pieces = _strip_indentation(pieces)
+    text_parts: list[str] = []
+    offsets: list[int] = []
+    interpolations: list[tuple[int, int]] = []
+    length = 0
+    for piece in pieces:
+        if piece.interpolation:
+            interpolations.append((length, length + len(piece.text)))
+        text_parts.append(piece.text)
+        offsets.extend(piece.offsets)
+        length += len(piece.text)
+    value = "".join(text_parts)
+    first = offsets[0] if offsets else content_start
+    line, column = tree.position(first)
+    return NixString(
+        start=int(node.start_byte),
+        end=int(node.end_byte),
+        value=value,
+        has_interpolation=bool(interpolations),
+        kind=kind,
+        attrpath=attrpath if attrpath is not None else [],
+        binding_start=int(binding.start_byte) if binding is not None else -1,
+        binding_end=int(binding.end_byte) if binding is not None else -1,
+        line=line,
+        column=column,
+        content_start=content_start,
+        content_end=content_end,
+        offsets=tuple(offsets),
+        interpolations=tuple(interpolations),
+    )
+
+
+def string_text(tree: Tree, node: Node) -> str:
+    """The value of a string literal node, interpolations kept as their source text."""
+    return literal(tree, node).value
+
+
+def string_value(tree: Tree, node: Node) -> str | None:
+    """The value of a plain ``"…"`` string literal without interpolation; None for
+    anything else."""
+    if node is None or node.type != "string_expression":
+        return None
+    if any(c.type == "interpolation" for c in node.named_children):
+        return None
+    return literal(tree, node).value
+
+
+def unquote(text: str) -> str:
+    """The value of the Nix string literal ``text`` (source text, quotes included)."""
+    tree = parse(text.encode())
+    node = next((c for c in tree.root.named_children if c.type in STRING_TYPES), None)
+    return literal(tree, node).value if node is not None else text

@@ -1,0 +1,165 @@
+"""Nix syntax: bytes to a tree-sitter concrete syntax tree, and its nodes' text.
+
+Parsing goes through tree-sitter-nix; Nix is never evaluated.  :func:`parse` never
+raises on malformed Nix (``has_errors``/``error_spans`` say where).  The navigation
+API over the tree is :mod:`secretkit.nix.cst`; string literal values are
+:mod:`secretkit.nix.literals`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from secretkit.errors import UserError
+
+Node = Any  # a tree_sitter.Node (the grammar's node types are strings)
+
+_PARSER: Any = None
+
+STRING_TYPES = ("string_expression", "indented_string_expression")
+# Attribute paths longer than this (bindings and list elements nested in each other)
+# are refused: no configuration needs them, and every path is a list of this length.
+MAX_PATH_DEPTH = 2000
+
+
+class NixTooDeep(UserError):
+    """A Nix file nests attribute sets, lets or lists deeper than :data:`MAX_PATH_DEPTH`."""
+
+
+def deeper(path: list[str], more: int) -> None:
+    if len(path) + more > MAX_PATH_DEPTH:
+        raise NixTooDeep(
+            f"a Nix file nests attribute sets, lets or lists more than {MAX_PATH_DEPTH} "
+            "levels deep; it was not read",
+            hint="flatten the nesting (no NixOS configuration needs this depth)",
+        )
+
+
+def _parser() -> Any:
+    global _PARSER
+    if _PARSER is None:
+        import importlib
+        import os
+        import sys
+
+        # ``python -m`` puts the working directory first on sys.path: a scanned
+        # repository holding a ``tree_sitter/`` directory must not be imported.
+        saved = sys.path[:]
+        here = os.getcwd()
+        sys.path[:] = [p for p in sys.path if p not in ("", ".", here)]
+        try:
+            tree_sitter = importlib.import_module("tree_sitter")
+            language = _nix_language()
+        finally:
+            sys.path[:] = saved
+        _PARSER = tree_sitter.Parser(tree_sitter.Language(language))
+    return _PARSER
+
+
+def _nix_language() -> Any:
+    """``tree_sitter_nix.language()``, loaded from the grammar's binding alone: the
+    package's ``__init__`` imports ``importlib.resources`` (for its query files, unused
+    here), a few ms of every hook run's start-up."""
+    import importlib
+    import importlib.machinery
+    import importlib.util
+    import sys
+
+    loaded = sys.modules.get("tree_sitter_nix")
+    package = importlib.util.find_spec("tree_sitter_nix") if loaded is None else None
+    where = package.submodule_search_locations if package is not None else None
+    spec = (
+        importlib.machinery.PathFinder.find_spec("tree_sitter_nix._binding", where)
+        if where
+        else None
+    )
+    if spec is None or spec.loader is None:
+        return importlib.import_module("tree_sitter_nix").language()
+    binding = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(binding)
+    return binding.language()
+
+
+@dataclass
+class NixTree:
+    """A parsed Nix file: the tree-sitter root node and the source bytes."""
+
+    root: Node
+    source: bytes
+    has_errors: bool
+    error_spans: list[tuple[int, int]] = field(default_factory=list)
+    _tree: Any = field(default=None, repr=False)
+    _line_starts: list[int] | None = field(default=None, repr=False)
+
+    def __repr__(self) -> str:
+        return f"NixTree(bytes={len(self.source)}, has_errors={self.has_errors})"
+
+    def position(self, offset: int) -> tuple[int, int]:
+        """1-based (line, column) of a byte offset; the column counts characters."""
+        import bisect
+
+        if self._line_starts is None:
+            starts = [0]
+            find = self.source.find
+            pos = find(b"\n")
+            while pos != -1:
+                starts.append(pos + 1)
+                pos = find(b"\n", pos + 1)
+            self._line_starts = starts
+        index = bisect.bisect_right(self._line_starts, offset) - 1
+        line_start = self._line_starts[index]
+        column = len(self.source[line_start:offset].decode("utf-8", "replace")) + 1
+        return index + 1, column
+
+
+# ``{ a, b, }:`` — a trailing comma in a function's formals is valid Nix (nixfmt's RFC
+# style writes it) that tree-sitter-nix rejects.  It is parsed with the comma replaced
+# by a space: same length, so every node's offsets hold for the original bytes.
+_TRAILING_FORMAL_COMMA = re.compile(rb",((?:\s|#[^\n]*)*\}\s*(?:@\s*[A-Za-z_][\w'-]*\s*)?:)")
+
+
+def parse(source: bytes) -> NixTree:
+    """Parse ``source``; never raises on malformed Nix (see ``has_errors``)."""
+    tree = _parser().parse(source)
+    if tree.root_node.has_error and b"," in source:
+        patched = _TRAILING_FORMAL_COMMA.sub(lambda m: b" " + m.group(1), source)
+        if patched != source:
+            retry = _parser().parse(patched)
+            if not retry.root_node.has_error:
+                tree = retry
+    root = tree.root_node
+    spans: list[tuple[int, int]] = []
+    if root.has_error:
+        for node in walk(root):
+            if node.is_error or node.is_missing:
+                spans.append((int(node.start_byte), int(node.end_byte)))
+    return NixTree(root, source, bool(root.has_error), spans, tree)
+
+
+class Tree(Protocol):
+    """A parsed file as the navigation needs it: the root node, the bytes, positions."""
+
+    @property
+    def root(self) -> Node: ...
+
+    @property
+    def source(self) -> bytes: ...
+
+    def position(self, offset: int) -> tuple[int, int]: ...
+
+
+def node_text(tree: Tree, node: Node) -> str:
+    """The source text of ``node`` (undecodable bytes replaced)."""
+    return tree.source[node.start_byte : node.end_byte].decode("utf-8", "replace")
+
+
+def walk(node: Node) -> Iterator[Node]:
+    """Every node below ``node`` (itself first), in source order, without recursion."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        stack.extend(reversed(current.children))
