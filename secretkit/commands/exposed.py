@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from secretkit.commands import Line, Shown, err, out
 from secretkit.sensitive import Sensitive
 
 Progress = Callable[[int, int], None]
@@ -54,13 +55,40 @@ class ExposedValue:
 
 
 @dataclass
-class ExposedReport:
+class ExposedReport(Shown):
     values: list[ExposedValue]
     unchecked: list[str]  # sops files no available identity opens
 
     @property
     def to_rotate(self) -> list[ExposedValue]:
         return [v for v in self.values if v.status != "replaced"]
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.to_rotate else 0
+
+    def lines(self) -> list[Line]:
+        if not self.values:
+            return [
+                out("no value was ever committed in plaintext (history and purge backups scanned)")
+            ]
+        shown = [out(f"{len(self.values)} value(s) were committed in plaintext; rotate each one:")]
+        for item in self.values:
+            where = "only in purge's backup refs" if item.in_backup_only else ", ".join(item.paths)
+            shown.append(
+                out(f"  [{item.status}] {', '.join(item.names)} ({item.preview}) — was in {where}")
+            )
+            shown += [out(f"      still in plaintext: {place}") for place in item.plaintext]
+            for place in item.stored:
+                name = place.split(": ")[1].split(" ")[0]
+                shown.append(out(f"      unchanged in {place}"))
+                how = f"secretkit rotate value {name} --from-stdin (or --kind …)"
+                shown.append(out(f"        new value: {how}"))
+        shown += [
+            err(f"note: no identity opens {rel}; values in it could not be compared")
+            for rel in self.unchecked
+        ]
+        return shown
 
     def to_json(self) -> dict[str, object]:
         return {

@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from secretkit.commands import Line, Shown, out
 from secretkit.errors import UsageError, UserError
 from secretkit.generate.declared import Declared
 from secretkit.generate.model import Options
@@ -38,12 +39,59 @@ class Made:
 
 
 @dataclass(frozen=True)
-class GenerateResult:
+class GenerateResult(Shown):
     made: tuple[Made, ...]
 
     @property
     def written(self) -> tuple[Made, ...]:
         return tuple(m for m in self.made if m.action != "kept")
+
+    def lines(self) -> list[Line]:
+        shown = []
+        for made in self.made:
+            if made.action == "kept":
+                shown.append(out(f"{made.file}: {made.name} exists, kept"))
+                continue
+            extra = f" (and the password as {made.also_plain})" if made.also_plain else ""
+            how = "copied from another host" if made.action == "copied" else f"new {made.kind}"
+            shown.append(out(f"{made.file}: {made.name}: {how}{extra}"))
+            if made.public is not None:
+                if made.public_out:
+                    shown.append(out(f"  public key written to {made.public_out}"))
+                else:
+                    shown.append(out(f"  public key: {made.public}"))
+        return shown
+
+
+def generate(
+    cwd: Path,
+    host: str | None,
+    name: str | None,
+    *,
+    kind: str | None = None,
+    length: int | None = None,
+    words: int | None = None,
+    public_out: Path | None = None,
+    also_plain: str | None = None,
+    all_: bool = False,
+    force: str | None = None,
+) -> GenerateResult:
+    """``secretkit generate``: one secret (HOST NAME --kind KIND), or ``--all``."""
+    if all_:
+        if host or name or kind or length or words or public_out or also_plain:
+            raise UsageError("--all takes no HOST/NAME and no per-secret options")
+        return generate_all(cwd, force=force)
+    if host is None or name is None or kind is None:
+        raise UsageError(
+            "give HOST NAME --kind KIND, or --all",
+            hint="e.g. secretkit generate observer grafana/admin_password --kind password",
+        )
+    if force is not None:
+        raise UsageError("--force goes with --all")
+    options = Options(length=length, words=words)
+    return generate_one(
+        cwd, host, name, kind, options, public_out=public_out, also_plain=also_plain
+    )
 
 
 def _write(root: Path, files: HostFiles, public: dict[Path, str]) -> None:

@@ -23,13 +23,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from secretkit.commands import Line, Shown, err, out
 from secretkit.commands.rotate_host import HostRotation
 from secretkit.keys.sops_yaml import Change
 from secretkit.sops.identities import Identities
 
 
 @dataclass(frozen=True)
-class HostRemoval:
+class HostRemoval(Shown):
     """What ``hosts remove`` did: the ``.sops.yaml`` change and the re-keyed files."""
 
     change: Change
@@ -40,6 +41,28 @@ class HostRemoval:
     def orphans(self) -> tuple[str, ...]:
         """Files kept for the remaining recipients because their rule left with the host."""
         return tuple(item.rel for item in self.rotation.files if item.orphan)
+
+    def lines(self) -> list[Line]:
+        name = self.rotation.host
+        if not self.change.changed:
+            return [out(f"host {name} is not in .sops.yaml, nothing to do")]
+        shown = [out(f"removed host {name}"), *self.rotation.rekeyed_lines()]
+        shown += [
+            err(
+                f"note: {rel} is no longer used by any rule; delete it (git rm) when no "
+                "configuration needs its values"
+            )
+            for rel in self.orphans
+        ]
+        if self.still_in_nix:
+            shown.append(
+                err(
+                    f"note: host {name} is still defined in the Nix code and can no longer "
+                    "decrypt its secrets; remove it from the flake / colmena hive before the "
+                    "next deploy"
+                )
+            )
+        return shown + self.rotation.exposed_lines(True, f"the key of {name}")
 
 
 def remove_host(cwd: Path, name: str, *, identities: Identities | None = None) -> HostRemoval:

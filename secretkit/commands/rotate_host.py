@@ -21,6 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from secretkit.commands import Line, Shown, err, out
 from secretkit.keys.rotation import Exposure, FileOp, HostPlan
 from secretkit.sops.identities import Identities
 
@@ -34,17 +35,63 @@ class FileResult:
 
 
 @dataclass(frozen=True)
-class HostRotation:
+class HostRotation(Shown):
     host: str
     old_recipient: str | None
     new_recipient: str | None
     sops_yaml_changed: bool
     files: tuple[FileResult, ...]
     exposed: tuple[Exposure, ...]  # what the old key could read: change these at the provider
+    history: bool = False  # --compromised: list the exposed names (history included)
 
     @property
     def exposed_count(self) -> int:
         return sum(len(item.names) for item in self.exposed)
+
+    def lines(self) -> list[Line]:
+        host, key = self.host, self.new_recipient
+        if self.sops_yaml_changed:
+            shown = [out(f".sops.yaml: host {host} now has key {key}")]
+        else:
+            shown = [out(f".sops.yaml: host {host} already has key {key}")]
+        shown += self.rekeyed_lines()
+        old = "the old key" if self.old_recipient != self.new_recipient else "no older key"
+        shown.append(
+            out(f"rotated {len(self.files)} file(s) of host {host}: {old} opens none of them")
+        )
+        return shown + self.exposed_lines(self.history, "the old key")
+
+    def rekeyed_lines(self) -> list[Line]:
+        shown = []
+        for item in self.files:
+            changes = " ".join([f"+{r}" for r in item.added] + [f"-{r}" for r in item.removed])
+            orphan = ", kept for admins only (its rule is gone)" if item.orphan else ""
+            shown.append(
+                out(f"{item.rel}: new data key{f' ({changes})' if changes else ''}{orphan}")
+            )
+        return shown
+
+    def exposed_lines(self, show: bool, who: str) -> list[Line]:
+        """The secrets ``who`` could read: listed when ``show``, else a note on how to."""
+        if not self.exposed:
+            return []
+        if not show:
+            return [
+                err(
+                    f"note: {who} could read {self.exposed_count} secret(s); if it may be "
+                    "compromised, list them with --compromised and change them at their provider"
+                )
+            ]
+        shown = [
+            out(
+                f"{who} could read these {self.exposed_count} secret(s); change them at their "
+                "provider (old ciphertext in git history still opens with that key):"
+            )
+        ]
+        for item in self.exposed:
+            where = " (only in git history)" if item.history else ""
+            shown += [out(f"  {item.rel}: {secret}{where}") for secret in item.names]
+        return shown
 
 
 def execute(plan: HostPlan, identities: Identities) -> tuple[FileResult, ...]:
@@ -109,4 +156,5 @@ def rotate_host(
         sops_yaml_changed=plan.edit.data is not None,
         files=files,
         exposed=exposed,
+        history=history,
     )
