@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from secretkit.commands.demo import GENERATORS, PUBLIC, demo, example_source, fill
+from secretkit.commands.migrate import migrate_all
 from tests.conftest import ROOT
 from tests.support.nixfind import EXPECTED_ACCESS
 
@@ -25,7 +26,7 @@ def test_every_placeholder_of_the_example_has_a_generator() -> None:
 
 
 def test_demo_result(tmp_path: Path) -> None:
-    result = demo(tmp_path / "d", keep=True)
+    result = demo(tmp_path / "d", keep=True, migrate=migrate_all)
     assert result.kept and result.directory.is_dir()
     assert sorted(result.hosts) == sorted(EXPECTED_ACCESS)
     assert result.findings_before >= len(result.table) == 14
