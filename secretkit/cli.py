@@ -1,11 +1,6 @@
-"""The command line: options → one ``commands.*`` call → what its result shows.
-
-Each command declares its click options, calls one command function with them and
-the run's :class:`Context` (directory, engine) and echoes the result
-(:func:`show`: its lines on stdout/stderr, its bytes, its exit code).  Errors and
-exit codes end in the one error boundary, :mod:`secretkit.boundary`.  Imports of
-the heavy parts happen inside the commands so that the CLI starts fast.
-"""
+"""The command line: options → one ``commands.*`` call → what its result shows
+(:func:`secretkit.cli_output.show`).  Errors and exit codes end in the one error
+boundary, :mod:`secretkit.boundary`.  Heavy imports happen inside the commands."""
 
 from __future__ import annotations
 
@@ -19,9 +14,10 @@ import click
 
 from secretkit import __version__
 from secretkit.boundary import release_locks, run, verbose_requested
+from secretkit.cli_output import ask, confirm, echo, show
+from secretkit.hook_group import HookGroup
 
 if TYPE_CHECKING:
-    from secretkit.commands import Line, Shown
     from secretkit.sops.engine import Engine
 
 
@@ -38,6 +34,9 @@ pass_ctx = click.make_pass_decorator(Context)
 
 _KIND_NAMES = ["password", "passphrase", "hex", "base64", "alnum", "wireguard"]
 _KIND_NAMES += ["ssh-ed25519", "hashed-password"]
+_TEXT_OR_JSON = click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -76,7 +75,7 @@ def cli(ctx: click.Context, directory: Path | None, verbose: bool, engine: str |
         cwd = (cwd / directory).resolve()
         if not cwd.is_dir():
             raise click.BadParameter(f"{directory} is not a directory", param_hint="-C")
-    chosen = engine or os.environ.get("SECRETKIT_ENGINE") or "python"
+    chosen = _engine_name(engine)
     if chosen not in ENGINE_NAMES:
         raise click.BadParameter(
             f"SECRETKIT_ENGINE must be 'python' or 'sops', not {chosen!r}", param_hint="--engine"
@@ -85,12 +84,15 @@ def cli(ctx: click.Context, directory: Path | None, verbose: bool, engine: str |
     ctx.call_on_close(release_locks)  # a writing command's lock ends with it
 
 
+def _engine_name(option: str | None) -> str:
+    return option or os.environ.get("SECRETKIT_ENGINE") or "python"
+
+
 def version_text(engine: str | None) -> str:
     """``secretkit --version``: the version and the sops engine a command would use."""
     from secretkit.sops.engine import describe
 
-    chosen = engine or os.environ.get("SECRETKIT_ENGINE") or "python"
-    return f"secretkit {__version__}\nsops engine: {describe(chosen)}"
+    return f"secretkit {__version__}\nsops engine: {describe(_engine_name(engine))}"
 
 
 def _show_version(ctx: click.Context, value: bool) -> None:
@@ -109,41 +111,6 @@ def invoke(argv: list[str] | None = None) -> int | None:
 def main(argv: list[str] | None = None) -> NoReturn:
     """``secretkit`` through the one error boundary."""
     run(lambda: invoke(argv), verbose=verbose_requested(argv))
-
-
-def echo(lines: list[Line]) -> None:
-    for line in lines:
-        click.echo(line.text, err=line.err, nl=line.end == "\n")
-
-
-def show(result: Shown, fmt: str = "text") -> None:
-    """Echo what ``result`` shows: its bytes, its lines (or its JSON), and hand its exit
-    code to the boundary (through click, so that every way of running ``cli`` sees it)."""
-    data = result.data()
-    if data is not None:
-        # sys.stdout.buffer, not click.get_binary_stream (deprecated in click 8.5); under
-        # click's CliRunner sys.stdout is a text wrapper over a bytes buffer as well.
-        sys.stdout.flush()
-        sys.stdout.buffer.write(data)
-        sys.stdout.buffer.flush()
-    if fmt == "json":
-        import json
-
-        click.echo(json.dumps(result.to_json(), indent=2))
-    else:
-        echo(result.lines())
-    if result.exit_code:
-        raise click.exceptions.Exit(result.exit_code)
-
-
-def confirm(yes: bool, question: str, refusal: str) -> None:
-    """Ask ``question`` unless ``--yes``; without a terminal, ``refusal`` (exit 2)."""
-    from secretkit.errors import UsageError
-
-    if not yes and not sys.stdin.isatty():
-        raise UsageError(refusal, hint="pass --yes")
-    if not yes:
-        _ask(question)
 
 
 @cli.command()
@@ -330,8 +297,7 @@ def migrate(
     prepared = prepare(root, hosts=hosts, dry_run=dry_run, without_admin=without_admin)
     show(prepared)
     if prepared.to_apply:
-        question = f"Move {len(prepared.plan.moves)} secret(s) and rewrite the Nix files?"
-        confirm(yes, question, "migrate changes files and needs a confirmation")
+        confirm(yes, prepared.question, "migrate changes files and needs a confirmation")
         echo(prepared.applied(apply(prepared)))
 
 
@@ -359,37 +325,11 @@ def import_agenix(ctx: Context, dry_run: bool, yes: bool, layout: str) -> None:
     prepared = command.prepare(find_root(ctx.cwd), layout_mode=layout, dry_run=dry_run)
     show(prepared)
     if prepared.to_apply:
-        question = f"Convert {len(prepared.layout.moves)} agenix secret(s)?"
-        confirm(yes, question, "import changes files and needs a confirmation")
+        confirm(yes, prepared.question, "import changes files and needs a confirmation")
         echo(prepared.applied(command.apply(prepared)))
 
 
-class _HookGroup(click.Group):
-    """``hook [FILE…]`` runs the hook; ``hook install`` is a subcommand.
-
-    click cannot combine a variadic argument with subcommands, so the group takes
-    its FILE arguments itself: anything that is not a subcommand name (or help) is
-    a file, and ``--`` ends the options so that a file named ``install`` or ``-x`` is
-    still a file (the pre-commit entry is ``secretkit hook --``).
-    """
-
-    _FLAGS = ("--strict", "--allow-unscanned")
-
-    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        if args and (args[0] in self.commands or args[0] in ctx.help_option_names):
-            return super().parse_args(ctx, args)
-        flags = []
-        while args and args[0] in self._FLAGS:
-            flags.append(args[0])
-            args = args[1:]
-        ctx.meta["secretkit.hook.files"] = tuple(args[1:] if args[:1] == ["--"] else args)
-        return super().parse_args(ctx, flags)
-
-    def collect_usage_pieces(self, ctx: click.Context) -> list[str]:
-        return ["[--strict] [--allow-unscanned] [--] [FILE]...", "|", "install", "|", "uninstall"]
-
-
-@cli.group(cls=_HookGroup, invoke_without_command=True)
+@cli.group(cls=HookGroup, invoke_without_command=True)
 @click.option(
     "--strict", is_flag=True, help="Also block secrets the touched files already held in HEAD."
 )
@@ -518,12 +458,7 @@ def hosts_add(ctx: Context, /, name: str, **options: Any) -> None:
     secrets/NAME.yaml is re-wrapped for it)."""
     from secretkit.commands.hosts import add_host
 
-    ask = _ask if sys.stdin.isatty() else None
-    show(add_host(ctx.cwd, name, show=show, ask=ask, **options))
-
-
-def _ask(question: str) -> None:
-    click.confirm(question, abort=True)
+    show(add_host(ctx.cwd, name, show=show, ask=ask if sys.stdin.isatty() else None, **options))
 
 
 @hosts.command("bootstrap")
@@ -579,9 +514,7 @@ def purge(ctx: Context, yes: bool) -> None:
 
 
 @cli.command()
-@click.option(
-    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
-)
+@_TEXT_OR_JSON
 @click.option(
     "--source-only",
     is_flag=True,
@@ -643,9 +576,7 @@ def generate(ctx: Context, /, host: str | None, name: str | None, **options: Any
 
 
 @cli.command()
-@click.option(
-    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
-)
+@_TEXT_OR_JSON
 @pass_ctx
 def exposed(ctx: Context, fmt: str) -> None:
     """Every value ever committed in plaintext (history, and purge's backups), where

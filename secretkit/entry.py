@@ -25,7 +25,7 @@ HOOK_SUBCOMMANDS = ("install", "uninstall", "-h", "--help")
 
 def hook_arguments(argv: Sequence[str]) -> tuple[bool, bool, tuple[str, ...]] | None:
     """``(strict, allow_unscanned, files)`` when ``argv`` runs the hook itself (read
-    as ``cli._HookGroup.parse_args`` reads it), else None."""
+    as ``hook_group.HookGroup.parse_args`` reads it), else None."""
     if not argv or argv[0] != "hook":
         return None
     args = list(argv[1:])

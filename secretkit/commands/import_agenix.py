@@ -79,6 +79,10 @@ class Prepared(Shown):
         shown += [out(row) for row in table(self)]
         return shown + [err(note) for note in self.notes]
 
+    @property
+    def question(self) -> str:
+        return f"Convert {len(self.layout.moves)} agenix secret(s)?"
+
     def applied(self, written: Sequence[str]) -> list[Line]:
         """The summary after :func:`apply` wrote ``written``."""
         return [

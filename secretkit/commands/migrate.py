@@ -73,6 +73,10 @@ class Prepared(Shown):
             shown.append(out(self.left.removeprefix("; ")))
         return shown
 
+    @property
+    def question(self) -> str:
+        return f"Move {len(self.plan.moves)} secret(s) and rewrite the Nix files?"
+
     def applied(self, written: Sequence[str]) -> list[Line]:
         """The summary after :func:`apply` wrote ``written``."""
         moves = len(self.plan.moves)
