@@ -484,7 +484,7 @@ def hosts_remove(ctx: Context, name: str) -> None:
     """Remove host NAME: its key anchor, its rule and its key in every rule; every
     file it could read gets a new data key without it (its own file is kept for the
     admins), and the secrets it could read are listed."""
-    from secretkit.commands.remove_host import remove_host
+    from secretkit.commands.rotate_host import remove_host
 
     show(remove_host(ctx.cwd, name))
 

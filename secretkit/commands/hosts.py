@@ -8,7 +8,7 @@ the host in the same transaction (:mod:`secretkit.keys.onboarding`).
 for the admins only, :mod:`secretkit.keys.host_keys`) and :func:`bootstrap`
 re-creates its nixos-anywhere ``--extra-files`` tree; :func:`_keyscan` fetches a
 running host's key (:mod:`secretkit.keys.keyscan`) for the CLI to confirm.
-``hosts remove`` lives in :mod:`secretkit.commands.remove_host` (it re-keys the
+``hosts remove`` lives in :mod:`secretkit.commands.rotate_host` (it re-keys the
 files the host could read, on top of :func:`secretkit.keys.sops_yaml.remove_host_text`).
 ``list`` joins what discovery finds in the Nix code with what ``.sops.yaml`` holds.
 """

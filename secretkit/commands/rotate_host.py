@@ -1,4 +1,7 @@
-"""``secretkit rotate host NAME (--age R | --ssh-pubkey … | --ssh-pubkey-file F)``.
+"""``secretkit rotate host NAME …`` and ``secretkit hosts remove NAME``: both give
+every file a host key could open a new data key (:func:`execute`).
+
+``rotate host NAME (--age R | --ssh-pubkey … | --ssh-pubkey-file F)``:
 
 The host's anchor in ``.sops.yaml`` gets the new key (every alias follows,
 comments kept), and every sops file the old key could open or whose rule names
@@ -14,6 +17,23 @@ changes.  The ``.sops.yaml`` edit and all file writes go through one
 next run (which :func:`~secretkit.atomic.recover`\\ s first and then does the job
 again).  Every intermediate state is readable by the admins: each file is
 replaced atomically by a version whose recipients include them.
+
+``hosts remove NAME``: the host's anchor, its rule and its key in every other rule
+leave ``.sops.yaml`` (:func:`secretkit.keys.sops_yaml.remove_host_text`), and
+every sops file the host could read gets a *new data key* without it — in the
+same :class:`~secretkit.atomic.Transaction` as the ``.sops.yaml`` edit, so a
+kill midway is rolled back by the next run.
+
+The host's own file (``secrets/<host>.yaml``, whose rule is removed with the
+host) is **kept, re-encrypted for its remaining recipients (the admins)** and
+reported as an orphan: deleting secrets is left to the user (``git rm``), who
+may still need a value while moving the service elsewhere; it is never widened
+to a catch-all rule that would let other hosts read it.
+
+The result lists the secret *names* the removed key could read — in the current
+files and in every committed version it could open (a file deleted since, a value
+removed since): old ciphertext in git history still opens with that key, so
+these must be changed at their provider.
 """
 
 from __future__ import annotations
@@ -23,6 +43,7 @@ from pathlib import Path
 
 from secretkit.commands import Line, Shown, err, out
 from secretkit.keys.rotation import Exposure, FileOp, HostPlan
+from secretkit.keys.sops_yaml import Change
 from secretkit.sops.identities import Identities
 
 
@@ -158,3 +179,68 @@ def rotate_host(
         exposed=exposed,
         history=history,
     )
+
+
+@dataclass(frozen=True)
+class HostRemoval(Shown):
+    """What ``hosts remove`` did: the ``.sops.yaml`` change and the re-keyed files."""
+
+    change: Change
+    rotation: HostRotation
+    still_in_nix: bool = False  # the flake / hive still defines the host
+
+    @property
+    def orphans(self) -> tuple[str, ...]:
+        """Files kept for the remaining recipients because their rule left with the host."""
+        return tuple(item.rel for item in self.rotation.files if item.orphan)
+
+    def lines(self) -> list[Line]:
+        name = self.rotation.host
+        if not self.change.changed:
+            return [out(f"host {name} is not in .sops.yaml, nothing to do")]
+        shown = [out(f"removed host {name}"), *self.rotation.rekeyed_lines()]
+        shown += [
+            err(
+                f"note: {rel} is no longer used by any rule; delete it (git rm) when no "
+                "configuration needs its values"
+            )
+            for rel in self.orphans
+        ]
+        if self.still_in_nix:
+            shown.append(
+                err(
+                    f"note: host {name} is still defined in the Nix code and can no longer "
+                    "decrypt its secrets; remove it from the flake / colmena hive before the "
+                    "next deploy"
+                )
+            )
+        return shown + self.rotation.exposed_lines(True, f"the key of {name}")
+
+
+def remove_host(cwd: Path, name: str, *, identities: Identities | None = None) -> HostRemoval:
+    """Remove host ``name`` from ``.sops.yaml`` and re-key every file it could read."""
+    from secretkit.atomic import recover
+    from secretkit.keys import sops_yaml
+    from secretkit.keys.rotation import plan_remove_host
+    from secretkit.sops.identities import load_identities
+
+    root = sops_yaml.find_root(cwd)
+    recover(root)
+    sops_yaml.validate_name(name)
+    plan = plan_remove_host(root, name)
+    if plan.ops and identities is None:
+        identities = load_identities()
+    exposed = with_history(plan, history=True)
+    files = execute(plan, identities or Identities()) if plan.edit.change.changed else ()
+    rotation = HostRotation(
+        host=name,
+        old_recipient=plan.old_recipient,
+        new_recipient=None,
+        sops_yaml_changed=plan.edit.data is not None,
+        files=files,
+        exposed=exposed,
+    )
+    from secretkit.keys.hosts import discover
+
+    still_in_nix = plan.edit.change.changed and name in discover(root).hosts
+    return HostRemoval(plan.edit.change, rotation, still_in_nix)

@@ -34,9 +34,8 @@ from secretkit.commands.purge import (
     result_exit_code,
     result_lines,
 )
-from secretkit.commands.remove_host import HostRemoval
 from secretkit.commands.rotate import DataKeyRotation
-from secretkit.commands.rotate_host import FileResult, HostRotation
+from secretkit.commands.rotate_host import FileResult, HostRemoval, HostRotation
 from secretkit.commands.rotate_value import Restart, ValueRotation
 from secretkit.commands.set import SetResult
 from secretkit.commands.updatekeys import KeyUpdate, KeyUpdates, TreeRow, TreeUpdate
