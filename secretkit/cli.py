@@ -14,7 +14,7 @@ import click
 
 from secretkit import __version__
 from secretkit.boundary import release_locks, run, verbose_requested
-from secretkit.cli_output import ask, confirm, echo, show
+from secretkit.cli_output import ask, confirm, echo, finish, show
 from secretkit.hook_group import HookGroup
 
 if TYPE_CHECKING:
@@ -355,8 +355,7 @@ def hook(ctx: Context, click_ctx: click.Context, strict: bool, allow_unscanned: 
         click.echo(line)
     for note in report.notes:
         click.echo(f"note: {note}", err=True)
-    if report.blocked:
-        raise click.exceptions.Exit(1)
+    finish(1 if report.blocked else 0)
 
 
 @hook.command("install")
@@ -509,8 +508,7 @@ def purge(ctx: Context, yes: bool) -> None:
     confirm(yes, question, "purge rewrites history and needs a confirmation")
     result = command.apply_purge(plan, progress=history_progress())
     echo(command.result_lines(result))
-    if command.result_exit_code(result):
-        raise click.exceptions.Exit(command.result_exit_code(result))
+    finish(command.result_exit_code(result))
 
 
 @cli.command()
@@ -543,8 +541,7 @@ def check(ctx: Context, fmt: str, source_only: bool) -> None:
     else:
         for line in render(report):
             click.echo(line)
-    if not report.ok:
-        raise click.exceptions.Exit(1)
+    finish(0 if report.ok else 1)
 
 
 @cli.command()

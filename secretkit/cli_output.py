@@ -31,8 +31,15 @@ def show(result: Shown, fmt: str = "text") -> None:
         click.echo(json.dumps(result.to_json(), indent=2))
     else:
         echo(result.lines())
-    if result.exit_code:
-        raise click.exceptions.Exit(result.exit_code)
+    finish(result.exit_code)
+
+
+def finish(code: int) -> None:
+    """Hand a non-zero exit code to the boundary.  Through click's ``Exit`` (which
+    :func:`secretkit.cli.invoke` returns as the code), so that click's own runners
+    see it too; :mod:`secretkit.boundary` is what exits."""
+    if code:
+        raise click.exceptions.Exit(code)
 
 
 def confirm(yes: bool, question: str, refusal: str) -> None:
