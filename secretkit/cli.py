@@ -242,7 +242,8 @@ def rotate_host(ctx: Context, /, name: str, compromised: bool, **key: Any) -> No
     from secretkit.commands.hosts import recipient_from_options
     from secretkit.commands.rotate_host import rotate_host as run
 
-    show(run(ctx.cwd, name, recipient_from_options(ctx.cwd, **key), history=compromised))
+    recipient = recipient_from_options(ctx.cwd, **key)
+    show(run(ctx.cwd, name, recipient, history=compromised, identities=ctx.engine.identities))
 
 
 @rotate.command("value")
@@ -260,7 +261,7 @@ def rotate_value(ctx: Context, /, name: str, from_stdin: bool, **options: Any) -
     from secretkit.commands.set import stdin_text
 
     stdin = stdin_text(sys.stdin.buffer.read()) if from_stdin else None
-    show(run(ctx.cwd, name, stdin=stdin, **options))
+    show(run(ctx.cwd, name, stdin=stdin, identities=ctx.engine.identities, **options))
 
 
 @cli.command()
@@ -294,7 +295,10 @@ def migrate(
     from secretkit.keys.sops_yaml import find_root
 
     root = find_root(ctx.cwd)
-    prepared = prepare(root, hosts=hosts, dry_run=dry_run, without_admin=without_admin)
+    identities = ctx.engine.identities
+    prepared = prepare(
+        root, hosts=hosts, dry_run=dry_run, without_admin=without_admin, identities=identities
+    )
     show(prepared)
     if prepared.to_apply:
         confirm(yes, prepared.question, "migrate changes files and needs a confirmation")
@@ -457,7 +461,10 @@ def hosts_add(ctx: Context, /, name: str, **options: Any) -> None:
     secrets/NAME.yaml is re-wrapped for it)."""
     from secretkit.commands.hosts import add_host
 
-    show(add_host(ctx.cwd, name, show=show, ask=ask if sys.stdin.isatty() else None, **options))
+    asking = ask if sys.stdin.isatty() else None
+    show(
+        add_host(ctx.cwd, name, show=show, ask=asking, identities=ctx.engine.identities, **options)
+    )
 
 
 @hosts.command("bootstrap")
@@ -473,7 +480,7 @@ def hosts_bootstrap(ctx: Context, name: str, extra_files: Path) -> None:
     """Re-create the --extra-files tree of host NAME from its admin-encrypted host key."""
     from secretkit.commands.hosts import bootstrap
 
-    show(bootstrap(ctx.cwd, name, extra_files))
+    show(bootstrap(ctx.cwd, name, extra_files, identities=ctx.engine.identities))
 
 
 @hosts.command("remove")
@@ -485,7 +492,7 @@ def hosts_remove(ctx: Context, name: str) -> None:
     admins), and the secrets it could read are listed."""
     from secretkit.commands.rotate_host import remove_host
 
-    show(remove_host(ctx.cwd, name))
+    show(remove_host(ctx.cwd, name, identities=ctx.engine.identities))
 
 
 @cli.command()
@@ -569,7 +576,7 @@ def generate(ctx: Context, /, host: str | None, name: str | None, **options: Any
     """
     from secretkit.commands.generate import generate as run
 
-    show(run(ctx.cwd, host, name, **options))
+    show(run(ctx.cwd, host, name, identities=ctx.engine.identities, **options))
 
 
 @cli.command()
@@ -582,4 +589,5 @@ def exposed(ctx: Context, fmt: str) -> None:
     from secretkit.commands.exposed import exposed as run
     from secretkit.progress import history_progress
 
-    show(run(ctx.cwd, progress=history_progress() if fmt == "text" else None), fmt)
+    progress = history_progress() if fmt == "text" else None
+    show(run(ctx.cwd, progress=progress, identities=ctx.engine.identities), fmt)

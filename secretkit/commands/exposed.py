@@ -20,9 +20,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from secretkit.commands import Line, Shown, err, out
 from secretkit.sensitive import Sensitive
+
+if TYPE_CHECKING:
+    from secretkit.sops.engine import IdentitySource
 
 Progress = Callable[[int, int], None]
 
@@ -149,13 +153,15 @@ def _hashed_as(hashed: str, values: Iterable[ExposedValue]) -> list[ExposedValue
     return [v for v in values if sha512_crypt(v.secret.reveal(), salt, rounds) == hashed]
 
 
-def exposed(cwd: Path, *, progress: Progress | None = None) -> ExposedReport:
+def exposed(
+    cwd: Path, *, progress: Progress | None = None, identities: IdentitySource = None
+) -> ExposedReport:
     from secretkit.errors import SecretkitError
     from secretkit.git import require_repo
     from secretkit.keys.rotation import find_sops_files
     from secretkit.scan.api import scan_tree
     from secretkit.sops import api
-    from secretkit.sops.identities import load_identities
+    from secretkit.sops.engine import identities_of
 
     root = require_repo(cwd)
     values = _history(root, progress)
@@ -165,10 +171,10 @@ def exposed(cwd: Path, *, progress: Progress | None = None) -> ExposedReport:
             item.plaintext.append(f"{finding.path}:{finding.line}")
     by_value: dict[Sensitive[str], ExposedValue] = {v.secret: v for v in values.values()}
     unchecked: list[str] = []
-    identities = load_identities()
+    held = identities_of(identities)
     for info in find_sops_files(root):
         try:
-            plain = api.decrypt_bytes(info.data, info.fmt, identities, source=info.rel)
+            plain = api.decrypt_bytes(info.data, info.fmt, held, source=info.rel)
         except SecretkitError:
             unchecked.append(info.rel)
             continue

@@ -28,7 +28,7 @@ from secretkit.keys.sops_yaml import Change
 if TYPE_CHECKING:
     from secretkit.keys.host_keys import HostKey
     from secretkit.keys.hosts import Inventory
-    from secretkit.sops.identities import Identities
+    from secretkit.sops.engine import IdentitySource
 
 
 @dataclass(frozen=True)
@@ -174,9 +174,7 @@ def recipient_from_options(
     return ssh_pubkey_file_to_age(text)
 
 
-def add(
-    cwd: Path, name: str, recipient: str, *, identities: Identities | None = None
-) -> HostChange:
+def add(cwd: Path, name: str, recipient: str, *, identities: IdentitySource = None) -> HostChange:
     """Register host ``name`` with ``recipient``; existing files its rule matches are
     re-wrapped for it (one transaction with the ``.sops.yaml`` edit)."""
     return _add(cwd, name, recipient, identities=identities)
@@ -187,14 +185,14 @@ def _add(
     name: str,
     recipient: str,
     *,
-    identities: Identities | None = None,
+    identities: IdentitySource = None,
     host_key: HostKey | None = None,
 ) -> HostChange:
     from secretkit.atomic import Transaction
     from secretkit.keys.hosts import discover
     from secretkit.keys.onboarding import plan_add
     from secretkit.layouts.clan import read_clan
-    from secretkit.sops.identities import load_identities
+    from secretkit.sops.engine import identities_of
 
     root = recover_interrupted(cwd)  # a half-done rotate/remove is rolled back first
     if read_clan(root, []) is not None and name not in sops_yaml.read_keys(root).hosts:
@@ -205,9 +203,7 @@ def _add(
             f"sops/machines/<name>/key.json, not in {sops_yaml.SOPS_YAML}",
             hint=f"clan secrets machines add {name} {recipient}",
         )
-    plan = plan_add(
-        root, name, recipient, lambda: identities or load_identities(), host_key=host_key
-    )
+    plan = plan_add(root, name, recipient, lambda: identities_of(identities), host_key=host_key)
     if plan.writes:
         with Transaction(root) as txn:
             for path, data in plan.writes:
@@ -301,7 +297,7 @@ class Bootstrapped(Shown):
 
 
 def add_generated(
-    cwd: Path, name: str, extra_files: Path | None, *, identities: Identities | None = None
+    cwd: Path, name: str, extra_files: Path | None, *, identities: IdentitySource = None
 ) -> Generated:
     """A new ed25519 host key: the host registered by its ``age1…`` form, the private
     key stored for the admins only, and the nixos-anywhere ``--extra-files`` tree."""
@@ -317,12 +313,12 @@ def add_generated(
 
 
 def bootstrap(
-    cwd: Path, name: str, extra_files: Path, *, identities: Identities | None = None
+    cwd: Path, name: str, extra_files: Path, *, identities: IdentitySource = None
 ) -> Bootstrapped:
     """Re-create the ``--extra-files`` tree from the admin-encrypted host key."""
     from secretkit.keys.host_keys import host_key_file, key_from_plain, write_extra_files
     from secretkit.sops import api, document
-    from secretkit.sops.identities import load_identities
+    from secretkit.sops.engine import identities_of
 
     root = recover_interrupted(cwd)
     sops_yaml.validate_name(name)
@@ -335,7 +331,7 @@ def bootstrap(
             hint=f"secretkit hosts add {name} --generate-host-key --extra-files DIR",
         )
     plain = api.decrypt_bytes(
-        api.read_input(path), document.format_for_path(rel), identities or load_identities(),
+        api.read_input(path), document.format_for_path(rel), identities_of(identities),
         source=rel,
     )  # fmt: skip
     key = key_from_plain(plain, rel)
@@ -438,6 +434,7 @@ def add_host(
     yes: bool = False,
     show: Callable[[Shown], None] = lambda shown: None,
     ask: Callable[[str], None] | None = None,
+    identities: IdentitySource = None,
 ) -> HostChange | Generated:
     """``secretkit hosts add``: with a key given, a new key made (``generate_host_key``)
     or the key the host presents (``keyscan``: ``show`` gets it before ``ask``, None
@@ -445,14 +442,15 @@ def add_host(
     options = (age, ssh_pubkey, ssh_pubkey_file, generate_host_key, extra_files, keyscan)
     check_add_options(*options, fingerprint, yes)
     if generate_host_key:
-        return add_generated(cwd, name, extra_files)
+        return add_generated(cwd, name, extra_files, identities=identities)
     if keyscan is not None:
         scanned = _keyscan(cwd, name, keyscan or None)
         show(scanned)
         if must_ask(scanned.fingerprint, fingerprint, yes, can_ask=ask is not None) and ask:
             ask("Is this the host's key (compare it on the host)?")
-        return add(cwd, name, scanned.recipient)
-    return add(cwd, name, recipient_from_options(cwd, age, ssh_pubkey, ssh_pubkey_file))
+        return add(cwd, name, scanned.recipient, identities=identities)
+    recipient = recipient_from_options(cwd, age, ssh_pubkey, ssh_pubkey_file)
+    return add(cwd, name, recipient, identities=identities)
 
 
 def list_hosts(cwd: Path) -> HostList:

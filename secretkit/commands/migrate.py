@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from secretkit.keys.hosts import Inventory
     from secretkit.plan.targets import Targets
     from secretkit.scan.model import Finding
+    from secretkit.sops.engine import IdentitySource
     from secretkit.sops.identities import Identities
 
 _DECLARED = re.compile(rb'secrets\.(?:"([^"\\$]+)"|([A-Za-z_][A-Za-z0-9_\'-]*))\s*[=.]')
@@ -107,7 +108,7 @@ def prepare(
     dry_run: bool = False,
     also: Sequence[FindingLike] = (),
     without_admin: bool = False,
-    identities: Identities | None = None,
+    identities: IdentitySource = None,
 ) -> Prepared:
     """Everything up to (not including) the first write.
 
@@ -126,7 +127,7 @@ def prepare(
     from secretkit.scan.api import scan_tree
     from secretkit.sops.engine import LazyIdentities
 
-    source = LazyIdentities(loaded=identities)
+    source = identities if callable(identities) else LazyIdentities(loaded=identities)
     recover(root)
     report = scan_tree(root)
     findings: list[Any] = [f for f in report.findings if f.path.endswith(".nix")]

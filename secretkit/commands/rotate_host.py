@@ -44,6 +44,7 @@ from pathlib import Path
 from secretkit.commands import Line, Shown, err, out
 from secretkit.keys.rotation import Exposure, FileOp, HostPlan
 from secretkit.keys.sops_yaml import Change
+from secretkit.sops.engine import IdentitySource, identities_of
 from secretkit.sops.identities import Identities
 
 
@@ -150,7 +151,7 @@ def rotate_host(
     name: str,
     recipient: str,
     *,
-    identities: Identities | None = None,
+    identities: IdentitySource = None,
     history: bool = False,
 ) -> HostRotation:
     """Give host ``name`` the key ``recipient`` (``age1…``) and re-key its files.
@@ -160,16 +161,14 @@ def rotate_host(
     from secretkit.atomic import recover
     from secretkit.keys import sops_yaml
     from secretkit.keys.rotation import plan_rotate_host
-    from secretkit.sops.identities import load_identities
 
     root = sops_yaml.find_root(cwd)
     recover(root)  # an interrupted earlier run is rolled back before we read anything
     sops_yaml.validate_name(name)
     plan = plan_rotate_host(root, name, recipient)
-    if identities is None:
-        identities = load_identities()
+    held = identities_of(identities)
     exposed = with_history(plan, history)
-    files = execute(plan, identities)
+    files = execute(plan, held)
     return HostRotation(
         host=name,
         old_recipient=plan.old_recipient,
@@ -217,21 +216,22 @@ class HostRemoval(Shown):
         return shown + self.rotation.exposed_lines(True, f"the key of {name}")
 
 
-def remove_host(cwd: Path, name: str, *, identities: Identities | None = None) -> HostRemoval:
+def remove_host(cwd: Path, name: str, *, identities: IdentitySource = None) -> HostRemoval:
     """Remove host ``name`` from ``.sops.yaml`` and re-key every file it could read."""
     from secretkit.atomic import recover
     from secretkit.keys import sops_yaml
     from secretkit.keys.rotation import plan_remove_host
-    from secretkit.sops.identities import load_identities
 
     root = sops_yaml.find_root(cwd)
     recover(root)
     sops_yaml.validate_name(name)
     plan = plan_remove_host(root, name)
-    if plan.ops and identities is None:
-        identities = load_identities()
+    if plan.ops:  # the identities are loaded only when a file is to be re-keyed
+        held = identities_of(identities)
+    else:
+        held = identities if isinstance(identities, Identities) else Identities()
     exposed = with_history(plan, history=True)
-    files = execute(plan, identities or Identities()) if plan.edit.change.changed else ()
+    files = execute(plan, held) if plan.edit.change.changed else ()
     rotation = HostRotation(
         host=name,
         old_recipient=plan.old_recipient,

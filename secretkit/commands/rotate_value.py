@@ -14,13 +14,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from secretkit.commands import Line, Shown, err, out
 from secretkit.errors import UsageError, UserError
 from secretkit.generate.model import Generated, Options
 from secretkit.generate.store import HostFiles
 from secretkit.sensitive import Sensitive
-from secretkit.sops.identities import Identities
+from secretkit.sops.engine import identities_of
+
+if TYPE_CHECKING:
+    from secretkit.sops.engine import IdentitySource
 
 
 @dataclass(frozen=True)
@@ -113,7 +117,7 @@ def rotate_value(
     options: Options | None = None,
     length: int | None = None,
     words: int | None = None,
-    identities: Identities | None = None,
+    identities: IdentitySource = None,
 ) -> ValueRotation:
     """Replace ``name`` everywhere with ``stdin`` or a value of ``kind`` (``options``,
     or ``length`` / ``words``)."""
@@ -122,7 +126,6 @@ def rotate_value(
     from secretkit.generate.store import split_name
     from secretkit.keys.rotation import candidates, find_sops_files
     from secretkit.nix.sops_decls import declarations
-    from secretkit.sops.identities import load_identities
 
     if stdin is not None and not stdin.reveal():
         raise UsageError("the value on stdin is empty")
@@ -136,7 +139,7 @@ def rotate_value(
         )
     from secretkit.plan.crypt import is_crypt_hash
 
-    files = HostFiles(root, identities or load_identities())
+    files = HostFiles(root, identities_of(identities))
     old = {files.get(info.rel, name) for info in holding}
     hashed_now = any(v is not None and is_crypt_hash(v.reveal()) for v in old)
     options = options or Options(length, words)

@@ -25,12 +25,27 @@ from typing import TYPE_CHECKING, Protocol
 from secretkit.atomic import Transaction, write_atomic
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from secretkit.sops.backend_binary import SopsBinary
     from secretkit.sops.config import CreationRule
     from secretkit.sops.document import PlainFile
     from secretkit.sops.identities import Identities
 
+    # what a command takes as its identities: loaded, to load on first use, or the
+    # environment's (None)
+    IdentitySource = Identities | Callable[[], Identities] | None
+
 ENGINE_NAMES = ("python", "sops")
+
+
+def identities_of(source: IdentitySource) -> Identities:
+    """The identities ``source`` gives (None: this environment's, loaded now)."""
+    if source is None:
+        from secretkit.sops.identities import load_identities
+
+        return load_identities()
+    return source() if callable(source) else source
 
 
 class LazyIdentities:
