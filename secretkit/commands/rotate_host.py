@@ -40,12 +40,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from secretkit.commands import Line, Shown, err, out
 from secretkit.keys.rotation import Exposure, FileOp, HostPlan
 from secretkit.keys.sops_yaml import Change
-from secretkit.sops.engine import IdentitySource, identities_of
+from secretkit.sops.engine import identities_of
 from secretkit.sops.identities import Identities
+
+if TYPE_CHECKING:
+    from secretkit.sops.engine import IdentitySource
 
 
 @dataclass(frozen=True)
