@@ -6,9 +6,10 @@ for (issue 15: ≤ 100 ms).  click and the definitions of every command in
 hook's own — ``hook [--strict] [--allow-unscanned] [--] [FILE…]``, as the
 pre-commit framework and the plain-git shim pass them, no global option — this
 module runs the hook and prints its report itself, exactly as ``cli.hook`` does.
-Anything else, and any error of the hook, goes through :func:`secretkit.cli.main`,
-the one error boundary: the hook only reads, so running it again there is harmless
-and the error gets its usual line and exit code.
+Anything else, and any error of the hook, runs the click CLI (:func:`secretkit.cli.invoke`):
+the hook only reads, so running it again there is harmless and the error gets its
+usual line and exit code.  Both run inside the one error boundary
+(:func:`secretkit.boundary.run`).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Sequence
-from typing import NoReturn, TextIO
+from typing import NoReturn
 
 HOOK_FLAGS = ("--strict", "--allow-unscanned")
 HOOK_SUBCOMMANDS = ("install", "uninstall", "-h", "--help")
@@ -24,7 +25,7 @@ HOOK_SUBCOMMANDS = ("install", "uninstall", "-h", "--help")
 
 def hook_arguments(argv: Sequence[str]) -> tuple[bool, bool, tuple[str, ...]] | None:
     """``(strict, allow_unscanned, files)`` when ``argv`` runs the hook itself (read
-    as ``cli._HookGroup.parse_args`` reads it), else None."""
+    as ``hook_group.HookGroup.parse_args`` reads it), else None."""
     if not argv or argv[0] != "hook":
         return None
     args = list(argv[1:])
@@ -39,88 +40,46 @@ def hook_arguments(argv: Sequence[str]) -> tuple[bool, bool, tuple[str, ...]] | 
 
 def _run_hook(strict: bool, allow_unscanned: bool, files: tuple[str, ...]) -> int | None:
     """Run the hook and print its report; the exit code, or None when the full CLI
-    must run it (an invalid SECRETKIT_ENGINE, any error)."""
+    must run it (an invalid SECRETKIT_ENGINE, any error of the hook)."""
     if os.environ.get("SECRETKIT_ENGINE", "python") not in ("", "python", "sops"):
         return None  # cli() refuses it before any command runs
     from pathlib import Path
 
+    from secretkit.boundary import write_lines
     from secretkit.commands.hook import render, run_hook
-    from secretkit.errors import EXIT_BUG, EXIT_USER
 
     try:
         report = run_hook(Path.cwd(), files, strict=strict, allow_unscanned=allow_unscanned)
         lines = render(report)
     except Exception:
         return None
-    try:
-        _write(sys.stdout, lines)
-        _write(sys.stderr, [f"note: {note}" for note in report.notes])
-    except BrokenPipeError:
-        return 0
-    except OSError as exc:  # as cli.main reports what the system refused
-        from secretkit.atomic import describe_os_error, os_error_hint
-
-        sys.stderr.write(f"error: {describe_os_error(exc)} (hint: {os_error_hint(exc)})\n")
-        return EXIT_USER
-    except Exception as exc:  # as cli.main's boundary says a bug (output is half written)
-        sys.stderr.write(
-            f"error: internal error ({type(exc).__name__}); rerun with --verbose and report it\n"
-        )
-        return EXIT_BUG
+    write_lines(sys.stdout, lines)
+    write_lines(sys.stderr, [f"note: {note}" for note in report.notes])
     return 1 if report.blocked else 0
 
 
-def _on_signal(signum: int, frame: object) -> None:
-    from secretkit.errors import Terminated
+def _hook_or_cli(request: tuple[bool, bool, tuple[str, ...]], argv: list[str] | None) -> int | None:
+    from secretkit.boundary import Aborted
 
-    raise Terminated(signum)
+    try:
+        code = _run_hook(*request)
+    except KeyboardInterrupt as exc:  # the blank line first, as click's Abort prints it
+        sys.stderr.write("\n")
+        raise Aborted from exc
+    if code is not None:
+        return code
+    from secretkit.cli import invoke
 
-
-def catch_signals() -> None:
-    """SIGTERM and SIGHUP (a closed terminal, a dropped ssh session) clean up like Ctrl-C."""
-    import signal
-
-    for signum in (signal.SIGTERM, signal.SIGHUP):
-        try:
-            signal.signal(signum, _on_signal)
-        except (ValueError, OSError):  # not the main thread (embedded use)
-            return
-
-
-def _write(stream: TextIO, lines: list[str]) -> None:
-    """As ``click.echo`` writes them: ANSI escapes removed when not on a terminal."""
-    if not lines:
-        return
-    if not stream.isatty():
-        import re
-
-        ansi = re.compile(r"\033\[[0-?]*[ -/]*[@-~]")  # click._compat._ansi_re
-        lines = [ansi.sub("", line) for line in lines]
-    for line in lines:
-        stream.write(line + "\n")
-    stream.flush()
+    return invoke(argv)
 
 
 def main(argv: list[str] | None = None) -> NoReturn:
     """Console-script entry point (``secretkit``)."""
+    from secretkit.boundary import run, verbose_requested
+
     request = hook_arguments(sys.argv[1:] if argv is None else argv)
-    if request is not None:
-        from secretkit.errors import EXIT_INTERRUPTED, Terminated
+    if request is None:
+        from secretkit.cli import invoke
 
-        catch_signals()
-        try:
-            code = _run_hook(*request)
-        except Terminated as exc:
-            import signal
-
-            # the blank line first, as click's Abort prints it in the CLI
-            sys.stderr.write(f"\nerror: terminated by {signal.Signals(exc.signum).name}\n")
-            sys.exit(128 + exc.signum)
-        except KeyboardInterrupt:
-            sys.stderr.write("\nerror: aborted\n")
-            sys.exit(EXIT_INTERRUPTED)
-        if code is not None:
-            sys.exit(code)
-    from secretkit.cli import main as cli_main
-
-    cli_main(argv)
+        run(lambda: invoke(argv), verbose=verbose_requested(argv))
+    run(lambda: _hook_or_cli(request, argv), verbose=verbose_requested(argv))

@@ -6,57 +6,32 @@ asked with ``--output`` — to a file created with mode 0600.
 
 from __future__ import annotations
 
-import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from secretkit.atomic import write_atomic
+from secretkit.commands import Shown
 from secretkit.errors import IntegrityError
 from secretkit.sensitive import Sensitive
+from secretkit.sops.engine import Engine, PythonEngine
 
 if TYPE_CHECKING:
     from secretkit.sops.identities import Identities
 
 
 @dataclass(frozen=True)
-class DecryptResult:
+class DecryptResult(Shown):
     output: Sensitive[bytes] | None  # plaintext for stdout (None when written to disk)
     written: Path | None
 
-
-def _extract(tree: object, path: list[str | int], fmt: str, source: str) -> bytes:
-    from secretkit.errors import UserError
-
-    node = tree
-    if isinstance(node, list) and fmt == "yaml":
-        node = node[0] if node else {}
-    for part in path:
-        if isinstance(node, dict) and isinstance(part, str) and part in node:
-            node = node[part]
-            continue
-        if isinstance(node, list) and isinstance(part, int) and -len(node) <= part < len(node):
-            node = node[part]
-            continue
-        raise UserError(
-            f"the key path does not exist in {source}",
-            hint="list the keys with `secretkit decrypt FILE`",
-        )
-    if isinstance(node, str):
-        return node.encode("utf-8")
-    if isinstance(node, bytes):
-        return node
-    if isinstance(node, dict) and fmt in ("yaml", "json"):
-        from secretkit.sops import document
-
-        return document.dump_plain(document.new_plain(fmt, node))  # the store's own emitter
-    if isinstance(node, (dict, list)):
-        return (json.dumps(node, indent=4, ensure_ascii=False) + "\n").encode("utf-8")
-    return json.dumps(node).encode("utf-8")
+    def data(self) -> bytes | None:
+        return self.output.reveal() if self.output is not None else None
 
 
 def _explain_ssh(
-    exc: IntegrityError, data: bytes, fmt: str, identities: Identities
+    exc: IntegrityError, path: Path, identities: Callable[[], Identities]
 ) -> IntegrityError:
     """A better hint when an ssh key was given for a file made for its ssh-to-age key.
 
@@ -70,11 +45,11 @@ def _explain_ssh(
     if not exc.message.startswith("no identity decrypts"):
         return exc
     try:
-        wanted = {
-            r for group in api.recipients_of(document.load_encrypted(data, fmt)) for r in group
-        }
+        data = api.read_input(path)
+        sops = document.load_encrypted(data, document.format_for_path(path))
+        wanted = {r for group in api.recipients_of(sops) for r in group}
         derived = {
-            ssh_pubkey_to_age(r) for r in identities.recipients if r.startswith("ssh-ed25519 ")
+            ssh_pubkey_to_age(r) for r in identities().recipients if r.startswith("ssh-ed25519 ")
         }
     except SecretkitError:
         return exc
@@ -94,30 +69,16 @@ def decrypt(
     *,
     extract: str | None = None,
     output: Path | None = None,
-    engine: str = "python",
+    engine: Engine | None = None,
 ) -> DecryptResult:
-    from secretkit.sops import api, document
-    from secretkit.sops.identities import load_identities
+    from secretkit.sops import api
 
+    engine = engine or PythonEngine(cwd)
     path = api.resolve(cwd, file)
-    source = api.display(cwd, path)
-    if engine == "sops":
-        from secretkit.sops.backend_binary import SopsBinary
-
-        plaintext = SopsBinary(cwd).decrypt(path, extract)
-    else:
-        data = api.read_input(path)
-        fmt = document.format_for_path(path)
-        tree_path = api.parse_tree_path(extract) if extract is not None else None
-        identities = load_identities()
-        try:
-            plain = api.decrypt_bytes(data, fmt, identities, source=source)
-        except IntegrityError as exc:
-            raise _explain_ssh(exc, data, fmt, identities) from None
-        if tree_path is None:
-            plaintext = document.dump_plain(plain)
-        else:
-            plaintext = _extract(plain.to_python(), tree_path, fmt, source)
+    try:
+        plaintext = engine.decrypt(path, extract)
+    except IntegrityError as exc:
+        raise _explain_ssh(exc, path, engine.identities) from None
     if output is None:
         return DecryptResult(output=Sensitive(plaintext), written=None)
     target = api.resolve(cwd, output)

@@ -5,7 +5,9 @@ into a fresh git repository, fills its ``@PLACEHOLDER@`` fake secrets with
 generated values of the right shape, generates demo keys (an admin age
 identity, an ssh ed25519 host key per host, converted with ssh-to-age), and
 runs ``init`` → ``hosts add`` → ``scan`` → ``migrate --yes`` → ``scan``.  The
-result says what happened; no value is ever part of it.
+result says what happened; no value is ever part of it.  The migrate step is the
+caller's (``migrate``: the CLI passes :func:`secretkit.commands.migrate.migrate_all`),
+given the demo admin key as the identities to use.
 
 ``keys`` may name a directory of existing demo keys (``admin.agekey`` and
 ``hosts/<name>.pub``); missing ones are generated there.  That is how the
@@ -22,14 +24,23 @@ import secrets
 import shutil
 import string
 import tempfile
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from secretkit.commands import Line, Shown, err, out, table_lines
 from secretkit.errors import UserError
 from secretkit.sensitive import Sensitive
+
+if TYPE_CHECKING:
+    from secretkit.plan.build import Plan
+    from secretkit.sops.identities import Identities
+
+# The example file whose diff the demo shows (the first 40 lines from its header):
+# the monitoring host's module, where every kind of rewrite appears.
+EXCERPT_FILE = "monitoring.nix"
 
 _ALNUM = string.ascii_letters + string.digits
 _LOWER = string.ascii_lowercase + string.digits
@@ -70,7 +81,7 @@ PUBLIC = frozenset({"WIREGUARD_PEER_PUBLIC_KEY"})  # filled, but not secrets
 
 
 @dataclass
-class DemoResult:
+class DemoResult(Shown):
     directory: Path
     kept: bool
     hosts: list[str]
@@ -84,6 +95,32 @@ class DemoResult:
     host_access: dict[str, list[str]] = field(default_factory=dict)  # host → secrets it opens
     # the generated values, for the tests' "nothing leaked" checks; never printed
     secrets: list[Sensitive[str]] = field(default_factory=list, repr=False)
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.leaked or self.findings_after else 0
+
+    def lines(self) -> list[Line]:
+        shown = [
+            out(f"example homelab with fake secrets: {len(self.hosts)} hosts"),
+            out(f"scan: {self.findings_before} finding(s)"),
+        ]
+        shown += [out(line) for line in table_lines(self.table)]
+        shown += [out(f"sops-nix: {note}") for note in self.wiring]
+        shown += [out(line) for line in self.refused]
+        excerpt = self.diff.splitlines()
+        start = next((i for i, line in enumerate(excerpt) if EXCERPT_FILE in line), 0)
+        shown.append(out("diff (excerpt):"))
+        shown += [out("  " + line) for line in excerpt[start : start + 40]]
+        for host, names in sorted(self.host_access.items()):
+            shown.append(out(f"{host} can decrypt: {', '.join(names) if names else '(nothing)'}"))
+        after = self.findings_after
+        shown.append(out(f"scan: {'clean' if after == 0 else f'{after} finding(s) left'}"))
+        if self.leaked:
+            shown.append(err(f"values still in: {', '.join(self.leaked)}"))
+        if self.kept:
+            shown.append(out(f"repository: {self.directory}"))
+        return shown
 
 
 def example_source() -> Path:
@@ -108,20 +145,6 @@ def fill(data: bytes, values: dict[str, str]) -> bytes:
         return values[name].encode()
 
     return _PLACEHOLDER.sub(sub, data)
-
-
-@contextmanager
-def _env(**changes: str) -> Iterator[None]:
-    old = {k: os.environ.get(k) for k in changes}
-    os.environ.update(changes)
-    try:
-        yield
-    finally:
-        for k, v in old.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
 
 
 def _admin_key(keys: Path) -> tuple[Path, str]:
@@ -173,10 +196,14 @@ def _host_key(keys: Path, host: str) -> tuple[str, Path | None]:
 
 
 def demo(
-    directory: Path | None = None, *, keep: bool = False, keys: Path | None = None
+    directory: Path | None = None,
+    *,
+    migrate: Callable[[Path, Identities], Plan],
+    keep: bool = False,
+    keys: Path | None = None,
 ) -> DemoResult:
-    """Run the demo; the work directory is removed afterwards unless kept or given."""
-    from secretkit.commands import migrate
+    """Run the demo; the work directory is removed afterwards unless kept or given.
+    ``migrate(repo, identities)`` migrates the filled-in copy and returns its plan."""
     from secretkit.git import run_git
     from secretkit.keys import sops_yaml_edits
     from secretkit.keys.ssh_to_age import ssh_private_key_to_age, ssh_pubkey_to_age
@@ -220,9 +247,10 @@ def demo(
                 host_private[host] = private
 
         before = scan_tree(repo)
-        with _env(SOPS_AGE_KEY_FILE=str(admin_path)):
-            prepared = migrate.prepare(repo)
-            migrate.apply(prepared)
+        # the user's own identities, and the demo admin key on top (as sops reads a
+        # SOPS_AGE_KEY_FILE next to them)
+        admin = load_identities({**os.environ, "SOPS_AGE_KEY_FILE": str(admin_path)})
+        plan = migrate(repo, admin)
         after = scan_tree(repo)
 
         generated = [v for k, v in values.items() if k not in PUBLIC]
@@ -246,7 +274,6 @@ def demo(
             plain = api.decrypt_bytes(path.read_bytes(), "yaml", identities, source=path.name)
             access[host] = ["/".join(str(k) for k in keys_) for keys_, _ in plain.leaves()]
 
-        plan = prepared.plan
         return DemoResult(
             directory=repo,
             kept=kept,

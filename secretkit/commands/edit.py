@@ -24,17 +24,22 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from secretkit.atomic import write_atomic
+from secretkit.commands import Line, Shown, err
 from secretkit.errors import SecretkitError, UserError
+from secretkit.sops.engine import Engine, PythonEngine
 
 if TYPE_CHECKING:
     from secretkit.sops.document import PlainFile
 
 
 @dataclass(frozen=True)
-class EditResult:
+class EditResult(Shown):
     path: Path
     status: str  # "unchanged" | "updated" | "created"
+    name: str = ""  # FILE as given
+
+    def lines(self) -> list[Line]:
+        return [err(f"{self.name}: no changes")] if self.status == "unchanged" else []
 
 
 def run_editor(
@@ -88,59 +93,29 @@ def edit(
     cwd: Path,
     file: Path | str,
     *,
-    engine: str = "python",
+    engine: Engine | None = None,
     env: Mapping[str, str] | None = None,
     tmp_root: Path | None = None,
 ) -> EditResult:
     from secretkit import repolock
     from secretkit.commands import recover_interrupted
-    from secretkit.sops import api, document
-    from secretkit.sops.config import find_config
-    from secretkit.sops.identities import load_identities
+    from secretkit.sops import api
 
-    env = os.environ if env is None else env
+    environ = os.environ if env is None else env
     root = recover_interrupted(cwd)
     path = api.resolve(cwd, file)
     source = api.display(cwd, path)
-    if engine == "sops":
-        from secretkit.sops.backend_binary import SopsBinary
 
-        existed = path.exists()
-        SopsBinary(cwd).edit(path)
-        return EditResult(path=path, status="updated" if existed else "created")
-    fmt = document.format_for_path(path)
-    if not path.exists():
-        rule = api.rule_for_file(cwd, path)
-        original = document.dump_plain(api.empty_plain(fmt))
+    def editor(original: bytes, before: bytes | None, fmt: str) -> PlainFile | None:
         repolock.release(root)  # the editor may stay open for hours
-        edited = run_editor(original, path.name, env, tmp_root)
+        edited = run_editor(original, path.name, environ, tmp_root)
         if edited == original:
-            return EditResult(path=path, status="unchanged")
-        _relock_unchanged(cwd, root, path, None, edited, source)
-        new_plain = _parse_edited(edited, fmt, source, root, path)
-        write_atomic(path, api.encrypt_new(new_plain, rule, source=source))
-        return EditResult(path=path, status="created")
+            return None
+        _relock_unchanged(cwd, root, path, before, edited, source)
+        return _parse_edited(edited, fmt, source, root, path)
 
-    data = api.read_input(path)
-    sops = api.load(data, fmt, source=source)
-    key = api.data_key_of(sops, load_identities(), source=source)
-    plain = api.open_file(sops, key, source=source)
-    original = document.dump_plain(plain)
-    repolock.release(root)  # the editor may stay open for hours
-    edited = run_editor(original, path.name, env, tmp_root)
-    if edited == original:
-        return EditResult(path=path, status="unchanged")
-    _relock_unchanged(cwd, root, path, data, edited, source)
-    new_plain = _parse_edited(edited, fmt, source, root, path)
-    new_plain.stash.update(plain.stash)  # unchanged values keep their IV → same ciphertext
-    metadata = sops.metadata
-    if _older(metadata.version, document.SOPS_VERSION):
-        metadata.version = document.SOPS_VERSION
-    config = find_config(cwd)
-    current = config.rule_for(path) if config is not None else None
-    new = document.encrypt(new_plain, key, metadata)
-    write_atomic(path, document.dump(new, indent=api.store_indent(fmt, current)))
-    return EditResult(path=path, status="updated")
+    status = (engine or PythonEngine(cwd)).edit(path, editor)
+    return EditResult(path=path, status=status, name=str(file))
 
 
 def keep_edits(root: Path, path: Path, edited: bytes) -> Path:
@@ -198,14 +173,3 @@ def _parse_edited(edited: bytes, fmt: str, source: str, root: Path, path: Path) 
             hint=f"fix the syntax there, then `secretkit edit {source}` and paste it; "
             f"delete {kept} when done",
         ) from None
-
-
-def _older(version: str, than: str) -> bool:
-    def parts(text: str) -> tuple[int, ...]:
-        out = []
-        for piece in text.split("."):
-            digits = "".join(ch for ch in piece if ch.isdigit())
-            out.append(int(digits) if digits else 0)
-        return tuple(out)
-
-    return parts(version) < parts(than)

@@ -10,12 +10,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from secretkit.atomic import write_atomic
+from secretkit.commands import Shown
+from secretkit.sops.engine import Engine, PythonEngine
 
 
 @dataclass(frozen=True)
-class EncryptResult:
+class EncryptResult(Shown):
     output: bytes | None  # the encrypted file for stdout (None when written to disk)
     written: Path | None
+
+    def data(self) -> bytes | None:
+        return self.output
 
 
 def encrypt(
@@ -24,27 +29,17 @@ def encrypt(
     *,
     in_place: bool = False,
     output: Path | None = None,
-    engine: str = "python",
+    engine: Engine | None = None,
 ) -> EncryptResult:
     from secretkit.commands import recover_interrupted
     from secretkit.errors import UsageError
-    from secretkit.sops import api, document
+    from secretkit.sops import api
 
     if in_place and output is not None:
         raise UsageError("--in-place and --output cannot be combined")
     recover_interrupted(cwd)
     path = api.resolve(cwd, file)
-    if engine == "sops":
-        from secretkit.sops.backend_binary import SopsBinary
-
-        encrypted = SopsBinary(cwd).encrypt(path)
-    else:
-        data = api.read_input(path)
-        fmt = document.format_for_path(path)
-        rule = api.rule_for_file(cwd, path)
-        source = api.display(cwd, path)
-        plain = api.load_plain(data, fmt, source=source)
-        encrypted = api.encrypt_new(plain, rule, source=source)
+    encrypted = (engine or PythonEngine(cwd)).encrypt(path)
     target = path if in_place else (api.resolve(cwd, output) if output is not None else None)
     if target is None:
         return EncryptResult(output=encrypted, written=None)

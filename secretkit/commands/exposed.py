@@ -20,8 +20,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from secretkit.commands import Line, Shown, err, out
 from secretkit.sensitive import Sensitive
+
+if TYPE_CHECKING:
+    from secretkit.sops.engine import IdentitySource
 
 Progress = Callable[[int, int], None]
 
@@ -54,13 +59,40 @@ class ExposedValue:
 
 
 @dataclass
-class ExposedReport:
+class ExposedReport(Shown):
     values: list[ExposedValue]
     unchecked: list[str]  # sops files no available identity opens
 
     @property
     def to_rotate(self) -> list[ExposedValue]:
         return [v for v in self.values if v.status != "replaced"]
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.to_rotate else 0
+
+    def lines(self) -> list[Line]:
+        if not self.values:
+            return [
+                out("no value was ever committed in plaintext (history and purge backups scanned)")
+            ]
+        shown = [out(f"{len(self.values)} value(s) were committed in plaintext; rotate each one:")]
+        for item in self.values:
+            where = "only in purge's backup refs" if item.in_backup_only else ", ".join(item.paths)
+            shown.append(
+                out(f"  [{item.status}] {', '.join(item.names)} ({item.preview}) — was in {where}")
+            )
+            shown += [out(f"      still in plaintext: {place}") for place in item.plaintext]
+            for place in item.stored:
+                name = place.split(": ")[1].split(" ")[0]
+                shown.append(out(f"      unchanged in {place}"))
+                how = f"secretkit rotate value {name} --from-stdin (or --kind …)"
+                shown.append(out(f"        new value: {how}"))
+        shown += [
+            err(f"note: no identity opens {rel}; values in it could not be compared")
+            for rel in self.unchecked
+        ]
+        return shown
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -121,13 +153,15 @@ def _hashed_as(hashed: str, values: Iterable[ExposedValue]) -> list[ExposedValue
     return [v for v in values if sha512_crypt(v.secret.reveal(), salt, rounds) == hashed]
 
 
-def exposed(cwd: Path, *, progress: Progress | None = None) -> ExposedReport:
+def exposed(
+    cwd: Path, *, progress: Progress | None = None, identities: IdentitySource = None
+) -> ExposedReport:
     from secretkit.errors import SecretkitError
     from secretkit.git import require_repo
     from secretkit.keys.rotation import find_sops_files
     from secretkit.scan.api import scan_tree
     from secretkit.sops import api
-    from secretkit.sops.identities import load_identities
+    from secretkit.sops.engine import identities_of
 
     root = require_repo(cwd)
     values = _history(root, progress)
@@ -137,10 +171,10 @@ def exposed(cwd: Path, *, progress: Progress | None = None) -> ExposedReport:
             item.plaintext.append(f"{finding.path}:{finding.line}")
     by_value: dict[Sensitive[str], ExposedValue] = {v.secret: v for v in values.values()}
     unchecked: list[str] = []
-    identities = load_identities()
+    held = identities_of(identities)
     for info in find_sops_files(root):
         try:
-            plain = api.decrypt_bytes(info.data, info.fmt, identities, source=info.rel)
+            plain = api.decrypt_bytes(info.data, info.fmt, held, source=info.rel)
         except SecretkitError:
             unchecked.append(info.rel)
             continue

@@ -14,13 +14,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from secretkit.commands import Line, Shown, out
 from secretkit.errors import UsageError, UserError
 from secretkit.generate.declared import Declared
 from secretkit.generate.model import Options
 from secretkit.generate.store import HostFiles
 from secretkit.sensitive import Sensitive
-from secretkit.sops.identities import Identities
+from secretkit.sops.engine import identities_of
+
+if TYPE_CHECKING:
+    from secretkit.sops.engine import IdentitySource
 
 
 @dataclass(frozen=True)
@@ -38,12 +43,67 @@ class Made:
 
 
 @dataclass(frozen=True)
-class GenerateResult:
+class GenerateResult(Shown):
     made: tuple[Made, ...]
 
     @property
     def written(self) -> tuple[Made, ...]:
         return tuple(m for m in self.made if m.action != "kept")
+
+    def lines(self) -> list[Line]:
+        shown = []
+        for made in self.made:
+            if made.action == "kept":
+                shown.append(out(f"{made.file}: {made.name} exists, kept"))
+                continue
+            extra = f" (and the password as {made.also_plain})" if made.also_plain else ""
+            how = "copied from another host" if made.action == "copied" else f"new {made.kind}"
+            shown.append(out(f"{made.file}: {made.name}: {how}{extra}"))
+            if made.public is not None:
+                if made.public_out:
+                    shown.append(out(f"  public key written to {made.public_out}"))
+                else:
+                    shown.append(out(f"  public key: {made.public}"))
+        return shown
+
+
+def generate(
+    cwd: Path,
+    host: str | None,
+    name: str | None,
+    *,
+    kind: str | None = None,
+    length: int | None = None,
+    words: int | None = None,
+    public_out: Path | None = None,
+    also_plain: str | None = None,
+    all_: bool = False,
+    force: str | None = None,
+    identities: IdentitySource = None,
+) -> GenerateResult:
+    """``secretkit generate``: one secret (HOST NAME --kind KIND), or ``--all``."""
+    if all_:
+        if host or name or kind or length or words or public_out or also_plain:
+            raise UsageError("--all takes no HOST/NAME and no per-secret options")
+        return generate_all(cwd, force=force, identities=identities)
+    if host is None or name is None or kind is None:
+        raise UsageError(
+            "give HOST NAME --kind KIND, or --all",
+            hint="e.g. secretkit generate observer grafana/admin_password --kind password",
+        )
+    if force is not None:
+        raise UsageError("--force goes with --all")
+    options = Options(length=length, words=words)
+    return generate_one(
+        cwd,
+        host,
+        name,
+        kind,
+        options,
+        public_out=public_out,
+        also_plain=also_plain,
+        identities=identities,
+    )
 
 
 def _write(root: Path, files: HostFiles, public: dict[Path, str]) -> None:
@@ -87,11 +147,10 @@ def generate_one(
     *,
     public_out: Path | None = None,
     also_plain: str | None = None,
-    identities: Identities | None = None,
+    identities: IdentitySource = None,
 ) -> GenerateResult:
     from secretkit.commands import recover_interrupted
     from secretkit.generate.kinds import kind_for
-    from secretkit.sops.identities import load_identities
 
     root = recover_interrupted(cwd)
     kind = kind_for(kind_name)
@@ -99,7 +158,7 @@ def generate_one(
         raise UsageError("--also-plain is for --kind hashed-password only")
     if public_out is not None and not kind.has_public:
         raise UsageError(f"--kind {kind.name} has no public half: drop --public-out")
-    files = HostFiles(root, identities or load_identities())
+    files = HostFiles(root, identities_of(identities))
     rel = files.host_file(host)
     for wanted in (name, also_plain):
         if wanted is not None and files.get(rel, wanted) is not None:
@@ -196,11 +255,10 @@ def plan_declared(
 
 
 def generate_all(
-    cwd: Path, *, force: str | None = None, identities: Identities | None = None
+    cwd: Path, *, force: str | None = None, identities: IdentitySource = None
 ) -> GenerateResult:
     from secretkit.commands import recover_interrupted
     from secretkit.generate.declared import GENERATORS, load
-    from secretkit.sops.identities import load_identities
 
     root = recover_interrupted(cwd)
     declared = load(root)
@@ -214,7 +272,7 @@ def generate_all(
             f"{GENERATORS} declares no secret {force!r}",
             hint=f"--force takes a table name of {GENERATORS}",
         )
-    files = HostFiles(root, identities or load_identities())
+    files = HostFiles(root, identities_of(identities))
     rows: list[Made] = []
     public: dict[Path, str] = {}
     for decl in declared:

@@ -443,3 +443,33 @@ def _fix(report: HookReport, finding: Finding, secrets_files: set[str]) -> str:
     if finding.path in secrets_files:
         return "this file must be encrypted: see its fix below"
     return finding_fix(finding.path, finding.fingerprint, report.refusals.get(id(finding)))
+
+
+# --- hook install / uninstall: what the CLI shows ----------------------------------
+def install_lines(cwd: Path) -> list[str]:
+    """Install the plain-git pre-commit hook; what was done."""
+    from secretkit.git.hooks import install
+
+    result = install(require_repo(cwd))
+    shown = [f"{result.hook}: {result.action}"]
+    if result.chained is not None:
+        shown.append(f"the previous hook runs first: {result.chained}")
+    return shown
+
+
+_UNINSTALLED = {
+    "removed": "removed",
+    "restored": "removed; the previous hook is back in place",
+    "not installed": "no secretkit hook installed, nothing to do",
+    "framework": "managed by the pre-commit framework, left alone "
+    "(`pre-commit uninstall` removes it)",
+    "not ours": "not secretkit's hook, left alone",
+}
+
+
+def uninstall_lines(cwd: Path) -> list[str]:
+    """Remove the plain-git hook ``install`` put in place; what was done."""
+    from secretkit.git.hooks import uninstall
+
+    result = uninstall(require_repo(cwd))
+    return [f"{result.hook}: {_UNINSTALLED[result.action]}"]

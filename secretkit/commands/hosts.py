@@ -6,33 +6,37 @@ writes the ``age1…`` form; an existing file the new rule matches is re-wrapped
 the host in the same transaction (:mod:`secretkit.keys.onboarding`).
 :func:`add_generated` makes the host key itself (``--generate-host-key``, kept
 for the admins only, :mod:`secretkit.keys.host_keys`) and :func:`bootstrap`
-re-creates its nixos-anywhere ``--extra-files`` tree; :func:`keyscan` fetches a
+re-creates its nixos-anywhere ``--extra-files`` tree; :func:`_keyscan` fetches a
 running host's key (:mod:`secretkit.keys.keyscan`) for the CLI to confirm.
 ``hosts remove`` lives in :mod:`secretkit.commands.remove_host` (it re-keys the
+files the host could read, on top of :func:`secretkit.keys.sops_yaml_edits.remove_host_text`).
+``hosts remove`` lives in :mod:`secretkit.commands.rotate_host` (it re-keys the
 files the host could read, on top of :func:`secretkit.keys.sops_yaml_edits.remove_host_text`).
 ``list`` joins what discovery finds in the Nix code with what ``.sops.yaml`` holds.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from secretkit.commands import recover_interrupted
+from secretkit.commands import Line, Shown, err, out, recover_interrupted
 from secretkit.errors import UsageError, UserError
 from secretkit.git.repo import find_root
 from secretkit.keys import sops_yaml
 from secretkit.keys.sops_yaml_edits import Change
+from secretkit.layouts.sops_nix import host_secrets_path
 
 if TYPE_CHECKING:
     from secretkit.keys.host_keys import HostKey
     from secretkit.nix.hosts import Inventory
-    from secretkit.sops.identities import Identities
+    from secretkit.sops.engine import IdentitySource
 
 
 @dataclass(frozen=True)
-class HostChange:
+class HostChange(Shown):
     name: str
     recipient: str | None
     change: Change
@@ -40,6 +44,27 @@ class HostChange:
     rekeyed: tuple[str, ...] = ()  # existing files re-wrapped for the new host
     host_key_file: str | None = None  # --generate-host-key: the admins-only key file
     declare: str = ""  # add, when not in the Nix code: what to declare, where
+
+    def lines(self) -> list[Line]:
+        name = self.name
+        if self.change.changed:
+            shown = [
+                out(
+                    f"added host {name} ({self.recipient}) and a rule for {host_secrets_path(name)}"
+                )
+            ]
+        else:
+            shown = [out(f"host {name} already present with this key, nothing to do")]
+        shown += [out(f"{rel}: re-wrapped for host {name}") for rel in self.rekeyed]
+        if self.in_nix is False:
+            shown.append(
+                err(
+                    f"note: no host named {name} was found in the Nix code "
+                    "(see `secretkit hosts list`)"
+                )
+            )
+            shown.append(err(f"  to declare it: {self.declare}"))
+        return shown
 
 
 @dataclass(frozen=True)
@@ -63,10 +88,66 @@ class HostRow:
 
 
 @dataclass(frozen=True)
-class HostList:
+class HostList(Shown):
     rows: list[HostRow]
     unresolved: list[tuple[str, str, tuple[str, ...]]]  # (path, reason, hosts using it)
     external: list[tuple[str, str]]  # (path, "line N: name") modules from inputs/nixpkgs
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "version": 1,
+            "hosts": [row.to_json() for row in self.rows],
+            "unresolved": [
+                {"path": p, "reason": r, "hosts": list(h)} for p, r, h in self.unresolved
+            ],
+            "external": [{"path": p, "module": m} for p, m in self.external],
+        }
+
+    def lines(self) -> list[Line]:
+        header = ("HOST", "KEY", "SOURCE", "MODULES", "RULE", "ENTRY MODULES")
+        table = [
+            (
+                row.host,
+                row.key or "-",
+                row.source,
+                str(row.modules),
+                "yes" if row.rule else "no",
+                ", ".join(row.entry_modules) or "-",
+            )
+            for row in self.rows
+        ]
+        widths = [max(len(r[i]) for r in [header, *table]) for i in range(5)]
+        shown = [
+            out("  ".join(c.ljust(w) for c, w in zip(r[:5], widths, strict=True)) + "  " + r[5])
+            for r in [header, *table]
+        ]
+        for path, reason, users in self.unresolved:
+            who = f" (host {', '.join(users)})" if users else ""
+            shown.append(err(f"unresolved: {path}: {reason}{who}"))
+        return shown
+
+
+def check_add_options(
+    age: str | None,
+    ssh_pubkey: str | None,
+    ssh_pubkey_file: Path | None,
+    generate_host_key: bool,
+    extra_files: Path | None,
+    keyscan: str | None,
+    fingerprint: str | None,
+    yes: bool,
+) -> None:
+    """``hosts add``: the option combinations that make sense."""
+    given = [age, ssh_pubkey, ssh_pubkey_file, generate_host_key or None, keyscan]
+    if sum(x is not None for x in given) > 1:
+        raise UsageError(
+            "give exactly one of --age, --ssh-pubkey, --ssh-pubkey-file, "
+            "--generate-host-key, --keyscan"
+        )
+    if extra_files is not None and not generate_host_key:
+        raise UsageError("--extra-files goes with --generate-host-key (or hosts bootstrap)")
+    if (fingerprint is not None or yes) and keyscan is None:
+        raise UsageError("--fingerprint and --yes go with --keyscan")
 
 
 def recipient_from_options(
@@ -99,9 +180,7 @@ def recipient_from_options(
     return ssh_pubkey_file_to_age(text)
 
 
-def add(
-    cwd: Path, name: str, recipient: str, *, identities: Identities | None = None
-) -> HostChange:
+def add(cwd: Path, name: str, recipient: str, *, identities: IdentitySource = None) -> HostChange:
     """Register host ``name`` with ``recipient``; existing files its rule matches are
     re-wrapped for it (one transaction with the ``.sops.yaml`` edit)."""
     return _add(cwd, name, recipient, identities=identities)
@@ -112,14 +191,14 @@ def _add(
     name: str,
     recipient: str,
     *,
-    identities: Identities | None = None,
+    identities: IdentitySource = None,
     host_key: HostKey | None = None,
 ) -> HostChange:
     from secretkit.atomic import Transaction
     from secretkit.keys.onboarding import plan_add
     from secretkit.layouts.clan import read_clan
     from secretkit.nix.hosts import discover
-    from secretkit.sops.identities import load_identities
+    from secretkit.sops.engine import identities_of
 
     root = recover_interrupted(cwd)  # a half-done rotate/remove is rolled back first
     if read_clan(root, []) is not None and name not in sops_yaml.read_keys(root).hosts:
@@ -130,9 +209,7 @@ def _add(
             f"sops/machines/<name>/key.json, not in {sops_yaml.SOPS_YAML}",
             hint=f"clan secrets machines add {name} {recipient}",
         )
-    plan = plan_add(
-        root, name, recipient, lambda: identities or load_identities(), host_key=host_key
-    )
+    plan = plan_add(root, name, recipient, lambda: identities_of(identities), host_key=host_key)
     if plan.writes:
         with Transaction(root) as txn:
             for path, data in plan.writes:
@@ -190,14 +267,43 @@ def _entry_pattern(inventory: Inventory, name: str, style: str) -> str:
 
 
 @dataclass(frozen=True)
-class Generated:
+class Generated(Shown):
     host: HostChange
     public: str  # the new ssh host key's public line
     extra_files: tuple[Path, ...]  # written outside the repository (private key first)
 
+    def lines(self) -> list[Line]:
+        """What ``hosts add --generate-host-key`` did."""
+        name = self.host.name
+        shown = [
+            out(f"new ssh host key for {name}: {self.public}"),
+            out(f"its private key is in {self.host.host_key_file}, encrypted for the admins only"),
+        ]
+        shown += [out(f"wrote {path}") for path in self.extra_files]
+        if not self.extra_files:
+            shown.append(
+                out(
+                    f"next: secretkit hosts bootstrap {name} --extra-files DIR (for nixos-anywhere)"
+                )
+            )
+        return shown + self.host.lines()
+
+
+@dataclass(frozen=True)
+class Bootstrapped(Shown):
+    made: Generated
+    directory: Path  # --extra-files as given
+
+    def lines(self) -> list[Line]:
+        shown = [out(f"wrote {path}") for path in self.made.extra_files]
+        name = self.made.host.name
+        installs = f"installs host {name} with this key"
+        shown.append(out(f"nixos-anywhere --extra-files {self.directory} … {installs}"))
+        return shown
+
 
 def add_generated(
-    cwd: Path, name: str, extra_files: Path | None, *, identities: Identities | None = None
+    cwd: Path, name: str, extra_files: Path | None, *, identities: IdentitySource = None
 ) -> Generated:
     """A new ed25519 host key: the host registered by its ``age1…`` form, the private
     key stored for the admins only, and the nixos-anywhere ``--extra-files`` tree."""
@@ -213,12 +319,12 @@ def add_generated(
 
 
 def bootstrap(
-    cwd: Path, name: str, extra_files: Path, *, identities: Identities | None = None
-) -> Generated:
+    cwd: Path, name: str, extra_files: Path, *, identities: IdentitySource = None
+) -> Bootstrapped:
     """Re-create the ``--extra-files`` tree from the admin-encrypted host key."""
     from secretkit.keys.host_keys import host_key_file, key_from_plain, write_extra_files
     from secretkit.sops import api, document
-    from secretkit.sops.identities import load_identities
+    from secretkit.sops.engine import identities_of
 
     root = recover_interrupted(cwd)
     sops_yaml.validate_name(name)
@@ -231,7 +337,7 @@ def bootstrap(
             hint=f"secretkit hosts add {name} --generate-host-key --extra-files DIR",
         )
     plain = api.decrypt_bytes(
-        api.read_input(path), document.format_for_path(rel), identities or load_identities(),
+        api.read_input(path), document.format_for_path(rel), identities_of(identities),
         source=rel,
     )  # fmt: skip
     key = key_from_plain(plain, rel)
@@ -244,7 +350,7 @@ def bootstrap(
         )
     written = write_extra_files(_abs(cwd, extra_files), key, root)
     change = HostChange(name, key.recipient, Change(root / sops_yaml.SOPS_YAML, False))
-    return Generated(change, key.public, tuple(written))
+    return Bootstrapped(Generated(change, key.public, tuple(written)), extra_files)
 
 
 def _abs(cwd: Path, path: Path) -> Path:
@@ -262,7 +368,7 @@ def _outside(root: Path, cwd: Path, directory: Path) -> None:
 
 
 @dataclass(frozen=True)
-class Scanned:
+class Scanned(Shown):
     target: str
     port: int | None
     source: str
@@ -270,8 +376,38 @@ class Scanned:
     fingerprint: str
     recipient: str
 
+    def lines(self) -> list[Line]:
+        where = f"{self.target}:{self.port}" if self.port else self.target
+        return [out(f"{where} ({self.source}) presents ssh-ed25519 key {self.fingerprint}")]
 
-def keyscan(cwd: Path, name: str, target: str | None) -> Scanned:
+
+def must_ask(seen: str, expected: str | None, yes: bool, *, can_ask: bool) -> bool:
+    """Whether the user must confirm the fingerprint ``seen`` (``hosts add --keyscan``);
+    a mismatch with ``expected``, or no way to ask, is refused."""
+    if expected is not None:
+        if expected.strip() != seen:
+            from secretkit.errors import IntegrityError
+
+            raise IntegrityError(
+                f"the host presents {seen}, not the expected {expected.strip()}; nothing was "
+                "changed",
+                hint="check the fingerprint on the host: ssh-keygen -lf "
+                "/etc/ssh/ssh_host_ed25519_key.pub",
+            )
+        return False
+    if yes:
+        raise UsageError(
+            "--yes needs --fingerprint SHA256:… (a key nobody checked would be trusted)"
+        )
+    if not can_ask:
+        raise UsageError(
+            "cannot ask for confirmation without a terminal",
+            hint=f"pass --fingerprint {seen} --yes after checking it on the host",
+        )
+    return True
+
+
+def _keyscan(cwd: Path, name: str, target: str | None) -> Scanned:
     """The ed25519 key host ``name`` presents (nothing is written): at ``target``, else
     where colmena/deploy-rs deploy it, else at ``name`` itself."""
     from secretkit.keys import keyscan as ks
@@ -288,6 +424,39 @@ def keyscan(cwd: Path, name: str, target: str | None) -> Scanned:
     return Scanned(
         found.host, found.port, found.source, line, ks.fingerprint(line), ssh_pubkey_to_age(line)
     )
+
+
+def add_host(
+    cwd: Path,
+    name: str,
+    *,
+    age: str | None = None,
+    ssh_pubkey: str | None = None,
+    ssh_pubkey_file: Path | None = None,
+    generate_host_key: bool = False,
+    extra_files: Path | None = None,
+    keyscan: str | None = None,
+    fingerprint: str | None = None,
+    yes: bool = False,
+    show: Callable[[Shown], None] = lambda shown: None,
+    ask: Callable[[str], None] | None = None,
+    identities: IdentitySource = None,
+) -> HostChange | Generated:
+    """``secretkit hosts add``: with a key given, a new key made (``generate_host_key``)
+    or the key the host presents (``keyscan``: ``show`` gets it before ``ask``, None
+    when there is no terminal to ask at, has to confirm it)."""
+    options = (age, ssh_pubkey, ssh_pubkey_file, generate_host_key, extra_files, keyscan)
+    check_add_options(*options, fingerprint, yes)
+    if generate_host_key:
+        return add_generated(cwd, name, extra_files, identities=identities)
+    if keyscan is not None:
+        scanned = _keyscan(cwd, name, keyscan or None)
+        show(scanned)
+        if must_ask(scanned.fingerprint, fingerprint, yes, can_ask=ask is not None) and ask:
+            ask("Is this the host's key (compare it on the host)?")
+        return add(cwd, name, scanned.recipient, identities=identities)
+    recipient = recipient_from_options(cwd, age, ssh_pubkey, ssh_pubkey_file)
+    return add(cwd, name, recipient, identities=identities)
 
 
 def list_hosts(cwd: Path) -> HostList:

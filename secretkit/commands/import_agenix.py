@@ -18,6 +18,7 @@ files + sops-nix code.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,13 +42,14 @@ from secretkit.agenix.repo import (
 )
 from secretkit.agenix.rules import read_rules
 from secretkit.atomic import Transaction, recover
+from secretkit.commands import Line, Shown, err, out
 from secretkit.errors import IntegrityError, UserError
 from secretkit.nix.edits import Edit
 from secretkit.sops.identities import Identities
 
 
 @dataclass
-class Prepared:
+class Prepared(Shown):
     root: Path
     rules_file: str
     layout: Layout
@@ -59,14 +61,41 @@ class Prepared:
     admins: dict[str, str]
     host_keys: dict[str, str]  # every host that receives a secret → age1…
     notes: list[str] = field(default_factory=list)
+    dry_run: bool = False
 
     @property
     def empty(self) -> bool:
         return not self.removals
 
+    @property
+    def to_apply(self) -> bool:
+        """Whether :func:`apply` has something to do (not empty, not a dry run)."""
+        return not self.empty and not self.dry_run
 
-def prepare(root: Path, *, layout_mode: str = "per-host") -> Prepared:
-    """Everything up to (not including) the first write."""
+    def lines(self) -> list[Line]:
+        if self.empty:
+            return [out("nothing to import: no agenix secrets.nix in this repository")]
+        shown = [out(diff(self), end="")] if self.dry_run else []
+        shown += [out(row) for row in table(self)]
+        return shown + [err(note) for note in self.notes]
+
+    @property
+    def question(self) -> str:
+        return f"Convert {len(self.layout.moves)} agenix secret(s)?"
+
+    def applied(self, written: Sequence[str]) -> list[Line]:
+        """The summary after :func:`apply` wrote ``written``."""
+        return [
+            out(
+                f"imported {len(self.layout.moves)} agenix secret(s) from {self.rules_file}: "
+                f"{len(self.declared)} declaration(s) and {self.refs} reference(s) now use "
+                f"sops-nix; changed {len(written)} file(s)"
+            )
+        ]
+
+
+def prepare(root: Path, *, layout_mode: str = "per-host", dry_run: bool = False) -> Prepared:
+    """Everything up to (not including) the first write (``dry_run``: only shown)."""
     from secretkit.keys import sops_yaml, sops_yaml_edits
     from secretkit.layouts.sops_nix import host_anchor
     from secretkit.nix import cst, wiring
@@ -228,6 +257,7 @@ def prepare(root: Path, *, layout_mode: str = "per-host") -> Prepared:
         admins=dict(keys.admins),
         host_keys=host_keys,
         notes=notes,
+        dry_run=dry_run,
     )
 
 

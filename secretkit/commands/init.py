@@ -15,17 +15,33 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from secretkit.commands import recover_interrupted
+from secretkit.commands import Line, Shown, err, out, recover_interrupted
 from secretkit.keys import sops_yaml, sops_yaml_edits
 from secretkit.keys.sops_yaml_edits import Change
 
 
 @dataclass(frozen=True)
-class InitResult:
+class InitResult(Shown):
     path: Path
     admin_name: str
     recipient: str
     change: Change
+
+    def lines(self) -> list[Line]:
+        name = self.admin_name
+        if not self.change.changed:
+            return [out(f"{self.path.name}: admin {name} already present, nothing to do")]
+        if self.change.created:
+            return [out(f"created {self.path} with admin {name} ({self.recipient})")]
+        shown = [out(f"{self.path.name}: added admin {name} ({self.recipient})")]
+        if self.change.changed_rules:
+            shown.append(
+                err(
+                    f"{len(self.change.changed_rules)} creation rule(s) changed recipients: "
+                    "run `secretkit updatekeys` on their files"
+                )
+            )
+        return shown
 
 
 def default_admin_name(env: Mapping[str, str] | None = None) -> str:

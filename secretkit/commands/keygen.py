@@ -14,14 +14,21 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from secretkit.commands import Line, Shown, err
 from secretkit.sensitive import Sensitive
 
 
 @dataclass(frozen=True)
-class KeygenResult:
+class KeygenResult(Shown):
     public: str
     text: Sensitive[str]  # the whole identity file
     written: Path | None
+
+    def data(self) -> bytes | None:
+        return self.text.reveal().encode("ascii") if self.written is None else None
+
+    def lines(self) -> list[Line]:
+        return [err(f"Public key: {self.public}")]
 
 
 def generate(now: datetime | None = None) -> tuple[str, Sensitive[str]]:
@@ -34,9 +41,18 @@ def generate(now: datetime | None = None) -> tuple[str, Sensitive[str]]:
     return public, Sensitive(text)
 
 
-def keygen(cwd: Path, output: Path | str | None = None) -> KeygenResult:
+def keygen(
+    cwd: Path, output: Path | str | None = None, *, stdout_is_terminal: bool = False
+) -> KeygenResult:
+    """A new identity, written to ``output`` or returned for stdout (refused when
+    stdout is a terminal)."""
     from secretkit.errors import UserError
 
+    if output is None and stdout_is_terminal:
+        raise UserError(
+            "refusing to print a private key to the terminal",
+            hint="use --output FILE, or redirect stdout to a file",
+        )
     public, text = generate()
     if output is None:
         return KeygenResult(public=public, text=text, written=None)

@@ -16,12 +16,13 @@ A second run finds nothing to do: the secrets are gone from the Nix code.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from secretkit.atomic import Transaction, recover
+from secretkit.commands import Line, Shown, err, out, table_lines
 from secretkit.errors import IntegrityError, UserError
 from secretkit.layouts.sops_nix import host_secrets_path
 from secretkit.plan.build import FindingLike, Plan, build_plan
@@ -31,18 +32,57 @@ if TYPE_CHECKING:
     from secretkit.nix.hosts import Inventory
     from secretkit.plan.targets import Targets
     from secretkit.scan.model import Finding
+    from secretkit.sops.engine import IdentitySource
+    from secretkit.sops.identities import Identities
 
 _DECLARED = re.compile(rb'secrets\.(?:"([^"\\$]+)"|([A-Za-z_][A-Za-z0-9_\'-]*))\s*[=.]')
 
 
 @dataclass
-class Prepared:
-    """A plan and what :func:`apply` needs to carry it out."""
+class Prepared(Shown):
+    """A plan and what :func:`apply` needs to carry it out; its lines show the plan."""
 
     root: Path
     plan: Plan
     findings: int
     notes: list[str] = field(default_factory=list)
+    identities: Identities | None = field(default=None, repr=False)  # loaded once
+    dry_run: bool = False
+
+    @property
+    def left(self) -> str:
+        """What the summary adds when findings need a change by hand."""
+        refused = self.plan.refused
+        return f"; {len(refused)} finding(s) above need a change by hand" if refused else ""
+
+    @property
+    def to_apply(self) -> bool:
+        """Whether :func:`apply` has something to do (not empty, not a dry run)."""
+        return not self.plan.empty and not self.dry_run
+
+    def lines(self) -> list[Line]:
+        plan = self.plan
+        shown = [err(refused.message()) for refused in plan.refused]
+        if plan.empty:
+            shown += [err(note) for note in self.notes]
+            return [*shown, out(f"nothing to migrate{self.left}")]
+        if self.dry_run:
+            shown.append(out(plan.diff(), end=""))
+        shown += [out(line) for line in table_lines(plan.table())]
+        shown += [out(f"sops-nix: {note}") for note in plan.wiring]
+        shown += [err(note) for note in self.notes]  # after the plan: what to do before applying
+        if self.dry_run and self.left:
+            shown.append(out(self.left.removeprefix("; ")))
+        return shown
+
+    @property
+    def question(self) -> str:
+        return f"Move {len(self.plan.moves)} secret(s) and rewrite the Nix files?"
+
+    def applied(self, written: Sequence[str]) -> list[Line]:
+        """The summary after :func:`apply` wrote ``written``."""
+        moves = len(self.plan.moves)
+        return [out(f"migrated {moves} secret(s); wrote {len(written)} file(s){self.left}")]
 
 
 def _hosts_add_hint(host: str) -> str:
@@ -69,13 +109,16 @@ def prepare(
     dry_run: bool = False,
     also: Sequence[FindingLike] = (),
     without_admin: bool = False,
+    identities: IdentitySource = None,
 ) -> Prepared:
     """Everything up to (not including) the first write.
 
     A missing ``.sops.yaml``, host key or creation rule stops the run; with
     ``dry_run`` it becomes a note, so the plan can be looked at before any key exists.
     ``also``: findings the caller knows of beyond the scanner's (same spans are taken
-    once) — positions a detector does not report yet, a hook's own findings."""
+    once) — positions a detector does not report yet, a hook's own findings.
+    ``identities``: the keys to use (default: the environment's, loaded once here and
+    kept for :func:`apply`)."""
     from secretkit.nix import cst
     from secretkit.nix.hosts import discover
     from secretkit.nix.wiring import plan_wiring
@@ -83,8 +126,9 @@ def prepare(
     from secretkit.plan.hostvalues import collect as collect_values
     from secretkit.plan.release import pinned
     from secretkit.scan.api import scan_tree
-    from secretkit.sops.identities import load_identities
+    from secretkit.sops.engine import LazyIdentities
 
+    source = identities if callable(identities) else LazyIdentities(loaded=identities)
     recover(root)
     report = scan_tree(root)
     findings: list[Any] = [f for f in report.findings if f.path.endswith(".nix")]
@@ -146,7 +190,7 @@ def prepare(
     targets = choose(root, needed, inventory.hosts, sources, host_modules, cst.parse)
     missing = _missing_keys(root, needed, targets)
     if not missing:
-        missing = _file_guards(root, needed, without_admin, targets)
+        missing = _file_guards(root, needed, without_admin, targets, source)
     if missing and not dry_run:
         raise missing[0]
     missing += _hostname_mismatches(sources, host_modules, shared)
@@ -157,7 +201,7 @@ def prepare(
     for data in sources.values():
         for match in _DECLARED.finditer(data):
             reserved.add((match[1] or match[2]).decode("utf-8", "replace"))
-    identities = load_identities()
+    held = source()
     if needed:
         from secretkit.sops import api
 
@@ -165,7 +209,7 @@ def prepare(
             path = root / targets.file(host)
             if path.exists():
                 plain = api.decrypt_bytes(
-                    path.read_bytes(), "yaml", identities, source=targets.file(host)
+                    path.read_bytes(), "yaml", held, source=targets.file(host)
                 )
                 for keys, _ in plain.leaves():
                     reserved.add("/".join(str(k) for k in keys))
@@ -219,7 +263,14 @@ def prepare(
                 "against the release; pin nixpkgs in flake.lock to have them checked"
             )
     notes += [f"before applying: {problem.message} ({problem.hint})" for problem in missing]
-    return Prepared(root=root, plan=plan, findings=len(findings), notes=notes)
+    return Prepared(
+        root=root,
+        plan=plan,
+        findings=len(findings),
+        notes=notes,
+        identities=held,
+        dry_run=dry_run,
+    )
 
 
 # A module that gives sops-nix another key than the ssh host key: nothing to check.
@@ -314,7 +365,11 @@ def _missing_keys(root: Path, needed: set[str], targets: Targets) -> list[UserEr
 
 
 def _file_guards(
-    root: Path, needed: set[str], without_admin: bool, targets: Targets
+    root: Path,
+    needed: set[str],
+    without_admin: bool,
+    targets: Targets,
+    identities: Callable[[], Identities],
 ) -> list[UserError]:
     """What else stops the run before writing into ``secrets/<host>.yaml``: a file
     encrypted for other keys than its rule names (new values would be readable by
@@ -330,9 +385,7 @@ def _file_guards(
     held: set[str] = set()  # a hand-written .sops.yaml has no &admin_ anchors: your own keys
     hand_written = not admins  # no &admin_ anchor anywhere: a .sops.yaml not from init
     if hand_written or any(targets.own(host) for host in needed):
-        from secretkit.sops.identities import load_identities
-
-        held = {r.strip().lower() for r in load_identities().recipients}
+        held = {r.strip().lower() for r in identities().recipients}
     problems: list[UserError] = []
     for host in sorted(needed):
         rel = targets.file(host)
@@ -375,14 +428,15 @@ def _file_guards(
     return problems
 
 
-def _verify(data: bytes, rel: str, values: dict[tuple[str, ...], Sensitive[str]]) -> None:
+def _verify(
+    data: bytes, rel: str, values: dict[tuple[str, ...], Sensitive[str]], identities: Identities
+) -> None:
     """Read a written sops file back: structure always, values when a key opens it."""
     from secretkit.sops import api, document
-    from secretkit.sops.identities import load_identities
 
     sops = api.load(data, "yaml")
     try:
-        key = api.data_key_of(sops, load_identities(), source=rel)
+        key = api.data_key_of(sops, identities, source=rel)
     except IntegrityError:
         key = None
     if key is None:
@@ -407,7 +461,7 @@ def apply(prepared: Prepared) -> list[str]:
     written: list[str] = []
     if plan.empty:
         return written
-    identities = load_identities()
+    identities = prepared.identities or load_identities()
     config = find_config(root)
     with Transaction(root) as txn:
         for host, values in sorted(plan.sops.items()):
@@ -424,7 +478,7 @@ def apply(prepared: Prepared) -> list[str]:
                 source=rel,
             )
             txn.write(path, data, None if existing is not None else 0o644)
-            _verify(path.read_bytes(), rel, values)
+            _verify(path.read_bytes(), rel, values, identities)
             written.append(rel)
         for rel, (old, new) in sorted(plan.nix.items()):
             path = root / rel
@@ -453,3 +507,10 @@ def _refuse_clan(root: Path, findings: Sequence[Finding], inventory: Inventory) 
         hint=f"store each value with clan, e.g. {command}, then use "
         f"config.sops.secrets.{name}.path in place of the literal (clan declares it)",
     )
+
+
+def migrate_all(root: Path, identities: Identities) -> Plan:
+    """:func:`prepare` and :func:`apply` in one go with ``identities`` (the demo's step)."""
+    prepared = prepare(root, identities=identities)
+    apply(prepared)
+    return prepared.plan

@@ -36,6 +36,7 @@ from secretkit.git import require_repo, run_git
 from secretkit.sensitive import Sensitive
 
 if TYPE_CHECKING:
+    from secretkit.commands import Line
     from secretkit.scan.model import Finding
 
 Progress = Callable[[int, int], None]
@@ -256,3 +257,77 @@ def apply_purge(plan: PurgePlan, *, progress: Progress | None = None) -> PurgeRe
         too_short=too_short,
         unrewritten=unrewritten,
     )
+
+
+# --- what the CLI shows ----------------------------------------------------------
+def plan_lines(plan: PurgePlan) -> list[Line]:
+    """The secrets found and the refs to rewrite (before the confirmation)."""
+    from secretkit.commands import out
+
+    if plan.clean:
+        return [out("history holds no plaintext secret; nothing to purge")]
+    shown = [out(f"{len(plan.exposed)} secret(s) found in history:")]
+    shown += [out(f"  {item.describe()}") for item in plan.exposed]
+    return [*shown, out(f"refs to rewrite: {', '.join(plan.refs)}")]
+
+
+def result_exit_code(result: PurgeResult) -> int:
+    """1 while the rewritten history still holds a finding or something was not rewritten."""
+    return 1 if result.remaining or result.unrewritten else 0
+
+
+def result_lines(result: PurgeResult) -> list[Line]:
+    """What was rewritten, what was not, and the next steps."""
+    from secretkit.commands import err, out
+
+    shown = [out(f"history rewritten; backup of the old refs: {result.backup}/")]
+    if result.remaining:
+        shown.append(
+            err(
+                f"warning: {len(result.remaining)} finding(s) still in the rewritten history "
+                "(run secretkit scan --history)"
+            )
+        )
+    for what, command in result.unrewritten:
+        shown.append(err(f"warning: not rewritten: {what}; delete it: {command}"))
+    if result.stashed:
+        shown.append(
+            out("note: older stash entries (stash@{1}…) still hold old content: git stash list")
+        )
+    if result.too_short:
+        shown.append(
+            err(
+                f"warning: {result.too_short} value(s) shorter than 4 characters were not "
+                "replaced (replacing them in every file would corrupt unrelated text); rotate them"
+            )
+        )
+    if result.allowlist_stale:
+        shown.append(
+            out(
+                "note: the root commit changed, so .secretkit-allow fingerprints no longer "
+                "match; re-create the entries (secretkit scan --format json shows the new "
+                "fingerprints)"
+            )
+        )
+    shown.append(out("next:"))
+    if result.remotes:
+        shown.append(
+            out("  1. publish the rewritten history (every clone must re-clone afterwards):")
+        )
+        shown += [out(f"       {command}") for command in result.push_commands()]
+    else:
+        shown.append(out("  1. no remote is configured; nothing to force-push"))
+    shown.append(
+        out("  2. rotate these secrets at their provider: they were committed, and forks,")
+    )
+    shown.append(out("     clones and caches may still hold them:"))
+    shown += [out(f"       - {item.describe()}") for item in result.exposed]
+    shown.append(
+        out("     `secretkit exposed` keeps this checklist: where each one is used now and")
+    )
+    shown.append(out("     whether it has been replaced since (`secretkit rotate value NAME`)"))
+    shown.append(out("  3. once the new history is pushed and verified, drop the backup:"))
+    drop = f"git for-each-ref --format='delete %(refname)' {result.backup}/"
+    shown.append(out(f"       {drop} | git update-ref --stdin"))
+    shown.append(out("       git reflog expire --expire=now --all && git gc --prune=now"))
+    return shown

@@ -10,41 +10,27 @@ wrapped for the file's current recipients; the MAC is recomputed and
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
+
+from secretkit.commands import Line, Shown, out, shown_path
+from secretkit.sops.engine import Engine, PythonEngine
+
+
+@dataclass(frozen=True)
+class DataKeyRotation(Shown):
+    cwd: Path
+    files: tuple[Path, ...]
+
+    def lines(self) -> list[Line]:
+        return [out(f"{shown_path(self.cwd, path)}: new data key") for path in self.files]
 
 
 def rotate_data_keys(
-    cwd: Path, files: Sequence[Path | str] = (), *, engine: str = "python"
-) -> list[Path]:
-    from secretkit.atomic import Transaction
-    from secretkit.commands.updatekeys import _targets
-    from secretkit.sops import api, document
-    from secretkit.sops.config import find_config
-    from secretkit.sops.identities import load_identities
+    cwd: Path, files: Sequence[Path | str] = (), *, engine: Engine | None = None
+) -> DataKeyRotation:
+    from secretkit.commands import sops_targets
 
-    root, paths = _targets(cwd, files)
-    if engine == "sops":
-        from secretkit.sops.backend_binary import SopsBinary
-
-        binary = SopsBinary(cwd)
-        for path in paths:
-            binary.rotate(path)
-        return paths
-    identities = load_identities()
-    config = find_config(cwd)
-    pending: list[tuple[Path, bytes]] = []
-    for path in paths:
-        fmt = document.format_for_path(path)
-        rule = config.rule_for(path) if config is not None else None
-        rotated = api.rotate_bytes(
-            api.read_input(path),
-            fmt,
-            identities,
-            source=api.display(cwd, path),
-            indent=api.store_indent(fmt, rule),
-        )
-        pending.append((path, rotated))
-    with Transaction(root) as txn:
-        for path, new in pending:
-            txn.write(path, new)
-    return paths
+    root, paths = sops_targets(cwd, files)
+    (engine or PythonEngine(cwd)).rotate(root, paths)
+    return DataKeyRotation(cwd, tuple(paths))

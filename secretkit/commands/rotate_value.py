@@ -14,12 +14,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from secretkit.commands import Line, Shown, err, out
 from secretkit.errors import UsageError, UserError
 from secretkit.generate.model import Generated, Options
 from secretkit.generate.store import HostFiles
 from secretkit.sensitive import Sensitive
-from secretkit.sops.identities import Identities
+from secretkit.sops.engine import identities_of
+
+if TYPE_CHECKING:
+    from secretkit.sops.engine import IdentitySource
 
 
 @dataclass(frozen=True)
@@ -29,7 +34,7 @@ class Restart:
 
 
 @dataclass(frozen=True)
-class ValueRotation:
+class ValueRotation(Shown):
     name: str
     files: tuple[str, ...]
     also: str | None  # the also_plain twin renewed with it
@@ -38,6 +43,28 @@ class ValueRotation:
     restarts: tuple[Restart, ...]
     public: str | None  # the new public half (wireguard, ssh-ed25519)
     source: str  # "stdin" | "kind <k>"
+
+    def lines(self) -> list[Line]:
+        also = f" (and {self.also})" if self.also else ""
+        shown = [out(f"{rel}: {self.name}{also}: new value ({self.source})") for rel in self.files]
+        shown += [
+            out(f"{rel}: {other}: held the same value, new value too") for rel, other in self.twins
+        ]
+        shown += [
+            err(f"note: no identity opens {rel}; it was not searched for the old value")
+            for rel in self.unchecked
+        ]
+        if self.public is not None:
+            shown.append(out(f"new public key: {self.public}"))
+        if self.restarts:
+            shown.append(out("restart after deploying:"))
+            shown += [out(f"  {item.unit}  ({item.declared_in})") for item in self.restarts]
+        else:
+            shown.append(
+                out("no restartUnits declared for it: restart its services after deploying")
+            )
+        shown.append(out("change it at its provider too, if it is a credential issued elsewhere"))
+        return shown
 
 
 def _new_value(
@@ -88,15 +115,20 @@ def rotate_value(
     stdin: Sensitive[str] | None = None,
     kind: str | None = None,
     options: Options | None = None,
-    identities: Identities | None = None,
+    length: int | None = None,
+    words: int | None = None,
+    identities: IdentitySource = None,
 ) -> ValueRotation:
+    """Replace ``name`` everywhere with ``stdin`` or a value of ``kind`` (``options``,
+    or ``length`` / ``words``)."""
     from secretkit.atomic import Transaction
     from secretkit.commands import recover_interrupted
     from secretkit.generate.store import split_name
     from secretkit.keys.rotation import candidates, find_sops_files
     from secretkit.nix.sops_decls import declarations
-    from secretkit.sops.identities import load_identities
 
+    if stdin is not None and not stdin.reveal():
+        raise UsageError("the value on stdin is empty")
     root = recover_interrupted(cwd)
     split_name(name)
     holding = [info for info in find_sops_files(root) if name in info.names]
@@ -107,10 +139,11 @@ def rotate_value(
         )
     from secretkit.nix.catalogue.password_hash import is_crypt_hash
 
-    files = HostFiles(root, identities or load_identities())
+    files = HostFiles(root, identities_of(identities))
     old = {files.get(info.rel, name) for info in holding}
     hashed_now = any(v is not None and is_crypt_hash(v.reveal()) for v in old)
-    made, also, source = _new_value(root, name, stdin, kind, options or Options(), hashed_now)
+    options = options or Options(length, words)
+    made, also, source = _new_value(root, name, stdin, kind, options, hashed_now)
     for info in holding:
         files.set(info.rel, name, made.value)
         if also is not None and made.plain is not None:

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
+from secretkit.commands import Line, Shown, out
 from secretkit.errors import UsageError
 from secretkit.scan.model import ScanReport
 
@@ -79,3 +81,43 @@ def scan(
 def _named(report: ScanReport, root: Path) -> ScanReport:
     report.root = str(root)
     return report
+
+
+@dataclass(frozen=True)
+class ScanOutput(Shown):
+    """A scan rendered in ``fmt``: shown, or written to ``--output`` (``written``)."""
+
+    report: ScanReport
+    text: str
+    written: Path | None = None
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.report.findings else 0
+
+    def lines(self) -> list[Line]:
+        return [] if self.written is not None else [out(self.text, end="")]
+
+
+def scan_report(
+    cwd: Path,
+    paths: Sequence[str] = (),
+    *,
+    staged: bool = False,
+    history: bool = False,
+    fmt: str = "text",
+    output: Path | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> ScanOutput:
+    """``secretkit scan``: :func:`scan`, rendered as ``fmt`` (text, json, sarif) and
+    written to ``output`` when given (relative to ``cwd``)."""
+    from secretkit.scan.report import render
+
+    report = scan(cwd, paths, staged=staged, history=history, progress=progress)
+    text = render(report, fmt)
+    if output is None:
+        return ScanOutput(report, text)
+    from secretkit.atomic import write_atomic
+
+    write_atomic(cwd / output, text.encode())
+    return ScanOutput(report, text, cwd / output)

@@ -12,19 +12,20 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from secretkit.atomic import write_atomic
+from secretkit.commands import Line, Shown, err
 from secretkit.sensitive import Sensitive
-
-if TYPE_CHECKING:
-    from secretkit.sops.config import CreationRule
+from secretkit.sops.engine import Engine, PythonEngine
 
 
 @dataclass(frozen=True)
-class SetResult:
+class SetResult(Shown):
     path: Path
     created: bool
+    name: str = ""  # FILE as given
+
+    def lines(self) -> list[Line]:
+        return [err(f"{self.name}: {'created' if self.created else 'updated'}")]
 
 
 def stdin_value(raw: bytes, *, as_json: bool) -> Sensitive[str] | object:
@@ -51,67 +52,30 @@ def stdin_value(raw: bytes, *, as_json: bool) -> Sensitive[str] | object:
     return Sensitive(text)
 
 
+def stdin_text(raw: bytes) -> Sensitive[str]:
+    """A text value from stdin (one trailing newline dropped), as :func:`stdin_value`."""
+    value = stdin_value(raw, as_json=False)
+    assert isinstance(value, Sensitive)
+    return value
+
+
 def set_value(
     cwd: Path,
     file: Path | str,
     key_path: str,
     value: Sensitive[str] | object,
     *,
-    engine: str = "python",
+    engine: Engine | None = None,
 ) -> SetResult:
     from secretkit.commands import recover_interrupted
     from secretkit.errors import UsageError
-    from secretkit.sops import api, document
-    from secretkit.sops.identities import load_identities
+    from secretkit.sops import api
 
     recover_interrupted(cwd)
     path = api.resolve(cwd, file)
     parts = api.parse_tree_path(key_path)
     if any(isinstance(part, int) for part in parts):
         raise UsageError("set takes mapping keys only, not list indices")
-    keys = tuple(str(part) for part in parts)
     plain_value = value.reveal() if isinstance(value, Sensitive) else value
-    if engine == "sops":
-        from secretkit.sops.backend_binary import SopsBinary
-
-        existed = path.exists()
-        SopsBinary(cwd).set(path, key_path, json.dumps(plain_value).encode("utf-8"))
-        return SetResult(path=path, created=not existed)
-    fmt = document.format_for_path(path)
-    existing = api.read_input(path) if path.exists() else None
-    rule = api.rule_for_file(cwd, path) if existing is None else _optional_rule(cwd, path)
-    data = api.set_values(
-        existing,
-        fmt,
-        {keys: plain_value},
-        rule=rule,
-        identities=load_identities(),
-        source=api.display(cwd, path),
-    )
-    _unchanged_since(path, existing, api.display(cwd, path))
-    write_atomic(path, data)
-    return SetResult(path=path, created=existing is None)
-
-
-def _unchanged_since(path: Path, before: bytes | None, source: str) -> None:
-    """Refuse to write when ``path`` changed since it was read (a writer that does not
-    take the repository lock, e.g. sops or an editor): writing would undo its change."""
-    from secretkit.errors import UserError
-
-    try:
-        now: bytes | None = path.read_bytes()
-    except FileNotFoundError:
-        now = None
-    if now != before:
-        raise UserError(
-            f"{source} changed while set was running; nothing was written",
-            hint="run the same `secretkit set` again",
-        )
-
-
-def _optional_rule(cwd: Path, path: Path) -> CreationRule | None:
-    """The matching rule (for the store indent) when there is a config; None otherwise."""
-    from secretkit.sops.config import find_config
-
-    config = find_config(cwd)
-    return config.rule_for(path) if config is not None else None
+    created = (engine or PythonEngine(cwd)).set(path, key_path, plain_value)
+    return SetResult(path=path, created=created, name=str(file))

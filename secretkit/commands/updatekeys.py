@@ -2,16 +2,41 @@
 
 For each file: the same data key, wrapped for the recipients of the first matching
 ``.sops.yaml`` creation rule; values, MAC and ``lastmodified`` are unchanged; a
-file whose recipients already match is reported "already up to date".  Without
-FILE arguments every sops file below the ``.sops.yaml`` directory that a rule
-matches is processed.  All writes happen in one transaction.
+file whose recipients already match is reported "already up to date".  All writes
+happen in one transaction.
+
+Without FILE, with an engine that knows recipients (the built-in one):
+``secretkit updatekeys`` without FILE: the whole repository in line with ``.sops.yaml``.
+
+Every sops file below the ``.sops.yaml`` directory — git-tracked or untracked but
+not ignored, recognised by its sops metadata rather than its name — is checked
+against the first creation rule matching it.  A file whose recipients differ is
+re-wrapped like ``sops updatekeys`` (same data key; values, MAC and
+``lastmodified`` unchanged); the others are reported "up to date", and a sops
+file that no rule matches is reported and left alone.
+
+All files that change are re-wrapped in memory first (a file no available
+identity opens stops the run before anything is written, naming the files), then
+written in one :class:`~secretkit.atomic.Transaction`.
+
+Re-wrapping keeps the data key, so a removed recipient that saw an old version
+can still read the values: :attr:`TreeUpdate.removed_any` tells the caller to
+suggest ``rotate data-keys`` / ``rotate host``.
+
+Without FILE and the sops binary: every sops file below the ``.sops.yaml``
+directory that a rule matches, one by one.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+from secretkit.commands import Line, Shown, err, out, shown_path
+from secretkit.sops.config import SopsConfig
+from secretkit.sops.engine import Engine, LazyIdentities, PythonEngine
+from secretkit.sops.identities import Identities
 
 
 @dataclass(frozen=True)
@@ -20,67 +45,138 @@ class KeyUpdate:
     status: str  # "updated" | "up to date"
 
 
-def _targets(cwd: Path, files: Sequence[Path | str]) -> tuple[Path, list[Path]]:
-    """The transaction root and the files to process.
+@dataclass(frozen=True)
+class KeyUpdates(Shown):
+    cwd: Path
+    files: tuple[KeyUpdate, ...]
 
-    An interrupted earlier transaction is rolled back first: it may have rewritten
-    ``.sops.yaml`` and some files, and reading those half-done versions would mix
-    the two runs (the rollback of our own Transaction would come too late)."""
-    from secretkit.commands import recover_interrupted
-    from secretkit.errors import UserError
-    from secretkit.sops import api
-
-    root = recover_interrupted(cwd)
-    config = api.config_for(cwd)
-    if files:
-        paths = [api.resolve(cwd, file) for file in files]
-    else:
-        damaged: list[tuple[str, str]] = []
-        paths = api.sops_files_under(config, damaged=damaged)
-        api.refuse_damaged(damaged)
-        if not paths:
-            raise UserError(
-                f"no sops files matching a creation rule of {config.path} were found",
-                hint="name the files to process",
+    def lines(self) -> list[Line]:
+        return [
+            out(
+                f"{shown_path(self.cwd, item.path)}: "
+                f"{'updated' if item.status == 'updated' else 'already up to date'}"
             )
-    return root, paths
+            for item in self.files
+        ]
 
 
 def updatekeys(
-    cwd: Path, files: Sequence[Path | str] = (), *, engine: str = "python"
-) -> list[KeyUpdate]:
-    from secretkit.atomic import Transaction
-    from secretkit.sops import api, document
-    from secretkit.sops.identities import load_identities
+    cwd: Path, files: Sequence[Path | str] = (), *, engine: Engine | None = None
+) -> KeyUpdates | TreeUpdate:
+    """FILE… (or, without FILE, the whole tree) in line with ``.sops.yaml``."""
+    from secretkit.commands import sops_targets
 
-    root, paths = _targets(cwd, files)
-    if engine == "sops":
-        from secretkit.sops.backend_binary import SopsBinary
+    engine = engine or PythonEngine(cwd)
+    if not files and engine.knows_recipients:
+        return updatekeys_tree(cwd, identities=engine.identities)
+    root, paths = sops_targets(cwd, files)
+    changed = engine.updatekeys(root, paths)
+    return KeyUpdates(
+        cwd,
+        tuple(
+            KeyUpdate(path, "updated" if c else "up to date")
+            for path, c in zip(paths, changed, strict=True)
+        ),
+    )
 
-        binary = SopsBinary(cwd)
-        for path in paths:
-            binary.updatekeys(path)
-        return [KeyUpdate(path, "updated") for path in paths]
-    identities = load_identities()
-    results: list[KeyUpdate] = []
-    pending: list[tuple[Path, bytes]] = []
-    for path in paths:
-        rule = api.rule_for_file(cwd, path)
-        data = api.read_input(path)
-        new = api.updatekeys_bytes(
-            data,
-            document.format_for_path(path),
-            rule,
-            identities,
-            source=api.display(cwd, path),
+
+@dataclass(frozen=True)
+class TreeRow:
+    rel: str
+    status: str  # "updated" | "up to date" | "no rule"
+    added: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class TreeUpdate(Shown):
+    config: Path
+    rows: tuple[TreeRow, ...]
+
+    def lines(self) -> list[Line]:
+        messages = {"updated": "updated", "up to date": "already up to date"}
+        shown = [
+            out(f"{row.rel}: {messages.get(row.status, 'no creation rule matches, left alone')}")
+            for row in self.rows
+        ]
+        for row in self.updated:
+            changes = [f"+{r}" for r in row.added] + [f"-{r}" for r in row.removed]
+            shown.append(err(f"  {row.rel}: {' '.join(changes)}"))
+        up_to_date = sum(1 for row in self.rows if row.status == "up to date")
+        shown.append(err(f"{len(self.updated)} file(s) updated, {up_to_date} already up to date"))
+        if self.removed_any:
+            shown.append(
+                err(
+                    "note: removed recipients may still hold the unchanged data keys; "
+                    "lock them out with `secretkit rotate data-keys` (or `rotate host`)"
+                )
+            )
+        return shown
+
+    @property
+    def updated(self) -> tuple[TreeRow, ...]:
+        return tuple(row for row in self.rows if row.status == "updated")
+
+    @property
+    def removed_any(self) -> bool:
+        return any(row.removed for row in self.rows)
+
+
+def updatekeys_tree(cwd: Path, *, identities: Callable[[], Identities] | None = None) -> TreeUpdate:
+    from secretkit.atomic import Transaction, recover
+    from secretkit.errors import UserError
+    from secretkit.git.repo import find_root
+    from secretkit.keys.rotation import find_sops_files, plan_updatekeys, rekey, require_all_opened
+    from secretkit.sops import api
+
+    root = find_root(cwd)
+    recover(root)  # roll back an interrupted run before reading .sops.yaml or any file
+    config = api.config_for(cwd)
+    base = config.path.parent
+    files = find_sops_files(base)
+    api.refuse_damaged(_damaged(config, base, {info.path for info in files}))
+    if not files:
+        raise UserError(
+            f"no sops files found below {base}",
+            hint="create one with `secretkit set` / `secretkit migrate`, or name the files",
         )
-        if new is None:
-            results.append(KeyUpdate(path, "up to date"))
-        else:
-            pending.append((path, new))
-            results.append(KeyUpdate(path, "updated"))
-    if pending:
+    ops = plan_updatekeys(config, files)
+    changing = [op for op in ops if op.action == "updatekeys"]
+    written: set[str] = set()
+    if changing:
+        held = (identities or LazyIdentities())()
+        result = rekey(changing, held)
+        require_all_opened(result, held)
         with Transaction(root) as txn:
-            for path, new in pending:
-                txn.write(path, new)
-    return results
+            for op, data in result.outputs:
+                txn.write(op.file.path, data)
+                written.add(op.file.rel)
+    rows = []
+    for op in ops:
+        if op.action == "updatekeys":
+            status = "updated" if op.file.rel in written else "up to date"
+            rows.append(TreeRow(op.file.rel, status, op.added, op.removed))
+        else:
+            rows.append(TreeRow(op.file.rel, op.action))
+    return TreeUpdate(config.path, tuple(rows))
+
+
+def _damaged(config: SopsConfig, base: Path, found: set[Path]) -> list[tuple[str, str]]:
+    """Files a rule matches that hold sops data but do not load (never skipped silently)."""
+    from secretkit.keys.rotation import MAX_BYTES, candidates
+    from secretkit.sops import api
+
+    damaged = []
+    for path in candidates(base, base):
+        if path in found or path.name == config.path.name or path.is_symlink():
+            continue
+        try:
+            if not path.is_file() or path.stat().st_size > MAX_BYTES:
+                continue
+            data = path.read_bytes()
+        except OSError:
+            continue
+        problem = api.damaged_sops_file(config, path, data)
+        if problem is not None:
+            damaged.append((path.relative_to(base).as_posix(), problem))
+    return damaged

@@ -10,6 +10,9 @@ from pathlib import Path
 import pytest
 
 from secretkit.commands.demo import GENERATORS, PUBLIC, demo, example_source, fill
+from secretkit.commands.migrate import migrate_all
+from secretkit.plan.build import Plan
+from secretkit.sops.identities import Identities
 from tests.conftest import ROOT
 from tests.support.nixfind import EXPECTED_ACCESS
 
@@ -24,8 +27,19 @@ def test_every_placeholder_of_the_example_has_a_generator() -> None:
     assert PUBLIC <= names
 
 
-def test_demo_result(tmp_path: Path) -> None:
-    result = demo(tmp_path / "d", keep=True)
+def test_demo_result(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SOPS_AGE_KEY_FILE", raising=False)
+    seen: list[tuple[str | None, list[str]]] = []
+
+    def migrate(repo: Path, identities: Identities) -> Plan:
+        # the admin key comes in as identities, not through the environment
+        seen.append((os.environ.get("SOPS_AGE_KEY_FILE"), list(identities.recipients)))
+        return migrate_all(repo, identities)
+
+    result = demo(tmp_path / "d", keep=True, migrate=migrate)
+    admin = (tmp_path / "d" / "keys" / "admin.agekey").read_text().split("public key: ")[1]
+    assert seen == [(None, seen[0][1])] and admin.split()[0] in seen[0][1]
+    assert "SOPS_AGE_KEY_FILE" not in os.environ
     assert result.kept and result.directory.is_dir()
     assert sorted(result.hosts) == sorted(EXPECTED_ACCESS)
     assert result.findings_before >= len(result.table) == 14

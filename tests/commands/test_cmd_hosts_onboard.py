@@ -46,6 +46,7 @@ class Homelab:
 def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """`secretkit demo --keep` once per module (the environment pinned like conftest's)."""
     from secretkit.commands.demo import demo
+    from secretkit.commands.migrate import migrate_all
     from tests.conftest import GIT_ENV
 
     base = tmp_path_factory.mktemp("template")
@@ -56,7 +57,7 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
             env.setenv(key, value)
         for var in ("SOPS_AGE_KEY", "SOPS_AGE_KEY_FILE", "SOPS_CONFIG", "SECRETKIT_ENGINE"):
             env.delenv(var, raising=False)
-        demo(base / "demo", keep=True)
+        demo(base / "demo", keep=True, migrate=migrate_all)
     return base / "demo"
 
 
