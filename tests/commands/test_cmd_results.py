@@ -41,7 +41,7 @@ from secretkit.commands.set import SetResult
 from secretkit.commands.updatekeys import KeyUpdate, KeyUpdates, TreeRow, TreeUpdate
 from secretkit.errors import IntegrityError, UsageError
 from secretkit.keys.rotation import Exposure
-from secretkit.keys.sops_yaml import Change
+from secretkit.keys.sops_yaml_edits import Change
 from secretkit.sensitive import Sensitive
 
 CWD = Path("/repo")
