@@ -3,8 +3,8 @@ important first, no line twice; JSON carries every result and the groups."""
 
 from __future__ import annotations
 
-from secretkit.gate.model import CheckReport, CheckResult
-from secretkit.gate.render import groups, render
+from secretkit.gate.model import CheckReport, CheckResult, groups
+from secretkit.gate.render import render
 
 
 def _mac(path: str) -> CheckResult:
