@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from secretkit.commands.check import CheckReport, CheckResult, _is_twin, _resolve_nix_path
+from secretkit.gate.decrypted_copies import is_twin
+from secretkit.gate.model import CheckReport, CheckResult
+from secretkit.nix.sops_refs import resolve_nix_path
 
 SOPS = {"secrets/observer.yaml", "hosts/laptop/secrets.json"}
 
@@ -29,7 +31,7 @@ SOPS = {"secrets/observer.yaml", "hosts/laptop/secrets.json"}
     ],
 )
 def test_twins_of_sops_files(name: str, twin: bool) -> None:
-    assert _is_twin(name, SOPS) is twin
+    assert is_twin(name, SOPS) is twin
 
 
 @pytest.mark.parametrize(
@@ -48,7 +50,7 @@ def test_twins_of_sops_files(name: str, twin: bool) -> None:
 def test_sops_file_paths_resolve_statically_or_not_at_all(
     nix_file: str, text: str, resolved: str | None
 ) -> None:
-    assert _resolve_nix_path(nix_file, text) == resolved
+    assert resolve_nix_path(nix_file, text) == resolved
 
 
 def test_report_is_ok_only_when_every_result_is() -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from secretkit.commands.hook import SopsJudge, unencrypted_values
+from secretkit.gate.sops_verify import SopsJudge, unencrypted_values
 from secretkit.sops.identities import Identities
 from tests.sops.keys_support import AgeKey, age_key, age_rule_config
 from tests.support import fake
@@ -178,7 +178,7 @@ def test_a_broken_key_file_is_reported_not_fatal(
 def test_which_rules_name_secrets_files(
     tmp_path: Path, rules: str, path: str, secret: bool
 ) -> None:
-    from secretkit.commands.hook import names_a_secrets_file
+    from secretkit.gate.sops_verify import names_a_secrets_file
     from secretkit.sops.config import find_config
 
     (tmp_path / ".sops.yaml").write_text("creation_rules:\n" + rules.format(r=age_key().public))
@@ -208,7 +208,8 @@ def test_the_fast_pre_check_is_conservative(config: bytes, paths: list[str], may
 
 
 def test_the_fast_pre_check_agrees_with_the_real_rules(tmp_path: Path) -> None:
-    from secretkit.commands.hook import might_name_secrets_files, names_a_secrets_file
+    from secretkit.commands.hook import might_name_secrets_files
+    from secretkit.gate.sops_verify import names_a_secrets_file
     from secretkit.keys import sops_yaml
     from secretkit.sops.config import find_config
 
