@@ -176,11 +176,11 @@ def demo(
     directory: Path | None = None, *, keep: bool = False, keys: Path | None = None
 ) -> DemoResult:
     """Run the demo; the work directory is removed afterwards unless kept or given."""
-    from secretkit.commands import migrate
     from secretkit.git import run_git
     from secretkit.keys import sops_yaml
     from secretkit.keys.hosts import discover
     from secretkit.keys.ssh_to_age import ssh_private_key_to_age, ssh_pubkey_to_age
+    from secretkit.plan import migration
     from secretkit.scan.api import scan_tree
     from secretkit.sops import api
     from secretkit.sops.identities import load_identities
@@ -220,8 +220,8 @@ def demo(
 
         before = scan_tree(repo)
         with _env(SOPS_AGE_KEY_FILE=str(admin_path)):
-            prepared = migrate.prepare(repo)
-            migrate.apply(prepared)
+            prepared = migration.prepare(repo)
+            migration.apply(prepared)
         after = scan_tree(repo)
 
         generated = [v for k, v in values.items() if k not in PUBLIC]
