@@ -124,7 +124,7 @@ def _hashed_as(hashed: str, values: Iterable[ExposedValue]) -> list[ExposedValue
 def exposed(cwd: Path, *, progress: Progress | None = None) -> ExposedReport:
     from secretkit.errors import SecretkitError
     from secretkit.git import require_repo
-    from secretkit.keys.rotation import find_sops_files
+    from secretkit.keys.rotation import sops_file_infos
     from secretkit.scan.api import scan_tree
     from secretkit.sops import api
     from secretkit.sops.identities import load_identities
@@ -138,7 +138,7 @@ def exposed(cwd: Path, *, progress: Progress | None = None) -> ExposedReport:
     by_value: dict[Sensitive[str], ExposedValue] = {v.secret: v for v in values.values()}
     unchecked: list[str] = []
     identities = load_identities()
-    for info in find_sops_files(root):
+    for info in sops_file_infos(root):
         try:
             plain = api.decrypt_bytes(info.data, info.fmt, identities, source=info.rel)
         except SecretkitError:

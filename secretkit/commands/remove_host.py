@@ -23,7 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from secretkit.commands.rotate_host import HostRotation
+from secretkit.keys.host_rekey import HostRotation
 from secretkit.keys.sops_yaml import Change
 from secretkit.sops.identities import Identities
 
@@ -45,8 +45,8 @@ class HostRemoval:
 def remove_host(cwd: Path, name: str, *, identities: Identities | None = None) -> HostRemoval:
     """Remove host ``name`` from ``.sops.yaml`` and re-key every file it could read."""
     from secretkit.atomic import recover
-    from secretkit.commands.rotate_host import execute, with_history
     from secretkit.keys import sops_yaml
+    from secretkit.keys.host_rekey import execute, with_history
     from secretkit.keys.rotation import plan_remove_host
     from secretkit.sops.identities import load_identities
 

@@ -17,12 +17,14 @@ def rotate_data_keys(
     cwd: Path, files: Sequence[Path | str] = (), *, engine: str = "python"
 ) -> list[Path]:
     from secretkit.atomic import Transaction
-    from secretkit.commands.updatekeys import _targets
+    from secretkit.commands import recover_interrupted
     from secretkit.sops import api, document
     from secretkit.sops.config import find_config
+    from secretkit.sops.finder import named_or_every
     from secretkit.sops.identities import load_identities
 
-    root, paths = _targets(cwd, files)
+    root = recover_interrupted(cwd)  # an interrupted run is rolled back before any read
+    paths = named_or_every(cwd, api.config_for(cwd), files)
     if engine == "sops":
         from secretkit.sops.backend_binary import SopsBinary
 

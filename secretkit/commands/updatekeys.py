@@ -27,23 +27,11 @@ def _targets(cwd: Path, files: Sequence[Path | str]) -> tuple[Path, list[Path]]:
     ``.sops.yaml`` and some files, and reading those half-done versions would mix
     the two runs (the rollback of our own Transaction would come too late)."""
     from secretkit.commands import recover_interrupted
-    from secretkit.errors import UserError
     from secretkit.sops import api
+    from secretkit.sops.finder import named_or_every
 
     root = recover_interrupted(cwd)
-    config = api.config_for(cwd)
-    if files:
-        paths = [api.resolve(cwd, file) for file in files]
-    else:
-        damaged: list[tuple[str, str]] = []
-        paths = api.sops_files_under(config, damaged=damaged)
-        api.refuse_damaged(damaged)
-        if not paths:
-            raise UserError(
-                f"no sops files matching a creation rule of {config.path} were found",
-                hint="name the files to process",
-            )
-    return root, paths
+    return root, named_or_every(cwd, api.config_for(cwd), files)
 
 
 def updatekeys(

@@ -21,7 +21,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from secretkit.sops.config import SopsConfig
 from secretkit.sops.identities import Identities
 
 
@@ -50,7 +49,7 @@ class TreeUpdate:
 def updatekeys_tree(cwd: Path, *, identities: Identities | None = None) -> TreeUpdate:
     from secretkit.atomic import Transaction, recover
     from secretkit.errors import UserError
-    from secretkit.keys.rotation import find_sops_files, plan_updatekeys, rekey, require_all_opened
+    from secretkit.keys.rotation import plan_updatekeys, rekey, require_all_opened, sops_file_infos
     from secretkit.keys.sops_yaml import find_root
     from secretkit.sops import api
     from secretkit.sops.identities import load_identities
@@ -59,8 +58,7 @@ def updatekeys_tree(cwd: Path, *, identities: Identities | None = None) -> TreeU
     recover(root)  # roll back an interrupted run before reading .sops.yaml or any file
     config = api.config_for(cwd)
     base = config.path.parent
-    files = find_sops_files(base)
-    api.refuse_damaged(_damaged(config, base, {info.path for info in files}))
+    files = sops_file_infos(base, config=config)  # a damaged sops file stops the run
     if not files:
         raise UserError(
             f"no sops files found below {base}",
@@ -86,24 +84,3 @@ def updatekeys_tree(cwd: Path, *, identities: Identities | None = None) -> TreeU
         else:
             rows.append(TreeRow(op.file.rel, op.action))
     return TreeUpdate(config.path, tuple(rows))
-
-
-def _damaged(config: SopsConfig, base: Path, found: set[Path]) -> list[tuple[str, str]]:
-    """Files a rule matches that hold sops data but do not load (never skipped silently)."""
-    from secretkit.keys.rotation import MAX_BYTES, candidates
-    from secretkit.sops import api
-
-    damaged = []
-    for path in candidates(base, base):
-        if path in found or path.name == config.path.name or path.is_symlink():
-            continue
-        try:
-            if not path.is_file() or path.stat().st_size > MAX_BYTES:
-                continue
-            data = path.read_bytes()
-        except OSError:
-            continue
-        problem = api.damaged_sops_file(config, path, data)
-        if problem is not None:
-            damaged.append((path.relative_to(base).as_posix(), problem))
-    return damaged

@@ -35,7 +35,7 @@ def plan_add(
     host_key: HostKey | None = None,
 ) -> AddPlan:
     from secretkit.keys import host_keys
-    from secretkit.keys.rotation import find_sops_files, plan_updatekeys, rekey, require_all_opened
+    from secretkit.keys.rotation import plan_updatekeys, rekey, require_all_opened, sops_file_infos
     from secretkit.sops import api
     from secretkit.sops.config import parse_config
 
@@ -77,7 +77,7 @@ def plan_add(
         )  # fmt: skip
         writes.append((root / key_rel, blob))
     host_rule = config.rule_for(root / sops_yaml.host_secrets_path(name))
-    files = find_sops_files(root, relevant=lambda p, _d: config.rule_for(p) is host_rule)
+    files = sops_file_infos(root, relevant=lambda p, _d: config.rule_for(p) is host_rule)
     ops = [op for op in plan_updatekeys(config, files) if op.action == "updatekeys"]
     rekeyed: list[str] = []
     if ops:

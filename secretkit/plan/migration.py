@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from secretkit.plan.targets import Targets
     from secretkit.scan.model import Finding
 
+
 @dataclass
 class Prepared:
     """A plan and what :func:`apply` needs to carry it out."""
@@ -221,6 +222,7 @@ def prepare(
 
 # A module that gives sops-nix another key than the ssh host key: nothing to check.
 _OTHER_KEY_SOURCES = (b"age.keyFile", b"sops.gnupg", b"gnupg.sshKeyPaths")
+
 
 def _hostname_mismatches(
     sources: dict[str, bytes], host_modules: dict[str, list[str]], hosts: set[str]
