@@ -4,7 +4,6 @@ clan's layout — each computed once, on first use."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -85,22 +84,10 @@ class CheckContext:
     def sops_files(self) -> list[SopsEntry]:
         """Every sops file in the tree (any name: metadata decides), parsed."""
         if self._sops is None:
-            from secretkit.errors import SecretkitError
-            from secretkit.sops import document
+            from secretkit.sops.finder import find_sops_files
 
-            found: list[SopsEntry] = []
-            for path in self.files():
-                if os.path.basename(path) == ".sops.yaml":
-                    continue
-                data = self.read(path)
-                if data is None or b"sops" not in data or b"mac" not in data:
-                    continue
-                try:
-                    sops = document.load_encrypted(data, document.format_for_path(path))
-                except SecretkitError:
-                    continue
-                found.append(SopsEntry(path, data, sops))
-            self._sops = found
+            result = find_sops_files(self.root, candidates=[self.root / p for p in self.files()])
+            self._sops = [SopsEntry(f.rel, f.data, f.sops) for f in result.found]
         return self._sops
 
     def sops_by_path(self) -> dict[str, SopsEntry]:
