@@ -65,13 +65,15 @@ def _explain_ssh(
     (what sops-nix uses): the user holding the right key deserves to be told so."""
     from secretkit.errors import SecretkitError
     from secretkit.keys.ssh_to_age import ssh_pubkey_to_age
-    from secretkit.sops import api, document
+    from secretkit.sops import document, operations
 
     if not exc.message.startswith("no identity decrypts"):
         return exc
     try:
         wanted = {
-            r for group in api.recipients_of(document.load_encrypted(data, fmt)) for r in group
+            r
+            for group in operations.recipients_of(document.load_encrypted(data, fmt))
+            for r in group
         }
         derived = {
             ssh_pubkey_to_age(r) for r in identities.recipients if r.startswith("ssh-ed25519 ")
@@ -96,22 +98,22 @@ def decrypt(
     output: Path | None = None,
     engine: str = "python",
 ) -> DecryptResult:
-    from secretkit.sops import api, document
+    from secretkit.sops import document, operations
     from secretkit.sops.identities import load_identities
 
-    path = api.resolve(cwd, file)
-    source = api.display(cwd, path)
+    path = operations.resolve(cwd, file)
+    source = operations.display(cwd, path)
     if engine == "sops":
         from secretkit.sops.backend_binary import SopsBinary
 
         plaintext = SopsBinary(cwd).decrypt(path, extract)
     else:
-        data = api.read_input(path)
+        data = operations.read_input(path)
         fmt = document.format_for_path(path)
-        tree_path = api.parse_tree_path(extract) if extract is not None else None
+        tree_path = operations.parse_tree_path(extract) if extract is not None else None
         identities = load_identities()
         try:
-            plain = api.decrypt_bytes(data, fmt, identities, source=source)
+            plain = operations.decrypt_bytes(data, fmt, identities, source=source)
         except IntegrityError as exc:
             raise _explain_ssh(exc, data, fmt, identities) from None
         if tree_path is None:
@@ -120,6 +122,6 @@ def decrypt(
             plaintext = _extract(plain.to_python(), tree_path, fmt, source)
     if output is None:
         return DecryptResult(output=Sensitive(plaintext), written=None)
-    target = api.resolve(cwd, output)
+    target = operations.resolve(cwd, output)
     write_atomic(target, plaintext, mode=0o600)
     return DecryptResult(output=None, written=target)

@@ -182,7 +182,7 @@ def demo(
     from secretkit.keys.ssh_to_age import ssh_private_key_to_age, ssh_pubkey_to_age
     from secretkit.plan import migration
     from secretkit.scan.api import scan_tree
-    from secretkit.sops import api
+    from secretkit.sops import operations
     from secretkit.sops.identities import load_identities
 
     base = Path(tempfile.mkdtemp(prefix="secretkit-demo-")) if directory is None else directory
@@ -242,7 +242,9 @@ def demo(
             # as sops-nix does on the host: the ssh host key converted to an X25519 identity
             age_key = ssh_private_key_to_age(host_private[host].read_bytes())
             identities = load_identities({"SOPS_AGE_KEY": age_key.reveal()})
-            plain = api.decrypt_bytes(path.read_bytes(), "yaml", identities, source=path.name)
+            plain = operations.decrypt_bytes(
+                path.read_bytes(), "yaml", identities, source=path.name
+            )
             access[host] = ["/".join(str(k) for k in keys_) for keys_, _ in plain.leaves()]
 
         plan = prepared.plan

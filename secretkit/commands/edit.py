@@ -94,14 +94,14 @@ def edit(
 ) -> EditResult:
     from secretkit import repolock
     from secretkit.commands import recover_interrupted
-    from secretkit.sops import api, document
+    from secretkit.sops import document, operations
     from secretkit.sops.config import find_config
     from secretkit.sops.identities import load_identities
 
     env = os.environ if env is None else env
     root = recover_interrupted(cwd)
-    path = api.resolve(cwd, file)
-    source = api.display(cwd, path)
+    path = operations.resolve(cwd, file)
+    source = operations.display(cwd, path)
     if engine == "sops":
         from secretkit.sops.backend_binary import SopsBinary
 
@@ -110,21 +110,21 @@ def edit(
         return EditResult(path=path, status="updated" if existed else "created")
     fmt = document.format_for_path(path)
     if not path.exists():
-        rule = api.rule_for_file(cwd, path)
-        original = document.dump_plain(api.empty_plain(fmt))
+        rule = operations.rule_for_file(cwd, path)
+        original = document.dump_plain(operations.empty_plain(fmt))
         repolock.release(root)  # the editor may stay open for hours
         edited = run_editor(original, path.name, env, tmp_root)
         if edited == original:
             return EditResult(path=path, status="unchanged")
         _relock_unchanged(cwd, root, path, None, edited, source)
         new_plain = _parse_edited(edited, fmt, source, root, path)
-        write_atomic(path, api.encrypt_new(new_plain, rule, source=source))
+        write_atomic(path, operations.encrypt_new(new_plain, rule, source=source))
         return EditResult(path=path, status="created")
 
-    data = api.read_input(path)
-    sops = api.load(data, fmt, source=source)
-    key = api.data_key_of(sops, load_identities(), source=source)
-    plain = api.open_file(sops, key, source=source)
+    data = operations.read_input(path)
+    sops = operations.load(data, fmt, source=source)
+    key = operations.data_key_of(sops, load_identities(), source=source)
+    plain = operations.open_file(sops, key, source=source)
     original = document.dump_plain(plain)
     repolock.release(root)  # the editor may stay open for hours
     edited = run_editor(original, path.name, env, tmp_root)
@@ -139,7 +139,7 @@ def edit(
     config = find_config(cwd)
     current = config.rule_for(path) if config is not None else None
     new = document.encrypt(new_plain, key, metadata)
-    write_atomic(path, document.dump(new, indent=api.store_indent(fmt, current)))
+    write_atomic(path, document.dump(new, indent=operations.store_indent(fmt, current)))
     return EditResult(path=path, status="updated")
 
 

@@ -28,24 +28,24 @@ def encrypt(
 ) -> EncryptResult:
     from secretkit.commands import recover_interrupted
     from secretkit.errors import UsageError
-    from secretkit.sops import api, document
+    from secretkit.sops import document, operations
 
     if in_place and output is not None:
         raise UsageError("--in-place and --output cannot be combined")
     recover_interrupted(cwd)
-    path = api.resolve(cwd, file)
+    path = operations.resolve(cwd, file)
     if engine == "sops":
         from secretkit.sops.backend_binary import SopsBinary
 
         encrypted = SopsBinary(cwd).encrypt(path)
     else:
-        data = api.read_input(path)
+        data = operations.read_input(path)
         fmt = document.format_for_path(path)
-        rule = api.rule_for_file(cwd, path)
-        source = api.display(cwd, path)
-        plain = api.load_plain(data, fmt, source=source)
-        encrypted = api.encrypt_new(plain, rule, source=source)
-    target = path if in_place else (api.resolve(cwd, output) if output is not None else None)
+        rule = operations.rule_for_file(cwd, path)
+        source = operations.display(cwd, path)
+        plain = operations.load_plain(data, fmt, source=source)
+        encrypted = operations.encrypt_new(plain, rule, source=source)
+    target = path if in_place else (operations.resolve(cwd, output) if output is not None else None)
     if target is None:
         return EncryptResult(output=encrypted, written=None)
     write_atomic(target, encrypted)

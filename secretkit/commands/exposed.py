@@ -126,7 +126,7 @@ def exposed(cwd: Path, *, progress: Progress | None = None) -> ExposedReport:
     from secretkit.git import require_repo
     from secretkit.keys.rotation import sops_file_infos
     from secretkit.scan.api import scan_tree
-    from secretkit.sops import api
+    from secretkit.sops import operations
     from secretkit.sops.identities import load_identities
 
     root = require_repo(cwd)
@@ -140,7 +140,7 @@ def exposed(cwd: Path, *, progress: Progress | None = None) -> ExposedReport:
     identities = load_identities()
     for info in sops_file_infos(root):
         try:
-            plain = api.decrypt_bytes(info.data, info.fmt, identities, source=info.rel)
+            plain = operations.decrypt_bytes(info.data, info.fmt, identities, source=info.rel)
         except SecretkitError:
             unchecked.append(info.rel)
             continue

@@ -18,13 +18,13 @@ def rotate_data_keys(
 ) -> list[Path]:
     from secretkit.atomic import Transaction
     from secretkit.commands import recover_interrupted
-    from secretkit.sops import api, document
+    from secretkit.sops import document, operations
     from secretkit.sops.config import find_config
     from secretkit.sops.finder import named_or_every
     from secretkit.sops.identities import load_identities
 
     root = recover_interrupted(cwd)  # an interrupted run is rolled back before any read
-    paths = named_or_every(cwd, api.config_for(cwd), files)
+    paths = named_or_every(cwd, operations.config_for(cwd), files)
     if engine == "sops":
         from secretkit.sops.backend_binary import SopsBinary
 
@@ -38,12 +38,12 @@ def rotate_data_keys(
     for path in paths:
         fmt = document.format_for_path(path)
         rule = config.rule_for(path) if config is not None else None
-        rotated = api.rotate_bytes(
-            api.read_input(path),
+        rotated = operations.rotate_bytes(
+            operations.read_input(path),
             fmt,
             identities,
-            source=api.display(cwd, path),
-            indent=api.store_indent(fmt, rule),
+            source=operations.display(cwd, path),
+            indent=operations.store_indent(fmt, rule),
         )
         pending.append((path, rotated))
     with Transaction(root) as txn:

@@ -61,12 +61,12 @@ def set_value(
 ) -> SetResult:
     from secretkit.commands import recover_interrupted
     from secretkit.errors import UsageError
-    from secretkit.sops import api, document
+    from secretkit.sops import document, operations
     from secretkit.sops.identities import load_identities
 
     recover_interrupted(cwd)
-    path = api.resolve(cwd, file)
-    parts = api.parse_tree_path(key_path)
+    path = operations.resolve(cwd, file)
+    parts = operations.parse_tree_path(key_path)
     if any(isinstance(part, int) for part in parts):
         raise UsageError("set takes mapping keys only, not list indices")
     keys = tuple(str(part) for part in parts)
@@ -78,17 +78,17 @@ def set_value(
         SopsBinary(cwd).set(path, key_path, json.dumps(plain_value).encode("utf-8"))
         return SetResult(path=path, created=not existed)
     fmt = document.format_for_path(path)
-    existing = api.read_input(path) if path.exists() else None
-    rule = api.rule_for_file(cwd, path) if existing is None else _optional_rule(cwd, path)
-    data = api.set_values(
+    existing = operations.read_input(path) if path.exists() else None
+    rule = operations.rule_for_file(cwd, path) if existing is None else _optional_rule(cwd, path)
+    data = operations.set_values(
         existing,
         fmt,
         {keys: plain_value},
         rule=rule,
         identities=load_identities(),
-        source=api.display(cwd, path),
+        source=operations.display(cwd, path),
     )
-    _unchanged_since(path, existing, api.display(cwd, path))
+    _unchanged_since(path, existing, operations.display(cwd, path))
     write_atomic(path, data)
     return SetResult(path=path, created=existing is None)
 

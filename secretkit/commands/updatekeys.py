@@ -27,18 +27,18 @@ def _targets(cwd: Path, files: Sequence[Path | str]) -> tuple[Path, list[Path]]:
     ``.sops.yaml`` and some files, and reading those half-done versions would mix
     the two runs (the rollback of our own Transaction would come too late)."""
     from secretkit.commands import recover_interrupted
-    from secretkit.sops import api
+    from secretkit.sops import operations
     from secretkit.sops.finder import named_or_every
 
     root = recover_interrupted(cwd)
-    return root, named_or_every(cwd, api.config_for(cwd), files)
+    return root, named_or_every(cwd, operations.config_for(cwd), files)
 
 
 def updatekeys(
     cwd: Path, files: Sequence[Path | str] = (), *, engine: str = "python"
 ) -> list[KeyUpdate]:
     from secretkit.atomic import Transaction
-    from secretkit.sops import api, document
+    from secretkit.sops import document, operations
     from secretkit.sops.identities import load_identities
 
     root, paths = _targets(cwd, files)
@@ -53,14 +53,14 @@ def updatekeys(
     results: list[KeyUpdate] = []
     pending: list[tuple[Path, bytes]] = []
     for path in paths:
-        rule = api.rule_for_file(cwd, path)
-        data = api.read_input(path)
-        new = api.updatekeys_bytes(
+        rule = operations.rule_for_file(cwd, path)
+        data = operations.read_input(path)
+        new = operations.updatekeys_bytes(
             data,
             document.format_for_path(path),
             rule,
             identities,
-            source=api.display(cwd, path),
+            source=operations.display(cwd, path),
         )
         if new is None:
             results.append(KeyUpdate(path, "up to date"))

@@ -51,12 +51,12 @@ def updatekeys_tree(cwd: Path, *, identities: Identities | None = None) -> TreeU
     from secretkit.errors import UserError
     from secretkit.keys.rotation import plan_updatekeys, rekey, require_all_opened, sops_file_infos
     from secretkit.keys.sops_yaml import find_root
-    from secretkit.sops import api
+    from secretkit.sops import operations
     from secretkit.sops.identities import load_identities
 
     root = find_root(cwd)
     recover(root)  # roll back an interrupted run before reading .sops.yaml or any file
-    config = api.config_for(cwd)
+    config = operations.config_for(cwd)
     base = config.path.parent
     files = sops_file_infos(base, config=config)  # a damaged sops file stops the run
     if not files:

@@ -137,7 +137,7 @@ def check_nix_refs(ctx: CheckContext) -> list[CheckResult]:
 def check_host_readable(ctx: CheckContext) -> list[CheckResult]:
     from secretkit.gate.clan_checks import clan_host_problem
     from secretkit.keys.sops_yaml import read_keys
-    from secretkit.sops.api import recipients_of
+    from secretkit.sops.operations import recipients_of
 
     keys: SopsYaml = read_keys(ctx.root)
     clan = ctx.clan()

@@ -52,7 +52,7 @@ def _group_sets(groups: list[list[str]]) -> list[frozenset[str]]:
 
 def check_sops_recipients(ctx: CheckContext) -> list[CheckResult]:
     from secretkit.gate.clan_checks import clan_recipients
-    from secretkit.sops.api import recipients_of, rule_recipients
+    from secretkit.sops.operations import recipients_of, rule_recipients
 
     config = ctx.config()
     clan = ctx.clan()
@@ -60,7 +60,7 @@ def check_sops_recipients(ctx: CheckContext) -> list[CheckResult]:
     checked = 0
     managed = set(clan.secrets) if clan is not None else set()
     if clan is not None:
-        from secretkit.sops.api import recipients_of as _of
+        from secretkit.sops.operations import recipients_of as _of
 
         found = {e.path: [r for g in _of(e.sops) for r in g] for e in ctx.sops_files()}
         results.extend(clan_recipients(clan, found))

@@ -78,7 +78,7 @@ class SopsJudge:
 
     def judge(self, path: str, data: bytes) -> SopsProblem | None:
         from secretkit.errors import IntegrityError, SecretkitError
-        from secretkit.sops import api, document
+        from secretkit.sops import document, operations
 
         fmt = document.format_for_path(path)
         try:
@@ -92,7 +92,7 @@ class SopsJudge:
                 f"(secretkit encrypt -i {path}) and stage the encrypted file",
             )
         try:
-            key = api.data_key_of(sops, self.identities(), source=path)
+            key = operations.data_key_of(sops, self.identities(), source=path)
         except IntegrityError:
             self.unverified.append(path)
             return self._structure(path, sops)

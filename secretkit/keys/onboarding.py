@@ -36,7 +36,7 @@ def plan_add(
 ) -> AddPlan:
     from secretkit.keys import host_keys
     from secretkit.keys.rotation import plan_updatekeys, rekey, require_all_opened, sops_file_infos
-    from secretkit.sops import api
+    from secretkit.sops import operations
     from secretkit.sops.config import parse_config
 
     sops_yaml.validate_name(name)
@@ -71,7 +71,7 @@ def plan_add(
                 f"the creation rule for {key_rel} is not admins-only; nothing was changed",
                 hint=f"make {host_keys.HOST_KEYS_REGEX} the first rule, with admin keys only",
             )
-        blob = api.set_values(
+        blob = operations.set_values(
             None, "yaml", host_keys.key_values(host_key), rule=rule,
             identities=Identities(), source=key_rel,
         )  # fmt: skip

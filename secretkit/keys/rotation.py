@@ -47,7 +47,7 @@ from pathlib import Path
 from secretkit.errors import IntegrityError, SecretkitError, UserError
 from secretkit.keys import sops_yaml
 from secretkit.keys.bech32 import normalize_age_recipient
-from secretkit.sops import api, document
+from secretkit.sops import document, operations
 from secretkit.sops.config import CreationRule, KeyRef, SopsConfig, parse_config
 from secretkit.sops.identities import Identities
 
@@ -170,7 +170,7 @@ def _refuse_damaged(root: Path, path: Path, data: bytes) -> None:
     rel = _rel(root, path)
     problem = "its sops metadata is incomplete"
     try:
-        api.load(data, document.format_for_path(path), source=rel)
+        operations.load(data, document.format_for_path(path), source=rel)
     except SecretkitError as exc:
         problem = exc.message
     raise IntegrityError(
@@ -203,7 +203,7 @@ class FileOp:
     def target(self) -> Groups:
         if self.rule is None:
             return self.file.recipients
-        return tuple(tuple(group) for group in api.rule_recipients(self.rule))
+        return tuple(tuple(group) for group in operations.rule_recipients(self.rule))
 
     @property
     def added(self) -> tuple[str, ...]:
@@ -437,7 +437,7 @@ def plan_updatekeys(config: SopsConfig, files: Iterable[SopsFileInfo]) -> list[F
         if rule is None:
             ops.append(FileOp(info, "no rule", None))
             continue
-        wanted = tuple(tuple(g) for g in api.rule_recipients(rule))
+        wanted = tuple(tuple(g) for g in operations.rule_recipients(rule))
         same = len(wanted) == len(info.recipients) and all(
             {r.lower() for r in a} == {r.lower() for r in b}
             for a, b in zip(wanted, info.recipients, strict=True)
@@ -469,11 +469,11 @@ def rekey(ops: Iterable[FileOp], identities: Identities) -> Rekeyed:
             continue
         info = op.file
         try:
-            sops = info.loaded or api.load(info.data, info.fmt, source=info.rel)
+            sops = info.loaded or operations.load(info.data, info.fmt, source=info.rel)
             if op.action == "rotate":
-                new = api.rotate_loaded(sops, identities, op.rule, source=info.rel)
+                new = operations.rotate_loaded(sops, identities, op.rule, source=info.rel)
             else:
-                changed = api.updatekeys_loaded(sops, op.rule, identities, source=info.rel)
+                changed = operations.updatekeys_loaded(sops, op.rule, identities, source=info.rel)
                 if changed is None:
                     continue
                 new = changed

@@ -157,12 +157,12 @@ def prepare(
             reserved |= secret_names(cst.parse(data))
     identities = load_identities()
     if needed:
-        from secretkit.sops import api
+        from secretkit.sops import operations
 
         for host in sorted(needed):
             path = root / targets.file(host)
             if path.exists():
-                plain = api.decrypt_bytes(
+                plain = operations.decrypt_bytes(
                     path.read_bytes(), "yaml", identities, source=targets.file(host)
                 )
                 for keys, _ in plain.leaves():
@@ -317,7 +317,7 @@ def _file_guards(
     encrypted for other keys than its rule names (new values would be readable by
     them), and a rule no admin key is in (nobody could read the values back)."""
     from secretkit.keys import sops_yaml
-    from secretkit.sops import api
+    from secretkit.sops import operations
     from secretkit.sops.config import find_config
 
     config = find_config(root)
@@ -342,7 +342,7 @@ def _file_guards(
         readers = admins | (held if hand_written or targets.own(host) else set())
         path = root / rel
         if path.is_file():
-            sops = api.load(path.read_bytes(), "yaml", source=rel)
+            sops = operations.load(path.read_bytes(), "yaml", source=rel)
             has = {
                 e.fields.get("recipient", "").strip().lower()
                 for e in sops.metadata.all_keys()
@@ -374,16 +374,16 @@ def _file_guards(
 
 def _verify(data: bytes, rel: str, values: dict[tuple[str, ...], Sensitive[str]]) -> None:
     """Read a written sops file back: structure always, values when a key opens it."""
-    from secretkit.sops import api, document
+    from secretkit.sops import document, operations
     from secretkit.sops.identities import load_identities
 
-    sops = api.load(data, "yaml")
+    sops = operations.load(data, "yaml")
     try:
-        key = api.data_key_of(sops, load_identities(), source=rel)
+        key = operations.data_key_of(sops, load_identities(), source=rel)
     except IntegrityError:
         key = None
     if key is None:
-        if not api.recipients_of(sops):
+        if not operations.recipients_of(sops):
             raise IntegrityError(f"{rel} was written without recipients")
         return
     plain = document.decrypt(sops, key)
@@ -396,7 +396,7 @@ def _verify(data: bytes, rel: str, values: dict[tuple[str, ...], Sensitive[str]]
 
 def apply(prepared: Prepared) -> list[str]:
     """Write the plan (sops files first, then Nix); return the paths written."""
-    from secretkit.sops import api
+    from secretkit.sops import operations
     from secretkit.sops.config import find_config
     from secretkit.sops.identities import load_identities
 
@@ -412,7 +412,7 @@ def apply(prepared: Prepared) -> list[str]:
             path = root / rel
             existing = path.read_bytes() if path.exists() else None
             rule = config.rule_for(path) if config is not None else None
-            data = api.set_values(
+            data = operations.set_values(
                 existing,
                 "yaml",
                 {k: v.reveal() for k, v in values.items()},

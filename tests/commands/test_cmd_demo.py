@@ -54,12 +54,14 @@ def test_demo_cli_prints_the_story_and_no_value(tmp_path: Path) -> None:
     assert out.rstrip().splitlines()[-2] == "scan: clean"
     assert f"repository: {tmp_path / 'd' / 'homelab'}" in out
     repo = tmp_path / "d" / "homelab"
-    from secretkit.sops import api
+    from secretkit.sops import operations
     from secretkit.sops.identities import load_identities
 
     identities = load_identities({"SOPS_AGE_KEY_FILE": str(tmp_path / "d/keys/admin.agekey")})
     for host in EXPECTED_ACCESS:
-        plain = api.decrypt_bytes((repo / f"secrets/{host}.yaml").read_bytes(), "yaml", identities)
+        plain = operations.decrypt_bytes(
+            (repo / f"secrets/{host}.yaml").read_bytes(), "yaml", identities
+        )
         for _, value in plain.leaves():
             assert isinstance(value, str) and value not in out + proc.stderr
 
@@ -136,7 +138,7 @@ def test_committed_demo_output_matches_the_example() -> None:
     holds exactly what its host's configuration uses, for the admin and that host."""
     from secretkit.keys import sops_yaml
     from secretkit.keys.ssh_to_age import ssh_pubkey_to_age
-    from secretkit.sops import api
+    from secretkit.sops import operations
     from secretkit.sops.identities import load_identities
 
     keys = ROOT / "examples/homelab/keys"
@@ -144,9 +146,9 @@ def test_committed_demo_output_matches_the_example() -> None:
     model = sops_yaml.read_keys(ROOT)
     for host, expected in EXPECTED_ACCESS.items():
         data = (ROOT / "secrets" / f"{host}.yaml").read_bytes()
-        plain = api.decrypt_bytes(data, "yaml", identities)
+        plain = operations.decrypt_bytes(data, "yaml", identities)
         assert {"/".join(map(str, k)) for k, _ in plain.leaves()} == expected
         line = (keys / "hosts" / f"{host}.pub").read_text()
         assert model.hosts[host] == ssh_pubkey_to_age(line)
-        recipients = api.recipients_of(api.load(data, "yaml"))
+        recipients = operations.recipients_of(operations.load(data, "yaml"))
         assert sorted(recipients[0]) == sorted([model.hosts[host], *model.admins.values()])

@@ -9,7 +9,7 @@ import pytest
 
 from secretkit.errors import IntegrityError, UserError
 from secretkit.keys import rotation
-from secretkit.sops import api, document
+from secretkit.sops import document, operations
 from secretkit.sops.config import parse_config
 from tests.commands.rotate_support import Key, age_key
 from tests.conftest import commit_all
@@ -21,7 +21,7 @@ def _write(root: Path, rel: str, body: bytes, recipients: str, fmt: str = "yaml"
     ).rules[0]
     path = root / rel
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(api.encrypt_new(document.load_plain(body, fmt), rule))
+    path.write_bytes(operations.encrypt_new(document.load_plain(body, fmt), rule))
     return path
 
 
@@ -103,7 +103,9 @@ def test_readable_by_respects_shamir(tmp_path: Path) -> None:
         tmp_path / ".sops.yaml",
     )
     path = tmp_path / "shamir.yaml"
-    path.write_bytes(api.encrypt_new(document.load_plain(b"k: v\n", "yaml"), config.rules[0]))
+    path.write_bytes(
+        operations.encrypt_new(document.load_plain(b"k: v\n", "yaml"), config.rules[0])
+    )
     _write(tmp_path, "single.yaml", b"k: v\n", f"{a.public},{b.public}")
     found = {info.rel: info for info in rotation.sops_file_infos(tmp_path)}
     shamir, single = found["shamir.yaml"], found["single.yaml"]

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from secretkit.errors import IntegrityError
-from secretkit.sops import api, document
+from secretkit.sops import document, operations
 from secretkit.sops.config import find_config
 from secretkit.sops.finder import find_sops_files, named_or_every, refuse_damaged
 from tests.conftest import commit_all
@@ -23,7 +23,7 @@ def _encrypt(root: Path, rel: str, body: bytes, fmt: str = "yaml") -> Path:
     assert rule is not None
     path = root / rel
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(api.encrypt_new(document.load_plain(body, fmt), rule))
+    path.write_bytes(operations.encrypt_new(document.load_plain(body, fmt), rule))
     return path
 
 
