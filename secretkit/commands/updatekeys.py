@@ -4,7 +4,8 @@ For each file: the same data key, wrapped for the recipients of the first matchi
 ``.sops.yaml`` creation rule; values, MAC and ``lastmodified`` are unchanged; a
 file whose recipients already match is reported "already up to date".  Without
 FILE arguments every sops file below the ``.sops.yaml`` directory that a rule
-matches is processed.  All writes happen in one transaction.
+matches is processed (found by :mod:`secretkit.sops.finder`: the files git would
+publish; a damaged one stops the run).  All writes happen in one transaction.
 """
 
 from __future__ import annotations
