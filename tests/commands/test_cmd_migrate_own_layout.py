@@ -63,7 +63,7 @@ def nix_files(web_token: str, db_password: str, cache_token: str) -> dict[str, s
             "{ config, ... }: {\n  imports = [ ../../modules/common.nix ];\n"
             "  sops.defaultSopsFile = ./secrets/main.yaml;\n"
             '  sops.secrets.htpasswd = { owner = "nginx"; };\n'
-            "  sops.secrets.api-token = { sopsFile = ./secrets/operations.yaml; };\n"
+            "  sops.secrets.api-token = { sopsFile = ./secrets/api.yaml; };\n"
             f'  services.k3s.token = "{web_token}";\n}}\n'
         ),
         # its own path_regex with two key groups (the host in both), one file by sopsFile
@@ -85,7 +85,7 @@ def nix_files(web_token: str, db_password: str, cache_token: str) -> dict[str, s
 
 PLAIN = {
     "hosts/web/secrets/main.yaml": "htpasswd: fake-one\n",
-    "hosts/web/secrets/operations.yaml": "api-token: fake-two\n",
+    "hosts/web/secrets/api.yaml": "api-token: fake-two\n",
     "hosts/db/secrets/db.yaml": "postgres:\n  password: fake-three\n",
     "secrets/common.yaml": "wifi-psk: fake-four\n",
 }
@@ -151,8 +151,7 @@ def test_migrate_writes_into_the_files_the_hosts_already_use(repo: Repo) -> None
     assert "sopsFile" not in declaration
     assert 'services.k3s.tokenFile = config.sops.secrets."k3s/token-2".path;' in web
     assert (
-        before["hosts/web/secrets/operations.yaml"]
-        == (root / "hosts/web/secrets/operations.yaml").read_bytes()
+        before["hosts/web/secrets/api.yaml"] == (root / "hosts/web/secrets/api.yaml").read_bytes()
     )
 
     # db: the one file of its own (two key groups): its host key and the admins read it
@@ -193,7 +192,7 @@ def test_two_files_that_could_fit_are_refused_with_the_reason(repo: Repo) -> Non
     assert proc.returncode != 0
     assert (
         "cannot choose the sops file for host web: host web already has several sops files "
-        "of its own (hosts/web/secrets/operations.yaml, hosts/web/secrets/main.yaml)"
+        "of its own (hosts/web/secrets/api.yaml, hosts/web/secrets/main.yaml)"
     ) in proc.stderr
     assert "set sops.defaultSopsFile in web's configuration" in proc.stderr
     assert snapshot(root) == before
@@ -201,12 +200,12 @@ def test_two_files_that_could_fit_are_refused_with_the_reason(repo: Repo) -> Non
     config.write_text(
         config.read_text().replace(
             "{ config, ... }: {\n",
-            "{ config, ... }: {\n  sops.defaultSopsFile = ./secrets/operations.yaml;\n",
+            "{ config, ... }: {\n  sops.defaultSopsFile = ./secrets/api.yaml;\n",
         )
     )
     proc = run(root, "migrate", "--yes")
     assert proc.returncode == 0, proc.stderr
-    assert repo.read("hosts/web/secrets/operations.yaml", "web")["k3s/token-2"] == repo.values[0]
+    assert repo.read("hosts/web/secrets/api.yaml", "web")["k3s/token-2"] == repo.values[0]
     assert not (root / "secrets/web.yaml").exists()
 
 
