@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 
 from pyrage import x25519  # noqa: E402
 
-from secretkit.sops import api  # noqa: E402
+from secretkit.sops import operations  # noqa: E402
 from secretkit.sops.config import find_config  # noqa: E402
 from secretkit.sops.identities import load_identities  # noqa: E402
 
@@ -71,7 +71,7 @@ def build(base: Path, files: int, values: int) -> tuple[Path, str]:
             assert rule is not None
             content = {("svc", f"k{j:02}"): os.urandom(12).hex() for j in range(values)}
             path.write_bytes(
-                api.set_values(None, "yaml", content, rule=rule, identities=identities)
+                operations.set_values(None, "yaml", content, rule=rule, identities=identities)
             )
     git(repo, "add", "-A")
     git(repo, "-c", "user.name=b", "-c", "user.email=b@example.invalid", "commit", "-qm", "b")

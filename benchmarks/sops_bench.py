@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from pyrage import x25519
 
-from secretkit.sops import api, document
+from secretkit.sops import document, operations
 from secretkit.sops.config import parse_config
 from secretkit.sops.identities import load_identities
 
@@ -71,24 +71,26 @@ def main() -> None:
             for i in range(args.values)
         ).encode()
         plain = document.load_plain(body, "yaml")
-        encrypted = api.encrypt_new(plain, two)
+        encrypted = operations.encrypt_new(plain, two)
 
         print(f"sops engine benchmark (python {sys.version.split()[0]}, best of {args.repeat})")
-        t = best(args.repeat, lambda: api.encrypt_new(document.load_plain(body, "yaml"), two))
+        t = best(
+            args.repeat, lambda: operations.encrypt_new(document.load_plain(body, "yaml"), two)
+        )
         report(f"encrypt {args.values} values", t, args.values, "µs/value", 1e6)
-        t = best(args.repeat, lambda: api.decrypt_bytes(encrypted, "yaml", identities))
+        t = best(args.repeat, lambda: operations.decrypt_bytes(encrypted, "yaml", identities))
         report(f"decrypt {args.values} values", t, args.values, "µs/value", 1e6, "MAC verified")
 
         small = document.load_plain(b"a:\n    token: not-real\n    user: x\n", "yaml")
-        files = [api.encrypt_new(small, two) for _ in range(args.files)]
+        files = [operations.encrypt_new(small, two) for _ in range(args.files)]
 
         def updatekeys_all() -> None:
             for data in files:
-                assert api.updatekeys_bytes(data, "yaml", three, identities) is not None
+                assert operations.updatekeys_bytes(data, "yaml", three, identities) is not None
 
         def rotate_all() -> None:
             for data in files:
-                api.rotate_bytes(data, "yaml", identities)
+                operations.rotate_bytes(data, "yaml", identities)
 
         t = best(args.repeat, updatekeys_all)
         report(f"updatekeys {args.files} files", t, args.files, "ms/file", 1e3)

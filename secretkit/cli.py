@@ -393,9 +393,8 @@ def hook_uninstall(ctx: Context) -> None:
 def demo(directory: Path | None, keep: bool) -> None:
     """Run scan → migrate → scan on a copy of the example homelab with generated keys."""
     from secretkit.commands.demo import demo as run
-    from secretkit.commands.migrate import migrate_all
 
-    show(run(directory, keep=keep, migrate=migrate_all))
+    show(run(directory, keep=keep))
 
 
 @cli.command()

@@ -66,28 +66,17 @@ def recover_interrupted(cwd: Path) -> Path:
 
 def sops_targets(cwd: Path, files: Sequence[Path | str]) -> tuple[Path, list[Path]]:
     """The transaction root and the sops files ``updatekeys`` / ``rotate data-keys``
-    process: ``files``, else every sops file a creation rule matches.
+    process: ``files``, else every sops file a creation rule matches
+    (:func:`secretkit.sops.finder.named_or_every`: the files git would publish).
 
     An interrupted earlier transaction is rolled back first: it may have rewritten
     ``.sops.yaml`` and some files, and reading those half-done versions would mix
     the two runs (the rollback of our own Transaction would come too late)."""
-    from secretkit.errors import UserError
-    from secretkit.sops import api
+    from secretkit.sops import operations
+    from secretkit.sops.finder import named_or_every
 
     root = recover_interrupted(cwd)
-    config = api.config_for(cwd)
-    if files:
-        paths = [api.resolve(cwd, file) for file in files]
-    else:
-        damaged: list[tuple[str, str]] = []
-        paths = api.sops_files_under(config, damaged=damaged)
-        api.refuse_damaged(damaged)
-        if not paths:
-            raise UserError(
-                f"no sops files matching a creation rule of {config.path} were found",
-                hint="name the files to process",
-            )
-    return root, paths
+    return root, named_or_every(cwd, operations.config_for(cwd), files)
 
 
 def shown_path(cwd: Path, path: Path) -> Path:

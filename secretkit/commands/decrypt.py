@@ -40,14 +40,14 @@ def _explain_ssh(
     (what sops-nix uses): the user holding the right key deserves to be told so."""
     from secretkit.errors import SecretkitError
     from secretkit.keys.ssh_to_age import ssh_pubkey_to_age
-    from secretkit.sops import api, document
+    from secretkit.sops import document, operations
 
     if not exc.message.startswith("no identity decrypts"):
         return exc
     try:
-        data = api.read_input(path)
+        data = operations.read_input(path)
         sops = document.load_encrypted(data, document.format_for_path(path))
-        wanted = {r for group in api.recipients_of(sops) for r in group}
+        wanted = {r for group in operations.recipients_of(sops) for r in group}
         derived = {
             ssh_pubkey_to_age(r) for r in identities().recipients if r.startswith("ssh-ed25519 ")
         }
@@ -71,16 +71,16 @@ def decrypt(
     output: Path | None = None,
     engine: Engine | None = None,
 ) -> DecryptResult:
-    from secretkit.sops import api
+    from secretkit.sops import operations
 
     engine = engine or PythonEngine(cwd)
-    path = api.resolve(cwd, file)
+    path = operations.resolve(cwd, file)
     try:
         plaintext = engine.decrypt(path, extract)
     except IntegrityError as exc:
         raise _explain_ssh(exc, path, engine.identities) from None
     if output is None:
         return DecryptResult(output=Sensitive(plaintext), written=None)
-    target = api.resolve(cwd, output)
+    target = operations.resolve(cwd, output)
     write_atomic(target, plaintext, mode=0o600)
     return DecryptResult(output=None, written=target)

@@ -5,9 +5,9 @@ into a fresh git repository, fills its ``@PLACEHOLDER@`` fake secrets with
 generated values of the right shape, generates demo keys (an admin age
 identity, an ssh ed25519 host key per host, converted with ssh-to-age), and
 runs ``init`` → ``hosts add`` → ``scan`` → ``migrate --yes`` → ``scan``.  The
-result says what happened; no value is ever part of it.  The migrate step is the
-caller's (``migrate``: the CLI passes :func:`secretkit.commands.migrate.migrate_all`),
-given the demo admin key as the identities to use.
+result says what happened; no value is ever part of it.  The migrate step runs
+:mod:`secretkit.plan.migration` with the demo admin key as the identities to use
+(added to the user's own, as sops reads a ``SOPS_AGE_KEY_FILE`` next to them).
 
 ``keys`` may name a directory of existing demo keys (``admin.agekey`` and
 ``hosts/<name>.pub``); missing ones are generated there.  That is how the
@@ -35,8 +35,7 @@ from secretkit.errors import UserError
 from secretkit.sensitive import Sensitive
 
 if TYPE_CHECKING:
-    from secretkit.plan.build import Plan
-    from secretkit.sops.identities import Identities
+    pass
 
 # The example file whose diff the demo shows (the first 40 lines from its header):
 # the monitoring host's module, where every kind of rewrite appears.
@@ -198,19 +197,18 @@ def _host_key(keys: Path, host: str) -> tuple[str, Path | None]:
 def demo(
     directory: Path | None = None,
     *,
-    migrate: Callable[[Path, Identities], Plan],
     keep: bool = False,
     keys: Path | None = None,
 ) -> DemoResult:
-    """Run the demo; the work directory is removed afterwards unless kept or given.
-    ``migrate(repo, identities)`` migrates the filled-in copy and returns its plan."""
+    """Run the demo; the work directory is removed afterwards unless kept or given."""
     from secretkit.git import run_git
     from secretkit.keys import sops_yaml_edits
     from secretkit.keys.ssh_to_age import ssh_private_key_to_age, ssh_pubkey_to_age
     from secretkit.layouts.sops_nix import host_secrets_path
     from secretkit.nix.hosts import discover
+    from secretkit.plan import migration
     from secretkit.scan.api import scan_tree
-    from secretkit.sops import api
+    from secretkit.sops import operations
     from secretkit.sops.identities import load_identities
 
     base = Path(tempfile.mkdtemp(prefix="secretkit-demo-")) if directory is None else directory
@@ -250,7 +248,9 @@ def demo(
         # the user's own identities, and the demo admin key on top (as sops reads a
         # SOPS_AGE_KEY_FILE next to them)
         admin = load_identities({**os.environ, "SOPS_AGE_KEY_FILE": str(admin_path)})
-        plan = migrate(repo, admin)
+        prepared = migration.prepare(repo, identities=admin)
+        migration.apply(prepared)
+        plan = prepared.plan
         after = scan_tree(repo)
 
         generated = [v for k, v in values.items() if k not in PUBLIC]
@@ -271,7 +271,9 @@ def demo(
             # as sops-nix does on the host: the ssh host key converted to an X25519 identity
             age_key = ssh_private_key_to_age(host_private[host].read_bytes())
             identities = load_identities({"SOPS_AGE_KEY": age_key.reveal()})
-            plain = api.decrypt_bytes(path.read_bytes(), "yaml", identities, source=path.name)
+            plain = operations.decrypt_bytes(
+                path.read_bytes(), "yaml", identities, source=path.name
+            )
             access[host] = ["/".join(str(k) for k in keys_) for keys_, _ in plain.leaves()]
 
         return DemoResult(

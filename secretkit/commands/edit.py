@@ -99,12 +99,12 @@ def edit(
 ) -> EditResult:
     from secretkit import repolock
     from secretkit.commands import recover_interrupted
-    from secretkit.sops import api
+    from secretkit.sops import operations
 
     environ = os.environ if env is None else env
     root = recover_interrupted(cwd)
-    path = api.resolve(cwd, file)
-    source = api.display(cwd, path)
+    path = operations.resolve(cwd, file)
+    source = operations.display(cwd, path)
 
     def editor(original: bytes, before: bytes | None, fmt: str) -> PlainFile | None:
         repolock.release(root)  # the editor may stay open for hours

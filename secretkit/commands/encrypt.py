@@ -33,14 +33,14 @@ def encrypt(
 ) -> EncryptResult:
     from secretkit.commands import recover_interrupted
     from secretkit.errors import UsageError
-    from secretkit.sops import api
+    from secretkit.sops import operations
 
     if in_place and output is not None:
         raise UsageError("--in-place and --output cannot be combined")
     recover_interrupted(cwd)
-    path = api.resolve(cwd, file)
+    path = operations.resolve(cwd, file)
     encrypted = (engine or PythonEngine(cwd)).encrypt(path)
-    target = path if in_place else (api.resolve(cwd, output) if output is not None else None)
+    target = path if in_place else (operations.resolve(cwd, output) if output is not None else None)
     if target is None:
         return EncryptResult(output=encrypted, written=None)
     write_atomic(target, encrypted)

@@ -158,9 +158,9 @@ def exposed(
 ) -> ExposedReport:
     from secretkit.errors import SecretkitError
     from secretkit.git import require_repo
-    from secretkit.keys.rotation import find_sops_files
+    from secretkit.keys.rotation import sops_file_infos
     from secretkit.scan.api import scan_tree
-    from secretkit.sops import api
+    from secretkit.sops import operations
     from secretkit.sops.engine import identities_of
 
     root = require_repo(cwd)
@@ -172,9 +172,9 @@ def exposed(
     by_value: dict[Sensitive[str], ExposedValue] = {v.secret: v for v in values.values()}
     unchecked: list[str] = []
     held = identities_of(identities)
-    for info in find_sops_files(root):
+    for info in sops_file_infos(root):
         try:
-            plain = api.decrypt_bytes(info.data, info.fmt, held, source=info.rel)
+            plain = operations.decrypt_bytes(info.data, info.fmt, held, source=info.rel)
         except SecretkitError:
             unchecked.append(info.rel)
             continue

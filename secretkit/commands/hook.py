@@ -30,6 +30,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from secretkit.gate.finding_fix import ALLOW_FILE, finding_fix
+from secretkit.gate.sops_verify import SopsJudge, SopsProblem, names_a_secrets_file
 from secretkit.git import require_repo
 
 if TYPE_CHECKING:
@@ -37,21 +39,6 @@ if TYPE_CHECKING:
 
     from secretkit.scan.model import Finding, Skipped
     from secretkit.sensitive import Sensitive
-    from secretkit.sops.config import SopsConfig
-    from secretkit.sops.document import SopsFile
-    from secretkit.sops.identities import Identities
-
-ALLOW_COMMENT = "# secretkit: allow"
-ALLOW_FILE = ".secretkit-allow"  # secretkit.scan.allowlist.ALLOW_FILE (not imported: start-up)
-
-
-@dataclass(frozen=True)
-class SopsProblem:
-    """A secrets file that must not be committed (or published) as it is."""
-
-    path: str
-    reason: str
-    fix: str
 
 
 @dataclass
@@ -77,31 +64,6 @@ class HookReport:
         return bool(
             self.blocking or self.sops_problems or (self.unscanned and not self.allow_unscanned)
         )
-
-
-def finding_fix(path: str, fingerprint: str | None = None, refusal: str | None = None) -> str:
-    """The exact way out for a plaintext secret in ``path``.  ``refusal``: why
-    ``migrate`` would not move it (:func:`secretkit.plan.advice.migrate_refusal`);
-    then the manual route is named instead of ``migrate``."""
-    if path.endswith(".nix") and refusal is None:
-        move = "run `secretkit migrate` to move it into a sops file and reference it from Nix"
-    elif path.endswith(".nix"):
-        move = (
-            f"`secretkit migrate` cannot move this one ({refusal}): store the value with "
-            "`secretkit set secrets/<host>.yaml '[\"<name>\"]'` (reads it from stdin), declare "
-            'sops.secrets."<name>" and point the option at its .path (a *File option) or at '
-            'config.sops.placeholder."<name>" in a sops.templates file'
-        )
-    else:
-        move = (
-            "move the value into a sops file (`secretkit set secrets/<host>.yaml "
-            "'[\"<name>\"]'` reads it from stdin) and reference that instead"
-        )
-    allow = f"echo {fingerprint} >> {ALLOW_FILE}" if fingerprint else f"add it to {ALLOW_FILE}"
-    return (
-        f"{move}; if it is not a secret, append `{ALLOW_COMMENT}` to the line "
-        f"or allowlist it: {allow}"
-    )
 
 
 def run_hook(
@@ -276,123 +238,6 @@ def _judge_sops_files(root: Path, paths: Sequence[str], report: HookReport) -> N
         if problem is not None:
             report.sops_problems.append(problem)
     report.notes.extend(judge.notes())
-
-
-def names_a_secrets_file(config: SopsConfig, path: Path) -> bool:
-    """Whether a creation rule with a ``path_regex`` says ``path`` is a secrets file.
-
-    A catch-all rule (no ``path_regex``, or ``.*``) only gives defaults for files
-    encrypted by hand: it does not make every file of the repository a secret.
-    """
-    if path.name == ".sops.yaml":
-        return False
-    rule = config.rule_for(path)
-    if rule is None or rule.path_regex is None:
-        return False
-    return rule.path_regex.strip() not in ("", ".*", "^.*", "^.*$", ".*$", ".+", "^")
-
-
-class SopsJudge:
-    """Decides whether the bytes of a rule-matched file are a valid sops file.
-
-    Identities are loaded once, on first need.  A file no identity here opens gets
-    the structural checks only; :meth:`notes` then says so (once).
-    """
-
-    def __init__(self, identities: Identities | None = None) -> None:
-        self._identities = identities
-        self.unverified: list[str] = []
-        self.load_error: str | None = None
-
-    def identities(self) -> Identities:
-        if self._identities is None:
-            from secretkit.errors import SecretkitError
-            from secretkit.sops.identities import Identities, load_identities
-
-            try:
-                self._identities = load_identities()
-            except SecretkitError as exc:  # a broken key file must not hide the checks
-                self.load_error = exc.one_line()
-                self._identities = Identities()
-        return self._identities
-
-    def notes(self) -> list[str]:
-        if not self.unverified:
-            return []
-        why = f" ({self.load_error})" if self.load_error else ""
-        return [
-            f"cannot verify the MAC of {', '.join(self.unverified)}: no identity here opens "
-            f"it{why}; checked the structure only (set SOPS_AGE_KEY_FILE to verify)"
-        ]
-
-    def judge(self, path: str, data: bytes) -> SopsProblem | None:
-        from secretkit.errors import IntegrityError, SecretkitError
-        from secretkit.sops import api, document
-
-        fmt = document.format_for_path(path)
-        try:
-            sops = document.load_encrypted(data, fmt)  # parsed once (is_sops_file parses too)
-        except SecretkitError:
-            return SopsProblem(
-                path,
-                "matches a .sops.yaml creation rule but is not encrypted (no valid sops "
-                "metadata): a decrypted secrets file",
-                f"unstage it (git rm --cached {path}), encrypt it "
-                f"(secretkit encrypt -i {path}) and stage the encrypted file",
-            )
-        try:
-            key = api.data_key_of(sops, self.identities(), source=path)
-        except IntegrityError:
-            self.unverified.append(path)
-            return self._structure(path, sops)
-        try:
-            document.decrypt(sops, key)
-        except SecretkitError as exc:
-            return SopsProblem(
-                path,
-                f"does not verify: {exc.message}",
-                f"it was edited without sops: restore it (git checkout HEAD -- {path}) "
-                f"and change values with secretkit edit {path}",
-            )
-        return None
-
-    def _structure(self, path: str, sops: SopsFile) -> SopsProblem | None:
-        """Without a key: the MAC is present and encrypted, and every value the file's
-        crypt rule says is encrypted is an ``ENC[…]`` string."""
-        clear = unencrypted_values(sops)
-        if clear:
-            names = ", ".join(clear[:5]) + (" …" if len(clear) > 5 else "")
-            return SopsProblem(
-                path,
-                f"values its sops rule says are encrypted are in clear: {names}",
-                f"it was edited without sops: restore it (git checkout HEAD -- {path}) "
-                f"and change values with secretkit edit {path}",
-            )
-        return None
-
-
-def unencrypted_values(sops: SopsFile) -> list[str]:
-    """Key paths (``a/b``) of values that should be ``ENC[…]`` but are not; ``sops/mac``
-    when the MAC is missing or in clear.  Needs no key."""
-    from secretkit.sops.cipher import is_encrypted
-    from secretkit.sops.rules import Rule
-    from secretkit.sops.tree import Value, walk
-
-    rule = Rule.of(sops.metadata.crypt_rule)
-    clear: list[str] = []
-    if not is_encrypted(sops.metadata.mac):
-        clear.append("sops/mac")
-
-    def leaf(value: Value, path: tuple[str, ...], stack: list[list[str]], comment: bool) -> Value:
-        if comment or not rule.should_encrypt(path, stack, comment):
-            return value
-        if not (isinstance(value, str) and is_encrypted(value)):
-            clear.append("/".join(path) or "(document)")
-        return value
-
-    for doc in sops.docs:
-        walk(doc, leaf)
-    return list(dict.fromkeys(clear))
 
 
 def render(report: HookReport) -> list[str]:

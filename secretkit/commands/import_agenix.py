@@ -263,7 +263,7 @@ def prepare(root: Path, *, layout_mode: str = "per-host", dry_run: bool = False)
 
 def _check_existing(root: Path, plan: Layout, identities: Identities) -> None:
     """A key the import would write must not already hold another value."""
-    from secretkit.sops import api
+    from secretkit.sops import operations
 
     for rel, file in sorted(plan.files.items()):
         path = root / rel
@@ -271,7 +271,7 @@ def _check_existing(root: Path, plan: Layout, identities: Identities) -> None:
             continue
         if file.fmt != "yaml":
             raise UserError(f"{rel} already exists", hint="move it away, then run again")
-        plain = api.decrypt_bytes(path.read_bytes(), "yaml", identities, source=rel)
+        plain = operations.decrypt_bytes(path.read_bytes(), "yaml", identities, source=rel)
         present = {tuple(str(k) for k in path): v for path, v in plain.leaves()}
         for keys, value in file.values.items():
             current = present.get(keys)
@@ -283,15 +283,17 @@ def _check_existing(root: Path, plan: Layout, identities: Identities) -> None:
 
 
 def _verify(prepared: Prepared, rel: str, data: bytes, identities: Identities) -> None:
-    from secretkit.sops import api, document
+    from secretkit.sops import document, operations
 
     file = prepared.layout.files[rel]
-    sops = api.load(data, file.fmt, source=rel)
+    sops = operations.load(data, file.fmt, source=rel)
     wanted = set(prepared.admins.values()) | {prepared.host_keys[h] for h in file.hosts}
-    got = {r for group in api.recipients_of(sops) for r in group}
+    got = {r for group in operations.recipients_of(sops) for r in group}
     if not wanted <= got:
         raise IntegrityError(f"{rel} was not encrypted for every reader", hint="nothing changed")
-    plain = api.open_file(sops, api.data_key_of(sops, identities, source=rel), source=rel)
+    plain = operations.open_file(
+        sops, operations.data_key_of(sops, identities, source=rel), source=rel
+    )
     if file.fmt == "binary":
         ok = file.data is not None and document.dump_plain(plain) == file.data.reveal()
     else:
@@ -303,7 +305,7 @@ def _verify(prepared: Prepared, rel: str, data: bytes, identities: Identities) -
 def apply(prepared: Prepared) -> list[str]:
     """Write the plan; return the paths written or removed."""
     from secretkit.git import repo_root, run_git
-    from secretkit.sops import api, document
+    from secretkit.sops import document, operations
     from secretkit.sops.config import parse_config
 
     root = prepared.root
@@ -328,9 +330,9 @@ def apply(prepared: Prepared) -> list[str]:
                 if rule is None or file.data is None:
                     raise UserError(f"no .sops.yaml creation rule for {rel}")
                 plain = document.load_plain(file.data.reveal(), "binary")
-                data = api.encrypt_new(plain, rule, source=rel)
+                data = operations.encrypt_new(plain, rule, source=rel)
             else:
-                data = api.set_values(
+                data = operations.set_values(
                     existing,
                     "yaml",
                     {k: v.reveal() for k, v in file.values.items()},

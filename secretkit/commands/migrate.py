@@ -1,53 +1,35 @@
 """``secretkit migrate``: hardcoded Nix secrets → per-host sops files + sops-nix references.
 
 Two steps so that the CLI can show the plan and ask before anything changes:
-
-* :func:`prepare` — recover an interrupted run, scan, discover hosts, check
-  every needed host key, and compute the :class:`~secretkit.plan.build.Plan`
-  (rewritten Nix bytes, values per host file, sops-nix wiring);
-* :func:`apply` — one :class:`~secretkit.atomic.Transaction`: the sops files
-  first (written through the engine, read back and verified), then the Nix
-  files; any failure rolls every file back, and a killed run is rolled back by
-  the next one, which then does the whole job again.
-
-A second run finds nothing to do: the secrets are gone from the Nix code.
+:func:`prepare` (everything up to the first write, :func:`secretkit.plan.migration.prepare`)
+and :func:`apply` (one transaction, :func:`secretkit.plan.migration.apply`), run on
+the repository containing the directory given.  :class:`Migration` is the prepared
+run as the CLI shows it.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from secretkit.atomic import Transaction, recover
 from secretkit.commands import Line, Shown, err, out, table_lines
-from secretkit.errors import IntegrityError, UserError
-from secretkit.layouts.sops_nix import host_secrets_path
-from secretkit.plan.build import FindingLike, Plan, build_plan
-from secretkit.sensitive import Sensitive
+from secretkit.plan import migration
+from secretkit.plan.build import FindingLike
+from secretkit.plan.migration import Prepared
 
 if TYPE_CHECKING:
-    from secretkit.nix.hosts import Inventory
-    from secretkit.plan.targets import Targets
-    from secretkit.scan.model import Finding
     from secretkit.sops.engine import IdentitySource
-    from secretkit.sops.identities import Identities
-
-_DECLARED = re.compile(rb'secrets\.(?:"([^"\\$]+)"|([A-Za-z_][A-Za-z0-9_\'-]*))\s*[=.]')
 
 
 @dataclass
-class Prepared(Shown):
-    """A plan and what :func:`apply` needs to carry it out; its lines show the plan."""
+class Migration(Prepared, Shown):
+    """A prepared run; its lines show the plan."""
 
-    root: Path
-    plan: Plan
-    findings: int
-    notes: list[str] = field(default_factory=list)
-    identities: Identities | None = field(default=None, repr=False)  # loaded once
-    dry_run: bool = False
+    @classmethod
+    def of(cls, prepared: Prepared) -> Migration:
+        return cls(**{f.name: getattr(prepared, f.name) for f in fields(prepared)})
 
     @property
     def left(self) -> str:
@@ -85,432 +67,32 @@ class Prepared(Shown):
         return [out(f"migrated {moves} secret(s); wrote {len(written)} file(s){self.left}")]
 
 
-def _hosts_add_hint(host: str) -> str:
-    return (
-        f"run: secretkit hosts add {host} --ssh-pubkey-file {host}_ssh_host_ed25519_key.pub "
-        f"(a copy of /etc/ssh/ssh_host_ed25519_key.pub from {host})"
-    )
-
-
-def _rel(root: Path, path: Path | str) -> str:
-    p = Path(path)
-    if not p.is_absolute():
-        p = root / p
-    try:
-        return p.resolve().relative_to(root.resolve()).as_posix()
-    except ValueError:
-        return p.as_posix()
-
-
 def prepare(
-    root: Path,
+    cwd: Path,
     *,
     hosts: Sequence[str] = (),
     dry_run: bool = False,
     also: Sequence[FindingLike] = (),
     without_admin: bool = False,
     identities: IdentitySource = None,
-) -> Prepared:
-    """Everything up to (not including) the first write.
+) -> Migration:
+    """The plan for the repository containing ``cwd`` (nothing written).
+    ``identities``: the keys to use (default: the environment's, loaded once and kept
+    for :func:`apply`)."""
+    from secretkit.git.repo import find_root
 
-    A missing ``.sops.yaml``, host key or creation rule stops the run; with
-    ``dry_run`` it becomes a note, so the plan can be looked at before any key exists.
-    ``also``: findings the caller knows of beyond the scanner's (same spans are taken
-    once) — positions a detector does not report yet, a hook's own findings.
-    ``identities``: the keys to use (default: the environment's, loaded once here and
-    kept for :func:`apply`)."""
-    from secretkit.nix import cst
-    from secretkit.nix.hosts import discover
-    from secretkit.nix.wiring import plan_wiring
-    from secretkit.plan.hostkeys import host_key_problems
-    from secretkit.plan.hostvalues import collect as collect_values
-    from secretkit.plan.release import pinned
-    from secretkit.scan.api import scan_tree
-    from secretkit.sops.engine import LazyIdentities
-
-    source = identities if callable(identities) else LazyIdentities(loaded=identities)
-    recover(root)
-    report = scan_tree(root)
-    findings: list[Any] = [f for f in report.findings if f.path.endswith(".nix")]
-    seen = {(f.path, f.start, f.end) for f in findings}
-    findings += [f for f in also if (f.path, f.start, f.end) not in seen]
-    others = sorted({f.path for f in report.findings if not f.path.endswith(".nix")})
-    inventory = discover(root)
-    _refuse_clan(root, findings, inventory)
-    known = sorted(inventory.hosts)
-    selected = set(hosts) if hosts else None
-    for name in hosts:
-        if name not in inventory.hosts:
-            raise UserError(
-                f"no host named {name} in this repository",
-                hint=f"hosts found: {', '.join(known) or 'none'}",
-            )
-
-    def hosts_of(path: str) -> list[str]:
-        return sorted(inventory.hosts_of_file(path))
-
-    # Stop before writing: every file with a secret must belong to a host, and
-    # every host that receives a secret needs its key in .sops.yaml.
-    needed: set[str] = set()
-    shared: set[str] = set()  # hosts that read a shared module's secrets by hostName
-    for finding in findings:
-        users = hosts_of(finding.path)
-        if not users:
-            raise UserError(
-                f"{finding.path} holds a secret but no host configuration imports it",
-                hint="import it from a host (flake nixosConfigurations / colmena), or add the "
-                "host: " + _hosts_add_hint("<name>").removeprefix("run: "),
-            )
-        if selected is None or set(users) <= selected:  # else refused by the plan
-            needed.update(users)
-            if len(users) > 1:
-                shared.update(users)
-    from secretkit.keys.sops_yaml import validate_name
-
-    for host in sorted(needed):  # a host name becomes secrets/<name>.yaml and &host_<name>
-        validate_name(host)
-
-    sources: dict[str, bytes] = {}
-    host_modules: dict[str, list[str]] = {}
-    entry_modules: dict[str, list[str]] = {}
-    for host_name, info in inventory.hosts.items():
-        host_modules[host_name] = [_rel(root, m) for m in info.modules]
-        entry_modules[host_name] = [_rel(root, m) for m in info.entry_modules]
-    wanted = {f.path for f in findings} | {"flake.nix"}
-    wanted |= {m for mods in host_modules.values() for m in mods}
-    for rel in sorted(wanted):
-        file = root / rel
-        if rel.endswith(".nix") and file.is_file():
-            sources[rel] = file.read_bytes()
-
-    from secretkit.plan.targets import choose
-
-    # The user's own layout (defaultSopsFile, a file per host under their own rule):
-    # new secrets go into the file the host already uses, not a second layout.
-    targets = choose(root, needed, inventory.hosts, sources, host_modules, cst.parse)
-    missing = _missing_keys(root, needed, targets)
-    if not missing:
-        missing = _file_guards(root, needed, without_admin, targets, source)
-    if missing and not dry_run:
-        raise missing[0]
-    missing += _hostname_mismatches(sources, host_modules, shared)
-    if missing and not dry_run:
-        raise missing[0]
-
-    reserved: set[str] = set()
-    for data in sources.values():
-        for match in _DECLARED.finditer(data):
-            reserved.add((match[1] or match[2]).decode("utf-8", "replace"))
-    held = source()
-    if needed:
-        from secretkit.sops import api
-
-        for host in sorted(needed):
-            path = root / targets.file(host)
-            if path.exists():
-                plain = api.decrypt_bytes(
-                    path.read_bytes(), "yaml", held, source=targets.file(host)
-                )
-                for keys, _ in plain.leaves():
-                    reserved.add("/".join(str(k) for k in keys))
-
-    # Literal values by start offset, per parsed tree (the trees are kept alive here,
-    # so their id() stays unique while the plan is built).
-    trees: list[Any] = []
-    literals: dict[int, dict[int, str]] = {}
-
-    def parse(data: bytes) -> Any:
-        tree = cst.parse(data)
-        trees.append(tree)
-        return tree
-
-    def literal_of(tree: Any, node: Any) -> str:
-        table = literals.get(id(tree))
-        if table is None:
-            table = literals[id(tree)] = {s.start: s.value for s in cst.strings(tree)}
-        start = int(node.start_byte)
-        if start not in table:
-            raise UserError("a secret's string literal could not be read", hint="report this")
-        return table[start]
-
-    wiring = plan_wiring(sources, host_modules, entry_modules, parse)
-    host_values = collect_values(sources, host_modules, parse)
-    lock = root / "flake.lock"
-    pin = pinned(lock.read_bytes() if lock.is_file() else None, sources.get("flake.nix"))
-    plan = build_plan(
-        sources,
-        findings,
-        hosts_of,
-        parse=parse,
-        literal_of=literal_of,
-        reserved=reserved,
-        selected=selected,
-        extra_edits=wiring.edits,
-        host_values=host_values,
-        pin=pin,
-        targets=targets,
-    )
-    if plan.moves:
-        plan.wiring = [n for n in wiring.notes]
-    notes = [f"{path}: not a Nix file; move its secrets by hand" for path in others]
-    if plan.moves:
-        receiving = {h for m in plan.moves for h in m.hosts}
-        if not any(k in data for data in sources.values() for k in _OTHER_KEY_SOURCES):
-            notes += host_key_problems(sorted(receiving), host_values, sources, host_modules)
-        if pin.release is None:
-            notes.append(
-                f"NixOS release unknown ({pin.source}): routes were not checked "
-                "against the release; pin nixpkgs in flake.lock to have them checked"
-            )
-    notes += [f"before applying: {problem.message} ({problem.hint})" for problem in missing]
-    return Prepared(
-        root=root,
-        plan=plan,
-        findings=len(findings),
-        notes=notes,
-        identities=held,
-        dry_run=dry_run,
-    )
-
-
-# A module that gives sops-nix another key than the ssh host key: nothing to check.
-_OTHER_KEY_SOURCES = (b"age.keyFile", b"sops.gnupg", b"gnupg.sshKeyPaths")
-
-_HOSTNAME = re.compile(rb'networking\.hostName\s*=\s*"([A-Za-z0-9._-]+)"\s*;')
-
-
-def _hostname_mismatches(
-    sources: dict[str, bytes], host_modules: dict[str, list[str]], hosts: set[str]
-) -> list[UserError]:
-    """A module shared by several hosts reads ``secrets/<networking.hostName>.yaml``:
-    a host whose literal hostName is not its name would look for another file."""
-    problems = []
-    for host in sorted(hosts):
-        names = {
-            match[1].decode()
-            for rel in host_modules.get(host, [])
-            for match in _HOSTNAME.finditer(sources.get(rel, b""))
-        }
-        if names and host not in names:
-            other = sorted(names)[0]
-            problems.append(
-                UserError(
-                    f'host {host} sets networking.hostName = "{other}", so the secrets of '
-                    f"modules it shares with other hosts would be read from "
-                    f"{host_secrets_path(other)} instead of {host_secrets_path(host)}",
-                    hint="make networking.hostName equal the host's name in the flake or "
-                    "colmena hive, or move that host's shared secrets by hand",
-                )
-            )
-    return problems
-
-
-def _missing_keys(root: Path, needed: set[str], targets: Targets) -> list[UserError]:
-    """What stops the run before writing: no .sops.yaml, hosts without key or rule."""
-    from secretkit.keys import sops_yaml
-    from secretkit.sops.config import find_config
-
-    if not needed:
-        return []
-    config = find_config(root)
-    if config is None or not (root / ".sops.yaml").exists():
-        return [
-            UserError(
-                "this repository has no .sops.yaml yet",
-                hint="run: secretkit init --admin <your age1… public key>, "
-                "then secretkit hosts add",
-            )
-        ]
-    from secretkit.layouts.sops_nix import host_key
-
-    model = sops_yaml.read_keys(root)  # read once: each read parses .sops.yaml again
-    keyless = [host for host in sorted(needed) if host_key(model.hosts, model.keys, host) is None]
-    if len(keyless) > 1:  # all of them at once, not one per run
-        return [
-            UserError(
-                f"{len(keyless)} hosts have no key in .sops.yaml: {', '.join(keyless)}",
-                hint=f"for each NAME run: {_hosts_add_hint('NAME').removeprefix('run: ')}",
-            )
-        ]
-    if keyless:
-        return [
-            UserError(
-                f"host {keyless[0]} has no key in .sops.yaml", hint=_hosts_add_hint(keyless[0])
-            )
-        ]
-    ambiguous = [
-        UserError(
-            f"cannot choose the sops file for host {host}: {targets.ambiguous[host]}",
-            hint=targets.hints.get(
-                host,
-                f"set sops.defaultSopsFile in {host}'s configuration to the file its new "
-                "secrets go into (migrate then writes there), or move them by hand: "
-                "secretkit set <file> '[\"<name>\"]' and declare sops.secrets.<name> with "
-                "that sopsFile",
-            ),
+    return Migration.of(
+        migration.prepare(
+            find_root(cwd),
+            hosts=hosts,
+            dry_run=dry_run,
+            also=also,
+            without_admin=without_admin,
+            identities=identities,
         )
-        for host in sorted(needed)
-        if host in targets.ambiguous
-    ]
-    return ambiguous + [
-        UserError(
-            f"no .sops.yaml creation rule for {targets.file(host)}",
-            hint=_hosts_add_hint(host)
-            if not targets.own(host)
-            else f"add a creation rule for {targets.file(host)} naming {host}'s key to .sops.yaml",
-        )
-        for host in sorted(needed)
-        if host not in targets.ambiguous and config.rule_for(root / targets.file(host)) is None
-    ]
-
-
-def _file_guards(
-    root: Path,
-    needed: set[str],
-    without_admin: bool,
-    targets: Targets,
-    identities: Callable[[], Identities],
-) -> list[UserError]:
-    """What else stops the run before writing into ``secrets/<host>.yaml``: a file
-    encrypted for other keys than its rule names (new values would be readable by
-    them), and a rule no admin key is in (nobody could read the values back)."""
-    from secretkit.keys import sops_yaml
-    from secretkit.sops import api
-    from secretkit.sops.config import find_config
-
-    config = find_config(root)
-    if config is None:
-        return []
-    admins = set(sops_yaml.read_keys(root).admins.values())
-    held: set[str] = set()  # a hand-written .sops.yaml has no &admin_ anchors: your own keys
-    hand_written = not admins  # no &admin_ anchor anywhere: a .sops.yaml not from init
-    if hand_written or any(targets.own(host) for host in needed):
-        held = {r.strip().lower() for r in identities().recipients}
-    problems: list[UserError] = []
-    for host in sorted(needed):
-        rel = targets.file(host)
-        rule = config.rule_for(root / rel)
-        if rule is None:
-            continue
-        wanted = {
-            str(k).strip().lower() for g in rule.key_groups for k in g if str(k).startswith("age1")
-        }
-        readers = admins | (held if hand_written or targets.own(host) else set())
-        path = root / rel
-        if path.is_file():
-            sops = api.load(path.read_bytes(), "yaml", source=rel)
-            has = {
-                e.fields.get("recipient", "").strip().lower()
-                for e in sops.metadata.all_keys()
-                if e.kind == "age"
-            }
-            if has != wanted:
-                extra, absent = len(has - wanted), len(wanted - has)
-                problems.append(
-                    UserError(
-                        f"{rel} is encrypted for other keys than its .sops.yaml rule names "
-                        f"({extra} more, {absent} missing); new secrets written into it "
-                        "would be readable by keys the rule does not name",
-                        hint=f"re-encrypt it for exactly the rule's keys with a fresh data key: "
-                        f"secretkit updatekeys {rel} && secretkit rotate data-keys {rel} "
-                        "(treat the values already in it as exposed), then migrate again",
-                    )
-                )
-        if not without_admin and not wanted & readers:
-            problems.append(
-                UserError(
-                    f"the .sops.yaml rule for {rel} names no admin key: after migrate no "
-                    "admin could read these secrets back (only the host could)",
-                    hint="add your admin key to that rule (secretkit init --admin age1… adds "
-                    "it to every host rule), or rerun with --yes-without-admin",
-                )
-            )
-    return problems
-
-
-def _verify(
-    data: bytes, rel: str, values: dict[tuple[str, ...], Sensitive[str]], identities: Identities
-) -> None:
-    """Read a written sops file back: structure always, values when a key opens it."""
-    from secretkit.sops import api, document
-
-    sops = api.load(data, "yaml")
-    try:
-        key = api.data_key_of(sops, identities, source=rel)
-    except IntegrityError:
-        key = None
-    if key is None:
-        if not api.recipients_of(sops):
-            raise IntegrityError(f"{rel} was written without recipients")
-        return
-    plain = document.decrypt(sops, key)
-    for path, value in values.items():
-        if plain.get(list(path)) != value.reveal():
-            raise IntegrityError(
-                f"{rel}: {'/'.join(path)} did not read back", hint="nothing was changed"
-            )
+    )
 
 
 def apply(prepared: Prepared) -> list[str]:
-    """Write the plan (sops files first, then Nix); return the paths written."""
-    from secretkit.sops import api
-    from secretkit.sops.config import find_config
-    from secretkit.sops.identities import load_identities
-
-    root, plan = prepared.root, prepared.plan
-    written: list[str] = []
-    if plan.empty:
-        return written
-    identities = prepared.identities or load_identities()
-    config = find_config(root)
-    with Transaction(root) as txn:
-        for host, values in sorted(plan.sops.items()):
-            rel = plan.secret_file(host)
-            path = root / rel
-            existing = path.read_bytes() if path.exists() else None
-            rule = config.rule_for(path) if config is not None else None
-            data = api.set_values(
-                existing,
-                "yaml",
-                {k: v.reveal() for k, v in values.items()},
-                rule=rule,
-                identities=identities,
-                source=rel,
-            )
-            txn.write(path, data, None if existing is not None else 0o644)
-            _verify(path.read_bytes(), rel, values, identities)
-            written.append(rel)
-        for rel, (old, new) in sorted(plan.nix.items()):
-            path = root / rel
-            if path.read_bytes() != old:
-                raise UserError(f"{rel} changed while migrate was running", hint="run it again")
-            txn.write(path, new)
-            written.append(rel)
-    return written
-
-
-def _refuse_clan(root: Path, findings: Sequence[Finding], inventory: Inventory) -> None:
-    """A clan-core repository keeps its secrets in clan's own layout (sops/secrets/,
-    sops/machines/, vars/): writing secrets/<host>.yaml and .sops.yaml rules next to it
-    would be a second, incompatible layout.  Say what to run instead."""
-    from secretkit.layouts.clan import read_clan, secret_name_for, set_commands
-
-    if not findings or read_clan(root, []) is None:
-        return
-    first = findings[0]
-    name = secret_name_for(first.attrpath, first.path)
-    command = set_commands(name, inventory.hosts_of_file(first.path))
-    raise UserError(
-        f"this is a clan-core repository (sops/machines, sops/secrets): secretkit migrate "
-        f"would write a second, incompatible secrets layout; {len(findings)} value(s) to "
-        f"move, the first at {first.path}:{first.line}",
-        hint=f"store each value with clan, e.g. {command}, then use "
-        f"config.sops.secrets.{name}.path in place of the literal (clan declares it)",
-    )
-
-
-def migrate_all(root: Path, identities: Identities) -> Plan:
-    """:func:`prepare` and :func:`apply` in one go with ``identities`` (the demo's step)."""
-    prepared = prepare(root, identities=identities)
-    apply(prepared)
-    return prepared.plan
+    """Carry out a prepared plan; the paths written."""
+    return migration.apply(prepared)

@@ -26,12 +26,13 @@ to force-push and the secrets to rotate at their provider, which is the real fix
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from secretkit.errors import UserError
+from secretkit.gate.history_findings import ExposedSecret, group_findings, live_findings
 from secretkit.git import require_repo, run_git
 from secretkit.sensitive import Sensitive
 
@@ -40,19 +41,6 @@ if TYPE_CHECKING:
     from secretkit.scan.model import Finding
 
 Progress = Callable[[int, int], None]
-
-
-@dataclass(frozen=True)
-class ExposedSecret:
-    """One secret value that history holds: what to rotate, never the value."""
-
-    names: tuple[str, ...]  # attribute paths, else rule names
-    rules: tuple[str, ...]
-    paths: tuple[str, ...]
-    commits: int  # how many commits hold it (as found)
-
-    def describe(self) -> str:
-        return f"{', '.join(self.names)} ({', '.join(self.rules)}) in {', '.join(self.paths)}"
 
 
 @dataclass
@@ -137,47 +125,6 @@ def unrewritable(findings: list[Finding]) -> list[tuple[str, str]]:
             )
             out.setdefault(what, f"git tag -d {name}")
     return sorted(out.items())
-
-
-def group_findings(findings: list[Finding]) -> list[ExposedSecret]:
-    """One entry per distinct secret (by fingerprint), in first-seen order."""
-    groups: dict[str, list[Finding]] = {}
-    for finding in findings:
-        groups.setdefault(finding.fingerprint, []).append(finding)
-    exposed = []
-    for items in groups.values():
-        names = tuple(dict.fromkeys(f.attrpath or f.rule for f in items))
-        rules = tuple(dict.fromkeys(f.rule for f in items))
-        paths = tuple(dict.fromkeys(f.path for f in items))
-        commits = len({f.commit for f in items if f.commit})
-        exposed.append(ExposedSecret(names, rules, paths, commits))
-    return exposed
-
-
-def live_findings(
-    root: Path, findings: list[Finding], refs: Sequence[str] | None = None
-) -> list[Finding]:
-    """The history findings whose blob is reachable from ``refs`` (default: every ref
-    but secretkit's backups, which hold the old commits on purpose).  A finding whose
-    blob cannot be resolved is kept: when in doubt, report."""
-    from secretkit.git.filter_repo import blob_ids, reachable_objects
-    from secretkit.scan.history import is_message
-
-    specs = [f"{f.commit}:{f.path}" for f in findings if f.commit and not is_message(f.path)]
-    if not specs and not any(f.commit and is_message(f.path) for f in findings):
-        return list(findings)
-    ids = blob_ids(root, specs)
-    live = reachable_objects(root, refs)
-
-    def alive(f: Finding) -> bool:
-        if f.commit is None:
-            return True
-        if is_message(f.path):  # a commit message lives as long as its commit
-            return f.commit in live
-        oid = ids.get(f"{f.commit}:{f.path}")
-        return oid is None or oid in live
-
-    return [f for f in findings if alive(f)]
 
 
 def plan_purge(cwd: Path, *, progress: Progress | None = None) -> PurgePlan:

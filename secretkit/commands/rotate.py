@@ -3,7 +3,8 @@
 Every value is decrypted (MAC verified) and re-encrypted under a fresh data key
 wrapped for the file's current recipients; the MAC is recomputed and
 ``lastmodified`` renewed.  Without FILE arguments every sops file below the
-``.sops.yaml`` directory that a rule matches is rotated.  One transaction.
+``.sops.yaml`` directory that a rule matches is rotated (the same files as
+``updatekeys``: :func:`secretkit.sops.finder.named_or_every`).  One transaction.
 (``rotate host`` lives in its own module.)
 """
 

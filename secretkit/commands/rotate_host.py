@@ -43,21 +43,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from secretkit.commands import Line, Shown, err, out
-from secretkit.keys.rotation import Exposure, FileOp, HostPlan
+from secretkit.keys.host_rekey import FileResult, execute, with_history
+from secretkit.keys.rotation import Exposure
 from secretkit.keys.sops_yaml_edits import Change
 from secretkit.sops.engine import identities_of
 from secretkit.sops.identities import Identities
 
 if TYPE_CHECKING:
     from secretkit.sops.engine import IdentitySource
-
-
-@dataclass(frozen=True)
-class FileResult:
-    rel: str
-    added: tuple[str, ...]
-    removed: tuple[str, ...]
-    orphan: bool = False
 
 
 @dataclass(frozen=True)
@@ -118,36 +111,6 @@ class HostRotation(Shown):
             where = " (only in git history)" if item.history else ""
             shown += [out(f"  {item.rel}: {secret}{where}") for secret in item.names]
         return shown
-
-
-def execute(plan: HostPlan, identities: Identities) -> tuple[FileResult, ...]:
-    """Re-key the plan's files in memory, then write them and ``.sops.yaml`` in one
-    transaction.  Nothing is written when a file does not open or verify."""
-    from secretkit.atomic import Transaction
-    from secretkit.keys.rotation import rekey, require_all_opened
-
-    result = rekey(plan.ops, identities)
-    require_all_opened(result, identities)
-    if plan.edit.data is not None or result.outputs:
-        with Transaction(plan.root) as txn:
-            if plan.edit.data is not None:
-                txn.write(plan.edit.change.path, plan.edit.data)
-            for op, data in result.outputs:
-                txn.write(op.file.path, data)
-    return tuple(_result(op) for op, _ in result.outputs)
-
-
-def with_history(plan: HostPlan, history: bool) -> tuple[Exposure, ...]:
-    """The plan's exposed names, plus those only git history holds when asked."""
-    from secretkit.keys.rotation import history_exposures
-
-    if not history or plan.old_recipient is None:
-        return plan.exposed
-    return plan.exposed + history_exposures(plan.root, plan.old_recipient, plan.exposed)
-
-
-def _result(op: FileOp) -> FileResult:
-    return FileResult(op.file.rel, op.added, op.removed, op.orphan)
 
 
 def rotate_host(

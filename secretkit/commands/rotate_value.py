@@ -124,14 +124,15 @@ def rotate_value(
     from secretkit.atomic import Transaction
     from secretkit.commands import recover_interrupted
     from secretkit.generate.store import split_name
-    from secretkit.keys.rotation import candidates, find_sops_files
+    from secretkit.git.files import files_below
+    from secretkit.keys.rotation import sops_file_infos
     from secretkit.nix.sops_decls import declarations
 
     if stdin is not None and not stdin.reveal():
         raise UsageError("the value on stdin is empty")
     root = recover_interrupted(cwd)
     split_name(name)
-    holding = [info for info in find_sops_files(root) if name in info.names]
+    holding = [info for info in sops_file_infos(root) if name in info.names]
     if not holding:
         raise UserError(
             f"no sops file holds {name}; nothing was changed",
@@ -158,7 +159,7 @@ def rotate_value(
     restarts = tuple(
         dict.fromkeys(
             Restart(unit, f"{decl.file}:{decl.line}")
-            for decl in declarations(root, candidates(root, root))
+            for decl in declarations(root, files_below(root))
             if decl.key_path == name
             for unit in decl.restart_units
         )
@@ -186,12 +187,12 @@ def _same_value_elsewhere(
     are the same credential and are replaced with it.  Files no identity opens are
     listed, never assumed free of it."""
     from secretkit.errors import IntegrityError
-    from secretkit.keys.rotation import find_sops_files
+    from secretkit.keys.rotation import sops_file_infos
 
     wanted = {value for value in old if value is not None and len(value) >= 8}
     twins: list[tuple[str, str]] = []
     unchecked: list[str] = []
-    for info in find_sops_files(root):
+    for info in sops_file_infos(root):
         if info.fmt != "yaml":
             continue
         for other in info.names:

@@ -69,11 +69,11 @@ def set_value(
 ) -> SetResult:
     from secretkit.commands import recover_interrupted
     from secretkit.errors import UsageError
-    from secretkit.sops import api
+    from secretkit.sops import operations
 
     recover_interrupted(cwd)
-    path = api.resolve(cwd, file)
-    parts = api.parse_tree_path(key_path)
+    path = operations.resolve(cwd, file)
+    parts = operations.parse_tree_path(key_path)
     if any(isinstance(part, int) for part in parts):
         raise UsageError("set takes mapping keys only, not list indices")
     plain_value = value.reveal() if isinstance(value, Sensitive) else value

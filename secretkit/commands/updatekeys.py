@@ -24,7 +24,8 @@ can still read the values: :attr:`TreeUpdate.removed_any` tells the caller to
 suggest ``rotate data-keys`` / ``rotate host``.
 
 Without FILE and the sops binary: every sops file below the ``.sops.yaml``
-directory that a rule matches, one by one.
+directory that a rule matches (found by :mod:`secretkit.sops.finder`: the files
+git would publish; a damaged one stops the run), one by one.
 """
 
 from __future__ import annotations
@@ -34,7 +35,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from secretkit.commands import Line, Shown, err, out, shown_path
-from secretkit.sops.config import SopsConfig
 from secretkit.sops.engine import Engine, LazyIdentities, PythonEngine
 from secretkit.sops.identities import Identities
 
@@ -126,15 +126,14 @@ def updatekeys_tree(cwd: Path, *, identities: Callable[[], Identities] | None = 
     from secretkit.atomic import Transaction, recover
     from secretkit.errors import UserError
     from secretkit.git.repo import find_root
-    from secretkit.keys.rotation import find_sops_files, plan_updatekeys, rekey, require_all_opened
-    from secretkit.sops import api
+    from secretkit.keys.rotation import plan_updatekeys, rekey, require_all_opened, sops_file_infos
+    from secretkit.sops import operations
 
     root = find_root(cwd)
     recover(root)  # roll back an interrupted run before reading .sops.yaml or any file
-    config = api.config_for(cwd)
+    config = operations.config_for(cwd)
     base = config.path.parent
-    files = find_sops_files(base)
-    api.refuse_damaged(_damaged(config, base, {info.path for info in files}))
+    files = sops_file_infos(base, config=config)  # a damaged sops file stops the run
     if not files:
         raise UserError(
             f"no sops files found below {base}",
@@ -159,24 +158,3 @@ def updatekeys_tree(cwd: Path, *, identities: Callable[[], Identities] | None = 
         else:
             rows.append(TreeRow(op.file.rel, op.action))
     return TreeUpdate(config.path, tuple(rows))
-
-
-def _damaged(config: SopsConfig, base: Path, found: set[Path]) -> list[tuple[str, str]]:
-    """Files a rule matches that hold sops data but do not load (never skipped silently)."""
-    from secretkit.keys.rotation import MAX_BYTES, candidates
-    from secretkit.sops import api
-
-    damaged = []
-    for path in candidates(base, base):
-        if path in found or path.name == config.path.name or path.is_symlink():
-            continue
-        try:
-            if not path.is_file() or path.stat().st_size > MAX_BYTES:
-                continue
-            data = path.read_bytes()
-        except OSError:
-            continue
-        problem = api.damaged_sops_file(config, path, data)
-        if problem is not None:
-            damaged.append((path.relative_to(base).as_posix(), problem))
-    return damaged

@@ -5,13 +5,27 @@ and opens with a listed key held here (when one is)."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from secretkit.gate.model import CheckResult
 from secretkit.layouts.agenix import Agenix, age_stanzas, recipient_problem
 from secretkit.sops.identities import Identities
 
+if TYPE_CHECKING:
+    from secretkit.gate.context import CheckContext
+
 POINT = "agenix"
 _REKEY = "re-encrypt for the listed keys: agenix -r (ragenix: ragenix --rekey)"
+
+
+def check_agenix(ctx: CheckContext) -> list[CheckResult]:
+    """agenix/ragenix files (only when the repository has ``secrets.nix`` + ``*.age``)."""
+    from secretkit.layouts.agenix import read_agenix
+
+    agenix = read_agenix(ctx.root, ctx.files())
+    if agenix is None:
+        return []
+    return agenix_results(ctx.root, agenix, ctx.judge.identities())
 
 
 def agenix_results(root: Path, agenix: Agenix, identities: Identities) -> list[CheckResult]:

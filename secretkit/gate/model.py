@@ -1,4 +1,5 @@
-"""One point's results and the whole report of ``secretkit check``."""
+"""One point's results, the whole report of ``secretkit check``, and its failures
+grouped (what the text and the JSON output both show)."""
 
 from __future__ import annotations
 
@@ -51,8 +52,6 @@ class CheckReport:
         return [r for r in self.results if not r.ok]
 
     def to_json(self) -> dict[str, object]:
-        from secretkit.gate.render import groups
-
         out: dict[str, object] = {
             "version": JSON_VERSION,
             "ok": self.ok,
@@ -62,3 +61,65 @@ class CheckReport:
         if self.not_run:  # only a --source-only run leaves points out
             out["not_run"] = [{"id": i, "reason": why} for i, why in self.not_run]
         return out
+
+
+# Which failures to act on first: a secret readable by anyone now, then one that was
+# readable, then hosts that cannot boot with their secrets, then bookkeeping.
+IMPORTANCE = (
+    "plaintext-tree",
+    "decrypted-copy",
+    "plaintext-history",
+    "host-readable",
+    "nix-secret-refs",
+    "sops-recipients",
+    "agenix",
+    "sops-mac",
+)
+
+
+@dataclass
+class Group:
+    id: str
+    summary: str  # the group text, or the message of a lone result
+    fix: str
+    results: list[CheckResult] = field(default_factory=list)
+
+    @property
+    def count(self) -> int:
+        return len(self.results)
+
+    def paths(self) -> list[str]:
+        return list(dict.fromkeys(p for r in self.results for p in r.paths[:1]))
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "id": self.id,
+            "summary": self.summary,
+            "count": self.count,
+            "fix": self.fix,
+            "paths": self.paths(),
+        }
+
+
+def _rank(check_id: str) -> int:
+    return IMPORTANCE.index(check_id) if check_id in IMPORTANCE else 1  # new points: early
+
+
+def groups(report: CheckReport) -> list[Group]:
+    """The failures grouped, most important point first (stable within a point)."""
+    out: dict[tuple[str, str, str], Group] = {}
+    for r in report.failed:
+        if r.group:
+            key = (r.id, r.group, r.group_fix or r.fix)
+            summary, fix = r.group, r.group_fix or r.fix
+        else:
+            key = (r.id, "", r.fix)
+            summary, fix = r.message, r.fix
+        group = out.setdefault(key, Group(r.id, summary, fix))
+        group.results.append(r)
+    for group in out.values():
+        if group.count == 1:
+            group.fix = group.results[0].fix  # its own fix is the most precise
+    ordered = list(out.values())
+    ordered.sort(key=lambda g: _rank(g.id))  # sort is stable: first-seen order within a point
+    return ordered

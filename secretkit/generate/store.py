@@ -14,7 +14,7 @@ from secretkit.errors import SecretkitError, UsageError
 from secretkit.keys import sops_yaml
 from secretkit.layouts.sops_nix import host_secrets_path
 from secretkit.sensitive import Sensitive
-from secretkit.sops import api, document
+from secretkit.sops import document, operations
 from secretkit.sops.document import PlainFile
 from secretkit.sops.identities import Identities
 
@@ -48,12 +48,12 @@ class HostFiles:
     def _open(self, rel: str) -> PlainFile | None:
         if rel not in self._plain:
             path = self.root / rel
-            data = api.read_input(path) if path.exists() else None
+            data = operations.read_input(path) if path.exists() else None
             self._data[rel] = data
             self._plain[rel] = (
                 None
                 if data is None
-                else api.decrypt_bytes(
+                else operations.decrypt_bytes(
                     data, document.format_for_path(rel), self.identities, source=rel
                 )
             )
@@ -96,13 +96,13 @@ class HostFiles:
         for rel, values in self._changes.items():
             path = self.root / rel
             existing = self._data.get(rel)
-            rule = api.rule_for_file(self.root, path) if existing is None else None
+            rule = operations.rule_for_file(self.root, path) if existing is None else None
             if rule is None:
                 from secretkit.sops.config import find_config
 
                 config = find_config(self.root)
                 rule = config.rule_for(path) if config is not None else None
-            data = api.set_values(
+            data = operations.set_values(
                 existing,
                 document.format_for_path(rel),
                 dict(values),

@@ -96,14 +96,14 @@ def scan(host: str, port: int | None = None, timeout: int = 5) -> str:
 
 def deploy_target(root: Path, name: str) -> Target | None:
     """Where colmena or deploy-rs would deploy host ``name``, if a literal says so."""
-    from secretkit.keys.rotation import candidates
+    from secretkit.git.files import files_below
     from secretkit.nix import cst
     from secretkit.nix.hosts import discover
 
     inventory = discover(root)
     host: tuple[str, str] | None = None
     port: int | None = None
-    for path in candidates(root, root):
+    for path in files_below(root):
         if path.suffix != ".nix":
             continue
         try:

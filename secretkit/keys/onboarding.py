@@ -36,8 +36,8 @@ def plan_add(
     host_key: HostKey | None = None,
 ) -> AddPlan:
     from secretkit.keys import host_keys
-    from secretkit.keys.rotation import find_sops_files, plan_updatekeys, rekey, require_all_opened
-    from secretkit.sops import api
+    from secretkit.keys.rotation import plan_updatekeys, rekey, require_all_opened, sops_file_infos
+    from secretkit.sops import operations
     from secretkit.sops.config import parse_config
 
     sops_yaml.validate_name(name)
@@ -72,13 +72,13 @@ def plan_add(
                 f"the creation rule for {key_rel} is not admins-only; nothing was changed",
                 hint=f"make {host_keys.HOST_KEYS_REGEX} the first rule, with admin keys only",
             )
-        blob = api.set_values(
+        blob = operations.set_values(
             None, "yaml", host_keys.key_values(host_key), rule=rule,
             identities=Identities(), source=key_rel,
         )  # fmt: skip
         writes.append((root / key_rel, blob))
     host_rule = config.rule_for(root / host_secrets_path(name))
-    files = find_sops_files(root, relevant=lambda p, _d: config.rule_for(p) is host_rule)
+    files = sops_file_infos(root, relevant=lambda p, _d: config.rule_for(p) is host_rule)
     ops = [op for op in plan_updatekeys(config, files) if op.action == "updatekeys"]
     rekeyed: list[str] = []
     if ops:

@@ -7,9 +7,9 @@ execute plans (in memory first, then one :class:`~secretkit.atomic.Transaction`)
 
 Public API::
 
-    find_sops_files(root: Path, base: Path | None = None) -> list[SopsFileInfo]
-        # git-tracked (and untracked, not ignored) files below ``base`` that carry
-        # sops metadata — detected by content, never by name
+    sops_file_infos(root: Path, base: Path | None = None) -> list[SopsFileInfo]
+        # the sops files below ``base`` (secretkit.sops.finder: by content, never
+        # by name), with their recipients and the names of their encrypted values
     plan_rotate_host(root, host, new_recipient, files=None) -> HostPlan
     plan_remove_host(root, host, files=None) -> HostPlan
     plan_updatekeys(config: SopsConfig, files) -> list[FileOp]
@@ -40,15 +40,14 @@ Rules of the plans:
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from secretkit.errors import IntegrityError, SecretkitError, UserError
 from secretkit.keys import sops_yaml, sops_yaml_edits
-from secretkit.sops import api, document
-from secretkit.sops.config import CONFIG_NAME, CreationRule, KeyRef, SopsConfig, parse_config
+from secretkit.sops import document, operations
+from secretkit.sops.config import CreationRule, KeyRef, SopsConfig, parse_config
 from secretkit.sops.identities import Identities
 from secretkit.sops.keysources.bech32 import normalize_age_recipient
 
@@ -110,22 +109,22 @@ def exposed_names(sops: document.SopsFile) -> tuple[str, ...]:
 
 
 def _info(root: Path, path: Path, data: bytes) -> SopsFileInfo | None:
+    from secretkit.sops.finder import load_sops
+
     fmt = document.format_for_path(path)
-    try:
-        sops = document.load_encrypted(data, fmt)  # refuses a file without sops metadata
-    except SecretkitError:
-        return None
-    meta = sops.metadata
-    if not (meta.version or meta.mac) or not meta.all_keys():
-        return None  # a `sops:` mapping of some other program, not sops metadata
+    sops, _why = load_sops(data, fmt)
+    return None if sops is None else _info_of(_rel(root, path), path, data, sops)
+
+
+def _info_of(rel: str, path: Path, data: bytes, sops: document.SopsFile) -> SopsFileInfo:
     groups = tuple(
         tuple(KeyRef(entry.kind, entry.ident) for entry in group)
         for group in sops.metadata.key_groups
     )
     return SopsFileInfo(
         path=path,
-        rel=_rel(root, path),
-        fmt=fmt,
+        rel=rel,
+        fmt=sops.fmt,
         data=data,
         groups=groups,
         threshold=sops.metadata.shamir_threshold,
@@ -141,70 +140,37 @@ def _rel(root: Path, path: Path) -> str:
         return path.as_posix()
 
 
-def _candidates(root: Path, base: Path) -> list[Path]:
-    """Tracked and untracked-not-ignored files below ``base`` (a dir walk outside git)."""
-    from secretkit.git import repo_root, run_git
-
-    top = repo_root(base)
-    if top is None:
-        found: list[Path] = []
-        for directory, subdirs, files in os.walk(base):
-            subdirs[:] = sorted(d for d in subdirs if not d.startswith(".") and d != "node_modules")
-            found.extend(Path(directory) / name for name in sorted(files))
-        return found
-    proc = run_git(
-        base, "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--full-name"
-    )
-    names = proc.stdout.decode("utf-8", "surrogateescape").split("\0")
-    paths = sorted({top / name for name in names if name})
-    return [p for p in paths if p.is_relative_to(base)]
-
-
-def candidates(root: Path, base: Path) -> list[Path]:
-    """The files :func:`find_sops_files` looks at (for callers that check the rest)."""
-    return _candidates(root, base)
-
-
-def find_sops_files(
+def sops_file_infos(
     root: Path,
     base: Path | None = None,
     *,
+    config: SopsConfig | None = None,
     relevant: Callable[[Path, bytes], bool] | None = None,
     must_parse: Callable[[bytes], bool] | None = None,
 ) -> list[SopsFileInfo]:
-    """Every file below ``base`` (default ``root``) that is a sops file, by its content.
+    """Every sops file below ``base`` (default ``root``), as
+    :func:`secretkit.sops.finder.find_sops_files` finds it, with what the plans read.
 
     ``relevant(path, data)`` skips files before they are parsed (a plan that only
     needs the files naming one key need not parse all the others).  A file that
-    does not load as a sops file is skipped — unless ``must_parse(data)`` says it
-    has to be one (it names the key being replaced): then IntegrityError."""
-    found: list[SopsFileInfo] = []
-    for path in _candidates(root, base or root):
-        if path.name == CONFIG_NAME:
-            continue
-        try:
-            if path.is_symlink() or not path.is_file() or path.stat().st_size > MAX_BYTES:
-                continue
-            data = path.read_bytes()
-        except OSError:
-            continue
-        if b"sops" not in data:  # every sops store writes this word in its metadata
-            continue
-        if relevant is not None and not relevant(path, data):
-            continue
-        info = _info(root, path, data)
-        if info is not None:
-            found.append(info)
-        elif must_parse is not None and must_parse(data):
-            _refuse_damaged(root, path, data)
-    return found
+    does not load as a sops file is left out — unless ``must_parse(data)`` says it
+    has to be one (it names the key being replaced), or ``config`` has a rule of its
+    own for it and it holds sops ciphertext: then IntegrityError."""
+    from secretkit.sops.finder import find_sops_files, refuse_damaged
+
+    result = find_sops_files(root, base, config=config, relevant=relevant, must_parse=must_parse)
+    named = [d for d in result.damaged if must_parse is not None and must_parse(d.data)]
+    if named:
+        _refuse_damaged(root, named[0].path, named[0].data)
+    refuse_damaged(result.damaged)
+    return [_info_of(f.rel, f.path, f.data, f.sops) for f in result.found]
 
 
 def _refuse_damaged(root: Path, path: Path, data: bytes) -> None:
     rel = _rel(root, path)
     problem = "its sops metadata is incomplete"
     try:
-        api.load(data, document.format_for_path(path), source=rel)
+        operations.load(data, document.format_for_path(path), source=rel)
     except SecretkitError as exc:
         problem = exc.message
     raise IntegrityError(
@@ -237,7 +203,7 @@ class FileOp:
     def target(self) -> Groups:
         if self.rule is None:
             return self.file.recipients
-        return tuple(tuple(group) for group in api.rule_recipients(self.rule))
+        return tuple(tuple(group) for group in operations.rule_recipients(self.rule))
 
     @property
     def added(self) -> tuple[str, ...]:
@@ -397,7 +363,7 @@ def plan_rotate_host(
     new = edit.change.new_recipient or normalize_age_recipient(new_recipient)
     config = edit.config or parse_config(data, path)
     if files is None:
-        files = find_sops_files(root, relevant=_mentions(old, config, new), must_parse=_naming(old))
+        files = sops_file_infos(root, relevant=_mentions(old, config, new), must_parse=_naming(old))
     ops: list[FileOp] = []
     for info in files:
         rule = config.rule_for(info.path)
@@ -431,7 +397,7 @@ def plan_remove_host(
     new_config = edit.config or old_config
     removed_rules = set(edit.change.removed_rules)
     if files is None:
-        files = find_sops_files(
+        files = sops_file_infos(
             root, relevant=_mentions(old, old_config, old), must_parse=_naming(old)
         )
     ops: list[FileOp] = []
@@ -471,7 +437,7 @@ def plan_updatekeys(config: SopsConfig, files: Iterable[SopsFileInfo]) -> list[F
         if rule is None:
             ops.append(FileOp(info, "no rule", None))
             continue
-        wanted = tuple(tuple(g) for g in api.rule_recipients(rule))
+        wanted = tuple(tuple(g) for g in operations.rule_recipients(rule))
         same = len(wanted) == len(info.recipients) and all(
             {r.lower() for r in a} == {r.lower() for r in b}
             for a, b in zip(wanted, info.recipients, strict=True)
@@ -503,11 +469,11 @@ def rekey(ops: Iterable[FileOp], identities: Identities) -> Rekeyed:
             continue
         info = op.file
         try:
-            sops = info.loaded or api.load(info.data, info.fmt, source=info.rel)
+            sops = info.loaded or operations.load(info.data, info.fmt, source=info.rel)
             if op.action == "rotate":
-                new = api.rotate_loaded(sops, identities, op.rule, source=info.rel)
+                new = operations.rotate_loaded(sops, identities, op.rule, source=info.rel)
             else:
-                changed = api.updatekeys_loaded(sops, op.rule, identities, source=info.rel)
+                changed = operations.updatekeys_loaded(sops, op.rule, identities, source=info.rel)
                 if changed is None:
                     continue
                 new = changed

@@ -1,6 +1,6 @@
 """sops documents: load, decrypt, encrypt and dump files of every store.
 
-The data key comes from the caller (``secretkit.sops.api`` unwraps it with the key
+The data key comes from the caller (``secretkit.sops.operations`` unwraps it with the key
 sources); this module never touches master keys.  Decryption verifies the MAC and
 keeps an IV stash in the :class:`PlainFile`, so re-encrypting unchanged values with
 the same data key reproduces their ciphertext byte for byte.

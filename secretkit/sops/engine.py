@@ -138,44 +138,44 @@ class PythonEngine:
     knows_recipients: bool = True
 
     def encrypt(self, path: Path) -> bytes:
-        from secretkit.sops import api, document
+        from secretkit.sops import document, operations
 
-        data = api.read_input(path)
+        data = operations.read_input(path)
         fmt = document.format_for_path(path)
-        rule = api.rule_for_file(self.cwd, path)
-        source = api.display(self.cwd, path)
-        plain = api.load_plain(data, fmt, source=source)
-        return api.encrypt_new(plain, rule, source=source)
+        rule = operations.rule_for_file(self.cwd, path)
+        source = operations.display(self.cwd, path)
+        plain = operations.load_plain(data, fmt, source=source)
+        return operations.encrypt_new(plain, rule, source=source)
 
     def decrypt(self, path: Path, extract: str | None = None) -> bytes:
-        from secretkit.sops import api, document
+        from secretkit.sops import document, operations
 
-        source = api.display(self.cwd, path)
-        data = api.read_input(path)
+        source = operations.display(self.cwd, path)
+        data = operations.read_input(path)
         fmt = document.format_for_path(path)
-        tree_path = api.parse_tree_path(extract) if extract is not None else None
-        plain = api.decrypt_bytes(data, fmt, self.identities(), source=source)
+        tree_path = operations.parse_tree_path(extract) if extract is not None else None
+        plain = operations.decrypt_bytes(data, fmt, self.identities(), source=source)
         if tree_path is None:
             return document.dump_plain(plain)
         return extract_value(plain.to_python(), tree_path, fmt, source)
 
     def edit(self, path: Path, editor: Editor) -> str:
-        from secretkit.sops import api, document
+        from secretkit.sops import document, operations
         from secretkit.sops.config import find_config
 
-        source = api.display(self.cwd, path)
+        source = operations.display(self.cwd, path)
         fmt = document.format_for_path(path)
         if not path.exists():
-            rule = api.rule_for_file(self.cwd, path)
-            new_plain = editor(document.dump_plain(api.empty_plain(fmt)), None, fmt)
+            rule = operations.rule_for_file(self.cwd, path)
+            new_plain = editor(document.dump_plain(operations.empty_plain(fmt)), None, fmt)
             if new_plain is None:
                 return "unchanged"
-            write_atomic(path, api.encrypt_new(new_plain, rule, source=source))
+            write_atomic(path, operations.encrypt_new(new_plain, rule, source=source))
             return "created"
-        data = api.read_input(path)
-        sops = api.load(data, fmt, source=source)
-        key = api.data_key_of(sops, self.identities(), source=source)
-        plain = api.open_file(sops, key, source=source)
+        data = operations.read_input(path)
+        sops = operations.load(data, fmt, source=source)
+        key = operations.data_key_of(sops, self.identities(), source=source)
+        plain = operations.open_file(sops, key, source=source)
         edited = editor(document.dump_plain(plain), data, fmt)
         if edited is None:
             return "unchanged"
@@ -186,49 +186,49 @@ class PythonEngine:
         config = find_config(self.cwd)
         current = config.rule_for(path) if config is not None else None
         new = document.encrypt(edited, key, metadata)
-        write_atomic(path, document.dump(new, indent=api.store_indent(fmt, current)))
+        write_atomic(path, document.dump(new, indent=operations.store_indent(fmt, current)))
         return "updated"
 
     def set(self, path: Path, key_path: str, value: object) -> bool:
-        from secretkit.sops import api, document
+        from secretkit.sops import document, operations
         from secretkit.sops.config import find_config
 
-        keys = tuple(str(part) for part in api.parse_tree_path(key_path))
+        keys = tuple(str(part) for part in operations.parse_tree_path(key_path))
         fmt = document.format_for_path(path)
-        existing = api.read_input(path) if path.exists() else None
+        existing = operations.read_input(path) if path.exists() else None
         rule: CreationRule | None
         if existing is None:
-            rule = api.rule_for_file(self.cwd, path)
+            rule = operations.rule_for_file(self.cwd, path)
         else:  # the matching rule, for the store indent, when there is a config
             config = find_config(self.cwd)
             rule = config.rule_for(path) if config is not None else None
-        data = api.set_values(
+        data = operations.set_values(
             existing,
             fmt,
             {keys: value},
             rule=rule,
             identities=self.identities(),
-            source=api.display(self.cwd, path),
+            source=operations.display(self.cwd, path),
         )
-        _unchanged_since(path, existing, api.display(self.cwd, path))
+        _unchanged_since(path, existing, operations.display(self.cwd, path))
         write_atomic(path, data)
         return existing is None
 
     def updatekeys(self, root: Path, paths: Sequence[Path]) -> list[bool]:
-        from secretkit.sops import api, document
+        from secretkit.sops import document, operations
 
         identities = self.identities()
         changed: list[bool] = []
         pending: list[tuple[Path, bytes]] = []
         for path in paths:
-            rule = api.rule_for_file(self.cwd, path)
-            data = api.read_input(path)
-            new = api.updatekeys_bytes(
+            rule = operations.rule_for_file(self.cwd, path)
+            data = operations.read_input(path)
+            new = operations.updatekeys_bytes(
                 data,
                 document.format_for_path(path),
                 rule,
                 identities,
-                source=api.display(self.cwd, path),
+                source=operations.display(self.cwd, path),
             )
             changed.append(new is not None)
             if new is not None:
@@ -240,7 +240,7 @@ class PythonEngine:
         return changed
 
     def rotate(self, root: Path, paths: Sequence[Path]) -> None:
-        from secretkit.sops import api, document
+        from secretkit.sops import document, operations
         from secretkit.sops.config import find_config
 
         identities = self.identities()
@@ -249,12 +249,12 @@ class PythonEngine:
         for path in paths:
             fmt = document.format_for_path(path)
             rule = config.rule_for(path) if config is not None else None
-            rotated = api.rotate_bytes(
-                api.read_input(path),
+            rotated = operations.rotate_bytes(
+                operations.read_input(path),
                 fmt,
                 identities,
-                source=api.display(self.cwd, path),
-                indent=api.store_indent(fmt, rule),
+                source=operations.display(self.cwd, path),
+                indent=operations.store_indent(fmt, rule),
             )
             pending.append((path, rotated))
         with Transaction(root) as txn:

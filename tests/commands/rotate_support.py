@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from pyrage import x25519
 
 from secretkit.errors import SecretkitError
-from secretkit.sops import api, document
+from secretkit.sops import document, operations
 from secretkit.sops.config import find_config
 from secretkit.sops.identities import Identities, load_identities
 from tests.conftest import ROOT, commit_all
@@ -111,14 +111,14 @@ class Lab:
     def opens(self, rel: str, key: Key) -> bool:
         data = (self.root / rel).read_bytes()
         try:
-            api.decrypt_bytes(data, document.format_for_path(rel), key.identities())
+            operations.decrypt_bytes(data, document.format_for_path(rel), key.identities())
         except SecretkitError:
             return False
         return True
 
     def plaintext(self, rel: str, key: Key) -> dict[tuple[str, ...], str]:
         data = (self.root / rel).read_bytes()
-        plain = api.decrypt_bytes(data, document.format_for_path(rel), key.identities())
+        plain = operations.decrypt_bytes(data, document.format_for_path(rel), key.identities())
         return {tuple(str(p) for p in path): str(value) for path, value in plain.leaves()}
 
 
@@ -160,7 +160,7 @@ def make_lab(repo: Path, tmp: Path, *, shared: bool = True, extra_files: int = 0
     for rel, values in plan.items():
         rule = config.rule_for(repo / rel)
         assert rule is not None, rel
-        data = api.set_values(None, "yaml", values, rule=rule, identities=admin.identities())
+        data = operations.set_values(None, "yaml", values, rule=rule, identities=admin.identities())
         (repo / rel).parent.mkdir(parents=True, exist_ok=True)
         (repo / rel).write_bytes(data)
         lab.values[rel] = dict(values)

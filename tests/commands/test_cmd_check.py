@@ -87,14 +87,14 @@ class Repo:
 
 
 def encrypt_for(root: Path, relpath: str, values: dict[str, object]) -> bytes:
-    from secretkit.sops import api, document
+    from secretkit.sops import document, operations
     from secretkit.sops.config import find_config
 
     config = find_config(root)
     assert config is not None
     rule = config.rule_for(root / relpath)
     assert rule is not None
-    return api.encrypt_new(document.new_plain("yaml", values), rule)
+    return operations.encrypt_new(document.new_plain("yaml", values), rule)
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from secretkit.sops import api
+from secretkit.sops import operations
 from secretkit.sops.identities import load_identities
 from tests.conftest import ROOT, commit_all, git
 from tests.support.nixfind import EXPECTED_ACCESS, Homelab, make_homelab
@@ -90,9 +90,9 @@ def drop_key(lab: Homelab, file: str, key: str) -> None:
     """Remove one key from a sops file (decrypt with the admin key, re-encrypt)."""
     path = lab.repo / file
     identities = load_identities({"SOPS_AGE_KEY_FILE": str(lab.admin_key)})
-    plain = api.decrypt_bytes(path.read_bytes(), "yaml", identities)
+    plain = operations.decrypt_bytes(path.read_bytes(), "yaml", identities)
     plain.delete(key.split("/"))
-    path.write_bytes(api.encrypt_new(plain, api.rule_for_file(lab.repo, path)))
+    path.write_bytes(operations.encrypt_new(plain, operations.rule_for_file(lab.repo, path)))
 
 
 def test_migrated_homelab_checks_every_host_file_of_the_shared_module(lab: Homelab) -> None:
@@ -150,9 +150,9 @@ def test_a_host_file_not_encrypted_for_its_host_fails_host_readable(lab: Homelab
     # immich's values encrypted for observer's recipients: immich cannot read its file
     path = lab.repo / "secrets/immich.yaml"
     identities = load_identities({"SOPS_AGE_KEY_FILE": str(lab.admin_key)})
-    plain = api.decrypt_bytes(path.read_bytes(), "yaml", identities)
-    wrong = api.rule_for_file(lab.repo, lab.repo / "secrets/observer.yaml")
-    path.write_bytes(api.encrypt_new(plain, wrong))
+    plain = operations.decrypt_bytes(path.read_bytes(), "yaml", identities)
+    wrong = operations.rule_for_file(lab.repo, lab.repo / "secrets/observer.yaml")
+    path.write_bytes(operations.encrypt_new(plain, wrong))
     results = check(lab)
     # common.nix and hosts/immich/default.nix both read it: one problem, not two
     (problem,) = failures(results, "host-readable")
@@ -213,7 +213,7 @@ def test_a_decrypted_copy_anywhere_is_found_by_its_keys(lab: Homelab) -> None:
     # the same values as JSON, in a subdirectory, committed
     identities = load_identities({"SOPS_AGE_KEY_FILE": str(lab.admin_key)})
     data = (lab.repo / "secrets/observer.yaml").read_bytes()
-    plain = api.decrypt_bytes(data, "yaml", identities).to_python()
+    plain = operations.decrypt_bytes(data, "yaml", identities).to_python()
     (lab.repo / "backup").mkdir()
     (lab.repo / "backup" / "observer.json").write_text(json.dumps(plain))
     git(lab.repo, "add", "backup/observer.json")

@@ -17,7 +17,7 @@ import pytest
 from secretkit.errors import SecretkitError
 from secretkit.keys import sops_yaml
 from secretkit.keys.ssh_to_age import ssh_private_key_to_age
-from secretkit.sops import api
+from secretkit.sops import operations
 from secretkit.sops.identities import Identities, load_identities
 from tests.support.smalllab import HOSTS, SmallLab, copy_lab, pristine_small_lab
 
@@ -49,7 +49,7 @@ def _host_identity(secret: str) -> Identities:
 def _plain(lab: SmallLab, host: str, who: Identities) -> dict[str, str] | None:
     data = (lab.repo / "secrets" / f"{host}.yaml").read_bytes()
     try:
-        plain = api.decrypt_bytes(data, "yaml", who)
+        plain = operations.decrypt_bytes(data, "yaml", who)
     except SecretkitError:
         return None
     return {"/".join(map(str, keys)): str(value) for keys, value in plain.leaves()}
@@ -57,7 +57,7 @@ def _plain(lab: SmallLab, host: str, who: Identities) -> dict[str, str] | None:
 
 def _recipients(lab: SmallLab, host: str) -> set[str]:
     data = (lab.repo / "secrets" / f"{host}.yaml").read_bytes()
-    sops = api.load(data, "yaml", source=host)
+    sops = operations.load(data, "yaml", source=host)
     return {e.fields["recipient"] for e in sops.metadata.all_keys() if e.kind == "age"}
 
 

@@ -6,13 +6,12 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from secretkit.commands.demo import GENERATORS, PUBLIC, demo, example_source, fill
-from secretkit.commands.migrate import migrate_all
-from secretkit.plan.build import Plan
-from secretkit.sops.identities import Identities
+from secretkit.plan import migration
 from tests.conftest import ROOT
 from tests.support.nixfind import EXPECTED_ACCESS
 
@@ -30,13 +29,16 @@ def test_every_placeholder_of_the_example_has_a_generator() -> None:
 def test_demo_result(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("SOPS_AGE_KEY_FILE", raising=False)
     seen: list[tuple[str | None, list[str]]] = []
+    real_prepare = migration.prepare
 
-    def migrate(repo: Path, identities: Identities) -> Plan:
+    def prepare(repo: Path, **options: Any) -> migration.Prepared:
         # the admin key comes in as identities, not through the environment
+        identities = options["identities"]
         seen.append((os.environ.get("SOPS_AGE_KEY_FILE"), list(identities.recipients)))
-        return migrate_all(repo, identities)
+        return real_prepare(repo, **options)
 
-    result = demo(tmp_path / "d", keep=True, migrate=migrate)
+    monkeypatch.setattr(migration, "prepare", prepare)
+    result = demo(tmp_path / "d", keep=True)
     admin = (tmp_path / "d" / "keys" / "admin.agekey").read_text().split("public key: ")[1]
     assert seen == [(None, seen[0][1])] and admin.split()[0] in seen[0][1]
     assert "SOPS_AGE_KEY_FILE" not in os.environ
@@ -68,12 +70,14 @@ def test_demo_cli_prints_the_story_and_no_value(tmp_path: Path) -> None:
     assert out.rstrip().splitlines()[-2] == "scan: clean"
     assert f"repository: {tmp_path / 'd' / 'homelab'}" in out
     repo = tmp_path / "d" / "homelab"
-    from secretkit.sops import api
+    from secretkit.sops import operations
     from secretkit.sops.identities import load_identities
 
     identities = load_identities({"SOPS_AGE_KEY_FILE": str(tmp_path / "d/keys/admin.agekey")})
     for host in EXPECTED_ACCESS:
-        plain = api.decrypt_bytes((repo / f"secrets/{host}.yaml").read_bytes(), "yaml", identities)
+        plain = operations.decrypt_bytes(
+            (repo / f"secrets/{host}.yaml").read_bytes(), "yaml", identities
+        )
         for _, value in plain.leaves():
             assert isinstance(value, str) and value not in out + proc.stderr
 
@@ -150,7 +154,7 @@ def test_committed_demo_output_matches_the_example() -> None:
     holds exactly what its host's configuration uses, for the admin and that host."""
     from secretkit.keys import sops_yaml
     from secretkit.keys.ssh_to_age import ssh_pubkey_to_age
-    from secretkit.sops import api
+    from secretkit.sops import operations
     from secretkit.sops.identities import load_identities
 
     keys = ROOT / "examples/homelab/keys"
@@ -158,9 +162,9 @@ def test_committed_demo_output_matches_the_example() -> None:
     model = sops_yaml.read_keys(ROOT)
     for host, expected in EXPECTED_ACCESS.items():
         data = (ROOT / "secrets" / f"{host}.yaml").read_bytes()
-        plain = api.decrypt_bytes(data, "yaml", identities)
+        plain = operations.decrypt_bytes(data, "yaml", identities)
         assert {"/".join(map(str, k)) for k, _ in plain.leaves()} == expected
         line = (keys / "hosts" / f"{host}.pub").read_text()
         assert model.hosts[host] == ssh_pubkey_to_age(line)
-        recipients = api.recipients_of(api.load(data, "yaml"))
+        recipients = operations.recipients_of(operations.load(data, "yaml"))
         assert sorted(recipients[0]) == sorted([model.hosts[host], *model.admins.values()])

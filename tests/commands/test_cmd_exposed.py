@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 
 from secretkit.commands.demo import demo
-from secretkit.commands.migrate import migrate_all
 from secretkit.sensitive import Sensitive
 from tests.conftest import GIT_ENV, commit_all, need_tool
 from tests.support import fake
@@ -28,7 +27,7 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Sensi
             env.setenv(key, value)
         for var in ("SOPS_AGE_KEY", "SOPS_AGE_KEY_FILE", "SOPS_CONFIG", "SECRETKIT_ENGINE"):
             env.delenv(var, raising=False)
-        result = demo(base / "demo", keep=True, migrate=migrate_all)
+        result = demo(base / "demo", keep=True)
     return base / "demo", result.secrets
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from secretkit.sops import api
+from secretkit.sops import operations
 from tests.commands.rotate_support import Lab, make_template_lab, run_subprocess
 from tests.conftest import commit_all
 from tests.support import fake
@@ -28,7 +28,7 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Lab:
     token = fake.hex_key(20, "common-token")
     for rel in FILES:
         path = lab.root / rel
-        data = api.set_values(path.read_bytes(), "yaml", {TOKEN: token}, rule=None,
+        data = operations.set_values(path.read_bytes(), "yaml", {TOKEN: token}, rule=None,
                               identities=lab.admin.identities())  # fmt: skip
         path.write_bytes(data)
         lab.values[rel][TOKEN] = token
@@ -121,7 +121,7 @@ def test_generate_host_key_killed_at_every_write(
     rule = CreationRule(key_groups=[[KeyRef("age", lab.admin.public)]])
     newbox = lab.root / "secrets" / "newbox.yaml"
     newbox.write_bytes(
-        api.set_values(None, "yaml", values, rule=rule, identities=lab.admin.identities())
+        operations.set_values(None, "yaml", values, rule=rule, identities=lab.admin.identities())
     )
     commit_all(lab.root, "newbox, admins only")
     config_before = (lab.root / ".sops.yaml").read_bytes()

@@ -82,14 +82,14 @@ class HookRepo:
 
 
 def _encrypted(root: Path, rel: str, values: dict[str, object]) -> bytes:
-    from secretkit.sops import api, document
+    from secretkit.sops import document, operations
     from secretkit.sops.config import find_config
 
     config = find_config(root)
     assert config is not None
     rule = config.rule_for(root / rel)
     assert rule is not None
-    return api.encrypt_new(document.new_plain("yaml", values), rule)
+    return operations.encrypt_new(document.new_plain("yaml", values), rule)
 
 
 @pytest.fixture(params=["plain-git", "pre-commit"])

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from secretkit.keys import sops_yaml
-from secretkit.sops import api
+from secretkit.sops import operations
 from tests.conftest import git
 from tests.support.smalllab import SmallLab, copy_lab, pristine_small_lab
 
@@ -179,7 +179,7 @@ def test_an_existing_host_file_with_other_recipients(lab: SmallLab) -> None:
     assert lab.run("rotate", "data-keys", "secrets/alpha.yaml").returncode == 0
     done = lab.run("migrate", "--yes")
     assert done.returncode == 0, done.stderr
-    sops = api.load((lab.repo / "secrets" / "alpha.yaml").read_bytes(), "yaml", source="a")
+    sops = operations.load((lab.repo / "secrets" / "alpha.yaml").read_bytes(), "yaml", source="a")
     recipients = {e.fields["recipient"] for e in sops.metadata.all_keys()}
     keys = sops_yaml.read_keys(lab.repo)
     assert recipients == {keys.admins["tester"], keys.hosts["alpha"]}

@@ -24,7 +24,7 @@ import pytest
 
 from secretkit.errors import SecretkitError
 from secretkit.keys.ssh_to_age import ssh_private_key_to_age, ssh_pubkey_to_age
-from secretkit.sops import api, document
+from secretkit.sops import document, operations
 from secretkit.sops.config import CreationRule, KeyRef
 from secretkit.sops.identities import Identities, load_identities
 from tests.conftest import commit_all, need, need_tool
@@ -46,7 +46,6 @@ class Homelab:
 def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """`secretkit demo --keep` once per module (the environment pinned like conftest's)."""
     from secretkit.commands.demo import demo
-    from secretkit.commands.migrate import migrate_all
     from tests.conftest import GIT_ENV
 
     base = tmp_path_factory.mktemp("template")
@@ -57,7 +56,7 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
             env.setenv(key, value)
         for var in ("SOPS_AGE_KEY", "SOPS_AGE_KEY_FILE", "SOPS_CONFIG", "SECRETKIT_ENGINE"):
             env.delenv(var, raising=False)
-        demo(base / "demo", keep=True, migrate=migrate_all)
+        demo(base / "demo", keep=True)
     return base / "demo"
 
 
@@ -80,7 +79,7 @@ def _ids(secret: str) -> Identities:
 
 def _opens(path: Path, identities: Identities) -> bool:
     try:
-        api.decrypt_bytes(path.read_bytes(), "yaml", identities)
+        operations.decrypt_bytes(path.read_bytes(), "yaml", identities)
     except SecretkitError:
         return False
     return True
@@ -90,7 +89,7 @@ def _admin_only_file(lab: Homelab, rel: str, values: dict[tuple[str, ...], str])
     """A host file made before the host exists: encrypted for the admin alone."""
     admin = lab.admin().recipients[0]
     rule = CreationRule(key_groups=[[KeyRef("age", admin)]])
-    data = api.set_values(None, "yaml", values, rule=rule, identities=lab.admin())
+    data = operations.set_values(None, "yaml", values, rule=rule, identities=lab.admin())
     (lab.root / rel).write_bytes(data)
 
 
@@ -117,7 +116,7 @@ def test_generated_host_key_opens_the_new_hosts_file_right_after_hosts_add(
     identity = ssh_private_key_to_age(private.read_bytes()).reveal()
     host_only = _ids(identity)
     newbox = lab.root / "secrets/newbox.yaml"
-    plain = api.decrypt_bytes(newbox.read_bytes(), "yaml", host_only)
+    plain = operations.decrypt_bytes(newbox.read_bytes(), "yaml", host_only)
     assert dict(plain.leaves()) == values
     assert (
         f"&host_newbox {ssh_pubkey_to_age(public.read_text())}"
@@ -133,13 +132,13 @@ def test_generated_host_key_opens_the_new_hosts_file_right_after_hosts_add(
     keyfile.chmod(0o600)
     opened = subprocess.run([age, "-d", "-i", str(keyfile)], input=enc.encode(),
                             capture_output=True, check=True)  # fmt: skip
-    assert opened.stdout == api.data_key_of(sops, lab.admin())
+    assert opened.stdout == operations.data_key_of(sops, lab.admin())
 
     # the private host key: admins only, never a host (not even newbox itself)
     stored = lab.root / "secrets/host-keys/newbox.yaml"
-    kept = api.decrypt_bytes(stored.read_bytes(), "yaml", lab.admin())
+    kept = operations.decrypt_bytes(stored.read_bytes(), "yaml", lab.admin())
     assert dict(kept.leaves())[("ssh_host_ed25519_key",)] == private.read_text()
-    assert api.recipients_of(document.load_encrypted(stored.read_bytes(), "yaml")) == [
+    assert operations.recipients_of(document.load_encrypted(stored.read_bytes(), "yaml")) == [
         lab.admin().recipients
     ]
     assert not _opens(stored, host_only)

@@ -15,7 +15,7 @@ import pytest
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from secretkit.nix import cst
-from secretkit.sops import api, document
+from secretkit.sops import document, operations
 from secretkit.sops.identities import load_identities
 from tests.commands.agenix_support import HOSTS, SECRETS, AgenixLab, make_lab, run
 from tests.conftest import commit_all, git, need_tool
@@ -99,7 +99,7 @@ def _plain(path: Path, keyfile: Path) -> dict[str, bytes]:
     """name → value bytes, read with our engine and the given identity."""
     identities = load_identities({"SOPS_AGE_KEY_FILE": str(keyfile), "HOME": "/nonexistent"})
     fmt = "binary" if path.suffix == ".bin" else "yaml"
-    plain = api.decrypt_bytes(path.read_bytes(), fmt, identities)
+    plain = operations.decrypt_bytes(path.read_bytes(), fmt, identities)
     if fmt == "binary":
         return {path.stem: document.dump_plain(plain)}
     return {"/".join(map(str, k)): str(v).encode() for k, v in plain.leaves()}

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from secretkit.sops import api, document
+from secretkit.sops import document, operations
 from secretkit.sops.identities import load_identities
 from tests.commands.agenix_support import SECRETS, AgenixLab, make_lab
 from tests.conftest import git
@@ -69,7 +69,7 @@ def test_kill_at_every_write_then_rerun(
     for rel in after:
         if rel.startswith("secrets/") and rel.endswith((".yaml", ".bin")):
             fmt = "binary" if rel.endswith(".bin") else "yaml"
-            plain = api.decrypt_bytes(after[rel], fmt, identities)
+            plain = operations.decrypt_bytes(after[rel], fmt, identities)
             if fmt == "binary":
                 stored[Path(rel).stem] = document.dump_plain(plain)
             else:

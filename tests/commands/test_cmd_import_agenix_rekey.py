@@ -7,7 +7,7 @@ import subprocess
 from pathlib import Path
 
 from secretkit.errors import SecretkitError
-from secretkit.sops import api
+from secretkit.sops import operations
 from secretkit.sops.identities import load_identities
 from tests.commands.agenix_support import REKEY_SECRETS, make_rekey_lab
 from tests.conftest import commit_all, git, need_tool
@@ -16,7 +16,7 @@ from tests.conftest import commit_all, git, need_tool
 def _values(path: Path, keyfile: Path) -> dict[str, bytes] | None:
     identities = load_identities({"SOPS_AGE_KEY_FILE": str(keyfile), "HOME": "/nonexistent"})
     try:
-        plain = api.decrypt_bytes(path.read_bytes(), "yaml", identities)
+        plain = operations.decrypt_bytes(path.read_bytes(), "yaml", identities)
     except SecretkitError:  # not a reader of this file
         return None
     return {str(k[0]): str(v).encode() for k, v in plain.leaves()}

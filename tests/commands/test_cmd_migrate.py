@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from secretkit.keys.ssh_to_age import ssh_private_key_to_age
-from secretkit.sops import api
+from secretkit.sops import operations
 from secretkit.sops.identities import load_identities
 from tests.conftest import need_tool
 from tests.support.nixfind import EXPECTED_ACCESS, Homelab, make_homelab
@@ -58,7 +58,7 @@ def host_secrets(lab: Homelab, host: str, file_host: str | None = None) -> set[s
     # as sops-nix does on the host: the ssh host key converted to an X25519 identity
     age_key = ssh_private_key_to_age(lab.host_keys[host].read_bytes())
     identities = load_identities({"SOPS_AGE_KEY": age_key.reveal()})
-    plain = api.decrypt_bytes(path.read_bytes(), "yaml", identities)
+    plain = operations.decrypt_bytes(path.read_bytes(), "yaml", identities)
     return {"/".join(str(k) for k in keys) for keys, _ in plain.leaves()}
 
 
@@ -98,7 +98,7 @@ def test_each_host_decrypts_exactly_what_its_configuration_uses(lab: Homelab) ->
 def test_stored_values_are_the_found_ones(lab: Homelab) -> None:
     migrated(lab)
     identities = load_identities({"SOPS_AGE_KEY_FILE": str(lab.admin_key)})
-    observer = api.decrypt_bytes(
+    observer = operations.decrypt_bytes(
         (lab.repo / "secrets/observer.yaml").read_bytes(), "yaml", identities
     )
     assert observer.get(["alertmanager", "pushover", "token"]) == lab.values["PUSHOVER_TOKEN"]

@@ -14,7 +14,7 @@ import pyrage
 import pytest
 
 from secretkit.errors import SecretkitError
-from secretkit.sops import api
+from secretkit.sops import operations
 from secretkit.sops.identities import load_identities
 from tests.commands.test_cmd_migrate import run, snapshot
 from tests.conftest import commit_all
@@ -98,7 +98,7 @@ class Repo:
     def read(self, rel: str, who: str) -> dict[str, str]:
         keys = [str(self.ids[w]) for w in (("alice", "offline") if who == "alice" else (who,))]
         identities = load_identities({"SOPS_AGE_KEY": "\n".join(keys)})
-        plain = api.decrypt_bytes((self.root / rel).read_bytes(), "yaml", identities)
+        plain = operations.decrypt_bytes((self.root / rel).read_bytes(), "yaml", identities)
         return {"/".join(str(k) for k in keys): str(v) for keys, v in plain.leaves()}
 
 

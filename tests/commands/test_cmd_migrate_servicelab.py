@@ -30,7 +30,7 @@ from secretkit.commands.demo import _admin_key, _host_key
 from secretkit.keys import sops_yaml_edits
 from secretkit.keys.ssh_to_age import ssh_private_key_to_age, ssh_pubkey_to_age
 from secretkit.scan.api import scan_bytes
-from secretkit.sops import api
+from secretkit.sops import operations
 from secretkit.sops.identities import load_identities
 from tests.conftest import ROOT, commit_all, git, need_tool
 from tests.support.harness import evaluate, problems
@@ -166,7 +166,7 @@ def _decrypt(lab: Lab, host: str) -> dict[tuple[str, ...], str]:
     # as sops-nix does on the host: the ssh host key converted to an X25519 identity
     age_key = ssh_private_key_to_age(lab.host_keys[host].read_bytes())
     ids = load_identities({"SOPS_AGE_KEY": age_key.reveal()})
-    plain = api.decrypt_bytes((lab.repo / f"secrets/{host}.yaml").read_bytes(), "yaml", ids)
+    plain = operations.decrypt_bytes((lab.repo / f"secrets/{host}.yaml").read_bytes(), "yaml", ids)
     return {tuple(str(k) for k in keys): str(v) for keys, v in plain.leaves()}
 
 

@@ -91,7 +91,7 @@ def test_remove_needs_a_key_that_opens_every_file(lab: Lab, tmp_path: Path) -> N
 
 
 def test_a_file_only_the_host_could_read_is_refused(lab: Lab) -> None:
-    from secretkit.sops import api
+    from secretkit.sops import operations
     from secretkit.sops.config import parse_config
 
     host = lab.hosts["jellyfin"]
@@ -100,7 +100,7 @@ def test_a_file_only_the_host_could_read_is_refused(lab: Lab) -> None:
     ).rules[0]
     lonely = lab.root / "secrets/jellyfin-only.yaml"
     lonely.write_bytes(
-        api.set_values(None, "yaml", {("k",): "v"}, rule=rule, identities=host.identities())
+        operations.set_values(None, "yaml", {("k",): "v"}, rule=rule, identities=host.identities())
     )
     config = (lab.root / ".sops.yaml").read_bytes()
     result = lab.cli("hosts", "remove", "jellyfin")
@@ -121,7 +121,7 @@ def test_removed_files_are_read_by_the_npm_reader(lab: Lab) -> None:
 
 
 def test_names_only_git_history_holds_are_listed_too(lab: Lab) -> None:
-    from secretkit.sops import api
+    from secretkit.sops import operations
     from secretkit.sops.config import find_config
     from tests.conftest import commit_all, git
     from tests.support import fake
@@ -134,7 +134,7 @@ def test_names_only_git_history_holds_are_listed_too(lab: Lab) -> None:
     # a file the observer could read, committed and deleted since
     legacy = lab.root / "secrets/legacy.yaml"
     legacy.write_bytes(
-        api.set_values(
+        operations.set_values(
             None,
             "yaml",
             {("grafana", "admin_password"): fake.password("graf")},
@@ -149,7 +149,7 @@ def test_names_only_git_history_holds_are_listed_too(lab: Lab) -> None:
     kept = dict(HOST_SECRETS["observer"])
     del kept[("prometheus", "syncthing", "api_key")]
     (lab.root / "secrets/observer.yaml").write_bytes(
-        api.set_values(None, "yaml", kept, rule=observer_rule, identities=admin)
+        operations.set_values(None, "yaml", kept, rule=observer_rule, identities=admin)
     )
     commit_all(lab.root, "syncthing key no longer needed")
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from secretkit.errors import SecretkitError
-from secretkit.sops import api, document
+from secretkit.sops import document, operations
 from tests.commands.rotate_support import (
     HOST_SECRETS,
     SHARED_SECRETS,
@@ -31,7 +31,7 @@ def lab(tmp_git_repo: Path, tmp_path: Path) -> Lab:
 
 def _data_key(data: bytes, key: Key) -> bytes:
     sops = document.load_encrypted(data, "yaml")
-    return api.data_key_of(sops, key.identities())
+    return operations.data_key_of(sops, key.identities())
 
 
 def test_rotate_host_locks_the_old_key_out(lab: Lab) -> None:
@@ -62,7 +62,7 @@ def test_rotate_host_locks_the_old_key_out(lab: Lab) -> None:
         # a new data key: the old one (which the old host key could open in git
         # history) decrypts none of the current values
         current = document.load_encrypted((lab.root / rel).read_bytes(), "yaml")
-        assert api.data_key_of(current, lab.admin.identities()) != old_data_keys[rel]
+        assert operations.data_key_of(current, lab.admin.identities()) != old_data_keys[rel]
         with pytest.raises(SecretkitError):
             document.decrypt(current, old_data_keys[rel])
     assert lab.opens("secrets/shared.yaml", lab.hosts["immich"])
@@ -205,7 +205,7 @@ def test_rotated_files_are_read_by_the_npm_reader(lab: Lab, tmp_path: Path) -> N
 
 
 def test_rotate_compromised_lists_history_names_too(lab: Lab) -> None:
-    from secretkit.sops import api
+    from secretkit.sops import operations
     from secretkit.sops.config import find_config
     from tests.conftest import commit_all
 
@@ -214,7 +214,7 @@ def test_rotate_compromised_lists_history_names_too(lab: Lab) -> None:
     rule = config.rule_for(lab.root / "secrets/shared.yaml")
     assert rule is not None
     (lab.root / "secrets/shared.yaml").write_bytes(
-        api.set_values(
+        operations.set_values(
             None, "yaml", {("other", "token"): "x"}, rule=rule, identities=lab.admin.identities()
         )
     )
@@ -270,7 +270,7 @@ def test_every_format_under_the_host_rule_is_rotated(tmp_git_repo: Path, tmp_pat
         rule = config.rule_for(lab.root / rel)
         assert rule is not None
         plain = document.load_plain(body, fmt)
-        (lab.root / rel).write_bytes(api.encrypt_new(plain, rule))
+        (lab.root / rel).write_bytes(operations.encrypt_new(plain, rule))
     commit_all(lab.root, "more formats")
     old, new = lab.hosts["observer"], new_age_key()
     result = lab.cli("rotate", "host", "observer", "--age", new.public, "--compromised")
@@ -283,8 +283,8 @@ def test_every_format_under_the_host_rule_is_rotated(tmp_git_repo: Path, tmp_pat
     for rel, (body, fmt) in samples.items():
         data = (lab.root / rel).read_bytes()
         with pytest.raises(SecretkitError):
-            api.decrypt_bytes(data, fmt, old.identities())
-        opened = api.decrypt_bytes(data, fmt, new.identities())
+            operations.decrypt_bytes(data, fmt, old.identities())
+        opened = operations.decrypt_bytes(data, fmt, new.identities())
         assert opened.to_python() == document.load_plain(body, fmt).to_python()
         if fmt in ("dotenv", "json"):
             assert read_with_npm(lab.root / rel, fmt, keyfile) == opened.to_python()

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from secretkit.sops import api
+from secretkit.sops import operations
 from tests.commands.rotate_support import Lab, make_lab
 from tests.conftest import commit_all
 from tests.support import fake
@@ -36,8 +36,13 @@ def lab(tmp_git_repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     old = lab.values["secrets/observer.yaml"][NAME]
     # the same API key stored for syncthing's own host under another name
     rel = "secrets/jellyfin.yaml"
-    data = api.set_values((lab.root / rel).read_bytes(), "yaml", {("syncthing", "gui", "apikey"):
-                          old}, rule=None, identities=lab.admin.identities())  # fmt: skip
+    data = operations.set_values(
+        (lab.root / rel).read_bytes(),
+        "yaml",
+        {("syncthing", "gui", "apikey"): old},
+        rule=None,
+        identities=lab.admin.identities(),
+    )
     (lab.root / rel).write_bytes(data)
     lab.values[rel][("syncthing", "gui", "apikey")] = old
     (lab.root / "hosts").mkdir()

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from secretkit.sops import api, document
+from secretkit.sops import document, operations
 from secretkit.sops.config import parse_config
 from tests.commands.rotate_support import Lab, age_key, make_lab
 
@@ -19,7 +19,7 @@ def lab(tmp_git_repo: Path, tmp_path: Path) -> Lab:
 
 def _data_key(lab: Lab, rel: str) -> bytes:
     sops = document.load_encrypted((lab.root / rel).read_bytes(), "yaml")
-    return api.data_key_of(sops, lab.admin.identities())
+    return operations.data_key_of(sops, lab.admin.identities())
 
 
 def test_everything_up_to_date(lab: Lab) -> None:
@@ -74,12 +74,14 @@ def test_sops_files_are_found_by_content_not_by_name(lab: Lab) -> None:
     (lab.root / "config").mkdir()
     odd = lab.root / "config/app.json.txt"  # a binary-format sops file with an odd name
     plain = document.load_plain(b"opaque bytes\n", "binary")
-    odd.write_bytes(api.encrypt_new(plain, rule))
+    odd.write_bytes(operations.encrypt_new(plain, rule))
     (lab.root / "config/notes.yaml").write_text("sops: not really\nkey: value\n")
     stray = lab.root / "misc/stray.json"  # a sops file no rule matches
     stray.parent.mkdir()
     stray.write_bytes(
-        api.set_values(None, "json", {("a",): "b"}, rule=rule, identities=lab.admin.identities())
+        operations.set_values(
+            None, "json", {("a",): "b"}, rule=rule, identities=lab.admin.identities()
+        )
     )
     ignored = lab.root / "build/out.yaml"  # git-ignored: not part of the repository
     ignored.parent.mkdir()
@@ -95,7 +97,7 @@ def test_sops_files_are_found_by_content_not_by_name(lab: Lab) -> None:
     assert "misc/stray.json: no creation rule matches, left alone" in lines
     assert not any("notes.yaml" in line or "build/" in line for line in lines)
     assert stray.read_bytes() == stray_before
-    opened = api.decrypt_bytes(odd.read_bytes(), "binary", newcomer.identities())
+    opened = operations.decrypt_bytes(odd.read_bytes(), "binary", newcomer.identities())
     assert document.dump_plain(opened) == b"opaque bytes\n"
 
 

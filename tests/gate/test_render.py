@@ -3,8 +3,8 @@ important first, no line twice; JSON carries every result and the groups."""
 
 from __future__ import annotations
 
-from secretkit.gate.model import CheckReport, CheckResult
-from secretkit.gate.render import groups, render
+from secretkit.gate.model import CheckReport, CheckResult, groups
+from secretkit.gate.render import render
 
 
 def _mac(path: str) -> CheckResult:
@@ -74,3 +74,45 @@ def test_a_lone_result_of_a_group_keeps_its_own_fix() -> None:
         "ok   x: fine",
         "safe to publish",
     ]
+
+
+def test_report_is_ok_only_when_every_result_is() -> None:
+    good = CheckResult("sops-mac", True, "fine")
+    bad = CheckResult("decrypted-copy", False, "x.dec.yaml", "delete it", ("x.dec.yaml",))
+    assert CheckReport([good]).ok
+    report = CheckReport([good, bad])
+    assert not report.ok
+    assert report.failed == [bad]
+    assert report.to_json() == {
+        "version": 1,
+        "ok": False,
+        "checks": [
+            {
+                "id": "sops-mac",
+                "ok": True,
+                "message": "fine",
+                "fix": "",
+                "paths": [],
+                "group": None,
+                "warning": False,
+            },
+            {
+                "id": "decrypted-copy",
+                "ok": False,
+                "message": "x.dec.yaml",
+                "fix": "delete it",
+                "paths": ["x.dec.yaml"],
+                "group": None,
+                "warning": False,
+            },
+        ],
+        "groups": [
+            {
+                "id": "decrypted-copy",
+                "summary": "x.dec.yaml",
+                "count": 1,
+                "fix": "delete it",
+                "paths": ["x.dec.yaml"],
+            }
+        ],
+    }

@@ -9,7 +9,7 @@ import pytest
 
 from secretkit.errors import IntegrityError, UserError
 from secretkit.keys import rotation
-from secretkit.sops import api, document
+from secretkit.sops import document, operations
 from secretkit.sops.config import parse_config
 from tests.commands.rotate_support import Key, age_key
 from tests.conftest import commit_all
@@ -21,7 +21,7 @@ def _write(root: Path, rel: str, body: bytes, recipients: str, fmt: str = "yaml"
     ).rules[0]
     path = root / rel
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(api.encrypt_new(document.load_plain(body, fmt), rule))
+    path.write_bytes(operations.encrypt_new(document.load_plain(body, fmt), rule))
     return path
 
 
@@ -55,11 +55,11 @@ def test_find_sops_files_by_content_in_git(
     (tmp_git_repo / "broken.yaml").write_text("sops: [\n")
     commit_all(tmp_git_repo)
     _write(tmp_git_repo, "new/untracked.json", b'{"k": "v"}', admin.public, fmt="json")
-    found = {info.rel: info for info in rotation.find_sops_files(tmp_git_repo)}
+    found = {info.rel: info for info in rotation.sops_file_infos(tmp_git_repo)}
     assert sorted(found) == ["new/untracked.json", "odd/name.txt", "secrets/a.yaml"]
     assert found["odd/name.txt"].fmt == "binary"
     assert found["secrets/a.yaml"].recipients == ((admin.public,),)
-    only = rotation.find_sops_files(tmp_git_repo, relevant=lambda p, _: p.suffix == ".json")
+    only = rotation.sops_file_infos(tmp_git_repo, relevant=lambda p, _: p.suffix == ".json")
     assert [info.rel for info in only] == ["new/untracked.json"]
 
 
@@ -67,7 +67,7 @@ def test_find_sops_files_outside_git_walks_the_directory(tmp_path: Path) -> None
     admin = age_key()
     _write(tmp_path, "s/a.yaml", b"k: v\n", admin.public)
     _write(tmp_path, ".hidden/b.yaml", b"k: v\n", admin.public)
-    assert [i.rel for i in rotation.find_sops_files(tmp_path)] == ["s/a.yaml"]
+    assert [i.rel for i in rotation.sops_file_infos(tmp_path)] == ["s/a.yaml"]
 
 
 def test_exposed_names_are_the_encrypted_key_paths(tmp_path: Path) -> None:
@@ -103,9 +103,11 @@ def test_readable_by_respects_shamir(tmp_path: Path) -> None:
         tmp_path / ".sops.yaml",
     )
     path = tmp_path / "shamir.yaml"
-    path.write_bytes(api.encrypt_new(document.load_plain(b"k: v\n", "yaml"), config.rules[0]))
+    path.write_bytes(
+        operations.encrypt_new(document.load_plain(b"k: v\n", "yaml"), config.rules[0])
+    )
     _write(tmp_path, "single.yaml", b"k: v\n", f"{a.public},{b.public}")
-    found = {info.rel: info for info in rotation.find_sops_files(tmp_path)}
+    found = {info.rel: info for info in rotation.sops_file_infos(tmp_path)}
     shamir, single = found["shamir.yaml"], found["single.yaml"]
     assert shamir.lists(a.public) and shamir.lists(b.public.upper())
     assert not shamir.readable_by(a.public)  # one share of two is not enough
@@ -177,7 +179,7 @@ def test_plan_updatekeys_and_rekey(tmp_path: Path, keys: tuple[Key, dict[str, Ke
     _write(tmp_path, "other/x.yaml", b"a: 1\n", admin.public)
     ops = {
         op.file.rel: op
-        for op in rotation.plan_updatekeys(config, rotation.find_sops_files(tmp_path))
+        for op in rotation.plan_updatekeys(config, rotation.sops_file_infos(tmp_path))
     }
     assert {rel: op.action for rel, op in ops.items()} == {
         "s/same.yaml": "up to date",
@@ -195,7 +197,7 @@ def test_plan_updatekeys_and_rekey(tmp_path: Path, keys: tuple[Key, dict[str, Ke
     short.write_bytes(short.read_bytes().replace(b"ENC[AES256_GCM,data:", b"ENC[AES256_GCM,data:A"))
     op = ops["s/short.yaml"]
     tampered = rotation.FileOp(
-        rotation.find_sops_files(tmp_path, relevant=lambda p, _: p.name == "short.yaml")[0],
+        rotation.sops_file_infos(tmp_path, relevant=lambda p, _: p.name == "short.yaml")[0],
         "rotate",
         op.rule,
     )

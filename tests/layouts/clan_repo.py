@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pyrage
 
-from secretkit.sops import api, document
+from secretkit.sops import document, operations
 from secretkit.sops.config import CreationRule, KeyRef
 
 FLAKE = """{
@@ -101,7 +101,7 @@ class Clan:
         rule = CreationRule(key_groups=[[KeyRef("age", self.public(o)) for o in owners]])
         plain = document.load_plain(value, "binary")
         (self.root / secret_dir).mkdir(parents=True, exist_ok=True)
-        (self.root / secret_dir / "secret").write_bytes(api.encrypt_new(plain, rule))
+        (self.root / secret_dir / "secret").write_bytes(operations.encrypt_new(plain, rule))
 
 
 def _key_json(path: Path, keys: list[str]) -> None:

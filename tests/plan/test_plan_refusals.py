@@ -146,7 +146,7 @@ def test_decide_accepts_or_refuses_like_migrate() -> None:
 
 
 def test_the_suggested_set_command_works(tmp_path: Path) -> None:
-    from secretkit.sops import api
+    from secretkit.sops import operations
     from secretkit.sops.identities import load_identities
     from tests.sops.keys_support import age_key, age_rule_config, run_cli
 
@@ -167,7 +167,7 @@ def test_the_suggested_set_command_works(tmp_path: Path) -> None:
 
     os.environ["SOPS_AGE_KEY_FILE"] = str(keyfile)
     try:
-        plain = api.decrypt_bytes(
+        plain = operations.decrypt_bytes(
             (tmp_path / "secrets" / "host1.yaml").read_bytes(), "yaml", load_identities()
         )
     finally:

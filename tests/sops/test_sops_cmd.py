@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from secretkit.sops import api, document
+from secretkit.sops import document, operations
 from secretkit.sops.identities import load_identities
 from tests.conftest import FIXTURES, need, shared_missing
 from tests.sops.keys_support import (
@@ -348,7 +348,7 @@ def test_edit_changed_value_keeps_other_ciphertexts(
     result = run_cli(["-C", str(root), "edit", "secrets/app.yaml"])
     assert result.code == 0, result.err
     after = path.read_text().splitlines()
-    plain = api.decrypt_bytes(path.read_bytes(), "yaml", load_identities())
+    plain = operations.decrypt_bytes(path.read_bytes(), "yaml", load_identities())
     assert plain.to_python() == {
         "db": {"password": "new-value-789", "user": "admin"},  # secretkit: allow
         "api": {"token": "tok-456"},  # secretkit: allow
@@ -383,7 +383,7 @@ def test_edit_creates_a_new_file_from_the_rule(
     assert result.code == 0, result.err
     data = (root / "secrets/new.yaml").read_bytes()
     assert key.public.encode() in data
-    plain = api.decrypt_bytes(data, "yaml", load_identities())
+    plain = operations.decrypt_bytes(data, "yaml", load_identities())
     assert plain.to_python() == {"fresh": {"key": "created-in-editor"}}
     _editor_saw(editor)
 
@@ -401,19 +401,21 @@ def test_set_reads_the_value_from_stdin(repo: tuple[Path, AgeKey]) -> None:
         ["-C", str(root), "set", "--json", "secrets/app.yaml", '["extra"]'], input=b'{"n": 2}'
     )
     assert made.code == 0, made.err
-    plain = api.decrypt_bytes(path.read_bytes(), "yaml", load_identities()).to_python()
+    plain = operations.decrypt_bytes(path.read_bytes(), "yaml", load_identities()).to_python()
     assert plain["db"]["password"] == "piped-value"  # type: ignore[index]
     assert plain["extra"] == {"n": 2}  # type: ignore[index]
     created = run_cli(["-C", str(root), "set", "secrets/new.yaml", '["a"]'], input=b"x\r\n")
     assert created.code == 0, created.err
-    new = api.decrypt_bytes((root / "secrets/new.yaml").read_bytes(), "yaml", load_identities())
+    new = operations.decrypt_bytes(
+        (root / "secrets/new.yaml").read_bytes(), "yaml", load_identities()
+    )
     assert new.to_python() == {"a": "x"}
 
 
 # --- updatekeys / rotate -------------------------------------------------------------------
 def _data_key(path: Path, key: AgeKey) -> bytes:
     ids = load_identities({"SOPS_AGE_KEY": key.secret, "HOME": "/x"})
-    return api.data_key_of(document.load_encrypted(path.read_bytes(), "yaml"), ids)
+    return operations.data_key_of(document.load_encrypted(path.read_bytes(), "yaml"), ids)
 
 
 def test_updatekeys_and_rotate_commands(repo: tuple[Path, AgeKey]) -> None:
@@ -546,7 +548,7 @@ def test_edit_other_formats_keeps_unchanged_ciphertexts(
     fmt = document.format_for_path(name)
     old_mac = document.load_encrypted(before, fmt).metadata.mac
     assert len(old_enc - new_enc - {old_mac}) == 1  # only the edited value changed (and the MAC)
-    text = document.dump_plain(api.decrypt_bytes(path.read_bytes(), fmt, load_identities()))
+    text = document.dump_plain(operations.decrypt_bytes(path.read_bytes(), fmt, load_identities()))
     assert b"new-value-789" in text and b"old-value-123" not in text
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from secretkit.errors import IntegrityError, UserError
-from secretkit.sops import api, document
+from secretkit.sops import document, operations
 from secretkit.sops.engine import (
     BinaryEngine,
     Engine,
@@ -62,9 +62,11 @@ def test_python_engine_round_trip(repo: tuple[Path, AgeKey, LazyIdentities]) -> 
 
     files = [path, root / "secrets/new.yaml"]
     assert engine.updatekeys(root, files) == [False, False]  # already for the rule's key
-    before = api.data_key_of(document.load_encrypted(path.read_bytes(), "yaml"), identities())
+    before = operations.data_key_of(
+        document.load_encrypted(path.read_bytes(), "yaml"), identities()
+    )
     engine.rotate(root, files)
-    after = api.data_key_of(document.load_encrypted(path.read_bytes(), "yaml"), identities())
+    after = operations.data_key_of(document.load_encrypted(path.read_bytes(), "yaml"), identities())
     assert before != after
     assert engine.decrypt(path, '["db"]["password"]') == b"engine-value-2"
 

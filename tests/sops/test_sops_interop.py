@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from secretkit.sops import api, document
+from secretkit.sops import document, operations
 from secretkit.sops.config import parse_config
 from secretkit.sops.identities import load_identities
 from tests.conftest import ROOT, need, need_tool
@@ -70,7 +70,7 @@ def _encrypt(tmp_path: Path, fmt: str, keys: list[AgeKey]) -> tuple[Path, docume
     rule = config.rule_for(path)
     assert rule is not None
     plain = document.load_plain(SAMPLES[fmt], fmt)
-    path.write_bytes(api.encrypt_new(plain, rule))
+    path.write_bytes(operations.encrypt_new(plain, rule))
     return path, plain
 
 
@@ -108,7 +108,7 @@ def test_age_cli_opens_every_enc_armor(tmp_path: Path, fmt: str) -> None:
     sops = document.load_encrypted(path.read_bytes(), fmt)
     by_recipient = {entry.ident: entry.enc for entry in sops.metadata.all_keys()}
     assert set(by_recipient) == {k.public for k in keys}
-    data_key = api.data_key_of(
+    data_key = operations.data_key_of(
         sops, load_identities({"SOPS_AGE_KEY": keys[0].secret, "HOME": "/x"})
     )
     for index, key in enumerate(keys):
@@ -176,13 +176,13 @@ def test_real_sops_files_after_updatekeys_and_rotate(
         tmp_path / ".sops.yaml",
     )
     rule = config.rules[0]
-    updated = api.updatekeys_bytes(original, fmt, rule, ids)
+    updated = operations.updatekeys_bytes(original, fmt, rule, ids)
     assert updated is not None
     path = tmp_path / Path(name).name
     path.write_bytes(updated)
     newcomer_file = newcomer.write(tmp_path / "new.txt")
     assert read_with_npm(path, fmt, newcomer_file) == want
-    path.write_bytes(api.rotate_bytes(updated, fmt, ids))
+    path.write_bytes(operations.rotate_bytes(updated, fmt, ids))
     assert read_with_npm(path, fmt, newcomer_file) == want
     assert read_with_npm(path, fmt, fixture_key) == want
 
@@ -204,7 +204,7 @@ def test_ssh_ed25519_recipient_end_to_end(
     monkeypatch.setenv("SOPS_AGE_SSH_PRIVATE_KEY_FILE", str(private))
     assert run_cli(["-C", str(root), "encrypt", "-i", "s.yaml"]).code == 0
     sops = document.load_encrypted((root / "s.yaml").read_bytes(), "yaml")
-    assert api.recipients_of(sops) == [[" ".join(pub_line.split()[:2])]]
+    assert operations.recipients_of(sops) == [[" ".join(pub_line.split()[:2])]]
     decrypted = run_cli(["-C", str(root), "decrypt", "s.yaml"]).stdout
     want = document.load_plain(SAMPLES["yaml"], "yaml").to_python()
     assert document.load_plain(decrypted, "yaml").to_python() == want
@@ -214,4 +214,4 @@ def test_ssh_ed25519_recipient_end_to_end(
         capture_output=True,
         check=True,
     )
-    assert out.stdout == api.data_key_of(sops, load_identities())
+    assert out.stdout == operations.data_key_of(sops, load_identities())

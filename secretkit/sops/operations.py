@@ -21,7 +21,7 @@ from pathlib import Path
 from secretkit.errors import IntegrityError, SecretkitError, UsageError, UserError
 from secretkit.sensitive import Sensitive
 from secretkit.sops import document
-from secretkit.sops.config import CONFIG_NAME, CreationRule, SopsConfig, find_config
+from secretkit.sops.config import CreationRule, SopsConfig, find_config
 from secretkit.sops.document import PlainFile, SopsFile
 from secretkit.sops.identities import Identities
 from secretkit.sops.keysources import DECRYPTION_ORDER, KEY_SOURCES, ident_field, shamir
@@ -47,7 +47,6 @@ __all__ = [
     "rule_for_file",
     "rule_recipients",
     "set_values",
-    "sops_files_under",
     "store_indent",
     "updatekeys_bytes",
     "verify_bytes",
@@ -506,65 +505,3 @@ def _display(cwd: Path, path: Path) -> str:
 def display(cwd: Path, path: Path) -> str:
     """``path`` relative to ``cwd`` when below it (for messages)."""
     return _display(cwd, path)
-
-
-def damaged_sops_file(config: SopsConfig, path: Path, data: bytes) -> str | None:
-    """Why ``path`` — matched by a creation rule of its own (not a catch-all), and
-    holding sops ciphertext — does not load as a sops file; None when it loads, or is
-    no sops file at all.  Tree-wide commands must not skip such a file
-    silently (a truncated or hand-damaged secrets file)."""
-    rule = config.rule_for(path)
-    if rule is None or rule.path_regex in (None, "", ".*", "^.*$", "^.*", ".*$"):
-        return None
-    if b"ENC[AES256_GCM," not in data:  # no sops ciphertext: not a (damaged) sops file
-        return None
-    fmt = document.format_for_path(path)
-    try:
-        sops = document.load_encrypted(data, fmt)
-    except SecretkitError as exc:
-        return exc.message
-    return None if sops.metadata.all_keys() else "its sops metadata lists no keys"
-
-
-def refuse_damaged(damaged: Sequence[tuple[str, str]]) -> None:
-    """IntegrityError naming the first damaged file (and how many more)."""
-    if not damaged:
-        return
-    rel, problem = damaged[0]
-    more = f" (and {len(damaged) - 1} more file(s))" if len(damaged) > 1 else ""
-    raise IntegrityError(
-        f"{rel} matches a creation rule but is not a readable sops file ({problem}){more}; "
-        "nothing was changed",
-        hint=f"restore it from git (git checkout -- {rel}) or remove it, then retry",
-    )
-
-
-def sops_files_under(
-    config: SopsConfig,
-    *,
-    max_bytes: int = 16 * 1024 * 1024,
-    damaged: list[tuple[str, str]] | None = None,
-) -> list[Path]:
-    """Every sops file below the config's directory that a creation rule matches
-    (``damaged`` collects the files :func:`damaged_sops_file` refuses)."""
-    root = config.path.parent
-    found: list[Path] = []
-    for directory, subdirs, files in os.walk(root):
-        subdirs[:] = sorted(d for d in subdirs if not d.startswith(".") and d != "node_modules")
-        for name in sorted(files):
-            path = Path(directory) / name
-            if name == CONFIG_NAME or config.rule_for(path) is None:
-                continue
-            try:
-                if path.is_symlink() or path.stat().st_size > max_bytes:
-                    continue
-                data = path.read_bytes()
-            except OSError:
-                continue
-            if document.is_sops_file(data, document.format_for_path(path)):
-                found.append(path)
-            elif damaged is not None:
-                problem = damaged_sops_file(config, path, data)
-                if problem is not None:
-                    damaged.append((path.relative_to(root).as_posix(), problem))
-    return found

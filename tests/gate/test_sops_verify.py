@@ -11,14 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from secretkit.commands.hook import SopsJudge, unencrypted_values
+from secretkit.gate.sops_verify import SopsJudge, unencrypted_values
 from secretkit.sops.identities import Identities
 from tests.sops.keys_support import AgeKey, age_key, age_rule_config
 from tests.support import fake
 
 
 def encrypted(root: Path, rel: str, values: dict[str, object]) -> bytes:
-    from secretkit.sops import api, document
+    from secretkit.sops import document, operations
     from secretkit.sops.config import find_config
 
     config = find_config(root)
@@ -26,7 +26,7 @@ def encrypted(root: Path, rel: str, values: dict[str, object]) -> bytes:
     rule = config.rule_for(root / rel)
     assert rule is not None
     fmt = document.format_for_path(rel)
-    return api.encrypt_new(document.new_plain(fmt, values), rule)
+    return operations.encrypt_new(document.new_plain(fmt, values), rule)
 
 
 @pytest.fixture
@@ -124,7 +124,7 @@ def test_a_decrypted_binary_file_is_caught(tmp_path: Path, key: AgeKey) -> None:
 
 
 def test_an_encrypted_binary_file_passes(tmp_path: Path, key: AgeKey) -> None:
-    from secretkit.sops import api, document
+    from secretkit.sops import document, operations
     from secretkit.sops.config import find_config
 
     config = find_config(tmp_path)
@@ -132,7 +132,7 @@ def test_an_encrypted_binary_file_passes(tmp_path: Path, key: AgeKey) -> None:
     rule = config.rule_for(tmp_path / "secrets/wg.key")
     assert rule is not None
     plain = document.load_plain(fake.wireguard_private_key("bin").encode() + b"\n", "binary")
-    data = api.encrypt_new(plain, rule)
+    data = operations.encrypt_new(plain, rule)
     assert SopsJudge(identities_of(key)).judge("secrets/wg.key", data) is None
 
 
@@ -178,7 +178,7 @@ def test_a_broken_key_file_is_reported_not_fatal(
 def test_which_rules_name_secrets_files(
     tmp_path: Path, rules: str, path: str, secret: bool
 ) -> None:
-    from secretkit.commands.hook import names_a_secrets_file
+    from secretkit.gate.sops_verify import names_a_secrets_file
     from secretkit.sops.config import find_config
 
     (tmp_path / ".sops.yaml").write_text("creation_rules:\n" + rules.format(r=age_key().public))
@@ -188,7 +188,7 @@ def test_which_rules_name_secrets_files(
 
 
 def test_the_fast_pre_check_agrees_with_the_real_rules(tmp_path: Path) -> None:
-    from secretkit.commands.hook import names_a_secrets_file
+    from secretkit.gate.sops_verify import names_a_secrets_file
     from secretkit.keys import sops_yaml_edits
     from secretkit.sops.config import find_config, might_name_secrets_files
 

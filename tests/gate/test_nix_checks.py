@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from secretkit.commands.check import CheckContext, check_nix_refs
-from secretkit.commands.hook import SopsJudge
+from secretkit.gate.context import CheckContext
+from secretkit.gate.nix_checks import check_nix_refs
+from secretkit.gate.sops_verify import SopsJudge
 from tests.conftest import git
 
 CASES: dict[str, tuple[str, dict[str, tuple[str | None, str | None, str | None]], set[str]]] = {

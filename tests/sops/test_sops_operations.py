@@ -9,7 +9,7 @@ import pytest
 
 from secretkit.errors import IntegrityError, UserError
 from secretkit.sensitive import Sensitive
-from secretkit.sops import api, document
+from secretkit.sops import document, operations
 from secretkit.sops.config import parse_config
 from secretkit.sops.identities import load_identities
 from tests.conftest import FIXTURES, need, shared_missing
@@ -47,12 +47,12 @@ def test_every_real_sops_fixture_decrypts_with_its_own_keys(
     want = expected(entry)
     identities = load_identities()
     sops = document.load_encrypted(data, fmt)
-    assert api.data_key_of(sops, identities).hex() == want["data_key_hex"]
+    assert operations.data_key_of(sops, identities).hex() == want["data_key_hex"]
     if entry.get("expect_mac") is False:
         with pytest.raises(IntegrityError):
-            api.decrypt_bytes(data, fmt, identities)
+            operations.decrypt_bytes(data, fmt, identities)
         return
-    plain = api.decrypt_bytes(data, fmt, identities)
+    plain = operations.decrypt_bytes(data, fmt, identities)
     if fmt == "binary":
         assert document.dump_plain(plain) == str(want["plaintext"]).encode("utf-8")
     else:
@@ -66,28 +66,28 @@ def test_fixture_with_an_age_key_only_through_ssh_to_age_key(
     entry = _entry("sops-nix/secrets.yaml")
     monkeypatch.setenv("SOPS_AGE_KEY_FILE", str(FIXTURES / "keys/sops-nix-ssh-ed25519-as-age.txt"))
     data = (FIXTURES / "sops-nix/secrets.yaml").read_bytes()
-    plain = api.decrypt_bytes(data, "yaml", load_identities())
+    plain = operations.decrypt_bytes(data, "yaml", load_identities())
     assert plain.to_python() == expected(entry)["plaintext"]
 
 
 def test_no_identity_names_the_file_and_its_public_recipients(sops_fixtures: Path) -> None:
     data = (sops_fixtures / "humphd-sops-age/secret.enc.yaml").read_bytes()
     with pytest.raises(IntegrityError) as info:
-        api.decrypt_bytes(data, "yaml", load_identities({}), source="secret.enc.yaml")
+        operations.decrypt_bytes(data, "yaml", load_identities({}), source="secret.enc.yaml")
     message = info.value.message
     assert message.startswith("no identity decrypts secret.enc.yaml (recipients: age1je6kjhzuhdjy")
     assert info.value.exit_code == 4
 
 
 # --- our own files -----------------------------------------------------------------
-def _rule(tmp_path: Path, body: str, file: str = "secrets/a.yaml") -> api.CreationRule:
+def _rule(tmp_path: Path, body: str, file: str = "secrets/a.yaml") -> operations.CreationRule:
     config = parse_config(body.encode(), tmp_path / ".sops.yaml")
     rule = config.rule_for(tmp_path / file)
     assert rule is not None
     return rule
 
 
-def _ids(*keys: object) -> api.Identities:
+def _ids(*keys: object) -> operations.Identities:
     return load_identities({"SOPS_AGE_KEY": "\n".join(k.secret for k in keys), "HOME": "/x"})  # type: ignore[attr-defined]
 
 
@@ -105,33 +105,33 @@ def test_encrypt_new_round_trip_several_recipients(tmp_path: Path, fmt: str) -> 
     a, b = age_key(), age_key()
     rule = _rule(tmp_path, f"creation_rules:\n  - age: {a.public},{b.public}\n")
     plain = document.load_plain(SAMPLE[fmt], fmt)
-    data = api.encrypt_new(plain, rule)
+    data = operations.encrypt_new(plain, rule)
     sops = document.load_encrypted(data, fmt)
-    assert api.recipients_of(sops) == [[a.public, b.public]]
+    assert operations.recipients_of(sops) == [[a.public, b.public]]
     assert sops.metadata.version == document.SOPS_VERSION
     for who in (a, b):
-        again = api.decrypt_bytes(data, fmt, _ids(who))
+        again = operations.decrypt_bytes(data, fmt, _ids(who))
         assert document.dump_plain(again) == document.dump_plain(plain)
     with pytest.raises(IntegrityError, match="no identity decrypts"):
-        api.decrypt_bytes(data, fmt, _ids(age_key()))
+        operations.decrypt_bytes(data, fmt, _ids(age_key()))
 
 
 def test_no_recipients_is_a_user_error(tmp_path: Path) -> None:
     rule = _rule(tmp_path, "creation_rules:\n  - path_regex: x\n", "x")
     with pytest.raises(UserError, match="names no recipients"):
-        api.encrypt_new(document.load_plain(b"a: b\n", "yaml"), rule)
+        operations.encrypt_new(document.load_plain(b"a: b\n", "yaml"), rule)
 
 
 def test_set_values_creates_then_keeps_unchanged_ciphertexts(tmp_path: Path) -> None:
     a = age_key()
     rule = _rule(tmp_path, f"creation_rules:\n  - age: {a.public}\n")
-    first = api.set_values(
+    first = operations.set_values(
         None, "yaml", {("app", "token"): Sensitive("first-value")}, rule=rule, identities=_ids(a)
     )
-    second = api.set_values(
+    second = operations.set_values(
         first, "yaml", {("app", "other"): "second-value"}, rule=rule, identities=_ids(a)
     )
-    plain = api.decrypt_bytes(second, "yaml", _ids(a))
+    plain = operations.decrypt_bytes(second, "yaml", _ids(a))
     expected = {"app": {"token": "first-value", "other": "second-value"}}  # secretkit: allow
     assert plain.to_python() == expected
     token_line = next(line for line in first.splitlines() if b"token:" in line)
@@ -142,13 +142,13 @@ def test_updatekeys_keeps_data_key_values_mac_and_lastmodified(tmp_path: Path) -
     a, b, c = age_key(), age_key(), age_key()
     before = _rule(tmp_path, f"creation_rules:\n  - age: [{a.public}, {b.public}]\n")
     after = _rule(tmp_path, f"creation_rules:\n  - age: [{a.public}, {c.public}]\n")
-    data = api.encrypt_new(document.load_plain(SAMPLE["yaml"], "yaml"), before)
-    assert api.updatekeys_bytes(data, "yaml", before, _ids(a)) is None
-    updated = api.updatekeys_bytes(data, "yaml", after, _ids(a))
+    data = operations.encrypt_new(document.load_plain(SAMPLE["yaml"], "yaml"), before)
+    assert operations.updatekeys_bytes(data, "yaml", before, _ids(a)) is None
+    updated = operations.updatekeys_bytes(data, "yaml", after, _ids(a))
     assert updated is not None
     old, new = document.load_encrypted(data, "yaml"), document.load_encrypted(updated, "yaml")
-    assert api.recipients_of(new) == [[a.public, c.public]]
-    assert api.data_key_of(new, _ids(c)) == api.data_key_of(old, _ids(a))
+    assert operations.recipients_of(new) == [[a.public, c.public]]
+    assert operations.data_key_of(new, _ids(c)) == operations.data_key_of(old, _ids(a))
     assert (new.metadata.mac, new.metadata.lastmodified) == (
         old.metadata.mac,
         old.metadata.lastmodified,
@@ -157,19 +157,19 @@ def test_updatekeys_keeps_data_key_values_mac_and_lastmodified(tmp_path: Path) -
         line for line in data.splitlines() if b"ENC[" in line
     ]
     with pytest.raises(IntegrityError):
-        api.data_key_of(new, _ids(b))
+        operations.data_key_of(new, _ids(b))
 
 
 def test_rotate_changes_the_data_key_and_keeps_values(tmp_path: Path) -> None:
     a = age_key()
     rule = _rule(tmp_path, f"creation_rules:\n  - age: {a.public}\n")
     plain = document.load_plain(SAMPLE["yaml"], "yaml")
-    data = api.encrypt_new(plain, rule)
-    rotated = api.rotate_bytes(data, "yaml", _ids(a))
+    data = operations.encrypt_new(plain, rule)
+    rotated = operations.rotate_bytes(data, "yaml", _ids(a))
     old, new = document.load_encrypted(data, "yaml"), document.load_encrypted(rotated, "yaml")
-    assert api.data_key_of(old, _ids(a)) != api.data_key_of(new, _ids(a))
-    assert api.recipients_of(new) == api.recipients_of(old)
-    assert api.decrypt_bytes(rotated, "yaml", _ids(a)).to_python() == plain.to_python()
+    assert operations.data_key_of(old, _ids(a)) != operations.data_key_of(new, _ids(a))
+    assert operations.recipients_of(new) == operations.recipients_of(old)
+    assert operations.decrypt_bytes(rotated, "yaml", _ids(a)).to_python() == plain.to_python()
     assert new.metadata.mac != old.metadata.mac  # re-encrypted under the new key
 
 
@@ -181,35 +181,37 @@ def test_the_loaded_entry_points_leave_the_parsed_file_reusable(tmp_path: Path) 
     only_a = _rule(tmp_path, f"creation_rules:\n  - age: {a.public}\n")
     both = _rule(tmp_path, f"creation_rules:\n  - age: [{a.public}, {b.public}]\n")
     plain = document.load_plain(SAMPLE["yaml"], "yaml")
-    data = api.encrypt_new(plain, only_a)
+    data = operations.encrypt_new(plain, only_a)
     loaded = document.load_encrypted(data, "yaml")
     for _ in range(2):  # the second round sees the same, unchanged parse
-        updated = api.updatekeys_loaded(loaded, both, _ids(a))
+        updated = operations.updatekeys_loaded(loaded, both, _ids(a))
         assert updated is not None  # the age stanzas differ per run; values do not
-        via_bytes = api.updatekeys_bytes(data, "yaml", both, _ids(a))
+        via_bytes = operations.updatekeys_bytes(data, "yaml", both, _ids(a))
         assert via_bytes is not None
         assert [x for x in updated.splitlines() if b"ENC[" in x] == [
             x for x in via_bytes.splitlines() if b"ENC[" in x
         ]
-        assert api.decrypt_bytes(updated, "yaml", _ids(b)).to_python() == plain.to_python()
-        rotated = api.rotate_loaded(loaded, _ids(a), both)
-        assert api.recipients_of(document.load_encrypted(rotated, "yaml")) == [[a.public, b.public]]
-        assert api.decrypt_bytes(rotated, "yaml", _ids(b)).to_python() == plain.to_python()
+        assert operations.decrypt_bytes(updated, "yaml", _ids(b)).to_python() == plain.to_python()
+        rotated = operations.rotate_loaded(loaded, _ids(a), both)
+        assert operations.recipients_of(document.load_encrypted(rotated, "yaml")) == [
+            [a.public, b.public]
+        ]
+        assert operations.decrypt_bytes(rotated, "yaml", _ids(b)).to_python() == plain.to_python()
         assert document.dump(loaded) == data
-        assert api.recipients_of(loaded) == [[a.public]]
+        assert operations.recipients_of(loaded) == [[a.public]]
 
 
 def test_removed_recipient_cannot_decrypt_after_updatekeys_and_rotate(tmp_path: Path) -> None:
     a, b = age_key(), age_key()
     both = _rule(tmp_path, f"creation_rules:\n  - age: [{a.public}, {b.public}]\n")
     only_a = _rule(tmp_path, f"creation_rules:\n  - age: [{a.public}]\n")
-    data = api.encrypt_new(document.load_plain(SAMPLE["yaml"], "yaml"), both)
-    old_key = api.data_key_of(document.load_encrypted(data, "yaml"), _ids(b))
-    updated = api.updatekeys_bytes(data, "yaml", only_a, _ids(a))
+    data = operations.encrypt_new(document.load_plain(SAMPLE["yaml"], "yaml"), both)
+    old_key = operations.data_key_of(document.load_encrypted(data, "yaml"), _ids(b))
+    updated = operations.updatekeys_bytes(data, "yaml", only_a, _ids(a))
     assert updated is not None
-    rotated = api.rotate_bytes(updated, "yaml", _ids(a))
+    rotated = operations.rotate_bytes(updated, "yaml", _ids(a))
     with pytest.raises(IntegrityError, match="no identity decrypts"):
-        api.decrypt_bytes(rotated, "yaml", _ids(b))
+        operations.decrypt_bytes(rotated, "yaml", _ids(b))
     # the old data key (which b may have kept) no longer opens the values
     with pytest.raises(IntegrityError):
         document.decrypt(document.load_encrypted(rotated, "yaml"), old_key)
@@ -223,24 +225,24 @@ def test_shamir_two_of_three_groups(tmp_path: Path) -> None:
         f"      - age: [{a.public}]\n      - age: [{b.public}]\n      - age: [{c.public}]\n",
     )
     plain = document.load_plain(SAMPLE["yaml"], "yaml")
-    data = api.encrypt_new(plain, rule)
+    data = operations.encrypt_new(plain, rule)
     sops = document.load_encrypted(data, "yaml")
     assert sops.metadata.shamir_threshold == 2
     assert len(sops.metadata.key_groups) == 3
     for pair in ((a, b), (a, c), (b, c), (a, b, c)):
-        assert api.decrypt_bytes(data, "yaml", _ids(*pair)).to_python() == plain.to_python()
+        assert operations.decrypt_bytes(data, "yaml", _ids(*pair)).to_python() == plain.to_python()
     for single in (a, b, c):
         with pytest.raises(IntegrityError, match="1 of the 2 key groups needed"):
-            api.decrypt_bytes(data, "yaml", _ids(single))
+            operations.decrypt_bytes(data, "yaml", _ids(single))
 
 
 def test_tree_path_parsing() -> None:
-    assert api.parse_tree_path('["a"]["b c"][0]') == ["a", "b c", 0]
-    assert api.parse_tree_path("['x']") == ["x"]
-    with pytest.raises(api.UsageError):
-        api.parse_tree_path('["a"')
-    with pytest.raises(api.UsageError):
-        api.parse_tree_path("")
+    assert operations.parse_tree_path('["a"]["b c"][0]') == ["a", "b c", 0]
+    assert operations.parse_tree_path("['x']") == ["x"]
+    with pytest.raises(operations.UsageError):
+        operations.parse_tree_path('["a"')
+    with pytest.raises(operations.UsageError):
+        operations.parse_tree_path("")
 
 
 def test_pgp_and_age_recipients_together(
@@ -252,10 +254,10 @@ def test_pgp_and_age_recipients_together(
     a = age_key()
     rule = _rule(tmp_path, f"creation_rules:\n  - age: {a.public}\n    pgp: {fp}\n")
     plain = document.load_plain(SAMPLE["yaml"], "yaml")
-    data = api.encrypt_new(plain, rule)
+    data = operations.encrypt_new(plain, rule)
     sops = document.load_encrypted(data, "yaml")
-    assert api.recipients_of(sops) == [[a.public, fp]]
+    assert operations.recipients_of(sops) == [[a.public, fp]]
     only_gpg = load_identities({"HOME": "/x"})
     assert only_gpg.recipients == [] and only_gpg.gpg
-    assert api.decrypt_bytes(data, "yaml", only_gpg).to_python() == plain.to_python()
-    assert api.data_key_of(sops, only_gpg) == api.data_key_of(sops, _ids(a))
+    assert operations.decrypt_bytes(data, "yaml", only_gpg).to_python() == plain.to_python()
+    assert operations.data_key_of(sops, only_gpg) == operations.data_key_of(sops, _ids(a))

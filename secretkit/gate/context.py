@@ -1,0 +1,117 @@
+"""What the points of ``secretkit check`` share: the repository's files (git's, or a
+plain directory's), the ``.sops.yaml``, the sops files, the Nix facts, the hosts and
+clan's layout — each computed once, on first use."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from secretkit.gate.sops_verify import SopsJudge
+    from secretkit.layouts.clan import ClanLayout
+    from secretkit.nix.hosts import Inventory
+    from secretkit.nix.sops_refs import NixFacts
+    from secretkit.sops.config import SopsConfig
+    from secretkit.sops.document import SopsFile
+
+MAX_FILE_BYTES = 16 * 1024 * 1024
+
+
+@dataclass
+class SopsEntry:
+    path: str
+    data: bytes
+    sops: SopsFile
+
+
+@dataclass
+class CheckContext:
+    """What the checks share; expensive parts are computed once, on first use."""
+
+    root: Path
+    judge: SopsJudge
+    _files: list[str] | None = None
+    _tracked: set[str] | None = None
+    _config: SopsConfig | None = None
+    _config_loaded: bool = False
+    _sops: list[SopsEntry] | None = None
+    _nix: NixFacts | None = None
+    _inventory: Inventory | None = None
+    _clan: ClanLayout | None = None
+    _clan_loaded: bool = False
+    progress: Callable[[int, int], None] | None = None  # for the history scan
+    walk: bool = False  # a plain directory: no git, every file under it counts as tracked
+
+    # -- files ------------------------------------------------------------------
+    def files(self) -> list[str]:
+        """Tracked plus untracked-not-ignored files (what a ``git add -A`` would publish)."""
+        from secretkit.git.files import publishable, walk_files
+
+        if self._files is None and self.walk:
+            self._files = walk_files(self.root)
+            self._tracked = set(self._files)
+        if self._files is None:
+            tracked, others = publishable(self.root)
+            self._tracked = set(tracked)
+            self._files = sorted(set(tracked) | set(others))
+        return self._files
+
+    def tracked(self) -> set[str]:
+        self.files()
+        return self._tracked or set()
+
+    def read(self, path: str) -> bytes | None:
+        full = self.root / path
+        try:
+            if full.is_symlink() or not full.is_file() or full.stat().st_size > MAX_FILE_BYTES:
+                return None
+            return full.read_bytes()
+        except OSError:
+            return None
+
+    # -- sops ---------------------------------------------------------------------
+    def config(self) -> SopsConfig | None:
+        if not self._config_loaded:
+            from secretkit.sops.config import find_config
+
+            self._config = find_config(self.root)
+            self._config_loaded = True
+        return self._config
+
+    def sops_files(self) -> list[SopsEntry]:
+        """Every sops file in the tree (any name: metadata decides), parsed."""
+        if self._sops is None:
+            from secretkit.sops.finder import find_sops_files
+
+            result = find_sops_files(self.root, candidates=[self.root / p for p in self.files()])
+            self._sops = [SopsEntry(f.rel, f.data, f.sops) for f in result.found]
+        return self._sops
+
+    def sops_by_path(self) -> dict[str, SopsEntry]:
+        return {entry.path: entry for entry in self.sops_files()}
+
+    def inventory(self) -> Inventory:
+        if self._inventory is None:
+            from secretkit.nix.hosts import discover
+
+            self._inventory = discover(self.root)
+        return self._inventory
+
+    def clan(self) -> ClanLayout | None:
+        """clan-core's sops/ and vars/ layout, when the repository has one."""
+        if not self._clan_loaded:
+            from secretkit.layouts.clan import read_clan
+
+            self._clan = read_clan(self.root, self.files())
+            self._clan_loaded = True
+        return self._clan
+
+    def nix(self) -> NixFacts:
+        if self._nix is None:
+            from secretkit.nix.sops_refs import nix_facts
+
+            self._nix = nix_facts(self.files(), self.read)
+        return self._nix

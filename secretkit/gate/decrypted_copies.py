@@ -1,0 +1,130 @@
+"""The gate's ``decrypted-copy`` point: no decrypted copy of a secrets file lies in
+the tree — a file a creation rule matches that is not a sops file, a ``*.dec.*`` /
+``*.decrypted.*`` / backup twin of a sops file, or any YAML/JSON/dotenv/INI file
+whose key paths are exactly those of a sops file."""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING, Any
+
+from secretkit.gate.model import CheckResult
+
+if TYPE_CHECKING:
+    from secretkit.gate.context import CheckContext
+
+_TWIN_MARKERS = ("dec", "decrypted", "plain", "plaintext", "clear", "bak", "orig", "old", "tmp")
+
+
+def _by_directory(sops_names: set[str]) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for sops in sops_names:
+        directory, _, base = sops.rpartition("/")
+        out.setdefault(directory, []).append(base)
+    return out
+
+
+def is_twin(name: str, sops_names: set[str], index: dict[str, list[str]] | None = None) -> bool:
+    """``host.dec.yaml``, ``host.yaml.dec``, ``host.decrypted.yaml``, ``host.yaml~``… of a
+    sops file ``host.yaml`` in the same directory; or any ``*.dec.*``/``*.decrypted.*``.
+    ``index`` is :func:`_by_directory` of ``sops_names`` (computed when not given)."""
+    directory, _, base = name.rpartition("/")
+    parts = base.split(".")
+    if any(p in ("dec", "decrypted") for p in parts[1:]):
+        return True
+    index = index if index is not None else _by_directory(sops_names)
+    for sops in index.get(directory, ()):
+        if sops == base:
+            continue
+        stem = sops.split(".")[0]
+        if base.endswith("~") and base[:-1] == sops:
+            return True
+        if parts[0] == stem and any(p in _TWIN_MARKERS for p in parts[1:]):
+            return True
+    return False
+
+
+_Shape = frozenset[tuple[str | int, ...]]
+
+
+def _shape(docs: list[Any]) -> _Shape:
+    """The set of leaf key paths of a document (key names are in clear in sops files)."""
+    from secretkit.sops.tree import leaves
+
+    return frozenset(path for doc in docs for path, _ in leaves(doc))
+
+
+def _names(shape: _Shape) -> frozenset[bytes]:
+    return frozenset(str(part).encode() for path in shape for part in path if isinstance(part, str))
+
+
+def _plain_shape(
+    ctx: CheckContext, path: str, names: list[frozenset[bytes]] | None = None
+) -> _Shape | None:
+    """The key shape of a plaintext YAML/JSON/dotenv/INI file, or None when it is not one.
+    With ``names`` (the key names of each sops file), a file that does not contain all
+    the names of any one of them is not parsed: it cannot have the same shape."""
+    from secretkit.errors import SecretkitError
+    from secretkit.sops import document
+
+    fmt = document.format_for_path(path)
+    if fmt == "binary":
+        return None
+    data = ctx.read(path)
+    if data is None:
+        return None
+    if names is not None and not any(all(n in data for n in group) for group in names):
+        return None
+    try:
+        plain = document.load_plain(data, fmt)
+    except SecretkitError:
+        return None  # not parseable, or a (damaged) sops file: other points judge it
+    return _shape(plain.docs)
+
+
+def check_decrypted_copies(ctx: CheckContext) -> list[CheckResult]:
+    from secretkit.gate.sops_verify import names_a_secrets_file
+
+    config = ctx.config()
+    sops_paths = set(ctx.sops_by_path())
+    shapes: dict[_Shape, list[str]] = {}
+    for entry in ctx.sops_files():
+        if entry.sops.fmt != "binary":
+            shape = _shape(entry.sops.docs)
+            if shape:
+                shapes.setdefault(shape, []).append(entry.path)
+    names = [_names(shape) for shape in shapes]
+    twins = _by_directory(sops_paths)
+    tracked = ctx.tracked()
+    results = []
+    for path in ctx.files():
+        if path in sops_paths or os.path.basename(path) == ".sops.yaml":
+            continue
+        matched = config is not None and names_a_secrets_file(config, ctx.root / path)
+        if matched or is_twin(path, sops_paths, twins):
+            if ctx.read(path) is None:
+                continue
+            what = (
+                "matches a .sops.yaml creation rule but is not a sops file"
+                if matched
+                else "looks like a decrypted copy of a sops file"
+            )
+        else:
+            copied = _plain_shape(ctx, path, names) if shapes else None
+            if not copied or copied not in shapes:
+                continue
+            same = shapes[copied]
+            named = ", ".join(same[:3]) + (f" (+{len(same) - 3} more)" if len(same) > 3 else "")
+            what = f"has exactly the keys of the sops file {named}: it looks like a decrypted copy"
+        where = "committed" if path in tracked else "untracked, not ignored"
+        fix = (
+            f"delete it (or encrypt it: secretkit encrypt -i {path}; or, to keep it "
+            f"locally, add it to .gitignore)"
+            if path not in tracked
+            else f"git rm --cached {path}, encrypt it (secretkit encrypt -i {path}), and "
+            "rotate its values: the plaintext is in history (secretkit purge)"
+        )
+        results.append(
+            CheckResult("decrypted-copy", False, f"{path} ({where}) {what}", fix, (path,))
+        )
+    return results or [CheckResult("decrypted-copy", True, "no decrypted copy of a secrets file")]

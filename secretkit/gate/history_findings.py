@@ -1,0 +1,67 @@
+"""Secrets found in git history, as ``purge`` and ``check`` report them: grouped by
+secret (names, rules, files, how many commits — never the value), and narrowed to
+what the repository's refs still reach."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from secretkit.scan.model import Finding
+
+
+@dataclass(frozen=True)
+class ExposedSecret:
+    """One secret value that history holds: what to rotate, never the value."""
+
+    names: tuple[str, ...]  # attribute paths, else rule names
+    rules: tuple[str, ...]
+    paths: tuple[str, ...]
+    commits: int  # how many commits hold it (as found)
+
+    def describe(self) -> str:
+        return f"{', '.join(self.names)} ({', '.join(self.rules)}) in {', '.join(self.paths)}"
+
+
+def group_findings(findings: list[Finding]) -> list[ExposedSecret]:
+    """One entry per distinct secret (by fingerprint), in first-seen order."""
+    groups: dict[str, list[Finding]] = {}
+    for finding in findings:
+        groups.setdefault(finding.fingerprint, []).append(finding)
+    exposed = []
+    for items in groups.values():
+        names = tuple(dict.fromkeys(f.attrpath or f.rule for f in items))
+        rules = tuple(dict.fromkeys(f.rule for f in items))
+        paths = tuple(dict.fromkeys(f.path for f in items))
+        commits = len({f.commit for f in items if f.commit})
+        exposed.append(ExposedSecret(names, rules, paths, commits))
+    return exposed
+
+
+def live_findings(
+    root: Path, findings: list[Finding], refs: Sequence[str] | None = None
+) -> list[Finding]:
+    """The history findings whose blob is reachable from ``refs`` (default: every ref
+    but secretkit's backups, which hold the old commits on purpose).  A finding whose
+    blob cannot be resolved is kept: when in doubt, report."""
+    from secretkit.git.filter_repo import blob_ids, reachable_objects
+    from secretkit.scan.history import is_message
+
+    specs = [f"{f.commit}:{f.path}" for f in findings if f.commit and not is_message(f.path)]
+    if not specs and not any(f.commit and is_message(f.path) for f in findings):
+        return list(findings)
+    ids = blob_ids(root, specs)
+    live = reachable_objects(root, refs)
+
+    def alive(f: Finding) -> bool:
+        if f.commit is None:
+            return True
+        if is_message(f.path):  # a commit message lives as long as its commit
+            return f.commit in live
+        oid = ids.get(f"{f.commit}:{f.path}")
+        return oid is None or oid in live
+
+    return [f for f in findings if alive(f)]

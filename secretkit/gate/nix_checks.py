@@ -1,0 +1,237 @@
+"""The gate's points on Nix: ``nix-secret-refs`` (every used secret is declared and
+every declared one exists as a key in its sops file) and ``host-readable`` (every
+host can read the sops files its configuration uses)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
+
+from secretkit.gate.model import CheckResult
+from secretkit.gate.secret_targets import cannot_verify, for_host, targets
+
+if TYPE_CHECKING:
+    from secretkit.gate.context import CheckContext, SopsEntry
+    from secretkit.keys.sops_yaml import SopsYaml
+    from secretkit.sops.document import SopsFile
+
+
+def _lookup_key(sops: SopsFile, key: str) -> bool:
+    """Whether ``key`` (``a/b/c`` = nested, as sops-nix reads it) exists in the file."""
+    from secretkit.sops.tree import Map
+
+    if sops.fmt == "binary":
+        return True
+    if sops.fmt in ("dotenv", "ini"):
+        names = {p[0] if len(p) == 1 else "/".join(str(x) for x in p) for p, _ in _leaves(sops)}
+        return key in names or key.split("/")[0] in names
+    node: object = sops.docs[0] if sops.docs else None
+    for part in key.split("/"):
+        if not isinstance(node, Map) or node.find(part) < 0:
+            return False
+        node = node.lookup(part)
+    return True
+
+
+def _leaves(sops: SopsFile) -> Iterator[tuple[tuple[str | int, ...], object]]:
+    from secretkit.sops.tree import leaves
+
+    for doc in sops.docs:
+        yield from leaves(doc)
+
+
+def check_nix_refs(ctx: CheckContext) -> list[CheckResult]:
+    facts = ctx.nix()
+    inventory = ctx.inventory()
+    results = []
+    declared = {d.name for d in facts.declarations}
+    for name, file, _offset, line in facts.references:
+        if name in declared or facts.dynamic:
+            continue  # with computed declarations, an unknown name may be declared
+        results.append(
+            CheckResult(
+                "nix-secret-refs",
+                False,
+                f'{file}:{line}: config.sops.secrets."{name}" is used but never declared',
+                f'declare it: sops.secrets."{name}" = {{ sopsFile = ../secrets/<host>.yaml; }}; '
+                "(secretkit migrate writes these declarations)",
+                (file,),
+            )
+        )
+    sops = ctx.sops_by_path()
+    checked = 0
+    unused = 0
+    for decl in facts.declarations:
+        key = decl.key or decl.name
+        found = targets(ctx, decl, inventory)
+        unused += not found
+        for target in found:
+            if target.path is None:
+                results.append(cannot_verify("nix-secret-refs", decl, target))
+                continue
+            checked += 1
+            where = f'{decl.file}: sops.secrets."{decl.name}"{for_host(target)}'
+            entry = sops.get(target.path)
+            if entry is None:
+                missing = ctx.read(target.path) is None
+                what = "does not exist" if missing else "is not a sops file"
+                fix = f"create it: secretkit set {target.path} '[\"{key}\"]' (value on stdin)"
+                if ctx.clan() is not None and target.path.startswith("sops/secrets/"):
+                    users = sorted(inventory.hosts_at(decl.file, decl.offset))
+                    machine = users[0] if len(users) == 1 else "<machine>"
+                    each = f" for each of {', '.join(users)}" if len(users) > 1 else ""
+                    fix = (
+                        f"create it the clan way: clan secrets set {decl.name} (value on stdin), "
+                        f"then clan secrets machines add-secret {machine} {decl.name}{each}"
+                    )
+                results.append(
+                    CheckResult(
+                        "nix-secret-refs",
+                        False,
+                        f"{where} reads {target.path}, which {what}",
+                        fix,
+                        (decl.file, target.path),
+                    )
+                )
+                continue
+            if decl.fmt in (None, "yaml", "json") and not _lookup_key(entry.sops, key):
+                path_expr = "".join(f'["{p}"]' for p in key.split("/"))
+                results.append(
+                    CheckResult(
+                        "nix-secret-refs",
+                        False,
+                        f'{where} needs key "{key}" in {target.path}, which has no such key',
+                        f"add it: secretkit set {target.path} '{path_expr}' (value on stdin)",
+                        (decl.file, target.path),
+                    )
+                )
+    pairs = 0
+    if ctx.clan() is not None:
+        from secretkit.gate.clan_checks import clan_var_refs
+
+        nix_files = {p: d for p in ctx.files() if p.endswith(".nix") for d in [ctx.read(p)] if d}
+        pairs, problems = clan_var_refs(ctx.root, nix_files, inventory.hosts_of_file)
+        results.extend(problems)
+    n_refs = len(facts.references)
+    note = (
+        f" (names computed in {', '.join(sorted(set(facts.dynamic)))} are not checked)"
+        if facts.dynamic
+        else ""
+    )
+    if facts.unparsed:
+        note += f" ({len(facts.unparsed)} file(s) with Nix syntax errors read partially)"
+    if unused:
+        note += f" ({unused} in modules no machine imports, not checked)"
+    if ctx.clan() is not None:
+        note = f"; {pairs} clan var use(s) by machines, all generated" + note
+    return results or [
+        CheckResult(
+            "nix-secret-refs",
+            True,
+            f"{len(facts.declarations)} declared secret(s) ({checked} host/file pair(s)), "
+            f"{n_refs} reference(s), all resolve{note}",
+        )
+    ]
+
+
+def check_host_readable(ctx: CheckContext) -> list[CheckResult]:
+    from secretkit.gate.clan_checks import clan_host_problem
+    from secretkit.keys.sops_yaml import read_keys
+    from secretkit.layouts.sops_nix import host_anchor, host_secrets_path
+    from secretkit.sops.operations import recipients_of
+
+    keys: SopsYaml = read_keys(ctx.root)
+    clan = ctx.clan()
+    inventory = ctx.inventory()
+    facts = ctx.nix()
+    sops = ctx.sops_by_path()
+    results = []
+    seen: set[tuple[str, str]] = set()
+    for decl in facts.declarations:
+        for target in targets(ctx, decl, inventory):
+            if target.path is None:
+                results.append(cannot_verify("host-readable", decl, target))
+                continue
+            path = target.path
+            hosts = (
+                [target.host]
+                if target.host is not None
+                else sorted(inventory.hosts_at(decl.file, decl.offset))
+            )
+            for host in hosts:
+                if (host, path) in seen:
+                    continue
+                seen.add((host, path))
+                if clan is not None and (path in clan.secrets or path.startswith("sops/")):
+                    entry = sops.get(path)
+                    got = [r for g in recipients_of(entry.sops) for r in g] if entry else []
+                    problem = clan_host_problem(clan, host, path, decl.file, got)
+                    if problem is not None:
+                        results.append(problem)
+                    continue
+                problem = _host_problem(keys, host, path, decl.file, sops, recipients_of)
+                if problem is not None:
+                    results.append(problem)
+    for host, key in sorted(keys.hosts.items()):
+        rule = keys.host_rule(host)
+        if rule is not None and key not in rule.recipients:
+            results.append(
+                CheckResult(
+                    "host-readable",
+                    False,
+                    f"the creation rule for {host_secrets_path(host)} does not name "
+                    f"&{host_anchor(host)}",
+                    f"add *{host_anchor(host)} to that rule in .sops.yaml, "
+                    "then secretkit updatekeys",
+                    (".sops.yaml",),
+                )
+            )
+    return results or [
+        CheckResult("host-readable", True, "every host can read the sops files it uses")
+    ]
+
+
+def _host_problem(
+    keys: SopsYaml,
+    host: str,
+    path: str,
+    used_by: str,
+    sops: dict[str, SopsEntry],
+    recipients_of: Callable[[SopsFile], list[list[str]]],
+) -> CheckResult | None:
+    """Why ``host`` cannot read ``path`` (which its module ``used_by`` reads), if so."""
+    from secretkit.layouts.sops_nix import host_anchor, host_key
+
+    key = host_key(keys.hosts, keys.keys, host)
+    if key is None:
+        return CheckResult(
+            "host-readable",
+            False,
+            f"host {host} uses {path} (in {used_by}) but has no &{host_anchor(host)} key in "
+            ".sops.yaml",
+            f"secretkit hosts add {host} --ssh-pubkey-file "
+            f"<its ssh_host_ed25519_key.pub>, then secretkit updatekeys {path}",
+            (path, used_by),
+        )
+    entry = sops.get(path)
+    if entry is None:
+        return None  # nix-secret-refs reports the missing file
+    recipients = {r for group in recipients_of(entry.sops) for r in group}
+    if key in recipients:
+        return None
+    rule = keys.rule_for(path)
+    in_rule = rule is not None and key in rule.recipients
+    anchor = next((n for n, v in keys.keys.items() if v == key), host_anchor(host))
+    fix = (
+        f"secretkit updatekeys {path}"
+        if in_rule
+        else f"add *{anchor} to the creation rule for {path} in .sops.yaml, "
+        f"then secretkit updatekeys {path}"
+    )
+    return CheckResult(
+        "host-readable",
+        False,
+        f"host {host} cannot read {path} (used by {used_by}): &{anchor} is not a recipient",
+        fix,
+        (path, used_by),
+    )

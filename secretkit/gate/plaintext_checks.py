@@ -1,0 +1,191 @@
+"""The gate's points on plaintext secrets: ``plaintext-tree`` (the work tree) and
+``plaintext-history`` (every commit, tag and local ref).  A file the scanner could
+not read fails the point unless the allowlist vouches for it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from secretkit.gate.model import CheckResult
+from secretkit.git import run_git
+
+if TYPE_CHECKING:
+    from secretkit.gate.context import CheckContext
+    from secretkit.scan.allowlist import Allowlist
+    from secretkit.scan.model import Finding, Skipped
+
+
+def check_plaintext_tree(ctx: CheckContext) -> list[CheckResult]:
+    from secretkit.scan.allowlist import load
+    from secretkit.scan.api import scan_tree
+
+    report = scan_tree(ctx.root, use_cache=True)
+    results = []
+    for f in report.findings:
+        where = f" at {f.attrpath}" if f.attrpath else ""
+        place = f"{f.path}:{f.line}:{f.column}"
+        if f.kind == "password-hash":
+            results.append(_hash_warning("plaintext-tree", place, f.preview, where, f.path))
+            continue
+        results.append(
+            CheckResult(
+                "plaintext-tree",
+                False,
+                f"plaintext secret {place}: {f.rule} {f.preview!r}{where}",
+                _fix_for(ctx, f),
+                (f.path,),
+            )
+        )
+    results.extend(_unverified("plaintext-tree", report.skipped, load(ctx.root)))
+    if not any(not r.ok for r in results):
+        results.insert(0, CheckResult("plaintext-tree", True, "no plaintext secret in the tree"))
+    return results
+
+
+def _fix_for(ctx: CheckContext, finding: Finding) -> str:
+    """The way out for one finding: ``migrate`` only when its planner accepts it."""
+    from secretkit.gate.finding_fix import finding_fix
+    from secretkit.plan.advice import migrate_refusal
+
+    refusal = None
+    if finding.path.endswith(".nix"):
+        source = ctx.read(finding.path)
+        refusal = "unreadable" if source is None else migrate_refusal(finding.path, source, finding)
+    return finding_fix(finding.path, finding.fingerprint, refusal)
+
+
+def _hash_warning(check_id: str, place: str, preview: str, where: str, path: str) -> CheckResult:
+    return CheckResult(
+        check_id,
+        True,
+        f"warning: password hash {place} {preview!r}{where}: not the password, but "
+        "crackable offline; publish it only on purpose",
+        "to keep it private: secretkit migrate (hashedPassword → hashedPasswordFile)",
+        (path,),
+        warning=True,
+    )
+
+
+def _unverified(check_id: str, skipped: list[Skipped], allow: Allowlist) -> list[CheckResult]:
+    """A file the scanner could not read fails the point: never "ok" for what was not
+    read, unless the user vouched for the path in the allowlist."""
+    from secretkit.scan.allowlist import ALLOW_FILE
+    from secretkit.scan.api import MISSING_BLOB
+
+    results = []
+    for skip in skipped:
+        path = skip.path.split(":", 1)[1] if check_id == "plaintext-history" else skip.path
+        if allow.allows_unscanned(path):
+            continue
+        if skip.reason == MISSING_BLOB:
+            repair = "fetch the missing objects (git fetch --refetch, or clone again)"
+        else:
+            repair = "make it readable"
+        results.append(
+            CheckResult(
+                check_id,
+                False,
+                f"cannot verify: {skip.path} ({skip.reason})",
+                f"{repair} and run secretkit check again; or, if you vouch for it, "
+                f"allowlist the path: echo 'path:{path}' >> {ALLOW_FILE}",
+                (path,),
+            )
+        )
+    return results
+
+
+def check_plaintext_history(ctx: CheckContext) -> list[CheckResult]:
+    from secretkit.gate.history_findings import group_findings, live_findings
+    from secretkit.git.filter_repo import list_refs
+    from secretkit.scan.allowlist import load
+    from secretkit.scan.api import scan_history
+
+    report = scan_history(ctx.root, progress=ctx.progress, every_ref=True)
+    findings = list(report.findings)
+    refs = list_refs(ctx.root)
+    shared = [r for r in refs if r.startswith(_PUBLISHED_REFS)]
+    if _head_commit(ctx.root) is not None:
+        shared.append("HEAD")
+    live = live_findings(ctx.root, findings, shared)
+    live_ids = {id(f) for f in live}
+    results: list[CheckResult] = []
+    hashes = [f for f in live if f.kind == "password-hash"]
+    for item in group_findings(hashes):
+        results.append(_hash_warning("plaintext-history", item.describe(), "", "", item.paths[0]))
+    from secretkit.scan.history import tag_of
+
+    tagged = [f for f in live if tag_of(f.path) is not None and f.kind != "password-hash"]
+    for ref in dict.fromkeys(tag_of(f.path) or "" for f in tagged):
+        name = ref.removeprefix("refs/tags/")
+        items = group_findings([f for f in tagged if tag_of(f.path) == ref])
+        results.append(
+            CheckResult(
+                "plaintext-history",
+                False,
+                f"tag {name} holds {len(items)} secret(s) no commit holds (a tag of a blob or "
+                f"tree, or its message): {'; '.join(i.describe() for i in items[:3])}",
+                f"rotate it at its provider, then delete the tag: git tag -d {name} "
+                f"(and on each remote it was pushed to: git push --delete <remote> {name})",
+                tuple(dict.fromkeys(p for i in items for p in i.paths)),
+            )
+        )
+    results += [
+        CheckResult(
+            "plaintext-history",
+            False,
+            f"a secret was committed: {item.describe()} ({item.commits} commit(s))",
+            "rotate it at its provider, then `secretkit purge` to remove it from history "
+            "and force-push",
+            item.paths,
+        )
+        for item in group_findings(
+            [f for f in live if f.kind != "password-hash" and tag_of(f.path) is None]
+        )
+    ]
+    results += _held_by_other_refs(ctx.root, [f for f in findings if id(f) not in live_ids])
+    results.extend(_unverified("plaintext-history", report.skipped, load(ctx.root)))
+    if not any(not r.ok for r in results):
+        results.insert(0, CheckResult("plaintext-history", True, "no plaintext secret in history"))
+    return results
+
+
+# Refs whose commits are the repository's history proper (what a push publishes).
+_PUBLISHED_REFS = ("refs/heads/", "refs/tags/", "refs/remotes/")
+
+
+def _head_commit(root: Path) -> str | None:
+    proc = run_git(root, "rev-parse", "--verify", "-q", "HEAD^{commit}", check=False)
+    return proc.stdout.decode().strip() or None if proc.returncode == 0 else None
+
+
+def _held_by_other_refs(root: Path, findings: list[Finding]) -> list[CheckResult]:
+    """Secrets only local refs still hold (purge backups, stashes, notes, others): each
+    such ref fails with the exact command that removes it."""
+    from secretkit.gate.history_findings import group_findings
+    from secretkit.git.refs import UNREACHABLE, ref_group, refs_containing, removal_command
+
+    by_ref: dict[str, list[Finding]] = {}
+    holders: dict[str, list[str]] = {}
+    for finding in findings:
+        if finding.commit is None:
+            continue
+        if finding.commit not in holders:
+            holders[finding.commit] = refs_containing(root, finding.commit)
+        for ref in holders[finding.commit] or [UNREACHABLE]:
+            by_ref.setdefault(ref_group(ref), []).append(finding)
+    results = []
+    for group, items in by_ref.items():
+        secrets = group_findings(items)
+        shown = "; ".join(item.describe() for item in secrets[:3])
+        more = f" and {len(secrets) - 3} more" if len(secrets) > 3 else ""
+        results.append(
+            CheckResult(
+                "plaintext-history",
+                False,
+                f"{group} still holds {len(secrets)} secret(s): {shown}{more}",
+                f"remove it: {removal_command(group)}",
+                tuple(dict.fromkeys(p for item in secrets for p in item.paths)),
+            )
+        )
+    return results

@@ -1,0 +1,151 @@
+"""Which sops file a declared secret reads, for each host that imports its module.
+
+A ``sopsFile`` computed from the host name (``../secrets + "/${config.networking.hostName}.yaml"``,
+as ``migrate`` writes it in a shared module) is resolved once per host:
+``config.networking.hostName`` is the string literal the host's code sets, else the
+host's name in the inventory.  What cannot be resolved without evaluating Nix is a
+target without a path, with the reason: the caller fails its point."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from secretkit.gate.model import CheckResult
+from secretkit.nix.sops_refs import HOSTNAME, Declaration, resolve_for_host
+
+if TYPE_CHECKING:
+    from secretkit.gate.context import CheckContext
+    from secretkit.nix.hosts import Inventory
+
+
+@dataclass(frozen=True)
+class Target:
+    """The sops file one declaration reads, for one host or for every host."""
+
+    path: str | None  # repo-relative; None when it cannot be resolved statically
+    host: str | None = None  # None: the same file whichever host imports the module
+    why: str = ""  # when path is None: why not (names and paths only)
+
+
+def _short(text: str, limit: int = 80) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _default_file(ctx: CheckContext, decl: Declaration) -> str | None:
+    defaults = ctx.nix().default_files
+    if decl.file in defaults:
+        return defaults[decl.file]
+    distinct = set(defaults.values())
+    return distinct.pop() if len(distinct) == 1 else None
+
+
+UNRESOLVED_FIX = (
+    "write sopsFile as a relative path literal (../secrets/<host>.yaml) or, in a module "
+    'shared by several hosts, as ../secrets + "/${config.networking.hostName}.yaml" '
+    "(what secretkit migrate writes), then run secretkit check again"
+)
+
+
+def targets(ctx: CheckContext, decl: Declaration, inventory: Inventory) -> list[Target]:
+    """The sops file(s) ``decl`` reads: one for all hosts when it is a path literal, one
+    per host using the module when it is computed from the host name; a target without
+    a path when it cannot be resolved statically (the caller fails the point)."""
+    facts = ctx.nix()
+    if decl.sops_file is not None:
+        return [Target(decl.sops_file)]
+    text, written_in = decl.sops_file_text, decl.file
+    hosts = sorted(inventory.hosts_at(decl.file, decl.offset))
+    clan = ctx.clan()
+    if text is None and clan is not None and decl.file not in facts.default_texts:
+        # clan's sops module declares sops/secrets/<name>/secret for every secret whose
+        # folder links the machine; the module here only adds owner, mode, …
+        if not inventory.hosts_at(decl.file, decl.offset):
+            return []  # a module no machine imports: nothing reads this declaration
+        return [Target(f"sops/secrets/{decl.name}/secret")]
+    if text is None:
+        if decl.file in facts.default_texts:
+            text = facts.default_texts[decl.file]
+        elif not hosts:
+            default = _default_file(ctx, decl)
+            if default is not None:
+                return [Target(default)]
+            return [Target(None, None, "it has no sopsFile and no single sops.defaultSopsFile")]
+        else:  # the default set by the host's own modules
+            return [_host_default(ctx, decl, inventory, host) for host in hosts]
+    if resolve_for_host(written_in, text, None) is not None:
+        return [Target(resolve_for_host(written_in, text, None))]
+    if HOSTNAME not in " ".join(text.split()):
+        return [Target(None, None, f"sopsFile = {_short(text)} needs evaluating Nix")]
+    if not hosts:
+        return [
+            Target(
+                None,
+                None,
+                f"sopsFile = {_short(text)} names the host, but no host imports {decl.file}",
+            )
+        ]
+    targets = []
+    for host in hosts:
+        name = _host_name(ctx, inventory, host)
+        path = resolve_for_host(written_in, text, name) if name is not None else None
+        why = (
+            ""
+            if path is not None
+            else f"host {host} sets networking.hostName to several different values"
+            if name is None
+            else f"sopsFile = {_short(text)} needs evaluating Nix"
+        )
+        targets.append(Target(path, host, why))
+    return targets
+
+
+def _host_name(ctx: CheckContext, inventory: Inventory, host: str) -> str | None:
+    """``config.networking.hostName`` on ``host``: the string literal its code sets, else
+    its name in the inventory (migrate relies on the two being equal); None when its
+    code sets several different literals."""
+    names = {
+        name
+        for file, offset, name in ctx.nix().host_names
+        if host in inventory.hosts_at(file, offset)
+    }
+    if not names:
+        return host
+    return names.pop() if len(names) == 1 else None
+
+
+def _host_default(ctx: CheckContext, decl: Declaration, inventory: Inventory, host: str) -> Target:
+    """sops.defaultSopsFile as host ``host`` sets it (in any of its modules)."""
+    facts = ctx.nix()
+    modules = {m.as_posix() for m in inventory.hosts[host].modules}
+    texts = {(f, t) for f, t in facts.default_texts.items() if f in modules}
+    name = _host_name(ctx, inventory, host)
+    paths = {resolve_for_host(f, t, name) for f, t in texts}
+    if len(paths) == 1 and None not in paths:
+        return Target(paths.pop(), host)
+    if not texts:
+        why = "it has no sopsFile and the host's modules set no sops.defaultSopsFile"
+    elif None in paths:
+        shown = ", ".join(sorted(f"{f}: {_short(t, 60)}" for f, t in texts))
+        why = f"it has no sopsFile and sops.defaultSopsFile needs evaluating Nix ({shown})"
+    else:
+        why = "it has no sopsFile and the host's modules set different sops.defaultSopsFile"
+    return Target(None, host, why)
+
+
+def for_host(target: Target) -> str:
+    return f" for host {target.host}" if target.host else ""
+
+
+def cannot_verify(check_id: str, decl: Declaration, target: Target) -> CheckResult:
+    return CheckResult(
+        check_id,
+        False,
+        f'cannot verify: {decl.file}: sops.secrets."{decl.name}"{for_host(target)}: {target.why}',
+        UNRESOLVED_FIX,
+        (decl.file,),
+        group="cannot verify: a declared secret's sopsFile cannot be resolved without "
+        "evaluating Nix",
+        group_fix=UNRESOLVED_FIX,
+    )

@@ -1,0 +1,146 @@
+"""Whether a file that should be a sops file is a valid one: what ``hook`` judges in
+the index and ``check`` judges in the tree.
+
+:class:`SopsJudge` parses the bytes once, opens the data key with an identity here
+when one can, and verifies MAC and values; without an identity only the structure
+is checked (:func:`unencrypted_values`) and :meth:`SopsJudge.notes` says so.
+:func:`names_a_secrets_file` is which files a ``.sops.yaml`` creation rule makes
+secrets files.  Imports are lazy: the hook loads the engine only when needed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from secretkit.sops.config import SopsConfig
+    from secretkit.sops.document import SopsFile
+    from secretkit.sops.identities import Identities
+
+
+@dataclass(frozen=True)
+class SopsProblem:
+    """A secrets file that must not be committed (or published) as it is."""
+
+    path: str
+    reason: str
+    fix: str
+
+
+def names_a_secrets_file(config: SopsConfig, path: Path) -> bool:
+    """Whether a creation rule with a ``path_regex`` says ``path`` is a secrets file.
+
+    A catch-all rule (no ``path_regex``, or ``.*``) only gives defaults for files
+    encrypted by hand: it does not make every file of the repository a secret.
+    """
+    if path.name == ".sops.yaml":
+        return False
+    rule = config.rule_for(path)
+    if rule is None or rule.path_regex is None:
+        return False
+    return rule.path_regex.strip() not in ("", ".*", "^.*", "^.*$", ".*$", ".+", "^")
+
+
+class SopsJudge:
+    """Decides whether the bytes of a rule-matched file are a valid sops file.
+
+    Identities are loaded once, on first need.  A file no identity here opens gets
+    the structural checks only; :meth:`notes` then says so (once).
+    """
+
+    def __init__(self, identities: Identities | None = None) -> None:
+        self._identities = identities
+        self.unverified: list[str] = []
+        self.load_error: str | None = None
+
+    def identities(self) -> Identities:
+        if self._identities is None:
+            from secretkit.errors import SecretkitError
+            from secretkit.sops.identities import Identities, load_identities
+
+            try:
+                self._identities = load_identities()
+            except SecretkitError as exc:  # a broken key file must not hide the checks
+                self.load_error = exc.one_line()
+                self._identities = Identities()
+        return self._identities
+
+    def notes(self) -> list[str]:
+        if not self.unverified:
+            return []
+        why = f" ({self.load_error})" if self.load_error else ""
+        return [
+            f"cannot verify the MAC of {', '.join(self.unverified)}: no identity here opens "
+            f"it{why}; checked the structure only (set SOPS_AGE_KEY_FILE to verify)"
+        ]
+
+    def judge(self, path: str, data: bytes) -> SopsProblem | None:
+        from secretkit.errors import IntegrityError, SecretkitError
+        from secretkit.sops import document, operations
+
+        fmt = document.format_for_path(path)
+        try:
+            sops = document.load_encrypted(data, fmt)  # parsed once (is_sops_file parses too)
+        except SecretkitError:
+            return SopsProblem(
+                path,
+                "matches a .sops.yaml creation rule but is not encrypted (no valid sops "
+                "metadata): a decrypted secrets file",
+                f"unstage it (git rm --cached {path}), encrypt it "
+                f"(secretkit encrypt -i {path}) and stage the encrypted file",
+            )
+        try:
+            key = operations.data_key_of(sops, self.identities(), source=path)
+        except IntegrityError:
+            self.unverified.append(path)
+            return self._structure(path, sops)
+        try:
+            document.decrypt(sops, key)
+        except SecretkitError as exc:
+            return SopsProblem(
+                path,
+                f"does not verify: {exc.message}",
+                f"it was edited without sops: restore it (git checkout HEAD -- {path}) "
+                f"and change values with secretkit edit {path}",
+            )
+        return None
+
+    def _structure(self, path: str, sops: SopsFile) -> SopsProblem | None:
+        """Without a key: the MAC is present and encrypted, and every value the file's
+        crypt rule says is encrypted is an ``ENC[…]`` string."""
+        clear = unencrypted_values(sops)
+        if clear:
+            names = ", ".join(clear[:5]) + (" …" if len(clear) > 5 else "")
+            return SopsProblem(
+                path,
+                f"values its sops rule says are encrypted are in clear: {names}",
+                f"it was edited without sops: restore it (git checkout HEAD -- {path}) "
+                f"and change values with secretkit edit {path}",
+            )
+        return None
+
+
+def unencrypted_values(sops: SopsFile) -> list[str]:
+    """Key paths (``a/b``) of values that should be ``ENC[…]`` but are not; ``sops/mac``
+    when the MAC is missing or in clear.  Needs no key."""
+    from secretkit.sops.cipher import is_encrypted
+    from secretkit.sops.rules import Rule
+    from secretkit.sops.tree import Value, walk
+
+    rule = Rule.of(sops.metadata.crypt_rule)
+    clear: list[str] = []
+    if not is_encrypted(sops.metadata.mac):
+        clear.append("sops/mac")
+
+    def leaf(value: Value, path: tuple[str, ...], stack: list[list[str]], comment: bool) -> Value:
+        if comment or not rule.should_encrypt(path, stack, comment):
+            return value
+        if not (isinstance(value, str) and is_encrypted(value)):
+            clear.append("/".join(path) or "(document)")
+        return value
+
+    for doc in sops.docs:
+        walk(doc, leaf)
+    return list(dict.fromkeys(clear))

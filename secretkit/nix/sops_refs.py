@@ -1,0 +1,226 @@
+"""What Nix code says about sops-nix secrets, read from the syntax tree: the
+declared ``sops.secrets."<name>"`` (with ``sopsFile``, ``key``, ``format``), the
+``config.sops.secrets."<name>"`` / ``config.sops.placeholder."<name>"`` references,
+``sops.defaultSopsFile`` and ``networking.hostName`` literals — and how a
+``sopsFile`` expression resolves to a repository path, for one host or for all.
+
+``check`` verifies these facts against the sops files; ``migrate`` reads the names
+already taken and the host names its shared modules rely on.  Nothing here
+evaluates Nix: what needs evaluating resolves to None and the caller says so.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+
+from secretkit.nix import cst
+
+
+@dataclass
+class Declaration:
+    name: str
+    file: str  # the .nix file
+    offset: int
+    sops_file: str | None = None  # repo-relative, when it is a plain path literal
+    sops_file_text: str | None = None  # as written (literal or computed)
+    key: str | None = None
+    fmt: str | None = None
+
+
+@dataclass
+class NixFacts:
+    declarations: list[Declaration] = field(default_factory=list)
+    references: list[tuple[str, str, int, int]] = field(
+        default_factory=list
+    )  # name, file, offset, line
+    default_files: dict[str, str] = field(
+        default_factory=dict
+    )  # nix file -> repo-relative sops file
+    default_texts: dict[str, str] = field(default_factory=dict)  # nix file -> as written
+    unparsed: list[str] = field(default_factory=list)
+    dynamic: list[str] = field(default_factory=list)  # files declaring computed names
+    # networking.hostName = "<literal>": (nix file, offset, name)
+    host_names: list[tuple[str, int, str]] = field(default_factory=list)
+
+
+_ATTRSETS = ("attrset_expression", "rec_attrset_expression")
+
+
+def _computed(name: str) -> bool:
+    """Whether an attrpath element (as :func:`cst.attr_names` gives it) is ``${…}``."""
+    return "${" in name
+
+
+def _select_names(tree: cst.NixTree, node: cst.Node) -> list[str | None]:
+    """The names of a select expression's attrpath, None for a computed one."""
+    attrpath = node.child_by_field_name("attrpath")
+    if attrpath is None:
+        return []
+    return [None if _computed(n) else n for n in cst.attr_names(tree, attrpath)]
+
+
+def _selects(node: cst.Node) -> Iterator[cst.Node]:
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if current.type == "select_expression":
+            yield current
+        stack.extend(reversed(current.children))
+
+
+def string_value(tree: cst.NixTree, node: cst.Node) -> str | None:
+    """The value of a ``"…"`` literal without interpolation; None for anything else."""
+    if node.type != "string_expression":
+        return None
+    literal = cst.string_at(tree, node)
+    return None if literal.has_interpolation else literal.value
+
+
+def resolve_nix_path(nix_file: str, text: str) -> str | None:
+    """``./x.yaml`` / ``../secrets/x.yaml`` written in ``nix_file`` → repo-relative path."""
+    text = text.strip()
+    if text.startswith('"${') and text.endswith('}"') and text.count("${") == 1:
+        text = text[3:-2]  # "${./x.yaml}"
+    if not text.startswith(("./", "../")) or "${" in text:
+        return None
+    joined = os.path.normpath(os.path.join(os.path.dirname(nix_file), text))
+    if joined.startswith(".."):
+        return None
+    return joined.replace(os.sep, "/")
+
+
+HOSTNAME = "${config.networking.hostName}"
+# ``<path> + "<tail>"``, ``"${<path>}<tail>"``, ``(<either>)``: the forms a per-host
+# sopsFile takes (migrate writes the first); the tail may name the host.
+_NAME = r"\$\{config\.networking\.hostName\}"
+_BASE = r"(\.{1,2}(?:/[A-Za-z0-9._+-]+)*/?)"
+_TAIL = rf'((?:[^"\\$]|{_NAME})*)'
+_PATH_PLUS = re.compile(rf'{_BASE}\s*\+\s*"{_TAIL}"')
+_INTERPOLATED = re.compile(rf'"\$\{{{_BASE}\}}{_TAIL}"')
+_PATH_INTERP = re.compile(rf"(\.{{1,2}}(?:/(?:[A-Za-z0-9._+-]|{_NAME})+)+)")
+
+
+def resolve_for_host(nix_file: str, text: str, host: str | None) -> str | None:
+    """A ``sopsFile`` expression written in ``nix_file`` → repo-relative path, with
+    ``host`` standing for ``config.networking.hostName``; None when the expression is
+    anything else (it would need evaluating)."""
+    text = " ".join(text.split())
+    while text.startswith("(") and text.endswith(")"):
+        text = text[1:-1].strip()
+    literal = resolve_nix_path(nix_file, text)
+    if literal is not None:
+        return literal
+    for pattern in (_PATH_PLUS, _INTERPOLATED, _PATH_INTERP):
+        match = pattern.fullmatch(text)
+        if match is None:
+            continue
+        joined = "".join(match.groups())
+        if HOSTNAME in joined:
+            if host is None:
+                return None
+            joined = joined.replace(HOSTNAME, host)
+        return None if "${" in joined else resolve_nix_path(nix_file, joined)
+    return None
+
+
+def _option_path(binding: cst.Binding) -> list[str]:
+    """The option a binding sets: ``{ options = …; config = { … }; }`` sets the same
+    options as a module without ``config``."""
+    full = binding.full_path
+    return full[1:] if full[:1] == ["config"] else full
+
+
+def host_names(tree: cst.NixTree) -> list[tuple[int, str]]:
+    """``(offset, name)`` of each ``networking.hostName = "<literal>"`` binding."""
+    out = []
+    for binding in cst.bindings(tree):
+        if _option_path(binding) == ["networking", "hostName"]:
+            literal = string_value(tree, binding.value)
+            if literal is not None:
+                out.append((binding.start, literal))
+    return out
+
+
+def secret_names(tree: cst.NixTree) -> set[str]:
+    """Every name a ``secrets`` attribute holds in this file — declared
+    (``sops.secrets.<name> = …``, ``age.secrets.<name>``, nested or not) or used
+    (``config.sops.secrets.<name>.path``): names a new secret must not take."""
+    paths: list[list[str]] = [binding.full_path for binding in cst.bindings(tree)]
+    for node in _selects(tree.root):
+        paths.append([n or "${}" for n in _select_names(tree, node)])
+    return {
+        path[i + 1]
+        for path in paths
+        for i in range(len(path) - 1)
+        if path[i] == "secrets" and not _computed(path[i + 1])
+    }
+
+
+def nix_facts(files: Iterable[str], read: Callable[[str], bytes | None]) -> NixFacts:
+    """The facts of the ``.nix`` files among ``files`` (repo-relative; ``read`` gives
+    their bytes, None when unreadable)."""
+    facts = NixFacts()
+    for path in files:
+        if not path.endswith(".nix"):
+            continue
+        data = read(path)
+        if data is None or (b"sops" not in data and b"hostName" not in data):
+            continue  # nothing here can declare, use or locate a secret
+        tree = cst.parse(data)
+        if tree.has_errors:
+            facts.unparsed.append(path)
+        _read_bindings(facts, path, tree)
+        for node in _selects(tree.root):
+            base = node.child_by_field_name("expression")
+            if base is None or cst.node_text(tree, base) != "config":
+                continue
+            names = _select_names(tree, node)
+            if len(names) >= 3 and names[0] == "sops" and names[1] in ("secrets", "placeholder"):
+                ref_name = names[2]
+                if ref_name is not None:
+                    line = node.start_point[0] + 1
+                    facts.references.append((ref_name, path, node.start_byte, line))
+    return facts
+
+
+def _read_bindings(facts: NixFacts, path: str, tree: cst.NixTree) -> None:
+    declared: dict[str, Declaration] = {}
+    for binding in cst.bindings(tree):
+        full = _option_path(binding)
+        if full == ["networking", "hostName"]:
+            literal = string_value(tree, binding.value)
+            if literal is not None:
+                facts.host_names.append((path, binding.start, literal))
+            continue
+        if full == ["sops", "defaultSopsFile"]:
+            text = str(cst.node_text(tree, binding.value))
+            facts.default_texts[path] = text
+            resolved = resolve_nix_path(path, text)
+            if resolved:
+                facts.default_files[path] = resolved
+            continue
+        if full == ["sops", "secrets"] and binding.value.type not in _ATTRSETS:
+            facts.dynamic.append(path)  # lib.genAttrs …, mkSecrets …: computed names
+            continue
+        if len(full) < 3 or full[:2] != ["sops", "secrets"]:
+            continue
+        name = full[2]
+        if _computed(name):
+            facts.dynamic.append(path)
+            continue
+        decl = declared.get(name)
+        if decl is None:
+            decl = declared[name] = Declaration(name, path, binding.start)
+        if len(full) == 4:
+            value_text = cst.node_text(tree, binding.value)
+            if full[3] == "sopsFile":
+                decl.sops_file = resolve_nix_path(path, value_text)
+                decl.sops_file_text = value_text
+            elif full[3] == "key":
+                decl.key = string_value(tree, binding.value)
+            elif full[3] == "format":
+                decl.fmt = string_value(tree, binding.value)
+    facts.declarations.extend(declared.values())

@@ -1,0 +1,61 @@
+"""What nix/sops_refs reads from Nix without evaluating it: sopsFile paths resolved
+statically or not at all, the secret names a file takes, networking.hostName literals."""
+
+from __future__ import annotations
+
+import pytest
+
+from secretkit.nix import cst
+from secretkit.nix.sops_refs import host_names, resolve_for_host, resolve_nix_path, secret_names
+
+
+@pytest.mark.parametrize(
+    ("nix_file", "text", "resolved"),
+    [
+        ("hosts/observer/default.nix", "../../secrets/observer.yaml", "secrets/observer.yaml"),
+        ("hosts/observer/default.nix", "./secrets.yaml", "hosts/observer/secrets.yaml"),
+        ("flake.nix", "./secrets/observer.yaml", "secrets/observer.yaml"),
+        ("hosts/observer/default.nix", '"${./secrets.yaml}"', "hosts/observer/secrets.yaml"),
+        ("flake.nix", "../outside.yaml", None),
+        ("hosts/a.nix", '"${inputs.self}/secrets/a.yaml"', None),
+        ("hosts/a.nix", "self + /secrets/a.yaml", None),
+        ("hosts/a.nix", "./${name}.yaml", None),
+    ],
+)
+def test_sops_file_paths_resolve_statically_or_not_at_all(
+    nix_file: str, text: str, resolved: str | None
+) -> None:
+    assert resolve_nix_path(nix_file, text) == resolved
+
+
+def test_a_per_host_sops_file_resolves_only_with_the_host() -> None:
+    text = '../secrets + "/${config.networking.hostName}.yaml"'
+    assert resolve_for_host("hosts/shared.nix", text, "observer") == "secrets/observer.yaml"
+    assert resolve_for_host("hosts/shared.nix", text, None) is None
+
+
+def test_secret_names_are_every_name_a_secrets_attribute_holds() -> None:
+    source = b"""{ config, ... }: {
+  sops.secrets."wifi/home" = { };
+  sops.secrets = { borg = { }; ${"computed"} = { }; };
+  age.secrets.restic.file = ./restic.age;
+  services.x.passwordFile = config.sops.secrets.smtp.path;
+  services.y.token = "mysecrets.not-this-one = 1";
+}
+"""
+    assert secret_names(cst.parse(source)) == {"wifi/home", "borg", "restic", "smtp"}
+
+
+def test_host_names_are_the_literal_hostname_bindings() -> None:
+    source = b"""{
+  networking.hostName = "observer";
+  networking = { hostName = "nested"; };
+  config.networking.hostName = "in-config";
+}
+"""
+    assert [name for _offset, name in host_names(cst.parse(source))] == [
+        "observer",
+        "nested",
+        "in-config",
+    ]
+    assert host_names(cst.parse(b'{ networking.hostName = "${x}-1"; }')) == []
