@@ -96,6 +96,6 @@ def test_updatekeys_and_rotate_process_the_files_git_publishes(
     key.write(tmp_git_repo.parent / "age.txt")
     with pytest.MonkeyPatch.context() as env:
         env.setenv("SOPS_AGE_KEY_FILE", str(tmp_git_repo.parent / "age.txt"))
-        assert rotate_data_keys(tmp_git_repo) == expected
+        assert list(rotate_data_keys(tmp_git_repo).files) == expected
     assert (tmp_git_repo / "local/c.yaml").read_bytes() == ignored
     assert (tmp_git_repo / ".config/b.yaml").read_bytes() != hidden
