@@ -248,8 +248,8 @@ def _ssh_key() -> tuple[str, bytes]:
 def test_round_trip_with_the_sops_engine(
     tmp_git_repo: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    api = pytest.importorskip("secretkit.sops.api", reason="sops engine not landed yet")
     from secretkit.errors import IntegrityError
+    from secretkit.sops import api
     from secretkit.sops.config import find_config
     from secretkit.sops.document import load_plain
     from secretkit.sops.identities import load_identities
