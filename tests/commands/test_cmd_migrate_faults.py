@@ -104,6 +104,7 @@ def test_kill_after_every_write_then_rerun(
     _assert_done(lab)
 
 
+@pytest.mark.slow
 def test_kill_then_rerun_directly(pristine: Homelab) -> None:
     killed = run(pristine.repo, "migrate", "--yes", env={"SECRETKIT_TEST_KILL_AFTER_WRITES": "9"})
     assert killed.returncode == 137
