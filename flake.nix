@@ -92,6 +92,7 @@
       testDependencies = ps: [
         ps.pytest
         ps.pytest-cov
+        ps.pytest-xdist
         ps.hypothesis
         ps.jsonschema
         ps.pre-commit

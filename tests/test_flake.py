@@ -39,6 +39,7 @@ STUB_PYTHON = [
     "wheel",
     "pytest",
     "pytest-cov",
+    "pytest-xdist",
     "hypothesis",
     "jsonschema",
     "pre-commit",

@@ -7,6 +7,8 @@ import shutil
 import subprocess
 import sys
 
+import pytest
+
 from tests.conftest import ROOT, need
 
 
@@ -26,6 +28,7 @@ def test_ruff_format() -> None:
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
+@pytest.mark.slow
 def test_mypy_strict() -> None:
     proc = run(sys.executable, "-m", "mypy", "--no-incremental")
     assert proc.returncode == 0, proc.stdout + proc.stderr

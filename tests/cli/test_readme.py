@@ -30,7 +30,10 @@ def test_help_text_in_readme_is_current() -> None:
     assert match.group(1) == result.output
 
 
-TEST_COMMAND = "python3 -m pip install -q -e '.[test]' && python3 -m pytest -q -p no:cacheprovider"
+TEST_COMMAND = (
+    "python3 -m pip install -q -e '.[test]' && "
+    "python3 -m pytest -q -p no:cacheprovider -n auto --dist loadfile"
+)
 QUICK_START = (
     "python3 -m venv .venv && . .venv/bin/activate && python3 -m pip install . && secretkit demo"
 )

@@ -13,6 +13,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import ROOT, commit_all, git, need_tool
 
 
@@ -37,6 +39,7 @@ def failed_points(repo: Path, env: dict[str, str]) -> set[str]:
     return failed
 
 
+@pytest.mark.slow
 def test_migrated_homelab_is_safe_to_publish_after_purge(tmp_path: Path) -> None:
     need_tool("git-filter-repo")
     demo = cli(tmp_path, "demo", "--dir", str(tmp_path), "--keep")

@@ -263,6 +263,7 @@ def test_a_shared_secret_without_sops_file_uses_each_hosts_default(lab: Homelab)
     assert len(messages) == len(EXPECTED_ACCESS)
 
 
+@pytest.mark.slow
 def test_the_host_name_the_host_sets_decides_which_file_it_reads(lab: Homelab) -> None:
     # observer now calls itself adguarder: it would read secrets/adguarder.yaml, which
     # is not encrypted for it

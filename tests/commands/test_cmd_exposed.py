@@ -52,6 +52,7 @@ def _by_name(report: dict[str, object]) -> dict[str, dict[str, object]]:
     return {item["names"][0]: item for item in items}
 
 
+@pytest.mark.slow
 def test_after_migrate_every_value_is_listed_as_not_rotated(
     lab: tuple[Path, list[Sensitive[str]]], capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -14,15 +14,14 @@ from pathlib import Path
 import pytest
 
 from secretkit.atomic import STRAY_TMP, journal_dir_for
-from tests.conftest import need_tool
+from tests.conftest import need, need_tool
 from tests.support.smalllab import SmallLab, copy_lab, pristine_small_lab
 
 pytestmark = pytest.mark.slow
 
 
 def _root_only() -> None:
-    if os.geteuid() != 0:
-        pytest.skip("needs root (chattr +i, mount -t tmpfs)")
+    need(os.geteuid() == 0, "needs root (chattr +i, mount -t tmpfs)")
 
 
 @pytest.fixture(scope="module")
@@ -115,8 +114,7 @@ def tiny_fs(tmp_path: Path) -> Iterator[Path]:
     mount.mkdir()
     proc = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(mount)],
                           capture_output=True, check=False)  # fmt: skip
-    if proc.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {proc.stderr.decode().strip()}")
+    need(proc.returncode == 0, f"cannot mount a tmpfs here: {proc.stderr.decode().strip()}")
     try:
         yield mount
     finally:
@@ -163,12 +161,12 @@ def test_read_only_mount_mid_migrate_rolls_everything_back(
     lab = copy_lab(pristine, tmp_path / "repo")
     before = _tree(lab.repo)
     target = lab.repo / "hosts" / "beta"
-    if subprocess.run(["mount", "--bind", str(target), str(target)], check=False).returncode:
-        pytest.skip("cannot bind-mount here")
+    bound = subprocess.run(["mount", "--bind", str(target), str(target)], check=False)
+    need(bound.returncode == 0, "cannot bind-mount here")
     try:
         remount = ["mount", "-o", "remount,ro,bind", str(target)]
-        if subprocess.run(remount, check=False).returncode:
-            pytest.skip("cannot remount read-only here")
+        remounted = subprocess.run(remount, check=False)
+        need(remounted.returncode == 0, "cannot remount read-only here")
         result = lab.run("migrate", "--yes")
     finally:
         subprocess.run(["umount", "-l", str(target)], check=False)

@@ -18,6 +18,8 @@ from tests.support import fake
 
 FILES = ("secrets/observer.yaml", "secrets/immich.yaml", "secrets/jellyfin.yaml")
 TOKEN = ("common", "api_token")
+ROTATE_ORDER = tuple(sorted(FILES))  # rotate value writes the files as paths sort
+GENERATE_ORDER = FILES  # generate --all in the order of generators.toml
 HOSTS_OF = {"secrets/observer.yaml": "observer", "secrets/immich.yaml": "immich",
             "secrets/jellyfin.yaml": "jellyfin"}  # fmt: skip
 
@@ -55,7 +57,9 @@ def _host_views(lab: Lab, rel: str) -> dict[tuple[str, ...], str]:
     return admin
 
 
-@pytest.mark.parametrize("kill_after", range(1, len(FILES) + 1))
+@pytest.mark.parametrize(
+    "kill_after", range(1, len(FILES) + 1), ids=lambda n: f"{n}-{ROTATE_ORDER[n - 1]}"
+)
 def test_rotate_value_killed_at_every_write(template: Lab, tmp_path: Path, kill_after: int) -> None:
     lab = _copy(template, tmp_path)
     old = lab.values[FILES[0]][TOKEN]
@@ -64,6 +68,7 @@ def test_rotate_value_killed_at_every_write(template: Lab, tmp_path: Path, kill_
     assert (lab.root / ".git" / "secretkit-journal").is_dir()
     tokens = [_host_views(lab, rel)[TOKEN] for rel in FILES]
     assert sum(t != old for t in tokens) == kill_after  # written before the kill
+    assert {rel for rel, t in zip(FILES, tokens) if t != old} == set(ROTATE_ORDER[:kill_after])
     assert len(set(tokens) - {old}) <= 1
 
     again = run_subprocess(lab, "rotate", "value", "common/api_token")
@@ -80,7 +85,9 @@ def test_rotate_value_killed_at_every_write(template: Lab, tmp_path: Path, kill_
     assert new.pop() not in output and old not in output
 
 
-@pytest.mark.parametrize("kill_after", range(1, len(FILES) + 1))
+@pytest.mark.parametrize(
+    "kill_after", range(1, len(FILES) + 1), ids=lambda n: f"{n}-{GENERATE_ORDER[n - 1]}"
+)
 def test_generate_all_killed_at_every_write(template: Lab, tmp_path: Path, kill_after: int) -> None:
     lab = _copy(template, tmp_path)
     killed = run_subprocess(lab, "generate", "--all", kill_after=kill_after)
@@ -90,6 +97,7 @@ def test_generate_all_killed_at_every_write(template: Lab, tmp_path: Path, kill_
         assert view[TOKEN] == lab.values[rel][TOKEN]  # the shared value exists: never replaced
         extra = set(view) - set(lab.values[rel])
         assert len(extra) in (0, 1), (rel, extra)  # all of a file's new values or none
+        assert bool(extra) == (rel in GENERATE_ORDER[:kill_after]), (rel, extra)
 
     again = run_subprocess(lab, "generate", "--all")
     assert again.returncode == 0, again.stderr.decode()
@@ -106,9 +114,12 @@ def test_generate_all_killed_at_every_write(template: Lab, tmp_path: Path, kill_
 
 
 ONBOARD_WRITES = 3  # .sops.yaml, secrets/host-keys/newbox.yaml, secrets/newbox.yaml re-wrapped
+ONBOARD_ORDER = (".sops.yaml", "secrets/host-keys/newbox.yaml", "secrets/newbox.yaml")
 
 
-@pytest.mark.parametrize("kill_after", range(1, ONBOARD_WRITES + 1))
+@pytest.mark.parametrize(
+    "kill_after", range(1, ONBOARD_WRITES + 1), ids=lambda n: f"{n}-{ONBOARD_ORDER[n - 1]}"
+)
 def test_generate_host_key_killed_at_every_write(
     template: Lab, tmp_path: Path, kill_after: int
 ) -> None:
@@ -132,6 +143,10 @@ def test_generate_host_key_killed_at_every_write(
                             "--extra-files", str(extra), kill_after=kill_after)  # fmt: skip
     assert killed.returncode == 137, killed.stderr.decode()
     assert not extra.exists()  # the tree is written only after the transaction
+    host_key_file = lab.root / "secrets" / "host-keys" / "newbox.yaml"
+    written = [(lab.root / ".sops.yaml").read_bytes() != config_before, host_key_file.exists(),
+               newbox.read_bytes() != file_before]  # fmt: skip
+    assert written == [n < kill_after for n in range(ONBOARD_WRITES)]
     again = run_subprocess(lab, "updatekeys")  # any writing command rolls it back first
     assert again.returncode == 0, again.stderr.decode()
     assert (lab.root / ".sops.yaml").read_bytes() == config_before

@@ -123,6 +123,7 @@ def _refs(data: bytes, kind: str) -> list[str]:
     return re.findall(rf"config\.{kind}\.secrets\.([A-Za-z0-9_-]+)\.path".encode(), data)  # type: ignore[return-value]
 
 
+@pytest.mark.slow
 def test_import_converts_every_secret_and_every_reference(lab: AgenixLab) -> None:
     before = lab.tree()
     result = lab.run("import", "agenix", "--yes")

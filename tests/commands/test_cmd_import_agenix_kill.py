@@ -17,6 +17,19 @@ from tests.conftest import git
 
 # .sops.yaml, 6 sops files, 5 Nix files, 6 .age files + secrets.nix removed
 WRITES = 1 + 6 + 5 + len(SECRETS) + 1
+# the journaled writes in order, one test id each
+WRITE_ORDER = (
+    ".sops.yaml",
+    *(f"secrets/{name}" for name in ("db.yaml", "laptop.yaml", "nginx-key.bin")),
+    *(f"secrets/{name}" for name in ("root-recovery.yaml", "web1.yaml", "web2.yaml")),
+    "flake.nix",
+    "hosts/db/default.nix",
+    "hosts/laptop/default.nix",
+    "modules/common.nix",
+    "modules/web.nix",
+    *(f"secrets/{name}.age" for name in sorted(SECRETS)),
+    "secrets/secrets.nix",
+)
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +48,9 @@ def finished(template: AgenixLab, tmp_path_factory: pytest.TempPathFactory) -> d
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("kill_after", range(1, WRITES + 1))
+@pytest.mark.parametrize(
+    "kill_after", range(1, WRITES + 1), ids=lambda n: f"{n:02}-{WRITE_ORDER[n - 1]}"
+)
 def test_kill_at_every_write_then_rerun(
     template: AgenixLab, finished: dict[str, bytes], tmp_path: Path, kill_after: int
 ) -> None:
@@ -48,6 +63,7 @@ def test_kill_at_every_write_then_rerun(
     now = lab.tree()
     changed = {rel for rel in set(before) | set(now) if before.get(rel) != now.get(rel)}
     assert len(changed) == kill_after  # one file per journaled write, nothing else
+    assert changed == set(WRITE_ORDER[:kill_after])
     # every original .age value is still there (in the tree or in the journal)
     for name in SECRETS:
         rel = f"secrets/{name}.age"

@@ -196,6 +196,7 @@ def test_rewritten_modules_evaluate_to_run_secrets(lab: Homelab, tmp_path: Path)
     assert got["wifiFile"] == "/run/secrets/rendered/wireless-secrets"
 
 
+@pytest.mark.slow
 def test_sops_files_pass_the_independent_npm_reader(lab: Homelab) -> None:
     from tests.sops.test_sops_interop import read_with_npm
 

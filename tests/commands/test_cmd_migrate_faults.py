@@ -10,6 +10,7 @@ import pytest
 
 from secretkit.atomic import journal_dir_for
 from tests.commands.test_cmd_migrate import host_secrets, run, snapshot
+from tests.conftest import GIT_ENV, git
 from tests.support.nixfind import EXPECTED_ACCESS, Homelab, make_homelab
 
 
@@ -34,34 +35,76 @@ def _assert_done(lab: Homelab) -> None:
     assert not journal_dir_for(lab.repo).exists()
 
 
-@pytest.mark.slow
-def test_kill_after_every_write_then_rerun(pristine: Homelab, tmp_path: Path) -> None:
-    original = snapshot(pristine.repo)
-    reference = _copy(pristine, tmp_path / "reference")
-    proc = run(reference.repo, "migrate", "--yes")
+# migrate's journaled writes in order: every host's sops file, then the Nix files.
+WRITES = (
+    *(f"secrets/{host}.yaml" for host in sorted(EXPECTED_ACCESS)),
+    "flake.nix",
+    "hosts/immich/default.nix",
+    "hosts/observer/monitoring.nix",
+    "hosts/offsite-vm/default.nix",
+    "hosts/stian-dell-nixos/default.nix",
+    "hosts/syncthing/default.nix",
+    "modules/common.nix",
+)
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory) -> Homelab:
+    """One homelab for every kill point (each test works on its own copy), checked
+    against an uninterrupted migrate, which writes exactly WRITES.  Module-scoped, so
+    with its own HOME and git config (the per-test isolation is not set up yet)."""
+    base = tmp_path_factory.mktemp("kill-template")
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("HOME", str(base / "home"))
+        env.setenv("GIT_CONFIG_GLOBAL", str(base / "home" / ".gitconfig"))
+        for key, value in GIT_ENV.items():
+            env.setenv(key, value)
+        repo = base / "repo"
+        repo.mkdir()
+        git(repo, "init", "-q", "-b", "main")
+        template = make_homelab(repo, base / "keys")
+        reference = _copy(template, base / "reference")
+        env.setenv("SOPS_AGE_KEY_FILE", str(template.admin_key))
+        proc = run(reference.repo, "migrate", "--yes")
     assert proc.returncode == 0, proc.stderr
-    after = snapshot(reference.repo)
-    writes = sum(1 for p in after if original.get(p) != after[p])
-    assert writes == len(EXPECTED_ACCESS) + 7  # 8 host files, then 7 Nix files
-
-    for kill_after in range(1, writes + 1):
-        lab = _copy(pristine, tmp_path / f"kill-{kill_after}")
-        killed = run(
-            lab.repo, "migrate", "--yes", env={"SECRETKIT_TEST_KILL_AFTER_WRITES": str(kill_after)}
-        )
-        assert killed.returncode == 137, (kill_after, killed.stderr)
-        assert journal_dir_for(lab.repo).exists()
-        # The next run first rolls back to exactly the state before the killed run ...
-        dry = run(lab.repo, "migrate", "--dry-run")
-        assert dry.returncode == 0, dry.stderr
-        assert snapshot(lab.repo) == original, kill_after
-        # ... and then does the whole job.
-        done = run(lab.repo, "migrate", "--yes")
-        assert done.returncode == 0, (kill_after, done.stderr)
-        _assert_done(lab)
-        shutil.rmtree(lab.repo)
+    original, after = snapshot(template.repo), snapshot(reference.repo)
+    assert sorted(p for p in after if original.get(p) != after[p]) == sorted(WRITES)
+    assert len(WRITES) == len(EXPECTED_ACCESS) + 7  # 8 host files, then 7 Nix files
+    return template
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "kill_after", range(1, len(WRITES) + 1), ids=lambda n: f"{n:02}-{WRITES[n - 1]}"
+)
+def test_kill_after_every_write_then_rerun(
+    template: Homelab,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    kill_after: int,
+) -> None:
+    monkeypatch.setenv("SOPS_AGE_KEY_FILE", str(template.admin_key))
+    original = snapshot(template.repo)
+    lab = _copy(template, tmp_path / "repo")
+    killed = run(
+        lab.repo, "migrate", "--yes", env={"SECRETKIT_TEST_KILL_AFTER_WRITES": str(kill_after)}
+    )
+    assert killed.returncode == 137, (kill_after, killed.stderr)
+    assert journal_dir_for(lab.repo).exists()
+    now = snapshot(lab.repo)
+    # the writes up to the kill point landed, in this order, and nothing else
+    assert {p for p in now if original.get(p) != now[p]} == set(WRITES[:kill_after])
+    # The next run first rolls back to exactly the state before the killed run ...
+    dry = run(lab.repo, "migrate", "--dry-run")
+    assert dry.returncode == 0, dry.stderr
+    assert snapshot(lab.repo) == original, kill_after
+    # ... and then does the whole job.
+    done = run(lab.repo, "migrate", "--yes")
+    assert done.returncode == 0, (kill_after, done.stderr)
+    _assert_done(lab)
+
+
+@pytest.mark.slow
 def test_kill_then_rerun_directly(pristine: Homelab) -> None:
     killed = run(pristine.repo, "migrate", "--yes", env={"SECRETKIT_TEST_KILL_AFTER_WRITES": "9"})
     assert killed.returncode == 137

@@ -126,6 +126,7 @@ def repo(
     return Repo(tmp_git_repo, ids, values)
 
 
+@pytest.mark.slow
 def test_migrate_writes_into_the_files_the_hosts_already_use(repo: Repo) -> None:
     root = repo.root
     rules = (root / ".sops.yaml").read_bytes()

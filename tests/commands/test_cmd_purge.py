@@ -90,6 +90,7 @@ def leaky_repo(tmp_git_repo: Path) -> Path:
     return repo
 
 
+@pytest.mark.slow
 def test_purge_rewrites_history_keeps_a_backup_and_lists_what_to_rotate(leaky_repo: Path) -> None:
     repo = leaky_repo
     old_head = git(repo, "rev-parse", "HEAD").strip()

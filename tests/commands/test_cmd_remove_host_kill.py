@@ -17,6 +17,8 @@ HOST_FILES = (
     *(f"secrets/observer/extra{i:03}.yaml" for i in range(EXTRA)),
 )
 WRITES = 1 + len(HOST_FILES)
+# the journaled writes in order (the host's files as paths sort), one test id each
+WRITE_ORDER = (".sops.yaml", *sorted(HOST_FILES, key=Path))
 
 
 @pytest.fixture(scope="module")
@@ -24,7 +26,9 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Lab:
     return make_template_lab(tmp_path_factory.mktemp("template"), extra_files=EXTRA)
 
 
-@pytest.mark.parametrize("kill_after", range(1, WRITES + 1))
+@pytest.mark.parametrize(
+    "kill_after", range(1, WRITES + 1), ids=lambda n: f"{n}-{WRITE_ORDER[n - 1]}"
+)
 def test_kill_at_every_write_then_rerun(template: Lab, tmp_path: Path, kill_after: int) -> None:
     root = tmp_path / "repo"
     shutil.copytree(template.root, root, symlinks=True)
@@ -36,6 +40,8 @@ def test_kill_at_every_write_then_rerun(template: Lab, tmp_path: Path, kill_afte
     assert killed.returncode == 137, killed.stderr.decode()
     for rel in lab.values:
         assert lab.plaintext(rel, lab.admin) == lab.values[rel], (kill_after, rel)
+    rewritten = {rel for rel in HOST_FILES if (lab.root / rel).read_bytes() != before[rel]}
+    assert rewritten == set(WRITE_ORDER[1:kill_after])
 
     again = run_subprocess(lab, "hosts", "remove", "observer")
     assert again.returncode == 0, again.stderr.decode()

@@ -29,6 +29,8 @@ HOST_FILES = (
     *(f"secrets/observer/extra{i:03}.yaml" for i in range(EXTRA)),
 )
 WRITES = 1 + len(HOST_FILES)  # .sops.yaml, then every file of the host
+# the journaled writes in order (the host's files as paths sort), one test id each
+WRITE_ORDER = (".sops.yaml", *sorted(HOST_FILES, key=Path))
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +44,9 @@ def _copy(template: Lab, tmp_path: Path) -> Lab:
     return Lab(root, template.admin, template.hosts, template.keyfile, dict(template.values))
 
 
-@pytest.mark.parametrize("kill_after", range(1, WRITES + 1))
+@pytest.mark.parametrize(
+    "kill_after", range(1, WRITES + 1), ids=lambda n: f"{n}-{WRITE_ORDER[n - 1]}"
+)
 def test_kill_at_every_write_then_rerun(template: Lab, tmp_path: Path, kill_after: int) -> None:
     lab = _copy(template, tmp_path)
     old = lab.hosts["observer"]
@@ -59,6 +63,7 @@ def test_kill_at_every_write_then_rerun(template: Lab, tmp_path: Path, kill_afte
     assert config_now == config_before or new.public.encode() in config_now
     rewritten = [rel for rel in HOST_FILES if (lab.root / rel).read_bytes() != before[rel]]
     assert len(rewritten) == kill_after - 1  # one write per journaled step
+    assert set(rewritten) == set(WRITE_ORDER[1:kill_after])
     for rel in lab.values:
         assert lab.opens(rel, lab.admin), (kill_after, rel)
         assert lab.plaintext(rel, lab.admin) == lab.values[rel]

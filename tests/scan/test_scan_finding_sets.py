@@ -67,6 +67,7 @@ def test_tree_findings_are_the_committed_list(tmp_path: Path, jobs: int) -> None
     _check("tree", [_line(f) for f in report.findings])
 
 
+@pytest.mark.slow
 def test_history_findings_are_the_committed_list(tmp_git_repo: Path) -> None:
     _fixture(tmp_git_repo)
     commit_all(tmp_git_repo, "first")

@@ -67,6 +67,7 @@ def test_tree_paths_limit_the_scan(tmp_git_repo: Path) -> None:
     assert {f.path for f in scan_tree(tmp_git_repo, ["a"]).findings} == {"a/x.nix"}
 
 
+@pytest.mark.slow
 def test_parallel_and_serial_agree(tmp_git_repo: Path) -> None:
     for i in range(60):
         (tmp_git_repo / f"m{i}.nix").write_text(_nix(fake.password(f"p{i}")))
