@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from secretkit.commands import migrate  # noqa: E402
-from secretkit.commands.demo import _admin_key, _host_key  # noqa: E402
+from secretkit.commands.demo import demo_admin_key, demo_host_key  # noqa: E402
 from secretkit.keys import sops_yaml_edits  # noqa: E402
 from secretkit.keys.ssh_to_age import ssh_pubkey_to_age  # noqa: E402
 from secretkit.scan.api import scan_bytes  # noqa: E402
@@ -51,11 +51,11 @@ def setup(base: Path, keys: Path) -> tuple[Path, list[FakeFinding]]:
     subprocess.run([*git, "init", "-q", "-b", "main"], cwd=repo, check=True)
     subprocess.run([*git, "add", "-A"], cwd=repo, check=True)
     subprocess.run([*git, "commit", "-q", "--no-verify", "-m", "lab"], cwd=repo, check=True)
-    admin, public = _admin_key(keys)
+    admin, public = demo_admin_key(keys)
     os.environ["SOPS_AGE_KEY_FILE"] = str(admin)
     sops_yaml_edits.init(repo, public, "bench")
     for host in HOSTS:
-        line, _ = _host_key(keys, host)
+        line, _ = demo_host_key(keys, host)
         sops_yaml_edits.add_host(repo, host, ssh_pubkey_to_age(line))
     return repo, unscanned
 

@@ -359,7 +359,6 @@ def test_commands_never_import_another_command() -> None:
     assert not offenders, _report("command modules importing command modules", offenders)
 
 
-@pytest.mark.xfail(strict=True, reason="issue 10 in progress: test layout (i10-tests)")
 def test_tests_import_no_private_name_of_another_package() -> None:
     offenders = private_test_imports(TREE)
     assert not offenders, _report("tests importing private names across packages", offenders)

@@ -146,7 +146,7 @@ def fill(data: bytes, values: dict[str, str]) -> bytes:
     return _PLACEHOLDER.sub(sub, data)
 
 
-def _admin_key(keys: Path) -> tuple[Path, str]:
+def demo_admin_key(keys: Path) -> tuple[Path, str]:
     import pyrage
 
     path = keys / "admin.agekey"
@@ -165,7 +165,7 @@ def _admin_key(keys: Path) -> tuple[Path, str]:
     return path, age_public_of_identity(secret)
 
 
-def _host_key(keys: Path, host: str) -> tuple[str, Path | None]:
+def demo_host_key(keys: Path, host: str) -> tuple[str, Path | None]:
     """(ssh public key line, private key path or None) for a demo host.
 
     A committed ``hosts/<name>.pub`` without its private key is used as it is
@@ -234,12 +234,12 @@ def demo(
             "commit", "-q", "--no-verify", "-m", "homelab with hardcoded (fake) secrets",
         )  # fmt: skip
 
-        admin_path, admin_public = _admin_key(key_dir)
+        admin_path, admin_public = demo_admin_key(key_dir)
         sops_yaml_edits.init(repo, admin_public, "demo")
         hosts = sorted(discover(repo).hosts)
         host_private: dict[str, Path] = {}
         for host in hosts:
-            line, private = _host_key(key_dir, host)
+            line, private = demo_host_key(key_dir, host)
             sops_yaml_edits.add_host(repo, host, ssh_pubkey_to_age(line))
             if private is not None:
                 host_private[host] = private

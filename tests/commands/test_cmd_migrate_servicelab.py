@@ -26,7 +26,7 @@ from pathlib import Path
 import pytest
 
 from secretkit.commands import migrate
-from secretkit.commands.demo import _admin_key, _host_key
+from secretkit.commands.demo import demo_admin_key, demo_host_key
 from secretkit.keys import sops_yaml_edits
 from secretkit.keys.ssh_to_age import ssh_private_key_to_age, ssh_pubkey_to_age
 from secretkit.scan.api import scan_bytes
@@ -93,11 +93,11 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
                 missed |= {k for k, v in filled.items() if v == finding.secret.reveal()}
     assert missed == NOT_SCANNED_YET
     keys = base / "keys"
-    admin, public = _admin_key(keys)
+    admin, public = demo_admin_key(keys)
     sops_yaml_edits.init(repo, public, "tester")
     host_keys = {}
     for host in HOSTS:
-        line, private = _host_key(keys, host)
+        line, private = demo_host_key(keys, host)
         assert private is not None
         host_keys[host] = private
         sops_yaml_edits.add_host(repo, host, ssh_pubkey_to_age(line))

@@ -137,7 +137,7 @@ def make_homelab(repo: Path, keys: Path, *, add_hosts: bool = True) -> Homelab:
     """Copy the example into ``repo`` (a git repo), fill it, commit, init keys."""
     import shutil
 
-    from secretkit.commands.demo import PUBLIC, _admin_key, _host_key
+    from secretkit.commands.demo import PUBLIC, demo_admin_key, demo_host_key
     from secretkit.commands.demo import fill as demo_fill
     from secretkit.keys import sops_yaml_edits
     from secretkit.keys.ssh_to_age import ssh_pubkey_to_age
@@ -147,11 +147,11 @@ def make_homelab(repo: Path, keys: Path, *, add_hosts: bool = True) -> Homelab:
     values: dict[str, str] = {}
     for file in sorted(repo.rglob("*.nix")):
         file.write_bytes(demo_fill(file.read_bytes(), values))
-    admin, public = _admin_key(keys)
+    admin, public = demo_admin_key(keys)
     sops_yaml_edits.init(repo, public, "tester")
     host_keys = {}
     for host in EXPECTED_ACCESS:
-        line, private = _host_key(keys, host)
+        line, private = demo_host_key(keys, host)
         assert private is not None
         host_keys[host] = private
         if add_hosts:

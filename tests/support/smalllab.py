@@ -82,7 +82,7 @@ class SmallLab:
 def make_small_lab(repo: Path, keys: Path) -> SmallLab:
     """``repo`` (an empty git repo) with the flake, the admin key and both hosts in
     ``.sops.yaml``, everything committed."""
-    from secretkit.commands.demo import _admin_key, _host_key
+    from secretkit.commands.demo import demo_admin_key, demo_host_key
     from secretkit.keys import sops_yaml_edits
     from secretkit.keys.ssh_to_age import ssh_pubkey_to_age
     from tests.conftest import commit_all
@@ -97,11 +97,11 @@ def make_small_lab(repo: Path, keys: Path) -> SmallLab:
         text = HOST.replace("@HOST@", host).replace("@PASSPHRASE@", passphrase)
         (repo / "hosts" / host).mkdir(parents=True)
         (repo / "hosts" / host / "default.nix").write_text(text.replace("@PASSWORD@", password))
-    admin, public = _admin_key(keys)
+    admin, public = demo_admin_key(keys)
     sops_yaml_edits.init(repo, public, "tester")
     host_keys = {}
     for host in HOSTS:
-        line, private = _host_key(keys, host)
+        line, private = demo_host_key(keys, host)
         assert private is not None
         host_keys[host] = private
         sops_yaml_edits.add_host(repo, host, ssh_pubkey_to_age(line))
