@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from secretkit.nix import cst
@@ -60,23 +60,6 @@ def _select_names(tree: cst.NixTree, node: cst.Node) -> list[str | None]:
     if attrpath is None:
         return []
     return [None if _computed(n) else n for n in cst.attr_names(tree, attrpath)]
-
-
-def _selects(node: cst.Node) -> Iterator[cst.Node]:
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        if current.type == "select_expression":
-            yield current
-        stack.extend(reversed(current.children))
-
-
-def string_value(tree: cst.NixTree, node: cst.Node) -> str | None:
-    """The value of a ``"…"`` literal without interpolation; None for anything else."""
-    if node.type != "string_expression":
-        return None
-    literal = cst.string_at(tree, node)
-    return None if literal.has_interpolation else literal.value
 
 
 def resolve_nix_path(nix_file: str, text: str) -> str | None:
@@ -134,14 +117,9 @@ def _option_path(binding: cst.Binding) -> list[str]:
 
 
 def host_names(tree: cst.NixTree) -> list[tuple[int, str]]:
-    """``(offset, name)`` of each ``networking.hostName = "<literal>"`` binding."""
-    out = []
-    for binding in cst.bindings(tree):
-        if _option_path(binding) == ["networking", "hostName"]:
-            literal = string_value(tree, binding.value)
-            if literal is not None:
-                out.append((binding.start, literal))
-    return out
+    """``(offset, name)`` of each ``networking.hostName = "<literal>"`` binding
+    (:func:`secretkit.nix.cst.host_names`, the one reader of it)."""
+    return [(binding.start, name) for binding, name in cst.host_names(tree) if name is not None]
 
 
 def secret_names(tree: cst.NixTree) -> set[str]:
@@ -149,7 +127,7 @@ def secret_names(tree: cst.NixTree) -> set[str]:
     (``sops.secrets.<name> = …``, ``age.secrets.<name>``, nested or not) or used
     (``config.sops.secrets.<name>.path``): names a new secret must not take."""
     paths: list[list[str]] = [binding.full_path for binding in cst.bindings(tree)]
-    for node in _selects(tree.root):
+    for node in (n for n in cst.walk(tree.root) if n.type == "select_expression"):
         paths.append([n or "${}" for n in _select_names(tree, node)])
     return {
         path[i + 1]
@@ -173,7 +151,7 @@ def nix_facts(files: Iterable[str], read: Callable[[str], bytes | None]) -> NixF
         if tree.has_errors:
             facts.unparsed.append(path)
         _read_bindings(facts, path, tree)
-        for node in _selects(tree.root):
+        for node in (n for n in cst.walk(tree.root) if n.type == "select_expression"):
             base = node.child_by_field_name("expression")
             if base is None or cst.node_text(tree, base) != "config":
                 continue
@@ -188,13 +166,9 @@ def nix_facts(files: Iterable[str], read: Callable[[str], bytes | None]) -> NixF
 
 def _read_bindings(facts: NixFacts, path: str, tree: cst.NixTree) -> None:
     declared: dict[str, Declaration] = {}
+    facts.host_names += [(path, start, name) for start, name in host_names(tree)]
     for binding in cst.bindings(tree):
         full = _option_path(binding)
-        if full == ["networking", "hostName"]:
-            literal = string_value(tree, binding.value)
-            if literal is not None:
-                facts.host_names.append((path, binding.start, literal))
-            continue
         if full == ["sops", "defaultSopsFile"]:
             text = str(cst.node_text(tree, binding.value))
             facts.default_texts[path] = text
@@ -220,7 +194,7 @@ def _read_bindings(facts: NixFacts, path: str, tree: cst.NixTree) -> None:
                 decl.sops_file = resolve_nix_path(path, value_text)
                 decl.sops_file_text = value_text
             elif full[3] == "key":
-                decl.key = string_value(tree, binding.value)
+                decl.key = cst.string_value(tree, binding.value)
             elif full[3] == "format":
-                decl.fmt = string_value(tree, binding.value)
+                decl.fmt = cst.string_value(tree, binding.value)
     facts.declarations.extend(declared.values())
