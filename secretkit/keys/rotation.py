@@ -1,9 +1,9 @@
 """Rotation plans: which sops files a host change touches, and what each one becomes.
 
 A plan is computed from what is on disk (``.sops.yaml`` and the sops files) and
-changes nothing; :mod:`secretkit.commands.rotate_host`,
-:mod:`secretkit.commands.remove_host` and :mod:`secretkit.commands.updatekeys_tree`
-execute plans (in memory first, then one :class:`~secretkit.atomic.Transaction`).
+changes nothing; :mod:`secretkit.keys.host_rekey` (``rotate host``, ``hosts
+remove``) and :func:`secretkit.commands.updatekeys.updatekeys_tree` execute plans
+(in memory first, then one :class:`~secretkit.atomic.Transaction`).
 
 Public API::
 
