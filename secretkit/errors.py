@@ -3,7 +3,8 @@
 Every failure a user can meet is a :class:`SecretkitError` subclass carrying an
 ``exit_code`` and a one-line ``hint``.  The boundary (:mod:`secretkit.boundary`)
 catches it once and prints ``error: <message> (hint: <hint>)``.  Anything else
-reaching the boundary is a bug (exit 5).  Messages never contain secret values: build them from names and paths.
+reaching the boundary is a bug (exit 5).  Messages never contain secret values:
+build them from names and paths.
 
 Exit codes (the CLI contract, README "Exit codes"):
 
