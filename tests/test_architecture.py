@@ -20,7 +20,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 
-# The layer order of issue 10 (LAYERS.md), lowest first.  A module may import only
+# The layer order of issue 10 (ARCHITECTURE.md "Layers"), lowest first.  A module may import only
 # from its own package, from a package of its own layer, or from a layer below.
 # "" is the ``secretkit`` package itself (``__version__``); ``_examples`` is the
 # demo's package data.  Both import nothing.
