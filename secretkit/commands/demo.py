@@ -181,7 +181,7 @@ def demo(
     from secretkit.keys import sops_yaml
     from secretkit.keys.hosts import discover
     from secretkit.keys.ssh_to_age import ssh_private_key_to_age, ssh_pubkey_to_age
-    from secretkit.scan.api import scan_tree
+    from secretkit.scan.worktree import scan_tree
     from secretkit.sops import api
     from secretkit.sops.identities import load_identities
 

@@ -74,7 +74,8 @@ def _history(root: Path, progress: Progress | None) -> dict[str, ExposedValue]:
     from secretkit.git.backups import backup_blobs
     from secretkit.git.objects import read_blobs
     from secretkit.scan import allowlist
-    from secretkit.scan.api import scan_bytes, scan_history
+    from secretkit.scan.history import scan_history
+    from secretkit.scan.one_file import scan_bytes
 
     findings = [(f, False) for f in scan_history(root, progress=progress).findings]
     blobs = {b.oid: b for b in backup_blobs(root)}
@@ -125,7 +126,7 @@ def exposed(cwd: Path, *, progress: Progress | None = None) -> ExposedReport:
     from secretkit.errors import SecretkitError
     from secretkit.git import require_repo
     from secretkit.keys.rotation import find_sops_files
-    from secretkit.scan.api import scan_tree
+    from secretkit.scan.worktree import scan_tree
     from secretkit.sops import api
     from secretkit.sops.identities import load_identities
 

@@ -229,7 +229,7 @@ def _embedded_config_hits(lit: NixString) -> list[Hit]:
     """``name = value`` / ``name: value`` lines of a config file written as a Nix string
     (``extraConfig``, ``settings`` text, wpa_supplicant ``auth``): the same name rules
     as attributes, only on text that comes from the literal itself."""
-    from secretkit.scan.text import key_value_hits, looks_like_code
+    from secretkit.scan.text_files import key_value_hits, looks_like_code
 
     # ``key = value`` lines, and ``key = "value"`` / ``$cfg['key'] = "value"`` inside
     # code (PHP, Lua, Python config written as a string)

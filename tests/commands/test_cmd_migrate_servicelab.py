@@ -29,7 +29,7 @@ from secretkit.commands import migrate
 from secretkit.commands.demo import _admin_key, _host_key
 from secretkit.keys import sops_yaml
 from secretkit.keys.ssh_to_age import ssh_private_key_to_age, ssh_pubkey_to_age
-from secretkit.scan.api import scan_bytes
+from secretkit.scan.one_file import scan_bytes
 from secretkit.sops import api
 from secretkit.sops.identities import load_identities
 from tests.conftest import ROOT, commit_all, git, need_tool

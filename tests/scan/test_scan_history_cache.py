@@ -10,7 +10,8 @@ import pytest
 
 from secretkit.git import objects
 from secretkit.scan import history_cache
-from secretkit.scan.api import scan_history, scan_tree
+from secretkit.scan.history import scan_history
+from secretkit.scan.worktree import scan_tree
 from tests.conftest import commit_all, git
 from tests.support import fake
 
