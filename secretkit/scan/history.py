@@ -104,7 +104,7 @@ def scan_history(
             spans = store.spans(blob.oid, blob.path)
             if spans is not None:
                 try:
-                    report.findings.extend(rebuild(blob, data, spans))
+                    report.findings.extend(rebuild(blob, data, spans, allow))
                     report.stats["files"] += 1
                     tick(1)
                     continue

@@ -42,7 +42,12 @@ def _spans(findings: list[Finding], data: bytes) -> list[dict[str, object]] | No
     return [{key: getattr(f, key) for key in _SPAN_KEYS} for f in findings]
 
 
-def rebuild(blob: HistoryBlob, data: bytes, spans: list[dict[str, Any]]) -> list[Finding]:
+def rebuild(
+    blob: HistoryBlob, data: bytes, spans: list[dict[str, Any]], allow: Allowlist
+) -> list[Finding]:
+    """The findings a scan of ``blob`` gave, from the spans the cache kept.  The
+    fingerprint is not taken from the cache: it is computed from the value, keyed by
+    ``allow``, when an output or the allowlist asks for it (as for a scanned blob)."""
     out = []
     for span in spans:
         value = data[span["start"] : span["end"]].decode("utf-8", "replace")
@@ -52,7 +57,8 @@ def rebuild(blob: HistoryBlob, data: bytes, spans: list[dict[str, Any]]) -> list
                 commit=blob.commit,
                 preview=preview(value),
                 secret=Sensitive(value),
-                **{key: span[key] for key in _SPAN_KEYS},
+                keyring=allow,
+                **{key: span[key] for key in _SPAN_KEYS if key != "fingerprint"},
             )
         )
     return out
