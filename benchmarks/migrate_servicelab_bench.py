@@ -30,7 +30,7 @@ from secretkit.commands import migrate  # noqa: E402
 from secretkit.commands.demo import demo_admin_key, demo_host_key  # noqa: E402
 from secretkit.keys import sops_yaml_edits  # noqa: E402
 from secretkit.keys.ssh_to_age import ssh_pubkey_to_age  # noqa: E402
-from secretkit.scan.api import scan_bytes  # noqa: E402
+from secretkit.scan.one_file import scan_bytes  # noqa: E402
 from tests.support.nixfind import FakeFinding, fill  # noqa: E402
 
 TARGET = 2.0

@@ -16,8 +16,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parents[1]
 
 # The layer order of issue 10 (ARCHITECTURE.md "Layers"), lowest first.  A module may import only
@@ -329,11 +327,6 @@ def test_every_package_has_a_layer() -> None:
     assert not offenders, _report("packages missing from LAYERS", offenders)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 10 in progress: scan.api <-> scan.history (scan helper), "
-    "gate.model <-> gate.render (i10-check), cli <-> entry (i10-cli)",
-)
 def test_no_import_cycles() -> None:
     offenders = cycle_edges(TREE)
     assert not offenders, _report("import cycles", offenders)
@@ -344,11 +337,6 @@ def test_no_upward_imports() -> None:
     assert not offenders, _report("upward imports", offenders)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 10 in progress: keys/hosts (i10-hosts), cli (i10-cli), commands/check "
-    "(i10-check), keys/sops_yaml (i10-sopsyaml), scan/api, nix/cst",
-)
 def test_no_module_over_600_lines() -> None:
     offenders = long_modules(TREE)
     assert not offenders, _report(f"modules over {MAX_LINES} lines", offenders)

@@ -207,7 +207,7 @@ def demo(
     from secretkit.layouts.sops_nix import host_secrets_path
     from secretkit.nix.hosts import discover
     from secretkit.plan import migration
-    from secretkit.scan.api import scan_tree
+    from secretkit.scan.worktree import scan_tree
     from secretkit.sops import operations
     from secretkit.sops.identities import load_identities
 

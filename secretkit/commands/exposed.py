@@ -106,7 +106,8 @@ def _history(root: Path, progress: Progress | None) -> dict[str, ExposedValue]:
     from secretkit.git.backups import backup_blobs
     from secretkit.git.objects import read_blobs
     from secretkit.scan import allowlist
-    from secretkit.scan.api import scan_bytes, scan_history
+    from secretkit.scan.history import scan_history
+    from secretkit.scan.one_file import scan_bytes
 
     findings = [(f, False) for f in scan_history(root, progress=progress).findings]
     blobs = {b.oid: b for b in backup_blobs(root)}
@@ -159,7 +160,7 @@ def exposed(
     from secretkit.errors import SecretkitError
     from secretkit.git import require_repo
     from secretkit.keys.rotation import sops_file_infos
-    from secretkit.scan.api import scan_tree
+    from secretkit.scan.worktree import scan_tree
     from secretkit.sops import operations
     from secretkit.sops.engine import identities_of
 

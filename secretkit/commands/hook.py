@@ -98,7 +98,7 @@ def run_hook(
         return report
 
     from secretkit.scan import allowlist
-    from secretkit.scan.api import scan_staged
+    from secretkit.scan.staged import scan_staged
 
     scanned = scan_staged(root, paths, known_top=True, entries=listing)
     # The report shows each finding's fingerprint (scrypt, ~35 ms of CPU): computed in
@@ -162,7 +162,7 @@ def _split_by_head(
     if not findings:
         return [], []
     from secretkit.git import hooks as githooks
-    from secretkit.scan.api import scan_bytes
+    from secretkit.scan.one_file import scan_bytes
 
     paths = sorted({f.path for f in findings})
     origin = githooks.renamed_from(root)  # a moved file held what it holds before

@@ -129,7 +129,7 @@ def unrewritable(findings: list[Finding]) -> list[tuple[str, str]]:
 
 def plan_purge(cwd: Path, *, progress: Progress | None = None) -> PurgePlan:
     from secretkit.git.filter_repo import list_refs, refs_to_rewrite
-    from secretkit.scan.api import scan_history
+    from secretkit.scan.history import scan_history
 
     root = require_repo(cwd)
     _require_clean(root)
@@ -172,7 +172,7 @@ def apply_purge(plan: PurgePlan, *, progress: Progress | None = None) -> PurgeRe
     from secretkit.git.filter_repo import create_backup, replace_text
     from secretkit.git.objects import root_commits
     from secretkit.scan.allowlist import ALLOW_FILE
-    from secretkit.scan.api import scan_history
+    from secretkit.scan.history import scan_history
 
     root = plan.root
     recover(root)  # the repository lock, held until the command ends

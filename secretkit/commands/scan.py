@@ -41,7 +41,9 @@ def scan(
 ) -> ScanReport:
     """Run one scan and return its report (the caller renders it)."""
     from secretkit.git import repo_root, require_repo
-    from secretkit.scan import api
+    from secretkit.scan.history import scan_history
+    from secretkit.scan.staged import scan_staged
+    from secretkit.scan.worktree import scan_tree
 
     if staged and history:
         raise UsageError("--staged and --history cannot be combined")
@@ -49,13 +51,13 @@ def scan(
         if paths:
             raise UsageError("--history scans every path; drop the PATH arguments")
         top = require_repo(cwd)
-        return _named(api.scan_history(top, progress=progress), top)
+        return _named(scan_history(top, progress=progress), top)
     if staged:
         top = require_repo(cwd)
-        return _named(api.scan_staged(top, _relative(top, cwd, paths)), top)
+        return _named(scan_staged(top, _relative(top, cwd, paths)), top)
     if not paths:
         top = repo_root(cwd) or cwd
-        return _named(api.scan_tree(top, progress=progress), top)
+        return _named(scan_tree(top, progress=progress), top)
     # Each named path is scanned from the root that holds it: its repository, or
     # outside git the directory itself (a file: its directory).
     by_root: dict[Path, list[str]] = {}
@@ -69,7 +71,7 @@ def scan(
         by_root.setdefault(root, []).extend(_relative(root, cwd, [name]))
     merged = ScanReport()
     for root, names in by_root.items():
-        part = api.scan_tree(root, names, progress=progress, explicit=True)
+        part = scan_tree(root, names, progress=progress, explicit=True)
         merged.findings.extend(part.findings)
         merged.skipped.extend(part.skipped)
         for key in ("files", "bytes", "seconds"):

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
 def check_plaintext_tree(ctx: CheckContext) -> list[CheckResult]:
     from secretkit.scan.allowlist import load
-    from secretkit.scan.api import scan_tree
+    from secretkit.scan.worktree import scan_tree
 
     report = scan_tree(ctx.root, use_cache=True)
     results = []
@@ -71,7 +71,7 @@ def _unverified(check_id: str, skipped: list[Skipped], allow: Allowlist) -> list
     """A file the scanner could not read fails the point: never "ok" for what was not
     read, unless the user vouched for the path in the allowlist."""
     from secretkit.scan.allowlist import ALLOW_FILE
-    from secretkit.scan.api import MISSING_BLOB
+    from secretkit.scan.many_files import MISSING_BLOB
 
     results = []
     for skip in skipped:
@@ -99,7 +99,7 @@ def check_plaintext_history(ctx: CheckContext) -> list[CheckResult]:
     from secretkit.gate.history_findings import group_findings, live_findings
     from secretkit.git.filter_repo import list_refs
     from secretkit.scan.allowlist import load
-    from secretkit.scan.api import scan_history
+    from secretkit.scan.history import scan_history
 
     report = scan_history(ctx.root, progress=ctx.progress, every_ref=True)
     findings = list(report.findings)

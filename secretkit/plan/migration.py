@@ -88,7 +88,7 @@ def prepare(
     from secretkit.plan.hostkeys import host_key_problems
     from secretkit.plan.hostvalues import collect as collect_values
     from secretkit.plan.release import pinned
-    from secretkit.scan.api import scan_tree
+    from secretkit.scan.worktree import scan_tree
     from secretkit.sops.engine import LazyIdentities
 
     source = identities if callable(identities) else LazyIdentities(loaded=identities)

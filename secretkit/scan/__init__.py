@@ -1,8 +1,11 @@
 """Secret scanning: bytes in, findings out.
 
-:mod:`secretkit.scan.api` is the entry point (one file, the work tree, the index,
-the history); :mod:`~secretkit.scan.nix` and :mod:`~secretkit.scan.structured`
-read values with their names, :mod:`~secretkit.scan.detectors` holds the token
-formats, :mod:`~secretkit.scan.filters` what is never a secret, and
+The entry points: :mod:`~secretkit.scan.one_file` (one file's bytes),
+:mod:`~secretkit.scan.worktree`, :mod:`~secretkit.scan.staged` (the index) and
+:mod:`~secretkit.scan.history`; :mod:`~secretkit.scan.many_files` runs many files,
+serially or in a process pool.  :mod:`~secretkit.scan.nix` and
+:mod:`~secretkit.scan.text_files` read values with their names,
+:mod:`~secretkit.scan.detectors` holds the token formats,
+:mod:`~secretkit.scan.filters` what is never a secret, and
 :mod:`~secretkit.scan.report` the text/json/sarif output.
 """

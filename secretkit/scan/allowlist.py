@@ -69,7 +69,7 @@ class Allowlist:
         if self._key is None:
             commit = None
             if self.repo is not None:
-                from secretkit.git.objects import root_commits
+                from secretkit.scan.root_commits import root_commits
 
                 roots = root_commits(self.repo)
                 commit = roots[0] if roots else None

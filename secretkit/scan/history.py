@@ -1,5 +1,6 @@
-"""History beyond file contents: commit and tag messages, and tags that point straight
-at a blob or a tree (no commit holds those, so the blob walk never sees them).
+"""The history: every blob of every commit (:func:`scan_history`), and what is
+beyond file contents: commit and tag messages, and tags that point straight at a blob
+or a tree (no commit holds those, so the blob walk never sees them).
 
 Findings here carry a path in parentheses that no file can have:
 ``(commit message)`` (with the commit), ``(message of refs/tags/v1)``,
@@ -9,13 +10,122 @@ of a tagged tree (their ``commit`` is None: no commit holds them).
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from secretkit.scan.allowlist import Allowlist
-from secretkit.scan.model import Finding
+from secretkit.scan.many_files import MISSING_BLOB, PARALLEL_MIN_FILES, Progress, scan_large_blobs
+from secretkit.scan.model import Finding, ScanReport, Skipped
+from secretkit.scan.one_file import MAX_BYTES, scan_bytes
+
+if TYPE_CHECKING:
+    from secretkit.git.objects import HistoryBlob
 
 COMMIT_MESSAGE = "(commit message)"
+
+
+def scan_history(
+    root: Path,
+    *,
+    progress: Progress | None = None,
+    max_bytes: int = MAX_BYTES,
+    every_ref: bool = False,
+    use_cache: bool = True,
+) -> ScanReport:
+    """Every blob of every commit reachable from any ref, each distinct blob once;
+    findings carry the (oldest) commit that added the blob.  purge's backup refs are
+    left out unless ``every_ref``.  Commit and tag messages, tags of blobs or trees and
+    notes are read as well (:func:`message_and_tag_findings`).
+
+    Blobs are read and scanned in batches (:mod:`secretkit.scan.history_run`; memory
+    stays flat on any history); a blob over ``max_bytes`` is streamed from git and
+    scanned in pieces.  What each blob gave is remembered in the repository's git
+    directory (:mod:`secretkit.scan.history_cache`): a later run scans only blobs it
+    has not seen clean or skipped under the same detectors and allowlist."""
+    from secretkit.git import require_repo
+    from secretkit.git.objects import read_blobs_limited
+    from secretkit.scan import allowlist
+    from secretkit.scan.history_cache import HistoryCache, cache_key
+    from secretkit.scan.history_run import (
+        BATCH_BYTES,
+        BATCH_FILES,
+        Pool,
+        heartbeat,
+        history_index,
+        rebuild,
+        scan_batch,
+    )
+
+    started = time.perf_counter()
+    top = require_repo(Path(root))
+    allow = allowlist.load(top)
+    key = cache_key(allow.allowed, max_bytes)
+    store = HistoryCache.load(top, key) if use_cache else HistoryCache(None, key)
+    with heartbeat(progress):
+        blobs, clean = history_index(top, store, every_ref=every_ref)
+    report = ScanReport()
+    report.stats["files"] += clean
+    todo: dict[str, HistoryBlob] = {}
+    for blob in blobs:
+        state = store.known(blob.oid, blob.path)
+        if state == "clean":
+            if not clean:
+                report.stats["files"] += 1
+        elif state == "skip" and store.skip_reason(blob.oid, blob.path) != MISSING_BLOB:
+            reason = store.skip_reason(blob.oid, blob.path) or "skipped"
+            report.skipped.append(Skipped(f"{blob.commit[:12]}:{blob.path}", reason))
+        else:
+            todo[blob.oid] = blob
+    total = len(blobs) + clean
+    done = [total - len(todo)]
+
+    def tick(n: int) -> None:
+        done[0] += n
+        if progress is not None:
+            progress(done[0], total)
+
+    tick(0)
+    batch: list[tuple[HistoryBlob, bytes]] = []
+    size = 0
+    with heartbeat(progress, lambda: (done[0], total)), Pool(len(todo), PARALLEL_MIN_FILES) as pool:
+        seen: set[str] = set()
+        for oid, _size, data in read_blobs_limited(top, todo, max_bytes):
+            blob = todo[oid]
+            seen.add(oid)
+            if data is None:  # over max_bytes: streamed from git, scanned in pieces
+                large = [(blob.path, oid, _size)]
+                report.findings.extend(scan_large_blobs(top, large, allow, blob.commit, max_bytes))
+                report.stats["files"] += 1
+                report.stats["bytes"] += _size
+                tick(1)
+                continue
+            spans = store.spans(blob.oid, blob.path)
+            if spans is not None:
+                try:
+                    report.findings.extend(rebuild(blob, data, spans, allow))
+                    report.stats["files"] += 1
+                    tick(1)
+                    continue
+                except (KeyError, TypeError, ValueError):
+                    pass  # a damaged entry: scan the blob again
+            batch.append((blob, data))
+            size += len(data)
+            if size >= BATCH_BYTES or len(batch) >= BATCH_FILES:
+                scan_batch(batch, allow, max_bytes, pool, report, store, tick)
+                batch, size = [], 0
+        scan_batch(batch, allow, max_bytes, pool, report, store, tick)
+    for oid, blob in todo.items():  # git could not give it: never silence
+        if oid not in seen:  # remembered so a later run asks git for it again
+            report.skipped.append(Skipped(f"{blob.commit[:12]}:{blob.path}", MISSING_BLOB))
+            store.record_skip(blob.oid, blob.commit, blob.path, MISSING_BLOB)
+            tick(1)
+    store.save()
+    report.findings.extend(message_and_tag_findings(top, allow, every_ref=every_ref))
+    report.findings.sort(key=lambda f: (f.path, f.commit or "", f.start))
+    report.stats["seconds"] = time.perf_counter() - started
+    return report
 
 
 def tag_message_path(ref: str) -> str:
@@ -50,7 +160,6 @@ def message_and_tag_findings(
         tags,
         tree_entries,
     )
-    from secretkit.scan.api import scan_bytes
 
     found: list[Finding] = []
     for message in commit_messages(root, every_ref=every_ref):

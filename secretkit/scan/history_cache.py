@@ -13,10 +13,11 @@ Public API::
 The file lives in ``<git dir>/secretkit/history-cache`` (never in the work tree, never
 pushed).  It holds blob ids, a short hash of the path the blob was scanned under,
 rule ids and fingerprints (the keyed scrypt hashes the allowlist uses), and fixed
-skip reasons: no secret value and no preview.  A blob with findings is scanned again
-each time (findings need their positions and previews), so only clean and skipped
-blobs are skipped.  The commits already walked are kept too, so a later run walks
-only new ones — unless a walked commit is gone (history rewritten): then all again.
+skip reasons: no secret value and no preview.  A blob with findings is read again
+each time (findings need their values for previews): when each value is exactly its
+bytes the findings are rebuilt from the positions kept, else the blob is scanned
+again.  The commits already walked are kept too, so a later run walks only new
+ones — unless a walked commit is gone (history rewritten): then all again.
 Flagged and skipped blobs keep the commit and path they were seen at (paths and
 commit ids, no content).  The header key covers the detector code, the allowlist and the
 size limit: when any of them changes the whole cache is dropped.

@@ -1,7 +1,6 @@
 """The history scan's machinery: the blob index (with the cache), batches through one
 process pool, results attributed to their blob, findings rebuilt from cached spans,
-and a heartbeat for progress.  :func:`secretkit.scan.api.scan_history` composes it;
-the per-file scanning functions are passed in (this module imports no scanner)."""
+and a heartbeat for progress.  :func:`secretkit.scan.history.scan_history` composes it."""
 
 from __future__ import annotations
 
@@ -15,15 +14,9 @@ from typing import Any
 from secretkit.git.objects import HistoryBlob
 from secretkit.scan.allowlist import Allowlist
 from secretkit.scan.history_cache import HistoryCache
+from secretkit.scan.many_files import Job, Progress, Result, chunk_worker, scan_file_job
 from secretkit.scan.model import Finding, ScanReport, Skipped
 from secretkit.sensitive import Sensitive, preview
-
-Progress = Callable[[int, int], None]
-Job = tuple[str, str | None, bytes | None, str | None]  # path, file on disk, content, commit
-Result = tuple[list[Finding], Skipped | None, int]
-ScanOne = Callable[[Job, Allowlist, int], Result]
-ScanChunk = Callable[[list[Job], Allowlist, int], list[Result]]
-
 
 _SPAN_KEYS = (
     "line",
@@ -49,7 +42,12 @@ def _spans(findings: list[Finding], data: bytes) -> list[dict[str, object]] | No
     return [{key: getattr(f, key) for key in _SPAN_KEYS} for f in findings]
 
 
-def rebuild(blob: HistoryBlob, data: bytes, spans: list[dict[str, Any]]) -> list[Finding]:
+def rebuild(
+    blob: HistoryBlob, data: bytes, spans: list[dict[str, Any]], allow: Allowlist
+) -> list[Finding]:
+    """The findings a scan of ``blob`` gave, from the spans the cache kept.  The
+    fingerprint is not taken from the cache: it is computed from the value, keyed by
+    ``allow``, when an output or the allowlist asks for it (as for a scanned blob)."""
     out = []
     for span in spans:
         value = data[span["start"] : span["end"]].decode("utf-8", "replace")
@@ -59,7 +57,8 @@ def rebuild(blob: HistoryBlob, data: bytes, spans: list[dict[str, Any]]) -> list
                 commit=blob.commit,
                 preview=preview(value),
                 secret=Sensitive(value),
-                **{key: span[key] for key in _SPAN_KEYS},
+                keyring=allow,
+                **{key: span[key] for key in _SPAN_KEYS if key != "fingerprint"},
             )
         )
     return out
@@ -138,7 +137,7 @@ class Pool:
             from concurrent.futures import ProcessPoolExecutor
 
             from secretkit.nix import cst
-            from secretkit.scan import nix, text  # noqa: F401
+            from secretkit.scan import nix, text_files  # noqa: F401
 
             cst._parser()
             method = "fork" if "fork" in multiprocessing.get_all_start_methods() else None
@@ -166,13 +165,11 @@ def scan_batch(
     report: ScanReport,
     store: HistoryCache,
     tick: Callable[[int], None],
-    workers: tuple[ScanOne, ScanChunk],
 ) -> None:
     """Scan one batch of blobs, each result attributed to its blob (for the cache)."""
     if not batch:
         return
     jobs: list[Job] = [(blob.path, None, data, blob.commit) for blob, data in batch]
-    scan_one, scan_chunk = workers
     results: list[Result | None] = [None] * len(jobs)
     if pool.executor is not None and len(jobs) >= pool.min_jobs:
         from concurrent.futures import as_completed
@@ -180,7 +177,7 @@ def scan_batch(
         step = max(1, min(64, len(jobs) // (pool.workers * 4) or 1))
         spans = [(i, min(i + step, len(jobs))) for i in range(0, len(jobs), step)]
         futures = {
-            pool.executor.submit(scan_chunk, jobs[a:b], allow, max_bytes): a for a, b in spans
+            pool.executor.submit(chunk_worker, jobs[a:b], allow, max_bytes): a for a, b in spans
         }
         for future in as_completed(futures):
             start = futures[future]
@@ -189,7 +186,7 @@ def scan_batch(
             tick(len(chunk))
     else:
         for index, job in enumerate(jobs):
-            results[index] = scan_one(job, allow, max_bytes)
+            results[index] = scan_file_job(job, allow, max_bytes)
             tick(1)
     for (blob, _data), result in zip(batch, results, strict=True):
         if result is None:

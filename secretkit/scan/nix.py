@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import bisect
 import re
+from functools import lru_cache
 from typing import Any
 
 from secretkit.nix.cst import NixString
@@ -115,16 +116,17 @@ def scan_nix(data: bytes) -> tuple[list[Hit], bool]:
 
     hits: list[Hit] = []
     for node, path, binding in nodes:
-        key = _key(path)
+        key = path[-1] if path and path[-1][:1] != "[" else _key(path)
         if key and (filters.hash_name(key) or filters.public_name(key)):
             continue
-        if any(n in _META for n in path):
+        if not _META.isdisjoint(path):
             continue
-        ctx = Context(tuple(path))
-        children = node.children
-        if len(children) < 2:
+        count = node.child_count
+        if count < 2:
             continue
-        raw = data[children[0].end_byte : children[-1].start_byte].decode("utf-8", "replace")
+        # (node.child(i), not node.children: the literal's fragments stay in C)
+        begin, stop = node.child(0).end_byte, node.child(count - 1).start_byte
+        raw = data[begin:stop].decode("utf-8", "replace")
         if not raw.strip():
             continue
         kind = filters.secret_name(key) if key else None
@@ -137,15 +139,17 @@ def scan_nix(data: bytes) -> tuple[list[Hit], bool]:
         command = _command_key(key) or _in_environment(path)
         content = None
         parent = node.parent
-        if parent is not None and (parent.type == "apply_expression" or key == "text"):
+        if parent is not None and (key == "text" or parent.type == "apply_expression"):
             content = nix_positions.content_context(data, node, path)
         if kind is None and not etc_text and not embedded and not command and content is None:
-            first = bisect.bisect_left(marks, children[0].end_byte)
-            marked = first < len(marks) and marks[first] < children[-1].start_byte
+            first = bisect.bisect_left(marks, begin)
+            marked = first < len(marks) and marks[first] < stop
             if not marked and not (
-                (keyed_file or _command_key(key)) and token_hits(raw, ctx, vendor=vendor)
+                (keyed_file or _command_key(key))
+                and token_hits(raw, Context(tuple(path)), vendor=vendor)
             ):
                 continue  # the common case: nothing here, no need to read the literal
+        ctx = Context(tuple(path))
         lit = cst.string_from(tree, node, path, binding)
         dotted = _dotted(path)
         found: list[Hit] = []
@@ -216,9 +220,10 @@ _ENVIRONMENT = frozenset(
 
 
 def _in_environment(path: list[str]) -> bool:
-    return any(name in _ENVIRONMENT for name in path[:-1])
+    return len(path) > 1 and not _ENVIRONMENT.isdisjoint(path[:-1])
 
 
+@lru_cache(maxsize=4096)
 def _config_key(key: str) -> bool:
     """Options holding a config file's text (``extraConfig``, ``extraOptions``)."""
     parts = filters.words(key)
@@ -229,7 +234,7 @@ def _embedded_config_hits(lit: NixString) -> list[Hit]:
     """``name = value`` / ``name: value`` lines of a config file written as a Nix string
     (``extraConfig``, ``settings`` text, wpa_supplicant ``auth``): the same name rules
     as attributes, only on text that comes from the literal itself."""
-    from secretkit.scan.text import key_value_hits, looks_like_code
+    from secretkit.scan.text_files import key_value_hits, looks_like_code
 
     # ``key = value`` lines, and ``key = "value"`` / ``$cfg['key'] = "value"`` inside
     # code (PHP, Lua, Python config written as a string)
@@ -245,6 +250,7 @@ def _embedded_config_hits(lit: NixString) -> list[Hit]:
     ]
 
 
+@lru_cache(maxsize=4096)
 def _command_key(key: str) -> bool:
     parts = filters.words(key)
     return bool(parts) and parts[-1] in ("command", "cmd", "eval")

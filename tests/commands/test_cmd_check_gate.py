@@ -146,7 +146,7 @@ def test_the_fix_sends_to_migrate_only_what_migrate_accepts(
     tmp_git_repo: Path, source: str, migrates: bool
 ) -> None:
     from secretkit.plan.advice import migrate_refusal
-    from secretkit.scan.api import scan_bytes
+    from secretkit.scan.one_file import scan_bytes
 
     value = fake.password("advice")
     data = source.replace("@V@", value).encode()

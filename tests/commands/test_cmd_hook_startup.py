@@ -88,7 +88,7 @@ def test_hook_on_a_clean_staged_file_loads_none_of_the_deferred_modules(
     git(tmp_git_repo, "add", ".")
     code, modules, _out = _run_entry(tmp_git_repo, "hook", "--", *files)
     assert code == 0
-    assert "secretkit.scan.api" in modules  # it did scan
+    assert "secretkit.scan.staged" in modules  # it did scan
     loaded = [name for name in DEFERRED if _loaded(modules, name)]
     assert loaded == []
     # tree-sitter only when a Nix file is staged

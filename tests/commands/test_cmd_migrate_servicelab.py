@@ -29,7 +29,7 @@ from secretkit.commands import migrate
 from secretkit.commands.demo import demo_admin_key, demo_host_key
 from secretkit.keys import sops_yaml_edits
 from secretkit.keys.ssh_to_age import ssh_private_key_to_age, ssh_pubkey_to_age
-from secretkit.scan.api import scan_bytes
+from secretkit.scan.one_file import scan_bytes
 from secretkit.sops import operations
 from secretkit.sops.identities import load_identities
 from tests.conftest import ROOT, commit_all, git, need_tool

@@ -267,7 +267,7 @@ _JOB_USER = {"borgbackup-passphrase", "restic-files"}  # owner: the job's `user`
 def test_scanner_findings_drive_the_same_rewrite(key: str) -> None:
     """With the real scanner's findings the plan is the golden one (or, where the
     scanner does not flag a literal, a subset of it: never a finding migrate misplaces)."""
-    from secretkit.scan.api import scan_bytes
+    from secretkit.scan.one_file import scan_bytes
 
     before, after_path = _golden(key)
     source, expected, _ = fill(before, MODULE)

@@ -14,7 +14,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from secretkit.scan.adapters import detect_secrets as adapter
-from secretkit.scan.api import scan_bytes, scan_tree
+from secretkit.scan.one_file import scan_bytes
+from secretkit.scan.worktree import scan_tree
 from tests.conftest import ROOT
 from tests.support import fake
 
@@ -44,7 +45,7 @@ def test_repo_content_cannot_load_plugins(tmp_path: Path) -> None:
     (tmp_path / "deploy.sh").write_text(f"export GH={fake.github_token('adapter')}\n")
     code = (
         "from pathlib import Path\n"
-        "from secretkit.scan.api import scan_tree\n"
+        "from secretkit.scan.worktree import scan_tree\n"
         f"r = scan_tree(Path({str(tmp_path)!r}))\n"
         "print(sorted(f.rule for f in r.findings))\n"
     )

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from secretkit.scan.api import scan_tree
+from secretkit.scan.worktree import scan_tree
 
 CORPUS = Path(os.environ.get("SECRETKIT_CORPUS", "/tmp/corpus"))
 

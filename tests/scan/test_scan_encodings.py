@@ -9,7 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from secretkit.scan.api import MISSING_BLOB, scan_bytes, scan_pieces, scan_staged, scan_tree
+from secretkit.scan.many_files import MISSING_BLOB
+from secretkit.scan.one_file import scan_bytes, scan_pieces
+from secretkit.scan.staged import scan_staged
+from secretkit.scan.worktree import scan_tree
 from tests.conftest import commit_all, git
 from tests.support import fake
 
@@ -122,7 +125,7 @@ def test_a_blob_git_cannot_read_is_a_skip(tmp_git_repo: Path) -> None:
 
 
 def test_history_symlink_target_is_scanned(tmp_git_repo: Path) -> None:
-    from secretkit.scan.api import scan_history
+    from secretkit.scan.history import scan_history
 
     token = _token()
     os.symlink(f"/srv/{token}", tmp_git_repo / "link")

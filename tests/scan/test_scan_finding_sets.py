@@ -19,8 +19,10 @@ from pathlib import Path
 
 import pytest
 
-from secretkit.scan.api import PARALLEL_MIN_FILES, scan_history, scan_tree
+from secretkit.scan.history import scan_history
+from secretkit.scan.many_files import PARALLEL_MIN_FILES
 from secretkit.scan.model import Finding
+from secretkit.scan.worktree import scan_tree
 from tests.conftest import commit_all
 from tests.scan.test_scan_labelled_corpus import build
 

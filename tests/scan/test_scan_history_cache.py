@@ -10,7 +10,8 @@ import pytest
 
 from secretkit.git import objects
 from secretkit.scan import history_cache
-from secretkit.scan.api import scan_history, scan_tree
+from secretkit.scan.history import scan_history
+from secretkit.scan.worktree import scan_tree
 from tests.conftest import commit_all, git
 from tests.support import fake
 
@@ -74,6 +75,30 @@ def test_second_scan_reads_only_flagged_blobs_and_finds_the_same(
     third = scan_history(repo)
     assert _found(third) == _found(first)
     assert len(read) == 2  # the flagged blob and the new one
+
+
+def test_a_flagged_blob_is_rebuilt_from_its_cached_spans_not_scanned_again(
+    history: tuple[Path, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The second run takes a flagged blob's findings from the cache (positions, rule,
+    kind, attribute path) and the value from the blob: the same findings, the same
+    fingerprints (keyed by this repository), without running the detectors."""
+    from secretkit.scan import history_run
+
+    repo, secret = history
+    first = scan_history(repo)
+    scanned: list[int] = []
+    real = history_run.scan_batch
+
+    def counting(batch, *args):  # type: ignore[no-untyped-def]
+        scanned.append(len(batch))
+        return real(batch, *args)
+
+    monkeypatch.setattr(history_run, "scan_batch", counting)
+    second = scan_history(repo)
+    assert sum(scanned) == 0  # nothing went through the detectors
+    assert [f.to_json() for f in second.findings] == [f.to_json() for f in first.findings]
+    assert [f.secret.reveal() for f in second.findings] == [secret]
 
 
 def test_a_changed_detector_set_drops_the_cache(

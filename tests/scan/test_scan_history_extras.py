@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from secretkit.commands.check import run_check
-from secretkit.scan.api import scan_history
+from secretkit.scan.history import scan_history
 from tests.conftest import commit_all, git, need_tool
 from tests.support import fake
 

@@ -13,7 +13,7 @@ import itertools
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from secretkit.scan.api import scan_tree
+from secretkit.scan.worktree import scan_tree
 from tests.support import fake
 
 

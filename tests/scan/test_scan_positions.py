@@ -13,8 +13,8 @@ from collections.abc import Callable
 
 import pytest
 
-from secretkit.scan.api import scan_bytes
 from secretkit.scan.nix_positions import name_kind, option_kind
+from secretkit.scan.one_file import scan_bytes
 from tests.support import fake
 
 Row = tuple[str, Callable[[], str], str, str | None, str | None]

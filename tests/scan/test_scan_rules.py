@@ -12,8 +12,8 @@ from collections.abc import Callable
 import pytest
 
 from secretkit.scan import filters
-from secretkit.scan.api import scan_bytes
 from secretkit.scan.detectors import DETECTORS
+from secretkit.scan.one_file import scan_bytes
 from tests.support import fake
 
 Case = tuple[str, Callable[[], str], str, str | None]

@@ -4,7 +4,7 @@ column and attribute path, nothing else."""
 
 from __future__ import annotations
 
-from secretkit.scan.api import scan_bytes
+from secretkit.scan.one_file import scan_bytes
 from tests.support import fake
 
 # The seed's Alertmanager receiver and Syncthing scrape job, as written there.

@@ -3,7 +3,7 @@ the hook would block (fake secrets are built at run time, or carry the allow com
 
 from __future__ import annotations
 
-from secretkit.scan.api import scan_tree
+from secretkit.scan.worktree import scan_tree
 from tests.conftest import ROOT
 
 

@@ -12,7 +12,10 @@ import pytest
 
 from secretkit.errors import NotARepoError
 from secretkit.scan import allowlist
-from secretkit.scan.api import scan_bytes, scan_history, scan_staged, scan_tree
+from secretkit.scan.history import scan_history
+from secretkit.scan.one_file import scan_bytes
+from secretkit.scan.staged import scan_staged
+from secretkit.scan.worktree import scan_tree
 from tests.conftest import ROOT, commit_all, git
 from tests.support import fake
 
@@ -213,7 +216,7 @@ def test_staged_imports_only_what_the_files_need(
     code = (
         "import sys\n"
         "from pathlib import Path\n"
-        "from secretkit.scan.api import scan_staged\n"
+        "from secretkit.scan.staged import scan_staged\n"
         f"scan_staged(Path({str(tmp_git_repo)!r}))\n"
         "print(' '.join(sorted({m.split('.')[0] for m in sys.modules})))\n"
     )

@@ -1,0 +1,206 @@
+"""Scanning many files: jobs (a file on disk, content in memory, or a blob of a
+repository) run one after the other or in a process pool, results gathered into one
+:class:`~secretkit.scan.model.ScanReport`."""
+
+from __future__ import annotations
+
+import os
+import stat
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import replace
+from pathlib import Path
+
+from secretkit.scan.allowlist import Allowlist
+from secretkit.scan.model import Finding, ScanReport, Skipped
+from secretkit.scan.one_file import scan_bytes, scan_pieces
+
+PARALLEL_MIN_FILES = 48
+PARALLEL_MIN_BYTES = 512 * 1024
+
+Progress = Callable[[int, int], None]
+Job = tuple[str, str | None, bytes | None, str | None]  # path, file on disk, content, commit
+Result = tuple[list[Finding], Skipped | None, int]  # size -1: nothing there to scan
+
+# A blob the index or a commit names that git cannot read (a partial or damaged clone).
+MISSING_BLOB = "its content is missing from the git object store"
+
+
+def scan_file_job(
+    job: Job, allow: Allowlist, max_bytes: int
+) -> tuple[list[Finding], Skipped | None, int]:
+    """(path, absolute file or None, content or None, commit)"""
+    path, file, data, commit = job
+    if data is None:
+        assert file is not None
+        try:
+            info = os.lstat(file)
+            if stat.S_ISLNK(info.st_mode):
+                # git stores (and publishes) a symlink as its target: scan that text.
+                data = os.fsencode(os.readlink(file))
+            elif not stat.S_ISREG(info.st_mode):
+                return [], None, -1  # submodules, deleted files: nothing to scan
+            elif info.st_size > max_bytes:
+                with open(file, "rb") as handle:
+                    pieces = iter(lambda: handle.read(max_bytes), b"")
+                    found = scan_pieces(
+                        path, pieces, allow=allow, commit=commit, max_bytes=max_bytes
+                    )
+                return found, None, info.st_size
+            else:
+                with open(file, "rb") as handle:
+                    data = handle.read()
+        except FileNotFoundError:
+            return [], None, -1  # tracked but deleted in the work tree
+        except OSError as exc:
+            return [], Skipped(path, f"unreadable ({exc.strerror or 'error'})"), 0
+    findings, skipped = scan_bytes(path, data, allow=allow, commit=commit, max_bytes=max_bytes)
+    return findings, skipped, len(data)
+
+
+def chunk_worker(
+    jobs: list[Job],
+    allow: Allowlist,
+    max_bytes: int,
+    blobs_from: Path | None = None,
+) -> list[tuple[list[Finding], Skipped | None, int]]:
+    if blobs_from is not None:
+        return list(_blob_jobs(blobs_from, jobs, allow, max_bytes))
+    return [scan_file_job(job, allow, max_bytes) for job in jobs]
+
+
+def _blob_jobs(
+    top: Path, jobs: list[Job], allow: Allowlist, max_bytes: int
+) -> Iterator[tuple[list[Finding], Skipped | None, int]]:
+    """Jobs naming a blob (``file`` is its oid), read by this process from its own
+    ``git cat-file --batch``: contents never travel between processes and only the
+    blob being scanned is in memory."""
+    from secretkit.git.objects import read_blobs_limited
+
+    reader = read_blobs_limited(top, (job[1] or "" for job in jobs), max_bytes)
+    pending = next(reader, None)
+    for path, oid, _data, commit in jobs:
+        if pending is None or pending[0] != oid:
+            where = f"{commit[:12]}:{path}" if commit else path
+            yield [], Skipped(where, MISSING_BLOB), 0
+            continue
+        _oid, size, data = pending
+        pending = next(reader, None)
+        if data is None:
+            yield scan_large_blobs(top, [(path, oid, size)], allow, commit, max_bytes), None, size
+            continue
+        findings, skipped = scan_bytes(path, data, allow=allow, commit=commit, max_bytes=max_bytes)
+        yield findings, skipped, len(data)
+
+
+def run_jobs(
+    jobs: list[Job],
+    allow: Allowlist,
+    *,
+    jobs_n: int | None,
+    max_bytes: int,
+    progress: Progress | None = None,
+    blobs_from: Path | None = None,
+) -> ScanReport:
+    """Scan ``jobs``; with ``blobs_from`` (a repository) each job's ``file`` is the oid
+    of a blob of it, read where the job runs."""
+    started = time.perf_counter()
+    report = ScanReport()
+    total = len(jobs)
+    workers = jobs_n if jobs_n is not None else min(2, os.cpu_count() or 1)
+    results: Iterable[tuple[list[Finding], Skipped | None, int]]
+    if workers > 1 and total >= PARALLEL_MIN_FILES:
+        results = _parallel(jobs, allow, workers, max_bytes, progress, blobs_from)
+    else:
+        results = _serial(jobs, allow, max_bytes, progress, blobs_from)
+    for findings, skipped, size in results:
+        if size < 0:
+            continue
+        # Findings from a worker hold a copy of the allowlist: key them to this one,
+        # whose key (one git call) is then derived at most once.
+        report.findings.extend(
+            f if f.keyring is allow else replace(f, keyring=allow) for f in findings
+        )
+        if skipped is not None:
+            report.skipped.append(skipped)
+        else:
+            report.stats["files"] += 1
+            report.stats["bytes"] += size
+    report.findings.sort(key=lambda f: (f.path, f.commit or "", f.start))
+    report.stats["seconds"] = time.perf_counter() - started
+    return report
+
+
+def _serial(
+    jobs: list[Job],
+    allow: Allowlist,
+    max_bytes: int,
+    progress: Progress | None,
+    blobs_from: Path | None = None,
+) -> Iterable[tuple[list[Finding], Skipped | None, int]]:
+    total = len(jobs)
+    results: Iterable[tuple[list[Finding], Skipped | None, int]] = (
+        _blob_jobs(blobs_from, jobs, allow, max_bytes)
+        if blobs_from is not None
+        else (scan_file_job(job, allow, max_bytes) for job in jobs)
+    )
+    for index, result in enumerate(results, 1):
+        yield result
+        if progress is not None:
+            progress(index, total)
+
+
+def _parallel(
+    jobs: list[Job],
+    allow: Allowlist,
+    workers: int,
+    max_bytes: int,
+    progress: Progress | None,
+    blobs_from: Path | None = None,
+) -> Iterable[tuple[list[Finding], Skipped | None, int]]:
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    # Load the heavy modules once, before forking, so workers inherit them.
+    if any(job[0].endswith(".nix") for job in jobs):
+        from secretkit.nix import cst
+
+        cst._parser()
+    from secretkit.scan import nix, text_files  # noqa: F401
+
+    # Interleaved chunks: Nix files (slower per byte) and big directories spread
+    # evenly over the workers.
+    count = max(1, min(workers * 16, len(jobs) // 8))  # small chunks: a short tail
+    if blobs_from is not None:
+        count = max(count, len(jobs) // 256)  # a history: progress every few hundred blobs
+    chunks = [jobs[i::count] for i in range(count)]
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else None
+    context = multiprocessing.get_context(method)
+    done = 0
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        futures = [
+            pool.submit(chunk_worker, chunk, allow, max_bytes, blobs_from) for chunk in chunks
+        ]
+        for future in as_completed(futures):
+            batch = future.result()
+            done += len(batch)
+            if progress is not None:
+                progress(done, len(jobs))
+            yield from batch
+
+
+def scan_large_blobs(
+    top: Path,
+    large: list[tuple[str, str, int]],
+    allow: Allowlist,
+    commit: str | None,
+    max_bytes: int,
+) -> list[Finding]:
+    """Findings in blobs over ``max_bytes`` ``(path, oid, size)``, streamed from git."""
+    from secretkit.git.objects import stream_blob
+
+    found: list[Finding] = []
+    for path, oid, _size in large:
+        pieces = stream_blob(top, oid, max_bytes)
+        found.extend(scan_pieces(path, pieces, allow=allow, commit=commit, max_bytes=max_bytes))
+    return found

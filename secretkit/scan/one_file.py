@@ -1,0 +1,168 @@
+"""Findings in one file's content: :func:`scan_bytes` for bytes in memory,
+:func:`scan_pieces` for content handed over in pieces (a large file or blob).
+
+The file's path picks the reader (:mod:`secretkit.scan.nix` for ``.nix``,
+:mod:`secretkit.scan.text_files` for the rest); heavy parts load lazily: tree-sitter
+only when a ``.nix`` file is scanned, detect-secrets only when a text could hold a
+vendor token.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from secretkit.scan.allowlist import Allowlist
+from secretkit.scan.hits import Hit
+from secretkit.scan.model import Finding, Skipped
+from secretkit.sensitive import Sensitive, preview
+
+if TYPE_CHECKING:
+    from secretkit.scan.decode import Decoded
+
+MAX_BYTES = 1024 * 1024
+
+
+def scan_bytes(
+    path: str,
+    data: bytes,
+    *,
+    allow: Allowlist | None = None,
+    commit: str | None = None,
+    max_bytes: int = MAX_BYTES,
+) -> tuple[list[Finding], Skipped | None]:
+    """Findings in one file's content; ``path`` (repo-relative) picks the file type.
+
+    Nothing is skipped: text in any common encoding is decoded, binary content is
+    read for its printable runs, and content over ``max_bytes`` is scanned in
+    line-aligned pieces (:func:`scan_pieces`)."""
+    if len(data) > max_bytes:
+        view = memoryview(data)
+        pieces = (bytes(view[i : i + max_bytes]) for i in range(0, len(data), max_bytes))
+        return scan_pieces(path, pieces, allow=allow, commit=commit, max_bytes=max_bytes), None
+    return _scan_one(path, data, allow or Allowlist(), commit), None
+
+
+def scan_pieces(
+    path: str,
+    pieces: Iterable[bytes],
+    *,
+    allow: Allowlist | None = None,
+    commit: str | None = None,
+    max_bytes: int = MAX_BYTES,
+) -> list[Finding]:
+    """Findings in content handed over in ``pieces`` (a large file or blob), holding
+    at most about two pieces of ``max_bytes`` in memory: the content is cut after a
+    line break near each ``max_bytes`` and every part is scanned on its own
+    (detectors work within lines), positions shifted to the whole content."""
+    allow = allow or Allowlist()
+    findings: list[Finding] = []
+    base = 0
+    lines_before = 0
+    for part in _line_parts(pieces, max_bytes):
+        for f in _scan_one(path, part, allow, commit, as_text=True):
+            findings.append(
+                replace(
+                    f,
+                    line=f.line + lines_before,
+                    end_line=f.end_line + lines_before,
+                    start=f.start + base,
+                    end=f.end + base,
+                )
+            )
+        base += len(part)
+        lines_before += part.count(b"\n")
+    return findings
+
+
+def _line_parts(pieces: Iterable[bytes], size: int) -> Iterator[bytes]:
+    buffer = b""
+    for piece in pieces:
+        buffer += piece
+        while len(buffer) >= size:
+            cut = buffer.rfind(b"\n", 0, size) + 1 or size
+            yield buffer[:cut]
+            buffer = buffer[cut:]
+    if buffer:
+        yield buffer
+
+
+def _scan_one(
+    path: str, data: bytes, allow: Allowlist, commit: str | None, *, as_text: bool = False
+) -> list[Finding]:
+    from secretkit.scan.decode import decode
+    from secretkit.scan.text_files import file_format, scan_text
+
+    fmt = file_format(path)
+    decoded = decode(data)
+    hits: list[Hit]
+    if fmt == "nix" and not as_text and decoded.encoding == "utf-8" and b"\0" not in data:
+        from secretkit.scan.nix import scan_nix
+
+        hits, errors = scan_nix(data)
+        if errors:
+            # What tree-sitter could not place is still read, as text.
+            taken = [(h.start, h.end) for h in hits]
+            hits.extend(
+                h
+                for h in _text_hits(decoded, scan_text(decoded.text, path + ".txt"))
+                if not any(a < h.end and h.start < b for a, b in taken)
+            )
+    else:
+        text_path = path + ".txt" if fmt == "nix" else path
+        hits = _text_hits(decoded, scan_text(decoded.text, text_path))
+    findings = []
+    for hit in hits:
+        raw = data[hit.start : hit.end]
+        value = _value_of(raw, hit)
+        if allow.allowed and allow.allows(allow.fingerprint(value)):
+            continue  # (the fingerprint is computed only against a non-empty list)
+        line, column = _position(data, hit.start)
+        end_line, end_column = _position(data, hit.end)
+        findings.append(
+            Finding(
+                path=path,
+                line=line,
+                column=column,
+                end_line=end_line,
+                end_column=end_column,
+                rule=hit.rule,
+                kind=hit.kind,
+                severity=hit.severity,
+                attrpath=hit.attrpath,
+                commit=commit,
+                preview=preview(value),
+                start=hit.start,
+                end=hit.end,
+                secret=Sensitive(value),
+                keyring=allow,
+            )
+        )
+    return findings
+
+
+def _text_hits(decoded: Decoded, hits: list[Hit]) -> list[Hit]:
+    """Character offsets of ``decoded.text`` → byte offsets of the data; the value is
+    kept as text (the bytes may be UTF-16 or Latin-1)."""
+    out = []
+    for hit in hits:
+        start = decoded.byte_offset(hit.start)
+        end = decoded.byte_offset(hit.end)
+        value = hit.value if hit.value is not None else decoded.text[hit.start : hit.end]
+        out.append(replace(hit, start=start, end=end, value=value))
+    return out
+
+
+def _value_of(raw: bytes, hit: Hit) -> str:
+    """The secret as the program using it sees it (Nix escapes resolved)."""
+    if hit.value is not None:
+        return hit.value
+    return raw.decode("utf-8", "replace")
+
+
+def _position(data: bytes, offset: int) -> tuple[int, int]:
+    line_start = data.rfind(b"\n", 0, offset) + 1
+    line = data.count(b"\n", 0, offset) + 1
+    column = len(data[line_start:offset].decode("utf-8", "replace")) + 1
+    return line, column

@@ -1,0 +1,85 @@
+"""The index as it will be committed (what the pre-commit hook judges)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from secretkit.scan.many_files import (
+    MISSING_BLOB,
+    PARALLEL_MIN_FILES,
+    Job,
+    run_jobs,
+    scan_large_blobs,
+)
+from secretkit.scan.model import ScanReport, Skipped
+from secretkit.scan.one_file import MAX_BYTES
+
+if TYPE_CHECKING:
+    from secretkit.git.objects import IndexEntry
+
+
+def _under(path: str, prefixes: Sequence[str]) -> bool:
+    for prefix in prefixes:
+        p = prefix.strip("/")
+        if p in ("", ".") or path == p or path.startswith(p + "/"):
+            return True
+    return False
+
+
+def scan_staged(
+    root: Path,
+    paths: Sequence[str] = (),
+    *,
+    max_bytes: int = MAX_BYTES,
+    known_top: bool = False,
+    entries: Sequence[IndexEntry] | None = None,
+) -> ScanReport:
+    """The index as it will be committed (``GIT_INDEX_FILE`` honoured).  ``known_top``: the
+    caller already knows ``root`` is the work tree's top; ``entries``: it already listed
+    the index (``index_entries(top, modes=SCANNED_MODES)``) — one ``git`` run less each."""
+    from secretkit.git import require_repo
+    from secretkit.git.objects import SCANNED_MODES, index_entries, read_blobs_limited
+    from secretkit.scan import allowlist
+
+    started = time.perf_counter()
+    top = Path(root) if known_top else require_repo(Path(root))
+    if entries is None:
+        entries = index_entries(top, modes=SCANNED_MODES)
+    entries = [e for e in entries if e.stage in (0, 2)]
+    if paths:
+        entries = [e for e in entries if _under(e.path, paths)]
+    report = ScanReport()
+    if not entries:
+        report.stats["seconds"] = time.perf_counter() - started
+        return report
+    allow = allowlist.load(top)
+    blobs = {
+        oid: (size, data)
+        for oid, size, data in read_blobs_limited(top, (e.oid for e in entries), max_bytes)
+    }
+    jobs: list[Job] = []
+    large: list[tuple[str, str, int]] = []
+    for entry in entries:
+        if entry.oid not in blobs:
+            report.skipped.append(Skipped(entry.path, MISSING_BLOB))
+            continue
+        size, data = blobs[entry.oid]
+        if data is None:
+            large.append((entry.path, entry.oid, size))
+            continue
+        jobs.append((entry.path, None, data, None))
+    report.findings.extend(scan_large_blobs(top, large, allow, None, max_bytes))
+    sub = run_jobs(
+        jobs, allow, jobs_n=1 if len(jobs) < PARALLEL_MIN_FILES else None, max_bytes=max_bytes
+    )
+    report.findings.extend(sub.findings)
+    report.findings.sort(key=lambda f: (f.path, f.commit or "", f.start))
+    report.skipped.extend(sub.skipped)
+    report.stats = sub.stats
+    report.stats["files"] += len(large)
+    report.stats["bytes"] += sum(size for _p, _o, size in large)
+    report.stats["seconds"] = time.perf_counter() - started
+    return report

@@ -1,0 +1,135 @@
+"""The work tree: every tracked and untracked-not-ignored file (a plain directory
+walk outside git), optionally only files the history cache does not know as clean."""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Sequence
+from pathlib import Path
+
+from secretkit.scan.allowlist import Allowlist
+from secretkit.scan.many_files import Job, Progress, run_jobs
+from secretkit.scan.model import ScanReport
+from secretkit.scan.one_file import MAX_BYTES
+
+
+def _walk(root: Path, under: str = "") -> list[str]:
+    """Every file under ``root``/``under`` (``.git`` excluded, symlinks not followed),
+    relative to ``root``; ``under`` may name one file.  Symlinks to directories are
+    listed (and scanned as links), never walked.  One ``scandir`` per directory: the
+    entries' types come with the listing, no ``stat`` per file."""
+    top = str(root)
+    start = os.path.join(top, under) if under else top
+    if under and (not os.path.isdir(start) or os.path.islink(start)):
+        return [under] if os.path.lexists(start) else []
+    rel = os.path.relpath(start, top)
+    out: list[str] = []
+    stack = [(start, "" if rel == "." else rel.replace(os.sep, "/") + "/")]
+    while stack:
+        directory, prefix = stack.pop()
+        try:
+            entries = list(os.scandir(directory))
+        except OSError:
+            continue  # unreadable: as os.walk, skipped
+        for entry in entries:
+            try:
+                if entry.name == ".git" and entry.is_dir():
+                    continue
+                if entry.is_dir(follow_symlinks=False):
+                    stack.append((entry.path, prefix + entry.name + "/"))
+                    continue
+            except OSError:
+                pass
+            out.append(prefix + entry.name)
+    return sorted(out)
+
+
+def scan_tree(
+    root: Path,
+    paths: Sequence[str] = (),
+    *,
+    jobs: int | None = None,
+    max_bytes: int = MAX_BYTES,
+    progress: Progress | None = None,
+    explicit: bool = False,
+    use_cache: bool = False,
+) -> ScanReport:
+    """The work tree: git-tracked plus untracked-not-ignored files (a plain directory
+    walk outside git).  ``paths`` (relative to ``root``) limit the scan to them and
+    only them are listed.  ``explicit``: the user named ``paths``, so one the
+    repository ignores is walked and scanned all the same.  With ``use_cache`` (in a
+    git repository), files whose content the history cache knows as clean under the
+    same path are not scanned again (``secretkit check``)."""
+    from secretkit.git import repo_root
+    from secretkit.scan import allowlist
+
+    root = Path(root)
+    top = repo_root(root)
+    wanted = [p.strip("/") for p in paths if p.strip("/") not in ("", ".")]
+    whole = not paths or len(wanted) < len(paths)
+    if top is not None:
+        from secretkit.git.objects import ignored, tracked_and_untracked
+
+        base = top
+        names = tracked_and_untracked(top, [] if whole else wanted)
+        if explicit and not whole:
+            for path in sorted(ignored(top, wanted)):
+                names = sorted({*names, *_walk(top, path)})
+        allow = allowlist.load(top)
+    else:
+        base = root
+        names = _walk(root) if whole else sorted({n for p in wanted for n in _walk(root, p)})
+        allow = allowlist.load(root, git=False)
+    prefix = str(base)
+    if use_cache and top is not None:
+        return _scan_tree_cached(top, names, allow, jobs, max_bytes, progress)
+    job_list: list[Job] = [(name, os.path.join(prefix, name), None, None) for name in names]
+    return run_jobs(job_list, allow, jobs_n=jobs, max_bytes=max_bytes, progress=progress)
+
+
+def _scan_tree_cached(
+    top: Path,
+    names: list[str],
+    allow: Allowlist,
+    jobs: int | None,
+    max_bytes: int,
+    progress: Progress | None,
+) -> ScanReport:
+    """:func:`scan_tree` with each file's git blob id looked up in the history cache."""
+    import hashlib
+
+    from secretkit.scan.history_cache import HistoryCache, cache_key
+
+    store = HistoryCache.load(top, cache_key(allow.allowed, max_bytes))
+    job_list: list[Job] = []
+    pending: list[tuple[str, str]] = []
+    known_clean = 0
+    for name in names:
+        full = os.path.join(str(top), name)
+        try:
+            info = os.lstat(full)
+            if not stat.S_ISREG(info.st_mode) or info.st_size > max_bytes:
+                job_list.append((name, full, None, None))  # the scan says why it skips
+                continue
+            with open(full, "rb") as handle:
+                data = handle.read()
+        except FileNotFoundError:
+            continue
+        except OSError:
+            job_list.append((name, full, None, None))
+            continue
+        oid = hashlib.sha1(b"blob %d\0" % len(data) + data, usedforsecurity=False).hexdigest()
+        if store.known(oid, name) == "clean":
+            known_clean += 1
+            continue
+        job_list.append((name, None, data, None))
+        pending.append((oid, name))
+    report = run_jobs(job_list, allow, jobs_n=jobs, max_bytes=max_bytes, progress=progress)
+    unclean = {f.path for f in report.findings} | {s.path for s in report.skipped}
+    for oid, name in pending:
+        if name not in unclean:
+            store.record_clean(oid, name)
+    store.save()
+    report.stats["files"] += known_clean
+    return report
