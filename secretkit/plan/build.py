@@ -19,6 +19,7 @@ the host).  A module used by one host gets a plain path literal
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -380,12 +381,19 @@ def _plan_finding(
         if known is not None and known.expr != spec.expr:
             refuse(f"{'.'.join(spec.path)} would need two different values", dotted, name, entry)
             return
+    merged: list[str] | None = None
     if result.template is not None:
         t = result.template
         known_option = module.template_options.get(t.template)
         if known_option is not None and known_option != t.option:
             refuse(f"template {t.template} is used for two options", dotted, name, entry)
             return
+        known_decl = module.templates.get(t.template)
+        if t.whole is not None and known_decl is not None and known_decl.content:
+            merged = _replace_in_template(known_decl.content, t.whole, emit.placeholder(name))
+            if merged is None:
+                refuse("the secret cannot be located inside the file text", dotted, name, entry)
+                return
     # accepted
     module.defined.update(result.defines)
     module.edits.extend(result.edits)
@@ -394,7 +402,9 @@ def _plan_finding(
     if result.template is not None:
         t = result.template
         decl = module.templates.setdefault(t.template, emit.TemplateDecl(t.template))
-        if t.line not in decl.content:
+        if merged is not None:  # another secret of the same whole text: replaced in place
+            decl.content[:] = merged
+        elif t.line not in decl.content:
             decl.content.extend(t.line.split("\n"))
         # the template is what the service opens: it gets the reader's owner
         decl.owner = decl.owner or t.owner or _owner(entry.reader, pin)
@@ -503,3 +513,21 @@ def _finish_module(plan: Plan, module: _Module) -> None:
         plan.moves.append(move)
         for host in move.hosts:
             plan.sops.setdefault(host, {})[tuple(move.name.split("/"))] = value
+
+
+_PLACEHOLDER = re.compile(r"\$\{config\.sops\.placeholder\.[^}]*\}")
+
+
+def _replace_in_template(content: list[str], secret: str, placeholder: str) -> list[str] | None:
+    """``content`` (a whole file text, earlier secrets already placeholders) with the
+    first ``secret`` outside a placeholder replaced by ``placeholder``; None when the
+    text does not hold it."""
+    text = "\n".join(content)
+    at = 0
+    for match in [*_PLACEHOLDER.finditer(text), None]:
+        end = match.start() if match is not None else len(text)
+        found = text.find(secret, at, end)
+        if found != -1 and found + len(secret) <= end:
+            return (text[:found] + placeholder + text[found + len(secret) :]).split("\n")
+        at = match.end() if match is not None else end
+    return None

@@ -233,3 +233,29 @@ def test_diff_leaves_lines_of_refused_findings_alone() -> None:
     assert '   services.foo.apiKey = "<redacted>";' in diff
     assert "p9x" not in diff
     assert '-  services.k3s.token = "<redacted>";' in diff
+
+
+ETC_TWO = b"""{ config, ... }:
+{
+  environment.etc."restic/env".text = ''
+    AWS_ACCESS_KEY_ID=@KEY_ID@
+    AWS_SECRET_ACCESS_KEY=@KEY_SECRET@
+  '';
+}
+"""
+
+
+def test_two_secrets_in_one_etc_text_make_one_template_with_both_placeholders() -> None:
+    # each secret used to add its own copy of the whole text (the other secret still in
+    # clear): the template held both lines twice and one value in plaintext
+    source, findings, values = fill(ETC_TWO, "h.nix")
+    plan = plan_module(source, "h.nix", findings=findings)
+    assert plan.refused == [] and len(plan.moves) == 2
+    new = plan.nix["h.nix"][1].decode()
+    assert all(value not in new for value in values.values())
+    assert new.count("AWS_ACCESS_KEY_ID=") == 1 and new.count("AWS_SECRET_ACCESS_KEY=") == 1
+    for line in ("AWS_ACCESS_KEY_ID=${config", "AWS_SECRET_ACCESS_KEY=${config"):
+        assert new.count(line) == 1, line
+    for move in plan.moves:
+        assert new.count(f'config.sops.placeholder."{move.name}"') == 1
+    assert sorted(v.reveal() for v in plan.sops["host1"].values()) == sorted(values.values())

@@ -129,6 +129,10 @@ class TemplateLine:
     group: str | None = None
     list_option: bool = False  # the option takes a list of files
     include: bool = False  # the option is nix.conf text: `!include <path>`
+    # The line is a whole file text with this one secret replaced; ``whole`` is the
+    # secret as that text writes it.  A second secret of the same text is replaced
+    # inside the template instead of adding another copy of the text.
+    whole: str | None = None
 
 
 @dataclass

@@ -90,6 +90,11 @@ class EtcFile:
             edits,
             f"sops template at {target}",
             template=TemplateLine(
-                template=entry[2], line="\n".join(lines), option=(), path=target, mode=mode
+                template=entry[2],
+                line="\n".join(lines),
+                option=(),
+                path=target,
+                mode=mode,
+                whole=emit.indented_string_line(secret),
             ),
         )
