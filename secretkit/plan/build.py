@@ -21,7 +21,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 from secretkit.layouts.sops_nix import host_secrets_path
@@ -177,6 +177,9 @@ class _Module:
     template_options: dict[str, tuple[str, ...]] = field(default_factory=dict)
     template_lists: set[str] = field(default_factory=set)  # templates given as a list item
     template_includes: set[str] = field(default_factory=set)  # nix.conf `!include` templates
+    # the span of a whole file text made a template → that template (more secrets of
+    # the same text are replaced inside it)
+    whole_spans: dict[tuple[int, int], str] = field(default_factory=dict)
     options: dict[tuple[str, ...], catalogue.OptionSpec] = field(default_factory=dict)
     defined: set[tuple[str, ...]] = field(default_factory=set)
     moves: list[tuple[Move, Sensitive[str]]] = field(default_factory=list)
@@ -382,18 +385,26 @@ def _plan_finding(
             refuse(f"{'.'.join(spec.path)} would need two different values", dotted, name, entry)
             return
     merged: list[str] | None = None
+    spans = {(e.start, e.end) for e in result.edits}
     if result.template is not None:
         t = result.template
         known_option = module.template_options.get(t.template)
         if known_option is not None and known_option != t.option:
             refuse(f"template {t.template} is used for two options", dotted, name, entry)
             return
-        known_decl = module.templates.get(t.template)
-        if t.whole is not None and known_decl is not None and known_decl.content:
-            merged = _replace_in_template(known_decl.content, t.whole, emit.placeholder(name))
+        owner = next(
+            (module.whole_spans[s] for s in sorted(spans) if s in module.whole_spans), None
+        )
+        if t.whole is not None and owner is not None:
+            # another secret of a text already turned into a template: its placeholder
+            # goes into that template, and the text's edit is made once
+            content = module.templates[owner].content
+            merged = _replace_in_template(content, t.whole, emit.placeholder(name))
             if merged is None:
                 refuse("the secret cannot be located inside the file text", dotted, name, entry)
                 return
+            result.template = t = replace(t, template=owner)
+            result.edits = [e for e in result.edits if (e.start, e.end) not in module.whole_spans]
     # accepted
     module.defined.update(result.defines)
     module.edits.extend(result.edits)
@@ -413,6 +424,8 @@ def _plan_finding(
         decl.mode = decl.mode or t.mode or entry.reader.mode
         decl.restart_units = tuple(dict.fromkeys((*decl.restart_units, *t.restart_units)))
         module.template_options[t.template] = t.option
+        if t.whole is not None:
+            module.whole_spans.update(dict.fromkeys(spans, t.template))
         if t.list_option:
             module.template_lists.add(t.template)
         if t.include:

@@ -259,3 +259,27 @@ def test_two_secrets_in_one_etc_text_make_one_template_with_both_placeholders() 
     for move in plan.moves:
         assert new.count(f'config.sops.placeholder."{move.name}"') == 1
     assert sorted(v.reveal() for v in plan.sops["host1"].values()) == sorted(values.values())
+
+
+WRITE_TEXT_TWO = b"""{ config, pkgs, ... }:
+{
+  services.foo.configFile = pkgs.writeText "foo.ini" ''
+    user_token=@TOKEN_A@
+    admin_token=@TOKEN_B@
+  '';
+}
+"""
+
+
+def test_two_secrets_in_one_write_text_make_one_template() -> None:
+    # both used to be refused ("overlapping edits"): each secret replaced the
+    # writeText call with a template of its own
+    source, findings, values = fill(WRITE_TEXT_TWO, "h.nix")
+    plan = plan_module(source, "h.nix", findings=findings)
+    assert plan.refused == [] and len(plan.moves) == 2
+    new = plan.nix["h.nix"][1].decode()
+    assert all(value not in new for value in values.values())
+    assert new.count("sops.templates.") == 2  # the declaration and the one reference
+    assert 'configFile = config.sops.templates."foo-config".path;' in new
+    for line, move in zip(("user_token=${", "admin_token=${"), plan.moves, strict=True):
+        assert f'{line}config.sops.placeholder."{move.name}"}}' in new

@@ -96,6 +96,7 @@ class WriteTextRoute:
                 option=(),
                 owner=owner,
                 restart_units=units,
+                whole=emit.indented_string_line(secret),
             ),
         )
 
