@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -193,22 +193,18 @@ def config_of_tree(tree: Node | None, path: Path) -> SopsConfig:
 
 def parse_config(data: bytes, path: Path) -> SopsConfig:
     """The parsed config; ConfigError (always with a hint) when it is malformed."""
-    try:
-        return _parse_config(data, path)
-    except ConfigError as exc:
-        if exc.hint:
-            raise
-        raise ConfigError(
-            exc.message,
-            hint="fix .sops.yaml by hand (`secretkit init` and `secretkit hosts add` "
-            "write the expected shape)",
-        ) from None
+    return _with_hint(lambda: _parse_document(_load_yaml(data, path), path))
 
 
 def parse_document(document: object, path: Path) -> SopsConfig:
     """The config from an already parsed document (see :func:`_load_yaml`)."""
+    return _with_hint(lambda: _parse_document(document, path))
+
+
+def _with_hint(parse: Callable[[], SopsConfig]) -> SopsConfig:
+    """``parse()``, its ConfigError given the way out when it has none."""
     try:
-        return _parse_document(document, path)
+        return parse()
     except ConfigError as exc:
         if exc.hint:
             raise
@@ -217,10 +213,6 @@ def parse_document(document: object, path: Path) -> SopsConfig:
             hint="fix .sops.yaml by hand (`secretkit init` and `secretkit hosts add` "
             "write the expected shape)",
         ) from None
-
-
-def _parse_config(data: bytes, path: Path) -> SopsConfig:
-    return _parse_document(_load_yaml(data, path), path)
 
 
 def _parse_document(document: object, path: Path) -> SopsConfig:
