@@ -245,11 +245,13 @@ def string_nodes(tree: Tree) -> Iterator[tuple[Node, list[str], Node | None]]:
     events.sort(key=lambda e: (e[0], e[1], e[2]))
     # open constructs: (end byte, kind, node, names or element starts, start byte)
     stack: list[tuple[int, str, Node, list[Any], int]] = []
+    names_open = 0  # attribute paths on the stack: a string inside one is a quoted name
     for start, neg_end, order, node in events:
         while stack and (stack[-1][0] < start or (stack[-1][0] == start and stack[-1][4] < start)):
-            stack.pop()
+            if stack.pop()[1] == "a":
+                names_open -= 1
         if order == 3:
-            if any(entry[1] == "a" for entry in stack):
+            if names_open:
                 continue  # a quoted attribute name
             path: list[str] = []
             binding = None
@@ -279,6 +281,7 @@ def string_nodes(tree: Tree) -> Iterator[tuple[Node, list[str], Node | None]]:
                 deeper([], len(stack))
         else:
             stack.append((-neg_end, "a", node, [], start))
+            names_open += 1
 
 
 def string_nodes_walk(tree: Tree) -> Iterator[tuple[Node, list[str], Node | None]]:
