@@ -26,10 +26,17 @@ Result = tuple[list[Finding], Skipped | None, int]  # size -1: nothing there to 
 MISSING_BLOB = "its content is missing from the git object store"
 
 
+# What the scan of one content gave, by (the reader its file name picks, digest):
+# a file's copies (vendored, repeated per host, a tree copied beside itself) are
+# read but not scanned again.  A scan sees only the content and the reader.
+Seen = dict[tuple[str, bytes], list[Finding]]
+
+
 def scan_file_job(
-    job: Job, allow: Allowlist, max_bytes: int
+    job: Job, allow: Allowlist, max_bytes: int, seen: Seen | None = None
 ) -> tuple[list[Finding], Skipped | None, int]:
-    """(path, absolute file or None, content or None, commit)"""
+    """(path, absolute file or None, content or None, commit); ``seen``: contents
+    already scanned in this run (filled as it goes)."""
     path, file, data, commit = job
     if data is None:
         assert file is not None
@@ -54,8 +61,20 @@ def scan_file_job(
             return [], None, -1  # tracked but deleted in the work tree
         except OSError as exc:
             return [], Skipped(path, f"unreadable ({exc.strerror or 'error'})"), 0
-    findings, skipped = scan_bytes(path, data, allow=allow, commit=commit, max_bytes=max_bytes)
-    return findings, skipped, len(data)
+    if seen is None:
+        findings, skipped = scan_bytes(path, data, allow=allow, commit=commit, max_bytes=max_bytes)
+        return findings, skipped, len(data)
+    import hashlib
+
+    from secretkit.scan.text_files import file_format
+
+    key = (file_format(path), hashlib.sha256(data).digest())
+    known = seen.get(key)
+    if known is None:
+        known, _ = scan_bytes(path, data, allow=allow, commit=commit, max_bytes=max_bytes)
+        seen[key] = known
+        return known, None, len(data)
+    return [replace(f, path=path, commit=commit) for f in known], None, len(data)
 
 
 def chunk_worker(
@@ -66,7 +85,8 @@ def chunk_worker(
 ) -> list[tuple[list[Finding], Skipped | None, int]]:
     if blobs_from is not None:
         return list(_blob_jobs(blobs_from, jobs, allow, max_bytes))
-    return [scan_file_job(job, allow, max_bytes) for job in jobs]
+    seen: Seen = {}
+    return [scan_file_job(job, allow, max_bytes, seen) for job in jobs]
 
 
 def _blob_jobs(
@@ -139,10 +159,11 @@ def _serial(
     blobs_from: Path | None = None,
 ) -> Iterable[tuple[list[Finding], Skipped | None, int]]:
     total = len(jobs)
+    seen: Seen = {}
     results: Iterable[tuple[list[Finding], Skipped | None, int]] = (
         _blob_jobs(blobs_from, jobs, allow, max_bytes)
         if blobs_from is not None
-        else (scan_file_job(job, allow, max_bytes) for job in jobs)
+        else (scan_file_job(job, allow, max_bytes, seen) for job in jobs)
     )
     for index, result in enumerate(results, 1):
         yield result
@@ -168,12 +189,13 @@ def _parallel(
         cst._parser()
     from secretkit.scan import nix, text_files  # noqa: F401
 
-    # Interleaved chunks: Nix files (slower per byte) and big directories spread
-    # evenly over the workers.
     count = max(1, min(workers * 16, len(jobs) // 8))  # small chunks: a short tail
     if blobs_from is not None:
-        count = max(count, len(jobs) // 256)  # a history: progress every few hundred blobs
-    chunks = [jobs[i::count] for i in range(count)]
+        # a history: interleaved chunks, progress every few hundred blobs
+        count = max(count, len(jobs) // 256)
+        chunks = [jobs[i::count] for i in range(count)]
+    else:
+        chunks = _by_name(jobs, count)
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else None
     context = multiprocessing.get_context(method)
     done = 0
@@ -187,6 +209,28 @@ def _parallel(
             if progress is not None:
                 progress(done, len(jobs))
             yield from batch
+
+
+def _by_name(jobs: list[Job], count: int) -> list[list[Job]]:
+    """``jobs`` in ``count`` chunks of about equal length, files of one name kept in
+    one chunk (copies of a file usually share its name, and a chunk scans a content
+    once), each name's files spread over chunks when there are more than a chunk
+    holds; Nix files (slower per byte) and big directories end up spread evenly."""
+    import heapq
+
+    groups: dict[str, list[Job]] = {}
+    for job in jobs:
+        groups.setdefault(job[0].rsplit("/", 1)[-1], []).append(job)
+    size = -(-len(jobs) // count)
+    chunks: list[list[Job]] = [[] for _ in range(count)]
+    heap = [(0, i) for i in range(count)]
+    for group in sorted(groups.values(), key=len, reverse=True):
+        for at in range(0, len(group), size):
+            filled, index = heapq.heappop(heap)
+            piece = group[at : at + size]
+            chunks[index].extend(piece)
+            heapq.heappush(heap, (filled + len(piece), index))
+    return [chunk for chunk in chunks if chunk]
 
 
 def scan_large_blobs(

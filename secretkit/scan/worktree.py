@@ -10,7 +10,7 @@ from pathlib import Path
 
 from secretkit.scan.allowlist import Allowlist
 from secretkit.scan.many_files import Job, Progress, run_jobs
-from secretkit.scan.model import ScanReport
+from secretkit.scan.model import Finding, ScanReport
 from secretkit.scan.one_file import MAX_BYTES
 
 
@@ -88,6 +88,29 @@ def scan_tree(
     return run_jobs(job_list, allow, jobs_n=jobs, max_bytes=max_bytes, progress=progress)
 
 
+def _with_copies(report: ScanReport, copies: dict[str, tuple[int, list[str]]]) -> ScanReport:
+    """``report`` with what the scan of each kept file gave repeated for its copies."""
+    if not copies:
+        return report
+    from dataclasses import replace
+
+    skipped = {s.path: s for s in report.skipped}
+    found: dict[str, list[Finding]] = {}
+    for finding in report.findings:
+        if finding.path in copies:
+            found.setdefault(finding.path, []).append(finding)
+    for kept, (size, others) in copies.items():
+        for other in others:
+            if kept in skipped:
+                report.skipped.append(replace(skipped[kept], path=other))
+                continue
+            report.findings.extend(replace(f, path=other) for f in found.get(kept, ()))
+            report.stats["files"] += 1
+            report.stats["bytes"] += size
+    report.findings.sort(key=lambda f: (f.path, f.commit or "", f.start))
+    return report
+
+
 def _scan_tree_cached(
     top: Path,
     names: list[str],
@@ -100,10 +123,13 @@ def _scan_tree_cached(
     import hashlib
 
     from secretkit.scan.history_cache import HistoryCache, cache_key
+    from secretkit.scan.text_files import file_format
 
     store = HistoryCache.load(top, cache_key(allow.allowed, max_bytes))
     job_list: list[Job] = []
     pending: list[tuple[str, str]] = []
+    first: dict[tuple[str, str], str] = {}  # (blob id, file type) → the name scanned
+    copies: dict[str, tuple[int, list[str]]] = {}
     known_clean = 0
     for name in names:
         full = os.path.join(str(top), name)
@@ -123,9 +149,14 @@ def _scan_tree_cached(
         if store.known(oid, name) == "clean":
             known_clean += 1
             continue
-        job_list.append((name, None, data, None))
         pending.append((oid, name))
+        kept = first.setdefault((oid, file_format(name)), name)
+        if kept != name:
+            copies.setdefault(kept, (len(data), []))[1].append(name)
+            continue
+        job_list.append((name, None, data, None))
     report = run_jobs(job_list, allow, jobs_n=jobs, max_bytes=max_bytes, progress=progress)
+    _with_copies(report, copies)
     unclean = {f.path for f in report.findings} | {s.path for s in report.skipped}
     for oid, name in pending:
         if name not in unclean:

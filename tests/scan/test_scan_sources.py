@@ -230,3 +230,51 @@ def test_staged_imports_only_what_the_files_need(
     loaded = set(proc.stdout.split())
     for module in forbidden:
         assert module not in loaded
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_copies_of_a_file_are_scanned_once_and_reported_each(tmp_path: Path, jobs: int) -> None:
+    """A content seen before under the same file type gives its findings again under
+    the copy's path (same lines); the same bytes read as another type are scanned as
+    that type; every copy counts as a file."""
+    secret = fake.password("copied")
+    text = _nix(secret)
+    for i in range(30):  # enough files for the process pool
+        (tmp_path / f"host{i}").mkdir()
+        (tmp_path / f"host{i}" / "users.nix").write_text(text)
+        (tmp_path / f"host{i}" / "other.nix").write_text(f"{{ x = {i}; }}\n")
+    (tmp_path / "users.txt").write_text(text)  # as text: a quoted pair, not an attribute
+    report = scan_tree(tmp_path, jobs=jobs)
+    nix = [f for f in report.findings if f.path.endswith(".nix")]
+    assert sorted(f.path for f in nix) == sorted(f"host{i}/users.nix" for i in range(30))
+    assert {(f.line, f.column, f.rule, f.attrpath) for f in nix} == {
+        (2, 29, "secret-attribute", "users.users.a.password")
+    }
+    assert all(f.secret.reveal() == secret and f.commit is None for f in nix)
+    as_text = [f for f in report.findings if f.path == "users.txt"]
+    alone = scan_bytes("users.txt", text.encode())[0]
+    assert [(f.rule, f.attrpath, f.start) for f in as_text] == [
+        (f.rule, f.attrpath, f.start) for f in alone
+    ]
+    assert as_text and as_text[0].attrpath is None
+    assert report.stats["files"] == 61
+    assert report.stats["bytes"] == 30 * len(text) + sum(
+        len(f"{{ x = {i}; }}\n") for i in range(30)
+    ) + len(text)
+
+
+def test_copies_in_a_repository_checked_with_the_cache(tmp_git_repo: Path) -> None:
+    """check's cached tree scan: copies (one blob id) give a finding each."""
+    secret = fake.password("copied")
+    for name in ("a", "b", "c"):
+        (tmp_git_repo / name).mkdir()
+        (tmp_git_repo / name / "users.nix").write_text(_nix(secret))
+    commit_all(tmp_git_repo)
+    for _ in range(2):  # cold, then with the cache
+        report = scan_tree(tmp_git_repo, use_cache=True)
+        assert sorted(f.path for f in report.findings) == [
+            "a/users.nix",
+            "b/users.nix",
+            "c/users.nix",
+        ]
+        assert report.stats["files"] == 3
