@@ -11,12 +11,19 @@ of a tagged tree (their ``commit`` is None: no commit holds them).
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from secretkit.scan.allowlist import Allowlist
-from secretkit.scan.many_files import MISSING_BLOB, PARALLEL_MIN_FILES, Progress, scan_large_blobs
+from secretkit.scan.many_files import (
+    MISSING_BLOB,
+    PARALLEL_MIN_FILES,
+    Job,
+    Progress,
+    scan_large_blobs,
+)
 from secretkit.scan.model import Finding, ScanReport, Skipped
 from secretkit.scan.one_file import MAX_BYTES, scan_bytes
 
@@ -37,7 +44,7 @@ def scan_history(
     """Every blob of every commit reachable from any ref, each distinct blob once;
     findings carry the (oldest) commit that added the blob.  purge's backup refs are
     left out unless ``every_ref``.  Commit and tag messages, tags of blobs or trees and
-    notes are read as well (:func:`message_and_tag_findings`).
+    notes are read as well (:func:`message_jobs`, :func:`tag_findings`).
 
     Blobs are read and scanned in batches (:mod:`secretkit.scan.history_run`; memory
     stays flat on any history); a blob over ``max_bytes`` is streamed from git and
@@ -63,6 +70,7 @@ def scan_history(
     allow = allowlist.load(top)
     key = cache_key(allow.allowed, max_bytes)
     store = HistoryCache.load(top, key) if use_cache else HistoryCache(None, key)
+    messages = _Reading(lambda: message_jobs(top, every_ref))  # git log meanwhile
     with heartbeat(progress):
         blobs, clean = history_index(top, store, every_ref=every_ref)
     report = ScanReport()
@@ -89,7 +97,13 @@ def scan_history(
     tick(0)
     batch: list[tuple[HistoryBlob, bytes]] = []
     size = 0
-    with heartbeat(progress, lambda: (done[0], total)), Pool(len(todo), PARALLEL_MIN_FILES) as pool:
+    jobs = messages.value
+    with (
+        heartbeat(progress, lambda: (done[0], total)),
+        Pool(len(todo) + len(jobs), PARALLEL_MIN_FILES) as pool,
+    ):
+        # commit messages first: the workers scan them while git reads the first blobs
+        in_messages = pool.start(jobs, allow, max_bytes)
         seen: set[str] = set()
         for oid, _size, data in read_blobs_limited(top, todo, max_bytes):
             blob = todo[oid]
@@ -116,13 +130,15 @@ def scan_history(
                 scan_batch(batch, allow, max_bytes, pool, report, store, tick)
                 batch, size = [], 0
         scan_batch(batch, allow, max_bytes, pool, report, store, tick)
+        for findings, _skipped, _size in in_messages.results():
+            report.findings.extend(findings)
     for oid, blob in todo.items():  # git could not give it: never silence
         if oid not in seen:  # remembered so a later run asks git for it again
             report.skipped.append(Skipped(f"{blob.commit[:12]}:{blob.path}", MISSING_BLOB))
             store.record_skip(blob.oid, blob.commit, blob.path, MISSING_BLOB)
             tick(1)
     store.save()
-    report.findings.extend(message_and_tag_findings(top, allow, every_ref=every_ref))
+    report.findings.extend(tag_findings(top, allow))
     report.findings.sort(key=lambda f: (f.path, f.commit or "", f.start))
     report.stats["seconds"] = time.perf_counter() - started
     return report
@@ -149,24 +165,49 @@ def tag_of(path: str) -> str | None:
     return None
 
 
-def message_and_tag_findings(
-    root: Path, allow: Allowlist, *, every_ref: bool = False
-) -> list[Finding]:
-    """Secrets in commit messages, annotated tag messages and tags of blobs/trees."""
-    from secretkit.git.objects import (
-        commit_messages,
-        read_blobs,
-        tag_message,
-        tags,
-        tree_entries,
-    )
+def message_jobs(root: Path, every_ref: bool = False) -> list[Job]:
+    """Scan jobs for the message of every commit (:func:`secretkit.git.objects.commit_messages`)."""
+    from secretkit.git.objects import commit_messages
+
+    return [
+        (COMMIT_MESSAGE, None, message.text, message.oid)
+        for message in commit_messages(root, every_ref=every_ref)
+        if message.text.strip()
+    ]
+
+
+class _Reading:
+    """``read()`` run in a thread from now on (git works while this process waits on
+    another pipe); :attr:`value` waits for it and gives its result."""
+
+    def __init__(self, read: Callable[[], list[Job]]) -> None:
+        import threading
+
+        self._read = read
+        self._result: list[Job] = []
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            self._result = self._read()
+        except BaseException as exc:  # re-raised where the value is asked for
+            self._error = exc
+
+    @property
+    def value(self) -> list[Job]:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._result
+
+
+def tag_findings(root: Path, allow: Allowlist) -> list[Finding]:
+    """Secrets in annotated tag messages and tags of blobs/trees."""
+    from secretkit.git.objects import read_blobs, tag_message, tags, tree_entries
 
     found: list[Finding] = []
-    for message in commit_messages(root, every_ref=every_ref):
-        if not message.text.strip():
-            continue
-        hits, _ = scan_bytes(COMMIT_MESSAGE, message.text, allow=allow, commit=message.oid)
-        found.extend(hits)
     for tag in tags(root):
         if tag.tag is not None:
             text = tag_message(root, tag.tag)

@@ -152,9 +152,35 @@ class Pool:
     def __enter__(self) -> Pool:
         return self
 
+    def start(self, jobs: list[Job], allow: Allowlist, max_bytes: int) -> Started:
+        """Begin scanning ``jobs`` (contents in memory) on the workers, if any: they
+        work on them while this process goes on; :meth:`Started.results` waits."""
+        if self.executor is None or len(jobs) < self.min_jobs:
+            return Started(jobs, allow, max_bytes, [])
+        step = max(1, min(256, len(jobs) // (self.workers * 4) or 1))
+        futures = [
+            self.executor.submit(chunk_worker, jobs[i : i + step], allow, max_bytes)
+            for i in range(0, len(jobs), step)
+        ]
+        return Started(jobs, allow, max_bytes, futures)
+
     def __exit__(self, *exc: object) -> None:
         if self.executor is not None:
             self.executor.shutdown(cancel_futures=True)
+
+
+class Started:
+    """Jobs handed to :meth:`Pool.start`: their results, in job order."""
+
+    def __init__(
+        self, jobs: list[Job], allow: Allowlist, max_bytes: int, futures: list[Any]
+    ) -> None:
+        self.jobs, self.allow, self.max_bytes, self.futures = jobs, allow, max_bytes, futures
+
+    def results(self) -> list[Result]:
+        if not self.futures:  # no pool: scanned here, now
+            return [scan_file_job(job, self.allow, self.max_bytes) for job in self.jobs]
+        return [result for future in self.futures for result in future.result()]
 
 
 def scan_batch(
