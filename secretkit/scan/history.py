@@ -11,6 +11,7 @@ of a tagged tree (their ``commit`` is None: no commit holds them).
 from __future__ import annotations
 
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -59,10 +60,12 @@ def scan_history(
         BATCH_BYTES,
         BATCH_FILES,
         Pool,
+        Started,
+        finish_batch,
         heartbeat,
         history_index,
         rebuild,
-        scan_batch,
+        start_batch,
     )
 
     started = time.perf_counter()
@@ -104,6 +107,7 @@ def scan_history(
     ):
         # commit messages first: the workers scan them while git reads the first blobs
         in_messages = pool.start(jobs, allow, max_bytes)
+        running: deque[tuple[list[tuple[HistoryBlob, bytes]], Started]] = deque()
         seen: set[str] = set()
         for oid, _size, data in read_blobs_limited(top, todo, max_bytes):
             blob = todo[oid]
@@ -127,9 +131,16 @@ def scan_history(
             batch.append((blob, data))
             size += len(data)
             if size >= BATCH_BYTES or len(batch) >= BATCH_FILES:
-                scan_batch(batch, allow, max_bytes, pool, report, store, tick)
+                # two batches in flight: the workers never wait for git or for this
+                # process to gather results
+                running.append((batch, start_batch(batch, allow, max_bytes, pool)))
                 batch, size = [], 0
-        scan_batch(batch, allow, max_bytes, pool, report, store, tick)
+                if len(running) > 1:
+                    finish_batch(*running.popleft(), report, store, tick)
+        if batch:
+            running.append((batch, start_batch(batch, allow, max_bytes, pool)))
+        while running:
+            finish_batch(*running.popleft(), report, store, tick)
         for findings, _skipped, _size in in_messages.results():
             report.findings.extend(findings)
     for oid, blob in todo.items():  # git could not give it: never silence

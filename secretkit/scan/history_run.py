@@ -152,12 +152,13 @@ class Pool:
     def __enter__(self) -> Pool:
         return self
 
-    def start(self, jobs: list[Job], allow: Allowlist, max_bytes: int) -> Started:
-        """Begin scanning ``jobs`` (contents in memory) on the workers, if any: they
-        work on them while this process goes on; :meth:`Started.results` waits."""
+    def start(self, jobs: list[Job], allow: Allowlist, max_bytes: int, step: int = 256) -> Started:
+        """Begin scanning ``jobs`` (contents in memory) on the workers, in chunks of at
+        most ``step``, if there are workers: they work while this process goes on
+        (reads the next blobs); :meth:`Started.results` waits."""
         if self.executor is None or len(jobs) < self.min_jobs:
             return Started(jobs, allow, max_bytes, [])
-        step = max(1, min(256, len(jobs) // (self.workers * 4) or 1))
+        step = max(1, min(step, len(jobs) // (self.workers * 4) or 1))
         futures = [
             self.executor.submit(chunk_worker, jobs[i : i + step], allow, max_bytes)
             for i in range(0, len(jobs), step)
@@ -177,47 +178,39 @@ class Started:
     ) -> None:
         self.jobs, self.allow, self.max_bytes, self.futures = jobs, allow, max_bytes, futures
 
-    def results(self) -> list[Result]:
+    def results(self, tick: Callable[[int], None] = lambda n: None) -> list[Result]:
         if not self.futures:  # no pool: scanned here, now
-            return [scan_file_job(job, self.allow, self.max_bytes) for job in self.jobs]
-        return [result for future in self.futures for result in future.result()]
+            out = []
+            for job in self.jobs:
+                out.append(scan_file_job(job, self.allow, self.max_bytes))
+                tick(1)
+            return out
+        results: list[Result] = []
+        for future in self.futures:
+            chunk = future.result()
+            results.extend(chunk)
+            tick(len(chunk))
+        return results
 
 
-def scan_batch(
+def start_batch(
+    batch: list[tuple[HistoryBlob, bytes]], allow: Allowlist, max_bytes: int, pool: Pool
+) -> Started:
+    """Begin scanning one batch of blobs (:func:`finish_batch` takes the results)."""
+    jobs: list[Job] = [(blob.path, None, data, blob.commit) for blob, data in batch]
+    return pool.start(jobs, allow, max_bytes, step=64)
+
+
+def finish_batch(
     batch: list[tuple[HistoryBlob, bytes]],
-    allow: Allowlist,
-    max_bytes: int,
-    pool: Pool,
+    started: Started,
     report: ScanReport,
     store: HistoryCache,
     tick: Callable[[int], None],
 ) -> None:
-    """Scan one batch of blobs, each result attributed to its blob (for the cache)."""
-    if not batch:
-        return
-    jobs: list[Job] = [(blob.path, None, data, blob.commit) for blob, data in batch]
-    results: list[Result | None] = [None] * len(jobs)
-    if pool.executor is not None and len(jobs) >= pool.min_jobs:
-        from concurrent.futures import as_completed
-
-        step = max(1, min(64, len(jobs) // (pool.workers * 4) or 1))
-        spans = [(i, min(i + step, len(jobs))) for i in range(0, len(jobs), step)]
-        futures = {
-            pool.executor.submit(chunk_worker, jobs[a:b], allow, max_bytes): a for a, b in spans
-        }
-        for future in as_completed(futures):
-            start = futures[future]
-            chunk = future.result()
-            results[start : start + len(chunk)] = chunk
-            tick(len(chunk))
-    else:
-        for index, job in enumerate(jobs):
-            results[index] = scan_file_job(job, allow, max_bytes)
-            tick(1)
-    for (blob, _data), result in zip(batch, results, strict=True):
-        if result is None:
-            continue
-        findings, skipped, size = result
+    """The results of one batch, each attributed to its blob (for the cache)."""
+    results = started.results(tick)
+    for (blob, _data), (findings, skipped, size) in zip(batch, results, strict=True):
         report.findings.extend(findings)
         if skipped is not None:
             report.skipped.append(Skipped(f"{blob.commit[:12]}:{blob.path}", skipped.reason))

@@ -88,13 +88,13 @@ def test_a_flagged_blob_is_rebuilt_from_its_cached_spans_not_scanned_again(
     repo, secret = history
     first = scan_history(repo)
     scanned: list[int] = []
-    real = history_run.scan_batch
+    real = history_run.start_batch
 
     def counting(batch, *args):  # type: ignore[no-untyped-def]
         scanned.append(len(batch))
         return real(batch, *args)
 
-    monkeypatch.setattr(history_run, "scan_batch", counting)
+    monkeypatch.setattr(history_run, "start_batch", counting)
     second = scan_history(repo)
     assert sum(scanned) == 0  # nothing went through the detectors
     assert [f.to_json() for f in second.findings] == [f.to_json() for f in first.findings]
