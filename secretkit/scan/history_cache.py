@@ -12,8 +12,9 @@ Public API::
 
 The file lives in ``<git dir>/secretkit/history-cache`` (never in the work tree, never
 pushed).  It holds blob ids, a short hash of the path the blob was scanned under,
-rule ids and fingerprints (the keyed scrypt hashes the allowlist uses), and fixed
-skip reasons: no secret value and no preview.  A blob with findings is read again
+rule ids and positions of findings, and fixed skip reasons: no secret value, no
+preview and no fingerprint (a fingerprint costs a scrypt: it is computed from the
+value when an output or the allowlist asks for it).  A blob with findings is read again
 each time (findings need their values for previews): when each value is exactly its
 bytes the findings are rebuilt from the positions kept, else the blob is scanned
 again.  The commits already walked are kept too, so a later run walks only new
@@ -183,14 +184,14 @@ class HistoryCache:
         oid: str,
         commit: str,
         path: str,
-        hits: list[tuple[str, str]],
+        rules: list[str],
         spans: list[dict[str, object]] | None = None,
     ) -> None:
-        """``hits`` are (rule id, fingerprint) pairs and ``spans`` the findings' rule,
-        kind, severity, attribute path, fingerprint and byte/line positions — never
-        values.  With ``spans`` the next run rebuilds the findings from the blob
-        without scanning it (only when each value is exactly its bytes)."""
-        data: list[object] = [commit, path, sorted(set(hits))]
+        """``rules`` are the findings' rule ids and ``spans`` their rule, kind,
+        severity, attribute path and byte/line positions — never values.  With
+        ``spans`` the next run rebuilds the findings from the blob without scanning it
+        (only when each value is exactly its bytes)."""
+        data: list[object] = [commit, path, sorted(set(rules))]
         if spans is not None:
             data.append(spans)
         self._set(oid, path, "f:" + json.dumps(data, separators=(",", ":")))

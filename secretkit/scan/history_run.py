@@ -27,7 +27,6 @@ _SPAN_KEYS = (
     "kind",
     "severity",
     "attrpath",
-    "fingerprint",
     "start",
     "end",
 )
@@ -58,7 +57,7 @@ def rebuild(
                 preview=preview(value),
                 secret=Sensitive(value),
                 keyring=allow,
-                **{key: span[key] for key in _SPAN_KEYS if key != "fingerprint"},
+                **{key: span[key] for key in _SPAN_KEYS},
             )
         )
     return out
@@ -219,7 +218,7 @@ def finish_batch(
             report.stats["files"] += 1
             report.stats["bytes"] += size
             if findings:
-                hits = [(f.rule, f.fingerprint) for f in findings]
-                store.record_found(blob.oid, blob.commit, blob.path, hits, _spans(findings, _data))
+                rules = [f.rule for f in findings]
+                store.record_found(blob.oid, blob.commit, blob.path, rules, _spans(findings, _data))
             else:
                 store.record_clean(blob.oid, blob.path)
