@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from secretkit.scan.model import ScanReport
+from secretkit.scan.model import ScanReport, fingerprint_all
 
 FORMATS = ("text", "json", "sarif")
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -71,6 +71,7 @@ def render_json(report: ScanReport) -> str:
 
 
 def sarif(report: ScanReport, version: str) -> dict[str, Any]:
+    fingerprint_all(report.findings)
     rule_ids = sorted({f.rule for f in report.findings})
     rules = [
         {

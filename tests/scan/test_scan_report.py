@@ -173,3 +173,23 @@ def test_a_directory_outside_the_repository_is_scanned_as_its_own_tree(
     assert code == 1
     assert [f["path"] for f in json.loads(out)["findings"]] == ["hosts/a.nix"]
     assert value not in out
+
+
+def test_fingerprints_of_many_values_are_computed_once_each_in_parallel() -> None:
+    """The JSON report computes each distinct value's fingerprint once (threads), and
+    gives the same fingerprints as one at a time."""
+    from secretkit.scan import allowlist
+    from secretkit.scan.allowlist import Allowlist
+    from secretkit.scan.model import ScanReport
+    from secretkit.scan.one_file import scan_bytes
+    from tests.support import fake
+
+    keyring = Allowlist(b"k" * 32)
+    values = [fake.password(f"fp{i}") for i in range(3)]
+    text = "".join(f'{{ users.users.u{i}.password = "{v}"; }}\n' for i, v in enumerate(values))
+    findings = scan_bytes("a.nix", (text * 2).encode(), allow=keyring)[0]
+    assert len(findings) == 6
+    before = allowlist.fingerprint.cache_info().misses
+    shown = [f["fingerprint"] for f in ScanReport(findings=findings).to_json()["findings"]]
+    assert allowlist.fingerprint.cache_info().misses - before == 3
+    assert shown == [allowlist.fingerprint(keyring.key, f.secret.reveal()) for f in findings]
