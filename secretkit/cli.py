@@ -4,6 +4,7 @@ boundary, :mod:`secretkit.boundary`.  Heavy imports happen inside the commands."
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 from dataclasses import dataclass
@@ -27,7 +28,14 @@ class Context:
 
     cwd: Path
     verbose: bool
-    engine: Engine  # built once per run (the sops binary is looked up on first use)
+    engine_name: str
+
+    @functools.cached_property
+    def engine(self) -> Engine:
+        """Built once, when a command first needs it (never for ``scan``/``hook``)."""
+        from secretkit.sops.engine import engine_for
+
+        return engine_for(self.engine_name, self.cwd)
 
 
 pass_ctx = click.make_pass_decorator(Context)
@@ -68,7 +76,7 @@ _TEXT_OR_JSON = click.option(
 def cli(ctx: click.Context, directory: Path | None, verbose: bool, engine: str | None) -> None:
     """Find hardcoded secrets in a NixOS repository, move them into per-host sops
     files read by sops-nix, and keep the repository safe to publish."""
-    from secretkit.sops.engine import ENGINE_NAMES, engine_for
+    from secretkit.sops import ENGINE_NAMES
 
     cwd = Path.cwd()
     if directory is not None:
@@ -80,7 +88,7 @@ def cli(ctx: click.Context, directory: Path | None, verbose: bool, engine: str |
         raise click.BadParameter(
             f"SECRETKIT_ENGINE must be 'python' or 'sops', not {chosen!r}", param_hint="--engine"
         )
-    ctx.obj = Context(cwd=cwd, verbose=verbose, engine=engine_for(chosen, cwd))
+    ctx.obj = Context(cwd=cwd, verbose=verbose, engine_name=chosen)
     ctx.call_on_close(release_locks)  # a writing command's lock ends with it
 
 

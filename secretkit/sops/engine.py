@@ -36,8 +36,6 @@ if TYPE_CHECKING:
     # environment's (None)
     IdentitySource = Identities | Callable[[], Identities] | None
 
-ENGINE_NAMES = ("python", "sops")
-
 
 def identities_of(source: IdentitySource) -> Identities:
     """The identities ``source`` gives (None: this environment's, loaded now)."""
