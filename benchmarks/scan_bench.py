@@ -1,13 +1,17 @@
 """Tree scan speed side by side: secretkit vs betterleaks (and detect-secrets), in one
 run, interleaved pairs.
 
-    python benchmarks/scan_bench.py --git REPO [--copies 1 8] [--pairs 5] [--detect-secrets 1]
+    python benchmarks/scan_bench.py --git REPO [--copies 1 8] [--distinct 8] [--pairs 5]
+                                   [--detect-secrets 1]
     python benchmarks/scan_bench.py DIR [DIR ...] [--pairs 5]
 
 ``--git REPO``: the trees are made from ``git archive HEAD`` of REPO, as 1 copy and as
-8 copies in subfolders (``--copies``), in a temporary directory (never in the
-project).  Plain directories are compared as they are: give trees without ``.git``
-(betterleaks' ``fs`` reads ``.git`` too, secretkit does not).
+8 copies in subfolders (``--copies``), and as 8 copies whose every file ends in a line
+naming its copy (``--distinct``; 0: none), in a temporary directory (never in the
+project).  secretkit scans one content once per file type, so exact copies cost it
+little more than one; the distinct tree shows the cost per byte that remains.  Plain
+directories are compared as they are: give trees without ``.git`` (betterleaks' ``fs``
+reads ``.git`` too, secretkit does not).
 
 Each pair runs both tools as a user would (fresh processes, default rules), in
 alternating order; the output gives min/median/max wall times, peak memory, the
@@ -62,17 +66,22 @@ print(total)
 """
 
 
-def make_trees(repo: Path, copies: list[int], base: Path) -> list[Path]:
+def make_trees(repo: Path, copies: list[int], distinct: int, base: Path) -> list[Path]:
     out = []
-    for n in copies:
-        tree = base / f"{repo.name}-x{n}"
+    archive = subprocess.run(
+        ["git", "-C", str(repo), "archive", "HEAD"], capture_output=True, check=True
+    ).stdout
+    for n, suffix in [(n, "") for n in copies] + ([(distinct, "d")] if distinct else []):
+        tree = base / f"{repo.name}-x{n}{suffix}"
         for i in range(1, n + 1):
             target = tree / f"c{i}" if n > 1 else tree
             target.mkdir(parents=True)
-            archive = subprocess.run(
-                ["git", "-C", str(repo), "archive", "HEAD"], capture_output=True, check=True
-            ).stdout
             subprocess.run(["tar", "-x", "-C", str(target)], input=archive, check=True)
+            if suffix:
+                for path in target.rglob("*"):
+                    if path.is_file() and not path.is_symlink():
+                        with open(path, "ab") as handle:
+                            handle.write(b"\n# copy %d\n" % i)
         out.append(tree)
     return out
 
@@ -160,6 +169,9 @@ def main() -> None:
     parser.add_argument("dirs", nargs="*", type=Path)
     parser.add_argument("--git", type=Path, help="make the trees from this repository's HEAD")
     parser.add_argument("--copies", type=int, nargs="+", default=[1, 8])
+    parser.add_argument(
+        "--distinct", type=int, default=8, metavar="N", help="N copies made distinct (0: none)"
+    )
     parser.add_argument("--pairs", type=int, default=5, help="interleaved pairs (default 5)")
     parser.add_argument(
         "--detect-secrets", type=int, default=1, metavar="N", help="detect-secrets runs (slow)"
@@ -168,7 +180,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="scan-bench-") as tmp:
         dirs = [d.resolve() for d in args.dirs]
         if args.git is not None:
-            dirs += make_trees(args.git.resolve(), args.copies, Path(tmp))
+            dirs += make_trees(args.git.resolve(), args.copies, args.distinct, Path(tmp))
         if not dirs:
             parser.error("give directories or --git REPO")
         for directory in dirs:
