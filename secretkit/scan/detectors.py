@@ -11,11 +11,19 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from secretkit.scan import filters
+from secretkit.scan.match_starts import (
+    env_assign_starts,
+    folded,
+    matches_at,
+    signing_key_starts,
+    url_starts,
+    word_starts,
+)
 
 
 @dataclass(frozen=True)
@@ -63,13 +71,21 @@ class RegexDetector:
     check: object = None  # Callable[[str], bool] | None (kept simple for the registry)
     needs: tuple[str, ...] = field(default=())  # substrings the context must mention
     anchors: tuple[str, ...] = field(default=())  # substrings the text must contain
+    # Every position a match can start at, ascending (more is fine): the pattern is
+    # then tried only there (see :func:`matches_at`).
+    starts: Callable[[str], Iterable[int]] | None = None
 
     def find(self, text: str, ctx: Context) -> Iterator[Match]:
         if self.needs and not any(n in ctx.lowered for n in self.needs):
             return
         if self.anchors and not any(a in text for a in self.anchors):
             return
-        for m in self.pattern.finditer(text):
+        found = (
+            self.pattern.finditer(text)
+            if self.starts is None
+            else matches_at(self.pattern, text, self.starts(text))
+        )
+        for m in found:
             group = 1 if m.lastindex else 0
             value = m.group(group)
             if callable(self.check) and not self.check(value):
@@ -163,6 +179,7 @@ _SQL_PASSWORD = re.compile(
     r"\b(?:PASSWORD|IDENTIFIED\s+BY)\s+(?:'([^']+)'|\"([^\"]+)\")", re.IGNORECASE
 )
 # A netrc entry (``~/.netrc``, nix's ``netrc-file``).
+_SQL_WORDS = ("password", "identified")  # where _SQL_PASSWORD can start, lower-cased
 _NETRC = re.compile(r"\bmachine\s+\S+(?:\s+login\s+\S+)?\s+password\s+([^\s'\"]+)")
 _ENV_WORDS = ("PASS", "TOKEN", "SECRET", "KEY", "PSK", "CRED", "AUTH")
 _ENV_ASSIGN = re.compile(r"(?<![^\s;])([A-Z_][A-Z0-9_]*)=(?:'([^']*)'|\"([^\"]*)\"|([^\s'\";|&]+))")
@@ -216,7 +233,7 @@ class CommandSecret:
         key_words = filters.words(ctx.key)
         command_key = bool(key_words) and key_words[-1] in ("command", "cmd", "eval")
         if "echo" in text or "printf" in text:
-            for m in _ECHO.finditer(text):
+            for m in matches_at(_ECHO, text, word_starts(text, ("echo", "printf"))):
                 span = _groups(m)
                 value = text[span[0] : span[1]] if span else ""
                 if span is None or "$" in value or "`" in value:
@@ -229,7 +246,7 @@ class CommandSecret:
                 if command_key or sink:
                     found.append((*span, _shell_kind(key_words, rest)))
         if "<<" in text and "cat" in text:
-            for m in _HEREDOC.finditer(text):
+            for m in matches_at(_HEREDOC, text, word_starts(text, ("cat",))):
                 target = m.group("head") + m.group("tail")
                 if not command_key and not _sink(target):
                     continue
@@ -241,15 +258,21 @@ class CommandSecret:
                 first = m.start("body") + body.find(stripped)
                 found.append((first, first + len(stripped), _shell_kind(key_words, target)))
         if "machine" in text and "password" in text:
-            for m in _NETRC.finditer(text):
+            for m in matches_at(_NETRC, text, word_starts(text, ("machine",))):
                 found.append((m.start(1), m.end(1), "password"))
         if any(w in text for w in ("PASSWORD", "password", "IDENTIFIED", "identified")):
-            for m in _SQL_PASSWORD.finditer(text):
+            lowered = folded(text)
+            for m in (
+                _SQL_PASSWORD.finditer(text)
+                if lowered is None
+                else matches_at(_SQL_PASSWORD, text, word_starts(lowered, _SQL_WORDS))
+            ):
                 span = _groups(m)
                 if span:
                     found.append((*span, "password"))
-        if "=" in text and any(w in text for w in _ENV_WORDS):
-            for m in _ENV_ASSIGN.finditer(text):
+        env_starts = env_assign_starts(text) if "=" in text else []
+        if env_starts and any(w in text for w in _ENV_WORDS):
+            for m in matches_at(_ENV_ASSIGN, text, env_starts):
                 name = m.group(1)
                 for index in (2, 3, 4):
                     if m.group(index) is not None:
@@ -271,7 +294,7 @@ class UrlCredentials:
     def find(self, text: str, ctx: Context) -> Iterator[Match]:
         if "://" not in text or "@" not in text:
             return
-        for m in _URL_CREDS.finditer(text):
+        for m in matches_at(_URL_CREDS, text, url_starts(text)):
             value = m.group(1)
             if filters.not_secret(value) or value.startswith(("$", "%", "{")):
                 continue
@@ -284,6 +307,7 @@ DETECTORS: dict[str, Detector] = {
         "auth-key",
         re.compile(r"\btskey-(?:[a-z]+-)?[A-Za-z0-9]{6,}-[A-Za-z0-9]{16,}"),
         anchors=("tskey-",),
+        starts=lambda text: word_starts(text, ("tskey-",)),
     ),
     "age-secret-key": RegexDetector(
         "age-secret-key",
@@ -299,6 +323,7 @@ DETECTORS: dict[str, Detector] = {
         re.compile(r"(?<![A-Za-z0-9+/])[A-Za-z0-9._-]+:[A-Za-z0-9+/]{86}==(?![A-Za-z0-9+/=])"),
         _nix_signing_key_valid,
         anchors=("==",),
+        starts=signing_key_starts,
     ),
     "pushover-token": RegexDetector(
         "pushover-token",
