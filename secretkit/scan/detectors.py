@@ -186,6 +186,30 @@ _ENV_ASSIGN = re.compile(r"(?<![^\s;])([A-Z_][A-Z0-9_]*)=(?:'([^']*)'|\"([^\"]*)
 _URL_CREDS = re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s:/?#@'\"]+:([^\s@/?#'\"]+)@[^\s/?#'\"]")
 
 
+def _sql_starts(text: str) -> Iterable[int] | None:
+    lowered = folded(text)
+    return None if lowered is None else word_starts(lowered, _SQL_WORDS)
+
+
+# The patterns above that re cannot scan for quickly (no literal prefix), each with
+# where its matches can start (None: anywhere); tests/scan/test_scan_match_starts.py
+# holds every pair to plain finditer.
+STARTS: dict[str, tuple[re.Pattern[str], Callable[[str], Iterable[int] | None]]] = {
+    "echo": (_ECHO, lambda text: word_starts(text, ("echo", "printf"))),
+    "heredoc": (_HEREDOC, lambda text: word_starts(text, ("cat",))),
+    "netrc": (_NETRC, lambda text: word_starts(text, ("machine",))),
+    "sql": (_SQL_PASSWORD, _sql_starts),
+    "env": (_ENV_ASSIGN, env_assign_starts),
+    "url": (_URL_CREDS, url_starts),
+}
+
+
+def _finditer(name: str, text: str) -> Iterator[re.Match[str]]:
+    pattern, where = STARTS[name]
+    starts = where(text)
+    return pattern.finditer(text) if starts is None else matches_at(pattern, text, starts)
+
+
 _FLAG_KIND = {
     "authkey": "auth-key",
     "authtoken": "token",
@@ -233,7 +257,7 @@ class CommandSecret:
         key_words = filters.words(ctx.key)
         command_key = bool(key_words) and key_words[-1] in ("command", "cmd", "eval")
         if "echo" in text or "printf" in text:
-            for m in matches_at(_ECHO, text, word_starts(text, ("echo", "printf"))):
+            for m in _finditer("echo", text):
                 span = _groups(m)
                 value = text[span[0] : span[1]] if span else ""
                 if span is None or "$" in value or "`" in value:
@@ -246,7 +270,7 @@ class CommandSecret:
                 if command_key or sink:
                     found.append((*span, _shell_kind(key_words, rest)))
         if "<<" in text and "cat" in text:
-            for m in matches_at(_HEREDOC, text, word_starts(text, ("cat",))):
+            for m in _finditer("heredoc", text):
                 target = m.group("head") + m.group("tail")
                 if not command_key and not _sink(target):
                     continue
@@ -258,15 +282,10 @@ class CommandSecret:
                 first = m.start("body") + body.find(stripped)
                 found.append((first, first + len(stripped), _shell_kind(key_words, target)))
         if "machine" in text and "password" in text:
-            for m in matches_at(_NETRC, text, word_starts(text, ("machine",))):
+            for m in _finditer("netrc", text):
                 found.append((m.start(1), m.end(1), "password"))
         if any(w in text for w in ("PASSWORD", "password", "IDENTIFIED", "identified")):
-            lowered = folded(text)
-            for m in (
-                _SQL_PASSWORD.finditer(text)
-                if lowered is None
-                else matches_at(_SQL_PASSWORD, text, word_starts(lowered, _SQL_WORDS))
-            ):
+            for m in _finditer("sql", text):
                 span = _groups(m)
                 if span:
                     found.append((*span, "password"))
@@ -294,7 +313,7 @@ class UrlCredentials:
     def find(self, text: str, ctx: Context) -> Iterator[Match]:
         if "://" not in text or "@" not in text:
             return
-        for m in matches_at(_URL_CREDS, text, url_starts(text)):
+        for m in _finditer("url", text):
             value = m.group(1)
             if filters.not_secret(value) or value.startswith(("$", "%", "{")):
                 continue
