@@ -17,6 +17,7 @@ from typing import Protocol
 
 from secretkit.scan import filters
 from secretkit.scan.match_starts import (
+    contains,
     env_assign_starts,
     folded,
     matches_at,
@@ -78,7 +79,7 @@ class RegexDetector:
     def find(self, text: str, ctx: Context) -> Iterator[Match]:
         if self.needs and not any(n in ctx.lowered for n in self.needs):
             return
-        if self.anchors and not any(a in text for a in self.anchors):
+        if self.anchors and not any(contains(text, a) for a in self.anchors):
             return
         found = (
             self.pattern.finditer(text)
@@ -256,7 +257,7 @@ class CommandSecret:
                     found.append((*span, _FLAG_KIND.get(flag.replace("-", ""), flag)))
         key_words = filters.words(ctx.key)
         command_key = bool(key_words) and key_words[-1] in ("command", "cmd", "eval")
-        if "echo" in text or "printf" in text:
+        if contains(text, "echo") or contains(text, "printf"):
             for m in _finditer("echo", text):
                 span = _groups(m)
                 value = text[span[0] : span[1]] if span else ""
@@ -269,7 +270,7 @@ class CommandSecret:
                 sink = _SINK_START.match(rest) is not None and _sink(rest)
                 if command_key or sink:
                     found.append((*span, _shell_kind(key_words, rest)))
-        if "<<" in text and "cat" in text:
+        if contains(text, "<<") and contains(text, "cat"):
             for m in _finditer("heredoc", text):
                 target = m.group("head") + m.group("tail")
                 if not command_key and not _sink(target):
@@ -281,16 +282,16 @@ class CommandSecret:
                 stripped = lines[0].strip()
                 first = m.start("body") + body.find(stripped)
                 found.append((first, first + len(stripped), _shell_kind(key_words, target)))
-        if "machine" in text and "password" in text:
+        if contains(text, "machine") and contains(text, "password"):
             for m in _finditer("netrc", text):
                 found.append((m.start(1), m.end(1), "password"))
-        if any(w in text for w in ("PASSWORD", "password", "IDENTIFIED", "identified")):
+        if any(contains(text, w) for w in ("PASSWORD", "password", "IDENTIFIED", "identified")):
             for m in _finditer("sql", text):
                 span = _groups(m)
                 if span:
                     found.append((*span, "password"))
         env_starts = env_assign_starts(text) if "=" in text else []
-        if env_starts and any(w in text for w in _ENV_WORDS):
+        if env_starts and any(contains(text, w) for w in _ENV_WORDS):
             for m in matches_at(_ENV_ASSIGN, text, env_starts):
                 name = m.group(1)
                 for index in (2, 3, 4):
@@ -311,7 +312,7 @@ class UrlCredentials:
     rule: str = "url-credentials"
 
     def find(self, text: str, ctx: Context) -> Iterator[Match]:
-        if "://" not in text or "@" not in text:
+        if "@" not in text or not contains(text, "://"):
             return
         for m in _finditer("url", text):
             value = m.group(1)
@@ -444,10 +445,10 @@ def vendor_rules(text: str) -> frozenset[str]:
     rules: set[str] = set()
     for rule, anchor in _ANCHOR_GROUPS:
         if rule not in rules and (
-            anchor in text if isinstance(anchor, str) else anchor.search(text) is not None
+            contains(text, anchor) if isinstance(anchor, str) else anchor.search(text) is not None
         ):
             rules.add(rule)
-    if (("aws" in text or "AWS" in text) and _AWS_SECRET_HINT.search(text)) or (
+    if ((contains(text, "aws") or contains(text, "AWS")) and _AWS_SECRET_HINT.search(text)) or (
         _AWS_ID_ANCHOR.search(text) is not None and _whole_word(_AWS_ID_HINT, text)
     ):
         rules.add("aws-access-key")

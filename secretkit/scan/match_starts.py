@@ -30,10 +30,46 @@ def matches_at(
             pos = max(m.end(), start + 1)
 
 
+# On large texts re's scan for a literal is about twice as fast as ``in`` and
+# ``str.find`` for short needles (and no slower for single ones).
+_LARGE = 1 << 14
+_SHORT = 4
+_LITERALS: dict[str, re.Pattern[str]] = {}
+
+
+def _literal(needle: str) -> re.Pattern[str]:
+    pattern = _LITERALS.get(needle)
+    if pattern is None:
+        pattern = _LITERALS.setdefault(needle, re.compile(re.escape(needle)))
+    return pattern
+
+
+def contains(text: str, needle: str) -> bool:
+    """``needle in text``, faster on large texts."""
+    if len(text) < _LARGE or len(needle) > _SHORT or len(needle) < 2:
+        return needle in text
+    return _literal(needle).search(text) is not None
+
+
+def find(text: str, needle: str, start: int = 0) -> int:
+    """``text.find(needle, start)``, faster on large texts."""
+    if len(text) < _LARGE or len(needle) > _SHORT or len(needle) < 2:
+        return text.find(needle, start)
+    m = _literal(needle).search(text, start)
+    return -1 if m is None else m.start()
+
+
+def _overlaps_itself(word: str) -> bool:
+    return any(word[:size] == word[-size:] for size in range(1, len(word)))
+
+
 def word_starts(text: str, words: Iterable[str]) -> list[int]:
     """Every position where one of ``words`` occurs (overlaps included), ascending."""
     out: list[int] = []
     for word in words:
+        if len(text) >= _LARGE and not _overlaps_itself(word):
+            out.extend(m.start() for m in _literal(word).finditer(text))
+            continue
         pos = text.find(word)
         while pos != -1:
             out.append(pos)

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable
 import pytest
 
 from secretkit.scan.detectors import DETECTORS, STARTS, RegexDetector
-from secretkit.scan.match_starts import folded, matches_at, word_starts
+from secretkit.scan.match_starts import contains, find, folded, matches_at, word_starts
 
 _ALNUM = string.ascii_letters + string.digits
 # Pieces the texts are made of: trigger words of every pattern, in and out of shape.
@@ -150,3 +150,23 @@ def test_folded_keeps_every_letter_ignorecase_matches() -> None:
             continue
         assert len(lowered) == 3 and re.fullmatch(lowered[1], char, re.IGNORECASE), hex(code)
         assert lowered[1] in string.ascii_lowercase, hex(code)
+
+
+def test_literal_scans_on_large_texts_equal_plain_str_methods() -> None:
+    """Large texts take re's literal scan: it must answer what ``in``, ``str.find``
+    and a scan for every occurrence answer."""
+    rng = random.Random(7)
+    needles = ["==", "://", "aws", "SG.", ":AA", "echo", "cat", "pw", "key", "aa", "aaa", "-us"]
+    for _ in range(40):
+        text = "".join(rng.choice(_TEXTS) for _ in range(rng.randint(60, 200)))
+        text += rng.choice(["", "aa", "a", "ke", "pw"])
+        assert len(text) >= 1 << 14
+        for needle in needles:
+            assert contains(text, needle) == (needle in text)
+            for start in (0, 1, len(text) // 2, len(text) - 2, len(text), len(text) + 3):
+                assert find(text, needle, start) == text.find(needle, start)
+            every = [i for i in range(len(text)) if text.startswith(needle, i)]
+            assert word_starts(text, (needle,)) == every
+        assert word_starts(text, ("echo", "cat")) == sorted(
+            word_starts(text, ("echo",)) + word_starts(text, ("cat",))
+        )
