@@ -179,8 +179,8 @@ _SINK_START = re.compile(r"^[ \t]*(?:>>?|\||&&)")
 _SQL_PASSWORD = re.compile(
     r"\b(?:PASSWORD|IDENTIFIED\s+BY)\s+(?:'([^']+)'|\"([^\"]+)\")", re.IGNORECASE
 )
-# A netrc entry (``~/.netrc``, nix's ``netrc-file``).
 _SQL_WORDS = ("password", "identified")  # where _SQL_PASSWORD can start, lower-cased
+# A netrc entry (``~/.netrc``, nix's ``netrc-file``).
 _NETRC = re.compile(r"\bmachine\s+\S+(?:\s+login\s+\S+)?\s+password\s+([^\s'\"]+)")
 _ENV_WORDS = ("PASS", "TOKEN", "SECRET", "KEY", "PSK", "CRED", "AUTH")
 _ENV_ASSIGN = re.compile(r"(?<![^\s;])([A-Z_][A-Z0-9_]*)=(?:'([^']*)'|\"([^\"]*)\"|([^\s'\";|&]+))")
