@@ -11,11 +11,20 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from secretkit.scan import filters
+from secretkit.scan.match_starts import (
+    contains,
+    env_assign_starts,
+    folded,
+    matches_at,
+    signing_key_starts,
+    url_starts,
+    word_starts,
+)
 
 
 @dataclass(frozen=True)
@@ -63,13 +72,21 @@ class RegexDetector:
     check: object = None  # Callable[[str], bool] | None (kept simple for the registry)
     needs: tuple[str, ...] = field(default=())  # substrings the context must mention
     anchors: tuple[str, ...] = field(default=())  # substrings the text must contain
+    # Every position a match can start at, ascending (more is fine): the pattern is
+    # then tried only there (see :func:`matches_at`).
+    starts: Callable[[str], Iterable[int]] | None = None
 
     def find(self, text: str, ctx: Context) -> Iterator[Match]:
         if self.needs and not any(n in ctx.lowered for n in self.needs):
             return
-        if self.anchors and not any(a in text for a in self.anchors):
+        if self.anchors and not any(contains(text, a) for a in self.anchors):
             return
-        for m in self.pattern.finditer(text):
+        found = (
+            self.pattern.finditer(text)
+            if self.starts is None
+            else matches_at(self.pattern, text, self.starts(text))
+        )
+        for m in found:
             group = 1 if m.lastindex else 0
             value = m.group(group)
             if callable(self.check) and not self.check(value):
@@ -162,11 +179,36 @@ _SINK_START = re.compile(r"^[ \t]*(?:>>?|\||&&)")
 _SQL_PASSWORD = re.compile(
     r"\b(?:PASSWORD|IDENTIFIED\s+BY)\s+(?:'([^']+)'|\"([^\"]+)\")", re.IGNORECASE
 )
+_SQL_WORDS = ("password", "identified")  # where _SQL_PASSWORD can start, lower-cased
 # A netrc entry (``~/.netrc``, nix's ``netrc-file``).
 _NETRC = re.compile(r"\bmachine\s+\S+(?:\s+login\s+\S+)?\s+password\s+([^\s'\"]+)")
 _ENV_WORDS = ("PASS", "TOKEN", "SECRET", "KEY", "PSK", "CRED", "AUTH")
 _ENV_ASSIGN = re.compile(r"(?<![^\s;])([A-Z_][A-Z0-9_]*)=(?:'([^']*)'|\"([^\"]*)\"|([^\s'\";|&]+))")
 _URL_CREDS = re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s:/?#@'\"]+:([^\s@/?#'\"]+)@[^\s/?#'\"]")
+
+
+def _sql_starts(text: str) -> Iterable[int] | None:
+    lowered = folded(text)
+    return None if lowered is None else word_starts(lowered, _SQL_WORDS)
+
+
+# The patterns above that re cannot scan for quickly (no literal prefix), each with
+# where its matches can start (None: anywhere); tests/scan/test_scan_match_starts.py
+# holds every pair to plain finditer.
+STARTS: dict[str, tuple[re.Pattern[str], Callable[[str], Iterable[int] | None]]] = {
+    "echo": (_ECHO, lambda text: word_starts(text, ("echo", "printf"))),
+    "heredoc": (_HEREDOC, lambda text: word_starts(text, ("cat",))),
+    "netrc": (_NETRC, lambda text: word_starts(text, ("machine",))),
+    "sql": (_SQL_PASSWORD, _sql_starts),
+    "env": (_ENV_ASSIGN, env_assign_starts),
+    "url": (_URL_CREDS, url_starts),
+}
+
+
+def _finditer(name: str, text: str) -> Iterator[re.Match[str]]:
+    pattern, where = STARTS[name]
+    starts = where(text)
+    return pattern.finditer(text) if starts is None else matches_at(pattern, text, starts)
 
 
 _FLAG_KIND = {
@@ -215,8 +257,8 @@ class CommandSecret:
                     found.append((*span, _FLAG_KIND.get(flag.replace("-", ""), flag)))
         key_words = filters.words(ctx.key)
         command_key = bool(key_words) and key_words[-1] in ("command", "cmd", "eval")
-        if "echo" in text or "printf" in text:
-            for m in _ECHO.finditer(text):
+        if contains(text, "echo") or contains(text, "printf"):
+            for m in _finditer("echo", text):
                 span = _groups(m)
                 value = text[span[0] : span[1]] if span else ""
                 if span is None or "$" in value or "`" in value:
@@ -228,8 +270,8 @@ class CommandSecret:
                 sink = _SINK_START.match(rest) is not None and _sink(rest)
                 if command_key or sink:
                     found.append((*span, _shell_kind(key_words, rest)))
-        if "<<" in text and "cat" in text:
-            for m in _HEREDOC.finditer(text):
+        if contains(text, "<<") and contains(text, "cat"):
+            for m in _finditer("heredoc", text):
                 target = m.group("head") + m.group("tail")
                 if not command_key and not _sink(target):
                     continue
@@ -240,16 +282,17 @@ class CommandSecret:
                 stripped = lines[0].strip()
                 first = m.start("body") + body.find(stripped)
                 found.append((first, first + len(stripped), _shell_kind(key_words, target)))
-        if "machine" in text and "password" in text:
-            for m in _NETRC.finditer(text):
+        if contains(text, "machine") and contains(text, "password"):
+            for m in _finditer("netrc", text):
                 found.append((m.start(1), m.end(1), "password"))
-        if any(w in text for w in ("PASSWORD", "password", "IDENTIFIED", "identified")):
-            for m in _SQL_PASSWORD.finditer(text):
+        if any(contains(text, w) for w in ("PASSWORD", "password", "IDENTIFIED", "identified")):
+            for m in _finditer("sql", text):
                 span = _groups(m)
                 if span:
                     found.append((*span, "password"))
-        if "=" in text and any(w in text for w in _ENV_WORDS):
-            for m in _ENV_ASSIGN.finditer(text):
+        env_starts = env_assign_starts(text) if "=" in text else []
+        if env_starts and any(contains(text, w) for w in _ENV_WORDS):
+            for m in matches_at(_ENV_ASSIGN, text, env_starts):
                 name = m.group(1)
                 for index in (2, 3, 4):
                     if m.group(index) is not None:
@@ -269,9 +312,9 @@ class UrlCredentials:
     rule: str = "url-credentials"
 
     def find(self, text: str, ctx: Context) -> Iterator[Match]:
-        if "://" not in text or "@" not in text:
+        if "@" not in text or not contains(text, "://"):
             return
-        for m in _URL_CREDS.finditer(text):
+        for m in _finditer("url", text):
             value = m.group(1)
             if filters.not_secret(value) or value.startswith(("$", "%", "{")):
                 continue
@@ -284,6 +327,7 @@ DETECTORS: dict[str, Detector] = {
         "auth-key",
         re.compile(r"\btskey-(?:[a-z]+-)?[A-Za-z0-9]{6,}-[A-Za-z0-9]{16,}"),
         anchors=("tskey-",),
+        starts=lambda text: word_starts(text, ("tskey-",)),
     ),
     "age-secret-key": RegexDetector(
         "age-secret-key",
@@ -299,6 +343,7 @@ DETECTORS: dict[str, Detector] = {
         re.compile(r"(?<![A-Za-z0-9+/])[A-Za-z0-9._-]+:[A-Za-z0-9+/]{86}==(?![A-Za-z0-9+/=])"),
         _nix_signing_key_valid,
         anchors=("==",),
+        starts=signing_key_starts,
     ),
     "pushover-token": RegexDetector(
         "pushover-token",
@@ -400,10 +445,10 @@ def vendor_rules(text: str) -> frozenset[str]:
     rules: set[str] = set()
     for rule, anchor in _ANCHOR_GROUPS:
         if rule not in rules and (
-            anchor in text if isinstance(anchor, str) else anchor.search(text) is not None
+            contains(text, anchor) if isinstance(anchor, str) else anchor.search(text) is not None
         ):
             rules.add(rule)
-    if (("aws" in text or "AWS" in text) and _AWS_SECRET_HINT.search(text)) or (
+    if ((contains(text, "aws") or contains(text, "AWS")) and _AWS_SECRET_HINT.search(text)) or (
         _AWS_ID_ANCHOR.search(text) is not None and _whole_word(_AWS_ID_HINT, text)
     ):
         rules.add("aws-access-key")

@@ -26,6 +26,7 @@ from secretkit.scan.hits import (
     merge,
     token_hits,
 )
+from secretkit.scan.match_starts import contains, find
 
 _YAML_PAIR = re.compile(
     r"^[ \t]*(?:-[ \t]+)?(?:\"(?P<dq>[^\"]+)\"|'(?P<sq>[^']+)'|(?P<bare>[^\s\"'#:{}\[\],&*!|>%@`-]"
@@ -130,7 +131,7 @@ def _quoted_pairs(text: str) -> Iterator[tuple[str, int, int]]:
     lowered = text.lower()
     seen: set[int] = set()
     for word in _SECRET_WORDS:
-        pos = lowered.find(word)
+        pos = find(lowered, word)
         while pos != -1:
             end = pos + len(word)
             while end < len(text) and text[end] in _IDENT_CHARS:
@@ -144,7 +145,7 @@ def _quoted_pairs(text: str) -> Iterator[tuple[str, int, int]]:
                 if m and start < end and (text[start].isalpha() or text[start] == "_"):
                     group = "dq" if m.group("dq") is not None else "sq"
                     yield text[start:end], m.start(group), m.end(group)
-            pos = lowered.find(word, end)
+            pos = find(lowered, word, end)
 
 
 def key_value_hits(text: str, fmt: str) -> list[Hit]:
@@ -195,7 +196,7 @@ _CIPHERTEXT = re.compile(
 def scan_text(text: str, path: str) -> list[Hit]:
     """Hits (character offsets into ``text``) for one non-Nix file."""
     fmt = file_format(path)
-    if "ENC[" in text or "-----BEGIN" in text:
+    if contains(text, "ENC[") or "-----BEGIN" in text:
         # Ciphertext (sops values, age/PGP armor) is blanked out, keeping offsets.
         text = _CIPHERTEXT.sub(lambda m: " " * len(m.group()), text)
     hits = key_value_hits(text, fmt)

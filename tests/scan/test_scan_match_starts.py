@@ -1,0 +1,172 @@
+"""The fast paths of the detectors give exactly what plain ``finditer`` gives.
+
+Patterns without a literal prefix are tried only where a match can start
+(:mod:`secretkit.scan.match_starts`).  Each pattern with its start finder is held to
+``pattern.finditer`` — the reference — over texts generated at run time from the
+detectors' trigger strings, quotes, dashes, ``=``, line breaks and the characters
+``re.IGNORECASE`` treats specially; a start finder that misses one position fails.
+"""
+
+from __future__ import annotations
+
+import base64
+import random
+import re
+import string
+import sys
+from collections.abc import Callable, Iterable
+
+import pytest
+
+from secretkit.scan.detectors import DETECTORS, STARTS, RegexDetector
+from secretkit.scan.match_starts import contains, find, folded, matches_at, word_starts
+
+_ALNUM = string.ascii_letters + string.digits
+# Pieces the texts are made of: trigger words of every pattern, in and out of shape.
+_PIECES = [
+    "echo", "printf", "echo -n ", "echo -e ", "printf -- ", "printf '%s\\n' ", "cat <<EOF\n",
+    "EOF\n", "cat > /run/key <<'EOF'\n", "cat<<-\"X\"\n", "X\n", "| chpasswd", "> /etc/psk",
+    "machine ", " login ", " password ", "PASSWORD ", "IDENTIFIED BY ", "identified\tby ",
+    "pAsSwOrD ", "Pa\u017fsword ", "\u0130dentified by ", "\u0131dentified by ", "PASS\u212aEY",
+    "DB_PASS=", "X_PW=", "_SECRET=", "A1_AUTH=", "tok=", ";", " ; ", "--password=", "-psk=",
+    "https://", "u:", "@h", "://", "ftp+x.y-z://", "a.b://", "_x://", "9://", "@", "==", "===",
+    ":", "cache.example.org-1:", "a_b-c.d:", "-:", "+:", "/:", "tskey-", "tskey-auth-",
+    "'", '"', " ", "  ", "\t", "\n", "\r\n", "=", "-", "--", "$", "`", "\u00e9", "\u00a0",
+    "\u2028", "\U0001f600", "[", "(", "|", "&", "#", ".", "_",
+]  # fmt: skip
+
+
+def _word(rng: random.Random, low: int, high: int, chars: str = _ALNUM) -> str:
+    return "".join(rng.choice(chars) for _ in range(rng.randint(low, high)))
+
+
+def _snippet(rng: random.Random) -> str:
+    """One well-formed construct of a pattern, around which the pieces fall."""
+    kind = rng.randrange(4)
+    if kind == 0:
+        tag = rng.choice(["EOF", "X", "END"])
+        head = rng.choice(["cat <<", "cat > /etc/psk <<-", "cat<<'", "cat >> x <<"])
+        body = "\n".join(_word(rng, 0, 10) for _ in range(rng.randint(0, 3)))
+        return f"{head}{tag}{rng.choice(['', chr(39)])}\n{body}\n{rng.choice(['', ' '])}{tag}"
+    if kind == 1:
+        login = rng.choice([" login u", "", "\n login u"])
+        password = rng.choice([" password ", "  password"])
+        return f"machine {_word(rng, 1, 6)}{login}{password}{_word(rng, 1, 9)}"
+    if kind == 2:
+        word = rng.choice(
+            ["IDENTIFIED BY ", "PASSWORD ", "password ", "identified  by ", "Passw\u0130rd "]
+        )
+        quote = rng.choice(["'", '"'])
+        return f"{word}{quote}{_word(rng, 1, 9)}{quote}"
+    prefix = rng.choice(["", "auth-", "client-", "X-"])
+    return f"tskey-{prefix}{_word(rng, 5, 8)}-{_word(rng, 15, 20)}"
+
+
+def _token(rng: random.Random) -> str:
+    kind = rng.randrange(6)
+    if kind == 5:
+        return _snippet(rng)
+    if kind == 0:
+        return "".join(rng.choice(_ALNUM) for _ in range(rng.choice([6, 16, 20, 32, 40])))
+    if kind == 1:
+        return base64.b64encode(rng.randbytes(64)).decode()  # 86 characters and "=="
+    if kind == 2:
+        name = "".join(rng.choice(_ALNUM + "._-") for _ in range(rng.randint(1, 8)))
+        return name + ":" + base64.b64encode(rng.randbytes(64)).decode()
+    if kind == 3:
+        user = "".join(rng.choice(_ALNUM) for _ in range(rng.randint(1, 6)))
+        word = "".join(rng.choice(_ALNUM + "$%{") for _ in range(rng.randint(1, 12)))
+        return rng.choice(["https", "a+b.c", "X"]) + f"://{user}:{word}@" + rng.choice("h/ ")
+    name = rng.choice(["DB_PASSWORD", "API_TOKEN", "X_KEY", "_PW", "A9"])
+    quote = rng.choice(["'", '"', ""])
+    value = "".join(rng.choice(_ALNUM) for _ in range(rng.randint(0, 20)))
+    return rng.choice(["", " ", ";", "\n", "x"]) + f"{name}={quote}{value}{quote}"
+
+
+def _texts(seed: int, count: int) -> list[str]:
+    rng = random.Random(seed)
+    out = []
+    for _ in range(count):
+        parts = [
+            _token(rng) if rng.random() < 0.3 else rng.choice(_PIECES)
+            for _ in range(rng.randint(1, 30))
+        ]
+        out.append("".join(parts))
+    return out
+
+
+_TEXTS = _texts(15, 4000)
+
+
+def _fast_paths() -> dict[str, tuple[re.Pattern[str], Callable[[str], Iterable[int] | None]]]:
+    paths = dict(STARTS)
+    for name, detector in DETECTORS.items():
+        if isinstance(detector, RegexDetector) and detector.starts is not None:
+            paths[name] = (detector.pattern, detector.starts)
+    return paths
+
+
+def _found(matches: Iterable[re.Match[str]]) -> list[tuple[object, ...]]:
+    return [(m.span(), m.groups(), tuple(m.span(i) for i in range(len(m.groups()) + 1)))
+            for m in matches]  # fmt: skip
+
+
+def _differences(
+    pattern: re.Pattern[str], where: Callable[[str], Iterable[int] | None], texts: list[str]
+) -> int:
+    bad = 0
+    for text in texts:
+        starts = where(text)
+        fast = pattern.finditer(text) if starts is None else matches_at(pattern, text, starts)
+        bad += _found(fast) != _found(pattern.finditer(text))
+    return bad
+
+
+@pytest.mark.parametrize("name", sorted(_fast_paths()))
+def test_fast_path_finds_what_finditer_finds(name: str) -> None:
+    pattern, where = _fast_paths()[name]
+    matched = sum(1 for text in _TEXTS if pattern.search(text))
+    assert matched >= 20, "the generated texts must exercise the pattern"
+    assert _differences(pattern, where, _TEXTS) == 0
+
+
+def test_a_start_finder_that_misses_positions_is_caught() -> None:
+    pattern, _ = STARTS["echo"]
+    assert _differences(pattern, lambda text: word_starts(text, ("echo",)), _TEXTS) > 0
+    url, _ = STARTS["url"]
+    assert _differences(url, lambda text: [m.start() for m in re.finditer("://", text)], _TEXTS)
+
+
+def test_folded_keeps_every_letter_ignorecase_matches() -> None:
+    """Wherever ``re.IGNORECASE`` matches a character to an ASCII letter, ``folded``
+    holds that letter at the same position (or gives up on the text)."""
+    letter = re.compile("[a-z]", re.IGNORECASE)
+    for code in range(sys.maxunicode + 1):
+        char = chr(code)
+        if not letter.fullmatch(char):
+            continue
+        lowered = folded(f"x{char}y")
+        if lowered is None:
+            continue
+        assert len(lowered) == 3 and re.fullmatch(lowered[1], char, re.IGNORECASE), hex(code)
+        assert lowered[1] in string.ascii_lowercase, hex(code)
+
+
+def test_literal_scans_on_large_texts_equal_plain_str_methods() -> None:
+    """Large texts take re's literal scan: it must answer what ``in``, ``str.find``
+    and a scan for every occurrence answer."""
+    rng = random.Random(7)
+    needles = ["==", "://", "aws", "SG.", ":AA", "echo", "cat", "pw", "key", "aa", "aaa", "-us"]
+    for _ in range(40):
+        text = "".join(rng.choice(_TEXTS) for _ in range(rng.randint(60, 200)))
+        text += rng.choice(["", "aa", "a", "ke", "pw"])
+        assert len(text) >= 1 << 14
+        for needle in needles:
+            assert contains(text, needle) == (needle in text)
+            for start in (0, 1, len(text) // 2, len(text) - 2, len(text), len(text) + 3):
+                assert find(text, needle, start) == text.find(needle, start)
+            every = [i for i in range(len(text)) if text.startswith(needle, i)]
+            assert word_starts(text, (needle,)) == every
+        assert word_starts(text, ("echo", "cat")) == sorted(
+            word_starts(text, ("echo",)) + word_starts(text, ("cat",))
+        )
