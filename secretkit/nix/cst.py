@@ -28,6 +28,7 @@ from typing import Any
 
 from secretkit.nix.literals import NixString as NixString
 from secretkit.nix.literals import literal
+from secretkit.nix.literals import string_parts as string_parts
 from secretkit.nix.literals import string_text as string_text
 from secretkit.nix.literals import string_value as string_value
 from secretkit.nix.literals import unquote as unquote
@@ -92,7 +93,7 @@ def attr_names(tree: Tree, attrpath: Node) -> list[str]:
     """The names of an ``attrpath`` node: identifiers, quoted names by value,
     computed names (``${…}``) as their source text."""
     return [
-        literal(tree, part).value if part.type in STRING_TYPES else node_text(tree, part)
+        string_parts(tree, part)[0] if part.type in STRING_TYPES else node_text(tree, part)
         for part in attrpath.named_children
     ]
 
@@ -221,6 +222,8 @@ _QUERY_TEXT = """
 (attrpath (string_expression)) @a
 (attrpath (interpolation)) @a
 (list_expression) @l
+(apply_expression argument: (string_expression) @p)
+(apply_expression argument: (indented_string_expression) @p)
 """
 _ORDER = {"b": 0, "l": 1, "a": 2, "s": 3}
 _EVENT_ORDER = itemgetter(0, 1, 2)
@@ -237,12 +240,15 @@ def string_nodes(tree: Tree) -> Iterator[tuple[Node, list[str], Node | None]]:
     (bindings, lists, attribute paths) in C; one sweep in source order then keeps
     the open ones on a stack, so Python touches only those nodes, never the whole
     tree (:func:`string_nodes_walk` is the same by a plain walk)."""
-    for node, path, binding, _start, _end in value_strings(tree):
+    for node, path, binding, _start, _end, _argument in value_strings(tree):
         yield node, path, binding
 
 
-def value_strings(tree: Tree) -> Iterator[tuple[Node, list[str], Node | None, int, int]]:
-    """:func:`string_nodes` with each string's start and end byte."""
+def value_strings(
+    tree: Tree,
+) -> Iterator[tuple[Node, list[str], Node | None, int, int, bool]]:
+    """:func:`string_nodes` with each string's start and end byte, and whether it may
+    be the argument of a function application (always True when it is one)."""
     global _QUERY
     import tree_sitter
 
@@ -250,6 +256,7 @@ def value_strings(tree: Tree) -> Iterator[tuple[Node, list[str], Node | None, in
         _QUERY = tree_sitter.Query(_parser().language, _QUERY_TEXT)
     captures = tree_sitter.QueryCursor(_QUERY).captures(tree.root)
     events: list[tuple[int, int, int, Node]] = []
+    arguments = {node.start_byte for node in captures.pop("p", ())}
     for name, nodes in captures.items():
         order = _ORDER[name]
         events += [(node.start_byte, -node.end_byte, order, node) for node in nodes]
@@ -267,7 +274,7 @@ def value_strings(tree: Tree) -> Iterator[tuple[Node, list[str], Node | None, in
             if names_open:
                 continue  # a quoted attribute name
             path, binding = _path_at(tree, stack, start, plain_names)
-            yield node, path, binding, start, -neg_end
+            yield node, path, binding, start, -neg_end, start in arguments
             stack.append([-neg_end, 3, node, [], start])
         elif order == 2:
             stack.append([-neg_end, 2, node, [], start])

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import bisect
 import re
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
@@ -108,14 +109,14 @@ def scan_nix(data: bytes) -> tuple[list[Hit], bool]:
     # Files some option reads as a password/secret file, e.g. passwordFile = "/etc/x".
     read_as_file: set[str] = set()
     if b"/etc/" in data:
-        for node, path, binding, at, until in nodes:
+        for node, path, _binding, at, until, _argument in nodes:
             if _FILE_OPTION.search(_key(path)) and b"/etc/" in data[at:until]:
-                lit = cst.string_from(tree, node, path, binding)
-                if not lit.has_interpolation and lit.value.startswith("/etc/"):
-                    read_as_file.add(lit.value[len("/etc/") :])
+                value, interpolations = cst.string_parts(tree, node)
+                if not interpolations and value.startswith("/etc/"):
+                    read_as_file.add(value[len("/etc/") :])
 
     hits: list[Hit] = []
-    for node, path, binding, at, until in nodes:
+    for node, path, binding, at, until, argument in nodes:
         key = path[-1] if path and path[-1][:1] != "[" else _key(path)
         facts = _key_facts(key)
         if facts is None or not _META.isdisjoint(path):
@@ -147,10 +148,8 @@ def scan_nix(data: bytes) -> tuple[list[Hit], bool]:
         embedded = ("\n" in raw or config_key) and _SECRETISH.search(raw) is not None
         command = command_key or in_environment
         content = None
-        if builders:
-            parent = node.parent
-            if parent is not None and (key == "text" or parent.type == "apply_expression"):
-                content = nix_positions.content_context(data, node, path)
+        if builders and (key == "text" or argument):
+            content = nix_positions.content_context(data, node, path)
         elif key == "text":  # no builder in the file: only environment.etc can say
             content = nix_positions.etc_context(path)
         if kind is None and not etc_text and not embedded and not command and content is None:
@@ -161,7 +160,7 @@ def scan_nix(data: bytes) -> tuple[list[Hit], bool]:
             ):
                 continue  # the common case: nothing here, no need to read the literal
         ctx = Context(tuple(path))
-        lit = cst.string_from(tree, node, path, binding)
+        lit = _Value(*cst.string_parts(tree, node))
         dotted = _dotted(path)
         found: list[Hit] = []
 
@@ -205,6 +204,7 @@ def scan_nix(data: bytes) -> tuple[list[Hit], bool]:
                     Hit(offset, offset + len(stripped), "password-file-text", "password", "high")
                 )
 
+        mapped: NixString | None = None  # the literal with each character's byte, if needed
         for hit in found:
             if not lit.literal_text(hit.start, hit.end):
                 continue
@@ -213,12 +213,29 @@ def scan_nix(data: bytes) -> tuple[list[Hit], bool]:
                 value, token=hit.rule not in FREEFORM_RULES
             ):
                 continue
-            start, end = lit.span_of(hit.start, hit.end)
+            mapped = mapped or cst.string_from(tree, node, path, binding)
+            start, end = mapped.span_of(hit.start, hit.end)
             line = data.count(b"\n", 0, start) + 1
             if line in allowed_lines:
                 continue
             hits.append(Hit(start, end, hit.rule, hit.kind, hit.severity, dotted, value))
     return merge(hits), tree.has_errors
+
+
+@dataclass(frozen=True)
+class _Value:
+    """A literal's value and its interpolations' index ranges (what the rules read)."""
+
+    value: str
+    interpolations: tuple[tuple[int, int], ...]
+
+    @property
+    def has_interpolation(self) -> bool:
+        return bool(self.interpolations)
+
+    def literal_text(self, i: int, j: int) -> bool:
+        """Whether ``value[i:j]`` comes from literal text (not from an interpolation)."""
+        return not any(a < j and i < b for a, b in self.interpolations)
 
 
 _SECRETISH = re.compile(r"pass|token|secret|key|cred|psk", re.IGNORECASE)
@@ -252,7 +269,7 @@ def _config_key(key: str) -> bool:
     return len(parts) >= 2 and parts[0] == "extra" and parts[-1] in ("config", "options", "conf")
 
 
-def _embedded_config_hits(lit: NixString) -> list[Hit]:
+def _embedded_config_hits(lit: _Value) -> list[Hit]:
     """``name = value`` / ``name: value`` lines of a config file written as a Nix string
     (``extraConfig``, ``settings`` text, wpa_supplicant ``auth``): the same name rules
     as attributes, only on text that comes from the literal itself."""
@@ -317,7 +334,7 @@ def _key(attrpath: list[str]) -> str:
     return ""
 
 
-def _literal_runs(lit: NixString) -> list[tuple[int, int]]:
+def _literal_runs(lit: _Value) -> list[tuple[int, int]]:
     """Index ranges of ``lit.value`` not produced by interpolations."""
     value = lit.value
     spans = lit.interpolations
