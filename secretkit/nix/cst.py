@@ -20,12 +20,15 @@ later stages can edit by spans (:mod:`secretkit.nix.edits`, :mod:`secretkit.nix.
 from __future__ import annotations
 
 import bisect
+import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any
 
 from secretkit.nix.literals import NixString as NixString
 from secretkit.nix.literals import literal
+from secretkit.nix.literals import string_parts as string_parts
 from secretkit.nix.literals import string_text as string_text
 from secretkit.nix.literals import string_value as string_value
 from secretkit.nix.literals import unquote as unquote
@@ -90,7 +93,7 @@ def attr_names(tree: Tree, attrpath: Node) -> list[str]:
     """The names of an ``attrpath`` node: identifiers, quoted names by value,
     computed names (``${…}``) as their source text."""
     return [
-        literal(tree, part).value if part.type in STRING_TYPES else node_text(tree, part)
+        string_parts(tree, part)[0] if part.type in STRING_TYPES else node_text(tree, part)
         for part in attrpath.named_children
     ]
 
@@ -219,8 +222,14 @@ _QUERY_TEXT = """
 (attrpath (string_expression)) @a
 (attrpath (interpolation)) @a
 (list_expression) @l
+(apply_expression argument: (string_expression) @p)
+(apply_expression argument: (indented_string_expression) @p)
 """
 _ORDER = {"b": 0, "l": 1, "a": 2, "s": 3}
+_EVENT_ORDER = itemgetter(0, 1, 2)
+# ``a.b.c =``: an attribute path of plain identifiers, read from the bytes (in a tree
+# without errors, where a binding starts with its attribute path).
+_PLAIN_NAMES = re.compile(rb"[A-Za-z_][\w'-]*(?:\.[A-Za-z_][\w'-]*)*(?=[ \t\r\n]*=)")
 
 
 def string_nodes(tree: Tree) -> Iterator[tuple[Node, list[str], Node | None]]:
@@ -231,57 +240,83 @@ def string_nodes(tree: Tree) -> Iterator[tuple[Node, list[str], Node | None]]:
     (bindings, lists, attribute paths) in C; one sweep in source order then keeps
     the open ones on a stack, so Python touches only those nodes, never the whole
     tree (:func:`string_nodes_walk` is the same by a plain walk)."""
+    for node, path, binding, _start, _end, _argument in value_strings(tree):
+        yield node, path, binding
+
+
+def value_strings(
+    tree: Tree,
+) -> Iterator[tuple[Node, list[str], Node | None, int, int, bool]]:
+    """:func:`string_nodes` with each string's start and end byte, and whether it may
+    be the argument of a function application (always True when it is one)."""
     global _QUERY
     import tree_sitter
 
     if _QUERY is None:
         _QUERY = tree_sitter.Query(_parser().language, _QUERY_TEXT)
     captures = tree_sitter.QueryCursor(_QUERY).captures(tree.root)
-    events = [
-        (int(node.start_byte), -int(node.end_byte), _ORDER[name], node)
-        for name, nodes in captures.items()
-        for node in nodes
-    ]
-    events.sort(key=lambda e: (e[0], e[1], e[2]))
-    # open constructs: (end byte, kind, node, names or element starts, start byte)
-    stack: list[tuple[int, str, Node, list[Any], int]] = []
+    events: list[tuple[int, int, int, Node]] = []
+    arguments = {node.start_byte for node in captures.pop("p", ())}
+    for name, nodes in captures.items():
+        order = _ORDER[name]
+        events += [(node.start_byte, -node.end_byte, order, node) for node in nodes]
+    events.sort(key=_EVENT_ORDER)
+    plain_names = not tree.root.has_error
+    # open constructs: [end byte, order, node, extra, start byte]; extra holds a list's
+    # element starts, or a binding's whole path once a string inside needed it
+    stack: list[list[Any]] = []
     names_open = 0  # attribute paths on the stack: a string inside one is a quoted name
     for start, neg_end, order, node in events:
         while stack and (stack[-1][0] < start or (stack[-1][0] == start and stack[-1][4] < start)):
-            if stack.pop()[1] == "a":
+            if stack.pop()[1] == 2:
                 names_open -= 1
         if order == 3:
             if names_open:
                 continue  # a quoted attribute name
-            path: list[str] = []
-            binding = None
-            for _end, kind, container, extra, _start in stack:
-                if kind == "b":
-                    if not extra:
-                        names_node = container.child_by_field_name("attrpath")
-                        extra.append(attr_names(tree, names_node) if names_node else [])
-                    path.extend(extra[0])
-                    binding = container
-                elif kind == "l":  # the list element holding the string
-                    path.append(f"[{bisect.bisect_right(extra, start) - 1}]")
-            yield node, path, binding
-            stack.append((-neg_end, "s", node, [], start))
-        elif order == 0:  # its names are read when a string inside needs them
-            stack.append((-neg_end, "b", node, [], start))
+            path, binding = _path_at(tree, stack, start, plain_names)
+            yield node, path, binding, start, -neg_end, start in arguments
+            stack.append([-neg_end, 3, node, [], start])
+        elif order == 2:
+            stack.append([-neg_end, 2, node, [], start])
+            names_open += 1
+        else:  # a list, or a binding (its names are read when a string inside needs them)
+            extra = [] if order == 0 else _element_starts(node)
+            stack.append([-neg_end, order, node, extra, start])
             if len(stack) > MAX_PATH_DEPTH:  # the walk's limit, counted by open constructs
                 deeper([], len(stack))
-        elif order == 1:
-            starts = [
-                int(child.start_byte)
-                for child in node.children
-                if child.is_named and child.type != "comment"
-            ]
-            stack.append((-neg_end, "l", node, starts, start))
-            if len(stack) > MAX_PATH_DEPTH:
-                deeper([], len(stack))
+
+
+def _element_starts(node: Node) -> list[int]:
+    return [c.start_byte for c in node.children if c.is_named and c.type != "comment"]
+
+
+def _path_at(
+    tree: Tree, stack: list[list[Any]], at: int, plain_names: bool
+) -> tuple[list[str], Node | None]:
+    """The attribute path and the innermost binding of a string at byte ``at`` inside
+    the open constructs ``stack``: the path of the nearest binding that knows it, then
+    list positions and the names of the bindings above it (which then know theirs)."""
+    above: list[list[Any]] = []
+    index = len(stack) - 1
+    while index >= 0 and not (stack[index][1] == 0 and stack[index][3]):
+        if stack[index][1] < 2:
+            above.append(stack[index])
+        index -= 1
+    path = list(stack[index][3][0]) if index >= 0 else []
+    binding = stack[index][2] if index >= 0 else None
+    for _end, kind, container, extra, start in reversed(above):
+        if kind == 1:  # the list element holding the string
+            path.append(f"[{bisect.bisect_right(extra, at) - 1}]")
+            continue
+        names = _PLAIN_NAMES.match(tree.source, start) if plain_names else None
+        if names is not None:
+            path += names.group().decode().split(".")
         else:
-            stack.append((-neg_end, "a", node, [], start))
-            names_open += 1
+            names_node = container.child_by_field_name("attrpath")
+            path += attr_names(tree, names_node) if names_node else []
+        extra.append(path[:])
+        binding = container
+    return path, binding
 
 
 def string_nodes_walk(tree: Tree) -> Iterator[tuple[Node, list[str], Node | None]]:

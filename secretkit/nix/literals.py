@@ -75,8 +75,14 @@ def _char_offsets(text: str, start: int) -> list[int]:
     return offsets
 
 
-def _pieces(tree: Tree, node: Node) -> tuple[list[_Piece], int, int]:
+def _no_offsets(text: str, start: int) -> list[int]:
+    return []
+
+
+def _pieces(tree: Tree, node: Node, mapped: bool = True) -> tuple[list[_Piece], int, int]:
+    """The parts of a literal; ``mapped=False``: without each character's offset."""
     src = tree.source
+    char_offsets = _char_offsets if mapped else _no_offsets
     children = node.children
     if len(children) >= 2:
         content_start = int(children[0].end_byte)
@@ -90,9 +96,9 @@ def _pieces(tree: Tree, node: Node) -> tuple[list[_Piece], int, int]:
         text = src[a:b].decode("utf-8", "replace")
         kind = child.type
         if kind == "string_fragment":
-            pieces.append(_Piece(text, _char_offsets(text, a), raw=True))
+            pieces.append(_Piece(text, char_offsets(text, a), raw=True))
         elif kind == "interpolation":
-            pieces.append(_Piece(text, _char_offsets(text, a), raw=False, interpolation=True))
+            pieces.append(_Piece(text, char_offsets(text, a), raw=False, interpolation=True))
         elif kind == "dollar_escape":
             # "\$" / "''$": the following fragment holds the "$"; the escape yields nothing
             continue
@@ -107,9 +113,9 @@ def _pieces(tree: Tree, node: Node) -> tuple[list[_Piece], int, int]:
                 ch = text[1:]
                 value = _PLAIN_ESCAPES.get(ch, ch)
             # Nix strips indentation after unescaping: escapes count as text.
-            pieces.append(_Piece(value, [a] * len(value), raw=indented))
+            pieces.append(_Piece(value, [a] * len(value) if mapped else [], raw=indented))
         else:  # ERROR nodes and the like: keep the text
-            pieces.append(_Piece(text, _char_offsets(text, a), raw=False))
+            pieces.append(_Piece(text, char_offsets(text, a), raw=False))
     return pieces, content_start, content_end
 
 
@@ -189,9 +195,40 @@ def literal(
     attrpath: list[str] | None = None,
     binding: Node | None = None,
 ) -> NixString:
-    pieces, content_start, content_end = _pieces(tree, node)
-    kind = "indented" if node.type == "indented_string_expression" else "plain"
-    if kind == "indented":
+    value, offsets, interpolations, content_start, content_end = _assemble(tree, node, True)
+    first = offsets[0] if offsets else content_start
+    line, column = tree.position(first)
+    return NixString(
+        start=int(node.start_byte),
+        end=int(node.end_byte),
+        value=value,
+        has_interpolation=bool(interpolations),
+        kind="indented" if node.type == "indented_string_expression" else "plain",
+        attrpath=attrpath if attrpath is not None else [],
+        binding_start=int(binding.start_byte) if binding is not None else -1,
+        binding_end=int(binding.end_byte) if binding is not None else -1,
+        line=line,
+        column=column,
+        content_start=content_start,
+        content_end=content_end,
+        offsets=tuple(offsets),
+        interpolations=tuple(interpolations),
+    )
+
+
+def string_parts(tree: Tree, node: Node) -> tuple[str, tuple[tuple[int, int], ...]]:
+    """The value of a string literal node and its interpolations' index ranges, as
+    :func:`literal` has them, without mapping each character back to its byte (what
+    a scan reads before it knows whether anything needs a span)."""
+    value, _offsets, interpolations, _start, _end = _assemble(tree, node, False)
+    return value, tuple(interpolations)
+
+
+def _assemble(
+    tree: Tree, node: Node, mapped: bool
+) -> tuple[str, list[int], list[tuple[int, int]], int, int]:
+    pieces, content_start, content_end = _pieces(tree, node, mapped)
+    if node.type == "indented_string_expression":
         pieces = _strip_indentation(pieces)
     text_parts: list[str] = []
     offsets: list[int] = []
@@ -203,25 +240,7 @@ def literal(
         text_parts.append(piece.text)
         offsets.extend(piece.offsets)
         length += len(piece.text)
-    value = "".join(text_parts)
-    first = offsets[0] if offsets else content_start
-    line, column = tree.position(first)
-    return NixString(
-        start=int(node.start_byte),
-        end=int(node.end_byte),
-        value=value,
-        has_interpolation=bool(interpolations),
-        kind=kind,
-        attrpath=attrpath if attrpath is not None else [],
-        binding_start=int(binding.start_byte) if binding is not None else -1,
-        binding_end=int(binding.end_byte) if binding is not None else -1,
-        line=line,
-        column=column,
-        content_start=content_start,
-        content_end=content_end,
-        offsets=tuple(offsets),
-        interpolations=tuple(interpolations),
-    )
+    return "".join(text_parts), offsets, interpolations, content_start, content_end
 
 
 def string_text(tree: Tree, node: Node) -> str:

@@ -118,7 +118,14 @@ class NixTree:
 # ``{ a, b, }:`` — a trailing comma in a function's formals is valid Nix (nixfmt's RFC
 # style writes it) that tree-sitter-nix rejects.  It is parsed with the comma replaced
 # by a space: same length, so every node's offsets hold for the original bytes.
-_TRAILING_FORMAL_COMMA = re.compile(rb",((?:\s|#[^\n]*)*\}\s*(?:@\s*[A-Za-z_][\w'-]*\s*)?:)")
+# Between the comma and the ``}``: whole lines of blanks and comments, then blanks and
+# a comment's start on the brace's line.  (The same text as ``(?:\s|#[^\n]*)*``,
+# written so that a run of commented-out lines is read once, not in exponentially
+# many ways.)
+_TRAILING_FORMAL_COMMA = re.compile(
+    rb",((?:[ \t\r\f\v]*(?:#[^\n]*)?\n)*[ \t\r\f\v]*(?:#[^\n]*)?"
+    rb"\}\s*(?:@\s*[A-Za-z_][\w'-]*\s*)?:)"
+)
 
 
 def parse(source: bytes) -> NixTree:

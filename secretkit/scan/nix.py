@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import bisect
 import re
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
@@ -93,7 +94,7 @@ def scan_nix(data: bytes) -> tuple[list[Hit], bool]:
             for start, _end, text in cst.comments(tree)
             if ALLOW_MARK in text
         }
-    nodes = list(cst.string_nodes(tree))
+    nodes = list(cst.value_strings(tree))
     text = data.decode("utf-8", "replace")
     vendor = vendor_hint(text)
     # One pass of the token detectors over the whole file says which literals can
@@ -101,56 +102,65 @@ def scan_nix(data: bytes) -> tuple[list[Hit], bool]:
     marks = sorted(_byte_offsets(text, data, token_hits(text, Context(()), vendor=vendor)))
     lowered = data.lower()
     keyed_file = any(n.encode() in lowered for n in KEYED_NEEDS)
+    # In a tree without errors every literal has both its delimiters.
+    delimited = not tree.has_errors
+    builders = nix_positions.may_write_files(data)
 
     # Files some option reads as a password/secret file, e.g. passwordFile = "/etc/x".
     read_as_file: set[str] = set()
     if b"/etc/" in data:
-        for node, path, binding in nodes:
-            if (
-                _FILE_OPTION.search(_key(path))
-                and b"/etc/" in data[node.start_byte : node.end_byte]
-            ):
-                lit = cst.string_from(tree, node, path, binding)
-                if not lit.has_interpolation and lit.value.startswith("/etc/"):
-                    read_as_file.add(lit.value[len("/etc/") :])
+        for node, path, _binding, at, until, _argument in nodes:
+            if _FILE_OPTION.search(_key(path)) and b"/etc/" in data[at:until]:
+                value, interpolations = cst.string_parts(tree, node)
+                if not interpolations and value.startswith("/etc/"):
+                    read_as_file.add(value[len("/etc/") :])
 
     hits: list[Hit] = []
-    for node, path, binding in nodes:
+    for node, path, binding, at, until, argument in nodes:
         key = path[-1] if path and path[-1][:1] != "[" else _key(path)
-        if key and (filters.hash_name(key) or filters.public_name(key)):
+        facts = _key_facts(key)
+        if facts is None or not _META.isdisjoint(path):
             continue
-        if not _META.isdisjoint(path):
-            continue
-        count = node.child_count
-        if count < 2:
-            continue
-        # (node.child(i), not node.children: the literal's fragments stay in C)
-        begin, stop = node.child(0).end_byte, node.child(count - 1).start_byte
+        if delimited:
+            width = 1 if data[at] == 34 else 2  # "…" or ''…''
+            begin, stop = at + width, until - width
+        else:
+            count = node.child_count
+            if count < 2:
+                continue
+            # (node.child(i), not node.children: the literal's fragments stay in C)
+            begin, stop = node.child(0).end_byte, node.child(count - 1).start_byte
         raw = data[begin:stop].decode("utf-8", "replace")
         if not raw.strip():
             continue
-        kind = filters.secret_name(key) if key else None
+        kind, env_key_name, config_key, command_key = facts
+        in_environment = _in_environment(path)
         if kind is None and len(path) >= 2 and path[-2] == "basicAuth":
             kind = "password"  # basicAuth = { <user> = "<password>"; }
-        if kind is None and _ENV_KEY_NAME.match(key) and _in_environment(path):
+        if kind is None and env_key_name and in_environment:
             kind = "env-key"  # decided on the value below (filters.env_key_kind)
-        etc_text = path[-3:-2] == ["etc"] and path[-1:] == ["text"] and path[-2] in read_as_file
-        embedded = ("\n" in raw or _config_key(key)) and _SECRETISH.search(raw) is not None
-        command = _command_key(key) or _in_environment(path)
+        etc_text = (
+            bool(read_as_file)
+            and path[-3:-2] == ["etc"]
+            and path[-1:] == ["text"]
+            and path[-2] in read_as_file
+        )
+        embedded = ("\n" in raw or config_key) and _SECRETISH.search(raw) is not None
+        command = command_key or in_environment
         content = None
-        parent = node.parent
-        if parent is not None and (key == "text" or parent.type == "apply_expression"):
+        if builders and (key == "text" or argument):
             content = nix_positions.content_context(data, node, path)
+        elif key == "text":  # no builder in the file: only environment.etc can say
+            content = nix_positions.etc_context(path)
         if kind is None and not etc_text and not embedded and not command and content is None:
             first = bisect.bisect_left(marks, begin)
             marked = first < len(marks) and marks[first] < stop
             if not marked and not (
-                (keyed_file or _command_key(key))
-                and token_hits(raw, Context(tuple(path)), vendor=vendor)
+                keyed_file and token_hits(raw, Context(tuple(path)), vendor=vendor)
             ):
                 continue  # the common case: nothing here, no need to read the literal
         ctx = Context(tuple(path))
-        lit = cst.string_from(tree, node, path, binding)
+        lit = _Value(*cst.string_parts(tree, node))
         dotted = _dotted(path)
         found: list[Hit] = []
 
@@ -194,6 +204,7 @@ def scan_nix(data: bytes) -> tuple[list[Hit], bool]:
                     Hit(offset, offset + len(stripped), "password-file-text", "password", "high")
                 )
 
+        mapped: NixString | None = None  # the literal with each character's byte, if needed
         for hit in found:
             if not lit.literal_text(hit.start, hit.end):
                 continue
@@ -202,12 +213,29 @@ def scan_nix(data: bytes) -> tuple[list[Hit], bool]:
                 value, token=hit.rule not in FREEFORM_RULES
             ):
                 continue
-            start, end = lit.span_of(hit.start, hit.end)
+            mapped = mapped or cst.string_from(tree, node, path, binding)
+            start, end = mapped.span_of(hit.start, hit.end)
             line = data.count(b"\n", 0, start) + 1
             if line in allowed_lines:
                 continue
             hits.append(Hit(start, end, hit.rule, hit.kind, hit.severity, dotted, value))
     return merge(hits), tree.has_errors
+
+
+@dataclass(frozen=True)
+class _Value:
+    """A literal's value and its interpolations' index ranges (what the rules read)."""
+
+    value: str
+    interpolations: tuple[tuple[int, int], ...]
+
+    @property
+    def has_interpolation(self) -> bool:
+        return bool(self.interpolations)
+
+    def literal_text(self, i: int, j: int) -> bool:
+        """Whether ``value[i:j]`` comes from literal text (not from an interpolation)."""
+        return not any(a < j and i < b for a, b in self.interpolations)
 
 
 _SECRETISH = re.compile(r"pass|token|secret|key|cred|psk", re.IGNORECASE)
@@ -220,7 +248,18 @@ _ENVIRONMENT = frozenset(
 
 
 def _in_environment(path: list[str]) -> bool:
-    return len(path) > 1 and not _ENVIRONMENT.isdisjoint(path[:-1])
+    return not _ENVIRONMENT.isdisjoint(path) and not _ENVIRONMENT.isdisjoint(path[:-1])
+
+
+@lru_cache(maxsize=4096)
+def _key_facts(key: str) -> tuple[str | None, bool, bool, bool] | None:
+    """What an attribute name says about its string value, once per name: None for
+    names of hashes and public values (never a secret); else the kind of secret it
+    names, whether it is an ``ENV_KEY`` name, a config-text option, a command."""
+    if key and (filters.hash_name(key) or filters.public_name(key)):
+        return None
+    kind = filters.secret_name(key) if key else None
+    return kind, bool(_ENV_KEY_NAME.match(key)), _config_key(key), _command_key(key)
 
 
 @lru_cache(maxsize=4096)
@@ -230,7 +269,7 @@ def _config_key(key: str) -> bool:
     return len(parts) >= 2 and parts[0] == "extra" and parts[-1] in ("config", "options", "conf")
 
 
-def _embedded_config_hits(lit: NixString) -> list[Hit]:
+def _embedded_config_hits(lit: _Value) -> list[Hit]:
     """``name = value`` / ``name: value`` lines of a config file written as a Nix string
     (``extraConfig``, ``settings`` text, wpa_supplicant ``auth``): the same name rules
     as attributes, only on text that comes from the literal itself."""
@@ -295,7 +334,7 @@ def _key(attrpath: list[str]) -> str:
     return ""
 
 
-def _literal_runs(lit: NixString) -> list[tuple[int, int]]:
+def _literal_runs(lit: _Value) -> list[tuple[int, int]]:
     """Index ranges of ``lit.value`` not produced by interpolations."""
     value = lit.value
     spans = lit.interpolations

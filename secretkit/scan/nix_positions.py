@@ -174,13 +174,25 @@ def content_context(source: bytes, node: Node, path: list[str]) -> ContentContex
         if kind is None and not env:
             return None
         return ContentContext(name, env, kind)
-    if len(path) >= 3 and path[-3] == "etc" and key == "text":
+    return etc_context(path) if key == "text" else None
+
+
+def etc_context(path: list[str]) -> ContentContext | None:
+    """The context of a ``text`` attribute that no builder writes: the content of
+    ``environment.etc."<name>"`` when the name says what it holds."""
+    if len(path) >= 3 and path[-3] == "etc":
         etc = path[-2]
         kind = name_kind(etc)
         env = is_env_name(etc)
         if kind is not None or env:
             return ContentContext(etc, env, kind)
     return None
+
+
+def may_write_files(source: bytes) -> bool:
+    """Whether ``source`` can call a builder at all (:func:`builder_file_name` is None
+    for every string of a file without these names)."""
+    return b"write" in source or b"toFile" in source
 
 
 _ENV_LINE = re.compile(r"^\s*(?:export\s+)?[A-Za-z_][A-Za-z0-9_]*=")

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import random
+import re
 import shutil
 import subprocess
+import time
 
 import pytest
 
-from secretkit.nix import cst
+from secretkit.nix import cst, syntax
 from tests.conftest import need
 
 
@@ -239,6 +242,35 @@ def test_a_trailing_comma_in_formals_parses_with_the_original_bytes(source: byte
 
 def test_a_trailing_comma_elsewhere_is_still_an_error() -> None:
     assert cst.parse(b"[ 1, ]").has_errors
+
+
+def test_commented_out_lines_after_commas_parse_in_linear_time() -> None:
+    # A broken file with a block of commented-out lines holding commas and "#"s: the
+    # trailing-comma retry once read such a block in exponentially many ways (17 s
+    # for 10 lines, a hang for more).
+    block = "".join(f"  #    #bind = $mod, K{i}, exec, x,\n" for i in range(400))
+    source = ("{ a, b\n" + block + "  c = [ 1 2 ;\n}\n").encode()
+    started = time.perf_counter()
+    tree = cst.parse(source)
+    assert tree.has_errors
+    assert time.perf_counter() - started < 2.0
+
+
+_OLD_TRAILING_COMMA = re.compile(rb",((?:\s|#[^\n]*)*\}\s*(?:@\s*[A-Za-z_][\w'-]*\s*)?:)")
+
+
+def test_the_trailing_comma_pattern_rewrites_what_the_plain_one_did() -> None:
+    # the plain (backtracking) pattern is the reference, on texts short enough for it
+    rng = random.Random(15)
+    alphabet = [b",", b"#", b"}", b":", b"\n", b" ", b"\t", b"@", b"a", b"\r", b"\f", b"x'"]
+    changed = 0
+    for _ in range(20000):
+        text = b"".join(rng.choice(alphabet) for _ in range(rng.randint(0, 16)))
+        old = _OLD_TRAILING_COMMA.sub(lambda m: b" " + m.group(1), text)
+        new = syntax._TRAILING_FORMAL_COMMA.sub(lambda m: b" " + m.group(1), text)
+        assert new == old, text
+        changed += new != text
+    assert changed > 100
 
 
 # -- navigation (moved from test_nix_emit: navigation lives in cst) ----------------

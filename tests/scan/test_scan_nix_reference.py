@@ -1,0 +1,301 @@
+"""The Nix scanner's shortcuts change nothing: :func:`secretkit.scan.nix.scan_nix` gives
+exactly the hits of the plain reading below (every string found by walking the tree,
+its delimiters and parent asked of the tree, every examined literal read with each
+character's byte), on generated Nix written to reach every rule and shortcut:
+secret-named keys, builders (``writeText``, ``toFile``, ``writeTextFile``),
+``environment.etc`` text read by ``*File`` options, lists, ``let``/``with``/``if``,
+``lib.mk*`` wrappers, indented strings with escapes, interpolations, broken syntax.
+
+The reference is the scanner as it was before it was made fast (issue 15); a change
+meant to alter the hits changes both.  Values are built at run time.
+"""
+
+from __future__ import annotations
+
+import bisect
+import random
+from typing import Any
+
+import pytest
+
+from secretkit.nix import cst
+from secretkit.scan import filters, nix_positions
+from secretkit.scan.detectors import Context, vendor_hint
+from secretkit.scan.hits import (
+    ALLOW_MARK,
+    FREEFORM_RULES,
+    KEYED_NEEDS,
+    KEYED_RULES,
+    Hit,
+    merge,
+    token_hits,
+)
+from secretkit.scan.nix import (
+    _ENV_KEY_NAME,
+    _FILE_OPTION,
+    _META,
+    _SECRETISH,
+    _attribute_hit,
+    _byte_offsets,
+    _command_key,
+    _config_key,
+    _dotted,
+    _embedded_config_hits,
+    _key,
+    _literal_runs,
+    _secret_valued,
+    scan_nix,
+)
+from tests.support import fake
+
+_ENVIRONMENT = {"environment", "variables", "sessionVariables", "env"}
+_ENVIRONMENT |= {"environmentVariables", "Environment"}
+
+
+def _in_environment(path: list[str]) -> bool:
+    return len(path) > 1 and not _ENVIRONMENT.isdisjoint(path[:-1])
+
+
+def reference_scan(data: bytes) -> tuple[list[Hit], bool]:
+    """scan_nix without shortcuts."""
+    tree = cst.parse(data)
+    allowed_lines: set[int] = set()
+    if ALLOW_MARK.encode() in data:
+        allowed_lines = {
+            data.count(b"\n", 0, start) + 1
+            for start, _end, text in cst.comments(tree)
+            if ALLOW_MARK in text
+        }
+    nodes = list(cst.string_nodes_walk(tree))
+    text = data.decode("utf-8", "replace")
+    vendor = vendor_hint(text)
+    marks = sorted(_byte_offsets(text, data, token_hits(text, Context(()), vendor=vendor)))
+    keyed_file = any(n.encode() in data.lower() for n in KEYED_NEEDS)
+    read_as_file: set[str] = set()
+    for node, path, binding in nodes:
+        if _FILE_OPTION.search(_key(path)) and b"/etc/" in data[node.start_byte : node.end_byte]:
+            lit = cst.string_from(tree, node, path, binding)
+            if not lit.has_interpolation and lit.value.startswith("/etc/"):
+                read_as_file.add(lit.value[len("/etc/") :])
+    hits: list[Hit] = []
+    for node, path, binding in nodes:
+        key = _key(path)
+        if key and (filters.hash_name(key) or filters.public_name(key)):
+            continue
+        if not _META.isdisjoint(path) or node.child_count < 2:
+            continue
+        begin, stop = node.child(0).end_byte, node.child(node.child_count - 1).start_byte
+        raw = data[begin:stop].decode("utf-8", "replace")
+        if not raw.strip():
+            continue
+        kind = filters.secret_name(key) if key else None
+        if kind is None and len(path) >= 2 and path[-2] == "basicAuth":
+            kind = "password"
+        if kind is None and _ENV_KEY_NAME.match(key) and _in_environment(path):
+            kind = "env-key"
+        etc_text = path[-3:-2] == ["etc"] and path[-1:] == ["text"] and path[-2] in read_as_file
+        embedded = ("\n" in raw or _config_key(key)) and _SECRETISH.search(raw) is not None
+        command = _command_key(key) or _in_environment(path)
+        content = None
+        if key == "text" or node.parent.type == "apply_expression":
+            content = nix_positions.content_context(data, node, path)
+        if kind is None and not etc_text and not embedded and not command and content is None:
+            first = bisect.bisect_left(marks, begin)
+            if not (first < len(marks) and marks[first] < stop) and not (
+                (keyed_file or _command_key(key))
+                and token_hits(raw, Context(tuple(path)), vendor=vendor)
+            ):
+                continue
+        ctx = Context(tuple(path))
+        lit = cst.string_from(tree, node, path, binding)
+        found: list[Hit] = []
+        for start, end in _literal_runs(lit):  # type: ignore[arg-type]
+            found.extend(token_hits(lit.value[start:end], ctx, start, vendor=vendor))
+        if kind is not None and not lit.has_interpolation and _secret_valued(node, -1):
+            if kind == "env-key":
+                env_kind = filters.env_key_kind(key, lit.value.strip())
+                attribute = _attribute_hit(lit.value, env_kind) if env_kind else None
+            else:
+                attribute = _attribute_hit(lit.value, kind)
+            if attribute is not None:
+                found.append(attribute)
+        stripped = lit.value.strip()
+        offset = lit.value.find(stripped)
+        if content is not None and not etc_text and not lit.has_interpolation:
+            whole = nix_positions.whole_value_kind(content, lit.value)
+            if whole is not None and not filters.not_secret(stripped):
+                hashed = filters.password_hash(stripped)
+                rule = "password-hash" if hashed else "secret-file-text"
+                kind_of = "password-hash" if hashed else whole
+                severity = "low" if hashed else "high"
+                found.append(Hit(offset, offset + len(stripped), rule, kind_of, severity))
+        if embedded:
+            found.extend(_embedded_config_hits(lit))  # type: ignore[arg-type]
+        if etc_text and not lit.has_interpolation and stripped:
+            if not filters.not_secret(stripped):
+                rule, severity = "password-file-text", "high"
+                found.append(Hit(offset, offset + len(stripped), rule, "password", severity))
+        for hit in found:
+            value = lit.value[hit.start : hit.end]
+            if not lit.literal_text(hit.start, hit.end) or (
+                hit.rule not in KEYED_RULES
+                and filters.not_secret(value, token=hit.rule not in FREEFORM_RULES)
+            ):
+                continue
+            start, end = lit.span_of(hit.start, hit.end)
+            if data.count(b"\n", 0, start) + 1 not in allowed_lines:
+                hits.append(Hit(start, end, hit.rule, hit.kind, hit.severity, _dotted(path), value))
+    return merge(hits), tree.has_errors
+
+
+# -- generated Nix -------------------------------------------------------------------
+
+_KEYS = [
+    "password", "token", "secret", "apiKey", "pskRaw", "passwordFile", "environmentFile",
+    "text", "extraConfig", "initialPassword", "hashedPassword", "description", "FOO_KEY",
+    "AWS_SECRET_KEY", "ExecStart", "command", "script", "keyFile", "sha256", "publicKey",
+    "name", "authToken", "clientSecret", "user_key", "credentials", "basicAuth", "or",
+    "environment", "variables", "meta", "x-api-key", "pushover", "apikey", "url", "cmd",
+]  # fmt: skip
+_BUILDERS = [
+    "pkgs.writeText", "builtins.toFile", "pkgs.writeShellScript", "pkgs.writeScriptBin",
+    "lib.mkDefault", "lib.mkForce", "toString", "lib.optionalString true", "fetchurl",
+    "builtins.toFile", "toFile",
+]  # fmt: skip
+_NAMES = ["restic-password", "api-key", "token", "wg.key", "app.env", "ok.txt", "${n}"]
+_ETC = ["foo/password", "api.token", "app.env", "wg.key", "plain.conf"]
+_BASE = """{ config, lib, pkgs, ... }:
+let
+  cfg = config.services.demo;
+in {
+  networking.hostName = "demo";
+  services.demo = {
+    enable = true;
+    settings = { port = 8080; url = "https://example.org/x"; };
+  };
+  users.users.alice = { isNormalUser = true; extraGroups = [ "wheel" "video" ]; };
+  systemd.services.demo.script = ''
+    echo "starting ''${HOME}" \\
+      --flag
+  '';
+  environment.systemPackages = with pkgs; [ git (writeShellScriptBin "hi" "echo hi") ];
+}
+"""
+
+
+def _value(r: random.Random) -> str:
+    seed = str(r.random())
+    return r.choice(
+        [
+            fake.password(seed),
+            fake.github_token(seed),
+            fake.pushover_token(seed),
+            fake.syncthing_api_key(seed),
+            fake.aws_access_key_id(seed),
+            fake.sha512_crypt_like(seed),
+            fake.hex_key(16, seed),
+            "hunter2",
+            "changeme",
+            "",
+            " ",
+            "--authkey=" + fake.password(seed),
+            "echo '" + fake.password(seed) + "' | tee x",
+            "postgres://u:" + fake.password(seed) + "@db/x",
+            "API_KEY=" + fake.password(seed),
+            "password = " + fake.password(seed),
+            "/etc/" + r.choice(_ETC),
+            "${pkgs.hello}/bin/" + fake.password(seed),
+            "\u00e9t\u00e9 " + fake.password(seed),
+        ]
+    )
+
+
+def _literal(r: random.Random, value: str) -> str:
+    pick = r.random()
+    if pick < 0.5:
+        return '"' + value.replace('"', '\\"') + '"'
+    if pick < 0.9:
+        tail = r.choice(["", "''$x", "'''", "''\\n", "${x}", "\n      more", "\\t"])
+        return "''\n      " + value.replace("''", "'''") + tail + "\n    ''"
+    return '"' + value + '${x}"'
+
+
+def _snippet(r: random.Random) -> str:
+    key, lit, other = r.choice(_KEYS), _literal(r, _value(r)), _literal(r, _value(r))
+    name, builder, etc = r.choice(_NAMES), r.choice(_BUILDERS), r.choice(_ETC)
+    return r.choice(
+        [
+            f"{key} = {lit};",
+            f"{key} = {builder} {lit};",
+            f'{key} = {builder} "{name}" {lit};',
+            f'{key} = pkgs.writeTextFile {{ name = "{name}"; text = {lit}; }};',
+            f'environment.etc."{etc}".text = {lit};',
+            f'environment.etc."{etc}" = {{ text = {lit}; mode = "0400"; }};',
+            f'{r.choice(["passwordFile", "keyFile", "environmentFile"])} = "/etc/{etc}";',
+            f"{key} = [ {lit} {other} ];",
+            f"{key} = let y = {lit}; in y;",
+            f"{key} = with pkgs; {lit};",
+            f"{key} = if c then {lit} else {other};",
+            f"{key} = lib.mkIf cfg.enable ({lit});",
+            f'{key}."{r.choice(_KEYS)}".${{n}} = {lit};',
+            f"basicAuth = {{ alice = {lit}; }};",
+            f"environment.variables.{r.choice(['FOO_KEY', 'HOME'])} = {lit};",
+            f"{key} = {{ {r.choice(_KEYS)} = {lit}; }};",
+            f"{key} = {lit} + {other};",
+            f"{key} = {lit}; # secretkit: allow",
+            f"meta.{key} = {lit};",
+        ]
+    )
+
+
+def _generated(r: random.Random) -> bytes:
+    text = r.choice([_BASE, _BASE.replace('(writeShellScriptBin "hi" "echo hi")', "hello")])
+    for _ in range(r.randint(2, 8)):
+        pick = r.random()
+        lines = text.split("\n")
+        at = r.randrange(3, len(lines) - 2)
+        if pick < 0.6:
+            lines.insert(at, "  " + _snippet(r))
+        elif pick < 0.75:
+            line = lines[at]
+            lines[at] = line.replace("enable", r.choice(_KEYS)).replace("url", r.choice(_KEYS))
+        elif pick < 0.9:  # broken syntax: a character, or a quote, gone
+            quotes = [i for i, c in enumerate(text) if c in "\"'"]
+            char = r.choice(quotes) if quotes and r.random() < 0.5 else r.randrange(len(text))
+            text = text[:char] + text[char + 1 :]
+            continue
+        else:
+            lines.insert(at, r.choice(['  "', "  ''", "  ${", "  [", "  \u00a0x = 1;", "\r"]))
+        text = "\n".join(lines)
+    return text.encode()
+
+
+@pytest.mark.parametrize("batch", range(4))
+def test_the_scan_gives_the_hits_of_the_plain_reading(batch: int) -> None:
+    rng = random.Random(15_000 + batch)
+    hits = 0
+    for _ in range(120):
+        data = _generated(rng)
+        assert scan_nix(data) == reference_scan(data), data.decode()
+        hits += len(scan_nix(data)[0])
+    assert hits > 60  # the generated files do reach the rules
+
+
+def _shape(items: Any) -> list[tuple[int, int, tuple[str, ...], int | None]]:
+    return [
+        (n.start_byte, n.end_byte, tuple(p), b.start_byte if b is not None else None)
+        for n, p, b in items
+    ]
+
+
+def test_string_nodes_and_values_match_their_plain_readings() -> None:
+    rng = random.Random(1515)
+    strings = 0
+    for _ in range(200):
+        tree = cst.parse(_generated(rng))
+        assert _shape(cst.string_nodes(tree)) == _shape(cst.string_nodes_walk(tree))
+        for node, path, binding in cst.string_nodes(tree):
+            full = cst.string_from(tree, node, path, binding)
+            assert cst.string_parts(tree, node) == (full.value, full.interpolations)
+            strings += 1
+    assert strings > 1500
