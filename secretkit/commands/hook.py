@@ -37,6 +37,7 @@ from secretkit.git import require_repo
 if TYPE_CHECKING:
     import threading
 
+    from secretkit.scan import allowlist
     from secretkit.scan.model import Finding, Skipped
     from secretkit.sensitive import Sensitive
 
@@ -100,38 +101,46 @@ def run_hook(
     from secretkit.scan import allowlist
     from secretkit.scan.staged import scan_staged
 
-    scanned = scan_staged(root, paths, known_top=True, entries=listing)
-    # The report shows each finding's fingerprint (scrypt, ~35 ms of CPU): computed in
-    # a thread (scrypt releases the GIL) while git and the planner answer the rest.
-    ahead = _fingerprints_ahead(list(scanned.findings))
+    allow = allowlist.load(root)
+    scanned = scan_staged(root, paths, known_top=True, entries=listing, allow=allow)
+    secrets_files = _secrets_files(root, paths)
+    # The report shows the fingerprint of each finding outside a secrets file (scrypt,
+    # ~35 ms of CPU, unless the clone's cache has it): computed in a thread (scrypt
+    # releases the GIL) while git and the planner answer the rest.  A finding in a
+    # secrets file gets no fingerprint when the file is not valid sops (its one fix
+    # is to encrypt it): the report computes the others when it shows them.
+    shown = [f for f in scanned.findings if f.path not in secrets_files]
+    ahead = _fingerprints_ahead(allow, shown) if shown else None
     staged: dict[str, bytes] = {}
     report.findings, report.preexisting = _split_by_head(root, list(scanned.findings), staged)
     report.skipped = list(scanned.skipped)
-    allow = allowlist.load(root)
     report.unscanned = [s for s in report.skipped if not allow.allows_unscanned(s.path)]
     if report.unscanned and allow_unscanned:
-        shown = ", ".join(f"{s.path} ({s.reason})" for s in report.unscanned[:5])
+        shown_skips = ", ".join(f"{s.path} ({s.reason})" for s in report.unscanned[:5])
         more = f" and {len(report.unscanned) - 5} more" if len(report.unscanned) > 5 else ""
-        report.notes.append(f"not scanned for secrets (--allow-unscanned): {shown}{more}")
-    _judge_sops_files(root, paths, report)
+        report.notes.append(f"not scanned for secrets (--allow-unscanned): {shown_skips}{more}")
+    if secrets_files:
+        _judge_sops_files(root, secrets_files, report)
     report.refusals = _refusals(root, report.findings + report.preexisting, staged)
     if ahead is not None:
         ahead.join()
+    else:
+        allow.save_fingerprints()  # the scan's allowlist checks may have made some
     return report
 
 
-def _fingerprints_ahead(findings: list[Finding]) -> threading.Thread | None:
-    """Start computing the fingerprints of ``findings`` (each distinct value once; the
-    results land in :func:`secretkit.scan.allowlist.fingerprint`'s cache).  The caller
-    joins the thread before anything reads a fingerprint."""
-    if not findings:
-        return None
+def _fingerprints_ahead(allow: allowlist.Allowlist, findings: list[Finding]) -> threading.Thread:
+    """Start computing the fingerprints of ``findings`` (each distinct value once, looked
+    up in the clone's cache first) and saving the new ones to that cache (the scan's own
+    allowlist checks may have made some too).  The caller joins the thread before
+    anything reads a fingerprint."""
     import threading
 
     def compute() -> None:
         try:
             for finding in findings:
-                finding.fingerprint  # noqa: B018 (fills the cache)
+                finding.fingerprint  # noqa: B018 (fills the caches)
+            allow.save_fingerprints()
         except Exception:  # noqa: S110 (the report asks again and meets the error itself)
             pass
 
@@ -207,25 +216,27 @@ def _repo_relative(root: Path, cwd: Path, name: str) -> str:
     return os.path.relpath(absolute, root).replace(os.sep, "/")
 
 
-def _judge_sops_files(root: Path, paths: Sequence[str], report: HookReport) -> None:
-    """Add a :class:`SopsProblem` for each staged rule-matched file that is not valid."""
+def _secrets_files(root: Path, paths: Sequence[str]) -> list[str]:
+    """The staged ``paths`` a creation rule of the ``.sops.yaml`` in force matches."""
     if not os.environ.get("SOPS_CONFIG"):
         try:
             text = (root / ".sops.yaml").read_bytes()
         except OSError:
-            return
+            return []
         from secretkit.sops.config import might_name_secrets_files
 
         if not might_name_secrets_files(text, paths):
-            return  # the common commit: no need to load the YAML parser and the engine
+            return []  # the common commit: no need to load the YAML parser and the engine
     from secretkit.sops.config import find_config
 
     config = find_config(root)
     if config is None:
-        return
-    matched = [p for p in paths if names_a_secrets_file(config, root / p)]
-    if not matched:
-        return
+        return []
+    return [p for p in paths if names_a_secrets_file(config, root / p)]
+
+
+def _judge_sops_files(root: Path, matched: Sequence[str], report: HookReport) -> None:
+    """Add a :class:`SopsProblem` for each staged rule-matched file that is not valid."""
     from secretkit.git import hooks as githooks
 
     blobs = githooks.index_contents(root, matched)
