@@ -111,6 +111,8 @@ def run_hook(
     # is to encrypt it): the report computes the others when it shows them.
     shown = [f for f in scanned.findings if f.path not in secrets_files]
     ahead = _fingerprints_ahead(allow, shown) if shown else None
+    # The planner (for the fix of a Nix finding) loads while git answers what HEAD held.
+    planner = _planner_ahead() if any(f.path.endswith(".nix") for f in scanned.findings) else None
     staged: dict[str, bytes] = {}
     report.findings, report.preexisting = _split_by_head(root, list(scanned.findings), staged)
     report.skipped = list(scanned.skipped)
@@ -121,6 +123,8 @@ def run_hook(
         report.notes.append(f"not scanned for secrets (--allow-unscanned): {shown_skips}{more}")
     if secrets_files:
         _judge_sops_files(root, secrets_files, report)
+    if planner is not None:
+        planner.join()
     report.refusals = _refusals(root, report.findings + report.preexisting, staged)
     if ahead is not None:
         ahead.join()
@@ -145,6 +149,22 @@ def _fingerprints_ahead(allow: allowlist.Allowlist, findings: list[Finding]) -> 
             pass
 
     thread = threading.Thread(target=compute, name="secretkit-fingerprints", daemon=True)
+    thread.start()
+    return thread
+
+
+def _planner_ahead() -> threading.Thread:
+    """Start loading :mod:`secretkit.plan.advice` (~20 ms, the migration planner and the
+    catalogue's base): a failure is met again, and reported, where it is used."""
+    import threading
+
+    def load() -> None:
+        import contextlib
+
+        with contextlib.suppress(Exception):  # _refusals imports it again, meets the error
+            import secretkit.plan.advice  # noqa: F401
+
+    thread = threading.Thread(target=load, name="secretkit-planner", daemon=True)
     thread.start()
     return thread
 
