@@ -25,21 +25,24 @@ Imports are lazy: the sops engine is loaded only when a staged file matches a ru
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from secretkit.gate.finding_fix import ALLOW_FILE, finding_fix
-from secretkit.gate.sops_verify import SopsJudge, SopsProblem, names_a_secrets_file
 from secretkit.git import require_repo
 
 if TYPE_CHECKING:
     import threading
 
+    from secretkit.gate.sops_verify import SopsProblem
+    from secretkit.git.objects import IndexEntry
     from secretkit.scan import allowlist
     from secretkit.scan.model import Finding, Skipped
     from secretkit.sensitive import Sensitive
+
+    _Index = tuple[Path, list[IndexEntry] | None, list[str]]  # root, the index, the paths
 
 
 @dataclass
@@ -82,24 +85,14 @@ def run_hook(
     are ignored.  ``strict``: secrets a touched file already held in ``HEAD`` block
     too.  ``allow_unscanned``: a staged file that could not be read does not block.
     """
-    from secretkit.git import hooks as githooks
-    from secretkit.git.objects import SCANNED_MODES, IndexEntry, index_entries
+    index = _index_ahead(cwd, files)
+    from secretkit.scan import allowlist
+    from secretkit.scan.staged import scan_staged  # (~20 ms of imports while git answers)
 
-    root = require_repo(cwd)
-    listing: list[IndexEntry] | None = None
-    if files:
-        wanted = [_repo_relative(root, cwd, name) for name in files]
-        listing = index_entries(root, modes=SCANNED_MODES)  # the scan reads it too
-        present = {entry.path for entry in listing}  # files and symlinks, no gitlinks
-        paths = list(dict.fromkeys(p for p in wanted if p in present))
-    else:
-        paths = githooks.staged_paths(root)
+    root, listing, paths = index()
     report = HookReport(files=paths, strict=strict, allow_unscanned=allow_unscanned)
     if not paths:
         return report
-
-    from secretkit.scan import allowlist
-    from secretkit.scan.staged import scan_staged
 
     allow = allowlist.load(root)
     scanned = scan_staged(root, paths, known_top=True, entries=listing, allow=allow)
@@ -131,6 +124,47 @@ def run_hook(
     else:
         allow.save_fingerprints()  # the scan's allowlist checks may have made some
     return report
+
+
+def _index_ahead(cwd: Path, files: Sequence[str]) -> Callable[[], _Index]:
+    """Start finding the repository and the staged paths to judge in a thread (two
+    ``git`` runs that wait while the scanner loads).  The function returned waits for
+    ``(root, listing, paths)`` — ``listing``: the index, when ``files`` needed it — or
+    raises what the thread met (not a repository, …)."""
+    import threading
+
+    from secretkit.git.objects import SCANNED_MODES, index_entries
+
+    staged_paths: Callable[[Path], list[str]] | None = None
+    if not files:  # the plain git hook: every staged path
+        from secretkit.git.hooks import staged_paths
+
+    result: list[_Index] = []
+    failure: list[BaseException] = []
+
+    def read() -> None:
+        try:
+            root = require_repo(cwd)
+            if staged_paths is not None:
+                result.append((root, None, staged_paths(root)))
+                return
+            wanted = [_repo_relative(root, cwd, name) for name in files]
+            listing = index_entries(root, modes=SCANNED_MODES)  # the scan reads it too
+            present = {entry.path for entry in listing}  # files and symlinks, no gitlinks
+            result.append((root, listing, list(dict.fromkeys(p for p in wanted if p in present))))
+        except BaseException as exc:  # handed to the caller, raised there
+            failure.append(exc)
+
+    thread = threading.Thread(target=read, name="secretkit-index", daemon=True)
+    thread.start()
+
+    def wait() -> _Index:
+        thread.join()
+        if failure:
+            raise failure[0]
+        return result[0]
+
+    return wait
 
 
 def _fingerprints_ahead(allow: allowlist.Allowlist, findings: list[Finding]) -> threading.Thread:
@@ -247,6 +281,7 @@ def _secrets_files(root: Path, paths: Sequence[str]) -> list[str]:
 
         if not might_name_secrets_files(text, paths):
             return []  # the common commit: no need to load the YAML parser and the engine
+    from secretkit.gate.sops_verify import names_a_secrets_file
     from secretkit.sops.config import find_config
 
     config = find_config(root)
@@ -257,6 +292,7 @@ def _secrets_files(root: Path, paths: Sequence[str]) -> list[str]:
 
 def _judge_sops_files(root: Path, matched: Sequence[str], report: HookReport) -> None:
     """Add a :class:`SopsProblem` for each staged rule-matched file that is not valid."""
+    from secretkit.gate.sops_verify import SopsJudge
     from secretkit.git import hooks as githooks
 
     blobs = githooks.index_contents(root, matched)
