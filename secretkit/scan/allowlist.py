@@ -30,6 +30,7 @@ checking the same allowlisted value again, does not pay the scrypt again.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import re
@@ -192,7 +193,7 @@ class FingerprintCache:
     under a random secret of this cache: the file holds fingerprints (as public as a
     committed allowlist), that secret and those lookup ids, never a value or a
     preview.  It stays in the git directory (never in the work tree, never pushed),
-    mode 0600, written atomically.  With the file, a guess of a value can be tested
+    mode 0600, replaced by a rename.  With the file, a guess of a value can be tested
     at BLAKE2b speed instead of scrypt's: the same reader also has the git objects,
     which hold the values themselves until they are pruned (``purge`` does not
     remove this file: delete it after purging a weak value).  The entries are for
@@ -245,8 +246,6 @@ class FingerprintCache:
         :data:`CACHE_MAX` dropped); an unwritable git directory is not an error."""
         if not self.dirty:
             return
-        from secretkit.atomic import write_atomic
-
         kept = list(self.entries.items())[-CACHE_MAX:]
         text = "".join(
             [
@@ -256,10 +255,32 @@ class FingerprintCache:
         )
         try:
             self.file.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-            write_atomic(self.file, text.encode("ascii"), mode=0o600)
+            _replace_private(self.file, text.encode("ascii"))
         except OSError:
             return
         self.dirty = False
+
+
+def _replace_private(file: Path, data: bytes) -> None:
+    """Replace ``file`` with ``data``, mode 0600, by a rename: a reader sees the old file
+    or the new one, never a part.  Not synced to disk (``secretkit.atomic`` costs an
+    fsync and ~10 ms of imports on the hook's path): after a crash the cache may be
+    gone or empty, which only costs the scrypt again."""
+    import os
+
+    tmp = file.with_name(f".{file.name}.{os.getpid()}.tmp")
+    with contextlib.suppress(FileNotFoundError):
+        tmp.unlink()  # left by a killed run whose process id this one has now
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            os.fchmod(handle.fileno(), 0o600)  # whatever the umask
+            handle.write(data)
+        os.replace(tmp, file)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
 
 
 def _parse_cache(lines: list[str], key: bytes) -> tuple[bytes, dict[str, str]] | None:

@@ -163,3 +163,22 @@ def test_the_most_recently_used_entries_are_kept(
     assert again.get(values[0]) == f"sk2:{0:032x}"
     assert again.get(values[1]) is None
     assert again.get(values[2]) == f"sk2:{2:032x}"
+
+
+def test_the_mode_is_0600_whatever_the_umask_and_a_stale_temp_is_replaced(repo: Path) -> None:
+    import os
+
+    file = _cache_file(repo)
+    file.parent.mkdir(mode=0o700)
+    stale = file.with_name(f".{file.name}.{os.getpid()}.tmp")  # a killed run with this pid
+    stale.write_text("partial")
+    old = os.umask(0)
+    try:
+        allow = load(repo)
+        allow.fingerprint(_values(1, "umask")[0])
+        allow.save_fingerprints()
+    finally:
+        os.umask(old)
+    assert file.stat().st_mode & 0o777 == 0o600
+    assert GRAMMAR.fullmatch(file.read_text("ascii"))
+    assert not stale.exists()
