@@ -25,7 +25,7 @@ Imports are lazy: the sops engine is loaded only when a staged file matches a ru
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -37,12 +37,9 @@ if TYPE_CHECKING:
     import threading
 
     from secretkit.gate.sops_verify import SopsProblem
-    from secretkit.git.objects import IndexEntry
     from secretkit.scan import allowlist
     from secretkit.scan.model import Finding, Skipped
     from secretkit.sensitive import Sensitive
-
-    _Index = tuple[Path, list[IndexEntry] | None, list[str]]  # root, the index, the paths
 
 
 @dataclass
@@ -85,14 +82,25 @@ def run_hook(
     are ignored.  ``strict``: secrets a touched file already held in ``HEAD`` block
     too.  ``allow_unscanned``: a staged file that could not be read does not block.
     """
-    index = _index_ahead(cwd, files)
-    from secretkit.scan import allowlist
-    from secretkit.scan.staged import scan_staged  # (~20 ms of imports while git answers)
+    from secretkit.git.objects import SCANNED_MODES, IndexEntry, index_entries
 
-    root, listing, paths = index()
+    root = require_repo(cwd)
+    listing: list[IndexEntry] | None = None
+    if files:
+        wanted = [_repo_relative(root, cwd, name) for name in files]
+        listing = index_entries(root, modes=SCANNED_MODES)  # the scan reads it too
+        present = {entry.path for entry in listing}  # files and symlinks, no gitlinks
+        paths = list(dict.fromkeys(p for p in wanted if p in present))
+    else:
+        from secretkit.git import hooks as githooks
+
+        paths = githooks.staged_paths(root)
     report = HookReport(files=paths, strict=strict, allow_unscanned=allow_unscanned)
     if not paths:
         return report
+
+    from secretkit.scan import allowlist
+    from secretkit.scan.staged import scan_staged
 
     allow = allowlist.load(root)
     scanned = scan_staged(root, paths, known_top=True, entries=listing, allow=allow)
@@ -104,8 +112,6 @@ def run_hook(
     # is to encrypt it): the report computes the others when it shows them.
     shown = [f for f in scanned.findings if f.path not in secrets_files]
     ahead = _fingerprints_ahead(allow, shown) if shown else None
-    # The planner (for the fix of a Nix finding) loads while git answers what HEAD held.
-    planner = _planner_ahead() if any(f.path.endswith(".nix") for f in scanned.findings) else None
     staged: dict[str, bytes] = {}
     report.findings, report.preexisting = _split_by_head(root, list(scanned.findings), staged)
     report.skipped = list(scanned.skipped)
@@ -116,55 +122,12 @@ def run_hook(
         report.notes.append(f"not scanned for secrets (--allow-unscanned): {shown_skips}{more}")
     if secrets_files:
         _judge_sops_files(root, secrets_files, report)
-    if planner is not None:
-        planner.join()
     report.refusals = _refusals(root, report.findings + report.preexisting, staged)
     if ahead is not None:
         ahead.join()
     else:
         allow.save_fingerprints()  # the scan's allowlist checks may have made some
     return report
-
-
-def _index_ahead(cwd: Path, files: Sequence[str]) -> Callable[[], _Index]:
-    """Start finding the repository and the staged paths to judge in a thread (two
-    ``git`` runs that wait while the scanner loads).  The function returned waits for
-    ``(root, listing, paths)`` — ``listing``: the index, when ``files`` needed it — or
-    raises what the thread met (not a repository, …)."""
-    import threading
-
-    from secretkit.git.objects import SCANNED_MODES, index_entries
-
-    staged_paths: Callable[[Path], list[str]] | None = None
-    if not files:  # the plain git hook: every staged path
-        from secretkit.git.hooks import staged_paths
-
-    result: list[_Index] = []
-    failure: list[BaseException] = []
-
-    def read() -> None:
-        try:
-            root = require_repo(cwd)
-            if staged_paths is not None:
-                result.append((root, None, staged_paths(root)))
-                return
-            wanted = [_repo_relative(root, cwd, name) for name in files]
-            listing = index_entries(root, modes=SCANNED_MODES)  # the scan reads it too
-            present = {entry.path for entry in listing}  # files and symlinks, no gitlinks
-            result.append((root, listing, list(dict.fromkeys(p for p in wanted if p in present))))
-        except BaseException as exc:  # handed to the caller, raised there
-            failure.append(exc)
-
-    thread = threading.Thread(target=read, name="secretkit-index", daemon=True)
-    thread.start()
-
-    def wait() -> _Index:
-        thread.join()
-        if failure:
-            raise failure[0]
-        return result[0]
-
-    return wait
 
 
 def _fingerprints_ahead(allow: allowlist.Allowlist, findings: list[Finding]) -> threading.Thread:
@@ -183,22 +146,6 @@ def _fingerprints_ahead(allow: allowlist.Allowlist, findings: list[Finding]) -> 
             pass
 
     thread = threading.Thread(target=compute, name="secretkit-fingerprints", daemon=True)
-    thread.start()
-    return thread
-
-
-def _planner_ahead() -> threading.Thread:
-    """Start loading :mod:`secretkit.plan.advice` (~20 ms, the migration planner and the
-    catalogue's base): a failure is met again, and reported, where it is used."""
-    import threading
-
-    def load() -> None:
-        import contextlib
-
-        with contextlib.suppress(Exception):  # _refusals imports it again, meets the error
-            import secretkit.plan.advice  # noqa: F401
-
-    thread = threading.Thread(target=load, name="secretkit-planner", daemon=True)
     thread.start()
     return thread
 
