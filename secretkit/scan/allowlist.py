@@ -219,6 +219,10 @@ class FingerprintCache:
         if loaded is None:
             import secrets
 
+            if lines:  # another key's entries (or a damaged file): gone now, not at the next save
+                with contextlib.suppress(OSError):
+                    file.unlink()
+
             return cls(file, key, secrets.token_bytes(32))
         secret, entries = loaded
         return cls(file, key, secret, entries)

@@ -84,6 +84,7 @@ def test_a_new_fingerprint_key_drops_the_whole_cache(repo: Path) -> None:
     new = load(repo)
     assert new.key != old.key
     new_fp = new.fingerprint(value)
+    assert not _cache_file(repo).exists()  # the old key's entries are gone at once
     assert new_fp != old_fp and new_fp == allowlist.fingerprint(new.key, value)
     assert allowlist.fingerprint.cache_info().misses == 1  # computed, not taken from the file
     new.save_fingerprints()
