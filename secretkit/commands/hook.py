@@ -103,7 +103,8 @@ def run_hook(
     from secretkit.scan.staged import scan_staged
 
     allow = allowlist.load(root)
-    scanned = scan_staged(root, paths, known_top=True, entries=listing, allow=allow)
+    staged: dict[str, bytes] = {}  # the staged bytes the scan read (the planner reads them)
+    scanned = scan_staged(root, paths, known_top=True, entries=listing, allow=allow, keep=staged)
     secrets_files = _secrets_files(root, paths)
     # The report shows the fingerprint of each finding outside a secrets file (scrypt,
     # ~35 ms of CPU, unless the clone's cache has it): computed in a thread (scrypt
@@ -112,8 +113,7 @@ def run_hook(
     # is to encrypt it): the report computes the others when it shows them.
     shown = [f for f in scanned.findings if f.path not in secrets_files]
     ahead = _fingerprints_ahead(allow, shown) if shown else None
-    staged: dict[str, bytes] = {}
-    report.findings, report.preexisting = _split_by_head(root, list(scanned.findings), staged)
+    report.findings, report.preexisting = _split_by_head(root, list(scanned.findings))
     report.skipped = list(scanned.skipped)
     report.unscanned = [s for s in report.skipped if not allow.allows_unscanned(s.path)]
     if report.unscanned and allow_unscanned:
@@ -163,24 +163,26 @@ class _Place:
     secret: Sensitive[str]
 
 
-def _split_by_head(
-    root: Path, findings: list[Finding], staged_cache: dict[str, bytes]
-) -> tuple[list[Finding], list[Finding]]:
+def _split_by_head(root: Path, findings: list[Finding]) -> tuple[list[Finding], list[Finding]]:
     """``(added, preexisting)``: a finding whose value the file's ``HEAD`` version
-    already holds was not introduced by this commit.  Fills ``staged_cache`` with the
-    staged bytes of the Nix files among them (read in the same ``git`` run)."""
+    already holds was not introduced by this commit.  A file ``HEAD`` does not hold may
+    be renamed or copied from one it holds (``git diff`` is asked only then: git pairs
+    a rename or copy only with a path that is new)."""
     if not findings:
         return [], []
     from secretkit.git import hooks as githooks
     from secretkit.scan.one_file import scan_bytes
 
     paths = sorted({f.path for f in findings})
-    origin = githooks.renamed_from(root)  # a moved file held what it holds before
-    sources = {path: origin.get(path, path) for path in paths}
-    # One cat-file for HEAD's versions and the staged ones (_refusals reads those).
-    nix = [f":{p}" for p in paths if p.endswith(".nix")]
-    before = githooks.blob_contents(root, [f"HEAD:{sources[p]}" for p in paths] + nix)
-    staged_cache.update({spec[1:]: before[spec] for spec in nix if spec in before})
+    sources = {path: path for path in paths}
+    before = githooks.blob_contents(root, [f"HEAD:{p}" for p in paths])
+    new = [p for p in paths if f"HEAD:{p}" not in before]
+    if new:
+        origin = githooks.renamed_from(root)  # a moved file held what it holds before
+        moved = {p: origin[p] for p in new if p in origin}
+        if moved:
+            sources.update(moved)
+            before.update(githooks.blob_contents(root, [f"HEAD:{s}" for s in moved.values()]))
     held: dict[str, set[str]] = {}
     for path in paths:
         data = before.get(f"HEAD:{sources[path]}")
