@@ -108,3 +108,49 @@ def test_an_allowlisted_value_is_remembered_without_a_finding(repo: Path) -> Non
     allowlist.fingerprint.cache_clear()
     assert run_hook(repo, ["a.nix"]).findings == []
     assert allowlist.fingerprint.cache_info().misses == 0
+
+
+def test_the_whole_report_and_the_exit_code_survive_the_quick_exit(repo: Path) -> None:
+    """The program ends without the interpreter's teardown: the report arrives whole
+    (larger than a pipe's buffer) and its exit code is kept."""
+    (repo / ".sops.yaml").write_text(
+        f"creation_rules:\n  - path_regex: secrets/[^/]+\\.yaml$\n    age: {age_key().public}\n"
+    )
+    commit_all(repo, "rules")
+    (repo / "secrets").mkdir()
+    values = "".join(f"k{i}_password: {fake.password(f'big{i}')}\n" for i in range(800))
+    (repo / "secrets/big.yaml").write_text(values)
+    git(repo, "add", ".")
+    proc = _hook(repo, "--", "secrets/big.yaml")
+    assert proc.returncode == 1
+    lines = proc.stdout.splitlines()
+    assert len(proc.stdout) > 65536  # more than a pipe holds
+    assert lines[0] == "secretkit: commit blocked (801 problems)"
+    assert lines[-1] == "(bypass once, if you are sure: git commit --no-verify)"
+    assert (
+        sum(line == "  fix: this file must be encrypted: see its fix below" for line in lines)
+        == 800
+    )
+    assert _entries(repo) == []  # no fingerprint for a file whose one fix is to encrypt it
+
+
+EXIT_HANDLER = """\
+import atexit, sys
+atexit.register(lambda: sys.stderr.write("handler ran\\n"))
+sys.argv = ["secretkit", "hook", "--", "a.nix"]
+from secretkit.entry import main
+main()
+"""
+
+
+def test_an_exit_handler_still_runs(repo: Path) -> None:
+    """With an exit handler registered the program exits the usual way (no quick exit)."""
+    (repo / "a.nix").write_text(_module(fake.password("handler")))
+    git(repo, "add", ".")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SOPS_", "SECRETKIT_"))}
+    env["PYTHONPATH"] = str(ROOT)
+    proc = subprocess.run(
+        [sys.executable, "-c", EXIT_HANDLER], cwd=repo, env=env, capture_output=True, text=True
+    )
+    assert proc.returncode == 1 and "echo sk2:" in proc.stdout
+    assert proc.stderr.endswith("handler ran\n")
