@@ -132,18 +132,35 @@ def run_hook(
 
 def _fingerprints_ahead(allow: allowlist.Allowlist, findings: list[Finding]) -> threading.Thread:
     """Start computing the fingerprints of ``findings`` (each distinct value once, looked
-    up in the clone's cache first) and saving the new ones to that cache (the scan's own
-    allowlist checks may have made some too).  The caller joins the thread before
-    anything reads a fingerprint."""
+    up in the clone's cache first; two values at a time, as scrypt releases the GIL)
+    and saving the new ones to that cache (the scan's own allowlist checks may have
+    made some too).  The caller joins the thread before anything reads a fingerprint."""
+    import contextlib
     import threading
 
-    def compute() -> None:
+    first_of: dict[str, Finding] = {}
+    for finding in findings:
+        first_of.setdefault(finding.secret.reveal(), finding)
+    one_each = list(first_of.values())
+
+    def fill(some: list[Finding]) -> None:
         try:
-            for finding in findings:
+            for finding in some:
                 finding.fingerprint  # noqa: B018 (fills the caches)
-            allow.save_fingerprints()
         except Exception:  # noqa: S110 (the report asks again and meets the error itself)
             pass
+
+    def compute() -> None:
+        fill(one_each[:1])  # the key and the clone's cache are set up once, here
+        rest = one_each[1:]
+        helper = threading.Thread(target=fill, args=(rest[1::2],), daemon=True)
+        if len(rest) > 1:
+            helper.start()
+        fill(rest[::2])
+        if len(rest) > 1:
+            helper.join()
+        with contextlib.suppress(Exception):  # a cache not written costs a scrypt next time
+            allow.save_fingerprints()
 
     thread = threading.Thread(target=compute, name="secretkit-fingerprints", daemon=True)
     thread.start()

@@ -70,6 +70,21 @@ def test_the_second_run_prints_the_same_report_from_the_cache(repo: Path) -> Non
     assert allowlist.fingerprint.cache_info().misses == 0
 
 
+def test_several_new_values_are_each_fingerprinted_once(repo: Path) -> None:
+    values = [fake.password(f"many{i}") for i in range(5)]
+    (repo / "a.nix").write_text(_module(*values, values[0], values[3]))
+    git(repo, "add", ".")
+    allowlist.fingerprint.cache_clear()
+    report = run_hook(repo, ["a.nix"])
+    assert allowlist.fingerprint.cache_info().misses == 5  # (two threads, each value once)
+    key = report.findings[0].keyring.key  # type: ignore[union-attr]
+    expected = [allowlist.fingerprint(key, v) for v in [*values, values[0], values[3]]]
+    assert [f.fingerprint for f in report.findings] == expected
+    shown = [line.split("echo ")[1].split()[0] for line in render(report) if "echo sk2:" in line]
+    assert shown == expected
+    assert sorted(e.split()[1] for e in _entries(repo)) == sorted(set(expected))
+
+
 def test_a_decrypted_secrets_file_costs_no_fingerprint(repo: Path) -> None:
     (repo / ".sops.yaml").write_text(
         f"creation_rules:\n  - path_regex: secrets/[^/]+\\.yaml$\n    age: {age_key().public}\n"
