@@ -9,7 +9,8 @@ module runs the hook and prints its report itself, exactly as ``cli.hook`` does.
 Anything else, and any error of the hook, runs the click CLI (:func:`secretkit.cli.invoke`):
 the hook only reads, so running it again there is harmless and the error gets its
 usual line and exit code.  Both run inside the one error boundary
-(:func:`secretkit.boundary.run`).
+(:func:`secretkit.boundary.run`), which decides the exit code; the hook's process
+then ends without the interpreter's teardown (:func:`_exit_now`).
 """
 
 from __future__ import annotations
@@ -82,4 +83,31 @@ def main(argv: list[str] | None = None) -> NoReturn:
         from secretkit.cli import invoke
 
         run(lambda: invoke(argv), verbose=verbose_requested(argv))
-    run(lambda: _hook_or_cli(request, argv), verbose=verbose_requested(argv))
+    try:
+        run(lambda: _hook_or_cli(request, argv), verbose=verbose_requested(argv))
+    except SystemExit as done:
+        if argv is None:  # the program itself, not main() called from Python
+            _exit_now(done.code)
+        raise
+
+
+def _exit_now(code: object) -> None:
+    """End the hook's process without the interpreter's teardown (freeing a few hundred
+    modules and the parse trees: ~7 ms of the hook's ~100) once its report is out:
+    stdout and stderr flushed, no other thread, no child process, no exit handler.
+    Returns (and the usual exit follows) when any of that does not hold."""
+    import atexit
+    import threading
+
+    if not isinstance(code, int) or not 0 <= code <= 255:
+        return
+    if threading.active_count() > 1 or "multiprocessing" in sys.modules:
+        return
+    if atexit._ncallbacks():
+        return
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except Exception:  # a closed pipe: the usual exit deals with it
+        return
+    os._exit(code)

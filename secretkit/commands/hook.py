@@ -31,12 +31,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from secretkit.gate.finding_fix import ALLOW_FILE, finding_fix
-from secretkit.gate.sops_verify import SopsJudge, SopsProblem, names_a_secrets_file
 from secretkit.git import require_repo
 
 if TYPE_CHECKING:
     import threading
 
+    from secretkit.gate.sops_verify import SopsProblem
+    from secretkit.scan import allowlist
     from secretkit.scan.model import Finding, Skipped
     from secretkit.sensitive import Sensitive
 
@@ -81,7 +82,6 @@ def run_hook(
     are ignored.  ``strict``: secrets a touched file already held in ``HEAD`` block
     too.  ``allow_unscanned``: a staged file that could not be read does not block.
     """
-    from secretkit.git import hooks as githooks
     from secretkit.git.objects import SCANNED_MODES, IndexEntry, index_entries
 
     root = require_repo(cwd)
@@ -92,6 +92,8 @@ def run_hook(
         present = {entry.path for entry in listing}  # files and symlinks, no gitlinks
         paths = list(dict.fromkeys(p for p in wanted if p in present))
     else:
+        from secretkit.git import hooks as githooks
+
         paths = githooks.staged_paths(root)
     report = HookReport(files=paths, strict=strict, allow_unscanned=allow_unscanned)
     if not paths:
@@ -100,40 +102,65 @@ def run_hook(
     from secretkit.scan import allowlist
     from secretkit.scan.staged import scan_staged
 
-    scanned = scan_staged(root, paths, known_top=True, entries=listing)
-    # The report shows each finding's fingerprint (scrypt, ~35 ms of CPU): computed in
-    # a thread (scrypt releases the GIL) while git and the planner answer the rest.
-    ahead = _fingerprints_ahead(list(scanned.findings))
-    staged: dict[str, bytes] = {}
-    report.findings, report.preexisting = _split_by_head(root, list(scanned.findings), staged)
-    report.skipped = list(scanned.skipped)
     allow = allowlist.load(root)
+    staged: dict[str, bytes] = {}  # the staged bytes the scan read (the planner reads them)
+    scanned = scan_staged(root, paths, known_top=True, entries=listing, allow=allow, keep=staged)
+    secrets_files = _secrets_files(root, paths)
+    # The report shows the fingerprint of each finding outside a secrets file (scrypt,
+    # ~35 ms of CPU, unless the clone's cache has it): computed in a thread (scrypt
+    # releases the GIL) while git and the planner answer the rest.  A finding in a
+    # secrets file gets no fingerprint when the file is not valid sops (its one fix
+    # is to encrypt it): the report computes the others when it shows them.
+    shown = [f for f in scanned.findings if f.path not in secrets_files]
+    ahead = _fingerprints_ahead(allow, shown) if shown else None
+    report.findings, report.preexisting = _split_by_head(root, list(scanned.findings))
+    report.skipped = list(scanned.skipped)
     report.unscanned = [s for s in report.skipped if not allow.allows_unscanned(s.path)]
     if report.unscanned and allow_unscanned:
-        shown = ", ".join(f"{s.path} ({s.reason})" for s in report.unscanned[:5])
+        shown_skips = ", ".join(f"{s.path} ({s.reason})" for s in report.unscanned[:5])
         more = f" and {len(report.unscanned) - 5} more" if len(report.unscanned) > 5 else ""
-        report.notes.append(f"not scanned for secrets (--allow-unscanned): {shown}{more}")
-    _judge_sops_files(root, paths, report)
+        report.notes.append(f"not scanned for secrets (--allow-unscanned): {shown_skips}{more}")
+    if secrets_files:
+        _judge_sops_files(root, secrets_files, report)
     report.refusals = _refusals(root, report.findings + report.preexisting, staged)
     if ahead is not None:
         ahead.join()
+    else:
+        allow.save_fingerprints()  # the scan's allowlist checks may have made some
     return report
 
 
-def _fingerprints_ahead(findings: list[Finding]) -> threading.Thread | None:
-    """Start computing the fingerprints of ``findings`` (each distinct value once; the
-    results land in :func:`secretkit.scan.allowlist.fingerprint`'s cache).  The caller
-    joins the thread before anything reads a fingerprint."""
-    if not findings:
-        return None
+def _fingerprints_ahead(allow: allowlist.Allowlist, findings: list[Finding]) -> threading.Thread:
+    """Start computing the fingerprints of ``findings`` (each distinct value once, looked
+    up in the clone's cache first; two values at a time, as scrypt releases the GIL)
+    and saving the new ones to that cache (the scan's own allowlist checks may have
+    made some too).  The caller joins the thread before anything reads a fingerprint."""
+    import contextlib
     import threading
 
-    def compute() -> None:
+    first_of: dict[str, Finding] = {}
+    for finding in findings:
+        first_of.setdefault(finding.secret.reveal(), finding)
+    one_each = list(first_of.values())
+
+    def fill(some: list[Finding]) -> None:
         try:
-            for finding in findings:
-                finding.fingerprint  # noqa: B018 (fills the cache)
+            for finding in some:
+                finding.fingerprint  # noqa: B018 (fills the caches)
         except Exception:  # noqa: S110 (the report asks again and meets the error itself)
             pass
+
+    def compute() -> None:
+        fill(one_each[:1])  # the key and the clone's cache are set up once, here
+        rest = one_each[1:]
+        helper = threading.Thread(target=fill, args=(rest[1::2],), daemon=True)
+        if len(rest) > 1:
+            helper.start()
+        fill(rest[::2])
+        if len(rest) > 1:
+            helper.join()
+        with contextlib.suppress(Exception):  # a cache not written costs a scrypt next time
+            allow.save_fingerprints()
 
     thread = threading.Thread(target=compute, name="secretkit-fingerprints", daemon=True)
     thread.start()
@@ -153,24 +180,26 @@ class _Place:
     secret: Sensitive[str]
 
 
-def _split_by_head(
-    root: Path, findings: list[Finding], staged_cache: dict[str, bytes]
-) -> tuple[list[Finding], list[Finding]]:
+def _split_by_head(root: Path, findings: list[Finding]) -> tuple[list[Finding], list[Finding]]:
     """``(added, preexisting)``: a finding whose value the file's ``HEAD`` version
-    already holds was not introduced by this commit.  Fills ``staged_cache`` with the
-    staged bytes of the Nix files among them (read in the same ``git`` run)."""
+    already holds was not introduced by this commit.  A file ``HEAD`` does not hold may
+    be renamed or copied from one it holds (``git diff`` is asked only then: git pairs
+    a rename or copy only with a path that is new)."""
     if not findings:
         return [], []
     from secretkit.git import hooks as githooks
     from secretkit.scan.one_file import scan_bytes
 
     paths = sorted({f.path for f in findings})
-    origin = githooks.renamed_from(root)  # a moved file held what it holds before
-    sources = {path: origin.get(path, path) for path in paths}
-    # One cat-file for HEAD's versions and the staged ones (_refusals reads those).
-    nix = [f":{p}" for p in paths if p.endswith(".nix")]
-    before = githooks.blob_contents(root, [f"HEAD:{sources[p]}" for p in paths] + nix)
-    staged_cache.update({spec[1:]: before[spec] for spec in nix if spec in before})
+    sources = {path: path for path in paths}
+    before = githooks.blob_contents(root, [f"HEAD:{p}" for p in paths])
+    new = [p for p in paths if f"HEAD:{p}" not in before]
+    if new:
+        origin = githooks.renamed_from(root)  # a moved file held what it holds before
+        moved = {p: origin[p] for p in new if p in origin}
+        if moved:
+            sources.update(moved)
+            before.update(githooks.blob_contents(root, [f"HEAD:{s}" for s in moved.values()]))
     held: dict[str, set[str]] = {}
     for path in paths:
         data = before.get(f"HEAD:{sources[path]}")
@@ -207,25 +236,29 @@ def _repo_relative(root: Path, cwd: Path, name: str) -> str:
     return os.path.relpath(absolute, root).replace(os.sep, "/")
 
 
-def _judge_sops_files(root: Path, paths: Sequence[str], report: HookReport) -> None:
-    """Add a :class:`SopsProblem` for each staged rule-matched file that is not valid."""
+def _secrets_files(root: Path, paths: Sequence[str]) -> list[str]:
+    """The staged ``paths`` a creation rule of the ``.sops.yaml`` in force matches."""
     if not os.environ.get("SOPS_CONFIG"):
         try:
             text = (root / ".sops.yaml").read_bytes()
         except OSError:
-            return
+            return []
         from secretkit.sops.config import might_name_secrets_files
 
         if not might_name_secrets_files(text, paths):
-            return  # the common commit: no need to load the YAML parser and the engine
+            return []  # the common commit: no need to load the YAML parser and the engine
+    from secretkit.gate.sops_verify import names_a_secrets_file
     from secretkit.sops.config import find_config
 
     config = find_config(root)
     if config is None:
-        return
-    matched = [p for p in paths if names_a_secrets_file(config, root / p)]
-    if not matched:
-        return
+        return []
+    return [p for p in paths if names_a_secrets_file(config, root / p)]
+
+
+def _judge_sops_files(root: Path, matched: Sequence[str], report: HookReport) -> None:
+    """Add a :class:`SopsProblem` for each staged rule-matched file that is not valid."""
+    from secretkit.gate.sops_verify import SopsJudge
     from secretkit.git import hooks as githooks
 
     blobs = githooks.index_contents(root, matched)

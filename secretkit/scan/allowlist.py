@@ -22,10 +22,15 @@ File format: one fingerprint per line; ``#`` starts a comment; blank lines are
 ignored.  ``path:<glob>`` names a file the user vouches for although secretkit
 cannot read it (``check`` and the hook then accept it unscanned; its findings are
 not hidden).  Unknown lines are ignored (a typo never turns the scanner off).
+
+Fingerprints already computed in a clone are kept in ``<git dir>/secretkit/fingerprints``
+(:class:`FingerprintCache`), so that the hook showing the same finding again, or
+checking the same allowlisted value again, does not pay the scrypt again.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import re
@@ -63,6 +68,8 @@ class Allowlist:
     allowed: frozenset[str] = frozenset()
     repo: Path | None = None
     paths: frozenset[str] = frozenset()
+    # the fingerprints remembered in the clone: loaded on the first fingerprint asked
+    _cache: FingerprintCache | None = field(default=None, repr=False, compare=False)
 
     @property
     def key(self) -> bytes:
@@ -77,7 +84,36 @@ class Allowlist:
         return self._key
 
     def fingerprint(self, value: str) -> str:
-        return fingerprint(self.key, value)
+        """The fingerprint of ``value``: from this process, from the clone's cache, or
+        computed (scrypt) and remembered for :meth:`save_fingerprints`."""
+        key = self.key
+        cache = self._local_cache(key)
+        if cache is None:
+            return fingerprint(key, value)
+        known = cache.get(value)
+        if known is not None:
+            return known
+        computed = fingerprint(key, value)
+        cache.put(value, computed)
+        return computed
+
+    def save_fingerprints(self) -> None:
+        """Write the fingerprints computed here to the clone's cache (when there are new
+        ones; a failure to write only costs the scrypt next time)."""
+        if self._cache is not None:
+            self._cache.save()
+
+    def _local_cache(self, key: bytes) -> FingerprintCache | None:
+        if self.repo is None:
+            return None
+        if self._cache is None or self._cache.key != key:
+            from secretkit.scan.history_cache import git_dir
+
+            base = git_dir(self.repo)
+            if base is None:
+                return None
+            self._cache = FingerprintCache.load(base / "secretkit" / CACHE_NAME, key)
+        return self._cache
 
     def allows(self, fp: str) -> bool:
         return fp in self.allowed
@@ -133,3 +169,136 @@ def _root_commit_from_env() -> str | None:
             hint="set it to the output of `git rev-list --max-parents=0 HEAD` in a clone",
         )
     return value
+
+
+CACHE_NAME = "fingerprints"
+CACHE_MAX = 2048  # entries kept, the most recently used
+_CACHE_HEADER = "secretkit fingerprint cache 1"
+_CACHE_ENTRY = re.compile(r"^([0-9a-f]{32}) (sk2:[0-9a-f]{32})$")
+
+
+def _key_tag(key: bytes) -> str:
+    """Which fingerprint key the entries were made with (the key is public: it comes
+    from the root commit id)."""
+    return hashlib.blake2b(key, digest_size=16, person=b"sk-fp-cache-key").hexdigest()
+
+
+@dataclass
+class FingerprintCache:
+    """Fingerprints this clone computed before: ``<git dir>/secretkit/fingerprints``.
+
+    A fingerprint costs about 35 ms of CPU and 16 MiB (scrypt); the hook shows the
+    same finding at every attempt, and checks an allowlisted value at every commit
+    that touches its file.  An entry is looked up by a keyed BLAKE2b of the value
+    under a random secret of this cache: the file holds fingerprints (as public as a
+    committed allowlist), that secret and those lookup ids, never a value or a
+    preview.  It stays in the git directory (never in the work tree, never pushed),
+    mode 0600, replaced by a rename.  With the file, a guess of a value can be tested
+    at BLAKE2b speed instead of scrypt's: the same reader also has the git objects,
+    which hold the values themselves until they are pruned (``purge`` does not
+    remove this file: delete it after purging a weak value).  The entries are for
+    one fingerprint key: when the key changes (a rewritten root commit) the whole
+    cache is dropped, secret included.
+    """
+
+    file: Path
+    key: bytes = field(repr=False)
+    secret: bytes = field(repr=False)
+    entries: dict[str, str] = field(default_factory=dict, repr=False)  # id → fingerprint
+    dirty: bool = False
+
+    @classmethod
+    def load(cls, file: Path, key: bytes) -> FingerprintCache:
+        """The cache at ``file`` for ``key``; an empty one (with a new secret) when the
+        file is missing, damaged or made for another key."""
+        try:
+            lines = file.read_text(encoding="ascii").splitlines()
+        except (OSError, UnicodeDecodeError):
+            lines = []
+        loaded = _parse_cache(lines, key)
+        if loaded is None:
+            import secrets
+
+            if lines:  # another key's entries (or a damaged file): gone now, not at the next save
+                with contextlib.suppress(OSError):
+                    file.unlink()
+
+            return cls(file, key, secrets.token_bytes(32))
+        secret, entries = loaded
+        return cls(file, key, secret, entries)
+
+    def _id(self, value: str) -> str:
+        data = value.encode("utf-8", "surrogateescape")
+        digest = hashlib.blake2b(data, digest_size=16, key=self.secret, person=b"sk-fp-cache")
+        return digest.hexdigest()
+
+    def get(self, value: str) -> str | None:
+        ident = self._id(value)
+        found = self.entries.pop(ident, None)
+        if found is not None:
+            self.entries[ident] = found  # the most recently used last
+        return found
+
+    def put(self, value: str, fp: str) -> None:
+        ident = self._id(value)
+        self.entries.pop(ident, None)
+        self.entries[ident] = fp
+        self.dirty = True
+
+    def save(self) -> None:
+        """Write the cache if it holds new entries (the oldest beyond
+        :data:`CACHE_MAX` dropped); an unwritable git directory is not an error."""
+        if not self.dirty:
+            return
+        kept = list(self.entries.items())[-CACHE_MAX:]
+        text = "".join(
+            [
+                f"{_CACHE_HEADER}\nkey {_key_tag(self.key)}\nsecret {self.secret.hex()}\n",
+                *(f"{ident} {fp}\n" for ident, fp in kept),
+            ]
+        )
+        try:
+            self.file.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            _replace_private(self.file, text.encode("ascii"))
+        except OSError:
+            return
+        self.dirty = False
+
+
+def _replace_private(file: Path, data: bytes) -> None:
+    """Replace ``file`` with ``data``, mode 0600, by a rename: a reader sees the old file
+    or the new one, never a part.  Not synced to disk (``secretkit.atomic`` costs an
+    fsync and ~10 ms of imports on the hook's path): after a crash the cache may be
+    gone or empty, which only costs the scrypt again."""
+    import os
+
+    tmp = file.with_name(f".{file.name}.{os.getpid()}.tmp")
+    with contextlib.suppress(FileNotFoundError):
+        tmp.unlink()  # left by a killed run whose process id this one has now
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            os.fchmod(handle.fileno(), 0o600)  # whatever the umask
+            handle.write(data)
+        os.replace(tmp, file)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+
+
+def _parse_cache(lines: list[str], key: bytes) -> tuple[bytes, dict[str, str]] | None:
+    """``(secret, entries)`` of a cache file's lines made for ``key``, else None."""
+    if len(lines) < 3 or lines[0] != _CACHE_HEADER or lines[1] != f"key {_key_tag(key)}":
+        return None
+    m = re.fullmatch(r"secret ([0-9a-f]{64})", lines[2])
+    if m is None:
+        return None
+    secret = m.group(1)
+    entries: dict[str, str] = {}
+    for line in lines[3:]:
+        m = _CACHE_ENTRY.match(line)
+        if m is None:
+            return None
+        entries[m.group(1)] = m.group(2)
+    return bytes.fromhex(secret), entries

@@ -19,6 +19,7 @@ from secretkit.scan.one_file import MAX_BYTES
 
 if TYPE_CHECKING:
     from secretkit.git.objects import IndexEntry
+    from secretkit.scan.allowlist import Allowlist
 
 
 def _under(path: str, prefixes: Sequence[str]) -> bool:
@@ -36,10 +37,16 @@ def scan_staged(
     max_bytes: int = MAX_BYTES,
     known_top: bool = False,
     entries: Sequence[IndexEntry] | None = None,
+    allow: Allowlist | None = None,
+    keep: dict[str, bytes] | None = None,
 ) -> ScanReport:
     """The index as it will be committed (``GIT_INDEX_FILE`` honoured).  ``known_top``: the
     caller already knows ``root`` is the work tree's top; ``entries``: it already listed
-    the index (``index_entries(top, modes=SCANNED_MODES)``) — one ``git`` run less each."""
+    the index (``index_entries(top, modes=SCANNED_MODES)``) — one ``git`` run less each;
+    ``allow``: it already loaded the allowlist (``allowlist.load(top)``), whose
+    fingerprints the findings then use; ``keep``: filled with the bytes read of each
+    path staged at stage 0 (``git cat-file blob :<path>``), so that the caller need not
+    read them again (blobs over ``max_bytes`` are not kept)."""
     from secretkit.git import require_repo
     from secretkit.git.objects import SCANNED_MODES, index_entries, read_blobs_limited
     from secretkit.scan import allowlist
@@ -55,7 +62,8 @@ def scan_staged(
     if not entries:
         report.stats["seconds"] = time.perf_counter() - started
         return report
-    allow = allowlist.load(top)
+    if allow is None:
+        allow = allowlist.load(top)
     blobs = {
         oid: (size, data)
         for oid, size, data in read_blobs_limited(top, (e.oid for e in entries), max_bytes)
@@ -71,6 +79,8 @@ def scan_staged(
             large.append((entry.path, entry.oid, size))
             continue
         jobs.append((entry.path, None, data, None))
+        if keep is not None and entry.stage == 0:
+            keep[entry.path] = data
     report.findings.extend(scan_large_blobs(top, large, allow, None, max_bytes))
     sub = run_jobs(
         jobs, allow, jobs_n=1 if len(jobs) < PARALLEL_MIN_FILES else None, max_bytes=max_bytes
