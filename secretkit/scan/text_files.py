@@ -125,10 +125,19 @@ _AFTER_KEY = re.compile(
 )
 
 
+def _lowered_in_place(text: str) -> str:
+    """``text.lower()`` with ``text``'s positions: a character whose lower case is
+    longer ("\u0130" lowers to two) stays as it is (the secret words are ASCII)."""
+    lowered = text.lower()
+    if len(lowered) == len(text):
+        return lowered
+    return "".join(low if len(low := ch.lower()) == 1 else ch for ch in text)
+
+
 def _quoted_pairs(text: str) -> Iterator[tuple[str, int, int]]:
     """``name = "value"`` / ``name: 'value'`` in code and prose, found from the secret
     words outwards (fast on large files: no regex runs at every position)."""
-    lowered = text.lower()
+    lowered = _lowered_in_place(text)
     seen: set[int] = set()
     for word in _SECRET_WORDS:
         pos = find(lowered, word)

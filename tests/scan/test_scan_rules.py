@@ -495,3 +495,21 @@ def test_not_secret_reasons(value: str, reason: str) -> None:
 def test_values_are_not_secret_by_accident() -> None:
     for value in (fake.password(), fake.passphrase(), "hunter2", fake.pushover_token()):
         assert filters.not_secret(value) is None, value
+
+
+def test_a_letter_that_lowers_to_two_characters_does_not_shift_positions() -> None:
+    """"\u0130" lowers to two characters: the secret words are still found where they
+    are (the value is found, nothing crashes), before and after such letters."""
+    from secretkit.scan.one_file import scan_bytes
+    from tests.support import fake
+
+    value = fake.password("dotted-i")
+    for text in (
+        "\u0130" * 10 + f'\npassword = "{value}"\n',
+        "\u0130" * 40 + " x = 1\nkey",
+        f'password = "{value}"\n' + "\u0130" * 40 + "\n",
+    ):
+        findings, _ = scan_bytes("notes.txt", text.encode())
+        assert [f.secret.reveal() for f in findings] == ([value] if value in text else [])
+        for f in findings:
+            assert text.encode()[f.start : f.end].decode() == value
