@@ -171,7 +171,7 @@ def apply_purge(plan: PurgePlan, *, progress: Progress | None = None) -> PurgeRe
     from secretkit.atomic import recover
     from secretkit.git.filter_repo import create_backup, replace_text
     from secretkit.git.objects import root_commits
-    from secretkit.scan.allowlist import ALLOW_FILE
+    from secretkit.scan.allowlist import ALLOW_FILE, forget_fingerprints
     from secretkit.scan.history import scan_history
 
     root = plan.root
@@ -181,6 +181,7 @@ def apply_purge(plan: PurgePlan, *, progress: Progress | None = None) -> PurgeRe
     roots_before = root_commits(root)
     backup, backup_refs = create_backup(root)
     replace_text(root, values, plan.refs)
+    forget_fingerprints(root)  # lookup ids of the values just removed
     allowlist_stale = root_commits(root) != roots_before and (root / ALLOW_FILE).is_file()
     # Still reachable from the rewritten refs?  (Backups and remote-tracking refs hold
     # the old commits until the force-push and the cleanup: expected.)

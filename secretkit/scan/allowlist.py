@@ -172,6 +172,18 @@ def _root_commit_from_env() -> str | None:
 
 
 CACHE_NAME = "fingerprints"
+
+
+def forget_fingerprints(root: Path) -> None:
+    """Delete the clone's fingerprint cache (``purge``: the values it could confirm a
+    guess of are leaving the history)."""
+    from secretkit.scan.history_cache import git_dir
+
+    base = git_dir(root)
+    if base is not None:
+        (base / "secretkit" / CACHE_NAME).unlink(missing_ok=True)
+
+
 CACHE_MAX = 2048  # entries kept, the most recently used
 _CACHE_HEADER = "secretkit fingerprint cache 1"
 _CACHE_ENTRY = re.compile(r"^([0-9a-f]{32}) (sk2:[0-9a-f]{32})$")
@@ -195,8 +207,8 @@ class FingerprintCache:
     preview.  It stays in the git directory (never in the work tree, never pushed),
     mode 0600, replaced by a rename.  With the file, a guess of a value can be tested
     at BLAKE2b speed instead of scrypt's: the same reader also has the git objects,
-    which hold the values themselves until they are pruned (``purge`` does not
-    remove this file: delete it after purging a weak value).  The entries are for
+    which hold the values themselves until they are pruned (``purge`` deletes this
+    file with the history it rewrites: :func:`forget_fingerprints`).  The entries are for
     one fingerprint key: when the key changes (a rewritten root commit) the whole
     cache is dropped, secret included.
     """

@@ -258,3 +258,18 @@ def test_purge_asks_on_a_terminal_and_yes_rewrites(leaky_repo: Path) -> None:
     assert code == 0, output.decode(errors="replace")
     assert b"history rewritten" in output
     assert b"scanning history:" in output  # the progress display, on a terminal only
+
+
+def test_purge_deletes_the_fingerprint_cache_of_the_values_it_removes(leaky_repo: Path) -> None:
+    """The hook's fingerprint cache could confirm a guess of a purged value quickly:
+    purge deletes it with the history it rewrites."""
+    from secretkit.scan import allowlist
+
+    allow = allowlist.load(leaky_repo)
+    allow.fingerprint(PHRASE)
+    allow.save_fingerprints()
+    cache = leaky_repo / ".git" / "secretkit" / allowlist.CACHE_NAME
+    assert cache.is_file()
+    proc = cli(leaky_repo, "purge", "--yes")
+    assert proc.returncode == 0, proc.stderr
+    assert not cache.exists()

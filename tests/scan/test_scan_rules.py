@@ -498,7 +498,7 @@ def test_values_are_not_secret_by_accident() -> None:
 
 
 def test_a_letter_that_lowers_to_two_characters_does_not_shift_positions() -> None:
-    """"\u0130" lowers to two characters: the secret words are still found where they
+    """ "\u0130" lowers to two characters: the secret words are still found where they
     are (the value is found, nothing crashes), before and after such letters."""
     from secretkit.scan.one_file import scan_bytes
     from tests.support import fake
