@@ -18,11 +18,10 @@ the host).  A module used by one host gets a plain path literal
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from secretkit.layouts.sops_nix import host_secrets_path
 from secretkit.nix import catalogue, cst, emit
@@ -31,10 +30,12 @@ from secretkit.plan.dynamic import dynamic_path
 from secretkit.plan.hostvalues import HostValues
 from secretkit.plan.naming import Names
 from secretkit.plan.refusals import manual_route, no_route_reason, why_not_an_option
-from secretkit.plan.release import Pin
 from secretkit.plan.targets import Targets, shared_problem
 from secretkit.plan.targets import sops_file_expr as sops_file_expr
 from secretkit.sensitive import Sensitive
+
+if TYPE_CHECKING:
+    from secretkit.plan.release import Pin
 
 
 class FindingLike(Protocol):
@@ -101,6 +102,8 @@ class Plan:
 
     def diff(self) -> str:
         """The unified diff of the Nix changes, secret values redacted."""
+        import difflib  # (only a shown plan needs it: not loaded by the hook)
+
         chunks: list[str] = []
         values = self.values()
         for path, (old, new) in sorted(self.nix.items()):
