@@ -221,7 +221,7 @@ class HistoryCache:
             oid, tag = item.split(" ", 1)
             lines.append(f"{oid}\t{tag}\t{status}")
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
             write_atomic(self.path, ("\n".join(lines) + "\n").encode("utf-8"), mode=0o600)
         except OSError:
             return

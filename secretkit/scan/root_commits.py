@@ -90,7 +90,7 @@ def _save(file: Path, since: str, roots: list[str]) -> None:
     from secretkit.atomic import write_atomic
 
     try:
-        file.parent.mkdir(parents=True, exist_ok=True)
+        file.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         text = json.dumps({"commit": since, "roots": roots}) + "\n"
         write_atomic(file, text.encode("utf-8"), mode=0o600)
     except OSError:

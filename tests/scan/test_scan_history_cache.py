@@ -58,6 +58,7 @@ def test_second_scan_reads_only_flagged_blobs_and_finds_the_same(
     assert secret not in text and secret[:4] not in text  # no value, no preview
     assert first.findings[0].fingerprint not in text  # nor a fingerprint
     assert (_cache(repo).stat().st_mode & 0o777) == 0o600
+    assert (_cache(repo).parent.stat().st_mode & 0o777) == 0o700  # (git dir)/secretkit
 
     read: list[str] = []
     real = objects.read_blobs_limited
