@@ -185,6 +185,12 @@ _NETRC = re.compile(r"\bmachine\s+\S+(?:\s+login\s+\S+)?\s+password\s+([^\s'\"]+
 _ENV_WORDS = ("PASS", "TOKEN", "SECRET", "KEY", "PSK", "CRED", "AUTH")
 _ENV_ASSIGN = re.compile(r"(?<![^\s;])([A-Z_][A-Z0-9_]*)=(?:'([^']*)'|\"([^\"]*)\"|([^\s'\";|&]+))")
 _URL_CREDS = re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s:/?#@'\"]+:([^\s@/?#'\"]+)@[^\s/?#'\"]")
+# curl's basic auth on the same command line: ``curl -u user:password`` (``-uuser:pw``,
+# ``--user user:password``, quoted or not); the password is what follows the first ":".
+_CURL_USER = re.compile(
+    r"\bcurl\b[^\n;|&]*?\s(?:-u|--user(?![\w-]))[ \t]*"
+    r"(?:'[^':\n]*:([^'\n]+)'|\"[^\":\n]*:([^\"\n]+)\"|[^\s'\":;|&]*:([^\s'\";|&)]+))"
+)
 
 
 def _sql_starts(text: str) -> Iterable[int] | None:
@@ -202,6 +208,7 @@ STARTS: dict[str, tuple[re.Pattern[str], Callable[[str], Iterable[int] | None]]]
     "sql": (_SQL_PASSWORD, _sql_starts),
     "env": (_ENV_ASSIGN, env_assign_starts),
     "url": (_URL_CREDS, url_starts),
+    "curl": (_CURL_USER, lambda text: word_starts(text, ("curl",))),
 }
 
 
@@ -243,7 +250,8 @@ def _groups(m: re.Match[str], first: int = 1) -> tuple[int, int] | None:
 @dataclass(frozen=True)
 class CommandSecret:
     """Secrets inside commands and flags: ``--authkey=…``, ``echo '…'`` in a
-    ``*Command`` option, ``PASSWORD '…'`` in SQL, ``FOO_TOKEN=…`` assignments."""
+    ``*Command`` option, ``PASSWORD '…'`` in SQL, ``curl -u user:password``,
+    ``FOO_TOKEN=…`` assignments."""
 
     rule: str = "command-secret"
 
@@ -287,6 +295,11 @@ class CommandSecret:
                 found.append((m.start(1), m.end(1), "password"))
         if any(contains(text, w) for w in ("PASSWORD", "password", "IDENTIFIED", "identified")):
             for m in _finditer("sql", text):
+                span = _groups(m)
+                if span:
+                    found.append((*span, "password"))
+        if contains(text, "curl"):
+            for m in _finditer("curl", text):
                 span = _groups(m)
                 if span:
                     found.append((*span, "password"))

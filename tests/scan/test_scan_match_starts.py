@@ -33,6 +33,7 @@ _PIECES = [
     ":", "cache.example.org-1:", "a_b-c.d:", "-:", "+:", "/:", "tskey-", "tskey-auth-",
     "'", '"', " ", "  ", "\t", "\n", "\r\n", "=", "-", "--", "$", "`", "\u00e9", "\u00a0",
     "\u2028", "\U0001f600", "[", "(", "|", "&", "#", ".", "_",
+    "curl", "curl ", "libcurl ", "/bin/curl -sS", " -u ", " -u", "--user ", "--user-agent ",
 ]  # fmt: skip
 
 
@@ -42,7 +43,12 @@ def _word(rng: random.Random, low: int, high: int, chars: str = _ALNUM) -> str:
 
 def _snippet(rng: random.Random) -> str:
     """One well-formed construct of a pattern, around which the pieces fall."""
-    kind = rng.randrange(4)
+    kind = rng.randrange(5)
+    if kind == 4:
+        flag = rng.choice([" -u ", " -u", " --user ", " --user\t", " --user-agent "])
+        quote = rng.choice(["", "'", '"'])
+        options = rng.choice(["", " -fsS", " https://h", " | x"])
+        return f"curl{options}{flag}{quote}{_word(rng, 0, 5)}:{_word(rng, 0, 9)}{quote}"
     if kind == 0:
         tag = rng.choice(["EOF", "X", "END"])
         head = rng.choice(["cat <<", "cat > /etc/psk <<-", "cat<<'", "cat >> x <<"])

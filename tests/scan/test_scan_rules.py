@@ -513,3 +513,46 @@ def test_a_letter_that_lowers_to_two_characters_does_not_shift_positions() -> No
         assert [f.secret.reveal() for f in findings] == ([value] if value in text else [])
         for f in findings:
             assert text.encode()[f.start : f.end].decode() == value
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "${pkgs.curl}/bin/curl -fsS -u backup:{pw} https://nas.example/api",
+        "curl --user backup:{pw} https://nas.example/api",
+        "curl -ubackup:{pw} https://nas.example/api",
+        "curl -u 'backup:{pw}' https://nas.example/api",
+    ],
+)
+def test_curl_basic_auth_password_is_found(command: str) -> None:
+    """``curl -u user:password`` in a service's command: the password (after the first
+    ':') is the finding, in Nix and in a shell script."""
+    from secretkit.scan.one_file import scan_bytes
+    from tests.support import fake
+
+    pw = fake.password("curl")
+    line = command.replace("{pw}", pw)
+    nix = f'{{ systemd.services.ping.serviceConfig.ExecStart = "{line}"; }}\n'
+    for path, text in (("ping.nix", nix), ("ping.sh", line + "\n")):
+        findings, _ = scan_bytes(path, text.encode())
+        assert [(f.rule, f.kind, f.secret.reveal()) for f in findings] == [
+            ("command-secret", "password", pw)
+        ], path
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "curl -u backup:$PASSWORD https://nas.example/api",
+        "curl -u backup https://nas.example/api",
+        "curl --user-agent app:v1 https://nas.example/api",
+        "sudo -u postgres psql",
+        "docker run -u 1000:1000 image",
+        "libcurl -u x:notacommand",
+    ],
+)
+def test_curl_look_alikes_are_not_findings(command: str) -> None:
+    from secretkit.scan.one_file import scan_bytes
+
+    findings, _ = scan_bytes("ping.sh", (command + "\n").encode())
+    assert findings == []
