@@ -131,34 +131,20 @@ def run_hook(
 
 
 def _fingerprints_ahead(allow: allowlist.Allowlist, findings: list[Finding]) -> threading.Thread:
-    """Start computing the fingerprints of ``findings`` (each distinct value once, looked
-    up in the clone's cache first; two values at a time, as scrypt releases the GIL)
-    and saving the new ones to that cache (the scan's own allowlist checks may have
-    made some too).  The caller joins the thread before anything reads a fingerprint."""
+    """Start computing the fingerprints of ``findings`` in a thread
+    (:func:`secretkit.scan.model.fingerprint_all`: each distinct value once, looked up
+    in the clone's cache first) and saving the new ones to that cache (the scan's own
+    allowlist checks may have made some too).  The caller joins the thread before
+    anything reads a fingerprint."""
     import contextlib
     import threading
 
-    first_of: dict[str, Finding] = {}
-    for finding in findings:
-        first_of.setdefault(finding.secret.reveal(), finding)
-    one_each = list(first_of.values())
-
-    def fill(some: list[Finding]) -> None:
-        try:
-            for finding in some:
-                finding.fingerprint  # noqa: B018 (fills the caches)
-        except Exception:  # noqa: S110 (the report asks again and meets the error itself)
-            pass
+    from secretkit.scan.model import fingerprint_all
 
     def compute() -> None:
-        fill(one_each[:1])  # the key and the clone's cache are set up once, here
-        rest = one_each[1:]
-        helper = threading.Thread(target=fill, args=(rest[1::2],), daemon=True)
-        if len(rest) > 1:
-            helper.start()
-        fill(rest[::2])
-        if len(rest) > 1:
-            helper.join()
+        # an error here is met again (and reported) when the report reads a fingerprint
+        with contextlib.suppress(Exception):
+            fingerprint_all(findings)
         with contextlib.suppress(Exception):  # a cache not written costs a scrypt next time
             allow.save_fingerprints()
 

@@ -97,17 +97,24 @@ class ScanReport:
 
 
 def fingerprint_all(findings: list[Finding]) -> None:
-    """Compute the fingerprints ``findings`` will show, one per distinct value, on
-    every core at once (scrypt releases the GIL): an output of many findings waits
-    for the slowest value, not for their sum."""
+    """Compute the fingerprints ``findings`` will show, one per distinct value: the
+    first alone (it sets up the repository's key and the clone's cache), the rest on
+    every core at once (scrypt releases the GIL), so that an output of many findings
+    waits for the slowest value, not for their sum."""
     import os
 
     distinct = list({(id(f.keyring), f.secret.reveal()): f for f in findings}.values())
-    workers = min(len(distinct), os.cpu_count() or 1)
+    if not distinct:
+        return
+    distinct[0].fingerprint  # noqa: B018 (fills the caches)
+    rest = distinct[1:]
+    workers = min(len(rest), os.cpu_count() or 1)
     if workers < 2:
+        for finding in rest:
+            finding.fingerprint  # noqa: B018
         return
     from concurrent.futures import ThreadPoolExecutor
 
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        for _ in pool.map(lambda f: f.fingerprint, distinct):
+        for _ in pool.map(lambda f: f.fingerprint, rest):
             pass
