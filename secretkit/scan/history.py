@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -73,7 +72,11 @@ def scan_history(
     allow = allowlist.load(top)
     key = cache_key(allow.allowed, max_bytes)
     store = HistoryCache.load(top, key) if use_cache else HistoryCache(None, key)
-    messages = _Reading(lambda: message_jobs(top, every_ref))  # git log meanwhile
+    from concurrent.futures import ThreadPoolExecutor
+
+    reader = ThreadPoolExecutor(max_workers=1)  # git log while the graph is walked
+    messages = reader.submit(message_jobs, top, every_ref)
+    reader.shutdown(wait=False)  # (the thread ends with its one job)
     with heartbeat(progress):
         blobs, clean = history_index(top, store, every_ref=every_ref)
     report = ScanReport()
@@ -100,7 +103,7 @@ def scan_history(
     tick(0)
     batch: list[tuple[HistoryBlob, bytes]] = []
     size = 0
-    jobs = messages.value
+    jobs = messages.result()
     with (
         heartbeat(progress, lambda: (done[0], total)),
         Pool(len(todo) + len(jobs), PARALLEL_MIN_FILES) as pool,
@@ -185,33 +188,6 @@ def message_jobs(root: Path, every_ref: bool = False) -> list[Job]:
         for message in commit_messages(root, every_ref=every_ref)
         if message.text.strip()
     ]
-
-
-class _Reading:
-    """``read()`` run in a thread from now on (git works while this process waits on
-    another pipe); :attr:`value` waits for it and gives its result."""
-
-    def __init__(self, read: Callable[[], list[Job]]) -> None:
-        import threading
-
-        self._read = read
-        self._result: list[Job] = []
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        try:
-            self._result = self._read()
-        except BaseException as exc:  # re-raised where the value is asked for
-            self._error = exc
-
-    @property
-    def value(self) -> list[Job]:
-        self._thread.join()
-        if self._error is not None:
-            raise self._error
-        return self._result
 
 
 def tag_findings(root: Path, allow: Allowlist) -> list[Finding]:
