@@ -230,8 +230,19 @@ _FLAG_KIND = {
 }
 
 
+_REDIRECT = re.compile(r"[ \t]*>>?[ \t]*(\S+)")
+
+
 def _sink(text: str) -> bool:
-    return any(w in _SINK_WORDS for w in filters.words(text))
+    """Whether what follows a literal makes it a secret.  ``stdin`` is a tool's option
+    (``passwd --stdin``), not a file: a redirect into ``…/proxy.stdin`` (a server's
+    console) or ``/proc/…/fd/0`` writes a command."""
+    redirect = _REDIRECT.match(text)
+    if redirect is None:
+        return any(w in _SINK_WORDS for w in filters.words(text))
+    target = [w for w in filters.words(redirect.group(1)) if w != "stdin"]
+    rest = filters.words(text[redirect.end() :])
+    return any(w in _SINK_WORDS for w in (*target, *rest))
 
 
 def _shell_kind(key_words: list[str], sink: str) -> str:

@@ -194,7 +194,7 @@ _REFERENCE = re.compile(
     r"^(?:/run/(?:secrets|agenix|credentials|keys)|/var/run/secrets|\$__file\{|\$__env\{|"
     r"![a-z_]+(?:\.yaml)?(?:\s|$)|ext:|env:|file:|%\{|%env\(|config\.(?:sops|age)\.|"
     r"\{[A-Z][A-Z0-9_]*\}$|\$\{?[A-Za-z_][A-Za-z0-9_]*\}?$|"
-    r"\$\([^)]*\)$|`[^`]*`$|/nix/store/)"
+    r"\$\([^)]*\)$|`[^`]*`$|/nix/store/|\{(?:file|env):[^{}\s]+\}$)"
 )
 _PATH = re.compile(r"^(?:/|~/|\./|\.\./)[^\s:]*$")
 # Base64 of a 32- or 64-byte key (WireGuard, ed25519 seeds …): one in 64 starts with
@@ -238,6 +238,10 @@ _NSSWITCH = re.compile(
     r"(?:\s+(?:\[[^\]]*\]|[a-z]+))*$"
 )
 _WORD_LIST = re.compile(r"^[a-z]+(?:\s*,\s*[a-z]+)+$")
+# Text a program shows, with its colour codes or argument slots: a Minecraft plugin's
+# messages ("&cWrong password.", "&aYour token: &6{0}") under names like
+# ``wrong-password``.  Only with whitespace: a one-word value is never taken for prose.
+_MESSAGE_MARKS = re.compile(r"(?:^|\s)[&\u00a7][0-9a-fk-or]\S|\{[0-9]\}")
 _IDENTIFIER = re.compile(r"^[A-Za-z0-9]+(?:[._/-][A-Za-z0-9]+)+$")
 _NAME_WORDS = frozenset(
     {
@@ -342,6 +346,8 @@ def not_secret(value: str, *, token: bool = False) -> str | None:
         return "nsswitch sources"
     if _WORD_LIST.match(text):
         return "word list"
+    if _MESSAGE_MARKS.search(text) and any(c.isspace() for c in text):
+        return "message text"
     if _IDENTIFIER.match(text) and any(w in _NAME_WORDS for w in words(text)):
         return "the name of a secret"
     if all(w in _NAME_ONLY for w in words(text)) and not any(c.isdigit() for c in text):

@@ -185,6 +185,10 @@ SHOULD_FLAG += [
      "gitlab-token"),
     ("sendgrid", lambda: "SG." + fake.chars(fake._ALNUM, 22, "sg1") + "."
      + fake.chars(fake._ALNUM, 43, "sg2"), '{ x = "@V@"; }', "sendgrid-key"),
+    ("echo-into-passwd-stdin", fake.password,
+     "{ script = ''\n  echo '@V@' | passwd --stdin root\n''; }", "command-secret"),
+    ("echo-into-a-token-file", fake.password,
+     "{ script = ''\n  echo '@V@' > /etc/app/token\n''; }", "command-secret"),
 ]  # fmt: skip
 
 SHOULD_NOT_FLAG: list[Case] = [
@@ -327,6 +331,21 @@ SHOULD_NOT_FLAG: list[Case] = [
         "{ extraConfig = ''\n  password = @V@\n''; }",
         None,
     ),
+    # a line written into a server's console FIFO is a command, whatever it looks like
+    (
+        "echo-into-console-fifo",
+        fake.password,
+        "{ extraReload = ''\n  echo '@V@' > /run/minecraft-server/proxy.stdin\n''; }",
+        None,
+    ),
+    ("message-text", lambda: "&cWrong password.", '{ wrong-password = "@V@"; }', None),
+    (
+        "message-template",
+        lambda: "&aYour token &7(click to copy)&a: &6{0}",
+        '{ totp-token = "@V@"; }',
+        None,
+    ),
+    ("file-reference", lambda: "{file:~/.config/api.key}", '{ apiKey = "@V@"; }', None),
 ]
 
 
@@ -486,6 +505,11 @@ def test_pushover_in_yaml_needs_context() -> None:
         ("${DB_USER}:${DB_PASS}", "interpolation"),
         ("%(password)s", "interpolation"),
         ("$(cat /run/keys/x)", "interpolation"),
+        ("{file:~/.config/api.key}", "reference"),
+        ("{env:API_KEY}", "reference"),
+        ("&cWrong password.", "message text"),
+        ("\u00a7cWrong password.", "message text"),
+        ("Welcome {0}, your token expires soon", "message text"),
     ],
 )
 def test_not_secret_reasons(value: str, reason: str) -> None:
@@ -494,6 +518,9 @@ def test_not_secret_reasons(value: str, reason: str) -> None:
 
 def test_values_are_not_secret_by_accident() -> None:
     for value in (fake.password(), fake.passphrase(), "hunter2", fake.pushover_token()):
+        assert filters.not_secret(value) is None, value
+    # prose marks only count with whitespace, and only at a word's start
+    for value in ("&c" + fake.password(), "p&cS w0rd" + fake.password(), "{0}" + fake.password()):
         assert filters.not_secret(value) is None, value
 
 
