@@ -372,7 +372,9 @@ DETECTORS: dict[str, Detector] = {
     "pushover-token": RegexDetector(
         "pushover-token",
         "token",
-        re.compile(r"(?<![A-Za-z0-9])([a-z0-9]{30})(?![A-Za-z0-9])"),
+        # (30 characters, case-sensitive, [A-Za-z0-9]: the API's own words; most are
+        # lower case, the API documentation's example is not)
+        re.compile(r"(?<![A-Za-z0-9])([A-Za-z0-9]{30})(?![A-Za-z0-9])"),
         _pushover_valid,
         needs=("pushover",),
     ),
@@ -486,6 +488,24 @@ def vendor_hint(text: str) -> bool:
     return bool(vendor_rules(text))
 
 
-def pushover_kind(ctx: Context) -> str:
-    """``pushover-user-key`` for the user key, ``pushover-token`` for the app token."""
-    return "pushover-user-key" if "user" in filters.words(ctx.key) else "pushover-token"
+# A text that calls a keyed service's API says what its values are for, as a name
+# around it would: ``curl -F token=… -F user=… https://api.pushover.net/1/messages.json``.
+_SERVICE_HOSTS = (("api.pushover.net", "pushover"),)
+
+
+def in_context(names: tuple[str, ...], text: str) -> Context:
+    """The context of ``text`` under ``names``, with the services whose API host
+    ``text`` names put first (the key, the last name, stays the key)."""
+    services = tuple(name for host, name in _SERVICE_HOSTS if contains(text, host))
+    return Context(services + names)
+
+
+_USER_FIELD = re.compile(r"user(?:[_-]?key)?['\"]?[ \t]*[=:][ \t]*['\"]?$", re.IGNORECASE)
+
+
+def pushover_kind(ctx: Context, text: str = "", start: int = 0) -> str:
+    """``pushover-user-key`` for the user key (named so by its key, or by the form
+    field before it: ``user=…``), ``pushover-token`` for the app token."""
+    if "user" in filters.words(ctx.key) or _USER_FIELD.search(text, max(0, start - 16), start):
+        return "pushover-user-key"
+    return "pushover-token"

@@ -72,7 +72,7 @@ def _token_hits(text: str, ctx: Context, base: int, vendor: bool) -> list[Hit]:
         for m in detector.find(text, ctx):
             rule, kind = m.rule, m.kind
             if name == "pushover-token":
-                rule = pushover_kind(ctx)
+                rule = pushover_kind(ctx, text, m.start)
                 kind = "user-key" if rule == "pushover-user-key" else "token"
             hits.append(Hit(base + m.start, base + m.end, rule, kind, m.severity))
     rules = vendor_rules(text) if vendor else frozenset()

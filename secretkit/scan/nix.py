@@ -25,7 +25,7 @@ from typing import Any
 
 from secretkit.nix.cst import NixString
 from secretkit.scan import filters, nix_positions
-from secretkit.scan.detectors import Context, vendor_hint
+from secretkit.scan.detectors import Context, in_context, vendor_hint
 from secretkit.scan.hits import (
     ALLOW_MARK,
     FREEFORM_RULES,
@@ -156,10 +156,10 @@ def scan_nix(data: bytes) -> tuple[list[Hit], bool]:
             first = bisect.bisect_left(marks, begin)
             marked = first < len(marks) and marks[first] < stop
             if not marked and not (
-                keyed_file and token_hits(raw, Context(tuple(path)), vendor=vendor)
+                keyed_file and token_hits(raw, in_context(tuple(path), raw), vendor=vendor)
             ):
                 continue  # the common case: nothing here, no need to read the literal
-        ctx = Context(tuple(path))
+        ctx = in_context(tuple(path), raw)
         lit = _Value(*cst.string_parts(tree, node))
         dotted = _dotted(path)
         found: list[Hit] = []

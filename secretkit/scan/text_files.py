@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 
 from secretkit.scan import filters
-from secretkit.scan.detectors import Context
+from secretkit.scan.detectors import Context, in_context
 from secretkit.scan.hits import (
     ALLOW_MARK,
     FREEFORM_RULES,
@@ -209,7 +209,14 @@ def scan_text(text: str, path: str) -> list[Hit]:
         # Ciphertext (sops values, age/PGP armor) is blanked out, keeping offsets.
         text = _CIPHERTEXT.sub(lambda m: " " * len(m.group()), text)
     hits = key_value_hits(text, fmt)
-    hits.extend(h for h in token_hits(text, Context(("",)), 0) if h.rule not in _KEYED)
+    # keyed formats (a Pushover key is any 30 letters and digits) only where a name
+    # says so (above) or where the text calls the service (detectors.in_context)
+    ctx = in_context(("",), text)
+    hits.extend(
+        h
+        for h in token_hits(text, ctx, 0)
+        if h.rule not in _KEYED or h.rule.split("-", 1)[0] in ctx.names
+    )
     kept = []
     for hit in merge(hits):
         value = text[hit.start : hit.end]

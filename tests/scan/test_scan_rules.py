@@ -583,3 +583,40 @@ def test_curl_look_alikes_are_not_findings(command: str) -> None:
 
     findings, _ = scan_bytes("ping.sh", (command + "\n").encode())
     assert findings == []
+
+
+def _mixed_case(value: str) -> str:
+    """A Pushover key as the API documents them: case-sensitive [A-Za-z0-9]."""
+    return "".join(c.upper() if i % 3 == 0 else c for i, c in enumerate(value))
+
+
+@pytest.mark.parametrize("case", ["lower", "mixed"])
+def test_pushover_keys_in_a_call_of_its_api_are_found(case: str) -> None:
+    """``curl -F token=… -F user=… https://api.pushover.net/…`` (Pushover's own example)
+    in a service script, a shell script and a JSON file: the API host says what the
+    values are, as a ``pushover`` name would; ``user=`` names the user key.  An
+    interpolation between the keys and the URL does not hide them."""
+    token, user = fake.pushover_token("api"), fake.pushover_user_key("api")
+    if case == "mixed":
+        token, user = _mixed_case(token), _mixed_case(user)
+    call = (
+        f'curl -s -F "token={token}" -F "user={user}" '
+        '-F "message=failed on ${HOST}" https://api.pushover.net/1/messages.json'
+    )
+    nix = "{ pkgs, ... }: { systemd.services.n.script = ''\n  " + call + "\n''; }\n"
+    json_text = (
+        '{"url": "https://api.pushover.net/1/messages.json", '
+        f'"token": "{token}", "user": "{user}"}}\n'
+    )
+    for path, text in (("n.nix", nix), ("notify.sh", call + "\n"), ("n.json", json_text)):
+        findings, _ = scan_bytes(path, text.encode())
+        got = sorted((f.rule, f.secret.reveal()) for f in findings)
+        assert got == [("pushover-token", token), ("pushover-user-key", user)], path
+
+
+def test_thirty_characters_without_pushover_around_are_not_pushover_keys() -> None:
+    token, user = fake.pushover_token("nohost"), fake.pushover_user_key("nohost")
+    call = f'curl -s -F "id={token}" -F "group={user}" https://example.net/notify\n'
+    for path, text in (("notify.sh", call), ("n.nix", f"{{ x.script = ''\n{call}''; }}\n")):
+        findings, _ = scan_bytes(path, text.encode())
+        assert findings == [], path
