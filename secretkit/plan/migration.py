@@ -49,6 +49,23 @@ class Prepared:
     dry_run: bool = False
 
 
+def _unowned_hint(known: list[str]) -> str:
+    """The way out for a file with a secret that no host uses: its value goes to the
+    sops file of each host that imports it, so some host must.  (Adding a host's key
+    does not help: which files a host uses is read from the Nix code.)"""
+    if not known:
+        return (
+            "no host was found in this repository (`secretkit hosts list` says what it "
+            "read): define the hosts in flake.nix (nixosConfigurations.<name>) or a colmena "
+            "hive, then import this file from the hosts that use it"
+        )
+    shown = ", ".join(known[:6]) + (f" and {len(known) - 6} more" if len(known) > 6 else "")
+    return (
+        f"import it from the configuration of the hosts that use it ({shown}; `secretkit "
+        "hosts list` shows what each imports), or delete the value if no host uses it"
+    )
+
+
 def _hosts_add_hint(host: str) -> str:
     return (
         f"run: secretkit hosts add {host} --ssh-pubkey-file {host}_ssh_host_ed25519_key.pub "
@@ -121,8 +138,7 @@ def prepare(
         if not users:
             raise UserError(
                 f"{finding.path} holds a secret but no host configuration imports it",
-                hint="import it from a host (flake nixosConfigurations / colmena), or add the "
-                "host: " + _hosts_add_hint("<name>").removeprefix("run: "),
+                hint=_unowned_hint(known),
             )
         if selected is None or set(users) <= selected:  # else refused by the plan
             needed.update(users)

@@ -334,7 +334,36 @@ def test_unmapped_file_stops_before_writing(lab: Homelab) -> None:
     proc = run(lab.repo, "migrate", "--yes")
     assert proc.returncode == 3
     assert "stray.nix holds a secret but no host configuration imports it" in proc.stderr
+    assert "import it from the configuration of the hosts that use it" in proc.stderr
+    assert "hosts add" not in proc.stderr  # a host's key does not make it import a file
     assert snapshot(lab.repo) == before
+    # the way out works: a host imports it, and the migration goes through
+    host = lab.repo / "hosts" / "immich" / "default.nix"
+    line = 'networking.hostName = "immich";'
+    host.write_text(host.read_text().replace(line, line + " imports = [ ../../stray.nix ];"))
+    commit_all(lab.repo, "immich imports stray")
+    proc = run(lab.repo, "migrate", "--yes")
+    assert proc.returncode == 0, proc.stderr
+    assert fake.github_token("stray") not in (lab.repo / "stray.nix").read_text()
+
+
+def test_no_host_found_says_so_instead_of_a_key_to_add(tmp_git_repo: Path) -> None:
+    """A layout whose hosts secretkit cannot see (here: a flake without
+    nixosConfigurations): the message says no host was found, not "add a key"."""
+    from tests.conftest import commit_all
+    from tests.support import fake
+
+    (tmp_git_repo / "flake.nix").write_text("{ outputs = { self }: { }; }\n")
+    box = tmp_git_repo / "systems" / "x86_64-linux" / "box"
+    box.mkdir(parents=True)
+    (box / "default.nix").write_text(
+        '{ services.k3s.token = "' + fake.github_token("box") + '"; }\n'
+    )
+    commit_all(tmp_git_repo, "a host secretkit cannot see")
+    proc = run(tmp_git_repo, "migrate", "--dry-run")
+    assert proc.returncode == 3
+    assert "no host was found in this repository" in proc.stderr
+    assert "hosts add" not in proc.stderr
 
 
 def test_without_sops_yaml_it_says_to_run_init(lab: Homelab) -> None:
