@@ -112,6 +112,10 @@ def secret_name(name: str) -> str | None:
         return None
     if parts[-1] in _SAFE_LAST:
         return None
+    if name.startswith("org.freedesktop."):
+        return (
+            None  # a D-Bus interface: xdg.portal.config's "….portal.Secret" = [ "gnome-keyring" ]
+        )
     if parts[0] in ("load", "import", "request") and parts[-1] in ("credential", "credentials"):
         return None  # systemd Load/ImportCredential, zfs requestEncryptionCredentials: names
     if any(p in _PUBLICISH for p in parts):

@@ -346,6 +346,12 @@ SHOULD_NOT_FLAG: list[Case] = [
         None,
     ),
     ("file-reference", lambda: "{file:~/.config/api.key}", '{ apiKey = "@V@"; }', None),
+    (
+        "dbus-secret-portal",
+        fake.password,
+        '{ xdg.portal.config.common."org.freedesktop.impl.portal.Secret" = [ "@V@" ]; }',
+        None,
+    ),
 ]
 
 
