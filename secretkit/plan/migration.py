@@ -31,6 +31,7 @@ from secretkit.sensitive import Sensitive
 
 if TYPE_CHECKING:
     from secretkit.nix.hosts import Inventory
+    from secretkit.nix.hosts.model import Note
     from secretkit.plan.targets import Targets
     from secretkit.scan.model import Finding
     from secretkit.sops.engine import IdentitySource
@@ -49,10 +50,22 @@ class Prepared:
     dry_run: bool = False
 
 
-def _unowned_hint(known: list[str]) -> str:
+def _unowned_hint(known: list[str], notes: Sequence[Note]) -> str:
     """The way out for a file with a secret that no host uses: its value goes to the
     sops file of each host that imports it, so some host must.  (Adding a host's key
-    does not help: which files a host uses is read from the Nix code.)"""
+    does not help: which files a host uses is read from the Nix code.)  Imports that
+    discovery could not follow may be how a host uses it: then they are named."""
+    unfollowed = [n for n in notes if n.reason.startswith(("imports ", "import of "))]
+    if known and unfollowed:
+        first = unfollowed[0]
+        more = f" and {len(unfollowed) - 1} more" if len(unfollowed) > 1 else ""
+        return (
+            f"secretkit could not follow some imports ({first.file.as_posix()}: "
+            f"{first.text}{more}; `secretkit hosts list` shows them all): if a host "
+            "imports this file through one of them, write those imports as paths "
+            "(imports = [ ../common/x.nix ];) so they can be followed; or delete the value "
+            "if no host uses it"
+        )
     if not known:
         return (
             "no host was found in this repository (`secretkit hosts list` says what it "
@@ -138,7 +151,7 @@ def prepare(
         if not users:
             raise UserError(
                 f"{finding.path} holds a secret but no host configuration imports it",
-                hint=_unowned_hint(known),
+                hint=_unowned_hint(known, inventory.notes),
             )
         if selected is None or set(users) <= selected:  # else refused by the plan
             needed.update(users)

@@ -337,10 +337,19 @@ def test_unmapped_file_stops_before_writing(lab: Homelab) -> None:
     assert "import it from the configuration of the hosts that use it" in proc.stderr
     assert "hosts add" not in proc.stderr  # a host's key does not make it import a file
     assert snapshot(lab.repo) == before
-    # the way out works: a host imports it, and the migration goes through
+    # imported through a call discovery cannot follow: the hint names it
     host = lab.repo / "hosts" / "immich" / "default.nix"
     line = 'networking.hostName = "immich";'
-    host.write_text(host.read_text().replace(line, line + " imports = [ ../../stray.nix ];"))
+    original = host.read_text()
+    hidden = ' imports = builtins.concatLists [ (map (p: ../.. + p) [ "/stray.nix" ]) ];'
+    host.write_text(original.replace(line, line + hidden))
+    commit_all(lab.repo, "immich imports stray through a call")
+    proc = run(lab.repo, "migrate", "--yes")
+    assert proc.returncode == 3
+    assert "could not follow some imports (hosts/immich/default.nix" in proc.stderr
+    assert "write those imports as paths" in proc.stderr
+    # the way out works: the host imports it by path, and the migration goes through
+    host.write_text(original.replace(line, line + " imports = [ ../../stray.nix ];"))
     commit_all(lab.repo, "immich imports stray")
     proc = run(lab.repo, "migrate", "--yes")
     assert proc.returncode == 0, proc.stderr
