@@ -189,8 +189,12 @@ def reachable_objects(root: Path, refs: Sequence[str] | None = None) -> set[str]
         return set()
     else:
         args = list(refs)
-    proc = run_git(root, "rev-list", "--objects", *args, "--")
-    return {line.split(b" ", 1)[0].decode() for line in proc.stdout.splitlines() if line}
+    # A blob missing from the object store (a partial or damaged clone) is reachable
+    # all the same: listed with a '?' (without --missing, rev-list stops at it).
+    proc = run_git(root, "rev-list", "--objects", "--missing=print", *args, "--")
+    return {
+        line.split(b" ", 1)[0].lstrip(b"?").decode() for line in proc.stdout.splitlines() if line
+    }
 
 
 def blob_ids(root: Path, specs: Sequence[str]) -> dict[str, str]:

@@ -63,6 +63,28 @@ def test_an_unreadable_blob_is_cannot_verify_until_vouched_for(tmp_git_repo: Pat
     assert failures(tmp_git_repo, "plaintext-history") == []
 
 
+def test_a_missing_blob_beside_a_committed_secret_still_lets_the_point_run(
+    tmp_git_repo: Path,
+) -> None:
+    """A partial clone (a wallpaper's blob absent) that also committed a secret: the
+    point reports the secret and the blob it cannot read (which commits still reach a
+    finding's blob is asked of git: a missing blob once made that ask fail, and the
+    whole point with it)."""
+    value = fake.password("partial-clone")
+    (tmp_git_repo / "host.nix").write_text(f'{{ users.users.a.password = "{value}"; }}\n')
+    (tmp_git_repo / "wallpaper.png").write_bytes(b"\x89PNG not really\n")
+    commit_all(tmp_git_repo)
+    (tmp_git_repo / "wallpaper.png").write_bytes(b"\x89PNG another\n")
+    commit_all(tmp_git_repo)
+    oid = git(tmp_git_repo, "rev-parse", "HEAD~1:wallpaper.png").strip()
+    (tmp_git_repo / ".git" / "objects" / oid[:2] / oid[2:]).unlink()
+    messages = sorted(f.message for f in failures(tmp_git_repo, "plaintext-history"))
+    assert len(messages) == 2, messages
+    assert messages[0].startswith("a secret was committed: users.users.a.password")
+    assert messages[1].startswith("cannot verify: ")
+    assert messages[1].endswith(":wallpaper.png (its content is missing from the git object store)")
+
+
 def test_purge_backup_refs_fail_the_gate_until_removed(tmp_git_repo: Path) -> None:
     need_tool("git-filter-repo")
     from secretkit.commands.purge import apply_purge, plan_purge
