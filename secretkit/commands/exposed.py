@@ -62,6 +62,9 @@ class ExposedValue:
 class ExposedReport(Shown):
     values: list[ExposedValue]
     unchecked: list[str]  # sops files no available identity opens
+    # '<commit>:<path> (why)' of blobs the history holds but git could not give: the
+    # values in them are not on the list (never a "nothing was committed" then)
+    unread: list[str] = field(default_factory=list)
 
     @property
     def to_rotate(self) -> list[ExposedValue]:
@@ -69,14 +72,18 @@ class ExposedReport(Shown):
 
     @property
     def exit_code(self) -> int:
-        return 1 if self.to_rotate else 0
+        return 1 if self.to_rotate or self.unread else 0
 
     def lines(self) -> list[Line]:
-        if not self.values:
+        if not self.values and not self.unread:
             return [
                 out("no value was ever committed in plaintext (history and purge backups scanned)")
             ]
-        shown = [out(f"{len(self.values)} value(s) were committed in plaintext; rotate each one:")]
+        shown = (
+            [out(f"{len(self.values)} value(s) were committed in plaintext; rotate each one:")]
+            if self.values
+            else [out("no value found in plaintext in the blobs that could be read")]
+        )
         for item in self.values:
             where = "only in purge's backup refs" if item.in_backup_only else ", ".join(item.paths)
             shown.append(
@@ -92,6 +99,16 @@ class ExposedReport(Shown):
             err(f"note: no identity opens {rel}; values in it could not be compared")
             for rel in self.unchecked
         ]
+        if self.unread:
+            listed = "; ".join(self.unread[:3])
+            more = f" and {len(self.unread) - 3} more" if len(self.unread) > 3 else ""
+            shown.append(
+                err(
+                    f"cannot list everything: {len(self.unread)} blob(s) of the history could "
+                    f"not be read ({listed}{more}); values in them are not above. fix: fetch "
+                    "them (git fetch --refetch, or clone again) and run secretkit exposed again"
+                )
+            )
         return shown
 
     def to_json(self) -> dict[str, object]:
@@ -99,22 +116,33 @@ class ExposedReport(Shown):
             "version": 1,
             "exposed": [v.to_json() for v in self.values],
             "unchecked": self.unchecked,
+            "unread": self.unread,
         }
 
 
-def _history(root: Path, progress: Progress | None) -> dict[str, ExposedValue]:
+def _history(root: Path, progress: Progress | None, unread: list[str]) -> dict[str, ExposedValue]:
+    """The values history held, by fingerprint; the blobs git could not give are
+    added to ``unread``."""
     from secretkit.git.backups import backup_blobs
     from secretkit.git.objects import read_blobs
     from secretkit.scan import allowlist
     from secretkit.scan.history import scan_history
+    from secretkit.scan.many_files import MISSING_BLOB
     from secretkit.scan.one_file import scan_bytes
 
-    findings = [(f, False) for f in scan_history(root, progress=progress).findings]
+    scanned = scan_history(root, progress=progress)
+    findings = [(f, False) for f in scanned.findings]
+    unread += [f"{s.path} ({s.reason})" for s in scanned.skipped]
     blobs = {b.oid: b for b in backup_blobs(root)}
     allow = allowlist.load(root)
+    read: set[str] = set()
     for oid, data in read_blobs(root, blobs):
+        read.add(oid)
         found, _ = scan_bytes(blobs[oid].path, data, allow=allow, commit=blobs[oid].commit)
         findings.extend((f, True) for f in found)
+    unread += [
+        f"{b.commit}:{b.path} ({MISSING_BLOB})" for oid, b in blobs.items() if oid not in read
+    ]
     out: dict[str, ExposedValue] = {}
     for finding, backup in findings:
         item = out.get(finding.fingerprint)
@@ -165,7 +193,8 @@ def exposed(
     from secretkit.sops.engine import identities_of
 
     root = require_repo(cwd)
-    values = _history(root, progress)
+    unread: list[str] = []
+    values = _history(root, progress, unread)
     for finding in scan_tree(root).findings:
         item = values.get(finding.fingerprint)
         if item is not None:
@@ -196,4 +225,4 @@ def exposed(
             item.status = "not rotated"
         elif unchecked:
             item.status = "unknown"
-    return ExposedReport(list(values.values()), unchecked)
+    return ExposedReport(list(values.values()), unchecked, unread)

@@ -121,3 +121,33 @@ def test_after_purge_the_checklist_comes_from_the_backup_refs(
     assert all(item["status"] == "not rotated" for item in items.values())
     for secret in secrets:
         assert secret.reveal() not in out + err + json.dumps(report)
+
+
+def test_a_blob_git_cannot_give_is_said_and_never_read_as_nothing(
+    tmp_git_repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A partial clone: the checklist says which blobs it could not read, exits 1, and
+    never says that nothing was committed (with or without values found)."""
+    from tests.conftest import git
+
+    (tmp_git_repo / "wallpaper.png").write_bytes(b"\x89PNG one\n")
+    commit_all(tmp_git_repo)
+    (tmp_git_repo / "wallpaper.png").write_bytes(b"\x89PNG two\n")
+    commit_all(tmp_git_repo)
+    oid = git(tmp_git_repo, "rev-parse", "HEAD~1:wallpaper.png").strip()
+    (tmp_git_repo / ".git" / "objects" / oid[:2] / oid[2:]).unlink()
+    code, stdout, stderr = run_main(capsys, "-C", str(tmp_git_repo), "exposed")
+    assert code == 1
+    assert "no value was ever committed" not in stdout
+    assert "no value found in plaintext in the blobs that could be read" in stdout
+    assert "cannot list everything: 1 blob(s)" in stderr and ":wallpaper.png (" in stderr
+    code, stdout, _ = run_main(capsys, "-C", str(tmp_git_repo), "exposed", "--format", "json")
+    unread = json.loads(stdout)["unread"]
+    assert len(unread) == 1 and ":wallpaper.png (its content is missing" in unread[0]
+    # with a value as well: it is listed, and the unread blob still said
+    value = fake.password("exposed-partial")
+    (tmp_git_repo / "host.nix").write_text(f'{{ users.users.a.password = "{value}"; }}\n')
+    commit_all(tmp_git_repo)
+    code, stdout, stderr = run_main(capsys, "-C", str(tmp_git_repo), "exposed")
+    assert code == 1 and "1 value(s) were committed in plaintext" in stdout
+    assert "cannot list everything" in stderr and value not in stdout + stderr
