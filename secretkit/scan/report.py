@@ -54,6 +54,8 @@ def render_text(report: ScanReport) -> str:
         summary = f"{len(report.findings)} finding(s) in {files} file(s)"
     elif not stats.get("files", 0):
         summary = "nothing scanned: 0 files read, so nothing is known about secrets"
+    elif report.skipped:
+        summary = "no secret in what was read, but not everything was read (skipped above)"
     else:
         summary = "no secrets found"
     if report.root:

@@ -87,3 +87,22 @@ def test_dash_c_in_a_subdirectory_scans_its_repository_and_says_so(
     top = git(tmp_git_repo, "rev-parse", "--show-toplevel").strip()
     assert f"scanned {top}" in out.splitlines()
     assert os.path.samefile(top, tmp_git_repo)
+
+
+def test_a_scan_that_skipped_a_blob_does_not_say_no_secrets(
+    tmp_git_repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A partial clone: the history scan reads every blob but one, finds nothing, and
+    says that not everything was read (never "no secrets found")."""
+    from tests.conftest import commit_all, git
+
+    (tmp_git_repo / "w.png").write_bytes(b"one\n")
+    commit_all(tmp_git_repo)
+    (tmp_git_repo / "w.png").write_bytes(b"two\n")
+    commit_all(tmp_git_repo)
+    oid = git(tmp_git_repo, "rev-parse", "HEAD~1:w.png").strip()
+    (tmp_git_repo / ".git" / "objects" / oid[:2] / oid[2:]).unlink()
+    _code, out, _ = run_main(capsys, "-C", str(tmp_git_repo), "scan", "--history")
+    assert "no secrets found" not in out
+    assert ":w.png: its content is missing from the git object store" in out
+    assert "not everything was read" in out and "1 skipped" in out
