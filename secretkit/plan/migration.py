@@ -56,6 +56,12 @@ def _unowned_hint(known: list[str], notes: Sequence[Note]) -> str:
     does not help: which files a host uses is read from the Nix code.)  Imports that
     discovery could not follow may be how a host uses it: then they are named."""
     unfollowed = [n for n in notes if n.reason.startswith(("imports ", "import of "))]
+    by_hand = (
+        "; if it is not a module but values passed to modules (specialArgs, `import "
+        "./vars`), move the value by hand: `secretkit set secrets/<host>.yaml "
+        "'[\"<name>\"]'` for each host that uses it, then point the option that reads "
+        'it at config.sops.secrets."<name>".path'
+    )
     if known and unfollowed:
         first = unfollowed[0]
         more = f" and {len(unfollowed) - 1} more" if len(unfollowed) > 1 else ""
@@ -64,7 +70,7 @@ def _unowned_hint(known: list[str], notes: Sequence[Note]) -> str:
             f"{first.text}{more}; `secretkit hosts list` shows them all): if a host "
             "imports this file through one of them, write those imports as paths "
             "(imports = [ ../common/x.nix ];) so they can be followed; or delete the value "
-            "if no host uses it"
+            "if no host uses it" + by_hand
         )
     if not known:
         return (
@@ -75,7 +81,7 @@ def _unowned_hint(known: list[str], notes: Sequence[Note]) -> str:
     shown = ", ".join(known[:6]) + (f" and {len(known) - 6} more" if len(known) > 6 else "")
     return (
         f"import it from the configuration of the hosts that use it ({shown}; `secretkit "
-        "hosts list` shows what each imports), or delete the value if no host uses it"
+        "hosts list` shows what each imports), or delete the value if no host uses it" + by_hand
     )
 
 

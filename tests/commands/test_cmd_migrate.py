@@ -335,6 +335,7 @@ def test_unmapped_file_stops_before_writing(lab: Homelab) -> None:
     assert proc.returncode == 3
     assert "stray.nix holds a secret but no host configuration imports it" in proc.stderr
     assert "import it from the configuration of the hosts that use it" in proc.stderr
+    assert "move the value by hand: `secretkit set secrets/<host>.yaml" in proc.stderr
     assert "hosts add" not in proc.stderr  # a host's key does not make it import a file
     assert snapshot(lab.repo) == before
     # imported through a call discovery cannot follow: the hint names it
