@@ -311,6 +311,9 @@ def _plan_finding(
         slug = catalogue.base.slug
         base = name or "/".join(slug(p) for p in attrpath.split(".") if p and not p.startswith("["))
         base = base or f"manual/{slug(module.path.removesuffix('.nix'))}-{finding.line}"
+        # unique like a planned name: two values in one literal (a script's token and
+        # user key) must not be stored under one key, the second over the first
+        base = names.claim(base, module.path, finding.secret)
         route = manual_route(
             module=module.path,
             line=finding.line,

@@ -189,3 +189,24 @@ def test_a_writetext_file_wrapped_in_tostring_is_migrated_not_refused() -> None:
     [(_old, edited)] = plan.nix.values()
     assert b"toString" not in edited and b"writeText" not in edited
     assert b'passwordFile = config.sops.secrets."restic/home/password".path;' in edited
+
+
+def test_two_values_in_one_literal_get_two_names() -> None:
+    """A script holding a Pushover token and user key: each refusal's route stores its
+    value under its own key (one key for both would keep only the second value)."""
+    src = (
+        b"{ pkgs, ... }: { systemd.services.n.script = ''\n"
+        b'  curl -F "token=@A@" -F "user=@B@" https://api.pushover.net/1/messages.json\n'
+        b"''; }\n"
+    )
+    source, findings, _ = fill(src, MODULE)
+    assert len(findings) == 2
+    plan = plan_module(
+        source,
+        MODULE,
+        findings=[Finding(f.path, f.line, f.start, f.end, f.secret) for f in findings],
+    )
+    sets = [next(s for s in r.route if s.startswith("secretkit set ")) for r in plan.refused]
+    assert len(sets) == 2 and len(set(sets)) == 2, sets
+    declared = [next(s for s in r.route if 'sops.secrets."' in s) for r in plan.refused]
+    assert len(set(declared)) == 2
