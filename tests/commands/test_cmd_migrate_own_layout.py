@@ -223,7 +223,10 @@ def test_a_default_file_other_hosts_read_is_refused_in_the_dry_run_plan(repo: Re
         "secrets/common.yaml is readable by cache, db too"
     )
     assert expected in proc.stderr
-    assert '  by hand: secretkit set <a file only web can read> \'["k3s"]["token"]\'' in proc.stderr
+    # named as a planned move would be (cache's token, another value, has k3s/token)
+    assert '  by hand: secretkit set <a file only web can read> \'["k3s"]["token-2"]\'' in (
+        proc.stderr
+    )
     assert "sopsFile = <the path of that file, relative to this module>;" in proc.stderr
 
 
