@@ -253,6 +253,9 @@ def _assert_owned_by_the_reader(key: str, module: dict[str, Any]) -> None:
         in_template = any(f"<{name}>" in t.get("content", "") for t in templates.values())
         if key in _JOB_USER and declared.get("owner") is not None:
             assert declared["owner"] in job_users, (key, name)  # the job runs as its `user`
+        elif key == "systemd-script":  # the script runs as the unit's User (root unset)
+            unit = module["systemd"]["services"][name.split("/")[0]]
+            assert declared.get("owner") == unit.get("serviceConfig", {}).get("User"), name
         elif in_template:
             assert declared.get("owner") is None, (key, name)  # only sops-nix reads it
         else:
@@ -312,3 +315,51 @@ def test_rootless_podman_container_env_file_belongs_to_its_user() -> None:
     new = plan.nix[MODULE][1].decode()
     template = new.split('sops.templates."app-container.env"', 1)[1]
     assert 'owner = "apps";' in template
+
+
+def test_service_scripts_read_the_values_when_bash_runs_them(tmp_path: Path) -> None:
+    """The rewritten scripts, evaluated by the real nix-instantiate and run by bash
+    (``curl`` a function printing its arguments, the secret files in a temporary
+    /run/secrets): every argument carries its value again, in double quotes, bare
+    and inside single quotes."""
+    import shutil
+
+    nix = need_tool("nix-instantiate")
+    bash = shutil.which("bash")
+    assert bash is not None
+    before, after_path = _golden("systemd-script")
+    source, findings, values = fill(before, MODULE)
+    plan = plan_module(source, MODULE, findings=findings)
+    names = sorted({m.name for m in plan.moves})
+    (tmp_path / "names.json").write_text(json.dumps(names))
+    (tmp_path / "templates.json").write_text("[]")
+    (tmp_path / "after.nix").write_text(after_path.read_text())
+    (tmp_path / "eval.nix").write_text(EVAL)
+    proc = subprocess.run(
+        [nix, "--eval", "--strict", "--json", str(tmp_path / "eval.nix")],
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, NIX_STATE_DIR=str(tmp_path / "state")),
+    )
+    assert proc.returncode == 0, proc.stderr
+    services = json.loads(proc.stdout)["systemd"]["services"]
+    secrets = tmp_path / "run-secrets"
+    stored = plan.sops["host1"]  # what goes into the host's sops file, by key path
+    by_name = {m.name: stored[tuple(m.name.split("/"))].reveal() for m in plan.moves}
+    for name, value in by_name.items():
+        (secrets / name).parent.mkdir(parents=True, exist_ok=True)
+        (secrets / name).write_text(value)  # sops-nix writes the value as it is stored
+    printed = []
+    for script in (services["backup-notify"]["script"], services["nas-ping"]["preStart"]):
+        text = script.replace("/run/secrets/", f"{secrets}/")
+        run = subprocess.run(
+            [bash, "-e", "-c", 'curl() { printf "%s\\n" "$@"; }\n' + text],
+            capture_output=True,
+            text=True,
+        )
+        assert run.returncode == 0, run.stderr
+        printed += run.stdout.splitlines()
+    assert f"token={values['PUSHOVER_TOKEN']}" in printed
+    assert f"user={values['PUSHOVER_USER']}" in printed
+    assert f"backup:{values['NAS_PASSWORD']}" in printed
+    assert "message=backup failed on host1" in printed

@@ -18,6 +18,29 @@ from tests.support.nixfind import fill, plan_module
 MODULE = "hosts/host1/default.nix"
 
 CASES = {
+    "script-dynamic-user": (
+        b"{ ... }: { systemd.services.x = "
+        b'{ serviceConfig.DynamicUser = true; script = "run --password=@S@"; }; }\n',
+        "the unit sets serviceConfig.DynamicUser",
+    ),
+    "script-user-expression": (
+        b"{ config, ... }: { systemd.services.x = { serviceConfig.User = "
+        b'config.services.foo.user; script = "run --password=@S@"; }; }\n',
+        "the unit's User is not a plain string",
+    ),
+    "script-confined": (
+        b"{ ... }: { systemd.services.x = "
+        b'{ confinement.enable = true; script = "run --password=@S@"; }; }\n',
+        "the unit is confined",
+    ),
+    "script-heredoc": (
+        b'{ ... }: { systemd.services.x.script = "cat > /etc/x <<EOF\\npw=@S@\\nEOF\\n"; }\n',
+        "here-document",
+    ),
+    "script-backquotes": (
+        b'{ ... }: { systemd.services.x.script = "v=`echo @S@`"; }\n',
+        "backquotes",
+    ),
     "unknown-option": (
         b'{ ... }: { services.foo.apiKey = "@S@"; }\n',
         "no file-based option or template route is known for services.foo.apiKey",
@@ -194,8 +217,9 @@ def test_a_writetext_file_wrapped_in_tostring_is_migrated_not_refused() -> None:
 def test_two_values_in_one_literal_get_two_names() -> None:
     """A script holding a Pushover token and user key: each refusal's route stores its
     value under its own key (one key for both would keep only the second value)."""
-    src = (
-        b"{ pkgs, ... }: { systemd.services.n.script = ''\n"
+    src = (  # (a DynamicUser unit: its script cannot read a secret file, so refused)
+        b"{ pkgs, ... }: { systemd.services.n.serviceConfig.DynamicUser = true;\n"
+        b"systemd.services.n.script = ''\n"
         b'  curl -F "token=@A@" -F "user=@B@" https://api.pushover.net/1/messages.json\n'
         b"''; }\n"
     )

@@ -33,6 +33,8 @@ def fake_value(name: str) -> str:
         return fake.tailscale_auth_key(name)
     if "PASSPHRASE" in name:
         return fake.passphrase(name)
+    if name.startswith("PUSHOVER_"):  # the API's 30 case-sensitive letters and digits
+        return fake.chars(fake._ALNUM, 30, name)
     return fake.chars(fake._ALNUM, 24, name)
 
 

@@ -105,6 +105,7 @@ ROUTES: dict[str, Route] = {
     "systemd-environment": Route(
         "systemd_environment", "ServiceEnvironment", ("systemd.services",)
     ),
+    "systemd-script": Route("systemd_script", "ENTRY", ("systemd.services",)),
     "networkmanager-profile": Route(
         "networkmanager", "NetworkManager", ("networking.networkmanager",)
     ),
