@@ -26,7 +26,14 @@ from secretkit.scan.hits import (
     merge,
     token_hits,
 )
-from secretkit.scan.match_starts import contains, find
+from secretkit.scan.match_starts import (
+    contains,
+    find,
+    lines_with,
+    lowered,
+    may_hold,
+    remembering,
+)
 
 _YAML_PAIR = re.compile(
     r"^[ \t]*(?:-[ \t]+)?(?:\"(?P<dq>[^\"]+)\"|'(?P<sq>[^']+)'|(?P<bare>[^\s\"'#:{}\[\],&*!|>%@`-]"
@@ -87,15 +94,20 @@ def _unquote(raw: str, fmt: str) -> tuple[int, int] | None:
     return 0, end
 
 
-_SECRETISH_KEY = re.compile(r"pass|token|secret|key|cred|psk|auth|pw", re.IGNORECASE)
+_SECRETISH_WORDS = ("pass", "token", "secret", "key", "cred", "psk", "auth", "pw")
+_SECRETISH_KEY = re.compile("|".join(_SECRETISH_WORDS), re.IGNORECASE)
 
 
 def _pairs(text: str, fmt: str) -> Iterator[tuple[str, int, int]]:
     """``(key, value start, value end)`` of every key/value pair with a secret-ish key."""
     if fmt == "json":
-        for m in _JSON_PAIR.finditer(text):
-            if _SECRETISH_KEY.search(m.group(1)):
-                yield m.group(1), m.start(2), m.end(2)
+        # A pair never spans lines: only lines holding a secret-ish word can hold one
+        # whose key passes (the regex runs on those alone).
+        lines = lines_with(text, _SECRETISH_WORDS)
+        for start, end in [(0, len(text))] if lines is None else lines:
+            for m in _JSON_PAIR.finditer(text, start, end):
+                if _SECRETISH_KEY.search(m.group(1)):
+                    yield m.group(1), m.start(2), m.end(2)
     elif fmt == "yaml":
         for m in _YAML_PAIR.finditer(text):
             key = m.group("dq") or m.group("sq") or m.group("bare") or ""
@@ -119,7 +131,6 @@ def _pairs(text: str, fmt: str) -> Iterator[tuple[str, int, int]]:
 
 
 _IDENT_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")
-_SECRET_WORDS = ("pass", "token", "secret", "key", "cred", "psk", "auth", "pw")
 _AFTER_KEY = re.compile(
     r"[\"']?\]?[ \t]*(?::=|=>|:|=)[ \t]*(?:\"(?P<dq>[^\"\n]*)\"|'(?P<sq>[^'\n]*)')"
 )
@@ -128,9 +139,9 @@ _AFTER_KEY = re.compile(
 def _lowered_in_place(text: str) -> str:
     """``text.lower()`` with ``text``'s positions: a character whose lower case is
     longer ("\u0130" lowers to two) stays as it is (the secret words are ASCII)."""
-    lowered = text.lower()
-    if len(lowered) == len(text):
-        return lowered
+    low = lowered(text)
+    if len(low) == len(text):
+        return low
     return "".join(low if len(low := ch.lower()) == 1 else ch for ch in text)
 
 
@@ -139,7 +150,9 @@ def _quoted_pairs(text: str) -> Iterator[tuple[str, int, int]]:
     words outwards (fast on large files: no regex runs at every position)."""
     lowered = _lowered_in_place(text)
     seen: set[int] = set()
-    for word in _SECRET_WORDS:
+    for word in _SECRETISH_WORDS:
+        if not may_hold(text, word):
+            continue  # (a word text.lower() lacks is not in the in-place form either)
         pos = find(lowered, word)
         while pos != -1:
             end = pos + len(word)
@@ -208,8 +221,9 @@ def scan_text(text: str, path: str) -> list[Hit]:
     if contains(text, "ENC[") or "-----BEGIN" in text:
         # Ciphertext (sops values, age/PGP armor) is blanked out, keeping offsets.
         text = _CIPHERTEXT.sub(lambda m: " " * len(m.group()), text)
-    hits = key_value_hits(text, fmt)
-    hits.extend(h for h in token_hits(text, Context(("",)), 0) if h.rule not in _KEYED)
+    with remembering(text):
+        hits = key_value_hits(text, fmt)
+        hits.extend(h for h in token_hits(text, Context(("",)), 0) if h.rule not in _KEYED)
     kept = []
     for hit in merge(hits):
         value = text[hit.start : hit.end]
