@@ -13,6 +13,7 @@ import binascii
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Protocol
 
 from secretkit.scan import filters
@@ -21,6 +22,7 @@ from secretkit.scan.match_starts import (
     env_assign_starts,
     folded,
     matches_at,
+    may_hold,
     signing_key_starts,
     url_starts,
     word_starts,
@@ -61,6 +63,24 @@ class Detector(Protocol):
     def find(self, text: str, ctx: Context) -> Iterator[Match]: ...
 
 
+# Words that large texts are asked about in lower case anyway (the pair readers ask
+# for each, see secretkit.scan.match_starts.may_hold): an anchor holding one in lower
+# case cannot be in a text that lacks it, in any case.
+_CASELESS = ("pass", "token", "secret", "key", "cred", "psk", "auth")
+
+
+@lru_cache(maxsize=256)
+def _caseless(anchor: str) -> str | None:
+    low = anchor.lower()
+    return next((w for w in _CASELESS if w in low), None)
+
+
+def _holds(text: str, anchor: str) -> bool:
+    """``anchor in text`` (a word the anchor holds in lower case is asked about first)."""
+    word = _caseless(anchor)
+    return (word is None or may_hold(text, word)) and contains(text, anchor)
+
+
 @dataclass(frozen=True)
 class RegexDetector:
     """A token format: a regex (group 1 is the secret when present) and an optional
@@ -79,7 +99,7 @@ class RegexDetector:
     def find(self, text: str, ctx: Context) -> Iterator[Match]:
         if self.needs and not any(n in ctx.lowered for n in self.needs):
             return
-        if self.anchors and not any(contains(text, a) for a in self.anchors):
+        if self.anchors and not any(_holds(text, a) for a in self.anchors):
             return
         found = (
             self.pattern.finditer(text)
@@ -293,7 +313,12 @@ class CommandSecret:
         if contains(text, "machine") and contains(text, "password"):
             for m in _finditer("netrc", text):
                 found.append((m.start(1), m.end(1), "password"))
-        if any(contains(text, w) for w in ("PASSWORD", "password", "IDENTIFIED", "identified")):
+        if (
+            may_hold(text, "pass") and (contains(text, "PASSWORD") or contains(text, "password"))
+        ) or (
+            may_hold(text, "identified")
+            and (contains(text, "IDENTIFIED") or contains(text, "identified"))
+        ):
             for m in _finditer("sql", text):
                 span = _groups(m)
                 if span:
@@ -303,9 +328,8 @@ class CommandSecret:
                 span = _groups(m)
                 if span:
                     found.append((*span, "password"))
-        env_starts = env_assign_starts(text) if "=" in text else []
-        if env_starts and any(contains(text, w) for w in _ENV_WORDS):
-            for m in matches_at(_ENV_ASSIGN, text, env_starts):
+        if "=" in text and any(may_hold(text, w.lower()) and contains(text, w) for w in _ENV_WORDS):
+            for m in matches_at(_ENV_ASSIGN, text, env_assign_starts(text)):
                 name = m.group(1)
                 for index in (2, 3, 4):
                     if m.group(index) is not None:
@@ -458,10 +482,11 @@ def vendor_rules(text: str) -> frozenset[str]:
     rules: set[str] = set()
     for rule, anchor in _ANCHOR_GROUPS:
         if rule not in rules and (
-            contains(text, anchor) if isinstance(anchor, str) else anchor.search(text) is not None
+            _holds(text, anchor) if isinstance(anchor, str) else anchor.search(text) is not None
         ):
             rules.add(rule)
-    if ((contains(text, "aws") or contains(text, "AWS")) and _AWS_SECRET_HINT.search(text)) or (
+    aws = may_hold(text, "aws") and (contains(text, "aws") or contains(text, "AWS"))
+    if (aws and _AWS_SECRET_HINT.search(text)) or (
         _AWS_ID_ANCHOR.search(text) is not None and _whole_word(_AWS_ID_HINT, text)
     ):
         rules.add("aws-access-key")
