@@ -153,7 +153,7 @@ class PrivateKeyBlock:
     )
 
     def find(self, text: str, ctx: Context) -> Iterator[Match]:
-        if "-----BEGIN" not in text:
+        if not may_hold(text, "-----begin") or "-----BEGIN" not in text:
             return
         for m in self.pattern.finditer(text):
             end_marker = f"-----END {m.group(1)}-----"

@@ -33,6 +33,7 @@ from secretkit.scan.match_starts import (
     lowered,
     may_hold,
     remembering,
+    run_start,
 )
 
 _YAML_PAIR = re.compile(
@@ -131,6 +132,7 @@ def _pairs(text: str, fmt: str) -> Iterator[tuple[str, int, int]]:
 
 
 _IDENT_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")
+_IDENT_RUN = re.compile(r"[A-Za-z0-9_-]*")  # a run of _IDENT_CHARS
 _AFTER_KEY = re.compile(
     r"[\"']?\]?[ \t]*(?::=|=>|:|=)[ \t]*(?:\"(?P<dq>[^\"\n]*)\"|'(?P<sq>[^'\n]*)')"
 )
@@ -155,18 +157,16 @@ def _quoted_pairs(text: str) -> Iterator[tuple[str, int, int]]:
             continue  # (a word text.lower() lacks is not in the in-place form either)
         pos = find(lowered, word)
         while pos != -1:
-            end = pos + len(word)
-            while end < len(text) and text[end] in _IDENT_CHARS:
-                end += 1
-            start = pos
-            while start > 0 and text[start - 1] in _IDENT_CHARS:
-                start -= 1
+            run = _IDENT_RUN.match(text, pos + len(word))
+            end = run.end() if run else pos + len(word)
             if end not in seen:
                 seen.add(end)
                 m = _AFTER_KEY.match(text, end)
-                if m and start < end and (text[start].isalpha() or text[start] == "_"):
-                    group = "dq" if m.group("dq") is not None else "sq"
-                    yield text[start:end], m.start(group), m.end(group)
+                if m:
+                    start = run_start(text, pos, _IDENT_CHARS)
+                    if start < end and (text[start].isalpha() or text[start] == "_"):
+                        group = "dq" if m.group("dq") is not None else "sq"
+                        yield text[start:end], m.start(group), m.end(group)
             pos = find(lowered, word, end)
 
 
@@ -215,15 +215,28 @@ _CIPHERTEXT = re.compile(
 )
 
 
+def _raw_hits(text: str, fmt: str) -> tuple[str, list[Hit]]:
+    """The text as read (ciphertext blanked) and every detector's hits in it."""
+    with remembering(text):
+        if not contains(text, "ENC[") and not (
+            may_hold(text, "-----begin") and "-----BEGIN" in text
+        ):
+            return text, _hits(text, fmt)
+    # Ciphertext (sops values, age/PGP armor) is blanked out, keeping offsets.
+    text = _CIPHERTEXT.sub(lambda m: " " * len(m.group()), text)
+    with remembering(text):
+        return text, _hits(text, fmt)
+
+
+def _hits(text: str, fmt: str) -> list[Hit]:
+    hits = key_value_hits(text, fmt)
+    hits.extend(h for h in token_hits(text, Context(("",)), 0) if h.rule not in _KEYED)
+    return hits
+
+
 def scan_text(text: str, path: str) -> list[Hit]:
     """Hits (character offsets into ``text``) for one non-Nix file."""
-    fmt = file_format(path)
-    if contains(text, "ENC[") or "-----BEGIN" in text:
-        # Ciphertext (sops values, age/PGP armor) is blanked out, keeping offsets.
-        text = _CIPHERTEXT.sub(lambda m: " " * len(m.group()), text)
-    with remembering(text):
-        hits = key_value_hits(text, fmt)
-        hits.extend(h for h in token_hits(text, Context(("",)), 0) if h.rule not in _KEYED)
+    text, hits = _raw_hits(text, file_format(path))
     kept = []
     for hit in merge(hits):
         value = text[hit.start : hit.end]
