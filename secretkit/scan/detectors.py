@@ -23,6 +23,7 @@ from secretkit.scan.match_starts import (
     folded,
     matches_at,
     may_hold,
+    remembered,
     signing_key_starts,
     url_starts,
     word_starts,
@@ -267,6 +268,23 @@ def _groups(m: re.Match[str], first: int = 1) -> tuple[int, int] | None:
     return None
 
 
+def _env_starts(text: str) -> list[int]:
+    """Where a ``FOO_TOKEN=`` assignment can start; [] when none can or when the text
+    holds none of :data:`_ENV_WORDS`.  The cheaper question comes first: the words when
+    the text being scanned answers them in lower case (see ``may_hold``), else the
+    assignments."""
+    if "=" not in text:
+        return []
+
+    def named() -> bool:
+        return any(may_hold(text, w.lower()) and contains(text, w) for w in _ENV_WORDS)
+
+    if remembered(text):
+        return env_assign_starts(text) if named() else []
+    starts = env_assign_starts(text)
+    return starts if starts and named() else []
+
+
 @dataclass(frozen=True)
 class CommandSecret:
     """Secrets inside commands and flags: ``--authkey=…``, ``echo '…'`` in a
@@ -328,8 +346,9 @@ class CommandSecret:
                 span = _groups(m)
                 if span:
                     found.append((*span, "password"))
-        if "=" in text and any(may_hold(text, w.lower()) and contains(text, w) for w in _ENV_WORDS):
-            for m in matches_at(_ENV_ASSIGN, text, env_assign_starts(text)):
+        env_starts = _env_starts(text)
+        if env_starts:
+            for m in matches_at(_ENV_ASSIGN, text, env_starts):
                 name = m.group(1)
                 for index in (2, 3, 4):
                     if m.group(index) is not None:

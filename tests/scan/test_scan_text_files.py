@@ -212,3 +212,48 @@ def test_pre_filters_answer_alike_with_and_without_the_remembered_text() -> None
     assert {
         "command-secret", "private-key", "tailscale-auth-key", "aws-access-key", "npm-token"
     } <= fired  # fmt: skip
+
+
+# The pair regexes as first written (lazy); the greedy ones must match alike.
+_YAML_LAZY = re.compile(
+    r"^[ \t]*(?:-[ \t]+)?(?:\"(?P<dq>[^\"]+)\"|'(?P<sq>[^']+)'|(?P<bare>[^\s\"'#:{}\[\],&*!|>%@`-]"
+    r"[^:#]*?))"
+    r"[ \t]*:[ \t]+(?P<value>\S.*?)[ \t]*$",
+    re.MULTILINE,
+)
+_ASSIGN_LAZY = re.compile(
+    r"^[ \t]*(?:export[ \t]+)?(?P<key>[A-Za-z_][A-Za-z0-9_.\-]*|\"[^\"]+\")[ \t]*[=:][ \t]*"
+    r"(?P<value>.*?)[ \t]*$",
+    re.MULTILINE,
+)
+_LINE_PIECES = [
+    "key", "db password", "\"quoted key\"", "'single'", "\"open", "'open", "- ", "  ", "\t",
+    ": ", ":", " :", ":\t", "\t: ", "=", " = ", "export ", "#", " # c", "\n", "\r\n", "\r",
+    " ", "  \t", "value", "v a l", "|", ">", "&a", "*a", "!tag", "{", "[", "-", "x-y.z",
+    "\u00a0", "\u2028", "\u0085", "\x0b", "\x0c", "\u00e9", "\"", "'", "a:b", "http://h:1",
+]  # fmt: skip
+
+
+def _line_texts(seed: int, count: int) -> list[str]:
+    rng = random.Random(seed)
+    return [
+        "".join(rng.choice(_LINE_PIECES) for _ in range(rng.randint(1, 30))) for _ in range(count)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("fast", "lazy"),
+    [(text_files._YAML_PAIR, _YAML_LAZY), (text_files._ASSIGN, _ASSIGN_LAZY)],
+    ids=["yaml", "assign"],
+)
+def test_greedy_pair_regexes_match_as_the_lazy_ones(
+    fast: re.Pattern[str], lazy: re.Pattern[str]
+) -> None:
+    def found(pattern: re.Pattern[str], text: str) -> list[object]:
+        names = sorted(pattern.groupindex)
+        return [(m.span(), [m.span(n) for n in names]) for m in pattern.finditer(text)]
+
+    texts = _line_texts(9, 6000) + _TEXTS
+    matched = sum(1 for text in texts if lazy.search(text))
+    assert matched >= 1000
+    assert [text for text in texts if found(fast, text) != found(lazy, text)] == []
