@@ -23,6 +23,7 @@ from secretkit.scan.match_starts import (
     folded,
     matches_at,
     may_hold,
+    may_match,
     remembered,
     signing_key_starts,
     url_starts,
@@ -173,6 +174,8 @@ _FLAG_SECRET = re.compile(
     r"(?:'([^'\n]+)'|\"([^\"\n]+)\"|([^\s'\";|&)]+))",
     re.IGNORECASE,
 )
+# Every flag name above holds one of these (in any case, as re.IGNORECASE reads it).
+_FLAG_WORDS = ("pass", "token", "secret", "key", "psk", "auth")
 # echo/printf of one literal (quoted: any phrase, spaces and punctuation included);
 # printf's format argument is skipped.  What follows on the line decides whether
 # the literal feeds a secret (see _SINK) outside a *Command option.
@@ -295,7 +298,7 @@ class CommandSecret:
 
     def find(self, text: str, ctx: Context) -> Iterator[Match]:
         found: list[tuple[int, int, str]] = []
-        if "-" in text:
+        if "-" in text and any(may_match(text, w) for w in _FLAG_WORDS):
             for m in _FLAG_SECRET.finditer(text):
                 span = _groups(m, 2)
                 if span:

@@ -153,6 +153,13 @@ def may_hold(text: str, word: str) -> bool:
     return known
 
 
+def may_match(text: str, word: str) -> bool:
+    """False when ``re.compile(word, re.IGNORECASE)`` cannot match in ``text`` (``word``:
+    lower-case ASCII letters), told from the remembered lower-cased text; True when
+    unsure (another text, or one with characters :func:`folded` gives up on)."""
+    return may_hold(text, word) or folded(text) is None
+
+
 def lines_with(text: str, words: Iterable[str]) -> list[tuple[int, int]] | None:
     """``(start, end)`` of every line of ``text`` (cut at "\\n", which ``end`` excludes)
     where ``re.compile("|".join(words), re.IGNORECASE)`` can match, ascending; None

@@ -36,6 +36,7 @@ _PIECES = [
     "SECRET", "key", "pw", "echo ", "PASSWORD ", "identified by ", "IDENTIFIED BY ",
     "DB_PASS=", "API_KEY=", "X_TOKEN=", "-----BEGIN", "-----begin", "AWS", "aws", "tskey-",
     "_authToken", "_AUTHTOKEN", "AccountKey=", "accountkey=", "AGE-SECRET-KEY-1", "ENC[",
+    " --pa\u017f\u017fword=", " --api\u212aey ", " -psk=", " --TOKEN ", " --auth-key=",
 ]  # fmt: skip
 
 
@@ -257,3 +258,28 @@ def test_greedy_pair_regexes_match_as_the_lazy_ones(
     matched = sum(1 for text in texts if lazy.search(text))
     assert matched >= 1000
     assert [text for text in texts if found(fast, text) != found(lazy, text)] == []
+
+
+def test_every_flag_name_holds_a_flag_word() -> None:
+    """The command detector skips its flag regex when no flag word is in the text."""
+    from secretkit.scan import detectors
+
+    names = re.search(r"\(\?P<flag>([^)]*)\)", detectors._FLAG_SECRET.pattern)
+    assert names is not None
+    for name in names.group(1).split("|"):
+        for spelled in {name.replace("-?", ""), name.replace("-?", "-")}:
+            assert any(w in spelled for w in detectors._FLAG_WORDS), spelled
+
+
+@pytest.mark.parametrize("flag", ["--pa\u017f\u017fword=", "--api\u212aey=", "--PSK "])
+def test_flags_spelled_with_case_folds_are_found_in_the_remembered_text(flag: str) -> None:
+    """re reads "\u017f" as s and the Kelvin sign as k; lower() keeps "\u017f": the
+    flag gate must not skip such a text."""
+    rng = random.Random(flag)
+    value = "".join(rng.choice(_ALNUM) for _ in range(12))
+    text = f"run {flag}{value} now\n"
+    detector = DETECTORS["command-secret"]
+    plain = list(detector.find(text, Context(("",))))
+    with remembering(text):
+        assert list(detector.find(text, Context(("",)))) == plain
+    assert [text[m.start : m.end] for m in plain] == [value]
