@@ -209,6 +209,9 @@ _NETRC = re.compile(r"\bmachine\s+\S+(?:\s+login\s+\S+)?\s+password\s+([^\s'\"]+
 _ENV_WORDS = ("PASS", "TOKEN", "SECRET", "KEY", "PSK", "CRED", "AUTH")
 _ENV_ASSIGN = re.compile(r"(?<![^\s;])([A-Z_][A-Z0-9_]*)=(?:'([^']*)'|\"([^\"]*)\"|([^\s'\";|&]+))")
 _URL_CREDS = re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s:/?#@'\"]+:([^\s@/?#'\"]+)@[^\s/?#'\"]")
+# What follows the scheme in a _URL_CREDS match (led by a literal, so re finds it fast):
+# a text without it has no credentials in a URL, however many URLs it holds.
+_URL_TAIL = re.compile(r"://[^\s:/?#@'\"]+:[^\s@/?#'\"]+@[^\s/?#'\"]")
 # curl's basic auth on the same command line: ``curl -u user:password`` (``-uuser:pw``,
 # ``--user user:password``, quoted or not); the password is what follows the first ":".
 _CURL_USER = re.compile(
@@ -371,7 +374,7 @@ class UrlCredentials:
     rule: str = "url-credentials"
 
     def find(self, text: str, ctx: Context) -> Iterator[Match]:
-        if "@" not in text or not contains(text, "://"):
+        if "@" not in text or not contains(text, "://") or _URL_TAIL.search(text) is None:
             return
         for m in _finditer("url", text):
             value = m.group(1)
