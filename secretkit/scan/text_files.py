@@ -39,13 +39,18 @@ from secretkit.scan.match_starts import (
 
 # The bare key and the value end at the last character before the spaces and tabs
 # that precede the ":" / the line's end: written greedily (a lazy ``[^:#]*?`` or
-# ``.*?`` tries the rest of the pattern after every character, about twice as slow).
-_YAML_PAIR = re.compile(
-    r"^[ \t]*(?:-[ \t]+)?(?:\"(?P<dq>[^\"]+)\"|'(?P<sq>[^']+)'|(?P<bare>[^\s\"'#:{}\[\],&*!|>%@`-]"
+# ``.*?`` tries the rest of the pattern after every character), and the runs of spaces
+# and tabs are possessive (what follows each cannot start with one, so giving one back
+# never helps; a value blanked out as ciphertext is long).
+_YAML_BODY = (
+    r"[ \t]*+(?:-[ \t]++)?(?:\"(?P<dq>[^\"]+)\"|'(?P<sq>[^']+)'|(?P<bare>[^\s\"'#:{}\[\],&*!|>%@`-]"
     r"(?:[^:#]*[^:# \t])?))"
-    r"[ \t]*:[ \t]+(?P<value>\S(?:.*[^ \t\n])?)[ \t]*$",
-    re.MULTILINE,
+    r"[ \t]*+:[ \t]++(?P<value>\S(?:.*[^ \t\n])?)[ \t]*+$"
 )
+_YAML_PAIR = re.compile("^" + _YAML_BODY, re.MULTILINE)
+# The same after a line break: led by a literal, which re scans for quickly (a "^" is
+# tried at every position).
+_YAML_NEXT = re.compile("\n" + _YAML_BODY, re.MULTILINE)
 _JSON_PAIR = re.compile(r"\"((?:[^\"\\\n]|\\.)*)\"[ \t]*:[ \t]*\"((?:[^\"\\\n]|\\.)*)\"")
 _ASSIGN = re.compile(
     r"^[ \t]*(?:export[ \t]+)?(?P<key>[A-Za-z_][A-Za-z0-9_.\-]*|\"[^\"]+\")[ \t]*[=:][ \t]*"
@@ -103,6 +108,15 @@ _SECRETISH_WORDS = ("pass", "token", "secret", "key", "cred", "psk", "auth", "pw
 _SECRETISH_KEY = re.compile("|".join(_SECRETISH_WORDS), re.IGNORECASE)
 
 
+def _yaml_pairs(text: str) -> Iterator[re.Match[str]]:
+    """``_YAML_PAIR.finditer(text)``: a match starts at a line's start and never ends
+    just after a line break, so after the first line every try begins at a "\\n"."""
+    first = _YAML_PAIR.match(text)
+    if first is not None:
+        yield first
+    yield from _YAML_NEXT.finditer(text, first.end() if first is not None else 0)
+
+
 def _pairs(text: str, fmt: str) -> Iterator[tuple[str, int, int]]:
     """``(key, value start, value end)`` of every key/value pair with a secret-ish key."""
     if fmt == "json":
@@ -114,7 +128,7 @@ def _pairs(text: str, fmt: str) -> Iterator[tuple[str, int, int]]:
                 if _SECRETISH_KEY.search(m.group(1)):
                     yield m.group(1), m.start(2), m.end(2)
     elif fmt == "yaml":
-        for m in _YAML_PAIR.finditer(text):
+        for m in _yaml_pairs(text):
             key = m.group("dq") or m.group("sq") or m.group("bare") or ""
             if not _SECRETISH_KEY.search(key):
                 continue

@@ -283,3 +283,16 @@ def test_flags_spelled_with_case_folds_are_found_in_the_remembered_text(flag: st
     with remembering(text):
         assert list(detector.find(text, Context(("",)))) == plain
     assert [text[m.start : m.end] for m in plain] == [value]
+
+
+def test_yaml_pairs_found_from_line_breaks_match_as_the_lazy_regex() -> None:
+    """After the first line, YAML pairs are looked for from each "\\n" on: the same
+    matches as one ``finditer`` of the lazy regex, with long blanked-out values too."""
+    names = ("dq", "sq", "bare", "value")
+    texts = _line_texts(11, 6000) + _TEXTS
+    texts += ["\n" + text for text in texts[:500]] + ["", "\n", "a: b", "a: b\n", "\n\na: b"]
+    texts += [f"k{i}: {' ' * 300}\n  x:  {' ' * 50}\n" for i in range(3)]
+    for text in texts:
+        fast = [[m.span(n) for n in names] for m in text_files._yaml_pairs(text)]
+        lazy = [[m.span(n) for n in names] for m in _YAML_LAZY.finditer(text)]
+        assert fast == lazy, text
