@@ -15,6 +15,7 @@ import re
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import replace
+from functools import lru_cache
 
 from secretkit.scan import filters
 from secretkit.scan.detectors import Context
@@ -108,6 +109,12 @@ _SECRETISH_WORDS = ("pass", "token", "secret", "key", "cred", "psk", "auth", "pw
 _SECRETISH_KEY = re.compile("|".join(_SECRETISH_WORDS), re.IGNORECASE)
 
 
+@lru_cache(maxsize=4096)
+def _secretish(key: str) -> bool:
+    """Whether a key holds a secret-ish word (keys repeat: remembered per key)."""
+    return _SECRETISH_KEY.search(key) is not None
+
+
 def _yaml_pairs(text: str) -> Iterator[re.Match[str]]:
     """``_YAML_PAIR.finditer(text)``: a match starts at a line's start and never ends
     just after a line break, so after the first line every try begins at a "\\n"."""
@@ -125,12 +132,12 @@ def _pairs(text: str, fmt: str) -> Iterator[tuple[str, int, int]]:
         lines = lines_with(text, _SECRETISH_WORDS)
         for start, end in [(0, len(text))] if lines is None else lines:
             for m in _JSON_PAIR.finditer(text, start, end):
-                if _SECRETISH_KEY.search(m.group(1)):
+                if _secretish(m.group(1)):
                     yield m.group(1), m.start(2), m.end(2)
     elif fmt == "yaml":
         for m in _yaml_pairs(text):
             key = m.group("dq") or m.group("sq") or m.group("bare") or ""
-            if not _SECRETISH_KEY.search(key):
+            if not _secretish(key):
                 continue
             span = _unquote(m.group("value"), fmt)
             if span:
@@ -139,7 +146,7 @@ def _pairs(text: str, fmt: str) -> Iterator[tuple[str, int, int]]:
     elif fmt in ("toml", "ini", "env"):
         for m in _ASSIGN.finditer(text):
             key = m.group("key").strip('"')
-            if not _SECRETISH_KEY.search(key):
+            if not _secretish(key):
                 continue
             span = _unquote(m.group("value"), fmt)
             if span:
