@@ -24,7 +24,6 @@ from secretkit.scan.match_starts import (
     matches_at,
     may_hold,
     may_match,
-    remembered,
     signing_key_starts,
     url_starts,
     word_starts,
@@ -276,19 +275,14 @@ def _groups(m: re.Match[str], first: int = 1) -> tuple[int, int] | None:
 
 def _env_starts(text: str) -> list[int]:
     """Where a ``FOO_TOKEN=`` assignment can start; [] when none can or when the text
-    holds none of :data:`_ENV_WORDS`.  The cheaper question comes first: the words when
-    the text being scanned answers them in lower case (see ``may_hold``), else the
-    assignments."""
-    if "=" not in text:
+    holds none of :data:`_ENV_WORDS` (the text being scanned answers at once when it
+    holds none of them in any case, see ``may_hold``)."""
+    if "=" not in text or not any(may_hold(text, w.lower()) for w in _ENV_WORDS):
         return []
-
-    def named() -> bool:
-        return any(may_hold(text, w.lower()) and contains(text, w) for w in _ENV_WORDS)
-
-    if remembered(text):
-        return env_assign_starts(text) if named() else []
     starts = env_assign_starts(text)
-    return starts if starts and named() else []
+    if starts and any(may_hold(text, w.lower()) and contains(text, w) for w in _ENV_WORDS):
+        return starts
+    return []
 
 
 @dataclass(frozen=True)

@@ -135,11 +135,6 @@ def lowered(text: str) -> str:
     return entry.lowered
 
 
-def remembered(text: str) -> bool:
-    """Whether ``text`` is the text being scanned (:func:`may_hold` answers for it)."""
-    return _scanning.entry.text is text
-
-
 def may_hold(text: str, word: str) -> bool:
     """False when no spelling of ``word`` (lower-case ASCII) in any case is in ``text``:
     ``word in text.lower()``, asked once per word of the text being scanned; always
