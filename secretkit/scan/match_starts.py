@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 
 
 def matches_at(
@@ -93,14 +93,24 @@ def folded(text: str) -> str | None:
 
 
 class _Remembered:
-    """What has been asked about the text being scanned, in lower case."""
+    """What has been asked about the text being scanned, in lower case; entered as a
+    context (see :func:`remembering`)."""
 
-    __slots__ = ("lowered", "text", "words")
+    __slots__ = ("lowered", "outer", "text", "words")
 
     def __init__(self, text: str) -> None:
         self.text = text
         self.lowered: str | None = None
         self.words: dict[str, bool] = {}
+        self.outer = self
+
+    def __enter__(self) -> None:
+        self.outer = _scanning.entry
+        _scanning.entry = self
+
+    def __exit__(self, *exc: object) -> None:
+        _scanning.entry = self.outer
+        self.outer = self
 
 
 class _Scanning(threading.local):
@@ -113,16 +123,10 @@ class _Scanning(threading.local):
 _scanning = _Scanning()
 
 
-@contextmanager
-def remembering(text: str) -> Iterator[None]:
+def remembering(text: str) -> AbstractContextManager[None]:
     """Within, :func:`lowered` and :func:`may_hold` remember their answers for ``text``
     (dropped on leaving: a large text's lower-cased copy is not kept)."""
-    outer = _scanning.entry
-    _scanning.entry = _Remembered(text)
-    try:
-        yield
-    finally:
-        _scanning.entry = outer
+    return _Remembered(text)
 
 
 def lowered(text: str) -> str:

@@ -256,7 +256,12 @@ def _raw_hits(text: str, fmt: str) -> tuple[str, list[Hit]]:
 def _asking(text: str, fmt: str) -> AbstractContextManager[None]:
     """The pair readers of text and JSON ask the lower-cased text for the secret words:
     the detectors then ask it too (other formats do not pay for lower-casing)."""
-    return remembering(text) if fmt in ("text", "json") else nullcontext()
+    if fmt in ("text", "json") and len(text) >= _ASK_MIN:
+        return remembering(text)
+    return nullcontext()
+
+
+_ASK_MIN = 1 << 11  # a shorter text is read quickly enough without
 
 
 def _hits(text: str, fmt: str) -> list[Hit]:
