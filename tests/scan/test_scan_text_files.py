@@ -44,6 +44,10 @@ def _word(rng: random.Random, high: int) -> str:
     return "".join(rng.choice(_ALNUM) for _ in range(rng.randint(0, high)))
 
 
+def _armor(edge: str) -> str:
+    return "-" * 5 + f"{edge} OPENSSH " + "PRIVATE KEY" + "-" * 5  # (never whole in this file)
+
+
 def _token(rng: random.Random) -> str:
     """A token-shaped piece (made here, never a literal in the test)."""
     upper = string.ascii_uppercase + string.digits
@@ -53,9 +57,11 @@ def _token(rng: random.Random) -> str:
             "".join(rng.choice(_ALNUM) for _ in range(40)) + rng.choice("\"'"),
             "gh" + rng.choice("pos") + "_" + "".join(rng.choice(_ALNUM) for _ in range(36)),
             f"tskey-{_word(rng, 9)}x-{''.join(rng.choice(_ALNUM) for _ in range(18))}",
-            "-----BEGIN OPENSSH PRIVATE KEY-----\n"
+            _armor("BEGIN")
+            + "\n"
             + "".join(rng.choice(_ALNUM) for _ in range(48))
-            + "\n-----END OPENSSH PRIVATE KEY-----",
+            + "\n"
+            + _armor("END"),
         ]
     )
 
