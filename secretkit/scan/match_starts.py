@@ -114,7 +114,7 @@ class _Remembered:
 
 
 class _Scanning(threading.local):
-    entry = _Remembered("")
+    entry = _Remembered("\0".join(("no", "text")))  # (a string no caller holds)
 
 
 # The pair readers, the detectors and the vendor pre-filter ask in turn about the same
