@@ -13,6 +13,7 @@ import binascii
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Protocol
 
 from secretkit.scan import filters
@@ -21,6 +22,8 @@ from secretkit.scan.match_starts import (
     env_assign_starts,
     folded,
     matches_at,
+    may_hold,
+    may_match,
     signing_key_starts,
     url_starts,
     word_starts,
@@ -61,6 +64,24 @@ class Detector(Protocol):
     def find(self, text: str, ctx: Context) -> Iterator[Match]: ...
 
 
+# Words that large texts are asked about in lower case anyway (the pair readers ask
+# for each, see secretkit.scan.match_starts.may_hold): an anchor holding one in lower
+# case cannot be in a text that lacks it, in any case.
+_CASELESS = ("pass", "token", "secret", "key", "cred", "psk", "auth")
+
+
+@lru_cache(maxsize=256)
+def _caseless(anchor: str) -> str | None:
+    low = anchor.lower()
+    return next((w for w in _CASELESS if w in low), None)
+
+
+def _holds(text: str, anchor: str) -> bool:
+    """``anchor in text`` (a word the anchor holds in lower case is asked about first)."""
+    word = _caseless(anchor)
+    return (word is None or may_hold(text, word)) and contains(text, anchor)
+
+
 @dataclass(frozen=True)
 class RegexDetector:
     """A token format: a regex (group 1 is the secret when present) and an optional
@@ -79,7 +100,7 @@ class RegexDetector:
     def find(self, text: str, ctx: Context) -> Iterator[Match]:
         if self.needs and not any(n in ctx.lowered for n in self.needs):
             return
-        if self.anchors and not any(contains(text, a) for a in self.anchors):
+        if self.anchors and not any(_holds(text, a) for a in self.anchors):
             return
         found = (
             self.pattern.finditer(text)
@@ -133,7 +154,7 @@ class PrivateKeyBlock:
     )
 
     def find(self, text: str, ctx: Context) -> Iterator[Match]:
-        if "-----BEGIN" not in text:
+        if not may_hold(text, "-----begin") or "-----BEGIN" not in text:
             return
         for m in self.pattern.finditer(text):
             end_marker = f"-----END {m.group(1)}-----"
@@ -152,6 +173,8 @@ _FLAG_SECRET = re.compile(
     r"(?:'([^'\n]+)'|\"([^\"\n]+)\"|([^\s'\";|&)]+))",
     re.IGNORECASE,
 )
+# Every flag name above holds one of these (in any case, as re.IGNORECASE reads it).
+_FLAG_WORDS = ("pass", "token", "secret", "key", "psk", "auth")
 # echo/printf of one literal (quoted: any phrase, spaces and punctuation included);
 # printf's format argument is skipped.  What follows on the line decides whether
 # the literal feeds a secret (see _SINK) outside a *Command option.
@@ -185,6 +208,9 @@ _NETRC = re.compile(r"\bmachine\s+\S+(?:\s+login\s+\S+)?\s+password\s+([^\s'\"]+
 _ENV_WORDS = ("PASS", "TOKEN", "SECRET", "KEY", "PSK", "CRED", "AUTH")
 _ENV_ASSIGN = re.compile(r"(?<![^\s;])([A-Z_][A-Z0-9_]*)=(?:'([^']*)'|\"([^\"]*)\"|([^\s'\";|&]+))")
 _URL_CREDS = re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s:/?#@'\"]+:([^\s@/?#'\"]+)@[^\s/?#'\"]")
+# What follows the scheme in a _URL_CREDS match (led by a literal, so re finds it fast):
+# a text without it has no credentials in a URL, however many URLs it holds.
+_URL_TAIL = re.compile(r"://[^\s:/?#@'\"]+:[^\s@/?#'\"]+@[^\s/?#'\"]")
 # curl's basic auth on the same command line: ``curl -u user:password`` (``-uuser:pw``,
 # ``--user user:password``, quoted or not); the password is what follows the first ":".
 _CURL_USER = re.compile(
@@ -258,6 +284,18 @@ def _groups(m: re.Match[str], first: int = 1) -> tuple[int, int] | None:
     return None
 
 
+def _env_starts(text: str) -> list[int]:
+    """Where a ``FOO_TOKEN=`` assignment can start; [] when none can or when the text
+    holds none of :data:`_ENV_WORDS` (the text being scanned answers at once when it
+    holds none of them in any case, see ``may_hold``)."""
+    if "=" not in text or not any(may_hold(text, w.lower()) for w in _ENV_WORDS):
+        return []
+    starts = env_assign_starts(text)
+    if starts and any(may_hold(text, w.lower()) and contains(text, w) for w in _ENV_WORDS):
+        return starts
+    return []
+
+
 @dataclass(frozen=True)
 class CommandSecret:
     """Secrets inside commands and flags: ``--authkey=…``, ``echo '…'`` in a
@@ -268,7 +306,7 @@ class CommandSecret:
 
     def find(self, text: str, ctx: Context) -> Iterator[Match]:
         found: list[tuple[int, int, str]] = []
-        if "-" in text:
+        if "-" in text and any(may_match(text, w) for w in _FLAG_WORDS):
             for m in _FLAG_SECRET.finditer(text):
                 span = _groups(m, 2)
                 if span:
@@ -304,7 +342,12 @@ class CommandSecret:
         if contains(text, "machine") and contains(text, "password"):
             for m in _finditer("netrc", text):
                 found.append((m.start(1), m.end(1), "password"))
-        if any(contains(text, w) for w in ("PASSWORD", "password", "IDENTIFIED", "identified")):
+        if (
+            may_hold(text, "pass") and (contains(text, "PASSWORD") or contains(text, "password"))
+        ) or (
+            may_hold(text, "identified")
+            and (contains(text, "IDENTIFIED") or contains(text, "identified"))
+        ):
             for m in _finditer("sql", text):
                 span = _groups(m)
                 if span:
@@ -314,8 +357,8 @@ class CommandSecret:
                 span = _groups(m)
                 if span:
                     found.append((*span, "password"))
-        env_starts = env_assign_starts(text) if "=" in text else []
-        if env_starts and any(contains(text, w) for w in _ENV_WORDS):
+        env_starts = _env_starts(text)
+        if env_starts:
             for m in matches_at(_ENV_ASSIGN, text, env_starts):
                 name = m.group(1)
                 for index in (2, 3, 4):
@@ -336,7 +379,7 @@ class UrlCredentials:
     rule: str = "url-credentials"
 
     def find(self, text: str, ctx: Context) -> Iterator[Match]:
-        if "@" not in text or not contains(text, "://"):
+        if "@" not in text or not contains(text, "://") or _URL_TAIL.search(text) is None:
             return
         for m in _finditer("url", text):
             value = m.group(1)
@@ -471,10 +514,11 @@ def vendor_rules(text: str) -> frozenset[str]:
     rules: set[str] = set()
     for rule, anchor in _ANCHOR_GROUPS:
         if rule not in rules and (
-            contains(text, anchor) if isinstance(anchor, str) else anchor.search(text) is not None
+            _holds(text, anchor) if isinstance(anchor, str) else anchor.search(text) is not None
         ):
             rules.add(rule)
-    if ((contains(text, "aws") or contains(text, "AWS")) and _AWS_SECRET_HINT.search(text)) or (
+    aws = may_hold(text, "aws") and (contains(text, "aws") or contains(text, "AWS"))
+    if (aws and _AWS_SECRET_HINT.search(text)) or (
         _AWS_ID_ANCHOR.search(text) is not None and _whole_word(_AWS_ID_HINT, text)
     ):
         rules.add("aws-access-key")

@@ -381,15 +381,25 @@ def env_key_kind(name: str, value: str) -> str | None:
     """An environment variable named ``*_KEY`` (``MEILI_MASTER_KEY``,
     ``PAPERLESS_SECRET_KEY``, ``RESTIC_KEY``) holding a generated value: a secret key.
     Names of key ids, GPG/SSH key references and the like are not."""
+    kind = _env_name_kind(name)
+    if kind != "key-if-random":
+        return kind
+    return "secret-key" if random_looking(value) else None
+
+
+@lru_cache(maxsize=4096)
+def _env_name_kind(name: str) -> str | None:
+    """What the name alone tells :func:`env_key_kind`: a kind, None, or
+    ``"key-if-random"`` (a ``*_KEY`` name: a secret key when its value looks generated)."""
     kind = secret_name(name)
     if kind is not None:
         return kind
     parts = words(name)
     if len(parts) < 2 or parts[-1] != "key" or public_name(name):
         return None
-    if any(p in _ENV_KEY_NOT_SECRET for p in parts) or not random_looking(value):
+    if any(p in _ENV_KEY_NOT_SECRET for p in parts):
         return None
-    return "secret-key"
+    return "key-if-random"
 
 
 def hashlike(value: str) -> bool:

@@ -12,7 +12,9 @@ start.  Each ``*_starts`` function below returns such positions for one pattern 
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterable, Iterator
+from contextlib import AbstractContextManager
 
 
 def matches_at(
@@ -84,10 +86,99 @@ def folded(text: str) -> str | None:
 
     Besides the ASCII letters, re matches "\u0130" and "\u0131" to i, "\u017f" to s and
     the Kelvin sign to k; lower() makes the Kelvin sign k and "\u0130" two characters."""
-    lowered = text.lower()
-    if not text.isascii() and (len(lowered) != len(text) or "\u017f" in text or "\u0131" in text):
+    low = lowered(text)
+    if not text.isascii() and (len(low) != len(text) or "\u017f" in text or "\u0131" in text):
         return None
-    return lowered
+    return low
+
+
+class _Remembered:
+    """What has been asked about the text being scanned, in lower case; entered as a
+    context (see :func:`remembering`)."""
+
+    __slots__ = ("lowered", "outer", "text", "words")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.lowered: str | None = None
+        self.words: dict[str, bool] = {}
+        self.outer = self
+
+    def __enter__(self) -> None:
+        self.outer = _scanning.entry
+        _scanning.entry = self
+
+    def __exit__(self, *exc: object) -> None:
+        _scanning.entry = self.outer
+        self.outer = self
+
+
+class _Scanning(threading.local):
+    entry = _Remembered("\0".join(("no", "text")))  # (a string no caller holds)
+
+
+# The pair readers, the detectors and the vendor pre-filter ask in turn about the same
+# text (see :func:`remembering`); the entry holds the text itself, so no other text can
+# pass for it under the same identity.  One per thread.
+_scanning = _Scanning()
+
+
+def remembering(text: str) -> AbstractContextManager[None]:
+    """Within, :func:`lowered` and :func:`may_hold` remember their answers for ``text``
+    (dropped on leaving: a large text's lower-cased copy is not kept)."""
+    return _Remembered(text)
+
+
+def lowered(text: str) -> str:
+    """``text.lower()`` (remembered for the text being scanned)."""
+    entry = _scanning.entry
+    if entry.text is not text:
+        return text.lower()
+    if entry.lowered is None:
+        entry.lowered = text.lower()
+    return entry.lowered
+
+
+def may_hold(text: str, word: str) -> bool:
+    """False when no spelling of ``word`` (lower-case ASCII) in any case is in ``text``:
+    ``word in text.lower()``, asked once per word of the text being scanned; always
+    True for any other text (there asking costs more than it saves)."""
+    entry = _scanning.entry
+    if entry.text is not text:
+        return True
+    known = entry.words.get(word)
+    if known is None:
+        known = entry.words[word] = contains(lowered(text), word)
+    return known
+
+
+def may_match(text: str, word: str) -> bool:
+    """False when ``re.compile(word, re.IGNORECASE)`` cannot match in ``text`` (``word``:
+    lower-case ASCII letters), told from the remembered lower-cased text; True when
+    unsure (another text, or one with characters :func:`folded` gives up on)."""
+    return may_hold(text, word) or folded(text) is None
+
+
+def lines_with(text: str, words: Iterable[str]) -> list[tuple[int, int]] | None:
+    """``(start, end)`` of every line of ``text`` (cut at "\\n", which ``end`` excludes)
+    where ``re.compile("|".join(words), re.IGNORECASE)`` can match, ascending; None
+    when :func:`folded` gives up on the text.  ``words``: lower-case ASCII letters."""
+    low = folded(text)
+    if low is None:
+        return None
+    lines: dict[int, int] = {}
+    for word in words:
+        if not may_hold(text, word):
+            continue
+        pos = find(low, word)
+        while pos != -1:
+            start = low.rfind("\n", 0, pos) + 1
+            end = low.find("\n", pos)
+            if end == -1:
+                end = len(low)
+            lines[start] = end
+            pos = find(low, word, end)
+    return sorted(lines.items())
 
 
 def run_start(text: str, end: int, chars: frozenset[str]) -> int:

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import replace
+from functools import lru_cache
 
 from secretkit.scan import filters
 from secretkit.scan.detectors import Context, in_context
@@ -26,18 +28,34 @@ from secretkit.scan.hits import (
     merge,
     token_hits,
 )
-from secretkit.scan.match_starts import contains, find
-
-_YAML_PAIR = re.compile(
-    r"^[ \t]*(?:-[ \t]+)?(?:\"(?P<dq>[^\"]+)\"|'(?P<sq>[^']+)'|(?P<bare>[^\s\"'#:{}\[\],&*!|>%@`-]"
-    r"[^:#]*?))"
-    r"[ \t]*:[ \t]+(?P<value>\S.*?)[ \t]*$",
-    re.MULTILINE,
+from secretkit.scan.match_starts import (
+    contains,
+    find,
+    lines_with,
+    lowered,
+    may_hold,
+    remembering,
+    run_start,
 )
+
+# The bare key and the value end at the last character before the spaces and tabs
+# that precede the ":" / the line's end: written greedily (a lazy ``[^:#]*?`` or
+# ``.*?`` tries the rest of the pattern after every character), and the runs of spaces
+# and tabs are possessive (what follows each cannot start with one, so giving one back
+# never helps; a value blanked out as ciphertext is long).
+_YAML_BODY = (
+    r"[ \t]*+(?:-[ \t]++)?(?:\"(?P<dq>[^\"]+)\"|'(?P<sq>[^']+)'|(?P<bare>[^\s\"'#:{}\[\],&*!|>%@`-]"
+    r"(?:[^:#]*[^:# \t])?))"
+    r"[ \t]*+:[ \t]++(?P<value>\S(?:.*[^ \t\n])?)[ \t]*+$"
+)
+_YAML_PAIR = re.compile("^" + _YAML_BODY, re.MULTILINE)
+# The same after a line break: led by a literal, which re scans for quickly (a "^" is
+# tried at every position).
+_YAML_NEXT = re.compile("\n" + _YAML_BODY, re.MULTILINE)
 _JSON_PAIR = re.compile(r"\"((?:[^\"\\\n]|\\.)*)\"[ \t]*:[ \t]*\"((?:[^\"\\\n]|\\.)*)\"")
 _ASSIGN = re.compile(
     r"^[ \t]*(?:export[ \t]+)?(?P<key>[A-Za-z_][A-Za-z0-9_.\-]*|\"[^\"]+\")[ \t]*[=:][ \t]*"
-    r"(?P<value>.*?)[ \t]*$",
+    r"(?P<value>(?:.*[^ \t\n])?)[ \t]*$",
     re.MULTILINE,
 )
 
@@ -87,19 +105,39 @@ def _unquote(raw: str, fmt: str) -> tuple[int, int] | None:
     return 0, end
 
 
-_SECRETISH_KEY = re.compile(r"pass|token|secret|key|cred|psk|auth|pw", re.IGNORECASE)
+_SECRETISH_WORDS = ("pass", "token", "secret", "key", "cred", "psk", "auth", "pw")
+_SECRETISH_KEY = re.compile("|".join(_SECRETISH_WORDS), re.IGNORECASE)
+
+
+@lru_cache(maxsize=4096)
+def _secretish(key: str) -> bool:
+    """Whether a key holds a secret-ish word (keys repeat: remembered per key)."""
+    return _SECRETISH_KEY.search(key) is not None
+
+
+def _yaml_pairs(text: str) -> Iterator[re.Match[str]]:
+    """``_YAML_PAIR.finditer(text)``: a match starts at a line's start and never ends
+    just after a line break, so after the first line every try begins at a "\\n"."""
+    first = _YAML_PAIR.match(text)
+    if first is not None:
+        yield first
+    yield from _YAML_NEXT.finditer(text, first.end() if first is not None else 0)
 
 
 def _pairs(text: str, fmt: str) -> Iterator[tuple[str, int, int]]:
     """``(key, value start, value end)`` of every key/value pair with a secret-ish key."""
     if fmt == "json":
-        for m in _JSON_PAIR.finditer(text):
-            if _SECRETISH_KEY.search(m.group(1)):
-                yield m.group(1), m.start(2), m.end(2)
+        # A pair never spans lines: only lines holding a secret-ish word can hold one
+        # whose key passes (the regex runs on those alone).
+        lines = lines_with(text, _SECRETISH_WORDS)
+        for start, end in [(0, len(text))] if lines is None else lines:
+            for m in _JSON_PAIR.finditer(text, start, end):
+                if _secretish(m.group(1)):
+                    yield m.group(1), m.start(2), m.end(2)
     elif fmt == "yaml":
-        for m in _YAML_PAIR.finditer(text):
+        for m in _yaml_pairs(text):
             key = m.group("dq") or m.group("sq") or m.group("bare") or ""
-            if not _SECRETISH_KEY.search(key):
+            if not _secretish(key):
                 continue
             span = _unquote(m.group("value"), fmt)
             if span:
@@ -108,7 +146,7 @@ def _pairs(text: str, fmt: str) -> Iterator[tuple[str, int, int]]:
     elif fmt in ("toml", "ini", "env"):
         for m in _ASSIGN.finditer(text):
             key = m.group("key").strip('"')
-            if not _SECRETISH_KEY.search(key):
+            if not _secretish(key):
                 continue
             span = _unquote(m.group("value"), fmt)
             if span:
@@ -119,7 +157,7 @@ def _pairs(text: str, fmt: str) -> Iterator[tuple[str, int, int]]:
 
 
 _IDENT_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")
-_SECRET_WORDS = ("pass", "token", "secret", "key", "cred", "psk", "auth", "pw")
+_IDENT_RUN = re.compile(r"[A-Za-z0-9_-]*")  # a run of _IDENT_CHARS
 _AFTER_KEY = re.compile(
     r"[\"']?\]?[ \t]*(?::=|=>|:|=)[ \t]*(?:\"(?P<dq>[^\"\n]*)\"|'(?P<sq>[^'\n]*)')"
 )
@@ -128,9 +166,9 @@ _AFTER_KEY = re.compile(
 def _lowered_in_place(text: str) -> str:
     """``text.lower()`` with ``text``'s positions: a character whose lower case is
     longer ("\u0130" lowers to two) stays as it is (the secret words are ASCII)."""
-    lowered = text.lower()
-    if len(lowered) == len(text):
-        return lowered
+    low = lowered(text)
+    if len(low) == len(text):
+        return low
     return "".join(low if len(low := ch.lower()) == 1 else ch for ch in text)
 
 
@@ -139,21 +177,21 @@ def _quoted_pairs(text: str) -> Iterator[tuple[str, int, int]]:
     words outwards (fast on large files: no regex runs at every position)."""
     lowered = _lowered_in_place(text)
     seen: set[int] = set()
-    for word in _SECRET_WORDS:
+    for word in _SECRETISH_WORDS:
+        if not may_hold(text, word):
+            continue  # (a word text.lower() lacks is not in the in-place form either)
         pos = find(lowered, word)
         while pos != -1:
-            end = pos + len(word)
-            while end < len(text) and text[end] in _IDENT_CHARS:
-                end += 1
-            start = pos
-            while start > 0 and text[start - 1] in _IDENT_CHARS:
-                start -= 1
+            run = _IDENT_RUN.match(text, pos + len(word))
+            end = run.end() if run else pos + len(word)
             if end not in seen:
                 seen.add(end)
                 m = _AFTER_KEY.match(text, end)
-                if m and start < end and (text[start].isalpha() or text[start] == "_"):
-                    group = "dq" if m.group("dq") is not None else "sq"
-                    yield text[start:end], m.start(group), m.end(group)
+                if m:
+                    start = run_start(text, pos, _IDENT_CHARS)
+                    if start < end and (text[start].isalpha() or text[start] == "_"):
+                        group = "dq" if m.group("dq") is not None else "sq"
+                        yield text[start:end], m.start(group), m.end(group)
             pos = find(lowered, word, end)
 
 
@@ -202,12 +240,31 @@ _CIPHERTEXT = re.compile(
 )
 
 
-def scan_text(text: str, path: str) -> list[Hit]:
-    """Hits (character offsets into ``text``) for one non-Nix file."""
-    fmt = file_format(path)
-    if contains(text, "ENC[") or "-----BEGIN" in text:
-        # Ciphertext (sops values, age/PGP armor) is blanked out, keeping offsets.
-        text = _CIPHERTEXT.sub(lambda m: " " * len(m.group()), text)
+def _raw_hits(text: str, fmt: str) -> tuple[str, list[Hit]]:
+    """The text as read (ciphertext blanked) and every detector's hits in it."""
+    with _asking(text, fmt):
+        if not contains(text, "ENC[") and not (
+            may_hold(text, "-----begin") and "-----BEGIN" in text
+        ):
+            return text, _hits(text, fmt)
+    # Ciphertext (sops values, age/PGP armor) is blanked out, keeping offsets.
+    text = _CIPHERTEXT.sub(lambda m: " " * len(m.group()), text)
+    with _asking(text, fmt):
+        return text, _hits(text, fmt)
+
+
+def _asking(text: str, fmt: str) -> AbstractContextManager[None]:
+    """The pair readers of text and JSON ask the lower-cased text for the secret words:
+    the detectors then ask it too (other formats do not pay for lower-casing)."""
+    if fmt in ("text", "json") and len(text) >= _ASK_MIN:
+        return remembering(text)
+    return nullcontext()
+
+
+_ASK_MIN = 1 << 11  # a shorter text is read quickly enough without
+
+
+def _hits(text: str, fmt: str) -> list[Hit]:
     hits = key_value_hits(text, fmt)
     # keyed formats (a Pushover key is any 30 letters and digits) only where a name
     # says so (above) or where the text calls the service (detectors.in_context)
@@ -217,6 +274,12 @@ def scan_text(text: str, path: str) -> list[Hit]:
         for h in token_hits(text, ctx, 0)
         if h.rule not in _KEYED or h.rule.split("-", 1)[0] in ctx.names
     )
+    return hits
+
+
+def scan_text(text: str, path: str) -> list[Hit]:
+    """Hits (character offsets into ``text``) for one non-Nix file."""
+    text, hits = _raw_hits(text, file_format(path))
     kept = []
     for hit in merge(hits):
         value = text[hit.start : hit.end]

@@ -176,3 +176,14 @@ def test_literal_scans_on_large_texts_equal_plain_str_methods() -> None:
         assert word_starts(text, ("echo", "cat")) == sorted(
             word_starts(text, ("echo",)) + word_starts(text, ("cat",))
         )
+
+
+def test_url_tail_is_in_every_text_with_url_credentials() -> None:
+    """The URL detector skips a text without ``_URL_TAIL``: every match of the full
+    pattern holds one."""
+    from secretkit.scan.detectors import _URL_CREDS, _URL_TAIL
+
+    with_credentials = [text for text in _TEXTS if _URL_CREDS.search(text)]
+    assert len(with_credentials) >= 20
+    assert all(_URL_TAIL.search(text) for text in with_credentials)
+    assert any(_URL_TAIL.search(text) and not _URL_CREDS.search(text) for text in _TEXTS)

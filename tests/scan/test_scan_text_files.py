@@ -1,0 +1,304 @@
+"""The fast paths of the non-Nix reader give exactly what the plain forms give.
+
+JSON pairs are read only on the lines holding a secret-ish word; the quoted-pair
+reader and the command, private-key and vendor pre-filters ask the lower-cased text
+being scanned (:func:`secretkit.scan.match_starts.remembering`) before they scan for
+an exact spelling.  Each is held to its plain form over texts generated at run time:
+odd lines, CRLF, no final line break, escaped quotes and the characters
+``re.IGNORECASE`` or ``str.lower`` treat specially ("\u0130", "\u0131", "\u017f", the
+Kelvin sign).
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import string
+from collections.abc import Iterator
+
+import pytest
+
+from secretkit.scan import text_files
+from secretkit.scan.detectors import DETECTORS, Context, vendor_rules
+from secretkit.scan.match_starts import lines_with, may_hold, remembering
+
+_ALNUM = string.ascii_letters + string.digits
+_KEYS = [
+    "password", "PASSWORD", "dbPass", "api_token", "ToKeN", "secret", "clientSecret",
+    "key", "KEY", "apiKey", "cred", "psk", "auth", "pw", "PW", "name", "user", "value",
+    "pa\u017fs", "\u212aey", "api\u212aey", "\u0130token", "to\u0130ken", "\u0131d", "p\u0130w",
+    "caf\u00e9", "x\\\"key", "k\\\\ey", "pass\\nword", "",
+]  # fmt: skip
+_PIECES = [
+    '"', '": "', '":"', '" : "', '"\t:\t"', "\\\"", "\\\\", "\n", "\r\n", "\n\n", " ", "\t",
+    ",", "{", "}", "[", "]", ":", "=", " = ", ": ", "'", "$", "-", "_", "\u2028", "\u0085",
+    "\U0001f600", "\u00e9", "\u0130", "\u0131", "\u017f", "\u212a", "password", "Token",
+    "SECRET", "key", "pw", "echo ", "PASSWORD ", "identified by ", "IDENTIFIED BY ",
+    "DB_PASS=", "API_KEY=", "X_TOKEN=", "-----BEGIN", "-----begin", "AWS", "aws", "tskey-",
+    "_authToken", "_AUTHTOKEN", "AccountKey=", "accountkey=", "AGE-SECRET-KEY-1", "ENC[",
+    " --pa\u017f\u017fword=", " --api\u212aey ", " -psk=", " --TOKEN ", " --auth-key=",
+]  # fmt: skip
+
+
+def _word(rng: random.Random, high: int) -> str:
+    return "".join(rng.choice(_ALNUM) for _ in range(rng.randint(0, high)))
+
+
+def _armor(edge: str) -> str:
+    return "-" * 5 + f"{edge} OPENSSH " + "PRIVATE KEY" + "-" * 5  # (never whole in this file)
+
+
+def _token(rng: random.Random) -> str:
+    """A token-shaped piece (made here, never a literal in the test)."""
+    upper = string.ascii_uppercase + string.digits
+    return rng.choice(
+        [
+            "AKIA" + "".join(rng.choice(upper) for _ in range(16)),
+            "".join(rng.choice(_ALNUM) for _ in range(40)) + rng.choice("\"'"),
+            "gh" + rng.choice("pos") + "_" + "".join(rng.choice(_ALNUM) for _ in range(36)),
+            f"tskey-{_word(rng, 9)}x-{''.join(rng.choice(_ALNUM) for _ in range(18))}",
+            _armor("BEGIN")
+            + "\n"
+            + "".join(rng.choice(_ALNUM) for _ in range(48))
+            + "\n"
+            + _armor("END"),
+        ]
+    )
+
+
+def _piece(rng: random.Random) -> str:
+    kind = rng.randrange(5)
+    if kind == 4:
+        return _token(rng)
+    if kind == 0:
+        key = rng.choice(_KEYS)
+        sep = rng.choice(['": "', '":"', '" :\t"', '": ', '" = "', "': '"])
+        indent = rng.choice(["", "  ", "- "])
+        return f'{indent}"{key}{sep}{_word(rng, 12)}"' + rng.choice([",", "", "\n", "\r\n"])
+    if kind == 1:
+        key = rng.choice(_KEYS)
+        quote = rng.choice("\"'")
+        return f"{key}{rng.choice([' = ', ': ', '=', ':=', ' => '])}{quote}{_word(rng, 9)}{quote}"
+    if kind == 2:
+        return _word(rng, 8)
+    return rng.choice(_PIECES)
+
+
+def _texts(seed: int, count: int) -> list[str]:
+    rng = random.Random(seed)
+    return ["".join(_piece(rng) for _ in range(rng.randint(1, 40))) for _ in range(count)]
+
+
+_TEXTS = _texts(15, 3000)
+
+
+def _json_plain(text: str) -> Iterator[tuple[str, int, int]]:
+    """JSON pairs as read before the line filter: one finditer over the whole text."""
+    for m in text_files._JSON_PAIR.finditer(text):
+        if text_files._SECRETISH_KEY.search(m.group(1)):
+            yield m.group(1), m.start(2), m.end(2)
+
+
+def _quoted_plain(text: str) -> Iterator[tuple[str, int, int]]:
+    """Quoted pairs as read before: the key's run found character by character."""
+    lowered = text_files._lowered_in_place(text)
+    seen: set[int] = set()
+    for word in text_files._SECRETISH_WORDS:
+        pos = lowered.find(word)
+        while pos != -1:
+            end = pos + len(word)
+            while end < len(text) and text[end] in text_files._IDENT_CHARS:
+                end += 1
+            start = pos
+            while start > 0 and text[start - 1] in text_files._IDENT_CHARS:
+                start -= 1
+            if end not in seen:
+                seen.add(end)
+                m = text_files._AFTER_KEY.match(text, end)
+                if m and start < end and (text[start].isalpha() or text[start] == "_"):
+                    group = "dq" if m.group("dq") is not None else "sq"
+                    yield text[start:end], m.start(group), m.end(group)
+            pos = lowered.find(word, end)
+
+
+def _lines(text: str) -> Iterator[tuple[int, int]]:
+    start = 0
+    for line in text.split("\n"):
+        yield start, start + len(line)
+        start += len(line) + 1
+
+
+def test_lines_with_holds_every_line_the_ignorecase_regex_matches() -> None:
+    words = text_files._SECRETISH_WORDS
+    regex = re.compile("|".join(words), re.IGNORECASE)
+    answered = matched = 0
+    for text in _TEXTS:
+        lines = lines_with(text, words)
+        if lines is None:
+            continue
+        answered += 1
+        assert lines == sorted(set(lines))
+        assert all(span in set(_lines(text)) for span in lines)
+        wanted = [span for span in _lines(text) if regex.search(text, *span)]
+        matched += bool(wanted)
+        assert set(wanted) <= set(lines), text
+    assert answered >= 500 and matched >= 300
+
+
+def test_a_plain_lower_case_line_test_would_miss_folded_letters() -> None:
+    """The generated texts do hold what a naive ``word in line.lower()`` misses
+    (re matches "\u017f" to s), so the test above can fail."""
+    regex = text_files._SECRETISH_KEY
+    missed = 0
+    for text in _TEXTS:
+        for start, end in _lines(text):
+            line = text[start:end]
+            naive = any(w in line.lower() for w in text_files._SECRETISH_WORDS)
+            missed += bool(regex.search(line)) and not naive
+    assert missed > 0
+
+
+@pytest.mark.parametrize("remember", [False, True])
+def test_json_pairs_equal_one_finditer_over_the_text(remember: bool) -> None:
+    found = 0
+    for text in _TEXTS:
+        plain = list(_json_plain(text))
+        if remember:
+            with remembering(text):
+                fast = list(text_files._pairs(text, "json"))
+        else:
+            fast = list(text_files._pairs(text, "json"))
+        assert fast == plain, text
+        found += bool(plain)
+    assert found >= 500
+
+
+@pytest.mark.parametrize("remember", [False, True])
+def test_quoted_pairs_equal_the_character_by_character_reader(remember: bool) -> None:
+    found = 0
+    for text in _TEXTS:
+        plain = list(_quoted_plain(text))
+        if remember:
+            with remembering(text):
+                fast = list(text_files._quoted_pairs(text))
+        else:
+            fast = list(text_files._quoted_pairs(text))
+        assert fast == plain, text
+        found += bool(plain)
+    assert found >= 500
+
+
+def test_may_hold_answers_for_the_remembered_text_only() -> None:
+    text = "x" * 10 + "Pa\u017fs \u212aEY T\u0130KEN" + "\r\n"
+    assert may_hold(text, "absent")  # no text remembered: always "maybe"
+    with remembering(text):
+        for word in ("absent", "key", "pass", "pa\u017fs", "ti\u0307ken", "x\r"):
+            assert may_hold(text, word) == (word in text.lower())
+        assert may_hold(text + "", "absent") is (text + "" is not text)
+    assert may_hold(text, "absent")  # forgotten on leaving
+
+
+def test_pre_filters_answer_alike_with_and_without_the_remembered_text() -> None:
+    """The command, private-key, token and vendor pre-filters ask the remembered
+    lower-cased text first; their results do not change."""
+    rng = random.Random(3)
+    texts = _TEXTS[:1500] + [
+        "\n".join(rng.sample(_TEXTS, 30)) for _ in range(60)
+    ]  # some large texts
+    ctx = Context(("",))
+    fired: set[str] = set()
+    for text in texts:
+        plain = {name: list(d.find(text, ctx)) for name, d in DETECTORS.items()}
+        rules = vendor_rules(text)
+        with remembering(text):
+            assert {name: list(d.find(text, ctx)) for name, d in DETECTORS.items()} == plain
+            assert vendor_rules(text) == rules
+            hits = text_files.scan_text(text, "x.txt")
+        assert text_files.scan_text(text, "x.txt") == hits
+        fired |= {name for name, found in plain.items() if found} | rules
+    assert {
+        "command-secret", "private-key", "tailscale-auth-key", "aws-access-key", "npm-token"
+    } <= fired  # fmt: skip
+
+
+# The pair regexes as first written (lazy); the greedy ones must match alike.
+_YAML_LAZY = re.compile(
+    r"^[ \t]*(?:-[ \t]+)?(?:\"(?P<dq>[^\"]+)\"|'(?P<sq>[^']+)'|(?P<bare>[^\s\"'#:{}\[\],&*!|>%@`-]"
+    r"[^:#]*?))"
+    r"[ \t]*:[ \t]+(?P<value>\S.*?)[ \t]*$",
+    re.MULTILINE,
+)
+_ASSIGN_LAZY = re.compile(
+    r"^[ \t]*(?:export[ \t]+)?(?P<key>[A-Za-z_][A-Za-z0-9_.\-]*|\"[^\"]+\")[ \t]*[=:][ \t]*"
+    r"(?P<value>.*?)[ \t]*$",
+    re.MULTILINE,
+)
+_LINE_PIECES = [
+    "key", "db password", "\"quoted key\"", "'single'", "\"open", "'open", "- ", "  ", "\t",
+    ": ", ":", " :", ":\t", "\t: ", "=", " = ", "export ", "#", " # c", "\n", "\r\n", "\r",
+    " ", "  \t", "value", "v a l", "|", ">", "&a", "*a", "!tag", "{", "[", "-", "x-y.z",
+    "\u00a0", "\u2028", "\u0085", "\x0b", "\x0c", "\u00e9", "\"", "'", "a:b", "http://h:1",
+]  # fmt: skip
+
+
+def _line_texts(seed: int, count: int) -> list[str]:
+    rng = random.Random(seed)
+    return [
+        "".join(rng.choice(_LINE_PIECES) for _ in range(rng.randint(1, 30))) for _ in range(count)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("fast", "lazy"),
+    [(text_files._YAML_PAIR, _YAML_LAZY), (text_files._ASSIGN, _ASSIGN_LAZY)],
+    ids=["yaml", "assign"],
+)
+def test_greedy_pair_regexes_match_as_the_lazy_ones(
+    fast: re.Pattern[str], lazy: re.Pattern[str]
+) -> None:
+    def found(pattern: re.Pattern[str], text: str) -> list[object]:
+        names = sorted(pattern.groupindex)
+        return [(m.span(), [m.span(n) for n in names]) for m in pattern.finditer(text)]
+
+    texts = _line_texts(9, 6000) + _TEXTS
+    matched = sum(1 for text in texts if lazy.search(text))
+    assert matched >= 1000
+    assert [text for text in texts if found(fast, text) != found(lazy, text)] == []
+
+
+def test_every_flag_name_holds_a_flag_word() -> None:
+    """The command detector skips its flag regex when no flag word is in the text."""
+    from secretkit.scan import detectors
+
+    names = re.search(r"\(\?P<flag>([^)]*)\)", detectors._FLAG_SECRET.pattern)
+    assert names is not None
+    for name in names.group(1).split("|"):
+        for spelled in {name.replace("-?", ""), name.replace("-?", "-")}:
+            assert any(w in spelled for w in detectors._FLAG_WORDS), spelled
+
+
+@pytest.mark.parametrize("flag", ["--pa\u017f\u017fword=", "--api\u212aey=", "--PSK "])
+def test_flags_spelled_with_case_folds_are_found_in_the_remembered_text(flag: str) -> None:
+    """re reads "\u017f" as s and the Kelvin sign as k; lower() keeps "\u017f": the
+    flag gate must not skip such a text."""
+    rng = random.Random(flag)
+    value = "".join(rng.choice(_ALNUM) for _ in range(12))
+    text = f"run {flag}{value} now\n"
+    detector = DETECTORS["command-secret"]
+    plain = list(detector.find(text, Context(("",))))
+    with remembering(text):
+        assert list(detector.find(text, Context(("",)))) == plain
+    assert [text[m.start : m.end] for m in plain] == [value]
+
+
+def test_yaml_pairs_found_from_line_breaks_match_as_the_lazy_regex() -> None:
+    """After the first line, YAML pairs are looked for from each "\\n" on: the same
+    matches as one ``finditer`` of the lazy regex, with long blanked-out values too."""
+    names = ("dq", "sq", "bare", "value")
+    texts = _line_texts(11, 6000) + _TEXTS
+    texts += ["\n" + text for text in texts[:500]] + ["", "\n", "a: b", "a: b\n", "\n\na: b"]
+    texts += [f"k{i}: {' ' * 300}\n  x:  {' ' * 50}\n" for i in range(3)]
+    for text in texts:
+        fast = [[m.span(n) for n in names] for m in text_files._yaml_pairs(text)]
+        lazy = [[m.span(n) for n in names] for m in _YAML_LAZY.finditer(text)]
+        assert fast == lazy, text
