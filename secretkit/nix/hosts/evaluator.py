@@ -8,6 +8,7 @@ What cannot be followed is left for the caller to note (:meth:`Files.note`).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -66,7 +67,40 @@ class Evaluator(Files):
                     target = self.deref(Val(inner, file, v.scope))
                     if isinstance(target, Val) and target.node.type == "path_expression":
                         return self.path_text(target)
+            return self._anchored_text(v, kids)
         return None
+
+    def _anchored_text(self, v: Val, kids: list[Node]) -> str | None:
+        """``"${self}/system/x.nix"``, ``"${mod}/x.nix"`` (``mod`` such a string or a
+        path): the path relative to ``v``'s file, when the string starts with one
+        interpolation naming a directory of the repository and the rest is text."""
+        if len(kids) < 2 or kids[0].type != "interpolation":
+            return None
+        if any(k.type != "string_fragment" for k in kids[1:]):
+            return None
+        rest = "".join(v.file.text(k) for k in kids[1:])
+        inner = next((c for c in kids[0].named_children if c.type != "comment"), None)
+        anchor = self._anchor(Val(inner, v.file, v.scope)) if inner is not None else None
+        if anchor is None or not rest.startswith("/"):
+            return None
+        here = os.path.normpath(self.root / v.file.rel.parent)
+        return os.path.relpath(os.path.normpath(f"{anchor}{rest}"), here)
+
+    def _anchor(self, v: Val) -> str | None:
+        """The absolute directory (under the repository) an interpolated path starts
+        at: the flake's ``self`` (its source root: ``"${self}"`` is the flake's
+        outPath), a path literal, or a string anchored the same way."""
+        if v.node.type in ("variable_expression", "identifier"):
+            name = v.file.text(v.node)
+            if name == "self" and not isinstance(v.scope.get("self"), Val):
+                return os.path.normpath(self.root)
+        target = self.deref(v)
+        if not isinstance(target, Val):
+            return None
+        text = self.path_text(target)
+        if text is None or text.startswith(("/", "~")):
+            return None
+        return os.path.normpath(self.root / target.file.rel.parent / text)
 
     def string_value(self, v: Val) -> str | None:
         target = self.deref(v)
@@ -105,6 +139,7 @@ class Evaluator(Files):
                 for names, value, _ in cst.attrset_entries(v.file, node):
                     if names and len(names) == 1:
                         scope[names[0]] = Val(value, v.file, scope)
+                self._inherit_from(v.file, node, scope)
                 body = node.child_by_field_name("body")
                 if body is None:
                     return None
@@ -126,6 +161,28 @@ class Evaluator(Files):
             else:
                 return v
         return None
+
+    def _inherit_from(self, file: File, node: Node, scope: dict[str, Val | str | None]) -> None:
+        """``inherit (import ./system) laptop;`` in a ``let``: each name bound to that
+        attribute of the expression's attrset, when it can be read (else unknown)."""
+        for child in node.named_children:
+            if child.type != "binding_set":
+                continue
+            for b in child.named_children:
+                if b.type != "inherit_from":
+                    continue
+                source = b.child_by_field_name("expression")
+                attrs = b.child_by_field_name("attrs")
+                if source is None or attrs is None:
+                    continue
+                sets = self.attrsets(Val(source, file, scope))
+                for ident in attrs.named_children:
+                    if ident.type != "identifier":
+                        continue
+                    name = file.text(ident)
+                    scope[name] = next(
+                        (value for rest, value, _ in self.members(sets, name) if not rest), None
+                    )
 
     def call(self, v: Val, depth: int) -> Val | None:
         """``import ./f.nix`` (possibly applied further) or a let-bound function applied to
@@ -229,16 +286,52 @@ class Evaluator(Files):
             if arg is not None:
                 found: list[Val] = []
                 for aset in self.attrsets(Val(arg, target.file, target.scope), depth + 1):
-                    dotted = False
-                    for names, value, _ in cst.attrset_entries(aset.file, aset.node):
-                        if names == ["flake"]:
-                            found += self.attrsets(Val(value, aset.file, aset.scope), depth + 1)
-                        elif names and names[0] == "flake":
-                            dotted = True
-                    if dotted:  # flake.nixosConfigurations = …; flake.colmena = …;
-                        found.append(Val(aset.node, aset.file, aset.scope, ("flake",)))
+                    found += self.flake_parts_module(aset, depth + 1)
                 return found
         return []
+
+    def flake_parts_module(self, aset: Val, depth: int = 0) -> list[Val]:
+        """What a flake-parts module adds to the flake's outputs: its ``flake = {…}`` /
+        ``flake.<x> = …`` bindings, and those of the repository's files it imports
+        (``imports = [ ./hosts ];``, each a module or a function returning one)."""
+        found: list[Val] = []
+        dotted = False
+        for names, value, _ in cst.attrset_entries(aset.file, aset.node):
+            if names == ["flake"]:
+                found += self.attrsets(Val(value, aset.file, aset.scope), depth + 1)
+            elif names and names[0] == "flake":
+                dotted = True
+            elif names == ["imports"] and depth < MAX_DEPTH:
+                elements, _ = self.list_elements(Val(value, aset.file, aset.scope), depth + 1)
+                for element in elements:
+                    found += self._flake_parts_import(element, depth + 1)
+        if dotted:  # flake.nixosConfigurations = …; flake.colmena = …;
+            found.append(Val(aset.node, aset.file, aset.scope, ("flake",)))
+        return found
+
+    def _flake_parts_import(self, element: Val, depth: int) -> list[Val]:
+        target = self.deref(element)
+        if not isinstance(target, Val) or target.node.type not in (
+            "path_expression",
+            "string_expression",
+        ):
+            return []  # a flake input's module (inputs.x.flakeModule): not this repository
+        text = self.path_text(target)
+        rel = self.resolve_path(target.file, target.node, text) if text is not None else None
+        loaded = self.load(rel) if rel is not None else None
+        top = cst.expression_root(loaded) if loaded is not None else None
+        if loaded is None or top is None:
+            return []
+        module = Val(top, loaded, {})
+        if top.type == "function_expression":  # { self, inputs, ... }: { … }
+            body = top.child_by_field_name("body")
+            if body is None:
+                return []
+            module = Val(body, loaded, self.shadow(module))
+        found: list[Val] = []
+        for aset in self.attrsets(module, depth + 1):
+            found += self.flake_parts_module(aset, depth + 1)
+        return found
 
     def merge_parts(self, v: Val, depth: int = 0) -> list[Val]:
         """The operands of ``a // b // …`` (dereferenced); one part for anything else."""

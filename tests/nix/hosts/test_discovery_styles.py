@@ -97,6 +97,33 @@ STYLES: dict[str, tuple[dict[str, str], dict[str, str]]] = {
         },
         {"alpha": "flake", "beta": "flake"},
     ),
+    # flake-parts modules imported from flake.nix (imports = [ ./hosts ]), the hosts'
+    # modules as "${self}/…" strings and a list taken with inherit (import …) name
+    "flake-parts-imports-self": (
+        {
+            **TWO,
+            "system/default.nix": (
+                "let\n  common = ../modules/common.nix;\nin\n{ laptop = [ common ]; }\n"
+            ),
+            "hosts/default.nix": (
+                "{ self, inputs, ... }:\n{\n  flake.nixosConfigurations =\n    let\n"
+                "      inherit (inputs.nixpkgs.lib) nixosSystem;\n"
+                '      mod = "${self}/system";\n'
+                "      inherit (import mod) laptop;\n    in\n    {\n"
+                "      alpha = nixosSystem {\n"
+                "        modules = laptop ++ [ ./alpha/configuration.nix ];\n      };\n"
+                "      beta = nixosSystem {\n"
+                '        modules = [ "${self}/hosts/beta/configuration.nix" ];\n      };\n'
+                "    };\n}\n"
+            ),
+            "flake.nix": (
+                "{\n  outputs = inputs:\n    inputs.flake-parts.lib.mkFlake { inherit inputs; } {\n"
+                '      systems = [ "x86_64-linux" ];\n'
+                "      imports = [ ./hosts inputs.treefmt-nix.flakeModule ];\n    };\n}\n"
+            ),
+        },
+        {"alpha": "flake", "beta": "flake"},
+    ),
     # import-tree style loaders: every .nix file of a directory (but _private ones)
     "import-tree": (
         {
@@ -316,3 +343,15 @@ def test_a_module_in_an_unchecked_out_submodule_is_external(tmp_path: Path) -> N
     assert [r for _, r in inv.external] == [
         "line 1: git submodule vendor/home-manager (vendor/home-manager/nixos)"
     ]
+
+
+def test_a_self_path_and_an_inherited_list_reach_their_modules(tmp_path: Path) -> None:
+    """alpha's modules come from ``inherit (import "${self}/system") laptop`` plus a
+    path, beta's from a ``"${self}/hosts/…"`` string: each host has its own file and
+    the shared one, and nothing is left unresolved."""
+    files, _ = STYLES["flake-parts-imports-self"]
+    inv = discover(write(tmp_path, {**SHARED, **files}))
+    assert inv.hosts_of_file("hosts/alpha/configuration.nix") == {"alpha"}
+    assert inv.hosts_of_file("hosts/beta/configuration.nix") == {"beta"}
+    assert inv.hosts_of_file("modules/common.nix") == {"alpha", "beta"}
+    assert inv.unresolved == []

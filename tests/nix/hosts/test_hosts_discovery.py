@@ -466,7 +466,8 @@ def test_flake_without_recognisable_hosts_is_reported(tmp_path: Path) -> None:
     inv = discover(tmp_path)
     assert sorted(inv.hosts) == ["a"]
     assert inv.unresolved == [
-        (Path("flake.nix"), "line 2: no nixosConfigurations or colmena hive found in outputs")
+        (Path("flake.nix"), "line 2: no nixosConfigurations or colmena hive found in outputs"),
+        (Path("flake.nix"), "line 3: imported file parts does not exist"),  # (flake-parts)
     ]
 
 
