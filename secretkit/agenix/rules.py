@@ -14,7 +14,8 @@ keys of users and hosts and lists of them::
 
 :func:`read_rules` follows exactly what such files use — string literals,
 ``let`` names, lists, ``++``, attrsets of keys with ``users.alice`` and
-``builtins.attrValues users`` — and refuses anything else with one line naming
+``builtins.attrValues users``, ``with keys; [ alice web1 ]`` and ``import ./keys.nix``
+(a file of the repository read the same way) — and refuses anything else with one line naming
 the place (agenix itself evaluates the file with ``nix-instantiate --eval``;
 secretkit never runs Nix on a repository's content).
 """
@@ -22,7 +23,7 @@ secretkit never runs Nix on a repository's content).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from secretkit.errors import UserError
@@ -58,16 +59,19 @@ def _fail(tree: cst.NixTree, node: Node, what: str, rel: str) -> RulesError:
     line, _ = tree.position(int(node.start_byte))
     return RulesError(
         f"{rel} line {line}: {what}",
-        hint="write publicKeys as lists of key strings, let names, ++ and attrValues, "
-        "as in agenix's README",
+        hint="write publicKeys as lists of key strings, let names, ++, attrValues, with and "
+        "import ./keys.nix, as in agenix's README",
     )
 
 
 class _Reader:
-    def __init__(self, tree: cst.NixTree, rel: str) -> None:
+    def __init__(self, tree: cst.NixTree, rel: str, base: Path | None = None) -> None:
         self.tree = tree
         self.rel = rel
         self.env: dict[str, Node] = {}
+        self.withs: list[dict[str, Any]] = []  # ``with x;`` scopes, innermost last
+        self.base = base  # the repository root ``import`` may read below (None: no import)
+        self.importing: tuple[str, ...] = (rel,)
 
     def fail(self, node: Node, what: str) -> RulesError:
         return _fail(self.tree, node, what, self.rel)
@@ -107,9 +111,22 @@ class _Reader:
             ident = self.text(node)
             if ident in ("true", "false"):
                 return ident == "true"
-            if ident not in self.env:
-                raise self.fail(node, f"{ident} is not defined in the let block")
-            return self.value(self.env[ident], ident, depth + 1)
+            if ident in self.env:  # a let name hides a `with` one, as in Nix
+                return self.value(self.env[ident], ident, depth + 1)
+            for scope in reversed(self.withs):
+                if ident in scope:
+                    return _named(scope[ident], ident)
+            where = "the let block nor the with scopes" if self.withs else "the let block"
+            raise self.fail(node, f"{ident} is not defined in {where}")
+        if kind == "with_expression":  # with identities; [ alice web1 ]
+            scope = self.value(node.child_by_field_name("environment"), None, depth + 1)
+            if not isinstance(scope, dict):
+                raise self.fail(node, "with of something that is not an attrset of keys")
+            self.withs.append(scope)
+            try:
+                return self.value(node.child_by_field_name("body"), name, depth + 1)
+            finally:
+                self.withs.pop()
         if kind in ("attrset_expression", "rec_attrset_expression"):
             return {
                 ".".join(names): self.value(value, names[-1], depth + 1)
@@ -125,6 +142,8 @@ class _Reader:
             return base
         if kind == "apply_expression":
             function = node.child_by_field_name("function")
+            if function is not None and self.text(function) in ("import", "builtins.import"):
+                return self.imported(node.child_by_field_name("argument"), depth)
             if function is not None and self.text(function) == "builtins.attrValues":
                 argument = self.value(node.child_by_field_name("argument"), None, depth + 1)
                 if isinstance(argument, dict):
@@ -135,6 +154,37 @@ class _Reader:
                     return values
             raise self.fail(node, f"a function call ({self.text(function or node)[:40]})")
         raise self.fail(node, f"an expression secretkit does not evaluate ({kind})")
+
+    def imported(self, argument: Node, depth: int) -> Any:
+        """``import ./keys.nix``: the value of that file of the repository (a let, an
+        attrset or a list of keys), read the same way."""
+        if self.base is None or argument is None or argument.type != "path_expression":
+            raise self.fail(argument, "an import of something other than a relative path")
+        text = self.text(argument)
+        if text.startswith(("/", "~", "<")):
+            raise self.fail(argument, f"an import outside the repository ({text})")
+        target = (self.base / PurePosixPath(self.rel).parent / text).resolve()
+        if target.is_dir():
+            target = target / "default.nix"
+        try:
+            rel = target.relative_to(self.base.resolve()).as_posix()
+        except ValueError:
+            raise self.fail(argument, f"an import outside the repository ({text})") from None
+        if rel in self.importing:
+            raise self.fail(argument, f"{rel} imports itself")
+        try:
+            data = target.read_bytes()
+        except OSError as exc:
+            raise self.fail(argument, f"cannot read {rel} ({exc.strerror})") from None
+        tree = cst.parse(data)
+        if tree.has_errors:
+            raise RulesError(f"{rel}: syntax error", hint="fix the Nix syntax")
+        reader = _Reader(tree, rel, self.base)
+        reader.importing = (*self.importing, rel)
+        node = _body(reader, tree)
+        if node is None:
+            raise RulesError(f"{rel} is empty")
+        return reader.value(node, None, depth + 1)
 
     def bindings(self, attrset: Node) -> list[tuple[list[str], Node]]:
         out: list[tuple[list[str], Node]] = []
@@ -177,8 +227,30 @@ def _rules_of(reader: _Reader, top: Node) -> list[Rule]:
     return rules
 
 
-def read_rules(path: Path, rel: str = RULES_FILE) -> list[Rule]:
-    """The rules of an agenix ``secrets.nix``; :class:`RulesError` when it cannot be read."""
+def _body(reader: _Reader, tree: cst.NixTree) -> Node | None:
+    """The file's expression below its ``let`` blocks (their names put in ``reader``)."""
+    root = tree.root
+    node = root.named_children[0] if root.named_children else None
+    while node is not None and node.type in ("parenthesized_expression", "let_expression"):
+        if node.type == "let_expression":
+            for names, value in reader.bindings(node):
+                reader.env[names[0]] = value
+            node = node.child_by_field_name("body")
+        else:
+            node = node.named_children[0]
+    return node
+
+
+def _named(value: Any, name: str) -> Any:
+    """A key taken from a ``with`` scope, named as the scope names it."""
+    if isinstance(value, PublicKey) and value.name is None:
+        return PublicKey(value.value, name)
+    return value
+
+
+def read_rules(path: Path, rel: str = RULES_FILE, base: Path | None = None) -> list[Rule]:
+    """The rules of an agenix ``secrets.nix``; :class:`RulesError` when it cannot be read.
+    ``base``: the repository root, below which ``import ./x.nix`` may read files."""
     try:
         data = path.read_bytes()
     except OSError as exc:
@@ -189,16 +261,8 @@ def read_rules(path: Path, rel: str = RULES_FILE) -> list[Rule]:
         raise RulesError(
             f"{rel} line {line}: syntax error", hint="fix the Nix syntax (nix-instantiate --parse)"
         )
-    reader = _Reader(tree, rel)
-    root = tree.root
-    node = root.named_children[0] if root.named_children else None
-    while node is not None and node.type in ("parenthesized_expression", "let_expression"):
-        if node.type == "let_expression":
-            for names, value in reader.bindings(node):
-                reader.env[names[0]] = value
-            node = node.child_by_field_name("body")
-        else:
-            node = node.named_children[0]
+    reader = _Reader(tree, rel, base)
+    node = _body(reader, tree)
     if node is None or node.type not in ("attrset_expression", "rec_attrset_expression"):
         raise RulesError(
             f"{rel} is not an attrset of rules",

@@ -124,7 +124,7 @@ def prepare(root: Path, *, layout_mode: str = "per-host", dry_run: bool = False)
         rules, rules_dir = read_rekey(root, sources, inventory)
     else:
         rules_dir = os.path.dirname(rules_rel)
-        rules = read_rules(root / rules_rel, rules_rel)
+        rules = read_rules(root / rules_rel, rules_rel, root)
     keymap = map_keys(rules, inventory.hosts, keys.admins, keys.hosts, rules_rel)
 
     identities = user_identities()
