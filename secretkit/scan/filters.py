@@ -33,7 +33,21 @@ _LAST_WORD = {
     "dbpass": "password",
     "pass": "password",
     "pw": "password",
+    "pwd": "password",
+    "tok": "token",
+    "creds": "credentials",
+    "privkey": "private-key",
 }
+# One lower-case word ending in a secret's name: ``rootpw``, ``rpcsecret``, ``csrftoken``
+# (``…pass`` is not one: bypass, compass).
+_NAME_ENDINGS = (
+    ("password", "password"),
+    ("passwd", "password"),
+    ("secret", "secret"),
+    ("token", "token"),
+    ("pwd", "password"),
+    ("pw", "password"),
+)
 _LAST_TWO = {
     ("api", "key"): "api-key",
     ("user", "key"): "user-key",
@@ -55,6 +69,10 @@ _LAST_TWO = {
     ("account", "key"): "secret-key",
     ("master", "key"): "secret-key",
     ("app", "key"): "secret-key",
+    ("priv", "key"): "private-key",
+    ("shared", "key"): "preshared-key",
+    ("enc", "key"): "secret-key",
+    ("hmac", "key"): "secret-key",
 }
 # ``proxy_pass`` and friends (nginx) pass requests on, not passwords.
 _NOT_PASSWORD_PASS = frozenset({"proxy", "fastcgi", "uwsgi", "grpc", "scgi", "memcached", "by"})
@@ -125,7 +143,13 @@ def secret_name(name: str) -> str | None:
         kind = _LAST_TWO[(parts[-2], parts[-1])]
     elif parts[-1] in _LAST_WORD:
         kind = _LAST_WORD[parts[-1]]
-    if kind is None:
+    else:
+        last = parts[-1]
+        kind = next(
+            (k for end, k in _NAME_ENDINGS if last.endswith(end) and len(last) >= len(end) + 2),
+            None,
+        )
+    if kind is None or parts == ["pwd"]:  # alone, pwd is the shell's working directory
         return None
     if parts[-1] == "pass" and len(parts) >= 2 and parts[-2] in _NOT_PASSWORD_PASS:
         return None

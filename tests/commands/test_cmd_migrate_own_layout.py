@@ -21,6 +21,8 @@ from tests.conftest import commit_all
 from tests.keys.layouts import write
 from tests.support.cli import run_main
 
+KEPT = "fake-one"  # a value already in web's sops file, kept as it is
+
 SOPS_YAML = """# hand-written, no secretkit anchors
 keys:
   - &alice {alice}
@@ -84,7 +86,7 @@ def nix_files(web_token: str, db_password: str, cache_token: str) -> dict[str, s
 
 
 PLAIN = {
-    "hosts/web/secrets/main.yaml": "htpasswd: fake-one\n",
+    "hosts/web/secrets/main.yaml": f"htpasswd: {KEPT}\n",
     "hosts/web/secrets/api.yaml": "api-token: fake-two\n",
     "hosts/db/secrets/db.yaml": "postgres:\n  password: fake-three\n",
     "secrets/common.yaml": "wifi-psk: fake-four\n",
@@ -144,7 +146,7 @@ def test_migrate_writes_into_the_files_the_hosts_already_use(repo: Repo) -> None
     # (cache's k3s token, another value, was named first: web's is k3s/token-2)
     for who in ("web", "alice"):
         assert repo.read("hosts/web/secrets/main.yaml", who) == {
-            "htpasswd": "fake-one",
+            "htpasswd": KEPT,
             "k3s/token-2": web_token,
         }
     web = (root / "hosts/web/configuration.nix").read_text()

@@ -427,6 +427,21 @@ def test_every_registered_detector_has_a_should_flag_row() -> None:
         ("semantic_tokens", None),
         ("requestEncryptionCredentials", None),
         ("max_tokens", None),
+        # abbreviations and names run together
+        ("adminPwd", "password"),
+        ("db_pwd", "password"),
+        ("pwd", None),  # alone: the shell's working directory ("pwd *": "allow")
+        ("api_tok", "token"),
+        ("creds", "credentials"),
+        ("privKey", "private-key"),
+        ("preSharedKey", "preshared-key"),
+        ("hmacKey", "secret-key"),
+        ("rootpw", "password"),
+        ("rpcsecret", "secret"),
+        ("csrftoken", "token"),
+        ("bypass", None),
+        ("compass", None),
+        ("rootpwFile", None),
     ],
 )
 def test_secret_names(name: str, kind: str | None) -> None:
