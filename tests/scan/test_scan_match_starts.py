@@ -34,6 +34,10 @@ _PIECES = [
     "'", '"', " ", "  ", "\t", "\n", "\r\n", "=", "-", "--", "$", "`", "\u00e9", "\u00a0",
     "\u2028", "\U0001f600", "[", "(", "|", "&", "#", ".", "_",
     "curl", "curl ", "libcurl ", "/bin/curl -sS", " -u ", " -u", "--user ", "--user-agent ",
+    "Authorization", "authorization:", "Proxy-Authorization: ", "AUTHORIZATION", "a-uthorization",
+    "AuThOrIzAtIoN", "Bearer ", "basic ", "token\t", "X-Api-Key", "x-api-key: ", "API-KEY",
+    "xx-api-key", "?", "?token=", "&api_key=", "&apikey=", "?secret=", "&password=",
+    "?access_token=", "key=", "passwd=", "#",
 ]  # fmt: skip
 
 
@@ -43,7 +47,20 @@ def _word(rng: random.Random, low: int, high: int, chars: str = _ALNUM) -> str:
 
 def _snippet(rng: random.Random) -> str:
     """One well-formed construct of a pattern, around which the pieces fall."""
-    kind = rng.randrange(5)
+    kind = rng.randrange(8)
+    if kind == 5:
+        head = rng.choice(
+            ["Authorization", "authorization", "Proxy-Authorization", "AUTHORIZATION"]
+        )
+        sep = rng.choice([": ", ":", " ", "=", '" "', "\t"])
+        scheme = rng.choice(["Bearer ", "token ", "Basic\t", "bearer  "])
+        return f"{head}{sep}{scheme}{_word(rng, 8, 20, _ALNUM + '._-+/=')}"
+    if kind == 6:
+        head = rng.choice(["X-Api-Key", "x-api-key", "API-KEY", "Api-Key", "-x-api-key"])
+        return f"{head}{rng.choice([': ', ':', ' : '])}{_word(rng, 8, 20)}"
+    if kind == 7:
+        name = rng.choice(["token", "access_token", "api_key", "apikey", "secret", "passwd", "key"])
+        return f"https://h/p{rng.choice(['?', '&', '?x=1&'])}{name}={_word(rng, 4, 14)}"
     if kind == 4:
         flag = rng.choice([" -u ", " -u", " --user ", " --user\t", " --user-agent "])
         quote = rng.choice(["", "'", '"'])
@@ -165,6 +182,8 @@ def test_literal_scans_on_large_texts_equal_plain_str_methods() -> None:
     needles = ["==", "://", "aws", "SG.", ":AA", "echo", "cat", "pw", "key", "aa", "aaa", "-us"]
     for _ in range(40):
         text = "".join(rng.choice(_TEXTS) for _ in range(rng.randint(60, 200)))
+        while len(text) < 1 << 14:
+            text += rng.choice(_TEXTS)
         text += rng.choice(["", "aa", "a", "ke", "pw"])
         assert len(text) >= 1 << 14
         for needle in needles:

@@ -189,6 +189,16 @@ SHOULD_FLAG += [
      "{ script = ''\n  echo '@V@' | passwd --stdin root\n''; }", "command-secret"),
     ("echo-into-a-token-file", fake.password,
      "{ script = ''\n  echo '@V@' > /etc/app/token\n''; }", "command-secret"),
+    # credentials a request carries: headers and query strings
+    ("bearer-header", fake.password,
+     "{ script = ''\n  curl -H \"Authorization: Bearer @V@\" https://h/x\n''; }", "command-secret"),
+    ("nginx-authorization", fake.password,
+     "{ extraConfig = ''\n  proxy_set_header Authorization \"Basic @V@\";\n''; }",
+     "command-secret"),
+    ("api-key-header", fake.password,
+     "{ script = ''\n  curl -H 'X-Api-Key: @V@' http://sonarr.lan/api\n''; }", "command-secret"),
+    ("query-token", fake.password, '{ url = "https://h/hook?access_token=@V@&x=1"; }',
+     "command-secret"),
 ]  # fmt: skip
 
 SHOULD_NOT_FLAG: list[Case] = [
@@ -346,6 +356,13 @@ SHOULD_NOT_FLAG: list[Case] = [
         None,
     ),
     ("file-reference", lambda: "{file:~/.config/api.key}", '{ apiKey = "@V@"; }', None),
+    (
+        "bearer-from-a-file",
+        lambda: "$(cat /run/secrets/token)",
+        "{ script = ''\n  curl -H \"Authorization: Bearer @V@\" https://h/x\n''; }",
+        None,
+    ),
+    ("query-interpolated", lambda: "${TOKEN}", '{ url = "https://h/hook?token=@V@"; }', None),
     (
         "dbus-secret-portal",
         fake.password,
