@@ -130,11 +130,12 @@ def scan_nix(data: bytes) -> tuple[list[Hit], bool]:
                 continue
             # (node.child(i), not node.children: the literal's fragments stay in C)
             begin, stop = node.child(0).end_byte, node.child(count - 1).start_byte
-        raw = data[begin:stop].decode("utf-8", "replace")
-        if not raw.strip():
-            continue
+        if begin >= stop:
+            continue  # an empty literal
         kind, env_key_name, config_key, command_key = facts
-        in_environment = _in_environment(path)
+        in_environment = not _ENVIRONMENT.isdisjoint(path) and not _ENVIRONMENT.isdisjoint(
+            path[:-1]
+        )
         if kind is None and len(path) >= 2 and path[-2] == "basicAuth":
             kind = "password"  # basicAuth = { <user> = "<password>"; }
         if kind is None and env_key_name and in_environment:
@@ -145,20 +146,32 @@ def scan_nix(data: bytes) -> tuple[list[Hit], bool]:
             and path[-1:] == ["text"]
             and path[-2] in read_as_file
         )
-        embedded = ("\n" in raw or config_key) and _SECRETISH.search(raw) is not None
         command = command_key or in_environment
         content = None
         if builders and (key == "text" or argument):
             content = nix_positions.content_context(data, node, path)
         elif key == "text":  # no builder in the file: only environment.etc can say
             content = nix_positions.etc_context(path)
-        if kind is None and not etc_text and not embedded and not command and content is None:
+        # '\n' in the literal's text, without decoding it
+        multiline = data.find(b"\n", begin, stop) >= 0
+        quiet = kind is None and not etc_text and not command and content is None
+        marked = False
+        if quiet:
             first = bisect.bisect_left(marks, begin)
             marked = first < len(marks) and marks[first] < stop
-            if not marked and not (
-                keyed_file and token_hits(raw, Context(tuple(path)), vendor=vendor)
-            ):
-                continue  # the common case: nothing here, no need to read the literal
+            if not marked and not keyed_file and not multiline and not config_key:
+                continue  # the common case: nothing here (and nothing embedded)
+        raw = data[begin:stop].decode("utf-8", "replace")
+        if not raw.strip():
+            continue
+        embedded = (multiline or config_key) and _secretish(raw)
+        if (
+            quiet
+            and not embedded
+            and not marked
+            and not (keyed_file and token_hits(raw, Context(tuple(path)), vendor=vendor))
+        ):
+            continue  # nothing here, no need to read the literal
         ctx = Context(tuple(path))
         lit = _Value(*cst.string_parts(tree, node))
         dotted = _dotted(path)
@@ -247,8 +260,19 @@ _ENVIRONMENT = frozenset(
 )
 
 
-def _in_environment(path: list[str]) -> bool:
-    return not _ENVIRONMENT.isdisjoint(path) and not _ENVIRONMENT.isdisjoint(path[:-1])
+def _secretish(raw: str) -> bool:
+    """``_SECRETISH.search(raw)``; ASCII text by its lowered form (the same answer:
+    only non-ASCII letters fold unlike ``lower()``, e.g. the Kelvin sign to ``k``)."""
+    if raw.isascii():
+        low = raw.lower()
+        return (
+            "pass" in low
+            or "token" in low
+            or "secret" in low
+            or "key" in low
+            or ("cred" in low or "psk" in low)
+        )
+    return _SECRETISH.search(raw) is not None
 
 
 @lru_cache(maxsize=4096)
