@@ -220,8 +220,66 @@ def string_parts(tree: Tree, node: Node) -> tuple[str, tuple[tuple[int, int], ..
     """The value of a string literal node and its interpolations' index ranges, as
     :func:`literal` has them, without mapping each character back to its byte (what
     a scan reads before it knows whether anything needs a span)."""
+    if node.type == "indented_string_expression":
+        pieces = _pieces(tree, node, False)[0]
+        parts = _indented_parts(pieces)
+        if parts is not None:
+            return parts
     value, _offsets, interpolations, _start, _end = _assemble(tree, node, False)
     return value, tuple(interpolations)
+
+
+_SLOT = "\ue000"  # stands for an interpolation while a text's indentation is stripped
+
+
+def _indented_parts(pieces: list[_Piece]) -> tuple[str, tuple[tuple[int, int], ...]] | None:
+    """:func:`_strip_indentation` of a ``''`` literal made of text and interpolations,
+    done on its whole text at once (each interpolation one content character); None
+    when it holds anything else (an error) or a character that would be mistaken."""
+    texts: list[str] = []
+    inserted: list[str] = []
+    for piece in pieces:
+        if piece.interpolation:
+            texts.append(_SLOT)
+            inserted.append(piece.text)
+        elif piece.raw:
+            texts.append(piece.text)
+        else:
+            return None
+    text = "".join(texts)
+    if text.count(_SLOT) != len(inserted):
+        return None
+    lines = text.split("\n")
+    strip: int | None = None
+    for line in lines:
+        rest = line.lstrip(" ")
+        if rest and (strip is None or len(line) - len(rest) < strip):
+            strip = len(line) - len(rest)
+    first = 1 if len(lines) > 1 and not lines[0].strip(" ") else 0
+    last = len(lines) if lines[-1].strip(" ") else len(lines) - 1
+    kept: list[str] = []
+    for index in range(first, last):
+        line = lines[index]
+        if strip:
+            line = line[min(strip, len(line) - len(line.lstrip(" "))) :]
+        kept.append(line)
+    value = "\n".join(kept)
+    if last < len(lines) and kept:
+        value += "\n"  # the skipped last line leaves the line break before it
+    if not inserted:
+        return value, ()
+    chunks = value.split(_SLOT)
+    out = [chunks[0]]
+    spans: list[tuple[int, int]] = []
+    at = len(chunks[0])
+    for text_of, chunk in zip(inserted, chunks[1:], strict=True):
+        if spans and spans[-1][1] == at:  # right after another interpolation: one run
+            spans[-1] = (spans[-1][0], at + len(text_of))
+        else:
+            spans.append((at, at + len(text_of)))
+        out += [text_of, chunk]
+        at += len(text_of) + len(chunk)
+    return "".join(out), tuple(spans)
 
 
 def _assemble(
