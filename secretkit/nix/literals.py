@@ -7,6 +7,7 @@ byte offset (:class:`NixString`), so a part of a value can be edited by span.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from secretkit.nix.syntax import STRING_TYPES, Node, Tree, parse
@@ -229,6 +230,7 @@ def string_parts(tree: Tree, node: Node) -> tuple[str, tuple[tuple[int, int], ..
     return value, tuple(interpolations)
 
 
+_CONTENT_INDENT = re.compile(r"(?m)^( *)[^ \n]")
 _SLOT = "\ue000"  # stands for an interpolation while a text's indentation is stripped
 
 
@@ -249,23 +251,16 @@ def _indented_parts(pieces: list[_Piece]) -> tuple[str, tuple[tuple[int, int], .
     text = "".join(texts)
     if text.count(_SLOT) != len(inserted):
         return None
-    lines = text.split("\n")
-    strip: int | None = None
-    for line in lines:
-        rest = line.lstrip(" ")
-        if rest and (strip is None or len(line) - len(rest) < strip):
-            strip = len(line) - len(rest)
-    first = 1 if len(lines) > 1 and not lines[0].strip(" ") else 0
-    last = len(lines) if lines[-1].strip(" ") else len(lines) - 1
-    kept: list[str] = []
-    for index in range(first, last):
-        line = lines[index]
-        if strip:
-            line = line[min(strip, len(line) - len(line.lstrip(" "))) :]
-        kept.append(line)
-    value = "\n".join(kept)
-    if last < len(lines) and kept:
-        value += "\n"  # the skipped last line leaves the line break before it
+    # the smallest indentation of the lines with content, then the first line and the
+    # last one when they hold nothing but spaces
+    strip = min(map(len, _CONTENT_INDENT.findall(text)), default=0)
+    first_break = text.find("\n")
+    last_break = text.rfind("\n")
+    begin = first_break + 1 if first_break >= 0 and not text[:first_break].strip(" ") else 0
+    end = len(text) if text[last_break + 1 :].strip(" ") else last_break + 1
+    value = text[begin:end]
+    if strip:
+        value = re.sub(f"(?m)^ {{1,{strip}}}", "", value)
     if not inserted:
         return value, ()
     chunks = value.split(_SLOT)
