@@ -119,7 +119,10 @@ def scan_nix(data: bytes) -> tuple[list[Hit], bool]:
     for node, path, binding, at, until, argument in nodes:
         key = path[-1] if path and path[-1][:1] != "[" else _key(path)
         facts = _key_facts(key)
-        if facts is None or not _META.isdisjoint(path):
+        if facts is None:
+            continue
+        plain_path = _NAMED.isdisjoint(path)  # no metadata or environment name in it
+        if not plain_path and not _META.isdisjoint(path):
             continue
         if delimited:
             width = 1 if data[at] == 34 else 2  # "…" or ''…''
@@ -133,8 +136,10 @@ def scan_nix(data: bytes) -> tuple[list[Hit], bool]:
         if begin >= stop:
             continue  # an empty literal
         kind, env_key_name, config_key, command_key = facts
-        in_environment = not _ENVIRONMENT.isdisjoint(path) and not _ENVIRONMENT.isdisjoint(
-            path[:-1]
+        in_environment = (
+            not plain_path
+            and not _ENVIRONMENT.isdisjoint(path)
+            and not _ENVIRONMENT.isdisjoint(path[:-1])
         )
         if kind is None and len(path) >= 2 and path[-2] == "basicAuth":
             kind = "password"  # basicAuth = { <user> = "<password>"; }
@@ -258,6 +263,10 @@ _ENV_KEY_NAME = re.compile(r"^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*_KEY$")
 _ENVIRONMENT = frozenset(
     {"environment", "variables", "sessionVariables", "env", "environmentVariables", "Environment"}
 )
+
+
+# Either kind of name, for the one test that most paths pass.
+_NAMED = _META | _ENVIRONMENT
 
 
 def _secretish(raw: str) -> bool:
