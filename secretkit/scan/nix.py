@@ -110,7 +110,7 @@ def scan_nix(data: bytes) -> tuple[list[Hit], bool]:
     read_as_file: set[str] = set()
     if b"/etc/" in data:
         for node, path, _binding, at, until, _argument in nodes:
-            if _FILE_OPTION.search(_key(path)) and b"/etc/" in data[at:until]:
+            if data.find(b"/etc/", at, until) >= 0 and _FILE_OPTION.search(_key(path)):
                 value, interpolations = cst.string_parts(tree, node)
                 if not interpolations and value.startswith("/etc/"):
                     read_as_file.add(value[len("/etc/") :])
@@ -179,7 +179,6 @@ def scan_nix(data: bytes) -> tuple[list[Hit], bool]:
             continue  # nothing here, no need to read the literal
         ctx = Context(tuple(path))
         lit = _Value(*cst.string_parts(tree, node))
-        dotted = _dotted(path)
         found: list[Hit] = []
 
         for start, end in _literal_runs(lit):
@@ -236,7 +235,7 @@ def scan_nix(data: bytes) -> tuple[list[Hit], bool]:
             line = data.count(b"\n", 0, start) + 1
             if line in allowed_lines:
                 continue
-            hits.append(Hit(start, end, hit.rule, hit.kind, hit.severity, dotted, value))
+            hits.append(Hit(start, end, hit.rule, hit.kind, hit.severity, _dotted(path), value))
     return merge(hits), tree.has_errors
 
 
