@@ -96,10 +96,18 @@ def scan_nix(data: bytes) -> tuple[list[Hit], bool]:
         }
     nodes = list(cst.value_strings(tree))
     text = data.decode("utf-8", "replace")
-    vendor = vendor_hint(text)
     # One pass of the token detectors over the whole file says which literals can
-    # hold a token at all; only those (and secret-named ones) are read in full.
-    marks = sorted(_byte_offsets(text, data, token_hits(text, Context(()), vendor=vendor)))
+    # hold a token at all; only those (and secret-named ones) are read in full.  (It
+    # looks for vendor formats only where the text can hold one; whether it can is
+    # asked again only if a literal is read.)
+    marks = sorted(_byte_offsets(text, data, token_hits(text, Context(()))))
+    asked: list[bool] = []
+
+    def vendor() -> bool:
+        if not asked:
+            asked.append(vendor_hint(text))
+        return asked[0]
+
     lowered = data.lower()
     keyed_file = any(n.encode() in lowered for n in KEYED_NEEDS)
     # In a tree without errors every literal has both its delimiters.
@@ -174,7 +182,7 @@ def scan_nix(data: bytes) -> tuple[list[Hit], bool]:
             quiet
             and not embedded
             and not marked
-            and not (keyed_file and token_hits(raw, Context(tuple(path)), vendor=vendor))
+            and not (keyed_file and token_hits(raw, Context(tuple(path)), vendor=vendor()))
         ):
             continue  # nothing here, no need to read the literal
         ctx = Context(tuple(path))
@@ -183,7 +191,7 @@ def scan_nix(data: bytes) -> tuple[list[Hit], bool]:
 
         for start, end in _literal_runs(lit):
             segment = lit.value[start:end]
-            found.extend(token_hits(segment, ctx, start, vendor=vendor))
+            found.extend(token_hits(segment, ctx, start, vendor=vendor()))
 
         if kind is not None and not lit.has_interpolation and _secret_valued(node, -1):
             if kind == "env-key":
