@@ -318,8 +318,8 @@ def _embedded_config_hits(lit: _Value) -> list[Hit]:
     # ``key = value`` lines, and ``key = "value"`` / ``$cfg['key'] = "value"`` inside
     # code (PHP, Lua, Python config written as a string)
     hits = key_value_hits(lit.value, "ini")
-    hits += [h for h in key_value_hits(lit.value, "text") if (h.start, h.end) not in
-             {(k.start, k.end) for k in hits}]  # fmt: skip
+    spans = {(k.start, k.end) for k in hits}
+    hits += [h for h in key_value_hits(lit.value, "text") if (h.start, h.end) not in spans]
     return [
         h
         for h in hits
