@@ -226,7 +226,7 @@ _QUERY_TEXT = """
 (apply_expression argument: (indented_string_expression) @p)
 """
 _ORDER = {"b": 0, "l": 1, "a": 2, "s": 3}
-_EVENT_ORDER = itemgetter(0, 1, 2)
+_EVENT_KEY = itemgetter(0)
 # ``a.b.c =``: an attribute path of plain identifiers, read from the bytes (in a tree
 # without errors, where a binding starts with its attribute path).
 _PLAIN_NAMES = re.compile(rb"[A-Za-z_][\w'-]*(?:\.[A-Za-z_][\w'-]*)*(?=[ \t\r\n]*=)")
@@ -255,35 +255,53 @@ def value_strings(
     if _QUERY is None:
         _QUERY = tree_sitter.Query(_parser().language, _QUERY_TEXT)
     captures = tree_sitter.QueryCursor(_QUERY).captures(tree.root)
-    events: list[tuple[int, int, int, Node]] = []
-    arguments = {node.start_byte for node in captures.pop("p", ())}
+    argument_nodes = captures.pop("p", None)
+    arguments = {node.start_byte for node in argument_nodes} if argument_nodes else set()
+    # sorted by (start, -end, order) through one integer per event
+    width = len(tree.source) + 1
+    events: list[tuple[int, int, int, int, Node]] = []
     for name, nodes in captures.items():
         order = _ORDER[name]
-        events += [(node.start_byte, -node.end_byte, order, node) for node in nodes]
-    events.sort(key=_EVENT_ORDER)
-    plain_names = not tree.root.has_error
-    # open constructs: [end byte, order, node, extra, start byte]; extra holds a list's
-    # element starts, or a binding's whole path once a string inside needed it
-    stack: list[list[Any]] = []
+        events += [
+            ((start * width - end) * 4 + order, start, end, order, node)
+            for node in nodes
+            for start, end in ((node.start_byte, node.end_byte),)
+        ]
+    events.sort(key=_EVENT_KEY)
+    names_at = _PLAIN_NAMES.match if not tree.root.has_error else None
+    # open constructs: [end byte, start byte, order, node, path or element starts];
+    # the bottom one stands for the file (a binding whose path is known: [])
+    stack: list[list[Any]] = [[len(tree.source) + 1, -1, 0, None, []]]
+    top_end = stack[-1][0]
     names_open = 0  # attribute paths on the stack: a string inside one is a quoted name
-    for start, neg_end, order, node in events:
-        while stack and (stack[-1][0] < start or (stack[-1][0] == start and stack[-1][4] < start)):
-            if stack.pop()[1] == 2:
-                names_open -= 1
+    for _key, start, end, order, node in events:
+        if top_end <= start:
+            while True:  # close what ended before this start (a zero-width one stays)
+                top = stack[-1]
+                if top[0] > start or (top[0] == start and top[1] == start):
+                    break
+                stack.pop()
+                if top[2] == 2:
+                    names_open -= 1
+            top_end = stack[-1][0]
         if order == 3:
             if names_open:
                 continue  # a quoted attribute name
-            path, binding = _path_at(tree, stack, start, plain_names)
-            yield node, path, binding, start, -neg_end, start in arguments
-            stack.append([-neg_end, 3, node, [], start])
+            top = stack[-1]
+            if top[2] == 0 and top[4] is not None:  # directly in a binding that knows its path
+                yield node, top[4][:], top[3], start, end, start in arguments
+            else:
+                path, binding = _path_at(tree, stack, start, names_at)
+                yield node, path, binding, start, end, start in arguments
+            stack.append([end, start, 3, node, None])
         elif order == 2:
-            stack.append([-neg_end, 2, node, [], start])
+            stack.append([end, start, 2, node, None])
             names_open += 1
-        else:  # a list, or a binding (its names are read when a string inside needs them)
-            extra = [] if order == 0 else _element_starts(node)
-            stack.append([-neg_end, order, node, extra, start])
-            if len(stack) > MAX_PATH_DEPTH:  # the walk's limit, counted by open constructs
-                deeper([], len(stack))
+        else:  # a binding (its names are read when a string inside needs them), a list
+            stack.append([end, start, order, node, None])
+            if len(stack) > MAX_PATH_DEPTH + 1:  # the walk's limit, counted by open constructs
+                deeper([], len(stack) - 1)
+        top_end = end
 
 
 def _element_starts(node: Node) -> list[int]:
@@ -291,31 +309,40 @@ def _element_starts(node: Node) -> list[int]:
 
 
 def _path_at(
-    tree: Tree, stack: list[list[Any]], at: int, plain_names: bool
+    tree: Tree, stack: list[list[Any]], at: int, names_at: Callable[..., Any] | None
 ) -> tuple[list[str], Node | None]:
     """The attribute path and the innermost binding of a string at byte ``at`` inside
     the open constructs ``stack``: the path of the nearest binding that knows it, then
     list positions and the names of the bindings above it (which then know theirs)."""
     above: list[list[Any]] = []
     index = len(stack) - 1
-    while index >= 0 and not (stack[index][1] == 0 and stack[index][3]):
-        if stack[index][1] < 2:
-            above.append(stack[index])
+    while True:
+        entry = stack[index]
+        kind = entry[2]
+        if kind == 0:
+            if entry[4] is not None:
+                break
+            above.append(entry)
+        elif kind == 1:
+            above.append(entry)
         index -= 1
-    path = list(stack[index][3][0]) if index >= 0 else []
-    binding = stack[index][2] if index >= 0 else None
-    for _end, kind, container, extra, start in reversed(above):
-        if kind == 1:  # the list element holding the string
-            path.append(f"[{bisect.bisect_right(extra, at) - 1}]")
+    path: list[str] = entry[4][:]
+    binding = entry[3]
+    for entry in reversed(above):
+        if entry[2] == 1:  # the list element holding the string
+            starts = entry[4]
+            if starts is None:
+                starts = entry[4] = _element_starts(entry[3])
+            path.append(f"[{bisect.bisect_right(starts, at) - 1}]")
             continue
-        names = _PLAIN_NAMES.match(tree.source, start) if plain_names else None
+        binding = entry[3]
+        names = names_at(tree.source, entry[1]) if names_at is not None else None
         if names is not None:
             path += names.group().decode().split(".")
         else:
-            names_node = container.child_by_field_name("attrpath")
+            names_node = binding.child_by_field_name("attrpath")
             path += attr_names(tree, names_node) if names_node else []
-        extra.append(path[:])
-        binding = container
+        entry[4] = path[:]
     return path, binding
 
 

@@ -7,6 +7,7 @@ byte offset (:class:`NixString`), so a part of a value can be edited by span.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from secretkit.nix.syntax import STRING_TYPES, Node, Tree, parse
@@ -220,8 +221,60 @@ def string_parts(tree: Tree, node: Node) -> tuple[str, tuple[tuple[int, int], ..
     """The value of a string literal node and its interpolations' index ranges, as
     :func:`literal` has them, without mapping each character back to its byte (what
     a scan reads before it knows whether anything needs a span)."""
+    if node.type == "indented_string_expression":
+        pieces = _pieces(tree, node, False)[0]
+        parts = _indented_parts(pieces)
+        if parts is not None:
+            return parts
     value, _offsets, interpolations, _start, _end = _assemble(tree, node, False)
     return value, tuple(interpolations)
+
+
+_CONTENT_INDENT = re.compile(r"(?m)^( *)[^ \n]")
+_SLOT = "\ue000"  # stands for an interpolation while a text's indentation is stripped
+
+
+def _indented_parts(pieces: list[_Piece]) -> tuple[str, tuple[tuple[int, int], ...]] | None:
+    """:func:`_strip_indentation` of a ``''`` literal made of text and interpolations,
+    done on its whole text at once (each interpolation one content character); None
+    when it holds anything else (an error) or a character that would be mistaken."""
+    texts: list[str] = []
+    inserted: list[str] = []
+    for piece in pieces:
+        if piece.interpolation:
+            texts.append(_SLOT)
+            inserted.append(piece.text)
+        elif piece.raw:
+            texts.append(piece.text)
+        else:
+            return None
+    text = "".join(texts)
+    if text.count(_SLOT) != len(inserted):
+        return None
+    # the smallest indentation of the lines with content, then the first line and the
+    # last one when they hold nothing but spaces
+    strip = min(map(len, _CONTENT_INDENT.findall(text)), default=0)
+    first_break = text.find("\n")
+    last_break = text.rfind("\n")
+    begin = first_break + 1 if first_break >= 0 and not text[:first_break].strip(" ") else 0
+    end = len(text) if text[last_break + 1 :].strip(" ") else last_break + 1
+    value = text[begin:end]
+    if strip:
+        value = re.sub(f"(?m)^ {{1,{strip}}}", "", value)
+    if not inserted:
+        return value, ()
+    chunks = value.split(_SLOT)
+    out = [chunks[0]]
+    spans: list[tuple[int, int]] = []
+    at = len(chunks[0])
+    for text_of, chunk in zip(inserted, chunks[1:], strict=True):
+        if spans and spans[-1][1] == at:  # right after another interpolation: one run
+            spans[-1] = (spans[-1][0], at + len(text_of))
+        else:
+            spans.append((at, at + len(text_of)))
+        out += [text_of, chunk]
+        at += len(text_of) + len(chunk)
+    return "".join(out), tuple(spans)
 
 
 def _assemble(

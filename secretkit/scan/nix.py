@@ -96,10 +96,18 @@ def scan_nix(data: bytes) -> tuple[list[Hit], bool]:
         }
     nodes = list(cst.value_strings(tree))
     text = data.decode("utf-8", "replace")
-    vendor = vendor_hint(text)
     # One pass of the token detectors over the whole file says which literals can
-    # hold a token at all; only those (and secret-named ones) are read in full.
-    marks = sorted(_byte_offsets(text, data, token_hits(text, Context(()), vendor=vendor)))
+    # hold a token at all; only those (and secret-named ones) are read in full.  (It
+    # looks for vendor formats only where the text can hold one; whether it can is
+    # asked again only if a literal is read.)
+    marks = sorted(_byte_offsets(text, data, token_hits(text, Context(()))))
+    asked: list[bool] = []
+
+    def vendor() -> bool:
+        if not asked:
+            asked.append(vendor_hint(text))
+        return asked[0]
+
     lowered = data.lower()
     keyed_file = any(n.encode() in lowered for n in KEYED_NEEDS)
     # In a tree without errors every literal has both its delimiters.
@@ -110,7 +118,7 @@ def scan_nix(data: bytes) -> tuple[list[Hit], bool]:
     read_as_file: set[str] = set()
     if b"/etc/" in data:
         for node, path, _binding, at, until, _argument in nodes:
-            if _FILE_OPTION.search(_key(path)) and b"/etc/" in data[at:until]:
+            if data.find(b"/etc/", at, until) >= 0 and _FILE_OPTION.search(_key(path)):
                 value, interpolations = cst.string_parts(tree, node)
                 if not interpolations and value.startswith("/etc/"):
                     read_as_file.add(value[len("/etc/") :])
@@ -119,7 +127,10 @@ def scan_nix(data: bytes) -> tuple[list[Hit], bool]:
     for node, path, binding, at, until, argument in nodes:
         key = path[-1] if path and path[-1][:1] != "[" else _key(path)
         facts = _key_facts(key)
-        if facts is None or not _META.isdisjoint(path):
+        if facts is None:
+            continue
+        plain_path = _NAMED.isdisjoint(path)  # no metadata or environment name in it
+        if not plain_path and not _META.isdisjoint(path):
             continue
         if delimited:
             width = 1 if data[at] == 34 else 2  # "…" or ''…''
@@ -130,11 +141,14 @@ def scan_nix(data: bytes) -> tuple[list[Hit], bool]:
                 continue
             # (node.child(i), not node.children: the literal's fragments stay in C)
             begin, stop = node.child(0).end_byte, node.child(count - 1).start_byte
-        raw = data[begin:stop].decode("utf-8", "replace")
-        if not raw.strip():
-            continue
+        if begin >= stop:
+            continue  # an empty literal
         kind, env_key_name, config_key, command_key = facts
-        in_environment = _in_environment(path)
+        in_environment = (
+            not plain_path
+            and not _ENVIRONMENT.isdisjoint(path)
+            and not _ENVIRONMENT.isdisjoint(path[:-1])
+        )
         if kind is None and len(path) >= 2 and path[-2] == "basicAuth":
             kind = "password"  # basicAuth = { <user> = "<password>"; }
         if kind is None and env_key_name and in_environment:
@@ -145,28 +159,39 @@ def scan_nix(data: bytes) -> tuple[list[Hit], bool]:
             and path[-1:] == ["text"]
             and path[-2] in read_as_file
         )
-        embedded = ("\n" in raw or config_key) and _SECRETISH.search(raw) is not None
         command = command_key or in_environment
         content = None
         if builders and (key == "text" or argument):
             content = nix_positions.content_context(data, node, path)
         elif key == "text":  # no builder in the file: only environment.etc can say
             content = nix_positions.etc_context(path)
-        if kind is None and not etc_text and not embedded and not command and content is None:
+        # '\n' in the literal's text, without decoding it
+        multiline = data.find(b"\n", begin, stop) >= 0
+        quiet = kind is None and not etc_text and not command and content is None
+        marked = False
+        if quiet:
             first = bisect.bisect_left(marks, begin)
             marked = first < len(marks) and marks[first] < stop
-            if not marked and not (
-                keyed_file and token_hits(raw, in_context(tuple(path), raw), vendor=vendor)
-            ):
-                continue  # the common case: nothing here, no need to read the literal
+            if not marked and not keyed_file and not multiline and not config_key:
+                continue  # the common case: nothing here (and nothing embedded)
+        raw = data[begin:stop].decode("utf-8", "replace")
+        if not raw.strip():
+            continue
+        embedded = (multiline or config_key) and _secretish(raw)
+        if (
+            quiet
+            and not embedded
+            and not marked
+            and not (keyed_file and token_hits(raw, in_context(tuple(path), raw), vendor=vendor()))
+        ):
+            continue  # nothing here, no need to read the literal
         ctx = in_context(tuple(path), raw)
         lit = _Value(*cst.string_parts(tree, node))
-        dotted = _dotted(path)
         found: list[Hit] = []
 
         for start, end in _literal_runs(lit):
             segment = lit.value[start:end]
-            found.extend(token_hits(segment, ctx, start, vendor=vendor))
+            found.extend(token_hits(segment, ctx, start, vendor=vendor()))
 
         if kind is not None and not lit.has_interpolation and _secret_valued(node, -1):
             if kind == "env-key":
@@ -218,7 +243,7 @@ def scan_nix(data: bytes) -> tuple[list[Hit], bool]:
             line = data.count(b"\n", 0, start) + 1
             if line in allowed_lines:
                 continue
-            hits.append(Hit(start, end, hit.rule, hit.kind, hit.severity, dotted, value))
+            hits.append(Hit(start, end, hit.rule, hit.kind, hit.severity, _dotted(path), value))
     return merge(hits), tree.has_errors
 
 
@@ -247,8 +272,23 @@ _ENVIRONMENT = frozenset(
 )
 
 
-def _in_environment(path: list[str]) -> bool:
-    return not _ENVIRONMENT.isdisjoint(path) and not _ENVIRONMENT.isdisjoint(path[:-1])
+# Either kind of name, for the one test that most paths pass.
+_NAMED = _META | _ENVIRONMENT
+
+
+def _secretish(raw: str) -> bool:
+    """``_SECRETISH.search(raw)``; ASCII text by its lowered form (the same answer:
+    only non-ASCII letters fold unlike ``lower()``, e.g. the Kelvin sign to ``k``)."""
+    if raw.isascii():
+        low = raw.lower()
+        return (
+            "pass" in low
+            or "token" in low
+            or "secret" in low
+            or "key" in low
+            or ("cred" in low or "psk" in low)
+        )
+    return _SECRETISH.search(raw) is not None
 
 
 @lru_cache(maxsize=4096)
@@ -278,8 +318,8 @@ def _embedded_config_hits(lit: _Value) -> list[Hit]:
     # ``key = value`` lines, and ``key = "value"`` / ``$cfg['key'] = "value"`` inside
     # code (PHP, Lua, Python config written as a string)
     hits = key_value_hits(lit.value, "ini")
-    hits += [h for h in key_value_hits(lit.value, "text") if (h.start, h.end) not in
-             {(k.start, k.end) for k in hits}]  # fmt: skip
+    spans = {(k.start, k.end) for k in hits}
+    hits += [h for h in key_value_hits(lit.value, "text") if (h.start, h.end) not in spans]
     return [
         h
         for h in hits

@@ -44,6 +44,7 @@ from secretkit.scan.nix import (
     _key,
     _literal_runs,
     _secret_valued,
+    _secretish,
     scan_nix,
 )
 from tests.support import fake
@@ -299,3 +300,15 @@ def test_string_nodes_and_values_match_their_plain_readings() -> None:
             assert cst.string_parts(tree, node) == (full.value, full.interpolations)
             strings += 1
     assert strings > 1500
+
+
+def test_secretish_answers_as_the_pattern() -> None:
+    """The embedded-config test reads ASCII literals by their lowered text: the same
+    answer as ``_SECRETISH`` on every text, also where case folding differs from
+    ``lower()`` (the Kelvin sign, the long s, the dotted capital I)."""
+    rng = random.Random(99)
+    letters = "passTOKENsecretKEYcredPSKxyz \n\u212a\u017f\u0130\u00e9-_"
+    texts = ["", "PaSs", "ps", "\u212aey", "pa\u017fs", "toKen", "CRED", "pSk", "ke y"]
+    texts += ["".join(rng.choice(letters) for _ in range(rng.randint(0, 12))) for _ in range(5000)]
+    for text in texts:
+        assert _secretish(text) == (_SECRETISH.search(text) is not None), text
