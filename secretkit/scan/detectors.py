@@ -249,14 +249,8 @@ def _header_starts(
 
 
 def _query_starts(text: str) -> list[int]:
-    """The ``?``/``&`` before each ``<name>=`` a secret query parameter can end with."""
-    out: set[int] = set()
-    for p in word_starts(text, ("token=", "key=", "secret=", "password=", "passwd=")):
-        for mark in "?&":
-            q = text.rfind(mark, max(0, p - 16), p)
-            if q != -1:
-                out.add(q)
-    return sorted(out)
+    """Every ``?`` and ``&``: where a query parameter starts."""
+    return word_starts(text, ("?", "&"))
 
 
 def _sql_starts(text: str) -> Iterable[int] | None:
@@ -401,14 +395,15 @@ class CommandSecret:
                 span = _groups(m)
                 if span:
                     found.append((*span, "password"))
-        if "thoriz" in text or "THORIZ" in text:  # Authorization, AUTHORIZATION
+        # (may_hold answers from the lower-cased text when one is kept for this text)
+        if may_hold(text, "thoriz") and ("thoriz" in text or "THORIZ" in text):
             for m in _finditer("auth-header", text):
                 basic = m.group(1).lower() == "basic"
                 found.append((m.start(2), m.end(2), "credentials" if basic else "token"))
-        if "pi-" in text or "PI-" in text:  # X-Api-Key, x-api-key, X-API-KEY
+        if may_hold(text, "pi-") and ("pi-" in text or "PI-" in text):  # X-Api-Key, X-API-KEY
             for m in _finditer("key-header", text):
                 found.append((m.start(2), m.end(2), "api-key"))
-        if "=" in text and ("?" in text or "&" in text):
+        if "?" in text or "&" in text:
             for m in _finditer("query", text):
                 named = filters.secret_name(m.group(1)) or "token"
                 found.append((m.start(2), m.end(2), named))
