@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Protocol
 
-from secretkit.scan import filters
+from secretkit.scan import filters, request_secrets
 from secretkit.scan.match_starts import (
     contains,
     env_assign_starts,
@@ -213,44 +213,10 @@ _URL_CREDS = re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s:/?#@'\"]+:([^\s@/?#'\
 _URL_TAIL = re.compile(r"://[^\s:/?#@'\"]+:[^\s@/?#'\"]+@[^\s/?#'\"]")
 # curl's basic auth on the same command line: ``curl -u user:password`` (``-uuser:pw``,
 # ``--user user:password``, quoted or not); the password is what follows the first ":".
-# Credentials an HTTP request carries: an Authorization header (curl -H, nginx
-# proxy_set_header, a config's headers = {…}), an API-key header, a query parameter.
-_AUTH_HEADER = re.compile(
-    r"(?i)(?<![\w-])(?:proxy-)?authorization['\"]?[ \t]*[:=]?[ \t]*['\"]?"
-    r"(bearer|token|basic)[ \t]+([A-Za-z0-9._~+/=-]{12,})"
-)
-_KEY_HEADER = re.compile(
-    r"(?i)(?<![\w-])((?:x-)?api-key)['\"]?[ \t]*:[ \t]*['\"]?([A-Za-z0-9._~+/=-]{12,})"
-)
-_QUERY_SECRET = re.compile(
-    r"[?&](access_token|auth_token|private_token|api_key|apikey|token|secret|password|passwd)"
-    r"=([^&\s\"'#;]{8,})"
-)
 _CURL_USER = re.compile(
     r"\bcurl\b[^\n;|&]*?\s(?:-u|--user(?![\w-]))[ \t]*"
     r"(?:'[^':\n]*:([^'\n]+)'|\"[^\":\n]*:([^\"\n]+)\"|[^\s'\":;|&]*:([^\s'\";|&)]+))"
 )
-
-
-def _header_starts(
-    words: tuple[str, ...], back: tuple[int, ...]
-) -> Callable[[str], Iterable[int] | None]:
-    """Where a header name can start: ``back`` characters before each case-folded
-    occurrence of ``words`` (None: anywhere, when the text does not fold simply)."""
-
-    def starts(text: str) -> Iterable[int] | None:
-        low = folded(text)
-        if low is None:
-            return None
-        found = word_starts(low, words)
-        return sorted({p - b for p in found for b in back if p >= b})
-
-    return starts
-
-
-def _query_starts(text: str) -> list[int]:
-    """Every ``?`` and ``&``: where a query parameter starts."""
-    return word_starts(text, ("?", "&"))
 
 
 def _sql_starts(text: str) -> Iterable[int] | None:
@@ -269,10 +235,7 @@ STARTS: dict[str, tuple[re.Pattern[str], Callable[[str], Iterable[int] | None]]]
     "env": (_ENV_ASSIGN, env_assign_starts),
     "url": (_URL_CREDS, url_starts),
     "curl": (_CURL_USER, lambda text: word_starts(text, ("curl",))),
-    # authorization / proxy-authorization; api-key / x-api-key
-    "auth-header": (_AUTH_HEADER, _header_starts(("authorization",), (0, 6))),
-    "key-header": (_KEY_HEADER, _header_starts(("api-key",), (0, 2))),
-    "query": (_QUERY_SECRET, _query_starts),
+    **request_secrets.STARTS,  # Authorization / X-Api-Key headers, query parameters
 }
 
 
@@ -395,18 +358,7 @@ class CommandSecret:
                 span = _groups(m)
                 if span:
                     found.append((*span, "password"))
-        # (may_hold answers from the lower-cased text when one is kept for this text)
-        if may_hold(text, "thoriz") and ("thoriz" in text or "THORIZ" in text):
-            for m in _finditer("auth-header", text):
-                basic = m.group(1).lower() == "basic"
-                found.append((m.start(2), m.end(2), "credentials" if basic else "token"))
-        if may_hold(text, "pi-") and ("pi-" in text or "PI-" in text):  # X-Api-Key, X-API-KEY
-            for m in _finditer("key-header", text):
-                found.append((m.start(2), m.end(2), "api-key"))
-        if "?" in text or "&" in text:
-            for m in _finditer("query", text):
-                named = filters.secret_name(m.group(1)) or "token"
-                found.append((m.start(2), m.end(2), named))
+        found.extend(request_secrets.request_secrets(text))
         env_starts = _env_starts(text)
         if env_starts:
             for m in matches_at(_ENV_ASSIGN, text, env_starts):
