@@ -170,3 +170,17 @@ def walk(node: Node) -> Iterator[Node]:
         current = stack.pop()
         yield current
         stack.extend(reversed(current.children))
+
+
+def inherited_from(tree: Tree, node: Node) -> Iterator[tuple[Node, list[str]]]:
+    """(source expression, names) of each ``inherit (source) a b;`` of an attrset or
+    ``let`` (:func:`attrset_entries` gives the plain ``inherit a b;``)."""
+    for child in node.named_children:
+        if child.type != "binding_set":
+            continue
+        for b in child.named_children:
+            source = b.child_by_field_name("expression") if b.type == "inherit_from" else None
+            attrs = b.child_by_field_name("attrs") if source is not None else None
+            if source is not None and attrs is not None:
+                names = [node_text(tree, i) for i in attrs.named_children if i.type == "identifier"]
+                yield source, names

@@ -91,8 +91,12 @@ class Site:
 
     def sibling_string(self, depth: int, name: str) -> str | None:
         """The plain string value of ``name`` in the attrset ``depth`` levels above."""
-        prefix = list(self.path[: len(self.path) - depth])
-        binding = cst.find_option(self.tree, self.top, [*prefix, name])
+        return self.plain_string([*self.path[: len(self.path) - depth], name])
+
+    def plain_string(self, path: Sequence[str]) -> str | None:
+        """The value of the option at ``path`` in this module when it is a string
+        without interpolation, else None."""
+        binding = cst.find_option(self.tree, self.top, list(path))
         if binding is None:
             return None
         value = cst.unwrap(binding.child_by_field_name("expression"))

@@ -79,7 +79,7 @@ class ServiceScript:
         if site.has_option([*unit, "confinement", "enable"]):
             return Refusal("the unit is confined: /run/secrets is not inside it")
         if site.has_option([*unit, "serviceConfig", "User"]):
-            user = _plain_string(site, [*unit, "serviceConfig", "User"])
+            user = site.plain_string([*unit, "serviceConfig", "User"])
             if user is None:
                 return Refusal("the unit's User is not a plain string: the owner is unknown")
             owner = emit.nix_string(user)
@@ -129,7 +129,7 @@ class ServiceScript:
         if not edits:
             return Refusal("the value is not written as it is in the script")
         service = site.path[2]
-        long_running = _plain_string(site, [*unit, "serviceConfig", "Type"]) != "oneshot"
+        long_running = site.plain_string([*unit, "serviceConfig", "Type"]) != "oneshot"
         restart = (f"{service}.service",) if long_running and site.path[3] != "reload" else ()
         return Rewrite(
             site.secret,
@@ -146,18 +146,6 @@ def _occurrences(text: str, value: str) -> list[int]:
         found.append(at)
         at = text.find(value, at + len(value))
     return found
-
-
-def _plain_string(site: Site, path: list[str]) -> str | None:
-    binding = cst.find_option(site.tree, site.top, path)
-    if binding is None:
-        return None
-    value = cst.unwrap(binding.child_by_field_name("expression"))
-    if value is None or value.type != "string_expression":
-        return None
-    if any(c.type == "interpolation" for c in value.named_children):
-        return None
-    return cst.string_text(site.tree, value)
 
 
 def _quoting(text: str, at: int, interpolations: Sequence[tuple[int, int]]) -> str | None:

@@ -165,24 +165,12 @@ class Evaluator(Files):
     def _inherit_from(self, file: File, node: Node, scope: dict[str, Val | str | None]) -> None:
         """``inherit (import ./system) laptop;`` in a ``let``: each name bound to that
         attribute of the expression's attrset, when it can be read (else unknown)."""
-        for child in node.named_children:
-            if child.type != "binding_set":
-                continue
-            for b in child.named_children:
-                if b.type != "inherit_from":
-                    continue
-                source = b.child_by_field_name("expression")
-                attrs = b.child_by_field_name("attrs")
-                if source is None or attrs is None:
-                    continue
-                sets = self.attrsets(Val(source, file, scope))
-                for ident in attrs.named_children:
-                    if ident.type != "identifier":
-                        continue
-                    name = file.text(ident)
-                    scope[name] = next(
-                        (value for rest, value, _ in self.members(sets, name) if not rest), None
-                    )
+        for source, names in cst.inherited_from(file, node):
+            sets = self.attrsets(Val(source, file, scope))
+            for name in names:
+                scope[name] = next(
+                    (value for rest, value, _ in self.members(sets, name) if not rest), None
+                )
 
     def call(self, v: Val, depth: int) -> Val | None:
         """``import ./f.nix`` (possibly applied further) or a let-bound function applied to
