@@ -82,7 +82,7 @@ def main() -> None:
         report = Path(tmp) / "betterleaks.json"
         print(f"{args.repo} (local clone) — {load()}")
         ours, theirs = Series("secretkit scan --history"), Series("betterleaks git")
-        again = Series("secretkit, run again (cache)")
+        again = Series("secretkit again (cache)")
         floor = Series("floor (walk, read, parse)")
         previews: list[str] = []
         counts: dict[str, int | None] = {}
