@@ -508,9 +508,18 @@ def test_edit_interrupted_removes_the_plaintext_temp(
     temp_root.mkdir()
     monkeypatch.setenv("EDITOR", f"{sys.executable} {script}")
     monkeypatch.setenv("EDIT_LOG", str(log))
-    monkeypatch.setattr(tempfile, "tempdir", str(temp_root))
-    result = run_cli(["-C", str(root), "edit", "secrets/app.yaml"])
-    assert result.code == 130
+    monkeypatch.setenv("TMPDIR", str(temp_root))
+    # A process of its own, as a user runs it: the editor's SIGINT reaches a process
+    # whose only thread is waiting for it (in a test runner's worker, threads left by
+    # other tests once let the Ctrl-C go unanswered).
+    import subprocess
+
+    proc = subprocess.run(
+        [sys.executable, "-m", "secretkit", "-C", str(root), "edit", "secrets/app.yaml"],
+        capture_output=True,
+        timeout=60,
+    )
+    assert proc.returncode == 130, proc.stderr
     assert path.read_bytes() == before
     assert json.loads(log.read_text())["path"].startswith(str(temp_root))
     assert list(temp_root.iterdir()) == []
