@@ -509,15 +509,17 @@ def test_edit_interrupted_removes_the_plaintext_temp(
     monkeypatch.setenv("EDITOR", f"{sys.executable} {script}")
     monkeypatch.setenv("EDIT_LOG", str(log))
     monkeypatch.setenv("TMPDIR", str(temp_root))
-    # A process of its own, as a user runs it: the editor's SIGINT reaches a process
-    # whose only thread is waiting for it (in a test runner's worker, threads left by
-    # other tests once let the Ctrl-C go unanswered).
+    # A process of its own, as a user runs it at a terminal: Ctrl-C's SIGINT handled
+    # (a test run started in the background inherits SIGINT ignored, and Python then
+    # keeps ignoring it: the edit would end with "no changes")
+    import signal
     import subprocess
 
     proc = subprocess.run(
         [sys.executable, "-m", "secretkit", "-C", str(root), "edit", "secrets/app.yaml"],
         capture_output=True,
         timeout=60,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     assert proc.returncode == 130, proc.stderr
     assert path.read_bytes() == before
