@@ -28,7 +28,7 @@ from tests.support import fake
 class Key:
     """An identity: the secret (``AGE-SECRET-KEY-1…``) and its ``age1…`` recipient."""
 
-    secret: str
+    secret: str = field(repr=False)  # never in a failing test's traceback
     public: str
     ssh_pub: str | None = None  # 'ssh-ed25519 AAAA…' for keys made from an ssh host key
 

@@ -7,7 +7,7 @@ import json
 import os
 import subprocess
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -19,7 +19,7 @@ from tests.conftest import FIXTURES, need_tool
 
 @dataclass(frozen=True)
 class AgeKey:
-    secret: str
+    secret: str = field(repr=False)  # a failing test's traceback shows the fixture's repr
     public: str
 
     def write(self, path: Path) -> Path:
