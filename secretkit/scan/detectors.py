@@ -20,6 +20,7 @@ from secretkit.scan import filters, request_secrets
 from secretkit.scan.match_starts import (
     contains,
     env_assign_starts,
+    finditer_at,
     folded,
     matches_at,
     may_hold,
@@ -241,8 +242,7 @@ STARTS: dict[str, tuple[re.Pattern[str], Callable[[str], Iterable[int] | None]]]
 
 def _finditer(name: str, text: str) -> Iterator[re.Match[str]]:
     pattern, where = STARTS[name]
-    starts = where(text)
-    return pattern.finditer(text) if starts is None else matches_at(pattern, text, starts)
+    return finditer_at(pattern, text, where(text))
 
 
 _FLAG_KIND = {

@@ -32,6 +32,14 @@ def matches_at(
             pos = max(m.end(), start + 1)
 
 
+def finditer_at(
+    pattern: re.Pattern[str], text: str, starts: Iterable[int] | None
+) -> Iterator[re.Match[str]]:
+    """``pattern.finditer(text)``, tried only at ``starts`` when they are known (None:
+    anywhere)."""
+    return pattern.finditer(text) if starts is None else matches_at(pattern, text, starts)
+
+
 # On large texts re's scan for a literal is about twice as fast as ``in`` and
 # ``str.find`` for short needles (and no slower for single ones).
 _LARGE = 1 << 14

@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable, Iterable
 
 from secretkit.scan import filters
-from secretkit.scan.match_starts import folded, matches_at, may_hold, word_starts
+from secretkit.scan.match_starts import finditer_at, folded, may_hold, word_starts
 
 AUTH_HEADER = re.compile(
     r"(?i)(?<![\w-])(?:proxy-)?authorization['\"]?[ \t]*[:=]?[ \t]*['\"]?"
@@ -61,8 +61,7 @@ STARTS: dict[str, tuple[re.Pattern[str], Callable[[str], Iterable[int] | None]]]
 
 def _matches(name: str, text: str) -> Iterable[re.Match[str]]:
     pattern, where = STARTS[name]
-    starts = where(text)
-    return pattern.finditer(text) if starts is None else matches_at(pattern, text, starts)
+    return finditer_at(pattern, text, where(text))
 
 
 def request_secrets(text: str) -> list[tuple[int, int, str]]:
