@@ -23,7 +23,11 @@ class ExposedSecret:
     commits: int  # how many commits hold it (as found)
 
     def describe(self) -> str:
-        return f"{', '.join(self.names)} ({', '.join(self.rules)}) in {', '.join(self.paths)}"
+        """``names (rules) in paths``; the rules once when there is no attribute path
+        to name it by (a value outside Nix is named by its rule)."""
+        extra = [rule for rule in self.rules if rule not in self.names]
+        rules = f" ({', '.join(extra)})" if extra else ""
+        return f"{', '.join(self.names)}{rules} in {', '.join(self.paths)}"
 
 
 def group_findings(findings: list[Finding]) -> list[ExposedSecret]:
