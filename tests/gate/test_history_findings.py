@@ -21,6 +21,4 @@ def test_rules_no_name_already_says_are_kept() -> None:
         ("a.nix", "b.env"),
         3,
     )
-    assert secret.describe() == (
-        "db.password, secret-attribute (generic-password) in a.nix, b.env"
-    )
+    assert secret.describe() == ("db.password, secret-attribute (generic-password) in a.nix, b.env")
