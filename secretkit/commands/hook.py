@@ -202,19 +202,27 @@ def _refusals(root: Path, findings: list[Finding], staged: dict[str, bytes]) -> 
     if not nix:
         return {}
     from secretkit.git import hooks as githooks
-    from secretkit.plan.advice import migrate_refusal
+    from secretkit.plan.advice import migrate_refusal, repo_pin
 
     missing = sorted({f.path for f in nix} - staged.keys())
     if missing:
         staged = {**staged, **githooks.index_contents(root, missing)}
+    pin = repo_pin(lambda name: _read_file(root / name))  # the release migrate would read
     out: dict[int, str] = {}
     for finding in nix:
         data = staged.get(finding.path)
         place = _Place(finding.path, finding.line, finding.start, finding.end, finding.secret)
-        reason = "unreadable" if data is None else migrate_refusal(finding.path, data, place)
+        reason = "unreadable" if data is None else migrate_refusal(finding.path, data, place, pin)
         if reason is not None:
             out[id(finding)] = reason
     return out
+
+
+def _read_file(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return None
 
 
 def _repo_relative(root: Path, cwd: Path, name: str) -> str:

@@ -3,19 +3,35 @@
 Hook and check messages suggest ``secretkit migrate`` only for a finding the
 planner accepts; for the others they name the manual route.  The decision is
 :func:`secretkit.plan.build.build_plan` run on the one file, with one stand-in
-host (which hosts import a module does not change whether a literal can move).
+host (which hosts import a module does not change whether a literal can move), and
+the repository's pinned NixOS release (:func:`repo_pin`: a route the release lacks is
+refused by migrate, so the advice must not name migrate for it).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from secretkit.plan.build import FindingLike, build_plan
 
+if TYPE_CHECKING:
+    from secretkit.plan.release import Pin
 
-def migrate_refusal(path: str, source: bytes, finding: FindingLike) -> str | None:
-    """None when ``migrate`` would move ``finding`` (in ``path`` holding ``source``),
-    else the reason it gives for refusing."""
+
+def repo_pin(read: Callable[[str], bytes | None]) -> Pin:
+    """The NixOS release the repository pins, as migrate reads it (``flake.lock``,
+    else ``flake.nix``); ``read`` gives a repository file's bytes or None."""
+    from secretkit.plan.release import pinned
+
+    return pinned(read("flake.lock"), read("flake.nix"))
+
+
+def migrate_refusal(
+    path: str, source: bytes, finding: FindingLike, pin: Pin | None = None
+) -> str | None:
+    """None when ``migrate`` would move ``finding`` (in ``path`` holding ``source``,
+    on the release ``pin`` names), else the reason it gives for refusing."""
     from secretkit.errors import SecretkitError
     from secretkit.nix import cst
 
@@ -27,7 +43,12 @@ def migrate_refusal(path: str, source: bytes, finding: FindingLike) -> str | Non
 
     try:
         plan = build_plan(
-            {path: source}, [finding], lambda _p: ("host",), parse=cst.parse, literal_of=literal_of
+            {path: source},
+            [finding],
+            lambda _p: ("host",),
+            parse=cst.parse,
+            literal_of=literal_of,
+            pin=pin,
         )
     except SecretkitError as exc:
         return exc.message

@@ -26,7 +26,7 @@ from secretkit.errors import IntegrityError, UserError
 from secretkit.layouts.sops_nix import host_secrets_path
 from secretkit.nix import cst
 from secretkit.nix.sops_refs import host_names, secret_names
-from secretkit.plan.build import FindingLike, Plan, build_plan
+from secretkit.plan.build import FindingLike, Plan, Refused, build_plan
 from secretkit.sensitive import Sensitive
 
 if TYPE_CHECKING:
@@ -48,6 +48,9 @@ class Prepared:
     notes: list[str] = field(default_factory=list)
     identities: Identities | None = field(default=None, repr=False)  # loaded once
     dry_run: bool = False
+
+
+UNOWNED = "no host configuration imports this file"
 
 
 def _unowned_hint(known: list[str], notes: Sequence[Note]) -> str:
@@ -152,13 +155,17 @@ def prepare(
     # every host that receives a secret needs its key in .sops.yaml.
     needed: set[str] = set()
     shared: set[str] = set()  # hosts that read a shared module's secrets by hostName
+    unowned = [f for f in findings if not hosts_of(f.path)]
+    if unowned and not known:  # nothing can be migrated: say why once
+        raise UserError(
+            f"{unowned[0].path} holds a secret but no host configuration imports it",
+            hint=_unowned_hint(known, inventory.notes),
+        )
+    # a file no host imports: its findings are refused (with the way out), the rest
+    # of the repository is migrated (its value has no host whose sops file could hold it)
+    findings = [f for f in findings if hosts_of(f.path)]
     for finding in findings:
         users = hosts_of(finding.path)
-        if not users:
-            raise UserError(
-                f"{finding.path} holds a secret but no host configuration imports it",
-                hint=_unowned_hint(known, inventory.notes),
-            )
         if selected is None or set(users) <= selected:  # else refused by the plan
             needed.update(users)
             if len(users) > 1:
@@ -248,6 +255,14 @@ def prepare(
         pin=pin,
         targets=targets,
     )
+    if unowned:
+        hint = _unowned_hint(known, inventory.notes)
+        plan.refused += [
+            Refused(f.path, f.line, getattr(f, "attrpath", None) or "", UNOWNED, (hint,))
+            for f in unowned
+        ]
+        plan.refused.sort(key=lambda r: (r.module, r.line))
+        plan.originals += [f.secret for f in unowned]  # redacted wherever a diff shows them
     if plan.moves:
         plan.wiring = [n for n in wiring.notes]
     notes = [f"{path}: not a Nix file; move its secrets by hand" for path in others]

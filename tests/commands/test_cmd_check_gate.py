@@ -7,6 +7,7 @@ Each case is a real git repository in a temp dir; the gate runs in process
 from __future__ import annotations
 
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -157,31 +158,62 @@ def test_a_password_hash_is_a_warning_not_a_failure(tmp_git_repo: Path) -> None:
     )
 
 
+FLAKE = """{
+  inputs.nixpkgs.url = "github:NixOS/nixpkgs/@REF@";
+  outputs = { nixpkgs, ... }: {
+    nixosConfigurations.box = nixpkgs.lib.nixosSystem { modules = [ ./host.nix ]; };
+  };
+}
+"""
+
+
 @pytest.mark.parametrize(
-    ("source", "migrates"),
+    ("source", "ref", "migrates"),
     [
-        ('{ services.grafana.settings.security.admin_password = "@V@"; }', True),
-        ('{ x = let p = "@V@"; in p; some.random.password = "@V@"; }', False),
+        ('{ services.grafana.settings.security.admin_password = "@V@"; }', "nixos-24.05", True),
+        ('{ x = let p = "@V@"; in p; some.random.password = "@V@"; }', "nixos-24.05", False),
+        # the route exists only from 24.11: migrate refuses it on a 24.05 pin
+        ('{ networking.wireless.networks.home.psk = "@V@"; }', "nixos-24.05", False),
+        ('{ networking.wireless.networks.home.psk = "@V@"; }', "nixos-24.11", True),
     ],
 )
 def test_the_fix_sends_to_migrate_only_what_migrate_accepts(
-    tmp_git_repo: Path, source: str, migrates: bool
+    tmp_git_repo: Path, source: str, ref: str, migrates: bool
 ) -> None:
-    from secretkit.plan.advice import migrate_refusal
+    from secretkit.plan.advice import migrate_refusal, repo_pin
     from secretkit.scan.one_file import scan_bytes
 
     value = fake.password("advice")
     data = source.replace("@V@", value).encode()
     (tmp_git_repo / "host.nix").write_bytes(data)
+    (tmp_git_repo / "flake.nix").write_text(FLAKE.replace("@REF@", ref))
     commit_all(tmp_git_repo)
     found = failures(tmp_git_repo, "plaintext-tree")
     assert found
     findings, _ = scan_bytes("host.nix", data)
+    pin = repo_pin(lambda name: (tmp_git_repo / name).read_bytes() if name == "flake.nix" else None)
     for failed, finding in zip(found, findings, strict=True):
-        refusal = migrate_refusal("host.nix", data, finding)
+        refusal = migrate_refusal("host.nix", data, finding, pin)
         assert (refusal is None) == migrates
         if migrates:
             assert "run `secretkit migrate`" in failed.fix
         else:
             assert "run `secretkit migrate`" not in failed.fix
             assert f"`secretkit migrate` cannot move this one ({refusal})" in failed.fix
+    proc = subprocess.run(
+        [sys.executable, "-m", "secretkit", "migrate", "--dry-run"],
+        cwd=tmp_git_repo, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    # what the fix says is what migrate does
+    assert ("cannot migrate safely" not in proc.stderr) == migrates, proc.stderr
+
+
+def test_the_fix_for_a_file_no_host_imports_does_not_send_to_migrate(tmp_git_repo: Path) -> None:
+    (tmp_git_repo / "flake.nix").write_text(FLAKE.replace("@REF@", "nixos-24.11"))
+    (tmp_git_repo / "host.nix").write_text("{ }\n")
+    stray = '{ services.grafana.settings.security.admin_password = "@V@"; }'
+    (tmp_git_repo / "stray.nix").write_text(stray.replace("@V@", fake.password("stray")))
+    commit_all(tmp_git_repo)
+    (failed,) = failures(tmp_git_repo, "plaintext-tree")
+    assert "run `secretkit migrate`" not in failed.fix
+    assert "cannot move this one (no host configuration imports this file)" in failed.fix

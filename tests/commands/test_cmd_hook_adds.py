@@ -163,3 +163,35 @@ def test_a_renamed_file_keeps_its_preexisting_secret_a_warning(
     proc = hook_repo.commit()
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "warning: hosts/observer/grafana.nix:3:" in proc.stdout + proc.stderr
+
+
+@pytest.mark.parametrize("hook_repo", ["plain-git"], indirect=True)
+def test_the_fix_follows_the_pinned_release_as_migrate_does(
+    hook_repo: HookRepo,  # noqa: F811
+) -> None:
+    """A route the pinned NixOS release lacks (wifi secretsFile before 24.11) is one
+    migrate refuses: the hook must not send the user to migrate for it."""
+    import json
+
+    lock = {
+        "nodes": {
+            "nixpkgs": {
+                "locked": {"lastModified": 1730000000, "rev": "ab" * 20, "type": "github"},
+                "original": {"owner": "NixOS", "ref": "nixos-24.05", "repo": "nixpkgs",
+                             "type": "github"},
+            },
+            "root": {"inputs": {"nixpkgs": "nixpkgs"}},
+        },
+        "root": "root",
+        "version": 7,
+    }  # fmt: skip
+    hook_repo.write("flake.lock", json.dumps(lock))
+    hook_repo.write(
+        HOST, _module(f'networking.wireless.networks.home.psk = "{fake.password("wifi")}";')
+    )
+    hook_repo.stage(HOST)
+    proc = _run_hook(hook_repo)
+    assert proc.returncode == 1
+    fixes = [line for line in proc.stdout.splitlines() if line.startswith("  fix:")]
+    assert fixes and all("run `secretkit migrate`" not in fix for fix in fixes)
+    assert any("needs NixOS 24.11 or newer" in fix for fix in fixes), fixes
