@@ -4,11 +4,13 @@ host can read the sops files its configuration uses)."""
 
 from __future__ import annotations
 
+import posixpath
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
 from secretkit.gate.model import CheckResult
 from secretkit.gate.secret_targets import cannot_verify, for_host, targets
+from secretkit.plan.refusals import keys_of
 
 if TYPE_CHECKING:
     from secretkit.gate.context import CheckContext, SopsEntry
@@ -40,6 +42,19 @@ def _leaves(sops: SopsFile) -> Iterator[tuple[tuple[str | int, ...], object]]:
         yield from leaves(doc)
 
 
+def _sops_file_for(module: str, hosts: list[str]) -> str:
+    """The ``sopsFile`` path literal a declaration in ``module`` would use: the file of
+    the host(s) importing it (as migrate writes it), relative to the module."""
+    from secretkit.plan.targets import sops_file_expr
+
+    expr = sops_file_expr(module, hosts) if hosts else None
+    if expr is not None:
+        return expr
+    base = posixpath.dirname(module) or "."
+    rel = posixpath.relpath("secrets", base)
+    return (rel if rel.startswith("../") else "./" + rel) + "/<host>.yaml"
+
+
 def check_nix_refs(ctx: CheckContext) -> list[CheckResult]:
     facts = ctx.nix()
     inventory = ctx.inventory()
@@ -53,7 +68,8 @@ def check_nix_refs(ctx: CheckContext) -> list[CheckResult]:
                 "nix-secret-refs",
                 False,
                 f'{file}:{line}: config.sops.secrets."{name}" is used but never declared',
-                f'declare it: sops.secrets."{name}" = {{ sopsFile = ../secrets/<host>.yaml; }}; '
+                f'declare it: sops.secrets."{name}" = {{ sopsFile = '
+                f"{_sops_file_for(file, sorted(inventory.hosts_of_file(file)))}; }}; "
                 "(secretkit migrate writes these declarations)",
                 (file,),
             )
@@ -75,7 +91,15 @@ def check_nix_refs(ctx: CheckContext) -> list[CheckResult]:
             if entry is None:
                 missing = ctx.read(target.path) is None
                 what = "does not exist" if missing else "is not a sops file"
-                fix = f"create it: secretkit set {target.path} '[\"{key}\"]' (value on stdin)"
+                fix = f"create it: secretkit set {target.path} '{keys_of(key)}' (value on stdin)"
+                if not missing and target.path not in ctx.tracked():
+                    # on disk but ignored (an untracked file that is not ignored would be
+                    # published, and is read as such): a flake and every clone lack it
+                    what = "git ignores (it is not in the repository)"
+                    fix = (
+                        f"track it: git add -f {target.path} (or drop its .gitignore rule, "
+                        "`git check-ignore -v` names it), then commit it"
+                    )
                 if ctx.clan() is not None and target.path.startswith("sops/secrets/"):
                     users = sorted(inventory.hosts_at(decl.file, decl.offset))
                     machine = users[0] if len(users) == 1 else "<machine>"
@@ -95,7 +119,7 @@ def check_nix_refs(ctx: CheckContext) -> list[CheckResult]:
                 )
                 continue
             if decl.fmt in (None, "yaml", "json") and not _lookup_key(entry.sops, key):
-                path_expr = "".join(f'["{p}"]' for p in key.split("/"))
+                path_expr = keys_of(key)
                 results.append(
                     CheckResult(
                         "nix-secret-refs",

@@ -130,6 +130,28 @@ def test_a_missing_host_file_fails_nix_secret_refs(lab: Homelab) -> None:
         "secrets/audiobookshelf.yaml, which does not exist"
         for name in ("tailscale/authkey", "users/stian/hashed-password")
     ]
+    fixes = sorted(r["fix"] for r in failures(results, "nix-secret-refs"))
+    # the key path as sops-nix reads a name with slashes: nested, not one key
+    assert fixes[0] == (
+        'create it: secretkit set secrets/audiobookshelf.yaml \'["tailscale"]["authkey"]\' '
+        "(value on stdin)"
+    )
+
+
+def test_an_ignored_host_file_is_named_as_ignored_with_a_fix_that_works(lab: Homelab) -> None:
+    git(lab.repo, "rm", "-q", "--cached", "secrets/audiobookshelf.yaml")
+    (lab.repo / ".gitignore").write_text("secrets/audiobookshelf.yaml\n")
+    commit_all(lab.repo, "ignore a host file")
+    problems = failures(check(lab), "nix-secret-refs")
+    assert problems and all(
+        p["message"].endswith("reads secrets/audiobookshelf.yaml, which git ignores "
+                              "(it is not in the repository)")
+        for p in problems
+    )  # fmt: skip
+    assert problems[0]["fix"].startswith("track it: git add -f secrets/audiobookshelf.yaml")
+    git(lab.repo, "add", "-f", "secrets/audiobookshelf.yaml")  # the fix, followed
+    commit_all(lab.repo, "track it again")
+    assert not failures(check(lab), "nix-secret-refs")
 
 
 def test_a_removed_host_still_importing_the_module_fails_host_readable(lab: Homelab) -> None:

@@ -85,3 +85,26 @@ def test_an_undeclared_reference_fails_with_its_line(tmp_git_repo: Path) -> None
     (result,) = check_nix_refs(ctx)
     assert not result.ok
     assert result.message.startswith('hosts/h/mod.nix:3: config.sops.secrets."nope"')
+    # no host imports it: the path is relative to the module, with the host left open
+    assert "sopsFile = ../../secrets/<host>.yaml;" in result.fix
+
+
+@pytest.mark.parametrize(
+    ("module", "expected"),
+    [("configuration.nix", "./secrets/box.yaml"), ("hosts/box/x.nix", "../../secrets/box.yaml")],
+)
+def test_the_declaration_a_fix_suggests_names_the_hosts_file_relative_to_the_module(
+    tmp_git_repo: Path, module: str, expected: str
+) -> None:
+    """``../secrets/<host>.yaml`` from a file at the top of the repository points outside
+    it; the fix names the file of the host importing the module, from where it is."""
+    (tmp_git_repo / "flake.nix").write_text(
+        "{ outputs = { nixpkgs, ... }: { nixosConfigurations.box = nixpkgs.lib.nixosSystem"
+        f" {{ modules = [ ./{module} ]; }}; }}; }}\n"
+    )
+    target = tmp_git_repo / module
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text("{ config, ... }: { x = config.sops.secrets.nope.path; }\n")
+    git(tmp_git_repo, "add", "-A")
+    (result,) = check_nix_refs(CheckContext(root=tmp_git_repo, judge=SopsJudge()))
+    assert f'sops.secrets."nope" = {{ sopsFile = {expected}; }};' in result.fix
