@@ -138,6 +138,7 @@ def test_refusals_are_reasons_never_rewrites() -> None:
         ("services.tailscale.extraUpFlags.[2]", "tailscale-authkey"),
         ("services.k3s.token", "k3s-token"),
         ("services.syncthing.settings.gui.apikey", "syncthing-gui-apikey"),
+        ("services.syncthing.settings.gui.apiKey", "syncthing-gui-apikey"),  # REST spelling
         ("environment.etc.foo.text", "environment-etc"),
         ("systemd.services.x.environment.TOKEN", "systemd-environment"),
         ("services.foo.token", None),

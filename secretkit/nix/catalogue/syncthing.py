@@ -2,7 +2,7 @@
 
 * ``settings.gui.password`` → ``services.syncthing.guiPasswordFile`` (read by
   ``syncthing-init``, which runs as the Syncthing user).
-* ``settings.gui.apikey`` has no file option, and the module PUTs every
+* ``settings.gui.apikey`` (or ``apiKey``, the REST API's spelling) has no file option, and the module PUTs every
   ``settings.gui`` attribute over the REST API from a script in the store.  The
   route: the key leaves ``settings`` and reaches Syncthing as ``STGUIAPIKEY`` in an
   ``EnvironmentFile`` of ``syncthing.service`` (read by systemd, root-owned).
@@ -90,7 +90,9 @@ class GuiApiKey:
     verified_by = _APIKEY_CHECK
 
     def matches(self, path: Sequence[str]) -> bool:
-        return match("services.syncthing.settings.gui.apikey", path)
+        # the module PUTs settings.gui as JSON; Go's decoder matches field names without
+        # regard to case, so `apiKey` (the REST API's spelling) is the same setting
+        return match("services.syncthing.settings.gui.apikey|apiKey", path)
 
     def name(self, site: Site) -> str:
         return "syncthing/gui/apikey"
