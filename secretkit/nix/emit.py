@@ -163,6 +163,17 @@ def line_indent(source: bytes, offset: int) -> str:
     return prefix.decode() if prefix.strip() == b"" else ""
 
 
+def _after_trailing_comment(source: bytes, offset: int) -> int:
+    """``offset``, or the end of its line when only a ``# …`` comment follows it there:
+    the comment stays with the binding it was written after."""
+    end = source.find(b"\n", offset)
+    if end == -1:
+        return offset
+    if end > offset and source[end - 1 : end] == b"\r":
+        end -= 1
+    return end if source[offset:end].lstrip(b" \t").startswith(b"#") else offset
+
+
 def insert_bindings(tree: Tree, attrset: Node, lines: Sequence[str]) -> Edit:
     """Insert ``lines`` (one or more complete bindings) at the end of ``attrset``."""
     existing = cst.bindings_of(attrset)
@@ -174,7 +185,8 @@ def insert_bindings(tree: Tree, attrset: Node, lines: Sequence[str]) -> Edit:
             text = " " + " ".join(line.strip() for line in lines)
             return Edit(last.end_byte, last.end_byte, text)
         text = "".join("\n" + (indent + line if line else "") for line in lines)
-        return Edit(last.end_byte, last.end_byte, text)
+        at = _after_trailing_comment(source, last.end_byte)
+        return Edit(at, at, text)
     # An empty attrset: put the bindings between the braces.
     open_brace = (
         attrset.children[0] if attrset.type == "attrset_expression" else attrset.children[1]

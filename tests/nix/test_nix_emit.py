@@ -87,6 +87,28 @@ def test_insert_into_an_empty_attrset() -> None:
 @pytest.mark.parametrize(
     ("src", "want"),
     [
+        # a comment after the last binding stays on its line, with that binding
+        (
+            b'{\n  x.y =\n    "true"; # keep me here\n\n}\n',
+            b'{\n  x.y =\n    "true"; # keep me here\n  a = 1;\n\n}\n',
+        ),
+        (b"{\r\n  b = 2; # c\r\n}\r\n", b"{\r\n  b = 2; # c\n  a = 1;\r\n}\r\n"),
+        # without one the bindings follow the last `;` as before
+        (
+            b"{\n  b = 2;\n  # a note for what follows\n}\n",
+            b"{\n  b = 2;\n  a = 1;\n  # a note for what follows\n}\n",
+        ),
+    ],
+)
+def test_inserted_bindings_keep_a_trailing_comment_on_its_line(src: bytes, want: bytes) -> None:
+    tree = cst.parse(src)
+    edit = emit.insert_bindings(tree, cst.module_body(tree), ["a = 1;"])
+    assert apply_edits(src, [edit]) == want
+
+
+@pytest.mark.parametrize(
+    ("src", "want"),
+    [
         (b"{ pkgs, ... }: { }", b"{ config, pkgs, ... }: { }"),
         (b"{ ... }: { }", b"{ config, ... }: { }"),
         (b"{ config, ... }: { }", None),

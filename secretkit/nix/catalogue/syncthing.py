@@ -2,8 +2,9 @@
 
 * ``settings.gui.password`` → ``services.syncthing.guiPasswordFile`` (read by
   ``syncthing-init``, which runs as the Syncthing user).
-* ``settings.gui.apikey`` (or ``apiKey``, the REST API's spelling) has no file option, and the module PUTs every
-  ``settings.gui`` attribute over the REST API from a script in the store.  The
+* ``settings.gui.apikey`` (or ``apiKey``, the REST API's spelling) has no file
+  option, and the module PUTs every ``settings.gui`` attribute over the REST API
+  from a script in the store.  The
   route: the key leaves ``settings`` and reaches Syncthing as ``STGUIAPIKEY`` in an
   ``EnvironmentFile`` of ``syncthing.service`` (read by systemd, root-owned).
   Syncthing accepts a request whose key is either the one in ``config.xml`` or
