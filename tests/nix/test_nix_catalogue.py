@@ -209,6 +209,10 @@ def test_golden_after_evaluates_to_run_secrets(key: str, tmp_path: Path) -> None
     if key == "environment-etc":  # the files stay at their /etc paths, now from sops
         assert module["sops"]["secrets"]["etc/restic/password"]["path"] == "/etc/restic/password"
         assert "environment" not in module
+        # and their readers: a file that had no mode (a store symlink, every user reads
+        # it) stays readable; a mode given is kept
+        assert module["sops"]["secrets"]["etc/restic/password"]["mode"] == "0444"
+        assert module["sops"]["templates"]["app/config.ini"]["mode"] == "0440"
     elif key == "home-assistant-secret":  # Home Assistant reads <configDir>/secrets.yaml
         template = module["sops"]["templates"]["home-assistant-secrets.yaml"]
         assert template["path"] == "/var/lib/hass/secrets.yaml"

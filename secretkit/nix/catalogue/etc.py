@@ -1,4 +1,11 @@
-"""Secrets in ``environment.etc.<f>.text`` → a sops secret or template at ``/etc/<f>``."""
+"""Secrets in ``environment.etc.<f>.text`` → a sops secret or template at ``/etc/<f>``.
+
+The file keeps its path and its readers: the entry's ``mode`` is kept, and an entry
+without one (a symlink into the store, readable by every local user, NixOS's
+``environment.etc.<name>.mode`` default ``"symlink"``) gets ``mode = "0444"``, since
+which process reads an /etc file is not known here and sops-nix's default (root, 0400)
+would lock out a service running as its own user.
+"""
 
 from __future__ import annotations
 
@@ -17,6 +24,8 @@ from secretkit.nix.catalogue.base import (
     match,
     slug,
 )
+
+WORLD_READABLE = "0444"
 
 
 class EtcFile:
@@ -70,9 +79,18 @@ class EtcFile:
                 return Refusal(f"environment.etc.{entry[2]} is set in more than one place")
         target = "/etc/" + entry[2]
         edits = [delete_node(site.tree, doomed)]
+        shown = f" (mode {mode})" if mode else ""
+        if mode is None:
+            # without a mode an /etc file is a symlink into the store: every local user
+            # reads it, and whichever process reads it keeps reading it (sops-nix's own
+            # default, root-only 0400, would lock out a service running as its user)
+            mode = WORLD_READABLE
+            shown = f" (mode {mode} as before: narrow it with owner and mode 0400)"
         secret = site.secret.reveal()
         if site.literal.strip() == secret:
-            return Rewrite(site.secret, edits, f"sops secret at {target}", path=target, mode=mode)
+            return Rewrite(
+                site.secret, edits, f"sops secret at {target}{shown}", path=target, mode=mode
+            )
         if "\n" in secret or secret not in site.literal:
             return Refusal("the secret cannot be located inside the file text")
         before, _, after = site.literal.partition(secret)
@@ -88,7 +106,7 @@ class EtcFile:
         return Rewrite(
             site.secret,
             edits,
-            f"sops template at {target}",
+            f"sops template at {target}{shown}",
             template=TemplateLine(
                 template=entry[2],
                 line="\n".join(lines),

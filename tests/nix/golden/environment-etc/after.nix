@@ -3,6 +3,7 @@
 
   sops.secrets."etc/restic/password" = {
     sopsFile = ../../secrets/host1.yaml;
+    mode = "0444";
     path = "/etc/restic/password";
   };
   sops.secrets."etc/app/config.ini" = {
