@@ -39,7 +39,7 @@ from secretkit.nix.syntax import NixTree as NixTree
 from secretkit.nix.syntax import Node as Node
 from secretkit.nix.syntax import Tree as Tree
 from secretkit.nix.syntax import _parser as _parser
-from secretkit.nix.syntax import deeper
+from secretkit.nix.syntax import deeper, mkif_body
 from secretkit.nix.syntax import inherited_from as inherited_from
 from secretkit.nix.syntax import node_text as node_text
 from secretkit.nix.syntax import parse as parse
@@ -451,7 +451,7 @@ def config_body(tree: Tree, top: Node) -> Node | None:
     if not any((binding_names(tree, b) or [""])[0] == "options" for b in bindings_of(top)):
         return top
     inner = find_option(tree, top, ["config"])
-    value = unwrap(inner.child_by_field_name("expression")) if inner else None
+    value = mkif_body(tree, unwrap(inner.child_by_field_name("expression"))) if inner else None
     return value if value is not None and value.type in ATTRSETS else None
 
 

@@ -184,3 +184,25 @@ def inherited_from(tree: Tree, node: Node) -> Iterator[tuple[Node, list[str]]]:
             if source is not None and attrs is not None:
                 names = [node_text(tree, i) for i in attrs.named_children if i.type == "identifier"]
                 yield source, names
+
+
+MKIF = ("mkIf", "lib.mkIf")
+
+
+def mkif_body(tree: Tree, node: Node) -> Node:
+    """The value of ``mkIf <condition> <value>`` (``lib.mkIf`` too): where a module's
+    ``config = mkIf cfg.enable { … };`` puts its option values (they count only when
+    the condition holds, as do declarations placed beside them).  Any other node is
+    returned as it is."""
+    if node is None or node.type != "apply_expression":
+        return node
+    head = node.child_by_field_name("function")
+    if head is None or head.type != "apply_expression":
+        return node
+    name = head.child_by_field_name("function")
+    if name is None or " " in node_text(tree, name) or node_text(tree, name) not in MKIF:
+        return node
+    value = node.child_by_field_name("argument")
+    while value is not None and value.type == "parenthesized_expression":
+        value = next((c for c in value.named_children if c.type != "comment"), None)
+    return value if value is not None else node

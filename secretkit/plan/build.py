@@ -251,15 +251,16 @@ def build_plan(
         module = modules.get(path)
         if module is None:
             tree = parse(sources[path])
-            top = cst.module_body(tree)
-            if top is not None:  # `{ options = …; config = { … }; }`: values go in `config`
-                top = cst.config_body(tree, top)
+            body = cst.module_body(tree)
+            # `{ options = …; config = { … }; }` (or `mkIf … { … }`): values go in `config`
+            top = cst.config_body(tree, body) if body is not None else None
             if top is None:
-                plan.refused.append(
-                    Refused(
-                        path, finding.line, "", "the file is not a module that returns an attrset"
-                    )
+                why = (
+                    "the file is not a module that returns an attrset"
+                    if body is None
+                    else "the module's config is not an attrset (nor mkIf of one), e.g. mkMerge"
                 )
+                plan.refused.append(Refused(path, finding.line, "", why))
                 continue
             module = modules[path] = _Module(path, hosts, tree, top)
         _plan_finding(plan, module, finding, names, literal_of, host_values, pin, targets)

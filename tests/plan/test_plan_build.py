@@ -283,3 +283,38 @@ def test_two_secrets_in_one_write_text_make_one_template() -> None:
     assert 'configFile = config.sops.templates."foo-config".path;' in new
     for line, move in zip(("user_token=${", "admin_token=${"), plan.moves, strict=True):
         assert f'{line}config.sops.placeholder."{move.name}"}}' in new
+
+
+OPTION_MODULE = b"""{ config, lib, ... }:
+with lib;
+let cfg = config.my.grafana; in
+{
+  options.my.grafana.enable = mkEnableOption "grafana";
+  config = @CONFIG@;
+}
+"""
+
+
+def test_a_module_with_options_and_config_under_mkif_is_migrated_inside_mkif() -> None:
+    body = '{ services.grafana.settings.security.admin_password = "@PW@"; }'
+    for wrapper in ("mkIf cfg.enable @B@", "lib.mkIf (cfg.enable) (@B@)"):
+        text = OPTION_MODULE.replace(b"@CONFIG@", wrapper.replace("@B@", body).encode())
+        source, findings, values = fill(text, "modules/grafana.nix")
+        plan = plan_module(source, "modules/grafana.nix", hosts=("a",), findings=findings)
+        assert plan.refused == [], plan.refused
+        assert len(plan.moves) == 1
+        new = plan.nix["modules/grafana.nix"][1]
+        declared = new.index(b'sops.secrets."grafana/security/admin_password"')
+        assert new.index(b"mkIf") < declared < new.rindex(b"}")  # inside the mkIf body
+        assert values["PW"].encode() not in new
+
+
+def test_a_config_that_is_not_an_attrset_is_refused_with_that_reason() -> None:
+    body = '{ services.grafana.settings.security.admin_password = "@PW@"; }'
+    text = OPTION_MODULE.replace(b"@CONFIG@", f"mkMerge [ {body} ]".encode())
+    source, findings, _ = fill(text, "modules/grafana.nix")
+    plan = plan_module(source, "modules/grafana.nix", hosts=("a",), findings=findings)
+    (refused,) = plan.refused
+    assert refused.reason == (
+        "the module's config is not an attrset (nor mkIf of one), e.g. mkMerge"
+    )
