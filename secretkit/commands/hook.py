@@ -326,7 +326,27 @@ def install_lines(cwd: Path) -> list[str]:
     shown = [f"{result.hook}: {result.action}"]
     if result.chained is not None:
         shown.append(f"the previous hook runs first: {result.chained}")
-    return shown
+    return shown + _not_on_path()
+
+
+def _not_on_path() -> list[str]:
+    """A warning when the hook would not find ``secretkit`` (it runs ``$SECRETKIT`` or
+    ``secretkit`` from PATH): then it blocks every commit, so say it now, with the fix."""
+    import shutil
+    import sys
+
+    wanted = os.environ.get("SECRETKIT") or "secretkit"
+    if shutil.which(wanted) is not None:
+        return []
+    script = Path(sys.argv[0]).resolve() if sys.argv and sys.argv[0] else None
+    if script is not None and script.name == "secretkit" and os.access(script, os.X_OK):
+        fix = f'export PATH="{script.parent}:$PATH" (or SECRETKIT={script}) where you commit'
+    else:
+        fix = "install secretkit on PATH, or export SECRETKIT=/path/to/secretkit where you commit"
+    return [
+        f"warning: '{wanted}' is not on PATH here, and the hook runs it: until it is, the "
+        f"hook blocks every commit; {fix}"
+    ]
 
 
 _UNINSTALLED = {

@@ -216,3 +216,32 @@ def test_an_unwritable_hooks_path_is_a_user_error(tmp_git_repo: Path) -> None:
     assert proc.returncode == 3
     assert "cannot install the hook in /dev/null" in proc.stderr
     assert "core.hooksPath" in proc.stderr
+
+
+def test_install_warns_when_the_hook_would_not_find_secretkit(
+    tmp_git_repo: Path, tmp_path: Path, path_with_secretkit: str
+) -> None:
+    """Installed from a venv not on PATH, the hook blocks every commit: say so at
+    install time, with a fix that works (here: the directory of the secretkit that
+    ran, put on PATH)."""
+    venv_bin = Path(sys.executable).parent
+    script = venv_bin / "secretkit"
+    bare = "/usr/bin:/bin"  # git and sh, no secretkit
+    proc = subprocess.run(
+        [str(script) if script.exists() else sys.executable, *([] if script.exists() else
+         ["-m", "secretkit"]), "hook", "install"],
+        cwd=tmp_git_repo, capture_output=True, text=True,
+        env=dict(os.environ, PATH=bare, PYTHONPATH=str(ROOT)),
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert "warning: 'secretkit' is not on PATH here" in proc.stdout
+    if script.exists():
+        assert f'export PATH="{venv_bin}:$PATH"' in proc.stdout
+        git(tmp_git_repo, "commit", "-q", "--allow-empty", "-m", "base")
+        (tmp_git_repo / "a.txt").write_text("hello\n")
+        git(tmp_git_repo, "add", "a.txt")
+        assert commit(tmp_git_repo, bare).returncode != 0  # blocked, as warned
+        assert commit(tmp_git_repo, f"{venv_bin}:{bare}").returncode == 0  # the fix works
+    # with secretkit on PATH, no warning
+    quiet = run_cli(tmp_git_repo, "hook", "install", env={"PATH": path_with_secretkit})
+    assert "warning" not in quiet.stdout
