@@ -103,6 +103,36 @@ def _agenix_attrset(tree: cst.NixTree, binding: Node) -> bool:
     return bool(inner) and all(n and n[0] in AGENIX_OPTIONS for n in inner)
 
 
+def structural_refusals(sources: dict[str, bytes], *, rekey: bool = False) -> list[str]:
+    """Every place the conversion would refuse for its shape alone (no key, no value
+    needed), in every file at once: reported before anything is decrypted, so that one
+    run names them all."""
+    out: list[str] = []
+    for rel, source in sources.items():
+        if b"age" in source:
+            out += rewrite_file(rel, cst.parse(source), lambda *_: None, rekey=rekey).refusals
+    return out
+
+
+_PRIORITY_WRAPPERS = ("mkDefault", "mkForce", "mkOverride", "mkIf", "mkBefore", "mkAfter")
+
+
+def _not_an_attrset(tree: cst.NixTree, name: str, value: Node | None) -> str:
+    shown = emit.attr(name)
+    if value is not None and value.type == "apply_expression":
+        head = value
+        while head.type == "apply_expression" and head.child_by_field_name("function"):
+            head = head.child_by_field_name("function")
+        called = cst.dotted_name(tree, head)
+        if called is not None and called.rsplit(".", 1)[-1] in _PRIORITY_WRAPPERS:
+            return (
+                f"age.secrets.{shown} is `{called} {{ … }}`, not an attrset literal: write "
+                f"the attrset itself (age.secrets.{shown} = {{ … }};) and set the priority "
+                "on its attributes if needed"
+            )
+    return f"age.secrets.{shown} is not an attrset literal (age.secrets.{shown} = {{ … }};)"
+
+
 def _in_let(binding: Node) -> bool:
     parent = binding.parent
     return (
@@ -149,12 +179,13 @@ def _rekey_depth(full: list[str]) -> int:
 def rewrite_file(
     rel: str,
     tree: cst.NixTree,
-    target_of: Callable[[str, bool, str, int], Target | str],
+    target_of: Callable[[str, bool, str, int], Target | str | None],
     *,
     rekey: bool = False,
 ) -> FileRewrite:
     """The edits for one file.  ``target_of(age_path, exact, module, offset)`` says where
-    the value of that ``.age`` file goes (or why it cannot be converted)."""
+    the value of that ``.age`` file goes (or why it cannot be converted; None: not
+    asked in this pass — :func:`structural_refusals` reads only the file's shape)."""
     out = FileRewrite()
     source = tree.source
     secrets: dict[str, dict[str, Any]] = {}
@@ -164,8 +195,9 @@ def rewrite_file(
             if _HM_MODULE.search(text):
                 line, _ = tree.position(int(node.start_byte))
                 out.refusals.append(
-                    f"{rel} line {line}: agenix's home-manager module (sops-nix has its own "
-                    "homeManagerModules.sops, with user keys)"
+                    f"{rel} line {line}: agenix's home-manager module: replace it with "
+                    "sops-nix's homeManagerModules.sops (user keys, sops.age.keyFile) and move "
+                    "its secrets by hand"
                 )
             _reference(tree, node, out)
             continue
@@ -225,7 +257,7 @@ def rewrite_file(
             if value is not None and value.type in cst.ATTRSETS:
                 entry["node"] = value
             else:
-                out.refusals.append(f"{rel}: age.secrets.{name} is not an attrset literal")
+                out.refusals.append(f"{rel}: {_not_an_attrset(tree, name, value)}")
             continue
         attr = "file" if rekey and full[3] == "rekeyFile" else full[3]
         if len(full) > 4 or attr in REKEY_ATTRS:
@@ -253,6 +285,8 @@ def rewrite_file(
         binding, value, last_is_file = entry["file"]
         age_path, exact = age_file_of(tree, value, rel)
         target = target_of(age_path, exact, rel, int(binding.start_byte))
+        if target is None:
+            continue
         if isinstance(target, str):
             out.refusals.append(f"{rel}: age.secrets.{name}: {target}")
             continue

@@ -30,6 +30,7 @@ from secretkit.agenix.nixrewrite import (
     flake_input_edits,
     mentions,
     rewrite_file,
+    structural_refusals,
 )
 from secretkit.agenix.plan import Layout, decrypt_age, layout, target_for
 from secretkit.agenix.rekey import read_rekey
@@ -94,6 +95,17 @@ class Prepared(Shown):
         ]
 
 
+def _refuse(refusals: list[str]) -> None:
+    """Stop, naming every place that needs a change by hand (not only the first)."""
+    if len(refusals) == 1:
+        raise UserError(f"cannot convert {refusals[0]}", hint="change that by hand, then run again")
+    if refusals:
+        raise UserError(
+            f"cannot convert {len(refusals)} places: " + "; ".join(refusals),
+            hint="change each by hand, then run again (nothing was changed)",
+        )
+
+
 def prepare(root: Path, *, layout_mode: str = "per-host", dry_run: bool = False) -> Prepared:
     """Everything up to (not including) the first write (``dry_run``: only shown)."""
     from secretkit.keys import sops_yaml, sops_yaml_edits
@@ -126,6 +138,7 @@ def prepare(root: Path, *, layout_mode: str = "per-host", dry_run: bool = False)
         rules_dir = os.path.dirname(rules_rel)
         rules = read_rules(root / rules_rel, rules_rel, root)
     keymap = map_keys(rules, inventory.hosts, keys.admins, keys.hosts, rules_rel)
+    _refuse(structural_refusals(sources, rekey=rekey))  # all at once, before any key
 
     identities = user_identities()
     admin_keys = set(keys.admins.values())
@@ -198,12 +211,7 @@ def prepare(root: Path, *, layout_mode: str = "per-host", dry_run: bool = False)
         refs += result.refs
         if result.edits:
             edits.setdefault(rel, []).extend(result.edits)
-    if refusals:
-        more = f" (and {len(refusals) - 1} more)" if len(refusals) > 1 else ""
-        raise UserError(
-            f"cannot convert {refusals[0]}{more}",
-            hint="change that by hand (or remove it), then run again",
-        )
+    _refuse(refusals)
     # 1. agenix → sops-nix (and the agenix input, once nothing else refers to it)
     nix: dict[str, tuple[bytes, bytes]] = {}
     for rel, file_edits in edits.items():

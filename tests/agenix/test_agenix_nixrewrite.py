@@ -118,9 +118,17 @@ def test_host_definitions_outside_the_flake_get_the_sops_nix_argument() -> None:
         ("age.rekey.masterIdentities = [ ./m.pub ];", "age.rekey is an agenix-rekey option"),
         ('age.secretsDir = "/run/k";', "age.secretsDir is an agenix option without"),
         ("age.secrets.x = import ./x.nix;", "age.secrets.x is not an attrset literal"),
+        (
+            'age.secrets."backup/s3" = lib.mkDefault { file = ./x.age; };',
+            'age.secrets."backup/s3" is `lib.mkDefault { … }`, not an attrset literal: write '
+            'the attrset itself (age.secrets."backup/s3" = { … };)',
+        ),
         ('age.secrets.x.owner = "a";', "age.secrets.x has no file"),
         ("age.secrets.x.file = ./x.age;", "age.secrets.x: not listed"),
-        ("imports = [ inputs.agenix.homeManagerModules.default ];", "home-manager module"),
+        (
+            "imports = [ inputs.agenix.homeManagerModules.default ];",
+            "home-manager module: replace it with sops-nix's homeManagerModules.sops",
+        ),
     ],
 )
 def test_what_is_refused(body: str, refusal: str) -> None:
@@ -185,3 +193,19 @@ def test_modules_inline_in_the_flake_and_colmena_nodes() -> None:
     assert "tokenFile = config.sops.secrets.api.path;" in out
     assert "colmena.db = { sops = { secrets.pw.sopsFile = ../secrets/web1.yaml;" in out
     assert "modules = [\n        sops-nix.nixosModules.sops\n" in out
+
+
+def test_structural_refusals_are_all_read_without_any_key() -> None:
+    from secretkit.agenix.nixrewrite import structural_refusals
+
+    sources = {
+        "a.nix": b"{ ... }:\n{\n  age.secrets.x = lib.mkDefault { file = ./x.age; };\n}\n",
+        "b.nix": (
+            b"{ inputs, ... }:\n{\n  imports = [ inputs.agenix.homeManagerModules.default ];\n}\n"
+        ),
+        "c.nix": b"{ ... }:\n{\n  age.secrets.fine.file = ./fine.age;\n}\n",
+    }
+    found = structural_refusals(sources)
+    assert len(found) == 2
+    assert found[0].startswith("a.nix: age.secrets.x is `lib.mkDefault { … }`")
+    assert found[1].startswith("b.nix line 3: agenix's home-manager module")

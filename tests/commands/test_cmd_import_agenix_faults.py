@@ -167,3 +167,25 @@ def test_the_hint_for_an_unknown_key_works(template: AgenixLab, tmp_path: Path) 
     done = lab.run("import", "agenix", "--yes")
     assert done.returncode == 0, done.stderr.decode()
     assert "&admin_carol" in (lab.root / ".sops.yaml").read_text()
+
+
+def test_every_place_to_change_by_hand_is_named_in_one_run_before_any_key(
+    template: AgenixLab, tmp_path: Path
+) -> None:
+    """A stranger found the blockers one run at a time, the first after the key check;
+    now one run, even by someone whose key opens nothing yet, names them all."""
+    lab = template.copy(tmp_path / "repo")
+    _edit(
+        "modules/common.nix", "{\n  age.secrets", '{\n  age.secretsDir = "/run/k";\n  age.secrets'
+    )(lab)
+    _edit("modules/web.nix", "{\n", '{\n  age.identityPaths = [ ];\n  age.ageBin = "age";\n')(lab)
+    env = _not_an_admin(lab)  # no key of ours opens anything
+    before = lab.tree()
+    result = lab.run("import", "agenix", "--yes", **env)
+    err = result.stderr.decode()
+    assert result.returncode == 3, err
+    assert err.startswith("error: cannot convert 2 places: "), err
+    assert "modules/common.nix: age.secretsDir is an agenix option" in err
+    assert "modules/web.nix: age.ageBin is an agenix option" in err
+    assert len(err.strip().splitlines()) == 1
+    assert lab.tree() == before
