@@ -479,8 +479,8 @@ def list_hosts(cwd: Path) -> HostList:
             )
         )
     unresolved = [
-        (p.as_posix(), reason, tuple(sorted(inventory.hosts_of_file(p))))
-        for p, reason in inventory.unresolved
+        (note.file.as_posix(), note.text, tuple(sorted(inventory.hosts_of_note(note))))
+        for note in inventory.notes
     ]
     external = [(p.as_posix(), what) for p, what in inventory.external]
     return HostList(rows=rows, unresolved=unresolved, external=external)

@@ -321,7 +321,7 @@ def add_machines(d: Closure) -> bool:
                 continue
             acc.inline.append((rel, start, end))
             acc.modules.add(rel)
-            d.module(Val(value, file, {}), acc, True)
+            d.host_module(Val(value, file, {}), acc, True)
         if machine.entry is None and not machine.inline:
             _note_machine(d, found.definition, machine.name, machine.declared_in)
     return True

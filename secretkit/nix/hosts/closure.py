@@ -63,6 +63,18 @@ class Closure(Evaluator):
         acc.source(kind)
         return acc
 
+    def host_module(self, v: Val, acc: HostAcc, entry: bool, what: str = "") -> None:
+        """A host's entry module (``what``: the name of a modules list it is one of):
+        what cannot be followed in it is noted as this host's."""
+        outer, self.current_host = self.current_host, acc.name or None
+        try:
+            if what:
+                self.module_list(v, acc, entry, what)
+            else:
+                self.module(v, acc, entry)
+        finally:
+            self.current_host = outer
+
     def module_list(self, v: Val, acc: HostAcc, entry: bool, what: str) -> None:
         elements, unknown = self.list_elements(v)
         for part in unknown:
@@ -194,10 +206,11 @@ class Closure(Evaluator):
                 for b in cst.bindings(file):
                     full = [*b.attrset_path, *b.attrpath]
                     hit = next((i for i, n in enumerate(full) if n in kinds), None)
-                    if hit is None or len(full) != hit + 2 or b.value.type != "path_expression":
+                    value = _imported_path(file, b.value)  # `./m.nix` or `import ./m.nix`
+                    if hit is None or len(full) != hit + 2 or value is None:
                         continue
-                    text = file.text(b.value)
-                    rel = None if "${" in text else self.resolve_path(file, b.value, text)
+                    text = file.text(value)
+                    rel = None if "${" in text else self.resolve_path(file, value, text)
                     if rel is not None:
                         self._own[(full[hit], full[hit + 1])] = rel
         return self._own
@@ -268,6 +281,8 @@ class Closure(Evaluator):
         an empty scope, so this does not depend on the host: each file is scanned once."""
         cached = self.refs.get(rel)
         if cached is None:
+            # a file is read once for every host using it: its notes are the file's
+            outer, self.current_host = self.current_host, None
             probe = HostAcc(name="", record=[])
             file = self.load(rel)
             top = cst.expression_root(file) if file is not None else None
@@ -275,6 +290,7 @@ class Closure(Evaluator):
                 self.scan(Val(top, file, {}), probe, False)
             cached = (list(probe.record or []), list(probe.inline))
             self.refs[rel] = cached
+            self.current_host = outer
         return cached
 
     def scan(self, v: Val, acc: HostAcc, entry: bool) -> None:
@@ -349,3 +365,16 @@ class Closure(Evaluator):
             self.module(val, acc, False)
         else:
             self._follow(val.node, val.file, val.scope, path, acc, entry, depth)
+
+
+def _imported_path(file: File, value: Node) -> Node | None:
+    """The path literal of ``./m.nix`` or ``import ./m.nix`` (a module either way)."""
+    if value.type == "path_expression":
+        return value
+    if value.type == "apply_expression":
+        fn = value.child_by_field_name("function")
+        arg = cst.unwrap(value.child_by_field_name("argument"))
+        name = cst.dotted_name(file, fn) if fn is not None else None
+        if name in ("import", "builtins.import") and arg is not None:
+            return arg if arg.type == "path_expression" else None
+    return None

@@ -72,7 +72,7 @@ def hive(d: Closure, v: Val) -> None:
     for names, val, binding in nodes:
         acc = d.host(names[0], "colmena")
         if len(names) == 1:
-            d.module(val, acc, True)
+            d.host_module(val, acc, True)
         else:
             hive_node_part(d, names, val, binding)
     for name in dict.fromkeys(n[0][0] for n in nodes):
@@ -88,7 +88,7 @@ def hive(d: Closure, v: Val) -> None:
                 if value is not None and names2 is not None:
                     d.binding(names2[1:], Val(value, file, default.scope), acc, True, 0)
             else:
-                d.module(default, acc, True)
+                d.host_module(default, acc, True)
 
 
 def hive_node_part(d: Closure, names: list[str], val: Val, binding: Node) -> None:

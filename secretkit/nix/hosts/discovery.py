@@ -32,4 +32,5 @@ def discover(root: Path) -> Inventory:
         hosts=hosts,
         notes=sorted(d.unresolved, key=Note.order),
         external_notes=sorted(d.external, key=Note.order),
+        note_hosts={note: frozenset(names) for note, names in d.note_hosts.items()},
     )

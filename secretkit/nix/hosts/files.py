@@ -47,6 +47,8 @@ class Files:
         self.resolved_root = root.resolve()
         self.cache: dict[Path, File | None] = {}
         self.unresolved: list[Note] = []
+        self.current_host: str | None = None  # whose modules are being read (for notes)
+        self.note_hosts: dict[Note, set[str]] = {}
         self.external: list[Note] = []
         self._submodules: list[str] | None = None
 
@@ -55,6 +57,8 @@ class Files:
         item = Note(file.rel, file.line(node), reason, kind, subject)
         if item not in self.unresolved:
             self.unresolved.append(item)
+        if self.current_host is not None:
+            self.note_hosts.setdefault(item, set()).add(self.current_host)
 
     def note_external(self, file: File, node: Node, name: str) -> None:
         item = Note(file.rel, file.line(node), name)

@@ -84,7 +84,7 @@ def system(d: Closure, name: str, v: Val, binding: Node, output: str = _NIXOS) -
                 d.attrsets(Val(arg, target.file, target.scope)), "modules"
             ):
                 if not rest:
-                    d.module_list(modules, acc, True, "modules")
+                    d.host_module(modules, acc, True, "modules")
                     return
             d.note(target.file, target.node, f"{fname} call for {name} has no modules")
             return

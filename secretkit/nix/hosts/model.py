@@ -45,6 +45,14 @@ class Inventory:
     hosts: dict[str, Host]
     notes: list[Note] = field(default_factory=list)  # what could not be followed
     external_notes: list[Note] = field(default_factory=list)  # recorded only
+    # the hosts whose discovery met each note (a note in a file several hosts share,
+    # such as flake.nix, belongs to the host whose modules list it is in)
+    note_hosts: dict[Note, frozenset[str]] = field(default_factory=dict)
+
+    def hosts_of_note(self, note: Note) -> set[str]:
+        """The hosts a note is about: those whose discovery met it, else every host
+        using its file."""
+        return set(self.note_hosts.get(note) or self.hosts_of_file(note.file))
 
     @property
     def unresolved(self) -> list[tuple[Path, str]]:

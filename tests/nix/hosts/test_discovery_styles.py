@@ -20,6 +20,21 @@ TWO = {"hosts/alpha/configuration.nix": HOST, "hosts/beta/configuration.nix": HO
 SYSTEM = "nixpkgs.lib.nixosSystem { modules = [ ./hosts/${name}/configuration.nix ]; }"
 
 STYLES: dict[str, tuple[dict[str, str], dict[str, str]]] = {
+    # self.nixosModules.<n> defined as `import ./m.nix` in a let of flake.nix
+    "self-modules-import": (
+        {
+            **SHARED,
+            "flake.nix": (
+                "{\n  outputs = { self, nixpkgs, ... }: let\n    nixosModules = {\n"
+                "      common = import ./modules/common.nix;\n    };\n  in {\n"
+                "    nixosConfigurations.alpha = nixpkgs.lib.nixosSystem {\n"
+                "      modules = [ self.nixosModules.common ];\n    };\n"
+                "    nixosConfigurations.beta = nixpkgs.lib.nixosSystem {\n"
+                "      modules = [ self.nixosModules.common ];\n    };\n  };\n}\n"
+            ),
+        },
+        {"alpha": "flake", "beta": "flake"},
+    ),
     # lib.genAttrs over the directories of ./hosts
     "genattrs-readdir": (
         {
@@ -355,3 +370,32 @@ def test_a_self_path_and_an_inherited_list_reach_their_modules(tmp_path: Path) -
     assert inv.hosts_of_file("hosts/beta/configuration.nix") == {"beta"}
     assert inv.hosts_of_file("modules/common.nix") == {"alpha", "beta"}
     assert inv.unresolved == []
+
+
+def test_a_note_in_a_shared_definition_file_names_the_host_whose_list_it_is_in(
+    tmp_path: Path,
+) -> None:
+    """flake.nix holds the colmena hive's inline modules and a nixosSystem call: what
+    cannot be followed in that call's modules list is about that host only."""
+    write(
+        tmp_path,
+        {
+            "flake.nix": (
+                "{\n  outputs = { self, nixpkgs, ... }: {\n"
+                "    nixosConfigurations.solo = nixpkgs.lib.nixosSystem {\n"
+                "      modules = [ self.nixosModules.missing ./solo.nix ];\n    };\n"
+                "    colmena = {\n"
+                '      meta.nixpkgs = import nixpkgs { system = "x86_64-linux"; };\n'
+                "      a = { ... }: { imports = [ ./a.nix ]; };\n"
+                "      b = { ... }: { imports = [ ./b.nix ]; };\n    };\n  };\n}\n"
+            ),
+            "solo.nix": "{ }\n",
+            "a.nix": "{ }\n",
+            "b.nix": "{ }\n",
+        },
+    )
+    inventory = discover(tmp_path)
+    assert sorted(inventory.hosts) == ["a", "b", "solo"]
+    (note,) = inventory.notes
+    assert "self.nixosModules.missing" in note.reason
+    assert inventory.hosts_of_note(note) == {"solo"}
