@@ -285,9 +285,9 @@ def build_plan(
 
 def _owner(reader: catalogue.Reader, pin: Pin | None) -> str | None:
     """The reader's owner, or None (root) on a pinned release that ran it as root."""
-    if reader.owner_since is not None and pin is not None and pin.lacks(reader.owner_since):
-        return None
-    return reader.owner
+    from secretkit.plan.release import owner_on
+
+    return owner_on(reader.owner, reader.owner_since, pin)
 
 
 def _plan_finding(
@@ -329,6 +329,7 @@ def _plan_finding(
             entry=entry,
             fingerprint=fingerprint if isinstance(fingerprint, str) else None,
             snippet=snippet,
+            owner=_owner(entry.reader, pin) if entry is not None else None,
         )
         plan.refused.append(Refused(module.path, finding.line, attrpath, reason, tuple(route)))
 

@@ -116,8 +116,10 @@ def manual_route(
     files: Sequence[str] | None = None,
     fingerprint: str | None,
     snippet: str | None = None,
+    owner: str | None = None,
 ) -> list[str]:
-    """The steps that move the secret by hand (each line one step, no value in them)."""
+    """The steps that move the secret by hand (each line one step, no value in them).
+    ``owner``: the entry's reader as the pinned release runs it (None: root)."""
     targets = list(files) if files is not None else [host_secrets_path(host) for host in hosts]
     steps = [
         f"secretkit set {file} '{keys_of(name)}'  (type or pipe the value on stdin)"
@@ -126,8 +128,8 @@ def manual_route(
     body = [] if sops_file is None else [f"sopsFile = {sops_file};"]
     if entry is not None:
         reader = entry.reader
-        if reader.owner is not None:
-            body.append(f"owner = {reader.owner};")
+        if owner is not None:
+            body.append(f"owner = {owner};")
         if reader.group is not None:
             body.append(f"group = {reader.group};")
         if reader.kind == "activation":
@@ -146,7 +148,8 @@ def manual_route(
         steps.append(
             f'and give the service config.sops.secrets."{name}".path instead of the literal '
             f"on line {line}: its *File option if it has one, else an EnvironmentFile "
-            "(sops.templates) the program reads"
+            "(sops.templates) the program reads; the file is root's (mode 0400) unless the "
+            'declaration says owner = "<the user the program runs as>";'
         )
     if fingerprint:
         steps.append(

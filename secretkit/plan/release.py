@@ -29,6 +29,15 @@ class Pin:
         return self.release is not None and key(self.release) < key(since)
 
 
+def owner_on(owner: str | None, since: str | None, pin: Pin | None) -> str | None:
+    """A reader's ``owner`` on the pinned release: None (root) where the release is
+    older than ``since``, when NixOS still ran the reader as root (the user may not
+    even exist there, and sops-nix fails activation on an unknown owner)."""
+    if since is not None and pin is not None and pin.lacks(since):
+        return None
+    return owner
+
+
 def key(release: str) -> tuple[int, int]:
     year, _, month = release.partition(".")
     return int(year), int(month)

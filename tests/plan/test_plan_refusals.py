@@ -138,6 +138,15 @@ def test_route_carries_the_owner_the_reader_needs() -> None:
     assert any('owner = "prometheus";' in s for s in refused.route)
 
 
+def test_a_route_without_a_known_reader_says_whose_the_file_is() -> None:
+    """For an option nothing is known of, the file's owner cannot be written for the
+    user: the step says the file is root's unless they name the program's user."""
+    source, finding = _finding(b'{ ... }: { some.random.password = "@S@"; }\n')
+    [refused] = plan_module(source, MODULE, findings=[finding]).refused
+    (last,) = [s for s in refused.route if s.startswith("and give the service")]
+    assert "root's (mode 0400) unless the declaration says owner = \"<the user" in last
+
+
 def test_route_for_a_password_declares_needed_for_users() -> None:
     source, finding = _finding(
         b'{ ... }: { users.users.bob = { initialPassword = "@S@"; hashedPasswordFile = "/x"; }; }\n'
