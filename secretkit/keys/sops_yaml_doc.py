@@ -226,11 +226,13 @@ def _seq_style(d: SopsYamlDoc) -> tuple[int, int]:
 
 
 def _flow_like_existing(d: SopsYamlDoc) -> bool:
-    """Whether existing rules write ``age:`` lists in flow style ``[*a, *b]``."""
+    """Whether existing rules write ``age:`` lists of several keys in flow style
+    ``[*a, *b]``.  A one-key list says nothing of a preference (secretkit writes the
+    admins-only host-keys rule as ``[*admin]``), so it is not followed."""
     for rule in d.rules():
         for group in rule_groups(rule):
             age = group.get("age")
-            if age is not None and age.kind == "seq":
+            if age is not None and age.kind == "seq" and len(age.items) > 1:
                 return bool(age.flow)
     return False
 

@@ -395,3 +395,31 @@ def test_big_files_are_edited_by_lines_in_linear_time(five_space: bool) -> None:
     indent = "     " if five_space else "  "
     assert added_rule[0] == f"{indent}- path_regex: ^secrets/newhost\\.yaml$"
     assert added_rule[-1].endswith("- *host_newhost")
+
+
+def test_a_one_key_flow_list_does_not_set_the_style_of_new_rules() -> None:
+    """The admins-only host-keys rule is written `age: [*admin_admin]`: new host rules
+    followed it into flow style after the first, mixing styles in one file."""
+    data = (
+        "keys:\n"
+        f"  - &admin_admin {ADMIN}\n"
+        "creation_rules:\n"
+        "  - path_regex: ^secrets/host-keys/[^/]+\\.yaml$\n"
+        "    key_groups:\n"
+        "      - age: [*admin_admin]\n"
+    ).encode()
+    for host, key in (("observer", OBSERVER), ("immich", IMMICH)):
+        edit = sy.add_host_text(data, host, key, P)
+        assert edit.data is not None
+        data = edit.data
+    text = data.decode()
+    assert "      - age:\n          - *admin_admin\n          - *host_observer\n" in text
+    assert "      - age:\n          - *admin_admin\n          - *host_immich\n" in text
+    # a file whose rules list several keys in flow style keeps that style
+    flow = data.replace(
+        b"      - age:\n          - *admin_admin\n          - *host_observer\n",
+        b"      - age: [*admin_admin, *host_observer]\n",
+    )
+    again = sy.add_host_text(flow, "syncthing", SYNCTHING, P)
+    assert again.data is not None
+    assert b"- age: [*admin_admin, *host_syncthing]" in again.data
