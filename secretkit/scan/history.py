@@ -81,12 +81,14 @@ def scan_history(
         blobs, clean = history_index(top, store, every_ref=every_ref)
     report = ScanReport()
     report.stats["files"] += clean
+    report.stats["cached"] = clean  # known clean from the cache: not read again
     todo: dict[str, HistoryBlob] = {}
     for blob in blobs:
         state = store.known(blob.oid, blob.path)
         if state == "clean":
             if not clean:
                 report.stats["files"] += 1
+                report.stats["cached"] += 1
         elif state == "skip" and store.skip_reason(blob.oid, blob.path) != MISSING_BLOB:
             reason = store.skip_reason(blob.oid, blob.path) or "skipped"
             report.skipped.append(Skipped(f"{blob.commit[:12]}:{blob.path}", reason))
@@ -127,6 +129,7 @@ def scan_history(
                 try:
                     report.findings.extend(rebuild(blob, data, spans, allow))
                     report.stats["files"] += 1
+                    report.stats["cached"] += 1
                     tick(1)
                     continue
                 except (KeyError, TypeError, ValueError):

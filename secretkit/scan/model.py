@@ -92,6 +92,9 @@ class ScanReport:
                 "files": int(self.stats.get("files", 0)),
                 "bytes": int(self.stats.get("bytes", 0)),
                 "seconds": round(float(self.stats.get("seconds", 0.0)), 3),
+                # history: of those files, how many an earlier run's cache vouched for
+                # (their bytes were not read again, so "bytes" leaves them out)
+                **({"cached": int(self.stats["cached"])} if "cached" in self.stats else {}),
             },
         }
 

@@ -62,6 +62,11 @@ def render_text(report: ScanReport) -> str:
         lines.append(f"scanned {report.root}")
     lines.append(
         f"{summary}; {stats.get('files', 0)} file(s) scanned"
+        + (
+            f" ({stats['cached']} of them not read again: an earlier run's results)"
+            if stats.get("cached")
+            else ""
+        )
         + (f", {len(report.skipped)} skipped" if report.skipped else "")
         + f" in {float(stats.get('seconds', 0.0)):.2f}s"
     )

@@ -73,6 +73,13 @@ def test_second_scan_reads_only_flagged_blobs_and_finds_the_same(
     assert _found(second) == _found(first)
     assert second.findings[0].secret.reveal() == secret
     assert len(read) == 1  # only the blob with a finding is read again
+    # the stats say what the cache vouched for, so "bytes" (read now) is not puzzling
+    assert first.to_json()["stats"]["cached"] == 0
+    assert second.to_json()["stats"]["cached"] == second.stats["files"]
+    assert second.stats["bytes"] == 0
+    from secretkit.scan.report import render_text
+
+    assert f"({second.stats['files']} of them not read again" in render_text(second)
 
     # a new commit: only its blob is new
     (repo / "new.nix").write_text("{ }\n# plain\n")
