@@ -287,7 +287,7 @@ def _owner(reader: catalogue.Reader, pin: Pin | None) -> str | None:
     """The reader's owner, or None (root) on a pinned release that ran it as root."""
     from secretkit.plan.release import owner_on
 
-    return owner_on(reader.owner, reader.owner_since, pin)
+    return owner_on(reader.owner, reader.owner_since, pin, reader.owner_until)
 
 
 def _plan_finding(

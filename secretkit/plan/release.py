@@ -29,12 +29,18 @@ class Pin:
         return self.release is not None and key(self.release) < key(since)
 
 
-def owner_on(owner: str | None, since: str | None, pin: Pin | None) -> str | None:
+def owner_on(
+    owner: str | None, since: str | None, pin: Pin | None, until: str | None = None
+) -> str | None:
     """A reader's ``owner`` on the pinned release: None (root) where the release is
     older than ``since``, when NixOS still ran the reader as root (the user may not
-    even exist there, and sops-nix fails activation on an unknown owner)."""
+    even exist there, and sops-nix fails activation on an unknown owner), or is
+    ``until`` or newer, when systemd reads the file for it (``LoadCredential``)."""
     if since is not None and pin is not None and pin.lacks(since):
         return None
+    if until is not None and pin is not None and pin.release is not None:
+        if not pin.lacks(until):
+            return None
     return owner
 
 

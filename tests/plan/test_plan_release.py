@@ -107,3 +107,29 @@ def test_host_key_checked_per_host() -> None:
     assert "add services.openssh.enable = true; to b" in problems[0]
     assert problems[1].startswith("host c: services.openssh.hostKeys is set without")
     assert '{ path = "/etc/ssh/ssh_host_ed25519_key"; type = "ed25519"; }' in problems[1]
+
+
+NEXTCLOUD = b'{ ... }:\n{\n  services.nextcloud.config.adminpass = "@PW@";\n}\n'
+
+
+@pytest.mark.parametrize(
+    ("release", "owned"),
+    [("24.11", True), ("25.05", False), ("25.11", False), (None, True)],
+)
+def test_nextcloud_files_owned_by_nextcloud_until_systemd_hands_them_over(
+    release: str | None, owned: bool
+) -> None:
+    """Up to 24.11 nextcloud-setup (User = nextcloud) reads adminpassFile itself and
+    aborts when it cannot; from 25.05 it gets it through LoadCredential."""
+    source, findings, _ = fill(NEXTCLOUD, MODULE)
+
+    def literal_of(tree, node):  # type: ignore[no-untyped-def]
+        return {s.start: s.value for s in cst.strings(tree)}[node.start_byte]
+
+    plan = build_plan(
+        {MODULE: source}, findings, lambda _p: ["laptop"], parse=cst.parse,
+        literal_of=literal_of, pin=Pin(release, "test"),
+    )  # fmt: skip
+    new = plan.nix[MODULE][1]
+    assert b"adminpassFile = config.sops.secrets." in new
+    assert (b'owner = "nextcloud";' in new) == owned

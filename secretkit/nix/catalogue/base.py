@@ -57,6 +57,9 @@ class Reader:
     group: str | None = None
     mode: str | None = None  # None: sops-nix's default 0400
     owner_since: str | None = None  # releases before this one ran the reader as root
+    # from this release on systemd hands the file over (LoadCredential): the owner is
+    # needed only before it (kept when the release is unknown: right on both)
+    owner_until: str | None = None
 
     @property
     def user(self) -> str:

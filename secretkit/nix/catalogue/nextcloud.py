@@ -1,7 +1,11 @@
 """Nextcloud admin and database passwords → ``adminpassFile`` / ``dbpassFile``.
 
-``nextcloud-setup`` gets both through ``LoadCredential`` (systemd reads them as
-root and hands a copy to the ``nextcloud`` user), so the sops secret stays root-only.
+Who reads the files depends on the release.  Up to 24.11, ``nextcloud-setup`` runs as
+the ``nextcloud`` user and reads them itself (``[ ! -r "${c.adminpassFile}" ]`` aborts
+the setup: "is not readable by nextcloud:nextcloud!"), so the secret is owned by
+``nextcloud``.  From 25.05 it gets them through ``LoadCredential`` (systemd reads them
+as root and hands a copy to the ``nextcloud`` user), so the secret stays root-only.
+When the release is not known the owner is ``nextcloud``, which works on both.
 """
 
 from __future__ import annotations
@@ -9,19 +13,31 @@ from __future__ import annotations
 from secretkit.nix.catalogue.base import NIXPKGS, Reader, Source
 from secretkit.nix.catalogue.sibling import Row, SiblingFile
 
+_PATH = "nixos/modules/services/web-apps/nextcloud.nix"
+
+SETUP_READS_IT = Source(  # the module as released in 24.11 (before nixpkgs PR #367433)
+    NIXPKGS,
+    "nixos-24.11",
+    _PATH,
+    'if [ ! -r "${c.adminpassFile}" ]; then echo "adminpassFile ${c.adminpassFile} is not '
+    'readable by nextcloud:nextcloud! Aborting..." … serviceConfig.User = "nextcloud";',
+)
+
 ENTRY = SiblingFile(
     key="nextcloud-config",
     description="services.nextcloud.config.adminpass / dbpass → adminpassFile / dbpassFile",
     reader=Reader(
-        "systemd",
+        "daemon",
         Source(
             NIXPKGS,
             "0019d965790afae17103d22bc94a96bac84930d2",
-            "nixos/modules/services/web-apps/nextcloud.nix",
+            _PATH,
             'serviceConfig.LoadCredential = [ "adminpass:${cfg.config.adminpassFile}" ] '
             "++ runtimeSystemdCredentials;",
         ),
         since="20.03",
+        owner='"nextcloud"',
+        owner_until="25.05",  # 25.05 reads them through LoadCredential (as root)
     ),
     rows=(
         Row("services.nextcloud.config.adminpass", "adminpassFile", "nextcloud-setup.service"),

@@ -9,10 +9,12 @@
 
   sops.secrets."nextcloud/adminpass" = {
     sopsFile = ../../secrets/host1.yaml;
+    owner = "nextcloud";
     restartUnits = [ "nextcloud-setup.service" ];
   };
   sops.secrets."nextcloud/dbpass" = {
     sopsFile = ../../secrets/host1.yaml;
+    owner = "nextcloud";
     restartUnits = [ "nextcloud-setup.service" ];
   };
 }
