@@ -413,6 +413,10 @@ def _plan_finding(
                 return
             result.template = t = replace(t, template=owner)
             result.edits = [e for e in result.edits if (e.start, e.end) not in module.whole_spans]
+    conflict = _set_already(module, result)
+    if conflict is not None:  # only this finding: the module's others may still move
+        refuse(conflict, dotted, name, entry)
+        return
     # accepted
     module.defined.update(result.defines)
     module.edits.extend(result.edits)
@@ -458,6 +462,23 @@ def _plan_finding(
         module.path, finding.line, dotted, name, module.hosts, files, result.new_option, entry.key
     )
     module.moves.append((move, result.value))
+
+
+def _set_already(module: _Module, result: catalogue.Rewrite) -> str | None:
+    """Why ``result`` cannot be written: an option it must set (its file option, the
+    template's option) already holds another value in the module, else None."""
+    wanted = [spec for spec in result.options if spec.required]
+    t = result.template
+    if t is not None and t.option:
+        ref = emit.template_ref(t.template)
+        ref = f"[ {ref} ]" if t.list_option else ref
+        ref = '"!include ${' + ref + '}"' if t.include else ref
+        wanted.append(catalogue.OptionSpec(t.option, ref, True))
+    for spec in wanted:
+        state = emit.ensure_option(module.tree, module.top, list(spec.path), spec.expr)
+        if state.edit is None and state.existing != spec.expr:
+            return f"{'.'.join(spec.path)} is already set; merge by hand"
+    return None
 
 
 def _finish_module(plan: Plan, module: _Module) -> None:

@@ -38,9 +38,9 @@ def owner_on(
     ``until`` or newer, when systemd reads the file for it (``LoadCredential``)."""
     if since is not None and pin is not None and pin.lacks(since):
         return None
-    if until is not None and pin is not None and pin.release is not None:
-        if not pin.lacks(until):
-            return None
+    known = pin is not None and pin.release is not None
+    if until is not None and known and pin is not None and not pin.lacks(until):
+        return None
     return owner
 
 

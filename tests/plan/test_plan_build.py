@@ -318,3 +318,26 @@ def test_a_config_that_is_not_an_attrset_is_refused_with_that_reason() -> None:
     assert refused.reason == (
         "the module's config is not an attrset (nor mkIf of one), e.g. mkMerge"
     )
+
+
+def test_an_option_already_set_refuses_only_the_finding_that_needs_it() -> None:
+    """vaultwarden's environmentFile set by hand refuses its SMTP password; the other
+    services of the module still move (they were all refused with its reason)."""
+    text = b"""{ config, ... }:
+{
+  services.vaultwarden = {
+    environmentFile = "/var/lib/vw.env";
+    config.SMTP_PASSWORD = "@VW@";
+  };
+  services.grafana.settings.security.admin_password = "@GF@";
+}
+"""
+    source, findings, values = fill(text, "modules/apps.nix")
+    plan = plan_module(source, "modules/apps.nix", hosts=("a",), findings=findings)
+    (refused,) = plan.refused
+    assert refused.attrpath == "services.vaultwarden.config.SMTP_PASSWORD"
+    assert refused.reason == "services.vaultwarden.environmentFile is already set; merge by hand"
+    (move,) = plan.moves
+    assert move.attrpath == "services.grafana.settings.security.admin_password"
+    new = plan.nix["modules/apps.nix"][1]
+    assert values["GF"].encode() not in new and values["VW"].encode() in new
