@@ -75,6 +75,7 @@ def check_nix_refs(ctx: CheckContext) -> list[CheckResult]:
             )
         )
     sops = ctx.sops_by_path()
+    untracked: set[str] = set()  # said once per file
     checked = 0
     unused = 0
     for decl in facts.declarations:
@@ -118,6 +119,19 @@ def check_nix_refs(ctx: CheckContext) -> list[CheckResult]:
                     )
                 )
                 continue
+            if not ctx.walk and target.path not in ctx.tracked() and target.path not in untracked:
+                # a flake is the git tree: a file git does not track yet is not in it
+                untracked.add(target.path)
+                results.append(
+                    CheckResult(
+                        "nix-secret-refs",
+                        False,
+                        f"{where} reads {target.path}, which git does not track yet: a flake "
+                        "does not see it, and evaluation fails (file not found)",
+                        f"git add {target.path}",
+                        (decl.file, target.path),
+                    )
+                )
             if decl.fmt in (None, "yaml", "json") and not _lookup_key(entry.sops, key):
                 path_expr = keys_of(key)
                 results.append(

@@ -315,3 +315,19 @@ def test_the_host_name_the_host_sets_decides_which_file_it_reads(lab: Homelab) -
             "observer sets networking.hostName to several different values"
             for name in ("tailscale/authkey", "users/stian/hashed-password")
         }
+
+
+def test_a_host_file_git_does_not_track_yet_fails_with_git_add(lab: Homelab) -> None:
+    """Right after migrate, secrets/ is untracked: a flake does not see it."""
+    git(lab.repo, "rm", "-q", "--cached", "secrets/audiobookshelf.yaml")
+    assert (lab.repo / "secrets/audiobookshelf.yaml").is_file()
+    git(lab.repo, "commit", "-q", "-m", "untrack it")
+    problems = failures(check(lab), "nix-secret-refs")
+    assert len(problems) == 1  # said once for the file, not per secret in it
+    assert (
+        "reads secrets/audiobookshelf.yaml, which git does not track yet"
+        in (problems[0]["message"])
+    )
+    assert problems[0]["fix"] == "git add secrets/audiobookshelf.yaml"
+    git(lab.repo, "add", "secrets/audiobookshelf.yaml")  # the fix, followed
+    assert not failures(check(lab), "nix-secret-refs")
