@@ -62,9 +62,20 @@ class Migration(Prepared, Shown):
         return f"Move {len(self.plan.moves)} secret(s) and rewrite the Nix files?"
 
     def applied(self, written: Sequence[str]) -> list[Line]:
-        """The summary after :func:`apply` wrote ``written``."""
+        """The summary after :func:`apply` wrote ``written``, and the new files git does
+        not track yet (a flake sees only what git tracks: evaluation would fail)."""
+        from secretkit.git.files import ls_files
+
         moves = len(self.plan.moves)
-        return [out(f"migrated {moves} secret(s); wrote {len(written)} file(s){self.left}")]
+        tracked = set(ls_files(self.root, "--cached"))
+        new = sorted(p for p in written if p not in tracked)
+        shown = (
+            [out(f"before deploying, let git see the new files: git add {' '.join(new)}")]
+            if new
+            else []
+        )
+        # the summary stays the last line
+        return [*shown, out(f"migrated {moves} secret(s); wrote {len(written)} file(s){self.left}")]
 
 
 def prepare(

@@ -20,7 +20,7 @@ import pytest
 from secretkit.keys.ssh_to_age import ssh_private_key_to_age
 from secretkit.sops import operations
 from secretkit.sops.identities import load_identities
-from tests.conftest import need_tool
+from tests.conftest import git, need_tool
 from tests.support.nixfind import EXPECTED_ACCESS, Homelab, make_homelab
 
 
@@ -344,6 +344,12 @@ def test_a_file_no_host_imports_is_refused_and_the_rest_migrates(lab: Homelab) -
     assert "hosts add" not in proc.stderr  # a host's key does not make it import a file
     assert "migrated 14 secret(s)" in proc.stdout
     assert "1 finding(s) above need a change by hand" in proc.stdout
+    # the sops files are new: git must see them before a flake can
+    (hint,) = [ln for ln in proc.stdout.splitlines() if ln.startswith("before deploying")]
+    added = hint.split("git add ", 1)[1].split()
+    assert added and all(p.startswith("secrets/") and p.endswith(".yaml") for p in added)
+    git(lab.repo, "add", *added)  # the hint, followed: nothing new is left untracked
+    assert not git(lab.repo, "ls-files", "--others", "--exclude-standard", "secrets")
     assert stray.read_text() == stray_text  # left alone
     for value in lab.values.values():
         assert value not in proc.stdout + proc.stderr
