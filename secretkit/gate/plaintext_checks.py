@@ -46,17 +46,17 @@ def check_plaintext_tree(ctx: CheckContext) -> list[CheckResult]:
 def _fix_for(ctx: CheckContext, finding: Finding) -> str:
     """The way out for one finding: ``migrate`` only when its planner accepts it."""
     from secretkit.gate.finding_fix import finding_fix
-    from secretkit.plan.advice import migrate_refusal, repo_pin
+    from secretkit.plan.advice import host_refusal, migrate_refusal, repo_pin
 
     refusal = None
     if finding.path.endswith(".nix"):
         source = ctx.read(finding.path)
         if source is None:
             refusal = "unreadable"
-        elif not ctx.inventory().hosts_of_file(finding.path):
-            refusal = "no host configuration imports this file"  # as migrate refuses it
-        else:
-            refusal = migrate_refusal(finding.path, source, finding, repo_pin(ctx.read))
+        else:  # as migrate decides: first by the hosts using the file, then the literal
+            refusal = host_refusal(ctx.inventory(), finding.path) or migrate_refusal(
+                finding.path, source, finding, repo_pin(ctx.read)
+            )
     return finding_fix(finding.path, finding.fingerprint, refusal)
 
 

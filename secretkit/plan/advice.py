@@ -16,7 +16,46 @@ from typing import TYPE_CHECKING, Any
 from secretkit.plan.build import FindingLike, build_plan
 
 if TYPE_CHECKING:
+    from secretkit.nix.hosts import Inventory
     from secretkit.plan.release import Pin
+
+
+_FOREIGN_KINDS = {
+    "home-manager": (
+        "home-manager configuration",
+        "sops-nix's homeManagerModules.sops, with the user's own age key (sops.age.keyFile)",
+    ),
+    "darwin": ("nix-darwin configuration", "sops-nix's darwinModules.sops"),
+}
+
+
+def nixos_host(inventory: Inventory, name: str) -> bool:
+    """Whether ``name`` is a NixOS host (not a home-manager or nix-darwin configuration,
+    whose secrets sops-nix reads through its other modules)."""
+    host = inventory.hosts.get(name)
+    kinds = set(host.source.split("+")) if host is not None else set()
+    return not kinds & _FOREIGN_KINDS.keys()
+
+
+def foreign_reason(inventory: Inventory, names: list[str]) -> str:
+    name = names[0]
+    kinds = set(inventory.hosts[name].source.split("+")) & _FOREIGN_KINDS.keys()
+    what, module = _FOREIGN_KINDS[sorted(kinds)[0]]
+    more = f" (and {len(names) - 1} more)" if len(names) > 1 else ""
+    return (
+        f"the file is used by the {what} {name}{more}: migrate writes NixOS hosts' sops "
+        f"files; move it by hand with {module}"
+    )
+
+
+def host_refusal(inventory: Inventory, path: str) -> str | None:
+    """Why migrate leaves a finding of ``path`` alone for the hosts that use it (none
+    does; a home-manager or nix-darwin configuration does), else None."""
+    users = sorted(inventory.hosts_of_file(path))
+    if not users:
+        return "no host configuration imports this file"
+    others = [h for h in users if not nixos_host(inventory, h)]
+    return foreign_reason(inventory, others) if others else None
 
 
 def repo_pin(read: Callable[[str], bytes | None]) -> Pin:

@@ -26,6 +26,7 @@ from secretkit.errors import IntegrityError, UserError
 from secretkit.layouts.sops_nix import host_secrets_path
 from secretkit.nix import cst
 from secretkit.nix.sops_refs import host_names, secret_names
+from secretkit.plan.advice import foreign_reason, nixos_host
 from secretkit.plan.build import FindingLike, Plan, Refused, build_plan
 from secretkit.sensitive import Sensitive
 
@@ -164,6 +165,16 @@ def prepare(
     # a file no host imports: its findings are refused (with the way out), the rest
     # of the repository is migrated (its value has no host whose sops file could hold it)
     findings = [f for f in findings if hosts_of(f.path)]
+    # a module of a home-manager or nix-darwin configuration: sops-nix has modules for
+    # them (homeManagerModules.sops with the user's own age key, darwinModules.sops), but
+    # migrate writes NixOS hosts' files and wiring only: refused, with the way
+    foreign: dict[int, str] = {}
+    for finding in findings:
+        others = [h for h in hosts_of(finding.path) if not nixos_host(inventory, h)]
+        if others:
+            foreign[id(finding)] = foreign_reason(inventory, others)
+    unmoved = [f for f in findings if id(f) in foreign]
+    findings = [f for f in findings if id(f) not in foreign]
     for finding in findings:
         users = hosts_of(finding.path)
         if selected is None or set(users) <= selected:  # else refused by the plan
@@ -179,6 +190,8 @@ def prepare(
     host_modules: dict[str, list[str]] = {}
     entry_modules: dict[str, list[str]] = {}
     for host_name, info in inventory.hosts.items():
+        if not nixos_host(inventory, host_name):
+            continue  # never wired, never given a NixOS sops file
         host_modules[host_name] = [_rel(root, m) for m in info.modules]
         entry_modules[host_name] = [_rel(root, m) for m in info.entry_modules]
     wanted = {f.path for f in findings} | {"flake.nix"}
@@ -263,6 +276,13 @@ def prepare(
         ]
         plan.refused.sort(key=lambda r: (r.module, r.line))
         plan.originals += [f.secret for f in unowned]  # redacted wherever a diff shows them
+    if unmoved:
+        plan.refused += [
+            Refused(f.path, f.line, getattr(f, "attrpath", None) or "", foreign[id(f)])
+            for f in unmoved
+        ]
+        plan.refused.sort(key=lambda r: (r.module, r.line))
+        plan.originals += [f.secret for f in unmoved]
     if plan.moves:
         plan.wiring = [n for n in wiring.notes]
     notes = [f"{path}: not a Nix file; move its secrets by hand" for path in others]

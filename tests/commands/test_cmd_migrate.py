@@ -475,3 +475,49 @@ def test_a_host_name_that_differs_from_its_hostname_stops_before_writing(lab: Ho
     dry = run(lab.repo, "migrate", "--dry-run")
     assert dry.returncode == 0
     assert 'before applying: host immich sets networking.hostName = "immich-vm"' in dry.stderr
+
+
+def test_home_manager_and_darwin_configurations_are_refused_not_wired(
+    tmp_git_repo: Path,
+) -> None:
+    """A home-manager config named the usual way ("me@box") stopped the whole run
+    (invalid host name), and sops.age.sshKeyPaths went into darwin and home-manager
+    modules that import no sops-nix module; now their findings are refused with the
+    module to use, and only the NixOS host is migrated and wired."""
+    from tests.conftest import commit_all
+    from tests.support import fake
+
+    files = {
+        "flake.nix": (
+            "{\n  outputs = { nixpkgs, darwin, home-manager, ... }: {\n"
+            "    nixosConfigurations.box = nixpkgs.lib.nixosSystem { modules = [ ./box.nix ]; };\n"
+            "    darwinConfigurations.mac = darwin.lib.darwinSystem { modules = [ ./mac.nix ]; };\n"
+            '    homeConfigurations."me@box" = home-manager.lib.homeManagerConfiguration {\n'
+            "      modules = [ ./home.nix ];\n    };\n  };\n}\n"
+        ),
+        "box.nix": "{ ... }:\n{\n  services.k3s.token = \"" + fake.github_token("box") + '";\n}\n',
+        "mac.nix": (
+            "{ ... }:\n{\n  launchd.daemons.x.serviceConfig.EnvironmentVariables.API_TOKEN = \""
+            + fake.github_token("mac") + '";\n}\n'
+        ),
+        "home.nix": (
+            "{ ... }:\n{\n  home.sessionVariables.GITHUB_TOKEN = \""
+            + fake.github_token("home") + '";\n}\n'
+        ),
+    }  # fmt: skip
+    for name, text in files.items():
+        (tmp_git_repo / name).write_text(text)
+    commit_all(tmp_git_repo, "three kinds of configuration")
+    proc = run(tmp_git_repo, "migrate", "--dry-run")
+    assert proc.returncode == 0, proc.stderr
+    assert (
+        "home.nix:3: cannot migrate safely: the file is used by the home-manager "
+        "configuration me@box: migrate writes NixOS hosts' sops files; move it by hand "
+        "with sops-nix's homeManagerModules.sops" in proc.stderr
+    )
+    assert "mac.nix:3: cannot migrate safely: the file is used by the nix-darwin" in proc.stderr
+    assert "+++ b/box.nix" in proc.stdout
+    assert "+++ b/mac.nix" not in proc.stdout and "+++ b/home.nix" not in proc.stdout
+    # check names the same way out, not migrate
+    check = run(tmp_git_repo, "check")
+    assert "homeManagerModules.sops" in check.stdout + check.stderr
