@@ -447,8 +447,10 @@ def module_body(tree: Tree) -> Node | None:
 
 def config_body(tree: Tree, top: Node) -> Node | None:
     """Where a module's option values go: ``top`` itself, or the ``config`` attrset of a
-    module that declares ``options`` (such a module may have no other top-level keys)."""
-    if not any((binding_names(tree, b) or [""])[0] == "options" for b in bindings_of(top)):
+    module that declares ``options`` or sets ``config = …`` (``{ imports; config; }``:
+    such a module may have no other top-level keys)."""
+    names = [binding_names(tree, b) or [""] for b in bindings_of(top)]
+    if not any(n[0] == "options" or n == ["config"] for n in names):
         return top
     inner = find_option(tree, top, ["config"])
     value = mkif_body(tree, unwrap(inner.child_by_field_name("expression"))) if inner else None

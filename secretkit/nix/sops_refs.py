@@ -111,9 +111,23 @@ def resolve_for_host(nix_file: str, text: str, host: str | None) -> str | None:
 
 def _option_path(binding: cst.Binding) -> list[str]:
     """The option a binding sets: ``{ options = …; config = { … }; }`` sets the same
-    options as a module without ``config``."""
+    options as a module without ``config``, and so do the attrsets of
+    ``config = mkMerge [ { … } ]`` (``config.[0]``), of a module that is
+    ``mkMerge [ … ]`` itself (``[0]``) and inline modules in ``imports = [ { … } ]``."""
     full = binding.full_path
-    return full[1:] if full[:1] == ["config"] else full
+    k = 0
+    while k < len(full):
+        if (full[k] == "config" and k == 0) or _index(full[k]):
+            k += 1
+        elif full[k] == "imports" and k + 1 < len(full) and _index(full[k + 1]):
+            k += 2
+        else:
+            break
+    return full[k:]
+
+
+def _index(name: str) -> bool:
+    return name.startswith("[") and name.endswith("]")
 
 
 def host_names(tree: cst.NixTree) -> list[tuple[int, str]]:

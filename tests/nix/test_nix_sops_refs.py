@@ -59,3 +59,28 @@ def test_host_names_are_the_literal_hostname_bindings() -> None:
         "in-config",
     ]
     assert host_names(cst.parse(b'{ networking.hostName = "${x}-1"; }')) == []
+
+
+def test_declarations_inside_mkmerge_and_inline_imports_are_read() -> None:
+    """A module's config under mkIf/mkMerge (and inline modules in imports) declares
+    its secrets there: check called them 'used but never declared'."""
+    from secretkit.nix.sops_refs import nix_facts
+
+    files = {
+        "m.nix": (
+            b"{ config, lib, ... }:\n{\n  options.x = lib.mkOption { };\n"
+            b"  config = lib.mkIf true (lib.mkMerge [\n"
+            b'    { sops.secrets.grafana = { sopsFile = ./s.yaml; owner = "grafana"; }; }\n'
+            b"    { y = config.sops.secrets.grafana.path; }\n  ]);\n"
+            b"  imports = [ { sops.secrets.other = { }; } ];\n}\n"
+        ),
+        "n.nix": b"{ lib, ... }: lib.mkMerge [ { sops.defaultSopsFile = ./d.yaml; } ]\n",
+        # a list index inside an option is not stripped: not a declaration
+        "o.nix": b"{ ... }: { services.x.list = [ { sops.secrets.fake = { }; } ]; }\n",
+    }
+    facts = nix_facts(files, files.get)
+    assert {d.name: d.sops_file for d in facts.declarations} == {
+        "grafana": "s.yaml",
+        "other": None,
+    }
+    assert facts.default_files == {"n.nix": "d.yaml"}

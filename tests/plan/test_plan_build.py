@@ -341,3 +341,21 @@ def test_an_option_already_set_refuses_only_the_finding_that_needs_it() -> None:
     assert move.attrpath == "services.grafana.settings.security.admin_password"
     new = plan.nix["modules/apps.nix"][1]
     assert values["GF"].encode() not in new and values["VW"].encode() in new
+
+
+def test_a_module_of_imports_and_config_without_options_is_migrated_inside_config() -> None:
+    text = b"""{ config, ... }:
+{
+  imports = [ ./hardware.nix ];
+  config = {
+    services.grafana.settings.security.admin_password = "@PW@";
+  };
+}
+"""
+    source, findings, _ = fill(text, "hosts/a/default.nix")
+    plan = plan_module(source, "hosts/a/default.nix", hosts=("a",), findings=findings)
+    assert plan.refused == [], plan.refused
+    (move,) = plan.moves
+    assert move.name == "grafana/security/admin_password"  # not config/grafana/…
+    new = plan.nix["hosts/a/default.nix"][1]
+    assert new.index(b"config = {") < new.index(b"sops.secrets.") < new.rindex(b"};")
