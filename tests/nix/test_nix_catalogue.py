@@ -168,6 +168,7 @@ let
     services.syncthing.user = "syncthing";
     services.nginx.user = "nginx";
     services.gitea.user = "gitea";
+    services.mysql.user = "mysql";
     sops.secrets = byName (n: { path = "/run/secrets/${n}"; }) names;
     sops.placeholder = byName (n: "<${n}>") names;
     sops.templates = byName (n: { path = "/run/secrets/rendered/${n}"; }) templates;
@@ -239,6 +240,7 @@ _STUB_USERS = {
     "config.services.nginx.user": "nginx",
     "config.services.gitea.user": "gitea",
     "config.services.syncthing.user": "syncthing",
+    "config.services.mysql.user": "mysql",
 }
 
 

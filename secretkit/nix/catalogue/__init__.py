@@ -59,7 +59,7 @@ class Route:
     ``module``: an instance, or a class made with no arguments.  Every path the entry
     matches starts with one of ``heads`` (dot-separated attribute names); None: any
     path may match it.  :func:`lookup` imports only the modules whose heads a path
-    is under (the hook asks for one path, and the 42 modules cost ~10 ms to load)."""
+    is under (the hook asks for one path, and the catalogue modules cost ~10 ms to load)."""
 
     module: str
     name: str
@@ -130,6 +130,8 @@ ROUTES: dict[str, Route] = {
     "acme-dns-credentials": Route("acme", "ENTRY", ("security.acme",)),
     "cloudflared-credentials": Route("cloudflared", "ENTRY", ("services.cloudflared",)),
     "postfix-map-files": Route("postfix", "ENTRY", ("services.postfix",)),
+    "postgresql-initial-script": Route("databases", "POSTGRESQL", ("services.postgresql",)),
+    "mysql-initial-script": Route("databases", "MYSQL", ("services.mysql",)),
     "write-text-file": Route("write_text", "WRITE_TEXT_FILE", None),  # the catch-all: last
 }
 
