@@ -93,6 +93,11 @@ class IntegrityError(SecretkitError):
     exit_code = EXIT_INTEGRITY
 
 
+class NoIdentityError(IntegrityError):
+    """No identity here opens the file's data key (the file itself may be fine): a
+    caller that can go on without that file says so instead of stopping."""
+
+
 class Interrupted(SecretkitError):
     """The user pressed Ctrl-C: exit 130."""
 

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from secretkit.atomic import Transaction, recover
-from secretkit.errors import IntegrityError, UserError
+from secretkit.errors import IntegrityError, NoIdentityError, UserError
 from secretkit.layouts.sops_nix import host_secrets_path
 from secretkit.nix import cst
 from secretkit.nix.sops_refs import host_names, secret_names
@@ -220,17 +220,24 @@ def prepare(
         if b"secrets" in data:
             reserved |= secret_names(cst.parse(data))
     held = source()
+    closed: dict[str, str] = {}  # host → why its sops file cannot be opened here
     if needed:
         from secretkit.sops import operations
 
         for host in sorted(needed):
             path = root / targets.file(host)
             if path.exists():
-                plain = operations.decrypt_bytes(
-                    path.read_bytes(), "yaml", held, source=targets.file(host)
-                )
+                try:
+                    plain = operations.decrypt_bytes(
+                        path.read_bytes(), "yaml", held, source=targets.file(host)
+                    )
+                except NoIdentityError as exc:  # that host's findings wait for a key
+                    closed[host] = f"{exc.message} ({exc.hint})" if exc.hint else exc.message
+                    continue
                 for keys, _ in plain.leaves():
                     reserved.add("/".join(str(k) for k in keys))
+    locked = [f for f in findings if set(hosts_of(f.path)) & closed.keys()]
+    findings = [f for f in findings if not set(hosts_of(f.path)) & closed.keys()]
 
     # Literal values by start offset, per parsed tree (the trees are kept alive here,
     # so their id() stays unique while the plan is built).
@@ -276,6 +283,18 @@ def prepare(
         ]
         plan.refused.sort(key=lambda r: (r.module, r.line))
         plan.originals += [f.secret for f in unowned]  # redacted wherever a diff shows them
+    if locked:
+        plan.refused += [
+            Refused(
+                f.path,
+                f.line,
+                getattr(f, "attrpath", None) or "",
+                next(closed[h] for h in hosts_of(f.path) if h in closed),
+            )
+            for f in locked
+        ]
+        plan.refused.sort(key=lambda r: (r.module, r.line))
+        plan.originals += [f.secret for f in locked]
     if unmoved:
         plan.refused += [
             Refused(f.path, f.line, getattr(f, "attrpath", None) or "", foreign[id(f)])

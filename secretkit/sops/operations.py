@@ -18,7 +18,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 
-from secretkit.errors import IntegrityError, SecretkitError, UsageError, UserError
+from secretkit.errors import IntegrityError, NoIdentityError, SecretkitError, UsageError, UserError
 from secretkit.sensitive import Sensitive
 from secretkit.sops import document
 from secretkit.sops.config import CreationRule, SopsConfig, find_config
@@ -120,7 +120,7 @@ def data_key_of(sops: SopsFile, identities: Identities, *, source: str = "the fi
     if len(groups) == 1:
         key = _open_group(groups[0], identities)
         if key is None:
-            raise IntegrityError(
+            raise NoIdentityError(
                 f"no identity decrypts {source} (recipients: {_describe(recipients)})", hint
             )
         if len(key) != DATA_KEY_SIZE:
@@ -135,7 +135,7 @@ def data_key_of(sops: SopsFile, identities: Identities, *, source: str = "the fi
             if len(shares) >= threshold:
                 break
     if len(shares) < threshold:
-        raise IntegrityError(
+        raise NoIdentityError(
             f"cannot decrypt {source}: {len(shares)} of the {threshold} key groups needed "
             f"could be opened (recipients: {_describe(recipients)})",
             hint,

@@ -521,3 +521,31 @@ def test_home_manager_and_darwin_configurations_are_refused_not_wired(
     # check names the same way out, not migrate
     check = run(tmp_git_repo, "check")
     assert "homeManagerModules.sops" in check.stdout + check.stderr
+
+
+def test_a_host_file_no_key_here_opens_refuses_that_hosts_findings_only(
+    lab: Homelab, tmp_path: Path
+) -> None:
+    """A dry run stopped with exit 4 and showed nothing when one host's existing sops
+    file was encrypted for keys not at hand; now that host's findings are listed with
+    the reason and the rest of the plan is shown."""
+    from secretkit.sops import operations
+    from tests.conftest import commit_all
+
+    stranger = tmp_path / "stranger.agekey"
+    subprocess.run(["age-keygen", "-o", str(stranger)], check=True, capture_output=True)
+    recipient = subprocess.run(
+        ["age-keygen", "-y", str(stranger)], check=True, capture_output=True, text=True
+    ).stdout.strip()
+    from secretkit.sops import document
+    from secretkit.sops.config import CreationRule, KeyRef
+
+    rule = CreationRule(key_groups=[[KeyRef("age", recipient)]])
+    data = operations.encrypt_new(document.new_plain("yaml", {"old": "value"}), rule)
+    (lab.repo / "secrets").mkdir(exist_ok=True)
+    (lab.repo / "secrets" / "immich.yaml").write_bytes(data)
+    commit_all(lab.repo, "a file for someone else")
+    proc = run(lab.repo, "migrate", "--dry-run", env={"SOPS_AGE_KEY_FILE": str(lab.admin_key)})
+    assert proc.returncode == 0, proc.stderr
+    assert "cannot migrate safely: no identity decrypts secrets/immich.yaml" in proc.stderr
+    assert "secrets/observer.yaml" in proc.stdout  # the other hosts are planned
