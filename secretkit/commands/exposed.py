@@ -1,15 +1,19 @@
 """``secretkit exposed``: every value ever committed in plaintext, as a rotation checklist.
 
 History is scanned (every ref, and the backups a ``purge`` kept of the history it
-rewrote), each distinct value once.  For each value the current state says where
-it is used now and whether it has been replaced since:
+rewrote), each distinct value once, and merged with the clone's record of what
+``purge`` removed (:mod:`secretkit.gate.exposed_record`: it outlives the backup
+refs).  For each value the current state says what is known:
 
 * ``plaintext`` — still in a file of the work tree (``path:line``);
 * ``not rotated`` — moved into a sops file but unchanged (``file: name``): it was
   public, so change it at its provider and store the new one (``rotate value``);
-* ``replaced`` — found in no file of the tree and no sops file;
+* ``rotated`` — ``rotate value`` replaced it, or a sops name that held it holds
+  another value now;
+* ``removed`` — in no file of the tree and no sops file, and no rotation is known:
+  deleting a value does not unpublish it;
 * ``unknown`` — some sops file could not be opened, so it may still be there
-  (never reported as replaced without reading everything).
+  (never reported as rotated or removed without reading everything).
 
 Values are compared in memory; nothing here prints or returns one (previews are
 at most 4 characters).
@@ -17,7 +21,7 @@ at most 4 characters).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -26,6 +30,7 @@ from secretkit.commands import Line, Shown, err, out
 from secretkit.sensitive import Sensitive
 
 if TYPE_CHECKING:
+    from secretkit.gate.exposed_record import RecordEntry
     from secretkit.sops.engine import IdentitySource
 
 Progress = Callable[[int, int], None]
@@ -39,10 +44,16 @@ class ExposedValue:
     commits: int
     preview: str
     in_backup_only: bool  # only purge's backup refs still hold it
-    secret: Sensitive[str] = field(repr=False)
+    secret: Sensitive[str] | None = field(repr=False)  # None: known from the record only
     plaintext: list[str] = field(default_factory=list)  # 'path:line' in the work tree
     stored: list[str] = field(default_factory=list)  # 'secrets/x.yaml: a/b/c'
-    status: str = "replaced"
+    status: str = "removed"
+    record: list[RecordEntry] = field(default_factory=list, repr=False)
+
+    @property
+    def only_in_record(self) -> bool:
+        """No ref, backup or file of the history holds it any more: purged."""
+        return self.secret is None
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -52,6 +63,8 @@ class ExposedValue:
             "commits": self.commits,
             "preview": self.preview,
             "only_in_purge_backup": self.in_backup_only,
+            "only_in_purge_record": self.only_in_record,
+            "purged": next((e.purged for e in self.record if e.purged), None),
             "status": self.status,
             "plaintext": self.plaintext,
             "stored": self.stored,
@@ -68,7 +81,7 @@ class ExposedReport(Shown):
 
     @property
     def to_rotate(self) -> list[ExposedValue]:
-        return [v for v in self.values if v.status != "replaced"]
+        return [v for v in self.values if v.status != "rotated"]
 
     @property
     def exit_code(self) -> int:
@@ -85,16 +98,7 @@ class ExposedReport(Shown):
             else [out("no value found in plaintext in the blobs that could be read")]
         )
         for item in self.values:
-            where = "only in purge's backup refs" if item.in_backup_only else ", ".join(item.paths)
-            shown.append(
-                out(f"  [{item.status}] {', '.join(item.names)} ({item.preview}) — was in {where}")
-            )
-            shown += [out(f"      still in plaintext: {place}") for place in item.plaintext]
-            for place in item.stored:
-                name = place.split(": ")[1].split(" ")[0]
-                shown.append(out(f"      unchanged in {place}"))
-                how = f"secretkit rotate value {name} --from-stdin (or --kind …)"
-                shown.append(out(f"        new value: {how}"))
+            shown += _item_lines(item)
         shown += [
             err(f"note: no identity opens {rel}; values in it could not be compared")
             for rel in self.unchecked
@@ -118,6 +122,34 @@ class ExposedReport(Shown):
             "unchecked": self.unchecked,
             "unread": self.unread,
         }
+
+
+def _item_lines(item: ExposedValue) -> list[Line]:
+    if item.only_in_record:
+        where = f"{', '.join(item.paths)} (purged from history; the checklist keeps it)"
+    elif item.in_backup_only:
+        where = f"{', '.join(item.paths)} (now only in purge's backup refs)"
+    else:
+        where = ", ".join(item.paths)
+    shown = [out(f"  [{item.status}] {', '.join(item.names)} ({item.preview}) — was in {where}")]
+    shown += [out(f"      still in plaintext: {place}") for place in item.plaintext]
+    for place in item.stored:
+        name = place.split(": ")[1].split(" ")[0]
+        shown.append(out(f"      unchanged in {place}"))
+        how = f"secretkit rotate value {name} --from-stdin (or --kind …)"
+        shown.append(out(f"        new value: {how}"))
+    if item.status == "removed":
+        shown.append(
+            out(
+                "      in no file now, and no rotation is known: deleting it did not "
+                "unpublish it; change it at its provider"
+            )
+        )
+    elif item.status == "unknown":
+        shown.append(
+            out("      cannot verify rotation: a sops file no identity here opens may hold it")
+        )
+    return shown
 
 
 def _history(root: Path, progress: Progress | None, unread: list[str]) -> dict[str, ExposedValue]:
@@ -162,67 +194,60 @@ def _history(root: Path, progress: Progress | None, unread: list[str]) -> dict[s
     return out
 
 
-def _hashed_as(hashed: str, values: Iterable[ExposedValue]) -> list[ExposedValue]:
-    """The exposed values whose SHA-512 crypt hash ``hashed`` is: a password migrated
-    to ``hashedPasswordFile`` is still the exposed password."""
-    from secretkit.nix.catalogue.password_hash import sha512_crypt
-
-    parts = hashed.split("$")
-    rounds: int | None = None
-    if len(parts) == 5 and parts[2].startswith("rounds="):
-        digits = parts[2][len("rounds=") :]
-        rounds = int(digits) if digits.isdigit() and int(digits) <= 1_000_000 else None
-        if rounds is None:
-            return []
-        salt = parts[3]
-    elif len(parts) == 4:
-        salt = parts[2]
-    else:
-        return []
-    return [v for v in values if sha512_crypt(v.secret.reveal(), salt, rounds) == hashed]
-
-
 def exposed(
     cwd: Path, *, progress: Progress | None = None, identities: IdentitySource = None
 ) -> ExposedReport:
-    from secretkit.errors import SecretkitError
+    from secretkit.gate.exposed_record import (
+        load_record,
+        places_holding,
+        rotated_since,
+        sops_values,
+    )
     from secretkit.git import require_repo
-    from secretkit.keys.rotation import sops_file_infos
+    from secretkit.scan.allowlist import load
     from secretkit.scan.worktree import scan_tree
-    from secretkit.sops import operations
     from secretkit.sops.engine import identities_of
 
     root = require_repo(cwd)
+    record = load_record(root)
     unread: list[str] = []
     values = _history(root, progress, unread)
     for finding in scan_tree(root).findings:
         item = values.get(finding.fingerprint)
         if item is not None:
             item.plaintext.append(f"{finding.path}:{finding.line}")
-    by_value: dict[Sensitive[str], ExposedValue] = {v.secret: v for v in values.values()}
-    unchecked: list[str] = []
-    held = identities_of(identities)
-    for info in sops_file_infos(root):
-        try:
-            plain = operations.decrypt_bytes(info.data, info.fmt, held, source=info.rel)
-        except SecretkitError:
-            unchecked.append(info.rel)
-            continue
-        for path, value in plain.leaves():
-            if value is None:
-                continue
-            name = "/".join(str(p) for p in path)
-            item = by_value.get(Sensitive(str(value)))
-            if item is not None:
-                item.stored.append(f"{info.rel}: {name}")
-            elif str(value).startswith("$6$"):
-                for item in _hashed_as(str(value), values.values()):
-                    item.stored.append(f"{info.rel}: {name} (its crypt hash)")
+    matched: set[int] = set()
     for item in values.values():
+        if item.secret is not None:
+            item.record = record.matching(item.secret)
+        matched.update(id(entry) for entry in item.record)
+    items = list(values.values())
+    for entry in record.entries:
+        if id(entry) not in matched:
+            items.append(
+                ExposedValue(
+                    list(entry.names), list(entry.rules), list(entry.paths), entry.commits,
+                    entry.preview, False, None, record=[entry],
+                )
+            )  # fmt: skip
+    held = sops_values(root, identities_of(identities))
+    key = load(root).key.hex()
+    fingerprints = {id(item): fp for fp, item in values.items()}
+    for item in items:
+        if item.secret is not None:
+            places = places_holding(held, key, fingerprints[id(item)], item.secret)
+        else:
+            entry = item.record[0]
+            places = places_holding(held, entry.key, entry.fingerprint)
+        item.stored = [place.shown() for place in places]
         if item.plaintext:
             item.status = "plaintext"
         elif item.stored:
             item.status = "not rotated"
-        elif unchecked:
+        elif rotated_since(item.record, held):
+            item.status = "rotated"
+        elif held.unchecked:
             item.status = "unknown"
-    return ExposedReport(list(values.values()), unchecked, unread)
+        else:
+            item.status = "removed"
+    return ExposedReport(items, held.unchecked, unread)

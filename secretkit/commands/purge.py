@@ -167,6 +167,23 @@ def values_to_replace(root: Path, findings: list[Finding]) -> tuple[list[Sensiti
     return [Sensitive(v) for v in values if len(v) >= MIN_PURGE_LENGTH], too_short
 
 
+def _record(root: Path, plan: PurgePlan) -> None:
+    """Keep what this purge removes in the clone's record (``secretkit exposed`` lists
+    it until each value is rotated), with where a sops file an identity here opens
+    holds it now."""
+    from secretkit.errors import SecretkitError
+    from secretkit.gate.exposed_record import record_purge
+    from secretkit.scan.allowlist import load
+    from secretkit.sops.identities import Identities, load_identities
+
+    try:
+        identities: Identities | None = load_identities()
+    except SecretkitError:
+        identities = None  # the places are then not known; the values still are
+    values = {f.fingerprint: f.secret for f in plan.findings}
+    record_purge(root, plan.exposed, values, load(root).key, identities)
+
+
 def apply_purge(plan: PurgePlan, *, progress: Progress | None = None) -> PurgeResult:
     from secretkit.atomic import recover
     from secretkit.git.filter_repo import create_backup, replace_text
@@ -180,6 +197,7 @@ def apply_purge(plan: PurgePlan, *, progress: Progress | None = None) -> PurgeRe
     values, too_short = values_to_replace(root, plan.findings)
     roots_before = root_commits(root)
     backup, backup_refs = create_backup(root)
+    _record(root, plan)  # before the rewrite: the checklist outlives the backup refs
     replace_text(root, values, plan.refs)
     forget_fingerprints(root)  # lookup ids of the values just removed
     allowlist_stale = root_commits(root) != roots_before and (root / ALLOW_FILE).is_file()
