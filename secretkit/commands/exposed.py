@@ -200,8 +200,8 @@ def exposed(
     from secretkit.gate.exposed_record import (
         load_record,
         places_holding,
-        rotated_since,
         sops_values,
+        status_of,
     )
     from secretkit.git import require_repo
     from secretkit.scan.allowlist import load
@@ -223,7 +223,7 @@ def exposed(
         matched.update(id(entry) for entry in item.record)
     items = list(values.values())
     for entry in record.entries:
-        if id(entry) not in matched:
+        if id(entry) not in matched and entry.purged:  # (rotate value's own: never committed)
             items.append(
                 ExposedValue(
                     list(entry.names), list(entry.rules), list(entry.paths), entry.commits,
@@ -240,14 +240,5 @@ def exposed(
             entry = item.record[0]
             places = places_holding(held, entry.key, entry.fingerprint)
         item.stored = [place.shown() for place in places]
-        if item.plaintext:
-            item.status = "plaintext"
-        elif item.stored:
-            item.status = "not rotated"
-        elif rotated_since(item.record, held):
-            item.status = "rotated"
-        elif held.unchecked:
-            item.status = "unknown"
-        else:
-            item.status = "removed"
+        item.status = status_of(bool(item.plaintext), bool(item.stored), item.record, held)
     return ExposedReport(items, held.unchecked, unread)

@@ -305,6 +305,38 @@ def rotated_since(entries: Iterable[RecordEntry], held: SopsValues) -> bool:
     return False
 
 
+def status_of(
+    plaintext: bool, stored: bool, entries: Iterable[RecordEntry], held: SopsValues
+) -> str:
+    """What is known of one exposed value (see the module's docstring)."""
+    if plaintext:
+        return "plaintext"
+    if stored:
+        return "not rotated"
+    if rotated_since(entries, held):
+        return "rotated"
+    return "unknown" if held.unchecked else "removed"
+
+
+def purged_unrotated(
+    root: Path, identities: Identities
+) -> tuple[list[tuple[RecordEntry, list[Place]]], list[str]]:
+    """The entries a purge removed from history that are not known to be rotated, with
+    where the sops files hold each now, and the sops files no identity here opens
+    (those entries may be rotated there)."""
+    record = load_record(root)
+    purged = [entry for entry in record.entries if entry.purged]
+    if not purged:
+        return [], []
+    held = sops_values(root, identities)
+    unrotated = []
+    for entry in purged:
+        places = places_holding(held, entry.key, entry.fingerprint)
+        if status_of(False, bool(places), [entry], held) != "rotated":
+            unrotated.append((entry, places))
+    return unrotated, held.unchecked
+
+
 def entry_from(secret: ExposedSecret, key: bytes, purged: str | None) -> RecordEntry:
     return RecordEntry(
         key.hex(),
@@ -339,3 +371,34 @@ def record_purge(
             entry.stored.extend(p for p in places if p not in entry.stored)
     record.save()
     return record
+
+
+def mark_rotated(
+    record: ExposedRecord,
+    name: str,
+    files: Iterable[str],
+    old: Iterable[Sensitive[str]],
+    key: bytes,
+) -> None:
+    """``rotate value NAME`` replaced ``old`` at ``name`` in ``files``: the entries of
+    those values (by fingerprint, or by a place that held them) are rotated now; a value
+    the record did not hold (never purged: history still shows it) gets an entry of its
+    own, so that ``exposed`` knows it was rotated.  Not saved here."""
+    from secretkit.scan.allowlist import fingerprint
+    from secretkit.sensitive import preview
+
+    stamp = now()
+    files = set(files)
+    for entry in record.entries:
+        if any(p.name == name and p.file in files for p in entry.stored):
+            entry.rotated = stamp
+    for value in dict.fromkeys(old):
+        found = record.matching(value)
+        for entry in found:
+            entry.rotated = stamp
+        if not found:
+            fp = fingerprint(key, value.reveal())
+            places = [Place(file, name, fp) for file in sorted(files)]
+            record.add(
+                RecordEntry(key.hex(), fp, [name], [], [], 0, preview(value), places, None, stamp)
+            )
