@@ -73,7 +73,7 @@ def test_after_migrate_every_value_is_listed_as_not_rotated(
         assert secret.reveal() not in text + err + json.dumps(report)
 
 
-def test_rotated_values_are_replaced_and_plaintext_ones_are_found(
+def test_rotated_values_are_rotated_and_plaintext_ones_are_found(
     lab: tuple[Path, list[Sensitive[str]]], capsys: pytest.CaptureFixture[str]
 ) -> None:
     root, _ = lab
@@ -85,7 +85,7 @@ def test_rotated_values_are_replaced_and_plaintext_ones_are_found(
     commit_all(root, "everything, and a new plaintext token")
     code, report = _json(capsys, root)
     items = _by_name(report)
-    assert items[name]["status"] == "replaced" and items[name]["stored"] == []
+    assert items[name]["status"] == "rotated" and items[name]["stored"] == []
     assert items["services.x.token"]["status"] == "plaintext"
     assert items["services.x.token"]["plaintext"] == ["notes.nix:1"]
     assert code == 1
