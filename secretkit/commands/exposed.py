@@ -198,6 +198,7 @@ def exposed(
     cwd: Path, *, progress: Progress | None = None, identities: IdentitySource = None
 ) -> ExposedReport:
     from secretkit.gate.exposed_record import (
+        entry_places,
         load_record,
         places_holding,
         sops_values,
@@ -237,8 +238,7 @@ def exposed(
         if item.secret is not None:
             places = places_holding(held, key, fingerprints[id(item)], item.secret)
         else:
-            entry = item.record[0]
-            places = places_holding(held, entry.key, entry.fingerprint)
+            places = entry_places(held, item.record[0])
         item.stored = [place.shown() for place in places]
         item.status = status_of(bool(item.plaintext), bool(item.stored), item.record, held)
     return ExposedReport(items, held.unchecked, unread)

@@ -273,6 +273,20 @@ def places_holding(
     return found
 
 
+def entry_places(held: SopsValues, entry: RecordEntry) -> list[Place]:
+    """Where the sops files hold ``entry``'s value now, the value itself unknown: by
+    fingerprint, or at a place that held its crypt hash and holds the same hash still."""
+    found = places_holding(held, entry.key, entry.fingerprint)
+    for place in entry.stored:
+        if place.hashed and place not in found:
+            now_there = held.at(place.file, place.name)
+            if now_there is not None and entry.fingerprint_of(now_there.reveal()) == (
+                place.fingerprint
+            ):
+                found.append(place)
+    return found
+
+
 def _hash_of(hashed: Sensitive[str], value: Sensitive[str]) -> bool:
     from secretkit.nix.catalogue.password_hash import sha512_crypt
 
@@ -331,7 +345,7 @@ def purged_unrotated(
     held = sops_values(root, identities)
     unrotated = []
     for entry in purged:
-        places = places_holding(held, entry.key, entry.fingerprint)
+        places = entry_places(held, entry)
         if status_of(False, bool(places), [entry], held) != "rotated":
             unrotated.append((entry, places))
     return unrotated, held.unchecked

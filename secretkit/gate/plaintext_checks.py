@@ -175,10 +175,11 @@ def _purged_not_rotated(ctx: CheckContext) -> list[CheckResult]:
             True,
             f"warning: {len(entries)} value(s) were committed in plaintext before a purge "
             "and not rotated: rotate them before publishing if the old history was ever "
-            f"pushed (fix: secretkit rotate value {example}; secretkit exposed lists each "
-            f"one){unknown}: {shown}",
-            f"secretkit rotate value {example} for each value in a sops file, and change "
-            "each at its provider (secretkit exposed lists them)",
+            f"pushed (fix: secretkit rotate value {example} --from-stdin or --kind KIND; "
+            f"secretkit exposed lists each one){unknown}: {shown}",
+            f"secretkit rotate value {example} --from-stdin (the provider's new value) or "
+            "--kind KIND, for each value in a sops file; change each at its provider "
+            "(secretkit exposed lists them)",
             tuple(dict.fromkeys(p for entry in entries for p in entry.paths)),
             warning=True,
         )
