@@ -185,3 +185,22 @@ def test_the_fix_sends_to_migrate_only_what_migrate_accepts(
         else:
             assert "run `secretkit migrate`" not in failed.fix
             assert f"`secretkit migrate` cannot move this one ({refusal})" in failed.fix
+
+
+def test_two_committed_values_under_one_name_in_one_file_are_told_apart(
+    tmp_git_repo: Path,
+) -> None:
+    """Two secrets in one TOML file (named by their rule alone) once gave two identical
+    lines; each now shows its preview and the line it was found at."""
+    config = tmp_git_repo / "systems" / "garage" / "garage.toml"
+    config.parent.mkdir(parents=True)
+    rpc, admin = fake.password("garage-rpc"), fake.password("garage-admin")
+    config.write_text(f'rpc_secret = "{rpc}"\nadmin_token = "{admin}"\n')
+    commit_all(tmp_git_repo)
+    config.write_text("# moved to sops\n")
+    commit_all(tmp_git_repo)
+    messages = [f.message for f in failures(tmp_git_repo, "plaintext-history")]
+    assert len(messages) == 2 and len(set(messages)) == 2, messages
+    assert any("garage.toml:1 " in m for m in messages), messages
+    assert any("garage.toml:2 " in m for m in messages), messages
+    assert all(rpc not in m and admin not in m for m in messages)
