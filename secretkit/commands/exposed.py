@@ -21,7 +21,7 @@ at most 4 characters).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -30,7 +30,7 @@ from secretkit.commands import Line, Shown, err, out
 from secretkit.sensitive import Sensitive
 
 if TYPE_CHECKING:
-    from secretkit.gate.exposed_record import RecordEntry
+    from secretkit.gate.exposed_record import ExposedRecord, RecordEntry
     from secretkit.sops.engine import IdentitySource
 
 Progress = Callable[[int, int], None]
@@ -45,6 +45,7 @@ class ExposedValue:
     preview: str
     in_backup_only: bool  # only purge's backup refs still hold it
     secret: Sensitive[str] | None = field(repr=False)  # None: known from the record only
+    fingerprint: str = ""  # the allowlist's (of the record's key for a purged value)
     plaintext: list[str] = field(default_factory=list)  # 'path:line' in the work tree
     stored: list[str] = field(default_factory=list)  # 'secrets/x.yaml: a/b/c'
     status: str = "removed"
@@ -54,6 +55,14 @@ class ExposedValue:
     def only_in_record(self) -> bool:
         """No ref, backup or file of the history holds it any more: purged."""
         return self.secret is None
+
+    @property
+    def rotated_by(self) -> str | None:
+        """Who said it was rotated, when the status says so: ``rotate value``, the
+        user (``exposed --rotated``), or None for a new value found at its name."""
+        if self.status != "rotated":
+            return None
+        return next((e.rotated_by for e in self.record if e.rotated), None)
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -66,6 +75,8 @@ class ExposedValue:
             "only_in_purge_record": self.only_in_record,
             "purged": next((e.purged for e in self.record if e.purged), None),
             "status": self.status,
+            "rotated_by": self.rotated_by,
+            "fingerprint": self.fingerprint,
             "plaintext": self.plaintext,
             "stored": self.stored,
         }
@@ -142,9 +153,12 @@ def _item_lines(item: ExposedValue) -> list[Line]:
         shown.append(
             out(
                 "      in no file now, and no rotation is known: deleting it did not "
-                "unpublish it; change it at its provider"
+                "unpublish it; change it at its provider, then: "
+                f"secretkit exposed --rotated {item.fingerprint}"
             )
         )
+    elif item.rotated_by == "exposed --rotated":
+        shown.append(out("      changed at its provider, as you said (exposed --rotated)"))
     elif item.status == "unknown":
         shown.append(
             out("      cannot verify rotation: a sops file no identity here opens may hold it")
@@ -180,7 +194,7 @@ def _history(root: Path, progress: Progress | None, unread: list[str]) -> dict[s
         item = out.get(finding.fingerprint)
         if item is None:
             item = out[finding.fingerprint] = ExposedValue(
-                [], [], [], 0, finding.preview, backup, finding.secret
+                [], [], [], 0, finding.preview, backup, finding.secret, finding.fingerprint
             )
         item.in_backup_only = item.in_backup_only and backup
         for target, value in (
@@ -195,8 +209,14 @@ def _history(root: Path, progress: Progress | None, unread: list[str]) -> dict[s
 
 
 def exposed(
-    cwd: Path, *, progress: Progress | None = None, identities: IdentitySource = None
+    cwd: Path,
+    *,
+    progress: Progress | None = None,
+    identities: IdentitySource = None,
+    rotated: Sequence[str] = (),
 ) -> ExposedReport:
+    """The checklist; ``rotated``: fingerprints of values the user says were changed at
+    their provider (kept in the record; a value still in use stays listed as such)."""
     from secretkit.gate.exposed_record import (
         entry_places,
         load_record,
@@ -209,6 +229,10 @@ def exposed(
     from secretkit.scan.worktree import scan_tree
     from secretkit.sops.engine import identities_of
 
+    if rotated:
+        from secretkit.commands import recover_interrupted
+
+        recover_interrupted(cwd)  # the repository lock: the record is written
     root = require_repo(cwd)
     record = load_record(root)
     unread: list[str] = []
@@ -217,10 +241,11 @@ def exposed(
         item = values.get(finding.fingerprint)
         if item is not None:
             item.plaintext.append(f"{finding.path}:{finding.line}")
+    key = load(root).key.hex()
     matched: set[int] = set()
     for item in values.values():
         if item.secret is not None:
-            item.record = record.matching(item.secret)
+            item.record = record.matching(item.secret, (key, item.fingerprint))
         matched.update(id(entry) for entry in item.record)
     items = list(values.values())
     for entry in record.entries:
@@ -228,17 +253,49 @@ def exposed(
             items.append(
                 ExposedValue(
                     list(entry.names), list(entry.rules), list(entry.paths), entry.commits,
-                    entry.preview, False, None, record=[entry],
+                    entry.preview, False, None, entry.fingerprint, record=[entry],
                 )
             )  # fmt: skip
+    if rotated:
+        _mark(record, items, rotated, key)
     held = sops_values(root, identities_of(identities))
-    key = load(root).key.hex()
-    fingerprints = {id(item): fp for fp, item in values.items()}
     for item in items:
         if item.secret is not None:
-            places = places_holding(held, key, fingerprints[id(item)], item.secret)
+            places = places_holding(held, key, item.fingerprint, item.secret)
         else:
             places = entry_places(held, item.record[0])
         item.stored = [place.shown() for place in places]
         item.status = status_of(bool(item.plaintext), bool(item.stored), item.record, held)
     return ExposedReport(items, held.unchecked, unread)
+
+
+def _mark(
+    record: ExposedRecord, items: list[ExposedValue], rotated: Sequence[str], key: str
+) -> None:
+    """Keep the user's word that the values of ``rotated`` (fingerprints) were changed
+    at their provider; an unknown fingerprint changes nothing (exit 2)."""
+    from secretkit.errors import UsageError
+    from secretkit.gate.exposed_record import RecordEntry, now
+
+    by_fp = {item.fingerprint: item for item in items}
+    unknown = [fp for fp in rotated if fp not in by_fp]
+    if unknown:
+        raise UsageError(
+            f"no value on the checklist has the fingerprint {unknown[0]}",
+            hint="copy it from `secretkit exposed` (the line of a removed or unknown value)",
+        )
+    stamp, by = now(), "exposed --rotated"
+    for fp in dict.fromkeys(rotated):
+        item = by_fp[fp]
+        if not item.record:
+            item.record.append(
+                record.add(
+                    RecordEntry(
+                        key, fp, list(item.names), list(item.rules), list(item.paths),
+                        item.commits, item.preview,
+                    )
+                )
+            )  # fmt: skip
+        for entry in item.record:
+            entry.rotated, entry.rotated_by = stamp, by
+    record.save()

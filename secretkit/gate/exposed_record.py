@@ -67,7 +67,8 @@ class RecordEntry:
     preview: str
     stored: list[Place] = field(default_factory=list)
     purged: str | None = None  # UTC time of the purge that took it out of history
-    rotated: str | None = None  # UTC time `rotate value` replaced it
+    rotated: str | None = None  # UTC time it was replaced (by rotate value) or said changed
+    rotated_by: str | None = None  # "rotate value" | "exposed --rotated" (the user's word)
 
     def fingerprint_of(self, value: str) -> str:
         from secretkit.scan.allowlist import fingerprint
@@ -86,6 +87,7 @@ class RecordEntry:
             "stored": [[p.file, p.name, p.fingerprint, p.hashed] for p in self.stored],
             "purged": self.purged,
             "rotated": self.rotated,
+            "rotated_by": self.rotated_by,
         }
 
     @classmethod
@@ -127,6 +129,7 @@ class RecordEntry:
             stored=places,
             purged=text("purged", optional=True),
             rotated=text("rotated", optional=True),
+            rotated_by=text("rotated_by", optional=True),
         )
 
 
@@ -135,9 +138,12 @@ class ExposedRecord:
     file: Path | None  # None outside a git directory (nothing to keep)
     entries: list[RecordEntry] = field(default_factory=list)
 
-    def matching(self, value: Sensitive[str]) -> list[RecordEntry]:
-        """The entries of ``value`` (one fingerprint per key used, not per entry)."""
-        by_key: dict[str, str] = {}
+    def matching(
+        self, value: Sensitive[str], known: tuple[str, str] | None = None
+    ) -> list[RecordEntry]:
+        """The entries of ``value``: one fingerprint per key the entries use (``known``:
+        its fingerprint under one key, computed already)."""
+        by_key: dict[str, str] = dict([known]) if known is not None else {}
         found = []
         for entry in self.entries:
             if entry.key not in by_key:
@@ -159,7 +165,8 @@ class ExposedRecord:
                 old.stored.extend(p for p in entry.stored if p not in old.stored)
                 old.commits = max(old.commits, entry.commits)
                 old.purged = entry.purged or old.purged
-                old.rotated = entry.rotated or old.rotated
+                if entry.rotated:
+                    old.rotated, old.rotated_by = entry.rotated, entry.rotated_by
                 return old
         self.entries.append(entry)
         return entry
@@ -401,18 +408,18 @@ def mark_rotated(
     from secretkit.scan.allowlist import fingerprint
     from secretkit.sensitive import preview
 
-    stamp = now()
+    stamp, by = now(), "rotate value"
     files = set(files)
     for entry in record.entries:
         if any(p.name == name and p.file in files for p in entry.stored):
-            entry.rotated = stamp
+            entry.rotated, entry.rotated_by = stamp, by
     for value in dict.fromkeys(old):
         found = record.matching(value)
         for entry in found:
-            entry.rotated = stamp
+            entry.rotated, entry.rotated_by = stamp, by
         if not found:
             fp = fingerprint(key, value.reveal())
             places = [Place(file, name, fp) for file in sorted(files)]
-            record.add(
-                RecordEntry(key.hex(), fp, [name], [], [], 0, preview(value), places, None, stamp)
-            )
+            entry = RecordEntry(key.hex(), fp, [name], [], [], 0, preview(value), places)
+            entry.rotated, entry.rotated_by = stamp, by
+            record.add(entry)

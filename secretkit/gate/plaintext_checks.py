@@ -178,8 +178,9 @@ def _purged_not_rotated(ctx: CheckContext) -> list[CheckResult]:
             f"pushed (fix: secretkit rotate value {example} --from-stdin or --kind KIND; "
             f"secretkit exposed lists each one){unknown}: {shown}",
             f"secretkit rotate value {example} --from-stdin (the provider's new value) or "
-            "--kind KIND, for each value in a sops file; change each at its provider "
-            "(secretkit exposed lists them)",
+            "--kind KIND, for each value in a sops file; a value in no file: change it at "
+            "its provider, then secretkit exposed --rotated FINGERPRINT (secretkit exposed "
+            "lists each one with its fingerprint)",
             tuple(dict.fromkeys(p for entry in entries for p in entry.paths)),
             warning=True,
         )

@@ -203,11 +203,22 @@ def test_a_value_only_deleted_is_removed_not_replaced(
     (tmp_git_repo / "old" / "github.env").unlink()
     commit_all(tmp_git_repo)
     code, report = _json(capsys, tmp_git_repo)
-    (item,) = report["exposed"]  # type: ignore[misc]
+    items = report["exposed"]
+    assert isinstance(items, list) and len(items) == 1
+    item = items[0]
     assert item["status"] == "removed" and item["paths"] == ["old/github.env"]
     assert code == 1
     code, text, _ = run_main(capsys, "-C", str(tmp_git_repo), "exposed")
     assert "[removed]" in text and "no rotation is known" in text and code == 1
+    # the hint it gives works: the user's word that it was changed at its provider
+    hint = f"secretkit exposed --rotated {item['fingerprint']}"
+    assert hint in text
+    code, text, _ = run_main(capsys, "-C", str(tmp_git_repo), *hint.split()[1:])
+    assert code == 0 and "[rotated]" in text and "as you said" in text
+    code, report = _json(capsys, tmp_git_repo)
+    assert code == 0 and report["exposed"][0]["rotated_by"] == "exposed --rotated"  # type: ignore[index]
+    code, _, err = run_main(capsys, "-C", str(tmp_git_repo), "exposed", "--rotated", "sk2:0")
+    assert code == 2 and "no value on the checklist has the fingerprint sk2:0" in err
 
 
 def test_a_damaged_record_is_an_error_never_an_empty_checklist(
