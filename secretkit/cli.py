@@ -598,9 +598,9 @@ def generate(ctx: Context, /, host: str | None, name: str | None, **options: Any
 )
 @pass_ctx
 def exposed(ctx: Context, fmt: str, rotated: tuple[str, ...]) -> None:
-    """Every value ever committed in plaintext (history, purge's backups, and what
-    purge removed), where it is used now and whether it was rotated since: a rotation
-    checklist.  Exit 1 until every value is known to be rotated (by rotate value, a
+    """Every value ever committed in plaintext (history, and purge's backups and
+    record of what it removed), where it is used now and whether it was rotated since:
+    a rotation checklist.  Exit 1 until every value is known to be rotated (by rotate value, a
     new value at its name, or --rotated)."""
     from secretkit.commands.exposed import exposed as run
     from secretkit.progress import history_progress

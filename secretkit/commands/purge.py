@@ -289,9 +289,10 @@ def result_lines(result: PurgeResult) -> list[Line]:
     shown.append(out("     clones and caches may still hold them:"))
     shown += [out(f"       - {item.describe()}") for item in result.exposed]
     shown.append(
-        out("     `secretkit exposed` keeps this checklist: where each one is used now and")
+        out("     `secretkit exposed` keeps this checklist, also once the backup is dropped:")
     )
-    shown.append(out("     whether it has been replaced since (`secretkit rotate value NAME`)"))
+    shown.append(out("     where each one is used now and whether it has been rotated since"))
+    shown.append(out("     (`secretkit rotate value NAME`)"))
     shown.append(out("  3. once the new history is pushed and verified, drop the backup:"))
     drop = f"git for-each-ref --format='delete %(refname)' {result.backup}/"
     shown.append(out(f"       {drop} | git update-ref --stdin"))
