@@ -588,23 +588,13 @@ def generate(ctx: Context, /, host: str | None, name: str | None, **options: Any
 
 @cli.command()
 @_TEXT_OR_JSON
-@click.option(
-    "--rotated",
-    "rotated",
-    multiple=True,
-    metavar="FINGERPRINT",
-    help="Say that this value (its sk2:… fingerprint, as listed) was changed at its "
-    "provider; repeatable.",
-)
+@click.option("--rotated", multiple=True, metavar="SK2", help="Value changed at its provider.")
 @pass_ctx
 def exposed(ctx: Context, fmt: str, rotated: tuple[str, ...]) -> None:
-    """Every value ever committed in plaintext (history, and purge's backups and
-    record of what it removed), where it is used now and whether it was rotated since:
-    a rotation checklist.  Exit 1 until every value is known to be rotated (by rotate value, a
-    new value at its name, or --rotated)."""
+    """Every value ever committed in plaintext (history, and purge's backups and record)
+    and whether it was rotated since: a checklist.  Exit 1 until all are rotated."""
     from secretkit.commands.exposed import exposed as run
     from secretkit.progress import history_progress
 
     progress = history_progress() if fmt == "text" else None
-    report = run(ctx.cwd, progress=progress, identities=ctx.engine.identities, rotated=rotated)
-    show(report, fmt)
+    show(run(ctx.cwd, progress=progress, identities=ctx.engine.identities, rotated=rotated), fmt)
