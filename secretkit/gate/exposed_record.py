@@ -69,6 +69,9 @@ class RecordEntry:
     purged: str | None = None  # UTC time of the purge that took it out of history
     rotated: str | None = None  # UTC time it was replaced (by rotate value) or said changed
     rotated_by: str | None = None  # "rotate value" | "exposed --rotated" (the user's word)
+    # the value held was a password's crypt hash: its "$6$[rounds=N$]salt" (as public as
+    # the hash), so the password found in history can be matched to it
+    crypt_salt: str | None = None
 
     def fingerprint_of(self, value: str) -> str:
         from secretkit.scan.allowlist import fingerprint
@@ -88,6 +91,7 @@ class RecordEntry:
             "purged": self.purged,
             "rotated": self.rotated,
             "rotated_by": self.rotated_by,
+            "crypt_salt": self.crypt_salt,
         }
 
     @classmethod
@@ -130,6 +134,7 @@ class RecordEntry:
             purged=text("purged", optional=True),
             rotated=text("rotated", optional=True),
             rotated_by=text("rotated_by", optional=True),
+            crypt_salt=text("crypt_salt", optional=True),
         )
 
 
@@ -146,6 +151,11 @@ class ExposedRecord:
         by_key: dict[str, str] = dict([known]) if known is not None else {}
         found = []
         for entry in self.entries:
+            if entry.crypt_salt is not None:  # the entry is of the value's crypt hash
+                hashed = _crypt_like(entry.crypt_salt + "$", value)
+                if hashed is not None and entry.fingerprint_of(hashed) == entry.fingerprint:
+                    found.append(entry)
+                continue
             if entry.key not in by_key:
                 by_key[entry.key] = entry.fingerprint_of(value.reveal())
             if by_key[entry.key] == entry.fingerprint:
@@ -294,21 +304,29 @@ def entry_places(held: SopsValues, entry: RecordEntry) -> list[Place]:
     return found
 
 
-def _hash_of(hashed: Sensitive[str], value: Sensitive[str]) -> bool:
-    from secretkit.nix.catalogue.password_hash import sha512_crypt
-
-    parts = hashed.reveal().split("$")
-    rounds: int | None = None
-    if len(parts) == 5 and parts[2].startswith("rounds="):
+def _crypt_params(hashed: str) -> tuple[str, int | None] | None:
+    """Salt and rounds of a SHA-512 crypt hash (``$6$[rounds=N$]salt$digest``)."""
+    parts = hashed.split("$")
+    if len(parts) == 5 and parts[1] == "6" and parts[2].startswith("rounds="):
         digits = parts[2][len("rounds=") :]
         if not digits.isdigit() or int(digits) > 1_000_000:
-            return False
-        rounds, salt = int(digits), parts[3]
-    elif len(parts) == 4:
-        salt = parts[2]
-    else:
-        return False
-    return sha512_crypt(value.reveal(), salt, rounds) == hashed.reveal()
+            return None
+        return parts[3], int(digits)
+    if len(parts) == 4 and parts[1] == "6":
+        return parts[2], None
+    return None
+
+
+def _crypt_like(hashed: str, value: Sensitive[str]) -> str | None:
+    """``value`` hashed as ``hashed`` was (same salt and rounds), if it is SHA-512 crypt."""
+    from secretkit.nix.catalogue.password_hash import sha512_crypt
+
+    params = _crypt_params(hashed)
+    return None if params is None else sha512_crypt(value.reveal(), *params)
+
+
+def _hash_of(hashed: Sensitive[str], value: Sensitive[str]) -> bool:
+    return _crypt_like(hashed.reveal(), value) == hashed.reveal()
 
 
 def rotated_since(entries: Iterable[RecordEntry], held: SopsValues) -> bool:
@@ -422,4 +440,6 @@ def mark_rotated(
             places = [Place(file, name, fp) for file in sorted(files)]
             entry = RecordEntry(key.hex(), fp, [name], [], [], 0, preview(value), places)
             entry.rotated, entry.rotated_by = stamp, by
+            if _crypt_params(value.reveal()) is not None:
+                entry.crypt_salt = value.reveal().rsplit("$", 1)[0]
             record.add(entry)

@@ -81,12 +81,21 @@ def test_rotated_values_are_rotated_and_plaintext_ones_are_found(
     name = "services.grafana.settings.security.admin_password"
     assert run_main(capsys, "-C", str(root), "rotate", "value",
                     "grafana/security/admin_password", "--kind", "password")[0] == 0  # fmt: skip
+    # a password stored as its crypt hash, rotated: the history's password is rotated too
+    password = _by_name(_json(capsys, root)[1])["users.users.stian.initialPassword"]
+    stored = password["stored"]
+    assert isinstance(stored, list)
+    place = next(p for p in stored if p.endswith(" (its crypt hash)"))
+    hashed = place.split(": ")[1].removesuffix(" (its crypt hash)")
+    assert run_main(capsys, "-C", str(root), "rotate", "value", hashed,
+                    "--kind", "hashed-password")[0] == 0  # fmt: skip
     leaked = fake.pushover_token("left-behind")
     (root / "notes.nix").write_text(f'{{ services.x.token = "{leaked}"; }}\n')
     commit_all(root, "everything, and a new plaintext token")
     code, report = _json(capsys, root)
     items = _by_name(report)
     assert items[name]["status"] == "rotated" and items[name]["stored"] == []
+    assert items["users.users.stian.initialPassword"]["status"] == "rotated"
     assert items["services.x.token"]["status"] == "plaintext"
     assert items["services.x.token"]["plaintext"] == ["notes.nix:1"]
     assert code == 1

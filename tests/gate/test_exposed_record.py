@@ -72,3 +72,22 @@ def test_rotate_value_marks_the_entry_or_makes_one() -> None:
     made = record.matching(Sensitive(other))
     assert len(made) == 1 and made[0].rotated is not None and made[0].purged is None
     assert status_of(False, False, made, SopsValues([], [])) == "rotated"
+
+
+def test_a_rotated_crypt_hash_is_matched_to_the_password_history_holds(
+    tmp_git_repo: Path,
+) -> None:
+    """rotate value replaced a password's crypt hash: the plaintext password found in
+    history is known rotated (the entry keeps the hash's salt, as public as the hash)."""
+    from secretkit.nix.catalogue.password_hash import sha512_crypt
+
+    password = fake.password("hashed-then-rotated")
+    record = load_record(tmp_git_repo)
+    old = Sensitive(sha512_crypt(password, "saltsaltsalt", 5000))
+    mark_rotated(record, "users/stian", ["secrets/a.yaml"], [old], KEY)
+    record.save()
+    again = load_record(tmp_git_repo)
+    (entry,) = again.matching(Sensitive(password))
+    assert entry.rotated_by == "rotate value" and entry.crypt_salt is not None
+    assert again.matching(Sensitive(fake.password("another"))) == []
+    assert record.file is not None and password not in record.file.read_text()
