@@ -588,13 +588,13 @@ def generate(ctx: Context, /, host: str | None, name: str | None, **options: Any
 
 @cli.command()
 @_TEXT_OR_JSON
+@click.option("--rotated", multiple=True, metavar="SK2", help="Value changed at its provider.")
 @pass_ctx
-def exposed(ctx: Context, fmt: str) -> None:
-    """Every value ever committed in plaintext (history, and purge's backups), where
-    it is used now and whether it was replaced since: a rotation checklist.  Exit 1
-    while a value is still in use (plaintext or unchanged in a sops file) or unknown."""
+def exposed(ctx: Context, fmt: str, rotated: tuple[str, ...]) -> None:
+    """Every value ever committed in plaintext (history, and purge's backups and record)
+    and whether it was rotated since: a checklist.  Exit 1 until all are rotated."""
     from secretkit.commands.exposed import exposed as run
     from secretkit.progress import history_progress
 
     progress = history_progress() if fmt == "text" else None
-    show(run(ctx.cwd, progress=progress, identities=ctx.engine.identities), fmt)
+    show(run(ctx.cwd, progress=progress, identities=ctx.engine.identities, rotated=rotated), fmt)

@@ -1,15 +1,19 @@
 """``secretkit exposed``: every value ever committed in plaintext, as a rotation checklist.
 
 History is scanned (every ref, and the backups a ``purge`` kept of the history it
-rewrote), each distinct value once.  For each value the current state says where
-it is used now and whether it has been replaced since:
+rewrote), each distinct value once, and merged with the clone's record of what
+``purge`` removed (:mod:`secretkit.gate.exposed_record`: it outlives the backup
+refs).  For each value the current state says what is known:
 
 * ``plaintext`` — still in a file of the work tree (``path:line``);
 * ``not rotated`` — moved into a sops file but unchanged (``file: name``): it was
   public, so change it at its provider and store the new one (``rotate value``);
-* ``replaced`` — found in no file of the tree and no sops file;
+* ``rotated`` — ``rotate value`` replaced it, or a sops name that held it holds
+  another value now;
+* ``removed`` — in no file of the tree and no sops file, and no rotation is known:
+  deleting a value does not unpublish it;
 * ``unknown`` — some sops file could not be opened, so it may still be there
-  (never reported as replaced without reading everything).
+  (never reported as rotated or removed without reading everything).
 
 Values are compared in memory; nothing here prints or returns one (previews are
 at most 4 characters).
@@ -17,7 +21,7 @@ at most 4 characters).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -26,6 +30,7 @@ from secretkit.commands import Line, Shown, err, out
 from secretkit.sensitive import Sensitive
 
 if TYPE_CHECKING:
+    from secretkit.gate.exposed_record import ExposedRecord, RecordEntry
     from secretkit.sops.engine import IdentitySource
 
 Progress = Callable[[int, int], None]
@@ -39,10 +44,25 @@ class ExposedValue:
     commits: int
     preview: str
     in_backup_only: bool  # only purge's backup refs still hold it
-    secret: Sensitive[str] = field(repr=False)
+    secret: Sensitive[str] | None = field(repr=False)  # None: known from the record only
+    fingerprint: str = ""  # the allowlist's (of the record's key for a purged value)
     plaintext: list[str] = field(default_factory=list)  # 'path:line' in the work tree
     stored: list[str] = field(default_factory=list)  # 'secrets/x.yaml: a/b/c'
-    status: str = "replaced"
+    status: str = "removed"
+    record: list[RecordEntry] = field(default_factory=list, repr=False)
+
+    @property
+    def only_in_record(self) -> bool:
+        """No ref, backup or file of the history holds it any more: purged."""
+        return self.secret is None
+
+    @property
+    def rotated_by(self) -> str | None:
+        """Who said it was rotated, when the status says so: ``rotate value``, the
+        user (``exposed --rotated``), or None for a new value found at its name."""
+        if self.status != "rotated":
+            return None
+        return next((e.rotated_by for e in self.record if e.rotated), None)
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -52,7 +72,11 @@ class ExposedValue:
             "commits": self.commits,
             "preview": self.preview,
             "only_in_purge_backup": self.in_backup_only,
+            "only_in_purge_record": self.only_in_record,
+            "purged": next((e.purged for e in self.record if e.purged), None),
             "status": self.status,
+            "rotated_by": self.rotated_by,
+            "fingerprint": self.fingerprint,
             "plaintext": self.plaintext,
             "stored": self.stored,
         }
@@ -68,7 +92,7 @@ class ExposedReport(Shown):
 
     @property
     def to_rotate(self) -> list[ExposedValue]:
-        return [v for v in self.values if v.status != "replaced"]
+        return [v for v in self.values if v.status != "rotated"]
 
     @property
     def exit_code(self) -> int:
@@ -85,16 +109,7 @@ class ExposedReport(Shown):
             else [out("no value found in plaintext in the blobs that could be read")]
         )
         for item in self.values:
-            where = "only in purge's backup refs" if item.in_backup_only else ", ".join(item.paths)
-            shown.append(
-                out(f"  [{item.status}] {', '.join(item.names)} ({item.preview}) — was in {where}")
-            )
-            shown += [out(f"      still in plaintext: {place}") for place in item.plaintext]
-            for place in item.stored:
-                name = place.split(": ")[1].split(" ")[0]
-                shown.append(out(f"      unchanged in {place}"))
-                how = f"secretkit rotate value {name} --from-stdin (or --kind …)"
-                shown.append(out(f"        new value: {how}"))
+            shown += _item_lines(item)
         shown += [
             err(f"note: no identity opens {rel}; values in it could not be compared")
             for rel in self.unchecked
@@ -118,6 +133,37 @@ class ExposedReport(Shown):
             "unchecked": self.unchecked,
             "unread": self.unread,
         }
+
+
+def _item_lines(item: ExposedValue) -> list[Line]:
+    if item.only_in_record:
+        where = f"{', '.join(item.paths)} (purged from history; the checklist keeps it)"
+    elif item.in_backup_only:
+        where = f"{', '.join(item.paths)} (now only in purge's backup refs)"
+    else:
+        where = ", ".join(item.paths)
+    shown = [out(f"  [{item.status}] {', '.join(item.names)} ({item.preview}) — was in {where}")]
+    shown += [out(f"      still in plaintext: {place}") for place in item.plaintext]
+    for place in item.stored:
+        name = place.split(": ")[1].split(" ")[0]
+        shown.append(out(f"      unchanged in {place}"))
+        how = f"secretkit rotate value {name} --from-stdin (or --kind …)"
+        shown.append(out(f"        new value: {how}"))
+    if item.status == "removed":
+        shown.append(
+            out(
+                "      in no file now, and no rotation is known: deleting it did not "
+                "unpublish it; change it at its provider, then: "
+                f"secretkit exposed --rotated {item.fingerprint}"
+            )
+        )
+    elif item.rotated_by == "exposed --rotated":
+        shown.append(out("      changed at its provider, as you said (exposed --rotated)"))
+    elif item.status == "unknown":
+        shown.append(
+            out("      cannot verify rotation: a sops file no identity here opens may hold it")
+        )
+    return shown
 
 
 def _history(root: Path, progress: Progress | None, unread: list[str]) -> dict[str, ExposedValue]:
@@ -148,7 +194,7 @@ def _history(root: Path, progress: Progress | None, unread: list[str]) -> dict[s
         item = out.get(finding.fingerprint)
         if item is None:
             item = out[finding.fingerprint] = ExposedValue(
-                [], [], [], 0, finding.preview, backup, finding.secret
+                [], [], [], 0, finding.preview, backup, finding.secret, finding.fingerprint
             )
         item.in_backup_only = item.in_backup_only and backup
         for target, value in (
@@ -162,67 +208,94 @@ def _history(root: Path, progress: Progress | None, unread: list[str]) -> dict[s
     return out
 
 
-def _hashed_as(hashed: str, values: Iterable[ExposedValue]) -> list[ExposedValue]:
-    """The exposed values whose SHA-512 crypt hash ``hashed`` is: a password migrated
-    to ``hashedPasswordFile`` is still the exposed password."""
-    from secretkit.nix.catalogue.password_hash import sha512_crypt
-
-    parts = hashed.split("$")
-    rounds: int | None = None
-    if len(parts) == 5 and parts[2].startswith("rounds="):
-        digits = parts[2][len("rounds=") :]
-        rounds = int(digits) if digits.isdigit() and int(digits) <= 1_000_000 else None
-        if rounds is None:
-            return []
-        salt = parts[3]
-    elif len(parts) == 4:
-        salt = parts[2]
-    else:
-        return []
-    return [v for v in values if sha512_crypt(v.secret.reveal(), salt, rounds) == hashed]
-
-
 def exposed(
-    cwd: Path, *, progress: Progress | None = None, identities: IdentitySource = None
+    cwd: Path,
+    *,
+    progress: Progress | None = None,
+    identities: IdentitySource = None,
+    rotated: Sequence[str] = (),
 ) -> ExposedReport:
-    from secretkit.errors import SecretkitError
+    """The checklist; ``rotated``: fingerprints of values the user says were changed at
+    their provider (kept in the record; a value still in use stays listed as such)."""
+    from secretkit.gate.exposed_record import (
+        entry_places,
+        load_record,
+        places_holding,
+        sops_values,
+        status_of,
+    )
     from secretkit.git import require_repo
-    from secretkit.keys.rotation import sops_file_infos
+    from secretkit.scan.allowlist import load
     from secretkit.scan.worktree import scan_tree
-    from secretkit.sops import operations
     from secretkit.sops.engine import identities_of
 
+    if rotated:
+        from secretkit.commands import recover_interrupted
+
+        recover_interrupted(cwd)  # the repository lock: the record is written
     root = require_repo(cwd)
+    record = load_record(root)
     unread: list[str] = []
     values = _history(root, progress, unread)
     for finding in scan_tree(root).findings:
         item = values.get(finding.fingerprint)
         if item is not None:
             item.plaintext.append(f"{finding.path}:{finding.line}")
-    by_value: dict[Sensitive[str], ExposedValue] = {v.secret: v for v in values.values()}
-    unchecked: list[str] = []
-    held = identities_of(identities)
-    for info in sops_file_infos(root):
-        try:
-            plain = operations.decrypt_bytes(info.data, info.fmt, held, source=info.rel)
-        except SecretkitError:
-            unchecked.append(info.rel)
-            continue
-        for path, value in plain.leaves():
-            if value is None:
-                continue
-            name = "/".join(str(p) for p in path)
-            item = by_value.get(Sensitive(str(value)))
-            if item is not None:
-                item.stored.append(f"{info.rel}: {name}")
-            elif str(value).startswith("$6$"):
-                for item in _hashed_as(str(value), values.values()):
-                    item.stored.append(f"{info.rel}: {name} (its crypt hash)")
+    key = load(root).key.hex()
+    matched: set[int] = set()
     for item in values.values():
-        if item.plaintext:
-            item.status = "plaintext"
-        elif item.stored:
-            item.status = "not rotated"
-        elif unchecked:
-            item.status = "unknown"
-    return ExposedReport(list(values.values()), unchecked, unread)
+        if item.secret is not None:
+            item.record = record.matching(item.secret, (key, item.fingerprint))
+        matched.update(id(entry) for entry in item.record)
+    items = list(values.values())
+    for entry in record.entries:
+        if id(entry) not in matched and entry.purged:  # (rotate value's own: never committed)
+            items.append(
+                ExposedValue(
+                    list(entry.names), list(entry.rules), list(entry.paths), entry.commits,
+                    entry.preview, False, None, entry.fingerprint, record=[entry],
+                )
+            )  # fmt: skip
+    if rotated:
+        _mark(record, items, rotated, key)
+    held = sops_values(root, identities_of(identities))
+    for item in items:
+        if item.secret is not None:
+            places = places_holding(held, key, item.fingerprint, item.secret)
+        else:
+            places = entry_places(held, item.record[0])
+        item.stored = [place.shown() for place in places]
+        item.status = status_of(bool(item.plaintext), bool(item.stored), item.record, held)
+    return ExposedReport(items, held.unchecked, unread)
+
+
+def _mark(
+    record: ExposedRecord, items: list[ExposedValue], rotated: Sequence[str], key: str
+) -> None:
+    """Keep the user's word that the values of ``rotated`` (fingerprints) were changed
+    at their provider; an unknown fingerprint changes nothing (exit 2)."""
+    from secretkit.errors import UsageError
+    from secretkit.gate.exposed_record import RecordEntry, now
+
+    by_fp = {item.fingerprint: item for item in items}
+    unknown = [fp for fp in rotated if fp not in by_fp]
+    if unknown:
+        raise UsageError(
+            f"no value on the checklist has the fingerprint {unknown[0]}",
+            hint="copy it from `secretkit exposed` (the line of a removed or unknown value)",
+        )
+    stamp, by = now(), "exposed --rotated"
+    for fp in dict.fromkeys(rotated):
+        item = by_fp[fp]
+        if not item.record:
+            item.record.append(
+                record.add(
+                    RecordEntry(
+                        key, fp, list(item.names), list(item.rules), list(item.paths),
+                        item.commits, item.preview,
+                    )
+                )
+            )  # fmt: skip
+        for entry in item.record:
+            entry.rotated, entry.rotated_by = stamp, by
+    record.save()

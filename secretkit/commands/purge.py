@@ -167,6 +167,23 @@ def values_to_replace(root: Path, findings: list[Finding]) -> tuple[list[Sensiti
     return [Sensitive(v) for v in values if len(v) >= MIN_PURGE_LENGTH], too_short
 
 
+def _record(root: Path, plan: PurgePlan) -> None:
+    """Keep what this purge removes in the clone's record (``secretkit exposed`` lists
+    it until each value is rotated), with where a sops file an identity here opens
+    holds it now."""
+    from secretkit.errors import SecretkitError
+    from secretkit.gate.exposed_record import record_purge
+    from secretkit.scan.allowlist import load
+    from secretkit.sops.identities import Identities, load_identities
+
+    try:
+        identities: Identities | None = load_identities()
+    except SecretkitError:
+        identities = None  # the places are then not known; the values still are
+    values = {f.fingerprint: f.secret for f in plan.findings}
+    record_purge(root, plan.exposed, values, load(root).key, identities)
+
+
 def apply_purge(plan: PurgePlan, *, progress: Progress | None = None) -> PurgeResult:
     from secretkit.atomic import recover
     from secretkit.git.filter_repo import create_backup, replace_text
@@ -180,6 +197,7 @@ def apply_purge(plan: PurgePlan, *, progress: Progress | None = None) -> PurgeRe
     values, too_short = values_to_replace(root, plan.findings)
     roots_before = root_commits(root)
     backup, backup_refs = create_backup(root)
+    _record(root, plan)  # before the rewrite: the checklist outlives the backup refs
     replace_text(root, values, plan.refs)
     forget_fingerprints(root)  # lookup ids of the values just removed
     allowlist_stale = root_commits(root) != roots_before and (root / ALLOW_FILE).is_file()
@@ -271,9 +289,10 @@ def result_lines(result: PurgeResult) -> list[Line]:
     shown.append(out("     clones and caches may still hold them:"))
     shown += [out(f"       - {item.describe()}") for item in result.exposed]
     shown.append(
-        out("     `secretkit exposed` keeps this checklist: where each one is used now and")
+        out("     `secretkit exposed` keeps this checklist, also once the backup is dropped:")
     )
-    shown.append(out("     whether it has been replaced since (`secretkit rotate value NAME`)"))
+    shown.append(out("     where each one is used now and whether it has been rotated since"))
+    shown.append(out("     (`secretkit rotate value NAME`)"))
     shown.append(out("  3. once the new history is pushed and verified, drop the backup:"))
     drop = f"git for-each-ref --format='delete %(refname)' {result.backup}/"
     shown.append(out(f"       {drop} | git update-ref --stdin"))

@@ -24,6 +24,8 @@ from secretkit.sensitive import Sensitive
 from secretkit.sops.engine import identities_of
 
 if TYPE_CHECKING:
+    from secretkit.gate.exposed_record import ExposedRecord
+    from secretkit.keys.rotation import SopsFileInfo
     from secretkit.sops.engine import IdentitySource
 
 
@@ -43,6 +45,7 @@ class ValueRotation(Shown):
     restarts: tuple[Restart, ...]
     public: str | None  # the new public half (wireguard, ssh-ed25519)
     source: str  # "stdin" | "kind <k>"
+    unrecorded: str | None = None  # why exposed's checklist could not be told
 
     def lines(self) -> list[Line]:
         also = f" (and {self.also})" if self.also else ""
@@ -64,6 +67,13 @@ class ValueRotation(Shown):
                 out("no restartUnits declared for it: restart its services after deploying")
             )
         shown.append(out("change it at its provider too, if it is a credential issued elsewhere"))
+        if self.unrecorded is not None:
+            shown.append(
+                err(
+                    f"note: the rotation is done, but secretkit exposed's checklist could not "
+                    f"be updated ({self.unrecorded}); it may still list the old value"
+                )
+            )
         return shown
 
 
@@ -123,6 +133,7 @@ def rotate_value(
     or ``length`` / ``words``)."""
     from secretkit.atomic import Transaction
     from secretkit.commands import recover_interrupted
+    from secretkit.gate.exposed_record import load_record
     from secretkit.generate.store import split_name
     from secretkit.git.files import files_below
     from secretkit.keys.rotation import sops_file_infos
@@ -153,9 +164,11 @@ def rotate_value(
     for rel, other in twins:
         files.set(rel, other, made.value)
     outputs = files.outputs()  # every file encrypted in memory before the first write
+    record = load_record(root)  # a damaged checklist stops us before anything is written
     with Transaction(root) as txn:
         for path, data in outputs:
             txn.write(path, data)
+    unrecorded = _mark_rotated(root, record, name, holding, old, twins)
     restarts = tuple(
         dict.fromkeys(
             Restart(unit, f"{decl.file}:{decl.line}")
@@ -173,7 +186,33 @@ def rotate_value(
         restarts,
         made.public,
         source,
+        unrecorded,
     )
+
+
+def _mark_rotated(
+    root: Path,
+    record: ExposedRecord,
+    name: str,
+    holding: list[SopsFileInfo],
+    old: set[Sensitive[str] | None],
+    twins: tuple[tuple[str, str], ...],
+) -> str | None:
+    """Tell exposed's checklist that the old values are rotated; why not, if it fails."""
+    from secretkit.atomic import describe_os_error
+    from secretkit.gate.exposed_record import mark_rotated
+    from secretkit.scan.allowlist import load
+
+    values = [value for value in old if value is not None]
+    key = load(root).key
+    mark_rotated(record, name, [info.rel for info in holding], values, key)
+    for rel, other in twins:
+        mark_rotated(record, other, [rel], [], key)
+    try:
+        record.save()
+    except OSError as exc:
+        return describe_os_error(exc, root)
+    return None
 
 
 def _same_value_elsewhere(

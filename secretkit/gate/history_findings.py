@@ -21,13 +21,22 @@ class ExposedSecret:
     rules: tuple[str, ...]
     paths: tuple[str, ...]
     commits: int  # how many commits hold it (as found)
+    preview: str = ""  # at most 4 characters of the value
+    fingerprint: str = ""  # the allowlist's fingerprint of the value
+    line: int = 0  # where it was first found (in the first of ``paths``)
 
-    def describe(self) -> str:
+    def describe(self, *, preview: bool = False) -> str:
         """``names (rules) in paths``; the rules once when there is no attribute path
-        to name it by (a value outside Nix is named by its rule)."""
+        to name it by (a value outside Nix is named by its rule).  With ``preview``
+        the value's preview follows the names, and the line it was first found at its
+        file: two values under one name in one file are then told apart."""
         extra = [rule for rule in self.rules if rule not in self.names]
         rules = f" ({', '.join(extra)})" if extra else ""
-        return f"{', '.join(self.names)}{rules} in {', '.join(self.paths)}"
+        shown = f" {self.preview!r}" if preview and self.preview else ""
+        paths = list(self.paths)
+        if preview and self.line and paths:
+            paths[0] = f"{paths[0]}:{self.line}"
+        return f"{', '.join(self.names)}{rules}{shown} in {', '.join(paths)}"
 
 
 def group_findings(findings: list[Finding]) -> list[ExposedSecret]:
@@ -41,7 +50,12 @@ def group_findings(findings: list[Finding]) -> list[ExposedSecret]:
         rules = tuple(dict.fromkeys(f.rule for f in items))
         paths = tuple(dict.fromkeys(f.path for f in items))
         commits = len({f.commit for f in items if f.commit})
-        exposed.append(ExposedSecret(names, rules, paths, commits))
+        first = items[0]
+        exposed.append(
+            ExposedSecret(
+                names, rules, paths, commits, first.preview, first.fingerprint, first.line
+            )
+        )
     return exposed
 
 

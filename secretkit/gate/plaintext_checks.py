@@ -139,7 +139,7 @@ def check_plaintext_history(ctx: CheckContext) -> list[CheckResult]:
         CheckResult(
             "plaintext-history",
             False,
-            f"a secret was committed: {item.describe()} ({item.commits} commit(s))",
+            f"a secret was committed: {item.describe(preview=True)} ({item.commits} commit(s))",
             "rotate it at its provider, then `secretkit purge` to remove it from history "
             "and force-push",
             item.paths,
@@ -150,9 +150,46 @@ def check_plaintext_history(ctx: CheckContext) -> list[CheckResult]:
     ]
     results += _held_by_other_refs(ctx.root, [f for f in findings if id(f) not in live_ids])
     results.extend(_unverified("plaintext-history", report.skipped, load(ctx.root)))
+    results.extend(_purged_not_rotated(ctx))
     if not any(not r.ok for r in results):
         results.insert(0, CheckResult("plaintext-history", True, "no plaintext secret in history"))
     return results
+
+
+def _purged_not_rotated(ctx: CheckContext) -> list[CheckResult]:
+    """A warning while values a purge removed are not known to be rotated: publishing
+    the rewritten history leaks nothing, but a history pushed before the purge did."""
+    from secretkit.gate.exposed_record import purged_unrotated
+
+    unrotated, unchecked = purged_unrotated(ctx.root, ctx.judge.identities())
+    if not unrotated:
+        return []
+    entries = [entry for entry, _ in unrotated]
+    names = [entry.names[0] for entry in entries]
+    shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+    stored = [p.name for _, places in unrotated for p in places]
+    example = stored[0] if stored else "NAME"
+    unknown = (
+        f" ({len(unchecked)} sops file(s) no identity here opens may hold rotated ones)"
+        if unchecked
+        else ""
+    )
+    return [
+        CheckResult(
+            "plaintext-history",
+            True,
+            f"warning: {len(entries)} value(s) were committed in plaintext before a purge "
+            "and not rotated: rotate them before publishing if the old history was ever "
+            f"pushed (fix: secretkit rotate value {example} --from-stdin or --kind KIND; "
+            f"secretkit exposed lists each one){unknown}: {shown}",
+            f"secretkit rotate value {example} --from-stdin (the provider's new value) or "
+            "--kind KIND, for each value in a sops file; a value in no file: change it at "
+            "its provider, then secretkit exposed --rotated FINGERPRINT (secretkit exposed "
+            "lists each one with its fingerprint)",
+            tuple(dict.fromkeys(p for entry in entries for p in entry.paths)),
+            warning=True,
+        )
+    ]
 
 
 # Refs whose commits are the repository's history proper (what a push publishes).

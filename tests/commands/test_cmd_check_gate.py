@@ -217,3 +217,22 @@ def test_the_fix_for_a_file_no_host_imports_does_not_send_to_migrate(tmp_git_rep
     (failed,) = failures(tmp_git_repo, "plaintext-tree")
     assert "run `secretkit migrate`" not in failed.fix
     assert "cannot move this one (no host configuration imports this file)" in failed.fix
+
+
+def test_two_committed_values_under_one_name_in_one_file_are_told_apart(
+    tmp_git_repo: Path,
+) -> None:
+    """Two secrets in one TOML file (named by their rule alone) once gave two identical
+    lines; each now shows its preview and the line it was found at."""
+    config = tmp_git_repo / "systems" / "garage" / "garage.toml"
+    config.parent.mkdir(parents=True)
+    rpc, admin = fake.password("garage-rpc"), fake.password("garage-admin")
+    config.write_text(f'rpc_secret = "{rpc}"\nadmin_token = "{admin}"\n')
+    commit_all(tmp_git_repo)
+    config.write_text("# moved to sops\n")
+    commit_all(tmp_git_repo)
+    messages = [f.message for f in failures(tmp_git_repo, "plaintext-history")]
+    assert len(messages) == 2 and len(set(messages)) == 2, messages
+    assert any("garage.toml:1 " in m for m in messages), messages
+    assert any("garage.toml:2 " in m for m in messages), messages
+    assert all(rpc not in m and admin not in m for m in messages)

@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import json
 import shutil
+import stat
 from pathlib import Path
 
 import pytest
 
 from secretkit.commands.demo import demo
 from secretkit.sensitive import Sensitive
-from tests.conftest import GIT_ENV, commit_all, need_tool
+from tests.conftest import GIT_ENV, commit_all, git, need_tool
 from tests.support import fake
 from tests.support.cli import run_main
 
@@ -73,19 +74,28 @@ def test_after_migrate_every_value_is_listed_as_not_rotated(
         assert secret.reveal() not in text + err + json.dumps(report)
 
 
-def test_rotated_values_are_replaced_and_plaintext_ones_are_found(
+def test_rotated_values_are_rotated_and_plaintext_ones_are_found(
     lab: tuple[Path, list[Sensitive[str]]], capsys: pytest.CaptureFixture[str]
 ) -> None:
     root, _ = lab
     name = "services.grafana.settings.security.admin_password"
     assert run_main(capsys, "-C", str(root), "rotate", "value",
                     "grafana/security/admin_password", "--kind", "password")[0] == 0  # fmt: skip
+    # a password stored as its crypt hash, rotated: the history's password is rotated too
+    password = _by_name(_json(capsys, root)[1])["users.users.stian.initialPassword"]
+    stored = password["stored"]
+    assert isinstance(stored, list)
+    place = next(p for p in stored if p.endswith(" (its crypt hash)"))
+    hashed = place.split(": ")[1].removesuffix(" (its crypt hash)")
+    assert run_main(capsys, "-C", str(root), "rotate", "value", hashed,
+                    "--kind", "hashed-password")[0] == 0  # fmt: skip
     leaked = fake.pushover_token("left-behind")
     (root / "notes.nix").write_text(f'{{ services.x.token = "{leaked}"; }}\n')
     commit_all(root, "everything, and a new plaintext token")
     code, report = _json(capsys, root)
     items = _by_name(report)
-    assert items[name]["status"] == "replaced" and items[name]["stored"] == []
+    assert items[name]["status"] == "rotated" and items[name]["stored"] == []
+    assert items["users.users.stian.initialPassword"]["status"] == "rotated"
     assert items["services.x.token"]["status"] == "plaintext"
     assert items["services.x.token"]["plaintext"] == ["notes.nix:1"]
     assert code == 1
@@ -119,8 +129,118 @@ def test_after_purge_the_checklist_comes_from_the_backup_refs(
     assert len(items) == 13 and code == 1
     assert all(item["only_in_purge_backup"] for item in items.values())
     assert all(item["status"] == "not rotated" for item in items.values())
+    code, text, _ = run_main(capsys, "-C", str(root), "exposed")
+    assert "(now only in purge's backup refs)" in text and "was in only in" not in text
     for secret in secrets:
         assert secret.reveal() not in out + err + json.dumps(report)
+
+
+def _drop_backup(root: Path) -> None:
+    """The README's line, then what makes the old objects go for good."""
+    drop = git(root, "for-each-ref", "--format=delete %(refname)", "refs/secretkit/backup/")
+    git(root, "update-ref", "--stdin", input=drop.encode())
+    git(root, "reflog", "expire", "--expire=now", "--all")
+    git(root, "gc", "-q", "--prune=now")
+    assert git(root, "for-each-ref", "refs/secretkit/") == ""
+
+
+@pytest.mark.slow
+def test_the_checklist_outlives_the_backup_refs_until_each_value_is_rotated(
+    lab: tuple[Path, list[Sensitive[str]]],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """purge's record in the git directory keeps every purged value on the list after
+    the backup is dropped, until a rotation is known: by `rotate value`, or by a new
+    value at a name that held it (here by `secretkit set`)."""
+    from secretkit.commands.set import set_value
+
+    need_tool("git-filter-repo")
+    root, secrets = lab
+    commit_all(root, "migrated")
+    code, out, err = run_main(capsys, "-C", str(root), "purge", "--yes")
+    assert code == 0, err
+    _drop_backup(root)
+    code, report = _json(capsys, root)
+    items = _by_name(report)
+    assert code == 1 and len(items) == 13
+    assert all(item["only_in_purge_record"] for item in items.values())
+    assert {item["status"] for item in items.values()} == {"not rotated"}
+    token = items["services.prometheus.alertmanager.configuration.receivers.[0]"
+                  ".pushover_configs.[0].token"]  # fmt: skip
+    assert token["stored"] == ["secrets/observer.yaml: alertmanager/pushover/token"]
+    password = items["users.users.stian.initialPassword"]  # its crypt hash is stored
+    assert any("(its crypt hash)" in place for place in password["stored"])  # type: ignore[attr-defined]
+    record = root / ".git" / "secretkit" / "exposed.json"
+    assert stat.S_IMODE(record.stat().st_mode) == 0o600
+    code, check_out, check_err = run_main(capsys, "-C", str(root), "check")
+    assert "warn plaintext-history: warning: 13 value(s) were committed in plaintext " in check_out
+
+    grafana = "services.grafana.settings.security.admin_password"
+    assert run_main(capsys, "-C", str(root), "rotate", "value",
+                    "grafana/security/admin_password", "--kind", "password")[0] == 0  # fmt: skip
+    set_value(root, "secrets/observer.yaml", '["alertmanager"]["pushover"]["token"]',
+              Sensitive(fake.pushover_token("the provider's new one")))  # fmt: skip
+    code, report = _json(capsys, root)
+    items = _by_name(report)
+    rotated = {name for name, item in items.items() if item["status"] == "rotated"}
+    assert rotated == {grafana, token["names"][0]}  # type: ignore[index]
+    assert code == 1
+    code, check_out, _ = run_main(capsys, "-C", str(root), "check")
+    assert "warning: 11 value(s) were committed in plaintext before a purge" in check_out
+    # no identity: what is not known to be rotated cannot be verified, never "rotated"
+    monkeypatch.delenv("SOPS_AGE_KEY_FILE")
+    code, report = _json(capsys, root)
+    statuses = {name: item["status"] for name, item in _by_name(report).items()}
+    assert statuses.pop(grafana) == "rotated"  # rotate value marked it in the record
+    assert set(statuses.values()) == {"unknown"}
+    code, text, _ = run_main(capsys, "-C", str(root), "exposed")
+    assert "cannot verify rotation" in text
+    shown = out + err + text + check_out + check_err + json.dumps(report) + record.read_text()
+    for secret in secrets:
+        assert secret.reveal() not in shown
+
+
+def test_a_value_only_deleted_is_removed_not_replaced(
+    tmp_git_repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A token deleted from the tree was neither rotated nor moved: it stays on the
+    list (exit 1) as removed, never as replaced or rotated."""
+    (tmp_git_repo / "old").mkdir()
+    (tmp_git_repo / "old" / "github.env").write_text(f"GITHUB_TOKEN={fake.github_token('del')}\n")
+    commit_all(tmp_git_repo)
+    (tmp_git_repo / "old" / "github.env").unlink()
+    commit_all(tmp_git_repo)
+    code, report = _json(capsys, tmp_git_repo)
+    items = report["exposed"]
+    assert isinstance(items, list) and len(items) == 1
+    item = items[0]
+    assert item["status"] == "removed" and item["paths"] == ["old/github.env"]
+    assert code == 1
+    code, text, _ = run_main(capsys, "-C", str(tmp_git_repo), "exposed")
+    assert "[removed]" in text and "no rotation is known" in text and code == 1
+    # the hint it gives works: the user's word that it was changed at its provider
+    hint = f"secretkit exposed --rotated {item['fingerprint']}"
+    assert hint in text
+    code, text, _ = run_main(capsys, "-C", str(tmp_git_repo), *hint.split()[1:])
+    assert code == 0 and "[rotated]" in text and "as you said" in text
+    code, report = _json(capsys, tmp_git_repo)
+    assert code == 0 and report["exposed"][0]["rotated_by"] == "exposed --rotated"  # type: ignore[index]
+    code, _, err = run_main(capsys, "-C", str(tmp_git_repo), "exposed", "--rotated", "sk2:0")
+    assert code == 2 and "no value on the checklist has the fingerprint sk2:0" in err
+
+
+def test_a_damaged_record_is_an_error_never_an_empty_checklist(
+    tmp_git_repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_git_repo / "a.txt").write_text("nothing secret\n")
+    commit_all(tmp_git_repo)
+    record = tmp_git_repo / ".git" / "secretkit" / "exposed.json"
+    record.parent.mkdir()
+    record.write_text('{"version": 1, "entries": [{"names": 3}]}\n')
+    code, out, err = run_main(capsys, "-C", str(tmp_git_repo), "exposed")
+    assert code == 3 and "no value was ever committed" not in out
+    assert "cannot read the checklist of purged values" in err and "Traceback" not in err
 
 
 def test_a_blob_git_cannot_give_is_said_and_never_read_as_nothing(

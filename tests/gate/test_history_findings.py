@@ -22,3 +22,11 @@ def test_rules_no_name_already_says_are_kept() -> None:
         3,
     )
     assert secret.describe() == ("db.password, secret-attribute (generic-password) in a.nix, b.env")
+
+
+def test_with_preview_two_values_of_one_name_in_one_file_differ() -> None:
+    one = ExposedSecret(("secret-attribute",), ("secret-attribute",), ("g.toml",), 1, "ab…", "", 3)
+    two = ExposedSecret(("secret-attribute",), ("secret-attribute",), ("g.toml",), 1, "cd…", "", 4)
+    assert one.describe() == two.describe()  # purge's list: names and files only
+    assert one.describe(preview=True) == "secret-attribute 'ab…' in g.toml:3"
+    assert two.describe(preview=True) == "secret-attribute 'cd…' in g.toml:4"

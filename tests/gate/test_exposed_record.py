@@ -1,0 +1,93 @@
+"""The record of what purge removed (``<git dir>/secretkit/exposed.json``): kept
+private and whole, merged by value, and judged honestly: rotated only when a
+rotation is known, unknown when a sops file could not be read."""
+
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+
+from secretkit.gate.exposed_record import (
+    ExposedRecord,
+    Place,
+    RecordEntry,
+    SopsValues,
+    load_record,
+    mark_rotated,
+    status_of,
+)
+from secretkit.scan.allowlist import derive_key, fingerprint
+from secretkit.sensitive import Sensitive
+from tests.support import fake
+
+KEY = derive_key("0" * 40)
+
+
+def _entry(value: str, *places: tuple[str, str]) -> RecordEntry:
+    fp = fingerprint(KEY, value)
+    stored = [Place(file, name, fp) for file, name in places]
+    return RecordEntry(KEY.hex(), fp, ["db.password"], ["secret-attribute"], ["a.nix"], 2,
+                       "ab…", stored, purged="20261205T000000Z")  # fmt: skip
+
+
+def test_saved_privately_read_back_whole_and_merged_by_value(tmp_git_repo: Path) -> None:
+    value = fake.password("record")
+    record = load_record(tmp_git_repo)
+    assert record.entries == []
+    record.add(_entry(value, ("secrets/a.yaml", "db/pw")))
+    again = _entry(value, ("secrets/b.yaml", "db/pw"))
+    again.names = ["other.password"]
+    record.add(again)
+    record.save()
+    assert record.file is not None
+    assert stat.S_IMODE(record.file.stat().st_mode) == 0o600
+    assert value not in record.file.read_text()
+    (entry,) = load_record(tmp_git_repo).entries
+    assert entry.names == ["db.password", "other.password"]
+    assert [p.file for p in entry.stored] == ["secrets/a.yaml", "secrets/b.yaml"]
+    assert load_record(tmp_git_repo).matching(Sensitive(value)) != []
+    assert load_record(tmp_git_repo).matching(Sensitive(value + "x")) == []
+
+
+def test_rotated_only_when_known() -> None:
+    value = fake.password("judged")
+    entry = _entry(value, ("secrets/a.yaml", "db/pw"))
+    same = SopsValues([("secrets/a.yaml", "db/pw", Sensitive(value))], [])
+    assert status_of(False, True, [entry], same) == "not rotated"
+    changed = SopsValues([("secrets/a.yaml", "db/pw", Sensitive(fake.password("new")))], [])
+    assert status_of(False, False, [entry], changed) == "rotated"
+    gone = SopsValues([], [])
+    assert status_of(False, False, [entry], gone) == "removed"
+    unread = SopsValues([], ["secrets/a.yaml"])
+    assert status_of(False, False, [entry], unread) == "unknown"
+    assert status_of(True, False, [entry], changed) == "plaintext"
+
+
+def test_rotate_value_marks_the_entry_or_makes_one() -> None:
+    value, other = fake.password("marked"), fake.password("never-purged")
+    record = ExposedRecord(None, [_entry(value)])
+    mark_rotated(record, "db/pw", ["secrets/a.yaml"], [Sensitive(value)], KEY)
+    assert record.entries[0].rotated is not None
+    mark_rotated(record, "web/pw", ["secrets/b.yaml"], [Sensitive(other)], KEY)
+    made = record.matching(Sensitive(other))
+    assert len(made) == 1 and made[0].rotated is not None and made[0].purged is None
+    assert status_of(False, False, made, SopsValues([], [])) == "rotated"
+
+
+def test_a_rotated_crypt_hash_is_matched_to_the_password_history_holds(
+    tmp_git_repo: Path,
+) -> None:
+    """rotate value replaced a password's crypt hash: the plaintext password found in
+    history is known rotated (the entry keeps the hash's salt, as public as the hash)."""
+    from secretkit.nix.catalogue.password_hash import sha512_crypt
+
+    password = fake.password("hashed-then-rotated")
+    record = load_record(tmp_git_repo)
+    old = Sensitive(sha512_crypt(password, "saltsaltsalt", 5000))
+    mark_rotated(record, "users/stian", ["secrets/a.yaml"], [old], KEY)
+    record.save()
+    again = load_record(tmp_git_repo)
+    (entry,) = again.matching(Sensitive(password))
+    assert entry.rotated_by == "rotate value" and entry.crypt_salt is not None
+    assert again.matching(Sensitive(fake.password("another"))) == []
+    assert record.file is not None and password not in record.file.read_text()
