@@ -55,7 +55,15 @@ def host_refusal(inventory: Inventory, path: str) -> str | None:
     if not users:
         return "no host configuration imports this file"
     others = [h for h in users if not nixos_host(inventory, h)]
-    return foreign_reason(inventory, others) if others else None
+    if others:
+        return foreign_reason(inventory, others)
+    if inventory.home_only(path):
+        module = _FOREIGN_KINDS["home-manager"][1]
+        return (
+            f"the file is a home-manager module of host {', '.join(users)}: migrate writes "
+            f"NixOS hosts' sops files; move it by hand with {module}"
+        )
+    return None
 
 
 def repo_pin(read: Callable[[str], bytes | None]) -> Pin:

@@ -26,7 +26,7 @@ from secretkit.errors import IntegrityError, NoIdentityError, UserError
 from secretkit.layouts.sops_nix import host_secrets_path
 from secretkit.nix import cst
 from secretkit.nix.sops_refs import host_names, secret_names
-from secretkit.plan.advice import foreign_reason, nixos_host
+from secretkit.plan.advice import host_refusal, nixos_host
 from secretkit.plan.build import FindingLike, Plan, Refused, build_plan
 from secretkit.sensitive import Sensitive
 
@@ -170,9 +170,9 @@ def prepare(
     # migrate writes NixOS hosts' files and wiring only: refused, with the way
     foreign: dict[int, str] = {}
     for finding in findings:
-        others = [h for h in hosts_of(finding.path) if not nixos_host(inventory, h)]
-        if others:
-            foreign[id(finding)] = foreign_reason(inventory, others)
+        why = host_refusal(inventory, finding.path)  # (it has users: not "no host")
+        if why is not None:
+            foreign[id(finding)] = why
     unmoved = [f for f in findings if id(f) in foreign]
     findings = [f for f in findings if id(f) not in foreign]
     for finding in findings:
@@ -192,7 +192,9 @@ def prepare(
     for host_name, info in inventory.hosts.items():
         if not nixos_host(inventory, host_name):
             continue  # never wired, never given a NixOS sops file
-        host_modules[host_name] = [_rel(root, m) for m in info.modules]
+        # a host's home-manager modules are not NixOS modules: no wiring, no defaults
+        nixos = [m for m in info.modules if m not in info.home_modules]
+        host_modules[host_name] = [_rel(root, m) for m in nixos]
         entry_modules[host_name] = [_rel(root, m) for m in info.entry_modules]
     wanted = {f.path for f in findings} | {"flake.nix"}
     wanted |= {m for mods in host_modules.values() for m in mods}

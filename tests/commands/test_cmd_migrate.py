@@ -549,3 +549,42 @@ def test_a_host_file_no_key_here_opens_refuses_that_hosts_findings_only(
     assert proc.returncode == 0, proc.stderr
     assert "cannot migrate safely: no identity decrypts secrets/immich.yaml" in proc.stderr
     assert "secrets/observer.yaml" in proc.stdout  # the other hosts are planned
+
+
+def test_a_home_manager_module_inside_a_nixos_host_is_refused_and_does_not_block(
+    tmp_git_repo: Path,
+) -> None:
+    """The home-manager module's own sops.defaultSopsFile once blocked the host's NixOS
+    secrets ('not one path'), and its secrets got NixOS routes."""
+    from tests.conftest import commit_all
+    from tests.support import fake
+
+    files = {
+        "flake.nix": (
+            "{\n  outputs = { nixpkgs, ... }: {\n"
+            "    nixosConfigurations.box = nixpkgs.lib.nixosSystem {\n"
+            "      modules = [ ./hosts/box/default.nix ];\n    };\n  };\n}\n"
+        ),
+        "hosts/box/default.nix": (
+            "{ ... }:\n{\n  sops.defaultSopsFile = ./secrets.yaml;\n"
+            "  home-manager.users.me = import ../../home/me.nix;\n"
+            '  services.k3s.token = "' + fake.github_token("box") + '";\n}\n'
+        ),
+        "home/me.nix": (
+            "{ ... }:\n{\n  sops.defaultSopsFile = ./secrets.yaml;\n"
+            '  programs.msmtp.accounts.work.password = "' + fake.password("hm") + '";\n}\n'
+        ),
+    }  # fmt: skip
+    for name, text in files.items():
+        path = tmp_git_repo / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    commit_all(tmp_git_repo, "a host with a home-manager user")
+    proc = run(tmp_git_repo, "migrate", "--dry-run")
+    assert proc.returncode == 0, proc.stderr
+    assert "is not one path" not in proc.stderr
+    assert "home/me.nix:4: cannot migrate safely: the file is a home-manager module" in (
+        proc.stderr
+    )
+    assert "+++ b/hosts/box/default.nix" in proc.stdout
+    assert "+++ b/home/me.nix" not in proc.stdout  # no NixOS route, no wiring there

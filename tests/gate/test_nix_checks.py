@@ -108,3 +108,32 @@ def test_the_declaration_a_fix_suggests_names_the_hosts_file_relative_to_the_mod
     git(tmp_git_repo, "add", "-A")
     (result,) = check_nix_refs(CheckContext(root=tmp_git_repo, judge=SopsJudge()))
     assert f'sops.secrets."nope" = {{ sopsFile = {expected}; }};' in result.fix
+
+
+def test_a_sops_file_of_a_home_manager_module_is_a_warning_not_the_hosts_failure(
+    tmp_git_repo: Path,
+) -> None:
+    """sops-nix's home-manager module opens its file with the user's age key: 'host
+    box cannot read home/secrets.yaml' with 'add *box to the rule' fixed nothing."""
+    from secretkit.gate.nix_checks import check_host_readable
+
+    files = {
+        "flake.nix": (
+            "{ outputs = { nixpkgs, ... }: { nixosConfigurations.box = "
+            "nixpkgs.lib.nixosSystem { modules = [ ./box.nix ]; }; }; }\n"
+        ),
+        "box.nix": "{ ... }: { home-manager.users.me = import ./home/me.nix; }\n",
+        "home/me.nix": (
+            "{ config, ... }: { sops.secrets.token = { sopsFile = ./secrets.yaml; }; "
+            "x = config.sops.secrets.token.path; }\n"
+        ),
+    }
+    for name, text in files.items():
+        path = tmp_git_repo / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    git(tmp_git_repo, "add", "-A")
+    results = check_host_readable(CheckContext(root=tmp_git_repo, judge=SopsJudge()))
+    assert all(r.ok for r in results), [r.message for r in results]
+    (warning,) = [r for r in results if r.warning]
+    assert warning.message.startswith("warning: home/secrets.yaml is read by a home-manager")

@@ -35,7 +35,12 @@ class HostAcc:
     inline: list[tuple[Path, int, int]] = field(default_factory=list)
     resolved: bool = True
     record: list[Path] | None = None  # set while a file is scanned once for its references
+    record_home: set[Path] = field(default_factory=set)  # of those, the home-manager ones
     files: set[Path] = field(default_factory=set)  # modules imported as whole files
+    # whole files reached as home-manager modules (home-manager.users.<u>, sharedModules)
+    # and as NixOS modules: a file only in the first is a home-manager module of the host
+    home: set[Path] = field(default_factory=set)
+    system: set[Path] = field(default_factory=set)
 
     def source(self, kind: str) -> None:
         if kind not in self.sources:
@@ -51,11 +56,12 @@ class Closure(Evaluator):
         self.host_set_unresolved = False
         self.definition_files: set[Path] = set()
         self.flake_outputs: list[Val] = []
-        self.queue: list[tuple[Path, HostAcc]] = []
-        self.refs: dict[Path, tuple[list[Path], list[tuple[Path, int, int]]]] = {}
+        self.queue: list[tuple[Path, HostAcc, bool]] = []
+        self.refs: dict[Path, tuple[list[Path], list[tuple[Path, int, int]], set[Path]]] = {}
         self.draining = False
         self.hives_done: set[tuple[Path, int]] = set()
         self._own: dict[tuple[str, ...], Path] | None = None
+        self.in_home = False  # reading a home-manager module of the host
         self.entry_files: dict[str, tuple[Path, ...]] = {}  # a haumea entry's own files
 
     def host(self, name: str, kind: str) -> HostAcc:
@@ -250,47 +256,57 @@ class Closure(Evaluator):
         if acc.record is not None:  # scanning a file once: just note what it references
             if rel not in acc.record:
                 acc.record.append(rel)
+            if self.in_home:
+                acc.record_home.add(rel)
             return
         if entry and rel not in acc.entry:
             acc.entry.append(rel)
-        if rel in acc.files:
+        context = acc.home if self.in_home else acc.system
+        if rel in context:
             return
+        context.add(rel)
         acc.modules.add(rel)
         acc.files.add(rel)
         # files are scanned from a work list, not recursively: an import chain of any
-        # length cannot exhaust the Python stack
-        self.queue.append((rel, acc))
+        # length cannot exhaust the Python stack; a file's imports are read in its context
+        self.queue.append((rel, acc, self.in_home))
         if self.draining:
             return
         self.draining = True
         try:
             while self.queue:
-                next_rel, next_acc = self.queue.pop(0)
-                children, inline = self.references(next_rel)
+                next_rel, next_acc, home = self.queue.pop(0)
+                children, inline, home_children = self.references(next_rel)
                 next_acc.inline.extend(inline)
                 for child in children:
-                    if child not in next_acc.files:
+                    child_home = home or child in home_children
+                    seen = next_acc.home if child_home else next_acc.system
+                    if child not in seen:
+                        seen.add(child)
                         next_acc.modules.add(child)
                         next_acc.files.add(child)
-                        self.queue.append((child, next_acc))
+                        self.queue.append((child, next_acc, child_home))
         finally:
             self.draining = False
 
-    def references(self, rel: Path) -> tuple[list[Path], list[tuple[Path, int, int]]]:
+    def references(self, rel: Path) -> tuple[list[Path], list[tuple[Path, int, int]], set[Path]]:
         """The files a file references and its inline module spans.  A file is read in
         an empty scope, so this does not depend on the host: each file is scanned once."""
         cached = self.refs.get(rel)
         if cached is None:
-            # a file is read once for every host using it: its notes are the file's
+            # a file is read once for every host using it: its notes are the file's,
+            # and what it imports is read in its own context (home-manager or not)
             outer, self.current_host = self.current_host, None
+            outer_home, self.in_home = self.in_home, False
             probe = HostAcc(name="", record=[])
             file = self.load(rel)
             top = cst.expression_root(file) if file is not None else None
             if file is not None and top is not None:
                 self.scan(Val(top, file, {}), probe, False)
-            cached = (list(probe.record or []), list(probe.inline))
+            cached = (list(probe.record or []), list(probe.inline), set(probe.record_home))
             self.refs[rel] = cached
             self.current_host = outer
+            self.in_home = outer_home
         return cached
 
     def scan(self, v: Val, acc: HostAcc, entry: bool) -> None:
@@ -359,12 +375,19 @@ class Closure(Evaluator):
 
     def binding(self, path: list[str], val: Val, acc: HostAcc, entry: bool, depth: int) -> None:
         """``path = val;`` inside a module: module lists, home-manager users, or more code."""
-        if path and path[-1] in _MODULE_LISTS:
-            self.module_list(val, acc, entry, path[-1])
-        elif len(path) == 3 and path[:2] == ["home-manager", "users"]:
-            self.module(val, acc, False)
-        else:
-            self._follow(val.node, val.file, val.scope, path, acc, entry, depth)
+        home = path[:1] == ["home-manager"] and (
+            path[-1] == "sharedModules" or (len(path) == 3 and path[1] == "users")
+        )
+        outer, self.in_home = self.in_home, self.in_home or home
+        try:
+            if path and path[-1] in _MODULE_LISTS:
+                self.module_list(val, acc, entry, path[-1])
+            elif home:
+                self.module(val, acc, False)
+            else:
+                self._follow(val.node, val.file, val.scope, path, acc, entry, depth)
+        finally:
+            self.in_home = outer
 
 
 def _imported_path(file: File, value: Node) -> Node | None:

@@ -24,6 +24,7 @@ def discover(root: Path) -> Inventory:
             source="+".join(acc.sources),
             inline=tuple(acc.inline),
             files=frozenset(acc.files),
+            home_modules=frozenset(acc.home - acc.system),
         )
         for name, acc in sorted(d.hosts.items())
     }

@@ -37,6 +37,9 @@ class Host:
     source: str  # "flake" | "colmena" | "hosts-dir", several joined with "+"
     inline: tuple[tuple[Path, int, int], ...] = ()  # inline module spans (file, start, end)
     files: frozenset[Path] = frozenset()  # modules used as whole files (not only inline code)
+    # files the host uses only as home-manager modules (home-manager.users.<u>,
+    # home-manager.sharedModules): their options are home-manager's, not NixOS's
+    home_modules: frozenset[Path] = frozenset()
 
 
 @dataclass
@@ -70,6 +73,16 @@ class Inventory:
             except ValueError:
                 return p
         return Path(p.as_posix())
+
+    def is_home_module(self, host: str, path: Path | str) -> bool:
+        """Whether ``host`` uses ``path`` only as a home-manager module."""
+        found = self.hosts.get(host)
+        return found is not None and self._rel(path) in found.home_modules
+
+    def home_only(self, path: Path | str) -> bool:
+        """Whether every host using ``path`` uses it as a home-manager module only."""
+        users = self.hosts_of_file(path)
+        return bool(users) and all(self.is_home_module(h, path) for h in users)
 
     def hosts_of_file(self, path: Path | str) -> set[str]:
         rel = self._rel(path)

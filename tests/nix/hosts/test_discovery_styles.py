@@ -399,3 +399,37 @@ def test_a_note_in_a_shared_definition_file_names_the_host_whose_list_it_is_in(
     (note,) = inventory.notes
     assert "self.nixosModules.missing" in note.reason
     assert inventory.hosts_of_note(note) == {"solo"}
+
+
+def test_home_manager_modules_of_a_nixos_host_are_told_apart(tmp_path: Path) -> None:
+    """home-manager.users.<u> and home-manager.sharedModules bring home-manager modules
+    (and what they import) into a NixOS host: their options are home-manager's."""
+    write(
+        tmp_path,
+        {
+            "flake.nix": (
+                "{\n  outputs = { nixpkgs, ... }: {\n"
+                "    nixosConfigurations.box = nixpkgs.lib.nixosSystem {\n"
+                "      modules = [ ./hosts/box/default.nix ];\n    };\n  };\n}\n"
+            ),
+            "hosts/box/default.nix": (
+                "{ ... }:\n{\n  imports = [ ../../modules/both.nix ];\n"
+                "  home-manager.users.me = import ../../home/me.nix;\n"
+                "  home-manager.sharedModules = [ ../../home/shared.nix ];\n}\n"
+            ),
+            "home/me.nix": "{ ... }:\n{\n  imports = [ ./git.nix ../modules/both.nix ];\n}\n",
+            "home/git.nix": "{ ... }: { }\n",
+            "home/shared.nix": "{ ... }: { }\n",
+            "modules/both.nix": "{ ... }: { }\n",
+        },
+    )
+    inventory = discover(tmp_path)
+    box = inventory.hosts["box"]
+    assert {p.as_posix() for p in box.home_modules} == {
+        "home/me.nix",
+        "home/git.nix",
+        "home/shared.nix",
+    }
+    assert inventory.home_only("home/git.nix")
+    assert not inventory.home_only("modules/both.nix")  # also a NixOS module of box
+    assert not inventory.home_only("hosts/box/default.nix")
