@@ -33,6 +33,16 @@ def tracked_and_untracked(root: Path, paths: Iterable[str] = ()) -> list[str]:
     return sorted(set(_paths(proc.stdout)))
 
 
+def skip_worktree(root: Path, paths: Iterable[str]) -> set[str]:
+    """Those of ``paths`` (tracked, repo-relative) a sparse checkout keeps out of the
+    work tree (``git ls-files -t`` tag ``S``: the skip-worktree bit)."""
+    wanted = [p for p in paths if p]
+    if not wanted:
+        return set()
+    proc = run_git(root, "ls-files", "-z", "-t", "--cached", "--", *wanted)
+    return {p[2:] for p in _paths(proc.stdout) if p.startswith("S ")}
+
+
 def ignored(root: Path, paths: Iterable[str]) -> set[str]:
     """Those of ``paths`` (repo-relative) that the repository's ignore rules exclude."""
     wanted = [p for p in paths if p]

@@ -16,6 +16,7 @@ A second run finds nothing to do: the secrets are gone from the Nix code.
 
 from __future__ import annotations
 
+import posixpath
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -156,6 +157,9 @@ def prepare(
     # every host that receives a secret needs its key in .sops.yaml.
     needed: set[str] = set()
     shared: set[str] = set()  # hosts that read a shared module's secrets by hostName
+    # found in the index, not in the work tree (a sparse checkout): nothing to edit here
+    absent = [f for f in findings if not (root / f.path).is_file()]
+    findings = [f for f in findings if (root / f.path).is_file()]
     unowned = [f for f in findings if not hosts_of(f.path)]
     if unowned and not known:  # nothing can be migrated: say why once
         raise UserError(
@@ -285,6 +289,20 @@ def prepare(
         ]
         plan.refused.sort(key=lambda r: (r.module, r.line))
         plan.originals += [f.secret for f in unowned]  # redacted wherever a diff shows them
+    if absent:
+        plan.refused += [
+            Refused(
+                f.path,
+                f.line,
+                getattr(f, "attrpath", None) or "",
+                "the file is not in the work tree (a sparse checkout leaves it out): check "
+                "it out to migrate it (git sparse-checkout add "
+                f"{posixpath.dirname(f.path) or '/' + f.path})",
+            )
+            for f in absent
+        ]
+        plan.refused.sort(key=lambda r: (r.module, r.line))
+        plan.originals += [f.secret for f in absent]
     if locked:
         plan.refused += [
             Refused(

@@ -82,10 +82,32 @@ def scan_tree(
         names = _walk(root) if whole else sorted({n for p in wanted for n in _walk(root, p)})
         allow = allowlist.load(root, git=False)
     prefix = str(base)
+    staged = _not_checked_out(top, names) if top is not None else {}
     if use_cache and top is not None:
-        return _scan_tree_cached(top, names, allow, jobs, max_bytes, progress)
-    job_list: list[Job] = [(name, os.path.join(prefix, name), None, None) for name in names]
+        return _scan_tree_cached(top, names, allow, jobs, max_bytes, progress, staged)
+    job_list: list[Job] = [
+        (name, None, staged[name], None)
+        if name in staged
+        else (name, os.path.join(prefix, name), None, None)
+        for name in names
+    ]
     return run_jobs(job_list, allow, jobs_n=jobs, max_bytes=max_bytes, progress=progress)
+
+
+def _not_checked_out(top: Path, names: list[str]) -> dict[str, bytes]:
+    """The staged bytes of tracked files a sparse checkout leaves out of the work tree
+    (git's skip-worktree bit): a commit or a push still carries them (``git add -A``
+    keeps them), so they are scanned from the index, not passed over as vanished.  A
+    file deleted in the work tree is left out, as ``git add -A`` would delete it."""
+    prefix = str(top)
+    absent = [n for n in names if not os.path.lexists(os.path.join(prefix, n))]
+    if not absent:
+        return {}
+    from secretkit.git.hooks import index_contents
+    from secretkit.git.objects import skip_worktree
+
+    sparse = skip_worktree(top, absent)
+    return index_contents(top, sorted(sparse)) if sparse else {}
 
 
 def _with_copies(report: ScanReport, copies: dict[str, tuple[int, list[str]]]) -> ScanReport:
@@ -118,8 +140,10 @@ def _scan_tree_cached(
     jobs: int | None,
     max_bytes: int,
     progress: Progress | None,
+    staged: dict[str, bytes],
 ) -> ScanReport:
-    """:func:`scan_tree` with each file's git blob id looked up in the history cache."""
+    """:func:`scan_tree` with each file's git blob id looked up in the history cache
+    (``staged``: the index's bytes of tracked files the work tree lacks)."""
     import hashlib
 
     from secretkit.scan.history_cache import HistoryCache, cache_key
@@ -133,6 +157,9 @@ def _scan_tree_cached(
     known_clean = 0
     for name in names:
         full = os.path.join(str(top), name)
+        if name in staged:
+            job_list.append((name, None, staged[name], None))
+            continue
         try:
             info = os.lstat(full)
             if not stat.S_ISREG(info.st_mode) or info.st_size > max_bytes:

@@ -588,3 +588,31 @@ def test_a_home_manager_module_inside_a_nixos_host_is_refused_and_does_not_block
     )
     assert "+++ b/hosts/box/default.nix" in proc.stdout
     assert "+++ b/home/me.nix" not in proc.stdout  # no NixOS route, no wiring there
+
+
+def test_a_nix_file_outside_a_sparse_checkout_is_refused_with_a_fix_that_works(
+    tmp_git_repo: Path,
+) -> None:
+    from tests.conftest import commit_all, git
+    from tests.support import fake
+
+    (tmp_git_repo / "flake.nix").write_text(
+        "{ outputs = { nixpkgs, ... }: { nixosConfigurations.h = "
+        "nixpkgs.lib.nixosSystem { modules = [ ./b/host.nix ]; }; }; }\n"
+    )
+    (tmp_git_repo / "a").mkdir()
+    (tmp_git_repo / "a" / "x.txt").write_text("x\n")
+    (tmp_git_repo / "b").mkdir()
+    (tmp_git_repo / "b" / "host.nix").write_text(
+        '{ ... }: { services.k3s.token = "' + fake.github_token("sp") + '"; }\n'
+    )
+    commit_all(tmp_git_repo)
+    git(tmp_git_repo, "sparse-checkout", "set", "a")
+    proc = run(tmp_git_repo, "migrate", "--dry-run")
+    assert proc.returncode == 0, proc.stderr
+    assert "b/host.nix:1: cannot migrate safely: the file is not in the work tree" in proc.stderr
+    fix = proc.stderr.split("it out to migrate it (git ", 1)[1].split(")", 1)[0]
+    git(tmp_git_repo, *fix.split())  # the fix, followed
+    proc = run(tmp_git_repo, "migrate", "--dry-run")
+    assert "cannot migrate safely" not in proc.stderr
+    assert "b/host.nix: tokenFile" in proc.stdout
