@@ -53,6 +53,7 @@ class SopsJudge:
     def __init__(self, identities: Identities | None = None) -> None:
         self._identities = identities
         self.unverified: list[str] = []
+        self.open_hints: dict[str, str] = {}  # unverified file -> how to provide its key
         self.load_error: str | None = None
 
     def identities(self) -> Identities:
@@ -93,8 +94,9 @@ class SopsJudge:
             )
         try:
             key = operations.data_key_of(sops, self.identities(), source=path)
-        except IntegrityError:
+        except IntegrityError as exc:
             self.unverified.append(path)
+            self.open_hints[path] = exc.hint or ""
             return self._structure(path, sops)
         try:
             document.decrypt(sops, key)

@@ -440,7 +440,8 @@ def add_rule_text(data: bytes, regex: str, anchors: Sequence[str], path: Path) -
             have = {
                 recipient.strip().lower()
                 for group in [rule, *rule_groups(rule)]
-                for recipient, _ in age_values(group.get("age"), anchor_map(d))
+                for field in ("age", "pgp")
+                for recipient, _ in age_values(group.get(field), anchor_map(d))
             }
             if have != wanted:
                 raise UserError(
