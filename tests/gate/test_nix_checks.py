@@ -85,3 +85,32 @@ def test_an_undeclared_reference_fails_with_its_line(tmp_git_repo: Path) -> None
     (result,) = check_nix_refs(ctx)
     assert not result.ok
     assert result.message.startswith('hosts/h/mod.nix:3: config.sops.secrets."nope"')
+
+
+def test_a_let_bound_sops_file_is_followed(tmp_git_repo: Path) -> None:
+    ctx = facts_of(
+        tmp_git_repo,
+        "{ config, ... }:\nlet\n  defaultSopsFile = shared;\n  shared = ../../secrets/h.yaml;\n"
+        "  apiFile = ./api.yaml;\nin {\n  sops.defaultSopsFile = defaultSopsFile;\n"
+        "  sops.secrets.x = { };\n  sops.secrets.y.sopsFile = (apiFile);\n}",
+    )
+    facts = ctx.nix()
+    assert facts.default_files == {"hosts/h/mod.nix": "secrets/h.yaml"}
+    assert {d.name: d.sops_file for d in facts.declarations} == {"x": None, "y": "hosts/h/api.yaml"}
+
+
+def test_an_unfollowable_default_sops_file_is_named_as_written(tmp_git_repo: Path) -> None:
+    from secretkit.gate.secret_targets import cannot_verify, targets
+    from secretkit.nix.hosts import discover
+
+    ctx = facts_of(
+        tmp_git_repo,
+        "{ config, mySecrets, ... }: {\n  sops.defaultSopsFile = mySecrets;\n"
+        "  sops.secrets.x = { };\n}",
+    )
+    (decl,) = ctx.nix().declarations
+    (target,) = targets(ctx, decl, discover(tmp_git_repo))
+    assert target.path is None
+    assert target.why == "sops.defaultSopsFile = mySecrets needs evaluating Nix"
+    result = cannot_verify("nix-secret-refs", decl, target)
+    assert result.fix.startswith("write sops.defaultSopsFile as a relative path literal")
