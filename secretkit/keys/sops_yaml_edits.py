@@ -148,12 +148,33 @@ def _refuse_shared_key(d: SopsYamlDoc, recipient: str, anchor: str) -> None:
             )
 
 
+def _hand_written_host(d: SopsYamlDoc, name: str, recipient: str) -> bool:
+    """Whether host ``name`` already has ``recipient`` in a hand-written file: an anchor
+    spelled like the host (``&rss_server``, :func:`~secretkit.layouts.sops_nix.host_key`)
+    holds it, and the rule sops applies to ``secrets/<name>.yaml`` names that anchor."""
+    anchors = {
+        n.anchor: n.value.strip().lower()
+        for _, _, n in d.key_items()
+        if n.anchor and not sops_nix.is_admin_anchor(n.anchor)
+    }
+    if sops_nix.host_key({}, anchors, name) != recipient:
+        return False
+    relpath = sops_nix.host_secrets_path(name)
+    rule = next((r for r in d.rules() if rule_matches(r, relpath)), None)
+    return rule is not None and any(
+        uses(rule, anchor) for anchor, value in anchors.items() if value == recipient
+    )
+
+
 def add_host_text(data: bytes, name: str, recipient: str, path: Path) -> Edit:
     """Add ``&host_<name>`` and its creation rule (admins + host) before any catch-all."""
     validate_name(name)
     recipient = _recipient(recipient)
     d = SopsYamlDoc(data, path)
     anchor = sops_nix.host_anchor(name)
+    found = d.anchored(anchor)
+    if found is None and _hand_written_host(d, name, recipient):
+        return Edit(None, Change(path, False))  # present under the user's own anchor
     admins = d.admin_nodes()
     if not admins:
         raise UserError(
@@ -162,7 +183,6 @@ def add_host_text(data: bytes, name: str, recipient: str, path: Path) -> Edit:
         )
     added_keys: tuple[str, ...] = ()
     _refuse_shared_key(d, recipient, anchor)
-    found = d.anchored(anchor)
     if found is not None:
         if found[2].value.strip().lower() != recipient:
             raise UserError(

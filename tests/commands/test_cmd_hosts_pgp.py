@@ -87,6 +87,13 @@ def test_list_shows_the_rule_sops_applies_and_the_key_named_after_the_host(lab: 
     row = next(line for line in listed.out.splitlines() if line.startswith("rss-server "))
     # rule `secrets/rss-server.yaml$` matches secrets/rss-server.yaml; &rss_server is its key
     assert row.split()[:5] == ["rss-server", lab.rss.public, "hosts-dir", "1", "yes"]
+    before = (lab.root / ".sops.yaml").read_bytes()
+    again = lab.cli("hosts", "add", "rss-server", "--age", lab.rss.public)
+    assert (again.code, again.out) == (
+        0,
+        "host rss-server already present with this key, nothing to do\n",
+    )
+    assert (lab.root / ".sops.yaml").read_bytes() == before
 
 
 def test_a_pgp_admin_is_read_listed_and_kept_as_a_recipient(lab: Lab) -> None:
