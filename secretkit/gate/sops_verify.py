@@ -72,9 +72,11 @@ class SopsJudge:
         if not self.unverified:
             return []
         why = f" ({self.load_error})" if self.load_error else ""
+        hints = {self.open_hints.get(path, "") for path in self.unverified}
+        how = hints.pop() if len(hints) == 1 else ""  # follows the files' key kinds
         return [
             f"cannot verify the MAC of {', '.join(self.unverified)}: no identity here opens "
-            f"it{why}; checked the structure only (set SOPS_AGE_KEY_FILE to verify)"
+            f"it{why}; checked the structure only ({how or 'give a key of each file'} to verify)"
         ]
 
     def judge(self, path: str, data: bytes) -> SopsProblem | None:
