@@ -114,6 +114,12 @@ def test_a_pgp_admin_is_read_listed_and_kept_as_a_recipient(lab: Lab) -> None:
     # the PGP admin alone (gpg's keyring, no age key) reads what secretkit wrote
     opened = lab.cli("decrypt", "secrets/web.yaml", "--extract", '["token"]')
     assert (opened.code, opened.stdout) == (0, b"v3")
+    # the admins-only file of a generated host key: for both admins, the PGP one under pgp:
+    made = lab.cli("hosts", "add", "db", "--generate-host-key")
+    assert made.code == 0, made.err
+    sops = operations.load((lab.root / "secrets/host-keys/db.yaml").read_bytes(), "yaml")
+    kinds = sorted((e.kind, e.ident) for g in sops.metadata.key_groups for e in g)
+    assert kinds == sorted([("pgp", PGP), ("age", me.public)])
 
 
 @OTHER_ANCHOR
