@@ -140,11 +140,19 @@ def _refuse_shared_key(d: SopsYamlDoc, recipient: str, anchor: str) -> None:
                 whose = f"admin {sops_nix.admin_of_anchor(other)}"
             else:
                 whose = f"&{other}" if other else "an unnamed entry"
+            own = (
+                "use this host's own /etc/ssh/ssh_host_ed25519_key.pub "
+                "(ssh-keyscan -t ed25519 HOST)"
+            )
+            if other and whose == f"&{other}":  # a hand-written anchor may be this host's
+                own = (
+                    f"if &{other} is this host's key, rename it to &{anchor} in {SOPS_YAML} "
+                    f"(its aliases too); else {own}"
+                )
             raise UserError(
                 f"this key is already the key of {whose} in {SOPS_YAML}; "
                 "each host needs its own key",
-                hint="use this host's own /etc/ssh/ssh_host_ed25519_key.pub "
-                "(ssh-keyscan -t ed25519 HOST)",
+                hint=own,
             )
 
 

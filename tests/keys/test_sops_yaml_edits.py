@@ -395,3 +395,19 @@ def test_big_files_are_edited_by_lines_in_linear_time(five_space: bool) -> None:
     indent = "     " if five_space else "  "
     assert added_rule[0] == f"{indent}- path_regex: ^secrets/newhost\\.yaml$"
     assert added_rule[-1].endswith("- *host_newhost")
+
+
+def test_a_key_under_a_hand_written_anchor_is_refused_with_the_rename_that_adopts_it() -> None:
+    data = (
+        f"keys:\n  - &admin_a {ADMIN}\n  - &garage {IMMICH}\n"
+        "creation_rules:\n  - path_regex: secrets/garage.yaml$\n    age: [*admin_a, *garage]\n"
+    ).encode()
+    with pytest.raises(UserError) as info:
+        sy.add_host_text(data, "garage-ct", IMMICH, P)
+    assert info.value.hint == (
+        "if &garage is this host's key, rename it to &host_garage-ct in .sops.yaml (its aliases "
+        "too); else use this host's own /etc/ssh/ssh_host_ed25519_key.pub "
+        "(ssh-keyscan -t ed25519 HOST)"
+    )
+    renamed = data.replace(b"garage ", b"host_garage-ct ").replace(b"*garage]", b"*host_garage-ct]")
+    assert sy.add_host_text(renamed, "garage-ct", IMMICH, P).change.changed  # now its rule is added
