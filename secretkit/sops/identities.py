@@ -194,8 +194,8 @@ def how_to_open(keys: Iterable[tuple[str, str]]) -> str:
     ways: list[str] = []
     if age:
         ways.append(
-            "set SOPS_AGE_KEY_FILE (or SOPS_AGE_KEY) to the private key of "
-            + ("one of its age recipients" if len(age) > 1 else "its age recipient")
+            "set SOPS_AGE_KEY_FILE (or SOPS_AGE_KEY) to the private key of one of its age "
+            "recipients"  # one wording whatever their number: check groups files by it
         )
     if ssh_keys:
         ways.append("set SOPS_AGE_SSH_PRIVATE_KEY_FILE to the ssh private key of its ssh recipient")

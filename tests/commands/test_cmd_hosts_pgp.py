@@ -134,8 +134,8 @@ def test_rekeying_a_file_no_identity_opens_says_which_keys_open_it(lab: Lab) -> 
     )
     assert "restore the file" not in result.err  # the file is intact
     assert (
-        "(hint: set SOPS_AGE_KEY_FILE (or SOPS_AGE_KEY) to the private key of its age "
-        f"recipient, or import the secret key of its PGP fingerprint {PGP} into your gpg "
+        "(hint: set SOPS_AGE_KEY_FILE (or SOPS_AGE_KEY) to the private key of one of its age "
+        f"recipients, or import the secret key of its PGP fingerprint {PGP} into your gpg "
         "keyring (gpg --import; GNUPGHOME selects the keyring))"
     ) in result.err
     assert (lab.root / "secrets/rss-server.yaml").read_bytes() == before

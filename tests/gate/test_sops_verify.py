@@ -220,5 +220,5 @@ def test_the_note_on_an_unopened_file_says_which_kind_of_key_opens_it(
     (note,) = judge.notes()
     assert note.endswith(
         "checked the structure only (set SOPS_AGE_KEY_FILE (or SOPS_AGE_KEY) to the private "
-        "key of its age recipient to verify)"
+        "key of one of its age recipients to verify)"
     )
