@@ -5,7 +5,7 @@ engine resolves aliases away, this view keeps which anchor each rule names.  The
 of the anchors and the per-host file are the layout's (:mod:`secretkit.layouts.sops_nix`)::
 
     keys:
-      - &admin_<name> age1…          # one per admin
+      - &admin_<name> age1…          # one per admin (a hand-written one may be PGP)
       - &host_<name> age1…           # one per host (always age1…, never raw ssh)
     creation_rules:
       - path_regex: ^secrets/<host>\\.yaml$
@@ -14,7 +14,7 @@ of the anchors and the per-host file are the layout's (:mod:`secretkit.layouts.s
 
 Reading (for ``migrate``, ``rotate``, ``hosts list``)::
 
-    read_keys(root: Path) -> SopsYaml                  # .admins/.hosts {name: age1}, .rules
+    read_keys(root: Path) -> SopsYaml                  # .admins {name: age1/PGP}, .hosts, .rules
     host_recipient(root: Path, host: str) -> str | None
     rule_for_path(root: Path, path: str | Path) -> Rule | None  # first matching rule, like sops
     SopsYaml.host_rule(host) -> Rule | None            # the ^secrets/<host>\\.yaml$ rule
@@ -92,7 +92,7 @@ class Rule:
 class SopsYaml:
     path: Path
     exists: bool
-    admins: dict[str, str] = field(default_factory=dict)  # name -> age1…
+    admins: dict[str, str] = field(default_factory=dict)  # name -> age1… or PGP fingerprint
     hosts: dict[str, str] = field(default_factory=dict)  # name -> age1…
     keys: dict[str, str] = field(default_factory=dict)  # every anchor in keys: -> value
     rules: tuple[Rule, ...] = ()
