@@ -27,7 +27,7 @@ from secretkit.errors import UsageError, UserError
 from secretkit.git.repo import find_root
 from secretkit.keys import sops_yaml
 from secretkit.keys.sops_yaml_edits import Change
-from secretkit.layouts.sops_nix import host_secrets_path
+from secretkit.layouts.sops_nix import host_key, host_secrets_path
 
 if TYPE_CHECKING:
     from secretkit.keys.host_keys import HostKey
@@ -471,11 +471,11 @@ def list_hosts(cwd: Path) -> HostList:
         rows.append(
             HostRow(
                 host=name,
-                key=config.hosts.get(name),
+                key=host_key(config.hosts, config.keys, name),
                 source=host.source if host is not None else ".sops.yaml only",
                 entry_modules=tuple(p.as_posix() for p in host.entry_modules) if host else (),
                 modules=len(host.modules) if host is not None else 0,
-                rule=config.host_rule(name) is not None,
+                rule=config.rule_for(host_secrets_path(name)) is not None,  # as sops picks
             )
         )
     unresolved = [

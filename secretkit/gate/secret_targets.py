@@ -26,6 +26,7 @@ class Target:
     path: str | None  # repo-relative; None when it cannot be resolved statically
     host: str | None = None  # None: the same file whichever host imports the module
     why: str = ""  # when path is None: why not (names and paths only)
+    option: str = "sopsFile"  # the option that names the file: sopsFile or sops.defaultSopsFile
 
 
 def _short(text: str, limit: int = 80) -> str:
@@ -46,6 +47,12 @@ UNRESOLVED_FIX = (
     'shared by several hosts, as ../secrets + "/${config.networking.hostName}.yaml" '
     "(what secretkit migrate writes), then run secretkit check again"
 )
+DEFAULT = "sops.defaultSopsFile"
+
+
+def unresolved_fix(option: str) -> str:
+    """How to write ``option`` (``sopsFile`` or ``sops.defaultSopsFile``) so that it resolves."""
+    return UNRESOLVED_FIX.replace("write sopsFile", f"write {option}", 1)
 
 
 def targets(ctx: CheckContext, decl: Declaration, inventory: Inventory) -> list[Target]:
@@ -55,7 +62,7 @@ def targets(ctx: CheckContext, decl: Declaration, inventory: Inventory) -> list[
     facts = ctx.nix()
     if decl.sops_file is not None:
         return [Target(decl.sops_file)]
-    text, written_in = decl.sops_file_text, decl.file
+    text, written_in, option = decl.sops_file_text, decl.file, "sopsFile"
     hosts = sorted(inventory.hosts_at(decl.file, decl.offset))
     clan = ctx.clan()
     if text is None and clan is not None and decl.file not in facts.default_texts:
@@ -66,7 +73,7 @@ def targets(ctx: CheckContext, decl: Declaration, inventory: Inventory) -> list[
         return [Target(f"sops/secrets/{decl.name}/secret")]
     if text is None:
         if decl.file in facts.default_texts:
-            text = facts.default_texts[decl.file]
+            text, option = facts.default_texts[decl.file], DEFAULT
         elif not hosts:
             default = _default_file(ctx, decl)
             if default is not None:
@@ -77,13 +84,14 @@ def targets(ctx: CheckContext, decl: Declaration, inventory: Inventory) -> list[
     if resolve_for_host(written_in, text, None) is not None:
         return [Target(resolve_for_host(written_in, text, None))]
     if HOSTNAME not in " ".join(text.split()):
-        return [Target(None, None, f"sopsFile = {_short(text)} needs evaluating Nix")]
+        return [Target(None, None, f"{option} = {_short(text)} needs evaluating Nix", option)]
     if not hosts:
         return [
             Target(
                 None,
                 None,
-                f"sopsFile = {_short(text)} names the host, but no host imports {decl.file}",
+                f"{option} = {_short(text)} names the host, but no host imports {decl.file}",
+                option,
             )
         ]
     targets = []
@@ -95,9 +103,9 @@ def targets(ctx: CheckContext, decl: Declaration, inventory: Inventory) -> list[
             if path is not None
             else f"host {host} sets networking.hostName to several different values"
             if name is None
-            else f"sopsFile = {_short(text)} needs evaluating Nix"
+            else f"{option} = {_short(text)} needs evaluating Nix"
         )
-        targets.append(Target(path, host, why))
+        targets.append(Target(path, host, why, option))
     return targets
 
 
@@ -131,7 +139,7 @@ def _host_default(ctx: CheckContext, decl: Declaration, inventory: Inventory, ho
         why = f"it has no sopsFile and sops.defaultSopsFile needs evaluating Nix ({shown})"
     else:
         why = "it has no sopsFile and the host's modules set different sops.defaultSopsFile"
-    return Target(None, host, why)
+    return Target(None, host, why, DEFAULT)
 
 
 def for_host(target: Target) -> str:
@@ -139,13 +147,14 @@ def for_host(target: Target) -> str:
 
 
 def cannot_verify(check_id: str, decl: Declaration, target: Target) -> CheckResult:
+    fix = unresolved_fix(target.option)  # the option actually written
     return CheckResult(
         check_id,
         False,
         f'cannot verify: {decl.file}: sops.secrets."{decl.name}"{for_host(target)}: {target.why}',
-        UNRESOLVED_FIX,
+        fix,
         (decl.file,),
-        group="cannot verify: a declared secret's sopsFile cannot be resolved without "
+        group=f"cannot verify: a declared secret's {target.option} cannot be resolved without "
         "evaluating Nix",
-        group_fix=UNRESOLVED_FIX,
+        group_fix=fix,
     )

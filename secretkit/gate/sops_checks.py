@@ -24,10 +24,8 @@ def check_sops_mac(ctx: CheckContext) -> list[CheckResult]:
                 )
             )
         elif len(ctx.judge.unverified) > before:
-            fix = (
-                "set SOPS_AGE_KEY_FILE (or SOPS_AGE_KEY) to an admin age key that is a "
-                "recipient of the file, then run secretkit check again"
-            )
+            how = ctx.judge.open_hints.get(entry.path) or "provide a key of the file"
+            fix = f"{how}, then run secretkit check again"  # follows the file's key kinds
             results.append(
                 CheckResult(
                     "sops-mac",

@@ -53,6 +53,7 @@ class SopsJudge:
     def __init__(self, identities: Identities | None = None) -> None:
         self._identities = identities
         self.unverified: list[str] = []
+        self.open_hints: dict[str, str] = {}  # unverified file -> how to provide its key
         self.load_error: str | None = None
 
     def identities(self) -> Identities:
@@ -71,9 +72,11 @@ class SopsJudge:
         if not self.unverified:
             return []
         why = f" ({self.load_error})" if self.load_error else ""
+        hints = {self.open_hints.get(path, "") for path in self.unverified}
+        how = hints.pop() if len(hints) == 1 else ""  # follows the files' key kinds
         return [
             f"cannot verify the MAC of {', '.join(self.unverified)}: no identity here opens "
-            f"it{why}; checked the structure only (set SOPS_AGE_KEY_FILE to verify)"
+            f"it{why}; checked the structure only ({how or 'give a key of each file'} to verify)"
         ]
 
     def judge(self, path: str, data: bytes) -> SopsProblem | None:
@@ -93,8 +96,9 @@ class SopsJudge:
             )
         try:
             key = operations.data_key_of(sops, self.identities(), source=path)
-        except IntegrityError:
+        except IntegrityError as exc:
             self.unverified.append(path)
+            self.open_hints[path] = exc.hint or ""
             return self._structure(path, sops)
         try:
             document.decrypt(sops, key)

@@ -90,6 +90,7 @@ def admin_rule_text(data: bytes, admins: Sequence[str], path: Path) -> bytes | N
     the span tree of the one parse; the result is parsed again and must keep every
     other rule as it was (:func:`~secretkit.keys.sops_yaml_doc.validate` is not used:
     its messages name no path, these name the file as the engine does)."""
+    from secretkit.keys.sops_yaml import key_kind
     from secretkit.keys.sops_yaml_doc import SopsYamlDoc
     from secretkit.sops.yaml_spans import column, dash_of, line_end, line_start
 
@@ -112,12 +113,16 @@ def admin_rule_text(data: bytes, admins: Sequence[str], path: Path) -> bytes | N
     if first is None or not d.text.startswith("- ", dash):  # "- " on the line of rule 1
         raise UserError(".sops.yaml: creation_rules is not a list of rules", hint=manual)
     indent = " " * column(d.text, dash)
-    aliases = ", ".join(f"*{admin_anchor(name)}" for name in admins)
+    recipients = {n.anchor: n.value for _, _, n in d.key_items() if n.anchor}
+    fields: dict[str, list[str]] = {"age": [], "pgp": []}  # a PGP admin goes under pgp:
+    for name in admins:
+        fields[key_kind(recipients.get(admin_anchor(name), ""))].append(f"*{admin_anchor(name)}")
+    group = [f"{field}: [{', '.join(listed)}]" for field, listed in fields.items() if listed]
     block = (
         f"{indent}- path_regex: {HOST_KEYS_REGEX}"
         "  # admins only: host keys made by `secretkit hosts add --generate-host-key`\n"
         f"{indent}  key_groups:\n"
-        f"{indent}    - age: [{aliases}]\n"
+        f"{indent}    - " + f"\n{indent}      ".join(group) + "\n"
     )
     at = len(d.text[: line_start(d.text, dash)].encode("utf-8"))
     new = data[:at] + block.encode("utf-8") + data[at:]

@@ -48,7 +48,7 @@ from secretkit.errors import IntegrityError, SecretkitError, UserError
 from secretkit.keys import sops_yaml, sops_yaml_edits
 from secretkit.sops import document, operations
 from secretkit.sops.config import CreationRule, KeyRef, SopsConfig, parse_config
-from secretkit.sops.identities import Identities
+from secretkit.sops.identities import Identities, how_to_open
 from secretkit.sops.keysources.bech32 import normalize_age_recipient
 
 MAX_BYTES = 16 * 1024 * 1024
@@ -456,6 +456,7 @@ class Rekeyed:
     outputs: tuple[tuple[FileOp, bytes], ...]  # new content per changed file
     unopened: tuple[str, ...]  # no available identity opens these
     broken: tuple[tuple[str, str], ...]  # (file, one-line problem): MAC mismatch, tampering
+    unopened_keys: tuple[tuple[str, str], ...] = ()  # (kind, recipient) of their master keys
 
 
 def rekey(ops: Iterable[FileOp], identities: Identities) -> Rekeyed:
@@ -463,6 +464,7 @@ def rekey(ops: Iterable[FileOp], identities: Identities) -> Rekeyed:
     mine = {r.lower() for r in identities.recipients}
     outputs: list[tuple[FileOp, bytes]] = []
     unopened: list[str] = []
+    unopened_keys: list[tuple[str, str]] = []
     broken: list[tuple[str, str]] = []
     for op in ops:
         if op.action not in ("rotate", "updatekeys") or op.rule is None:
@@ -477,19 +479,22 @@ def rekey(ops: Iterable[FileOp], identities: Identities) -> Rekeyed:
                 if changed is None:
                     continue
                 new = changed
-        except IntegrityError as exc:
+        except operations.NoIdentityError as exc:
             flat = {ref.ident.lower() for group in info.groups for ref in group}
-            has_pgp = any(ref.kind == "pgp" for group in info.groups for ref in group)
-            if not flat & mine and not (has_pgp and identities.gpg):
-                unopened.append(info.rel)
-            else:
+            if flat & mine:  # our own age key is a recipient and does not open it: tampered
                 broken.append((info.rel, exc.message))
+            else:  # none of its keys is here (a PGP key not in the keyring either)
+                unopened.append(info.rel)
+                unopened_keys.extend(exc.keys)
+            continue
+        except IntegrityError as exc:
+            broken.append((info.rel, exc.message))
             continue
         except SecretkitError as exc:
             broken.append((info.rel, exc.message))
             continue
         outputs.append((op, new))
-    return Rekeyed(tuple(outputs), tuple(unopened), tuple(broken))
+    return Rekeyed(tuple(outputs), tuple(unopened), tuple(broken), tuple(unopened_keys))
 
 
 def require_all_opened(result: Rekeyed, identities: Identities) -> None:
@@ -502,8 +507,7 @@ def require_all_opened(result: Rekeyed, identities: Identities) -> None:
         raise UserError(
             f"no available identity opens {len(result.unopened)} file(s): {shown} "
             f"(identities found: {have}); nothing was changed",
-            hint="point SOPS_AGE_KEY_FILE at an admin's age key file "
-            "(or set SOPS_AGE_KEY / SOPS_AGE_SSH_PRIVATE_KEY_FILE)",
+            hint=how_to_open(result.unopened_keys),
         )
     if result.broken:
         rel, problem = result.broken[0]

@@ -5,7 +5,7 @@ engine resolves aliases away, this view keeps which anchor each rule names.  The
 of the anchors and the per-host file are the layout's (:mod:`secretkit.layouts.sops_nix`)::
 
     keys:
-      - &admin_<name> age1…          # one per admin
+      - &admin_<name> age1…          # one per admin (a hand-written one may be PGP)
       - &host_<name> age1…           # one per host (always age1…, never raw ssh)
     creation_rules:
       - path_regex: ^secrets/<host>\\.yaml$
@@ -14,7 +14,7 @@ of the anchors and the per-host file are the layout's (:mod:`secretkit.layouts.s
 
 Reading (for ``migrate``, ``rotate``, ``hosts list``)::
 
-    read_keys(root: Path) -> SopsYaml                  # .admins/.hosts {name: age1}, .rules
+    read_keys(root: Path) -> SopsYaml                  # .admins {name: age1/PGP}, .hosts, .rules
     host_recipient(root: Path, host: str) -> str | None
     rule_for_path(root: Path, path: str | Path) -> Rule | None  # first matching rule, like sops
     SopsYaml.host_rule(host) -> Rule | None            # the ^secrets/<host>\\.yaml$ rule
@@ -36,6 +36,7 @@ from secretkit.errors import ConfigError, UserError
 from secretkit.layouts import sops_nix
 from secretkit.sops.config import CONFIG_NAME, SYNTAX_PROBLEMS, path_regex_matches, read_tree
 from secretkit.sops.keysources.bech32 import Bech32Error, normalize_age_recipient
+from secretkit.sops.keysources.pgp import PgpKeySource
 from secretkit.sops.yaml_spans import Node, YamlSyntaxError
 
 SOPS_YAML = CONFIG_NAME
@@ -91,7 +92,7 @@ class Rule:
 class SopsYaml:
     path: Path
     exists: bool
-    admins: dict[str, str] = field(default_factory=dict)  # name -> age1…
+    admins: dict[str, str] = field(default_factory=dict)  # name -> age1… or PGP fingerprint
     hosts: dict[str, str] = field(default_factory=dict)  # name -> age1…
     keys: dict[str, str] = field(default_factory=dict)  # every anchor in keys: -> value
     rules: tuple[Rule, ...] = ()
@@ -202,15 +203,60 @@ def check_shape(doc: Node | None) -> None:
                 hint=CONFIG_HINT,
             )
     for _, _, node in key_items(doc):
-        name = node.anchor
-        if sops_nix.is_admin_anchor(name) or sops_nix.is_host_anchor(name):
-            try:
-                normalize_age_recipient(node.value)
-            except Bech32Error as exc:
-                raise ConfigError(
-                    f"{SOPS_YAML}: key {name} is not a valid age recipient ({exc.message})",
-                    hint="host and admin keys must be age1… recipients",
-                ) from None
+        name = node.anchor or ""
+        if sops_nix.is_admin_anchor(name):
+            admin_recipient(name, node.value)
+        elif sops_nix.is_host_anchor(name):
+            host_recipient_of(name, node.value)
+
+
+def is_pgp_fingerprint(text: str) -> bool:
+    """Whether ``text`` is what sops reads as a PGP key in ``pgp:`` (the engine's reading)."""
+    try:
+        PgpKeySource().parse_recipient(text)
+    except ConfigError:
+        return False
+    return True
+
+
+def key_kind(recipient: str) -> str:
+    """``age`` or ``pgp``: the sops key-group field a recipient of the model goes under."""
+    return "pgp" if is_pgp_fingerprint(recipient) else "age"
+
+
+def admin_recipient(anchor: str, value: str) -> str:
+    """An admin key as the model keeps it: an ``age1…`` recipient (lower case) or a PGP
+    fingerprint (as written, spaces removed) — sops opens files with either."""
+    if is_pgp_fingerprint(value):
+        return PgpKeySource().parse_recipient(value)
+    try:
+        return normalize_age_recipient(value)
+    except Bech32Error as exc:
+        raise ConfigError(
+            f"{SOPS_YAML}: key {anchor} is neither an age recipient nor a PGP fingerprint "
+            f"({exc.message})",
+            hint="write an admin key as age1… or as the 40 hex digits of a PGP fingerprint",
+        ) from None
+
+
+def host_recipient_of(anchor: str, value: str) -> str:
+    """A host key: always ``age1…`` (sops-nix decrypts on the host with age, from its ssh
+    host key); a PGP fingerprint or anything else is refused with the way out."""
+    if is_pgp_fingerprint(value):
+        raise ConfigError(
+            f"{SOPS_YAML}: key {anchor} is a PGP fingerprint, but a host key must be age: "
+            "sops-nix decrypts on the host with age (from its ssh host key)",
+            hint=f"rename the anchor if it is not a host's key, or give the host its age key: "
+            f"secretkit rotate host {sops_nix.host_of_anchor(anchor)} --ssh-pubkey-file "
+            "<its ssh_host_ed25519_key.pub>",
+        )
+    try:
+        return normalize_age_recipient(value)
+    except Bech32Error as exc:
+        raise ConfigError(
+            f"{SOPS_YAML}: key {anchor} is not a valid age recipient ({exc.message})",
+            hint="host keys must be age1… recipients",
+        ) from None
 
 
 _NOT_A_STRING = re.compile(
@@ -271,7 +317,7 @@ def model_of(path: Path, doc: Node | None) -> SopsYaml:
             continue
         keys[name] = node.value
         if sops_nix.is_admin_anchor(name):
-            admins[sops_nix.admin_of_anchor(name)] = node.value.strip().lower()
+            admins[sops_nix.admin_of_anchor(name)] = admin_recipient(name, node.value)
         elif sops_nix.is_host_anchor(name):
             hosts[sops_nix.host_of_anchor(name)] = node.value.strip().lower()
     rules: list[Rule] = []

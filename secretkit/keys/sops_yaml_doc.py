@@ -19,6 +19,7 @@ from secretkit.keys.sops_yaml import (
     SOPS_YAML,
     check_shape,
     key_items,
+    key_kind,
     model_of,
     parse_tree,
 )
@@ -268,20 +269,28 @@ def _nested_style(d: SopsYamlDoc) -> tuple[int, int, int, int]:
 
 def _rule_text(d: SopsYamlDoc, regex: str, aliases: list[str]) -> str:
     """A new per-host rule as a list item: its first line without the dash, the others
-    indented relative to the item's content column, in the file's style."""
+    indented relative to the item's content column, in the file's style.  Aliases of
+    PGP keys go under ``pgp:`` in the same key group, the others under ``age:``."""
     g_o, g_q, a_o, a_q = _nested_style(d)
+    recipients = {n.anchor: n.value for _, _, n in d.key_items() if n.anchor}
+    kinds: dict[str, list[str]] = {"age": [], "pgp": []}
+    for alias in aliases:
+        kinds[key_kind(recipients.get(alias.lstrip("*"), ""))].append(alias)
     lines = [f"path_regex: {regex}", "key_groups:"]
     head = f"{' ' * g_o}-{' ' * max(1, g_q - g_o - 1)}"
-    if _flow_like_existing(d):
-        lines.append(f"{head}age: [{', '.join(aliases)}]")
-    else:
-        lines.append(f"{head}age:")
-        gap = " " * max(1, a_q - a_o - 1)
-        lines.extend(f"{' ' * (g_q + a_o)}-{gap}{alias}" for alias in aliases)
+    for field, listed in [(k, v) for k, v in kinds.items() if v]:
+        if _flow_like_existing(d):
+            lines.append(f"{head}{field}: [{', '.join(listed)}]")
+        else:
+            lines.append(f"{head}{field}:")
+            gap = " " * max(1, a_q - a_o - 1)
+            lines.extend(f"{' ' * (g_q + a_o)}-{gap}{alias}" for alias in listed)
+        head = " " * g_q  # the group's next field
     return "\n".join(lines)
 
 
 def insert_rule(d: SopsYamlDoc, position: int, regex: str, aliases: list[str]) -> None:
+    """A rule ``path_regex: regex`` → one key group of ``aliases`` (``*anchor``)."""
     rules = d.tree.get("creation_rules") if d.tree is not None else None
     item = _rule_text(d, regex, aliases)
     if rules is not None and rules.kind == "seq" and not rules.flow and rules.items:

@@ -140,12 +140,38 @@ def _refuse_shared_key(d: SopsYamlDoc, recipient: str, anchor: str) -> None:
                 whose = f"admin {sops_nix.admin_of_anchor(other)}"
             else:
                 whose = f"&{other}" if other else "an unnamed entry"
+            own = (
+                "use this host's own /etc/ssh/ssh_host_ed25519_key.pub "
+                "(ssh-keyscan -t ed25519 HOST)"
+            )
+            if other and whose == f"&{other}":  # a hand-written anchor may be this host's
+                own = (
+                    f"if &{other} is this host's key, rename it to &{anchor} in {SOPS_YAML} "
+                    f"(its aliases too); else {own}"
+                )
             raise UserError(
                 f"this key is already the key of {whose} in {SOPS_YAML}; "
                 "each host needs its own key",
-                hint="use this host's own /etc/ssh/ssh_host_ed25519_key.pub "
-                "(ssh-keyscan -t ed25519 HOST)",
+                hint=own,
             )
+
+
+def _hand_written_host(d: SopsYamlDoc, name: str, recipient: str) -> bool:
+    """Whether host ``name`` already has ``recipient`` in a hand-written file: an anchor
+    spelled like the host (``&rss_server``, :func:`~secretkit.layouts.sops_nix.host_key`)
+    holds it, and the rule sops applies to ``secrets/<name>.yaml`` names that anchor."""
+    anchors = {
+        n.anchor: n.value.strip().lower()
+        for _, _, n in d.key_items()
+        if n.anchor and not sops_nix.is_admin_anchor(n.anchor)
+    }
+    if sops_nix.host_key({}, anchors, name) != recipient:
+        return False
+    relpath = sops_nix.host_secrets_path(name)
+    rule = next((r for r in d.rules() if rule_matches(r, relpath)), None)
+    return rule is not None and any(
+        uses(rule, anchor) for anchor, value in anchors.items() if value == recipient
+    )
 
 
 def add_host_text(data: bytes, name: str, recipient: str, path: Path) -> Edit:
@@ -154,6 +180,9 @@ def add_host_text(data: bytes, name: str, recipient: str, path: Path) -> Edit:
     recipient = _recipient(recipient)
     d = SopsYamlDoc(data, path)
     anchor = sops_nix.host_anchor(name)
+    found = d.anchored(anchor)
+    if found is None and _hand_written_host(d, name, recipient):
+        return Edit(None, Change(path, False))  # present under the user's own anchor
     admins = d.admin_nodes()
     if not admins:
         raise UserError(
@@ -162,7 +191,6 @@ def add_host_text(data: bytes, name: str, recipient: str, path: Path) -> Edit:
         )
     added_keys: tuple[str, ...] = ()
     _refuse_shared_key(d, recipient, anchor)
-    found = d.anchored(anchor)
     if found is not None:
         if found[2].value.strip().lower() != recipient:
             raise UserError(
@@ -440,7 +468,8 @@ def add_rule_text(data: bytes, regex: str, anchors: Sequence[str], path: Path) -
             have = {
                 recipient.strip().lower()
                 for group in [rule, *rule_groups(rule)]
-                for recipient, _ in age_values(group.get("age"), anchor_map(d))
+                for field in ("age", "pgp")
+                for recipient, _ in age_values(group.get(field), anchor_map(d))
             }
             if have != wanted:
                 raise UserError(

@@ -9,8 +9,9 @@ secretkit's own shape (the only place that spells it)::
 
 Hand-written ``.sops.yaml`` files name their keys ``&server_web``, ``&web``,
 ``&web_host`` or ``&host-web``.  A host's key is its ``&host_<name>`` anchor, else the
-one anchor whose name, split on ``_``/``-``, contains the host's name — never a guess
-between several.
+anchor spelled like the host up to ``_``/``-``/``.`` (``&rss_server`` for host
+``rss-server``), else the one anchor whose name, split on ``_``/``-``, contains the
+host's name — never a guess between several.
 """
 
 from __future__ import annotations
@@ -67,7 +68,8 @@ def host_key(hosts: Mapping[str, str], anchors: Mapping[str, str], host: str) ->
     every anchor of ``keys:`` (name -> recipient)."""
     if host in hosts:
         return hosts[host]
-    exact = [value for name, value in anchors.items() if name == host]
+    spelled = _PARTS.split(host)  # rss-server is &rss_server: - and _ are one separator
+    exact = [value for name, value in anchors.items() if _PARTS.split(name) == spelled]
     if len(exact) == 1:
         return exact[0]
     named = {

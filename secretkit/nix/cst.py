@@ -40,7 +40,9 @@ from secretkit.nix.syntax import Node as Node
 from secretkit.nix.syntax import Tree as Tree
 from secretkit.nix.syntax import _parser as _parser
 from secretkit.nix.syntax import deeper, mkif_body
+from secretkit.nix.syntax import follow_let as follow_let
 from secretkit.nix.syntax import inherited_from as inherited_from
+from secretkit.nix.syntax import let_bound as let_bound
 from secretkit.nix.syntax import node_text as node_text
 from secretkit.nix.syntax import parse as parse
 from secretkit.nix.syntax import walk as walk

@@ -183,8 +183,8 @@ def _read_bindings(facts: NixFacts, path: str, tree: cst.NixTree) -> None:
     facts.host_names += [(path, start, name) for start, name in host_names(tree)]
     for binding in cst.bindings(tree):
         full = _option_path(binding)
-        if full == ["sops", "defaultSopsFile"]:
-            text = str(cst.node_text(tree, binding.value))
+        if full == ["sops", "defaultSopsFile"]:  # a let-bound name: what it is bound to
+            text = str(cst.node_text(tree, cst.follow_let(tree, binding.value)))
             facts.default_texts[path] = text
             resolved = resolve_nix_path(path, text)
             if resolved:
@@ -205,6 +205,7 @@ def _read_bindings(facts: NixFacts, path: str, tree: cst.NixTree) -> None:
         if len(full) == 4:
             value_text = cst.node_text(tree, binding.value)
             if full[3] == "sopsFile":
+                value_text = cst.node_text(tree, cst.follow_let(tree, binding.value))
                 decl.sops_file = resolve_nix_path(path, value_text)
                 decl.sops_file_text = value_text
             elif full[3] == "key":

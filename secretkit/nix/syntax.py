@@ -206,3 +206,40 @@ def mkif_body(tree: Tree, node: Node) -> Node:
     while value is not None and value.type == "parenthesized_expression":
         value = next((c for c in value.named_children if c.type != "comment"), None)
     return value if value is not None else node
+
+
+def let_bound(tree: Tree, node: Node, name: str) -> Iterator[Node]:
+    """The expressions ``name`` is bound to (``let name = …;``) by the ``let`` blocks
+    around ``node``, innermost first: the first one is the binding Nix uses there."""
+    current = node.parent
+    while current is not None:
+        if current.type == "let_expression":
+            for child in current.named_children:
+                if child.type != "binding_set":
+                    continue
+                for binding in child.named_children:
+                    attrpath = binding.child_by_field_name("attrpath")
+                    value = binding.child_by_field_name("expression")
+                    if binding.type != "binding" or attrpath is None or value is None:
+                        continue
+                    parts = attrpath.named_children
+                    one = len(parts) == 1 and parts[0].type == "identifier"
+                    if one and node_text(tree, parts[0]) == name:
+                        yield value
+        current = current.parent
+
+
+def follow_let(tree: Tree, node: Node) -> Node:
+    """``node``, or, when it is a name a ``let`` around it binds, what that name is bound
+    to (followed through further let-bound names, a bounded number of steps)."""
+    for _ in range(16):
+        inner = node
+        while inner.type == "parenthesized_expression" and inner.named_children:
+            inner = inner.named_children[0]
+        if inner.type != "variable_expression":
+            return inner
+        bound = next(let_bound(tree, inner, node_text(tree, inner)), None)
+        if bound is None:
+            return inner
+        node = bound
+    return node

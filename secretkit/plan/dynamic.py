@@ -17,19 +17,10 @@ from secretkit.plan.hostvalues import HostValues
 
 def _let_value(tree: cst.Tree, node: cst.Node, name: str) -> str | None:
     """The plain string ``name`` is bound to in a ``let`` around ``node``."""
-    current = node.parent
-    while current is not None:
-        if current.type == "let_expression":
-            for child in current.named_children:
-                if child.type != "binding_set":
-                    continue
-                for binding in child.named_children:
-                    if binding.type == "binding" and cst.binding_names(tree, binding) == [name]:
-                        value = cst.unwrap(binding.child_by_field_name("expression"))
-                        text = cst.string_value(tree, value)
-                        if text is not None:
-                            return text
-        current = current.parent
+    for value in cst.let_bound(tree, node, name):
+        text = cst.string_value(tree, cst.unwrap(value))
+        if text is not None:
+            return text
     return None
 
 

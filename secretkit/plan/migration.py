@@ -448,11 +448,12 @@ def _file_guards(
     from secretkit.keys import sops_yaml
     from secretkit.sops import operations
     from secretkit.sops.config import find_config
+    from secretkit.sops.keysources import ident_field
 
     config = find_config(root)
     if config is None:
         return []
-    admins = set(sops_yaml.read_keys(root).admins.values())
+    admins = {r.lower() for r in sops_yaml.read_keys(root).admins.values()}
     held: set[str] = set()  # a hand-written .sops.yaml has no &admin_ anchors: your own keys
     hand_written = not admins  # no &admin_ anchor anywhere: a .sops.yaml not from init
     if hand_written or any(targets.own(host) for host in needed):
@@ -463,17 +464,17 @@ def _file_guards(
         rule = config.rule_for(root / rel)
         if rule is None:
             continue
-        wanted = {
-            str(k).strip().lower() for g in rule.key_groups for k in g if str(k).startswith("age1")
+        wanted = {  # age recipients and PGP fingerprints (an admin may be either)
+            k.ident.strip().lower() for g in rule.key_groups for k in g if k.kind in ("age", "pgp")
         }
         readers = admins | (held if hand_written or targets.own(host) else set())
         path = root / rel
         if path.is_file():
             sops = operations.load(path.read_bytes(), "yaml", source=rel)
             has = {
-                e.fields.get("recipient", "").strip().lower()
+                e.fields.get(ident_field(e.kind), "").strip().lower()
                 for e in sops.metadata.all_keys()
-                if e.kind == "age"
+                if e.kind in ("age", "pgp")
             }
             if has != wanted:
                 extra, absent = len(has - wanted), len(wanted - has)

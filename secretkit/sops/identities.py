@@ -19,7 +19,7 @@ number, never the line.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -179,3 +179,33 @@ def load_identities(env: Mapping[str, str] | None = None) -> Identities:
 
     found.gpg = gpg_available()
     return found
+
+
+def how_to_open(keys: Iterable[tuple[str, str]]) -> str:
+    """How to give secretkit an identity that opens a file whose master keys are
+    ``keys`` (kind, recipient): the advice follows their kinds — age key files for age
+    recipients, an ssh key for ssh ones, the gpg keyring for PGP fingerprints.  The one
+    place for this hint (decrypt, re-keying, ``check``)."""
+    listed = list(dict.fromkeys(keys))
+    age = [i for k, i in listed if k == "age" and not i.startswith("ssh-")]
+    ssh_keys = [i for k, i in listed if k == "age" and i.startswith("ssh-")]
+    pgp = [i for k, i in listed if k == "pgp"]
+    other = sorted({k for k, _ in listed if k not in ("age", "pgp")})
+    ways: list[str] = []
+    if age:
+        ways.append(
+            "set SOPS_AGE_KEY_FILE (or SOPS_AGE_KEY) to the private key of one of its age "
+            "recipients"  # one wording whatever their number: check groups files by it
+        )
+    if ssh_keys:
+        ways.append("set SOPS_AGE_SSH_PRIVATE_KEY_FILE to the ssh private key of its ssh recipient")
+    if pgp:
+        shown = pgp[0] + (f" (or {', '.join(pgp[1:3])})" if len(pgp) > 1 else "")
+        install = "" if gpg_available() else "install gnupg and "
+        ways.append(
+            f"{install}import the secret key of its PGP fingerprint {shown} into your gpg "
+            "keyring (gpg --import; GNUPGHOME selects the keyring)"
+        )
+    if other and not ways:
+        ways.append(f"open it with the sops binary: its {', '.join(other)} keys need sops")
+    return ", or ".join(ways) or "the file names no key that could open it"

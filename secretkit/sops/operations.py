@@ -18,12 +18,13 @@ from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 
-from secretkit.errors import IntegrityError, NoIdentityError, SecretkitError, UsageError, UserError
+from secretkit.errors import IntegrityError, SecretkitError, UsageError, UserError
+from secretkit.errors import NoIdentityError as _NoIdentity
 from secretkit.sensitive import Sensitive
 from secretkit.sops import document
 from secretkit.sops.config import CreationRule, SopsConfig, find_config
 from secretkit.sops.document import PlainFile, SopsFile
-from secretkit.sops.identities import Identities
+from secretkit.sops.identities import Identities, how_to_open
 from secretkit.sops.keysources import DECRYPTION_ORDER, KEY_SOURCES, ident_field, shamir
 from secretkit.sops.metadata import CryptRule, KeyEntry, Metadata
 
@@ -105,23 +106,30 @@ def _open_group(group: Sequence[KeyEntry], identities: Identities) -> bytes | No
     return None
 
 
+class NoIdentityError(_NoIdentity):
+    """No identity here opens a file (exit 4, like any integrity failure); ``keys`` are
+    its master keys as (kind, recipient), its hint says how to provide one of them."""
+
+    def __init__(self, message: str, hint: str, keys: tuple[tuple[str, str], ...]) -> None:
+        super().__init__(message, hint)
+        self.keys = keys
+
+
 def data_key_of(sops: SopsFile, identities: Identities, *, source: str = "the file") -> bytes:
     """The file's data key, opened with the first identity that works (Shamir-combined
     when the file has several key groups).  IntegrityError naming the recipients when
     no identity opens it."""
     groups = sops.metadata.key_groups
     recipients = recipients_of(sops)
-    hint = (
-        "set SOPS_AGE_KEY_FILE (or SOPS_AGE_KEY) to the private key of one of the "
-        "recipients, or import the PGP key into gpg"
-    )
+    keys = tuple((entry.kind, entry.ident) for group in groups for entry in group)
+    hint = how_to_open(keys)
     if not groups or not any(groups):
         raise IntegrityError(f"{source} lists no keys in its sops metadata")
     if len(groups) == 1:
         key = _open_group(groups[0], identities)
         if key is None:
             raise NoIdentityError(
-                f"no identity decrypts {source} (recipients: {_describe(recipients)})", hint
+                f"no identity decrypts {source} (recipients: {_describe(recipients)})", hint, keys
             )
         if len(key) != DATA_KEY_SIZE:
             raise IntegrityError(f"the data key of {source} has the wrong length")
@@ -139,6 +147,7 @@ def data_key_of(sops: SopsFile, identities: Identities, *, source: str = "the fi
             f"cannot decrypt {source}: {len(shares)} of the {threshold} key groups needed "
             f"could be opened (recipients: {_describe(recipients)})",
             hint,
+            keys,
         )
     key = shamir.combine(shares)
     if len(key) != DATA_KEY_SIZE:

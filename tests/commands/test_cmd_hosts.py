@@ -150,7 +150,20 @@ MALFORMED = [
         "keys:\n  - &host_x age1qqqqqqqqqqqq\n",
         "error: .sops.yaml: key host_x is not a valid age recipient (invalid age recipient: "
         "bech32 checksum does not match (a typo or a truncated key?)) "
-        "(hint: host and admin keys must be age1… recipients)",
+        "(hint: host keys must be age1… recipients)",
+    ),
+    (  # a host decrypts with age on the machine: a PGP host key is named as such
+        f"keys:\n  - &host_x {'AB12' * 10}\n",
+        "error: .sops.yaml: key host_x is a PGP fingerprint, but a host key must be age: "
+        "sops-nix decrypts on the host with age (from its ssh host key) (hint: rename the "
+        "anchor if it is not a host's key, or give the host its age key: secretkit rotate "
+        "host x --ssh-pubkey-file <its ssh_host_ed25519_key.pub>)",
+    ),
+    (  # an admin key may be age or PGP; anything else is named
+        "keys:\n  - &admin_a age1qqqqqqqqqqqq\n",
+        "error: .sops.yaml: key admin_a is neither an age recipient nor a PGP fingerprint "
+        "(invalid age recipient: bech32 checksum does not match (a typo or a truncated key?)) "
+        "(hint: write an admin key as age1… or as the 40 hex digits of a PGP fingerprint)",
     ),
     ("keys:\n  - \xff\n", f"error: .sops.yaml is not UTF-8 text {HINT}"),
 ]

@@ -137,3 +137,32 @@ def test_a_sops_file_of_a_home_manager_module_is_a_warning_not_the_hosts_failure
     assert all(r.ok for r in results), [r.message for r in results]
     (warning,) = [r for r in results if r.warning]
     assert warning.message.startswith("warning: home/secrets.yaml is read by a home-manager")
+
+
+def test_a_let_bound_sops_file_is_followed(tmp_git_repo: Path) -> None:
+    ctx = facts_of(
+        tmp_git_repo,
+        "{ config, ... }:\nlet\n  defaultSopsFile = shared;\n  shared = ../../secrets/h.yaml;\n"
+        "  apiFile = ./api.yaml;\nin {\n  sops.defaultSopsFile = defaultSopsFile;\n"
+        "  sops.secrets.x = { };\n  sops.secrets.y.sopsFile = (apiFile);\n}",
+    )
+    facts = ctx.nix()
+    assert facts.default_files == {"hosts/h/mod.nix": "secrets/h.yaml"}
+    assert {d.name: d.sops_file for d in facts.declarations} == {"x": None, "y": "hosts/h/api.yaml"}
+
+
+def test_an_unfollowable_default_sops_file_is_named_as_written(tmp_git_repo: Path) -> None:
+    from secretkit.gate.secret_targets import cannot_verify, targets
+    from secretkit.nix.hosts import discover
+
+    ctx = facts_of(
+        tmp_git_repo,
+        "{ config, mySecrets, ... }: {\n  sops.defaultSopsFile = mySecrets;\n"
+        "  sops.secrets.x = { };\n}",
+    )
+    (decl,) = ctx.nix().declarations
+    (target,) = targets(ctx, decl, discover(tmp_git_repo))
+    assert target.path is None
+    assert target.why == "sops.defaultSopsFile = mySecrets needs evaluating Nix"
+    result = cannot_verify("nix-secret-refs", decl, target)
+    assert result.fix.startswith("write sops.defaultSopsFile as a relative path literal")

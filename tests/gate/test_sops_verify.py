@@ -209,3 +209,16 @@ def test_the_fast_pre_check_agrees_with_the_real_rules(tmp_path: Path) -> None:
         if names_a_secrets_file(config, tmp_path / path):
             assert might_name_secrets_files(text, [path])
     assert not might_name_secrets_files(text, ["hosts/observer.nix", "flake.nix"])
+
+
+def test_the_note_on_an_unopened_file_says_which_kind_of_key_opens_it(
+    tmp_path: Path, key: AgeKey
+) -> None:
+    data = encrypted(tmp_path, "secrets/a.yaml", VALUES)
+    judge = SopsJudge(Identities())  # no identity at all
+    assert judge.judge("secrets/a.yaml", data) is None  # its structure is fine
+    (note,) = judge.notes()
+    assert note.endswith(
+        "checked the structure only (set SOPS_AGE_KEY_FILE (or SOPS_AGE_KEY) to the private "
+        "key of one of its age recipients to verify)"
+    )

@@ -423,3 +423,19 @@ def test_a_one_key_flow_list_does_not_set_the_style_of_new_rules() -> None:
     again = sy.add_host_text(flow, "syncthing", SYNCTHING, P)
     assert again.data is not None
     assert b"- age: [*admin_admin, *host_syncthing]" in again.data
+
+
+def test_a_key_under_a_hand_written_anchor_is_refused_with_the_rename_that_adopts_it() -> None:
+    data = (
+        f"keys:\n  - &admin_a {ADMIN}\n  - &garage {IMMICH}\n"
+        "creation_rules:\n  - path_regex: secrets/garage.yaml$\n    age: [*admin_a, *garage]\n"
+    ).encode()
+    with pytest.raises(UserError) as info:
+        sy.add_host_text(data, "garage-ct", IMMICH, P)
+    assert info.value.hint == (
+        "if &garage is this host's key, rename it to &host_garage-ct in .sops.yaml (its aliases "
+        "too); else use this host's own /etc/ssh/ssh_host_ed25519_key.pub "
+        "(ssh-keyscan -t ed25519 HOST)"
+    )
+    renamed = data.replace(b"garage ", b"host_garage-ct ").replace(b"*garage]", b"*host_garage-ct]")
+    assert sy.add_host_text(renamed, "garage-ct", IMMICH, P).change.changed  # now its rule is added

@@ -136,3 +136,14 @@ def test_secretkits_own_shape_is_spelled_by_the_layout_alone(tmp_path: Path) -> 
     assert load_config(tmp_path / ".sops.yaml").rule_for(other) is None
     assert sops_nix.host_of_anchor("host_web") == "web" and sops_nix.is_host_anchor("host_web")
     assert not sops_nix.is_admin_anchor("host_web") and not sops_nix.is_host_anchor(None)
+
+
+def test_a_host_key_anchored_under_the_host_name_spelled_with_underscores() -> None:
+    from secretkit.layouts.sops_nix import host_key
+
+    anchors = {"admin_jarrett": "pgp", "rss_server": "age-r", "garage": "age-g"}
+    assert host_key({}, anchors, "rss-server") == "age-r"
+    assert host_key({}, anchors, "garage-ct") is None  # garage is not garage-ct
+    assert (
+        host_key({}, {"rss_server": "a", "rss-server": "b"}, "rss-server") is None
+    )  # never a guess

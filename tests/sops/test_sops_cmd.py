@@ -225,15 +225,13 @@ MALFORMED = [
         _case_truncated_armor,
         4,
         "error: no identity decrypts secrets/app.yaml (recipients: {public}) (hint: set "
-        "SOPS_AGE_KEY_FILE (or SOPS_AGE_KEY) to the private key of one of the recipients, "
-        "or import the PGP key into gpg)",
+        "SOPS_AGE_KEY_FILE (or SOPS_AGE_KEY) to the private key of one of its age recipients)",
     ),
     (
         _case_wrong_key,
         4,
         "error: no identity decrypts secrets/app.yaml (recipients: {public}) (hint: set "
-        "SOPS_AGE_KEY_FILE (or SOPS_AGE_KEY) to the private key of one of the recipients, "
-        "or import the PGP key into gpg)",
+        "SOPS_AGE_KEY_FILE (or SOPS_AGE_KEY) to the private key of one of its age recipients)",
     ),
     (
         _case_missing_metadata,
