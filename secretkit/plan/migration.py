@@ -170,12 +170,12 @@ def prepare(
 
     sources: dict[str, bytes] = {}
     host_modules: dict[str, list[str]] = {}
-    entry_modules: dict[str, list[str]] = {}
     for host_name, info in inventory.hosts.items():
         host_modules[host_name] = [_rel(root, m) for m in info.modules]
-        entry_modules[host_name] = [_rel(root, m) for m in info.entry_modules]
     wanted = {f.path for f in findings} | {"flake.nix"}
     wanted |= {m for mods in host_modules.values() for m in mods}
+    # where a host's `modules = [ … ]` is (nixos/default.nix calling nixosSystem): wiring
+    wanted |= {_rel(root, s[0]) for h in inventory.hosts.values() for s in h.module_sites}
     for rel in sorted(wanted):
         file = root / rel
         if rel.endswith(".nix") and file.is_file():
@@ -231,7 +231,7 @@ def prepare(
             raise UserError("a secret's string literal could not be read", hint="report this")
         return table[start]
 
-    wiring = plan_wiring(sources, host_modules, entry_modules, parse)
+    wiring = plan_wiring(sources, inventory, parse)
     host_values = collect_values(sources, host_modules, parse)
     lock = root / "flake.lock"
     pin = pinned(lock.read_bytes() if lock.is_file() else None, sources.get("flake.nix"))

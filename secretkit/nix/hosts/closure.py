@@ -19,6 +19,7 @@ from secretkit.nix import cst
 from secretkit.nix.cst import Node
 from secretkit.nix.hosts.evaluator import ENTRY, MAX_DEPTH, MAX_LEVEL, Evaluator, Val
 from secretkit.nix.hosts.files import File
+from secretkit.nix.hosts.model import Note
 
 _IMPORT_FUNCS = ("import", "builtins.import", "callPackage", "pkgs.callPackage")
 _MODULE_LISTS = ("imports", "sharedModules")
@@ -36,6 +37,9 @@ class HostAcc:
     resolved: bool = True
     record: list[Path] | None = None  # set while a file is scanned once for its references
     files: set[Path] = field(default_factory=set)  # modules imported as whole files
+    external: set[str] = field(default_factory=set)  # modules from outside the repository
+    gaps: list[Note] = field(default_factory=list)  # notes made while reading its modules
+    sites: list[tuple[Path, int, int]] = field(default_factory=list)  # `modules = …` values
 
     def source(self, kind: str) -> None:
         if kind not in self.sources:
@@ -52,16 +56,29 @@ class Closure(Evaluator):
         self.definition_files: set[Path] = set()
         self.flake_outputs: list[Val] = []
         self.queue: list[tuple[Path, HostAcc]] = []
-        self.refs: dict[Path, tuple[list[Path], list[tuple[Path, int, int]]]] = {}
+        self.refs: dict[Path, tuple[list[Path], list[tuple[Path, int, int]], HostAcc]] = {}
+        self.reading: HostAcc | None = None  # the host whose modules are being read
         self.draining = False
         self.hives_done: set[tuple[Path, int]] = set()
         self._own: dict[tuple[str, ...], Path] | None = None
         self.entry_files: dict[str, tuple[Path, ...]] = {}  # a haumea entry's own files
 
     def host(self, name: str, kind: str) -> HostAcc:
+        """The host ``name``; what is noted from now on is noted for it too."""
         acc = self.hosts.setdefault(name, HostAcc(name))
         acc.source(kind)
+        self.reading = acc
         return acc
+
+    def note(self, file: File, node: Node, reason: str, kind: str = "", subject: str = "") -> None:
+        super().note(file, node, reason, kind, subject)
+        if self.reading is not None:
+            self.reading.gaps.append(Note(file.rel, file.line(node), reason, kind, subject))
+
+    def note_external(self, file: File, node: Node, name: str) -> None:
+        super().note_external(file, node, name)
+        if self.reading is not None:
+            self.reading.external.add(name)
 
     def module_list(self, v: Val, acc: HostAcc, entry: bool, what: str) -> None:
         elements, unknown = self.list_elements(v)
@@ -253,8 +270,10 @@ class Closure(Evaluator):
         try:
             while self.queue:
                 next_rel, next_acc = self.queue.pop(0)
-                children, inline = self.references(next_rel)
+                children, inline, seen = self.references(next_rel)
                 next_acc.inline.extend(inline)
+                next_acc.external |= seen.external
+                next_acc.gaps += seen.gaps
                 for child in children:
                     if child not in next_acc.files:
                         next_acc.modules.add(child)
@@ -263,17 +282,25 @@ class Closure(Evaluator):
         finally:
             self.draining = False
 
-    def references(self, rel: Path) -> tuple[list[Path], list[tuple[Path, int, int]]]:
-        """The files a file references and its inline module spans.  A file is read in
+    def references(self, rel: Path) -> tuple[list[Path], list[tuple[Path, int, int]], HostAcc]:
+        """The files a file references, its inline module spans, and what it imports
+        from outside or could not follow (``external``, ``gaps``).  A file is read in
         an empty scope, so this does not depend on the host: each file is scanned once."""
         cached = self.refs.get(rel)
         if cached is None:
             probe = HostAcc(name="", record=[])
-            file = self.load(rel)
-            top = cst.expression_root(file) if file is not None else None
-            if file is not None and top is not None:
-                self.scan(Val(top, file, {}), probe, False)
-            cached = (list(probe.record or []), list(probe.inline))
+            reading, self.reading = self.reading, probe
+            try:
+                before = len(self.unresolved)
+                file = self.load(rel)
+                # a syntax error noted while loading: this file may hide modules too
+                probe.gaps += self.unresolved[before:]
+                top = cst.expression_root(file) if file is not None else None
+                if file is not None and top is not None:
+                    self.scan(Val(top, file, {}), probe, False)
+            finally:
+                self.reading = reading
+            cached = (list(probe.record or []), list(probe.inline), probe)
             self.refs[rel] = cached
         return cached
 

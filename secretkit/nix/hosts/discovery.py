@@ -12,10 +12,14 @@ from secretkit.nix.hosts.model import Host, Inventory, Note
 def discover(root: Path) -> Inventory:
     """The hosts of the repository at ``root`` and the files each one uses."""
     d = Closure(root)
-    flake.flake(d)
-    colmena.hive_file(d)
-    directories.hosts_dir(d)
-    directories.plain_configuration(d)
+    for recogniser in (
+        flake.flake,
+        colmena.hive_file,
+        directories.hosts_dir,
+        directories.plain_configuration,
+    ):
+        recogniser(d)
+        d.reading = None  # notes made between hosts are not about the last one
     hosts = {
         name: Host(
             name=name,
@@ -24,6 +28,9 @@ def discover(root: Path) -> Inventory:
             source="+".join(acc.sources),
             inline=tuple(acc.inline),
             files=frozenset(acc.files),
+            external=frozenset(acc.external),
+            gaps=tuple(dict.fromkeys(acc.gaps)),
+            module_sites=tuple(acc.sites),
         )
         for name, acc in sorted(d.hosts.items())
     }
@@ -32,4 +39,5 @@ def discover(root: Path) -> Inventory:
         hosts=hosts,
         notes=sorted(d.unresolved, key=Note.order),
         external_notes=sorted(d.external, key=Note.order),
+        definition_files=frozenset(d.definition_files),
     )

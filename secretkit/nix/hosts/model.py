@@ -9,8 +9,16 @@ contents.  :attr:`Inventory.unresolved` and :attr:`Inventory.external` render th
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
+
+# an external module that is sops-nix's own: ``sops-nix.nixosModules.sops``,
+# ``inputs."sops-nix".nixosModules.default``, ``<sops-nix/modules/sops>``
+_SOPS_NIX = re.compile(r"sops[^.]*\.(nixosModules|darwinModules)\.|<sops-nix/")
+_SOPS_NIX_HOME = re.compile(r"sops[^.]*\.homeManagerModules\.")
+# external modules that can import more modules secretkit does not read
+_OPAQUE = re.compile(r"\.(nixosModules|darwinModules|homeManagerModules)\.|^git submodule ")
 
 
 @dataclass(frozen=True)
@@ -37,6 +45,24 @@ class Host:
     source: str  # "flake" | "colmena" | "hosts-dir", several joined with "+"
     inline: tuple[tuple[Path, int, int], ...] = ()  # inline module spans (file, start, end)
     files: frozenset[Path] = frozenset()  # modules used as whole files (not only inline code)
+    external: frozenset[str] = frozenset()  # modules from outside: inputs.x.nixosModules.y
+    gaps: tuple[Note, ...] = ()  # what could not be followed from this host's modules
+    module_sites: tuple[tuple[Path, int, int], ...] = ()  # its builder's `modules = …` value
+
+    def imports_sops_nix(self) -> bool | None:
+        """Whether sops-nix's module is among this host's modules: True, False, or None
+        when it is not found but could come through something not followed (a gap, a
+        flake input's module, a git submodule): then it cannot be said."""
+        own = _SOPS_NIX_HOME if self.source == "home-manager" else _SOPS_NIX
+        if any(own.search(name) for name in self.external) or "clan" in self.source:
+            return True  # clan-core brings sops-nix with it
+        return None if self.unseen() else False
+
+    def unseen(self) -> list[str]:
+        """What of this host's modules secretkit could not read, as ``file:line: why``."""
+        out = [f"{n.file.as_posix()}:{n.line or 1}: {n.reason}" for n in self.gaps]
+        out += sorted(f"the module {name}" for name in self.external if _OPAQUE.search(name))
+        return list(dict.fromkeys(out))
 
 
 @dataclass
@@ -45,6 +71,7 @@ class Inventory:
     hosts: dict[str, Host]
     notes: list[Note] = field(default_factory=list)  # what could not be followed
     external_notes: list[Note] = field(default_factory=list)  # recorded only
+    definition_files: frozenset[Path] = frozenset()  # files that declare hosts (hive.nix)
 
     @property
     def unresolved(self) -> list[tuple[Path, str]]:
