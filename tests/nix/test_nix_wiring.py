@@ -152,7 +152,8 @@ FLAKE_IMPORTING_HOSTS = """{
 """
 HOSTS_BUILDER = """{ inputs, lib }:
 let
-  machines = lib.attrNames (lib.filterAttrs (_: t: t == "directory") (builtins.readDir ../machines));
+  machines = lib.attrNames
+    (lib.filterAttrs (_: t: t == "directory") (builtins.readDir ../machines));
 in
 lib.genAttrs machines (name:
   lib.nixosSystem {
@@ -242,7 +243,7 @@ def test_a_builder_that_cannot_reach_the_input_is_a_by_hand_line(tmp_path: Path)
     )
     assert "nixos/default.nix" not in plan.edits and "flake.nix" not in plan.edits
     assert plan.notes[0] == (
-        "cannot wire sops-nix for a: nixos/default.nix:9 cannot name the sops-nix input; "
+        "cannot wire sops-nix for a: nixos/default.nix:10 cannot name the sops-nix input; "
         "pass it to nixos/default.nix (as an argument sops-nix) and add "
         "sops-nix.nixosModules.sops to this modules list by hand"
     )
