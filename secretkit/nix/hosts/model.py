@@ -17,8 +17,9 @@ from pathlib import Path
 # ``inputs."sops-nix".nixosModules.default``, ``<sops-nix/modules/sops>``
 _SOPS_NIX = re.compile(r"sops[^.]*\.(nixosModules|darwinModules)\.|<sops-nix/")
 _SOPS_NIX_HOME = re.compile(r"sops[^.]*\.homeManagerModules\.")
-# external modules that can import more modules secretkit does not read
-_OPAQUE = re.compile(r"\.(nixosModules|darwinModules|homeManagerModules)\.|^git submodule ")
+# external modules that cannot bring sops-nix: nixpkgs' own (every other one may import
+# modules secretkit does not read)
+_NIXPKGS = re.compile(r"^a nixpkgs module|^<nixpkgs[/>]")
 
 
 @dataclass(frozen=True)
@@ -61,7 +62,7 @@ class Host:
     def unseen(self) -> list[str]:
         """What of this host's modules secretkit could not read, as ``file:line: why``."""
         out = [f"{n.file.as_posix()}:{n.line or 1}: {n.reason}" for n in self.gaps]
-        out += sorted(f"the module {name}" for name in self.external if _OPAQUE.search(name))
+        out += sorted(f"the module {name}" for name in self.external if not _NIXPKGS.search(name))
         return list(dict.fromkeys(out))
 
 
