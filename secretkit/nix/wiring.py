@@ -16,6 +16,7 @@ Each step is skipped when it is already there, so a wired repo gets no edits.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -167,6 +168,30 @@ def _node_at(tree: Tree, start: int, end: int) -> Node | None:
     return node
 
 
+def _modules_values(tree: Tree) -> list[Node]:
+    """Every ``modules = …`` binding's value in the file, in source order."""
+    return [
+        value
+        for node in cst.walk(tree.root)
+        if node.type == "binding" and cst.binding_names(tree, node) == ["modules"]
+        for value in [node.child_by_field_name("expression")]
+        if value is not None
+    ]
+
+
+def _site_node(tree: Tree, read: Tree | None, start: int, end: int) -> Node | None:
+    """The ``modules`` value discovery found at ``start:end`` of the file it read, in
+    ``tree``: the same span, or — when the file was edited since (an agenix import
+    removing its module) — the ``modules`` binding with the same rank in the file."""
+    if read is None:
+        return _node_at(tree, start, end)
+    ranks = [(v.start_byte, v.end_byte) for v in _modules_values(read)]
+    now = _modules_values(tree)
+    if (start, end) not in ranks or len(now) != len(ranks):
+        return None
+    return now[ranks.index((start, end))]
+
+
 def _parameters(tree: Tree, node: Node) -> set[str]:
     """The names the functions around ``node`` take (formals and ``@name``)."""
     names: set[str] = set()
@@ -229,31 +254,36 @@ def _hosts_wanting(hosts: Mapping[str, Host]) -> tuple[list[Host], list[Host]]:
     return missing, unknown
 
 
+# `sops-nix.nixosModules.x` as a variable of its own (not `inputs.sops-nix.…`)
+_BARE_NAME = re.compile(rb'(?<![.\w"\'-])sops-nix\.nixosModules\.')
 _NIXOS_SOURCES = frozenset({"flake", "colmena", "deploy-rs", "hosts-dir", "configuration.nix"})
 
 
 def wire_modules(
-    sources: Mapping[str, bytes], hosts: Mapping[str, Host], parse: Callable[[bytes], Tree]
+    sources: Mapping[str, bytes],
+    hosts: Mapping[str, Host],
+    parse: Callable[[bytes], Tree],
+    read: Mapping[str, bytes] | None = None,
 ) -> Wiring:
     """sops-nix's NixOS module for every host whose modules lack it, where its builder's
     ``modules`` are (flake.nix or the file that calls ``nixosSystem``) and in colmena's
     ``defaults``; the flake input and outputs argument the edits need.  What cannot be
-    done is a note saying where to add it by hand."""
+    done is a note saying where to add it by hand.  ``read``: the files as host
+    discovery read them, when ``sources`` are edited versions of them."""
     wiring = Wiring()
     missing, unknown = _hosts_wanting(hosts)
-    if not missing and not unknown:
-        return wiring
     tree = parse(sources["flake.nix"]) if "flake.nix" in sources else None
     top = cst.module_body(tree) if tree is not None else None
     flake = _Flake(
         tree, _outputs(tree, top) if tree is not None and top is not None else None, wiring
     )
-    for host in unknown:
-        seen = host.unseen()
-        where = f" ({seen[0]})" if seen else ""
+    if unknown:
+        seen = unknown[0].unseen()
+        where = f" (such as {seen[0]})" if seen else ""
         wiring.notes.append(
-            f"host {host.name}: sops-nix's NixOS module is not among the modules secretkit "
-            f"can read{where}; if it is not imported there, add {MODULE} to its modules"
+            f"cannot tell whether {', '.join(h.name for h in unknown)} import sops-nix's "
+            f"NixOS module: it is not among the modules secretkit can read, but may come "
+            f"through one it cannot{where}; if it does not, add {MODULE} to their modules"
         )
     sites: dict[tuple[str, int, int], list[str]] = {}
     by_hand: list[str] = []
@@ -269,7 +299,10 @@ def wire_modules(
     for (rel, start, end), names in sites.items():
         data = sources.get(rel)
         site_tree = tree if rel == "flake.nix" else parse(data) if data is not None else None
-        node = _node_at(site_tree, start, end) if site_tree is not None else None
+        before = read.get(rel) if read is not None else None
+        changed = before is not None and before != data
+        read_tree = parse(before) if changed and before is not None else None
+        node = _site_node(site_tree, read_tree, start, end) if site_tree is not None else None
         if site_tree is None or node is None:
             by_hand += names
             continue
@@ -301,7 +334,11 @@ def wire_modules(
             f"cannot wire sops-nix for {', '.join(sorted(by_hand))}: add sops-nix's NixOS "
             f"module ({MODULE}) to their modules by hand"
         )
-    if used_input and tree is not None and top is not None:
+    # flake.nix naming the module already (an agenix import put it in place of agenix's)
+    named = tree is not None and _BARE_NAME.search(tree.source) is not None
+    if named:
+        flake.ref()  # the outputs argument the name needs
+    if (used_input or named) and tree is not None and top is not None:
         _inputs(tree, top, wiring, "flake.nix")
     return wiring
 
@@ -439,14 +476,18 @@ def wire_host_key(
 
 
 def plan_wiring(
-    sources: Mapping[str, bytes], inventory: Inventory, parse: Callable[[bytes], Tree]
+    sources: Mapping[str, bytes],
+    inventory: Inventory,
+    parse: Callable[[bytes], Tree],
+    read: Mapping[str, bytes] | None = None,
 ) -> Wiring:
     """Everything still missing for sops-nix, as edits per file (``sources``: the
-    repository's Nix files by repo-relative path, as they are to be edited)."""
+    repository's Nix files by repo-relative path, as they are to be edited; ``read``:
+    as host discovery read them, when they differ)."""
     host_modules = {n: [m.as_posix() for m in h.modules] for n, h in inventory.hosts.items()}
     entries = {n: [m.as_posix() for m in h.entry_modules] for n, h in inventory.hosts.items()}
     definitions = {p.as_posix() for p in inventory.definition_files}
-    result = wire_modules(sources, inventory.hosts, parse)
+    result = wire_modules(sources, inventory.hosts, parse, read)
     keys = wire_host_key(sources, host_modules, entries, parse, definitions)
     for path, edits in keys.edits.items():
         result.edits.setdefault(path, []).extend(edits)

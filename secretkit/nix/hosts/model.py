@@ -17,9 +17,14 @@ from pathlib import Path
 # ``inputs."sops-nix".nixosModules.default``, ``<sops-nix/modules/sops>``
 _SOPS_NIX = re.compile(r"sops[^.]*\.(nixosModules|darwinModules)\.|<sops-nix/")
 _SOPS_NIX_HOME = re.compile(r"sops[^.]*\.homeManagerModules\.")
-# external modules that cannot bring sops-nix: nixpkgs' own (every other one may import
-# modules secretkit does not read)
-_NIXPKGS = re.compile(r"^a nixpkgs module|^<nixpkgs[/>]")
+# external modules that do not bring sops-nix: nixpkgs' own and those of well-known
+# flakes that never import it (every other one may import modules secretkit cannot read)
+_WELL_KNOWN = (
+    "agenix|ragenix|agenix-rekey|nixos-hardware|disko|home-manager|impermanence|lanzaboote"
+)
+_NIXPKGS = re.compile(
+    rf"^a nixpkgs module|^<nixpkgs[/>]|^(inputs\.|self\.inputs\.)?({_WELL_KNOWN})\.nixosModules\."
+)
 
 
 @dataclass(frozen=True)
