@@ -239,7 +239,6 @@ def _host_problem(
     )
 
 
-SOPS_MODULE = "sops-nix.nixosModules.sops"
 _NO_OPTION = 'evaluating it fails with "The option `sops\' does not exist"'
 
 
@@ -249,16 +248,15 @@ def _line_of(ctx: CheckContext, file: str, offset: int) -> int:
 
 
 _FLAKE_INPUT = 'inputs.sops-nix.url = "github:Mic92/sops-nix"'
-_NO_FLAKE = (
-    '"${builtins.fetchTarball "https://github.com/Mic92/sops-nix/archive/master.tar.gz"}'
-    '/modules/sops"'
-)
 
 
 def _where_modules_are(ctx: CheckContext, host: Host, inventory: Inventory) -> tuple[str, str, str]:
     """(where ``host``'s module list is, how sops-nix's module is named there, what else
     that needs), for a fix: its builder's ``modules``, colmena's ``defaults``, or its
     first module file."""
+    from secretkit.nix.wiring import MODULE as SOPS_MODULE
+    from secretkit.nix.wiring import NO_FLAKE_MODULE
+
     for file, start, _end in host.module_sites:
         rel = file.as_posix()
         where = f"the modules list at {rel}:{_line_of(ctx, rel, start)}"
@@ -269,7 +267,7 @@ def _where_modules_are(ctx: CheckContext, host: Host, inventory: Inventory) -> t
         hive = sorted(p.as_posix() for p in inventory.definition_files) or ["hive.nix"]
         return f"colmena's defaults.imports in {hive[0]}", SOPS_MODULE, f" ({_FLAKE_INPUT})"
     entry = host.entry_modules[0].as_posix() if host.entry_modules else f"host {host.name}"
-    return f"the imports of {entry}", _NO_FLAKE, ""
+    return f"the imports of {entry}", NO_FLAKE_MODULE, ""
 
 
 def check_sops_module(ctx: CheckContext) -> list[CheckResult]:

@@ -32,6 +32,11 @@ if TYPE_CHECKING:
 MODULE = "sops-nix.nixosModules.sops"
 INPUT_URL = '"github:Mic92/sops-nix"'
 HOST_KEY = '[ "/etc/ssh/ssh_host_ed25519_key" ]'
+# sops-nix's module without flakes
+NO_FLAKE_MODULE = (
+    '"${builtins.fetchTarball "https://github.com/Mic92/sops-nix/archive/master.tar.gz"}'
+    '/modules/sops"'
+)
 
 
 @dataclass
@@ -330,9 +335,10 @@ def wire_modules(
     if hive_hosts:
         used_input |= _wire_hive(flake, hive_hosts)
     if by_hand:
+        named_as = MODULE if tree is not None else NO_FLAKE_MODULE
         wiring.notes.append(
             f"cannot wire sops-nix for {', '.join(sorted(by_hand))}: add sops-nix's NixOS "
-            f"module ({MODULE}) to their modules by hand"
+            f"module ({named_as}) to their modules by hand"
         )
     # flake.nix naming the module already (an agenix import put it in place of agenix's)
     named = tree is not None and _BARE_NAME.search(tree.source) is not None
