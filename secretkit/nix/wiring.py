@@ -361,11 +361,12 @@ def _wire_hive(flake: _Flake, names: list[str]) -> bool:
         else None
     )
     ref = flake.ref() if hive is not None else None
+    by_hand = (
+        f"cannot wire sops-nix for {', '.join(sorted(names))}: add {MODULE} to colmena's "
+        "defaults.imports by hand"
+    )
     if tree is None or hive is None or ref is None:
-        wiring.notes.append(
-            f"cannot wire sops-nix for {', '.join(sorted(names))}: add {MODULE} to colmena's "
-            "defaults.imports by hand"
-        )
+        wiring.notes.append(by_hand)
         return False
     binding, defaults = _defaults_body(tree, hive)
     note = f"flake.nix: {ref} in colmena defaults.imports"
@@ -375,6 +376,7 @@ def _wire_hive(flake: _Flake, names: list[str]) -> bool:
     if defaults is None:  # `defaults = import ./base.nix;`: keep it, as one of two imports
         value = binding.child_by_field_name("expression")
         if value is None:
+            wiring.notes.append(by_hand)
             return False
         wiring.add(path, Edit(value.start_byte, value.start_byte, "{ imports = [ ("), note)
         wiring.add(path, Edit(value.end_byte, value.end_byte, f") {ref} ]; }}"), note)
@@ -387,6 +389,7 @@ def _wire_hive(flake: _Flake, names: list[str]) -> bool:
         for edit in _site_edits(tree, lst, ref):
             wiring.add(path, edit, note)
     else:
+        wiring.notes.append(by_hand)
         return False
     return True
 
