@@ -318,3 +318,17 @@ def test_a_malformed_sops_yaml_is_a_failed_point_not_a_crash(repo: Repo) -> None
     assert any("could not run" in str(m) for m in messages)
     text = repo.check()
     assert "Traceback" not in text.stderr
+
+
+def test_a_module_no_host_imports_is_named_as_not_checked_for_sops_nix(repo: Repo) -> None:
+    (repo.root / "modules").mkdir()
+    (repo.root / "modules" / "spare.nix").write_text(
+        '{ config, ... }:\n{\n  sops.secrets."spare".sopsFile = ../secrets/observer.yaml;\n}\n'
+    )
+    failed, report = repo.failed_points()
+    assert "sops-nix-module" not in failed
+    (point,) = [c for c in report["checks"] if c["id"] == "sops-nix-module"]
+    assert point["message"] == (
+        "1 host(s) using sops-nix, each imports its NixOS module "
+        "(1 file(s) using it that no host imports, not checked)"
+    )
