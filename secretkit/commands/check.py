@@ -22,6 +22,10 @@ when every result passes:
 ``host-readable``
     every host can read the sops files its configuration uses: each file's
     recipients include that host's ``&host_<name>`` key;
+``sops-nix-module``
+    every host whose modules declare ``sops.secrets`` or read ``config.sops.*`` imports
+    sops-nix's NixOS module (else it does not evaluate); a host whose modules come
+    partly through something host discovery cannot follow fails as "cannot verify";
 ``decrypted-copy``
     no decrypted copy of a secrets file lies in the tree: a file a creation rule
     matches that is not a sops file, a ``*.dec.*`` / ``*.decrypted.*`` / backup
@@ -55,7 +59,7 @@ from secretkit.gate.agenix_checks import check_agenix
 from secretkit.gate.context import CheckContext
 from secretkit.gate.decrypted_copies import check_decrypted_copies
 from secretkit.gate.model import JSON_VERSION, CheckReport, CheckResult
-from secretkit.gate.nix_checks import check_host_readable, check_nix_refs
+from secretkit.gate.nix_checks import check_host_readable, check_nix_refs, check_sops_module
 from secretkit.gate.plaintext_checks import check_plaintext_history, check_plaintext_tree
 from secretkit.gate.render import render
 from secretkit.gate.sops_checks import check_sops_mac, check_sops_recipients
@@ -72,6 +76,7 @@ CHECKS: dict[str, Callable[[CheckContext], list[CheckResult]]] = {
     "sops-recipients": check_sops_recipients,
     "nix-secret-refs": check_nix_refs,
     "host-readable": check_host_readable,
+    "sops-nix-module": check_sops_module,
     "decrypted-copy": check_decrypted_copies,
     "agenix": check_agenix,
 }

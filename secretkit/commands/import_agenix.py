@@ -235,9 +235,7 @@ def prepare(root: Path, *, layout_mode: str = "per-host", dry_run: bool = False)
                 notes.append("flake.nix: agenix is still referred to, so its input stays")
     # 2. sops-nix wiring on the converted code (input, module where still missing, key)
     staged = {rel: nix[rel][1] if rel in nix else data for rel, data in sources.items()}
-    host_modules = {h: [m.as_posix() for m in i.modules] for h, i in inventory.hosts.items()}
-    entries = {h: [m.as_posix() for m in i.entry_modules] for h, i in inventory.hosts.items()}
-    wired = wiring.plan_wiring(staged, host_modules, entries, parse)
+    wired = wiring.plan_wiring(staged, inventory, parse, read=sources)
     notes += wired.notes
     for rel, file_edits in wired.edits.items():
         new = checked_apply(staged[rel], file_edits, where=rel)

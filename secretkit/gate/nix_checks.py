@@ -1,6 +1,7 @@
 """The gate's points on Nix: ``nix-secret-refs`` (every used secret is declared and
-every declared one exists as a key in its sops file) and ``host-readable`` (every
-host can read the sops files its configuration uses)."""
+every declared one exists as a key in its sops file), ``host-readable`` (every
+host can read the sops files its configuration uses) and ``sops-nix-module`` (every
+host using sops-nix imports its NixOS module)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from secretkit.plan.refusals import keys_of
 if TYPE_CHECKING:
     from secretkit.gate.context import CheckContext, SopsEntry
     from secretkit.keys.sops_yaml import SopsYaml
+    from secretkit.nix.hosts import Host, Inventory
     from secretkit.sops.document import SopsFile
 
 
@@ -295,3 +297,100 @@ def _host_problem(
         fix,
         (path, used_by),
     )
+
+
+_NO_OPTION = 'evaluating it fails with "The option `sops\' does not exist"'
+
+
+def _line_of(ctx: CheckContext, file: str, offset: int) -> int:
+    data = ctx.read(file) or b""
+    return data.count(b"\n", 0, offset) + 1
+
+
+_FLAKE_INPUT = 'inputs.sops-nix.url = "github:Mic92/sops-nix"'
+
+
+def _where_modules_are(ctx: CheckContext, host: Host, inventory: Inventory) -> tuple[str, str, str]:
+    """(where ``host``'s module list is, how sops-nix's module is named there, what else
+    that needs), for a fix: its builder's ``modules``, colmena's ``defaults``, or its
+    first module file."""
+    from secretkit.nix.wiring import MODULE as SOPS_MODULE
+    from secretkit.nix.wiring import NO_FLAKE_MODULE
+
+    for file, start, _end in host.module_sites:
+        rel = file.as_posix()
+        where = f"the modules list at {rel}:{_line_of(ctx, rel, start)}"
+        if rel == "flake.nix":
+            return where, SOPS_MODULE, f" (sops-nix among the outputs arguments, {_FLAKE_INPUT})"
+        return where, f"inputs.{SOPS_MODULE}", f" (inputs: the flake's inputs, {_FLAKE_INPUT})"
+    if "colmena" in host.source.split("+"):
+        hive = sorted(p.as_posix() for p in inventory.definition_files) or ["hive.nix"]
+        return f"colmena's defaults.imports in {hive[0]}", SOPS_MODULE, f" ({_FLAKE_INPUT})"
+    entry = host.entry_modules[0].as_posix() if host.entry_modules else f"host {host.name}"
+    return f"the imports of {entry}", NO_FLAKE_MODULE, ""
+
+
+def check_sops_module(ctx: CheckContext) -> list[CheckResult]:
+    """``sops-nix-module``: every host whose modules declare ``sops.secrets`` or read
+    ``config.sops.*`` imports sops-nix's NixOS module (else it does not evaluate).  What
+    discovery cannot follow is never taken for absence: "cannot verify"."""
+    facts = ctx.nix()
+    inventory = ctx.inventory()
+    uses: dict[str, str] = {}  # host -> the first place it uses sops-nix, file:line
+    sites: list[tuple[str, int, int | None]] = [
+        (d.file, d.offset, None) for d in facts.declarations
+    ]
+    sites += [(file, offset, line) for _name, file, offset, line in facts.references]
+    unused: set[str] = set()  # files using sops-nix that no host imports
+    for file, offset, known in sorted(sites, key=lambda s: (s[0], s[1])):
+        users = inventory.hosts_at(file, offset)
+        if not users:
+            unused.add(file)
+        for name in users:
+            line = known if known is not None else _line_of(ctx, file, offset)
+            uses.setdefault(name, f"{file}:{line}")
+    results: list[CheckResult] = []
+    for name, where in sorted(uses.items()):
+        host = inventory.hosts[name]
+        state = host.imports_sops_nix()
+        if state:
+            continue
+        target, module, needs = _where_modules_are(ctx, host, inventory)
+        if state is None:
+            seen = host.unseen()
+            fix = (
+                f"import {module} in {target}{needs}, where secretkit can see it (sops-nix's "
+                "module is a path: imported twice, it counts once), then run secretkit "
+                "check again"
+            )
+            results.append(
+                CheckResult(
+                    "sops-nix-module",
+                    False,
+                    f"cannot verify: host {name} uses sops-nix ({where}); its NixOS module "
+                    f"is not among the modules secretkit can read, and may come through "
+                    f"{seen[0] if seen else 'a module it cannot read'}",
+                    fix,
+                    (where.rsplit(":", 1)[0],),
+                )
+            )
+            continue
+        fix = f"add {module} to {target}{needs}"
+        results.append(
+            CheckResult(
+                "sops-nix-module",
+                False,
+                f"host {name} uses sops-nix ({where}) but does not import its NixOS module: "
+                f"{_NO_OPTION}",
+                fix,
+                (where.rsplit(":", 1)[0],),
+            )
+        )
+    passed = (
+        f"{len(uses)} host(s) using sops-nix, each imports its NixOS module"
+        if uses
+        else "no host uses sops-nix"
+    )
+    if unused:
+        passed += f" ({len(unused)} file(s) using it that no host imports, not checked)"
+    return results or [CheckResult("sops-nix-module", True, passed)]

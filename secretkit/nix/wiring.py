@@ -16,17 +16,27 @@ Each step is skipped when it is already there, so a wired repo gets no edits.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+import re
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from secretkit.nix import cst, emit
 from secretkit.nix.cst import Node, Tree
 from secretkit.nix.edits import Edit
 
+if TYPE_CHECKING:
+    from secretkit.nix.hosts.model import Host, Inventory
+
 MODULE = "sops-nix.nixosModules.sops"
 INPUT_URL = '"github:Mic92/sops-nix"'
 HOST_KEY = '[ "/etc/ssh/ssh_host_ed25519_key" ]'
+# sops-nix's module without flakes
+NO_FLAKE_MODULE = (
+    '"${builtins.fetchTarball "https://github.com/Mic92/sops-nix/archive/master.tar.gz"}'
+    '/modules/sops"'
+)
 
 
 @dataclass
@@ -118,78 +128,270 @@ def _defaults_body(tree: Tree, hive: Node) -> tuple[Node | None, Node | None]:
     return binding, None
 
 
-def wire_flake(tree: Tree, path: str = "flake.nix") -> Wiring:
-    """The edits ``flake.nix`` still needs (input, argument, module imports)."""
-    wiring = Wiring()
-    top = cst.module_body(tree)
-    if top is None:
-        wiring.notes.append(f"{path}: not an attrset; wire sops-nix by hand")
-        return wiring
-    if cst.find_option(tree, top, ["inputs", "sops-nix", "url"]) is None:
-        wiring.add(
-            path,
-            emit.ensure_option(tree, top, ["inputs", "sops-nix", "url"], INPUT_URL).edit,
-            "flake.nix: input sops-nix (github:Mic92/sops-nix)",
+def _inputs(tree: Tree, top: Node, wiring: Wiring, path: str) -> None:
+    """``inputs.sops-nix`` (following the flake's nixpkgs), unless it is there."""
+    if cst.find_option(tree, top, ["inputs", "sops-nix", "url"]) is not None:
+        return
+    note = "flake.nix: input sops-nix (github:Mic92/sops-nix)"
+    wiring.add(
+        path, emit.ensure_option(tree, top, ["inputs", "sops-nix", "url"], INPUT_URL).edit, note
+    )
+    if cst.find_option(tree, top, ["inputs", "nixpkgs", "url"]) is not None:
+        follows = ["inputs", "sops-nix", "inputs", "nixpkgs", "follows"]
+        wiring.add(path, emit.ensure_option(tree, top, follows, '"nixpkgs"').edit, note)
+
+
+def _site_edits(tree: Tree, node: Node, ref: str) -> list[Edit]:
+    """``ref`` added to a ``modules = …`` value: into a list literal, else as ``++ [ ref ]``."""
+    if node.type == "list_expression":
+        return [_append_to_list(tree, node, ref)]
+    tail = f" ++ [ {ref} ]"
+    op = node.child_by_field_name("operator") if node.type == "binary_expression" else None
+    if node.type in _OPERANDS or (op is not None and cst.node_text(tree, op) == "++"):
+        return [Edit(node.end_byte, node.end_byte, tail)]
+    return [
+        Edit(node.start_byte, node.start_byte, "("),
+        Edit(node.end_byte, node.end_byte, ")" + tail),
+    ]
+
+
+# values `++ [ … ]` can follow without parentheses
+_OPERANDS = frozenset(
+    {"variable_expression", "select_expression", "apply_expression", "parenthesized_expression"}
+)
+
+
+def _node_at(tree: Tree, start: int, end: int) -> Node | None:
+    node = tree.root.named_descendant_for_byte_range(start, end)
+    while node is not None and node.parent is not None:
+        parent = node.parent
+        if parent.start_byte != start or parent.end_byte != end or parent.type == "binding":
+            break
+        node = parent
+    if node is None or node.start_byte != start or node.end_byte != end:
+        return None
+    return node
+
+
+def _modules_values(tree: Tree) -> list[Node]:
+    """Every ``modules = …`` binding's value in the file, in source order."""
+    return [
+        value
+        for node in cst.walk(tree.root)
+        if node.type == "binding" and cst.binding_names(tree, node) == ["modules"]
+        for value in [node.child_by_field_name("expression")]
+        if value is not None
+    ]
+
+
+def _site_node(tree: Tree, read: Tree | None, start: int, end: int) -> Node | None:
+    """The ``modules`` value discovery found at ``start:end`` of the file it read, in
+    ``tree``: the same span, or — when the file was edited since (an agenix import
+    removing its module) — the ``modules`` binding with the same rank in the file."""
+    if read is None:
+        return _node_at(tree, start, end)
+    ranks = [(v.start_byte, v.end_byte) for v in _modules_values(read)]
+    now = _modules_values(tree)
+    if (start, end) not in ranks or len(now) != len(ranks):
+        return None
+    return now[ranks.index((start, end))]
+
+
+def _parameters(tree: Tree, node: Node) -> set[str]:
+    """The names the functions around ``node`` take (formals and ``@name``)."""
+    names: set[str] = set()
+    current = node.parent
+    while current is not None:
+        if current.type == "function_expression":
+            universal = current.child_by_field_name("universal")
+            if universal is not None:
+                names.add(cst.node_text(tree, universal))
+            formals = current.child_by_field_name("formals")
+            for formal in formals.named_children if formals is not None else []:
+                name = formal.child_by_field_name("name") if formal.type == "formal" else None
+                if name is not None:
+                    names.add(cst.node_text(tree, name))
+        current = current.parent
+    return names
+
+
+def _line(tree: Tree, node: Node) -> int:
+    return int(node.start_point[0]) + 1
+
+
+@dataclass
+class _Flake:
+    """flake.nix while it is wired: its tree, outputs, and the reference to the module."""
+
+    tree: Tree | None
+    outputs: Node | None
+    wiring: Wiring
+    _ref: str | None = None
+    _named: bool = False
+
+    def ref(self) -> str | None:
+        """How flake.nix's outputs name sops-nix's module (adding the argument once)."""
+        if not self._named and self.outputs is not None and self.tree is not None:
+            self._named = True
+            self._ref = _module_ref(self.tree, self.outputs, self.wiring, "flake.nix")
+        return self._ref
+
+    def passes_all_inputs(self) -> bool:
+        """The outputs function has a name for all its inputs (``inputs:``, ``…@inputs``):
+        a file given that value can reach the new input as ``inputs.sops-nix``."""
+        return (
+            self.outputs is not None and self.outputs.child_by_field_name("universal") is not None
         )
-        if cst.find_option(tree, top, ["inputs", "nixpkgs", "url"]) is not None:
-            wiring.add(
-                path,
-                emit.ensure_option(
-                    tree, top, ["inputs", "sops-nix", "inputs", "nixpkgs", "follows"], '"nixpkgs"'
-                ).edit,
-                "flake.nix: input sops-nix (github:Mic92/sops-nix)",
+
+
+def _hosts_wanting(hosts: Mapping[str, Host]) -> tuple[list[Host], list[Host]]:
+    """(NixOS hosts without sops-nix's module, hosts where that cannot be told)."""
+    missing: list[Host] = []
+    unknown: list[Host] = []
+    for host in hosts.values():
+        if not set(host.source.split("+")) & _NIXOS_SOURCES:
+            continue  # darwin, home-manager, clan (which brings sops-nix): not wired here
+        state = host.imports_sops_nix()
+        if state is False:
+            missing.append(host)
+        elif state is None:
+            unknown.append(host)
+    return missing, unknown
+
+
+# `sops-nix.nixosModules.x` as a variable of its own (not `inputs.sops-nix.…`)
+_BARE_NAME = re.compile(rb'(?<![.\w"\'-])sops-nix\.nixosModules\.')
+_NIXOS_SOURCES = frozenset({"flake", "colmena", "deploy-rs", "hosts-dir", "configuration.nix"})
+
+
+def wire_modules(
+    sources: Mapping[str, bytes],
+    hosts: Mapping[str, Host],
+    parse: Callable[[bytes], Tree],
+    read: Mapping[str, bytes] | None = None,
+) -> Wiring:
+    """sops-nix's NixOS module for every host whose modules lack it, where its builder's
+    ``modules`` are (flake.nix or the file that calls ``nixosSystem``) and in colmena's
+    ``defaults``; the flake input and outputs argument the edits need.  What cannot be
+    done is a note saying where to add it by hand.  ``read``: the files as host
+    discovery read them, when ``sources`` are edited versions of them."""
+    wiring = Wiring()
+    missing, unknown = _hosts_wanting(hosts)
+    tree = parse(sources["flake.nix"]) if "flake.nix" in sources else None
+    top = cst.module_body(tree) if tree is not None else None
+    flake = _Flake(
+        tree, _outputs(tree, top) if tree is not None and top is not None else None, wiring
+    )
+    if unknown:
+        seen = unknown[0].unseen()
+        where = f" (such as {seen[0]})" if seen else ""
+        wiring.notes.append(
+            f"cannot tell whether {', '.join(h.name for h in unknown)} import sops-nix's "
+            f"NixOS module: it is not among the modules secretkit can read, but may come "
+            f"through one it cannot{where}; if it does not, add {MODULE} to their modules"
+        )
+    sites: dict[tuple[str, int, int], list[str]] = {}
+    by_hand: list[str] = []
+    hive_hosts: list[str] = []
+    for host in missing:
+        for file, start, end in host.module_sites:
+            sites.setdefault((file.as_posix(), start, end), []).append(host.name)
+        if "colmena" in host.source.split("+"):
+            hive_hosts.append(host.name)
+        elif not host.module_sites:
+            by_hand.append(host.name)
+    used_input = False
+    for (rel, start, end), names in sites.items():
+        data = sources.get(rel)
+        site_tree = tree if rel == "flake.nix" else parse(data) if data is not None else None
+        before = read.get(rel) if read is not None else None
+        changed = before is not None and before != data
+        read_tree = parse(before) if changed and before is not None else None
+        node = _site_node(site_tree, read_tree, start, end) if site_tree is not None else None
+        if site_tree is None or node is None:
+            by_hand += names
+            continue
+        if _mentions(site_tree, node, "sops-nix"):
+            continue
+        params = _parameters(site_tree, node)
+        if rel == "flake.nix":
+            ref = flake.ref()
+        elif "sops-nix" in params:
+            ref = MODULE
+        elif "inputs" in params and flake.passes_all_inputs():
+            ref = f"inputs.{MODULE}"
+        else:
+            ref = None
+        if ref is None:
+            wiring.notes.append(
+                f"cannot wire sops-nix for {', '.join(names)}: {rel}:{_line(site_tree, node)} "
+                f"cannot name the sops-nix input; pass it to {rel} (as an argument sops-nix) "
+                f"and add {MODULE} to this modules list by hand"
             )
-    outputs = _outputs(tree, top)
-    if outputs is None:
-        wiring.notes.append(f"{path}: no outputs function; import {MODULE} by hand")
-        return wiring
-    ref = _module_ref(tree, outputs, wiring, path)
-    if ref is None:
-        wiring.notes.append(f"{path}: cannot name the sops-nix input; import {MODULE} by hand")
-        return wiring
-    for node in cst.walk(outputs):
-        if node.type != "apply_expression":
             continue
-        function = node.child_by_field_name("function")
-        if function is None or not cst.node_text(tree, function).endswith("nixosSystem"):
-            continue
-        argument = cst.unwrap(node.child_by_field_name("argument"))
-        if argument is None or argument.type not in cst.ATTRSETS:
-            continue
-        modules = cst.find_option(tree, argument, ["modules"])
-        lst = cst.unwrap(modules.child_by_field_name("expression")) if modules else None
-        if lst is None or lst.type != "list_expression":
-            wiring.notes.append(f"{path}: a nixosSystem call has no modules list; add {ref}")
-            continue
-        if not _mentions(tree, lst, "sops-nix"):
-            wiring.add(
-                path, _append_to_list(tree, lst, ref), f"flake.nix: {ref} in every nixosSystem"
-            )
-    body = cst.unwrap(outputs.child_by_field_name("body"))
+        used_input = True
+        for edit in _site_edits(site_tree, node, ref):
+            wiring.add(rel, edit, f"{rel}: {ref} in the modules of {', '.join(names)}")
+    if hive_hosts:
+        used_input |= _wire_hive(flake, hive_hosts)
+    if by_hand:
+        named_as = MODULE if tree is not None else NO_FLAKE_MODULE
+        wiring.notes.append(
+            f"cannot wire sops-nix for {', '.join(sorted(by_hand))}: add sops-nix's NixOS "
+            f"module ({named_as}) to their modules by hand"
+        )
+    # flake.nix naming the module already (an agenix import put it in place of agenix's)
+    named = tree is not None and _BARE_NAME.search(tree.source) is not None
+    if named:
+        flake.ref()  # the outputs argument the name needs
+    if (used_input or named) and tree is not None and top is not None:
+        _inputs(tree, top, wiring, "flake.nix")
+    return wiring
+
+
+def _wire_hive(flake: _Flake, names: list[str]) -> bool:
+    """sops-nix's module in colmena's ``defaults`` (flake.nix); whether an edit was made."""
+    tree, outputs, wiring, path = flake.tree, flake.outputs, flake.wiring, "flake.nix"
+    body = cst.unwrap(outputs.child_by_field_name("body")) if outputs is not None else None
     while body is not None and body.type in ("let_expression", "with_expression"):
         body = cst.unwrap(body.child_by_field_name("body"))
-    hive = _hive_attrset(tree, body) if body is not None and body.type in cst.ATTRSETS else None
-    if hive is not None:
-        binding, defaults = _defaults_body(tree, hive)
-        note = f"flake.nix: {ref} in colmena defaults.imports"
-        if binding is None:
-            wiring.add(
-                path, emit.insert_bindings(tree, hive, [f"defaults.imports = [ {ref} ];"]), note
-            )
-        elif defaults is None:
-            wiring.notes.append(f"{path}: colmena defaults is not an attrset; add {ref} by hand")
-        elif not _mentions(tree, defaults, "sops-nix"):
-            imports = cst.find_option(tree, defaults, ["imports"])
-            lst = cst.unwrap(imports.child_by_field_name("expression")) if imports else None
-            if imports is None:
-                wiring.add(
-                    path, emit.insert_bindings(tree, defaults, [f"imports = [ {ref} ];"]), note
-                )
-            elif lst is not None and lst.type == "list_expression":
-                wiring.add(path, _append_to_list(tree, lst, ref), note)
-            else:
-                wiring.notes.append(f"{path}: colmena defaults.imports is not a list; add {ref}")
-    return wiring
+    hive = (
+        _hive_attrset(tree, body)
+        if tree is not None and body is not None and body.type in cst.ATTRSETS
+        else None
+    )
+    ref = flake.ref() if hive is not None else None
+    by_hand = (
+        f"cannot wire sops-nix for {', '.join(sorted(names))}: add {MODULE} to colmena's "
+        "defaults.imports by hand"
+    )
+    if tree is None or hive is None or ref is None:
+        wiring.notes.append(by_hand)
+        return False
+    binding, defaults = _defaults_body(tree, hive)
+    note = f"flake.nix: {ref} in colmena defaults.imports"
+    if binding is None:
+        wiring.add(path, emit.insert_bindings(tree, hive, [f"defaults.imports = [ {ref} ];"]), note)
+        return True
+    if defaults is None:  # `defaults = import ./base.nix;`: keep it, as one of two imports
+        value = binding.child_by_field_name("expression")
+        if value is None:
+            wiring.notes.append(by_hand)
+            return False
+        wiring.add(path, Edit(value.start_byte, value.start_byte, "{ imports = [ ("), note)
+        wiring.add(path, Edit(value.end_byte, value.end_byte, f") {ref} ]; }}"), note)
+        return True
+    imports = cst.find_option(tree, defaults, ["imports"])
+    lst = cst.unwrap(imports.child_by_field_name("expression")) if imports else None
+    if imports is None:
+        wiring.add(path, emit.insert_bindings(tree, defaults, [f"imports = [ {ref} ];"]), note)
+    elif lst is not None:
+        for edit in _site_edits(tree, lst, ref):
+            wiring.add(path, edit, note)
+    else:
+        wiring.notes.append(by_hand)
+        return False
+    return True
 
 
 def key_source_configured(sources: Mapping[str, bytes]) -> bool:
@@ -222,14 +424,25 @@ def _module_attrset(tree: Tree, hosts: set[str]) -> Node | None:
 def _defines_hosts(tree: Tree, hosts: set[str]) -> bool:
     """A file whose top attrset binds hosts (a colmena ``hive.nix``: ``meta``, ``defaults``,
     one attribute per node) is where hosts are declared, not a NixOS module: an option set
-    there would be read as one more node."""
+    there would be read as one more node.  A module's ``networking.hostName = …`` is not
+    a node named ``networking``: a node is one name bound to a module (a function or an
+    attrset)."""
     top = cst.module_body(tree)
     if top is None or top.type not in cst.ATTRSETS:
         return False
-    names = {
-        names[0] for binding in cst.bindings_of(top) if (names := cst.binding_names(tree, binding))
-    }
-    return bool(names & (hosts | _HIVE_NAMES))
+    for binding in cst.bindings_of(top):
+        names = cst.binding_names(tree, binding)
+        if not names or names[0] not in hosts | _HIVE_NAMES:
+            continue
+        if names[0] in _HIVE_NAMES:
+            return True
+        value = cst.unwrap(binding.child_by_field_name("expression"))
+        if len(names) == 1 and value is not None and value.type in _NODE_VALUES:
+            return True
+    return False
+
+
+_NODE_VALUES = frozenset({"function_expression", *cst.ATTRSETS})
 
 
 def wire_host_key(
@@ -237,13 +450,19 @@ def wire_host_key(
     host_modules: Mapping[str, Sequence[str]],
     entry_modules: Mapping[str, Sequence[str]],
     parse: Callable[[bytes], Tree],
+    definitions: Collection[str] = (),
 ) -> Wiring:
-    """``sops.age.sshKeyPaths`` in a module shared by every host (or in each host)."""
+    """``sops.age.sshKeyPaths`` in a module shared by every host (or in each host);
+    never in a file that declares hosts (``definitions``: flake.nix, hive.nix)."""
     wiring = Wiring()
     if key_source_configured(sources) or not host_modules:
         return wiring
     common = set.intersection(*(set(m) for m in host_modules.values()))
-    common = {p for p in common if p.endswith(".nix") and p != "flake.nix" and p in sources}
+    common = {
+        p
+        for p in common
+        if p.endswith(".nix") and p != "flake.nix" and p not in definitions and p in sources
+    }
     ordered = sorted(common, key=lambda p: (Path(p).stem not in _SHARED_STEMS, p.count("/"), p))
     line = f"sops.age.sshKeyPaths = {HOST_KEY};"
     for target in ordered:  # the shallowest shared module that is a module attrset
@@ -253,7 +472,8 @@ def wire_host_key(
             state = emit.ensure_option(tree, top, ["sops", "age", "sshKeyPaths"], HOST_KEY)
             wiring.add(target, state.edit, f"{target}: sops.age.sshKeyPaths = {HOST_KEY}")
             return wiring
-    for target in sorted({e[0] for e in entry_modules.values() if e and e[0] in sources}):
+    firsts = [[m for m in e if m not in definitions][:1] for e in entry_modules.values()]
+    for target in sorted({e[0] for e in firsts if e and e[0] in sources}):
         tree = parse(sources[target])
         top = _module_attrset(tree, set(host_modules))
         if top is None:
@@ -266,19 +486,18 @@ def wire_host_key(
 
 def plan_wiring(
     sources: Mapping[str, bytes],
-    host_modules: Mapping[str, Sequence[str]],
-    entry_modules: Mapping[str, Sequence[str]],
+    inventory: Inventory,
     parse: Callable[[bytes], Tree],
+    read: Mapping[str, bytes] | None = None,
 ) -> Wiring:
-    """Everything still missing for sops-nix, as edits per file."""
-    result = Wiring()
-    if "flake.nix" in sources:
-        flake = wire_flake(parse(sources["flake.nix"]))
-        result.edits.update(flake.edits)
-        result.notes.extend(flake.notes)
-    elif not any(b"sops-nix" in data for data in sources.values()):
-        result.notes.append("no flake.nix: import sops-nix's NixOS module in every host by hand")
-    keys = wire_host_key(sources, host_modules, entry_modules, parse)
+    """Everything still missing for sops-nix, as edits per file (``sources``: the
+    repository's Nix files by repo-relative path, as they are to be edited; ``read``:
+    as host discovery read them, when they differ)."""
+    host_modules = {n: [m.as_posix() for m in h.modules] for n, h in inventory.hosts.items()}
+    entries = {n: [m.as_posix() for m in h.entry_modules] for n, h in inventory.hosts.items()}
+    definitions = {p.as_posix() for p in inventory.definition_files}
+    result = wire_modules(sources, inventory.hosts, parse, read)
+    keys = wire_host_key(sources, host_modules, entries, parse, definitions)
     for path, edits in keys.edits.items():
         result.edits.setdefault(path, []).extend(edits)
     result.notes.extend(keys.notes)

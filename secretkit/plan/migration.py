@@ -55,6 +55,20 @@ class Prepared:
 UNOWNED = "no host configuration imports this file"
 
 
+def _nixos_only(inventory: Inventory) -> Inventory:
+    """The inventory as wiring sees it: NixOS hosts only (home-manager and nix-darwin
+    configurations take other sops-nix modules), without the home-manager modules of
+    a NixOS host (NixOS options written there would not exist)."""
+    from dataclasses import replace
+
+    hosts = {
+        name: replace(host, modules=host.modules - host.home_modules)
+        for name, host in inventory.hosts.items()
+        if nixos_host(inventory, name)
+    }
+    return replace(inventory, hosts=hosts)
+
+
 def _unowned_hint(known: list[str], notes: Sequence[Note]) -> str:
     """The way out for a file with a secret that no host uses: its value goes to the
     sops file of each host that imports it, so some host must.  (Adding a host's key
@@ -192,16 +206,16 @@ def prepare(
 
     sources: dict[str, bytes] = {}
     host_modules: dict[str, list[str]] = {}
-    entry_modules: dict[str, list[str]] = {}
     for host_name, info in inventory.hosts.items():
         if not nixos_host(inventory, host_name):
             continue  # never wired, never given a NixOS sops file
         # a host's home-manager modules are not NixOS modules: no wiring, no defaults
         nixos = [m for m in info.modules if m not in info.home_modules]
         host_modules[host_name] = [_rel(root, m) for m in nixos]
-        entry_modules[host_name] = [_rel(root, m) for m in info.entry_modules]
     wanted = {f.path for f in findings} | {"flake.nix"}
     wanted |= {m for mods in host_modules.values() for m in mods}
+    # where a host's `modules = [ … ]` is (nixos/default.nix calling nixosSystem): wiring
+    wanted |= {_rel(root, s[0]) for h in inventory.hosts.values() for s in h.module_sites}
     for rel in sorted(wanted):
         file = root / rel
         if rel.endswith(".nix") and file.is_file():
@@ -264,7 +278,7 @@ def prepare(
             raise UserError("a secret's string literal could not be read", hint="report this")
         return table[start]
 
-    wiring = plan_wiring(sources, host_modules, entry_modules, parse)
+    wiring = plan_wiring(sources, _nixos_only(inventory), parse)
     host_values = collect_values(sources, host_modules, parse)
     lock = root / "flake.lock"
     pin = pinned(lock.read_bytes() if lock.is_file() else None, sources.get("flake.nix"))

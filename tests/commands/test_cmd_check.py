@@ -30,12 +30,14 @@ ALL_POINTS = {
     "sops-recipients",
     "nix-secret-refs",
     "host-readable",
+    "sops-nix-module",
     "decrypted-copy",
 }
 
 OBSERVER_NIX = """\
 { config, ... }:
 {
+  imports = [ <sops-nix/modules/sops> ];
   sops.defaultSopsFile = ../../secrets/observer.yaml;
   sops.secrets."alertmanager/pushover/token" = {
     owner = "alertmanager";
@@ -177,6 +179,7 @@ def key_missing_from_sops_file(repo: Repo) -> None:
 def host_cannot_read(repo: Repo) -> None:
     (repo.root / "hosts" / "laptop" / "default.nix").write_text(
         "{ config, ... }:\n{\n"
+        "  imports = [ <sops-nix/modules/sops> ];\n"
         '  sops.secrets."alertmanager/pushover/token".sopsFile = ../../secrets/observer.yaml;\n'
         '  services.foo.tokenFile = config.sops.secrets."alertmanager/pushover/token".path;\n'
         "}\n"
@@ -187,9 +190,26 @@ def host_without_key(repo: Repo) -> None:
     (repo.root / "hosts" / "newhost").mkdir()
     (repo.root / "hosts" / "newhost" / "default.nix").write_text(
         "{ config, ... }:\n{\n"
+        "  imports = [ <sops-nix/modules/sops> ];\n"
         '  sops.secrets."alertmanager/pushover/token".sopsFile = ../../secrets/observer.yaml;\n'
         "}\n"
     )
+
+
+def host_without_sops_nix(repo: Repo) -> None:
+    """The host declares a secret but its module list lacks sops-nix: it cannot evaluate."""
+    observer = repo.root / "hosts" / "observer" / "default.nix"
+    observer.write_text(
+        observer.read_text().replace("  imports = [ <sops-nix/modules/sops> ];\n", "")
+    )
+
+
+def host_with_unreadable_modules(repo: Repo) -> None:
+    """sops-nix could come through a module built from something discovery cannot follow:
+    not claimed absent, but not passed either."""
+    observer = repo.root / "hosts" / "observer" / "default.nix"
+    text = observer.read_text().replace("<sops-nix/modules/sops>", "(extraModules.sops)")
+    observer.write_text(text.replace("{ config, ... }:", "{ config, extraModules, ... }:"))
 
 
 def decrypted_copy(repo: Repo) -> None:
@@ -214,6 +234,17 @@ BREAKS: dict[str, tuple[Callable[[Repo], None], str, str]] = {
     "key-missing-from-sops-file": (key_missing_from_sops_file, "nix-secret-refs", "secretkit set"),
     "host-cannot-read": (host_cannot_read, "host-readable", "*host_laptop"),
     "host-without-key": (host_without_key, "host-readable", "secretkit hosts add newhost"),
+    "host-without-sops-nix": (
+        host_without_sops_nix,
+        "sops-nix-module",
+        'add "${builtins.fetchTarball "https://github.com/Mic92/sops-nix/archive/master.tar.gz"}'
+        '/modules/sops" to the imports of hosts/observer/default.nix',
+    ),
+    "host-with-unreadable-modules": (
+        host_with_unreadable_modules,
+        "sops-nix-module",
+        "where secretkit can see it",
+    ),
     "decrypted-copy": (decrypted_copy, "decrypted-copy", "delete it"),
     "plaintext-in-rule-path": (plaintext_in_rule_path, "decrypted-copy", "encrypt"),
 }
@@ -287,3 +318,17 @@ def test_a_malformed_sops_yaml_is_a_failed_point_not_a_crash(repo: Repo) -> None
     assert any("could not run" in str(m) for m in messages)
     text = repo.check()
     assert "Traceback" not in text.stderr
+
+
+def test_a_module_no_host_imports_is_named_as_not_checked_for_sops_nix(repo: Repo) -> None:
+    (repo.root / "modules").mkdir()
+    (repo.root / "modules" / "spare.nix").write_text(
+        '{ config, ... }:\n{\n  sops.secrets."spare".sopsFile = ../secrets/observer.yaml;\n}\n'
+    )
+    failed, report = repo.failed_points()
+    assert "sops-nix-module" not in failed
+    (point,) = [c for c in report["checks"] if c["id"] == "sops-nix-module"]
+    assert point["message"] == (
+        "1 host(s) using sops-nix, each imports its NixOS module "
+        "(1 file(s) using it that no host imports, not checked)"
+    )

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from secretkit.nix import cst, wiring
 from secretkit.nix.edits import apply_edits
+from secretkit.nix.hosts import discover
 from tests.conftest import need_tool
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "homelab"
@@ -16,16 +20,8 @@ def _sources() -> dict[str, bytes]:
     return {p.relative_to(EXAMPLE).as_posix(): p.read_bytes() for p in EXAMPLE.rglob("*.nix")}
 
 
-def _hosts() -> tuple[dict[str, list[str]], dict[str, list[str]]]:
-    names = [p.name for p in (EXAMPLE / "hosts").iterdir()]
-    modules = {h: ["flake.nix", "modules/common.nix", f"hosts/{h}/default.nix"] for h in names}
-    entries = {h: ["modules/common.nix", f"hosts/{h}/default.nix"] for h in names}
-    return modules, entries
-
-
-def _wired(sources: dict[str, bytes]) -> dict[str, bytes]:
-    modules, entries = _hosts()
-    plan = wiring.plan_wiring(sources, modules, entries, cst.parse)
+def _wired(sources: dict[str, bytes], root: Path = EXAMPLE) -> dict[str, bytes]:
+    plan = wiring.plan_wiring(sources, discover(root), cst.parse)
     out = dict(sources)
     for path, edits in plan.edits.items():
         out[path] = apply_edits(sources[path], edits)
@@ -49,9 +45,12 @@ def test_wires_the_example_flake() -> None:
     assert changed == {"flake.nix", "modules/common.nix"}
 
 
-def test_wiring_twice_changes_nothing() -> None:
+def test_wiring_twice_changes_nothing(tmp_path: Path) -> None:
     once = _wired(_sources())
-    assert _wired(once) == once
+    for rel, data in once.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_bytes(data)
+    assert _wired(once, tmp_path) == once
 
 
 def test_wired_flake_parses_with_nix(tmp_path: Path) -> None:
@@ -64,7 +63,7 @@ def test_wired_flake_parses_with_nix(tmp_path: Path) -> None:
         assert proc.returncode == 0, proc.stderr.decode()
 
 
-def test_flake_without_defaults_and_with_universal_outputs() -> None:
+def test_flake_without_defaults_and_with_universal_outputs(tmp_path: Path) -> None:
     src = (
         b'{\n  inputs.nixpkgs.url = "github:NixOS/nixpkgs";\n'
         b"  outputs = inputs: {\n"
@@ -72,7 +71,9 @@ def test_flake_without_defaults_and_with_universal_outputs() -> None:
         b"      modules = [\n        ./h.nix\n      ];\n    };\n"
         b"    colmena = { h = { imports = [ ./h.nix ]; }; };\n  };\n}\n"
     )
-    plan = wiring.wire_flake(cst.parse(src))
+    (tmp_path / "flake.nix").write_bytes(src)
+    (tmp_path / "h.nix").write_bytes(b"{ ... }: { }\n")
+    plan = wiring.wire_modules({"flake.nix": src}, discover(tmp_path).hosts, cst.parse)
     out = apply_edits(src, plan.edits["flake.nix"]).decode()
     assert 'inputs.sops-nix.url = "github:Mic92/sops-nix";' in out
     assert "        ./h.nix\n        inputs.sops-nix.nixosModules.sops\n" in out
@@ -136,3 +137,231 @@ def test_host_key_never_goes_into_a_colmena_hive_file() -> None:
     out = apply_edits(sources["modules/common.nix"], plan.edits["modules/common.nix"])
     assert b"sops.age.sshKeyPaths" in out
     assert not cst.parse(out).has_errors
+
+
+# --- where each host's modules are: found by host discovery, wherever it is --------
+
+WIRED_NIX = Path(__file__).resolve().parent / "harness" / "wired.nix"
+
+FLAKE_IMPORTING_HOSTS = """{
+  inputs.nixpkgs.url = "github:NixOS/nixpkgs/nixos-24.05";
+  outputs = { self, nixpkgs, ... }@inputs: {
+    nixosConfigurations = import ./nixos { inherit inputs; inherit (nixpkgs) lib; };
+  };
+}
+"""
+HOSTS_BUILDER = """{ inputs, lib }:
+let
+  machines = lib.attrNames
+    (lib.filterAttrs (_: t: t == "directory") (builtins.readDir ../machines));
+in
+lib.genAttrs machines (name:
+  lib.nixosSystem {
+    system = "x86_64-linux";
+    specialArgs = { inherit inputs; };
+    modules = [
+      ../machines/${name}
+      ../modules/common.nix
+    ];
+  })
+"""
+MACHINE = '{ config, ... }:\n{\n  networking.hostName = "NAME";\n}\n'
+COMMON = "{ lib, ... }:\n{\n  services.openssh.enable = true;\n}\n"
+
+
+def _repo(root: Path, files: dict[str, str]) -> Path:
+    for rel, text in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+    return root
+
+
+def _wire_in_place(root: Path) -> wiring.Wiring:
+    """Plan the wiring of the repository at ``root`` and write its edits there."""
+    sources = {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*.nix")}
+    plan = wiring.plan_wiring(sources, discover(root), cst.parse)
+    for rel, edits in plan.edits.items():
+        (root / rel).write_bytes(apply_edits(sources[rel], edits))
+    return plan
+
+
+def _has_sops(root: Path) -> dict[str, dict[str, bool]]:
+    """Per host, whether a module declaring sops-nix's options reaches it (real Nix
+    evaluation of the flake with stub inputs, every edited file parsed by Nix first)."""
+    nix = need_tool("nix-instantiate")
+    for file in root.rglob("*.nix"):
+        proc = subprocess.run([nix, "--parse", str(file)], capture_output=True)
+        assert proc.returncode == 0, proc.stderr.decode()
+    proc = subprocess.run(
+        [nix, "--eval", "--strict", "--json", str(WIRED_NIX), "--arg", "dir", str(root)],
+        capture_output=True,
+    )
+    assert proc.returncode == 0, proc.stderr.decode()
+    result: dict[str, dict[str, bool]] = json.loads(proc.stdout)
+    return result
+
+
+def test_module_goes_where_nixos_system_is_called_in_another_file(tmp_path: Path) -> None:
+    machines = {f"machines/{h}/default.nix": MACHINE.replace("NAME", h) for h in ("a", "b")}
+    root = _repo(
+        tmp_path,
+        {
+            "flake.nix": FLAKE_IMPORTING_HOSTS,
+            "nixos/default.nix": HOSTS_BUILDER,
+            "modules/common.nix": COMMON,
+            **machines,
+        },
+    )
+    assert _has_sops(root)["nixos"] == {"a": False, "b": False}
+    plan = _wire_in_place(root)
+    assert sorted(plan.edits) == ["flake.nix", "modules/common.nix", "nixos/default.nix"]
+    builder = (root / "nixos/default.nix").read_text()
+    assert "      ../modules/common.nix\n      inputs.sops-nix.nixosModules.sops\n" in builder
+    assert 'sops-nix.url = "github:Mic92/sops-nix";' in (root / "flake.nix").read_text()
+    assert _has_sops(root)["nixos"] == {"a": True, "b": True}
+    assert not any("cannot" in note for note in plan.notes)
+    again = _wire_in_place(root)
+    assert again.edits == {} and again.notes == []
+
+
+def test_a_builder_that_cannot_reach_the_input_is_a_by_hand_line(tmp_path: Path) -> None:
+    root = _repo(
+        tmp_path,
+        {
+            "flake.nix": FLAKE_IMPORTING_HOSTS.replace("inherit inputs; ", ""),
+            "nixos/default.nix": HOSTS_BUILDER.replace("{ inputs, lib }", "{ lib }").replace(
+                "inherit inputs; ", ""
+            ),
+            "machines/a/default.nix": MACHINE.replace("NAME", "a"),
+            "modules/common.nix": COMMON,
+        },
+    )
+    plan = wiring.plan_wiring(
+        {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*.nix")},
+        discover(root),
+        cst.parse,
+    )
+    assert "nixos/default.nix" not in plan.edits and "flake.nix" not in plan.edits
+    assert plan.notes[0] == (
+        "cannot wire sops-nix for a: nixos/default.nix:10 cannot name the sops-nix input; "
+        "pass it to nixos/default.nix (as an argument sops-nix) and add "
+        "sops-nix.nixosModules.sops to this modules list by hand"
+    )
+
+
+BASE_WITH_SOPS = (
+    "{ config, lib, inputs, ... }:\n{\n"
+    '  imports = [ inputs."sops-nix".nixosModules.sops ];\n'
+    '  networking.hostName = lib.mkDefault "base";\n'
+    "  services.openssh.enable = true;\n}\n"
+)
+HIVE = """{
+  inputs.nixpkgs.url = "github:NixOS/nixpkgs/nixos-24.11";
+  inputs.sops-nix.url = "github:Mic92/sops-nix";
+  outputs = { self, nixpkgs, sops-nix, ... }@inputs: {
+    colmena = {
+      meta.specialArgs = { inherit inputs; };
+      defaults = DEFAULTS;
+      web = { config, ... }: { imports = [ ./hosts/web.nix ]; };
+      networking = { config, ... }: { imports = [ ./hosts/networking.nix ]; };
+    };
+  };
+}
+"""
+NODE = '{ config, ... }:\n{\n  networking.hostName = "NAME";\n}\n'
+SHARED_LIST = """{
+  inputs.nixpkgs.url = "github:NixOS/nixpkgs/nixos-24.11";
+  inputs.sops-nix.url = "github:Mic92/sops-nix";
+  outputs = { self, nixpkgs, sops-nix, ... }:
+    let
+      baseModules = [ BASE ];
+    in {
+      nixosConfigurations = {
+        web = nixpkgs.lib.nixosSystem {
+          modules = baseModules ++ [ ./hosts/web.nix ];
+        };
+        networking = nixpkgs.lib.nixosSystem {
+          modules = baseModules
+            ++ [ ./hosts/networking.nix ];
+        };
+      };
+    };
+}
+"""
+
+
+@pytest.mark.parametrize(
+    ("flake", "base"),
+    [
+        (HIVE.replace("DEFAULTS", "import ./base.nix"), BASE_WITH_SOPS),
+        (HIVE.replace("DEFAULTS", "{ imports = [ ./base.nix ]; }"), BASE_WITH_SOPS),
+        (SHARED_LIST.replace("BASE", "sops-nix.nixosModules.sops"), COMMON),
+        (
+            SHARED_LIST.replace("BASE", "inputs.sops-nix.nixosModules.sops").replace(
+                "{ self, nixpkgs, sops-nix, ... }:", "{ self, nixpkgs, ... }@inputs:"
+            ),
+            COMMON,
+        ),
+    ],
+    ids=["defaults-import", "defaults-imports-list", "modules-variable", "inputs-attribute"],
+)
+def test_hosts_that_import_sops_nix_already_get_no_edit_and_no_note(
+    tmp_path: Path, flake: str, base: str
+) -> None:
+    nodes = {f"hosts/{h}.nix": NODE.replace("NAME", h) for h in ("web", "networking")}
+    root = _repo(tmp_path, {"flake.nix": flake, "base.nix": base, **nodes})
+    before = _has_sops(root)
+    assert set(before["nixos"].values()) | set(before["colmena"].values()) == {True}
+    plan = _wire_in_place(root)
+    # nothing by hand: no "not an attrset", "no modules list", "not a module attrset"
+    assert not [n for n in plan.notes if "by hand" in n or "cannot" in n or " not " in n]
+    assert not any(b"nixosModules" in edit.text.encode() for e in plan.edits.values() for edit in e)
+    if "defaults" in flake:  # the key path goes into base.nix, a plain module
+        assert sorted(plan.edits) == ["base.nix"]
+        assert "sops.age.sshKeyPaths" in (root / "base.nix").read_text()
+
+
+@pytest.mark.parametrize(
+    ("flake", "expected"),
+    [
+        (
+            HIVE.replace("DEFAULTS", "import ./base.nix"),
+            "defaults = { imports = [ (import ./base.nix) sops-nix.nixosModules.sops ]; };",
+        ),
+        (
+            HIVE.replace("DEFAULTS", "{ imports = [ ./base.nix ]; }"),
+            "defaults = { imports = [ ./base.nix sops-nix.nixosModules.sops ]; };",
+        ),
+        (
+            SHARED_LIST.replace("BASE", "./base.nix"),
+            "modules = baseModules ++ [ ./hosts/web.nix ] ++ [ sops-nix.nixosModules.sops ];",
+        ),
+    ],
+    ids=["defaults-import", "defaults-imports-list", "modules-variable"],
+)
+def test_hosts_without_sops_nix_get_it_once(tmp_path: Path, flake: str, expected: str) -> None:
+    nodes = {f"hosts/{h}.nix": NODE.replace("NAME", h) for h in ("web", "networking")}
+    root = _repo(tmp_path, {"flake.nix": flake, "base.nix": COMMON, **nodes})
+    plan = _wire_in_place(root)
+    assert expected in (root / "flake.nix").read_text()
+    after = _has_sops(root)
+    assert set(after["nixos"].values()) | set(after["colmena"].values()) == {True}
+    assert not any("cannot" in note for note in plan.notes)
+    assert _wire_in_place(root).edits == {}
+
+
+def test_a_host_whose_modules_may_bring_sops_nix_is_not_edited_but_named(tmp_path: Path) -> None:
+    """A flake input's module could import sops-nix itself: adding a second copy from
+    another input would declare its options twice, so the host is named instead."""
+    flake = SHARED_LIST.replace("BASE", "inputs.hardware.nixosModules.common-cpu-amd")
+    flake = flake.replace("{ self, nixpkgs, sops-nix, ... }:", "{ self, nixpkgs, ... }@inputs:")
+    nodes = {f"hosts/{h}.nix": NODE.replace("NAME", h) for h in ("web", "networking")}
+    root = _repo(tmp_path, {"flake.nix": flake, **nodes})
+    plan = wiring.wire_modules({"flake.nix": flake.encode()}, discover(root).hosts, cst.parse)
+    assert plan.edits == {}
+    assert plan.notes == [
+        "cannot tell whether networking, web import sops-nix's NixOS module: it is not "
+        "among the modules secretkit can read, but may come through one it cannot (such "
+        "as the module inputs.hardware.nixosModules.common-cpu-amd); if it does not, add "
+        "sops-nix.nixosModules.sops to their modules"
+    ]

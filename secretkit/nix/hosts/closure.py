@@ -19,6 +19,7 @@ from secretkit.nix import cst
 from secretkit.nix.cst import Node
 from secretkit.nix.hosts.evaluator import ENTRY, MAX_DEPTH, MAX_LEVEL, Evaluator, Val
 from secretkit.nix.hosts.files import File
+from secretkit.nix.hosts.model import Note
 
 _IMPORT_FUNCS = ("import", "builtins.import", "callPackage", "pkgs.callPackage")
 _MODULE_LISTS = ("imports", "sharedModules")
@@ -41,6 +42,9 @@ class HostAcc:
     # and as NixOS modules: a file only in the first is a home-manager module of the host
     home: set[Path] = field(default_factory=set)
     system: set[Path] = field(default_factory=set)
+    external: set[str] = field(default_factory=set)  # modules from outside the repository
+    gaps: list[Note] = field(default_factory=list)  # notes made while reading its modules
+    sites: list[tuple[Path, int, int]] = field(default_factory=list)  # `modules = …` values
 
     def source(self, kind: str) -> None:
         if kind not in self.sources:
@@ -57,7 +61,8 @@ class Closure(Evaluator):
         self.definition_files: set[Path] = set()
         self.flake_outputs: list[Val] = []
         self.queue: list[tuple[Path, HostAcc, bool]] = []
-        self.refs: dict[Path, tuple[list[Path], list[tuple[Path, int, int]], set[Path]]] = {}
+        self.refs: dict[Path, tuple[list[Path], list[tuple[Path, int, int]], HostAcc]] = {}
+        self.reading: HostAcc | None = None  # the host whose modules are being read
         self.draining = False
         self.hives_done: set[tuple[Path, int]] = set()
         self._own: dict[tuple[str, ...], Path] | None = None
@@ -65,8 +70,10 @@ class Closure(Evaluator):
         self.entry_files: dict[str, tuple[Path, ...]] = {}  # a haumea entry's own files
 
     def host(self, name: str, kind: str) -> HostAcc:
+        """The host ``name``; what is noted from now on is noted for it too."""
         acc = self.hosts.setdefault(name, HostAcc(name))
         acc.source(kind)
+        self.reading = acc
         return acc
 
     def host_module(self, v: Val, acc: HostAcc, entry: bool, what: str = "") -> None:
@@ -80,6 +87,16 @@ class Closure(Evaluator):
                 self.module(v, acc, entry)
         finally:
             self.current_host = outer
+
+    def note(self, file: File, node: Node, reason: str, kind: str = "", subject: str = "") -> None:
+        super().note(file, node, reason, kind, subject)
+        if self.reading is not None:
+            self.reading.gaps.append(Note(file.rel, file.line(node), reason, kind, subject))
+
+    def note_external(self, file: File, node: Node, name: str) -> None:
+        super().note_external(file, node, name)
+        if self.reading is not None:
+            self.reading.external.add(name)
 
     def module_list(self, v: Val, acc: HostAcc, entry: bool, what: str) -> None:
         elements, unknown = self.list_elements(v)
@@ -276,21 +293,24 @@ class Closure(Evaluator):
         try:
             while self.queue:
                 next_rel, next_acc, home = self.queue.pop(0)
-                children, inline, home_children = self.references(next_rel)
+                children, inline, seen = self.references(next_rel)
                 next_acc.inline.extend(inline)
+                next_acc.external |= seen.external
+                next_acc.gaps += seen.gaps
                 for child in children:
-                    child_home = home or child in home_children
-                    seen = next_acc.home if child_home else next_acc.system
-                    if child not in seen:
-                        seen.add(child)
+                    child_home = home or child in seen.record_home
+                    context = next_acc.home if child_home else next_acc.system
+                    if child not in context:
+                        context.add(child)
                         next_acc.modules.add(child)
                         next_acc.files.add(child)
                         self.queue.append((child, next_acc, child_home))
         finally:
             self.draining = False
 
-    def references(self, rel: Path) -> tuple[list[Path], list[tuple[Path, int, int]], set[Path]]:
-        """The files a file references and its inline module spans.  A file is read in
+    def references(self, rel: Path) -> tuple[list[Path], list[tuple[Path, int, int]], HostAcc]:
+        """The files a file references, its inline module spans, and what it imports
+        from outside or could not follow (``external``, ``gaps``).  A file is read in
         an empty scope, so this does not depend on the host: each file is scanned once."""
         cached = self.refs.get(rel)
         if cached is None:
@@ -299,11 +319,18 @@ class Closure(Evaluator):
             outer, self.current_host = self.current_host, None
             outer_home, self.in_home = self.in_home, False
             probe = HostAcc(name="", record=[])
-            file = self.load(rel)
-            top = cst.expression_root(file) if file is not None else None
-            if file is not None and top is not None:
-                self.scan(Val(top, file, {}), probe, False)
-            cached = (list(probe.record or []), list(probe.inline), set(probe.record_home))
+            reading, self.reading = self.reading, probe
+            try:
+                before = len(self.unresolved)
+                file = self.load(rel)
+                # a syntax error noted while loading: this file may hide modules too
+                probe.gaps += self.unresolved[before:]
+                top = cst.expression_root(file) if file is not None else None
+                if file is not None and top is not None:
+                    self.scan(Val(top, file, {}), probe, False)
+            finally:
+                self.reading = reading
+            cached = (list(probe.record or []), list(probe.inline), probe)
             self.refs[rel] = cached
             self.current_host = outer
             self.in_home = outer_home

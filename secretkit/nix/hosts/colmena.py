@@ -76,7 +76,7 @@ def hive(d: Closure, v: Val) -> None:
         else:
             hive_node_part(d, names, val, binding)
     for name in dict.fromkeys(n[0][0] for n in nodes):
-        acc = d.hosts[name]
+        acc = d.reading = d.hosts[name]
         for default in defaults:
             if default.node.type == "binding":
                 node, file = default.node, default.file
@@ -89,6 +89,7 @@ def hive(d: Closure, v: Val) -> None:
                     d.binding(names2[1:], Val(value, file, default.scope), acc, True, 0)
             else:
                 d.host_module(default, acc, True)
+    d.reading = None
 
 
 def hive_node_part(d: Closure, names: list[str], val: Val, binding: Node) -> None:

@@ -12,10 +12,14 @@ from secretkit.nix.hosts.model import Host, Inventory, Note
 def discover(root: Path) -> Inventory:
     """The hosts of the repository at ``root`` and the files each one uses."""
     d = Closure(root)
-    flake.flake(d)
-    colmena.hive_file(d)
-    directories.hosts_dir(d)
-    directories.plain_configuration(d)
+    for recogniser in (
+        flake.flake,
+        colmena.hive_file,
+        directories.hosts_dir,
+        directories.plain_configuration,
+    ):
+        recogniser(d)
+        d.reading = None  # notes made between hosts are not about the last one
     hosts = {
         name: Host(
             name=name,
@@ -25,6 +29,9 @@ def discover(root: Path) -> Inventory:
             inline=tuple(acc.inline),
             files=frozenset(acc.files),
             home_modules=frozenset(acc.home - acc.system),
+            external=frozenset(acc.external),
+            gaps=tuple(dict.fromkeys(acc.gaps)),
+            module_sites=tuple(acc.sites),
         )
         for name, acc in sorted(d.hosts.items())
     }
@@ -34,4 +41,5 @@ def discover(root: Path) -> Inventory:
         notes=sorted(d.unresolved, key=Note.order),
         external_notes=sorted(d.external, key=Note.order),
         note_hosts={note: frozenset(names) for note, names in d.note_hosts.items()},
+        definition_files=frozenset(d.definition_files),
     )

@@ -72,6 +72,13 @@ def flake(d: Closure) -> None:
 
 def system(d: Closure, name: str, v: Val, binding: Node, output: str = _NIXOS) -> None:
     """``nixosConfigurations.<name> = <…>`` (or darwin/home-manager configurations)."""
+    try:
+        _system(d, name, v, binding, output)
+    finally:
+        d.reading = None  # what is noted next is not about this host
+
+
+def _system(d: Closure, name: str, v: Val, binding: Node, output: str) -> None:
     kind, builder = _OUTPUTS[output]
     acc = d.host(name, kind)
     target = d.deref(v)
@@ -84,6 +91,9 @@ def system(d: Closure, name: str, v: Val, binding: Node, output: str = _NIXOS) -
                 d.attrsets(Val(arg, target.file, target.scope)), "modules"
             ):
                 if not rest:
+                    site = (modules.file.rel, modules.node.start_byte, modules.node.end_byte)
+                    if site not in acc.sites:
+                        acc.sites.append(site)
                     d.host_module(modules, acc, True, "modules")
                     return
             d.note(target.file, target.node, f"{fname} call for {name} has no modules")

@@ -9,8 +9,22 @@ contents.  :attr:`Inventory.unresolved` and :attr:`Inventory.external` render th
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
+
+# an external module that is sops-nix's own: ``sops-nix.nixosModules.sops``,
+# ``inputs."sops-nix".nixosModules.default``, ``<sops-nix/modules/sops>``
+_SOPS_NIX = re.compile(r"sops[^.]*\.(nixosModules|darwinModules)\.|<sops-nix/")
+_SOPS_NIX_HOME = re.compile(r"sops[^.]*\.homeManagerModules\.")
+# external modules that do not bring sops-nix: nixpkgs' own and those of well-known
+# flakes that never import it (every other one may import modules secretkit cannot read)
+_WELL_KNOWN = (
+    "agenix|ragenix|agenix-rekey|nixos-hardware|disko|home-manager|impermanence|lanzaboote"
+)
+_NIXPKGS = re.compile(
+    rf"^a nixpkgs module|^<nixpkgs[/>]|^(inputs\.|self\.inputs\.)?({_WELL_KNOWN})\.nixosModules\."
+)
 
 
 @dataclass(frozen=True)
@@ -40,6 +54,24 @@ class Host:
     # files the host uses only as home-manager modules (home-manager.users.<u>,
     # home-manager.sharedModules): their options are home-manager's, not NixOS's
     home_modules: frozenset[Path] = frozenset()
+    external: frozenset[str] = frozenset()  # modules from outside: inputs.x.nixosModules.y
+    gaps: tuple[Note, ...] = ()  # what could not be followed from this host's modules
+    module_sites: tuple[tuple[Path, int, int], ...] = ()  # its builder's `modules = …` value
+
+    def imports_sops_nix(self) -> bool | None:
+        """Whether sops-nix's module is among this host's modules: True, False, or None
+        when it is not found but could come through something not followed (a gap, a
+        flake input's module, a git submodule): then it cannot be said."""
+        own = _SOPS_NIX_HOME if self.source == "home-manager" else _SOPS_NIX
+        if any(own.search(name) for name in self.external) or "clan" in self.source:
+            return True  # clan-core brings sops-nix with it
+        return None if self.unseen() else False
+
+    def unseen(self) -> list[str]:
+        """What of this host's modules secretkit could not read, as ``file:line: why``."""
+        out = [f"{n.file.as_posix()}:{n.line or 1}: {n.reason}" for n in self.gaps]
+        out += sorted(f"the module {name}" for name in self.external if not _NIXPKGS.search(name))
+        return list(dict.fromkeys(out))
 
 
 @dataclass
@@ -56,6 +88,8 @@ class Inventory:
         """The hosts a note is about: those whose discovery met it, else every host
         using its file."""
         return set(self.note_hosts.get(note) or self.hosts_of_file(note.file))
+
+    definition_files: frozenset[Path] = frozenset()  # files that declare hosts (hive.nix)
 
     @property
     def unresolved(self) -> list[tuple[Path, str]]:
