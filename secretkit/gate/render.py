@@ -91,5 +91,9 @@ def render(report: CheckReport) -> list[str]:
             f"{len(report.not_run)} point(s) not run"
         )
     else:
-        lines.append("safe to publish")
+        warned = sum(1 for r in report.results if r.warning)
+        # a warning passes, but the verdict says there is something to read above it
+        lines.append(
+            f"safe to publish ({warned} warning(s) above)" if warned else "safe to publish"
+        )
     return lines

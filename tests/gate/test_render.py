@@ -76,6 +76,12 @@ def test_a_lone_result_of_a_group_keeps_its_own_fix() -> None:
     ]
 
 
+def test_the_verdict_counts_the_warnings_it_passes_with() -> None:
+    warned = CheckResult("plaintext-history", True, "warning: a hash", warning=True)
+    lines = render(CheckReport([CheckResult("x", True, "fine"), warned]))
+    assert lines[-1] == "safe to publish (1 warning(s) above)"
+
+
 def test_report_is_ok_only_when_every_result_is() -> None:
     good = CheckResult("sops-mac", True, "fine")
     bad = CheckResult("decrypted-copy", False, "x.dec.yaml", "delete it", ("x.dec.yaml",))
