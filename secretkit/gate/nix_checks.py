@@ -213,7 +213,9 @@ def check_host_readable(ctx: CheckContext) -> list[CheckResult]:
                     if problem is not None:
                         results.append(problem)
                     continue
-                problem = _host_problem(keys, host, path, decl.file, sops, recipients_of)
+                problem = _host_problem(
+                    keys, host, path, decl.file, sops, recipients_of, _own_key(ctx, host)
+                )
                 if problem is not None:
                     results.append(problem)
     for host, key in sorted(keys.hosts.items()):
@@ -253,6 +255,22 @@ def check_host_readable(ctx: CheckContext) -> list[CheckResult]:
     return results
 
 
+def _own_key(ctx: CheckContext, host: str) -> str | None:
+    """How ``host``'s modules set sops-nix's key, when not to the ssh host key alone
+    (``sops.age.keyFile``, ``sops.age.sshKeyPaths`` naming another file), else None."""
+    found = ctx.inventory().hosts.get(host)
+    if found is None:
+        return None
+    facts = ctx.nix().age_keys
+    said = [
+        f"{text} in {module.as_posix()}"
+        for module in sorted(found.modules - found.home_modules)  # (a user's own keys)
+        for text in facts.get(module.as_posix(), [])
+        if text != 'sops.age.sshKeyPaths = [ "/etc/ssh/ssh_host_ed25519_key" ]'
+    ]
+    return "; ".join(said) or None
+
+
 def _host_problem(
     keys: SopsYaml,
     host: str,
@@ -260,19 +278,28 @@ def _host_problem(
     used_by: str,
     sops: dict[str, SopsEntry],
     recipients_of: Callable[[SopsFile], list[list[str]]],
+    own_key: str | None = None,
 ) -> CheckResult | None:
-    """Why ``host`` cannot read ``path`` (which its module ``used_by`` reads), if so."""
+    """Why ``host`` cannot read ``path`` (which its module ``used_by`` reads), if so.
+    ``own_key``: how the host's own modules tell sops-nix which key to use, when they
+    do (not the ssh host key): the key to add is that one."""
     from secretkit.layouts.sops_nix import host_anchor, host_key
 
     key = host_key(keys.hosts, keys.keys, host)
     if key is None:
+        add = (
+            f"the public half of the key its sops-nix uses ({own_key}): secretkit hosts add "
+            f"{host} --ssh-pubkey-file <that key's .pub> (--age <its age1…> for an age "
+            "keyFile)"
+            if own_key
+            else f"secretkit hosts add {host} --ssh-pubkey-file <its ssh_host_ed25519_key.pub>"
+        )
         return CheckResult(
             "host-readable",
             False,
             f"host {host} uses {path} (in {used_by}) but has no &{host_anchor(host)} key in "
             ".sops.yaml",
-            f"secretkit hosts add {host} --ssh-pubkey-file "
-            f"<its ssh_host_ed25519_key.pub>, then secretkit updatekeys {path}",
+            f"{add}, then secretkit updatekeys {path}",
             (path, used_by),
         )
     entry = sops.get(path)
@@ -290,6 +317,12 @@ def _host_problem(
         else f"add *{anchor} to the creation rule for {path} in .sops.yaml, "
         f"then secretkit updatekeys {path}"
     )
+    if own_key:  # the key under the anchor must be the one sops-nix uses there
+        fix += (
+            f"; &{anchor} must be the public half of the key {host}'s sops-nix uses "
+            f"({own_key}): if it is not, secretkit rotate host {host} --ssh-pubkey-file "
+            "<that key's .pub> first"
+        )
     return CheckResult(
         "host-readable",
         False,

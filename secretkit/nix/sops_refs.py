@@ -44,6 +44,8 @@ class NixFacts:
     dynamic: list[str] = field(default_factory=list)  # files declaring computed names
     # networking.hostName = "<literal>": (nix file, offset, name)
     host_names: list[tuple[str, int, str]] = field(default_factory=list)
+    # sops.age.sshKeyPaths / sops.age.keyFile as written: nix file → "option = text"
+    age_keys: dict[str, list[str]] = field(default_factory=dict)
 
 
 _ATTRSETS = ("attrset_expression", "rec_attrset_expression")
@@ -189,6 +191,10 @@ def _read_bindings(facts: NixFacts, path: str, tree: cst.NixTree) -> None:
             resolved = resolve_nix_path(path, text)
             if resolved:
                 facts.default_files[path] = resolved
+            continue
+        if full in (["sops", "age", "sshKeyPaths"], ["sops", "age", "keyFile"]):
+            text = " ".join(str(cst.node_text(tree, binding.value)).split())
+            facts.age_keys.setdefault(path, []).append(f"{'.'.join(full)} = {text}")
             continue
         if full == ["sops", "secrets"] and binding.value.type not in _ATTRSETS:
             facts.dynamic.append(path)  # lib.genAttrs …, mkSecrets …: computed names

@@ -166,3 +166,31 @@ def test_an_unfollowable_default_sops_file_is_named_as_written(tmp_git_repo: Pat
     assert target.why == "sops.defaultSopsFile = mySecrets needs evaluating Nix"
     result = cannot_verify("nix-secret-refs", decl, target)
     assert result.fix.startswith("write sops.defaultSopsFile as a relative path literal")
+
+
+def test_a_host_with_its_own_sops_key_is_told_to_add_that_key(tmp_git_repo: Path) -> None:
+    """A host whose sops-nix uses another key (sops.age.sshKeyPaths of a user's key):
+    the fix named its ssh_host_ed25519_key.pub, which that host never uses."""
+    from secretkit.gate.nix_checks import check_host_readable
+
+    files = {
+        "flake.nix": (
+            "{ outputs = { nixpkgs, ... }: { nixosConfigurations.box = "
+            "nixpkgs.lib.nixosSystem { modules = [ ./box.nix ]; }; }; }\n"
+        ),
+        "box.nix": (
+            '{ config, ... }: { sops.age.sshKeyPaths = [ "/home/me/.ssh/id_ed25519" ]; '
+            "sops.secrets.token.sopsFile = ./secrets/box.yaml; "
+            "x = config.sops.secrets.token.path; }\n"
+        ),
+    }
+    for name, text in files.items():
+        (tmp_git_repo / name).write_text(text)
+    git(tmp_git_repo, "add", "-A")
+    (problem,) = [
+        r
+        for r in check_host_readable(CheckContext(root=tmp_git_repo, judge=SopsJudge()))
+        if not r.ok
+    ]
+    assert "ssh_host_ed25519_key" not in problem.fix
+    assert 'sops.age.sshKeyPaths = [ "/home/me/.ssh/id_ed25519" ] in box.nix' in problem.fix
