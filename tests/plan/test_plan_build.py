@@ -359,3 +359,19 @@ def test_a_module_of_imports_and_config_without_options_is_migrated_inside_confi
     assert move.name == "grafana/security/admin_password"  # not config/grafana/…
     new = plan.nix["hosts/a/default.nix"][1]
     assert new.index(b"config = {") < new.index(b"sops.secrets.") < new.rindex(b"};")
+
+
+def test_a_wg_quick_key_restarts_its_wg_quick_unit() -> None:
+    text = b"""{ ... }:
+{
+  networking.wg-quick.interfaces.wg0 = {
+    privateKey = "@WG_PRIVATE@";
+    peers = [ { publicKey = "@WG_PUBLIC@"; presharedKey = "@WG_PSK@"; } ];
+  };
+}
+"""
+    source, findings, _ = fill(text, "hosts/a/default.nix")
+    plan = plan_module(source, "hosts/a/default.nix", hosts=("a",), findings=findings)
+    assert plan.refused == [] and len(plan.moves) == 2
+    new = plan.nix["hosts/a/default.nix"][1]
+    assert new.count(b'restartUnits = [ "wg-quick-wg0.service" ];') == 2

@@ -55,11 +55,13 @@ class Wireguard:
         edits = rebind(site, new, emit.secret_ref(name))
         if isinstance(edits, Refusal):
             return edits
-        unit = f"wireguard-{site.path[3]}.service" if site.path[1] == "wireguard" else None
+        # the unit that reads the key: wireguard-<i> (networking.wireguard) or
+        # wg-quick-<i> (a oneshot that stays active: a restart is `wg-quick down; up`)
+        unit = f"{'wireguard' if site.path[1] == 'wireguard' else 'wg-quick'}-{site.path[3]}"
         return Rewrite(
             site.secret,
             edits,
             new,
-            restart_units=(unit,) if unit else (),
+            restart_units=(f"{unit}.service",),
             defines=[sibling],
         )
