@@ -44,6 +44,7 @@ class HostChange(Shown):
     rekeyed: tuple[str, ...] = ()  # existing files re-wrapped for the new host
     host_key_file: str | None = None  # --generate-host-key: the admins-only key file
     declare: str = ""  # add, when not in the Nix code: what to declare, where
+    own_key: str | None = None  # add: the key the host's sops-nix is told to use instead
 
     def lines(self) -> list[Line]:
         name = self.name
@@ -64,6 +65,14 @@ class HostChange(Shown):
                 )
             )
             shown.append(err(f"  to declare it: {self.declare}"))
+        if self.own_key:
+            shown.append(
+                err(
+                    f"note: host {name}'s sops-nix decrypts with the key its modules name "
+                    f"({self.own_key}): the key added must be the public half of that one, "
+                    "or nothing decrypts there"
+                )
+            )
         return shown
 
 
@@ -225,7 +234,23 @@ def _add(
         rekeyed=plan.rekeyed,
         host_key_file=plan.host_key_file,
         declare=declare,
+        own_key=_own_key(root, inventory, name) if in_nix else None,
     )
+
+
+def _own_key(root: Path, inventory: Inventory, name: str) -> str | None:
+    from secretkit.nix.sops_refs import nix_facts, own_key
+
+    host = inventory.hosts[name]
+    modules = sorted(m.as_posix() for m in host.modules - host.home_modules)
+
+    def read(rel: str) -> bytes | None:
+        try:
+            return (root / rel).read_bytes()
+        except OSError:
+            return None
+
+    return own_key(nix_facts(modules, read), modules)
 
 
 def declare_hint(inventory: Inventory, name: str) -> str:

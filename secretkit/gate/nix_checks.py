@@ -256,19 +256,15 @@ def check_host_readable(ctx: CheckContext) -> list[CheckResult]:
 
 
 def _own_key(ctx: CheckContext, host: str) -> str | None:
-    """How ``host``'s modules set sops-nix's key, when not to the ssh host key alone
-    (``sops.age.keyFile``, ``sops.age.sshKeyPaths`` naming another file), else None."""
+    """How ``host``'s NixOS modules set sops-nix's key, when not to the ssh host key
+    alone (:func:`secretkit.nix.sops_refs.own_key`), else None."""
+    from secretkit.nix.sops_refs import own_key
+
     found = ctx.inventory().hosts.get(host)
     if found is None:
         return None
-    facts = ctx.nix().age_keys
-    said = [
-        f"{text} in {module.as_posix()}"
-        for module in sorted(found.modules - found.home_modules)  # (a user's own keys)
-        for text in facts.get(module.as_posix(), [])
-        if text != 'sops.age.sshKeyPaths = [ "/etc/ssh/ssh_host_ed25519_key" ]'
-    ]
-    return "; ".join(said) or None
+    modules = (m.as_posix() for m in found.modules - found.home_modules)  # not a user's
+    return own_key(ctx.nix(), modules)
 
 
 def _host_problem(

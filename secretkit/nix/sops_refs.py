@@ -128,6 +128,22 @@ def _option_path(binding: cst.Binding) -> list[str]:
     return full[k:]
 
 
+DEFAULT_SSH_KEY = 'sops.age.sshKeyPaths = [ "/etc/ssh/ssh_host_ed25519_key" ]'
+
+
+def own_key(facts: NixFacts, modules: Iterable[str]) -> str | None:
+    """How ``modules`` (a host's NixOS modules, repo-relative) tell sops-nix which key
+    to use when not the ssh host key alone (``sops.age.keyFile``, ``sshKeyPaths``
+    naming another file), as ``option = text in file``; None when they do not."""
+    said = [
+        f"{text} in {module}"
+        for module in sorted(modules)
+        for text in facts.age_keys.get(module, [])
+        if text != DEFAULT_SSH_KEY
+    ]
+    return "; ".join(said) or None
+
+
 def _index(name: str) -> bool:
     return name.startswith("[") and name.endswith("]")
 

@@ -298,3 +298,25 @@ def test_round_trip_with_the_sops_engine(
     assert opens_with(ssh_private_key_to_age(immich_private).reveal())
     assert opens_with(str(admin))
     assert not opens_with(ssh_private_key_to_age(jelly_private).reveal())
+
+
+def test_adding_a_host_whose_sops_nix_uses_another_key_says_so(
+    tmp_git_repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The host tells sops-nix to use a user's ssh key: an ssh host key added with no
+    word would leave every secret unreadable there."""
+    (tmp_git_repo / "flake.nix").write_text(
+        "{ outputs = { nixpkgs, ... }: { nixosConfigurations.box = "
+        "nixpkgs.lib.nixosSystem { modules = [ ./box.nix ]; }; }; }\n"
+    )
+    (tmp_git_repo / "box.nix").write_text(
+        '{ ... }: { sops.age.sshKeyPaths = [ "/home/me/.ssh/id_ed25519" ]; }\n'
+    )
+    admin = pyrage.x25519.Identity.generate()
+    host = pyrage.x25519.Identity.generate()
+    root = str(tmp_git_repo)
+    assert run(capsys, "-C", root, "init", "--admin", str(admin.to_public()))[0] == 0
+    code, _out, err = run(capsys, "-C", root, "hosts", "add", "box", "--age", str(host.to_public()))
+    assert code == 0
+    assert "note: host box's sops-nix decrypts with the key its modules name" in err
+    assert '"/home/me/.ssh/id_ed25519" ] in box.nix' in err
