@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import posixpath
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from secretkit.gate.model import CheckResult
@@ -132,6 +133,7 @@ def check_nix_refs(ctx: CheckContext) -> list[CheckResult]:
                         "does not see it, and evaluation fails (file not found)",
                         f"git add {target.path}",
                         (decl.file, target.path),
+                        "a sops file git does not track yet (a flake does not see it)",
                     )
                 )
             if decl.fmt in (None, "yaml", "json") and not _lookup_key(entry.sops, key):
@@ -145,6 +147,12 @@ def check_nix_refs(ctx: CheckContext) -> list[CheckResult]:
                         (decl.file, target.path),
                     )
                 )
+    if len(untracked) > 1:  # one line for them all, with one command that adds them all
+        every = f"git add {' '.join(sorted(untracked))}"
+        results = [
+            replace(r, group_fix=every) if r.group.startswith("a sops file git") else r
+            for r in results
+        ]
     pairs = 0
     if ctx.clan() is not None:
         from secretkit.gate.clan_checks import clan_var_refs

@@ -331,3 +331,16 @@ def test_a_host_file_git_does_not_track_yet_fails_with_git_add(lab: Homelab) -> 
     assert problems[0]["fix"] == "git add secrets/audiobookshelf.yaml"
     git(lab.repo, "add", "secrets/audiobookshelf.yaml")  # the fix, followed
     assert not failures(check(lab), "nix-secret-refs")
+
+
+def test_several_untracked_host_files_are_one_group_with_one_command(lab: Homelab) -> None:
+    from secretkit.commands.check import render, run_check
+
+    for name in ("audiobookshelf", "jellyfin"):
+        git(lab.repo, "rm", "-q", "--cached", f"secrets/{name}.yaml")
+    git(lab.repo, "commit", "-q", "-m", "untrack two")
+    text = "\n".join(render(run_check(lab.repo)))
+    assert "a sops file git does not track yet (a flake does not see it) — " in text
+    assert "fix: git add secrets/audiobookshelf.yaml secrets/jellyfin.yaml" in text
+    git(lab.repo, "add", "secrets/audiobookshelf.yaml", "secrets/jellyfin.yaml")  # followed
+    assert not failures(check(lab), "nix-secret-refs")
