@@ -69,6 +69,8 @@ class Migration(Prepared, Shown):
         moves = len(self.plan.moves)
         tracked = set(ls_files(self.root, "--cached"))
         new = sorted(p for p in written if p not in tracked)
+        if new and ".sops.yaml" not in tracked and (self.root / ".sops.yaml").is_file():
+            new.insert(0, ".sops.yaml")  # (init wrote it): a clone needs its rules too
         shown = (
             [out(f"before deploying, let git see the new files: git add {' '.join(new)}")]
             if new

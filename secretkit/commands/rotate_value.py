@@ -12,6 +12,7 @@ lists the units to restart, from the ``restartUnits`` of every
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -46,6 +47,7 @@ class ValueRotation(Shown):
     public: str | None  # the new public half (wireguard, ssh-ed25519)
     source: str  # "stdin" | "kind <k>"
     unrecorded: str | None = None  # why exposed's checklist could not be told
+    warnings: tuple[str, ...] = ()  # what a reader of the value needs done besides
 
     def lines(self) -> list[Line]:
         also = f" (and {self.also})" if self.also else ""
@@ -67,6 +69,7 @@ class ValueRotation(Shown):
                 out("no restartUnits declared for it: restart its services after deploying")
             )
         shown.append(out("change it at its provider too, if it is a credential issued elsewhere"))
+        shown += [err(f"warning: {w}") for w in self.warnings]
         if self.unrecorded is not None:
             shown.append(
                 err(
@@ -113,8 +116,15 @@ def _new_value(
             f"{name} holds a password hash now; a new {kind} value would not be a hash",
             hint=f"secretkit rotate value {name} --kind hashed-password (or --from-stdin)",
         )
-    made = kind_for(kind).generate(options)
     also = declared.also_plain if declared is not None and declared.kind == kind else None
+    if kind == "hashed-password" and also is None:
+        # only the hash would be kept: nobody would know the new password
+        raise UsageError(
+            f"a random password for {name} would be stored only as its hash, so nobody "
+            "could log in with it",
+            hint=f"give the new password: echo NEW | secretkit rotate value {name} --from-stdin",
+        )
+    made = kind_for(kind).generate(options)
     return made, also, f"kind {kind}"
 
 
@@ -187,7 +197,44 @@ def rotate_value(
         made.public,
         source,
         unrecorded,
+        _reader_warnings(root, name, files_below(root)),
     )
+
+
+_BORG = r'passCommand\s*=\s*"cat \$\{{config\.sops\.secrets\.{ref}\.path\}}"'
+_SYNCTHING = r"STGUIAPIKEY=\$\{{config\.sops\.placeholder\.{ref}\}}"
+
+
+def _reader_warnings(root: Path, name: str, paths: list[Path]) -> tuple[str, ...]:
+    """What the programs reading ``name`` need besides the new value, from how the Nix
+    code uses it (the routes migrate writes)."""
+    refs = [f'"{name}"'] + ([name] if name.replace("-", "_").isidentifier() else [])
+    out: list[str] = []
+    texts = []
+    for path in paths:
+        if path.suffix == ".nix":
+            try:
+                texts.append(path.read_text("utf-8", "replace"))
+            except OSError:
+                continue
+
+    def used(pattern: str) -> bool:
+        found = (re.search(pattern.format(ref=re.escape(r)), t) for r in refs for t in texts)
+        return any(found)
+
+    if used(_BORG):
+        out.append(
+            "a borg repository opens only with its current passphrase: before deploying, "
+            "run `borg key change-passphrase` on each repository a job with this passCommand "
+            "uses (with the old passphrase), or those backups fail"
+        )
+    if used(_SYNCTHING):
+        out.append(
+            "Syncthing also accepts the API key in its config.xml, and that one was not "
+            "changed: generate a new one in the Syncthing GUI (Actions → Settings → GUI → "
+            "API Key → Generate), or the old key keeps working"
+        )
+    return tuple(out)
 
 
 def _mark_rotated(

@@ -91,8 +91,9 @@ class SopsJudge:
                 path,
                 "matches a .sops.yaml creation rule but is not encrypted (no valid sops "
                 "metadata): a decrypted secrets file",
-                f"unstage it (git rm --cached {path}), encrypt it "
-                f"(secretkit encrypt -i {path}) and stage the encrypted file",
+                f"put the encrypted version back in the index (git restore --staged {path}; "
+                f"a new file: git rm --cached {path}), encrypt the copy in the work tree "
+                f"(secretkit encrypt -i {path}) before staging it again",
             )
         try:
             key = operations.data_key_of(sops, self.identities(), source=path)

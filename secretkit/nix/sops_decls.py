@@ -4,6 +4,7 @@ sops-nix restarts when it changes (``restartUnits``)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,12 +33,27 @@ def _strings(tree: cst.NixTree, node: cst.Node) -> list[str]:
     ]
 
 
+_PLACEHOLDER = re.compile(r'placeholder\.(?:"([^"]+)"|([A-Za-z_][A-Za-z0-9_\'-]*))')
+
+
 def declarations_in(rel: str, source: bytes) -> list[Declaration]:
+    """The file's declarations; a secret also restarts the ``restartUnits`` of the
+    ``sops.templates`` that hold its placeholder (the service reads the template)."""
     tree = cst.parse(source)
     found: dict[str, Declaration] = {}
+    templates: dict[str, tuple[list[str], list[str]]] = {}  # name → (placeholders, units)
     for binding in cst.bindings(tree):
         full = binding.full_path
         for i in range(len(full) - 2):
+            if full[i : i + 2] == ["sops", "templates"]:
+                held, units = templates.setdefault(full[i + 2], ([], []))
+                rest = full[i + 3 :]
+                text = cst.node_text(tree, binding.value)
+                if rest == ["restartUnits"] and binding.value.type == "list_expression":
+                    units.extend(_strings(tree, binding.value))
+                elif rest in (["content"], []):
+                    held.extend(a or b for a, b in _PLACEHOLDER.findall(text))
+                break
             if full[i : i + 2] != ["sops", "secrets"]:
                 continue
             name, rest = full[i + 2], full[i + 3 :]
@@ -48,6 +64,11 @@ def declarations_in(rel: str, source: bytes) -> list[Declaration]:
             elif rest == ["key"] and binding.value.type in cst.STRING_TYPES:
                 decl.key = cst.string_at(tree, binding.value).value
             break
+    for held, units in templates.values():
+        for name in dict.fromkeys(held):
+            if name in found:
+                decl = found[name]
+                decl.restart_units.extend(u for u in units if u not in decl.restart_units)
     return list(found.values())
 
 

@@ -90,6 +90,7 @@ class Plan:
     sops: dict[str, dict[tuple[str, ...], Sensitive[str]]] = field(default_factory=dict)
     wiring: list[str] = field(default_factory=list)
     originals: list[Sensitive[str]] = field(default_factory=list)  # found values, for redaction
+    notes: list[str] = field(default_factory=list)  # what a route leaves to do by hand
     targets: Targets = field(default_factory=Targets)  # host → the sops file it writes
     spans: dict[str, set[tuple[int, int]]] = field(default_factory=dict)  # found byte spans
 
@@ -418,6 +419,8 @@ def _plan_finding(
         refuse(conflict, dotted, name, entry)
         return
     # accepted
+    if result.note is not None and result.note not in plan.notes:
+        plan.notes.append(result.note)
     module.defined.update(result.defines)
     module.edits.extend(result.edits)
     for spec in result.options:

@@ -339,6 +339,7 @@ def prepare(
     if plan.moves:
         plan.wiring = [n for n in wiring.notes]
     notes = [f"{path}: not a Nix file; move its secrets by hand" for path in others]
+    notes += [f"after deploying: {note}" for note in plan.notes]
     if plan.moves:
         receiving = {h for m in plan.moves for h in m.hosts}
         if not any(k in data for data in sources.values() for k in _OTHER_KEY_SOURCES):

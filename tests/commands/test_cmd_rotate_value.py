@@ -116,6 +116,12 @@ def test_a_declared_hashed_password_is_renewed_with_its_plain_twin(
         (("rotate", "value", "db/password"), 2, "is not declared in secrets/generators.toml"),
         (("rotate", "value", "nope/x", "--kind", "hex"), 3, "no sops file holds nope/x"),
         (("rotate", "value", "db/password", "--from-stdin", "--kind", "hex"), 2, "not both"),
+        # a random password kept only as its hash: nobody could log in with it
+        (
+            ("rotate", "value", "db/password", "--kind", "hashed-password"),
+            2,
+            "nobody could log in with it",
+        ),
     ],
 )
 def test_rotate_value_usage(
@@ -127,3 +133,35 @@ def test_rotate_value_usage(
     got, _, err = run_main(capsys, "-C", str(lab.root), *args)
     assert (got, message in err) == (code, True), err
     assert lab.files() == before
+
+
+def test_the_readers_of_a_rotated_value_are_told_what_else_they_need(
+    lab: Lab, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A borg repository opens only with its current passphrase; Syncthing still accepts
+    the API key in config.xml; a template's service restarts when the value changes."""
+    (lab.root / "hosts" / "jelly.nix").write_text(
+        """{ config, ... }:
+{
+  services.borgbackup.jobs.media.encryption.passCommand =
+    "cat ${config.sops.secrets."db/password".path}";
+  sops.templates."syncthing-gui.env" = {
+    content = ''
+      STGUIAPIKEY=${config.sops.placeholder."prometheus/syncthing/api_key"}
+    '';
+    restartUnits = [ "syncthing.service" ];
+  };
+  sops.secrets."prometheus/syncthing/api_key" = { };
+}
+"""
+    )
+    commit_all(lab.root, "readers")
+    code, out, err = run_main(capsys, "-C", str(lab.root), "rotate", "value",
+                              "db/password", "--kind", "alnum")  # fmt: skip
+    assert code == 0, err
+    assert "warning: a borg repository opens only with its current passphrase" in err
+    code, out, err = run_main(capsys, "-C", str(lab.root), "rotate", "value",
+                              "prometheus/syncthing/api_key", "--kind", "alnum")  # fmt: skip
+    assert code == 0, err
+    assert "warning: Syncthing also accepts the API key in its config.xml" in err
+    assert "  syncthing.service  (hosts/jelly.nix:" in out

@@ -160,6 +160,7 @@ class Rewrite:
     options: list[OptionSpec] = field(default_factory=list)
     template: TemplateLine | None = None
     defines: list[tuple[str, ...]] = field(default_factory=list)  # option paths made by the edits
+    note: str | None = None  # what still has to be done by hand (said once per run)
 
 
 @dataclass(frozen=True)

@@ -117,6 +117,12 @@ class GuiApiKey:
                 option=option,
                 restart_units=("syncthing.service",),
             ),
+            note=(
+                "the Syncthing API key syncthing-init already wrote into config.xml stays "
+                "valid beside STGUIAPIKEY (Syncthing accepts both), and it is the one that "
+                "was committed: generate a new one in the Syncthing GUI (Actions → Settings "
+                "→ GUI → API Key → Generate), then the committed key no longer works"
+            ),
         )
 
 
