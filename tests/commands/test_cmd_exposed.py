@@ -4,6 +4,7 @@ after `purge` (from its backup refs) — and never a value in the output."""
 
 from __future__ import annotations
 
+import io
 import json
 import shutil
 import stat
@@ -75,7 +76,9 @@ def test_after_migrate_every_value_is_listed_as_not_rotated(
 
 
 def test_rotated_values_are_rotated_and_plaintext_ones_are_found(
-    lab: tuple[Path, list[Sensitive[str]]], capsys: pytest.CaptureFixture[str]
+    lab: tuple[Path, list[Sensitive[str]]],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     root, _ = lab
     name = "services.grafana.settings.security.admin_password"
@@ -87,8 +90,11 @@ def test_rotated_values_are_rotated_and_plaintext_ones_are_found(
     assert isinstance(stored, list)
     place = next(p for p in stored if p.endswith(" (its crypt hash)"))
     hashed = place.split(": ")[1].removesuffix(" (its crypt hash)")
+    # (a new password given on stdin: a random one kept only as its hash is refused)
+    new_password = fake.password("stian-new")
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(new_password.encode() + b"\n")))
     assert run_main(capsys, "-C", str(root), "rotate", "value", hashed,
-                    "--kind", "hashed-password")[0] == 0  # fmt: skip
+                    "--from-stdin")[0] == 0  # fmt: skip
     leaked = fake.pushover_token("left-behind")
     (root / "notes.nix").write_text(f'{{ services.x.token = "{leaked}"; }}\n')
     commit_all(root, "everything, and a new plaintext token")
