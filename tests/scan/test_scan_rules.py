@@ -162,6 +162,16 @@ SHOULD_FLAG: list[Case] = [
         '{ users.users.a.hashedPassword = "@V@"; }',
         "password-hash",
     ),
+    # commented out: still in the file, judged as the binding would be
+    ("commented-out", fake.password, '{\n  # password = "@V@";\n}', "secret-attribute"),
+    ("commented-out-block", fake.password, '{\n  /* x.token = "@V@"; */\n}', "secret-attribute"),
+    (
+        "commented-out-token",
+        fake.tailscale_auth_key,
+        '{ # x.authKey = "@V@";\n}',
+        "tailscale-auth-key",
+    ),
+    ("token-in-prose-comment", fake.github_token, "{ } # the old one: @V@\n", "github-token"),
 ]
 
 _HEX = "0123456789abcdef"
@@ -289,7 +299,8 @@ SHOULD_NOT_FLAG: list[Case] = [
     ("xxx", lambda: "xxxxxxxx", '{ password = "@V@"; }', None),
     ("todo", lambda: "TODO", '{ password = "@V@"; }', None),
     ("example", lambda: "example-password", '{ password = "@V@"; }', None),
-    ("commented-out", fake.password, '{\n  # password = "@V@";\n}', None),
+    ("commented-out-placeholder", lambda: "changeme", '{\n  # password = "@V@";\n}', None),
+    ("comment-prose", fake.password, '{\n  # the password is "@V@"\n}', None),
     ("allow-comment", fake.password, '{\n  password = "@V@"; # secretkit: allow\n}', None),
     (
         "option-description",
