@@ -499,6 +499,21 @@ def test_secret_names(name: str, kind: str | None) -> None:
         ("init.el", "(defun find-weechat-password (host port)\n", None),
         ("app.py", 'client = Client(token="test-secret")\n', None),
         ("app.py", 'API_TOKEN = "@V@"\n', "secret-attribute"),
+        # a YAML tag that keeps the scalar a string; a local tag names a reference
+        ("plex.yml", "plex:\n  token: !!str @V@\n", "secret-attribute"),
+        ("vars.yml", "db_password: !unsafe '@V@'\n", "secret-attribute"),
+        ("config.yaml", "password: !env_var DB_PASSWORD\n", None),
+        ("stack.yaml", "MasterUserPassword: !Ref DbPassword\n", None),
+        ("vars.yml", "db_password: !vault |\n  $ANSIBLE_VAULT;1.1;AES256\n", None),
+        # shell and .env assignments in any case, judged as FOO_TOKEN= is
+        ("run.sh", 'username="me"\npassword="@V@"\n', "secret-attribute"),
+        ("run.sh", "  local api_token=@V@\n", "secret-attribute"),
+        ("run.sh", 'password="$(pass show db)"\n', None),
+        ("run.sh", "password=$(pass show db)\n", None),
+        ("run.sh", 'token="$1"\n', None),
+        ("run.sh", "db_pass=${DB_PASS:-}\n", None),
+        ("bin/deploy", "#!/usr/bin/env bash\nauth_key=@V@ tailscale up\n", "secret-attribute"),
+        ("app.env", "db_password=@V@\n", "secret-attribute"),
     ],
 )
 def test_other_files_by_key_context(path: str, text: str, rule: str | None) -> None:
@@ -510,6 +525,26 @@ def test_other_files_by_key_context(path: str, text: str, rule: str | None) -> N
     else:
         assert [r for r, _ in found] == [rule], found
         assert found[0][1] == value.encode()
+
+
+@pytest.mark.parametrize(
+    ("path", "template"),
+    [
+        ("run.sh", 'password="@V@"\n'),
+        ("run.sh", 'PASSWORD="@V@"\n'),
+        ("run.sh", "export Db_Password=@V@\n"),
+        (".env", "password=@V@\n"),
+        (".env", 'PASSWORD="@V@"\n'),
+        ("garage.toml", 'rpc_secret = "@V@"\n'),
+        ("app.yaml", "client_secret: @V@\n"),
+    ],
+)
+def test_a_hex_value_under_a_secret_name_is_found(path: str, template: str) -> None:
+    """``openssl rand -hex 32`` under a shell or .env name of any case, or a name
+    saying secret: a secret, not a digest (hashlike)."""
+    value = fake.hex_key(32, "hex-" + template)
+    found = _rules(template.replace("@V@", value).encode(), path)
+    assert [v for _, v in found] == [value.encode()], found
 
 
 def test_alphabet_placeholder_token_is_not_reported() -> None:
