@@ -577,6 +577,8 @@ def test_pushover_in_yaml_needs_context() -> None:
         ("/run/agenix/x", "reference"),
         ("ext:foo", "reference"),
         ("changeme", "placeholder"),
+        ("mysecretpassword", "placeholder"),  # polybar's sample config
+        ("myapikey", "placeholder"),
         ("1 hour", "duration"),
         ("tskey-…", "placeholder"),
         ("a1b2...", "placeholder"),
