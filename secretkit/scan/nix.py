@@ -248,7 +248,7 @@ def scan_nix(data: bytes) -> tuple[list[Hit], bool]:
     hits.extend(
         hit
         for hit in _comment_hits(tree, data, text, lowered, file_hits)
-        if data.count(b"\n", 0, hit.start) + 1 not in allowed_lines
+        if not allowed_lines or data.count(b"\n", 0, hit.start) + 1 not in allowed_lines
     )
     return merge(hits), tree.has_errors
 
