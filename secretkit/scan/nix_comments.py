@@ -17,9 +17,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-# A "#" and an "=" later on the same line (led by a literal: re scans for it quickly).
-_HASH_LINE = re.compile(rb"#[^\n=]*=")
-_WORDS = (b"pass", b"token", b"secret", b"key", b"cred", b"psk", b"auth", b"pw")
+# A "#" and, later on the same line, an "=" before a string (or a lib.mk* call of one):
+# led by a literal, which re scans for quickly.
+_HASH_LINE = re.compile(rb"#[^\n=]*=[ \t]*(?:[A-Za-z.]+[ \t]+)?[\"']")
+# Every secret name (filters.secret_name) holds one of these (asked of the lowered bytes).
+_WORDS = re.compile(rb"pass|tok|secret|key|cred|psk|auth|pw")
 
 _NAME = rb"(?:[A-Za-z_][A-Za-z0-9_'-]*|\"(?:[^\"\\$\n]|\\.)*\")"
 _BINDING = re.compile(
@@ -65,7 +67,7 @@ def comment_spans(
             hash_at = m.start()
             line_end = data.find(b"\n", hash_at)
             line_end = len(data) if line_end == -1 else line_end
-            if _holds_word(lowered, hash_at, line_end) and comment_at(hash_at):
+            if _holds_word(lowered, hash_at, m.end()) and comment_at(hash_at):
                 m = _HASH_LINE.search(data, line_end)
             else:
                 m = _HASH_LINE.search(data, hash_at + 1)
@@ -83,7 +85,7 @@ def comment_spans(
 
 
 def _holds_word(lowered: bytes, start: int, end: int) -> bool:
-    return any(lowered.find(word, start, end) != -1 for word in _WORDS)
+    return _WORDS.search(lowered, start, end) is not None
 
 
 def bindings(data: bytes, start: int, end: int) -> Iterator[CommentBinding]:
