@@ -11,6 +11,10 @@ For every string literal (:func:`secretkit.nix.cst.strings`):
 4. text written to ``environment.etc."x".text`` when some ``*File`` option of
    the same file reads ``/etc/x``.
 
+Comments are read where they can matter (:mod:`secretkit.scan.nix_comments`): a
+commented-out ``# attr.path = "value";`` is judged as that binding would be, with the
+path written there, and a token format anywhere in a comment is reported.
+
 Nothing from an interpolation (``${…}``) is ever reported, and neither is what
 :func:`secretkit.scan.filters.not_secret` recognises.  Nix is never evaluated.
 """

@@ -7,6 +7,11 @@ the value passes the same filters.  Reading lines instead of parsing keeps
 exact positions, tolerates templated or broken files and never quotes a value in
 a parser's error message.  Every file, structured or not, also goes through the
 token-format detectors and detect-secrets' vendor formats.
+
+A commented-out pair (``# password = …``, ``#token: …``, ``// "apiKey": …``,
+``# export API_TOKEN=…``) is judged as the line without its mark; other comments keep
+only their token formats.  Shell scripts and ``.env`` files are read as the shell
+reads them: ``password=…`` is judged as ``PASSWORD=…`` is (filters.env_key_kind).
 """
 
 from __future__ import annotations
