@@ -514,6 +514,7 @@ def test_secret_names(name: str, kind: str | None) -> None:
         ("run.sh", "db_pass=${DB_PASS:-}\n", None),
         ("bin/deploy", "#!/usr/bin/env bash\nauth_key=@V@ tailscale up\n", "secret-attribute"),
         ("app.env", "db_password=@V@\n", "secret-attribute"),
+        (".envrc", "export restic_password=@V@\n", "secret-attribute"),
     ],
 )
 def test_other_files_by_key_context(path: str, text: str, rule: str | None) -> None:
