@@ -19,7 +19,7 @@ from typing import Any
 
 # A "#" and, later on the same line, an "=" before a string (or a lib.mk* call of one):
 # led by a literal, which re scans for quickly.
-_HASH_LINE = re.compile(rb"#[^\n=]*=[ \t]*(?:[A-Za-z.]+[ \t]+)?[\"']")
+_HASH_LINE = re.compile(rb"#[^\n=]*+=[ \t]*+(?:[A-Za-z.]++[ \t]++)?[\"']")
 # Every secret name (filters.secret_name) holds one of these (asked of the lowered bytes).
 _WORDS = re.compile(rb"pass|tok|secret|key|cred|psk|auth|pw")
 
