@@ -189,32 +189,8 @@ def _pairs(text: str, fmt: str) -> Iterator[tuple[str, int, int]]:
             if span:
                 base = m.start("value")
                 yield key, base + span[0], base + span[1]
-    elif fmt == "shell":
-        spans = set()
-        for key, start, end in _shell_pairs(text):
-            spans.add(start)
-            yield key, start, end
-        yield from (pair for pair in _quoted_pairs(text) if pair[1] not in spans)
     else:
-        yield from _quoted_pairs(text)
-
-
-# ``name=value`` in a shell script (after ``export``/``local``/… or a comment mark too).
-_SHELL_ASSIGN = re.compile(
-    r"(?<![^\s;&|(#])(?P<key>[A-Za-z_][A-Za-z0-9_]*)="
-    r"(?:'(?P<sq>[^'\n]*)'|\"(?P<dq>[^\"\n]*)\"|(?P<bare>[^\s'\";|&)`]+))"
-)
-
-
-def _shell_pairs(text: str) -> Iterator[tuple[str, int, int]]:
-    """``(name, value start, value end)`` of the shell assignments to secret-ish names,
-    read on the lines that hold a secret-ish word only."""
-    lines = lines_with(text, _SECRETISH_WORDS)
-    for start, end in [(0, len(text))] if lines is None else lines:
-        for m in _SHELL_ASSIGN.finditer(text, start, end):
-            if _secretish(m.group("key")):
-                group = next(g for g in ("sq", "dq", "bare") if m.group(g) is not None)
-                yield m.group("key"), m.start(group), m.end(group)
+        yield from _quoted_pairs(text, shell=fmt == "shell")
 
 
 _IDENT_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")
@@ -233,9 +209,10 @@ def _lowered_in_place(text: str) -> str:
     return "".join(low if len(low := ch.lower()) == 1 else ch for ch in text)
 
 
-def _quoted_pairs(text: str) -> Iterator[tuple[str, int, int]]:
+def _quoted_pairs(text: str, *, shell: bool = False) -> Iterator[tuple[str, int, int]]:
     """``name = "value"`` / ``name: 'value'`` in code and prose, found from the secret
-    words outwards (fast on large files: no regex runs at every position)."""
+    words outwards (fast on large files: no regex runs at every position).  ``shell``:
+    ``name=value`` unquoted too, where a shell reads an assignment."""
     lowered = _lowered_in_place(text)
     seen: set[int] = set()
     for word in _SECRETISH_WORDS:
@@ -248,12 +225,28 @@ def _quoted_pairs(text: str) -> Iterator[tuple[str, int, int]]:
             if end not in seen:
                 seen.add(end)
                 m = _AFTER_KEY.match(text, end)
-                if m:
+                if m or (shell and text.startswith("=", end)):
                     start = run_start(text, pos, _IDENT_CHARS)
                     if start < end and (text[start].isalpha() or text[start] == "_"):
-                        group = "dq" if m.group("dq") is not None else "sq"
-                        yield text[start:end], m.start(group), m.end(group)
+                        if m:
+                            group = "dq" if m.group("dq") is not None else "sq"
+                            yield text[start:end], m.start(group), m.end(group)
+                        elif (value := _shell_value(text, start, end)) is not None:
+                            yield text[start:end], *value
             pos = find(lowered, word, end)
+
+
+_SHELL_VALUE = re.compile(r"[^\s'\";|&)`]+")
+_SHELL_BEFORE = frozenset(" \t\n;&|(#")
+
+
+def _shell_value(text: str, start: int, end: int) -> tuple[int, int] | None:
+    """The unquoted value of the shell assignment ``text[start:end]=value``, if the name
+    is a shell variable's where a command can start (after ``export``/``local`` too)."""
+    if "-" in text[start:end] or (start and text[start - 1] not in _SHELL_BEFORE):
+        return None
+    m = _SHELL_VALUE.match(text, end + 1)
+    return None if m is None else (m.start(), m.end())
 
 
 def key_value_hits(text: str, fmt: str) -> list[Hit]:
