@@ -258,7 +258,9 @@ def scan_nix(data: bytes) -> tuple[list[Hit], bool]:
 
 
 # Rules that need a name or a command around them: in a comment only through a binding.
-_NOT_ALONE = KEYED_RULES | FREEFORM_RULES | {"pushover-token", "pushover-user-key"}
+_NOT_ALONE = (
+    KEYED_RULES | FREEFORM_RULES | {"pushover-token", "pushover-user-key", "syncthing-api-key"}
+)
 
 
 def _comment_hits(
@@ -266,13 +268,11 @@ def _comment_hits(
 ) -> list[Hit]:
     """Hits in comments: a commented-out binding judged as the binding would be (the
     path written in the comment is its attribute path), and a token format anywhere."""
-    from secretkit.scan.text_files import char_to_byte
+    tokens = [h for h in file_hits if h.rule not in _NOT_ALONE]
+    if tokens and len(text) != len(data):
+        from secretkit.scan.text_files import char_to_byte
 
-    tokens = [
-        h
-        for h in char_to_byte(text, data, file_hits)
-        if h.rule not in _NOT_ALONE and h.rule != "syncthing-api-key"
-    ]
+        tokens = char_to_byte(text, data, tokens)
     out: list[Hit] = []
     for start, end in nix_comments.comment_spans(tree, data, lowered, [h.start for h in tokens]):
         taken: list[tuple[int, int]] = []

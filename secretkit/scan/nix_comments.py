@@ -51,36 +51,34 @@ def comment_spans(
     root = tree.root
     found: dict[int, int] = {}
 
-    def comment_at(pos: int) -> int:
-        """The end of the comment holding ``pos``, or 0 when it is in none."""
+    def comment_at(pos: int) -> tuple[int, int] | None:
+        """The span of the comment holding ``pos``, or None when it is in none."""
         node = root.descendant_for_byte_range(pos, pos + 1)
         if node is None or node.type != "comment":
-            return 0
-        found[int(node.start_byte)] = end = int(node.end_byte)
-        return end
+            return None
+        return int(node.start_byte), int(node.end_byte)
 
     for pos in starts:
-        comment_at(pos)
-    if b"#" in data:
-        m = _HASH_LINE.search(data)
-        while m is not None:
-            hash_at = m.start()
-            line_end = data.find(b"\n", hash_at)
-            line_end = len(data) if line_end == -1 else line_end
-            if _holds_word(lowered, hash_at, m.end()) and comment_at(hash_at):
-                m = _HASH_LINE.search(data, line_end)
-            else:
-                m = _HASH_LINE.search(data, hash_at + 1)
+        if (span := comment_at(pos)) is not None:
+            found[span[0]] = span[1]
+    m = _HASH_LINE.search(data)
+    while m is not None:
+        hash_at = m.start()
+        if _holds_word(lowered, hash_at, m.end()) and (span := comment_at(hash_at)) is not None:
+            found[span[0]] = span[1]
+            m = _HASH_LINE.search(data, span[1])
+        else:
+            m = _HASH_LINE.search(data, hash_at + 1)
     pos = data.find(b"/*")
     while pos != -1:
-        close = data.find(b"*/", pos + 2)
-        close = len(data) if close == -1 else close + 2
-        after = (
-            data.find(b"=", pos, close) != -1
-            and _holds_word(lowered, pos, close)
-            and comment_at(pos)
-        )
-        pos = data.find(b"/*", after or pos + 2)
+        span = comment_at(pos)  # (a glob in a string, "${dir}/*", is none)
+        if span is None:
+            pos = data.find(b"/*", pos + 2)
+            continue
+        start, end = span
+        if data.find(b"=", start, end) != -1 and _holds_word(lowered, start, end):
+            found[start] = end
+        pos = data.find(b"/*", end)
     return sorted(found.items())
 
 
