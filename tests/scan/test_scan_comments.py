@@ -61,10 +61,10 @@ def test_a_commented_out_assignment_is_judged_as_the_line(
         ("app.toml", "# set token = your token here\n"),
         ("app.toml", '# password = "changeme"\n'),
         ("config.yaml", "# token: see the wiki for how to get one\n"),
-        ("app.env", "# API_KEY=your-api-key-here\n"),
+        ("app.env", "# API_KEY=your-api-key-here\n"),  # secretkit: allow
         ("config.yaml", "#password: !secret db_password\n"),
         ("app.ini", "; password = ${DB_PASSWORD}\n"),
-        ("app.py", '# connect(password="hunter2")\n'),
+        ("app.py", '# connect(password="hunter2")\n'),  # secretkit: allow
         ("notes.md", "# Password: the one in the safe\n"),
         ("mpd.ini", ";;password = mysecretpassword\n"),
     ],
