@@ -196,6 +196,11 @@ def _string_node(tree: cst.Tree, start: int, end: int) -> cst.Node | None:
     return node
 
 
+def _in_comment(tree: cst.Tree, start: int) -> bool:
+    node = tree.root.descendant_for_byte_range(start, start + 1)
+    return node is not None and node.type == "comment"
+
+
 def build_plan(
     sources: Mapping[str, bytes],
     findings: Sequence[FindingLike],
@@ -335,6 +340,13 @@ def _plan_finding(
         plan.refused.append(Refused(module.path, finding.line, attrpath, reason, tuple(route)))
 
     node = _string_node(module.tree, finding.start, finding.end)
+    if node is None and _in_comment(module.tree, finding.start):
+        # no sops route fixes this one: the value itself has to go
+        step = f"delete it from the comment on line {finding.line} (a comment is published too)"
+        plan.refused.append(
+            Refused(module.path, finding.line, "", "the secret is in a comment", (step,))
+        )
+        return
     if node is None:
         refuse("the secret is not inside a string literal")
         return

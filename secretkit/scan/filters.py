@@ -196,7 +196,7 @@ _PLACEHOLDER_SHAPES = re.compile(
 # ``example-password``), and at least one of them says "placeholder"; a value that
 # merely starts with one (``example99Secret!``, ``dummy4Lyf``) is a secret.
 _MARKER = (
-    r"change|changeit|redacted|placeholder|example|todo|fixme|tbd|dummy|your|insert|replace|"
+    r"change|changeit|redacted|placeholder|example|todo|fixme|tbd|dummy|your|my|insert|replace|"
     r"here|fake|sample|enter|fill|put"
 )
 _FILLER = (

@@ -11,6 +11,10 @@ For every string literal (:func:`secretkit.nix.cst.strings`):
 4. text written to ``environment.etc."x".text`` when some ``*File`` option of
    the same file reads ``/etc/x``.
 
+Comments are read where they can matter (:mod:`secretkit.scan.nix_comments`): a
+commented-out ``# attr.path = "value";`` is judged as that binding would be, with the
+path written there, and a token format anywhere in a comment is reported.
+
 Nothing from an interpolation (``${…}``) is ever reported, and neither is what
 :func:`secretkit.scan.filters.not_secret` recognises.  Nix is never evaluated.
 """
@@ -24,7 +28,7 @@ from functools import lru_cache
 from typing import Any
 
 from secretkit.nix.cst import NixString
-from secretkit.scan import filters, nix_positions
+from secretkit.scan import filters, nix_comments, nix_positions
 from secretkit.scan.detectors import Context, in_context, vendor_hint
 from secretkit.scan.hits import (
     ALLOW_MARK,
@@ -100,7 +104,8 @@ def scan_nix(data: bytes) -> tuple[list[Hit], bool]:
     # hold a token at all; only those (and secret-named ones) are read in full.  (It
     # looks for vendor formats only where the text can hold one; whether it can is
     # asked again only if a literal is read.)
-    marks = sorted(_byte_offsets(text, data, token_hits(text, Context(()))))
+    file_hits = token_hits(text, Context(()))
+    marks = sorted(_byte_offsets(text, data, file_hits))
     asked: list[bool] = []
 
     def vendor() -> bool:
@@ -244,7 +249,77 @@ def scan_nix(data: bytes) -> tuple[list[Hit], bool]:
             if line in allowed_lines:
                 continue
             hits.append(Hit(start, end, hit.rule, hit.kind, hit.severity, _dotted(path), value))
+    hits.extend(
+        hit
+        for hit in _comment_hits(tree, data, text, lowered, file_hits)
+        if not allowed_lines or data.count(b"\n", 0, hit.start) + 1 not in allowed_lines
+    )
     return merge(hits), tree.has_errors
+
+
+# Rules that need a name or a command around them: in a comment only through a binding.
+_NOT_ALONE = (
+    KEYED_RULES | FREEFORM_RULES | {"pushover-token", "pushover-user-key", "syncthing-api-key"}
+)
+
+
+def _comment_hits(
+    tree: Any, data: bytes, text: str, lowered: bytes, file_hits: list[Hit]
+) -> list[Hit]:
+    """Hits in comments: a commented-out binding judged as the binding would be (the
+    path written in the comment is its attribute path), and a token format anywhere."""
+    tokens = [h for h in file_hits if h.rule not in _NOT_ALONE]
+    if tokens and len(text) != len(data):
+        from secretkit.scan.text_files import char_to_byte
+
+        tokens = char_to_byte(text, data, tokens)
+    out: list[Hit] = []
+    for start, end in nix_comments.comment_spans(tree, data, lowered, [h.start for h in tokens]):
+        taken: list[tuple[int, int]] = []
+        for binding in nix_comments.bindings(data, start, end):
+            taken.append((binding.start, binding.end))
+            out.extend(_binding_hits(binding, data))
+        for hit in tokens:
+            if start <= hit.start < end and not any(a <= hit.start < b for a, b in taken):
+                value = data[hit.start : hit.end].decode("utf-8", "replace")
+                if not filters.not_secret(value, token=True):
+                    out.append(hit)
+    return out
+
+
+def _binding_hits(binding: nix_comments.CommentBinding, data: bytes) -> list[Hit]:
+    """The hits of ``path = "value"`` written in a comment, as :func:`scan_nix` finds
+    them in the same binding outside one (byte offsets)."""
+    names = list(binding.names)
+    key = _key(names)
+    facts = _key_facts(key)
+    if facts is None or not _META.isdisjoint(names):
+        return []
+    kind, env_key_name, _config, _command = facts
+    if kind is None and len(names) >= 2 and names[-2] == "basicAuth":
+        kind = "password"
+    if kind is None and env_key_name and not _ENVIRONMENT.isdisjoint(names[:-1]):
+        kind = filters.env_key_kind(key, binding.value.strip())
+    value = binding.value
+    found = token_hits(value, in_context(tuple(names), value))
+    attribute = _attribute_hit(value, kind) if kind is not None else None
+    if attribute is not None:
+        found.append(attribute)
+    raw = data[binding.start : binding.end].decode("utf-8", "replace")
+    out = []
+    for hit in found:
+        part = value[hit.start : hit.end]
+        if hit.rule not in KEYED_RULES and filters.not_secret(
+            part, token=hit.rule not in FREEFORM_RULES
+        ):
+            continue
+        if raw == value:
+            start = binding.start + len(value[: hit.start].encode("utf-8"))
+            end = start + len(part.encode("utf-8"))
+        else:  # escapes: the whole literal stands for the part
+            start, end = binding.start, binding.end
+        out.append(Hit(start, end, hit.rule, hit.kind, hit.severity, _dotted(names), part))
+    return out
 
 
 @dataclass(frozen=True)
@@ -352,6 +427,7 @@ def _attribute_hit(value: str, kind: str) -> Hit | None:
     if filters.not_secret(text):
         return None
     if filters.hashlike(text) and kind not in (
+        "secret",
         "psk",
         "preshared-key",
         "secret-key",

@@ -7,6 +7,11 @@ the value passes the same filters.  Reading lines instead of parsing keeps
 exact positions, tolerates templated or broken files and never quotes a value in
 a parser's error message.  Every file, structured or not, also goes through the
 token-format detectors and detect-secrets' vendor formats.
+
+A commented-out pair (``# password = …``, ``#token: …``, ``// "apiKey": …``,
+``# export API_TOKEN=…``) is judged as the line without its mark; other comments keep
+only their token formats.  Shell scripts and ``.env`` files are read as the shell
+reads them: ``password=…`` is judged as ``PASSWORD=…`` is (filters.env_key_kind).
 """
 
 from __future__ import annotations
@@ -44,7 +49,8 @@ from secretkit.scan.match_starts import (
 # and tabs are possessive (what follows each cannot start with one, so giving one back
 # never helps; a value blanked out as ciphertext is long).
 _YAML_BODY = (
-    r"[ \t]*+(?:-[ \t]++)?(?:\"(?P<dq>[^\"]+)\"|'(?P<sq>[^']+)'|(?P<bare>[^\s\"'#:{}\[\],&*!|>%@`-]"
+    r"[ \t]*+(?:#++[ \t]*+)?(?:-[ \t]++)?(?:\"(?P<dq>[^\"]+)\"|'(?P<sq>[^']+)'"
+    r"|(?P<bare>[^\s\"'#:{}\[\],&*!|>%@`-]"
     r"(?:[^:#]*[^:# \t])?))"
     r"[ \t]*+:[ \t]++(?P<value>\S(?:.*[^ \t\n])?)[ \t]*+$"
 )
@@ -54,7 +60,8 @@ _YAML_PAIR = re.compile("^" + _YAML_BODY, re.MULTILINE)
 _YAML_NEXT = re.compile("\n" + _YAML_BODY, re.MULTILINE)
 _JSON_PAIR = re.compile(r"\"((?:[^\"\\\n]|\\.)*)\"[ \t]*:[ \t]*\"((?:[^\"\\\n]|\\.)*)\"")
 _ASSIGN = re.compile(
-    r"^[ \t]*(?:export[ \t]+)?(?P<key>[A-Za-z_][A-Za-z0-9_.\-]*|\"[^\"]+\")[ \t]*[=:][ \t]*"
+    r"^[ \t]*(?:(?:#+|;+|//)[ \t]*)?(?:export[ \t]+)?"
+    r"(?P<key>[A-Za-z_][A-Za-z0-9_.\-]*|\"[^\"]+\")[ \t]*[=:][ \t]*"
     r"(?P<value>(?:.*[^ \t\n])?)[ \t]*$",
     re.MULTILINE,
 )
@@ -69,7 +76,15 @@ STRUCTURED = {
     ".conf": "ini",
     ".env": "env",
     ".properties": "ini",
+    ".sh": "shell",
+    ".bash": "shell",
+    ".zsh": "shell",
+    ".ksh": "shell",
 }
+# Shell start-up files and direnv's .envrc are shell too.
+_SHELL_NAMES = frozenset(
+    {".envrc", ".bashrc", ".bash_profile", ".profile", ".zshrc", ".zshenv", ".zprofile"}
+)
 
 
 def file_format(path: str) -> str:
@@ -78,6 +93,8 @@ def file_format(path: str) -> str:
         return "env"
     if name.endswith(".nix"):
         return "nix"
+    if name in _SHELL_NAMES:
+        return "shell"
     dot = name.rfind(".")
     return STRUCTURED.get(name[dot:], "text") if dot > 0 else "text"
 
@@ -98,11 +115,31 @@ def _unquote(raw: str, fmt: str) -> tuple[int, int] | None:
             end = min(end, pos)
     while end > 0 and raw[end - 1] in " \t":
         end -= 1
-    if fmt == "yaml" and raw[0] in "|>&*!{[":
-        return None  # block scalars, anchors, tags and flow collections
+    if fmt == "yaml" and raw[0] == "!":
+        return _untagged(raw)
+    if fmt == "yaml" and raw[0] in "|>&*{[":
+        return None  # block scalars, anchors and flow collections
     if fmt == "toml" and raw[0] in "[{":
         return None
     return 0, end
+
+
+# A YAML tag that leaves the scalar after it a plain string: a core tag (``!!str``,
+# ``!!binary``) or Ansible's ``!unsafe``.  Any other local tag says what the
+# application makes of its argument (Home Assistant's ``!secret name``, ``!env_var``,
+# ``!include``, Ansible's ``!vault``, CloudFormation's ``!Ref``): never the value.
+_PLAIN_TAG = re.compile(r"(?:!![A-Za-z]+|!<tag:yaml\.org,2002:[a-z]+>|!unsafe)[ \t]+(?=\S)")
+
+
+def _untagged(raw: str) -> tuple[int, int] | None:
+    """The span of the scalar after a YAML tag that keeps it a plain string."""
+    tag = _PLAIN_TAG.match(raw)
+    if tag is None:
+        return None
+    if raw[tag.end()] in "|>&*!{[":
+        return None
+    span = _unquote(raw[tag.end() :], "yaml")
+    return None if span is None else (tag.end() + span[0], tag.end() + span[1])
 
 
 _SECRETISH_WORDS = ("pass", "token", "secret", "key", "cred", "psk", "auth", "pw")
@@ -153,7 +190,7 @@ def _pairs(text: str, fmt: str) -> Iterator[tuple[str, int, int]]:
                 base = m.start("value")
                 yield key, base + span[0], base + span[1]
     else:
-        yield from _quoted_pairs(text)
+        yield from _quoted_pairs(text, shell=fmt == "shell")
 
 
 _IDENT_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")
@@ -172,9 +209,10 @@ def _lowered_in_place(text: str) -> str:
     return "".join(low if len(low := ch.lower()) == 1 else ch for ch in text)
 
 
-def _quoted_pairs(text: str) -> Iterator[tuple[str, int, int]]:
+def _quoted_pairs(text: str, *, shell: bool = False) -> Iterator[tuple[str, int, int]]:
     """``name = "value"`` / ``name: 'value'`` in code and prose, found from the secret
-    words outwards (fast on large files: no regex runs at every position)."""
+    words outwards (fast on large files: no regex runs at every position).  ``shell``:
+    ``name=value`` unquoted too, where a shell reads an assignment."""
     lowered = _lowered_in_place(text)
     seen: set[int] = set()
     for word in _SECRETISH_WORDS:
@@ -187,16 +225,34 @@ def _quoted_pairs(text: str) -> Iterator[tuple[str, int, int]]:
             if end not in seen:
                 seen.add(end)
                 m = _AFTER_KEY.match(text, end)
-                if m:
+                if m or (shell and text.startswith("=", end)):
                     start = run_start(text, pos, _IDENT_CHARS)
                     if start < end and (text[start].isalpha() or text[start] == "_"):
-                        group = "dq" if m.group("dq") is not None else "sq"
-                        yield text[start:end], m.start(group), m.end(group)
+                        if m:
+                            group = "dq" if m.group("dq") is not None else "sq"
+                            yield text[start:end], m.start(group), m.end(group)
+                        elif (value := _shell_value(text, start, end)) is not None:
+                            yield text[start:end], *value
             pos = find(lowered, word, end)
 
 
+_SHELL_VALUE = re.compile(r"[^\s'\";|&)`]+")
+_SHELL_BEFORE = frozenset(" \t\n;&|(#")
+
+
+def _shell_value(text: str, start: int, end: int) -> tuple[int, int] | None:
+    """The unquoted value of the shell assignment ``text[start:end]=value``, if the name
+    is a shell variable's where a command can start (after ``export``/``local`` too)."""
+    if "-" in text[start:end] or (start and text[start - 1] not in _SHELL_BEFORE):
+        return None
+    m = _SHELL_VALUE.match(text, end + 1)
+    return None if m is None else (m.start(), m.end())
+
+
 def key_value_hits(text: str, fmt: str) -> list[Hit]:
-    """Name-rule hits for the key/value pairs of ``text`` read as ``fmt``."""
+    """Name-rule hits for the key/value pairs of ``text`` read as ``fmt``.  A pair
+    commented out (``# password = …``) is judged as the line would be without the
+    mark, unless its value is unquoted words (``# token: see the wiki``: prose)."""
     hits: list[Hit] = []
     for key, start, end in _pairs(text, fmt):
         value = text[start:end]
@@ -207,25 +263,72 @@ def key_value_hits(text: str, fmt: str) -> list[Hit]:
                 value = json.loads(f'"{value}"')
             except ValueError:
                 continue
+        if (
+            (start == 0 or text[start - 1] not in "\"'")
+            and any(c.isspace() for c in value)
+            and commented(text, start)
+        ):
+            continue
         lowered = key.lower()
         if any(n in lowered for n in KEYED_NEEDS):
             hits.extend(
                 h for h in token_hits(text[start:end], Context((key,)), start) if h.rule in _KEYED
             )
-        kind = filters.secret_name(key)
-        if kind is None or filters.hash_name(key) or filters.public_name(key):
-            continue
-        if filters.password_hash(value):
-            hits.append(Hit(start, end, "password-hash", "password-hash", "low"))
-            continue
-        if kind == "password-hash" or filters.not_secret(value):
-            continue
-        if filters.hashlike(value) and kind not in ("psk", "secret-key", "token", "api-key"):
-            continue
-        if fmt == "text" and looks_like_code(value):
-            continue
-        hits.append(Hit(start, end, "secret-attribute", kind, "medium"))
+        if fmt in ("env", "shell") and _assigned(text, start):
+            hit = _shell_hit(key, value, fmt)
+        else:
+            hit = _pair_hit(key, value, fmt)
+        if hit is not None:
+            hits.append(replace(hit, start=start, end=end))
     return hits
+
+
+def _assigned(text: str, start: int) -> bool:
+    """Whether the value at ``start`` is assigned as the shell does: ``NAME=value``,
+    ``NAME="value"`` (no space around the "=")."""
+    at = start - 1 if start and text[start - 1] in "\"'" else start
+    return at >= 2 and text[at - 1] == "=" and (text[at - 2].isalnum() or text[at - 2] == "_")
+
+
+def _pair_hit(key: str, value: str, fmt: str) -> Hit | None:
+    """The hit for ``key: value`` (a span to be placed by the caller), or None."""
+    kind = filters.secret_name(key)
+    if kind is None or filters.hash_name(key) or filters.public_name(key):
+        return None
+    if filters.password_hash(value):
+        return Hit(0, 0, "password-hash", "password-hash", "low")
+    if kind == "password-hash" or filters.not_secret(value):
+        return None
+    if filters.hashlike(value) and kind not in ("psk", "secret-key", "token", "api-key", "secret"):
+        return None
+    if fmt in ("text", "shell") and looks_like_code(value):
+        return None
+    return Hit(0, 0, "secret-attribute", kind, "medium")
+
+
+def _shell_hit(name: str, value: str, fmt: str) -> Hit | None:
+    """``name=value`` in a shell script or ``.env`` file, judged in every case as the
+    command rule judges an upper-case ``FOO_TOKEN=value`` (filters.env_key_kind; a
+    hex value is a secret too)."""
+    if filters.hash_name(name) or filters.public_name(name):
+        return None
+    if filters.password_hash(value):
+        return Hit(0, 0, "password-hash", "password-hash", "low")
+    kind = filters.env_key_kind(name, value)
+    if kind is None or kind == "password-hash" or filters.not_secret(value):
+        return None
+    if fmt == "shell" and (len(value) < 4 or value[0] in "([{<$%@-"):
+        return None  # an expansion, an array, a placeholder or an option
+    return Hit(0, 0, "secret-attribute", kind, "medium")
+
+
+_COMMENT_STARTS = ("#", "//", ";", "/*", "* ", "<!--")
+
+
+def commented(text: str, pos: int) -> bool:
+    """Whether the line holding ``pos`` starts with a comment mark."""
+    line_start = text.rfind("\n", 0, pos) + 1
+    return text[line_start:pos].lstrip().startswith(_COMMENT_STARTS)
 
 
 def looks_like_code(value: str) -> bool:
@@ -256,7 +359,7 @@ def _raw_hits(text: str, fmt: str) -> tuple[str, list[Hit]]:
 def _asking(text: str, fmt: str) -> AbstractContextManager[None]:
     """The pair readers of text and JSON ask the lower-cased text for the secret words:
     the detectors then ask it too (other formats do not pay for lower-casing)."""
-    if fmt in ("text", "json") and len(text) >= _ASK_MIN:
+    if fmt in ("text", "json", "shell") and len(text) >= _ASK_MIN:
         return remembering(text)
     return nullcontext()
 
@@ -279,7 +382,7 @@ def _hits(text: str, fmt: str) -> list[Hit]:
 
 def scan_text(text: str, path: str) -> list[Hit]:
     """Hits (character offsets into ``text``) for one non-Nix file."""
-    text, hits = _raw_hits(text, file_format(path))
+    text, hits = _raw_hits(text, _content_format(text, file_format(path)))
     kept = []
     for hit in merge(hits):
         value = text[hit.start : hit.end]
@@ -292,15 +395,28 @@ def scan_text(text: str, path: str) -> list[Hit]:
         line = text[line_start : line_end if line_end != -1 else len(text)]
         if ALLOW_MARK in line:
             continue
-        if (hit.rule in KEYED_RULES or hit.rule in FREEFORM_RULES) and line.lstrip().startswith(
-            _COMMENT_STARTS
+        if (
+            (hit.rule in KEYED_RULES or hit.rule in FREEFORM_RULES)
+            and line.lstrip().startswith(_COMMENT_STARTS)
+            and not _COMMENTED_ASSIGNMENT.match(line)
         ):
-            continue  # commented-out code (a token format in a comment is still a leak)
+            continue  # a comment, not a commented-out assignment (a token format is kept)
         kept.append(hit)
     return kept
 
 
-_COMMENT_STARTS = ("#", "//", ";", "/*", "* ", "<!--")
+# A comment that is one assignment: ``# key = …``, ``#key: …``, ``// "key": …``,
+# ``# export KEY=…``, ``#  - KEY=…`` (not ``# set the token = …``: prose).
+_COMMENTED_ASSIGNMENT = re.compile(
+    r"[ \t]*(?:#+|//+|;+|/\*+|\*|<!--)[ \t]*(?:-[ \t]+)?(?:export[ \t]+)?"
+    r"(?:\"[^\"\n]+\"|'[^'\n]+'|[A-Za-z_$][A-Za-z0-9_.\-\[\]'\"$]*)[ \t]*(?::=|=>|=|:)"
+)
+_SHEBANG_SHELL = re.compile(r"#![^\n]*\b(?:sh|bash|zsh|ksh|dash)\b")
+
+
+def _content_format(text: str, fmt: str) -> str:
+    """A text file that starts with a shell's ``#!`` line is a shell script."""
+    return "shell" if fmt == "text" and _SHEBANG_SHELL.match(text) else fmt
 
 
 # Detectors that only make sense with a key around them (run per pair above).

@@ -198,6 +198,18 @@ def test_unsupported_shapes_are_refused_with_a_reason() -> None:
         assert reason in plan.refused[0].reason
 
 
+def test_a_secret_in_a_comment_is_refused_with_the_step_that_removes_it() -> None:
+    # a sops route would leave the value where it is: only deleting it helps
+    source, findings, _ = fill(b'{ ... }:\n{\n  # services.k3s.token = "@T@";\n}\n', "m.nix")
+    plan = plan_module(source, "m.nix", findings=findings)
+    assert plan.moves == [] and plan.nix == {}
+    (refused,) = plan.refused
+    assert refused.message().splitlines() == [
+        "m.nix:3: cannot migrate safely: the secret is in a comment",
+        "  by hand: delete it from the comment on line 3 (a comment is published too)",
+    ]
+
+
 def test_a_deleted_binding_takes_its_trailing_comment_along() -> None:
     src = b"""{ config, ... }:
 {

@@ -211,6 +211,10 @@ in
   x = builtins.toFile "api-key" "{c.secret()}";
   y = pkgs.writeTextFile {{ name = "gitea-token"; text = "{c.secret()}"; }};
   z = pkgs.writeText "deploy-key.pub" "{ssh_pub}";
+  # services.tailscale.authKey = "{c.secret(fake.tailscale_auth_key("corpus-comment"))}";
+  #users.users.guest.initialPassword = "{c.secret(fake.password("corpus-commented"))}";
+  # networking.wireless.networks.home.psk = "{c.decoy("changeme")}";
+  # the api token is in sops: see {c.decoy("secrets/laptop.yaml")}
 }}
 """
 
@@ -221,6 +225,29 @@ in
         f"API_TOKEN={c.token()}\n"
         "LOG_LEVEL=debug\n"
         f"SIGNING_KEY_ID={c.decoy(gpg)}\n"
+        f"# OLD_API_TOKEN={c.token()}\n"
+        f"# API_KEY={c.decoy('your-api-key-here')}\n"
+        f"# the password: {c.decoy('see the wiki')}\n"
+    )
+
+    # secrets outside Nix the scanner once missed: commented out, behind a YAML tag,
+    # a lower-case shell assignment of a hex value
+    c.file("hosts/nas/garage.toml")
+    c.files[c._path] = (
+        "[admin]\n"
+        f'#admin_token = "{c.secret(fake.hex_key(32, "corpus-garage"))}"\n'
+        f'# metrics_token = "{c.decoy("changeme")}"\n'
+    )
+    c.file("hosts/nas/kometa.yml")
+    c.files[c._path] = (
+        f"plex:\n  token: !!str {c.token(20)}\n  password: !secret {c.decoy('plex_password')}\n"
+    )
+    c.file("hosts/nas/wg-helper.sh")
+    c.files[c._path] = (
+        "#!/usr/bin/env bash\n"
+        f'username="{c.decoy("token")}"\n'
+        f'password="{c.secret(fake.hex_key(32, "corpus-wg-helper"))}"\n'
+        'token="$1"\n'
     )
     return c
 

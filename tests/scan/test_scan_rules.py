@@ -162,6 +162,16 @@ SHOULD_FLAG: list[Case] = [
         '{ users.users.a.hashedPassword = "@V@"; }',
         "password-hash",
     ),
+    # commented out: still in the file, judged as the binding would be
+    ("commented-out", fake.password, '{\n  # password = "@V@";\n}', "secret-attribute"),
+    ("commented-out-block", fake.password, '{\n  /* x.token = "@V@"; */\n}', "secret-attribute"),
+    (
+        "commented-out-token",
+        fake.tailscale_auth_key,
+        '{ # x.authKey = "@V@";\n}',
+        "tailscale-auth-key",
+    ),
+    ("token-in-prose-comment", fake.github_token, "{ } # the old one: @V@\n", "github-token"),
 ]
 
 _HEX = "0123456789abcdef"
@@ -289,7 +299,8 @@ SHOULD_NOT_FLAG: list[Case] = [
     ("xxx", lambda: "xxxxxxxx", '{ password = "@V@"; }', None),
     ("todo", lambda: "TODO", '{ password = "@V@"; }', None),
     ("example", lambda: "example-password", '{ password = "@V@"; }', None),
-    ("commented-out", fake.password, '{\n  # password = "@V@";\n}', None),
+    ("commented-out-placeholder", lambda: "changeme", '{\n  # password = "@V@";\n}', None),
+    ("comment-prose", fake.password, '{\n  # the password is "@V@"\n}', None),
     ("allow-comment", fake.password, '{\n  password = "@V@"; # secretkit: allow\n}', None),
     (
         "option-description",
@@ -481,13 +492,29 @@ def test_secret_names(name: str, kind: str | None) -> None:
         ("config.yaml", "password: ${DB_PASSWORD}\n", None),
         ("config.yaml", "password: !secret db\n", None),
         ("config.yaml", "passwordFile: /run/secrets/x\n", None),
-        ("config.yaml", "# password: @V@\n", None),
+        ("config.yaml", "# password: @V@\n", "secret-attribute"),  # commented out: still a leak
         ("settings.json", '{"password": "changeme"}\n', None),
-        ("run.sh", "# export DB_PASSWORD=@V@\n", None),
+        ("run.sh", "# export DB_PASSWORD=@V@\n", "secret-attribute"),
         ("app.py", "    connect(password=args.password, token=token)\n", None),
         ("init.el", "(defun find-weechat-password (host port)\n", None),
         ("app.py", 'client = Client(token="test-secret")\n', None),
         ("app.py", 'API_TOKEN = "@V@"\n', "secret-attribute"),
+        # a YAML tag that keeps the scalar a string; a local tag names a reference
+        ("plex.yml", "plex:\n  token: !!str @V@\n", "secret-attribute"),
+        ("vars.yml", "db_password: !unsafe '@V@'\n", "secret-attribute"),
+        ("config.yaml", "password: !env_var DB_PASSWORD\n", None),
+        ("stack.yaml", "MasterUserPassword: !Ref DbPassword\n", None),
+        ("vars.yml", "db_password: !vault |\n  $ANSIBLE_VAULT;1.1;AES256\n", None),
+        # shell and .env assignments in any case, judged as FOO_TOKEN= is
+        ("run.sh", 'username="me"\npassword="@V@"\n', "secret-attribute"),
+        ("run.sh", "  local api_token=@V@\n", "secret-attribute"),
+        ("run.sh", 'password="$(pass show db)"\n', None),
+        ("run.sh", "password=$(pass show db)\n", None),
+        ("run.sh", 'token="$1"\n', None),
+        ("run.sh", "db_pass=${DB_PASS:-}\n", None),
+        ("bin/deploy", "#!/usr/bin/env bash\nauth_key=@V@ tailscale up\n", "secret-attribute"),
+        ("app.env", "db_password=@V@\n", "secret-attribute"),
+        (".envrc", "export restic_password=@V@\n", "secret-attribute"),
     ],
 )
 def test_other_files_by_key_context(path: str, text: str, rule: str | None) -> None:
@@ -499,6 +526,26 @@ def test_other_files_by_key_context(path: str, text: str, rule: str | None) -> N
     else:
         assert [r for r, _ in found] == [rule], found
         assert found[0][1] == value.encode()
+
+
+@pytest.mark.parametrize(
+    ("path", "template"),
+    [
+        ("run.sh", 'password="@V@"\n'),
+        ("run.sh", 'PASSWORD="@V@"\n'),
+        ("run.sh", "export Db_Password=@V@\n"),
+        (".env", "password=@V@\n"),
+        (".env", 'PASSWORD="@V@"\n'),
+        ("garage.toml", 'rpc_secret = "@V@"\n'),
+        ("app.yaml", "client_secret: @V@\n"),
+    ],
+)
+def test_a_hex_value_under_a_secret_name_is_found(path: str, template: str) -> None:
+    """``openssl rand -hex 32`` under a shell or .env name of any case, or a name
+    saying secret: a secret, not a digest (hashlike)."""
+    value = fake.hex_key(32, "hex-" + template)
+    found = _rules(template.replace("@V@", value).encode(), path)
+    assert [v for _, v in found] == [value.encode()], found
 
 
 def test_alphabet_placeholder_token_is_not_reported() -> None:
@@ -531,6 +578,8 @@ def test_pushover_in_yaml_needs_context() -> None:
         ("/run/agenix/x", "reference"),
         ("ext:foo", "reference"),
         ("changeme", "placeholder"),
+        ("mysecretpassword", "placeholder"),  # polybar's sample config
+        ("myapikey", "placeholder"),
         ("1 hour", "duration"),
         ("tskey-…", "placeholder"),
         ("a1b2...", "placeholder"),

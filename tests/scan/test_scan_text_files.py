@@ -223,13 +223,15 @@ def test_pre_filters_answer_alike_with_and_without_the_remembered_text() -> None
 
 # The pair regexes as first written (lazy); the greedy ones must match alike.
 _YAML_LAZY = re.compile(
-    r"^[ \t]*(?:-[ \t]+)?(?:\"(?P<dq>[^\"]+)\"|'(?P<sq>[^']+)'|(?P<bare>[^\s\"'#:{}\[\],&*!|>%@`-]"
+    r"^[ \t]*(?:#+[ \t]*)?(?:-[ \t]+)?(?:\"(?P<dq>[^\"]+)\"|'(?P<sq>[^']+)'"
+    r"|(?P<bare>[^\s\"'#:{}\[\],&*!|>%@`-]"
     r"[^:#]*?))"
     r"[ \t]*:[ \t]+(?P<value>\S.*?)[ \t]*$",
     re.MULTILINE,
 )
 _ASSIGN_LAZY = re.compile(
-    r"^[ \t]*(?:export[ \t]+)?(?P<key>[A-Za-z_][A-Za-z0-9_.\-]*|\"[^\"]+\")[ \t]*[=:][ \t]*"
+    r"^[ \t]*(?:(?:#+|;+|//)[ \t]*)?(?:export[ \t]+)?"
+    r"(?P<key>[A-Za-z_][A-Za-z0-9_.\-]*|\"[^\"]+\")[ \t]*[=:][ \t]*"
     r"(?P<value>.*?)[ \t]*$",
     re.MULTILINE,
 )
