@@ -10,7 +10,6 @@ its version, and migrate says so.
 
 from __future__ import annotations
 
-import datetime as _dt
 import json
 import re
 from dataclasses import dataclass
@@ -55,6 +54,8 @@ def _from_ref(ref: str) -> str | None:
 
 
 def _from_date(epoch: int) -> str:
+    import datetime as _dt  # (not at import: the hook loads this module)
+
     day = _dt.datetime.fromtimestamp(epoch, tz=_dt.UTC).date()
     year = day.year % 100
     if day.month >= 11:
@@ -81,6 +82,8 @@ def pinned(flake_lock: bytes | None, flake_nix: bytes | None) -> Pin:
             modified = node.get("locked", {}).get("lastModified")
             if isinstance(modified, int):
                 release = _from_date(modified)
+                import datetime as _dt
+
                 day = _dt.datetime.fromtimestamp(modified, tz=_dt.UTC).date()
                 rev = str(node.get("locked", {}).get("rev", ""))[:12]
                 return Pin(release, f"flake.lock: nixpkgs {ref or 'unstable'} {rev} of {day}")

@@ -25,10 +25,10 @@ import bisect
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from secretkit.nix.cst import NixString
-from secretkit.scan import filters, nix_comments, nix_positions
+from secretkit.scan import filters, nix_positions
 from secretkit.scan.detectors import Context, in_context, vendor_hint
 from secretkit.scan.hits import (
     ALLOW_MARK,
@@ -39,6 +39,9 @@ from secretkit.scan.hits import (
     merge,
     token_hits,
 )
+
+if TYPE_CHECKING:
+    from secretkit.scan.nix_comments import CommentBinding
 
 # Attribute names under which strings are documentation or option metadata.
 _META = frozenset(
@@ -268,6 +271,10 @@ def _comment_hits(
 ) -> list[Hit]:
     """Hits in comments: a commented-out binding judged as the binding would be (the
     path written in the comment is its attribute path), and a token format anywhere."""
+    if b"#" not in data and b"/*" not in data:
+        return []  # no comment at all (and the module is not loaded)
+    from secretkit.scan import nix_comments
+
     tokens = [h for h in file_hits if h.rule not in _NOT_ALONE]
     if tokens and len(text) != len(data):
         from secretkit.scan.text_files import char_to_byte
@@ -287,7 +294,7 @@ def _comment_hits(
     return out
 
 
-def _binding_hits(binding: nix_comments.CommentBinding, data: bytes) -> list[Hit]:
+def _binding_hits(binding: CommentBinding, data: bytes) -> list[Hit]:
     """The hits of ``path = "value"`` written in a comment, as :func:`scan_nix` finds
     them in the same binding outside one (byte offsets)."""
     names = list(binding.names)
