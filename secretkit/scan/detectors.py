@@ -219,6 +219,11 @@ _CURL_USER = re.compile(
     r"(?:'[^':\n]*:([^'\n]+)'|\"[^\":\n]*:([^\"\n]+)\"|[^\s'\":;|&]*:([^\s'\";|&)]+))"
 )
 
+# sshpass -p PASSWORD ssh …: the password is given on the command line
+_SSHPASS = re.compile(
+    r"\bsshpass[ \t]+-p[ \t]*(?:'([^'\n]+)'|\"((?:[^\"\\\n]|\\.)+)\"|([^\s'\";|&)]+))"
+)
+
 
 def _sql_starts(text: str) -> Iterable[int] | None:
     lowered = folded(text)
@@ -236,6 +241,7 @@ STARTS: dict[str, tuple[re.Pattern[str], Callable[[str], Iterable[int] | None]]]
     "env": (_ENV_ASSIGN, env_assign_starts),
     "url": (_URL_CREDS, url_starts),
     "curl": (_CURL_USER, lambda text: word_starts(text, ("curl",))),
+    "sshpass": (_SSHPASS, lambda text: word_starts(text, ("sshpass",))),
     **request_secrets.STARTS,  # Authorization / X-Api-Key headers, query parameters
 }
 
@@ -297,6 +303,10 @@ def _env_starts(text: str) -> list[int]:
     return []
 
 
+# An echoed literal of this many words is prose (a diceware passphrase has 4 to 8).
+_PROSE_WORDS = 10
+
+
 @dataclass(frozen=True)
 class CommandSecret:
     """Secrets inside commands and flags: ``--authkey=…``, ``echo '…'`` in a
@@ -326,6 +336,8 @@ class CommandSecret:
                 line_end = text.find("\n", m.end())
                 rest = text[m.end() : line_end if line_end != -1 else len(text)]
                 sink = _SINK_START.match(rest) is not None and _sink(rest)
+                if not sink and len(value.split()) >= _PROSE_WORDS:
+                    continue  # a message a hook prints (ten words and more), not a secret
                 if command_key or sink:
                     found.append((*span, _shell_kind(key_words, rest)))
         if contains(text, "<<") and contains(text, "cat"):
@@ -352,6 +364,11 @@ class CommandSecret:
             for m in _finditer("sql", text):
                 span = _groups(m)
                 if span:
+                    found.append((*span, "password"))
+        if contains(text, "sshpass"):
+            for m in _finditer("sshpass", text):
+                span = _groups(m)
+                if span and "$" not in text[span[0] : span[1]]:  # not a shell variable
                     found.append((*span, "password"))
         if contains(text, "curl"):
             for m in _finditer("curl", text):

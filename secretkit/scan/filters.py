@@ -31,6 +31,8 @@ _LAST_WORD = {
     "authkey": "auth-key",
     "adminpass": "password",
     "dbpass": "password",
+    "smtppass": "password",  # git's sendemail.smtppass
+    "mailpass": "password",
     "pass": "password",
     "pw": "password",
     "pwd": "password",

@@ -37,7 +37,8 @@ _PIECES = [
     "Authorization", "authorization:", "Proxy-Authorization: ", "AUTHORIZATION", "a-uthorization",
     "AuThOrIzAtIoN", "Bearer ", "basic ", "token\t", "X-Api-Key", "x-api-key: ", "API-KEY",
     "xx-api-key", "?", "?token=", "&api_key=", "&apikey=", "?secret=", "&password=",
-    "?access_token=", "key=", "passwd=", "#",
+    "?access_token=", "key=", "passwd=", "#", "sshpass", "sshpass -p ", "sshpass\t-p", "-p",
+    "xsshpass -p ",
 ]  # fmt: skip
 
 
@@ -61,6 +62,11 @@ def _snippet(rng: random.Random) -> str:
     if kind == 7:
         name = rng.choice(["token", "access_token", "api_key", "apikey", "secret", "passwd", "key"])
         return f"https://h/p{rng.choice(['?', '&', '?x=1&'])}{name}={_word(rng, 4, 14)}"
+    if kind == 4 and rng.random() < 0.3:
+        quote = rng.choice(["", "'", '"'])
+        return (
+            f"sshpass{rng.choice([' -p', ' -p ', chr(9) + '-p'])}{quote}{_word(rng, 0, 9)}{quote}"
+        )
     if kind == 4:
         flag = rng.choice([" -u ", " -u", " --user ", " --user\t", " --user-agent "])
         quote = rng.choice(["", "'", '"'])

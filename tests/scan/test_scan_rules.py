@@ -126,12 +126,24 @@ SHOULD_FLAG: list[Case] = [
         "command-secret",
     ),
     (
+        "passCommand-echo-words",
+        lambda: " ".join(fake.password(f"w{i}")[:7] for i in range(6)),
+        "{ encryption.passCommand = \"echo '@V@'\"; }",
+        "command-secret",
+    ),
+    (
         "passCommand-echo-bare",
         fake.passphrase,
         '{ encryption.passCommand = "echo @V@"; }',
         "command-secret",
     ),
     ("password-flag", fake.password, '{ ExecStart = "x --password=@V@ --v"; }', "command-secret"),
+    (
+        "sshpass-p",
+        fake.password,
+        "{ matchBlocks.nas.proxyCommand = \"sshpass -p '@V@' ssh -W %h:%p jump\"; }",
+        "command-secret",
+    ),
     (
         "sql-password",
         fake.password,
@@ -360,6 +372,13 @@ SHOULD_NOT_FLAG: list[Case] = [
         None,
     ),
     ("message-text", lambda: "&cWrong password.", '{ wrong-password = "@V@"; }', None),
+    # a hook's message of many words, echoed by a *command* option, is prose
+    (
+        "echoed-prose-in-a-command",
+        lambda: "MODE ACTIVE. Rules: drop filler words, keep fragments short and plain; next step.",
+        "{ hooks = [ { command = \"echo '@V@'\"; } ]; }",
+        None,
+    ),
     (
         "message-template",
         lambda: "&aYour token &7(click to copy)&a: &6{0}",
@@ -465,6 +484,8 @@ def test_every_registered_detector_has_a_should_flag_row() -> None:
         ("preSharedKey", "preshared-key"),
         ("hmacKey", "secret-key"),
         ("rootpw", "password"),
+        ("smtppass", "password"),  # git sendemail.smtppass
+        ("sendemail.smtpPass", "password"),
         ("rpcsecret", "secret"),
         ("csrftoken", "token"),
         ("bypass", None),
