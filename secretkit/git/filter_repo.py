@@ -144,6 +144,10 @@ def replace_text(root: Path, values: Sequence[Sensitive[bytes]], refs: Sequence[
                 path,
                 "--replace-message",
                 path,
+                # a commit whose only change was the secret stays (empty): the history
+                # keeps every commit and message, only the values change
+                "--prune-empty",
+                "never",
                 "--refs",
                 *refs,
             ],

@@ -145,3 +145,19 @@ def test_replace_text_without_git_filter_repo_is_a_user_error(
     monkeypatch.setenv("PATH", "/nonexistent")
     with pytest.raises(UserError, match="git-filter-repo is not installed"):
         replace_text(tmp_git_repo, [Sensitive(b"x")], ["refs/heads/main"])
+
+
+def test_a_commit_whose_only_change_was_the_secret_is_kept(tmp_git_repo: Path) -> None:
+    """Two versions of a token both become the marker: that commit's change vanishes,
+    but the commit and its message stay (git-filter-repo dropped it silently)."""
+    need_tool("git-filter-repo")
+    old, new = fake.pushover_token("first"), fake.pushover_token("second")
+    repo = tmp_git_repo
+    (repo / "a.nix").write_text(f'{{ token = "{old}"; }}\n')
+    commit_all(repo, "add the token")
+    (repo / "a.nix").write_text(f'{{ token = "{new}"; }}\n')
+    commit_all(repo, "rotate the token")
+    before = git(repo, "log", "--format=%s").split("\n")
+    replace_text(repo, [Sensitive(v.encode()) for v in (old, new)], ["refs/heads/main"])
+    assert git(repo, "log", "--format=%s").split("\n") == before
+    assert old not in blobs_of(repo, "main").decode() and new not in blobs_of(repo, "main").decode()
