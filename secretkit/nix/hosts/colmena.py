@@ -23,9 +23,16 @@ def hive(d: Closure, v: Val) -> None:
         arg = target.node.child_by_field_name("argument")
         fname = cst.dotted_name(target.file, fn) if fn is not None else None
         if fname is not None and fname.endswith("makeHive") and arg is not None:
-            own = cst.dotted_name(target.file, arg)
-            if own is not None and own.startswith("self.") and own.count(".") == 1:
-                for rest, value, _ in d.members(d.flake_outputs, own[5:]):
+            own = cst.dotted_name(target.file, arg) or ""
+            # `self.colmena` or `self.outputs.colmena` (colmena's documented form): the
+            # flake's own output of that name
+            name = (
+                own.removeprefix("self.outputs.")
+                if own.startswith("self.outputs.")
+                else (own.removeprefix("self.") if own.startswith("self.") else "")
+            )
+            if name and "." not in name:
+                for rest, value, _ in d.members(d.flake_outputs, name):
                     if not rest:
                         hive(d, value)
                 return

@@ -253,6 +253,21 @@ STYLES: dict[str, tuple[dict[str, str], dict[str, str]]] = {
         },
         {"alpha": "colmena", "beta": "colmena"},
     ),
+    # colmena's documented flake form: colmenaHive = makeHive self.outputs.colmena
+    "colmena-makehive-outputs": (
+        {
+            **TWO,
+            "flake.nix": (
+                "{\n  outputs = { self, nixpkgs, colmena, ... }: {\n"
+                "    colmenaHive = colmena.lib.makeHive self.outputs.colmena;\n"
+                "    colmena = {\n"
+                '      meta.nixpkgs = import nixpkgs { system = "x86_64-linux"; };\n'
+                "      alpha = import ./hosts/alpha/configuration.nix;\n"
+                "      beta = import ./hosts/beta/configuration.nix;\n    };\n  };\n}\n"
+            ),
+        },
+        {"alpha": "colmena", "beta": "colmena"},
+    ),
 }
 
 
