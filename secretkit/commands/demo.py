@@ -249,7 +249,13 @@ def demo(
         # SOPS_AGE_KEY_FILE next to them)
         admin = load_identities({**os.environ, "SOPS_AGE_KEY_FILE": str(admin_path)})
         prepared = migration.prepare(repo, identities=admin)
-        migration.apply(prepared)
+        written = migration.apply(prepared)
+        # as migrate's summary says: git must see the new files before a flake can (the
+        # Nix edits stay unstaged, for `git diff` to show them)
+        tracked = set(run_git(repo, "ls-files", "-z").stdout.decode().split("\0"))
+        new = [p for p in [".sops.yaml", *written] if p not in tracked]
+        if new:
+            run_git(repo, "add", "--", *new)
         plan = prepared.plan
         after = scan_tree(repo)
 

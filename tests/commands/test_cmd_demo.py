@@ -49,6 +49,14 @@ def test_demo_result(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert result.leaked == []
     assert result.refused == []
     assert {h: set(v) for h, v in result.host_access.items()} == EXPECTED_ACCESS
+    # what migrate says to do before deploying is done: git sees the new files (the Nix
+    # edits stay unstaged, for `git diff`)
+    status = subprocess.run(
+        ["git", "status", "--porcelain"], cwd=result.directory, capture_output=True, text=True
+    ).stdout.splitlines()
+    assert "A  .sops.yaml" in status and "A  secrets/observer.yaml" in status
+    assert not [line for line in status if line.startswith("??")]
+    assert any(line.startswith(" M ") for line in status)
     for secret in result.secrets:
         value = secret.reveal()
         assert value not in result.diff
