@@ -79,6 +79,7 @@ def check_nix_refs(ctx: CheckContext) -> list[CheckResult]:
         )
     sops = ctx.sops_by_path()
     untracked: set[str] = set()  # said once per file
+    flake = not ctx.walk and (ctx.root / "flake.nix").is_file()
     checked = 0
     unused = 0
     for decl in facts.declarations:
@@ -122,8 +123,9 @@ def check_nix_refs(ctx: CheckContext) -> list[CheckResult]:
                     )
                 )
                 continue
-            if not ctx.walk and target.path not in ctx.tracked() and target.path not in untracked:
+            if flake and target.path not in ctx.tracked() and target.path not in untracked:
                 # a flake is the git tree: a file git does not track yet is not in it
+                # (without a flake, nixos-rebuild reads the work tree: nothing to say)
                 untracked.add(target.path)
                 results.append(
                     CheckResult(

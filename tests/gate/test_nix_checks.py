@@ -194,3 +194,35 @@ def test_a_host_with_its_own_sops_key_is_told_to_add_that_key(tmp_git_repo: Path
     ]
     assert "ssh_host_ed25519_key" not in problem.fix
     assert 'sops.age.sshKeyPaths = [ "/home/me/.ssh/id_ed25519" ] in box.nix' in problem.fix
+
+
+@pytest.mark.parametrize("flake", [True, False])
+def test_an_untracked_sops_file_fails_only_where_a_flake_reads_the_git_tree(
+    tmp_git_repo: Path, flake: bool
+) -> None:
+    """nixos-rebuild without a flake reads the work tree: an untracked sops file is
+    there; a flake sees only what git tracks."""
+    import pyrage
+
+    from secretkit.sops import document, operations
+    from secretkit.sops.config import CreationRule, KeyRef
+
+    recipient = str(pyrage.x25519.Identity.generate().to_public())
+    rule = CreationRule(key_groups=[[KeyRef("age", recipient)]])
+    (tmp_git_repo / "secrets").mkdir()
+    (tmp_git_repo / "secrets" / "box.yaml").write_bytes(
+        operations.encrypt_new(document.new_plain("yaml", {"token": "x"}), rule)
+    )
+    (tmp_git_repo / "configuration.nix").write_text(
+        '{ config, ... }: { networking.hostName = "box"; '
+        "sops.secrets.token.sopsFile = ./secrets/box.yaml; x = config.sops.secrets.token.path; }\n"
+    )
+    if flake:
+        (tmp_git_repo / "flake.nix").write_text(
+            "{ outputs = { nixpkgs, ... }: { nixosConfigurations.box = "
+            "nixpkgs.lib.nixosSystem { modules = [ ./configuration.nix ]; }; }; }\n"
+        )
+    git(tmp_git_repo, "add", "*.nix")  # the sops file stays untracked
+    results = check_nix_refs(CheckContext(root=tmp_git_repo, judge=SopsJudge()))
+    untracked = [r for r in results if "git does not track yet" in r.message]
+    assert bool(untracked) == flake
