@@ -5,7 +5,6 @@ host using sops-nix imports its NixOS module)."""
 
 from __future__ import annotations
 
-import posixpath
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from typing import TYPE_CHECKING
@@ -48,14 +47,10 @@ def _leaves(sops: SopsFile) -> Iterator[tuple[tuple[str | int, ...], object]]:
 def _sops_file_for(module: str, hosts: list[str]) -> str:
     """The ``sopsFile`` path literal a declaration in ``module`` would use: the file of
     the host(s) importing it (as migrate writes it), relative to the module."""
-    from secretkit.plan.targets import sops_file_expr
+    from secretkit.plan.targets import path_literal, sops_file_expr
 
     expr = sops_file_expr(module, hosts) if hosts else None
-    if expr is not None:
-        return expr
-    base = posixpath.dirname(module) or "."
-    rel = posixpath.relpath("secrets", base)
-    return (rel if rel.startswith("../") else "./" + rel) + "/<host>.yaml"
+    return expr if expr is not None else path_literal(module, "secrets") + "/<host>.yaml"
 
 
 def check_nix_refs(ctx: CheckContext) -> list[CheckResult]:

@@ -55,6 +55,24 @@ class Prepared:
 UNOWNED = "no host configuration imports this file"
 
 
+def _refuse_before_planning(
+    plan: Plan,
+    findings: Sequence[FindingLike],
+    reason: Callable[[Any], str],
+    route: tuple[str, ...] = (),
+) -> None:
+    """List ``findings`` as refused (in file and line order with the plan's own), and
+    redact their values wherever a diff shows them."""
+    if not findings:
+        return
+    plan.refused += [
+        Refused(f.path, f.line, getattr(f, "attrpath", None) or "", reason(f), route)
+        for f in findings
+    ]
+    plan.refused.sort(key=lambda r: (r.module, r.line))
+    plan.originals += [f.secret for f in findings]
+
+
 def _nixos_only(inventory: Inventory) -> Inventory:
     """The inventory as wiring sees it: NixOS hosts only (home-manager and nix-darwin
     configurations take other sops-nix modules), without the home-manager modules of
@@ -295,47 +313,22 @@ def prepare(
         pin=pin,
         targets=targets,
     )
-    if unowned:
-        hint = _unowned_hint(known, inventory.notes)
-        plan.refused += [
-            Refused(f.path, f.line, getattr(f, "attrpath", None) or "", UNOWNED, (hint,))
-            for f in unowned
-        ]
-        plan.refused.sort(key=lambda r: (r.module, r.line))
-        plan.originals += [f.secret for f in unowned]  # redacted wherever a diff shows them
-    if absent:
-        plan.refused += [
-            Refused(
-                f.path,
-                f.line,
-                getattr(f, "attrpath", None) or "",
-                "the file is not in the work tree (a sparse checkout leaves it out): check "
-                "it out to migrate it (git sparse-checkout add "
-                f"{posixpath.dirname(f.path) or '/' + f.path})",
-            )
-            for f in absent
-        ]
-        plan.refused.sort(key=lambda r: (r.module, r.line))
-        plan.originals += [f.secret for f in absent]
-    if locked:
-        plan.refused += [
-            Refused(
-                f.path,
-                f.line,
-                getattr(f, "attrpath", None) or "",
-                next(closed[h] for h in hosts_of(f.path) if h in closed),
-            )
-            for f in locked
-        ]
-        plan.refused.sort(key=lambda r: (r.module, r.line))
-        plan.originals += [f.secret for f in locked]
-    if unmoved:
-        plan.refused += [
-            Refused(f.path, f.line, getattr(f, "attrpath", None) or "", foreign[id(f)])
-            for f in unmoved
-        ]
-        plan.refused.sort(key=lambda r: (r.module, r.line))
-        plan.originals += [f.secret for f in unmoved]
+    # findings the planner never saw: refused here, each with its reason
+    hint = _unowned_hint(known, inventory.notes) if unowned else ""
+    _refuse_before_planning(plan, unowned, lambda f: UNOWNED, (hint,))
+    _refuse_before_planning(
+        plan,
+        absent,
+        lambda f: (
+            "the file is not in the work tree (a sparse checkout leaves it out): check "
+            "it out to migrate it (git sparse-checkout add "
+            f"{posixpath.dirname(f.path) or '/' + f.path})"
+        ),
+    )
+    _refuse_before_planning(
+        plan, locked, lambda f: next(closed[h] for h in hosts_of(f.path) if h in closed)
+    )
+    _refuse_before_planning(plan, unmoved, lambda f: foreign[id(f)])
     if plan.moves:
         plan.wiring = [n for n in wiring.notes]
     notes = [f"{path}: not a Nix file; move its secrets by hand" for path in others]

@@ -63,14 +63,18 @@ class Targets:
         return self.file(host) != default_file(host)
 
 
+def path_literal(module: str, rel: str) -> str:
+    """The Nix path literal in ``module`` that names the repository path ``rel``."""
+    out = os.path.relpath(rel, PurePosixPath(module).parent.as_posix() or ".")
+    return out if out.startswith("../") else "./" + out
+
+
 def sops_file_expr(module: str, hosts: Sequence[str], targets: Targets | None = None) -> str | None:
     """The ``sopsFile`` expression for a module (a relative Nix path literal); None when
     every host's ``sops.defaultSopsFile`` already names its file (sopsFile omitted)."""
-    base = PurePosixPath(module).parent.as_posix() or "."
 
     def literal(rel: str) -> str:
-        out = os.path.relpath(rel, base)
-        return out if out.startswith("../") else "./" + out
+        return path_literal(module, rel)
 
     if targets is not None and hosts and all(h in targets.defaults for h in hosts):
         return None
