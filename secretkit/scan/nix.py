@@ -94,33 +94,75 @@ def scan_nix(data: bytes) -> tuple[list[Hit], bool]:
     from secretkit.nix import cst
 
     tree = cst.parse(data)
-    allowed_lines: set[int] = set()
-    if ALLOW_MARK.encode() in data:
-        allowed_lines = {
-            data.count(b"\n", 0, start) + 1
-            for start, _end, text in cst.comments(tree)
-            if ALLOW_MARK in text
-        }
+    facts = file_facts(data)
     nodes = list(cst.value_strings(tree))
-    text = data.decode("utf-8", "replace")
-    # One pass of the token detectors over the whole file says which literals can
-    # hold a token at all; only those (and secret-named ones) are read in full.  (It
-    # looks for vendor formats only where the text can hold one; whether it can is
-    # asked again only if a literal is read.)
-    file_hits = token_hits(text, Context(()))
-    marks = sorted(_byte_offsets(text, data, file_hits))
-    asked: list[bool] = []
+    hits = [hit for _at, _until, found in literal_hits(tree, facts, nodes) for hit in found]
+    spans = comment_spans(tree, facts)
+    hits.extend(hit for _start, _end, found in comment_hits(tree, facts, spans) for hit in found)
+    return merge(hits), tree.has_errors
 
-    def vendor() -> bool:
-        if not asked:
-            asked.append(vendor_hint(text))
-        return asked[0]
 
-    lowered = data.lower()
-    keyed_file = any(n.encode() in lowered for n in KEYED_NEEDS)
+class FileFacts:
+    """What the rules ask of a whole Nix file (its bytes, text, token matches and
+    which names it holds at all), read once per file."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self.text = data.decode("utf-8", "replace")
+        # One pass of the token detectors over the whole file says which literals can
+        # hold a token at all; only those (and secret-named ones) are read in full.
+        self.file_hits = token_hits(self.text, Context(()))
+        self.marks = sorted(_byte_offsets(self.text, data, self.file_hits))
+        self.lowered = data.lower()
+        self.keyed_file = any(n.encode() in self.lowered for n in KEYED_NEEDS)
+        self.builders = nix_positions.may_write_files(data)
+        self.allow_mark = ALLOW_MARK.encode() in data
+        self._vendor: bool | None = None
+        self._allowed: set[int] | None = None
+
+    def allowed_lines(self, tree: Any) -> set[int]:
+        """Lines whose comment says ``secretkit: allow`` (of ``tree``, this file's)."""
+        if self._allowed is None:
+            self._allowed = set()
+            if self.allow_mark:
+                from secretkit.nix import cst
+
+                self._allowed = {
+                    self.data.count(b"\n", 0, start) + 1
+                    for start, _end, text in cst.comments(tree)
+                    if ALLOW_MARK in text
+                }
+        return self._allowed
+
+    def vendor(self) -> bool:
+        """Whether the text can hold a vendor format at all (asked only when a
+        literal is read)."""
+        if self._vendor is None:
+            self._vendor = vendor_hint(self.text)
+        return self._vendor
+
+
+def file_facts(data: bytes) -> FileFacts:
+    return FileFacts(data)
+
+
+def literal_hits(
+    tree: Any, facts: FileFacts, nodes: list[Any]
+) -> list[tuple[int, int, list[Hit]]]:
+    """``(start, end, hits)`` of each literal of ``nodes`` (from
+    :func:`secretkit.nix.cst.value_strings`) that has hits; the hits of one literal
+    depend on the literal, its ancestors and ``facts`` (never on another literal, but
+    for files some option reads from ``/etc/``, when ``nodes`` must be all of them)."""
+    from secretkit.nix import cst
+
+    data = facts.data
+    allowed_lines = facts.allowed_lines(tree)
+    marks = facts.marks
+    vendor = facts.vendor
+    keyed_file = facts.keyed_file
     # In a tree without errors every literal has both its delimiters.
     delimited = not tree.has_errors
-    builders = nix_positions.may_write_files(data)
+    builders = facts.builders
 
     # Files some option reads as a password/secret file, e.g. passwordFile = "/etc/x".
     read_as_file: set[str] = set()
@@ -131,11 +173,11 @@ def scan_nix(data: bytes) -> tuple[list[Hit], bool]:
                 if not interpolations and value.startswith("/etc/"):
                     read_as_file.add(value[len("/etc/") :])
 
-    hits: list[Hit] = []
+    out: list[tuple[int, int, list[Hit]]] = []
     for node, path, binding, at, until, argument in nodes:
         key = path[-1] if path and path[-1][:1] != "[" else _key(path)
-        facts = _key_facts(key)
-        if facts is None:
+        named = _key_facts(key)
+        if named is None:
             continue
         plain_path = _NAMED.isdisjoint(path)  # no metadata or environment name in it
         if not plain_path and not _META.isdisjoint(path):
@@ -151,7 +193,7 @@ def scan_nix(data: bytes) -> tuple[list[Hit], bool]:
             begin, stop = node.child(0).end_byte, node.child(count - 1).start_byte
         if begin >= stop:
             continue  # an empty literal
-        kind, env_key_name, config_key, command_key = facts
+        kind, env_key_name, config_key, command_key = named
         in_environment = (
             not plain_path
             and not _ENVIRONMENT.isdisjoint(path)
@@ -238,6 +280,7 @@ def scan_nix(data: bytes) -> tuple[list[Hit], bool]:
                 )
 
         mapped: NixString | None = None  # the literal with each character's byte, if needed
+        kept: list[Hit] = []
         for hit in found:
             if not lit.literal_text(hit.start, hit.end):
                 continue
@@ -251,13 +294,10 @@ def scan_nix(data: bytes) -> tuple[list[Hit], bool]:
             line = data.count(b"\n", 0, start) + 1
             if line in allowed_lines:
                 continue
-            hits.append(Hit(start, end, hit.rule, hit.kind, hit.severity, _dotted(path), value))
-    hits.extend(
-        hit
-        for hit in _comment_hits(tree, data, text, lowered, file_hits)
-        if not allowed_lines or data.count(b"\n", 0, hit.start) + 1 not in allowed_lines
-    )
-    return merge(hits), tree.has_errors
+            kept.append(Hit(start, end, hit.rule, hit.kind, hit.severity, _dotted(path), value))
+        if kept:
+            out.append((at, until, kept))
+    return out
 
 
 # Rules that need a name or a command around them: in a comment only through a binding.
@@ -266,31 +306,55 @@ _NOT_ALONE = (
 )
 
 
-def _comment_hits(
-    tree: Any, data: bytes, text: str, lowered: bytes, file_hits: list[Hit]
-) -> list[Hit]:
-    """Hits in comments: a commented-out binding judged as the binding would be (the
-    path written in the comment is its attribute path), and a token format anywhere."""
+def comment_spans(tree: Any, facts: FileFacts) -> list[tuple[int, int]]:
+    """The comments worth reading (:func:`secretkit.scan.nix_comments.comment_spans`)."""
+    data = facts.data
     if b"#" not in data and b"/*" not in data:
         return []  # no comment at all (and the module is not loaded)
     from secretkit.scan import nix_comments
 
-    tokens = [h for h in file_hits if h.rule not in _NOT_ALONE]
-    if tokens and len(text) != len(data):
+    return nix_comments.comment_spans(tree, data, facts.lowered, [h.start for h in _tokens(facts)])
+
+
+def _tokens(facts: FileFacts) -> list[Hit]:
+    """The file's token matches that stand alone in a comment, at byte offsets."""
+    tokens = [h for h in facts.file_hits if h.rule not in _NOT_ALONE]
+    if tokens and len(facts.text) != len(facts.data):
         from secretkit.scan.text_files import char_to_byte
 
-        tokens = char_to_byte(text, data, tokens)
-    out: list[Hit] = []
-    for start, end in nix_comments.comment_spans(tree, data, lowered, [h.start for h in tokens]):
+        tokens = char_to_byte(facts.text, facts.data, tokens)
+    return tokens
+
+
+def comment_hits(
+    tree: Any, facts: FileFacts, spans: list[tuple[int, int]]
+) -> list[tuple[int, int, list[Hit]]]:
+    """``(start, end, hits)`` of each comment of ``spans`` that has hits: a
+    commented-out binding judged as the binding would be (the path written in the
+    comment is its attribute path), and a token format anywhere."""
+    if not spans:
+        return []
+    from secretkit.scan import nix_comments
+
+    data = facts.data
+    tokens = _tokens(facts)
+    allowed = facts.allowed_lines(tree)
+    out: list[tuple[int, int, list[Hit]]] = []
+    for start, end in spans:
         taken: list[tuple[int, int]] = []
+        found: list[Hit] = []
         for binding in nix_comments.bindings(data, start, end):
             taken.append((binding.start, binding.end))
-            out.extend(_binding_hits(binding, data))
+            found.extend(_binding_hits(binding, data))
         for hit in tokens:
             if start <= hit.start < end and not any(a <= hit.start < b for a, b in taken):
                 value = data[hit.start : hit.end].decode("utf-8", "replace")
                 if not filters.not_secret(value, token=True):
-                    out.append(hit)
+                    found.append(hit)
+        if allowed:
+            found = [h for h in found if data.count(b"\n", 0, h.start) + 1 not in allowed]
+        if found:
+            out.append((start, end, found))
     return out
 
 
