@@ -4,8 +4,7 @@ Parsing goes through tree-sitter-nix (:mod:`secretkit.nix.syntax`); Nix is never
 evaluated.  Everything handed out carries byte offsets into the original source so
 later stages can edit by spans (:mod:`secretkit.nix.edits`, :mod:`secretkit.nix.emit`).
 
-* :func:`parse` — bytes → :class:`NixTree` (a file with syntax errors still
-  parses; ``has_errors``/``error_spans`` say where); :func:`node_text`, :func:`walk`.
+* :func:`parse` — bytes → :class:`NixTree` (``has_errors``/``error_spans``); :func:`walk`.
 * :func:`attr_name` / :func:`attr_names` / :func:`static_attr_names` — the one
   attribute path reader; :func:`dotted_name` for ``a.b.c`` expressions.
 * :func:`strings` — every string literal (``"…"`` and ``''…''``) with its value
@@ -239,25 +238,28 @@ def string_nodes(tree: Tree) -> Iterator[tuple[Node, list[str], Node | None]]:
     """``(node, attrpath, enclosing binding)`` of every string literal used as a value,
     in source order (attribute names excluded).
 
-    tree-sitter's query engine finds the strings and the constructs that name them
-    (bindings, lists, attribute paths) in C; one sweep in source order then keeps
-    the open ones on a stack, so Python touches only those nodes, never the whole
-    tree (:func:`string_nodes_walk` is the same by a plain walk)."""
+    tree-sitter's query engine finds the strings and what names them (bindings, lists,
+    attribute paths) in C; one sweep in source order keeps the open ones on a stack
+    (:func:`string_nodes_walk` is the same by a plain walk)."""
     for node, path, binding, _start, _end, _argument in value_strings(tree):
         yield node, path, binding
 
 
 def value_strings(
-    tree: Tree,
+    tree: Tree, within: tuple[int, int] | None = None
 ) -> Iterator[tuple[Node, list[str], Node | None, int, int, bool]]:
     """:func:`string_nodes` with each string's start and end byte, and whether it may
-    be the argument of a function application (always True when it is one)."""
+    be the argument of a function application (always True when it is one); only
+    those meeting the byte range ``within`` if given (paths stay whole)."""
     global _QUERY
     import tree_sitter
 
     if _QUERY is None:
         _QUERY = tree_sitter.Query(_parser().language, _QUERY_TEXT)
-    captures = tree_sitter.QueryCursor(_QUERY).captures(tree.root)
+    cursor = tree_sitter.QueryCursor(_QUERY)
+    if within is not None:  # (what meets it includes every construct around it)
+        cursor.set_byte_range(*within)
+    captures = cursor.captures(tree.root)
     argument_nodes = captures.pop("p", None)
     arguments = {node.start_byte for node in argument_nodes} if argument_nodes else set()
     # sorted by (start, -end, order) through one integer per event

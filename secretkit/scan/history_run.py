@@ -158,8 +158,8 @@ class Pool:
         if self.executor is None or len(jobs) < self.min_jobs:
             return Started(jobs, allow, max_bytes, [])
         step = max(1, min(step, len(jobs) // (self.workers * 4) or 1))
-        futures = [
-            self.executor.submit(chunk_worker, jobs[i : i + step], allow, max_bytes)
+        futures = [  # (a chunk's .nix versions are each scanned from the one before)
+            self.executor.submit(chunk_worker, jobs[i : i + step], allow, max_bytes, None, True)
             for i in range(0, len(jobs), step)
         ]
         return Started(jobs, allow, max_bytes, futures)
@@ -179,9 +179,12 @@ class Started:
 
     def results(self, tick: Callable[[int], None] = lambda n: None) -> list[Result]:
         if not self.futures:  # no pool: scanned here, now
+            from secretkit.scan.nix_delta import Versions
+
             out = []
+            versions = Versions()
             for job in self.jobs:
-                out.append(scan_file_job(job, self.allow, self.max_bytes))
+                out.append(scan_file_job(job, self.allow, self.max_bytes, None, versions))
                 tick(1)
             return out
         results: list[Result] = []

@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from secretkit.scan.allowlist import Allowlist
 from secretkit.scan.model import Finding, ScanReport, Skipped
@@ -30,13 +31,20 @@ MISSING_BLOB = "its content is missing from the git object store"
 # a file's copies (vendored, repeated per host, a tree copied beside itself) are
 # read but not scanned again.  A scan sees only the content and the reader.
 Seen = dict[tuple[str, bytes], list[Finding]]
+if TYPE_CHECKING:
+    from secretkit.scan.nix_delta import Versions
 
 
 def scan_file_job(
-    job: Job, allow: Allowlist, max_bytes: int, seen: Seen | None = None
+    job: Job,
+    allow: Allowlist,
+    max_bytes: int,
+    seen: Seen | None = None,
+    versions: Versions | None = None,
 ) -> tuple[list[Finding], Skipped | None, int]:
     """(path, absolute file or None, content or None, commit); ``seen``: contents
-    already scanned in this run (filled as it goes)."""
+    already scanned in this run (filled as it goes); ``versions``: see
+    :func:`secretkit.scan.one_file.scan_bytes`."""
     path, file, data, commit = job
     if data is None:
         assert file is not None
@@ -62,7 +70,9 @@ def scan_file_job(
         except OSError as exc:
             return [], Skipped(path, f"unreadable ({exc.strerror or 'error'})"), 0
     if seen is None:
-        findings, skipped = scan_bytes(path, data, allow=allow, commit=commit, max_bytes=max_bytes)
+        findings, skipped = scan_bytes(
+            path, data, allow=allow, commit=commit, max_bytes=max_bytes, versions=versions
+        )
         return findings, skipped, len(data)
     import hashlib
 
@@ -71,7 +81,9 @@ def scan_file_job(
     key = (file_format(path), hashlib.sha256(data).digest())
     known = seen.get(key)
     if known is None:
-        known, _ = scan_bytes(path, data, allow=allow, commit=commit, max_bytes=max_bytes)
+        known, _ = scan_bytes(
+            path, data, allow=allow, commit=commit, max_bytes=max_bytes, versions=versions
+        )
         seen[key] = known
         return known, None, len(data)
     return [replace(f, path=path, commit=commit) for f in known], None, len(data)
@@ -82,11 +94,19 @@ def chunk_worker(
     allow: Allowlist,
     max_bytes: int,
     blobs_from: Path | None = None,
+    follow_versions: bool = False,
 ) -> list[tuple[list[Finding], Skipped | None, int]]:
+    """``follow_versions``: jobs come grouped by path (a history's blobs), each
+    ``.nix`` blob scanned from the one before it (:mod:`secretkit.scan.nix_delta`)."""
     if blobs_from is not None:
         return list(_blob_jobs(blobs_from, jobs, allow, max_bytes))
     seen: Seen = {}
-    return [scan_file_job(job, allow, max_bytes, seen) for job in jobs]
+    versions = None
+    if follow_versions:
+        from secretkit.scan.nix_delta import Versions
+
+        versions = Versions()
+    return [scan_file_job(job, allow, max_bytes, seen, versions) for job in jobs]
 
 
 def _blob_jobs(

@@ -146,9 +146,7 @@ def file_facts(data: bytes) -> FileFacts:
     return FileFacts(data)
 
 
-def literal_hits(
-    tree: Any, facts: FileFacts, nodes: list[Any]
-) -> list[tuple[int, int, list[Hit]]]:
+def literal_hits(tree: Any, facts: FileFacts, nodes: list[Any]) -> list[tuple[int, int, list[Hit]]]:
     """``(start, end, hits)`` of each literal of ``nodes`` (from
     :func:`secretkit.nix.cst.value_strings`) that has hits; the hits of one literal
     depend on the literal, its ancestors and ``facts`` (never on another literal, but

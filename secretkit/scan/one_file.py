@@ -20,6 +20,7 @@ from secretkit.sensitive import Sensitive, preview
 
 if TYPE_CHECKING:
     from secretkit.scan.decode import Decoded
+    from secretkit.scan.nix_delta import Versions
 
 MAX_BYTES = 1024 * 1024
 
@@ -31,17 +32,20 @@ def scan_bytes(
     allow: Allowlist | None = None,
     commit: str | None = None,
     max_bytes: int = MAX_BYTES,
+    versions: Versions | None = None,
 ) -> tuple[list[Finding], Skipped | None]:
     """Findings in one file's content; ``path`` (repo-relative) picks the file type.
 
     Nothing is skipped: text in any common encoding is decoded, binary content is
     read for its printable runs, and content over ``max_bytes`` is scanned in
-    line-aligned pieces (:func:`scan_pieces`)."""
+    line-aligned pieces (:func:`scan_pieces`).  ``versions``: a ``.nix`` file is
+    scanned from the scan of the version of its path handed over just before, if any
+    (:mod:`secretkit.scan.nix_delta`; the same hits, sooner)."""
     if len(data) > max_bytes:
         view = memoryview(data)
         pieces = (bytes(view[i : i + max_bytes]) for i in range(0, len(data), max_bytes))
         return scan_pieces(path, pieces, allow=allow, commit=commit, max_bytes=max_bytes), None
-    return _scan_one(path, data, allow or Allowlist(), commit), None
+    return _scan_one(path, data, allow or Allowlist(), commit, versions=versions), None
 
 
 def scan_pieces(
@@ -89,7 +93,13 @@ def _line_parts(pieces: Iterable[bytes], size: int) -> Iterator[bytes]:
 
 
 def _scan_one(
-    path: str, data: bytes, allow: Allowlist, commit: str | None, *, as_text: bool = False
+    path: str,
+    data: bytes,
+    allow: Allowlist,
+    commit: str | None,
+    *,
+    as_text: bool = False,
+    versions: Versions | None = None,
 ) -> list[Finding]:
     from secretkit.scan.decode import decode
     from secretkit.scan.text_files import file_format, scan_text
@@ -100,7 +110,7 @@ def _scan_one(
     if fmt == "nix" and not as_text and decoded.encoding == "utf-8" and b"\0" not in data:
         from secretkit.scan.nix import scan_nix
 
-        hits, errors = scan_nix(data)
+        hits, errors = versions.scan(path, data) if versions is not None else scan_nix(data)
         if errors:
             # What tree-sitter could not place is still read, as text.
             taken = [(h.start, h.end) for h in hits]

@@ -1,0 +1,198 @@
+"""A Nix file scanned from the scan of its previous version (scan.nix_delta) gives
+exactly the hits of a whole scan: on every version of generated histories (random
+line and character edits of real-style modules, many of them breaking the syntax),
+on the edits that change what an unchanged literal means (a binding renamed, a list
+element inserted before it, a builder's file name, the function applied to it), and
+through ``scan --history`` of a real git repository."""
+
+from __future__ import annotations
+
+import random
+import re
+from pathlib import Path
+
+import pytest
+
+from secretkit.scan import nix_delta
+from secretkit.scan.history import scan_history
+from secretkit.scan.nix import scan_nix
+from secretkit.scan.one_file import scan_bytes
+from tests.conftest import commit_all
+from tests.scan.test_scan_labelled_corpus import build
+from tests.support import fake
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _bases() -> list[bytes]:
+    corpus = build()
+    files = [text.encode() for path, text in corpus.files.items() if path.endswith(".nix")]
+    examples = sorted((ROOT / "examples").rglob("*.nix"))
+    files += [path.read_bytes() for path in examples]
+    assert len(files) >= 10
+    return files
+
+
+_NAMES = ["password", "token", "apiKey", "text", "name", "foo", "secret", "environmentFile"]
+_CHARS = ['"', ";", "{", "}", "$", "\n", "a", " ", "#", "[", "]", "=", "'"]
+
+
+def _mutate(data: bytes, pool: list[bytes], rng: random.Random) -> bytes:
+    lines = data.split(b"\n")
+    for _ in range(rng.randint(1, 3)):
+        at = rng.randrange(len(lines))
+        op = rng.randrange(8)
+        if op == 0 and len(lines) > 2:
+            del lines[at]
+        elif op == 1:
+            lines.insert(rng.randrange(len(lines) + 1), lines[at])
+        elif op == 2:
+            lines.insert(at, rng.choice(pool))
+        elif op == 3:
+            words = re.findall(rb"[A-Za-z_][A-Za-z0-9_]*", lines[at])
+            if words:
+                word = rng.choice(words)
+                lines[at] = lines[at].replace(word, rng.choice(_NAMES).encode(), 1)
+        elif op == 4:
+            quote = lines[at].find(b'"')
+            if quote >= 0:
+                char = rng.choice(_CHARS).encode()
+                lines[at] = lines[at][: quote + 1] + char + lines[at][quote + 1 :]
+        elif op == 5:
+            line = lines[at]
+            lines[at] = line[2:] if line.lstrip().startswith(b"# ") else b"# " + line
+        elif op == 6:
+            other = rng.randrange(len(lines))
+            lines[at], lines[other] = lines[other], lines[at]
+        else:  # a token, a secret-named binding or a list element
+            secret = fake.password(f"delta{rng.randrange(10**6)}")
+            lines.insert(
+                at,
+                rng.choice(
+                    [
+                        f'  services.x.password = "{secret}";',
+                        f'  "{secret}"',
+                        f'  # token = "{secret}";',
+                        f'  apiKey = lib.mkDefault "{secret}";',
+                    ]
+                ).encode(),
+            )
+    return b"\n".join(lines)
+
+
+def test_every_version_of_generated_histories_gets_the_whole_scans_hits() -> None:
+    rng = random.Random(15)
+    bases = _bases()
+    pool = [line for data in bases for line in data.split(b"\n") if line.strip()]
+    compared = followed = with_hits = 0
+    for base in bases:
+        data, previous = base, None
+        for _version in range(40):
+            whole = scan_nix(data)
+            if previous is not None:
+                direct = nix_delta._rescan(previous, data)
+                if direct is not None:
+                    followed += 1
+                    assert direct[:2] == whole, data.decode(errors="replace")
+            hits, errors, previous = nix_delta.scan(data, previous)
+            assert (hits, errors) == whole
+            compared += 1
+            with_hits += bool(whole[0])
+            data = _mutate(data, pool, rng)
+    assert compared == 40 * len(bases)
+    # the comparison is not vacuous: versions were scanned from the one before (most
+    # edits here break the syntax or touch much of a small file: those are read
+    # whole), and most had hits
+    assert followed >= 15, (followed, compared)
+    assert with_hits > compared // 2, (with_hits, compared)
+
+
+FOLLOWED: list[bool] = []
+
+
+def _follow(before: str, after: str) -> tuple[list[object], list[object]]:
+    """(hits of ``after`` scanned from ``before``'s scan, hits of a whole scan)."""
+    _hits, _errors, previous = nix_delta.scan(before.encode(), None)
+    assert previous is not None
+    FOLLOWED.append(nix_delta._rescan(previous, after.encode()) is not None)
+    hits, _errors, _next = nix_delta.scan(after.encode(), previous)
+    return list(hits), list(scan_nix(after.encode())[0])
+
+
+def _secret() -> str:
+    return fake.password("delta-case")
+
+
+FILLER = "".join(f'  services.s{i}.description = "service number {i}";\n' for i in range(30))
+
+
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [
+        # the binding's name changes, its value does not
+        ('{{\n  foo = "{s}";\n' + FILLER + "}}\n", '{{\n  password = "{s}";\n' + FILLER + "}}\n"),
+        # a list element inserted before one with a hit: its attribute path moves
+        (
+            '{{\n  users.root.password = [\n    "a"\n    "{s}"\n  ];\n' + FILLER + "}}\n",
+            '{{\n  users.root.password = [\n    "a"\n    "b"\n    "{s}"\n  ];\n' + FILLER + "}}\n",
+        ),
+        # the function applied to the literal changes
+        (
+            '{{\n  password = f\n    "{s}";\n' + FILLER + "}}\n",
+            '{{\n  password = lib.mkDefault\n    "{s}";\n' + FILLER + "}}\n",
+        ),
+        # a builder's file name changes, its text does not
+        (
+            '{{\n  f = pkgs.writeTextFile {{\n    name = "notes";\n    text = "{s}";\n  }};\n'
+            + FILLER
+            + "}}\n",
+            '{{\n  f = pkgs.writeTextFile {{\n    name = "api-token";\n    text = "{s}";\n  }};\n'
+            + FILLER
+            + "}}\n",
+        ),
+        (
+            '{{\n  f = pkgs.writeText\n    "notes"\n    "{s}";\n' + FILLER + "}}\n",
+            '{{\n  f = pkgs.writeText\n    "restic-password"\n    "{s}";\n' + FILLER + "}}\n",
+        ),
+        # a comment's binding, and a literal beside an edit on the same line
+        ("{{\n" + FILLER + '  # foo = "{s}";\n}}\n', "{{\n" + FILLER + '  # token = "{s}";\n}}\n'),
+    ],
+)
+def test_an_edit_outside_a_literal_that_changes_its_meaning(before: str, after: str) -> None:
+    s = _secret()
+    got, want = _follow(before.format(s=s), after.format(s=s))
+    assert got == want
+    assert want, "the edit was meant to make a hit"
+
+
+def test_some_of_those_edits_were_scanned_from_the_version_before() -> None:
+    # (runs after the cases above in this module: pytest keeps the file's order)
+    assert len(FOLLOWED) == 6 and sum(FOLLOWED) >= 3, FOLLOWED
+
+
+def test_history_scan_finds_what_each_blob_scanned_whole_finds(tmp_git_repo: Path) -> None:
+    rng = random.Random(7)
+    bases = _bases()[:4]
+    pool = [line for data in bases for line in data.split(b"\n") if line.strip()]
+    contents = list(bases)
+    for step in range(25):
+        for i, data in enumerate(contents):
+            (tmp_git_repo / f"m{i}.nix").write_bytes(data)
+        commit_all(tmp_git_repo, f"step {step}")
+        contents = [_mutate(data, pool, rng) for data in contents]
+    report = scan_history(tmp_git_repo, use_cache=False)
+    got = sorted((f.path, f.start, f.end, f.rule, f.secret.reveal()) for f in report.findings)
+    want = set()
+    for path, data in _history_blobs(tmp_git_repo):  # every blob, scanned whole
+        findings, _skipped = scan_bytes(path, data)
+        want |= {(f.path, f.start, f.end, f.rule, f.secret.reveal()) for f in findings}
+    assert sorted(set(got)) == sorted(want)
+    assert len(want) > 20
+
+
+def _history_blobs(repo: Path) -> list[tuple[str, bytes]]:
+    from secretkit.git.objects import history_blobs, read_blobs
+
+    blobs = history_blobs(repo)
+    data = dict(read_blobs(repo, [b.oid for b in blobs]))
+    return [(b.path, data[b.oid]) for b in blobs]
