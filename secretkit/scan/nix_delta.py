@@ -2,32 +2,32 @@
 
 In a history most blobs of a ``.nix`` path differ from the version before by a few
 lines.  :func:`scan` takes the previous version's :class:`NixScan` and reads only
-what changed: tree-sitter re-parses the edited old tree (reusing what did not
-change), and the literals and comments outside the changed region keep the hits
-they had, shifted.  The hits are the same as a whole scan's
-(:func:`secretkit.scan.nix.scan_nix`) because a literal's hits depend only on the
-literal, its ancestors and the file's facts (:func:`secretkit.scan.nix.literal_hits`),
-and the region is grown until nothing outside it can read a change:
+what changed: the changed lines (:func:`_edits`) are handed to tree-sitter as edits
+of the old tree, which it re-parses reusing what did not change; the literals and
+comments outside the changed regions keep the hits they had, shifted.  The hits are
+the same as a whole scan's (:func:`secretkit.scan.nix.scan_nix`) because a literal's
+hits depend only on the literal, the syntax from it up to its binding, the names of
+the bindings and the positions in the lists above that, and the file's facts
+(:func:`secretkit.scan.nix.literal_hits`) — and the regions grow until none of that
+can differ outside them:
 
-* the region starts as the edit (an empty one where text was only removed: the
-  old tree sees what went) plus every range whose syntax tree-sitter says changed
-  (``Tree.changed_ranges``);
-* in both trees, every node meeting the region either holds it, lies inside it, or
-  the region grows to cover the node; a node holding it must pass nothing the region
-  changes on to the rest of what it holds (:func:`_passes`): a binding only when the
-  region lies after its ``=`` (its name is read by the strings below it), a list only
-  when the region lies within one element (the others' positions), a function
-  application only when the region lies in its argument (its function's name is
-  read) and, in a file that calls builders, not in an attribute set handed to one
-  (``writeTextFile { name = …; text = …; }``: the text is judged by the name);
+* each region grows, in both versions' trees, until it is whole bindings of one
+  binding set (:func:`_settle`): a node across its edge is taken in whole, and a
+  region inside a binding grows to the innermost binding holding it (so every
+  literal whose binding holds a change is read again, with its name and the syntax
+  up to it).  Whole bindings swapped for whole bindings leave the syntax around
+  them as it was, which is then checked: the nodes holding each region are the
+  same in both trees (types and spans).  In a file that calls builders, a region
+  in ``writeTextFile { name = …; text = …; }`` grows to the call (the text is
+  judged by the name);
 * the whole-file facts are equal: the token matches and the comments read outside
-  the region, and which names, builders and vendor formats the file can hold.
+  the regions, and which names, builders and vendor formats the file can hold.
 
 Otherwise the file is scanned whole: syntax errors, the ``secretkit: allow`` mark
 (allowed lines), ``/etc/`` paths (a ``*File`` option's ``/etc/x`` makes
-``environment.etc.x.text`` a secret anywhere in the file), or a region over half
-the file.  tests/scan/test_scan_nix_delta.py compares :func:`scan` with the whole
-scan on every version of generated histories.
+``environment.etc.x.text`` a secret anywhere in the file), a region that is not in
+a binding set, or regions over half the file.  tests/scan/test_scan_nix_delta.py
+compares :func:`scan` with the whole scan on every version of generated histories.
 """
 
 from __future__ import annotations
@@ -46,28 +46,13 @@ from secretkit.scan.nix import (
 )
 
 Spans = list[tuple[int, int, list[Hit]]]
-# What holds a region and passes nothing about it to the rest of what it holds.
-_OPEN = frozenset(
-    {
-        "source_code",
-        "binding_set",
-        "attrset_expression",
-        "rec_attrset_expression",
-        "let_expression",
-        "function_expression",
-        "formals",
-        "formal",
-        "with_expression",
-        "assert_expression",
-        "if_expression",
-        "parenthesized_expression",
-        "binary_expression",
-        "unary_expression",
-        "select_expression",
-        "has_attr_expression",
-    }
-)
 _ATTRSETS = ("attrset_expression", "rec_attrset_expression")
+# Whole children of these swapped for others leave what is around them as it was, and
+# no literal outside reads them (a formal's default is no binding's value).
+_WHOLE = ("binding_set", "formals")
+# … and these, when what changed is whole binding sets (or nothing but space) in them.
+_HOLDS_WHOLE = ("attrset_expression", "rec_attrset_expression", "let_expression")
+_WHOLE_PARTS = ("binding_set", "comment")
 
 
 @dataclass
@@ -106,18 +91,22 @@ def scan(data: bytes, previous: NixScan | None) -> tuple[list[Hit], bool, NixSca
     had parse errors, and what the next version can be scanned from (None when it
     cannot: errors, ``/etc/``, the allow mark)."""
     followable = b"/etc/" not in data and ALLOW_MARK.encode() not in data
+    facts = None
     if previous is not None and followable:
-        done = _rescan(previous, data)
+        facts = file_facts(data)
+        done = _rescan(previous, data, facts)
         if done is not None:
             return done
-    return _whole(data, followable)
+    return _whole(data, followable, facts)
 
 
-def _whole(data: bytes, followable: bool) -> tuple[list[Hit], bool, NixScan | None]:
+def _whole(
+    data: bytes, followable: bool, facts: FileFacts | None = None
+) -> tuple[list[Hit], bool, NixScan | None]:
     from secretkit.nix import cst
 
     tree = cst.parse(data)
-    facts = file_facts(data)
+    facts = facts or file_facts(data)
     literals = literal_hits(tree, facts, list(cst.value_strings(tree)))
     spans = comment_spans(tree, facts)
     comments = comment_hits(tree, facts, spans)
@@ -130,16 +119,19 @@ def _whole(data: bytes, followable: bool) -> tuple[list[Hit], bool, NixScan | No
     return hits, tree.has_errors, kept
 
 
-def _rescan(previous: NixScan, data: bytes) -> tuple[list[Hit], bool, NixScan] | None:
+def _rescan(
+    previous: NixScan, data: bytes, facts: FileFacts
+) -> tuple[list[Hit], bool, NixScan] | None:
     from secretkit.nix import cst
     from secretkit.nix.syntax import NixTree, _parser
 
     old = previous.data
-    facts = file_facts(data)
     flags = _flags(facts)
     if flags != previous.flags:
         return None
     edits = _edits(old, data)
+    if 2 * sum(b1 - b0 for _a0, _a1, b0, b1 in edits) > len(data):
+        return None  # most of the file changed: read whole
     edited = previous.raw.copy()
     for a0, a1, b0, b1 in edits:  # each in the offsets of the text the ones before made
         start = _point(data, b0)
@@ -161,28 +153,27 @@ def _rescan(previous: NixScan, data: bytes) -> tuple[list[Hit], bool, NixScan] |
     if raw.root_node.has_error:
         return None
     regions = [[b0, b1, a0, a1] for a0, a1, b0, b1 in edits]
-    for changed in edited.changed_ranges(raw):
-        regions = _cover(regions, changed.start_byte, changed.end_byte, 0)
     roots = (raw.root_node, previous.raw.root_node)
-    marks: tuple[list[tuple[int, int]], list[tuple[int, int]]] = (
-        [],
-        [(start, end) for start, end, _hits in previous.literals],
-    )
-    grown = True
-    while grown:  # grow the regions in both trees until neither widens one
-        grown = False
+    settled = False
+    while not settled:  # grow the regions in both trees until each is whole bindings
+        settled = True
         for side in (0, 1):
             for region in regions:
                 lo, hi = region[2 * side], region[2 * side + 1]
-                wider = _grow(roots[side], lo, hi, facts.builders, marks[side])
+                wider = _settle(roots[side], lo, hi, facts.builders)
                 if wider is None:
                     return None
-                before = regions
-                for at, until in wider:
-                    regions = _cover(regions, at, until, side)
-                if regions != before:
-                    grown = True
+                if wider:
+                    before = regions
+                    regions = _cover(regions, wider[0], wider[1], side)
+                    if regions == before:
+                        return None  # (cannot happen: a span to grow to is wider)
+                    settled = False
                     break
+    for region in regions:  # the constructs around each region are the same in both
+        around = _holders(roots[0], region[0], region[1])
+        if around != _mapped(_holders(roots[1], region[2], region[3]), regions):
+            return None
     if 2 * sum(r[1] - r[0] for r in regions) > len(data):
         return None  # most of the file: read whole
     tokens = _tokens(facts)
@@ -225,12 +216,28 @@ def _edits(old: bytes, new: bytes) -> list[tuple[int, int, int, int]]:
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag == "equal":
             continue
-        edit = (a_at[i1], a_at[i2], b_at[j1], b_at[j2])
-        if edits and edits[-1][1] == edit[0] and edits[-1][3] == edit[2]:
+        edit = _trimmed(old, new, a_at[i1], a_at[i2], b_at[j1], b_at[j2])
+        if edits and edits[-1][1] >= edit[0] and edits[-1][3] >= edit[2]:
             edit = (edits[-1][0], edit[1], edits[-1][2], edit[3])
             edits.pop()
         edits.append(edit)
     return edits or [(start, old_end, start, new_end)]
+
+
+def _trimmed(old: bytes, new: bytes, a0: int, a1: int, b0: int, b1: int) -> tuple[int, ...]:
+    """One edit without the bytes both sides share at its ends, and a line inserted
+    or removed whole taken from the line break before it to the end of its text (so
+    the region ends where the binding on it does)."""
+    removed, added = old[a0:a1], new[b0:b1]
+    same = _common_prefix(removed, added)
+    a0, b0 = a0 + same, b0 + same
+    same = _common_suffix(old[a0:a1], new[b0:b1], min(a1 - a0, b1 - b0))
+    a1, b1 = a1 - same, b1 - same
+    if (a0 == a1) != (b0 == b1) and a0 and old[a0 - 1 : a0] == b"\n":
+        text = new[b0:b1] if a0 == a1 else old[a0:a1]
+        if text.endswith(b"\n"):  # "<line>\n" after a line break is "\n<line>" before it
+            return a0 - 1, a1 - 1, b0 - 1, b1 - 1
+    return a0, a1, b0, b1
 
 
 def _line_offsets(lines: list[bytes], start: int) -> list[int]:
@@ -327,50 +334,104 @@ def _merge_spans(old: Spans, new: Spans, regions: list[list[int]]) -> Spans | No
     return sorted(out, key=lambda entry: (entry[0], -entry[1]))
 
 
-def _grow(
-    root: Any, lo: int, hi: int, builders: bool, marks: list[tuple[int, int]]
-) -> list[tuple[int, int]] | None:
-    """What the region ``[lo, hi)`` must cover in the tree under ``root``: the first
-    node it must grow over (see the module's docstring), or literals with hits
-    (``marks``) a list moves on, or ``[]`` for nothing; None for the whole file."""
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        start, end = node.start_byte, node.end_byte
-        if end <= lo or start >= hi or (lo <= start and end <= hi):
-            continue  # misses the region or lies inside it
-        kind = node.type
-        if kind == "list_expression" and not _in_one_element(node, lo, hi):
-            # the elements after the region may move: what had hits there is read again
-            moved = [(a, b) for a, b in marks if a >= lo and b <= end and not b <= hi]
-            if moved:
-                return moved
-        elif kind not in _OPEN and not _passes(node, lo, hi, builders):
-            return None if node == root else [(start, end)]
-        stack.extend(c for c in node.children if c.end_byte > lo and c.start_byte < hi)
-    return []
+def _holders(root: Any, lo: int, hi: int) -> list[tuple[str, int, int]]:
+    """``(type, start, end)`` of the nodes holding ``[lo, hi)`` and more than it (an
+    empty range: strictly inside), from the root down, binding sets and formals left
+    out."""
+    chain = []
+    node = _deepest(root, lo, hi)
+    while node is not None:
+        if node.type not in _WHOLE:  # (whole bindings added at its edge move its edge)
+            chain.append((node.type, node.start_byte, node.end_byte))
+        node = node.parent
+    return chain[::-1]
 
 
-def _in_one_element(node: Any, lo: int, hi: int) -> bool:
-    return any(
-        c.start_byte <= lo and hi <= c.end_byte for c in node.named_children if c.type != "comment"
-    )
+def _deepest(root: Any, lo: int, hi: int) -> Any:
+    """The deepest node holding ``[lo, hi)`` and more than it (an empty range:
+    strictly inside); tree-sitter finds a node near it, this settles which."""
+    node = root.descendant_for_byte_range(lo, max(lo, hi - 1)) or root
+    while node.parent is not None and not _holds(node, lo, hi):
+        node = node.parent
+    while (inner := _holding_child(node, lo, hi)) is not None:
+        node = inner
+    return node
 
 
-def _passes(node: Any, lo: int, hi: int, builders: bool) -> bool:
-    """Whether ``node``, meeting ``[lo, hi)``, passes nothing about what is there on
-    to the rest of what it holds (see the module's docstring)."""
-    kind = node.type
-    if kind == "binding":
-        equals = next((c for c in node.children if c.type == "="), None)
-        return equals is not None and equals.end_byte <= lo
-    if kind == "apply_expression":
-        function = node.child_by_field_name("function")
-        if function is None or function.end_byte > lo:
-            return False
-        argument = node.child_by_field_name("argument")
-        return not (builders and argument is not None and argument.type in _ATTRSETS)
-    return False
+def _holds(node: Any, lo: int, hi: int) -> bool:
+    start, end = node.start_byte, node.end_byte
+    return (start <= lo and hi <= end and end - start > hi - lo) if lo < hi else start < lo < end
+
+
+def _holding_child(node: Any, lo: int, hi: int) -> Any:
+    for child in node.children:
+        if child.end_byte > lo and child.start_byte <= lo and _holds(child, lo, hi):
+            return child
+    return None
+
+
+def _mapped(chain: list[tuple[str, int, int]], regions: list[list[int]]) -> list[Any]:
+    """An old version's chain at the new version's offsets (None for an offset in a
+    region: then the chains cannot be the same)."""
+    out: list[Any] = []
+    for kind, start, end in chain:
+        moved = (_moved(start, regions, True), _moved(end, regions, False))
+        out.append(None if None in moved else (kind, *moved))
+    return out
+
+
+def _moved(offset: int, regions: list[list[int]], start: bool) -> int | None:
+    """Where an old version's offset is in the new version (the start or end of a
+    node around a region: a region's own edge maps to the new one's)."""
+    shift = 0
+    for new_lo, new_hi, old_lo, old_hi in regions:
+        if offset < old_lo or (offset == old_lo and start):
+            return offset + shift
+        if offset > old_hi or (offset == old_hi and not start):
+            shift = new_hi - old_hi
+            continue
+        if offset == old_lo:
+            return new_lo
+        if offset == old_hi:
+            return new_hi
+        return None
+    return offset + shift
+
+
+def _settle(root: Any, lo: int, hi: int, builders: bool) -> tuple[int, int] | tuple[()] | None:
+    """``()`` when ``[lo, hi)`` is whole bindings of one binding set in the tree under
+    ``root``; else the span to grow it to (a node across its edge, or the innermost
+    binding holding it); None for the whole file."""
+    node = _deepest(root, lo, hi)
+    innermost = node
+    while innermost is not None and innermost.type != "binding":
+        innermost = innermost.parent
+    within = []
+    for child in node.children:  # across an edge of the region
+        start, end = child.start_byte, child.end_byte
+        if start < hi and end > lo:
+            if not (lo <= start and end <= hi):
+                return start, end
+            within.append(child.type)
+    if node.type in _WHOLE or (
+        node.type in _HOLDS_WHOLE and all(kind in _WHOLE_PARTS for kind in within)
+    ):
+        holder = node.parent
+        call = holder.parent if holder is not None else None
+        if (
+            builders
+            and holder is not None
+            and holder.type in _ATTRSETS
+            and call is not None
+            and call.type == "apply_expression"
+            and call.child_by_field_name("argument") == holder
+        ):
+            # writeTextFile { name = …; text = …; }: the text is judged by the name
+            return call.start_byte, call.end_byte
+        return ()
+    if innermost is None:
+        return None
+    return innermost.start_byte, innermost.end_byte
 
 
 def _point(data: bytes, offset: int) -> tuple[int, int]:
