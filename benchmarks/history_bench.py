@@ -10,7 +10,8 @@ runs: every run is a cold, full scan.  Prints min/median/max wall time, peak mem
 (the largest process of each tool, children included), findings, the ratio of
 medians and the per-pair ratios, MB/s, the multiple of the floor (one fresh process that
 walks the history, reads every distinct blob from git and parses the ``.nix`` ones with
-tree-sitter: what no Nix-aware scan of the history can skip), the distinct values'
+tree-sitter, each whole: a Nix-aware scan that reads every version whole pays at least
+that; secretkit re-parses only what changed from the version before), the distinct values'
 previews (at most 4 characters each), and the machine's load before and after.
 Targets (issue 15): ≤ 1.0x betterleaks' wall, ≤ 150 MiB peak, for the cold run.
 

@@ -224,7 +224,9 @@ def _edits(old: bytes, new: bytes) -> list[tuple[int, int, int, int]]:
     return edits or [(start, old_end, start, new_end)]
 
 
-def _trimmed(old: bytes, new: bytes, a0: int, a1: int, b0: int, b1: int) -> tuple[int, ...]:
+def _trimmed(
+    old: bytes, new: bytes, a0: int, a1: int, b0: int, b1: int
+) -> tuple[int, int, int, int]:
     """One edit without the bytes both sides share at its ends, and a line inserted
     or removed whole taken from the line break before it to the end of its text (so
     the region ends where the binding on it does)."""
@@ -359,7 +361,8 @@ def _deepest(root: Any, lo: int, hi: int) -> Any:
 
 
 def _holds(node: Any, lo: int, hi: int) -> bool:
-    start, end = node.start_byte, node.end_byte
+    start: int = node.start_byte
+    end: int = node.end_byte
     return (start <= lo and hi <= end and end - start > hi - lo) if lo < hi else start < lo < end
 
 
