@@ -26,7 +26,7 @@ can differ outside them:
 Otherwise the file is scanned whole: syntax errors, the ``secretkit: allow`` mark
 (allowed lines), ``/etc/`` paths (a ``*File`` option's ``/etc/x`` makes
 ``environment.etc.x.text`` a secret anywhere in the file), a region that is not in
-a binding set, or regions over half the file.  tests/scan/test_scan_nix_delta.py
+a binding set, or regions over three quarters of the file.  tests/scan/test_scan_nix_delta.py
 compares :func:`scan` with the whole scan on every version of generated histories.
 """
 
@@ -174,7 +174,7 @@ def _rescan(
         around = _holders(roots[0], region[0], region[1])
         if around != _mapped(_holders(roots[1], region[2], region[3]), regions):
             return None
-    if 2 * sum(r[1] - r[0] for r in regions) > len(data):
+    if 4 * sum(r[1] - r[0] for r in regions) > 3 * len(data):
         return None  # most of the file: read whole
     tokens = _tokens(facts)
     if _outside(previous.tokens, regions) != _inside_none(tokens, regions):
@@ -200,11 +200,14 @@ def _rescan(
 
 def _edits(old: bytes, new: bytes) -> list[tuple[int, int, int, int]]:
     """``(old start, old end, new start, new end)`` of each changed run of lines,
-    ascending: the common start and end cut off, the rest compared line by line."""
+    ascending: the common start and end cut off, the rest (unless it is small)
+    compared line by line."""
     start = _common_prefix(old, new)
     same_end = _common_suffix(old, new, min(len(old), len(new)) - start)
     start = old.rfind(b"\n", 0, start) + 1  # (whole lines)
     old_end, new_end = len(old) - same_end, len(new) - same_end
+    if (old_end - start) + (new_end - start) <= len(new) // 4:
+        return [_trimmed(old, new, start, old_end, start, new_end)]  # one small change
     a_lines = old[start:old_end].splitlines(keepends=True)
     b_lines = new[start:new_end].splitlines(keepends=True)
     if len(a_lines) * len(b_lines) > 1_000_000:
