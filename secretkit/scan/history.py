@@ -94,8 +94,8 @@ def scan_history(
             report.skipped.append(Skipped(f"{blob.commit[:12]}:{blob.path}", reason))
         else:
             todo[blob.oid] = blob
-    # the versions of one path one after the other: each .nix blob is scanned from the
-    # version before it (scan.nix_delta), in the same worker
+    # the versions of one path one after the other: each blob is scanned from the
+    # version before it (scan.versions), in the same worker
     todo = dict(sorted(todo.items(), key=lambda item: item[1].path))
     total = len(blobs) + clean
     done = [total - len(todo)]

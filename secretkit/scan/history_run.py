@@ -158,7 +158,7 @@ class Pool:
         if self.executor is None or len(jobs) < self.min_jobs:
             return Started(jobs, allow, max_bytes, [])
         step = max(1, min(step, len(jobs) // (self.workers * 4) or 1))
-        futures = [  # (a chunk's .nix versions are each scanned from the one before)
+        futures = [  # (a chunk's versions of a path are each scanned from the one before)
             self.executor.submit(chunk_worker, jobs[i : i + step], allow, max_bytes, None, True)
             for i in range(0, len(jobs), step)
         ]
@@ -179,7 +179,7 @@ class Started:
 
     def results(self, tick: Callable[[int], None] = lambda n: None) -> list[Result]:
         if not self.futures:  # no pool: scanned here, now
-            from secretkit.scan.nix_delta import Versions
+            from secretkit.scan.versions import Versions
 
             out = []
             versions = Versions()

@@ -32,7 +32,7 @@ MISSING_BLOB = "its content is missing from the git object store"
 # read but not scanned again.  A scan sees only the content and the reader.
 Seen = dict[tuple[str, bytes], list[Finding]]
 if TYPE_CHECKING:
-    from secretkit.scan.nix_delta import Versions
+    from secretkit.scan.versions import Versions
 
 
 def scan_file_job(
@@ -97,13 +97,13 @@ def chunk_worker(
     follow_versions: bool = False,
 ) -> list[tuple[list[Finding], Skipped | None, int]]:
     """``follow_versions``: jobs come grouped by path (a history's blobs), each
-    ``.nix`` blob scanned from the one before it (:mod:`secretkit.scan.nix_delta`)."""
+    blob scanned from the one before it (:mod:`secretkit.scan.versions`)."""
     if blobs_from is not None:
         return list(_blob_jobs(blobs_from, jobs, allow, max_bytes))
     seen: Seen = {}
     versions = None
     if follow_versions:
-        from secretkit.scan.nix_delta import Versions
+        from secretkit.scan.versions import Versions
 
         versions = Versions()
     return [scan_file_job(job, allow, max_bytes, seen, versions) for job in jobs]

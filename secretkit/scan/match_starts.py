@@ -55,7 +55,18 @@ def _literal(needle: str) -> re.Pattern[str]:
 
 
 def contains(text: str, needle: str) -> bool:
-    """``needle in text``, faster on large texts."""
+    """``needle in text``, faster on large texts (and remembered for the text being
+    scanned, see :func:`remembering`)."""
+    entry = _scanning.entry
+    if entry.text is text:
+        known = entry.present.get(needle)
+        if known is None:
+            known = entry.present[needle] = _contains(text, needle)
+        return known
+    return _contains(text, needle)
+
+
+def _contains(text: str, needle: str) -> bool:
     if len(text) < _LARGE or len(needle) > _SHORT or len(needle) < 2:
         return needle in text
     return _literal(needle).search(text) is not None
@@ -101,15 +112,17 @@ def folded(text: str) -> str | None:
 
 
 class _Remembered:
-    """What has been asked about the text being scanned, in lower case; entered as a
-    context (see :func:`remembering`)."""
+    """What has been asked about the text being scanned (which words its lower-cased
+    form holds, which substrings it holds); entered as a context (see
+    :func:`remembering`)."""
 
-    __slots__ = ("lowered", "outer", "text", "words")
+    __slots__ = ("lowered", "outer", "present", "text", "words")
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, known: Known | None = None) -> None:
         self.text = text
         self.lowered: str | None = None
-        self.words: dict[str, bool] = {}
+        self.words: dict[str, bool] = dict(known.words) if known is not None else {}
+        self.present: dict[str, bool] = dict(known.present) if known is not None else {}
         self.outer = self
 
     def __enter__(self) -> None:
@@ -131,10 +144,99 @@ class _Scanning(threading.local):
 _scanning = _Scanning()
 
 
-def remembering(text: str) -> AbstractContextManager[None]:
-    """Within, :func:`lowered` and :func:`may_hold` remember their answers for ``text``
-    (dropped on leaving: a large text's lower-cased copy is not kept)."""
-    return _Remembered(text)
+def remembering(text: str, known: Known | None = None) -> AbstractContextManager[None]:
+    """Within, :func:`lowered`, :func:`may_hold` and :func:`contains` remember their
+    answers for ``text`` (dropped on leaving: a large text's lower-cased copy is not
+    kept), starting from ``known``'s, and leave them in ``known`` when given."""
+    return _Remembering(text, known)
+
+
+class _Remembering(_Remembered):
+    __slots__ = ("known",)
+
+    def __init__(self, text: str, known: Known | None) -> None:
+        super().__init__(text, known)
+        self.known = known
+
+    def __exit__(self, *exc: object) -> None:
+        super().__exit__(*exc)
+        if self.known is not None:
+            self.known.words, self.known.present = self.words, self.present
+
+
+class Known:
+    """What a scan of one text learnt (:func:`remembering`): which lower-case words
+    its lower-cased form holds, which substrings it holds.  :meth:`after` carries it
+    to another version of the text."""
+
+    __slots__ = ("present", "words")
+
+    def __init__(self) -> None:
+        self.words: dict[str, bool] = {}
+        self.present: dict[str, bool] = {}
+
+    def after(self, old: str, new: str) -> Known:
+        """What is known of ``new`` from what was known of ``old``: a substring without
+        a line break lies within one line, so ``new`` holds it when ``old`` did and no
+        line holding it was removed, or when a line added holds it, and not when
+        ``old`` did not and no line added does (the rest is asked again).  ASCII texts
+        only (lower-casing other text need not keep lines apart)."""
+        out = Known()
+        if not (old.isascii() and new.isascii()):
+            return out
+        removed, added = _changed_lines(old, new)
+        out.words = _carried(self.words, removed.lower(), added.lower())
+        out.present = _carried(self.present, removed, added)
+        return out
+
+
+def _carried(known: dict[str, bool], gone: str, came: str) -> dict[str, bool]:
+    """``known`` (substring → held by the old text) for the new text, given the lines
+    the old text lost (``gone``) and the new one gained (``came``)."""
+    out = {}
+    for needle, held in known.items():
+        if "\n" in needle:
+            continue  # (could lie across lines: asked again)
+        if needle in came:
+            out[needle] = True
+        elif not held:
+            out[needle] = False
+        elif needle not in gone:
+            out[needle] = True
+    return out
+
+
+def _changed_lines(old: str, new: str) -> tuple[str, str]:
+    """The lines of ``old`` and of ``new`` between their common first and last whole
+    lines (all that either removed or added)."""
+    size = min(len(old), len(new))
+    same = _same_start(old, new, size)
+    start = old.rfind("\n", 0, same) + 1
+    limit = size - start
+    same_end = _same_start(old[::-1], new[::-1], limit)
+    # whole lines: the common end starts at a line break (or is empty)
+    cut = old.find("\n", len(old) - same_end)
+    same_end = 0 if cut == -1 else len(old) - cut
+    return old[start : len(old) - same_end], new[start : len(new) - same_end]
+
+
+def _same_start(a: str, b: str, limit: int) -> int:
+    """How many first characters ``a`` and ``b`` share (at most ``limit``): compared
+    in blocks, then halved within the first block that differs."""
+    step = 4096
+    at = 0
+    while at < limit and a[at : at + step] == b[at : at + step]:
+        at += step
+    if at >= limit:
+        return limit
+    lo, hi = at, min(at + step, limit)
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if a[at:mid] == b[at:mid]:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
 
 
 def lowered(text: str) -> str:

@@ -71,21 +71,6 @@ class NixScan:
         return f"NixScan(bytes={len(self.data)}, hits={len(self.literals) + len(self.comments)})"
 
 
-class Versions:
-    """The last :class:`NixScan` of a scan of many blobs, by path: versions of a path
-    handed over one after the other are each scanned from the one before."""
-
-    def __init__(self) -> None:
-        self.path: str | None = None
-        self.last: NixScan | None = None
-
-    def scan(self, path: str, data: bytes) -> tuple[list[Hit], bool]:
-        previous = self.last if path == self.path else None
-        hits, errors, self.last = scan(data, previous)
-        self.path = path
-        return hits, errors
-
-
 def scan(data: bytes, previous: NixScan | None) -> tuple[list[Hit], bool, NixScan | None]:
     """The hits of one Nix file (as :func:`secretkit.scan.nix.scan_nix`), whether it
     had parse errors, and what the next version can be scanned from (None when it

@@ -20,7 +20,7 @@ from secretkit.sensitive import Sensitive, preview
 
 if TYPE_CHECKING:
     from secretkit.scan.decode import Decoded
-    from secretkit.scan.nix_delta import Versions
+    from secretkit.scan.versions import Versions
 
 MAX_BYTES = 1024 * 1024
 
@@ -40,7 +40,7 @@ def scan_bytes(
     read for its printable runs, and content over ``max_bytes`` is scanned in
     line-aligned pieces (:func:`scan_pieces`).  ``versions``: a ``.nix`` file is
     scanned from the scan of the version of its path handed over just before, if any
-    (:mod:`secretkit.scan.nix_delta`; the same hits, sooner)."""
+    (:mod:`secretkit.scan.versions`; the same hits, sooner)."""
     if len(data) > max_bytes:
         view = memoryview(data)
         pieces = (bytes(view[i : i + max_bytes]) for i in range(0, len(data), max_bytes))
@@ -110,7 +110,7 @@ def _scan_one(
     if fmt == "nix" and not as_text and decoded.encoding == "utf-8" and b"\0" not in data:
         from secretkit.scan.nix import scan_nix
 
-        hits, errors = versions.scan(path, data) if versions is not None else scan_nix(data)
+        hits, errors = versions.nix_hits(path, data) if versions is not None else scan_nix(data)
         if errors:
             # What tree-sitter could not place is still read, as text.
             taken = [(h.start, h.end) for h in hits]
@@ -121,7 +121,11 @@ def _scan_one(
             )
     else:
         text_path = path + ".txt" if fmt == "nix" else path
-        hits = _text_hits(decoded, scan_text(decoded.text, text_path))
+        if versions is not None:
+            found = versions.text_hits(path, decoded.text, text_path)
+        else:
+            found = scan_text(decoded.text, text_path)
+        hits = _text_hits(decoded, found)
     findings = []
     for hit in hits:
         raw = data[hit.start : hit.end]

@@ -34,6 +34,7 @@ from secretkit.scan.hits import (
     token_hits,
 )
 from secretkit.scan.match_starts import (
+    Known,
     contains,
     find,
     lines_with,
@@ -343,9 +344,9 @@ _CIPHERTEXT = re.compile(
 )
 
 
-def _raw_hits(text: str, fmt: str) -> tuple[str, list[Hit]]:
+def _raw_hits(text: str, fmt: str, known: Known | None = None) -> tuple[str, list[Hit]]:
     """The text as read (ciphertext blanked) and every detector's hits in it."""
-    with _asking(text, fmt):
+    with _asking(text, fmt, known):
         if not contains(text, "ENC[") and not (
             may_hold(text, "-----begin") and "-----BEGIN" in text
         ):
@@ -356,11 +357,12 @@ def _raw_hits(text: str, fmt: str) -> tuple[str, list[Hit]]:
         return text, _hits(text, fmt)
 
 
-def _asking(text: str, fmt: str) -> AbstractContextManager[None]:
+def _asking(text: str, fmt: str, known: Known | None = None) -> AbstractContextManager[None]:
     """The pair readers of text and JSON ask the lower-cased text for the secret words:
-    the detectors then ask it too (other formats do not pay for lower-casing)."""
+    the detectors then ask it too (other formats do not pay for lower-casing).
+    ``known``: what is known of the text already, and where to leave what is learnt."""
     if fmt in ("text", "json", "shell") and len(text) >= _ASK_MIN:
-        return remembering(text)
+        return remembering(text, known)
     return nullcontext()
 
 
@@ -380,9 +382,11 @@ def _hits(text: str, fmt: str) -> list[Hit]:
     return hits
 
 
-def scan_text(text: str, path: str) -> list[Hit]:
-    """Hits (character offsets into ``text``) for one non-Nix file."""
-    text, hits = _raw_hits(text, _content_format(text, file_format(path)))
+def scan_text(text: str, path: str, known: Known | None = None) -> list[Hit]:
+    """Hits (character offsets into ``text``) for one non-Nix file.  ``known``: what
+    is known of the text already (:class:`secretkit.scan.match_starts.Known`), and
+    where to leave what the scan learns."""
+    text, hits = _raw_hits(text, _content_format(text, file_format(path)), known)
     kept = []
     for hit in merge(hits):
         value = text[hit.start : hit.end]

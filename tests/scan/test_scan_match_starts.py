@@ -212,3 +212,45 @@ def test_url_tail_is_in_every_text_with_url_credentials() -> None:
     assert len(with_credentials) >= 20
     assert all(_URL_TAIL.search(text) for text in with_credentials)
     assert any(_URL_TAIL.search(text) and not _URL_CREDS.search(text) for text in _TEXTS)
+
+
+def test_what_is_known_of_a_text_carries_to_its_next_version_exactly() -> None:
+    # Known.after: a substring without a line break lies within one line; what is
+    # carried must be what asking the new text gives, and most of it is carried
+    import random
+
+    from secretkit.scan.match_starts import Known, contains, may_hold, remembering
+
+    rng = random.Random(3)
+    words = ["password", "echo", "curl", "aws", "machine", "<<", "SG.", ":AA", "ENC["]
+    pieces = [*words, "x", "y ", "AWS", "Pass", "\n", "\n", "token", "sg.", "a<", "<"]
+    carried = asked = 0
+    for _ in range(300):
+        old = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 60)))
+        lines = old.split("\n")
+        for _edit in range(rng.randint(1, 3)):
+            at = rng.randrange(len(lines))
+            choice = rng.randrange(3)
+            if choice == 0:
+                lines.insert(at, "".join(rng.choice(pieces) for _ in range(rng.randint(0, 8))))
+            elif choice == 1 and len(lines) > 1:
+                del lines[at]
+            else:
+                lines[at] += rng.choice(pieces)
+        new = "\n".join(lines)
+        known = Known()
+        with remembering(old, known):
+            for word in words:
+                contains(old, word)
+                may_hold(old, word.lower())
+        after = known.after(old, new)
+        for needle, held in after.present.items():
+            assert held == (needle in new), (old, new, needle)
+        for word, held in after.words.items():
+            assert held == (word in new.lower()), (old, new, word)
+        carried += len(after.present) + len(after.words)
+        asked += len(known.present) + len(known.words)
+        # and the scan of the new text starts from it, asking only what is not known
+        with remembering(new, after):
+            assert all(contains(new, w) == (w in new) for w in words)
+    assert carried > asked // 2, (carried, asked)

@@ -1,5 +1,6 @@
 """A Nix file scanned from the scan of its previous version (scan.nix_delta) gives
-exactly the hits of a whole scan: on every version of generated histories (random
+exactly the hits of a whole scan (and so does a text file starting from what the scan
+of its previous version learnt, scan.versions): on every version of generated histories (random
 line and character edits of real-style modules, many of them breaking the syntax),
 on the edits that change what an unchanged literal means (a binding renamed, a list
 element inserted before it, a builder's file name, the function applied to it), and
@@ -190,12 +191,42 @@ def test_some_of_those_edits_were_scanned_from_the_version_before() -> None:
     assert len(FOLLOWED) == 6 and sum(FOLLOWED) >= 3, FOLLOWED
 
 
+def _texts() -> list[tuple[str, bytes]]:
+    """Text files (over the 2 KiB from which a text's scan remembers what it asked) with
+    secrets and the words the detectors' pre-filters look for."""
+    corpus = build()
+    out = [
+        (path.rsplit("/", 1)[-1], text.encode())
+        for path, text in corpus.files.items()
+        if not path.endswith(".nix")
+    ]
+    lines = [
+        f"export API_TOKEN={fake.password('t1')}",
+        f"curl -u admin:{fake.password('t2')} https://example.invalid/api",
+        'echo "hello world"',
+        "machine example.invalid login me password " + fake.password("t3"),
+        f'"password": "{fake.password("t4")}",',
+        "# a comment line about nothing in particular",
+        "aws_region = eu-west-1",
+    ]
+    body = "\n".join(lines[i % len(lines)] + f" # {i}" for i in range(120)) + "\n"
+    out.append(("big.sh", body.encode()))
+    out.append(("notes.txt", body.replace("export ", "").encode()))
+    return out
+
+
 def test_history_scan_finds_what_each_blob_scanned_whole_finds(tmp_git_repo: Path) -> None:
     rng = random.Random(7)
     bases = _bases()[:4]
+    texts = _texts()
     pool = [line for data in bases for line in data.split(b"\n") if line.strip()]
+    pool += [line for _name, data in texts for line in data.split(b"\n") if line.strip()]
     contents = list(bases)
+    text_contents = [data for _name, data in texts]
     for step in range(25):
+        for (name, _data), data in zip(texts, text_contents, strict=True):
+            (tmp_git_repo / name).write_bytes(data)
+        text_contents = [_mutate(data, pool, rng) for data in text_contents]
         for i, data in enumerate(contents):
             (tmp_git_repo / f"m{i}.nix").write_bytes(data)
         commit_all(tmp_git_repo, f"step {step}")
@@ -208,6 +239,7 @@ def test_history_scan_finds_what_each_blob_scanned_whole_finds(tmp_git_repo: Pat
         want |= {(f.path, f.start, f.end, f.rule, f.secret.reveal()) for f in findings}
     assert sorted(set(got)) == sorted(want)
     assert len(want) > 20
+    assert len({path for path, *_rest in want if not path.endswith(".nix")}) >= 4
 
 
 def _history_blobs(repo: Path) -> list[tuple[str, bytes]]:
