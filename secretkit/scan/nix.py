@@ -39,8 +39,10 @@ from secretkit.scan.hits import (
     merge,
     token_hits,
 )
+from secretkit.scan.match_starts import remembering
 
 if TYPE_CHECKING:
+    from secretkit.scan.match_starts import Known
     from secretkit.scan.nix_comments import CommentBinding
 
 # Attribute names under which strings are documentation or option metadata.
@@ -106,18 +108,24 @@ class FileFacts:
     """What the rules ask of a whole Nix file (its bytes, text, token matches and
     which names it holds at all), read once per file."""
 
-    def __init__(self, data: bytes) -> None:
+    def __init__(self, data: bytes, known: Known | None = None) -> None:
         self.data = data
         self.text = data.decode("utf-8", "replace")
+        self.known = known
+        self._vendor: bool | None = None
         # One pass of the token detectors over the whole file says which literals can
         # hold a token at all; only those (and secret-named ones) are read in full.
-        self.file_hits = token_hits(self.text, Context(()))
+        if known is None:
+            self.file_hits = token_hits(self.text, Context(()))
+        else:  # what the pre-filters find is remembered in ``known`` (and read from it)
+            with remembering(self.text, known):
+                self.file_hits = token_hits(self.text, Context(()))
+                self._vendor = vendor_hint(self.text)
         self.marks = sorted(_byte_offsets(self.text, data, self.file_hits))
         self.lowered = data.lower()
         self.keyed_file = any(n.encode() in self.lowered for n in KEYED_NEEDS)
         self.builders = nix_positions.may_write_files(data)
         self.allow_mark = ALLOW_MARK.encode() in data
-        self._vendor: bool | None = None
         self._allowed: set[int] | None = None
 
     def allowed_lines(self, tree: Any) -> set[int]:
@@ -142,8 +150,8 @@ class FileFacts:
         return self._vendor
 
 
-def file_facts(data: bytes) -> FileFacts:
-    return FileFacts(data)
+def file_facts(data: bytes, known: Known | None = None) -> FileFacts:
+    return FileFacts(data, known)
 
 
 def literal_hits(tree: Any, facts: FileFacts, nodes: list[Any]) -> list[tuple[int, int, list[Hit]]]:

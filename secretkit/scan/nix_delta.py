@@ -33,8 +33,8 @@ compares :func:`scan` with the whole scan on every version of generated historie
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass, replace
-from typing import Any
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
 
 from secretkit.scan.hits import ALLOW_MARK, Hit, merge
 from secretkit.scan.nix import (
@@ -44,6 +44,9 @@ from secretkit.scan.nix import (
     file_facts,
     literal_hits,
 )
+
+if TYPE_CHECKING:
+    from secretkit.scan.match_starts import Known
 
 Spans = list[tuple[int, int, list[Hit]]]
 _ATTRSETS = ("attrset_expression", "rec_attrset_expression")
@@ -66,6 +69,8 @@ class NixScan:
     tokens: list[tuple[int, int, str, str, str]]  # the whole-file token matches (bytes)
     spans: list[tuple[int, int]]  # the comments read
     flags: tuple[bool, bool, bool]
+    text: str = ""  # the data decoded, and what its pre-filters found (match_starts)
+    known: Known = field(default_factory=lambda: _known())
 
     def __repr__(self) -> str:  # (the hits hold values)
         return f"NixScan(bytes={len(self.data)}, hits={len(self.literals) + len(self.comments)})"
@@ -75,23 +80,27 @@ def scan(data: bytes, previous: NixScan | None) -> tuple[list[Hit], bool, NixSca
     """The hits of one Nix file (as :func:`secretkit.scan.nix.scan_nix`), whether it
     had parse errors, and what the next version can be scanned from (None when it
     cannot: errors, ``/etc/``, the allow mark)."""
+    from secretkit.scan.match_starts import Known
+
     followable = b"/etc/" not in data and ALLOW_MARK.encode() not in data
-    facts = None
+    known = Known()
     if previous is not None and followable:
-        facts = file_facts(data)
+        known = previous.known.after(previous.text, data.decode("utf-8", "replace"))
+        facts = file_facts(data, known)
         done = _rescan(previous, data, facts)
         if done is not None:
             return done
+    else:
+        facts = file_facts(data, known)
     return _whole(data, followable, facts)
 
 
 def _whole(
-    data: bytes, followable: bool, facts: FileFacts | None = None
+    data: bytes, followable: bool, facts: FileFacts
 ) -> tuple[list[Hit], bool, NixScan | None]:
     from secretkit.nix import cst
 
     tree = cst.parse(data)
-    facts = facts or file_facts(data)
     literals = literal_hits(tree, facts, list(cst.value_strings(tree)))
     spans = comment_spans(tree, facts)
     comments = comment_hits(tree, facts, spans)
@@ -101,6 +110,7 @@ def _whole(
     # (a tree parsed from a patched source, see cst.parse, cannot be edited)
     if followable and not tree.has_errors and raw is not None and raw.root_node.text == data:
         kept = NixScan(data, raw, literals, comments, _tokens(facts), spans, _flags(facts))
+        kept.text, kept.known = facts.text, facts.known or _known() or _known()
     return hits, tree.has_errors, kept
 
 
@@ -180,7 +190,9 @@ def _rescan(
     if literals is None or comments is None:
         return None
     hits = merge(_all(literals) + _all(comments))
-    return hits, False, NixScan(data, raw, literals, comments, tokens, spans, flags)
+    kept = NixScan(data, raw, literals, comments, tokens, spans, flags)
+    kept.text, kept.known = facts.text, facts.known or _known()
+    return hits, False, kept
 
 
 def _edits(old: bytes, new: bytes) -> list[tuple[int, int, int, int]]:
@@ -450,3 +462,9 @@ def _common_suffix(a: bytes, b: bytes, limit: int) -> int:
         else:
             hi = mid - 1
     return lo
+
+
+def _known() -> Known:
+    from secretkit.scan.match_starts import Known
+
+    return Known()
