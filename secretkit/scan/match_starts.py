@@ -185,6 +185,8 @@ class Known:
         if not (old.isascii() and new.isascii()):
             return out
         removed, added = _changed_lines(old, new)
+        if 3 * (len(removed) + len(added)) > len(new) + len(old):
+            return out  # much changed: asking the new text costs as much as carrying
         out.words = _carried(self.words, removed.lower(), added.lower())
         out.present = _carried(self.present, removed, added)
         return out

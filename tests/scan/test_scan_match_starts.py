@@ -226,7 +226,10 @@ def test_what_is_known_of_a_text_carries_to_its_next_version_exactly() -> None:
     pieces = [*words, "x", "y ", "AWS", "Pass", "\n", "\n", "token", "sg.", "a<", "<"]
     carried = asked = 0
     for _ in range(300):
-        old = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 60)))
+        size = rng.choice([3, 40])  # (a small text changes much: nothing is carried)
+        old = "\n".join(
+            "".join(rng.choice(pieces) for _ in range(rng.randint(0, 6))) for _ in range(size)
+        )
         lines = old.split("\n")
         for _edit in range(rng.randint(1, 3)):
             at = rng.randrange(len(lines))
@@ -253,4 +256,4 @@ def test_what_is_known_of_a_text_carries_to_its_next_version_exactly() -> None:
         # and the scan of the new text starts from it, asking only what is not known
         with remembering(new, after):
             assert all(contains(new, w) == (w in new) for w in words)
-    assert carried > asked // 2, (carried, asked)
+    assert carried > asked // 3, (carried, asked)
