@@ -22,6 +22,7 @@ from secretkit.scan.match_starts import (
     env_assign_starts,
     finditer_at,
     folded,
+    line_test,
     matches_at,
     may_hold,
     may_match,
@@ -524,8 +525,36 @@ def _anchor_groups() -> tuple[tuple[str, str | re.Pattern[str]], ...]:
     return tuple(out)
 
 
-_ANCHOR_GROUPS = _anchor_groups()
 _AWS_ID_ANCHOR = re.compile(r"A(?:KIA|SIA|BIA|CCA|3T)")
+
+
+def _searching(regex: re.Pattern[str]) -> Callable[[str], bool]:
+    return lambda text: regex.search(text) is not None
+
+
+def _whole_words(
+    regex: re.Pattern[str], before: re.Pattern[str] | None = None
+) -> Callable[[str], bool]:
+    return lambda text: _whole_word(regex, text, before)
+
+
+# The pre-filter's regex tests, each true of a text exactly when true of one of its
+# lines (no pattern here matches a line break, and _whole_word reads only the
+# characters beside a match): remembered, and carried to the next version of a text.
+_ANCHOR_GROUPS: tuple[tuple[str, str | Callable[[str], bool]], ...] = tuple(
+    (rule, anchor if isinstance(anchor, str) else line_test(f"vendor:{i}", _searching(anchor)))
+    for i, (rule, anchor) in enumerate(_anchor_groups())
+)
+_AWS_SECRET = line_test("aws-secret", _searching(_AWS_SECRET_HINT))
+_AWS_ID = line_test("aws-id-anchor", _searching(_AWS_ID_ANCHOR))
+_AWS_ID_WORD = line_test("aws-id", _whole_words(_AWS_ID_HINT))
+_VENDOR_TESTS = {
+    rule: tuple(
+        line_test(f"{rule}:{i}", _whole_words(regex, before))
+        for i, (regex, before) in enumerate(checks)
+    )
+    for rule, checks in _VENDOR_REGEXES.items()
+}
 
 
 def vendor_rules(text: str) -> frozenset[str]:
@@ -533,16 +562,14 @@ def vendor_rules(text: str) -> frozenset[str]:
     rules: set[str] = set()
     for rule, anchor in _ANCHOR_GROUPS:
         if rule not in rules and (
-            _holds(text, anchor) if isinstance(anchor, str) else anchor.search(text) is not None
+            _holds(text, anchor) if isinstance(anchor, str) else anchor(text)
         ):
             rules.add(rule)
     aws = may_hold(text, "aws") and (contains(text, "aws") or contains(text, "AWS"))
-    if (aws and _AWS_SECRET_HINT.search(text)) or (
-        _AWS_ID_ANCHOR.search(text) is not None and _whole_word(_AWS_ID_HINT, text)
-    ):
+    if (aws and _AWS_SECRET(text)) or (_AWS_ID(text) and _AWS_ID_WORD(text)):
         rules.add("aws-access-key")
-    for rule, checks in _VENDOR_REGEXES.items():
-        if any(_whole_word(regex, text, before) for regex, before in checks):
+    for rule, tests in _VENDOR_TESTS.items():
+        if any(test(text) for test in tests):
             rules.add(rule)
     return frozenset(rules)
 

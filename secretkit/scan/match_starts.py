@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager
 
 
@@ -116,13 +116,14 @@ class _Remembered:
     form holds, which substrings it holds); entered as a context (see
     :func:`remembering`)."""
 
-    __slots__ = ("lowered", "outer", "present", "text", "words")
+    __slots__ = ("lowered", "outer", "present", "tests", "text", "words")
 
     def __init__(self, text: str, known: Known | None = None) -> None:
         self.text = text
         self.lowered: str | None = None
         self.words: dict[str, bool] = dict(known.words) if known is not None else {}
         self.present: dict[str, bool] = dict(known.present) if known is not None else {}
+        self.tests: dict[str, bool] = dict(known.tests) if known is not None else {}
         self.outer = self
 
     def __enter__(self) -> None:
@@ -162,6 +163,7 @@ class _Remembering(_Remembered):
         super().__exit__(*exc)
         if self.known is not None:
             self.known.words, self.known.present = self.words, self.present
+            self.known.tests = self.tests
 
 
 class Known:
@@ -169,11 +171,12 @@ class Known:
     its lower-cased form holds, which substrings it holds.  :meth:`after` carries it
     to another version of the text."""
 
-    __slots__ = ("present", "words")
+    __slots__ = ("present", "tests", "words")
 
     def __init__(self) -> None:
         self.words: dict[str, bool] = {}
         self.present: dict[str, bool] = {}
+        self.tests: dict[str, bool] = {}  # (by the key of a :func:`line_test`)
 
     def after(self, old: str, new: str) -> Known:
         """What is known of ``new`` from what was known of ``old``: a substring without
@@ -189,7 +192,40 @@ class Known:
             return out  # much changed: asking the new text costs as much as carrying
         out.words = _carried(self.words, removed.lower(), added.lower())
         out.present = _carried(self.present, removed, added)
+        for key, held in self.tests.items():
+            test = _LINE_TESTS[key]
+            if test(added):
+                out.tests[key] = True
+            elif not held:
+                out.tests[key] = False
+            elif not test(removed):
+                out.tests[key] = True
         return out
+
+
+# Tests that hold for a text exactly when they hold for one of its lines (a match that
+# never crosses a line break, judged by the characters beside it): carried from one
+# version of a text to the next like substrings (see :meth:`Known.after`).
+_LINE_TESTS: dict[str, Callable[[str], bool]] = {}
+
+
+def line_test(key: str, test: Callable[[str], bool]) -> Callable[[str], bool]:
+    """``test`` (true of a text exactly when true of one of its lines), its answer
+    remembered for the text being scanned (:func:`remembering`) under ``key``."""
+    if key in _LINE_TESTS:
+        raise ValueError(f"two line tests named {key}")
+    _LINE_TESTS[key] = test
+
+    def remembered(text: str) -> bool:
+        entry = _scanning.entry
+        if entry.text is not text:
+            return test(text)
+        known = entry.tests.get(key)
+        if known is None:
+            known = entry.tests[key] = test(text)
+        return known
+
+    return remembered
 
 
 def _carried(known: dict[str, bool], gone: str, came: str) -> dict[str, bool]:

@@ -257,3 +257,76 @@ def test_what_is_known_of_a_text_carries_to_its_next_version_exactly() -> None:
         with remembering(new, after):
             assert all(contains(new, w) == (w in new) for w in words)
     assert carried > asked // 3, (carried, asked)
+
+
+def _vendorish(rng: object) -> str:
+    import random
+
+    assert isinstance(rng, random.Random)
+    alnum = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+    upper = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+    pieces = [
+        "AKIA" + "".join(rng.choice(upper) for _ in range(16)),
+        "".join(rng.choice(alnum) for _ in range(40)) + '"',
+        "glpat-",
+        "xoxb-",
+        "ghp_",
+        "AC" + "".join(rng.choice("abcdef0123") for _ in range(32)),
+        "M" + "".join(rng.choice(alnum) for _ in range(24)) + ".abcdef." + "x" * 27,
+        "x-us12",
+        "".join(rng.choice("abcdef0123") for _ in range(32)) + "-us3",
+        "aws",
+        " ",
+        "\n",
+        "\n",
+        "q",
+        "9",
+    ]
+    return "".join(rng.choice(pieces) for _ in range(rng.randint(0, 30)))
+
+
+def test_every_line_test_holds_of_a_text_exactly_when_of_one_of_its_lines() -> None:
+    # the claim that lets Known.after carry their answers (detectors' vendor tests)
+    import random
+
+    import secretkit.scan.detectors  # noqa: F401  (registers the vendor tests)
+    from secretkit.scan.match_starts import _LINE_TESTS
+
+    rng = random.Random(11)
+    assert len(_LINE_TESTS) >= 10
+    held = dict.fromkeys(_LINE_TESTS, 0)
+    for _ in range(400):
+        text = _vendorish(rng)
+        for key, test in _LINE_TESTS.items():
+            whole = test(text)
+            assert whole == any(test(line) for line in text.split("\n")), (key, text)
+            held[key] += whole
+    assert sum(1 for count in held.values() if count) >= len(_LINE_TESTS) - 2, held
+
+
+def test_line_tests_carry_to_the_next_version_exactly() -> None:
+    import random
+
+    from secretkit.scan.detectors import vendor_rules
+    from secretkit.scan.match_starts import _LINE_TESTS, Known, remembering
+
+    rng = random.Random(5)
+    carried = 0
+    for _ in range(200):
+        lines = [_vendorish(rng).replace("\n", " ") for _ in range(30)]
+        old = "\n".join(lines)
+        for _edit in range(rng.randint(1, 2)):
+            lines[rng.randrange(len(lines))] = _vendorish(rng).replace("\n", " ")
+        new = "\n".join(lines)
+        known = Known()
+        with remembering(old, known):
+            vendor_rules(old)
+        after = known.after(old, new)
+        for key, held in after.tests.items():
+            assert held == _LINE_TESTS[key](new), (key, old, new)
+        carried += len(after.tests)
+        fresh = new.encode().decode()  # (another object: nothing remembered for it)
+        assert fresh is not new
+        with remembering(new, after):
+            assert vendor_rules(new) == vendor_rules(fresh)
+    assert carried > 200
