@@ -151,15 +151,26 @@ class Pool:
     def __enter__(self) -> Pool:
         return self
 
-    def start(self, jobs: list[Job], allow: Allowlist, max_bytes: int, step: int = 256) -> Started:
+    def start(
+        self,
+        jobs: list[Job],
+        allow: Allowlist,
+        max_bytes: int,
+        step: int = 256,
+        distinct: bool = False,
+    ) -> Started:
         """Begin scanning ``jobs`` (contents in memory) on the workers, in chunks of at
         most ``step``, if there are workers: they work while this process goes on
-        (reads the next blobs); :meth:`Started.results` waits."""
+        (reads the next blobs); :meth:`Started.results` waits.  ``distinct``: no two
+        jobs hold the same content (blobs: a content is looked up by its hash
+        otherwise, for repeated commit messages)."""
         if self.executor is None or len(jobs) < self.min_jobs:
             return Started(jobs, allow, max_bytes, [])
         step = max(1, min(step, len(jobs) // (self.workers * 4) or 1))
         futures = [  # (a chunk's versions of a path are each scanned from the one before)
-            self.executor.submit(chunk_worker, jobs[i : i + step], allow, max_bytes, None, True)
+            self.executor.submit(
+                chunk_worker, jobs[i : i + step], allow, max_bytes, None, True, distinct
+            )
             for i in range(0, len(jobs), step)
         ]
         return Started(jobs, allow, max_bytes, futures)
@@ -200,7 +211,7 @@ def start_batch(
 ) -> Started:
     """Begin scanning one batch of blobs (:func:`finish_batch` takes the results)."""
     jobs: list[Job] = [(blob.path, None, data, blob.commit) for blob, data in batch]
-    return pool.start(jobs, allow, max_bytes, step=64)
+    return pool.start(jobs, allow, max_bytes, step=64, distinct=True)
 
 
 def finish_batch(

@@ -95,12 +95,14 @@ def chunk_worker(
     max_bytes: int,
     blobs_from: Path | None = None,
     follow_versions: bool = False,
+    distinct: bool = False,
 ) -> list[tuple[list[Finding], Skipped | None, int]]:
     """``follow_versions``: jobs come grouped by path (a history's blobs), each
-    blob scanned from the one before it (:mod:`secretkit.scan.versions`)."""
+    blob scanned from the one before it (:mod:`secretkit.scan.versions`).  ``distinct``:
+    no two jobs hold the same content (a history's blobs): none is looked up."""
     if blobs_from is not None:
         return list(_blob_jobs(blobs_from, jobs, allow, max_bytes))
-    seen: Seen = {}
+    seen: Seen | None = None if distinct else {}
     versions = None
     if follow_versions:
         from secretkit.scan.versions import Versions
