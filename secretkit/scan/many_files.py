@@ -76,7 +76,7 @@ def scan_file_job(
         return findings, skipped, len(data)
     import hashlib
 
-    from secretkit.scan.text_files import file_format
+    from secretkit.scan.formats import file_format
 
     key = (file_format(path), hashlib.sha256(data).digest())
     known = seen.get(key)

@@ -102,7 +102,7 @@ def _scan_one(
     versions: Versions | None = None,
 ) -> list[Finding]:
     from secretkit.scan.decode import decode
-    from secretkit.scan.text_files import file_format, scan_text
+    from secretkit.scan.formats import file_format
 
     fmt = file_format(path)
     decoded = decode(data)
@@ -112,6 +112,8 @@ def _scan_one(
 
         hits, errors = versions.nix_hits(path, data) if versions is not None else scan_nix(data)
         if errors:
+            from secretkit.scan.text_files import scan_text
+
             # What tree-sitter could not place is still read, as text.
             taken = [(h.start, h.end) for h in hits]
             hits.extend(
@@ -124,6 +126,8 @@ def _scan_one(
         if versions is not None:
             found = versions.text_hits(path, decoded.text, text_path)
         else:
+            from secretkit.scan.text_files import scan_text
+
             found = scan_text(decoded.text, text_path)
         hits = _text_hits(decoded, found)
     findings = []

@@ -24,6 +24,7 @@ from functools import lru_cache
 
 from secretkit.scan import filters
 from secretkit.scan.detectors import Context, in_context
+from secretkit.scan.formats import file_format as file_format
 from secretkit.scan.hits import (
     ALLOW_MARK,
     FREEFORM_RULES,
@@ -66,38 +67,6 @@ _ASSIGN = re.compile(
     r"(?P<value>(?:.*[^ \t\n])?)[ \t]*$",
     re.MULTILINE,
 )
-
-STRUCTURED = {
-    ".yaml": "yaml",
-    ".yml": "yaml",
-    ".json": "json",
-    ".toml": "toml",
-    ".ini": "ini",
-    ".cfg": "ini",
-    ".conf": "ini",
-    ".env": "env",
-    ".properties": "ini",
-    ".sh": "shell",
-    ".bash": "shell",
-    ".zsh": "shell",
-    ".ksh": "shell",
-}
-# Shell start-up files and direnv's .envrc are shell too.
-_SHELL_NAMES = frozenset(
-    {".envrc", ".bashrc", ".bash_profile", ".profile", ".zshrc", ".zshenv", ".zprofile"}
-)
-
-
-def file_format(path: str) -> str:
-    name = path.rsplit("/", 1)[-1].lower()
-    if name == ".env" or name.startswith(".env.") or name.endswith(".env"):
-        return "env"
-    if name.endswith(".nix"):
-        return "nix"
-    if name in _SHELL_NAMES:
-        return "shell"
-    dot = name.rfind(".")
-    return STRUCTURED.get(name[dot:], "text") if dot > 0 else "text"
 
 
 def _unquote(raw: str, fmt: str) -> tuple[int, int] | None:

@@ -146,8 +146,8 @@ def _scan_tree_cached(
     (``staged``: the index's bytes of tracked files the work tree lacks)."""
     import hashlib
 
+    from secretkit.scan.formats import file_format
     from secretkit.scan.history_cache import HistoryCache, cache_key
-    from secretkit.scan.text_files import file_format
 
     store = HistoryCache.load(top, cache_key(allow.allowed, max_bytes))
     job_list: list[Job] = []

@@ -1,0 +1,36 @@
+"""Which reader a file's path picks: ``nix``, or a text format (:func:`file_format`).
+Its own module so that scanning only ``.nix`` files never loads the text readers."""
+
+from __future__ import annotations
+
+STRUCTURED = {
+    ".yaml": "yaml",
+    ".yml": "yaml",
+    ".json": "json",
+    ".toml": "toml",
+    ".ini": "ini",
+    ".cfg": "ini",
+    ".conf": "ini",
+    ".env": "env",
+    ".properties": "ini",
+    ".sh": "shell",
+    ".bash": "shell",
+    ".zsh": "shell",
+    ".ksh": "shell",
+}
+# Shell start-up files and direnv's .envrc are shell too.
+_SHELL_NAMES = frozenset(
+    {".envrc", ".bashrc", ".bash_profile", ".profile", ".zshrc", ".zshenv", ".zprofile"}
+)
+
+
+def file_format(path: str) -> str:
+    name = path.rsplit("/", 1)[-1].lower()
+    if name == ".env" or name.startswith(".env.") or name.endswith(".env"):
+        return "env"
+    if name.endswith(".nix"):
+        return "nix"
+    if name in _SHELL_NAMES:
+        return "shell"
+    dot = name.rfind(".")
+    return STRUCTURED.get(name[dot:], "text") if dot > 0 else "text"
