@@ -174,6 +174,23 @@ def _hand_written_host(d: SopsYamlDoc, name: str, recipient: str) -> bool:
     )
 
 
+def _catch_all(rule: Node, name: str) -> bool:
+    """Whether ``rule`` is for other hosts' files too (``secrets/[^/]+\\.yaml$``), not
+    the user's own rule for host ``name``'s."""
+    return rule_matches(rule, sops_nix.host_secrets_path(f"{name}-another-host"))
+
+
+def _lists(d: SopsYamlDoc, rule: Node, recipient: str) -> bool:
+    """Whether ``rule`` lists ``recipient``, itself or through an anchor."""
+    anchors = anchor_map(d)
+    for node in rule.walk():
+        if node.kind == "alias" and node.anchor in anchors:
+            node = anchors[node.anchor]
+        if node.kind == "scalar" and recipient in node.value.lower():
+            return True
+    return False
+
+
 def add_host_text(data: bytes, name: str, recipient: str, path: Path) -> Edit:
     """Add ``&host_<name>`` and its creation rule (admins + host) before any catch-all."""
     validate_name(name)
@@ -226,6 +243,21 @@ def add_host_text(data: bytes, name: str, recipient: str, path: Path) -> Edit:
     else:
         aliases = [f"*{n.anchor}" for n in admins] + [f"*{anchor}"]
         position = next((i for i, r in enumerate(rules) if rule_matches(r, relpath)), len(rules))
+        if position < len(rules) and not _catch_all(rules[position], name):
+            # the user's own rule for this file: one added ahead of it would shadow it
+            if _lists(d, rules[position], recipient):
+                return Edit(None, Change(path, False))
+            then = (
+                f", then run `secretkit updatekeys {relpath}`"
+                if (path.parent / relpath).is_file()
+                else ""
+            )
+            raise UserError(
+                f"creation rule {position + 1} of {SOPS_YAML} is the rule for {relpath} "
+                f"and does not list host {name}'s key",
+                hint=f"add {recipient} to the age keys of that rule by hand{then} (a rule "
+                "added ahead of yours would leave it unused)",
+            )
         insert_rule(d, position, regex, aliases)
         added_rules = (regex,)
     if not added_keys and not added_rules:

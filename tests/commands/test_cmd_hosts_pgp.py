@@ -127,21 +127,44 @@ def test_rekeying_a_file_no_identity_opens_says_which_keys_open_it(lab: Lab) -> 
     assert lab.cli("init", "--admin", age_key().public).code == 0  # jplant's shape
     _forget_the_pgp_secret_key()  # the keyring is there, the PGP secret key is not
     before = (lab.root / "secrets/rss-server.yaml").read_bytes()
-    result = lab.cli("hosts", "add", "rss-server", "--age", age_key().public)
+    config = (lab.root / ".sops.yaml").read_bytes()
+    new = age_key().public
+    # a new key for a host whose file has the user's own rule: never a rule ahead of it
+    # (sops would apply that one and drop the PGP admin the user's rule lists)
+    result = lab.cli("hosts", "add", "rss-server", "--age", new)
     assert result.code == 3
     assert result.err.startswith(
-        "error: no available identity opens 1 file(s): secrets/rss-server.yaml"
-    )
-    assert "restore the file" not in result.err  # the file is intact
+        "error: creation rule 1 of .sops.yaml is the rule for secrets/rss-server.yaml and "
+        "does not list host rss-server's key (hint: add "
+        f"{new} to the age keys of that rule by hand, then run "
+        "`secretkit updatekeys secrets/rss-server.yaml`"
+    ), result.err
+    assert (lab.root / ".sops.yaml").read_bytes() == config
+    # the fix it names: the key in that rule, then updatekeys, which needs an identity
+    # that opens the file
+    text = config.decode().replace("    age: *rss_server\n", f"    age: {lab.rss.public},{new}\n")
+    (lab.root / ".sops.yaml").write_text(text)
+    rekeyed = lab.cli("updatekeys", "secrets/rss-server.yaml")
+    assert rekeyed.code in (3, 4), rekeyed.err
+    assert "secrets/rss-server.yaml" in rekeyed.err.splitlines()[0]
+    assert "restore the file" not in rekeyed.err  # the file is intact
     assert (
         "(hint: set SOPS_AGE_KEY_FILE (or SOPS_AGE_KEY) to the private key of one of its age "
         f"recipients, or import the secret key of its PGP fingerprint {PGP} into your gpg "
         "keyring (gpg --import; GNUPGHOME selects the keyring))"
-    ) in result.err
+    ) in rekeyed.err
     assert (lab.root / "secrets/rss-server.yaml").read_bytes() == before
     # the same advice as decrypt's, from the one place
     opened = lab.cli("decrypt", "secrets/rss-server.yaml")
-    assert opened.code == 4 and opened.err.split("(hint: ")[1] == result.err.split("(hint: ")[1]
+    assert opened.code == 4 and opened.err.split("(hint: ")[1] == rekeyed.err.split("(hint: ")[1]
+    # with the key in the user's rule, hosts add adds no rule and meets the same need
+    again = lab.cli("hosts", "add", "rss-server", "--age", new)
+    assert again.code == 3, again.err
+    assert again.err.startswith(
+        "error: no available identity opens 1 file(s): secrets/rss-server.yaml"
+    ), again.err
+    assert again.err.split("(hint: ")[1] == rekeyed.err.split("(hint: ")[1]
+    assert "^secrets/rss-server" not in (lab.root / ".sops.yaml").read_text()
 
 
 @OTHER_ANCHOR

@@ -439,3 +439,35 @@ def test_a_key_under_a_hand_written_anchor_is_refused_with_the_rename_that_adopt
     )
     renamed = data.replace(b"garage ", b"host_garage-ct ").replace(b"*garage]", b"*host_garage-ct]")
     assert sy.add_host_text(renamed, "garage-ct", IMMICH, P).change.changed  # now its rule is added
+
+
+def _own_rule(ages: str) -> bytes:
+    return (
+        f"keys:\n  - &admin_a {ADMIN}\n"
+        "creation_rules:\n"
+        "  - path_regex: secrets/web.yaml$\n"
+        f"    age: {ages}\n"
+        "  - path_regex: secrets/[^/]+\\.yaml$\n"
+        f"    age: {ADMIN}\n"
+    ).encode()
+
+
+def test_a_hand_written_rule_for_the_hosts_file_is_never_shadowed() -> None:
+    # hosts add used to insert ^secrets/web\.yaml$ ahead of the user's own
+    # secrets/web.yaml$ rule, which sops then never applied
+    with pytest.raises(
+        UserError, match=r"creation rule 1 of .* is the rule for secrets/web\.yaml"
+    ) as err:
+        sy.add_host_text(_own_rule(ADMIN), "web", IMMICH, P)
+    assert IMMICH in (err.value.hint or "")
+    # the fix it names works: with the key added to that rule, nothing is left to do
+    done = sy.add_host_text(_own_rule(f"{ADMIN},{IMMICH}"), "web", IMMICH, P)
+    assert done.data is None and not done.change.changed
+    # a catch-all is not the host's own rule: the host's rule goes ahead of it
+    edit = sy.add_host_text(_own_rule(ADMIN), "db", IMMICH, P)
+    assert edit.data is not None
+    model = sops_yaml.model_of(P, sops_yaml.parse_tree(edit.data))
+    assert model.hosts == {"db": IMMICH}
+    rules = edit.data.decode()
+    assert rules.index("secrets/web.yaml$") < rules.index("^secrets/db\\.yaml$")
+    assert rules.index("^secrets/db\\.yaml$") < rules.index("secrets/[^/]+")
