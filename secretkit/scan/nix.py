@@ -154,11 +154,29 @@ def file_facts(data: bytes, known: Known | None = None) -> FileFacts:
     return FileFacts(data, known)
 
 
-def literal_hits(tree: Any, facts: FileFacts, nodes: list[Any]) -> list[tuple[int, int, list[Hit]]]:
+def files_read_from_etc(tree: Any, data: bytes, nodes: list[Any]) -> set[str]:
+    """The files under ``/etc/`` some option reads as a secret file (``passwordFile =
+    "/etc/x"``): ``x`` for each literal of ``nodes`` that names one."""
+    from secretkit.nix import cst
+
+    read: set[str] = set()
+    if b"/etc/" in data:
+        for node, path, _binding, at, until, _argument in nodes:
+            if data.find(b"/etc/", at, until) >= 0 and _FILE_OPTION.search(_key(path)):
+                value, interpolations = cst.string_parts(tree, node)
+                if not interpolations and value.startswith("/etc/"):
+                    read.add(value[len("/etc/") :])
+    return read
+
+
+def literal_hits(
+    tree: Any, facts: FileFacts, nodes: list[Any], read_from_etc: set[str] | None = None
+) -> list[tuple[int, int, list[Hit]]]:
     """``(start, end, hits)`` of each literal of ``nodes`` (from
     :func:`secretkit.nix.cst.value_strings`) that has hits; the hits of one literal
     depend on the literal, its ancestors and ``facts`` (never on another literal, but
-    for files some option reads from ``/etc/``, when ``nodes`` must be all of them)."""
+    for the files some option reads from ``/etc/``: from ``nodes`` unless
+    ``read_from_etc`` gives them, :func:`files_read_from_etc` of all the literals)."""
     from secretkit.nix import cst
 
     data = facts.data
@@ -171,13 +189,9 @@ def literal_hits(tree: Any, facts: FileFacts, nodes: list[Any]) -> list[tuple[in
     builders = facts.builders
 
     # Files some option reads as a password/secret file, e.g. passwordFile = "/etc/x".
-    read_as_file: set[str] = set()
-    if b"/etc/" in data:
-        for node, path, _binding, at, until, _argument in nodes:
-            if data.find(b"/etc/", at, until) >= 0 and _FILE_OPTION.search(_key(path)):
-                value, interpolations = cst.string_parts(tree, node)
-                if not interpolations and value.startswith("/etc/"):
-                    read_as_file.add(value[len("/etc/") :])
+    read_as_file = (
+        files_read_from_etc(tree, data, nodes) if read_from_etc is None else read_from_etc
+    )
 
     out: list[tuple[int, int, list[Hit]]] = []
     for node, path, binding, at, until, argument in nodes:

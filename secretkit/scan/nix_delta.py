@@ -23,9 +23,10 @@ can differ outside them:
 * the whole-file facts are equal: the token matches and the comments read outside
   the regions, and which names, builders and vendor formats the file can hold.
 
-Otherwise the file is scanned whole: syntax errors, the ``secretkit: allow`` mark
-(allowed lines), ``/etc/`` paths (a ``*File`` option's ``/etc/x`` makes
-``environment.etc.x.text`` a secret anywhere in the file), a region that is not in
+A ``*File`` option's ``/etc/x`` makes ``environment.etc.x.text`` a secret anywhere in
+the file: the set of such files must be the same in both versions (asked of the
+literals holding ``/etc/``).  Otherwise the file is scanned whole: syntax errors,
+the ``secretkit: allow`` mark (allowed lines), a region that is not in
 a binding set, or regions over three quarters of the file.  tests/scan/test_scan_nix_delta.py
 compares :func:`scan` with the whole scan on every version of generated histories.
 """
@@ -42,6 +43,7 @@ from secretkit.scan.nix import (
     comment_hits,
     comment_spans,
     file_facts,
+    files_read_from_etc,
     literal_hits,
 )
 
@@ -69,6 +71,7 @@ class NixScan:
     tokens: list[tuple[int, int, str, str, str]]  # the whole-file token matches (bytes)
     spans: list[tuple[int, int]]  # the comments read
     flags: tuple[bool, bool, bool]
+    etc: set[str] = field(default_factory=set)  # nix.files_read_from_etc of all literals
     text: str = ""  # the data decoded, and what its pre-filters found (match_starts)
     known: Known = field(default_factory=lambda: _known())
 
@@ -79,10 +82,10 @@ class NixScan:
 def scan(data: bytes, previous: NixScan | None) -> tuple[list[Hit], bool, NixScan | None]:
     """The hits of one Nix file (as :func:`secretkit.scan.nix.scan_nix`), whether it
     had parse errors, and what the next version can be scanned from (None when it
-    cannot: errors, ``/etc/``, the allow mark)."""
+    cannot: errors, the allow mark)."""
     from secretkit.scan.match_starts import Known
 
-    followable = b"/etc/" not in data and ALLOW_MARK.encode() not in data
+    followable = ALLOW_MARK.encode() not in data
     known = Known()
     if previous is not None and followable:
         known = previous.known.after(previous.text, data.decode("utf-8", "replace"))
@@ -101,7 +104,9 @@ def _whole(
     from secretkit.nix import cst
 
     tree = cst.parse(data)
-    literals = literal_hits(tree, facts, list(cst.value_strings(tree)))
+    nodes = list(cst.value_strings(tree))
+    etc = files_read_from_etc(tree, data, nodes)
+    literals = literal_hits(tree, facts, nodes, etc)
     spans = comment_spans(tree, facts)
     comments = comment_hits(tree, facts, spans)
     hits = merge(_all(literals) + _all(comments))
@@ -110,7 +115,7 @@ def _whole(
     # (a tree parsed from a patched source, see cst.parse, cannot be edited)
     if followable and not tree.has_errors and raw is not None and raw.root_node.text == data:
         kept = NixScan(data, raw, literals, comments, _tokens(facts), spans, _flags(facts))
-        kept.text, kept.known = facts.text, facts.known or _known() or _known()
+        kept.text, kept.known, kept.etc = facts.text, facts.known or _known(), etc
     return hits, tree.has_errors, kept
 
 
@@ -178,6 +183,9 @@ def _rescan(
     spans = comment_spans(tree, facts)
     if _outside(previous.spans, regions) != _inside_none(spans, regions):
         return None
+    etc = _files_read_from_etc(tree, data)
+    if etc != previous.etc:
+        return None  # another file read from /etc/: its text may be a secret anywhere
     nodes = [
         n
         for lo, hi, _a0, _a1 in regions
@@ -185,13 +193,13 @@ def _rescan(
         if lo <= n[3] and n[4] <= hi
     ]
     inside = [(a, b) for a, b in spans if any(lo <= a and b <= hi for lo, hi, _, _ in regions)]
-    literals = _merge_spans(previous.literals, literal_hits(tree, facts, nodes), regions)
+    literals = _merge_spans(previous.literals, literal_hits(tree, facts, nodes, etc), regions)
     comments = _merge_spans(previous.comments, comment_hits(tree, facts, inside), regions)
     if literals is None or comments is None:
         return None
     hits = merge(_all(literals) + _all(comments))
     kept = NixScan(data, raw, literals, comments, tokens, spans, flags)
-    kept.text, kept.known = facts.text, facts.known or _known()
+    kept.text, kept.known, kept.etc = facts.text, facts.known or _known(), etc
     return hits, False, kept
 
 
@@ -269,6 +277,20 @@ def _cover(regions: list[list[int]], lo: int, hi: int, side: int) -> list[list[i
         merged = [0, 0, 0, 0]
         merged[i0], merged[i1], merged[j0], merged[j1] = lo, hi, lo + shift, hi + shift
     return sorted([*rest, merged])
+
+
+def _files_read_from_etc(tree: Any, data: bytes) -> set[str]:
+    """:func:`secretkit.scan.nix.files_read_from_etc` of all the literals, asked only
+    of those holding a ``/etc/`` (the others cannot name one)."""
+    from secretkit.nix import cst
+
+    nodes: dict[int, Any] = {}
+    at = data.find(b"/etc/")
+    while at != -1:
+        for node in cst.value_strings(tree, (at, at + len(b"/etc/"))):
+            nodes.setdefault(node[3], node)
+        at = data.find(b"/etc/", at + 1)
+    return files_read_from_etc(tree, data, list(nodes.values()))
 
 
 def _all(spans: Spans) -> list[Hit]:
