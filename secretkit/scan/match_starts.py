@@ -15,6 +15,7 @@ import re
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager
+from typing import AnyStr
 
 
 def matches_at(
@@ -248,25 +249,26 @@ def _changed_lines(old: str, new: str) -> tuple[str, str]:
     """The lines of ``old`` and of ``new`` between their common first and last whole
     lines (all that either removed or added)."""
     size = min(len(old), len(new))
-    same = _same_start(old, new, size)
+    same = same_start(old, new, size)
     start = old.rfind("\n", 0, same) + 1
     limit = size - start
-    same_end = _same_start(old[::-1], new[::-1], limit)
+    shared = same_end(old, new, limit)
     # whole lines: the common end starts at a line break (or is empty)
-    cut = old.find("\n", len(old) - same_end)
-    same_end = 0 if cut == -1 else len(old) - cut
-    return old[start : len(old) - same_end], new[start : len(new) - same_end]
+    cut = old.find("\n", len(old) - shared)
+    shared = 0 if cut == -1 else len(old) - cut
+    return old[start : len(old) - shared], new[start : len(new) - shared]
 
 
-def _same_start(a: str, b: str, limit: int) -> int:
-    """How many first characters ``a`` and ``b`` share (at most ``limit``): compared
-    in blocks, then halved within the first block that differs."""
+def same_start(a: AnyStr, b: AnyStr, limit: int) -> int:
+    """How many first characters (bytes) ``a`` and ``b`` share, at most ``limit``:
+    compared in blocks, then halved within the first block that differs (slices
+    compare in C: a few passes instead of a loop per character)."""
     step = 4096
     at = 0
     while at < limit and a[at : at + step] == b[at : at + step]:
         at += step
     if at >= limit:
-        return limit
+        return max(0, limit)
     lo, hi = at, min(at + step, limit)
     while lo < hi:
         mid = (lo + hi + 1) // 2
@@ -275,6 +277,11 @@ def _same_start(a: str, b: str, limit: int) -> int:
         else:
             hi = mid - 1
     return lo
+
+
+def same_end(a: AnyStr, b: AnyStr, limit: int) -> int:
+    """How many last characters (bytes) ``a`` and ``b`` share, at most ``limit``."""
+    return same_start(a[::-1], b[::-1], limit)
 
 
 def lowered(text: str) -> str:

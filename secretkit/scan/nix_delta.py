@@ -38,6 +38,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from secretkit.scan.hits import ALLOW_MARK, Hit, merge
+from secretkit.scan.match_starts import same_end, same_start
 from secretkit.scan.nix import (
     FileFacts,
     comment_hits,
@@ -207,10 +208,10 @@ def _edits(old: bytes, new: bytes) -> list[tuple[int, int, int, int]]:
     """``(old start, old end, new start, new end)`` of each changed run of lines,
     ascending: the common start and end cut off, the rest (unless it is small)
     compared line by line."""
-    start = _common_prefix(old, new)
-    same_end = _common_suffix(old, new, min(len(old), len(new)) - start)
+    start = same_start(old, new, min(len(old), len(new)))
+    shared_end = same_end(old, new, min(len(old), len(new)) - start)
     start = old.rfind(b"\n", 0, start) + 1  # (whole lines)
-    old_end, new_end = len(old) - same_end, len(new) - same_end
+    old_end, new_end = len(old) - shared_end, len(new) - shared_end
     if (old_end - start) + (new_end - start) <= len(new) // 4:
         return [_trimmed(old, new, start, old_end, start, new_end)]  # one small change
     a_lines = old[start:old_end].splitlines(keepends=True)
@@ -239,9 +240,9 @@ def _trimmed(
     or removed whole taken from the line break before it to the end of its text (so
     the region ends where the binding on it does)."""
     removed, added = old[a0:a1], new[b0:b1]
-    same = _common_prefix(removed, added)
+    same = same_start(removed, added, min(len(removed), len(added)))
     a0, b0 = a0 + same, b0 + same
-    same = _common_suffix(old[a0:a1], new[b0:b1], min(a1 - a0, b1 - b0))
+    same = same_end(old[a0:a1], new[b0:b1], min(a1 - a0, b1 - b0))
     a1, b1 = a1 - same, b1 - same
     if (a0 == a1) != (b0 == b1) and a0 and old[a0 - 1 : a0] == b"\n":
         text = new[b0:b1] if a0 == a1 else old[a0:a1]
@@ -462,28 +463,6 @@ def _settle(root: Any, lo: int, hi: int, builders: bool) -> tuple[int, int] | tu
 def _point(data: bytes, offset: int) -> tuple[int, int]:
     """tree-sitter's (row, byte column) of a byte offset."""
     return data.count(b"\n", 0, offset), offset - (data.rfind(b"\n", 0, offset) + 1)
-
-
-def _common_prefix(a: bytes, b: bytes) -> int:
-    lo, hi = 0, min(len(a), len(b))
-    while lo < hi:  # (slices compare in C: a few passes instead of a loop per byte)
-        mid = (lo + hi + 1) // 2
-        if a[:mid] == b[:mid]:
-            lo = mid
-        else:
-            hi = mid - 1
-    return lo
-
-
-def _common_suffix(a: bytes, b: bytes, limit: int) -> int:
-    lo, hi = 0, max(0, limit)
-    while lo < hi:
-        mid = (lo + hi + 1) // 2
-        if a[len(a) - mid :] == b[len(b) - mid :]:
-            lo = mid
-        else:
-            hi = mid - 1
-    return lo
 
 
 def _known() -> Known:
