@@ -35,10 +35,10 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from secretkit.scan.hits import ALLOW_MARK, Hit, merge
-from secretkit.scan.match_starts import same_end, same_start
+from secretkit.scan.match_starts import Known, same_end, same_start
 from secretkit.scan.nix import (
     FileFacts,
     comment_hits,
@@ -47,9 +47,6 @@ from secretkit.scan.nix import (
     files_read_from_etc,
     literal_hits,
 )
-
-if TYPE_CHECKING:
-    from secretkit.scan.match_starts import Known
 
 Spans = list[tuple[int, int, list[Hit]]]
 _ATTRSETS = ("attrset_expression", "rec_attrset_expression")
@@ -74,7 +71,7 @@ class NixScan:
     flags: tuple[bool, bool, bool]
     etc: set[str] = field(default_factory=set)  # nix.files_read_from_etc of all literals
     text: str = ""  # the data decoded, and what its pre-filters found (match_starts)
-    known: Known = field(default_factory=lambda: _known())
+    known: Known = field(default_factory=Known)
 
     def __repr__(self) -> str:  # (the hits hold values)
         return f"NixScan(bytes={len(self.data)}, hits={len(self.literals) + len(self.comments)})"
@@ -84,8 +81,6 @@ def scan(data: bytes, previous: NixScan | None) -> tuple[list[Hit], bool, NixSca
     """The hits of one Nix file (as :func:`secretkit.scan.nix.scan_nix`), whether it
     had parse errors, and what the next version can be scanned from (None when it
     cannot: errors, the allow mark)."""
-    from secretkit.scan.match_starts import Known
-
     followable = ALLOW_MARK.encode() not in data
     known = Known()
     if previous is not None and followable:
@@ -116,7 +111,7 @@ def _whole(
     # (a tree parsed from a patched source, see cst.parse, cannot be edited)
     if followable and not tree.has_errors and raw is not None and raw.root_node.text == data:
         kept = NixScan(data, raw, literals, comments, _tokens(facts), spans, _flags(facts))
-        kept.text, kept.known, kept.etc = facts.text, facts.known or _known(), etc
+        kept.text, kept.known, kept.etc = facts.text, facts.known or Known(), etc
     return hits, tree.has_errors, kept
 
 
@@ -200,7 +195,7 @@ def _rescan(
         return None
     hits = merge(_all(literals) + _all(comments))
     kept = NixScan(data, raw, literals, comments, tokens, spans, flags)
-    kept.text, kept.known, kept.etc = facts.text, facts.known or _known(), etc
+    kept.text, kept.known, kept.etc = facts.text, facts.known or Known(), etc
     return hits, False, kept
 
 
@@ -463,9 +458,3 @@ def _settle(root: Any, lo: int, hi: int, builders: bool) -> tuple[int, int] | tu
 def _point(data: bytes, offset: int) -> tuple[int, int]:
     """tree-sitter's (row, byte column) of a byte offset."""
     return data.count(b"\n", 0, offset), offset - (data.rfind(b"\n", 0, offset) + 1)
-
-
-def _known() -> Known:
-    from secretkit.scan.match_starts import Known
-
-    return Known()
