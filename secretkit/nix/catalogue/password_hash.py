@@ -9,7 +9,6 @@ SHA-512" specification (what ``mkpasswd -m sha-512`` and glibc produce), so that
 from __future__ import annotations
 
 import hashlib
-import secrets
 
 _B64 = "./0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 _ROUNDS_DEFAULT = 5000
@@ -39,6 +38,8 @@ def _repeat(digest: bytes, length: int) -> bytes:
 def sha512_crypt(password: str, salt: str | None = None, rounds: int | None = None) -> str:
     """``$6$<salt>$<hash>`` for ``password`` (a fresh 16-character salt by default)."""
     if salt is None:
+        import secrets  # (random with it: 2 ms the hook's advice on a password never needs)
+
         salt = "".join(secrets.choice(_B64) for _ in range(16))
     salt = salt[:16]
     if any(c in "$:\n" for c in salt):
