@@ -132,13 +132,16 @@ def _pushover_valid(value: str) -> bool:
 
 @dataclass(frozen=True)
 class PrivateKeyBlock:
-    """PEM / OpenSSH / PGP private key blocks, BEGIN to END (or to the end of text)."""
+    """PEM / OpenSSH / PGP private key blocks and OpenVPN's shared keys (``secret``,
+    ``tls-auth``, ``tls-crypt`` static keys; tls-crypt-v2 keys), BEGIN to END (or to
+    the end of text)."""
 
     rule: str = "private-key"
     kind: str = "private-key"
     pattern: re.Pattern[str] = re.compile(
         r"-----BEGIN ((?:RSA |DSA |EC |OPENSSH |ENCRYPTED |SSH2 ENCRYPTED )?PRIVATE KEY|"
-        r"PGP PRIVATE KEY BLOCK)-----"
+        r"PGP PRIVATE KEY BLOCK|OpenVPN Static key V1|"
+        r"OpenVPN tls-crypt-v2 (?:client|server) key)-----"
     )
 
     def find(self, text: str, ctx: Context) -> Iterator[Match]:

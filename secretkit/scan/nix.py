@@ -125,6 +125,7 @@ class FileFacts:
         self.lowered = data.lower()
         self.keyed_file = any(n.encode() in self.lowered for n in KEYED_NEEDS)
         self.builders = nix_positions.may_write_files(data)
+        self._uses: dict[str, str] | None = None
         self.allow_mark = ALLOW_MARK.encode() in data
         self._allowed: set[int] | None = None
 
@@ -141,6 +142,13 @@ class FileFacts:
                     if ALLOW_MARK in text
                 }
         return self._allowed
+
+    def uses(self) -> dict[str, str]:
+        """The names interpolated as a file's path after a word that says what the
+        file holds (:func:`secretkit.scan.nix_positions.paths_after_directives`)."""
+        if self._uses is None:
+            self._uses = nix_positions.paths_after_directives(self.data) if self.builders else {}
+        return self._uses
 
     def vendor(self) -> bool:
         """Whether the text can hold a vendor format at all (asked only when a
@@ -232,7 +240,7 @@ def literal_hits(
         command = command_key or in_environment
         content = None
         if builders and (key == "text" or argument):
-            content = nix_positions.content_context(data, node, path)
+            content = nix_positions.content_context(data, node, path, facts.uses())
         elif key == "text":  # no builder in the file: only environment.etc can say
             content = nix_positions.etc_context(path)
         # '\n' in the literal's text, without decoding it

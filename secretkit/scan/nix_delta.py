@@ -21,7 +21,9 @@ can differ outside them:
   in ``writeTextFile { name = …; text = …; }`` grows to the call (the text is
   judged by the name);
 * the whole-file facts are equal: the token matches and the comments read outside
-  the regions, and which names, builders and vendor formats the file can hold.
+  the regions, and which names, builders and vendor formats the file can hold, and
+  which names it interpolates after a directive (``auth-user-pass ${authFile}``
+  makes the text of ``authFile = pkgs.writeText …`` a secret wherever it is).
 
 A ``*File`` option's ``/etc/x`` makes ``environment.etc.x.text`` a secret anywhere in
 the file: the set of such files must be the same in both versions (asked of the
@@ -68,7 +70,7 @@ class NixScan:
     comments: Spans  # the same for comments
     tokens: list[tuple[int, int, str, str, str]]  # the whole-file token matches (bytes)
     spans: list[tuple[int, int]]  # the comments read
-    flags: tuple[bool, bool, bool]
+    flags: tuple[object, ...]
     etc: set[str] = field(default_factory=set)  # nix.files_read_from_etc of all literals
     text: str = ""  # the data decoded, and what its pre-filters found (match_starts)
     known: Known = field(default_factory=Known)
@@ -293,8 +295,8 @@ def _all(spans: Spans) -> list[Hit]:
     return [hit for _start, _end, hits in spans for hit in hits]
 
 
-def _flags(facts: FileFacts) -> tuple[bool, bool, bool]:
-    return facts.keyed_file, facts.builders, facts.vendor()
+def _flags(facts: FileFacts) -> tuple[object, ...]:
+    return facts.keyed_file, facts.builders, facts.vendor(), facts.uses()
 
 
 def _tokens(facts: FileFacts) -> list[tuple[int, int, str, str, str]]:

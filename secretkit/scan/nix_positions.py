@@ -57,6 +57,7 @@ class ContentContext:
     env: bool
     kind: str | None
     script: bool = False
+    lines: bool = False  # the whole content is the secret, however many lines
 
 
 def name_kind(name: str) -> str | None:
@@ -108,11 +109,11 @@ def _plain_string(source: bytes, node: Node | None) -> str | None:
     return source[children[0].end_byte : children[-1].start_byte].decode("utf-8", "replace")
 
 
-def builder_file_name(source: bytes, node: Node, key: str) -> tuple[str, bool] | None:
+def builder_file_name(source: bytes, node: Node, key: str) -> tuple[str, bool, Node] | None:
     """The file name a builder writes the string ``node`` to, if it is a builder's
     content: ``writeText "<name>" <node>`` or ``writeTextFile { name = "<name>";
-    text = <node>; }``, and whether the builder writes a script.  The name is ``""``
-    when it is computed."""
+    text = <node>; }``, whether the builder writes a script, and the builder's call.
+    The name is ``""`` when it is computed."""
     parent = node.parent
     if parent is None:
         return None
@@ -127,7 +128,7 @@ def builder_file_name(source: bytes, node: Node, key: str) -> tuple[str, bool] |
         if function is None or not _NAMED_BUILDERS.search(_text(source, function).strip()):
             return None
         name = _plain_string(source, inner.child_by_field_name("argument")) or ""
-        return name, bool(_SCRIPT_BUILDERS.search(_text(source, function).strip()))
+        return name, bool(_SCRIPT_BUILDERS.search(_text(source, function).strip())), parent
     if key != "text" or parent.type != "binding":
         return None
     attrset = parent.parent
@@ -149,13 +150,16 @@ def builder_file_name(source: bytes, node: Node, key: str) -> tuple[str, bool] |
         names = binding.child_by_field_name("attrpath")
         if names is not None and _text(source, names).strip() == "name":
             value = binding.child_by_field_name("expression")
-            return _plain_string(source, value) or "", script
-    return "", script
+            return _plain_string(source, value) or "", script, call
+    return "", script, call
 
 
-def content_context(source: bytes, node: Node, path: list[str]) -> ContentContext | None:
+def content_context(
+    source: bytes, node: Node, path: list[str], uses: dict[str, str] | None = None
+) -> ContentContext | None:
     """Whether the string ``node`` (at attribute ``path``) is the content of a file
-    whose name or receiving option says what it holds; None when nothing does."""
+    whose name, receiving option or configuration directive says what it holds; None
+    when nothing does.  ``uses``: :func:`paths_after_directives` of the file."""
     key = _last_name(path)
     built = builder_file_name(source, node, key)
     kind: str | None = None
@@ -171,10 +175,83 @@ def content_context(source: bytes, node: Node, path: list[str]) -> ContentContex
         env = env or env_option
         if kind is None and not env and len(path) >= 3 and path[-3] == "etc":
             kind, env = name_kind(path[-2]), is_env_name(path[-2])
+        directive = None if env else _directive_of(source, built[2], uses or {})
+        if directive is not None:  # (a directive's file of several lines is one secret)
+            return ContentContext(name, False, kind or directive[0], lines=directive[1])
         if kind is None and not env:
             return None
         return ContentContext(name, env, kind)
     return etc_context(path) if key == "text" else None
+
+
+# Configuration directives whose argument is a file holding a secret of several lines
+# (OpenVPN, openvpn(8): ``auth-user-pass`` reads "username\npassword", ``secret``,
+# ``tls-auth``, ``tls-crypt``, ``tls-crypt-v2`` a static key, ``key`` a private key,
+# ``askpass`` the key's passphrase).  Other words before a file's path say what it holds
+# as option names do (``--password-file=``, ``token_file =``: one line).
+_DIRECTIVES = {
+    "auth-user-pass": "password",
+    "askpass": "password",
+    "secret": "secret-key",
+    "tls-auth": "secret-key",
+    "tls-crypt": "secret-key",
+    "tls-crypt-v2": "secret-key",
+    "key": "secret-key",
+}
+# the word before a file's path on its line: ``auth-user-pass ${…}``, ``--token-file=${…}``
+_WORD_BEFORE = re.compile(rb"(?:^|[\s\"'(\[,;])-{0,2}([A-Za-z][\w.-]*)[ \t]*[=:]?[ \t]*[\"']?$")
+_NAME_INTERPOLATED = re.compile(rb"\$\{[ \t]*([A-Za-z_][\w'-]*)[ \t]*\}")
+
+
+def directive_kind(before: bytes) -> tuple[str, bool] | None:
+    """``(kind, several lines)`` of the file whose path follows ``before`` (its line up
+    to the path), when the word there says it holds a secret."""
+    found = _WORD_BEFORE.search(before[before.rfind(b"\n") + 1 :])
+    if found is None:
+        return None
+    word = found.group(1).decode("ascii")
+    if word.lower() in _DIRECTIVES:
+        return _DIRECTIVES[word.lower()], True
+    kind = option_kind(word)[0] or filters.secret_name(word)
+    return (kind, False) if kind is not None else None
+
+
+def paths_after_directives(source: bytes) -> dict[str, str]:
+    """The names interpolated as a file's path after a word that says what the file
+    holds (``auth-user-pass ${authFile}``): name → :func:`directive_kind`, encoded as
+    ``kind`` or ``kind+lines`` (a fact of the whole file, compared as one)."""
+    uses: dict[str, str] = {}
+    if b"${" in source:
+        for found in _NAME_INTERPOLATED.finditer(source):
+            line = source.rfind(b"\n", 0, found.start()) + 1
+            directive = directive_kind(source[line : found.start()])
+            if directive is not None:
+                name = found.group(1).decode("ascii")
+                uses.setdefault(name, directive[0] + ("+lines" if directive[1] else ""))
+    return uses
+
+
+def _directive_of(source: bytes, call: Node, uses: dict[str, str]) -> tuple[str, bool] | None:
+    """What a builder's file holds by where its path goes: the builder's call
+    interpolated right after a directive (``auth-user-pass ${pkgs.writeText …}``), or
+    bound to a name that is (``authFile = pkgs.writeText …;`` … ``${authFile}``)."""
+    outer = call
+    while outer.parent is not None and outer.parent.type == "parenthesized_expression":
+        outer = outer.parent
+    holder = outer.parent
+    if holder is not None and holder.type == "interpolation":
+        before = holder.prev_sibling
+        if before is None or before.type != "string_fragment":
+            return None
+        return directive_kind(source[before.start_byte : before.end_byte])
+    if holder is not None and holder.type == "binding" and uses:
+        names = holder.child_by_field_name("attrpath")
+        if names is not None:
+            used = uses.get(_text(source, names).strip())
+            if used is not None:
+                kind, _, lines = used.partition("+")
+                return kind, bool(lines)
+    return None
 
 
 def etc_context(path: list[str]) -> ContentContext | None:
@@ -200,11 +277,12 @@ _ENV_LINE = re.compile(r"^\s*(?:export\s+)?[A-Za-z_][A-Za-z0-9_]*=")
 
 def whole_value_kind(context: ContentContext, value: str) -> str | None:
     """The kind of secret the whole (stripped) ``value`` is in ``context``: a file
-    named for a secret whose content is one line, not ``NAME=value`` lines."""
+    named for a secret whose content is one line (any number for a directive's file
+    of several, :data:`_DIRECTIVES`), not ``NAME=value`` lines."""
     if context.kind is None or context.env:
         return None
     text = value.strip()
-    if not text or "\n" in text or _ENV_LINE.match(text):
+    if not text or ("\n" in text and not context.lines) or _ENV_LINE.match(text):
         return None
     return context.kind
 

@@ -183,6 +183,15 @@ EDITS = [
         + FILLER
         + '  environment.etc."x-pass".text = "{s}";\n}}\n',
     ),
+    # a name bound to a builder's file, then given after a directive far below it
+    (
+        '{{\n  authFile = pkgs.writeText "login" "jdoe\\n{s}";\n'
+        + FILLER
+        + '  services.openvpn.servers.a.config = "ca ${{authFile}}";\n}}\n',
+        '{{\n  authFile = pkgs.writeText "login" "jdoe\\n{s}";\n'
+        + FILLER
+        + '  services.openvpn.servers.a.config = "auth-user-pass ${{authFile}}";\n}}\n',
+    ),
     # a comment's binding, and a literal beside an edit on the same line
     ("{{\n" + FILLER + '  # foo = "{s}";\n}}\n', "{{\n" + FILLER + '  # token = "{s}";\n}}\n'),
 ]
@@ -205,7 +214,7 @@ def test_some_of_those_edits_are_scanned_from_the_version_before() -> None:
         assert previous is not None
         new = after.format(s=s).encode()
         followed.append(nix_delta._rescan(previous, new, nix_delta.file_facts(new)) is not None)
-    assert len(followed) == 8 and sum(followed) >= 4, followed
+    assert len(followed) == 9 and sum(followed) >= 4, followed
 
 
 def _texts() -> list[tuple[str, bytes]]:
