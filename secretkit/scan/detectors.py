@@ -439,6 +439,16 @@ DETECTORS: dict[str, Detector] = {
     ),
     "command-secret": CommandSecret(),
     "url-credentials": UrlCredentials(),
+    # OpenVPN's inline credentials: "<auth-user-pass>", the user, the password, the end
+    "openvpn-credentials": RegexDetector(
+        "openvpn-credentials",
+        "password",
+        re.compile(
+            r"<auth-user-pass>[ \t]*\r?\n[ \t]*[^\s<][^\r\n]*\r?\n"
+            r"[ \t]*([^\s<][^\r\n]*?)[ \t]*\r?\n[ \t]*</auth-user-pass>"
+        ),
+        anchors=("<auth-user-pass>",),
+    ),
 }
 
 # A text that calls a keyed service's API says what its values are for, as a name

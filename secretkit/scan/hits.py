@@ -13,7 +13,13 @@ ALLOW_MARK = "secretkit: allow"
 KEYED_RULES = frozenset({"secret-attribute", "password-hash"})
 # Rules for free-form values (every filter applies); all others are token formats.
 FREEFORM_RULES = frozenset(
-    {"command-secret", "url-credentials", "password-file-text", "secret-file-text"}
+    {
+        "command-secret",
+        "url-credentials",
+        "password-file-text",
+        "secret-file-text",
+        "openvpn-credentials",
+    }
 )
 
 # Higher wins when two hits cover the same span.

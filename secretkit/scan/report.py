@@ -22,6 +22,7 @@ RULE_TEXT = {
     "secret-file-text": "The content of a file named for a secret or handed to a secret option",
     "command-secret": "A secret inside a command, flag or assignment",
     "url-credentials": "A password embedded in a URL",
+    "openvpn-credentials": "An OpenVPN password in an inline <auth-user-pass> block",
     "pushover-token": "Pushover application token",
     "pushover-user-key": "Pushover user key",
     "syncthing-api-key": "Syncthing API key",

@@ -143,3 +143,26 @@ def test_paths_after_directives() -> None:
         "authFile": "password+lines",
         "ta": "secret-key+lines",
     }
+
+
+def test_inline_credentials_in_an_ovpn_file_and_in_a_nix_config() -> None:
+    pw = fake.password("ovpn-inline")
+    ovpn = f"client\n<auth-user-pass>\njdoe\n{pw}\n</auth-user-pass>\n"
+    assert _found("c.ovpn", ovpn) == [("openvpn-credentials", "password", pw)]
+    nix = (
+        "{ services.openvpn.servers.x.config = ''\n    remote vpn.example.org\n"
+        f"    <auth-user-pass>\n    jdoe\n    {pw}\n    </auth-user-pass>\n  ''; }}\n"
+    )
+    assert _found("vpn.nix", nix) == [("openvpn-credentials", "password", pw)]
+
+
+@pytest.mark.parametrize(
+    "block",
+    [
+        "<auth-user-pass>\nusername\npassword\n</auth-user-pass>\n",  # SSO setups' dummies
+        "<auth-user-pass>\njdoe\n</auth-user-pass>\n",  # the user only: OpenVPN asks
+        "auth-user-pass\n",
+    ],
+)
+def test_inline_credentials_decoys(block: str) -> None:
+    assert _found("c.ovpn", "client\n" + block) == []

@@ -157,6 +157,13 @@ SHOULD_FLAG: list[Case] = [
         "url-credentials",
     ),
     (
+        "openvpn-credentials",
+        fake.password,
+        "{ services.openvpn.servers.x.config = ''\n  <auth-user-pass>\n  jdoe\n  @V@\n"
+        "  </auth-user-pass>\n''; }",
+        "openvpn-credentials",
+    ),
+    (
         "script-env-inline",
         fake.password,
         "{ script = ''\n  RESTIC_PASSWORD=@V@ restic backup\n''; }",
