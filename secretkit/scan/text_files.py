@@ -388,8 +388,34 @@ _SHEBANG_SHELL = re.compile(r"#![^\n]*\b(?:sh|bash|zsh|ksh|dash)\b")
 
 
 def _content_format(text: str, fmt: str) -> str:
-    """A text file that starts with a shell's ``#!`` line is a shell script."""
-    return "shell" if fmt == "text" and _SHEBANG_SHELL.match(text) else fmt
+    """A text file that starts with a shell's ``#!`` line is a shell script; one whose
+    every line is a ``name=value`` / ``name: value`` assignment of one word or a
+    comment (a credentials file: ``smb-secrets``, ``auth.txt``, ``.smbcredentials``) is
+    read as INI."""
+    if fmt != "text":
+        return fmt
+    if _SHEBANG_SHELL.match(text):
+        return "shell"
+    return "ini" if _assignments_only(text) else fmt
+
+
+# (one word after the mark: "fix: update the token handling" is a commit message)
+_ASSIGNMENT_LINE = re.compile(r"[ \t]*[A-Za-z_][A-Za-z0-9_.\-]*[ \t]*[=:][ \t]*\S+[ \t]*$")
+_ASSIGNMENTS_MAX = 1 << 14  # a credentials file is short; a long text is prose or code
+
+
+def _assignments_only(text: str) -> bool:
+    if len(text) > _ASSIGNMENTS_MAX or ("=" not in text and ":" not in text):
+        return False
+    seen = False
+    for line in text.splitlines():
+        stripped = line.strip()
+        if not stripped or stripped.startswith(("#", ";")):
+            continue
+        if _ASSIGNMENT_LINE.match(line) is None:
+            return False
+        seen = True
+    return seen
 
 
 # Detectors that only make sense with a key around them (run per pair above).

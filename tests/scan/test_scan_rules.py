@@ -543,6 +543,13 @@ def test_secret_names(name: str, kind: str | None) -> None:
         ("bin/deploy", "#!/usr/bin/env bash\nauth_key=@V@ tailscale up\n", "secret-attribute"),
         ("app.env", "db_password=@V@\n", "secret-attribute"),
         (".envrc", "export restic_password=@V@\n", "secret-attribute"),
+        # a file of assignments only, whatever its name: a credentials file
+        ("smb-secrets", "username=jdoe\npassword=@V@\ndomain=WORKGROUP\n", "secret-attribute"),
+        ("vpn/auth.txt", "# the office vpn\nuser: jdoe\npassword: @V@\n", "secret-attribute"),
+        ("notes.txt", "the password=@V@ is in sops now\nask jdoe\n", None),
+        ("creds", "username=jdoe\npassword=\n", None),
+        ("(commit message)", "lua-tiktoken: update version\n", None),
+        ("(commit message)", "pass: move overlay to overlays\n", None),
     ],
 )
 def test_other_files_by_key_context(path: str, text: str, rule: str | None) -> None:
