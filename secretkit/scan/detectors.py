@@ -159,7 +159,8 @@ class PrivateKeyBlock:
 
 
 _FLAG_SECRET = re.compile(
-    r"-(?<![^\s'\"=\[]-)-?(?P<flag>auth-?key|password|passwd|pass|passphrase|token|auth-token|"
+    # (a flag may be namespaced: --db-pass, --auth.password, --web.auth-token)
+    r"-(?<![^\s'\"=\[]-)-?(?:[A-Za-z0-9]+[.-])*?(?P<flag>auth-?key|password|passwd|pass|passphrase|token|auth-token|"
     r"api-?key|secret|client-secret|psk|pre-?shared-?key)(?:=|\s+)"
     r"(?:'([^'\n]+)'|\"([^\"\n]+)\"|([^\s'\";|&)]+))",
     re.IGNORECASE,
@@ -209,6 +210,16 @@ _CURL_USER = re.compile(
     r"(?:'[^':\n]*:([^'\n]+)'|\"[^\":\n]*:([^\"\n]+)\"|[^\s'\":;|&]*:([^\s'\";|&)]+))"
 )
 
+# The MySQL/MariaDB clients' -pPASSWORD (attached: "-p VALUE" asks, VALUE is the database)
+_MYSQL_PASSWORD = re.compile(
+    r"\b(?:mysql|mysqldump|mysqladmin|mariadb|mariadb-dump)\b[^\n;|&]*?\s-p([^\s'\";|&)]+)"
+)
+# smbclient -U user%password (also --user=user%password)
+_SMB_USER = re.compile(
+    r"\bsmbclient\b[^\n;|&]*?\s(?:-U|--user)(?:=|[ \t]+)?['\"]?[^\s%'\"]+%([^\s'\";|&)]+)"
+)
+# mount's options: -o username=…,password=… (CIFS, davfs)
+_MOUNT_PASSWORD = re.compile(r"\s-o[ \t]*['\"]?(?:[^\s,'\"]+,)*?(?:password|pass)=([^,\s'\";|&)]+)")
 # sshpass -p PASSWORD ssh …: the password is given on the command line
 _SSHPASS = re.compile(
     r"\bsshpass[ \t]+-p[ \t]*(?:'([^'\n]+)'|\"((?:[^\"\\\n]|\\.)+)\"|([^\s'\";|&)]+))"
@@ -232,6 +243,10 @@ STARTS: dict[str, tuple[re.Pattern[str], Callable[[str], Iterable[int] | None]]]
     "url": (_URL_CREDS, url_starts),
     "curl": (_CURL_USER, lambda text: word_starts(text, ("curl",))),
     "sshpass": (_SSHPASS, lambda text: word_starts(text, ("sshpass",))),
+    "mysql": (_MYSQL_PASSWORD, lambda text: word_starts(text, ("mysql", "mariadb"))),
+    "smbclient": (_SMB_USER, lambda text: word_starts(text, ("smbclient",))),
+    # (the match starts at the space before "-o")
+    "mount": (_MOUNT_PASSWORD, lambda text: [max(0, i - 1) for i in word_starts(text, ("-o",))]),
     **request_secrets.STARTS,  # Authorization / X-Api-Key headers, query parameters
 }
 
@@ -360,6 +375,13 @@ class CommandSecret:
                 span = _groups(m)
                 if span and "$" not in text[span[0] : span[1]]:  # not a shell variable
                     found.append((*span, "password"))
+        if contains(text, "mysql") or contains(text, "mariadb"):
+            found.extend((m.start(1), m.end(1), "password") for m in _finditer("mysql", text))
+        if contains(text, "smbclient"):
+            found.extend((m.start(1), m.end(1), "password") for m in _finditer("smbclient", text))
+        if contains(text, "-o") and may_hold(text, "pass"):
+            for m in _finditer("mount", text):
+                found.append((m.start(1), m.end(1), "password"))
         if contains(text, "curl"):
             for m in _finditer("curl", text):
                 span = _groups(m)

@@ -23,8 +23,6 @@ from __future__ import annotations
 
 import bisect
 import re
-from dataclasses import dataclass
-from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from secretkit.nix.cst import NixString
@@ -40,6 +38,15 @@ from secretkit.scan.hits import (
     token_hits,
 )
 from secretkit.scan.match_starts import remembering
+from secretkit.scan.nix_values import (
+    Value,
+    assignment_hits,
+    attribute_hit,
+    embedded_config_hits,
+    flag_value_hit,
+    key_facts,
+    secretish,
+)
 
 if TYPE_CHECKING:
     from secretkit.scan.match_starts import Known
@@ -204,7 +211,7 @@ def literal_hits(
     out: list[tuple[int, int, list[Hit]]] = []
     for node, path, binding, at, until, argument in nodes:
         key = path[-1] if path and path[-1][:1] != "[" else _key(path)
-        named = _key_facts(key)
+        named = key_facts(key)
         if named is None:
             continue
         plain_path = _NAMED.isdisjoint(path)  # no metadata or environment name in it
@@ -238,6 +245,12 @@ def literal_hits(
             and path[-2] in read_as_file
         )
         command = command_key or in_environment
+        # [ "--db-pass" "<this>" ]: the flag before a list element names it
+        flag = (
+            nix_positions.flag_before(data, node)
+            if kind is None and not argument and path[-1:] and path[-1][:1] == "["
+            else None
+        )
         content = None
         if builders and (key == "text" or argument):
             content = nix_positions.content_context(data, node, path, facts.uses())
@@ -245,26 +258,36 @@ def literal_hits(
             content = nix_positions.etc_context(path)
         # '\n' in the literal's text, without decoding it
         multiline = data.find(b"\n", begin, stop) >= 0
-        quiet = kind is None and not etc_text and not command and content is None
+        quiet = kind is None and flag is None and not etc_text and not command and content is None
         marked = False
         if quiet:
             first = bisect.bisect_left(marks, begin)
             marked = first < len(marks) and marks[first] < stop
-            if not marked and not keyed_file and not multiline and not config_key:
+            if (
+                not marked
+                and not keyed_file
+                and not multiline
+                and not config_key
+                and data.find(b"=", begin, stop) < 0
+            ):
                 continue  # the common case: nothing here (and nothing embedded)
         raw = data[begin:stop].decode("utf-8", "replace")
         if not raw.strip():
             continue
-        embedded = (multiline or config_key) and _secretish(raw)
+        worded = secretish(raw)
+        embedded = (multiline or config_key) and worded
+        # "username=u,password=p" (mount options), "host=db password=p" (libpq)
+        assigned = worded and not multiline and nix_positions.assignments(raw) is not None
         if (
             quiet
             and not embedded
+            and not assigned
             and not marked
             and not (keyed_file and token_hits(raw, in_context(tuple(path), raw), vendor=vendor()))
         ):
             continue  # nothing here, no need to read the literal
         ctx = in_context(tuple(path), raw)
-        lit = _Value(*cst.string_parts(tree, node))
+        lit = Value(*cst.string_parts(tree, node))
         found: list[Hit] = []
 
         for start, end in _literal_runs(lit):
@@ -274,11 +297,17 @@ def literal_hits(
         if kind is not None and not lit.has_interpolation and _secret_valued(node, -1):
             if kind == "env-key":
                 env_kind = filters.env_key_kind(key, lit.value.strip())
-                attribute = _attribute_hit(lit.value, env_kind) if env_kind else None
+                attribute = attribute_hit(lit.value, env_kind) if env_kind else None
             else:
-                attribute = _attribute_hit(lit.value, kind)
+                attribute = attribute_hit(lit.value, kind)
             if attribute is not None:
                 found.append(attribute)
+        if flag is not None and not lit.has_interpolation:
+            flagged = flag_value_hit(lit, flag)
+            if flagged is not None:
+                found.append(flagged)
+        if assigned and not lit.has_interpolation:
+            found.extend(assignment_hits(lit))
 
         if content is not None and not etc_text and not lit.has_interpolation:
             whole = nix_positions.whole_value_kind(content, lit.value)
@@ -297,7 +326,7 @@ def literal_hits(
                 )
 
         if embedded:
-            found.extend(_embedded_config_hits(lit))
+            found.extend(embedded_config_hits(lit))
 
         if etc_text and not lit.has_interpolation:
             stripped = lit.value.strip()
@@ -391,7 +420,7 @@ def _binding_hits(binding: CommentBinding, data: bytes) -> list[Hit]:
     them in the same binding outside one (byte offsets)."""
     names = list(binding.names)
     key = _key(names)
-    facts = _key_facts(key)
+    facts = key_facts(key)
     if facts is None or not _META.isdisjoint(names):
         return []
     kind, env_key_name, _config, _command = facts
@@ -401,7 +430,7 @@ def _binding_hits(binding: CommentBinding, data: bytes) -> list[Hit]:
         kind = filters.env_key_kind(key, binding.value.strip())
     value = binding.value
     found = token_hits(value, in_context(tuple(names), value))
-    attribute = _attribute_hit(value, kind) if kind is not None else None
+    attribute = attribute_hit(value, kind) if kind is not None else None
     if attribute is not None:
         found.append(attribute)
     raw = data[binding.start : binding.end].decode("utf-8", "replace")
@@ -421,24 +450,6 @@ def _binding_hits(binding: CommentBinding, data: bytes) -> list[Hit]:
     return out
 
 
-@dataclass(frozen=True)
-class _Value:
-    """A literal's value and its interpolations' index ranges (what the rules read)."""
-
-    value: str
-    interpolations: tuple[tuple[int, int], ...]
-
-    @property
-    def has_interpolation(self) -> bool:
-        return bool(self.interpolations)
-
-    def literal_text(self, i: int, j: int) -> bool:
-        """Whether ``value[i:j]`` comes from literal text (not from an interpolation)."""
-        return not any(a < j and i < b for a, b in self.interpolations)
-
-
-_SECRETISH = re.compile(r"pass|token|secret|key|cred|psk", re.IGNORECASE)
-_ENV_KEY_NAME = re.compile(r"^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*_KEY$")
 # Attribute sets of environment variables (``environment.variables``,
 # ``systemd.services.<n>.environment``, ``serviceConfig.Environment`` …).
 _ENVIRONMENT = frozenset(
@@ -450,92 +461,11 @@ _ENVIRONMENT = frozenset(
 _NAMED = _META | _ENVIRONMENT
 
 
-def _secretish(raw: str) -> bool:
-    """``_SECRETISH.search(raw)``; ASCII text by its lowered form (the same answer:
-    only non-ASCII letters fold unlike ``lower()``, e.g. the Kelvin sign to ``k``)."""
-    if raw.isascii():
-        low = raw.lower()
-        return (
-            "pass" in low
-            or "token" in low
-            or "secret" in low
-            or "key" in low
-            or ("cred" in low or "psk" in low)
-        )
-    return _SECRETISH.search(raw) is not None
-
-
-@lru_cache(maxsize=4096)
-def _key_facts(key: str) -> tuple[str | None, bool, bool, bool] | None:
-    """What an attribute name says about its string value, once per name: None for
-    names of hashes and public values (never a secret); else the kind of secret it
-    names, whether it is an ``ENV_KEY`` name, a config-text option, a command."""
-    if key and (filters.hash_name(key) or filters.public_name(key)):
-        return None
-    kind = filters.secret_name(key) if key else None
-    return kind, bool(_ENV_KEY_NAME.match(key)), _config_key(key), _command_key(key)
-
-
-@lru_cache(maxsize=4096)
-def _config_key(key: str) -> bool:
-    """Options holding a config file's text (``extraConfig``, ``extraOptions``)."""
-    parts = filters.words(key)
-    return len(parts) >= 2 and parts[0] == "extra" and parts[-1] in ("config", "options", "conf")
-
-
-def _embedded_config_hits(lit: _Value) -> list[Hit]:
-    """``name = value`` / ``name: value`` lines of a config file written as a Nix string
-    (``extraConfig``, ``settings`` text, wpa_supplicant ``auth``): the same name rules
-    as attributes, only on text that comes from the literal itself."""
-    from secretkit.scan.text_files import key_value_hits, looks_like_code
-
-    # ``key = value`` lines, and ``key = "value"`` / ``$cfg['key'] = "value"`` inside
-    # code (PHP, Lua, Python config written as a string)
-    hits = key_value_hits(lit.value, "ini")
-    spans = {(k.start, k.end) for k in hits}
-    hits += [h for h in key_value_hits(lit.value, "text") if (h.start, h.end) not in spans]
-    return [
-        h
-        for h in hits
-        if lit.literal_text(h.start, h.end)
-        and h.rule == "secret-attribute"
-        and not looks_like_code(lit.value[h.start : h.end])
-    ]
-
-
-@lru_cache(maxsize=4096)
-def _command_key(key: str) -> bool:
-    parts = filters.words(key)
-    return bool(parts) and parts[-1] in ("command", "cmd", "eval")
-
-
 def _byte_offsets(text: str, data: bytes, hits: list[Hit]) -> list[int]:
     """Start offsets of ``hits`` (character offsets into ``text``) in ``data``."""
     if len(text) == len(data):
         return [h.start for h in hits]
     return [len(text[: h.start].encode("utf-8")) for h in hits]
-
-
-def _attribute_hit(value: str, kind: str) -> Hit | None:
-    text = value.strip()
-    offset = value.find(text) if text else 0
-    if filters.password_hash(text):
-        return Hit(offset, offset + len(text), "password-hash", "password-hash", "low")
-    if kind == "password-hash":
-        return None  # "!", "*" and other locked-account markers
-    if filters.not_secret(text):
-        return None
-    if filters.hashlike(text) and kind not in (
-        "secret",
-        "psk",
-        "preshared-key",
-        "secret-key",
-        "private-key",
-        "token",
-        "api-key",
-    ):
-        return None
-    return Hit(offset, offset + len(text), "secret-attribute", kind, "medium")
 
 
 def _is_index(name: str) -> bool:
@@ -549,7 +479,7 @@ def _key(attrpath: list[str]) -> str:
     return ""
 
 
-def _literal_runs(lit: _Value) -> list[tuple[int, int]]:
+def _literal_runs(lit: Value) -> list[tuple[int, int]]:
     """Index ranges of ``lit.value`` not produced by interpolations."""
     value = lit.value
     spans = lit.interpolations

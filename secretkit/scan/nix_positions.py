@@ -292,3 +292,43 @@ def _last_name(path: list[str]) -> str:
         if not (name.startswith("[") and name.endswith("]")):
             return name
     return ""
+
+
+# A command-line flag that takes a secret as the next list element:
+# ``[ "--db-pass" "…" ]``, ``[ "--auth.password" "…" ]``, ``[ "-token" "…" ]``.
+_FLAG = re.compile(rb"-{1,2}([A-Za-z][A-Za-z0-9._-]*)")
+
+
+def flag_before(source: bytes, node: Node) -> str | None:
+    """The kind of secret a list element is when the element before it is a flag
+    named for one (``"--password"``), else None."""
+    before = node.prev_named_sibling
+    if before is None or before.type != "string_expression" or before.named_child_count != 1:
+        return None
+    text = source[before.start_byte + 1 : before.end_byte - 1]
+    flag = _FLAG.fullmatch(text)
+    if flag is None:
+        return None
+    name = flag.group(1).decode("ascii").replace(".", "_")
+    if option_kind(name) != (None, False):
+        return None  # --password-file, --env-file: a path follows
+    return filters.secret_name(name)
+
+
+# A string that is nothing but assignments of lower-case names: mount options
+# ("username=u,password=p"), a libpq connection string ("host=db user=app password=p").
+# (Upper-case NAME=value is an environment assignment: the command rule's.)
+_ASSIGNMENT = re.compile(r"([a-z_][a-z0-9_.-]*)=([^\s,]*)")
+_ASSIGNMENTS = re.compile(r"[a-z_][a-z0-9_.-]*=[^\s,]*(?:(?:,|\s+)[a-z_][a-z0-9_.-]*=[^\s,]*)*")
+
+
+def assignments(text: str) -> list[tuple[str, int, int]] | None:
+    """``(name, value start, value end)`` of each assignment when ``text`` (stripped)
+    is nothing but ``name=value`` assignments separated by commas or spaces."""
+    body = text.strip()
+    if "=" not in body or _ASSIGNMENTS.fullmatch(body) is None:
+        return None
+    offset = text.find(body)
+    return [
+        (m.group(1), offset + m.start(2), offset + m.end(2)) for m in _ASSIGNMENT.finditer(body)
+    ]

@@ -39,6 +39,7 @@ _PIECES = [
     "xx-api-key", "?", "?token=", "&api_key=", "&apikey=", "?secret=", "&password=",
     "?access_token=", "key=", "passwd=", "#", "sshpass", "sshpass -p ", "sshpass\t-p", "-p",
     "xsshpass -p ",
+    "mysql", " -p", "smbclient", " -U ", "%", "-o ", " -o", "password=", ",",
 ]  # fmt: skip
 
 
@@ -46,9 +47,33 @@ def _word(rng: random.Random, low: int, high: int, chars: str = _ALNUM) -> str:
     return "".join(rng.choice(chars) for _ in range(rng.randint(low, high)))
 
 
+def _mysql(rng: random.Random) -> str:
+    tool = rng.choice(["mysql", "mysqldump", "mariadb", "xmysql", "mariadb-dump"])
+    args = rng.choice(["", " -uroot", " -h db -u a", " --batch"])
+    flag = rng.choice([" -p", " -p ", "\t-p", " -P"])
+    return f"{tool}{args}{flag}{_word(rng, 0, 9)}{rng.choice(['', ' db', ';'])}"
+
+
+def _smbclient(rng: random.Random) -> str:
+    flag = rng.choice([" -U ", " -U", " --user=", " --user ", " -u "])
+    quote = rng.choice(["", "'", '"'])
+    share = rng.choice(["", " //nas/x", " -L h"])
+    return f"smbclient{share}{flag}{quote}{_word(rng, 0, 5)}%{_word(rng, 0, 9)}{quote}"
+
+
+def _mount(rng: random.Random) -> str:
+    before = rng.choice(["mount -t cifs //h/s /m", "x", "", "\n", " sshfs h: /m"])
+    flag = rng.choice([" -o ", " -o", "\t-o ", " -o '"])
+    opts = rng.choice(["username=u,", "", "uid=1,user=x,", "ro,"])
+    name = rng.choice(["password=", "pass=", "passwd=", "Password="])
+    return f"{before}{flag}{opts}{name}{_word(rng, 0, 9)}"
+
+
 def _snippet(rng: random.Random) -> str:
     """One well-formed construct of a pattern, around which the pieces fall."""
-    kind = rng.randrange(8)
+    kind = rng.randrange(9)
+    if kind == 8:
+        return rng.choice([_mysql, _smbclient, _mount])(rng)
     if kind == 5:
         head = rng.choice(
             ["Authorization", "authorization", "Proxy-Authorization", "AUTHORIZATION"]

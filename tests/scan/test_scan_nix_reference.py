@@ -31,22 +31,22 @@ from secretkit.scan.hits import (
     token_hits,
 )
 from secretkit.scan.nix import (
-    _ENV_KEY_NAME,
     _FILE_OPTION,
     _META,
-    _SECRETISH,
-    _attribute_hit,
     _byte_offsets,
-    _command_key,
-    _config_key,
     _dotted,
-    _embedded_config_hits,
     _key,
     _literal_runs,
     _secret_valued,
-    _secretish,
     scan_nix,
 )
+from secretkit.scan.nix_values import ENV_KEY_NAME as _ENV_KEY_NAME
+from secretkit.scan.nix_values import SECRETISH as _SECRETISH
+from secretkit.scan.nix_values import attribute_hit as _attribute_hit
+from secretkit.scan.nix_values import command_key as _command_key
+from secretkit.scan.nix_values import config_key as _config_key
+from secretkit.scan.nix_values import embedded_config_hits as _embedded_config_hits
+from secretkit.scan.nix_values import secretish as _secretish
 from tests.support import fake
 
 _ENVIRONMENT = {"environment", "variables", "sessionVariables", "env"}
@@ -97,10 +97,28 @@ def reference_scan(data: bytes) -> tuple[list[Hit], bool]:
         etc_text = path[-3:-2] == ["etc"] and path[-1:] == ["text"] and path[-2] in read_as_file
         embedded = ("\n" in raw or _config_key(key)) and _SECRETISH.search(raw) is not None
         command = _command_key(key) or _in_environment(path)
+        flag = None
+        if kind is None and path[-1:] and path[-1].startswith("["):
+            if node.parent.type != "apply_expression":  # [ "--password" <node> ]
+                flag = nix_positions.flag_before(data, node)
+        assigned = (
+            "\n" not in raw
+            and _SECRETISH.search(raw) is not None
+            and nix_positions.assignments(raw) is not None
+        )
         content = None
         if key == "text" or node.parent.type == "apply_expression":
-            content = nix_positions.content_context(data, node, path)
-        if kind is None and not etc_text and not embedded and not command and content is None:
+            uses = nix_positions.paths_after_directives(data)
+            content = nix_positions.content_context(data, node, path, uses)
+        if (
+            kind is None
+            and flag is None
+            and not assigned
+            and not etc_text
+            and not embedded
+            and not command
+            and content is None
+        ):
             first = bisect.bisect_left(marks, begin)
             if not (first < len(marks) and marks[first] < stop) and not (
                 (keyed_file or _command_key(key))
@@ -120,6 +138,26 @@ def reference_scan(data: bytes) -> tuple[list[Hit], bool]:
                 attribute = _attribute_hit(lit.value, kind)
             if attribute is not None:
                 found.append(attribute)
+        if flag is not None and not lit.has_interpolation:
+            attribute = _attribute_hit(lit.value, flag)
+            if attribute is not None:
+                found.append(Hit(attribute.start, attribute.end, "command-secret", flag, "high"))
+        if assigned and not lit.has_interpolation:
+            for name, start, end in nix_positions.assignments(lit.value) or ():
+                if filters.hash_name(name) or filters.public_name(name):
+                    continue
+                named = filters.secret_name(name)
+                attribute = _attribute_hit(lit.value[start:end], named) if named else None
+                if attribute is not None:
+                    found.append(
+                        Hit(
+                            start + attribute.start,
+                            start + attribute.end,
+                            attribute.rule,
+                            attribute.kind,
+                            attribute.severity,
+                        )
+                    )
         stripped = lit.value.strip()
         offset = lit.value.find(stripped)
         if content is not None and not etc_text and not lit.has_interpolation:
@@ -163,6 +201,7 @@ _BUILDERS = [
     "lib.mkDefault", "lib.mkForce", "toString", "lib.optionalString true", "fetchurl",
     "builtins.toFile", "toFile",
 ]  # fmt: skip
+_FLAGS = ["--db-pass", "--auth.password", "-token", "--password-file", "--name"]
 _NAMES = ["restic-password", "api-key", "token", "wg.key", "app.env", "ok.txt", "${n}"]
 _ETC = ["foo/password", "api.token", "app.env", "wg.key", "plain.conf"]
 _BASE = """{ config, lib, pkgs, ... }:
@@ -203,6 +242,9 @@ def _value(r: random.Random) -> str:
             "echo '" + fake.password(seed) + "' | tee x",
             "postgres://u:" + fake.password(seed) + "@db/x",
             "API_KEY=" + fake.password(seed),
+            "username=u,password=" + fake.password(seed) + ",uid=1000",
+            "host=db user=app password=" + fake.password(seed),
+            "jdoe\n" + fake.password(seed),
             "password = " + fake.password(seed),
             "/etc/" + r.choice(_ETC),
             "${pkgs.hello}/bin/" + fake.password(seed),
@@ -234,6 +276,9 @@ def _snippet(r: random.Random) -> str:
             f'environment.etc."{etc}" = {{ text = {lit}; mode = "0400"; }};',
             f'{r.choice(["passwordFile", "keyFile", "environmentFile"])} = "/etc/{etc}";',
             f"{key} = [ {lit} {other} ];",
+            f'{key} = [ "{r.choice(_FLAGS)}" {lit} ];',
+            f'{key} = "auth-user-pass ${{{builder} "{name}" {lit}}}";',
+            f'{key} = {builder} "{name}" {lit}; c = "{r.choice(["tls-auth", "ca"])} ${{{key}}}";',
             f"{key} = let y = {lit}; in y;",
             f"{key} = with pkgs; {lit};",
             f"{key} = if c then {lit} else {other};",

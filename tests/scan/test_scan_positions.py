@@ -149,6 +149,54 @@ SHELL: list[Row] = [
      None, None),
     ("heredoc-config", pw,
      "{ script = ''\n  cat > /etc/motd <<EOF\n  @V@\n  EOF\n''; }", None, None),
+    # client tools that take the password on their command line
+    ("mysql-p", pw, '{ script = "mysql -uroot -p@V@ db < dump.sql"; }', "command-secret",
+     "password"),
+    ("mariadb-dump-p", pw, "{ script = ''\n  mariadb-dump -h db -p@V@ app > x\n''; }",
+     "command-secret", "password"),
+    ("smbclient-U", pw, '{ script = "smbclient //nas/s -U jdoe%@V@ -c ls"; }',
+     "command-secret", "password"),
+    ("mount-o-password", pw,
+     '{ script = "mount -t cifs //nas/s /mnt -o username=jdoe,password=@V@,uid=1000"; }',
+     "command-secret", "password"),
+    ("flag-namespaced", pw, '{ extraFlags = [ "--auth.password=@V@" ]; }', "command-secret",
+     "password"),
+    ("flag-prefixed", pw, '{ ExecStart = "x --db-pass @V@ --verbose"; }', "command-secret",
+     "password"),
+    ("mysql-prompt", lambda: "appdb", '{ script = "mysql -u root -p @V@"; }', None, None),
+    ("flag-namespaced-file", lambda: "/run/secrets/db",
+     '{ ExecStart = "x --db.password-file=@V@"; }', None, None),
+    ("mount-o-credentials", lambda: "/run/secrets/smb",
+     '{ script = "mount -t cifs //nas/s /mnt -o credentials=@V@"; }', None, None),
+]  # fmt: skip
+
+# A secret that is a list element: after the flag that names it, or one of the
+# assignments a string is made of (mount options, a libpq connection string).
+LISTS: list[Row] = [
+    ("list-flag", pw, '{ cmd = [ "--db-pass" "@V@" ]; }', "command-secret", "password"),
+    ("list-flag-dotted", pw, '{ extraArgs = [ "--auth.password" "@V@" "-v" ]; }',
+     "command-secret", "password"),
+    ("list-flag-token", pw, '{ args = [ "-token" "@V@" ]; }', "command-secret", "token"),
+    ("mount-options", pw,
+     '{ fileSystems."/mnt".options = [ "username=jdoe" "password=@V@" "x-systemd.automount" ]; }',
+     "secret-attribute", "password"),
+    ("mount-options-csv", pw,
+     '{ fileSystems."/mnt".options = [ "username=jdoe,password=@V@,uid=1000" ]; }',
+     "secret-attribute", "password"),
+    ("libpq-conninfo", pw, '{ services.x.database = "host=db user=app password=@V@ dbname=x"; }',
+     "secret-attribute", "password"),
+    # decoys
+    ("list-flag-file", lambda: "/run/secrets/db", '{ cmd = [ "--password-file" "@V@" ]; }',
+     None, None),
+    ("list-flag-other", pw, '{ cmd = [ "--name" "@V@" ]; }', None, None),
+    ("list-flag-applied", pw, '{ cmd = [ "--db-pass" (f "@V@") ]; }', None, None),
+    ("mount-options-credentials", lambda: "/run/secrets/smb",
+     '{ fileSystems."/mnt".options = [ "credentials=@V@" ]; }', None, None),
+    ("assignments-placeholder", lambda: "${config.sops.placeholder.db}",
+     '{ x = "host=db password=@V@"; }', None, None),
+    ("assignments-prose", pw, '{ motd = "set password=@V@ in the file"; }', None, None),
+    ("assignments-env-upper", lambda: "4",
+     '{ options = [ "PASSWORD_MIN=@V@" "uid=1000" ]; }', None, None),
 ]  # fmt: skip
 
 NAMES: list[Row] = [
@@ -292,6 +340,7 @@ PLACEHOLDERS: list[Row] = [
 TABLES = {
     "builders": BUILDERS,
     "shell": SHELL,
+    "lists": LISTS,
     "names": NAMES,
     "hashes": HASHES,
     "placeholders": PLACEHOLDERS,

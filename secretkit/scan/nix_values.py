@@ -1,0 +1,145 @@
+"""What a Nix string literal's value is judged as: by the name it is bound to
+(:func:`key_facts`, :func:`attribute_hit`), as config text holding ``name = value``
+lines (:func:`embedded_config_hits`), as a string of assignments
+(:func:`assignment_hits`: mount options, a libpq connection string) or as the value
+of the command-line flag before it in a list (:func:`flag_value_hit`)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from secretkit.scan import filters, nix_positions
+from secretkit.scan.hits import Hit
+
+
+@dataclass(frozen=True)
+class Value:
+    """A literal's value and its interpolations' index ranges (what the rules read)."""
+
+    value: str
+    interpolations: tuple[tuple[int, int], ...]
+
+    @property
+    def has_interpolation(self) -> bool:
+        return bool(self.interpolations)
+
+    def literal_text(self, i: int, j: int) -> bool:
+        """Whether ``value[i:j]`` comes from literal text (not from an interpolation)."""
+        return not any(a < j and i < b for a, b in self.interpolations)
+
+
+SECRETISH = re.compile(r"pass|token|secret|key|cred|psk", re.IGNORECASE)
+ENV_KEY_NAME = re.compile(r"^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*_KEY$")
+
+
+def secretish(raw: str) -> bool:
+    """``SECRETISH.search(raw)``; ASCII text by its lowered form (the same answer:
+    only non-ASCII letters fold unlike ``lower()``, e.g. the Kelvin sign to ``k``)."""
+    if raw.isascii():
+        low = raw.lower()
+        return (
+            "pass" in low
+            or "token" in low
+            or "secret" in low
+            or "key" in low
+            or ("cred" in low or "psk" in low)
+        )
+    return SECRETISH.search(raw) is not None
+
+
+@lru_cache(maxsize=4096)
+def key_facts(key: str) -> tuple[str | None, bool, bool, bool] | None:
+    """What an attribute name says about its string value, once per name: None for
+    names of hashes and public values (never a secret); else the kind of secret it
+    names, whether it is an ``ENV_KEY`` name, a config-text option, a command."""
+    if key and (filters.hash_name(key) or filters.public_name(key)):
+        return None
+    kind = filters.secret_name(key) if key else None
+    return kind, bool(ENV_KEY_NAME.match(key)), config_key(key), command_key(key)
+
+
+@lru_cache(maxsize=4096)
+def config_key(key: str) -> bool:
+    """Options holding a config file's text (``extraConfig``, ``extraOptions``)."""
+    parts = filters.words(key)
+    return len(parts) >= 2 and parts[0] == "extra" and parts[-1] in ("config", "options", "conf")
+
+
+def embedded_config_hits(lit: Value) -> list[Hit]:
+    """``name = value`` / ``name: value`` lines of a config file written as a Nix string
+    (``extraConfig``, ``settings`` text, wpa_supplicant ``auth``): the same name rules
+    as attributes, only on text that comes from the literal itself."""
+    from secretkit.scan.text_files import key_value_hits, looks_like_code
+
+    # ``key = value`` lines, and ``key = "value"`` / ``$cfg['key'] = "value"`` inside
+    # code (PHP, Lua, Python config written as a string)
+    hits = key_value_hits(lit.value, "ini")
+    spans = {(k.start, k.end) for k in hits}
+    hits += [h for h in key_value_hits(lit.value, "text") if (h.start, h.end) not in spans]
+    return [
+        h
+        for h in hits
+        if lit.literal_text(h.start, h.end)
+        and h.rule == "secret-attribute"
+        and not looks_like_code(lit.value[h.start : h.end])
+    ]
+
+
+@lru_cache(maxsize=4096)
+def command_key(key: str) -> bool:
+    parts = filters.words(key)
+    return bool(parts) and parts[-1] in ("command", "cmd", "eval")
+
+
+def attribute_hit(value: str, kind: str) -> Hit | None:
+    text = value.strip()
+    offset = value.find(text) if text else 0
+    if filters.password_hash(text):
+        return Hit(offset, offset + len(text), "password-hash", "password-hash", "low")
+    if kind == "password-hash":
+        return None  # "!", "*" and other locked-account markers
+    if filters.not_secret(text):
+        return None
+    if filters.hashlike(text) and kind not in (
+        "secret",
+        "psk",
+        "preshared-key",
+        "secret-key",
+        "private-key",
+        "token",
+        "api-key",
+    ):
+        return None
+    return Hit(offset, offset + len(text), "secret-attribute", kind, "medium")
+
+
+def flag_value_hit(lit: Value, kind: str) -> Hit | None:
+    """``[ "--db-pass" "<lit>" ]``: the whole value, as the command rule reports a flag's."""
+    attribute = attribute_hit(lit.value, kind)
+    if attribute is None:
+        return None
+    return Hit(attribute.start, attribute.end, "command-secret", kind, "high")
+
+
+def assignment_hits(lit: Value) -> list[Hit]:
+    """The secret-named assignments of a string that is nothing but ``name=value``
+    assignments (:func:`secretkit.scan.nix_positions.assignments`), each judged as an
+    attribute of that name."""
+    out: list[Hit] = []
+    for name, start, end in nix_positions.assignments(lit.value) or ():
+        named = key_facts(name)
+        kind = named[0] if named is not None else None
+        attribute = attribute_hit(lit.value[start:end], kind) if kind is not None else None
+        if attribute is not None:
+            out.append(
+                Hit(
+                    start + attribute.start,
+                    start + attribute.end,
+                    attribute.rule,
+                    attribute.kind,
+                    attribute.severity,
+                )
+            )
+    return out
