@@ -1,4 +1,4 @@
-"""Migrate the larger example (examples/servicelab: 6 hosts, 32 secrets) and print the
+"""Migrate the larger example (examples/servicelab: 6 hosts, 33 secrets) and print the
 time (target: ≤ 2 s).
 
     python benchmarks/migrate_servicelab_bench.py [--runs N]

@@ -370,3 +370,34 @@ def test_service_scripts_read_the_values_when_bash_runs_them(tmp_path: Path) -> 
     assert f"user={values['PUSHOVER_USER']}" in printed
     assert f"backup:{values['NAS_PASSWORD']}" in printed
     assert "message=backup failed on host1" in printed
+
+
+def test_cifs_refusals_name_what_is_not_a_cifs_password_option() -> None:
+    before = b"""{ ... }:
+{
+  fileSystems."/mnt/a" = {
+    device = "nas:/a";
+    fsType = "davfs";
+    options = [ "password=@A_PASSWORD@" ];
+  };
+  fileSystems."/mnt/b" = {
+    device = "//nas/b";
+    fsType = "cifs";
+    options = [ "credentials=/etc/smb" "password=@B_PASSWORD@" ];
+  };
+  fileSystems."/mnt/c" = {
+    device = "//nas/c";
+    fsType = "cifs";
+    neededForBoot = true;
+    options = [ "password=@C_PASSWORD@" ];
+  };
+}
+"""
+    source, findings, _ = fill(before, MODULE)
+    plan = plan_module(source, MODULE, findings=findings)
+    assert plan.moves == []
+    assert sorted(r.reason for r in plan.refused) == [
+        "credentials= is set as well",
+        "fsType is 'davfs', not cifs: only mount.cifs reads a credentials= file",
+        "neededForBoot is set: sops-nix decrypts after the first stage",
+    ]

@@ -123,7 +123,7 @@ def test_every_module_of_an_entry_has_a_route_and_every_route_an_entry() -> None
 
 
 def test_lookup_answers_as_every_entry_tried_in_order() -> None:
-    paths = _paths(6000)
+    paths = _paths(9000)
     matched: set[str] = set()
     for path in paths:
         for key, entry in CATALOGUE.items():

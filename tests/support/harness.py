@@ -144,6 +144,10 @@ DECLARATIONS: tuple[Decl, ...] = (
     Decl("services.nextcloud.config.dbpassFile", "file", "root",
          (NIXPKGS, "0019d965790afae17103d22bc94a96bac84930d2",
           "nixos/modules/services/web-apps/nextcloud.nix", "dbpassFile")),
+    # mount.cifs reads the credentials= file; systemd mounts as root
+    Decl("fileSystems.*.options", "file-ref", "root",
+         ("piastry/cifs-utils", "8d80660f7145eea89a32b4bd37b044da988d2918", "mount.cifs.rst",
+          "credentials=filename|cred=filename")),
     Decl("nix.extraOptions", "file-ref", "root",
          (NIXPKGS, "2d0f4a7ec19082248094eb04a35c93c94b1d35d5",
           "nixos/modules/config/nix.nix", "${cfg.extraOptions}")),

@@ -132,6 +132,7 @@ ROUTES: dict[str, Route] = {
     "postfix-map-files": Route("postfix", "ENTRY", ("services.postfix",)),
     "postgresql-initial-script": Route("databases", "POSTGRESQL", ("services.postgresql",)),
     "mysql-initial-script": Route("databases", "MYSQL", ("services.mysql",)),
+    "cifs-credentials": Route("cifs", "ENTRY", ("fileSystems",)),
     "write-text-file": Route("write_text", "WRITE_TEXT_FILE", None),  # the catch-all: last
 }
 

@@ -4,6 +4,12 @@
   networking.hostName = "media";
   boot.loader.grub.device = "/dev/sda";
   fileSystems."/" = { device = "/dev/sda1"; fsType = "ext4"; };
+  # the NAS share, as the NixOS wiki's Samba page mounts it (with the password inline)
+  fileSystems."/mnt/nas" = {
+    device = "//nas.lan/media";
+    fsType = "cifs";
+    options = [ "x-systemd.automount" "noauto" "username=media" "password=@NAS_SMB_PASSWORD@" ];
+  };
 
   services.immich = {
     enable = true;
