@@ -31,6 +31,12 @@ def why_not_an_option(
 ) -> str:
     """The true reason ``node`` (a string literal) is not the value of a plain option
     path below ``top``; ``unresolved`` holds why computed names could not be resolved."""
+    if node.parent is not None and node.parent.type == "attrpath":
+        return (
+            "the secret is in a quoted attribute name, not a value (git's "
+            'url."https://user:token@host/".insteadOf): the whole setting has to move into '
+            "a file the program reads, e.g. a sops template"
+        )
     current = node
     while current is not None and current.id != top.id:
         parent = current.parent

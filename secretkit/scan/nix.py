@@ -108,6 +108,7 @@ def scan_nix(data: bytes) -> tuple[list[Hit], bool]:
     hits = [hit for _at, _until, found in literal_hits(tree, facts, nodes) for hit in found]
     spans = comment_spans(tree, facts)
     hits.extend(hit for _start, _end, found in comment_hits(tree, facts, spans) for hit in found)
+    hits.extend(name_hits(tree, facts))
     return merge(hits), tree.has_errors
 
 
@@ -354,6 +355,42 @@ def literal_hits(
             kept.append(Hit(start, end, hit.rule, hit.kind, hit.severity, _dotted(path), value))
         if kept:
             out.append((at, until, kept))
+    return out
+
+
+def name_hits(tree: Any, facts: FileFacts) -> list[Hit]:
+    """Token formats and URL credentials in quoted attribute names: git's
+    ``url."https://oauth2:<token>@gitlab.com/".insteadOf`` publishes the token as a
+    value would.  Only names holding a whole-file token match are read; a hit's
+    attribute path is left out (the name holds the value)."""
+    from secretkit.nix import cst
+
+    if not facts.marks:
+        return []
+    data = facts.data
+    root = tree.root
+    names: dict[int, Any] = {}
+    for mark in facts.marks:
+        node = root.descendant_for_byte_range(mark, mark)
+        while node is not None and node.type not in nix_positions.STRING_TYPES:
+            node = node.parent if node.type in ("string_fragment", "escape_sequence") else None
+        if node is not None and node.parent is not None and node.parent.type == "attrpath":
+            names.setdefault(node.start_byte, node)
+    out: list[Hit] = []
+    allowed_lines = facts.allowed_lines(tree)
+    for node in names.values():
+        lit = Value(*cst.string_parts(tree, node))
+        mapped = cst.string_from(tree, node, [], None)
+        for start, end in _literal_runs(lit):
+            for hit in token_hits(lit.value[start:end], Context(()), start, vendor=facts.vendor()):
+                value = lit.value[hit.start : hit.end]
+                if not lit.literal_text(hit.start, hit.end) or filters.not_secret(
+                    value, token=hit.rule not in FREEFORM_RULES
+                ):
+                    continue
+                at, until = mapped.span_of(hit.start, hit.end)
+                if data.count(b"\n", 0, at) + 1 not in allowed_lines:
+                    out.append(Hit(at, until, hit.rule, hit.kind, hit.severity, None, value))
     return out
 
 

@@ -48,6 +48,7 @@ from secretkit.scan.nix import (
     file_facts,
     files_read_from_etc,
     literal_hits,
+    name_hits,
 )
 
 Spans = list[tuple[int, int, list[Hit]]]
@@ -107,7 +108,7 @@ def _whole(
     literals = literal_hits(tree, facts, nodes, etc)
     spans = comment_spans(tree, facts)
     comments = comment_hits(tree, facts, spans)
-    hits = merge(_all(literals) + _all(comments))
+    hits = merge(_all(literals) + _all(comments) + name_hits(tree, facts))
     kept = None
     raw = tree._tree
     # (a tree parsed from a patched source, see cst.parse, cannot be edited)
@@ -195,7 +196,8 @@ def _rescan(
     comments = _merge_spans(previous.comments, comment_hits(tree, facts, inside), regions)
     if literals is None or comments is None:
         return None
-    hits = merge(_all(literals) + _all(comments))
+    # (the quoted names holding a token are few: read again in every version)
+    hits = merge(_all(literals) + _all(comments) + name_hits(tree, facts))
     kept = NixScan(data, raw, literals, comments, tokens, spans, flags)
     kept.text, kept.known, kept.etc = facts.text, facts.known or Known(), etc
     return hits, False, kept

@@ -86,6 +86,10 @@ CASES = {
         b'{ ... }: { environment.variables.API_TOKEN = "@S@"; }\n',
         "environment.variables.API_TOKEN is exported to every user's shell",
     ),
+    "quoted-name": (
+        b'{ ... }: { programs.git.config.url."https://u:@S@@git.lan/".insteadOf = "x"; }\n',
+        "the secret is in a quoted attribute name, not a value",
+    ),
     "computed-name": (
         b'{ config, ... }: { services.${config.x.svc}.password = "@S@"; }\n',
         "the attribute name services.${config.x.svc}.password is computed",

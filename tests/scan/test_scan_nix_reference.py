@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from secretkit.nix import cst
+from secretkit.nix.syntax import walk
 from secretkit.scan import filters, nix_positions
 from secretkit.scan.detectors import Context, vendor_hint
 from secretkit.scan.hits import (
@@ -184,6 +185,22 @@ def reference_scan(data: bytes) -> tuple[list[Hit], bool]:
             start, end = lit.span_of(hit.start, hit.end)
             if data.count(b"\n", 0, start) + 1 not in allowed_lines:
                 hits.append(Hit(start, end, hit.rule, hit.kind, hit.severity, _dotted(path), value))
+    for node in walk(tree.root):  # quoted names holding a whole-file token match
+        if node.type not in nix_positions.STRING_TYPES or node.parent.type != "attrpath":
+            continue
+        if not any(node.start_byte <= m < node.end_byte for m in marks):
+            continue
+        lit = cst.string_from(tree, node, [], None)
+        for start, end in _literal_runs(lit):  # type: ignore[arg-type]
+            for hit in token_hits(lit.value[start:end], Context(()), start, vendor=vendor):
+                value = lit.value[hit.start : hit.end]
+                if not lit.literal_text(hit.start, hit.end) or filters.not_secret(
+                    value, token=hit.rule not in FREEFORM_RULES
+                ):
+                    continue
+                at, until = lit.span_of(hit.start, hit.end)
+                if data.count(b"\n", 0, at) + 1 not in allowed_lines:
+                    hits.append(Hit(at, until, hit.rule, hit.kind, hit.severity, None, value))
     return merge(hits), tree.has_errors
 
 
@@ -290,6 +307,8 @@ def _snippet(r: random.Random) -> str:
             f"{key} = {lit} + {other};",
             f"{key} = {lit}; # secretkit: allow",
             f"meta.{key} = {lit};",
+            f'url."https://u:{_value(r)}@git.lan/".insteadOf = {lit};',
+            f'"{_value(r)}" = {lit};',
         ]
     )
 

@@ -170,6 +170,18 @@ SHELL: list[Row] = [
      '{ script = "mount -t cifs //nas/s /mnt -o credentials=@V@"; }', None, None),
 ]  # fmt: skip
 
+# A secret in a quoted attribute name (published as a value is).
+ATTR_NAMES: list[Row] = [
+    ("git-insteadOf-url", pw,
+     '{ git.config.url."https://oauth2:@V@@gitlab.com/".insteadOf = "https://gitlab.com/"; }',
+     "url-credentials", "password"),
+    ("token-as-name", fake.github_token, '{ x."@V@" = true; }', "github-token", "token"),
+    ("plain-url-name", lambda: "https://gitlab.com/",
+     '{ programs.git.config.url."@V@".insteadOf = "git@gitlab.com:"; }', None, None),
+    ("name-with-interpolation", lambda: "${host}",
+     '{ x."https://u:@V@@h/".y = 1; }', None, None),
+]  # fmt: skip
+
 # A secret that is a list element: after the flag that names it, or one of the
 # assignments a string is made of (mount options, a libpq connection string).
 LISTS: list[Row] = [
@@ -341,6 +353,7 @@ TABLES = {
     "builders": BUILDERS,
     "shell": SHELL,
     "lists": LISTS,
+    "attr-names": ATTR_NAMES,
     "names": NAMES,
     "hashes": HASHES,
     "placeholders": PLACEHOLDERS,
