@@ -263,6 +263,8 @@ def _assigned(text: str, start: int) -> bool:
 def _pair_hit(key: str, value: str, fmt: str) -> Hit | None:
     """The hit for ``key: value`` (a span to be placed by the caller), or None."""
     kind = filters.secret_name(key)
+    if kind is None and key.lower() == "auth" and _basic_auth(value):
+        return Hit(0, 0, "secret-attribute", "credentials", "medium")  # docker's config.json
     if kind is None or filters.hash_name(key) or filters.public_name(key):
         return None
     if filters.password_hash(value):
@@ -274,6 +276,22 @@ def _pair_hit(key: str, value: str, fmt: str) -> Hit | None:
     if fmt in ("text", "shell") and looks_like_code(value):
         return None
     return Hit(0, 0, "secret-attribute", kind, "medium")
+
+
+def _basic_auth(value: str) -> bool:
+    """Whether ``value`` is base64 of ``user:password`` (HTTP basic auth, as docker's
+    ``auths.<registry>.auth`` and ``.dockerconfigjson`` hold it)."""
+    import base64
+    import binascii
+
+    if len(value) < 8 or len(value) % 4 or not value.isascii():
+        return False
+    try:
+        plain = base64.b64decode(value, validate=True).decode("ascii")
+    except (binascii.Error, ValueError):
+        return False
+    user, colon, password = plain.partition(":")
+    return bool(colon and user and password and plain.isprintable())
 
 
 def _shell_hit(name: str, value: str, fmt: str) -> Hit | None:

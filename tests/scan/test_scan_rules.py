@@ -742,3 +742,14 @@ def test_thirty_characters_without_pushover_around_are_not_pushover_keys() -> No
     for path, text in (("notify.sh", call), ("n.nix", f"{{ x.script = ''\n{call}''; }}\n")):
         findings, _ = scan_bytes(path, text.encode())
         assert findings == [], path
+
+
+def test_docker_registry_auth_is_base64_of_user_and_password() -> None:
+    import base64
+
+    token = base64.b64encode(f"jdoe:{fake.password('docker')}".encode()).decode()
+    data = f'{{"auths": {{"ghcr.io": {{"auth": "{token}"}}}}}}\n'.encode()
+    assert _rules(data, ".docker/config.json") == [("secret-attribute", token.encode())]
+    for decoy in ("basic", "none", base64.b64encode(b"test").decode(), "am9objo="):  # "john:"
+        data = f'{{"auths": {{"ghcr.io": {{"auth": "{decoy}"}}}}}}\n'.encode()
+        assert _rules(data, ".docker/config.json") == [], decoy
