@@ -107,11 +107,16 @@ class Plan:
 
         chunks: list[str] = []
         values = self.values()
+        written = set(values)  # and each value as the source writes it (escapes: "a\\nb")
+        for path, (old, _new) in self.nix.items():
+            spans = self.spans.get(path, set())
+            written.update(old[a:b].decode("utf-8", "replace") for a, b in spans)
+        forms = sorted(written, key=len, reverse=True)
         for path, (old, new) in sorted(self.nix.items()):
             # Both sides redacted alike, so that a line holding a secret that stays
             # (a refused finding) is not shown as changed - nor its short value leaked.
-            shown_old = _redact_all(_redact_spans(old, self.spans.get(path, set())), values)
-            shown_new = _redact_all(new, values)
+            shown_old = _redact_all(_redact_spans(old, self.spans.get(path, set())), forms)
+            shown_new = _redact_all(new, forms)
             chunks.extend(
                 difflib.unified_diff(
                     shown_old.splitlines(keepends=True),
@@ -121,7 +126,7 @@ class Plan:
                 )
             )
         text = "".join(line if line.endswith("\n") else line + "\n" for line in chunks)
-        return redact(text, self.values())
+        return redact(text, forms)
 
     def values(self) -> list[str]:
         found = {v.reveal() for v in self.originals}

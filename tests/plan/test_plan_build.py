@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from secretkit.plan.build import redact, sops_file_expr
+from tests.support import fake
 from tests.support.nixfind import fill, plan_module
 
 SHARED = b"""{ pkgs, ... }:
@@ -387,3 +388,24 @@ def test_a_wg_quick_key_restarts_its_wg_quick_unit() -> None:
     assert plan.refused == [] and len(plan.moves) == 2
     new = plan.nix["hosts/a/default.nix"][1]
     assert new.count(b'restartUnits = [ "wg-quick-wg0.service" ];') == 2
+
+
+def test_diff_redacts_a_refused_value_written_with_escapes() -> None:
+    # The found value holds a line break the source writes as "\n": redacting the new
+    # side by the value alone left the source form (the password) in the diff.
+    from secretkit.scan.one_file import scan_bytes
+
+    pw = fake.password("escaped")
+    source = (
+        '{ config, pkgs, ... }:\n{\n  services.k3s.token = "' + fake.password("k3s") + '";\n'
+        "  services.openvpn.servers.a.config = ''\n"
+        f'    auth-user-pass ${{pkgs.writeText "auth" "jdoe\\n{pw}\\n"}}\n'
+        "  '';\n}\n"
+    ).encode()
+    findings, _ = scan_bytes("h.nix", source)
+    assert [f.secret.reveal() for f in findings][1] == f"jdoe\n{pw}"
+    plan = plan_module(source, "h.nix", findings=findings)
+    assert len(plan.moves) == 1 and len(plan.refused) == 1
+    diff = plan.diff()
+    assert pw not in diff
+    assert not [line for line in diff.splitlines() if line[:1] in "+-" and "auth-user-pass" in line]
