@@ -26,10 +26,10 @@ from typing import TYPE_CHECKING, Protocol
 from secretkit.layouts.sops_nix import host_secrets_path
 from secretkit.nix import catalogue, cst, emit
 from secretkit.nix.edits import Edit, EditError, checked_apply
+from secretkit.plan import refusals
 from secretkit.plan.dynamic import dynamic_path
 from secretkit.plan.hostvalues import HostValues
 from secretkit.plan.naming import Names
-from secretkit.plan.refusals import manual_route, no_route_reason, why_not_an_option
 from secretkit.plan.targets import Targets, shared_problem
 from secretkit.plan.targets import sops_file_expr as sops_file_expr
 from secretkit.sensitive import Sensitive
@@ -311,6 +311,8 @@ def _plan_finding(
     pin: Pin | None = None,
     targets: Targets | None = None,
 ) -> None:
+    builder: str | None = None  # the builder whose file's text the literal is, if one
+
     def refuse(
         reason: str,
         attrpath: str = "",
@@ -326,7 +328,9 @@ def _plan_finding(
         # unique like a planned name: two values in one literal (a script's token and
         # user key) must not be stored under one key, the second over the first
         base = names.claim(base, module.path, finding.secret)
-        route = manual_route(
+        if snippet is None and entry is None and builder is not None:
+            snippet = refusals.builder_route(base, builder, finding.line)
+        route = refusals.manual_route(
             module=module.path,
             line=finding.line,
             hosts=module.hosts,
@@ -355,6 +359,7 @@ def _plan_finding(
     if node is None:
         refuse("the secret is not inside a string literal")
         return
+    builder = refusals.builder_of(module.tree, node)
     reasons: list[str] = []
     path = dynamic_path(module.tree, module.top, module.hosts, node, host_values, reasons)
     holder = None
@@ -363,12 +368,12 @@ def _plan_finding(
         if holder is not None:
             path = dynamic_path(module.tree, module.top, module.hosts, holder, host_values, reasons)
     if path is None:
-        refuse(why_not_an_option(module.tree, holder or node, module.top, reasons))
+        refuse(refusals.why_not_an_option(module.tree, holder or node, module.top, reasons))
         return
     dotted = ".".join(path)
     entry = catalogue.lookup(path)
     if entry is None:
-        refuse(no_route_reason(path), dotted)
+        refuse(refusals.no_route_reason(path), dotted)
         return
     site = catalogue.Site(
         tree=module.tree,

@@ -85,6 +85,29 @@ def why_not_an_option(
     return "the string is not below the attrset the module returns"
 
 
+def builder_of(tree: cst.Tree, node: cst.Node) -> str | None:
+    """The builder (``pkgs.writeText``) whose file's text the literal ``node`` is, if
+    one writes a file (not a script)."""
+    from secretkit.scan.nix_positions import builder_file_name
+
+    built = builder_file_name(tree.source, node, "text")
+    if built is None or built[1]:
+        return None
+    function = built[2].child_by_field_name("function")
+    while function is not None and function.type == "apply_expression":
+        function = function.child_by_field_name("function")
+    return cst.node_text(tree, function) if function is not None else None
+
+
+def builder_route(name: str, builder: str, line: int) -> str:
+    """The manual step for a builder's text: the file's path goes where the call was,
+    not into the text it writes (the program would read the path as the secret)."""
+    return (
+        f'config.sops.secrets."{name}".path in place of the `{builder} …` call on line '
+        f"{line}, and store the whole text it wrote (line breaks included)"
+    )
+
+
 def no_route_reason(path: Sequence[str]) -> str:
     """Why no catalogue entry takes ``path`` — with the one known case where none can."""
     dotted = ".".join(path)

@@ -247,3 +247,20 @@ def test_two_values_in_one_literal_get_two_names() -> None:
     assert len(sets) == 2 and len(set(sets)) == 2, sets
     declared = [next(s for s in r.route if 'sops.secrets."' in s) for r in plan.refused]
     assert len(set(declared)) == 2
+
+
+def test_a_builders_text_is_replaced_by_the_path_where_the_call_was() -> None:
+    # "instead of the literal" would put the path into the text writeText writes: the
+    # program would read "/run/secrets/…" as the user name
+    src = (
+        b"{ pkgs, ... }: { services.openvpn.servers.a.config = "
+        b"''auth-user-pass ${pkgs.writeText \"auth\" \"jdoe\\n@S@\"}''; }\n"
+    )
+    source, finding = _finding(src)
+    plan = plan_module(source, MODULE, findings=[finding])
+    [refused] = plan.refused
+    assert refused.reason == "the string is interpolated into another string"
+    assert any(
+        "path in place of the `pkgs.writeText …` call on line 1" in step for step in refused.route
+    ), refused.route
+    assert not any("instead of the literal" in step for step in refused.route)
