@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from secretkit.gate.sops_verify import SopsProblem
+    from secretkit.plan.advice import Refusal
     from secretkit.scan import allowlist
     from secretkit.scan.model import Finding, Skipped
     from secretkit.sensitive import Sensitive
@@ -57,7 +58,7 @@ class HookReport:
     strict: bool = False
     allow_unscanned: bool = False
     # why `migrate` would refuse a finding (by id()); absent: migrate accepts it
-    refusals: dict[int, str] = field(default_factory=dict)
+    refusals: dict[int, Refusal] = field(default_factory=dict)
 
     @property
     def blocking(self) -> list[Finding]:
@@ -228,23 +229,27 @@ def _split_by_head(root: Path, findings: list[Finding]) -> tuple[list[Finding], 
     return added, kept
 
 
-def _refusals(root: Path, findings: list[Finding], staged: dict[str, bytes]) -> dict[int, str]:
+def _refusals(root: Path, findings: list[Finding], staged: dict[str, bytes]) -> dict[int, Refusal]:
     """Why ``migrate`` would refuse each Nix finding (judged on the staged content)."""
     nix = [f for f in findings if f.path.endswith(".nix")]
     if not nix:
         return {}
     from secretkit.git import hooks as githooks
-    from secretkit.plan.advice import migrate_refusal, repo_pin
+    from secretkit.plan.advice import Refusal, migrate_refusal, repo_pin
 
     missing = sorted({f.path for f in nix} - staged.keys())
     if missing:
         staged = {**staged, **githooks.index_contents(root, missing)}
     pin = repo_pin(lambda name: _read_file(root / name))  # the release migrate would read
-    out: dict[int, str] = {}
+    out: dict[int, Refusal] = {}
     for finding in nix:
         data = staged.get(finding.path)
         place = _Place(finding.path, finding.line, finding.start, finding.end, finding.secret)
-        reason = "unreadable" if data is None else migrate_refusal(finding.path, data, place, pin)
+        reason = (
+            Refusal("unreadable")
+            if data is None
+            else migrate_refusal(finding.path, data, place, pin)
+        )
         if reason is not None:
             out[id(finding)] = reason
     return out
@@ -346,7 +351,10 @@ def _finding_line(finding: Finding) -> str:
 def _fix(report: HookReport, finding: Finding, secrets_files: set[str]) -> str:
     if finding.path in secrets_files:
         return "this file must be encrypted: see its fix below"
-    return finding_fix(finding.path, finding.fingerprint, report.refusals.get(id(finding)))
+    refused = report.refusals.get(id(finding))
+    if refused is None:
+        return finding_fix(finding.path, finding.fingerprint)
+    return finding_fix(finding.path, finding.fingerprint, refused.reason, refused.builder)
 
 
 # --- hook install / uninstall: what the CLI shows ----------------------------------

@@ -48,16 +48,17 @@ def _fix_for(ctx: CheckContext, finding: Finding) -> str:
     from secretkit.gate.finding_fix import finding_fix
     from secretkit.plan.advice import host_refusal, migrate_refusal, repo_pin
 
-    refusal = None
+    refusal, builder = None, None
     if finding.path.endswith(".nix"):
         source = ctx.read(finding.path)
         if source is None:
             refusal = "unreadable"
         else:  # as migrate decides: first by the hosts using the file, then the literal
-            refusal = host_refusal(ctx.inventory(), finding.path) or migrate_refusal(
-                finding.path, source, finding, repo_pin(ctx.read)
-            )
-    return finding_fix(finding.path, finding.fingerprint, refusal)
+            refusal = host_refusal(ctx.inventory(), finding.path)
+            if refusal is None:
+                advice = migrate_refusal(finding.path, source, finding, repo_pin(ctx.read))
+                refusal, builder = advice if advice is not None else (None, None)
+    return finding_fix(finding.path, finding.fingerprint, refusal, builder)
 
 
 def _hash_warning(check_id: str, place: str, preview: str, where: str, path: str) -> CheckResult:

@@ -11,7 +11,7 @@ refused by migrate, so the advice must not name migrate for it).
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from secretkit.plan.build import FindingLike, build_plan
 
@@ -74,16 +74,24 @@ def repo_pin(read: Callable[[str], bytes | None]) -> Pin:
     return pinned(read("flake.lock"), read("flake.nix"))
 
 
+class Refusal(NamedTuple):
+    """Why ``migrate`` refuses a finding; ``builder``: the literal is the text of this
+    builder's call (``pkgs.writeText``), whose file's path goes where the call was."""
+
+    reason: str
+    builder: str | None = None
+
+
 def migrate_refusal(
     path: str, source: bytes, finding: FindingLike, pin: Pin | None = None
-) -> str | None:
+) -> Refusal | None:
     """None when ``migrate`` would move ``finding`` (in ``path`` holding ``source``,
     on the release ``pin`` names), else the reason it gives for refusing."""
     from secretkit.errors import SecretkitError
     from secretkit.nix import cst
 
     if not path.endswith(".nix"):
-        return "not a Nix file"
+        return Refusal("not a Nix file")
 
     def literal_of(tree: Any, node: Any) -> str:
         return cst.string_at(tree, node).value
@@ -98,7 +106,7 @@ def migrate_refusal(
             pin=pin,
         )
     except SecretkitError as exc:
-        return exc.message
+        return Refusal(exc.message)
     if plan.refused:
-        return plan.refused[0].reason
-    return None if plan.moves else "the planner found nothing to move"
+        return Refusal(plan.refused[0].reason, plan.refused[0].builder)
+    return None if plan.moves else Refusal("the planner found nothing to move")

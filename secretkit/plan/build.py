@@ -7,13 +7,11 @@ option) or a :class:`Refused` entry with the reason; the rewritten bytes of
 every changed ``.nix`` file (already re-parsed error-free); and the values to
 store per host file.  No host receives a secret its configuration does not use.
 
-A module used by several hosts declares its secrets with
-``sopsFile = <secrets dir> + "/${config.networking.hostName}.yaml"`` so that
-each host reads its own file (the host name must equal the host's name in the
-inventory, as it does for colmena nodes and flake configurations named after
-the host).  A module used by one host gets a plain path literal
-(``../../secrets/observer.yaml``), which keeps sops-nix's build-time
-``validateSopsFiles`` check.
+A module used by several hosts declares its secrets with ``sopsFile = <secrets dir> +
+"/${config.networking.hostName}.yaml"`` so that each host reads its own file (the
+host name must equal the host's name in the inventory, as for colmena nodes and
+flake configurations named after the host).  A module used by one host gets a plain
+path literal (``../../secrets/observer.yaml``): sops-nix's ``validateSopsFiles`` holds.
 """
 
 from __future__ import annotations
@@ -76,6 +74,7 @@ class Refused:
     attrpath: str
     reason: str
     route: tuple[str, ...] = ()
+    builder: str | None = None  # the literal is this builder's text (refusals.builder_of)
 
     def message(self) -> str:
         head = f"{self.module}:{self.line}: cannot migrate safely: {self.reason}"
@@ -346,7 +345,8 @@ def _plan_finding(
             snippet=snippet,
             owner=_owner(entry.reader, pin) if entry is not None else None,
         )
-        plan.refused.append(Refused(module.path, finding.line, attrpath, reason, tuple(route)))
+        refused = Refused(module.path, finding.line, attrpath, reason, tuple(route), builder)
+        plan.refused.append(refused)
 
     node = _string_node(module.tree, finding.start, finding.end)
     if node is None and _in_comment(module.tree, finding.start):

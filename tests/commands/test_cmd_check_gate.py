@@ -193,7 +193,8 @@ def test_the_fix_sends_to_migrate_only_what_migrate_accepts(
     findings, _ = scan_bytes("host.nix", data)
     pin = repo_pin(lambda name: (tmp_git_repo / name).read_bytes() if name == "flake.nix" else None)
     for failed, finding in zip(found, findings, strict=True):
-        refusal = migrate_refusal("host.nix", data, finding, pin)
+        advice = migrate_refusal("host.nix", data, finding, pin)
+        refusal = advice.reason if advice is not None else None
         assert (refusal is None) == migrates
         if migrates:
             assert "run `secretkit migrate`" in failed.fix

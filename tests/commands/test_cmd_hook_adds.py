@@ -155,6 +155,24 @@ def test_the_fix_names_the_manual_route_when_migrate_would_refuse(
 
 
 @pytest.mark.parametrize("hook_repo", ["plain-git"], indirect=True)
+def test_a_builders_text_is_fixed_by_its_path_in_place_of_the_call(
+    hook_repo: HookRepo,  # noqa: F811
+) -> None:
+    # OpenVPN reads "user\npassword" from the file: its path goes where writeText was,
+    # never into the text (the route "point the option at its .path" would write it there)
+    value = fake.password("openvpn")
+    call = f'pkgs.writeText "auth" "jdoe\\n{value}"'
+    line = f'services.openvpn.servers.a.config = "auth-user-pass ${{{call}}}";'
+    hook_repo.write(HOST, _module(line).replace("{ config, ...", "{ config, pkgs, ..."))
+    hook_repo.stage(HOST)
+    proc = _run_hook(hook_repo)
+    assert proc.returncode == 1, proc.stdout
+    [fix] = [line for line in proc.stdout.splitlines() if line.startswith("  fix:")]
+    assert "put its .path in place of the `pkgs.writeText …` call" in fix
+    assert "point the option" not in fix and value not in proc.stdout
+
+
+@pytest.mark.parametrize("hook_repo", ["plain-git"], indirect=True)
 def test_a_renamed_file_keeps_its_preexisting_secret_a_warning(
     hook_repo: HookRepo,  # noqa: F811
 ) -> None:
