@@ -220,6 +220,8 @@ _SMB_USER = re.compile(
 )
 # mount's options: -o username=…,password=… (CIFS, davfs)
 _MOUNT_PASSWORD = re.compile(r"\s-o[ \t]*['\"]?(?:[^\s,'\"]+,)*?(?:password|pass)=([^,\s'\";|&)]+)")
+# A named.conf-style statement: BIND's TSIG `key "ddns" { secret "<base64>"; };`
+_STATEMENT_SECRET = re.compile(r'(?<![\w.-])(?:secret|password|passwd)[ \t]+"([^"\n]+)"[ \t]*;')
 # sshpass -p PASSWORD ssh …: the password is given on the command line
 _SSHPASS = re.compile(
     r"\bsshpass[ \t]+-p[ \t]*(?:'([^'\n]+)'|\"((?:[^\"\\\n]|\\.)+)\"|([^\s'\";|&)]+))"
@@ -243,6 +245,10 @@ STARTS: dict[str, tuple[re.Pattern[str], Callable[[str], Iterable[int] | None]]]
     "url": (_URL_CREDS, url_starts),
     "curl": (_CURL_USER, lambda text: word_starts(text, ("curl",))),
     "sshpass": (_SSHPASS, lambda text: word_starts(text, ("sshpass",))),
+    "statement": (
+        _STATEMENT_SECRET,
+        lambda text: word_starts(text, ("secret", "password", "passwd")),
+    ),
     "mysql": (_MYSQL_PASSWORD, lambda text: word_starts(text, ("mysql", "mariadb"))),
     "smbclient": (_SMB_USER, lambda text: word_starts(text, ("smbclient",))),
     # (the match starts at the space before "-o")
@@ -377,6 +383,8 @@ class CommandSecret:
                     found.append((*span, "password"))
         if contains(text, "mysql") or contains(text, "mariadb"):
             found.extend((m.start(1), m.end(1), "password") for m in _finditer("mysql", text))
+        if contains(text, '";') and (contains(text, "secret") or contains(text, "passw")):
+            found.extend((m.start(1), m.end(1), "secret") for m in _finditer("statement", text))
         if contains(text, "smbclient"):
             found.extend((m.start(1), m.end(1), "password") for m in _finditer("smbclient", text))
         if contains(text, "-o") and may_hold(text, "pass"):

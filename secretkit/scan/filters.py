@@ -75,7 +75,11 @@ _LAST_TWO = {
     ("shared", "key"): "preshared-key",
     ("enc", "key"): "secret-key",
     ("hmac", "key"): "secret-key",
+    ("api", "hash"): "api-key",
 }
+# Last two words that name a secret although one of them names public values:
+# Telegram's api_id/api_hash pair (mautrix-telegram) is the app's credential.
+_SECRET_DESPITE = frozenset({("api", "hash")})
 # ``proxy_pass`` and friends (nginx) pass requests on, not passwords.
 _NOT_PASSWORD_PASS = frozenset({"proxy", "fastcgi", "uwsgi", "grpc", "scgi", "memcached", "by"})
 # Names that end in one of these refer to a secret elsewhere (or are not one).
@@ -138,6 +142,8 @@ def secret_name(name: str) -> str | None:
         )
     if parts[0] in ("load", "import", "request") and parts[-1] in ("credential", "credentials"):
         return None  # systemd Load/ImportCredential, zfs requestEncryptionCredentials: names
+    if tuple(parts[-2:]) in _SECRET_DESPITE:
+        return _LAST_TWO[(parts[-2], parts[-1])]
     if any(p in _PUBLICISH for p in parts):
         return None
     kind = None
@@ -167,6 +173,8 @@ def hash_name(name: str) -> bool:
     if not parts:
         return False
     last = parts[-1]
+    if tuple(parts[-2:]) in _SECRET_DESPITE:
+        return False
     return (
         last in {"hash", "sha", "sha1", "sha256", "sha512", "md5", "rev", "revision", "commit"}
         or name in {"sha256", "sha512", "sha1", "md5"}
@@ -177,6 +185,8 @@ def hash_name(name: str) -> bool:
 @lru_cache(maxsize=4096)
 def public_name(name: str) -> bool:
     parts = words(name)
+    if tuple(parts[-2:]) in _SECRET_DESPITE:
+        return False
     return any(p in _PUBLICISH for p in parts) or name.lower() in {"device", "devices", "keyid"}
 
 

@@ -40,6 +40,7 @@ _PIECES = [
     "?access_token=", "key=", "passwd=", "#", "sshpass", "sshpass -p ", "sshpass\t-p", "-p",
     "xsshpass -p ",
     "mysql", " -p", "smbclient", " -U ", "%", "-o ", " -o", "password=", ",",
+    'secret "', 'password "', '";', "secret\t", "passwd ",
 ]  # fmt: skip
 
 
@@ -69,11 +70,17 @@ def _mount(rng: random.Random) -> str:
     return f"{before}{flag}{opts}{name}{_word(rng, 0, 9)}"
 
 
+def _statement(rng: random.Random) -> str:
+    word = rng.choice(["secret", "password", "passwd", "x-secret", "secrets", "Secret"])
+    space, end = rng.choice([" ", "  ", chr(9), ""]), rng.choice([";", " ;", ""])
+    return f'{word}{space}"{_word(rng, 0, 12)}"{end}'
+
+
 def _snippet(rng: random.Random) -> str:
     """One well-formed construct of a pattern, around which the pieces fall."""
     kind = rng.randrange(9)
     if kind == 8:
-        return rng.choice([_mysql, _smbclient, _mount])(rng)
+        return rng.choice([_mysql, _smbclient, _mount, _statement])(rng)
     if kind == 5:
         head = rng.choice(
             ["Authorization", "authorization", "Proxy-Authorization", "AUTHORIZATION"]

@@ -163,6 +163,11 @@ SHELL: list[Row] = [
      "password"),
     ("flag-prefixed", pw, '{ ExecStart = "x --db-pass @V@ --verbose"; }', "command-secret",
      "password"),
+    ("bind-tsig-secret", lambda: fake.hex_key(24, "tsig"),
+     "{ services.bind.extraConfig = ''\n  key \"ddns\" {\n    algorithm hmac-sha256;\n"
+     "    secret \"@V@\";\n  };\n''; }", "command-secret", "secret"),
+    ("bind-statement-other", lambda: "/var/lib/bind/ddns.key",
+     "{ services.bind.extraConfig = ''\n  include \"@V@\";\n''; }", None, None),
     ("mysql-prompt", lambda: "appdb", '{ script = "mysql -u root -p @V@"; }', None, None),
     ("flag-namespaced-file", lambda: "/run/secrets/db",
      '{ ExecStart = "x --db.password-file=@V@"; }', None, None),
@@ -172,6 +177,10 @@ SHELL: list[Row] = [
 
 # A secret in a quoted attribute name (published as a value is).
 ATTR_NAMES: list[Row] = [
+    ("telegram-api-hash", lambda: fake.hex_key(16, "tg"),
+     '{ services.mautrix-telegram.settings.telegram.api_hash = "@V@"; }', "secret-attribute",
+     "api-key"),
+    ("content-hash", lambda: fake.hex_key(16, "h"), '{ src.hash = "@V@"; }', None, None),
     ("git-insteadOf-url", pw,
      '{ git.config.url."https://oauth2:@V@@gitlab.com/".insteadOf = "https://gitlab.com/"; }',
      "url-credentials", "password"),
