@@ -220,8 +220,8 @@ _SMB_USER = re.compile(
 )
 # mount's options: -o username=…,password=… (CIFS, davfs)
 _MOUNT_PASSWORD = re.compile(r"\s-o[ \t]*['\"]?(?:[^\s,'\"]+,)*?(?:password|pass)=([^,\s'\";|&)]+)")
-# A named.conf-style statement: BIND's TSIG `key "ddns" { secret "<base64>"; };`
-_STATEMENT_SECRET = re.compile(r'(?<![\w.-])(?:secret|password|passwd)[ \t]+"([^"\n]+)"[ \t]*;')
+# BIND's TSIG key statement: `key "ddns" { algorithm hmac-sha256; secret "<base64>"; };`
+_STATEMENT_SECRET = re.compile(r'(?<![\w.-])secret[ \t]+"([^"\n]+)"[ \t]*;')
 # sshpass -p PASSWORD ssh …: the password is given on the command line
 _SSHPASS = re.compile(
     r"\bsshpass[ \t]+-p[ \t]*(?:'([^'\n]+)'|\"((?:[^\"\\\n]|\\.)+)\"|([^\s'\";|&)]+))"
@@ -245,10 +245,7 @@ STARTS: dict[str, tuple[re.Pattern[str], Callable[[str], Iterable[int] | None]]]
     "url": (_URL_CREDS, url_starts),
     "curl": (_CURL_USER, lambda text: word_starts(text, ("curl",))),
     "sshpass": (_SSHPASS, lambda text: word_starts(text, ("sshpass",))),
-    "statement": (
-        _STATEMENT_SECRET,
-        lambda text: word_starts(text, ("secret", "password", "passwd")),
-    ),
+    "statement": (_STATEMENT_SECRET, lambda text: word_starts(text, ("secret",))),
     "mysql": (_MYSQL_PASSWORD, lambda text: word_starts(text, ("mysql", "mariadb"))),
     "smbclient": (_SMB_USER, lambda text: word_starts(text, ("smbclient",))),
     # (the match starts at the space before "-o")
@@ -260,6 +257,20 @@ STARTS: dict[str, tuple[re.Pattern[str], Callable[[str], Iterable[int] | None]]]
 def _finditer(name: str, text: str) -> Iterator[re.Match[str]]:
     pattern, where = STARTS[name]
     return finditer_at(pattern, text, where(text))
+
+
+def _rare_commands(text: str) -> list[tuple[int, int, str]]:
+    """The MySQL client's, smbclient's and mount's passwords, BIND's TSIG secret (above)."""
+    found: list[tuple[int, int, str]] = []
+    if contains(text, "mysql") or contains(text, "mariadb"):
+        found.extend((m.start(1), m.end(1), "password") for m in _finditer("mysql", text))
+    if contains(text, "smbclient"):
+        found.extend((m.start(1), m.end(1), "password") for m in _finditer("smbclient", text))
+    if contains(text, "algorithm") and contains(text, '";') and contains(text, "secret"):
+        found.extend((m.start(1), m.end(1), "secret") for m in _finditer("statement", text))
+    if (contains(text, "password=") or contains(text, "pass=")) and contains(text, "-o"):
+        found.extend((m.start(1), m.end(1), "password") for m in _finditer("mount", text))
+    return found
 
 
 _FLAG_KIND = {
@@ -381,15 +392,7 @@ class CommandSecret:
                 span = _groups(m)
                 if span and "$" not in text[span[0] : span[1]]:  # not a shell variable
                     found.append((*span, "password"))
-        if contains(text, "mysql") or contains(text, "mariadb"):
-            found.extend((m.start(1), m.end(1), "password") for m in _finditer("mysql", text))
-        if contains(text, '";') and (contains(text, "secret") or contains(text, "passw")):
-            found.extend((m.start(1), m.end(1), "secret") for m in _finditer("statement", text))
-        if contains(text, "smbclient"):
-            found.extend((m.start(1), m.end(1), "password") for m in _finditer("smbclient", text))
-        if contains(text, "-o") and may_hold(text, "pass"):
-            for m in _finditer("mount", text):
-                found.append((m.start(1), m.end(1), "password"))
+        found.extend(_rare_commands(text))
         if contains(text, "curl"):
             for m in _finditer("curl", text):
                 span = _groups(m)

@@ -40,7 +40,7 @@ _PIECES = [
     "?access_token=", "key=", "passwd=", "#", "sshpass", "sshpass -p ", "sshpass\t-p", "-p",
     "xsshpass -p ",
     "mysql", " -p", "smbclient", " -U ", "%", "-o ", " -o", "password=", ",",
-    'secret "', 'password "', '";', "secret\t", "passwd ",
+    'secret "', 'secret "k";', '";', "secret\t", 'secret  "',
 ]  # fmt: skip
 
 
@@ -71,7 +71,7 @@ def _mount(rng: random.Random) -> str:
 
 
 def _statement(rng: random.Random) -> str:
-    word = rng.choice(["secret", "password", "passwd", "x-secret", "secrets", "Secret"])
+    word = rng.choice(["secret", "x-secret", "secrets", "Secret", ".secret", "algorithm; secret"])
     space, end = rng.choice([" ", "  ", chr(9), ""]), rng.choice([";", " ;", ""])
     return f'{word}{space}"{_word(rng, 0, 12)}"{end}'
 
