@@ -228,6 +228,25 @@ _SSHPASS = re.compile(
 )
 
 
+# A "keyword value" config line of one word: msmtp's `password <value>`, mbsync's
+# `Pass <value>` (not PAM's `password required pam_unix.so`, nor the password store's
+# `pass <entry>` command: lower-case `pass` is not a keyword here)
+_KEYWORD_PASSWORD = re.compile(
+    r"^[ \t]*(?:[Pp]assword|PASSWORD|[Pp]asswd|Pass)[ \t]+"
+    r"(?!(?:required|requisite|sufficient|optional|include|substack)\b)"
+    r"([^\s#'\"]+)[ \t]*$",
+    re.MULTILINE,
+)
+
+
+def _line_starts_before(text: str, words: tuple[str, ...]) -> Iterable[int] | None:
+    """The start of each line holding one of ``words`` (lower case) in any case."""
+    lowered = folded(text)
+    if lowered is None:
+        return None
+    return sorted({text.rfind("\n", 0, at) + 1 for at in word_starts(lowered, words)})
+
+
 def _sql_starts(text: str) -> Iterable[int] | None:
     lowered = folded(text)
     return None if lowered is None else word_starts(lowered, _SQL_WORDS)
@@ -241,6 +260,7 @@ STARTS: dict[str, tuple[re.Pattern[str], Callable[[str], Iterable[int] | None]]]
     "heredoc": (_HEREDOC, lambda text: word_starts(text, ("cat",))),
     "netrc": (_NETRC, lambda text: word_starts(text, ("machine",))),
     "sql": (_SQL_PASSWORD, _sql_starts),
+    "keyword": (_KEYWORD_PASSWORD, lambda text: _line_starts_before(text, ("pass",))),
     "env": (_ENV_ASSIGN, env_assign_starts),
     "url": (_URL_CREDS, url_starts),
     "curl": (_CURL_USER, lambda text: word_starts(text, ("curl",))),
@@ -268,6 +288,8 @@ def _rare_commands(text: str) -> list[tuple[int, int, str]]:
         found.extend((m.start(1), m.end(1), "password") for m in _finditer("smbclient", text))
     if contains(text, "algorithm") and contains(text, '";') and contains(text, "secret"):
         found.extend((m.start(1), m.end(1), "secret") for m in _finditer("statement", text))
+    if may_hold(text, "pass"):
+        found.extend((m.start(1), m.end(1), "password") for m in _finditer("keyword", text))
     if (contains(text, "password=") or contains(text, "pass=")) and contains(text, "-o"):
         found.extend((m.start(1), m.end(1), "password") for m in _finditer("mount", text))
     return found

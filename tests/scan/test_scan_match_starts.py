@@ -76,11 +76,17 @@ def _statement(rng: random.Random) -> str:
     return f'{word}{space}"{_word(rng, 0, 12)}"{end}'
 
 
+def _keyword(rng: random.Random) -> str:
+    word = rng.choice(["password", "Pass", "pass", "PASSWORD", "passwd", "Password"])
+    value = rng.choice([_word(rng, 1, 9), "required x", "sufficient", "a b"])
+    return f"{rng.choice(['', chr(10), chr(10) + '  '])}{word}{rng.choice([' ', chr(9)])}{value}"
+
+
 def _snippet(rng: random.Random) -> str:
     """One well-formed construct of a pattern, around which the pieces fall."""
-    kind = rng.randrange(9)
-    if kind == 8:
-        return rng.choice([_mysql, _smbclient, _mount, _statement])(rng)
+    kind = rng.randrange(10)
+    if kind >= 8:
+        return rng.choice([_mysql, _smbclient, _mount, _statement, _keyword])(rng)
     if kind == 5:
         head = rng.choice(
             ["Authorization", "authorization", "Proxy-Authorization", "AUTHORIZATION"]

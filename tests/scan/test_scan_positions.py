@@ -168,6 +168,14 @@ SHELL: list[Row] = [
      "    secret \"@V@\";\n  };\n''; }", "command-secret", "secret"),
     ("bind-statement-other", lambda: "/var/lib/bind/ddns.key",
      "{ services.bind.extraConfig = ''\n  include \"@V@\";\n''; }", None, None),
+    ("msmtp-password", pw, "{ environment.etc.msmtprc.text = ''\n  account default\n"
+     "  user jdoe\n  password @V@\n''; }", "command-secret", "password"),
+    ("mbsync-Pass", pw, "{ xdg.configFile.\"isync/mbsyncrc\".text = ''\n  IMAPAccount a\n"
+     "  Pass @V@\n''; }", "command-secret", "password"),
+    ("pam-password", lambda: "sufficient",
+     "{ security.pam.services.x.text = ''\n  password @V@ ${pam}/lib/security/pam_x.so\n''; }",
+     None, None),
+    ("password-store-command", lambda: "firefly.m7.rs/pi-pat", '{ cmd = "pass @V@"; }', None, None),
     ("mysql-prompt", lambda: "appdb", '{ script = "mysql -u root -p @V@"; }', None, None),
     ("flag-namespaced-file", lambda: "/run/secrets/db",
      '{ ExecStart = "x --db.password-file=@V@"; }', None, None),
