@@ -129,6 +129,8 @@ def assignment_hits(lit: Value) -> list[Hit]:
     attribute of that name."""
     out: list[Hit] = []
     for name, start, end in nix_positions.assignments(lit.value) or ():
+        if lit.value[start : start + 1] in ("<", "$", "@", "%", "{", "("):
+            continue  # a template's marker ("password=<SOPS:…"), as the command rule skips it
         named = key_facts(name)
         kind = named[0] if named is not None else None
         attribute = attribute_hit(lit.value[start:end], kind) if kind is not None else None

@@ -147,6 +147,8 @@ def reference_scan(data: bytes) -> tuple[list[Hit], bool]:
             for name, start, end in nix_positions.assignments(lit.value) or ():
                 if filters.hash_name(name) or filters.public_name(name):
                     continue
+                if lit.value[start : start + 1] in ("<", "$", "@", "%", "{", "("):
+                    continue
                 named = filters.secret_name(name)
                 attribute = _attribute_hit(lit.value[start:end], named) if named else None
                 if attribute is not None:

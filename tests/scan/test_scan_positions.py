@@ -223,6 +223,8 @@ LISTS: list[Row] = [
      '{ fileSystems."/mnt".options = [ "credentials=@V@" ]; }', None, None),
     ("assignments-placeholder", lambda: "${config.sops.placeholder.db}",
      '{ x = "host=db password=@V@"; }', None, None),
+    ("assignments-template-marker", lambda: "<SOPS:",
+     '{ check = lib.hasPrefix "password=@V@" line; }', None, None),
     ("assignments-prose", pw, '{ motd = "set password=@V@ in the file"; }', None, None),
     ("assignments-env-upper", lambda: "4",
      '{ options = [ "PASSWORD_MIN=@V@" "uid=1000" ]; }', None, None),
