@@ -28,22 +28,19 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING
 
 from secretkit.gate.finding_fix import ALLOW_FILE, finding_fix
 from secretkit.git import require_repo
 
 if TYPE_CHECKING:
     import threading
-    from collections.abc import Callable
 
     from secretkit.gate.sops_verify import SopsProblem
     from secretkit.plan.advice import Refusal
     from secretkit.scan import allowlist
     from secretkit.scan.model import Finding, Skipped
     from secretkit.sensitive import Sensitive
-
-T = TypeVar("T")
 
 
 @dataclass
@@ -117,8 +114,7 @@ def run_hook(
     # is to encrypt it): the report computes the others when it shows them.
     shown = [f for f in scanned.findings if f.path not in secrets_files]
     ahead = _fingerprints_ahead(allow, shown) if shown else None
-    # which findings HEAD already held: asked of git in a thread while the planner runs
-    split = _in_thread(_split_by_head, root, list(scanned.findings)) if scanned.findings else None
+    report.findings, report.preexisting = _split_by_head(root, list(scanned.findings))
     report.skipped = list(scanned.skipped)
     report.unscanned = [s for s in report.skipped if not allow.allows_unscanned(s.path)]
     if report.unscanned and allow_unscanned:
@@ -127,40 +123,12 @@ def run_hook(
         report.notes.append(f"not scanned for secrets (--allow-unscanned): {shown_skips}{more}")
     if secrets_files:
         _judge_sops_files(root, secrets_files, report)
-    report.refusals = _refusals(root, list(scanned.findings), staged)
-    if split is not None:
-        report.findings, report.preexisting = split()
+    report.refusals = _refusals(root, report.findings + report.preexisting, staged)
     if ahead is not None:
         ahead.join()
     else:
         allow.save_fingerprints()  # the scan's allowlist checks may have made some
     return report
-
-
-def _in_thread(function: Callable[..., T], *args: object) -> Callable[[], T]:
-    """Run ``function(*args)`` in a thread; the returned callable waits for it and
-    gives its result (or raises its error)."""
-    import threading
-
-    outcome: list[tuple[bool, object]] = []
-
-    def run() -> None:
-        try:
-            outcome.append((True, function(*args)))
-        except BaseException as error:  # re-raised in the caller's thread
-            outcome.append((False, error))
-
-    thread = threading.Thread(target=run, name="secretkit-hook", daemon=True)
-    thread.start()
-
-    def result() -> T:
-        thread.join()
-        done, value = outcome[0]
-        if not done:
-            raise value  # type: ignore[misc]
-        return value  # type: ignore[return-value]
-
-    return result
 
 
 def _fingerprints_ahead(allow: allowlist.Allowlist, findings: list[Finding]) -> threading.Thread:
