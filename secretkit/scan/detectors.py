@@ -222,6 +222,14 @@ _SMB_USER = re.compile(
 _MOUNT_PASSWORD = re.compile(r"\s-o[ \t]*['\"]?(?:[^\s,'\"]+,)*?(?:password|pass)=([^,\s'\";|&)]+)")
 # BIND's TSIG key statement: `key "ddns" { algorithm hmac-sha256; secret "<base64>"; };`
 _STATEMENT_SECRET = re.compile(r'(?<![\w.-])secret[ \t]+"([^"\n]+)"[ \t]*;')
+# A here-string into a command that reads a password on stdin:
+# `openconnect --passwd-on-stdin <<< 'value'` (the sink is the command before it)
+_HERE_STRING = re.compile(r"<<<[ \t]*(?:'([^'\n]+)'|\"([^\"\n$`]+)\")")
+_COMMAND_START = re.compile(r"[\n;|&]")
+# WeeChat's `/set <option> <value>` of an option named for a secret
+_WEECHAT_SET = re.compile(
+    r"/set[ \t]+[\w.]*(?:password|passwd|pass|secret|token)[ \t]+(?:\"([^\"\n]+)\"|([^\s\"]+))"
+)
 # sshpass -p PASSWORD ssh …: the password is given on the command line
 _SSHPASS = re.compile(
     r"\bsshpass[ \t]+-p[ \t]*(?:'([^'\n]+)'|\"((?:[^\"\\\n]|\\.)+)\"|([^\s'\";|&)]+))"
@@ -265,6 +273,8 @@ STARTS: dict[str, tuple[re.Pattern[str], Callable[[str], Iterable[int] | None]]]
     "url": (_URL_CREDS, url_starts),
     "curl": (_CURL_USER, lambda text: word_starts(text, ("curl",))),
     "sshpass": (_SSHPASS, lambda text: word_starts(text, ("sshpass",))),
+    "here-string": (_HERE_STRING, lambda text: word_starts(text, ("<<<",))),
+    "weechat": (_WEECHAT_SET, lambda text: word_starts(text, ("/set",))),
     "statement": (_STATEMENT_SECRET, lambda text: word_starts(text, ("secret",))),
     "mysql": (_MYSQL_PASSWORD, lambda text: word_starts(text, ("mysql", "mariadb"))),
     "smbclient": (_SMB_USER, lambda text: word_starts(text, ("smbclient",))),
@@ -280,7 +290,8 @@ def _finditer(name: str, text: str) -> Iterator[re.Match[str]]:
 
 
 def _rare_commands(text: str) -> list[tuple[int, int, str]]:
-    """The MySQL client's, smbclient's and mount's passwords, BIND's TSIG secret (above)."""
+    """The MySQL client's, smbclient's and mount's passwords, BIND's TSIG secret, a
+    here-string into a password reader, WeeChat's /set (the patterns above)."""
     found: list[tuple[int, int, str]] = []
     if contains(text, "mysql") or contains(text, "mariadb"):
         found.extend((m.start(1), m.end(1), "password") for m in _finditer("mysql", text))
@@ -292,6 +303,19 @@ def _rare_commands(text: str) -> list[tuple[int, int, str]]:
         found.extend((m.start(1), m.end(1), "password") for m in _finditer("keyword", text))
     if (contains(text, "password=") or contains(text, "pass=")) and contains(text, "-o"):
         found.extend((m.start(1), m.end(1), "password") for m in _finditer("mount", text))
+    if contains(text, "<<<"):
+        for m in _finditer("here-string", text):
+            span = _groups(m)
+            # the command the here-string feeds: back to the line's (or pipeline's) start
+            head = text[max(0, m.start() - 400) : m.start()]
+            command = _COMMAND_START.split(head)[-1]
+            if span is not None and _sink(command):
+                found.append((*span, "password"))
+    if contains(text, "/set"):
+        for m in _finditer("weechat", text):
+            span = _groups(m)
+            if span is not None:
+                found.append((*span, "password"))
     return found
 
 

@@ -40,7 +40,8 @@ _PIECES = [
     "?access_token=", "key=", "passwd=", "#", "sshpass", "sshpass -p ", "sshpass\t-p", "-p",
     "xsshpass -p ",
     "mysql", " -p", "smbclient", " -U ", "%", "-o ", " -o", "password=", ",",
-    'secret "', 'secret "k";', '";', "secret\t", 'secret  "',
+    'secret "', 'secret "k";', '";', "secret\t", 'secret  "', "<<<", "<<< '", "/set ",
+    "\npassword ", "\nPass ",
 ]  # fmt: skip
 
 
@@ -82,11 +83,23 @@ def _keyword(rng: random.Random) -> str:
     return f"{rng.choice(['', chr(10), chr(10) + '  '])}{word}{rng.choice([' ', chr(9)])}{value}"
 
 
+def _here(rng: random.Random) -> str:
+    quote = rng.choice(["'", '"'])
+    space = rng.choice(["", " ", "  "])
+    return f"passwd --stdin u <<<{space}{quote}{_word(rng, 0, 9)}{quote}"
+
+
+def _weechat(rng: random.Random) -> str:
+    option = rng.choice(["irc.server.x.password", "sasl_password", "x.token", "relay.port"])
+    value = rng.choice([_word(rng, 1, 9), '"' + _word(rng, 0, 6) + '"'])
+    return f"/set{rng.choice([' ', chr(9), '  '])}{option}{rng.choice([' ', chr(9)])}{value}"
+
+
 def _snippet(rng: random.Random) -> str:
     """One well-formed construct of a pattern, around which the pieces fall."""
     kind = rng.randrange(10)
     if kind >= 8:
-        return rng.choice([_mysql, _smbclient, _mount, _statement, _keyword])(rng)
+        return rng.choice([_mysql, _smbclient, _mount, _statement, _keyword, _here, _weechat])(rng)
     if kind == 5:
         head = rng.choice(
             ["Authorization", "authorization", "Proxy-Authorization", "AUTHORIZATION"]
