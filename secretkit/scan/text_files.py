@@ -53,7 +53,7 @@ from secretkit.scan.match_starts import (
 _YAML_BODY = (
     r"[ \t]*+(?:#++[ \t]*+)?(?:-[ \t]++)?(?:\"(?P<dq>[^\"]+)\"|'(?P<sq>[^']+)'"
     r"|(?P<bare>[^\s\"'#:{}\[\],&*!|>%@`-]"
-    r"(?:[^:#]*[^:# \t])?))"
+    r"(?:[^:#\n]*[^:# \t\n])?))"
     r"[ \t]*+:[ \t]++(?P<value>\S(?:.*[^ \t\n])?)[ \t]*+$"
 )
 _YAML_PAIR = re.compile("^" + _YAML_BODY, re.MULTILINE)
@@ -149,7 +149,10 @@ def _pairs(text: str, fmt: str) -> Iterator[tuple[str, int, int]]:
             span = _unquote(m.group("value"), fmt)
             if span:
                 base = m.start("value")
-                yield key.strip(), base + span[0], base + span[1]
+                key = key.strip()
+                if key.lower() == "key":  # ESPHome's `api: encryption: key: …`
+                    key = f"{_yaml_parent(text, m.start('value'))}_{key}"
+                yield key, base + span[0], base + span[1]
     elif fmt in ("toml", "ini", "env"):
         for m in _ASSIGN.finditer(text):
             key = m.group("key").strip('"')
@@ -161,6 +164,28 @@ def _pairs(text: str, fmt: str) -> Iterator[tuple[str, int, int]]:
                 yield key, base + span[0], base + span[1]
     else:
         yield from _quoted_pairs(text, shell=fmt == "shell")
+
+
+_YAML_KEY = re.compile(r"[ \t]*(?:-[ \t]+)?([A-Za-z_][\w-]*)[ \t]*:[ \t]*$")
+
+
+def _yaml_parent(text: str, at: int) -> str:
+    """The key of the mapping holding the pair at ``at`` (the nearest line above with
+    less indentation, when it is a bare ``name:``), else ``""``."""
+    line = text.rfind("\n", 0, at) + 1
+    indent = len(text[line:at]) - len(text[line:at].lstrip(" "))
+    end = line - 1
+    for _ in range(50):  # (a near parent only: the pair's own block)
+        if end <= 0:
+            return ""
+        start = text.rfind("\n", 0, end) + 1
+        row = text[start:end]
+        comment = not row.strip() or row.lstrip().startswith("#")
+        if not comment and len(row) - len(row.lstrip(" ")) < indent:
+            parent = _YAML_KEY.match(row)
+            return parent.group(1) if parent is not None else ""
+        end = start - 1
+    return ""
 
 
 _IDENT_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")

@@ -549,6 +549,16 @@ def test_secret_names(name: str, kind: str | None) -> None:
         ("notes.txt", "the password=@V@ is in sops now\nask jdoe\n", None),
         ("creds", "username=jdoe\npassword=\n", None),
         ("(commit message)", "lua-tiktoken: update version\n", None),
+        # a YAML `key:` is named by the mapping holding it (ESPHome's api encryption key)
+        (
+            "esphome/node.yaml",
+            'api:\n  encryption:\n    # the Noise key\n    key: "@V@"\n',
+            "secret-attribute",
+        ),
+        ("app.yaml", "tls:\n  key: @V@\nsort:\n  key: @V@\n", None),
+        # a comment line above a pair is not part of its key (this one names a hash)
+        ("config.yaml", "# the hash is below\npassword: @V@\n", "secret-attribute"),
+        ("k.yaml", "- encryption: true\n  items:\n    key: @V@\n", None),
         ("(commit message)", "pass: move overlay to overlays\n", None),
     ],
 )

@@ -225,7 +225,7 @@ def test_pre_filters_answer_alike_with_and_without_the_remembered_text() -> None
 _YAML_LAZY = re.compile(
     r"^[ \t]*(?:#+[ \t]*)?(?:-[ \t]+)?(?:\"(?P<dq>[^\"]+)\"|'(?P<sq>[^']+)'"
     r"|(?P<bare>[^\s\"'#:{}\[\],&*!|>%@`-]"
-    r"[^:#]*?))"
+    r"[^:#\n]*?))"  # (a key on one line: a comment line above it is not part of it)
     r"[ \t]*:[ \t]+(?P<value>\S.*?)[ \t]*$",
     re.MULTILINE,
 )
