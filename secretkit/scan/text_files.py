@@ -433,8 +433,8 @@ _SHEBANG_SHELL = re.compile(r"#![^\n]*\b(?:sh|bash|zsh|ksh|dash)\b")
 def _content_format(text: str, fmt: str) -> str:
     """A text file that starts with a shell's ``#!`` line is a shell script; one whose
     every line is a ``name=value`` / ``name: value`` assignment of one word or a
-    comment (a credentials file: ``smb-secrets``, ``auth.txt``, ``.smbcredentials``) is
-    read as INI."""
+    comment or an INI section (a credentials file: ``smb-secrets``, ``auth.txt``,
+    ``~/.aws/credentials``) is read as INI."""
     if fmt != "text":
         return fmt
     if _SHEBANG_SHELL.match(text):
@@ -444,6 +444,7 @@ def _content_format(text: str, fmt: str) -> str:
 
 # (one word after the mark: "fix: update the token handling" is a commit message)
 _ASSIGNMENT_LINE = re.compile(r"[ \t]*[A-Za-z_][A-Za-z0-9_.\-]*[ \t]*[=:][ \t]*\S+[ \t]*$")
+_SECTION_LINE = re.compile(r"\[[A-Za-z0-9_. -]+\]$")
 _ASSIGNMENTS_MAX = 1 << 14  # a credentials file is short; a long text is prose or code
 
 
@@ -455,6 +456,8 @@ def _assignments_only(text: str) -> bool:
         stripped = line.strip()
         if not stripped or stripped.startswith(("#", ";")):
             continue
+        if _SECTION_LINE.match(stripped):
+            continue  # an INI section: `[default]` of ~/.aws/credentials
         if _ASSIGNMENT_LINE.match(line) is None:
             return False
         seen = True

@@ -548,6 +548,12 @@ def test_secret_names(name: str, kind: str | None) -> None:
         ("vpn/auth.txt", "# the office vpn\nuser: jdoe\npassword: @V@\n", "secret-attribute"),
         ("notes.txt", "the password=@V@ is in sops now\nask jdoe\n", None),
         ("creds", "username=jdoe\npassword=\n", None),
+        (
+            ".aws/credentials",
+            "[default]\naws_access_key_id = x\naws_secret_access_key = @V@\n",
+            "secret-attribute",
+        ),
+        ("notes.txt", "[todo]\nbuy milk and call the bank about the password = @V@ letter\n", None),
         ("(commit message)", "lua-tiktoken: update version\n", None),
         # a YAML `key:` is named by the mapping holding it (ESPHome's api encryption key)
         (
