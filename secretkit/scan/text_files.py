@@ -398,7 +398,10 @@ def scan_text(text: str, path: str, known: Known | None = None) -> list[Hit]:
     """Hits (character offsets into ``text``) for one non-Nix file.  ``known``: what
     is known of the text already (:class:`secretkit.scan.match_starts.Known`), and
     where to leave what the scan learns."""
-    text, hits = _raw_hits(text, _content_format(text, file_format(path)), known)
+    fmt = _content_format(text, file_format(path))
+    text, hits = _raw_hits(text, fmt, known)
+    if fmt == "text" and not hits:
+        hits = _secret_file_hits(text, path)
     kept = []
     for hit in merge(hits):
         value = text[hit.start : hit.end]
@@ -419,6 +422,42 @@ def scan_text(text: str, path: str, known: Known | None = None) -> list[Hit]:
             continue  # a comment, not a commented-out assignment (a token format is kept)
         kept.append(hit)
     return kept
+
+
+# A file that is one secret: named for one (`restic-password.txt`, `wifi-psk`) or kept
+# in a `secrets/` directory, holding one line (a passphrase: a few words at most).
+_SECRET_FILE_MAX = 512
+_NOT_SECRET_FILES = (".age", ".gpg", ".asc", ".enc", ".pub", ".md", ".txt.age", ".sig")
+
+
+def _generated(value: str) -> bool:
+    """A digit, or upper and lower case mixed (two of each), as generators write."""
+    upper = sum(c.isupper() for c in value)
+    lower = sum(c.islower() for c in value)
+    return any(c.isdigit() for c in value) or (upper >= 2 and lower >= 2)
+
+
+def _secret_file_hits(text: str, path: str) -> list[Hit]:
+    """The whole text of a one-line file its path names as a secret (a
+    ``passwordFile = ./restic-password.txt`` committed next to the configuration)."""
+    from secretkit.scan.nix_positions import name_kind
+
+    value = text.strip()
+    if not value or len(value) > _SECRET_FILE_MAX or "\n" in value:
+        return []
+    if len(value.split()) > 8 or not value.isprintable():
+        return []
+    if len(value) < 16 and not _generated(value):
+        return []  # a word ("Done." in a test's post-body-pass.txt), not a generated secret
+    name = path.rsplit("/", 1)[-1].lower()
+    if name.endswith(_NOT_SECRET_FILES) or name.startswith("."):
+        return []
+    parts = path.lower().split("/")[:-1]
+    kind = name_kind(path.lower()) or ("secret" if {"secrets", "secret"} & set(parts) else None)
+    if kind is None:
+        return []
+    start = text.find(value)
+    return [Hit(start, start + len(value), "secret-file-text", kind, "high")]
 
 
 # A comment that is one assignment: ``# key = …``, ``#key: …``, ``// "key": …``,

@@ -548,6 +548,12 @@ def test_secret_names(name: str, kind: str | None) -> None:
         ("vpn/auth.txt", "# the office vpn\nuser: jdoe\npassword: @V@\n", "secret-attribute"),
         ("notes.txt", "the password=@V@ is in sops now\nask jdoe\n", None),
         ("creds", "username=jdoe\npassword=\n", None),
+        # a one-line file named for a secret, or kept in secrets/ (passwordFile = ./x)
+        ("restic-password.txt", "@V@\n", "secret-file-text"),
+        ("secrets/nas", "@V@\n", "secret-file-text"),
+        ("fixtures/post-body-pass.txt", "Done.\n", None),
+        ("secrets/host.pub", "@V@\n", None),
+        ("notes/password-policy.txt", "use a manager @V@\nand rotate yearly\n", None),
         (
             ".aws/credentials",
             "[default]\naws_access_key_id = x\naws_secret_access_key = @V@\n",
