@@ -518,6 +518,30 @@ DETECTORS: dict[str, Detector] = {
     ),
     "command-secret": CommandSecret(),
     "url-credentials": UrlCredentials(),
+    # A Discord webhook's URL is its credential: whoever holds it posts to the channel
+    "discord-webhook": RegexDetector(
+        "discord-webhook",
+        "token",
+        re.compile(
+            r"https://(?:ptb\.|canary\.)?discord(?:app)?\.com/api/webhooks/\d{17,20}/"
+            r"([A-Za-z0-9_-]{60,80})"
+        ),
+        anchors=("/api/webhooks/",),
+    ),
+    # OpenAI's project/service keys (detect-secrets knows only the older T3BlbkFJ form)
+    # and Anthropic's keys
+    "openai-api-key": RegexDetector(
+        "openai-api-key",
+        "api-key",
+        re.compile(r"(?<![A-Za-z0-9_-])sk-(?:proj|svcacct|admin)-[A-Za-z0-9_-]{40,}"),
+        anchors=("sk-",),
+    ),
+    "anthropic-api-key": RegexDetector(
+        "anthropic-api-key",
+        "api-key",
+        re.compile(r"(?<![A-Za-z0-9_-])sk-ant-(?:api|admin)\d{2}-[A-Za-z0-9_-]{80,}"),
+        anchors=("sk-ant-",),
+    ),
     # OpenVPN's inline credentials: "<auth-user-pass>", the user, the password, the end
     "openvpn-credentials": RegexDetector(
         "openvpn-credentials",

@@ -157,6 +157,24 @@ SHOULD_FLAG: list[Case] = [
         "url-credentials",
     ),
     (
+        "discord-webhook",
+        lambda: fake.chars(fake._ALNUM + "_-", 68, "dw"),
+        '{ url = "https://discord.com/api/webhooks/123456789012345678/@V@"; }',
+        "discord-webhook",
+    ),
+    (
+        "openai-api-key",
+        lambda: "sk-proj-" + fake.chars(fake._ALNUM + "_-", 48, "oa"),
+        '{ x = "@V@"; }',
+        "openai-api-key",
+    ),
+    (
+        "anthropic-api-key",
+        lambda: "sk-ant-api03-" + fake.chars(fake._ALNUM + "_-", 95, "an"),
+        '{ x = "@V@"; }',
+        "anthropic-api-key",
+    ),
+    (
         "openvpn-credentials",
         fake.password,
         "{ services.openvpn.servers.x.config = ''\n  <auth-user-pass>\n  jdoe\n  @V@\n"
