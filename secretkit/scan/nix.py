@@ -134,6 +134,7 @@ class FileFacts:
         self.keyed_file = any(n.encode() in self.lowered for n in KEYED_NEEDS)
         self.builders = nix_positions.may_write_files(data)
         self._uses: dict[str, str] | None = None
+        self._given: dict[str, str] | None = None
         self.allow_mark = ALLOW_MARK.encode() in data
         self._allowed: set[int] | None = None
 
@@ -157,6 +158,13 @@ class FileFacts:
         if self._uses is None:
             self._uses = nix_positions.paths_after_directives(self.data) if self.builders else {}
         return self._uses
+
+    def given(self) -> dict[str, str]:
+        """The names secret options take their value from (``password = nas;``:
+        :func:`secretkit.scan.nix_positions.names_given_to_secrets`)."""
+        if self._given is None:
+            self._given = nix_positions.names_given_to_secrets(self.data)
+        return self._given
 
     def vendor(self) -> bool:
         """Whether the text can hold a vendor format at all (asked only when a
@@ -235,6 +243,8 @@ def literal_hits(
             and not _ENVIRONMENT.isdisjoint(path)
             and not _ENVIRONMENT.isdisjoint(path[:-1])
         )
+        if kind is None and len(path) == 1 and path[0] in facts.given():
+            kind = facts.given()[path[0]]  # let nas = "…"; … password = nas;
         if kind is None and len(path) >= 2 and path[-2] == "basicAuth":
             kind = "password"  # basicAuth = { <user> = "<password>"; }
         if kind is None and env_key_name and in_environment:

@@ -298,7 +298,7 @@ def _all(spans: Spans) -> list[Hit]:
 
 
 def _flags(facts: FileFacts) -> tuple[object, ...]:
-    return facts.keyed_file, facts.builders, facts.vendor(), facts.uses()
+    return facts.keyed_file, facts.builders, facts.vendor(), facts.uses(), facts.given()
 
 
 def _tokens(facts: FileFacts) -> list[tuple[int, int, str, str, str]]:

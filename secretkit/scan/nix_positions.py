@@ -332,3 +332,30 @@ def assignments(text: str) -> list[tuple[str, int, int]] | None:
     return [
         (m.group(1), offset + m.start(2), offset + m.end(2)) for m in _ASSIGNMENT.finditer(body)
     ]
+
+
+# `password = nas;` / `token = lib.mkDefault nas;`: a secret option given a name whose
+# string is bound elsewhere in the file (`let nas = "…"; in`)
+_GIVEN_NAME = re.compile(
+    rb"([A-Za-z_][\w'-]*)[ \t]*=[ \t]*(?:lib\.mk(?:Default|Force)[ \t]+)?([A-Za-z_][\w'-]*)[ \t]*;"
+)
+_NOT_NAMES = frozenset({b"true", b"false", b"null"})
+
+
+def names_given_to_secrets(source: bytes) -> dict[str, str]:
+    """The names a secret-named attribute takes its value from (``password = nas;``):
+    name → the kind of secret the attribute names."""
+    given: dict[str, str] = {}
+    if b"let" not in source:
+        return given
+    for found in _GIVEN_NAME.finditer(source):
+        name = found.group(2)
+        if name in _NOT_NAMES:
+            continue
+        key = found.group(1).decode("ascii")
+        kind = (
+            None if filters.hash_name(key) or filters.public_name(key) else filters.secret_name(key)
+        )
+        if kind is not None and kind != "password-hash":
+            given.setdefault(name.decode("ascii"), kind)
+    return given

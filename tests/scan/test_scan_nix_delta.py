@@ -192,6 +192,11 @@ EDITS = [
         + FILLER
         + '  services.openvpn.servers.a.config = "auth-user-pass ${{authFile}}";\n}}\n',
     ),
+    # a secret option given a name bound to a string far above it
+    (
+        'let\n  nas = "{s}";\nin {{\n' + FILLER + "  services.x.user = nas;\n}}\n",
+        'let\n  nas = "{s}";\nin {{\n' + FILLER + "  services.x.password = nas;\n}}\n",
+    ),
     # a comment's binding, and a literal beside an edit on the same line
     ("{{\n" + FILLER + '  # foo = "{s}";\n}}\n', "{{\n" + FILLER + '  # token = "{s}";\n}}\n'),
 ]
@@ -214,7 +219,7 @@ def test_some_of_those_edits_are_scanned_from_the_version_before() -> None:
         assert previous is not None
         new = after.format(s=s).encode()
         followed.append(nix_delta._rescan(previous, new, nix_delta.file_facts(new)) is not None)
-    assert len(followed) == 9 and sum(followed) >= 4, followed
+    assert len(followed) == 10 and sum(followed) >= 4, followed
 
 
 def _texts() -> list[tuple[str, bytes]]:

@@ -91,6 +91,9 @@ def reference_scan(data: bytes) -> tuple[list[Hit], bool]:
         if not raw.strip():
             continue
         kind = filters.secret_name(key) if key else None
+        given = nix_positions.names_given_to_secrets(data)
+        if kind is None and len(path) == 1 and path[0] in given:
+            kind = given[path[0]]
         if kind is None and len(path) >= 2 and path[-2] == "basicAuth":
             kind = "password"
         if kind is None and _ENV_KEY_NAME.match(key) and _in_environment(path):
@@ -310,6 +313,7 @@ def _snippet(r: random.Random) -> str:
             f"{key} = {lit}; # secretkit: allow",
             f"meta.{key} = {lit};",
             f'url."https://u:{_value(r)}@git.lan/".insteadOf = {lit};',
+            f"{r.choice(['nas', 'x', 'home'])} = {lit}; token = {r.choice(['nas', 'x', 'cfg'])};",
             f'"{_value(r)}" = {lit};',
         ]
     )

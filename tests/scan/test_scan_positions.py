@@ -194,6 +194,11 @@ SHELL: list[Row] = [
 
 # A secret in a quoted attribute name (published as a value is).
 ATTR_NAMES: list[Row] = [
+    ("let-name-given-to-password", pw,
+     '{ lib, ... }: let nas = "@V@"; in { services.x.password = lib.mkDefault nas; }',
+     "secret-attribute", "password"),
+    ("let-name-given-to-user", pw, '{ ... }: let nas = "@V@"; in { services.x.user = nas; }',
+     None, None),
     ("telegram-api-hash", lambda: fake.hex_key(16, "tg"),
      '{ services.mautrix-telegram.settings.telegram.api_hash = "@V@"; }', "secret-attribute",
      "api-key"),
