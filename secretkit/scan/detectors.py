@@ -540,7 +540,7 @@ DETECTORS: dict[str, Detector] = {
         "anthropic-api-key",
         "api-key",
         re.compile(r"(?<![A-Za-z0-9_-])sk-ant-(?:api|admin)\d{2}-[A-Za-z0-9_-]{80,}"),
-        anchors=("sk-ant-",),
+        anchors=("sk-",),  # (asked once for both key formats)
     ),
     # OpenVPN's inline credentials: "<auth-user-pass>", the user, the password, the end
     "openvpn-credentials": RegexDetector(

@@ -335,10 +335,10 @@ def assignments(text: str) -> list[tuple[str, int, int]] | None:
 
 
 # `password = nas;` / `token = lib.mkDefault nas;`: a secret option given a name whose
-# string is bound elsewhere in the file (`let nas = "…"; in`)
-_GIVEN_NAME = re.compile(
-    rb"([A-Za-z_][\w'-]*)[ \t]*=[ \t]*(?:lib\.mk(?:Default|Force)[ \t]+)?([A-Za-z_][\w'-]*)[ \t]*;"
-)
+# string is bound elsewhere in the file (`let nas = "…"; in`).  Found from each "="
+# (re scans for the literal quickly), the attribute name read back from it.
+_GIVEN_VALUE = re.compile(rb"=[ \t]*(?:lib\.mk(?:Default|Force)[ \t]+)?([A-Za-z_][\w'-]*)[ \t]*;")
+_NAME_BEFORE = re.compile(rb"([A-Za-z_][\w'-]*)[ \t]*\Z")
 _NOT_NAMES = frozenset({b"true", b"false", b"null"})
 
 
@@ -348,11 +348,14 @@ def names_given_to_secrets(source: bytes) -> dict[str, str]:
     given: dict[str, str] = {}
     if b"let" not in source:
         return given
-    for found in _GIVEN_NAME.finditer(source):
-        name = found.group(2)
+    for found in _GIVEN_VALUE.finditer(source):
+        name = found.group(1)
         if name in _NOT_NAMES:
             continue
-        key = found.group(1).decode("ascii")
+        before = _NAME_BEFORE.search(source, max(0, found.start() - 80), found.start())
+        if before is None:
+            continue
+        key = before.group(1).decode("ascii")
         kind = (
             None if filters.hash_name(key) or filters.public_name(key) else filters.secret_name(key)
         )
