@@ -452,8 +452,13 @@ def _secret_file_hits(text: str, path: str) -> list[Hit]:
     name = path.rsplit("/", 1)[-1].lower()
     if name.endswith(_NOT_SECRET_FILES) or name.startswith("."):
         return []
+    if name.split(".")[0] in ("readme", "license", "notes", "todo", "changelog", "copying"):
+        return []
     parts = path.lower().split("/")[:-1]
-    kind = name_kind(path.lower()) or ("secret" if {"secrets", "secret"} & set(parts) else None)
+    named = name_kind(path.lower())
+    if named is None and " " in value:
+        return []  # words in a file only its directory calls secret: prose, as likely
+    kind = named or ("secret" if {"secrets", "secret"} & set(parts) else None)
     if kind is None:
         return []
     start = text.find(value)

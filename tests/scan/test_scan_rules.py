@@ -570,6 +570,8 @@ def test_secret_names(name: str, kind: str | None) -> None:
         ("restic-password.txt", "@V@\n", "secret-file-text"),
         ("secrets/nas", "@V@\n", "secret-file-text"),
         ("fixtures/post-body-pass.txt", "Done.\n", None),
+        ("secrets/README", "Encrypted with sops, keys in .sops.yaml\n", None),
+        ("secrets/motd", "Welcome to the lab, be nice\n", None),
         ("secrets/host.pub", "@V@\n", None),
         ("notes/password-policy.txt", "use a manager @V@\nand rotate yearly\n", None),
         (
@@ -793,3 +795,10 @@ def test_docker_registry_auth_is_base64_of_user_and_password() -> None:
     for decoy in ("basic", "none", base64.b64encode(b"test").decode(), "am9objo="):  # "john:"
         data = f'{{"auths": {{"ghcr.io": {{"auth": "{decoy}"}}}}}}\n'.encode()
         assert _rules(data, ".docker/config.json") == [], decoy
+
+
+def test_a_passphrase_file_named_for_one_is_its_whole_line() -> None:
+    phrase = " ".join(fake.passphrase("file").split("-")[:5])
+    data = f"{phrase}\n".encode()
+    assert _rules(data, "secrets/borg-passphrase") == [("secret-file-text", phrase.encode())]
+    assert _rules(data, "secrets/motd") == []  # words only the directory calls secret
