@@ -21,6 +21,7 @@ from secretkit.scan.match_starts import (
     env_assign_starts,
     finditer_at,
     folded,
+    lines_with,
     matches_at,
     may_hold,
     may_match,
@@ -247,12 +248,9 @@ _KEYWORD_PASSWORD = re.compile(
 )
 
 
-def _line_starts_before(text: str, words: tuple[str, ...]) -> Iterable[int] | None:
-    """The start of each line holding one of ``words`` (lower case) in any case."""
-    lowered = folded(text)
-    if lowered is None:
-        return None
-    return sorted({text.rfind("\n", 0, at) + 1 for at in word_starts(lowered, words)})
+def _keyword_starts(text: str) -> Iterable[int] | None:
+    lines = lines_with(text, ("pass",))
+    return None if lines is None else [start for start, _end in lines]
 
 
 def _sql_starts(text: str) -> Iterable[int] | None:
@@ -268,7 +266,8 @@ STARTS: dict[str, tuple[re.Pattern[str], Callable[[str], Iterable[int] | None]]]
     "heredoc": (_HEREDOC, lambda text: word_starts(text, ("cat",))),
     "netrc": (_NETRC, lambda text: word_starts(text, ("machine",))),
     "sql": (_SQL_PASSWORD, _sql_starts),
-    "keyword": (_KEYWORD_PASSWORD, lambda text: _line_starts_before(text, ("pass",))),
+    # (a match starts at the start of a line holding "pass" in any case)
+    "keyword": (_KEYWORD_PASSWORD, _keyword_starts),
     "env": (_ENV_ASSIGN, env_assign_starts),
     "url": (_URL_CREDS, url_starts),
     "curl": (_CURL_USER, lambda text: word_starts(text, ("curl",))),

@@ -347,22 +347,7 @@ def literal_hits(
                     Hit(offset, offset + len(stripped), "password-file-text", "password", "high")
                 )
 
-        mapped: NixString | None = None  # the literal with each character's byte, if needed
-        kept: list[Hit] = []
-        for hit in found:
-            if not lit.literal_text(hit.start, hit.end):
-                continue
-            value = lit.value[hit.start : hit.end]
-            if hit.rule not in KEYED_RULES and filters.not_secret(
-                value, token=hit.rule not in FREEFORM_RULES
-            ):
-                continue
-            mapped = mapped or cst.string_from(tree, node, path, binding)
-            start, end = mapped.span_of(hit.start, hit.end)
-            line = data.count(b"\n", 0, start) + 1
-            if line in allowed_lines:
-                continue
-            kept.append(Hit(start, end, hit.rule, hit.kind, hit.severity, _dotted(path), value))
+        kept = _placed(tree, data, node, path, binding, lit, found, allowed_lines)
         if kept:
             out.append((at, until, kept))
     return out
@@ -390,18 +375,46 @@ def name_hits(tree: Any, facts: FileFacts) -> list[Hit]:
     allowed_lines = facts.allowed_lines(tree)
     for node in names.values():
         lit = Value(*cst.string_parts(tree, node))
-        mapped = cst.string_from(tree, node, [], None)
-        for start, end in _literal_runs(lit):
-            for hit in token_hits(lit.value[start:end], Context(()), start, vendor=facts.vendor()):
-                value = lit.value[hit.start : hit.end]
-                if not lit.literal_text(hit.start, hit.end) or filters.not_secret(
-                    value, token=hit.rule not in FREEFORM_RULES
-                ):
-                    continue
-                at, until = mapped.span_of(hit.start, hit.end)
-                if data.count(b"\n", 0, at) + 1 not in allowed_lines:
-                    out.append(Hit(at, until, hit.rule, hit.kind, hit.severity, None, value))
+        found = [
+            hit
+            for start, end in _literal_runs(lit)
+            for hit in token_hits(lit.value[start:end], Context(()), start, vendor=facts.vendor())
+        ]
+        out.extend(_placed(tree, data, node, [], None, lit, found, allowed_lines))
     return out
+
+
+def _placed(
+    tree: Any,
+    data: bytes,
+    node: Any,
+    path: list[str],
+    binding: Any,
+    lit: Value,
+    found: list[Hit],
+    allowed_lines: set[int],
+) -> list[Hit]:
+    """``found`` (indexes into ``lit``'s value) as hits of the file (bytes, with the
+    value and ``path`` dotted): those on the literal's own text whose values pass the
+    filters, on lines without the allow mark."""
+    from secretkit.nix import cst
+
+    mapped: NixString | None = None  # the literal with each character's byte, if needed
+    kept: list[Hit] = []
+    for hit in found:
+        if not lit.literal_text(hit.start, hit.end):
+            continue
+        value = lit.value[hit.start : hit.end]
+        if hit.rule not in KEYED_RULES and filters.not_secret(
+            value, token=hit.rule not in FREEFORM_RULES
+        ):
+            continue
+        mapped = mapped or cst.string_from(tree, node, path, binding)
+        start, end = mapped.span_of(hit.start, hit.end)
+        if data.count(b"\n", 0, start) + 1 in allowed_lines:
+            continue
+        kept.append(Hit(start, end, hit.rule, hit.kind, hit.severity, _dotted(path), value))
+    return kept
 
 
 # Rules that need a name or a command around them: in a comment only through a binding.

@@ -7,7 +7,7 @@ of the command-line flag before it in a list (:func:`flag_value_hit`)."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from secretkit.scan import filters, nix_positions
@@ -120,7 +120,7 @@ def flag_value_hit(lit: Value, kind: str) -> Hit | None:
     attribute = attribute_hit(lit.value, kind)
     if attribute is None:
         return None
-    return Hit(attribute.start, attribute.end, "command-secret", kind, "high")
+    return replace(attribute, rule="command-secret", kind=kind, severity="high")
 
 
 def assignment_hits(lit: Value) -> list[Hit]:
@@ -135,13 +135,5 @@ def assignment_hits(lit: Value) -> list[Hit]:
         kind = named[0] if named is not None else None
         attribute = attribute_hit(lit.value[start:end], kind) if kind is not None else None
         if attribute is not None:
-            out.append(
-                Hit(
-                    start + attribute.start,
-                    start + attribute.end,
-                    attribute.rule,
-                    attribute.kind,
-                    attribute.severity,
-                )
-            )
+            out.append(replace(attribute, start=start + attribute.start, end=start + attribute.end))
     return out
