@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from secretkit.gate.finding_fix import ALLOW_FILE, finding_fix
+from secretkit.gate.finding_fix import ALLOW_FILE, finding_fix, mark_works
 from secretkit.git import require_repo
 
 if TYPE_CHECKING:
@@ -56,6 +56,9 @@ class HookReport:
     allow_unscanned: bool = False
     # why `migrate` would refuse a finding (by id()); absent: migrate accepts it
     refusals: dict[int, Refusal] = field(default_factory=dict)
+    # findings (by id()) an allow comment at the end of their line would not silence
+    # harmlessly (finding_fix.mark_works): only the allowlist is offered for them
+    no_mark: set[int] = field(default_factory=set)
 
     @property
     def blocking(self) -> list[Finding]:
@@ -124,6 +127,11 @@ def run_hook(
     if secrets_files:
         _judge_sops_files(root, secrets_files, report)
     report.refusals = _refusals(root, report.findings + report.preexisting, staged)
+    report.no_mark = {
+        id(f)
+        for f in report.findings + report.preexisting
+        if not mark_works(f.path, f.rule, f.line, staged.get(f.path))
+    }
     if ahead is not None:
         ahead.join()
     else:
@@ -320,9 +328,11 @@ def _fix(report: HookReport, finding: Finding, secrets_files: set[str]) -> str:
     if finding.path in secrets_files:
         return "this file must be encrypted: see its fix below"
     refused = report.refusals.get(id(finding))
-    if refused is None:
-        return finding_fix(finding.path, finding.fingerprint)
-    return finding_fix(finding.path, finding.fingerprint, refused.reason, refused.builder)
+    reason, builder = (None, None) if refused is None else refused
+    mark = id(finding) not in report.no_mark
+    return finding_fix(
+        finding.path, finding.fingerprint, reason, builder, rule=finding.rule, mark=mark
+    )
 
 
 # --- hook install / uninstall: what the CLI shows ----------------------------------

@@ -5,6 +5,10 @@ from __future__ import annotations
 
 ALLOW_COMMENT = "# secretkit: allow"
 ALLOW_FILE = ".secretkit-allow"  # secretkit.scan.allowlist.ALLOW_FILE (not imported: start-up)
+# The rule of a file that is one secret (secretkit.scan.text_files): the whole file moves.
+WHOLE_FILE_RULE = "secret-file-text"
+# Formats where "# …" after a value is a comment, whatever the line holds.
+_COMMENT_FORMATS = ("yaml", "toml", "shell")
 
 
 def finding_fix(
@@ -12,11 +16,16 @@ def finding_fix(
     fingerprint: str | None = None,
     refusal: str | None = None,
     builder: str | None = None,
+    *,
+    rule: str = "",
+    mark: bool = True,
 ) -> str:
     """The exact way out for a plaintext secret in ``path``.  ``refusal``: why
     ``migrate`` would not move it (:func:`secretkit.plan.advice.migrate_refusal`);
     then the manual route is named instead of ``migrate``.  ``builder``: the value is
-    the text of that builder's call (``pkgs.writeText``): the path goes in its place."""
+    the text of that builder's call (``pkgs.writeText``): the path goes in its place.
+    ``rule``: the finding's.  ``mark``: whether :data:`ALLOW_COMMENT` at the end of
+    its line would silence it harmlessly (:func:`mark_works`)."""
     if path.endswith(".nix") and refusal is None:
         move = "run `secretkit migrate` to move it into a sops file and reference it from Nix"
     elif path.endswith(".nix"):
@@ -32,13 +41,53 @@ def finding_fix(
             "`secretkit set secrets/<host>.yaml '[\"<name>\"]'` (reads it from stdin), declare "
             f'sops.secrets."<name>" {point}'
         )
+    elif rule == WHOLE_FILE_RULE:
+        import shlex
+
+        quoted = shlex.quote(path)
+        move = (
+            "the whole file is the secret: store it with `secretkit set "
+            f'secrets/<host>.yaml \'["<name>"]\' < {quoted}`, declare sops.secrets."<name>", '
+            "point the option that names this file at its .path (a path in the Nix store "
+            f"is world-readable), then `git rm {quoted}`"
+        )
     else:
         move = (
             "move the value into a sops file (`secretkit set secrets/<host>.yaml "
             "'[\"<name>\"]'` reads it from stdin) and reference that instead"
         )
     allow = f"echo {fingerprint} >> {ALLOW_FILE}" if fingerprint else f"add it to {ALLOW_FILE}"
+    if not mark:
+        return f"{move}; if it is not a secret, allowlist it: {allow}"
     return (
         f"{move}; if it is not a secret, append `{ALLOW_COMMENT}` to the line "
         f"or allowlist it: {allow}"
     )
+
+
+def mark_works(path: str, rule: str, line: int, source: bytes | None) -> bool:
+    """Whether :data:`ALLOW_COMMENT` appended to ``line`` (1-based) of ``path``
+    silences its finding and leaves what the file says unchanged: only where it is a
+    comment — YAML, TOML, shell, and Nix outside a string (``source``: the file's
+    bytes; inside a Nix string the scan sees no comment and still reports the value).
+    Not for a file that is one secret (the mark would become part of the value), a
+    private key (its armour line), JSON (no comments), env and INI files (systemd's
+    ``EnvironmentFile=`` and many INI readers keep ``# …`` in the value) or other text."""
+    from secretkit.scan.formats import file_format
+
+    if rule in (WHOLE_FILE_RULE, "private-key"):
+        return False
+    kind = file_format(path)
+    if kind in _COMMENT_FORMATS:
+        return True
+    if kind != "nix" or source is None:
+        return False
+    from secretkit.nix import cst
+
+    end = -1
+    for _ in range(line):
+        end = source.find(b"\n", end + 1)
+        if end == -1:
+            end = len(source)
+            break
+    return not cst.in_string(cst.parse(source), end)

@@ -45,12 +45,12 @@ def check_plaintext_tree(ctx: CheckContext) -> list[CheckResult]:
 
 def _fix_for(ctx: CheckContext, finding: Finding) -> str:
     """The way out for one finding: ``migrate`` only when its planner accepts it."""
-    from secretkit.gate.finding_fix import finding_fix
+    from secretkit.gate.finding_fix import finding_fix, mark_works
     from secretkit.plan.advice import host_refusal, migrate_refusal, repo_pin
 
     refusal, builder = None, None
+    source = ctx.read(finding.path) if finding.path.endswith(".nix") else None
     if finding.path.endswith(".nix"):
-        source = ctx.read(finding.path)
         if source is None:
             refusal = "unreadable"
         else:  # as migrate decides: first by the hosts using the file, then the literal
@@ -58,7 +58,10 @@ def _fix_for(ctx: CheckContext, finding: Finding) -> str:
             if refusal is None:
                 advice = migrate_refusal(finding.path, source, finding, repo_pin(ctx.read))
                 refusal, builder = advice if advice is not None else (None, None)
-    return finding_fix(finding.path, finding.fingerprint, refusal, builder)
+    mark = mark_works(finding.path, finding.rule, finding.line, source)
+    return finding_fix(
+        finding.path, finding.fingerprint, refusal, builder, rule=finding.rule, mark=mark
+    )
 
 
 def _hash_warning(check_id: str, place: str, preview: str, where: str, path: str) -> CheckResult:

@@ -4,7 +4,8 @@ Parsing goes through tree-sitter-nix (:mod:`secretkit.nix.syntax`); Nix is never
 evaluated.  Everything handed out carries byte offsets into the original source so
 later stages can edit by spans (:mod:`secretkit.nix.edits`, :mod:`secretkit.nix.emit`).
 
-* :func:`parse` — bytes → :class:`NixTree` (``has_errors``/``error_spans``); :func:`walk`.
+* :func:`parse` — bytes → :class:`NixTree` (``has_errors``/``error_spans``); :func:`walk`;
+  :func:`in_string` — whether a byte lies inside a string literal.
 * :func:`attr_name` / :func:`attr_names` / :func:`static_attr_names` — the one
   attribute path reader; :func:`dotted_name` for ``a.b.c`` expressions.
 * :func:`strings` — every string literal (``"…"`` and ``''…''``) with its value
@@ -38,8 +39,10 @@ from secretkit.nix.syntax import NixTree as NixTree
 from secretkit.nix.syntax import Node as Node
 from secretkit.nix.syntax import Tree as Tree
 from secretkit.nix.syntax import _parser as _parser
+from secretkit.nix.syntax import comments as comments
 from secretkit.nix.syntax import deeper, mkif_body
 from secretkit.nix.syntax import follow_let as follow_let
+from secretkit.nix.syntax import in_string as in_string
 from secretkit.nix.syntax import inherited_from as inherited_from
 from secretkit.nix.syntax import let_bound as let_bound
 from secretkit.nix.syntax import node_text as node_text
@@ -399,13 +402,6 @@ def string_from(tree: Tree, node: Node, attrpath: list[str], binding: Node | Non
 def string_at(tree: Tree, node: Node) -> NixString:
     """The :class:`NixString` of one string node."""
     return literal(tree, node, path_of(tree, node), _enclosing_binding(node))
-
-
-def comments(tree: Tree) -> Iterator[tuple[int, int, str]]:
-    """``(start, end, text)`` of every comment."""
-    for node in walk(tree.root):
-        if node.type == "comment":
-            yield int(node.start_byte), int(node.end_byte), node_text(tree, node)
 
 
 # ---------------------------------------------------------------------------

@@ -172,6 +172,24 @@ def walk(node: Node) -> Iterator[Node]:
         stack.extend(reversed(current.children))
 
 
+def comments(tree: Tree) -> Iterator[tuple[int, int, str]]:
+    """``(start, end, text)`` of every comment."""
+    for node in walk(tree.root):
+        if node.type == "comment":
+            yield int(node.start_byte), int(node.end_byte), node_text(tree, node)
+
+
+def in_string(tree: Tree, byte: int) -> bool:
+    """Whether ``byte`` lies inside a string literal, between its quotes (what is
+    written there belongs to the string: ``#`` starts no comment)."""
+    node = tree.root.descendant_for_byte_range(byte, byte)
+    while node is not None:
+        if node.type in STRING_TYPES:
+            return bool(node.start_byte < byte < node.end_byte)
+        node = node.parent
+    return False
+
+
 def inherited_from(tree: Tree, node: Node) -> Iterator[tuple[Node, list[str]]]:
     """(source expression, names) of each ``inherit (source) a b;`` of an attrset or
     ``let`` (:func:`attrset_entries` gives the plain ``inherit a b;``)."""

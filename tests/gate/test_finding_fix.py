@@ -1,0 +1,178 @@
+"""The way out printed after a plaintext finding (``hook`` and ``check``): every route
+it names must work when followed.  The allow comment is offered only where it is a
+comment the scanner reads and that changes nothing the file says; the allowlist
+always; a file that is one secret moves whole into sops and leaves the repository."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from secretkit.gate.finding_fix import ALLOW_COMMENT, finding_fix, mark_works
+from secretkit.scan.one_file import scan_bytes
+from tests.conftest import ROOT, commit_all, git
+from tests.sops.keys_support import age_key
+from tests.support import fake
+
+PW = fake.password("finding-fix")  # a value the scanner reports wherever a password goes
+
+NIX_INDENTED = f"""\
+{{ pkgs, ... }}:
+{{
+  environment.etc."app.conf".text = ''
+    password = {PW}
+  '';
+}}
+"""
+NIX_QUOTED_MULTILINE = (
+    f'{{\n  environment.etc."app.conf".text = "user=me\n  password={PW}\n  ";\n}}\n'
+)
+NIX_ONE_LINE = f'{{\n  services.foo.settings.password = "{PW}";\n}}\n'
+
+
+def _line_of(text: str, needle: str) -> int:
+    return text[: text.index(needle)].count("\n") + 1
+
+
+def _with_mark(text: str, line: int) -> str:
+    lines = text.split("\n")
+    lines[line - 1] += f" {ALLOW_COMMENT}"
+    return "\n".join(lines)
+
+
+def _found(path: str, text: str) -> bool:
+    hits, _skipped = scan_bytes(path, text.encode())
+    return any(h.secret.reveal() == PW for h in hits)
+
+
+@pytest.mark.parametrize(
+    ("path", "text", "works"),
+    [
+        ("a.nix", NIX_ONE_LINE, True),
+        ("a.nix", NIX_INDENTED, False),  # inside '' … '': no comment, still reported
+        ("a.nix", NIX_QUOTED_MULTILINE, False),
+        ("a.yaml", f"db:\n  password: {PW}\n", True),
+        ("a.toml", f'[db]\npassword = "{PW}"\n', True),
+        ("a.sh", f"export DB_PASSWORD='{PW}'\n", True),
+    ],
+)
+def test_the_mark_is_offered_exactly_where_the_scanner_then_stays_silent(
+    path: str, text: str, works: bool
+) -> None:
+    assert _found(path, text)
+    line = _line_of(text, PW)
+    assert mark_works(path, "secret-attribute", line, text.encode()) is works
+    assert _found(path, _with_mark(text, line)) is not works
+
+
+@pytest.mark.parametrize(
+    ("path", "rule"),
+    [
+        ("config.json", "secret-attribute"),  # JSON has no comments
+        ("app.env", "secret-attribute"),  # systemd's EnvironmentFile keeps "# …" in the value
+        ("app.ini", "secret-attribute"),
+        ("init.lua", "secret-attribute"),  # comment syntax unknown
+        ("hosts/box/restic-password.txt", "secret-file-text"),  # would join the value
+        ("id_ed25519.yaml", "private-key"),  # the armour line
+        ("a.nix", "secret-attribute"),  # (no source to judge)
+    ],
+)
+def test_the_mark_is_not_offered_where_it_would_change_the_file(path: str, rule: str) -> None:
+    assert mark_works(path, rule, 1, None) is False
+    fix = finding_fix(path, "sk2:" + "0" * 32, rule=rule, mark=False)
+    assert ALLOW_COMMENT not in fix
+    assert "allowlist it: echo sk2:" in fix
+
+
+def test_a_whole_file_secret_is_moved_whole_and_removed() -> None:
+    fix = finding_fix("hosts/my box/pw.txt", None, rule="secret-file-text", mark=False)
+    assert "< 'hosts/my box/pw.txt'" in fix  # quoted for the shell
+    assert "git rm 'hosts/my box/pw.txt'" in fix
+    assert "run `secretkit migrate`" not in fix
+
+
+def _cli(repo: Path, *args: str, stdin: bytes | None = None, env: dict[str, str] | None = None):
+    return subprocess.run(
+        [sys.executable, "-m", "secretkit", *args],
+        cwd=repo,
+        input=stdin,
+        capture_output=True,
+        env=dict(os.environ, PYTHONPATH=str(ROOT), **(env or {})),
+    )
+
+
+def test_the_hook_fix_for_a_secret_in_a_nix_string_works_as_printed(tmp_git_repo: Path) -> None:
+    repo = tmp_git_repo
+    (repo / "flake.nix").write_text("{ outputs = _: { }; }\n")
+    commit_all(repo, "base")
+    (repo / "app.nix").write_text(NIX_INDENTED)
+    git(repo, "add", "app.nix")
+    blocked = _cli(repo, "hook")
+    out = blocked.stdout.decode() + blocked.stderr.decode()
+    assert blocked.returncode == 1, out
+    assert PW not in out
+    assert ALLOW_COMMENT not in out  # it would land inside the string
+    match = re.search(r"allowlist it: echo (sk2:[0-9a-f]{32}) >> \.secretkit-allow", out)
+    assert match, out
+    (repo / ".secretkit-allow").write_text(match.group(1) + "\n")
+    git(repo, "add", ".secretkit-allow")
+    passed = _cli(repo, "hook")
+    assert passed.returncode == 0, passed.stdout.decode() + passed.stderr.decode()
+
+
+def test_the_check_fix_for_a_secret_file_works_as_printed(
+    tmp_git_repo: Path, tmp_path: Path
+) -> None:
+    repo = tmp_git_repo
+    admin, host = age_key(), age_key()
+    key_file = admin.write(tmp_path / "keys" / "admin.txt")
+    env = {"SOPS_AGE_KEY_FILE": str(key_file)}
+    secret = fake.password("restic-file")
+    (repo / "hosts" / "box").mkdir(parents=True)
+    (repo / "hosts/box/restic-password.txt").write_text(secret + "\n")
+    module = (
+        '{ ... }: {\n  services.restic.backups.home.passwordFile = "${./restic-password.txt}";\n}\n'
+    )
+    (repo / "hosts/box/default.nix").write_text(module)
+    assert _cli(repo, "init", "--admin", admin.public, env=env).returncode == 0
+    assert _cli(repo, "hosts", "add", "box", "--age", host.public, env=env).returncode == 0
+    commit_all(repo, "restic")
+
+    checked = _cli(repo, "check", env=env)
+    out = checked.stdout.decode()
+    assert checked.returncode == 1
+    assert secret not in out + checked.stderr.decode()
+    fix = next(
+        line for line in out.splitlines() if "restic-password.txt" in line and "fix:" in line
+    )
+    assert ALLOW_COMMENT not in fix
+    command = re.search(r"`(secretkit set secrets/<host>\.yaml '\[\"<name>\"\]' < (\S+))`", fix)
+    assert command, fix
+    # follow it: the host is box, the name restic
+    stored = _cli(
+        repo,
+        "set",
+        "secrets/box.yaml",
+        '["restic"]',
+        stdin=(repo / command.group(2)).read_bytes(),
+        env=env,
+    )
+    assert stored.returncode == 0, stored.stderr.decode()
+    module = module.replace('"${./restic-password.txt}"', 'config.sops.secrets."restic".path')
+    module = module.replace("{ ... }:", "{ config, ... }:").replace(
+        "{\n  services", '{\n  sops.secrets."restic".sopsFile = ../../secrets/box.yaml;\n  services'
+    )
+    (repo / "hosts/box/default.nix").write_text(module)
+    assert f"git rm {command.group(2)}" in fix
+    git(repo, "rm", "-q", command.group(2))
+    commit_all(repo, "moved into sops")
+
+    decrypted = _cli(repo, "decrypt", "secrets/box.yaml", "--extract", '["restic"]', env=env)
+    assert decrypted.stdout.decode().strip() == secret
+    tree = _cli(repo, "scan")
+    assert tree.returncode == 0, tree.stdout.decode()
