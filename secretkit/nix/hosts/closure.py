@@ -66,6 +66,7 @@ class Closure(Evaluator):
         self.draining = False
         self.hives_done: set[tuple[Path, int]] = set()
         self._own: dict[tuple[str, ...], Path] | None = None
+        self._inputs: frozenset[str] | None = None
         self.in_home = False  # reading a home-manager module of the host
         self.entry_files: dict[str, tuple[Path, ...]] = {}  # a haumea entry's own files
 
@@ -144,8 +145,12 @@ class Closure(Evaluator):
         if self.from_modules_path(target):
             self.note_external(target.file, node, "a nixpkgs module under modulesPath")
             return
-        if kind in ("path_expression", "string_expression"):
+        if kind in ("path_expression", "string_expression") or self.joined(target):
             text = self.path_text(target)
+            source = self.input_anchor(target) if text is None else None
+            if source is not None:  # "${nixpkgs}/nixos/modules/…": not this repository
+                self.note_external(target.file, node, f"a module of the flake input {source}")
+                return
             if text is None:
                 self.note(target.file, node, f"module path built from {self.describe(target)}")
                 return
@@ -238,6 +243,30 @@ class Closure(Evaluator):
                         self._own[(full[hit], full[hit + 1])] = rel
         return self._own
 
+    def input_anchor(self, v: Val) -> str | None:
+        """The flake input a string starts at (``"${nixpkgs}/…"``, ``nixpkgs`` an
+        unbound parameter named like one of flake.nix's inputs), else None."""
+        first = next((c for c in v.node.named_children if c.type != "comment"), None)
+        if v.node.type != "string_expression" or first is None or first.type != "interpolation":
+            return None
+        inner = next((c for c in first.named_children if c.type != "comment"), None)
+        name = v.file.text(inner) if inner is not None else ""
+        if inner is None or inner.type != "variable_expression" or v.scope.get(name) is not None:
+            return None
+        return name if name in self.flake_inputs() else None
+
+    def flake_inputs(self) -> frozenset[str]:
+        """The names of flake.nix's inputs (``inputs.<name>…``)."""
+        if self._inputs is None:
+            file = self.load(Path("flake.nix"))
+            self._inputs = frozenset(
+                full[1]
+                for b in (cst.bindings(file) if file is not None else ())
+                for full in [[*b.attrset_path, *b.attrpath]]
+                if len(full) > 1 and full[0] == "inputs"
+            )
+        return self._inputs
+
     def imported(self, v: Val, acc: HostAcc, entry: bool) -> None:
         """``import X …`` / ``callPackage X …`` used as a module or anywhere in one."""
         head = v.node
@@ -252,9 +281,8 @@ class Closure(Evaluator):
             return
         arg = Val(first_arg, v.file, v.scope)
         target = self.deref(arg)
-        if isinstance(target, Val) and target.node.type in (
-            "path_expression",
-            "string_expression",
+        if isinstance(target, Val) and (
+            target.node.type in ("path_expression", "string_expression") or self.joined(target)
         ):
             text = self.path_text(target)
             if text is not None:

@@ -68,7 +68,60 @@ class Evaluator(Files):
                     if isinstance(target, Val) and target.node.type == "path_expression":
                         return self.path_text(target)
             return self._anchored_text(v, kids)
+        if node.type == "binary_expression":
+            return self._joined_path(v)
         return None
+
+    def joined(self, v: Val) -> bool:
+        """Whether ``v`` is ``path + …`` (:meth:`path_text` reads it as one path)."""
+        node: Node | None = v.node
+        while node is not None and node.type == "binary_expression":
+            op = node.child_by_field_name("operator")
+            if op is None or v.file.text(op) != "+":
+                return False
+            node = node.child_by_field_name("left")
+        return node is not None and node is not v.node and node.type == "path_expression"
+
+    def _joined_path(self, v: Val) -> str | None:
+        """``./hosts + "/${name}" + /configuration.nix``: a path literal of ``v``'s file
+        with strings (their ``${name}`` parts known) and absolute path literals appended,
+        as Nix joins them (``path + "/x"`` and ``path + /x`` both append ``/x``)."""
+        node, file = v.node, v.file
+        op = node.child_by_field_name("operator")
+        left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
+        if op is None or file.text(op) != "+" or left is None or right is None:
+            return None
+        if left.type == "binary_expression":
+            head = self._joined_path(Val(left, file, v.scope))
+        else:
+            head = (
+                self.path_text(Val(left, file, v.scope)) if left.type == "path_expression" else None
+            )
+        tail: str | None = None
+        if right.type == "path_expression":
+            tail = self.path_text(Val(right, file, v.scope))
+        elif right.type == "string_expression":
+            tail = self._string_text(Val(right, file, v.scope))
+        if head is None or tail is None or not tail.startswith("/") or ".." in tail.split("/"):
+            return None
+        return head.rstrip("/") + tail
+
+    def _string_text(self, v: Val) -> str | None:
+        """A string literal's text with each ``${name}`` replaced by its known string
+        value (None when one is not known)."""
+        parts: list[str] = []
+        for child in v.node.named_children:
+            if child.type == "string_fragment":
+                parts.append(v.file.text(child))
+            elif child.type == "interpolation":
+                inner = next(iter(child.named_children), None)
+                value = self.string_value(Val(inner, v.file, v.scope)) if inner else None
+                if value is None:
+                    return None
+                parts.append(value)
+            elif child.type != "comment":
+                return None
+        return "".join(parts)
 
     def _anchored_text(self, v: Val, kids: list[Node]) -> str | None:
         """``"${self}/system/x.nix"``, ``"${mod}/x.nix"`` (``mod`` such a string or a

@@ -253,6 +253,25 @@ STYLES: dict[str, tuple[dict[str, str], dict[str, str]]] = {
         },
         {"alpha": "colmena", "beta": "colmena"},
     ),
+    # a host builder joining paths (barrucadu/nixfiles): ./hosts + "/${name}" +
+    # /configuration.nix, and a nixpkgs module as "${nixpkgs}/nixos/modules/…"
+    "joined-paths-builder": (
+        {
+            **TWO,
+            "flake.nix": (
+                '{\n  inputs.nixpkgs.url = "github:NixOS/nixpkgs";\n'
+                "  outputs = { self, nixpkgs, ... }: {\n    nixosConfigurations =\n"
+                "      let\n        mk = name: extra: nixpkgs.lib.nixosSystem {\n"
+                "          modules = [\n            { networking.hostName = name; }\n"
+                '            (./hosts + "/${name}" + /configuration.nix)\n'
+                "          ] ++ extra;\n        };\n      in {\n"
+                '        alpha = mk "alpha" [\n'
+                '          "${nixpkgs}/nixos/modules/profiles/qemu-guest.nix" ];\n'
+                '        beta = mk "beta" [ ];\n      };\n  };\n}\n'
+            ),
+        },
+        {"alpha": "flake", "beta": "flake"},
+    ),
     # colmena's documented flake form: colmenaHive = makeHive self.outputs.colmena
     "colmena-makehive-outputs": (
         {
@@ -279,6 +298,18 @@ def test_each_style_finds_its_hosts_and_the_shared_module(tmp_path: Path, style:
     assert inv.unresolved == []
     users = inv.hosts_of_file("modules/users.nix")
     assert len(users) >= 2 and users <= set(expected)
+
+
+def test_a_joined_path_names_the_host_module_and_a_nixpkgs_one_is_external(
+    tmp_path: Path,
+) -> None:
+    files, _ = STYLES["joined-paths-builder"]
+    inv = discover(write(tmp_path, {**SHARED, **files}))
+    assert inv.hosts_of_file("hosts/alpha/configuration.nix") == {"alpha"}
+    assert inv.hosts_of_file("hosts/beta/configuration.nix") == {"beta"}
+    assert [reason for _path, reason in inv.external] == [
+        "line 14: a module of the flake input nixpkgs"
+    ]
 
 
 def test_import_tree_skips_underscore_paths(tmp_path: Path) -> None:

@@ -340,7 +340,8 @@ def test_flake_parts_helpers_from_files_and_inherit(tmp_path: Path) -> None:
                 " ++ extra;\n"
                 "}\n"
             ),
-            "hosts/web/default.nix": '{ imports = [ (./. + "/hw.nix") ]; }\n',
+            "hosts/web/default.nix": '{ imports = [ (./. + "/hw.nix") (./. + extra) ]; }\n',
+            "hosts/web/hw.nix": "{ }\n",
             "hosts/db/default.nix": "{ }\n",
             "roles/db.nix": "{ }\n",
         },
@@ -352,8 +353,9 @@ def test_flake_parts_helpers_from_files_and_inherit(tmp_path: Path) -> None:
     assert [r for _, r in inv.external] == ["line 4: <nixpkgs/nixos/modules/profiles/minimal.nix>"]
     assert inv.unresolved == [
         (Path("flake.nix"), "line 11: host with a computed name"),
-        (Path("hosts/web/default.nix"), "line 1: module from a binary expression"),
+        (Path("hosts/web/default.nix"), "line 1: module path built from a binary expression"),
     ]
+    assert inv.hosts_of_file("hosts/web/hw.nix") == {"web"}  # ./. + "/hw.nix" is joined
 
 
 def test_colmena_dotted_defaults_and_node_parts(tmp_path: Path) -> None:
