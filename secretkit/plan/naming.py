@@ -31,7 +31,10 @@ class Names:
         self.reserved.update(names)
 
     def claim(self, base: str, module: str, value: Sensitive[str]) -> str:
-        """A unique name for ``value`` used in ``module``."""
+        """A unique name for ``value`` used in ``module``.  Under a name that is taken
+        whole (``users/alice``), no ``users/alice/…`` is free, however numbered: the
+        rest of ``base`` joins its last part (``users/alice-password``)."""
+        base = self._below_taken(base)
         for n in range(1, 1000):
             name = base if n == 1 else f"{base}-{n}"
             if name in self.given:
@@ -44,3 +47,11 @@ class Names:
             self.given[name] = (module, value)
             return name
         raise RuntimeError(f"no free secret name for {base}")
+
+    def _below_taken(self, base: str) -> str:
+        taken = (*self.reserved, *self.given)
+        while True:
+            under = max((t for t in taken if base.startswith(t + "/")), key=len, default=None)
+            if under is None:
+                return base
+            base = under + "-" + base[len(under) + 1 :].replace("/", "-")
