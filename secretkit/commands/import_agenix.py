@@ -383,7 +383,7 @@ def diff(prepared: Prepared) -> str:
     and the files that would be removed."""
     import difflib
 
-    from secretkit.plan.build import redact
+    from secretkit.plan.redaction import redact
 
     values = [m.value.reveal().decode("utf-8", "replace") for m in prepared.layout.moves]
     changes = dict(prepared.nix)

@@ -111,7 +111,7 @@ def resolve_for_host(nix_file: str, text: str, host: str | None) -> str | None:
     return None
 
 
-def _option_path(binding: cst.Binding) -> list[str]:
+def option_path(binding: cst.Binding) -> list[str]:
     """The option a binding sets: ``{ options = …; config = { … }; }`` sets the same
     options as a module without ``config``, and so do the attrsets of
     ``config = mkMerge [ { … } ]`` (``config.[0]``), of a module that is
@@ -200,7 +200,7 @@ def _read_bindings(facts: NixFacts, path: str, tree: cst.NixTree) -> None:
     declared: dict[str, Declaration] = {}
     facts.host_names += [(path, start, name) for start, name in host_names(tree)]
     for binding in cst.bindings(tree):
-        full = _option_path(binding)
+        full = option_path(binding)
         if full == ["sops", "defaultSopsFile"]:  # a let-bound name: what it is bound to
             text = str(cst.node_text(tree, cst.follow_let(tree, binding.value)))
             facts.default_texts[path] = text

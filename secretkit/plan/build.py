@@ -28,6 +28,7 @@ from secretkit.plan import refusals
 from secretkit.plan.dynamic import dynamic_path
 from secretkit.plan.hostvalues import HostValues
 from secretkit.plan.naming import Names
+from secretkit.plan.redaction import redact, redact_all, redact_spans
 from secretkit.plan.targets import Targets, shared_problem
 from secretkit.plan.targets import sops_file_expr as sops_file_expr
 from secretkit.sensitive import Sensitive
@@ -114,8 +115,8 @@ class Plan:
         for path, (old, new) in sorted(self.nix.items()):
             # Both sides redacted alike, so that a line holding a secret that stays
             # (a refused finding) is not shown as changed - nor its short value leaked.
-            shown_old = _redact_all(_redact_spans(old, self.spans.get(path, set())), forms)
-            shown_new = _redact_all(new, forms)
+            shown_old = redact_all(redact_spans(old, self.spans.get(path, set())), forms)
+            shown_new = redact_all(new, forms)
             chunks.extend(
                 difflib.unified_diff(
                     shown_old.splitlines(keepends=True),
@@ -144,33 +145,6 @@ class Plan:
         return rows
 
 
-def _redact_spans(data: bytes, spans: Iterable[tuple[int, int]]) -> bytes:
-    """``data`` with every found secret span (whatever its length) replaced."""
-    out = data
-    last = len(data) + 1
-    for start, end in sorted(set(spans), reverse=True):
-        if end <= last:
-            out = out[:start] + b"<redacted>" + out[end:]
-            last = start
-    return out
-
-
-def _redact_all(data: bytes, values: Iterable[str]) -> str:
-    """Every occurrence of every value replaced, whatever its length."""
-    text = data.decode("utf-8", "replace")
-    for value in values:
-        if value:
-            text = text.replace(value, "<redacted>")
-    return text
-
-
-def redact(text: str, values: Iterable[str]) -> str:
-    for value in values:
-        if len(value) >= 4:
-            text = text.replace(value, "<redacted>")
-    return text
-
-
 @dataclass
 class _Module:
     """Everything planned for one ``.nix`` file."""
@@ -191,6 +165,7 @@ class _Module:
     options: dict[tuple[str, ...], catalogue.OptionSpec] = field(default_factory=dict)
     defined: set[tuple[str, ...]] = field(default_factory=set)
     moves: list[tuple[Move, Sensitive[str]]] = field(default_factory=list)
+    values: HostValues | None = None  # what the hosts' modules set (options set elsewhere)
 
 
 def _string_node(tree: cst.Tree, start: int, end: int) -> cst.Node | None:
@@ -272,7 +247,7 @@ def build_plan(
                 )
                 plan.refused.append(Refused(path, finding.line, "", why))
                 continue
-            module = modules[path] = _Module(path, hosts, tree, top)
+            module = modules[path] = _Module(path, hosts, tree, top, values=host_values)
         _plan_finding(plan, module, finding, names, literal_of, host_values, pin, targets)
 
     for module in modules.values():
@@ -439,6 +414,21 @@ def _plan_finding(
     conflict = _set_already(module, result)
     if conflict is not None:  # only this finding: the module's others may still move
         refuse(conflict, dotted, name, entry)
+        return
+    values, elsewhere = module.values, None
+    if values is not None:  # another module of these hosts may set an option it adds
+        elsewhere = values.set_elsewhere(module.hosts, module.path, result.defines)
+    if elsewhere is not None:
+        option, where = elsewhere
+        refuse(
+            f"{option} is already set in {where} (a second definition would conflict)",
+            dotted,
+            name,
+            entry,
+            f"no second definition: if {where} already gives {option} its value (the literal "
+            f"on line {finding.line} is overridden or unused), delete the literal; else make "
+            f'{where} use config.sops.secrets."{name}".path',
+        )
         return
     # accepted
     if result.note is not None and result.note not in plan.notes:

@@ -6,6 +6,10 @@ modules set to a plain string literal (and every ``mkOption`` default that is on
 so the plan can resolve such a name — or say exactly why it cannot.  Nothing is
 evaluated: a value set through a function, ``mkIf`` or an import is not seen, and
 then the name stays unresolved (the caller falls back or refuses, never guesses).
+
+It also keeps where each module sets each option, whatever the value (through
+``mkIf`` too): an option a rewrite would add, already set by another module of the
+same hosts, would be defined twice (:meth:`HostValues.set_elsewhere`).
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from secretkit.nix import cst
+from secretkit.nix.sops_refs import option_path
 
 Path = tuple[str, ...]
 
@@ -22,6 +27,22 @@ Path = tuple[str, ...]
 class HostValues:
     set_to: dict[str, dict[Path, set[str]]] = field(default_factory=dict)
     defaults: dict[str, dict[Path, set[str]]] = field(default_factory=dict)
+    modules: dict[str, tuple[str, ...]] = field(default_factory=dict)  # host → its modules
+    set_at: dict[str, dict[Path, int]] = field(default_factory=dict)  # module → option → line
+
+    def set_elsewhere(
+        self, hosts: Sequence[str], module: str, options: Sequence[Path]
+    ) -> tuple[str, str] | None:
+        """``(option, "file:line")`` for the first of ``options`` that a module of
+        ``hosts`` other than ``module`` sets already, else None."""
+        others = sorted({m for h in hosts for m in self.modules.get(h, ())} - {module})
+        for option in options:
+            option = option[1:] if option[:1] == ("config",) else option
+            for other in others:
+                line = self.set_at.get(other, {}).get(option)
+                if line is not None:
+                    return ".".join(option), f"{other}:{line}"
+        return None
 
     def value(self, hosts: Sequence[str], path: Path) -> tuple[str | None, str]:
         """(value, "") when every host in ``hosts`` gives ``path`` one and the same
@@ -53,9 +74,6 @@ def _module_values(tree: cst.Tree) -> tuple[dict[Path, str], dict[Path, str]]:
         return {}, {}
     sets: dict[Path, str] = {}
     defaults: dict[Path, str] = {}
-    has_options = any(
-        (cst.binding_names(tree, b) or [""])[0] == "options" for b in cst.bindings_of(top)
-    )
     for full, binding in cst.iter_bindings(tree, top):
         value = binding.child_by_field_name("expression")
         if value is None:
@@ -85,7 +103,8 @@ def _module_values(tree: cst.Tree) -> tuple[dict[Path, str], dict[Path, str]]:
             text = word if word in ("true", "false") else None  # booleans, as their text
         if text is None:
             continue
-        path = full[1:] if has_options and full[0] == "config" else full
+        # a module with a top-level `config` (with or without `options`) sets below it
+        path = full[1:] if full[0] == "config" else full
         sets[tuple(path)] = text
     return sets, defaults
 
@@ -98,16 +117,30 @@ def collect(
     per_module: dict[str, tuple[dict[Path, str], dict[Path, str]]] = {}
     out = HostValues()
     for host, modules in host_modules.items():
+        out.modules[host] = tuple(modules)
         sets = out.set_to.setdefault(host, {})
         defaults = out.defaults.setdefault(host, {})
         for rel in modules:
             if rel not in sources:
                 continue
             if rel not in per_module:
-                per_module[rel] = _module_values(parse(sources[rel]))
+                tree = parse(sources[rel])
+                per_module[rel] = _module_values(tree)
+                out.set_at[rel] = _set_at(tree)
             module_sets, module_defaults = per_module[rel]
             for path, text in module_sets.items():
                 sets.setdefault(path, set()).add(text)
             for path, text in module_defaults.items():
                 defaults.setdefault(path, set()).add(text)
+    return out
+
+
+def _set_at(tree: cst.Tree) -> dict[Path, int]:
+    """Every option a module sets (``config``, ``mkIf`` and ``mkMerge`` seen through)
+    and the line of its first binding."""
+    out: dict[Path, int] = {}
+    for binding in cst.bindings(tree):
+        path = tuple(option_path(binding))
+        if path and path not in out:
+            out[path] = tree.source.count(b"\n", 0, binding.start) + 1
     return out

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from secretkit.nix.catalogue.password_hash import sha512_crypt
 from secretkit.plan.build import Plan, build_plan
+from secretkit.plan.hostvalues import HostValues
 from secretkit.plan.targets import Targets
 from secretkit.sensitive import Sensitive
 from tests.support import fake
@@ -80,6 +81,7 @@ def plan_module(
     hosts_of: Callable[[str], Sequence[str]] | None = None,
     selected: set[str] | None = None,
     targets: Targets | None = None,
+    host_values: HostValues | None = None,
 ) -> Plan:
     from secretkit.nix import cst
 
@@ -97,6 +99,7 @@ def plan_module(
         literal_of=literal_of,
         selected=selected,
         targets=targets,
+        host_values=host_values,
     )
 
 
