@@ -406,6 +406,27 @@ def key_source_configured(sources: Mapping[str, bytes]) -> bool:
     return any(n in data for data in sources.values() for n in needles)
 
 
+def sets_host_keys(
+    sources: Mapping[str, bytes], modules: Sequence[str], parse: Callable[[bytes], Tree]
+) -> bool:
+    """Some module of ``modules`` sets ``services.openssh.hostKeys``.  sops-nix's
+    default ``sops.age.sshKeyPaths`` is then its ed25519 entries (sops-nix
+    modules/sops/default.nix, ``defaultImportKeys``: research/sops-nix.md), which a
+    path written here would override: ``/persist/etc/ssh/…`` hosts keep no key at
+    ``/etc/ssh``."""
+    from secretkit.nix.sops_refs import option_path
+
+    for rel in modules:
+        data = sources.get(rel)
+        if data is not None and b"hostKeys" in data:
+            tree = parse(data)
+            if any(
+                option_path(b) == ["services", "openssh", "hostKeys"] for b in cst.bindings(tree)
+            ):
+                return True
+    return False
+
+
 # the names people give the module every host imports: preferred over, say, cachix.nix
 _SHARED_STEMS = frozenset({"common", "base", "shared", "default", "configuration", "core"})
 _HIVE_NAMES = frozenset({"meta", "defaults", "nixosConfigurations", "colmena", "deploy"})
@@ -457,6 +478,8 @@ def wire_host_key(
     wiring = Wiring()
     if key_source_configured(sources) or not host_modules:
         return wiring
+    if any(sets_host_keys(sources, modules, parse) for modules in host_modules.values()):
+        return wiring  # sops-nix's default: the ed25519 keys sshd is told to keep
     common = set.intersection(*(set(m) for m in host_modules.values()))
     common = {
         p

@@ -1,10 +1,11 @@
 """Will sops-nix find its key on each host's first boot?
 
-sops-nix derives the host's age identity from ``sops.age.sshKeyPaths`` (migrate wires
-``/etc/ssh/ssh_host_ed25519_key``).  NixOS only creates that file when
-``services.openssh.enable`` is true and ``services.openssh.hostKeys`` (default: an
-ed25519 key at that path) still lists it.  This looks at what each host's modules
-set as plain values and says, per host, what to add when the key would be missing.
+sops-nix derives the host's age identity from ``sops.age.sshKeyPaths``: migrate wires
+``/etc/ssh/ssh_host_ed25519_key``, unless a module sets ``services.openssh.hostKeys``
+(then sops-nix's default, the ed25519 entries of that list, is left to work:
+:func:`secretkit.nix.wiring.sets_host_keys`).  NixOS only creates host keys when
+``services.openssh.enable`` is true.  This looks at what each host's modules set as
+plain values and says, per host, what to add when the key would be missing.
 """
 
 from __future__ import annotations
@@ -27,8 +28,8 @@ def host_key_problems(
     for host in sorted(hosts):
         enabled, _ = host_values.value([host], ("services", "openssh", "enable"))
         modules = [sources.get(m, b"") for m in host_modules.get(host, [])]
-        sets_host_keys = any(b"hostKeys" in data for data in modules)
-        lists_key = any(key_path.encode() in data for data in modules)
+        keys = [data for data in modules if b"hostKeys" in data]
+        ed25519 = any(b'"ed25519"' in data for data in keys)
         if enabled != "true":
             state = "is not enabled" if enabled == "false" else "is not enabled in any module"
             problems.append(
@@ -37,9 +38,10 @@ def host_key_problems(
                 f"add services.openssh.enable = true; to {host} (or set sops.age.keyFile "
                 "to an age key you install)"
             )
-        elif sets_host_keys and not lists_key:
+        elif keys and not ed25519:
             problems.append(
-                f"host {host}: services.openssh.hostKeys is set without {key_path}; add "
-                f'{{ path = "{key_path}"; type = "ed25519"; }} to it'
+                f"host {host}: services.openssh.hostKeys lists no ed25519 key, and sops-nix "
+                "reads the ed25519 ones (its default sops.age.sshKeyPaths), so no secret "
+                f'decrypts on boot; add {{ path = "{key_path}"; type = "ed25519"; }} to it'
             )
     return problems

@@ -105,8 +105,27 @@ def test_host_key_checked_per_host() -> None:
     assert len(problems) == 2
     assert problems[0].startswith("host b: ")
     assert "add services.openssh.enable = true; to b" in problems[0]
-    assert problems[1].startswith("host c: services.openssh.hostKeys is set without")
+    assert problems[1].startswith("host c: services.openssh.hostKeys lists no ed25519 key")
     assert '{ path = "/etc/ssh/ssh_host_ed25519_key"; type = "ed25519"; }' in problems[1]
+
+
+def test_host_keys_kept_elsewhere_are_left_to_sops_nix() -> None:
+    # barrucadu/nixfiles keeps its host keys in /persist (erase your darlings): sops-nix's
+    # default sshKeyPaths (hostKeys' ed25519 entries) finds them; /etc/ssh holds none
+    from secretkit.nix.wiring import wire_host_key
+
+    persist = (
+        b"{ ... }: { services.openssh = { enable = true; hostKeys = [ { path = "
+        b'"/persist/etc/ssh/ssh_host_ed25519_key"; type = "ed25519"; } ]; }; }\n'
+    )
+    sources = {"common.nix": persist, "hosts/a.nix": b"{ ... }: { }\n"}
+    modules = {"a": ["common.nix", "hosts/a.nix"]}
+    values = collect(sources, modules, cst.parse)
+    assert host_key_problems(["a"], values, sources, modules) == []
+    wiring = wire_host_key(sources, modules, {"a": ["hosts/a.nix"]}, cst.parse)
+    assert wiring.edits == {} and wiring.notes == []
+    plain = {**sources, "common.nix": b"{ ... }: { services.openssh.enable = true; }\n"}
+    assert wire_host_key(plain, modules, {"a": ["hosts/a.nix"]}, cst.parse).edits
 
 
 NEXTCLOUD = b'{ ... }:\n{\n  services.nextcloud.config.adminpass = "@PW@";\n}\n'
