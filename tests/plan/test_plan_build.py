@@ -309,6 +309,10 @@ def test_two_secrets_in_one_write_text_make_one_template() -> None:
     assert all(value not in new for value in values.values())
     assert new.count("sops.templates.") == 2  # the declaration and the one reference
     assert 'configFile = config.sops.templates."foo-config".path;' in new
+    # who reads services.foo.configFile is not known: as readable as the store file was
+    # (root's alone, authelia's jwtSecretFile stopped authelia), and migrate says so
+    assert new.count('mode = "0444";') == 1
+    assert any("services.foo.configFile: which user reads its file" in n for n in plan.notes)
     for line, move in zip(("user_token=${", "admin_token=${"), plan.moves, strict=True):
         assert f'{line}config.sops.placeholder."{move.name}"}}' in new
 

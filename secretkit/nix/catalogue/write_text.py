@@ -1,6 +1,9 @@
 """Options given ``pkgs.writeText "…" <text holding a secret>`` → the sops secret's path
 or a template of the same text; families (restic, ACME, cloudflared, postfix) set who
-reads the file, the catch-all ``write-text-file`` keeps it root-owned."""
+reads the file.  The catch-all ``write-text-file`` does not know the reader: its file is
+``0444``, readable by every local user as the store file was (sops-nix's default, root
+and ``0400``, stopped authelia, which reads its ``jwtSecretFile`` as
+``authelia-<instance>``), and migrate says so, to set the owner by hand."""
 
 from __future__ import annotations
 
@@ -65,6 +68,8 @@ class WriteTextRoute:
         if self.owner_sibling is not None:
             user = site.sibling_string(1, self.owner_sibling)
             owner = emit.nix_string(user) if user else None
+        unknown = self.patterns == ("**",)  # the catch-all: who reads the file is not known
+        mode, note = (WORLD_READABLE, _unknown_reader_note(site)) if unknown else (None, None)
         holder = site.holder
         secret = site.secret.reveal()
         if site.literal == secret:
@@ -73,7 +78,9 @@ class WriteTextRoute:
                 [Edit(holder.start_byte, holder.end_byte, emit.secret_ref(name))],
                 f"{site.path[-1]} = sops secret (was pkgs.writeText)",
                 owner=owner,
+                mode=mode,
                 restart_units=units,
+                note=note,
             )
         if any(c.type == "interpolation" for c in site.string.named_children):
             return Refusal("the file text has interpolations")
@@ -95,17 +102,33 @@ class WriteTextRoute:
                 line="\n".join(text.rstrip("\n").split("\n")),
                 option=(),
                 owner=owner,
+                mode=mode,
                 restart_units=units,
                 whole=emit.indented_string_line(secret),
             ),
+            note=note,
         )
+
+
+# The catch-all's files stay as readable as their store files were (every local user).
+WORLD_READABLE = "0444"
+
+
+def _unknown_reader_note(site: Site) -> str:
+    return (
+        f"{'.'.join(site.path)}: which user reads its file is not known to secretkit, so the "
+        f"sops file is mode {WORLD_READABLE} (readable by every local user, as the store "
+        'file was); once you know, set owner = "<that user>" and mode = "0400" in its '
+        "declaration"
+    )
 
 
 WRITE_TEXT_FILE = WriteTextRoute(
     key="write-text-file",
     description=(
         'any other *File option given pkgs.writeText "…" "<secret>" → the sops secret\'s '
-        "path (or a template of the same text); the reader is not known: root-owned"
+        "path (or a template of the same text); the reader is not known: mode 0444, as "
+        "readable as the store file was"
     ),
     reader=Reader(
         "root",
