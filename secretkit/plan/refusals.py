@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from secretkit.layouts.sops_nix import host_secrets_path
 from secretkit.nix import cst
 from secretkit.nix.catalogue import Entry
+from secretkit.nix.catalogue.envfile import EnvTemplate
 
 
 def _short(text: str, limit: int = 40) -> str:
@@ -167,6 +168,15 @@ def manual_route(
     steps.append(f"in {module} add: {decl}")
     if snippet is not None:
         steps.append(f"and write: {snippet}")
+    elif isinstance(entry, EnvTemplate):
+        # the option takes an environment file: VAR=value lines, not the bare value
+        route = entry.description.partition("→")[2].strip() or entry.description
+        steps.append(
+            f"and drop the literal on line {line} for the route {route}: a sops.templates "
+            "entry whose content is the line <VARIABLE>="
+            f'${{config.sops.placeholder."{name}"}} (the variable the literal set), its .path '
+            "added to that option next to the files it already lists"
+        )
     elif entry is not None:
         route = entry.description.partition("→")[2].strip() or entry.description
         steps.append(

@@ -151,6 +151,21 @@ def test_a_route_without_a_known_reader_says_whose_the_file_is() -> None:
     assert "root's (mode 0400) unless the declaration says owner = \"<the user" in last
 
 
+def test_a_route_to_an_environment_file_writes_a_template_not_the_bare_value() -> None:
+    """environmentFiles takes VAR=value lines: the bare value's .path there would start
+    the container without the variable (the route said so before)."""
+    source, finding = _finding(
+        b"{ ... }: { virtualisation.oci-containers.containers.app = { "
+        b'environment.ADMIN_PASSWORD = "@S@"; environmentFiles = [ "/etc/app.env" ]; }; }\n'
+    )
+    [refused] = plan_module(source, MODULE, findings=[finding]).refused
+    assert "environmentFiles is already set" in refused.reason
+    (last,) = [s for s in refused.route if s.startswith("and ")]
+    assert "sops.templates" in last and "<VARIABLE>=${config.sops.placeholder." in last
+    assert "next to the files it already lists" in last
+    assert ".path'" not in last and 'secrets."' not in last.split("placeholder")[0]
+
+
 def test_route_for_a_password_declares_needed_for_users() -> None:
     source, finding = _finding(
         b'{ ... }: { users.users.bob = { initialPassword = "@S@"; hashedPasswordFile = "/x"; }; }\n'
