@@ -328,10 +328,16 @@ def _fix(report: HookReport, finding: Finding, secrets_files: set[str]) -> str:
     if finding.path in secrets_files:
         return "this file must be encrypted: see its fix below"
     refused = report.refusals.get(id(finding))
-    reason, builder = (None, None) if refused is None else refused
+    reason, builder, manual = (None, None, None) if refused is None else refused
     mark = id(finding) not in report.no_mark
     return finding_fix(
-        finding.path, finding.fingerprint, reason, builder, rule=finding.rule, mark=mark
+        finding.path,
+        finding.fingerprint,
+        reason,
+        builder,
+        rule=finding.rule,
+        mark=mark,
+        manual=manual,
     )
 
 

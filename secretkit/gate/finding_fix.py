@@ -19,13 +19,15 @@ def finding_fix(
     *,
     rule: str = "",
     mark: bool = True,
+    manual: str | None = None,
 ) -> str:
     """The exact way out for a plaintext secret in ``path``.  ``refusal``: why
     ``migrate`` would not move it (:func:`secretkit.plan.advice.migrate_refusal`);
     then the manual route is named instead of ``migrate``.  ``builder``: the value is
     the text of that builder's call (``pkgs.writeText``): the path goes in its place.
     ``rule``: the finding's.  ``mark``: whether :data:`ALLOW_COMMENT` at the end of
-    its line would silence it harmlessly (:func:`mark_works`)."""
+    its line would silence it harmlessly (:func:`mark_works`).  ``manual``: the Nix the
+    planner's route writes by hand (it replaces the generic pointer to a file option)."""
     if path.endswith(".nix") and refusal is None:
         move = "run `secretkit migrate` to move it into a sops file and reference it from Nix"
     elif path.endswith(".nix"):
@@ -36,6 +38,8 @@ def finding_fix(
             else f"and put its .path in place of the `{builder} …` call (store the whole text "
             "the call wrote, line breaks included)"
         )
+        if manual is not None and builder is None:
+            point = f"and write: {manual}"
         move = (
             f"`secretkit migrate` cannot move this one ({refusal}): store the value with "
             "`secretkit set secrets/<host>.yaml '[\"<name>\"]'` (reads it from stdin), declare "

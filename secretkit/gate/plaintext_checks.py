@@ -48,7 +48,7 @@ def _fix_for(ctx: CheckContext, finding: Finding) -> str:
     from secretkit.gate.finding_fix import finding_fix, mark_works
     from secretkit.plan.advice import host_refusal, migrate_refusal, repo_pin
 
-    refusal, builder = None, None
+    refusal, builder, manual = None, None, None
     source = ctx.read(finding.path) if finding.path.endswith(".nix") else None
     if finding.path.endswith(".nix"):
         if source is None:
@@ -57,10 +57,16 @@ def _fix_for(ctx: CheckContext, finding: Finding) -> str:
             refusal = host_refusal(ctx.inventory(), finding.path)
             if refusal is None:
                 advice = migrate_refusal(finding.path, source, finding, repo_pin(ctx.read))
-                refusal, builder = advice if advice is not None else (None, None)
+                refusal, builder, manual = advice if advice is not None else (None, None, None)
     mark = mark_works(finding.path, finding.rule, finding.line, source)
     return finding_fix(
-        finding.path, finding.fingerprint, refusal, builder, rule=finding.rule, mark=mark
+        finding.path,
+        finding.fingerprint,
+        refusal,
+        builder,
+        rule=finding.rule,
+        mark=mark,
+        manual=manual,
     )
 
 

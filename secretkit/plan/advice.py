@@ -10,10 +10,12 @@ refused by migrate, so the advice must not name migrate for it).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from secretkit.plan.build import FindingLike, build_plan
+from secretkit.plan.refusals import WRITE
 
 if TYPE_CHECKING:
     from secretkit.nix.hosts import Inventory
@@ -76,10 +78,13 @@ def repo_pin(read: Callable[[str], bytes | None]) -> Pin:
 
 class Refusal(NamedTuple):
     """Why ``migrate`` refuses a finding; ``builder``: the literal is the text of this
-    builder's call (``pkgs.writeText``), whose file's path goes where the call was."""
+    builder's call (``pkgs.writeText``), whose file's path goes where the call was;
+    ``manual``: the Nix the route says to write by hand, when it knows what works
+    (``LoadCredential`` for a ``DynamicUser`` unit's script)."""
 
     reason: str
     builder: str | None = None
+    manual: str | None = None
 
 
 def migrate_refusal(
@@ -108,5 +113,11 @@ def migrate_refusal(
     except SecretkitError as exc:
         return Refusal(exc.message)
     if plan.refused:
-        return Refusal(plan.refused[0].reason, plan.refused[0].builder)
+        refused = plan.refused[0]
+        written = [step for step in refused.route if step.startswith(WRITE)]
+        manual = written[0][len(WRITE) :] if written and refused.builder is None else None
+        named = re.search(r'sops\.secrets\."([^"]+)" = \{', "\n".join(refused.route))
+        if manual is not None and named is not None:  # the fix's own "<name>", not the plan's
+            manual = manual.replace(f'"{named[1]}"', '"<name>"')
+        return Refusal(refused.reason, refused.builder, manual)
     return None if plan.moves else Refusal("the planner found nothing to move")

@@ -135,6 +135,9 @@ def keys_of(name: str) -> str:
     return "".join(f'["{part}"]' for part in name.split("/"))
 
 
+WRITE = "and write: "  # the step that gives the Nix to write (plan.advice reads it back)
+
+
 def manual_route(
     *,
     module: str,
@@ -167,7 +170,7 @@ def manual_route(
     decl = f'sops.secrets."{name}" = {{ {" ".join(body)} }};'
     steps.append(f"in {module} add: {decl}")
     if snippet is not None:
-        steps.append(f"and write: {snippet}")
+        steps.append(f"{WRITE}{snippet}")
     elif isinstance(entry, EnvTemplate):
         # the option takes an environment file: VAR=value lines, not the bare value
         route = entry.description.partition("→")[2].strip() or entry.description

@@ -166,6 +166,18 @@ def test_a_route_to_an_environment_file_writes_a_template_not_the_bare_value() -
     assert ".path'" not in last and 'secrets."' not in last.split("placeholder")[0]
 
 
+@pytest.mark.parametrize("case", ["script-dynamic-user", "script-confined"])
+def test_a_unit_that_cannot_open_run_secrets_gets_a_credential_route(case: str) -> None:
+    """Not `$(< /run/secrets/…)` (the reason it was refused): systemd hands the unit a
+    copy through LoadCredential, which a DynamicUser or confined unit can read."""
+    source, finding = _finding(CASES[case][0])
+    [refused] = plan_module(source, MODULE, findings=[finding]).refused
+    (last,) = [s for s in refused.route if s.startswith("and ")]
+    assert 'systemd.services.x.serviceConfig.LoadCredential = [ "password:${' in last
+    assert '$(< "$CREDENTIALS_DIRECTORY/password")' in last
+    assert "$(< ${" not in last
+
+
 def test_route_for_a_password_declares_needed_for_users() -> None:
     source, finding = _finding(
         b'{ ... }: { users.users.bob = { initialPassword = "@S@"; hashedPasswordFile = "/x"; }; }\n'
@@ -279,3 +291,18 @@ def test_a_builders_text_is_replaced_by_the_path_where_the_call_was() -> None:
         "path in place of the `pkgs.writeText …` call on line 1" in step for step in refused.route
     ), refused.route
     assert not any("instead of the literal" in step for step in refused.route)
+
+
+def test_hook_and_check_advice_carry_the_routes_nix_with_their_own_placeholder() -> None:
+    """plan.advice gives hook and check the Nix the route writes, the secret's name
+    left as "<name>" like the rest of their fix (not the stand-in plan's own)."""
+    from secretkit.gate.finding_fix import finding_fix
+    from secretkit.plan.advice import migrate_refusal
+
+    source, finding = _finding(CASES["script-dynamic-user"][0])
+    refusal = migrate_refusal(MODULE, source, finding)
+    assert refusal is not None and refusal.manual is not None
+    assert 'LoadCredential = [ "password:${config.sops.secrets."<name>".path}" ]' in refusal.manual
+    fix = finding_fix(MODULE, None, refusal.reason, refusal.builder, manual=refusal.manual)
+    assert f"and write: {refusal.manual}" in fix
+    assert "point the option at its .path" not in fix

@@ -74,10 +74,14 @@ class ServiceScript:
             if site.has_option([*unit, "serviceConfig", option]):
                 return Refusal(
                     f"the unit sets serviceConfig.{option}: the script cannot read a file "
-                    "owned for it under /run/secrets"
+                    "owned for it under /run/secrets",
+                    manual=_credential_route(site, name),
                 )
         if site.has_option([*unit, "confinement", "enable"]):
-            return Refusal("the unit is confined: /run/secrets is not inside it")
+            return Refusal(
+                "the unit is confined: /run/secrets is not inside it",
+                manual=_credential_route(site, name),
+            )
         if site.has_option([*unit, "serviceConfig", "User"]):
             user = site.plain_string([*unit, "serviceConfig", "User"])
             if user is None:
@@ -192,3 +196,16 @@ def _quoting(text: str, at: int, interpolations: Sequence[tuple[int, int]]) -> s
 
 
 ENTRY = ServiceScript()
+
+
+def _credential_route(site: Site, name: str) -> str:
+    """What works where the script cannot open /run/secrets: systemd reads the file
+    as root and hands the unit a copy (``LoadCredential=``, systemd 247, NixOS 21.05),
+    in ``$CREDENTIALS_DIRECTORY`` even for a ``DynamicUser`` or confined unit."""
+    credential = slug(name.rsplit("/", 1)[-1]) or "secret"
+    unit = ".".join(site.path[:3])
+    return (
+        f'{unit}.serviceConfig.LoadCredential = [ "{credential}:${{'
+        f'{emit.secret_ref(name)}}}" ]; and in the script $(< "$CREDENTIALS_DIRECTORY/'
+        f"{credential}\") in place of the value (the declaration stays root's)"
+    )
