@@ -33,6 +33,10 @@ CASES = {
         b'{ confinement.enable = true; script = "run --password=@S@"; }; }\n',
         "the unit is confined",
     ),
+    "nix-extra-options": (
+        b'{ ... }: { nix.extraOptions = "access-tokens = github.com=@S@\\n"; }\n',
+        "a line of the nix.conf text in nix.extraOptions",
+    ),
     "script-heredoc": (
         b'{ ... }: { systemd.services.x.script = "cat > /etc/x <<EOF\\npw=@S@\\nEOF\\n"; }\n',
         "here-document",

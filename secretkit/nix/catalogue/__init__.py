@@ -109,7 +109,9 @@ ROUTES: dict[str, Route] = {
     "networkmanager-profile": Route(
         "networkmanager", "NetworkManager", ("networking.networkmanager",)
     ),
-    "nix-access-tokens": Route("nix_access_tokens", "NixAccessTokens", ("nix.settings",)),
+    "nix-access-tokens": Route(
+        "nix_access_tokens", "NixAccessTokens", ("nix.settings", "nix.extraOptions")
+    ),
     "nginx-basic-auth": Route("nginx", "NginxBasicAuth", ("services.nginx",)),
     "home-assistant-secret": Route("home_assistant", "HomeAssistant", ("services.home-assistant",)),
     "gitea-secrets": Route("gitea", "ENTRY", ("services.gitea",)),

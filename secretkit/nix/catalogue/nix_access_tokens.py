@@ -1,4 +1,5 @@
-"""``nix.settings.access-tokens`` → ``!include`` of a sops template."""
+"""``nix.settings.access-tokens`` → ``!include`` of a sops template; a token in the
+``nix.extraOptions`` text is refused with the same route to take by hand."""
 
 from __future__ import annotations
 
@@ -41,8 +42,10 @@ class NixAccessTokens:
     )
 
     def matches(self, path: Sequence[str]) -> bool:
-        return match("nix.settings.access-tokens", path) or match(
-            "nix.settings.access-tokens.[]", path
+        return (
+            match("nix.settings.access-tokens", path)
+            or match("nix.settings.access-tokens.[]", path)
+            or match("nix.extraOptions", path)
         )
 
     def _split(self, site: Site) -> tuple[str, str] | None:
@@ -56,6 +59,17 @@ class NixAccessTokens:
         return f"nix/access-tokens/{slug(parts[0]) if parts else 'token'}"
 
     def rewrite(self, site: Site, name: str) -> Rewrite | Refusal:
+        if site.path[-1] == "extraOptions":  # a line of nix.conf text: moved by hand
+            return Refusal(
+                "the secret is a line of the nix.conf text in nix.extraOptions",
+                manual=(
+                    "in nix.extraOptions, !include ${config.sops.templates."
+                    f'"nix-access-tokens".path}} in place of the line holding the value, and '
+                    'sops.templates."nix-access-tokens".content = that line with '
+                    f'${{config.sops.placeholder."{name}"}} in place of the value (root reads '
+                    "it: the daemon and root's nix commands get the token)"
+                ),
+            )
         parts = self._split(site)
         if parts is None:
             return Refusal("access-tokens is not a single host=token entry")
