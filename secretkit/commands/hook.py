@@ -206,7 +206,8 @@ def _split_by_head(root: Path, findings: list[Finding]) -> tuple[list[Finding], 
 
 
 def _refusals(root: Path, findings: list[Finding], staged: dict[str, bytes]) -> dict[int, Refusal]:
-    """Why ``migrate`` would refuse each Nix finding (judged on the staged content)."""
+    """Why ``migrate`` would refuse each Nix finding: the literal judged on the staged
+    content, then (for one it would move) the hosts that import the file."""
     nix = [f for f in findings if f.path.endswith(".nix")]
     if not nix:
         return {}
@@ -228,6 +229,16 @@ def _refusals(root: Path, findings: list[Finding], staged: dict[str, bytes]) -> 
         )
         if reason is not None:
             out[id(finding)] = reason
+    accepted = [f for f in nix if id(f) not in out]
+    if accepted:  # as check and migrate decide: a file no NixOS host imports is not moved
+        from secretkit.nix.hosts import discover
+        from secretkit.plan.advice import host_refusal
+
+        inventory = discover(root)
+        for finding in accepted:
+            host = host_refusal(inventory, finding.path)
+            if host is not None:
+                out[id(finding)] = Refusal(host)
     return out
 
 

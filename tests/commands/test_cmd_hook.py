@@ -150,6 +150,18 @@ def test_a_staged_secret_is_blocked_with_its_fix(hook_repo: HookRepo) -> None:
     assert hook_repo.head() == before
 
 
+def test_a_module_no_host_imports_is_not_sent_to_migrate(hook_repo: HookRepo) -> None:
+    """migrate leaves a file no host imports alone: the hook's fix names the manual
+    route, as check does (it said "run `secretkit migrate`", which then refused)."""
+    hook_repo.write("modules/paperless.nix", leaky_nix("orphan"))
+    hook_repo.stage("modules/paperless.nix")
+    proc = hook_repo.commit()
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0
+    assert "cannot move this one (no host configuration imports this file)" in out
+    assert "run `secretkit migrate`" not in out
+
+
 def test_a_secret_only_in_the_work_tree_is_not_blocked(hook_repo: HookRepo) -> None:
     hook_repo.write("hosts/observer/extra.nix", '{ networking.hostName = "observer"; }\n')
     hook_repo.stage("hosts/observer/extra.nix")
