@@ -8,14 +8,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from secretkit.gate.model import CheckResult
-from secretkit.layouts.agenix import Agenix, age_stanzas, recipient_problem
+from secretkit.layouts.agenix import Agenix, age_stanzas, recipient_problem, relative_to_rules
 from secretkit.sops.identities import Identities
 
 if TYPE_CHECKING:
     from secretkit.gate.context import CheckContext
 
 POINT = "agenix"
-_REKEY = "re-encrypt for the listed keys: agenix -r (ragenix: ragenix --rekey)"
 
 
 def check_agenix(ctx: CheckContext) -> list[CheckResult]:
@@ -32,18 +31,30 @@ def agenix_results(root: Path, agenix: Agenix, identities: Identities) -> list[C
     results: list[CheckResult] = []
     opened = 0
     for path in agenix.unlisted:
+        rules_file = agenix.rules_file_for(path)
+        listed = " or ".join(agenix.rules_files)
+        fix = (
+            f'add "{relative_to_rules(rules_file, path)}".publicKeys = [ … ]; to {rules_file}, '
+            "or delete it"
+            if rules_file is not None
+            else f"no secrets.nix is above it: move it under the directory of {listed} and "
+            "list it there, or delete it"
+        )
         results.append(
             CheckResult(
                 POINT,
                 False,
-                f"{path} is an age file that {agenix.rules_file} does not list",
-                f'add "{Path(path).name}".publicKeys = [ … ]; to {agenix.rules_file}, or delete it',
+                f"{path} is an age file that {rules_file or listed} does not list",
+                fix,
                 (path,),
-                group=f"age files {agenix.rules_file} does not list",
+                group="age files no secrets.nix lists",
             )
         )
     for path, rule in sorted(agenix.rules.items()):
-        where = f"{agenix.rules_file}:{rule.line}"
+        where = f"{rule.rules_file}:{rule.line}"
+        edit = _in_rules_dir(
+            rule.rules_file, f"agenix -e {relative_to_rules(rule.rules_file, path)}"
+        )
         try:
             data = (root / path).read_bytes()
         except FileNotFoundError:
@@ -52,8 +63,8 @@ def agenix_results(root: Path, agenix: Agenix, identities: Identities) -> list[C
                     POINT,
                     False,
                     f"{path} is listed in {where} but does not exist",
-                    f"create it: agenix -e {Path(path).name} (or remove the rule)",
-                    (path, agenix.rules_file),
+                    f"create it: {edit} (or remove the rule)",
+                    (path, rule.rules_file),
                 )
             )
             continue
@@ -67,8 +78,7 @@ def agenix_results(root: Path, agenix: Agenix, identities: Identities) -> list[C
                     POINT,
                     False,
                     f"{path} is not an age file (no complete age header)",
-                    f"restore it from git (git log -- {path}) or re-create it: agenix -e "
-                    f"{Path(path).name}",
+                    f"restore it from git (git log -- {path}) or re-create it: {edit}",
                     (path,),
                 )
             )
@@ -80,8 +90,8 @@ def agenix_results(root: Path, agenix: Agenix, identities: Identities) -> list[C
                     False,
                     f"cannot verify {path}: {where}: {rule.why}",
                     f"write its publicKeys as a list of key strings and let-bound names in "
-                    f"{agenix.rules_file}",
-                    (path, agenix.rules_file),
+                    f"{rule.rules_file}",
+                    (path, rule.rules_file),
                     group="cannot verify: publicKeys in secrets.nix need evaluating Nix",
                 )
             )
@@ -93,7 +103,7 @@ def agenix_results(root: Path, agenix: Agenix, identities: Identities) -> list[C
                     POINT,
                     False,
                     f"{path} is not encrypted for the keys {where} lists ({problem})",
-                    _REKEY,
+                    _rekey(rule.rules_file),
                     (path,),
                     group="age files not encrypted for the keys secrets.nix lists",
                 )
@@ -112,19 +122,21 @@ def agenix_results(root: Path, agenix: Agenix, identities: Identities) -> list[C
                         POINT,
                         False,
                         f"{path} does not open with {mine[0]}, which {where} lists",
-                        f"the file is damaged or was encrypted for other keys: {_REKEY}, "
-                        "or restore it from git",
+                        "the file is damaged or was encrypted for other keys: "
+                        f"{_rekey(rule.rules_file)}, or restore it from git",
                         (path,),
                     )
                 )
     if results:
         return results
+    several = len(agenix.rules_files) > 1
+    listing = " and ".join(agenix.rules_files) + (" list" if several else " lists")
     return [
         CheckResult(
             POINT,
             True,
-            f"{len(agenix.rules)} age file(s) encrypted for the keys {agenix.rules_file} "
-            f"lists ({opened} opened with a key here)",
+            f"{len(agenix.rules)} age file(s) encrypted for the keys {listing} ({opened} "
+            "opened with a key here)",
         )
     ]
 
@@ -135,3 +147,15 @@ def _binary(data: bytes) -> bytes:
     if data.startswith(_ARMOR):
         return _dearmor(data) or data
     return data
+
+
+def _in_rules_dir(rules_file: str, command: str) -> str:
+    """``command`` as it must be run: agenix reads ./secrets.nix, so in its directory."""
+    directory = str(Path(rules_file).parent)
+    return command if directory == "." else f"cd {directory} && {command}"
+
+
+def _rekey(rules_file: str) -> str:
+    directory = str(Path(rules_file).parent)
+    where = "" if directory == "." else f" (in {directory}, where its secrets.nix is)"
+    return f"re-encrypt for the listed keys{where}: agenix -r (ragenix: ragenix --rekey)"

@@ -4,11 +4,14 @@ Public API::
 
     read_agenix(root: Path, files: Iterable[str]) -> Agenix | None
     Agenix.rules: dict[str, AgeRule]          # repo-relative .age path -> its publicKeys
+    Agenix.rules_file_for(path) -> str | None # the secrets.nix whose directory holds it
     age_stanzas(data: bytes) -> list[tuple[str, list[str]]] | None   # header recipients
     recipient_problem(rule, stanzas) -> str | None
 
-``secrets.nix`` is read, never evaluated: ``"<name>.age".publicKeys = <list>;`` where
-the list is made of string literals, let-bound names (of strings or lists) and ``++``.
+Every ``secrets.nix`` is read (a repository may keep one per host directory; agenix
+reads the one of the directory it runs in, paths relative to it), never evaluated:
+``"<name>.age".publicKeys = <list>;`` where the list is made of string literals,
+let-bound names (of strings or lists) and ``++``.
 Anything else leaves that file's keys unknown (``AgeRule.keys`` is None, with a
 reason).  An age header names X25519 recipients only by count (their stanza holds an
 ephemeral share), and ssh recipients by a 4-byte tag of the key: both are compared.
@@ -38,13 +41,32 @@ class AgeRule:
     keys: list[str] | None  # None: could not be read statically
     why: str = ""
     line: int = 0
+    rules_file: str = ""  # the secrets.nix that lists it
 
 
 @dataclass
 class Agenix:
-    rules_file: str
+    rules_file: str  # the shallowest secrets.nix
     rules: dict[str, AgeRule] = field(default_factory=dict)
     unlisted: list[str] = field(default_factory=list)  # .age files no rule names
+    rules_files: list[str] = field(default_factory=list)  # every secrets.nix, shallowest first
+
+    def rules_file_for(self, path: str) -> str | None:
+        """The nearest secrets.nix in a directory above ``path`` (agenix reads the rules
+        of the directory it runs in, paths relative to it), else None."""
+        above = [f for f in self.rules_files if in_directory_of(f, path)]
+        return max(above, key=lambda f: f.count("/"), default=None)
+
+
+def in_directory_of(rules_file: str, path: str) -> bool:
+    base = PurePosixPath(rules_file).parent
+    return str(base) == "." or PurePosixPath(path).is_relative_to(base)
+
+
+def relative_to_rules(rules_file: str, path: str) -> str:
+    """``path`` as ``rules_file`` names it (relative to its directory)."""
+    base = PurePosixPath(rules_file).parent
+    return path if str(base) == "." else PurePosixPath(path).relative_to(base).as_posix()
 
 
 def read_agenix(root: Path, files: Iterable[str]) -> Agenix | None:
@@ -53,19 +75,24 @@ def read_agenix(root: Path, files: Iterable[str]) -> Agenix | None:
     ages = [f for f in listed if f.endswith(".age")]
     if not candidates or not ages:
         return None
-    rules_file = min(candidates, key=lambda f: (f.count("/"), f))
-    try:
-        data = (root / rules_file).read_bytes()
-    except OSError:
+    ordered = sorted(candidates, key=lambda f: (f.count("/"), f))
+    out = Agenix(rules_file=ordered[0])
+    for rules_file in ordered:  # a repository may keep one per directory (per host)
+        try:
+            data = (root / rules_file).read_bytes()
+        except OSError:
+            continue
+        out.rules_files.append(rules_file)
+        tree = cst.parse(data)
+        base = PurePosixPath(rules_file).parent
+        scope = _let_scope(tree)
+        for name, value, line in _age_bindings(tree):
+            path = (base / name).as_posix() if str(base) != "." else name
+            keys, why = _keys(tree, value, scope, 0)
+            out.rules.setdefault(path, AgeRule(path, keys, why, line, rules_file))
+    if not out.rules_files:
         return None
-    tree = cst.parse(data)
-    base = PurePosixPath(rules_file).parent
-    out = Agenix(rules_file=rules_file)
-    scope = _let_scope(tree)
-    for name, value, line in _age_bindings(tree):
-        path = (base / name).as_posix() if str(base) != "." else name
-        keys, why = _keys(tree, value, scope, 0)
-        out.rules[path] = AgeRule(path, keys, why, line)
+    out.rules_file = out.rules_files[0]
     out.unlisted = sorted(a for a in ages if a not in out.rules)
     return out
 

@@ -101,6 +101,34 @@ def test_an_ssh_recipient_swapped_and_an_unlisted_file(repo: tuple[Path, dict[st
         "secrets/web-password.age is not encrypted for the keys secrets.nix:9 lists "
         "(ssh keys: 1 listed but not a recipient, 1 not listed)",
     ]
+    (stray,) = [f for f in failures if "stray" in f.message]
+    # the name as secrets.nix writes it: relative to its directory, not the base name
+    assert stray.fix == 'add "secrets/stray.age".publicKeys = [ … ]; to secrets.nix, or delete it'
+
+
+def test_a_secrets_nix_per_host_directory_lists_its_own_files(
+    repo: tuple[Path, dict[str, str]],
+) -> None:
+    """Juggeli/nixos-config keeps a secrets.nix beside each host's .age files: those are
+    listed (check said the top one did not list them), and a fix names the nearest."""
+    root, keys = repo
+    host = "hosts/haruka/secrets"
+    write(
+        root,
+        {f"{host}/secrets.nix": f'{{\n  "api/key.age".publicKeys = [ "{keys["alice"]}" ];\n}}\n'},
+    )
+    _encrypt(root / f"{host}/api/key.age", [keys["alice"]])
+    assert [f.message for f in run_check(root).failed] == []
+    _encrypt(root / f"{host}/api/stray.age", [keys["alice"]])
+    _encrypt(root / f"{host}/api/key.age", [keys["db"]])
+    failures = {f.message: f.fix for f in run_check(root).failed}
+    assert failures[
+        f"{host}/api/stray.age is an age file that {host}/secrets.nix does not list"
+    ] == (f'add "api/stray.age".publicKeys = [ … ]; to {host}/secrets.nix, or delete it')
+    (rekey,) = [fix for message, fix in failures.items() if "key.age does not open" in message]
+    assert (
+        f"re-encrypt for the listed keys (in {host}, where its secrets.nix is): agenix -r" in rekey
+    )
 
 
 def test_no_agenix_no_point(tmp_git_repo: Path) -> None:
