@@ -59,7 +59,6 @@ class Closure(Evaluator):
         self.hosts: dict[str, HostAcc] = {}
         self.host_set_unresolved = False
         self.definition_files: set[Path] = set()
-        self.flake_outputs: list[Val] = []
         self.queue: list[tuple[Path, HostAcc, bool]] = []
         self.refs: dict[Path, tuple[list[Path], list[tuple[Path, int, int]], HostAcc]] = {}
         self.reading: HostAcc | None = None  # the host whose modules are being read
@@ -140,6 +139,10 @@ class Closure(Evaluator):
         if target is None or isinstance(target, str):
             self.note(v.file, v.node, f"module from {self.describe(v)}")
             return
+        outside = self.with_input(target) if raw_name is not None else None
+        if outside is not None:  # with nixos-hardware.nixosModules; [ common-pc ]
+            self.note_external(target.file, target.node, outside)
+            return
         node = target.node
         kind = node.type
         if self.from_modules_path(target):
@@ -157,6 +160,15 @@ class Closure(Evaluator):
             rel = self.resolve_path(target.file, node, text)
             if rel is not None:
                 self.file_module(rel, acc, entry)
+        elif kind in ("attrset_expression", "rec_attrset_expression") and target.prefix:
+            # a module defined piecewise (flake.nixosModules.base.imports = …): its bindings
+            cut = len(target.prefix)
+            acc.modules.add(target.file.rel)
+            for names, value, binding in cst.attrset_entries(target.file, node):
+                if names and tuple(names[:cut]) == target.prefix and len(names) > cut:
+                    acc.inline.append((target.file.rel, binding.start_byte, binding.end_byte))
+                    inner = Val(value, target.file, target.scope)
+                    self.binding(names[cut:], inner, acc, entry, depth + 1)
         elif kind in ("attrset_expression", "rec_attrset_expression"):
             acc.inline.append((target.file.rel, node.start_byte, node.end_byte))
             acc.modules.add(target.file.rel)
@@ -176,25 +188,13 @@ class Closure(Evaluator):
                 self.note(target.file, node, f"module from {self.describe(target)}")
 
     def import_tree(self, v: Val, acc: HostAcc, entry: bool) -> None:
-        """``import-tree ./dir``: every ``.nix`` file below ``dir`` is a module, except
-        paths with a part starting with ``_`` (import-tree's convention)."""
-        arg = v.node.child_by_field_name("argument")
-        text = self.path_text(Val(arg, v.file, v.scope)) if arg is not None else None
-        if text is None or text.startswith(("/", "~")):
+        """``import-tree ./dir``: every ``.nix`` file below ``dir`` is a module
+        (:meth:`tree_files`)."""
+        files = self.tree_files(v)
+        if files is None:
             self.note(v.file, v.node, f"module from {self.describe(v)}")
             return
-        base = (self.root / v.file.rel).parent / text
-        try:
-            rel_base = base.resolve().relative_to(self.resolved_root)
-            found = sorted(base.resolve().rglob("*.nix"))
-        except (OSError, ValueError):
-            self.note(v.file, v.node, "import-tree of a directory outside the repository")
-            return
-        for path in found:
-            rel = Path(path.relative_to(self.resolved_root).as_posix())
-            inside = rel.relative_to(rel_base).parts
-            if any(part.startswith("_") for part in inside):
-                continue
+        for rel in files:
             self.file_module(rel, acc, entry)
 
     def from_modules_path(self, v: Val) -> bool:
@@ -242,6 +242,23 @@ class Closure(Evaluator):
                     if rel is not None:
                         self._own[(full[hit], full[hit + 1])] = rel
         return self._own
+
+    def with_input(self, v: Val) -> str | None:
+        """``<env>.<name>`` for a bare name left unbound inside ``with <env>;`` where the
+        environment is not the repository's (a flake input's ``nixosModules``), else None."""
+        if v.node.type != "variable_expression":
+            return None
+        name = v.file.text(v.node)
+        node = v.node.parent
+        while node is not None and node.type != "with_expression":
+            node = node.parent
+        env = node.child_by_field_name("environment") if node is not None else None
+        env_name = cst.dotted_name(v.file, env) if env is not None else None
+        if env_name is None or env_name.split(".")[0] in ("self", "config", "lib", "pkgs"):
+            return None
+        if isinstance(v.scope.get(env_name.split(".")[0]), Val):
+            return None  # a value of the repository's own code
+        return f"{env_name}.{name}"
 
     def input_anchor(self, v: Val) -> str | None:
         """The flake input a string starts at (``"${nixpkgs}/…"``, ``nixpkgs`` an

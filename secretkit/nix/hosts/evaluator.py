@@ -40,6 +40,9 @@ class Evaluator(Files):
     def __init__(self, root: Path) -> None:
         super().__init__(root)
         self.level = 0  # nesting of deref/follow calls, bounded by MAX_LEVEL
+        # the flake's outputs as attrsets (flake-parts modules' `flake.…` included):
+        # what `self.<path>` names (set once flake.nix's outputs are read)
+        self.flake_outputs: list[Val] = []
 
     # -- values --------------------------------------------------------------------
     def path_text(self, v: Val) -> str | None:
@@ -73,30 +76,43 @@ class Evaluator(Files):
         return None
 
     def joined(self, v: Val) -> bool:
-        """Whether ``v`` is ``path + …`` (:meth:`path_text` reads it as one path)."""
+        """Whether ``v`` is ``path + …`` (:meth:`path_text` reads it as one path); the
+        path may be a name bound to one (``secretsDir + "/x.nix"``)."""
         node: Node | None = v.node
         while node is not None and node.type == "binary_expression":
             op = node.child_by_field_name("operator")
             if op is None or v.file.text(op) != "+":
                 return False
             node = node.child_by_field_name("left")
-        return node is not None and node is not v.node and node.type == "path_expression"
+        if node is None or node is v.node:
+            return False
+        if node.type == "variable_expression":
+            target = self.deref(Val(node, v.file, v.scope))
+            return isinstance(target, Val) and target.node.type == "path_expression"
+        return bool(node.type == "path_expression")
 
     def _joined_path(self, v: Val) -> str | None:
-        """``./hosts + "/${name}" + /configuration.nix``: a path literal of ``v``'s file
-        with strings (their ``${name}`` parts known) and absolute path literals appended,
-        as Nix joins them (``path + "/x"`` and ``path + /x`` both append ``/x``)."""
+        """``./hosts + "/${name}" + /configuration.nix``: a path (a literal, or a name
+        bound to one) with strings (their ``${name}`` parts known) and absolute path
+        literals appended, as Nix joins them (``path + "/x"`` and ``path + /x`` both
+        append ``/x``), relative to ``v``'s file."""
+        absolute = self._joined_absolute(v)
+        if absolute is None:
+            return None
+        return os.path.relpath(absolute, os.path.normpath(self.root / v.file.rel.parent))
+
+    def _joined_absolute(self, v: Val) -> str | None:
         node, file = v.node, v.file
         op = node.child_by_field_name("operator")
         left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
         if op is None or file.text(op) != "+" or left is None or right is None:
             return None
         if left.type == "binary_expression":
-            head = self._joined_path(Val(left, file, v.scope))
+            head = self._joined_absolute(Val(left, file, v.scope))
+        elif left.type in ("path_expression", "variable_expression"):
+            head = self._anchor(Val(left, file, v.scope))
         else:
-            head = (
-                self.path_text(Val(left, file, v.scope)) if left.type == "path_expression" else None
-            )
+            head = None
         tail: str | None = None
         if right.type == "path_expression":
             tail = self.path_text(Val(right, file, v.scope))
@@ -211,9 +227,109 @@ class Evaluator(Files):
                     return v
                 v = called
                 node = v.node
+            elif kind == "select_expression":  # self.lib.mkHost: the flake's own output
+                found = self.own_output(v)
+                if found is None:
+                    return v
+                v, node = found, found.node
+            elif kind == "with_expression":
+                body = node.child_by_field_name("body")
+                env = node.child_by_field_name("environment")
+                if body is None or env is None:
+                    return v
+                with_names = self.own_outputs_below(Val(env, v.file, v.scope))
+                v = Val(body, v.file, {**with_names, **v.scope})  # (lexical names first)
+                node = body
             else:
                 return v
         return None
+
+    def _self_path(self, v: Val) -> list[str] | None:
+        """``self.a.b`` (``self`` the flake itself, not a bound name) → ``["a", "b"]``."""
+        node = v.node
+        expr = node.child_by_field_name("expression") if node.type == "select_expression" else None
+        if expr is None or expr.type != "variable_expression" or v.file.text(expr) != "self":
+            return None
+        if isinstance(v.scope.get("self"), Val) or not self.flake_outputs:
+            return None
+        attrpath = node.child_by_field_name("attrpath")
+        names = cst.attr_names(v.file, attrpath) if attrpath is not None else []
+        return names if names and all(n and "${" not in n for n in names) else None
+
+    def own_output(self, v: Val) -> Val | None:
+        """What ``self.<path>`` is among the flake's outputs (``flake.lib.mkHost = …`` in
+        any flake-parts module), else None."""
+        want = self._self_path(v)
+        sets = self.flake_outputs
+        while want:
+            candidates = [(rest, value) for rest, value, _ in self.members(sets, want[0])]
+            want = want[1:]
+            exact = [value for rest, value in candidates if rest == want]
+            if exact:
+                return exact[0]
+            deeper = [
+                (r, val) for r, val in candidates if r == want[: len(r)] and len(r) < len(want)
+            ]
+            if not deeper:
+                return None
+            rest, value = deeper[0]
+            sets, want = self.attrsets(value), want[len(rest) :]
+        return None
+
+    def own_outputs_below(self, env: Val) -> dict[str, Val | str | None]:
+        """``with self.nixosModules;``: the names that output's attributes bind, in every
+        flake-parts module (``flake.nixosModules.base.imports = …`` binds ``base`` to
+        that attrset seen through ``nixosModules.base``); none for anything else."""
+        want = self._self_path(env)
+        if not want:
+            return {}
+        names: dict[str, Val | str | None] = {}
+        for aset in self.flake_outputs:
+            cut = len(aset.prefix)
+            for entry, value, _ in cst.attrset_entries(aset.file, aset.node):
+                if not entry or tuple(entry[:cut]) != aset.prefix:
+                    continue
+                rest = entry[cut:]
+                if rest[: len(want)] != want:
+                    continue
+                below = rest[len(want) :]
+                if len(below) == 1:
+                    names.setdefault(below[0], Val(value, aset.file, aset.scope))
+                elif len(below) > 1:  # base.imports = …: `base` is what the set says of it
+                    seen = (*aset.prefix, *want, below[0])
+                    names.setdefault(below[0], Val(aset.node, aset.file, aset.scope, seen))
+                elif value.type in cst.ATTRSETS:  # nixosModules = { a = …; };
+                    for inner, val, _ in cst.attrset_entries(aset.file, value):
+                        if inner and len(inner) == 1:
+                            names.setdefault(inner[0], Val(val, aset.file, aset.scope))
+        return names
+
+    def tree_files(self, v: Val) -> list[Path] | None:
+        """The modules of ``import-tree <dir>`` (``v`` the call): every ``.nix`` file
+        below ``dir`` but paths with a part starting with ``_`` (import-tree's
+        convention); None when the directory cannot be read in the repository."""
+        arg = v.node.child_by_field_name("argument")
+        text = self.path_text(Val(arg, v.file, v.scope)) if arg is not None else None
+        if text is None or text.startswith(("/", "~")):
+            return None
+        base = (self.root / v.file.rel).parent / text
+        try:
+            rel_base = base.resolve().relative_to(self.resolved_root)
+            found = sorted(base.resolve().rglob("*.nix"))
+        except (OSError, ValueError):
+            return None
+        files = []
+        for path in found:
+            rel = Path(path.relative_to(self.resolved_root).as_posix())
+            if not any(part.startswith("_") for part in rel.relative_to(rel_base).parts):
+                files.append(rel)
+        return files
+
+    def is_import_tree(self, v: Val) -> bool:
+        node = v.node
+        fn = node.child_by_field_name("function") if node.type == "apply_expression" else None
+        name = cst.dotted_name(v.file, fn) if fn is not None else None
+        return name is not None and name.split(".")[-1] == "import-tree"
 
     def _inherit_from(self, file: File, node: Node, scope: dict[str, Val | str | None]) -> None:
         """``inherit (import ./system) laptop;`` in a ``let``: each name bound to that
@@ -325,11 +441,22 @@ class Evaluator(Files):
         if node.type == "apply_expression":  # flake-parts mkFlake {…} { flake = {…}; }
             arg = node.child_by_field_name("argument")
             if arg is not None:
+                module = self.deref(Val(arg, target.file, target.scope), depth + 1)
+                if isinstance(module, Val) and self.is_import_tree(module):
+                    return self._flake_parts_tree(module, depth + 1)  # the dendritic layout
                 found: list[Val] = []
                 for aset in self.attrsets(Val(arg, target.file, target.scope), depth + 1):
                     found += self.flake_parts_module(aset, depth + 1)
                 return found
         return []
+
+    def _flake_parts_tree(self, call: Val, depth: int) -> list[Val]:
+        """``mkFlake {…} (import-tree ./modules)``: every file there is a flake-parts
+        module (the "dendritic" layout: each defines a part of ``flake.…``)."""
+        found: list[Val] = []
+        for rel in self.tree_files(call) or []:
+            found += self._flake_parts_file(rel, depth + 1)
+        return found
 
     def flake_parts_module(self, aset: Val, depth: int = 0) -> list[Val]:
         """What a flake-parts module adds to the flake's outputs: its ``flake = {…}`` /
@@ -352,6 +479,8 @@ class Evaluator(Files):
 
     def _flake_parts_import(self, element: Val, depth: int) -> list[Val]:
         target = self.deref(element)
+        if isinstance(target, Val) and self.is_import_tree(target):
+            return self._flake_parts_tree(target, depth)
         if not isinstance(target, Val) or target.node.type not in (
             "path_expression",
             "string_expression",
@@ -359,7 +488,10 @@ class Evaluator(Files):
             return []  # a flake input's module (inputs.x.flakeModule): not this repository
         text = self.path_text(target)
         rel = self.resolve_path(target.file, target.node, text) if text is not None else None
-        loaded = self.load(rel) if rel is not None else None
+        return self._flake_parts_file(rel, depth) if rel is not None else []
+
+    def _flake_parts_file(self, rel: Path, depth: int) -> list[Val]:
+        loaded = self.load(rel)
         top = cst.expression_root(loaded) if loaded is not None else None
         if loaded is None or top is None:
             return []

@@ -272,6 +272,41 @@ STYLES: dict[str, tuple[dict[str, str], dict[str, str]]] = {
         },
         {"alpha": "flake", "beta": "flake"},
     ),
+    # the "dendritic" layout (Juggeli/nixos-config): every file under ./parts is a
+    # flake-parts module (import-tree); hosts come from a helper in flake.lib and
+    # modules named in flake.nixosModules, some defined piecewise (base.imports)
+    "dendritic-import-tree": (
+        {
+            "flake.nix": (
+                "{\n  outputs = inputs: inputs.flake-parts.lib.mkFlake { inherit inputs; }\n"
+                "    (inputs.import-tree ./parts);\n}\n"
+            ),
+            "parts/lib.nix": (
+                "{ inputs, self, ... }:\n{\n  flake.lib.mkHost = { name, modules }:\n"
+                "    inputs.nixpkgs.lib.nixosSystem {\n"
+                "      modules = [ { networking.hostName = name; } ] ++ modules;\n    };\n}\n"
+            ),
+            "parts/modules.nix": (
+                "{ self, ... }:\n{\n  flake.nixosModules.common = ../modules/common.nix;\n"
+                "  flake.nixosModules.base.imports = with self.nixosModules; [ common ];\n}\n"
+            ),
+            "parts/hosts/alpha.nix": (
+                "{ self, inputs, ... }:\n{\n  flake.nixosConfigurations.alpha = "
+                'self.lib.mkHost {\n    name = "alpha";\n'
+                "    modules = (with self.nixosModules; [ base ])\n"
+                "      ++ (with inputs.hw.nixosModules; [ common-pc ]);\n  };\n}\n"
+            ),
+            "parts/hosts/beta.nix": (
+                "{ self, ... }:\n{\n  flake.nixosConfigurations.beta = self.lib.mkHost {\n"
+                '    name = "beta";\n    modules = with self.nixosModules; [ base ];\n  };\n}\n'
+            ),
+            "parts/_draft/ghost.nix": (
+                "{ self, ... }:\n{\n  flake.nixosConfigurations.ghost = self.lib.mkHost {\n"
+                '    name = "ghost";\n    modules = [ ];\n  };\n}\n'
+            ),
+        },
+        {"alpha": "flake", "beta": "flake"},
+    ),
     # colmena's documented flake form: colmenaHive = makeHive self.outputs.colmena
     "colmena-makehive-outputs": (
         {
@@ -309,6 +344,15 @@ def test_a_joined_path_names_the_host_module_and_a_nixpkgs_one_is_external(
     assert inv.hosts_of_file("hosts/beta/configuration.nix") == {"beta"}
     assert [reason for _path, reason in inv.external] == [
         "line 14: a module of the flake input nixpkgs"
+    ]
+
+
+def test_dendritic_modules_are_followed_through_the_flakes_own_outputs(tmp_path: Path) -> None:
+    files, _ = STYLES["dendritic-import-tree"]
+    inv = discover(write(tmp_path, {**SHARED, **files}))
+    assert inv.hosts_of_file("parts/modules.nix") == {"alpha", "beta"}  # base, piecewise
+    assert [reason for _path, reason in inv.external] == [
+        "line 6: inputs.hw.nixosModules.common-pc"
     ]
 
 
