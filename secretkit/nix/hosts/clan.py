@@ -113,9 +113,10 @@ def _referenced_files(root: Path, rel: Path, tree: cst.NixTree) -> list[Path]:
     return out
 
 
-def _clan_args(tree: cst.NixTree) -> Iterator[Node]:
+def _clan_args(tree: cst.NixTree, flake_module: bool = False) -> Iterator[Node]:
     """The argument of every ``….lib.clan { … }`` / ``buildClan { … }`` call, and the
-    value of a flake-parts ``clan = { … }`` binding."""
+    value of a flake-parts ``clan = { … }`` (or ``flake.clan``) binding, in a file that
+    names clan's ``flakeModules`` or of a flake that does (``flake_module``)."""
     for node in cst.walk(tree.root):
         if node.type == "apply_expression":
             fn = node.child_by_field_name("function")
@@ -128,11 +129,11 @@ def _clan_args(tree: cst.NixTree) -> Iterator[Node]:
             value = node.child_by_field_name("expression")
             if names is None or value is None:
                 continue
-            is_clan = cst.attr_names(tree, names) == ["clan"]
+            is_clan = cst.attr_names(tree, names) in (["clan"], ["flake", "clan"])
             if (
                 is_clan
                 and (cst.unwrap(value) or value).type in _ATTRSETS
-                and b"flakeModules" in tree.source
+                and (flake_module or b"flakeModules" in tree.source)
             ):
                 yield value
 
@@ -148,8 +149,9 @@ def find_clan(root: Path) -> ClanMachines | None:
         sub = _parse(root, rel)
         if sub is not None and b"clan" in sub.source:
             candidates.append((rel, sub))
+    flake_module = b"clan-core.flakeModules" in tree.source  # imported by flake.nix
     for rel, file_tree in candidates:
-        for arg in _clan_args(file_tree):
+        for arg in _clan_args(file_tree, flake_module):
             return _read_clan(root, rel, file_tree, arg)
     return None
 

@@ -92,6 +92,33 @@ def test_flake_parts_clan_module(tmp_path: Path) -> None:
     assert inv.unresolved == []
 
 
+def test_flake_clan_set_in_an_imported_flake_parts_module(tmp_path: Path) -> None:
+    """badele/nix-homelab: flake.nix imports clan's flakeModules and
+    ./machines/flake-module.nix, which sets `flake.clan = { … }` (0 hosts were found)."""
+    write(
+        tmp_path,
+        {
+            "flake.nix": (
+                "{\n  outputs = inputs@{ flake-parts, ... }:\n"
+                "    flake-parts.lib.mkFlake { inherit inputs; } {\n"
+                "      imports = [\n        inputs.clan-core.flakeModules.default\n"
+                "        ./machines/flake-module.nix\n      ];\n    };\n}\n"
+            ),
+            "machines/flake-module.nix": (
+                "{ self, inputs, ... }:\n{\n  imports = [ inputs.terranix.flakeModule ];\n"
+                '  flake.clan = {\n    meta.name = "lab";\n'
+                "    inventory.machines.router = { };\n  };\n}\n"
+            ),
+            "machines/router/configuration.nix": "{ ... }: { imports = [ ./hw.nix ]; }\n",
+            "machines/router/hw.nix": "{ ... }: { }\n",
+        },
+    )
+    inv = discover(tmp_path)
+    assert sorted(inv.hosts) == ["router"]
+    assert inv.hosts_of_file("machines/router/hw.nix") == {"router"}
+    assert inv.unresolved == []
+
+
 def test_configurations_taken_from_clan_config(tmp_path: Path) -> None:
     write(
         tmp_path,
