@@ -269,10 +269,28 @@ def declare_hint(inventory: Inventory, name: str) -> str:
         return f"add `{name} = {{ imports = [ ./{entry} ]; }};` to the colmena hive"
     if style == "hosts-dir":
         return f"create {entry} (a directory under hosts/ is a host)"
-    return (
-        f"add `nixosConfigurations.{name} = nixpkgs.lib.nixosSystem {{ modules = "
-        f"[ ./{entry} ]; }};` to the outputs of flake.nix"
-    )
+    if flake_parts(inventory):  # outputs are flake-parts modules' `flake.…`; no `nixpkgs` arg
+        declared = (
+            f"add `flake.nixosConfigurations.{name} = inputs.nixpkgs.lib.nixosSystem "
+            f'{{ modules = [ "${{inputs.self}}/{entry}" ]; }};` to a flake-parts module'
+        )
+    else:
+        declared = (
+            f"add `nixosConfigurations.{name} = nixpkgs.lib.nixosSystem {{ modules = "
+            f"[ ./{entry} ]; }};` to the outputs of flake.nix"
+        )
+    if Path(entry).parent.name == name:  # hosts may be made from directories: say both
+        declared += f" (or create {entry}, if the flake makes a host of each directory there)"
+    return declared
+
+
+def flake_parts(inventory: Inventory) -> bool:
+    """Whether the flake's outputs come from flake-parts (``mkFlake``)."""
+    try:
+        data = (inventory.root / "flake.nix").read_bytes()
+    except OSError:
+        return False
+    return b"mkFlake" in data
 
 
 def _entry_pattern(inventory: Inventory, name: str, style: str) -> str:

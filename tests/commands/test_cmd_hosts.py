@@ -72,6 +72,43 @@ def test_add_with_each_key_form(repo: Path, capsys: pytest.CaptureFixture[str]) 
         assert again[:2] == (0, f"host {name} already present with this key, nothing to do\n")
 
 
+FLAKE_PARTS = {
+    "flake.nix": (
+        "{\n  outputs = inputs: inputs.flake-parts.lib.mkFlake { inherit inputs; } {\n"
+        "    imports = [ ./nixos/hosts.nix ];\n  };\n}\n"
+    ),
+    "nixos/hosts.nix": (
+        "{ inputs, ... }:\n{\n  flake.nixosConfigurations.atlas = inputs.nixpkgs.lib.nixosSystem"
+        ' {\n    modules = [ "${inputs.self}/nixos/hosts/atlas/default.nix" ];\n  };\n}\n'
+    ),
+    "nixos/hosts/atlas/default.nix": "{ ... }: { }\n",
+}
+
+
+def test_the_way_to_declare_a_new_host_in_a_flake_parts_repo_works(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """flake-parts modules set flake.nixosConfigurations and have no `nixpkgs` argument:
+    the hint said to add nixosConfigurations.<h> = nixpkgs.lib… to flake.nix's outputs.
+    Followed as printed, the host is found."""
+    import re
+
+    for rel, text in FLAKE_PARTS.items():
+        (repo / rel).parent.mkdir(parents=True, exist_ok=True)
+        (repo / rel).write_text(text)
+    code, _, err = run(capsys, "-C", str(repo), "hosts", "add", "ghost", "--age", IMMICH)
+    assert code == 0
+    snippet = re.search(r"add `(flake\.nixosConfigurations\.ghost = [^`]+)` to a flake-parts", err)
+    assert snippet, err
+    module = repo / "nixos/hosts.nix"
+    module.write_text(module.read_text().replace("\n}\n", f"\n  {snippet[1]}\n}}\n"))
+    (repo / "nixos/hosts/ghost").mkdir()
+    (repo / "nixos/hosts/ghost/default.nix").write_text("{ ... }: { }\n")
+    code, out, _ = run(capsys, "-C", str(repo), "hosts", "list", "--format", "json")
+    hosts = {h["host"]: h["entry_modules"] for h in json.loads(out)["hosts"]}
+    assert hosts["ghost"] == ["nixos/hosts/ghost/default.nix"]
+
+
 def test_add_clash_and_remove(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     run(capsys, "-C", str(repo), "hosts", "add", "immich", "--age", IMMICH)
     before = (repo / ".sops.yaml").read_bytes()

@@ -158,11 +158,12 @@ class Evaluator(Files):
     def _anchor(self, v: Val) -> str | None:
         """The absolute directory (under the repository) an interpolated path starts
         at: the flake's ``self`` (its source root: ``"${self}"`` is the flake's
-        outPath), a path literal, or a string anchored the same way."""
-        if v.node.type in ("variable_expression", "identifier"):
-            name = v.file.text(v.node)
-            if name == "self" and not isinstance(v.scope.get("self"), Val):
-                return os.path.normpath(self.root)
+        outPath; ``inputs.self`` too), a path literal, or a string anchored the same way."""
+        if v.node.type in ("variable_expression", "identifier", "select_expression"):
+            name = cst.dotted_name(v.file, v.node) or ""
+            own = "self" if name == "self" else "inputs" if name == "inputs.self" else None
+            if own is not None and not isinstance(v.scope.get(own), Val):
+                return os.path.normpath(self.root)  # the flake's source root
         target = self.deref(v)
         if not isinstance(target, Val):
             return None
