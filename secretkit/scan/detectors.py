@@ -527,6 +527,14 @@ DETECTORS: dict[str, Detector] = {
         ),
         anchors=("/api/webhooks/",),
     ),
+    # A Telegram bot's token, also inside the API URLs scripts call (/bot<token>/sendMessage):
+    # detect-secrets' form matches a whole value only
+    "telegram-bot-token": RegexDetector(
+        "telegram-bot-token",
+        "token",
+        re.compile(r"(?<![0-9])[0-9]{6,12}:AA[A-Za-z0-9_-]{33}(?![A-Za-z0-9_-])"),
+        anchors=(":AA",),
+    ),
     # OpenAI's project/service keys (detect-secrets knows only the older T3BlbkFJ form)
     # and Anthropic's keys
     "openai-api-key": RegexDetector(

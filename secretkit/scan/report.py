@@ -24,6 +24,7 @@ RULE_TEXT = {
     "url-credentials": "A password embedded in a URL",
     "openvpn-credentials": "An OpenVPN password in an inline <auth-user-pass> block",
     "discord-webhook": "Discord webhook URL (its token lets anyone post)",
+    "telegram-bot-token": "Telegram bot token",
     "openai-api-key": "OpenAI API key",
     "anthropic-api-key": "Anthropic API key",
     "pushover-token": "Pushover application token",

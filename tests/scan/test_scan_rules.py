@@ -163,6 +163,12 @@ SHOULD_FLAG: list[Case] = [
         "discord-webhook",
     ),
     (
+        "telegram-bot-url",
+        lambda: "1234567890:AA" + fake.chars(fake._ALNUM + "_-", 33, "tu"),
+        "{ script = ''\n  curl -s https://api.telegram.org/bot@V@/sendMessage -d chat_id=1\n''; }",
+        "telegram-bot-token",
+    ),
+    (
         "openai-api-key",
         lambda: "sk-proj-" + fake.chars(fake._ALNUM + "_-", 48, "oa"),
         '{ x = "@V@"; }',
