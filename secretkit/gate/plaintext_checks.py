@@ -26,7 +26,16 @@ def check_plaintext_tree(ctx: CheckContext) -> list[CheckResult]:
         where = f" at {f.attrpath}" if f.attrpath else ""
         place = f"{f.path}:{f.line}:{f.column}"
         if f.kind == "password-hash":
-            results.append(_hash_warning("plaintext-tree", place, f.preview, where, f.path))
+            fix = _fix_for(ctx, f) if f.path.endswith(".nix") else None
+            keep = (
+                "to keep it private: secretkit migrate (hashedPassword → hashedPasswordFile)"
+                if fix is not None and fix.startswith("run `secretkit migrate`")
+                else "to keep it private: move it into a sops file by hand (migrate has no "
+                "route for it), or allowlist it if it is meant to be public"
+            )
+            results.append(
+                _hash_warning("plaintext-tree", f"{place} {f.preview!r}{where}", keep, f.path)
+            )
             continue
         results.append(
             CheckResult(
@@ -70,13 +79,13 @@ def _fix_for(ctx: CheckContext, finding: Finding) -> str:
     )
 
 
-def _hash_warning(check_id: str, place: str, preview: str, where: str, path: str) -> CheckResult:
+def _hash_warning(check_id: str, shown: str, keep: str, path: str) -> CheckResult:
     return CheckResult(
         check_id,
         True,
-        f"warning: password hash {place} {preview!r}{where}: not the password, but "
-        "crackable offline; publish it only on purpose",
-        "to keep it private: secretkit migrate (hashedPassword → hashedPasswordFile)",
+        f"warning: password hash {shown}: not the password, but crackable offline; publish "
+        "it only on purpose",
+        keep,
         (path,),
         warning=True,
     )
@@ -127,7 +136,12 @@ def check_plaintext_history(ctx: CheckContext) -> list[CheckResult]:
     results: list[CheckResult] = []
     hashes = [f for f in live if f.kind == "password-hash"]
     for item in group_findings(hashes):
-        results.append(_hash_warning("plaintext-history", item.describe(), "", "", item.paths[0]))
+        keep = (
+            "to keep it private: change that password (history keeps the hash), or remove it "
+            "from history with `secretkit purge` and force-push"
+        )
+        shown = item.describe(preview=True)
+        results.append(_hash_warning("plaintext-history", shown, keep, item.paths[0]))
     from secretkit.scan.history import tag_of
 
     tagged = [f for f in live if tag_of(f.path) is not None and f.kind != "password-hash"]
