@@ -53,6 +53,21 @@ def _sops_file_for(module: str, hosts: list[str]) -> str:
     return expr if expr is not None else path_literal(module, "secrets") + "/<host>.yaml"
 
 
+def _option_at(ctx: CheckContext, file: str, offset: int) -> str | None:
+    """The option whose value holds the reference at ``offset`` of ``file``."""
+    from secretkit.nix import cst
+    from secretkit.nix.sops_refs import option_path
+
+    data = ctx.read(file)
+    if data is None:
+        return None
+    inner = [b for b in cst.bindings(cst.parse(data)) if b.start <= offset < b.end]
+    if not inner:
+        return None
+    path = option_path(min(inner, key=lambda b: b.end - b.start))
+    return ".".join(path) if path else None
+
+
 def check_nix_refs(ctx: CheckContext) -> list[CheckResult]:
     facts = ctx.nix()
     inventory = ctx.inventory()
@@ -61,14 +76,17 @@ def check_nix_refs(ctx: CheckContext) -> list[CheckResult]:
     for name, file, _offset, line in facts.references:
         if name in declared or facts.dynamic:
             continue  # with computed declarations, an unknown name may be declared
+        option = _option_at(ctx, file, _offset)
+        reader = f"the user {option} is read as" if option else "the user that reads it"
         results.append(
             CheckResult(
                 "nix-secret-refs",
                 False,
                 f'{file}:{line}: config.sops.secrets."{name}" is used but never declared',
                 f'declare it: sops.secrets."{name}" = {{ sopsFile = '
-                f"{_sops_file_for(file, sorted(inventory.hosts_of_file(file)))}; }}; "
-                "(secretkit migrate writes these declarations)",
+                f"{_sops_file_for(file, sorted(inventory.hosts_of_file(file)))}; "
+                f'owner = "<{reader}>"; }}; (leave owner out only if root reads it: the '
+                "file is root's alone without it), and store its value with secretkit set",
                 (file,),
             )
         )

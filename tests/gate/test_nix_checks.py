@@ -107,7 +107,25 @@ def test_the_declaration_a_fix_suggests_names_the_hosts_file_relative_to_the_mod
     target.write_text("{ config, ... }: { x = config.sops.secrets.nope.path; }\n")
     git(tmp_git_repo, "add", "-A")
     (result,) = check_nix_refs(CheckContext(root=tmp_git_repo, judge=SopsJudge()))
-    assert f'sops.secrets."nope" = {{ sopsFile = {expected}; }};' in result.fix
+    assert f'sops.secrets."nope" = {{ sopsFile = {expected}; owner = "<the user x' in result.fix
+
+
+def test_the_declaration_a_fix_suggests_asks_for_the_reader_of_its_option(
+    tmp_git_repo: Path,
+) -> None:
+    """synapse reads extraConfigFiles as matrix-synapse: a declaration without an
+    owner leaves the file root's alone (the fix said only sopsFile)."""
+    ctx = facts_of(
+        tmp_git_repo,
+        "{ config, ... }:\n{\n  services.matrix-synapse.extraConfigFiles = [\n"
+        "    config.sops.secrets.synapse-extra.path\n  ];\n}",
+    )
+    (result,) = check_nix_refs(ctx)
+    assert (
+        'owner = "<the user services.matrix-synapse.extraConfigFiles is read as>"; }; (leave '
+        "owner out only if root reads it" in result.fix
+    )
+    assert "migrate writes" not in result.fix
 
 
 def test_a_sops_file_of_a_home_manager_module_is_a_warning_not_the_hosts_failure(
