@@ -29,6 +29,7 @@ from secretkit.nix import cst
 from secretkit.nix.sops_refs import host_names, secret_names
 from secretkit.plan.advice import host_refusal, nixos_host
 from secretkit.plan.build import FindingLike, Plan, Refused, build_plan
+from secretkit.plan.refusals import other_file_note
 from secretkit.sensitive import Sensitive
 
 if TYPE_CHECKING:
@@ -331,7 +332,7 @@ def prepare(
     _refuse_before_planning(plan, unmoved, lambda f: foreign[id(f)])
     if plan.moves:
         plan.wiring = [n for n in wiring.notes]
-    notes = [f"{path}: not a Nix file; move its secrets by hand" for path in others]
+    notes = [other_file_note(path, sources) for path in others]
     notes += [f"after deploying: {note}" for note in plan.notes]
     if plan.moves:
         receiving = {h for m in plan.moves for h in m.hosts}

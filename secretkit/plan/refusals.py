@@ -14,7 +14,8 @@ Two halves:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Mapping, Sequence
 
 from secretkit.layouts.sops_nix import host_secrets_path
 from secretkit.nix import cst
@@ -199,3 +200,44 @@ def manual_route(
             "to .secretkit-allow"
         )
     return steps
+
+
+def other_file_note(path: str, sources: Mapping[str, bytes]) -> str:
+    """What migrate says of a finding in a file that is not Nix: moved by hand, and
+    where Nix code names the file by a path, that encrypting it in place would hand
+    that code the ciphertext.  Read at evaluation (``lib.importJSON ./x.json``,
+    ``builtins.readFile``) its values must leave it for sops placeholders (Nix cannot
+    read a sops file then); handed to a service (``passwordFile = ./pw``) its path is
+    replaced by the sops secret's."""
+    import os
+
+    at_eval: list[str] = []
+    at_run: list[str] = []
+    name = re.escape(os.path.basename(path))
+    for module, data in sorted(sources.items()):
+        text = data.decode("utf-8", "replace")
+        for m in re.finditer(r"(?<![\w/.-])(\.{1,2}/[\w./+-]*?" + name + r")(?![\w.-])", text):
+            joined = os.path.normpath(os.path.join(os.path.dirname(module), m[1]))
+            if joined != os.path.normpath(path):
+                continue
+            where = f"{module}:{text.count(chr(10), 0, m.start()) + 1}"
+            line_head = text[text.rfind("\n", 0, m.start()) + 1 : m.start()]
+            (at_eval if _EVAL_READ.search(line_head) else at_run).append(where)
+    if at_eval:
+        return (
+            f"{path}: not a Nix file, and {', '.join(at_eval[:3])} reads it when Nix "
+            "evaluates: move each secret value out of it into a sops secret, and have that "
+            'code put config.sops.placeholder."<name>" in a sops template instead (Nix cannot '
+            "read a sops file; encrypting this one in place hands it the ciphertext)"
+        )
+    if at_run:
+        return (
+            f"{path}: not a Nix file, and {', '.join(at_run[:3])} hands its path to the "
+            "configuration: store its content with secretkit set, put config.sops.secrets."
+            '"<name>".path in place of that path (owner: the user reading it) and git rm it'
+        )
+    return f"{path}: not a Nix file; move its secrets by hand"
+
+
+# What reads a file's content while Nix evaluates (not at run time).
+_EVAL_READ = re.compile(r"\b(?:readFile|importJSON|importTOML|fromJSON|fromTOML|import)\b")

@@ -310,3 +310,23 @@ def test_hook_and_check_advice_carry_the_routes_nix_with_their_own_placeholder()
     fix = finding_fix(MODULE, None, refusal.reason, refusal.builder, manual=refusal.manual)
     assert f"and write: {refusal.manual}" in fix
     assert "point the option at its .path" not in fix
+
+
+def test_a_file_nix_reads_is_not_told_to_be_encrypted_in_place() -> None:
+    """A JSON or TOML file that Nix reads while it evaluates, or a file whose path is
+    handed to a service: encrypted in place, that code would get the ciphertext."""
+    from secretkit.plan.refusals import other_file_note
+
+    sources = {
+        "hosts/a/immich.nix": b"{ lib, ... }: {\n  settings = lib.importJSON ./immich.json;\n}\n",
+        "hosts/a/restic.nix": b'{ ... }: { services.restic.backups.x.passwordFile = "${./pw}"; }\n',
+    }
+    at_eval = other_file_note("hosts/a/immich.json", sources)
+    assert "hosts/a/immich.nix:2 reads it when Nix evaluates" in at_eval
+    assert 'config.sops.placeholder."<name>" in a sops template' in at_eval
+    at_run = other_file_note("hosts/a/pw", sources)
+    assert "hosts/a/restic.nix:1 hands its path to the configuration" in at_run
+    assert "git rm it" in at_run
+    assert other_file_note("docker/.env", sources) == (
+        "docker/.env: not a Nix file; move its secrets by hand"
+    )
