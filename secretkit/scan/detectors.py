@@ -288,6 +288,9 @@ def _finditer(name: str, text: str) -> Iterator[re.Match[str]]:
     return finditer_at(pattern, text, where(text))
 
 
+_ASSIGNMENT = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)=(\S+)")
+
+
 def _rare_commands(text: str) -> list[tuple[int, int, str]]:
     """The MySQL client's, smbclient's and mount's passwords, BIND's TSIG secret, a
     here-string into a password reader, WeeChat's /set (the patterns above)."""
@@ -400,13 +403,20 @@ class CommandSecret:
                     continue  # made by the shell at run time, not a literal
                 if value.endswith((":", "=")):
                     continue  # a prefix the next command completes (echo -n "base64:")
+                named = _ASSIGNMENT.fullmatch(value)
+                kind = filters.secret_name(named[1]) if named is not None else None
+                if named is not None:  # echo 'NAME=value' > file: judged by its name
+                    if kind is None:
+                        continue  # QBIT_USERNAME=…, HOST=…: not a secret
+                    span = (span[0] + named.start(2), span[1])
                 line_end = text.find("\n", m.end())
                 rest = text[m.end() : line_end if line_end != -1 else len(text)]
-                sink = _SINK_START.match(rest) is not None and _sink(rest)
+                written = _SINK_START.match(rest) is not None
+                sink = written and _sink(rest)
                 if not sink and len(value.split()) >= _PROSE_WORDS:
                     continue  # a message a hook prints (ten words and more), not a secret
-                if command_key or sink:
-                    found.append((*span, _shell_kind(key_words, rest)))
+                if command_key or sink or (kind is not None and written):
+                    found.append((*span, kind or _shell_kind(key_words, rest)))
         if contains(text, "<<") and contains(text, "cat"):
             for m in _finditer("heredoc", text):
                 target = m.group("head") + m.group("tail")

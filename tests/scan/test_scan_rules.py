@@ -242,6 +242,9 @@ SHOULD_FLAG += [
      "{ script = ''\n  echo '@V@' | passwd --stdin root\n''; }", "command-secret"),
     ("echo-into-a-token-file", fake.password,
      "{ script = ''\n  echo '@V@' > /etc/app/token\n''; }", "command-secret"),
+    # a NAME=value line written to a file: its name says what it is, whatever the file
+    ("echo-named-assignment", fake.password,
+     "{ script = ''\n  echo 'DB_PASSWORD=@V@' > /run/app.env\n''; }", "command-secret"),
     # credentials a request carries: headers and query strings
     ("bearer-header", fake.password,
      "{ script = ''\n  curl -H \"Authorization: Bearer @V@\" https://h/x\n''; }", "command-secret"),
@@ -255,6 +258,20 @@ SHOULD_FLAG += [
 ]  # fmt: skip
 
 SHOULD_NOT_FLAG: list[Case] = [
+    # echo 'NAME=value' into a credentials file: judged by its name (a user name is not a
+    # secret) and its value (a placeholder is not one): Juggeli's README showed both
+    (
+        "echo-user-name-line",
+        fake.password,
+        "{ script = ''\n  echo 'QBIT_USERNAME=@V@' > qbit-creds.env\n''; }",
+        None,
+    ),
+    (
+        "echo-placeholder-line",
+        lambda: "your-password",
+        "{ script = ''\n  echo 'QBIT_PASSWORD=@V@' >> qbit-creds.env\n''; }",
+        None,
+    ),
     ("sha256-hex", lambda: fake.hex_key(32), '{ src = fetchurl { sha256 = "@V@"; }; }', None),
     ("sri", lambda: "sha256-" + fake.wireguard_private_key(), '{ hash = "@V@"; }', None),
     (
