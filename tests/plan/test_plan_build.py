@@ -460,3 +460,17 @@ def test_an_option_another_module_of_the_host_sets_is_not_defined_twice() -> Non
         source, "modules/users.nix", findings=findings, extra=sources, host_values=alone
     )
     assert [m.new_option for m in plan.moves] == ["hashedPasswordFile"]
+
+
+def test_a_route_that_narrows_who_reads_the_file_says_so() -> None:
+    """/etc/msmtprc was readable by every user who sends mail; the sops file is root's:
+    migrate says what a user's mail needs (group and mode), once."""
+    source, findings, _ = fill(
+        b"{ ... }: { programs.msmtp.accounts.default = "
+        b'{ host = "smtp.x"; password = "@PW@"; }; }\n',
+        "h.nix",
+    )
+    plan = plan_module(source, "h.nix", findings=findings)
+    assert [m.new_option for m in plan.moves] == ["passwordeval (cat)"]
+    (note,) = [n for n in plan.notes if n.startswith("msmtp reads its password")]
+    assert 'sops.secrets."msmtp/default/password".group' in note and '"0440"' in note

@@ -64,11 +64,26 @@ class Msmtp:
             edits = rebind(site, "passwordeval", command)
             if isinstance(edits, Refusal):
                 return edits
-            return Rewrite(site.secret, edits, "passwordeval (cat)", defines=[sibling])
+            return Rewrite(
+                site.secret, edits, "passwordeval (cat)", defines=[sibling], note=_note(name)
+            )
         found = _ECHO.match(site.literal)
         if not found or "$" in found[2] or "`" in found[2]:
             return Refusal("passwordeval is not a plain `echo <password>`")
-        return Rewrite(Sensitive(found[2]), [replace_literal(site, command)], "passwordeval (cat)")
+        return Rewrite(
+            Sensitive(found[2]), [replace_literal(site, command)], "passwordeval (cat)",
+            note=_note(name),
+        )  # fmt: skip
+
+
+def _note(name: str) -> str:
+    """msmtp runs as the sender: /etc/msmtprc was readable by every user, the secret is
+    root's alone."""
+    return (
+        "msmtp reads its password as the user who sends mail: only root's mail (smartd, "
+        f'ZED …) gets it now; for a user who sends mail, set sops.secrets."{name}".group = '
+        '"<a group of theirs>"; and mode = "0440";'
+    )
 
 
 ENTRY = Msmtp()
