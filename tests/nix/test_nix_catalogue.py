@@ -169,6 +169,7 @@ let
     services.nginx.user = "nginx";
     services.gitea.user = "gitea";
     services.mysql.user = "mysql";
+    services.authelia.instances.main.user = "authelia-main";
     sops.secrets = byName (n: { path = "/run/secrets/${n}"; }) names;
     sops.placeholder = byName (n: "<${n}>") names;
     sops.templates = byName (n: { path = "/run/secrets/rendered/${n}"; }) templates;
@@ -241,6 +242,7 @@ _STUB_USERS = {
     "config.services.gitea.user": "gitea",
     "config.services.syncthing.user": "syncthing",
     "config.services.mysql.user": "mysql",
+    "config.services.authelia.instances.main.user": "authelia-main",
 }
 
 
@@ -249,7 +251,7 @@ def _assert_owned_by_the_reader(key: str, module: dict[str, Any]) -> None:
     (root when systemd or a root process reads it); a secret that only feeds a
     template stays root-only; a password read during activation is neededForUsers."""
     reader = CATALOGUE[key].reader
-    owner = reader.owner
+    owner = _PER_SITE_OWNER.get(key, reader.owner)
     expected = _STUB_USERS.get(owner, owner.strip('"')) if owner is not None else None
     secrets = module["sops"]["secrets"]
     templates = module["sops"].get("templates", {})
@@ -271,6 +273,8 @@ def _assert_owned_by_the_reader(key: str, module: dict[str, Any]) -> None:
 
 
 _JOB_USER = {"borgbackup-passphrase", "restic-files"}  # owner: the job's `user` when set
+# owner: the user of the instance the secret is set for (the golden's is `main`)
+_PER_SITE_OWNER = {"authelia-secrets": "config.services.authelia.instances.main.user"}
 
 
 @pytest.mark.parametrize("key", sorted(CATALOGUE))

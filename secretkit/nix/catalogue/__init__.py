@@ -116,6 +116,7 @@ ROUTES: dict[str, Route] = {
     "home-assistant-secret": Route("home_assistant", "HomeAssistant", ("services.home-assistant",)),
     "gitea-secrets": Route("gitea", "ENTRY", ("services.gitea",)),
     "forgejo-secrets": Route("forgejo", "ENTRY", ("services.forgejo",)),
+    "authelia-secrets": Route("authelia", "ENTRY", ("services.authelia",)),
     "immich-environment": Route("immich", "ENTRY", ("services.immich",)),
     "paperless-settings": Route("paperless", "SETTINGS", ("services.paperless",)),
     "paperless-admin": Route("paperless", "ADMIN", ("services.paperless",)),
