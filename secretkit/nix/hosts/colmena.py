@@ -79,7 +79,7 @@ def hive(d: Closure, v: Val) -> None:
     for names, val, binding in nodes:
         acc = d.host(names[0], "colmena")
         if len(names) == 1:
-            d.host_module(val, acc, True)
+            d.host_module(_named(d, val, names[0]), acc, True)
         else:
             hive_node_part(d, names, val, binding)
     for name in dict.fromkeys(n[0][0] for n in nodes):
@@ -95,8 +95,24 @@ def hive(d: Closure, v: Val) -> None:
                 if value is not None and names2 is not None:
                     d.binding(names2[1:], Val(value, file, default.scope), acc, True, 0)
             else:
-                d.host_module(default, acc, True)
+                d.host_module(_named(d, default, name), acc, True)
     d.reading = None
+
+
+def _named(d: Closure, module: Val, node: str) -> Val:
+    """A hive module written as a function (``defaults = { name, ... }: { imports =
+    [ ./machines/${name}/configuration.nix ]; }``): colmena calls it with ``name``, the
+    node's name, so its body is read with that name known."""
+    target = d.deref(module)
+    if not isinstance(target, Val) or target.node.type != "function_expression":
+        return module
+    body = target.node.child_by_field_name("body")
+    if body is None:
+        return module
+    scope = d.shadow(target)
+    if "name" in scope:
+        scope["name"] = node
+    return Val(body, target.file, scope)
 
 
 def hive_node_part(d: Closure, names: list[str], val: Val, binding: Node) -> None:

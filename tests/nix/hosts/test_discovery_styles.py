@@ -307,6 +307,22 @@ STYLES: dict[str, tuple[dict[str, str], dict[str, str]]] = {
         },
         {"alpha": "flake", "beta": "flake"},
     ),
+    # colmena's defaults as a function of the node's name (bubylou/nixos-config)
+    "colmena-defaults-of-name": (
+        {
+            **TWO,
+            "flake.nix": (
+                "{\n  outputs = { self, nixpkgs, colmena, ... }: {\n"
+                "    colmenaHive = colmena.lib.makeHive {\n"
+                '      meta.nixpkgs = import nixpkgs { system = "x86_64-linux"; };\n'
+                "      defaults = { name, ... }: {\n"
+                "        imports = [ ./hosts/${name}/configuration.nix ];\n      };\n"
+                "      alpha = { ... }: { };\n      beta = { name, ... }: { };\n"
+                "    };\n  };\n}\n"
+            ),
+        },
+        {"alpha": "colmena", "beta": "colmena"},
+    ),
     # colmena's documented flake form: colmenaHive = makeHive self.outputs.colmena
     "colmena-makehive-outputs": (
         {
