@@ -43,6 +43,7 @@ class HostAcc:
     home: set[Path] = field(default_factory=set)
     system: set[Path] = field(default_factory=set)
     external: set[str] = field(default_factory=set)  # modules from outside the repository
+    inert: set[str] = field(default_factory=set)  # of those, ones that cannot bring sops-nix
     gaps: list[Note] = field(default_factory=list)  # notes made while reading its modules
     sites: list[tuple[Path, int, int]] = field(default_factory=list)  # `modules = …` values
 
@@ -66,6 +67,7 @@ class Closure(Evaluator):
         self.hives_done: set[tuple[Path, int]] = set()
         self._own: dict[tuple[str, ...], Path] | None = None
         self._inputs: frozenset[str] | None = None
+        self._lock: Any = None  # flake.lock, read when an external module is met
         self.in_home = False  # reading a home-manager module of the host
         self.entry_files: dict[str, tuple[Path, ...]] = {}  # a haumea entry's own files
 
@@ -97,6 +99,25 @@ class Closure(Evaluator):
         super().note_external(file, node, name)
         if self.reading is not None:
             self.reading.external.add(name)
+            if self.without_sops_nix(name):
+                self.reading.inert.add(name)
+
+    def without_sops_nix(self, name: str) -> bool:
+        """Whether the external module ``name`` (``input.nixosModules.x``,
+        ``inputs.input.…``) comes from a flake input the lock shows not to depend on
+        sops-nix: it cannot bring sops-nix's module."""
+        parts = name.split(".")
+        if parts[:2] == ["self", "inputs"]:
+            parts = parts[2:]
+        elif parts[:1] == ["inputs"]:
+            parts = parts[1:]
+        if len(parts) < 3 or "Modules" not in parts[1] or "sops" in parts[0]:
+            return False
+        if self._lock is None:
+            from secretkit.nix.hosts.flake_lock import FlakeLock
+
+            self._lock = FlakeLock(self.root)
+        return self._lock.reaches(parts[0], "sops-nix") is False
 
     def module_list(self, v: Val, acc: HostAcc, entry: bool, what: str) -> None:
         elements, unknown = self.list_elements(v)

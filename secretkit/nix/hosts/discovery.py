@@ -30,6 +30,7 @@ def discover(root: Path) -> Inventory:
             files=frozenset(acc.files),
             home_modules=frozenset(acc.home - acc.system),
             external=frozenset(acc.external),
+            inert=frozenset(acc.inert),
             gaps=tuple(dict.fromkeys(acc.gaps)),
             module_sites=tuple(acc.sites),
         )

@@ -55,6 +55,8 @@ class Host:
     # home-manager.sharedModules): their options are home-manager's, not NixOS's
     home_modules: frozenset[Path] = frozenset()
     external: frozenset[str] = frozenset()  # modules from outside: inputs.x.nixosModules.y
+    # of those, modules of inputs that flake.lock shows not to depend on sops-nix
+    inert: frozenset[str] = frozenset()
     gaps: tuple[Note, ...] = ()  # what could not be followed from this host's modules
     module_sites: tuple[tuple[Path, int, int], ...] = ()  # its builder's `modules = …` value
 
@@ -70,7 +72,9 @@ class Host:
     def unseen(self) -> list[str]:
         """What of this host's modules secretkit could not read, as ``file:line: why``."""
         out = [f"{n.file.as_posix()}:{n.line or 1}: {n.reason}" for n in self.gaps]
-        out += sorted(f"the module {name}" for name in self.external if not _NIXPKGS.search(name))
+        out += sorted(
+            f"the module {name}" for name in self.external - self.inert if not _NIXPKGS.search(name)
+        )
         return list(dict.fromkeys(out))
 
 

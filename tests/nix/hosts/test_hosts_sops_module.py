@@ -4,6 +4,7 @@ False only when the whole closure was read."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,24 @@ PLAIN_FLAKE = (
     "  };\n}\n"
 )
 SOPS = "sops-nix.nixosModules.sops"
+
+
+def _lock(mine_inputs: dict[str, object], extra: dict[str, object]) -> str:
+    """A flake.lock: the root's inputs nixpkgs and `mine` (whose inputs are given)."""
+    nodes: dict[str, object] = {
+        "root": {"inputs": {"nixpkgs": "nixpkgs", "mine": "mine"}},
+        "nixpkgs": {"locked": {"owner": "NixOS", "repo": "nixpkgs", "type": "github"}},
+        "mine": {"inputs": mine_inputs, "original": {"owner": "x", "repo": "mine"}},
+        **extra,
+    }
+    return json.dumps({"nodes": nodes, "root": "root", "version": 7})
+
+
+LOCK_PLAIN = _lock({"nixpkgs": ["nixpkgs"]}, {})
+LOCK_DEP = _lock(
+    {"nixpkgs": ["nixpkgs"], "secrets": "sops-nix_2"},
+    {"sops-nix_2": {"original": {"owner": "Mic92", "repo": "sops-nix", "type": "github"}}},
+)
 
 CASES: dict[str, tuple[dict[str, str], bool | None]] = {
     "in the modules list": (
@@ -86,6 +105,22 @@ CASES: dict[str, tuple[dict[str, str], bool | None]] = {
     ),
     "nowhere, but another flake's module": (
         {"flake.nix": PLAIN_FLAKE.replace("MODULES", "[ ./h.nix inputs.mine.nixosModules.x ]")},
+        None,
+    ),
+    # flake.lock: the input `mine` depends on nixpkgs only, so its module cannot bring
+    # sops-nix's (bubylou's nix-minecraft kept migrate from wiring it)
+    "nowhere, another flake's module that the lock shows without sops-nix": (
+        {
+            "flake.nix": PLAIN_FLAKE.replace("MODULES", "[ ./h.nix inputs.mine.nixosModules.x ]"),
+            "flake.lock": LOCK_PLAIN,
+        },
+        False,
+    ),
+    "nowhere, but another flake's module whose flake depends on sops-nix": (
+        {
+            "flake.nix": PLAIN_FLAKE.replace("MODULES", "[ ./h.nix inputs.mine.nixosModules.x ]"),
+            "flake.lock": LOCK_DEP,
+        },
         None,
     ),
     "nowhere, with only well-known flakes' modules": (
