@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from secretkit.errors import UserError
 from secretkit.nix import cst, emit
 from secretkit.nix.cst import Node, Tree
 from secretkit.nix.edits import Edit
@@ -43,6 +44,21 @@ NO_FLAKE_MODULE = (
 class Wiring:
     edits: dict[str, list[Edit]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    # hosts that lack sops-nix's module and did not get it: a sops option written for
+    # them would not evaluate ("The option `sops' does not exist")
+    unwired: set[str] = field(default_factory=set)
+
+    def unwired_error(self, receiving: Collection[str]) -> UserError | None:
+        """Why a plan moving secrets to ``receiving`` hosts cannot be written: some lack
+        sops-nix's module and could not be given it here."""
+        unwired = sorted(set(receiving) & self.unwired)
+        if not unwired:
+            return None
+        return UserError(
+            f"sops-nix's NixOS module is not imported by {', '.join(unwired)}, and migrate "
+            "cannot add it there (the lines starting 'sops-nix:' say where)",
+            hint="add it by hand, then run secretkit migrate again",
+        )
 
     def add(self, path: str, edit: Edit | None, note: str) -> None:
         if edit is None:
@@ -328,18 +344,23 @@ def wire_modules(
                 f"cannot name the sops-nix input; pass it to {rel} (as an argument sops-nix) "
                 f"and add {MODULE} to this modules list by hand"
             )
+            wiring.unwired.update(names)
             continue
         used_input = True
         for edit in _site_edits(site_tree, node, ref):
             wiring.add(rel, edit, f"{rel}: {ref} in the modules of {', '.join(names)}")
     if hive_hosts:
-        used_input |= _wire_hive(flake, hive_hosts)
+        wired = _wire_hive(flake, hive_hosts)
+        used_input |= wired
+        if not wired:
+            wiring.unwired.update(hive_hosts)
     if by_hand:
         named_as = MODULE if tree is not None else NO_FLAKE_MODULE
         wiring.notes.append(
             f"cannot wire sops-nix for {', '.join(sorted(by_hand))}: add sops-nix's NixOS "
             f"module ({named_as}) to their modules by hand"
         )
+        wiring.unwired.update(by_hand)
     # flake.nix naming the module already (an agenix import put it in place of agenix's)
     named = tree is not None and _BARE_NAME.search(tree.source) is not None
     if named:

@@ -31,7 +31,12 @@ def host_key_problems(
         keys = [data for data in modules if b"hostKeys" in data]
         ed25519 = any(b'"ed25519"' in data for data in keys)
         if enabled != "true":
-            state = "is not enabled" if enabled == "false" else "is not enabled in any module"
+            state = (
+                "is not enabled"
+                if enabled == "false"
+                else "is not set to true by any module as a plain value (if an option of "
+                "yours sets it, this does not apply)"
+            )
             problems.append(
                 f"host {host}: sops.age.sshKeyPaths uses {key_path}, but services.openssh "
                 f"{state}, so that key is never generated and no secret decrypts on boot; "

@@ -336,6 +336,11 @@ def prepare(
     notes += [f"after deploying: {note}" for note in plan.notes]
     if plan.moves:
         receiving = {h for m in plan.moves for h in m.hosts}
+        unwired = wiring.unwired_error(receiving)
+        if unwired is not None:  # their sops options would not evaluate: nothing written
+            missing.append(unwired)
+            if not dry_run:
+                raise unwired
         if not any(k in data for data in sources.values() for k in _OTHER_KEY_SOURCES):
             notes += host_key_problems(sorted(receiving), host_values, sources, host_modules)
         if pin.release is None:

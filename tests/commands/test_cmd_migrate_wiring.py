@@ -113,3 +113,45 @@ def test_migrate_wires_the_builder_file_and_check_follows_it(
         "add inputs.sops-nix.nixosModules.sops to the modules list at nixos/default.nix:9 "
         '(inputs: the flake\'s inputs, inputs.sops-nix.url = "github:Mic92/sops-nix")'
     )
+
+
+def test_migrate_writes_nothing_when_it_cannot_wire_sops_nix(
+    tmp_git_repo: Path, tmp_path: Path
+) -> None:
+    """The builder file does not receive the flake's inputs: sops-nix's module cannot be
+    named there, and sops options written for alpha would not evaluate ("The option
+    `sops' does not exist"), so migrate stops before the first write (exit 3) and says
+    where to add it; the dry run shows the same as a step before applying."""
+    from secretkit.keys import sops_yaml_edits
+
+    root = tmp_git_repo
+    admin = age_key()
+    key_file = admin.write(tmp_path / "admin.txt")
+    sops_yaml_edits.init(root, admin.public, "alice")
+    sops_yaml_edits.add_host(root, "alpha", age_key().public)
+    files = {
+        "flake.nix": FLAKE.replace("inherit inputs; ", ""),
+        "nixos/default.nix": BUILDER.replace("{ inputs, lib }", "{ lib }"),
+        "modules/common.nix": COMMON,
+        "machines/alpha/default.nix": (
+            "{ config, ... }:\n{\n  services.grafana.enable = true;\n"
+            f'  services.grafana.settings.security.admin_password = "{fake.password("nw")}";\n'
+            "}\n"
+        ),
+    }
+    for rel, text in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+    commit_all(root, "hosts built in nixos/")
+    before = {rel: (root / rel).read_text() for rel in files}
+
+    dry = secretkit(root, key_file, "migrate", "--dry-run")
+    shown = dry.stdout + dry.stderr
+    assert "before applying: sops-nix's NixOS module is not imported by alpha" in shown
+    proc = secretkit(root, key_file, "migrate", "--yes")
+    assert proc.returncode == 3, proc.stdout + proc.stderr
+    assert "sops-nix's NixOS module is not imported by alpha, and migrate cannot add it" in (
+        proc.stderr
+    )
+    assert {rel: (root / rel).read_text() for rel in files} == before
+    assert not (root / "secrets").exists()

@@ -247,6 +247,12 @@ def test_a_builder_that_cannot_reach_the_input_is_a_by_hand_line(tmp_path: Path)
         "pass it to nixos/default.nix (as an argument sops-nix) and add "
         "sops-nix.nixosModules.sops to this modules list by hand"
     )
+    # a host left without the module: migrate must not write sops options for it (they
+    # would not evaluate: "The option `sops' does not exist")
+    assert plan.unwired == {"a"}
+    error = plan.unwired_error({"a"})
+    assert error is not None and "not imported by a, and migrate cannot add it" in error.message
+    assert plan.unwired_error({"b"}) is None
 
 
 BASE_WITH_SOPS = (
