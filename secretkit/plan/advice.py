@@ -50,12 +50,32 @@ def foreign_reason(inventory: Inventory, names: list[str]) -> str:
     )
 
 
+# what discovery notes when it cannot follow an import (nix.hosts.closure)
+UNFOLLOWED = ("imports ", "import of ", "module from ", "module path built from ", "modules ")
+
+
+def unfollowed_imports(inventory: Inventory) -> list[Any]:
+    """The notes of imports host discovery could not follow."""
+    return [n for n in inventory.notes if n.reason.startswith(UNFOLLOWED)]
+
+
+def unowned_reason(inventory: Inventory) -> str:
+    """Why a file with a secret has no host: said as a fact only when every import
+    was followed."""
+    if not unfollowed_imports(inventory):
+        return "no host configuration imports this file"
+    return (
+        "no host configuration imports this file as far as secretkit can follow (some "
+        "imports it cannot follow: `secretkit hosts list` shows them)"
+    )
+
+
 def host_refusal(inventory: Inventory, path: str) -> str | None:
     """Why migrate leaves a finding of ``path`` alone for the hosts that use it (none
     does; a home-manager or nix-darwin configuration does), else None."""
     users = sorted(inventory.hosts_of_file(path))
     if not users:
-        return "no host configuration imports this file"
+        return unowned_reason(inventory)
     others = [h for h in users if not nixos_host(inventory, h)]
     if others:
         return foreign_reason(inventory, others)

@@ -330,3 +330,31 @@ def test_a_file_nix_reads_is_not_told_to_be_encrypted_in_place() -> None:
     assert other_file_note("docker/.env", sources) == (
         "docker/.env: not a Nix file; move its secrets by hand"
     )
+
+
+def test_no_host_is_said_as_a_fact_only_when_every_import_was_followed(
+    tmp_path: Path,
+) -> None:
+    """ajaxbits/config imports its components through a readDir over a directory that
+    discovery does not follow: "no host imports this file" was wrong there."""
+    from secretkit.nix.hosts import discover
+    from secretkit.plan.advice import host_refusal
+    from tests.keys.layouts import write
+
+    flake = (
+        "{ outputs = { nixpkgs, ... }: { nixosConfigurations.h = nixpkgs.lib.nixosSystem "
+        "{ modules = [ ./h.nix ]; }; }; }\n"
+    )
+    write(tmp_path / "plain", {"flake.nix": flake, "h.nix": "{ }\n", "stray.nix": "{ }\n"})
+    assert host_refusal(discover(tmp_path / "plain"), "stray.nix") == (
+        "no host configuration imports this file"
+    )
+    hidden = (
+        '{ lib, ... }: { imports = lib.mapAttrsToList (n: _: ./c + "/${n}") '
+        "(builtins.readDir ./c); }\n"
+    )
+    write(tmp_path / "hidden", {"flake.nix": flake, "h.nix": hidden, "c/x/default.nix": "{ }\n"})
+    reason = host_refusal(discover(tmp_path / "hidden"), "c/x/default.nix")
+    assert reason is not None and reason.startswith(
+        "no host configuration imports this file as far as secretkit can follow"
+    )
