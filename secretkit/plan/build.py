@@ -319,6 +319,7 @@ def _plan_finding(
             fingerprint=fingerprint if isinstance(fingerprint, str) else None,
             snippet=snippet,
             owner=_owner(entry.reader, pin) if entry is not None else None,
+            tree=module.tree,
         )
         refused = Refused(module.path, finding.line, attrpath, reason, tuple(route), builder)
         plan.refused.append(refused)

@@ -18,7 +18,7 @@ import re
 from collections.abc import Mapping, Sequence
 
 from secretkit.layouts.sops_nix import host_secrets_path
-from secretkit.nix import cst
+from secretkit.nix import cst, emit
 from secretkit.nix.catalogue import Entry
 from secretkit.nix.catalogue.envfile import EnvTemplate
 
@@ -151,9 +151,12 @@ def manual_route(
     fingerprint: str | None,
     snippet: str | None = None,
     owner: str | None = None,
+    tree: cst.Tree | None = None,
 ) -> list[str]:
     """The steps that move the secret by hand (each line one step, no value in them).
-    ``owner``: the entry's reader as the pinned release runs it (None: root)."""
+    ``owner``: the entry's reader as the pinned release runs it (None: root).
+    ``tree``: the module, parsed: when it is no function of ``config`` (which the
+    declaration and the reference need), a step says so first."""
     targets = list(files) if files is not None else [host_secrets_path(host) for host in hosts]
     steps = [
         f"secretkit set {file} '{keys_of(name)}'  (type or pipe the value on stdin)"
@@ -169,6 +172,14 @@ def manual_route(
         if reader.kind == "activation":
             body.append("neededForUsers = true;")
     decl = f'sops.secrets."{name}" = {{ {" ".join(body)} }};'
+    missing = emit.ensure_config_arg(tree) if tree is not None else None
+    if isinstance(missing, str):
+        steps.append(
+            f"{module} cannot refer to config ({missing}): write the steps below in a module "
+            "of the same hosts that is a function of config"
+        )
+    elif missing is not None:
+        steps.append(f"add config to the arguments of {module} ({{ config, ... }}:)")
     steps.append(f"in {module} add: {decl}")
     if snippet is not None:
         steps.append(f"{WRITE}{snippet}")

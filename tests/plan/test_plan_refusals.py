@@ -358,3 +358,16 @@ def test_no_host_is_said_as_a_fact_only_when_every_import_was_followed(
     assert reason is not None and reason.startswith(
         "no host configuration imports this file as far as secretkit can follow"
     )
+
+
+def test_a_route_in_a_module_without_config_says_to_add_it() -> None:
+    """ajaxbits/config: the route named config.sops.secrets in a module whose arguments
+    have no config; followed as written, Nix said `undefined variable 'config'`."""
+    source, finding = _finding(b'{ lib, ... }: { services.foo.apiKey = "@S@"; }\n')
+    [refused] = plan_module(source, MODULE, findings=[finding]).refused
+    at = [i for i, s in enumerate(refused.route) if s.startswith("add config to the arguments")]
+    declared = [i for i, s in enumerate(refused.route) if 'sops.secrets."' in s]
+    assert at and declared and at[0] < declared[0]
+    source, finding = _finding(b'{ config, ... }: { services.foo.apiKey = "@S@"; }\n')
+    [refused] = plan_module(source, MODULE, findings=[finding]).refused
+    assert not any("add config" in step for step in refused.route)
