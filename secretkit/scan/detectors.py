@@ -288,6 +288,8 @@ def _finditer(name: str, text: str) -> Iterator[re.Match[str]]:
     return finditer_at(pattern, text, where(text))
 
 
+# buildCommand, installCommand …: a build's shell script, where echo prints messages
+_BUILD_PHASES = frozenset({"build", "install", "check", "configure", "unpack", "patch", "dist"})
 _ASSIGNMENT = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)=(\S+)")
 
 
@@ -394,7 +396,11 @@ class CommandSecret:
                     flag = m.group("flag").lower()
                     found.append((*span, _FLAG_KIND.get(flag.replace("-", ""), flag)))
         key_words = filters.words(ctx.key)
-        command_key = bool(key_words) and key_words[-1] in ("command", "cmd", "eval")
+        command_key = (
+            bool(key_words)
+            and key_words[-1] in ("command", "cmd", "eval")
+            and key_words[0] not in _BUILD_PHASES  # a derivation's script: echo prints
+        )
         if contains(text, "echo") or contains(text, "printf"):
             for m in _finditer("echo", text):
                 span = _groups(m)

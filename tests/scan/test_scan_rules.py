@@ -258,6 +258,13 @@ SHOULD_FLAG += [
 ]  # fmt: skip
 
 SHOULD_NOT_FLAG: list[Case] = [
+    # a derivation's buildCommand prints with echo (jakehamilton/config's history)
+    (
+        "echo-in-build-command",
+        lambda: "profile-changed-" + fake.hex_key(4, "bc"),
+        '{ buildCommand = "echo \\"@V@\\"; cp -r $src $out"; }',
+        None,
+    ),
     # echo 'NAME=value' into a credentials file: judged by its name (a user name is not a
     # secret) and its value (a placeholder is not one): Juggeli's README showed both
     (
