@@ -269,7 +269,9 @@ def declare_hint(inventory: Inventory, name: str) -> str:
         return f"add `{name} = {{ imports = [ ./{entry} ]; }};` to the colmena hive"
     if style == "hosts-dir":
         return f"create {entry} (a directory under hosts/ is a host)"
-    if flake_parts(inventory):  # outputs are flake-parts modules' `flake.…`; no `nixpkgs` arg
+    if _flake_mentions(inventory, b"snowfall-lib"):
+        return f"create {entry} (snowfall-lib makes a system of each systems/<target>/<host>/)"
+    if _flake_mentions(inventory, b"mkFlake"):  # flake-parts modules' `flake.…`; no `nixpkgs`
         declared = (
             f"add `flake.nixosConfigurations.{name} = inputs.nixpkgs.lib.nixosSystem "
             f'{{ modules = [ "${{inputs.self}}/{entry}" ]; }};` to a flake-parts module'
@@ -284,13 +286,13 @@ def declare_hint(inventory: Inventory, name: str) -> str:
     return declared
 
 
-def flake_parts(inventory: Inventory) -> bool:
-    """Whether the flake's outputs come from flake-parts (``mkFlake``)."""
+def _flake_mentions(inventory: Inventory, word: bytes) -> bool:
+    """Whether flake.nix holds ``word`` (``mkFlake``: flake-parts outputs)."""
     try:
         data = (inventory.root / "flake.nix").read_bytes()
     except OSError:
         return False
-    return b"mkFlake" in data
+    return word in data
 
 
 def _entry_pattern(inventory: Inventory, name: str, style: str) -> str:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from secretkit.nix import cst
 from secretkit.nix.cst import Node
-from secretkit.nix.hosts import clan, colmena, generated, haumea
+from secretkit.nix.hosts import clan, colmena, generated, haumea, snowfall
 from secretkit.nix.hosts.closure import Closure
 from secretkit.nix.hosts.evaluator import Val
 
@@ -56,7 +56,10 @@ def flake(d: Closure) -> None:
                     colmena.hive_node_part(d, rest2, hive, binding)
                 else:
                     colmena.hive(d, hive)
-        if not d.hosts and clan.add_machines(d):
+        if not d.hosts and snowfall.add_systems(d):
+            d.unresolved = [n for n in d.unresolved if not (n.file == rel and n.kind == _HOST_SET)]
+            d.host_set_unresolved = False
+        elif not d.hosts and clan.add_machines(d):
             # `nixosConfigurations = clan.config.nixosConfigurations`: clan's machines
             # stand for it, so that is not something left unresolved
             d.unresolved = [

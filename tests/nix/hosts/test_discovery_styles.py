@@ -323,6 +323,28 @@ STYLES: dict[str, tuple[dict[str, str], dict[str, str]]] = {
         },
         {"alpha": "colmena", "beta": "colmena"},
     ),
+    # snowfall-lib (jakehamilton/config): systems/<target>/<host>/default.nix, every
+    # modules/nixos/**/default.nix in each NixOS system, modules/darwin in darwin ones
+    "snowfall-lib": (
+        {
+            "flake.nix": (
+                "{\n  outputs = inputs: inputs.snowfall-lib.mkFlake {\n"
+                "    inherit inputs;\n    src = ./.;\n"
+                "    systems.modules.nixos = with inputs; [ disko.nixosModules.disko ];\n"
+                "  };\n}\n"
+            ),
+            "systems/x86_64-linux/alpha/default.nix": (
+                "{ ... }: { imports = [ ../../../modules/common.nix ]; }\n"
+            ),
+            "systems/x86_64-install-iso/beta/default.nix": (
+                "{ ... }: { imports = [ ../../../modules/common.nix ]; }\n"
+            ),
+            "systems/aarch64-darwin/mac/default.nix": "{ ... }: { }\n",
+            "modules/nixos/base/default.nix": "{ ... }: { }\n",
+            "modules/darwin/dock/default.nix": "{ ... }: { }\n",
+        },
+        {"alpha": "flake", "beta": "flake", "mac": "darwin"},
+    ),
     # colmena's documented flake form: colmenaHive = makeHive self.outputs.colmena
     "colmena-makehive-outputs": (
         {
@@ -370,6 +392,14 @@ def test_dendritic_modules_are_followed_through_the_flakes_own_outputs(tmp_path:
     assert [reason for _path, reason in inv.external] == [
         "line 6: inputs.hw.nixosModules.common-pc"
     ]
+
+
+def test_snowfall_modules_go_to_the_systems_of_their_kind(tmp_path: Path) -> None:
+    files, _ = STYLES["snowfall-lib"]
+    inv = discover(write(tmp_path, {**SHARED, **files}))
+    assert inv.hosts_of_file("modules/nixos/base/default.nix") == {"alpha", "beta"}
+    assert inv.hosts_of_file("modules/darwin/dock/default.nix") == {"mac"}
+    assert inv.hosts["alpha"].external == {"disko.nixosModules.disko"}
 
 
 def test_import_tree_skips_underscore_paths(tmp_path: Path) -> None:
