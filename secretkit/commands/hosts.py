@@ -133,7 +133,17 @@ class HostList(Shown):
         for path, reason, users in self.unresolved:
             who = f" (host {', '.join(users)})" if users else ""
             shown.append(err(f"unresolved: {path}: {reason}{who}"))
+        if not self.rows and not self.unresolved:
+            shown.append(err(NO_HOSTS))
         return shown
+
+
+# What an empty host list means: what was looked for, so that no list reads as "none".
+NO_HOSTS = (
+    "no host found: secretkit reads flake.nix's outputs (nixosConfigurations, colmena, "
+    "deploy-rs, flake-parts, clan, snowfall-lib), a hive.nix, hosts/<h>/default.nix "
+    "directories and a top-level configuration.nix; none of them defines a host here"
+)
 
 
 def check_add_options(

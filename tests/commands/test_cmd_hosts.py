@@ -357,3 +357,17 @@ def test_adding_a_host_whose_sops_nix_uses_another_key_says_so(
     assert code == 0
     assert "note: host box's sops-nix decrypts with the key its modules name" in err
     assert '"/home/me/.ssh/id_ed25519" ] in box.nix' in err
+
+
+def test_an_empty_host_list_says_what_was_looked_for(
+    tmp_git_repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A repository whose hosts secretkit cannot find (jorg-j/nixos keeps them as
+    hosts/<h>.nix behind `import <nixpkgs/nixos>` closures) listed nothing and said
+    nothing: an empty table read as "no hosts"."""
+    (tmp_git_repo / "hosts").mkdir()
+    (tmp_git_repo / "hosts/nuc.nix").write_text("{ ... }: { }\n")
+    code, out, err = run(capsys, "-C", str(tmp_git_repo), "hosts", "list")
+    assert code == 0
+    assert out.splitlines() == ["HOST  KEY  SOURCE  MODULES  RULE  ENTRY MODULES"]
+    assert err.startswith("no host found: secretkit reads flake.nix's outputs")
