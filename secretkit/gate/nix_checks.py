@@ -377,7 +377,14 @@ def _where_modules_are(ctx: CheckContext, host: Host, inventory: Inventory) -> t
         return where, f"inputs.{SOPS_MODULE}", f" (inputs: the flake's inputs, {_FLAKE_INPUT})"
     if "colmena" in host.source.split("+"):
         hive = sorted(p.as_posix() for p in inventory.definition_files) or ["hive.nix"]
-        return f"colmena's defaults.imports in {hive[0]}", SOPS_MODULE, f" ({_FLAKE_INPUT})"
+        # in flake.nix the name must be one of the outputs' arguments (bubylou's binds
+        # `inputs @ { nixpkgs, … }`: sops-nix was an undefined variable there)
+        needs = "sops-nix among the outputs arguments, " if hive[0] == "flake.nix" else ""
+        return (
+            f"colmena's defaults.imports in {hive[0]}",
+            SOPS_MODULE,
+            f" ({needs}{_FLAKE_INPUT})",
+        )
     entry = host.entry_modules[0].as_posix() if host.entry_modules else f"host {host.name}"
     return f"the imports of {entry}", NO_FLAKE_MODULE, ""
 

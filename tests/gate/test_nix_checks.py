@@ -244,3 +244,26 @@ def test_an_untracked_sops_file_fails_only_where_a_flake_reads_the_git_tree(
     results = check_nix_refs(CheckContext(root=tmp_git_repo, judge=SopsJudge()))
     untracked = [r for r in results if "git does not track yet" in r.message]
     assert bool(untracked) == flake
+
+
+def test_the_sops_module_fix_for_a_colmena_flake_names_the_outputs_argument(
+    tmp_git_repo: Path,
+) -> None:
+    """bubylou/nixos-config's outputs take `inputs @ { nixpkgs, colmena, … }`: adding
+    sops-nix.nixosModules.sops to defaults.imports alone is an undefined variable."""
+    from secretkit.gate.nix_checks import check_sops_module
+
+    (tmp_git_repo / "flake.nix").write_text(
+        "{\n  outputs = inputs @ { nixpkgs, colmena, ... }: {\n"
+        "    colmenaHive = colmena.lib.makeHive {\n"
+        "      meta.nixpkgs = import nixpkgs { };\n"
+        "      box = { ... }: { imports = [ ./box.nix ]; };\n    };\n  };\n}\n"
+    )
+    (tmp_git_repo / "box.nix").write_text(
+        "{ config, ... }: { sops.secrets.x = { }; x = config.sops.secrets.x.path; }\n"
+    )
+    git(tmp_git_repo, "add", "-A")
+    (result,) = check_sops_module(CheckContext(root=tmp_git_repo, judge=SopsJudge()))
+    assert not result.ok
+    assert "colmena's defaults.imports in flake.nix" in result.fix
+    assert "sops-nix among the outputs arguments" in result.fix
