@@ -499,7 +499,8 @@ def wire_host_key(
     wiring = Wiring()
     if key_source_configured(sources) or not host_modules:
         return wiring
-    if any(sets_host_keys(sources, modules, parse) for modules in host_modules.values()):
+    every = sorted({m for modules in host_modules.values() for m in modules})
+    if sets_host_keys(sources, every, parse):
         return wiring  # sops-nix's default: the ed25519 keys sshd is told to keep
     common = set.intersection(*(set(m) for m in host_modules.values()))
     common = {

@@ -19,6 +19,7 @@ from secretkit.plan.refusals import WRITE
 
 if TYPE_CHECKING:
     from secretkit.nix.hosts import Inventory
+    from secretkit.nix.hosts.model import Note
     from secretkit.plan.release import Pin
 
 
@@ -54,7 +55,7 @@ def foreign_reason(inventory: Inventory, names: list[str]) -> str:
 UNFOLLOWED = ("imports ", "import of ", "module from ", "module path built from ", "modules ")
 
 
-def unfollowed_imports(inventory: Inventory) -> list[Any]:
+def unfollowed_imports(inventory: Inventory) -> list[Note]:
     """The notes of imports host discovery could not follow."""
     return [n for n in inventory.notes if n.reason.startswith(UNFOLLOWED)]
 
