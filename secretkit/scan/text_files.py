@@ -134,13 +134,18 @@ def _yaml_pairs(text: str) -> Iterator[re.Match[str]]:
 def _pairs(text: str, fmt: str) -> Iterator[tuple[str, int, int]]:
     """``(key, value start, value end)`` of every key/value pair with a secret-ish key."""
     if fmt == "json":
-        # A pair never spans lines: only lines holding a secret-ish word can hold one
-        # whose key passes (the regex runs on those alone).
-        lines = lines_with(text, _SECRETISH_WORDS)
+        # A pair never spans lines: only lines holding a secret-ish word (or a value
+        # key, named by its object) can hold one whose key passes (the regex runs on
+        # those alone).
+        lines = lines_with(text, (*_SECRETISH_WORDS, "value"))
         for start, end in [(0, len(text))] if lines is None else lines:
             for m in _JSON_PAIR.finditer(text, start, end):
-                if _secretish(m.group(1)):
-                    yield m.group(1), m.start(2), m.end(2)
+                key = m.group(1)
+                generic = _VALUE_KEY.fullmatch(key)
+                if generic is not None:  # "RefreshToken": { "Value": … }, "TokenValue": …
+                    key = generic.group(1) or _json_parent(text, m.start(2))
+                if _secretish(key):
+                    yield key, m.start(2), m.end(2)
     elif fmt == "yaml":
         for m in _yaml_pairs(text):
             key = m.group("dq") or m.group("sq") or m.group("bare") or ""
@@ -167,6 +172,27 @@ def _pairs(text: str, fmt: str) -> Iterator[tuple[str, int, int]]:
 
 
 _YAML_KEY = re.compile(r"[ \t]*(?:-[ \t]+)?([A-Za-z_][\w-]*)[ \t]*:[ \t]*$")
+# a key that only says "the value": the object holding it, or its own first words, name it
+_VALUE_KEY = re.compile(r"(?i)([a-z][a-z0-9]*?)?_?value")
+_JSON_OBJECT_KEY = re.compile(r'[ \t]*"([^"\n]+)"[ \t]*:[ \t]*\{[ \t\r]*$')  # (CRLF files too)
+
+
+def _json_parent(text: str, at: int) -> str:
+    """The key of the object holding the pair at ``at`` in pretty-printed JSON (the
+    nearest line above with less indentation, when it opens ``"name": {``), else ``""``."""
+    line = text.rfind("\n", 0, at) + 1
+    indent = len(text[line:at]) - len(text[line:at].lstrip(" \t"))
+    end = line - 1
+    for _ in range(50):  # (a near parent only)
+        if end <= 0:
+            return ""
+        start = text.rfind("\n", 0, end) + 1
+        row = text[start:end]
+        if row.strip() and len(row) - len(row.lstrip(" \t")) < indent:
+            parent = _JSON_OBJECT_KEY.match(row)
+            return parent.group(1) if parent is not None else ""
+        end = start - 1
+    return ""
 
 
 def _yaml_parent(text: str, at: int) -> str:

@@ -21,6 +21,7 @@ import pytest
 from secretkit.scan import text_files
 from secretkit.scan.detectors import DETECTORS, Context, vendor_rules
 from secretkit.scan.match_starts import lines_with, may_hold, remembering
+from tests.support import fake
 
 _ALNUM = string.ascii_letters + string.digits
 _KEYS = [
@@ -95,8 +96,12 @@ _TEXTS = _texts(15, 3000)
 def _json_plain(text: str) -> Iterator[tuple[str, int, int]]:
     """JSON pairs as read before the line filter: one finditer over the whole text."""
     for m in text_files._JSON_PAIR.finditer(text):
-        if text_files._SECRETISH_KEY.search(m.group(1)):
-            yield m.group(1), m.start(2), m.end(2)
+        key = m.group(1)
+        generic = text_files._VALUE_KEY.fullmatch(key)
+        if generic is not None:  # a value key is named by its object (or its first words)
+            key = generic.group(1) or text_files._json_parent(text, m.start(2))
+        if text_files._SECRETISH_KEY.search(key):
+            yield key, m.start(2), m.end(2)
 
 
 def _quoted_plain(text: str) -> Iterator[tuple[str, int, int]]:
@@ -304,3 +309,32 @@ def test_yaml_pairs_found_from_line_breaks_match_as_the_lazy_regex() -> None:
         fast = [[m.span(n) for n in names] for m in text_files._yaml_pairs(text)]
         lazy = [[m.span(n) for n in names] for m in _YAML_LAZY.finditer(text)]
         assert fast == lazy, text
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+def test_a_json_value_key_is_named_by_its_object(newline: str) -> None:
+    """libation's AccountsSettings.json (ajaxbits/config's history) keeps its tokens as
+    "RefreshToken": { "Value": … } and "TokenValue": only the private key was found, so
+    purge would have left the refresh token in the rewritten history."""
+    from secretkit.scan.text_files import scan_text
+
+    token = fake.chars(fake._ALNUM, 48, "refresh")
+    access = fake.chars(fake._ALNUM, 48, "access")
+    text = newline.join(
+        [
+            "{",
+            '  "ExistingAccessToken": {',
+            f'    "TokenValue": "Atna|{access}",',
+            '    "Expires": "2023-04-05T01:41:39Z"',
+            "  },",
+            '  "RefreshToken": {',
+            f'    "Value": "Atnr|{token}"',
+            "  },",
+            '  "Settings": {',
+            f'    "Value": "{fake.chars(fake._ALNUM, 40, "not")}"',
+            "  }",
+            "}",
+        ]
+    )
+    found = {text[h.start : h.end] for h in scan_text(text, "AccountsSettings.json")}
+    assert found == {f"Atna|{access}", f"Atnr|{token}"}
