@@ -42,6 +42,7 @@ class CheckContext:
     _inventory: Inventory | None = None
     _clan: ClanLayout | None = None
     _clan_loaded: bool = False
+    _nix_sources: dict[str, bytes] | None = None
     progress: Callable[[int, int], None] | None = None  # for the history scan
     walk: bool = False  # a plain directory: no git, every file under it counts as tracked
 
@@ -71,6 +72,13 @@ class CheckContext:
             return full.read_bytes()
         except OSError:
             return None
+
+    def nix_sources(self) -> dict[str, bytes]:
+        """Every ``.nix`` file of :meth:`files` that can be read, by path."""
+        if self._nix_sources is None:
+            found = {f: self.read(f) for f in self.files() if f.endswith(".nix")}
+            self._nix_sources = {f: data for f, data in found.items() if data is not None}
+        return self._nix_sources
 
     # -- sops ---------------------------------------------------------------------
     def config(self) -> SopsConfig | None:

@@ -27,7 +27,8 @@ def finding_fix(
     the text of that builder's call (``pkgs.writeText``): the path goes in its place.
     ``rule``: the finding's.  ``mark``: whether :data:`ALLOW_COMMENT` at the end of
     its line would silence it harmlessly (:func:`mark_works`).  ``manual``: the Nix the
-    planner's route writes by hand (it replaces the generic pointer to a file option)."""
+    planner's route writes by hand (it replaces the generic pointer to a file option);
+    for a file that is not Nix, how to move it when Nix code reads it by its path."""
     if path.endswith(".nix") and refusal is None:
         move = "run `secretkit migrate` to move it into a sops file and reference it from Nix"
     elif path.endswith(".nix"):
@@ -45,6 +46,8 @@ def finding_fix(
             "`secretkit set secrets/<host>.yaml '[\"<name>\"]'` (reads it from stdin), declare "
             f'sops.secrets."<name>" {point}'
         )
+    elif manual is not None:  # a file Nix reads by its path (plan.refusals.nix_reader_route)
+        move = f"Nix code names this file: {manual}"
     elif rule == WHOLE_FILE_RULE:
         import shlex
 

@@ -67,6 +67,14 @@ def _fix_for(ctx: CheckContext, finding: Finding) -> str:
             if refusal is None:
                 advice = migrate_refusal(finding.path, source, finding, repo_pin(ctx.read))
                 refusal, builder, manual = advice if advice is not None else (None, None, None)
+    if not finding.path.endswith(".nix"):  # read by Nix code? then not encrypted in place
+        from secretkit.gate.finding_fix import WHOLE_FILE_RULE
+        from secretkit.plan.refusals import nix_reader_route
+
+        read = nix_reader_route(finding.path, ctx.nix_sources())
+        # a file that is one secret, handed to an option: its own fix says it all
+        if read is not None and (read[0] == "eval" or finding.rule != WHOLE_FILE_RULE):
+            manual = read[1]
     mark = mark_works(finding.path, finding.rule, finding.line, source)
     return finding_fix(
         finding.path,

@@ -216,10 +216,19 @@ def manual_route(
 def other_file_note(path: str, sources: Mapping[str, bytes]) -> str:
     """What migrate says of a finding in a file that is not Nix: moved by hand, and
     where Nix code names the file by a path, that encrypting it in place would hand
-    that code the ciphertext.  Read at evaluation (``lib.importJSON ./x.json``,
-    ``builtins.readFile``) its values must leave it for sops placeholders (Nix cannot
-    read a sops file then); handed to a service (``passwordFile = ./pw``) its path is
-    replaced by the sops secret's."""
+    that code the ciphertext (:func:`nix_reader_route`)."""
+    route = nix_reader_route(path, sources)
+    if route is None:
+        return f"{path}: not a Nix file; move its secrets by hand"
+    return f"{path}: not a Nix file, and {route[1]}"
+
+
+def nix_reader_route(path: str, sources: Mapping[str, bytes]) -> tuple[str, str] | None:
+    """How to move the secrets of ``path`` when Nix code names it by a path, as
+    ``("eval" | "run", the route)``, else None.
+    Read at evaluation (``lib.importJSON ./x.json``, ``builtins.readFile``) its values
+    must leave it for sops placeholders (Nix cannot read a sops file then); handed to
+    a service (``passwordFile = ./pw``) its path is replaced by the sops secret's."""
     import os
 
     at_eval: list[str] = []
@@ -235,19 +244,19 @@ def other_file_note(path: str, sources: Mapping[str, bytes]) -> str:
             line_head = text[text.rfind("\n", 0, m.start()) + 1 : m.start()]
             (at_eval if _EVAL_READ.search(line_head) else at_run).append(where)
     if at_eval:
-        return (
-            f"{path}: not a Nix file, and {', '.join(at_eval[:3])} reads it when Nix "
-            "evaluates: move each secret value out of it into a sops secret, and have that "
-            'code put config.sops.placeholder."<name>" in a sops template instead (Nix cannot '
-            "read a sops file; encrypting this one in place hands it the ciphertext)"
+        return "eval", (
+            f"{', '.join(at_eval[:3])} reads it when Nix evaluates: move each secret value "
+            "out of it into a sops secret, and have that code put "
+            'config.sops.placeholder."<name>" in a sops template instead (Nix cannot read a '
+            "sops file; encrypting this one in place hands it the ciphertext)"
         )
     if at_run:
-        return (
-            f"{path}: not a Nix file, and {', '.join(at_run[:3])} hands its path to the "
-            "configuration: store its content with secretkit set, put config.sops.secrets."
-            '"<name>".path in place of that path (owner: the user reading it) and git rm it'
+        return "run", (
+            f"{', '.join(at_run[:3])} hands its path to the configuration: store its content "
+            'with secretkit set, put config.sops.secrets."<name>".path in place of that path '
+            "(owner: the user reading it) and git rm it"
         )
-    return f"{path}: not a Nix file; move its secrets by hand"
+    return None
 
 
 # What reads a file's content while Nix evaluates (not at run time).

@@ -176,3 +176,31 @@ def test_the_check_fix_for_a_secret_file_works_as_printed(
     assert decrypted.stdout.decode().strip() == secret
     tree = _cli(repo, "scan")
     assert tree.returncode == 0, tree.stdout.decode()
+
+
+def test_the_check_fix_for_a_file_nix_reads_while_evaluating(tmp_git_repo: Path) -> None:
+    """A JSON file read with lib.importJSON: encrypted in place, Nix would evaluate the
+    ciphertext (a stranger's immich settings did, and scan then exited 0)."""
+    from secretkit.commands.check import run_check
+
+    repo = tmp_git_repo
+    (repo / "hosts/box").mkdir(parents=True)
+    (repo / "flake.nix").write_text(
+        "{ outputs = { nixpkgs, ... }: { nixosConfigurations.box = nixpkgs.lib.nixosSystem "
+        "{ modules = [ ./hosts/box ]; }; }; }\n"
+    )
+    (repo / "hosts/box/default.nix").write_text(
+        "{ lib, ... }:\n{\n  services.immich.settings = lib.importJSON ./immich.json;\n}\n"
+    )
+    (repo / "hosts/box/immich.json").write_text(f'{{\n  "clientSecret": "{PW}"\n}}\n')
+    commit_all(repo, "immich")
+    (result,) = [
+        r
+        for r in run_check(repo).results
+        if r.id == "plaintext-tree" and "immich.json" in r.message
+    ]
+    assert result.fix.startswith(
+        "Nix code names this file: hosts/box/default.nix:3 reads it when Nix evaluates"
+    )
+    assert 'config.sops.placeholder."<name>"' in result.fix
+    assert ALLOW_COMMENT not in result.fix  # JSON has no comments
