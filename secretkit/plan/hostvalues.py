@@ -18,7 +18,6 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from secretkit.nix import cst
-from secretkit.nix.sops_refs import option_path
 
 Path = tuple[str, ...]
 
@@ -138,6 +137,8 @@ def collect(
 def _set_at(tree: cst.Tree) -> dict[Path, int]:
     """Every option a module sets (``config``, ``mkIf`` and ``mkMerge`` seen through)
     and the line of its first binding."""
+    from secretkit.nix.sops_refs import option_path  # (not for the hook's advice)
+
     out: dict[Path, int] = {}
     for binding in cst.bindings(tree):
         path = tuple(option_path(binding))

@@ -20,7 +20,6 @@ from collections.abc import Mapping, Sequence
 from secretkit.layouts.sops_nix import host_secrets_path
 from secretkit.nix import cst, emit
 from secretkit.nix.catalogue import Entry
-from secretkit.nix.catalogue.envfile import EnvTemplate
 
 
 def _short(text: str, limit: int = 40) -> str:
@@ -139,6 +138,13 @@ def keys_of(name: str) -> str:
 WRITE = "and write: "  # the step that gives the Nix to write (plan.advice reads it back)
 
 
+def _environment_file(entry: Entry) -> bool:
+    """Whether the entry's option takes an environment file (VAR=value lines)."""
+    from secretkit.nix.catalogue.envfile import EnvTemplate  # (loaded when one is refused)
+
+    return isinstance(entry, EnvTemplate)
+
+
 def manual_route(
     *,
     module: str,
@@ -183,7 +189,7 @@ def manual_route(
     steps.append(f"in {module} add: {decl}")
     if snippet is not None:
         steps.append(f"{WRITE}{snippet}")
-    elif isinstance(entry, EnvTemplate):
+    elif entry is not None and _environment_file(entry):
         # the option takes an environment file: VAR=value lines, not the bare value
         route = entry.description.partition("→")[2].strip() or entry.description
         steps.append(
