@@ -11,7 +11,7 @@ refused by migrate, so the advice must not name migrate for it).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from secretkit.plan.build import FindingLike, build_plan
@@ -52,18 +52,18 @@ def foreign_reason(inventory: Inventory, names: list[str]) -> str:
 
 
 # what discovery notes when it cannot follow an import (nix.hosts.closure)
-UNFOLLOWED = ("imports ", "import of ", "module from ", "module path built from ", "modules ")
+_UNFOLLOWED = ("imports ", "import of ", "module from ", "module path built from ", "modules ")
 
 
-def unfollowed_imports(inventory: Inventory) -> list[Note]:
-    """The notes of imports host discovery could not follow."""
-    return [n for n in inventory.notes if n.reason.startswith(UNFOLLOWED)]
+def unfollowed_imports(notes: Sequence[Note]) -> list[Note]:
+    """The notes (of host discovery) about imports it could not follow."""
+    return [n for n in notes if n.reason.startswith(_UNFOLLOWED)]
 
 
 def unowned_reason(inventory: Inventory) -> str:
     """Why a file with a secret has no host: said as a fact only when every import
     was followed."""
-    if not unfollowed_imports(inventory):
+    if not unfollowed_imports(inventory.notes):
         return "no host configuration imports this file"
     return (
         "no host configuration imports this file as far as secretkit can follow (some "

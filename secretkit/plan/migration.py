@@ -27,7 +27,7 @@ from secretkit.errors import IntegrityError, NoIdentityError, UserError
 from secretkit.layouts.sops_nix import host_secrets_path
 from secretkit.nix import cst
 from secretkit.nix.sops_refs import host_names, secret_names
-from secretkit.plan.advice import UNFOLLOWED, host_refusal, nixos_host, unowned_reason
+from secretkit.plan.advice import host_refusal, nixos_host, unfollowed_imports, unowned_reason
 from secretkit.plan.build import FindingLike, Plan, Refused, build_plan
 from secretkit.plan.refusals import other_file_note
 from secretkit.sensitive import Sensitive
@@ -90,7 +90,7 @@ def _unowned_hint(known: list[str], notes: Sequence[Note]) -> str:
     sops file of each host that imports it, so some host must.  (Adding a host's key
     does not help: which files a host uses is read from the Nix code.)  Imports that
     discovery could not follow may be how a host uses it: then they are named."""
-    unfollowed = [n for n in notes if n.reason.startswith(UNFOLLOWED)]
+    unfollowed = unfollowed_imports(notes)
     by_hand = (
         "; if it is not a module but values passed to modules (specialArgs, `import "
         "./vars`), move the value by hand: `secretkit set secrets/<host>.yaml "

@@ -17,7 +17,7 @@ reads them: ``password=…`` is judged as ``PASSWORD=…`` is (filters.env_key_k
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import replace
 from functools import lru_cache
@@ -180,35 +180,32 @@ _JSON_OBJECT_KEY = re.compile(r'[ \t]*"([^"\n]+)"[ \t]*:[ \t]*\{[ \t\r]*$')  # (
 def _json_parent(text: str, at: int) -> str:
     """The key of the object holding the pair at ``at`` in pretty-printed JSON (the
     nearest line above with less indentation, when it opens ``"name": {``), else ``""``."""
-    line = text.rfind("\n", 0, at) + 1
-    indent = len(text[line:at]) - len(text[line:at].lstrip(" \t"))
-    end = line - 1
-    for _ in range(50):  # (a near parent only)
-        if end <= 0:
-            return ""
-        start = text.rfind("\n", 0, end) + 1
-        row = text[start:end]
-        if row.strip() and len(row) - len(row.lstrip(" \t")) < indent:
-            parent = _JSON_OBJECT_KEY.match(row)
-            return parent.group(1) if parent is not None else ""
-        end = start - 1
-    return ""
+    return _parent_key(text, at, _JSON_OBJECT_KEY, " \t", lambda row: not row.strip())
 
 
 def _yaml_parent(text: str, at: int) -> str:
     """The key of the mapping holding the pair at ``at`` (the nearest line above with
     less indentation, when it is a bare ``name:``), else ``""``."""
+    return _parent_key(
+        text, at, _YAML_KEY, " ", lambda row: not row.strip() or row.lstrip().startswith("#")
+    )
+
+
+def _parent_key(
+    text: str, at: int, key: re.Pattern[str], blanks: str, skipped: Callable[[str], bool]
+) -> str:
+    """The key ``key`` reads from the nearest line above ``at`` indented less than its
+    line (lines ``skipped`` says are blank or comments passed over), else ``""``."""
     line = text.rfind("\n", 0, at) + 1
-    indent = len(text[line:at]) - len(text[line:at].lstrip(" "))
+    indent = len(text[line:at]) - len(text[line:at].lstrip(blanks))
     end = line - 1
     for _ in range(50):  # (a near parent only: the pair's own block)
         if end <= 0:
             return ""
         start = text.rfind("\n", 0, end) + 1
         row = text[start:end]
-        comment = not row.strip() or row.lstrip().startswith("#")
-        if not comment and len(row) - len(row.lstrip(" ")) < indent:
-            parent = _YAML_KEY.match(row)
+        if not skipped(row) and len(row) - len(row.lstrip(blanks)) < indent:
+            parent = key.match(row)
             return parent.group(1) if parent is not None else ""
         end = start - 1
     return ""
