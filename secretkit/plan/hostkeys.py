@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from secretkit.plan.hostvalues import HostValues
 
 HOST_KEY = "/etc/ssh/ssh_host_ed25519_key"
+HOST_KEYS = ("services", "openssh", "hostKeys")
 
 
 def host_key_problems(
@@ -27,8 +28,13 @@ def host_key_problems(
     problems = []
     for host in sorted(hosts):
         enabled, _ = host_values.value([host], ("services", "openssh", "enable"))
-        modules = [sources.get(m, b"") for m in host_modules.get(host, [])]
-        keys = [data for data in modules if b"hostKeys" in data]
+        # the modules that set services.openssh.hostKeys (read as migrate's wiring reads
+        # them: not boot.initrd.network.ssh.hostKeys, which sops-nix does not use)
+        keys = [
+            sources.get(m, b"")
+            for m in host_modules.get(host, [])
+            if HOST_KEYS in host_values.set_at.get(m, {})
+        ]
         ed25519 = any(b'"ed25519"' in data for data in keys)
         if enabled != "true":
             state = (

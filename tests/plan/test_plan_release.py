@@ -152,3 +152,17 @@ def test_nextcloud_files_owned_by_nextcloud_until_systemd_hands_them_over(
     new = plan.nix[MODULE][1]
     assert b"adminpassFile = config.sops.secrets." in new
     assert (b'owner = "nextcloud";' in new) == owned
+
+
+def test_an_initrd_host_key_is_not_taken_for_sshd_s() -> None:
+    """boot.initrd.network.ssh.hostKeys (an unlock key) says nothing about sshd's keys,
+    which sops-nix reads: the check matched the word "hostKeys" and warned wrongly."""
+    from secretkit.nix.wiring import wire_host_key
+
+    initrd = (
+        b"{ ... }: { services.openssh.enable = true; boot.initrd.network.ssh.hostKeys = "
+        b'[ "/etc/secrets/initrd/ssh_host_ed25519_key" ]; }\n'
+    )
+    sources, modules = {"a.nix": initrd}, {"a": ["a.nix"]}
+    assert host_key_problems(["a"], collect(sources, modules, cst.parse), sources, modules) == []
+    assert wire_host_key(sources, modules, {"a": ["a.nix"]}, cst.parse).edits
