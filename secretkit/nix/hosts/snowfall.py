@@ -52,12 +52,29 @@ def add_systems(d: Closure) -> bool:
 
 
 def _root(d: Closure, file: File) -> Path:
-    """snowfall's root: ``snowfall.root``, else ``src`` (``./.`` when neither is a path)."""
+    """snowfall's root: ``snowfall.root``, else ``src``, of the ``mkLib``/``mkFlake``
+    call (``./.`` when neither is a path literal there; a package's own ``src`` elsewhere
+    in flake.nix is not it)."""
     found: dict[str, str] = {}
-    for b in cst.bindings(file):
-        name = ".".join(b.attrpath)
-        if name in ("src", "root", "snowfall.root") and b.value.type == "path_expression":
-            found["root" if name.endswith("root") else "src"] = cst.node_text(file, b.value)
+    for node in cst.walk(file.root):
+        fn = node.child_by_field_name("function") if node.type == "apply_expression" else None
+        name = cst.dotted_name(file, fn) if fn is not None else None
+        arg = cst.unwrap(node.child_by_field_name("argument")) if name else None
+        if name is None or name.split(".")[-1] not in ("mkLib", "mkFlake") or arg is None:
+            continue
+        if arg.type not in cst.ATTRSETS:
+            continue
+        entries = [(names or [], value) for names, value, _ in cst.attrset_entries(file, arg)]
+        for names, value in list(entries):  # snowfall = { root = ./nix; … }
+            if names == ["snowfall"] and value.type in cst.ATTRSETS:
+                entries += [
+                    (["snowfall", *(inner or [])], v)
+                    for inner, v, _ in cst.attrset_entries(file, value)
+                ]
+        for names, value in entries:
+            key = ".".join(names)
+            if key in ("src", "snowfall.root") and value.type == "path_expression":
+                found.setdefault("root" if key.endswith("root") else "src", file.text(value))
     text = found.get("root") or found.get("src") or "./."
     try:
         return (d.root / text).resolve().relative_to(d.resolved_root)

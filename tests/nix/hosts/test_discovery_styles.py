@@ -402,6 +402,28 @@ def test_snowfall_modules_go_to_the_systems_of_their_kind(tmp_path: Path) -> Non
     assert inv.hosts["alpha"].external == {"disko.nixosModules.disko"}
 
 
+def test_snowfall_s_root_is_its_own_not_a_package_s_src(tmp_path: Path) -> None:
+    """A package's `src = ./pkgs/tool;` in flake.nix is no snowfall root; the call's
+    `snowfall.root = ./nix;` (nested or dotted) is."""
+    flake = (
+        "{\n  outputs = inputs: let\n"
+        "    tool = inputs.nixpkgs.legacyPackages.x86_64-linux.stdenv.mkDerivation {\n"
+        '      name = "tool"; src = ./pkgs/tool;\n    };\n'
+        "    lib = inputs.snowfall-lib.mkLib {\n      inherit inputs;\n      src = ./.;\n"
+        "      snowfall = { root = ./nix; };\n    };\n"
+        "  in lib.mkFlake { };\n}\n"
+    )
+    files = {
+        "flake.nix": flake,
+        "pkgs/tool/systems/x86_64-linux/wrong/default.nix": "{ ... }: { }\n",
+        "nix/systems/x86_64-linux/right/default.nix": "{ ... }: { }\n",
+        "nix/modules/nixos/base/default.nix": "{ ... }: { }\n",
+    }
+    inv = discover(write(tmp_path, files))
+    assert sorted(inv.hosts) == ["right"]
+    assert inv.hosts_of_file("nix/modules/nixos/base/default.nix") == {"right"}
+
+
 def test_import_tree_skips_underscore_paths(tmp_path: Path) -> None:
     files, _ = STYLES["import-tree"]
     inv = discover(write(tmp_path, {**SHARED, **files}))
