@@ -407,10 +407,11 @@ def test_snowfall_s_root_is_its_own_not_a_package_s_src(tmp_path: Path) -> None:
     `snowfall.root = ./nix;` (nested or dotted) is."""
     flake = (
         "{\n  outputs = inputs: let\n"
-        "    tool = inputs.nixpkgs.legacyPackages.x86_64-linux.stdenv.mkDerivation {\n"
-        '      name = "tool"; src = ./pkgs/tool;\n    };\n'
         "    lib = inputs.snowfall-lib.mkLib {\n      inherit inputs;\n      src = ./.;\n"
         "      snowfall = { root = ./nix; };\n    };\n"
+        "    tool = inputs.nixpkgs.legacyPackages.x86_64-linux.stdenv.mkDerivation {\n"
+        '      name = "tool"; src = ./pkgs/tool; passthru.docs = { root = ./pkgs/tool; };\n'
+        "    };\n"
         "  in lib.mkFlake { };\n}\n"
     )
     files = {
