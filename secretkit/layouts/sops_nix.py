@@ -16,15 +16,16 @@ host's name — never a guess between several.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
+
+from secretkit.lazy_re import lazy
 
 SECRETS_DIR = "secrets"
 HOST_KEYS_DIR = f"{SECRETS_DIR}/host-keys"
 ADMIN_PREFIX = "admin_"
 HOST_PREFIX = "host_"
 
-_PARTS = re.compile(r"[_\-.]+")
+_PARTS = lazy(r"[_\-.]+")
 
 
 def host_secrets_path(host: str) -> str:

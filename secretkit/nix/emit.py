@@ -13,15 +13,15 @@ Nothing here evaluates Nix; everything works on byte offsets into the original s
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from secretkit.lazy_re import lazy
 from secretkit.nix import cst
 from secretkit.nix.cst import Node, Tree
 from secretkit.nix.edits import Edit
 
-_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_'-]*$")
+_IDENT = lazy(r"^[A-Za-z_][A-Za-z0-9_'-]*$")
 _KEYWORDS = frozenset({"if", "then", "else", "let", "in", "with", "rec", "inherit", "assert", "or"})
 
 

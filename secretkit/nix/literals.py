@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from secretkit.lazy_re import lazy
 from secretkit.nix.syntax import STRING_TYPES, Node, Tree, parse
 
 
@@ -230,7 +231,7 @@ def string_parts(tree: Tree, node: Node) -> tuple[str, tuple[tuple[int, int], ..
     return value, tuple(interpolations)
 
 
-_CONTENT_INDENT = re.compile(r"(?m)^( *)[^ \n]")
+_CONTENT_INDENT = lazy(r"(?m)^( *)[^ \n]")
 _SLOT = "\ue000"  # stands for an interpolation while a text's indentation is stripped
 
 

@@ -8,12 +8,12 @@ API over the tree is :mod:`secretkit.nix.cst`; string literal values are
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from secretkit.errors import UserError
+from secretkit.lazy_re import lazy
 
 Node = Any  # a tree_sitter.Node (the grammar's node types are strings)
 
@@ -122,7 +122,7 @@ class NixTree:
 # a comment's start on the brace's line.  (The same text as ``(?:\s|#[^\n]*)*``,
 # written so that a run of commented-out lines is read once, not in exponentially
 # many ways.)
-_TRAILING_FORMAL_COMMA = re.compile(
+_TRAILING_FORMAL_COMMA = lazy(
     rb",((?:[ \t\r\f\v]*(?:#[^\n]*)?\n)*[ \t\r\f\v]*(?:#[^\n]*)?"
     rb"\}\s*(?:@\s*[A-Za-z_][\w'-]*\s*)?:)"
 )

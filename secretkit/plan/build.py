@@ -16,12 +16,12 @@ path literal (``../../secrets/observer.yaml``): sops-nix's ``validateSopsFiles``
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Protocol
 
 from secretkit.layouts.sops_nix import host_secrets_path
+from secretkit.lazy_re import lazy
 from secretkit.nix import catalogue, cst, emit
 from secretkit.nix.edits import Edit, EditError, checked_apply
 from secretkit.plan import refusals
@@ -573,7 +573,7 @@ def _finish_module(plan: Plan, module: _Module) -> None:
             plan.sops.setdefault(host, {})[tuple(move.name.split("/"))] = value
 
 
-_PLACEHOLDER = re.compile(r"\$\{config\.sops\.placeholder\.[^}]*\}")
+_PLACEHOLDER = lazy(r"\$\{config\.sops\.placeholder\.[^}]*\}")
 
 
 def _replace_in_template(content: list[str], secret: str, placeholder: str) -> list[str] | None:

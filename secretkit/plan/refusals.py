@@ -18,6 +18,7 @@ import re
 from collections.abc import Mapping, Sequence
 
 from secretkit.layouts.sops_nix import host_secrets_path
+from secretkit.lazy_re import lazy
 from secretkit.nix import cst, emit
 from secretkit.nix.catalogue import Entry
 
@@ -266,4 +267,4 @@ def nix_reader_route(path: str, sources: Mapping[str, bytes]) -> tuple[str, str]
 
 
 # What reads a file's content while Nix evaluates (not at run time).
-_EVAL_READ = re.compile(r"\b(?:readFile|importJSON|importTOML|fromJSON|fromTOML|import)\b")
+_EVAL_READ = lazy(r"\b(?:readFile|importJSON|importTOML|fromJSON|fromTOML|import)\b")

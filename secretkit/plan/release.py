@@ -11,11 +11,12 @@ its version, and migrate says so.
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 
-_REF = re.compile(r"(?:nixos|release|nixpkgs)-(\d{2})\.(\d{2})(?:-small|-darwin)?$")
-_URL = re.compile(rb'nixpkgs\.url\s*=\s*"([^"]+)"')
+from secretkit.lazy_re import lazy
+
+_REF = lazy(r"(?:nixos|release|nixpkgs)-(\d{2})\.(\d{2})(?:-small|-darwin)?$")
+_URL = lazy(rb'nixpkgs\.url\s*=\s*"([^"]+)"')
 
 
 @dataclass(frozen=True)

@@ -22,13 +22,13 @@ here: every file chosen at steps 1-4 already has its rule.
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 from secretkit.layouts.sops_nix import host_secrets_path
+from secretkit.lazy_re import lazy
 
 _SOPS_SUFFIXES = (".yaml", ".yml", ".json")
 _SKIP_DIRS = {".git", "node_modules", ".direnv", "result"}
@@ -156,8 +156,8 @@ def _sops_files(root: Path) -> list[str]:
     return sorted(found)
 
 
-_LITERAL_RULE = re.compile(r"\^?((?:[A-Za-z0-9_+-]|\\\.|/)+\\\.(?:yaml|json))\$?")
-_DIR_RULE = re.compile(r"\^?((?:[A-Za-z0-9_+-]|\\\.|/)+)/(?:\[\^/\]\+|\.\*|\.\+)\\\.yaml\$?")
+_LITERAL_RULE = lazy(r"\^?((?:[A-Za-z0-9_+-]|\\\.|/)+\\\.(?:yaml|json))\$?")
+_DIR_RULE = lazy(r"\^?((?:[A-Za-z0-9_+-]|\\\.|/)+)/(?:\[\^/\]\+|\.\*|\.\+)\\\.yaml\$?")
 
 
 def _rule_file(regex: str) -> str | None:

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from secretkit.lazy_re import lazy
 from secretkit.scan import filters, request_secrets
 from secretkit.scan.match_starts import (
     contains,
@@ -131,6 +132,12 @@ def _pushover_valid(value: str) -> bool:
     return _mixed(value) and not filters.hashlike(value)
 
 
+_PRIVATE_KEY_BEGIN = lazy(
+    r"-----BEGIN ((?:RSA |DSA |EC |OPENSSH |ENCRYPTED |SSH2 ENCRYPTED )?PRIVATE KEY|"
+    r"PGP PRIVATE KEY BLOCK|OpenVPN Static key V1|OpenVPN tls-crypt-v2 (?:client|server) key)-----"
+)
+
+
 @dataclass(frozen=True)
 class PrivateKeyBlock:
     """PEM / OpenSSH / PGP private key blocks and OpenVPN's shared keys (``secret``,
@@ -139,11 +146,7 @@ class PrivateKeyBlock:
 
     rule: str = "private-key"
     kind: str = "private-key"
-    pattern: re.Pattern[str] = re.compile(
-        r"-----BEGIN ((?:RSA |DSA |EC |OPENSSH |ENCRYPTED |SSH2 ENCRYPTED )?PRIVATE KEY|"
-        r"PGP PRIVATE KEY BLOCK|OpenVPN Static key V1|"
-        r"OpenVPN tls-crypt-v2 (?:client|server) key)-----"
-    )
+    pattern: re.Pattern[str] = _PRIVATE_KEY_BEGIN
 
     def find(self, text: str, ctx: Context) -> Iterator[Match]:
         if not may_hold(text, "-----begin") or "-----BEGIN" not in text:
@@ -159,7 +162,7 @@ class PrivateKeyBlock:
             yield Match(m.start(), stop, self.rule, self.kind)
 
 
-_FLAG_SECRET = re.compile(
+_FLAG_SECRET = lazy(
     # (a flag may be namespaced: --db-pass, --auth.password, --web.auth-token)
     r"-(?<![^\s'\"=\[]-)-?(?:[A-Za-z0-9]+[.-])*?(?P<flag>auth-?key|password|passwd|pass|passphrase|token|auth-token|"
     r"api-?key|secret|client-secret|psk|pre-?shared-?key)(?:=|\s+)"
@@ -171,14 +174,14 @@ _FLAG_WORDS = ("pass", "token", "secret", "key", "psk", "auth")
 # echo/printf of one literal (quoted: any phrase, spaces and punctuation included);
 # printf's format argument is skipped.  What follows on the line decides whether
 # the literal feeds a secret (see _SINK) outside a *Command option.
-_ECHO = re.compile(
+_ECHO = lazy(
     r"\b(?:echo(?:\s+-[neE]+)*|printf(?:\s+--)?(?:\s+(?:'[^'\n]*%[^'\n]*'|\"[^\"\n]*%[^\"\n]*\"))?)"
     r"\s+(?:'([^'\n]+)'|\"((?:[^\"\\\n]|\\.)+)\"|([^\s'\";|&)<>]+))"
     r"(?=[ \t]*(?:$|[;|&)>]))",
     re.MULTILINE,
 )
 # A here-document: ``cat <<EOF`` (or ``cat > FILE <<'EOF'``) … ``EOF``.
-_HEREDOC = re.compile(
+_HEREDOC = lazy(
     r"\bcat\b(?P<head>[^\n<]*)<<-?[ \t]*(?P<q>['\"]?)(?P<tag>[A-Za-z_][A-Za-z0-9_]*)(?P=q)"
     r"(?P<tail>[^\n]*)\n(?P<body>(?:.*\n)*?)[ \t]*(?P=tag)[ \t]*$",
     re.MULTILINE,
@@ -191,56 +194,52 @@ _SINK_WORDS = frozenset(
         "cred", "creds", "credentials", "psk", "chpasswd", "cryptsetup", "stdin", "auth",
     }
 )  # fmt: skip
-_SINK_START = re.compile(r"^[ \t]*(?:>>?|\||&&)")
-_SQL_PASSWORD = re.compile(
-    r"\b(?:PASSWORD|IDENTIFIED\s+BY)\s+(?:'([^']+)'|\"([^\"]+)\")", re.IGNORECASE
-)
+_SINK_START = lazy(r"^[ \t]*(?:>>?|\||&&)")
+_SQL_PASSWORD = lazy(r"\b(?:PASSWORD|IDENTIFIED\s+BY)\s+(?:'([^']+)'|\"([^\"]+)\")", re.IGNORECASE)
 _SQL_WORDS = ("password", "identified")  # where _SQL_PASSWORD can start, lower-cased
 # A netrc entry (``~/.netrc``, nix's ``netrc-file``).
-_NETRC = re.compile(r"\bmachine\s+\S+(?:\s+login\s+\S+)?\s+password\s+([^\s'\"]+)")
+_NETRC = lazy(r"\bmachine\s+\S+(?:\s+login\s+\S+)?\s+password\s+([^\s'\"]+)")
 _ENV_WORDS = ("PASS", "TOKEN", "SECRET", "KEY", "PSK", "CRED", "AUTH")
-_ENV_ASSIGN = re.compile(r"(?<![^\s;])([A-Z_][A-Z0-9_]*)=(?:'([^']*)'|\"([^\"]*)\"|([^\s'\";|&]+))")
-_URL_CREDS = re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s:/?#@'\"]+:([^\s@/?#'\"]+)@[^\s/?#'\"]")
+_ENV_ASSIGN = lazy(r"(?<![^\s;])([A-Z_][A-Z0-9_]*)=(?:'([^']*)'|\"([^\"]*)\"|([^\s'\";|&]+))")
+_URL_CREDS = lazy(r"\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s:/?#@'\"]+:([^\s@/?#'\"]+)@[^\s/?#'\"]")
 # What follows the scheme in a _URL_CREDS match (led by a literal, so re finds it fast):
 # a text without it has no credentials in a URL, however many URLs it holds.
-_URL_TAIL = re.compile(r"://[^\s:/?#@'\"]+:[^\s@/?#'\"]+@[^\s/?#'\"]")
+_URL_TAIL = lazy(r"://[^\s:/?#@'\"]+:[^\s@/?#'\"]+@[^\s/?#'\"]")
 # curl's basic auth on the same command line: ``curl -u user:password`` (``-uuser:pw``,
 # ``--user user:password``, quoted or not); the password is what follows the first ":".
-_CURL_USER = re.compile(
+_CURL_USER = lazy(
     r"\bcurl\b[^\n;|&]*?\s(?:-u|--user(?![\w-]))[ \t]*"
     r"(?:'[^':\n]*:([^'\n]+)'|\"[^\":\n]*:([^\"\n]+)\"|[^\s'\":;|&]*:([^\s'\";|&)]+))"
 )
 
 # The MySQL/MariaDB clients' -pPASSWORD (attached: "-p VALUE" asks, VALUE is the database)
-_MYSQL_PASSWORD = re.compile(
+_MYSQL_PASSWORD = lazy(
     r"\b(?:mysql|mysqldump|mysqladmin|mariadb|mariadb-dump)\b[^\n;|&]*?\s-p([^\s'\";|&)]+)"
 )
 # smbclient -U user%password (also --user=user%password)
-_SMB_USER = re.compile(
+_SMB_USER = lazy(
     r"\bsmbclient\b[^\n;|&]*?\s(?:-U|--user)(?:=|[ \t]+)?['\"]?[^\s%'\"]+%([^\s'\";|&)]+)"
 )
 # mount's options: -o username=…,password=… (CIFS, davfs)
-_MOUNT_PASSWORD = re.compile(r"\s-o[ \t]*['\"]?(?:[^\s,'\"]+,)*?(?:password|pass)=([^,\s'\";|&)]+)")
+_MOUNT_PASSWORD = lazy(r"\s-o[ \t]*['\"]?(?:[^\s,'\"]+,)*?(?:password|pass)=([^,\s'\";|&)]+)")
 # BIND's TSIG key statement: `key "ddns" { algorithm hmac-sha256; secret "<base64>"; };`
-_STATEMENT_SECRET = re.compile(r'(?<![\w.-])secret[ \t]+"([^"\n]+)"[ \t]*;')
+_STATEMENT_SECRET = lazy(r'(?<![\w.-])secret[ \t]+"([^"\n]+)"[ \t]*;')
 # A here-string into a command that reads a password on stdin:
 # `openconnect --passwd-on-stdin <<< 'value'` (the sink is the command before it)
-_HERE_STRING = re.compile(r"<<<[ \t]*(?:'([^'\n]+)'|\"([^\"\n$`]+)\")")
-_COMMAND_START = re.compile(r"[\n;|&]")
+_HERE_STRING = lazy(r"<<<[ \t]*(?:'([^'\n]+)'|\"([^\"\n$`]+)\")")
+_COMMAND_START = lazy(r"[\n;|&]")
 # WeeChat's `/set <option> <value>` of an option named for a secret
-_WEECHAT_SET = re.compile(
+_WEECHAT_SET = lazy(
     r"/set[ \t]+[\w.]*(?:password|passwd|pass|secret|token)[ \t]+(?:\"([^\"\n]+)\"|([^\s\"]+))"
 )
 # sshpass -p PASSWORD ssh …: the password is given on the command line
-_SSHPASS = re.compile(
-    r"\bsshpass[ \t]+-p[ \t]*(?:'([^'\n]+)'|\"((?:[^\"\\\n]|\\.)+)\"|([^\s'\";|&)]+))"
-)
+_SSHPASS = lazy(r"\bsshpass[ \t]+-p[ \t]*(?:'([^'\n]+)'|\"((?:[^\"\\\n]|\\.)+)\"|([^\s'\";|&)]+))")
 
 
 # A "keyword value" config line of one word: msmtp's `password <value>`, mbsync's
 # `Pass <value>` (not PAM's `password required pam_unix.so`, nor the password store's
 # `pass <entry>` command: lower-case `pass` is not a keyword here)
-_KEYWORD_PASSWORD = re.compile(
+_KEYWORD_PASSWORD = lazy(
     r"^[ \t]*(?:[Pp]assword|PASSWORD|[Pp]asswd|Pass)[ \t]+"
     r"(?!(?:required|requisite|sufficient|optional|include|substack)\b)"
     r"([^\s#'\"]+)[ \t]*$",
@@ -290,7 +289,7 @@ def _finditer(name: str, text: str) -> Iterator[re.Match[str]]:
 
 # buildCommand, installCommand …: a build's shell script, where echo prints messages
 _BUILD_PHASES = frozenset({"build", "install", "check", "configure", "unpack", "patch", "dist"})
-_ASSIGNMENT = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)=(\S+)")
+_ASSIGNMENT = lazy(r"([A-Za-z_][A-Za-z0-9_]*)=(\S+)")
 
 
 def _rare_commands(text: str) -> list[tuple[int, int, str]]:
@@ -335,7 +334,7 @@ _FLAG_KIND = {
 }
 
 
-_REDIRECT = re.compile(r"[ \t]*>>?[ \t]*(\S+)")
+_REDIRECT = lazy(r"[ \t]*>>?[ \t]*(\S+)")
 
 
 def _sink(text: str) -> bool:
@@ -495,14 +494,14 @@ DETECTORS: dict[str, Detector] = {
     "tailscale-auth-key": RegexDetector(
         "tailscale-auth-key",
         "auth-key",
-        re.compile(r"\btskey-(?:[a-z]+-)?[A-Za-z0-9]{6,}-[A-Za-z0-9]{16,}"),
+        lazy(r"\btskey-(?:[a-z]+-)?[A-Za-z0-9]{6,}-[A-Za-z0-9]{16,}"),
         anchors=("tskey-",),
         starts=lambda text: word_starts(text, ("tskey-",)),
     ),
     "age-secret-key": RegexDetector(
         "age-secret-key",
         "private-key",
-        re.compile(r"AGE-SECRET-KEY-1[02-9AC-HJ-NP-Z]{58}"),
+        lazy(r"AGE-SECRET-KEY-1[02-9AC-HJ-NP-Z]{58}"),
         _age_secret_key_valid,
         anchors=("AGE-SECRET-KEY-1",),
     ),
@@ -510,7 +509,7 @@ DETECTORS: dict[str, Detector] = {
     "nix-signing-key": RegexDetector(
         "nix-signing-key",
         "private-key",
-        re.compile(r"(?<![A-Za-z0-9+/])[A-Za-z0-9._-]+:[A-Za-z0-9+/]{86}==(?![A-Za-z0-9+/=])"),
+        lazy(r"(?<![A-Za-z0-9+/])[A-Za-z0-9._-]+:[A-Za-z0-9+/]{86}==(?![A-Za-z0-9+/=])"),
         _nix_signing_key_valid,
         anchors=("==",),
         starts=signing_key_starts,
@@ -520,14 +519,14 @@ DETECTORS: dict[str, Detector] = {
         "token",
         # (30 characters, case-sensitive, [A-Za-z0-9]: the API's own words; most are
         # lower case, the API documentation's example is not)
-        re.compile(r"(?<![A-Za-z0-9])([A-Za-z0-9]{30})(?![A-Za-z0-9])"),
+        lazy(r"(?<![A-Za-z0-9])([A-Za-z0-9]{30})(?![A-Za-z0-9])"),
         _pushover_valid,
         needs=("pushover",),
     ),
     "syncthing-api-key": RegexDetector(
         "syncthing-api-key",
         "api-key",
-        re.compile(r"(?<![A-Za-z0-9-])([A-Za-z0-9]{32})(?![A-Za-z0-9-])"),
+        lazy(r"(?<![A-Za-z0-9-])([A-Za-z0-9]{32})(?![A-Za-z0-9-])"),
         lambda v: _mixed(v) and not filters.hashlike(v),
         needs=("syncthing", "apikey", "api_key", "credentials", "x-api-key"),
     ),
@@ -537,7 +536,7 @@ DETECTORS: dict[str, Detector] = {
     "discord-webhook": RegexDetector(
         "discord-webhook",
         "token",
-        re.compile(
+        lazy(
             r"https://(?:ptb\.|canary\.)?discord(?:app)?\.com/api/webhooks/\d{17,20}/"
             r"([A-Za-z0-9_-]{60,80})"
         ),
@@ -548,7 +547,7 @@ DETECTORS: dict[str, Detector] = {
     "telegram-bot-token": RegexDetector(
         "telegram-bot-token",
         "token",
-        re.compile(r"(?<![0-9])[0-9]{6,12}:AA[A-Za-z0-9_-]{33}(?![A-Za-z0-9_-])"),
+        lazy(r"(?<![0-9])[0-9]{6,12}:AA[A-Za-z0-9_-]{33}(?![A-Za-z0-9_-])"),
         anchors=(":AA",),
     ),
     # OpenAI's project/service keys (detect-secrets knows only the older T3BlbkFJ form)
@@ -556,20 +555,20 @@ DETECTORS: dict[str, Detector] = {
     "openai-api-key": RegexDetector(
         "openai-api-key",
         "api-key",
-        re.compile(r"(?<![A-Za-z0-9_-])sk-(?:proj|svcacct|admin)-[A-Za-z0-9_-]{40,}"),
+        lazy(r"(?<![A-Za-z0-9_-])sk-(?:proj|svcacct|admin)-[A-Za-z0-9_-]{40,}"),
         anchors=("sk-",),
     ),
     "anthropic-api-key": RegexDetector(
         "anthropic-api-key",
         "api-key",
-        re.compile(r"(?<![A-Za-z0-9_-])sk-ant-(?:api|admin)\d{2}-[A-Za-z0-9_-]{80,}"),
+        lazy(r"(?<![A-Za-z0-9_-])sk-ant-(?:api|admin)\d{2}-[A-Za-z0-9_-]{80,}"),
         anchors=("sk-",),  # (asked once for both key formats)
     ),
     # OpenVPN's inline credentials: "<auth-user-pass>", the user, the password, the end
     "openvpn-credentials": RegexDetector(
         "openvpn-credentials",
         "password",
-        re.compile(
+        lazy(
             r"<auth-user-pass>[ \t]*\r?\n[ \t]*[^\s<][^\r\n]*\r?\n"
             r"[ \t]*([^\s<][^\r\n]*?)[ \t]*\r?\n[ \t]*</auth-user-pass>"
         ),
@@ -589,7 +588,7 @@ def in_context(names: tuple[str, ...], text: str) -> Context:
     return Context(services + names)
 
 
-_USER_FIELD = re.compile(r"user(?:[_-]?key)?['\"]?[ \t]*[=:][ \t]*['\"]?$", re.IGNORECASE)
+_USER_FIELD = lazy(r"user(?:[_-]?key)?['\"]?[ \t]*[=:][ \t]*['\"]?$", re.IGNORECASE)
 
 
 def pushover_kind(ctx: Context, text: str = "", start: int = 0) -> str:

@@ -25,6 +25,7 @@ import bisect
 import re
 from typing import TYPE_CHECKING, Any
 
+from secretkit.lazy_re import lazy
 from secretkit.nix.cst import NixString
 from secretkit.scan import filters, nix_positions
 from secretkit.scan.detectors import Context, in_context, vendor_hint
@@ -57,11 +58,11 @@ _META = frozenset(
     {"description", "example", "defaultText", "longDescription", "literalExample", "meta"}
 )
 # Function applications that pass their argument through unchanged (lib.mk*).
-_WRAPPERS = re.compile(
+_WRAPPERS = lazy(
     r"(?:^|\.)(?:mk(?:Default|Force|Override|OptionDefault|Before|After|If|"
     r"Merge|Order)|toString|optionalString)$"
 )
-_FILE_OPTION = re.compile(r"(?i)(?:file|path)$")
+_FILE_OPTION = lazy(r"(?i)(?:file|path)$")
 
 
 def _secret_valued(node: Any, binding_start: int) -> bool:
@@ -554,7 +555,7 @@ def _literal_runs(lit: Value) -> list[tuple[int, int]]:
     return runs
 
 
-_BARE = re.compile(r"^(?:[A-Za-z_][A-Za-z0-9_'-]*|\[\d+\]|\$\{.*\})$", re.S)
+_BARE = lazy(r"^(?:[A-Za-z_][A-Za-z0-9_'-]*|\[\d+\]|\$\{.*\})$", re.S)
 
 
 def _dotted(path: list[str]) -> str | None:

@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from secretkit.lazy_re import lazy
 from secretkit.scan import filters
 
 Node = Any  # a tree_sitter.Node
@@ -23,15 +24,15 @@ Node = Any  # a tree_sitter.Node
 STRING_TYPES = ("string_expression", "indented_string_expression")
 
 # Builders taking ``"name" <content>`` (curried) …
-_NAMED_BUILDERS = re.compile(
+_NAMED_BUILDERS = lazy(
     r"(?:^|\.)(?:writeText|writeTextDir|writeScript|writeScriptBin|writeShellScript|"
     r"writeShellScriptBin|toFile|writeBash|writeBashBin|writeDash|writeDashBin)$"
 )
 # … of which these write a program: its content is code, never one secret value
 # (the secrets in it are found by the command detectors).
-_SCRIPT_BUILDERS = re.compile(r"(?:^|\.)write(?:Shell)?Script|(?:^|\.)write(?:Bash|Dash)")
+_SCRIPT_BUILDERS = lazy(r"(?:^|\.)write(?:Shell)?Script|(?:^|\.)write(?:Bash|Dash)")
 # … and builders taking ``{ name = …; text = …; }``.
-_ATTRSET_BUILDERS = re.compile(r"(?:^|\.)(?:writeTextFile|writeShellApplication)$")
+_ATTRSET_BUILDERS = lazy(r"(?:^|\.)(?:writeTextFile|writeShellApplication)$")
 
 # Extensions that say what a file holds (others are dropped before reading the name).
 _EXTENSION_KIND = {
@@ -43,7 +44,7 @@ _EXTENSION_KIND = {
     "secret": "secret",
     "psk": "psk",
 }
-_ENV_NAME = re.compile(r"(?:^|[./-])env$|^\.env(?:\.|$)|\.env\.", re.IGNORECASE)
+_ENV_NAME = lazy(r"(?:^|[./-])env$|^\.env(?:\.|$)|\.env\.", re.IGNORECASE)
 _ENV_OPTION = frozenset({"environment", "env"})
 
 
@@ -199,8 +200,8 @@ _DIRECTIVES = {
     "key": "secret-key",
 }
 # the word before a file's path on its line: ``auth-user-pass ${…}``, ``--token-file=${…}``
-_WORD_BEFORE = re.compile(rb"(?:^|[\s\"'(\[,;])-{0,2}([A-Za-z][\w.-]*)[ \t]*[=:]?[ \t]*[\"']?$")
-_NAME_INTERPOLATED = re.compile(rb"\$\{[ \t]*([A-Za-z_][\w'-]*)[ \t]*\}")
+_WORD_BEFORE = lazy(rb"(?:^|[\s\"'(\[,;])-{0,2}([A-Za-z][\w.-]*)[ \t]*[=:]?[ \t]*[\"']?$")
+_NAME_INTERPOLATED = lazy(rb"\$\{[ \t]*([A-Za-z_][\w'-]*)[ \t]*\}")
 
 
 def directive_kind(before: bytes) -> tuple[str, bool] | None:
@@ -272,7 +273,7 @@ def may_write_files(source: bytes) -> bool:
     return b"write" in source or b"toFile" in source
 
 
-_ENV_LINE = re.compile(r"^\s*(?:export\s+)?[A-Za-z_][A-Za-z0-9_]*=")
+_ENV_LINE = lazy(r"^\s*(?:export\s+)?[A-Za-z_][A-Za-z0-9_]*=")
 
 
 def whole_value_kind(context: ContentContext, value: str) -> str | None:
@@ -296,7 +297,7 @@ def _last_name(path: list[str]) -> str:
 
 # A command-line flag that takes a secret as the next list element:
 # ``[ "--db-pass" "…" ]``, ``[ "--auth.password" "…" ]``, ``[ "-token" "…" ]``.
-_FLAG = re.compile(rb"-{1,2}([A-Za-z][A-Za-z0-9._-]*)")
+_FLAG = lazy(rb"-{1,2}([A-Za-z][A-Za-z0-9._-]*)")
 
 
 def flag_before(source: bytes, node: Node) -> str | None:
@@ -318,8 +319,8 @@ def flag_before(source: bytes, node: Node) -> str | None:
 # A string that is nothing but assignments of lower-case names: mount options
 # ("username=u,password=p"), a libpq connection string ("host=db user=app password=p").
 # (Upper-case NAME=value is an environment assignment: the command rule's.)
-_ASSIGNMENT = re.compile(r"([a-z_][a-z0-9_.-]*)=([^\s,]*)")
-_ASSIGNMENTS = re.compile(r"[a-z_][a-z0-9_.-]*=[^\s,]*(?:(?:,|\s+)[a-z_][a-z0-9_.-]*=[^\s,]*)*")
+_ASSIGNMENT = lazy(r"([a-z_][a-z0-9_.-]*)=([^\s,]*)")
+_ASSIGNMENTS = lazy(r"[a-z_][a-z0-9_.-]*=[^\s,]*(?:(?:,|\s+)[a-z_][a-z0-9_.-]*=[^\s,]*)*")
 
 
 def assignments(text: str) -> list[tuple[str, int, int]] | None:
@@ -337,8 +338,8 @@ def assignments(text: str) -> list[tuple[str, int, int]] | None:
 # `password = nas;` / `token = lib.mkDefault nas;`: a secret option given a name whose
 # string is bound elsewhere in the file (`let nas = "…"; in`).  Found from each "="
 # (re scans for the literal quickly), the attribute name read back from it.
-_GIVEN_VALUE = re.compile(rb"=[ \t]*(?:lib\.mk(?:Default|Force)[ \t]+)?([A-Za-z_][\w'-]*)[ \t]*;")
-_NAME_BEFORE = re.compile(rb"([A-Za-z_][\w'-]*)[ \t]*\Z")
+_GIVEN_VALUE = lazy(rb"=[ \t]*(?:lib\.mk(?:Default|Force)[ \t]+)?([A-Za-z_][\w'-]*)[ \t]*;")
+_NAME_BEFORE = lazy(rb"([A-Za-z_][\w'-]*)[ \t]*\Z")
 _NOT_NAMES = frozenset({b"true", b"false", b"null"})
 
 

@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
+from secretkit.lazy_re import lazy
 from secretkit.scan import filters, nix_positions
 from secretkit.scan.hits import Hit
 
@@ -30,8 +31,8 @@ class Value:
         return not any(a < j and i < b for a, b in self.interpolations)
 
 
-SECRETISH = re.compile(r"pass|token|secret|key|cred|psk", re.IGNORECASE)
-ENV_KEY_NAME = re.compile(r"^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*_KEY$")
+SECRETISH = lazy(r"pass|token|secret|key|cred|psk", re.IGNORECASE)
+ENV_KEY_NAME = lazy(r"^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*_KEY$")
 
 
 def secretish(raw: str) -> bool:

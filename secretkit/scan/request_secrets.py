@@ -13,17 +13,18 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 
+from secretkit.lazy_re import lazy
 from secretkit.scan import filters
 from secretkit.scan.match_starts import finditer_at, folded, may_hold, word_starts
 
-AUTH_HEADER = re.compile(
+AUTH_HEADER = lazy(
     r"(?i)(?<![\w-])(?:proxy-)?authorization['\"]?[ \t]*[:=]?[ \t]*['\"]?"
     r"(bearer|token|basic)[ \t]+([A-Za-z0-9._~+/=-]{12,})"
 )
-KEY_HEADER = re.compile(
+KEY_HEADER = lazy(
     r"(?i)(?<![\w-])((?:x-)?api-key)['\"]?[ \t]*:[ \t]*['\"]?([A-Za-z0-9._~+/=-]{12,})"
 )
-QUERY_SECRET = re.compile(
+QUERY_SECRET = lazy(
     r"[?&](access_token|auth_token|private_token|api_key|apikey|token|secret|password|passwd)"
     r"=([^&\s\"'#;]{8,})"
 )

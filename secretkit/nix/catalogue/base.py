@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from secretkit.lazy_re import lazy
 from secretkit.nix import cst, emit
 from secretkit.nix.cst import Node, Tree
 from secretkit.nix.edits import Edit
@@ -231,7 +232,7 @@ def env_var(name: str) -> str:
 
 # Values that survive an env file (systemd EnvironmentFile), envsubst into JSON,
 # and a ``name=value`` wpa_supplicant secrets file unchanged.
-_ENV_SAFE = re.compile(r"^[A-Za-z0-9._~+/=:@%,!?*#^&()\[\]{}|<>;-]+$")
+_ENV_SAFE = lazy(r"^[A-Za-z0-9._~+/=:@%,!?*#^&()\[\]{}|<>;-]+$")
 
 
 def env_safe(value: Sensitive[str]) -> bool:
