@@ -110,12 +110,19 @@ def run_hook(
     staged: dict[str, bytes] = {}  # the staged bytes the scan read (the planner reads them)
     scanned = scan_staged(root, paths, known_top=True, entries=listing, allow=allow, keep=staged)
     secrets_files = _secrets_files(root, paths)
-    # The report shows the fingerprint of each finding outside a secrets file (scrypt,
-    # ~35 ms of CPU, unless the clone's cache has it): computed in a thread (scrypt
-    # releases the GIL) while git and the planner answer the rest.  A finding in a
-    # secrets file gets no fingerprint when the file is not valid sops (its one fix
-    # is to encrypt it): the report computes the others when it shows them.
-    shown = [f for f in scanned.findings if f.path not in secrets_files]
+    # findings an allow comment at the end of their line would not silence harmlessly
+    report.no_mark = {
+        id(f)
+        for f in scanned.findings
+        if not mark_works(f.path, f.rule, f.line, staged.get(f.path))
+    }
+    # The report shows the fingerprint of each finding that only the allowlist can
+    # silence, outside a secrets file (scrypt, ~35 ms of CPU, unless the clone's cache
+    # has it): computed in a thread (scrypt releases the GIL) while git and the planner
+    # answer the rest.  A finding in a secrets file gets no fingerprint when the file
+    # is not valid sops (its one fix is to encrypt it): the report computes the others
+    # when it shows them.
+    shown = [f for f in scanned.findings if f.path not in secrets_files and id(f) in report.no_mark]
     ahead = _fingerprints_ahead(allow, shown) if shown else None
     report.findings, report.preexisting = _split_by_head(root, list(scanned.findings))
     report.skipped = list(scanned.skipped)
@@ -127,11 +134,6 @@ def run_hook(
     if secrets_files:
         _judge_sops_files(root, secrets_files, report)
     report.refusals = _refusals(root, report.findings + report.preexisting, staged)
-    report.no_mark = {
-        id(f)
-        for f in report.findings + report.preexisting
-        if not mark_works(f.path, f.rule, f.line, staged.get(f.path))
-    }
     if ahead is not None:
         ahead.join()
     else:
@@ -343,7 +345,7 @@ def _fix(report: HookReport, finding: Finding, secrets_files: set[str]) -> str:
     mark = id(finding) not in report.no_mark
     return finding_fix(
         finding.path,
-        finding.fingerprint,
+        None if mark else finding.fingerprint,
         reason,
         builder,
         rule=finding.rule,

@@ -26,7 +26,9 @@ def finding_fix(
     then the manual route is named instead of ``migrate``.  ``builder``: the value is
     the text of that builder's call (``pkgs.writeText``): the path goes in its place.
     ``rule``: the finding's.  ``mark``: whether :data:`ALLOW_COMMENT` at the end of
-    its line would silence it harmlessly (:func:`mark_works`).  ``manual``: the Nix the
+    its line would silence it harmlessly (:func:`mark_works`); then that comment is the
+    way to silence it, else the allowlist line with ``fingerprint`` (a scrypt: callers
+    compute it only for a finding the comment cannot silence).  ``manual``: the Nix the
     planner's route writes by hand (it replaces the generic pointer to a file option);
     for a file that is not Nix, how to move it when Nix code reads it by its path."""
     if path.endswith(".nix") and refusal is None:
@@ -63,13 +65,10 @@ def finding_fix(
             "move the value into a sops file (`secretkit set secrets/<host>.yaml "
             "'[\"<name>\"]'` reads it from stdin) and reference that instead"
         )
+    if mark:  # one way to silence it: the comment (no fingerprint needed, see above)
+        return f"{move}; if it is not a secret, append `{ALLOW_COMMENT}` to the line"
     allow = f"echo {fingerprint} >> {ALLOW_FILE}" if fingerprint else f"add it to {ALLOW_FILE}"
-    if not mark:
-        return f"{move}; if it is not a secret, allowlist it: {allow}"
-    return (
-        f"{move}; if it is not a secret, append `{ALLOW_COMMENT}` to the line "
-        f"or allowlist it: {allow}"
-    )
+    return f"{move}; if it is not a secret, allowlist it: {allow}"
 
 
 def mark_works(path: str, rule: str, line: int, source: bytes | None) -> bool:

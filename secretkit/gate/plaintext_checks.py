@@ -78,7 +78,7 @@ def _fix_for(ctx: CheckContext, finding: Finding) -> str:
     mark = mark_works(finding.path, finding.rule, finding.line, source)
     return finding_fix(
         finding.path,
-        finding.fingerprint,
+        None if mark else finding.fingerprint,
         refusal,
         builder,
         rule=finding.rule,

@@ -285,8 +285,9 @@ def test_hook_outside_a_repository_is_a_user_error(tmp_path: Path) -> None:
 
 
 def test_the_printed_fixes_unblock_a_false_positive(hook_repo: HookRepo) -> None:
-    path = "hosts/observer/default.nix"
-    hook_repo.write(path, leaky_nix("allow"))
+    """In a JSON file (no comments there) the fix is the allowlist line."""
+    path = "hosts/observer/app.json"
+    hook_repo.write(path, '{ "password": "' + fake.password("allow") + '" }\n')
     hook_repo.stage(path)
     blocked = hook_repo.commit()
     assert blocked.returncode != 0
@@ -301,7 +302,14 @@ def test_the_printed_fixes_unblock_a_false_positive(hook_repo: HookRepo) -> None
 
 
 def test_the_allow_comment_unblocks_a_line(hook_repo: HookRepo) -> None:
+    """In Nix the fix is the comment, followed as printed."""
     path = "hosts/observer/default.nix"
+    hook_repo.write(path, leaky_nix("comment"))
+    hook_repo.stage(path)
+    blocked = hook_repo.commit()
+    out = blocked.stdout + blocked.stderr
+    assert blocked.returncode != 0
+    assert "append `# secretkit: allow` to the line" in out and "sk2:" not in out, out
     text = leaky_nix("comment").replace('";\n}', '"; # secretkit: allow\n}')
     assert "# secretkit: allow" in text
     hook_repo.write(path, text)

@@ -42,23 +42,46 @@ def repo(tmp_git_repo: Path) -> Path:
     return tmp_git_repo
 
 
+def _settings(*values: str) -> str:
+    """A JSON file (no comments there: only the allowlist line, with the fingerprint,
+    silences a finding in it)."""
+    apps = ",\n".join(f'  "app{i}": {{ "password": "{v}" }}' for i, v in enumerate(values))
+    return "{\n" + apps + "\n}\n"
+
+
 def _module(*values: str) -> str:
     lines = "".join(f'  services.app{i}.settings.password = "{v}";\n' for i, v in enumerate(values))
     return "{ ... }:\n{\n" + lines + "}\n"
 
 
+def test_a_finding_the_allow_comment_silences_costs_no_fingerprint(repo: Path) -> None:
+    """Its fix offers the comment; no scrypt runs and nothing is cached."""
+    (repo / "a.nix").write_text(_module(fake.password("comment")))
+    git(repo, "add", ".")
+    allowlist.fingerprint.cache_clear()
+    report = run_hook(repo, ["a.nix"])
+    lines = render(report)
+    assert len(report.findings) == 1 and report.blocked
+    assert lines[2].endswith("if it is not a secret, append `# secretkit: allow` to the line")
+    assert not any("sk2:" in line for line in lines)
+    assert allowlist.fingerprint.cache_info().misses == 0
+    assert _entries(repo) == []
+    proc = _hook(repo, "--", "a.nix")
+    assert proc.returncode == 1 and proc.stdout.splitlines() == lines
+
+
 def test_the_second_run_prints_the_same_report_from_the_cache(repo: Path) -> None:
     same = fake.password("twice")
-    (repo / "a.nix").write_text(_module(same, fake.password("other"), same))
+    (repo / "a.json").write_text(_settings(same, fake.password("other"), same))
     git(repo, "add", ".")
-    first = _hook(repo, "--", "a.nix")
+    first = _hook(repo, "--", "a.json")
     assert first.returncode == 1 and first.stdout.count("echo sk2:") == 3
     printed = {
         line.split("echo ")[1].split()[0] for line in first.stdout.splitlines() if "echo" in line
     }
     assert len(printed) == 2  # the value written twice has one fingerprint
     assert sorted(e.split()[1] for e in _entries(repo)) == sorted(printed)
-    second = _hook(repo, "--", "a.nix")
+    second = _hook(repo, "--", "a.json")
     assert (second.returncode, second.stdout, second.stderr) == (
         first.returncode,
         first.stdout,
@@ -66,16 +89,16 @@ def test_the_second_run_prints_the_same_report_from_the_cache(repo: Path) -> Non
     )
     # in this process: the report's fingerprints come from the file, no scrypt runs
     allowlist.fingerprint.cache_clear()
-    assert render(run_hook(repo, ["a.nix"])) == first.stdout.splitlines()
+    assert render(run_hook(repo, ["a.json"])) == first.stdout.splitlines()
     assert allowlist.fingerprint.cache_info().misses == 0
 
 
 def test_several_new_values_are_each_fingerprinted_once(repo: Path) -> None:
     values = [fake.password(f"many{i}") for i in range(5)]
-    (repo / "a.nix").write_text(_module(*values, values[0], values[3]))
+    (repo / "a.json").write_text(_settings(*values, values[0], values[3]))
     git(repo, "add", ".")
     allowlist.fingerprint.cache_clear()
-    report = run_hook(repo, ["a.nix"])
+    report = run_hook(repo, ["a.json"])
     assert allowlist.fingerprint.cache_info().misses == 5  # (two threads, each value once)
     key = report.findings[0].keyring.key  # type: ignore[union-attr]
     expected = [allowlist.fingerprint(key, v) for v in [*values, values[0], values[3]]]
@@ -94,34 +117,34 @@ def test_a_decrypted_secrets_file_costs_no_fingerprint(repo: Path) -> None:
     (repo / "secrets/a.yaml").write_text(
         f"db_password: {fake.password('plain1')}\napi: {fake.github_token('plain2')}\n"
     )
-    (repo / "a.nix").write_text(_module(fake.password("nix")))
+    (repo / "a.json").write_text(_settings(fake.password("json")))
     git(repo, "add", ".")
     allowlist.fingerprint.cache_clear()
-    report = run_hook(repo, ["secrets/a.yaml", "a.nix"])
+    report = run_hook(repo, ["secrets/a.yaml", "a.json"])
     lines = render(report)
     assert [p.path for p in report.sops_problems] == ["secrets/a.yaml"]
     assert len(report.findings) == 3
-    assert sum("echo sk2:" in line for line in lines) == 1  # the Nix finding's fix only
+    assert sum("echo sk2:" in line for line in lines) == 1  # the JSON finding's fix only
     assert allowlist.fingerprint.cache_info().misses == 1
     assert len(_entries(repo)) == 1
 
 
 def test_an_allowlisted_value_is_remembered_without_a_finding(repo: Path) -> None:
     value = fake.password("allowed")
-    (repo / "a.nix").write_text(_module(value))
+    (repo / "a.json").write_text(_settings(value))
     git(repo, "add", ".")
-    blocked = _hook(repo, "--", "a.nix")
+    blocked = _hook(repo, "--", "a.json")
     fp = next(
         line.split("echo ")[1].split()[0] for line in blocked.stdout.splitlines() if "echo" in line
     )
     (repo / ".git" / "secretkit" / allowlist.CACHE_NAME).unlink()
     (repo / ".secretkit-allow").write_text(f"{fp}\n")
     git(repo, "add", ".")
-    passed = _hook(repo, "--", "a.nix", ".secretkit-allow")
+    passed = _hook(repo, "--", "a.json", ".secretkit-allow")
     assert (passed.returncode, passed.stdout) == (0, "")
     assert [e.split()[1] for e in _entries(repo)] == [fp]  # saved by the scan's own check
     allowlist.fingerprint.cache_clear()
-    assert run_hook(repo, ["a.nix"]).findings == []
+    assert run_hook(repo, ["a.json"]).findings == []
     assert allowlist.fingerprint.cache_info().misses == 0
 
 
@@ -152,7 +175,7 @@ def test_the_whole_report_and_the_exit_code_survive_the_quick_exit(repo: Path) -
 EXIT_HANDLER = """\
 import atexit, sys
 atexit.register(lambda: sys.stderr.write("handler ran\\n"))
-sys.argv = ["secretkit", "hook", "--", "a.nix"]
+sys.argv = ["secretkit", "hook", "--", "a.json"]
 from secretkit.entry import main
 main()
 """
@@ -160,7 +183,7 @@ main()
 
 def test_an_exit_handler_still_runs(repo: Path) -> None:
     """With an exit handler registered the program exits the usual way (no quick exit)."""
-    (repo / "a.nix").write_text(_module(fake.password("handler")))
+    (repo / "a.json").write_text(_settings(fake.password("handler")))
     git(repo, "add", ".")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SOPS_", "SECRETKIT_"))}
     env["PYTHONPATH"] = str(ROOT)

@@ -96,19 +96,22 @@ def test_hook_on_a_clean_staged_file_loads_none_of_the_deferred_modules(
 
 
 def test_hook_with_a_finding_still_reports_it_and_its_fingerprint(tmp_git_repo: Path) -> None:
-    """The deferred modules come in when needed: the finding's fix names the planner's
-    decision and the fingerprint to allowlist (computed in a thread)."""
+    """The deferred modules come in when needed: the Nix finding's fix names the
+    planner's decision, the JSON finding's the fingerprint to allowlist (computed in a
+    thread; no comment can silence it there)."""
     (tmp_git_repo / "flake.nix").write_text("{ outputs = { ... }: { }; }\n")
     commit_all(tmp_git_repo, "base")
-    value = fake.password("startup")
+    value, other = fake.password("startup"), fake.password("startup-json")
     (tmp_git_repo / "host.nix").write_text(
         '{ ... }:\n{\n  services.foo.settings.password = "' + value + '";\n}\n'
     )
+    (tmp_git_repo / "app.json").write_text('{ "password": "' + other + '" }\n')
     git(tmp_git_repo, "add", ".")
-    code, modules, out = _run_entry(tmp_git_repo, "hook", "--", "host.nix")
+    code, modules, out = _run_entry(tmp_git_repo, "hook", "--", "host.nix", "app.json")
     assert code == 1
     assert "secretkit.plan.advice" in modules
-    assert "echo sk2:" in out and value not in out
+    assert out.count("echo sk2:") == 1 and out.count("append `# secretkit: allow`") == 1
+    assert value not in out and other not in out
     assert "click" not in modules
 
 

@@ -89,6 +89,15 @@ def test_the_mark_is_not_offered_where_it_would_change_the_file(path: str, rule:
     assert "allowlist it: echo sk2:" in fix
 
 
+@pytest.mark.parametrize("path", ["a.nix", "values.yaml", "config.toml", "setup.sh"])
+def test_where_the_mark_works_it_is_the_one_way_offered(path: str) -> None:
+    """No allowlist line: it would need the value's fingerprint (a scrypt) for a way
+    out the comment already gives."""
+    fix = finding_fix(path, None, rule="secret-attribute", mark=True)
+    assert fix.endswith(f"if it is not a secret, append `{ALLOW_COMMENT}` to the line")
+    assert ".secretkit-allow" not in fix
+
+
 def test_a_whole_file_secret_is_moved_whole_and_removed() -> None:
     fix = finding_fix("hosts/my box/pw.txt", None, rule="secret-file-text", mark=False)
     assert "< 'hosts/my box/pw.txt'" in fix  # quoted for the shell
