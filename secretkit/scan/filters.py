@@ -331,12 +331,20 @@ _TOKEN_PLACEHOLDER = re.compile(
 )
 
 
-def not_secret(value: str, *, token: bool = False) -> str | None:
+# Kinds of secret whose value is never a secret's name: a WPA passphrase made of words
+# that include "password" is the passphrase (a name there would be "@PSK_HOME@" or
+# "ext:psk_home", both caught as placeholder and reference before the name rule).
+VALUE_ONLY_KINDS = frozenset({"psk"})
+
+
+def not_secret(value: str, *, token: bool = False, kind: str | None = None) -> str | None:
     """Why ``value`` is certainly not a hardcoded secret, or None.
 
     ``token``: the value matched a token format, so only structural reasons count
     (ciphertext, references, public keys …) and obvious placeholders; the word
-    heuristics for free-form values are skipped."""
+    heuristics for free-form values are skipped.  ``kind``: the kind of secret its
+    name says it is (:func:`secret_name`); one of :data:`VALUE_ONLY_KINDS` is never
+    taken for the name of a secret."""
     text = value.strip()
     if len(text) < 3:
         return "too short"
@@ -388,6 +396,8 @@ def not_secret(value: str, *, token: bool = False) -> str | None:
         return "word list"
     if _MESSAGE_MARKS.search(text) and any(c.isspace() for c in text):
         return "message text"
+    if kind in VALUE_ONLY_KINDS:
+        return None
     if _IDENTIFIER.match(text) and any(w in _NAME_WORDS for w in words(text)):
         return "the name of a secret"
     if all(w in _NAME_ONLY for w in words(text)) and not any(c.isdigit() for c in text):

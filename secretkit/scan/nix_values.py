@@ -101,7 +101,7 @@ def attribute_hit(value: str, kind: str) -> Hit | None:
         return Hit(offset, offset + len(text), "password-hash", "password-hash", "low")
     if kind == "password-hash":
         return None  # "!", "*" and other locked-account markers
-    if filters.not_secret(text):
+    if filters.not_secret(text, kind=kind):
         return None
     if filters.hashlike(text) and kind not in (
         "secret",

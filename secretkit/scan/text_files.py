@@ -317,7 +317,7 @@ def _pair_hit(key: str, value: str, fmt: str) -> Hit | None:
         return None
     if filters.password_hash(value):
         return Hit(0, 0, "password-hash", "password-hash", "low")
-    if kind == "password-hash" or filters.not_secret(value):
+    if kind == "password-hash" or filters.not_secret(value, kind=kind):
         return None
     if filters.hashlike(value) and kind not in ("psk", "secret-key", "token", "api-key", "secret"):
         return None

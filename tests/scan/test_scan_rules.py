@@ -90,6 +90,13 @@ SHOULD_FLAG: list[Case] = [
         "secret-attribute",
     ),
     ("psk", fake.password, '{ networking.wireless.networks."w".psk = "@V@"; }', "secret-attribute"),
+    # words that include "password": a passphrase, never a secret's name, under psk
+    (
+        "psk-words",
+        fake.wordy_psk,
+        '{ networking.wireless.networks."w".psk = "@V@"; }',
+        "secret-attribute",
+    ),
     (
         "pskRaw-hex",
         lambda: fake.hex_key(32),
@@ -550,6 +557,20 @@ def test_every_registered_detector_has_a_should_flag_row() -> None:
 )
 def test_secret_names(name: str, kind: str | None) -> None:
     assert filters.secret_name(name) == kind
+
+
+@pytest.mark.parametrize(
+    ("path", "text"),
+    [
+        ("wpa_supplicant.conf", 'network={\n  ssid="home"\n  psk="@V@"\n}\n'),
+        ("home.nmconnection", "[wifi-security]\nkey-mgmt=wpa-psk\npsk=@V@\n"),
+    ],
+)
+def test_a_wordy_psk_in_a_wifi_file_is_found(path: str, text: str) -> None:
+    """A passphrase of words that include "password" is not a secret's name there."""
+    value = fake.wordy_psk(path)
+    found = _rules(text.replace("@V@", value).encode(), path)
+    assert found == [("secret-attribute", value.encode())]
 
 
 @pytest.mark.parametrize(

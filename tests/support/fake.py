@@ -42,6 +42,13 @@ def tailscale_auth_key(seed: str = "ts") -> str:
     return "tskey-" + "auth-" + chars(_ALNUM, 12, "ts1-" + seed) + "-" + chars(_ALNUM, 32, seed)
 
 
+def wordy_psk(seed: str = "wifi") -> str:
+    """A WPA passphrase of words that include a secret's name ("…-password-…")."""
+    words = ["my", "home", "attic", "long", "blue", "garden"]
+    rng = _rng("psk-" + seed)
+    return f"{rng.choice(words)}-pass" + f"word-is-{rng.choice(words)}-{rng.randint(1000, 9999)}"
+
+
 def passphrase(seed: str = "borg") -> str:
     words = ["correct", "horse", "battery", "staple", "orbit", "meadow", "copper", "lantern"]
     rng = _rng("phrase-" + seed)
