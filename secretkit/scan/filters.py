@@ -333,7 +333,9 @@ _TOKEN_PLACEHOLDER = re.compile(
 
 # Kinds of secret whose value is never a secret's name: a WPA passphrase made of words
 # that include "password" is the passphrase (a name there would be "@PSK_HOME@" or
-# "ext:psk_home", both caught as placeholder and reference before the name rule).
+# "ext:psk_home", both caught as placeholder and reference before the name rule).  Only
+# a label that ends in such a word, without digits, stands for one there ("home-password"
+# in a commented example).
 VALUE_ONLY_KINDS = frozenset({"psk"})
 
 
@@ -397,6 +399,9 @@ def not_secret(value: str, *, token: bool = False, kind: str | None = None) -> s
     if _MESSAGE_MARKS.search(text) and any(c.isspace() for c in text):
         return "message text"
     if kind in VALUE_ONLY_KINDS:
+        named = words(text)
+        if named and named[-1] in _NAME_WORDS and not any(c.isdigit() for c in text):
+            return "placeholder"
         return None
     if _IDENTIFIER.match(text) and any(w in _NAME_WORDS for w in words(text)):
         return "the name of a secret"

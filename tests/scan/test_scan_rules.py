@@ -357,6 +357,8 @@ SHOULD_NOT_FLAG: list[Case] = [
     ("grafana-file", lambda: "$__file{/run/secrets/grafana}", '{ admin_password = "@V@"; }', None),
     ("ha-secret", lambda: "!secret db_password", '{ password = "@V@"; }', None),
     ("ext-psk", lambda: "ext:psk_home", '{ networks.w.psk = "@V@"; }', None),
+    # a label ending in a secret's name, no digits: an example's stand-in
+    ("psk-label", lambda: "home-wifi-" + "password", '{ networks.w.psk = "@V@"; }', None),
     ("env-var", lambda: "$DB_PASSWORD", '{ password = "@V@"; }', None),
     ("env-var-braces", lambda: "${DB_PASSWORD}", "{ password = ''@V@''; }", None),
     ("run-secrets", lambda: "/run/secrets/x", '{ password = "@V@"; }', None),
