@@ -6,7 +6,7 @@ every one.
 position a match can start at: ``pattern.match(text, pos)`` still sees the text
 before ``pos`` (lookbehinds, ``\\b``), and a match's end is where the next one may
 start.  Each ``*_starts`` function below returns such positions for one pattern of
-:mod:`secretkit.scan.detectors`; it may return more (they are only tried), never fewer.
+:mod:`secretkit.scan.command_detectors`; it may return more (they are only tried), never fewer.
 """
 
 from __future__ import annotations

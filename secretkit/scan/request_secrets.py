@@ -1,4 +1,5 @@
-"""Credentials an HTTP request carries, for :class:`secretkit.scan.detectors.CommandSecret`:
+"""Credentials an HTTP request carries, for
+:class:`secretkit.scan.command_detectors.CommandSecret`:
 an ``Authorization`` header (``curl -H``, nginx ``proxy_set_header``, a config's
 ``headers = {…}``), an API-key header (the *arr APIs' ``X-Api-Key``), a secret query
 parameter (``?access_token=…``, ``&api_key=…``).

@@ -72,7 +72,7 @@ def test_the_scanner_compiles_few_patterns_at_import() -> None:
     """The hook's start-up: importing the scanner leaves the command detector's
     patterns uncompiled (they cost ~0.1 ms each)."""
     code = (
-        "import secretkit.scan.staged, secretkit.scan.detectors as d\n"
+        "import secretkit.scan.staged, secretkit.scan.command_detectors as d\n"
         "print(sum('search' not in vars(v) for v in vars(d).values()"
         " if type(v).__name__ == '_Lazy'))"
     )

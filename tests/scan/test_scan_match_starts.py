@@ -257,7 +257,7 @@ def test_literal_scans_on_large_texts_equal_plain_str_methods() -> None:
 def test_url_tail_is_in_every_text_with_url_credentials() -> None:
     """The URL detector skips a text without ``_URL_TAIL``: every match of the full
     pattern holds one."""
-    from secretkit.scan.detectors import _URL_CREDS, _URL_TAIL
+    from secretkit.scan.command_detectors import _URL_CREDS, _URL_TAIL
 
     with_credentials = [text for text in _TEXTS if _URL_CREDS.search(text)]
     assert len(with_credentials) >= 20

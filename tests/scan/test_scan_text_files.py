@@ -275,7 +275,7 @@ def test_greedy_pair_regexes_match_as_the_lazy_ones(
 
 def test_every_flag_name_holds_a_flag_word() -> None:
     """The command detector skips its flag regex when no flag word is in the text."""
-    from secretkit.scan import detectors
+    from secretkit.scan import command_detectors as detectors
 
     names = re.search(r"\(\?P<flag>([^)]*)\)", detectors._FLAG_SECRET.pattern)
     assert names is not None

@@ -1,0 +1,353 @@
+"""The two detectors of secrets inside commands: :class:`CommandSecret` (flags,
+``echo … >``, here-documents, SQL, netrc, ``FOO_TOKEN=…`` assignments, curl and other
+clients' passwords) and :class:`UrlCredentials` (``scheme://user:password@host``),
+with their patterns and where each pattern's matches can start (:data:`STARTS`)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+
+from secretkit.lazy_re import lazy
+from secretkit.scan import filters, request_secrets
+from secretkit.scan.detector_types import Context, Match
+from secretkit.scan.match_starts import (
+    contains,
+    env_assign_starts,
+    finditer_at,
+    folded,
+    lines_with,
+    matches_at,
+    may_hold,
+    may_match,
+    url_starts,
+    word_starts,
+)
+
+_FLAG_SECRET = lazy(
+    # (a flag may be namespaced: --db-pass, --auth.password, --web.auth-token)
+    r"-(?<![^\s'\"=\[]-)-?(?:[A-Za-z0-9]+[.-])*?(?P<flag>auth-?key|password|passwd|pass|passphrase|token|auth-token|"
+    r"api-?key|secret|client-secret|psk|pre-?shared-?key)(?:=|\s+)"
+    r"(?:'([^'\n]+)'|\"([^\"\n]+)\"|([^\s'\";|&)]+))",
+    re.IGNORECASE,
+)
+# Every flag name above holds one of these (in any case, as re.IGNORECASE reads it).
+_FLAG_WORDS = ("pass", "token", "secret", "key", "psk", "auth")
+# echo/printf of one literal (quoted: any phrase, spaces and punctuation included);
+# printf's format argument is skipped.  What follows on the line decides whether
+# the literal feeds a secret (see _SINK) outside a *Command option.
+_ECHO = lazy(
+    r"\b(?:echo(?:\s+-[neE]+)*|printf(?:\s+--)?(?:\s+(?:'[^'\n]*%[^'\n]*'|\"[^\"\n]*%[^\"\n]*\"))?)"
+    r"\s+(?:'([^'\n]+)'|\"((?:[^\"\\\n]|\\.)+)\"|([^\s'\";|&)<>]+))"
+    r"(?=[ \t]*(?:$|[;|&)>]))",
+    re.MULTILINE,
+)
+# A here-document: ``cat <<EOF`` (or ``cat > FILE <<'EOF'``) … ``EOF``.
+_HEREDOC = lazy(
+    r"\bcat\b(?P<head>[^\n<]*)<<-?[ \t]*(?P<q>['\"]?)(?P<tag>[A-Za-z_][A-Za-z0-9_]*)(?P=q)"
+    r"(?P<tail>[^\n]*)\n(?P<body>(?:.*\n)*?)[ \t]*(?P=tag)[ \t]*$",
+    re.MULTILINE,
+)
+# Where a literal goes that makes it a secret: a file or command named for one,
+# or a tool reading its password on stdin.
+_SINK_WORDS = frozenset(
+    {
+        "pass", "password", "passwd", "passphrase", "token", "secret", "secrets", "key",
+        "cred", "creds", "credentials", "psk", "chpasswd", "cryptsetup", "stdin", "auth",
+    }
+)  # fmt: skip
+_SINK_START = lazy(r"^[ \t]*(?:>>?|\||&&)")
+_SQL_PASSWORD = lazy(r"\b(?:PASSWORD|IDENTIFIED\s+BY)\s+(?:'([^']+)'|\"([^\"]+)\")", re.IGNORECASE)
+_SQL_WORDS = ("password", "identified")  # where _SQL_PASSWORD can start, lower-cased
+# A netrc entry (``~/.netrc``, nix's ``netrc-file``).
+_NETRC = lazy(r"\bmachine\s+\S+(?:\s+login\s+\S+)?\s+password\s+([^\s'\"]+)")
+_ENV_WORDS = ("PASS", "TOKEN", "SECRET", "KEY", "PSK", "CRED", "AUTH")
+_ENV_ASSIGN = lazy(r"(?<![^\s;])([A-Z_][A-Z0-9_]*)=(?:'([^']*)'|\"([^\"]*)\"|([^\s'\";|&]+))")
+_URL_CREDS = lazy(r"\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s:/?#@'\"]+:([^\s@/?#'\"]+)@[^\s/?#'\"]")
+# What follows the scheme in a _URL_CREDS match (led by a literal, so re finds it fast):
+# a text without it has no credentials in a URL, however many URLs it holds.
+_URL_TAIL = lazy(r"://[^\s:/?#@'\"]+:[^\s@/?#'\"]+@[^\s/?#'\"]")
+# curl's basic auth on the same command line: ``curl -u user:password`` (``-uuser:pw``,
+# ``--user user:password``, quoted or not); the password is what follows the first ":".
+_CURL_USER = lazy(
+    r"\bcurl\b[^\n;|&]*?\s(?:-u|--user(?![\w-]))[ \t]*"
+    r"(?:'[^':\n]*:([^'\n]+)'|\"[^\":\n]*:([^\"\n]+)\"|[^\s'\":;|&]*:([^\s'\";|&)]+))"
+)
+
+# The MySQL/MariaDB clients' -pPASSWORD (attached: "-p VALUE" asks, VALUE is the database)
+_MYSQL_PASSWORD = lazy(
+    r"\b(?:mysql|mysqldump|mysqladmin|mariadb|mariadb-dump)\b[^\n;|&]*?\s-p([^\s'\";|&)]+)"
+)
+# smbclient -U user%password (also --user=user%password)
+_SMB_USER = lazy(
+    r"\bsmbclient\b[^\n;|&]*?\s(?:-U|--user)(?:=|[ \t]+)?['\"]?[^\s%'\"]+%([^\s'\";|&)]+)"
+)
+# mount's options: -o username=…,password=… (CIFS, davfs)
+_MOUNT_PASSWORD = lazy(r"\s-o[ \t]*['\"]?(?:[^\s,'\"]+,)*?(?:password|pass)=([^,\s'\";|&)]+)")
+# BIND's TSIG key statement: `key "ddns" { algorithm hmac-sha256; secret "<base64>"; };`
+_STATEMENT_SECRET = lazy(r'(?<![\w.-])secret[ \t]+"([^"\n]+)"[ \t]*;')
+# A here-string into a command that reads a password on stdin:
+# `openconnect --passwd-on-stdin <<< 'value'` (the sink is the command before it)
+_HERE_STRING = lazy(r"<<<[ \t]*(?:'([^'\n]+)'|\"([^\"\n$`]+)\")")
+_COMMAND_START = lazy(r"[\n;|&]")
+# WeeChat's `/set <option> <value>` of an option named for a secret
+_WEECHAT_SET = lazy(
+    r"/set[ \t]+[\w.]*(?:password|passwd|pass|secret|token)[ \t]+(?:\"([^\"\n]+)\"|([^\s\"]+))"
+)
+# sshpass -p PASSWORD ssh …: the password is given on the command line
+_SSHPASS = lazy(r"\bsshpass[ \t]+-p[ \t]*(?:'([^'\n]+)'|\"((?:[^\"\\\n]|\\.)+)\"|([^\s'\";|&)]+))")
+
+
+# A "keyword value" config line of one word: msmtp's `password <value>`, mbsync's
+# `Pass <value>` (not PAM's `password required pam_unix.so`, nor the password store's
+# `pass <entry>` command: lower-case `pass` is not a keyword here)
+_KEYWORD_PASSWORD = lazy(
+    r"^[ \t]*(?:[Pp]assword|PASSWORD|[Pp]asswd|Pass)[ \t]+"
+    r"(?!(?:required|requisite|sufficient|optional|include|substack)\b)"
+    r"([^\s#'\"]+)[ \t]*$",
+    re.MULTILINE,
+)
+
+
+def _keyword_starts(text: str) -> Iterable[int] | None:
+    lines = lines_with(text, ("pass",))
+    return None if lines is None else [start for start, _end in lines]
+
+
+def _sql_starts(text: str) -> Iterable[int] | None:
+    lowered = folded(text)
+    return None if lowered is None else word_starts(lowered, _SQL_WORDS)
+
+
+# The patterns above that re cannot scan for quickly (no literal prefix), each with
+# where its matches can start (None: anywhere); tests/scan/test_scan_match_starts.py
+# holds every pair to plain finditer.
+STARTS: dict[str, tuple[re.Pattern[str], Callable[[str], Iterable[int] | None]]] = {
+    "echo": (_ECHO, lambda text: word_starts(text, ("echo", "printf"))),
+    "heredoc": (_HEREDOC, lambda text: word_starts(text, ("cat",))),
+    "netrc": (_NETRC, lambda text: word_starts(text, ("machine",))),
+    "sql": (_SQL_PASSWORD, _sql_starts),
+    # (a match starts at the start of a line holding "pass" in any case)
+    "keyword": (_KEYWORD_PASSWORD, _keyword_starts),
+    "env": (_ENV_ASSIGN, env_assign_starts),
+    "url": (_URL_CREDS, url_starts),
+    "curl": (_CURL_USER, lambda text: word_starts(text, ("curl",))),
+    "sshpass": (_SSHPASS, lambda text: word_starts(text, ("sshpass",))),
+    "here-string": (_HERE_STRING, lambda text: word_starts(text, ("<<<",))),
+    "weechat": (_WEECHAT_SET, lambda text: word_starts(text, ("/set",))),
+    "statement": (_STATEMENT_SECRET, lambda text: word_starts(text, ("secret",))),
+    "mysql": (_MYSQL_PASSWORD, lambda text: word_starts(text, ("mysql", "mariadb"))),
+    "smbclient": (_SMB_USER, lambda text: word_starts(text, ("smbclient",))),
+    # (the match starts at the space before "-o")
+    "mount": (_MOUNT_PASSWORD, lambda text: [max(0, i - 1) for i in word_starts(text, ("-o",))]),
+    **request_secrets.STARTS,  # Authorization / X-Api-Key headers, query parameters
+}
+
+
+def _finditer(name: str, text: str) -> Iterator[re.Match[str]]:
+    pattern, where = STARTS[name]
+    return finditer_at(pattern, text, where(text))
+
+
+# buildCommand, installCommand …: a build's shell script, where echo prints messages
+_BUILD_PHASES = frozenset({"build", "install", "check", "configure", "unpack", "patch", "dist"})
+_ASSIGNMENT = lazy(r"([A-Za-z_][A-Za-z0-9_]*)=(\S+)")
+
+
+def _rare_commands(text: str) -> list[tuple[int, int, str]]:
+    """The MySQL client's, smbclient's and mount's passwords, BIND's TSIG secret, a
+    here-string into a password reader, WeeChat's /set (the patterns above)."""
+    found: list[tuple[int, int, str]] = []
+    if contains(text, "mysql") or contains(text, "mariadb"):
+        found.extend((m.start(1), m.end(1), "password") for m in _finditer("mysql", text))
+    if contains(text, "smbclient"):
+        found.extend((m.start(1), m.end(1), "password") for m in _finditer("smbclient", text))
+    if contains(text, "algorithm") and contains(text, '";') and contains(text, "secret"):
+        found.extend((m.start(1), m.end(1), "secret") for m in _finditer("statement", text))
+    if may_hold(text, "pass"):
+        found.extend((m.start(1), m.end(1), "password") for m in _finditer("keyword", text))
+    if (contains(text, "password=") or contains(text, "pass=")) and contains(text, "-o"):
+        found.extend((m.start(1), m.end(1), "password") for m in _finditer("mount", text))
+    if contains(text, "<<<"):
+        for m in _finditer("here-string", text):
+            span = _groups(m)
+            # the command the here-string feeds: back to the line's (or pipeline's) start
+            head = text[max(0, m.start() - 400) : m.start()]
+            command = _COMMAND_START.split(head)[-1]
+            if span is not None and _sink(command):
+                found.append((*span, "password"))
+    if contains(text, "/set"):
+        for m in _finditer("weechat", text):
+            span = _groups(m)
+            if span is not None:
+                found.append((*span, "password"))
+    return found
+
+
+_FLAG_KIND = {
+    "authkey": "auth-key",
+    "authtoken": "token",
+    "apikey": "api-key",
+    "pass": "password",
+    "passwd": "password",
+    "clientsecret": "secret",
+    "presharedkey": "preshared-key",
+    "psk": "psk",
+}
+
+
+_REDIRECT = lazy(r"[ \t]*>>?[ \t]*(\S+)")
+
+
+def _sink(text: str) -> bool:
+    """Whether what follows a literal makes it a secret.  ``stdin`` is a tool's option
+    (``passwd --stdin``), not a file: a redirect into ``…/proxy.stdin`` (a server's
+    console) or ``/proc/…/fd/0`` writes a command."""
+    redirect = _REDIRECT.match(text)
+    if redirect is None:
+        return any(w in _SINK_WORDS for w in filters.words(text))
+    target = [w for w in filters.words(redirect.group(1)) if w != "stdin"]
+    rest = filters.words(text[redirect.end() :])
+    return any(w in _SINK_WORDS for w in (*target, *rest))
+
+
+def _shell_kind(key_words: list[str], sink: str) -> str:
+    if key_words and "pass" in key_words[0]:
+        return "passphrase"
+    return filters.secret_name(re.sub(r"[^A-Za-z0-9]+", "_", sink).strip("_")) or "secret"
+
+
+def _groups(m: re.Match[str], first: int = 1) -> tuple[int, int] | None:
+    for index in range(first, (m.lastindex or 0) + 1):
+        if m.group(index) is not None:
+            return m.start(index), m.end(index)
+    return None
+
+
+def _env_starts(text: str) -> list[int]:
+    """Where a ``FOO_TOKEN=`` assignment can start; [] when none can or when the text
+    holds none of :data:`_ENV_WORDS` (the text being scanned answers at once when it
+    holds none of them in any case, see ``may_hold``)."""
+    if "=" not in text or not any(may_hold(text, w.lower()) for w in _ENV_WORDS):
+        return []
+    starts = env_assign_starts(text)
+    if starts and any(may_hold(text, w.lower()) and contains(text, w) for w in _ENV_WORDS):
+        return starts
+    return []
+
+
+# An echoed literal of this many words is prose (a diceware passphrase has 4 to 8).
+_PROSE_WORDS = 10
+
+
+@dataclass(frozen=True)
+class CommandSecret:
+    """Secrets inside commands and flags: ``--authkey=…``, ``echo '…'`` in a
+    ``*Command`` option, ``PASSWORD '…'`` in SQL, ``curl -u user:password``,
+    ``FOO_TOKEN=…`` assignments."""
+
+    rule: str = "command-secret"
+
+    def find(self, text: str, ctx: Context) -> Iterator[Match]:
+        found: list[tuple[int, int, str]] = []
+        if "-" in text and any(may_match(text, w) for w in _FLAG_WORDS):
+            for m in _FLAG_SECRET.finditer(text):
+                span = _groups(m, 2)
+                if span:
+                    flag = m.group("flag").lower()
+                    found.append((*span, _FLAG_KIND.get(flag.replace("-", ""), flag)))
+        key_words = filters.words(ctx.key)
+        command_key = (
+            bool(key_words)
+            and key_words[-1] in ("command", "cmd", "eval")
+            and key_words[0] not in _BUILD_PHASES  # a derivation's script: echo prints
+        )
+        if contains(text, "echo") or contains(text, "printf"):
+            for m in _finditer("echo", text):
+                span = _groups(m)
+                value = text[span[0] : span[1]] if span else ""
+                if span is None or "$" in value or "`" in value:
+                    continue  # made by the shell at run time, not a literal
+                if value.endswith((":", "=")):
+                    continue  # a prefix the next command completes (echo -n "base64:")
+                named = _ASSIGNMENT.fullmatch(value)
+                kind = filters.secret_name(named[1]) if named is not None else None
+                if named is not None:  # echo 'NAME=value' > file: judged by its name
+                    if kind is None:
+                        continue  # QBIT_USERNAME=…, HOST=…: not a secret
+                    span = (span[0] + named.start(2), span[1])
+                line_end = text.find("\n", m.end())
+                rest = text[m.end() : line_end if line_end != -1 else len(text)]
+                written = _SINK_START.match(rest) is not None
+                sink = written and _sink(rest)
+                if not sink and len(value.split()) >= _PROSE_WORDS:
+                    continue  # a message a hook prints (ten words and more), not a secret
+                if command_key or sink or (kind is not None and written):
+                    found.append((*span, kind or _shell_kind(key_words, rest)))
+        if contains(text, "<<") and contains(text, "cat"):
+            for m in _finditer("heredoc", text):
+                target = m.group("head") + m.group("tail")
+                if not command_key and not _sink(target):
+                    continue
+                body = m.group("body")
+                lines = [line for line in body.splitlines() if line.strip()]
+                if len(lines) != 1 or "=" in lines[0]:
+                    continue  # NAME=value lines are read as assignments below
+                stripped = lines[0].strip()
+                first = m.start("body") + body.find(stripped)
+                found.append((first, first + len(stripped), _shell_kind(key_words, target)))
+        if contains(text, "machine") and contains(text, "password"):
+            for m in _finditer("netrc", text):
+                found.append((m.start(1), m.end(1), "password"))
+        if (
+            may_hold(text, "pass") and (contains(text, "PASSWORD") or contains(text, "password"))
+        ) or (
+            may_hold(text, "identified")
+            and (contains(text, "IDENTIFIED") or contains(text, "identified"))
+        ):
+            for m in _finditer("sql", text):
+                span = _groups(m)
+                if span:
+                    found.append((*span, "password"))
+        if contains(text, "sshpass"):
+            for m in _finditer("sshpass", text):
+                span = _groups(m)
+                if span and "$" not in text[span[0] : span[1]]:  # not a shell variable
+                    found.append((*span, "password"))
+        found.extend(_rare_commands(text))
+        if contains(text, "curl"):
+            for m in _finditer("curl", text):
+                span = _groups(m)
+                if span:
+                    found.append((*span, "password"))
+        found.extend(request_secrets.request_secrets(text))
+        env_starts = _env_starts(text)
+        if env_starts:
+            for m in matches_at(_ENV_ASSIGN, text, env_starts):
+                name = m.group(1)
+                for index in (2, 3, 4):
+                    if m.group(index) is not None:
+                        kind = filters.env_key_kind(name, m.group(index))
+                        if kind is not None and kind != "password-hash":
+                            found.append((m.start(index), m.end(index), kind))
+                        break
+        for start, end, kind in found:
+            value = text[start:end]
+            if filters.not_secret(value) or len(value) < 4 or value[0] in "([{<$%@-":
+                continue
+            yield Match(start, end, self.rule, kind, "high")
+
+
+@dataclass(frozen=True)
+class UrlCredentials:
+    rule: str = "url-credentials"
+
+    def find(self, text: str, ctx: Context) -> Iterator[Match]:
+        if "@" not in text or not contains(text, "://") or _URL_TAIL.search(text) is None:
+            return
+        for m in _finditer("url", text):
+            value = m.group(1)
+            if filters.not_secret(value) or value.startswith(("$", "%", "{")):
+                continue
+            yield Match(m.start(1), m.end(1), self.rule, "password")
