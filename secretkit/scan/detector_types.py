@@ -53,8 +53,8 @@ class Detector(Protocol):
 # case cannot be in a text that lacks it, in any case.
 @dataclass(frozen=True)
 class RegexDetector:
-    """A token format: a regex (group 1 is the secret when present) and an optional
-    validity check of the matched value."""
+    """A token format: a regex (its first group that matched is the secret, else the
+    whole match) and an optional validity check of the matched value."""
 
     rule: str
     kind: str
@@ -65,6 +65,7 @@ class RegexDetector:
     # Every position a match can start at, ascending (more is fine): the pattern is
     # then tried only there (see :func:`matches_at`).
     starts: Callable[[str], Iterable[int]] | None = None
+    severity: str = "high"
 
     def find(self, text: str, ctx: Context) -> Iterator[Match]:
         if self.needs and not any(n in ctx.lowered for n in self.needs):
@@ -77,8 +78,9 @@ class RegexDetector:
             else matches_at(self.pattern, text, self.starts(text))
         )
         for m in found:
-            group = 1 if m.lastindex else 0
+            # the first group that took part (alternatives each have theirs), else all
+            group = next((i for i in range(1, (m.lastindex or 0) + 1) if m.group(i)), 0)
             value = m.group(group)
             if callable(self.check) and not self.check(value):
                 continue
-            yield Match(m.start(group), m.end(group), self.rule, self.kind)
+            yield Match(m.start(group), m.end(group), self.rule, self.kind, self.severity)

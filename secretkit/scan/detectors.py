@@ -157,6 +157,19 @@ DETECTORS: dict[str, Detector] = {
         lazy(r"(?<![A-Za-z0-9_-])sk-ant-(?:api|admin)\d{2}-[A-Za-z0-9_-]{80,}"),
         anchors=("sk-",),  # (asked once for both key formats)
     ),
+    # A healthchecks.io ping URL: its UUID, or the project's ping key before a slug, is
+    # the only authentication ("each UUID is a secret", healthchecks.io/docs/slug_urls):
+    # whoever holds it can report a failing backup as done
+    "healthchecks-ping-url": RegexDetector(
+        "healthchecks-ping-url",
+        "token",
+        lazy(
+            r"\b(?:hc-ping\.com|hchk\.io)/(?:([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-"
+            r"[0-9a-f]{12})|([A-Za-z0-9_-]{22})/[a-z0-9_-])"
+        ),
+        anchors=("hc-ping.com/", "hchk.io/"),
+        severity="medium",
+    ),
     # OpenVPN's inline credentials: "<auth-user-pass>", the user, the password, the end
     "openvpn-credentials": RegexDetector(
         "openvpn-credentials",

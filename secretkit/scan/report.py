@@ -25,6 +25,7 @@ RULE_TEXT = {
     "openvpn-credentials": "An OpenVPN password in an inline <auth-user-pass> block",
     "discord-webhook": "Discord webhook URL (its token lets anyone post)",
     "telegram-bot-token": "Telegram bot token",
+    "healthchecks-ping-url": "healthchecks.io ping URL (its UUID or ping key lets anyone ping)",
     "openai-api-key": "OpenAI API key",
     "anthropic-api-key": "Anthropic API key",
     "pushover-token": "Pushover application token",

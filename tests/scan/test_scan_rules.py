@@ -170,6 +170,18 @@ SHOULD_FLAG: list[Case] = [
         "discord-webhook",
     ),
     (
+        "healthchecks-ping-url",
+        lambda: "-".join(fake.chars(_HEX, n, f"hc{n}") for n in (8, 4, 4, 4, 12)),
+        "{ script = ''\n  curl -fsS -m 10 --retry 5 https://hc-ping.com/@V@/fail\n''; }",
+        "healthchecks-ping-url",
+    ),
+    (
+        "healthchecks-slug-url",
+        lambda: fake.chars(fake._ALNUM + "_-", 22, "hcslug"),
+        '{ backups.b.backupCleanupCommand = "curl https://hc-ping.com/@V@/nas-backup"; }',
+        "healthchecks-ping-url",
+    ),
+    (
         "telegram-bot-url",
         lambda: "1234567890:AA" + fake.chars(fake._ALNUM + "_-", 33, "tu"),
         "{ script = ''\n  curl -s https://api.telegram.org/bot@V@/sendMessage -d chat_id=1\n''; }",
@@ -357,6 +369,8 @@ SHOULD_NOT_FLAG: list[Case] = [
     ("grafana-file", lambda: "$__file{/run/secrets/grafana}", '{ admin_password = "@V@"; }', None),
     ("ha-secret", lambda: "!secret db_password", '{ password = "@V@"; }', None),
     ("ext-psk", lambda: "ext:psk_home", '{ networks.w.psk = "@V@"; }', None),
+    ("healthchecks-docs", lambda: "https://hc-ping.com/", '{ url = "@V@"; }', None),
+    ("healthchecks-short", lambda: "https://hc-ping.com/your-uuid-here", '{ url = "@V@"; }', None),
     # a label ending in a secret's name, no digits: an example's stand-in
     ("psk-label", lambda: "home-wifi-" + "password", '{ networks.w.psk = "@V@"; }', None),
     ("env-var", lambda: "$DB_PASSWORD", '{ password = "@V@"; }', None),
