@@ -24,6 +24,7 @@ FREEFORM_RULES = frozenset(
 
 # Higher wins when two hits cover the same span.
 _PRIORITY = {
+    "prose-secret": 0,  # a pair reader's or a token format's reading of the span wins
     "command-secret": 1,
     "url-credentials": 1,
     "password-file-text": 2,

@@ -449,10 +449,11 @@ def comment_hits(
 ) -> list[tuple[int, int, list[Hit]]]:
     """``(start, end, hits)`` of each comment of ``spans`` that has hits: a
     commented-out binding judged as the binding would be (the path written in the
-    comment is its attribute path), and a token format anywhere."""
+    comment is its attribute path), a token format anywhere, and a value written after
+    a secret's name in prose (:mod:`secretkit.scan.prose_secrets`)."""
     if not spans:
         return []
-    from secretkit.scan import nix_comments
+    from secretkit.scan import nix_comments, prose_secrets
 
     data = facts.data
     tokens = _tokens(facts)
@@ -469,6 +470,12 @@ def comment_hits(
                 value = data[hit.start : hit.end].decode("utf-8", "replace")
                 if not filters.not_secret(value, token=True):
                     found.append(hit)
+        for at, until, kind in prose_secrets.find(data[start:end].decode("latin-1")):
+            at, until = start + at, start + until  # (ASCII values: bytes are characters)
+            if not any(a <= at < b for a, b in taken) and not any(
+                h.start <= at < h.end for h in found
+            ):
+                found.append(Hit(at, until, prose_secrets.RULE, kind, "medium"))
         if allowed:
             found = [h for h in found if data.count(b"\n", 0, h.start) + 1 not in allowed]
         if found:

@@ -3,8 +3,9 @@
 A commented-out line (``# services.tailscale.authKey = "tskey-…";``) is still in the
 file and in every copy of it.  The comments worth reading are found from what can make
 them matter — a token format the whole-file pass of :mod:`secretkit.scan.nix` found,
-or a ``#`` line holding a secret-ish word and an "=" (``/* … */`` likewise) — and only
-those are asked of the tree, one node lookup each: no walk over every comment.
+a ``#`` line holding a secret-ish word and an "=", or a secret's name followed by a
+long value in prose (``/* … */`` likewise) — and only those are asked of the tree, one
+node lookup each: no walk over every comment.
 
 :func:`comment_spans` gives the byte spans of those comments; :func:`bindings` reads
 ``attr.path = "value";`` lines in one of them.  Judging the values is the caller's.
@@ -22,6 +23,12 @@ from typing import Any
 _HASH_LINE = re.compile(rb"#[^\n=]*+=[ \t]*+(?:[A-Za-z.]++[ \t]++)?[\"']")
 # Every secret name (filters.secret_name) holds one of these (asked of the lowered bytes).
 _WORDS = re.compile(rb"pass|tok|secret|key|cred|psk|auth|pw")
+# A "#" line where a value may be written after a secret's name in prose ("# old api
+# key: <value>", :mod:`secretkit.scan.prose_secrets`), asked of the lowered bytes.
+_PROSE_LINE = re.compile(
+    rb"#[^\n]*?(?:pass|token|secret|key|cred|psk|pw)[a-z]*[ \t]*(?::|=|is|was)[ \t]*"
+    rb"[\"'`]?[a-z0-9+/_.~=-]{16}"
+)
 
 _NAME = rb"(?:[A-Za-z_][A-Za-z0-9_'-]*|\"(?:[^\"\\$\n]|\\.)*\")"
 _BINDING = re.compile(
@@ -30,6 +37,7 @@ _BINDING = re.compile(
     rb"(?:\"(?P<dq>(?:[^\"\\\n]|\\.)*)\"|''(?P<ind>(?:[^'\n]|'(?!'))*)'')"
 )
 _PATH_NAME = re.compile(_NAME)
+_PROSE_VALUE = re.compile(rb"(?::|is|was)[ \t]*[\"'`]?[a-z0-9+/_.~=-]{16}")
 _MARKS = re.compile(rb"[ \t]*(?:#+|/\*+|\*+(?!/))?")
 
 
@@ -61,6 +69,12 @@ def comment_spans(
     for pos in starts:
         if (span := comment_at(pos)) is not None:
             found[span[0]] = span[1]
+    m = _PROSE_LINE.search(lowered)
+    while m is not None:
+        span = comment_at(m.start())
+        if span is not None:
+            found[span[0]] = span[1]
+        m = _PROSE_LINE.search(lowered, span[1] if span is not None else m.start() + 1)
     m = _HASH_LINE.search(data)
     while m is not None:
         hash_at = m.start()
@@ -76,7 +90,9 @@ def comment_spans(
             pos = data.find(b"/*", pos + 2)
             continue
         start, end = span
-        if data.find(b"=", start, end) != -1 and _holds_word(lowered, start, end):
+        if _holds_word(lowered, start, end) and (
+            data.find(b"=", start, end) != -1 or _PROSE_VALUE.search(lowered, start, end)
+        ):
             found[start] = end
         pos = data.find(b"/*", end)
     return sorted(found.items())

@@ -22,6 +22,7 @@ RULE_TEXT = {
     "secret-file-text": "The content of a file named for a secret or handed to a secret option",
     "command-secret": "A secret inside a command, flag or assignment",
     "url-credentials": "A password embedded in a URL",
+    "prose-secret": "A generated value written after a secret's name in a comment or a note",
     "openvpn-credentials": "An OpenVPN password in an inline <auth-user-pass> block",
     "discord-webhook": "Discord webhook URL (its token lets anyone post)",
     "telegram-bot-token": "Telegram bot token",

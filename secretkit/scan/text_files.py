@@ -425,6 +425,13 @@ def scan_text(text: str, path: str, known: Known | None = None) -> list[Hit]:
     text, hits = _raw_hits(text, fmt, known)
     if fmt == "text" and not hits:
         hits = _secret_file_hits(text, path)
+    if fmt == "text" and _prose(path):  # "the old api key: <value>"
+        from secretkit.scan import prose_secrets
+
+        hits = hits + [
+            Hit(start, end, prose_secrets.RULE, kind, "medium")
+            for start, end, kind in prose_secrets.find(text)
+        ]
     kept = []
     for hit in merge(hits):
         value = text[hit.start : hit.end]
@@ -445,6 +452,16 @@ def scan_text(text: str, path: str, known: Known | None = None) -> list[Hit]:
             continue  # a comment, not a commented-out assignment (a token format is kept)
         kept.append(hit)
     return kept
+
+
+_PROSE_SUFFIXES = (".md", ".markdown", ".txt", ".rst", ".org", ".adoc", ".text")
+
+
+def _prose(path: str) -> bool:
+    """Notes, READMEs and messages (commit and tag messages' paths are in parentheses):
+    where a secret is written in a sentence.  Source code has identifiers after names."""
+    name = path.rsplit("/", 1)[-1].lower()
+    return path.startswith("(") or name.endswith(_PROSE_SUFFIXES) or "." not in name
 
 
 # A file that is one secret: named for one (`restic-password.txt`, `wifi-psk`) or kept

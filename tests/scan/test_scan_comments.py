@@ -133,3 +133,54 @@ def test_nix_comments_without_a_secret_stay_quiet(template: str) -> None:
     if "secretkit: allow" in text:
         text = text.replace(fake.wireguard_private_key("pub"), fake.password("allowed"))
     assert _found("hosts/a/default.nix", text) == []
+
+
+@pytest.mark.parametrize(
+    ("path", "template", "kind"),
+    [
+        ("hosts/a/default.nix", "{\n  # old pushover api key: @V@\n  x = 1;\n}\n", "api-key"),
+        ("hosts/a/default.nix", "{\n  /* the token is @V@ */\n  x = 1;\n}\n", "token"),
+        ("hosts/a/default.nix", '{\n  x = 1; # borg passphrase was "@V@"\n}\n', "passphrase"),
+        ("notes.md", "The API key is `@V@`.\n", "api-key"),
+        ("docs/setup.txt", "wifi password: @V@\n", "password"),
+        ("(commit message)", "rotate the bot token\n\nold token: @V@\n", "token"),
+    ],
+)
+def test_a_value_written_after_a_secret_name_in_prose_is_found(
+    path: str, template: str, kind: str
+) -> None:
+    value = fake.chars(fake._ALNUM, 24, "prose-" + path)  # (16 characters at least)
+    text = template.replace("@V@", value)
+    at = text.index(value)
+    line = text[:at].count("\n") + 1
+    column = at - text.rfind("\n", 0, at)
+    found = scan_bytes(path, text.encode())[0]
+    assert [(f.rule, f.kind, f.line, f.column) for f in found] == [
+        ("prose-secret", kind, line, column)
+    ]
+    assert found[0].secret.reveal() == value
+
+
+@pytest.mark.parametrize(
+    ("path", "text"),
+    [
+        ("hosts/a/default.nix", "{\n  # gpg key: 0x@H@\n}\n"),  # a key id, hex
+        ("hosts/a/default.nix", "{\n  # public key: @W@\n}\n"),
+        ("hosts/a/default.nix", "{\n  # the key is in the safe, ask the admin2 team\n}\n"),
+        ("hosts/a/default.nix", "{\n  # api key: your-api-key-here-1234\n}\n"),
+        ("hosts/a/default.nix", "{\n  # hash key: sha256-@S@\n}\n"),
+        ("README.md", "ssh key: ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIA1\n"),
+        ("README.md", "Password: the one in the safe\n"),
+        ("README.md", "key: short2x\n"),  # too short to be generated
+        ("app.py", "import os\n\nprint(\"api key: @V@\")\n"),  # code: not read as prose
+        ("(commit message)", "token: use getTokenFromFile2 everywhere\n"),
+    ],
+)
+def test_prose_without_a_generated_value_stays_quiet(path: str, text: str) -> None:
+    text = (
+        text.replace("@H@", fake.hex_key(10, "keyid"))
+        .replace("@W@", fake.wireguard_private_key("pubkey"))
+        .replace("@S@", fake.wireguard_private_key("sri"))
+        .replace("@V@", fake.chars(fake._ALNUM, 24, "code"))
+    )
+    assert _found(path, text) == []

@@ -1,0 +1,77 @@
+"""A secret written in prose: ``# old pushover api key: <value>``, ``the token is
+<value>`` in a note or a commit message.
+
+The pair readers see ``name = value`` where a format puts it; a sentence has no such
+shape, so a comment or a note that keeps an old key was read as words and passed.
+Here a secret's name (:func:`secretkit.scan.filters.secret_name` of the last words
+before the value) followed by ``:``, ``=``, ``is`` or ``was`` and one generated-looking
+value is a finding: 16 characters or more, letters and digits both, no spaces, not hex
+(key ids, fingerprints and commit ids are), not words run together (an identifier), not
+an example's stand-in (``sk-abc123secretkey456``) and nothing the filters call a
+reference, a public key, a hash, a placeholder or a name.  Words ("the one in the safe")
+and short values stay quiet.
+
+It reads Nix comments (:mod:`secretkit.scan.nix`) and prose files
+(:mod:`secretkit.scan.text_files`: notes, READMEs, commit and tag messages); the
+structured formats have their own readers, and source code has identifiers after
+names.
+"""
+
+from __future__ import annotations
+
+import re
+
+from secretkit.lazy_re import lazy
+from secretkit.scan import filters
+from secretkit.scan.match_starts import lines_with
+
+RULE = "prose-secret"
+_WORDS = ("pass", "token", "secret", "key", "cred", "psk", "pw")
+# Up to three words, the last one ending in a secret word, then the separator and the
+# value (quoted or not); the value's end is checked after the match.
+_PAIR = lazy(
+    r"(?<![A-Za-z0-9_])(?P<name>(?:[A-Za-z][A-Za-z0-9]*[ \t_.-]){0,3}"
+    r"[A-Za-z]*(?:pass(?:word|wd|phrase)?|token|secret|key|psk|pw|credentials?))"
+    r"(?![A-Za-z0-9_])[ \t]*(?::|=|\bis\b|\bwas\b)[ \t]*[\"'`]?"
+    r"(?P<value>[A-Za-z0-9+/_.~=-]{16,256})(?![A-Za-z0-9+/_~=-])",
+    re.IGNORECASE,
+)
+_HEX = lazy(r"(?:0x)?[0-9A-Fa-f]+")
+# Words and numbers run together (getTokenFromFile2, correct-horse-7): an identifier
+# in a sentence about code, or an example's stand-in; a generated value has short runs.
+_WORDY = lazy(r"(?:[A-Za-z][a-z]{2,}|[0-9]+|[_.-])+")
+# An example's value says what it stands for: sk-abc123secretkey456, dummy-token-123
+_DEMO = lazy(r"(?i)secret|passw|token|example|sample|dummy|fake|test|changeme|xxx")
+_MIN = 16
+
+
+def find(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int, str]]:
+    """``(start, end, kind)`` of each value written after a secret's name in
+    ``text[start:end]`` (offsets into ``text``)."""
+    stop = len(text) if end is None else end
+    part = text[start:stop]
+    if not any(w in part.lower() for w in _WORDS):
+        return []
+    lines = lines_with(part, _WORDS)
+    spans = [(0, len(part))] if lines is None else lines
+    out: list[tuple[int, int, str]] = []
+    for line_start, line_end in spans:
+        for m in _PAIR.finditer(part, line_start, line_end):
+            value = m.group("value").rstrip(".")
+            kind = filters.secret_name(m.group("name"))
+            if kind is None or kind == "password-hash" or not _generated(value):
+                continue
+            at = start + m.start("value")
+            out.append((at, at + len(value), kind))
+    return out
+
+
+def _generated(value: str) -> bool:
+    return (
+        len(value) >= _MIN
+        and _HEX.fullmatch(value) is None
+        and _WORDY.fullmatch(value) is None
+        and _DEMO.search(value) is None
+        and filters.random_looking(value)
+        and not filters.not_secret(value)
+    )
