@@ -336,6 +336,8 @@ class CommandSecret:
             value = text[start:end]
             if filters.not_secret(value) or len(value) < 4 or value[0] in "([{<$%@-":
                 continue
+            if "`" in value:
+                continue  # TOKEN=`cat file`: the shell runs a command, no literal
             yield Match(start, end, self.rule, kind, "high")
 
 

@@ -353,7 +353,7 @@ def _shell_hit(name: str, value: str, fmt: str) -> Hit | None:
     kind = filters.env_key_kind(name, value)
     if kind is None or kind == "password-hash" or filters.not_secret(value):
         return None
-    if fmt == "shell" and (len(value) < 4 or value[0] in "([{<$%@-"):
+    if fmt == "shell" and (len(value) < 4 or value[0] in "([{<$%@-`"):
         return None  # an expansion, an array, a placeholder or an option
     return Hit(0, 0, "secret-attribute", kind, "medium")
 

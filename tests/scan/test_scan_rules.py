@@ -374,6 +374,19 @@ SHOULD_NOT_FLAG: list[Case] = [
     # a label ending in a secret's name, no digits: an example's stand-in
     ("psk-label", lambda: "home-wifi-" + "password", '{ networks.w.psk = "@V@"; }', None),
     ("env-var", lambda: "$DB_PASSWORD", '{ password = "@V@"; }', None),
+    # a command's output assigned (backticks): nothing literal to move
+    (
+        "backtick-assignment",
+        lambda: "`cat ${config.sops.secrets.tok.path}`",
+        "{ script = ''\n  TOKEN=@V@\n  curl -H \"X: $TOKEN\" https://x\n''; }",
+        None,
+    ),
+    (
+        "backtick-quoted",
+        lambda: '"`cat /run/secrets/tok`"',
+        "{ script = ''\n  API_TOKEN=@V@\n''; }",
+        None,
+    ),
     ("env-var-braces", lambda: "${DB_PASSWORD}", "{ password = ''@V@''; }", None),
     ("run-secrets", lambda: "/run/secrets/x", '{ password = "@V@"; }', None),
     ("pure-interpolation", lambda: "${config.sops.placeholder.x}", '{ password = "@V@"; }', None),
