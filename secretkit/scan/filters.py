@@ -339,6 +339,28 @@ _TOKEN_PLACEHOLDER = re.compile(
 VALUE_ONLY_KINDS = frozenset({"psk"})
 
 
+# Kinds of secret whose value may be hex of a digest's length (``openssl rand -hex 16``
+# for a password, a 64-hex preshared key): under other names such hex is a hash, a
+# revision or a key's fingerprint (:func:`hashlike`).
+HEX_SECRET_KINDS = frozenset(
+    {
+        "secret",
+        "psk",
+        "preshared-key",
+        "secret-key",
+        "private-key",
+        "token",
+        "api-key",
+        "password",
+        "passphrase",
+        "credentials",
+        "auth-key",
+        "access-key",
+        "network-key",
+    }
+)
+
+
 def not_secret(value: str, *, token: bool = False, kind: str | None = None) -> str | None:
     """Why ``value`` is certainly not a hardcoded secret, or None.
 

@@ -103,15 +103,7 @@ def attribute_hit(value: str, kind: str) -> Hit | None:
         return None  # "!", "*" and other locked-account markers
     if filters.not_secret(text, kind=kind):
         return None
-    if filters.hashlike(text) and kind not in (
-        "secret",
-        "psk",
-        "preshared-key",
-        "secret-key",
-        "private-key",
-        "token",
-        "api-key",
-    ):
+    if filters.hashlike(text) and kind not in filters.HEX_SECRET_KINDS:
         return None
     return Hit(offset, offset + len(text), "secret-attribute", kind, "medium")
 

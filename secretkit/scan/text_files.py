@@ -319,7 +319,7 @@ def _pair_hit(key: str, value: str, fmt: str) -> Hit | None:
         return Hit(0, 0, "password-hash", "password-hash", "low")
     if kind == "password-hash" or filters.not_secret(value, kind=kind):
         return None
-    if filters.hashlike(value) and kind not in ("psk", "secret-key", "token", "api-key", "secret"):
+    if filters.hashlike(value) and kind not in filters.HEX_SECRET_KINDS:
         return None
     if fmt in ("text", "shell") and looks_like_code(value):
         return None

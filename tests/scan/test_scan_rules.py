@@ -695,14 +695,33 @@ def test_other_files_by_key_context(path: str, text: str, rule: str | None) -> N
         (".env", 'PASSWORD="@V@"\n'),
         ("garage.toml", 'rpc_secret = "@V@"\n'),
         ("app.yaml", "client_secret: @V@\n"),
+        # a password made with `openssl rand -hex 8/16/20/32`: a password, not a digest
+        ("hosts/a/default.nix", '{ services.grafana.settings.security.admin_password = "@V@"; }'),
+        ("hosts/a/default.nix", '{ services.borgbackup.jobs.x.encryption.passphrase = "@V@"; }'),
+        ("datasource.json", '{ "basicAuthPassword": "@V@" }\n'),
+        ("config.yaml", "db:\n  password: @V@\n"),
     ],
 )
-def test_a_hex_value_under_a_secret_name_is_found(path: str, template: str) -> None:
-    """``openssl rand -hex 32`` under a shell or .env name of any case, or a name
-    saying secret: a secret, not a digest (hashlike)."""
-    value = fake.hex_key(32, "hex-" + template)
+@pytest.mark.parametrize("n_bytes", [8, 16, 20, 32])
+def test_a_hex_value_under_a_secret_name_is_found(path: str, template: str, n_bytes: int) -> None:
+    """``openssl rand -hex N`` under a shell or .env name of any case, or a name
+    saying secret or password: a secret, not a digest or key id (hashlike)."""
+    value = fake.hex_key(n_bytes, "hex-" + template)
     found = _rules(template.replace("@V@", value).encode(), path)
     assert [v for _, v in found] == [value.encode()], found
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        '{ src = fetchurl { url = "x"; sha256 = "@V@"; }; }',
+        '{ programs.git.signing.key = "@V@"; }',  # a key id or fingerprint
+        '{ x.rev = "@V@"; }',
+    ],
+)
+def test_a_hex_digest_under_other_names_stays_quiet(template: str) -> None:
+    for n_bytes in (8, 16, 20, 32):
+        assert _rules(template.replace("@V@", fake.hex_key(n_bytes, template)).encode()) == []
 
 
 def test_alphabet_placeholder_token_is_not_reported() -> None:
