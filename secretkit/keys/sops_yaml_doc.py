@@ -67,15 +67,29 @@ class SopsYamlDoc:
         return [n for _, _, n in self.key_items() if sops_nix.is_admin_anchor(n.anchor)]
 
     def keys_list(self) -> Node | None:
-        """The list new anchors go to (None: there is no ``keys:`` yet)."""
-        keys = self.tree.get("keys") if self.tree is not None else None
-        if keys is None or keys.kind == "seq":
-            return keys
+        """The list new anchors go to (None: there is no ``keys:`` yet).  Never a list
+        a rule uses through an alias (``keys: &all`` with ``age: *all``): a key added
+        there would be granted every file those rules cover."""
+        tree = self.tree
+        keys = tree.get("keys") if tree is not None else None
+        if tree is None or keys is None:
+            return None
+        lists = [keys] if keys.kind == "seq" else []
         if keys.kind == "map":
-            for _, value in keys.pairs:
-                if value.kind == "seq":
-                    return value
-        raise ConfigError(f"{SOPS_YAML}: keys has no list to add a key to", hint=CONFIG_HINT)
+            lists = [value for _, value in keys.pairs if value.kind == "seq"]
+        if not lists:
+            raise ConfigError(f"{SOPS_YAML}: keys has no list to add a key to", hint=CONFIG_HINT)
+        aliased = {n.anchor for n in tree.walk() if n.kind == "alias"}
+        free = [seq for seq in lists if seq.anchor is None or seq.anchor not in aliased]
+        if free:
+            return free[0]
+        anchor = lists[0].anchor
+        raise ConfigError(
+            f"{SOPS_YAML}: the keys list is anchored (&{anchor}) and creation rules use it "
+            f"(*{anchor}): a key added to it would be granted every file those rules cover",
+            hint=f"in each rule, list the keys it grants (age: [*a, *b]) instead of *{anchor} "
+            f"and remove &{anchor}; then run this again",
+        )
 
     def rules(self) -> list[Node]:
         rules = self.tree.get("creation_rules") if self.tree is not None else None

@@ -223,6 +223,32 @@ def test_keys_as_a_mapping_of_lists() -> None:
     assert model.admins == {"a": ADMIN}
 
 
+def test_a_keys_list_rules_use_by_alias_is_never_grown() -> None:
+    """``keys: &all`` used as ``age: *all``: a key added to that list would be granted
+    every file of those rules.  Refused, nothing written; a list of a mapping no rule
+    aliases takes the key instead."""
+    aliased = (
+        f"keys: &all\n  - &admin_a {ADMIN}\n  - &host_x {OBSERVER}\n"
+        "creation_rules:\n  - path_regex: ^hosts/.*$\n    age: *all\n"
+    ).encode()
+    with pytest.raises(UserError, match=r"anchored \(&all\) and creation rules use it") as err:
+        sy.add_host_text(aliased, "y", IMMICH, P)
+    assert "instead of *all" in str(err.value.hint)
+    with pytest.raises(UserError, match="creation rules use it"):
+        sy.init_text(aliased, "b", SECOND_ADMIN, P)
+    mapped = (
+        f"keys:\n  admins: &admins\n    - &admin_a {ADMIN}\n  hosts:\n    - &host_x {OBSERVER}\n"
+        "creation_rules:\n  - path_regex: ^shared/.*$\n    age: *admins\n"
+    ).encode()
+    edit = sy.add_host_text(mapped, "y", IMMICH, P)
+    assert edit.data is not None
+    model = sops_yaml.model_of(P, sops_yaml.parse_tree(edit.data))
+    assert model.hosts == {"x": OBSERVER, "y": IMMICH}
+    assert edit.data.index(b"&host_y") > edit.data.index(b"hosts:")  # not under &admins
+    unaliased = aliased.replace(b"age: *all", b"age: *admin_a")
+    assert sy.add_host_text(unaliased, "y", IMMICH, P).data is not None
+
+
 def _recipient(i: int) -> str:
     from secretkit.sops.keysources.bech32 import age_recipient
 
