@@ -77,7 +77,8 @@ class Evaluator(Files):
 
     def joined(self, v: Val) -> bool:
         """Whether ``v`` is ``path + …`` (:meth:`path_text` reads it as one path); the
-        path may be a name bound to one (``secretsDir + "/x.nix"``)."""
+        path may be a name bound to one (``secretsDir + "/x.nix"``) or the flake's
+        ``self`` (``self + /share/nixos/server``)."""
         node: Node | None = v.node
         while node is not None and node.type == "binary_expression":
             op = node.child_by_field_name("operator")
@@ -86,9 +87,9 @@ class Evaluator(Files):
             node = node.child_by_field_name("left")
         if node is None or node is v.node:
             return False
-        if node.type == "variable_expression":
-            target = self.deref(Val(node, v.file, v.scope))
-            return isinstance(target, Val) and target.node.type == "path_expression"
+        if node.type in ("variable_expression", "select_expression"):
+            # a name bound to a path, or the flake's own source (self + /share/x)
+            return self._anchor(Val(node, v.file, v.scope)) is not None
         return bool(node.type == "path_expression")
 
     def _joined_path(self, v: Val) -> str | None:
@@ -109,7 +110,7 @@ class Evaluator(Files):
             return None
         if left.type == "binary_expression":
             head = self._joined_absolute(Val(left, file, v.scope))
-        elif left.type in ("path_expression", "variable_expression"):
+        elif left.type in ("path_expression", "variable_expression", "select_expression"):
             head = self._anchor(Val(left, file, v.scope))
         else:
             head = None

@@ -531,6 +531,33 @@ def test_a_self_path_and_an_inherited_list_reach_their_modules(tmp_path: Path) -
     assert inv.unresolved == []
 
 
+def test_the_flakes_self_plus_a_path_is_a_module_of_the_repository(tmp_path: Path) -> None:
+    """``(self + /share/nixos/server)`` and ``inputs.self + /share/x.nix`` in a host's
+    imports (THERAAB/nix-homelab): the flake's own directory and file, not notes."""
+    write(
+        tmp_path,
+        {
+            "flake.nix": (
+                "{\n  outputs = { self, nixpkgs, ... }@inputs: {\n"
+                "    nixosConfigurations.nas = nixpkgs.lib.nixosSystem {\n"
+                "      specialArgs = { inherit self inputs; };\n"
+                "      modules = [ ./hosts/nas ];\n    };\n  };\n}\n"
+            ),
+            "hosts/nas/default.nix": (
+                "{ self, inputs, ... }:\n{\n  imports = [\n    (self + /share/nixos/server)\n"
+                "    (inputs.self + /share/extra.nix)\n  ];\n}\n"
+            ),
+            "share/nixos/server/default.nix": "{ imports = [ ./sops.nix ]; }\n",
+            "share/nixos/server/sops.nix": '{ sops.age.keyFile = "/var/lib/sops-nix/key.txt"; }\n',
+            "share/extra.nix": "{ }\n",
+        },
+    )
+    inventory = discover(tmp_path)
+    assert inventory.unresolved == []
+    for rel in ("share/nixos/server/default.nix", "share/nixos/server/sops.nix", "share/extra.nix"):
+        assert inventory.hosts_of_file(rel) == {"nas"}, rel
+
+
 def test_a_note_in_a_shared_definition_file_names_the_host_whose_list_it_is_in(
     tmp_path: Path,
 ) -> None:
