@@ -33,6 +33,11 @@ def finding_fix(
     for a file that is not Nix, how to move it when Nix code reads it by its path."""
     if path.endswith(".nix") and refusal is None:
         move = "run `secretkit migrate` to move it into a sops file and reference it from Nix"
+    elif path.endswith(".nix") and refusal == _in_comment():
+        move = (
+            "it is written in a comment, which is published with the file: delete it from "
+            "the comment (and change it where it is used if it was ever a real one)"
+        )
     elif path.endswith(".nix"):
         point = (
             'and point the option at its .path (a *File option) or at config.sops.placeholder."'
@@ -69,6 +74,12 @@ def finding_fix(
         return f"{move}; if it is not a secret, append `{ALLOW_COMMENT}` to the line"
     allow = f"echo {fingerprint} >> {ALLOW_FILE}" if fingerprint else f"add it to {ALLOW_FILE}"
     return f"{move}; if it is not a secret, allowlist it: {allow}"
+
+
+def _in_comment() -> str:
+    from secretkit.plan.build import IN_COMMENT  # (loaded only with a refusal: the planner's)
+
+    return IN_COMMENT
 
 
 def mark_works(path: str, rule: str, line: int, source: bytes | None) -> bool:

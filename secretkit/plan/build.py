@@ -168,6 +168,10 @@ class _Module:
     values: HostValues | None = None  # what the hosts' modules set (options set elsewhere)
 
 
+# the reason given for a secret written in a Nix comment (no sops route: it must go)
+IN_COMMENT = "the secret is in a comment"
+
+
 def _string_node(tree: cst.Tree, start: int, end: int) -> cst.Node | None:
     node = tree.root.descendant_for_byte_range(start, max(start, end))
     while node is not None and node.type not in ("string_expression", "indented_string_expression"):
@@ -328,9 +332,7 @@ def _plan_finding(
     if node is None and _in_comment(module.tree, finding.start):
         # no sops route fixes this one: the value itself has to go
         step = f"delete it from the comment on line {finding.line} (a comment is published too)"
-        plan.refused.append(
-            Refused(module.path, finding.line, "", "the secret is in a comment", (step,))
-        )
+        plan.refused.append(Refused(module.path, finding.line, "", IN_COMMENT, (step,)))
         return
     if node is None:
         refuse("the secret is not inside a string literal")

@@ -98,6 +98,20 @@ def test_where_the_mark_works_it_is_the_one_way_offered(path: str) -> None:
     assert ".secretkit-allow" not in fix
 
 
+def test_a_secret_in_a_nix_comment_is_deleted_not_moved() -> None:
+    """The planner's refusal for a value in a comment gives the fix its one way out:
+    no sops file, no option to point anywhere."""
+    from secretkit.plan.advice import migrate_refusal
+
+    source = ("{ ... }:\n{\n  # old token: " + fake.chars(fake._ALNUM, 24, "cm") + "\n}\n").encode()
+    (finding,) = scan_bytes("hosts/a/default.nix", source)[0]
+    refusal = migrate_refusal(finding.path, source, finding)
+    assert refusal is not None
+    fix = finding_fix(finding.path, None, refusal.reason, rule=finding.rule)
+    assert fix.startswith("it is written in a comment, which is published with the file: delete")
+    assert "secretkit set" not in fix and ".path" not in fix
+
+
 def test_a_whole_file_secret_is_moved_whole_and_removed() -> None:
     fix = finding_fix("hosts/my box/pw.txt", None, rule="secret-file-text", mark=False)
     assert "< 'hosts/my box/pw.txt'" in fix  # quoted for the shell
