@@ -354,16 +354,39 @@ def literal_hits(
     return out
 
 
+def _bound_list(tree: Any, hit: Hit) -> bool:
+    """``hit`` spans a list that is the whole value of a binding of its name."""
+    bracket = tree.root.descendant_for_byte_range(hit.start, hit.start + 1)
+    node = bracket.parent if bracket is not None and bracket.type == "[" else None
+    if node is None or node.type != "list_expression" or node.end_byte != hit.end:
+        return False
+    path = node.parent.child_by_field_name("attrpath") if node.parent is not None else None
+    names = path.named_children if path is not None and node.parent.type == "binding" else []
+    return (
+        bool(names)
+        and tree.source[names[-1].start_byte : names[-1].end_byte] == (hit.attrpath or "").encode()
+    )
+
+
 def name_hits(tree: Any, facts: FileFacts) -> list[Hit]:
     """Token formats and URL credentials in quoted attribute names: git's
     ``url."https://oauth2:<token>@gitlab.com/".insteadOf`` publishes the token as a
     value would.  Only names holding a whole-file token match are read; a hit's
-    attribute path is left out (the name holds the value)."""
+    attribute path is left out (the name holds the value).  With them, the secrets
+    written as a list of bytes (:func:`secretkit.scan.nix_values.byte_list_hits`): no
+    string holds those either."""
     from secretkit.nix import cst
+    from secretkit.scan.nix_values import byte_list_hits
 
-    if not facts.marks:
-        return []
     data = facts.data
+    lists = [  # network_key = [ 12 201 … ]; (a binding's list, as the tree reads it)
+        hit for hit in (byte_list_hits(data) if b"[" in data else []) if _bound_list(tree, hit)
+    ]
+    if lists and facts.allow_mark:
+        allowed = facts.allowed_lines(tree)
+        lists = [h for h in lists if data.count(b"\n", 0, h.start) + 1 not in allowed]
+    if not facts.marks:
+        return lists
     root = tree.root
     names: dict[int, Any] = {}
     for mark in facts.marks:
@@ -382,7 +405,7 @@ def name_hits(tree: Any, facts: FileFacts) -> list[Hit]:
             for hit in token_hits(lit.value[start:end], Context(()), start, vendor=facts.vendor())
         ]
         out.extend(_placed(tree, data, node, [], None, lit, found, allowed_lines))
-    return out
+    return out + lists
 
 
 def _placed(

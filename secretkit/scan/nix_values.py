@@ -130,3 +130,35 @@ def assignment_hits(lit: Value) -> list[Hit]:
         if attribute is not None:
             out.append(replace(attribute, start=start + attribute.start, end=start + attribute.end))
     return out
+
+
+# ``network_key = [ 12 201 … ];``: a key written as a list of bytes (zigbee2mqtt's
+# network key, sixteen numbers), under a secret's name.  No string holds it, so the
+# literal rules never see it.
+_LIST_START = lazy(rb"=[ \t\r\n]*\[(?=[ \t\r\n]*\d)")
+_BYTES = lazy(rb"(?:[ \t\r\n]*\d{1,3}){8,64}[ \t\r\n]*\]")
+_NAME_BEFORE = lazy(rb"([A-Za-z_][\w'-]*)[ \t]*\Z")
+# zigbee2mqtt's documented example key: a stand-in, not a secret
+_EXAMPLE_KEY = (1, 3, 5, 7, 9, 11, 13, 15, 0, 2, 4, 6, 8, 10, 12, 13)
+
+
+def byte_list_hits(data: bytes) -> list[Hit]:
+    """Hits (byte offsets) for lists of 8 to 64 numbers of 0–255 bound to a secret's
+    name, whole list; its name is the hit's attribute path."""
+    out: list[Hit] = []
+    for m in _LIST_START.finditer(data):
+        body = _BYTES.match(data, m.end())
+        named = _NAME_BEFORE.search(data, max(0, m.start() - 128), m.start())
+        if body is None or named is None:
+            continue
+        name = named.group(1).decode("ascii")
+        kind = filters.secret_name(name)
+        values = tuple(int(n) for n in data[m.end() : body.end() - 1].split())
+        if kind is None or kind == "password-hash" or max(values) > 255:
+            continue
+        if values == _EXAMPLE_KEY or len(set(values)) < 4:
+            continue
+        start = m.end() - 1
+        text = data[start : body.end()].decode("ascii")
+        out.append(Hit(start, body.end(), "secret-attribute", kind, "medium", name, text))
+    return out

@@ -206,6 +206,43 @@ def reference_scan(data: bytes) -> tuple[list[Hit], bool]:
                 at, until = lit.span_of(hit.start, hit.end)
                 if data.count(b"\n", 0, at) + 1 not in allowed_lines:
                     hits.append(Hit(at, until, hit.rule, hit.kind, hit.severity, None, value))
+    for node in walk(tree.root):  # a list of bytes bound to a secret's name
+        if node.type != "list_expression" or node.parent.type != "binding":
+            continue
+        items = [c for c in node.named_children if c.type != "comment"]
+        if not 8 <= len(items) <= 64 or any(c.type != "integer_expression" for c in items):
+            continue
+        numbers = tuple(int(data[c.start_byte : c.end_byte]) for c in items)
+        names = [c for c in node.parent.child_by_field_name("attrpath").named_children]
+        name = data[names[-1].start_byte : names[-1].end_byte].decode()
+        kind = filters.secret_name(name)
+        if kind is None or kind == "password-hash" or max(numbers) > 255:
+            continue
+        if len(set(numbers)) < 4 or numbers == (
+            1,
+            3,
+            5,
+            7,
+            9,
+            11,
+            13,
+            15,
+            0,
+            2,
+            4,
+            6,
+            8,
+            10,
+            12,
+            13,
+        ):
+            continue
+        if data.count(b"\n", 0, node.start_byte) + 1 in allowed_lines:
+            continue
+        text = data[node.start_byte : node.end_byte].decode()
+        hits.append(
+            Hit(node.start_byte, node.end_byte, "secret-attribute", kind, "medium", name, text)
+        )
     return merge(hits), tree.has_errors
 
 
@@ -315,7 +352,14 @@ def _snippet(r: random.Random) -> str:
             f'url."https://u:{_value(r)}@git.lan/".insteadOf = {lit};',
             f"{r.choice(['nas', 'x', 'home'])} = {lit}; token = {r.choice(['nas', 'x', 'cfg'])};",
             f'"{_value(r)}" = {lit};',
+            f"{r.choice(['network_key', 'key', 'ids'])} = [ {_numbers(r)} ];",
         ]
+    )
+
+
+def _numbers(r: random.Random) -> str:
+    return " ".join(
+        str(r.randrange(300 if r.random() < 0.2 else 256)) for _ in range(r.randint(6, 20))
     )
 
 

@@ -90,6 +90,13 @@ SHOULD_FLAG: list[Case] = [
         "secret-attribute",
     ),
     ("psk", fake.password, '{ networking.wireless.networks."w".psk = "@V@"; }', "secret-attribute"),
+    # zigbee2mqtt's network key, a list of sixteen bytes: the whole list
+    (
+        "network-key-bytes",
+        lambda: "[ " + " ".join(str(int(fake.hex_key(1, f"nk{i}"), 16)) for i in range(16)) + " ]",
+        "{ services.zigbee2mqtt.settings.advanced.network_key = @V@; }",
+        "secret-attribute",
+    ),
     # words that include "password": a passphrase, never a secret's name, under psk
     (
         "psk-words",
@@ -369,6 +376,20 @@ SHOULD_NOT_FLAG: list[Case] = [
     ("grafana-file", lambda: "$__file{/run/secrets/grafana}", '{ admin_password = "@V@"; }', None),
     ("ha-secret", lambda: "!secret db_password", '{ password = "@V@"; }', None),
     ("ext-psk", lambda: "ext:psk_home", '{ networks.w.psk = "@V@"; }', None),
+    # the documented example key, numbers of no secret's name, a list that is no byte list
+    (
+        "network-key-example",
+        lambda: "[ 1 3 5 7 9 11 13 15 0 2 4 6 8 10 12 13 ]",
+        "{ advanced.network_key = @V@; }",
+        None,
+    ),
+    (
+        "port-list",
+        lambda: "[ 22 80 443 8080 9090 3000 5432 6379 ]",
+        "{ allowedTCPPorts = @V@; }",
+        None,
+    ),
+    ("big-numbers", lambda: "[ 1 2 3 4 5 6 7 300 ]", "{ network_key = @V@; }", None),
     ("healthchecks-docs", lambda: "https://hc-ping.com/", '{ url = "@V@"; }', None),
     ("healthchecks-short", lambda: "https://hc-ping.com/your-uuid-here", '{ url = "@V@"; }', None),
     # a label ending in a secret's name, no digits: an example's stand-in
