@@ -203,6 +203,11 @@ def rotate_value(
 
 _BORG = r'passCommand\s*=\s*"cat \$\{{config\.sops\.secrets\.{ref}\.path\}}"'
 _SYNCTHING = r"STGUIAPIKEY=\$\{{config\.sops\.placeholder\.{ref}\}}"
+# a restic backup's passwordFile (services.restic.backups.<b>, in the same file)
+_RESTIC = (
+    r"services\.restic[\s\S]*passwordFile\s*=\s*config\.sops\.secrets\.{ref}\.path"
+    r"|passwordFile\s*=\s*config\.sops\.secrets\.{ref}\.path[\s\S]*services\.restic"
+)
 
 
 def _reader_warnings(root: Path, name: str, paths: list[Path]) -> tuple[str, ...]:
@@ -227,6 +232,13 @@ def _reader_warnings(root: Path, name: str, paths: list[Path]) -> tuple[str, ...
             "a borg repository opens only with its current passphrase: before deploying, "
             "run `borg key change-passphrase` on each repository a job with this passCommand "
             "uses (with the old passphrase), or those backups fail"
+        )
+    if used(_RESTIC):
+        out.append(
+            "a restic repository opens only with a password it knows: before deploying, add "
+            "the new one with `restic key add` (then remove the old key with `restic key "
+            "remove`) on each repository a backup with this passwordFile uses, or those "
+            "backups fail"
         )
     if used(_SYNCTHING):
         out.append(

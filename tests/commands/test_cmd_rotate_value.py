@@ -165,3 +165,27 @@ def test_the_readers_of_a_rotated_value_are_told_what_else_they_need(
     assert code == 0, err
     assert "warning: Syncthing also accepts the API key in its config.xml" in err
     assert "  syncthing.service  (hosts/jelly.nix:" in out
+    assert "restic" not in err
+
+
+def test_a_restic_password_is_rotated_with_the_key_add_step(
+    lab: Lab, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A restic repository opens only with a password it knows: the new one has to be
+    added to it before the deploy."""
+    (lab.root / "hosts" / "jelly.nix").write_text(
+        """{ config, ... }:
+{
+  services.restic.backups.nas = {
+    repository = "sftp:backup@nas:/srv/restic";
+    passwordFile = config.sops.secrets."db/password".path;
+  };
+}
+"""
+    )
+    commit_all(lab.root, "restic")
+    code, _out, err = run_main(capsys, "-C", str(lab.root), "rotate", "value",
+                              "db/password", "--kind", "alnum")  # fmt: skip
+    assert code == 0, err
+    assert "warning: a restic repository opens only with a password it knows" in err
+    assert "`restic key add`" in err and "borg" not in err

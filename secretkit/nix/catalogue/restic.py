@@ -26,7 +26,8 @@ FILES = WriteTextRoute(
             NIXPKGS,
             "00976b194fe32d3e425ff3b457eeb6e4ec7ba12c",
             _MODULE,
-            "RESTIC_PASSWORD_FILE = backup.passwordFile; … User = backup.user;",
+            "RESTIC_PASSWORD_FILE = backup.passwordFile; … restartIfChanged = false; … "
+            "User = backup.user;",
         ),
         since="18.03",
     ),
@@ -34,7 +35,9 @@ FILES = WriteTextRoute(
         "services.restic.backups.*.passwordFile|repositoryFile|environmentFile"
         "|s3CredentialsFile|rcloneConfigFile",
     ),
-    unit="restic-backups-{3}.service",
+    # no restartUnits: the backup unit is a oneshot its timer starts, with
+    # restartIfChanged = false in the module; restarting it on a changed secret would
+    # run a whole backup during activation (the next run reads the new file anyway)
     owner_sibling="user",
 )
 
@@ -74,7 +77,7 @@ RCLONE = EnvTemplate(
             "services.restic.backups.*.rcloneConfig.*",
             ("services", "restic", "backups", "{3}", "environmentFile"),
             "restic-{3}.env",
-            "restic-backups-{3}.service",
+            None,  # (no restart: as above)
             var=_rclone_var,
         ),
     ),

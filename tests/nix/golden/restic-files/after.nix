@@ -15,7 +15,6 @@
 
   sops.secrets."restic/b2/password" = {
     sopsFile = ../../secrets/host1.yaml;
-    restartUnits = [ "restic-backups-b2.service" ];
   };
   sops.secrets."restic/b2/environment" = {
     sopsFile = ../../secrets/host1.yaml;
@@ -23,13 +22,11 @@
   sops.secrets."restic/local/password" = {
     sopsFile = ../../secrets/host1.yaml;
     owner = "backup";
-    restartUnits = [ "restic-backups-local.service" ];
   };
   sops.templates."restic-b2-environment" = {
     content = ''
       B2_ACCOUNT_ID=0012345
       B2_ACCOUNT_KEY=${config.sops.placeholder."restic/b2/environment"}
     '';
-    restartUnits = [ "restic-backups-b2.service" ];
   };
 }

@@ -16,6 +16,5 @@
     content = ''
       RCLONE_CONFIG_GDRIVE_CLIENT_SECRET=${config.sops.placeholder."restic/rclone/rclone-config-gdrive-client-secret"}
     '';
-    restartUnits = [ "restic-backups-drive.service" ];
   };
 }
