@@ -445,11 +445,29 @@ def check_sops_module(ctx: CheckContext) -> list[CheckResult]:
                 (where.rsplit(":", 1)[0],),
             )
         )
+    if unused and inventory.notes:  # no host found for them, and discovery stopped short
+        shown = ", ".join(sorted(unused)[:3]) + (" …" if len(unused) > 3 else "")
+        note = inventory.notes[0]
+        results.append(
+            CheckResult(
+                "sops-nix-module",
+                False,
+                f"cannot verify: {len(unused)} file(s) use sops-nix ({shown}) but no host "
+                f"secretkit found imports them, and host discovery could not follow "
+                f"{note.file}: {note.text}",
+                "declare the hosts where secretkit can read them (nixosConfigurations.<name>"
+                " = nixpkgs.lib.nixosSystem { modules = [ … ]; } in flake.nix, or a colmena "
+                "hive; `secretkit hosts list` shows what it reads), then run secretkit check "
+                "again",
+                tuple(sorted(unused)),
+            )
+        )
     passed = (
         f"{len(uses)} host(s) using sops-nix, each imports its NixOS module"
         if uses
         else "no host uses sops-nix"
     )
     if unused:
-        passed += f" ({len(unused)} file(s) using it that no host imports, not checked)"
-    return results or [CheckResult("sops-nix-module", True, passed)]
+        shown = ", ".join(sorted(unused)[:3]) + (" …" if len(unused) > 3 else "")
+        passed += f" ({len(unused)} file(s) using it that no host imports: {shown})"
+    return results or [CheckResult("sops-nix-module", True, passed, paths=tuple(sorted(unused)))]

@@ -330,5 +330,29 @@ def test_a_module_no_host_imports_is_named_as_not_checked_for_sops_nix(repo: Rep
     (point,) = [c for c in report["checks"] if c["id"] == "sops-nix-module"]
     assert point["message"] == (
         "1 host(s) using sops-nix, each imports its NixOS module "
-        "(1 file(s) using it that no host imports, not checked)"
+        "(1 file(s) using it that no host imports: modules/spare.nix)"
     )
+    assert point["paths"] == ["modules/spare.nix"]
+
+
+def test_a_module_no_host_imports_cannot_be_verified_when_discovery_stopped_short(
+    repo: Repo,
+) -> None:
+    """Nothing found to import it, and an import discovery could not follow: it may be
+    imported there, so the point fails as "cannot verify", naming both."""
+    (repo.root / "modules").mkdir()
+    (repo.root / "modules" / "spare.nix").write_text(
+        '{ config, ... }:\n{\n  sops.secrets."spare".sopsFile = ../secrets/observer.yaml;\n}\n'
+    )
+    host = repo.root / "hosts" / "laptop" / "default.nix"
+    text = host.read_text()
+    host.write_text(text.replace("{\n", "{\n  imports = [ (loadModules ./modules) ];\n", 1))
+    assert "imports = [ (loadModules" in host.read_text()
+    failed, report = repo.failed_points()
+    assert "sops-nix-module" in failed
+    (point,) = [c for c in report["checks"] if c["id"] == "sops-nix-module" and not c["ok"]]
+    assert point["message"].startswith(
+        "cannot verify: 1 file(s) use sops-nix (modules/spare.nix) but no host secretkit "
+        "found imports them, and host discovery could not follow "
+    )
+    assert "loadModules" in point["message"]

@@ -172,7 +172,7 @@ def test_a_value_written_after_a_secret_name_in_prose_is_found(
         ("README.md", "ssh key: ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIA1\n"),
         ("README.md", "Password: the one in the safe\n"),
         ("README.md", "key: short2x\n"),  # too short to be generated
-        ("app.py", "import os\n\nprint(\"api key: @V@\")\n"),  # code: not read as prose
+        ("app.py", 'import os\n\nprint("api key: @V@")\n'),  # code: not read as prose
         ("(commit message)", "token: use getTokenFromFile2 everywhere\n"),
     ],
 )
