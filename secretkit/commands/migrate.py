@@ -38,6 +38,14 @@ class Migration(Prepared, Shown):
         return f"; {len(refused)} finding(s) above need a change by hand" if refused else ""
 
     @property
+    def exit_code(self) -> int:
+        """3 when nothing moves because no identity here opens the hosts' sops files
+        (a missing key, as the refusals above say); else 0."""
+        from secretkit.errors import EXIT_USER
+
+        return EXIT_USER if self.plan.empty and self.locked else 0
+
+    @property
     def to_apply(self) -> bool:
         """Whether :func:`apply` has something to do (not empty, not a dry run)."""
         return not self.plan.empty and not self.dry_run

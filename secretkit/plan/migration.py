@@ -51,6 +51,7 @@ class Prepared:
     notes: list[str] = field(default_factory=list)
     identities: Identities | None = field(default=None, repr=False)  # loaded once
     dry_run: bool = False
+    locked: int = 0  # findings waiting for a key that opens their host's sops file
 
 
 def _refuse_before_planning(
@@ -353,6 +354,7 @@ def prepare(
         notes=notes,
         identities=held,
         dry_run=dry_run,
+        locked=len(locked),
     )
 
 

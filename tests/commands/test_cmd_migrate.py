@@ -553,6 +553,32 @@ def test_a_host_file_no_key_here_opens_refuses_that_hosts_findings_only(
     assert "secrets/observer.yaml" in proc.stdout  # the other hosts are planned
 
 
+def test_no_key_that_opens_any_host_file_is_exit_3_and_writes_nothing(
+    lab: Homelab, tmp_path: Path
+) -> None:
+    """The hosts' sops files exist (a first migrate wrote them) and the key at hand opens
+    none: nothing can move, and that is a missing key (exit 3, README), not "nothing to
+    migrate" and 0."""
+    from tests.conftest import commit_all, git
+
+    admin = {"SOPS_AGE_KEY_FILE": str(lab.admin_key)}
+    assert run(lab.repo, "migrate", "--yes", env=admin).returncode == 0
+    git(lab.repo, "add", "secrets")
+    git(lab.repo, "checkout", "--", ".")  # the plaintext Nix again, the files kept
+    commit_all(lab.repo, "host files written, Nix not yet")
+    stranger = tmp_path / "stranger.agekey"
+    subprocess.run(["age-keygen", "-o", str(stranger)], check=True, capture_output=True)
+    for args in (["--dry-run"], ["--yes"]):
+        proc = run(lab.repo, "migrate", *args, env={"SOPS_AGE_KEY_FILE": str(stranger)})
+        assert proc.returncode == 3, proc.stdout + proc.stderr
+        assert "cannot migrate safely: no identity decrypts secrets/" in proc.stderr
+        assert proc.stdout.startswith("nothing to migrate")
+    status = subprocess.run(
+        ["git", "status", "--porcelain"], cwd=lab.repo, capture_output=True, text=True
+    )
+    assert status.stdout == ""  # nothing written
+
+
 def test_a_home_manager_module_inside_a_nixos_host_is_refused_and_does_not_block(
     tmp_git_repo: Path,
 ) -> None:
