@@ -454,6 +454,8 @@ def env_key_kind(name: str, value: str) -> str | None:
     """An environment variable named ``*_KEY`` (``MEILI_MASTER_KEY``,
     ``PAPERLESS_SECRET_KEY``, ``RESTIC_KEY``) holding a generated value: a secret key.
     Names of key ids, GPG/SSH key references and the like are not."""
+    if value.strip().lower() == name.lower():
+        return None  # MONGO_PASS = "MONGO_PASS": a stand-in that names itself
     kind = _env_name_kind(name)
     if kind != "key-if-random":
         return kind

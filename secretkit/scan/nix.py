@@ -309,9 +309,9 @@ def literal_hits(
         if kind is not None and not lit.has_interpolation and _secret_valued(node, -1):
             if kind == "env-key":
                 env_kind = filters.env_key_kind(key, lit.value.strip())
-                attribute = attribute_hit(lit.value, env_kind) if env_kind else None
+                attribute = attribute_hit(lit.value, env_kind, key) if env_kind else None
             else:
-                attribute = attribute_hit(lit.value, kind)
+                attribute = attribute_hit(lit.value, kind, key)
             if attribute is not None:
                 found.append(attribute)
         if flag is not None and not lit.has_interpolation:
@@ -521,7 +521,7 @@ def _binding_hits(binding: CommentBinding, data: bytes) -> list[Hit]:
         kind = filters.env_key_kind(key, binding.value.strip())
     value = binding.value
     found = token_hits(value, in_context(tuple(names), value))
-    attribute = attribute_hit(value, kind) if kind is not None else None
+    attribute = attribute_hit(value, kind, key) if kind is not None else None
     if attribute is not None:
         found.append(attribute)
     raw = data[binding.start : binding.end].decode("utf-8", "replace")

@@ -94,9 +94,12 @@ def command_key(key: str) -> bool:
     return bool(parts) and parts[-1] in ("command", "cmd", "eval")
 
 
-def attribute_hit(value: str, kind: str) -> Hit | None:
+def attribute_hit(value: str, kind: str, key: str = "") -> Hit | None:
+    """The hit for a literal under a secret's name (``key``: that name)."""
     text = value.strip()
     offset = value.find(text) if text else 0
+    if key and text.lower() == key.lower():
+        return None  # MONGO_PASS = "MONGO_PASS": a stand-in that names itself
     if filters.password_hash(text):
         return Hit(offset, offset + len(text), "password-hash", "password-hash", "low")
     if kind == "password-hash":

@@ -137,9 +137,9 @@ def reference_scan(data: bytes) -> tuple[list[Hit], bool]:
         if kind is not None and not lit.has_interpolation and _secret_valued(node, -1):
             if kind == "env-key":
                 env_kind = filters.env_key_kind(key, lit.value.strip())
-                attribute = _attribute_hit(lit.value, env_kind) if env_kind else None
+                attribute = _attribute_hit(lit.value, env_kind, key) if env_kind else None
             else:
-                attribute = _attribute_hit(lit.value, kind)
+                attribute = _attribute_hit(lit.value, kind, key)
             if attribute is not None:
                 found.append(attribute)
         if flag is not None and not lit.has_interpolation:

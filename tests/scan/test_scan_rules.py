@@ -376,6 +376,7 @@ SHOULD_NOT_FLAG: list[Case] = [
     ("grafana-file", lambda: "$__file{/run/secrets/grafana}", '{ admin_password = "@V@"; }', None),
     ("ha-secret", lambda: "!secret db_password", '{ password = "@V@"; }', None),
     ("ext-psk", lambda: "ext:psk_home", '{ networks.w.psk = "@V@"; }', None),
+    ("env-names-itself", lambda: "MONGO_PASS", '{ environment = { MONGO_PASS = "@V@"; }; }', None),
     # the documented example key, numbers of no secret's name, a list that is no byte list
     (
         "network-key-example",
