@@ -259,8 +259,7 @@ class CommandSecret:
                     found.append((*span, _FLAG_KIND.get(flag.replace("-", ""), flag)))
         key_words = filters.words(ctx.key)
         command_key = (
-            bool(key_words)
-            and key_words[-1] in ("command", "cmd", "eval")
+            filters.command_name(ctx.key)
             and key_words[0] not in _BUILD_PHASES  # a derivation's script: echo prints
         )
         if contains(text, "echo") or contains(text, "printf"):

@@ -437,6 +437,24 @@ _ENV_KEY_NOT_SECRET = frozenset(
 )
 
 
+_COMMAND_WORDS = ("command", "cmd", "eval")
+_COMMAND_OF = frozenset({"pass", "password", "passwd", "token", "secret", "key", "auth"})
+
+
+@lru_cache(maxsize=4096)
+def command_name(name: str) -> bool:
+    """A name for a command a program runs: ``passwordCommand``, ``ExecStart``-like
+    ``*_cmd``, and the one-word ``passcmd``, ``tokencmd`` and msmtp's ``passwordeval``."""
+    parts = words(name)
+    if not parts:
+        return False
+    last = parts[-1]
+    if last in _COMMAND_WORDS:
+        return True
+    suffix = next((w for w in _COMMAND_WORDS if last.endswith(w)), None)
+    return suffix is not None and last[: -len(suffix)] in _COMMAND_OF
+
+
 def random_looking(value: str) -> bool:
     """A generated value: 12+ characters, no spaces, letters and digits both, not a
     digest or fingerprint."""

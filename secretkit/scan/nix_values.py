@@ -90,8 +90,7 @@ def embedded_config_hits(lit: Value) -> list[Hit]:
 
 @lru_cache(maxsize=4096)
 def command_key(key: str) -> bool:
-    parts = filters.words(key)
-    return bool(parts) and parts[-1] in ("command", "cmd", "eval")
+    return filters.command_name(key)
 
 
 def attribute_hit(value: str, kind: str, key: str = "") -> Hit | None:

@@ -97,6 +97,13 @@ SHOULD_FLAG: list[Case] = [
         "{ services.zigbee2mqtt.settings.advanced.network_key = @V@; }",
         "secret-attribute",
     ),
+    # msmtp's passwordeval (a one-word command name): what it echoes is the password
+    (
+        "msmtp-passwordeval",
+        fake.password,
+        '{ programs.msmtp.accounts.default.passwordeval = "echo @V@"; }',
+        "command-secret",
+    ),
     # words that include "password": a passphrase, never a secret's name, under psk
     (
         "psk-words",
