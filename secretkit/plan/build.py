@@ -324,6 +324,7 @@ def _plan_finding(
             snippet=snippet,
             owner=_owner(entry.reader, pin) if entry is not None else None,
             tree=module.tree,
+            command=refusals.runs_command(attrpath),
         )
         refused = Refused(module.path, finding.line, attrpath, reason, tuple(route), builder)
         plan.refused.append(refused)

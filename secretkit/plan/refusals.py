@@ -159,11 +159,14 @@ def manual_route(
     snippet: str | None = None,
     owner: str | None = None,
     tree: cst.Tree | None = None,
+    command: bool = False,
 ) -> list[str]:
     """The steps that move the secret by hand (each line one step, no value in them).
     ``owner``: the entry's reader as the pinned release runs it (None: root).
     ``tree``: the module, parsed: when it is no function of ``config`` (which the
-    declaration and the reference need), a step says so first."""
+    declaration and the reference need), a step says so first.  ``command``: the option
+    is a shell command (``backupCleanupCommand``, ``passwordeval``): the command reads the
+    file where the value stood."""
     targets = list(files) if files is not None else [host_secrets_path(host) for host in hosts]
     steps = [
         f"secretkit set {file} '{keys_of(name)}'  (type or pipe the value on stdin)"
@@ -205,6 +208,13 @@ def manual_route(
             f"and replace the literal on line {line} by the route {route}, using "
             f'config.sops.secrets."{name}".path'
         )
+    elif command:
+        steps.append(
+            f'{WRITE}$(cat ${{config.sops.secrets."{name}".path}}) where the value stands in '
+            f"the command on line {line} (the command reads the file each time it runs; the "
+            "file is root's, mode 0400, unless the declaration says owner = \"<the user the "
+            'command runs as>\")'
+        )
     else:
         steps.append(
             f'and give the service config.sops.secrets."{name}".path instead of the literal '
@@ -218,6 +228,15 @@ def manual_route(
             "to .secretkit-allow"
         )
     return steps
+
+
+def runs_command(attrpath: str) -> bool:
+    """The option holds a shell command (``backupCleanupCommand``, msmtp's
+    ``passwordeval``): a value in it can be read from its file by the command."""
+    from secretkit.scan.filters import command_name
+
+    last = [p for p in attrpath.split(".") if p and not p.startswith("[")][-1:]
+    return bool(last) and command_name(last[0])
 
 
 def other_file_note(path: str, sources: Mapping[str, bytes]) -> str:

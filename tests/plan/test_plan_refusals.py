@@ -155,6 +155,23 @@ def test_a_route_without_a_known_reader_says_whose_the_file_is() -> None:
     assert "root's (mode 0400) unless the declaration says owner = \"<the user" in last
 
 
+@pytest.mark.parametrize(
+    "option",
+    ["services.restic.backups.nas.backupCleanupCommand", "services.custom.tokencmd"],
+)
+def test_a_value_in_a_shell_command_option_is_read_by_the_command(option: str) -> None:
+    """No *File option and no template: the command itself reads the file where the
+    value stood (`$(cat …)`, any shell), the file owned by whoever runs it."""
+    source, finding = _finding(
+        b"{ ... }: { " + option.encode() + b' = "curl https://x/@S@/fail"; }\n'
+    )
+    [refused] = plan_module(source, MODULE, findings=[finding]).refused
+    (last,) = [s for s in refused.route if s.startswith("and ")]
+    assert last.startswith('and write: $(cat ${config.sops.secrets."')
+    assert '".path}) where the value stands in the command on line 1' in last
+    assert 'owner = "<the user the command runs as>"' in last
+
+
 def test_a_route_to_an_environment_file_writes_a_template_not_the_bare_value() -> None:
     """environmentFiles takes VAR=value lines: the bare value's .path there would start
     the container without the variable (the route said so before)."""
