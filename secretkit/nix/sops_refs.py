@@ -88,6 +88,29 @@ _INTERPOLATED = re.compile(rf'"\$\{{{_BASE}\}}{_TAIL}"')
 _PATH_INTERP = re.compile(rf"(\.{{1,2}}(?:/(?:[A-Za-z0-9._+-]|{_NAME})+)+)")
 
 
+# The flake's own source (``self``, ``inputs.self``: the repository's root) and a path
+# below it: ``self + /secrets/x.yaml``, ``self + "/secrets/x.yaml"``, ``"${self}/…"``.
+_OWN = r"(?:inputs\.)?self"
+_SELF_PATH = re.compile(
+    rf'{_OWN}\s*\+\s*(?:"(/{_TAIL[1:-1]})"|(/[A-Za-z0-9._+/-]+))|"\$\{{{_OWN}\}}(/{_TAIL[1:-1]})"'
+)
+
+
+def _from_self(text: str, host: str | None) -> str | None:
+    match = _SELF_PATH.fullmatch(text)
+    if match is None:
+        return None
+    tail = next(g for g in match.groups() if g is not None)
+    if HOSTNAME in tail:
+        if host is None:
+            return None
+        tail = tail.replace(HOSTNAME, host)
+    joined = os.path.normpath(tail.lstrip("/"))
+    if "${" in joined or joined.startswith("..") or joined == ".":
+        return None
+    return joined.replace(os.sep, "/")
+
+
 def resolve_for_host(nix_file: str, text: str, host: str | None) -> str | None:
     """A ``sopsFile`` expression written in ``nix_file`` → repo-relative path, with
     ``host`` standing for ``config.networking.hostName``; None when the expression is
@@ -98,6 +121,8 @@ def resolve_for_host(nix_file: str, text: str, host: str | None) -> str | None:
     literal = resolve_nix_path(nix_file, text)
     if literal is not None:
         return literal
+    if "self" in text:
+        return _from_self(text, host)
     for pattern in (_PATH_PLUS, _INTERPOLATED, _PATH_INTERP):
         match = pattern.fullmatch(text)
         if match is None:

@@ -34,6 +34,27 @@ def test_a_per_host_sops_file_resolves_only_with_the_host() -> None:
     assert resolve_for_host("hosts/shared.nix", text, None) is None
 
 
+@pytest.mark.parametrize(
+    ("text", "host", "resolved"),
+    [
+        ("self + /secrets/secrets.yaml", None, "secrets/secrets.yaml"),
+        ('(inputs.self + "/secrets/a.yaml")', None, "secrets/a.yaml"),
+        ('"${self}/secrets/a.yaml"', None, "secrets/a.yaml"),
+        ('self + "/secrets/${config.networking.hostName}.yaml"', "nas", "secrets/nas.yaml"),
+        ('self + "/secrets/${config.networking.hostName}.yaml"', None, None),
+        ("self + /../outside.yaml", None, None),
+        ("myself + /secrets/a.yaml", None, None),
+        ("self.inputs.x + /a.yaml", None, None),
+    ],
+)
+def test_a_path_below_the_flakes_own_source_resolves_from_the_root(
+    text: str, host: str | None, resolved: str | None
+) -> None:
+    """``self + /secrets/secrets.yaml`` (THERAAB/nix-homelab's defaultSopsFile) is the
+    repository's own file, wherever the module is."""
+    assert resolve_for_host("share/nixos/physical/sops.nix", text, host) == resolved
+
+
 def test_secret_names_are_every_name_a_secrets_attribute_holds() -> None:
     source = b"""{ config, ... }: {
   sops.secrets."wifi/home" = { };
