@@ -34,8 +34,8 @@ class Migration(Prepared, Shown):
     @property
     def left(self) -> str:
         """What the summary adds when findings need a change by hand."""
-        refused = self.plan.refused
-        return f"; {len(refused)} finding(s) above need a change by hand" if refused else ""
+        count = len(self.plan.refused) + self.elsewhere  # (files that are not Nix: notes)
+        return f"; {count} finding(s) above need a change by hand" if count else ""
 
     @property
     def exit_code(self) -> int:

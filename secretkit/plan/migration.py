@@ -52,6 +52,7 @@ class Prepared:
     identities: Identities | None = field(default=None, repr=False)  # loaded once
     dry_run: bool = False
     locked: int = 0  # findings waiting for a key that opens their host's sops file
+    elsewhere: int = 0  # findings in files that are not Nix (moved by hand, notes say how)
 
 
 def _refuse_before_planning(
@@ -355,6 +356,7 @@ def prepare(
         identities=held,
         dry_run=dry_run,
         locked=len(locked),
+        elsewhere=sum(1 for f in report.findings if not f.path.endswith(".nix")),
     )
 
 

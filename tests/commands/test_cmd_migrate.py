@@ -553,6 +553,28 @@ def test_a_host_file_no_key_here_opens_refuses_that_hosts_findings_only(
     assert "secrets/observer.yaml" in proc.stdout  # the other hosts are planned
 
 
+def test_the_by_hand_count_includes_findings_in_files_that_are_not_nix(lab: Homelab) -> None:
+    """Their notes are listed above the summary, so they count in it."""
+    import re
+
+    from tests.conftest import commit_all
+    from tests.support import fake
+
+    def by_hand() -> int:
+        proc = run(lab.repo, "migrate", "--dry-run", env={"SOPS_AGE_KEY_FILE": str(lab.admin_key)})
+        assert proc.returncode == 0, proc.stderr
+        found = re.search(r"(\d+) finding\(s\) above need a change by hand", proc.stdout)
+        return int(found[1]) if found else 0
+
+    before = by_hand()
+    (lab.repo / "docker").mkdir()
+    (lab.repo / "docker" / ".env").write_text(
+        f"DB_PASSWORD={fake.password('env1')}\nAPI_TOKEN={fake.password('env2')}\n"
+    )
+    commit_all(lab.repo, "an env file")
+    assert by_hand() == before + 2
+
+
 def test_no_key_that_opens_any_host_file_is_exit_3_and_writes_nothing(
     lab: Homelab, tmp_path: Path
 ) -> None:
