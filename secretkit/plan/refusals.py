@@ -213,7 +213,7 @@ def manual_route(
             f'{WRITE}$(cat ${{config.sops.secrets."{name}".path}}) where the value stands in '
             f"the command on line {line} (the command reads the file each time it runs; the "
             "file is root's, mode 0400, unless the declaration says owner = \"<the user the "
-            'command runs as>\")'
+            'command runs as>")'
         )
     else:
         steps.append(
