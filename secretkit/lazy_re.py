@@ -32,12 +32,17 @@ _ATTRIBUTES = (
 )
 
 
+# every pattern made here, for :func:`compile_all` (module-level patterns live as long)
+_MADE: list[_Lazy] = []
+
+
 class _Lazy:
     """Stands for ``re.compile(source, flags)`` until an attribute is asked for."""
 
     def __init__(self, source: str | bytes, flags: int) -> None:
         self._source = source
         self._flags = flags
+        _MADE.append(self)
 
     def __getattr__(self, name: str) -> Any:
         # only called for what the instance lacks: once, at the first use
@@ -55,3 +60,14 @@ class _Lazy:
 def lazy(source: AnyStr, flags: int = 0) -> re.Pattern[AnyStr]:
     """A pattern compiled the first time it is used (see the module's text)."""
     return cast("re.Pattern[AnyStr]", _Lazy(source, flags))
+
+
+def compile_all() -> None:
+    """Compile every pattern made so far: before a process pool forks its workers, so
+    that they inherit them compiled instead of each compiling its own."""
+    for pattern in _MADE:
+        if "search" not in vars(pattern):
+            try:
+                pattern.search  # noqa: B018  (the first use compiles)
+            except re.error:
+                continue  # (raised again where it is used)

@@ -135,10 +135,12 @@ class Pool:
             import multiprocessing
             from concurrent.futures import ProcessPoolExecutor
 
+            from secretkit.lazy_re import compile_all
             from secretkit.nix import cst
             from secretkit.scan import nix, text_files  # noqa: F401
 
             cst._parser()
+            compile_all()  # the workers inherit the patterns compiled
             method = "fork" if "fork" in multiprocessing.get_all_start_methods() else None
             self.executor = ProcessPoolExecutor(
                 max_workers=self.workers, mp_context=multiprocessing.get_context(method)

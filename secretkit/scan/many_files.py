@@ -209,8 +209,10 @@ def _parallel(
         from secretkit.nix import cst
 
         cst._parser()
+    from secretkit.lazy_re import compile_all
     from secretkit.scan import nix, text_files  # noqa: F401
 
+    compile_all()  # the workers inherit the patterns compiled
     count = max(1, min(workers * 16, len(jobs) // 8))  # small chunks: a short tail
     if blobs_from is not None:
         # a history: interleaved chunks, progress every few hundred blobs

@@ -23,7 +23,7 @@ import re
 
 from secretkit.lazy_re import lazy
 from secretkit.scan import filters
-from secretkit.scan.match_starts import lines_with
+from secretkit.scan.match_starts import lines_with, may_hold
 
 RULE = "prose-secret"
 _WORDS = ("pass", "token", "secret", "key", "cred", "psk", "pw")
@@ -48,10 +48,12 @@ _MIN = 16
 def find(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int, str]]:
     """``(start, end, kind)`` of each value written after a secret's name in
     ``text[start:end]`` (offsets into ``text``)."""
-    stop = len(text) if end is None else end
-    part = text[start:stop]
-    if not any(w in part.lower() for w in _WORDS):
-        return []
+    if start == 0 and end is None:
+        part = text  # (the text being scanned: may_hold asks its remembered lower case)
+        if not any(may_hold(part, w) for w in _WORDS):
+            return []
+    else:
+        part = text[start : len(text) if end is None else end]
     lines = lines_with(part, _WORDS)
     spans = [(0, len(part))] if lines is None else lines
     out: list[tuple[int, int, str]] = []

@@ -381,17 +381,20 @@ _CIPHERTEXT = re.compile(
 )
 
 
-def _raw_hits(text: str, fmt: str, known: Known | None = None) -> tuple[str, list[Hit]]:
-    """The text as read (ciphertext blanked) and every detector's hits in it."""
+def _raw_hits(
+    text: str, fmt: str, known: Known | None = None, *, prose: bool = False
+) -> tuple[str, list[Hit]]:
+    """The text as read (ciphertext blanked) and every detector's hits in it
+    (``prose``: values written after a secret's name in sentences too)."""
     with _asking(text, fmt, known):
         if not contains(text, "ENC[") and not (
             may_hold(text, "-----begin") and "-----BEGIN" in text
         ):
-            return text, _hits(text, fmt)
+            return text, _hits(text, fmt, prose)
     # Ciphertext (sops values, age/PGP armor) is blanked out, keeping offsets.
     text = _CIPHERTEXT.sub(lambda m: " " * len(m.group()), text)
     with _asking(text, fmt):
-        return text, _hits(text, fmt)
+        return text, _hits(text, fmt, prose)
 
 
 def _asking(text: str, fmt: str, known: Known | None = None) -> AbstractContextManager[None]:
@@ -406,8 +409,18 @@ def _asking(text: str, fmt: str, known: Known | None = None) -> AbstractContextM
 _ASK_MIN = 1 << 11  # a shorter text is read quickly enough without
 
 
-def _hits(text: str, fmt: str) -> list[Hit]:
+_PROSE_RULE = "prose-secret"  # secretkit.scan.prose_secrets.RULE (loaded with the first prose)
+
+
+def _hits(text: str, fmt: str, prose: bool = False) -> list[Hit]:
     hits = key_value_hits(text, fmt)
+    if prose:  # "the old api key: <value>" (asked of the remembered lower-cased text)
+        from secretkit.scan import prose_secrets
+
+        hits.extend(
+            Hit(start, end, prose_secrets.RULE, kind, "medium")
+            for start, end, kind in prose_secrets.find(text)
+        )
     # keyed formats (a Pushover key is any 30 letters and digits) only where a name
     # says so (above) or where the text calls the service (detectors.in_context)
     ctx = in_context(("",), text)
@@ -424,16 +437,9 @@ def scan_text(text: str, path: str, known: Known | None = None) -> list[Hit]:
     is known of the text already (:class:`secretkit.scan.match_starts.Known`), and
     where to leave what the scan learns."""
     fmt = _content_format(text, file_format(path))
-    text, hits = _raw_hits(text, fmt, known)
-    if fmt == "text" and not hits:
-        hits = _secret_file_hits(text, path)
-    if fmt == "text" and _prose(path):  # "the old api key: <value>"
-        from secretkit.scan import prose_secrets
-
-        hits = hits + [
-            Hit(start, end, prose_secrets.RULE, kind, "medium")
-            for start, end, kind in prose_secrets.find(text)
-        ]
+    text, hits = _raw_hits(text, fmt, known, prose=fmt == "text" and _prose(path))
+    if fmt == "text" and not any(h.rule != _PROSE_RULE for h in hits):
+        hits = hits + _secret_file_hits(text, path)
     kept = []
     for hit in merge(hits):
         value = text[hit.start : hit.end]
