@@ -445,8 +445,8 @@ def check_sops_module(ctx: CheckContext) -> list[CheckResult]:
                 (where.rsplit(":", 1)[0],),
             )
         )
+    shown = ", ".join(sorted(unused)[:3]) + (" …" if len(unused) > 3 else "")
     if unused and inventory.notes:  # no host found for them, and discovery stopped short
-        shown = ", ".join(sorted(unused)[:3]) + (" …" if len(unused) > 3 else "")
         note = inventory.notes[0]
         results.append(
             CheckResult(
@@ -468,6 +468,5 @@ def check_sops_module(ctx: CheckContext) -> list[CheckResult]:
         else "no host uses sops-nix"
     )
     if unused:
-        shown = ", ".join(sorted(unused)[:3]) + (" …" if len(unused) > 3 else "")
         passed += f" ({len(unused)} file(s) using it that no host imports: {shown})"
     return results or [CheckResult("sops-nix-module", True, passed, paths=tuple(sorted(unused)))]
