@@ -446,15 +446,14 @@ def check_sops_module(ctx: CheckContext) -> list[CheckResult]:
             )
         )
     shown = ", ".join(sorted(unused)[:3]) + (" …" if len(unused) > 3 else "")
-    if unused and inventory.notes:  # no host found for them, and discovery stopped short
+    if unused and not inventory.hosts and inventory.notes:  # no host found at all
         note = inventory.notes[0]
         results.append(
             CheckResult(
                 "sops-nix-module",
                 False,
-                f"cannot verify: {len(unused)} file(s) use sops-nix ({shown}) but no host "
-                f"secretkit found imports them, and host discovery could not follow "
-                f"{note.file}: {note.text}",
+                f"cannot verify: {len(unused)} file(s) use sops-nix ({shown}) but secretkit "
+                f"found no host configuration: it could not follow {note.file}: {note.text}",
                 "declare the hosts where secretkit can read them (nixosConfigurations.<name>"
                 " = nixpkgs.lib.nixosSystem { modules = [ … ]; } in flake.nix, or a colmena "
                 "hive; `secretkit hosts list` shows what it reads), then run secretkit check "

@@ -335,24 +335,33 @@ def test_a_module_no_host_imports_is_named_as_not_checked_for_sops_nix(repo: Rep
     assert point["paths"] == ["modules/spare.nix"]
 
 
-def test_a_module_no_host_imports_cannot_be_verified_when_discovery_stopped_short(
-    repo: Repo,
-) -> None:
-    """Nothing found to import it, and an import discovery could not follow: it may be
-    imported there, so the point fails as "cannot verify", naming both."""
-    (repo.root / "modules").mkdir()
-    (repo.root / "modules" / "spare.nix").write_text(
-        '{ config, ... }:\n{\n  sops.secrets."spare".sopsFile = ../secrets/observer.yaml;\n}\n'
+def test_sops_nix_users_cannot_be_verified_when_no_host_was_found(tmp_git_repo: Path) -> None:
+    """A module uses sops-nix and discovery found no host at all (a layout it cannot
+    follow, KiruyaMomochi/nix's haumea loader): "no host uses sops-nix" would be
+    said after reading nothing, so the point fails as "cannot verify"."""
+    (tmp_git_repo / "flake.nix").write_text(
+        "{\n  outputs = inputs: builtins.foldl' (a: b: a // b) { } (map (f: import "
+        '(./parts + "/${f}") inputs) (builtins.attrNames (builtins.readDir ./parts)));\n}\n'
     )
-    host = repo.root / "hosts" / "laptop" / "default.nix"
-    text = host.read_text()
-    host.write_text(text.replace("{\n", "{\n  imports = [ (loadModules ./modules) ];\n", 1))
-    assert "imports = [ (loadModules" in host.read_text()
-    failed, report = repo.failed_points()
-    assert "sops-nix-module" in failed
-    (point,) = [c for c in report["checks"] if c["id"] == "sops-nix-module" and not c["ok"]]
+    (tmp_git_repo / "parts").mkdir()
+    (tmp_git_repo / "parts" / "hosts.nix").write_text("inputs: { }\n")
+    (tmp_git_repo / "modules").mkdir()
+    (tmp_git_repo / "modules" / "sops.nix").write_text(
+        '{ ... }:\n{\n  sops.secrets."x".sopsFile = ../secrets/box.yaml;\n}\n'
+    )
+    commit_all(tmp_git_repo, "a layout discovery cannot follow")
+    proc = subprocess.run(
+        [sys.executable, "-m", "secretkit", "check", "--format", "json"],
+        cwd=tmp_git_repo,
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, PYTHONPATH=str(ROOT)),
+    )
+    assert proc.returncode == 1, proc.stderr
+    report = json.loads(proc.stdout)
+    (point,) = [c for c in report["checks"] if c["id"] == "sops-nix-module"]
+    assert not point["ok"]
     assert point["message"].startswith(
-        "cannot verify: 1 file(s) use sops-nix (modules/spare.nix) but no host secretkit "
-        "found imports them, and host discovery could not follow "
+        "cannot verify: 1 file(s) use sops-nix (modules/sops.nix) but secretkit found "
+        "no host configuration: it could not follow flake.nix: "
     )
-    assert "loadModules" in point["message"]
