@@ -345,7 +345,7 @@ def _fix(report: HookReport, finding: Finding, secrets_files: set[str]) -> str:
     mark = id(finding) not in report.no_mark
     return finding_fix(
         finding.path,
-        None if mark else finding.fingerprint,
+        lambda: finding.fingerprint,
         reason,
         builder,
         rule=finding.rule,

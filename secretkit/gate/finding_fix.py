@@ -3,6 +3,8 @@ print after each finding (never the value)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 ALLOW_COMMENT = "# secretkit: allow"
 ALLOW_FILE = ".secretkit-allow"  # secretkit.scan.allowlist.ALLOW_FILE (not imported: start-up)
 # The rule of a file that is one secret (secretkit.scan.text_files): the whole file moves.
@@ -13,7 +15,7 @@ _COMMENT_FORMATS = ("yaml", "toml", "shell")
 
 def finding_fix(
     path: str,
-    fingerprint: str | None = None,
+    fingerprint: str | Callable[[], str] | None = None,
     refusal: str | None = None,
     builder: str | None = None,
     *,
@@ -27,8 +29,8 @@ def finding_fix(
     the text of that builder's call (``pkgs.writeText``): the path goes in its place.
     ``rule``: the finding's.  ``mark``: whether :data:`ALLOW_COMMENT` at the end of
     its line would silence it harmlessly (:func:`mark_works`); then that comment is the
-    way to silence it, else the allowlist line with ``fingerprint`` (a scrypt: callers
-    compute it only for a finding the comment cannot silence).  ``manual``: the Nix the
+    way to silence it, else the allowlist line with ``fingerprint`` (a scrypt: given as
+    a callable, it is computed only when that line is shown).  ``manual``: the Nix the
     planner's route writes by hand (it replaces the generic pointer to a file option);
     for a file that is not Nix, how to move it when Nix code reads it by its path."""
     if path.endswith(".nix") and refusal is None:
@@ -72,7 +74,8 @@ def finding_fix(
         )
     if mark:  # one way to silence it: the comment (no fingerprint needed, see above)
         return f"{move}; if it is not a secret, append `{ALLOW_COMMENT}` to the line"
-    allow = f"echo {fingerprint} >> {ALLOW_FILE}" if fingerprint else f"add it to {ALLOW_FILE}"
+    shown = fingerprint() if callable(fingerprint) else fingerprint
+    allow = f"echo {shown} >> {ALLOW_FILE}" if shown else f"add it to {ALLOW_FILE}"
     return f"{move}; if it is not a secret, allowlist it: {allow}"
 
 

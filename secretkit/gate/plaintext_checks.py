@@ -78,7 +78,7 @@ def _fix_for(ctx: CheckContext, finding: Finding) -> str:
     mark = mark_works(finding.path, finding.rule, finding.line, source)
     return finding_fix(
         finding.path,
-        None if mark else finding.fingerprint,
+        lambda: finding.fingerprint,
         refusal,
         builder,
         rule=finding.rule,
