@@ -309,7 +309,8 @@ def _host_problem(
         add = (
             f"the public half of the key its sops-nix uses ({own_key}): secretkit hosts add "
             f"{host} --ssh-pubkey-file <that key's .pub> (--age <its age1…> for an age "
-            "keyFile)"
+            "keyFile); a key other hosts share is refused (one host's key would open the "
+            f"others' files): give {host} a key of its own there first"
             if own_key
             else f"secretkit hosts add {host} --ssh-pubkey-file <its ssh_host_ed25519_key.pub>"
         )

@@ -212,6 +212,10 @@ def test_a_host_with_its_own_sops_key_is_told_to_add_that_key(tmp_git_repo: Path
     ]
     assert "ssh_host_ed25519_key" not in problem.fix
     assert 'sops.age.sshKeyPaths = [ "/home/me/.ssh/id_ed25519" ] in box.nix' in problem.fix
+    # hosts add refuses a key other hosts share (THERAAB/nix-homelab: one key for five
+    # hosts): the fix says so, and what works then
+    assert "a key other hosts share is refused" in problem.fix
+    assert "give box a key of its own there first" in problem.fix
 
 
 @pytest.mark.parametrize("flake", [True, False])
