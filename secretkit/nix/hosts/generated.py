@@ -39,13 +39,38 @@ def gen_attrs(d: Closure, v: Val) -> list[tuple[str, Val]] | None:
     names = [d.string_value(e) for e in elements]
     if unknown or not elements:
         return None
+    fn = selected(d, args[1]) or args[1]  # lib.mkHost, lib = import ./lib { … }
     out: list[tuple[str, Val]] = []
     for element, name in zip(elements, names, strict=True):
-        bound = d.bind(args[1], element, 0)
+        bound = d.bind(fn, element, 0)
         if name is None or bound is None:
             return None
         out.append((name, bound))
     return out
+
+
+def selected(d: Closure, v: Val) -> Val | None:
+    """``lib.mkHost`` where ``lib`` is an attrset the evaluator reaches (a let-bound
+    ``import ./lib { inherit inputs; }``): the attribute's value, else None."""
+    node = v.node
+    if node.type != "select_expression":
+        return None
+    expr, attrpath = node.child_by_field_name("expression"), node.child_by_field_name("attrpath")
+    names = cst.attr_names(v.file, attrpath) if attrpath is not None else []
+    if expr is None or not names or any(not n or "${" in n for n in names):
+        return None
+    base = d.deref(Val(expr, v.file, v.scope))
+    for name in names:
+        if not isinstance(base, Val) or base.node.type not in cst.ATTRSETS:
+            return None
+        value = next(
+            (val for entry, val, _ in cst.attrset_entries(base.file, base.node) if entry == [name]),
+            None,
+        )
+        if value is None:
+            return None
+        base = d.deref(Val(value, base.file, base.scope))
+    return base if isinstance(base, Val) else None
 
 
 def dir_names(d: Closure, v: Val) -> list[str] | None:

@@ -531,6 +531,36 @@ def test_a_self_path_and_an_inherited_list_reach_their_modules(tmp_path: Path) -
     assert inv.unresolved == []
 
 
+def test_gen_attrs_over_a_function_of_an_imported_lib_reaches_its_modules(
+    tmp_path: Path,
+) -> None:
+    """``genAttrs [ "alpha" "beta" ] lib.mkHost`` with ``lib = import ./lib { … }``: each
+    host gets mkHost's modules (the shared one too), and nothing is left unresolved."""
+    write(
+        tmp_path,
+        {
+            "flake.nix": (
+                "{\n  outputs = { self, nixpkgs, ... }@inputs:\n    let\n"
+                "      lib = import ./lib { inherit inputs nixpkgs; };\n    in {\n"
+                '      nixosConfigurations = nixpkgs.lib.genAttrs [ "alpha" "beta" ] lib.mkHost;\n'
+                "    };\n}\n"
+            ),
+            "lib/default.nix": (
+                "{ inputs, nixpkgs }:\n{\n  mkHost = name: nixpkgs.lib.nixosSystem {\n"
+                "    modules = [ ../hosts/${name} ../modules/common.nix ];\n  };\n}\n"
+            ),
+            "hosts/alpha/default.nix": "{ }\n",
+            "hosts/beta/default.nix": "{ }\n",
+            "modules/common.nix": "{ services.openssh.enable = true; }\n",
+        },
+    )
+    inventory = discover(tmp_path)
+    assert inventory.unresolved == []
+    assert sorted(inventory.hosts) == ["alpha", "beta"]
+    assert inventory.hosts_of_file("modules/common.nix") == {"alpha", "beta"}
+    assert inventory.hosts_of_file("hosts/alpha/default.nix") == {"alpha"}
+
+
 def test_the_flakes_self_plus_a_path_is_a_module_of_the_repository(tmp_path: Path) -> None:
     """``(self + /share/nixos/server)`` and ``inputs.self + /share/x.nix`` in a host's
     imports (THERAAB/nix-homelab): the flake's own directory and file, not notes."""
