@@ -321,6 +321,7 @@ class CommandSecret:
                 if span:
                     found.append((*span, "password"))
         found.extend(request_secrets.request_secrets(text))
+        found.extend(request_secrets.named_header(ctx.key, text))
         env_starts = _env_starts(text)
         if env_starts:
             for m in matches_at(_ENV_ASSIGN, text, env_starts):

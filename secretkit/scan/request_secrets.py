@@ -31,6 +31,23 @@ QUERY_SECRET = lazy(
 )
 
 
+# the value of an attribute named Authorization: `headers.Authorization = "Bearer …"`
+_SCHEME_VALUE = lazy(r"(?i)[ \t]*(bearer|token|basic|bot)[ \t]+([A-Za-z0-9._~+/=-]{12,})[ \t]*")
+_AUTH_NAMES = frozenset({"authorization", "proxy-authorization"})
+
+
+def named_header(key: str, text: str) -> list[tuple[int, int, str]]:
+    """``(start, end, kind)`` of the credential in ``text`` when ``key`` names the
+    Authorization header (Home Assistant's ``rest_command.<c>.headers``, a client's
+    ``headers = { Authorization = …; }``): the scheme's value."""
+    if key.lower() not in _AUTH_NAMES:
+        return []
+    m = _SCHEME_VALUE.fullmatch(text)
+    if m is None:
+        return []
+    return [(m.start(2), m.end(2), "credentials" if m.group(1).lower() == "basic" else "token")]
+
+
 def _header_starts(
     words: tuple[str, ...], back: tuple[int, ...]
 ) -> Callable[[str], Iterable[int] | None]:

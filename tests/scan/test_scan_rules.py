@@ -97,6 +97,13 @@ SHOULD_FLAG: list[Case] = [
         "{ services.zigbee2mqtt.settings.advanced.network_key = @V@; }",
         "secret-attribute",
     ),
+    # an attribute named Authorization: the scheme's value (Home Assistant rest_command)
+    (
+        "authorization-attribute",
+        lambda: fake.chars(fake._ALNUM, 32, "bearer"),
+        '{ services.home-assistant.config.rest_command.n.headers.Authorization = "Bearer @V@"; }',
+        "command-secret",
+    ),
     # msmtp's passwordeval (a one-word command name): what it echoes is the password
     (
         "msmtp-passwordeval",
@@ -383,6 +390,13 @@ SHOULD_NOT_FLAG: list[Case] = [
     ("grafana-file", lambda: "$__file{/run/secrets/grafana}", '{ admin_password = "@V@"; }', None),
     ("ha-secret", lambda: "!secret db_password", '{ password = "@V@"; }', None),
     ("ext-psk", lambda: "ext:psk_home", '{ networks.w.psk = "@V@"; }', None),
+    ("authorization-none", lambda: "none", '{ headers.Authorization = "@V@"; }', None),
+    (
+        "authorization-interpolated",
+        lambda: "Bearer ${token}",
+        '{ headers.Authorization = "@V@"; }',
+        None,
+    ),
     ("env-names-itself", lambda: "MONGO_PASS", '{ environment = { MONGO_PASS = "@V@"; }; }', None),
     # the documented example key, numbers of no secret's name, a list that is no byte list
     (
