@@ -45,9 +45,12 @@ def foreign_reason(inventory: Inventory, names: list[str]) -> str:
     kinds = set(inventory.hosts[name].source.split("+")) & _FOREIGN_KINDS.keys()
     what, module = _FOREIGN_KINDS[sorted(kinds)[0]]
     more = f" (and {len(names) - 1} more)" if len(names) > 1 else ""
+    # the file it is stored in needs a creation rule first (secretkit set refuses without)
+    slug = re.sub(r"[^A-Za-z0-9_-]+", "-", name).strip("-")[:63] or "user"
     return (
         f"the file is used by the {what} {name}{more}: migrate writes NixOS hosts' sops "
-        f"files; move it by hand with {module}"
+        f"files; move it by hand with {module}, after `secretkit hosts add {slug} --age "
+        f"<the age key it decrypts with>` gives secrets/{slug}.yaml a creation rule"
     )
 
 

@@ -666,3 +666,43 @@ def test_a_nix_file_outside_a_sparse_checkout_is_refused_with_a_fix_that_works(
     proc = run(tmp_git_repo, "migrate", "--dry-run")
     assert "cannot migrate safely" not in proc.stderr
     assert "b/host.nix: tokenFile" in proc.stdout
+
+
+def test_the_by_hand_route_of_a_darwin_configuration_works_as_printed(
+    tmp_git_repo: Path, tmp_path: Path
+) -> None:
+    """migrate leaves a nix-darwin configuration's secret to the hand: the route names
+    the hosts add that gives its file a rule, without which `secretkit set` refuses."""
+    from tests.conftest import commit_all
+    from tests.support import fake
+
+    (tmp_git_repo / "flake.nix").write_text(
+        "{\n  outputs = { darwin, ... }: {\n    darwinConfigurations.mac = "
+        "darwin.lib.darwinSystem { modules = [ ./mac.nix ]; };\n  };\n}\n"
+    )
+    (tmp_git_repo / "mac.nix").write_text(
+        '{ ... }: { services.syncer.settings.api_token = "' + fake.password("mac") + '"; }\n'
+    )
+    admin, host = tmp_path / "admin.agekey", tmp_path / "mac.agekey"
+    for key in (admin, host):
+        subprocess.run(["age-keygen", "-o", str(key)], check=True, capture_output=True)
+    public = {
+        key: subprocess.run(
+            ["age-keygen", "-y", str(key)], check=True, capture_output=True, text=True
+        ).stdout.strip()
+        for key in (admin, host)
+    }
+    assert run(tmp_git_repo, "init", "--admin", public[admin]).returncode == 0
+    commit_all(tmp_git_repo, "a darwin machine")
+    env = {"SOPS_AGE_KEY_FILE": str(admin)}
+    dry = run(tmp_git_repo, "migrate", "--dry-run", env=env)
+    assert (
+        "cannot migrate safely: the file is used by the nix-darwin configuration mac" in dry.stderr
+    )
+    assert "after `secretkit hosts add mac --age <the age key it decrypts with>`" in dry.stderr
+    # as printed: the rule first, then the value
+    assert run(tmp_git_repo, "hosts", "add", "mac", "--age", public[host]).returncode == 0
+    stored = run(tmp_git_repo, "set", "secrets/mac.yaml", '["syncer"]', env=env, stdin=b"value")
+    assert stored.returncode == 0, stored.stderr
+    shown = run(tmp_git_repo, "decrypt", "secrets/mac.yaml", "--extract", '["syncer"]', env=env)
+    assert shown.stdout == "value"
