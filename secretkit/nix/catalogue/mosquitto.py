@@ -17,12 +17,23 @@ ENTRY = SiblingFile(
             "nixos/modules/services/networking/mosquitto.nix",
             "LoadCredential = let listenerCredentials = listenerScope: listener: "
             'usersCredentials listenerScope listener.users [ "passwordFile" '
-            '"hashedPasswordFile" ];',
+            '"hashedPasswordFile" ]; … preStart = … makePasswordFile (listenerScope idx) '
+            "listener.users …;",
         ),
         since="21.11",
     ),
+    # the broker's passwd file is made from the credentials when the unit starts
+    # (systemd.services.mosquitto's preStart, quoted above): a changed secret needs a restart
     rows=(
-        Row("services.mosquitto.listeners.[].users.*.password", "passwordFile"),
-        Row("services.mosquitto.listeners.[].users.*.hashedPassword", "hashedPasswordFile"),
+        Row(
+            "services.mosquitto.listeners.[].users.*.password",
+            "passwordFile",
+            unit="mosquitto.service",
+        ),
+        Row(
+            "services.mosquitto.listeners.[].users.*.hashedPassword",
+            "hashedPasswordFile",
+            unit="mosquitto.service",
+        ),
     ),
 )

@@ -14,5 +14,6 @@
 
   sops.secrets."mosquitto/sensor/password" = {
     sopsFile = ../../secrets/host1.yaml;
+    restartUnits = [ "mosquitto.service" ];
   };
 }
