@@ -437,6 +437,21 @@ _ENV_KEY_NOT_SECRET = frozenset(
 )
 
 
+# zigbee2mqtt's documented example network key: a stand-in, not a secret
+_EXAMPLE_KEY = (1, 3, 5, 7, 9, 11, 13, 15, 0, 2, 4, 6, 8, 10, 12, 13)
+
+
+def key_bytes(values: tuple[int, ...]) -> bool:
+    """Whether ``values`` (a list of 8 to 64 numbers under a secret's name) can be a key
+    written as bytes: each 0–255, not all alike, not the documented example."""
+    return (
+        8 <= len(values) <= 64
+        and max(values) <= 255
+        and len(set(values)) >= 4
+        and values != _EXAMPLE_KEY
+    )
+
+
 _COMMAND_WORDS = ("command", "cmd", "eval")
 _COMMAND_OF = frozenset({"pass", "password", "passwd", "token", "secret", "key", "auth"})
 

@@ -140,8 +140,6 @@ def assignment_hits(lit: Value) -> list[Hit]:
 _LIST_START = lazy(rb"=[ \t\r\n]*\[(?=[ \t\r\n]*\d)")
 _BYTES = lazy(rb"(?:[ \t\r\n]*\d{1,3}){8,64}[ \t\r\n]*\]")
 _NAME_BEFORE = lazy(rb"([A-Za-z_][\w'-]*)[ \t]*\Z")
-# zigbee2mqtt's documented example key: a stand-in, not a secret
-_EXAMPLE_KEY = (1, 3, 5, 7, 9, 11, 13, 15, 0, 2, 4, 6, 8, 10, 12, 13)
 
 
 def byte_list_hits(data: bytes) -> list[Hit]:
@@ -156,9 +154,7 @@ def byte_list_hits(data: bytes) -> list[Hit]:
         name = named.group(1).decode("ascii")
         kind = filters.secret_name(name)
         values = tuple(int(n) for n in data[m.end() : body.end() - 1].split())
-        if kind is None or kind == "password-hash" or max(values) > 255:
-            continue
-        if values == _EXAMPLE_KEY or len(set(values)) < 4:
+        if kind is None or kind == "password-hash" or not filters.key_bytes(values):
             continue
         start = m.end() - 1
         text = data[start : body.end()].decode("ascii")

@@ -87,11 +87,23 @@ def _unquote(raw: str, fmt: str) -> tuple[int, int] | None:
         end -= 1
     if fmt == "yaml" and raw[0] == "!":
         return _untagged(raw)
+    if fmt in ("yaml", "toml") and raw[0] == "[" and _key_bytes(raw[:end]):
+        return 0, end  # network_key: [12, 201, …]: a key written as bytes
     if fmt == "yaml" and raw[0] in "|>&*{[":
         return None  # block scalars, anchors and flow collections
     if fmt == "toml" and raw[0] in "[{":
         return None
     return 0, end
+
+
+_BYTE_LIST = re.compile(r"\[[ \t]*(?:\d{1,3}[ \t]*,[ \t]*){7,63}\d{1,3}[ \t]*,?[ \t]*\]")
+
+
+def _key_bytes(text: str) -> bool:
+    """A flow list of 8 to 64 numbers that can be a key's bytes (filters.key_bytes)."""
+    if _BYTE_LIST.fullmatch(text) is None:
+        return False
+    return filters.key_bytes(tuple(int(n) for n in re.findall(r"\d+", text)))
 
 
 # A YAML tag that leaves the scalar after it a plain string: a core tag (``!!str``,

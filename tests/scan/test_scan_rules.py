@@ -632,6 +632,26 @@ def test_secret_names(name: str, kind: str | None) -> None:
 
 
 @pytest.mark.parametrize(
+    ("path", "template", "found"),
+    [
+        ("zigbee2mqtt/configuration.yaml", "advanced:\n  pan_id: 6754\n  network_key: @V@\n", True),
+        ("zigbee.toml", "[advanced]\nnetwork_key = @V@\n", True),
+        ("zigbee2mqtt/configuration.yaml", "advanced:\n  ports: @V@\n", False),  # no secret name
+    ],
+)
+def test_a_key_written_as_a_flow_list_of_bytes_is_found(
+    path: str, template: str, found: bool
+) -> None:
+    """zigbee2mqtt's configuration.yaml ``network_key: [12, 201, …]`` (the YAML form of
+    the Nix rule): the whole list; the documented example key stays quiet."""
+    value = "[" + ", ".join(str(int(fake.hex_key(1, f"b{i}"), 16)) for i in range(16)) + "]"
+    hits = _rules(template.replace("@V@", value).encode(), path)
+    assert hits == ([("secret-attribute", value.encode())] if found else [])
+    example = "[1, 3, 5, 7, 9, 11, 13, 15, 0, 2, 4, 6, 8, 10, 12, 13]"
+    assert _rules(template.replace("@V@", example).encode(), path) == []
+
+
+@pytest.mark.parametrize(
     ("path", "text"),
     [
         ("wpa_supplicant.conf", 'network={\n  ssid="home"\n  psk="@V@"\n}\n'),
