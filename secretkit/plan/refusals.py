@@ -256,6 +256,7 @@ def nix_reader_route(path: str, sources: Mapping[str, bytes]) -> tuple[str, str]
     must leave it for sops placeholders (Nix cannot read a sops file then); handed to
     a service (``passwordFile = ./pw``) its path is replaced by the sops secret's."""
     import os
+    import shlex
 
     at_eval: list[str] = []
     at_run: list[str] = []
@@ -277,10 +278,13 @@ def nix_reader_route(path: str, sources: Mapping[str, bytes]) -> tuple[str, str]
             "sops file; encrypting this one in place hands it the ciphertext)"
         )
     if at_run:
+        quoted = shlex.quote(path)
         return "run", (
             f"{', '.join(at_run[:3])} hands its path to the configuration: store its content "
-            'with secretkit set, put config.sops.secrets."<name>".path in place of that path '
-            "(owner: the user reading it) and git rm it"
+            f"with `secretkit set secrets/<host>.yaml '[\"<name>\"]' < {quoted}`, declare "
+            'sops.secrets."<name>" (its owner: the user of the program that opens the file; '
+            "root, the default, where systemd does: EnvironmentFile, environmentFiles), put "
+            f"its .path in place of that path and git rm {quoted}"
         )
     return None
 

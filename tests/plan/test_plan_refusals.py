@@ -343,7 +343,9 @@ def test_a_file_nix_reads_is_not_told_to_be_encrypted_in_place() -> None:
     assert 'config.sops.placeholder."<name>" in a sops template' in at_eval
     at_run = other_file_note("hosts/a/pw", sources)
     assert "hosts/a/restic.nix:1 hands its path to the configuration" in at_run
-    assert "git rm it" in at_run
+    assert "`secretkit set secrets/<host>.yaml '[\"<name>\"]' < hosts/a/pw`" in at_run
+    assert "root, the default, where systemd does" in at_run
+    assert at_run.endswith("put its .path in place of that path and git rm hosts/a/pw")
     assert other_file_note("docker/.env", sources) == (
         "docker/.env: not a Nix file; move its secrets by hand"
     )
