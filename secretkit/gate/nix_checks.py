@@ -447,17 +447,24 @@ def check_sops_module(ctx: CheckContext) -> list[CheckResult]:
             )
         )
     shown = ", ".join(sorted(unused)[:3]) + (" …" if len(unused) > 3 else "")
-    if unused and not inventory.hosts and inventory.notes:  # no host found at all
-        note = inventory.notes[0]
+    # files no host imports, while discovery found no host or could not follow an
+    # import: a host may import them there, so "ok" would be said of what was not read
+    from secretkit.plan.advice import unfollowed_imports
+
+    unfollowed = unfollowed_imports(inventory.notes)
+    if unused and ((not inventory.hosts and inventory.notes) or unfollowed):
+        note = (unfollowed or inventory.notes)[0]
+        found = "found no host configuration" if not inventory.hosts else "found no host"
         results.append(
             CheckResult(
                 "sops-nix-module",
                 False,
                 f"cannot verify: {len(unused)} file(s) use sops-nix ({shown}) but secretkit "
-                f"found no host configuration: it could not follow {note.file}: {note.text}",
-                "declare the hosts where secretkit can read them (nixosConfigurations.<name>"
-                " = nixpkgs.lib.nixosSystem { modules = [ … ]; } in flake.nix, or a colmena "
-                "hive; `secretkit hosts list` shows what it reads), then run secretkit check "
+                f"{found} importing them: it could not follow {note.file}: {note.text}",
+                "make what it could not follow something it reads (hosts declared as "
+                "nixosConfigurations.<name> = nixpkgs.lib.nixosSystem { modules = [ … ]; } "
+                "or a colmena hive, imports as paths; `secretkit hosts list` names each "
+                "one), or delete those files if no host uses them; then run secretkit check "
                 "again",
                 tuple(sorted(unused)),
             )

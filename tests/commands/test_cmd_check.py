@@ -363,5 +363,30 @@ def test_sops_nix_users_cannot_be_verified_when_no_host_was_found(tmp_git_repo: 
     assert not point["ok"]
     assert point["message"].startswith(
         "cannot verify: 1 file(s) use sops-nix (modules/sops.nix) but secretkit found "
-        "no host configuration: it could not follow flake.nix: "
+        "no host configuration importing them: it could not follow flake.nix: "
     )
+
+
+def test_sops_nix_users_cannot_be_verified_when_a_hosts_import_was_not_followed(
+    repo: Repo,
+) -> None:
+    """Hosts found, but one's imports could not be followed (dc-bond/nixos-configs'
+    relativeToRoot helper): a file using sops-nix may be imported there, so "ok"
+    would be said of what was not read.  A file no host imports, with every import
+    followed, still passes (named)."""
+    (repo.root / "modules").mkdir()
+    (repo.root / "modules" / "spare.nix").write_text(
+        '{ config, ... }:\n{\n  sops.secrets."spare".sopsFile = ../secrets/observer.yaml;\n}\n'
+    )
+    host = repo.root / "hosts" / "laptop" / "default.nix"
+    host.write_text(
+        host.read_text().replace("{\n", '{\n  imports = [ (rootPath "modules") ];\n', 1)
+    )
+    failed, report = repo.failed_points()
+    assert "sops-nix-module" in failed
+    (point,) = [c for c in report["checks"] if c["id"] == "sops-nix-module" and not c["ok"]]
+    assert point["message"].startswith(
+        "cannot verify: 1 file(s) use sops-nix (modules/spare.nix) but secretkit found no "
+        "host importing them: it could not follow hosts/laptop/default.nix: "
+    )
+    assert "or delete those files if no host uses them" in point["fix"]

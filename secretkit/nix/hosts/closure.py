@@ -283,12 +283,20 @@ class Closure(Evaluator):
 
     def input_anchor(self, v: Val) -> str | None:
         """The flake input a string starts at (``"${nixpkgs}/…"``, ``nixpkgs`` an
-        unbound parameter named like one of flake.nix's inputs), else None."""
+        unbound parameter named like one of flake.nix's inputs; ``"${inputs.x}/…"``,
+        ``"${self.inputs.x}/…"``), else None."""
         first = next((c for c in v.node.named_children if c.type != "comment"), None)
         if v.node.type != "string_expression" or first is None or first.type != "interpolation":
             return None
         inner = next((c for c in first.named_children if c.type != "comment"), None)
         name = v.file.text(inner) if inner is not None else ""
+        if inner is not None and inner.type == "select_expression":  # "${self.inputs.x}/…"
+            parts = (cst.dotted_name(v.file, inner) or "").split(".")
+            if parts[:2] == ["self", "inputs"] and len(parts) > 2:
+                return parts[2]
+            if parts[0] == "inputs" and len(parts) > 1 and v.scope.get("inputs") is None:
+                return parts[1]
+            return None
         if inner is None or inner.type != "variable_expression" or v.scope.get(name) is not None:
             return None
         return name if name in self.flake_inputs() else None

@@ -531,6 +531,35 @@ def test_a_self_path_and_an_inherited_list_reach_their_modules(tmp_path: Path) -
     assert inv.unresolved == []
 
 
+def test_a_module_of_an_input_named_through_inputs_or_self_inputs_is_external(
+    tmp_path: Path,
+) -> None:
+    """``"${self.inputs.nix-grpc-store}/nixos/client.nix"`` (Mic92/dotfiles) and
+    ``"${inputs.x}/…"``: modules of a flake input, not imports discovery failed."""
+    write(
+        tmp_path,
+        {
+            "flake.nix": (
+                "{\n  outputs = { self, nixpkgs, ... }@inputs: {\n"
+                "    nixosConfigurations.box = nixpkgs.lib.nixosSystem {\n"
+                "      specialArgs = { inherit self inputs; };\n"
+                "      modules = [ ./box.nix ];\n    };\n  };\n}\n"
+            ),
+            "box.nix": (
+                "{ self, inputs, ... }:\n{\n  imports = [\n"
+                '    "${self.inputs.grpc}/nixos/client.nix"\n'
+                '    "${inputs.other}/module.nix"\n  ];\n}\n'
+            ),
+        },
+    )
+    inventory = discover(tmp_path)
+    assert inventory.unresolved == []
+    assert sorted(r for _, r in inventory.external) == [
+        "line 4: a module of the flake input grpc",
+        "line 5: a module of the flake input other",
+    ]
+
+
 def test_gen_attrs_over_a_function_of_an_imported_lib_reaches_its_modules(
     tmp_path: Path,
 ) -> None:
