@@ -206,10 +206,24 @@ def _sink(text: str) -> bool:
     console) or ``/proc/…/fd/0`` writes a command."""
     redirect = _REDIRECT.match(text)
     if redirect is None:
-        return any(w in _SINK_WORDS for w in filters.words(text))
+        return any(w in _SINK_WORDS for w in _named(filters.words(text)))
     target = [w for w in filters.words(redirect.group(1)) if w != "stdin"]
     rest = filters.words(text[redirect.end() :])
-    return any(w in _SINK_WORDS for w in (*target, *rest))
+    return any(w in _SINK_WORDS for w in (*target, *_named(rest)))
+
+
+# gpg's key-management commands take a key's id, not a secret: `| gpg --command-fd 0
+# --edit-key <id>` reads commands ("trust", "5", "quit") from the echo
+_KEY_VERBS = frozenset({"edit", "sign", "lsign", "list", "recv", "send", "export", "delete"})
+
+
+def _named(words: list[str]) -> list[str]:
+    """``words`` without a "key" that only names a key-management command."""
+    return [
+        w
+        for i, w in enumerate(words)
+        if not (w in ("key", "keys") and i and words[i - 1] in _KEY_VERBS)
+    ]
 
 
 def _shell_kind(key_words: list[str], sink: str) -> str:

@@ -104,6 +104,13 @@ SHOULD_FLAG: list[Case] = [
         '{ services.home-assistant.config.rest_command.n.headers.Authorization = "Bearer @V@"; }',
         "command-secret",
     ),
+    # a passphrase piped into gpg is one
+    (
+        "gpg-passphrase-fd",
+        fake.password,
+        "{ script = ''\n  echo \"@V@\" | gpg --batch --passphrase-fd 0 -c f\n''; }",
+        "command-secret",
+    ),
     # msmtp's passwordeval (a one-word command name): what it echoes is the password
     (
         "msmtp-passwordeval",
@@ -395,6 +402,13 @@ SHOULD_NOT_FLAG: list[Case] = [
         "authorization-interpolated",
         lambda: "Bearer ${token}",
         '{ headers.Authorization = "@V@"; }',
+        None,
+    ),
+    # answers for gpg's key editor, piped: "key" there names the command, not a secret
+    (
+        "gpg-edit-key-answers",
+        lambda: "trust\\n5\\ny\\nquit",
+        "{ script = ''\n  echo -e \"@V@\" | gpg --command-fd 0 --edit-key 0123ABCD\n''; }",
         None,
     ),
     ("env-names-itself", lambda: "MONGO_PASS", '{ environment = { MONGO_PASS = "@V@"; }; }', None),
