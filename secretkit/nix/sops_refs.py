@@ -221,6 +221,25 @@ def nix_facts(files: Iterable[str], read: Callable[[str], bytes | None]) -> NixF
     return facts
 
 
+def _in_made_value(binding: cst.Binding) -> bool:
+    """The binding is inside a function that makes each secret's options, below the
+    ``secrets`` binding (``sops.secrets = genAttrs names (_: { neededForUsers = true;
+    })``): its name is an option of computed secrets, not a secret's."""
+    if "secrets" in binding.attrpath:
+        return False
+    node = binding.value.parent
+    node = node.parent if node is not None else None
+    while node is not None:
+        if node.type == "function_expression":
+            return True
+        if node.type == "binding":
+            path = node.child_by_field_name("attrpath")
+            if path is not None and "secrets" in (path.text or b"").decode("utf-8", "replace"):
+                return False
+        node = node.parent
+    return False
+
+
 def _read_bindings(facts: NixFacts, path: str, tree: cst.NixTree) -> None:
     declared: dict[str, Declaration] = {}
     facts.host_names += [(path, start, name) for start, name in host_names(tree)]
@@ -243,7 +262,7 @@ def _read_bindings(facts: NixFacts, path: str, tree: cst.NixTree) -> None:
         if len(full) < 3 or full[:2] != ["sops", "secrets"]:
             continue
         name = full[2]
-        if _computed(name):
+        if _computed(name) or _in_made_value(binding):
             facts.dynamic.append(path)
             continue
         decl = declared.get(name)

@@ -37,6 +37,13 @@ CASES: dict[str, tuple[str, dict[str, tuple[str | None, str | None, str | None]]
         {},
         {"a/b", "c", "d"},
     ),
+    # the options every generated secret gets (dc-bond/nixos-configs): no secret names
+    "generated with options": (
+        '{ lib, ... }: { sops.secrets = lib.genAttrs [ "a" "b" ] (_: { neededForUsers = true; '
+        'owner = "x"; }); sops = { secrets = lib.genAttrs [ "c" ] (n: { key = n; }); }; }',
+        {},
+        set(),
+    ),
     "let-bound and computed": (
         '{ config, ... }: let n = "v"; in { sops.secrets.${n} = { }; '
         "w = config.sops.secrets.${n}.path; }",
