@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from secretkit.gate.finding_fix import ALLOW_FILE, finding_fix, mark_works
+from secretkit.gate.finding_fix import ALLOW_FILE, fix_for, mark_works
 from secretkit.git import require_repo
 
 if TYPE_CHECKING:
@@ -342,16 +342,7 @@ def _fix(report: HookReport, finding: Finding, secrets_files: set[str]) -> str:
         return "this file must be encrypted: see its fix below"
     refused = report.refusals.get(id(finding))
     reason, builder, manual = (None, None, None) if refused is None else refused
-    mark = id(finding) not in report.no_mark
-    return finding_fix(
-        finding.path,
-        lambda: finding.fingerprint,
-        reason,
-        builder,
-        rule=finding.rule,
-        mark=mark,
-        manual=manual,
-    )
+    return fix_for(finding, reason, builder, manual, mark=id(finding) not in report.no_mark)
 
 
 # --- hook install / uninstall: what the CLI shows ----------------------------------

@@ -4,6 +4,10 @@ print after each finding (never the value)."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from secretkit.scan.model import Finding
 
 ALLOW_COMMENT = "# secretkit: allow"
 ALLOW_FILE = ".secretkit-allow"  # secretkit.scan.allowlist.ALLOW_FILE (not imported: start-up)
@@ -77,6 +81,26 @@ def finding_fix(
     shown = fingerprint() if callable(fingerprint) else fingerprint
     allow = f"echo {shown} >> {ALLOW_FILE}" if shown else f"add it to {ALLOW_FILE}"
     return f"{move}; if it is not a secret, allowlist it: {allow}"
+
+
+def fix_for(
+    finding: Finding,
+    refusal: str | None,
+    builder: str | None,
+    manual: str | None,
+    *,
+    mark: bool,
+) -> str:
+    """:func:`finding_fix` of one finding (its fingerprint computed only if shown)."""
+    return finding_fix(
+        finding.path,
+        lambda: finding.fingerprint,
+        refusal,
+        builder,
+        rule=finding.rule,
+        mark=mark,
+        manual=manual,
+    )
 
 
 def _in_comment() -> str:

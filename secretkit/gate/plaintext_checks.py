@@ -54,7 +54,7 @@ def check_plaintext_tree(ctx: CheckContext) -> list[CheckResult]:
 
 def _fix_for(ctx: CheckContext, finding: Finding) -> str:
     """The way out for one finding: ``migrate`` only when its planner accepts it."""
-    from secretkit.gate.finding_fix import finding_fix, mark_works
+    from secretkit.gate.finding_fix import fix_for, mark_works
     from secretkit.plan.advice import host_refusal, migrate_refusal, repo_pin
 
     refusal, builder, manual = None, None, None
@@ -76,15 +76,7 @@ def _fix_for(ctx: CheckContext, finding: Finding) -> str:
         if read is not None and (read[0] == "eval" or finding.rule != WHOLE_FILE_RULE):
             manual = read[1]
     mark = mark_works(finding.path, finding.rule, finding.line, source)
-    return finding_fix(
-        finding.path,
-        lambda: finding.fingerprint,
-        refusal,
-        builder,
-        rule=finding.rule,
-        mark=mark,
-        manual=manual,
-    )
+    return fix_for(finding, refusal, builder, manual, mark=mark)
 
 
 def _hash_warning(check_id: str, shown: str, keep: str, path: str) -> CheckResult:
