@@ -483,12 +483,17 @@ def random_looking(value: str) -> bool:
     )
 
 
+def names_itself(name: str, value: str) -> bool:
+    """``MONGO_PASS = "MONGO_PASS"``: a stand-in that names itself, not a secret."""
+    return bool(name) and value.strip().lower() == name.lower()
+
+
 def env_key_kind(name: str, value: str) -> str | None:
     """An environment variable named ``*_KEY`` (``MEILI_MASTER_KEY``,
     ``PAPERLESS_SECRET_KEY``, ``RESTIC_KEY``) holding a generated value: a secret key.
     Names of key ids, GPG/SSH key references and the like are not."""
-    if value.strip().lower() == name.lower():
-        return None  # MONGO_PASS = "MONGO_PASS": a stand-in that names itself
+    if names_itself(name, value):
+        return None
     kind = _env_name_kind(name)
     if kind != "key-if-random":
         return kind

@@ -331,8 +331,8 @@ def _pair_hit(key: str, value: str, fmt: str) -> Hit | None:
         return Hit(0, 0, "password-hash", "password-hash", "low")
     if kind == "password-hash" or filters.not_secret(value, kind=kind):
         return None
-    if value.strip().lower() == key.lower():
-        return None  # MONGO_PASS: MONGO_PASS, a stand-in that names itself
+    if filters.names_itself(key, value):
+        return None
     if filters.hashlike(value) and kind not in filters.HEX_SECRET_KINDS:
         return None
     if fmt in ("text", "shell") and looks_like_code(value):
