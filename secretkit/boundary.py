@@ -130,15 +130,21 @@ def say(text: str) -> None:
 
 def write_lines(out: TextIO, lines: list[str]) -> None:
     """As ``click.echo`` writes lines: ANSI escapes removed when not on a terminal."""
-    if not lines:
+    if lines:
+        write_text(out, "".join(line + "\n" for line in lines))
+
+
+def write_text(out: TextIO, text: str) -> None:
+    """As ``click.echo(text, nl=False)`` writes it: ANSI escapes removed when not on a
+    terminal."""
+    if not text:
         return
     if not out.isatty():
         import re
 
         ansi = re.compile(r"\033\[[0-?]*[ -/]*[@-~]")  # click._compat._ansi_re
-        lines = [ansi.sub("", line) for line in lines]
-    for line in lines:
-        out.write(line + "\n")
+        text = ansi.sub("", text)
+    out.write(text)
     out.flush()
 
 

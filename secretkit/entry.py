@@ -1,23 +1,29 @@
-"""The console script's entry point: ``secretkit hook`` starts without click.
+"""The console script's entry point: ``secretkit hook`` and ``secretkit scan`` start
+without click.
 
 The pre-commit hook runs on every commit, so its start-up is time the user waits
-for (issue 15: ≤ 100 ms).  click and the definitions of every command in
-:mod:`secretkit.cli` cost about 15 ms of it.  When the arguments are exactly the
-hook's own — ``hook [--strict] [--allow-unscanned] [--] [FILE…]``, as the
-pre-commit framework and the plain-git shim pass them, no global option — this
-module runs the hook and prints its report itself, exactly as ``cli.hook`` does.
-Anything else, and any error of the hook, runs the click CLI (:func:`secretkit.cli.invoke`):
-the hook only reads, so running it again there is harmless and the error gets its
-usual line and exit code.  Both run inside the one error boundary
-(:func:`secretkit.boundary.run`), which decides the exit code; the hook's process
-then ends without the interpreter's teardown (:func:`_exit_now`).
+for (issue 15: ≤ 100 ms), and a scan's start-up is part of every scan's time.
+click and the definitions of every command in :mod:`secretkit.cli` cost about 15 ms
+of it.  When the arguments are exactly the hook's own — ``hook [--strict]
+[--allow-unscanned] [--] [FILE…]``, as the pre-commit framework and the plain-git
+shim pass them, no global option — this module runs the hook and prints its report
+itself, exactly as ``cli.hook`` does.  Anything else, and any error of the hook, runs
+the click CLI (:func:`secretkit.cli.invoke`): the hook only reads, so running it
+again there is harmless and the error gets its usual line and exit code.  The same
+holds for ``scan [PATH…] [--staged] [--history] [--format F] [--output F]``
+(:func:`scan_arguments`), except that an error of the scan is not run again: it
+raises what ``cli.scan`` raises, and the boundary words it the same way.  All of it
+runs inside the one error boundary (:func:`secretkit.boundary.run`), which decides
+the exit code; the hook's process then ends without the interpreter's teardown
+(:func:`_exit_now`).
 """
 
 from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import NoReturn
 
 HOOK_FLAGS = ("--strict", "--allow-unscanned")
@@ -39,10 +45,98 @@ def hook_arguments(argv: Sequence[str]) -> tuple[bool, bool, tuple[str, ...]] | 
     return "--strict" in flags, "--allow-unscanned" in flags, files
 
 
+SCAN_FLAGS = ("--staged", "--history")
+SCAN_OPTIONS = ("--format", "--output")  # each takes a value
+SCAN_FORMATS = ("text", "json", "sarif")
+
+
+@dataclass(frozen=True)
+class ScanRequest:
+    """The arguments of ``secretkit scan``, as ``cli.scan`` receives them."""
+
+    paths: tuple[str, ...] = ()
+    staged: bool = False
+    history: bool = False
+    fmt: str = "text"
+    output: str | None = None
+
+
+def scan_arguments(argv: Sequence[str]) -> ScanRequest | None:
+    """The scan's arguments when ``argv`` is ``scan`` with nothing but its own flags,
+    ``--format``/``--output`` (``--x V`` or ``--x=V``) and paths, each read as click
+    reads them (a later ``--format`` wins, ``--`` ends the options); else None, and
+    click reads ``argv`` (global options, ``--help``, an unknown option, a format
+    click would refuse, a missing value)."""
+    if not argv or argv[0] != "scan":
+        return None
+    args = list(argv[1:])
+    paths: list[str] = []
+    given: dict[str, object] = {}
+    while args:
+        arg = args.pop(0)
+        if arg == "--":
+            paths.extend(args)
+            break
+        if arg == "-" or not arg.startswith("-"):
+            paths.append(arg)
+        elif arg in SCAN_FLAGS:
+            given[arg] = True
+        else:
+            name, equals, value = arg.partition("=")
+            if name not in SCAN_OPTIONS:
+                return None
+            if not equals:
+                if not args:
+                    return None
+                value = args.pop(0)
+            if not value or (name == "--format" and value not in SCAN_FORMATS):
+                return None
+            given[name] = value
+    return ScanRequest(
+        paths=tuple(paths),
+        staged="--staged" in given,
+        history="--history" in given,
+        fmt=str(given.get("--format", "text")),
+        output=str(given["--output"]) if "--output" in given else None,
+    )
+
+
+def _engine_valid() -> bool:
+    """Whether ``SECRETKIT_ENGINE`` names an engine (``cli()`` refuses it before any
+    command runs otherwise)."""
+    return os.environ.get("SECRETKIT_ENGINE", "python") in ("", "python", "sops")
+
+
+def _run_scan(request: ScanRequest) -> int:
+    """``cli.scan``: the report on stdout (or in ``--output``), exit 1 with findings."""
+    from pathlib import Path
+
+    from secretkit.boundary import Aborted, write_text
+    from secretkit.commands.scan import scan_report
+    from secretkit.progress import history_progress
+
+    try:
+        result = scan_report(
+            Path.cwd(),
+            request.paths,
+            staged=request.staged,
+            history=request.history,
+            fmt=request.fmt,
+            output=None if request.output is None else Path(request.output),
+            progress=history_progress() if request.history else None,
+        )
+    except KeyboardInterrupt as exc:  # the blank line first, as click's Abort prints it
+        sys.stderr.write("\n")
+        raise Aborted from exc
+    for line in result.lines():
+        write_text(sys.stderr if line.err else sys.stdout, line.text + line.end)
+    return result.exit_code
+
+
 def _run_hook(strict: bool, allow_unscanned: bool, files: tuple[str, ...]) -> int | None:
     """Run the hook and print its report; the exit code, or None when the full CLI
     must run it (an invalid SECRETKIT_ENGINE, any error of the hook)."""
-    if os.environ.get("SECRETKIT_ENGINE", "python") not in ("", "python", "sops"):
+    if not _engine_valid():
         return None  # cli() refuses it before any command runs
     from pathlib import Path
 
@@ -78,13 +172,20 @@ def main(argv: list[str] | None = None) -> NoReturn:
     """Console-script entry point (``secretkit``)."""
     from secretkit.boundary import run, verbose_requested
 
-    request = hook_arguments(sys.argv[1:] if argv is None else argv)
-    if request is None:
+    args = sys.argv[1:] if argv is None else argv
+    body: Callable[[], int | None] | None = None
+    request = hook_arguments(args)
+    if request is not None:
+        hook = request
+        body = lambda: _hook_or_cli(hook, argv)  # noqa: E731
+    elif _engine_valid() and (scan := scan_arguments(args)) is not None:
+        body = lambda: _run_scan(scan)  # noqa: E731
+    if body is None:
         from secretkit.cli import invoke
 
         run(lambda: invoke(argv), verbose=verbose_requested(argv))
     try:
-        run(lambda: _hook_or_cli(request, argv), verbose=verbose_requested(argv))
+        run(body, verbose=verbose_requested(argv))
     except SystemExit as done:
         if argv is None:  # the program itself, not main() called from Python
             _exit_now(done.code)
