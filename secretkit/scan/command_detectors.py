@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 
 from secretkit.lazy_re import lazy
 from secretkit.scan import filters, request_secrets
-from secretkit.scan.detector_types import Context, Match
+from secretkit.scan.detector_types import Context, Match, shortest_match
 from secretkit.scan.match_starts import (
     contains,
     env_assign_starts,
@@ -251,6 +252,9 @@ def _env_starts(text: str) -> list[int]:
     return []
 
 
+# A command's value shorter than this is never reported (so no shorter text is read).
+_SHORTEST = 4
+
 # An echoed literal of this many words is prose (a diceware passphrase has 4 to 8).
 _PROSE_WORDS = 10
 
@@ -262,6 +266,7 @@ class CommandSecret:
     ``FOO_TOKEN=…`` assignments."""
 
     rule: str = "command-secret"
+    shortest: int = field(default=_SHORTEST, init=False)  # (every value it yields)
 
     def find(self, text: str, ctx: Context) -> Iterator[Match]:
         found: list[tuple[int, int, str]] = []
@@ -348,7 +353,7 @@ class CommandSecret:
                         break
         for start, end, kind in found:
             value = text[start:end]
-            if filters.not_secret(value) or len(value) < 4 or value[0] in "([{<$%@-":
+            if filters.not_secret(value) or len(value) < _SHORTEST or value[0] in "([{<$%@-":
                 continue
             if "`" in value:
                 continue  # TOKEN=`cat file`: the shell runs a command, no literal
@@ -358,6 +363,10 @@ class CommandSecret:
 @dataclass(frozen=True)
 class UrlCredentials:
     rule: str = "url-credentials"
+
+    @cached_property
+    def shortest(self) -> int:  # (a value it yields is a group of the pattern's match)
+        return shortest_match(_URL_CREDS)
 
     def find(self, text: str, ctx: Context) -> Iterator[Match]:
         if "@" not in text or not contains(text, "://") or _URL_TAIL.search(text) is None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Protocol
 
 from secretkit.scan.match_starts import matches_at
@@ -45,7 +46,24 @@ class Detector(Protocol):
     @property
     def rule(self) -> str: ...
 
+    @property
+    def shortest(self) -> int:
+        """No text shorter than this many characters holds a match: it is not searched
+        (0: any may)."""
+        ...
+
     def find(self, text: str, ctx: Context) -> Iterator[Match]: ...
+
+
+def shortest_match(pattern: re.Pattern[str]) -> int:
+    """The fewest characters a match of ``pattern`` spans (what re itself computes of
+    a pattern; lookarounds span none), or 0 when re cannot say."""
+    try:
+        from re import _parser  # type: ignore[attr-defined]
+
+        return max(0, int(_parser.parse(pattern.pattern, pattern.flags).getwidth()[0]))
+    except Exception:
+        return 0
 
 
 # Words that large texts are asked about in lower case anyway (the pair readers ask
@@ -66,6 +84,10 @@ class RegexDetector:
     # then tried only there (see :func:`matches_at`).
     starts: Callable[[str], Iterable[int]] | None = None
     severity: str = "high"
+
+    @cached_property
+    def shortest(self) -> int:
+        return shortest_match(self.pattern)
 
     def find(self, text: str, ctx: Context) -> Iterator[Match]:
         if self.needs and not any(n in ctx.lowered for n in self.needs):

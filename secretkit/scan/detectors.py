@@ -13,13 +13,14 @@ import binascii
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cached_property
 
 from secretkit.lazy_re import lazy
 from secretkit.scan import filters
 from secretkit.scan.command_detectors import STARTS as STARTS
 from secretkit.scan.command_detectors import CommandSecret, UrlCredentials
 from secretkit.scan.detector_types import Context as Context
-from secretkit.scan.detector_types import Detector, Match
+from secretkit.scan.detector_types import Detector, Match, shortest_match
 from secretkit.scan.detector_types import RegexDetector as RegexDetector
 from secretkit.scan.match_starts import contains, may_hold, signing_key_starts, word_starts
 from secretkit.scan.vendor_filter import vendor_hint as vendor_hint
@@ -68,6 +69,10 @@ class PrivateKeyBlock:
     rule: str = "private-key"
     kind: str = "private-key"
     pattern: re.Pattern[str] = _PRIVATE_KEY_BEGIN
+
+    @cached_property
+    def shortest(self) -> int:  # (a key block starts with a match of the pattern)
+        return shortest_match(self.pattern)
 
     def find(self, text: str, ctx: Context) -> Iterator[Match]:
         if not may_hold(text, "-----begin") or "-----BEGIN" not in text:

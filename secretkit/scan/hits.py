@@ -7,6 +7,7 @@ from functools import lru_cache
 
 from secretkit.scan import filters
 from secretkit.scan.detectors import DETECTORS, Context, pushover_kind, vendor_rules
+from secretkit.scan.vendor_filter import SHORTEST_VENDOR
 
 ALLOW_MARK = "secretkit: allow"
 # Rules decided by a name (their values were filtered when the hit was made).
@@ -75,14 +76,17 @@ def _token_hits_memo(text: str, ctx: Context, vendor: bool) -> tuple[Hit, ...]:
 
 def _token_hits(text: str, ctx: Context, base: int, vendor: bool) -> list[Hit]:
     hits = []
+    size = len(text)
     for name, detector in DETECTORS.items():
+        if size < detector.shortest:
+            continue  # (a value, a short literal: most formats are longer than it)
         for m in detector.find(text, ctx):
             rule, kind = m.rule, m.kind
             if name == "pushover-token":
                 rule = pushover_kind(ctx, text, m.start)
                 kind = "user-key" if rule == "pushover-user-key" else "token"
             hits.append(Hit(base + m.start, base + m.end, rule, kind, m.severity))
-    rules = vendor_rules(text) if vendor else frozenset()
+    rules = vendor_rules(text) if vendor and size >= SHORTEST_VENDOR else frozenset()
     if rules:
         from secretkit.scan.adapters import detect_secrets
 

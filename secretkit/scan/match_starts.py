@@ -55,9 +55,16 @@ def _literal(needle: str) -> re.Pattern[str]:
     return pattern
 
 
+# Below this many characters ``in`` answers sooner than a remembered answer is found
+# (a value, a literal, a short file: their answers are not carried to another version).
+_SMALL = 256
+
+
 def contains(text: str, needle: str) -> bool:
     """``needle in text``, faster on large texts (and remembered for the text being
-    scanned, see :func:`remembering`)."""
+    scanned, see :func:`remembering`, unless it is small)."""
+    if len(text) < _SMALL:
+        return needle in text
     entry = _scanning.entry
     if entry.text is text:
         known = entry.present.get(needle)
@@ -297,10 +304,11 @@ def lowered(text: str) -> str:
 def may_hold(text: str, word: str) -> bool:
     """False when no spelling of ``word`` (lower-case ASCII) in any case is in ``text``:
     ``word in text.lower()``, asked once per word of the text being scanned; always
-    True for any other text (there asking costs more than it saves)."""
+    True for any other large text (there asking costs more than it saves); asked at
+    once of a small one."""
     entry = _scanning.entry
     if entry.text is not text:
-        return True
+        return len(text) >= _SMALL or word in text.lower()
     known = entry.words.get(word)
     if known is None:
         known = entry.words[word] = contains(lowered(text), word)

@@ -13,9 +13,15 @@ import re
 from collections.abc import Callable
 from functools import lru_cache
 
+from secretkit.lazy_re import lazy
 from secretkit.scan.match_starts import contains, line_test, may_hold
 
 _CASELESS = ("pass", "token", "secret", "key", "cred", "psk", "auth")
+
+# No vendor token is shorter: Slack's ``xox?-<digits>-<word>`` spans 8 characters
+# at least, every other detect-secrets pattern more (a test holds it to the patterns
+# of the installed detect-secrets).  A shorter text is not asked about at all.
+SHORTEST_VENDOR = 8
 
 
 @lru_cache(maxsize=256)
@@ -137,18 +143,42 @@ _VENDOR_TESTS = {
 }
 
 
+# On a short text (a value, a literal) one search answers for many tests at once
+# sooner than asking each: every anchor of _ANCHOR_GROUPS as one pattern, and the
+# patterns every other regex test needs a match of (the AWS key id's anchor, each
+# vendor test's regex) as another; each matches exactly where one of its parts
+# does.  A large text asks about each, and what it learns is remembered and carried
+# to its next version (match_starts.Known).
+_ANY_ANCHOR = lazy(
+    "|".join(re.escape(a) if isinstance(a, str) else a.pattern for _rule, a in _anchor_groups())
+)
+_ANY_TEST = lazy(
+    "|".join(
+        p.pattern
+        for p in (_AWS_ID_ANCHOR, *(regex for c in _VENDOR_REGEXES.values() for regex, _ in c))
+    )
+)
+_SHORT_TEXT = 256
+
+
 def vendor_rules(text: str) -> frozenset[str]:
     """The vendor formats that could match in ``text`` (empty: none can)."""
     rules: set[str] = set()
-    for rule, anchor in _ANCHOR_GROUPS:
-        if rule not in rules and (holds(text, anchor) if isinstance(anchor, str) else anchor(text)):
-            rules.add(rule)
+    short = len(text) < _SHORT_TEXT
+    if not short or _ANY_ANCHOR.search(text) is not None:
+        for rule, anchor in _ANCHOR_GROUPS:
+            if rule not in rules and (
+                holds(text, anchor) if isinstance(anchor, str) else anchor(text)
+            ):
+                rules.add(rule)
     aws = may_hold(text, "aws") and (contains(text, "aws") or contains(text, "AWS"))
-    if (aws and _AWS_SECRET(text)) or _AWS_ID(text):
+    tested = not short or _ANY_TEST.search(text) is not None
+    if (aws and _AWS_SECRET(text)) or (tested and _AWS_ID(text)):
         rules.add("aws-access-key")
-    for rule, tests in _VENDOR_TESTS.items():
-        if any(test(text) for test in tests):
-            rules.add(rule)
+    if tested:
+        for rule, tests in _VENDOR_TESTS.items():
+            if any(test(text) for test in tests):
+                rules.add(rule)
     return frozenset(rules)
 
 

@@ -194,13 +194,19 @@ def test_quoted_pairs_equal_the_character_by_character_reader(remember: bool) ->
 
 
 def test_may_hold_answers_for_the_remembered_text_only() -> None:
-    text = "x" * 10 + "Pa\u017fs \u212aEY T\u0130KEN" + "\r\n"
-    assert may_hold(text, "absent")  # no text remembered: always "maybe"
+    text = "x" * 300 + "Pa\u017fs \u212aEY T\u0130KEN" + "\r\n"
+    assert may_hold(text, "absent")  # a large text not remembered: always "maybe"
     with remembering(text):
         for word in ("absent", "key", "pass", "pa\u017fs", "ti\u0307ken", "x\r"):
             assert may_hold(text, word) == (word in text.lower())
         assert may_hold(text + "", "absent") is (text + "" is not text)
     assert may_hold(text, "absent")  # forgotten on leaving
+
+
+def test_may_hold_asks_a_small_text_at_once() -> None:
+    text = "x" * 10 + "Pa\u017fs \u212aEY T\u0130KEN" + "\r\n"
+    for word in ("absent", "key", "pass", "pa\u017fs", "ti\u0307ken", "x\r"):
+        assert may_hold(text, word) == (word in text.lower())
 
 
 def test_pre_filters_answer_alike_with_and_without_the_remembered_text() -> None:
@@ -338,3 +344,69 @@ def test_a_json_value_key_is_named_by_its_object(newline: str) -> None:
     )
     found = {text[h.start : h.end] for h in scan_text(text, "AccountsSettings.json")}
     assert found == {f"Atna|{access}", f"Atnr|{token}"}
+
+
+def _short_texts() -> list[str]:
+    """Texts under a few hundred characters, tokens among them: every value of the
+    rule table alone and in its template, cut closer and closer to the value, and
+    the generated texts."""
+    from tests.scan.test_scan_rules import SHOULD_FLAG
+
+    out = [text for text in _TEXTS if len(text) < 400]
+    value = fake.chars(_ALNUM, 4, "short")  # a command's shortest value (command-secret)
+    out += [f"TOKEN={value}", f"--psk={value}", f"--pass {value}", value]
+    for _name, build, template, _rule in SHOULD_FLAG:
+        value = build()
+        whole = template.replace("@V@", value)
+        out += [value, whole, value[1:], value[:-1]]
+        at = whole.find(value)
+        out += [whole[max(0, at - cut) : at + len(value) + cut] for cut in (1, 3, 8, 20)]
+    return out
+
+
+_CONTEXTS = [
+    Context(()),
+    Context(("services", "prometheus", "pushover_configs", "token")),
+    Context(("syncthing", "apikey")),
+    Context(("services", "foo", "serviceConfig", "ExecStart")),
+    Context(("environment", "variables", "API_TOKEN")),
+]
+
+
+def test_no_detector_matches_in_a_text_shorter_than_its_shortest_match() -> None:
+    """token_hits does not search a text shorter than a detector's ``shortest``: no
+    text that short ever gives a match, and each detector does match in texts here."""
+    fired: set[str] = set()
+    for text in _short_texts():
+        for ctx in _CONTEXTS:
+            for name, detector in DETECTORS.items():
+                if list(detector.find(text, ctx)):
+                    assert len(text) >= detector.shortest, (name, len(text))
+                    fired.add(name)
+    assert fired == set(DETECTORS)
+    assert all(d.shortest > 0 for d in DETECTORS.values())
+
+
+def test_no_vendor_pattern_matches_fewer_characters_than_shortest_vendor() -> None:
+    from secretkit.scan.adapters.detect_secrets import patterns
+    from secretkit.scan.detector_types import shortest_match
+    from secretkit.scan.vendor_filter import SHORTEST_VENDOR
+
+    widths = {pattern.pattern: shortest_match(pattern) for _rule, pattern in patterns()}
+    assert widths and min(widths.values()) >= SHORTEST_VENDOR, widths
+
+
+def test_short_texts_ask_one_search_for_the_vendor_tests_and_answer_alike(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """vendor_rules asks a short text one search for all anchors (and one for the
+    regex tests) before asking about each; it answers what asking about each does."""
+    from secretkit.scan import vendor_filter
+
+    texts = _short_texts()
+    quick = [vendor_rules(text) for text in texts]
+    monkeypatch.setattr(vendor_filter, "_SHORT_TEXT", 0)  # every text asked about each test
+    assert [vendor_rules(text) for text in texts] == quick
+    assert {
+        "aws-access-key", "github-token", "twilio-key", "discord-bot-token", "slack-token"
+    } <= set().union(*quick)  # fmt: skip
