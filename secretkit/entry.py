@@ -23,7 +23,6 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import NoReturn
 
 HOOK_FLAGS = ("--strict", "--allow-unscanned")
@@ -50,15 +49,22 @@ SCAN_OPTIONS = ("--format", "--output")  # each takes a value
 SCAN_FORMATS = ("text", "json", "sarif")
 
 
-@dataclass(frozen=True)
 class ScanRequest:
-    """The arguments of ``secretkit scan``, as ``cli.scan`` receives them."""
+    """The arguments of ``secretkit scan``, as ``cli.scan`` receives them.  (A plain
+    class: a dataclass costs the hook's start-up the making of its methods.)"""
 
-    paths: tuple[str, ...] = ()
-    staged: bool = False
-    history: bool = False
-    fmt: str = "text"
-    output: str | None = None
+    __slots__ = ("fmt", "history", "output", "paths", "staged")
+
+    def __init__(
+        self,
+        paths: tuple[str, ...] = (),
+        staged: bool = False,
+        history: bool = False,
+        fmt: str = "text",
+        output: str | None = None,
+    ) -> None:
+        self.paths, self.staged, self.history = paths, staged, history
+        self.fmt, self.output = fmt, output
 
 
 def scan_arguments(argv: Sequence[str]) -> ScanRequest | None:

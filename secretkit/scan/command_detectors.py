@@ -8,11 +8,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from functools import cached_property
 
 from secretkit.lazy_re import lazy
 from secretkit.scan import filters, request_secrets
-from secretkit.scan.detector_types import Context, Match, shortest_match
+from secretkit.scan.detector_types import Context, Match
 from secretkit.scan.match_starts import (
     contains,
     env_assign_starts,
@@ -364,9 +363,7 @@ class CommandSecret:
 class UrlCredentials:
     rule: str = "url-credentials"
 
-    @cached_property
-    def shortest(self) -> int:  # (a value it yields is a group of the pattern's match)
-        return shortest_match(_URL_CREDS)
+    shortest: int = field(default=9, init=False)  # shortest_match(_URL_CREDS): its values
 
     def find(self, text: str, ctx: Context) -> Iterator[Match]:
         if "@" not in text or not contains(text, "://") or _URL_TAIL.search(text) is None:

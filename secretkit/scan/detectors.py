@@ -13,14 +13,13 @@ import binascii
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import cached_property
 
 from secretkit.lazy_re import lazy
 from secretkit.scan import filters
 from secretkit.scan.command_detectors import STARTS as STARTS
 from secretkit.scan.command_detectors import CommandSecret, UrlCredentials
 from secretkit.scan.detector_types import Context as Context
-from secretkit.scan.detector_types import Detector, Match, shortest_match
+from secretkit.scan.detector_types import Detector, Match
 from secretkit.scan.detector_types import RegexDetector as RegexDetector
 from secretkit.scan.match_starts import contains, may_hold, signing_key_starts, word_starts
 from secretkit.scan.vendor_filter import vendor_hint as vendor_hint
@@ -69,10 +68,7 @@ class PrivateKeyBlock:
     rule: str = "private-key"
     kind: str = "private-key"
     pattern: re.Pattern[str] = _PRIVATE_KEY_BEGIN
-
-    @cached_property
-    def shortest(self) -> int:  # (a key block starts with a match of the pattern)
-        return shortest_match(self.pattern)
+    shortest: int = 27  # (a key block starts with a match of the pattern)
 
     def find(self, text: str, ctx: Context) -> Iterator[Match]:
         if not may_hold(text, "-----begin") or "-----BEGIN" not in text:
@@ -95,6 +91,7 @@ DETECTORS: dict[str, Detector] = {
         lazy(r"\btskey-(?:[a-z]+-)?[A-Za-z0-9]{6,}-[A-Za-z0-9]{16,}"),
         anchors=("tskey-",),
         starts=lambda text: word_starts(text, ("tskey-",)),
+        shortest=29,
     ),
     "age-secret-key": RegexDetector(
         "age-secret-key",
@@ -102,6 +99,7 @@ DETECTORS: dict[str, Detector] = {
         lazy(r"AGE-SECRET-KEY-1[02-9AC-HJ-NP-Z]{58}"),
         _age_secret_key_valid,
         anchors=("AGE-SECRET-KEY-1",),
+        shortest=74,
     ),
     "private-key": PrivateKeyBlock(),
     "nix-signing-key": RegexDetector(
@@ -111,6 +109,7 @@ DETECTORS: dict[str, Detector] = {
         _nix_signing_key_valid,
         anchors=("==",),
         starts=signing_key_starts,
+        shortest=90,
     ),
     "pushover-token": RegexDetector(
         "pushover-token",
@@ -120,6 +119,7 @@ DETECTORS: dict[str, Detector] = {
         lazy(r"(?<![A-Za-z0-9])([A-Za-z0-9]{30})(?![A-Za-z0-9])"),
         _pushover_valid,
         needs=("pushover",),
+        shortest=30,
     ),
     "syncthing-api-key": RegexDetector(
         "syncthing-api-key",
@@ -127,6 +127,7 @@ DETECTORS: dict[str, Detector] = {
         lazy(r"(?<![A-Za-z0-9-])([A-Za-z0-9]{32})(?![A-Za-z0-9-])"),
         lambda v: _mixed(v) and not filters.hashlike(v),
         needs=("syncthing", "apikey", "api_key", "credentials", "x-api-key"),
+        shortest=32,
     ),
     "command-secret": CommandSecret(),
     "url-credentials": UrlCredentials(),
@@ -139,6 +140,7 @@ DETECTORS: dict[str, Detector] = {
             r"([A-Za-z0-9_-]{60,80})"
         ),
         anchors=("/api/webhooks/",),
+        shortest=111,
     ),
     # A Telegram bot's token, also inside the API URLs scripts call (/bot<token>/sendMessage):
     # detect-secrets' form matches a whole value only
@@ -147,6 +149,7 @@ DETECTORS: dict[str, Detector] = {
         "token",
         lazy(r"(?<![0-9])[0-9]{6,12}:AA[A-Za-z0-9_-]{33}(?![A-Za-z0-9_-])"),
         anchors=(":AA",),
+        shortest=42,
     ),
     # OpenAI's project/service keys (detect-secrets knows only the older T3BlbkFJ form)
     # and Anthropic's keys
@@ -155,12 +158,14 @@ DETECTORS: dict[str, Detector] = {
         "api-key",
         lazy(r"(?<![A-Za-z0-9_-])sk-(?:proj|svcacct|admin)-[A-Za-z0-9_-]{40,}"),
         anchors=("sk-",),
+        shortest=48,
     ),
     "anthropic-api-key": RegexDetector(
         "anthropic-api-key",
         "api-key",
         lazy(r"(?<![A-Za-z0-9_-])sk-ant-(?:api|admin)\d{2}-[A-Za-z0-9_-]{80,}"),
         anchors=("sk-",),  # (asked once for both key formats)
+        shortest=93,
     ),
     # A healthchecks.io ping URL: its UUID, or the project's ping key before a slug, is
     # the only authentication ("each UUID is a secret", healthchecks.io/docs/slug_urls):
@@ -174,6 +179,7 @@ DETECTORS: dict[str, Detector] = {
         ),
         anchors=("hc-ping.com/", "hchk.io/"),
         severity="medium",
+        shortest=32,
     ),
     # OpenVPN's inline credentials: "<auth-user-pass>", the user, the password, the end
     "openvpn-credentials": RegexDetector(
@@ -184,6 +190,7 @@ DETECTORS: dict[str, Detector] = {
             r"[ \t]*([^\s<][^\r\n]*?)[ \t]*\r?\n[ \t]*</auth-user-pass>"
         ),
         anchors=("<auth-user-pass>",),
+        shortest=38,
     ),
 }
 

@@ -387,6 +387,19 @@ def test_no_detector_matches_in_a_text_shorter_than_its_shortest_match() -> None
     assert all(d.shortest > 0 for d in DETECTORS.values())
 
 
+def test_each_detectors_shortest_is_what_re_computes_of_its_pattern() -> None:
+    from secretkit.scan import command_detectors
+    from secretkit.scan.detector_types import shortest_match
+
+    for name, detector in DETECTORS.items():
+        pattern = getattr(detector, "pattern", None)
+        if name == "url-credentials":
+            pattern = command_detectors._URL_CREDS
+        if pattern is not None:
+            assert detector.shortest == shortest_match(pattern) > 0, name
+    assert DETECTORS["command-secret"].shortest == command_detectors._SHORTEST
+
+
 def test_no_vendor_pattern_matches_fewer_characters_than_shortest_vendor() -> None:
     from secretkit.scan.adapters.detect_secrets import patterns
     from secretkit.scan.detector_types import shortest_match
