@@ -122,7 +122,14 @@ def scan_history(
             seen.add(oid)
             if data is None:  # over max_bytes: streamed from git, scanned in pieces
                 large = [(blob.path, oid, _size)]
-                report.findings.extend(scan_large_blobs(top, large, allow, blob.commit, max_bytes))
+                found = scan_large_blobs(top, large, allow, blob.commit, max_bytes)
+                report.findings.extend(found)
+                # remembered like any blob (without spans: scanned again while it has
+                # findings), or the next run would count it neither clean nor flagged
+                if found:
+                    store.record_found(blob.oid, blob.commit, blob.path, [f.rule for f in found])
+                else:
+                    store.record_clean(blob.oid, blob.path)
                 report.stats["files"] += 1
                 report.stats["bytes"] += _size
                 tick(1)

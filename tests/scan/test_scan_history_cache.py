@@ -90,6 +90,29 @@ def test_second_scan_reads_only_flagged_blobs_and_finds_the_same(
     assert len(read) == 2  # the flagged blob and the new one
 
 
+@pytest.mark.parametrize("leak", [True, False])
+def test_a_blob_over_the_size_limit_is_remembered_like_any_other(
+    tmp_git_repo: Path, leak: bool
+) -> None:
+    """A blob too large to hold whole is scanned in pieces; the cache remembers what
+    that gave.  It remembered nothing, so the next run counted the blob neither clean
+    nor flagged and its secret was gone from every later scan (and check)."""
+    for i in range(60):  # the process pool, as on a real history
+        (tmp_git_repo / f"mod{i}.nix").write_text(f"{{ services.x{i}.enable = true; }}\n")
+    token = fake.github_token("large")
+    tail = f"export GITHUB_TOKEN={token}\n" if leak else "echo done\n"
+    (tmp_git_repo / "big.txt").write_text("# filler line of a large file\n" * 400 + tail)
+    commit_all(tmp_git_repo, "big")
+    limit = 4096  # (big.txt is three times that: streamed from git, scanned in pieces)
+    runs = [scan_history(tmp_git_repo, max_bytes=limit) for _ in range(3)]
+    for report in runs:
+        found = [(f.path, f.rule) for f in report.findings]
+        assert found == ([("big.txt", "github-token")] if leak else [])
+        assert report.stats["files"] == runs[0].stats["files"] == 61
+    assert runs[2].stats["cached"] == (60 if leak else 61)
+    assert token not in _cache(tmp_git_repo).read_text()
+
+
 def test_a_flagged_blob_is_rebuilt_from_its_cached_spans_not_scanned_again(
     history: tuple[Path, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
