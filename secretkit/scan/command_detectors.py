@@ -212,6 +212,21 @@ def _sink(text: str) -> bool:
     return any(w in _SINK_WORDS for w in (*target, *_named(rest)))
 
 
+# `wg set wg0 private-key <(echo "…")`: the echo is the file handed to the option or
+# flag named just before the process substitution it fills
+_FED = lazy(r"(?:^|[\s=])-{0,2}([A-Za-z][A-Za-z0-9_-]*)[ \t]*=?[ \t]*<\([ \t]*$")
+
+
+def _fed_to(text: str, start: int) -> str | None:
+    """The kind of secret the option before ``<(`` names, when the command at
+    ``start`` is all of that process substitution's (else None)."""
+    head = text[text.rfind("\n", 0, start) + 1 : start]
+    if "<(" not in head:
+        return None
+    named = _FED.search(head)
+    return filters.secret_name(named.group(1).replace("-", "_")) if named else None
+
+
 # gpg's key-management commands take a key's id, not a secret: `| gpg --command-fd 0
 # --edit-key <id>` reads commands ("trust", "5", "quit") from the echo
 _KEY_VERBS = frozenset({"edit", "sign", "lsign", "list", "recv", "send", "export", "delete"})
@@ -286,7 +301,8 @@ class CommandSecret:
                 value = text[span[0] : span[1]] if span else ""
                 if span is None or "$" in value or "`" in value:
                     continue  # made by the shell at run time, not a literal
-                if value.endswith((":", "=")):
+                fed = _fed_to(text, m.start())  # `private-key <(echo …)`: all the file
+                if value.endswith((":", "=")) and not fed:
                     continue  # a prefix the next command completes (echo -n "base64:")
                 named = _ASSIGNMENT.fullmatch(value)
                 kind = filters.secret_name(named[1]) if named is not None else None
@@ -298,10 +314,10 @@ class CommandSecret:
                 rest = text[m.end() : line_end if line_end != -1 else len(text)]
                 written = _SINK_START.match(rest) is not None
                 sink = written and _sink(rest)
-                if not sink and len(value.split()) >= _PROSE_WORDS:
+                if not sink and not fed and len(value.split()) >= _PROSE_WORDS:
                     continue  # a message a hook prints (ten words and more), not a secret
-                if command_key or sink or (kind is not None and written):
-                    found.append((*span, kind or _shell_kind(key_words, rest)))
+                if command_key or sink or (kind is not None and written) or fed:
+                    found.append((*span, kind or fed or _shell_kind(key_words, rest)))
         if contains(text, "<<") and contains(text, "cat"):
             for m in _finditer("heredoc", text):
                 target = m.group("head") + m.group("tail")

@@ -690,6 +690,12 @@ def test_a_wordy_psk_in_a_wifi_file_is_found(path: str, text: str) -> None:
         (".env", "export DB_PASSWORD='@V@'\n", "secret-attribute"),
         ("prod.env", "API_TOKEN=@V@\n", "secret-attribute"),
         ("run.sh", 'curl -H "x" --token "@V@" https://x\n', "command-secret"),
+        # an echo filling the file an option reads (process substitution)
+        ("wg.sh", 'wg set wg0 private-key <(echo "@V@")\n', "command-secret"),
+        ("wg.sh", "wg set wg0 peer X preshared-key <(printf '%s' '@V@') \\\n", "command-secret"),
+        ("run.sh", "tool --password=<(echo @V@)\n", "command-secret"),
+        ("run.sh", 'diff <(echo "@V@") expected.txt\n', None),
+        ("run.sh", 'source <(echo "@V@")\n', None),
         ("notes.md", "url: https://user:@V@@host.lan/\n", "url-credentials"),
         ("config.yaml", "password: @V@ # secretkit: allow\n", None),
         ("config.yaml", "password: ${DB_PASSWORD}\n", None),
@@ -978,3 +984,12 @@ def test_a_passphrase_file_named_for_one_is_its_whole_line() -> None:
     data = f"{phrase}\n".encode()
     assert _rules(data, "secrets/borg-passphrase") == [("secret-file-text", phrase.encode())]
     assert _rules(data, "secrets/motd") == []  # words only the directory calls secret
+
+
+def test_a_wireguard_key_echoed_into_the_option_that_reads_it_is_found() -> None:
+    """The key ends in "=": an echo's value that does is a prefix a later command
+    completes, except where the echo fills the whole file an option reads."""
+    key = fake.wireguard_private_key("fed")
+    data = f'#!/bin/sh\nwg set wg0 private-key <(echo "{key}")\n'.encode()
+    assert _rules(data, "wg.sh") == [("command-secret", key.encode())]
+    assert _rules(b'#!/bin/sh\necho -n "base64:" > key.txt\n', "mk.sh") == []
