@@ -199,18 +199,33 @@ def main(argv: list[str] | None = None) -> NoReturn:
 
 
 def _exit_now(code: object) -> None:
-    """End the hook's process without the interpreter's teardown (freeing a few hundred
-    modules and the parse trees: ~7 ms of the hook's ~100) once its report is out:
-    stdout and stderr flushed, no other thread, no child process, no exit handler.
-    Returns (and the usual exit follows) when any of that does not hold."""
+    """End the hook's or the scan's process without the interpreter's teardown
+    (freeing a few hundred modules and the parse trees: ~7 ms of the hook's ~100;
+    after a scan's process pool, ~19 ms more) once its report is out: stdout and
+    stderr flushed, no other thread, no child process, no exit handler but those
+    multiprocessing and logging register with nothing to do (no child is left once
+    the pool has shut down, no log handler was made).  Returns (and the usual exit
+    follows) when any of that does not hold."""
     import atexit
     import threading
 
     if not isinstance(code, int) or not 0 <= code <= 255:
         return
-    if threading.active_count() > 1 or "multiprocessing" in sys.modules:
+    if threading.active_count() > 1:
         return
-    if atexit._ncallbacks():
+    handlers = 0  # exit handlers with nothing left to do
+    if "multiprocessing" in sys.modules:
+        import multiprocessing
+
+        if multiprocessing.active_children():
+            return
+        handlers += "multiprocessing.util" in sys.modules
+    logging = sys.modules.get("logging")  # (imported by multiprocessing; flushes handlers)
+    if logging is not None:
+        if getattr(logging, "_handlerList", None) != []:
+            return  # a handler was made: its shutdown may have output to flush
+        handlers += 1
+    if atexit._ncallbacks() > handlers:
         return
     try:
         sys.stdout.flush()

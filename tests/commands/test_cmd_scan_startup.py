@@ -189,3 +189,36 @@ def test_a_clean_scan_of_a_directory_loads_no_click(repo: Path) -> None:
     assert result["code"] == 0 and not result["click"]
     assert json.loads(result["out"])["findings"] == []
     git(repo, "status", "--porcelain")  # (the repository is untouched and still valid)
+
+
+@pytest.mark.parametrize("fmt", ["json", "text"])
+def test_a_scan_through_its_process_pool_ends_with_its_whole_report(
+    tmp_git_repo: Path, fmt: str
+) -> None:
+    """The console script ends a scan without the interpreter's teardown once the pool
+    has shut down (entry._exit_now): the report is whole, the exit code the scan's,
+    and a large report through a pipe arrives complete."""
+    from secretkit.scan.many_files import PARALLEL_MIN_FILES
+
+    secrets = [fake.password(f"pool{i}") for i in range(40)]
+    for i in range(PARALLEL_MIN_FILES + 20):
+        value = secrets[i] if i < len(secrets) else None
+        line = f'  services.x{i}.settings.password = "{value}";\n' if value else ""
+        (tmp_git_repo / f"m{i}.nix").write_text(f"{{\n{line}  services.x{i}.enable = true;\n}}\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SOPS_", "SECRETKIT_"))}
+    env["PYTHONPATH"] = str(ROOT)
+    proc = subprocess.run(
+        [sys.executable, "-m", "secretkit", "scan", "--format", fmt],
+        cwd=tmp_git_repo,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 1, proc.stderr
+    if fmt == "json":
+        report = json.loads(proc.stdout)
+        assert len(report["findings"]) == len(secrets)
+        assert report["stats"]["files"] == PARALLEL_MIN_FILES + 20
+    else:
+        assert proc.stdout.rstrip().endswith("s")  # the summary line, last
+        assert f"{len(secrets)} finding(s)" in proc.stdout
