@@ -174,6 +174,7 @@ def check_plaintext_history(ctx: CheckContext) -> list[CheckResult]:
     ]
     results += _held_by_other_refs(ctx.root, [f for f in findings if id(f) not in live_ids])
     results.extend(_unverified("plaintext-history", report.skipped, load(ctx.root)))
+    results.extend(_partial_history(ctx.root))
     results.extend(_purged_not_rotated(ctx))
     if not any(not r.ok for r in results):
         results.insert(0, CheckResult("plaintext-history", True, "no plaintext secret in history"))
@@ -218,6 +219,37 @@ def _purged_not_rotated(ctx: CheckContext) -> list[CheckResult]:
 
 # Refs whose commits are the repository's history proper (what a push publishes).
 _PUBLISHED_REFS = ("refs/heads/", "refs/tags/", "refs/remotes/")
+
+
+def _partial_history(root: Path) -> list[CheckResult]:
+    """A shallow clone or a graft file: git walks less history, or other parents,
+    than the repository publishes, so what the walk did not see is "cannot verify"."""
+    out = []
+    shallow = run_git(root, "rev-parse", "--is-shallow-repository", check=False)
+    if shallow.returncode == 0 and shallow.stdout.strip() == b"true":
+        out.append(
+            CheckResult(
+                "plaintext-history",
+                False,
+                "cannot verify: this is a shallow clone; the history behind its boundary "
+                "was not read",
+                "fetch the whole history (git fetch --unshallow) and run secretkit check again",
+            )
+        )
+    common = run_git(root, "rev-parse", "--git-common-dir", check=False)
+    base = Path(common.stdout.decode("utf-8", "surrogateescape").strip())
+    if common.returncode == 0 and ((root / base) / "info" / "grafts").exists():
+        out.append(
+            CheckResult(
+                "plaintext-history",
+                False,
+                "cannot verify: .git/info/grafts changes which parents git walks, so the "
+                "history was read as the grafts show it, not as it is published",
+                "remove .git/info/grafts (or make it replace refs, which the scan looks "
+                "through: git replace --convert-graft-file) and run secretkit check again",
+            )
+        )
+    return out
 
 
 def _head_commit(root: Path) -> str | None:

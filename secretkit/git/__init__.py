@@ -29,6 +29,8 @@ def git_env() -> dict[str, str]:
     env["GIT_TERMINAL_PROMPT"] = "0"
     env["GIT_OPTIONAL_LOCKS"] = "0"
     env["LC_ALL"] = "C"
+    # what a push publishes: the objects themselves, never what `git replace` shows
+    env["GIT_NO_REPLACE_OBJECTS"] = "1"
     return env
 
 

@@ -7,6 +7,7 @@ index honours ``GIT_INDEX_FILE`` (see :func:`secretkit.git.git_env`).
 
 from __future__ import annotations
 
+import hashlib
 import subprocess
 import threading
 from collections.abc import Iterable, Iterator
@@ -211,11 +212,29 @@ class HistoryBlob:
 
 def ref_tips(root: Path, *, every_ref: bool = False) -> str:
     """HEAD and every ref (but ``refs/secretkit/*`` unless ``every_ref``) with what it
-    points to, one per line: equal output means an equal history (cheap next to a
-    rev-list)."""
+    points to, one per line, with every worktree's HEAD (``rev-list --all`` walks
+    them) and what a shallow boundary or grafts say: equal output means an equal
+    history (cheap next to a rev-list).  Deepening a shallow clone moves no ref."""
     proc = run_git(root, "show-ref", "--head", check=False)
     lines = proc.stdout.decode("utf-8", "surrogateescape").splitlines()
-    return "\n".join(sorted(line for line in lines if every_ref or " refs/secretkit/" not in line))
+    lines = [line for line in lines if every_ref or " refs/secretkit/" not in line]
+    trees = run_git(root, "worktree", "list", "--porcelain", check=False)
+    lines += [
+        f"worktree {line}"
+        for line in trees.stdout.decode("utf-8", "surrogateescape").splitlines()
+        if line.startswith("HEAD ")
+    ]
+    common = run_git(root, "rev-parse", "--git-common-dir", check=False)
+    if common.returncode == 0:
+        base = Path(common.stdout.decode("utf-8", "surrogateescape").strip())
+        base = base if base.is_absolute() else root / base
+        for name in ("shallow", "info/grafts"):
+            try:
+                data = (base / name).read_bytes()
+            except OSError:
+                continue
+            lines.append(f"{name} {hashlib.sha256(data).hexdigest()}")
+    return "\n".join(sorted(lines))
 
 
 def history_commits(root: Path, *, every_ref: bool = False) -> list[str]:

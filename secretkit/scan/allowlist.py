@@ -83,6 +83,14 @@ class Allowlist:
             self._key = derive_key(commit)
         return self._key
 
+    def identity(self) -> bytes:
+        """What decides which values the entries allow: the entries and, when there
+        are any, the key they are made with (HEAD's root commit: on another root they
+        allow nothing)."""
+        if not self.allowed:
+            return b""
+        return "\n".join(sorted(self.allowed)).encode() + b"\0" + self.key
+
     def fingerprint(self, value: str) -> str:
         """The fingerprint of ``value``: from this process, from the clone's cache, or
         computed (scrypt) and remembered for :meth:`save_fingerprints`."""

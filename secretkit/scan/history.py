@@ -70,7 +70,7 @@ def scan_history(
     started = time.perf_counter()
     top = require_repo(Path(root))
     allow = allowlist.load(top)
-    key = cache_key(allow.allowed, max_bytes)
+    key = cache_key(allow.identity(), max_bytes)
     store = HistoryCache.load(top, key) if use_cache else HistoryCache(None, key)
     from concurrent.futures import ThreadPoolExecutor
 

@@ -52,10 +52,12 @@ def detector_version() -> str:
     return digest.hexdigest()[:32]
 
 
-def cache_key(allowed: frozenset[str], max_bytes: int) -> str:
+def cache_key(allowing: bytes, max_bytes: int) -> str:
+    """What the cached results depend on besides the blobs: the detectors, the size
+    limit and what the allowlist allows (:meth:`~secretkit.scan.allowlist.Allowlist.identity`)."""
     digest = hashlib.sha256(detector_version().encode())
-    digest.update("\n".join(sorted(allowed)).encode())
-    digest.update(str(max_bytes).encode())
+    digest.update(allowing)
+    digest.update(b"\0" + str(max_bytes).encode())
     return digest.hexdigest()[:32]
 
 

@@ -82,7 +82,9 @@ def history_index(
         fresh = [c for c in commits if c not in store.commits]
         known = {oid: HistoryBlob(oid, commit, path) for oid, commit, path in store.blobs()}
         new = {b.oid: b for b in history_blobs(top, fresh)} if fresh else {}
-        blobs = [b for oid, b in known.items() if oid not in new] + list(new.values())
+        # a blob known from before keeps its commit and path (a rename, copy or mode
+        # change in a new commit re-adds it elsewhere): a fresh walk names it there too
+        blobs = list(known.values()) + [b for oid, b in new.items() if oid not in known]
         clean = sum(1 for status in store.entries.values() if status == "-")
     else:
         blobs = history_blobs(top, commits)

@@ -27,10 +27,11 @@ Result = tuple[list[Finding], Skipped | None, int]  # size -1: nothing there to 
 MISSING_BLOB = "its content is missing from the git object store"
 
 
-# What the scan of one content gave, by (the reader its file name picks, digest):
+# What the scan of one content gave, by (what the scan reads of its path, digest):
 # a file's copies (vendored, repeated per host, a tree copied beside itself) are
-# read but not scanned again.  A scan sees only the content and the reader.
-Seen = dict[tuple[str, bytes], list[Finding]]
+# read but not scanned again.  A scan sees only the content and that reading
+# (one_file.reading: the format, and the names the prose and secret-file rules read).
+Seen = dict[tuple[tuple[object, ...], bytes], list[Finding]]
 if TYPE_CHECKING:
     from secretkit.scan.versions import Versions
 
@@ -76,9 +77,9 @@ def scan_file_job(
         return findings, skipped, len(data)
     import hashlib
 
-    from secretkit.scan.formats import file_format
+    from secretkit.scan.one_file import reading
 
-    key = (file_format(path), hashlib.sha256(data).digest())
+    key = (reading(path), hashlib.sha256(data).digest())
     known = seen.get(key)
     if known is None:
         known, _ = scan_bytes(

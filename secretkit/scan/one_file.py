@@ -92,6 +92,18 @@ def _line_parts(pieces: Iterable[bytes], size: int) -> Iterator[bytes]:
         yield buffer
 
 
+def reading(path: str) -> tuple[object, ...]:
+    """All that the scan of a file's bytes reads of its path (:func:`_scan_one`): its
+    format, and what the text reader reads of it (for a Nix file, also as the text its
+    parse errors leave).  Equal bytes at paths that read alike give the same hits, so
+    copies are scanned once."""
+    from secretkit.scan.formats import file_format
+    from secretkit.scan.text_files import path_reading
+
+    fmt = file_format(path)
+    return fmt, path_reading(path), path_reading(path + ".txt") if fmt == "nix" else None
+
+
 def _scan_one(
     path: str,
     data: bytes,

@@ -500,8 +500,6 @@ def _generated(value: str) -> bool:
 def _secret_file_hits(text: str, path: str) -> list[Hit]:
     """The whole text of a one-line file its path names as a secret (a
     ``passwordFile = ./restic-password.txt`` committed next to the configuration)."""
-    from secretkit.scan.nix_positions import name_kind
-
     value = text.strip()
     if not value or len(value) > _SECRET_FILE_MAX or "\n" in value:
         return []
@@ -509,20 +507,38 @@ def _secret_file_hits(text: str, path: str) -> list[Hit]:
         return []
     if len(value) < 16 and not _generated(value):
         return []  # a word ("Done." in a test's post-body-pass.txt), not a generated secret
-    name = path.rsplit("/", 1)[-1].lower()
-    if name.endswith(_NOT_SECRET_FILES) or name.startswith("."):
+    traits = _secret_file_traits(path)
+    if traits is None:
         return []
-    if name.split(".")[0] in ("readme", "license", "notes", "todo", "changelog", "copying"):
-        return []
-    parts = path.lower().split("/")[:-1]
-    named = name_kind(path.lower())
+    named, kept_in_secrets = traits
     if named is None and " " in value:
         return []  # words in a file only its directory calls secret: prose, as likely
-    kind = named or ("secret" if {"secrets", "secret"} & set(parts) else None)
+    kind = named or ("secret" if kept_in_secrets else None)
     if kind is None:
         return []
     start = text.find(value)
     return [Hit(start, start + len(value), "secret-file-text", kind, "high")]
+
+
+def _secret_file_traits(path: str) -> tuple[str | None, bool] | None:
+    """What a one-line file's path says of it: the kind of secret its name names and
+    whether a ``secrets/`` directory holds it; None for a name that is never one."""
+    from secretkit.scan.nix_positions import name_kind
+
+    name = path.rsplit("/", 1)[-1].lower()
+    if name.endswith(_NOT_SECRET_FILES) or name.startswith("."):
+        return None
+    if name.split(".")[0] in ("readme", "license", "notes", "todo", "changelog", "copying"):
+        return None
+    parts = path.lower().split("/")[:-1]
+    return name_kind(path.lower()), bool({"secrets", "secret"} & set(parts))
+
+
+def path_reading(path: str) -> tuple[object, ...]:
+    """All that :func:`scan_text` reads of a path besides its format: whether its text
+    is prose, and what a one-line file's name and directory say.  Equal texts at paths
+    that read alike give the same hits."""
+    return _prose(path), _secret_file_traits(path)
 
 
 # A comment that is one assignment: ``# key = …``, ``#key: …``, ``// "key": …``,

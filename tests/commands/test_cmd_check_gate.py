@@ -237,3 +237,34 @@ def test_two_committed_values_under_one_name_in_one_file_are_told_apart(
     assert any("garage.toml:1 " in m for m in messages), messages
     assert any("garage.toml:2 " in m for m in messages), messages
     assert all(rpc not in m and admin not in m for m in messages)
+
+
+def test_a_shallow_clone_cannot_verify_its_history_until_deepened(
+    tmp_git_repo: Path, tmp_path: Path
+) -> None:
+    (tmp_git_repo / "b.env").write_text(f"TOKEN={fake.github_token('shallow-gate')}\n")
+    commit_all(tmp_git_repo, "token")
+    (tmp_git_repo / "b.env").unlink()
+    (tmp_git_repo / "README.md").write_text("hi\n")
+    commit_all(tmp_git_repo, "gone")
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "-q", "--depth", "1", f"file://{tmp_git_repo}", str(clone))
+    (failed,) = failures(clone, "plaintext-history")
+    assert failed.message.startswith("cannot verify: this is a shallow clone")
+    git(clone, "fetch", "-q", "--unshallow")  # the fix, as printed
+    (failed,) = failures(clone, "plaintext-history")
+    assert failed.message.startswith("a secret was committed: github-token")
+
+
+def test_a_graft_file_cannot_verify_until_turned_into_replace_refs(tmp_git_repo: Path) -> None:
+    (tmp_git_repo / "b.env").write_text(f"TOKEN={fake.github_token('grafted')}\n")
+    commit_all(tmp_git_repo, "token")
+    (tmp_git_repo / "b.env").unlink()
+    (tmp_git_repo / "README.md").write_text("hi\n")
+    head = commit_all(tmp_git_repo, "gone")
+    (tmp_git_repo / ".git" / "info" / "grafts").write_text(head + "\n")  # HEAD: no parent
+    (failed,) = failures(tmp_git_repo, "plaintext-history")
+    assert failed.message.startswith("cannot verify: .git/info/grafts")
+    git(tmp_git_repo, "replace", "--convert-graft-file")  # the fix, as printed
+    (failed,) = failures(tmp_git_repo, "plaintext-history")
+    assert failed.message.startswith("a secret was committed: github-token")

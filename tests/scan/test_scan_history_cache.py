@@ -176,3 +176,103 @@ def test_the_tree_scan_shares_the_cache(history: tuple[Path, str]) -> None:
     (repo / "host.nix").write_text(_nix(secret))  # the secret is back in the tree
     assert len(scan_tree(repo, use_cache=True).findings) == 1
     assert len(scan_tree(repo, use_cache=True).findings) == 1
+
+
+# A run on the cache must find what a run without it finds, whatever moved between them.
+
+
+def _fresh(repo: Path) -> list[tuple[str | None, str, str]]:
+    import shutil
+
+    shutil.rmtree(repo / ".git" / "secretkit", ignore_errors=True)
+    return _found(scan_history(repo))
+
+
+def _paths(report: object) -> list[tuple[str | None, str]]:
+    return sorted((f.commit, f.path) for f in report.findings)  # type: ignore[attr-defined]
+
+
+def test_a_renamed_or_copied_flagged_blob_keeps_its_first_commit_and_path(
+    tmp_git_repo: Path,
+) -> None:
+    """A new commit that adds a known blob at another path (rename, copy) did replace
+    the cached entry: the secret was then judged at the new path only (a one-line file
+    under secrets/ is a secret, as notes.txt it is not) and check passed."""
+    (tmp_git_repo / "secrets").mkdir()
+    (tmp_git_repo / "secrets/token").write_text(fake.password("renamed") + "Zq7\n")
+    (tmp_git_repo / "a.nix").write_text(_nix(fake.password("copied")))
+    first = commit_all(tmp_git_repo, "add")
+    before = _paths(scan_history(tmp_git_repo))
+    assert before == [(first, "a.nix"), (first, "secrets/token")]
+    git(tmp_git_repo, "mv", "secrets/token", "notes.txt")
+    (tmp_git_repo / "a.env").write_text((tmp_git_repo / "a.nix").read_text())
+    commit_all(tmp_git_repo, "rename and copy")
+    cached = _paths(scan_history(tmp_git_repo))
+    assert cached == before
+    assert _found(scan_history(tmp_git_repo)) == _fresh(tmp_git_repo)
+
+
+def test_a_new_root_for_head_drops_the_cache_when_the_allowlist_has_entries(
+    tmp_git_repo: Path,
+) -> None:
+    """The allowlist's entries are made with a key from HEAD's root commit: on another
+    root they allow nothing, so what the cache remembers as allowed must be judged
+    again."""
+    from secretkit.scan import allowlist
+
+    token = fake.github_token("allowed")
+    (tmp_git_repo / "b.env").write_text(f"TOKEN={token}\n")
+    commit_all(tmp_git_repo, "token")
+    print_fp = scan_history(tmp_git_repo).findings[0].fingerprint
+    (tmp_git_repo / allowlist.ALLOW_FILE).write_text(print_fp + "\n")
+    commit_all(tmp_git_repo, "allow")
+    assert _fresh(tmp_git_repo) == []
+    git(tmp_git_repo, "checkout", "-q", "--orphan", "pages")
+    git(tmp_git_repo, "commit", "-q", "--no-verify", "-m", "pages root")
+    cached = _found(scan_history(tmp_git_repo))
+    assert cached == _fresh(tmp_git_repo) != []
+
+
+def test_a_commit_on_another_worktrees_head_is_walked(tmp_git_repo: Path, tmp_path: Path) -> None:
+    (tmp_git_repo / "README.md").write_text("hi\n")
+    commit_all(tmp_git_repo, "readme")
+    assert _found(scan_history(tmp_git_repo)) == []
+    other = tmp_path / "other"
+    git(tmp_git_repo, "worktree", "add", "-q", "--detach", str(other), "HEAD")
+    (other / "b.env").write_text(f"TOKEN={fake.github_token('worktree')}\n")
+    git(other, "add", "b.env")
+    git(other, "commit", "-q", "--no-verify", "-m", "on a detached head")
+    cached = _found(scan_history(tmp_git_repo))
+    assert cached == _fresh(tmp_git_repo) and len(cached) == 1
+
+
+def test_deepening_a_shallow_clone_walks_the_history_it_brings(
+    tmp_git_repo: Path, tmp_path: Path
+) -> None:
+    (tmp_git_repo / "b.env").write_text(f"TOKEN={fake.github_token('shallow')}\n")
+    commit_all(tmp_git_repo, "token")
+    (tmp_git_repo / "b.env").unlink()
+    commit_all(tmp_git_repo, "gone")
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "-q", "--depth", "1", f"file://{tmp_git_repo}", str(clone))
+    assert _found(scan_history(clone)) == []
+    git(clone, "fetch", "-q", "--unshallow")
+    cached = _found(scan_history(clone))
+    assert cached == _fresh(clone) and len(cached) == 1
+
+
+def test_a_replaced_commit_is_read_as_it_is_published(tmp_git_repo: Path) -> None:
+    """`git replace` shows another commit in place of one; a push still sends the
+    original and its blobs, so the scan reads the objects themselves."""
+    (tmp_git_repo / "README.md").write_text("hi\n")
+    commit_all(tmp_git_repo, "readme")
+    (tmp_git_repo / "b.env").write_text(f"TOKEN={fake.github_token('replaced')}\n")
+    leak = commit_all(tmp_git_repo, "token")
+    tree = git(tmp_git_repo, "rev-parse", "HEAD~1^{tree}").strip()
+    stand_in = git(tmp_git_repo, "commit-tree", tree, "-p", "HEAD~1", "-m", "clean").strip()
+    git(tmp_git_repo, "replace", leak, stand_in)
+    (tmp_git_repo / "b.env").unlink()
+    git(tmp_git_repo, "add", "-A")  # (git shows HEAD without b.env: nothing to remove)
+    git(tmp_git_repo, "commit", "-q", "--no-verify", "--allow-empty", "-m", "gone")
+    found = _fresh(tmp_git_repo)
+    assert [(commit, path) for commit, path, _ in found] == [(leak, "b.env")]

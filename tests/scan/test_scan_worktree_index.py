@@ -42,3 +42,23 @@ def test_a_file_deleted_in_the_work_tree_is_left_out_as_git_add_would(
     _repo(tmp_git_repo)
     (tmp_git_repo / "b" / "app.env").unlink()
     assert scan_tree(tmp_git_repo).findings == []  # (the history still holds it)
+
+
+@pytest.mark.parametrize(("use_cache", "jobs"), [(False, 1), (False, None), (True, None)])
+def test_copies_are_scanned_once_only_where_their_paths_read_alike(
+    tmp_git_repo: Path, use_cache: bool, jobs: int | None
+) -> None:
+    """The same bytes are a secret as `secrets/token` (a one-line file its directory
+    calls secret) and nothing as `notes.txt`: a copy's findings come from a scan of
+    a file whose path reads alike, never from one whose path does not."""
+    value = fake.password("copied-file") + "Zq7"
+    (tmp_git_repo / "secrets").mkdir()
+    for name in ("notes.txt", "secrets/token", "secrets/token2", "b/notes.txt"):
+        (tmp_git_repo / name).parent.mkdir(exist_ok=True)
+        (tmp_git_repo / name).write_text(value + "\n")
+    for i in range(60):  # the process pool, whose chunks scan a content once
+        (tmp_git_repo / f"m{i}.nix").write_text(f"{{ services.x{i}.enable = true; }}\n")
+    commit_all(tmp_git_repo, "files")
+    for _ in range(2):  # (the second run reads the cache the first left)
+        report = scan_tree(tmp_git_repo, use_cache=use_cache, jobs=jobs)
+        assert sorted(f.path for f in report.findings) == ["secrets/token", "secrets/token2"]
