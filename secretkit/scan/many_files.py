@@ -27,11 +27,11 @@ Result = tuple[list[Finding], Skipped | None, int]  # size -1: nothing there to 
 MISSING_BLOB = "its content is missing from the git object store"
 
 
-# What the scan of one content gave, by (what the scan reads of its path, digest):
-# a file's copies (vendored, repeated per host, a tree copied beside itself) are
-# read but not scanned again.  A scan sees only the content and that reading
-# (one_file.reading: the format, and the names the prose and secret-file rules read).
-Seen = dict[tuple[tuple[object, ...], bytes], list[Finding]]
+# What the scan of one content gave, by (the reader its file name picks, digest),
+# with the path it was scanned at: a file's copies (vendored, repeated per host, a
+# tree copied beside itself) are read but not scanned again where their paths read
+# alike (one_file.reading: the names the prose and secret-file rules read too).
+Seen = dict[tuple[str, bytes], tuple[str, list[Finding]]]
 if TYPE_CHECKING:
     from secretkit.scan.versions import Versions
 
@@ -77,17 +77,18 @@ def scan_file_job(
         return findings, skipped, len(data)
     import hashlib
 
+    from secretkit.scan.formats import file_format
     from secretkit.scan.one_file import reading
 
-    key = (reading(path), hashlib.sha256(data).digest())
+    key = (file_format(path), hashlib.sha256(data).digest())
     known = seen.get(key)
-    if known is None:
-        known, _ = scan_bytes(
+    if known is None or (known[0] != path and reading(known[0]) != reading(path)):
+        found, _ = scan_bytes(
             path, data, allow=allow, commit=commit, max_bytes=max_bytes, versions=versions
         )
-        seen[key] = known
-        return known, None, len(data)
-    return [replace(f, path=path, commit=commit) for f in known], None, len(data)
+        seen.setdefault(key, (path, found))
+        return found, None, len(data)
+    return [replace(f, path=path, commit=commit) for f in known[1]], None, len(data)
 
 
 def chunk_worker(

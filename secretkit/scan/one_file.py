@@ -9,6 +9,7 @@ vendor token.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from typing import TYPE_CHECKING
@@ -92,6 +93,7 @@ def _line_parts(pieces: Iterable[bytes], size: int) -> Iterator[bytes]:
         yield buffer
 
 
+@functools.lru_cache(maxsize=4096)  # (a first copy's path is asked about again and again)
 def reading(path: str) -> tuple[object, ...]:
     """All that the scan of a file's bytes reads of its path (:func:`_scan_one`): its
     format, and what the text reader reads of it (for a Nix file, also as the text its
@@ -101,7 +103,10 @@ def reading(path: str) -> tuple[object, ...]:
     from secretkit.scan.text_files import path_reading
 
     fmt = file_format(path)
-    return fmt, path_reading(path), path_reading(path + ".txt") if fmt == "nix" else None
+    if fmt == "nix":  # (read as text, path + ".txt", where tree-sitter cannot place it)
+        return fmt, path_reading(path + ".txt")
+    # (the text reader reads more of a path only for the plain-text format)
+    return fmt, path_reading(path) if fmt == "text" else None
 
 
 def _scan_one(

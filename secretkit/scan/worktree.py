@@ -146,13 +146,14 @@ def _scan_tree_cached(
     (``staged``: the index's bytes of tracked files the work tree lacks)."""
     import hashlib
 
+    from secretkit.scan.formats import file_format
     from secretkit.scan.history_cache import HistoryCache, cache_key
     from secretkit.scan.one_file import reading
 
     store = HistoryCache.load(top, cache_key(allow.identity(), max_bytes))
     job_list: list[Job] = []
     pending: list[tuple[str, str]] = []
-    first: dict[tuple[str, tuple[object, ...]], str] = {}  # (blob id, reading) → name scanned
+    first: dict[tuple[str, str], str] = {}  # (blob id, file type) → the name scanned
     copies: dict[str, tuple[int, list[str]]] = {}
     known_clean = 0
     for name in names:
@@ -177,8 +178,8 @@ def _scan_tree_cached(
             known_clean += 1
             continue
         pending.append((oid, name))
-        kept = first.setdefault((oid, reading(name)), name)
-        if kept != name:
+        kept = first.setdefault((oid, file_format(name)), name)
+        if kept != name and reading(kept) == reading(name):
             copies.setdefault(kept, (len(data), []))[1].append(name)
             continue
         job_list.append((name, None, data, None))
