@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from secretkit.scan.allowlist import Allowlist
 from secretkit.scan.model import Finding, ScanReport, Skipped
@@ -31,7 +31,7 @@ MISSING_BLOB = "its content is missing from the git object store"
 # with the path it was scanned at: a file's copies (vendored, repeated per host, a
 # tree copied beside itself) are read but not scanned again where their paths read
 # alike (one_file.reading: the names the prose and secret-file rules read too).
-Seen = dict[tuple[str, bytes], tuple[str, list[Finding]]]
+Seen = dict[tuple[str, bytes], list[Any]]  # [first path, findings, one_line or None]
 if TYPE_CHECKING:
     from secretkit.scan.versions import Versions
 
@@ -78,15 +78,20 @@ def scan_file_job(
     import hashlib
 
     from secretkit.scan.formats import file_format
-    from secretkit.scan.one_file import reading
+    from secretkit.scan.one_file import one_line, reading
 
     key = (file_format(path), hashlib.sha256(data).digest())
     known = seen.get(key)
-    if known is None or (known[0] != path and reading(known[0]) != reading(path)):
+    if known is not None and known[0] != path:
+        if known[2] is None:  # (asked once per content, and only of a repeated one)
+            known[2] = one_line(data)
+        if reading(known[0], known[2]) != reading(path, known[2]):
+            known = None  # the path reads otherwise: scanned at it (the first is kept)
+    if known is None:
         found, _ = scan_bytes(
             path, data, allow=allow, commit=commit, max_bytes=max_bytes, versions=versions
         )
-        seen.setdefault(key, (path, found))
+        seen.setdefault(key, [path, found, None])
         return found, None, len(data)
     return [replace(f, path=path, commit=commit) for f in known[1]], None, len(data)
 

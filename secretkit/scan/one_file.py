@@ -94,19 +94,29 @@ def _line_parts(pieces: Iterable[bytes], size: int) -> Iterator[bytes]:
 
 
 @functools.lru_cache(maxsize=4096)  # (a first copy's path is asked about again and again)
-def reading(path: str) -> tuple[object, ...]:
+def reading(path: str, one_line: bool = True) -> tuple[object, ...]:
     """All that the scan of a file's bytes reads of its path (:func:`_scan_one`): its
-    format, and what the text reader reads of it (for a Nix file, also as the text its
-    parse errors leave).  Equal bytes at paths that read alike give the same hits, so
-    copies are scanned once."""
+    format, and what the text reader reads of it (for a Nix file, as the text its
+    parse errors leave); ``one_line``: whether the text may be a one-line secret file
+    (:func:`secretkit.scan.path_rules.may_be_secret_file`).  Equal bytes at paths that
+    read alike give the same hits, so copies are scanned once."""
     from secretkit.scan.formats import file_format
-    from secretkit.scan.text_files import path_reading
+    from secretkit.scan.path_rules import path_reading
 
     fmt = file_format(path)
     if fmt == "nix":  # (read as text, path + ".txt", where tree-sitter cannot place it)
-        return fmt, path_reading(path + ".txt")
+        return fmt, path_reading(path + ".txt", one_line)
     # (the text reader reads more of a path only for the plain-text format)
-    return fmt, path_reading(path) if fmt == "text" else None
+    return fmt, path_reading(path, one_line) if fmt == "text" else None
+
+
+def one_line(data: bytes) -> bool:
+    """Whether the text of ``data`` may be a one-line secret file (its reading then
+    takes in the name and directory too)."""
+    from secretkit.scan.decode import decode
+    from secretkit.scan.path_rules import may_be_secret_file
+
+    return may_be_secret_file(decode(data).text)
 
 
 def _scan_one(

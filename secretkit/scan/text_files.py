@@ -44,6 +44,7 @@ from secretkit.scan.match_starts import (
     remembering,
     run_start,
 )
+from secretkit.scan.path_rules import prose_file, secret_file_hits
 
 # The bare key and the value end at the last character before the spaces and tabs
 # that precede the ":" / the line's end: written greedily (a lazy ``[^:#]*?`` or
@@ -449,9 +450,9 @@ def scan_text(text: str, path: str, known: Known | None = None) -> list[Hit]:
     is known of the text already (:class:`secretkit.scan.match_starts.Known`), and
     where to leave what the scan learns."""
     fmt = _content_format(text, file_format(path))
-    text, hits = _raw_hits(text, fmt, known, prose=fmt == "text" and _prose(path))
+    text, hits = _raw_hits(text, fmt, known, prose=fmt == "text" and prose_file(path))
     if fmt == "text" and not any(h.rule != _PROSE_RULE for h in hits):
-        hits = hits + _secret_file_hits(text, path)
+        hits = hits + secret_file_hits(text, path)
     kept = []
     for hit in merge(hits):
         value = text[hit.start : hit.end]
@@ -472,73 +473,6 @@ def scan_text(text: str, path: str, known: Known | None = None) -> list[Hit]:
             continue  # a comment, not a commented-out assignment (a token format is kept)
         kept.append(hit)
     return kept
-
-
-_PROSE_SUFFIXES = (".md", ".markdown", ".txt", ".rst", ".org", ".adoc", ".text")
-
-
-def _prose(path: str) -> bool:
-    """Notes, READMEs and messages (commit and tag messages' paths are in parentheses):
-    where a secret is written in a sentence.  Source code has identifiers after names."""
-    name = path.rsplit("/", 1)[-1].lower()
-    return path.startswith("(") or name.endswith(_PROSE_SUFFIXES) or "." not in name
-
-
-# A file that is one secret: named for one (`restic-password.txt`, `wifi-psk`) or kept
-# in a `secrets/` directory, holding one line (a passphrase: a few words at most).
-_SECRET_FILE_MAX = 512
-_NOT_SECRET_FILES = (".age", ".gpg", ".asc", ".enc", ".pub", ".md", ".txt.age", ".sig")
-
-
-def _generated(value: str) -> bool:
-    """A digit, or upper and lower case mixed (two of each), as generators write."""
-    upper = sum(c.isupper() for c in value)
-    lower = sum(c.islower() for c in value)
-    return any(c.isdigit() for c in value) or (upper >= 2 and lower >= 2)
-
-
-def _secret_file_hits(text: str, path: str) -> list[Hit]:
-    """The whole text of a one-line file its path names as a secret (a
-    ``passwordFile = ./restic-password.txt`` committed next to the configuration)."""
-    value = text.strip()
-    if not value or len(value) > _SECRET_FILE_MAX or "\n" in value:
-        return []
-    if len(value.split()) > 8 or not value.isprintable():
-        return []
-    if len(value) < 16 and not _generated(value):
-        return []  # a word ("Done." in a test's post-body-pass.txt), not a generated secret
-    traits = _secret_file_traits(path)
-    if traits is None:
-        return []
-    named, kept_in_secrets = traits
-    if named is None and " " in value:
-        return []  # words in a file only its directory calls secret: prose, as likely
-    kind = named or ("secret" if kept_in_secrets else None)
-    if kind is None:
-        return []
-    start = text.find(value)
-    return [Hit(start, start + len(value), "secret-file-text", kind, "high")]
-
-
-def _secret_file_traits(path: str) -> tuple[str | None, bool] | None:
-    """What a one-line file's path says of it: the kind of secret its name names and
-    whether a ``secrets/`` directory holds it; None for a name that is never one."""
-    from secretkit.scan.nix_positions import name_kind
-
-    name = path.rsplit("/", 1)[-1].lower()
-    if name.endswith(_NOT_SECRET_FILES) or name.startswith("."):
-        return None
-    if name.split(".")[0] in ("readme", "license", "notes", "todo", "changelog", "copying"):
-        return None
-    parts = path.lower().split("/")[:-1]
-    return name_kind(path.lower()), bool({"secrets", "secret"} & set(parts))
-
-
-def path_reading(path: str) -> tuple[object, ...]:
-    """All that :func:`scan_text` reads of a path besides its format: whether its text
-    is prose, and what a one-line file's name and directory say.  Equal texts at paths
-    that read alike give the same hits."""
-    return _prose(path), _secret_file_traits(path)
 
 
 # A comment that is one assignment: ``# key = …``, ``#key: …``, ``// "key": …``,

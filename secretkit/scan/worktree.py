@@ -148,13 +148,14 @@ def _scan_tree_cached(
 
     from secretkit.scan.formats import file_format
     from secretkit.scan.history_cache import HistoryCache, cache_key
-    from secretkit.scan.one_file import reading
+    from secretkit.scan.one_file import one_line, reading
 
     store = HistoryCache.load(top, cache_key(allow.identity(), max_bytes))
     job_list: list[Job] = []
     pending: list[tuple[str, str]] = []
     first: dict[tuple[str, str], str] = {}  # (blob id, file type) → the name scanned
     copies: dict[str, tuple[int, list[str]]] = {}
+    lines: dict[str, bool] = {}  # blob id → one_line(its bytes)
     known_clean = 0
     for name in names:
         full = os.path.join(str(top), name)
@@ -179,7 +180,9 @@ def _scan_tree_cached(
             continue
         pending.append((oid, name))
         kept = first.setdefault((oid, file_format(name)), name)
-        if kept != name and reading(kept) == reading(name):
+        if kept != name and oid not in lines:
+            lines[oid] = one_line(data)  # (asked once per repeated content)
+        if kept != name and reading(kept, lines[oid]) == reading(name, lines[oid]):
             copies.setdefault(kept, (len(data), []))[1].append(name)
             continue
         job_list.append((name, None, data, None))
