@@ -31,7 +31,7 @@ MISSING_BLOB = "its content is missing from the git object store"
 # with the path it was scanned at: a file's copies (vendored, repeated per host, a
 # tree copied beside itself) are read but not scanned again where their paths read
 # alike (one_file.reading: the names the prose and secret-file rules read too).
-Seen = dict[tuple[str, bytes], list[Any]]  # [first path, findings, one_line or None]
+Seen = dict[tuple[str, bool, bytes], list[Any]]  # [first path, findings, one_line or None]
 if TYPE_CHECKING:
     from secretkit.scan.versions import Versions
 
@@ -79,13 +79,17 @@ def scan_file_job(
 
     from secretkit.scan.formats import file_format
     from secretkit.scan.one_file import one_line, reading
+    from secretkit.scan.path_rules import prose_file
 
-    key = (file_format(path), hashlib.sha256(data).digest())
+    fmt = file_format(path)  # (and whether a text is prose: cheap, so part of the key)
+    key = (fmt, fmt == "text" and prose_file(path), hashlib.sha256(data).digest())
     known = seen.get(key)
     if known is not None and known[0] != path:
         if known[2] is None:  # (asked once per content, and only of a repeated one)
             known[2] = one_line(data)
-        if reading(known[0], known[2]) != reading(path, known[2]):
+        # (format and prose are in the key: the name and directory can differ only
+        # for a text that may be a one-line secret file)
+        if known[2] and reading(known[0]) != reading(path):
             known = None  # the path reads otherwise: scanned at it (the first is kept)
     if known is None:
         found, _ = scan_bytes(

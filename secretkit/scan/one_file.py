@@ -114,8 +114,13 @@ def one_line(data: bytes) -> bool:
     """Whether the text of ``data`` may be a one-line secret file (its reading then
     takes in the name and directory too)."""
     from secretkit.scan.decode import decode
-    from secretkit.scan.path_rules import may_be_secret_file
+    from secretkit.scan.path_rules import SECRET_FILE_MAX, may_be_secret_file
 
+    if data.isascii() and not any(mark in data for mark in (b"\0", b"ENC[", b"-----BEGIN")):
+        # (its text is itself, and str.strip strips exactly these of an ASCII text)
+        value = data.strip(b" \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f")
+        if not value or len(value) > SECRET_FILE_MAX or b"\n" in value:
+            return False
     return may_be_secret_file(decode(data).text)
 
 

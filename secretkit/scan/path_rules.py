@@ -20,7 +20,7 @@ def prose_file(path: str) -> bool:
 
 # A file that is one secret: named for one (`restic-password.txt`, `wifi-psk`) or kept
 # in a `secrets/` directory, holding one line (a passphrase: a few words at most).
-_SECRET_FILE_MAX = 512
+SECRET_FILE_MAX = 512
 _NOT_SECRET_FILES = (".age", ".gpg", ".asc", ".enc", ".pub", ".md", ".txt.age", ".sig")
 
 
@@ -35,7 +35,7 @@ def secret_file_hits(text: str, path: str) -> list[Hit]:
     """The whole text of a one-line file its path names as a secret (a
     ``passwordFile = ./restic-password.txt`` committed next to the configuration)."""
     value = text.strip()
-    if not value or len(value) > _SECRET_FILE_MAX or "\n" in value:
+    if not value or len(value) > SECRET_FILE_MAX or "\n" in value:
         return []
     if len(value.split()) > 8 or not value.isprintable():
         return []
@@ -55,13 +55,23 @@ def secret_file_hits(text: str, path: str) -> list[Hit]:
 
 
 def may_be_secret_file(text: str) -> bool:
-    """Whether the one-line secret-file rule could read a path for ``text`` (the
-    conditions on the text, which no path changes); False only where it cannot.  A
-    text holding ciphertext is blanked before the rule reads it: always True."""
+    """Whether :func:`secret_file_hits` could report ``text`` at some path: its
+    conditions on the text (one short printable line, a generated value), and a value
+    the report keeps (``filters.not_secret`` drops it either way otherwise); False only
+    where no path makes a finding of it.  A text holding ciphertext is blanked before
+    the rule reads it: always True."""
+    from secretkit.scan import filters
+
     if "ENC[" in text or "-----BEGIN" in text:
         return True
     value = text.strip()
-    return bool(value) and len(value) <= _SECRET_FILE_MAX and "\n" not in value
+    if not value or len(value) > SECRET_FILE_MAX or "\n" in value:
+        return False
+    if len(value.split()) > 8 or not value.isprintable():
+        return False
+    if len(value) < 16 and not _generated(value):
+        return False
+    return not (filters.not_secret(value, token=True) and filters.not_secret(value, token=False))
 
 
 def _secret_file_traits(path: str) -> tuple[str | None, bool] | None:

@@ -62,3 +62,26 @@ def test_copies_are_scanned_once_only_where_their_paths_read_alike(
     for _ in range(2):  # (the second run reads the cache the first left)
         report = scan_tree(tmp_git_repo, use_cache=use_cache, jobs=jobs)
         assert sorted(f.path for f in report.findings) == ["secrets/token", "secrets/token2"]
+
+
+def test_whether_a_content_may_be_a_one_line_secret_file_is_told_alike_from_its_bytes() -> None:
+    """one_line reads an ASCII content's bytes without decoding it; it answers what
+    the rule's own test answers of the decoded text (a False there would let a copy
+    at a secret's path inherit a clean result)."""
+    from secretkit.scan.decode import decode
+    from secretkit.scan.one_file import one_line
+    from secretkit.scan.path_rules import may_be_secret_file
+
+    value = fake.password("one-line") + "Zq7"
+    contents = [
+        value, f"{value}\n", f"\n\n  {value}  \n\n", f"{value}\n\x1c\x1d", f"{value}\nmore",
+        f"{value}\n\u0085", f"{value}\r\n", " " * 5000 + value, "x" * 600, "", "  \n ",
+        "../../home-manager", "ENC[AES256_GCM,data:x]\n" + value, f"{value}\0",
+        "Done.", "correct horse battery staple", f"{value} {value}\n",
+    ]  # fmt: skip
+    answers = []
+    for text in contents:
+        for data in (text.encode(), text.encode("utf-16")):
+            answers.append(one_line(data))
+            assert one_line(data) == may_be_secret_file(decode(data).text), repr(text[:20])
+    assert True in answers and False in answers
