@@ -135,6 +135,18 @@ def commit_all(repo: Path, message: str = "commit") -> str:
     return git(repo, "rev-parse", "HEAD").strip()
 
 
+def shallow_past_a_token(repo: Path, clone: Path, token: str) -> Path:
+    """``repo`` with ``token`` committed in b.env and removed in the next commit, and
+    ``clone``: a clone of it one commit deep (the token lies behind its boundary)."""
+    (repo / "b.env").write_text(f"TOKEN={token}\n")
+    commit_all(repo, "token")
+    (repo / "b.env").unlink()
+    (repo / "README.md").write_text("hi\n")
+    commit_all(repo, "gone")
+    git(clone.parent, "clone", "-q", "--depth", "1", f"file://{repo}", str(clone))
+    return clone
+
+
 @pytest.fixture
 def sops_fixtures() -> Path:
     """The real-sops fixtures in ../shared (third-party data, never committed here)."""

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from secretkit.commands.check import CheckResult, render, run_check
-from tests.conftest import commit_all, git, need_tool
+from tests.conftest import commit_all, git, need_tool, shallow_past_a_token
 from tests.support import fake
 
 POINTS = ("plaintext-tree", "plaintext-history")
@@ -242,13 +242,8 @@ def test_two_committed_values_under_one_name_in_one_file_are_told_apart(
 def test_a_shallow_clone_cannot_verify_its_history_until_deepened(
     tmp_git_repo: Path, tmp_path: Path
 ) -> None:
-    (tmp_git_repo / "b.env").write_text(f"TOKEN={fake.github_token('shallow-gate')}\n")
-    commit_all(tmp_git_repo, "token")
-    (tmp_git_repo / "b.env").unlink()
-    (tmp_git_repo / "README.md").write_text("hi\n")
-    commit_all(tmp_git_repo, "gone")
-    clone = tmp_path / "clone"
-    git(tmp_path, "clone", "-q", "--depth", "1", f"file://{tmp_git_repo}", str(clone))
+    token = fake.github_token("shallow-gate")
+    clone = shallow_past_a_token(tmp_git_repo, tmp_path / "clone", token)
     (failed,) = failures(clone, "plaintext-history")
     assert failed.message.startswith("cannot verify: this is a shallow clone")
     git(clone, "fetch", "-q", "--unshallow")  # the fix, as printed

@@ -12,7 +12,7 @@ from secretkit.git import objects
 from secretkit.scan import history_cache
 from secretkit.scan.history import scan_history
 from secretkit.scan.worktree import scan_tree
-from tests.conftest import commit_all, git
+from tests.conftest import commit_all, git, shallow_past_a_token
 from tests.support import fake
 
 
@@ -249,12 +249,7 @@ def test_a_commit_on_another_worktrees_head_is_walked(tmp_git_repo: Path, tmp_pa
 def test_deepening_a_shallow_clone_walks_the_history_it_brings(
     tmp_git_repo: Path, tmp_path: Path
 ) -> None:
-    (tmp_git_repo / "b.env").write_text(f"TOKEN={fake.github_token('shallow')}\n")
-    commit_all(tmp_git_repo, "token")
-    (tmp_git_repo / "b.env").unlink()
-    commit_all(tmp_git_repo, "gone")
-    clone = tmp_path / "clone"
-    git(tmp_path, "clone", "-q", "--depth", "1", f"file://{tmp_git_repo}", str(clone))
+    clone = shallow_past_a_token(tmp_git_repo, tmp_path / "clone", fake.github_token("shallow"))
     assert _found(scan_history(clone)) == []
     git(clone, "fetch", "-q", "--unshallow")
     cached = _found(scan_history(clone))
