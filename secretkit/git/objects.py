@@ -7,10 +7,11 @@ index honours ``GIT_INDEX_FILE`` (see :func:`secretkit.git.git_env`).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import subprocess
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Hashable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -248,10 +249,17 @@ def history_commits(root: Path, *, every_ref: bool = False) -> list[str]:
 
 
 def history_blobs(
-    root: Path, commits: list[str] | None = None, *, every_ref: bool = False
+    root: Path,
+    commits: list[str] | None = None,
+    *,
+    every_ref: bool = False,
+    reading: Callable[[str], Hashable] | None = None,
 ) -> list[HistoryBlob]:
     """Every distinct blob added or modified by any commit reachable from any ref
-    (merges included, against each parent), once, with a commit and path that hold it.
+    (merges included, against each parent), once, with the oldest commit and a path
+    that hold it.  ``reading``: a blob is listed once for each distinct
+    ``reading(path)`` of the paths it was added at (what a scan reads of a path:
+    bytes published as ``notes.txt`` and as ``secrets/token`` are judged at both).
 
     ``refs/secretkit/*`` — the local backups ``purge`` keeps of the history it
     rewrote — are left out: they exist to hold the old secrets until the user drops
@@ -275,6 +283,9 @@ def history_blobs(
         input="".join(f"{c}\n" for c in listed).encode(),
     )
     found: dict[str, HistoryBlob] = {}
+    # the blobs added at paths of two readings or more: oid -> reading -> blob
+    split: dict[str, dict[Hashable, HistoryBlob]] = {}
+    read = functools.cache(reading) if reading is not None else None
     tokens = proc.stdout.split(b"\0")
     commit = ""
     i = 0
@@ -288,12 +299,23 @@ def history_blobs(
                 continue
             oid = meta[3].decode()
             # rev-list lists newest first: the last commit seen is the oldest.
-            found[oid] = HistoryBlob(oid, commit, name)
+            blob = HistoryBlob(oid, commit, name)
+            if read is not None:  # (a reading is asked only where a blob has two paths)
+                readings = split.get(oid)
+                if readings is not None:
+                    readings[read(name)] = blob
+                elif oid in found and found[oid].path != name:
+                    split[oid] = {read(found[oid].path): found[oid], read(name): blob}
+            found[oid] = blob
         else:
             if token.strip():
                 commit = token.decode().strip()
             i += 1
-    return list(found.values())
+    if not split:
+        return list(found.values())
+    return [
+        b for oid, blob in found.items() for b in (split[oid].values() if oid in split else [blob])
+    ]
 
 
 def root_commits(root: Path) -> list[str]:

@@ -41,8 +41,10 @@ def scan_history(
     every_ref: bool = False,
     use_cache: bool = True,
 ) -> ScanReport:
-    """Every blob of every commit reachable from any ref, each distinct blob once;
-    findings carry the (oldest) commit that added the blob.  purge's backup refs are
+    """Every blob of every commit reachable from any ref, each distinct blob once for
+    each path it was added at that a scan reads differently (``notes.txt`` and
+    ``secrets/token``; :func:`~secretkit.scan.history_run.alike`); findings carry the
+    (oldest) commit that added the blob there.  purge's backup refs are
     left out unless ``every_ref``.  Commit and tag messages, tags of blobs or trees and
     notes are read as well (:func:`message_jobs`, :func:`tag_findings`).
 
@@ -60,10 +62,12 @@ def scan_history(
         BATCH_FILES,
         Pool,
         Started,
+        alike,
         finish_batch,
         heartbeat,
         history_index,
         rebuild,
+        settle,
         start_batch,
     )
 
@@ -82,8 +86,10 @@ def scan_history(
     report = ScanReport()
     report.stats["files"] += clean
     report.stats["cached"] = clean  # known clean from the cache: not read again
-    todo: dict[str, HistoryBlob] = {}
-    for blob in blobs:
+    todo: dict[str, list[HistoryBlob]] = {}  # oid -> the paths it is to be judged at
+    # the versions of one path one after the other: each blob is scanned from the
+    # version before it (scan.versions), in the same worker
+    for blob in sorted(blobs, key=lambda b: b.path):
         state = store.known(blob.oid, blob.path)
         if state == "clean":
             if not clean:
@@ -93,12 +99,9 @@ def scan_history(
             reason = store.skip_reason(blob.oid, blob.path) or "skipped"
             report.skipped.append(Skipped(f"{blob.commit[:12]}:{blob.path}", reason))
         else:
-            todo[blob.oid] = blob
-    # the versions of one path one after the other: each blob is scanned from the
-    # version before it (scan.versions), in the same worker
-    todo = dict(sorted(todo.items(), key=lambda item: item[1].path))
+            todo.setdefault(blob.oid, []).append(blob)
     total = len(blobs) + clean
-    done = [total - len(todo)]
+    done = [total - sum(len(members) for members in todo.values())]
 
     def tick(n: int) -> None:
         done[0] += n
@@ -106,7 +109,7 @@ def scan_history(
             progress(done[0], total)
 
     tick(0)
-    batch: list[tuple[HistoryBlob, bytes]] = []
+    batch: list[tuple[list[HistoryBlob], bytes]] = []
     size = 0
     jobs = messages.result()
     with (
@@ -115,55 +118,53 @@ def scan_history(
     ):
         # commit messages first: the workers scan them while git reads the first blobs
         in_messages = pool.start(jobs, allow, max_bytes)
-        running: deque[tuple[list[tuple[HistoryBlob, bytes]], Started]] = deque()
+        running: deque[tuple[list[tuple[list[HistoryBlob], bytes]], Started]] = deque()
         seen: set[str] = set()
         for oid, _size, data in read_blobs_limited(top, todo, max_bytes):
-            blob = todo[oid]
             seen.add(oid)
-            if data is None:  # over max_bytes: streamed from git, scanned in pieces
-                large = [(blob.path, oid, _size)]
-                found = scan_large_blobs(top, large, allow, blob.commit, max_bytes)
-                report.findings.extend(found)
-                # remembered like any blob (without spans: scanned again while it has
-                # findings), or the next run would count it neither clean nor flagged
-                if found:
-                    store.record_found(blob.oid, blob.commit, blob.path, [f.rule for f in found])
-                else:
-                    store.record_clean(blob.oid, blob.path)
-                report.stats["files"] += 1
-                report.stats["bytes"] += _size
-                tick(1)
-                continue
-            spans = store.spans(blob.oid, blob.path)
-            if spans is not None:
-                try:
-                    report.findings.extend(rebuild(blob, data, spans, allow))
-                    report.stats["files"] += 1
-                    report.stats["cached"] += 1
+            for group in alike(todo[oid], data):  # each group scanned once, at its first
+                blob = group[0]
+                tick(len(group) - 1)
+                if data is None:  # over max_bytes: streamed from git, scanned in pieces
+                    large = [(blob.path, oid, _size)]
+                    found = scan_large_blobs(top, large, allow, blob.commit, max_bytes)
+                    # remembered like any blob (without spans: scanned again while it has
+                    # findings), or the next run would count it neither clean nor flagged
+                    settle(group, report, store, found, None, _size)
                     tick(1)
                     continue
-                except (KeyError, TypeError, ValueError):
-                    pass  # a damaged entry: scan the blob again
-            batch.append((blob, data))
-            size += len(data)
-            if size >= BATCH_BYTES or len(batch) >= BATCH_FILES:
-                # two batches in flight: the workers never wait for git or for this
-                # process to gather results
-                running.append((batch, start_batch(batch, allow, max_bytes, pool)))
-                batch, size = [], 0
-                if len(running) > 1:
-                    finish_batch(*running.popleft(), report, store, tick)
+                spans = store.spans(blob.oid, blob.path)
+                if spans is not None:
+                    try:
+                        found = rebuild(blob, data, spans, allow)
+                    except (KeyError, TypeError, ValueError):
+                        pass  # a damaged entry: scan the blob again
+                    else:
+                        settle(group, report, store, found, None, 0, spans)
+                        report.stats["cached"] += len(group)
+                        tick(1)
+                        continue
+                batch.append((group, data))
+                size += len(data)
+                if size >= BATCH_BYTES or len(batch) >= BATCH_FILES:
+                    # two batches in flight: the workers never wait for git or for this
+                    # process to gather results
+                    running.append((batch, start_batch(batch, allow, max_bytes, pool)))
+                    batch, size = [], 0
+                    if len(running) > 1:
+                        finish_batch(*running.popleft(), report, store, tick)
         if batch:
             running.append((batch, start_batch(batch, allow, max_bytes, pool)))
         while running:
             finish_batch(*running.popleft(), report, store, tick)
         for findings, _skipped, _size in in_messages.results():
             report.findings.extend(findings)
-    for oid, blob in todo.items():  # git could not give it: never silence
+    for oid, members in todo.items():  # git could not give it: never silence
         if oid not in seen:  # remembered so a later run asks git for it again
-            report.skipped.append(Skipped(f"{blob.commit[:12]}:{blob.path}", MISSING_BLOB))
-            store.record_skip(blob.oid, blob.commit, blob.path, MISSING_BLOB)
-            tick(1)
+            for blob in members:
+                report.skipped.append(Skipped(f"{blob.commit[:12]}:{blob.path}", MISSING_BLOB))
+                store.record_skip(blob.oid, blob.commit, blob.path, MISSING_BLOB)
+                tick(1)
     store.save()
     report.findings.extend(tag_findings(top, allow))
     report.findings.sort(key=lambda f: (f.path, f.commit or "", f.start))

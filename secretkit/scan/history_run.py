@@ -7,7 +7,7 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Hashable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -80,18 +80,49 @@ def history_index(
     if store.commits and store.commits <= current:
         # history only grew: walk the new commits; the cache knows every older blob
         fresh = [c for c in commits if c not in store.commits]
-        known = {oid: HistoryBlob(oid, commit, path) for oid, commit, path in store.blobs()}
-        new = {b.oid: b for b in history_blobs(top, fresh)} if fresh else {}
-        # a blob known from before keeps its commit and path (a rename, copy or mode
-        # change in a new commit re-adds it elsewhere): a fresh walk names it there too
-        blobs = list(known.values()) + [b for oid, b in new.items() if oid not in known]
+        known = {
+            (oid, walk_reading(path)): HistoryBlob(oid, commit, path)
+            for oid, commit, path in store.blobs()
+        }
+        walked = history_blobs(top, fresh, reading=walk_reading) if fresh else []
+        new = {(b.oid, walk_reading(b.path)): b for b in walked}
+        # a blob known from before keeps its commit and path where a new commit adds it
+        # again at a path that reads alike (a rename, copy or mode change): a fresh walk
+        # names it there too
+        blobs = list(known.values()) + [b for item, b in new.items() if item not in known]
         clean = sum(1 for status in store.entries.values() if status == "-")
     else:
-        blobs = history_blobs(top, commits)
+        blobs = history_blobs(top, commits, reading=walk_reading)
         store.keep_only({store.item(b.oid, b.path) for b in blobs})
         clean = 0
     store.set_commits(current, tips)
     return blobs, clean
+
+
+def walk_reading(path: str) -> Hashable:
+    """What a scan of a blob may read of ``path`` whatever the blob holds
+    (:func:`secretkit.scan.one_file.reading` of a text that may be a one-line secret
+    file): the walk lists a blob once per distinct reading of its paths."""
+    from secretkit.scan.one_file import reading
+
+    return reading(path, True)
+
+
+def alike(members: list[HistoryBlob], data: bytes | None) -> list[list[HistoryBlob]]:
+    """``members`` (one blob at paths the walk reads apart) in groups whose paths read
+    alike for this content (:func:`secretkit.scan.one_file.reading`; a content that
+    cannot be a one-line secret file reads only its format and prose flag): each group
+    is scanned once, at its first member, and the others are recorded alike.  ``data``
+    None (a blob too large to hold): grouped as the walk grouped them."""
+    if len(members) == 1:
+        return [members]
+    from secretkit.scan.one_file import one_line, reading
+
+    line = one_line(data) if data is not None else True
+    groups: dict[object, list[HistoryBlob]] = {}
+    for blob in members:
+        groups.setdefault(reading(blob.path, line), []).append(blob)
+    return list(groups.values())
 
 
 @contextlib.contextmanager
@@ -211,15 +242,16 @@ class Started:
 
 
 def start_batch(
-    batch: list[tuple[HistoryBlob, bytes]], allow: Allowlist, max_bytes: int, pool: Pool
+    batch: list[tuple[list[HistoryBlob], bytes]], allow: Allowlist, max_bytes: int, pool: Pool
 ) -> Started:
-    """Begin scanning one batch of blobs (:func:`finish_batch` takes the results)."""
-    jobs: list[Job] = [(blob.path, None, data, blob.commit) for blob, data in batch]
+    """Begin scanning one batch of blobs, each at the first of its group of paths that
+    read alike (:func:`alike`; :func:`finish_batch` takes the results)."""
+    jobs: list[Job] = [(group[0].path, None, data, group[0].commit) for group, data in batch]
     return pool.start(jobs, allow, max_bytes, step=64, distinct=True)
 
 
 def finish_batch(
-    batch: list[tuple[HistoryBlob, bytes]],
+    batch: list[tuple[list[HistoryBlob], bytes]],
     started: Started,
     report: ScanReport,
     store: HistoryCache,
@@ -227,16 +259,35 @@ def finish_batch(
 ) -> None:
     """The results of one batch, each attributed to its blob (for the cache)."""
     results = started.results(tick)
-    for (blob, _data), (findings, skipped, size) in zip(batch, results, strict=True):
-        report.findings.extend(findings)
+    for (group, data), (findings, skipped, size) in zip(batch, results, strict=True):
+        reason = skipped.reason if skipped is not None else None
+        spans = _spans(findings, data) if findings else None
+        settle(group, report, store, findings, reason, size, spans)
+
+
+def settle(
+    group: list[HistoryBlob],
+    report: ScanReport,
+    store: HistoryCache,
+    findings: list[Finding],
+    skipped: str | None,
+    size: int,
+    spans: list[dict[str, object]] | None = None,
+) -> None:
+    """What the scan of a group's first member gave (:func:`alike`): its findings are
+    reported once, and every member is recorded in the cache (so a later run reads
+    them alike) and counted; a skip is reported for each member, as a later run
+    reports what the cache holds."""
+    report.findings.extend(findings)
+    report.stats["bytes"] += size if skipped is None else 0  # (read once)
+    rules = [f.rule for f in findings]
+    for blob in group:
         if skipped is not None:
-            report.skipped.append(Skipped(f"{blob.commit[:12]}:{blob.path}", skipped.reason))
-            store.record_skip(blob.oid, blob.commit, blob.path, skipped.reason)
+            report.skipped.append(Skipped(f"{blob.commit[:12]}:{blob.path}", skipped))
+            store.record_skip(blob.oid, blob.commit, blob.path, skipped)
+            continue
+        report.stats["files"] += 1
+        if findings:
+            store.record_found(blob.oid, blob.commit, blob.path, rules, spans)
         else:
-            report.stats["files"] += 1
-            report.stats["bytes"] += size
-            if findings:
-                rules = [f.rule for f in findings]
-                store.record_found(blob.oid, blob.commit, blob.path, rules, _spans(findings, _data))
-            else:
-                store.record_clean(blob.oid, blob.path)
+            store.record_clean(blob.oid, blob.path)

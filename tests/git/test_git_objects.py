@@ -73,6 +73,29 @@ def test_history_blobs_each_once_with_oldest_commit_and_merges(tmp_git_repo: Pat
     assert root_commits(tmp_git_repo) == [first]
 
 
+def test_history_blobs_once_per_reading_of_their_paths(tmp_git_repo: Path) -> None:
+    """With ``reading``, a blob is listed once for each distinct reading of the paths
+    it was added at, each with the oldest commit that added it at such a path."""
+    (tmp_git_repo / "a.nix").write_text("one\n")
+    first = commit_all(tmp_git_repo, "first")
+    (tmp_git_repo / "notes.txt").write_text("one\n")
+    second = commit_all(tmp_git_repo, "second")
+    (tmp_git_repo / "b.nix").write_text("one\n")  # reads as a.nix does
+    (tmp_git_repo / "todo.txt").write_text("one\n")  # reads as notes.txt does
+    (tmp_git_repo / "c.env").write_text("one\n")
+    third = commit_all(tmp_git_repo, "third")
+
+    def extension(path: str) -> str:
+        return path.rsplit(".", 1)[-1]
+
+    blobs = history_blobs(tmp_git_repo, reading=extension)
+    assert sorted((extension(b.path), b.commit) for b in blobs) == sorted(
+        [("nix", first), ("txt", second), ("env", third)]
+    )
+    assert {b.path for b in blobs} == {"a.nix", "notes.txt", "c.env"}
+    assert [(b.path, b.commit) for b in history_blobs(tmp_git_repo)] == [("a.nix", first)]
+
+
 def test_empty_repository(tmp_git_repo: Path) -> None:
     assert history_blobs(tmp_git_repo) == []
     assert root_commits(tmp_git_repo) == []

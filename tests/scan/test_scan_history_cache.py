@@ -197,7 +197,8 @@ def test_a_renamed_or_copied_flagged_blob_keeps_its_first_commit_and_path(
 ) -> None:
     """A new commit that adds a known blob at another path (rename, copy) did replace
     the cached entry: the secret was then judged at the new path only (a one-line file
-    under secrets/ is a secret, as notes.txt it is not) and check passed."""
+    under secrets/ is a secret, as notes.txt it is not) and check passed.  (A copy at a
+    path that reads alike, b.nix, is not reported again.)"""
     (tmp_git_repo / "secrets").mkdir()
     (tmp_git_repo / "secrets/token").write_text(fake.password("renamed") + "Zq7\n")
     (tmp_git_repo / "a.nix").write_text(_nix(fake.password("copied")))
@@ -205,7 +206,7 @@ def test_a_renamed_or_copied_flagged_blob_keeps_its_first_commit_and_path(
     before = _paths(scan_history(tmp_git_repo))
     assert before == [(first, "a.nix"), (first, "secrets/token")]
     git(tmp_git_repo, "mv", "secrets/token", "notes.txt")
-    (tmp_git_repo / "a.env").write_text((tmp_git_repo / "a.nix").read_text())
+    (tmp_git_repo / "b.nix").write_text((tmp_git_repo / "a.nix").read_text())
     commit_all(tmp_git_repo, "rename and copy")
     cached = _paths(scan_history(tmp_git_repo))
     assert cached == before
