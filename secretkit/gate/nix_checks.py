@@ -381,11 +381,10 @@ def _where_modules_are(ctx: CheckContext, host: Host, inventory: Inventory) -> t
         # in flake.nix the name must be one of the outputs' arguments (bubylou's binds
         # `inputs @ { nixpkgs, … }`: sops-nix was an undefined variable there)
         needs = "sops-nix among the outputs arguments, " if hive[0] == "flake.nix" else ""
-        return (
-            f"colmena's defaults.imports in {hive[0]}",
-            SOPS_MODULE,
-            f" ({needs}{_FLAKE_INPUT})",
-        )
+        where = f"colmena's defaults.imports in {hive[0]}"
+        if not (ctx.root / "flake.nix").is_file():  # a hive without a flake: no input
+            return where, NO_FLAKE_MODULE, ""
+        return where, SOPS_MODULE, f" ({needs}{_FLAKE_INPUT})"
     entry = host.entry_modules[0].as_posix() if host.entry_modules else f"host {host.name}"
     return f"the imports of {entry}", NO_FLAKE_MODULE, ""
 

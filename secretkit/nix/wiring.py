@@ -304,7 +304,8 @@ def wire_modules(
         wiring.notes.append(
             f"cannot tell whether {', '.join(h.name for h in unknown)} import sops-nix's "
             f"NixOS module: it is not among the modules secretkit can read, but may come "
-            f"through one it cannot{where}; if it does not, add {MODULE} to their modules"
+            f"through one it cannot{where}; if it does not, add "
+            f"{MODULE if tree is not None else NO_FLAKE_MODULE} to their modules"
         )
     sites: dict[tuple[str, int, int], list[str]] = {}
     by_hand: list[str] = []
@@ -382,8 +383,11 @@ def _wire_hive(flake: _Flake, names: list[str]) -> bool:
         else None
     )
     ref = flake.ref() if hive is not None else None
+    # without a flake there is no input to name: the module's own path (a hive.nix of
+    # niv or npins sources may name a pinned copy instead)
+    named_as = MODULE if tree is not None else NO_FLAKE_MODULE
     by_hand = (
-        f"cannot wire sops-nix for {', '.join(sorted(names))}: add {MODULE} to colmena's "
+        f"cannot wire sops-nix for {', '.join(sorted(names))}: add {named_as} to colmena's "
         "defaults.imports by hand"
     )
     if tree is None or hive is None or ref is None:

@@ -278,3 +278,31 @@ def test_the_sops_module_fix_for_a_colmena_flake_names_the_outputs_argument(
     assert not result.ok
     assert "colmena's defaults.imports in flake.nix" in result.fix
     assert "sops-nix among the outputs arguments" in result.fix
+
+
+def test_the_sops_module_fix_for_a_hive_without_a_flake_names_the_module_path(
+    tmp_git_repo: Path,
+) -> None:
+    """hive.nix with npins sources: there is no flake input; the fix is the module's
+    path (which host discovery then recognises)."""
+    from secretkit.gate.nix_checks import check_sops_module
+    from secretkit.nix.wiring import NO_FLAKE_MODULE
+
+    hive = (
+        "let sources = import ./npins; in {\n  meta.nixpkgs = import sources.nixpkgs { };\n"
+        "  defaults = { ... }: { imports = [ IMPORT ]; };\n"
+        "  box = { ... }: { imports = [ ./box.nix ]; };\n}\n"
+    )
+    (tmp_git_repo / "hive.nix").write_text(hive.replace("IMPORT", ""))
+    (tmp_git_repo / "box.nix").write_text(
+        "{ config, ... }: { sops.secrets.x = { }; x = config.sops.secrets.x.path; }\n"
+    )
+    git(tmp_git_repo, "add", "-A")
+    (result,) = check_sops_module(CheckContext(root=tmp_git_repo, judge=SopsJudge()))
+    assert not result.ok
+    assert "colmena's defaults.imports in hive.nix" in result.fix
+    assert NO_FLAKE_MODULE in result.fix and "nixosModules" not in result.fix
+    (tmp_git_repo / "hive.nix").write_text(hive.replace("IMPORT", NO_FLAKE_MODULE))
+    git(tmp_git_repo, "add", "-A")
+    (result,) = check_sops_module(CheckContext(root=tmp_git_repo, judge=SopsJudge()))
+    assert result.ok, result.message

@@ -371,3 +371,57 @@ def test_a_host_whose_modules_may_bring_sops_nix_is_not_edited_but_named(tmp_pat
         "as the module inputs.hardware.nixosModules.common-cpu-amd); if it does not, add "
         "sops-nix.nixosModules.sops to their modules"
     ]
+
+
+# --- a colmena hive without a flake (hive.nix with niv/npins sources) ------------------
+
+PLAIN_HIVE = """let
+  sources = import ./npins;
+in
+{
+  meta.nixpkgs = import sources.nixpkgs { };
+  defaults = { ... }: { imports = [ ./base.nix IMPORT ]; };
+  web = import ./hosts/web.nix;
+  networking = { ... }: { imports = [ ./hosts/networking.nix ]; };
+}
+"""
+
+
+def test_a_hive_without_a_flake_is_told_the_module_path_not_a_flake_output(
+    tmp_path: Path,
+) -> None:
+    """Without a flake there is no ``sops-nix`` input to name: the by-hand line gives
+    the module's path, and once it is there (as written) the hosts count as wired."""
+    nodes = {f"hosts/{h}.nix": NODE.replace("NAME", h) for h in ("web", "networking")}
+    files = {"hive.nix": PLAIN_HIVE.replace("IMPORT", ""), "base.nix": COMMON, **nodes}
+    root = _repo(tmp_path, files)
+    plan = _wire_in_place(root)
+    (note,) = [n for n in plan.notes if "cannot wire" in n]
+    assert wiring.NO_FLAKE_MODULE in note and "nixosModules" not in note
+    hosts = discover(root).hosts
+    assert {h.imports_sops_nix() for h in hosts.values()} == {False}
+    hive = PLAIN_HIVE.replace("IMPORT", wiring.NO_FLAKE_MODULE)  # the line, followed
+    (root / "hive.nix").write_text(hive)
+    proc = subprocess.run([need_tool("nix-instantiate"), "--parse", str(root / "hive.nix")])
+    assert proc.returncode == 0
+    assert {h.imports_sops_nix() for h in discover(root).hosts.values()} == {True}
+    assert not [n for n in _wire_in_place(root).notes if "sops-nix" in n and "cannot" in n]
+
+
+@pytest.mark.parametrize(
+    "module",
+    ['"${sources.sops-nix}/modules/sops"', '"${(import ./npins).sops-nix}/modules/sops/"'],
+)
+def test_a_pinned_sops_nix_source_counts_as_its_module(tmp_path: Path, module: str) -> None:
+    nodes = {f"hosts/{h}.nix": NODE.replace("NAME", h) for h in ("web", "networking")}
+    files = {"hive.nix": PLAIN_HIVE.replace("IMPORT", module), "base.nix": COMMON, **nodes}
+    root = _repo(tmp_path, files)
+    assert {h.imports_sops_nix() for h in discover(root).hosts.values()} == {True}
+
+
+def test_a_module_path_of_another_source_is_still_not_known(tmp_path: Path) -> None:
+    nodes = {f"hosts/{h}.nix": NODE.replace("NAME", h) for h in ("web", "networking")}
+    module = '"${sources.agenix}/modules/age.nix"'
+    files = {"hive.nix": PLAIN_HIVE.replace("IMPORT", module), "base.nix": COMMON, **nodes}
+    root = _repo(tmp_path, files)
+    assert {h.imports_sops_nix() for h in discover(root).hosts.values()} == {None}

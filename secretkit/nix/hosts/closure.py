@@ -10,6 +10,7 @@ scanned from a work list, once each, so an import chain of any length is fine.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +23,10 @@ from secretkit.nix.hosts.files import File
 from secretkit.nix.hosts.model import Note
 
 _IMPORT_FUNCS = ("import", "builtins.import", "callPackage", "pkgs.callPackage")
+# "${builtins.fetchTarball "…/sops-nix/archive/….tar.gz"}/modules/sops",
+# "${sources.sops-nix}/modules/sops" (niv, npins): a source of sops-nix, its NixOS module
+_SOPS_NIX_PATH = re.compile(r'(?s)^"\$\{.*sops-nix.*\}/modules/sops/?"$')
+SOPS_NIX_SOURCE = "<sops-nix/modules/sops>"  # (the name host.imports_sops_nix knows)
 _MODULE_LISTS = ("imports", "sharedModules")
 
 
@@ -174,6 +179,10 @@ class Closure(Evaluator):
             source = self.input_anchor(target) if text is None else None
             if source is not None:  # "${nixpkgs}/nixos/modules/…": not this repository
                 self.note_external(target.file, node, f"a module of the flake input {source}")
+                return
+            if text is None and _SOPS_NIX_PATH.search(target.file.text(node)):
+                # sops-nix's module without flakes: "${<sops-nix source>}/modules/sops"
+                self.note_external(target.file, node, SOPS_NIX_SOURCE)
                 return
             if text is None:
                 self.note(target.file, node, f"module path built from {self.describe(target)}")
