@@ -176,12 +176,24 @@ def _pairs(text: str, fmt: str) -> Iterator[tuple[str, int, int]]:
             key = m.group("key").strip('"')
             if not _secretish(key):
                 continue
+            if key == "key" and fmt == "ini" and _rclone_b2(text, m.start()):
+                key = "b2_app_key"  # rclone's B2 remote: `key` is the application key
             span = _unquote(m.group("value"), fmt)
             if span:
                 base = m.start("value")
                 yield key, base + span[0], base + span[1]
     else:
         yield from _quoted_pairs(text, shell=fmt == "shell")
+
+
+_B2_TYPE = re.compile(r"(?m)^[ \t]*type[ \t]*=[ \t]*b2[ \t]*$")
+
+
+def _rclone_b2(text: str, at: int) -> bool:
+    """Whether the INI section holding ``at`` is an rclone remote of ``type = b2``."""
+    start = text.rfind("\n[", 0, at) + 1
+    end = text.find("\n[", at)
+    return _B2_TYPE.search(text, start, len(text) if end == -1 else end) is not None
 
 
 _YAML_KEY = re.compile(r"[ \t]*(?:-[ \t]+)?([A-Za-z_][\w-]*)[ \t]*:[ \t]*$")

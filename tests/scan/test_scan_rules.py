@@ -72,6 +72,13 @@ SHOULD_FLAG: list[Case] = [
         '{ environment.etc."nix/key".text = "@V@"; }',
         "nix-signing-key",
     ),
+    (
+        "rclone-b2-etc-file",
+        lambda: fake.password("b2"),
+        "{ environment.etc.\"rclone/rclone.conf\".text = ''\n"
+        "  [b2]\n  type = b2\n  key = @V@\n''; }",
+        "secret-attribute",
+    ),
     ("github", fake.github_token, '{ x = "@V@"; }', "github-token"),
     ("aws", fake.aws_access_key_id, '{ x = "@V@"; }', "aws-access-key"),
     ("slack", fake.slack_bot_token, '{ x = "@V@"; }', "slack-token"),
@@ -751,6 +758,15 @@ def test_a_wordy_psk_in_a_wifi_file_is_found(path: str, text: str) -> None:
             "secret-attribute",
         ),
         ("app.yaml", "tls:\n  key: @V@\nsort:\n  key: @V@\n", None),
+        # rclone's B2 remote: its `key` is the application key; another remote's is not
+        (
+            "rclone.conf",
+            "[nas]\ntype = sftp\n\n[b2]\ntype = b2\naccount = 0024a8\nkey = @V@\n",
+            "secret-attribute",
+        ),
+        ("rclone/rclone.conf", "[b2]\nkey = @V@\ntype = b2\n", "secret-attribute"),
+        ("rclone.conf", "[b2]\ntype = b2\n\n[nas]\ntype = sftp\nkey = @V@\n", None),
+        ("app.ini", "[cache]\nkey = @V@\n", None),
         # a comment line above a pair is not part of its key (this one names a hash)
         ("config.yaml", "# the hash is below\npassword: @V@\n", "secret-attribute"),
         ("k.yaml", "- encryption: true\n  items:\n    key: @V@\n", None),
