@@ -90,6 +90,7 @@ ROUTES: dict[str, Route] = {
         "wireguard", "Wireguard", ("networking.wireguard", "networking.wg-quick")
     ),
     "tailscale-authkey": Route("tailscale", "Tailscale", ("services.tailscale",)),
+    "tailscale-authkey-file": Route("tailscale", "AUTHKEY_FILE", ("services.tailscale",)),
     "ddclient-password": Route("ddclient", "ENTRY", ("services.ddclient",)),
     "k3s-token": Route("k3s", "K3S", ("services.k3s",)),
     "rke2-token": Route("k3s", "RKE2", ("services.rke2",)),

@@ -1,4 +1,5 @@
-"""A tailscale auth key in ``extraUpFlags`` → ``authKeyFile``."""
+"""A tailscale auth key in ``extraUpFlags``, or given ``authKeyFile`` as a store file →
+``authKeyFile`` from sops."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from secretkit.nix.catalogue.base import (
     delete_node,
     match,
 )
+from secretkit.nix.catalogue.write_text import WriteTextRoute
 from secretkit.sensitive import Sensitive
 
 
@@ -65,3 +67,17 @@ class Tailscale:
             options=[OptionSpec(option, emit.secret_ref(name), True)],
             defines=[option],
         )
+
+
+# ``authKeyFile = pkgs.writeText "…" "<key>"``: the same reader (a root oneshot), so
+# the sops file stays root's 0400 (the catch-all would leave it 0444, reader unknown).
+AUTHKEY_FILE = WriteTextRoute(
+    key="tailscale-authkey-file",
+    description=(
+        'services.tailscale.authKeyFile given pkgs.writeText "…" "<key>" → the sops '
+        "secret's path (tailscaled-autoconnect, a root oneshot, reads it)"
+    ),
+    reader=Tailscale.reader,
+    patterns=("services.tailscale.authKeyFile",),
+    unit="tailscaled-autoconnect.service",
+)

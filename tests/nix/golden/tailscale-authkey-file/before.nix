@@ -1,0 +1,7 @@
+{ config, pkgs, ... }:
+{
+  services.tailscale = {
+    enable = true;
+    authKeyFile = pkgs.writeText "ts-key" "@TS_AUTHKEY@";
+  };
+}
