@@ -136,7 +136,8 @@ def assignment_hits(lit: Value) -> list[Hit]:
 # network key, sixteen numbers), under a secret's name.  No string holds it, so the
 # literal rules never see it.
 _LIST_START = lazy(rb"=[ \t\r\n]*\[(?=[ \t\r\n]*\d)")
-_BYTES = lazy(rb"(?:[ \t\r\n]*\d{1,3}){8,64}[ \t\r\n]*\]")
+# (each number ends where its digits do: "1234…" is not read as 1, 23, 4… in every way)
+_BYTES = lazy(rb"(?:[ \t\r\n]*\d{1,3}(?!\d)){8,64}[ \t\r\n]*\]")
 _NAME_BEFORE = lazy(rb"([A-Za-z_][\w'-]*)[ \t]*\Z")
 
 

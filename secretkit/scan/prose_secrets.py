@@ -39,7 +39,9 @@ _PAIR = lazy(
 _HEX = lazy(r"(?:0x)?[0-9A-Fa-f]+")
 # Words and numbers run together (getTokenFromFile2, correct-horse-7): an identifier
 # in a sentence about code, or an example's stand-in; a generated value has short runs.
-_WORDY = lazy(r"(?:[A-Za-z][a-z]{2,}|[0-9]+|[_.-])+")
+# Each word and number runs to its end (the lookaheads): one way to read a value, so a
+# failing match gives up at once (read in every way, 32 digits and "=" took minutes).
+_WORDY = lazy(r"(?:[A-Za-z][a-z]{2,}(?![a-z])|[0-9]+(?![0-9])|[_.-])+")
 # An example's value says what it stands for: sk-abc123secretkey456, dummy-token-123
 _DEMO = lazy(r"(?i)secret|passw|token|example|sample|dummy|fake|test|changeme|xxx")
 _MIN = 16
