@@ -87,6 +87,11 @@ class NotARepoError(UserError):
     """The command needs a git repository and there is none."""
 
 
+class HistoryUnreadable(UserError):
+    """git cannot walk the whole history (a ref or a worktree's HEAD names an object
+    the repository lacks): what it would show was not read."""
+
+
 class IntegrityError(SecretkitError):
     """MAC mismatch, tampered or truncated file, no identity decrypts: exit 4."""
 

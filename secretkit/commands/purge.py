@@ -111,19 +111,19 @@ def _require_branch(root: Path) -> None:
 def unrewritable(findings: list[Finding]) -> list[tuple[str, str]]:
     """What git-filter-repo cannot rewrite, with the command that removes it: tags of
     blobs or trees and annotated tag messages that hold a secret."""
-    from secretkit.scan.history import tag_of
+    from secretkit.scan.history import ref_removal, tag_of
 
     out: dict[str, str] = {}
     for finding in findings:
         ref = tag_of(finding.path)
         if ref is not None:
-            name = ref.removeprefix("refs/tags/")
+            name, delete = ref_removal(ref)
             what = (
-                f"tag {name}: its message holds a secret"
+                f"{name}: a tag message on it holds a secret"
                 if finding.path.startswith("(message of ")
-                else f"tag {name} points straight at content holding a secret"
+                else f"{name} points straight at content holding a secret"
             )
-            out.setdefault(what, f"git tag -d {name}")
+            out.setdefault(what, delete)
     return sorted(out.items())
 
 

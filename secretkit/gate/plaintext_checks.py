@@ -142,20 +142,25 @@ def check_plaintext_history(ctx: CheckContext) -> list[CheckResult]:
         )
         shown = item.describe(preview=True)
         results.append(_hash_warning("plaintext-history", shown, keep, item.paths[0]))
-    from secretkit.scan.history import tag_of
+    from secretkit.scan.history import ref_removal, tag_of
 
     tagged = [f for f in live if tag_of(f.path) is not None and f.kind != "password-hash"]
     for ref in dict.fromkeys(tag_of(f.path) or "" for f in tagged):
-        name = ref.removeprefix("refs/tags/")
+        what, delete = ref_removal(ref)
+        pushed = ref.removeprefix("refs/tags/")
+        remotes = (
+            ""  # purge's backups are never pushed but by --mirror
+            if what.startswith("backup")
+            else f" (and on each remote it was pushed to: git push --delete <remote> {pushed})"
+        )
         items = group_findings([f for f in tagged if tag_of(f.path) == ref])
         results.append(
             CheckResult(
                 "plaintext-history",
                 False,
-                f"tag {name} holds {len(items)} secret(s) no commit holds (a tag of a blob or "
-                f"tree, or its message): {'; '.join(i.describe() for i in items[:3])}",
-                f"rotate it at its provider, then delete the tag: git tag -d {name} "
-                f"(and on each remote it was pushed to: git push --delete <remote> {name})",
+                f"{what} holds {len(items)} secret(s) no commit holds (in a blob or tree it "
+                f"points at, or a tag's message): {'; '.join(i.describe() for i in items[:3])}",
+                f"rotate it at its provider, then delete the {what.split()[0]}: {delete}{remotes}",
                 tuple(dict.fromkeys(p for i in items for p in i.paths)),
             )
         )

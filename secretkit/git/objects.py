@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import re
+import shlex
 import subprocess
 import threading
 from collections.abc import Callable, Hashable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from secretkit.errors import UserError
+from secretkit.errors import HistoryUnreadable, UserError
 from secretkit.git import _SAFE, git_env, run_git
 
 REGULAR_MODES = frozenset({"100644", "100755"})
@@ -244,8 +246,38 @@ def history_commits(root: Path, *, every_ref: bool = False) -> list[str]:
     exclude = [] if every_ref else ["--exclude=refs/secretkit/*"]
     revs = run_git(root, "rev-list", *exclude, "--all", check=False)
     if revs.returncode != 0:
-        return []
+        raise unreadable_history(root, revs.stderr)
     return revs.stdout.decode().split()
+
+
+def unreadable_history(root: Path, stderr: bytes) -> HistoryUnreadable:
+    """The error for a history walk git refused, with the way out: a ref or a linked
+    worktree's HEAD naming a missing object is removed (it holds nothing git can
+    read); anything else is for ``git fsck`` to name."""
+    lines = stderr.decode("utf-8", "replace").strip().splitlines()
+    said = lines[-1] if lines else "git rev-list failed"
+    bad = re.search(r"(?:bad|missing) object (?:\S+ for )?(\S+)", said)
+    ref = bad.group(1) if bad else None
+    if ref is not None and ref.startswith("worktrees/") and ref.endswith("/HEAD"):
+        common = run_git(root, "rev-parse", "--git-common-dir", check=False)
+        base = root / common.stdout.decode("utf-8", "surrogateescape").strip()
+        try:
+            gitdir = base / ref.rsplit("/", 1)[0] / "gitdir"
+            where: Path | None = Path(gitdir.read_text(encoding="utf-8").strip()).parent
+        except OSError:
+            where = None
+        fix = (
+            f"git worktree remove --force {shlex.quote(str(where))} (its HEAD names no commit)"
+            if where is not None
+            else "git worktree prune, or repair that worktree's HEAD"
+        )
+    elif ref is not None and ref.startswith("refs/"):
+        fix = f"git update-ref -d {shlex.quote(ref)} (it names an object this repository lacks)"
+    else:
+        fix = "git fsck names what is broken; repair it"
+    return HistoryUnreadable(
+        f"git cannot walk the whole history: {said}", hint=f"{fix}, then run again"
+    )
 
 
 def history_blobs(
@@ -369,7 +401,7 @@ def commit_messages(root: Path, *, every_ref: bool = False) -> list[Message]:
     exclude = [] if every_ref else ["--exclude=refs/secretkit/*"]
     proc = run_git(root, "log", *exclude, "--all", "-z", "--format=%H%n%B", check=False)
     if proc.returncode != 0:
-        return []
+        raise unreadable_history(root, proc.stderr)
     out = []
     for record in proc.stdout.split(b"\0"):
         sha, _, text = record.partition(b"\n")
@@ -380,26 +412,46 @@ def commit_messages(root: Path, *, every_ref: bool = False) -> list[Message]:
 
 @dataclass(frozen=True)
 class TaggedObject:
-    """A tag (``ref``) that points, directly or through a tag object, at ``oid`` of
-    ``kind`` (``blob``/``tree``/``commit``); ``tag`` is the annotated tag object, if any."""
+    """A ref that points at a tag object, a blob or a tree (``ref``), with the object
+    it finally points at: ``oid`` of ``kind`` (``blob``/``tree``/``commit``), and the
+    tag objects on the way (``tags``, outermost first: a tag of a tag is read through)."""
 
     ref: str
     kind: str
     oid: str
-    tag: str | None
+    tags: tuple[str, ...] = ()
+
+    @property
+    def tag(self) -> str | None:
+        return self.tags[0] if self.tags else None
 
 
-def tags(root: Path) -> list[TaggedObject]:
-    """Every ref under ``refs/tags/`` with the object it finally points at."""
-    fmt = "%(refname)%00%(objecttype)%00%(objectname)%00%(*objecttype)%00%(*objectname)"
-    proc = run_git(root, "for-each-ref", f"--format={fmt}", "refs/tags/")
+_MAX_TAG_DEPTH = 64
+
+
+def tags(root: Path, *, every_ref: bool = False) -> list[TaggedObject]:
+    """Every ref (not only ``refs/tags/``: ``git push --mirror`` sends them all; purge's
+    backups only with ``every_ref``) that points at a tag object, a blob or a tree,
+    with what it finally points at.  Refs of commits are left to the commit walk."""
+    fmt = "%(refname)%00%(objecttype)%00%(objectname)"
+    proc = run_git(root, "for-each-ref", f"--format={fmt}")
     out = []
     for line in proc.stdout.decode("utf-8", "surrogateescape").splitlines():
-        ref, kind, oid, peeled_kind, peeled = (line.split("\0") + [""] * 5)[:5]
-        if kind == "tag":
-            out.append(TaggedObject(ref, peeled_kind, peeled, oid))
-        else:
-            out.append(TaggedObject(ref, kind, oid, None))
+        ref, kind, oid = (line.split("\0") + [""] * 3)[:3]
+        if ref.startswith("refs/secretkit/") and not every_ref:
+            continue
+        chain: list[str] = []
+        while kind == "tag" and len(chain) < _MAX_TAG_DEPTH:
+            chain.append(oid)
+            header = run_git(root, "cat-file", "tag", oid).stdout.partition(b"\n\n")[0]
+            fields = dict(
+                line.split(" ", 1)
+                for line in header.decode("utf-8", "replace").splitlines()
+                if " " in line
+            )
+            oid, kind = fields.get("object", ""), fields.get("type", "")
+        if chain or kind in ("blob", "tree"):
+            out.append(TaggedObject(ref, kind, oid, tuple(chain)))
     return out
 
 

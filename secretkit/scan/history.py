@@ -166,7 +166,7 @@ def scan_history(
                 store.record_skip(blob.oid, blob.commit, blob.path, MISSING_BLOB)
                 tick(1)
     store.save()
-    report.findings.extend(tag_findings(top, allow))
+    report.findings.extend(tag_findings(top, allow, every_ref))
     report.findings.sort(key=lambda f: (f.path, f.commit or "", f.start))
     report.stats["seconds"] = time.perf_counter() - started
     return report
@@ -185,12 +185,31 @@ def is_message(path: str) -> bool:
 
 
 def tag_of(path: str) -> str | None:
-    """The tag ref a tag finding's path names (``refs/tags/x``), else None."""
-    if path.startswith("(message of refs/tags/"):
+    """The ref a finding of a tag or another ref holds (``refs/tags/x``,
+    ``refs/custom/y``): in its message (or that of a tag it points through) or in the
+    blob or tree it points at; else None."""
+    if path.startswith("(message of refs/"):
         return path[len("(message of ") :].split(")", 1)[0]
-    if path.startswith("(refs/tags/"):
+    if path.startswith("(refs/"):
         return path[1:].split(")", 1)[0]
     return None
+
+
+def ref_removal(ref: str) -> tuple[str, str]:
+    """``(what it is called, the command that deletes it here)`` for a ref a finding
+    of :func:`tag_of` names: ``tag v1``/``git tag -d v1``, purge's backup (all its
+    refs), else the ref itself (``git update-ref -d``)."""
+    import shlex
+
+    from secretkit.git.refs import ref_group, removal_command
+
+    if ref.startswith("refs/tags/"):
+        name = ref.removeprefix("refs/tags/")
+        return f"tag {name}", f"git tag -d {shlex.quote(name)}"
+    group = ref_group(ref)  # purge's backup: all its refs at once
+    if group != ref:
+        return f"backup {group}", removal_command(group)
+    return f"ref {ref}", removal_command(shlex.quote(ref))
 
 
 def message_jobs(root: Path, every_ref: bool = False) -> list[Job]:
@@ -204,14 +223,15 @@ def message_jobs(root: Path, every_ref: bool = False) -> list[Job]:
     ]
 
 
-def tag_findings(root: Path, allow: Allowlist) -> list[Finding]:
-    """Secrets in annotated tag messages and tags of blobs/trees."""
+def tag_findings(root: Path, allow: Allowlist, every_ref: bool = False) -> list[Finding]:
+    """Secrets in annotated tag messages (every tag a ref points through) and in the
+    blobs and trees refs point at (no commit holds those)."""
     from secretkit.git.objects import read_blobs, tag_message, tags, tree_entries
 
     found: list[Finding] = []
-    for tag in tags(root):
-        if tag.tag is not None:
-            text = tag_message(root, tag.tag)
+    for tag in tags(root, every_ref=every_ref):
+        for tag_oid in tag.tags:
+            text = tag_message(root, tag_oid)
             if text.strip():
                 hits, _ = scan_bytes(tag_message_path(tag.ref), text, allow=allow)
                 found.extend(hits)
