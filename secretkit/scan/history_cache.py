@@ -20,8 +20,10 @@ bytes the findings are rebuilt from the positions kept, else the blob is scanned
 again.  The commits already walked are kept too, so a later run walks only new
 ones — unless a walked commit is gone (history rewritten): then all again.
 Flagged and skipped blobs keep the commit and path they were seen at (paths and
-commit ids, no content).  The header key covers the detector code, the allowlist and the
-size limit: when any of them changes the whole cache is dropped.
+commit ids, no content).  The header key covers the detector code (with the history
+walk and the Nix parser), the installed detect-secrets and tree-sitter grammar, the
+Python, the allowlist and the size limit: when any of them changes the whole cache is
+dropped.
 """
 
 from __future__ import annotations
@@ -37,12 +39,30 @@ FORMAT = 1
 _NAME = "history-cache"
 
 
+# What else the findings depend on: the Nix parser's modules, the history walk, and
+# the libraries that find or parse (detect-secrets' vendor patterns, the grammar).
+_ALSO_READ = ("nix/cst.py", "nix/syntax.py", "nix/literals.py", "lazy_re.py", "git/objects.py")
+# (package, the files of it whose bytes count besides its installed version)
+_LIBRARIES = (
+    ("detect_secrets", "plugins/*.py"),
+    ("tree_sitter", None),
+    ("tree_sitter_nix", "*.so"),
+)
+
+
 def detector_version() -> str:
-    """A digest of the scanner's own code (every module of :mod:`secretkit.scan` and
-    the Nix parser it uses) and the package version."""
+    """A digest of the scanner's own code (every module of :mod:`secretkit.scan`, the
+    Nix parser and the history walk it uses), the package version, the Python, and
+    what the libraries that find and parse are: their installed versions, the vendor
+    patterns and the grammar (an upgrade, or an edited copy, drops the cache)."""
+    import sys
+
     base = Path(secretkit.__file__).parent
     digest = hashlib.sha256(secretkit.__version__.encode())
-    sources = [*sorted((base / "scan").rglob("*.py")), base / "nix" / "cst.py"]
+    digest.update(repr(sys.version_info[:3]).encode())
+    for package, files in _LIBRARIES:
+        digest.update(_library_mark(package, files))
+    sources = [*sorted((base / "scan").rglob("*.py")), *(base / rel for rel in _ALSO_READ)]
     for source in sources:
         digest.update(source.relative_to(base).as_posix().encode() + b"\0")
         try:
@@ -50,6 +70,31 @@ def detector_version() -> str:
         except OSError:
             digest.update(b"<unreadable>")
     return digest.hexdigest()[:32]
+
+
+def _library_mark(package: str, files: str | None) -> bytes:
+    """What is installed of ``package``, found without importing it: the names of its
+    ``*.dist-info`` directories (name and version) and the bytes of ``files``."""
+    import importlib.util
+
+    spec = importlib.util.find_spec(package)
+    places = spec.submodule_search_locations if spec is not None else None
+    if not places:
+        return f"\0{package}=absent".encode()
+    home = Path(next(iter(places)))
+    prefix = package.lower() + "-"
+    try:
+        dists = sorted(p.name for p in home.parent.iterdir() if p.name.lower().startswith(prefix))
+    except OSError:
+        dists = []
+    mark = hashlib.sha256(f"\0{package}={','.join(dists)}".encode())
+    for path in sorted(home.glob(files)) if files else []:
+        mark.update(path.name.encode() + b"\0")
+        try:
+            mark.update(path.read_bytes())
+        except OSError:
+            mark.update(b"<unreadable>")
+    return mark.digest()
 
 
 def cache_key(allowing: bytes, max_bytes: int) -> str:

@@ -272,3 +272,31 @@ def test_a_replaced_commit_is_read_as_it_is_published(tmp_git_repo: Path) -> Non
     git(tmp_git_repo, "commit", "-q", "--no-verify", "--allow-empty", "-m", "gone")
     found = _fresh(tmp_git_repo)
     assert [(commit, path) for commit, path, _ in found] == [(leak, "b.env")]
+
+
+def test_the_key_holds_what_the_libraries_that_find_are(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An upgraded detect-secrets (or an edited copy of its patterns) or grammar drops
+    the cache: a blob once clean under the old patterns is read again."""
+    import importlib
+
+    site = tmp_path / "site"
+    plugins = site / "fakefinder" / "plugins"
+    plugins.mkdir(parents=True)
+    (site / "fakefinder" / "__init__.py").write_text("")
+    (plugins / "token.py").write_text("PATTERN = '[A-Za-z0-9_]{36}'\n")
+    (site / "fakefinder-1.0.dist-info").mkdir()
+    monkeypatch.syspath_prepend(str(site))
+    importlib.invalidate_caches()
+    marks = [history_cache._library_mark("fakefinder", "plugins/*.py")]
+    (plugins / "token.py").write_text("PATTERN = '[A-Za-z0-9_]{30,}'\n")
+    marks.append(history_cache._library_mark("fakefinder", "plugins/*.py"))
+    (site / "fakefinder-1.0.dist-info").rename(site / "fakefinder-1.1.dist-info")
+    marks.append(history_cache._library_mark("fakefinder", "plugins/*.py"))
+    marks.append(history_cache._library_mark("not_installed_anywhere", None))
+    assert len(set(marks)) == 4
+    before = history_cache.detector_version()
+    monkeypatch.setattr(history_cache, "_library_mark", lambda package, files: package.encode())
+    assert history_cache.detector_version() != before
+    assert {p for p, _ in history_cache._LIBRARIES} >= {"detect_secrets", "tree_sitter_nix"}
