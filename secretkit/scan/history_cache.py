@@ -220,6 +220,11 @@ class HistoryCache:
             self.entries[item] = status
             self.dirty = True
 
+    def forget(self, oid: str, path: str) -> None:
+        """Drop what is remembered of ``oid`` at ``path`` (another place names it)."""
+        if self.entries.pop(f"{oid} {_path_tag(path)}", None) is not None:
+            self.dirty = True
+
     def record_clean(self, oid: str, path: str) -> None:
         self._set(oid, path, "-")
 

@@ -80,16 +80,21 @@ def history_index(
     if store.commits and store.commits <= current:
         # history only grew: walk the new commits; the cache knows every older blob
         fresh = [c for c in commits if c not in store.commits]
-        known = {
-            (oid, walk_reading(path)): HistoryBlob(oid, commit, path)
-            for oid, commit, path in store.blobs()
-        }
+        # where a blob is known at two commits for one reading, a fresh walk names it at
+        # the one rev-list lists last (the oldest); so does this (a rename or copy in a
+        # new commit keeps the known place; a new branch of older commits takes it)
+        order = {commit: i for i, commit in enumerate(commits)}
+        known: dict[tuple[str, Hashable], HistoryBlob] = {}
         walked = history_blobs(top, fresh, reading=walk_reading) if fresh else []
-        new = {(b.oid, walk_reading(b.path)): b for b in walked}
-        # a blob known from before keeps its commit and path where a new commit adds it
-        # again at a path that reads alike (a rename, copy or mode change): a fresh walk
-        # names it there too
-        blobs = list(known.values()) + [b for item, b in new.items() if item not in known]
+        flagged = [HistoryBlob(oid, commit, path) for oid, commit, path in store.blobs()]
+        for blob in [*flagged, *walked]:
+            item = (blob.oid, walk_reading(blob.path))
+            before = known.get(item)
+            if before is None or order.get(blob.commit, -1) > order.get(before.commit, -1):
+                known[item] = blob
+                if before is not None and before.path != blob.path:
+                    store.forget(before.oid, before.path)  # (its place is taken)
+        blobs = list(known.values())
         clean = sum(1 for status in store.entries.values() if status == "-")
     else:
         blobs = history_blobs(top, commits, reading=walk_reading)

@@ -300,3 +300,31 @@ def test_the_key_holds_what_the_libraries_that_find_are(
     monkeypatch.setattr(history_cache, "_library_mark", lambda package, files: package.encode())
     assert history_cache.detector_version() != before
     assert {p for p, _ in history_cache._LIBRARIES} >= {"detect_secrets", "tree_sitter_nix"}
+
+
+def test_a_new_branch_of_older_commits_names_the_blob_as_a_fresh_walk_does(
+    tmp_git_repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A fresh walk names a blob at the commit rev-list lists last (the oldest): an
+    orphan branch dated before the known commit adds the same bytes at b.nix."""
+    text = _nix(fake.password("older-branch"))
+    (tmp_git_repo / "a.nix").write_text(text)
+    commit_all(tmp_git_repo, "a")
+    git(tmp_git_repo, "rm", "-q", "a.nix")
+    commit_all(tmp_git_repo, "rm")
+    assert [p for _c, p in _paths(scan_history(tmp_git_repo))] == ["a.nix"]
+    git(tmp_git_repo, "checkout", "-q", "--orphan", "old")
+    git(tmp_git_repo, "rm", "-rqf", "--ignore-unmatch", ".")
+    (tmp_git_repo / "b.nix").write_text(text)
+    git(tmp_git_repo, "add", "b.nix")
+    monkeypatch.setenv("GIT_COMMITTER_DATE", "2001-01-01T00:00:00")
+    monkeypatch.setenv("GIT_AUTHOR_DATE", "2001-01-01T00:00:00")
+    git(tmp_git_repo, "commit", "-q", "--no-verify", "-m", "old")
+    monkeypatch.delenv("GIT_COMMITTER_DATE")
+    monkeypatch.delenv("GIT_AUTHOR_DATE")
+    git(tmp_git_repo, "checkout", "-q", "main")
+    cached = _found(scan_history(tmp_git_repo))  # on the first run's cache
+    again = _found(scan_history(tmp_git_repo))  # on the cache that run wrote
+    fresh = _fresh(tmp_git_repo)
+    assert [p for _c, p, _f in fresh] == ["b.nix"]
+    assert cached == again == fresh

@@ -90,9 +90,7 @@ def _token_removed(repo: Path) -> None:
 
 
 @pytest.mark.parametrize("cached", [False, True])
-def test_a_ref_git_cannot_walk_is_an_error_not_an_empty_history(
-    repo: Path, cached: bool
-) -> None:
+def test_a_ref_git_cannot_walk_is_an_error_not_an_empty_history(repo: Path, cached: bool) -> None:
     _token_removed(repo)
     if cached:
         assert _paths(repo) == ["b.env"]
