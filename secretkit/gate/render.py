@@ -10,6 +10,7 @@ example paths or messages, and one fix.  No line is printed twice.
 from __future__ import annotations
 
 from secretkit.gate.model import CheckReport, Group, groups
+from secretkit.scan.report import printable
 
 EXAMPLES = 3
 
@@ -37,6 +38,7 @@ def _point_lines(report: CheckReport) -> list[str]:
 
 
 def _clip(text: str, limit: int = 220) -> str:
+    text = printable(text)  # (a path in a message: one line, no terminal control)
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
@@ -59,7 +61,7 @@ def _group_lines(number: int, group: Group) -> list[str]:
         if group.count > EXAMPLES:
             lines.append(pad + f"- … {group.count - EXAMPLES} more (secretkit check --format json)")
     if group.fix:
-        lines.append(pad + "fix: " + group.fix)
+        lines.append(pad + "fix: " + group.fix)  # (as written: a command must work)
     return lines
 
 

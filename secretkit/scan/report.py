@@ -39,22 +39,30 @@ RULE_TEXT = {
 }
 
 
+def printable(text: str) -> str:
+    """``text`` with each control character written as its escape (``\\n``,
+    ``\\x1b``): a file name cannot add lines to a report or drive the terminal."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
 def render_text(report: ScanReport) -> str:
     lines: list[str] = []
     current = None
     for f in report.findings:
-        where = f"{f.commit[:12]}:{f.path}" if f.commit else f.path
+        where = printable(f"{f.commit[:12]}:{f.path}" if f.commit else f.path)
         if where != current:
             if current is not None:
                 lines.append("")
             lines.append(where)
             current = where
-        name = f" {f.attrpath}" if f.attrpath else ""
+        name = f" {printable(f.attrpath)}" if f.attrpath else ""
         lines.append(
             f"  {f.line}:{f.column}  {f.severity:<6}  {f.rule} ({f.kind}){name}  {f.preview}"
         )
     for s in report.skipped:
-        lines.append(f"skipped {s.path}: {s.reason}")
+        lines.append(f"skipped {printable(s.path)}: {printable(s.reason)}")
     files = len({(f.commit, f.path) for f in report.findings})
     stats = report.stats
     if report.findings:

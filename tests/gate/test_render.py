@@ -122,3 +122,14 @@ def test_report_is_ok_only_when_every_result_is() -> None:
             }
         ],
     }
+
+
+def test_control_characters_in_a_message_are_escaped_but_not_in_a_fix() -> None:
+    """A message names a path on one line; a fix is a command, which must work as
+    printed (the shell reads the quoted line break)."""
+    bad = CheckResult("plaintext-tree", False, "secret in a\nb.env\x1b[2J", "git rm 'a\nb.env'")
+    lines = render(CheckReport([bad]))
+    messages = [line for line in lines if "secret in" in line]
+    assert messages and all("a\\nb.env\\x1b[2J" in line for line in messages)
+    assert "\x1b" not in "\n".join(lines)
+    assert "    fix: git rm 'a\nb.env'" in "\n".join(lines)

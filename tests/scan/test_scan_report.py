@@ -193,3 +193,13 @@ def test_fingerprints_of_many_values_are_computed_once_each_in_parallel() -> Non
     shown = [f["fingerprint"] for f in ScanReport(findings=findings).to_json()["findings"]]
     assert allowlist.fingerprint.cache_info().misses - before == 3
     assert shown == [allowlist.fingerprint(keyring.key, f.secret.reveal()) for f in findings]
+
+
+def test_a_file_name_cannot_add_lines_or_drive_the_terminal(tmp_git_repo: Path) -> None:
+    """Control characters in a path are written as escapes in the text report."""
+    name = "fake\nline.env\x1b[2J"
+    (tmp_git_repo / name).write_text(f"TOKEN={fake.github_token('odd-name')}\n")
+    result = CliRunner().invoke(cli, ["-C", str(tmp_git_repo), "scan"])
+    assert result.exit_code == 1
+    assert "fake\\nline.env\\x1b[2J" in result.output.splitlines()
+    assert "\x1b" not in result.output
