@@ -193,7 +193,7 @@ class ExposedRecord:
 
 
 def record_file(root: Path) -> Path | None:
-    from secretkit.scan.history_cache import git_dir
+    from secretkit.git import git_dir
 
     base = git_dir(root)
     return None if base is None else base / "secretkit" / RECORD_NAME

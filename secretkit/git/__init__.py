@@ -95,3 +95,21 @@ def require_repo(cwd: Path) -> Path:
             hint="run it in your dotfiles repository, or pass -C DIR",
         )
     return root
+
+
+def git_dir(root: Path) -> Path | None:
+    """The (common) git directory of the repository at ``root``."""
+    dot = root / ".git"
+    if dot.is_dir():
+        return dot
+    if dot.is_file():
+        text = dot.read_text(encoding="utf-8", errors="replace").strip()
+        if text.startswith("gitdir:"):
+            gitdir = Path(text.split(":", 1)[1].strip())
+            gitdir = gitdir if gitdir.is_absolute() else (root / gitdir).resolve()
+            common = gitdir / "commondir"
+            if common.is_file():
+                rel = common.read_text(encoding="utf-8", errors="replace").strip()
+                return (gitdir / rel).resolve()
+            return gitdir
+    return None

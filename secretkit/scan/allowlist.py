@@ -37,10 +37,12 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from secretkit.lazy_re import lazy
+
 ALLOW_FILE = ".secretkit-allow"
 _FIXED = b"secretkit-fingerprint-v1"
-_ENTRY = re.compile(r"^\s*(sk2:[0-9a-f]{32})\b")
-_PATH_ENTRY = re.compile(r"^\s*path:(\S(?:.*\S)?)\s*$")
+_ENTRY = lazy(r"^\s*(sk2:[0-9a-f]{32})\b")
+_PATH_ENTRY = lazy(r"^\s*path:(\S(?:.*\S)?)\s*$")
 PREFIX = "sk2:"
 
 
@@ -115,7 +117,7 @@ class Allowlist:
         if self.repo is None:
             return None
         if self._cache is None or self._cache.key != key:
-            from secretkit.scan.history_cache import git_dir
+            from secretkit.git import git_dir
 
             base = git_dir(self.repo)
             if base is None:
@@ -185,7 +187,7 @@ CACHE_NAME = "fingerprints"
 def forget_fingerprints(root: Path) -> None:
     """Delete the clone's fingerprint cache (``purge``: the values it could confirm a
     guess of are leaving the history)."""
-    from secretkit.scan.history_cache import git_dir
+    from secretkit.git import git_dir
 
     base = git_dir(root)
     if base is not None:
@@ -194,7 +196,7 @@ def forget_fingerprints(root: Path) -> None:
 
 CACHE_MAX = 2048  # entries kept, the most recently used
 _CACHE_HEADER = "secretkit fingerprint cache 1"
-_CACHE_ENTRY = re.compile(r"^([0-9a-f]{32}) (sk2:[0-9a-f]{32})$")
+_CACHE_ENTRY = lazy(r"^([0-9a-f]{32}) (sk2:[0-9a-f]{32})$")
 
 
 def _key_tag(key: bytes) -> str:

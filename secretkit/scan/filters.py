@@ -14,8 +14,10 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from secretkit.lazy_re import lazy
+
 # Words a name is split into: camelCase, snake_case, kebab-case, dotted, UPPER.
-_WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
+_WORD = lazy(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
 
 # Last word → kind.  A name is secret when its last word (or last two) is here.
 _LAST_WORD = {
@@ -195,7 +197,7 @@ def public_name(name: str) -> bool:
 # ---------------------------------------------------------------------------
 
 # Shapes that only placeholders have (anywhere in the value).
-_PLACEHOLDER_SHAPES = re.compile(
+_PLACEHOLDER_SHAPES = lazy(
     r"(?<![A-Za-z0-9])[xX]{3,}(?![A-Za-z0-9])|(?-i:x{4,}|X{4,})|"
     r"^\*+$|^\.+$|<[^>]*>|\{\{.*\}\}|\{%.*%\}|@[A-Z][A-Za-z0-9_]*@|…|\.\.\.|"
     r"example\.(?:com|org|net)\b|redacted|^(?:none|null|nil|undefined|true|false|yes|no|secret|"
@@ -217,8 +219,8 @@ _FILLER = (
     r"user|db|database|smtp|mail|pass|pw|it|now|later|please|secure|strong|super|very|long|"
     r"own|generated|chosen|actual|good|unique"
 )
-_PLACEHOLDER_WORD = re.compile(rf"^(?:{_MARKER}|{_FILLER})+$")
-_MARKER_WORD = re.compile(rf"(?:{_MARKER})")
+_PLACEHOLDER_WORD = lazy(rf"^(?:{_MARKER}|{_FILLER})+$")
+_MARKER_WORD = lazy(rf"(?:{_MARKER})")
 
 
 def _placeholder_words(text: str) -> bool:
@@ -230,59 +232,59 @@ def _placeholder_words(text: str) -> bool:
     return any(_MARKER_WORD.search(p) for p in parts)
 
 
-_REFERENCE = re.compile(
+_REFERENCE = lazy(
     r"^(?:/run/(?:secrets|agenix|credentials|keys)|/var/run/secrets|\$__file\{|\$__env\{|"
     r"![a-z_]+(?:\.yaml)?(?:\s|$)|ext:|env:|file:|%\{|%env\(|config\.(?:sops|age)\.|"
     r"\{[A-Z][A-Z0-9_]*\}$|\$\{?[A-Za-z_][A-Za-z0-9_]*\}?$|"
     r"\$\([^)]*\)$|`[^`]*`$|/nix/store/|\{(?:file|env):[^{}\s]+\}$)"
 )
-_PATH = re.compile(r"^(?:/|~/|\./|\.\./)[^\s:]*$")
+_PATH = lazy(r"^(?:/|~/|\./|\.\./)[^\s:]*$")
 # Base64 of a 32- or 64-byte key (WireGuard, ed25519 seeds …): one in 64 starts with
 # "/" and must not pass for an absolute path.
-_B64_KEY = re.compile(r"^(?:[A-Za-z0-9+/]{43}=|[A-Za-z0-9+/]{86}==)$")
-_HEX = re.compile(r"^[0-9a-fA-F]+$")
-_NIX_BASE32 = re.compile(r"^[0-9a-df-np-sv-z]{52}$|^[0-9a-df-np-sv-z]{103}$")
-_SRI = re.compile(r"^(?:sha1|sha256|sha384|sha512|md5)[-:][A-Za-z0-9+/=]{16,}$")
-_SSH_PUBLIC = re.compile(
+_B64_KEY = lazy(r"^(?:[A-Za-z0-9+/]{43}=|[A-Za-z0-9+/]{86}==)$")
+_HEX = lazy(r"^[0-9a-fA-F]+$")
+_NIX_BASE32 = lazy(r"^[0-9a-df-np-sv-z]{52}$|^[0-9a-df-np-sv-z]{103}$")
+_SRI = lazy(r"^(?:sha1|sha256|sha384|sha512|md5)[-:][A-Za-z0-9+/=]{16,}$")
+_SSH_PUBLIC = lazy(
     r"(?:^|\s)(?:ssh-(?:ed25519|rsa|dss)|ecdsa-sha2-nistp\d+|sk-ssh-ed25519@openssh\.com|"
     r"sk-ecdsa-sha2-nistp256@openssh\.com)\s+AAAA"
 )
-_AGE_RECIPIENT = re.compile(r"^age1[02-9ac-hj-np-z]{20,}$")
-_SYNCTHING_DEVICE = re.compile(r"^[A-Z2-7]{7}(?:-[A-Z2-7]{7}){7}$")
-_GPG_FPR = re.compile(r"^(?:0x)?[0-9A-Fa-f]{16}$|^(?:[0-9A-Fa-f]{4} ?){10}$|^[0-9A-F]{40}$")
-_SOPS_ENC = re.compile(r"^ENC\[AES256_GCM,")
-_ARMOR_PUBLIC = re.compile(
+_AGE_RECIPIENT = lazy(r"^age1[02-9ac-hj-np-z]{20,}$")
+_SYNCTHING_DEVICE = lazy(r"^[A-Z2-7]{7}(?:-[A-Z2-7]{7}){7}$")
+_GPG_FPR = lazy(r"^(?:0x)?[0-9A-Fa-f]{16}$|^(?:[0-9A-Fa-f]{4} ?){10}$|^[0-9A-F]{40}$")
+_SOPS_ENC = lazy(r"^ENC\[AES256_GCM,")
+_ARMOR_PUBLIC = lazy(
     r"-----BEGIN (?:AGE ENCRYPTED FILE|PGP PUBLIC KEY BLOCK|PUBLIC KEY|"
     r"PGP MESSAGE|CERTIFICATE|SSH2 PUBLIC KEY|RSA PUBLIC KEY)-----"
 )
-_PW_HASH = re.compile(
+_PW_HASH = lazy(
     r"^\$(?:2[abxy]?|1|5|6|y|gy|7|sha1|md5|apr1)\$[./A-Za-z0-9$=,+-]{8,}$|^\$argon2(?:id|i|d)\$"
     r"|^\$(?:pbkdf2(?:-sha(?:1|256|512))?|scrypt|yescrypt|bcrypt(?:-sha256)?)\$[./A-Za-z0-9$=,+-]{8,}$"
     r"|^\{(?:SSHA|SHA|SSHA256|SSHA512|CRYPT|PBKDF2[-A-Z0-9]*|ARGON2)\}"
 )
-_NIX_PUBLIC_CACHE_KEY = re.compile(r"^[A-Za-z0-9._-]+(?:-\d+)?:[A-Za-z0-9+/]{43}=$")
-_DURATION = re.compile(
+_NIX_PUBLIC_CACHE_KEY = lazy(r"^[A-Za-z0-9._-]+(?:-\d+)?:[A-Za-z0-9+/]{43}=$")
+_DURATION = lazy(
     r"^\d+\s*(?:ms|s|m|h|d|w|y|sec|secs|seconds?|min|mins|minutes?|hours?|days?|weeks?|"
     r"months?|years?)$",
     re.IGNORECASE,
 )
-_PLAIN_URL = re.compile(r"^[a-z][a-z0-9+.-]*://[^\s@'\"]+$")
-_URL_PARTS = re.compile(r"[/?&=#:.]")
-_IP = re.compile(
+_PLAIN_URL = lazy(r"^[a-z][a-z0-9+.-]*://[^\s@'\"]+$")
+_URL_PARTS = lazy(r"[/?&=#:.]")
+_IP = lazy(
     r"^(?:\d{1,3}(?:\.\d{1,3}){3}(?:/\d{1,2})?|[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?:/\d{1,3})?)$"
 )
-_VERSION = re.compile(r"^[~^>=<v]*\d+\.\d+(?:\.\d+)?(?:[-+][0-9A-Za-z.-]+)?$")
-_MARKED = re.compile(r"^([#@%]|__)[A-Za-z0-9_.-]+\1$")
-_NSSWITCH = re.compile(
+_VERSION = lazy(r"^[~^>=<v]*\d+\.\d+(?:\.\d+)?(?:[-+][0-9A-Za-z.-]+)?$")
+_MARKED = lazy(r"^([#@%]|__)[A-Za-z0-9_.-]+\1$")
+_NSSWITCH = lazy(
     r"^(?:files|compat|systemd|dns|ldap|sss|nis|winbind|mymachines|myhostname|resolve)"
     r"(?:\s+(?:\[[^\]]*\]|[a-z]+))*$"
 )
-_WORD_LIST = re.compile(r"^[a-z]+(?:\s*,\s*[a-z]+)+$")
+_WORD_LIST = lazy(r"^[a-z]+(?:\s*,\s*[a-z]+)+$")
 # Text a program shows, with its colour codes or argument slots: a Minecraft plugin's
 # messages ("&cWrong password.", "&aYour token: &6{0}") under names like
 # ``wrong-password``.  Only with whitespace: a one-word value is never taken for prose.
-_MESSAGE_MARKS = re.compile(r"(?:^|\s)[&\u00a7][0-9a-fk-or]\S|\{[0-9]\}")
-_IDENTIFIER = re.compile(r"^[A-Za-z0-9]+(?:[._/-][A-Za-z0-9]+)+$")
+_MESSAGE_MARKS = lazy(r"(?:^|\s)[&\u00a7][0-9a-fk-or]\S|\{[0-9]\}")
+_IDENTIFIER = lazy(r"^[A-Za-z0-9]+(?:[._/-][A-Za-z0-9]+)+$")
 _NAME_WORDS = frozenset(
     {
         "password",
@@ -297,7 +299,7 @@ _NAME_WORDS = frozenset(
         "psk",
     }
 )
-_ANY_INTERPOLATION = re.compile(r"\$\{[^{}]*\}|\$[A-Za-z_][A-Za-z0-9_]*|\$\([^)]*\)|%\([^)]*\)[sd]")
+_ANY_INTERPOLATION = lazy(r"\$\{[^{}]*\}|\$[A-Za-z_][A-Za-z0-9_]*|\$\([^)]*\)|%\([^)]*\)[sd]")
 _NAME_ONLY = frozenset(
     {
         *_NAME_WORDS,
@@ -318,14 +320,14 @@ _NAME_ONLY = frozenset(
         "initial",
     }
 )
-_PURE_INTERPOLATION = re.compile(r"^\$\{[^{}]*(?:\{[^{}]*\}[^{}]*)*\}$")
+_PURE_INTERPOLATION = lazy(r"^\$\{[^{}]*(?:\{[^{}]*\}[^{}]*)*\}$")
 
 
 def password_hash(value: str) -> bool:
     return bool(_PW_HASH.match(value))
 
 
-_TOKEN_PLACEHOLDER = re.compile(
+_TOKEN_PLACEHOLDER = lazy(
     r"example|(?-i:x{5,}|X{5,})|<[^>]*>|redacted|change[-_]?me|…|\.\.\.|abcdefghij|0123456789",
     re.IGNORECASE,
 )

@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import secretkit
+from secretkit.git import git_dir as git_dir  # (where the cache lives: the git directory)
 
 FORMAT = 1
 _NAME = "history-cache"
@@ -108,24 +109,6 @@ def cache_key(allowing: bytes, max_bytes: int) -> str:
 
 def _path_tag(path: str) -> str:
     return hashlib.sha256(path.encode("utf-8", "surrogateescape")).hexdigest()[:12]
-
-
-def git_dir(root: Path) -> Path | None:
-    """The (common) git directory of the repository at ``root``."""
-    dot = root / ".git"
-    if dot.is_dir():
-        return dot
-    if dot.is_file():
-        text = dot.read_text(encoding="utf-8", errors="replace").strip()
-        if text.startswith("gitdir:"):
-            gitdir = Path(text.split(":", 1)[1].strip())
-            gitdir = gitdir if gitdir.is_absolute() else (root / gitdir).resolve()
-            common = gitdir / "commondir"
-            if common.is_file():
-                rel = common.read_text(encoding="utf-8", errors="replace").strip()
-                return (gitdir / rel).resolve()
-            return gitdir
-    return None
 
 
 @dataclass

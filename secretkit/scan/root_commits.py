@@ -25,8 +25,8 @@ SLOW_SECONDS = 0.05  # below this the walk is asked every time (no file is writt
 def root_commits(root: Path) -> list[str]:
     """The parentless commits reachable from ``HEAD`` (empty before the first
     commit), as :func:`secretkit.git.objects.root_commits` gives them."""
+    from secretkit.git import git_dir
     from secretkit.git.objects import root_commits as walk
-    from secretkit.scan.history_cache import git_dir
 
     base = git_dir(root)
     file = base / "secretkit" / _NAME if base is not None and _plain(base) else None

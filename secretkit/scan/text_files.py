@@ -22,6 +22,7 @@ from contextlib import AbstractContextManager, nullcontext
 from dataclasses import replace
 from functools import lru_cache
 
+from secretkit.lazy_re import lazy
 from secretkit.scan import filters
 from secretkit.scan.detectors import Context, in_context
 from secretkit.scan.formats import file_format as file_format
@@ -57,12 +58,12 @@ _YAML_BODY = (
     r"(?:[^:#\n]*[^:# \t\n])?))"
     r"[ \t]*+:[ \t]++(?P<value>\S(?:.*[^ \t\n])?)[ \t]*+$"
 )
-_YAML_PAIR = re.compile("^" + _YAML_BODY, re.MULTILINE)
+_YAML_PAIR = lazy("^" + _YAML_BODY, re.MULTILINE)
 # The same after a line break: led by a literal, which re scans for quickly (a "^" is
 # tried at every position).
-_YAML_NEXT = re.compile("\n" + _YAML_BODY, re.MULTILINE)
-_JSON_PAIR = re.compile(r"\"((?:[^\"\\\n]|\\.)*)\"[ \t]*:[ \t]*\"((?:[^\"\\\n]|\\.)*)\"")
-_ASSIGN = re.compile(
+_YAML_NEXT = lazy("\n" + _YAML_BODY, re.MULTILINE)
+_JSON_PAIR = lazy(r"\"((?:[^\"\\\n]|\\.)*)\"[ \t]*:[ \t]*\"((?:[^\"\\\n]|\\.)*)\"")
+_ASSIGN = lazy(
     r"^[ \t]*(?:(?:#+|;+|//)[ \t]*)?(?:export[ \t]+)?"
     r"(?P<key>[A-Za-z_][A-Za-z0-9_.\-]*|\"[^\"]+\")[ \t]*[=:][ \t]*"
     r"(?P<value>(?:.*[^ \t\n])?)[ \t]*$",
@@ -97,7 +98,7 @@ def _unquote(raw: str, fmt: str) -> tuple[int, int] | None:
     return 0, end
 
 
-_BYTE_LIST = re.compile(r"\[[ \t]*(?:\d{1,3}[ \t]*,[ \t]*){7,63}\d{1,3}[ \t]*,?[ \t]*\]")
+_BYTE_LIST = lazy(r"\[[ \t]*(?:\d{1,3}[ \t]*,[ \t]*){7,63}\d{1,3}[ \t]*,?[ \t]*\]")
 
 
 def _key_bytes(text: str) -> bool:
@@ -111,7 +112,7 @@ def _key_bytes(text: str) -> bool:
 # ``!!binary``) or Ansible's ``!unsafe``.  Any other local tag says what the
 # application makes of its argument (Home Assistant's ``!secret name``, ``!env_var``,
 # ``!include``, Ansible's ``!vault``, CloudFormation's ``!Ref``): never the value.
-_PLAIN_TAG = re.compile(r"(?:!![A-Za-z]+|!<tag:yaml\.org,2002:[a-z]+>|!unsafe)[ \t]+(?=\S)")
+_PLAIN_TAG = lazy(r"(?:!![A-Za-z]+|!<tag:yaml\.org,2002:[a-z]+>|!unsafe)[ \t]+(?=\S)")
 
 
 def _untagged(raw: str) -> tuple[int, int] | None:
@@ -126,7 +127,7 @@ def _untagged(raw: str) -> tuple[int, int] | None:
 
 
 _SECRETISH_WORDS = ("pass", "token", "secret", "key", "cred", "psk", "auth", "pw")
-_SECRETISH_KEY = re.compile("|".join(_SECRETISH_WORDS), re.IGNORECASE)
+_SECRETISH_KEY = lazy("|".join(_SECRETISH_WORDS), re.IGNORECASE)
 
 
 @lru_cache(maxsize=4096)
@@ -186,7 +187,7 @@ def _pairs(text: str, fmt: str) -> Iterator[tuple[str, int, int]]:
         yield from _quoted_pairs(text, shell=fmt == "shell")
 
 
-_B2_TYPE = re.compile(r"(?m)^[ \t]*type[ \t]*=[ \t]*b2[ \t]*$")
+_B2_TYPE = lazy(r"(?m)^[ \t]*type[ \t]*=[ \t]*b2[ \t]*$")
 
 
 def _rclone_b2(text: str, at: int) -> bool:
@@ -196,10 +197,10 @@ def _rclone_b2(text: str, at: int) -> bool:
     return _B2_TYPE.search(text, start, len(text) if end == -1 else end) is not None
 
 
-_YAML_KEY = re.compile(r"[ \t]*(?:-[ \t]+)?([A-Za-z_][\w-]*)[ \t]*:[ \t]*$")
+_YAML_KEY = lazy(r"[ \t]*(?:-[ \t]+)?([A-Za-z_][\w-]*)[ \t]*:[ \t]*$")
 # a key that only says "the value": the object holding it, or its own first words, name it
-_VALUE_KEY = re.compile(r"(?i)([a-z][a-z0-9]*?)?_?value")
-_JSON_OBJECT_KEY = re.compile(r'[ \t]*"([^"\n]+)"[ \t]*:[ \t]*\{[ \t\r]*$')  # (CRLF files too)
+_VALUE_KEY = lazy(r"(?i)([a-z][a-z0-9]*?)?_?value")
+_JSON_OBJECT_KEY = lazy(r'[ \t]*"([^"\n]+)"[ \t]*:[ \t]*\{[ \t\r]*$')  # (CRLF files too)
 
 
 def _json_parent(text: str, at: int) -> str:
@@ -237,10 +238,8 @@ def _parent_key(
 
 
 _IDENT_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")
-_IDENT_RUN = re.compile(r"[A-Za-z0-9_-]*")  # a run of _IDENT_CHARS
-_AFTER_KEY = re.compile(
-    r"[\"']?\]?[ \t]*(?::=|=>|:|=)[ \t]*(?:\"(?P<dq>[^\"\n]*)\"|'(?P<sq>[^'\n]*)')"
-)
+_IDENT_RUN = lazy(r"[A-Za-z0-9_-]*")  # a run of _IDENT_CHARS
+_AFTER_KEY = lazy(r"[\"']?\]?[ \t]*(?::=|=>|:|=)[ \t]*(?:\"(?P<dq>[^\"\n]*)\"|'(?P<sq>[^'\n]*)')")
 
 
 def _lowered_in_place(text: str) -> str:
@@ -279,7 +278,7 @@ def _quoted_pairs(text: str, *, shell: bool = False) -> Iterator[tuple[str, int,
             pos = find(lowered, word, end)
 
 
-_SHELL_VALUE = re.compile(r"[^\s'\";|&)`]+")
+_SHELL_VALUE = lazy(r"[^\s'\";|&)`]+")
 _SHELL_BEFORE = frozenset(" \t\n;&|(#")
 
 
@@ -398,7 +397,7 @@ def looks_like_code(value: str) -> bool:
     return any(c in value for c in "(){}[] ") or value.startswith(("%", "$", "{{"))
 
 
-_CIPHERTEXT = re.compile(
+_CIPHERTEXT = lazy(
     r"ENC\[[A-Z0-9_]+,[^\]]*\]"
     r"|-----BEGIN AGE ENCRYPTED FILE-----.*?-----END AGE ENCRYPTED FILE-----"
     r"|-----BEGIN PGP MESSAGE-----.*?-----END PGP MESSAGE-----",
@@ -489,11 +488,11 @@ def scan_text(text: str, path: str, known: Known | None = None) -> list[Hit]:
 
 # A comment that is one assignment: ``# key = …``, ``#key: …``, ``// "key": …``,
 # ``# export KEY=…``, ``#  - KEY=…`` (not ``# set the token = …``: prose).
-_COMMENTED_ASSIGNMENT = re.compile(
+_COMMENTED_ASSIGNMENT = lazy(
     r"[ \t]*(?:#+|//+|;+|/\*+|\*|<!--)[ \t]*(?:-[ \t]+)?(?:export[ \t]+)?"
     r"(?:\"[^\"\n]+\"|'[^'\n]+'|[A-Za-z_$][A-Za-z0-9_.\-\[\]'\"$]*)[ \t]*(?::=|=>|=|:)"
 )
-_SHEBANG_SHELL = re.compile(r"#![^\n]*\b(?:sh|bash|zsh|ksh|dash)\b")
+_SHEBANG_SHELL = lazy(r"#![^\n]*\b(?:sh|bash|zsh|ksh|dash)\b")
 
 
 def _content_format(text: str, fmt: str) -> str:
@@ -509,8 +508,8 @@ def _content_format(text: str, fmt: str) -> str:
 
 
 # (one word after the mark: "fix: update the token handling" is a commit message)
-_ASSIGNMENT_LINE = re.compile(r"[ \t]*[A-Za-z_][A-Za-z0-9_.\-]*[ \t]*[=:][ \t]*\S+[ \t]*$")
-_SECTION_LINE = re.compile(r"\[[A-Za-z0-9_. -]+\]$")
+_ASSIGNMENT_LINE = lazy(r"[ \t]*[A-Za-z_][A-Za-z0-9_.\-]*[ \t]*[=:][ \t]*\S+[ \t]*$")
+_SECTION_LINE = lazy(r"\[[A-Za-z0-9_. -]+\]$")
 _ASSIGNMENTS_MAX = 1 << 14  # a credentials file is short; a long text is prose or code
 
 
