@@ -5,7 +5,7 @@ what the repository's refs still reach."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -82,4 +82,59 @@ def live_findings(
         oid = ids.get(f"{f.commit}:{f.path}")
         return oid is None or oid in live
 
-    return [f for f in findings if alive(f)]
+    # A blob the refs reach, found at a commit they do not (purge's backup, a deleted
+    # branch): it is named where the refs hold it, or the report points at a file
+    # that no longer holds the secret.
+    moved: dict[str, tuple[str, str] | None] = {}
+    out = []
+    for f in findings:
+        if not alive(f):
+            continue
+        oid = ids.get(f"{f.commit}:{f.path}") if f.commit and not is_message(f.path) else None
+        if oid is not None and f.commit not in live:
+            if oid not in moved:
+                moved[oid] = where_added(root, oid, refs)
+            place = moved[oid]
+            if place is not None:
+                f = replace(f, commit=place[0], path=place[1])
+        out.append(f)
+    return out
+
+
+def where_added(root: Path, oid: str, refs: Sequence[str] | None) -> tuple[str, str] | None:
+    """``(commit, path)`` of the oldest commit ``refs`` reach (by default every ref but
+    purge's backups) that adds blob ``oid``, or None."""
+    import re
+
+    from secretkit.git import run_git
+    from secretkit.git.filter_repo import BACKUP_NAMESPACE
+
+    args = [f"--exclude={BACKUP_NAMESPACE}*", "--all"] if refs is None else list(refs)
+    if not args:
+        return None
+    proc = run_git(
+        root,
+        "log",
+        "-m",
+        "--raw",
+        "--no-abbrev",
+        "--no-renames",
+        "-z",
+        "--format=%x01%H",
+        f"--find-object={oid}",
+        *args,
+        "--",
+        check=False,
+    )
+    found = None
+    for record in proc.stdout.split(b"\x01")[1:]:
+        head = re.match(rb"[\n\0]*([0-9a-f]+)[\n\0]*", record)  # (SHA-1 or SHA-256)
+        if head is None:
+            continue
+        commit, raw = head.group(1), record[head.end() :]
+        fields = raw.split(b"\0")
+        for meta, name in zip(fields[::2], fields[1::2], strict=False):
+            parts = meta.split(b" ")
+            if len(parts) >= 5 and parts[3].decode() == oid and parts[4][:1] in (b"A", b"M", b"T"):
+                found = (commit.decode().strip(), name.decode("utf-8", "surrogateescape"))
+    return found  # (log lists newest first: the last is the oldest)

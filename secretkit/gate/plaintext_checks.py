@@ -132,6 +132,8 @@ def check_plaintext_history(ctx: CheckContext) -> list[CheckResult]:
     if _head_commit(ctx.root) is not None:
         shared.append("HEAD")
     live = live_findings(ctx.root, findings, shared)
+    # (a finding named again where the refs hold its blob is a new object: the place
+    # it was found at, a ref that is not shared, is then reported as holding it too)
     live_ids = {id(f) for f in live}
     results: list[CheckResult] = []
     hashes = [f for f in live if f.kind == "password-hash"]

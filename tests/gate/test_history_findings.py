@@ -1,7 +1,13 @@
 """How a secret found in history is named (``check``, ``purge``): by its attribute
 paths and rules, each said once."""
 
+from __future__ import annotations
+
+from pathlib import Path
+
 from secretkit.gate.history_findings import ExposedSecret
+from tests.conftest import commit_all, git
+from tests.support import fake
 
 
 def test_a_nix_secret_is_named_by_its_path_and_rule() -> None:
@@ -30,3 +36,31 @@ def test_with_preview_two_values_of_one_name_in_one_file_differ() -> None:
     assert one.describe() == two.describe()  # purge's list: names and files only
     assert one.describe(preview=True) == "secret-attribute 'ab…' in g.toml:3"
     assert two.describe(preview=True) == "secret-attribute 'cd…' in g.toml:4"
+
+
+def test_a_live_secret_is_named_where_the_shared_refs_hold_it(tmp_git_repo: Path) -> None:
+    """The oldest commit holding a blob may be one only purge's backup reaches (a.nix,
+    since fixed); the report names the file the published history holds it in (c.nix),
+    and the backup on its own line."""
+    from secretkit.commands.check import run_check
+
+    line = '{ users.users.x.password = "' + fake.password("moved-live") + '"; }\n'
+    (tmp_git_repo / "README.md").write_text("hi\n")
+    commit_all(tmp_git_repo, "init")
+    git(tmp_git_repo, "checkout", "-q", "-b", "old")
+    (tmp_git_repo / "a.nix").write_text(line)
+    commit_all(tmp_git_repo, "a")
+    backup = "refs/secretkit/backup/20260101T000000Z/heads/old"
+    git(tmp_git_repo, "update-ref", backup, "HEAD")
+    git(tmp_git_repo, "checkout", "-q", "main")
+    git(tmp_git_repo, "branch", "-q", "-D", "old")
+    (tmp_git_repo / "c.nix").write_text(line)
+    added = commit_all(tmp_git_repo, "c")
+    failed = [c for c in run_check(tmp_git_repo).failed if c.id == "plaintext-history"]
+    committed = [c for c in failed if c.message.startswith("a secret was committed")]
+    assert len(committed) == 1 and " in c.nix:1 " in committed[0].message
+    assert any("refs/secretkit/backup/20260101T000000Z/" in c.message for c in failed)
+    from secretkit.gate.history_findings import where_added
+
+    blob = git(tmp_git_repo, "rev-parse", "HEAD:c.nix").strip()
+    assert where_added(tmp_git_repo, blob, None) == (added, "c.nix")
