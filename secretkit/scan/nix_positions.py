@@ -219,8 +219,9 @@ def directive_kind(before: bytes) -> tuple[str, bool] | None:
 
 def paths_after_directives(source: bytes) -> dict[str, str]:
     """The names interpolated as a file's path after a word that says what the file
-    holds (``auth-user-pass ${authFile}``): name → :func:`directive_kind`, encoded as
-    ``kind`` or ``kind+lines`` (a fact of the whole file, compared as one)."""
+    holds (``auth-user-pass ${authFile}``), or given as the whole value of a secret's
+    file option (``passwordFile = pwFile;``): name → :func:`directive_kind`, encoded
+    as ``kind`` or ``kind+lines`` (a fact of the whole file, compared as one)."""
     uses: dict[str, str] = {}
     if b"${" in source:
         for found in _NAME_INTERPOLATED.finditer(source):
@@ -229,7 +230,15 @@ def paths_after_directives(source: bytes) -> dict[str, str]:
             if directive is not None:
                 name = found.group(1).decode("ascii")
                 uses.setdefault(name, directive[0] + ("+lines" if directive[1] else ""))
+    for found in _NAME_GIVEN.finditer(source):
+        kind = option_kind(found.group(1).decode("ascii"))[0]
+        if kind is not None:
+            uses.setdefault(found.group(2).decode("ascii"), kind)
     return uses
+
+
+# ``passwordFile = pwFile;``: a name as the whole value of an option (its last name)
+_NAME_GIVEN = lazy(rb"([A-Za-z_][\w'-]*)[ \t]*=[ \t]*([A-Za-z_][\w'-]*)[ \t]*;")
 
 
 def _directive_of(source: bytes, call: Node, uses: dict[str, str]) -> tuple[str, bool] | None:

@@ -309,9 +309,20 @@ SHOULD_FLAG += [
      "{ script = ''\n  curl -H 'X-Api-Key: @V@' http://sonarr.lan/api\n''; }", "command-secret"),
     ("query-token", fake.password, '{ url = "https://h/hook?access_token=@V@&x=1"; }',
      "command-secret"),
+    # a builder's file bound to a name that a secret's file option is then given
+    ("let-bound-builder-file", fake.password,
+     'let f = pkgs.writeText "blah" "@V@"; in { services.restic.backups.x.passwordFile = f; }',
+     "secret-file-text"),
 ]  # fmt: skip
 
 SHOULD_NOT_FLAG: list[Case] = [
+    # a builder's file bound to a name given to an option that is no secret's file
+    (
+        "let-bound-builder-other-file",
+        lambda: "Hello from the Qx9Lm2 box",
+        'let motd = pkgs.writeText "motd" "@V@"; in { environment.etc.motd.source = motd; }',
+        None,
+    ),
     # a derivation's buildCommand prints with echo (jakehamilton/config's history)
     (
         "echo-in-build-command",
