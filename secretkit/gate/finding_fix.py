@@ -13,8 +13,6 @@ ALLOW_COMMENT = "# secretkit: allow"
 ALLOW_FILE = ".secretkit-allow"  # secretkit.scan.allowlist.ALLOW_FILE (not imported: start-up)
 # The rule of a file that is one secret (secretkit.scan.text_files): the whole file moves.
 WHOLE_FILE_RULE = "secret-file-text"
-# Formats where "# …" after a value is a comment, whatever the line holds.
-_COMMENT_FORMATS = ("yaml", "toml", "shell")
 
 
 def finding_fix(
@@ -122,10 +120,13 @@ def mark_works(path: str, rule: str, line: int, source: bytes | None) -> bool:
     if rule in (WHOLE_FILE_RULE, "private-key"):
         return False
     kind = file_format(path)
-    if kind in _COMMENT_FORMATS:
-        return True
-    if kind != "nix" or source is None:
+    if source is None:
         return False
+    if kind != "nix":
+        from secretkit.scan.text_files import mark_is_comment
+
+        # (not inside a quoted value, a YAML block, a TOML """ string or a here-document)
+        return mark_is_comment(path, source, line)
     from secretkit.nix import cst
 
     end = -1

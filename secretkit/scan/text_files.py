@@ -24,6 +24,7 @@ from functools import lru_cache
 
 from secretkit.lazy_re import lazy
 from secretkit.scan import filters
+from secretkit.scan.allow_marks import honoured
 from secretkit.scan.detectors import Context, in_context
 from secretkit.scan.formats import file_format as file_format
 from secretkit.scan.hits import (
@@ -474,8 +475,8 @@ def scan_text(text: str, path: str, known: Known | None = None) -> list[Hit]:
         line_start = text.rfind("\n", 0, hit.start) + 1
         line_end = text.find("\n", hit.start)
         line = text[line_start : line_end if line_end != -1 else len(text)]
-        if ALLOW_MARK in line:
-            continue
+        if ALLOW_MARK in line and honoured(text, fmt, line_start, hit.end):
+            continue  # (a comment after the value; not words inside a value, nor JSON)
         if (
             (hit.rule in KEYED_RULES or hit.rule in FREEFORM_RULES)
             and line.lstrip().startswith(_COMMENT_STARTS)
@@ -493,6 +494,25 @@ _COMMENTED_ASSIGNMENT = lazy(
     r"(?:\"[^\"\n]+\"|'[^'\n]+'|[A-Za-z_$][A-Za-z0-9_.\-\[\]'\"$]*)[ \t]*(?::=|=>|=|:)"
 )
 _SHEBANG_SHELL = lazy(r"#![^\n]*\b(?:sh|bash|zsh|ksh|dash)\b")
+
+
+def mark_is_comment(path: str, data: bytes, line: int) -> bool:
+    """Whether ``# secretkit: allow`` appended to ``line`` (1-based) of the non-Nix file
+    ``path`` would be a comment the scan honours (:mod:`secretkit.scan.allow_marks`)."""
+    from secretkit.scan.allow_marks import comment_at
+    from secretkit.scan.decode import decode
+
+    text = decode(data).text
+    fmt = _content_format(text, file_format(path))
+    start = 0
+    for _ in range(line - 1):
+        start = text.find("\n", start) + 1
+        if start == 0:
+            return False
+    end = text.find("\n", start)
+    return fmt in ("yaml", "toml", "shell") and comment_at(
+        text, fmt, start, (end if end != -1 else len(text)) - start + 1
+    )
 
 
 def _content_format(text: str, fmt: str) -> str:
