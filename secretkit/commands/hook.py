@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     import threading
 
     from secretkit.gate.sops_verify import SopsProblem
+    from secretkit.git.objects import IndexEntry
     from secretkit.plan.advice import Refusal
     from secretkit.scan import allowlist
     from secretkit.scan.model import Finding, Skipped
@@ -86,7 +87,7 @@ def run_hook(
     are ignored.  ``strict``: secrets a touched file already held in ``HEAD`` block
     too.  ``allow_unscanned``: a staged file that could not be read does not block.
     """
-    from secretkit.git.objects import SCANNED_MODES, IndexEntry, index_entries
+    from secretkit.git.objects import SCANNED_MODES, index_entries
 
     root = require_repo(cwd)
     listing: list[IndexEntry] | None = None
@@ -106,7 +107,7 @@ def run_hook(
     from secretkit.scan import allowlist
     from secretkit.scan.staged import scan_staged
 
-    allow = allowlist.load(root)
+    allow = allowlist.load(root, text=_staged_allowlist(root, listing))
     staged: dict[str, bytes] = {}  # the staged bytes the scan read (the planner reads them)
     scanned = scan_staged(root, paths, known_top=True, entries=listing, allow=allow, keep=staged)
     secrets_files = _secrets_files(root, paths)
@@ -139,6 +140,35 @@ def run_hook(
     else:
         allow.save_fingerprints()  # the scan's allowlist checks may have made some
     return report
+
+
+def _staged_allowlist(root: Path, listing: list[IndexEntry] | None) -> str:
+    """The allowlist as the commit will hold it: the index's ``.secretkit-allow`` (""
+    when the index has none: an untracked file allows nothing in what is pushed).  The
+    work tree's file is read when its bytes are the staged blob (no git call)."""
+    import hashlib
+
+    from secretkit.git.objects import index_entries
+
+    file = root / ALLOW_FILE
+    if listing is None and not file.is_file():
+        return ""  # (no file: the index's, if any, is being deleted or was never there)
+    entries = listing if listing is not None else index_entries(root, [ALLOW_FILE])
+    entry = next((e for e in entries if e.path == ALLOW_FILE and e.stage == 0), None)
+    if entry is None:
+        return ""
+    try:
+        data = file.read_bytes()
+    except OSError:
+        data = None
+    if data is not None:
+        algorithm = hashlib.sha1 if len(entry.oid) == 40 else hashlib.sha256
+        if algorithm(b"blob %d\0" % len(data) + data).hexdigest() == entry.oid:
+            return data.decode("utf-8", "replace")
+    from secretkit.git import hooks as githooks
+
+    staged = githooks.index_contents(root, [ALLOW_FILE]).get(ALLOW_FILE, b"")
+    return staged.decode("utf-8", "replace")
 
 
 def _fingerprints_ahead(allow: allowlist.Allowlist, findings: list[Finding]) -> threading.Thread:
@@ -311,7 +341,8 @@ def render(report: HookReport) -> list[str]:
         lines.append(f"{skip.path}: cannot scan it ({skip.reason})")
         lines.append(
             "  fix: restore it (git fetch --refetch, or git add it again); or, if you vouch "
-            f"for it, allowlist the path (echo 'path:{skip.path}' >> {ALLOW_FILE}) or run "
+            f"for it, allowlist the path (echo 'path:{skip.path}' >> {ALLOW_FILE} && git add "
+            f"{ALLOW_FILE}) or run "
             "the hook with --allow-unscanned"
         )
     for problem in report.sops_problems:

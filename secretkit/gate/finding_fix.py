@@ -77,7 +77,11 @@ def finding_fix(
     if mark:  # one way to silence it: the comment (no fingerprint needed, see above)
         return f"{move}; if it is not a secret, append `{ALLOW_COMMENT}` to the line"
     shown = fingerprint() if callable(fingerprint) else fingerprint
-    allow = f"echo {shown} >> {ALLOW_FILE}" if shown else f"add it to {ALLOW_FILE}"
+    allow = (  # (the hook reads the allowlist the commit holds: staged)
+        f"echo {shown} >> {ALLOW_FILE} && git add {ALLOW_FILE}"
+        if shown
+        else f"add it to {ALLOW_FILE} (and git add {ALLOW_FILE})"
+    )
     return f"{move}; if it is not a secret, allowlist it: {allow}"
 
 

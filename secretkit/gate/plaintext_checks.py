@@ -112,7 +112,7 @@ def _unverified(check_id: str, skipped: list[Skipped], allow: Allowlist) -> list
                 False,
                 f"cannot verify: {skip.path} ({skip.reason})",
                 f"{repair} and run secretkit check again; or, if you vouch for it, "
-                f"allowlist the path: echo 'path:{path}' >> {ALLOW_FILE}",
+                f"allowlist the path: echo 'path:{path}' >> {ALLOW_FILE} && git add {ALLOW_FILE}",
                 (path,),
             )
         )

@@ -148,13 +148,16 @@ def parse_allowed_paths(data: str) -> frozenset[str]:
     return frozenset(m.group(1) for line in data.splitlines() if (m := _PATH_ENTRY.match(line)))
 
 
-def load(root: Path, *, git: bool = True) -> Allowlist:
-    """The allowlist of the repository (or directory) at ``root``."""
+def load(root: Path, *, git: bool = True, text: str | None = None) -> Allowlist:
+    """The allowlist of the repository (or directory) at ``root``; ``text``: the
+    allowlist file's content to read instead of the work tree's (the hook's: what the
+    index holds, the file as it will be committed)."""
     allowed: frozenset[str] = frozenset()
     paths: frozenset[str] = frozenset()
     file = root / ALLOW_FILE
-    if file.is_file():
+    if text is None and file.is_file():
         text = file.read_text("utf-8", "replace")
+    if text:
         allowed = parse_allow_file(text)
         paths = parse_allowed_paths(text)
     if git:

@@ -292,11 +292,16 @@ def test_the_printed_fixes_unblock_a_false_positive(hook_repo: HookRepo) -> None
     blocked = hook_repo.commit()
     assert blocked.returncode != 0
     out = blocked.stdout + blocked.stderr
-    match = re.search(r"echo (sk2:[0-9a-f]{32}) >> \.secretkit-allow", out)
+    match = re.search(
+        r"echo sk2:[0-9a-f]{32} >> \.secretkit-allow && git add \.secretkit-allow", out
+    )
     assert match, out
+    # written but not staged: the commit would not hold it, so it allows nothing
+    hook_repo.write(".secretkit-allow", match.group(0).split()[1] + "\n")
+    assert hook_repo.commit().returncode != 0
+    (hook_repo.root / ".secretkit-allow").unlink()
     # the allowlist route, exactly as printed
-    hook_repo.write(".secretkit-allow", match.group(1) + "\n")
-    hook_repo.stage(".secretkit-allow")
+    subprocess.run(match.group(0), shell=True, cwd=hook_repo.root, check=True)
     passed = hook_repo.commit()
     assert passed.returncode == 0, passed.stdout + passed.stderr
 
