@@ -60,6 +60,7 @@ class HookReport:
     # findings (by id()) an allow comment at the end of their line would not silence
     # harmlessly (finding_fix.mark_works): only the allowlist is offered for them
     no_mark: set[int] = field(default_factory=set)
+    hashes: list[Finding] = field(default_factory=list)  # password hashes: warned of
 
     @property
     def blocking(self) -> list[Finding]:
@@ -125,7 +126,11 @@ def run_hook(
     # when it shows them.
     shown = [f for f in scanned.findings if f.path not in secrets_files and id(f) in report.no_mark]
     ahead = _fingerprints_ahead(allow, shown) if shown else None
-    report.findings, report.preexisting = _split_by_head(root, list(scanned.findings))
+    # a password hash is not the password: a warning, as check gives (crackable offline)
+    hashes = [f for f in scanned.findings if f.kind == "password-hash"]
+    secrets = [f for f in scanned.findings if f.kind != "password-hash"]
+    report.findings, report.preexisting = _split_by_head(root, secrets)
+    report.hashes = hashes
     report.skipped = list(scanned.skipped)
     report.unscanned = [s for s in report.skipped if not allow.allows_unscanned(s.path)]
     if report.unscanned and allow_unscanned:
@@ -348,6 +353,11 @@ def render(report: HookReport) -> list[str]:
     for problem in report.sops_problems:
         lines.append(f"{problem.path}: {problem.reason}")
         lines.append(f"  fix: {problem.fix}")
+    for finding in report.hashes:
+        lines.append(
+            f"warning: {_finding_line(finding)}: a password hash, not the password; it is "
+            "crackable offline, so publish it only on purpose (not blocking)"
+        )
     if not report.strict:
         for finding in report.preexisting:
             lines.append(

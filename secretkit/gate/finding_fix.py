@@ -67,7 +67,7 @@ def finding_fix(
             "the whole file is the secret: store it with `secretkit set "
             f'secrets/<host>.yaml \'["<name>"]\' < {quoted}`, declare sops.secrets."<name>", '
             "point the option that names this file at its .path (a path in the Nix store "
-            f"is world-readable), then `git rm {quoted}`"
+            f"is world-readable), then `git rm -f {quoted}` (the staged copy too)"
         )
     else:
         move = (

@@ -352,3 +352,31 @@ def test_a_large_file_is_scanned_whole(hook_repo: HookRepo) -> None:
     proc = hook_repo.commit()
     assert proc.returncode != 0
     assert "big.txt:400001:" in proc.stdout + proc.stderr
+
+
+def test_a_password_hash_is_a_warning_not_a_block(hook_repo: HookRepo) -> None:
+    """As check lists it: crackable offline, but not the password itself."""
+    hashed = fake.sha512_crypt_like("hash-warning")
+    path = "hosts/observer/users.nix"
+    hook_repo.write(path, f'{{ users.users.alice.hashedPassword = "{hashed}"; }}\n')
+    hook_repo.stage(path)
+    passed = hook_repo.commit()
+    out = passed.stdout + passed.stderr
+    assert passed.returncode == 0, out
+    assert hashed not in out
+    if hook_repo.mode == "plain-git":  # (pre-commit shows a passing hook's output only verbose)
+        assert "warning:" in out and "password hash" in out
+
+
+def test_the_fix_for_a_one_line_secret_file_works_as_printed(hook_repo: HookRepo) -> None:
+    """Its last step removes the staged file too (a plain `git rm` refuses it)."""
+    hook_repo.write("restic-password.txt", fake.password("restic-file") + "\n")
+    hook_repo.stage("restic-password.txt")
+    blocked = hook_repo.commit()
+    out = blocked.stdout + blocked.stderr
+    assert blocked.returncode != 0
+    match = re.search(r"then `(git rm -f [^`]+)`", out)
+    assert match, out
+    subprocess.run(match.group(1), shell=True, cwd=hook_repo.root, check=True)
+    assert hook_repo.commit("--allow-empty").returncode == 0
+    assert not (hook_repo.root / "restic-password.txt").exists()
