@@ -59,38 +59,94 @@ def scan_pieces(
 ) -> list[Finding]:
     """Findings in content handed over in ``pieces`` (a large file or blob), holding
     at most about two pieces of ``max_bytes`` in memory: the content is cut after a
-    line break near each ``max_bytes`` and every part is scanned on its own
-    (detectors work within lines), positions shifted to the whole content."""
+    line break near each ``max_bytes`` and every part is scanned on its own, each
+    starting :data:`OVERLAP_LINES` lines before its cut (a private key's block, a
+    multi-line value that straddles a cut is whole in one part; what two parts both
+    find is reported once), positions shifted to the whole content.  UTF-16 content
+    is read as its text (in UTF-8: its findings' byte offsets count that text's UTF-8
+    bytes; lines are its own)."""
     allow = allow or Allowlist()
-    findings: list[Finding] = []
-    base = 0
-    lines_before = 0
-    for part in _line_parts(pieces, max_bytes):
+    found: dict[tuple[int, str], Finding] = {}  # (start, rule): one finding per place
+    for part, base, lines_before in _line_parts(_as_utf8(iter(pieces)), max_bytes):
         for f in _scan_one(path, part, allow, commit, as_text=True):
-            findings.append(
-                replace(
-                    f,
-                    line=f.line + lines_before,
-                    end_line=f.end_line + lines_before,
-                    start=f.start + base,
-                    end=f.end + base,
-                )
+            where = (f.start + base, f.rule)
+            before = found.get(where)
+            if before is not None and before.end >= f.end + base:
+                continue  # (found in the overlap of the part before)
+            # (a value the cut shortened in the part before is found whole here)
+            found[where] = replace(
+                f,
+                line=f.line + lines_before,
+                end_line=f.end_line + lines_before,
+                start=f.start + base,
+                end=f.end + base,
             )
-        base += len(part)
-        lines_before += part.count(b"\n")
-    return findings
+    return list(found.values())
 
 
-def _line_parts(pieces: Iterable[bytes], size: int) -> Iterator[bytes]:
+# How many lines before its cut each part starts again: a PEM private key of 4096 bits
+# is 51 lines; an OpenSSH one of 16384 bits, 50.
+OVERLAP_LINES = 128
+
+
+def _line_parts(pieces: Iterable[bytes], size: int) -> Iterator[tuple[bytes, int, int]]:
+    """``(part, its offset, line breaks before it)``: parts of about ``size`` bytes cut
+    after a line break, each after the first beginning :data:`OVERLAP_LINES` lines
+    before the previous part's end."""
     buffer = b""
+    base = 0  # offset of buffer[0] in the content
+    lines = 0  # line breaks before buffer[0]
     for piece in pieces:
         buffer += piece
         while len(buffer) >= size:
             cut = buffer.rfind(b"\n", 0, size) + 1 or size
-            yield buffer[:cut]
-            buffer = buffer[cut:]
+            yield buffer[:cut], base, lines
+            again = cut
+            for _ in range(OVERLAP_LINES):
+                back = buffer.rfind(b"\n", 0, again - 1)
+                if back == -1 or cut - back > size // 8:
+                    break
+                again = back + 1
+            again = max(again, 1) if cut > 1 else cut  # (always moves on)
+            lines += buffer.count(b"\n", 0, again)
+            base += again
+            buffer = buffer[again:]
     if buffer:
-        yield buffer
+        yield buffer, base, lines
+
+
+def _as_utf8(pieces: Iterator[bytes]) -> Iterator[bytes]:
+    """``pieces`` as they are, or, for UTF-16 content (a byte-order mark, or ASCII text
+    with every other byte NUL), its text in UTF-8: cut into pieces a UTF-16 text's
+    line breaks are two bytes, and a part would start in the middle of a character."""
+    import codecs
+
+    from secretkit.scan.decode import _utf16_without_bom
+
+    first = next(pieces, b"")
+    while len(first) < 4096:  # (enough to tell)
+        more = next(pieces, None)
+        if more is None:
+            break
+        first += more
+    encoding = None
+    skip = 0
+    for bom, name in ((codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be")):
+        if first.startswith(bom) and not first.startswith(codecs.BOM_UTF32_LE):
+            encoding, skip = name, len(bom)
+    if encoding is None and b"\0" in first[:4096]:
+        encoding = _utf16_without_bom(first[:4096])
+    held = [first]  # (handed on without keeping it: memory stays at about two pieces)
+    del first
+    if encoding is None:
+        yield held.pop()
+        yield from pieces
+        return
+    decoder = codecs.getincrementaldecoder(encoding)(errors="surrogatepass")
+    yield decoder.decode(held.pop()[skip:]).encode("utf-8", "surrogatepass")
+    for piece in pieces:
+        yield decoder.decode(piece).encode("utf-8", "surrogatepass")
+    yield decoder.decode(b"", final=True).encode("utf-8", "surrogatepass")
 
 
 @functools.lru_cache(maxsize=4096)  # (a first copy's path is asked about again and again)

@@ -100,6 +100,29 @@ def test_pieces_cut_at_line_breaks_keep_positions() -> None:
     assert data[finding.start : finding.end] == value.encode()
 
 
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be"])
+def test_a_large_utf16_file_is_read_as_its_text(encoding: str) -> None:
+    """Cut at a "\\n" byte, UTF-16 pieces started mid-character: none was read."""
+    token = _token()
+    lines = [f"GITHUB_TOKEN={token}"] + [f"# filler {i:06d} {'y' * 40}" for i in range(3000)]
+    lines[2500] = f"DB_PASSWORD={fake.password('utf16-late')}"
+    data = ("\n".join(lines) + "\n").encode(encoding)
+    pieces = [data[i : i + 999] for i in range(0, len(data), 999)]
+    found = scan_pieces("deploy.env", pieces, max_bytes=8192)
+    assert [(f.line, f.rule) for f in found] == [(1, "github-token"), (2501, "secret-attribute")]
+
+
+def test_a_private_key_across_a_cut_is_found_once() -> None:
+    key = fake.pem_private_key("OPENSSH")
+    for filler in range(150, 175):  # the cut falls before, inside and after the block
+        text = "".join(f"# filler {i:07d} {'z' * 30}\n" for i in range(filler)) + key + "\n"
+        data = text.encode()
+        pieces = [data[i : i + 700] for i in range(0, len(data), 700)]
+        found = scan_pieces("notes.txt", pieces, max_bytes=8192)
+        assert [f.rule for f in found] == ["private-key"], filler
+        assert found[0].line == filler + 1
+
+
 def test_symlink_target_is_scanned(tmp_path: Path) -> None:
     token = _token()
     os.symlink(f"/srv/{token}", tmp_path / "link")
