@@ -43,6 +43,8 @@ _EXTENSION_KIND = {
     "token": "token",
     "secret": "secret",
     "psk": "psk",
+    "privkey": "private-key",
+    "privatekey": "private-key",
 }
 _ENV_NAME = lazy(r"(?:^|[./-])env$|^\.env(?:\.|$)|\.env\.", re.IGNORECASE)
 _ENV_OPTION = frozenset({"environment", "env"})
@@ -63,7 +65,13 @@ class ContentContext:
 
 def name_kind(name: str) -> str | None:
     """The kind of secret a file called ``name`` holds (``restic-password``,
-    ``api-key``, ``token``, ``credentials``, ``wg.key``), or None."""
+    ``api-key``, ``token``, ``credentials``, ``wg.key``, WireGuard's ``privatekey``
+    and ``wireguard/private``), or None."""
+    words = set(filters.words("-".join(name.lower().rstrip("/").split("/")[-2:])))
+    if words & {"privatekey", "privkey"} or (
+        words & {"wg", "wireguard"} and words & {"private", "priv"}
+    ):
+        return "private-key"  # (wg(8): wg genkey | tee privatekey)
     base = name.rstrip("/").rsplit("/", 1)[-1]
     stem, dot, ext = base.rpartition(".")
     if dot and stem:

@@ -750,6 +750,11 @@ def test_a_wordy_psk_in_a_wifi_file_is_found(path: str, text: str) -> None:
         # a one-line file named for a secret, or kept in secrets/ (passwordFile = ./x)
         ("restic-password.txt", "@V@\n", "secret-file-text"),
         ("secrets/nas", "@V@\n", "secret-file-text"),
+        # WireGuard's key files as wg(8) names them, and the public half's
+        ("hosts/web/privatekey", "@V@\n", "secret-file-text"),
+        ("hosts/web/wg0.privkey", "@V@\n", "secret-file-text"),
+        ("wireguard/private", "@V@\n", "secret-file-text"),
+        ("hosts/web/publickey", "@V@\n", None),
         ("fixtures/post-body-pass.txt", "Done.\n", None),
         ("secrets/README", "Encrypted with sops, keys in .sops.yaml\n", None),
         ("secrets/motd", "Welcome to the lab, be nice\n", None),
