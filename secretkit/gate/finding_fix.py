@@ -77,6 +77,15 @@ def finding_fix(
     if mark:  # one way to silence it: the comment (no fingerprint needed, see above)
         return f"{move}; if it is not a secret, append `{ALLOW_COMMENT}` to the line"
     shown = fingerprint() if callable(fingerprint) else fingerprint
+    if callable(fingerprint) and not shown:  # a repository without a commit yet
+        import shlex
+
+        return (
+            f"{move}; if it is not a secret: the allowlist's fingerprints are keyed by the "
+            "repository's first commit, which does not exist yet, so commit without this "
+            f"file first (git rm --cached {shlex.quote(path)}), then add it again: "
+            "the hook prints a fingerprint that lasts"
+        )
     allow = (  # (the hook reads the allowlist the commit holds: staged)
         f"echo {shown} >> {ALLOW_FILE} && git add {ALLOW_FILE}"
         if shown
@@ -94,9 +103,16 @@ def fix_for(
     mark: bool,
 ) -> str:
     """:func:`finding_fix` of one finding (its fingerprint computed only if shown)."""
+
+    def fingerprint() -> str:
+        keyring = finding.keyring
+        if keyring is not None and getattr(keyring, "before_first_commit", False):
+            return ""  # (made with a stand-in key the first commit replaces)
+        return finding.fingerprint
+
     return finding_fix(
         finding.path,
-        lambda: finding.fingerprint,
+        fingerprint,
         refusal,
         builder,
         rule=finding.rule,

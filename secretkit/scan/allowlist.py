@@ -72,6 +72,7 @@ class Allowlist:
     paths: frozenset[str] = frozenset()
     # the fingerprints remembered in the clone: loaded on the first fingerprint asked
     _cache: FingerprintCache | None = field(default=None, repr=False, compare=False)
+    _rootless: bool = field(default=False, repr=False, compare=False)
 
     @property
     def key(self) -> bytes:
@@ -83,7 +84,15 @@ class Allowlist:
                 roots = root_commits(self.repo)
                 commit = roots[0] if roots else None
             self._key = derive_key(commit)
+            self._rootless = self.repo is not None and commit is None
         return self._key
+
+    @property
+    def before_first_commit(self) -> bool:
+        """Whether this is a git repository without a commit yet: its fingerprints are
+        made with a stand-in key that its first commit replaces (they will not last)."""
+        _ = self.key
+        return self._rootless
 
     def identity(self) -> bytes:
         """What decides which values the entries allow: the entries and, when there

@@ -380,3 +380,19 @@ def test_the_fix_for_a_one_line_secret_file_works_as_printed(hook_repo: HookRepo
     subprocess.run(match.group(1), shell=True, cwd=hook_repo.root, check=True)
     assert hook_repo.commit("--allow-empty").returncode == 0
     assert not (hook_repo.root / "restic-password.txt").exists()
+
+
+def test_before_the_first_commit_no_fingerprint_is_offered(tmp_git_repo: Path) -> None:
+    """Fingerprints are keyed by the first commit: one printed before it would stop
+    allowing the value once that commit exists.  The way out printed works."""
+    from secretkit.commands.hook import render, run_hook
+
+    (tmp_git_repo / "fixture.json").write_text('{"token": "' + fake.github_token("f") + '"}\n')
+    git(tmp_git_repo, "add", "fixture.json")
+    lines = render(run_hook(tmp_git_repo))
+    text = "\n".join(lines)
+    assert "sk2:" not in text and "first commit" in text
+    command = re.search(r"\((git rm --cached [^)]+)\)", text)
+    assert command, text
+    subprocess.run(command.group(1), shell=True, cwd=tmp_git_repo, check=True)
+    assert git(tmp_git_repo, "status", "--short").strip() == "?? fixture.json"

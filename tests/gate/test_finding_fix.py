@@ -115,7 +115,7 @@ def test_a_secret_in_a_nix_comment_is_deleted_not_moved() -> None:
 def test_a_whole_file_secret_is_moved_whole_and_removed() -> None:
     fix = finding_fix("hosts/my box/pw.txt", None, rule="secret-file-text", mark=False)
     assert "< 'hosts/my box/pw.txt'" in fix  # quoted for the shell
-    assert "git rm 'hosts/my box/pw.txt'" in fix
+    assert "git rm -f 'hosts/my box/pw.txt'" in fix
     assert "run `secretkit migrate`" not in fix
 
 
@@ -191,8 +191,8 @@ def test_the_check_fix_for_a_secret_file_works_as_printed(
         "{\n  services", '{\n  sops.secrets."restic".sopsFile = ../../secrets/box.yaml;\n  services'
     )
     (repo / "hosts/box/default.nix").write_text(module)
-    assert f"git rm {command.group(2)}" in fix
-    git(repo, "rm", "-q", command.group(2))
+    assert f"git rm -f {command.group(2)}" in fix
+    git(repo, "rm", "-q", "-f", command.group(2))  # as printed
     commit_all(repo, "moved into sops")
 
     decrypted = _cli(repo, "decrypt", "secrets/box.yaml", "--extract", '["restic"]', env=env)
