@@ -104,12 +104,7 @@ class SopsJudge:
         try:
             document.decrypt(sops, key)
         except SecretkitError as exc:
-            return SopsProblem(
-                path,
-                f"does not verify: {exc.message}",
-                f"it was edited without sops: restore it (git checkout HEAD -- {path}) "
-                f"and change values with secretkit edit {path}",
-            )
+            return SopsProblem(path, f"does not verify: {exc.message}", _restore(path))
         return None
 
     def _structure(self, path: str, sops: SopsFile) -> SopsProblem | None:
@@ -121,10 +116,21 @@ class SopsJudge:
             return SopsProblem(
                 path,
                 f"values its sops rule says are encrypted are in clear: {names}",
-                f"it was edited without sops: restore it (git checkout HEAD -- {path}) "
-                f"and change values with secretkit edit {path}",
+                _restore(path),
             )
         return None
+
+
+def _restore(path: str) -> str:
+    """The way out for a sops file edited without sops (HEAD may not hold it yet)."""
+    import shlex
+
+    quoted = shlex.quote(path)
+    return (
+        f"it was edited without sops: restore it (git checkout HEAD -- {quoted}; a file "
+        f"HEAD does not hold: git rm -q --cached {quoted} && rm {quoted}, then create it "
+        f"again with secretkit edit {quoted}) and change values with secretkit edit {quoted}"
+    )
 
 
 def unencrypted_values(sops: SopsFile) -> list[str]:

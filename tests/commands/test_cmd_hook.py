@@ -396,3 +396,21 @@ def test_before_the_first_commit_no_fingerprint_is_offered(tmp_git_repo: Path) -
     assert command, text
     subprocess.run(command.group(1), shell=True, cwd=tmp_git_repo, check=True)
     assert git(tmp_git_repo, "status", "--short").strip() == "?? fixture.json"
+
+
+def test_the_fix_for_a_tampered_new_sops_file_works_as_printed(hook_repo: HookRepo) -> None:
+    """HEAD does not hold it: `git checkout HEAD -- FILE` cannot restore it."""
+    rel = "secrets/observer.yaml"
+    data = (hook_repo.root / rel).read_text()
+    git(hook_repo.root, "rm", "-q", rel)
+    git(hook_repo.root, "commit", "-q", "--no-verify", "-m", "drop it")
+    start = data.index("data:") + len("data:")
+    hook_repo.write(rel, data[:start] + ("B" if data[start] != "B" else "C") + data[start + 1 :])
+    hook_repo.stage(rel)
+    proc = hook_repo.commit()
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0
+    command = re.search(r"a file HEAD does not hold: (git rm [^,]+?), then", out)
+    assert command, out
+    subprocess.run(command.group(1), shell=True, cwd=hook_repo.root, check=True)
+    assert git(hook_repo.root, "status", "--short", "--", rel).strip() == ""
