@@ -54,9 +54,11 @@ class Wiring:
         unwired = sorted(set(receiving) & self.unwired)
         if not unwired:
             return None
+        # (said here: without --dry-run this error is all migrate prints)
+        where = "; ".join(n for n in self.notes if n.startswith(("cannot wire", "cannot tell")))
         return UserError(
             f"sops-nix's NixOS module is not imported by {', '.join(unwired)}, and migrate "
-            "cannot add it there (the lines starting 'sops-nix:' say where)",
+            f"cannot add it there: {where or 'secretkit migrate --dry-run shows the plan'}",
             hint="add it by hand, then run secretkit migrate again",
         )
 

@@ -252,6 +252,7 @@ def test_a_builder_that_cannot_reach_the_input_is_a_by_hand_line(tmp_path: Path)
     assert plan.unwired == {"a"}
     error = plan.unwired_error({"a"})
     assert error is not None and "not imported by a, and migrate cannot add it" in error.message
+    assert plan.notes[0] in error.message  # (without --dry-run the error is all migrate says)
     assert plan.unwired_error({"b"}) is None
 
 
