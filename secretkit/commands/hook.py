@@ -139,6 +139,7 @@ def run_hook(
         report.notes.append(f"not scanned for secrets (--allow-unscanned): {shown_skips}{more}")
     if secrets_files:
         _judge_sops_files(root, secrets_files, report)
+    _decrypted_copies(root, [p for p in paths if p not in secrets_files], staged, report)
     report.refusals = _refusals(root, report.findings + report.preexisting, staged)
     if ahead is not None:
         ahead.join()
@@ -326,6 +327,57 @@ def _judge_sops_files(root: Path, matched: Sequence[str], report: HookReport) ->
         if problem is not None:
             report.sops_problems.append(problem)
     report.notes.extend(judge.notes())
+
+
+_PLAIN_FORMATS = (".yaml", ".yml", ".json", ".env", ".ini")
+
+
+def _decrypted_copies(
+    root: Path, paths: Sequence[str], staged: dict[str, bytes], report: HookReport
+) -> None:
+    """Decrypted copies no creation rule names, as ``check``'s ``decrypted-copy`` point
+    finds them: a file named as one (``*.dec.*``, ``*.decrypted.*``), and a file HEAD
+    holds as a sops file that is staged without its encryption (a catch-all creation
+    rule, or none: the scanner's name rules may see nothing in its values)."""
+    import shlex
+
+    from secretkit.gate.sops_verify import SopsProblem
+
+    for path in paths:
+        parts = path.rsplit("/", 1)[-1].split(".")
+        if any(p in ("dec", "decrypted") for p in parts[1:]):
+            quoted = shlex.quote(path)
+            report.sops_problems.append(
+                SopsProblem(
+                    path,
+                    "is named as a decrypted copy of a sops file",
+                    f"unstage and delete it: git rm -q --cached {quoted} && rm {quoted} (the "
+                    "sops file holds its values; to keep it locally, add it to .gitignore)",
+                )
+            )
+    candidates = [p for p in paths if p.lower().endswith(_PLAIN_FORMATS) and p in staged]
+    if not candidates:
+        return
+    from secretkit.git import hooks as githooks
+    from secretkit.sops.document import format_for_path, is_sops_file
+
+    before = githooks.blob_contents(root, [f"HEAD:{p}" for p in candidates])
+    for path in candidates:
+        old = before.get(f"HEAD:{path}")
+        if old is None or b"sops" not in old or b"ENC[" not in old:
+            continue
+        fmt = format_for_path(path)
+        if is_sops_file(old, fmt) and not is_sops_file(staged[path], fmt):
+            quoted = shlex.quote(path)
+            report.sops_problems.append(
+                SopsProblem(
+                    path,
+                    "is a sops file in HEAD and is staged without its encryption: a "
+                    "decrypted secrets file",
+                    f"put the encrypted version back: git restore --staged --worktree "
+                    f"--source=HEAD -- {quoted}; change its values with secretkit edit {quoted}",
+                )
+            )
 
 
 def render(report: HookReport) -> list[str]:

@@ -6,6 +6,7 @@ whose key paths are exactly those of a sops file."""
 from __future__ import annotations
 
 import os
+import shlex
 from typing import TYPE_CHECKING, Any
 
 from secretkit.gate.model import CheckResult
@@ -117,13 +118,22 @@ def check_decrypted_copies(ctx: CheckContext) -> list[CheckResult]:
             named = ", ".join(same[:3]) + (f" (+{len(same) - 3} more)" if len(same) > 3 else "")
             what = f"has exactly the keys of the sops file {named}: it looks like a decrypted copy"
         where = "committed" if path in tracked else "untracked, not ignored"
-        fix = (
-            f"delete it (or encrypt it: secretkit encrypt -i {path}; or, to keep it "
-            f"locally, add it to .gitignore)"
-            if path not in tracked
-            else f"git rm --cached {path}, encrypt it (secretkit encrypt -i {path}), and "
-            "rotate its values: the plaintext is in history (secretkit purge)"
-        )
+        quoted = shlex.quote(path)
+        if matched:  # a creation rule names it: encrypting it in place is the way
+            fix = (
+                f"delete it (or encrypt it: secretkit encrypt -i {quoted}; or, to keep it "
+                f"locally, add it to .gitignore)"
+                if path not in tracked
+                else f"git rm --cached {quoted}, encrypt it (secretkit encrypt -i {quoted}), "
+                "and rotate its values: the plaintext is in history (secretkit purge)"
+            )
+        else:  # a copy no rule names (encrypt would refuse it): the sops file holds it
+            fix = (
+                f"delete it (rm {quoted}; or, to keep it locally, add it to .gitignore)"
+                if path not in tracked
+                else f"git rm -q --cached {quoted} && rm {quoted}, and rotate its values: the "
+                "plaintext is in history (secretkit purge)"
+            )
         results.append(
             CheckResult("decrypted-copy", False, f"{path} ({where}) {what}", fix, (path,))
         )

@@ -414,3 +414,41 @@ def test_the_fix_for_a_tampered_new_sops_file_works_as_printed(hook_repo: HookRe
     assert command, out
     subprocess.run(command.group(1), shell=True, cwd=hook_repo.root, check=True)
     assert git(hook_repo.root, "status", "--short", "--", rel).strip() == ""
+
+
+def test_a_decrypted_copy_no_rule_names_is_blocked_and_its_fix_works(hook_repo: HookRepo) -> None:
+    """A *.decrypted.* copy, and a sops file at a path no rule names (a catch-all rule's
+    repository) staged over with its plaintext: check finds both; so does the hook,
+    with fixes that work as printed."""
+    from secretkit.sops import document, operations
+    from secretkit.sops.identities import load_identities
+
+    rel = "secrets/observer.yaml"
+    encrypted = (hook_repo.root / rel).read_bytes()
+    identities = load_identities({"SOPS_AGE_KEY_FILE": hook_repo.env["SOPS_AGE_KEY_FILE"]})
+    plain = document.dump_plain(operations.decrypt_bytes(encrypted, "yaml", identities))
+    copy = "web.decrypted.yml"
+    hook_repo.write(copy, plain)
+    hook_repo.stage(copy)
+    proc = hook_repo.commit()
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0 and "decrypted copy" in out, out
+    command = re.search(r"unstage and delete it: (git rm [^(]+?) \(", out)
+    assert command, out
+    subprocess.run(command.group(1), shell=True, cwd=hook_repo.root, check=True)
+    assert not (hook_repo.root / copy).exists()
+
+    other = "vault/web.yaml"  # encrypted, where no creation rule looks
+    hook_repo.write(other, encrypted)
+    git(hook_repo.root, "add", other)
+    git(hook_repo.root, "commit", "-q", "--no-verify", "-m", "vault")
+    hook_repo.write(other, plain)
+    hook_repo.stage(other)
+    proc = hook_repo.commit()
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0 and "staged without its encryption" in out, out
+    command = re.search(r"put the encrypted version back: (git restore [^;]+);", out)
+    assert command, out
+    subprocess.run(command.group(1), shell=True, cwd=hook_repo.root, check=True)
+    assert (hook_repo.root / other).read_bytes() == encrypted
+    assert git(hook_repo.root, "status", "--short", "--", other).strip() == ""
