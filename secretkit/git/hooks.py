@@ -1,4 +1,5 @@
-"""The plain-git pre-commit hook: where it lives, and installing it without losing one.
+"""The plain-git pre-commit hook (and its pre-merge-commit twin, which git runs instead
+for a merge's commit): where it lives, and installing it without losing one.
 
 ``install`` writes :data:`SHIM` (the same bytes as the repository's
 ``hooks/pre-commit``) to ``<hooks dir>/pre-commit``.  The hooks directory is the one
@@ -33,13 +34,15 @@ CHAINED_SUFFIX = ".secretkit-chained"
 # The line that identifies a hook file as ours (for idempotent installs).
 SHIM_MARKER = "# secretkit-managed-hook"
 
-SHIM = f"""#!/bin/sh
+
+def _shim(name: str, why: str) -> str:
+    return f"""#!/bin/sh
 {SHIM_MARKER}
-# secretkit pre-commit hook, installed by `secretkit hook install`.
-# Blocks a commit that adds a plaintext secret or a decrypted secrets file.
-# A hook that was here before was moved to pre-commit{CHAINED_SUFFIX}; it runs
+# secretkit {name} hook, installed by `secretkit hook install`.
+# {why}
+# A hook that was here before was moved to {name}{CHAINED_SUFFIX}; it runs
 # first and the commit fails when it fails.  Bypass once: git commit --no-verify
-chained="$(dirname -- "$0")/pre-commit{CHAINED_SUFFIX}"
+chained="$(dirname -- "$0")/{name}{CHAINED_SUFFIX}"
 if [ -x "$chained" ]; then
     "$chained" "$@" || exit $?
 fi
@@ -52,6 +55,13 @@ if ! command -v "$secretkit" >/dev/null 2>&1; then
 fi
 exec "$secretkit" hook
 """
+
+
+SHIM = _shim(HOOK_NAME, "Blocks a commit that adds a plaintext secret or a decrypted secrets file.")
+# git runs pre-merge-commit, not pre-commit, for the commit of a merge without conflicts
+MERGE_HOOK_NAME = "pre-merge-commit"
+MERGE_SHIM = _shim(MERGE_HOOK_NAME, "Judges a merge's commit as pre-commit judges a commit.")
+SHIMS = {HOOK_NAME: SHIM, MERGE_HOOK_NAME: MERGE_SHIM}
 
 # What to add instead when the pre-commit framework owns the hook.
 PRE_COMMIT_SNIPPET = """\
@@ -136,10 +146,16 @@ def is_pre_commit_framework(content: bytes) -> bool:
 
 
 def install(root: Path) -> InstallResult:
-    """Install the shim as the pre-commit hook of the repository at ``root``."""
+    """Install the shim as the pre-commit hook of the repository at ``root``, and its
+    twin as the pre-merge-commit hook (left alone when the pre-commit framework has it)."""
     directory = hooks_dir(root)
     try:
-        return _install(directory)
+        result = _install(directory)
+        try:
+            _install(directory, MERGE_HOOK_NAME)
+        except FrameworkHookError:
+            pass  # (the framework runs its hooks at the stages its config names)
+        return result
     except OSError as exc:
         raise UserError(
             f"cannot install the hook in {directory}: {exc.strerror or type(exc).__name__}",
@@ -148,13 +164,13 @@ def install(root: Path) -> InstallResult:
         ) from None
 
 
-def _install(directory: Path) -> InstallResult:
+def _install(directory: Path, name: str = HOOK_NAME) -> InstallResult:
     from secretkit.atomic import write_atomic  # not at the top: the hook itself never writes
 
-    hook = directory / HOOK_NAME
-    chained = directory / (HOOK_NAME + CHAINED_SUFFIX)
+    hook = directory / name
+    chained = directory / (name + CHAINED_SUFFIX)
     chained_or_none = chained if os.path.lexists(chained) else None
-    shim = SHIM.encode()
+    shim = SHIMS[name].encode()
     if os.path.lexists(hook):
         try:
             content = hook.read_bytes()
@@ -197,10 +213,13 @@ class UninstallResult:
 
 
 def uninstall(root: Path) -> UninstallResult:
-    """Remove our shim from the repository at ``root`` and restore a chained hook."""
+    """Remove our shims from the repository at ``root`` and restore chained hooks (what
+    is said is the pre-commit hook's)."""
     directory = hooks_dir(root)
     try:
-        return _uninstall(directory)
+        result = _uninstall(directory)
+        _uninstall(directory, MERGE_HOOK_NAME)
+        return result
     except OSError as exc:
         raise UserError(
             f"cannot remove the hook in {directory}: {exc.strerror or type(exc).__name__}",
@@ -208,9 +227,9 @@ def uninstall(root: Path) -> UninstallResult:
         ) from None
 
 
-def _uninstall(directory: Path) -> UninstallResult:
-    hook = directory / HOOK_NAME
-    chained = directory / (HOOK_NAME + CHAINED_SUFFIX)
+def _uninstall(directory: Path, name: str = HOOK_NAME) -> UninstallResult:
+    hook = directory / name
+    chained = directory / (name + CHAINED_SUFFIX)
     if os.path.lexists(hook):
         content = hook.read_bytes()
         if not is_ours(content):

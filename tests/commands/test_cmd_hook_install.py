@@ -57,13 +57,45 @@ def head_count(repo: Path) -> int:
     return int(proc.stdout.strip() or 0) if proc.returncode == 0 else 0
 
 
-def test_repository_shim_is_the_installed_text() -> None:
-    shim = ROOT / "hooks" / "pre-commit"
-    assert shim.read_text() == SHIM
+@pytest.mark.parametrize("name", ["pre-commit", "pre-merge-commit"])
+def test_repository_shim_is_the_installed_text(name: str) -> None:
+    from secretkit.git.hooks import SHIMS
+
+    shim = ROOT / "hooks" / name
+    assert shim.read_text() == SHIMS[name]
     assert shim.stat().st_mode & stat.S_IXUSR
     subprocess.run(["sh", "-n", str(shim)], check=True)
     if shutil.which("dash"):
         subprocess.run(["dash", "-n", str(shim)], check=True)
+
+
+def test_a_merge_that_brings_a_secret_is_blocked(tmp_git_repo: Path, tmp_path: Path) -> None:
+    """git runs pre-merge-commit, not pre-commit, for a merge without conflicts."""
+    from tests.conftest import commit_all
+    from tests.support import fake
+
+    bin_dir = tmp_path / "bin"
+    fake.secretkit_bin(bin_dir)
+    env = dict(os.environ, PATH=f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    (tmp_git_repo / "README.md").write_text("hi\n")
+    commit_all(tmp_git_repo, "init")
+    run = subprocess.run(
+        [str(bin_dir / "secretkit"), "hook", "install"], cwd=tmp_git_repo, env=env, check=True
+    )
+    assert run.returncode == 0
+    git(tmp_git_repo, "checkout", "-q", "-b", "mate")
+    (tmp_git_repo / ".env").write_text(f"TOKEN={fake.github_token('merged')}\n")
+    git(tmp_git_repo, "add", ".env")
+    git(tmp_git_repo, "commit", "-q", "--no-verify", "-m", "mate")
+    git(tmp_git_repo, "checkout", "-q", "main")
+    (tmp_git_repo / "other").write_text("x\n")
+    git(tmp_git_repo, "add", "other")
+    git(tmp_git_repo, "commit", "-q", "--no-verify", "-m", "other")
+    merge = subprocess.run(
+        ["git", "merge", "--no-edit", "mate"], cwd=tmp_git_repo, env=env, capture_output=True
+    )
+    assert merge.returncode != 0, merge.stdout
+    assert b"commit blocked" in merge.stdout + merge.stderr
 
 
 def test_pre_commit_manifest_is_valid_for_the_framework() -> None:
