@@ -20,6 +20,7 @@ user's hook).  A hook that is not ours is never touched.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
 from collections.abc import Sequence
@@ -151,10 +152,9 @@ def install(root: Path) -> InstallResult:
     directory = hooks_dir(root)
     try:
         result = _install(directory)
-        try:
+        # (where the framework has it, it runs its hooks at the stages its config names)
+        with contextlib.suppress(FrameworkHookError):
             _install(directory, MERGE_HOOK_NAME)
-        except FrameworkHookError:
-            pass  # (the framework runs its hooks at the stages its config names)
         return result
     except OSError as exc:
         raise UserError(
