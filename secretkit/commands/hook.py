@@ -129,7 +129,8 @@ def run_hook(
     # a password hash is not the password: a warning, as check gives (crackable offline)
     hashes = [f for f in scanned.findings if f.kind == "password-hash"]
     secrets = [f for f in scanned.findings if f.kind != "password-hash"]
-    report.findings, report.preexisting = _split_by_head(root, secrets)
+    head: dict[str, bytes | None] = {}  # HEAD:<path> read so far (None: HEAD has none)
+    report.findings, report.preexisting = _split_by_head(root, secrets, head)
     report.hashes = hashes
     report.skipped = list(scanned.skipped)
     report.unscanned = [s for s in report.skipped if not allow.allows_unscanned(s.path)]
@@ -139,7 +140,7 @@ def run_hook(
         report.notes.append(f"not scanned for secrets (--allow-unscanned): {shown_skips}{more}")
     if secrets_files:
         _judge_sops_files(root, secrets_files, report)
-    _decrypted_copies(root, [p for p in paths if p not in secrets_files], staged, report)
+    _decrypted_copies(root, [p for p in paths if p not in secrets_files], staged, report, head)
     report.refusals = _refusals(root, report.findings + report.preexisting, staged)
     if ahead is not None:
         ahead.join()
@@ -213,7 +214,21 @@ class _Place:
     secret: Sensitive[str]
 
 
-def _split_by_head(root: Path, findings: list[Finding]) -> tuple[list[Finding], list[Finding]]:
+def _head_blobs(root: Path, specs: list[str], head: dict[str, bytes | None]) -> dict[str, bytes]:
+    """The blobs ``HEAD:<path>`` names (those HEAD holds), each asked of git once per
+    hook run (``head`` remembers what was asked)."""
+    asking = [s for s in specs if s not in head]
+    if asking:
+        from secretkit.git import hooks as githooks
+
+        found = githooks.blob_contents(root, asking)
+        head.update({s: found.get(s) for s in asking})
+    return {s: data for s in specs if (data := head.get(s)) is not None}
+
+
+def _split_by_head(
+    root: Path, findings: list[Finding], head: dict[str, bytes | None]
+) -> tuple[list[Finding], list[Finding]]:
     """``(added, preexisting)``: a finding whose value the file's ``HEAD`` version
     already holds was not introduced by this commit.  A file ``HEAD`` does not hold may
     be renamed or copied from one it holds (``git diff`` is asked only then: git pairs
@@ -225,14 +240,14 @@ def _split_by_head(root: Path, findings: list[Finding]) -> tuple[list[Finding], 
 
     paths = sorted({f.path for f in findings})
     sources = {path: path for path in paths}
-    before = githooks.blob_contents(root, [f"HEAD:{p}" for p in paths])
+    before = _head_blobs(root, [f"HEAD:{p}" for p in paths], head)
     new = [p for p in paths if f"HEAD:{p}" not in before]
     if new:
         origin = githooks.renamed_from(root)  # a moved file held what it holds before
         moved = {p: origin[p] for p in new if p in origin}
         if moved:
             sources.update(moved)
-            before.update(githooks.blob_contents(root, [f"HEAD:{s}" for s in moved.values()]))
+            before.update(_head_blobs(root, [f"HEAD:{s}" for s in moved.values()], head))
     held: dict[str, set[str]] = {}
     for path in paths:
         data = before.get(f"HEAD:{sources[path]}")
@@ -333,44 +348,52 @@ _PLAIN_FORMATS = (".yaml", ".yml", ".json", ".env", ".ini")
 
 
 def _decrypted_copies(
-    root: Path, paths: Sequence[str], staged: dict[str, bytes], report: HookReport
+    root: Path,
+    paths: Sequence[str],
+    staged: dict[str, bytes],
+    report: HookReport,
+    head: dict[str, bytes | None],
 ) -> None:
     """Decrypted copies no creation rule names, as ``check``'s ``decrypted-copy`` point
     finds them: a file named as one (``*.dec.*``, ``*.decrypted.*``), and a file HEAD
     holds as a sops file that is staged without its encryption (a catch-all creation
-    rule, or none: the scanner's name rules may see nothing in its values)."""
+    rule, or none: the scanner's name rules may see nothing in its values).  HEAD's
+    versions are read only of staged files that are no sops file (one git call, or
+    none when the findings' check read them)."""
     import shlex
 
-    from secretkit.gate.sops_verify import SopsProblem
-
-    for path in paths:
-        parts = path.rsplit("/", 1)[-1].split(".")
-        if any(p in ("dec", "decrypted") for p in parts[1:]):
-            quoted = shlex.quote(path)
-            report.sops_problems.append(
-                SopsProblem(
-                    path,
-                    "is named as a decrypted copy of a sops file",
-                    f"unstage and delete it: git rm -q --cached {quoted} && rm {quoted} (the "
-                    "sops file holds its values; to keep it locally, add it to .gitignore)",
-                )
+    named = [p for p in paths if {"dec", "decrypted"} & set(p.rsplit("/", 1)[-1].split(".")[1:])]
+    for path in named:
+        quoted = shlex.quote(path)
+        report.sops_problems.append(
+            _problem(
+                path,
+                "is named as a decrypted copy of a sops file",
+                f"unstage and delete it: git rm -q --cached {quoted} && rm {quoted} (the "
+                "sops file holds its values; to keep it locally, add it to .gitignore)",
             )
-    candidates = [p for p in paths if p.lower().endswith(_PLAIN_FORMATS) and p in staged]
+        )
+    candidates = [
+        p
+        for p in paths
+        if p.lower().endswith(_PLAIN_FORMATS)
+        and p in staged
+        and not (b"sops" in staged[p] and b"ENC[" in staged[p])
+    ]
     if not candidates:
         return
-    from secretkit.git import hooks as githooks
-    from secretkit.sops.document import format_for_path, is_sops_file
-
-    before = githooks.blob_contents(root, [f"HEAD:{p}" for p in candidates])
+    before = _head_blobs(root, [f"HEAD:{p}" for p in candidates], head)
     for path in candidates:
         old = before.get(f"HEAD:{path}")
         if old is None or b"sops" not in old or b"ENC[" not in old:
             continue
+        from secretkit.sops.document import format_for_path, is_sops_file
+
         fmt = format_for_path(path)
         if is_sops_file(old, fmt) and not is_sops_file(staged[path], fmt):
             quoted = shlex.quote(path)
             report.sops_problems.append(
-                SopsProblem(
+                _problem(
                     path,
                     "is a sops file in HEAD and is staged without its encryption: a "
                     "decrypted secrets file",
@@ -378,6 +401,12 @@ def _decrypted_copies(
                     f"--source=HEAD -- {quoted}; change its values with secretkit edit {quoted}",
                 )
             )
+
+
+def _problem(path: str, reason: str, fix: str) -> SopsProblem:
+    from secretkit.gate.sops_verify import SopsProblem  # (only with a problem: its imports)
+
+    return SopsProblem(path, reason, fix)
 
 
 def render(report: HookReport) -> list[str]:
