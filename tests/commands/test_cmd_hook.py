@@ -80,6 +80,16 @@ class HookRepo:
     def stage(self, *rels: str) -> None:
         git(self.root, "add", "--", *rels)
 
+    def run_printed_fix(self, pattern: str, said: str = "") -> None:
+        """Commit, which must be blocked (saying ``said``), and run the command the
+        output gives where ``pattern``'s first group stands, exactly as printed."""
+        proc = self.commit()
+        out = proc.stdout + proc.stderr
+        assert proc.returncode != 0 and said in out, out
+        command = re.search(pattern, out)
+        assert command, out
+        subprocess.run(command.group(1), shell=True, cwd=self.root, check=True)
+
 
 def _encrypted(root: Path, rel: str, values: dict[str, object]) -> bytes:
     from secretkit.sops import document, operations
@@ -372,12 +382,7 @@ def test_the_fix_for_a_one_line_secret_file_works_as_printed(hook_repo: HookRepo
     """Its last step removes the staged file too (a plain `git rm` refuses it)."""
     hook_repo.write("restic-password.txt", fake.password("restic-file") + "\n")
     hook_repo.stage("restic-password.txt")
-    blocked = hook_repo.commit()
-    out = blocked.stdout + blocked.stderr
-    assert blocked.returncode != 0
-    match = re.search(r"then `(git rm -f [^`]+)`", out)
-    assert match, out
-    subprocess.run(match.group(1), shell=True, cwd=hook_repo.root, check=True)
+    hook_repo.run_printed_fix(r"then `(git rm -f [^`]+)`")
     assert hook_repo.commit("--allow-empty").returncode == 0
     assert not (hook_repo.root / "restic-password.txt").exists()
 
@@ -407,12 +412,7 @@ def test_the_fix_for_a_tampered_new_sops_file_works_as_printed(hook_repo: HookRe
     start = data.index("data:") + len("data:")
     hook_repo.write(rel, data[:start] + ("B" if data[start] != "B" else "C") + data[start + 1 :])
     hook_repo.stage(rel)
-    proc = hook_repo.commit()
-    out = proc.stdout + proc.stderr
-    assert proc.returncode != 0
-    command = re.search(r"a file HEAD does not hold: (git rm [^,]+?), then", out)
-    assert command, out
-    subprocess.run(command.group(1), shell=True, cwd=hook_repo.root, check=True)
+    hook_repo.run_printed_fix(r"a file HEAD does not hold: (git rm [^,]+?), then")
     assert git(hook_repo.root, "status", "--short", "--", rel).strip() == ""
 
 
@@ -430,12 +430,7 @@ def test_a_decrypted_copy_no_rule_names_is_blocked_and_its_fix_works(hook_repo: 
     copy = "web.decrypted.yml"
     hook_repo.write(copy, plain)
     hook_repo.stage(copy)
-    proc = hook_repo.commit()
-    out = proc.stdout + proc.stderr
-    assert proc.returncode != 0 and "decrypted copy" in out, out
-    command = re.search(r"unstage and delete it: (git rm [^(]+?) \(", out)
-    assert command, out
-    subprocess.run(command.group(1), shell=True, cwd=hook_repo.root, check=True)
+    hook_repo.run_printed_fix(r"unstage and delete it: (git rm [^(]+?) \(", "decrypted copy")
     assert not (hook_repo.root / copy).exists()
 
     other = "vault/web.yaml"  # encrypted, where no creation rule looks
@@ -444,11 +439,8 @@ def test_a_decrypted_copy_no_rule_names_is_blocked_and_its_fix_works(hook_repo: 
     git(hook_repo.root, "commit", "-q", "--no-verify", "-m", "vault")
     hook_repo.write(other, plain)
     hook_repo.stage(other)
-    proc = hook_repo.commit()
-    out = proc.stdout + proc.stderr
-    assert proc.returncode != 0 and "staged without its encryption" in out, out
-    command = re.search(r"put the encrypted version back: (git restore [^;]+);", out)
-    assert command, out
-    subprocess.run(command.group(1), shell=True, cwd=hook_repo.root, check=True)
+    hook_repo.run_printed_fix(
+        r"put the encrypted version back: (git restore [^;]+);", "staged without its encryption"
+    )
     assert (hook_repo.root / other).read_bytes() == encrypted
     assert git(hook_repo.root, "status", "--short", "--", other).strip() == ""
