@@ -414,12 +414,14 @@ def commit_messages(root: Path, *, every_ref: bool = False) -> list[Message]:
 class TaggedObject:
     """A ref that points at a tag object, a blob or a tree (``ref``), with the object
     it finally points at: ``oid`` of ``kind`` (``blob``/``tree``/``commit``), and the
-    tag objects on the way (``tags``, outermost first: a tag of a tag is read through)."""
+    tag objects on the way (``tags``, outermost first: a tag of a tag is read through)
+    with their messages (``messages``, in the same order)."""
 
     ref: str
     kind: str
     oid: str
     tags: tuple[str, ...] = ()
+    messages: tuple[bytes, ...] = ()
 
     @property
     def tag(self) -> str | None:
@@ -432,34 +434,64 @@ _MAX_TAG_DEPTH = 64
 def tags(root: Path, *, every_ref: bool = False) -> list[TaggedObject]:
     """Every ref (not only ``refs/tags/``: ``git push --mirror`` sends them all; purge's
     backups only with ``every_ref``) that points at a tag object, a blob or a tree,
-    with what it finally points at.  Refs of commits are left to the commit walk."""
+    with what it finally points at.  Refs of commits are left to the commit walk.  Tag
+    objects are read a level at a time, each level in one ``cat-file --batch``."""
     fmt = "%(refname)%00%(objecttype)%00%(objectname)"
     proc = run_git(root, "for-each-ref", f"--format={fmt}")
-    out = []
+    found: dict[str, tuple[str, str]] = {}  # ref -> (kind, oid) it points at so far
     for line in proc.stdout.decode("utf-8", "surrogateescape").splitlines():
         ref, kind, oid = (line.split("\0") + [""] * 3)[:3]
-        if ref.startswith("refs/secretkit/") and not every_ref:
-            continue
-        chain: list[str] = []
-        while kind == "tag" and len(chain) < _MAX_TAG_DEPTH:
-            chain.append(oid)
-            header = run_git(root, "cat-file", "tag", oid).stdout.partition(b"\n\n")[0]
+        if not (ref.startswith("refs/secretkit/") and not every_ref):
+            found[ref] = (kind, oid)
+    chains: dict[str, list[tuple[str, bytes]]] = {ref: [] for ref in found}
+    pending = {ref: oid for ref, (kind, oid) in found.items() if kind == "tag"}
+    for _ in range(_MAX_TAG_DEPTH):
+        if not pending:
+            break
+        objects = read_objects(root, pending.values(), "tag")
+        following: dict[str, str] = {}
+        for ref, oid in pending.items():
+            header, _, message = objects.get(oid, b"").partition(b"\n\n")
+            chains[ref].append((oid, message))
             fields = dict(
                 line.split(" ", 1)
                 for line in header.decode("utf-8", "replace").splitlines()
                 if " " in line
             )
-            oid, kind = fields.get("object", ""), fields.get("type", "")
-        if chain or kind in ("blob", "tree"):
-            out.append(TaggedObject(ref, kind, oid, tuple(chain)))
-    return out
+            found[ref] = (fields.get("type", ""), fields.get("object", ""))
+            if found[ref][0] == "tag":
+                following[ref] = found[ref][1]
+        pending = following
+    return [
+        TaggedObject(
+            ref, kind, oid, tuple(t for t, _ in chains[ref]), tuple(m for _, m in chains[ref])
+        )
+        for ref, (kind, oid) in found.items()
+        if chains[ref] or kind in ("blob", "tree")
+    ]
 
 
-def tag_message(root: Path, tag_oid: str) -> bytes:
-    """The message of an annotated tag object (after its header)."""
-    data = run_git(root, "cat-file", "tag", tag_oid).stdout
-    _header, _, message = data.partition(b"\n\n")
-    return message
+def read_objects(root: Path, oids: Iterable[str], kind: str) -> dict[str, bytes]:
+    """The content of each object of ``kind`` among ``oids``, from one ``cat-file
+    --batch`` (small objects: tags)."""
+    wanted = list(dict.fromkeys(oids))
+    if not wanted:
+        return {}
+    proc = run_git(root, "cat-file", "--batch", input="".join(f"{o}\n" for o in wanted).encode())
+    out, pos, found = proc.stdout, 0, {}
+    for _ in wanted:
+        end = out.find(b"\n", pos)
+        if end == -1:
+            break
+        header = out[pos:end].split(b" ")
+        pos = end + 1
+        if len(header) != 3:
+            continue  # "<oid> missing"
+        size = int(header[2])
+        if header[1].decode() == kind:
+            found[header[0].decode()] = out[pos : pos + size]
+        pos += size + 1
+    return found
 
 
 def tree_entries(root: Path, tree: str) -> list[tuple[str, str]]:

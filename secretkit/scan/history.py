@@ -226,12 +226,11 @@ def message_jobs(root: Path, every_ref: bool = False) -> list[Job]:
 def tag_findings(root: Path, allow: Allowlist, every_ref: bool = False) -> list[Finding]:
     """Secrets in annotated tag messages (every tag a ref points through) and in the
     blobs and trees refs point at (no commit holds those)."""
-    from secretkit.git.objects import read_blobs, tag_message, tags, tree_entries
+    from secretkit.git.objects import read_blobs, tags, tree_entries
 
     found: list[Finding] = []
     for tag in tags(root, every_ref=every_ref):
-        for tag_oid in tag.tags:
-            text = tag_message(root, tag_oid)
+        for text in tag.messages:
             if text.strip():
                 hits, _ = scan_bytes(tag_message_path(tag.ref), text, allow=allow)
                 found.extend(hits)
