@@ -129,6 +129,14 @@ def tmp_git_repo(tmp_path: Path) -> Iterator[Path]:
     yield repo
 
 
+@pytest.fixture
+def committed_repo(tmp_git_repo: Path) -> Path:
+    """:func:`tmp_git_repo` with one commit of one file (a HEAD and a root commit)."""
+    (tmp_git_repo / "README.md").write_text("hi\n")
+    commit_all(tmp_git_repo, "init")
+    return tmp_git_repo
+
+
 def commit_all(repo: Path, message: str = "commit") -> str:
     git(repo, "add", "-A")
     git(repo, "commit", "-q", "--no-verify", "-m", message)

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from secretkit.gate.context import CheckContext
+from secretkit.gate.model import CheckResult
 from secretkit.gate.nix_checks import check_nix_refs
 from secretkit.gate.sops_verify import SopsJudge
 from tests.conftest import git
@@ -257,12 +258,24 @@ def test_an_untracked_sops_file_fails_only_where_a_flake_reads_the_git_tree(
     assert bool(untracked) == flake
 
 
+def _sops_module_check(repo: Path) -> CheckResult:
+    """``sops-nix-module`` for ``repo`` with box.nix declaring and reading a sops
+    secret (all staged, as check reads what git tracks)."""
+    from secretkit.gate.nix_checks import check_sops_module
+
+    (repo / "box.nix").write_text(
+        "{ config, ... }: { sops.secrets.x = { }; x = config.sops.secrets.x.path; }\n"
+    )
+    git(repo, "add", "-A")
+    (result,) = check_sops_module(CheckContext(root=repo, judge=SopsJudge()))
+    return result
+
+
 def test_the_sops_module_fix_for_a_colmena_flake_names_the_outputs_argument(
     tmp_git_repo: Path,
 ) -> None:
     """bubylou/nixos-config's outputs take `inputs @ { nixpkgs, colmena, … }`: adding
     sops-nix.nixosModules.sops to defaults.imports alone is an undefined variable."""
-    from secretkit.gate.nix_checks import check_sops_module
 
     (tmp_git_repo / "flake.nix").write_text(
         "{\n  outputs = inputs @ { nixpkgs, colmena, ... }: {\n"
@@ -270,11 +283,7 @@ def test_the_sops_module_fix_for_a_colmena_flake_names_the_outputs_argument(
         "      meta.nixpkgs = import nixpkgs { };\n"
         "      box = { ... }: { imports = [ ./box.nix ]; };\n    };\n  };\n}\n"
     )
-    (tmp_git_repo / "box.nix").write_text(
-        "{ config, ... }: { sops.secrets.x = { }; x = config.sops.secrets.x.path; }\n"
-    )
-    git(tmp_git_repo, "add", "-A")
-    (result,) = check_sops_module(CheckContext(root=tmp_git_repo, judge=SopsJudge()))
+    result = _sops_module_check(tmp_git_repo)
     assert not result.ok
     assert "colmena's defaults.imports in flake.nix" in result.fix
     assert "sops-nix among the outputs arguments" in result.fix
@@ -285,7 +294,6 @@ def test_the_sops_module_fix_for_a_hive_without_a_flake_names_the_module_path(
 ) -> None:
     """hive.nix with npins sources: there is no flake input; the fix is the module's
     path (which host discovery then recognises)."""
-    from secretkit.gate.nix_checks import check_sops_module
     from secretkit.nix.wiring import NO_FLAKE_MODULE
 
     hive = (
@@ -294,15 +302,10 @@ def test_the_sops_module_fix_for_a_hive_without_a_flake_names_the_module_path(
         "  box = { ... }: { imports = [ ./box.nix ]; };\n}\n"
     )
     (tmp_git_repo / "hive.nix").write_text(hive.replace("IMPORT", ""))
-    (tmp_git_repo / "box.nix").write_text(
-        "{ config, ... }: { sops.secrets.x = { }; x = config.sops.secrets.x.path; }\n"
-    )
-    git(tmp_git_repo, "add", "-A")
-    (result,) = check_sops_module(CheckContext(root=tmp_git_repo, judge=SopsJudge()))
+    result = _sops_module_check(tmp_git_repo)
     assert not result.ok
     assert "colmena's defaults.imports in hive.nix" in result.fix
     assert NO_FLAKE_MODULE in result.fix and "nixosModules" not in result.fix
     (tmp_git_repo / "hive.nix").write_text(hive.replace("IMPORT", NO_FLAKE_MODULE))
-    git(tmp_git_repo, "add", "-A")
-    (result,) = check_sops_module(CheckContext(root=tmp_git_repo, judge=SopsJudge()))
+    result = _sops_module_check(tmp_git_repo)
     assert result.ok, result.message

@@ -10,7 +10,7 @@ import pytest
 
 from secretkit.scan import allowlist
 from secretkit.scan.allowlist import CACHE_NAME, FingerprintCache, load
-from tests.conftest import commit_all, git
+from tests.conftest import git
 from tests.support import fake
 
 # Every line the file may hold: nothing else can carry a value.
@@ -32,10 +32,8 @@ def _values(n: int, seed: str) -> list[str]:
 
 
 @pytest.fixture
-def repo(tmp_git_repo: Path) -> Path:
-    (tmp_git_repo / "a.txt").write_text("a\n")
-    commit_all(tmp_git_repo, "root")
-    return tmp_git_repo
+def repo(committed_repo: Path) -> Path:
+    return committed_repo
 
 
 def test_the_cache_is_private_and_holds_no_value_and_no_preview(repo: Path) -> None:

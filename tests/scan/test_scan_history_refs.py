@@ -37,10 +37,8 @@ def _run_fix(repo: Path, fix: str) -> None:
 
 
 @pytest.fixture
-def repo(tmp_git_repo: Path) -> Path:
-    (tmp_git_repo / "README.md").write_text("hi\n")
-    commit_all(tmp_git_repo, "init")
-    return tmp_git_repo
+def repo(committed_repo: Path) -> Path:
+    return committed_repo
 
 
 def test_a_tag_of_a_tag_is_read_through(repo: Path) -> None:
