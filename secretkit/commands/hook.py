@@ -153,9 +153,7 @@ def _staged_allowlist(root: Path, listing: list[IndexEntry] | None) -> str:
     """The allowlist as the commit will hold it: the index's ``.secretkit-allow`` (""
     when the index has none: an untracked file allows nothing in what is pushed).  The
     work tree's file is read when its bytes are the staged blob (no git call)."""
-    import hashlib
-
-    from secretkit.git.objects import index_entries
+    from secretkit.git.objects import blob_id, index_entries
 
     file = root / ALLOW_FILE
     if listing is None and not file.is_file():
@@ -168,10 +166,8 @@ def _staged_allowlist(root: Path, listing: list[IndexEntry] | None) -> str:
         data = file.read_bytes()
     except OSError:
         data = None
-    if data is not None:
-        algorithm = hashlib.sha1 if len(entry.oid) == 40 else hashlib.sha256
-        if algorithm(b"blob %d\0" % len(data) + data).hexdigest() == entry.oid:
-            return data.decode("utf-8", "replace")
+    if data is not None and blob_id(data, entry.oid) == entry.oid:
+        return data.decode("utf-8", "replace")
     from secretkit.git import hooks as githooks
 
     staged = githooks.index_contents(root, [ALLOW_FILE]).get(ALLOW_FILE, b"")
@@ -362,8 +358,9 @@ def _decrypted_copies(
     none when the findings' check read them)."""
     import shlex
 
-    named = [p for p in paths if {"dec", "decrypted"} & set(p.rsplit("/", 1)[-1].split(".")[1:])]
-    for path in named:
+    from secretkit.gate.decrypted_copies import named_decrypted
+
+    for path in filter(named_decrypted, paths):
         quoted = shlex.quote(path)
         report.sops_problems.append(
             _problem(

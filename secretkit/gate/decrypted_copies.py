@@ -9,10 +9,9 @@ import os
 import shlex
 from typing import TYPE_CHECKING, Any
 
-from secretkit.gate.model import CheckResult
-
 if TYPE_CHECKING:
     from secretkit.gate.context import CheckContext
+    from secretkit.gate.model import CheckResult
 
 _TWIN_MARKERS = ("dec", "decrypted", "plain", "plaintext", "clear", "bak", "orig", "old", "tmp")
 
@@ -31,7 +30,7 @@ def is_twin(name: str, sops_names: set[str], index: dict[str, list[str]] | None 
     ``index`` is :func:`_by_directory` of ``sops_names`` (computed when not given)."""
     directory, _, base = name.rpartition("/")
     parts = base.split(".")
-    if any(p in ("dec", "decrypted") for p in parts[1:]):
+    if named_decrypted(name):
         return True
     index = index if index is not None else _by_directory(sops_names)
     for sops in index.get(directory, ()):
@@ -43,6 +42,11 @@ def is_twin(name: str, sops_names: set[str], index: dict[str, list[str]] | None 
         if parts[0] == stem and any(p in _TWIN_MARKERS for p in parts[1:]):
             return True
     return False
+
+
+def named_decrypted(name: str) -> bool:
+    """``*.dec.*``, ``*.decrypted.*``: named as a decrypted copy, whatever sits beside it."""
+    return any(p in ("dec", "decrypted") for p in name.rpartition("/")[2].split(".")[1:])
 
 
 _Shape = frozenset[tuple[str | int, ...]]
@@ -84,6 +88,7 @@ def _plain_shape(
 
 
 def check_decrypted_copies(ctx: CheckContext) -> list[CheckResult]:
+    from secretkit.gate.model import CheckResult  # (not at import: the hook reads this module)
     from secretkit.gate.sops_verify import names_a_secrets_file
 
     config = ctx.config()

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from secretkit.errors import HistoryUnreadable, UserError
-from secretkit.git import _SAFE, git_env, run_git
+from secretkit.git import _SAFE, git_dir, git_env, run_git
 
 REGULAR_MODES = frozenset({"100644", "100755"})
 # What the scanner reads: files, and symlinks (git stores a link's target as its blob).
@@ -69,6 +69,13 @@ class IndexEntry:
     mode: str
     oid: str
     stage: int
+
+
+def blob_id(data: bytes, like: str = "") -> str:
+    """The id git gives ``data`` as a blob: SHA-1, or SHA-256 when ``like`` (an id of
+    the same repository) is 64 digits long."""
+    algorithm = hashlib.sha256 if len(like) == 64 else hashlib.sha1
+    return algorithm(b"blob %d\0" % len(data) + data, usedforsecurity=False).hexdigest()
 
 
 def index_entries(
@@ -259,8 +266,7 @@ def unreadable_history(root: Path, stderr: bytes) -> HistoryUnreadable:
     bad = re.search(r"(?:bad|missing) object (?:\S+ for )?(\S+)", said)
     ref = bad.group(1) if bad else None
     if ref is not None and ref.startswith("worktrees/") and ref.endswith("/HEAD"):
-        common = run_git(root, "rev-parse", "--git-common-dir", check=False)
-        base = root / common.stdout.decode("utf-8", "surrogateescape").strip()
+        base = git_dir(root) or root / ".git"
         try:
             gitdir = base / ref.rsplit("/", 1)[0] / "gitdir"
             where: Path | None = Path(gitdir.read_text(encoding="utf-8").strip()).parent

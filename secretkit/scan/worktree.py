@@ -144,8 +144,7 @@ def _scan_tree_cached(
 ) -> ScanReport:
     """:func:`scan_tree` with each file's git blob id looked up in the history cache
     (``staged``: the index's bytes of tracked files the work tree lacks)."""
-    import hashlib
-
+    from secretkit.git.objects import blob_id
     from secretkit.scan.formats import file_format
     from secretkit.scan.history_cache import HistoryCache, cache_key
     from secretkit.scan.one_file import one_line, reading
@@ -174,7 +173,7 @@ def _scan_tree_cached(
         except OSError:
             job_list.append((name, full, None, None))
             continue
-        oid = hashlib.sha1(b"blob %d\0" % len(data) + data, usedforsecurity=False).hexdigest()
+        oid = blob_id(data)
         if store.known(oid, name) == "clean":
             known_clean += 1
             continue
