@@ -67,7 +67,8 @@ def scan_pieces(
     bytes; lines are its own)."""
     allow = allow or Allowlist()
     found: dict[tuple[int, str], Finding] = {}  # (start, rule): one finding per place
-    for part, base, lines_before in _line_parts(_as_utf8(iter(pieces)), max_bytes):
+    parts = _line_parts(_as_utf8(iter(pieces)), max_bytes)
+    for part, base, lines_before, columns_before in parts:
         for f in _scan_one(path, part, allow, commit, as_text=True):
             where = (f.start + base, f.rule)
             before = found.get(where)
@@ -78,6 +79,9 @@ def scan_pieces(
                 f,
                 line=f.line + lines_before,
                 end_line=f.end_line + lines_before,
+                # a part that starts inside a line: its first line's columns go on
+                column=f.column + (columns_before if f.line == 1 else 0),
+                end_column=f.end_column + (columns_before if f.end_line == 1 else 0),
                 start=f.start + base,
                 end=f.end + base,
             )
@@ -87,32 +91,77 @@ def scan_pieces(
 # How many lines before its cut each part starts again: a PEM private key of 4096 bits
 # is 51 lines; an OpenSSH one of 16384 bits, 50.
 OVERLAP_LINES = 128
+# A line longer than a part is cut inside it: the next part starts again this many
+# bytes before the cut (at most 1/16 of a part), so a value across the cut (a token, a
+# key written on one line as JSON writes it: 3.3 KB for RSA 4096) is whole in it.
+OVERLAP_BYTES = 64 * 1024
 
 
-def _line_parts(pieces: Iterable[bytes], size: int) -> Iterator[tuple[bytes, int, int]]:
-    """``(part, its offset, line breaks before it)``: parts of about ``size`` bytes cut
-    after a line break, each after the first beginning :data:`OVERLAP_LINES` lines
-    before the previous part's end."""
+def _line_parts(pieces: Iterable[bytes], size: int) -> Iterator[tuple[bytes, int, int, int]]:
+    """``(part, its offset, line breaks before it, characters of its first line before
+    it)``: parts of about ``size`` bytes cut after a line break, each after the first
+    beginning :data:`OVERLAP_LINES` lines before the previous part's end; a part
+    holding no line break is cut where it ends, and the next begins
+    :data:`OVERLAP_BYTES` before that cut (then inside a line: the characters before
+    it on that line are counted, for columns)."""
     buffer = b""
     base = 0  # offset of buffer[0] in the content
     lines = 0  # line breaks before buffer[0]
+    columns = 0  # characters between the last line break before buffer[0] and it
     for piece in pieces:
         buffer += piece
         while len(buffer) >= size:
-            cut = buffer.rfind(b"\n", 0, size) + 1 or size
-            yield buffer[:cut], base, lines
-            again = cut
-            for _ in range(OVERLAP_LINES):
-                back = buffer.rfind(b"\n", 0, again - 1)
-                if back == -1 or cut - back > size // 8:
-                    break
-                again = back + 1
+            cut = buffer.rfind(b"\n", 0, size) + 1
+            if cut:
+                yield buffer[:cut], base, lines, columns
+                again = cut
+                for _ in range(OVERLAP_LINES):
+                    back = buffer.rfind(b"\n", 0, again - 1)
+                    if back == -1 or cut - back > size // 8:
+                        break
+                    again = back + 1
+            else:  # one line longer than a part: cut inside it, start again before the cut
+                cut = size
+                while cut > size - 4 and cut < len(buffer) and 0x80 <= buffer[cut] < 0xC0:
+                    cut -= 1  # (not inside a UTF-8 character)
+                yield buffer[:cut], base, lines, columns
+                again = max(1, cut - min(OVERLAP_BYTES, size // 16))
+                again = _word_start(buffer, again)
+                while again > 1 and 0x80 <= buffer[again] < 0xC0:
+                    again -= 1
             again = max(again, 1) if cut > 1 else cut  # (always moves on)
-            lines += buffer.count(b"\n", 0, again)
+            breaks = buffer.count(b"\n", 0, again)
+            if breaks:
+                lines += breaks
+                columns = _characters(buffer, buffer.rfind(b"\n", 0, again) + 1, again)
+            else:
+                columns += _characters(buffer, 0, again)
             base += again
             buffer = buffer[again:]
     if buffer:
-        yield buffer, base, lines
+        yield buffer, base, lines, columns
+
+
+def _word_start(data: bytes, at: int, back: int = 4096) -> int:
+    """``at`` moved back to just after the last space, tab, comma, semicolon, brace or
+    bracket at most ``back`` bytes before it (where a key or a word of a long line
+    begins, not inside one); ``at`` when there is none."""
+    low = max(1, at - back)
+    last = max(data.rfind(c, low, at) for c in (b" ", b"\t", b",", b";", b"{", b"}", b"[", b"]"))
+    return last + 1 if last >= 0 else at
+
+
+def _characters(data: bytes, start: int, end: int) -> int:
+    """How many characters ``data[start:end]`` holds as :func:`_position` counts them
+    (UTF-8, a bad byte one), read 64 KiB at a time (no copy of a long line)."""
+    import codecs
+
+    decoder = codecs.getincrementaldecoder("utf-8")("replace")
+    view = memoryview(data)
+    count = 0
+    for at in range(start, end, 65536):
+        count += len(decoder.decode(view[at : min(end, at + 65536)]))
+    return count + len(decoder.decode(b"", final=True))
 
 
 def _as_utf8(pieces: Iterator[bytes]) -> Iterator[bytes]:

@@ -123,6 +123,27 @@ def test_a_private_key_across_a_cut_is_found_once() -> None:
         assert found[0].line == filler + 1
 
 
+def test_a_value_across_a_cut_inside_a_long_line_is_found_where_it_is() -> None:
+    """A line longer than a part (minified code, JSON on one line) was cut with no
+    overlap: a token across the cut was never found, and columns after the first part
+    counted from the cut."""
+    token = _token()
+    size = 8192
+    for before in range(size - 45, size + 5, 7):  # the cut falls before, inside, after it
+        data = b"x" * before + b" " + token.encode() + b" " + b"y" * 3 * size + b"\nz\n"
+        pieces = [data[i : i + 999] for i in range(0, len(data), 999)]
+        found = scan_pieces("bundle.min.js", pieces, max_bytes=size)
+        assert [(f.line, f.column, f.end_column) for f in found] == [
+            (1, before + 2, before + 2 + len(token))
+        ], before
+        assert data[found[0].start : found[0].end] == token.encode()
+    # past several cuts, after a multi-byte character, a key and its value
+    value = fake.password("long-json")
+    data = ('{"a": "' + "é" * 3 * size + f'", "password": "{value}"}}').encode()
+    found = scan_pieces("one.json", [data], max_bytes=size)
+    assert [(f.line, f.column, f.secret.reveal()) for f in found] == [(1, 3 * size + 24, value)]
+
+
 def test_symlink_target_is_scanned(tmp_path: Path) -> None:
     token = _token()
     os.symlink(f"/srv/{token}", tmp_path / "link")
