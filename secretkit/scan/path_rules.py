@@ -21,7 +21,11 @@ def prose_file(path: str) -> bool:
 # A file that is one secret: named for one (`restic-password.txt`, `wifi-psk`) or kept
 # in a `secrets/` directory, holding one line (a passphrase: a few words at most).
 SECRET_FILE_MAX = 512
-_NOT_SECRET_FILES = (".age", ".gpg", ".asc", ".enc", ".pub", ".md", ".txt.age", ".sig")
+_NOT_SECRET_FILES = (".pub", ".md", ".sig")
+# Named as ciphertext: age, OpenPGP (binary or armored) and `openssl enc` output is never
+# one short printable line but for OpenSSL's base64 ("Salted__…"): a one-line value in
+# `restic-password.age` or `secrets/wifi.gpg` is the plaintext the name promises is not.
+_OPENSSL_BASE64 = "U2FsdGVkX1"
 
 
 def _generated(value: str) -> bool:
@@ -48,7 +52,7 @@ def secret_file_hits(text: str, path: str) -> list[Hit]:
     if named is None and " " in value:
         return []  # words in a file only its directory calls secret: prose, as likely
     kind = named or ("secret" if kept_in_secrets else None)
-    if kind is None:
+    if kind is None or value.startswith(_OPENSSL_BASE64):
         return []
     start = text.find(value)
     return [Hit(start, start + len(value), "secret-file-text", kind, "high")]
@@ -80,10 +84,15 @@ def _secret_file_traits(path: str) -> tuple[str | None, bool] | None:
     from secretkit.scan.nix_positions import name_kind
 
     name = path.rsplit("/", 1)[-1].lower()
-    if name.endswith(_NOT_SECRET_FILES) or name.startswith("."):
+    if name.endswith(_NOT_SECRET_FILES):
         return None
     if name.split(".")[0] in ("readme", "license", "notes", "todo", "changelog", "copying"):
         return None
+    if name.startswith("."):
+        # `.vault_pass`, `.borg-passphrase` by their names; a `secrets/.gitignore` is not
+        # one for its directory
+        kind = name_kind(path.lower())
+        return (kind, False) if kind is not None else None
     parts = path.lower().split("/")[:-1]
     return name_kind(path.lower()), bool({"secrets", "secret"} & set(parts))
 

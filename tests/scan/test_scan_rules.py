@@ -755,6 +755,16 @@ def test_a_wordy_psk_in_a_wifi_file_is_found(path: str, text: str) -> None:
         ("hosts/web/wg0.privkey", "@V@\n", "secret-file-text"),
         ("wireguard/private", "@V@\n", "secret-file-text"),
         ("hosts/web/publickey", "@V@\n", None),
+        # named as ciphertext, holding a plaintext line; dotfiles by their names
+        ("restic-password.age", "@V@\n", "secret-file-text"),
+        ("secrets/wifi.gpg", "@V@\n", "secret-file-text"),
+        ("secrets/api-token.enc", "@V@\n", "secret-file-text"),
+        (".vault_pass", "@V@\n", "secret-file-text"),
+        (".borg-passphrase", "@V@\n", "secret-file-text"),
+        ("secrets/restic/.password", "@V@\n", "secret-file-text"),
+        ("secrets/.gitignore", "@V@\n", None),
+        ("secrets/.keep", "@V@\n", None),
+        ("secrets/api-token.enc", "U2FsdGVkX1@V@\n", None),  # (`openssl enc -a`)
         ("fixtures/post-body-pass.txt", "Done.\n", None),
         ("secrets/README", "Encrypted with sops, keys in .sops.yaml\n", None),
         ("secrets/motd", "Welcome to the lab, be nice\n", None),
