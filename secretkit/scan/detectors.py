@@ -167,6 +167,42 @@ DETECTORS: dict[str, Detector] = {
         anchors=("sk-",),  # (asked once for both key formats)
         shortest=93,
     ),
+    # Formats with a prefix of their own that detect-secrets does not know (GitHub's
+    # fine-grained tokens, Google's API keys, npm's and Hugging Face's tokens): found
+    # under any name, as gitleaks finds them
+    "github-fine-grained-token": RegexDetector(
+        "github-fine-grained-token",
+        "token",
+        lazy(r"(?<![A-Za-z0-9_])github_pat_[A-Za-z0-9_]{82}(?![A-Za-z0-9_])"),
+        lambda v: _mixed(v[len("github_pat_") :]),
+        anchors=("github_pat_",),
+        shortest=93,
+    ),
+    "google-api-key": RegexDetector(
+        "google-api-key",
+        "api-key",
+        lazy(r"(?<![A-Za-z0-9_-])AIza[A-Za-z0-9_-]{35}(?![A-Za-z0-9_-])"),
+        lambda v: _mixed(v[4:]) and not filters.not_secret(v, token=True),
+        anchors=("AIza",),
+        shortest=39,
+    ),
+    "npm-token": RegexDetector(
+        "npm-token",
+        "token",
+        lazy(r"(?<![A-Za-z0-9_])npm_[A-Za-z0-9]{36}(?![A-Za-z0-9_])"),
+        lambda v: _mixed(v[4:]),
+        anchors=("npm_",),
+        shortest=40,
+    ),
+    "huggingface-token": RegexDetector(
+        "huggingface-token",
+        "token",
+        # (34 letters of both cases: `hf_` and a 34-letter lower-case word is a name)
+        lazy(r"(?<![A-Za-z0-9_])hf_[A-Za-z]{34}(?![A-Za-z0-9_])"),
+        lambda v: sum(c.isupper() for c in v) >= 2 and sum(c.islower() for c in v) >= 4,
+        anchors=("hf_",),
+        shortest=37,
+    ),
     # A healthchecks.io ping URL: its UUID, or the project's ping key before a slug, is
     # the only authentication ("each UUID is a secret", healthchecks.io/docs/slug_urls):
     # whoever holds it can report a failing backup as done

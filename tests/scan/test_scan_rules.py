@@ -7,6 +7,7 @@ span is exactly the value.
 
 from __future__ import annotations
 
+import string
 from collections.abc import Callable
 
 import pytest
@@ -315,12 +316,34 @@ SHOULD_FLAG += [
      "secret-file-text"),
 ]  # fmt: skip
 
+# prefixed formats found under any name (a neutral key, a list, prose)
+SHOULD_FLAG += [
+    ("github-fine-grained", lambda: "github_pat_" + fake.chars(fake._ALNUM + "_", 82, "gfp"),
+     '{ x = "@V@"; }', "github-fine-grained-token"),
+    ("google-api-key", lambda: "AIza" + fake.chars(fake._ALNUM + "_-", 35, "gak"),
+     '{ maps = [ "@V@" ]; }', "google-api-key"),
+    ("npm-token", lambda: "npm_" + fake.chars(fake._ALNUM, 36, "npm"), '{ x = "@V@"; }',
+     "npm-token"),
+    ("huggingface-token", lambda: "hf_" + fake.chars(string.ascii_letters, 34, "hf"),
+     "{ } # the token: @V@\n", "huggingface-token"),
+]  # fmt: skip
+
 SHOULD_NOT_FLAG: list[Case] = [
     # a builder's file bound to a name given to an option that is no secret's file
     (
         "let-bound-builder-other-file",
         lambda: "Hello from the Qx9Lm2 box",
         'let motd = pkgs.writeText "motd" "@V@"; in { environment.etc.motd.source = motd; }',
+        None,
+    ),
+    # those prefixes before names, placeholders and words
+    ("hf-name", lambda: "hf_" + "transformersmodelcachedirectorypa", '{ x = "@V@"; }', None),
+    ("npm-name", lambda: "npm_" + "config" + "x" * 30, '{ x = "@V@"; }', None),
+    ("google-placeholder", lambda: "AIza" + "X" * 35, '{ x = "@V@"; }', None),
+    (
+        "github-pat-longer",
+        lambda: "github_pat_" + fake.chars(fake._ALNUM, 90, "gl"),
+        '{ x = "@V@"; }',
         None,
     ),
     # a derivation's buildCommand prints with echo (jakehamilton/config's history)
