@@ -128,12 +128,40 @@ def words(name: str) -> list[str]:
     return [w.lower() for w in _WORD.findall(name)]
 
 
+# Words after a secret's name that say which one it is, not what it is: a stage, an age,
+# a number or version, a form (``WEBHOOK_SECRET_TEST``, ``GITHUB_TOKEN_OLD``, ``PASSWORD2``,
+# ``passwordPlain``, ``secret_value``).
+_QUALIFIERS = frozenset(
+    {
+        "prod", "production", "dev", "devel", "development", "staging", "stage", "test",
+        "testing", "live", "sandbox", "old", "new", "prev", "previous", "current", "next",
+        "backup", "bak", "alt", "primary", "secondary", "tmp", "temp", "plain", "plaintext",
+        "raw", "value", "val", "str", "string", "unencrypted",
+    }
+)  # fmt: skip
+
+
+def _unqualified(parts: list[str]) -> list[str]:
+    """``parts`` without the qualifiers and numbers (``v2``) at their end; a name that is
+    nothing but them is kept whole."""
+    end = len(parts)
+    while end > 1:
+        if parts[end - 1] in _QUALIFIERS or parts[end - 1].isdigit():
+            end -= 1
+            if parts[end].isdigit() and end > 1 and parts[end - 1] == "v":
+                end -= 1
+            continue
+        break
+    return parts[:end] if end else parts
+
+
 @lru_cache(maxsize=4096)
 def secret_name(name: str) -> str | None:
     """The kind of secret a name holds (``password``, ``token`` …), or None.
 
-    ``hashedPassword`` and friends give ``password-hash``."""
-    parts = words(name)
+    ``hashedPassword`` and friends give ``password-hash``; a qualifier after the name
+    (``DB_PASSWORD_PROD``, ``API_TOKEN_V2``, ``tokenRaw``) does not hide it."""
+    parts = _unqualified(words(name))
     if not parts:
         return None
     if parts[-1] in _SAFE_LAST:

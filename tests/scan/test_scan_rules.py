@@ -680,6 +680,22 @@ def test_every_registered_detector_has_a_should_flag_row() -> None:
         ("bypass", None),
         ("compass", None),
         ("rootpwFile", None),
+        # a qualifier after the name (stage, age, number, form) does not hide it
+        ("DB_PASSWORD_PROD", "password"),
+        ("API_TOKEN_V2", "token"),
+        ("PASSWORD2", "password"),
+        ("GITHUB_TOKEN_OLD", "token"),
+        ("WEBHOOK_SECRET_TEST", "secret"),
+        ("passwordPlain", "password"),
+        ("tokenRaw", "token"),
+        ("secret_value", "secret"),
+        ("dbPasswordProd", "password"),
+        ("PASSWORD_FILE_OLD", None),
+        ("token_url_prod", None),
+        ("password_length_2", None),
+        ("key_value", None),
+        ("test_1", None),
+        ("sortKey2", None),
     ],
 )
 def test_secret_names(name: str, kind: str | None) -> None:

@@ -217,7 +217,7 @@ def test_binary_round_trip(raw: bytes) -> None:
     assert document.dump_plain(back) == raw
 
 
-SECRET_VALUE = "s3cret-value-never-shown"
+SECRET_VALUE = "s3cret-value-never-shown"  # secretkit: allow
 TAMPER_SOURCES = {
     "yaml": f"# note\nsecret: {SECRET_VALUE}\nlist:\n    - {SECRET_VALUE}\nn: 5\n".encode(),
     "json": f'{{"secret": "{SECRET_VALUE}", "n": 5}}'.encode(),
