@@ -245,9 +245,17 @@ def _scan_one(
     decoded = decode(data)
     hits: list[Hit]
     if fmt == "nix" and not as_text and decoded.encoding == "utf-8" and b"\0" not in data:
+        from secretkit.nix.syntax import NixTooDeep
         from secretkit.scan.nix import scan_nix
 
-        hits, errors = versions.nix_hits(path, data) if versions is not None else scan_nix(data)
+        try:
+            hits, errors = (
+                versions.nix_hits(path, data) if versions is not None else scan_nix(data)
+            )
+        except NixTooDeep:  # (no configuration nests so deep: all of it read as text)
+            hits, errors = [], True
+            if versions is not None:
+                versions.forget()
         if errors:
             from secretkit.scan.text_files import scan_text
 

@@ -51,5 +51,9 @@ class Versions:
         self._keep(path, None, text, known)
         return hits
 
+    def forget(self) -> None:
+        """Nothing to scan the next version from (the last one could not be read as Nix)."""
+        self._keep("", None, None, None)
+
     def _keep(self, path: str, nix: NixScan | None, text: str | None, known: Known | None) -> None:
         self.path, self.nix, self.text, self.known = path, nix, text, known
