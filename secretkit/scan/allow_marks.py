@@ -91,3 +91,11 @@ def _in_heredoc(before: str) -> bool:
         if found is not None:
             dash, open_until = bool(found.group(1)), found.group(3)
     return open_until is not None
+
+
+def nix_allowed(marks: dict[int, int], data: bytes, start: int) -> bool:
+    """Whether a hit at byte ``start`` of a Nix file has an allow mark after it on its
+    line (``marks``: :meth:`secretkit.scan.nix.FileFacts.allowed_lines`): a mark before
+    the value (``x = /* secretkit: allow */ "…";``) allows nothing."""
+    mark = marks.get(data.count(b"\n", 0, start) + 1) if marks else None
+    return mark is not None and mark > start

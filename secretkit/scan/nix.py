@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 from secretkit.lazy_re import lazy
 from secretkit.nix.cst import NixString
 from secretkit.scan import filters, nix_positions
+from secretkit.scan.allow_marks import nix_allowed as allowed
 from secretkit.scan.detectors import Context, in_context, vendor_hint
 from secretkit.scan.hits import (
     ALLOW_MARK,
@@ -137,20 +138,20 @@ class FileFacts:
         self._uses: dict[str, str] | None = None
         self._given: dict[str, str] | None = None
         self.allow_mark = ALLOW_MARK.encode() in data
-        self._allowed: set[int] | None = None
+        self._allowed: dict[int, int] | None = None
 
-    def allowed_lines(self, tree: Any) -> set[int]:
-        """Lines whose comment says ``secretkit: allow`` (of ``tree``, this file's)."""
+    def allowed_lines(self, tree: Any) -> dict[int, int]:
+        """Line → byte offset of the last ``secretkit: allow`` a comment on it says (of
+        ``tree``, this file's; what comes before it is allowed: :func:`allowed`)."""
         if self._allowed is None:
-            self._allowed = set()
+            self._allowed = {}
             if self.allow_mark:
                 from secretkit.nix import cst
 
-                self._allowed = {
-                    self.data.count(b"\n", 0, start) + 1
-                    for start, _end, text in cst.comments(tree)
-                    if ALLOW_MARK in text
-                }
+                for start, _end, text in cst.comments(tree):
+                    if ALLOW_MARK in text:
+                        mark = start + len(text[: text.rindex(ALLOW_MARK)].encode())
+                        self._allowed[self.data.count(b"\n", 0, start) + 1] = mark
         return self._allowed
 
     def uses(self) -> dict[str, str]:
@@ -383,8 +384,7 @@ def name_hits(tree: Any, facts: FileFacts) -> list[Hit]:
         hit for hit in (byte_list_hits(data) if b"[" in data else []) if _bound_list(tree, hit)
     ]
     if lists and facts.allow_mark:
-        allowed = facts.allowed_lines(tree)
-        lists = [h for h in lists if data.count(b"\n", 0, h.start) + 1 not in allowed]
+        lists = [h for h in lists if not allowed(facts.allowed_lines(tree), data, h.start)]
     if not facts.marks:
         return lists
     root = tree.root
@@ -416,7 +416,7 @@ def _placed(
     binding: Any,
     lit: Value,
     found: list[Hit],
-    allowed_lines: set[int],
+    allowed_lines: dict[int, int],
 ) -> list[Hit]:
     """``found`` (indexes into ``lit``'s value) as hits of the file (bytes, with the
     value and ``path`` dotted): those on the literal's own text whose values pass the
@@ -435,7 +435,7 @@ def _placed(
             continue
         mapped = mapped or cst.string_from(tree, node, path, binding)
         start, end = mapped.span_of(hit.start, hit.end)
-        if data.count(b"\n", 0, start) + 1 in allowed_lines:
+        if allowed(allowed_lines, data, start):
             continue
         kept.append(Hit(start, end, hit.rule, hit.kind, hit.severity, _dotted(path), value))
     return kept
@@ -480,7 +480,7 @@ def comment_hits(
 
     data = facts.data
     tokens = _tokens(facts)
-    allowed = facts.allowed_lines(tree)
+    marks = facts.allowed_lines(tree)
     out: list[tuple[int, int, list[Hit]]] = []
     for start, end in spans:
         taken: list[tuple[int, int]] = []
@@ -499,8 +499,8 @@ def comment_hits(
                 h.start <= at < h.end for h in found
             ):
                 found.append(Hit(at, until, prose_secrets.RULE, kind, "medium"))
-        if allowed:
-            found = [h for h in found if data.count(b"\n", 0, h.start) + 1 not in allowed]
+        if marks:
+            found = [h for h in found if not allowed(marks, data, h.start)]
         if found:
             out.append((start, end, found))
     return out

@@ -249,9 +249,7 @@ def _scan_one(
         from secretkit.scan.nix import scan_nix
 
         try:
-            hits, errors = (
-                versions.nix_hits(path, data) if versions is not None else scan_nix(data)
-            )
+            hits, errors = versions.nix_hits(path, data) if versions is not None else scan_nix(data)
         except NixTooDeep:  # (no configuration nests so deep: all of it read as text)
             hits, errors = [], True
             if versions is not None:

@@ -37,6 +37,9 @@ def _found(path: str, text: str) -> list[str]:
         ("run.sh", f"cat > /etc/x <<-'END'\n\tTOKEN={TOKEN} # secretkit: allow\n\tEND\n"),
         ("run.sh", f'export TOKEN="{TOKEN} # secretkit: allow"\n'),
         ("notes.py", f'token = "{TOKEN} # secretkit: allow"\n'),
+        # a Nix comment before the value on its line
+        ("hosts/a.nix", f'{{\n  b = /* # secretkit: allow */ "{TOKEN}";\n}}\n'),
+        ("hosts/a.nix", f'{{\n  /* secretkit: allow */ password = "{PASSWORD}";\n}}\n'),
     ],
 )
 def test_the_words_inside_a_value_or_without_comments_silence_nothing(path: str, text: str) -> None:
