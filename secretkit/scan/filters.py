@@ -298,6 +298,7 @@ _DURATION = lazy(
 )
 _PLAIN_URL = lazy(r"^[a-z][a-z0-9+.-]*://[^\s@'\"]+$")
 _URL_PARTS = lazy(r"[/?&=#:.]")
+_NAME_PARTS = lazy(r"[-_./:]")
 _IP = lazy(
     r"^(?:\d{1,3}(?:\.\d{1,3}){3}(?:/\d{1,2})?|[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?:/\d{1,3})?)$"
 )
@@ -455,7 +456,11 @@ def not_secret(value: str, *, token: bool = False, kind: str | None = None) -> s
         if named and named[-1] in _NAME_WORDS and not any(c.isdigit() for c in text):
             return "placeholder"
         return None
-    if _IDENTIFIER.match(text) and any(w in _NAME_WORDS for w in words(text)):
+    if (
+        _IDENTIFIER.match(text)
+        and any(w in _NAME_WORDS for w in words(text))
+        and not _generated_part(text)
+    ):
         return "the name of a secret"
     if all(w in _NAME_ONLY for w in words(text)) and not any(c.isdigit() for c in text):
         return "the name of a secret"
@@ -498,6 +503,17 @@ def command_name(name: str) -> bool:
         return True
     suffix = next((w for w in _COMMAND_WORDS if last.endswith(w)), None)
     return suffix is not None and last[: -len(suffix)] in _COMMAND_OF
+
+
+def _generated_part(text: str) -> bool:
+    """A name holds no generated part: ``Secret-Garden-2024`` (digits and both cases)
+    and ``key-28f2…`` (a random run, Mailgun's keys) are values, ``db-password-2`` a
+    name."""
+    cases = any(c.isupper() for c in text) and any(c.islower() for c in text)
+    return (cases and any(c.isdigit() for c in text)) or any(
+        len(part) >= 12 and any(c.isdigit() for c in part) and any(c.isalpha() for c in part)
+        for part in _NAME_PARTS.split(text)
+    )
 
 
 def random_looking(value: str) -> bool:

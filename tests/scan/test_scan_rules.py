@@ -328,6 +328,14 @@ SHOULD_FLAG += [
      "{ } # the token: @V@\n", "huggingface-token"),
 ]  # fmt: skip
 
+# a value under a secret's name that holds a secret's word and a generated part
+SHOULD_FLAG += [
+    ("words-and-year", lambda: "Secret-Garden-" + fake.chars("0123456789", 4, "yr"),
+     '{ a.password = "@V@"; }', "secret-attribute"),
+    ("mailgun-key", lambda: "key-" + fake.hex_key(16, "mg"), '{ c.apiKey = "@V@"; }',
+     "secret-attribute"),
+]  # fmt: skip
+
 SHOULD_NOT_FLAG: list[Case] = [
     # a builder's file bound to a name given to an option that is no secret's file
     (
@@ -336,6 +344,8 @@ SHOULD_NOT_FLAG: list[Case] = [
         'let motd = pkgs.writeText "motd" "@V@"; in { environment.etc.motd.source = motd; }',
         None,
     ),
+    # the name of a secret, numbered: no generated part
+    ("secret-name-numbered", lambda: "db-password-2", '{ x.password = "@V@"; }', None),
     # those prefixes before names, placeholders and words
     ("hf-name", lambda: "hf_" + "transformersmodelcachedirectorypa", '{ x = "@V@"; }', None),
     ("npm-name", lambda: "npm_" + "config" + "x" * 30, '{ x = "@V@"; }', None),
