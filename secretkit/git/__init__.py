@@ -9,6 +9,7 @@ commands used here), and ``-c`` overrides that disable what remains.
 from __future__ import annotations
 
 import os
+import shlex
 import subprocess
 from pathlib import Path
 
@@ -90,11 +91,36 @@ def repo_root(cwd: Path) -> Path | None:
 def require_repo(cwd: Path) -> Path:
     root = repo_root(cwd)
     if root is None:
+        no_tree = no_work_tree(cwd)
+        if no_tree is not None:
+            raise no_tree
         raise NotARepoError(
             f"{cwd} is not inside a git repository",
             hint="run it in your dotfiles repository, or pass -C DIR",
         )
     return root
+
+
+def no_work_tree(cwd: Path) -> NotARepoError | None:
+    """The error for ``cwd`` inside a git directory (a bare repository, or a ``.git``),
+    where secretkit neither reads nor writes, or None elsewhere."""
+    if not inside_git_dir(cwd):
+        return None
+    bare = run_git(cwd, "rev-parse", "--is-bare-repository", check=False)
+    if bare.returncode == 0 and bare.stdout.strip() == b"true":
+        top = Path(os.path.abspath(cwd))
+        there = shlex.quote(f"{top}-worktree")
+        if run_git(cwd, "rev-parse", "--verify", "-q", "HEAD", check=False).returncode == 0:
+            # (a worktree of it shares every ref: the whole history is read there)
+            add = f"git -C {shlex.quote(str(top))} worktree add --detach {there}"
+        else:  # (no commit for a worktree to hold yet)
+            add = f"git clone -q {shlex.quote(str(top))} {there}"
+        hint = f"add one and run it there: {add} && cd {there}"
+    else:
+        hint = "run it in the work tree above it, or pass -C DIR"
+    return NotARepoError(
+        f"{cwd} is a git directory with no work tree (a bare repository or .git)", hint=hint
+    )
 
 
 def git_dir(root: Path) -> Path | None:

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from secretkit.errors import UserError
-from secretkit.git import inside_git_dir, repo_root
+from secretkit.git import no_work_tree, repo_root
 
 
 def find_root(cwd: Path) -> Path:
@@ -13,9 +12,7 @@ def find_root(cwd: Path) -> Path:
     root = repo_root(cwd)
     if root is not None:
         return root
-    if inside_git_dir(cwd):  # a bare repository: writing here would go into git's own files
-        raise UserError(
-            f"{cwd} is a git directory with no work tree (a bare repository or .git)",
-            hint="run secretkit in a clone with a work tree (git clone <repo> <dir>)",
-        )
+    no_tree = no_work_tree(cwd)  # writing here would go into git's own files
+    if no_tree is not None:
+        raise no_tree
     return cwd
