@@ -277,6 +277,14 @@ def _env_starts(text: str) -> list[int]:
     return []
 
 
+def _shell_value(text: str, m: re.Match[str], index: int) -> bool:
+    """Whether an assignment's value is the shell's: after an opening quote
+    (``"API_TOKEN=…"``, ``"TOKEN=… terraform"``) the value is bare, without a string's
+    escapes (``"API_KEY=" + x``, ``b"KEY=a\\nB=c"`` in a program are not assignments)."""
+    quote = text[m.start() - 1] if m.start() else ""
+    return quote not in ("'", '"') or (index == 4 and "\\" not in m.group(index))
+
+
 def _fish_sets(text: str) -> list[tuple[int, int, str]]:
     """fish's ``set -gx NAME value`` of a variable named for a secret."""
     found = []
@@ -388,6 +396,8 @@ class CommandSecret:
                 name = m.group(1)
                 for index in (2, 3, 4):
                     if m.group(index) is not None:
+                        if not _shell_value(text, m, index):
+                            break
                         kind = filters.env_key_kind(name, m.group(index))
                         if kind is not None and kind != "password-hash":
                             found.append((m.start(index), m.end(index), kind))

@@ -91,6 +91,9 @@ QUIET = [
     ("systemd-token-file", "app.service", "[Service]\nEnvironment=TOKEN_FILE=/run/app/token\n"),
     ("curl-token-variable", "api.sh", 'curl -H "X-Auth-Token: $TOKEN" https://api.example\n'),
     ("nginx-variable", "site.conf", "proxy_set_header X-Auth-Token $http_x_auth_token;\n"),
+    ("python-concatenation", "t.py", 'env = "API_KEY=" + make_key(seed)\n'),
+    ("python-escapes", "t.py", 'data = b"API_KEY=abc\\nOTHER=def\\n"\n'),
+    ("python-count", "t.py", 'assert new.count("AWS_SECRET_ACCESS_KEY=") == 1\n'),
 ]
 
 
