@@ -1,7 +1,9 @@
 """The two detectors of secrets inside commands: :class:`CommandSecret` (flags,
-``echo … >``, here-documents, SQL, netrc, ``FOO_TOKEN=…`` assignments, curl and other
-clients' passwords) and :class:`UrlCredentials` (``scheme://user:password@host``),
-with their patterns and where each pattern's matches can start (:data:`STARTS`)."""
+``echo … >``, here-documents, SQL, netrc, ``FOO_TOKEN=…`` assignments and fish's
+``set -gx FOO_TOKEN …``, curl's and other clients' passwords, see also
+:mod:`~secretkit.scan.client_passwords` and :mod:`~secretkit.scan.request_secrets`)
+and :class:`UrlCredentials` (``scheme://user:password@host``), with their patterns and
+where each pattern's matches can start (:data:`STARTS`)."""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from secretkit.lazy_re import lazy
-from secretkit.scan import filters, request_secrets
+from secretkit.scan import client_passwords, filters, request_secrets
 from secretkit.scan.detector_types import Context, Match
 from secretkit.scan.match_starts import (
     contains,
@@ -63,7 +65,17 @@ _SQL_WORDS = ("password", "identified")  # where _SQL_PASSWORD can start, lower-
 # A netrc entry (``~/.netrc``, nix's ``netrc-file``).
 _NETRC = lazy(r"\bmachine\s+\S+(?:\s+login\s+\S+)?\s+password\s+([^\s'\"]+)")
 _ENV_WORDS = ("PASS", "TOKEN", "SECRET", "KEY", "PSK", "CRED", "AUTH")
-_ENV_ASSIGN = lazy(r"(?<![^\s;])([A-Z_][A-Z0-9_]*)=(?:'([^']*)'|\"([^\"]*)\"|([^\s'\";|&]+))")
+# (after a space, ";", a quote or "=": `"API_TOKEN=…"`, systemd's `Environment=API_TOKEN=…`,
+# docker's `--env=API_TOKEN=…`)
+_ENV_ASSIGN = lazy(r"(?<![^\s;\"'=])([A-Z_][A-Z0-9_]*)=(?:'([^']*)'|\"([^\"]*)\"|([^\s'\";|&]+))")
+# fish's `set -gx API_TOKEN value` (-x, -Ux, --global --export …): an assignment the
+# variable's name judges as _ENV_ASSIGN's; without an option only an upper-case name
+_FISH_SET = lazy(
+    r"\bset(?P<opts>(?:[ \t]+--?[A-Za-z][A-Za-z-]*)*)[ \t]+(?P<name>[A-Za-z_][A-Za-z0-9_]*)[ \t]+"
+    r"(?:'([^'\n]*)'|\"([^\"\n]*)\"|([^\s'\";|&)]+))"
+)
+# options of `set` that do not assign (erase, query, list names, show)
+_FISH_NOT_ASSIGN = lazy(r"[ \t](?:-[A-Za-z]*[eqnS]|--(?:erase|query|names|show))\b")
 _URL_CREDS = lazy(r"\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s:/?#@'\"]+:([^\s@/?#'\"]+)@[^\s/?#'\"]")
 # What follows the scheme in a _URL_CREDS match (led by a literal, so re finds it fast):
 # a text without it has no credentials in a URL, however many URLs it holds.
@@ -75,10 +87,6 @@ _CURL_USER = lazy(
     r"(?:'[^':\n]*:([^'\n]+)'|\"[^\":\n]*:([^\"\n]+)\"|[^\s'\":;|&]*:([^\s'\";|&)]+))"
 )
 
-# The MySQL/MariaDB clients' -pPASSWORD (attached: "-p VALUE" asks, VALUE is the database)
-_MYSQL_PASSWORD = lazy(
-    r"\b(?:mysql|mysqldump|mysqladmin|mariadb|mariadb-dump)\b[^\n;|&]*?\s-p([^\s'\";|&)]+)"
-)
 # smbclient -U user%password (also --user=user%password)
 _SMB_USER = lazy(
     r"\bsmbclient\b[^\n;|&]*?\s(?:-U|--user)(?:=|[ \t]+)?['\"]?[^\s%'\"]+%([^\s'\";|&)]+)"
@@ -131,17 +139,18 @@ STARTS: dict[str, tuple[re.Pattern[str], Callable[[str], Iterable[int] | None]]]
     # (a match starts at the start of a line holding "pass" in any case)
     "keyword": (_KEYWORD_PASSWORD, _keyword_starts),
     "env": (_ENV_ASSIGN, env_assign_starts),
+    "fish-set": (_FISH_SET, lambda text: word_starts(text, ("set",))),
     "url": (_URL_CREDS, url_starts),
     "curl": (_CURL_USER, lambda text: word_starts(text, ("curl",))),
     "sshpass": (_SSHPASS, lambda text: word_starts(text, ("sshpass",))),
     "here-string": (_HERE_STRING, lambda text: word_starts(text, ("<<<",))),
     "weechat": (_WEECHAT_SET, lambda text: word_starts(text, ("/set",))),
     "statement": (_STATEMENT_SECRET, lambda text: word_starts(text, ("secret",))),
-    "mysql": (_MYSQL_PASSWORD, lambda text: word_starts(text, ("mysql", "mariadb"))),
     "smbclient": (_SMB_USER, lambda text: word_starts(text, ("smbclient",))),
     # (the match starts at the space before "-o")
     "mount": (_MOUNT_PASSWORD, lambda text: [max(0, i - 1) for i in word_starts(text, ("-o",))]),
     **request_secrets.STARTS,  # Authorization / X-Api-Key headers, query parameters
+    **client_passwords.STARTS,  # mysql -p, docker login -p, redis-cli -a, htpasswd -b …
 }
 
 
@@ -156,11 +165,9 @@ _ASSIGNMENT = lazy(r"([A-Za-z_][A-Za-z0-9_]*)=(\S+)")
 
 
 def _rare_commands(text: str) -> list[tuple[int, int, str]]:
-    """The MySQL client's, smbclient's and mount's passwords, BIND's TSIG secret, a
-    here-string into a password reader, WeeChat's /set (the patterns above)."""
+    """smbclient's and mount's passwords, BIND's TSIG secret, a here-string into a
+    password reader, WeeChat's /set (the patterns above)."""
     found: list[tuple[int, int, str]] = []
-    if contains(text, "mysql") or contains(text, "mariadb"):
-        found.extend((m.start(1), m.end(1), "password") for m in _finditer("mysql", text))
     if contains(text, "smbclient"):
         found.extend((m.start(1), m.end(1), "password") for m in _finditer("smbclient", text))
     if contains(text, "algorithm") and contains(text, '";') and contains(text, "secret"):
@@ -184,6 +191,10 @@ def _rare_commands(text: str) -> list[tuple[int, int, str]]:
                 found.append((*span, "password"))
     return found
 
+
+# OpenSSL's pass phrase arguments name where the password is (env:, file:, fd:) or
+# hold it after "pass:" (client_passwords reports that part)
+_WHERE_FROM = lazy(r"(?:pass|env|file|fd):")
 
 _FLAG_KIND = {
     "authkey": "auth-key",
@@ -266,6 +277,28 @@ def _env_starts(text: str) -> list[int]:
     return []
 
 
+def _shell_value(text: str, m: re.Match[str], index: int) -> bool:
+    """Whether an assignment's value is the shell's: after an opening quote
+    (``"API_TOKEN=…"``, ``"TOKEN=… terraform"``) the value is bare, without a string's
+    escapes (``"API_KEY=" + x``, ``b"KEY=a\\nB=c"`` in a program are not assignments)."""
+    quote = text[m.start() - 1] if m.start() else ""
+    return quote not in ("'", '"') or (index == 4 and "\\" not in m.group(index))
+
+
+def _fish_sets(text: str) -> list[tuple[int, int, str]]:
+    """fish's ``set -gx NAME value`` of a variable named for a secret."""
+    found = []
+    for m in _finditer("fish-set", text):
+        opts, name = m.group("opts"), m.group("name")
+        if (not opts and not name.isupper()) or _FISH_NOT_ASSIGN.search(opts):
+            continue
+        start, end = _groups(m, 3) or (0, 0)
+        kind = filters.env_key_kind(name, text[start:end])
+        if kind is not None and kind != "password-hash":
+            found.append((start, end, kind))
+    return found
+
+
 # A command's value shorter than this is never reported (so no shorter text is read).
 _SHORTEST = 4
 
@@ -287,7 +320,7 @@ class CommandSecret:
         if "-" in text and any(may_match(text, w) for w in _FLAG_WORDS):
             for m in _FLAG_SECRET.finditer(text):
                 span = _groups(m, 2)
-                if span:
+                if span and _WHERE_FROM.match(text, span[0]) is None:
                     flag = m.group("flag").lower()
                     found.append((*span, _FLAG_KIND.get(flag.replace("-", ""), flag)))
         key_words = filters.words(ctx.key)
@@ -355,6 +388,7 @@ class CommandSecret:
                 if span:
                     found.append((*span, "password"))
         found.extend(request_secrets.request_secrets(text))
+        found.extend(client_passwords.client_passwords(text))
         found.extend(request_secrets.named_header(ctx.key, text))
         env_starts = _env_starts(text)
         if env_starts:
@@ -362,10 +396,14 @@ class CommandSecret:
                 name = m.group(1)
                 for index in (2, 3, 4):
                     if m.group(index) is not None:
+                        if not _shell_value(text, m, index):
+                            break
                         kind = filters.env_key_kind(name, m.group(index))
                         if kind is not None and kind != "password-hash":
                             found.append((m.start(index), m.end(index), kind))
                         break
+        if contains(text, "set") and any(may_hold(text, w.lower()) for w in _ENV_WORDS):
+            found.extend(_fish_sets(text))
         for start, end, kind in found:
             value = text[start:end]
             if filters.not_secret(value) or len(value) < _SHORTEST or value[0] in "([{<$%@-":

@@ -35,6 +35,9 @@ _LAST_WORD = {
     "dbpass": "password",
     "smtppass": "password",  # git's sendemail.smtppass
     "mailpass": "password",
+    "remotepass": "password",  # offlineimap's remotepass (remotepassfile, …eval: not)
+    "localpass": "password",  # offlineimap's IMAP-to-IMAP localpass
+    "authtok": "password",  # sssd's ldap_default_authtok (PAM's word for a password)
     "pass": "password",
     "pw": "password",
     "pwd": "password",

@@ -353,12 +353,13 @@ def run_start(text: str, end: int, chars: frozenset[str]) -> int:
 
 
 # ``NAME=`` of an environment assignment, read backwards from the "=": the name's
-# first character ([A-Z_]) preceded by whitespace, ";" or the start of the text.
-_ENV_NAME_REVERSED = re.compile(r"=[A-Z0-9_]*[A-Z_](?![^\s;])")
+# first character ([A-Z_]) preceded by whitespace, ";", a quote, "=" or the start of
+# the text.
+_ENV_NAME_REVERSED = re.compile(r"=[A-Z0-9_]*[A-Z_](?![^\s;\"'=])")
 
 
 def env_assign_starts(text: str) -> list[int]:
-    """Starts of ``(?<![^\\s;])[A-Z_][A-Z0-9_]*=``: found in the reversed text, where
+    """Starts of ``(?<![^\\s;"'=])[A-Z_][A-Z0-9_]*=``: found in the reversed text, where
     the pattern begins with the literal "=" (re scans for it quickly)."""
     size = len(text)
     out = [size - m.end() for m in _ENV_NAME_REVERSED.finditer(text[::-1])]

@@ -1,7 +1,8 @@
 """Credentials an HTTP request carries, for
 :class:`secretkit.scan.command_detectors.CommandSecret`:
 an ``Authorization`` header (``curl -H``, nginx ``proxy_set_header``, a config's
-``headers = {…}``), an API-key header (the *arr APIs' ``X-Api-Key``), a secret query
+``headers = {…}``), a key or token header (the *arr APIs' ``X-Api-Key``, GitLab's
+``Private-Token``, ``X-Vault-Token``, ``X-Auth-Token``), a secret query
 parameter (``?access_token=…``, ``&api_key=…``).
 
 Each pattern is tried only where it can start (:data:`STARTS`, held to plain
@@ -22,8 +23,18 @@ AUTH_HEADER = lazy(
     r"(?i)(?<![\w-])(?:proxy-)?authorization['\"]?[ \t]*[:=]?[ \t]*['\"]?"
     r"(bearer|token|basic)[ \t]+([A-Za-z0-9._~+/=-]{12,})"
 )
+# Headers whose value is the credential itself (no scheme): an API key, GitLab's
+# Private-Token, Vault's, Consul's, Nomad's, Emby/Jellyfin's and Plex's tokens,
+# OpenStack's and many APIs' X-Auth-Token.  After the name a ":" (curl -H, a config)
+# or, in nginx's `proxy_set_header NAME VALUE;`, spaces and a value ending at ";".
+_KEY_NAMES = (
+    "api-key", "auth-token", "api-token", "access-token", "private-token", "vault-token",
+    "consul-token", "nomad-token", "emby-token", "plex-token", "gitlab-token",
+)  # fmt: skip
 KEY_HEADER = lazy(
-    r"(?i)(?<![\w-])((?:x-)?api-key)['\"]?[ \t]*:[ \t]*['\"]?([A-Za-z0-9._~+/=-]{12,})"
+    r"(?i)(?<![\w-])((?:x-)?(?:" + "|".join(_KEY_NAMES) + r"))"
+    r"(?:['\"]?[ \t]*:[ \t]*|[ \t]+(?=['\"]?[A-Za-z0-9._~+/=-]{12,}['\"]?[ \t]*;))"
+    r"['\"]?([A-Za-z0-9._~+/=-]{12,})"
 )
 QUERY_SECRET = lazy(
     r"[?&](access_token|auth_token|private_token|api_key|apikey|token|secret|password|passwd)"
@@ -70,10 +81,10 @@ def _query_starts(text: str) -> list[int]:
 
 
 # pattern → where its matches can start (authorization / proxy-authorization,
-# api-key / x-api-key, ? / &)
+# a key header's name and "x-" before it, ? / &)
 STARTS: dict[str, tuple[re.Pattern[str], Callable[[str], Iterable[int] | None]]] = {
     "auth-header": (AUTH_HEADER, _header_starts(("authorization",), (0, 6))),
-    "key-header": (KEY_HEADER, _header_starts(("api-key",), (0, 2))),
+    "key-header": (KEY_HEADER, _header_starts(_KEY_NAMES, (0, 2))),
     "query": (QUERY_SECRET, _query_starts),
 }
 
@@ -90,9 +101,10 @@ def request_secrets(text: str) -> list[tuple[int, int, str]]:
         for m in _matches("auth-header", text):
             basic = m.group(1).lower() == "basic"
             found.append((m.start(2), m.end(2), "credentials" if basic else "token"))
-    if may_hold(text, "pi-") and ("pi-" in text or "PI-" in text):  # X-Api-Key, X-API-KEY
+    if may_hold(text, "pi-key") or may_hold(text, "-token"):  # X-Api-Key, X-Auth-Token
         for m in _matches("key-header", text):
-            found.append((m.start(2), m.end(2), "api-key"))
+            kind = "api-key" if m.group(1).lower().endswith("key") else "token"
+            found.append((m.start(2), m.end(2), kind))
     if "?" in text or "&" in text:
         for m in _matches("query", text):
             found.append((m.start(2), m.end(2), filters.secret_name(m.group(1)) or "token"))

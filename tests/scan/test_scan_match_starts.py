@@ -39,7 +39,9 @@ _PIECES = [
     "xx-api-key", "?", "?token=", "&api_key=", "&apikey=", "?secret=", "&password=",
     "?access_token=", "key=", "passwd=", "#", "sshpass", "sshpass -p ", "sshpass\t-p", "-p",
     "xsshpass -p ",
-    "mysql", " -p", "smbclient", " -U ", "%", "-o ", " -o", "password=", ",",
+    "mysql", " -p", "smbclient", "docker", " login", "redis-cli", " -a", "htpasswd", " -b",
+    "openssl", " -k", "-pass", "pass:", "7z", "set ", "set -gx ", "-token", "X-Vault-Token ",
+    " -U ", "%", "-o ", " -o", "password=", ",",
     'secret "', 'secret "k";', '";', "secret\t", 'secret  "', "<<<", "<<< '", "/set ",
     "\npassword ", "\nPass ",
 ]  # fmt: skip
@@ -53,7 +55,8 @@ def _mysql(rng: random.Random) -> str:
     tool = rng.choice(["mysql", "mysqldump", "mariadb", "xmysql", "mariadb-dump"])
     args = rng.choice(["", " -uroot", " -h db -u a", " --batch"])
     flag = rng.choice([" -p", " -p ", "\t-p", " -P"])
-    return f"{tool}{args}{flag}{_word(rng, 0, 9)}{rng.choice(['', ' db', ';'])}"
+    quote = rng.choice(["", "", "'", '"'])
+    return f"{tool}{args}{flag}{quote}{_word(rng, 0, 9)}{quote}{rng.choice(['', ' db', ';'])}"
 
 
 def _smbclient(rng: random.Random) -> str:
@@ -95,6 +98,29 @@ def _weechat(rng: random.Random) -> str:
     return f"/set{rng.choice([' ', chr(9), '  '])}{option}{rng.choice([' ', chr(9)])}{value}"
 
 
+def _client(rng: random.Random) -> str:
+    """A client given a password: docker login, redis-cli, htpasswd, openssl, 7z, fish."""
+    quote = rng.choice(["", "'", '"'])
+    value = f"{quote}{_word(rng, 0, 9)}{quote}"
+    return rng.choice(
+        [
+            f"{rng.choice(['docker', 'podman --log-level=x', 'xdocker'])}"
+            f"{rng.choice([' login', ' run', ' login -u me'])}{rng.choice([' -p', ' -p ', ' -p='])}"
+            f"{value}",
+            f"{rng.choice(['redis-cli', 'valkey-cli -h h'])}{rng.choice([' -a', ' -a ', ' --a '])}"
+            f"{value}",
+            f"htpasswd{rng.choice([' -b', ' -nb', ' -bc', ' -c'])}{rng.choice([' f', ''])}"
+            f" u {value}",
+            f"openssl enc{rng.choice([' -k ', ' -K ', ' -kfile '])}{value}",
+            f"{rng.choice([' -pass ', ' -passin ', '-pass '])}{quote}pass:{value.strip(quote)}"
+            f"{quote}",
+            f"{rng.choice(['7z a', '7za x', 'x7z a'])}{rng.choice([' -p', ' -o'])}{value}",
+            f"set{rng.choice([' -gx', ' -Ux', ' -e', '', ' --global'])}"
+            f" {rng.choice(['API_TOKEN', 'api_key', 'EDITOR'])} {value}",
+        ]
+    )
+
+
 def _snippet(rng: random.Random) -> str:
     """One well-formed construct of a pattern, around which the pieces fall."""
     kind = rng.randrange(10)
@@ -108,8 +134,12 @@ def _snippet(rng: random.Random) -> str:
         scheme = rng.choice(["Bearer ", "token ", "Basic\t", "bearer  "])
         return f"{head}{sep}{scheme}{_word(rng, 8, 20, _ALNUM + '._-+/=')}"
     if kind == 6:
-        head = rng.choice(["X-Api-Key", "x-api-key", "API-KEY", "Api-Key", "-x-api-key"])
-        return f"{head}{rng.choice([': ', ':', ' : '])}{_word(rng, 8, 20)}"
+        head = rng.choice(
+            ["X-Api-Key", "x-api-key", "API-KEY", "-x-api-key", "X-Auth-Token", "Private-Token"]
+        )
+        end = rng.choice(["", ";", '";', " ;"])
+        sep = rng.choice([": ", ":", " : ", " ", ' "'])
+        return f"{head}{sep}{_word(rng, 8, 20)}{end}"
     if kind == 7:
         name = rng.choice(["token", "access_token", "api_key", "apikey", "secret", "passwd", "key"])
         return f"https://h/p{rng.choice(['?', '&', '?x=1&'])}{name}={_word(rng, 4, 14)}"
@@ -143,7 +173,9 @@ def _snippet(rng: random.Random) -> str:
 
 
 def _token(rng: random.Random) -> str:
-    kind = rng.randrange(6)
+    kind = rng.randrange(7)
+    if kind == 6:
+        return _client(rng) if rng.random() < 0.5 else _snippet(rng)
     if kind == 5:
         return _snippet(rng)
     if kind == 0:

@@ -423,3 +423,24 @@ def test_short_texts_ask_one_search_for_the_vendor_tests_and_answer_alike(
     assert {
         "aws-access-key", "github-token", "twilio-key", "discord-bot-token", "slack-token"
     } <= set().union(*quick)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("path", "template", "found"),
+    [
+        (".offlineimaprc", "[Repository r]\nremotepass = @V@\n", True),
+        (".offlineimaprc", "[Repository r]\nlocalpass = @V@\n", True),
+        ("sssd.conf", "[domain/x]\nldap_default_authtok = @V@\n", True),
+        (".offlineimaprc", "[Repository r]\nremotepassfile = ~/.pw\n", False),
+        (".offlineimaprc", "[Repository r]\nremotepasseval = get_pass('@V@')\n", False),
+        ("sssd.conf", "[domain/x]\nldap_default_authtok_type = password\n", False),
+    ],
+)
+def test_option_names_of_mail_and_directory_clients(path: str, template: str, found: bool) -> None:
+    """offlineimap's ``remotepass``/``localpass`` and sssd's ``…_authtok`` hold the
+    password itself; ``remotepassfile`` and ``…_authtok_type`` do not."""
+    from secretkit.scan.one_file import scan_bytes
+
+    value = fake.chars(string.ascii_letters + string.digits, 24, "mail-" + path)
+    findings, _ = scan_bytes(path, template.replace("@V@", value).encode())
+    assert [f.secret.reveal() for f in findings] == ([value] if found else [])

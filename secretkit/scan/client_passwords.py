@@ -1,0 +1,106 @@
+"""Passwords that command-line clients take as arguments, for
+:class:`secretkit.scan.command_detectors.CommandSecret`: the options whose names say
+nothing to the generic flag rule (``-p``, ``-a``, ``-k``, a positional argument), so
+each is read only after the client's own name: the MySQL/MariaDB clients'
+``-pPASSWORD``, ``docker login -p``, ``redis-cli -a``, ``htpasswd -b file user
+PASSWORD``, OpenSSL's ``-k PASSWORD`` and ``pass:PASSWORD``, 7-Zip's ``-pPASSWORD``.
+
+Each pattern is tried only where it can start (:data:`STARTS`, held to plain
+``finditer`` by ``tests/scan/test_scan_match_starts.py``), and only in a text that
+holds the client's name (a substring test first).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+
+from secretkit.lazy_re import lazy
+from secretkit.scan.match_starts import contains, finditer_at, word_starts
+
+# A value: quoted (any character but the quote and a line break) or bare.
+_VALUE = r"(?:'([^'\n]+)'|\"([^\"\n]+)\"|([^\s'\";|&)]+))"
+
+# The MySQL/MariaDB clients' -pPASSWORD, -p'PASSWORD' (attached: "-p VALUE" asks,
+# VALUE is the database)
+_MYSQL = lazy(r"\b(?:mysql|mysqldump|mysqladmin|mariadb|mariadb-dump)\b[^\n;|&]*?\s-p" + _VALUE)
+# `docker login -p PASSWORD` (podman's, buildah's and skopeo's too; global options may
+# stand before `login`; --password is the flag rule's, --password-stdin reads stdin)
+_LOGIN = lazy(
+    r"\b(?:docker|podman|buildah|skopeo)(?:[ \t]+--?[\w.-]+(?:=\S+)?)*[ \t]+login\b"
+    r"[^\n;|&]*?\s-p(?:=|[ \t]*)" + _VALUE
+)
+# `redis-cli -a PASSWORD` (also valkey-cli)
+_REDIS = lazy(r"\b(?:redis|valkey)-cli\b[^\n;|&]*?\s-a[ \t]*" + _VALUE)
+# `htpasswd -b[c…] FILE USER PASSWORD`, `htpasswd -nb USER PASSWORD`: the password is
+# the last argument of the batch mode (-b); with -n there is no file
+_HTPASSWD = lazy(
+    r"\bhtpasswd(?P<opts>(?:[ \t]+-[A-Za-z]+)+)"
+    r"(?:[ \t]+(?P<file>[^\s'\";|&)-][^\s;|&)]*))?[ \t]+(?P<user>[^\s'\";|&)-][^\s;|&)]*)[ \t]+"
+    + _VALUE
+)
+# OpenSSL's `-k PASSWORD` (enc's password; -K is a hex key and -kfile a file)
+_OPENSSL_K = lazy(r"\bopenssl\b[^\n;|&]*?\s-k[ \t]+" + _VALUE)
+# OpenSSL's pass phrase arguments: `-pass pass:PASSWORD` (also -passin, -passout);
+# env:, file:, fd: and stdin name where the password is read from
+_PASS_ARG = lazy(
+    r"\s-(?:pass|passin|passout|password)[ \t]+(?:'pass:([^'\n]+)'|\"pass:([^\"\n]+)\""
+    r"|pass:([^\s'\";|&)]+))"
+)
+# 7-Zip's -pPASSWORD (7z, 7za, 7zr, 7zz; "-p" alone asks)
+_SEVEN_ZIP = lazy(r"(?<![\w.-])7z[arz]?\b[^\n;|&]*?\s-p" + _VALUE)
+
+
+def _starts(*words: str) -> Callable[[str], Iterable[int] | None]:
+    return lambda text: word_starts(text, words)
+
+
+# pattern → where its matches can start (the client's name; " -" before -pass)
+STARTS: dict[str, tuple[re.Pattern[str], Callable[[str], Iterable[int] | None]]] = {
+    "mysql": (_MYSQL, _starts("mysql", "mariadb")),
+    "registry-login": (_LOGIN, _starts("docker", "podman", "buildah", "skopeo")),
+    "redis-cli": (_REDIS, _starts("redis-cli", "valkey-cli")),
+    "htpasswd": (_HTPASSWD, _starts("htpasswd")),
+    "openssl-k": (_OPENSSL_K, _starts("openssl")),
+    # (the match starts at the space before "-pass")
+    "pass-arg": (_PASS_ARG, lambda text: [max(0, i - 1) for i in word_starts(text, ("-pass",))]),
+    "7z": (_SEVEN_ZIP, _starts("7z")),
+}
+
+
+def _matches(name: str, text: str) -> Iterable[re.Match[str]]:
+    pattern, where = STARTS[name]
+    return finditer_at(pattern, text, where(text))
+
+
+def _value(m: re.Match[str], first: int) -> tuple[int, int]:
+    """The span of the first of the three value groups from ``first`` that matched."""
+    index = next(i for i in (first, first + 1, first + 2) if m.group(i) is not None)
+    return m.start(index), m.end(index)
+
+
+def client_passwords(text: str) -> list[tuple[int, int, str]]:
+    """``(start, end, "password")`` of each password ``text`` gives a client."""
+    spans: list[tuple[int, int]] = []
+    if contains(text, "mysql") or contains(text, "mariadb"):
+        spans.extend(_value(m, 1) for m in _matches("mysql", text))
+    if contains(text, "login") and (
+        contains(text, "docker") or contains(text, "podman") or contains(text, "buildah")
+        or contains(text, "skopeo")
+    ):  # fmt: skip
+        spans.extend(_value(m, 1) for m in _matches("registry-login", text))
+    if contains(text, "-cli") and (contains(text, "redis") or contains(text, "valkey")):
+        spans.extend(_value(m, 1) for m in _matches("redis-cli", text))
+    if contains(text, "htpasswd"):
+        for m in _matches("htpasswd", text):
+            opts = m.group("opts")
+            # batch mode only; -n prints (no file), otherwise the file comes first
+            if "b" in opts and ("n" in opts) == (m.group("file") is None):
+                spans.append(_value(m, 4))
+    if contains(text, "openssl") and contains(text, "-k"):
+        spans.extend(_value(m, 1) for m in _matches("openssl-k", text))
+    if contains(text, "pass:") and contains(text, "-pass"):
+        spans.extend(_value(m, 1) for m in _matches("pass-arg", text))
+    if contains(text, "7z"):
+        spans.extend(_value(m, 1) for m in _matches("7z", text))
+    return [(start, end, "password") for start, end in spans]

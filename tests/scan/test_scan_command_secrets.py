@@ -1,0 +1,102 @@
+"""Secrets handed to commands on their command lines (a shell script, a Nix script or
+alias, a systemd unit, fish's config, an nginx site): each row is one file built at
+run time around a fake value; the value is the one finding.  The look-alikes below
+(a prompt, a path, a port, a reference) stay quiet."""
+
+from __future__ import annotations
+
+import string
+
+import pytest
+
+from secretkit.scan.one_file import scan_bytes
+from tests.support import fake
+
+_ALNUM = string.ascii_letters + string.digits
+
+
+def _found(path: str, text: str) -> list[tuple[str, str]]:
+    findings, skipped = scan_bytes(path, text.encode())
+    assert skipped is None
+    return [(f.rule, f.secret.reveal()) for f in findings]
+
+
+# (id, path, text with @V@ for the value)
+FOUND = [
+    ("docker-login-p", "login.sh", "docker login -u me -p @V@ ghcr.io\n"),
+    ("docker-login-password", "login.sh", "docker login -u me --password @V@ ghcr.io\n"),
+    ("podman-login-nix", "r.nix", "{ x.script = \"podman login -u me -p '@V@' quay.io\"; }\n"),
+    ("redis-cli-a", "ping.sh", "redis-cli -h db -a @V@ ping\n"),
+    ("mysql-single-quoted", "dump.sh", "mysqldump -uroot -p'@V@' app > app.sql\n"),
+    ("mysql-double-quoted", "dump.sh", 'mysql -uroot -p"@V@" app\n'),
+    ("curl-x-auth-token", "api.sh", "curl -H 'X-Auth-Token: @V@' https://api.example/v1\n"),
+    ("curl-private-token", "api.sh", 'curl --header "PRIVATE-TOKEN: @V@" https://gl.example\n'),
+    ("curl-x-vault-token", "api.sh", "curl -H 'X-Vault-Token: @V@' https://vault:8200/v1/x\n"),
+    ("curl-x-api-token", "api.sh", "curl -H 'X-API-Token: @V@' https://api.example\n"),
+    ("nginx-x-api-key", "site.conf", 'location / {\n  proxy_set_header X-Api-Key "@V@";\n}\n'),
+    ("nginx-x-auth-token", "site.conf", "proxy_set_header X-Auth-Token @V@;\n"),
+    ("htpasswd-b", "users.sh", "htpasswd -b /etc/nginx/htpasswd admin @V@\n"),
+    ("htpasswd-nb", "users.sh", "htpasswd -nbB admin '@V@' > htpasswd\n"),
+    ("openssl-k", "enc.sh", "openssl enc -aes-256-cbc -in a -out a.enc -k @V@\n"),
+    ("openssl-pass", "enc.sh", "openssl enc -aes-256-cbc -in a -out a.enc -pass pass:@V@\n"),
+    ("openssl-passin", "p12.sh", "openssl pkcs12 -in c.p12 -passin 'pass:@V@' -nodes\n"),
+    ("7z-p", "backup.sh", "7z a -p@V@ -mhe=on backup.7z docs\n"),
+    ("fish-set-gx", "config.fish", "set -gx HCLOUD_TOKEN @V@\n"),
+    ("fish-set-x", "config.fish", "set -x GITHUB_TOKEN @V@\n"),
+    ("fish-set-Ux", "config.fish", "set -Ux OPENAI_API_KEY '@V@'\n"),
+    (
+        "fish-shellInit",
+        "home.nix",
+        "{ programs.fish.shellInit = ''\n  set -gx HCLOUD_TOKEN @V@\n''; }\n",
+    ),
+    ("alias-prefix", "home.nix", '{ home.shellAliases.tf = "HCLOUD_TOKEN=@V@ terraform"; }\n'),
+    ("systemd-environment", "app.service", "[Service]\nEnvironment=API_TOKEN=@V@\n"),
+    (
+        "systemd-environment-quoted",
+        "override.conf",
+        '[Service]\nEnvironment="LANG=C" "DB_PASSWORD=@V@"\n',
+    ),
+    ("docker-env-equals", "run.sh", "docker run --env=PGADMIN_DEFAULT_PASSWORD=@V@ pgadmin\n"),
+    ("docker-e", "run.sh", "docker run -e PGADMIN_DEFAULT_PASSWORD=@V@ pgadmin\n"),
+    (
+        "compose-environment-quoted",
+        "docker-compose.yml",
+        'services:\n  app:\n    environment:\n      - "API_TOKEN=@V@"\n',
+    ),
+]
+
+
+@pytest.mark.parametrize(("name", "path", "template"), FOUND, ids=[c[0] for c in FOUND])
+def test_a_secret_given_to_a_command_is_found(name: str, path: str, template: str) -> None:
+    value = fake.chars(_ALNUM, 24, name)
+    found = _found(path, template.replace("@V@", value))
+    assert [v for _rule, v in found] == [value], found
+
+
+QUIET = [
+    ("password-stdin", "login.sh", 'echo "$PW" | docker login -u me --password-stdin ghcr.io\n'),
+    ("docker-ports", "run.sh", "docker run -p 8080:80 nginx\n"),
+    ("docker-run-named-login", "run.sh", "docker run --name login -p 8080:80 nginx\n"),
+    ("mysql-prompt", "db.sh", "mysql -uroot -p appdb\n"),
+    ("redis-cli-variable", "ping.sh", 'redis-cli -a "$REDIS_PASSWORD" ping\n'),
+    ("htpasswd-prompt", "users.sh", "htpasswd -c /etc/nginx/htpasswd admin\n"),
+    ("openssl-k-path", "enc.sh", "openssl enc -d -aes-256-cbc -in a.enc -k /run/secrets/key\n"),
+    ("openssl-pass-file", "enc.sh", "openssl enc -d -in a.enc -pass file:/run/secrets/key\n"),
+    ("openssl-pass-env", "enc.sh", "openssl enc -d -in a.enc -pass env:ENC_PASSWORD\n"),
+    ("7z-prompt", "backup.sh", "7z a -p backup.7z docs\n"),
+    ("fish-editor", "config.fish", "set -gx EDITOR vim\n"),
+    ("fish-erase", "config.fish", "set -e HCLOUD_TOKEN OTHER_TOKEN\n"),
+    ("fish-variable", "config.fish", "set -gx HCLOUD_TOKEN (cat ~/.hcloud)\n"),
+    ("systemd-path", "app.service", "[Service]\nEnvironment=PATH=/run/wrappers/bin\n"),
+    ("systemd-token-file", "app.service", "[Service]\nEnvironment=TOKEN_FILE=/run/app/token\n"),
+    ("curl-token-variable", "api.sh", 'curl -H "X-Auth-Token: $TOKEN" https://api.example\n'),
+    ("nginx-variable", "site.conf", "proxy_set_header X-Auth-Token $http_x_auth_token;\n"),
+    ("python-concatenation", "t.py", 'env = "API_KEY=" + make_key(seed)\n'),
+    ("python-escapes", "t.py", 'data = b"API_KEY=abc\\nOTHER=def\\n"\n'),
+    ("python-count", "t.py", 'assert new.count("AWS_SECRET_ACCESS_KEY=") == 1\n'),
+]
+
+
+@pytest.mark.parametrize(("name", "path", "text"), QUIET, ids=[c[0] for c in QUIET])
+def test_a_look_alike_is_not_a_finding(name: str, path: str, text: str) -> None:
+    assert _found(path, text) == []
