@@ -5,7 +5,9 @@ For every string literal (:func:`secretkit.nix.cst.strings`):
 1. token formats anywhere in its literal text (Pushover/Syncthing only where the
    names around say so);
 2. a secret-named attribute (``password``, ``user_key``, ``pskRaw`` …) with a
-   literal value — the whole value, however weak ("hunter2" too);
+   literal value — the whole value, however weak ("hunter2" too); the value through
+   wrappers and concatenations, and defaults named by their option or argument
+   (:mod:`secretkit.scan.nix_owner`), and a colmena/NixOps ``deployment.keys.<n>.text``;
 3. secrets inside commands and flags (``--authkey=…``, ``echo '…'`` in a
    ``*Command`` option, SQL ``PASSWORD '…'``, ``user:pass@`` in URLs);
 4. text written to ``environment.etc."x".text`` when some ``*File`` option of
