@@ -252,7 +252,8 @@ def _named(words: list[str]) -> list[str]:
     ]
 
 
-def _shell_kind(key_words: list[str], sink: str) -> str:
+def shell_kind(key_words: list[str], sink: str) -> str:
+    """The kind of secret a command named ``key_words`` writes to ``sink``."""
     if key_words and "pass" in key_words[0]:
         return "passphrase"
     return filters.secret_name(re.sub(r"[^A-Za-z0-9]+", "_", sink).strip("_")) or "secret"
@@ -350,7 +351,7 @@ class CommandSecret:
                 if not sink and not fed and len(value.split()) >= _PROSE_WORDS:
                     continue  # a message a hook prints (ten words and more), not a secret
                 if command_key or sink or (kind is not None and written) or fed:
-                    found.append((*span, kind or fed or _shell_kind(key_words, rest)))
+                    found.append((*span, kind or fed or shell_kind(key_words, rest)))
         if contains(text, "<<") and contains(text, "cat"):
             for m in _finditer("heredoc", text):
                 target = m.group("head") + m.group("tail")
@@ -362,7 +363,7 @@ class CommandSecret:
                     continue  # NAME=value lines are read as assignments below
                 stripped = lines[0].strip()
                 first = m.start("body") + body.find(stripped)
-                found.append((first, first + len(stripped), _shell_kind(key_words, target)))
+                found.append((first, first + len(stripped), shell_kind(key_words, target)))
         if contains(text, "machine") and contains(text, "password"):
             for m in _finditer("netrc", text):
                 found.append((m.start(1), m.end(1), "password"))

@@ -5,7 +5,9 @@ For every string literal (:func:`secretkit.nix.cst.strings`):
 1. token formats anywhere in its literal text (Pushover/Syncthing only where the
    names around say so);
 2. a secret-named attribute (``password``, ``user_key``, ``pskRaw`` …) with a
-   literal value — the whole value, however weak ("hunter2" too);
+   literal value — the whole value, however weak ("hunter2" too); the value through
+   wrappers and concatenations, and defaults named by their option or argument
+   (:mod:`secretkit.scan.nix_owner`), and a colmena/NixOps ``deployment.keys.<n>.text``;
 3. secrets inside commands and flags (``--authkey=…``, ``echo '…'`` in a
    ``*Command`` option, SQL ``PASSWORD '…'``, ``user:pass@`` in URLs);
 4. text written to ``environment.etc."x".text`` when some ``*File`` option of
@@ -23,11 +25,12 @@ from __future__ import annotations
 
 import bisect
 import re
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from secretkit.lazy_re import lazy
 from secretkit.nix.cst import NixString
-from secretkit.scan import filters, nix_positions
+from secretkit.scan import filters, nix_owner, nix_positions
 from secretkit.scan.allow_marks import nix_allowed as allowed
 from secretkit.scan.detectors import Context, in_context, vendor_hint
 from secretkit.scan.hits import (
@@ -48,6 +51,7 @@ from secretkit.scan.nix_values import (
     flag_value_hit,
     key_facts,
     secretish,
+    url_credentials,
 )
 
 if TYPE_CHECKING:
@@ -58,46 +62,7 @@ if TYPE_CHECKING:
 _META = frozenset(
     {"description", "example", "defaultText", "longDescription", "literalExample", "meta"}
 )
-# Function applications that pass their argument through unchanged (lib.mk*).
-_WRAPPERS = lazy(
-    r"(?:^|\.)(?:mk(?:Default|Force|Override|OptionDefault|Before|After|If|"
-    r"Merge|Order)|toString|optionalString)$"
-)
 _FILE_OPTION = lazy(r"(?i)(?:file|path)$")
-
-
-def _secret_valued(node: Any, binding_start: int) -> bool:
-    """Whether a string node *is* its binding's value (through parentheses, if/else,
-    lists, let/with bodies and lib.mk* wrappers), not an argument of some call."""
-    child: Any = node
-    parent: Any = node.parent
-    while parent is not None:
-        kind = parent.type
-        if kind == "binding":
-            return True
-        if kind == "apply_expression":
-            function = parent.child_by_field_name("function")
-            if function is None or child == function:
-                return False
-            text = function.text.decode("utf-8", "replace")
-            if not _WRAPPERS.search(text.split()[-1] if text.split() else text):
-                return False
-        elif kind not in (
-            "parenthesized_expression",
-            "if_expression",
-            "list_expression",
-            "let_expression",
-            "with_expression",
-            "assert_expression",
-        ):
-            return False
-        if kind == "if_expression":
-            condition = parent.child_by_field_name("condition")
-            if condition is not None and condition == child:
-                return False
-        child = parent
-        parent = parent.parent
-    return False
 
 
 def scan_nix(data: bytes) -> tuple[list[Hit], bool]:
@@ -200,9 +165,10 @@ def literal_hits(
 ) -> list[tuple[int, int, list[Hit]]]:
     """``(start, end, hits)`` of each literal of ``nodes`` (from
     :func:`secretkit.nix.cst.value_strings`) that has hits; the hits of one literal
-    depend on the literal, its ancestors and ``facts`` (never on another literal, but
-    for the files some option reads from ``/etc/``: from ``nodes`` unless
-    ``read_from_etc`` gives them, :func:`files_read_from_etc` of all the literals)."""
+    depend on the literal, its ancestors and ``facts`` (never on another literal but
+    the parts of a concatenation holding it, :mod:`secretkit.scan.nix_owner`, and the
+    files some option reads from ``/etc/``: from ``nodes`` unless ``read_from_etc``
+    gives them, :func:`files_read_from_etc` of all the literals)."""
     from secretkit.nix import cst
 
     data = facts.data
@@ -213,6 +179,7 @@ def literal_hits(
     # In a tree without errors every literal has both its delimiters.
     delimited = not tree.has_errors
     builders = facts.builders
+    formals = b"?" in data  # (a function argument's default follows one)
 
     # Files some option reads as a password/secret file, e.g. passwordFile = "/etc/x".
     read_as_file = (
@@ -222,6 +189,11 @@ def literal_hits(
     out: list[tuple[int, int, list[Hit]]] = []
     for node, path, binding, at, until, argument in nodes:
         key = path[-1] if path and path[-1][:1] != "[" else _key(path)
+        if key == "default" == path[-1] and len(path) >= 2 and nix_owner.option_of_default(binding):
+            key = _key(path[:-1])  # options.x.apiToken = mkOption { default = "…"; }
+        elif formals and nix_owner.is_formal_default(data, at):
+            name = nix_owner.formal_default_name(node)  # { smtpPassword ? "…", ... }:
+            key, path = (name, [name]) if name else (key, path)
         named = key_facts(key)
         if named is None:
             continue
@@ -257,13 +229,17 @@ def literal_hits(
             and path[-1:] == ["text"]
             and path[-2] in read_as_file
         )
-        command = command_key or in_environment
-        # [ "--db-pass" "<this>" ]: the flag before a list element names it
+        # (systemd's Environment = "NAME=value NAME=value": its assignments as a list's)
+        command = command_key or in_environment or path[-1:] == ["Environment"]
+        # [ "--db-pass" "<this>" ]: the flag before a list element names it;
+        # passwordCommand = [ "echo" "<this>" ]: the echo in a command's list
         flag = (
-            nix_positions.flag_before(data, node)
+            nix_positions.flag_before(data, node, key if command_key else None)
             if kind is None and not argument and path[-1:] and path[-1][:1] == "["
             else None
         )
+        # colmena's/NixOps' deployment.keys.<name>.text: the key's content, whole
+        key_text = key == "text" and path[-4:-2] == ["deployment", "keys"]
         content = None
         if builders and (key == "text" or argument):
             content = nix_positions.content_context(data, node, path, facts.uses())
@@ -271,7 +247,12 @@ def literal_hits(
             content = nix_positions.etc_context(path)
         # '\n' in the literal's text, without decoding it
         multiline = data.find(b"\n", begin, stop) >= 0
-        quiet = kind is None and flag is None and not etc_text and not command and content is None
+        quiet = (
+            kind is None
+            and flag is None
+            and not (etc_text or key_text or command)
+            and content is None
+        )
         marked = False
         if quiet:
             first = bisect.bisect_left(marks, begin)
@@ -282,13 +263,15 @@ def literal_hits(
                 and not multiline
                 and not config_key
                 and data.find(b"=", begin, stop) < 0
+                and data.find(b'":', begin, stop) < 0  # ({"password": "…"} on one line)
             ):
                 continue  # the common case: nothing here (and nothing embedded)
         raw = data[begin:stop].decode("utf-8", "replace")
         if not raw.strip():
             continue
         worded = secretish(raw)
-        embedded = (multiline or config_key) and worded
+        # (JSON written on one line holds its pairs as the lines of a config file do)
+        embedded = (multiline or config_key or raw.lstrip()[:1] == "{") and worded
         # "username=u,password=p" (mount options), "host=db password=p" (libpq)
         assigned = worded and not multiline and nix_positions.assignments(raw) is not None
         if (
@@ -303,16 +286,15 @@ def literal_hits(
         lit = Value(*cst.string_parts(tree, node))
         found: list[Hit] = []
 
-        for start, end in _literal_runs(lit):
+        for start, end in lit.literal_runs():
             segment = lit.value[start:end]
             found.extend(token_hits(segment, ctx, start, vendor=vendor()))
+        if "@${" in lit.value:  # postgres://app:<this>@${host}/app: the host comes later
+            found.extend(url_credentials(lit.value))
 
-        if kind is not None and not lit.has_interpolation and _secret_valued(node, -1):
-            if kind == "env-key":
-                env_kind = filters.env_key_kind(key, lit.value.strip())
-                attribute = attribute_hit(lit.value, env_kind, key) if env_kind else None
-            else:
-                attribute = attribute_hit(lit.value, kind, key)
+        held = nix_owner.owner(node) if kind is not None or key_text else None
+        if kind is not None and held is not None and not lit.has_interpolation:
+            attribute = _attribute(tree, lit, held, kind, key)
             if attribute is not None:
                 found.append(attribute)
         if flag is not None and not lit.has_interpolation:
@@ -341,18 +323,41 @@ def literal_hits(
         if embedded:
             found.extend(embedded_config_hits(lit))
 
-        if etc_text and not lit.has_interpolation:
+        if (etc_text or (key_text and held is not None)) and not lit.has_interpolation:
             stripped = lit.value.strip()
             offset = lit.value.find(stripped)
             if stripped and not filters.not_secret(stripped):
-                found.append(
-                    Hit(offset, offset + len(stripped), "password-file-text", "password", "high")
-                )
+                rule, kind_of = "password-file-text", "password"
+                if not etc_text:  # (a deployment key's name may say what it is)
+                    kind_of = nix_positions.name_kind(path[-2]) or "secret"
+                    rule = "secret-file-text"
+                found.append(Hit(offset, offset + len(stripped), rule, kind_of, "high"))
 
         kept = _placed(tree, data, node, path, binding, lit, found, allowed_lines)
         if kept:
             out.append((at, until, kept))
     return out
+
+
+def _attribute(tree: Any, lit: Value, held: nix_owner.Owner, kind: str, key: str) -> Hit | None:
+    """The hit for a literal that is the value of a secret's name (``held``: the binding
+    or formal); a part of a concatenation is judged by the whole value, joined."""
+    from secretkit.nix import cst
+
+    whole = lit.value
+    if held.parts:
+        whole = "".join(cst.string_parts(tree, part)[0] for part in held.parts)
+    if kind == "env-key":
+        env_kind = filters.env_key_kind(key, whole.strip())
+        if env_kind is None:
+            return None
+        kind = env_kind
+    attribute = attribute_hit(whole, kind, key)
+    if attribute is None or not held.parts:
+        return attribute
+    stripped = lit.value.strip()
+    offset = lit.value.find(stripped)
+    return replace(attribute, start=offset, end=offset + len(stripped)) if stripped else None
 
 
 def _bound_list(tree: Any, hit: Hit) -> bool:
@@ -401,7 +406,7 @@ def name_hits(tree: Any, facts: FileFacts) -> list[Hit]:
         lit = Value(*cst.string_parts(tree, node))
         found = [
             hit
-            for start, end in _literal_runs(lit)
+            for start, end in lit.literal_runs()
             for hit in token_hits(lit.value[start:end], Context(()), start, vendor=facts.vendor())
         ]
         out.extend(_placed(tree, data, node, [], None, lit, found, allowed_lines))
@@ -568,21 +573,6 @@ def _key(attrpath: list[str]) -> str:
         if not _is_index(name):
             return name
     return ""
-
-
-def _literal_runs(lit: Value) -> list[tuple[int, int]]:
-    """Index ranges of ``lit.value`` not produced by interpolations."""
-    value = lit.value
-    spans = lit.interpolations
-    runs = []
-    pos = 0
-    for a, b in spans:
-        if a > pos:
-            runs.append((pos, a))
-        pos = b
-    if pos < len(value):
-        runs.append((pos, len(value)))
-    return runs
 
 
 _BARE = lazy(r"^(?:[A-Za-z_][A-Za-z0-9_'-]*|\[\d+\]|\$\{.*\})$", re.S)

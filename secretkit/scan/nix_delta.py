@@ -54,7 +54,7 @@ from secretkit.scan.nix import (
 Spans = list[tuple[int, int, list[Hit]]]
 _ATTRSETS = ("attrset_expression", "rec_attrset_expression")
 # Whole children of these swapped for others leave what is around them as it was, and
-# no literal outside reads them (a formal's default is no binding's value).
+# no literal outside reads them (a formal's default is read with the formal's own name).
 _WHOLE = ("binding_set", "formals")
 # … and these, when what changed is whole binding sets (or nothing but space) in them.
 _HOLDS_WHOLE = ("attrset_expression", "rec_attrset_expression", "let_expression")

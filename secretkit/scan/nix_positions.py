@@ -329,13 +329,29 @@ def _last_name(path: list[str]) -> str:
 _FLAG = lazy(rb"-{1,2}([A-Za-z][A-Za-z0-9._-]*)")
 
 
-def flag_before(source: bytes, node: Node) -> str | None:
+_ECHO_WORDS = frozenset({b"echo", b"printf"})
+_ECHO_OPTION = lazy(rb"-[neE]+")
+
+
+def flag_before(source: bytes, node: Node, command: str | None = None) -> str | None:
     """The kind of secret a list element is when the element before it is a flag
-    named for one (``"--password"``), else None."""
+    named for one (``"--password"``), or, in the list of the option named ``command``
+    (a ``*Command``), ``"echo"`` (``[ "echo" "-n" "…" ]``: what the command prints);
+    else None."""
     before = node.prev_named_sibling
     if before is None or before.type != "string_expression" or before.named_child_count != 1:
         return None
     text = source[before.start_byte + 1 : before.end_byte - 1]
+    if command is not None and (text in _ECHO_WORDS or _ECHO_OPTION.fullmatch(text)):
+        while _ECHO_OPTION.fullmatch(text):  # (echo's options before the value)
+            before = before.prev_named_sibling
+            if before is None or before.type != "string_expression":
+                return None
+            text = source[before.start_byte + 1 : before.end_byte - 1]
+        if text in _ECHO_WORDS:
+            from secretkit.scan.command_detectors import shell_kind
+
+            return shell_kind(filters.words(command), "")
     flag = _FLAG.fullmatch(text)
     if flag is None:
         return None

@@ -30,6 +30,18 @@ class Value:
         """Whether ``value[i:j]`` comes from literal text (not from an interpolation)."""
         return not any(a < j and i < b for a, b in self.interpolations)
 
+    def literal_runs(self) -> list[tuple[int, int]]:
+        """Index ranges of ``value`` not produced by interpolations."""
+        runs = []
+        pos = 0
+        for a, b in self.interpolations:
+            if a > pos:
+                runs.append((pos, a))
+            pos = b
+        if pos < len(self.value):
+            runs.append((pos, len(self.value)))
+        return runs
+
 
 SECRETISH = lazy(r"pass|token|secret|key|cred|psk", re.IGNORECASE)
 ENV_KEY_NAME = lazy(r"^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*_KEY$")
@@ -114,6 +126,18 @@ def flag_value_hit(lit: Value, kind: str) -> Hit | None:
     if attribute is None:
         return None
     return replace(attribute, rule="command-secret", kind=kind, severity="high")
+
+
+def url_credentials(value: str) -> list[Hit]:
+    """``scheme://user:<password>@${host}``: the URL rule over the whole value, whose
+    interpolations stand in for the host the literal's runs alone lack (the caller keeps
+    the hits on literal text)."""
+    from secretkit.scan.detectors import DETECTORS, Context
+
+    return [
+        Hit(m.start, m.end, m.rule, m.kind, m.severity)
+        for m in DETECTORS["url-credentials"].find(value, Context(()))
+    ]
 
 
 def assignment_hits(lit: Value) -> list[Hit]:

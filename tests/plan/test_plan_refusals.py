@@ -98,7 +98,43 @@ CASES = {
         b'{ config, ... }: { services.${config.x.svc}.password = "@S@"; }\n',
         "the attribute name services.${config.x.svc}.password is computed",
     ),
+    # forms the scanner reads (secretkit.scan.nix_owner) that migrate cannot rewrite
+    "deployment-key-text": (
+        b'{ ... }: { deployment.keys."db".text = "@S@"; }\n',
+        "no file-based option or template route is known for deployment.keys.db.text",
+    ),
+    "wrapper-with-argument": (
+        b'{ lib, ... }: { services.k3s.token = lib.mkOverride 90 "@S@"; }\n',
+        "the string is an argument of `lib.mkOverride`",
+    ),
+    "url-interpolated-host": (
+        b'{ ... }: { services.foo.url = "postgres://a:@S@@${h}/x"; }\n',
+        "no file-based option or template route is known for services.foo.url",
+    ),
+    "command-list": (
+        b'{ ... }: { accounts.email.accounts.w.passwordCommand = [ "echo" "@S@" ]; }\n',
+        "no file-based option or template route is known for accounts.email.accounts.w",
+    ),
+    "environment-string": (
+        b'{ ... }: { systemd.services.x.serviceConfig.Environment = "TOKEN=@S@"; }\n',
+        "no file-based option or template route is known for systemd.services.x.serviceConfig",
+    ),
+    "argument-default": (
+        b'{ smtpPassword ? "@S@", ... }: { }\n',
+        "the string is a default argument of a function",
+    ),
 }
+
+
+def test_an_option_default_is_refused_not_rewritten() -> None:
+    # (an options module's config is not the attrset migrate edits: refused, no route yet)
+    src = b'{ lib, ... }: { options.x.token = lib.mkOption { default = "@S@"; }; }\n'
+    source, finding = _finding(src)
+    plan = plan_module(source, MODULE, findings=[finding])
+    assert plan.moves == [] and plan.nix == {}
+    [refused] = plan.refused
+    assert "the module's config is not an attrset" in refused.reason
+    assert finding.secret.reveal() not in refused.message()
 
 
 @dataclass(frozen=True)

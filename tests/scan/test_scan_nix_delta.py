@@ -35,6 +35,7 @@ def _bases() -> list[bytes]:
 
 
 _NAMES = ["password", "token", "apiKey", "text", "name", "foo", "secret", "environmentFile"]
+_NAMES += ["default"]
 _CHARS = ['"', ";", "{", "}", "$", "\n", "a", " ", "#", "[", "]", "=", "'"]
 _BINDING_LINE = re.compile(rb"^[ \t]*[A-Za-z_][\w.\"-]* = [^;{}\[\]]*;[ \t]*$")
 
@@ -80,6 +81,12 @@ def _mutate(data: bytes, pool: list[bytes], rng: random.Random) -> bytes:
                     '  # token = "{}";',
                     '  apiKey = lib.mkDefault "{}";',
                     '  foo = [ "a" "{}" ];',
+                    '  apiKey = lib.mkOverride 90 "{}";',
+                    '  services.x.password = "ab" + "{}";',
+                    '  options.x.token = lib.mkOption {{ default = "{}"; }};',
+                    '  deployment.keys.db.text = "{}";',
+                    '  passwordCommand = [ "echo" "{}" ];',
+                    '  f = {{ smtpPassword ? "{}", ... }}: 1;',
                 ]
             )
             lines.insert(at, template.format(secret).encode())
@@ -199,6 +206,30 @@ EDITS = [
     ),
     # a comment's binding, and a literal beside an edit on the same line
     ("{{\n" + FILLER + '  # foo = "{s}";\n}}\n', "{{\n" + FILLER + '  # token = "{s}";\n}}\n'),
+    # the call an option's default is handed to, or the option's name, changes
+    (
+        '{{\n  options.x.token = lib.mkThing {{\n    default = "{s}";\n  }};\n' + FILLER + "}}\n",
+        '{{\n  options.x.token = lib.mkOption {{\n    default = "{s}";\n  }};\n' + FILLER + "}}\n",
+    ),
+    (
+        '{{\n  options.x.host = lib.mkOption {{\n    default = "{s}";\n  }};\n' + FILLER + "}}\n",
+        '{{\n  options.x.token = lib.mkOption {{\n    default = "{s}";\n  }};\n' + FILLER + "}}\n",
+    ),
+    # another part of a concatenation changes: the parts are judged joined
+    (
+        '{{\n  password = "{s}"\n    + "/etc/x";\n' + FILLER + "}}\n",
+        '{{\n  password = "{s}"\n    + "ab";\n' + FILLER + "}}\n",
+    ),
+    # a function argument's name changes in a function bound far from the file's top
+    (
+        "{{\n" + FILLER + '  f = {{ smtpHost ? "{s}", ... }}: 1;\n}}\n',
+        "{{\n" + FILLER + '  f = {{ smtpPassword ? "{s}", ... }}: 1;\n}}\n',
+    ),
+    # a deployment key's parent name changes
+    (
+        '{{\n  deployment.notes = {{\n    db.text = "{s}";\n  }};\n' + FILLER + "}}\n",
+        '{{\n  deployment.keys = {{\n    db.text = "{s}";\n  }};\n' + FILLER + "}}\n",
+    ),
 ]
 
 
@@ -219,7 +250,7 @@ def test_some_of_those_edits_are_scanned_from_the_version_before() -> None:
         assert previous is not None
         new = after.format(s=s).encode()
         followed.append(nix_delta._rescan(previous, new, nix_delta.file_facts(new)) is not None)
-    assert len(followed) == 10 and sum(followed) >= 4, followed
+    assert len(followed) == len(EDITS) and sum(followed) >= 4, followed
 
 
 def _texts() -> list[tuple[str, bytes]]:

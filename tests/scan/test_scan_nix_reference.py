@@ -20,7 +20,7 @@ import pytest
 
 from secretkit.nix import cst
 from secretkit.nix.syntax import walk
-from secretkit.scan import filters, nix_positions
+from secretkit.scan import filters, nix_owner, nix_positions
 from secretkit.scan.detectors import Context, vendor_hint
 from secretkit.scan.hits import (
     ALLOW_MARK,
@@ -34,20 +34,21 @@ from secretkit.scan.hits import (
 from secretkit.scan.nix import (
     _FILE_OPTION,
     _META,
+    _attribute,
     _byte_offsets,
     _dotted,
     _key,
-    _literal_runs,
-    _secret_valued,
     scan_nix,
 )
 from secretkit.scan.nix_values import ENV_KEY_NAME as _ENV_KEY_NAME
 from secretkit.scan.nix_values import SECRETISH as _SECRETISH
+from secretkit.scan.nix_values import Value
 from secretkit.scan.nix_values import attribute_hit as _attribute_hit
 from secretkit.scan.nix_values import command_key as _command_key
 from secretkit.scan.nix_values import config_key as _config_key
 from secretkit.scan.nix_values import embedded_config_hits as _embedded_config_hits
 from secretkit.scan.nix_values import secretish as _secretish
+from secretkit.scan.nix_values import url_credentials as _url_credentials
 from tests.support import fake
 
 _ENVIRONMENT = {"environment", "variables", "sessionVariables", "env"}
@@ -82,6 +83,11 @@ def reference_scan(data: bytes) -> tuple[list[Hit], bool]:
     hits: list[Hit] = []
     for node, path, binding in nodes:
         key = _key(path)
+        if path[-1:] == ["default"] and nix_owner.option_of_default(binding) and len(path) > 1:
+            key = _key(path[:-1])
+        elif nix_owner.formal_default_name(node):
+            key = nix_owner.formal_default_name(node) or ""
+            path = [key]
         if key and (filters.hash_name(key) or filters.public_name(key)):
             continue
         if not _META.isdisjoint(path) or node.child_count < 2:
@@ -99,12 +105,14 @@ def reference_scan(data: bytes) -> tuple[list[Hit], bool]:
         if kind is None and _ENV_KEY_NAME.match(key) and _in_environment(path):
             kind = "env-key"
         etc_text = path[-3:-2] == ["etc"] and path[-1:] == ["text"] and path[-2] in read_as_file
-        embedded = ("\n" in raw or _config_key(key)) and _SECRETISH.search(raw) is not None
-        command = _command_key(key) or _in_environment(path)
+        json_line = raw.lstrip().startswith("{")
+        embedded = ("\n" in raw or _config_key(key) or json_line) and _SECRETISH.search(raw)
+        command = _command_key(key) or _in_environment(path) or path[-1:] == ["Environment"]
+        key_text = key == "text" and path[-4:-2] == ["deployment", "keys"]
         flag = None
         if kind is None and path[-1:] and path[-1].startswith("["):
             if node.parent.type != "apply_expression":  # [ "--password" <node> ]
-                flag = nix_positions.flag_before(data, node)
+                flag = nix_positions.flag_before(data, node, key if _command_key(key) else None)
         assigned = (
             "\n" not in raw
             and _SECRETISH.search(raw) is not None
@@ -119,6 +127,7 @@ def reference_scan(data: bytes) -> tuple[list[Hit], bool]:
             and flag is None
             and not assigned
             and not etc_text
+            and not key_text
             and not embedded
             and not command
             and content is None
@@ -132,14 +141,13 @@ def reference_scan(data: bytes) -> tuple[list[Hit], bool]:
         ctx = Context(tuple(path))
         lit = cst.string_from(tree, node, path, binding)
         found: list[Hit] = []
-        for start, end in _literal_runs(lit):  # type: ignore[arg-type]
+        for start, end in Value(lit.value, tuple(lit.interpolations)).literal_runs():
             found.extend(token_hits(lit.value[start:end], ctx, start, vendor=vendor))
-        if kind is not None and not lit.has_interpolation and _secret_valued(node, -1):
-            if kind == "env-key":
-                env_kind = filters.env_key_kind(key, lit.value.strip())
-                attribute = _attribute_hit(lit.value, env_kind, key) if env_kind else None
-            else:
-                attribute = _attribute_hit(lit.value, kind, key)
+        if lit.has_interpolation:
+            found.extend(_url_credentials(lit.value))
+        held = nix_owner.owner(node)
+        if kind is not None and not lit.has_interpolation and held is not None:
+            attribute = _attribute(tree, lit, held, kind, key)  # type: ignore[arg-type]
             if attribute is not None:
                 found.append(attribute)
         if flag is not None and not lit.has_interpolation:
@@ -180,6 +188,10 @@ def reference_scan(data: bytes) -> tuple[list[Hit], bool]:
             if not filters.not_secret(stripped):
                 rule, severity = "password-file-text", "high"
                 found.append(Hit(offset, offset + len(stripped), rule, "password", severity))
+        elif key_text and held is not None and not lit.has_interpolation and stripped:
+            if not filters.not_secret(stripped):
+                named = nix_positions.name_kind(path[-2]) or "secret"
+                found.append(Hit(offset, offset + len(stripped), "secret-file-text", named, "high"))
         for hit in found:
             value = lit.value[hit.start : hit.end]
             if not lit.literal_text(hit.start, hit.end) or (
@@ -196,7 +208,7 @@ def reference_scan(data: bytes) -> tuple[list[Hit], bool]:
         if not any(node.start_byte <= m < node.end_byte for m in marks):
             continue
         lit = cst.string_from(tree, node, [], None)
-        for start, end in _literal_runs(lit):  # type: ignore[arg-type]
+        for start, end in Value(lit.value, tuple(lit.interpolations)).literal_runs():
             for hit in token_hits(lit.value[start:end], Context(()), start, vendor=vendor):
                 value = lit.value[hit.start : hit.end]
                 if not lit.literal_text(hit.start, hit.end) or filters.not_secret(
@@ -342,6 +354,16 @@ def _snippet(r: random.Random) -> str:
             f"{key} = with pkgs; {lit};",
             f"{key} = if c then {lit} else {other};",
             f"{key} = lib.mkIf cfg.enable ({lit});",
+            f"{key} = lib.mkOverride 90 {lit};",
+            f"{key} = {lit} + {other} + ({lit});",
+            f'deployment.keys."{name}".text = {lit};',
+            f"deployment.keys = {{ {r.choice(_KEYS)} = {{ text = {lit}; }}; }};",
+            f"options.{key} = lib.mkOption {{ type = lib.types.str; default = {lit}; }};",
+            f"f = {{ {key} ? {lit}, ... }}: {key};",
+            f'{key} = [ "echo" {lit} ];',
+            f"serviceConfig.Environment = {lit};",
+            f"{key} = builtins.fromJSON ''{{\"{key}\": \"{fake.password(str(r.random()))}\"}}'';",
+            f'{key} = "postgres://app:{fake.password(str(r.random()))}@${{host}}/x";',
             f'{key}."{r.choice(_KEYS)}".${{n}} = {lit};',
             f"basicAuth = {{ alice = {lit}; }};",
             f"environment.variables.{r.choice(['FOO_KEY', 'HOME'])} = {lit};",

@@ -270,6 +270,64 @@ SHOULD_FLAG: list[Case] = [
         "tailscale-auth-key",
     ),
     ("token-in-prose-comment", fake.github_token, "{ } # the old one: @V@\n", "github-token"),
+    # colmena's / NixOps' deployment keys: a key's text is its content, a secret
+    (
+        "deployment-key-text",
+        fake.password,
+        '{ deployment.keys."db-password".text = "@V@"; }',
+        "secret-file-text",
+    ),
+    (
+        "deployment-key-text-nested",
+        fake.password,
+        "{ deployment.keys = { x = { text = ''\n@V@\n''; }; }; }",
+        "secret-file-text",
+    ),
+    (
+        "deployment-key-command-list",
+        fake.password,
+        '{ deployment.keys.x.keyCommand = [ "echo" "@V@" ]; }',
+        "command-secret",
+    ),
+    # a wrapper taking an argument before the value
+    ("mkOverride", fake.password, '{ apiToken = lib.mkOverride 90 "@V@"; }', "secret-attribute"),
+    ("mkIf-cond", fake.password, '{ apiToken = lib.mkIf cfg.on "@V@"; }', "secret-attribute"),
+    # credentials in a URL whose host is interpolated
+    (
+        "url-interpolated-host",
+        fake.password,
+        '{ databaseUrl = "postgres://app:@V@@${dbHost}/app"; }',
+        "url-credentials",
+    ),
+    # defaults under a secret's name: an option's and a function argument's
+    (
+        "mkOption-default",
+        fake.password,
+        '{ options.my.apiToken = lib.mkOption { type = lib.types.str; default = "@V@"; }; }',
+        "secret-attribute",
+    ),
+    ("formal-default", fake.password, '{ smtpPassword ? "@V@", ... }: { }', "secret-attribute"),
+    # a command written as a list
+    (
+        "password-command-list",
+        fake.password,
+        '{ accounts.email.accounts.w.passwordCommand = [ "echo" "-n" "@V@" ]; }',
+        "command-secret",
+    ),
+    # systemd's Environment as one string of assignments
+    (
+        "systemd-environment-string",
+        fake.password,
+        '{ systemd.services.x.serviceConfig.Environment = "GOTIFY_TOKEN=@V@"; }',
+        "command-secret",
+    ),
+    # JSON written on one line in a Nix string
+    (
+        "json-one-line-etc",
+        fake.password,
+        """{ environment.etc."a.json".text = ''{"password": "@V@"}''; }""",
+        "secret-attribute",
+    ),
 ]
 
 _HEX = "0123456789abcdef"
@@ -596,6 +654,63 @@ SHOULD_NOT_FLAG: list[Case] = [
         "dbus-secret-portal",
         fake.password,
         '{ xdg.portal.config.common."org.freedesktop.impl.portal.Secret" = [ "@V@" ]; }',
+        None,
+    ),
+    # the new forms' look-alikes
+    ("mkOverride-plain-name", lambda: "nginx", '{ package = lib.mkOverride 90 "@V@"; }', None),
+    ("mkOverride-other-name", fake.password, '{ image = lib.mkOverride 90 "@V@"; }', None),
+    (
+        "mkOption-default-path",
+        lambda: "/run/secrets/x",
+        '{ options.my.apiToken = lib.mkOption { default = "@V@"; }; }',
+        None,
+    ),
+    (
+        "mkOption-default-other-name",
+        fake.password,
+        '{ options.my.host = lib.mkOption { default = "@V@"; }; }',
+        None,
+    ),
+    ("default-not-an-option", fake.password, '{ apiToken.default = "@V@"; }', None),
+    (
+        "sops-path-wrapped",
+        lambda: "${config.sops.secrets.x.path}",
+        '{ apiToken = lib.mkOverride 90 "@V@"; }',
+        None,
+    ),
+    ("password-file-etc-concat", lambda: "x", '{ passwordFile = "/etc/" + "@V@"; }', None),
+    ("password-concat-path", lambda: "x", '{ password = "/run/secrets/" + "@V@"; }', None),
+    ("password-concat-call", fake.password, '{ password = "@V@" + toString x; }', None),
+    (
+        "sha256-concat",
+        lambda: fake.hex_key(32, "sha"),
+        '{ outputHash = "sha256-" + "@V@"; sha256 = "@V@" + ""; }',
+        None,
+    ),
+    ("url-no-credentials", lambda: "app", '{ url = "postgres://@V@@${dbHost}/app"; }', None),
+    ("url-user-interpolated", lambda: "${p}", '{ url = "postgres://app:@V@@${h}/app"; }', None),
+    ("deployment-key-file", lambda: "./x", "{ deployment.keys.x.keyFile = @V@; }", None),
+    ("deployment-key-user", lambda: "root", '{ deployment.keys.x.user = "@V@"; }', None),
+    (
+        "deployment-key-text-interpolated",
+        lambda: "${config.x}",
+        '{ deployment.keys.x.text = "@V@"; }',
+        None,
+    ),
+    ("formal-other-name", fake.password, '{ hostName ? "@V@", ... }: { }', None),
+    ("formal-password-file", lambda: "/etc/x", '{ passwordFile ? "@V@", ... }: { }', None),
+    ("echo-list-not-command", fake.password, '{ args = [ "echo" "@V@" ]; }', None),
+    ("password-command-pass", lambda: "mail/w", '{ passwordCommand = [ "pass" "@V@" ]; }', None),
+    (
+        "systemd-environment-plain",
+        lambda: "/var/lib/x",
+        '{ serviceConfig.Environment = "HOME=@V@ PATH=/bin"; }',
+        None,
+    ),
+    (
+        "json-one-line-other-keys",
+        fake.password,
+        """{ environment.etc."a.json".text = ''{"user": "@V@", "passwordFile": "/x"}''; }""",
         None,
     ),
 ]
@@ -1084,3 +1199,22 @@ def test_a_wireguard_key_echoed_into_the_option_that_reads_it_is_found() -> None
     data = f'#!/bin/sh\nwg set wg0 private-key <(echo "{key}")\n'.encode()
     assert _rules(data, "wg.sh") == [("command-secret", key.encode())]
     assert _rules(b'#!/bin/sh\necho -n "base64:" > key.txt\n', "mk.sh") == []
+
+
+def test_a_concatenation_of_literals_under_a_secret_name_reports_each_part() -> None:
+    value = fake.password("concat")
+    head, tail = value[:8], value[8:]
+    data = f'{{ services.myapp.settings.password = "{head}" + "{tail}"; }}'.encode()
+    assert _rules(data) == [
+        ("secret-attribute", head.encode()),
+        ("secret-attribute", tail.encode()),
+    ]
+
+
+def test_json_on_one_line_handed_to_from_json_is_read_pair_by_pair() -> None:
+    password, key = fake.password("json-pw"), fake.password("json-key")
+    data = f"""{{ x = builtins.fromJSON ''{{"password": "{password}", "apiKey": "{key}"}}''; }}"""
+    assert _rules(data.encode()) == [
+        ("secret-attribute", password.encode()),
+        ("secret-attribute", key.encode()),
+    ]
