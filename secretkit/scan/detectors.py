@@ -176,6 +176,7 @@ DETECTORS: dict[str, Detector] = {
         lazy(r"(?<![A-Za-z0-9_])github_pat_[A-Za-z0-9_]{82}(?![A-Za-z0-9_])"),
         lambda v: _mixed(v[len("github_pat_") :]),
         anchors=("github_pat_",),
+        starts=lambda text: word_starts(text, ("github_pat_",)),
         shortest=93,
     ),
     "google-api-key": RegexDetector(
@@ -184,6 +185,7 @@ DETECTORS: dict[str, Detector] = {
         lazy(r"(?<![A-Za-z0-9_-])AIza[A-Za-z0-9_-]{35}(?![A-Za-z0-9_-])"),
         lambda v: _mixed(v[4:]) and not filters.not_secret(v, token=True),
         anchors=("AIza",),
+        starts=lambda text: word_starts(text, ("AIza",)),
         shortest=39,
     ),
     "npm-token": RegexDetector(
@@ -192,6 +194,7 @@ DETECTORS: dict[str, Detector] = {
         lazy(r"(?<![A-Za-z0-9_])npm_[A-Za-z0-9]{36}(?![A-Za-z0-9_])"),
         lambda v: _mixed(v[4:]),
         anchors=("npm_",),
+        starts=lambda text: word_starts(text, ("npm_",)),
         shortest=40,
     ),
     "huggingface-token": RegexDetector(
@@ -201,6 +204,7 @@ DETECTORS: dict[str, Detector] = {
         lazy(r"(?<![A-Za-z0-9_])hf_[A-Za-z]{34}(?![A-Za-z0-9_])"),
         lambda v: sum(c.isupper() for c in v) >= 2 and sum(c.islower() for c in v) >= 4,
         anchors=("hf_",),
+        starts=lambda text: word_starts(text, ("hf_",)),
         shortest=37,
     ),
     # A healthchecks.io ping URL: its UUID, or the project's ping key before a slug, is

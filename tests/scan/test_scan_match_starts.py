@@ -172,8 +172,18 @@ def _snippet(rng: random.Random) -> str:
     return f"tskey-{prefix}{_word(rng, 5, 8)}-{_word(rng, 15, 20)}"
 
 
+def _prefixed(rng: random.Random) -> str:
+    """GitHub fine-grained, Google, npm and Hugging Face tokens, near their lengths."""
+    prefix, size = rng.choice([("github_pat_", 82), ("AIza", 35), ("npm_", 36), ("hf_", 34)])
+    alphabet = string.ascii_letters if prefix == "hf_" else _ALNUM + rng.choice(["", "_", "-"])
+    body = "".join(rng.choice(alphabet) for _ in range(size + rng.choice([-1, 0, 0, 0, 1])))
+    return rng.choice(["", "x", "_", " ", '"']) + prefix + body
+
+
 def _token(rng: random.Random) -> str:
-    kind = rng.randrange(7)
+    kind = rng.randrange(8)
+    if kind == 7:
+        return _prefixed(rng)
     if kind == 6:
         return _client(rng) if rng.random() < 0.5 else _snippet(rng)
     if kind == 5:
