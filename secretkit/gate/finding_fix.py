@@ -24,6 +24,7 @@ def finding_fix(
     rule: str = "",
     mark: bool = True,
     manual: str | None = None,
+    archive: str | None = None,
 ) -> str:
     """The exact way out for a plaintext secret in ``path``.  ``refusal``: why
     ``migrate`` would not move it (:func:`secretkit.plan.advice.migrate_refusal`);
@@ -34,8 +35,20 @@ def finding_fix(
     way to silence it, else the allowlist line with ``fingerprint`` (a scrypt: given as
     a callable, it is computed only when that line is shown).  ``manual``: the Nix the
     planner's route writes by hand (it replaces the generic pointer to a file option);
-    for a file that is not Nix, how to move it when Nix code reads it by its path."""
-    if path.endswith(".nix") and refusal is None:
+    for a file that is not Nix, how to move it when Nix code reads it by its path.
+    ``archive``: the value is in a member of this compressed file or archive (``path``
+    is ``archive!member``): the archive is what the user can change."""
+    if archive is not None:
+        import shlex
+
+        move = (
+            f"it is inside {archive} (a compressed file or archive): rebuild it without "
+            f"the value, or take it out of the repository (git rm --cached "
+            f"{shlex.quote(archive)}), and keep the value in a sops file instead "
+            "(`secretkit set secrets/<host>.yaml '[\"<name>\"]'` reads it from stdin)"
+        )
+        mark = False  # (no line of the archive's own bytes to mark)
+    elif path.endswith(".nix") and refusal is None:
         move = "run `secretkit migrate` to move it into a sops file and reference it from Nix"
     elif path.endswith(".nix") and refusal == _in_comment():
         move = (
@@ -83,7 +96,7 @@ def finding_fix(
         return (
             f"{move}; if it is not a secret: the allowlist's fingerprints are keyed by the "
             "repository's first commit, which does not exist yet, so commit without this "
-            f"file first (git rm --cached {shlex.quote(path)}), then add it again: "
+            f"file first (git rm --cached {shlex.quote(archive or path)}), then add it again: "
             "the hook prints a fingerprint that lasts"
         )
     allow = (  # (the hook reads the allowlist the commit holds: staged)
@@ -116,8 +129,9 @@ def fix_for(
         refusal,
         builder,
         rule=finding.rule,
-        mark=mark,
+        mark=mark and not finding.inside,  # (the lines marked are not the file's own)
         manual=manual,
+        archive=finding.file if finding.inside == "archive" else None,
     )
 
 

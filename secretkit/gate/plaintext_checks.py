@@ -43,7 +43,7 @@ def check_plaintext_tree(ctx: CheckContext) -> list[CheckResult]:
                 False,
                 f"plaintext secret {place}: {f.rule} {f.preview!r}{where}",
                 _fix_for(ctx, f),
-                (f.path,),
+                (f.file,),
             )
         )
     results.extend(_unverified("plaintext-tree", report.skipped, load(ctx.root)))
@@ -94,6 +94,7 @@ def _hash_warning(check_id: str, shown: str, keep: str, path: str) -> CheckResul
 def _unverified(check_id: str, skipped: list[Skipped], allow: Allowlist) -> list[CheckResult]:
     """A file the scanner could not read fails the point: never "ok" for what was not
     read, unless the user vouched for the path in the allowlist."""
+    from secretkit.git.lfs import MISSING_OBJECT
     from secretkit.scan.allowlist import ALLOW_FILE
     from secretkit.scan.many_files import MISSING_BLOB
 
@@ -104,6 +105,14 @@ def _unverified(check_id: str, skipped: list[Skipped], allow: Allowlist) -> list
             continue
         if skip.reason == MISSING_BLOB:
             repair = "fetch the missing objects (git fetch --refetch, or clone again)"
+        elif skip.reason.startswith(MISSING_OBJECT):
+            reach = "--all" if check_id == "plaintext-history" else ""
+            repair = (
+                f"fetch the LFS objects (git lfs fetch{' ' + reach if reach else ''}; "
+                "git-lfs must be installed)"
+            )
+        elif skip.reason.startswith("archive not read whole"):
+            repair = "unpack it and check what it holds by hand"
         else:
             repair = "make it readable"
         results.append(
@@ -166,6 +175,7 @@ def check_plaintext_history(ctx: CheckContext) -> list[CheckResult]:
                 tuple(dict.fromkeys(p for i in items for p in i.paths)),
             )
         )
+    committed = [f for f in live if f.kind != "password-hash" and tag_of(f.path) is None]
     results += [
         CheckResult(
             "plaintext-history",
@@ -175,16 +185,42 @@ def check_plaintext_history(ctx: CheckContext) -> list[CheckResult]:
             "and force-push",
             item.paths,
         )
-        for item in group_findings(
-            [f for f in live if f.kind != "password-hash" and tag_of(f.path) is None]
-        )
+        for item in group_findings([f for f in committed if not f.inside])
     ]
+    results += _unpurgeable([f for f in committed if f.inside])
     results += _held_by_other_refs(ctx.root, [f for f in findings if id(f) not in live_ids])
     results.extend(_unverified("plaintext-history", report.skipped, load(ctx.root)))
     results.extend(_partial_history(ctx.root))
     results.extend(_purged_not_rotated(ctx))
     if not any(not r.ok for r in results):
         results.insert(0, CheckResult("plaintext-history", True, "no plaintext secret in history"))
+    return results
+
+
+def _unpurgeable(findings: list[Finding]) -> list[CheckResult]:
+    """Secrets committed inside a compressed file or archive, or in an LFS object:
+    ``purge`` rewrites text in blobs, which cannot reach them, so the way out is to
+    take the whole file out of history."""
+    import shlex
+
+    from secretkit.gate.history_findings import group_findings
+
+    results = []
+    for item in group_findings(findings):
+        files = list(dict.fromkeys(f.file for f in findings if f.path in item.paths))
+        where = " ".join(f"--path {shlex.quote(file)}" for file in files)
+        results.append(
+            CheckResult(
+                "plaintext-history",
+                False,
+                f"a secret was committed: {item.describe(preview=True)} ({item.commits} "
+                "commit(s)), inside a compressed file, an archive or an LFS object",
+                "rotate it at its provider, then remove the file from every commit "
+                f"(git filter-repo --invert-paths {where}; `secretkit purge` cannot rewrite "
+                "inside it) and force-push",
+                tuple(files),
+            )
+        )
     return results
 
 

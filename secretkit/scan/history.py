@@ -54,6 +54,7 @@ def scan_history(
     directory (:mod:`secretkit.scan.history_cache`): a later run scans only blobs it
     has not seen clean or skipped under the same detectors and allowlist."""
     from secretkit.git import require_repo
+    from secretkit.git.lfs import objects_dir
     from secretkit.git.objects import read_blobs_limited
     from secretkit.scan import allowlist
     from secretkit.scan.history_cache import HistoryCache, cache_key
@@ -74,6 +75,7 @@ def scan_history(
     started = time.perf_counter()
     top = require_repo(Path(root))
     allow = allowlist.load(top)
+    lfs = objects_dir(top)
     key = cache_key(allow.identity(), max_bytes)
     store = HistoryCache.load(top, key) if use_cache else HistoryCache(None, key)
     from concurrent.futures import ThreadPoolExecutor
@@ -95,7 +97,7 @@ def scan_history(
             if not clean:
                 report.stats["files"] += 1
                 report.stats["cached"] += 1
-        elif state == "skip" and store.skip_reason(blob.oid, blob.path) != MISSING_BLOB:
+        elif state == "skip" and not read_again(store.skip_reason(blob.oid, blob.path)):
             reason = store.skip_reason(blob.oid, blob.path) or "skipped"
             report.skipped.append(Skipped(f"{blob.commit[:12]}:{blob.path}", reason))
         else:
@@ -127,10 +129,11 @@ def scan_history(
                 tick(len(group) - 1)
                 if data is None:  # over max_bytes: streamed from git, scanned in pieces
                     large = [(blob.path, oid, _size)]
-                    found = scan_large_blobs(top, large, allow, blob.commit, max_bytes)
+                    found, skips = scan_large_blobs(top, large, allow, blob.commit, max_bytes)
                     # remembered like any blob (without spans: scanned again while it has
                     # findings), or the next run would count it neither clean nor flagged
-                    settle(group, report, store, found, None, _size)
+                    why = skips[0].reason if skips else None
+                    settle(group, report, store, found, why, _size)
                     tick(1)
                     continue
                 spans = store.spans(blob.oid, blob.path)
@@ -149,12 +152,12 @@ def scan_history(
                 if size >= BATCH_BYTES or len(batch) >= BATCH_FILES:
                     # two batches in flight: the workers never wait for git or for this
                     # process to gather results
-                    running.append((batch, start_batch(batch, allow, max_bytes, pool)))
+                    running.append((batch, start_batch(batch, allow, max_bytes, pool, lfs)))
                     batch, size = [], 0
                     if len(running) > 1:
                         finish_batch(*running.popleft(), report, store, tick)
         if batch:
-            running.append((batch, start_batch(batch, allow, max_bytes, pool)))
+            running.append((batch, start_batch(batch, allow, max_bytes, pool, lfs)))
         while running:
             finish_batch(*running.popleft(), report, store, tick)
         for findings, _skipped, _size in in_messages.results():
@@ -170,6 +173,15 @@ def scan_history(
     report.findings.sort(key=lambda f: (f.path, f.commit or "", f.start))
     report.stats["seconds"] = time.perf_counter() - started
     return report
+
+
+def read_again(reason: str | None) -> bool:
+    """Whether a blob skipped for ``reason`` is read again by the next run, not
+    reported skipped from the cache: what a fetch can bring (the blob itself, an LFS
+    object) may be there by then."""
+    from secretkit.git.lfs import MISSING_OBJECT
+
+    return reason == MISSING_BLOB or (reason or "").startswith(MISSING_OBJECT)
 
 
 def tag_message_path(ref: str) -> str:
@@ -226,8 +238,10 @@ def message_jobs(root: Path, every_ref: bool = False) -> list[Job]:
 def tag_findings(root: Path, allow: Allowlist, every_ref: bool = False) -> list[Finding]:
     """Secrets in annotated tag messages (every tag a ref points through) and in the
     blobs and trees refs point at (no commit holds those)."""
+    from secretkit.git.lfs import objects_dir
     from secretkit.git.objects import read_blobs, tags, tree_entries
 
+    lfs = objects_dir(root)
     found: list[Finding] = []
     for tag in tags(root, every_ref=every_ref):
         for text in tag.messages:
@@ -236,13 +250,13 @@ def tag_findings(root: Path, allow: Allowlist, every_ref: bool = False) -> list[
                 found.extend(hits)
         if tag.kind == "blob":
             for _oid, data in read_blobs(root, [tag.oid]):
-                hits, _ = scan_bytes(tagged_path(tag.ref), data, allow=allow)
+                hits, _ = scan_bytes(tagged_path(tag.ref), data, allow=allow, lfs=lfs)
                 found.extend(hits)
         elif tag.kind == "tree":
             entries = tree_entries(root, tag.oid)
             blobs = dict(read_blobs(root, (oid for _path, oid in entries)))
             for inner, oid in entries:
                 if oid in blobs:
-                    hits, _ = scan_bytes(inner, blobs[oid], allow=allow)
+                    hits, _ = scan_bytes(inner, blobs[oid], allow=allow, lfs=lfs)
                     found.extend(replace(h, path=tagged_path(tag.ref, inner)) for h in hits)
     return found

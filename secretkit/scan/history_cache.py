@@ -42,7 +42,14 @@ _NAME = "history-cache"
 
 # What else the findings depend on: the Nix parser's modules, the history walk, and
 # the libraries that find or parse (detect-secrets' vendor patterns, the grammar).
-_ALSO_READ = ("nix/cst.py", "nix/syntax.py", "nix/literals.py", "lazy_re.py", "git/objects.py")
+_ALSO_READ = (
+    "nix/cst.py",
+    "nix/syntax.py",
+    "nix/literals.py",
+    "lazy_re.py",
+    "git/objects.py",
+    "git/lfs.py",
+)
 # (package, the files of it whose bytes count besides its installed version)
 _LIBRARIES = (
     ("detect_secrets", "plugins/*.py"),

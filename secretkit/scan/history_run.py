@@ -32,10 +32,17 @@ _SPAN_KEYS = (
 )
 
 
-def _spans(findings: list[Finding], data: bytes) -> list[dict[str, object]] | None:
+def _spans(findings: list[Finding], data: bytes, path: str) -> list[dict[str, object]] | None:
     """What the cache keeps to rebuild ``findings`` from their blob (no values), or
-    None when a value is not exactly its bytes (Nix escapes): then it is rescanned."""
+    None when a value is not exactly its bytes (Nix escapes) or not in the blob itself
+    (a member of an archive, an LFS object's content): then it is rescanned."""
+    from secretkit.git.lfs import pointer
+
+    if pointer(data) is not None:
+        return None
     for f in findings:
+        if f.path != path:
+            return None
         if data[f.start : f.end] != f.secret.reveal().encode("utf-8"):
             return None
     return [{key: getattr(f, key) for key in _SPAN_KEYS} for f in findings]
@@ -198,6 +205,7 @@ class Pool:
         max_bytes: int,
         step: int = 256,
         distinct: bool = False,
+        lfs: Path | None = None,
     ) -> Started:
         """Begin scanning ``jobs`` (contents in memory) on the workers, in chunks of at
         most ``step``, if there are workers: they work while this process goes on
@@ -205,15 +213,15 @@ class Pool:
         jobs hold the same content (blobs: a content is looked up by its hash
         otherwise, for repeated commit messages)."""
         if self.executor is None or len(jobs) < self.min_jobs:
-            return Started(jobs, allow, max_bytes, [])
+            return Started(jobs, allow, max_bytes, [], lfs)
         step = max(1, min(step, len(jobs) // (self.workers * 4) or 1))
         futures = [  # (a chunk's versions of a path are each scanned from the one before)
             self.executor.submit(
-                chunk_worker, jobs[i : i + step], allow, max_bytes, None, True, distinct
+                chunk_worker, jobs[i : i + step], allow, max_bytes, None, True, distinct, lfs
             )
             for i in range(0, len(jobs), step)
         ]
-        return Started(jobs, allow, max_bytes, futures)
+        return Started(jobs, allow, max_bytes, futures, lfs)
 
     def __exit__(self, *exc: object) -> None:
         if self.executor is not None:
@@ -224,9 +232,15 @@ class Started:
     """Jobs handed to :meth:`Pool.start`: their results, in job order."""
 
     def __init__(
-        self, jobs: list[Job], allow: Allowlist, max_bytes: int, futures: list[Any]
+        self,
+        jobs: list[Job],
+        allow: Allowlist,
+        max_bytes: int,
+        futures: list[Any],
+        lfs: Path | None = None,
     ) -> None:
         self.jobs, self.allow, self.max_bytes, self.futures = jobs, allow, max_bytes, futures
+        self.lfs = lfs
 
     def results(self, tick: Callable[[int], None] = lambda n: None) -> list[Result]:
         if not self.futures:  # no pool: scanned here, now
@@ -235,7 +249,7 @@ class Started:
             out = []
             versions = Versions()
             for job in self.jobs:
-                out.append(scan_file_job(job, self.allow, self.max_bytes, None, versions))
+                out.append(scan_file_job(job, self.allow, self.max_bytes, None, versions, self.lfs))
                 tick(1)
             return out
         results: list[Result] = []
@@ -247,12 +261,16 @@ class Started:
 
 
 def start_batch(
-    batch: list[tuple[list[HistoryBlob], bytes]], allow: Allowlist, max_bytes: int, pool: Pool
+    batch: list[tuple[list[HistoryBlob], bytes]],
+    allow: Allowlist,
+    max_bytes: int,
+    pool: Pool,
+    lfs: Path | None = None,
 ) -> Started:
     """Begin scanning one batch of blobs, each at the first of its group of paths that
     read alike (:func:`alike`; :func:`finish_batch` takes the results)."""
     jobs: list[Job] = [(group[0].path, None, data, group[0].commit) for group, data in batch]
-    return pool.start(jobs, allow, max_bytes, step=64, distinct=True)
+    return pool.start(jobs, allow, max_bytes, step=64, distinct=True, lfs=lfs)
 
 
 def finish_batch(
@@ -266,7 +284,7 @@ def finish_batch(
     results = started.results(tick)
     for (group, data), (findings, skipped, size) in zip(batch, results, strict=True):
         reason = skipped.reason if skipped is not None else None
-        spans = _spans(findings, data) if findings else None
+        spans = _spans(findings, data, group[0].path) if findings and skipped is None else None
         settle(group, report, store, findings, reason, size, spans)
 
 
@@ -289,7 +307,10 @@ def settle(
     for blob in group:
         if skipped is not None:
             report.skipped.append(Skipped(f"{blob.commit[:12]}:{blob.path}", skipped))
-            store.record_skip(blob.oid, blob.commit, blob.path, skipped)
+            if findings:  # (an archive read in part: recorded found, so read again)
+                store.record_found(blob.oid, blob.commit, blob.path, rules, None)
+            else:
+                store.record_skip(blob.oid, blob.commit, blob.path, skipped)
             continue
         report.stats["files"] += 1
         if findings:

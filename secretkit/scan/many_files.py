@@ -12,6 +12,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from secretkit.scan import archives
 from secretkit.scan.allowlist import Allowlist
 from secretkit.scan.model import Finding, ScanReport, Skipped
 from secretkit.scan.one_file import scan_bytes, scan_pieces
@@ -31,7 +32,8 @@ MISSING_BLOB = "its content is missing from the git object store"
 # with the path it was scanned at: a file's copies (vendored, repeated per host, a
 # tree copied beside itself) are read but not scanned again where their paths read
 # alike (one_file.reading: the names the prose and secret-file rules read too).
-Seen = dict[tuple[str, bool, bytes], list[Any]]  # [first path, findings, one_line or None]
+# [first path, findings, one_line or None, skip or None]
+Seen = dict[tuple[str, bool, bytes], list[Any]]
 if TYPE_CHECKING:
     from secretkit.scan.versions import Versions
 
@@ -42,9 +44,10 @@ def scan_file_job(
     max_bytes: int,
     seen: Seen | None = None,
     versions: Versions | None = None,
+    lfs: Path | None = None,
 ) -> tuple[list[Finding], Skipped | None, int]:
     """(path, absolute file or None, content or None, commit); ``seen``: contents
-    already scanned in this run (filled as it goes); ``versions``: see
+    already scanned in this run (filled as it goes); ``versions``, ``lfs``: see
     :func:`secretkit.scan.one_file.scan_bytes`."""
     path, file, data, commit = job
     if data is None:
@@ -58,11 +61,16 @@ def scan_file_job(
                 return [], None, -1  # submodules, deleted files: nothing to scan
             elif info.st_size > max_bytes:
                 with open(file, "rb") as handle:
-                    pieces = iter(lambda: handle.read(max_bytes), b"")
-                    found = scan_pieces(
-                        path, pieces, allow=allow, commit=commit, max_bytes=max_bytes
-                    )
-                return found, None, info.st_size
+                    head = handle.read(archives.HEAD_BYTES)
+                    if archives.kind(head) is None:
+                        handle.seek(0)
+                        pieces = iter(lambda: handle.read(max_bytes), b"")
+                        found = scan_pieces(
+                            path, pieces, allow=allow, commit=commit, max_bytes=max_bytes
+                        )
+                        return found, None, info.st_size
+                    # an archive: opened whole (scan_bytes refuses one over its cap)
+                    data = head + handle.read(archives.MAX_INPUT + 1 - len(head))
             else:
                 with open(file, "rb") as handle:
                     data = handle.read()
@@ -72,7 +80,7 @@ def scan_file_job(
             return [], Skipped(path, f"unreadable ({exc.strerror or 'error'})"), 0
     if seen is None:
         findings, skipped = scan_bytes(
-            path, data, allow=allow, commit=commit, max_bytes=max_bytes, versions=versions
+            path, data, allow=allow, commit=commit, max_bytes=max_bytes, versions=versions, lfs=lfs
         )
         return findings, skipped, len(data)
     import hashlib
@@ -92,12 +100,19 @@ def scan_file_job(
         if known[2] and reading(known[0]) != reading(path):
             known = None  # the path reads otherwise: scanned at it (the first is kept)
     if known is None:
-        found, _ = scan_bytes(
-            path, data, allow=allow, commit=commit, max_bytes=max_bytes, versions=versions
+        found, skipped = scan_bytes(
+            path, data, allow=allow, commit=commit, max_bytes=max_bytes, versions=versions, lfs=lfs
         )
-        seen.setdefault(key, [path, found, None])
-        return found, None, len(data)
-    return [replace(f, path=path, commit=commit) for f in known[1]], None, len(data)
+        seen.setdefault(key, [path, found, None, skipped])
+        return found, skipped, len(data)
+    first = known[0]
+    skip = known[3] if len(known) > 3 else None
+    # (a member of an archive is found at ``archive!member``: the suffix is kept)
+    return (
+        [replace(f, path=path + f.path[len(first) :], commit=commit) for f in known[1]],
+        replace(skip, path=path) if skip is not None else None,
+        len(data),
+    )
 
 
 def chunk_worker(
@@ -107,23 +122,24 @@ def chunk_worker(
     blobs_from: Path | None = None,
     follow_versions: bool = False,
     distinct: bool = False,
+    lfs: Path | None = None,
 ) -> list[tuple[list[Finding], Skipped | None, int]]:
     """``follow_versions``: jobs come grouped by path (a history's blobs), each
     blob scanned from the one before it (:mod:`secretkit.scan.versions`).  ``distinct``:
     no two jobs hold the same content (a history's blobs): none is looked up."""
     if blobs_from is not None:
-        return list(_blob_jobs(blobs_from, jobs, allow, max_bytes))
+        return list(_blob_jobs(blobs_from, jobs, allow, max_bytes, lfs))
     seen: Seen | None = None if distinct else {}
     versions = None
     if follow_versions:
         from secretkit.scan.versions import Versions
 
         versions = Versions()
-    return [scan_file_job(job, allow, max_bytes, seen, versions) for job in jobs]
+    return [scan_file_job(job, allow, max_bytes, seen, versions, lfs) for job in jobs]
 
 
 def _blob_jobs(
-    top: Path, jobs: list[Job], allow: Allowlist, max_bytes: int
+    top: Path, jobs: list[Job], allow: Allowlist, max_bytes: int, lfs: Path | None = None
 ) -> Iterator[tuple[list[Finding], Skipped | None, int]]:
     """Jobs naming a blob (``file`` is its oid), read by this process from its own
     ``git cat-file --batch``: contents never travel between processes and only the
@@ -140,9 +156,12 @@ def _blob_jobs(
         _oid, size, data = pending
         pending = next(reader, None)
         if data is None:
-            yield scan_large_blobs(top, [(path, oid, size)], allow, commit, max_bytes), None, size
+            found, skips = scan_large_blobs(top, [(path, oid, size)], allow, commit, max_bytes)
+            yield found, (skips[0] if skips else None), size
             continue
-        findings, skipped = scan_bytes(path, data, allow=allow, commit=commit, max_bytes=max_bytes)
+        findings, skipped = scan_bytes(
+            path, data, allow=allow, commit=commit, max_bytes=max_bytes, lfs=lfs
+        )
         yield findings, skipped, len(data)
 
 
@@ -154,18 +173,20 @@ def run_jobs(
     max_bytes: int,
     progress: Progress | None = None,
     blobs_from: Path | None = None,
+    lfs: Path | None = None,
 ) -> ScanReport:
     """Scan ``jobs``; with ``blobs_from`` (a repository) each job's ``file`` is the oid
-    of a blob of it, read where the job runs."""
+    of a blob of it, read where the job runs; ``lfs``: the repository's LFS object
+    store (:func:`secretkit.git.lfs.objects_dir`)."""
     started = time.perf_counter()
     report = ScanReport()
     total = len(jobs)
     workers = jobs_n if jobs_n is not None else min(2, os.cpu_count() or 1)
     results: Iterable[tuple[list[Finding], Skipped | None, int]]
     if workers > 1 and total >= PARALLEL_MIN_FILES:
-        results = _parallel(jobs, allow, workers, max_bytes, progress, blobs_from)
+        results = _parallel(jobs, allow, workers, max_bytes, progress, blobs_from, lfs)
     else:
-        results = _serial(jobs, allow, max_bytes, progress, blobs_from)
+        results = _serial(jobs, allow, max_bytes, progress, blobs_from, lfs)
     for findings, skipped, size in results:
         if size < 0:
             continue
@@ -190,13 +211,14 @@ def _serial(
     max_bytes: int,
     progress: Progress | None,
     blobs_from: Path | None = None,
+    lfs: Path | None = None,
 ) -> Iterable[tuple[list[Finding], Skipped | None, int]]:
     total = len(jobs)
     seen: Seen = {}
     results: Iterable[tuple[list[Finding], Skipped | None, int]] = (
-        _blob_jobs(blobs_from, jobs, allow, max_bytes)
+        _blob_jobs(blobs_from, jobs, allow, max_bytes, lfs)
         if blobs_from is not None
-        else (scan_file_job(job, allow, max_bytes, seen) for job in jobs)
+        else (scan_file_job(job, allow, max_bytes, seen, None, lfs) for job in jobs)
     )
     for index, result in enumerate(results, 1):
         yield result
@@ -211,6 +233,7 @@ def _parallel(
     max_bytes: int,
     progress: Progress | None,
     blobs_from: Path | None = None,
+    lfs: Path | None = None,
 ) -> Iterable[tuple[list[Finding], Skipped | None, int]]:
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -236,7 +259,8 @@ def _parallel(
     done = 0
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
         futures = [
-            pool.submit(chunk_worker, chunk, allow, max_bytes, blobs_from) for chunk in chunks
+            pool.submit(chunk_worker, chunk, allow, max_bytes, blobs_from, False, False, lfs)
+            for chunk in chunks
         ]
         for future in as_completed(futures):
             batch = future.result()
@@ -274,12 +298,36 @@ def scan_large_blobs(
     allow: Allowlist,
     commit: str | None,
     max_bytes: int,
-) -> list[Finding]:
-    """Findings in blobs over ``max_bytes`` ``(path, oid, size)``, streamed from git."""
+) -> tuple[list[Finding], list[Skipped]]:
+    """Findings in blobs over ``max_bytes`` ``(path, oid, size)``, streamed from git;
+    an archive is gathered whole and opened (:func:`scan_bytes`), up to its cap.  (An
+    LFS pointer is never this large.)"""
     from secretkit.git.objects import stream_blob
 
     found: list[Finding] = []
+    skips: list[Skipped] = []
     for path, oid, _size in large:
         pieces = stream_blob(top, oid, max_bytes)
+        head = next(pieces, b"")
+        if archives.kind(head) is not None:
+            data = head
+            for piece in pieces:  # (read to the end: the git process then exits)
+                if len(data) <= archives.MAX_INPUT:
+                    data += piece
+            findings, skipped = scan_bytes(
+                path, data, allow=allow, commit=commit, max_bytes=max_bytes
+            )
+            found.extend(findings)
+            skips.extend([skipped] if skipped is not None else [])
+            continue
+        held = [head]
+        del head  # (handed on without keeping it: memory stays at about two pieces)
+        pieces = _prepend(held, pieces)
         found.extend(scan_pieces(path, pieces, allow=allow, commit=commit, max_bytes=max_bytes))
-    return found
+    return found, skips
+
+
+def _prepend(held: list[bytes], rest: Iterator[bytes]) -> Iterator[bytes]:
+    """The piece in ``held`` (dropped once handed on), then ``rest``."""
+    yield held.pop()
+    yield from rest

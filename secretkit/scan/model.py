@@ -52,6 +52,17 @@ class Finding:
     end: int
     secret: Sensitive[str] = field(repr=False, compare=False)
     keyring: Allowlist | None = field(default=None, repr=False, compare=False)
+    # Where the value is besides the file's own bytes: "archive" (a member of a
+    # compressed file or archive; ``path`` is ``archive!member``), "lfs" (the Git LFS
+    # object the file's pointer names); neither can be edited in place or purged.
+    inside: str = field(default="", compare=False)
+
+    @property
+    def file(self) -> str:
+        """The repository's file that holds the value (an archive's own path)."""
+        from secretkit.scan.archives import SEP
+
+        return self.path.split(SEP, 1)[0] if self.inside == "archive" else self.path
 
     @property
     def fingerprint(self) -> str:

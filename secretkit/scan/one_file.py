@@ -10,10 +10,14 @@ vendor token.
 from __future__ import annotations
 
 import functools
+import itertools
+import os
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
+from pathlib import Path
 from typing import TYPE_CHECKING
 
+from secretkit.scan import archives
 from secretkit.scan.allowlist import Allowlist
 from secretkit.scan.hits import Hit
 from secretkit.scan.model import Finding, Skipped
@@ -34,19 +38,98 @@ def scan_bytes(
     commit: str | None = None,
     max_bytes: int = MAX_BYTES,
     versions: Versions | None = None,
+    lfs: Path | None = None,
 ) -> tuple[list[Finding], Skipped | None]:
     """Findings in one file's content; ``path`` (repo-relative) picks the file type.
 
-    Nothing is skipped: text in any common encoding is decoded, binary content is
-    read for its printable runs, and content over ``max_bytes`` is scanned in
-    line-aligned pieces (:func:`scan_pieces`).  ``versions``: a ``.nix`` file is
-    scanned from the scan of the version of its path handed over just before, if any
-    (:mod:`secretkit.scan.versions`; the same hits, sooner)."""
+    Text in any common encoding is decoded, binary content is read for its printable
+    runs, and content over ``max_bytes`` is scanned in line-aligned pieces
+    (:func:`scan_pieces`).  A compressed file or an archive is opened and each file it
+    holds scanned (:mod:`secretkit.scan.archives`); ``lfs``: the repository's LFS
+    object store (:func:`secretkit.git.lfs.objects_dir`), where the content of an LFS
+    pointer is read and scanned at the pointer's path.  What could not be read is the
+    :class:`Skipped` (with the findings of what could).  ``versions``: a ``.nix`` file
+    is scanned from the scan of the version of its path handed over just before, if
+    any (:mod:`secretkit.scan.versions`; the same hits, sooner)."""
+    if lfs is not None and data[:8] == b"version ":
+        from secretkit.git.lfs import pointer
+
+        named = pointer(data)
+        if named is not None:
+            return _scan_lfs(path, *named, lfs, allow, commit, max_bytes)
+    if archives.kind(data) is not None:  # (a few byte comparisons for any other file)
+        return _scan_archive(path, data, allow or Allowlist(), commit, max_bytes)
+    return _scan_plain(path, data, allow or Allowlist(), commit, max_bytes, versions), None
+
+
+def _scan_plain(
+    path: str,
+    data: bytes,
+    allow: Allowlist,
+    commit: str | None,
+    max_bytes: int,
+    versions: Versions | None = None,
+) -> list[Finding]:
     if len(data) > max_bytes:
         view = memoryview(data)
         pieces = (bytes(view[i : i + max_bytes]) for i in range(0, len(data), max_bytes))
-        return scan_pieces(path, pieces, allow=allow, commit=commit, max_bytes=max_bytes), None
-    return _scan_one(path, data, allow or Allowlist(), commit, versions=versions), None
+        return scan_pieces(path, pieces, allow=allow, commit=commit, max_bytes=max_bytes)
+    return _scan_one(path, data, allow, commit, versions=versions)
+
+
+def _scan_archive(
+    path: str, data: bytes, allow: Allowlist, commit: str | None, max_bytes: int
+) -> tuple[list[Finding], Skipped | None]:
+    """Each file the archive holds, scanned at ``archive!member``; what it could not
+    open is one skip at the archive's own path (what the user can act on)."""
+    findings: list[Finding] = []
+    reasons: list[str] = []
+    for inner, content, reason in archives.unpack(path, data):
+        if content is None:
+            member = inner[len(path) + len(archives.SEP) :]
+            reasons.append(f"{member}: {reason}" if member else str(reason))
+            continue
+        found = _scan_plain(inner, content, allow, commit, max_bytes)
+        findings.extend(replace(f, inside="archive") for f in found)
+    if not reasons:
+        return findings, None
+    shown = "; ".join(reasons[:3]) + (f"; and {len(reasons) - 3} more" if len(reasons) > 3 else "")
+    return findings, Skipped(path, f"archive not read whole: {shown}")
+
+
+def _scan_lfs(
+    path: str,
+    oid: str,
+    size: int,
+    store: Path,
+    allow: Allowlist | None,
+    commit: str | None,
+    max_bytes: int,
+) -> tuple[list[Finding], Skipped | None]:
+    """The content of the LFS object a pointer names (what ``git push`` uploads),
+    scanned at the pointer's path; a skip when this clone does not hold it."""
+    from secretkit.git.lfs import MISSING_OBJECT, object_path, read_object
+
+    missing = Skipped(path, f"{MISSING_OBJECT} (sha256 {oid[:12]}…): its content was not read")
+    if size <= archives.MAX_INPUT:
+        content = read_object(store, oid, size, archives.MAX_INPUT)
+        if content is None:
+            return [], missing
+        found, skipped = scan_bytes(path, content, allow=allow, commit=commit, max_bytes=max_bytes)
+        return [replace(f, inside=f.inside or "lfs") for f in found], skipped
+    try:  # (too large to hold: streamed, unless it is an archive, which is not opened)
+        handle = open(object_path(store, oid), "rb")  # noqa: SIM115
+    except OSError:
+        return [], missing
+    with handle:
+        if os.fstat(handle.fileno()).st_size != size:
+            return [], missing
+        head = handle.read(4096)
+        if archives.kind(head) is not None:
+            return [], Skipped(path, f"LFS object is an archive over {archives.MAX_INPUT} bytes")
+        pieces = itertools.chain([head], iter(lambda: handle.read(max_bytes), b""))
+        found = scan_pieces(path, pieces, allow=allow, commit=commit, max_bytes=max_bytes)
+    return [replace(f, inside="lfs") for f in found], None
 
 
 def scan_pieces(

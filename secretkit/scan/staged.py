@@ -81,15 +81,24 @@ def scan_staged(
         jobs.append((entry.path, None, data, None))
         if keep is not None and entry.stage == 0:
             keep[entry.path] = data
-    report.findings.extend(scan_large_blobs(top, large, allow, None, max_bytes))
+    from secretkit.git.lfs import objects_dir
+
+    # (git is asked where LFS objects live only when a staged blob may be a pointer)
+    pointers = any(job[2] is not None and job[2][:8] == b"version " for job in jobs)
+    found, skips = scan_large_blobs(top, large, allow, None, max_bytes)
+    report.findings.extend(found)
     sub = run_jobs(
-        jobs, allow, jobs_n=1 if len(jobs) < PARALLEL_MIN_FILES else None, max_bytes=max_bytes
+        jobs,
+        allow,
+        jobs_n=1 if len(jobs) < PARALLEL_MIN_FILES else None,
+        max_bytes=max_bytes,
+        lfs=objects_dir(top) if pointers else None,
     )
     report.findings.extend(sub.findings)
     report.findings.sort(key=lambda f: (f.path, f.commit or "", f.start))
-    report.skipped.extend(sub.skipped)
+    report.skipped.extend([*sub.skipped, *skips])
     report.stats = sub.stats
-    report.stats["files"] += len(large)
+    report.stats["files"] += len(large) - len(skips)
     report.stats["bytes"] += sum(size for _p, _o, size in large)
     report.stats["seconds"] = time.perf_counter() - started
     return report

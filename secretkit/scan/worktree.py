@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Sequence
+from collections.abc import Container, Sequence
 from pathlib import Path
 
 from secretkit.scan.allowlist import Allowlist
+from secretkit.scan.archives import SEP
 from secretkit.scan.many_files import Job, Progress, run_jobs
 from secretkit.scan.model import Finding, ScanReport
 from secretkit.scan.one_file import MAX_BYTES
@@ -62,6 +63,7 @@ def scan_tree(
     git repository), files whose content the history cache knows as clean under the
     same path are not scanned again (``secretkit check``)."""
     from secretkit.git import repo_root
+    from secretkit.git.lfs import objects_dir
     from secretkit.scan import allowlist
 
     root = Path(root)
@@ -83,15 +85,18 @@ def scan_tree(
         allow = allowlist.load(root, git=False)
     prefix = str(base)
     staged = _not_checked_out(top, names) if top is not None else {}
+    # (a file that is an LFS pointer — git-lfs is not installed, or the file was not
+    # pulled — is read from the store: its content is what a push uploads)
+    lfs = objects_dir(top) if top is not None else None
     if use_cache and top is not None:
-        return _scan_tree_cached(top, names, allow, jobs, max_bytes, progress, staged)
+        return _scan_tree_cached(top, names, allow, jobs, max_bytes, progress, staged, lfs)
     job_list: list[Job] = [
         (name, None, staged[name], None)
         if name in staged
         else (name, os.path.join(prefix, name), None, None)
         for name in names
     ]
-    return run_jobs(job_list, allow, jobs_n=jobs, max_bytes=max_bytes, progress=progress)
+    return run_jobs(job_list, allow, jobs_n=jobs, max_bytes=max_bytes, progress=progress, lfs=lfs)
 
 
 def _not_checked_out(top: Path, names: list[str]) -> dict[str, bytes]:
@@ -110,6 +115,19 @@ def _not_checked_out(top: Path, names: list[str]) -> dict[str, bytes]:
     return index_contents(top, sorted(sparse)) if sparse else {}
 
 
+def _file_of(path: str, names: Container[str]) -> str | None:
+    """Which of ``names`` a finding at ``path`` is in: the file itself, or the
+    archive whose member it is (``a.zip!dir/file``)."""
+    if path in names:
+        return path
+    cut = path.find(SEP)
+    while cut != -1:
+        if path[:cut] in names:
+            return path[:cut]
+        cut = path.find(SEP, cut + 1)
+    return None
+
+
 def _with_copies(report: ScanReport, copies: dict[str, tuple[int, list[str]]]) -> ScanReport:
     """``report`` with what the scan of each kept file gave repeated for its copies."""
     if not copies:
@@ -119,14 +137,18 @@ def _with_copies(report: ScanReport, copies: dict[str, tuple[int, list[str]]]) -
     skipped = {s.path: s for s in report.skipped}
     found: dict[str, list[Finding]] = {}
     for finding in report.findings:
-        if finding.path in copies:
-            found.setdefault(finding.path, []).append(finding)
+        file = _file_of(finding.path, copies)
+        if file is not None:
+            found.setdefault(file, []).append(finding)
     for kept, (size, others) in copies.items():
         for other in others:
             if kept in skipped:
                 report.skipped.append(replace(skipped[kept], path=other))
                 continue
-            report.findings.extend(replace(f, path=other) for f in found.get(kept, ()))
+            # (a member of an archive is found at ``archive!member``: the suffix is kept)
+            report.findings.extend(
+                replace(f, path=other + f.path[len(kept) :]) for f in found.get(kept, ())
+            )
             report.stats["files"] += 1
             report.stats["bytes"] += size
     report.findings.sort(key=lambda f: (f.path, f.commit or "", f.start))
@@ -141,6 +163,7 @@ def _scan_tree_cached(
     max_bytes: int,
     progress: Progress | None,
     staged: dict[str, bytes],
+    lfs: Path | None = None,
 ) -> ScanReport:
     """:func:`scan_tree` with each file's git blob id looked up in the history cache
     (``staged``: the index's bytes of tracked files the work tree lacks)."""
@@ -185,9 +208,11 @@ def _scan_tree_cached(
             copies.setdefault(kept, (len(data), []))[1].append(name)
             continue
         job_list.append((name, None, data, None))
-    report = run_jobs(job_list, allow, jobs_n=jobs, max_bytes=max_bytes, progress=progress)
+    report = run_jobs(job_list, allow, jobs_n=jobs, max_bytes=max_bytes, progress=progress, lfs=lfs)
     _with_copies(report, copies)
-    unclean = {f.path for f in report.findings} | {s.path for s in report.skipped}
+    names_scanned = {name for _oid, name in pending}
+    unclean = {_file_of(f.path, names_scanned) or f.path for f in report.findings}
+    unclean |= {s.path for s in report.skipped}
     for oid, name in pending:
         if name not in unclean:
             store.record_clean(oid, name)
