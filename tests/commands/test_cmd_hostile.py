@@ -199,7 +199,8 @@ def test_init_in_a_bare_repository(tmp_path: Path) -> None:
     assert _one_line(result) == (
         3,
         f"error: {bare} is a git directory with no work tree (a bare repository or .git) "
-        "(hint: run secretkit in a clone with a work tree (git clone <repo> <dir>))",
+        f"(hint: add one and run it there: git clone -q {bare} {bare}-worktree && cd "
+        f"{bare}-worktree)",
     )
     assert not (bare / ".sops.yaml").exists()
 
