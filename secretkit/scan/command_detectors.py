@@ -300,6 +300,11 @@ def _fish_sets(text: str) -> list[tuple[int, int, str]]:
     return found
 
 
+# What every pattern of CommandSecret (and of client_passwords and request_secrets) needs
+# between a name and its value: a space (any, as \s reads it), "=", ":" or a here-string's
+# "<".  Most Nix literals (a name, a path, a system) hold none: they are not read further.
+_SEPARATED = lazy(r"[\s=:<]")
+
 # A command's value shorter than this is never reported (so no shorter text is read).
 _SHORTEST = 4
 
@@ -317,6 +322,8 @@ class CommandSecret:
     shortest: int = field(default=_SHORTEST, init=False)  # (every value it yields)
 
     def find(self, text: str, ctx: Context) -> Iterator[Match]:
+        if _SEPARATED.search(text) is None:
+            return  # (one word: no command, flag, assignment, header or query is in it)
         found: list[tuple[int, int, str]] = []
         if "-" in text and any(may_match(text, w) for w in _FLAG_WORDS):
             for m in _FLAG_SECRET.finditer(text):
