@@ -51,6 +51,9 @@ _PASS_ARG = lazy(
 _SEVEN_ZIP = lazy(r"(?<![\w.-])7z[arz]?\b[^\n;|&]*?\s-p" + _VALUE)
 
 
+_OPTION = lazy(r"\s-")
+
+
 def _starts(*words: str) -> Callable[[str], Iterable[int] | None]:
     return lambda text: word_starts(text, words)
 
@@ -81,6 +84,8 @@ def _value(m: re.Match[str], first: int) -> tuple[int, int]:
 
 def client_passwords(text: str) -> list[tuple[int, int, str]]:
     """``(start, end, "password")`` of each password ``text`` gives a client."""
+    if _OPTION.search(text) is None:
+        return []  # (every pattern above gives the password after an option: " -p", " -a" …)
     spans: list[tuple[int, int]] = []
     if contains(text, "mysql") or contains(text, "mariadb"):
         spans.extend(_value(m, 1) for m in _matches("mysql", text))
