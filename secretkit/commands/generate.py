@@ -107,7 +107,8 @@ def generate(
 
 
 def _write(root: Path, files: HostFiles, public: dict[Path, str]) -> None:
-    from secretkit.atomic import Transaction, write_atomic
+    from secretkit.atomic import Transaction
+    from secretkit.user_output import write_user_path
 
     outputs = files.outputs()  # everything encrypted in memory before the first write
     if not outputs and not public:
@@ -122,7 +123,7 @@ def _write(root: Path, files: HostFiles, public: dict[Path, str]) -> None:
     # is not the repository's to journal: it is written once the secret is stored.
     for path, text in public.items():
         if path not in inside:
-            write_atomic(path, text.encode("utf-8"), 0o644)
+            write_user_path(root, path, text.encode("utf-8"), mode=0o644)
 
 
 def public_text(path: Path, public: str) -> str:
