@@ -24,6 +24,7 @@ def finding_fix(
     rule: str = "",
     mark: bool = True,
     manual: str | None = None,
+    git: bool = True,
 ) -> str:
     """The exact way out for a plaintext secret in ``path``.  ``refusal``: why
     ``migrate`` would not move it (:func:`secretkit.plan.advice.migrate_refusal`);
@@ -34,7 +35,9 @@ def finding_fix(
     way to silence it, else the allowlist line with ``fingerprint`` (a scrypt: given as
     a callable, it is computed only when that line is shown).  ``manual``: the Nix the
     planner's route writes by hand (it replaces the generic pointer to a file option);
-    for a file that is not Nix, how to move it when Nix code reads it by its path."""
+    for a file that is not Nix, how to move it when Nix code reads it by its path.
+    ``git``: whether ``path`` is in a git work tree (``check --source-only`` of a plain
+    directory is not: no ``git add``/``git rm`` there, they would fail)."""
     if path.endswith(".nix") and refusal is None:
         move = "run `secretkit migrate` to move it into a sops file and reference it from Nix"
     elif path.endswith(".nix") and refusal == _in_comment():
@@ -67,7 +70,11 @@ def finding_fix(
             "the whole file is the secret: store it with `secretkit set "
             f'secrets/<host>.yaml \'["<name>"]\' < {quoted}`, declare sops.secrets."<name>", '
             "point the option that names this file at its .path (a path in the Nix store "
-            f"is world-readable), then `git rm -f {quoted}` (the staged copy too)"
+            + (
+                f"is world-readable), then `git rm -f {quoted}` (the staged copy too)"
+                if git
+                else f"is world-readable), then `rm -f {quoted}`"
+            )
         )
     else:
         move = (
@@ -86,10 +93,11 @@ def finding_fix(
             f"file first (git rm --cached {shlex.quote(path)}), then add it again: "
             "the hook prints a fingerprint that lasts"
         )
-    allow = (  # (the hook reads the allowlist the commit holds: staged)
-        f"echo {shown} >> {ALLOW_FILE} && git add {ALLOW_FILE}"
+    staged = f" && git add {ALLOW_FILE}" if git else ""  # (the hook reads the staged one)
+    allow = (
+        f"echo {shown} >> {ALLOW_FILE}{staged}"
         if shown
-        else f"add it to {ALLOW_FILE} (and git add {ALLOW_FILE})"
+        else f"add it to {ALLOW_FILE}" + (f" (and git add {ALLOW_FILE})" if git else "")
     )
     return f"{move}; if it is not a secret, allowlist it: {allow}"
 
@@ -101,6 +109,7 @@ def fix_for(
     manual: str | None,
     *,
     mark: bool,
+    git: bool = True,
 ) -> str:
     """:func:`finding_fix` of one finding (its fingerprint computed only if shown)."""
 
@@ -118,6 +127,7 @@ def fix_for(
         rule=finding.rule,
         mark=mark,
         manual=manual,
+        git=git,
     )
 
 

@@ -46,7 +46,7 @@ def check_plaintext_tree(ctx: CheckContext) -> list[CheckResult]:
                 (f.path,),
             )
         )
-    results.extend(_unverified("plaintext-tree", report.skipped, load(ctx.root)))
+    results.extend(_unverified("plaintext-tree", report.skipped, load(ctx.root), git=not ctx.walk))
     if not any(not r.ok for r in results):
         results.insert(0, CheckResult("plaintext-tree", True, "no plaintext secret in the tree"))
     return results
@@ -76,7 +76,7 @@ def _fix_for(ctx: CheckContext, finding: Finding) -> str:
         if read is not None and (read[0] == "eval" or finding.rule != WHOLE_FILE_RULE):
             manual = read[1]
     mark = mark_works(finding.path, finding.rule, finding.line, source)
-    return fix_for(finding, refusal, builder, manual, mark=mark)
+    return fix_for(finding, refusal, builder, manual, mark=mark, git=not ctx.walk)
 
 
 def _hash_warning(check_id: str, shown: str, keep: str, path: str) -> CheckResult:
@@ -91,7 +91,9 @@ def _hash_warning(check_id: str, shown: str, keep: str, path: str) -> CheckResul
     )
 
 
-def _unverified(check_id: str, skipped: list[Skipped], allow: Allowlist) -> list[CheckResult]:
+def _unverified(
+    check_id: str, skipped: list[Skipped], allow: Allowlist, *, git: bool = True
+) -> list[CheckResult]:
     """A file the scanner could not read fails the point: never "ok" for what was not
     read, unless the user vouched for the path in the allowlist."""
     from secretkit.scan.allowlist import ALLOW_FILE
@@ -112,7 +114,8 @@ def _unverified(check_id: str, skipped: list[Skipped], allow: Allowlist) -> list
                 False,
                 f"cannot verify: {skip.path} ({skip.reason})",
                 f"{repair} and run secretkit check again; or, if you vouch for it, "
-                f"allowlist the path: echo 'path:{path}' >> {ALLOW_FILE} && git add {ALLOW_FILE}",
+                f"allowlist the path: echo 'path:{path}' >> {ALLOW_FILE}"
+                + (f" && git add {ALLOW_FILE}" if git else ""),
                 (path,),
             )
         )
