@@ -169,19 +169,8 @@ def check_plaintext_history(ctx: CheckContext) -> list[CheckResult]:
                 tuple(dict.fromkeys(p for i in items for p in i.paths)),
             )
         )
-    results += [
-        CheckResult(
-            "plaintext-history",
-            False,
-            f"a secret was committed: {item.describe(preview=True)} ({item.commits} commit(s))",
-            "rotate it at its provider, then `secretkit purge` to remove it from history "
-            "and force-push",
-            item.paths,
-        )
-        for item in group_findings(
-            [f for f in live if f.kind != "password-hash" and tag_of(f.path) is None]
-        )
-    ]
+    committed = [f for f in live if f.kind != "password-hash" and tag_of(f.path) is None]
+    results += _committed(ctx.root, committed)
     results += _held_by_other_refs(ctx.root, [f for f in findings if id(f) not in live_ids])
     results.extend(_unverified("plaintext-history", report.skipped, load(ctx.root)))
     results.extend(_partial_history(ctx.root))
@@ -262,6 +251,81 @@ def _partial_history(root: Path) -> list[CheckResult]:
     return out
 
 
+def _committed(root: Path, findings: list[Finding]) -> list[CheckResult]:
+    """A secret the published history holds: ``purge`` rewrites the local branches and
+    tags; one only remote-tracking refs hold (a branch never checked out here) is on
+    that remote already, and is deleted there, not purged."""
+    from secretkit.gate.history_findings import group_findings
+    from secretkit.git.refs import refs_containing
+
+    local = _locally_reachable(root, {f.commit for f in findings if f.commit})
+    results = []
+    for item in group_findings(findings):
+        commits = {f.commit for f in findings if f.fingerprint == item.fingerprint and f.commit}
+        shown = f"a secret was committed: {item.describe(preview=True)} ({item.commits} commit(s))"
+        remote: list[str] = []
+        if commits and not commits & local:
+            held = {r for c in commits for r in refs_containing(root, c)}
+            remote = sorted(
+                r for r in held if r.startswith("refs/remotes/") and not r.endswith("/HEAD")
+            )
+        if remote:
+            results.append(_remote_only(root, shown, remote, item.paths))
+            continue
+        results.append(
+            CheckResult(
+                "plaintext-history",
+                False,
+                shown,
+                "rotate it at its provider, then `secretkit purge --yes` to remove it from "
+                "history and force-push",
+                item.paths,
+            )
+        )
+    return results
+
+
+def _locally_reachable(root: Path, commits: set[str]) -> set[str]:
+    """The ``commits`` the local branches, tags and HEAD reach (what purge rewrites)."""
+    if not commits:
+        return set()
+    remote = run_git(root, "for-each-ref", "--count=1", "--format=x", "refs/remotes/")
+    if not remote.stdout.strip():
+        return commits  # (no remote-tracking ref: the shared refs are local ones)
+    heads = ["--branches", "--tags"] + (["HEAD"] if _head_commit(root) is not None else [])
+    proc = run_git(root, "rev-list", *heads, "--", check=False)
+    reached = set(proc.stdout.decode().split())
+    return commits & reached if proc.returncode == 0 else commits
+
+
+def _remote_only(root: Path, shown: str, named: list[str], paths: tuple[str, ...]) -> CheckResult:
+    """Commits only remote-tracking refs hold: published there already, so rotating is
+    what protects it; deleting the branch there (the push also drops the tracking ref
+    here) takes it out of what this clone publishes."""
+    import shlex
+
+    from secretkit.git.refs import remote_branch
+
+    commands = []
+    for ref in named:
+        place = remote_branch(root, ref)
+        delete = f"git update-ref -d {shlex.quote(ref)}"
+        if place is not None:  # (update-ref after a push that dropped it: no-op, exit 0)
+            remote, branch = (shlex.quote(part) for part in place)
+            delete = f"git push {remote} --delete {branch} && {delete}"
+        commands.append(delete)
+    where = ", ".join(r.removeprefix("refs/remotes/") for r in named)
+    return CheckResult(
+        "plaintext-history",
+        False,
+        f"{shown}, only on {where}: published there already (purge rewrites only local "
+        "branches and tags)",
+        "rotate it at its provider (the remote has it), then delete the branch there and "
+        f"here: {' && '.join(commands)}",
+        paths,
+    )
+
+
 def _head_commit(root: Path) -> str | None:
     proc = run_git(root, "rev-parse", "--verify", "-q", "HEAD^{commit}", check=False)
     return proc.stdout.decode().strip() or None if proc.returncode == 0 else None
@@ -271,7 +335,14 @@ def _held_by_other_refs(root: Path, findings: list[Finding]) -> list[CheckResult
     """Secrets only local refs still hold (purge backups, stashes, notes, others): each
     such ref fails with the exact command that removes it."""
     from secretkit.gate.history_findings import group_findings
-    from secretkit.git.refs import UNREACHABLE, ref_group, refs_containing, removal_command
+    from secretkit.git.refs import (
+        UNREACHABLE,
+        WORKTREE,
+        ref_group,
+        refs_containing,
+        removal_command,
+        worktree_holding,
+    )
 
     by_ref: dict[str, list[Finding]] = {}
     holders: dict[str, list[str]] = {}
@@ -279,19 +350,24 @@ def _held_by_other_refs(root: Path, findings: list[Finding]) -> list[CheckResult
         if finding.commit is None:
             continue
         if finding.commit not in holders:
-            holders[finding.commit] = refs_containing(root, finding.commit)
-        for ref in holders[finding.commit] or [UNREACHABLE]:
+            refs = refs_containing(root, finding.commit)
+            worktree = None if refs else worktree_holding(root, finding.commit)
+            holders[finding.commit] = refs or [worktree or UNREACHABLE]
+        for ref in holders[finding.commit]:
             by_ref.setdefault(ref_group(ref), []).append(finding)
     results = []
     for group, items in by_ref.items():
         secrets = group_findings(items)
         shown = "; ".join(item.describe() for item in secrets[:3])
         more = f" and {len(secrets) - 3} more" if len(secrets) > 3 else ""
+        holder, other = group, ""
+        if group.startswith(WORKTREE):  # (no ref names it: its HEAD is the holder)
+            holder, other = f"{group}'s HEAD", " (or check out a commit without them there)"
         results.append(
             CheckResult(
                 "plaintext-history",
                 False,
-                f"{group} still holds {len(secrets)} secret(s): {shown}{more}",
+                f"{holder} still holds {len(secrets)} secret(s): {shown}{more}{other}",
                 f"remove it: {removal_command(group)}",
                 tuple(dict.fromkeys(p for item in secrets for p in item.paths)),
             )

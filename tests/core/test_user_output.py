@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import ROOT
 from tests.support.cli import run_main
 
 _CLI = [sys.executable, "-m", "secretkit"]
@@ -58,7 +59,7 @@ def test_scan_output_to_a_process_substitution(committed_repo: Path) -> None:
         capture_output=True,
         text=True,
         timeout=120,
-        env={**os.environ, "PYTHONPATH": str(Path.cwd())},
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
     assert proc.returncode in (0, 1), proc.stderr
     assert "No such file" not in proc.stderr
