@@ -57,6 +57,13 @@ def _fix_for(ctx: CheckContext, finding: Finding) -> str:
     from secretkit.gate.finding_fix import fix_for, mark_works
     from secretkit.plan.advice import host_refusal, migrate_refusal, repo_pin
 
+    if finding.path in ctx.sops_by_path():  # a value in clear in a sops file Nix uses
+        if ctx.walk:
+            return (
+                "a value was added to this sops file without sops: restore its last version "
+                "that verifies (secretkit check in its git repository names it)"
+            )
+        return ctx.judge.restore(finding.path)
     refusal, builder, manual = None, None, None
     source = ctx.read(finding.path) if finding.path.endswith(".nix") else None
     if finding.path.endswith(".nix"):
@@ -143,7 +150,7 @@ def check_plaintext_history(ctx: CheckContext) -> list[CheckResult]:
     for item in group_findings(hashes):
         keep = (
             "to keep it private: change that password (history keeps the hash), or remove it "
-            "from history with `secretkit purge` and force-push"
+            "from history with `secretkit purge --yes` and force-push"
         )
         shown = item.describe(preview=True)
         results.append(_hash_warning("plaintext-history", shown, keep, item.paths[0]))
