@@ -63,7 +63,9 @@ def _write_through(shown: Path, path: Path, data: bytes) -> None:
         raise UserError(f"cannot write {shown}: {reason}", hint=os_error_hint(exc)) from None
 
 
-def _missing_parent(given: Path, path: Path) -> None:
+def require_parent(given: Path, path: Path) -> None:
+    """Refuse ``path`` (shown as ``given``) whose directory does not exist; a command
+    that stores something first calls it before, so the refusal changes nothing."""
     parent = path.parent
     if not parent.is_dir():
         raise UserError(
@@ -92,7 +94,7 @@ def write_user_path(cwd: Path, given: Path | str, data: bytes, *, mode: int | No
             raise UserError(f"cannot write {shown}: it is a directory", hint="name a file")
         _write_through(shown, target, data)
         return path
-    _missing_parent(shown, target)
+    require_parent(shown, target)
     try:
         write_atomic(target, data, mode)
     except OSError as exc:
@@ -128,7 +130,7 @@ def write_private_path(
             f"refusing to write {what} to {shown}: it is {node}",
             hint="name a regular file, or leave out --output to write to stdout",
         )
-    _missing_parent(shown, path)
+    require_parent(shown, path)
     try:
         if new_only:
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
