@@ -60,7 +60,7 @@ def _write_through(shown: Path, path: Path, data: bytes) -> None:
             handle.write(data)
     except OSError as exc:
         reason = exc.strerror or type(exc).__name__
-        raise UserError(f"cannot write {shown}: {reason}", hint=os_error_hint(exc)) from None
+        raise UserError(f"{shown}: {reason}", hint=os_error_hint(exc)) from None
 
 
 def require_parent(given: Path, path: Path) -> None:
@@ -88,7 +88,7 @@ def write_user_path(cwd: Path, given: Path | str, data: bytes, *, mode: int | No
     except FileNotFoundError:
         kind = None
     except OSError as exc:
-        raise UserError(f"cannot write {describe_os_error(exc)}", hint=os_error_hint(exc)) from None
+        raise UserError(describe_os_error(exc), hint=os_error_hint(exc)) from None
     if kind is not None and not stat.S_ISREG(kind):
         if stat.S_ISDIR(kind):
             raise UserError(f"cannot write {shown}: it is a directory", hint="name a file")
@@ -98,7 +98,7 @@ def write_user_path(cwd: Path, given: Path | str, data: bytes, *, mode: int | No
     try:
         write_atomic(target, data, mode)
     except OSError as exc:
-        raise UserError(f"cannot write {describe_os_error(exc)}", hint=os_error_hint(exc)) from None
+        raise UserError(describe_os_error(exc), hint=os_error_hint(exc)) from None
     return path
 
 
@@ -143,5 +143,5 @@ def write_private_path(
     except FileExistsError:
         raise UserError(f"{shown} already exists; refusing to overwrite {what}") from None
     except OSError as exc:
-        raise UserError(f"cannot write {describe_os_error(exc)}", hint=os_error_hint(exc)) from None
+        raise UserError(describe_os_error(exc), hint=os_error_hint(exc)) from None
     return path
