@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 # demo's package data.  Both import nothing.
 LAYERS: list[list[str]] = [
     ["", "_examples", "errors", "sensitive", "lazy_re"],
-    ["atomic", "repolock"],
+    ["atomic", "repolock", "user_output"],
     ["git"],
     ["sops"],
     ["nix"],

@@ -121,7 +121,9 @@ def run_check(
         root, walk = (top, False) if top is not None else (cwd, True)
     else:
         root, walk = require_repo(cwd), False
-    ctx = CheckContext(root=root, judge=SopsJudge(), progress=progress, walk=walk)
+    ctx = CheckContext(
+        root=root, judge=SopsJudge(root=None if walk else root), progress=progress, walk=walk
+    )
     results: list[CheckResult] = []
     not_run: list[tuple[str, str]] = []
     for check_id, check in CHECKS.items():

@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from secretkit.atomic import write_atomic
 from secretkit.commands import Shown
 from secretkit.errors import IntegrityError
 from secretkit.sensitive import Sensitive
 from secretkit.sops.engine import Engine, PythonEngine
+from secretkit.user_output import write_private_path
 
 if TYPE_CHECKING:
     from secretkit.sops.identities import Identities
@@ -81,6 +81,5 @@ def decrypt(
         raise _explain_ssh(exc, path, engine.identities) from None
     if output is None:
         return DecryptResult(output=Sensitive(plaintext), written=None)
-    target = operations.resolve(cwd, output)
-    write_atomic(target, plaintext, mode=0o600)
+    target = write_private_path(cwd, output, plaintext, what="the plaintext")
     return DecryptResult(output=None, written=target)

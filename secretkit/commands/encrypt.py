@@ -12,6 +12,7 @@ from pathlib import Path
 from secretkit.atomic import write_atomic
 from secretkit.commands import Shown
 from secretkit.sops.engine import Engine, PythonEngine
+from secretkit.user_output import write_user_path
 
 
 @dataclass(frozen=True)
@@ -40,8 +41,9 @@ def encrypt(
     recover_interrupted(cwd)
     path = operations.resolve(cwd, file)
     encrypted = (engine or PythonEngine(cwd)).encrypt(path)
-    target = path if in_place else (operations.resolve(cwd, output) if output is not None else None)
-    if target is None:
+    if in_place:
+        write_atomic(path, encrypted)
+        return EncryptResult(output=None, written=path)
+    if output is None:
         return EncryptResult(output=encrypted, written=None)
-    write_atomic(target, encrypted)
-    return EncryptResult(output=None, written=target)
+    return EncryptResult(output=None, written=write_user_path(cwd, output, encrypted))

@@ -107,12 +107,13 @@ def generate(
 
 
 def _write(root: Path, files: HostFiles, public: dict[Path, str]) -> None:
-    from secretkit.atomic import Transaction, write_atomic
+    from secretkit.atomic import Transaction
+    from secretkit.user_output import write_user_path
 
     outputs = files.outputs()  # everything encrypted in memory before the first write
     if not outputs and not public:
         return
-    inside = {p: t for p, t in public.items() if p.absolute().is_relative_to(root.absolute())}
+    inside = {p: t for p, t in public.items() if _inside(root, p)}
     with Transaction(root) as txn:
         for path, data in outputs:
             txn.write(path, data)
@@ -122,7 +123,11 @@ def _write(root: Path, files: HostFiles, public: dict[Path, str]) -> None:
     # is not the repository's to journal: it is written once the secret is stored.
     for path, text in public.items():
         if path not in inside:
-            write_atomic(path, text.encode("utf-8"), 0o644)
+            write_user_path(root, path, text.encode("utf-8"), mode=0o644)
+
+
+def _inside(root: Path, path: Path) -> bool:
+    return path.absolute().is_relative_to(root.absolute())
 
 
 def public_text(path: Path, public: str) -> str:
@@ -173,6 +178,10 @@ def generate_one(
     if also_plain is not None and made.plain is not None:
         files.set(rel, also_plain, made.plain)
     out = _public_path(root, cwd, public_out)
+    if out is not None and public_out is not None and not _inside(root, out):
+        from secretkit.user_output import require_parent
+
+        require_parent(Path(public_out), out)  # before the secret is stored
     public = (
         {out: public_text(out, made.public)} if out is not None and made.public is not None else {}
     )

@@ -329,7 +329,7 @@ def _judge_sops_files(root: Path, matched: Sequence[str], report: HookReport) ->
     from secretkit.git import hooks as githooks
 
     blobs = githooks.index_contents(root, matched)
-    judge = SopsJudge()
+    judge = SopsJudge(root=root)
     for path in matched:
         data = blobs.get(path)
         if data is None:

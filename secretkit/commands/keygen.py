@@ -1,15 +1,15 @@
 """``secretkit keygen [--output F]``: a new age identity, like ``age-keygen``.
 
 The identity text is ``# created: <RFC 3339>\\n# public key: age1…\\nAGE-SECRET-KEY-1…\\n``.
-With ``--output`` it is written to a new file with mode 0600 (an existing file is
-never overwritten).  Without ``--output`` it goes to stdout — the CLI refuses when
-stdout is a terminal, so the key does not end up in scrollback; redirect it or use
-``--output``.  The public key is reported on stderr.
+With ``--output`` it is written to a new regular file with mode 0600 (an existing
+file, link or device is never overwritten, a missing directory never created).
+Without ``--output`` it goes to stdout — the CLI refuses when stdout is a terminal,
+so the key does not end up in scrollback; redirect it or use ``--output``.
+The public key is reported on stderr.
 """
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -56,23 +56,8 @@ def keygen(
     public, text = generate()
     if output is None:
         return KeygenResult(public=public, text=text, written=None)
-    target = Path(output)
-    if not target.is_absolute():
-        target = cwd / target
-    if target.exists() or target.is_symlink():
-        raise UserError(
-            f"{output} already exists; refusing to overwrite an identity file",
-            hint="choose another --output path or remove the old file first",
-        )
-    target.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        raise UserError(f"{output} already exists; refusing to overwrite it") from None
-    except OSError as exc:
-        raise UserError(f"cannot create {output}: {exc.strerror}") from None
-    with os.fdopen(fd, "w", encoding="ascii") as handle:
-        handle.write(text.reveal())
-        handle.flush()
-        os.fsync(handle.fileno())
+    from secretkit.user_output import write_private_path
+
+    data = text.reveal().encode("ascii")
+    target = write_private_path(cwd, output, data, what="an identity file", new_only=True)
     return KeygenResult(public=public, text=text, written=target)

@@ -119,7 +119,6 @@ def scan_report(
     text = render(report, fmt)
     if output is None:
         return ScanOutput(report, text)
-    from secretkit.atomic import write_atomic
+    from secretkit.user_output import write_user_path
 
-    write_atomic(cwd / output, text.encode())
-    return ScanOutput(report, text, cwd / output)
+    return ScanOutput(report, text, write_user_path(cwd, output, text.encode()))

@@ -25,6 +25,7 @@ def finding_fix(
     mark: bool = True,
     manual: str | None = None,
     archive: str | None = None,
+    git: bool = True,
 ) -> str:
     """The exact way out for a plaintext secret in ``path``.  ``refusal``: why
     ``migrate`` would not move it (:func:`secretkit.plan.advice.migrate_refusal`);
@@ -37,7 +38,9 @@ def finding_fix(
     planner's route writes by hand (it replaces the generic pointer to a file option);
     for a file that is not Nix, how to move it when Nix code reads it by its path.
     ``archive``: the value is in a member of this compressed file or archive (``path``
-    is ``archive!member``): the archive is what the user can change."""
+    is ``archive!member``): the archive is what the user can change.  ``git``: whether
+    ``path`` is in a git work tree (``check --source-only`` of a plain directory is not:
+    no ``git add``/``git rm`` there, they would fail)."""
     if archive is not None:
         import shlex
 
@@ -80,7 +83,11 @@ def finding_fix(
             "the whole file is the secret: store it with `secretkit set "
             f'secrets/<host>.yaml \'["<name>"]\' < {quoted}`, declare sops.secrets."<name>", '
             "point the option that names this file at its .path (a path in the Nix store "
-            f"is world-readable), then `git rm -f {quoted}` (the staged copy too)"
+            + (
+                f"is world-readable), then `git rm -f {quoted}` (the staged copy too)"
+                if git
+                else f"is world-readable), then `rm -f {quoted}`"
+            )
         )
     else:
         move = (
@@ -99,10 +106,11 @@ def finding_fix(
             f"file first (git rm --cached {shlex.quote(archive or path)}), then add it again: "
             "the hook prints a fingerprint that lasts"
         )
-    allow = (  # (the hook reads the allowlist the commit holds: staged)
-        f"echo {shown} >> {ALLOW_FILE} && git add {ALLOW_FILE}"
+    staged = f" && git add {ALLOW_FILE}" if git else ""  # (the hook reads the staged one)
+    allow = (
+        f"echo {shown} >> {ALLOW_FILE}{staged}"
         if shown
-        else f"add it to {ALLOW_FILE} (and git add {ALLOW_FILE})"
+        else f"add it to {ALLOW_FILE}" + (f" (and git add {ALLOW_FILE})" if git else "")
     )
     return f"{move}; if it is not a secret, allowlist it: {allow}"
 
@@ -114,6 +122,7 @@ def fix_for(
     manual: str | None,
     *,
     mark: bool,
+    git: bool = True,
 ) -> str:
     """:func:`finding_fix` of one finding (its fingerprint computed only if shown)."""
 
@@ -132,6 +141,7 @@ def fix_for(
         mark=mark and not finding.inside,  # (the lines marked are not the file's own)
         manual=manual,
         archive=finding.file if finding.inside == "archive" else None,
+        git=git,
     )
 
 

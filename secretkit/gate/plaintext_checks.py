@@ -46,7 +46,7 @@ def check_plaintext_tree(ctx: CheckContext) -> list[CheckResult]:
                 (f.file,),
             )
         )
-    results.extend(_unverified("plaintext-tree", report.skipped, load(ctx.root)))
+    results.extend(_unverified("plaintext-tree", report.skipped, load(ctx.root), git=not ctx.walk))
     if not any(not r.ok for r in results):
         results.insert(0, CheckResult("plaintext-tree", True, "no plaintext secret in the tree"))
     return results
@@ -57,6 +57,13 @@ def _fix_for(ctx: CheckContext, finding: Finding) -> str:
     from secretkit.gate.finding_fix import fix_for, mark_works
     from secretkit.plan.advice import host_refusal, migrate_refusal, repo_pin
 
+    if finding.path in ctx.sops_by_path():  # a value in clear in a sops file Nix uses
+        if ctx.walk:
+            return (
+                "a value was added to this sops file without sops: restore its last version "
+                "that verifies (secretkit check in its git repository names it)"
+            )
+        return ctx.judge.restore(finding.path)
     refusal, builder, manual = None, None, None
     source = ctx.read(finding.path) if finding.path.endswith(".nix") else None
     if finding.path.endswith(".nix"):
@@ -76,7 +83,7 @@ def _fix_for(ctx: CheckContext, finding: Finding) -> str:
         if read is not None and (read[0] == "eval" or finding.rule != WHOLE_FILE_RULE):
             manual = read[1]
     mark = mark_works(finding.path, finding.rule, finding.line, source)
-    return fix_for(finding, refusal, builder, manual, mark=mark)
+    return fix_for(finding, refusal, builder, manual, mark=mark, git=not ctx.walk)
 
 
 def _hash_warning(check_id: str, shown: str, keep: str, path: str) -> CheckResult:
@@ -91,7 +98,9 @@ def _hash_warning(check_id: str, shown: str, keep: str, path: str) -> CheckResul
     )
 
 
-def _unverified(check_id: str, skipped: list[Skipped], allow: Allowlist) -> list[CheckResult]:
+def _unverified(
+    check_id: str, skipped: list[Skipped], allow: Allowlist, *, git: bool = True
+) -> list[CheckResult]:
     """A file the scanner could not read fails the point: never "ok" for what was not
     read, unless the user vouched for the path in the allowlist."""
     from secretkit.git.lfs import MISSING_OBJECT
@@ -121,7 +130,8 @@ def _unverified(check_id: str, skipped: list[Skipped], allow: Allowlist) -> list
                 False,
                 f"cannot verify: {skip.path} ({skip.reason})",
                 f"{repair} and run secretkit check again; or, if you vouch for it, "
-                f"allowlist the path: echo 'path:{path}' >> {ALLOW_FILE} && git add {ALLOW_FILE}",
+                f"allowlist the path: echo 'path:{path}' >> {ALLOW_FILE}"
+                + (f" && git add {ALLOW_FILE}" if git else ""),
                 (path,),
             )
         )
@@ -149,7 +159,7 @@ def check_plaintext_history(ctx: CheckContext) -> list[CheckResult]:
     for item in group_findings(hashes):
         keep = (
             "to keep it private: change that password (history keeps the hash), or remove it "
-            "from history with `secretkit purge` and force-push"
+            "from history with `secretkit purge --yes` and force-push"
         )
         shown = item.describe(preview=True)
         results.append(_hash_warning("plaintext-history", shown, keep, item.paths[0]))
@@ -176,17 +186,7 @@ def check_plaintext_history(ctx: CheckContext) -> list[CheckResult]:
             )
         )
     committed = [f for f in live if f.kind != "password-hash" and tag_of(f.path) is None]
-    results += [
-        CheckResult(
-            "plaintext-history",
-            False,
-            f"a secret was committed: {item.describe(preview=True)} ({item.commits} commit(s))",
-            "rotate it at its provider, then `secretkit purge` to remove it from history "
-            "and force-push",
-            item.paths,
-        )
-        for item in group_findings([f for f in committed if not f.inside])
-    ]
+    results += _committed(ctx.root, [f for f in committed if not f.inside])
     results += _unpurgeable([f for f in committed if f.inside])
     results += _held_by_other_refs(ctx.root, [f for f in findings if id(f) not in live_ids])
     results.extend(_unverified("plaintext-history", report.skipped, load(ctx.root)))
@@ -295,6 +295,81 @@ def _partial_history(root: Path) -> list[CheckResult]:
     return out
 
 
+def _committed(root: Path, findings: list[Finding]) -> list[CheckResult]:
+    """A secret the published history holds: ``purge`` rewrites the local branches and
+    tags; one only remote-tracking refs hold (a branch never checked out here) is on
+    that remote already, and is deleted there, not purged."""
+    from secretkit.gate.history_findings import group_findings
+    from secretkit.git.refs import refs_containing
+
+    local = _locally_reachable(root, {f.commit for f in findings if f.commit})
+    results = []
+    for item in group_findings(findings):
+        commits = {f.commit for f in findings if f.fingerprint == item.fingerprint and f.commit}
+        shown = f"a secret was committed: {item.describe(preview=True)} ({item.commits} commit(s))"
+        remote: list[str] = []
+        if commits and not commits & local:
+            held = {r for c in commits for r in refs_containing(root, c)}
+            remote = sorted(
+                r for r in held if r.startswith("refs/remotes/") and not r.endswith("/HEAD")
+            )
+        if remote:
+            results.append(_remote_only(root, shown, remote, item.paths))
+            continue
+        results.append(
+            CheckResult(
+                "plaintext-history",
+                False,
+                shown,
+                "rotate it at its provider, then `secretkit purge --yes` to remove it from "
+                "history and force-push",
+                item.paths,
+            )
+        )
+    return results
+
+
+def _locally_reachable(root: Path, commits: set[str]) -> set[str]:
+    """The ``commits`` the local branches, tags and HEAD reach (what purge rewrites)."""
+    if not commits:
+        return set()
+    remote = run_git(root, "for-each-ref", "--count=1", "--format=x", "refs/remotes/")
+    if not remote.stdout.strip():
+        return commits  # (no remote-tracking ref: the shared refs are local ones)
+    heads = ["--branches", "--tags"] + (["HEAD"] if _head_commit(root) is not None else [])
+    proc = run_git(root, "rev-list", *heads, "--", check=False)
+    reached = set(proc.stdout.decode().split())
+    return commits & reached if proc.returncode == 0 else commits
+
+
+def _remote_only(root: Path, shown: str, named: list[str], paths: tuple[str, ...]) -> CheckResult:
+    """Commits only remote-tracking refs hold: published there already, so rotating is
+    what protects it; deleting the branch there (the push also drops the tracking ref
+    here) takes it out of what this clone publishes."""
+    import shlex
+
+    from secretkit.git.refs import remote_branch
+
+    commands = []
+    for ref in named:
+        place = remote_branch(root, ref)
+        delete = f"git update-ref -d {shlex.quote(ref)}"
+        if place is not None:  # (update-ref after a push that dropped it: no-op, exit 0)
+            remote, branch = (shlex.quote(part) for part in place)
+            delete = f"git push {remote} --delete {branch} && {delete}"
+        commands.append(delete)
+    where = ", ".join(r.removeprefix("refs/remotes/") for r in named)
+    return CheckResult(
+        "plaintext-history",
+        False,
+        f"{shown}, only on {where}: published there already (purge rewrites only local "
+        "branches and tags)",
+        "rotate it at its provider (the remote has it), then delete the branch there and "
+        f"here: {' && '.join(commands)}",
+        paths,
+    )
+
+
 def _head_commit(root: Path) -> str | None:
     proc = run_git(root, "rev-parse", "--verify", "-q", "HEAD^{commit}", check=False)
     return proc.stdout.decode().strip() or None if proc.returncode == 0 else None
@@ -304,7 +379,14 @@ def _held_by_other_refs(root: Path, findings: list[Finding]) -> list[CheckResult
     """Secrets only local refs still hold (purge backups, stashes, notes, others): each
     such ref fails with the exact command that removes it."""
     from secretkit.gate.history_findings import group_findings
-    from secretkit.git.refs import UNREACHABLE, ref_group, refs_containing, removal_command
+    from secretkit.git.refs import (
+        UNREACHABLE,
+        WORKTREE,
+        ref_group,
+        refs_containing,
+        removal_command,
+        worktree_holding,
+    )
 
     by_ref: dict[str, list[Finding]] = {}
     holders: dict[str, list[str]] = {}
@@ -312,19 +394,24 @@ def _held_by_other_refs(root: Path, findings: list[Finding]) -> list[CheckResult
         if finding.commit is None:
             continue
         if finding.commit not in holders:
-            holders[finding.commit] = refs_containing(root, finding.commit)
-        for ref in holders[finding.commit] or [UNREACHABLE]:
+            refs = refs_containing(root, finding.commit)
+            worktree = None if refs else worktree_holding(root, finding.commit)
+            holders[finding.commit] = refs or [worktree or UNREACHABLE]
+        for ref in holders[finding.commit]:
             by_ref.setdefault(ref_group(ref), []).append(finding)
     results = []
     for group, items in by_ref.items():
         secrets = group_findings(items)
         shown = "; ".join(item.describe() for item in secrets[:3])
         more = f" and {len(secrets) - 3} more" if len(secrets) > 3 else ""
+        holder, other = group, ""
+        if group.startswith(WORKTREE):  # (no ref names it: its HEAD is the holder)
+            holder, other = f"{group}'s HEAD", " (or check out a commit without them there)"
         results.append(
             CheckResult(
                 "plaintext-history",
                 False,
-                f"{group} still holds {len(secrets)} secret(s): {shown}{more}",
+                f"{holder} still holds {len(secrets)} secret(s): {shown}{more}{other}",
                 f"remove it: {removal_command(group)}",
                 tuple(dict.fromkeys(p for item in secrets for p in item.paths)),
             )

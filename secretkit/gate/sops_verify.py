@@ -50,8 +50,9 @@ class SopsJudge:
     the structural checks only; :meth:`notes` then says so (once).
     """
 
-    def __init__(self, identities: Identities | None = None) -> None:
+    def __init__(self, identities: Identities | None = None, root: Path | None = None) -> None:
         self._identities = identities
+        self.root = root  # a git work tree: the fix names the last version that verifies
         self.unverified: list[str] = []
         self.open_hints: dict[str, str] = {}  # unverified file -> how to provide its key
         self.load_error: str | None = None
@@ -104,7 +105,7 @@ class SopsJudge:
         try:
             document.decrypt(sops, key)
         except SecretkitError as exc:
-            return SopsProblem(path, f"does not verify: {exc.message}", _restore(path))
+            return SopsProblem(path, f"does not verify: {exc.message}", self.restore(path))
         return None
 
     def _structure(self, path: str, sops: SopsFile) -> SopsProblem | None:
@@ -116,20 +117,45 @@ class SopsJudge:
             return SopsProblem(
                 path,
                 f"values its sops rule says are encrypted are in clear: {names}",
-                _restore(path),
+                self.restore(path),
             )
         return None
 
+    def restore(self, path: str) -> str:
+        """The way out for a sops file edited without sops: its newest committed version
+        that verifies (HEAD's may be the tampered one: checking HEAD out changed
+        nothing then), judged as this file is; never removing it (Nix reads it)."""
+        if self.root is None:
+            return _restore(path, "HEAD")
+        from secretkit.git.objects import path_versions
 
-def _restore(path: str) -> str:
-    """The way out for a sops file edited without sops (HEAD may not hold it yet)."""
+        versions = path_versions(self.root, path)
+        for n, (commit, data) in enumerate(versions):
+            if SopsJudge(self.identities()).judge(path, data) is None:
+                return _restore(path, "HEAD" if n == 0 else commit[:12])
+        return _restore(path, None if not versions else "")
+
+
+def _restore(path: str, good: str | None) -> str:
+    """The fix naming ``good``, the commit whose version verifies ("": no committed
+    version does; None: none is committed)."""
     import shlex
 
     quoted = shlex.quote(path)
+    edit = f"change values with secretkit edit {quoted}"
+    if good:
+        return (
+            f"it was edited without sops: restore the last version that verifies "
+            f"(git checkout {good} -- {quoted}) and {edit}"
+        )
+    if good == "":
+        return (
+            "it was edited without sops and no committed version of it verifies: restore "
+            f"the file from a backup or the person who encrypted it, then {edit}"
+        )
     return (
-        f"it was edited without sops: restore it (git checkout HEAD -- {quoted}; a file "
-        f"HEAD does not hold: git rm -q --cached {quoted} && rm {quoted}, then create it "
-        f"again with secretkit edit {quoted}) and change values with secretkit edit {quoted}"
+        f"it was edited without sops, a file HEAD does not hold: git rm -q --cached {quoted} "
+        f"&& rm {quoted}, then create it again with secretkit edit {quoted}"
     )
 
 

@@ -48,7 +48,7 @@ MODULE = """\
 EXPECTED = [
     ("cd ", None),
     ("secretkit scan", 1),
-    ("secretkit keygen", 0),
+    ("mkdir -p ~/.config/sops/age && secretkit keygen", 0),
     ("secretkit init", 0),
     ("secretkit hosts list", 0),
     ("ssh-keyscan", 0),

@@ -390,3 +390,27 @@ def test_sops_nix_users_cannot_be_verified_when_a_hosts_import_was_not_followed(
         "host importing them: it could not follow hosts/laptop/default.nix: "
     )
     assert "or delete those files if no host uses them" in point["fix"]
+
+
+def test_plaintext_committed_into_a_sops_file_is_fixed_by_its_last_good_version(
+    repo: Repo,
+) -> None:
+    """HEAD holds the tampered file: `git checkout HEAD --` changed nothing, and moving
+    its content out ended in `git rm` of the file Nix reads.  Both points name the last
+    version that verifies; the command, run as printed, makes both pass."""
+    path = repo.root / "secrets" / "observer.yaml"
+    good = path.read_text()
+    path.write_text(f"extra: {fake.github_token('in-sops')}\n" + good)
+    commit_all(repo.root, "tamper")
+    _, report = repo.failed_points()
+    fixes = {c["id"]: c["fix"] for c in report["checks"] if not c["ok"]}
+    assert set(fixes) >= {"plaintext-tree", "sops-mac"}, fixes
+    for fix in (fixes["plaintext-tree"], fixes["sops-mac"]):
+        assert "git rm" not in fix and "git checkout HEAD" not in fix, fix
+    command = fixes["sops-mac"].split("(", 1)[1].split(")", 1)[0]
+    assert command.startswith("git checkout ") and command.endswith(" -- secrets/observer.yaml")
+    assert command in fixes["plaintext-tree"]
+    subprocess.run(command, shell=True, cwd=repo.root, check=True)
+    assert path.read_text() == good
+    failed, _ = repo.failed_points()
+    assert failed == {"plaintext-history"}  # the commit that added it: purge's part

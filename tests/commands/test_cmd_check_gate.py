@@ -6,6 +6,7 @@ Each case is a real git repository in a temp dir; the gate runs in process
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -13,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from secretkit.commands.check import CheckResult, render, run_check
-from tests.conftest import commit_all, git, need_tool, shallow_past_a_token
+from tests.conftest import ROOT, commit_all, git, need_tool, shallow_past_a_token
 from tests.support import fake
 
 POINTS = ("plaintext-tree", "plaintext-history")
@@ -263,3 +264,61 @@ def test_a_graft_file_cannot_verify_until_turned_into_replace_refs(tmp_git_repo:
     git(tmp_git_repo, "replace", "--convert-graft-file")  # the fix, as printed
     (failed,) = failures(tmp_git_repo, "plaintext-history")
     assert failed.message.startswith("a secret was committed: github-token")
+
+
+def test_a_secret_only_on_a_remote_tracking_branch_names_it_and_its_fix_works(
+    tmp_git_repo: Path, tmp_path: Path
+) -> None:
+    """The clone never checked the branch out: purge (local branches and tags) would not
+    touch it, so the fix deletes it on the remote, which drops the tracking ref too."""
+    (tmp_git_repo / "host.nix").write_text("{ }\n")
+    commit_all(tmp_git_repo)
+    git(tmp_git_repo, "checkout", "-q", "-b", "feature")
+    (tmp_git_repo / "b.nix").write_text(f'{{ token = "{fake.github_token("remote-only")}"; }}\n')
+    commit_all(tmp_git_repo)
+    git(tmp_git_repo, "checkout", "-q", "-")
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "-q", str(tmp_git_repo), str(clone))
+    (failed,) = failures(clone, "plaintext-history")
+    assert "only on origin/feature" in failed.message, failed.message
+    assert "purge" not in failed.fix
+    _shell(clone, failed.fix.split(" and here: ", 1)[1])  # as printed
+    assert failures(clone, "plaintext-history") == []
+    assert "feature" not in git(tmp_git_repo, "branch", "--list")
+
+
+def test_a_linked_worktrees_head_holding_a_secret_is_named_and_removed(
+    tmp_git_repo: Path, tmp_path: Path
+) -> None:
+    (tmp_git_repo / "host.nix").write_text("{ }\n")
+    commit_all(tmp_git_repo)
+    (tmp_git_repo / "b.nix").write_text(f'{{ token = "{fake.github_token("worktree")}"; }}\n')
+    commit_all(tmp_git_repo)
+    git(tmp_git_repo, "worktree", "add", "-q", "--detach", "../wt", "HEAD")
+    git(tmp_git_repo, "reset", "-q", "--hard", "HEAD~1")
+    (failed,) = failures(tmp_git_repo, "plaintext-history")
+    assert failed.message.startswith("worktree ../wt's HEAD still holds 1 secret(s)")
+    assert failed.fix == "remove it: git worktree remove ../wt"
+    _shell(tmp_git_repo, failed.fix.removeprefix("remove it: "))
+    assert failures(tmp_git_repo, "plaintext-history") == []
+
+
+def test_the_purge_fix_of_a_committed_secret_runs_as_printed(tmp_git_repo: Path) -> None:
+    need_tool("git-filter-repo")
+    (tmp_git_repo / "b.nix").write_text(f'{{ token = "{fake.github_token("purge-fix")}"; }}\n')
+    commit_all(tmp_git_repo)
+    (tmp_git_repo / "b.nix").write_text("{ }\n")
+    commit_all(tmp_git_repo)
+    (failed,) = failures(tmp_git_repo, "plaintext-history")
+    command = failed.fix.split("`")[1]
+    assert command.startswith("secretkit purge")
+    proc = subprocess.run(
+        [sys.executable, "-m", "secretkit", *command.split()[1:]],
+        cwd=tmp_git_repo,
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, PYTHONPATH=str(ROOT)),
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    left = failures(tmp_git_repo, "plaintext-history")  # purge's backup, until deleted
+    assert all(f.message.startswith("refs/secretkit/backup/") for f in left), left

@@ -129,3 +129,18 @@ def test_in_a_clone_the_files_are_gits_and_the_key_points_still_do_not_run(
     (repo.root / ".gitignore").unlink()
     failed = json.loads(check_source(repo.root, "--format", "json").stdout)["checks"]
     assert {c["id"] for c in failed if not c["ok"]} == {"decrypted-copy"}
+
+
+def test_an_allowlist_fix_in_a_plain_directory_runs_as_printed(tmp_path: Path) -> None:
+    """Outside git the allowlist line is the whole fix: a `&& git add` after it fails."""
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    (plain / "app.json").write_text(json.dumps({"token": fake.github_token("plain-dir")}) + "\n")
+    first = check_source(plain)
+    assert first.returncode == 1, first.stdout + first.stderr
+    fix = next(line for line in first.stdout.splitlines() if "allowlist it: " in line)
+    command = fix.split("allowlist it: ", 1)[1]
+    assert "git" not in command, command
+    subprocess.run(command, shell=True, cwd=plain, check=True)
+    again = check_source(plain)
+    assert again.returncode == 0, again.stdout

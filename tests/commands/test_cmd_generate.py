@@ -79,6 +79,12 @@ def test_hashed_password_with_also_plain_and_public_out(
     pub = tmp_path / "out" / "backup.pub"
     code, out2 = _run(lab, capsys, "generate", "jellyfin", "backup/ssh_key", "--kind",
                       "ssh-ed25519", "--public-out", str(pub))  # fmt: skip
+    assert code == 3 and "does not exist" in out2, out2  # a typo creates no tree
+    assert not pub.parent.exists()
+    assert ("backup", "ssh_key") not in lab.plaintext("secrets/jellyfin.yaml", lab.admin)
+    pub.parent.mkdir()
+    code, out2 = _run(lab, capsys, "generate", "jellyfin", "backup/ssh_key", "--kind",
+                      "ssh-ed25519", "--public-out", str(pub))  # fmt: skip
     assert code == 0, out2
     assert pub.read_text().startswith("ssh-ed25519 AAAA")
     key = lab.plaintext("secrets/jellyfin.yaml", lab.admin)[("backup", "ssh_key")]
