@@ -142,4 +142,50 @@ def check_decrypted_copies(ctx: CheckContext) -> list[CheckResult]:
         results.append(
             CheckResult("decrypted-copy", False, f"{path} ({where}) {what}", fix, (path,))
         )
+    flagged = {path for result in results for path in result.paths}
+    results += _copied_values(ctx, sops_paths | flagged)
     return results or [CheckResult("decrypted-copy", True, "no decrypted copy of a secrets file")]
+
+
+def _copied_values(ctx: CheckContext, skip: set[str]) -> list[CheckResult]:
+    """A value of a sops file that verified (``sops-mac`` opened it) written out in
+    another file: a decrypted copy of part of it, whatever the names around it (the scan
+    judges values by names and shapes; these are known secrets)."""
+    from secretkit.gate.model import CheckResult
+
+    values = [(value.reveal().encode(), where) for value, where in ctx.judge.values.items()]
+    if not values:
+        return []
+    tracked = ctx.tracked()
+    results = []
+    for path in ctx.files():
+        if path in skip or os.path.basename(path) == ".sops.yaml":
+            continue
+        data = ctx.read(path)
+        if not data:
+            continue
+        held = sorted({where for value, where in values if value in data})
+        if not held:
+            continue
+        named = ", ".join(f"{key} of {sops}" for sops, key in held[:3])
+        more = f" (+{len(held) - 3} more)" if len(held) > 3 else ""
+        committed = path in tracked
+        keys = " ".join(sorted({shlex.quote(key) for _sops, key in held}))
+        rotate = (
+            f"; it is committed: rotate them (secretkit rotate value NAME, for each of {keys}) "
+            "and remove the copy from history (secretkit purge --yes)"
+            if committed
+            else ""
+        )
+        results.append(
+            CheckResult(
+                "decrypted-copy",
+                False,
+                f"{path} ({'committed' if committed else 'untracked, not ignored'}) holds the "
+                f"decrypted value of {named}{more}",
+                f"take the value out of {shlex.quote(path)} (read it from the sops file "
+                f"instead: config.sops.secrets.<name>.path in Nix){rotate}",
+                (path,),
+            )
+        )
+    return results

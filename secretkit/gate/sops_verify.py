@@ -12,12 +12,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+from secretkit.sensitive import Sensitive
 
 if TYPE_CHECKING:
     from secretkit.sops.config import SopsConfig
     from secretkit.sops.document import SopsFile
     from secretkit.sops.identities import Identities
+
+
+# A value of a sops file this long or longer is looked for in the other files (a shorter
+# one, "admin" or "8080", is in many by chance).
+MIN_COPIED = 8
 
 
 @dataclass(frozen=True)
@@ -56,6 +63,9 @@ class SopsJudge:
         self.unverified: list[str] = []
         self.open_hints: dict[str, str] = {}  # unverified file -> how to provide its key
         self.load_error: str | None = None
+        # the values of the files that verified: value -> (sops file, key path); kept in
+        # memory only, for decrypted-copy's search of the other files
+        self.values: dict[Sensitive[str], tuple[str, str]] = {}
 
     def identities(self) -> Identities:
         if self._identities is None:
@@ -103,10 +113,24 @@ class SopsJudge:
             self.open_hints[path] = exc.hint or ""
             return self._structure(path, sops)
         try:
-            document.decrypt(sops, key)
+            plain = document.decrypt(sops, key)
         except SecretkitError as exc:
             return SopsProblem(path, f"does not verify: {exc.message}", self.restore(path))
+        self._keep_values(path, plain.docs)
         return None
+
+    def _keep_values(self, path: str, docs: list[Any]) -> None:
+        """Each value worth looking for elsewhere (a secret by its shape: long enough,
+        not a placeholder, path or word list)."""
+        from secretkit.scan.filters import not_secret
+        from secretkit.sops.tree import leaves
+
+        for doc in docs:
+            for where, value in leaves(doc):
+                text = value.strip() if isinstance(value, str) else ""
+                if len(text) >= MIN_COPIED and not_secret(text) is None:
+                    key = "/".join(str(part) for part in where)
+                    self.values.setdefault(Sensitive(text), (path, key))
 
     def _structure(self, path: str, sops: SopsFile) -> SopsProblem | None:
         """Without a key: the MAC is present and encrypted, and every value the file's

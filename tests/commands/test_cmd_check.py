@@ -216,6 +216,14 @@ def decrypted_copy(repo: Repo) -> None:
     (repo.root / "secrets" / "observer.dec.yaml").write_text("alertmanager:\n  pushover: {}\n")
 
 
+def decrypted_value_copied(repo: Repo) -> None:
+    """A value of the sops file written out where no name says what it is: found as
+    that value (check opens the file to verify it), not by a scanner rule."""
+    token = fake.pushover_token("check")
+    (repo.root / "docs").mkdir()
+    (repo.root / "docs" / "phone.md").write_text(f"# Phone setup\n\n- {token} (phone app)\n")
+
+
 def plaintext_in_rule_path(repo: Repo) -> None:
     (repo.root / "secrets" / "laptop.yaml").write_text("wifi: {}\n")
 
@@ -246,6 +254,7 @@ BREAKS: dict[str, tuple[Callable[[Repo], None], str, str]] = {
         "where secretkit can see it",
     ),
     "decrypted-copy": (decrypted_copy, "decrypted-copy", "delete it"),
+    "decrypted-value-copied": (decrypted_value_copied, "decrypted-copy", "take the value out"),
     "plaintext-in-rule-path": (plaintext_in_rule_path, "decrypted-copy", "encrypt"),
 }
 
