@@ -242,7 +242,7 @@ _PLACEHOLDER_SHAPES = lazy(
 # merely starts with one (``example99Secret!``, ``dummy4Lyf``) is a secret.
 _MARKER = (
     r"change|changeit|redacted|placeholder|example|todo|fixme|tbd|dummy|your|my|insert|replace|"
-    r"here|fake|sample|enter|fill|put"
+    r"here|fake|sample|enter|fill|put|insecure"
 )
 _FILLER = (
     r"me|the|a|an|in|to|with|this|goes|value|secrets?|passwords?|passwd|passphrase|tokens?|"
