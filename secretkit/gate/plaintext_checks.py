@@ -108,10 +108,12 @@ def _unverified(
     from secretkit.scan.many_files import MISSING_BLOB
 
     results = []
+    staged = f" && git add {ALLOW_FILE}" if git else ""
     for skip in skipped:
         path = skip.path.split(":", 1)[1] if check_id == "plaintext-history" else skip.path
         if allow.allows_unscanned(path):
             continue
+        group = group_fix = ""
         if skip.reason == MISSING_BLOB:
             repair = "fetch the missing objects (git fetch --refetch, or clone again)"
         elif skip.reason.startswith(MISSING_OBJECT):
@@ -119,6 +121,13 @@ def _unverified(
             repair = (
                 f"fetch the LFS objects (git lfs fetch{' ' + reach if reach else ''}; "
                 "git-lfs must be installed)"
+            )
+            # (a repository's LFS files come by the dozen: one line for all of them)
+            group = "cannot verify: LFS objects not present locally (their content was not read)"
+            group_fix = (
+                f"{repair} and run secretkit check again; or, if you vouch for them, add "
+                f"a path:<glob> line that matches them (path:assets/*) to {ALLOW_FILE}"
+                + (f" and git add {ALLOW_FILE}" if git else "")
             )
         elif skip.reason.startswith("archive not read whole"):
             repair = "unpack it and check what it holds by hand"
@@ -130,9 +139,10 @@ def _unverified(
                 False,
                 f"cannot verify: {skip.path} ({skip.reason})",
                 f"{repair} and run secretkit check again; or, if you vouch for it, "
-                f"allowlist the path: echo 'path:{path}' >> {ALLOW_FILE}"
-                + (f" && git add {ALLOW_FILE}" if git else ""),
+                f"allowlist the path: echo 'path:{path}' >> {ALLOW_FILE}{staged}",
                 (path,),
+                group=group,
+                group_fix=group_fix,
             )
         )
     return results

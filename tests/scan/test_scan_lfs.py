@@ -118,6 +118,30 @@ def test_the_allowlist_route_for_a_missing_lfs_object_works(tmp_git_repo: Path) 
     assert [c for c in run_check(tmp_git_repo).failed if c.message.startswith("cannot")] == []
 
 
+def test_missing_lfs_objects_are_one_group_whose_allowlist_route_works(
+    tmp_git_repo: Path,
+) -> None:
+    """A repository's LFS files come by the dozen (Misterio77's 44 wallpapers): one
+    group, one fix, and a path glob vouches for them all."""
+    from secretkit.commands.check import run_check
+    from secretkit.gate.model import groups
+
+    (tmp_git_repo / ".gitattributes").write_text("*.png filter=lfs diff=lfs merge=lfs -text\n")
+    (tmp_git_repo / "assets").mkdir()
+    for n in range(5):
+        (tmp_git_repo / "assets" / f"w{n}.png").write_bytes(_pointer(f"image {n}".encode()))
+    commit_all(tmp_git_repo, "wallpapers")
+    report = run_check(tmp_git_repo)
+    lfs = [g for g in groups(report) if "LFS objects" in g.summary]
+    assert [(g.results[0].id, len(g.results)) for g in lfs] == [
+        ("plaintext-tree", 5),
+        ("plaintext-history", 5),
+    ]
+    (tmp_git_repo / ".secretkit-allow").write_text("path:assets/*\n")  # (the fix's glob)
+    commit_all(tmp_git_repo, "vouch")
+    assert [c for c in run_check(tmp_git_repo).failed if c.message.startswith("cannot")] == []
+
+
 def test_a_damaged_lfs_object_is_not_taken_for_the_content(tmp_git_repo: Path) -> None:
     _lfs_repo(tmp_git_repo, with_object=False)
     oid = hashlib.sha256(_content()).hexdigest()

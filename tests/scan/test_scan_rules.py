@@ -403,8 +403,12 @@ SHOULD_NOT_FLAG: list[Case] = [
         None,
     ),
     # a default that says it is none (nixpkgs' photoprism module: initialPassword)
-    ("default-insecure", lambda: "insecure",
-     '{ initialPassword = mkOption { type = types.str; default = "@V@"; }; }', None),
+    (
+        "default-insecure",
+        lambda: "insecure",
+        '{ initialPassword = mkOption { type = types.str; default = "@V@"; }; }',
+        None,
+    ),
     # the name of a secret, numbered: no generated part
     ("secret-name-numbered", lambda: "db-password-2", '{ x.password = "@V@"; }', None),
     # those prefixes before names, placeholders and words
