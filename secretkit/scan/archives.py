@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 # Between an archive's path and a member's (``a.zip!dir/file.env``; nested:
 # ``a.zip!inner.tgz!file``).
@@ -73,12 +72,15 @@ def _tar_header(header: bytes) -> bool:
     return stored == sum(header[:148]) + 8 * 32 + sum(header[156:512])
 
 
-@dataclass
 class Budget:
-    """What one outermost archive may still inflate to, and how many members."""
+    """What one outermost archive may still inflate to, and how many members.  (A
+    plain class: the hook imports this module, and a dataclass costs its start-up.)"""
 
-    bytes_left: int = MAX_TOTAL
-    members_left: int = MAX_MEMBERS
+    __slots__ = ("bytes_left", "members_left")
+
+    def __init__(self, bytes_left: int = MAX_TOTAL, members_left: int = MAX_MEMBERS) -> None:
+        self.bytes_left = bytes_left
+        self.members_left = members_left
 
 
 class _Stop(Exception):
