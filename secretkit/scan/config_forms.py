@@ -105,8 +105,11 @@ def npmrc_pairs(text: str) -> Iterator[Pair]:
         yield _NPM_KEYS[m.group("key")], m.start(group), m.end(group)
 
 
-# an element holding text alone: `<password>…</password>` (not `<password/>`, not nested)
-_XML_ELEMENT = lazy(r"<(?P<tag>[A-Za-z_][\w.:-]*)(?:[ \t][^<>\n]*)?>(?P<value>[^<>\n]+)</(?P=tag)>")
+# an element holding text alone: `<password>…</password>` (not `<password/>`, not nested;
+# not a backslash, which is code writing XML in a string: "<auth-user-pass>\n…")
+_XML_ELEMENT = lazy(
+    r"<(?P<tag>[A-Za-z_][\w.:-]*)(?:[ \t][^<>\n]*)?>(?P<value>[^<>\n\\]+)</(?P=tag)>"
+)
 
 
 def xml_pairs(text: str) -> Iterator[Pair]:
