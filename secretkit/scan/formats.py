@@ -23,6 +23,16 @@ _SHELL_NAMES = frozenset(
     {".envrc", ".bashrc", ".bash_profile", ".profile", ".zshrc", ".zshenv", ".zprofile"}
 )
 
+# Files known by their name: npm's (an INI file whose keys can be scoped to a registry),
+# PyPI's (INI, continuation lines included) and libpq's password file.
+_NAMED = {
+    ".npmrc": "npmrc",
+    "npmrc": "npmrc",
+    ".pypirc": "ini",
+    ".pgpass": "pgpass",
+    "pgpass": "pgpass",
+}
+
 
 def file_format(path: str) -> str:
     name = path.rsplit("/", 1)[-1].lower()
@@ -32,5 +42,7 @@ def file_format(path: str) -> str:
         return "nix"
     if name in _SHELL_NAMES:
         return "shell"
+    if name in _NAMED:
+        return _NAMED[name]
     dot = name.rfind(".")
     return STRUCTURED.get(name[dot:], "text") if dot > 0 else "text"

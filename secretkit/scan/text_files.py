@@ -23,7 +23,7 @@ from dataclasses import replace
 from functools import lru_cache
 
 from secretkit.lazy_re import lazy
-from secretkit.scan import filters
+from secretkit.scan import config_forms, filters
 from secretkit.scan.allow_marks import honoured
 from secretkit.scan.detectors import Context, in_context
 from secretkit.scan.formats import file_format as file_format
@@ -90,6 +90,8 @@ def _unquote(raw: str, fmt: str) -> tuple[int, int] | None:
         end -= 1
     if fmt == "yaml" and raw[0] == "!":
         return _untagged(raw)
+    if fmt == "yaml" and raw[0] == "&":
+        return _anchored(raw)
     if fmt in ("yaml", "toml") and raw[0] == "[" and _key_bytes(raw[:end]):
         return 0, end  # network_key: [12, 201, …]: a key written as bytes
     if fmt == "yaml" and raw[0] in "|>&*{[":
@@ -125,6 +127,18 @@ def _untagged(raw: str) -> tuple[int, int] | None:
         return None
     span = _unquote(raw[tag.end() :], "yaml")
     return None if span is None else (tag.end() + span[0], tag.end() + span[1])
+
+
+_ANCHOR = lazy(r"&[^\s,\[\]{}]+[ \t]+(?=\S)")
+
+
+def _anchored(raw: str) -> tuple[int, int] | None:
+    """The span of the scalar after a YAML anchor (``password: &pw value``)."""
+    anchor = _ANCHOR.match(raw)
+    if anchor is None or raw[anchor.end()] == "&":
+        return None
+    span = _unquote(raw[anchor.end() :], "yaml")
+    return None if span is None else (anchor.end() + span[0], anchor.end() + span[1])
 
 
 _SECRETISH_WORDS = ("pass", "token", "secret", "key", "cred", "psk", "auth", "pw")
@@ -167,13 +181,19 @@ def _pairs(text: str, fmt: str) -> Iterator[tuple[str, int, int]]:
             if not _secretish(key):
                 continue
             span = _unquote(m.group("value"), fmt)
+            base = m.start("value")
+            if span is None and m.group("value")[0] in "|>&!":
+                key_at = m.start("dq" if m.group("dq") else "sq" if m.group("sq") else "bare")
+                column = key_at - text.rfind("\n", 0, key_at) - 1
+                block = config_forms.yaml_block_scalar(text, m.group("value"), column, m.end())
+                span, base = block, 0
             if span:
-                base = m.start("value")
                 key = key.strip()
                 if key.lower() == "key":  # ESPHome's `api: encryption: key: …`
                     key = f"{_yaml_parent(text, m.start('value'))}_{key}"
                 yield key, base + span[0], base + span[1]
-    elif fmt in ("toml", "ini", "env"):
+        yield from _secretish_pairs(config_forms.inline_pairs(text, fmt))
+    elif fmt in ("toml", "ini", "env", "npmrc"):
         for m in _ASSIGN.finditer(text):
             key = m.group("key").strip('"')
             if not _secretish(key):
@@ -184,8 +204,20 @@ def _pairs(text: str, fmt: str) -> Iterator[tuple[str, int, int]]:
             if span:
                 base = m.start("value")
                 yield key, base + span[0], base + span[1]
+        if fmt == "toml":
+            yield from _secretish_pairs(config_forms.inline_pairs(text, fmt))
+        elif fmt == "npmrc":
+            yield from config_forms.npmrc_pairs(text)
+    elif fmt == "pgpass":
+        yield from config_forms.pgpass_pairs(text)
     else:
         yield from _quoted_pairs(text, shell=fmt == "shell")
+        if fmt == "text":
+            yield from _secretish_pairs(config_forms.xml_pairs(text))
+
+
+def _secretish_pairs(pairs: Iterator[tuple[str, int, int]]) -> Iterator[tuple[str, int, int]]:
+    return (pair for pair in pairs if _secretish(pair[0]))
 
 
 _B2_TYPE = lazy(r"(?m)^[ \t]*type[ \t]*=[ \t]*b2[ \t]*$")
@@ -385,7 +417,7 @@ def _shell_hit(name: str, value: str, fmt: str) -> Hit | None:
     return Hit(0, 0, "secret-attribute", kind, "medium")
 
 
-_COMMENT_STARTS = ("#", "//", ";", "/*", "* ", "<!--")
+_COMMENT_STARTS = ("#", "//", ";", "/*", "* ", "<!--")  # (npm's "//registry/:key=" is a key)
 
 
 def commented(text: str, pos: int) -> bool:
@@ -479,7 +511,7 @@ def scan_text(text: str, path: str, known: Known | None = None) -> list[Hit]:
             continue  # (a comment after the value; not words inside a value, nor JSON)
         if (
             (hit.rule in KEYED_RULES or hit.rule in FREEFORM_RULES)
-            and line.lstrip().startswith(_COMMENT_STARTS)
+            and line.lstrip().startswith(_COMMENT_STARTS if fmt != "npmrc" else ("#", ";"))
             and not _COMMENTED_ASSIGNMENT.match(line)
         ):
             continue  # a comment, not a commented-out assignment (a token format is kept)

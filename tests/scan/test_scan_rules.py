@@ -968,6 +968,48 @@ def test_a_wordy_psk_in_a_wifi_file_is_found(path: str, text: str) -> None:
         ("config.yaml", "# the hash is below\npassword: @V@\n", "secret-attribute"),
         ("k.yaml", "- encryption: true\n  items:\n    key: @V@\n", None),
         ("(commit message)", "pass: move overlay to overlays\n", None),
+        # YAML: an anchored value (its aliases name it), a block scalar of one line
+        ("config.yaml", "db:\n  password: &pw @V@\n  again: *pw\n", "secret-attribute"),
+        ("config.yaml", "password: *pw\n", None),
+        ("config.yaml", "password: !secret db_pw\n", None),
+        ("config.yaml", "token: >-\n    @V@\nnext: 1\n", "secret-attribute"),
+        ("config.yaml", "a:\n  token: |\n    @V@\n\n  b: 2\n", "secret-attribute"),
+        ("config.yaml", "- token: &t |\n    @V@\n", "secret-attribute"),
+        ("ci.yaml", "token: |\n  set -e\n  curl -H x @V@\n", None),
+        ("vars.yml", "db_password: !vault |\n  @V@\n", None),
+        ("config.yaml", "a:\n  token: |\n  b: @V@\n", None),
+        # pairs inside a TOML inline table or a YAML flow mapping
+        ("app.toml", 'db = { user = "app", password = "@V@" }\n', "secret-attribute"),
+        ("app.toml", 'db = { user = "app", passwordFile = "/run/x" }\n', None),
+        ("config.yaml", "db: { user: app, password: @V@ }\n", "secret-attribute"),
+        ("config.yaml", 'db: {"user": "app", "password": "@V@"}\n', "secret-attribute"),
+        ("ci.yaml", "with: { token: ${{ secrets.GH_TOKEN }} }\n", None),
+        # libpq's password file: the last field; npm's registry-scoped auth keys
+        (".pgpass", "db.lan:5432:*:app:@V@\n", "secret-attribute"),
+        ("home/pgpass", "# the app\n*:*:*:app:@V@\n", "secret-attribute"),
+        (".pgpass", "db.lan:5432:*:app:*\n", None),
+        (".npmrc", "//npm.pkg.github.com/:_authToken=@V@\n", "secret-attribute"),
+        (".npmrc", "registry=https://r.example/\n//r.example/:_auth=@V@\n", "secret-attribute"),
+        (".npmrc", '//r.example/:_password="@V@"\n', "secret-attribute"),
+        (".npmrc", "_auth = @V@\n", "secret-attribute"),
+        (".npmrc", "//registry.npmjs.org/:_authToken=${NPM_TOKEN}\n", None),
+        (
+            ".pypirc",
+            "[distutils]\nindex-servers =\n    pypi\n\n[pypi]\nusername = jdoe\npassword = @V@\n",
+            "secret-attribute",
+        ),
+        # an XML element named for a secret, holding text alone
+        (
+            ".m2/settings.xml",
+            "<settings>\n <servers>\n  <server>\n   <id>x</id>\n   <password>@V@</password>\n",
+            "secret-attribute",
+        ),
+        ("syncthing/config.xml", "<gui>\n    <apikey>@V@</apikey>\n</gui>\n", "secret-attribute"),
+        ("app.xml", "<auth><token> @V@ </token></auth>\n", "secret-attribute"),
+        (".m2/settings.xml", "<password>${env.PW}</password>\n", None),
+        (".m2/settings.xml", "<password/>\n<password></password>\n", None),
+        (".m2/settings.xml", "<password>\n  <value>@V@</value>\n</password>\n", None),
+        ("app.xml", "<tokenFile>/run/secrets/x</tokenFile>\n", None),
     ],
 )
 def test_other_files_by_key_context(path: str, text: str, rule: str | None) -> None:
