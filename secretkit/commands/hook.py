@@ -421,9 +421,16 @@ def render(report: HookReport) -> list[str]:
         lines.append(_finding_line(finding) + old)
         lines.append(f"  fix: {_fix(report, finding, secrets_files)}")
     for skip in unscanned:
+        from secretkit.git.lfs import MISSING_OBJECT
+
         lines.append(f"{skip.path}: cannot scan it ({skip.reason})")
+        restore = (
+            "git lfs fetch, or git lfs pull; git-lfs must be installed"
+            if skip.reason.startswith(MISSING_OBJECT)
+            else "git fetch --refetch, or git add it again"
+        )
         lines.append(
-            "  fix: restore it (git fetch --refetch, or git add it again); or, if you vouch "
+            f"  fix: restore it ({restore}); or, if you vouch "
             f"for it, allowlist the path (echo 'path:{skip.path}' >> {ALLOW_FILE} && git add "
             f"{ALLOW_FILE}) or run "
             "the hook with --allow-unscanned"

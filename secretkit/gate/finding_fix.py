@@ -46,7 +46,7 @@ def finding_fix(
 
         move = (
             f"it is inside {archive} (a compressed file or archive): rebuild it without "
-            f"the value, or take it out of the repository (git rm --cached "
+            f"the value, or take it out of the repository (git rm --cached -- "
             f"{shlex.quote(archive)}), and keep the value in a sops file instead "
             "(`secretkit set secrets/<host>.yaml '[\"<name>\"]'` reads it from stdin)"
         )
@@ -103,7 +103,7 @@ def finding_fix(
         return (
             f"{move}; if it is not a secret: the allowlist's fingerprints are keyed by the "
             "repository's first commit, which does not exist yet, so commit without this "
-            f"file first (git rm --cached {shlex.quote(archive or path)}), then add it again: "
+            f"file first (git rm --cached -- {shlex.quote(archive or path)}), then add it again: "
             "the hook prints a fingerprint that lasts"
         )
     staged = f" && git add {ALLOW_FILE}" if git else ""  # (the hook reads the staged one)

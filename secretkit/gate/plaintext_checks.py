@@ -218,7 +218,9 @@ def _unpurgeable(findings: list[Finding]) -> list[CheckResult]:
     results = []
     for item in group_findings(findings):
         files = list(dict.fromkeys(f.file for f in findings if f.path in item.paths))
-        where = " ".join(f"--path {shlex.quote(file)}" for file in files)
+        # (--path=: a name may start with "-"; --force: filter-repo refuses a clone that
+        # is not fresh otherwise, and this one is the user's own, to be force-pushed)
+        where = " ".join(shlex.quote(f"--path={file}") for file in files)
         results.append(
             CheckResult(
                 "plaintext-history",
@@ -226,8 +228,9 @@ def _unpurgeable(findings: list[Finding]) -> list[CheckResult]:
                 f"a secret was committed: {item.describe(preview=True)} ({item.commits} "
                 "commit(s)), inside a compressed file, an archive or an LFS object",
                 "rotate it at its provider, then remove the file from every commit "
-                f"(git filter-repo --invert-paths {where}; `secretkit purge` cannot rewrite "
-                "inside it) and force-push",
+                f"(git filter-repo --force --invert-paths {where}: it rewrites every branch "
+                "and keeps no backup; `secretkit purge` cannot rewrite inside such a file) "
+                "and force-push",
                 tuple(files),
             )
         )

@@ -96,7 +96,7 @@ def test_an_archived_secret_is_found_in_the_tree_the_index_and_history(
     failed = run_check(tmp_git_repo).failed
     committed = [c for c in failed if c.id == "plaintext-history"]
     assert [c.paths for c in committed] == [(name,)]
-    assert f"git filter-repo --invert-paths --path {name}" in committed[0].fix
+    assert f"git filter-repo --force --invert-paths --path={name}" in committed[0].fix
 
 
 def test_the_history_fix_for_an_archived_secret_works(tmp_git_repo: Path) -> None:
@@ -110,14 +110,15 @@ def test_the_history_fix_for_an_archived_secret_works(tmp_git_repo: Path) -> Non
 
     need_tool("git-filter-repo")
     (tmp_git_repo / "README.md").write_text("hi\n")
-    (tmp_git_repo / "old creds.zip").write_bytes(_zip({"a.env": _creds()}))
+    (tmp_git_repo / "-old creds.zip").write_bytes(_zip({"a.env": _creds()}))  # (a "-")
     commit_all(tmp_git_repo, "add")
-    git(tmp_git_repo, "rm", "-q", "old creds.zip")
+    git(tmp_git_repo, "rm", "-q", "--", "-old creds.zip")
     commit_all(tmp_git_repo, "remove")
     (fix,) = [c.fix for c in run_check(tmp_git_repo).failed if c.id == "plaintext-history"]
-    command = fix[fix.index("(git filter-repo") + 1 : fix.index(";")]
+    command = fix[fix.index("(git filter-repo") + 1 : fix.index(": it rewrites")]
     assert shutil.which("git-filter-repo") is not None
-    subprocess.run([*shlex.split(command), "--force"], cwd=tmp_git_repo, check=True)
+    # as printed, in the user's own clone (not a fresh one)
+    subprocess.run(shlex.split(command), cwd=tmp_git_repo, check=True, capture_output=True)
     assert [c for c in run_check(tmp_git_repo).failed if c.id == "plaintext-history"] == []
 
 
