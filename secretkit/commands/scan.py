@@ -56,7 +56,9 @@ def scan(
         top = require_repo(cwd)
         return _named(scan_staged(top, _relative(top, cwd, paths)), top)
     if not paths:
-        top = repo_root(cwd) or cwd
+        from secretkit.git.repo import find_root
+
+        top = find_root(cwd)  # (a bare repository's own files are not its tree: refused)
         return _named(scan_tree(top, progress=progress), top)
     # Each named path is scanned from the root that holds it: its repository, or
     # outside git the directory itself (a file: its directory).

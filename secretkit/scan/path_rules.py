@@ -26,6 +26,7 @@ _NOT_SECRET_FILES = (".pub", ".md", ".sig")
 # one short printable line but for OpenSSL's base64 ("Salted__…"): a one-line value in
 # `restic-password.age` or `secrets/wifi.gpg` is the plaintext the name promises is not.
 _OPENSSL_BASE64 = "U2FsdGVkX1"
+_CIPHERTEXT_NAMES = (".age", ".gpg", ".enc", ".asc")
 
 
 def _generated(value: str) -> bool:
@@ -94,7 +95,9 @@ def _secret_file_traits(path: str) -> tuple[str | None, bool] | None:
         kind = name_kind(path.lower())
         return (kind, False) if kind is not None else None
     parts = path.lower().split("/")[:-1]
-    return name_kind(path.lower()), bool({"secrets", "secret"} & set(parts))
+    # named as ciphertext (wifi.gpg, db.enc): a plaintext line in it is what was to be hidden
+    hidden = name.endswith(_CIPHERTEXT_NAMES)
+    return name_kind(path.lower()), hidden or bool({"secrets", "secret"} & set(parts))
 
 
 def path_reading(path: str, one_line: bool = True) -> tuple[object, ...]:

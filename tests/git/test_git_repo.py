@@ -62,3 +62,27 @@ def test_a_bare_repository_names_a_way_that_reads_its_whole_history(tmp_git_repo
 
     report = scan_history(there, use_cache=False)
     assert [(f.path, f.rule) for f in report.findings] == [("a.py", "github-token")]
+
+
+def test_scan_in_a_bare_repository_is_refused_not_clean(tmp_git_repo: Path) -> None:
+    """`scan` read a mirror's own files (objects, refs) and said "no secrets found"."""
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT, commit_all
+    from tests.support import fake
+
+    (tmp_git_repo / "a.py").write_text(f'token = "{fake.github_token("bare-scan")}"\n')
+    commit_all(tmp_git_repo)
+    bare = tmp_git_repo.parent / "m.git"
+    git(tmp_git_repo.parent, "clone", "-q", "--mirror", str(tmp_git_repo), str(bare))
+    proc = subprocess.run(
+        [sys.executable, "-m", "secretkit", "scan"],
+        cwd=bare,
+        capture_output=True,
+        text=True,
+        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+    )
+    assert proc.returncode == 3, proc.stdout
+    assert "is a git directory with no work tree" in proc.stderr
+    assert "no secrets found" not in proc.stdout

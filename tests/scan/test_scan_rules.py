@@ -930,6 +930,8 @@ def test_a_wordy_psk_in_a_wifi_file_is_found(path: str, text: str) -> None:
         ("restic-password.age", "@V@\n", "secret-file-text"),
         ("secrets/wifi.gpg", "@V@\n", "secret-file-text"),
         ("secrets/api-token.enc", "@V@\n", "secret-file-text"),
+        ("wifi.gpg", "@V@\n", "secret-file-text"),  # (named as ciphertext: whatever its name)
+        ("hosts/db.enc", "@V@\n", "secret-file-text"),
         (".vault_pass", "@V@\n", "secret-file-text"),
         (".borg-passphrase", "@V@\n", "secret-file-text"),
         ("secrets/restic/.password", "@V@\n", "secret-file-text"),
