@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import shlex
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -162,9 +163,7 @@ def _copied_values(ctx: CheckContext, skip: set[str]) -> list[CheckResult]:
         if path in skip or os.path.basename(path) == ".sops.yaml":
             continue
         data = ctx.read(path)
-        if not data:
-            continue
-        held = sorted({where for value, where in values if value in data})
+        held = _held(path, data, values) if data else []
         if not held:
             continue
         named = ", ".join(f"{key} of {sops}" for sops, key in held[:3])
@@ -186,6 +185,73 @@ def _copied_values(ctx: CheckContext, skip: set[str]) -> list[CheckResult]:
                 f"take the value out of {shlex.quote(path)} (read it from the sops file "
                 f"instead: config.sops.secrets.<name>.path in Nix){rotate}",
                 (path,),
+            )
+        )
+    if not ctx.walk:
+        results += _copied_in_history(ctx, values)
+    return results
+
+
+def _readings(path: str, data: bytes) -> Iterator[bytes]:
+    """``data`` as the scanner reads it: as it is, its text in UTF-8 when it is in
+    another encoding (UTF-16), and each file a compressed file or archive holds."""
+    from secretkit.scan import archives
+    from secretkit.scan.decode import decode
+
+    yield data
+    if archives.kind(data) is not None:
+        for _inner, content, _reason in archives.unpack(path, data):
+            if content is not None:
+                yield from _readings(_inner, content)
+        return
+    decoded = decode(data)
+    if decoded.encoding not in ("utf-8", "ascii"):
+        yield decoded.text.encode("utf-8", "surrogatepass")
+
+
+def _held(path: str, data: bytes, values: list[tuple[bytes, tuple[str, str]]]) -> list[Any]:
+    """The (sops file, key) of each value some reading of ``data`` holds, sorted."""
+    held: set[tuple[str, str]] = set()
+    for text in _readings(path, data):
+        held.update(where for value, where in values if value in text)
+    return sorted(held)
+
+
+def _copied_in_history(
+    ctx: CheckContext, values: list[tuple[bytes, tuple[str, str]]]
+) -> list[CheckResult]:
+    """A value of a sops file in a blob of the history (every ref), at a path that is
+    no sops file now: a decrypted copy committed once (a sops file decrypted in place
+    and committed, a note) is published whatever the tree holds now, and the scan
+    cannot tell it from any other value when no name says what it is."""
+    from secretkit.gate.model import CheckResult
+    from secretkit.git.objects import history_blobs, read_blobs
+
+    # (a sops file's own versions too: encrypted, they hold no value in clear; one
+    # decrypted in place and committed, then encrypted again, is found here)
+    where_of = {b.oid: b for b in history_blobs(ctx.root, every_ref=True)}
+    found: dict[tuple[str, str], list[Any]] = {}
+    for oid, data in read_blobs(ctx.root, where_of):
+        blob = where_of[oid]
+        for held in _held(blob.path, data, values):
+            found.setdefault(held, []).append(blob)
+    results = []
+    for (sops, key), held_by in sorted(found.items()):
+        first = held_by[0]
+        more = f" (+{len(held_by) - 1} more)" if len(held_by) > 1 else ""
+        paths = tuple(dict.fromkeys(b.path for b in held_by))
+        results.append(
+            CheckResult(
+                "decrypted-copy",
+                False,
+                f"the decrypted value of {key} of {sops} was committed: {first.path} at "
+                f"{first.commit[:12]}{more}",
+                f"it is published with the history: rotate it (secretkit rotate value "
+                f"{shlex.quote(key)}: check then looks for the new value), and take the copy out "
+                "of the history if you wish (git filter-repo --force --invert-paths "
+                + " ".join(shlex.quote(f"--path={p}") for p in paths)
+                + ")",
+                paths,
             )
         )
     return results

@@ -423,3 +423,45 @@ def test_plaintext_committed_into_a_sops_file_is_fixed_by_its_last_good_version(
     assert path.read_text() == good
     failed, _ = repo.failed_points()
     assert failed == {"plaintext-history"}  # the commit that added it: purge's part
+
+
+@pytest.mark.parametrize("form", ["gzip", "utf-16"])
+def test_a_decrypted_value_in_a_compressed_or_utf16_file_is_a_copy(repo: Repo, form: str) -> None:
+    """The scanner reads gzip and UTF-16; the search for copied values read raw bytes."""
+    import gzip
+
+    text = f"v {fake.pushover_token('check')}\n"
+    data = gzip.compress(text.encode()) if form == "gzip" else text.encode("utf-16")
+    (repo.root / "docs").mkdir()
+    (repo.root / "docs" / "p.txt.gz").write_bytes(data)
+    failed, report = repo.failed_points()
+    assert failed == {"decrypted-copy"}
+    assert [c["paths"] for c in report["checks"] if not c["ok"]] == [["docs/p.txt.gz"]]
+
+
+def test_a_decrypted_value_committed_once_fails_until_it_is_rotated(repo: Repo) -> None:
+    """Committed, then deleted: the value is published with the history (check said
+    safe to publish, and purge did not know the value); rotating it, as the fix says,
+    is the way out."""
+    token = fake.pushover_token("check")
+    (repo.root / "docs").mkdir()
+    (repo.root / "docs" / "phone.md").write_text(f"# Phone\n\n- {token}\n")
+    commit_all(repo.root, "notes")
+    (repo.root / "docs" / "phone.md").unlink()
+    commit_all(repo.root, "oops")
+    failed, report = repo.failed_points()
+    assert failed == {"decrypted-copy"}
+    (fix,) = [c["fix"] for c in report["checks"] if not c["ok"]]
+    assert "secretkit rotate value alertmanager/pushover/token" in fix
+    rotated = subprocess.run(
+        [sys.executable, "-m", "secretkit", "rotate", "value", "alertmanager/pushover/token",
+         "--from-stdin"],
+        cwd=repo.root,
+        input=fake.pushover_token("rotated") + "\n",
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, PYTHONPATH=str(ROOT), **repo.env),
+    )  # fmt: skip
+    assert rotated.returncode == 0, rotated.stderr
+    commit_all(repo.root, "rotate")
+    assert repo.failed_points()[0] == set()
