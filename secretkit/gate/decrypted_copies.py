@@ -171,8 +171,7 @@ def _copied_values(ctx: CheckContext, skip: set[str]) -> list[CheckResult]:
         committed = path in tracked
         keys = " ".join(sorted({shlex.quote(key) for _sops, key in held}))
         rotate = (
-            f"; it is committed: rotate them (secretkit rotate value NAME, for each of {keys}) "
-            "and remove the copy from history (secretkit purge --yes)"
+            f"; it is committed: rotate them (secretkit rotate value NAME, for each of {keys})"
             if committed
             else ""
         )
