@@ -93,6 +93,8 @@ def _scan_archive(
         findings.extend(replace(f, inside="archive") for f in found)
     if not reasons:
         return findings, None
+    if not findings:  # (opened nothing: its bytes are read as any file's, besides the skip)
+        findings = _scan_plain(path, data, allow, commit, max_bytes)
     shown = "; ".join(reasons[:3]) + (f"; and {len(reasons) - 3} more" if len(reasons) > 3 else "")
     return findings, Skipped(path, f"archive not read whole: {shown}")
 

@@ -278,3 +278,16 @@ def test_copies_of_an_archive_each_report_their_own_path(tmp_git_repo: Path) -> 
     assert sorted(f.path for f in scan_tree(tmp_git_repo, use_cache=True).findings) == expected
     # and the tree cache never records the archive as clean
     assert sorted(f.path for f in scan_tree(tmp_git_repo, use_cache=True).findings) == expected
+
+
+def test_text_that_starts_like_an_archive_is_still_read_as_text() -> None:
+    """A text led by a zip's magic bytes is no zip: the skip says so, and its lines are
+    read as any file's (the token was never reported)."""
+    from secretkit.scan.one_file import scan_bytes
+
+    token = fake.github_token("magic")
+    findings, skipped = scan_bytes(
+        "notes.txt", f"PK\x03\x04 header\nGITHUB_TOKEN={token}\n".encode()
+    )
+    assert [f.secret.reveal() for f in findings] == [token]
+    assert skipped is not None and skipped.reason.startswith("archive not read whole")
