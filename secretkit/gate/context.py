@@ -45,6 +45,9 @@ class CheckContext:
     _nix_sources: dict[str, bytes] | None = None
     progress: Callable[[int, int], None] | None = None  # for the history scan
     walk: bool = False  # a plain directory: no git, every file under it counts as tracked
+    # the values plaintext-history found committed (decrypted-copy does not report them
+    # again); None until that point has run
+    committed: set[str] | None = None
 
     # -- files ------------------------------------------------------------------
     def files(self) -> list[str]:

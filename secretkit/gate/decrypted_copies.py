@@ -186,8 +186,10 @@ def _copied_values(ctx: CheckContext, skip: set[str]) -> list[CheckResult]:
                 (path,),
             )
         )
-    if not ctx.walk:
-        results += _copied_in_history(ctx, values)
+    if not ctx.walk and ctx.committed is not None:  # (after plaintext-history, not alone)
+        # a value the history scan found is plaintext-history's to report (and purge's)
+        unreported = [(v, w) for v, w in values if v.decode() not in ctx.committed]
+        results += _copied_in_history(ctx, unreported) if unreported else []
     return results
 
 
@@ -228,7 +230,7 @@ def _copied_in_history(
 
     # (a sops file's own versions too: encrypted, they hold no value in clear; one
     # decrypted in place and committed, then encrypted again, is found here)
-    where_of = {b.oid: b for b in history_blobs(ctx.root, every_ref=True)}
+    where_of = {b.oid: b for b in history_blobs(ctx.root)}  # (purge's backups: not published)
     found: dict[tuple[str, str], list[Any]] = {}
     for oid, data in read_blobs(ctx.root, where_of):
         blob = where_of[oid]

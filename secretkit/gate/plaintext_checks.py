@@ -156,6 +156,7 @@ def check_plaintext_history(ctx: CheckContext) -> list[CheckResult]:
 
     report = scan_history(ctx.root, progress=ctx.progress, every_ref=True)
     findings = list(report.findings)
+    ctx.committed = {f.secret.reveal() for f in findings}
     refs = list_refs(ctx.root)
     shared = [r for r in refs if r.startswith(_PUBLISHED_REFS)]
     if _head_commit(ctx.root) is not None:
