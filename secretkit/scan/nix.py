@@ -219,8 +219,7 @@ def literal_hits(
         )
         if kind is None and len(path) == 1 and path[0] in facts.given():
             kind = facts.given()[path[0]]  # let nas = "…"; … password = nas;
-        if kind is None and len(path) >= 2 and path[-2] == "basicAuth":
-            kind = "password"  # basicAuth = { <user> = "<password>"; }
+        kind = kind or _by_parent(path)
         if kind is None and env_key_name and in_environment:
             kind = "env-key"  # decided on the value below (filters.env_key_kind)
         etc_text = (
@@ -511,6 +510,15 @@ def comment_hits(
     return out
 
 
+def _by_parent(path: list[str]) -> str | None:
+    """A name its parent makes a secret's: ``basicAuth.<user>`` (the password), restic's
+    ``rcloneConfig.key`` (a B2 application key: nixpkgs' own example of the option)."""
+    parent = path[-2] if len(path) >= 2 else ""
+    if parent == "basicAuth":
+        return "password"
+    return "secret-key" if parent == "rcloneConfig" and path[-1] == "key" else None
+
+
 def _binding_hits(binding: CommentBinding, data: bytes) -> list[Hit]:
     """The hits of ``path = "value"`` written in a comment, as :func:`scan_nix` finds
     them in the same binding outside one (byte offsets)."""
@@ -520,8 +528,7 @@ def _binding_hits(binding: CommentBinding, data: bytes) -> list[Hit]:
     if facts is None or not _META.isdisjoint(names):
         return []
     kind, env_key_name, _config, _command = facts
-    if kind is None and len(names) >= 2 and names[-2] == "basicAuth":
-        kind = "password"
+    kind = kind or _by_parent(names)
     if kind is None and env_key_name and not _ENVIRONMENT.isdisjoint(names[:-1]):
         kind = filters.env_key_kind(key, binding.value.strip())
     value = binding.value

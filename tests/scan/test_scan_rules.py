@@ -394,6 +394,13 @@ SHOULD_FLAG += [
      "secret-attribute"),
 ]  # fmt: skip
 
+# restic's rcloneConfig.key: a B2 application key (nixpkgs' example of the option)
+SHOULD_FLAG += [
+    ("rclone-config-key", lambda: "K001" + fake.chars(fake._ALNUM, 27, "b2"),
+     '{ services.restic.backups.b.rcloneConfig = { type = "b2"; key = "@V@"; }; }',
+     "secret-attribute"),
+]  # fmt: skip
+
 SHOULD_NOT_FLAG: list[Case] = [
     # a builder's file bound to a name given to an option that is no secret's file
     (
@@ -407,6 +414,18 @@ SHOULD_NOT_FLAG: list[Case] = [
         "default-insecure",
         lambda: "insecure",
         '{ initialPassword = mkOption { type = types.str; default = "@V@"; }; }',
+        None,
+    ),
+    (
+        "rclone-config-key-file",
+        lambda: "/run/keys/" + "b2",
+        '{ services.restic.backups.b.rcloneConfig.key_file = "@V@"; }',
+        None,
+    ),
+    (
+        "other-config-key",
+        lambda: "K001" + fake.chars(fake._ALNUM, 27, "ok"),
+        '{ services.foo.settings = { key = "@V@"; }; }',
         None,
     ),
     # the name of a secret, numbered: no generated part
