@@ -13,10 +13,10 @@ holds the client's name (a substring test first).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 
 from secretkit.lazy_re import lazy
-from secretkit.scan.match_starts import contains, finditer_at, word_starts
+from secretkit.scan.match_starts import contains, finditer_named, word_starts
 
 # A value: quoted (any character but the quote and a line break) or bare.
 _VALUE = r"(?:'([^'\n]+)'|\"([^\"\n]+)\"|([^\s'\";|&)]+))"
@@ -71,9 +71,8 @@ STARTS: dict[str, tuple[re.Pattern[str], Callable[[str], Iterable[int] | None]]]
 }
 
 
-def _matches(name: str, text: str) -> Iterable[re.Match[str]]:
-    pattern, where = STARTS[name]
-    return finditer_at(pattern, text, where(text))
+def _matches(name: str, text: str) -> Iterator[re.Match[str]]:
+    return finditer_named(STARTS, name, text)
 
 
 def _value(m: re.Match[str], first: int) -> tuple[int, int]:

@@ -17,7 +17,7 @@ from secretkit.scan.detector_types import Context, Match
 from secretkit.scan.match_starts import (
     contains,
     env_assign_starts,
-    finditer_at,
+    finditer_named,
     folded,
     lines_with,
     matches_at,
@@ -155,8 +155,7 @@ STARTS: dict[str, tuple[re.Pattern[str], Callable[[str], Iterable[int] | None]]]
 
 
 def _finditer(name: str, text: str) -> Iterator[re.Match[str]]:
-    pattern, where = STARTS[name]
-    return finditer_at(pattern, text, where(text))
+    return finditer_named(STARTS, name, text)
 
 
 # buildCommand, installCommand …: a build's shell script, where echo prints messages

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager
 from typing import AnyStr
 
@@ -39,6 +39,17 @@ def finditer_at(
     """``pattern.finditer(text)``, tried only at ``starts`` when they are known (None:
     anywhere)."""
     return pattern.finditer(text) if starts is None else matches_at(pattern, text, starts)
+
+
+# A pattern and where its matches can start (None: anywhere), by name: the tables
+# (``STARTS``) of the command, request and client rules.
+Starts = Mapping[str, tuple[re.Pattern[str], Callable[[str], Iterable[int] | None]]]
+
+
+def finditer_named(table: Starts, name: str, text: str) -> Iterator[re.Match[str]]:
+    """:func:`finditer_at` of the pattern ``table`` names, at the starts it gives."""
+    pattern, where = table[name]
+    return finditer_at(pattern, text, where(text))
 
 
 # On large texts re's scan for a literal is about twice as fast as ``in`` and

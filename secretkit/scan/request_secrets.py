@@ -13,11 +13,11 @@ the marks a match needs (the kept lower-cased text answers when there is one).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 
 from secretkit.lazy_re import lazy
 from secretkit.scan import filters
-from secretkit.scan.match_starts import finditer_at, folded, may_hold, word_starts
+from secretkit.scan.match_starts import finditer_named, folded, may_hold, word_starts
 
 AUTH_HEADER = lazy(
     r"(?i)(?<![\w-])(?:proxy-)?authorization['\"]?[ \t]*[:=]?[ \t]*['\"]?"
@@ -107,9 +107,8 @@ STARTS: dict[str, tuple[re.Pattern[str], Callable[[str], Iterable[int] | None]]]
 }
 
 
-def _matches(name: str, text: str) -> Iterable[re.Match[str]]:
-    pattern, where = STARTS[name]
-    return finditer_at(pattern, text, where(text))
+def _matches(name: str, text: str) -> Iterator[re.Match[str]]:
+    return finditer_named(STARTS, name, text)
 
 
 def request_secrets(text: str) -> list[tuple[int, int, str]]:
