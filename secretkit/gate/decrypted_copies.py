@@ -210,7 +210,9 @@ def _readings(path: str, data: bytes) -> Iterator[bytes]:
         yield decoded.text.encode("utf-8", "surrogatepass")
 
 
-def _held(path: str, data: bytes, values: list[tuple[bytes, tuple[str, str]]]) -> list[Any]:
+def _held(
+    path: str, data: bytes, values: list[tuple[bytes, tuple[str, str]]]
+) -> list[tuple[str, str]]:
     """The (sops file, key) of each value some reading of ``data`` holds, sorted."""
     held: set[tuple[str, str]] = set()
     for text in _readings(path, data):
