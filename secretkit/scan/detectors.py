@@ -158,6 +158,9 @@ DETECTORS: dict[str, Detector] = {
         "api-key",
         lazy(r"(?<![A-Za-z0-9_-])sk-(?:proj|svcacct|admin)-[A-Za-z0-9_-]{40,}"),
         anchors=("sk-",),
+        # (tried only at each "sk-": led by a lookbehind, the pattern was tried at every
+        # position of each text holding "sk-", and "disk-" is in most Nix histories)
+        starts=lambda text: word_starts(text, ("sk-",)),
         shortest=48,
     ),
     "anthropic-api-key": RegexDetector(
@@ -165,6 +168,7 @@ DETECTORS: dict[str, Detector] = {
         "api-key",
         lazy(r"(?<![A-Za-z0-9_-])sk-ant-(?:api|admin)\d{2}-[A-Za-z0-9_-]{80,}"),
         anchors=("sk-",),  # (asked once for both key formats)
+        starts=lambda text: word_starts(text, ("sk-ant-",)),
         shortest=93,
     ),
     # Formats with a prefix of their own that detect-secrets does not know (GitHub's

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 import threading
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager
 from typing import AnyStr
@@ -201,15 +202,15 @@ class Known:
         """What is known of ``new`` from what was known of ``old``: a substring without
         a line break lies within one line, so ``new`` holds it when ``old`` did and no
         line holding it was removed, or when a line added holds it, and not when
-        ``old`` did not and no line added does (the rest is asked again).  ASCII texts
-        only (lower-casing other text need not keep lines apart)."""
+        ``old`` did not and no line added does (the rest is asked again).  The words of
+        the lower-cased text are carried between ASCII texts only (lower-casing other
+        text need not keep lines apart); substrings and line tests between any."""
         out = Known()
-        if not (old.isascii() and new.isascii()):
-            return out
         removed, added = _changed_lines(old, new)
         if 3 * (len(removed) + len(added)) > len(new) + len(old):
             return out  # much changed: asking the new text costs as much as carrying
-        out.words = _carried(self.words, removed.lower(), added.lower())
+        if old.isascii() and new.isascii():
+            out.words = _carried(self.words, removed.lower(), added.lower())
         out.present = _carried(self.present, removed, added)
         for key, held in self.tests.items():
             test = _LINE_TESTS[key]
@@ -264,8 +265,10 @@ def _carried(known: dict[str, bool], gone: str, came: str) -> dict[str, bool]:
 
 
 def _changed_lines(old: str, new: str) -> tuple[str, str]:
-    """The lines of ``old`` and of ``new`` between their common first and last whole
-    lines (all that either removed or added)."""
+    """The lines ``old`` lost and the lines ``new`` gained, each joined by line breaks:
+    between their common first and last whole lines, a line both hold as often is in
+    neither (counted as a multiset: a flake.lock's update changes lines all over the
+    file, and the lines between its first and last change are mostly the same)."""
     size = min(len(old), len(new))
     same = same_start(old, new, size)
     start = old.rfind("\n", 0, same) + 1
@@ -274,7 +277,12 @@ def _changed_lines(old: str, new: str) -> tuple[str, str]:
     # whole lines: the common end starts at a line break (or is empty)
     cut = old.find("\n", len(old) - shared)
     shared = 0 if cut == -1 else len(old) - cut
-    return old[start : len(old) - shared], new[start : len(new) - shared]
+    gone, came = old[start : len(old) - shared], new[start : len(new) - shared]
+    if "\n" not in gone and "\n" not in came:
+        return gone, came  # (one line changed)
+    lost = Counter(gone.split("\n"))
+    gained = Counter(came.split("\n"))
+    return "\n".join((lost - gained).elements()), "\n".join((gained - lost).elements())
 
 
 def same_start(a: AnyStr, b: AnyStr, limit: int) -> int:

@@ -173,8 +173,18 @@ def _snippet(rng: random.Random) -> str:
 
 
 def _prefixed(rng: random.Random) -> str:
-    """GitHub fine-grained, Google, npm and Hugging Face tokens, near their lengths."""
-    prefix, size = rng.choice([("github_pat_", 82), ("AIza", 35), ("npm_", 36), ("hf_", 34)])
+    """GitHub fine-grained, Google, npm, Hugging Face, OpenAI and Anthropic tokens, near
+    their lengths."""
+    prefix, size = rng.choice(
+        [
+            ("github_pat_", 82),
+            ("AIza", 35),
+            ("npm_", 36),
+            ("hf_", 34),
+            (rng.choice(["sk-proj-", "sk-admin-", "disk-proj-", "sk-"]), 40),
+            (rng.choice(["sk-ant-api03-", "sk-ant-admin01-", "-sk-ant-api03-"]), 80),
+        ]
+    )
     alphabet = string.ascii_letters if prefix == "hf_" else _ALNUM + rng.choice(["", "_", "-"])
     body = "".join(rng.choice(alphabet) for _ in range(size + rng.choice([-1, 0, 0, 0, 1])))
     return rng.choice(["", "x", "_", " ", '"']) + prefix + body
@@ -317,20 +327,29 @@ def test_what_is_known_of_a_text_carries_to_its_next_version_exactly() -> None:
     rng = random.Random(3)
     words = ["password", "echo", "curl", "aws", "machine", "<<", "SG.", ":AA", "ENC["]
     pieces = [*words, "x", "y ", "AWS", "Pass", "\n", "\n", "token", "sg.", "a<", "<"]
-    carried = asked = 0
-    for _ in range(300):
-        size = rng.choice([3, 40])  # (a small text changes much: nothing is carried)
+    # (non-ASCII texts carry substrings, not lower-cased words)
+    pieces += ["\u00e9", "\u0130", "\u03a3"]
+    carried = asked = carried_other = 0
+    for _ in range(600):
+        size = rng.choice([3, 40, 80])  # (a small text changes much: nothing is carried)
         old = "\n".join(
             "".join(rng.choice(pieces) for _ in range(rng.randint(0, 6))) for _ in range(size)
         )
         lines = old.split("\n")
-        for _edit in range(rng.randint(1, 3)):
-            at = rng.randrange(len(lines))
-            choice = rng.randrange(3)
+        for _edit in range(rng.randint(1, 4)):
+            # anywhere: a flake.lock's update changes lines far apart
+            at = rng.choice([0, len(lines) - 1, rng.randrange(len(lines))])
+            choice = rng.randrange(5)
             if choice == 0:
                 lines.insert(at, "".join(rng.choice(pieces) for _ in range(rng.randint(0, 8))))
             elif choice == 1 and len(lines) > 1:
                 del lines[at]
+            elif choice == 2:  # a line moved, or a copy of a line made or taken away
+                lines.insert(rng.randrange(len(lines)), lines[at])
+                if rng.random() < 0.5 and len(lines) > 2:
+                    del lines[rng.randrange(len(lines))]
+            elif choice == 3:
+                lines[at], lines[-1] = lines[-1], lines[at]
             else:
                 lines[at] += rng.choice(pieces)
         new = "\n".join(lines)
@@ -344,12 +363,44 @@ def test_what_is_known_of_a_text_carries_to_its_next_version_exactly() -> None:
             assert held == (needle in new), (old, new, needle)
         for word, held in after.words.items():
             assert held == (word in new.lower()), (old, new, word)
+        if not (old.isascii() and new.isascii()):
+            assert not after.words
+            carried_other += len(after.present)
         carried += len(after.present) + len(after.words)
         asked += len(known.present) + len(known.words)
         # and the scan of the new text starts from it, asking only what is not known
         with remembering(new, after):
             assert all(contains(new, w) == (w in new) for w in words)
     assert carried > asked // 3, (carried, asked)
+    assert carried_other > 200, carried_other
+
+
+def test_lines_changed_all_over_a_text_are_counted_one_by_one() -> None:
+    # a flake.lock update: lines changed at the top and the bottom, the many between
+    # the same; what is carried is decided by the changed lines, not by that span
+    from secretkit.scan.match_starts import Known, _changed_lines, contains, remembering
+
+    middle = [f'  "input{i}": {{ "owner": "o{i}", "repo": "r" }},' for i in range(200)]
+    old = "\n".join(['  "rev": "aaaa",', *middle, '  "narHash": "sha256-bbbb",'])
+    new = "\n".join(['  "rev": "cccc",', *middle, '  "narHash": "sha256-dddd",'])
+    removed, added = _changed_lines(old, new)
+    assert removed.split("\n") == ['  "rev": "aaaa",', '  "narHash": "sha256-bbbb",']
+    assert added.split("\n") == ['  "rev": "cccc",', '  "narHash": "sha256-dddd",']
+    known = Known()
+    with remembering(old, known):
+        for needle in ("owner", "aaaa", "echo", "input199"):
+            contains(old, needle)
+    after = known.after(old, new)
+    assert after.present == {"owner": True, "echo": False, "input199": True}
+    # a copy of a line taken away leaves the other copy: still held
+    twice = "a\nsecret here\nb\nsecret here\nc"
+    once = "a\nsecret here\nb\nc"
+    known = Known()
+    with remembering(twice + "\n" * 300, known):
+        contains(twice + "\n" * 300, "secret")
+    removed, added = _changed_lines(twice, once)
+    assert (removed, added) == ("secret here", "")
+    assert known.after(twice + "\n" * 300, once + "\n" * 300).present == {}  # (asked again)
 
 
 def _vendorish(rng: object) -> str:
@@ -423,3 +474,19 @@ def test_line_tests_carry_to_the_next_version_exactly() -> None:
         with remembering(new, after):
             assert vendor_rules(new) == vendor_rules(fresh)
     assert carried > 200
+
+
+def test_client_option_gate_answers_as_a_space_then_a_dash() -> None:
+    """client_passwords' gate, led by the "-" for speed, says what ``\\s-`` says: for
+    every character ``\\s`` takes as a space (Unicode ones too), at the start, the
+    middle and the end, and on the generated texts."""
+    from secretkit.scan.client_passwords import _OPTION
+
+    spaces = [chr(c) for c in range(0x3001) if re.fullmatch(r"\s", chr(c))]
+    assert len(spaces) > 20 and "\x1c" in spaces and "\u3000" in spaces
+    texts = ["", "-", "--", "a-b", "-p", "x\u00a0", *_TEXTS]
+    for space in spaces:
+        texts += [space + "-", "a" + space + "-p", space, "-" + space, "x" + space + "y-"]
+    answers = [(_OPTION.search(t) is None, re.search(r"\s-", t) is None) for t in texts]
+    assert all(fast == plain for fast, plain in answers)
+    assert sum(not plain for _fast, plain in answers) > 100  # (both answers exercised)
