@@ -266,9 +266,10 @@ def _carried(known: dict[str, bool], gone: str, came: str) -> dict[str, bool]:
 
 def _changed_lines(old: str, new: str) -> tuple[str, str]:
     """The lines ``old`` lost and the lines ``new`` gained, each joined by line breaks:
-    between their common first and last whole lines, a line both hold as often is in
-    neither (counted as a multiset: a flake.lock's update changes lines all over the
-    file, and the lines between its first and last change are mostly the same)."""
+    the lines between their common first and last whole lines, and when those are much
+    of the texts, only the lines one holds more often than the other (counted as a
+    multiset: a flake.lock's update changes lines all over the file, and the lines
+    between its first and last change are mostly the same)."""
     size = min(len(old), len(new))
     same = same_start(old, new, size)
     start = old.rfind("\n", 0, same) + 1
@@ -278,8 +279,8 @@ def _changed_lines(old: str, new: str) -> tuple[str, str]:
     cut = old.find("\n", len(old) - shared)
     shared = 0 if cut == -1 else len(old) - cut
     gone, came = old[start : len(old) - shared], new[start : len(new) - shared]
-    if "\n" not in gone and "\n" not in came:
-        return gone, came  # (one line changed)
+    if 3 * (len(gone) + len(came)) <= len(old) + len(new):
+        return gone, came  # (a change in one place: counting lines costs more than it saves)
     lost = Counter(gone.split("\n"))
     gained = Counter(came.split("\n"))
     return "\n".join((lost - gained).elements()), "\n".join((gained - lost).elements())
@@ -306,8 +307,26 @@ def same_start(a: AnyStr, b: AnyStr, limit: int) -> int:
 
 
 def same_end(a: AnyStr, b: AnyStr, limit: int) -> int:
-    """How many last characters (bytes) ``a`` and ``b`` share, at most ``limit``."""
-    return same_start(a[::-1], b[::-1], limit)
+    """How many last characters (bytes) ``a`` and ``b`` share, at most ``limit``: as
+    :func:`same_start`, from the ends (no reversed copies of the whole texts)."""
+    step = 4096
+    end_a, end_b = len(a), len(b)
+    at = 0
+    while (
+        at < limit
+        and a[max(0, end_a - at - step) : end_a - at] == b[max(0, end_b - at - step) : end_b - at]
+    ):
+        at += step
+    if at >= limit:
+        return max(0, limit)
+    lo, hi = at, min(at + step, limit)
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if a[end_a - mid : end_a - at] == b[end_b - mid : end_b - at]:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
 
 
 def lowered(text: str) -> str:

@@ -392,15 +392,19 @@ def test_lines_changed_all_over_a_text_are_counted_one_by_one() -> None:
             contains(old, needle)
     after = known.after(old, new)
     assert after.present == {"owner": True, "echo": False, "input199": True}
-    # a copy of a line taken away leaves the other copy: still held
-    twice = "a\nsecret here\nb\nsecret here\nc"
-    once = "a\nsecret here\nb\nc"
+    # a copy of a line taken away: the line is lost once (asked again), the other
+    # lines both hold as often are in neither
+    twice = ["top", *["secret here", "b"] * 50, "end"]
+    once = ["TOP", *["secret here", "b"] * 49, "b", "b", "END"]
+    removed, added = _changed_lines("\n".join(twice), "\n".join(once))
+    assert sorted(removed.split("\n")) == ["end", "secret here", "top"]
+    assert sorted(added.split("\n")) == ["END", "TOP", "b"]
+    before, after_text = "\n".join(twice), "\n".join(once)
     known = Known()
-    with remembering(twice + "\n" * 300, known):
-        contains(twice + "\n" * 300, "secret")
-    removed, added = _changed_lines(twice, once)
-    assert (removed, added) == ("secret here", "")
-    assert known.after(twice + "\n" * 300, once + "\n" * 300).present == {}  # (asked again)
+    with remembering(before, known):
+        contains(before, "secret")
+        contains(before, "echo")
+    assert known.after(before, after_text).present == {"echo": False}
 
 
 def _vendorish(rng: object) -> str:
@@ -490,3 +494,29 @@ def test_client_option_gate_answers_as_a_space_then_a_dash() -> None:
     answers = [(_OPTION.search(t) is None, re.search(r"\s-", t) is None) for t in texts]
     assert all(fast == plain for fast, plain in answers)
     assert sum(not plain for _fast, plain in answers) > 100  # (both answers exercised)
+
+
+@pytest.mark.parametrize("kind", [str, bytes])
+def test_shared_start_and_end_are_counted_exactly(kind: type) -> None:
+    """same_start and same_end (blocks compared, then halved) against a character by
+    character count, across the block size and with limits below the lengths."""
+    import random
+
+    from secretkit.scan.match_starts import same_end, same_start
+
+    def naive(a: str, b: str, limit: int) -> int:
+        n = 0
+        while n < min(limit, len(a), len(b)) and a[n] == b[n]:
+            n += 1
+        return max(0, min(n, limit))
+
+    rng = random.Random(7)
+    for _ in range(400):
+        common = "".join(rng.choice("ab\n") for _ in range(rng.choice([0, 5, 4095, 4096, 9000])))
+        a = "".join(rng.choice("ab") for _ in range(rng.randint(0, 30)))
+        b = "".join(rng.choice("ab") for _ in range(rng.randint(0, 30)))
+        limit = rng.choice([0, 3, len(common), min(len(a), len(b)) + len(common)])
+        texts = [common + a, common + b, a + common, b + common]
+        given = [t.encode() for t in texts] if kind is bytes else texts
+        assert same_start(given[0], given[1], limit) == naive(texts[0], texts[1], limit)
+        assert same_end(given[2], given[3], limit) == naive(texts[2][::-1], texts[3][::-1], limit)
