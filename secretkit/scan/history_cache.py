@@ -7,6 +7,7 @@ Public API::
     cache.known(oid, path) -> str | None         # "clean" | "skip" | "found"
     cache.record_clean(oid, path) / record_skip(...) / record_found(...)
     cache.commits                                # commits whose blobs are all recorded
+    cache.message_clean(commit) / record_message_clean(commit)
     cache.blobs() -> list[(oid, commit, path)]   # flagged and skipped blobs, to report
     cache.save()
 
@@ -18,7 +19,9 @@ value when an output or the allowlist asks for it).  A blob with findings is rea
 each time (findings need their values for previews): when each value is exactly its
 bytes the findings are rebuilt from the positions kept, else the blob is scanned
 again.  The commits already walked are kept too, so a later run walks only new
-ones — unless a walked commit is gone (history rewritten): then all again.
+ones — unless a walked commit is gone (history rewritten): then all again.  So are
+the commits whose message was scanned clean (a message with findings is read again
+each time, as a flagged blob is).
 Flagged and skipped blobs keep the commit and path they were seen at (paths and
 commit ids, no content).  The header key covers the detector code (with the history
 walk and the Nix parser), the installed detect-secrets and tree-sitter grammar, the
@@ -125,6 +128,7 @@ class HistoryCache:
     entries: dict[str, str] = field(default_factory=dict)  # "oid tag" -> status
     commits: set[str] = field(default_factory=set)
     tips: str = ""  # git show-ref --head when ``commits`` were walked
+    clean_messages: set[str] = field(default_factory=set)  # commits whose message is clean
     dirty: bool = False
 
     @classmethod
@@ -146,11 +150,14 @@ class HistoryCache:
                     parts = line.rstrip("\n").split("\t", 2)
                     if len(parts) == 2 and parts[0] == "c":
                         cache.commits.add(parts[1])
+                    elif len(parts) == 2 and parts[0] == "m":
+                        cache.clean_messages.add(parts[1])
                     elif len(parts) == 3:
                         cache.entries[f"{parts[0]} {parts[1]}"] = parts[2]
         except (OSError, ValueError, AttributeError):
             cache.entries.clear()
             cache.commits.clear()
+            cache.clean_messages.clear()
             cache.dirty = True
         return cache
 
@@ -192,6 +199,17 @@ class HistoryCache:
         if commits != self.commits or tips != self.tips:
             self.commits = set(commits)
             self.tips = tips
+            self.clean_messages &= self.commits  # (a commit no longer in history: dropped)
+            self.dirty = True
+
+    def message_clean(self, commit: str) -> bool:
+        """Whether the message of ``commit`` was scanned clean (a commit's message
+        never changes: the commit id covers it)."""
+        return commit in self.clean_messages
+
+    def record_message_clean(self, commit: str) -> None:
+        if commit not in self.clean_messages:
+            self.clean_messages.add(commit)
             self.dirty = True
 
     def known(self, oid: str, path: str) -> str | None:
@@ -259,6 +277,7 @@ class HistoryCache:
 
         lines = [json.dumps({"format": FORMAT, "key": self.key, "tips": self.tips})]
         lines.extend(f"c\t{commit}" for commit in sorted(self.commits))
+        lines.extend(f"m\t{commit}" for commit in sorted(self.clean_messages))
         for item, status in sorted(self.entries.items()):
             oid, tag = item.split(" ", 1)
             lines.append(f"{oid}\t{tag}\t{status}")

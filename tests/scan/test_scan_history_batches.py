@@ -63,3 +63,40 @@ def test_batches_and_pool_give_the_same_findings(
     assert _run(repo) == whole
     monkeypatch.setattr(os, "cpu_count", lambda: 1)  # no pool: scanned in this process
     assert _run(repo) == whole
+
+
+@pytest.mark.slow
+def test_workers_forked_before_the_walk_give_the_same_findings(
+    long_history: tuple[Path, set[str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A first scan of a large history forks its workers before the commit graph is
+    walked, and they scan the commit messages meanwhile: the same findings, counts and
+    order as workers forked after the walk (and a cached run after it)."""
+    from secretkit.scan import history
+
+    repo, _values = long_history
+    whole = _run(repo)
+    events: list[str] = []
+    real_pool, real_index = history_run.Pool.__init__, history_run.history_index
+
+    def pool(self, *args):  # type: ignore[no-untyped-def]
+        events.append("fork")
+        real_pool(self, *args)
+
+    def index(*args, **kwargs):  # type: ignore[no-untyped-def]
+        events.append("walk")
+        return real_index(*args, **kwargs)
+
+    monkeypatch.setattr(history_run.Pool, "__init__", pool)
+    monkeypatch.setattr(history_run, "history_index", index)
+    assert _run(repo) == whole
+    assert events == ["walk", "fork"]  # (a small history: forked after the walk)
+    events.clear()
+    monkeypatch.setattr(history, "EARLY_POOL_OBJECTS", 0)
+    assert _run(repo) == whole
+    assert events == ["fork", "walk"]
+    first = scan_history(repo)  # (with the cache: its next run forks no early pool)
+    events.clear()
+    second = scan_history(repo)
+    assert [f.to_json() for f in second.findings] == [f.to_json() for f in first.findings]
+    assert events[0] == "walk"

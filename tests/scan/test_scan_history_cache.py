@@ -328,3 +328,42 @@ def test_a_new_branch_of_older_commits_names_the_blob_as_a_fresh_walk_does(
     fresh = _fresh(tmp_git_repo)
     assert [p for _c, p, _f in fresh] == ["b.nix"]
     assert cached == again == fresh
+
+
+def test_a_clean_commit_message_is_read_once_and_a_flagged_one_every_time(
+    tmp_git_repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The cache remembers the commits whose message was clean (a commit id covers its
+    message): a later run reads only the others, so a message with a secret is still
+    reported every time, and an amended commit's new message is read."""
+    from secretkit.scan import history_run
+
+    token = fake.github_token("message")
+    for i in range(4):
+        (tmp_git_repo / f"f{i}.txt").write_text(f"plain {i}\n")
+        commit_all(tmp_git_repo, f"step {i}" + (f"\n\nGH={token}" if i == 1 else ""))
+    read: list[str] = []
+    real = history_run.scan_file_job
+
+    def counting(job, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if job[0] == "(commit message)":
+            read.append(job[3])
+        return real(job, *args, **kwargs)
+
+    monkeypatch.setattr(history_run, "scan_file_job", counting)
+    first = scan_history(tmp_git_repo)
+    assert len(read) == 4
+    flagged = [f.commit for f in first.findings if f.path == "(commit message)"]
+    assert len(flagged) == 1
+    read.clear()
+    second = scan_history(tmp_git_repo)
+    assert read == flagged  # only the message with a secret is read again
+    assert _found(second) == _found(first)
+    assert token not in _cache(tmp_git_repo).read_text()
+    # the newest commit amended with a secret in its message: a new commit, read
+    other = fake.github_token("amended")
+    git(tmp_git_repo, "commit", "-q", "--amend", "-m", f"step 3\n\nGH={other}")
+    read.clear()
+    third = scan_history(tmp_git_repo)
+    assert len(read) == 2  # the amended commit's message and the flagged one
+    assert {f.secret.reveal() for f in third.findings} == {token, other}
