@@ -220,18 +220,6 @@ class HistoryBlob:
     path: str
 
 
-def object_count(root: Path) -> int:
-    """How many objects the repository holds, loose and packed (``git count-objects``
-    reads the packs' indexes, not the objects: about a millisecond)."""
-    proc = run_git(root, "count-objects", "-v", check=False)
-    total = 0
-    for line in proc.stdout.decode("utf-8", "replace").splitlines():
-        name, _, value = line.partition(":")
-        if name in ("count", "in-pack") and value.strip().isdigit():
-            total += int(value)
-    return total
-
-
 def ref_tips(root: Path, *, every_ref: bool = False) -> str:
     """HEAD and every ref (but ``refs/secretkit/*`` unless ``every_ref``) with what it
     points to, one per line, with every worktree's HEAD (``rev-list --all`` walks

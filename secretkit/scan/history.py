@@ -10,7 +10,6 @@ of a tagged tree (their ``commit`` is None: no commit holds them).
 
 from __future__ import annotations
 
-import contextlib
 import time
 from collections import deque
 from dataclasses import replace
@@ -32,10 +31,6 @@ if TYPE_CHECKING:
     from secretkit.git.objects import HistoryBlob
 
 COMMIT_MESSAGE = "(commit message)"
-# A first scan of a history of this many objects forks its workers before the walk
-# (they scan the commit messages meanwhile); a smaller one forks them after, if it has
-# enough to scan at all.
-EARLY_POOL_OBJECTS = 10_000
 
 
 def scan_history(
@@ -60,7 +55,7 @@ def scan_history(
     has not seen clean or skipped under the same detectors and allowlist."""
     from secretkit.git import require_repo
     from secretkit.git.lfs import objects_dir
-    from secretkit.git.objects import object_count, read_blobs_limited
+    from secretkit.git.objects import read_blobs_limited
     from secretkit.scan import allowlist
     from secretkit.scan.history_cache import HistoryCache, cache_key
     from secretkit.scan.history_run import (
@@ -84,101 +79,95 @@ def scan_history(
     lfs = objects_dir(top)
     key = cache_key(allow.identity(), max_bytes)
     store = HistoryCache.load(top, key) if use_cache else HistoryCache(None, key)
-    with contextlib.ExitStack() as stack:  # (the pool, forked early or after the walk)
-        early = None
-        if not store.commits and object_count(top) >= EARLY_POOL_OBJECTS:
-            # a first scan of a large history: the workers are forked now, before any git
-            # process runs (a worker forked later could hold a pipe of it open), and scan
-            # the commit messages while this process walks the commit graph
-            early = stack.enter_context(Pool(PARALLEL_MIN_FILES, PARALLEL_MIN_FILES))
-        messages = Messages(lambda: message_jobs(top, every_ref), store, allow, max_bytes, early)
-        with heartbeat(progress):
-            blobs, clean = history_index(top, store, every_ref=every_ref)
-        report = ScanReport()
-        report.stats["files"] += clean
-        report.stats["cached"] = clean  # known clean from the cache: not read again
-        todo: dict[str, list[HistoryBlob]] = {}  # oid -> the paths it is to be judged at
-        # the versions of one path one after the other: each blob is scanned from the
-        # version before it (scan.versions), in the same worker
-        for blob in sorted(blobs, key=lambda b: b.path):
-            state = store.known(blob.oid, blob.path)
-            if state == "clean":
-                if not clean:
-                    report.stats["files"] += 1
-                    report.stats["cached"] += 1
-            elif state == "skip" and not read_again(store.skip_reason(blob.oid, blob.path)):
-                reason = store.skip_reason(blob.oid, blob.path) or "skipped"
-                report.skipped.append(Skipped(f"{blob.commit[:12]}:{blob.path}", reason))
-            else:
-                todo.setdefault(blob.oid, []).append(blob)
-        total = len(blobs) + clean
-        done = [total - sum(len(members) for members in todo.values())]
+    # git log while the graph is walked
+    messages = Messages(lambda: message_jobs(top, every_ref), store, allow, max_bytes)
+    with heartbeat(progress):
+        blobs, clean = history_index(top, store, every_ref=every_ref)
+    report = ScanReport()
+    report.stats["files"] += clean
+    report.stats["cached"] = clean  # known clean from the cache: not read again
+    todo: dict[str, list[HistoryBlob]] = {}  # oid -> the paths it is to be judged at
+    # the versions of one path one after the other: each blob is scanned from the
+    # version before it (scan.versions), in the same worker
+    for blob in sorted(blobs, key=lambda b: b.path):
+        state = store.known(blob.oid, blob.path)
+        if state == "clean":
+            if not clean:
+                report.stats["files"] += 1
+                report.stats["cached"] += 1
+        elif state == "skip" and not read_again(store.skip_reason(blob.oid, blob.path)):
+            reason = store.skip_reason(blob.oid, blob.path) or "skipped"
+            report.skipped.append(Skipped(f"{blob.commit[:12]}:{blob.path}", reason))
+        else:
+            todo.setdefault(blob.oid, []).append(blob)
+    total = len(blobs) + clean
+    done = [total - sum(len(members) for members in todo.values())]
 
-        def tick(n: int) -> None:
-            done[0] += n
-            if progress is not None:
-                progress(done[0], total)
+    def tick(n: int) -> None:
+        done[0] += n
+        if progress is not None:
+            progress(done[0], total)
 
-        tick(0)
-        batch: list[tuple[list[HistoryBlob], bytes]] = []
-        size = 0
-        large_pending: list[tuple[list[HistoryBlob], int, Any]] = []
-        with heartbeat(progress, lambda: (done[0], total)):
-            pool = early or stack.enter_context(
-                Pool(len(todo) + messages.count(), PARALLEL_MIN_FILES)
-            )
-            # commit messages first: the workers scan them while git reads the first blobs
-            messages.start(pool)
-            running: deque[tuple[list[tuple[list[HistoryBlob], bytes]], Started]] = deque()
-            seen: set[str] = set()
-            for oid, _size, data in read_blobs_limited(top, todo, max_bytes):
-                seen.add(oid)
-                for group in alike(todo[oid], data):  # each group scanned once, at its first
-                    blob = group[0]
-                    tick(len(group) - 1)
-                    if data is None:  # over max_bytes: streamed from git, scanned in pieces
-                        large = [(blob.path, oid, _size)]
-                        if pool.executor is not None:  # (by a worker: this process reads on)
-                            args = (top, large, allow, blob.commit, max_bytes)
-                            future = pool.executor.submit(scan_large_blobs, *args)
-                            large_pending.append((group, _size, future))
-                            continue
-                        found, skips = scan_large_blobs(top, large, allow, blob.commit, max_bytes)
-                        # remembered like any blob (without spans: scanned again while it has
-                        # findings), or the next run would count it neither clean nor flagged
-                        why = skips[0].reason if skips else None
-                        settle(group, report, store, found, why, _size)
+    tick(0)
+    batch: list[tuple[list[HistoryBlob], bytes]] = []
+    size = 0
+    large_pending: list[tuple[list[HistoryBlob], int, Any]] = []
+    with (
+        heartbeat(progress, lambda: (done[0], total)),
+        Pool(len(todo) + messages.count(), PARALLEL_MIN_FILES) as pool,
+    ):
+        # commit messages first: the workers scan them while git reads the first blobs
+        messages.start(pool)
+        running: deque[tuple[list[tuple[list[HistoryBlob], bytes]], Started]] = deque()
+        seen: set[str] = set()
+        for oid, _size, data in read_blobs_limited(top, todo, max_bytes):
+            seen.add(oid)
+            for group in alike(todo[oid], data):  # each group scanned once, at its first
+                blob = group[0]
+                tick(len(group) - 1)
+                if data is None:  # over max_bytes: streamed from git, scanned in pieces
+                    large = [(blob.path, oid, _size)]
+                    if pool.executor is not None:  # (by a worker: this process reads on)
+                        args = (top, large, allow, blob.commit, max_bytes)
+                        future = pool.executor.submit(scan_large_blobs, *args)
+                        large_pending.append((group, _size, future))
+                        continue
+                    found, skips = scan_large_blobs(top, large, allow, blob.commit, max_bytes)
+                    # remembered like any blob (without spans: scanned again while it has
+                    # findings), or the next run would count it neither clean nor flagged
+                    why = skips[0].reason if skips else None
+                    settle(group, report, store, found, why, _size)
+                    tick(1)
+                    continue
+                spans = store.spans(blob.oid, blob.path)
+                if spans is not None:
+                    try:
+                        found = rebuild(blob, data, spans, allow)
+                    except (KeyError, TypeError, ValueError):
+                        pass  # a damaged entry: scan the blob again
+                    else:
+                        settle(group, report, store, found, None, 0, spans)
+                        report.stats["cached"] += len(group)
                         tick(1)
                         continue
-                    spans = store.spans(blob.oid, blob.path)
-                    if spans is not None:
-                        try:
-                            found = rebuild(blob, data, spans, allow)
-                        except (KeyError, TypeError, ValueError):
-                            pass  # a damaged entry: scan the blob again
-                        else:
-                            settle(group, report, store, found, None, 0, spans)
-                            report.stats["cached"] += len(group)
-                            tick(1)
-                            continue
-                    batch.append((group, data))
-                    size += len(data)
-                    if size >= BATCH_BYTES or len(batch) >= BATCH_FILES:
-                        # two batches in flight: the workers never wait for git or for this
-                        # process to gather results
-                        running.append((batch, start_batch(batch, allow, max_bytes, pool, lfs)))
-                        batch, size = [], 0
-                        if len(running) > 1:
-                            finish_batch(*running.popleft(), report, store, tick)
-            if batch:
-                running.append((batch, start_batch(batch, allow, max_bytes, pool, lfs)))
-            while running:
-                finish_batch(*running.popleft(), report, store, tick)
-            for group, whole, future in large_pending:
-                found, skips = future.result()
-                settle(group, report, store, found, skips[0].reason if skips else None, whole)
-                tick(1)
-            messages.settle(report)
+                batch.append((group, data))
+                size += len(data)
+                if size >= BATCH_BYTES or len(batch) >= BATCH_FILES:
+                    # two batches in flight: the workers never wait for git or for this
+                    # process to gather results
+                    running.append((batch, start_batch(batch, allow, max_bytes, pool, lfs)))
+                    batch, size = [], 0
+                    if len(running) > 1:
+                        finish_batch(*running.popleft(), report, store, tick)
+        if batch:
+            running.append((batch, start_batch(batch, allow, max_bytes, pool, lfs)))
+        while running:
+            finish_batch(*running.popleft(), report, store, tick)
+        for group, whole, future in large_pending:
+            found, skips = future.result()
+            settle(group, report, store, found, skips[0].reason if skips else None, whole)
+            tick(1)
+        messages.settle(report)
     for oid, members in todo.items():  # git could not give it: never silence
         if oid not in seen:  # remembered so a later run asks git for it again
             for blob in members:

@@ -262,46 +262,36 @@ class Started:
 
 class Messages:
     """The commit messages to scan: those the cache does not know clean (a commit id
-    covers its message), read by a thread while this process walks the commit graph,
-    and started on ``pool`` as soon as they are read when there is one already
-    (:meth:`start` starts them otherwise); :meth:`settle` takes the results."""
+    covers its message), read by a thread (``read``) while this process walks the
+    commit graph; :meth:`start` hands them to the pool, :meth:`settle` takes the
+    results."""
 
     def __init__(
-        self,
-        read: Callable[[], list[Job]],
-        store: HistoryCache,
-        allow: Allowlist,
-        max_bytes: int,
-        pool: Pool | None,
+        self, read: Callable[[], list[Job]], store: HistoryCache, allow: Allowlist, max_bytes: int
     ) -> None:
         from concurrent.futures import ThreadPoolExecutor
 
         self.store, self.allow, self.max_bytes = store, allow, max_bytes
         reader = ThreadPoolExecutor(max_workers=1)
-        self._read = reader.submit(self._started, read, pool)
+        self._read = reader.submit(read)
         reader.shutdown(wait=False)  # (the thread ends with its one job)
-        self.jobs: list[Job] = []
+        self.jobs: list[Job] | None = None
         self.started: Started | None = None
-
-    def _started(
-        self, read: Callable[[], list[Job]], pool: Pool | None
-    ) -> tuple[list[Job], Started | None]:
-        jobs = [job for job in read() if not self.store.message_clean(str(job[3]))]
-        return jobs, pool.start(jobs, self.allow, self.max_bytes) if pool is not None else None
 
     def count(self) -> int:
         """How many messages are to be scanned (waits for them to be read)."""
-        self.jobs, self.started = self._read.result()
+        if self.jobs is None:
+            self.jobs = [j for j in self._read.result() if not self.store.message_clean(str(j[3]))]
         return len(self.jobs)
 
     def start(self, pool: Pool) -> None:
         self.count()
-        if self.started is None:
-            self.started = pool.start(self.jobs, self.allow, self.max_bytes)
+        assert self.jobs is not None
+        self.started = pool.start(self.jobs, self.allow, self.max_bytes)
 
     def settle(self, report: ScanReport) -> None:
         """The findings into ``report``; each clean message recorded in the cache."""
-        assert self.started is not None
+        assert self.jobs is not None and self.started is not None
         for job, (findings, skipped, _size) in zip(self.jobs, self.started.results(), strict=True):
             report.findings.extend(findings)
             if not findings and skipped is None:
