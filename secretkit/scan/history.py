@@ -29,6 +29,7 @@ from secretkit.scan.one_file import MAX_BYTES, scan_bytes
 
 if TYPE_CHECKING:
     from secretkit.git.objects import HistoryBlob
+    from secretkit.scan.history_cache import HistoryCache
 
 COMMIT_MESSAGE = "(commit message)"
 
@@ -114,7 +115,7 @@ def scan_history(
     large_pending: list[tuple[list[HistoryBlob], int, Any]] = []
     with (
         heartbeat(progress, lambda: (done[0], total)),
-        Pool(len(todo) + messages.count(), PARALLEL_MIN_FILES) as pool,
+        Pool(_to_scan(todo, store) + messages.count(), PARALLEL_MIN_FILES) as pool,
     ):
         # commit messages first: the workers scan them while git reads the first blobs
         messages.start(pool)
@@ -179,6 +180,15 @@ def scan_history(
     report.findings.sort(key=lambda f: (f.path, f.commit or "", f.start))
     report.stats["seconds"] = time.perf_counter() - started
     return report
+
+
+def _to_scan(todo: dict[str, list[HistoryBlob]], store: HistoryCache) -> int:
+    """How many of ``todo`` a scan may read: a flagged blob whose findings the cache
+    can rebuild from their positions is not scanned (so a repeated run forks no pool
+    for it)."""
+    return sum(
+        1 for members in todo.values() if store.spans(members[0].oid, members[0].path) is None
+    )
 
 
 def read_again(reason: str | None) -> bool:
