@@ -206,6 +206,8 @@ class Known:
         the lower-cased text are carried between ASCII texts only (lower-casing other
         text need not keep lines apart); substrings and line tests between any."""
         out = Known()
+        if len(new) < _SMALL:
+            return out  # (a small text is asked at once: carrying costs more)
         removed, added = _changed_lines(old, new)
         if 3 * (len(removed) + len(added)) > len(new) + len(old):
             return out  # much changed: asking the new text costs as much as carrying
