@@ -29,6 +29,8 @@ def _point_lines(report: CheckReport) -> list[str]:
         else:
             for warning in (r for r in mine if r.warning):
                 lines.append(f"warn {check_id}: {_clip(warning.message)}")
+                if warning.fix:  # (whole, as a group's: a clipped command cannot run)
+                    lines.append(f"     fix: {warning.fix}")
             notes = "; ".join(dict.fromkeys(r.message for r in mine if not r.warning))
             if notes:
                 lines.append(f"ok   {check_id}: {_clip(notes)}")

@@ -133,3 +133,16 @@ def test_control_characters_in_a_message_are_escaped_but_not_in_a_fix() -> None:
     assert messages and all("a\\nb.env\\x1b[2J" in line for line in messages)
     assert "\x1b" not in "\n".join(lines)
     assert "    fix: git rm 'a\nb.env'" in "\n".join(lines)
+
+
+def test_a_warning_shows_its_whole_fix() -> None:
+    """A warning passes and gets no numbered action: its fix is printed whole under
+    it.  It was only inside the message, clipped to one line (the purged-but-not-
+    rotated warning ended in "secretkit e…")."""
+    fix = "secretkit rotate value wifi --from-stdin, then " + "x" * 300
+    message = "warning: 1 value(s) were committed in plaintext before a purge " + "y" * 300
+    report = CheckReport([CheckResult("plaintext-history", True, message, fix, warning=True)])
+    lines = render(report)
+    assert lines[0].startswith("warn plaintext-history: warning:") and lines[0].endswith("…")
+    assert lines[1] == "     fix: " + fix
+    assert lines[-1] == "safe to publish (1 warning(s) above)"
