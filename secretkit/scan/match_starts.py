@@ -289,42 +289,34 @@ def _changed_lines(old: str, new: str) -> tuple[str, str]:
 
 
 def same_start(a: AnyStr, b: AnyStr, limit: int) -> int:
-    """How many first characters (bytes) ``a`` and ``b`` share, at most ``limit``:
+    """How many first characters (bytes) ``a`` and ``b`` share, at most ``limit``."""
+    return _shared(lambda i, j: a[i:j] == b[i:j], limit)
+
+
+def same_end(a: AnyStr, b: AnyStr, limit: int) -> int:
+    """How many last characters (bytes) ``a`` and ``b`` share, at most ``limit`` (no
+    reversed copies of the whole texts)."""
+    end_a, end_b = len(a), len(b)
+    return _shared(
+        lambda i, j: a[max(0, end_a - j) : end_a - i] == b[max(0, end_b - j) : end_b - i], limit
+    )
+
+
+def _shared(equal: Callable[[int, int], bool], limit: int) -> int:
+    """How many items two texts share from one end, at most ``limit``, where
+    ``equal(i, j)`` says whether their items ``i`` to ``j`` from that end are equal:
     compared in blocks, then halved within the first block that differs (slices
     compare in C: a few passes instead of a loop per character)."""
     step = 4096
     at = 0
-    while at < limit and a[at : at + step] == b[at : at + step]:
+    while at < limit and equal(at, at + step):
         at += step
     if at >= limit:
         return max(0, limit)
     lo, hi = at, min(at + step, limit)
     while lo < hi:
         mid = (lo + hi + 1) // 2
-        if a[at:mid] == b[at:mid]:
-            lo = mid
-        else:
-            hi = mid - 1
-    return lo
-
-
-def same_end(a: AnyStr, b: AnyStr, limit: int) -> int:
-    """How many last characters (bytes) ``a`` and ``b`` share, at most ``limit``: as
-    :func:`same_start`, from the ends (no reversed copies of the whole texts)."""
-    step = 4096
-    end_a, end_b = len(a), len(b)
-    at = 0
-    while (
-        at < limit
-        and a[max(0, end_a - at - step) : end_a - at] == b[max(0, end_b - at - step) : end_b - at]
-    ):
-        at += step
-    if at >= limit:
-        return max(0, limit)
-    lo, hi = at, min(at + step, limit)
-    while lo < hi:
-        mid = (lo + hi + 1) // 2
-        if a[end_a - mid : end_a - at] == b[end_b - mid : end_b - at]:
+        if equal(at, mid):
             lo = mid
         else:
             hi = mid - 1
