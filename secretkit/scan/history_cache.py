@@ -39,7 +39,7 @@ from pathlib import Path
 import secretkit
 from secretkit.git import git_dir as git_dir  # (where the cache lives: the git directory)
 
-FORMAT = 1
+FORMAT = 2  # (2: the header holds the entries' digest)
 _NAME = "history-cache"
 
 
@@ -117,6 +117,12 @@ def cache_key(allowing: bytes, max_bytes: int) -> str:
     return digest.hexdigest()[:32]
 
 
+def _digest(body: str) -> str:
+    """The SHA-256 of the entries, kept in the header: a cache cut short or edited is
+    dropped whole, never read in part."""
+    return hashlib.sha256(body.encode("utf-8", "surrogateescape")).hexdigest()
+
+
 def _path_tag(path: str) -> str:
     return hashlib.sha256(path.encode("utf-8", "surrogateescape")).hexdigest()[:12]
 
@@ -139,21 +145,26 @@ class HistoryCache:
         if path is None:
             return cache
         try:
-            with path.open("r", encoding="utf-8") as handle:
-                header = json.loads(handle.readline() or "{}")
-                if header.get("format") != FORMAT or header.get("key") != key:
-                    cache.dirty = True  # stale: rewritten on save
-                    return cache
-                tips = header.get("tips", "")
-                cache.tips = tips if isinstance(tips, str) else ""
-                for line in handle:
-                    parts = line.rstrip("\n").split("\t", 2)
-                    if len(parts) == 2 and parts[0] == "c":
-                        cache.commits.add(parts[1])
-                    elif len(parts) == 2 and parts[0] == "m":
-                        cache.clean_messages.add(parts[1])
-                    elif len(parts) == 3:
-                        cache.entries[f"{parts[0]} {parts[1]}"] = parts[2]
+            first, _, body = path.read_text(encoding="utf-8").partition("\n")
+            header = json.loads(first or "{}")
+            if header.get("format") != FORMAT or header.get("key") != key:
+                cache.dirty = True  # stale: rewritten on save
+                return cache
+            if header.get("digest") != _digest(body):
+                # cut short or changed by hand: a lost "flagged" entry or a commit marked
+                # walked would silence a secret for good, so none of it is believed
+                cache.dirty = True
+                return cache
+            tips = header.get("tips", "")
+            cache.tips = tips if isinstance(tips, str) else ""
+            for line in body.split("\n"):
+                parts = line.split("\t", 2)
+                if len(parts) == 2 and parts[0] == "c":
+                    cache.commits.add(parts[1])
+                elif len(parts) == 2 and parts[0] == "m":
+                    cache.clean_messages.add(parts[1])
+                elif len(parts) == 3:
+                    cache.entries[f"{parts[0]} {parts[1]}"] = parts[2]
         except (OSError, ValueError, AttributeError):
             cache.entries.clear()
             cache.commits.clear()
@@ -275,15 +286,16 @@ class HistoryCache:
             return
         from secretkit.atomic import write_atomic
 
-        lines = [json.dumps({"format": FORMAT, "key": self.key, "tips": self.tips})]
-        lines.extend(f"c\t{commit}" for commit in sorted(self.commits))
+        lines = [f"c\t{commit}" for commit in sorted(self.commits)]
         lines.extend(f"m\t{commit}" for commit in sorted(self.clean_messages))
         for item, status in sorted(self.entries.items()):
             oid, tag = item.split(" ", 1)
             lines.append(f"{oid}\t{tag}\t{status}")
+        body = "".join(f"{line}\n" for line in lines)
+        header = {"format": FORMAT, "key": self.key, "tips": self.tips, "digest": _digest(body)}
         try:
             self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-            write_atomic(self.path, ("\n".join(lines) + "\n").encode("utf-8"), mode=0o600)
+            write_atomic(self.path, (json.dumps(header) + "\n" + body).encode("utf-8"), mode=0o600)
         except OSError:
             return
         self.dirty = False

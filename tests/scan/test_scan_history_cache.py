@@ -367,3 +367,36 @@ def test_a_clean_commit_message_is_read_once_and_a_flagged_one_every_time(
     third = scan_history(tmp_git_repo)
     assert len(read) == 2  # the amended commit's message and the flagged one
     assert {f.secret.reveal() for f in third.findings} == {token, other}
+
+
+@pytest.mark.parametrize("damage", ["cut", "c-to-m", "flagged-to-clean"])
+def test_a_damaged_cache_is_dropped_whole_never_read_in_part(
+    tmp_git_repo: Path, damage: str
+) -> None:
+    """A cache cut short lost the entries of flagged blobs while its commits still
+    said "walked": their secrets were never reported again.  A line changed (a walked
+    commit's "c" made an "m", a flagged blob's entry made clean) silenced a message's
+    or a blob's secret.  The header's digest of the entries now drops any cache that
+    does not match it."""
+    for i in range(5):
+        (tmp_git_repo / f"s{i}.env").write_text(f"DB_PASSWORD={fake.password(f'env{i}')}\n")
+        commit_all(tmp_git_repo, f"step {i}")
+    (tmp_git_repo / "note.txt").write_text("x\n")
+    commit_all(tmp_git_repo, f"rotate\n\nGH={fake.github_token('damaged')}")
+    fresh = scan_history(tmp_git_repo)
+    assert len(fresh.findings) == 6
+    cache = _cache(tmp_git_repo)
+    lines = cache.read_text().split("\n")
+    head = git(tmp_git_repo, "rev-parse", "HEAD").strip()
+    if damage == "cut":
+        cache.write_text("\n".join(lines[:-3]) + "\n")
+    elif damage == "c-to-m":
+        cache.write_text(
+            "\n".join(f"m\t{head}" if line == f"c\t{head}" else line for line in lines)
+        )
+    else:  # a flagged blob's entry made "clean"
+        at = next(i for i, line in enumerate(lines) if "\tf:" in line)
+        lines[at] = lines[at].split("\tf:", 1)[0] + "\t-"
+        cache.write_text("\n".join(lines))
+    for _ in range(2):  # (and the cache written again after it is whole)
+        assert _found(scan_history(tmp_git_repo)) == _found(fresh)
