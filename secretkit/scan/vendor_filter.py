@@ -65,11 +65,11 @@ _VENDOR_REGEXES: dict[str, tuple[tuple[re.Pattern[str], re.Pattern[str] | None],
     "discord-bot-token": (
         (
             re.compile(r"\.[a-zA-Z\d_-]{6}\.[a-zA-Z\d_-]{27}"),
-            re.compile(r"[MNO][a-zA-Z\d_-]{23,25}$"),
+            re.compile(r"[MNO][a-zA-Z\d_-]{23,25}\Z"),
         ),
     ),
     "twilio-key": ((re.compile(r"AC[a-z0-9]{32}"), None), (re.compile(r"SK[a-z0-9]{32}"), None)),
-    "mailchimp-key": ((re.compile(r"-us[0-9]{1,2}"), re.compile(r"[0-9a-z]{32}$")),),
+    "mailchimp-key": ((re.compile(r"-us[0-9]{1,2}"), re.compile(r"[0-9a-z]{32}\Z")),),
 }
 
 

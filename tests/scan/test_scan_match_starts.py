@@ -423,6 +423,12 @@ def _vendorish(rng: object) -> str:
         "M" + "".join(rng.choice(alnum) for _ in range(24)) + ".abcdef." + "x" * 27,
         "x-us12",
         "".join(rng.choice("abcdef0123") for _ in range(32)) + "-us3",
+        # the two halves apart: joined by a line break they are no token (a prefix
+        # test anchored with $ took one ending before a line break)
+        "M" + "".join(rng.choice(alnum) for _ in range(24)),
+        ".abcdef." + "x" * 27,
+        "".join(rng.choice("abcdef0123") for _ in range(32)),
+        "-us3",
         "aws",
         " ",
         "\n",
@@ -520,3 +526,20 @@ def test_shared_start_and_end_are_counted_exactly(kind: type) -> None:
         given = [t.encode() for t in texts] if kind is bytes else texts
         assert same_start(given[0], given[1], limit) == naive(texts[0], texts[1], limit)
         assert same_end(given[2], given[3], limit) == naive(texts[2][::-1], texts[3][::-1], limit)
+
+
+def test_a_vendor_prefix_test_never_reads_across_a_line_break() -> None:
+    """The discord and mailchimp pre-filters check the part before the literal they
+    scan for with a pattern anchored at the literal.  Anchored with ``$``, it also
+    matched a part ending just before a line break, so the test held of two lines
+    together but of neither: the claim that lets Known.after carry it was false."""
+    import secretkit.scan.vendor_filter  # noqa: F401  (registers the vendor tests)
+    from secretkit.scan.match_starts import _LINE_TESTS
+
+    texts = [
+        "a\nM" + "Ab1" * 8 + "\n.abcdef." + "x" * 27 + "\nz",
+        "a\n" + "ab01" * 8 + "\n-us3\nz",
+    ]
+    for text in texts:
+        for key, test in _LINE_TESTS.items():
+            assert test(text) == any(test(line) for line in text.split("\n")), key
