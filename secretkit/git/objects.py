@@ -124,10 +124,11 @@ def read_blobs(root: Path, oids: Iterable[str]) -> Iterator[tuple[str, bytes]]:
 
 
 def read_blobs_limited(
-    root: Path, oids: Iterable[str], limit: int | None = None
+    root: Path, oids: Iterable[str], limit: int | None = None, kind: bytes = b"blob"
 ) -> Iterator[tuple[str, int, bytes | None]]:
-    """``(oid, size, content)`` for each blob from one ``cat-file --batch``; the
-    content is None (and never held in memory) when the blob is larger than ``limit``."""
+    """``(oid, size, content)`` for each blob (object of ``kind``) from one
+    ``cat-file --batch``; the content is None (and never held in memory) when the
+    object is larger than ``limit``."""
     wanted = list(dict.fromkeys(oids))
     if not wanted:
         return
@@ -175,7 +176,7 @@ def read_blobs_limited(
             else:
                 data = out.read(size)
                 out.read(1)
-            if parts[1] == b"blob":
+            if parts[1] == kind:
                 yield parts[0].decode(), size, data
     finally:
         out.close()
@@ -403,16 +404,14 @@ class Message:
 
 def commit_messages(root: Path, *, every_ref: bool = False) -> list[Message]:
     """The message of every commit reachable from any ref (purge's backups only with
-    ``every_ref``), once each."""
-    exclude = [] if every_ref else ["--exclude=refs/secretkit/*"]
-    proc = run_git(root, "log", *exclude, "--all", "-z", "--format=%H%n%B", check=False)
-    if proc.returncode != 0:
-        raise unreadable_history(root, proc.stderr)
+    ``every_ref``), once each, newest first: the bytes after the commit object's
+    headers, as a push sends them (``git log`` ends a message at a NUL byte, and
+    re-encodes it: a secret after a NUL was never read)."""
     out = []
-    for record in proc.stdout.split(b"\0"):
-        sha, _, text = record.partition(b"\n")
-        if sha.strip():
-            out.append(Message(sha.strip().decode(), None, text))
+    commits = history_commits(root, every_ref=every_ref)
+    for oid, _size, data in read_blobs_limited(root, commits, kind=b"commit"):
+        if data is not None:
+            out.append(Message(oid, None, data.partition(b"\n\n")[2]))
     return out
 
 

@@ -63,10 +63,11 @@ def test_second_scan_reads_only_flagged_blobs_and_finds_the_same(
     read: list[str] = []
     real = objects.read_blobs_limited
 
-    def counting(root: Path, oids: object, limit: int | None = None):  # type: ignore[no-untyped-def]
+    def counting(root: Path, oids: object, limit: int | None = None, kind: bytes = b"blob"):  # type: ignore[no-untyped-def]
         wanted = list(oids)  # type: ignore[call-overload]
-        read.extend(wanted)
-        return real(root, wanted, limit)
+        if kind == b"blob":  # (commit objects are read for their messages)
+            read.extend(wanted)
+        return real(root, wanted, limit, kind)
 
     monkeypatch.setattr(objects, "read_blobs_limited", counting)
     second = scan_history(repo)

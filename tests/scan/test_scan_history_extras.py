@@ -38,6 +38,30 @@ def test_commit_message(tmp_git_repo: Path) -> None:
     )
 
 
+def test_a_commit_message_is_read_whole_past_a_nul_byte(tmp_git_repo: Path) -> None:
+    """git log ends a message at a NUL byte (a commit object made by hand can hold
+    one, and a push sends it whole): the message is read from the commit object, so
+    a secret after the NUL is found."""
+    base = _base(tmp_git_repo)
+    token = fake.github_token("nul")
+    tree = git(tmp_git_repo, "rev-parse", "HEAD^{tree}").strip()
+    body = (
+        f"tree {tree}\nparent {base}\nauthor t <t@t> 1700000000 +0000\n"
+        f"committer t <t@t> 1700000000 +0000\n\nrotate creds\0{token}\nnothing else\n"
+    )
+    sha = git(
+        tmp_git_repo, "hash-object", "-t", "commit", "-w", "--stdin", "--literally",
+        input=body.encode(),
+    ).strip()  # fmt: skip
+    git(tmp_git_repo, "update-ref", "HEAD", sha)
+    (finding,) = scan_history(tmp_git_repo).findings
+    assert (finding.path, finding.commit, finding.secret.reveal()) == (
+        "(commit message)",
+        sha,
+        token,
+    )
+
+
 def test_annotated_tag_message(tmp_git_repo: Path) -> None:
     _base(tmp_git_repo)
     token = fake.github_token("tagmsg")
