@@ -23,14 +23,14 @@ def _point_lines(report: CheckReport) -> list[str]:
         failed = [r for r in mine if not r.ok]
         if failed:
             text = f"{len(failed)} problems" if len(failed) > 1 else failed[0].message
-            passed = [r.message for r in mine if r.ok]
+            passed = [r.message for r in mine if r.ok and not r.warning]
             text = "; ".join([text, *dict.fromkeys(passed)])
             lines.append(f"FAIL {check_id}: {_clip(text)}")
-        else:
-            for warning in (r for r in mine if r.warning):
-                lines.append(f"warn {check_id}: {_clip(warning.message)}")
-                if warning.fix:  # (whole, as a group's: a clipped command cannot run)
-                    lines.append(f"     fix: {warning.fix}")
+        for warning in (r for r in mine if r.warning):  # (on a point that fails too)
+            lines.append(f"warn {check_id}: {_clip(warning.message)}")
+            if warning.fix:  # (whole, as a group's: a clipped command cannot run)
+                lines.append(f"     fix: {warning.fix}")
+        if not failed:
             notes = "; ".join(dict.fromkeys(r.message for r in mine if not r.warning))
             if notes:
                 lines.append(f"ok   {check_id}: {_clip(notes)}")

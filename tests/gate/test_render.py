@@ -146,3 +146,23 @@ def test_a_warning_shows_its_whole_fix() -> None:
     assert lines[0].startswith("warn plaintext-history: warning:") and lines[0].endswith("…")
     assert lines[1] == "     fix: " + fix
     assert lines[-1] == "safe to publish (1 warning(s) above)"
+
+
+def test_a_warning_on_a_failing_point_keeps_its_own_line_and_fix() -> None:
+    """On a point that also fails, a warning was folded into the FAIL line, clipped,
+    and its fix not shown at all."""
+    fix = "to keep it private: move it into a sops file by hand"
+    report = CheckReport(
+        [
+            _history("value 1"),
+            CheckResult(
+                "plaintext-history", True, "warning: password hash h.nix", fix, warning=True
+            ),
+        ]
+    )
+    lines = render(report)
+    assert lines[0] == "FAIL plaintext-history: a secret was committed: value 1"
+    assert lines[1:3] == [
+        "warn plaintext-history: warning: password hash h.nix",
+        "     fix: " + fix,
+    ]
