@@ -402,13 +402,15 @@ class Message:
     text: bytes
 
 
-def commit_messages(root: Path, *, every_ref: bool = False) -> list[Message]:
+def commit_messages(
+    root: Path, *, every_ref: bool = False, skip: Callable[[str], bool] = lambda c: False
+) -> list[Message]:
     """The message of every commit reachable from any ref (purge's backups only with
-    ``every_ref``), once each, newest first: the bytes after the commit object's
-    headers, as a push sends them (``git log`` ends a message at a NUL byte, and
-    re-encodes it: a secret after a NUL was never read)."""
+    ``every_ref``) but those ``skip`` names, once each, newest first: the bytes after
+    the commit object's headers, as a push sends them (``git log`` ends a message at a
+    NUL byte, and re-encodes it: a secret after a NUL was never read)."""
     out = []
-    commits = history_commits(root, every_ref=every_ref)
+    commits = [c for c in history_commits(root, every_ref=every_ref) if not skip(c)]
     for oid, _size, data in read_blobs_limited(root, commits, kind=b"commit"):
         if data is not None:
             out.append(Message(oid, None, data.partition(b"\n\n")[2]))

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -81,7 +82,9 @@ def scan_history(
     key = cache_key(allow.identity(), max_bytes)
     store = HistoryCache.load(top, key) if use_cache else HistoryCache(None, key)
     # git log while the graph is walked
-    messages = Messages(lambda: message_jobs(top, every_ref), store, allow, max_bytes)
+    messages = Messages(
+        lambda: message_jobs(top, every_ref, store.message_clean), store, allow, max_bytes
+    )
     with heartbeat(progress):
         blobs, clean = history_index(top, store, every_ref=every_ref)
     report = ScanReport()
@@ -240,13 +243,16 @@ def ref_removal(ref: str) -> tuple[str, str]:
     return f"ref {ref}", removal_command(shlex.quote(ref))
 
 
-def message_jobs(root: Path, every_ref: bool = False) -> list[Job]:
-    """Scan jobs for the message of every commit (:func:`secretkit.git.objects.commit_messages`)."""
+def message_jobs(
+    root: Path, every_ref: bool = False, known_clean: Callable[[str], bool] = lambda c: False
+) -> list[Job]:
+    """Scan jobs for the message of every commit but those ``known_clean``
+    (:func:`secretkit.git.objects.commit_messages`)."""
     from secretkit.git.objects import commit_messages
 
     return [
         (COMMIT_MESSAGE, None, message.text, message.oid)
-        for message in commit_messages(root, every_ref=every_ref)
+        for message in commit_messages(root, every_ref=every_ref, skip=known_clean)
         if message.text.strip()
     ]
 
