@@ -82,9 +82,7 @@ def scan_history(
     key = cache_key(allow.identity(), max_bytes)
     store = HistoryCache.load(top, key) if use_cache else HistoryCache(None, key)
     # git log while the graph is walked
-    messages = Messages(
-        lambda: message_jobs(top, every_ref, store.message_clean), store, allow, max_bytes
-    )
+    messages = Messages(lambda skip: message_jobs(top, every_ref, skip), store, allow, max_bytes)
     with heartbeat(progress):
         blobs, clean = history_index(top, store, every_ref=every_ref)
     report = ScanReport()

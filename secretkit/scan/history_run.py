@@ -262,18 +262,22 @@ class Started:
 
 class Messages:
     """The commit messages to scan: those the cache does not know clean (a commit id
-    covers its message), read by a thread (``read``) while this process walks the
-    commit graph; :meth:`start` hands them to the pool, :meth:`settle` takes the
-    results."""
+    covers its message), read by a thread while this process walks the commit graph
+    (``read(skip)`` gives the jobs of every commit but those ``skip`` names);
+    :meth:`start` hands them to the pool, :meth:`settle` takes the results."""
 
     def __init__(
-        self, read: Callable[[], list[Job]], store: HistoryCache, allow: Allowlist, max_bytes: int
+        self,
+        read: Callable[[Callable[[str], bool]], list[Job]],
+        store: HistoryCache,
+        allow: Allowlist,
+        max_bytes: int,
     ) -> None:
         from concurrent.futures import ThreadPoolExecutor
 
         self.store, self.allow, self.max_bytes = store, allow, max_bytes
         reader = ThreadPoolExecutor(max_workers=1)
-        self._read = reader.submit(read)
+        self._read = reader.submit(read, store.message_clean)
         reader.shutdown(wait=False)  # (the thread ends with its one job)
         self.jobs: list[Job] | None = None
         self.started: Started | None = None
@@ -281,7 +285,7 @@ class Messages:
     def count(self) -> int:
         """How many messages are to be scanned (waits for them to be read)."""
         if self.jobs is None:
-            self.jobs = [j for j in self._read.result() if not self.store.message_clean(str(j[3]))]
+            self.jobs = self._read.result()
         return len(self.jobs)
 
     def start(self, pool: Pool) -> None:
