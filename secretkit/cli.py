@@ -16,6 +16,7 @@ import click
 from secretkit import __version__
 from secretkit.boundary import release_locks, run, verbose_requested
 from secretkit.cli_output import ask, confirm, echo, finish, show
+from secretkit.cli_params import KIND_NAMES, PathArg
 from secretkit.hook_group import HookGroup
 
 if TYPE_CHECKING:
@@ -40,8 +41,6 @@ class Context:
 
 pass_ctx = click.make_pass_decorator(Context)
 
-_KIND_NAMES = ["password", "passphrase", "hex", "base64", "alnum", "wireguard"]
-_KIND_NAMES += ["ssh-ed25519", "hashed-password"]
 _TEXT_OR_JSON = click.option(
     "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
 )
@@ -51,7 +50,7 @@ _TEXT_OR_JSON = click.option(
 @click.option(
     "-C",
     "directory",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=PathArg(file_okay=False, path_type=Path),
     default=None,
     help="Run as if secretkit was started in DIR.",
 )
@@ -122,7 +121,7 @@ def main(argv: list[str] | None = None) -> NoReturn:
 
 
 @cli.command()
-@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.argument("paths", nargs=-1, type=PathArg(path_type=Path))
 @click.option("--staged", is_flag=True, help="Scan the index: what the next commit will hold.")
 @click.option("--history", is_flag=True, help="Scan every blob of every commit (each once).")
 @click.option(
@@ -133,7 +132,7 @@ def main(argv: list[str] | None = None) -> NoReturn:
     show_default=True,
     help="Report format.",
 )
-@click.option("--output", type=click.Path(path_type=Path), help="Write the report to this file.")
+@click.option("--output", type=PathArg(path_type=Path), help="Write the report to this file.")
 @pass_ctx
 def scan(ctx: Context, /, paths: tuple[Path, ...], history: bool, **options: Any) -> None:
     """Find hardcoded secrets; exit 0 when none, 1 when some are found.
@@ -152,9 +151,9 @@ def scan(ctx: Context, /, paths: tuple[Path, ...], history: bool, **options: Any
 
 
 @cli.command()
-@click.argument("file", type=click.Path(path_type=Path))
+@click.argument("file", type=PathArg(path_type=Path))
 @click.option("-i", "--in-place", is_flag=True, help="Replace FILE with its encrypted form.")
-@click.option("--output", type=click.Path(path_type=Path), help="Write the result to this file.")
+@click.option("--output", type=PathArg(path_type=Path), help="Write the result to this file.")
 @pass_ctx
 def encrypt(ctx: Context, file: Path, in_place: bool, output: Path | None) -> None:
     """Encrypt FILE for the recipients of its .sops.yaml creation rule."""
@@ -164,11 +163,11 @@ def encrypt(ctx: Context, file: Path, in_place: bool, output: Path | None) -> No
 
 
 @cli.command()
-@click.argument("file", type=click.Path(path_type=Path))
+@click.argument("file", type=PathArg(path_type=Path))
 @click.option("--extract", metavar="PATH", help='Print one value or subtree: \'["a"]["b"]\'.')
 @click.option(
     "--output",
-    type=click.Path(path_type=Path),
+    type=PathArg(path_type=Path),
     help="Write the plaintext to this file (mode 0600) instead of stdout.",
 )
 @pass_ctx
@@ -180,7 +179,7 @@ def decrypt(ctx: Context, file: Path, extract: str | None, output: Path | None) 
 
 
 @cli.command()
-@click.argument("file", type=click.Path(path_type=Path))
+@click.argument("file", type=PathArg(path_type=Path))
 @pass_ctx
 def edit(ctx: Context, file: Path) -> None:
     """Edit a sops FILE in $VISUAL/$EDITOR (a new FILE is created from its rule)."""
@@ -190,7 +189,7 @@ def edit(ctx: Context, file: Path) -> None:
 
 
 @cli.command("set")
-@click.argument("file", type=click.Path(path_type=Path))
+@click.argument("file", type=PathArg(path_type=Path))
 @click.argument("key_path", metavar='\'["a"]["b"]\'')
 @click.option("--json", "as_json", is_flag=True, help="Parse stdin as a JSON value.")
 @pass_ctx
@@ -203,7 +202,7 @@ def set_(ctx: Context, file: Path, key_path: str, as_json: bool) -> None:
 
 
 @cli.command()
-@click.argument("files", nargs=-1, type=click.Path(path_type=Path))
+@click.argument("files", nargs=-1, type=PathArg(path_type=Path))
 @pass_ctx
 def updatekeys(ctx: Context, files: tuple[Path, ...]) -> None:
     """Re-wrap data keys for the recipients .sops.yaml now names (values unchanged).
@@ -220,7 +219,7 @@ def rotate() -> None:
 
 
 @rotate.command("data-keys")
-@click.argument("files", nargs=-1, type=click.Path(path_type=Path))
+@click.argument("files", nargs=-1, type=PathArg(path_type=Path))
 @pass_ctx
 def rotate_data_keys(ctx: Context, files: tuple[Path, ...]) -> None:
     """New data key for FILE… (default: every sops file a rule matches); values kept."""
@@ -235,7 +234,7 @@ def rotate_data_keys(ctx: Context, files: tuple[Path, ...]) -> None:
 @click.option("--ssh-pubkey", metavar="'ssh-ed25519 …'", help="The host's new ssh ed25519 key.")
 @click.option(
     "--ssh-pubkey-file",
-    type=click.Path(path_type=Path, dir_okay=False),
+    type=PathArg(path_type=Path, dir_okay=False),
     help="A .pub file or ssh-keyscan output with the host's new ed25519 key.",
 )
 @click.option(
@@ -257,7 +256,7 @@ def rotate_host(ctx: Context, /, name: str, compromised: bool, **key: Any) -> No
 @rotate.command("value")
 @click.argument("name")
 @click.option("--from-stdin", is_flag=True, help="Read the new value from stdin.")
-@click.option("--kind", type=click.Choice(_KIND_NAMES), help="Generate it as this kind.")
+@click.option("--kind", type=click.Choice(KIND_NAMES), help="Generate it as this kind.")
 @click.option("--length", type=int, help="With --kind: characters or bytes.")
 @click.option("--words", type=int, help="With --kind passphrase: words.")
 @pass_ctx
@@ -273,9 +272,7 @@ def rotate_value(ctx: Context, /, name: str, from_stdin: bool, **options: Any) -
 
 
 @cli.command()
-@click.option(
-    "--output", type=click.Path(path_type=Path), help="Write the identity here (mode 0600)."
-)
+@click.option("--output", type=PathArg(path_type=Path), help="Write the identity here (mode 0600).")
 @pass_ctx
 def keygen(ctx: Context, output: Path | None) -> None:
     """Generate a new age identity; the public key is printed on stderr."""
@@ -394,7 +391,7 @@ def hook_uninstall(ctx: Context) -> None:
 @click.option(
     "--dir",
     "directory",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=PathArg(file_okay=False, path_type=Path),
     help="Work here (kept) instead of a temporary directory.",
 )
 @click.option("--keep", is_flag=True, help="Keep the temporary directory and print its path.")
@@ -437,7 +434,7 @@ def hosts_list(ctx: Context, fmt: str) -> None:
 @click.option("--ssh-pubkey", metavar="'ssh-ed25519 …'", help="The host's ssh ed25519 public key.")
 @click.option(
     "--ssh-pubkey-file",
-    type=click.Path(path_type=Path, dir_okay=False),
+    type=PathArg(path_type=Path, dir_okay=False),
     help="A .pub file or ssh-keyscan output with the host's ed25519 key.",
 )
 @click.option(
@@ -447,7 +444,7 @@ def hosts_list(ctx: Context, fmt: str) -> None:
 )
 @click.option(
     "--extra-files",
-    type=click.Path(path_type=Path, file_okay=False),
+    type=PathArg(path_type=Path, file_okay=False),
     help="With --generate-host-key: write etc/ssh/ssh_host_ed25519_key{,.pub} here "
     "(outside the repository) for nixos-anywhere --extra-files.",
 )
@@ -478,7 +475,7 @@ def hosts_add(ctx: Context, /, name: str, **options: Any) -> None:
 @click.argument("name")
 @click.option(
     "--extra-files",
-    type=click.Path(path_type=Path, file_okay=False),
+    type=PathArg(path_type=Path, file_okay=False),
     required=True,
     help="Directory (outside the repository) for nixos-anywhere --extra-files.",
 )
@@ -561,12 +558,12 @@ def check(ctx: Context, fmt: str, source_only: bool) -> None:
 @cli.command()
 @click.argument("host", required=False)
 @click.argument("name", required=False)
-@click.option("--kind", type=click.Choice(_KIND_NAMES), help="What to generate.")
+@click.option("--kind", type=click.Choice(KIND_NAMES), help="What to generate.")
 @click.option("--length", type=int, help="Characters (password, alnum) or bytes (hex, base64).")
 @click.option("--words", type=int, help="Words of a passphrase (default 6).")
 @click.option(
     "--public-out",
-    type=click.Path(path_type=Path, dir_okay=False),
+    type=PathArg(path_type=Path, dir_okay=False),
     help="Write the public half (wireguard, ssh-ed25519) to this file (.nix: a Nix string).",
 )
 @click.option("--also-plain", metavar="NAME", help="hashed-password: keep the password as NAME.")

@@ -81,8 +81,12 @@ def scan_arguments(argv: Sequence[str]) -> ScanRequest | None:
     while args:
         arg = args.pop(0)
         if arg == "--":
+            if "" in args:
+                return None  # click refuses an empty path (cli_params.PathArg)
             paths.extend(args)
             break
+        if not arg:
+            return None
         if arg == "-" or not arg.startswith("-"):
             paths.append(arg)
         elif arg in SCAN_FLAGS:

@@ -36,7 +36,7 @@ LAYERS: list[list[str]] = [
     ["agenix"],
     ["gate"],
     ["commands"],
-    ["cli", "cli_output", "hook_group", "progress", "entry", "boundary", "__main__"],
+    ["cli", "cli_output", "cli_params", "hook_group", "progress", "entry", "boundary", "__main__"],
 ]
 MAX_LINES = 600
 
