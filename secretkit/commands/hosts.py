@@ -362,14 +362,32 @@ def add_generated(
 ) -> Generated:
     """A new ed25519 host key: the host registered by its ``age1…`` form, the private
     key stored for the admins only, and the nixos-anywhere ``--extra-files`` tree."""
-    from secretkit.keys.host_keys import new_host_key, write_extra_files
+    from secretkit.keys.host_keys import KEY_PATH, new_host_key, write_extra_files
 
     root = find_root(cwd)
     if extra_files is not None:
         _outside(root, cwd, extra_files)
+        # A new key never equals one already there: refused before the host is added
+        # (after, the user's way out, another directory, would meet "already added").
+        there = _abs(cwd, extra_files) / KEY_PATH
+        if there.exists() or there.is_symlink():
+            raise UserError(
+                f"{there} already holds a host key; nothing was changed",
+                hint="remove it or choose another --extra-files directory",
+            )
     key = new_host_key(name)
     change = _add(cwd, name, key.recipient, identities=identities, host_key=key)
-    written = write_extra_files(_abs(cwd, extra_files), key, root) if extra_files else []
+    if extra_files is None:
+        return Generated(change, key.public, ())
+    try:
+        written = write_extra_files(_abs(cwd, extra_files), key, root)
+    except (OSError, UserError) as exc:
+        reason = exc.message if isinstance(exc, UserError) else exc.strerror or str(exc)
+        raise UserError(
+            f"host {name} was added, but its --extra-files were not written: {reason}",
+            hint=f"write them from the stored key: secretkit hosts bootstrap {name} "
+            "--extra-files DIR",
+        ) from None
     return Generated(change, key.public, tuple(written))
 
 

@@ -173,6 +173,46 @@ def test_extra_files_inside_the_repository_are_refused(
     assert not (lab.root / "secrets/host-keys").exists()
 
 
+def test_a_key_already_in_the_extra_files_is_refused_before_the_host_is_added(
+    lab: Homelab, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """The way out it names (another directory) then works: the host was not added."""
+    extra = tmp_path / "extra"
+    add = ("-C", str(lab.root), "hosts", "add")
+    code, _, err = run_main(capsys, *add, "newbox", "--generate-host-key", "--extra-files",
+                            str(extra))  # fmt: skip
+    assert code == 0, err
+    before = (lab.root / ".sops.yaml").read_bytes()
+    code, _, err = run_main(capsys, *add, "otherbox", "--generate-host-key", "--extra-files",
+                            str(extra))  # fmt: skip
+    assert code == 3 and "already holds a host key; nothing was changed" in err, err
+    assert "choose another --extra-files directory" in err
+    assert (lab.root / ".sops.yaml").read_bytes() == before
+    assert not (lab.root / "secrets/host-keys/otherbox.yaml").exists()
+    code, _, err = run_main(capsys, *add, "otherbox", "--generate-host-key", "--extra-files",
+                            str(tmp_path / "another"))  # fmt: skip
+    assert code == 0, err
+
+
+def test_extra_files_that_cannot_be_written_name_the_bootstrap_that_writes_them(
+    lab: Homelab, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    extra = tmp_path / "extra"
+    extra.mkdir()
+    (extra / "etc").write_text("a file where the etc/ directory goes\n")
+    code, _, err = run_main(capsys, "-C", str(lab.root), "hosts", "add", "newbox",
+                            "--generate-host-key", "--extra-files", str(extra))  # fmt: skip
+    assert code == 3 and "host newbox was added, but its --extra-files were not written" in err
+    hint = "secretkit hosts bootstrap newbox --extra-files DIR"
+    assert hint in err, err
+    again = tmp_path / "again"
+    args = hint.replace("DIR", str(again)).split()[1:]
+    code, _, err = run_main(capsys, "-C", str(lab.root), *args)
+    assert code == 0, err
+    public = (again / "etc/ssh/ssh_host_ed25519_key.pub").read_text()
+    assert f"&host_newbox {ssh_pubkey_to_age(public)}" in (lab.root / ".sops.yaml").read_text()
+
+
 @pytest.mark.parametrize(
     ("args", "code", "message"),
     [
