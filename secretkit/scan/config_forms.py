@@ -105,10 +105,13 @@ def npmrc_pairs(text: str) -> Iterator[Pair]:
         yield _NPM_KEYS[m.group("key")], m.start(group), m.end(group)
 
 
-# an element holding text alone: `<password>…</password>` (not `<password/>`, not nested;
-# not a backslash, which is code writing XML in a string: "<auth-user-pass>\n…")
+# an element holding text alone: `<password>…</password>`, the text on the tag's line or
+# on lines of its own (not `<password/>`, not nested; one line of text; not a
+# backslash, which is code writing XML in a string: "<auth-user-pass>\n…")
 _XML_ELEMENT = lazy(
-    r"<(?P<tag>[A-Za-z_][\w.:-]*)(?:[ \t][^<>\n]*)?>(?P<value>[^<>\n\\]+)</(?P=tag)>"
+    r"<(?P<tag>[A-Za-z_][\w.:-]*)(?:[ \t][^<>\n]*)?>"
+    r"(?P<value>\s*[^<>\s\\](?:[^<>\n\\]*[^<>\s\\])?\s*)"
+    r"</(?P=tag)>"
 )
 
 

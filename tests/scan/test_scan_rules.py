@@ -1027,6 +1027,11 @@ def test_a_wordy_psk_in_a_wifi_file_is_found(path: str, text: str) -> None:
         ),
         ("syncthing/config.xml", "<gui>\n    <apikey>@V@</apikey>\n</gui>\n", "secret-attribute"),
         ("app.xml", "<auth><token> @V@ </token></auth>\n", "secret-attribute"),
+        ("app.xml", "<auth>\n  <password>\n    @V@\n  </password>\n</auth>\n", "secret-attribute"),
+        ("app.xml", "<password>\r\n\t@V@</password>\r\n", "secret-attribute"),
+        ("app.xml", "<password>\n  <!-- @V@ -->\n</password>\n", None),
+        ("app.xml", "<password>\n\n  @V@\n\n</password>\n", "secret-attribute"),
+        ("app.xml", "<password>\n  @V@\n  and more\n</password>\n", None),  # (not one line)
         (".m2/settings.xml", "<password>${env.PW}</password>\n", None),
         (".m2/settings.xml", "<password/>\n<password></password>\n", None),
         (".m2/settings.xml", "<password>\n  <value>@V@</value>\n</password>\n", None),
