@@ -72,15 +72,28 @@ class Migration(Prepared, Shown):
     def applied(self, written: Sequence[str]) -> list[Line]:
         """The summary after :func:`apply` wrote ``written``, and the new files git does
         not track yet (a flake sees only what git tracks: evaluation would fail)."""
+        import shlex
+
         from secretkit.git.files import ls_files
+        from secretkit.git.objects import ignored
 
         moves = len(self.plan.moves)
         tracked = set(ls_files(self.root, "--cached"))
         new = sorted(p for p in written if p not in tracked)
         if new and ".sops.yaml" not in tracked and (self.root / ".sops.yaml").is_file():
             new.insert(0, ".sops.yaml")  # (init wrote it): a clone needs its rules too
+        # a .gitignore of the user's (secrets/.gitignore with `*`) makes a plain `git add`
+        # refuse them: -f, and say why, so the printed command works as printed
+        hidden = sorted(ignored(self.root, new))
+        force = "-f " if hidden else ""
+        why = (
+            f" (a .gitignore rule excludes {', '.join(hidden)}: `git check-ignore -v` names it)"
+            if hidden
+            else ""
+        )
+        names = " ".join(shlex.quote(p) for p in new)
         shown = (
-            [out(f"before deploying, let git see the new files: git add {' '.join(new)}")]
+            [out(f"before deploying, let git see the new files: git add {force}{names}{why}")]
             if new
             else []
         )

@@ -375,6 +375,31 @@ def test_a_file_no_host_imports_is_refused_and_the_rest_migrates(lab: Homelab) -
     assert fake.github_token("stray") not in stray.read_text()
 
 
+def test_the_git_add_hint_works_when_a_gitignore_hides_the_secrets_directory(
+    lab: Homelab,
+) -> None:
+    """Repositories that kept secrets out of git by hand ship ``secrets/.gitignore``
+    with ``*``: a plain ``git add secrets/<host>.yaml`` is refused there (exit 1), so
+    the printed hint must be one that works as printed (``-f``) and say why."""
+    import shlex
+
+    from tests.conftest import commit_all
+
+    (lab.repo / "secrets").mkdir(exist_ok=True)
+    (lab.repo / "secrets" / ".gitignore").write_text("*\n!.gitignore\n")
+    commit_all(lab.repo, "keep secrets out of git")
+    proc = migrated(lab)
+    (hint,) = [ln for ln in proc.stdout.splitlines() if ln.startswith("before deploying")]
+    assert "a .gitignore rule excludes secrets/" in hint
+    command = shlex.split(hint.split(": ", 1)[1].split(" (", 1)[0])
+    assert command[:3] == ["git", "add", "-f"]
+    done = subprocess.run(command, cwd=lab.repo, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    staged = git(lab.repo, "ls-files", "secrets").split()
+    assert [p for p in command[3:] if p.startswith("secrets/")]
+    assert all(p in staged for p in command[3:] if p.startswith("secrets/"))
+
+
 def test_no_host_found_says_so_instead_of_a_key_to_add(tmp_git_repo: Path) -> None:
     """A layout whose hosts secretkit cannot see (here: a flake without
     nixosConfigurations): the message says no host was found, not "add a key"."""
