@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from secretkit.layouts.clan import ClanLayout
     from secretkit.nix.hosts import Inventory
     from secretkit.nix.sops_refs import NixFacts
+    from secretkit.plan.hostvalues import HostValues
     from secretkit.sops.config import SopsConfig
     from secretkit.sops.document import SopsFile
 
@@ -43,6 +44,7 @@ class CheckContext:
     _clan: ClanLayout | None = None
     _clan_loaded: bool = False
     _nix_sources: dict[str, bytes] | None = None
+    _host_values: HostValues | None = None
     progress: Callable[[int, int], None] | None = None  # for the history scan
     walk: bool = False  # a plain directory: no git, every file under it counts as tracked
     # the values plaintext-history found committed (decrypted-copy does not report them
@@ -110,6 +112,14 @@ class CheckContext:
 
             self._inventory = discover(self.root)
         return self._inventory
+
+    def host_values(self) -> HostValues:
+        """What each host's modules set, as migrate's planner sees it (computed once)."""
+        if self._host_values is None:
+            from secretkit.plan.advice import host_values
+
+            self._host_values = host_values(self.root, self.inventory(), self.read)
+        return self._host_values
 
     def clan(self) -> ClanLayout | None:
         """clan-core's sops/ and vars/ layout, when the repository has one."""

@@ -72,7 +72,14 @@ def _fix_for(ctx: CheckContext, finding: Finding) -> str:
         else:  # as migrate decides: first by the hosts using the file, then the literal
             refusal = host_refusal(ctx.inventory(), finding.path)
             if refusal is None:
-                advice = migrate_refusal(finding.path, source, finding, repo_pin(ctx.read))
+                advice = migrate_refusal(
+                    finding.path,
+                    source,
+                    finding,
+                    repo_pin(ctx.read),
+                    hosts=sorted(ctx.inventory().hosts_of_file(finding.path)),
+                    values=ctx.host_values(),  # (an option another module sets: refused)
+                )
                 refusal, builder, manual = advice if advice is not None else (None, None, None)
     if not finding.path.endswith(".nix"):  # read by Nix code? then not encrypted in place
         from secretkit.gate.finding_fix import WHOLE_FILE_RULE

@@ -2,16 +2,20 @@
 
 Hook and check messages suggest ``secretkit migrate`` only for a finding the
 planner accepts; for the others they name the manual route.  The decision is
-:func:`secretkit.plan.build.build_plan` run on the one file, with one stand-in
-host (which hosts import a module does not change whether a literal can move), and
-the repository's pinned NixOS release (:func:`repo_pin`: a route the release lacks is
-refused by migrate, so the advice must not name migrate for it).
+:func:`secretkit.plan.build.build_plan` run on the one file, with the repository's
+pinned NixOS release (:func:`repo_pin`: a route the release lacks is refused by
+migrate, so the advice must not name migrate for it) and, where the caller has them,
+the hosts using the file and what their other modules set (:func:`host_values`):
+migrate refuses a rewrite whose option another module of those hosts sets already
+(``hashedPasswordFile`` in an impermanence module), and resolves computed names
+(``users.users.${config.my.user}``) through them.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from secretkit.plan.build import FindingLike, build_plan
@@ -20,6 +24,7 @@ from secretkit.plan.refusals import WRITE
 if TYPE_CHECKING:
     from secretkit.nix.hosts import Inventory
     from secretkit.nix.hosts.model import Note
+    from secretkit.plan.hostvalues import HostValues
     from secretkit.plan.release import Pin
 
 
@@ -111,11 +116,58 @@ class Refusal(NamedTuple):
     manual: str | None = None
 
 
+def rel_path(root: Path, path: Path | str) -> str:
+    """``path`` relative to ``root``, ``/``-separated (as it is when outside ``root``)."""
+    p = Path(path)
+    if not p.is_absolute():
+        p = root / p
+    try:
+        return p.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return p.as_posix()
+
+
+def nixos_modules(root: Path, inventory: Inventory) -> dict[str, list[str]]:
+    """Each NixOS host's modules, repository-relative: a host's home-manager modules
+    are not NixOS modules (no wiring, no defaults), and a home-manager or nix-darwin
+    configuration is never wired nor given a NixOS sops file."""
+    return {
+        name: [rel_path(root, m) for m in info.modules if m not in info.home_modules]
+        for name, info in inventory.hosts.items()
+        if nixos_host(inventory, name)
+    }
+
+
+def host_values(
+    root: Path, inventory: Inventory, read: Callable[[str], bytes | None]
+) -> HostValues:
+    """What each NixOS host's modules set, as migrate collects it (``read`` gives a
+    repository file's bytes or None), for :func:`migrate_refusal`'s ``values``."""
+    from secretkit.nix import cst
+    from secretkit.plan.hostvalues import collect
+
+    modules = nixos_modules(root, inventory)
+    sources: dict[str, bytes] = {}
+    for rel in sorted({m for ms in modules.values() for m in ms}):
+        data = read(rel) if rel.endswith(".nix") else None
+        if data is not None:
+            sources[rel] = data
+    return collect(sources, modules, cst.parse)
+
+
 def migrate_refusal(
-    path: str, source: bytes, finding: FindingLike, pin: Pin | None = None
+    path: str,
+    source: bytes,
+    finding: FindingLike,
+    pin: Pin | None = None,
+    *,
+    hosts: Sequence[str] = (),
+    values: HostValues | None = None,
 ) -> Refusal | None:
     """None when ``migrate`` would move ``finding`` (in ``path`` holding ``source``,
-    on the release ``pin`` names), else the reason it gives for refusing."""
+    on the release ``pin`` names), else the reason it gives for refusing.  ``hosts``:
+    those using ``path`` and ``values`` (:func:`host_values`) what they set elsewhere;
+    without them one stand-in host, and an option set in another file goes unseen."""
     from secretkit.errors import SecretkitError
     from secretkit.nix import cst
 
@@ -129,9 +181,10 @@ def migrate_refusal(
         plan = build_plan(
             {path: source},
             [finding],
-            lambda _p: ("host",),
+            lambda _p: tuple(hosts) or ("host",),
             parse=cst.parse,
             literal_of=literal_of,
+            host_values=values,
             pin=pin,
         )
     except SecretkitError as exc:

@@ -27,7 +27,14 @@ from secretkit.errors import IntegrityError, NoIdentityError, UserError
 from secretkit.layouts.sops_nix import host_secrets_path
 from secretkit.nix import cst
 from secretkit.nix.sops_refs import host_names, secret_names
-from secretkit.plan.advice import host_refusal, nixos_host, unfollowed_imports, unowned_reason
+from secretkit.plan.advice import (
+    host_refusal,
+    nixos_host,
+    nixos_modules,
+    rel_path,
+    unfollowed_imports,
+    unowned_reason,
+)
 from secretkit.plan.build import FindingLike, Plan, Refused, build_plan
 from secretkit.plan.refusals import other_file_note
 from secretkit.sensitive import Sensitive
@@ -129,16 +136,6 @@ def _hosts_add_hint(host: str) -> str:
     )
 
 
-def _rel(root: Path, path: Path | str) -> str:
-    p = Path(path)
-    if not p.is_absolute():
-        p = root / p
-    try:
-        return p.resolve().relative_to(root.resolve()).as_posix()
-    except ValueError:
-        return p.as_posix()
-
-
 def prepare(
     root: Path,
     *,
@@ -223,17 +220,11 @@ def prepare(
         validate_name(host)
 
     sources: dict[str, bytes] = {}
-    host_modules: dict[str, list[str]] = {}
-    for host_name, info in inventory.hosts.items():
-        if not nixos_host(inventory, host_name):
-            continue  # never wired, never given a NixOS sops file
-        # a host's home-manager modules are not NixOS modules: no wiring, no defaults
-        nixos = [m for m in info.modules if m not in info.home_modules]
-        host_modules[host_name] = [_rel(root, m) for m in nixos]
+    host_modules = nixos_modules(root, inventory)
     wanted = {f.path for f in findings} | {"flake.nix"}
     wanted |= {m for mods in host_modules.values() for m in mods}
     # where a host's `modules = [ … ]` is (nixos/default.nix calling nixosSystem): wiring
-    wanted |= {_rel(root, s[0]) for h in inventory.hosts.values() for s in h.module_sites}
+    wanted |= {rel_path(root, s[0]) for h in inventory.hosts.values() for s in h.module_sites}
     for rel in sorted(wanted):
         file = root / rel
         if rel.endswith(".nix") and file.is_file():

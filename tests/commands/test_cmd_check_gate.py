@@ -221,6 +221,33 @@ def test_the_fix_for_a_file_no_host_imports_does_not_send_to_migrate(tmp_git_rep
     assert "cannot move this one (no host configuration imports this file)" in failed.fix
 
 
+def test_the_fix_does_not_send_to_migrate_what_another_module_of_the_host_blocks(
+    tmp_git_repo: Path,
+) -> None:
+    """An impermanence-style module of the same host sets ``hashedPasswordFile``
+    already: migrate refuses the password (a second definition would conflict), so
+    the fix must not say "run `secretkit migrate`" (it once judged the one file alone)."""
+    flake = FLAKE.replace("@REF@", "nixos-24.11").replace("./host.nix ]", "./host.nix ./keep.nix ]")
+    (tmp_git_repo / "flake.nix").write_text(flake)
+    password = fake.password("initial")
+    (tmp_git_repo / "host.nix").write_text(
+        '{ users.users.alice.initialPassword = "' + password + '"; }\n'
+    )
+    (tmp_git_repo / "keep.nix").write_text(
+        '{ users.users.alice.hashedPasswordFile = "/persist/alice.pw"; }\n'
+    )
+    commit_all(tmp_git_repo)
+    (failed,) = failures(tmp_git_repo, "plaintext-tree")
+    assert "run `secretkit migrate`" not in failed.fix
+    assert "hashedPasswordFile is already set in keep.nix:1" in failed.fix
+    assert password not in failed.fix
+    proc = subprocess.run(
+        [sys.executable, "-m", "secretkit", "migrate", "--dry-run"],
+        cwd=tmp_git_repo, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert "host.nix:1: cannot migrate safely: users.users.alice.hashedPasswordFile" in proc.stderr
+
+
 def test_two_committed_values_under_one_name_in_one_file_are_told_apart(
     tmp_git_repo: Path,
 ) -> None:
