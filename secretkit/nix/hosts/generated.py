@@ -165,7 +165,8 @@ def map_attrs(d: Closure, fn: Val, attrs: Val) -> list[tuple[str, Val]] | None:
 
 
 def list_to_attrs(d: Closure, v: Val) -> list[tuple[str, Val]] | None:
-    """``listToAttrs (map f [ … ])`` or a literal list of ``{ name; value; }``."""
+    """``listToAttrs (map f [ … ])``, ``listToAttrs (map f <names of builtins.readDir ./d>)``
+    or a literal list of ``{ name; value; }``."""
     target = d.deref(v)
     if not isinstance(target, Val):
         return None
@@ -180,14 +181,22 @@ def list_to_attrs(d: Closure, v: Val) -> list[tuple[str, Val]] | None:
             return None
         if cst.dotted_name(target.file, head) not in ("map", "builtins.map", "lib.map"):
             return None
-        elements, unknown = d.list_elements(Val(arg, target.file, target.scope))
-        if unknown:
-            return None
-        for element in elements:
-            bound = d.bind(Val(fn, target.file, target.scope), element, 0)
-            if bound is None:
+        fn_val, arg_val = Val(fn, target.file, target.scope), Val(arg, target.file, target.scope)
+        listed = dir_names(d, arg_val)  # map f (attrNames (readDir ./machines))
+        if listed is not None:
+            named = [_bind_str(d, fn_val, n) for n in listed]
+            if any(b is None for b in named):
                 return None
-            items.append(bound)
+            items = [b for b in named if b is not None]
+        else:
+            elements, unknown = d.list_elements(arg_val)
+            if unknown:
+                return None
+            for element in elements:
+                bound = d.bind(fn_val, element, 0)
+                if bound is None:
+                    return None
+                items.append(bound)
     else:
         elements, unknown = d.list_elements(target)
         if unknown:

@@ -73,6 +73,26 @@ STYLES: dict[str, tuple[dict[str, str], dict[str, str]]] = {
         },
         {"alpha": "flake", "beta": "flake"},
     ),
+    # listToAttrs (map (name: { inherit name; value = mkHost name; }) <readDir names>),
+    # in flake-parts' `flake`, with the module path `./hosts/${name}/…`
+    "listtoattrs-readdir": (
+        {
+            **TWO,
+            "flake.nix": (
+                "{\n  outputs = inputs@{ flake-parts, nixpkgs, ... }:\n"
+                "    flake-parts.lib.mkFlake { inherit inputs; } {\n"
+                '      systems = [ "x86_64-linux" ];\n'
+                "      flake = let\n"
+                f"        mkHost = name: {SYSTEM};\n"
+                "        names = builtins.attrNames (builtins.readDir ./hosts);\n"
+                "      in {\n"
+                "        nixosConfigurations = builtins.listToAttrs\n"
+                "          (map (name: { inherit name; value = mkHost name; }) names);\n"
+                "      };\n    };\n}\n"
+            ),
+        },
+        {"alpha": "flake", "beta": "flake"},
+    ),
     # flake-parts with flake.nixosConfigurations and a self.nixosModules import
     "flake-parts": (
         {
