@@ -111,25 +111,34 @@ def configurations(d: Closure, sets: list[Val], output: str = _NIXOS) -> None:
         if len(rest) == 1:
             system(d, rest[0], value, binding, output)
         elif not rest:
-            if loaded_hosts(d, value, binding, output):
-                continue
-            inner = d.attrsets(value)
-            built = generated.gen_attrs(d, value) if not inner else None
-            for host_name, host_value in built or []:
-                system(d, host_name, host_value, binding, output)
-            if not inner and built is None:
-                target = d.deref(value)
-                shown = target if isinstance(target, Val) else value
-                what = d.describe(shown)
-                d.note(value.file, binding, f"{output} is built from {what}", _HOST_SET, what)
+            # each operand of `genAttrs names mkHost // { extra = …; }` on its own: a
+            # generated part next to a literal set must not be dropped without a note
+            for part in d.merge_parts(value):
+                _host_set(d, part, binding, output)
+
+
+def _host_set(d: Closure, value: Val, binding: Node, output: str) -> None:
+    """One operand of ``nixosConfigurations = …``: a haumea load, a set built by a
+    function, or literal sets; anything else is noted as unresolved."""
+    if loaded_hosts(d, value, binding, output):
+        return
+    inner = d.attrsets(value)
+    built = generated.gen_attrs(d, value) if not inner else None
+    for host_name, host_value in built or []:
+        system(d, host_name, host_value, binding, output)
+    if not inner and built is None:
+        target = d.deref(value)
+        shown = target if isinstance(target, Val) else value
+        what = d.describe(shown)
+        d.note(value.file, binding, f"{output} is built from {what}", _HOST_SET, what)
+        d.host_set_unresolved = True
+    for aset in inner:
+        for names, hv, b in cst.attrset_entries(aset.file, aset.node):
+            if names and len(names) == 1:
+                system(d, names[0], Val(hv, aset.file, aset.scope), b, output)
+            elif names is None:
+                d.note(aset.file, b, "host with a computed name")
                 d.host_set_unresolved = True
-            for aset in inner:
-                for names, hv, b in cst.attrset_entries(aset.file, aset.node):
-                    if names and len(names) == 1:
-                        system(d, names[0], Val(hv, aset.file, aset.scope), b, output)
-                    elif names is None:
-                        d.note(aset.file, b, "host with a computed name")
-                        d.host_set_unresolved = True
 
 
 def deploy_nodes(d: Closure, sets: list[Val]) -> None:

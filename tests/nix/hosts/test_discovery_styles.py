@@ -93,6 +93,21 @@ STYLES: dict[str, tuple[dict[str, str], dict[str, str]]] = {
         },
         {"alpha": "flake", "beta": "flake"},
     ),
+    # a generated set merged with a literal one: genAttrs [ … ] mk // { beta = …; }
+    "genattrs-merged": (
+        {
+            **TWO,
+            "flake.nix": (
+                "{\n  outputs = { self, nixpkgs, ... }: {\n"
+                '    nixosConfigurations = nixpkgs.lib.genAttrs [ "alpha" ]'
+                f" (name: {SYSTEM}) // {{\n"
+                "      beta = nixpkgs.lib.nixosSystem"
+                " { modules = [ ./hosts/beta/configuration.nix ]; };\n"
+                "    };\n  };\n}\n"
+            ),
+        },
+        {"alpha": "flake", "beta": "flake"},
+    ),
     # flake-parts with flake.nixosConfigurations and a self.nixosModules import
     "flake-parts": (
         {
