@@ -281,13 +281,25 @@ def _refusals(root: Path, findings: list[Finding], staged: dict[str, bytes]) -> 
     accepted = [f for f in nix if id(f) not in out]
     if accepted:  # as check and migrate decide: a file no NixOS host imports is not moved
         from secretkit.nix.hosts import discover
-        from secretkit.plan.advice import host_refusal
+        from secretkit.plan.advice import host_refusal, host_values
 
         inventory = discover(root)
+        values = None
         for finding in accepted:
             host = host_refusal(inventory, finding.path)
             if host is not None:
                 out[id(finding)] = Refusal(host)
+                continue
+            # then as migrate judges it among its hosts' other modules (an option
+            # another module sets already: refused), read as migrate reads them
+            if values is None:
+                values = host_values(root, inventory, lambda name: _read_file(root / name))
+            data = staged[finding.path]
+            place = _Place(finding.path, finding.line, finding.start, finding.end, finding.secret)
+            hosts = sorted(inventory.hosts_of_file(finding.path))
+            reason = migrate_refusal(finding.path, data, place, pin, hosts=hosts, values=values)
+            if reason is not None:
+                out[id(finding)] = reason
     return out
 
 

@@ -444,3 +444,38 @@ def test_a_decrypted_copy_no_rule_names_is_blocked_and_its_fix_works(hook_repo: 
     )
     assert (hook_repo.root / other).read_bytes() == encrypted
     assert git(hook_repo.root, "status", "--short", "--", other).strip() == ""
+
+
+def test_a_finding_another_module_of_the_host_blocks_is_not_sent_to_migrate(
+    tmp_git_repo: Path,
+) -> None:
+    """An impermanence-style module of the same host sets ``hashedPasswordFile``
+    already: migrate refuses the password (a second definition would conflict), so the
+    hook's fix names migrate's refusal and the manual route, as check's does (it once
+    judged the staged file alone and said "run `secretkit migrate`")."""
+    (tmp_git_repo / "flake.nix").write_text(
+        '{\n  inputs.nixpkgs.url = "github:NixOS/nixpkgs/nixos-24.11";\n'
+        "  outputs = { nixpkgs, ... }: {\n    nixosConfigurations.box = "
+        "nixpkgs.lib.nixosSystem { modules = [ ./host.nix ./keep.nix ]; };\n  };\n}\n"
+    )
+    (tmp_git_repo / "keep.nix").write_text(
+        '{ users.users.alice.hashedPasswordFile = "/persist/alice.pw"; }\n'
+    )
+    (tmp_git_repo / "host.nix").write_text("{ }\n")
+    commit_all(tmp_git_repo, "base")
+    password = fake.password("hook-initial")
+    (tmp_git_repo / "host.nix").write_text(
+        '{ users.users.alice.initialPassword = "' + password + '"; }\n'
+    )
+    git(tmp_git_repo, "add", "host.nix")
+    proc = subprocess.run(
+        [sys.executable, "-m", "secretkit", "hook", "--", "host.nix"],
+        cwd=tmp_git_repo, capture_output=True, text=True, check=False,
+        env=dict(os.environ, PYTHONPATH=str(ROOT)),
+    )  # fmt: skip
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 1, out
+    assert "host.nix:1:" in out
+    assert "run `secretkit migrate`" not in out
+    assert "hashedPasswordFile is already set in keep.nix:1" in out
+    assert password not in out
