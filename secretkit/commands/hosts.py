@@ -326,14 +326,24 @@ class Generated(Shown):
     host: HostChange
     public: str  # the new ssh host key's public line
     extra_files: tuple[Path, ...]  # written outside the repository (private key first)
+    key_file_ignored: bool = False  # a .gitignore rule excludes host.host_key_file
 
     def lines(self) -> list[Line]:
         """What ``hosts add --generate-host-key`` did."""
         name = self.host.name
+        kept = self.host.host_key_file
         shown = [
             out(f"new ssh host key for {name}: {self.public}"),
-            out(f"its private key is in {self.host.host_key_file}, encrypted for the admins only"),
+            out(f"its private key is in {kept}, encrypted for the admins only"),
         ]
+        if self.key_file_ignored:  # (secrets/.gitignore with `*`): a clone would lack it
+            shown.append(
+                err(
+                    f"note: git ignores {kept} (`git check-ignore -v {kept}` names the rule), "
+                    f"so a clone cannot run `secretkit hosts bootstrap {name}`; "
+                    f"commit it with: git add -f {kept}"
+                )
+            )
         shown += [out(f"wrote {path}") for path in self.extra_files]
         if not self.extra_files:
             shown.append(
@@ -362,6 +372,7 @@ def add_generated(
 ) -> Generated:
     """A new ed25519 host key: the host registered by its ``age1…`` form, the private
     key stored for the admins only, and the nixos-anywhere ``--extra-files`` tree."""
+    from secretkit.git.objects import ignored
     from secretkit.keys.host_keys import KEY_PATH, new_host_key, write_extra_files
 
     root = find_root(cwd)
@@ -377,8 +388,9 @@ def add_generated(
             )
     key = new_host_key(name)
     change = _add(cwd, name, key.recipient, identities=identities, host_key=key)
+    hidden = bool(change.host_key_file and ignored(root, [change.host_key_file]))
     if extra_files is None:
-        return Generated(change, key.public, ())
+        return Generated(change, key.public, (), hidden)
     try:
         written = write_extra_files(_abs(cwd, extra_files), key, root)
     except (OSError, UserError) as exc:
@@ -388,7 +400,7 @@ def add_generated(
             hint=f"write them from the stored key: secretkit hosts bootstrap {name} "
             "--extra-files DIR",
         ) from None
-    return Generated(change, key.public, tuple(written))
+    return Generated(change, key.public, tuple(written), hidden)
 
 
 def bootstrap(

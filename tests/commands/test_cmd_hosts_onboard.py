@@ -213,6 +213,27 @@ def test_extra_files_that_cannot_be_written_name_the_bootstrap_that_writes_them(
     assert f"&host_newbox {ssh_pubkey_to_age(public)}" in (lab.root / ".sops.yaml").read_text()
 
 
+def test_a_host_key_file_git_ignores_is_named_with_the_command_that_commits_it(
+    lab: Homelab, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """secrets/.gitignore with `*` (a common guard): the admins-only key file would
+    never reach a clone, where `hosts bootstrap` needs it."""
+    add = ("-C", str(lab.root), "hosts", "add")
+    code, _, err = run_main(capsys, *add, "plainbox", "--generate-host-key")
+    assert code == 0, err
+    assert "git ignores" not in err
+    (lab.root / "secrets/.gitignore").write_text("*\n!.gitignore\n")
+    code, _, err = run_main(capsys, *add, "newbox", "--generate-host-key")
+    assert code == 0, err
+    kept = "secrets/host-keys/newbox.yaml"
+    assert f"note: git ignores {kept}" in err
+    command = err.split("commit it with: ")[1].splitlines()[0].split()
+    assert command == ["git", "add", "-f", kept]
+    subprocess.run(command, cwd=lab.root, check=True, capture_output=True)
+    listed = subprocess.run(["git", "ls-files", kept], cwd=lab.root, capture_output=True)
+    assert listed.stdout.decode().split() == [kept]
+
+
 @pytest.mark.parametrize(
     ("args", "code", "message"),
     [
