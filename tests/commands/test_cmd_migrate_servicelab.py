@@ -1,4 +1,4 @@
-"""The proof on ``examples/servicelab`` (6 hosts, 33 secrets across the newer families,
+"""The proof on ``examples/servicelab`` (6 hosts, 34 secrets across the newer families,
 two shared modules, a computed user name, a ``writeText`` password, a Syncthing API
 key shared with Prometheus) and on ``examples/homelab``: after ``migrate --yes`` no
 secret value is left in the tree, every changed file parses with ``nix-instantiate

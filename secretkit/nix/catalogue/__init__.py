@@ -97,6 +97,7 @@ ROUTES: dict[str, Route] = {
     "nextcloud-config": Route("nextcloud", "ENTRY", ("services.nextcloud",)),
     "cloudflare-dyndns-token": Route("cloudflare_dyndns", "ENTRY", ("services.cloudflare-dyndns",)),
     "github-runner-token": Route("github_runners", "ENTRY", ("services.github-runners",)),
+    "gitea-runner-token": Route("gitea_runners", "ENTRY", ("services.gitea-actions-runner",)),
     "mosquitto-users": Route("mosquitto", "ENTRY", ("services.mosquitto",)),
     "miniflux-admin": Route("miniflux", "ENTRY", ("services.miniflux",)),
     "vaultwarden-config": Route("vaultwarden", "ENTRY", ("services.vaultwarden",)),

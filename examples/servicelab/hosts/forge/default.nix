@@ -17,6 +17,15 @@
     };
   };
 
+  # a CI runner registered at the forge itself
+  services.gitea-actions-runner.instances.local = {
+    enable = true;
+    name = "forge-runner";
+    url = "https://forge.example.net";
+    token = "@GITEA_RUNNER_TOKEN@";
+    labels = [ "native:host" ];
+  };
+
   services.restic.backups.forge = {
     repository = "rclone:offsite:forge";
     passwordFile = "${pkgs.writeText "restic-password" "@RESTIC_PASSWORD@"}";
