@@ -16,6 +16,7 @@ The package, by what each part holds:
 * :mod:`~.model` — ``Host``, ``Inventory`` and ``Note`` (diagnostics are values);
 * :mod:`~.files` — parsed files, paths, submodules, and the notes collected;
 * :mod:`~.evaluator` — the partial Nix evaluator (scopes, ``let``, ``import``, calls);
+* :mod:`~.flake_parts` — flake-parts' ``mkFlake`` module: its ``flake.…`` outputs, ``imports``;
 * :mod:`~.closure` — the module closure of each host (imports, home-manager users, …);
 * recognisers: :mod:`~.flake` (``nixosConfigurations``, darwin, home-manager,
   flake-parts, deploy-rs), :mod:`~.generated` (``genAttrs``/``mapAttrs``/

@@ -18,8 +18,9 @@ from typing import Any
 
 from secretkit.nix import cst
 from secretkit.nix.cst import Node
-from secretkit.nix.hosts.evaluator import ENTRY, MAX_DEPTH, MAX_LEVEL, Evaluator, Val
+from secretkit.nix.hosts.evaluator import ENTRY, MAX_DEPTH, MAX_LEVEL, Val
 from secretkit.nix.hosts.files import File
+from secretkit.nix.hosts.flake_parts import FlakeParts
 from secretkit.nix.hosts.model import Note
 
 _IMPORT_FUNCS = ("import", "builtins.import", "callPackage", "pkgs.callPackage")
@@ -57,8 +58,9 @@ class HostAcc:
             self.sources.append(kind)
 
 
-class Closure(Evaluator):
-    """The evaluator plus what discovery collects: hosts and the modules they use."""
+class Closure(FlakeParts):
+    """The evaluator (flake-parts included) plus what discovery collects: hosts and the
+    modules they use."""
 
     def __init__(self, root: Path) -> None:
         super().__init__(root)
