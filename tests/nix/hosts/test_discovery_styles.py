@@ -174,6 +174,71 @@ STYLES: dict[str, tuple[dict[str, str], dict[str, str]]] = {
         },
         {"alpha": "flake", "beta": "flake"},
     ),
+    # flake-parts' module as a function of its arguments, each host built inside
+    # withSystem SYSTEM ({ pkgs, ... }: nixosSystem {…}) in the dotted form
+    "flake-parts-function-with-system": (
+        {
+            **TWO,
+            "flake.nix": (
+                "{\n  outputs = inputs@{ flake-parts, nixpkgs, ... }:\n"
+                "    flake-parts.lib.mkFlake { inherit inputs; } ({ withSystem, ... }: {\n"
+                '      systems = [ "x86_64-linux" ];\n'
+                '      flake.nixosConfigurations.alpha = withSystem "x86_64-linux"\n'
+                "        ({ pkgs, ... }: nixpkgs.lib.nixosSystem {\n"
+                "          modules = [ ./hosts/alpha/configuration.nix ];\n        });\n"
+                '      flake.nixosConfigurations.beta = withSystem "x86_64-linux"\n'
+                "        ({ pkgs, ... }: nixpkgs.lib.nixosSystem {\n"
+                "          modules = [ ./hosts/beta/configuration.nix ];\n        });\n"
+                "    });\n}\n"
+            ),
+        },
+        {"alpha": "flake", "beta": "flake"},
+    ),
+    # the same with a set of hosts, `ctx:` contexts and { self, inputs, withSystem, … }
+    "flake-parts-function-with-system-set": (
+        {
+            **TWO,
+            "flake.nix": (
+                "{\n  outputs = inputs@{ flake-parts, ... }:\n"
+                "    flake-parts.lib.mkFlake { inherit inputs; }\n"
+                "    ({ self, inputs, withSystem, ... }: {\n"
+                '      systems = [ "x86_64-linux" ];\n'
+                "      flake.nixosConfigurations = {\n"
+                '        alpha = withSystem "x86_64-linux" (ctx: inputs.nixpkgs.lib.nixosSystem {\n'
+                "          specialArgs = { inherit (ctx) system; };\n"
+                "          modules = [ ./hosts/alpha/configuration.nix ];\n        });\n"
+                '        beta = withSystem "aarch64-linux" (ctx: inputs.nixpkgs.lib.nixosSystem {\n'
+                "          modules = [ ./hosts/beta/configuration.nix ];\n        });\n"
+                "      };\n    });\n}\n"
+            ),
+        },
+        {"alpha": "flake", "beta": "flake"},
+    ),
+    # a function module importing ./hosts, itself a function module whose hosts are
+    # built with withSystem, and an inline module in the same imports list
+    "flake-parts-function-imports": (
+        {
+            **TWO,
+            "hosts/default.nix": (
+                "{ inputs, withSystem, ... }:\n{\n"
+                '  flake.nixosConfigurations.alpha = withSystem "x86_64-linux" ({ system, ... }:\n'
+                "    inputs.nixpkgs.lib.nixosSystem {\n"
+                "      modules = [ ./alpha/configuration.nix ];\n    });\n}\n"
+            ),
+            "flake.nix": (
+                "{\n  outputs = inputs:\n    inputs.flake-parts.lib.mkFlake { inherit inputs; }\n"
+                "    ({ withSystem, ... }: {\n"
+                '      systems = [ "x86_64-linux" ];\n'
+                "      imports = [\n        ./hosts\n        inputs.treefmt-nix.flakeModule\n"
+                "        ({ withSystem, ... }: {\n"
+                '          flake.nixosConfigurations.beta = withSystem "x86_64-linux" (_:\n'
+                "            inputs.nixpkgs.lib.nixosSystem {\n"
+                "              modules = [ ./hosts/beta/configuration.nix ];\n"
+                "            });\n        })\n      ];\n    });\n}\n"
+            ),
+        },
+        {"alpha": "flake", "beta": "flake"},
+    ),
     # import-tree style loaders: every .nix file of a directory (but _private ones)
     "import-tree": (
         {
@@ -491,6 +556,35 @@ def test_a_haumea_directory_that_cannot_be_read_is_said(tmp_path: Path) -> None:
     }
     assert [why for _, why in inv.unresolved] == [
         "line 3: nixosConfigurations loads systems, which cannot be read"
+    ]
+
+
+def test_what_a_flake_parts_module_does_not_let_be_followed_is_said(tmp_path: Path) -> None:
+    files = {
+        "machines/alpha.nix": "{ ... }: { }\n",
+        "parts/alpha.nix": (
+            "{ inputs, withSystem, ... }:\n{\n"
+            '  flake.nixosConfigurations.alpha = withSystem "x86_64-linux" (_:\n'
+            "    inputs.nixpkgs.lib.nixosSystem { modules = [ ../machines/alpha.nix ]; });\n}\n"
+        ),
+        "flake.nix": (
+            "{\n  outputs = inputs@{ flake-parts, ... }:\n"
+            "    flake-parts.lib.mkFlake { inherit inputs; } ({ withSystem, mkHost, ... }: {\n"
+            '      systems = [ "x86_64-linux" ];\n'
+            '      imports = [ ./parts/alpha.nix (mkModule "gamma") ]\n'
+            '        ++ map (n: ./parts/${n}.nix) [ "delta" ];\n'
+            '      flake.nixosConfigurations.beta = withSystem "x86_64-linux" mkHost;\n'
+            "    });\n}\n"
+        ),
+    }
+    inv = discover(write(tmp_path, files))
+    assert inv.hosts_of_file("machines/alpha.nix") == {"alpha"}
+    # a host built by what cannot be read is kept and said; so are imports not followed
+    assert set(inv.hosts) == {"alpha", "beta"}
+    assert sorted(why for _, why in inv.unresolved) == [
+        "line 5: flake-parts module a call of mkModule is not followed",
+        "line 6: flake-parts imports built from a call of map",
+        "line 7: host beta is defined by a call of withSystem",
     ]
 
 
