@@ -267,8 +267,21 @@ def _refusals(root: Path, findings: list[Finding], staged: dict[str, bytes]) -> 
     if missing:
         staged = {**staged, **githooks.index_contents(root, missing)}
     pin = repo_pin(lambda name: _read_file(root / name))  # the release migrate would read
+    from secretkit.nix.hosts import discover
+    from secretkit.plan.advice import host_refusal, host_values, value_refusal
+
+    inventory = discover(root)
+
+    def read(name: str) -> bytes | None:
+        return staged[name] if name in staged else _read_file(root / name)
+
     out: dict[int, Refusal] = {}
     for finding in nix:
+        # a file imported for its value is no module: the route goes through its importer
+        valued = value_refusal(inventory, finding.path, finding.attrpath or "", read)
+        if valued is not None and host_refusal(inventory, finding.path) is None:
+            out[id(finding)] = valued
+            continue
         data = staged.get(finding.path)
         place = _Place(finding.path, finding.line, finding.start, finding.end, finding.secret)
         reason = (
@@ -280,10 +293,6 @@ def _refusals(root: Path, findings: list[Finding], staged: dict[str, bytes]) -> 
             out[id(finding)] = reason
     accepted = [f for f in nix if id(f) not in out]
     if accepted:  # as check and migrate decide: a file no NixOS host imports is not moved
-        from secretkit.nix.hosts import discover
-        from secretkit.plan.advice import host_refusal, host_values
-
-        inventory = discover(root)
         values = None
         for finding in accepted:
             host = host_refusal(inventory, finding.path)
@@ -479,8 +488,9 @@ def _fix(report: HookReport, finding: Finding, secrets_files: set[str]) -> str:
     if finding.path in secrets_files:
         return "this file must be encrypted: see its fix below"
     refused = report.refusals.get(id(finding))
-    reason, builder, manual = (None, None, None) if refused is None else refused
-    return fix_for(finding, reason, builder, manual, mark=id(finding) not in report.no_mark)
+    reason, builder, manual, declare_in = (None,) * 4 if refused is None else refused
+    mark = id(finding) not in report.no_mark
+    return fix_for(finding, reason, builder, manual, mark=mark, declare_in=declare_in)
 
 
 # --- hook install / uninstall: what the CLI shows ----------------------------------

@@ -26,6 +26,7 @@ def finding_fix(
     manual: str | None = None,
     archive: str | None = None,
     git: bool = True,
+    declare_in: str | None = None,
 ) -> str:
     """The exact way out for a plaintext secret in ``path``.  ``refusal``: why
     ``migrate`` would not move it (:func:`secretkit.plan.advice.migrate_refusal`);
@@ -40,7 +41,8 @@ def finding_fix(
     ``archive``: the value is in a member of this compressed file or archive (``path``
     is ``archive!member``): the archive is what the user can change.  ``git``: whether
     ``path`` is in a git work tree (``check --source-only`` of a plain directory is not:
-    no ``git add``/``git rm`` there, they would fail)."""
+    no ``git add``/``git rm`` there, they would fail).  ``declare_in``: the module the
+    declaration and the reference go in (``path`` is imported for its value: no module)."""
     if archive is not None:
         import shlex
 
@@ -68,6 +70,11 @@ def finding_fix(
         )
         if manual is not None and builder is None:
             point = f"and write: {manual}"
+        if declare_in is not None and manual is not None:
+            point = (
+                f"in {declare_in}, not in {path} (with config among its arguments: "
+                f"{{ config, ... }}:), and {manual}"
+            )
         move = (
             f"`secretkit migrate` cannot move this one ({refusal}): store the value with "
             "`secretkit set secrets/<host>.yaml '[\"<name>\"]'` (reads it from stdin), declare "
@@ -123,6 +130,7 @@ def fix_for(
     *,
     mark: bool,
     git: bool = True,
+    declare_in: str | None = None,
 ) -> str:
     """:func:`finding_fix` of one finding (its fingerprint computed only if shown)."""
 
@@ -142,6 +150,7 @@ def fix_for(
         manual=manual,
         archive=finding.file if finding.inside == "archive" else None,
         git=git,
+        declare_in=declare_in,
     )
 
 

@@ -55,7 +55,7 @@ def check_plaintext_tree(ctx: CheckContext) -> list[CheckResult]:
 def _fix_for(ctx: CheckContext, finding: Finding) -> str:
     """The way out for one finding: ``migrate`` only when its planner accepts it."""
     from secretkit.gate.finding_fix import fix_for, mark_works
-    from secretkit.plan.advice import host_refusal, migrate_refusal, repo_pin
+    from secretkit.plan.advice import host_refusal, migrate_refusal, repo_pin, value_refusal
 
     if finding.path in ctx.sops_by_path():  # a value in clear in a sops file Nix uses
         if ctx.walk:
@@ -64,14 +64,21 @@ def _fix_for(ctx: CheckContext, finding: Finding) -> str:
                 "that verifies (secretkit check in its git repository names it)"
             )
         return ctx.judge.restore(finding.path)
-    refusal, builder, manual = None, None, None
+    refusal, builder, manual, declare_in = None, None, None, None
     source = ctx.read(finding.path) if finding.path.endswith(".nix") else None
     if finding.path.endswith(".nix"):
         if source is None:
             refusal = "unreadable"
         else:  # as migrate decides: first by the hosts using the file, then the literal
             refusal = host_refusal(ctx.inventory(), finding.path)
-            if refusal is None:
+            valued = None
+            if refusal is None:  # a file imported for its value: no module, whatever it sets
+                valued = value_refusal(
+                    ctx.inventory(), finding.path, finding.attrpath or "", ctx.read
+                )
+            if valued is not None:
+                refusal, builder, manual, declare_in = valued
+            elif refusal is None:
                 advice = migrate_refusal(
                     finding.path,
                     source,
@@ -80,7 +87,8 @@ def _fix_for(ctx: CheckContext, finding: Finding) -> str:
                     hosts=sorted(ctx.inventory().hosts_of_file(finding.path)),
                     values=ctx.host_values(),  # (an option another module sets: refused)
                 )
-                refusal, builder, manual = advice if advice is not None else (None, None, None)
+                if advice is not None:
+                    refusal, builder, manual, declare_in = advice
     if not finding.path.endswith(".nix"):  # read by Nix code? then not encrypted in place
         from secretkit.gate.finding_fix import WHOLE_FILE_RULE
         from secretkit.plan.refusals import nix_reader_route
@@ -90,7 +98,9 @@ def _fix_for(ctx: CheckContext, finding: Finding) -> str:
         if read is not None and (read[0] == "eval" or finding.rule != WHOLE_FILE_RULE):
             manual = read[1]
     mark = mark_works(finding.path, finding.rule, finding.line, source)
-    return fix_for(finding, refusal, builder, manual, mark=mark, git=not ctx.walk)
+    return fix_for(
+        finding, refusal, builder, manual, mark=mark, git=not ctx.walk, declare_in=declare_in
+    )
 
 
 def _hash_warning(check_id: str, shown: str, keep: str, path: str) -> CheckResult:

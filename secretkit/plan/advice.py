@@ -109,11 +109,33 @@ class Refusal(NamedTuple):
     """Why ``migrate`` refuses a finding; ``builder``: the literal is the text of this
     builder's call (``pkgs.writeText``), whose file's path goes where the call was;
     ``manual``: the Nix the route says to write by hand, when it knows what works
-    (``LoadCredential`` for a ``DynamicUser`` unit's script)."""
+    (``LoadCredential`` for a ``DynamicUser`` unit's script); ``declare_in``: the module
+    the declaration goes in when it is not the finding's file (that file is imported
+    for its value: :func:`value_refusal`)."""
 
     reason: str
     builder: str | None = None
     manual: str | None = None
+    declare_in: str | None = None
+
+
+def value_refusal(
+    inventory: Inventory, path: str, attrpath: str, read: Callable[[str], bytes | None]
+) -> Refusal | None:
+    """Why ``migrate`` leaves a finding of ``path`` alone when every host reads that
+    file for its value only (``creds = import ./creds.nix;``), with the route through
+    the module importing it; else None."""
+    from secretkit.plan.refusals import value_file_reason, value_read_step, value_uses
+
+    importers = inventory.value_importers(path)
+    if importers is None:
+        return None
+    names = [p.as_posix() for p in importers]
+    sources = {n: data for n in names if (data := read(n)) is not None}
+    uses = value_uses(attrpath, names, sources)
+    module = names[0] if len(names) == 1 else f"each module importing it ({', '.join(names)})"
+    manual = value_read_step(path, attrpath, uses, "<name>")
+    return Refusal(value_file_reason(path, names), None, manual, module)
 
 
 def rel_path(root: Path, path: Path | str) -> str:

@@ -52,6 +52,11 @@ class HostAcc:
     inert: set[str] = field(default_factory=set)  # of those, ones that cannot bring sops-nix
     gaps: list[Note] = field(default_factory=list)  # notes made while reading its modules
     sites: list[tuple[Path, int, int]] = field(default_factory=list)  # `modules = …` values
+    # files reached as modules, and files read for their value (`creds = import ./c.nix`,
+    # `callPackage ./p.nix`) with the files that import them: one only read for its value
+    # is no module (no `config`, no `sops.secrets` can go in it)
+    as_module: set[Path] = field(default_factory=set)
+    as_value: dict[Path, set[Path]] = field(default_factory=dict)
 
     def source(self, kind: str) -> None:
         if kind not in self.sources:
@@ -77,6 +82,7 @@ class Closure(FlakeParts):
         self._lock: Any = None  # flake.lock, read when an external module is met
         self.in_home = False  # reading a home-manager module of the host
         self.entry_files: dict[str, tuple[Path, ...]] = {}  # a haumea entry's own files
+        self.value_from: Path | None = None  # the file whose `import` is read as a value
 
     def host(self, name: str, kind: str) -> HostAcc:
         """The host ``name``; what is noted from now on is noted for it too."""
@@ -167,6 +173,8 @@ class Closure(FlakeParts):
         if target is None or isinstance(target, str):
             self.note(v.file, v.node, f"module from {self.describe(v)}")
             return
+        if target.file.rel != v.file.rel:  # `m = import ./m.nix; … imports = [ m ]`
+            acc.as_module.add(target.file.rel)
         outside = self.with_input(target) if raw_name is not None else None
         if outside is not None:  # with nixos-hardware.nixosModules; [ common-pc ]
             self.note_external(target.file, target.node, outside)
@@ -355,6 +363,10 @@ class Closure(FlakeParts):
         self.note(v.file, v.node, f"{fname} of {self.describe(shown)}")
 
     def file_module(self, rel: Path, acc: HostAcc, entry: bool) -> None:
+        if self.value_from is not None:
+            acc.as_value.setdefault(rel, set()).add(self.value_from)
+        else:
+            acc.as_module.add(rel)
         if acc.record is not None:  # scanning a file once: just note what it references
             if rel not in acc.record:
                 acc.record.append(rel)
@@ -382,6 +394,9 @@ class Closure(FlakeParts):
                 next_acc.inline.extend(inline)
                 next_acc.external |= seen.external
                 next_acc.gaps += seen.gaps
+                next_acc.as_module |= seen.as_module
+                for child, importers in seen.as_value.items():
+                    next_acc.as_value.setdefault(child, set()).update(importers)
                 for child in children:
                     child_home = home or child in seen.record_home
                     context = next_acc.home if child_home else next_acc.system
@@ -405,6 +420,7 @@ class Closure(FlakeParts):
             outer_home, self.in_home = self.in_home, False
             probe = HostAcc(name="", record=[])
             reading, self.reading = self.reading, probe
+            outer_value, self.value_from = self.value_from, None
             try:
                 before = len(self.unresolved)
                 file = self.load(rel)
@@ -415,6 +431,7 @@ class Closure(FlakeParts):
                     self.scan(Val(top, file, {}), probe, False)
             finally:
                 self.reading = reading
+                self.value_from = outer_value
             cached = (list(probe.record or []), list(probe.inline), probe)
             self.refs[rel] = cached
             self.current_host = outer
@@ -481,7 +498,12 @@ class Closure(FlakeParts):
                     break
                 head = fn
             if cst.dotted_name(file, head) in _IMPORT_FUNCS:
-                self.imported(Val(node, file, scope), acc, False)
+                # read for its value here; a module list naming it again says otherwise
+                outer_value, self.value_from = self.value_from, file.rel
+                try:
+                    self.imported(Val(node, file, scope), acc, False)
+                finally:
+                    self.value_from = outer_value
         for child in node.named_children:
             self._follow(child, file, scope, [], acc, entry, depth + 1)
 

@@ -33,6 +33,7 @@ def discover(root: Path) -> Inventory:
             inert=frozenset(acc.inert),
             gaps=tuple(dict.fromkeys(acc.gaps)),
             module_sites=tuple(acc.sites),
+            values={f: frozenset(i) for f, i in acc.as_value.items() if f not in acc.as_module},
         )
         for name, acc in sorted(d.hosts.items())
     }

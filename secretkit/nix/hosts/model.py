@@ -59,6 +59,9 @@ class Host:
     inert: frozenset[str] = frozenset()
     gaps: tuple[Note, ...] = ()  # what could not be followed from this host's modules
     module_sites: tuple[tuple[Path, int, int], ...] = ()  # its builder's `modules = …` value
+    # files only read for their value (`creds = import ./creds.nix;`, `callPackage ./p.nix`),
+    # never used as modules, each with the files importing it: no `config` reaches them
+    values: dict[Path, frozenset[Path]] = field(default_factory=dict)
 
     def imports_sops_nix(self) -> bool | None:
         """Whether sops-nix's module is among this host's modules: True, False, or None
@@ -121,6 +124,15 @@ class Inventory:
         """Whether every host using ``path`` uses it as a home-manager module only."""
         users = self.hosts_of_file(path)
         return bool(users) and all(self.is_home_module(h, path) for h in users)
+
+    def value_importers(self, path: Path | str) -> list[Path] | None:
+        """The files importing ``path`` when every host using it reads it for its value
+        only (not as a module: a plain attrset of values), else None."""
+        rel = self._rel(path)
+        users = [h for h in self.hosts.values() if rel in h.modules]
+        if not users or any(rel not in h.values for h in users):
+            return None
+        return sorted({i for h in users for i in h.values[rel]})
 
     def hosts_of_file(self, path: Path | str) -> set[str]:
         rel = self._rel(path)
