@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from secretkit.nix.hosts.model import Note
     from secretkit.plan.hostvalues import HostValues
     from secretkit.plan.release import Pin
+    from secretkit.plan.targets import Targets
 
 
 _FOREIGN_KINDS = {
@@ -220,3 +221,41 @@ def migrate_refusal(
             manual = manual.replace(f'"{named[1]}"', '"<name>"')
         return Refusal(refused.reason, refused.builder, manual)
     return None if plan.moves else Refusal("the planner found nothing to move")
+
+
+def value_route_of(
+    finding: Any,
+    importers: list[str] | None,
+    hosts: list[str],
+    sources: dict[str, bytes],
+    targets: Targets,
+) -> tuple[str, ...]:
+    """Migrate's manual route for a finding in a file ``importers`` read for its value
+    (none for other files): :func:`secretkit.plan.refusals.value_route`."""
+    if importers is None:
+        return ()
+    from secretkit.nix import cst
+    from secretkit.nix.catalogue.base import slug
+    from secretkit.plan.refusals import value_route, value_uses
+    from secretkit.plan.targets import sops_file_expr
+
+    dotted = getattr(finding, "attrpath", None) or ""
+    parts = [p for p in dotted.split(".") if p and not p.startswith("[")]
+    name = "/".join(slug(p) for p in parts) or f"manual/{slug(finding.path[:-4])}-{finding.line}"
+    module = importers[0] if len(importers) == 1 else None
+    data = sources.get(module) if module is not None else None
+    fingerprint = getattr(finding, "fingerprint", None)
+    return tuple(
+        value_route(
+            path=finding.path,
+            line=finding.line,
+            dotted=dotted,
+            importers=importers,
+            uses=value_uses(dotted, importers, sources),
+            name=name,
+            files=[targets.route_file(h) for h in hosts],
+            sops_file=sops_file_expr(module or finding.path, hosts, targets),
+            tree=cst.parse(data) if data is not None else None,
+            fingerprint=fingerprint if isinstance(fingerprint, str) else None,
+        )
+    )

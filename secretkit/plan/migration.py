@@ -34,9 +34,10 @@ from secretkit.plan.advice import (
     rel_path,
     unfollowed_imports,
     unowned_reason,
+    value_route_of,
 )
 from secretkit.plan.build import FindingLike, Plan, Refused, build_plan
-from secretkit.plan.refusals import other_file_note, value_file_reason, value_route, value_uses
+from secretkit.plan.refusals import other_file_note, value_file_reason
 from secretkit.sensitive import Sensitive
 
 if TYPE_CHECKING:
@@ -69,8 +70,7 @@ def _refuse_before_planning(
     route: tuple[str, ...] | Callable[[Any], tuple[str, ...]] = (),
 ) -> None:
     """List ``findings`` as refused (in file and line order with the plan's own), and
-    redact their values wherever a diff shows them; ``route``: the same steps for
-    each, or each one's own."""
+    redact their values wherever a diff shows them (``route``: each one's steps)."""
     if not findings:
         return
     steps = route if callable(route) else (lambda _f: route)
@@ -204,8 +204,7 @@ def prepare(
     # them (homeManagerModules.sops with the user's own age key, darwinModules.sops), but
     # migrate writes NixOS hosts' files and wiring only: refused, with the way
     foreign: dict[int, str] = {}
-    # a file only imported for its value (`creds = import ./creds.nix;`) is no module:
-    # refused, with the route through the module that imports it
+    # a file only imported for its value (`creds = import ./c.nix`): no module, refused
     valued: dict[int, list[str]] = {}
     for finding in findings:
         importers = inventory.value_importers(finding.path)
@@ -231,7 +230,6 @@ def prepare(
     sources: dict[str, bytes] = {}
     host_modules = nixos_modules(root, inventory)
     wanted = {f.path for f in findings} | {"flake.nix"}
-    wanted |= {m for ms in valued.values() for m in ms}
     wanted |= {m for mods in host_modules.values() for m in mods}
     # where a host's `modules = [ … ]` is (nixos/default.nix calling nixosSystem): wiring
     wanted |= {rel_path(root, s[0]) for h in inventory.hosts.values() for s in h.module_sites}
@@ -333,7 +331,7 @@ def prepare(
         plan,
         unmoved,
         lambda f: foreign[id(f)],
-        lambda f: _value_route(f, valued.get(id(f)), hosts_of(f.path), sources, targets),
+        lambda f: value_route_of(f, valued.get(id(f)), hosts_of(f.path), sources, targets),
     )
     if plan.moves:
         plan.wiring = [n for n in wiring.notes]
@@ -368,41 +366,6 @@ def prepare(
 
 # A module that gives sops-nix another key than the ssh host key: nothing to check.
 _OTHER_KEY_SOURCES = (b"age.keyFile", b"sops.gnupg", b"gnupg.sshKeyPaths")
-
-
-def _value_route(
-    finding: Any,
-    importers: list[str] | None,
-    hosts: list[str],
-    sources: dict[str, bytes],
-    targets: Targets,
-) -> tuple[str, ...]:
-    """The manual route of a finding in a file imported as a value (else none)."""
-    if importers is None:
-        return ()
-    from secretkit.nix.catalogue.base import slug
-    from secretkit.plan.targets import sops_file_expr
-
-    dotted = getattr(finding, "attrpath", None) or ""
-    parts = [p for p in dotted.split(".") if p and not p.startswith("[")]
-    name = "/".join(slug(p) for p in parts) or f"manual/{slug(finding.path[:-4])}-{finding.line}"
-    module = importers[0] if len(importers) == 1 else None
-    data = sources.get(module) if module is not None else None
-    fingerprint = getattr(finding, "fingerprint", None)
-    return tuple(
-        value_route(
-            path=finding.path,
-            line=finding.line,
-            dotted=dotted,
-            importers=importers,
-            uses=value_uses(dotted, importers, sources),
-            name=name,
-            files=[targets.route_file(h) for h in hosts],
-            sops_file=sops_file_expr(module or finding.path, hosts, targets),
-            tree=cst.parse(data) if data is not None else None,
-            fingerprint=fingerprint if isinstance(fingerprint, str) else None,
-        )
-    )
 
 
 def _hostname_mismatches(
