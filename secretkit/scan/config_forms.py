@@ -120,6 +120,8 @@ def xml_pairs(text: str) -> Iterator[Pair]:
     if "</" not in text:
         return
     for m in _XML_ELEMENT.finditer(text):
+        if m.group("tag") == "auth-user-pass":
+            continue  # OpenVPN's inline block (a user, then a password): its own rule's
         value = m.group("value")
         content = value.strip()
         if content:
