@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 import shlex
 import shutil
+import signal
 import subprocess
 import tempfile
 from collections.abc import Mapping
@@ -40,6 +41,9 @@ class EditResult(Shown):
 
     def lines(self) -> list[Line]:
         return [err(f"{self.name}: no changes")] if self.status == "unchanged" else []
+
+
+_STOPPING = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
 def run_editor(
@@ -67,18 +71,30 @@ def run_editor(
         fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "wb") as handle:
             handle.write(content)
+        # Ctrl-C, SIGTERM and SIGHUP wait while the editor starts: a signal handled inside
+        # Popen (after the fork, before ``proc`` is known) would leave the editor running.
+        # The editor itself starts with the mask it would have had.
+        mask = signal.pthread_sigmask(signal.SIG_BLOCK, _STOPPING)
         try:
-            proc = subprocess.Popen([*argv, str(temp)], env=dict(env))
-        except FileNotFoundError:
-            raise UserError(
-                f"editor {argv[0]!r} not found", hint="set $EDITOR to an installed editor"
-            ) from None
-        try:
-            returncode = proc.wait()
-        except BaseException:  # Ctrl-C: stop the editor before the plaintext is removed
-            proc.kill()
-            proc.wait()
-            raise
+            try:
+                proc = subprocess.Popen(
+                    [*argv, str(temp)],
+                    env=dict(env),
+                    preexec_fn=lambda: signal.pthread_sigmask(signal.SIG_SETMASK, mask),
+                )
+            except FileNotFoundError:
+                raise UserError(
+                    f"editor {argv[0]!r} not found", hint="set $EDITOR to an installed editor"
+                ) from None
+            try:
+                signal.pthread_sigmask(signal.SIG_SETMASK, mask)  # (one that came: raised here)
+                returncode = proc.wait()
+            except BaseException:  # stop the editor before the plaintext is removed
+                proc.kill()
+                proc.wait()
+                raise
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
         if returncode != 0:
             raise UserError(
                 f"the editor exited with status {returncode}; nothing was saved",

@@ -201,3 +201,43 @@ def test_migrate(pristine: SmallLab, tmp_path: Path, signum: int) -> None:
         assert done.returncode == 0, done.stderr
         _no_plaintext(lab, lab.repo)
         shutil.rmtree(lab.repo)
+
+
+def test_a_signal_while_the_editor_starts_stops_the_editor(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A SIGTERM handled inside ``Popen`` (the editor forked, ``proc`` not yet known)
+    once left the editor running: the signal now waits until the editor can be
+    stopped.  Made certain here by sending it from inside Popen, after the fork."""
+    from secretkit.boundary import catch_signals
+    from secretkit.commands import edit
+    from secretkit.errors import Terminated
+
+    editor = tmp_path / "editor.sh"
+    editor.write_text("#!/bin/sh\nexec sleep 30\n")
+    editor.chmod(0o755)
+    started: list[subprocess.Popen[bytes]] = []
+    real = subprocess.Popen
+
+    def popen(*args: object, **kwargs: object) -> subprocess.Popen[bytes]:
+        proc = real(*args, **kwargs)  # type: ignore[call-overload]
+        started.append(proc)
+        os.kill(os.getpid(), signal.SIGTERM)
+        return proc
+
+    handlers = {s: signal.getsignal(s) for s in SIGNALS}
+    monkeypatch.setattr(edit.subprocess, "Popen", popen)
+    catch_signals()
+    try:
+        with pytest.raises(Terminated):
+            edit.run_editor(b"secret: x\n", "a.yaml", {"EDITOR": str(editor)}, tmp_path)
+    finally:
+        for signum, handler in handlers.items():
+            signal.signal(signum, handler)
+        for proc in started:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+                pytest.fail("the editor was left running")
+    assert started and started[0].returncode == -signal.SIGKILL
+    assert [p.name for p in tmp_path.iterdir()] == ["editor.sh"]  # the plaintext is gone
