@@ -11,6 +11,7 @@ import random
 import shutil
 import signal
 import subprocess
+import threading
 import time
 from pathlib import Path
 
@@ -228,10 +229,16 @@ def test_a_signal_while_the_editor_starts_stops_the_editor(
     handlers = {s: signal.getsignal(s) for s in SIGNALS}
     monkeypatch.setattr(edit.subprocess, "Popen", popen)
     catch_signals()
+    # another thread, which a signal mask of the main thread does not cover (the
+    # kernel then gives the signal to it; Python still runs the handler in the main one)
+    done = threading.Event()
+    other = threading.Thread(target=done.wait, daemon=True)
+    other.start()
     try:
         with pytest.raises(Terminated):
             edit.run_editor(b"secret: x\n", "a.yaml", {"EDITOR": str(editor)}, tmp_path)
     finally:
+        done.set()
         for signum, handler in handlers.items():
             signal.signal(signum, handler)
         for proc in started:
