@@ -33,7 +33,7 @@ def host_key_problems(
         keys = [
             sources.get(m, b"")
             for m in host_modules.get(host, [])
-            if HOST_KEYS in host_values.set_at.get(m, {})
+            if host_values.sets(m, HOST_KEYS) is not None
         ]
         ed25519 = any(b'"ed25519"' in data for data in keys)
         if enabled != "true":

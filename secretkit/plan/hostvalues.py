@@ -14,20 +14,57 @@ same hosts, would be defined twice (:meth:`HostValues.set_elsewhere`).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 
 from secretkit.nix import cst
 
 Path = tuple[str, ...]
 
 
-@dataclass
 class HostValues:
-    set_to: dict[str, dict[Path, set[str]]] = field(default_factory=dict)
-    defaults: dict[str, dict[Path, set[str]]] = field(default_factory=dict)
-    modules: dict[str, tuple[str, ...]] = field(default_factory=dict)  # host → its modules
-    set_at: dict[str, dict[Path, int]] = field(default_factory=dict)  # module → option → line
+    """What the modules of each host set, read on demand: a module is parsed only when
+    a question names an option its bytes can name (its last attribute name is in them),
+    so asking about one option of a large configuration reads the few modules that
+    mention it, not all of them (the hook asks once per blocked commit)."""
+
+    def __init__(
+        self,
+        sources: Mapping[str, bytes],
+        host_modules: Mapping[str, Sequence[str]],
+        parse: Callable[[bytes], cst.Tree],
+    ) -> None:
+        self.modules: dict[str, tuple[str, ...]] = {
+            host: tuple(modules) for host, modules in host_modules.items()
+        }
+        self._sources = sources
+        self._parse = parse
+        self._read: dict[str, tuple[dict[Path, str], dict[Path, str], dict[Path, int]]] = {}
+
+    def _module(self, rel: str) -> tuple[dict[Path, str], dict[Path, str], dict[Path, int]]:
+        """(plain values set, plain ``mkOption`` defaults, option → line of its first
+        binding) of module ``rel``, parsed once."""
+        read = self._read.get(rel)
+        if read is None:
+            tree = self._parse(self._sources[rel])
+            read = self._read[rel] = (*_module_values(tree), _set_at(tree))
+        return read
+
+    def _may_set(self, rel: str, option: Path) -> bool:
+        """False when module ``rel`` cannot set ``option``: it is not read, or the
+        option's last name, a plain identifier, is nowhere in its bytes (every name a
+        module sets is written in it; a quoted name may be escaped: then it is parsed)."""
+        data = self._sources.get(rel)
+        if data is None:
+            return False
+        leaf = option[-1].encode() if option else b""
+        return _IDENTIFIER.fullmatch(leaf) is None or leaf in data
+
+    def sets(self, module: str, option: Path) -> int | None:
+        """The line where ``module`` first sets ``option``, or None."""
+        if not self._may_set(module, option):
+            return None
+        return self._module(module)[2].get(option)
 
     def set_elsewhere(
         self, hosts: Sequence[str], module: str, options: Sequence[Path]
@@ -38,10 +75,17 @@ class HostValues:
         for option in options:
             option = option[1:] if option[:1] == ("config",) else option
             for other in others:
-                line = self.set_at.get(other, {}).get(option)
+                line = self.sets(other, option)
                 if line is not None:
                     return ".".join(option), f"{other}:{line}"
         return None
+
+    def _values(self, host: str, path: Path) -> set[str]:
+        """The plain strings the modules of ``host`` set ``path`` to, else the plain
+        ``mkOption`` defaults they give it."""
+        read = [self._module(m) for m in self.modules.get(host, ()) if self._may_set(m, path)]
+        sets = {r[0][path] for r in read if path in r[0]}
+        return sets or {r[1][path] for r in read if path in r[1]}
 
     def value(self, hosts: Sequence[str], path: Path) -> tuple[str | None, str]:
         """(value, "") when every host in ``hosts`` gives ``path`` one and the same
@@ -49,7 +93,7 @@ class HostValues:
         dotted = "config." + ".".join(path)
         found: dict[str, str] = {}
         for host in hosts:
-            values = self.set_to.get(host, {}).get(path) or self.defaults.get(host, {}).get(path)
+            values = self._values(host, path)
             if not values:
                 return None, f"no module of host {host} sets {dotted} to a plain string"
             if len(values) > 1:
@@ -61,6 +105,9 @@ class HostValues:
         if not found:
             return None, f"{dotted} is not set by any host"
         return next(iter(found.values())), ""
+
+
+_IDENTIFIER = re.compile(rb"[A-Za-z_][A-Za-z0-9_'-]*")
 
 
 def _plain(tree: cst.Tree, node: cst.Node) -> str | None:
@@ -113,25 +160,9 @@ def collect(
     host_modules: Mapping[str, Sequence[str]],
     parse: Callable[[bytes], cst.Tree],
 ) -> HostValues:
-    per_module: dict[str, tuple[dict[Path, str], dict[Path, str]]] = {}
-    out = HostValues()
-    for host, modules in host_modules.items():
-        out.modules[host] = tuple(modules)
-        sets = out.set_to.setdefault(host, {})
-        defaults = out.defaults.setdefault(host, {})
-        for rel in modules:
-            if rel not in sources:
-                continue
-            if rel not in per_module:
-                tree = parse(sources[rel])
-                per_module[rel] = _module_values(tree)
-                out.set_at[rel] = _set_at(tree)
-            module_sets, module_defaults = per_module[rel]
-            for path, text in module_sets.items():
-                sets.setdefault(path, set()).add(text)
-            for path, text in module_defaults.items():
-                defaults.setdefault(path, set()).add(text)
-    return out
+    """What the modules of each host (``host_modules``: repository paths, their bytes in
+    ``sources``; one not in ``sources`` sets nothing) set, read as it is asked for."""
+    return HostValues(sources, host_modules, parse)
 
 
 def _set_at(tree: cst.Tree) -> dict[Path, int]:

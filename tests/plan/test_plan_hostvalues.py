@@ -1,0 +1,58 @@
+"""hostvalues.py: a module is parsed only when a question names an option its bytes
+can name, and the answers are those of reading every module."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from secretkit.nix import cst
+from secretkit.plan import hostvalues
+from secretkit.plan.hostvalues import collect
+from tests.conftest import ROOT
+
+EXAMPLES = [ROOT / "examples" / "homelab", ROOT / "examples" / "servicelab"]
+
+
+def _sources(top: Path) -> dict[str, bytes]:
+    return {p.relative_to(top).as_posix(): p.read_bytes() for p in sorted(top.rglob("*.nix"))}
+
+
+@pytest.mark.parametrize("top", EXAMPLES, ids=lambda p: p.name)
+def test_every_option_a_module_sets_is_found_through_the_name_filter(top: Path) -> None:
+    """The filter's premise: a module sets no option whose last name is not written in
+    it.  Every option every module sets (read whole) is answered alike through it."""
+    sources = _sources(top)
+    values = collect(sources, {"h": list(sources)}, cst.parse)
+    checked = 0
+    for rel, data in sources.items():
+        tree = cst.parse(data)
+        for option, line in hostvalues._set_at(tree).items():
+            assert values.sets(rel, option) == line, (rel, option)
+            checked += 1
+        sets, defaults = hostvalues._module_values(tree)
+        for option, text in {**defaults, **sets}.items():
+            assert text in values._values("h", option), (rel, option)
+    assert checked > 100
+
+
+def test_a_question_parses_only_the_modules_that_name_the_option() -> None:
+    parsed: list[bytes] = []
+
+    def parse(data: bytes) -> cst.Tree:
+        parsed.append(data)
+        return cst.parse(data)
+
+    others = {f"m{i}.nix": b'{ networking.hostName = "h%d"; }\n' % i for i in range(40)}
+    keep = b'{ users.users.alice.hashedPasswordFile = "/persist/alice"; }\n'
+    quoted = b'{ users.users.bob."hashed\\"File" = "/x"; }\n'  # an escaped quoted name
+    sources = {**others, "keep.nix": keep, "quoted.nix": quoted, "user.nix": b"{ }\n"}
+    values = collect(sources, {"h": sorted(sources)}, parse)
+    option = ("users", "users", "alice", "hashedPasswordFile")
+    assert values.set_elsewhere(["h"], "user.nix", [option]) == (".".join(option), "keep.nix:1")
+    assert parsed == [keep]
+    assert values.sets("quoted.nix", ("users", "users", "bob", 'hashed"File')) == 1
+    assert parsed == [keep, quoted]
+    assert values.value(["h"], ("networking", "hostName"))[0] is None  # 40 differing values
+    assert len(parsed) == 42
