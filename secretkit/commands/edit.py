@@ -14,18 +14,17 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shlex
 import shutil
-import signal
 import subprocess
 import tempfile
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from secretkit import signals
 from secretkit.commands import Line, Shown, err
 from secretkit.errors import SecretkitError, UserError
 from secretkit.sops.engine import Engine, PythonEngine
@@ -42,37 +41,6 @@ class EditResult(Shown):
 
     def lines(self) -> list[Line]:
         return [err(f"{self.name}: no changes")] if self.status == "unchanged" else []
-
-
-_STOPPING = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
-
-
-@contextlib.contextmanager
-def _signals_held() -> Iterator[Callable[[], None]]:
-    """Hold Ctrl-C, SIGTERM and SIGHUP: their handlers are set aside and what comes is
-    noted.  Yields ``release``, which puts the handlers back and raises each noted
-    signal again, so that its handler runs there (also on leaving the block).  In
-    Python's handlers, not a signal mask: a mask is per thread, and another thread
-    would take the signal and the main thread still run the handler at once."""
-    held: list[int] = []
-    previous: dict[int, Any] = {}
-
-    def release() -> None:
-        while previous:
-            signum, handler = previous.popitem()
-            signal.signal(signum, signal.SIG_DFL if handler is None else handler)
-        while held:
-            signal.raise_signal(held.pop(0))
-
-    try:
-        for signum in _STOPPING:
-            previous[signum] = signal.signal(signum, lambda number, _frame: held.append(number))
-    except ValueError:  # not the main thread (embedded use): nothing can be held
-        pass
-    try:
-        yield release
-    finally:
-        release()
 
 
 def run_editor(
@@ -102,7 +70,7 @@ def run_editor(
             handle.write(content)
         # Ctrl-C, SIGTERM and SIGHUP wait while the editor starts: a signal handled inside
         # Popen (after the fork, before ``proc`` is known) would leave the editor running.
-        with _signals_held() as release:
+        with signals.held() as release:
             try:
                 proc = subprocess.Popen([*argv, str(temp)], env=dict(env))
             except FileNotFoundError:

@@ -26,6 +26,7 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
+from secretkit import signals
 from secretkit.errors import UserError
 from secretkit.git import git_env, run_git
 from secretkit.sensitive import Sensitive
@@ -133,38 +134,44 @@ def replace_text(root: Path, values: Sequence[Sensitive[bytes]], refs: Sequence[
             handle.write(data)
         # Its own process group, so that an interruption (Ctrl-C, SIGTERM, SIGHUP)
         # stops it and the git processes it started, before the file is wiped.
-        child = subprocess.Popen(
-            # --force: the fresh-clone check is replaced by ours (clean tree, backup refs).
-            # The same expressions for file contents and for commit messages.
-            [
-                tool,
-                "--force",
-                "--quiet",
-                "--replace-text",
-                path,
-                "--replace-message",
-                path,
-                # a commit whose only change was the secret stays (empty): the history
-                # keeps every commit and message, only the values change
-                "--prune-empty",
-                "never",
-                "--refs",
-                *refs,
-            ],
-            cwd=root,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            env=git_env(),
-            start_new_session=True,
-        )
-        try:
-            _, stderr = child.communicate()
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.killpg(child.pid, signal.SIGKILL)
-            child.wait()
-            raise
+        # (a signal that comes while it starts waits until it can be stopped)
+        with signals.held() as release:
+            child = subprocess.Popen(
+                # --force: the fresh-clone check is replaced by ours (clean tree, backups).
+                # The same expressions for file contents and for commit messages.
+                [
+                    tool,
+                    "--force",
+                    "--quiet",
+                    "--replace-text",
+                    path,
+                    "--replace-message",
+                    path,
+                    # a commit whose only change was the secret stays (empty): the history
+                    # keeps every commit and message, only the values change
+                    "--prune-empty",
+                    "never",
+                    "--refs",
+                    *refs,
+                ],
+                cwd=root,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                env=git_env(),
+                start_new_session=True,
+            )
+            try:
+                release()
+                _, stderr = child.communicate()
+            except BaseException:
+                with contextlib.suppress(OSError):
+                    os.killpg(child.pid, signal.SIGKILL)
+                child.wait()
+                for pipe in (child.stdout, child.stderr):
+                    if pipe is not None:
+                        pipe.close()
+                raise
     finally:
         with contextlib.suppress(OSError), open(path, "r+b") as handle:
             handle.write(b"\0" * len(data))
