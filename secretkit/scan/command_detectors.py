@@ -76,10 +76,11 @@ _FISH_SET = lazy(
 )
 # options of `set` that do not assign (erase, query, list names, show)
 _FISH_NOT_ASSIGN = lazy(r"[ \t](?:-[A-Za-z]*[eqnS]|--(?:erase|query|names|show))\b")
-_URL_CREDS = lazy(r"\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s:/?#@'\"]+:([^\s@/?#'\"]+)@[^\s/?#'\"]")
+# (the user may be empty: ``redis://:PASSWORD@host``, as Redis before ACLs has no users)
+_URL_CREDS = lazy(r"\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s:/?#@'\"]*:([^\s@/?#'\"]+)@[^\s/?#'\"]")
 # What follows the scheme in a _URL_CREDS match (led by a literal, so re finds it fast):
 # a text without it has no credentials in a URL, however many URLs it holds.
-_URL_TAIL = lazy(r"://[^\s:/?#@'\"]+:[^\s@/?#'\"]+@[^\s/?#'\"]")
+_URL_TAIL = lazy(r"://[^\s:/?#@'\"]*:[^\s@/?#'\"]+@[^\s/?#'\"]")
 # curl's basic auth on the same command line: ``curl -u user:password`` (``-uuser:pw``,
 # ``--user user:password``, quoted or not); the password is what follows the first ":".
 _CURL_USER = lazy(
@@ -424,7 +425,7 @@ class CommandSecret:
 class UrlCredentials:
     rule: str = "url-credentials"
 
-    shortest: int = field(default=9, init=False)  # shortest_match(_URL_CREDS): its values
+    shortest: int = field(default=8, init=False)  # shortest_match(_URL_CREDS): its values
 
     def find(self, text: str, ctx: Context) -> Iterator[Match]:
         if "@" not in text or not contains(text, "://") or _URL_TAIL.search(text) is None:

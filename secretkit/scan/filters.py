@@ -44,6 +44,8 @@ _LAST_WORD = {
     "tok": "token",
     "creds": "credentials",
     "privkey": "private-key",
+    "requirepass": "password",  # redis.conf's password (settings.requirepass)
+    "masterauth": "password",  # redis.conf's password for its primary
 }
 # One lower-case word ending in a secret's name: ``rootpw``, ``rpcsecret``, ``csrftoken``
 # (``…pass`` is not one: bypass, compass).
@@ -81,6 +83,7 @@ _LAST_TWO = {
     ("enc", "key"): "secret-key",
     ("hmac", "key"): "secret-key",
     ("api", "hash"): "api-key",
+    ("license", "key"): "api-key",  # geoipupdate's LicenseKey, New Relic's license_key
 }
 # Last two words that name a secret although one of them names public values:
 # Telegram's api_id/api_hash pair (mautrix-telegram) is the app's credential.

@@ -3,7 +3,8 @@
 an ``Authorization`` header (``curl -H``, nginx ``proxy_set_header``, a config's
 ``headers = {…}``), a key or token header (the *arr APIs' ``X-Api-Key``, GitLab's
 ``Private-Token``, ``X-Vault-Token``, ``X-Auth-Token``), a secret query
-parameter (``?access_token=…``, ``&api_key=…``).
+parameter (``?access_token=…``, ``&api_key=…``), a secret form field a request sends
+(``curl -d token=…``, ``-F password=…``, ``wget --post-data "api_key=…"``).
 
 Each pattern is tried only where it can start (:data:`STARTS`, held to plain
 ``finditer`` by ``tests/scan/test_scan_match_starts.py``); a text is first asked for
@@ -39,6 +40,13 @@ KEY_HEADER = lazy(
 QUERY_SECRET = lazy(
     r"[?&](access_token|auth_token|private_token|api_key|apikey|token|secret|password|passwd)"
     r"=([^&\s\"'#;]{8,})"
+)
+
+# A form field curl or wget sends: the first of ``-d``/``--data*``/``-F``/``--form*``/
+# ``--post-data`` (later ones follow a "&", QUERY_SECRET's).  Its name decides.
+FORM_FIELD = lazy(
+    r"(?<!\S)(?:-[dF]|--(?:data(?:-raw|-binary|-urlencode|-ascii)?|form(?:-string)?|post-data))"
+    r"(?:[ \t]+|=)['\"]?([A-Za-z_][A-Za-z0-9_.-]*)=([^&\s\"';]{8,})"
 )
 
 
@@ -104,6 +112,8 @@ STARTS: dict[str, tuple[re.Pattern[str], Callable[[str], Iterable[int] | None]]]
     "auth-header": (AUTH_HEADER, _header_starts(("authorization",), (0, 6))),
     "key-header": (KEY_HEADER, _key_header_starts),
     "query": (QUERY_SECRET, _query_starts),
+    # ("--" for --data, --form, --post-data)
+    "form": (FORM_FIELD, lambda text: word_starts(text, ("-d", "-F", "--"))),
 }
 
 
@@ -125,4 +135,11 @@ def request_secrets(text: str) -> list[tuple[int, int, str]]:
     if "?" in text or "&" in text:
         for m in _matches("query", text):
             found.append((m.start(2), m.end(2), filters.secret_name(m.group(1)) or "token"))
+    if (may_hold(text, "curl") or may_hold(text, "wget")) and (
+        "-d" in text or "-F" in text or "--form" in text
+    ):
+        for m in _matches("form", text):
+            field = filters.secret_name(m.group(1))
+            if field is not None:
+                found.append((m.start(2), m.end(2), field))
     return found

@@ -117,6 +117,10 @@ def _client(rng: random.Random) -> str:
             f"{rng.choice(['7z a', '7za x', 'x7z a'])}{rng.choice([' -p', ' -o'])}{value}",
             f"set{rng.choice([' -gx', ' -Ux', ' -e', '', ' --global'])}"
             f" {rng.choice(['API_TOKEN', 'api_key', 'EDITOR'])} {value}",
+            f"{rng.choice(['curl', 'wget', 'x'])}"
+            f"{rng.choice([' -d', ' -F', ' --data-raw', ' --form', '-d', ' --post-data', ' -D'])}"
+            f"{rng.choice([' ', '=', '  ', ''])}{quote}{rng.choice(['token', 'a.b', '9x'])}="
+            f"{_word(rng, 6, 14)}{quote}",
         ]
     )
 
@@ -206,7 +210,7 @@ def _token(rng: random.Random) -> str:
         name = "".join(rng.choice(_ALNUM + "._-") for _ in range(rng.randint(1, 8)))
         return name + ":" + base64.b64encode(rng.randbytes(64)).decode()
     if kind == 3:
-        user = "".join(rng.choice(_ALNUM) for _ in range(rng.randint(1, 6)))
+        user = "".join(rng.choice(_ALNUM) for _ in range(rng.randint(0, 6)))
         word = "".join(rng.choice(_ALNUM + "$%{") for _ in range(rng.randint(1, 12)))
         return rng.choice(["https", "a+b.c", "X"]) + f"://{user}:{word}@" + rng.choice("h/ ")
     name = rng.choice(["DB_PASSWORD", "API_TOKEN", "X_KEY", "_PW", "A9"])

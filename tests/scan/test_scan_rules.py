@@ -368,6 +368,24 @@ SHOULD_FLAG += [
      "{ script = ''\n  curl -H 'X-Api-Key: @V@' http://sonarr.lan/api\n''; }", "command-secret"),
     ("query-token", fake.password, '{ url = "https://h/hook?access_token=@V@&x=1"; }',
      "command-secret"),
+    # a form field a request sends: its name decides
+    ("curl-form-token", fake.password,
+     "{ script = ''\n  curl -sS -d \"token=@V@\" https://h/api\n''; }", "command-secret"),
+    ("curl-form-password", fake.password,
+     "{ script = ''\n  curl -F password=@V@ -F user=me https://h/api\n''; }", "command-secret"),
+    ("wget-post-data-api-key", fake.password,
+     "{ script = ''\n  wget --post-data='api_key=@V@&x=1' https://h/api\n''; }",
+     "command-secret"),
+    # Redis before ACLs has no users: the password follows an empty user
+    ("url-empty-user", fake.password,
+     '{ services.x.settings.redisUrl = "redis://:@V@@localhost:6379/0"; }', "url-credentials"),
+    # names of secrets in one word (redis.conf) or two (geoipupdate's LicenseKey)
+    ("redis-requirepass", fake.password,
+     '{ services.redis.servers.x.settings.requirepass = "@V@"; }', "secret-attribute"),
+    ("redis-masterauth", fake.password,
+     '{ services.redis.servers.x.settings.masterauth = "@V@"; }', "secret-attribute"),
+    ("geoip-license-key", fake.password,
+     '{ services.geoipupdate.settings.LicenseKey = "@V@"; }', "secret-attribute"),
     # a builder's file bound to a name that a secret's file option is then given
     ("let-bound-builder-file", fake.password,
      'let f = pkgs.writeText "blah" "@V@"; in { services.restic.backups.x.passwordFile = f; }',
@@ -402,6 +420,25 @@ SHOULD_FLAG += [
 ]  # fmt: skip
 
 SHOULD_NOT_FLAG: list[Case] = [
+    # form fields that hold no secret, or the shell's variable
+    (
+        "curl-form-other-name",
+        fake.password,
+        "{ script = ''\n  curl -d \"message=@V@\" https://h/api\n''; }",
+        None,
+    ),
+    (
+        "curl-form-variable",
+        lambda: "$TOKEN",
+        "{ script = ''\n  curl -F \"token=@V@\" https://h/api\n''; }",
+        None,
+    ),
+    (
+        "curl-form-file",
+        fake.password,
+        "{ script = ''\n  curl -F \"token=<@V@\" https://h/api\n''; }",
+        None,
+    ),
     # a builder's file bound to a name given to an option that is no secret's file
     (
         "let-bound-builder-other-file",
@@ -847,6 +884,11 @@ def test_every_registered_detector_has_a_should_flag_row() -> None:
         ("key_value", None),
         ("test_1", None),
         ("sortKey2", None),
+        ("requirepass", "password"),
+        ("masterauth", "password"),
+        ("LicenseKey", "api-key"),
+        ("license_key", "api-key"),
+        ("licenseKeyFile", None),
     ],
 )
 def test_secret_names(name: str, kind: str | None) -> None:
