@@ -211,6 +211,31 @@ DETECTORS: dict[str, Detector] = {
         starts=lambda text: word_starts(text, ("hf_",)),
         shortest=37,
     ),
+    # DigitalOcean's personal access, OAuth and refresh tokens, Docker Hub's access
+    # tokens, Grafana's service account tokens: prefixes of their own (gitleaks' forms)
+    "digitalocean-token": RegexDetector(
+        "digitalocean-token",
+        "token",
+        lazy(r"(?<![A-Za-z0-9_])do[opr]_v1_[a-f0-9]{64}(?![A-Za-z0-9_])"),
+        anchors=("_v1_",),
+        shortest=71,
+    ),
+    "docker-hub-token": RegexDetector(
+        "docker-hub-token",
+        "token",
+        lazy(r"(?<![A-Za-z0-9_])dckr_pat_[A-Za-z0-9_-]{27}(?![A-Za-z0-9_-])"),
+        lambda v: _mixed(v[len("dckr_pat_") :]),
+        anchors=("dckr_pat_",),
+        shortest=36,
+    ),
+    "grafana-service-account-token": RegexDetector(
+        "grafana-service-account-token",
+        "token",
+        lazy(r"(?<![A-Za-z0-9_])glsa_[A-Za-z0-9]{32}_[A-Fa-f0-9]{8}(?![A-Za-z0-9_])"),
+        lambda v: _mixed(v[len("glsa_") : -9]),
+        anchors=("glsa_",),
+        shortest=46,
+    ),
     # A healthchecks.io ping URL: its UUID, or the project's ping key before a slug, is
     # the only authentication ("each UUID is a secret", healthchecks.io/docs/slug_urls):
     # whoever holds it can report a failing backup as done

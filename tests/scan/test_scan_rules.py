@@ -368,6 +368,14 @@ SHOULD_FLAG += [
      "{ script = ''\n  curl -H 'X-Api-Key: @V@' http://sonarr.lan/api\n''; }", "command-secret"),
     ("query-token", fake.password, '{ url = "https://h/hook?access_token=@V@&x=1"; }',
      "command-secret"),
+    # tokens with a vendor's prefix, under any name
+    ("digitalocean-token", lambda: "dop_v1_" + fake.hex_key(32),
+     '{ services.x.settings.value = "@V@"; }', "digitalocean-token"),
+    ("docker-hub-token", lambda: "dckr_pat_" + fake.chars(fake._ALNUM, 25, "dh") + "a1",
+     '{ services.x.settings.value = "@V@"; }', "docker-hub-token"),
+    ("grafana-service-account-token",
+     lambda: "glsa_" + fake.chars(fake._ALNUM, 30, "gf") + "a1_" + fake.hex_key(4),
+     '{ services.x.settings.value = "@V@"; }', "grafana-service-account-token"),
     # a form field a request sends: its name decides
     ("curl-form-token", fake.password,
      "{ script = ''\n  curl -sS -d \"token=@V@\" https://h/api\n''; }", "command-secret"),
