@@ -1,7 +1,14 @@
 """snowfall-lib flakes: ``snowfall-lib.mkFlake { src = ./.; … }`` (or ``mkLib`` then
 ``lib.mkFlake``) makes a system of each ``systems/<target>/<host>/default.nix`` and
 imports every ``modules/nixos/**/default.nix`` (``modules/darwin`` for darwin targets)
-into each; ``systems.modules.nixos`` adds flake inputs' modules to all of them.
+into each; ``systems.modules.nixos`` adds modules to all of them and
+``systems.hosts.<h>.modules`` to one.
+
+Homes (``homes/<target>/<user>[@<host>]/default.nix``) are ``homeConfigurations`` of
+their own, with every ``modules/home/**/default.nix`` and ``homes.modules``; with
+home-manager among the flake's inputs snowfall also puts them into the systems: the
+shared home modules into all, a home into the system it names (one without ``@<host>``
+into every system of its target's architecture), as home-manager modules.
 Read from the directory tree and flake.nix, never evaluated."""
 
 from __future__ import annotations
@@ -9,13 +16,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from secretkit.nix import cst
-from secretkit.nix.hosts.closure import Closure
+from secretkit.nix.hosts.closure import Closure, HostAcc
 from secretkit.nix.hosts.evaluator import Val
 from secretkit.nix.hosts.files import File
 
 
 def add_systems(d: Closure) -> bool:
-    """The systems of a snowfall-lib flake as hosts; False when flake.nix is none."""
+    """The systems (and homes) of a snowfall-lib flake as hosts; False when flake.nix
+    is none."""
     rel = Path("flake.nix")
     file = d.load(rel)
     if file is None or b"snowfall-lib" not in file.source or b"mkFlake" not in file.source:
@@ -24,31 +32,121 @@ def add_systems(d: Closure) -> bool:
     systems = d.root / base / "systems"
     if not systems.is_dir():
         return False
-    extra: dict[str, list[Val]] = {}  # systems.modules.<kind> = [ inputs' modules ]
-    for b in cst.bindings(file):
-        full = [*b.attrset_path, *b.attrpath]
-        if full[-3:-1] == ["systems", "modules"] and full[-1] in ("nixos", "darwin"):
-            extra.setdefault(full[-1], []).append(Val(b.value, file, {}))
+    lists = _module_lists(file)
+    homes = _homes(d, base)
+    with_homes = "home-manager" in d.flake_inputs()
     for target in sorted(p for p in systems.iterdir() if p.is_dir()):
-        darwin = target.name.endswith("-darwin")
-        shared = (
-            sorted(
-                (d.root / base / "modules" / ("darwin" if darwin else "nixos")).rglob("default.nix")
-            )
-            if (d.root / base / "modules").is_dir()
-            else []
-        )
+        darwin = "darwin" in target.name
+        kind = "darwin" if darwin else "nixos"
+        shared = _default_files(d, base / "modules" / kind)
         for system in sorted(p for p in target.iterdir() if (p / "default.nix").is_file()):
-            acc = d.reading = d.host(system.name, "darwin" if darwin else "flake")
+            acc = d.reading = d.host(system.name, kind if darwin else "flake")
             d.file_module(Path(base, "systems", target.name, system.name, "default.nix"), acc, True)
             for module in shared:
-                d.file_module(module.relative_to(d.root), acc, False)
-            for value in extra.get("darwin" if darwin else "nixos", []):
-                elements, _unknown = d.list_elements(value)
-                for element in elements:
-                    d.module(element, acc, False)
+                d.file_module(module, acc, False)
+            _lists(d, lists.get(("systems", "modules", kind), []), acc, "systems.modules")
+            _lists(d, lists.get(("systems", "hosts", system.name), []), acc, "modules")
+            if with_homes:
+                arch = _architecture(target.name)
+                mine = [
+                    (name, path)
+                    for name, home_arch, path in homes
+                    if name.partition("@")[2] == system.name
+                    or ("@" not in name and home_arch == arch)
+                ]
+                _home_modules(d, acc, base, lists, mine)
+    for name, _arch, path in homes:  # each home is a homeConfigurations output too
+        acc = d.reading = d.host(name, "home-manager")
+        d.file_module(path, acc, True)
+        for module in _default_files(d, base / "modules" / "home"):
+            d.file_module(module, acc, False)
+        _lists(d, lists.get(("homes", "modules"), []), acc, "homes.modules")
+        _lists(d, lists.get(("homes", "users", name), []), acc, "modules")
     d.reading = None
     return bool(d.hosts)
+
+
+def _home_modules(
+    d: Closure,
+    acc: HostAcc,
+    base: Path,
+    lists: dict[tuple[str, ...], list[Val]],
+    homes: list[tuple[str, Path]],
+) -> None:
+    """The home-manager modules snowfall puts into one system: the shared ones and the
+    homes meant for it."""
+    outer, d.in_home = d.in_home, True
+    try:
+        for module in _default_files(d, base / "modules" / "home"):
+            d.file_module(module, acc, False)
+        _lists(d, lists.get(("homes", "modules"), []), acc, "homes.modules")
+        for name, path in homes:
+            d.file_module(path, acc, False)
+            _lists(d, lists.get(("homes", "users", name), []), acc, "modules")
+    finally:
+        d.in_home = outer
+
+
+def _lists(d: Closure, values: list[Val], acc: HostAcc, what: str) -> None:
+    """Module lists given in the mkFlake call; what cannot be followed is noted."""
+    outer, d.current_host = d.current_host, acc.name
+    try:
+        for value in values:
+            d.module_list(value, acc, False, what)
+    finally:
+        d.current_host = outer
+
+
+def _module_lists(file: File) -> dict[tuple[str, ...], list[Val]]:
+    """``systems.modules.<kind>``, ``systems.hosts.<h>.modules``, ``homes.modules`` and
+    ``homes.users.<name>.modules`` bindings of flake.nix, by key (the host or home's
+    name in place of ``modules`` for the last two)."""
+    out: dict[tuple[str, ...], list[Val]] = {}
+    for b in cst.bindings(file):
+        full = [*b.attrset_path, *b.attrpath]
+        key: tuple[str, ...] | None = None
+        if full[-3:-1] == ["systems", "modules"] and full[-1] in ("nixos", "darwin"):
+            key = ("systems", "modules", full[-1])
+        elif len(full) >= 4 and full[-4:-2] in (["systems", "hosts"], ["homes", "users"]):
+            key = (full[-4], full[-3], full[-2]) if full[-1] == "modules" else None
+        elif full[-2:] == ["homes", "modules"]:
+            key = ("homes", "modules")
+        if key is not None:
+            out.setdefault(key, []).append(Val(b.value, file, {}))
+    return out
+
+
+def _homes(d: Closure, base: Path) -> list[tuple[str, str, Path]]:
+    """Each ``homes/<target>/<name>/default.nix``: its name, architecture and file."""
+    homes = d.root / base / "homes"
+    if not homes.is_dir():
+        return []
+    return [
+        (
+            home.name,
+            _architecture(target.name),
+            Path(base, "homes", target.name, home.name, "default.nix"),
+        )
+        for target in sorted(p for p in homes.iterdir() if p.is_dir())
+        for home in sorted(p for p in target.iterdir() if (p / "default.nix").is_file())
+    ]
+
+
+def _architecture(target: str) -> str:
+    """The system a target builds for: a virtual one (nixos-generators' formats,
+    ``x86_64-iso``) is an ``x86_64-linux`` system, snowfall putting ``linux`` in place of
+    the format."""
+    if target.endswith(("-linux", "-darwin")):
+        return target
+    return f"{target.partition('-')[0]}-linux"
+
+
+def _default_files(d: Closure, rel_dir: Path) -> list[Path]:
+    """Every ``default.nix`` under ``rel_dir`` (snowfall's modules), repo-relative."""
+    where = d.root / rel_dir
+    if not where.is_dir():
+        return []
+    return [p.relative_to(d.root) for p in sorted(where.rglob("default.nix"))]
 
 
 def _root(d: Closure, file: File) -> Path:

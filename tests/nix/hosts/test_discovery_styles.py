@@ -445,6 +445,21 @@ STYLES: dict[str, tuple[dict[str, str], dict[str, str]]] = {
         },
         {"alpha": "flake", "beta": "flake", "mac": "darwin"},
     ),
+    # snowfall-lib's per-host modules: systems.hosts.<h>.modules in the mkFlake call
+    "snowfall-lib-host-modules": (
+        {
+            "flake.nix": (
+                "{\n  outputs = inputs: inputs.snowfall-lib.mkFlake {\n"
+                "    inherit inputs;\n    src = ./.;\n"
+                "    systems.hosts.alpha.modules = [ ./modules/common.nix ];\n"
+                "    systems.hosts = { beta = { modules = [ ./modules/common.nix ]; }; };\n"
+                "  };\n}\n"
+            ),
+            "systems/x86_64-linux/alpha/default.nix": "{ ... }: { }\n",
+            "systems/x86_64-linux/beta/default.nix": "{ ... }: { }\n",
+        },
+        {"alpha": "flake", "beta": "flake"},
+    ),
     # colmena's documented flake form: colmenaHive = makeHive self.outputs.colmena
     "colmena-makehive-outputs": (
         {
