@@ -1,6 +1,10 @@
 """colmena hives: the flake's ``colmena``/``colmenaHive`` output
 (``colmena.lib.makeHive {…}``) or ``hive.nix``: every attribute but
-``meta``/``defaults`` is a host; ``defaults`` applies to all."""
+``meta``/``defaults`` is a host; ``defaults`` applies to all.  ``network`` is colmena's
+older name for ``meta``, the one NixOps and morph networks use: a root ``network.nix``
+or ``deployment.nix`` holding a ``network`` attribute is such a network, read the same
+way.  Nodes may come from a function (``// genAttrs [ … ] (name: { … })``,
+:mod:`~secretkit.nix.hosts.generated`)."""
 
 from __future__ import annotations
 
@@ -8,8 +12,14 @@ from pathlib import Path
 
 from secretkit.nix import cst
 from secretkit.nix.cst import Node
+from secretkit.nix.hosts import generated
 from secretkit.nix.hosts.closure import Closure
 from secretkit.nix.hosts.evaluator import Val
+from secretkit.nix.hosts.files import File
+
+_META = ("meta", "network")  # a hive's settings, no node
+# files of a NixOps/morph network at the root (morph takes any name on its command line)
+_NETWORK_FILES = ("network.nix", "deployment.nix")
 
 
 def hive(d: Closure, v: Val) -> None:
@@ -43,10 +53,16 @@ def hive(d: Closure, v: Val) -> None:
             return
         d.hives_done.add(key)
     sets: list[Val] = []
+    built: list[tuple[list[str], Val, Node]] = []  # nodes of a generated part
     parts = d.merge_parts(target) if isinstance(target, Val) else []
     for part in parts or [v]:
+        pairs = None if part.node.type in cst.ATTRSETS else generated.gen_attrs(d, part)
         if part.node.type in ("attrset_expression", "rec_attrset_expression"):
             sets.append(part)
+        elif pairs is not None:
+            # `{ meta = …; } // genAttrs [ "web" "db" ] (name: { imports = …; })`
+            d.definition_files.add(part.file.rel)
+            built += [([name], value, part.node) for name, value in pairs]
         elif maps_configurations(d, part):
             # `builtins.mapAttrs (n: v: { imports = v._module.args.modules; })
             #  self.nixosConfigurations`: every flake host is a colmena node too
@@ -56,7 +72,7 @@ def hive(d: Closure, v: Val) -> None:
         else:
             d.note(part.file, part.node, f"colmena hive is built from {d.describe(part)}")
             d.host_set_unresolved = True
-    if not sets:
+    if not sets and not built:
         return
     d.definition_files.update(s.file.rel for s in sets)
     defaults: list[Val] = []
@@ -67,7 +83,7 @@ def hive(d: Closure, v: Val) -> None:
             if names is None:
                 d.note(aset.file, binding, "colmena node with a computed name")
                 continue
-            if names[0] == "meta":
+            if names[0] in _META:
                 continue
             if names[0] == "defaults":
                 if len(names) == 1:
@@ -76,6 +92,7 @@ def hive(d: Closure, v: Val) -> None:
                     defaults.append(Val(binding, aset.file, aset.scope))
                 continue
             nodes.append((names, val, binding))
+    nodes += built
     for names, val, binding in nodes:
         acc = d.host(names[0], "colmena")
         if len(names) == 1:
@@ -124,16 +141,30 @@ def hive_node_part(d: Closure, names: list[str], val: Val, binding: Node) -> Non
 
 
 def hive_file(d: Closure) -> None:
-    rel = Path("hive.nix")
-    if rel in d.definition_files:
-        return
-    file = d.load(rel)
-    if file is None:
-        return
-    d.definition_files.add(rel)
-    top = cst.expression_root(file)
-    if top is not None:
+    """``hive.nix``, and a NixOps/morph ``network.nix``/``deployment.nix``: an attrset
+    with a ``network`` attribute (another file of that name, a NixOS module say, is
+    not read as one)."""
+    for name in ("hive.nix", *_NETWORK_FILES):
+        rel = Path(name)
+        if rel in d.definition_files:
+            continue
+        file = d.load(rel)
+        top = cst.expression_root(file) if file is not None else None
+        if file is None or top is None:
+            continue
+        if name in _NETWORK_FILES and not _is_network(file, top):
+            continue
+        d.definition_files.add(rel)
         hive(d, Val(top, file, {}))
+
+
+def _is_network(file: File, top: Node) -> bool:
+    """Whether ``top`` is an attrset with a ``network`` attribute."""
+    top = cst.unwrap(top) or top
+    return top.type in cst.ATTRSETS and any(
+        names is not None and names[0] == "network"
+        for names, _value, _binding in cst.attrset_entries(file, top)
+    )
 
 
 def maps_configurations(d: Closure, v: Val) -> bool:

@@ -460,6 +460,39 @@ STYLES: dict[str, tuple[dict[str, str], dict[str, str]]] = {
         },
         {"alpha": "flake", "beta": "flake"},
     ),
+    # a colmena hive whose nodes are generated: { meta = …; } // genAttrs [ … ] (name: …)
+    "colmena-genattrs-nodes": (
+        {
+            **TWO,
+            "flake.nix": (
+                "{\n  outputs = { self, nixpkgs, colmena, ... }: {\n"
+                "    colmenaHive = colmena.lib.makeHive self.colmena;\n"
+                "    colmena = {\n"
+                '      meta.nixpkgs = import nixpkgs { system = "x86_64-linux"; };\n'
+                "      defaults.deployment.buildOnTarget = true;\n"
+                '    } // nixpkgs.lib.genAttrs [ "alpha" "beta" ] (name: {\n'
+                '      deployment.targetHost = "${name}.lan";\n'
+                "      imports = [ ./hosts/${name}/configuration.nix ];\n    });\n  };\n}\n"
+            ),
+        },
+        {"alpha": "colmena", "beta": "colmena"},
+    ),
+    # a NixOps/morph network (network.nix, `network` in place of colmena's `meta`)
+    "nixops-morph-network": (
+        {
+            "machines/alpha.nix": "{ ... }: { imports = [ ../modules/common.nix ]; }\n",
+            "machines/beta.nix": "{ ... }: { imports = [ ../modules/common.nix ]; }\n",
+            "network.nix": (
+                '{\n  network.description = "lan";\n'
+                "  network.pkgs = import <nixpkgs> { };\n"
+                "  alpha = { config, ... }: {\n"
+                '    deployment.targetHost = "alpha.lan";\n'
+                "    imports = [ ./machines/alpha.nix ];\n  };\n"
+                "  beta = import ./machines/beta.nix;\n}\n"
+            ),
+        },
+        {"alpha": "colmena", "beta": "colmena"},
+    ),
     # colmena's documented flake form: colmenaHive = makeHive self.outputs.colmena
     "colmena-makehive-outputs": (
         {
