@@ -154,6 +154,11 @@ class Closure(FlakeParts):
         if raw_name is not None and "." in raw_name and raw_name.split(".")[0] not in v.scope:
             self.external_or_unresolved(v, raw_name, acc, entry)
             return
+        dotted = raw_name is not None and "." in raw_name
+        head = v.scope.get(raw_name.split(".")[0]) if raw_name is not None and dotted else None
+        if raw_name is not None and isinstance(head, str) and head.startswith(ENTRY):
+            self.entry_member(v, raw_name, head[len(ENTRY) :], acc, entry)
+            return
         if v.node.type == "apply_expression":
             head = v.node.child_by_field_name("function")
             while head is not None and head.type == "apply_expression":
@@ -226,6 +231,20 @@ class Closure(FlakeParts):
                 self.external_or_unresolved(target, name, acc, entry)
             else:
                 self.note(target.file, node, f"module from {self.describe(target)}")
+
+    def entry_member(self, v: Val, name: str, entry_name: str, acc: HostAcc, entry: bool) -> None:
+        """``host.default`` where ``host`` is a haumea entry (``mapAttrs (n: host: …)
+        (haumea.lib.load { … })``): its ``default.nix``; any other member is noted, never
+        taken for a flake input's module."""
+        parts = name.split(".")
+        files = self.entry_files.get(entry_name, ())
+        defaults = [f for f in files if f.name == "default.nix"]
+        found = min(defaults, key=lambda f: len(f.parts)) if defaults else None
+        own = found is not None and all(found.parent in f.parents for f in files if f != found)
+        if parts[1:] == ["default"] and found is not None and own:  # the directory's own
+            self.file_module(found, acc, entry)
+            return
+        self.note(v.file, v.node, f"module from {name} of a haumea entry")
 
     def import_tree(self, v: Val, acc: HostAcc, entry: bool) -> None:
         """``import-tree ./dir``: every ``.nix`` file below ``dir`` is a module

@@ -296,6 +296,22 @@ STYLES: dict[str, tuple[dict[str, str], dict[str, str]]] = {
         },
         {"alpha": "flake", "beta": "flake"},
     ),
+    # haumea's verbatim loader: each entry an attrset of its files, `host.default` the
+    # directory's default.nix
+    "haumea-entry-default": (
+        {
+            "hosts/alpha/default.nix": HOST,
+            "hosts/beta/default.nix": HOST,
+            "flake.nix": (
+                "{\n  outputs = { self, nixpkgs, haumea, ... }: {\n"
+                "    nixosConfigurations = builtins.mapAttrs (name: host:\n"
+                "      nixpkgs.lib.nixosSystem { modules = [ host.default ]; })\n"
+                "      (haumea.lib.load {\n        src = ./hosts;\n"
+                "        loader = haumea.lib.loaders.verbatim;\n      });\n  };\n}\n"
+            ),
+        },
+        {"alpha": "flake", "beta": "flake"},
+    ),
     # nix-darwin and home-manager configurations next to a NixOS host
     "darwin-home-manager": (
         {
@@ -591,6 +607,16 @@ def test_haumea_entries_and_their_files(tmp_path: Path) -> None:
     inv = discover(write(tmp_path / "load", {**SHARED, **files}))
     assert inv.hosts_of_file("hosts/beta/configuration.nix") == {"beta"}
     assert set(inv.hosts) == {"alpha", "beta"}
+
+
+def test_another_member_of_a_haumea_entry_is_noted_not_taken_for_an_input(
+    tmp_path: Path,
+) -> None:
+    files, _ = STYLES["haumea-entry-default"]
+    files = {**files, "flake.nix": files["flake.nix"].replace("host.default", "host.hw")}
+    inv = discover(write(tmp_path, {**SHARED, **files}))
+    assert inv.external == []
+    assert [why for _, why in inv.unresolved] == ["line 4: module from host.hw of a haumea entry"]
 
 
 def test_a_haumea_directory_that_cannot_be_read_is_said(tmp_path: Path) -> None:
