@@ -429,9 +429,7 @@ def _plan_finding(
             dotted,
             name,
             entry,
-            f"no second definition: if {where} already gives {option} its value (the literal "
-            f"on line {finding.line} is overridden or unused), delete the literal; else make "
-            f'{where} use config.sops.secrets."{name}".path',
+            refusals.second_definition_route(option, where, finding.line, name, entry),
         )
         return
     # accepted

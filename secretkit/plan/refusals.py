@@ -146,6 +146,31 @@ def _environment_file(entry: Entry) -> bool:
     return isinstance(entry, EnvTemplate)
 
 
+def stores_crypt_hash(entry: Entry) -> bool:
+    """Whether the entry's option reads a crypt hash of the value, not the value
+    (``users.users.<n>.hashedPasswordFile``)."""
+    from secretkit.nix.catalogue.users import UserPassword  # (loaded when one is refused)
+
+    return isinstance(entry, UserPassword)
+
+
+def second_definition_route(option: str, where: str, line: int, name: str, entry: Entry) -> str:
+    """What to write when the option a route sets is set in another module already
+    (``where``: its "file:line"): one definition, which reads the secret's file."""
+    stored = (
+        f" (its crypt hash, which {option} reads: mkpasswd -m sha-512 | secretkit set …)"
+        if stores_crypt_hash(entry)
+        else ""
+    )
+    # (the users activation script reads it: sops-nix must have decrypted it before)
+    users = "; declare it with neededForUsers = true;" if entry.reader.kind == "activation" else ""
+    return (
+        f"one definition of {option}{stored}: if {where} already gives it its value "
+        f"(the literal on line {line} is overridden or unused), delete the literal; "
+        f'else make {where} use config.sops.secrets."{name}".path{users}'
+    )
+
+
 def manual_route(
     *,
     module: str,
@@ -168,9 +193,15 @@ def manual_route(
     is a shell command (``backupCleanupCommand``, ``passwordeval``): the command reads the
     file where the value stood."""
     targets = list(files) if files is not None else [host_secrets_path(host) for host in hosts]
+    # a password's route reads a crypt hash (hashedPasswordFile): the value itself there
+    # would lock the user out
+    feed, what = (
+        ("mkpasswd -m sha-512 | ", "mkpasswd asks for the password and pipes its crypt hash")
+        if entry is not None and stores_crypt_hash(entry)
+        else ("", "type or pipe the value on stdin")
+    )
     steps = [
-        f"secretkit set {file} '{keys_of(name)}'  (type or pipe the value on stdin)"
-        for file in dict.fromkeys(targets)
+        f"{feed}secretkit set {file} '{keys_of(name)}'  ({what})" for file in dict.fromkeys(targets)
     ]
     body = [] if sops_file is None else [f"sopsFile = {sops_file};"]
     if entry is not None:

@@ -240,12 +240,20 @@ def test_the_fix_does_not_send_to_migrate_what_another_module_of_the_host_blocks
     (failed,) = failures(tmp_git_repo, "plaintext-tree")
     assert "run `secretkit migrate`" not in failed.fix
     assert "hashedPasswordFile is already set in keep.nix:1" in failed.fix
+    # what hashedPasswordFile reads (a crypt hash, decrypted before users are made)
+    assert "its crypt hash, which users.users.alice.hashedPasswordFile reads" in failed.fix
+    assert "mkpasswd -m sha-512 | secretkit set" in failed.fix
+    assert "neededForUsers = true;" in failed.fix
     assert password not in failed.fix
     proc = subprocess.run(
         [sys.executable, "-m", "secretkit", "migrate", "--dry-run"],
         cwd=tmp_git_repo, capture_output=True, text=True, check=False,
     )  # fmt: skip
     assert "host.nix:1: cannot migrate safely: users.users.alice.hashedPasswordFile" in proc.stderr
+    # the dry run's steps: the hash is stored, never the password
+    assert "mkpasswd -m sha-512 | secretkit set secrets/box.yaml" in proc.stderr
+    assert "(type or pipe the value on stdin)" not in proc.stderr
+    assert "neededForUsers = true;" in proc.stderr
 
 
 def test_two_committed_values_under_one_name_in_one_file_are_told_apart(

@@ -478,4 +478,6 @@ def test_a_finding_another_module_of_the_host_blocks_is_not_sent_to_migrate(
     assert "host.nix:1:" in out
     assert "run `secretkit migrate`" not in out
     assert "hashedPasswordFile is already set in keep.nix:1" in out
+    assert "mkpasswd -m sha-512 | secretkit set" in out
+    assert "neededForUsers = true;" in out
     assert password not in out

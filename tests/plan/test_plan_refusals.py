@@ -426,3 +426,38 @@ def test_a_route_in_a_module_without_config_says_to_add_it() -> None:
     source, finding = _finding(b'{ config, ... }: { services.foo.apiKey = "@S@"; }\n')
     [refused] = plan_module(source, MODULE, findings=[finding]).refused
     assert not any("add config" in step for step in refused.route)
+
+
+def test_the_password_route_stores_a_crypt_hash_the_password_opens(tmp_path: Path) -> None:
+    """hashedPasswordFile reads a crypt hash: the route's first step, run as printed,
+    stores the hash of the password typed (the value itself would lock the user out)."""
+    import subprocess
+    import sys
+
+    from secretkit.nix.catalogue.users import UserPassword
+    from secretkit.plan.refusals import manual_route
+    from tests.conftest import need_tool
+    from tests.support.smalllab import pristine_small_lab
+
+    mkpasswd = need_tool("mkpasswd")
+    lab = pristine_small_lab(tmp_path)
+    steps = manual_route(
+        module="hosts/alpha/default.nix", line=3, hosts=["alpha"],
+        name="users/alice/hashed-password", sops_file=None, entry=UserPassword(),
+        files=["secrets/alpha.yaml"], fingerprint=None,
+    )  # fmt: skip
+    command = steps[0].partition("  (")[0]
+    assert command.startswith("mkpasswd -m sha-512 | secretkit set secrets/alpha.yaml")
+    password = b"correct horse battery staple\n"
+    secretkit = f"{shlex.quote(sys.executable)} -m secretkit"
+    shell = ["bash", "-c", command.replace("secretkit", secretkit)]
+    run = subprocess.run(shell, cwd=lab.repo, input=password, env=lab.env(), capture_output=True)
+    assert run.returncode == 0, run.stderr
+    got = lab.run("decrypt", "secrets/alpha.yaml", "--extract",
+                  '["users"]["alice"]["hashed-password"]')  # fmt: skip
+    stored = got.stdout.strip()
+    assert stored.startswith(b"$6$"), got.stderr
+    salt = stored.split(b"$")[2]
+    again = subprocess.run([mkpasswd, "-m", "sha-512", "-S", salt.decode()], input=password,
+                           capture_output=True, check=True)  # fmt: skip
+    assert again.stdout.strip() == stored
