@@ -488,9 +488,13 @@ def _fix(report: HookReport, finding: Finding, secrets_files: set[str]) -> str:
     if finding.path in secrets_files:
         return "this file must be encrypted: see its fix below"
     refused = report.refusals.get(id(finding))
-    reason, builder, manual, declare_in = (None,) * 4 if refused is None else refused
     mark = id(finding) not in report.no_mark
-    return fix_for(finding, reason, builder, manual, mark=mark, declare_in=declare_in)
+    if refused is None:
+        return fix_for(finding, None, None, None, mark=mark)
+    reason, builder, manual, declare_in, hashed = refused
+    return fix_for(
+        finding, reason, builder, manual, mark=mark, declare_in=declare_in, hashed=hashed
+    )
 
 
 # --- hook install / uninstall: what the CLI shows ----------------------------------

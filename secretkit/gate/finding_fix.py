@@ -27,6 +27,7 @@ def finding_fix(
     archive: str | None = None,
     git: bool = True,
     declare_in: str | None = None,
+    hashed: bool = False,
 ) -> str:
     """The exact way out for a plaintext secret in ``path``.  ``refusal``: why
     ``migrate`` would not move it (:func:`secretkit.plan.advice.migrate_refusal`);
@@ -42,7 +43,9 @@ def finding_fix(
     is ``archive!member``): the archive is what the user can change.  ``git``: whether
     ``path`` is in a git work tree (``check --source-only`` of a plain directory is not:
     no ``git add``/``git rm`` there, they would fail).  ``declare_in``: the module the
-    declaration and the reference go in (``path`` is imported for its value: no module)."""
+    declaration and the reference go in (``path`` is imported for its value: no module).
+    ``hashed``: the option reads the value's crypt hash (``hashedPasswordFile``), which
+    sops-nix must decrypt before users are made."""
     if archive is not None:
         import shlex
 
@@ -75,10 +78,22 @@ def finding_fix(
                 f"in {declare_in}, not in {path} (with config among its arguments: "
                 f"{{ config, ... }}:), and {manual}"
             )
+        store, declare = (
+            (
+                "its crypt hash with `mkpasswd -m sha-512 | secretkit set secrets/<host>.yaml "
+                "'[\"<name>\"]'` (the option reads a hash, never the password)",
+                'sops.secrets."<name>" with neededForUsers = true;',
+            )
+            if hashed
+            else (
+                "the value with `secretkit set secrets/<host>.yaml '[\"<name>\"]'` (reads it from "
+                "stdin)",
+                'sops.secrets."<name>"',
+            )
+        )
         move = (
-            f"`secretkit migrate` cannot move this one ({refusal}): store the value with "
-            "`secretkit set secrets/<host>.yaml '[\"<name>\"]'` (reads it from stdin), declare "
-            f'sops.secrets."<name>" {point}'
+            f"`secretkit migrate` cannot move this one ({refusal}): store {store}, declare "
+            f"{declare} {point}"
         )
     elif manual is not None:  # a file Nix reads by its path (plan.refusals.nix_reader_route)
         move = f"Nix code names this file: {manual}"
@@ -131,6 +146,7 @@ def fix_for(
     mark: bool,
     git: bool = True,
     declare_in: str | None = None,
+    hashed: bool = False,
 ) -> str:
     """:func:`finding_fix` of one finding (its fingerprint computed only if shown)."""
 
@@ -151,6 +167,7 @@ def fix_for(
         archive=finding.file if finding.inside == "archive" else None,
         git=git,
         declare_in=declare_in,
+        hashed=hashed,
     )
 
 

@@ -64,7 +64,7 @@ def _fix_for(ctx: CheckContext, finding: Finding) -> str:
                 "that verifies (secretkit check in its git repository names it)"
             )
         return ctx.judge.restore(finding.path)
-    refusal, builder, manual, declare_in = None, None, None, None
+    refusal, builder, manual, declare_in, hashed = None, None, None, None, False
     source = ctx.read(finding.path) if finding.path.endswith(".nix") else None
     if finding.path.endswith(".nix"):
         if source is None:
@@ -77,7 +77,7 @@ def _fix_for(ctx: CheckContext, finding: Finding) -> str:
                     ctx.inventory(), finding.path, finding.attrpath or "", ctx.read
                 )
             if valued is not None:
-                refusal, builder, manual, declare_in = valued
+                refusal, builder, manual, declare_in, hashed = valued
             elif refusal is None:
                 advice = migrate_refusal(
                     finding.path,
@@ -88,7 +88,7 @@ def _fix_for(ctx: CheckContext, finding: Finding) -> str:
                     values=ctx.host_values(),  # (an option another module sets: refused)
                 )
                 if advice is not None:
-                    refusal, builder, manual, declare_in = advice
+                    refusal, builder, manual, declare_in, hashed = advice
     if not finding.path.endswith(".nix"):  # read by Nix code? then not encrypted in place
         from secretkit.gate.finding_fix import WHOLE_FILE_RULE
         from secretkit.plan.refusals import nix_reader_route
@@ -99,7 +99,14 @@ def _fix_for(ctx: CheckContext, finding: Finding) -> str:
             manual = read[1]
     mark = mark_works(finding.path, finding.rule, finding.line, source)
     return fix_for(
-        finding, refusal, builder, manual, mark=mark, git=not ctx.walk, declare_in=declare_in
+        finding,
+        refusal,
+        builder,
+        manual,
+        mark=mark,
+        git=not ctx.walk,
+        declare_in=declare_in,
+        hashed=hashed,
     )
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from secretkit.plan.build import FindingLike, build_plan
-from secretkit.plan.refusals import WRITE
+from secretkit.plan.refusals import HASH_FEED, WRITE
 
 if TYPE_CHECKING:
     from secretkit.nix.hosts import Inventory
@@ -112,12 +112,14 @@ class Refusal(NamedTuple):
     ``manual``: the Nix the route says to write by hand, when it knows what works
     (``LoadCredential`` for a ``DynamicUser`` unit's script); ``declare_in``: the module
     the declaration goes in when it is not the finding's file (that file is imported
-    for its value: :func:`value_refusal`)."""
+    for its value: :func:`value_refusal`); ``hashed``: the option reads the value's
+    crypt hash, decrypted before users are made (``hashedPasswordFile``)."""
 
     reason: str
     builder: str | None = None
     manual: str | None = None
     declare_in: str | None = None
+    hashed: bool = False
 
 
 def value_refusal(
@@ -219,7 +221,8 @@ def migrate_refusal(
         named = re.search(r'sops\.secrets\."([^"]+)" = \{', "\n".join(refused.route))
         if manual is not None and named is not None:  # the fix's own "<name>", not the plan's
             manual = manual.replace(f'"{named[1]}"', '"<name>"')
-        return Refusal(refused.reason, refused.builder, manual)
+        hashed = any(step.startswith(HASH_FEED) for step in refused.route)
+        return Refusal(refused.reason, refused.builder, manual, None, hashed)
     return None if plan.moves else Refusal("the planner found nothing to move")
 
 

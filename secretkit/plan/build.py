@@ -429,7 +429,7 @@ def _plan_finding(
             dotted,
             name,
             entry,
-            refusals.second_definition_route(option, where, finding.line, name, entry),
+            refusals.second_definition_route(option, where, finding.line, name),
         )
         return
     # accepted

@@ -146,6 +146,11 @@ def _environment_file(entry: Entry) -> bool:
     return isinstance(entry, EnvTemplate)
 
 
+# what the first step pipes into `secretkit set` when the option reads a crypt hash
+# (plan.advice reads it back)
+HASH_FEED = "mkpasswd -m sha-512 | "
+
+
 def stores_crypt_hash(entry: Entry) -> bool:
     """Whether the entry's option reads a crypt hash of the value, not the value
     (``users.users.<n>.hashedPasswordFile``)."""
@@ -154,20 +159,13 @@ def stores_crypt_hash(entry: Entry) -> bool:
     return isinstance(entry, UserPassword)
 
 
-def second_definition_route(option: str, where: str, line: int, name: str, entry: Entry) -> str:
+def second_definition_route(option: str, where: str, line: int, name: str) -> str:
     """What to write when the option a route sets is set in another module already
     (``where``: its "file:line"): one definition, which reads the secret's file."""
-    stored = (
-        f" (its crypt hash, which {option} reads: mkpasswd -m sha-512 | secretkit set …)"
-        if stores_crypt_hash(entry)
-        else ""
-    )
-    # (the users activation script reads it: sops-nix must have decrypted it before)
-    users = "; declare it with neededForUsers = true;" if entry.reader.kind == "activation" else ""
     return (
-        f"one definition of {option}{stored}: if {where} already gives it its value "
-        f"(the literal on line {line} is overridden or unused), delete the literal; "
-        f'else make {where} use config.sops.secrets."{name}".path{users}'
+        f"one definition of {option}: if {where} already gives it its value (the literal "
+        f"on line {line} is overridden or unused), delete the literal; else make {where} "
+        f'use config.sops.secrets."{name}".path'
     )
 
 
@@ -196,7 +194,7 @@ def manual_route(
     # a password's route reads a crypt hash (hashedPasswordFile): the value itself there
     # would lock the user out
     feed, what = (
-        ("mkpasswd -m sha-512 | ", "mkpasswd asks for the password and pipes its crypt hash")
+        (HASH_FEED, "mkpasswd asks for the password and pipes its crypt hash")
         if entry is not None and stores_crypt_hash(entry)
         else ("", "type or pipe the value on stdin")
     )

@@ -241,9 +241,8 @@ def test_the_fix_does_not_send_to_migrate_what_another_module_of_the_host_blocks
     assert "run `secretkit migrate`" not in failed.fix
     assert "hashedPasswordFile is already set in keep.nix:1" in failed.fix
     # what hashedPasswordFile reads (a crypt hash, decrypted before users are made)
-    assert "its crypt hash, which users.users.alice.hashedPasswordFile reads" in failed.fix
-    assert "mkpasswd -m sha-512 | secretkit set" in failed.fix
-    assert "neededForUsers = true;" in failed.fix
+    assert "store its crypt hash with `mkpasswd -m sha-512 | secretkit set" in failed.fix
+    assert 'declare sops.secrets."<name>" with neededForUsers = true;' in failed.fix
     assert password not in failed.fix
     proc = subprocess.run(
         [sys.executable, "-m", "secretkit", "migrate", "--dry-run"],
@@ -254,6 +253,24 @@ def test_the_fix_does_not_send_to_migrate_what_another_module_of_the_host_blocks
     assert "mkpasswd -m sha-512 | secretkit set secrets/box.yaml" in proc.stderr
     assert "(type or pipe the value on stdin)" not in proc.stderr
     assert "neededForUsers = true;" in proc.stderr
+
+
+def test_the_fix_for_a_password_migrate_refuses_stores_its_crypt_hash(tmp_git_repo: Path) -> None:
+    """A user password the route refuses (hashedPasswordFile set as well): the fix must
+    not say to store the password where a hash is read, nor forget neededForUsers."""
+    (tmp_git_repo / "flake.nix").write_text(FLAKE.replace("@REF@", "nixos-24.11"))
+    password = fake.password("refused-initial")
+    (tmp_git_repo / "host.nix").write_text(
+        '{ users.users.alice.initialPassword = "' + password + '";\n'
+        '  users.users.alice.hashedPasswordFile = "/persist/alice.pw"; }\n'
+    )
+    commit_all(tmp_git_repo)
+    (failed,) = failures(tmp_git_repo, "plaintext-tree")
+    assert "hashedPasswordFile is set as well" in failed.fix
+    assert "store its crypt hash with `mkpasswd -m sha-512 | secretkit set" in failed.fix
+    assert 'declare sops.secrets."<name>" with neededForUsers = true;' in failed.fix
+    assert "store the value" not in failed.fix
+    assert password not in failed.fix
 
 
 def test_two_committed_values_under_one_name_in_one_file_are_told_apart(
