@@ -49,6 +49,16 @@ def _mixed(value: str) -> bool:
     return any(c.isdigit() for c in value) and any(c.isalpha() for c in value)
 
 
+def _random(value: str) -> bool:
+    """Random-looking base64: upper and lower case letters and digits all present (a
+    run of one letter, a word, a number or an ``xxxx`` placeholder is none)."""
+    return (
+        any(c.isdigit() for c in value)
+        and any(c.isupper() for c in value)
+        and any(c.islower() for c in value)
+    )
+
+
 def _pushover_valid(value: str) -> bool:
     return _mixed(value) and not filters.hashlike(value)
 
@@ -235,6 +245,42 @@ DETECTORS: dict[str, Detector] = {
         lambda v: _mixed(v[len("glsa_") : -9]),
         anchors=("glsa_",),
         shortest=46,
+    ),
+    # Prefixes of their own and a body of a fixed or bounded length, in the forms of
+    # gitleaks' default config (config/gitleaks.toml, rule id in each comment): found
+    # under any name.  Each is asked only of a text holding its prefix.
+    "vault-service-token": RegexDetector(  # gitleaks vault-service-token (its hvs. form)
+        "vault-service-token",
+        "token",
+        lazy(r"(?<![A-Za-z0-9_.-])hvs\.[A-Za-z0-9_-]{90,120}(?![A-Za-z0-9_-])"),
+        lambda v: _random(v[len("hvs.") :]),
+        anchors=("hvs.",),
+        shortest=94,
+    ),
+    "vault-batch-token": RegexDetector(  # gitleaks vault-batch-token
+        "vault-batch-token",
+        "token",
+        lazy(r"(?<![A-Za-z0-9_.-])hvb\.[A-Za-z0-9_-]{138,300}(?![A-Za-z0-9_-])"),
+        lambda v: _random(v[len("hvb.") :]),
+        anchors=("hvb.",),
+        shortest=142,
+    ),
+    "1password-service-account-token": RegexDetector(  # gitleaks 1password-service-account-token
+        "1password-service-account-token",
+        "token",
+        lazy(r"(?<![A-Za-z0-9_])ops_eyJ[A-Za-z0-9+/]{250,}={0,3}(?![A-Za-z0-9+/=_-])"),
+        lambda v: _random(v[len("ops_eyJ") :]),
+        anchors=("ops_eyJ",),
+        shortest=257,
+    ),
+    # (case-sensitive, unlike gitleaks' form: GLC_ leads C function names)
+    "grafana-cloud-api-token": RegexDetector(  # gitleaks grafana-cloud-api-token
+        "grafana-cloud-api-token",
+        "token",
+        lazy(r"(?<![A-Za-z0-9_])glc_[A-Za-z0-9+/]{32,400}={0,3}(?![A-Za-z0-9+/=_-])"),
+        lambda v: _random(v[len("glc_") :]),
+        anchors=("glc_",),
+        shortest=36,
     ),
     # A healthchecks.io ping URL: its UUID, or the project's ping key before a slug, is
     # the only authentication ("each UUID is a secret", healthchecks.io/docs/slug_urls):

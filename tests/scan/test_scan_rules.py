@@ -787,6 +787,33 @@ SHOULD_NOT_FLAG: list[Case] = [
 ]
 
 
+# Vendor tokens with a prefix of their own (gitleaks' forms), built at run time: each is
+# found under a neutral name (here and in YAML and .env files below), and its prefix
+# before a body too short or a placeholder is not.
+_B64 = fake._ALNUM + "+/"
+_URLSAFE = fake._ALNUM + "_-"
+_NEUTRAL = '{ services.x.settings.value = "@V@"; }'
+
+
+PREFIXED_TOKENS: list[tuple[str, Callable[[], str]]] = [
+    ("vault-service-token", lambda: "hvs." + fake.chars(_URLSAFE, 92, "hvs") + "aB1"),
+    ("vault-batch-token", lambda: "hvb." + fake.chars(_URLSAFE, 150, "hvb") + "aB1"),
+    ("1password-service-account-token",
+     lambda: "ops_eyJ" + fake.chars(_B64, 300, "ops") + "aB1"),
+    ("grafana-cloud-api-token", lambda: "glc_" + fake.chars(_B64, 77, "glc") + "aB1="),
+]  # fmt: skip
+
+PREFIXED_PLACEHOLDERS: list[tuple[str, Callable[[], str]]] = [
+    ("vault-service-x", lambda: "hvs." + "x" * 95),
+    ("vault-batch-short", lambda: "hvb." + fake.chars(_URLSAFE, 60, "hvb-short") + "aB1"),
+    ("1password-x", lambda: "ops_eyJ" + "x" * 300),
+    ("grafana-cloud-ones", lambda: "glc_" + "1" * 42 + "="),
+]  # fmt: skip
+
+SHOULD_FLAG += [(rule, build, _NEUTRAL, rule) for rule, build in PREFIXED_TOKENS]
+SHOULD_NOT_FLAG += [(name, build, _NEUTRAL, None) for name, build in PREFIXED_PLACEHOLDERS]
+
+
 def _rules(data: bytes, path: str = "hosts/a/default.nix") -> list[tuple[str, bytes]]:
     findings, skipped = scan_bytes(path, data)
     assert skipped is None
@@ -809,6 +836,32 @@ def test_should_flag(name: str, build: Callable[[], str], template: str, rule: s
 )
 def test_should_not_flag(name: str, build: Callable[[], str], template: str, rule: None) -> None:
     assert _rules(_nix(template, build())) == []
+
+
+@pytest.mark.parametrize(
+    ("path", "template"),
+    [("config.yaml", "settings:\n  value: @V@\n"), ("app.env", "VALUE=@V@\n")],
+)
+@pytest.mark.parametrize(("rule", "build"), PREFIXED_TOKENS, ids=[r for r, _ in PREFIXED_TOKENS])
+def test_a_prefixed_token_under_a_neutral_key_in_other_files_is_found(
+    rule: str, build: Callable[[], str], path: str, template: str
+) -> None:
+    value = build()
+    found = _rules(template.replace("@V@", value).encode(), path)
+    assert found == [(rule, value.encode())], found
+
+
+@pytest.mark.parametrize(
+    ("name", "build"), PREFIXED_PLACEHOLDERS, ids=[n for n, _ in PREFIXED_PLACEHOLDERS]
+)
+def test_a_prefix_before_a_placeholder_in_other_files_is_not_found(
+    name: str, build: Callable[[], str]
+) -> None:
+    for path, template in (
+        ("config.yaml", "settings:\n  value: @V@\n"),
+        ("app.env", "VALUE=@V@\n"),
+    ):
+        assert _rules(template.replace("@V@", build()).encode(), path) == [], path
 
 
 def test_every_registered_detector_has_a_should_flag_row() -> None:
