@@ -169,6 +169,31 @@ def second_definition_route(option: str, where: str, line: int, name: str) -> st
     )
 
 
+def _set_steps(files: Sequence[str], name: str, entry: Entry | None) -> list[str]:
+    """``secretkit set`` of the value into each file (a password's route reads a crypt
+    hash: the value itself in hashedPasswordFile would lock the user out)."""
+    feed, what = (
+        (HASH_FEED, "mkpasswd asks for the password and pipes its crypt hash")
+        if entry is not None and stores_crypt_hash(entry)
+        else ("", "type or pipe the value on stdin")
+    )
+    return [f"{feed}secretkit set {f} '{keys_of(name)}'  ({what})" for f in dict.fromkeys(files)]
+
+
+def _config_arg_steps(module: str, tree: cst.Tree | None) -> list[str]:
+    """What makes ``module`` (parsed: ``tree``) a function of ``config``, which the
+    declaration and the reference need (nothing when it already is one)."""
+    missing = emit.ensure_config_arg(tree) if tree is not None else None
+    if isinstance(missing, str):
+        return [
+            f"{module} cannot refer to config ({missing}): write the steps below in a module "
+            "of the same hosts that is a function of config"
+        ]
+    if missing is not None:
+        return [f"add config to the arguments of {module} ({{ config, ... }}:)"]
+    return []
+
+
 def manual_route(
     *,
     module: str,
@@ -191,16 +216,7 @@ def manual_route(
     is a shell command (``backupCleanupCommand``, ``passwordeval``): the command reads the
     file where the value stood."""
     targets = list(files) if files is not None else [host_secrets_path(host) for host in hosts]
-    # a password's route reads a crypt hash (hashedPasswordFile): the value itself there
-    # would lock the user out
-    feed, what = (
-        (HASH_FEED, "mkpasswd asks for the password and pipes its crypt hash")
-        if entry is not None and stores_crypt_hash(entry)
-        else ("", "type or pipe the value on stdin")
-    )
-    steps = [
-        f"{feed}secretkit set {file} '{keys_of(name)}'  ({what})" for file in dict.fromkeys(targets)
-    ]
+    steps = _set_steps(targets, name, entry)
     body = [] if sops_file is None else [f"sopsFile = {sops_file};"]
     if entry is not None:
         reader = entry.reader
@@ -211,14 +227,7 @@ def manual_route(
         if reader.kind == "activation":
             body.append("neededForUsers = true;")
     decl = f'sops.secrets."{name}" = {{ {" ".join(body)} }};'
-    missing = emit.ensure_config_arg(tree) if tree is not None else None
-    if isinstance(missing, str):
-        steps.append(
-            f"{module} cannot refer to config ({missing}): write the steps below in a module "
-            "of the same hosts that is a function of config"
-        )
-    elif missing is not None:
-        steps.append(f"add config to the arguments of {module} ({{ config, ... }}:)")
+    steps += _config_arg_steps(module, tree)
     steps.append(f"in {module} add: {decl}")
     if snippet is not None:
         steps.append(f"{WRITE}{snippet}")
@@ -373,21 +382,11 @@ def value_route(
 ) -> list[str]:
     """The steps that move a secret out of a file imported as a value: declared and
     read in the module importing it (``tree``, when one does), never in the file."""
-    steps = [
-        f"secretkit set {file} '{keys_of(name)}'  (type or pipe the value on stdin)"
-        for file in dict.fromkeys(files)
-    ]
+    steps = _set_steps(files, name, None)
     module = importers[0] if len(importers) == 1 else "the module that reads it"
     if len(importers) > 1:
         steps.append(f"in each module importing {path} ({', '.join(importers)}):")
-    missing = emit.ensure_config_arg(tree) if tree is not None else None
-    if isinstance(missing, str):
-        steps.append(
-            f"{module} cannot refer to config ({missing}): write the steps below in a module "
-            "of the same hosts that is a function of config"
-        )
-    elif missing is not None:
-        steps.append(f"add config to the arguments of {module} ({{ config, ... }}:)")
+    steps += _config_arg_steps(module, tree)
     body = "" if sops_file is None else f" sopsFile = {sops_file}; "
     steps.append(f'in {module} (not in {path}) add: sops.secrets."{name}" = {{{body}}};')
     steps.append("and " + value_read_step(path, dotted, uses, name))
