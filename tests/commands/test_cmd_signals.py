@@ -11,7 +11,6 @@ import random
 import shutil
 import signal
 import subprocess
-import threading
 import time
 from pathlib import Path
 
@@ -19,6 +18,7 @@ import pytest
 
 from secretkit.atomic import STRAY_TMP, journal_dir_for
 from tests.conftest import git, need_tool
+from tests.support.popen_signal import sigterm_inside_popen
 from tests.support.smalllab import SmallLab, copy_lab, pristine_small_lab
 
 pytestmark = pytest.mark.slow
@@ -210,41 +210,14 @@ def test_a_signal_while_the_editor_starts_stops_the_editor(
     """A SIGTERM handled inside ``Popen`` (the editor forked, ``proc`` not yet known)
     once left the editor running: the signal now waits until the editor can be
     stopped.  Made certain here by sending it from inside Popen, after the fork."""
-    from secretkit.boundary import catch_signals
     from secretkit.commands import edit
     from secretkit.errors import Terminated
 
     editor = tmp_path / "editor.sh"
     editor.write_text("#!/bin/sh\nexec sleep 30\n")
     editor.chmod(0o755)
-    started: list[subprocess.Popen[bytes]] = []
-    real = subprocess.Popen
-
-    def popen(*args: object, **kwargs: object) -> subprocess.Popen[bytes]:
-        proc = real(*args, **kwargs)  # type: ignore[call-overload]
-        started.append(proc)
-        os.kill(os.getpid(), signal.SIGTERM)
-        return proc
-
-    handlers = {s: signal.getsignal(s) for s in SIGNALS}
-    monkeypatch.setattr(edit.subprocess, "Popen", popen)
-    catch_signals()
-    # another thread, which a signal mask of the main thread does not cover (the
-    # kernel then gives the signal to it; Python still runs the handler in the main one)
-    done = threading.Event()
-    other = threading.Thread(target=done.wait, daemon=True)
-    other.start()
-    try:
+    with sigterm_inside_popen(monkeypatch, edit, "the editor", lambda argv: True) as started:
         with pytest.raises(Terminated):
             edit.run_editor(b"secret: x\n", "a.yaml", {"EDITOR": str(editor)}, tmp_path)
-    finally:
-        done.set()
-        for signum, handler in handlers.items():
-            signal.signal(signum, handler)
-        for proc in started:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
-                pytest.fail("the editor was left running")
     assert started and started[0].returncode == -signal.SIGKILL
     assert [p.name for p in tmp_path.iterdir()] == ["editor.sh"]  # the plaintext is gone
