@@ -180,6 +180,9 @@ def _hook_or_cli(request: tuple[bool, bool, tuple[str, ...]], argv: list[str] | 
 
 def main(argv: list[str] | None = None) -> NoReturn:
     """Console-script entry point (``secretkit``)."""
+    from secretkit import codecache
+
+    codecache.install()  # before any module that defines a dataclass is imported
     from secretkit.boundary import run, verbose_requested
 
     args = sys.argv[1:] if argv is None else argv
@@ -190,14 +193,15 @@ def main(argv: list[str] | None = None) -> NoReturn:
         body = lambda: _hook_or_cli(hook, argv)  # noqa: E731
     elif _engine_valid() and (scan := scan_arguments(args)) is not None:
         body = lambda: _run_scan(scan)  # noqa: E731
-    if body is None:
-        from secretkit.cli import invoke
-
-        run(lambda: invoke(argv), verbose=verbose_requested(argv))
     try:
+        if body is None:
+            from secretkit.cli import invoke
+
+            run(lambda: invoke(argv), verbose=verbose_requested(argv))
         run(body, verbose=verbose_requested(argv))
     except SystemExit as done:
-        if argv is None:  # the program itself, not main() called from Python
+        codecache.save()
+        if argv is None and body is not None:  # the program itself, hook or scan
             _exit_now(done.code)
         raise
 
