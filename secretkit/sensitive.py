@@ -8,8 +8,6 @@ short values).
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from typing import Generic, TypeVar
 
 T = TypeVar("T", str, bytes)
@@ -44,6 +42,8 @@ class Sensitive(Generic[T]):
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, Sensitive):
+            import hmac  # (loads OpenSSL: ~3 ms a hook without a value to compare spares)
+
             a, b = self._value, other._value
             if isinstance(a, str) and isinstance(b, str):
                 return hmac.compare_digest(a.encode(), b.encode())
@@ -52,6 +52,8 @@ class Sensitive(Generic[T]):
         return NotImplemented
 
     def __hash__(self) -> int:
+        import hashlib
+
         data = self._value.encode() if isinstance(self._value, str) else self._value
         return hash(hashlib.sha256(data).digest())
 

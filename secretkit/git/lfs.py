@@ -8,7 +8,6 @@ object is a plain file named by its SHA-256."""
 
 from __future__ import annotations
 
-import hashlib
 import re
 from pathlib import Path
 
@@ -68,6 +67,8 @@ def read_object(store: Path, oid: str, size: int, limit: int) -> bytes | None:
             data = handle.read(limit + 1)
     except OSError:
         return None
+    import hashlib  # (loads OpenSSL: spared when no LFS object is read)
+
     if len(data) != size or hashlib.sha256(data).hexdigest() != oid:
         return None
     return data

@@ -8,7 +8,6 @@ index honours ``GIT_INDEX_FILE`` (see :func:`secretkit.git.git_env`).
 from __future__ import annotations
 
 import functools
-import hashlib
 import re
 import shlex
 import subprocess
@@ -74,6 +73,8 @@ class IndexEntry:
 def blob_id(data: bytes, like: str = "") -> str:
     """The id git gives ``data`` as a blob: SHA-1, or SHA-256 when ``like`` (an id of
     the same repository) is 64 digits long."""
+    import hashlib  # (loads OpenSSL: ~3 ms of the hook's start-up, spared when unused)
+
     algorithm = hashlib.sha256 if len(like) == 64 else hashlib.sha1
     return algorithm(b"blob %d\0" % len(data) + data, usedforsecurity=False).hexdigest()
 
@@ -226,6 +227,8 @@ def ref_tips(root: Path, *, every_ref: bool = False) -> str:
     points to, one per line, with every worktree's HEAD (``rev-list --all`` walks
     them) and what a shallow boundary or grafts say: equal output means an equal
     history (cheap next to a rev-list).  Deepening a shallow clone moves no ref."""
+    import hashlib
+
     proc = run_git(root, "show-ref", "--head", check=False)
     lines = proc.stdout.decode("utf-8", "surrogateescape").splitlines()
     lines = [line for line in lines if every_ref or " refs/secretkit/" not in line]

@@ -32,8 +32,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import hashlib
-import re
+import re  # (hashlib is imported where used: it loads OpenSSL, ~3 ms of a hook)
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -47,6 +46,8 @@ PREFIX = "sk2:"
 
 
 def derive_key(root_commit: str | None) -> bytes:
+    import hashlib
+
     if not root_commit:
         return hashlib.sha256(_FIXED).digest()
     return hashlib.sha256(_FIXED + b"\0" + root_commit.encode()).digest()
@@ -54,6 +55,8 @@ def derive_key(root_commit: str | None) -> bytes:
 
 @functools.lru_cache(maxsize=4096)
 def fingerprint(key: bytes, value: str) -> str:
+    import hashlib
+
     digest = hashlib.scrypt(
         value.encode("utf-8", "surrogateescape"), salt=key, n=2**14, r=8, p=1, dklen=16
     )
@@ -214,6 +217,8 @@ _CACHE_ENTRY = lazy(r"^([0-9a-f]{32}) (sk2:[0-9a-f]{32})$")
 def _key_tag(key: bytes) -> str:
     """Which fingerprint key the entries were made with (the key is public: it comes
     from the root commit id)."""
+    import hashlib
+
     return hashlib.blake2b(key, digest_size=16, person=b"sk-fp-cache-key").hexdigest()
 
 
@@ -262,6 +267,8 @@ class FingerprintCache:
         return cls(file, key, secret, entries)
 
     def _id(self, value: str) -> str:
+        import hashlib
+
         data = value.encode("utf-8", "surrogateescape")
         digest = hashlib.blake2b(data, digest_size=16, key=self.secret, person=b"sk-fp-cache")
         return digest.hexdigest()

@@ -214,7 +214,9 @@ def _serial(
     lfs: Path | None = None,
 ) -> Iterable[tuple[list[Finding], Skipped | None, int]]:
     total = len(jobs)
-    seen: Seen = {}
+    # contents scanned so far (by SHA-256): nothing to compare with for one file,
+    # whose scan then spares the hash and loading OpenSSL (the one-file hook)
+    seen: Seen | None = {} if total > 1 else None
     results: Iterable[tuple[list[Finding], Skipped | None, int]] = (
         _blob_jobs(blobs_from, jobs, allow, max_bytes, lfs)
         if blobs_from is not None

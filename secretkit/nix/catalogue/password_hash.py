@@ -8,8 +8,6 @@ SHA-512" specification (what ``mkpasswd -m sha-512`` and glibc produce), so that
 
 from __future__ import annotations
 
-import hashlib
-
 _B64 = "./0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 _ROUNDS_DEFAULT = 5000
 
@@ -47,6 +45,8 @@ def sha512_crypt(password: str, salt: str | None = None, rounds: int | None = No
     pw = password.encode("utf-8")
     sb = salt.encode("ascii")
     n = _ROUNDS_DEFAULT if rounds is None else max(1000, min(rounds, 999_999_999))
+
+    import hashlib  # (loads OpenSSL: spared when no hash is made)
 
     b = hashlib.sha512(pw + sb + pw).digest()
     a = hashlib.sha512(pw + sb)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Callable, Sequence
 from typing import cast
@@ -40,6 +39,8 @@ def _unique(site: Site, shorten: Callable[[str], str], sep: str) -> str:
         if b.full_path[:3] == prefix and len(b.full_path) > 3
     }
     if any(other != network and shorten(other) == short for other in names):
+        import hashlib
+
         digest = hashlib.sha256(network.encode("utf-8", "surrogateescape")).hexdigest()[:8]
         return f"{short}{sep}{digest}"
     return short
