@@ -26,7 +26,6 @@ import contextlib
 import errno
 import json
 import os
-import re
 import shutil
 import signal
 import stat
@@ -37,12 +36,13 @@ from types import TracebackType
 
 from secretkit import repolock
 from secretkit.errors import UserError
+from secretkit.lazy_re import lazy
 
 JOURNAL_NAME = "secretkit-journal"
 _MANIFEST = "manifest.jsonl"
 _OWNER = "owner.json"
 # What write_atomic leaves behind when killed between mkstemp and rename.
-STRAY_TMP = re.compile(r"^\..+\.[a-z0-9_]{8}\.tmp$")
+STRAY_TMP = lazy(r"^\..+\.[a-z0-9_]{8}\.tmp$")
 _BLOCKED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 # Fault injection for the crash tests: with SECRETKIT_TEST_KILL_AFTER_WRITES=N the

@@ -1,27 +1,37 @@
-"""The compiled methods of dataclasses, kept from one run to the next like bytecode.
+"""What Python compiles at every start-up, kept from one run to the next like bytecode.
 
-A dataclass's ``__init__``, ``__repr__``, ``__eq__`` (and for a frozen one
-``__hash__``, ``__setattr__``, ``__delattr__``) are made by compiling source text:
-the ``dataclasses`` module builds it and runs ``exec`` on it.  On Python 3.11 that is
-five or six compilations per class, 0.5–1 ms.  The pre-commit hook's process defines
-about 60 dataclasses when it has a finding to explain, and that was 40–55 ms of a
-hook whose whole budget is 100 ms (issue 15).  The text depends only on the class's
-fields and options, never on a run, so its compiled code can be reused.
+Two things secretkit's modules make when they are imported cost the pre-commit hook
+most of its start-up (issue 15: ≤ 100 ms in all), and neither depends on the run:
 
-:func:`install` (the console script runs it first) gives the ``dataclasses`` module
-an ``exec`` of its own: for source text it runs the code compiled from that exact
-text, compiling it only the first time it meets the text.  :func:`save` writes what
-was compiled to a file beside this module's bytecode, where the interpreter keeps its
-own: ``importlib.util.cache_from_source`` names the place, so ``PYTHONPYCACHEPREFIX``
-moves it and ``PYTHONDONTWRITEBYTECODE`` keeps it from being written, as for ``.pyc``
-files.  The file starts with the interpreter's bytecode magic number; any other file,
-a damaged one or one that cannot be read is ignored (each text is compiled again), and
-a file that cannot be written is not (the next run compiles again).  Nothing else in
-a run changes: the code is what ``exec`` would have compiled from the same text, with
-the same file name and no inherited ``__future__`` flags.
+* **Dataclass methods.**  A dataclass's ``__init__``, ``__repr__``, ``__eq__`` (and
+  for a frozen one ``__hash__``, ``__setattr__``, ``__delattr__``) are made by
+  compiling source text that the ``dataclasses`` module builds and gives to ``exec``:
+  on Python 3.11 five or six compilations per class, 0.5–1 ms.  The hook with a
+  finding to explain defines about 60 dataclasses: 40–55 ms.
+* **Regular expressions.**  ``re`` parses and compiles a pattern in Python (about
+  0.2 ms each, 3 ms for a large one); the patterns of :mod:`secretkit.lazy_re` cost
+  the hook with a finding ~14 ms and a scan, which compiles all of them before its
+  workers fork, ~30 ms.
 
-Like ``.pyc`` files, the cache is trusted as the installed package is: it lives with
-the package's own bytecode, never in a repository being scanned.
+:func:`install` (the console script's first step) gives the ``dataclasses`` module an
+``exec`` of its own, which runs the code compiled from the exact same text, and makes
+:func:`pattern` (what ``lazy_re`` compiles with) build a pattern from the program
+``re``'s compiler made of the same source and flags.  Each is compiled the usual way
+the first time it is met, and a pattern's program is kept only when the pattern built
+from it equals the one ``re.compile`` returned (``re`` compares patterns by their
+program).  :func:`save` writes what was new to a file beside this module's bytecode,
+where the interpreter keeps its own: ``importlib.util.cache_from_source`` names the
+place, so ``PYTHONPYCACHEPREFIX`` moves it and ``PYTHONDONTWRITEBYTECODE`` keeps it
+from being written, as for ``.pyc`` files.  The file starts with the interpreter's
+bytecode magic number and ``re``'s program version; any other file, a damaged one or
+one that cannot be read is ignored (everything is compiled again), and a file that
+cannot be written is not (the next run compiles again).
+
+Only what module code defines ever reaches the file: class definitions and the
+patterns :func:`secretkit.lazy_re.lazy` is given at module level (a test holds every
+``lazy`` call there), never a value a run reads.  Like ``.pyc`` files, the cache is
+trusted as the installed package is: it lives with the package's own bytecode, never
+in a repository being scanned.
 """
 
 from __future__ import annotations
@@ -30,15 +40,18 @@ import builtins
 import contextlib
 import marshal
 import os
+import re
 import sys
 from types import CodeType
 from typing import Any
 
-# what was read from the file: source text -> its code (None until first needed)
-_loaded: dict[str, CodeType] | None = None
-_new: dict[str, CodeType] = {}  # compiled in this run
-_used: set[str] = set()  # texts met in this run
-MAX_ENTRIES = 4096  # beyond that, a save keeps only what this run met
+# kind -> key -> compiled form: "exec": source text -> code; "re": (source, flags) ->
+# the arguments of _sre.compile after the source
+_loaded: dict[str, dict[Any, Any]] | None = None  # read from the file (None: not yet)
+_new: dict[str, dict[Any, Any]] = {"exec": {}, "re": {}}  # compiled in this run
+_used: dict[str, set[Any]] = {"exec": set(), "re": set()}  # met in this run
+_installed = False
+MAX_ENTRIES = 4096  # per kind; beyond that, a save keeps only what this run met
 
 
 def path() -> str | None:
@@ -53,45 +66,81 @@ def path() -> str | None:
     return os.path.splitext(pyc)[0] + ".marshal"
 
 
-def _magic() -> bytes:
+def _header() -> bytes:
+    """The interpreter's bytecode magic number and ``re``'s program version: a file
+    written by another interpreter starts otherwise."""
     from importlib.util import MAGIC_NUMBER
 
-    return MAGIC_NUMBER
+    try:
+        import _sre  # type: ignore[import-not-found]
+
+        version = int(_sre.MAGIC)
+    except (ImportError, AttributeError, TypeError, ValueError):
+        version = 0
+    return MAGIC_NUMBER + version.to_bytes(8, "little", signed=True)
 
 
-def _load() -> dict[str, CodeType]:
+def _valid_program(key: object, value: object) -> bool:
+    return (
+        isinstance(key, tuple)
+        and len(key) == 2
+        and isinstance(key[0], str | bytes)
+        and isinstance(key[1], int)
+        and isinstance(value, tuple)
+        and len(value) == 5
+        and isinstance(value[0], int)
+        and isinstance(value[1], list)
+        and isinstance(value[2], int)
+        and isinstance(value[3], dict)
+        and isinstance(value[4], tuple)
+    )
+
+
+def _load() -> dict[str, dict[Any, Any]]:
+    empty: dict[str, dict[Any, Any]] = {"exec": {}, "re": {}}
     where = path()
     if where is None:
-        return {}
+        return empty
     try:
         with open(where, "rb") as file:
             data = file.read()
     except OSError:
-        return {}
-    magic = _magic()
-    if not data.startswith(magic):
-        return {}
+        return empty
+    header = _header()
+    if not data.startswith(header):
+        return empty
     try:
-        table = marshal.loads(data[len(magic) :])  # noqa: S302 (trusted as a .pyc is)
+        table = marshal.loads(data[len(header) :])  # noqa: S302 (trusted as a .pyc is)
     except (EOFError, ValueError, TypeError):
-        return {}
+        return empty
     if not isinstance(table, dict):
-        return {}
-    return {k: v for k, v in table.items() if isinstance(k, str) and isinstance(v, CodeType)}
+        return empty
+    codes, programs = table.get("exec"), table.get("re")
+    if isinstance(codes, dict):
+        empty["exec"] = {
+            k: v for k, v in codes.items() if isinstance(k, str) and isinstance(v, CodeType)
+        }
+    if isinstance(programs, dict):
+        empty["re"] = {k: v for k, v in programs.items() if _valid_program(k, v)}
+    return empty
+
+
+def _table(kind: str) -> dict[Any, Any]:
+    global _loaded
+    if _loaded is None:
+        _loaded = _load()
+    return _loaded[kind]
 
 
 def code_for(source: str) -> CodeType:
     """The code ``exec(source)`` runs, from the cache when it has it."""
-    global _loaded
-    if _loaded is None:
-        _loaded = _load()
-    _used.add(source)
-    code = _loaded.get(source) or _new.get(source)
+    _used["exec"].add(source)
+    code = _table("exec").get(source) or _new["exec"].get(source)
     if code is None:
         # exec() of a string compiles it as "<string>" with the flags of the code that
         # calls it: the dataclasses module has no __future__ import, this one has
         code = compile(source, "<string>", "exec", dont_inherit=True)
-        _new[source] = code
+        _new["exec"][source] = code
     return code
 
 
@@ -102,17 +151,73 @@ def _exec(source: Any, globals: Any = None, locals: Any = None, /) -> None:
     builtins.exec(source, globals, locals)  # noqa: S102 (the dataclasses module's exec)
 
 
+def _program(source: str | bytes, flags: int) -> tuple[Any, ...] | None:
+    """What ``re``'s compiler hands ``_sre.compile`` for ``source`` (the steps of
+    ``re._compiler.compile``), or None where this interpreter's ``re`` differs."""
+    try:
+        from re import _compiler, _parser  # type: ignore[attr-defined]
+
+        parsed = _parser.parse(source, flags)
+        code = _compiler._code(parsed, flags)
+        state = parsed.state
+        names: list[str | None] = [None] * state.groups
+        for name, number in state.groupdict.items():
+            names[number] = name
+        groupindex = {str(name): int(number) for name, number in state.groupdict.items()}
+        return (
+            int(flags | state.flags),
+            [int(op) for op in code],
+            int(state.groups - 1),
+            groupindex,
+            tuple(names),
+        )
+    except Exception:
+        return None
+
+
+def _build(source: str | bytes, program: tuple[Any, ...]) -> re.Pattern[Any] | None:
+    try:
+        import _sre
+
+        built: re.Pattern[Any] = _sre.compile(source, *program)
+    except Exception:
+        return None
+    return built
+
+
+def pattern(source: str | bytes, flags: int = 0) -> re.Pattern[Any]:
+    """``re.compile(source, flags)``; once :func:`install` ran, built from the cached
+    program when the cache has one (a module-level pattern: see the module's text)."""
+    if not _installed:
+        return re.compile(source, flags)
+    key = (source, int(flags))
+    _used["re"].add(key)
+    program = _table("re").get(key) or _new["re"].get(key)
+    if program is not None:
+        built = _build(source, program)
+        if built is not None:
+            return built
+    compiled = re.compile(source, flags)
+    program = _program(source, int(flags))
+    if program is not None and _build(source, program) == compiled:
+        _new["re"][key] = program
+    return compiled
+
+
 def install() -> None:
-    """From now on, the methods of every dataclass defined in this process come from
-    the cache (the ``dataclasses`` module's own ``exec`` name: nothing else sees it)."""
+    """From now on, the methods of every dataclass defined in this process and the
+    patterns of :mod:`secretkit.lazy_re` come from the cache (the ``dataclasses``
+    module's own ``exec`` name: nothing else sees it)."""
+    global _installed
     import dataclasses
 
     dataclasses.exec = _exec  # type: ignore[attr-defined]
+    _installed = True
 
 
 def compiled() -> int:
-    """How many texts this run had to compile (0: the cache had them all)."""
-    return len(_new)
+    """How many texts and patterns this run had to compile (0: the cache had all)."""
+    return len(_new["exec"]) + len(_new["re"])
 
 
 def save() -> None:
@@ -120,24 +225,28 @@ def save() -> None:
     beside it, then a rename), unless bytecode is not to be written.  A failure is
     silent, as the interpreter's own bytecode writes are: the next run compiles."""
     global _loaded
-    if not _new or sys.dont_write_bytecode:
+    if not compiled() or sys.dont_write_bytecode:
         return
     where = path()
     if where is None:
         return
-    table = dict(_loaded or {})
-    if len(table) + len(_new) > MAX_ENTRIES:  # old classes' texts: keep what is in use
-        table = {k: v for k, v in table.items() if k in _used}
-    table.update(_new)
+    table: dict[str, dict[Any, Any]] = {}
+    for kind, new in _new.items():
+        kept = dict((_loaded or {}).get(kind, {}))
+        if len(kept) + len(new) > MAX_ENTRIES:  # old classes and patterns: drop unused
+            kept = {k: v for k, v in kept.items() if k in _used[kind]}
+        kept.update(new)
+        table[kind] = kept
     temporary = f"{where}.{os.getpid()}.tmp"
     try:
         os.makedirs(os.path.dirname(where), exist_ok=True)
         with open(temporary, "wb") as file:
-            file.write(_magic() + marshal.dumps(table))
+            file.write(_header() + marshal.dumps(table))
         os.replace(temporary, where)
     except (OSError, ValueError):
         with contextlib.suppress(OSError):
             os.unlink(temporary)
         return
     _loaded = table
-    _new.clear()
+    for new in _new.values():
+        new.clear()

@@ -8,12 +8,16 @@ Python; at import, for every pattern of every module, that was a tenth of the ho
 ``lazy(r"…")`` stands where ``re.compile(r"…")`` stood at module level.  The first
 use compiles it and puts the compiled pattern's methods on the object itself, so
 later calls cost what a compiled pattern's do (no indirection on a scan's hot path).
+In the console script the compiling is :func:`secretkit.codecache.pattern`'s, which
+keeps the programs of these module-level patterns from one run to the next.
 """
 
 from __future__ import annotations
 
 import re
 from typing import Any, AnyStr, cast
+
+from secretkit import codecache
 
 # What the compiled pattern lends: its methods and its describing attributes.
 _ATTRIBUTES = (
@@ -48,7 +52,7 @@ class _Lazy:
         # only called for what the instance lacks: once, at the first use
         if name.startswith("__") or name not in _ATTRIBUTES:
             raise AttributeError(name)
-        compiled = re.compile(self._source, self._flags)
+        compiled = codecache.pattern(self._source, self._flags)
         for attribute in _ATTRIBUTES:
             setattr(self, attribute, getattr(compiled, attribute))
         return getattr(compiled, name)

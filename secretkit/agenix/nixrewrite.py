@@ -20,12 +20,12 @@ with the reason (:class:`Refusal`); nothing is guessed.
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any
 
+from secretkit.lazy_re import lazy
 from secretkit.nix import cst, emit
 from secretkit.nix.edits import Edit
 
@@ -34,11 +34,11 @@ AGENIX_DIR = "/run/agenix"
 _KEEP = ("owner", "group", "mode", "path")
 _DROP = ("symlink", "name")
 REKEY_ATTRS = ("rekeyFile", "generator", "intermediary", "rekey")
-_MODULE_REF = re.compile(r"^((?:inputs\.)?)r?agenix\.nixosModules\.(?:default|age)$")
+_MODULE_REF = lazy(r"^((?:inputs\.)?)r?agenix\.nixosModules\.(?:default|age)$")
 SOPS_MODULE = "sops-nix.nixosModules.sops"
-_REKEY_MODULE = re.compile(r"^(?:inputs\.)?agenix-rekey\.nixosModules\.(?:default|agenix-rekey)$")
-_HM_MODULE = re.compile(r"(?:^|\.)r?agenix\.homeManagerModules\b")
-_AGE_FILE = re.compile(r"([A-Za-z0-9_.+@-][A-Za-z0-9_./+@-]*\.age)\b")
+_REKEY_MODULE = lazy(r"^(?:inputs\.)?agenix-rekey\.nixosModules\.(?:default|agenix-rekey)$")
+_HM_MODULE = lazy(r"(?:^|\.)r?agenix\.homeManagerModules\b")
+_AGE_FILE = lazy(r"([A-Za-z0-9_.+@-][A-Za-z0-9_./+@-]*\.age)\b")
 
 
 @dataclass(frozen=True)
@@ -384,7 +384,7 @@ def _reference(tree: cst.NixTree, node: Node, out: FileRewrite) -> None:
 
 
 INPUT_NAMES = ("agenix", "ragenix")
-_WORD = re.compile(rb"(?<![/\w-])r?agenix\b(?!-)")
+_WORD = lazy(rb"(?<![/\w-])r?agenix\b(?!-)")
 
 
 def flake_input_edits(tree: cst.NixTree) -> tuple[list[Edit], list[tuple[int, int]]]:

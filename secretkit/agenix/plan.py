@@ -29,10 +29,11 @@ from secretkit.agenix.nixrewrite import Target
 from secretkit.agenix.rules import Rule
 from secretkit.errors import IntegrityError, UserError
 from secretkit.layouts.sops_nix import SECRETS_DIR, host_secrets_path
+from secretkit.lazy_re import lazy
 from secretkit.sensitive import Sensitive
 
 LAYOUTS = ("per-host", "per-secret")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_CONTROL = lazy(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING
 
 from secretkit.commands import Line, Shown, err, out, table_lines
 from secretkit.errors import UserError
+from secretkit.lazy_re import lazy
 from secretkit.sensitive import Sensitive
 
 if TYPE_CHECKING:
@@ -43,7 +44,7 @@ EXCERPT_FILE = "monitoring.nix"
 
 _ALNUM = string.ascii_letters + string.digits
 _LOWER = string.ascii_lowercase + string.digits
-_PLACEHOLDER = re.compile(rb"@([A-Z][A-Z0-9_]*)@")
+_PLACEHOLDER = lazy(rb"@([A-Z][A-Z0-9_]*)@")
 
 
 def _chars(alphabet: str, n: int) -> str:

@@ -7,12 +7,12 @@ verified the way clan does and summed up in one line when consistent.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
 from secretkit.gate.model import CheckResult
 from secretkit.layouts.clan import ClanLayout, ClanSecret
+from secretkit.lazy_re import lazy
 
 _POINT = "sops-recipients"
 
@@ -131,7 +131,7 @@ def clan_host_problem(
     return None
 
 
-_VAR_REF = re.compile(
+_VAR_REF = lazy(
     rb"clan\.core\.vars\.generators\.(\"[^\"\n]+\"|[A-Za-z0-9_-]+)"
     rb"\.files\.(\"[^\"\n]+\"|[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*?)\.(?:path|value)\b"
 )

@@ -11,12 +11,14 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from secretkit.lazy_re import lazy
+
 # https://github.com/git-lfs/git-lfs/blob/main/docs/spec.md: the first line is always
 # the version, and a pointer is under 1024 bytes.
 _VERSION = b"version https://git-lfs.github.com/spec/v1\n"
 _POINTER_MAX = 1024
-_OID = re.compile(rb"^oid sha256:([0-9a-f]{64})$", re.M)
-_SIZE = re.compile(rb"^size ([0-9]+)$", re.M)
+_OID = lazy(rb"^oid sha256:([0-9a-f]{64})$", re.M)
+_SIZE = lazy(rb"^size ([0-9]+)$", re.M)
 
 # How the scanner names a pointer whose object this clone does not hold (``check``
 # fails it as "cannot verify", and a later run looks again).

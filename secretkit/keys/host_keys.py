@@ -23,13 +23,13 @@ Public API::
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from secretkit.errors import UserError
 from secretkit.layouts.sops_nix import HOST_KEYS_DIR, admin_anchor
+from secretkit.lazy_re import lazy
 from secretkit.sensitive import Sensitive
 from secretkit.sops.config import parse_config
 from secretkit.sops.document import PlainFile
@@ -81,7 +81,7 @@ def key_from_plain(plain: PlainFile, source: str) -> HostKey:
 # ---------------------------------------------------------------------------
 # the admins-only rule: a span insertion before the first creation rule
 # ---------------------------------------------------------------------------
-_RULES_KEY = re.compile(r"creation_rules:[ \t]*(?:#[^\n]*)?\n")
+_RULES_KEY = lazy(r"creation_rules:[ \t]*(?:#[^\n]*)?\n")
 
 
 def admin_rule_text(data: bytes, admins: Sequence[str], path: Path) -> bytes | None:

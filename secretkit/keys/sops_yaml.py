@@ -28,19 +28,19 @@ The edits are :mod:`secretkit.keys.sops_yaml_edits` (on a
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from secretkit.errors import ConfigError, UserError
 from secretkit.layouts import sops_nix
+from secretkit.lazy_re import lazy
 from secretkit.sops.config import CONFIG_NAME, SYNTAX_PROBLEMS, path_regex_matches, read_tree
 from secretkit.sops.keysources.bech32 import Bech32Error, normalize_age_recipient
 from secretkit.sops.keysources.pgp import PgpKeySource
 from secretkit.sops.yaml_spans import Node, YamlSyntaxError
 
 SOPS_YAML = CONFIG_NAME
-_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$")
+_NAME_RE = lazy(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$")
 CONFIG_HINT = "fix .sops.yaml by hand (see `secretkit init --help`) and retry"
 
 
@@ -259,7 +259,7 @@ def host_recipient_of(anchor: str, value: str) -> str:
         ) from None
 
 
-_NOT_A_STRING = re.compile(
+_NOT_A_STRING = lazy(
     r"[-+]?(?:\d+|0o[0-7]+|0x[0-9a-fA-F]+|(?:\.\d+|\d+\.?\d*)(?:[eE][-+]?\d+)?|\.(?:inf|Inf|INF))"
     r"|\.(?:nan|NaN|NAN)|true|True|TRUE|false|False|FALSE"
 )

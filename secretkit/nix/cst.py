@@ -20,12 +20,12 @@ later stages can edit by spans (:mod:`secretkit.nix.edits`, :mod:`secretkit.nix.
 from __future__ import annotations
 
 import bisect
-import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from operator import itemgetter
 from typing import Any
 
+from secretkit.lazy_re import lazy
 from secretkit.nix.literals import NixString as NixString
 from secretkit.nix.literals import literal
 from secretkit.nix.literals import string_parts as string_parts
@@ -234,7 +234,7 @@ _ORDER = {"b": 0, "l": 1, "a": 2, "s": 3}
 _EVENT_KEY = itemgetter(0)
 # ``a.b.c =``: an attribute path of plain identifiers, read from the bytes (in a tree
 # without errors, where a binding starts with its attribute path).
-_PLAIN_NAMES = re.compile(rb"[A-Za-z_][\w'-]*(?:\.[A-Za-z_][\w'-]*)*(?=[ \t\r\n]*=)")
+_PLAIN_NAMES = lazy(rb"[A-Za-z_][\w'-]*(?:\.[A-Za-z_][\w'-]*)*(?=[ \t\r\n]*=)")
 
 
 def string_nodes(tree: Tree) -> Iterator[tuple[Node, list[str], Node | None]]:

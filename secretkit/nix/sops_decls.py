@@ -4,11 +4,11 @@ sops-nix restarts when it changes (``restartUnits``)."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from secretkit.lazy_re import lazy
 from secretkit.nix import cst
 
 
@@ -33,7 +33,7 @@ def _strings(tree: cst.NixTree, node: cst.Node) -> list[str]:
     ]
 
 
-_PLACEHOLDER = re.compile(r'placeholder\.(?:"([^"]+)"|([A-Za-z_][A-Za-z0-9_\'-]*))')
+_PLACEHOLDER = lazy(r'placeholder\.(?:"([^"]+)"|([A-Za-z_][A-Za-z0-9_\'-]*))')
 
 
 def declarations_in(rel: str, source: bytes) -> list[Declaration]:

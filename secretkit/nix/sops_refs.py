@@ -12,10 +12,10 @@ evaluates Nix: what needs evaluating resolves to None and the caller says so.
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from secretkit.lazy_re import lazy
 from secretkit.nix import cst
 
 
@@ -83,15 +83,15 @@ HOSTNAME = "${config.networking.hostName}"
 _NAME = r"\$\{config\.networking\.hostName\}"
 _BASE = r"(\.{1,2}(?:/[A-Za-z0-9._+-]+)*/?)"
 _TAIL = rf'((?:[^"\\$]|{_NAME})*)'
-_PATH_PLUS = re.compile(rf'{_BASE}\s*\+\s*"{_TAIL}"')
-_INTERPOLATED = re.compile(rf'"\$\{{{_BASE}\}}{_TAIL}"')
-_PATH_INTERP = re.compile(rf"(\.{{1,2}}(?:/(?:[A-Za-z0-9._+-]|{_NAME})+)+)")
+_PATH_PLUS = lazy(rf'{_BASE}\s*\+\s*"{_TAIL}"')
+_INTERPOLATED = lazy(rf'"\$\{{{_BASE}\}}{_TAIL}"')
+_PATH_INTERP = lazy(rf"(\.{{1,2}}(?:/(?:[A-Za-z0-9._+-]|{_NAME})+)+)")
 
 
 # The flake's own source (``self``, ``inputs.self``: the repository's root) and a path
 # below it: ``self + /secrets/x.yaml``, ``self + "/secrets/x.yaml"``, ``"${self}/…"``.
 _OWN = r"(?:inputs\.)?self"
-_SELF_PATH = re.compile(
+_SELF_PATH = lazy(
     rf'{_OWN}\s*\+\s*(?:"(/{_TAIL[1:-1]})"|(/[A-Za-z0-9._+/-]+))|"\$\{{{_OWN}\}}(/{_TAIL[1:-1]})"'
 )
 

@@ -16,13 +16,13 @@ Each step is skipped when it is already there, so a wired repo gets no edits.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from secretkit.errors import UserError
+from secretkit.lazy_re import lazy
 from secretkit.nix import cst, emit
 from secretkit.nix.cst import Node, Tree
 from secretkit.nix.edits import Edit
@@ -278,7 +278,7 @@ def _hosts_wanting(hosts: Mapping[str, Host]) -> tuple[list[Host], list[Host]]:
 
 
 # `sops-nix.nixosModules.x` as a variable of its own (not `inputs.sops-nix.…`)
-_BARE_NAME = re.compile(rb'(?<![.\w"\'-])sops-nix\.nixosModules\.')
+_BARE_NAME = lazy(rb'(?<![.\w"\'-])sops-nix\.nixosModules\.')
 _NIXOS_SOURCES = frozenset({"flake", "colmena", "deploy-rs", "hosts-dir", "configuration.nix"})
 
 

@@ -14,9 +14,9 @@ same hosts, would be defined twice (:meth:`HostValues.set_elsewhere`).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping, Sequence
 
+from secretkit.lazy_re import lazy
 from secretkit.nix import cst
 
 Path = tuple[str, ...]
@@ -107,7 +107,7 @@ class HostValues:
         return next(iter(found.values())), ""
 
 
-_IDENTIFIER = re.compile(rb"[A-Za-z_][A-Za-z0-9_'-]*")
+_IDENTIFIER = lazy(rb"[A-Za-z_][A-Za-z0-9_'-]*")
 
 
 def _plain(tree: cst.Tree, node: cst.Node) -> str | None:

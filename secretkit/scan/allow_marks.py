@@ -8,13 +8,13 @@ comment (``gate.finding_fix.mark_works``)."""
 
 from __future__ import annotations
 
-import re
+from secretkit.lazy_re import lazy
 
 COMMENT_FORMATS = ("yaml", "toml", "shell")
-_MARK = re.compile(r"(?:^|[ \t])#[ \t]*secretkit: allow\b")
-_CODE_MARK = re.compile(r"(?:^|[ \t])(?:#|//|--|;)[ \t]*secretkit: allow\b")
-_BLOCK_SCALAR = re.compile(r"(?:^|[:\-][ \t]*|[ \t])[|>][+-]?[0-9]?[+-]?[ \t]*(?:#.*)?$")
-_HEREDOC = re.compile(r"(?<!<)<<(-?)[ \t]*(['\"]?)([A-Za-z_][A-Za-z0-9_]*)\2")
+_MARK = lazy(r"(?:^|[ \t])#[ \t]*secretkit: allow\b")
+_CODE_MARK = lazy(r"(?:^|[ \t])(?:#|//|--|;)[ \t]*secretkit: allow\b")
+_BLOCK_SCALAR = lazy(r"(?:^|[:\-][ \t]*|[ \t])[|>][+-]?[0-9]?[+-]?[ \t]*(?:#.*)?$")
+_HEREDOC = lazy(r"(?<!<)<<(-?)[ \t]*(['\"]?)([A-Za-z_][A-Za-z0-9_]*)\2")
 
 
 def honoured(text: str, fmt: str, line_start: int, after: int) -> bool:

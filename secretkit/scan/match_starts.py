@@ -18,6 +18,8 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager
 from typing import AnyStr
 
+from secretkit.lazy_re import lazy
+
 
 def matches_at(
     pattern: re.Pattern[str], text: str, starts: Iterable[int]
@@ -387,7 +389,7 @@ def run_start(text: str, end: int, chars: frozenset[str]) -> int:
 # ``NAME=`` of an environment assignment, read backwards from the "=": the name's
 # first character ([A-Z_]) preceded by whitespace, ";", a quote, "=" or the start of
 # the text.
-_ENV_NAME_REVERSED = re.compile(r"=[A-Z0-9_]*[A-Z_](?![^\s;\"'=])")
+_ENV_NAME_REVERSED = lazy(r"=[A-Z0-9_]*[A-Z_](?![^\s;\"'=])")
 
 
 def env_assign_starts(text: str) -> list[int]:

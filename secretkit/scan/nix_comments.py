@@ -18,27 +18,29 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from secretkit.lazy_re import lazy
+
 # A "#" and, later on the same line, an "=" before a string (or a lib.mk* call of one):
 # led by a literal, which re scans for quickly.
-_HASH_LINE = re.compile(rb"#[^\n=]*+=[ \t]*+(?:[A-Za-z.]++[ \t]++)?[\"']")
+_HASH_LINE = lazy(rb"#[^\n=]*+=[ \t]*+(?:[A-Za-z.]++[ \t]++)?[\"']")
 # Every secret name (filters.secret_name) holds one of these (asked of the lowered bytes).
-_WORDS = re.compile(rb"pass|tok|secret|key|cred|psk|auth|pw")
+_WORDS = lazy(rb"pass|tok|secret|key|cred|psk|auth|pw")
 # A "#" line where a value may be written after a secret's name in prose ("# old api
 # key: <value>", :mod:`secretkit.scan.prose_secrets`), asked of the lowered bytes.
-_PROSE_LINE = re.compile(
+_PROSE_LINE = lazy(
     rb"#[^\n]*?(?:pass|token|secret|key|cred|psk|pw)[a-z]*[ \t]*(?::|=|is|was)[ \t]*"
     rb"[\"'`]?[a-z0-9+/_.~=-]{16}"
 )
 
 _NAME = rb"(?:[A-Za-z_][A-Za-z0-9_'-]*|\"(?:[^\"\\$\n]|\\.)*\")"
-_BINDING = re.compile(
+_BINDING = lazy(
     rb"[ \t]*(?P<path>" + _NAME + rb"(?:[ \t]*\.[ \t]*" + _NAME + rb")*)[ \t]*=[ \t]*"
     rb"(?:(?:lib\.)?mk[A-Za-z]+[ \t]+)?"
     rb"(?:\"(?P<dq>(?:[^\"\\\n]|\\.)*)\"|''(?P<ind>(?:[^'\n]|'(?!'))*)'')"
 )
-_PATH_NAME = re.compile(_NAME)
-_PROSE_VALUE = re.compile(rb"(?::|is|was)[ \t]*[\"'`]?[a-z0-9+/_.~=-]{16}")
-_MARKS = re.compile(rb"[ \t]*(?:#+|/\*+|\*+(?!/))?")
+_PATH_NAME = lazy(_NAME)
+_PROSE_VALUE = lazy(rb"(?::|is|was)[ \t]*[\"'`]?[a-z0-9+/_.~=-]{16}")
+_MARKS = lazy(rb"[ \t]*(?:#+|/\*+|\*+(?!/))?")
 
 
 @dataclass(frozen=True)

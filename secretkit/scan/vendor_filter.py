@@ -57,19 +57,19 @@ _VENDOR_ANCHORS: dict[str, tuple[str, ...]] = {
     "openai-token": ("T3BlbkFJ",),
     "telegram-bot-token": (":AA",),
 }  # fmt: skip
-_AWS_ID_HINT = re.compile(r"(?:A3T[A-Z0-9]|ABIA|ACCA|AKIA|ASIA)[0-9A-Z]{16}")
-_AWS_SECRET_HINT = re.compile(r"[0-9a-zA-Z/+]{40}['\"]")
+_AWS_ID_HINT = lazy(r"(?:A3T[A-Z0-9]|ABIA|ACCA|AKIA|ASIA)[0-9A-Z]{16}")
+_AWS_SECRET_HINT = lazy(r"[0-9a-zA-Z/+]{40}['\"]")
 # Formats without a fixed prefix: a regex that starts with a literal (re scans for
 # it quickly), then the part before the literal is checked on the match.
 _VENDOR_REGEXES: dict[str, tuple[tuple[re.Pattern[str], re.Pattern[str] | None], ...]] = {
     "discord-bot-token": (
         (
-            re.compile(r"\.[a-zA-Z\d_-]{6}\.[a-zA-Z\d_-]{27}"),
-            re.compile(r"[MNO][a-zA-Z\d_-]{23,25}\Z"),
+            lazy(r"\.[a-zA-Z\d_-]{6}\.[a-zA-Z\d_-]{27}"),
+            lazy(r"[MNO][a-zA-Z\d_-]{23,25}\Z"),
         ),
     ),
-    "twilio-key": ((re.compile(r"AC[a-z0-9]{32}"), None), (re.compile(r"SK[a-z0-9]{32}"), None)),
-    "mailchimp-key": ((re.compile(r"-us[0-9]{1,2}"), re.compile(r"[0-9a-z]{32}\Z")),),
+    "twilio-key": ((lazy(r"AC[a-z0-9]{32}"), None), (lazy(r"SK[a-z0-9]{32}"), None)),
+    "mailchimp-key": ((lazy(r"-us[0-9]{1,2}"), lazy(r"[0-9a-z]{32}\Z")),),
 }
 
 
@@ -109,7 +109,7 @@ def _anchor_groups() -> tuple[tuple[str, str | re.Pattern[str]], ...]:
     return tuple(out)
 
 
-_AWS_ID_ANCHOR = re.compile(r"A(?:KIA|SIA|BIA|CCA|3T)")
+_AWS_ID_ANCHOR = lazy(r"A(?:KIA|SIA|BIA|CCA|3T)")
 
 
 def _searching(regex: re.Pattern[str]) -> Callable[[str], bool]:

@@ -19,6 +19,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from secretkit.errors import IntegrityError, UserError
+from secretkit.lazy_re import lazy
 from secretkit.sops import goformat
 from secretkit.sops.tree import Comment, GoTime, Value
 
@@ -28,7 +29,7 @@ TYPES = ("str", "int", "float", "bool", "time", "comment", "bytes")
 
 IVSource = Callable[[int], bytes]
 
-_ENC = re.compile(r"^ENC\[AES256_GCM,data:(.+),iv:(.+),tag:(.+),type:(.+)\]", re.DOTALL)
+_ENC = lazy(r"^ENC\[AES256_GCM,data:(.+),iv:(.+),tag:(.+),type:(.+)\]", re.DOTALL)
 
 
 @dataclass(frozen=True)

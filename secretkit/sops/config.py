@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from secretkit.errors import ConfigError
+from secretkit.lazy_re import lazy
 from secretkit.sops.metadata import CRYPT_RULES, CryptRule
 
 if TYPE_CHECKING:
@@ -373,7 +374,7 @@ def _parse_rule(raw: object, origin: str) -> CreationRule:
     return rule
 
 
-_PATH_REGEX = re.compile(rb"^[ \t-]*path_regex[ \t]*:[ \t]*(.*?)[ \t]*$", re.MULTILINE)
+_PATH_REGEX = lazy(rb"^[ \t-]*path_regex[ \t]*:[ \t]*(.*?)[ \t]*$", re.MULTILINE)
 
 
 def might_name_secrets_files(config: bytes, paths: Sequence[str]) -> bool:

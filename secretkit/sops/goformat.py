@@ -12,6 +12,8 @@ import re
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 
+from secretkit.lazy_re import lazy
+
 INT64_MIN = -(2**63)
 INT64_MAX = 2**63 - 1
 
@@ -68,7 +70,7 @@ def parse_bool(text: str) -> bool:
     raise ValueError("not a Go boolean")
 
 
-_GO_INT = re.compile(r"[+-]?[0-9]+\Z")
+_GO_INT = lazy(r"[+-]?[0-9]+\Z")
 
 
 def parse_int(text: str) -> int:
@@ -81,7 +83,7 @@ def parse_int(text: str) -> int:
     return value
 
 
-_GO_FLOAT = re.compile(
+_GO_FLOAT = lazy(
     r"[+-]?(?:(?:[0-9](?:_?[0-9])*)?\.?[0-9]*(?:[eE][+-]?[0-9]+)?"
     r"|0[xX][0-9a-fA-F_.]+[pP][+-]?[0-9]+|[Ii][Nn][Ff](?:[Ii][Nn][Ii][Tt][Yy])?|[Nn][Aa][Nn])\Z"
 )
@@ -96,7 +98,7 @@ def parse_float(text: str) -> float:
     return float(text.replace("_", ""))
 
 
-_RFC3339 = re.compile(
+_RFC3339 = lazy(
     r"(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|[+-]\d{2}:\d{2})\Z"
 )
 
@@ -132,7 +134,7 @@ def format_rfc3339(moment: datetime) -> str:
     return f"{base}{sign}{total // 60:02d}:{total % 60:02d}"
 
 
-_YAML_TIME = re.compile(
+_YAML_TIME = lazy(
     r"(\d{4})-(\d{1,2})-(\d{1,2})"
     r"(?:[Tt ](\d{1,2}):(\d{1,2}):(\d{1,2})(?:\.(\d+))?\s*(Z|[+-]\d{2}:\d{2})?)?\Z"
 )
@@ -176,7 +178,7 @@ _JSON_ESCAPES = {
     "\u2028": "\\u2028",
     "\u2029": "\\u2029",
 }
-_JSON_NEEDS = re.compile('["\\\\<>&\u2028\u2029\x00-\x1f\x7f]')
+_JSON_NEEDS = lazy('["\\\\<>&\u2028\u2029\x00-\x1f\x7f]')
 
 
 def _json_escape_char(m: re.Match[str]) -> str:

@@ -13,13 +13,13 @@ import contextlib
 import dataclasses
 import json
 import os
-import re
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 
 from secretkit.errors import IntegrityError, SecretkitError, UsageError, UserError
 from secretkit.errors import NoIdentityError as _NoIdentity
+from secretkit.lazy_re import lazy
 from secretkit.sensitive import Sensitive
 from secretkit.sops import document
 from secretkit.sops.config import CreationRule, SopsConfig, find_config
@@ -424,7 +424,7 @@ def rotate_loaded(
 # ---------------------------------------------------------------------------
 # tree paths: '["a"]["b"][0]'
 # ---------------------------------------------------------------------------
-_PATH_PART = re.compile(r'\[\s*(?:"((?:[^"\\]|\\.)*)"|\'([^\']*)\'|(-?\d+))\s*\]')
+_PATH_PART = lazy(r'\[\s*(?:"((?:[^"\\]|\\.)*)"|\'([^\']*)\'|(-?\d+))\s*\]')
 
 
 def parse_tree_path(text: str) -> list[str | int]:

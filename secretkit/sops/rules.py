@@ -12,18 +12,19 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from secretkit.errors import UserError
+from secretkit.lazy_re import lazy
 from secretkit.sops.metadata import DEFAULT_UNENCRYPTED_SUFFIX, CryptRule
 
 _UNSUPPORTED = (
-    (re.compile(r"\(\?[=!]|\(\?<[=!]"), "look-around assertions are not supported by Go's RE2"),
-    (re.compile(r"\\[1-9]"), "back-references are not supported by Go's RE2"),
-    (re.compile(r"\\[pP]"), "Unicode classes (\\p{..}) cannot be translated"),
-    (re.compile(r"\[\[:\^?[a-z]+:\]"), "POSIX classes ([[:alpha:]]) cannot be translated"),
-    (re.compile(r"\(\?[a-zA-Z]*U"), "the (?U) flag cannot be translated"),
-    (re.compile(r"\\[Z]"), "\\Z is not supported by Go's RE2 (use \\z)"),
-    (re.compile(r"\(\?>"), "atomic groups are not supported by Go's RE2"),
-    (re.compile(r"[*+?}]\+"), "possessive quantifiers are not supported by Go's RE2"),
-    (re.compile(r"\\[CGX]"), "this escape is not supported by Go's RE2"),
+    (lazy(r"\(\?[=!]|\(\?<[=!]"), "look-around assertions are not supported by Go's RE2"),
+    (lazy(r"\\[1-9]"), "back-references are not supported by Go's RE2"),
+    (lazy(r"\\[pP]"), "Unicode classes (\\p{..}) cannot be translated"),
+    (lazy(r"\[\[:\^?[a-z]+:\]"), "POSIX classes ([[:alpha:]]) cannot be translated"),
+    (lazy(r"\(\?[a-zA-Z]*U"), "the (?U) flag cannot be translated"),
+    (lazy(r"\\[Z]"), "\\Z is not supported by Go's RE2 (use \\z)"),
+    (lazy(r"\(\?>"), "atomic groups are not supported by Go's RE2"),
+    (lazy(r"[*+?}]\+"), "possessive quantifiers are not supported by Go's RE2"),
+    (lazy(r"\\[CGX]"), "this escape is not supported by Go's RE2"),
 )
 
 

@@ -14,9 +14,10 @@ follows), so that "the lines of an item" are exact.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+
+from secretkit.lazy_re import lazy
 
 
 @dataclass
@@ -215,8 +216,8 @@ def apply(text: str, splices: list[Splice]) -> str:
 _NULL = ("", "~", "null", "Null", "NULL")
 _TRUE = ("true", "True", "TRUE")
 _FALSE = ("false", "False", "FALSE")
-_INT = re.compile(r"[-+]?[0-9]+")
-_FLOAT = re.compile(r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?")
+_INT = lazy(r"[-+]?[0-9]+")
+_FLOAT = lazy(r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?")
 
 
 def scalar_value(node: Node) -> object:

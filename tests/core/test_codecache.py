@@ -4,9 +4,12 @@ damaged, foreign or unwritable cache costs a compilation, never a failure."""
 
 from __future__ import annotations
 
+import ast
 import dataclasses
+import importlib
 import json
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -15,7 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from secretkit import codecache
+import secretkit
+from secretkit import codecache, lazy_re
 from tests.conftest import git
 from tests.support import fake
 
@@ -73,13 +77,17 @@ def _methods(cls: type) -> dict[str, object]:
     return found
 
 
+def _fresh_state(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(codecache, "_loaded", None)
+    monkeypatch.setattr(codecache, "_new", {"exec": {}, "re": {}})
+    monkeypatch.setattr(codecache, "_used", {"exec": set(), "re": set()})
+
+
 def test_classes_made_through_the_cache_are_the_ones_exec_makes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(sys, "pycache_prefix", str(tmp_path))
-    monkeypatch.setattr(codecache, "_loaded", None)
-    monkeypatch.setattr(codecache, "_new", {})
-    monkeypatch.setattr(codecache, "_used", set())
+    _fresh_state(monkeypatch)
     plain = _classes()
     monkeypatch.setattr(dataclasses, "exec", codecache._exec, raising=False)
     cached = _classes()
@@ -199,3 +207,100 @@ def test_the_console_script_keeps_the_cache_and_prints_the_same(
     assert "secret-attribute" in first.stdout
     assert (second.stdout, second.stderr) == (first.stdout, first.stderr)
     assert cache.stat().st_mtime_ns == stamp  # the second run compiled nothing new
+
+
+def _package_patterns() -> list[tuple[str | bytes, int]]:
+    package = Path(secretkit.__file__).parent
+    for file in sorted(package.rglob("*.py")):
+        if "from secretkit.lazy_re import lazy" in file.read_text(encoding="utf-8"):
+            name = file.relative_to(package.parent).with_suffix("").as_posix()
+            importlib.import_module(name.replace("/", ".").removesuffix(".__init__"))
+    return list(dict.fromkeys((p._source, int(p._flags)) for p in lazy_re._MADE))
+
+
+def test_every_package_pattern_built_from_its_kept_program_is_res_own(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sources = _package_patterns()
+    assert len(sources) > 150
+    monkeypatch.setattr(sys, "pycache_prefix", str(tmp_path))
+    monkeypatch.setattr(sys, "dont_write_bytecode", False)
+    _fresh_state(monkeypatch)
+    assert codecache.pattern(r"a+", 0) is re.compile(r"a+")  # not installed: re's own
+    monkeypatch.setattr(codecache, "_installed", True)
+    first = [codecache.pattern(source, flags) for source, flags in sources]
+    assert codecache.compiled() == len(sources)  # every program kept
+    codecache.save()
+    _fresh_state(monkeypatch)  # as the next run: only the file
+    again = [codecache.pattern(source, flags) for source, flags in sources]
+    assert codecache.compiled() == 0
+    for (source, flags), made, built in zip(sources, first, again, strict=True):
+        expected = re.compile(source, flags)
+        assert made == built == expected, source  # (a pattern's == compares its program)
+        assert (built.pattern, built.flags, built.groups, built.groupindex) == (
+            expected.pattern,
+            expected.flags,
+            expected.groups,
+            expected.groupindex,
+        )
+
+
+def test_a_program_the_interpreter_refuses_is_compiled_anew(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sys, "pycache_prefix", str(tmp_path))
+    _fresh_state(monkeypatch)
+    monkeypatch.setattr(codecache, "_installed", True)
+    key = (r"(?P<word>\w+)=\d", 0)
+    monkeypatch.setattr(
+        codecache,
+        "_loaded",
+        {"exec": {}, "re": {key: (32, [1, 2, 3], 1, {"word": 1}, (None, "word"))}},
+    )
+    made = codecache.pattern(*key)
+    assert made == re.compile(*key) and made.search("x a=1").group("word") == "a"
+
+
+def test_lazy_patterns_are_made_at_module_level_only() -> None:
+    """What the cache keeps is written to disk: a pattern made from a value a run
+    reads (a secret) must never reach it, so ``lazy`` is called by module code only."""
+    package = Path(secretkit.__file__).parent
+    inside: list[str] = []
+
+    def visit(node: ast.AST, where: str, in_function: bool) -> None:
+        for child in ast.iter_child_nodes(node):
+            nested = in_function or isinstance(
+                child, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda
+            )
+            if (
+                in_function
+                and isinstance(child, ast.Call)
+                and isinstance(child.func, ast.Name)
+                and child.func.id in ("lazy", "pattern")
+            ):
+                inside.append(f"{where}:{child.lineno}")
+            visit(child, where, nested)
+
+    for file in sorted(package.rglob("*.py")):
+        if file.name not in ("lazy_re.py", "codecache.py"):
+            visit(ast.parse(file.read_text(encoding="utf-8")), file.name, False)
+    assert inside == []
+
+
+def test_the_cache_file_holds_no_scanned_value(tmp_git_repo: Path, tmp_path: Path) -> None:
+    secret = fake.password("codecache-leak")
+    (tmp_git_repo / "app.json").write_text(f'{{ "password": "{secret}" }}\n')
+    (tmp_git_repo / "host.nix").write_text(f'{{ services.foo.password = "{secret}x"; }}\n')
+    git(tmp_git_repo, "add", ".")
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env["PYTHONPYCACHEPREFIX"] = str(tmp_path / "prefix")
+    for args in (["hook"], ["scan", "--format", "json"], ["check", "--source-only"]):
+        subprocess.run(
+            [sys.executable, "-m", "secretkit", *args],
+            cwd=tmp_git_repo,
+            env=env,
+            capture_output=True,
+        )
+    (cache,) = (tmp_path / "prefix").rglob("codecache.*.marshal")
+    data = cache.read_bytes()
+    assert secret.encode() not in data and secret[:8].encode() not in data

@@ -12,9 +12,9 @@ string cannot carry, works there too.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
+from secretkit.lazy_re import lazy
 from secretkit.nix import emit
 from secretkit.nix.catalogue.base import (
     Reader,
@@ -29,7 +29,7 @@ from secretkit.nix.catalogue.base import (
 from secretkit.nix.edits import Edit
 
 _CIFS = ("cifs", "smb3", "smbfs")
-_OPTION = re.compile(r"(?P<name>password|pass)=(?P<value>[^,]*)")
+_OPTION = lazy(r"(?P<name>password|pass)=(?P<value>[^,]*)")
 
 
 class Cifs:

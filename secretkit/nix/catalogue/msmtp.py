@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from secretkit.lazy_re import lazy
 from secretkit.nix import emit
 from secretkit.nix.catalogue.base import (
     NIXPKGS,
@@ -27,7 +28,7 @@ from secretkit.nix.catalogue.base import (
 )
 from secretkit.sensitive import Sensitive
 
-_ECHO = re.compile(r"""^\s*echo\s+(?:-n\s+)?(['"]?)(.+?)\1\s*$""", re.S)
+_ECHO = lazy(r"""^\s*echo\s+(?:-n\s+)?(['"]?)(.+?)\1\s*$""", re.S)
 
 
 class Msmtp:

@@ -17,9 +17,9 @@ at its next run (a restart would run it).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
+from secretkit.lazy_re import lazy
 from secretkit.nix import cst, emit
 from secretkit.nix.catalogue.base import (
     NIXPKGS,
@@ -33,7 +33,7 @@ from secretkit.nix.catalogue.base import (
 )
 from secretkit.nix.edits import Edit
 
-_NAMED = re.compile(r"([A-Za-z_][A-Za-z0-9_-]*)['\"]?[ \t]*[=:][ \t]*['\"]?$")
+_NAMED = lazy(r"([A-Za-z_][A-Za-z0-9_-]*)['\"]?[ \t]*[=:][ \t]*['\"]?$")
 _SECRET_WORDS = ("token", "key", "pass", "secret", "auth", "user", "psk", "cred")
 
 

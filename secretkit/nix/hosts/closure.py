@@ -10,12 +10,12 @@ scanned from a work list, once each, so an import chain of any length is fine.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from secretkit.lazy_re import lazy
 from secretkit.nix import cst
 from secretkit.nix.cst import Node
 from secretkit.nix.hosts.evaluator import ENTRY, MAX_DEPTH, MAX_LEVEL, Val
@@ -26,7 +26,7 @@ from secretkit.nix.hosts.model import Note
 _IMPORT_FUNCS = ("import", "builtins.import", "callPackage", "pkgs.callPackage")
 # "${builtins.fetchTarball "…/sops-nix/archive/….tar.gz"}/modules/sops",
 # "${sources.sops-nix}/modules/sops" (niv, npins): a source of sops-nix, its NixOS module
-_SOPS_NIX_PATH = re.compile(r'(?s)^"\$\{.*sops-nix.*\}/modules/sops/?"$')
+_SOPS_NIX_PATH = lazy(r'(?s)^"\$\{.*sops-nix.*\}/modules/sops/?"$')
 SOPS_NIX_SOURCE = "<sops-nix/modules/sops>"  # (the name host.imports_sops_nix knows)
 _MODULE_LISTS = ("imports", "sharedModules")
 

@@ -9,20 +9,21 @@ contents.  :attr:`Inventory.unresolved` and :attr:`Inventory.external` render th
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from secretkit.lazy_re import lazy
+
 # an external module that is sops-nix's own: ``sops-nix.nixosModules.sops``,
 # ``inputs."sops-nix".nixosModules.default``, ``<sops-nix/modules/sops>``
-_SOPS_NIX = re.compile(r"sops[^.]*\.(nixosModules|darwinModules)\.|<sops-nix/")
-_SOPS_NIX_HOME = re.compile(r"sops[^.]*\.homeManagerModules\.")
+_SOPS_NIX = lazy(r"sops[^.]*\.(nixosModules|darwinModules)\.|<sops-nix/")
+_SOPS_NIX_HOME = lazy(r"sops[^.]*\.homeManagerModules\.")
 # external modules that do not bring sops-nix: nixpkgs' own and those of well-known
 # flakes that never import it (every other one may import modules secretkit cannot read)
 _WELL_KNOWN = (
     "agenix|ragenix|agenix-rekey|nixos-hardware|disko|home-manager|impermanence|lanzaboote"
 )
-_NIXPKGS = re.compile(
+_NIXPKGS = lazy(
     rf"^a nixpkgs module|^<nixpkgs[/>]|^(inputs\.|self\.inputs\.)?({_WELL_KNOWN})\.nixosModules\."
 )
 

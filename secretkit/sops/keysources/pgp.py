@@ -7,18 +7,18 @@ gpg's own (``$GNUPGHOME``, else ``~/.gnupg``).
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from secretkit.errors import ConfigError, UserError
+from secretkit.lazy_re import lazy
 from secretkit.sops.gpg import gpg, gpg_available
 from secretkit.sops.metadata import KeyEntry
 
 if TYPE_CHECKING:
     from secretkit.sops.identities import Identities
 
-_FINGERPRINT = re.compile(r"^(?:0x)?[0-9A-Fa-f]{8,40}!?$")
+_FINGERPRINT = lazy(r"^(?:0x)?[0-9A-Fa-f]{8,40}!?$")
 
 
 def _now() -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 
 from secretkit.errors import UserError
+from secretkit.lazy_re import lazy
 from secretkit.sops.metadata import CRYPT_RULES, KEY_KINDS, CryptRule, KeyEntry, Metadata
 from secretkit.sops.tree import Comment, Map, Seq, Value
 
@@ -248,7 +249,7 @@ def flatten(value: Value, prefix: str = "") -> list[tuple[str, str]]:
     return out
 
 
-_PART = re.compile(r"__(map|list)_")
+_PART = lazy(r"__(map|list)_")
 
 
 def unflatten(pairs: list[tuple[str, str]]) -> Map:
