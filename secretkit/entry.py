@@ -193,15 +193,26 @@ def main(argv: list[str] | None = None) -> NoReturn:
         body = lambda: _hook_or_cli(hook, argv)  # noqa: E731
     elif _engine_valid() and (scan := scan_arguments(args)) is not None:
         body = lambda: _run_scan(scan)  # noqa: E731
-    try:
-        if body is None:
-            from secretkit.cli import invoke
+    if body is None:
+        from secretkit.cli import invoke
 
-            run(lambda: invoke(argv), verbose=verbose_requested(argv))
-        run(body, verbose=verbose_requested(argv))
+        body = lambda: invoke(argv)  # noqa: E731
+        fast = False
+    else:
+        fast = argv is None  # the program itself, hook or scan: no teardown
+    command: Callable[[], int | None] = body
+
+    def saving() -> int | None:
+        # inside the boundary: a signal while the cache is written ends as any other
+        try:
+            return command()
+        finally:
+            codecache.save()
+
+    try:
+        run(saving, verbose=verbose_requested(argv))
     except SystemExit as done:
-        codecache.save()
-        if argv is None and body is not None:  # the program itself, hook or scan
+        if fast:
             _exit_now(done.code)
         raise
 
