@@ -183,7 +183,7 @@ def run_jobs(
     total = len(jobs)
     workers = jobs_n if jobs_n is not None else min(2, os.cpu_count() or 1)
     results: Iterable[tuple[list[Finding], Skipped | None, int]]
-    if workers > 1 and total >= PARALLEL_MIN_FILES:
+    if workers > 1 and total >= PARALLEL_MIN_FILES and hasattr(os, "fork"):
         results = _parallel(jobs, allow, workers, max_bytes, progress, blobs_from, lfs)
     else:
         results = _serial(jobs, allow, max_bytes, progress, blobs_from, lfs)
@@ -237,8 +237,7 @@ def _parallel(
     blobs_from: Path | None = None,
     lfs: Path | None = None,
 ) -> Iterable[tuple[list[Finding], Skipped | None, int]]:
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor, as_completed
+    from secretkit.scan.forkpool import imap_unordered
 
     # Load the heavy modules once, before forking, so workers inherit them.
     if any(job[0].endswith(".nix") for job in jobs):
@@ -256,20 +255,17 @@ def _parallel(
         chunks = [jobs[i::count] for i in range(count)]
     else:
         chunks = _by_name(jobs, count)
-    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else None
-    context = multiprocessing.get_context(method)
     done = 0
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        futures = [
-            pool.submit(chunk_worker, chunk, allow, max_bytes, blobs_from, False, False, lfs)
-            for chunk in chunks
-        ]
-        for future in as_completed(futures):
-            batch = future.result()
-            done += len(batch)
-            if progress is not None:
-                progress(done, len(jobs))
-            yield from batch
+
+    def work(index: int) -> list[tuple[list[Finding], Skipped | None, int]]:
+        # in a worker forked with ``chunks``: only the index and the results travel
+        return chunk_worker(chunks[index], allow, max_bytes, blobs_from, False, False, lfs)
+
+    for batch in imap_unordered(work, len(chunks), workers):
+        done += len(batch)
+        if progress is not None:
+            progress(done, len(jobs))
+        yield from batch
 
 
 def _by_name(jobs: list[Job], count: int) -> list[list[Job]]:
