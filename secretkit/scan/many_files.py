@@ -33,7 +33,11 @@ MISSING_BLOB = "its content is missing from the git object store"
 # tree copied beside itself) are read but not scanned again where their paths read
 # alike (one_file.reading: the names the prose and secret-file rules read too).
 # [first path, findings, one_line or None, skip or None]
-Seen = dict[tuple[str, bool, bytes], list[Any]]
+Seen = dict[tuple[str, bool, int, bytes], list[Any]]
+# A content up to this size is its own key in ``Seen`` (a dict hashes it in C; no
+# OpenSSL to load in each worker); a larger one is keyed by its SHA-256.  A chunk
+# holds a few hundred files at most: what the keys keep alive stays small.
+SEEN_RAW_BYTES = 64 * 1024
 if TYPE_CHECKING:
     from secretkit.scan.versions import Versions
 
@@ -83,14 +87,19 @@ def scan_file_job(
             path, data, allow=allow, commit=commit, max_bytes=max_bytes, versions=versions, lfs=lfs
         )
         return findings, skipped, len(data)
-    import hashlib
-
     from secretkit.scan.formats import file_format
     from secretkit.scan.one_file import one_line, reading
     from secretkit.scan.path_rules import prose_file
 
     fmt = file_format(path)  # (and whether a text is prose: cheap, so part of the key)
-    key = (fmt, fmt == "text" and prose_file(path), hashlib.sha256(data).digest())
+    if len(data) <= SEEN_RAW_BYTES:
+        content = data
+    else:
+        import hashlib
+
+        content = hashlib.sha256(data).digest()
+    # (the length tells a content from a digest: no small file stands for a large one)
+    key = (fmt, fmt == "text" and prose_file(path), len(data), content)
     known = seen.get(key)
     if known is not None and known[0] != path:
         if known[2] is None:  # (asked once per content, and only of a repeated one)
@@ -214,9 +223,7 @@ def _serial(
     lfs: Path | None = None,
 ) -> Iterable[tuple[list[Finding], Skipped | None, int]]:
     total = len(jobs)
-    # contents scanned so far (by SHA-256): nothing to compare with for one file,
-    # whose scan then spares the hash and loading OpenSSL (the one-file hook)
-    seen: Seen | None = {} if total > 1 else None
+    seen: Seen | None = {} if total > 1 else None  # (one file: nothing to compare)
     results: Iterable[tuple[list[Finding], Skipped | None, int]] = (
         _blob_jobs(blobs_from, jobs, allow, max_bytes, lfs)
         if blobs_from is not None
