@@ -19,19 +19,20 @@ most of its start-up (issue 15: ≤ 100 ms in all), and neither depends on the r
 ``re``'s compiler made of the same source and flags.  Each is compiled the usual way
 the first time it is met, and a pattern's program is kept only when the pattern built
 from it equals the one ``re.compile`` returned (``re`` compares patterns by their
-program).  :func:`save` writes what was new to a file beside this module's bytecode,
-where the interpreter keeps its own: ``importlib.util.cache_from_source`` names the
-place, so ``PYTHONPYCACHEPREFIX`` moves it and ``PYTHONDONTWRITEBYTECODE`` keeps it
-from being written, as for ``.pyc`` files.  The file starts with the interpreter's
-bytecode magic number and ``re``'s program version; any other file, a damaged one or
-one that cannot be read is ignored (everything is compiled again), and a file that
-cannot be written is not (the next run compiles again).
+program).  :func:`save` writes what was new to ``secretkit/codecache.<python>.marshal``
+in the user's cache directory (a read-only install, a Nix store path, gains as much),
+unless ``PYTHONDONTWRITEBYTECODE`` asks Python to write no compiled code.  The file
+starts with the interpreter's bytecode magic number and ``re``'s program version; any
+other file, a damaged one or one that cannot be read is ignored (everything is
+compiled again), and a file that cannot be written is not (the next run compiles
+again).
 
-Only what module code defines ever reaches the file: class definitions and the
-patterns :func:`secretkit.lazy_re.lazy` is given at module level (a test holds every
-``lazy`` call there), never a value a run reads.  Like ``.pyc`` files, the cache is
-trusted as the installed package is: it lives with the package's own bytecode, never
-in a repository being scanned.
+The file holds code, so it is read only when it is the user's own and writable by no
+one else (checked on the open file), and written mode 0600 in a 0700 directory.  Only
+what module code defines ever reaches it: class definitions and the patterns
+:func:`secretkit.lazy_re.lazy` is given at module level (a test holds every ``lazy``
+call there), never a value a run reads.  Nothing in a repository being scanned is
+read or written.
 """
 
 from __future__ import annotations
@@ -55,15 +56,14 @@ MAX_ENTRIES = 4096  # per kind; beyond that, a save keeps only what this run met
 
 
 def path() -> str | None:
-    """Where the cache lives (beside this module's bytecode), or None when the
-    interpreter keeps no bytecode cache."""
-    from importlib.util import cache_from_source
-
-    try:
-        pyc = cache_from_source(__file__)
-    except NotImplementedError:  # sys.implementation.cache_tag is None
+    """Where the cache lives: the user's cache directory (``$XDG_CACHE_HOME``, else
+    ``~/.cache``), one file per interpreter version; None when that is not an
+    absolute path or the interpreter keeps no bytecode cache."""
+    tag = sys.implementation.cache_tag
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    if tag is None or not os.path.isabs(base):
         return None
-    return os.path.splitext(pyc)[0] + ".marshal"
+    return os.path.join(base, "secretkit", f"codecache.{tag}.marshal")
 
 
 def _header() -> bytes:
@@ -103,6 +103,10 @@ def _load() -> dict[str, dict[Any, Any]]:
         return empty
     try:
         with open(where, "rb") as file:
+            # only this user's own file, writable by no one else: it holds code
+            info = os.fstat(file.fileno())
+            if info.st_uid != os.getuid() or info.st_mode & 0o022:
+                return empty
             data = file.read()
     except OSError:
         return empty
@@ -239,8 +243,9 @@ def save() -> None:
         table[kind] = kept
     temporary = f"{where}.{os.getpid()}.tmp"
     try:
-        os.makedirs(os.path.dirname(where), exist_ok=True)
-        with open(temporary, "wb") as file:
+        os.makedirs(os.path.dirname(where), mode=0o700, exist_ok=True)
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with open(fd, "wb") as file:
             file.write(_header() + marshal.dumps(table))
         os.replace(temporary, where)
     except (OSError, ValueError):

@@ -1,6 +1,7 @@
-"""codecache.py: dataclasses made with the cache are the ones ``exec`` makes, the
-cache is kept beside the bytecode as the interpreter keeps ``.pyc`` files, and a
-damaged, foreign or unwritable cache costs a compilation, never a failure."""
+"""codecache.py: dataclasses and patterns made with the cache are the ones ``exec``
+and ``re.compile`` make, the cache is kept in the user's cache directory, only the
+user's own file is trusted, and a damaged, foreign or unwritable cache costs a
+compilation, never a failure."""
 
 from __future__ import annotations
 
@@ -86,7 +87,7 @@ def _fresh_state(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_classes_made_through_the_cache_are_the_ones_exec_makes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(sys, "pycache_prefix", str(tmp_path))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     _fresh_state(monkeypatch)
     plain = _classes()
     monkeypatch.setattr(dataclasses, "exec", codecache._exec, raising=False)
@@ -127,7 +128,7 @@ PROBE = textwrap.dedent(
 
 def _probe(prefix: Path, *, write: bool = True) -> dict[str, object]:
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    env["PYTHONPYCACHEPREFIX"] = str(prefix)
+    env["XDG_CACHE_HOME"] = str(prefix)
     if not write:
         env["PYTHONDONTWRITEBYTECODE"] = "1"
     done = subprocess.run(
@@ -144,7 +145,8 @@ def _probe(prefix: Path, *, write: bool = True) -> dict[str, object]:
 def test_a_second_interpreter_compiles_nothing(tmp_path: Path) -> None:
     first = _probe(tmp_path)
     where = Path(str(first["path"]))
-    assert where.is_relative_to(tmp_path) and where.name.startswith("codecache.")
+    assert where.parent == tmp_path / "secretkit" and where.name.startswith("codecache.")
+    assert (where.stat().st_mode & 0o777, where.parent.stat().st_mode & 0o777) == (0o600, 0o700)
     assert isinstance(first["compiled"], int) and first["compiled"] >= 8
     data = where.read_bytes()
     assert data.startswith(MAGIC_NUMBER)
@@ -172,6 +174,17 @@ def test_a_damaged_or_foreign_cache_is_compiled_again_and_replaced(tmp_path: Pat
     assert _probe(tmp_path)["compiled"] == 0  # the damaged file was replaced
 
 
+def test_a_file_another_user_could_have_written_is_not_trusted(tmp_path: Path) -> None:
+    where = Path(str(_probe(tmp_path)["path"]))
+    where.chmod(0o620)  # writable by the group
+    assert _probe(tmp_path)["compiled"] != 0
+    where.chmod(0o600)
+    assert _probe(tmp_path)["compiled"] == 0
+    if os.getuid() == 0:  # (CI runs as root: a file of another owner can be made)
+        os.chown(where, 4321, -1)
+        assert _probe(tmp_path)["compiled"] != 0
+
+
 def test_nothing_is_written_where_bytecode_is_not(tmp_path: Path) -> None:
     assert _probe(tmp_path, write=False)["compiled"] != 0
     assert not any(tmp_path.rglob("*.marshal"))
@@ -188,7 +201,7 @@ def test_the_console_script_keeps_the_cache_and_prints_the_same(
     (tmp_git_repo / "host.nix").write_text(f'{{ services.foo.password = "{secret}"; }}\n')
     git(tmp_git_repo, "add", "host.nix")
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    env["PYTHONPYCACHEPREFIX"] = str(tmp_path / "prefix")
+    env["XDG_CACHE_HOME"] = str(tmp_path / "prefix")
 
     def hook() -> subprocess.CompletedProcess[str]:
         return subprocess.run(
@@ -223,7 +236,7 @@ def test_every_package_pattern_built_from_its_kept_program_is_res_own(
 ) -> None:
     sources = _package_patterns()
     assert len(sources) > 150
-    monkeypatch.setattr(sys, "pycache_prefix", str(tmp_path))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     monkeypatch.setattr(sys, "dont_write_bytecode", False)
     _fresh_state(monkeypatch)
     assert codecache.pattern(r"a+", 0) is re.compile(r"a+")  # not installed: re's own
@@ -248,7 +261,7 @@ def test_every_package_pattern_built_from_its_kept_program_is_res_own(
 def test_a_program_the_interpreter_refuses_is_compiled_anew(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(sys, "pycache_prefix", str(tmp_path))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     _fresh_state(monkeypatch)
     monkeypatch.setattr(codecache, "_installed", True)
     key = (r"(?P<word>\w+)=\d", 0)
@@ -293,7 +306,7 @@ def test_the_cache_file_holds_no_scanned_value(tmp_git_repo: Path, tmp_path: Pat
     (tmp_git_repo / "host.nix").write_text(f'{{ services.foo.password = "{secret}x"; }}\n')
     git(tmp_git_repo, "add", ".")
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    env["PYTHONPYCACHEPREFIX"] = str(tmp_path / "prefix")
+    env["XDG_CACHE_HOME"] = str(tmp_path / "prefix")
     for args in (["hook"], ["scan", "--format", "json"], ["check", "--source-only"]):
         subprocess.run(
             [sys.executable, "-m", "secretkit", *args],
