@@ -126,6 +126,9 @@ def main() -> None:
         # An installed secretkit runs from byte-compiled modules: cache the bytecode
         # outside the tree (the first, untimed run fills it).
         environ["PYTHONPYCACHEPREFIX"] = str(base / "pycache")
+        # and keeps its code cache (secretkit.codecache) in the user's cache directory:
+        # one of this run's own, filled by the same untimed run
+        environ["XDG_CACHE_HOME"] = str(base / "cache")
         floor = _pairs.Series("python -c pass (floor)")
         series.append((floor.name, 0, "", floor))
         cases = []
