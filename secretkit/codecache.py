@@ -22,10 +22,11 @@ from it equals the one ``re.compile`` returned (``re`` compares patterns by thei
 program).  :func:`save` writes what was new to ``secretkit/codecache.<python>.marshal``
 in the user's cache directory (a read-only install, a Nix store path, gains as much),
 unless ``PYTHONDONTWRITEBYTECODE`` asks Python to write no compiled code.  The file
-starts with the interpreter's bytecode magic number and ``re``'s program version; any
-other file, a damaged one or one that cannot be read is ignored (everything is
-compiled again), and a file that cannot be written is not (the next run compiles
-again).
+starts with the interpreter's bytecode magic number and ``re``'s program version, then
+a CRC-32 of the rest; any other file, a damaged one (a bit flipped on disk: its code
+would run, or crash the interpreter, as it came) or one that cannot be read is ignored
+(everything is compiled again, and the file replaced), and a file that cannot be
+written is not (the next run compiles again).
 
 The file holds code, so it is read only when it is the user's own and writable by no
 one else (checked on the open file), and written mode 0600 in a 0700 directory.  Only
@@ -80,6 +81,16 @@ def _header() -> bytes:
     return MAGIC_NUMBER + version.to_bytes(8, "little", signed=True)
 
 
+_CHECKSUM = 4  # bytes of the CRC-32 after the header
+
+
+def _checksum(payload: bytes) -> bytes:
+    """The CRC-32 of what follows the header (binascii: no OpenSSL to load)."""
+    import binascii
+
+    return binascii.crc32(payload).to_bytes(_CHECKSUM, "little")
+
+
 def _valid_program(key: object, value: object) -> bool:
     return (
         isinstance(key, tuple)
@@ -113,8 +124,11 @@ def _load() -> dict[str, dict[Any, Any]]:
     header = _header()
     if not data.startswith(header):
         return empty
+    payload = data[len(header) + _CHECKSUM :]
+    if data[len(header) : len(header) + _CHECKSUM] != _checksum(payload):
+        return empty  # damaged since it was written: marshal would load most damage
     try:
-        table = marshal.loads(data[len(header) :])  # noqa: S302 (trusted as a .pyc is)
+        table = marshal.loads(payload)  # noqa: S302 (trusted as a .pyc is)
     except (EOFError, ValueError, TypeError):
         return empty
     if not isinstance(table, dict):
@@ -246,7 +260,8 @@ def save() -> None:
         os.makedirs(os.path.dirname(where), mode=0o700, exist_ok=True)
         fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with open(fd, "wb") as file:
-            file.write(_header() + marshal.dumps(table))
+            payload = marshal.dumps(table)
+            file.write(_header() + _checksum(payload) + payload)
         os.replace(temporary, where)
     except (OSError, ValueError):
         with contextlib.suppress(OSError):
