@@ -58,7 +58,7 @@ def imap_unordered(work: Callable[[int], R], count: int, workers: int) -> Iterat
     finished = False
     try:
         for _ in range(max(1, min(workers, count))):
-            started.append(_start(work, started))
+            _start(work, started)
         sent = 0
         for worker in started:
             while worker.in_flight < IN_FLIGHT and sent < count:
@@ -84,10 +84,16 @@ def imap_unordered(work: Callable[[int], R], count: int, workers: int) -> Iterat
                 yield payload
         finished = True
     finally:
-        _stop(started, kill=not finished)
+        # a second Ctrl-C (or a SIGTERM after it) would stop the stopping half way: a
+        # worker left running its chunks or unreaped.  It is raised once all are gone.
+        with held():
+            _stop(started, kill=not finished)
 
 
-def _start(work: Callable[[int], Any], siblings: list[_Worker]) -> _Worker:
+def _start(work: Callable[[int], Any], siblings: list[_Worker]) -> None:
+    """Fork a worker and add it to ``siblings``: both inside :func:`held`, as a
+    signal held there is raised on leaving it, and a worker not yet in the list then
+    would be neither stopped nor reaped."""
     task_read, task_write = os.pipe()
     result_read, result_write = os.pipe()
     with held():  # a signal now would leave a child the parent does not know of
@@ -101,7 +107,7 @@ def _start(work: Callable[[int], Any], siblings: list[_Worker]) -> _Worker:
             _serve(work, task_read, task_write, result_read, result_write, siblings)
         os.close(task_read)
         os.close(result_write)
-        return _Worker(pid, task_write, result_read)
+        siblings.append(_Worker(pid, task_write, result_read))
 
 
 def _serve(

@@ -3,6 +3,7 @@ parent, and no worker is left behind however the iteration ends."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -72,6 +73,55 @@ def test_leaving_early_stops_and_reaps_the_workers() -> None:
     assert next(results) in range(100)
     results.close()
     assert _no_children()
+
+
+def test_ctrl_c_while_a_worker_forks_leaves_no_worker_behind(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    real_fork = os.fork
+    forked: list[int] = []
+
+    def fork() -> int:
+        pid = real_fork()
+        if pid:  # the parent: Ctrl-C comes while its first worker starts
+            forked.append(pid)
+            signal.raise_signal(signal.SIGINT)
+        return pid
+
+    monkeypatch.setattr(os, "fork", fork)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            list(imap_unordered(lambda i: i, 10, 2))
+        assert forked and _no_children()
+    finally:
+        for pid in forked:  # (a worker the pool lost: not left to the next tests)
+            with contextlib.suppress(ProcessLookupError, ChildProcessError):
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+
+
+def test_a_second_signal_while_the_workers_stop_still_stops_and_reaps_them_all(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    real_waitpid = os.waitpid
+    interrupted: list[int] = []
+
+    def waitpid(pid: int, options: int) -> tuple[int, int]:
+        if not interrupted:  # Ctrl-C pressed again as the first worker is reaped
+            interrupted.append(pid)
+            signal.raise_signal(signal.SIGINT)
+        return real_waitpid(pid, options)
+
+    def work(index: int) -> int:
+        if index == 5:
+            raise ValueError("stop here")
+        time.sleep(0.02)
+        return index
+
+    monkeypatch.setattr(os, "waitpid", waitpid)
+    with pytest.raises(KeyboardInterrupt):  # (the later signal, raised once stopped)
+        list(imap_unordered(work, 40, 2))
+    assert interrupted and _no_children()
 
 
 SCRIPT = textwrap.dedent(
