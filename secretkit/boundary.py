@@ -49,14 +49,24 @@ def run(body: Callable[[], int | None], *, verbose: bool = False) -> NoReturn:
     """Run ``body`` (signals caught) and exit with its code, or with what
     :func:`outcome` makes of what it raised.  The only place secretkit exits."""
     catch_signals()
+    code: int | None = None
+    failure: BaseException | None = None
     try:
         code = body()
     except SystemExit:
         raise
     except BaseException as exc:  # the boundary: everything a command can raise
-        code = outcome(exc, verbose)
+        failure = exc
     finally:
-        release_locks()
+        from secretkit.signals import ignored
+
+        # the code is decided: a second Ctrl-C (pressed again while a scan's workers
+        # stop) would end the report or the lock release with a traceback
+        with ignored():
+            if failure is not None:
+                code = outcome(failure, verbose)
+                failure = None  # (its frames let go here: a worker pool's cleanup)
+            release_locks()
     sys.exit(code if isinstance(code, int) else 0)
 
 

@@ -45,3 +45,22 @@ def held() -> Iterator[Callable[[], None]]:
         yield release
     finally:
         release()
+
+
+@contextlib.contextmanager
+def ignored() -> Iterator[None]:
+    """Ignore Ctrl-C, SIGTERM and SIGHUP, then put their handlers back: for the error
+    boundary's last steps, once the exit code is decided (its report, the locks, a
+    worker pool let go with the traceback), which a second signal must not cut short
+    with a traceback of its own."""
+    previous: dict[int, Any] = {}
+    try:
+        for signum in STOPPING:
+            previous[signum] = signal.signal(signum, signal.SIG_IGN)
+    except ValueError:  # not the main thread (embedded use): nothing to ignore
+        pass
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, signal.SIG_DFL if handler is None else handler)

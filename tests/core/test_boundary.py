@@ -143,6 +143,24 @@ def test_run_exits_with_the_body_code_or_the_mapped_one() -> None:
     assert info.value.code == EXIT_INTEGRITY
 
 
+def test_a_second_signal_once_the_code_is_decided_changes_nothing(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def terminated() -> int:
+        raise Terminated(signal.SIGTERM)
+
+    def release_locks() -> None:  # Ctrl-C pressed again as the process ends
+        signal.raise_signal(signal.SIGINT)
+
+    before = signal.getsignal(signal.SIGINT)
+    monkeypatch.setattr(boundary, "release_locks", release_locks)
+    with pytest.raises(SystemExit) as info:
+        boundary.run(terminated)
+    assert info.value.code == EXIT_SIGTERM
+    assert capsys.readouterr().err == "error: terminated by SIGTERM\n"
+    assert signal.getsignal(signal.SIGINT) is before  # (put back for an embedding caller)
+
+
 def test_the_boundary_and_the_hook_entry_do_not_import_click_or_the_cli() -> None:
     probe = (
         "import sys, secretkit.boundary, secretkit.entry; "
