@@ -4,10 +4,11 @@ repository) run one after the other or in a process pool, results gathered into 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -191,24 +192,27 @@ def run_jobs(
     report = ScanReport()
     total = len(jobs)
     workers = jobs_n if jobs_n is not None else min(2, os.cpu_count() or 1)
-    results: Iterable[tuple[list[Finding], Skipped | None, int]]
+    results: Generator[tuple[list[Finding], Skipped | None, int], None, None]
     if workers > 1 and total >= PARALLEL_MIN_FILES and hasattr(os, "fork"):
         results = _parallel(jobs, allow, workers, max_bytes, progress, blobs_from, lfs)
     else:
         results = _serial(jobs, allow, max_bytes, progress, blobs_from, lfs)
-    for findings, skipped, size in results:
-        if size < 0:
-            continue
-        # Findings from a worker hold a copy of the allowlist: key them to this one,
-        # whose key (one git call) is then derived at most once.
-        report.findings.extend(
-            f if f.keyring is allow else replace(f, keyring=allow) for f in findings
-        )
-        if skipped is not None:
-            report.skipped.append(skipped)
-        else:
-            report.stats["files"] += 1
-            report.stats["bytes"] += size
+    # closed here, not when an exception's traceback lets it go (late, or at exit, or
+    # never when it is in a cycle): the parallel one's workers stop on closing
+    with contextlib.closing(results):
+        for findings, skipped, size in results:
+            if size < 0:
+                continue
+            # Findings from a worker hold a copy of the allowlist: key them to this one,
+            # whose key (one git call) is then derived at most once.
+            report.findings.extend(
+                f if f.keyring is allow else replace(f, keyring=allow) for f in findings
+            )
+            if skipped is not None:
+                report.skipped.append(skipped)
+            else:
+                report.stats["files"] += 1
+                report.stats["bytes"] += size
     report.findings.sort(key=lambda f: (f.path, f.commit or "", f.start))
     report.stats["seconds"] = time.perf_counter() - started
     return report
@@ -221,7 +225,7 @@ def _serial(
     progress: Progress | None,
     blobs_from: Path | None = None,
     lfs: Path | None = None,
-) -> Iterable[tuple[list[Finding], Skipped | None, int]]:
+) -> Generator[tuple[list[Finding], Skipped | None, int], None, None]:
     total = len(jobs)
     seen: Seen | None = {} if total > 1 else None  # (one file: nothing to compare)
     results: Iterable[tuple[list[Finding], Skipped | None, int]] = (
@@ -243,7 +247,7 @@ def _parallel(
     progress: Progress | None,
     blobs_from: Path | None = None,
     lfs: Path | None = None,
-) -> Iterable[tuple[list[Finding], Skipped | None, int]]:
+) -> Generator[tuple[list[Finding], Skipped | None, int], None, None]:
     from secretkit.scan.forkpool import imap_unordered
 
     # Load the heavy modules once, before forking, so workers inherit them.
