@@ -62,11 +62,13 @@ def lock_path_for(root: Path) -> Path:
     git = git_dir_of(root)
     if git is not None:
         return git / LOCK_DIR / LOCK_NAME
-    cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    if not os.path.isabs(cache):
-        cache = os.path.join(tempfile.gettempdir(), f"secretkit-{os.getuid()}")
+    from secretkit.user_cache import secretkit_cache
+
+    folder = secretkit_cache()
+    if folder is None:  # no usable home: a folder of this user's own in the temp dir
+        folder = os.path.join(tempfile.gettempdir(), f"secretkit-{os.getuid()}", "secretkit")
     digest = hashlib.sha256(str(root.resolve()).encode("utf-8", "surrogateescape")).hexdigest()
-    return Path(cache) / "secretkit" / "locks" / f"{digest[:32]}.lock"
+    return Path(folder) / "locks" / f"{digest[:32]}.lock"
 
 
 def is_held(root: Path) -> bool:

@@ -100,14 +100,19 @@ def _package_stamp() -> list[object] | None:
     return [spec.origin, info.st_size, info.st_mtime_ns, sorted(PLUGINS.items())]
 
 
-def _cache_file() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "secretkit" / "detect-secrets-patterns.json"
+def _cache_file() -> Path | None:
+    from secretkit.user_cache import secretkit_cache
+
+    folder = secretkit_cache()
+    return None if folder is None else Path(folder) / "detect-secrets-patterns.json"
 
 
 def _read_cache(stamp: list[object]) -> tuple[tuple[str, re.Pattern[str]], ...] | None:
+    file = _cache_file()
+    if file is None:
+        return None
     try:
-        data = json.loads(_cache_file().read_text("utf-8"))
+        data = json.loads(file.read_text("utf-8"))
         if data.get("stamp") != json.loads(json.dumps(stamp)):
             return None
         return tuple(
@@ -124,8 +129,10 @@ def _write_cache(stamp: list[object], out: list[tuple[str, re.Pattern[str]]]) ->
         return
     data = {"stamp": stamp, "patterns": [[rule, p.pattern, p.flags] for rule, p in out]}
     target = _cache_file()
+    if target is None:
+        return
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
+        target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         temporary = target.with_name(f"{target.name}.{os.getpid()}.tmp")
         temporary.write_text(json.dumps(data), "utf-8")
         os.replace(temporary, target)
