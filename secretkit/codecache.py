@@ -28,8 +28,9 @@ would run, or crash the interpreter, as it came) or one that cannot be read is i
 (everything is compiled again, and the file replaced), and a file that cannot be
 written is not (the next run compiles again).
 
-The file holds code, so it is read only when it is the user's own and writable by no
-one else (checked on the open file), and written mode 0600 in a 0700 directory.  Only
+The file holds code, so it is read only when it is a regular file, the user's own and
+writable by no one else (checked on the open file), and written mode 0600 (its folder,
+when this module makes it, 0700).  Only
 what module code defines ever reaches it: class definitions and the patterns
 :func:`secretkit.lazy_re.lazy` is given at module level (a test holds every ``lazy``
 call there), never a value a run reads.  Nothing in a repository being scanned is
@@ -43,6 +44,7 @@ import contextlib
 import marshal
 import os
 import re
+import stat
 import sys
 from types import CodeType
 from typing import Any
@@ -57,14 +59,16 @@ MAX_ENTRIES = 4096  # per kind; beyond that, a save keeps only what this run met
 
 
 def path() -> str | None:
-    """Where the cache lives: the user's cache directory (``$XDG_CACHE_HOME``, else
-    ``~/.cache``), one file per interpreter version; None when that is not an
-    absolute path or the interpreter keeps no bytecode cache."""
+    """Where the cache lives: the user's cache directory
+    (:func:`secretkit.user_cache.secretkit_cache`), one file per interpreter version;
+    None without one or when the interpreter keeps no bytecode cache."""
+    from secretkit.user_cache import secretkit_cache
+
     tag = sys.implementation.cache_tag
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    if tag is None or not os.path.isabs(base):
+    folder = secretkit_cache()
+    if tag is None or folder is None:
         return None
-    return os.path.join(base, "secretkit", f"codecache.{tag}.marshal")
+    return os.path.join(folder, f"codecache.{tag}.marshal")
 
 
 def _header() -> bytes:
@@ -113,9 +117,12 @@ def _load() -> dict[str, dict[Any, Any]]:
     if where is None:
         return empty
     try:
-        with open(where, "rb") as file:
-            # only this user's own file, writable by no one else: it holds code
+        # (non-blocking: a FIFO put there must not hang the program)
+        with open(os.open(where, os.O_RDONLY | os.O_NONBLOCK), "rb") as file:
+            # only this user's own regular file, writable by no one else: it holds code
             info = os.fstat(file.fileno())
+            if not stat.S_ISREG(info.st_mode):
+                return empty
             if info.st_uid != os.getuid() or info.st_mode & 0o022:
                 return empty
             data = file.read()
