@@ -16,14 +16,7 @@ import pytest
 
 from secretkit.scan.forkpool import WorkerDied, imap_unordered
 from tests.conftest import ROOT
-
-
-def _no_children() -> bool:
-    try:
-        os.waitpid(-1, os.WNOHANG)
-    except ChildProcessError:
-        return True
-    return False
+from tests.support.processes import no_children
 
 
 @pytest.mark.parametrize(("count", "workers"), [(50, 2), (3, 8), (1, 2), (7, 1)])
@@ -37,13 +30,13 @@ def test_every_chunk_is_done_once_in_a_worker(count: int, workers: int) -> None:
     assert sorted(r[:2] for r in results) == [(i, table[i].upper()) for i in range(count)]
     pids = {r[2] for r in results}
     assert os.getpid() not in pids and len(pids) <= min(count, workers)
-    assert _no_children()
+    assert no_children()
 
 
 def test_a_large_result_comes_back_whole() -> None:
     big = os.urandom(3 << 20)  # beyond a pipe's buffer many times over
     assert list(imap_unordered(lambda i: big, 1, 2)) == [big]
-    assert _no_children()
+    assert no_children()
 
 
 def test_an_exception_in_a_worker_is_raised_in_the_parent() -> None:
@@ -54,7 +47,7 @@ def test_an_exception_in_a_worker_is_raised_in_the_parent() -> None:
 
     with pytest.raises(ValueError, match="bad chunk 5"):
         list(imap_unordered(work, 20, 2))
-    assert _no_children()
+    assert no_children()
 
 
 def test_a_worker_that_dies_is_an_error_naming_how() -> None:
@@ -65,14 +58,14 @@ def test_a_worker_that_dies_is_an_error_naming_how() -> None:
 
     with pytest.raises(WorkerDied, match="exit status 7"):
         list(imap_unordered(work, 20, 2))
-    assert _no_children()
+    assert no_children()
 
 
 def test_leaving_early_stops_and_reaps_the_workers() -> None:
     results = imap_unordered(lambda i: time.sleep(0.05) or i, 100, 2)
     assert next(results) in range(100)
     results.close()
-    assert _no_children()
+    assert no_children()
 
 
 def test_ctrl_c_while_a_worker_forks_leaves_no_worker_behind(
@@ -92,7 +85,7 @@ def test_ctrl_c_while_a_worker_forks_leaves_no_worker_behind(
     try:
         with pytest.raises(KeyboardInterrupt):
             list(imap_unordered(lambda i: i, 10, 2))
-        assert forked and _no_children()
+        assert forked and no_children()
     finally:
         for pid in forked:  # (a worker the pool lost: not left to the next tests)
             with contextlib.suppress(ProcessLookupError, ChildProcessError):
@@ -121,7 +114,7 @@ def test_a_second_signal_while_the_workers_stop_still_stops_and_reaps_them_all(
     monkeypatch.setattr(os, "waitpid", waitpid)
     with pytest.raises(KeyboardInterrupt):  # (the later signal, raised once stopped)
         list(imap_unordered(work, 40, 2))
-    assert interrupted and _no_children()
+    assert interrupted and no_children()
 
 
 SCRIPT = textwrap.dedent(

@@ -3,7 +3,6 @@ whatever the exception and whoever still holds its traceback."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -12,14 +11,7 @@ from secretkit.scan import many_files
 from secretkit.scan.allowlist import Allowlist
 from secretkit.scan.many_files import PARALLEL_MIN_FILES, run_jobs
 from tests.support import fake
-
-
-def _no_children() -> bool:
-    try:
-        os.waitpid(-1, os.WNOHANG)
-    except ChildProcessError:
-        return True
-    return False
+from tests.support.processes import no_children
 
 
 def test_ctrl_c_between_results_stops_the_workers_at_once(
@@ -38,4 +30,4 @@ def test_ctrl_c_between_results_stops_the_workers_at_once(
     with pytest.raises(KeyboardInterrupt) as info:
         run_jobs(jobs, Allowlist(b"k" * 32), jobs_n=2, max_bytes=1 << 20)
     assert info.value.__traceback__ is not None  # (its frames are still held here)
-    assert _no_children()
+    assert no_children()
