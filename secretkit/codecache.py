@@ -30,11 +30,10 @@ written is not (the next run compiles again).
 
 The file holds code, so it is read only when it is a regular file, the user's own and
 writable by no one else (checked on the open file), and written mode 0600 (its folder,
-when this module makes it, 0700).  Only
-what module code defines ever reaches it: class definitions and the patterns
-:func:`secretkit.lazy_re.lazy` is given at module level (a test holds every ``lazy``
-call there), never a value a run reads.  Nothing in a repository being scanned is
-read or written.
+when this module makes it, 0700).  Only what module code defines ever reaches it:
+class definitions and the patterns :func:`secretkit.lazy_re.lazy` is given at module
+level (a test holds every ``lazy`` call there), never a value a run reads.  Nothing in
+a repository being scanned is read or written.
 """
 
 from __future__ import annotations
