@@ -45,9 +45,15 @@ def verbose_requested(argv: list[str] | None) -> bool:
     return "-v" in args or "--verbose" in args
 
 
-def run(body: Callable[[], int | None], *, verbose: bool = False) -> NoReturn:
+def run(
+    body: Callable[[], int | None], *, verbose: bool = False, program: bool = False
+) -> NoReturn:
     """Run ``body`` (signals caught) and exit with its code, or with what
-    :func:`outcome` makes of what it raised.  The only place secretkit exits."""
+    :func:`outcome` makes of what it raised.  The only place secretkit exits.
+    ``program``: this is the ``secretkit`` process itself, which from the moment its
+    code is decided ignores Ctrl-C, SIGTERM and SIGHUP to its end (a signal in its
+    last steps or the interpreter's teardown would end it with a traceback and another
+    code); called from Python, the handlers are put back."""
     catch_signals()
     code: int | None = None
     failure: BaseException | None = None
@@ -62,7 +68,7 @@ def run(body: Callable[[], int | None], *, verbose: bool = False) -> NoReturn:
 
         # the code is decided: a second Ctrl-C (pressed again while a scan's workers
         # stop) would end the report or the lock release with a traceback
-        with ignored():
+        with ignored(restore=not program):
             if failure is not None:
                 code = outcome(failure, verbose)
                 failure = None  # (its frames let go here: a worker pool's cleanup)

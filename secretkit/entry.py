@@ -210,7 +210,7 @@ def main(argv: list[str] | None = None) -> NoReturn:
             codecache.save()
 
     try:
-        run(saving, verbose=verbose_requested(argv))
+        run(saving, verbose=verbose_requested(argv), program=argv is None)
     except SystemExit as done:
         if fast:
             _exit_now(done.code)

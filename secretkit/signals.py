@@ -48,11 +48,11 @@ def held() -> Iterator[Callable[[], None]]:
 
 
 @contextlib.contextmanager
-def ignored() -> Iterator[None]:
-    """Ignore Ctrl-C, SIGTERM and SIGHUP, then put their handlers back: for the error
-    boundary's last steps, once the exit code is decided (its report, the locks, a
-    worker pool let go with the traceback), which a second signal must not cut short
-    with a traceback of its own."""
+def ignored(restore: bool = True) -> Iterator[None]:
+    """Ignore Ctrl-C, SIGTERM and SIGHUP, then put their handlers back (unless not
+    ``restore``: the program ends ignoring them): for the error boundary's last steps,
+    once the exit code is decided (its report, the locks, a worker pool let go with the
+    traceback), which a second signal must not cut short with a traceback of its own."""
     previous: dict[int, Any] = {}
     try:
         for signum in STOPPING:
@@ -62,5 +62,5 @@ def ignored() -> Iterator[None]:
     try:
         yield
     finally:
-        for number, handler in previous.items():
+        for number, handler in previous.items() if restore else ():
             signal.signal(number, signal.SIG_DFL if handler is None else handler)

@@ -4,10 +4,12 @@ stderr and its documented exit code; signals; what the system refused; bugs."""
 from __future__ import annotations
 
 import errno
+import os
 import signal
 import subprocess
 import sys
 from collections.abc import Callable
+from pathlib import Path
 
 import click
 import pytest
@@ -170,3 +172,35 @@ def test_the_boundary_and_the_hook_entry_do_not_import_click_or_the_cli() -> Non
         [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True
     )
     assert proc.stdout.strip() == "[]"
+
+
+LATE_SIGNAL = """\
+import os, signal, sys
+from secretkit import entry
+real_exit_now = entry._exit_now
+
+def exit_now(code):  # SIGTERM arrives as the program ends, its code decided
+    signal.raise_signal(signal.SIGTERM)
+    real_exit_now(code)
+
+entry._exit_now = exit_now
+sys.argv = ["secretkit", "scan", sys.argv[1]]
+entry.main()
+"""
+
+
+def test_the_program_ends_with_its_decided_code_whatever_signal_comes_late(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "notes.txt").write_text("nothing secret here\n")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(
+        [sys.executable, "-c", LATE_SIGNAL, str(tmp_path)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert (done.returncode, done.stderr) == (0, "")
+    assert "no secrets found" in done.stdout or "0 finding" in done.stdout
