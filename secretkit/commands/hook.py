@@ -287,7 +287,7 @@ def _refusals(root: Path, findings: list[Finding], staged: dict[str, bytes]) -> 
         reason = (
             Refusal("unreadable")
             if data is None
-            else migrate_refusal(finding.path, data, place, pin)
+            else migrate_refusal(finding.path, data, place, pin, inventory=inventory)
         )
         if reason is not None:
             out[id(finding)] = reason
@@ -295,7 +295,7 @@ def _refusals(root: Path, findings: list[Finding], staged: dict[str, bytes]) -> 
     if accepted:  # as check and migrate decide: a file no NixOS host imports is not moved
         values = None
         for finding in accepted:
-            host = host_refusal(inventory, finding.path)
+            host = host_refusal(inventory, finding.path, finding.start)
             if host is not None:
                 out[id(finding)] = Refusal(host)
                 continue
@@ -305,8 +305,10 @@ def _refusals(root: Path, findings: list[Finding], staged: dict[str, bytes]) -> 
                 values = host_values(root, inventory, lambda name: _read_file(root / name))
             data = staged[finding.path]
             place = _Place(finding.path, finding.line, finding.start, finding.end, finding.secret)
-            hosts = sorted(inventory.hosts_of_file(finding.path))
-            reason = migrate_refusal(finding.path, data, place, pin, hosts=hosts, values=values)
+            hosts = sorted(inventory.hosts_at(finding.path, finding.start))
+            reason = migrate_refusal(
+                finding.path, data, place, pin, hosts=hosts, values=values, inventory=inventory
+            )
             if reason is not None:
                 out[id(finding)] = reason
     return out

@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING
 
 from secretkit.commands import Line, Shown, err, out, table_lines
 from secretkit.plan import migration
-from secretkit.plan.build import FindingLike
 from secretkit.plan.migration import Prepared
+from secretkit.plan.model import FindingLike
 
 if TYPE_CHECKING:
     from secretkit.sops.engine import IdentitySource

@@ -70,7 +70,7 @@ def _fix_for(ctx: CheckContext, finding: Finding) -> str:
         if source is None:
             refusal = "unreadable"
         else:  # as migrate decides: first by the hosts using the file, then the literal
-            refusal = host_refusal(ctx.inventory(), finding.path)
+            refusal = host_refusal(ctx.inventory(), finding.path, finding.start)
             valued = None
             if refusal is None:  # a file imported for its value: no module, whatever it sets
                 valued = value_refusal(
@@ -84,8 +84,9 @@ def _fix_for(ctx: CheckContext, finding: Finding) -> str:
                     source,
                     finding,
                     repo_pin(ctx.read),
-                    hosts=sorted(ctx.inventory().hosts_of_file(finding.path)),
+                    hosts=sorted(ctx.inventory().hosts_at(finding.path, finding.start)),
                     values=ctx.host_values(),  # (an option another module sets: refused)
+                    inventory=ctx.inventory(),
                 )
                 if advice is not None:
                     refusal, builder, manual, declare_in, hashed = advice

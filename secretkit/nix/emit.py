@@ -20,6 +20,7 @@ from secretkit.lazy_re import lazy
 from secretkit.nix import cst
 from secretkit.nix.cst import Node, Tree
 from secretkit.nix.edits import Edit
+from secretkit.nix.inline import inline_function, uses_variable
 
 _IDENT = lazy(r"^[A-Za-z_][A-Za-z0-9_'-]*$")
 _KEYWORDS = frozenset({"if", "then", "else", "let", "in", "with", "rec", "inherit", "assert", "or"})
@@ -228,6 +229,43 @@ def ensure_config_arg(tree: Tree) -> Edit | str | None:
         if body is None:
             return "the file is not a module attrset"
         return Edit(body.start_byte, body.start_byte, "{ config, ... }:\n")
+    return _config_formal(tree, function)
+
+
+# why an inline module that reads a `config` of the code around it is left as it is
+OUTER_CONFIG = (
+    "the inline module reads a `config` of the code around it (a function of the NixOS "
+    "config would hide that one)"
+)
+
+
+def ensure_inline_config_arg(tree: Tree, module: Node) -> list[Edit] | str:
+    """Make the inline module whose attrset is ``module`` (``{ … }`` in a ``modules``
+    list, a colmena node) a function of ``config``: its function gets the formal, a bare
+    attrset becomes ``({ config, ... }: { … })``.  The edits replace the attrset's first
+    and last byte (so an insertion at either edge, such as the wiring's, stays outside
+    the function).  A reason string when it cannot be done safely: the module's code
+    names a ``config`` it does not bind itself (the function would change what it is)."""
+    function = inline_function(module)
+    if function is not None:
+        edit = _config_formal(tree, function)
+        if isinstance(edit, str) or edit is None:
+            return [] if edit is None else edit
+        body = function.child_by_field_name("body")
+        if body is not None and uses_variable(tree, body, "config"):
+            return OUTER_CONFIG
+        return [edit]
+    if uses_variable(tree, module, "config"):
+        return OUTER_CONFIG
+    source = tree.source
+    start, end = module.start_byte, module.end_byte
+    first = source[start : start + 1].decode("ascii")
+    last = source[end - 1 : end].decode("ascii")
+    return [Edit(start, start + 1, "({ config, ... }: " + first), Edit(end - 1, end, last + ")")]
+
+
+def _config_formal(tree: Tree, function: Node) -> Edit | str | None:
+    """The edit that adds ``config`` to the formals of ``function`` (None: it has it)."""
     formals = function.child_by_field_name("formals")
     if formals is None:
         return "the module is a function without a formals set ({ config, ... }:)"

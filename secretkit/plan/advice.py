@@ -18,7 +18,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from secretkit.plan.build import FindingLike, build_plan
+from secretkit.plan.build import InlineAt, build_plan
+from secretkit.plan.model import FindingLike
 from secretkit.plan.refusals import HASH_FEED, WRITE
 
 if TYPE_CHECKING:
@@ -69,9 +70,30 @@ def unfollowed_imports(notes: Sequence[Note]) -> list[Note]:
     return [n for n in notes if n.reason.startswith(_UNFOLLOWED)]
 
 
-def unowned_reason(inventory: Inventory) -> str:
+# where a value outside the hosts' modules in the file that defines them goes instead
+OUTSIDE_MODULES_ROUTE = (
+    "move the value into the module of the host that uses it (where an option takes it), "
+    "then run secretkit migrate; or store it with `secretkit set secrets/<host>.yaml "
+    '\'["<name>"]\'` and point that option at config.sops.secrets."<name>".path'
+)
+
+
+def defines_hosts(inventory: Inventory, path: str) -> bool:
+    """Whether ``path`` holds hosts' inline modules (``flake.nix``, a flake-parts file
+    calling ``nixosSystem``, ``hive.nix``): its other code is not a NixOS module."""
+    rel = Path(path)
+    return any(f == rel for h in inventory.hosts.values() for f, _s, _e in h.inline)
+
+
+def unowned_reason(inventory: Inventory, path: str | None = None) -> str:
     """Why a file with a secret has no host: said as a fact only when every import
-    was followed."""
+    was followed.  ``path``: the finding's file, when it may be one that defines hosts
+    (the finding is then outside all their modules)."""
+    if path is not None and defines_hosts(inventory, path):
+        return (
+            f"the value is outside the hosts' modules in {path}, which defines the hosts "
+            "(that code is not a NixOS module: no option there reads a file)"
+        )
     if not unfollowed_imports(inventory.notes):
         return "no host configuration imports this file"
     return (
@@ -80,12 +102,50 @@ def unowned_reason(inventory: Inventory) -> str:
     )
 
 
-def host_refusal(inventory: Inventory, path: str) -> str | None:
-    """Why migrate leaves a finding of ``path`` alone for the hosts that use it (none
-    does; a home-manager or nix-darwin configuration does), else None."""
-    users = sorted(inventory.hosts_of_file(path))
+def unowned_hint(known: list[str], notes: Sequence[Note]) -> str:
+    """The way out for a file with a secret that no host uses: its value goes to the
+    sops file of each host that imports it, so some host must.  (Adding a host's key
+    does not help: which files a host uses is read from the Nix code.)  Imports that
+    discovery could not follow may be how a host uses it: then they are named."""
+    unfollowed = unfollowed_imports(notes)
+    by_hand = (
+        "; if it is not a module but values passed to modules (specialArgs, `import "
+        "./vars`), move the value by hand: `secretkit set secrets/<host>.yaml "
+        "'[\"<name>\"]'` for each host that uses it, then point the option that reads "
+        'it at config.sops.secrets."<name>".path'
+    )
+    if known and unfollowed:
+        first = unfollowed[0]
+        more = f" and {len(unfollowed) - 1} more" if len(unfollowed) > 1 else ""
+        return (
+            f"secretkit could not follow some imports ({first.file.as_posix()}: "
+            f"{first.text}{more}; `secretkit hosts list` shows them all): if a host "
+            "imports this file through one of them, write those imports as paths "
+            "(imports = [ ../common/x.nix ];) so they can be followed; or delete the value "
+            "if no host uses it" + by_hand
+        )
+    if not known:
+        return (
+            "no host was found in this repository (`secretkit hosts list` says what it "
+            "read): define the hosts in flake.nix (nixosConfigurations.<name>) or a colmena "
+            "hive, then import this file from the hosts that use it"
+        )
+    shown = ", ".join(known[:6]) + (f" and {len(known) - 6} more" if len(known) > 6 else "")
+    return (
+        f"import it from the configuration of the hosts that use it ({shown}; `secretkit "
+        "hosts list` shows what each imports), or delete the value if no host uses it" + by_hand
+    )
+
+
+def host_refusal(inventory: Inventory, path: str, offset: int | None = None) -> str | None:
+    """Why migrate leaves a finding of ``path`` (at byte ``offset``) alone for the hosts
+    that use it (none does; a home-manager or nix-darwin configuration does), else None."""
+    if offset is None:
+        users = sorted(inventory.hosts_of_file(path))
+    else:
+        users = sorted(inventory.hosts_at(path, offset))
     if not users:
-        return unowned_reason(inventory)
+        return unowned_reason(inventory, path)
     others = [h for h in users if not nixos_host(inventory, h)]
     if others:
         return foreign_reason(inventory, others)
@@ -177,7 +237,16 @@ def host_values(
         data = read(rel) if rel.endswith(".nix") else None
         if data is not None:
             sources[rel] = data
-    return collect(sources, modules, cst.parse)
+    return collect(sources, modules, cst.parse, inline_modules(root, inventory))
+
+
+def inline_modules(root: Path, inventory: Inventory) -> dict[str, list[tuple[str, int, int]]]:
+    """Each NixOS host's inline modules as ``(file, start, end)``, repository-relative."""
+    return {
+        name: [(rel_path(root, f), s, e) for f, s, e in info.inline]
+        for name, info in inventory.hosts.items()
+        if nixos_host(inventory, name)
+    }
 
 
 def migrate_refusal(
@@ -188,11 +257,14 @@ def migrate_refusal(
     *,
     hosts: Sequence[str] = (),
     values: HostValues | None = None,
+    inventory: Inventory | None = None,
 ) -> Refusal | None:
     """None when ``migrate`` would move ``finding`` (in ``path`` holding ``source``,
     on the release ``pin`` names), else the reason it gives for refusing.  ``hosts``:
     those using ``path`` and ``values`` (:func:`host_values`) what they set elsewhere;
-    without them one stand-in host, and an option set in another file goes unseen."""
+    without them one stand-in host, and an option set in another file goes unseen.
+    ``inventory``: a finding in an inline module (``flake.nix``) is planned in it, for
+    the hosts using it."""
     from secretkit.errors import SecretkitError
     from secretkit.nix import cst
 
@@ -211,6 +283,7 @@ def migrate_refusal(
             literal_of=literal_of,
             host_values=values,
             pin=pin,
+            inline_at=inline_finder(inventory) if inventory is not None else None,
         )
     except SecretkitError as exc:
         return Refusal(exc.message)
@@ -224,6 +297,16 @@ def migrate_refusal(
         hashed = any(step.startswith(HASH_FEED) for step in refused.route)
         return Refusal(refused.reason, refused.builder, manual, None, hashed)
     return None if plan.moves else Refusal("the planner found nothing to move")
+
+
+def inline_finder(inventory: Inventory) -> InlineAt:
+    """:func:`build_plan`'s ``inline_at`` from host discovery."""
+
+    def inline_at(path: str, offset: int) -> tuple[tuple[int, int], list[str]] | None:
+        span = inventory.inline_at(path, offset)
+        return None if span is None else (span, sorted(inventory.hosts_at(path, offset)))
+
+    return inline_at
 
 
 def value_route_of(

@@ -18,17 +18,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
-from secretkit.layouts.sops_nix import host_secrets_path
 from secretkit.lazy_re import lazy
 from secretkit.nix import catalogue, cst, emit
 from secretkit.nix.edits import Edit, EditError, checked_apply
+from secretkit.nix.inline import node_at_span
 from secretkit.plan import refusals
 from secretkit.plan.dynamic import dynamic_path
 from secretkit.plan.hostvalues import HostValues
+from secretkit.plan.model import FindingLike, Move, Plan, Refused
 from secretkit.plan.naming import Names
-from secretkit.plan.redaction import redact, redact_all, redact_spans
 from secretkit.plan.targets import Targets, shared_problem
 from secretkit.plan.targets import sops_file_expr as sops_file_expr
 from secretkit.sensitive import Sensitive
@@ -37,122 +37,16 @@ if TYPE_CHECKING:
     from secretkit.plan.release import Pin
 
 
-class FindingLike(Protocol):
-    """What migrate needs from a scanner finding."""
-
-    @property
-    def path(self) -> str: ...
-    @property
-    def line(self) -> int: ...
-    @property
-    def start(self) -> int: ...
-    @property
-    def end(self) -> int: ...
-    @property
-    def secret(self) -> Sensitive[str]: ...
-
-
-@dataclass(frozen=True)
-class Move:
-    """One secret moved: where from, under which name, into which files."""
-
-    module: str
-    line: int
-    attrpath: str
-    name: str
-    hosts: tuple[str, ...]
-    files: tuple[str, ...]
-    new_option: str
-    entry: str
-
-
-@dataclass(frozen=True)
-class Refused:
-    """A finding left alone, why, and the steps that move it by hand."""
-
-    module: str
-    line: int
-    attrpath: str
-    reason: str
-    route: tuple[str, ...] = ()
-    builder: str | None = None  # the literal is this builder's text (refusals.builder_of)
-
-    def message(self) -> str:
-        head = f"{self.module}:{self.line}: cannot migrate safely: {self.reason}"
-        return "\n".join([head, *(f"  by hand: {step}" for step in self.route)])
-
-
-@dataclass
-class Plan:
-    moves: list[Move] = field(default_factory=list)
-    refused: list[Refused] = field(default_factory=list)
-    nix: dict[str, tuple[bytes, bytes]] = field(default_factory=dict)  # path → (old, new)
-    sops: dict[str, dict[tuple[str, ...], Sensitive[str]]] = field(default_factory=dict)
-    wiring: list[str] = field(default_factory=list)
-    originals: list[Sensitive[str]] = field(default_factory=list)  # found values, for redaction
-    notes: list[str] = field(default_factory=list)  # what a route leaves to do by hand
-    targets: Targets = field(default_factory=Targets)  # host → the sops file it writes
-    spans: dict[str, set[tuple[int, int]]] = field(default_factory=dict)  # found byte spans
-
-    @property
-    def empty(self) -> bool:
-        return not self.nix and not self.sops
-
-    def secret_file(self, host: str) -> str:
-        return self.targets.file(host)
-
-    def diff(self) -> str:
-        """The unified diff of the Nix changes, secret values redacted."""
-        import difflib  # (only a shown plan needs it: not loaded by the hook)
-
-        chunks: list[str] = []
-        values = self.values()
-        written = set(values)  # and each value as the source writes it (escapes: "a\\nb")
-        for path, (old, _new) in self.nix.items():
-            spans = self.spans.get(path, set())
-            written.update(old[a:b].decode("utf-8", "replace") for a, b in spans)
-        forms = sorted(written, key=len, reverse=True)
-        for path, (old, new) in sorted(self.nix.items()):
-            # Both sides redacted alike, so that a line holding a secret that stays
-            # (a refused finding) is not shown as changed - nor its short value leaked.
-            shown_old = redact_all(redact_spans(old, self.spans.get(path, set())), forms)
-            shown_new = redact_all(new, forms)
-            chunks.extend(
-                difflib.unified_diff(
-                    shown_old.splitlines(keepends=True),
-                    shown_new.splitlines(keepends=True),
-                    fromfile=f"a/{path}",
-                    tofile=f"b/{path}",
-                )
-            )
-        text = "".join(line if line.endswith("\n") else line + "\n" for line in chunks)
-        return redact(text, forms)
-
-    def values(self) -> list[str]:
-        found = {v.reveal() for v in self.originals}
-        stored = {v.reveal() for per in self.sops.values() for v in per.values()}
-        return sorted(found | stored, key=len, reverse=True)
-
-    def table(self) -> list[tuple[str, str, str, str]]:
-        """Rows secret → hosts → file(s) → new option (no values)."""
-        rows = []
-        for m in self.moves:
-            hosts = ",".join(m.hosts) if len(m.hosts) <= 3 else f"{len(m.hosts)} hosts"
-            files = m.files[0] if len(set(m.files)) == 1 else host_secrets_path("<host>")
-            if len(set(m.files)) > 1 and any(self.targets.own(h) for h in m.hosts):
-                files = f"{len(set(m.files))} files"
-            rows.append((m.name, hosts, files, f"{m.module}: {m.new_option}"))
-        return rows
-
-
 @dataclass
 class _Module:
-    """Everything planned for one ``.nix`` file."""
+    """Everything planned for one module: a ``.nix`` file, or an inline module in one
+    (``inline``: its attrset, such as ``{ … }`` in a ``modules`` list of ``flake.nix``)."""
 
     path: str
     hosts: tuple[str, ...]
     tree: cst.Tree
     top: cst.Node
+    inline: cst.Node | None = None
     edits: list[Edit] = field(default_factory=list)
     decls: dict[str, emit.SecretDecl] = field(default_factory=dict)
     templates: dict[str, emit.TemplateDecl] = field(default_factory=dict)
@@ -197,6 +91,7 @@ def build_plan(
     host_values: HostValues | None = None,
     pin: Pin | None = None,
     targets: Targets | None = None,
+    inline_at: InlineAt | None = None,
 ) -> Plan:
     """Plan the migration of ``findings`` (all in ``.nix`` files of ``sources``).
 
@@ -209,19 +104,32 @@ def build_plan(
     NixOS release) refuses a route the release does not have yet and gives files to
     root where that release still ran the reader as root.  ``targets`` says which sops
     file each host's secrets go into (the user's own layout; default secrets/<host>.yaml).
+    ``inline_at`` gives the inline module holding a position (its span and hosts), if one
+    does: a finding there is planned in that module, not in the file around it.
     """
     plan = Plan()
     if targets is not None:
         plan.targets = targets
     names = Names()
     names.reserve(reserved)
-    modules: dict[str, _Module] = {}
+    modules: dict[tuple[str, int], _Module] = {}
+    trees: dict[str, cst.Tree] = {}
 
     for finding in sorted(findings, key=lambda f: (f.path, f.start)):
         plan.originals.append(finding.secret)
         plan.spans.setdefault(finding.path, set()).add((finding.start, finding.end))
         path = finding.path
-        hosts = tuple(sorted(hosts_of(path)))
+        tree = trees.get(path)
+        if tree is None:
+            tree = trees[path] = parse(sources[path])
+        unit = inline_at(path, finding.start) if inline_at is not None else None
+        inline = node_at_span(tree, *unit[0]) if unit is not None else None
+        if inline is not None and inline.type not in cst.ATTRSETS:
+            inline = None  # (a module set piecewise, `flake.nixosModules.x.y = …`)
+        if unit is not None and inline is not None:
+            hosts = tuple(sorted(unit[1]))
+        else:
+            hosts = tuple(sorted(hosts_of(path)))
         if selected is not None:
             if not set(hosts) & selected:
                 continue
@@ -237,10 +145,10 @@ def build_plan(
                     )
                 )
                 continue
-        module = modules.get(path)
+        key = (path, inline.start_byte if inline is not None else -1)
+        module = modules.get(key)
         if module is None:
-            tree = parse(sources[path])
-            body = cst.module_body(tree)
+            body = cst.module_body(tree) if inline is None else inline
             # `{ options = …; config = { … }; }` (or `mkIf … { … }`): values go in `config`
             top = cst.config_body(tree, body) if body is not None else None
             if top is None:
@@ -251,25 +159,43 @@ def build_plan(
                 )
                 plan.refused.append(Refused(path, finding.line, "", why))
                 continue
-            module = modules[path] = _Module(path, hosts, tree, top, values=host_values)
+            module = modules[key] = _Module(path, hosts, tree, top, inline, values=host_values)
         _plan_finding(plan, module, finding, names, literal_of, host_values, pin, targets)
 
+    # each file's modules (the file and its inline ones) are written together
+    by_file: dict[str, list[tuple[_Module, list[Edit]]]] = {}
     for module in modules.values():
-        _finish_module(plan, module)
+        edits = _finish_module(plan, module)
+        if edits is not None:
+            by_file.setdefault(module.path, []).append((module, edits))
+    written: dict[str, list[Edit]] = {}
+    for path, units in by_file.items():
+        edits = [edit for _module, own in units for edit in own]
+        try:
+            new = checked_apply(trees[path].source, edits, where=path)
+        except EditError as exc:
+            for module, _own in units:
+                _give_up(plan, module, exc.message)
+            continue
+        written[path] = edits
+        plan.nix[path] = (trees[path].source, new)
+        for module, own in units:
+            module.edits = own
+            _commit(plan, module)
 
     if plan.moves and extra_edits:
-        for path, edits in extra_edits.items():
-            if not edits:
+        for path, wiring in extra_edits.items():
+            if not wiring:
                 continue
             old, new = plan.nix.get(path, (sources[path], sources[path]))
             # Wiring edits are spans of the original file: re-plan on top of the module edits.
-            if path in modules and path in plan.nix:
-                combined = [*modules[path].edits, *edits]
-                new = checked_apply(old, combined, where=path)
-            else:
-                new = checked_apply(old, edits, where=path)
+            new = checked_apply(old, [*written.get(path, []), *wiring], where=path)
             plan.nix[path] = (old, new)
     return plan
+
+
+# the inline module holding a position of a file: its span and the hosts using it
+InlineAt = Callable[[str, int], "tuple[tuple[int, int], Sequence[str]] | None"]
 
 
 def _owner(reader: catalogue.Reader, pin: Pin | None) -> str | None:
@@ -325,6 +251,7 @@ def _plan_finding(
             owner=_owner(entry.reader, pin) if entry is not None else None,
             tree=module.tree,
             command=refusals.runs_command(attrpath),
+            inline=module.inline,
         )
         refused = Refused(module.path, finding.line, attrpath, reason, tuple(route), builder)
         plan.refused.append(refused)
@@ -377,6 +304,9 @@ def _plan_finding(
         )
         return
     problem = shared_problem(module.path, module.hosts, targets)
+    if problem is None and module.inline is not None:
+        inline = emit.ensure_inline_config_arg(module.tree, module.inline)
+        problem = inline if isinstance(inline, str) else None
     if problem is not None:
         refuse(problem, dotted, proposed, entry)
         return
@@ -498,15 +428,28 @@ def _set_already(module: _Module, result: catalogue.Rewrite) -> str | None:
     return None
 
 
-def _finish_module(plan: Plan, module: _Module) -> None:
+def _give_up(plan: Plan, module: _Module, reason: str) -> None:
+    for move, _ in module.moves:
+        plan.refused.append(Refused(module.path, move.line, move.attrpath, reason))
+
+
+def _commit(plan: Plan, module: _Module) -> None:
+    for move, value in module.moves:
+        plan.moves.append(move)
+        for host in move.hosts:
+            plan.sops.setdefault(host, {})[tuple(move.name.split("/"))] = value
+
+
+def _finish_module(plan: Plan, module: _Module) -> list[Edit] | None:
+    """The edits that write ``module``'s moves (checked on their own), or None when
+    they cannot be made (its findings refused, with the reason)."""
     if not module.moves:
-        return
+        return None
     tree, top = module.tree, module.top
     edits = list(module.edits)
 
     def give_up(reason: str) -> None:
-        for move, _ in module.moves:
-            plan.refused.append(Refused(module.path, move.line, move.attrpath, reason))
+        _give_up(plan, module, reason)
 
     wanted: list[catalogue.OptionSpec] = list(module.options.values())
     for template, option in module.template_options.items():
@@ -523,7 +466,7 @@ def _finish_module(plan: Plan, module: _Module) -> None:
             edits.append(state.edit)
         elif spec.required and state.existing != spec.expr:
             give_up(f"{'.'.join(spec.path)} is already set; merge by hand")
-            return
+            return None
 
     block: list[str] = [""]
     for decl in module.decls.values():
@@ -541,12 +484,12 @@ def _finish_module(plan: Plan, module: _Module) -> None:
                 edit = emit.append_to_indented_string(tree, value, tdecl.content)
             if edit is None:
                 give_up(f"sops.templates.{tdecl.name} exists; add the new lines by hand")
-                return
+                return None
             edits.append(edit)
             continue
         if cst.find_option(tree, top, tdecl.option()) is not None:
             give_up(f"sops.templates.{tdecl.name} exists; add the new lines by hand")
-            return
+            return None
         holder, rest = cst.container_of(tree, top, tdecl.option())
         if holder.id == top.id:
             block.extend(tdecl.lines())
@@ -555,23 +498,25 @@ def _finish_module(plan: Plan, module: _Module) -> None:
     if len(block) > 1:
         edits.append(emit.insert_bindings(tree, top, block))
 
-    config_edit = emit.ensure_config_arg(tree)
-    if isinstance(config_edit, str):
-        give_up(config_edit)
-        return
-    if config_edit is not None:
-        edits.append(config_edit)
+    if module.inline is not None:
+        inline_edits = emit.ensure_inline_config_arg(tree, module.inline)
+        if isinstance(inline_edits, str):
+            give_up(inline_edits)
+            return None
+        edits.extend(inline_edits)
+    else:
+        config_edit = emit.ensure_config_arg(tree)
+        if isinstance(config_edit, str):
+            give_up(config_edit)
+            return None
+        if config_edit is not None:
+            edits.append(config_edit)
     try:
-        new = checked_apply(tree.source, edits, where=module.path)
+        checked_apply(tree.source, edits, where=module.path)
     except EditError as exc:
         give_up(exc.message)
-        return
-    module.edits = edits
-    plan.nix[module.path] = (tree.source, new)
-    for move, value in module.moves:
-        plan.moves.append(move)
-        for host in move.hosts:
-            plan.sops.setdefault(host, {})[tuple(move.name.split("/"))] = value
+        return None
+    return edits
 
 
 _PLACEHOLDER = lazy(r"\$\{config\.sops\.placeholder\.[^}]*\}")

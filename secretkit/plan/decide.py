@@ -13,8 +13,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from secretkit.plan.build import FindingLike, build_plan
+from secretkit.plan.build import build_plan
 from secretkit.plan.hostvalues import HostValues
+from secretkit.plan.model import FindingLike
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from collections.abc import Callable, Mapping, Sequence
 
 from secretkit.lazy_re import lazy
 from secretkit.nix import cst
+from secretkit.nix.inline import node_at_span
 
 Path = tuple[str, ...]
 
@@ -33,21 +34,42 @@ class HostValues:
         sources: Mapping[str, bytes],
         host_modules: Mapping[str, Sequence[str]],
         parse: Callable[[bytes], cst.Tree],
+        inline: Mapping[str, Sequence[Inline]] | None = None,
     ) -> None:
         self.modules: dict[str, tuple[str, ...]] = {
             host: tuple(modules) for host, modules in host_modules.items()
         }
+        self.inline = {host: tuple(spans) for host, spans in (inline or {}).items()}
         self._sources = sources
         self._parse = parse
         self._read: dict[str, tuple[dict[Path, str], dict[Path, str], dict[Path, int]]] = {}
+        self._trees: dict[str, cst.Tree] = {}
+        self._inline: dict[Inline, tuple[dict[Path, str], dict[Path, str]]] = {}
 
     def _module(self, rel: str) -> tuple[dict[Path, str], dict[Path, str], dict[Path, int]]:
         """(plain values set, plain ``mkOption`` defaults, option → line of its first
         binding) of module ``rel``, parsed once."""
         read = self._read.get(rel)
         if read is None:
-            tree = self._parse(self._sources[rel])
+            tree = self._tree(rel)
             read = self._read[rel] = (*_module_values(tree), _set_at(tree))
+        return read
+
+    def _tree(self, rel: str) -> cst.Tree:
+        tree = self._trees.get(rel)
+        if tree is None:
+            tree = self._trees[rel] = self._parse(self._sources[rel])
+        return tree
+
+    def _inline_values(self, unit: Inline) -> tuple[dict[Path, str], dict[Path, str]]:
+        """(plain values set, plain defaults) of the inline module at ``unit``."""
+        read = self._inline.get(unit)
+        if read is None:
+            rel, start, end = unit
+            tree = self._tree(rel)
+            node = node_at_span(tree, start, end)
+            top = node if node is not None and node.type in cst.ATTRSETS else None
+            read = self._inline[unit] = _module_values(tree, top) if top is not None else ({}, {})
         return read
 
     def _may_set(self, rel: str, option: Path) -> bool:
@@ -83,7 +105,14 @@ class HostValues:
     def _values(self, host: str, path: Path) -> set[str]:
         """The plain strings the modules of ``host`` set ``path`` to, else the plain
         ``mkOption`` defaults they give it."""
-        read = [self._module(m) for m in self.modules.get(host, ()) if self._may_set(m, path)]
+        read: list[tuple[dict[Path, str], dict[Path, str]]] = [
+            self._module(m)[:2] for m in self.modules.get(host, ()) if self._may_set(m, path)
+        ]
+        read += [
+            self._inline_values(unit)
+            for unit in self.inline.get(host, ())
+            if self._may_set(unit[0], path)
+        ]
         sets = {r[0][path] for r in read if path in r[0]}
         return sets or {r[1][path] for r in read if path in r[1]}
 
@@ -108,14 +137,19 @@ class HostValues:
 
 
 _IDENTIFIER = lazy(rb"[A-Za-z_][A-Za-z0-9_'-]*")
+# an inline module (``{ … }`` in a modules list, a colmena node): its file and span
+Inline = tuple[str, int, int]
 
 
 def _plain(tree: cst.Tree, node: cst.Node) -> str | None:
     return cst.string_value(tree, cst.unwrap(node))
 
 
-def _module_values(tree: cst.Tree) -> tuple[dict[Path, str], dict[Path, str]]:
-    top = cst.module_body(tree)
+def _module_values(
+    tree: cst.Tree, top: cst.Node | None = None
+) -> tuple[dict[Path, str], dict[Path, str]]:
+    """What the module (the file's, or the attrset ``top`` of an inline one) sets."""
+    top = cst.module_body(tree) if top is None else top
     if top is None:
         return {}, {}
     sets: dict[Path, str] = {}
@@ -159,10 +193,12 @@ def collect(
     sources: Mapping[str, bytes],
     host_modules: Mapping[str, Sequence[str]],
     parse: Callable[[bytes], cst.Tree],
+    inline: Mapping[str, Sequence[Inline]] | None = None,
 ) -> HostValues:
     """What the modules of each host (``host_modules``: repository paths, their bytes in
-    ``sources``; one not in ``sources`` sets nothing) set, read as it is asked for."""
-    return HostValues(sources, host_modules, parse)
+    ``sources``; one not in ``sources`` sets nothing; ``inline``: each host's inline
+    modules) set, read as it is asked for."""
+    return HostValues(sources, host_modules, parse, inline)
 
 
 def _set_at(tree: cst.Tree) -> dict[Path, int]:

@@ -28,21 +28,25 @@ from secretkit.layouts.sops_nix import host_secrets_path
 from secretkit.nix import cst
 from secretkit.nix.sops_refs import host_names, secret_names
 from secretkit.plan.advice import (
+    OUTSIDE_MODULES_ROUTE,
+    defines_hosts,
     host_refusal,
+    inline_finder,
+    inline_modules,
     nixos_host,
     nixos_modules,
     rel_path,
-    unfollowed_imports,
+    unowned_hint,
     unowned_reason,
     value_route_of,
 )
-from secretkit.plan.build import FindingLike, Plan, Refused, build_plan
+from secretkit.plan.build import build_plan
+from secretkit.plan.model import FindingLike, Plan, Refused
 from secretkit.plan.refusals import other_file_note, value_file_reason
 from secretkit.sensitive import Sensitive
 
 if TYPE_CHECKING:
     from secretkit.nix.hosts import Inventory
-    from secretkit.nix.hosts.model import Note
     from secretkit.plan.targets import Targets
     from secretkit.scan.model import Finding
     from secretkit.sops.engine import IdentitySource
@@ -94,41 +98,6 @@ def _nixos_only(inventory: Inventory) -> Inventory:
         if nixos_host(inventory, name)
     }
     return replace(inventory, hosts=hosts)
-
-
-def _unowned_hint(known: list[str], notes: Sequence[Note]) -> str:
-    """The way out for a file with a secret that no host uses: its value goes to the
-    sops file of each host that imports it, so some host must.  (Adding a host's key
-    does not help: which files a host uses is read from the Nix code.)  Imports that
-    discovery could not follow may be how a host uses it: then they are named."""
-    unfollowed = unfollowed_imports(notes)
-    by_hand = (
-        "; if it is not a module but values passed to modules (specialArgs, `import "
-        "./vars`), move the value by hand: `secretkit set secrets/<host>.yaml "
-        "'[\"<name>\"]'` for each host that uses it, then point the option that reads "
-        'it at config.sops.secrets."<name>".path'
-    )
-    if known and unfollowed:
-        first = unfollowed[0]
-        more = f" and {len(unfollowed) - 1} more" if len(unfollowed) > 1 else ""
-        return (
-            f"secretkit could not follow some imports ({first.file.as_posix()}: "
-            f"{first.text}{more}; `secretkit hosts list` shows them all): if a host "
-            "imports this file through one of them, write those imports as paths "
-            "(imports = [ ../common/x.nix ];) so they can be followed; or delete the value "
-            "if no host uses it" + by_hand
-        )
-    if not known:
-        return (
-            "no host was found in this repository (`secretkit hosts list` says what it "
-            "read): define the hosts in flake.nix (nixosConfigurations.<name>) or a colmena "
-            "hive, then import this file from the hosts that use it"
-        )
-    shown = ", ".join(known[:6]) + (f" and {len(known) - 6} more" if len(known) > 6 else "")
-    return (
-        f"import it from the configuration of the hosts that use it ({shown}; `secretkit "
-        "hosts list` shows what each imports), or delete the value if no host uses it" + by_hand
-    )
 
 
 def _hosts_add_hint(host: str) -> str:
@@ -184,6 +153,11 @@ def prepare(
     def hosts_of(path: str) -> list[str]:
         return sorted(inventory.hosts_of_file(path))
 
+    def users(finding: Any) -> list[str]:
+        """The hosts using the code of ``finding`` (in a file that defines hosts, such
+        as ``flake.nix``: those whose inline module holds it, or none)."""
+        return sorted(inventory.hosts_at(finding.path, finding.start))
+
     # Stop before writing: every file with a secret must belong to a host, and
     # every host that receives a secret needs its key in .sops.yaml.
     needed: set[str] = set()
@@ -191,15 +165,15 @@ def prepare(
     # found in the index, not in the work tree (a sparse checkout): nothing to edit here
     absent = [f for f in findings if not (root / f.path).is_file()]
     findings = [f for f in findings if (root / f.path).is_file()]
-    unowned = [f for f in findings if not hosts_of(f.path)]
+    unowned = [f for f in findings if not users(f)]
     if unowned and not known:  # nothing can be migrated: say why once
         raise UserError(
             f"{unowned[0].path} holds a secret but no host configuration imports it",
-            hint=_unowned_hint(known, inventory.notes),
+            hint=unowned_hint(known, inventory.notes),
         )
     # a file no host imports: its findings are refused (with the way out), the rest
     # of the repository is migrated (its value has no host whose sops file could hold it)
-    findings = [f for f in findings if hosts_of(f.path)]
+    findings = [f for f in findings if users(f)]
     # a module of a home-manager or nix-darwin configuration: sops-nix has modules for
     # them (homeManagerModules.sops with the user's own age key, darwinModules.sops), but
     # migrate writes NixOS hosts' files and wiring only: refused, with the way
@@ -208,7 +182,8 @@ def prepare(
     valued: dict[int, list[str]] = {}
     for finding in findings:
         importers = inventory.value_importers(finding.path)
-        why = host_refusal(inventory, finding.path)  # (it has users: not "no host")
+        # (it has users: not "no host")
+        why = host_refusal(inventory, finding.path, finding.start)
         if why is None and importers is not None:
             valued[id(finding)] = [p.as_posix() for p in importers]
             why = value_file_reason(finding.path, valued[id(finding)])
@@ -217,11 +192,11 @@ def prepare(
     unmoved = [f for f in findings if id(f) in foreign]
     findings = [f for f in findings if id(f) not in foreign]
     for finding in findings:
-        users = hosts_of(finding.path)
-        if selected is None or set(users) <= selected:  # else refused by the plan
-            needed.update(users)
-            if len(users) > 1:
-                shared.update(users)
+        using = users(finding)
+        if selected is None or set(using) <= selected:  # else refused by the plan
+            needed.update(using)
+            if len(using) > 1:
+                shared.update(using)
     from secretkit.keys.sops_yaml import validate_name
 
     for host in sorted(needed):  # a host name becomes secrets/<name>.yaml and &host_<name>
@@ -273,8 +248,8 @@ def prepare(
                     continue
                 for keys, _ in plain.leaves():
                     reserved.add("/".join(str(k) for k in keys))
-    locked = [f for f in findings if set(hosts_of(f.path)) & closed.keys()]
-    findings = [f for f in findings if not set(hosts_of(f.path)) & closed.keys()]
+    locked = [f for f in findings if set(users(f)) & closed.keys()]
+    findings = [f for f in findings if not set(users(f)) & closed.keys()]
 
     # Literal values by start offset, per parsed tree (the trees are kept alive here,
     # so their id() stays unique while the plan is built).
@@ -296,7 +271,7 @@ def prepare(
         return table[start]
 
     wiring = plan_wiring(sources, _nixos_only(inventory), parse)
-    host_values = collect_values(sources, host_modules, parse)
+    host_values = collect_values(sources, host_modules, parse, inline_modules(root, inventory))
     lock = root / "flake.lock"
     pin = pinned(lock.read_bytes() if lock.is_file() else None, sources.get("flake.nix"))
     plan = build_plan(
@@ -311,10 +286,16 @@ def prepare(
         host_values=host_values,
         pin=pin,
         targets=targets,
+        inline_at=inline_finder(inventory),
     )
     # findings the planner never saw: refused here, each with its reason
-    hint = _unowned_hint(known, inventory.notes) if unowned else ""
-    _refuse_before_planning(plan, unowned, lambda f: unowned_reason(inventory), (hint,))
+    hint = unowned_hint(known, inventory.notes) if unowned else ""
+    _refuse_before_planning(
+        plan,
+        unowned,
+        lambda f: unowned_reason(inventory, f.path),
+        lambda f: (OUTSIDE_MODULES_ROUTE if defines_hosts(inventory, f.path) else hint,),
+    )
     _refuse_before_planning(
         plan,
         absent,
@@ -325,7 +306,7 @@ def prepare(
         ),
     )
     _refuse_before_planning(
-        plan, locked, lambda f: next(closed[h] for h in hosts_of(f.path) if h in closed)
+        plan, locked, lambda f: next(closed[h] for h in users(f) if h in closed)
     )
     _refuse_before_planning(
         plan,

@@ -21,6 +21,7 @@ from secretkit.layouts.sops_nix import host_secrets_path
 from secretkit.lazy_re import lazy
 from secretkit.nix import cst, emit
 from secretkit.nix.catalogue import Entry
+from secretkit.nix.inline import inline_function
 
 
 def _short(text: str, limit: int = 40) -> str:
@@ -180,9 +181,24 @@ def _set_steps(files: Sequence[str], name: str, entry: Entry | None) -> list[str
     return [f"{feed}secretkit set {f} '{keys_of(name)}'  ({what})" for f in dict.fromkeys(files)]
 
 
-def _config_arg_steps(module: str, tree: cst.Tree | None) -> list[str]:
-    """What makes ``module`` (parsed: ``tree``) a function of ``config``, which the
-    declaration and the reference need (nothing when it already is one)."""
+def _config_arg_steps(
+    module: str, tree: cst.Tree | None, inline: cst.Node | None = None
+) -> list[str]:
+    """What makes ``module`` (parsed: ``tree``; ``inline``: the attrset of an inline
+    module in it) a function of ``config``, which the declaration and the reference
+    need (nothing when it already is one)."""
+    if tree is not None and inline is not None:
+        edits = emit.ensure_inline_config_arg(tree, inline)
+        if isinstance(edits, str):
+            return [
+                f"{module} cannot refer to config ({edits}): write the steps below in a "
+                "module of the same hosts that is a function of config"
+            ]
+        if not edits:
+            return []
+        if inline_function(inline) is not None:
+            return [f"add config to the arguments of {module} ({{ config, ... }}:)"]
+        return [f"make {module} a function of config: ({{ config, ... }}: {{ … }})"]
     missing = emit.ensure_config_arg(tree) if tree is not None else None
     if isinstance(missing, str):
         return [
@@ -192,6 +208,12 @@ def _config_arg_steps(module: str, tree: cst.Tree | None) -> list[str]:
     if missing is not None:
         return [f"add config to the arguments of {module} ({{ config, ... }}:)"]
     return []
+
+
+def inline_name(path: str, tree: cst.Tree, inline: cst.Node) -> str:
+    """How steps name an inline module: by the line its ``{`` is on."""
+    line = tree.source.count(b"\n", 0, inline.start_byte) + 1
+    return f"the module on line {line} of {path}"
 
 
 def manual_route(
@@ -208,6 +230,7 @@ def manual_route(
     owner: str | None = None,
     tree: cst.Tree | None = None,
     command: bool = False,
+    inline: cst.Node | None = None,
 ) -> list[str]:
     """The steps that move the secret by hand (each line one step, no value in them).
     ``owner``: the entry's reader as the pinned release runs it (None: root).
@@ -227,8 +250,9 @@ def manual_route(
         if reader.kind == "activation":
             body.append("neededForUsers = true;")
     decl = f'sops.secrets."{name}" = {{ {" ".join(body)} }};'
-    steps += _config_arg_steps(module, tree)
-    steps.append(f"in {module} add: {decl}")
+    named = inline_name(module, tree, inline) if inline is not None and tree is not None else module
+    steps += _config_arg_steps(named, tree, inline)
+    steps.append(f"in {named} add: {decl}")
     if snippet is not None:
         steps.append(f"{WRITE}{snippet}")
     elif entry is not None and _environment_file(entry):

@@ -8,6 +8,7 @@ import pytest
 
 from secretkit.nix import cst, emit
 from secretkit.nix.edits import apply_edits
+from secretkit.nix.inline import node_at_span, uses_variable
 from tests.conftest import need_tool
 
 
@@ -127,3 +128,85 @@ def test_ensure_config_arg(src: bytes, want: bytes | None) -> None:
 
 def test_ensure_config_arg_refuses_a_bare_argument() -> None:
     assert isinstance(emit.ensure_config_arg(cst.parse(b"args: { }")), str)
+
+
+def _inline(src: bytes, marker: bytes = b"{ services") -> tuple[cst.Tree, cst.Node]:
+    tree = cst.parse(src)
+    at = src.index(marker)
+    node = node_at_span(tree, at, src.index(b"}", at) + 1)
+    assert node is not None and node.type in cst.ATTRSETS
+    return tree, node
+
+
+@pytest.mark.parametrize(
+    ("src", "want"),
+    [
+        (  # a bare attrset in a list: wrapped (a function needs the parentheses there)
+            b"{ m = [ ./a { services.x = 1; } ./b ]; }",
+            b"{ m = [ ./a ({ config, ... }: { services.x = 1; }) ./b ]; }",
+        ),
+        (  # a colmena node's function: config joins its formals
+            b"{ web = { name, ... }: { services.x = 1; }; }",
+            b"{ web = { config, name, ... }: { services.x = 1; }; }",
+        ),
+        (  # through parentheses and let
+            b"[ ({ pkgs, ... }: let y = 1; in { services.x = y; }) ]",
+            b"[ ({ config, pkgs, ... }: let y = 1; in { services.x = y; }) ]",
+        ),
+        (b"[ ({ config, ... }: { services.x = config.y; }) ]", None),  # (its own config)
+    ],
+)
+def test_ensure_inline_config_arg(src: bytes, want: bytes | None) -> None:
+    tree, node = _inline(src)
+    edits = emit.ensure_inline_config_arg(tree, node)
+    assert not isinstance(edits, str)
+    if want is None:
+        assert edits == []
+    else:
+        out = apply_edits(src, edits)
+        assert out == want
+        assert not cst.parse(out).has_errors
+
+
+@pytest.mark.parametrize(
+    "src",
+    [
+        b"let config = { }; in [ { services.x = config.y; } ]",
+        b"{ config, ... }: { m = [ { services.inherit = 1; inherit config; } ]; }",
+        b"{ config, ... }: { m = [ ({ pkgs, ... }: { services.x = config.y; }) ]; }",
+        b"{ config, ... }: { m = [ { services.x = with config; y; } ]; }",
+    ],
+)
+def test_ensure_inline_config_arg_keeps_an_outer_config(src: bytes) -> None:
+    """A ``config`` the inline module reads from around it would be hidden by the
+    function's own: refused, with the reason."""
+    tree, node = _inline(src)
+    assert emit.ensure_inline_config_arg(tree, node) == emit.OUTER_CONFIG
+
+
+def test_wrapping_stays_inside_an_edge_insertion() -> None:
+    """The wiring may insert at the attrset's edges (``{ imports = [ ( … ) m ]; }``): the
+    function stays the innermost, whatever the order the edits come in."""
+    from secretkit.nix.edits import Edit
+
+    src = b"{ web = { services.x = 1; }; }"
+    tree, node = _inline(src)
+    edits = emit.ensure_inline_config_arg(tree, node)
+    assert not isinstance(edits, str)
+    wiring = [
+        Edit(node.start_byte, node.start_byte, "{ imports = [ ("),
+        Edit(node.end_byte, node.end_byte, ") m ]; }"),
+    ]
+    for order in (edits + wiring, wiring + edits):
+        assert apply_edits(src, order) == (
+            b"{ web = { imports = [ (({ config, ... }: { services.x = 1; })) m ]; }; }"
+        )
+
+
+def test_uses_variable_reads_variables_not_attribute_names() -> None:
+    src = b"{ config = 1; a.config = 2; b = x.config; inherit (y) config; }"
+    tree = cst.parse(src)
+    assert not uses_variable(tree, tree.root, "config")
+    for src in (b"{ a = config; }", b"{ inherit config; }", b"{ a = f config.x; }"):
+        tree = cst.parse(src)
+        assert uses_variable(tree, tree.root, "config")

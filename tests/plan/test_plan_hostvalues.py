@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from secretkit.nix import cst
+from secretkit.nix.inline import node_at_span
 from secretkit.plan import hostvalues
 from secretkit.plan.hostvalues import collect
 from tests.conftest import ROOT
@@ -56,3 +57,24 @@ def test_a_question_parses_only_the_modules_that_name_the_option() -> None:
     assert parsed == [keep, quoted]
     assert values.value(["h"], ("networking", "hostName"))[0] is None  # 40 differing values
     assert len(parsed) == 42
+
+
+def test_inline_modules_are_read_for_their_host_only() -> None:
+    """A colmena node or a ``{ … }`` in a modules list sets options for its host: its
+    values are its host's, not the file's (read as a module, the file sets none)."""
+    src = (
+        b'{ web = { name, ... }: { services.openssh.enable = true; networking.hostName = "w"; };'
+        b' db = { networking.hostName = "d"; }; }'
+    )
+    tree = cst.parse(src)
+    spans = {}
+    for host, marker in (("web", b"{ services"), ("db", b'{ networking.hostName = "d"')):
+        at = src.index(marker)
+        node = node_at_span(tree, at, src.index(b"}", at) + 1)
+        assert node is not None
+        spans[host] = [("hive.nix", node.start_byte, node.end_byte)]
+    values = collect({"hive.nix": src}, {"web": ["hive.nix"], "db": ["hive.nix"]}, cst.parse, spans)
+    assert values.value(["web"], ("services", "openssh", "enable")) == ("true", "")
+    assert values.value(["web"], ("networking", "hostName")) == ("w", "")
+    assert values.value(["db"], ("networking", "hostName")) == ("d", "")
+    assert values.value(["db"], ("services", "openssh", "enable"))[0] is None

@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from secretkit.nix.catalogue.password_hash import sha512_crypt
-from secretkit.plan.build import Plan, build_plan
+from secretkit.plan.build import build_plan
 from secretkit.plan.hostvalues import HostValues
+from secretkit.plan.model import Plan
 from secretkit.plan.targets import Targets
 from secretkit.sensitive import Sensitive
 from tests.support import fake

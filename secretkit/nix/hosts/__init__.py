@@ -9,6 +9,7 @@ Public API::
     Inventory.external: list[tuple[Path, str]]    # inputs.x.nixosModules.y & co: recorded only
     Inventory.hosts_of_file(path) -> set[str]     # repo-relative or absolute path
     Inventory.hosts_at(path, offset) -> set[str]  # precise where inline modules live (flake.nix)
+    Inventory.inline_at(path, offset) -> (start, end) | None  # the inline module there
     Inventory.files() -> dict[Path, set[str]]
 
 The package, by what each part holds:

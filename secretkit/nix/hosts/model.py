@@ -152,6 +152,15 @@ class Inventory:
             return inside | whole
         return self.hosts_of_file(rel)
 
+    def inline_at(self, path: Path | str, offset: int) -> tuple[int, int] | None:
+        """The span of the innermost inline module of ``path`` that holds byte
+        ``offset`` (``{ … }`` in a ``modules`` list of ``flake.nix``, a colmena node),
+        or None: the code there belongs to the file as a module, or to no module."""
+        rel = self._rel(path)
+        spans = {(s, e) for h in self.hosts.values() for f, s, e in h.inline if f == rel}
+        inside = [(s, e) for s, e in spans if s <= offset < e]
+        return min(inside, key=lambda span: span[1] - span[0]) if inside else None
+
     def files(self) -> dict[Path, set[str]]:
         out: dict[Path, set[str]] = {}
         for host in self.hosts.values():

@@ -1,0 +1,312 @@
+"""``migrate`` of a secret in an inline module: ``{ … }`` in a ``modules`` list of
+``flake.nix`` (or of a flake-parts file calling ``nixosSystem``) and a colmena node.
+
+The module is the inline one, not the file around it: the value goes to the sops file
+of the host whose modules list holds it (only that host), the inline module becomes a
+function of ``config`` (``({ config, ... }: { … })``, or ``config`` added to its
+formals) and gets the declaration.  The rewritten host evaluates through the semantic
+harness with each file owned by its reader.  Where that cannot be done safely (the
+inline module reads a ``config`` of the code around it; the value is in the file that
+defines the hosts but in none of their modules), migrate refuses with steps that
+work there, not steps for the file as a module.  Real git, real age keys, the CLI,
+real ``nix-instantiate``.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from secretkit.sops import operations
+from secretkit.sops.identities import load_identities
+from tests.conftest import ROOT, commit_all, need_tool
+from tests.sops.keys_support import AgeKey, age_key
+from tests.support import fake
+from tests.support.harness import evaluate, problems
+
+FLAKE = """{
+  inputs.nixpkgs.url = "github:NixOS/nixpkgs/nixos-24.11";
+  outputs = { self, nixpkgs, ... }: {
+    nixosConfigurations.alpha = nixpkgs.lib.nixosSystem {
+      modules = [
+        ./hosts/alpha
+        {
+          services.grafana.enable = true;
+          services.grafana.settings.security.admin_password = "@VALUE@";
+        }
+      ];
+    };
+    nixosConfigurations.beta = nixpkgs.lib.nixosSystem {
+      modules = [ ./hosts/beta ];
+    };
+  };
+}
+"""
+HOST = '{ ... }:\n{\n  networking.hostName = "@HOST@";\n  services.openssh.enable = true;\n}\n'
+# the flake's outputs called with stand-in inputs: the modules list of one host
+FLAKE_MODULES = """{
+  imports = ((import @REPO@/flake.nix).outputs {
+    self = { };
+    nixpkgs = { lib.nixosSystem = args: args; };
+    sops-nix = { nixosModules.sops = { }; };
+  }).nixosConfigurations.@HOST@.modules;
+}
+"""
+HIVE = """{
+  meta.nixpkgs = <nixpkgs>;
+
+  web = { name, nodes, ... }: {
+    networking.hostName = name;
+    services.openssh.enable = true;
+    services.grafana.settings.security.admin_password = "@WEB@";
+  };
+
+  db = { config, lib, ... }: {
+    networking.hostName = "db";
+    services.openssh.enable = true;
+    services.syncthing.settings.gui.password = "@DB@";
+  };
+}
+"""
+# a colmena node as a NixOS module: colmena gives it `name` and `nodes`
+HIVE_NODE = """{ config, lib, pkgs, ... }@args:
+  (import @REPO@/hive.nix).@HOST@ (args // { name = "@HOST@"; nodes = { }; })
+"""
+
+
+def secretkit(root: Path, key_file: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ, PYTHONPATH=str(ROOT), SOPS_AGE_KEY_FILE=str(key_file))
+    return subprocess.run(
+        [sys.executable, "-m", "secretkit", "-C", str(root), *args],
+        capture_output=True,
+        text=True,
+        input="",
+        env=env,
+        timeout=300,
+    )
+
+
+def keyed_repo(
+    root: Path, tmp_path: Path, hosts: tuple[str, ...]
+) -> tuple[Path, dict[str, AgeKey]]:
+    from secretkit.keys import sops_yaml_edits
+
+    admin = age_key()
+    key_file = admin.write(tmp_path / "admin.txt")
+    sops_yaml_edits.init(root, admin.public, "alice")
+    keys = {host: age_key() for host in hosts}
+    for host, key in keys.items():
+        sops_yaml_edits.add_host(root, host, key.public)
+    return key_file, keys
+
+
+def write(root: Path, files: dict[str, str]) -> None:
+    for rel, text in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+
+
+def stored(root: Path, host: str, key: AgeKey) -> dict[str, str]:
+    """What ``host``'s own key decrypts in its sops file."""
+    identities = load_identities({"SOPS_AGE_KEY": key.secret})
+    plain = operations.decrypt_bytes(
+        (root / f"secrets/{host}.yaml").read_bytes(), "yaml", identities
+    )
+    return {"/".join(str(k) for k in keys): str(value) for keys, value in plain.leaves()}
+
+
+def test_a_flake_inline_module_is_rewritten_for_its_host_only(
+    tmp_git_repo: Path, tmp_path: Path
+) -> None:
+    root = tmp_git_repo
+    key_file, keys = keyed_repo(root, tmp_path, ("alpha", "beta"))
+    value = fake.password("inline")
+    write(
+        root,
+        {
+            "flake.nix": FLAKE.replace("@VALUE@", value),
+            "hosts/alpha/default.nix": HOST.replace("@HOST@", "alpha"),
+            "hosts/beta/default.nix": HOST.replace("@HOST@", "beta"),
+        },
+    )
+    commit_all(root, "an inline module with a secret")
+
+    proc = secretkit(root, key_file, "migrate", "--yes")
+    assert proc.returncode == 0, proc.stderr
+    flake = (root / "flake.nix").read_text()
+    assert value not in flake
+    assert "        ({ config, ... }: {\n          services.grafana.enable = true;\n" in flake
+    assert (
+        "          services.grafana.settings.security.admin_password = "
+        '"$__file{${config.sops.secrets."grafana/security/admin_password".path}}";\n'
+    ) in flake
+    assert '          sops.secrets."grafana/security/admin_password" = {\n' in flake
+    assert "            sopsFile = ./secrets/alpha.yaml;\n" in flake
+    assert "        })\n" in flake
+    assert stored(root, "alpha", keys["alpha"]) == {"grafana/security/admin_password": value}
+    assert not (root / "secrets/beta.yaml").exists()  # beta never had the value
+
+    need_tool("nix-instantiate")
+    for host, secrets in (("alpha", {"grafana/security/admin_password"}), ("beta", set())):
+        wrapper = tmp_path / f"{host}.nix"
+        wrapper.write_text(FLAKE_MODULES.replace("@REPO@", str(root)).replace("@HOST@", host))
+        facts = evaluate(root, [str(wrapper)], host, tmp_path / f"eval-{host}")
+        assert set(facts["secrets"]) == secrets
+        assert problems(host, facts, job_users=set()) == []
+    check = secretkit(root, key_file, "check")
+    assert "plaintext-tree" in check.stdout
+    assert "plaintext secret flake.nix" not in check.stdout
+
+
+def test_colmena_nodes_get_config_and_evaluate(tmp_git_repo: Path, tmp_path: Path) -> None:
+    root = tmp_git_repo
+    key_file, keys = keyed_repo(root, tmp_path, ("db", "web"))
+    web, db = fake.password("web"), fake.password("db")
+    write(root, {"hive.nix": HIVE.replace("@WEB@", web).replace("@DB@", db)})
+    commit_all(root, "a hive with two nodes")
+
+    proc = secretkit(root, key_file, "migrate", "--yes")
+    # (non-flake colmena: sops-nix's module is added to the nodes by hand first)
+    assert proc.returncode == 3, proc.stdout + proc.stderr
+    assert "to colmena's defaults.imports by hand" in proc.stderr
+    hive = HIVE.replace("@WEB@", web).replace("@DB@", db)
+    hive = hive.replace(
+        "  meta.nixpkgs = <nixpkgs>;\n",
+        '  meta.nixpkgs = <nixpkgs>;\n\n  defaults.imports = [ "${<sops-nix>}/modules/sops" ];\n',
+    )
+    write(root, {"hive.nix": hive})
+    commit_all(root, "sops-nix for every node")
+    proc = secretkit(root, key_file, "migrate", "--yes")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    text = (root / "hive.nix").read_text()
+    assert "  web = { config, name, nodes, ... }: {\n" in text
+    assert "  db = { config, lib, ... }: {\n" in text  # (it had config already)
+    assert web not in text and db not in text
+    assert stored(root, "web", keys["web"]) == {"grafana/security/admin_password": web}
+    assert stored(root, "db", keys["db"]) == {"syncthing/gui/password": db}
+
+    need_tool("nix-instantiate")
+    for host in ("web", "db"):
+        node = tmp_path / f"{host}.nix"
+        node.write_text(HIVE_NODE.replace("@REPO@", str(root)).replace("@HOST@", host))
+        # (the harness has no <sops-nix>: the node without the hive's defaults)
+        facts = evaluate(root, [str(node)], host, tmp_path / f"eval-{host}")
+        assert len(facts["secrets"]) == 1
+        assert problems(host, facts, job_users=set()) == []
+
+
+def test_an_inline_module_reading_an_outer_config_is_refused_with_steps_there(
+    tmp_git_repo: Path, tmp_path: Path
+) -> None:
+    """``config`` bound around the inline module (a flake-parts module's own, a ``let``):
+    a function of the NixOS config would hide it, so nothing is written and the steps
+    name the inline module, not flake.nix as a module."""
+    root = tmp_git_repo
+    key_file, _keys = keyed_repo(root, tmp_path, ("alpha",))
+    value = fake.password("outer")
+    flake = FLAKE.replace("@VALUE@", value).replace(
+        "  outputs = { self, nixpkgs, ... }: {\n",
+        '  outputs = { self, nixpkgs, ... }: let config = { domain = "example.org"; }; in {\n',
+    )
+    flake = flake.replace(
+        "          services.grafana.enable = true;\n",
+        "          services.grafana.enable = true;\n"
+        "          services.grafana.settings.server.domain = config.domain;\n",
+    )
+    write(root, {"flake.nix": flake, "hosts/alpha/default.nix": HOST.replace("@HOST@", "alpha")})
+    commit_all(root, "an inline module using an outer config")
+
+    proc = secretkit(root, key_file, "migrate", "--yes")
+    assert proc.returncode == 0, proc.stderr
+    shown = proc.stdout + proc.stderr
+    assert (
+        "flake.nix:10: cannot migrate safely: the inline module reads a `config` of the code"
+        in (shown)
+    )
+    assert (root / "flake.nix").read_text() == flake
+    shown = secretkit(root, key_file, "migrate", "--dry-run")
+    dry = shown.stdout + shown.stderr
+    steps = [line for line in dry.splitlines() if line.startswith("  by hand: ")]
+    assert "add config to the arguments of flake.nix" not in dry
+    assert "in flake.nix add:" not in dry
+    assert any(
+        "the module on line 7 of flake.nix cannot refer to config" in step for step in steps
+    ), dry
+
+
+def test_a_value_outside_the_hosts_modules_is_refused_with_a_route_that_works(
+    tmp_git_repo: Path, tmp_path: Path
+) -> None:
+    """A value in flake.nix's ``specialArgs`` is in no module: no option there reads a
+    file, so migrate does not offer to declare a secret in flake.nix."""
+    root = tmp_git_repo
+    key_file, _keys = keyed_repo(root, tmp_path, ("beta",))
+    value = fake.password("special")
+    flake = FLAKE.replace(
+        "      modules = [ ./hosts/beta ];\n",
+        f'      specialArgs = {{ grafanaPassword = "{value}"; }};\n'
+        "      modules = [ ./hosts/beta ];\n",
+    )
+    flake = flake.replace('"@VALUE@"', "null")
+    write(root, {"flake.nix": flake, "hosts/beta/default.nix": HOST.replace("@HOST@", "beta")})
+    commit_all(root, "a value passed to modules")
+
+    dry = secretkit(root, key_file, "migrate", "--dry-run")
+    assert dry.returncode == 0, dry.stderr
+    shown = dry.stdout + dry.stderr
+    assert (
+        "flake.nix:14: cannot migrate safely: the value is outside the hosts' modules in "
+        "flake.nix, which defines the hosts" in shown
+    )
+    assert "  by hand: move the value into the module of the host that uses it" in shown
+    assert "to the arguments of flake.nix" not in shown
+    assert value not in dry.stdout + dry.stderr
+
+
+def test_the_hook_sends_an_inline_secret_to_migrate(tmp_git_repo: Path, tmp_path: Path) -> None:
+    root = tmp_git_repo
+    key_file, _keys = keyed_repo(root, tmp_path, ("alpha", "beta"))
+    write(
+        root,
+        {
+            "flake.nix": FLAKE.replace("@VALUE@", "x"),
+            "hosts/alpha/default.nix": HOST.replace("@HOST@", "alpha"),
+            "hosts/beta/default.nix": HOST.replace("@HOST@", "beta"),
+        },
+    )
+    commit_all(root, "no secret yet")
+    write(root, {"flake.nix": FLAKE.replace("@VALUE@", fake.password("hook"))})
+    subprocess.run(["git", "-C", str(root), "add", "flake.nix"], check=True)
+    proc = secretkit(root, key_file, "hook")
+    assert proc.returncode == 1
+    assert "fix: run `secretkit migrate` to move it into a sops file" in proc.stdout + proc.stderr
+
+
+@pytest.mark.parametrize("offset_of", ["grafana.enable", "hosts/alpha"])
+def test_inline_at_is_the_innermost_inline_module(tmp_git_repo: Path, offset_of: str) -> None:
+    from secretkit.nix.hosts import discover
+
+    root = tmp_git_repo
+    write(
+        root,
+        {
+            "flake.nix": FLAKE.replace("@VALUE@", "x"),
+            "hosts/alpha/default.nix": HOST.replace("@HOST@", "alpha"),
+            "hosts/beta/default.nix": HOST.replace("@HOST@", "beta"),
+        },
+    )
+    inventory = discover(root)
+    source = (root / "flake.nix").read_bytes()
+    at = source.index(offset_of.encode())
+    span = inventory.inline_at("flake.nix", at)
+    if offset_of == "hosts/alpha":  # the modules list itself: no inline module
+        assert span is None
+        assert inventory.hosts_at("flake.nix", at) == set()
+    else:
+        assert span is not None
+        assert source[span[0] : span[1]].startswith(b"{\n          services.grafana.enable")
+        assert inventory.hosts_at("flake.nix", at) == {"alpha"}
