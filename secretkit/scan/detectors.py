@@ -22,6 +22,7 @@ from secretkit.scan.detector_types import Context as Context
 from secretkit.scan.detector_types import Detector, Match
 from secretkit.scan.detector_types import RegexDetector as RegexDetector
 from secretkit.scan.match_starts import contains, may_hold, signing_key_starts, word_starts
+from secretkit.scan.prefixed_tokens import PrefixedTokens
 from secretkit.scan.vendor_filter import vendor_hint as vendor_hint
 from secretkit.scan.vendor_filter import vendor_rules as vendor_rules
 
@@ -296,6 +297,8 @@ DETECTORS: dict[str, Detector] = {
         severity="medium",
         shortest=32,
     ),
+    # Sentry, Fly.io, Doppler, … (gitleaks' forms, one detector: one search for all prefixes)
+    "prefixed-token": PrefixedTokens(),
     # OpenVPN's inline credentials: "<auth-user-pass>", the user, the password, the end
     "openvpn-credentials": RegexDetector(
         "openvpn-credentials",

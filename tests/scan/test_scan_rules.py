@@ -795,12 +795,76 @@ _URLSAFE = fake._ALNUM + "_-"
 _NEUTRAL = '{ services.x.settings.value = "@V@"; }'
 
 
+_HEX = "0123456789abcdef"
+_UPPER_ALNUM = string.ascii_uppercase + string.digits
+
+
+def _c(alphabet: str, n: int, seed: str) -> str:
+    return fake.chars(alphabet, n, "prefixed-" + seed)
+
+
+# The formats of secretkit.scan.prefixed_tokens: rule, a token, and a look-alike (the
+# prefix before a placeholder, or a body one character short) that is no finding.
+PREFIXED_FAMILY: list[tuple[str, Callable[[], str], Callable[[], str]]] = [
+    ("sentry-user-token", lambda: "sntryu_" + _c(_HEX, 64, "su"), lambda: "sntryu_" + "0" * 64),
+    ("sentry-org-token",
+     lambda: "sntrys_eyJpYXQiO" + _c(fake._ALNUM, 40, "so1") + "LCJyZWdpb25fdXJs"
+     + _c(fake._ALNUM, 60, "so2") + "_" + _c(_B64, 43, "so3"),
+     lambda: "sntrys_eyJpYXQiO" + _c(fake._ALNUM, 40, "so4") + "_" + _c(_B64, 43, "so5")),
+    ("flyio-token", lambda: "fo1_" + _c(_URLSAFE, 43, "fo1"), lambda: "fo1_" + "x" * 43),
+    ("flyio-macaroon", lambda: "fm2_" + _c(_B64, 140, "fm2") + "==",
+     lambda: "fm2_" + _c(_B64, 60, "fm2-short")),
+    ("doppler-token", lambda: "dp.pt." + _c(fake._ALNUM, 43, "dp"),
+     lambda: "dp.pt." + _c(fake._ALNUM, 42, "dp-short")),
+    ("postman-api-key", lambda: "PMAK-" + _c(_HEX, 24, "pm1") + "-" + _c(_HEX, 34, "pm2"),
+     lambda: "PMAK-" + "x" * 24 + "-" + "x" * 34),
+    ("linear-api-key", lambda: "lin_api_" + _c(fake._ALNUM, 40, "lin"),
+     lambda: "lin_api_" + "X" * 40),
+    ("shopify-token", lambda: "shpss_" + _c(_HEX, 32, "shp"), lambda: "shpat_" + "0" * 32),
+    ("new-relic-api-key", lambda: "NRAK-" + _c(_UPPER_ALNUM, 27, "nr"),
+     lambda: "NRAK-" + "X" * 27),
+    ("pulumi-token", lambda: "pul-" + _c(_HEX, 40, "pul"), lambda: "pul-" + "f" * 40),
+    ("prefect-token", lambda: "pnu_" + _c(fake._ALNUM, 36, "pnu"),
+     lambda: "pnu_" + _c(fake._ALNUM, 30, "pnu-short")),
+    ("planetscale-token", lambda: "pscale_pw_" + _c(_URLSAFE, 43, "ps"),
+     lambda: "pscale_pw_" + "x" * 43),
+    ("rubygems-token", lambda: "rubygems_" + _c(_HEX, 48, "rg"), lambda: "rubygems_" + "0" * 48),
+    ("dynatrace-token",
+     lambda: "dt0c01." + _c(_UPPER_ALNUM, 24, "dt1") + "." + _c(_UPPER_ALNUM, 64, "dt2"),
+     lambda: "dt0c01." + "X" * 24 + "." + "X" * 64),
+    ("databricks-token", lambda: "dapi" + _c(_HEX, 32, "dapi"), lambda: "dapi" + "0" * 32),
+    ("alibaba-access-key-id", lambda: "LTAI" + _c(fake._ALNUM, 20, "ltai"),
+     lambda: "LTAI" + "x" * 20),
+    ("perplexity-api-key", lambda: "pplx-" + _c(fake._ALNUM, 48, "pplx"),
+     lambda: "pplx-" + "x" * 48),
+    ("heroku-api-key", lambda: "HRKU-AA" + _c(_URLSAFE, 58, "hrku"),
+     lambda: "HRKU-AA" + "x" * 58),
+    ("notion-token", lambda: "ntn_" + _c(string.digits, 11, "ntn1") + _c(fake._ALNUM, 35, "ntn2"),
+     lambda: "ntn_" + "0" * 11 + "x" * 35),
+    ("terraform-cloud-token",
+     lambda: _c(fake._ALNUM, 14, "tf1") + ".atlasv1." + _c(_URLSAFE, 67, "tf2"),
+     lambda: "x" * 14 + ".atlasv1." + "x" * 67),
+    ("openshift-token", lambda: "sha256~" + _c(_URLSAFE, 43, "oc"), lambda: "sha256~" + "x" * 43),
+    ("cloudflare-origin-ca-key",
+     lambda: "v1.0-" + _c(_HEX, 24, "cf1") + "-" + _c(_HEX, 146, "cf2"),
+     lambda: "v1.0-" + "0" * 24 + "-" + "0" * 146),
+]  # fmt: skip
+# (Fly.io's macaroon is its rule's second spelling)
+PREFIXED_FAMILY = [
+    (rule if rule != "flyio-macaroon" else "flyio-token", build, placeholder)
+    for rule, build, placeholder in PREFIXED_FAMILY
+]
+
 PREFIXED_TOKENS: list[tuple[str, Callable[[], str]]] = [
     ("vault-service-token", lambda: "hvs." + fake.chars(_URLSAFE, 92, "hvs") + "aB1"),
     ("vault-batch-token", lambda: "hvb." + fake.chars(_URLSAFE, 150, "hvb") + "aB1"),
     ("1password-service-account-token",
      lambda: "ops_eyJ" + fake.chars(_B64, 300, "ops") + "aB1"),
     ("grafana-cloud-api-token", lambda: "glc_" + fake.chars(_B64, 77, "glc") + "aB1="),
+    *(
+        (rule, build)
+        for rule, build, _placeholder in PREFIXED_FAMILY
+    ),
 ]  # fmt: skip
 
 PREFIXED_PLACEHOLDERS: list[tuple[str, Callable[[], str]]] = [
@@ -808,6 +872,8 @@ PREFIXED_PLACEHOLDERS: list[tuple[str, Callable[[], str]]] = [
     ("vault-batch-short", lambda: "hvb." + fake.chars(_URLSAFE, 60, "hvb-short") + "aB1"),
     ("1password-x", lambda: "ops_eyJ" + "x" * 300),
     ("grafana-cloud-ones", lambda: "glc_" + "1" * 42 + "="),
+    *((f"{rule}-look-alike-{i}", placeholder)
+      for i, (rule, _build, placeholder) in enumerate(PREFIXED_FAMILY)),
 ]  # fmt: skip
 
 SHOULD_FLAG += [(rule, build, _NEUTRAL, rule) for rule, build in PREFIXED_TOKENS]
@@ -865,10 +931,22 @@ def test_a_prefix_before_a_placeholder_in_other_files_is_not_found(
 
 
 def test_every_registered_detector_has_a_should_flag_row() -> None:
+    from secretkit.scan.prefixed_tokens import RULES
+
     covered = {rule for *_x, rule in SHOULD_FLAG}
     for name in DETECTORS:
         expected = {"pushover-token": "pushover-token"}.get(name, name)
+        if name == "prefixed-token":  # (a family: each of its rules)
+            assert set(RULES) <= covered, set(RULES) - covered
+            continue
         assert expected in covered, name
+
+
+def test_every_prefixed_format_is_described() -> None:
+    from secretkit.scan.prefixed_tokens import RULES
+    from secretkit.scan.report import RULE_TEXT
+
+    assert set(RULES) <= set(RULE_TEXT)
 
 
 @pytest.mark.parametrize(
