@@ -9,7 +9,7 @@ gitleaks/gitleaks@b58d3f102cf3a2c84cb7f923d05c25c9b1aed84b ``config/gitleaks.tom
 sides by what cannot continue the token).
 
 One detector (:class:`PrefixedTokens`) holds them all, so that a text is searched
-once for every prefix (:data:`_GATE`, led by the separator each prefix ends with:
+once for the prefixes (:data:`_GATES`, led by the separator each prefix ends with:
 ``_``, ``-``, ``.`` or ``~`` are rarer than the letters the prefixes begin with) and
 only the formats whose prefix it holds are tried, each only where its prefix is.  The
 gate never matches across a line break, so its answer is remembered per text and
@@ -190,17 +190,20 @@ _HEADS += ("fm1a_", "fm1r_", "shpat_", "shpca_", "shppa_", "shpss_")
 _HEADS = tuple(dict.fromkeys(h[: max(h.rfind(c) for c in "_.~-") + 1] for h in _HEADS))
 
 
-def _gate_pattern() -> str:
-    """Every prefix of :data:`_HEADS`, each as its last character (a separator, rarer
-    than the letters prefixes begin with) and a look back at the rest: one search of a
-    text says whether any is in it."""
+def _gate_patterns() -> tuple[str, ...]:
+    """For each separator a prefix of :data:`_HEADS` ends with, one pattern: the
+    separator, the character before it, and a look back at the rest of each prefix.
+    Led by one literal character, each is a fast scan of the text (one alternation of
+    them all tried every alternative at every separator: three times slower)."""
     by_end: dict[str, list[str]] = {}
     for head in _HEADS:
         by_end.setdefault(head[-1], []).append(head)
-    return "|".join(
-        re.escape(end) + "(?:" + "|".join(f"(?<={re.escape(h)})" for h in heads) + ")"
-        for end, heads in by_end.items()
-    )
+    out = []
+    for end, heads in by_end.items():
+        before = "".join(sorted({re.escape(h[-2]) for h in heads}))
+        looks = "|".join(f"(?<={re.escape(h)})" for h in heads)
+        out.append(f"{re.escape(end)}(?<=[{before}]{re.escape(end)})(?:{looks})")
+    return tuple(out)
 
 
 class PrefixedTokens:
@@ -230,6 +233,8 @@ class PrefixedTokens:
                 yield Match(m.start(), m.end(), fmt.rule, fmt.kind)
 
 
-_GATE = lazy(_gate_pattern())
+_GATES = tuple(lazy(pattern) for pattern in _gate_patterns())
 # (no prefix holds a line break: a text holds one exactly when one of its lines does)
-_ANY = line_test("prefixed-token", lambda text: _GATE.search(text) is not None)
+_ANY = line_test(
+    "prefixed-token", lambda text: any(gate.search(text) is not None for gate in _GATES)
+)
