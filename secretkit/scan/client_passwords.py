@@ -51,6 +51,34 @@ _PASS_ARG = lazy(
 _SEVEN_ZIP = lazy(r"(?<![\w.-])7z[arz]?\b[^\n;|&]*?\s-p" + _VALUE)
 
 
+# OpenLDAP's clients' -w PASSWORD (the bind password; -W asks, -y reads a file)
+_LDAP = lazy(
+    r"\bldap(?:search|add|modify|delete|whoami|passwd|compare|modrdn|exop)\b[^\n;|&]*?"
+    r"\s-w[ \t]*" + _VALUE
+)
+# Mosquitto's clients' -P PASSWORD (mosquitto_pub, _sub, _rr)
+_MOSQUITTO = lazy(r"\bmosquitto_(?:pub|sub|rr)\b[^\n;|&]*?\s-P[ \t]+" + _VALUE)
+# Microsoft's sqlcmd and bcp: -P PASSWORD
+_SQLCMD = lazy(r"\b(?:sqlcmd|bcp)\b[^\n;|&]*?\s-P[ \t]*" + _VALUE)
+# zip's and unzip's -P PASSWORD (the archive's password)
+_ZIP = lazy(r"(?<![\w.-])(?:un)?zip\b[^\n;|&]*?\s-P[ \t]+" + _VALUE)
+# lftp's -u USER,PASSWORD (no comma, or nothing after it: lftp asks)
+_LFTP = lazy(
+    r"\blftp\b[^\n;|&]*?\s-u[ \t]+(?:'[^',\n]*,([^'\n]+)'|\"[^\",\n]*,([^\"\n]+)\""
+    r"|[^\s,'\";|&)]*,([^\s'\";|&)]+))"
+)
+# NetworkManager's nmcli: `dev wifi connect SSID … password PASSWORD`, and the Wi-Fi
+# PSK given to `connection add|modify` (wifi-sec.psk, or its long name).  The command's
+# own words are required (global options, the object, the verb): prose that names
+# nmcli and a password is no command
+_NMCLI = lazy(
+    r"\bnmcli(?:[ \t]+-[\w-]+(?:[ \t]+\d+)?)*[ \t]+"
+    r"(?:(?:d|dev|device)[ \t]+wifi[ \t]+(?:c|con|connect)[ \t][^\n;|&#()]*?[ \t]password"
+    r"|(?:c|con|connection)[ \t]+(?:a|add|m|mod|modify)[ \t][^\n;|&#()]*?[ \t]"
+    r"(?:wifi-sec|802-11-wireless-security)\.psk)[ \t]+" + _VALUE
+)
+
+
 # " -" (any space, as \s reads it): led by the "-", so that re scans for the literal and
 # looks back only at each "-" (led by \s, every position of a text without one was
 # tried: a tenth of a history scan went to this one test)
@@ -71,6 +99,12 @@ STARTS: dict[str, tuple[re.Pattern[str], Callable[[str], Iterable[int] | None]]]
     # (the match starts at the space before "-pass")
     "pass-arg": (_PASS_ARG, lambda text: [max(0, i - 1) for i in word_starts(text, ("-pass",))]),
     "7z": (_SEVEN_ZIP, _starts("7z")),
+    "ldap": (_LDAP, _starts("ldap")),
+    "mosquitto": (_MOSQUITTO, _starts("mosquitto_")),
+    "sqlcmd": (_SQLCMD, _starts("sqlcmd", "bcp")),
+    "zip": (_ZIP, _starts("zip", "unzip")),
+    "lftp": (_LFTP, _starts("lftp")),
+    "nmcli": (_NMCLI, _starts("nmcli")),
 }
 
 
@@ -86,9 +120,12 @@ def _value(m: re.Match[str], first: int) -> tuple[int, int]:
 
 def client_passwords(text: str) -> list[tuple[int, int, str]]:
     """``(start, end, "password")`` of each password ``text`` gives a client."""
-    if _OPTION.search(text) is None:
-        return []  # (every pattern above gives the password after an option: " -p", " -a" …)
     spans: list[tuple[int, int]] = []
+    if contains(text, "nmcli"):  # (its password follows a word, not an option)
+        spans.extend(_value(m, 1) for m in _matches("nmcli", text))
+    if _OPTION.search(text) is None:
+        # (every other pattern gives the password after an option: " -p", " -a" …)
+        return [(start, end, "password") for start, end in spans]
     if contains(text, "mysql") or contains(text, "mariadb"):
         spans.extend(_value(m, 1) for m in _matches("mysql", text))
     if contains(text, "login") and (
@@ -110,4 +147,14 @@ def client_passwords(text: str) -> list[tuple[int, int, str]]:
         spans.extend(_value(m, 1) for m in _matches("pass-arg", text))
     if contains(text, "7z"):
         spans.extend(_value(m, 1) for m in _matches("7z", text))
+    if contains(text, "ldap") and contains(text, "-w"):
+        spans.extend(_value(m, 1) for m in _matches("ldap", text))
+    if contains(text, "mosquitto_"):
+        spans.extend(_value(m, 1) for m in _matches("mosquitto", text))
+    if contains(text, "-P") and (contains(text, "sqlcmd") or contains(text, "bcp")):
+        spans.extend(_value(m, 1) for m in _matches("sqlcmd", text))
+    if contains(text, "-P") and contains(text, "zip"):
+        spans.extend(_value(m, 1) for m in _matches("zip", text))
+    if contains(text, "lftp"):
+        spans.extend(_value(m, 1) for m in _matches("lftp", text))
     return [(start, end, "password") for start, end in spans]
