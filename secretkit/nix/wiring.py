@@ -499,16 +499,20 @@ def wire_host_key(
     entry_modules: Mapping[str, Sequence[str]],
     parse: Callable[[bytes], Tree],
     definitions: Collection[str] = (),
+    host_files: Mapping[str, Sequence[str]] | None = None,
 ) -> Wiring:
     """``sops.age.sshKeyPaths`` in a module shared by every host (or in each host);
-    never in a file that declares hosts (``definitions``: flake.nix, hive.nix)."""
+    never in a file that declares hosts (``definitions``: flake.nix, hive.nix), nor in
+    one left out of ``host_files`` (each host's modules that can take it: not a file
+    that builds hosts, such as a flake-parts file calling ``nixosSystem``)."""
     wiring = Wiring()
     if key_source_configured(sources) or not host_modules:
         return wiring
     every = sorted({m for modules in host_modules.values() for m in modules})
     if sets_host_keys(sources, every, parse):
         return wiring  # sops-nix's default: the ed25519 keys sshd is told to keep
-    common = set.intersection(*(set(m) for m in host_modules.values()))
+    whole = host_files if host_files is not None else host_modules
+    common = set.intersection(*(set(m) for m in whole.values()))
     common = {
         p
         for p in common
@@ -523,7 +527,10 @@ def wire_host_key(
             state = emit.ensure_option(tree, top, ["sops", "age", "sshKeyPaths"], HOST_KEY)
             wiring.add(target, state.edit, f"{target}: sops.age.sshKeyPaths = {HOST_KEY}")
             return wiring
-    firsts = [[m for m in e if m not in definitions][:1] for e in entry_modules.values()]
+    firsts = [
+        [m for m in e if m not in definitions and m in whole.get(host, e)][:1]
+        for host, e in entry_modules.items()
+    ]
     for target in sorted({e[0] for e in firsts if e and e[0] in sources}):
         tree = parse(sources[target])
         top = _module_attrset(tree, set(host_modules))
@@ -548,7 +555,15 @@ def plan_wiring(
     entries = {n: [m.as_posix() for m in h.entry_modules] for n, h in inventory.hosts.items()}
     definitions = {p.as_posix() for p in inventory.definition_files}
     result = wire_modules(sources, inventory.hosts, parse, read)
-    keys = wire_host_key(sources, host_modules, entries, parse, definitions)
+    # Not where a host is built (a flake-parts file calling nixosSystem holds its inline
+    # modules, yet is no NixOS module), nor a file read only for its value
+    # (`import ./lib/colors lib`)
+    sites = {f for h in inventory.hosts.values() for f, _s, _e in h.module_sites}
+    files = {
+        n: [m.as_posix() for m in h.modules if m not in sites and m not in h.values]
+        for n, h in inventory.hosts.items()
+    }
+    keys = wire_host_key(sources, host_modules, entries, parse, definitions, files)
     for path, edits in keys.edits.items():
         result.edits.setdefault(path, []).extend(edits)
     result.notes.extend(keys.notes)

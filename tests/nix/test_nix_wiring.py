@@ -426,3 +426,48 @@ def test_a_module_path_of_another_source_is_still_not_known(tmp_path: Path) -> N
     files = {"hive.nix": PLAIN_HIVE.replace("IMPORT", module), "base.nix": COMMON, **nodes}
     root = _repo(tmp_path, files)
     assert {h.imports_sops_nix() for h in discover(root).hosts.values()} == {None}
+
+
+FLAKE_PARTS = {
+    "flake.nix": (
+        "{\n  inputs.flake-parts.url = \"github:hercules-ci/flake-parts\";\n"
+        "  outputs = inputs: inputs.flake-parts.lib.mkFlake { inherit inputs; } {\n"
+        "    systems = [ \"x86_64-linux\" ];\n    imports = [ ./hosts ];\n  };\n}\n"
+    ),
+    "hosts/default.nix": (
+        "{ inputs, ... }:\n{\n  flake.nixosConfigurations = {\n"
+        "    a = inputs.nixpkgs.lib.nixosSystem {\n"
+        "      modules = [ ./a ../system/tools.nix { networking.hostName = \"a\"; } ];\n"
+        "    };\n"
+        "    b = inputs.nixpkgs.lib.nixosSystem {\n"
+        "      modules = [ ./b ../system/tools.nix ];\n"
+        "    };\n  };\n}\n"
+    ),
+    "hosts/a/default.nix": "{ ... }: { services.openssh.enable = true; }\n",
+    "hosts/b/default.nix": "{ ... }: { services.openssh.enable = true; }\n",
+    "system/tools.nix": "{ pkgs, ... }:\n{\n  environment.systemPackages = [ pkgs.git ];\n}\n",
+    "lib/colors.nix": "lib: { red = \"#ff0000\"; }\n",
+}
+
+
+def test_the_host_key_goes_into_a_module_not_the_flake_parts_file(tmp_path: Path) -> None:
+    """hosts/default.nix holds every host's inline module, but it is a flake-parts
+    module (no `sops` option there: the flake would not evaluate); a file imported for
+    its value is no module either.  The shared NixOS module gets the key path."""
+    files = dict(FLAKE_PARTS)
+    files["system/tools.nix"] = (
+        "{ pkgs, lib, ... }:\nlet colors = import ../lib/colors.nix lib; in\n{\n"
+        "  environment.systemPackages = [ pkgs.git ];\n}\n"
+    )
+    root = _repo(tmp_path, files)
+    plan = wiring.plan_wiring(
+        {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*.nix")},
+        discover(root),
+        cst.parse,
+    )
+    keyed = {
+        path
+        for path, edits in plan.edits.items()
+        if b"sshKeyPaths" in apply_edits((root / path).read_bytes(), edits)
+    }
+    assert keyed == {"system/tools.nix"}
