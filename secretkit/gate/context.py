@@ -134,5 +134,5 @@ class CheckContext:
         if self._nix is None:
             from secretkit.nix.sops_refs import nix_facts
 
-            self._nix = nix_facts(self.files(), self.read)
+            self._nix = nix_facts(self.files(), self.read, self.inventory().inline_spans())
         return self._nix

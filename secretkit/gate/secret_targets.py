@@ -27,6 +27,7 @@ class Target:
     host: str | None = None  # None: the same file whichever host imports the module
     why: str = ""  # when path is None: why not (names and paths only)
     option: str = "sopsFile"  # the option that names the file: sopsFile or sops.defaultSopsFile
+    fix: str = ""  # when path is None and the way out is not writing the option otherwise
 
 
 def _short(text: str, limit: int = 80) -> str:
@@ -96,7 +97,10 @@ def targets(ctx: CheckContext, decl: Declaration, inventory: Inventory) -> list[
         ]
     targets = []
     for host in hosts:
-        name = _host_name(ctx, inventory, host)
+        name, unnamed = _host_name(ctx, inventory, host)
+        if unnamed:
+            targets.append(Target(None, host, unnamed, option, _NAME_IT.format(host=host)))
+            continue
         path = resolve_for_host(written_in, text, name) if name is not None else None
         why = (
             ""
@@ -109,18 +113,34 @@ def targets(ctx: CheckContext, decl: Declaration, inventory: Inventory) -> list[
     return targets
 
 
-def _host_name(ctx: CheckContext, inventory: Inventory, host: str) -> str | None:
+_NAME_IT = (
+    'set networking.hostName = "{host}"; in a module of {host}, then run secretkit check again'
+)
+
+
+def _host_name(ctx: CheckContext, inventory: Inventory, host: str) -> tuple[str | None, str]:
     """``config.networking.hostName`` on ``host``: the string literal its code sets, else
-    its name in the inventory (migrate relies on the two being equal); None when its
-    code sets several different literals."""
+    its name in the inventory when its code sets it otherwise (``lib.mkDefault name``:
+    migrate relies on the two being equal); None when its code sets several different
+    literals.  And why it has none when its code never sets it: NixOS then names it
+    ``nixos`` (colmena does not name a node after itself either)."""
+    facts = ctx.nix()
     names = {
-        name
-        for file, offset, name in ctx.nix().host_names
-        if host in inventory.hosts_at(file, offset)
+        name for file, offset, name in facts.host_names if host in inventory.hosts_at(file, offset)
     }
-    if not names:
-        return host
-    return names.pop() if len(names) == 1 else None
+    if names:
+        return (names.pop() if len(names) == 1 else None), ""
+    if any(host in inventory.hosts_at(file, offset) for file, offset in facts.host_name_sets):
+        return host, ""
+    if inventory.hosts[host].unseen(but_sops_nix=True):
+        return None, (
+            f"host {host} sets networking.hostName in no module secretkit can read (and "
+            'without one NixOS names it "nixos")'
+        )
+    return None, (
+        f'host {host} sets no networking.hostName, so NixOS names it "nixos" and it reads '
+        f"the file of that name"
+    )
 
 
 def _host_default(ctx: CheckContext, decl: Declaration, inventory: Inventory, host: str) -> Target:
@@ -128,8 +148,10 @@ def _host_default(ctx: CheckContext, decl: Declaration, inventory: Inventory, ho
     facts = ctx.nix()
     modules = {m.as_posix() for m in inventory.hosts[host].modules}
     texts = {(f, t) for f, t in facts.default_texts.items() if f in modules}
-    name = _host_name(ctx, inventory, host)
+    name, unnamed = _host_name(ctx, inventory, host)
     paths = {resolve_for_host(f, t, name) for f, t in texts}
+    if unnamed and any(HOSTNAME in " ".join(t.split()) for _f, t in texts):
+        return Target(None, host, unnamed, DEFAULT, _NAME_IT.format(host=host))
     if len(paths) == 1 and None not in paths:
         return Target(paths.pop(), host)
     if not texts:
@@ -147,7 +169,7 @@ def for_host(target: Target) -> str:
 
 
 def cannot_verify(check_id: str, decl: Declaration, target: Target) -> CheckResult:
-    fix = unresolved_fix(target.option)  # the option actually written
+    fix = target.fix or unresolved_fix(target.option)  # (the option actually written)
     return CheckResult(
         check_id,
         False,

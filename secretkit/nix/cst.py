@@ -583,12 +583,15 @@ def container_of(tree: Tree, top: Node, path: Sequence[str]) -> tuple[Node, list
     return best
 
 
-def host_names(tree: Tree) -> list[tuple[Binding, str | None]]:
+def host_names(
+    tree: Tree, base: Callable[[Binding], int] | None = None
+) -> list[tuple[Binding, str | None]]:
     """Every ``networking.hostName = …;`` a module sets (also under ``config``): the
-    binding and the value of its plain string literal (None for anything else)."""
+    binding and the value of its plain string literal (None for anything else).
+    ``base``: how many names of a binding's path lead to its module (an inline one)."""
     out: list[tuple[Binding, str | None]] = []
     for b in bindings(tree):
-        full = b.full_path
+        full = b.full_path[base(b) :] if base is not None else b.full_path
         if full[:1] == ["config"]:  # `{ options = …; config = { … }; }`: the same options
             full = full[1:]
         if full == ["networking", "hostName"]:

@@ -12,7 +12,7 @@ evaluates Nix: what needs evaluating resolves to None and the caller says so.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from secretkit.lazy_re import lazy
@@ -44,6 +44,8 @@ class NixFacts:
     dynamic: list[str] = field(default_factory=list)  # files declaring computed names
     # networking.hostName = "<literal>": (nix file, offset, name)
     host_names: list[tuple[str, int, str]] = field(default_factory=list)
+    # every networking.hostName binding, literal or not: (nix file, offset)
+    host_name_sets: list[tuple[str, int]] = field(default_factory=list)
     # sops.age.sshKeyPaths / sops.age.keyFile as written: nix file → "option = text"
     age_keys: dict[str, list[str]] = field(default_factory=dict)
 
@@ -136,12 +138,14 @@ def resolve_for_host(nix_file: str, text: str, host: str | None) -> str | None:
     return None
 
 
-def option_path(binding: cst.Binding) -> list[str]:
+def option_path(binding: cst.Binding, base: int = 0) -> list[str]:
     """The option a binding sets: ``{ options = …; config = { … }; }`` sets the same
     options as a module without ``config``, and so do the attrsets of
     ``config = mkMerge [ { … } ]`` (``config.[0]``), of a module that is
-    ``mkMerge [ … ]`` itself (``[0]``) and inline modules in ``imports = [ { … } ]``."""
-    full = binding.full_path
+    ``mkMerge [ … ]`` itself (``[0]``) and inline modules in ``imports = [ { … } ]``.
+    ``base``: how many names of the binding's path lead to the module it is in (an
+    inline module of ``flake.nix``, a colmena node: :class:`InlineModules`)."""
+    full = binding.full_path[base:]
     k = 0
     while k < len(full):
         if (full[k] == "config" and k == 0) or _index(full[k]):
@@ -173,10 +177,13 @@ def _index(name: str) -> bool:
     return name.startswith("[") and name.endswith("]")
 
 
-def host_names(tree: cst.NixTree) -> list[tuple[int, str]]:
-    """``(offset, name)`` of each ``networking.hostName = "<literal>"`` binding
-    (:func:`secretkit.nix.cst.host_names`, the one reader of it)."""
-    return [(binding.start, name) for binding, name in cst.host_names(tree) if name is not None]
+def host_names(
+    tree: cst.NixTree, base: Callable[[cst.Binding], int] | None = None
+) -> list[tuple[int, str | None]]:
+    """``(offset, name)`` of each ``networking.hostName = …`` binding, name None when it
+    is no string literal (:func:`secretkit.nix.cst.host_names`, the one reader of it).
+    ``base``: as :func:`option_path` takes it."""
+    return [(binding.start, name) for binding, name in cst.host_names(tree, base)]
 
 
 def secret_names(tree: cst.NixTree) -> set[str]:
@@ -194,9 +201,38 @@ def secret_names(tree: cst.NixTree) -> set[str]:
     }
 
 
-def nix_facts(files: Iterable[str], read: Callable[[str], bytes | None]) -> NixFacts:
+class InlineModules:
+    """Where the inline modules of one file are (spans of their attrsets, from host
+    discovery) and how many names lead to each: a binding in one sets the option its
+    path names from there (``modules.[1].sops.secrets.x`` in flake.nix declares
+    ``sops.secrets.x``)."""
+
+    def __init__(self, spans: Iterable[tuple[int, int]]) -> None:
+        self.spans = sorted(set(spans), key=lambda s: (s[0], -s[1]))
+        self.depth: dict[tuple[int, int], int] = {}
+
+    def base_of(self, offset: int) -> tuple[int, int] | None:
+        """The innermost inline module holding ``offset``, or None."""
+        inside = [s for s in self.spans if s[0] <= offset < s[1]]
+        return min(inside, key=lambda s: s[1] - s[0]) if inside else None
+
+    def base(self, binding: cst.Binding) -> int:
+        inside = [s for s in self.spans if s[0] <= binding.start < s[1]]
+        if not inside:
+            return 0
+        span = min(inside, key=lambda s: s[1] - s[0])
+        # (bindings come in source order: the first one in a span is its attrset's own)
+        return self.depth.setdefault(span, len(binding.attrset_path))
+
+
+def nix_facts(
+    files: Iterable[str],
+    read: Callable[[str], bytes | None],
+    inline: Mapping[str, Iterable[tuple[int, int]]] | None = None,
+) -> NixFacts:
     """The facts of the ``.nix`` files among ``files`` (repo-relative; ``read`` gives
-    their bytes, None when unreadable)."""
+    their bytes, None when unreadable).  ``inline``: the spans of each file's inline
+    modules (:meth:`secretkit.nix.hosts.model.Inventory.inline_spans`)."""
     facts = NixFacts()
     for path in files:
         if not path.endswith(".nix"):
@@ -207,7 +243,10 @@ def nix_facts(files: Iterable[str], read: Callable[[str], bytes | None]) -> NixF
         tree = cst.parse(data)
         if tree.has_errors:
             facts.unparsed.append(path)
-        _read_bindings(facts, path, tree)
+        # (an attrset's span: one of a module set piecewise, `nixosModules.x.y = …`, is
+        # a binding's, whose names are read as the file's)
+        spans = [(a, b) for a, b in (inline or {}).get(path, ()) if data[a : a + 1] in b"{r"]
+        _read_bindings(facts, path, tree, InlineModules(spans) if spans else None)
         for node in (n for n in cst.walk(tree.root) if n.type == "select_expression"):
             base = node.child_by_field_name("expression")
             if base is None or cst.node_text(tree, base) != "config":
@@ -240,11 +279,15 @@ def _in_made_value(binding: cst.Binding) -> bool:
     return False
 
 
-def _read_bindings(facts: NixFacts, path: str, tree: cst.NixTree) -> None:
+def _read_bindings(
+    facts: NixFacts, path: str, tree: cst.NixTree, inline: InlineModules | None = None
+) -> None:
     declared: dict[str, Declaration] = {}
-    facts.host_names += [(path, start, name) for start, name in host_names(tree)]
+    named = host_names(tree, inline.base if inline is not None else None)
+    facts.host_names += [(path, start, name) for start, name in named if name is not None]
+    facts.host_name_sets += [(path, start) for start, _name in named]
     for binding in cst.bindings(tree):
-        full = option_path(binding)
+        full = option_path(binding, inline.base(binding) if inline is not None else 0)
         if full == ["sops", "defaultSopsFile"]:  # a let-bound name: what it is bound to
             text = str(cst.node_text(tree, cst.follow_let(tree, binding.value)))
             facts.default_texts[path] = text

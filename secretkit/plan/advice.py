@@ -14,7 +14,7 @@ migrate refuses a rewrite whose option another module of those hosts sets alread
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -345,3 +345,36 @@ def value_route_of(
             fingerprint=fingerprint if isinstance(fingerprint, str) else None,
         )
     )
+
+
+def host_name_values(
+    inventory: Inventory, sources: Mapping[str, bytes], host: str
+) -> tuple[set[str], bool]:
+    """The string literals ``host``'s modules set ``networking.hostName`` to, and
+    whether any sets it at all (a literal or not: ``lib.mkDefault name``).  In a file
+    with inline modules only this host's are read, and the rest of the file only when
+    the host uses it whole."""
+    from secretkit.nix import cst
+    from secretkit.nix.sops_refs import InlineModules, host_names
+
+    info = inventory.hosts[host]
+    spans = inventory.inline_spans()
+    names: set[str] = set()
+    bound = False
+    for path in info.modules:
+        if path in info.home_modules or path in info.values:
+            continue
+        rel = path.as_posix()
+        data = sources.get(rel)
+        if data is None or b"hostName" not in data:
+            continue
+        own = [(s, e) for f, s, e in info.inline if f == path and data[s : s + 1] in b"{r"]
+        inline = InlineModules([(s, e) for s, e in spans.get(rel, []) if data[s : s + 1] in b"{r"])
+        for offset, name in host_names(cst.parse(data), inline.base):
+            if any(s <= offset < e for s, e in own) or (
+                path in info.files and inline.base_of(offset) is None
+            ):
+                bound = True
+                if name is not None:
+                    names.add(name)
+    return names, bound

@@ -26,7 +26,7 @@ from secretkit.atomic import Transaction, recover
 from secretkit.errors import IntegrityError, NoIdentityError, UserError
 from secretkit.layouts.sops_nix import host_secrets_path
 from secretkit.nix import cst
-from secretkit.nix.sops_refs import host_names, secret_names
+from secretkit.nix.sops_refs import secret_names
 from secretkit.plan.advice import (
     OUTSIDE_MODULES_ROUTE,
     defines_hosts,
@@ -223,7 +223,7 @@ def prepare(
         missing = _file_guards(root, needed, without_admin, targets, source)
     if missing and not dry_run:
         raise missing[0]
-    missing += _hostname_mismatches(sources, host_modules, shared)
+    missing += _hostname_mismatches(sources, inventory, shared)
     if missing and not dry_run:
         raise missing[0]
 
@@ -350,18 +350,28 @@ _OTHER_KEY_SOURCES = (b"age.keyFile", b"sops.gnupg", b"gnupg.sshKeyPaths")
 
 
 def _hostname_mismatches(
-    sources: dict[str, bytes], host_modules: dict[str, list[str]], hosts: set[str]
+    sources: dict[str, bytes], inventory: Inventory, hosts: set[str]
 ) -> list[UserError]:
     """A module shared by several hosts reads ``secrets/<networking.hostName>.yaml``:
-    a host whose literal hostName is not its name would look for another file."""
+    a host whose literal hostName is not its name would look for another file, and so
+    would one that sets none (NixOS then names it ``nixos``; colmena does not name a
+    node after itself)."""
+    from secretkit.plan.advice import host_name_values
+
     problems = []
     for host in sorted(hosts):
-        names = {
-            name
-            for rel in host_modules.get(host, [])
-            if b"hostName" in sources.get(rel, b"")
-            for _offset, name in host_names(cst.parse(sources[rel]))
-        }
+        names, bound = host_name_values(inventory, sources, host)
+        if not bound:
+            problems.append(
+                UserError(
+                    f'host {host} sets no networking.hostName, so NixOS names it "nixos" '
+                    "and the secrets of modules it shares with other hosts would be read "
+                    f"from {host_secrets_path('nixos')} instead of {host_secrets_path(host)}",
+                    hint=f'set networking.hostName = "{host}"; in a module of {host}, then '
+                    "run secretkit migrate again",
+                )
+            )
+            continue
         if names and host not in names:
             other = sorted(names)[0]
             problems.append(

@@ -157,9 +157,22 @@ def test_a_flake_inline_module_is_rewritten_for_its_host_only(
         facts = evaluate(root, [str(wrapper)], host, tmp_path / f"eval-{host}")
         assert set(facts["secrets"]) == secrets
         assert problems(host, facts, job_users=set()) == []
-    check = secretkit(root, key_file, "check")
-    assert "plaintext-tree" in check.stdout
-    assert "plaintext secret flake.nix" not in check.stdout
+    # the gate reads the declaration in the inline module as declared, for alpha
+    points = _points(root, key_file)
+    assert points["plaintext-tree"][0] is True
+    assert points["nix-secret-refs"] == (
+        True,
+        "1 declared secret(s) (1 host/file pair(s)), 1 reference(s), all resolve",
+    )
+    assert points["host-readable"][0] is True
+
+
+def _points(root: Path, key_file: Path) -> dict[str, tuple[bool, str]]:
+    import json
+
+    commit_all(root, "migrated")
+    proc = secretkit(root, key_file, "check", "--format", "json")
+    return {c["id"]: (c["ok"], c["message"]) for c in json.loads(proc.stdout)["checks"]}
 
 
 def test_colmena_nodes_get_config_and_evaluate(tmp_git_repo: Path, tmp_path: Path) -> None:
@@ -189,6 +202,11 @@ def test_colmena_nodes_get_config_and_evaluate(tmp_git_repo: Path, tmp_path: Pat
     assert stored(root, "web", keys["web"]) == {"grafana/security/admin_password": web}
     assert stored(root, "db", keys["db"]) == {"syncthing/gui/password": db}
 
+    points = _points(root, key_file)
+    assert points["nix-secret-refs"] == (
+        True,
+        "2 declared secret(s) (2 host/file pair(s)), 2 reference(s), all resolve",
+    )
     need_tool("nix-instantiate")
     for host in ("web", "db"):
         node = tmp_path / f"{host}.nix"
@@ -310,3 +328,75 @@ def test_inline_at_is_the_innermost_inline_module(tmp_git_repo: Path, offset_of:
         assert span is not None
         assert source[span[0] : span[1]].startswith(b"{\n          services.grafana.enable")
         assert inventory.hosts_at("flake.nix", at) == {"alpha"}
+
+
+SHARED = """{
+  inputs.nixpkgs.url = "github:NixOS/nixpkgs/nixos-24.11";
+  outputs = { self, nixpkgs, ... }:
+    let
+      common = {
+        services.grafana.enable = true;
+        services.grafana.settings.security.admin_password = "@VALUE@";
+      };
+    in {
+      nixosConfigurations.alpha = nixpkgs.lib.nixosSystem { modules = [ ./hosts/alpha common ]; };
+      nixosConfigurations.beta = nixpkgs.lib.nixosSystem { modules = [ ./hosts/beta common ]; };
+    };
+}
+"""
+NAMELESS = "{ ... }:\n{\n  services.openssh.enable = true;\n}\n"
+
+
+def test_a_shared_inline_module_needs_each_host_named(tmp_git_repo: Path, tmp_path: Path) -> None:
+    """The module both hosts use reads secrets/<networking.hostName>.yaml: a host that
+    sets no hostName is called "nixos" by NixOS and would read secrets/nixos.yaml, so
+    migrate stops before writing and says how to name it; named, both files get the
+    value and the gate resolves each host's file.  Then a host that loses its name
+    again fails the gate with the same way out."""
+    root = tmp_git_repo
+    key_file, keys = keyed_repo(root, tmp_path, ("alpha", "beta"))
+    value = fake.password("shared")
+    write(
+        root,
+        {
+            "flake.nix": SHARED.replace("@VALUE@", value),
+            "hosts/alpha/default.nix": HOST.replace("@HOST@", "alpha"),
+            "hosts/beta/default.nix": NAMELESS,
+        },
+    )
+    commit_all(root, "a module shared by two hosts, one unnamed")
+    before = (root / "flake.nix").read_text()
+
+    proc = secretkit(root, key_file, "migrate", "--yes")
+    assert proc.returncode == 3, proc.stdout + proc.stderr
+    assert (
+        'host beta sets no networking.hostName, so NixOS names it "nixos" and the secrets of '
+        "modules it shares with other hosts would be read from secrets/nixos.yaml instead of "
+        "secrets/beta.yaml"
+    ) in proc.stderr
+    assert 'set networking.hostName = "beta"; in a module of beta' in proc.stderr
+    assert (root / "flake.nix").read_text() == before
+    assert not (root / "secrets").exists()
+
+    write(root, {"hosts/beta/default.nix": HOST.replace("@HOST@", "beta")})
+    commit_all(root, "beta named")
+    proc = secretkit(root, key_file, "migrate", "--yes")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert 'sopsFile = ./secrets + "/${config.networking.hostName}.yaml";' in (
+        (root / "flake.nix").read_text()
+    )
+    for host in ("alpha", "beta"):
+        assert stored(root, host, keys[host]) == {"grafana/security/admin_password": value}
+    points = _points(root, key_file)
+    assert points["nix-secret-refs"] == (
+        True,
+        "1 declared secret(s) (2 host/file pair(s)), 1 reference(s), all resolve",
+    )
+
+    write(root, {"hosts/beta/default.nix": NAMELESS})
+    points = _points(root, key_file)
+    assert points["nix-secret-refs"][0] is False
+    assert (
+        'cannot verify: flake.nix: sops.secrets."grafana/security/admin_password" for host '
+        'beta: host beta sets no networking.hostName, so NixOS names it "nixos"'
+    ) in points["nix-secret-refs"][1]

@@ -79,7 +79,32 @@ def test_host_names_are_the_literal_hostname_bindings() -> None:
         "nested",
         "in-config",
     ]
-    assert host_names(cst.parse(b'{ networking.hostName = "${x}-1"; }')) == []
+    # (set, but not to a literal: its value needs evaluating Nix)
+    assert [name for _o, name in host_names(cst.parse(b'{ networking.hostName = "${x}-1"; }'))] == [
+        None
+    ]
+
+
+def test_host_names_in_inline_modules_are_read_from_the_module() -> None:
+    """In flake.nix a hostName binding's path starts at the outputs: read from the
+    inline module holding it, it is the host's name."""
+    from secretkit.nix.sops_refs import InlineModules
+
+    source = (
+        b"{ outputs = { nixpkgs, ... }: { nixosConfigurations.a = nixpkgs.lib.nixosSystem {"
+        b' modules = [ { networking.hostName = "a"; } ({ lib, ... }: { networking.hostName ='
+        b" lib.mkDefault name; }) ]; }; }; }"
+    )
+    tree = cst.parse(source)
+    assert host_names(tree) == []
+    spans = [
+        (source.index(b'{ networking.hostName = "a"'), source.index(b'"a"; }') + 6),
+        (source.rindex(b"{ networking"), source.index(b"name; }") + 7),
+    ]
+    assert [(source[o : o + 10], n) for o, n in host_names(tree, InlineModules(spans).base)] == [
+        (b"networking", "a"),
+        (b"networking", None),
+    ]
 
 
 def test_declarations_inside_mkmerge_and_inline_imports_are_read() -> None:

@@ -430,14 +430,14 @@ def test_a_module_path_of_another_source_is_still_not_known(tmp_path: Path) -> N
 
 FLAKE_PARTS = {
     "flake.nix": (
-        "{\n  inputs.flake-parts.url = \"github:hercules-ci/flake-parts\";\n"
+        '{\n  inputs.flake-parts.url = "github:hercules-ci/flake-parts";\n'
         "  outputs = inputs: inputs.flake-parts.lib.mkFlake { inherit inputs; } {\n"
-        "    systems = [ \"x86_64-linux\" ];\n    imports = [ ./hosts ];\n  };\n}\n"
+        '    systems = [ "x86_64-linux" ];\n    imports = [ ./hosts ];\n  };\n}\n'
     ),
     "hosts/default.nix": (
         "{ inputs, ... }:\n{\n  flake.nixosConfigurations = {\n"
         "    a = inputs.nixpkgs.lib.nixosSystem {\n"
-        "      modules = [ ./a ../system/tools.nix { networking.hostName = \"a\"; } ];\n"
+        '      modules = [ ./a ../system/tools.nix { networking.hostName = "a"; } ];\n'
         "    };\n"
         "    b = inputs.nixpkgs.lib.nixosSystem {\n"
         "      modules = [ ./b ../system/tools.nix ];\n"
@@ -446,7 +446,7 @@ FLAKE_PARTS = {
     "hosts/a/default.nix": "{ ... }: { services.openssh.enable = true; }\n",
     "hosts/b/default.nix": "{ ... }: { services.openssh.enable = true; }\n",
     "system/tools.nix": "{ pkgs, ... }:\n{\n  environment.systemPackages = [ pkgs.git ];\n}\n",
-    "lib/colors.nix": "lib: { red = \"#ff0000\"; }\n",
+    "lib/colors.nix": 'lib: { red = "#ff0000"; }\n',
 }
 
 

@@ -10,6 +10,7 @@ Public API::
     Inventory.hosts_of_file(path) -> set[str]     # repo-relative or absolute path
     Inventory.hosts_at(path, offset) -> set[str]  # precise where inline modules live (flake.nix)
     Inventory.inline_at(path, offset) -> (start, end) | None  # the inline module there
+    Inventory.inline_spans() -> dict[str, list[(start, end)]]  # every inline module, by file
     Inventory.files() -> dict[Path, set[str]]
 
 The package, by what each part holds:

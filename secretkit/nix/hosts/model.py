@@ -73,11 +73,15 @@ class Host:
             return True  # clan-core brings sops-nix with it
         return None if self.unseen() else False
 
-    def unseen(self) -> list[str]:
-        """What of this host's modules secretkit could not read, as ``file:line: why``."""
+    def unseen(self, *, but_sops_nix: bool = False) -> list[str]:
+        """What of this host's modules secretkit could not read, as ``file:line: why``
+        (``but_sops_nix``: sops-nix's own module left out, for questions it cannot
+        change the answer to, such as the host's name)."""
         out = [f"{n.file.as_posix()}:{n.line or 1}: {n.reason}" for n in self.gaps]
         out += sorted(
-            f"the module {name}" for name in self.external - self.inert if not _NIXPKGS.search(name)
+            f"the module {name}"
+            for name in self.external - self.inert
+            if not _NIXPKGS.search(name) and not (but_sops_nix and _SOPS_NIX.search(name))
         )
         return list(dict.fromkeys(out))
 
@@ -160,6 +164,14 @@ class Inventory:
         spans = {(s, e) for h in self.hosts.values() for f, s, e in h.inline if f == rel}
         inside = [(s, e) for s, e in spans if s <= offset < e]
         return min(inside, key=lambda span: span[1] - span[0]) if inside else None
+
+    def inline_spans(self) -> dict[str, list[tuple[int, int]]]:
+        """Every inline module's span, by repository-relative file (``/``-separated)."""
+        out: dict[str, set[tuple[int, int]]] = {}
+        for host in self.hosts.values():
+            for f, s, e in host.inline:
+                out.setdefault(f.as_posix(), set()).add((s, e))
+        return {f: sorted(spans) for f, spans in out.items()}
 
     def files(self) -> dict[Path, set[str]]:
         out: dict[Path, set[str]] = {}
