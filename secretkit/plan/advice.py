@@ -72,8 +72,8 @@ def unfollowed_imports(notes: Sequence[Note]) -> list[Note]:
 
 # where a value outside the hosts' modules in the file that defines them goes instead
 OUTSIDE_MODULES_ROUTE = (
-    "move the value into the module of the host that uses it (where an option takes it), "
-    "then run secretkit migrate; or store it with `secretkit set secrets/<host>.yaml "
+    "move the value into a module file of the host that uses it (where an option takes "
+    "it), then run secretkit migrate; or store it with `secretkit set secrets/<host>.yaml "
     '\'["<name>"]\'` and point that option at config.sops.secrets."<name>".path'
 )
 
@@ -91,8 +91,9 @@ def unowned_reason(inventory: Inventory, path: str | None = None) -> str:
     (the finding is then outside all their modules)."""
     if path is not None and defines_hosts(inventory, path):
         return (
-            f"the value is outside the hosts' modules in {path}, which defines the hosts "
-            "(that code is not a NixOS module: no option there reads a file)"
+            f"secretkit finds it in none of the hosts' modules in {path}, the file that "
+            "defines them (a value passed to modules, a module no host imports, or one "
+            "secretkit cannot read as a module, such as mkIf around the whole of it)"
         )
     if not unfollowed_imports(inventory.notes):
         return "no host configuration imports this file"

@@ -277,10 +277,10 @@ def test_a_value_outside_the_hosts_modules_is_refused_with_a_route_that_works(
     assert dry.returncode == 0, dry.stderr
     shown = dry.stdout + dry.stderr
     assert (
-        "flake.nix:14: cannot migrate safely: the value is outside the hosts' modules in "
-        "flake.nix, which defines the hosts" in shown
+        "flake.nix:14: cannot migrate safely: secretkit finds it in none of the hosts' "
+        "modules in flake.nix, the file that defines them" in shown
     )
-    assert "  by hand: move the value into the module of the host that uses it" in shown
+    assert "  by hand: move the value into a module file of the host that uses it" in shown
     assert "to the arguments of flake.nix" not in shown
     assert value not in dry.stdout + dry.stderr
 
