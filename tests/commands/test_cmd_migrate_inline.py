@@ -14,16 +14,15 @@ real ``nix-instantiate``.
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from secretkit.sops import operations
 from secretkit.sops.identities import load_identities
-from tests.conftest import ROOT, commit_all, need_tool
+from tests.commands.test_cmd_migrate_wiring import secretkit
+from tests.conftest import commit_all, need_tool
 from tests.sops.keys_support import AgeKey, age_key
 from tests.support import fake
 from tests.support.harness import evaluate, problems
@@ -76,18 +75,6 @@ HIVE = """{
 HIVE_NODE = """{ config, lib, pkgs, ... }@args:
   (import @REPO@/hive.nix).@HOST@ (args // { name = "@HOST@"; nodes = { }; })
 """
-
-
-def secretkit(root: Path, key_file: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ, PYTHONPATH=str(ROOT), SOPS_AGE_KEY_FILE=str(key_file))
-    return subprocess.run(
-        [sys.executable, "-m", "secretkit", "-C", str(root), *args],
-        capture_output=True,
-        text=True,
-        input="",
-        env=env,
-        timeout=300,
-    )
 
 
 def keyed_repo(
