@@ -239,14 +239,21 @@ OUTER_CONFIG = (
 )
 
 
-def ensure_inline_config_arg(tree: Tree, module: Node) -> list[Edit] | str:
+def ensure_inline_config_arg(
+    tree: Tree, module: Node, *, in_module: bool = False
+) -> list[Edit] | str:
     """Make the inline module whose attrset is ``module`` (``{ … }`` in a ``modules``
     list, a colmena node) a function of ``config``: its function gets the formal, a bare
     attrset becomes ``({ config, ... }: { … })``.  The edits replace the attrset's first
     and last byte (so an insertion at either edge, such as the wiring's, stays outside
     the function).  A reason string when it cannot be done safely: the module's code
-    names a ``config`` it does not bind itself (the function would change what it is)."""
+    names a ``config`` it does not bind itself (the function would change what it is).
+    ``in_module``: the file around it is itself a NixOS module of the same hosts
+    (``imports = [ { … } ]``): when that module's own ``config`` reaches the inline one,
+    it is the NixOS config already, and nothing is to be done."""
     function = inline_function(module)
+    if function is None and in_module and _file_config_reaches(tree, module):
+        return []
     if function is not None:
         edit = _config_formal(tree, function)
         if isinstance(edit, str) or edit is None:
@@ -262,6 +269,31 @@ def ensure_inline_config_arg(tree: Tree, module: Node) -> list[Edit] | str:
     first = source[start : start + 1].decode("ascii")
     last = source[end - 1 : end].decode("ascii")
     return [Edit(start, start + 1, "({ config, ... }: " + first), Edit(end - 1, end, last + ")")]
+
+
+def _file_config_reaches(tree: Tree, node: Node) -> bool:
+    """Whether ``config`` at ``node`` is the formal of the file's module function: it
+    has one, and nothing between binds the name again (a function, ``let`` or ``rec``)."""
+    top = cst.module_function(tree)
+    if top is None or _config_formal(tree, top) is not None:
+        return False
+    current = node.parent
+    while current is not None and current.id != top.id:
+        if current.type == "function_expression" and _binds_config(tree, current):
+            return False
+        if current.type in ("let_expression", "rec_attrset_expression") and any(
+            cst.binding_names(tree, b) == ["config"] for b in cst.bindings_of(current)
+        ):
+            return False
+        current = current.parent
+    return current is not None
+
+
+def _binds_config(tree: Tree, function: Node) -> bool:
+    """Whether ``function`` binds ``config`` (a formal, ``config:`` or ``…@config``)."""
+    return "config" in {
+        cst.node_text(tree, n) for n in function.named_children if n.type == "identifier"
+    } or (_config_formal(tree, function) is None)
 
 
 def _config_formal(tree: Tree, function: Node) -> Edit | str | None:

@@ -303,9 +303,18 @@ def migrate_refusal(
 def inline_finder(inventory: Inventory) -> InlineAt:
     """:func:`build_plan`'s ``inline_at`` from host discovery."""
 
-    def inline_at(path: str, offset: int) -> tuple[tuple[int, int], list[str]] | None:
+    def inline_at(path: str, offset: int) -> tuple[tuple[int, int], list[str], bool] | None:
         span = inventory.inline_at(path, offset)
-        return None if span is None else (span, sorted(inventory.hosts_at(path, offset)))
+        if span is None:
+            return None
+        hosts = sorted(inventory.hosts_at(path, offset))
+        sites = {f for h in inventory.hosts.values() for f, _s, _e in h.module_sites}
+        rel = Path(path)
+        # (the file is a module of those hosts, not where hosts are built)
+        whole = (
+            bool(hosts) and rel not in sites and all(rel in inventory.hosts[h].files for h in hosts)
+        )
+        return span, hosts, whole
 
     return inline_at
 

@@ -47,6 +47,7 @@ class _Module:
     tree: cst.Tree
     top: cst.Node
     inline: cst.Node | None = None
+    in_module: bool = False  # the file around the inline module is a module of its hosts
     edits: list[Edit] = field(default_factory=list)
     decls: dict[str, emit.SecretDecl] = field(default_factory=dict)
     templates: dict[str, emit.TemplateDecl] = field(default_factory=dict)
@@ -160,6 +161,7 @@ def build_plan(
                 plan.refused.append(Refused(path, finding.line, "", why))
                 continue
             module = modules[key] = _Module(path, hosts, tree, top, inline, values=host_values)
+            module.in_module = inline is not None and unit is not None and unit[2]
         _plan_finding(plan, module, finding, names, literal_of, host_values, pin, targets)
 
     # each file's modules (the file and its inline ones) are written together
@@ -195,7 +197,8 @@ def build_plan(
 
 
 # the inline module holding a position of a file: its span and the hosts using it
-InlineAt = Callable[[str, int], "tuple[tuple[int, int], Sequence[str]] | None"]
+# (and whether the file around it is a module of those hosts: `imports = [ { … } ]`)
+InlineAt = Callable[[str, int], "tuple[tuple[int, int], Sequence[str], bool] | None"]
 
 
 def _owner(reader: catalogue.Reader, pin: Pin | None) -> str | None:
@@ -252,6 +255,7 @@ def _plan_finding(
             tree=module.tree,
             command=refusals.runs_command(attrpath),
             inline=module.inline,
+            in_module=module.in_module,
         )
         refused = Refused(module.path, finding.line, attrpath, reason, tuple(route), builder)
         plan.refused.append(refused)
@@ -305,7 +309,9 @@ def _plan_finding(
         return
     problem = shared_problem(module.path, module.hosts, targets)
     if problem is None and module.inline is not None:
-        inline = emit.ensure_inline_config_arg(module.tree, module.inline)
+        inline = emit.ensure_inline_config_arg(
+            module.tree, module.inline, in_module=module.in_module
+        )
         problem = inline if isinstance(inline, str) else None
     if problem is not None:
         refuse(problem, dotted, proposed, entry)
@@ -499,7 +505,9 @@ def _finish_module(plan: Plan, module: _Module) -> list[Edit] | None:
         edits.append(emit.insert_bindings(tree, top, block))
 
     if module.inline is not None:
-        inline_edits = emit.ensure_inline_config_arg(tree, module.inline)
+        inline_edits = emit.ensure_inline_config_arg(
+            tree, module.inline, in_module=module.in_module
+        )
         if isinstance(inline_edits, str):
             give_up(inline_edits)
             return None

@@ -182,13 +182,13 @@ def _set_steps(files: Sequence[str], name: str, entry: Entry | None) -> list[str
 
 
 def _config_arg_steps(
-    module: str, tree: cst.Tree | None, inline: cst.Node | None = None
+    module: str, tree: cst.Tree | None, inline: cst.Node | None = None, in_module: bool = False
 ) -> list[str]:
     """What makes ``module`` (parsed: ``tree``; ``inline``: the attrset of an inline
     module in it) a function of ``config``, which the declaration and the reference
     need (nothing when it already is one)."""
     if tree is not None and inline is not None:
-        edits = emit.ensure_inline_config_arg(tree, inline)
+        edits = emit.ensure_inline_config_arg(tree, inline, in_module=in_module)
         if isinstance(edits, str):
             return [
                 f"{module} cannot refer to config ({edits}): write the steps below in a "
@@ -231,6 +231,7 @@ def manual_route(
     tree: cst.Tree | None = None,
     command: bool = False,
     inline: cst.Node | None = None,
+    in_module: bool = False,
 ) -> list[str]:
     """The steps that move the secret by hand (each line one step, no value in them).
     ``owner``: the entry's reader as the pinned release runs it (None: root).
@@ -251,7 +252,7 @@ def manual_route(
             body.append("neededForUsers = true;")
     decl = f'sops.secrets."{name}" = {{ {" ".join(body)} }};'
     named = inline_name(module, tree, inline) if inline is not None and tree is not None else module
-    steps += _config_arg_steps(named, tree, inline)
+    steps += _config_arg_steps(named, tree, inline, in_module)
     steps.append(f"in {named} add: {decl}")
     if snippet is not None:
         steps.append(f"{WRITE}{snippet}")

@@ -387,3 +387,74 @@ def test_a_shared_inline_module_needs_each_host_named(tmp_git_repo: Path, tmp_pa
         'cannot verify: flake.nix: sops.secrets."grafana/security/admin_password" for host '
         'beta: host beta sets no networking.hostName, so NixOS names it "nixos"'
     ) in points["nix-secret-refs"][1]
+
+
+IMPORTS = """{ config, lib, ... }:
+{
+  networking.hostName = "alpha";
+  services.openssh.enable = true;
+  imports = [
+    {
+      services.grafana.enable = true;
+      services.grafana.settings.security.admin_password = "@GRAFANA@";
+    }
+    {
+      services.syncthing.enable = true;
+      services.syncthing.settings.gui.user = config.networking.hostName;
+      services.syncthing.settings.gui.password = "@SYNCTHING@";
+    }
+  ];
+}
+"""
+
+
+def test_inline_modules_in_a_modules_imports_use_its_config(
+    tmp_git_repo: Path, tmp_path: Path
+) -> None:
+    """`imports = [ { … } ]` in a host's own module: the file's `config` is the NixOS
+    config, so the inline modules are rewritten in place, with no function of their own
+    (the second even reads config itself), and the host evaluates."""
+    root = tmp_git_repo
+    key_file, keys = keyed_repo(root, tmp_path, ("alpha",))
+    grafana, syncthing = fake.password("imp-g"), fake.password("imp-s")
+    write(
+        root,
+        {
+            # (syncthing's guiPasswordFile is NixOS 25.05's)
+            "flake.nix": FLAKE.replace("@VALUE@", "x")
+            .replace("nixos-24.11", "nixos-25.05")
+            .replace(
+                "        {\n          services.grafana.enable = true;\n"
+                '          services.grafana.settings.security.admin_password = "x";\n'
+                "        }\n",
+                "",
+            ),
+            "hosts/alpha/default.nix": IMPORTS.replace("@GRAFANA@", grafana).replace(
+                "@SYNCTHING@", syncthing
+            ),
+            "hosts/beta/default.nix": HOST.replace("@HOST@", "beta"),
+        },
+    )
+    commit_all(root, "inline modules in a host's imports")
+    proc = secretkit(root, key_file, "migrate", "--yes")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    module = (root / "hosts/alpha/default.nix").read_text()
+    assert grafana not in module and syncthing not in module
+    assert "({ config" not in module  # (no function of their own)
+    assert (
+        "      services.syncthing.guiPasswordFile = "
+        'config.sops.secrets."syncthing/gui/password".path;\n'
+    ) in module
+    assert stored(root, "alpha", keys["alpha"]) == {
+        "grafana/security/admin_password": grafana,
+        "syncthing/gui/password": syncthing,
+    }
+    points = _points(root, key_file)
+    assert points["nix-secret-refs"] == (
+        True,
+        "2 declared secret(s) (2 host/file pair(s)), 2 reference(s), all resolve",
+    )
+    need_tool("nix-instantiate")
+    facts = evaluate(root, ["hosts/alpha/default.nix"], "alpha", tmp_path / "eval")
+    assert set(facts["secrets"]) == {"grafana/security/admin_password", "syncthing/gui/password"}
+    assert problems("alpha", facts, job_users=set()) == []

@@ -210,3 +210,44 @@ def test_uses_variable_reads_variables_not_attribute_names() -> None:
     for src in (b"{ a = config; }", b"{ inherit config; }", b"{ a = f config.x; }"):
         tree = cst.parse(src)
         assert uses_variable(tree, tree.root, "config")
+
+
+@pytest.mark.parametrize(
+    ("src", "want"),
+    [
+        # the file's own config reaches the inline module: nothing to do
+        (b"{ config, ... }: { imports = [ { services.x = config.y; } ]; }", []),
+        (b"{ config, ... }: { imports = [ { services.x = 1; } ]; }", []),
+        # rebound between the file's function and the inline module: not the NixOS one
+        (
+            b"{ config, ... }: let config = { }; in { imports = [ { services.x = config.y; } ]; }",
+            emit.OUTER_CONFIG,
+        ),
+        (
+            b"{ config, ... }: { imports = [ (config: { services.x = config.y; }) ]; }",
+            None,  # (a function of its own: formals-less, refused as such)
+        ),
+    ],
+)
+def test_an_inline_module_inside_a_module_uses_its_config(src: bytes, want: object) -> None:
+    """In ``imports = [ { … } ]`` of a NixOS module the file's ``config`` is the NixOS
+    config: the inline module needs no function of its own (a flake-parts file's
+    ``config`` is another: the caller says which file is a module, ``in_module``)."""
+    tree = cst.parse(src)
+    at = src.index(b"{ services")
+    node = node_at_span(tree, at, src.index(b"}", at) + 1)
+    assert node is not None
+    got = emit.ensure_inline_config_arg(tree, node, in_module=True)
+    if want is None:
+        assert isinstance(got, str)
+    else:
+        assert got == want
+
+
+def test_an_outer_config_of_a_file_not_known_as_a_module_is_refused() -> None:
+    src = b"{ config, ... }: { imports = [ { services.x = config.y; } ]; }"
+    tree = cst.parse(src)
+    at = src.index(b"{ services")
+    node = node_at_span(tree, at, src.index(b"}", at) + 1)
+    assert node is not None
+    assert emit.ensure_inline_config_arg(tree, node) == emit.OUTER_CONFIG
