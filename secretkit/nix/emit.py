@@ -281,12 +281,29 @@ def _file_config_reaches(tree: Tree, node: Node) -> bool:
     while current is not None and current.id != top.id:
         if current.type == "function_expression" and _binds_config(tree, current):
             return False
-        if current.type in ("let_expression", "rec_attrset_expression") and any(
-            cst.binding_names(tree, b) == ["config"] for b in cst.bindings_of(current)
+        if current.type in ("let_expression", "rec_attrset_expression") and _binds_in(
+            tree, current
         ):
             return False
         current = current.parent
     return current is not None
+
+
+def _binds_in(tree: Tree, scope: Node) -> bool:
+    """Whether a ``let`` or ``rec`` set binds ``config`` (``config = …;``, ``inherit (x)
+    config;``; a plain ``inherit config;`` is the outer one again)."""
+    for child in scope.named_children:
+        if child.type != "binding_set":
+            continue
+        for b in child.named_children:
+            if b.type == "binding" and cst.binding_names(tree, b) == ["config"]:
+                return True
+            attrs = b.child_by_field_name("attrs") if b.type == "inherit_from" else None
+            if attrs is not None and any(
+                cst.node_text(tree, i) == "config" for i in attrs.named_children
+            ):
+                return True
+    return False
 
 
 def _binds_config(tree: Tree, function: Node) -> bool:

@@ -224,6 +224,11 @@ def test_uses_variable_reads_variables_not_attribute_names() -> None:
             emit.OUTER_CONFIG,
         ),
         (
+            b"{ config, ... }: let inherit (x) config; in"
+            b" { imports = [ { services.x = config.y; } ]; }",
+            emit.OUTER_CONFIG,
+        ),
+        (
             b"{ config, ... }: { imports = [ (config: { services.x = config.y; }) ]; }",
             None,  # (a function of its own: formals-less, refused as such)
         ),
