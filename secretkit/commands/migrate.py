@@ -97,6 +97,11 @@ class Migration(Prepared, Shown):
             if new
             else []
         )
+        moved = self.plan.moved_lines()
+        if moved:  # the steps above are followed in the rewritten files
+            shown.append(
+                err(f"the steps above name lines as they were; this run moved them: {moved}")
+            )
         # the summary stays the last line
         return [*shown, out(f"migrated {moves} secret(s); wrote {len(written)} file(s){self.left}")]
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from secretkit.layouts.sops_nix import host_secrets_path
+from secretkit.lazy_re import lazy
 from secretkit.plan.redaction import redact, redact_all, redact_spans
 from secretkit.plan.targets import Targets
 from secretkit.sensitive import Sensitive
@@ -57,6 +58,22 @@ class Refused:
     def message(self) -> str:
         head = f"{self.module}:{self.line}: cannot migrate safely: {self.reason}"
         return "\n".join([head, *(f"  by hand: {step}" for step in self.route)])
+
+
+# "line 12", "lines 12" in a step (the module's own lines)
+_LINE = lazy(r"\b(lines? )(\d+)\b")
+
+
+def _moved_lines(old: bytes, new: bytes) -> dict[int, int]:
+    """Old line number → new line number, for the lines a rewrite moved unchanged."""
+    import difflib  # (only after a run that rewrote a file holding a refused finding)
+
+    a, b = old.split(b"\n"), new.split(b"\n")
+    out: dict[int, int] = {}
+    for tag, i1, i2, j1, _j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        if tag == "equal" and i1 != j1:
+            out.update({i + 1: j1 + (i - i1) + 1 for i in range(i1, i2)})
+    return out
 
 
 @dataclass
@@ -109,6 +126,23 @@ class Plan:
         found = {v.reveal() for v in self.originals}
         stored = {v.reveal() for per in self.sops.values() for v in per.values()}
         return sorted(found | stored, key=len, reverse=True)
+
+    def moved_lines(self) -> str:
+        """Where the lines the refusals name are once the rewrite is written (the steps
+        name them as they were: the dry run's and the question's view), as
+        ``flake.nix line 8 is now 12, …``; empty when none moved."""
+        said: list[str] = []
+        for r in self.refused:
+            if r.module not in self.nix:
+                continue
+            moved = _moved_lines(*self.nix[r.module])
+            numbers = [r.line] + [int(n) for s in r.route for _w, n in _LINE.findall(s)]
+            for n in dict.fromkeys(numbers):
+                if n in moved:
+                    text = f"{r.module} line {n} is now {moved[n]}"
+                    if text not in said:
+                        said.append(text)
+        return ", ".join(said)
 
     def table(self) -> list[tuple[str, str, str, str]]:
         """Rows secret → hosts → file(s) → new option (no values)."""

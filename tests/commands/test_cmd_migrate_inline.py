@@ -458,3 +458,46 @@ def test_inline_modules_in_a_modules_imports_use_its_config(
     facts = evaluate(root, ["hosts/alpha/default.nix"], "alpha", tmp_path / "eval")
     assert set(facts["secrets"]) == {"grafana/security/admin_password", "syncthing/gui/password"}
     assert problems("alpha", facts, job_users=set()) == []
+
+
+def test_after_a_run_the_lines_its_steps_name_are_given_anew(
+    tmp_git_repo: Path, tmp_path: Path
+) -> None:
+    """A refused finding below a module the run rewrote: its steps name the lines as
+    they were (what the dry run and the question show), and the run then says where
+    they are now, so the steps work in the rewritten file."""
+    root = tmp_git_repo
+    key_file, _keys = keyed_repo(root, tmp_path, ("alpha", "beta"))
+    kept = fake.password("kept")
+    flake = FLAKE.replace("@VALUE@", fake.password("moved")).replace(
+        "  outputs = { self, nixpkgs, ... }: {\n",
+        '  outputs = { self, nixpkgs, ... }: let config = { domain = "lan"; }; in {\n',
+    )
+    flake = flake.replace(
+        "      modules = [ ./hosts/beta ];\n",
+        "      modules = [\n        ./hosts/beta\n        {\n"
+        "          services.grafana.settings.server.domain = config.domain;\n"
+        f'          services.grafana.settings.security.admin_password = "{kept}";\n'
+        "        }\n      ];\n",
+    )
+    write(
+        root,
+        {
+            "flake.nix": flake,
+            "hosts/alpha/default.nix": HOST.replace("@HOST@", "alpha"),
+            "hosts/beta/default.nix": HOST.replace("@HOST@", "beta"),
+        },
+    )
+    commit_all(root, "two inline modules, the second reads an outer config")
+    old_line = next(i for i, t in enumerate(flake.split("\n"), 1) if kept in t)
+    proc = secretkit(root, key_file, "migrate", "--yes")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert f"flake.nix:{old_line}: cannot migrate safely" in proc.stderr
+    new = (root / "flake.nix").read_text().split("\n")
+    new_line = next(i for i, t in enumerate(new, 1) if kept in t)
+    assert new_line > old_line  # (the module above it grew)
+    assert (
+        "the steps above name lines as they were; this run moved them: "
+        f"flake.nix line {old_line} is now {new_line}"
+    ) in proc.stderr
+    assert kept not in proc.stdout + proc.stderr
