@@ -201,6 +201,13 @@ def secret_names(tree: cst.NixTree) -> set[str]:
     }
 
 
+def attrset_spans(data: bytes, spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Those of ``spans`` (inline modules of the file ``data``) that are an attrset's
+    (``{`` or ``rec {``): a module set piecewise (``nixosModules.x.y = …``) is a
+    binding's span, whose names are read as the file's."""
+    return [(a, b) for a, b in spans if data[a : a + 1] in b"{r"]
+
+
 class InlineModules:
     """Where the inline modules of one file are (spans of their attrsets, from host
     discovery) and how many names lead to each: a binding in one sets the option its
@@ -243,9 +250,7 @@ def nix_facts(
         tree = cst.parse(data)
         if tree.has_errors:
             facts.unparsed.append(path)
-        # (an attrset's span: one of a module set piecewise, `nixosModules.x.y = …`, is
-        # a binding's, whose names are read as the file's)
-        spans = [(a, b) for a, b in (inline or {}).get(path, ()) if data[a : a + 1] in b"{r"]
+        spans = attrset_spans(data, (inline or {}).get(path, ()))
         _read_bindings(facts, path, tree, InlineModules(spans) if spans else None)
         for node in (n for n in cst.walk(tree.root) if n.type == "select_expression"):
             base = node.child_by_field_name("expression")

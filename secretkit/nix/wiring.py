@@ -558,7 +558,7 @@ def plan_wiring(
     # Not where a host is built (a flake-parts file calling nixosSystem holds its inline
     # modules, yet is no NixOS module), nor a file read only for its value
     # (`import ./lib/colors lib`)
-    sites = {f for h in inventory.hosts.values() for f, _s, _e in h.module_sites}
+    sites = inventory.site_files()
     files = {
         n: [m.as_posix() for m in h.modules if m not in sites and m not in h.values]
         for n, h in inventory.hosts.items()

@@ -302,13 +302,13 @@ def migrate_refusal(
 
 def inline_finder(inventory: Inventory) -> InlineAt:
     """:func:`build_plan`'s ``inline_at`` from host discovery."""
+    sites = inventory.site_files()
 
     def inline_at(path: str, offset: int) -> tuple[tuple[int, int], list[str], bool] | None:
         span = inventory.inline_at(path, offset)
         if span is None:
             return None
         hosts = sorted(inventory.hosts_at(path, offset))
-        sites = {f for h in inventory.hosts.values() for f, _s, _e in h.module_sites}
         rel = Path(path)
         # (the file is a module of those hosts, not where hosts are built)
         whole = (
@@ -365,7 +365,7 @@ def host_name_values(
     with inline modules only this host's are read, and the rest of the file only when
     the host uses it whole."""
     from secretkit.nix import cst
-    from secretkit.nix.sops_refs import InlineModules, host_names
+    from secretkit.nix.sops_refs import InlineModules, attrset_spans, host_names
 
     info = inventory.hosts[host]
     spans = inventory.inline_spans()
@@ -378,8 +378,8 @@ def host_name_values(
         data = sources.get(rel)
         if data is None or b"hostName" not in data:
             continue
-        own = [(s, e) for f, s, e in info.inline if f == path and data[s : s + 1] in b"{r"]
-        inline = InlineModules([(s, e) for s, e in spans.get(rel, []) if data[s : s + 1] in b"{r"])
+        own = attrset_spans(data, [(s, e) for f, s, e in info.inline if f == path])
+        inline = InlineModules(attrset_spans(data, spans.get(rel, [])))
         for offset, name in host_names(cst.parse(data), inline.base):
             if any(s <= offset < e for s, e in own) or (
                 path in info.files and inline.base_of(offset) is None

@@ -207,7 +207,7 @@ def prepare(
     wanted = {f.path for f in findings} | {"flake.nix"}
     wanted |= {m for mods in host_modules.values() for m in mods}
     # where a host's `modules = [ … ]` is (nixos/default.nix calling nixosSystem): wiring
-    wanted |= {rel_path(root, s[0]) for h in inventory.hosts.values() for s in h.module_sites}
+    wanted |= {rel_path(root, f) for f in inventory.site_files()}
     for rel in sorted(wanted):
         file = root / rel
         if rel.endswith(".nix") and file.is_file():

@@ -165,6 +165,10 @@ class Inventory:
         inside = [(s, e) for s, e in spans if s <= offset < e]
         return min(inside, key=lambda span: span[1] - span[0]) if inside else None
 
+    def site_files(self) -> set[Path]:
+        """The files where a host's ``modules = …`` is (where hosts are built: no module)."""
+        return {f for h in self.hosts.values() for f, _s, _e in h.module_sites}
+
     def inline_spans(self) -> dict[str, list[tuple[int, int]]]:
         """Every inline module's span, by repository-relative file (``/``-separated)."""
         out: dict[str, set[tuple[int, int]]] = {}
