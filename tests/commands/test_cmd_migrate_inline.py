@@ -22,7 +22,7 @@ import pytest
 from secretkit.sops import operations
 from secretkit.sops.identities import load_identities
 from tests.commands.test_cmd_migrate_wiring import secretkit
-from tests.conftest import commit_all, need_tool
+from tests.conftest import commit_all, git, need_tool
 from tests.sops.keys_support import AgeKey, age_key
 from tests.support import fake
 from tests.support.harness import evaluate, problems
@@ -121,6 +121,11 @@ def test_a_flake_inline_module_is_rewritten_for_its_host_only(
         },
     )
     commit_all(root, "an inline module with a secret")
+    # (nothing declared yet: the point says it checked nothing, not that all is readable)
+    assert _points(root, key_file)["host-readable"] == (
+        True,
+        "no host reads a sops file: nothing to check",
+    )
 
     proc = secretkit(root, key_file, "migrate", "--yes")
     assert proc.returncode == 0, proc.stderr
@@ -151,13 +156,17 @@ def test_a_flake_inline_module_is_rewritten_for_its_host_only(
         True,
         "1 declared secret(s) (1 host/file pair(s)), 1 reference(s), all resolve",
     )
-    assert points["host-readable"][0] is True
+    assert points["host-readable"] == (
+        True,
+        "every host can read the sops files it uses (1 host/file pair(s))",
+    )
 
 
 def _points(root: Path, key_file: Path) -> dict[str, tuple[bool, str]]:
     import json
 
-    commit_all(root, "migrated")
+    if git(root, "status", "--porcelain").strip():
+        commit_all(root, "migrated")
     proc = secretkit(root, key_file, "check", "--format", "json")
     return {c["id"]: (c["ok"], c["message"]) for c in json.loads(proc.stdout)["checks"]}
 
