@@ -83,7 +83,7 @@ def contains(text: str, needle: str) -> bool:
     if entry.text is text:
         known = entry.present.get(needle)
         if known is None:
-            known = entry.present[needle] = _contains(text, needle)
+            known = entry.present[needle] = entry.holds(needle, lower=False)
         return known
     return _contains(text, needle)
 
@@ -138,15 +138,39 @@ class _Remembered:
     form holds, which substrings it holds); entered as a context (see
     :func:`remembering`)."""
 
-    __slots__ = ("lowered", "outer", "present", "tests", "text", "words")
+    __slots__ = (
+        *("asked", "lowered", "lowered_runs", "outer", "present", "runs", "tests"),
+        *("text", "words"),
+    )
 
     def __init__(self, text: str, known: Known | None = None) -> None:
         self.text = text
         self.lowered: str | None = None
+        self.asked = 0  # substrings and words looked for in the text itself
+        self.runs: str | None = None  # see holds
+        self.lowered_runs: str | None = None
         self.words: dict[str, bool] = dict(known.words) if known is not None else {}
         self.present: dict[str, bool] = dict(known.present) if known is not None else {}
         self.tests: dict[str, bool] = dict(known.tests) if known is not None else {}
         self.outer = self
+
+    def holds(self, needle: str, *, lower: bool) -> bool:
+        """``needle in text`` (``lower``: in ``text.lower()``), looked for in the
+        text's distinct runs of characters between white space, joined by line breaks
+        (:data:`_RUNS_AFTER`): a needle without white space lies within one run (and
+        lower-casing keeps white space and the rest apart), and on source text the
+        distinct runs are about half the characters, and every further needle is
+        looked for in those."""
+        if self.asked < _RUNS_AFTER or not _spaceless(needle):
+            self.asked += 1
+            return _contains(lowered(self.text) if lower else self.text, needle)
+        if self.runs is None:
+            self.runs = "\n".join(set(self.text.split()))
+        if not lower:
+            return _contains(self.runs, needle)
+        if self.lowered_runs is None:
+            self.lowered_runs = self.runs.lower()
+        return _contains(self.lowered_runs, needle)
 
     def __enter__(self) -> None:
         self.outer = _scanning.entry
@@ -155,6 +179,19 @@ class _Remembered:
     def __exit__(self, *exc: object) -> None:
         _scanning.entry = self.outer
         self.outer = self
+
+
+# Needles looked for in a text itself before its distinct runs are made (see
+# _Remembered.holds): a text the scan of a version carried most answers to asks few.
+_RUNS_AFTER = 3
+_SPACELESS: dict[str, bool] = {}
+
+
+def _spaceless(needle: str) -> bool:
+    known = _SPACELESS.get(needle)
+    if known is None:
+        known = _SPACELESS[needle] = needle.split() == [needle]
+    return known
 
 
 class _Scanning(threading.local):
@@ -345,7 +382,7 @@ def may_hold(text: str, word: str) -> bool:
         return len(text) >= _SMALL or word in text.lower()
     known = entry.words.get(word)
     if known is None:
-        known = entry.words[word] = contains(lowered(text), word)
+        known = entry.words[word] = entry.holds(word, lower=True)
     return known
 
 

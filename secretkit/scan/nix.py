@@ -90,12 +90,10 @@ class FileFacts:
         self._vendor: bool | None = None
         # One pass of the token detectors over the whole file says which literals can
         # hold a token at all; only those (and secret-named ones) are read in full.
-        if known is None:
+        # (what the pre-filters find is remembered, in ``known`` when given)
+        with remembering(self.text, known):
             self.file_hits = token_hits(self.text, Context(()))
-        else:  # what the pre-filters find is remembered in ``known`` (and read from it)
-            with remembering(self.text, known):
-                self.file_hits = token_hits(self.text, Context(()))
-                self._vendor = vendor_hint(self.text)
+            self._vendor = vendor_hint(self.text)
         self.marks = sorted(_byte_offsets(self.text, data, self.file_hits))
         self.lowered = data.lower()
         self.keyed_file = any(n.encode() in self.lowered for n in KEYED_NEEDS)

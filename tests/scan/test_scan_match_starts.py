@@ -611,3 +611,28 @@ def test_a_vendor_prefix_test_never_reads_across_a_line_break() -> None:
     for text in texts:
         for key, test in _LINE_TESTS.items():
             assert test(text) == any(test(line) for line in text.split("\n")), key
+
+
+def test_substrings_asked_of_a_remembered_text_answer_as_in_does() -> None:
+    """After a few needles a remembered text answers from its distinct runs between
+    white space (``_Remembered.holds``): for every needle, with or without white space
+    (Unicode's too), in the text and in its lower-cased form, the answer is ``in``'s."""
+    from secretkit.scan.match_starts import _RUNS_AFTER, may_hold, remembering
+
+    rng = random.Random(11)
+    pieces = ["pass", "word", "PASS", "ENC[", "-P", "://", "a b", "\u00a0", "\u2028", "\x1c"]
+    pieces += [" ", "\n", "\t", "\u0130", "\u03a3", "x", "=", "K", "\u212a", "\u017f"]
+    needles = ["password", "pass", "-P", "://", "a b", "b\u00a0c", "ENC[", "word\npass", "k"]
+    needles += ["a\x1cb", "ss", "rd-", "\u00a0", "s\u2028x", "i", "kk", "pass:", "ENC[-P"]
+    words = ["password", "pass", "k", "i", "word", "enc[", "s", "ss"]
+    indexed = 0
+    for _ in range(400):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(60, 400)))
+        order = rng.sample(needles, len(needles))
+        with remembering(text):
+            for i, needle in enumerate(order):
+                assert contains(text, needle) == (needle in text), (text, needle)
+                indexed += i >= _RUNS_AFTER and len(text) >= 256
+            for word in rng.sample(words, len(words)):
+                assert may_hold(text, word) == (word in text.lower()), (text, word)
+    assert indexed > 1000  # (the runs were asked, not only the text)
