@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from secretkit.plan.build import InlineAt, build_plan
+from secretkit.plan.build import InlineAt, OwnModule, build_plan
 from secretkit.plan.model import FindingLike
 from secretkit.plan.refusals import HASH_FEED, WRITE
 
@@ -317,6 +317,35 @@ def inline_finder(inventory: Inventory) -> InlineAt:
         return span, hosts, whole
 
     return inline_at
+
+
+def own_module_finder(inventory: Inventory, read: Callable[[str], bytes | None]) -> OwnModule:
+    """:func:`build_plan`'s ``own_module`` from host discovery: of the files the hosts
+    use as whole modules, one used by exactly those hosts (not where hosts are built or
+    declared, not a home-manager module), their own entry module first; ``read`` gives
+    a file's source (None: unreadable)."""
+    sites = inventory.site_files() | set(inventory.definition_files)
+
+    def own(hosts: Sequence[str]) -> tuple[str, bytes] | None:
+        wanted = set(hosts)
+        found = [inventory.hosts.get(h) for h in sorted(wanted)]
+        if not found or any(h is None for h in found):
+            return None
+        shared = set.intersection(*(set(h.files - h.home_modules) for h in found if h))
+        entries = [m for h in found if h for m in h.entry_modules]
+        ordered = sorted(
+            (m for m in shared if m.suffix == ".nix" and m not in sites),
+            key=lambda m: (m not in entries, len(m.parts), m.as_posix()),
+        )
+        for module in ordered:
+            if inventory.hosts_of_file(module) != wanted:
+                continue
+            data = read(module.as_posix())
+            if data is not None:
+                return module.as_posix(), data
+        return None
+
+    return own
 
 
 def value_route_of(

@@ -93,6 +93,7 @@ def build_plan(
     pin: Pin | None = None,
     targets: Targets | None = None,
     inline_at: InlineAt | None = None,
+    own_module: OwnModule | None = None,
 ) -> Plan:
     """Plan the migration of ``findings`` (all in ``.nix`` files of ``sources``).
 
@@ -107,6 +108,8 @@ def build_plan(
     file each host's secrets go into (the user's own layout; default secrets/<host>.yaml).
     ``inline_at`` gives the inline module holding a position (its span and hosts), if one
     does: a finding there is planned in that module, not in the file around it.
+    ``own_module`` names a module file of exactly the given hosts (with its source): where
+    a refusal's steps go when the finding's module cannot read the NixOS config.
     """
     plan = Plan()
     if targets is not None:
@@ -115,6 +118,25 @@ def build_plan(
     names.reserve(reserved)
     modules: dict[tuple[str, int], _Module] = {}
     trees: dict[str, cst.Tree] = {}
+
+    def steps_go(module: _Module) -> refusals.Elsewhere | None:
+        """Where the manual steps for ``module`` go when it cannot read the NixOS config."""
+        if own_module is None:
+            return None
+        if refusals.config_blocked(module.tree, module.inline, module.in_module) is None:
+            return None
+        found = own_module(module.hosts)
+        if found is None or found[0] == module.path:
+            return None
+        tree = parse(found[1])
+        if cst.module_body(tree) is None or refusals.config_blocked(tree) is not None:
+            return None
+        sops_file = (
+            "<the path of that file, relative to this module>"
+            if any(h in plan.targets.ambiguous for h in module.hosts)
+            else sops_file_expr(found[0], module.hosts, targets)
+        )
+        return refusals.Elsewhere(found[0], tree, sops_file)
 
     for finding in sorted(findings, key=lambda f: (f.path, f.start)):
         plan.originals.append(finding.secret)
@@ -162,7 +184,9 @@ def build_plan(
                 continue
             module = modules[key] = _Module(path, hosts, tree, top, inline, values=host_values)
             module.in_module = inline is not None and unit is not None and unit[2]
-        _plan_finding(plan, module, finding, names, literal_of, host_values, pin, targets)
+        _plan_finding(
+            plan, module, finding, names, literal_of, host_values, pin, targets, steps_go
+        )
 
     # each file's modules (the file and its inline ones) are written together
     by_file: dict[str, list[tuple[_Module, list[Edit]]]] = {}
@@ -199,6 +223,8 @@ def build_plan(
 # the inline module holding a position of a file: its span and the hosts using it
 # (and whether the file around it is a module of those hosts: `imports = [ { … } ]`)
 InlineAt = Callable[[str, int], "tuple[tuple[int, int], Sequence[str], bool] | None"]
+# a module file used by exactly these hosts, and its source
+OwnModule = Callable[[Sequence[str]], "tuple[str, bytes] | None"]
 
 
 def _owner(reader: catalogue.Reader, pin: Pin | None) -> str | None:
@@ -217,6 +243,7 @@ def _plan_finding(
     host_values: HostValues | None = None,
     pin: Pin | None = None,
     targets: Targets | None = None,
+    steps_go: Callable[[_Module], refusals.Elsewhere | None] = lambda _module: None,
 ) -> None:
     builder: str | None = None  # the builder whose file's text the literal is, if one
 
@@ -256,6 +283,7 @@ def _plan_finding(
             command=refusals.runs_command(attrpath),
             inline=module.inline,
             in_module=module.in_module,
+            elsewhere=steps_go(module),
         )
         refused = Refused(module.path, finding.line, attrpath, reason, tuple(route), builder)
         plan.refused.append(refused)

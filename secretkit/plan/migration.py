@@ -35,6 +35,7 @@ from secretkit.plan.advice import (
     inline_modules,
     nixos_host,
     nixos_modules,
+    own_module_finder,
     rel_path,
     unowned_hint,
     unowned_reason,
@@ -287,6 +288,7 @@ def prepare(
         pin=pin,
         targets=targets,
         inline_at=inline_finder(inventory),
+        own_module=own_module_finder(inventory, sources.get),
     )
     # findings the planner never saw: refused here, each with its reason
     hint = unowned_hint(known, inventory.notes) if unowned else ""

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from typing import NamedTuple
 
 from secretkit.layouts.sops_nix import host_secrets_path
 from secretkit.lazy_re import lazy
@@ -181,33 +182,46 @@ def _set_steps(files: Sequence[str], name: str, entry: Entry | None) -> list[str
     return [f"{feed}secretkit set {f} '{keys_of(name)}'  ({what})" for f in dict.fromkeys(files)]
 
 
+def config_blocked(
+    tree: cst.Tree | None, inline: cst.Node | None = None, in_module: bool = False
+) -> str | None:
+    """Why the module (parsed: ``tree``; ``inline``: the attrset of an inline module in
+    it) cannot be made a function of the NixOS ``config``, which the declaration and
+    the reference need; None when it is one or can become one."""
+    if tree is None:
+        return None
+    if inline is not None:
+        edits = emit.ensure_inline_config_arg(tree, inline, in_module=in_module)
+        return edits if isinstance(edits, str) else None
+    missing = emit.ensure_config_arg(tree)
+    return missing if isinstance(missing, str) else None
+
+
 def _config_arg_steps(
     module: str, tree: cst.Tree | None, inline: cst.Node | None = None, in_module: bool = False
 ) -> list[str]:
-    """What makes ``module`` (parsed: ``tree``; ``inline``: the attrset of an inline
-    module in it) a function of ``config``, which the declaration and the reference
-    need (nothing when it already is one)."""
+    """What makes ``module`` (that :func:`config_blocked` does not refuse) a function
+    of ``config`` (nothing when it already is one)."""
     if tree is not None and inline is not None:
         edits = emit.ensure_inline_config_arg(tree, inline, in_module=in_module)
-        if isinstance(edits, str):
-            return [
-                f"{module} cannot refer to config ({edits}): write the steps below in a "
-                "module of the same hosts that is a function of config"
-            ]
-        if not edits:
+        if isinstance(edits, str) or not edits:
             return []
         if inline_function(inline) is not None:
             return [f"add config to the arguments of {module} ({{ config, ... }}:)"]
         return [f"make {module} a function of config: ({{ config, ... }}: {{ … }})"]
     missing = emit.ensure_config_arg(tree) if tree is not None else None
-    if isinstance(missing, str):
-        return [
-            f"{module} cannot refer to config ({missing}): write the steps below in a module "
-            "of the same hosts that is a function of config"
-        ]
-    if missing is not None:
+    if missing is not None and not isinstance(missing, str):
         return [f"add config to the arguments of {module} ({{ config, ... }}:)"]
     return []
+
+
+class Elsewhere(NamedTuple):
+    """A module of the same hosts (and of no other) that is a function of config, or can
+    become one: where the steps go when the finding's own module cannot read config."""
+
+    path: str
+    tree: cst.Tree
+    sops_file: str | None  # the sopsFile expression relative to it (None: the default)
 
 
 def inline_name(path: str, tree: cst.Tree, inline: cst.Node) -> str:
@@ -232,6 +246,7 @@ def manual_route(
     command: bool = False,
     inline: cst.Node | None = None,
     in_module: bool = False,
+    elsewhere: Elsewhere | None = None,
 ) -> list[str]:
     """The steps that move the secret by hand (each line one step, no value in them).
     ``owner``: the entry's reader as the pinned release runs it (None: root).
@@ -250,17 +265,45 @@ def manual_route(
             body.append(f"group = {reader.group};")
         if reader.kind == "activation":
             body.append("neededForUsers = true;")
-    decl = f'sops.secrets."{name}" = {{ {" ".join(body)} }};'
     named = inline_name(module, tree, inline) if inline is not None and tree is not None else module
-    steps += _config_arg_steps(named, tree, inline, in_module)
+    where = f"on line {line}"
+    blocked = config_blocked(tree, inline, in_module)
+    if blocked is None:
+        steps += _config_arg_steps(named, tree, inline, in_module)
+    elif elsewhere is not None:
+        # the steps go into another module of the same hosts, with its own sopsFile
+        body = [b for b in body if not b.startswith("sopsFile")]
+        if elsewhere.sops_file is not None:
+            body.insert(0, f"sopsFile = {elsewhere.sops_file};")
+        steps.append(
+            f"{named} cannot read the NixOS config: {blocked}; move the definition on line "
+            f"{line} of {module} into {elsewhere.path} (a module of {', '.join(hosts)} only) "
+            "and do the steps below there"
+        )
+        named = elsewhere.path
+        steps += _config_arg_steps(named, elsewhere.tree)
+        where = f"moved from line {line} of {module}"
+    else:
+        if sops_file is not None:
+            files_named = ", ".join(dict.fromkeys(targets))
+            body[0] = f"sopsFile = <the path of {files_named} relative to that module>;"
+        steps.append(
+            f"{named} cannot read the NixOS config: {blocked}; move the definition on line "
+            f"{line} of {module} into a module of {', '.join(hosts)} (and of no other host) "
+            "that is a function of config, and do the steps below there"
+        )
+        named = "that module"
+        where = f"moved from line {line} of {module}"
+    decl = f'sops.secrets."{name}" = {{ {" ".join(body)} }};'
     steps.append(f"in {named} add: {decl}")
+    literal = f"the literal {where}"
     if snippet is not None:
         steps.append(f"{WRITE}{snippet}")
     elif entry is not None and _environment_file(entry):
         # the option takes an environment file: VAR=value lines, not the bare value
         route = entry.description.partition("→")[2].strip() or entry.description
         steps.append(
-            f"and drop the literal on line {line} for the route {route}: a sops.templates "
+            f"and drop {literal} for the route {route}: a sops.templates "
             "entry whose content is the line <VARIABLE>="
             f'${{config.sops.placeholder."{name}"}} (the variable the literal set), its .path '
             "added to that option next to the files it already lists"
@@ -268,20 +311,19 @@ def manual_route(
     elif entry is not None:
         route = entry.description.partition("→")[2].strip() or entry.description
         steps.append(
-            f"and replace the literal on line {line} by the route {route}, using "
-            f'config.sops.secrets."{name}".path'
+            f'and replace {literal} by the route {route}, using config.sops.secrets."{name}".path'
         )
     elif command:
         steps.append(
             f'{WRITE}$(cat ${{config.sops.secrets."{name}".path}}) where the value stands in '
-            f"the command on line {line} (the command reads the file each time it runs; the "
+            f"the command {where} (the command reads the file each time it runs; the "
             "file is root's, mode 0400, unless the declaration says owner = \"<the user the "
             'command runs as>")'
         )
     else:
         steps.append(
-            f'and give the service config.sops.secrets."{name}".path instead of the literal '
-            f"on line {line}: its *File option if it has one, else an EnvironmentFile "
+            f'and give the service config.sops.secrets."{name}".path instead of {literal}: '
+            "its *File option if it has one, else an EnvironmentFile "
             "(sops.templates) the program reads; the file is root's (mode 0400) unless the "
             'declaration says owner = "<the user the program runs as>";'
         )

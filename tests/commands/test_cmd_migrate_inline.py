@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from secretkit.plan.refusals import keys_of
 from secretkit.sops import operations
 from secretkit.sops.identities import load_identities
 from tests.commands.test_cmd_migrate_wiring import secretkit
@@ -220,7 +221,7 @@ def test_an_inline_module_reading_an_outer_config_is_refused_with_steps_there(
     a function of the NixOS config would hide it, so nothing is written and the steps
     name the inline module, not flake.nix as a module."""
     root = tmp_git_repo
-    key_file, _keys = keyed_repo(root, tmp_path, ("alpha",))
+    key_file, keys = keyed_repo(root, tmp_path, ("alpha",))
     value = fake.password("outer")
     flake = FLAKE.replace("@VALUE@", value).replace(
         "  outputs = { self, nixpkgs, ... }: {\n",
@@ -244,12 +245,59 @@ def test_an_inline_module_reading_an_outer_config_is_refused_with_steps_there(
     assert (root / "flake.nix").read_text() == flake
     shown = secretkit(root, key_file, "migrate", "--dry-run")
     dry = shown.stdout + shown.stderr
-    steps = [line for line in dry.splitlines() if line.startswith("  by hand: ")]
+    steps = [line.removeprefix("  by hand: ") for line in dry.splitlines() if "by hand: " in line]
     assert "add config to the arguments of flake.nix" not in dry
     assert "in flake.nix add:" not in dry
-    assert any(
-        "the module on line 7 of flake.nix cannot refer to config" in step for step in steps
-    ), dry
+    assert "in the module on line 7" not in dry  # (it cannot read the NixOS config)
+    name = "grafana/security/admin_password"
+    assert steps[:5] == [
+        f"secretkit set secrets/alpha.yaml '{keys_of(name)}'  (type or pipe the value on stdin)",
+        "the module on line 7 of flake.nix cannot read the NixOS config: the inline module "
+        "reads a `config` of the code around it (a function of the NixOS config would hide "
+        "that one); move the definition on line 10 of flake.nix into hosts/alpha/default.nix "
+        "(a module of alpha only) and do the steps below there",
+        "add config to the arguments of hosts/alpha/default.nix ({ config, ... }:)",
+        f'in hosts/alpha/default.nix add: sops.secrets."{name}" = '
+        '{ sopsFile = ../../secrets/alpha.yaml; owner = "grafana"; };',
+        'and replace the literal moved from line 10 of flake.nix by the route "$__file{…}" '
+        f'(owner grafana), using config.sops.secrets."{name}".path',
+    ], dry
+
+    # the steps, done as written, give a host that reads its secret
+    proc = secretkit(root, key_file, "set", "secrets/alpha.yaml", keys_of(name), stdin=value)
+    assert proc.returncode == 0, proc.stderr
+    line = f'          services.grafana.settings.security.admin_password = "{value}";\n'
+    assert flake.splitlines(keepends=True)[9] == line
+    declaration = steps[3].partition(" add: ")[2]
+    reference = f'"$__file{{${{config.sops.secrets."{name}".path}}}}"'
+    write(
+        root,
+        {
+            "flake.nix": flake.replace(line, ""),
+            "hosts/alpha/default.nix": HOST.replace("@HOST@", "alpha")
+            .replace("{ ... }:", "{ config, ... }:")
+            .replace(
+                "  services.openssh.enable = true;\n",
+                "  services.openssh.enable = true;\n"
+                f"  services.grafana.settings.security.admin_password = {reference};\n"
+                f"  {declaration}\n",
+            ),
+        },
+    )
+    assert stored(root, "alpha", keys["alpha"]) == {name: value}
+    points = _points(root, key_file)
+    assert points["plaintext-tree"][0] is True
+    assert points["nix-secret-refs"] == (
+        True,
+        "1 declared secret(s) (1 host/file pair(s)), 1 reference(s), all resolve",
+    )
+    assert points["host-readable"][0] is True
+    need_tool("nix-instantiate")
+    wrapper = tmp_path / "alpha.nix"
+    wrapper.write_text(FLAKE_MODULES.replace("@REPO@", str(root)).replace("@HOST@", "alpha"))
+    facts = evaluate(root, [str(wrapper)], "alpha", tmp_path / "eval-alpha")
+    assert set(facts["secrets"]) == {name}
+    assert problems("alpha", facts, job_users=set()) == []
 
 
 def test_a_value_outside_the_hosts_modules_is_refused_with_a_route_that_works(

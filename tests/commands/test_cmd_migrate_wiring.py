@@ -44,13 +44,15 @@ COMMON = "{ ... }:\n{\n  services.openssh.enable = true;\n}\n"
 MODULE_LINE = "      inputs.sops-nix.nixosModules.sops\n"
 
 
-def secretkit(root: Path, key_file: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def secretkit(
+    root: Path, key_file: Path, *args: str, stdin: str = ""
+) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ, PYTHONPATH=str(ROOT), SOPS_AGE_KEY_FILE=str(key_file))
     return subprocess.run(
         [sys.executable, "-m", "secretkit", "-C", str(root), *args],
         capture_output=True,
         text=True,
-        input="",
+        input=stdin,
         env=env,
         timeout=300,
     )
