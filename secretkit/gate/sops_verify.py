@@ -116,17 +116,28 @@ class SopsJudge:
             plain = document.decrypt(sops, key)
         except SecretkitError as exc:
             return SopsProblem(path, f"does not verify: {exc.message}", self.restore(path))
-        self._keep_values(path, plain.docs)
+        self._keep_values(path, plain.docs, sops.docs)
         return None
 
-    def _keep_values(self, path: str, docs: list[Any]) -> None:
-        """Each value worth looking for elsewhere (a secret by its shape: long enough,
-        not a placeholder, path or word list)."""
+    def _keep_values(self, path: str, docs: list[Any], encrypted: list[Any]) -> None:
+        """Each value worth looking for elsewhere: one the file holds encrypted (not one
+        its crypt rule leaves in clear, a Kubernetes manifest's ``kind``: public in the
+        file itself) and a secret by its shape (long enough, not a placeholder, path or
+        word list)."""
         from secretkit.scan.filters import not_secret
+        from secretkit.sops.cipher import is_encrypted
         from secretkit.sops.tree import leaves
 
-        for doc in docs:
+        hidden = {
+            (i, where)
+            for i, doc in enumerate(encrypted)
+            for where, value in leaves(doc)
+            if isinstance(value, str) and is_encrypted(value)
+        }
+        for i, doc in enumerate(docs):
             for where, value in leaves(doc):
+                if (i, where) not in hidden:
+                    continue
                 text = value.strip() if isinstance(value, str) else ""
                 if len(text) >= MIN_COPIED and not_secret(text) is None:
                     key = "/".join(str(part) for part in where)

@@ -184,9 +184,7 @@ def build_plan(
                 continue
             module = modules[key] = _Module(path, hosts, tree, top, inline, values=host_values)
             module.in_module = inline is not None and unit is not None and unit[2]
-        _plan_finding(
-            plan, module, finding, names, literal_of, host_values, pin, targets, steps_go
-        )
+        _plan_finding(plan, module, finding, names, literal_of, host_values, pin, targets, steps_go)
 
     # each file's modules (the file and its inline ones) are written together
     by_file: dict[str, list[tuple[_Module, list[Edit]]]] = {}

@@ -465,3 +465,47 @@ def test_a_decrypted_value_committed_once_fails_until_it_is_rotated(repo: Repo) 
     assert rotated.returncode == 0, rotated.stderr
     commit_all(repo.root, "rotate")
     assert repo.failed_points()[0] == set()
+
+
+def test_values_a_crypt_rule_leaves_in_clear_are_no_decrypted_copies(repo: Repo) -> None:
+    """A Kubernetes manifest encrypted with ``encrypted_regex: ^(data|stringData)$``
+    keeps ``kind: ConfigMap`` in clear: another manifest of that kind is no copy of a
+    secret (no fix could pass the gate then), while its encrypted value still is."""
+    from secretkit.sops import document, operations
+    from secretkit.sops.config import find_config
+
+    sops_yaml = repo.root / ".sops.yaml"
+    sops_yaml.write_text(
+        sops_yaml.read_text().replace(
+            "creation_rules:\n",
+            "creation_rules:\n"
+            "  - path_regex: ^k8s/.*\\.yaml$\n"
+            "    encrypted_regex: ^(data|stringData)$\n"
+            "    key_groups:\n"
+            "      - age:\n"
+            "          - *admin_alice\n",
+        )
+    )
+    config = find_config(repo.root)
+    assert config is not None
+    rule = config.rule_for(repo.root / "k8s/app.yaml")
+    assert rule is not None
+    token = fake.pushover_token("k8s")
+    manifest = {"kind": "ConfigMap", "metadata": {"name": "app"}, "data": {"TOKEN": token}}
+    (repo.root / "k8s").mkdir()
+    data = operations.encrypt_new(document.new_plain("yaml", manifest), rule)
+    assert b"kind: ConfigMap" in data and token.encode() not in data
+    (repo.root / "k8s" / "app.yaml").write_bytes(data)
+    (repo.root / "deploy").mkdir()
+    (repo.root / "deploy" / "other.yaml").write_text("kind: ConfigMap\nmetadata:\n  name: b\n")
+    commit_all(repo.root, "a manifest with its data encrypted, and another manifest")
+    failed, report = repo.failed_points()
+    assert failed == set(), [c["message"] for c in report["checks"] if not c["ok"]]
+
+    (repo.root / "notes.txt").write_text(f"the app's {token[:4]} is {token}\n")
+    failed, report = repo.failed_points()
+    assert "decrypted-copy" in failed
+    messages = [c["message"] for c in report["checks"] if c["id"] == "decrypted-copy"]
+    assert messages == [
+        "notes.txt (untracked, not ignored) holds the decrypted value of data/TOKEN of k8s/app.yaml"
+    ]
