@@ -251,6 +251,7 @@ def _plan_finding(
         name: str | None = None,
         entry: catalogue.Entry | None = None,
         snippet: str | None = None,
+        lead: str | None = None,
     ) -> None:
         # only a refusal shows the fingerprint: an scrypt each, so not for planned moves
         fingerprint = getattr(finding, "fingerprint", None)
@@ -283,6 +284,8 @@ def _plan_finding(
             in_module=module.in_module,
             elsewhere=steps_go(module),
         )
+        if lead is not None:
+            route.insert(0, lead)
         refused = Refused(module.path, finding.line, attrpath, reason, tuple(route), builder)
         plan.refused.append(refused)
 
@@ -328,9 +331,10 @@ def _plan_finding(
             f"{pin.release} ({pin.source})",
             dotted,
             proposed,
-            entry,
-            f"update the nixpkgs input to NixOS {since} or newer (then migrate takes it), or "
-            "keep the secret out of the store with a route your release has",
+            # (not the entry: the steps must not name the route the release lacks)
+            lead=f"update the nixpkgs input to NixOS {since} or newer and run secretkit migrate "
+            f"again (it then moves this one); or, on {pin.release}, the steps below with a "
+            "route your release has",
         )
         return
     problem = shared_problem(module.path, module.hosts, targets)

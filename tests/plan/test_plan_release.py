@@ -76,8 +76,13 @@ def test_wifi_route_refused_before_secrets_file_existed() -> None:
     assert any(s.startswith("secretkit set secrets/laptop.yaml") for s in refused.route)
     # 24.05 runs wpa_supplicant as root and has no such user: a declaration naming it
     # would fail activation, so the by-hand route leaves the file root's
-    (declaration,) = [s for s in refused.route if "sops.secrets." in s]
+    (declaration,) = [s for s in refused.route if " add: sops.secrets." in s]
     assert "owner" not in declaration
+    # the first step is the update; no step names the route 24.05 lacks, and none is
+    # Nix to write (the hook's fix would print it after "and write:")
+    assert refused.route[0].startswith("update the nixpkgs input to NixOS 24.11 or newer")
+    assert not any("secretsFile" in s or "pskRaw" in s for s in refused.route), refused.route
+    assert not any(s.startswith("and write: ") for s in refused.route), refused.route
 
 
 def test_wifi_secrets_owned_by_root_on_24_11_and_by_wpa_supplicant_from_25_05() -> None:
