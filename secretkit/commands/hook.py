@@ -255,8 +255,9 @@ def _split_by_head(
 
 
 def _refusals(root: Path, findings: list[Finding], staged: dict[str, bytes]) -> dict[int, Refusal]:
-    """Why ``migrate`` would refuse each Nix finding: the literal judged on the staged
-    content, then (for one it would move) the hosts that import the file."""
+    """Why ``migrate`` would refuse each Nix finding: by the hosts that use the file,
+    then the literal judged on the staged content (alone, then among the hosts' other
+    modules)."""
     nix = [f for f in findings if f.path.endswith(".nix")]
     if not nix:
         return {}
@@ -277,9 +278,12 @@ def _refusals(root: Path, findings: list[Finding], staged: dict[str, bytes]) -> 
 
     out: dict[int, Refusal] = {}
     for finding in nix:
+        # as migrate and check decide: first by the hosts using the file (a home-manager
+        # module's route is not a NixOS one), then the literal
+        host = host_refusal(inventory, finding.path, finding.start)
         # a file imported for its value is no module: the route goes through its importer
         valued = value_refusal(inventory, finding.path, finding.attrpath or "", read)
-        if valued is not None and host_refusal(inventory, finding.path) is None:
+        if host is None and valued is not None and host_refusal(inventory, finding.path) is None:
             out[id(finding)] = valued
             continue
         data = staged.get(finding.path)
@@ -289,16 +293,14 @@ def _refusals(root: Path, findings: list[Finding], staged: dict[str, bytes]) -> 
             if data is None
             else migrate_refusal(finding.path, data, place, pin, inventory=inventory)
         )
-        if reason is not None:
+        if host is not None:  # (the builder's call is replaced by a path in any config)
+            out[id(finding)] = Refusal(host, reason.builder if reason is not None else None)
+        elif reason is not None:
             out[id(finding)] = reason
     accepted = [f for f in nix if id(f) not in out]
-    if accepted:  # as check and migrate decide: a file no NixOS host imports is not moved
+    if accepted:
         values = None
         for finding in accepted:
-            host = host_refusal(inventory, finding.path, finding.start)
-            if host is not None:
-                out[id(finding)] = Refusal(host)
-                continue
             # then as migrate judges it among its hosts' other modules (an option
             # another module sets already: refused), read as migrate reads them
             if values is None:

@@ -91,6 +91,13 @@ def finding_fix(
                 'sops.secrets."<name>"',
             )
         )
+        if refusal is not None and _not_nixos(refusal):  # (another key opens it: its own file)
+            store = (
+                "the value in the file that rule names (`secretkit set secrets/<user>.yaml "
+                "'[\"<name>\"]'` reads it from stdin)"
+            )
+            declare = 'sops.secrets."<name>" in that configuration (sopsFile = that file)'
+
         move = (
             f"`secretkit migrate` cannot move this one ({refusal}): store {store}, declare "
             f"{declare} {point}"
@@ -169,6 +176,13 @@ def fix_for(
         declare_in=declare_in,
         hashed=hashed,
     )
+
+
+def _not_nixos(refusal: str) -> bool:
+    """Whether ``refusal`` says the file belongs to a home-manager or nix-darwin
+    configuration (:func:`secretkit.plan.advice.host_refusal`): its secrets are read
+    with another key than the host's, from a sops file of their own."""
+    return "migrate writes NixOS hosts' sops files" in refusal
 
 
 def _in_comment() -> str:

@@ -71,6 +71,9 @@ def _fix_for(ctx: CheckContext, finding: Finding) -> str:
             refusal = "unreadable"
         else:  # as migrate decides: first by the hosts using the file, then the literal
             refusal = host_refusal(ctx.inventory(), finding.path, finding.start)
+            if refusal is not None:  # (a builder's call is replaced by a path in any config)
+                alone = migrate_refusal(finding.path, source, finding, repo_pin(ctx.read))
+                builder = alone.builder if alone is not None else None
             valued = None
             if refusal is None:  # a file imported for its value: no module, whatever it sets
                 valued = value_refusal(

@@ -154,7 +154,8 @@ def host_refusal(inventory: Inventory, path: str, offset: int | None = None) -> 
         module = _FOREIGN_KINDS["home-manager"][1]
         return (
             f"the file is a home-manager module of host {', '.join(users)}: migrate writes "
-            f"NixOS hosts' sops files; move it by hand with {module}"
+            f"NixOS hosts' sops files; move it by hand with {module}, after `secretkit hosts "
+            "add <user> --age <the user's age key>` gives secrets/<user>.yaml a creation rule"
         )
     return None
 

@@ -113,8 +113,9 @@ def builder_route(name: str, builder: str, line: int) -> str:
 
 
 def no_route_reason(path: Sequence[str]) -> str:
-    """Why no catalogue entry takes ``path`` — with the one known case where none can."""
-    dotted = ".".join(path)
+    """Why no catalogue entry takes ``path`` — with the one known case where none can.
+    (The path as Nix writes it: ``home.file.".aws/credentials".text``.)"""
+    dotted = ".".join(p if p.startswith("[") else emit.attr(p) for p in path)
     if (
         len(path) >= 3
         and path[0] == "environment"

@@ -208,7 +208,9 @@ def test_the_fix_follows_the_pinned_release_as_migrate_does(
     hook_repo.write(
         HOST, _module(f'networking.wireless.networks.home.psk = "{fake.password("wifi")}";')
     )
-    hook_repo.stage(HOST)
+    # (a module of the host: a file no host imports is refused for that first)
+    hook_repo.write("hosts/observer/default.nix", _module("imports = [ ./extra.nix ];"))
+    hook_repo.stage(HOST, "hosts/observer/default.nix")
     proc = _run_hook(hook_repo)
     assert proc.returncode == 1
     fixes = [line for line in proc.stdout.splitlines() if line.startswith("  fix:")]

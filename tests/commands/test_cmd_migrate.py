@@ -550,6 +550,67 @@ def test_home_manager_and_darwin_configurations_are_refused_not_wired(
     assert "homeManagerModules.sops" in check.stdout + check.stderr
 
 
+def test_a_home_manager_module_of_a_nixos_host_gets_the_home_manager_route_everywhere(
+    tmp_git_repo: Path,
+) -> None:
+    """home-manager as a NixOS module (``home-manager.users.alice = import …``): the
+    hook judged the literal first and said no route is known for the option, with the
+    host's sops file to store it in (which the user's key does not open); migrate and
+    check named homeManagerModules.sops.  Now all three give the home-manager route
+    and a file of the user's own."""
+    from tests.conftest import commit_all, git
+    from tests.support import fake
+
+    files = {
+        "flake.nix": (
+            "{\n  outputs = { nixpkgs, home-manager, ... }: {\n"
+            "    nixosConfigurations.box = nixpkgs.lib.nixosSystem {\n"
+            "      modules = [\n        ./box.nix\n        home-manager.nixosModules.home-manager\n"
+            "        { home-manager.users.alice = import ./home/alice.nix; }\n      ];\n"
+            "    };\n  };\n}\n"
+        ),
+        "box.nix": '{ ... }:\n{\n  networking.hostName = "box";\n}\n',
+        "home/alice.nix": "{ ... }:\n{\n  home.stateVersion = \"24.11\";\n}\n",
+    }  # fmt: skip
+    for name, text in files.items():
+        (tmp_git_repo / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_git_repo / name).write_text(text)
+    commit_all(tmp_git_repo, "a host with a user's home-manager configuration")
+    token = fake.github_token("alice")
+    (tmp_git_repo / "home/alice.nix").write_text(
+        '{ ... }:\n{\n  home.stateVersion = "24.11";\n'
+        f'  home.sessionVariables.GITHUB_TOKEN = "{token}";\n}}\n'
+    )
+    git(tmp_git_repo, "add", "home/alice.nix")
+    hook = run(tmp_git_repo, "hook", "--", "home/alice.nix")
+    assert hook.returncode == 1, hook.stdout + hook.stderr
+    shown = hook.stdout + hook.stderr
+    assert token not in shown
+    (fix,) = [line for line in shown.splitlines() if line.lstrip().startswith("fix: ")]
+    assert "the file is a home-manager module of host box" in fix, fix
+    assert "homeManagerModules.sops" in fix and "secretkit hosts add <user> --age" in fix
+    assert "secretkit set secrets/<user>.yaml" in fix
+    assert "secrets/<host>.yaml" not in fix and "no file-based option" not in fix
+    commit_all(tmp_git_repo, "the token, past the hook")
+    check = run(tmp_git_repo, "check")
+    assert "the file is a home-manager module of host box" in check.stdout
+    assert "secrets/<host>.yaml" not in check.stdout
+    dry = run(tmp_git_repo, "migrate", "--dry-run")
+    assert "home/alice.nix:4: cannot migrate safely: the file is a home-manager module" in (
+        dry.stderr
+    )
+
+
+def test_a_refusal_names_the_option_as_nix_writes_it() -> None:
+    """``home.file.".aws/credentials".text`` was shown as ``home.file..aws/credentials.text``."""
+    from secretkit.plan.refusals import no_route_reason
+
+    assert no_route_reason(["home", "file", ".aws/credentials", "text"]) == (
+        'no file-based option or template route is known for home.file.".aws/credentials".text'
+    )
+    assert no_route_reason(["services", "x", "[0]", "password"]).endswith("services.x.[0].password")
+
+
 def test_a_host_file_no_key_here_opens_refuses_that_hosts_findings_only(
     lab: Homelab, tmp_path: Path
 ) -> None:
