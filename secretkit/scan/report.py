@@ -91,10 +91,13 @@ def render_text(report: ScanReport) -> str:
         )
     for s in report.skipped:
         lines.append(f"skipped {printable(s.path)}: {printable(s.reason)}")
-    files = len({(f.commit, f.path) for f in report.findings})
+    files = len({f.path for f in report.findings})
+    commits = len({f.commit for f in report.findings if f.commit})
     stats = report.stats
     if report.findings:
         summary = f"{len(report.findings)} finding(s) in {files} file(s)"
+        if commits:  # (history: one path's versions are one file)
+            summary += f" at {commits} commit(s)"
     elif not stats.get("files", 0):
         summary = "nothing scanned: 0 files read, so nothing is known about secrets"
     elif report.skipped:

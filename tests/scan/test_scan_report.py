@@ -203,3 +203,16 @@ def test_a_file_name_cannot_add_lines_or_drive_the_terminal(tmp_git_repo: Path) 
     assert result.exit_code == 1
     assert "fake\\nline.env\\x1b[2J" in result.output.splitlines()
     assert "\x1b" not in result.output
+
+
+def test_history_text_counts_files_by_path_and_names_the_commits(tmp_git_repo: Path) -> None:
+    """One path's versions are one file: two paths, one of them at two commits, read
+    as three files."""
+    _homelab(tmp_git_repo)
+    observer = tmp_git_repo / "hosts" / "observer.nix"
+    observer.write_text(observer.read_text().replace("initialPassword", "password"))
+    commit_all(tmp_git_repo, "the same secrets, one line changed")
+    code, out = _run(tmp_git_repo, "--history")
+    assert code == 1
+    summary = out.splitlines()[-1]
+    assert summary.startswith("7 finding(s) in 2 file(s) at 2 commit(s); "), summary
