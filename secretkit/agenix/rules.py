@@ -52,16 +52,21 @@ class Rule:
 
 
 class RulesError(UserError):
-    """The rules file cannot be read without evaluating Nix (exit 3)."""
+    """The rules file cannot be read without evaluating Nix (exit 3).  ``what``: the
+    reason without the place."""
+
+    what = ""
 
 
 def _fail(tree: cst.NixTree, node: Node, what: str, rel: str) -> RulesError:
     line, _ = tree.position(int(node.start_byte))
-    return RulesError(
+    error = RulesError(
         f"{rel} line {line}: {what}",
         hint="write publicKeys as lists of key strings, let names, ++, attrValues, with and "
         "import ./keys.nix, as in agenix's README",
     )
+    error.what = what
+    return error
 
 
 class _Reader:
@@ -246,6 +251,15 @@ def _named(value: Any, name: str) -> Any:
     if isinstance(value, PublicKey) and value.name is None:
         return PublicKey(value.value, name)
     return value
+
+
+def rules_reader(tree: cst.NixTree, rel: str, base: Path | None) -> _Reader:
+    """A reader of the values of the rules file ``tree`` (``rel``), its ``let`` names
+    known: ``.value(node)`` reads one (the gate reads each file's ``publicKeys``
+    alone: one it cannot read leaves the others readable)."""
+    reader = _Reader(tree, rel, base)
+    _body(reader, tree)
+    return reader
 
 
 def read_rules(path: Path, rel: str = RULES_FILE, base: Path | None = None) -> list[Rule]:

@@ -89,8 +89,9 @@ def agenix_results(root: Path, agenix: Agenix, identities: Identities) -> list[C
                     POINT,
                     False,
                     f"cannot verify {path}: {where}: {rule.why}",
-                    f"write its publicKeys as a list of key strings and let-bound names in "
-                    f"{rule.rules_file}",
+                    "write its publicKeys as a list of key strings, of names a let in "
+                    f"{rule.rules_file} binds to them, or of names of a file of keys it "
+                    "imports (keys = import ./keys.nix; then keys.alice, or with keys; [ alice ])",
                     (path, rule.rules_file),
                     group="cannot verify: publicKeys in secrets.nix need evaluating Nix",
                 )

@@ -10,11 +10,13 @@ Public API::
 
 Every ``secrets.nix`` is read (a repository may keep one per host directory; agenix
 reads the one of the directory it runs in, paths relative to it), never evaluated:
-``"<name>.age".publicKeys = <list>;`` where the list is made of string literals,
-let-bound names (of strings or lists) and ``++``.
+``"<name>.age".publicKeys = <list>;`` read as ``secretkit import agenix`` reads it
+(:mod:`secretkit.agenix.rules`: key strings, let names, ``++``, ``with``,
+``builtins.attrValues`` and ``import ./keys.nix`` of a file in the repository).
 Anything else leaves that file's keys unknown (``AgeRule.keys`` is None, with a
-reason).  An age header names X25519 recipients only by count (their stanza holds an
-ephemeral share), and ssh recipients by a 4-byte tag of the key: both are compared.
+reason).  An age header names X25519 recipients
+only by count (their stanza holds an ephemeral share), and ssh recipients by a 4-byte
+tag of the key: both are compared.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from secretkit.agenix.rules import rules_reader
 from secretkit.nix import cst
 
 Node = Any
@@ -85,34 +88,16 @@ def read_agenix(root: Path, files: Iterable[str]) -> Agenix | None:
         out.rules_files.append(rules_file)
         tree = cst.parse(data)
         base = PurePosixPath(rules_file).parent
-        scope = _let_scope(tree)
+        reader = rules_reader(tree, rules_file, root)
         for name, value, line in _age_bindings(tree):
             path = (base / name).as_posix() if str(base) != "." else name
-            keys, why = _keys(tree, value, scope, 0)
+            keys, why = _keys(reader, value)
             out.rules.setdefault(path, AgeRule(path, keys, why, line, rules_file))
     if not out.rules_files:
         return None
     out.rules_file = out.rules_files[0]
     out.unlisted = sorted(a for a in ages if a not in out.rules)
     return out
-
-
-def _let_scope(tree: cst.NixTree) -> dict[str, Node]:
-    scope: dict[str, Node] = {}
-    for b in cst.bindings(tree):
-        parent = _binding_node(tree, b.start)
-        if parent is not None and parent.parent is not None:
-            holder = parent.parent.parent  # binding -> binding_set -> let/attrset
-            if holder is not None and holder.type == "let_expression" and len(b.attrpath) == 1:
-                scope[b.attrpath[0]] = b.value
-    return scope
-
-
-def _binding_node(tree: cst.NixTree, start: int) -> Node | None:
-    node = tree.root.descendant_for_byte_range(start, start)
-    while node is not None and node.type != "binding":
-        node = node.parent
-    return node
 
 
 def _age_bindings(tree: cst.NixTree) -> Iterable[tuple[str, Node, int]]:
@@ -124,46 +109,19 @@ def _age_bindings(tree: cst.NixTree) -> Iterable[tuple[str, Node, int]]:
                 yield part, b.value, line
 
 
-def _keys(
-    tree: cst.NixTree, node: Node, scope: dict[str, Node], depth: int
-) -> tuple[list[str] | None, str]:
-    if depth > 20:
-        return None, "publicKeys nests too deeply"
-    kind = node.type
-    if kind == "parenthesized_expression":
-        inner = next((c for c in node.named_children if c.type != "comment"), None)
-        return _keys(tree, inner, scope, depth + 1) if inner is not None else (None, "empty")
-    if kind == "string_expression":
-        value = cst.string_value(tree, node)
-        if value is not None:
-            return [value.strip()], ""
-        return None, "a public key built by interpolation"
-    if kind == "variable_expression":
-        name = cst.node_text(tree, node)
-        if name in scope:
-            return _keys(tree, scope[name], scope, depth + 1)
-        return None, f"publicKeys uses {name}, which is not a let binding of secrets.nix"
-    if kind == "list_expression":
-        out: list[str] = []
-        for child in node.named_children:
-            if child.type == "comment":
-                continue
-            keys, why = _keys(tree, child, scope, depth + 1)
-            if keys is None:
-                return None, why
-            out.extend(keys)
-        return out, ""
-    if kind == "binary_expression":
-        op = next((c for c in node.children if not c.is_named), None)
-        left = node.child_by_field_name("left")
-        right = node.child_by_field_name("right")
-        if op is not None and cst.node_text(tree, op) == "++" and left and right:
-            a, why_a = _keys(tree, left, scope, depth + 1)
-            b, why_b = _keys(tree, right, scope, depth + 1)
-            if a is None or b is None:
-                return None, why_a or why_b
-            return a + b, ""
-    return None, f"publicKeys is a {kind.replace('_', ' ')} (needs evaluating Nix)"
+def _keys(reader: Any, node: Node) -> tuple[list[str] | None, str]:
+    """The keys of one ``publicKeys`` value, read as ``secretkit import agenix`` reads
+    them (:mod:`secretkit.agenix.rules`), or None and why not."""
+    from secretkit.agenix.rules import PublicKey, RulesError
+
+    try:
+        value = reader.value(node)
+    except RulesError as exc:
+        return None, exc.what or exc.message
+    items = value if isinstance(value, list) else [value]
+    if not items or not all(isinstance(k, PublicKey) for k in items):
+        return None, "publicKeys is not a list of keys"
+    return [k.value for k in items], ""
 
 
 # ---------------------------------------------------------------------------

@@ -135,3 +135,63 @@ def test_no_agenix_no_point(tmp_git_repo: Path) -> None:
     (tmp_git_repo / "a.nix").write_text("{ }\n")
     commit_all(tmp_git_repo)
     assert [r for r in run_check(tmp_git_repo).results if r.id == "agenix"] == []
+
+
+IMPORTED_SECRETS_NIX = """let
+  identities = import ./identities.nix;
+  db = "{db}";
+in
+{{
+  "secrets/web-password.age".publicKeys = with identities; [ alice web ];
+  "secrets/db-password.age".publicKeys = [ identities.alice db ];
+  "secrets/shared.age".publicKeys = with identities; [ alice web db ];
+}}
+"""
+
+
+def test_keys_named_in_an_imported_file_are_read(repo: tuple[Path, dict[str, str]]) -> None:
+    """fufexan/dotfiles: ``identities = import ./identities.nix;`` then ``with
+    identities; [ … ]`` (or ``identities.alice``): check could not verify it, and its
+    fix said to write let-bound names, which ``identities.alice`` is not.  A let-bound
+    name wins over the ``with`` (``db`` here, which identities.nix gets wrong)."""
+    root, keys = repo
+    write(
+        root,
+        {
+            "secrets.nix": IMPORTED_SECRETS_NIX.format(**keys),
+            "identities.nix": (
+                f'{{\n  alice = "{keys["alice"]}";\n  web = "{keys["web"]}";\n'
+                f'  db = "{keys["alice"]}";\n}}\n'
+            ),
+        },
+    )
+    commit_all(root, "keys in a file of their own")
+    report = run_check(root)
+    assert [r.message for r in report.failed] == []
+    (agenix,) = [r for r in report.results if r.id == "agenix"]
+    assert agenix.message.startswith("3 age file(s) encrypted for the keys secrets.nix lists")
+
+    # a name the file lacks is a failure that says so (agenix itself would not evaluate)
+    write(
+        root,
+        {"secrets.nix": IMPORTED_SECRETS_NIX.format(**keys).replace("alice web ]", "al web ]")},
+    )
+    (failure,) = run_check(root).failed
+    assert failure.message == (
+        "cannot verify secrets/web-password.age: secrets.nix:6: al is not defined in the let "
+        "block nor the with scopes"
+    )
+    assert "keys = import ./keys.nix; then keys.alice" in failure.fix
+    # a file of keys outside the repository, or a function, is not read
+    for imported in ("../outside.nix", "./fn.nix"):
+        write(
+            root,
+            {
+                "fn.nix": "{ lib }: { }\n",
+                "secrets.nix": IMPORTED_SECRETS_NIX.format(**keys).replace(
+                    "./identities.nix", imported
+                ),
+            },
+        )
+        failed = run_check(root).failed
+        assert failed and all(f.message.startswith("cannot verify secrets/") for f in failed)
