@@ -124,6 +124,13 @@ def ssh_pubkey_file_to_age(text: str) -> str:
         recipient = ssh_pubkey_to_age(stripped)
         if recipient not in found:
             found.append(recipient)
+    if not found and "PRIVATE KEY-----" in text:
+        # (the message names no part of it: only that it is a private key)
+        raise SSHKeyError(
+            "the file is a private key, not a public key",
+            hint="give its .pub (ssh_host_ed25519_key.pub), and keep the private key off "
+            "the repository",
+        )
     if not found:
         raise SSHKeyError(
             "no ssh-ed25519 public key found in the file",

@@ -135,6 +135,23 @@ def test_pubkey_file_errors() -> None:
         ssh_pubkey_file_to_age(two)
 
 
+def test_a_private_key_given_for_the_public_one_is_named_as_such() -> None:
+    """``hosts add --ssh-pubkey-file ssh_host_ed25519_key`` (no .pub): the error said no
+    public key was found, not that the file was the private key."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    pem = Ed25519PrivateKey.generate().private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.OpenSSH,
+        serialization.NoEncryption(),
+    )
+    with pytest.raises(SSHKeyError) as info:
+        ssh_pubkey_file_to_age(pem.decode())
+    assert info.value.message == "the file is a private key, not a public key"
+    assert pem.decode().splitlines()[1][:8] not in info.value.one_line()
+
+
 def _identity_line(path: Path) -> str:
     for line in path.read_text().splitlines():
         if line.startswith("AGE-SECRET-KEY-"):

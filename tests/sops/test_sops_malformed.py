@@ -53,8 +53,12 @@ LOAD_CASES = [
     ("ini", b"[s]\nnovalue\n",
      "malformed INI file: line 2 is not key = value (hint: every line must be [section], key = value or a comment)"),
     ("binary", b"garbage: [\n",
-     "malformed sops binary file: neither a JSON nor a YAML envelope "
-     "(hint: a sops binary file is JSON with a 'data' and a 'sops' key)"),
+     "not a sops file: neither a JSON nor a YAML envelope (binary) (hint: sops stores a file "
+     "of this type as JSON with a 'data' and a 'sops' key; restore it from git if it was one)"),
+    # a Nix file is no sops file, not "malformed JSON" to fix (secretkit decrypt flake.nix)
+    ("binary", b"{ outputs = { ... }: { }; }\n",
+     "not a sops file: neither a JSON nor a YAML envelope (binary) (hint: sops stores a file "
+     "of this type as JSON with a 'data' and a 'sops' key; restore it from git if it was one)"),
     ("toml", b"", "unknown file format 'toml' (hint: use one of yaml, json, dotenv, ini, binary)"),
 ]  # fmt: skip
 

@@ -11,15 +11,18 @@ from secretkit.sops.tree import Map
 
 
 def load(data: bytes) -> tuple[list[Map], object]:
+    """The envelope of a sops binary file: JSON, or YAML.  Anything else (a Nix file
+    starting with ``{``) is no sops file: not "malformed JSON" to fix."""
     stripped = data.lstrip()
-    if stripped.startswith(b"{"):
-        return json_store.load(data)
     try:
+        if stripped.startswith(b"{"):
+            return json_store.load(data)
         docs, layout = yaml_store.load(data)
     except UserError:
         raise UserError(
-            "malformed sops binary file: neither a JSON nor a YAML envelope",
-            hint="a sops binary file is JSON with a 'data' and a 'sops' key",
+            "not a sops file: neither a JSON nor a YAML envelope (binary)",
+            hint="sops stores a file of this type as JSON with a 'data' and a 'sops' key; "
+            "restore it from git if it was one",
         ) from None
     return docs[:1], layout
 
