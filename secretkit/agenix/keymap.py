@@ -16,9 +16,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from secretkit.agenix.rules import PublicKey, Rule
 from secretkit.errors import UserError
 from secretkit.keys.ssh_to_age import SSHKeyError, ssh_pubkey_to_age
+from secretkit.layouts.agenix_rules import PublicKey, Rule
 from secretkit.sops.keysources.bech32 import Bech32Error, normalize_age_recipient
 
 

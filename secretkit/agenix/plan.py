@@ -26,8 +26,8 @@ import pyrage
 
 from secretkit.agenix.keymap import KeyMap
 from secretkit.agenix.nixrewrite import Target
-from secretkit.agenix.rules import Rule
 from secretkit.errors import IntegrityError, UserError
+from secretkit.layouts.agenix_rules import Rule
 from secretkit.layouts.sops_nix import SECRETS_DIR, host_secrets_path
 from secretkit.lazy_re import lazy
 from secretkit.sensitive import Sensitive

@@ -3,7 +3,7 @@
 agenix-rekey has no ``secrets.nix``: each secret is ``age.secrets.<n>.rekeyFile``
 (encrypted for the master identities), and each host names its own key in
 ``age.rekey.hostPubkey``.  :func:`read_rekey` turns that into the same
-:class:`~secretkit.agenix.rules.Rule` list a ``secrets.nix`` gives — the readers of
+:class:`~secretkit.layouts.agenix_rules.Rule` list a ``secrets.nix`` gives — the readers of
 a ``rekeyFile`` are the hosts whose configuration declares it — so the rest of the
 import is the same.  Only literal keys are read (a string, or a ``.pub`` file named by
 a path literal); anything computed is refused with the reason.
@@ -16,8 +16,8 @@ from collections.abc import Mapping
 from pathlib import Path, PurePosixPath
 
 from secretkit.agenix.nixrewrite import age_file_of, option_path
-from secretkit.agenix.rules import PublicKey, Rule
 from secretkit.errors import UserError
+from secretkit.layouts.agenix_rules import PublicKey, Rule
 from secretkit.nix import cst
 from secretkit.nix.hosts import Inventory
 

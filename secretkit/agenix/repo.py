@@ -7,8 +7,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from secretkit.agenix.rules import RULES_FILE
 from secretkit.errors import UserError
+from secretkit.layouts.agenix_rules import RULES_FILE
 from secretkit.sops.identities import Identities
 
 SECRETS_DIR = "secrets"

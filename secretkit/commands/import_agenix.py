@@ -41,10 +41,10 @@ from secretkit.agenix.repo import (
     rekey_marker,
     user_identities,
 )
-from secretkit.agenix.rules import read_rules
 from secretkit.atomic import Transaction, recover
 from secretkit.commands import Line, Shown, err, out
 from secretkit.errors import IntegrityError, UserError
+from secretkit.layouts.agenix_rules import read_rules
 from secretkit.nix.edits import Edit
 from secretkit.sops.identities import Identities
 

@@ -11,7 +11,7 @@ Public API::
 Every ``secrets.nix`` is read (a repository may keep one per host directory; agenix
 reads the one of the directory it runs in, paths relative to it), never evaluated:
 ``"<name>.age".publicKeys = <list>;`` read as ``secretkit import agenix`` reads it
-(:mod:`secretkit.agenix.rules`: key strings, let names, ``++``, ``with``,
+(:mod:`secretkit.layouts.agenix_rules`: key strings, let names, ``++``, ``with``,
 ``builtins.attrValues`` and ``import ./keys.nix`` of a file in the repository).
 Anything else leaves that file's keys unknown (``AgeRule.keys`` is None, with a
 reason).  An age header names X25519 recipients
@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from secretkit.agenix.rules import rules_reader
+from secretkit.layouts.agenix_rules import rules_reader
 from secretkit.nix import cst
 
 Node = Any
@@ -111,8 +111,8 @@ def _age_bindings(tree: cst.NixTree) -> Iterable[tuple[str, Node, int]]:
 
 def _keys(reader: Any, node: Node) -> tuple[list[str] | None, str]:
     """The keys of one ``publicKeys`` value, read as ``secretkit import agenix`` reads
-    them (:mod:`secretkit.agenix.rules`), or None and why not."""
-    from secretkit.agenix.rules import PublicKey, RulesError
+    them (:mod:`secretkit.layouts.agenix_rules`), or None and why not."""
+    from secretkit.layouts.agenix_rules import PublicKey, RulesError
 
     try:
         value = reader.value(node)

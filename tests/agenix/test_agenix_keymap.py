@@ -8,9 +8,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from pyrage import x25519
 
 from secretkit.agenix.keymap import map_keys
-from secretkit.agenix.rules import PublicKey, Rule
 from secretkit.errors import UserError
 from secretkit.keys.ssh_to_age import ssh_pubkey_to_age
+from secretkit.layouts.agenix_rules import PublicKey, Rule
 
 
 def _ssh() -> str:

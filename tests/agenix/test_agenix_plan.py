@@ -10,8 +10,8 @@ import pytest
 
 from secretkit.agenix.keymap import KeyMap
 from secretkit.agenix.plan import decrypt_age, is_text, layout, target_for
-from secretkit.agenix.rules import PublicKey, Rule
 from secretkit.errors import IntegrityError
+from secretkit.layouts.agenix_rules import PublicKey, Rule
 from secretkit.sensitive import Sensitive
 from secretkit.sops.identities import load_identities
 from tests.conftest import need_tool

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from secretkit.agenix.rules import PublicKey, RulesError, read_rules
+from secretkit.layouts.agenix_rules import PublicKey, RulesError, read_rules
 
 ALICE = "age1" + "q" * 58
 WEB = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIWEB root@web"
