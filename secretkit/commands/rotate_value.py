@@ -210,6 +210,18 @@ _RESTIC = (
 )
 
 
+# Grafana's admin password as migrate routes it; Grafana sets it only when it creates the
+# admin user (grafana/grafana conf/defaults.ini: "default admin password, can be changed
+# before first start of grafana, or in profile settings")
+_GRAFANA_ADMIN = r'admin_password\s*=\s*"\$__file\{{\$\{{config\.sops\.secrets\.{ref}\.path\}}\}}"'
+# a user's password file: NixOS writes it over an account already in /etc/shadow only when
+# users.mutableUsers = false (NixOS/nixpkgs af74eb5fcad98f607105e049c415cf4dba2ad716
+# nixos/modules/config/update-users-groups.pl: `$sp_pwdp = $u->{hashedPassword} if
+# defined $u->{hashedPassword} && !$spec->{mutableUsers}; # FIXME`)
+_ACCOUNT_HASH_FILE = r"hashedPasswordFile\s*=\s*config\.sops\.secrets\.{ref}\.path"
+_IMMUTABLE_USERS = re.compile(r"mutableUsers\s*=\s*false\s*;")
+
+
 def _reader_warnings(root: Path, name: str, paths: list[Path]) -> tuple[str, ...]:
     """What the programs reading ``name`` need besides the new value, from how the Nix
     code uses it (the routes migrate writes)."""
@@ -239,6 +251,18 @@ def _reader_warnings(root: Path, name: str, paths: list[Path]) -> tuple[str, ...
             "the new one with `restic key add` (then remove the old key with `restic key "
             "remove`) on each repository a backup with this passwordFile uses, or those "
             "backups fail"
+        )
+    if used(_GRAFANA_ADMIN):
+        out.append(
+            "Grafana sets its admin password only when it first creates the admin user: "
+            "change it in Grafana too (logged in as admin: Profile → Change password), or the "
+            "old one keeps working"
+        )
+    if used(_ACCOUNT_HASH_FILE) and not any(_IMMUTABLE_USERS.search(t) for t in texts):
+        out.append(
+            "NixOS writes hashedPasswordFile over an account that exists already only with "
+            "users.mutableUsers = false, which no module sets: after deploying, set the new "
+            "password on each host with `passwd <user>` (as root), or the old one keeps working"
         )
     if used(_SYNCTHING):
         out.append(
