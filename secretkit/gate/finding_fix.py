@@ -78,6 +78,18 @@ def finding_fix(
                 f"in {declare_in}, not in {path} (with config among its arguments: "
                 f"{{ config, ... }}:), and {manual}"
             )
+        elif refusal == _outer_config() or (declare_in is not None and builder is None):
+            # the module's `config` is not the NixOS one: the option moves out of it
+            where = (
+                f"in {declare_in}"
+                if declare_in is not None
+                else "in a module of the same hosts that is a function of the NixOS config"
+            )
+            point = (
+                f"{where}, not in {path} (move the option's definition there, with config "
+                "among its arguments), and point the option at its .path (a *File option) or "
+                'at config.sops.placeholder."<name>" in a sops.templates file'
+            )
         store, declare = (
             (
                 "its crypt hash with `mkpasswd -m sha-512 | secretkit set secrets/<host>.yaml "
@@ -183,6 +195,12 @@ def _not_nixos(refusal: str) -> bool:
     configuration (:func:`secretkit.plan.advice.host_refusal`): its secrets are read
     with another key than the host's, from a sops file of their own."""
     return "migrate writes NixOS hosts' sops files" in refusal
+
+
+def _outer_config() -> str:
+    from secretkit.nix.emit import OUTER_CONFIG  # (loaded only with a refusal)
+
+    return OUTER_CONFIG
 
 
 def _in_comment() -> str:

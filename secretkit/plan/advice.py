@@ -286,6 +286,9 @@ def migrate_refusal(
             host_values=values,
             pin=pin,
             inline_at=inline_finder(inventory) if inventory is not None else None,
+            own_module=own_module_finder(inventory, _reader(inventory.root))
+            if inventory is not None
+            else None,
         )
     except SecretkitError as exc:
         return Refusal(exc.message)
@@ -297,7 +300,7 @@ def migrate_refusal(
         if manual is not None and named is not None:  # the fix's own "<name>", not the plan's
             manual = manual.replace(f'"{named[1]}"', '"<name>"')
         hashed = any(step.startswith(HASH_FEED) for step in refused.route)
-        return Refusal(refused.reason, refused.builder, manual, None, hashed)
+        return Refusal(refused.reason, refused.builder, manual, refused.declare_in, hashed)
     return None if plan.moves else Refusal("the planner found nothing to move")
 
 
@@ -318,6 +321,16 @@ def inline_finder(inventory: Inventory) -> InlineAt:
         return span, hosts, whole
 
     return inline_at
+
+
+def _reader(root: Path) -> Callable[[str], bytes | None]:
+    def read(rel: str) -> bytes | None:
+        try:
+            return (root / rel).read_bytes()
+        except OSError:
+            return None
+
+    return read
 
 
 def own_module_finder(inventory: Inventory, read: Callable[[str], bytes | None]) -> OwnModule:

@@ -263,6 +263,7 @@ def _plan_finding(
         base = names.claim(base, module.path, finding.secret)
         if snippet is None and entry is None and builder is not None:
             snippet = refusals.builder_route(base, builder, finding.line)
+        target = steps_go(module)
         route = refusals.manual_route(
             module=module.path,
             line=finding.line,
@@ -282,11 +283,19 @@ def _plan_finding(
             command=refusals.runs_command(attrpath),
             inline=module.inline,
             in_module=module.in_module,
-            elsewhere=steps_go(module),
+            elsewhere=target,
         )
         if lead is not None:
             route.insert(0, lead)
-        refused = Refused(module.path, finding.line, attrpath, reason, tuple(route), builder)
+        refused = Refused(
+            module.path,
+            finding.line,
+            attrpath,
+            reason,
+            tuple(route),
+            builder,
+            target.path if target is not None else None,
+        )
         plan.refused.append(refused)
 
     node = _string_node(module.tree, finding.start, finding.end)

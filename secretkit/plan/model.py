@@ -54,6 +54,9 @@ class Refused:
     reason: str
     route: tuple[str, ...] = ()
     builder: str | None = None  # the literal is this builder's text (refusals.builder_of)
+    # the module the steps go in, when not the finding's own (it cannot read the NixOS
+    # config: refusals.Elsewhere)
+    declare_in: str | None = None
 
     def message(self) -> str:
         head = f"{self.module}:{self.line}: cannot migrate safely: {self.reason}"

@@ -263,6 +263,21 @@ def test_an_inline_module_reading_an_outer_config_is_refused_with_steps_there(
         f'(owner grafana), using config.sops.secrets."{name}".path',
     ], dry
 
+    # check and the hook say the same: not "declare it and point the option" in flake.nix
+    import json
+
+    report = json.loads(secretkit(root, key_file, "check", "--format", "json").stdout)
+    (tree,) = [c for c in report["checks"] if c["id"] == "plaintext-tree" and not c["ok"]]
+    assert (
+        "in hosts/alpha/default.nix, not in flake.nix (move the option's definition "
+        in (tree["fix"])
+    ), tree["fix"]
+    hook = secretkit(root, key_file, "hook", "--strict", "--", "flake.nix")
+    fixes = [line for line in hook.stdout.splitlines() if line.strip().startswith("fix:")]
+    assert fixes and all("in hosts/alpha/default.nix, not in flake.nix" in f for f in fixes), (
+        hook.stdout + hook.stderr
+    )
+
     # the steps, done as written, give a host that reads its secret
     proc = secretkit(root, key_file, "set", "secrets/alpha.yaml", keys_of(name), stdin=value)
     assert proc.returncode == 0, proc.stderr
