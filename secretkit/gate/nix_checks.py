@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from secretkit.gate.inline_config import outer_config_refs
 from secretkit.gate.model import CheckResult
 from secretkit.gate.secret_targets import cannot_verify, for_host, targets
 from secretkit.plan.refusals import keys_of
@@ -90,6 +91,7 @@ def check_nix_refs(ctx: CheckContext) -> list[CheckResult]:
                 (file,),
             )
         )
+    results += outer_config_refs(ctx)
     sops = ctx.sops_by_path()
     untracked: set[str] = set()  # said once per file
     flake = not ctx.walk and (ctx.root / "flake.nix").is_file()

@@ -285,6 +285,26 @@ def test_an_inline_module_reading_an_outer_config_is_refused_with_steps_there(
     assert flake.splitlines(keepends=True)[9] == line
     declaration = steps[3].partition(" add: ")[2]
     reference = f'"$__file{{${{config.sops.secrets."{name}".path}}}}"'
+    # the reference written in the inline module instead (its config is the let's): check
+    # fails the point, where it said "all resolve" and the host did not evaluate
+    wrong = flake.replace(
+        line,
+        f"          services.grafana.settings.security.admin_password = {reference};\n"
+        f'          sops.secrets."{name}".sopsFile = ./secrets/alpha.yaml;\n',
+    )
+    write(root, {"flake.nix": wrong})
+    report = json.loads(secretkit(root, key_file, "check", "--format", "json").stdout)
+    refs = [c for c in report["checks"] if c["id"] == "nix-secret-refs"]
+    assert (
+        (
+            False,
+            f'flake.nix:10: config.sops.secrets."{name}" is in an inline module whose config '
+            "is not the NixOS config (a config bound around it, or none): the host does not "
+            "evaluate",
+            "move the definition that uses it into hosts/alpha/default.nix (a module of alpha "
+            "only, with config among its arguments)",
+        )
+    ) in [(c["ok"], c["message"], c["fix"]) for c in refs], refs
     write(
         root,
         {
