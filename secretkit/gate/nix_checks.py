@@ -273,6 +273,7 @@ def check_host_readable(ctx: CheckContext) -> list[CheckResult]:
                 warning=True,
             )
         )
+    results += _host_key_warnings(ctx, {host for host, _path in seen}, home)
     if not any(not r.ok for r in results):
         pairs = len(seen) - sum(len(users) for users in home.values())
         said = (
@@ -282,6 +283,39 @@ def check_host_readable(ctx: CheckContext) -> list[CheckResult]:
         )
         results.insert(0, CheckResult("host-readable", True, said))
     return results
+
+
+def _host_key_warnings(
+    ctx: CheckContext, hosts: set[str], home: dict[str, set[str]]
+) -> list[CheckResult]:
+    """Hosts whose secrets open with the ssh host key, which NixOS never generates for
+    them (services.openssh not enabled, or hostKeys without an ed25519 key): warned as
+    migrate warns (:func:`secretkit.plan.hostkeys.host_key_problems`), not failed (a key
+    installed by other means, nixos-anywhere --extra-files, does exist)."""
+    from secretkit.plan.hostkeys import OTHER_KEY_SOURCES, host_key_problems
+
+    inventory = ctx.inventory()
+    readers = sorted(
+        h for h in hosts if h in inventory.hosts and not any(h in u for u in home.values())
+    )
+    sources = ctx.nix_sources()
+    if not readers or any(k in d for d in sources.values() for k in OTHER_KEY_SOURCES):
+        return []
+    modules = {
+        h: [m.as_posix() for m in inventory.hosts[h].modules - inventory.hosts[h].home_modules]
+        for h in readers
+    }
+    return [
+        CheckResult(
+            "host-readable",
+            True,
+            f"warning: {text.partition(';')[0]}",
+            text.partition("; ")[2],
+            (),
+            warning=True,
+        )
+        for text in host_key_problems(readers, ctx.host_values(), sources, modules)
+    ]
 
 
 def _own_key(ctx: CheckContext, host: str) -> str | None:

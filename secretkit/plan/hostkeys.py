@@ -16,6 +16,8 @@ from secretkit.plan.hostvalues import HostValues
 
 HOST_KEY = "/etc/ssh/ssh_host_ed25519_key"
 HOST_KEYS = ("services", "openssh", "hostKeys")
+# written anywhere, sops-nix may be given a key other than the ssh host key: not judged
+OTHER_KEY_SOURCES = (b"age.keyFile", b"sops.gnupg", b"gnupg.sshKeyPaths")
 
 
 def host_key_problems(

@@ -127,7 +127,7 @@ def prepare(
     kept for :func:`apply`)."""
     from secretkit.nix.hosts import discover
     from secretkit.nix.wiring import plan_wiring
-    from secretkit.plan.hostkeys import host_key_problems
+    from secretkit.plan.hostkeys import OTHER_KEY_SOURCES, host_key_problems
     from secretkit.plan.hostvalues import collect as collect_values
     from secretkit.plan.release import pinned
     from secretkit.scan.worktree import scan_tree
@@ -327,7 +327,7 @@ def prepare(
             missing.append(unwired)
             if not dry_run:
                 raise unwired
-        if not any(k in data for data in sources.values() for k in _OTHER_KEY_SOURCES):
+        if not any(k in data for data in sources.values() for k in OTHER_KEY_SOURCES):
             notes += host_key_problems(sorted(receiving), host_values, sources, host_modules)
         if pin.release is None:
             notes.append(
@@ -348,7 +348,6 @@ def prepare(
 
 
 # A module that gives sops-nix another key than the ssh host key: nothing to check.
-_OTHER_KEY_SOURCES = (b"age.keyFile", b"sops.gnupg", b"gnupg.sshKeyPaths")
 
 
 def _hostname_mismatches(

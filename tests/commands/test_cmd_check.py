@@ -509,3 +509,26 @@ def test_values_a_crypt_rule_leaves_in_clear_are_no_decrypted_copies(repo: Repo)
     assert messages == [
         "notes.txt (untracked, not ignored) holds the decrypted value of data/TOKEN of k8s/app.yaml"
     ]
+
+
+def test_a_host_whose_ssh_host_key_is_never_made_is_warned_about(repo: Repo) -> None:
+    """sops-nix opens the host's secrets with its ssh host key, which NixOS makes only
+    when services.openssh is enabled: migrate said so, check said nothing, and a host
+    given its secret by hand never decrypted it.  A warning (a key installed by other
+    means does exist), with the line that makes the key."""
+    _failed, report = repo.failed_points()
+    warned = [c for c in report["checks"] if c["id"] == "host-readable" and c.get("warning")]
+    assert [c["message"] for c in warned] == [
+        "warning: host observer: sops.age.sshKeyPaths uses /etc/ssh/ssh_host_ed25519_key, "
+        "but services.openssh is not set to true by any module as a plain value (if an "
+        "option of yours sets it, this does not apply), so that key is never generated and "
+        "no secret decrypts on boot"
+    ]
+    assert warned[0]["fix"].startswith("add services.openssh.enable = true; to observer")
+    nix = repo.root / "hosts" / "observer" / "default.nix"
+    nix.write_text(
+        nix.read_text().replace("{\n  imports", "{\n  services.openssh.enable = true;\n  imports")
+    )
+    commit_all(repo.root, "sshd")
+    _failed, report = repo.failed_points()
+    assert not [c for c in report["checks"] if c["id"] == "host-readable" and c.get("warning")]
