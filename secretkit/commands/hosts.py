@@ -64,7 +64,12 @@ class HostChange(Shown):
                     "(see `secretkit hosts list`)"
                 )
             )
-            shown.append(err(f"  to declare it: {self.declare}"))
+            shown.append(
+                err(
+                    f"  if it is a NixOS host, declare it: {self.declare} (the key of a user's "
+                    "home-manager or another configuration needs nothing more)"
+                )
+            )
         if self.own_key:
             shown.append(
                 err(

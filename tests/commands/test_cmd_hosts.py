@@ -60,8 +60,9 @@ def test_add_with_each_key_form(repo: Path, capsys: pytest.CaptureFixture[str]) 
         code, out, err = run(capsys, "-C", str(repo), "hosts", "add", name, *options)
         note = (
             "note: no host named syncthing was found in the Nix code (see `secretkit hosts list`)\n"
-            "  to declare it: create hosts/syncthing/default.nix (a directory under hosts/ is a"
-            " host)\n"
+            "  if it is a NixOS host, declare it: create hosts/syncthing/default.nix (a "
+            "directory under hosts/ is a host) (the key of a user's home-manager or another "
+            "configuration needs nothing more)\n"
         )
         assert (code, err) == (0, note if name == "syncthing" else "")
         assert out == f"added host {name} ({expected}) and a rule for secrets/{name}.yaml\n"

@@ -194,7 +194,11 @@ def test_hosts_add_results() -> None:
         (f"added host web ({AGE}) and a rule for secrets/web.yaml", False),
         ("secrets/web.yaml: re-wrapped for host web", False),
         ("note: no host named web was found in the Nix code (see `secretkit hosts list`)", True),
-        ("  to declare it: x", True),
+        (
+            "  if it is a NixOS host, declare it: x (the key of a user's home-manager or "
+            "another configuration needs nothing more)",
+            True,
+        ),
     ]
     same = HostChange("web", AGE, Change(CWD / ".sops.yaml", False), in_nix=True)
     assert same.lines() == [out("host web already present with this key, nothing to do")]
