@@ -323,10 +323,12 @@ def manual_route(
         )
     else:
         steps.append(
-            f'and give the service config.sops.secrets."{name}".path instead of {literal}: '
-            "its *File option if it has one, else an EnvironmentFile "
-            "(sops.templates) the program reads; the file is root's (mode 0400) unless the "
-            'declaration says owner = "<the user the program runs as>";'
+            f"and drop {literal}: give the service the file "
+            f'config.sops.secrets."{name}".path through an option that reads a file (its '
+            "*File option if it has one, else an EnvironmentFile or a sops.templates file the "
+            "program reads), never as the option's value (it would hold the path, not the "
+            "secret); the file is root's (mode 0400) unless the declaration says owner = "
+            '"<the user the program runs as>";'
         )
     if fingerprint:
         steps.append(

@@ -187,8 +187,11 @@ def test_a_route_without_a_known_reader_says_whose_the_file_is() -> None:
     user: the step says the file is root's unless they name the program's user."""
     source, finding = _finding(b'{ ... }: { some.random.password = "@S@"; }\n')
     [refused] = plan_module(source, MODULE, findings=[finding]).refused
-    (last,) = [s for s in refused.route if s.startswith("and give the service")]
+    (last,) = [s for s in refused.route if s.startswith("and drop the literal")]
     assert "root's (mode 0400) unless the declaration says owner = \"<the user" in last
+    # (read literally, "instead of the literal" put the path where the secret was: a wifi
+    # psk became the path's text, and check said all resolve)
+    assert "never as the option's value (it would hold the path, not the secret)" in last
 
 
 @pytest.mark.parametrize(
