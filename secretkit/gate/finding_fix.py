@@ -131,9 +131,14 @@ def finding_fix(
             )
         )
     else:
+        import shlex
+
         move = (
             "move the value into a sops file (`secretkit set secrets/<host>.yaml "
-            "'[\"<name>\"]'` reads it from stdin) and reference that instead"
+            "'[\"<name>\"]'` reads it from stdin) and reference that instead, or encrypt "
+            "the file whole where it is: add a .sops.yaml creation rule for its path, then "
+            f"`secretkit encrypt -i {shlex.quote(path)}` (what reads it then decrypts it: "
+            "sops, or sops-nix with sopsFile naming it)"
         )
     if mark:  # one way to silence it: the comment (no fingerprint needed, see above)
         return f"{move}; if it is not a secret, append `{ALLOW_COMMENT}` to the line"

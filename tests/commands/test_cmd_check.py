@@ -532,3 +532,43 @@ def test_a_host_whose_ssh_host_key_is_never_made_is_warned_about(repo: Repo) -> 
     commit_all(repo.root, "sshd")
     _failed, report = repo.failed_points()
     assert not [c for c in report["checks"] if c["id"] == "host-readable" and c.get("warning")]
+
+
+def test_a_secret_in_a_json_file_is_fixed_by_encrypting_the_file_as_the_fix_says(
+    repo: Repo,
+) -> None:
+    """The fix for a value in a file no host owns said to store it in
+    secrets/<host>.yaml and "reference that", which nothing can do for an app's JSON;
+    it now names encrypting the file in place, and doing so passes the point."""
+    token = fake.github_token("app")
+    (repo.root / "config").mkdir()
+    (repo.root / "config" / "app.json").write_text(f'{{"name": "app", "token": "{token}"}}\n')
+    failed, report = repo.failed_points()
+    assert failed == {"plaintext-tree"}
+    (fix,) = [c["fix"] for c in report["checks"] if not c["ok"]]
+    assert (
+        "add a .sops.yaml creation rule for its path, then `secretkit encrypt -i config/app.json`"
+        in fix
+    )
+    sops_yaml = repo.root / ".sops.yaml"
+    sops_yaml.write_text(
+        sops_yaml.read_text().replace(
+            "creation_rules:\n",
+            "creation_rules:\n"
+            "  - path_regex: ^config/app\\.json$\n"
+            "    key_groups:\n"
+            "      - age:\n"
+            "          - *admin_alice\n",
+        )
+    )
+    proc = subprocess.run(
+        [sys.executable, "-m", "secretkit", "encrypt", "-i", "config/app.json"],
+        cwd=repo.root,
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, PYTHONPATH=str(ROOT), **repo.env),
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert token not in (repo.root / "config" / "app.json").read_text()
+    failed, report = repo.failed_points()
+    assert failed == set(), [c["message"] for c in report["checks"] if not c["ok"]]
