@@ -133,13 +133,18 @@ def finding_fix(
     else:
         import shlex
 
+        from secretkit.sops.document import format_for_path
+
         move = (
             "move the value into a sops file (`secretkit set secrets/<host>.yaml "
-            "'[\"<name>\"]'` reads it from stdin) and reference that instead, or encrypt "
-            "the file whole where it is: add a .sops.yaml creation rule for its path, then "
-            f"`secretkit encrypt -i {shlex.quote(path)}` (what reads it then decrypts it: "
-            "sops, or sops-nix with sopsFile naming it)"
+            "'[\"<name>\"]'` reads it from stdin) and reference that instead"
         )
+        if format_for_path(path) != "binary":  # (a config file sops reads as such)
+            move += (
+                ", or encrypt the file whole where it is: add a .sops.yaml creation rule for "
+                f"its path, then `secretkit encrypt -i {shlex.quote(path)}` (what reads it "
+                "then decrypts it: sops, or sops-nix with sopsFile naming it)"
+            )
     if mark:  # one way to silence it: the comment (no fingerprint needed, see above)
         return f"{move}; if it is not a secret, append `{ALLOW_COMMENT}` to the line"
     shown = fingerprint() if callable(fingerprint) else fingerprint
