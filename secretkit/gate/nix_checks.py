@@ -429,6 +429,48 @@ def _where_modules_are(ctx: CheckContext, host: Host, inventory: Inventory) -> t
     return f"the imports of {entry}", NO_FLAKE_MODULE, ""
 
 
+def _home_module_results(inventory: Inventory, home_uses: dict[str, str]) -> list[CheckResult]:
+    """Hosts whose home-manager modules use sops-nix without its home-manager module
+    (``sops.*`` there is not an option: the host does not evaluate)."""
+    results = []
+    for name, where in sorted(home_uses.items()):
+        host = inventory.hosts[name]
+        state = host.imports_sops_nix_home()
+        if state:
+            continue
+        fix = (
+            "add sops-nix's homeManagerModules.sops to home-manager.sharedModules (or to "
+            "the imports of that user's home-manager configuration)"
+        )
+        if state is None:
+            seen = host.unseen(but_sops_nix=True)
+            results.append(
+                CheckResult(
+                    "sops-nix-module",
+                    False,
+                    f"cannot verify: a home-manager module of host {name} uses sops-nix "
+                    f"({where}); sops-nix's homeManagerModules.sops is not among the modules "
+                    "secretkit can read, and may come through "
+                    f"{seen[0] if seen else 'a module it cannot read'}",
+                    f"{fix}, where secretkit can see it, then run secretkit check again",
+                    (where.rsplit(":", 1)[0],),
+                )
+            )
+            continue
+        results.append(
+            CheckResult(
+                "sops-nix-module",
+                False,
+                f"a home-manager module of host {name} uses sops-nix ({where}) but no "
+                "home-manager configuration of it imports homeManagerModules.sops: "
+                "sops.* is no option there, and the host does not evaluate",
+                fix,
+                (where.rsplit(":", 1)[0],),
+            )
+        )
+    return results
+
+
 def check_sops_module(ctx: CheckContext) -> list[CheckResult]:
     """``sops-nix-module``: every host whose modules declare ``sops.secrets`` or read
     ``config.sops.*`` imports sops-nix's NixOS module (else it does not evaluate).  What
@@ -436,6 +478,7 @@ def check_sops_module(ctx: CheckContext) -> list[CheckResult]:
     facts = ctx.nix()
     inventory = ctx.inventory()
     uses: dict[str, str] = {}  # host -> the first place it uses sops-nix, file:line
+    home_uses: dict[str, str] = {}  # the same, in its home-manager modules
     sites: list[tuple[str, int, int | None]] = [
         (d.file, d.offset, None) for d in facts.declarations
     ]
@@ -447,8 +490,10 @@ def check_sops_module(ctx: CheckContext) -> list[CheckResult]:
             unused.add(file)
         for name in users:
             line = known if known is not None else _line_of(ctx, file, offset)
-            uses.setdefault(name, f"{file}:{line}")
-    results: list[CheckResult] = []
+            # a home-manager module's sops.* is sops-nix's home-manager module's
+            into = home_uses if inventory.is_home_module(name, file) else uses
+            into.setdefault(name, f"{file}:{line}")
+    results: list[CheckResult] = _home_module_results(inventory, home_uses)
     for name, where in sorted(uses.items()):
         host = inventory.hosts[name]
         state = host.imports_sops_nix()
@@ -511,8 +556,13 @@ def check_sops_module(ctx: CheckContext) -> list[CheckResult]:
     passed = (
         f"{len(uses)} host(s) using sops-nix, each imports its NixOS module"
         if uses
-        else "no host uses sops-nix"
+        else "no host uses sops-nix" + (" in its NixOS modules" if home_uses else "")
     )
+    if home_uses:
+        passed += (
+            f"; {len(home_uses)} host(s) using it in home-manager modules, each with "
+            "homeManagerModules.sops"
+        )
     if unused:
         passed += f" ({len(unused)} file(s) using it that no host imports: {shown})"
     return results or [CheckResult("sops-nix-module", True, passed, paths=tuple(sorted(unused)))]

@@ -309,3 +309,54 @@ def test_the_sops_module_fix_for_a_hive_without_a_flake_names_the_module_path(
     (tmp_git_repo / "hive.nix").write_text(hive.replace("IMPORT", NO_FLAKE_MODULE))
     result = _sops_module_check(tmp_git_repo)
     assert result.ok, result.message
+
+
+HM_FLAKE = """{
+  outputs = { nixpkgs, home-manager, sops-nix, ... }: {
+    nixosConfigurations.box = nixpkgs.lib.nixosSystem {
+      modules = [
+        ./box.nix
+        home-manager.nixosModules.home-manager
+        {
+          @SHARED@
+          home-manager.users.bob = import ./home/bob.nix;
+        }
+      ];
+    };
+  };
+}
+"""
+
+
+@pytest.mark.parametrize("shared", [True, False])
+def test_a_home_manager_module_using_sops_needs_sops_nix_home_manager_module(
+    tmp_git_repo: Path, shared: bool
+) -> None:
+    """home/bob.nix declares sops.secrets: that is sops-nix's home-manager module's
+    option.  Without homeManagerModules.sops check said "ok" (the host imported the
+    NixOS one); with it and without the NixOS one it failed asking for the NixOS one."""
+    from secretkit.gate.nix_checks import check_sops_module
+
+    line = "home-manager.sharedModules = [ sops-nix.homeManagerModules.sops ];" if shared else ""
+    (tmp_git_repo / "home").mkdir()
+    (tmp_git_repo / "flake.nix").write_text(HM_FLAKE.replace("@SHARED@", line))
+    (tmp_git_repo / "box.nix").write_text('{ ... }: { networking.hostName = "box"; }\n')
+    (tmp_git_repo / "home" / "bob.nix").write_text(
+        "{ config, ... }: { sops.secrets.tok = { }; x = config.sops.secrets.tok.path; }\n"
+    )
+    git(tmp_git_repo, "add", "-A")
+    (result,) = check_sops_module(CheckContext(root=tmp_git_repo, judge=SopsJudge()))
+    if shared:
+        assert result.ok, result.message
+        assert result.message == (
+            "no host uses sops-nix in its NixOS modules; 1 host(s) using it in home-manager "
+            "modules, each with homeManagerModules.sops"
+        )
+    else:
+        assert not result.ok
+        assert result.message == (
+            "a home-manager module of host box uses sops-nix (home/bob.nix:1) but no "
+            "home-manager configuration of it imports homeManagerModules.sops: sops.* is no "
+            "option there, and the host does not evaluate"
+        )
+        assert result.fix.startswith("add sops-nix's homeManagerModules.sops to home-manager.")

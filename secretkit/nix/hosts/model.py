@@ -73,6 +73,16 @@ class Host:
             return True  # clan-core brings sops-nix with it
         return None if self.unseen() else False
 
+    def imports_sops_nix_home(self) -> bool | None:
+        """Whether sops-nix's home-manager module is among the modules of this host's
+        home-manager configurations (``home-manager.sharedModules``, a user's
+        ``imports``; discovery keeps them with the host's): True, False, or None when it
+        could come through something not followed."""
+        if any(_SOPS_NIX_HOME.search(name) for name in self.external):
+            return True
+        # (sops-nix's NixOS module brings no home-manager module)
+        return None if self.unseen(but_sops_nix=True) else False
+
     def unseen(self, *, but_sops_nix: bool = False) -> list[str]:
         """What of this host's modules secretkit could not read, as ``file:line: why``
         (``but_sops_nix``: sops-nix's own module left out, for questions it cannot
