@@ -133,7 +133,7 @@ def finding_fix(
     else:
         import shlex
 
-        from secretkit.sops.document import format_for_path
+        from secretkit.sops.formats import format_for_path
 
         move = (
             "move the value into a sops file (`secretkit set secrets/<host>.yaml "

@@ -13,11 +13,11 @@ import copy
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from pathlib import Path
 
 from secretkit.errors import IntegrityError, SecretkitError, UserError
 from secretkit.sops import cipher as cipher_mod
 from secretkit.sops import goformat
+from secretkit.sops.formats import format_for_path as format_for_path
 from secretkit.sops.mac import MacHasher
 from secretkit.sops.metadata import Metadata
 from secretkit.sops.rules import Rule
@@ -51,20 +51,6 @@ __all__ = [
     "load_encrypted",
     "load_plain",
 ]
-
-
-def format_for_path(path: str | Path) -> str:
-    """The store sops picks for a file name (``cmd/sops/formats``)."""
-    name = str(path)
-    if name.endswith((".yaml", ".yml")):
-        return "yaml"
-    if name.endswith(".json"):
-        return "json"
-    if name.endswith(".env"):
-        return "dotenv"
-    if name.endswith(".ini"):
-        return "ini"
-    return "binary"
 
 
 def _store(fmt: str) -> Store:
