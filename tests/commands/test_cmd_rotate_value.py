@@ -198,38 +198,28 @@ def test_values_a_service_reads_only_once_are_rotated_with_the_step_that_changes
     writes a user's hashedPasswordFile over an existing account only with
     users.mutableUsers = false: rotate said only "restart its services", and exposed
     then listed the value as rotated while the old one still let anyone in."""
-    jelly = lab.root / "hosts" / "jelly.nix"
-    jelly.write_text(
-        """{ config, ... }:
-{
-  services.grafana.settings.security.admin_password =
-    "$__file{${config.sops.secrets."db/password".path}}";
-}
-"""
-    )
-    commit_all(lab.root, "grafana")
-    code, _out, err = run_main(capsys, "-C", str(lab.root), "rotate", "value",
-                              "db/password", "--kind", "alnum")  # fmt: skip
-    assert code == 0, err
+    reads = {
+        "grafana": "services.grafana.settings.security.admin_password =\n"
+        '    "$__file{${config.sops.secrets."db/password".path}}";',
+        "user": 'users.users.stian.hashedPasswordFile = config.sops.secrets."db/password".path;',
+    }
+
+    def rotated(reader: str, note: str) -> str:
+        (lab.root / "hosts" / "jelly.nix").write_text(
+            "{ config, ... }:\n{\n  " + reads[reader] + "\n}\n"
+        )
+        commit_all(lab.root, note)
+        code, _out, err = run_main(capsys, "-C", str(lab.root), "rotate", "value",
+                                  "db/password", "--kind", "alnum")  # fmt: skip
+        assert code == 0, err
+        return err
+
+    err = rotated("grafana", "grafana")
     assert "warning: Grafana sets its admin password only when it first creates" in err
     assert "passwd" not in err
-    jelly.write_text(
-        """{ config, ... }:
-{
-  users.users.stian.hashedPasswordFile = config.sops.secrets."db/password".path;
-}
-"""
-    )
-    commit_all(lab.root, "a user's password")
-    code, _out, err = run_main(capsys, "-C", str(lab.root), "rotate", "value",
-                              "db/password", "--kind", "alnum")  # fmt: skip
-    assert code == 0, err
+    err = rotated("user", "a user's password")
     assert "set the new password on each host with `passwd <user>`" in err
     assert "Grafana" not in err
     # a repository that writes passwords over accounts on every activation needs no step
     (lab.root / "hosts" / "users.nix").write_text("{ ... }:\n{\n  users.mutableUsers = false;\n}\n")
-    commit_all(lab.root, "immutable users")
-    code, _out, err = run_main(capsys, "-C", str(lab.root), "rotate", "value",
-                              "db/password", "--kind", "alnum")  # fmt: skip
-    assert code == 0, err
-    assert "passwd" not in err
+    assert "passwd" not in rotated("user", "immutable users")
