@@ -269,7 +269,7 @@ def _refusals(root: Path, findings: list[Finding], staged: dict[str, bytes]) -> 
         staged = {**staged, **githooks.index_contents(root, missing)}
     pin = repo_pin(lambda name: _read_file(root / name))  # the release migrate would read
     from secretkit.nix.hosts import discover
-    from secretkit.plan.advice import host_refusal, host_values, value_refusal
+    from secretkit.plan.advice import host_refusal, host_values, hosts_refusal, value_refusal
 
     inventory = discover(root)
 
@@ -280,22 +280,23 @@ def _refusals(root: Path, findings: list[Finding], staged: dict[str, bytes]) -> 
     for finding in nix:
         # as migrate and check decide: first by the hosts using the file (a home-manager
         # module's route is not a NixOS one), then the literal
-        host = host_refusal(inventory, finding.path, finding.start)
-        # a file imported for its value is no module: the route goes through its importer
-        valued = value_refusal(inventory, finding.path, finding.attrpath or "", read)
-        if host is None and valued is not None and host_refusal(inventory, finding.path) is None:
-            out[id(finding)] = valued
-            continue
         data = staged.get(finding.path)
         place = _Place(finding.path, finding.line, finding.start, finding.end, finding.secret)
+        host = hosts_refusal(inventory, finding.path, data, place, pin)
+        if host is not None:
+            out[id(finding)] = host
+            continue
+        # a file imported for its value is no module: the route goes through its importer
+        valued = value_refusal(inventory, finding.path, finding.attrpath or "", read)
+        if valued is not None and host_refusal(inventory, finding.path) is None:
+            out[id(finding)] = valued
+            continue
         reason = (
             Refusal("unreadable")
             if data is None
             else migrate_refusal(finding.path, data, place, pin, inventory=inventory)
         )
-        if host is not None:  # (the builder's call is replaced by a path in any config)
-            out[id(finding)] = Refusal(host, reason.builder if reason is not None else None)
-        elif reason is not None:
+        if reason is not None:
             out[id(finding)] = reason
     accepted = [f for f in nix if id(f) not in out]
     if accepted:

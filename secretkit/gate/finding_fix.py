@@ -204,7 +204,9 @@ def _not_nixos(refusal: str) -> bool:
     """Whether ``refusal`` says the file belongs to a home-manager or nix-darwin
     configuration (:func:`secretkit.plan.advice.host_refusal`): its secrets are read
     with another key than the host's, from a sops file of their own."""
-    return "migrate writes NixOS hosts' sops files" in refusal
+    from secretkit.plan.advice import NIXOS_ONLY  # (loaded only with a refusal)
+
+    return NIXOS_ONLY in refusal
 
 
 def _outer_config() -> str:

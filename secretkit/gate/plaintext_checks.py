@@ -55,7 +55,7 @@ def check_plaintext_tree(ctx: CheckContext) -> list[CheckResult]:
 def _fix_for(ctx: CheckContext, finding: Finding) -> str:
     """The way out for one finding: ``migrate`` only when its planner accepts it."""
     from secretkit.gate.finding_fix import fix_for, mark_works
-    from secretkit.plan.advice import host_refusal, migrate_refusal, repo_pin, value_refusal
+    from secretkit.plan.advice import hosts_refusal, migrate_refusal, repo_pin, value_refusal
 
     if finding.path in ctx.sops_by_path():  # a value in clear in a sops file Nix uses
         if ctx.walk:
@@ -70,10 +70,11 @@ def _fix_for(ctx: CheckContext, finding: Finding) -> str:
         if source is None:
             refusal = "unreadable"
         else:  # as migrate decides: first by the hosts using the file, then the literal
-            refusal = host_refusal(ctx.inventory(), finding.path, finding.start)
-            if refusal is not None:  # (a builder's call is replaced by a path in any config)
-                alone = migrate_refusal(finding.path, source, finding, repo_pin(ctx.read))
-                builder = alone.builder if alone is not None else None
+            hosts = hosts_refusal(
+                ctx.inventory(), finding.path, source, finding, repo_pin(ctx.read)
+            )
+            if hosts is not None:
+                refusal, builder = hosts.reason, hosts.builder
             valued = None
             if refusal is None:  # a file imported for its value: no module, whatever it sets
                 valued = value_refusal(

@@ -47,6 +47,11 @@ def nixos_host(inventory: Inventory, name: str) -> bool:
     return not kinds & _FOREIGN_KINDS.keys()
 
 
+# what a refusal for a home-manager or nix-darwin configuration says (gate.finding_fix
+# reads it: such a value goes into a file of its own key, not the host's)
+NIXOS_ONLY = "migrate writes NixOS hosts' sops files"
+
+
 def foreign_reason(inventory: Inventory, names: list[str]) -> str:
     name = names[0]
     kinds = set(inventory.hosts[name].source.split("+")) & _FOREIGN_KINDS.keys()
@@ -55,8 +60,8 @@ def foreign_reason(inventory: Inventory, names: list[str]) -> str:
     # the file it is stored in needs a creation rule first (secretkit set refuses without)
     slug = re.sub(r"[^A-Za-z0-9_-]+", "-", name).strip("-")[:63] or "user"
     return (
-        f"the file is used by the {what} {name}{more}: migrate writes NixOS hosts' sops "
-        f"files; move it by hand with {module}, after `secretkit hosts add {slug} --age "
+        f"the file is used by the {what} {name}{more}: {NIXOS_ONLY}; move it by hand with "
+        f"{module}, after `secretkit hosts add {slug} --age "
         f"<the age key it decrypts with>` gives secrets/{slug}.yaml a creation rule"
     )
 
@@ -153,11 +158,32 @@ def host_refusal(inventory: Inventory, path: str, offset: int | None = None) -> 
     if inventory.home_only(path):
         module = _FOREIGN_KINDS["home-manager"][1]
         return (
-            f"the file is a home-manager module of host {', '.join(users)}: migrate writes "
-            f"NixOS hosts' sops files; move it by hand with {module}, after `secretkit hosts "
+            f"the file is a home-manager module of host {', '.join(users)}: {NIXOS_ONLY}; "
+            f"move it by hand with {module}, after `secretkit hosts "
             "add <user> --age <the user's age key>` gives secrets/<user>.yaml a creation rule"
         )
     return None
+
+
+def hosts_refusal(
+    inventory: Inventory,
+    path: str,
+    source: bytes | None,
+    finding: FindingLike,
+    pin: Pin | None = None,
+) -> Refusal | None:
+    """:func:`host_refusal` of ``finding`` as a :class:`Refusal`, with the builder its
+    literal names (``source``: the file's bytes): a builder's call is replaced by a path
+    whatever configuration reads it.  Asked first, as migrate asks it."""
+    reason = host_refusal(inventory, path, finding.start)
+    if reason is None:
+        return None
+    alone = (
+        migrate_refusal(path, source, finding, pin, inventory=inventory)
+        if source is not None
+        else None
+    )
+    return Refusal(reason, alone.builder if alone is not None else None)
 
 
 def repo_pin(read: Callable[[str], bytes | None]) -> Pin:
