@@ -92,6 +92,17 @@ def keyed_repo(
     return key_file, keys
 
 
+def two_hosts(
+    root: Path, tmp_path: Path, flake: str, beta: str = HOST.replace("@HOST@", "beta")
+) -> tuple[Path, dict[str, AgeKey]]:
+    """Hosts alpha and beta with keys in .sops.yaml, ``flake`` and their modules
+    written (``beta``: beta's module)."""
+    key_file, keys = keyed_repo(root, tmp_path, ("alpha", "beta"))
+    files = {"flake.nix": flake, "hosts/alpha/default.nix": HOST.replace("@HOST@", "alpha")}
+    write(root, {**files, "hosts/beta/default.nix": beta})
+    return key_file, keys
+
+
 def write(root: Path, files: dict[str, str]) -> None:
     for rel, text in files.items():
         (root / rel).parent.mkdir(parents=True, exist_ok=True)
@@ -111,16 +122,8 @@ def test_a_flake_inline_module_is_rewritten_for_its_host_only(
     tmp_git_repo: Path, tmp_path: Path
 ) -> None:
     root = tmp_git_repo
-    key_file, keys = keyed_repo(root, tmp_path, ("alpha", "beta"))
     value = fake.password("inline")
-    write(
-        root,
-        {
-            "flake.nix": FLAKE.replace("@VALUE@", value),
-            "hosts/alpha/default.nix": HOST.replace("@HOST@", "alpha"),
-            "hosts/beta/default.nix": HOST.replace("@HOST@", "beta"),
-        },
-    )
+    key_file, keys = two_hosts(root, tmp_path, FLAKE.replace("@VALUE@", value))
     commit_all(root, "an inline module with a secret")
     # (nothing declared yet: the point says it checked nothing, not that all is readable)
     assert _points(root, key_file)["host-readable"] == (
@@ -433,16 +436,8 @@ def test_a_shared_inline_module_needs_each_host_named(tmp_git_repo: Path, tmp_pa
     value and the gate resolves each host's file.  Then a host that loses its name
     again fails the gate with the same way out."""
     root = tmp_git_repo
-    key_file, keys = keyed_repo(root, tmp_path, ("alpha", "beta"))
     value = fake.password("shared")
-    write(
-        root,
-        {
-            "flake.nix": SHARED.replace("@VALUE@", value),
-            "hosts/alpha/default.nix": HOST.replace("@HOST@", "alpha"),
-            "hosts/beta/default.nix": NAMELESS,
-        },
-    )
+    key_file, keys = two_hosts(root, tmp_path, SHARED.replace("@VALUE@", value), NAMELESS)
     commit_all(root, "a module shared by two hosts, one unnamed")
     before = (root / "flake.nix").read_text()
 
