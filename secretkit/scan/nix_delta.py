@@ -13,13 +13,16 @@ can differ outside them:
 
 * each region grows, in both versions' trees, until it is whole bindings of one
   binding set (:func:`_settle`): a node across its edge is taken in whole, and a
-  region inside a binding grows to the innermost binding holding it (so every
+  region inside a binding (or an ``inherit``) grows to the innermost one holding it (so every
   literal whose binding holds a change is read again, with its name and the syntax
   up to it).  Whole bindings swapped for whole bindings leave the syntax around
   them as it was, which is then checked: the nodes holding each region are the
   same in both trees (types and spans).  In a file that calls builders, a region
   in ``writeTextFile { name = …; text = …; }`` grows to the call (the text is
-  judged by the name);
+  judged by the name).  What no literal outside reads settles a region too: a
+  function's formals (a default is judged by its formal's name, inside them), its
+  ``:``, and a comment (a region in one grows to the whole comment; its text is judged
+  alone) between bindings, above them or at the top of the file;
 * the whole-file facts are equal: the token matches and the comments read outside
   the regions, and which names, builders and vendor formats the file can hold, and
   which names it interpolates after a directive (``auth-user-pass ${authFile}``
@@ -28,9 +31,10 @@ can differ outside them:
 A ``*File`` option's ``/etc/x`` makes ``environment.etc.x.text`` a secret anywhere in
 the file: the set of such files must be the same in both versions (asked of the
 literals holding ``/etc/``).  Otherwise the file is scanned whole: syntax errors,
-the ``secretkit: allow`` mark (allowed lines), a region that is not in
-a binding set, or regions over three quarters of the file.  tests/scan/test_scan_nix_delta.py
-compares :func:`scan` with the whole scan on every version of generated histories.
+the ``secretkit: allow`` mark (allowed lines), a region in none of those (a change
+to the file's outermost expression), or regions over three quarters of the file.
+tests/scan/test_scan_nix_delta.py compares :func:`scan` with the whole scan on every
+version of generated histories.
 """
 
 from __future__ import annotations
@@ -59,6 +63,16 @@ _WHOLE = ("binding_set", "formals")
 # … and these, when what changed is whole binding sets (or nothing but space) in them.
 _HOLDS_WHOLE = ("attrset_expression", "rec_attrset_expression", "let_expression")
 _WHOLE_PARTS = ("binding_set", "comment")
+# What a region inside one grows to: a binding (its literals are judged by its name),
+# an ``inherit`` (it holds names only), a function's formals (a default is judged by
+# its formal's name).
+_UNITS = ("binding", "inherit", "inherit_from", "formals")
+# … and these, when what changed is only what no literal outside reads: a function's
+# formals and its ``:`` (``{ pkgs, ... }:`` given ``lib,``), comments, space.
+_ABOVE_BINDINGS = {
+    "function_expression": ("formals", ":", "comment"),
+    "source_code": ("comment",),
+}
 
 
 @dataclass
@@ -428,8 +442,10 @@ def _settle(root: Any, lo: int, hi: int, builders: bool) -> tuple[int, int] | tu
     ``root``; else the span to grow it to (a node across its edge, or the innermost
     binding holding it); None for the whole file."""
     node = _deepest(root, lo, hi)
+    if node.type == "comment":  # (its text is judged alone: no literal reads it)
+        return node.start_byte, node.end_byte
     innermost = node
-    while innermost is not None and innermost.type != "binding":
+    while innermost is not None and innermost.type not in _UNITS:
         innermost = innermost.parent
     within = []
     for child in node.children:  # across an edge of the region
@@ -438,9 +454,8 @@ def _settle(root: Any, lo: int, hi: int, builders: bool) -> tuple[int, int] | tu
             if not (lo <= start and end <= hi):
                 return start, end
             within.append(child.type)
-    if node.type in _WHOLE or (
-        node.type in _HOLDS_WHOLE and all(kind in _WHOLE_PARTS for kind in within)
-    ):
+    parts = _WHOLE_PARTS if node.type in _HOLDS_WHOLE else _ABOVE_BINDINGS.get(node.type)
+    if node.type in _WHOLE or (parts is not None and all(kind in parts for kind in within)):
         holder = node.parent
         call = holder.parent if holder is not None else None
         if (

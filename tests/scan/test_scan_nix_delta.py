@@ -253,6 +253,49 @@ def test_some_of_those_edits_are_scanned_from_the_version_before() -> None:
     assert len(followed) == len(EDITS) and sum(followed) >= 4, followed
 
 
+MODULE = '{{\n  password = "{s}";\n' + FILLER + "}}\n"
+
+# Edits above every binding: a function's formals, the space after its colon, a
+# comment at the top of the file or between bindings.  No literal outside them reads
+# them, so the version before is followed, with the whole scan's hits.
+ABOVE_BINDINGS = [
+    ("{{ pkgs, ... }}:\n" + MODULE, "{{ pkgs, lib, ... }}:\n" + MODULE),
+    ("{{ pkgs, ... }}:\n" + MODULE, "{{ pkgs, ... }}:\n\n" + MODULE),
+    # a formal's default is read with the formal's (new) name
+    ('{{ smtpHost ? "{s}", ... }}:\n' + MODULE, '{{ smtpPassword ? "{s}", ... }}:\n' + MODULE),
+    ("# notes\n{{ pkgs, ... }}:\n" + MODULE, '# token = "{s}"\n{{ pkgs, ... }}:\n' + MODULE),
+    ('# foo = "{s}"\n' + MODULE, '# token = "{s}"\n' + MODULE),
+    ("{{ pkgs, ... }}:\n# notes\n" + MODULE, '{{ pkgs, ... }}:\n# token = "{s}"\n' + MODULE),
+    # an inherit holds names only
+    (
+        "let\n  inherit (lib) mkIf;\nin\n" + MODULE,
+        "let\n  inherit (lib) mkIf mkDefault;\nin\n" + MODULE,
+    ),
+    (
+        "{{ lib, ... }}:\n{{\n  inherit lib;\n" + FILLER + '  token = "{s}";\n}}\n',
+        "{{ lib, ... }}:\n{{\n  inherit lib pkgs;\n" + FILLER + '  token = "{s}";\n}}\n',
+    ),
+    (
+        "{{\n  a = 1;\n  # notes\n" + FILLER + "}}\n",
+        '{{\n  a = 1;\n  # password = "{s}";\n' + FILLER + "}}\n",
+    ),
+]
+
+
+@pytest.mark.parametrize(("before", "after"), ABOVE_BINDINGS)
+def test_an_edit_above_every_binding_is_followed_with_the_whole_scans_hits(
+    before: str, after: str
+) -> None:
+    s = _secret()
+    old, new = before.format(s=s).encode(), after.format(s=s).encode()
+    _hits, _errors, previous = nix_delta.scan(old, None)
+    assert previous is not None
+    followed = nix_delta._rescan(previous, new, nix_delta.file_facts(new))
+    assert followed is not None, "read whole"
+    assert followed[:2] == scan_nix(new)
+    assert followed[0], "the file was meant to have hits"
+
+
 def _texts() -> list[tuple[str, bytes]]:
     """Text files (over the 2 KiB from which a text's scan remembers what it asked) with
     secrets and the words the detectors' pre-filters look for."""
