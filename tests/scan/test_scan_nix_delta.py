@@ -296,6 +296,21 @@ def test_an_edit_above_every_binding_is_followed_with_the_whole_scans_hits(
     assert followed[0], "the file was meant to have hits"
 
 
+def test_an_edit_in_a_binding_that_is_most_of_the_file_is_followed() -> None:
+    # (home.packages = [ … ]; imports = [ … ]: the region grows to the whole binding)
+    s = _secret()
+    items = "".join(f'    "pkg{i}"\n' for i in range(60))
+    before = f'{{\n  home.packages = [\n{items}  ];\n  token = "{s}";\n}}\n'
+    after = before.replace('"pkg30"', '"pkg30"\n    "another"')
+    _hits, _errors, previous = nix_delta.scan(before.encode(), None)
+    assert previous is not None
+    new = after.encode()
+    followed = nix_delta._rescan(previous, new, nix_delta.file_facts(new))
+    assert followed is not None, "read whole"
+    assert followed[:2] == scan_nix(new)
+    assert followed[0], "the file was meant to have hits"
+
+
 def _texts() -> list[tuple[str, bytes]]:
     """Text files (over the 2 KiB from which a text's scan remembers what it asked) with
     secrets and the words the detectors' pre-filters look for."""
