@@ -549,7 +549,24 @@ def env_key_kind(name: str, value: str) -> str | None:
     kind = _env_name_kind(name)
     if kind != "key-if-random":
         return kind
-    return "secret-key" if random_looking(value) else None
+    if random_looking(value):
+        return "secret-key"
+    return "secret-key" if generated_hex(value) and _DIGEST_WORDS.isdisjoint(words(name)) else None
+
+
+# Names whose hex value is a digest, not a key (CACHE_KEY = <sha256>)
+_DIGEST_WORDS = frozenset(
+    {"cache", "hash", "checksum", "sha", "sha1", "sha256", "digest", "etag", "commit", "rev"}
+)
+
+
+def generated_hex(value: str) -> bool:
+    """What ``openssl rand -hex N`` prints for a key (N ≥ 16): lower-case hex, 32
+    characters or more.  A digest of that length looks the same, so this is asked
+    only where a name already says "key" (``ENCRYPTION_KEY``) and no word of it says
+    digest; a GPG fingerprint is written in upper case (or grouped) and is not one."""
+    text = value.strip()
+    return len(text) >= 32 and bool(_HEX.match(text)) and text == text.lower()
 
 
 @lru_cache(maxsize=4096)

@@ -267,8 +267,11 @@ def literal_hits(
         if not raw.strip():
             continue
         worded = secretish(raw)
-        # (JSON written on one line holds its pairs as the lines of a config file do)
-        embedded = (multiline or config_key or raw.lstrip()[:1] == "{") and worded
+        # environment.etc.<name>.text is a config file's lines even when it is one line
+        # or its lines are "\n" escapes (a name that says what the file holds is judged
+        # below); JSON written on one line holds its pairs as a config file's lines do
+        etc_file = content is None and key == "text" and path[-3:-2] == ["etc"]
+        embedded = (multiline or config_key or etc_file or raw.lstrip()[:1] == "{") and worded
         # "username=u,password=p" (mount options), "host=db password=p" (libpq)
         assigned = worded and not multiline and nix_positions.assignments(raw) is not None
         if (

@@ -122,6 +122,8 @@ def reference_scan(data: bytes) -> tuple[list[Hit], bool]:
         if key == "text" or node.parent.type == "apply_expression":
             uses = nix_positions.paths_after_directives(data)
             content = nix_positions.content_context(data, node, path, uses)
+        if content is None and key == "text" and path[-3:-2] == ["etc"] and not embedded:
+            embedded = _SECRETISH.search(raw)  # environment.etc.<name>.text: a file's lines
         if (
             kind is None
             and flag is None

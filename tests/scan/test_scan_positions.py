@@ -86,7 +86,16 @@ BUILDERS: list[Row] = [
     ("passCommand-writeShellScript", phrase,
      "{ encryption.passCommand = toString (pkgs.writeShellScript \"pw\" \"echo '@V@'\"); }",
      "command-secret", "passphrase"),
+    # an etc file named for nothing: its one line, or its "\n"-escaped lines, are read
+    # as a config file's
+    ("etc-one-line-config", pw, '{ environment.etc."z.conf".text = "password = @V@"; }',
+     "secret-attribute", "password"),
+    ("etc-escaped-lines", pw,
+     '{ environment.etc."w.conf".text = "[auth]\\ntoken = @V@\\n"; }',
+     "secret-attribute", "token"),
     # decoys
+    ("etc-one-line-reference", lambda: "/run/secrets/z",
+     '{ environment.etc."z.conf".text = "password_file = @V@"; }', None, None),
     ("script-named-for-a-secret", lambda: "echo hello world",
      '{ x = pkgs.writeShellScript "restic-password" "@V@"; }', None, None),
     ("writeText-config", pw, '{ x = pkgs.writeText "nginx.conf" "@V@"; }', None, None),
@@ -262,6 +271,10 @@ NAMES: list[Row] = [
      "secret-attribute", "secret-key"),
     ("env-attrset-generic-KEY", pw,
      '{ systemd.services.app.environment = { RESTIC_KEY = "@V@"; }; }', "secret-attribute",
+     "secret-key"),
+    # what `openssl rand -hex 20` prints, under a *_KEY name
+    ("env-KEY-generated-hex", lambda: fake.hex_key(20, "pos-envkey"),
+     '{ systemd.services.app.environment = { STRIPE_KEY = "@V@"; }; }', "secret-attribute",
      "secret-key"),
     ("serviceConfig-Environment", pw,
      '{ serviceConfig.Environment = [ "SENTRY_KEY=@V@" ]; }', "command-secret", "secret-key"),

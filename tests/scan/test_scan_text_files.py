@@ -444,3 +444,24 @@ def test_option_names_of_mail_and_directory_clients(path: str, template: str, fo
     value = fake.chars(string.ascii_letters + string.digits, 24, "mail-" + path)
     findings, _ = scan_bytes(path, template.replace("@V@", value).encode())
     assert [f.secret.reveal() for f in findings] == ([value] if found else [])
+
+
+@pytest.mark.parametrize(
+    ("line", "kind"),
+    [
+        ("STRIPE_KEY={hex20}", "secret-key"),  # openssl rand -hex 20
+        ("ENCRYPTION_KEY={hex32}", "secret-key"),  # openssl rand -hex 32
+        ("CACHE_KEY={hex32}", None),  # a digest under a name that says so
+        ("GPG_KEY={fpr}", None),  # a fingerprint, written in upper case
+    ],
+)
+def test_a_generated_hex_value_under_a_key_name_in_a_dotenv_file(line: str, kind: str) -> None:
+    from secretkit.scan.one_file import scan_bytes
+
+    text = line.format(
+        hex20=fake.hex_key(20, "env-hex20"),
+        hex32=fake.hex_key(32, "env-hex32"),
+        fpr=fake.hex_key(20, "env-fpr").upper(),
+    )
+    findings, _skipped = scan_bytes(".env", (text + "\n").encode())
+    assert [f.kind for f in findings] == ([kind] if kind else [])
