@@ -44,6 +44,8 @@ pass_ctx = click.make_pass_decorator(Context)
 _TEXT_OR_JSON = click.option(
     "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
 )
+# keygen --from-ssh: what opens a host's sops file where only its ssh key is at hand
+FROM_SSH = "The age identity of this ssh-ed25519 private key (as ssh-to-age -private-key)."
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -273,12 +275,13 @@ def rotate_value(ctx: Context, /, name: str, from_stdin: bool, **options: Any) -
 
 @cli.command()
 @click.option("--output", type=PathArg(path_type=Path), help="Write the identity here (mode 0600).")
+@click.option("--from-ssh", "ssh_key", type=PathArg(path_type=Path), metavar="KEY", help=FROM_SSH)
 @pass_ctx
-def keygen(ctx: Context, output: Path | None) -> None:
+def keygen(ctx: Context, output: Path | None, ssh_key: Path | None) -> None:
     """Generate a new age identity; the public key is printed on stderr."""
     from secretkit.commands.keygen import keygen as run
 
-    show(run(ctx.cwd, output, stdout_is_terminal=sys.stdout.isatty()))
+    show(run(ctx.cwd, output, ssh_key=ssh_key, stdout_is_terminal=sys.stdout.isatty()))
 
 
 @cli.command()

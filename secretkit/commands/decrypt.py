@@ -53,13 +53,18 @@ def _explain_ssh(
         }
     except SecretkitError:
         return exc
-    if not derived & wanted:
+    key = identities().ssh_key_file
+    if not derived & wanted or key is None:
         return exc
+    import shlex
+
+    converted = Path.home() / (Path(key).name + ".age")
     return IntegrityError(
         exc.message,
         "the file is encrypted for the age key derived from your ssh key (as sops-nix "
         "uses it), which sops opens only as an age identity: convert the private key "
-        "(ssh-to-age -private-key -i KEY) into a file and set SOPS_AGE_KEY_FILE to it",
+        f"(secretkit keygen --from-ssh {shlex.quote(key)} --output "
+        f"{shlex.quote(str(converted))}) and set SOPS_AGE_KEY_FILE to that file",
     )
 
 

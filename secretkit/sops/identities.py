@@ -39,6 +39,7 @@ class Identities:
     age: list[object] = field(default_factory=list)
     recipients: list[str] = field(default_factory=list)
     sources: list[str] = field(default_factory=list)
+    ssh_key_file: str | None = None  # the ssh private key among them (its path)
     gpg: bool = False
 
     def __repr__(self) -> str:
@@ -128,13 +129,15 @@ def _add_ssh(into: Identities, path: Path, *, explicit: bool) -> None:
             raise UserError(
                 f"SOPS_AGE_SSH_PRIVATE_KEY_FILE {path} is not an unencrypted OpenSSH "
                 "ed25519/rsa private key",
-                hint="passphrase-protected ssh keys are not supported; convert it with "
-                "ssh-to-age into an age key file",
+                hint="passphrase-protected ssh keys are not supported; convert an ed25519 "
+                "one into an age key file (secretkit keygen --from-ssh KEY --output FILE) "
+                "and set SOPS_AGE_KEY_FILE to it",
             )
         return
     into.age.append(identity)
     into.recipients.append(public)
     into.sources.append(str(path))
+    into.ssh_key_file = str(path)
 
 
 def load_identities(env: Mapping[str, str] | None = None) -> Identities:

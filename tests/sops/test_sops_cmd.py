@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 import stat
 import sys
 import tempfile
@@ -483,6 +484,46 @@ def test_keygen_to_stdout_when_not_a_terminal(tmp_path: Path) -> None:
     assert result.err.startswith("Public key: age1")
 
 
+def test_keygen_from_ssh_derives_the_hosts_age_identity(tmp_path: Path) -> None:
+    # ssh-keygen makes the key; the identity is the one ssh-to-age (and sops-nix) derive:
+    # its public key is the age recipient of the ssh public key
+    import subprocess
+
+    from secretkit.keys.ssh_to_age import ssh_pubkey_to_age
+
+    key = tmp_path / "host_key"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
+    want = ssh_pubkey_to_age(key.with_suffix(".pub").read_text())
+    result = run_cli(["-C", str(tmp_path), "keygen", "--from-ssh", "host_key"])
+    assert result.code == 0, result.err
+    assert result.err.startswith(f"Public key: {want}")
+    identity = result.out.splitlines()[-1]
+    assert identity.startswith("AGE-SECRET-KEY-1") and identity not in result.err
+    # a passphrase: the printed way out, done as said, converts the copy
+    locked = tmp_path / "locked_key"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "pass phrase", "-f", str(locked)],
+                   check=True)  # fmt: skip
+    refused = run_cli(["-C", str(tmp_path), "keygen", "--from-ssh", "locked_key"])
+    assert refused.code == 3 and "protected by a passphrase" in refused.err
+    assert "ssh-keygen -p -N '' -f COPY" in refused.err
+    copy = tmp_path / "copy"
+    copy.write_bytes(locked.read_bytes())
+    copy.chmod(0o600)
+    subprocess.run(["ssh-keygen", "-q", "-p", "-P", "pass phrase", "-N", "", "-f", str(copy)],
+                   check=True)  # fmt: skip
+    again = run_cli(["-C", str(tmp_path), "keygen", "--from-ssh", "copy"])
+    assert again.code == 0
+    assert again.err.startswith(
+        f"Public key: {ssh_pubkey_to_age(locked.with_suffix('.pub').read_text())}"
+    )
+    # not an ed25519 key: one line, exit 3
+    rsa = tmp_path / "rsa_key"
+    subprocess.run(["ssh-keygen", "-q", "-t", "rsa", "-b", "2048", "-N", "", "-f", str(rsa)],
+                   check=True)  # fmt: skip
+    other = run_cli(["-C", str(tmp_path), "keygen", "--from-ssh", "rsa_key"])
+    assert other.code == 3 and "ed25519" in other.err and "Traceback" not in other.err
+
+
 INTERRUPTING_EDITOR = """\
 import json, os, signal, sys, time
 path = sys.argv[1]
@@ -649,7 +690,21 @@ def test_an_ssh_key_for_a_file_of_its_ssh_to_age_key_gets_the_conversion_hint(
     assert result.code == 4
     assert result.err.startswith("error: no identity decrypts secrets/app.yaml")
     assert "(hint: the file is encrypted for the age key derived from your ssh key" in result.err
-    assert "ssh-to-age -private-key" in result.err
+    # the conversion it names is secretkit's own (ssh-to-age may not be installed):
+    # done as printed, the converted key opens the file
+    command = re.search(r"\((secretkit keygen --from-ssh [^)]*)\)", result.err)
+    assert command is not None, result.err
+    args = shlex.split(command.group(1))[1:]
+    converted = Path(args[args.index("--output") + 1])
+    assert converted.parent == tmp_path / "home" and not converted.is_relative_to(root)
+    (tmp_path / "home").mkdir()
+    made = run_cli(args)
+    assert made.code == 0, made.err
+    assert stat.S_IMODE(converted.stat().st_mode) == 0o600
+    monkeypatch.setenv("SOPS_AGE_KEY_FILE", str(converted))
+    opened = run_cli(["-C", str(root), "decrypt", "secrets/app.yaml"])
+    assert opened.code == 0 and opened.out.encode() == PLAIN
+    monkeypatch.delenv("SOPS_AGE_KEY_FILE")
     other = ed25519.Ed25519PrivateKey.generate()
     private.write_bytes(
         other.private_bytes(
