@@ -171,7 +171,8 @@ def _copied_values(ctx: CheckContext, skip: set[str]) -> list[CheckResult]:
         committed = path in tracked
         keys = " ".join(sorted({shlex.quote(key) for _sops, key in held}))
         rotate = (
-            f"; it is committed: rotate them (secretkit rotate value NAME, for each of {keys})"
+            f"; it is committed: rotate them (secretkit rotate value NAME --from-stdin with "
+            f"the provider's new value, or --kind KIND, for each of {keys})"
             if committed
             else ""
         )
@@ -229,20 +230,37 @@ def _copied_in_history(
     cannot tell it from any other value when no name says what it is."""
     from secretkit.gate.model import CheckResult
     from secretkit.git.objects import history_blobs, read_blobs
+    from secretkit.scan.filters import random_looking
 
     # (a sops file's own versions too: encrypted, they hold no value in clear; one
-    # decrypted in place and committed, then encrypted again, is found here)
+    # decrypted in place and committed, then encrypted again, is found here.  Its
+    # versions from before it was first encrypted (config.json committed, then
+    # `encrypt -i`) hold its settings too: there a value counts only when it looks
+    # generated; its named secrets are plaintext-history's, found by the scan.)
+    own = [(v, w) for v, w in values if random_looking(v.decode("utf-8", "replace"))]
     where_of = {b.oid: b for b in history_blobs(ctx.root)}  # (purge's backups: not published)
     found: dict[tuple[str, str], list[Any]] = {}
     for oid, data in read_blobs(ctx.root, where_of):
         blob = where_of[oid]
-        for held in _held(blob.path, data, values):
+        looked = [(v, w) for v, w in values if w[0] != blob.path] + [
+            (v, w) for v, w in own if w[0] == blob.path
+        ]
+        for held in _held(blob.path, data, looked):
             found.setdefault(held, []).append(blob)
+    sops_now = set(ctx.sops_by_path())
     results = []
     for (sops, key), held_by in sorted(found.items()):
         first = held_by[0]
         more = f" (+{len(held_by) - 1} more)" if len(held_by) > 1 else ""
         paths = tuple(dict.fromkeys(b.path for b in held_by))
+        # (a path that is a sops file now is never taken out whole: that deletes it)
+        copies = [p for p in paths if p not in sops_now]
+        also = (
+            ", and take the copy out of the history if you wish (git filter-repo --force "
+            "--invert-paths " + " ".join(shlex.quote(f"--path={p}") for p in copies) + ")"
+            if copies
+            else ""
+        )
         results.append(
             CheckResult(
                 "decrypted-copy",
@@ -250,10 +268,8 @@ def _copied_in_history(
                 f"the decrypted value of {key} of {sops} was committed: {first.path} at "
                 f"{first.commit[:12]}{more}",
                 f"it is published with the history: rotate it (secretkit rotate value "
-                f"{shlex.quote(key)}: check then looks for the new value), and take the copy out "
-                "of the history if you wish (git filter-repo --force --invert-paths "
-                + " ".join(shlex.quote(f"--path={p}") for p in paths)
-                + ")",
+                f"{shlex.quote(key)} --from-stdin with the provider's new value, or --kind "
+                f"KIND: check then looks for the new value){also}",
                 paths,
             )
         )

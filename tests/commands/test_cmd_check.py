@@ -534,6 +534,63 @@ def test_a_host_whose_ssh_host_key_is_never_made_is_warned_about(repo: Repo) -> 
     assert not [c for c in report["checks"] if c["id"] == "host-readable" and c.get("warning")]
 
 
+def test_a_committed_json_file_encrypted_in_place_leaves_its_settings_alone(
+    repo: Repo,
+) -> None:
+    """config.json committed with a token and a setting, then encrypted in place as the
+    fix says: the token is plaintext-history's (purge, rotate); the setting, now an
+    ENC[] value too, is not a decrypted copy (its old version is the file itself), and
+    no fix takes the path out of history (that would delete the encrypted file).  A
+    generated value there still counts: it may be a secret no name announced."""
+    token = fake.github_token("app-committed")
+    generated = fake.password("app-generated")
+    app = repo.root / "config" / "app.json"
+    app.parent.mkdir()
+    app.write_text(f'{{"service": "uploader", "token": "{token}", "session": "{generated}"}}\n')
+    commit_all(repo.root, "app config")
+    sops_yaml = repo.root / ".sops.yaml"
+    sops_yaml.write_text(
+        sops_yaml.read_text().replace(
+            "creation_rules:\n",
+            "creation_rules:\n"
+            "  - path_regex: ^config/app\\.json$\n"
+            "    key_groups:\n"
+            "      - age:\n"
+            "          - *admin_alice\n",
+        )
+    )
+    proc = subprocess.run(
+        [sys.executable, "-m", "secretkit", "encrypt", "-i", "config/app.json"],
+        cwd=repo.root,
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, PYTHONPATH=str(ROOT), **repo.env),
+    )
+    assert proc.returncode == 0, proc.stderr
+    commit_all(repo.root, "encrypt it")
+    _failed, report = repo.failed_points()
+    copies = [c for c in report["checks"] if c["id"] == "decrypted-copy" and not c["ok"]]
+    assert [c["message"].split(":")[0] for c in copies] == [
+        "the decrypted value of session of config/app.json was committed"
+    ]
+    assert "invert-paths" not in copies[0]["fix"]
+    assert "uploader" not in json.dumps(report)
+    # the fix, done as printed: the new value is not in the history
+    assert "secretkit rotate value session --from-stdin" in copies[0]["fix"]
+    rotated = subprocess.run(
+        [sys.executable, "-m", "secretkit", "rotate", "value", "session", "--from-stdin"],
+        cwd=repo.root,
+        input=fake.password("app-rotated") + "\n",
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, PYTHONPATH=str(ROOT), **repo.env),
+    )
+    assert rotated.returncode == 0, rotated.stderr
+    commit_all(repo.root, "rotate")
+    _failed, report = repo.failed_points()
+    assert not [c for c in report["checks"] if c["id"] == "decrypted-copy" and not c["ok"]]
+
+
 def test_a_secret_in_a_json_file_is_fixed_by_encrypting_the_file_as_the_fix_says(
     repo: Repo,
 ) -> None:
