@@ -6,7 +6,8 @@ shape, so a comment or a note that keeps an old key was read as words and passed
 Here a secret's name (:func:`secretkit.scan.filters.secret_name` of the last words
 before the value) followed by ``:``, ``=``, ``is`` or ``was`` and one generated-looking
 value is a finding: 16 characters or more, letters and digits both, no spaces, not hex
-(key ids, fingerprints and commit ids are), not words run together (an identifier), not
+(key ids, fingerprints and commit ids are; after a password's name it is one, made by
+``openssl rand -hex``, unless a digest's length), not words run together (an identifier), not
 an example's stand-in (``sk-abc123secretkey456``) and nothing the filters call a
 reference, a public key, a hash, a placeholder or a name.  Words ("the one in the safe")
 and short values stay quiet.
@@ -60,22 +61,26 @@ def find(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, i
     spans = [(0, len(part))] if lines is None else lines
     out: list[tuple[int, int, str]] = []
     for line_start, line_end in spans:
-        for m in _PAIR.finditer(part, line_start, line_end):
+        at = line_start
+        while (m := _PAIR.search(part, at, line_end)) is not None:
             value = m.group("value").rstrip(".")
             kind = filters.secret_name(m.group("name"))
-            if kind is None or kind == "password-hash" or not _generated(value):
+            if kind is None or kind == "password-hash" or not _generated(value, kind):
+                at = m.start("value")  # ("wg key: password=<v>": the value holds a pair)
                 continue
-            at = start + m.start("value")
-            out.append((at, at + len(value), kind))
+            out.append((start + m.start("value"), start + m.start("value") + len(value), kind))
+            at = m.end()
     return out
 
 
-def _generated(value: str) -> bool:
-    return (
-        len(value) >= _MIN
-        and _HEX.fullmatch(value) is None
-        and _WORDY.fullmatch(value) is None
-        and _DEMO.search(value) is None
-        and filters.random_looking(value)
-        and not filters.not_secret(value)
-    )
+# Hex after these is a password (``openssl rand -hex 12``), not a key id, a fingerprint
+# or a commit id, which follow a key's or a commit's name
+_HEX_KINDS = ("password", "passphrase")
+
+
+def _generated(value: str, kind: str) -> bool:
+    if len(value) < _MIN or _DEMO.search(value) is not None or filters.not_secret(value):
+        return False
+    if _HEX.fullmatch(value) is not None:
+        return kind in _HEX_KINDS and filters.random_looking(value.removeprefix("0x"))
+    return _WORDY.fullmatch(value) is None and filters.random_looking(value)

@@ -162,9 +162,29 @@ def test_a_value_written_after_a_secret_name_in_prose_is_found(
 
 
 @pytest.mark.parametrize(
+    ("path", "template"),
+    [
+        # openssl rand -hex 12: hex after a password's name is a password
+        ("(commit message)", "db password=@X@\n"),
+        ("notes.txt", "set password=@X@ for the db\n"),
+        # a rejected pair before it ("key: password=…" is no key) does not hide it
+        ("(commit message)", "wg key: password=@X@\n"),
+    ],
+)
+def test_a_hex_password_in_prose_is_found(path: str, template: str) -> None:
+    value = fake.hex_key(12, "prose-hex-" + template[:4])
+    found = scan_bytes(path, template.replace("@X@", value).encode())[0]
+    assert [(f.rule, f.kind, f.secret.reveal()) for f in found] == [
+        ("prose-secret", "password", value)
+    ]
+
+
+@pytest.mark.parametrize(
     ("path", "text"),
     [
         ("hosts/a/default.nix", "{\n  # gpg key: 0x@H@\n}\n"),  # a key id, hex
+        ("(commit message)", "signing key: @H@\n"),  # hex after a key's name: an id
+        ("(commit message)", "password reset at commit @C@\n"),
         ("hosts/a/default.nix", "{\n  # public key: @W@\n}\n"),
         ("hosts/a/default.nix", "{\n  # the key is in the safe, ask the admin2 team\n}\n"),
         ("hosts/a/default.nix", "{\n  # api key: your-api-key-here-1234\n}\n"),
@@ -179,6 +199,7 @@ def test_a_value_written_after_a_secret_name_in_prose_is_found(
 def test_prose_without_a_generated_value_stays_quiet(path: str, text: str) -> None:
     text = (
         text.replace("@H@", fake.hex_key(10, "keyid"))
+        .replace("@C@", fake.hex_key(20, "commit"))
         .replace("@W@", fake.wireguard_private_key("pubkey"))
         .replace("@S@", fake.wireguard_private_key("sri"))
         .replace("@V@", fake.chars(fake._ALNUM, 24, "code"))
