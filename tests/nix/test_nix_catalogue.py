@@ -142,6 +142,9 @@ def test_refusals_are_reasons_never_rewrites() -> None:
         ("environment.etc.foo.text", "environment-etc"),
         ("systemd.services.x.environment.TOKEN", "systemd-environment"),
         ("services.foo.token", None),
+        ("services.redis.servers.main.requirePass", "redis-requirepass"),
+        ("services.redis.requirePass", "redis-requirepass"),  # (renamed to servers."")
+        ("services.redis.servers.main.masterAuth", None),  # (no file option)
     ],
 )  # fmt: skip
 def test_lookup_by_attribute_path(path: str, key: str | None) -> None:

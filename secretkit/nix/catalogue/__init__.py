@@ -92,6 +92,7 @@ ROUTES: dict[str, Route] = {
     "tailscale-authkey": Route("tailscale", "Tailscale", ("services.tailscale",)),
     "tailscale-authkey-file": Route("tailscale", "AUTHKEY_FILE", ("services.tailscale",)),
     "ddclient-password": Route("ddclient", "ENTRY", ("services.ddclient",)),
+    "redis-requirepass": Route("redis", "ENTRY", ("services.redis",)),
     "k3s-token": Route("k3s", "K3S", ("services.k3s",)),
     "rke2-token": Route("k3s", "RKE2", ("services.rke2",)),
     "nextcloud-config": Route("nextcloud", "ENTRY", ("services.nextcloud",)),
