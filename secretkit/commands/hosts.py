@@ -88,7 +88,10 @@ class HostRow:
     source: str  # "flake", "colmena", "hosts-dir" (joined with "+"), or ".sops.yaml only"
     entry_modules: tuple[str, ...]
     modules: int
-    rule: bool
+    rule: bool  # a creation rule for secrets/<host>.yaml (where migrate writes)
+    # the path_regex of each other rule that lists the host's key (its own layout:
+    # hosts/<host>/secrets.yaml)
+    other_rules: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -98,7 +101,13 @@ class HostRow:
             "entry_modules": list(self.entry_modules),
             "modules": self.modules,
             "rule": self.rule,
+            "other_rules": list(self.other_rules),
         }
+
+    def rule_cell(self) -> str:
+        if self.rule:
+            return "yes"
+        return ("no; " + " ".join(self.other_rules)) if self.other_rules else "no"
 
 
 @dataclass(frozen=True)
@@ -125,7 +134,7 @@ class HostList(Shown):
                 row.key or "-",
                 row.source,
                 str(row.modules),
-                "yes" if row.rule else "no",
+                row.rule_cell(),
                 ", ".join(row.entry_modules) or "-",
             )
             for row in self.rows
@@ -558,14 +567,21 @@ def list_hosts(cwd: Path) -> HostList:
     rows: list[HostRow] = []
     for name in sorted(set(inventory.hosts) | set(config.hosts)):
         host = inventory.hosts.get(name)
+        key = host_key(config.hosts, config.keys, name)
+        own = config.rule_for(host_secrets_path(name))  # as sops picks
         rows.append(
             HostRow(
                 host=name,
-                key=host_key(config.hosts, config.keys, name),
+                key=key,
                 source=host.source if host is not None else ".sops.yaml only",
                 entry_modules=tuple(p.as_posix() for p in host.entry_modules) if host else (),
                 modules=len(host.modules) if host is not None else 0,
-                rule=config.rule_for(host_secrets_path(name)) is not None,  # as sops picks
+                rule=own is not None,
+                other_rules=tuple(
+                    r.path_regex or "(any file)"
+                    for r in config.rules
+                    if key is not None and key in r.recipients and r is not own
+                ),
             )
         )
     unresolved = [

@@ -243,6 +243,7 @@ def test_list_seed_repo(tmp_git_repo: Path, capsys: pytest.CaptureFixture[str]) 
         "entry_modules": ["hosts/immich/default.nix", "modules/common/default.nix"],
         "modules": 5,
         "rule": True,
+        "other_rules": [],
     }
     assert rows["retired"] == {
         "host": "retired",
@@ -251,6 +252,7 @@ def test_list_seed_repo(tmp_git_repo: Path, capsys: pytest.CaptureFixture[str]) 
         "entry_modules": [],
         "modules": 0,
         "rule": True,
+        "other_rules": [],
     }
     assert rows["observer"]["key"] is None and rows["observer"]["rule"] is False
     assert payload["unresolved"] == []
@@ -372,3 +374,33 @@ def test_an_empty_host_list_says_what_was_looked_for(
     assert code == 0
     assert out.splitlines() == ["HOST  KEY  SOURCE  MODULES  RULE  ENTRY MODULES"]
     assert err.startswith("no host found: secretkit reads flake.nix's outputs")
+
+
+def test_list_names_the_rules_of_a_host_with_its_own_layout(
+    tmp_git_repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A host whose secrets live at hosts/<host>/secrets.yaml (Misterio77's layout) has
+    no rule for secrets/<host>.yaml, but its key opens files: RULE says which."""
+    (tmp_git_repo / "hosts" / "web").mkdir(parents=True)
+    (tmp_git_repo / "hosts" / "web" / "default.nix").write_text("{ ... }: { }\n")
+    (tmp_git_repo / "flake.nix").write_text(
+        "{\n  outputs = { nixpkgs, ... }: {\n"
+        "    nixosConfigurations.web = nixpkgs.lib.nixosSystem {\n"
+        "      modules = [ ./hosts/web ];\n    };\n  };\n}\n"
+    )
+    (tmp_git_repo / ".sops.yaml").write_text(
+        "keys:\n"
+        f"  - &web {IMMICH}\n"
+        "creation_rules:\n"
+        "  - path_regex: hosts/web/secrets.ya?ml$\n"
+        "    key_groups:\n"
+        "      - age:\n"
+        "          - *web\n"
+    )
+    code, out, err = run(capsys, "-C", str(tmp_git_repo), "hosts", "list", "--format", "json")
+    assert (code, err) == (0, "")
+    (row,) = [r for r in json.loads(out)["hosts"] if r["host"] == "web"]
+    assert (row["rule"], row["other_rules"]) == (False, ["hosts/web/secrets.ya?ml$"])
+    code, out, _ = run(capsys, "-C", str(tmp_git_repo), "hosts", "list")
+    (line,) = [line for line in out.splitlines() if line.startswith("web ")]
+    assert "no; hosts/web/secrets.ya?ml$" in line
