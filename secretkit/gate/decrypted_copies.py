@@ -11,6 +11,8 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from secretkit.gate.context import CheckContext
     from secretkit.gate.model import CheckResult
 
@@ -109,7 +111,11 @@ def check_decrypted_copies(ctx: CheckContext) -> list[CheckResult]:
             continue
         matched = config is not None and names_a_secrets_file(config, ctx.root / path)
         if matched or is_twin(path, sops_paths, twins):
-            if ctx.read(path) is None:
+            data = ctx.read(path)
+            if data is None:
+                continue
+            if matched and _ENC in data:  # sops ciphertext that does not load: damaged
+                results.append(_damaged(ctx.root, path, path in tracked))
                 continue
             what = (
                 "matches a .sops.yaml creation rule but is not a sops file"
@@ -146,6 +152,49 @@ def check_decrypted_copies(ctx: CheckContext) -> list[CheckResult]:
     flagged = {path for result in results for path in result.paths}
     results += _copied_values(ctx, sops_paths | flagged)
     return results or [CheckResult("decrypted-copy", True, "no decrypted copy of a secrets file")]
+
+
+_ENC = b"ENC[AES256_GCM,"
+
+
+def _damaged(root: Path, path: str, tracked: bool) -> CheckResult:
+    """A file a creation rule names that holds sops ciphertext but does not load as a
+    sops file (cut short, its metadata lost): not a decrypted copy, and encrypting it
+    would wrap the ciphertext as values.  The fix restores its last version that loads."""
+    from secretkit.gate.model import CheckResult
+
+    good = _last_sops_version(root, path) if tracked else None
+    quoted = shlex.quote(path)
+    fix = (
+        f"restore it: git restore --source={good[:12]} -- {quoted} (its last committed "
+        "version that is a sops file)"
+        if good is not None
+        else f"restore it from a backup, or delete it (git rm {quoted}) and store its values "
+        "again (secretkit set or secretkit generate)"
+    )
+    where = "committed" if tracked else "untracked"
+    message = f"{path} ({where}) is a damaged sops file: it holds sops ciphertext but does "
+    message += "not load (cut short, or its sops metadata lost)"
+    return CheckResult("decrypted-copy", False, message, fix, (path,))
+
+
+def _last_sops_version(root: Path, path: str, depth: int = 50) -> str | None:
+    """The newest of ``path``'s last ``depth`` commits whose version loads as a sops file."""
+    from secretkit.errors import SecretkitError
+    from secretkit.git import run_git
+    from secretkit.sops import document
+
+    log = run_git(root, "log", "--format=%H", f"-n{depth}", "--", path, check=False)
+    for commit in log.stdout.decode().split():
+        blob = run_git(root, "show", f"{commit}:{path}", check=False)
+        if blob.returncode != 0:
+            continue
+        try:
+            document.load_encrypted(blob.stdout, document.format_for_path(path))
+        except SecretkitError:
+            continue
+        return commit
+    return None
 
 
 def _copied_values(ctx: CheckContext, skip: set[str]) -> list[CheckResult]:

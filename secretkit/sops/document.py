@@ -227,7 +227,27 @@ def load_plain(data: bytes, fmt: str) -> PlainFile:
                 "the file is already encrypted (it has sops metadata)",
                 hint="decrypt it first or edit it with `secretkit edit`",
             )
+        if holds_ciphertext(docs):
+            # (a sops file cut short or with its metadata lost: encrypting it would wrap
+            # the ciphertext as if it were the values, and lose them)
+            raise UserError(
+                "the file holds sops ciphertext (ENC[…] values) without sops metadata: it is "
+                "a damaged sops file, not plaintext",
+                hint="restore it from git: `git log -- FILE` lists its versions, "
+                "`git restore --source=COMMIT -- FILE` brings one back",
+            )
     return PlainFile(fmt, docs, layout)
+
+
+def holds_ciphertext(docs: Sequence[object]) -> bool:
+    """Whether a value of ``docs`` is a sops ``ENC[…]`` string."""
+    from secretkit.sops.tree import leaves
+
+    return any(
+        isinstance(value, str) and cipher_mod.is_encrypted(value)
+        for doc in docs
+        for _at, value in leaves(doc)  # type: ignore[arg-type]
+    )
 
 
 def dump_plain(plain: PlainFile, *, indent: int | None = None) -> bytes:

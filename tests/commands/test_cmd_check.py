@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import shlex
 import subprocess
 import sys
 from collections.abc import Callable
@@ -532,6 +534,41 @@ def test_a_host_whose_ssh_host_key_is_never_made_is_warned_about(repo: Repo) -> 
     commit_all(repo.root, "sshd")
     _failed, report = repo.failed_points()
     assert not [c for c in report["checks"] if c["id"] == "host-readable" and c.get("warning")]
+
+
+def test_a_damaged_sops_file_is_restored_as_the_fix_says_never_encrypted_again(
+    repo: Repo,
+) -> None:
+    """A sops file cut short was called "not a sops file" and the fix said to encrypt
+    it in place: that wrapped its ciphertext as values.  It is now called damaged,
+    encrypt refuses it, and the printed restore brings back its last good version."""
+    path = repo.root / "secrets" / "laptop.yaml"
+    path.write_bytes(encrypt_for(repo.root, "secrets/laptop.yaml", {"a": "x" * 20, "b": "y" * 20}))
+    commit_all(repo.root, "laptop secrets")
+    good = path.read_bytes()
+    cut = good[: good.index(b"\nsops:") + 1]  # (its metadata lost)
+    path.write_bytes(cut)
+    commit_all(repo.root, "oops")
+    _failed, report = repo.failed_points()
+    (damaged,) = [c for c in report["checks"] if c["id"] == "decrypted-copy" and not c["ok"]]
+    assert damaged["message"].startswith("secrets/laptop.yaml (committed) is a damaged sops file")
+    assert "encrypt" not in damaged["fix"]
+    env = dict(os.environ, PYTHONPATH=str(ROOT), **repo.env)
+    refused = subprocess.run(
+        [sys.executable, "-m", "secretkit", "encrypt", "-i", "secrets/laptop.yaml"],
+        cwd=repo.root,
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    assert refused.returncode == 3 and "damaged sops file" in refused.stderr
+    assert path.read_bytes() == cut
+    command = re.search(r"restore it: (git restore [^(]*?) \(", damaged["fix"])
+    assert command is not None, damaged["fix"]
+    subprocess.run(shlex.split(command.group(1)), cwd=repo.root, check=True)
+    assert path.read_bytes() == good
+    _failed, report = repo.failed_points()
+    assert not [c for c in report["checks"] if c["id"] == "decrypted-copy" and not c["ok"]]
 
 
 def test_a_committed_json_file_encrypted_in_place_leaves_its_settings_alone(
