@@ -344,6 +344,7 @@ def _committed(root: Path, findings: list[Finding]) -> list[CheckResult]:
     that remote already, and is deleted there, not purged."""
     from secretkit.gate.history_findings import group_findings
     from secretkit.git.refs import refs_containing
+    from secretkit.scan.allowlist import ALLOW_FILE
 
     local = _locally_reachable(root, {f.commit for f in findings if f.commit})
     results = []
@@ -365,7 +366,8 @@ def _committed(root: Path, findings: list[Finding]) -> list[CheckResult]:
                 False,
                 shown,
                 "rotate it at its provider, then `secretkit purge --yes` to remove it from "
-                "history and force-push",
+                "history and force-push; if it is not a secret, allowlist it: echo "
+                f"{item.fingerprint} >> {ALLOW_FILE} && git add {ALLOW_FILE}",
                 item.paths,
             )
         )

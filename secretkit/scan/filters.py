@@ -277,6 +277,8 @@ _PATH = lazy(r"^(?:/|~/|\./|\.\./)[^\s:]*$")
 # "/" and must not pass for an absolute path.
 _B64_KEY = lazy(r"^(?:[A-Za-z0-9+/]{43}=|[A-Za-z0-9+/]{86}==)$")
 _HEX = lazy(r"^[0-9a-fA-F]+$")
+# a unit of up to four characters said three times or more: a stand-in, never generated
+_REPEATED = lazy(r"^(.{1,4})\1{2,}$", re.DOTALL)
 _NIX_BASE32 = lazy(r"^[0-9a-df-np-sv-z]{52}$|^[0-9a-df-np-sv-z]{103}$")
 _SRI = lazy(r"^(?:sha1|sha256|sha384|sha512|md5)[-:][A-Za-z0-9+/=]{16,}$")
 _SSH_PUBLIC = lazy(
@@ -437,8 +439,8 @@ def not_secret(value: str, *, token: bool = False, kind: str | None = None) -> s
         return "placeholder" if _TOKEN_PLACEHOLDER.search(text) else None
     if _PLACEHOLDER_SHAPES.search(text) or _placeholder_words(text):
         return "placeholder"
-    if len(set(text)) == 1:
-        return "placeholder"
+    if len(set(text)) == 1 or _REPEATED.match(text):
+        return "placeholder"  # xxxxxxxx, keykeykey, abcabcabc
     if _DURATION.match(text):
         return "duration"
     if _PLAIN_URL.match(text) and not any(

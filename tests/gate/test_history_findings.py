@@ -64,3 +64,27 @@ def test_a_live_secret_is_named_where_the_shared_refs_hold_it(tmp_git_repo: Path
 
     blob = git(tmp_git_repo, "rev-parse", "HEAD:c.nix").strip()
     assert where_added(tmp_git_repo, blob, None) == (added, "c.nix")
+
+
+def test_a_history_finding_that_is_no_secret_is_allowlisted_as_the_fix_says(
+    tmp_git_repo: Path,
+) -> None:
+    """A placeholder found in history had only "rotate it at its provider, then purge":
+    no way out for a value that is not a secret.  The fix now offers the allowlist,
+    and done as printed, the point passes."""
+    import subprocess
+
+    from secretkit.commands.check import run_check
+
+    (tmp_git_repo / "a.nix").write_text(
+        '{ users.users.x.password = "' + fake.password("placeholder-ish") + '"; }\n'
+    )
+    commit_all(tmp_git_repo, "a")
+    (tmp_git_repo / "a.nix").write_text("{ }\n")
+    commit_all(tmp_git_repo, "gone")
+    (failed,) = [c for c in run_check(tmp_git_repo).failed if c.id == "plaintext-history"]
+    allow = failed.fix.split("allowlist it: ", 1)[1]
+    assert allow.startswith("echo sk2:")
+    subprocess.run(allow, shell=True, cwd=tmp_git_repo, check=True)
+    commit_all(tmp_git_repo, "allow")
+    assert not [c for c in run_check(tmp_git_repo).failed if c.id == "plaintext-history"]

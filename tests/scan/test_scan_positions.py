@@ -299,6 +299,8 @@ NAMES: list[Row] = [
     ("proxy_pass-random", pw, '{ settings.proxy_pass = "@V@"; }', None, None),
     ("smtp_pass_file", lambda: "/run/secrets/smtp", '{ smtp_pass_file = "@V@"; }', None, None),
     ("pw-placeholder", lambda: "${config.sops.placeholder.pw}", '{ pw = "@V@"; }', None, None),
+    ("env-repeated-stand-in", lambda: "keykeykey",
+     '{ environment.variables.APIKEY = "@V@"; }', None, None),  # (ryan4yin's openweather)
     ("GPG_KEY", hex40, '{ environment.variables.GPG_KEY = "@V@"; }', None, None),
     ("env-KEY-short", lambda: "us", '{ environment.variables.XKB_KEY = "@V@"; }', None, None),
     ("env-KEY-hash", lambda: fake.hex_key(32, "pos-envhash"),
