@@ -291,8 +291,7 @@ def _purged_not_rotated(ctx: CheckContext) -> list[CheckResult]:
             True,
             f"warning: {len(entries)} value(s) were committed in plaintext before a purge "
             "and not rotated: rotate them before publishing if the old history was ever "
-            f"pushed (fix: secretkit rotate value {example} --from-stdin or --kind KIND; "
-            f"secretkit exposed lists each one){unknown}: {shown}",
+            f"pushed (secretkit exposed lists each one){unknown}: {shown}",
             f"secretkit rotate value {example} --from-stdin (the provider's new value) or "
             "--kind KIND, for each value in a sops file; a value in no file: change it at "
             "its provider, then secretkit exposed --rotated FINGERPRINT (secretkit exposed "

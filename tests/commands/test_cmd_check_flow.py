@@ -70,3 +70,10 @@ def test_migrated_homelab_is_safe_to_publish_after_purge(tmp_path: Path) -> None
     # safe, with the warning that the purged values were never rotated
     assert text.stdout.rstrip().endswith("safe to publish (1 warning(s) above)")
     assert "were committed in plaintext before a purge and not rotated" in text.stdout
+    # the way out is on its own line, whole; the warning does not repeat it clipped
+    (warned,) = [line for line in text.stdout.splitlines() if line.startswith("warn ")]
+    assert "--from-stdin" not in warned
+    assert any(
+        line.strip().startswith("fix: secretkit rotate value") and "--kind KIND" in line
+        for line in text.stdout.splitlines()
+    )
