@@ -124,6 +124,7 @@ class TemplateDecl:
     mode: str | None = None
     path: str | None = None
     restart_units: tuple[str, ...] = ()
+    final_newline: bool = True  # False: the content ends without a line break
 
     def option(self) -> list[str]:
         return ["sops", "templates", self.name]
@@ -132,7 +133,10 @@ class TemplateDecl:
         head = _named(self.option() if rest is None else rest)
         out = [f"{head} = {{", "  content = ''"]
         out += ["    " + line for line in self.content]
-        out.append("  '';")
+        if self.final_newline or not self.content:
+            out.append("  '';")
+        else:  # the string ends on its last line ('' after a ' would be an escape)
+            out[-1] += ('${""}' if out[-1].endswith("'") else "") + "'';"
         if self.owner is not None:
             out.append(f"  owner = {self.owner};")
         if self.group is not None:

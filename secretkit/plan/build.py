@@ -416,7 +416,9 @@ def _plan_finding(
         module.options[spec.path] = spec
     if result.template is not None:
         t = result.template
-        decl = module.templates.setdefault(t.template, emit.TemplateDecl(t.template))
+        decl = module.templates.setdefault(
+            t.template, emit.TemplateDecl(t.template, final_newline=t.final_newline)
+        )
         if merged is not None:  # another secret of the same whole text: replaced in place
             decl.content[:] = merged
         elif t.line not in decl.content:

@@ -28,6 +28,30 @@ def test_nix_string_round_trips_through_nix(text: str) -> None:
     assert json.loads(_eval(emit.nix_string(text))) == text
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "password = @P@",  # no line break at its end: none is added
+        "password = @P@\n",
+        "[db]\npassword = @P@",
+        "user = 'me'\npassword = '@P@'",  # ends in ' : '' after it would be an escape
+        "a ''b'' ${c} = @P@",
+    ],
+)
+def test_a_template_holds_exactly_the_text_it_stands_for(text: str) -> None:
+    import json
+
+    before, _, after = text.partition("@P@")
+    line = (
+        emit.indented_string_line(before) + emit.placeholder("n") + emit.indented_string_line(after)
+    )
+    decl = emit.TemplateDecl("t", line.rstrip("\n").split("\n"), final_newline=text.endswith("\n"))
+    body = "\n".join(decl.lines())
+    expr = f'let config.sops.placeholder."n" = "V"; in {{ {body} }}'
+    got = json.loads(_eval(f'({expr}).sops.templates."t".content'))
+    assert got == text.replace("@P@", "V")
+
+
 def test_attr_quotes_what_is_not_an_identifier() -> None:
     assert emit.attr("token") == "token"
     assert emit.attr("sops-nix") == "sops-nix"

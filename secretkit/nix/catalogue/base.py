@@ -141,6 +141,7 @@ class TemplateLine:
     # secret as that text writes it.  A second secret of the same text is replaced
     # inside the template instead of adding another copy of the text.
     whole: str | None = None
+    final_newline: bool = True  # False: the text it stands for has no line break at its end
 
 
 @dataclass

@@ -114,5 +114,6 @@ class EtcFile:
                 path=target,
                 mode=mode,
                 whole=emit.indented_string_line(secret),
+                final_newline=site.literal.endswith("\n"),
             ),
         )
