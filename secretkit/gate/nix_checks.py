@@ -408,7 +408,7 @@ def _where_modules_are(ctx: CheckContext, host: Host, inventory: Inventory) -> t
     that needs), for a fix: its builder's ``modules``, colmena's ``defaults``, or its
     first module file."""
     from secretkit.nix.wiring import MODULE as SOPS_MODULE
-    from secretkit.nix.wiring import NO_FLAKE_MODULE
+    from secretkit.nix.wiring import NO_FLAKE_MODULE, NO_FLAKE_PIN
 
     for file, start, _end in host.module_sites:
         rel = file.as_posix()
@@ -423,10 +423,10 @@ def _where_modules_are(ctx: CheckContext, host: Host, inventory: Inventory) -> t
         needs = "sops-nix among the outputs arguments, " if hive[0] == "flake.nix" else ""
         where = f"colmena's defaults.imports in {hive[0]}"
         if not (ctx.root / "flake.nix").is_file():  # a hive without a flake: no input
-            return where, NO_FLAKE_MODULE, ""
+            return where, NO_FLAKE_MODULE, NO_FLAKE_PIN
         return where, SOPS_MODULE, f" ({needs}{_FLAKE_INPUT})"
     entry = host.entry_modules[0].as_posix() if host.entry_modules else f"host {host.name}"
-    return f"the imports of {entry}", NO_FLAKE_MODULE, ""
+    return f"the imports of {entry}", NO_FLAKE_MODULE, NO_FLAKE_PIN
 
 
 def _home_module_results(inventory: Inventory, home_uses: dict[str, str]) -> list[CheckResult]:

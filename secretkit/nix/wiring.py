@@ -38,6 +38,12 @@ NO_FLAKE_MODULE = (
     '"${builtins.fetchTarball "https://github.com/Mic92/sops-nix/archive/master.tar.gz"}'
     '/modules/sops"'
 )
+# said after it (a stranger followed it and got an unpinned fetch, with no word of it)
+NO_FLAKE_PIN = (
+    " (it follows master, unpinned: to pin it write a commit for master and "
+    "fetchTarball { url = …; sha256 = …; } with what `nix-prefetch-url --unpack URL` "
+    "prints, or name a niv/npins source)"
+)
 
 
 @dataclass
@@ -307,7 +313,7 @@ def wire_modules(
             f"cannot tell whether {', '.join(h.name for h in unknown)} import sops-nix's "
             f"NixOS module: it is not among the modules secretkit can read, but may come "
             f"through one it cannot{where}; if it does not, add "
-            f"{MODULE if tree is not None else NO_FLAKE_MODULE} to their modules"
+            f"{MODULE if tree is not None else NO_FLAKE_MODULE + NO_FLAKE_PIN} to their modules"
         )
     sites: dict[tuple[str, int, int], list[str]] = {}
     by_hand: list[str] = []
@@ -358,7 +364,7 @@ def wire_modules(
         if not wired:
             wiring.unwired.update(hive_hosts)
     if by_hand:
-        named_as = MODULE if tree is not None else NO_FLAKE_MODULE
+        named_as = MODULE if tree is not None else NO_FLAKE_MODULE + NO_FLAKE_PIN
         wiring.notes.append(
             f"cannot wire sops-nix for {', '.join(sorted(by_hand))}: add sops-nix's NixOS "
             f"module ({named_as}) to their modules by hand"
@@ -387,7 +393,7 @@ def _wire_hive(flake: _Flake, names: list[str]) -> bool:
     ref = flake.ref() if hive is not None else None
     # without a flake there is no input to name: the module's own path (a hive.nix of
     # niv or npins sources may name a pinned copy instead)
-    named_as = MODULE if tree is not None else NO_FLAKE_MODULE
+    named_as = MODULE if tree is not None else NO_FLAKE_MODULE + NO_FLAKE_PIN
     by_hand = (
         f"cannot wire sops-nix for {', '.join(sorted(names))}: add {named_as} to colmena's "
         "defaults.imports by hand"

@@ -399,6 +399,7 @@ def test_a_hive_without_a_flake_is_told_the_module_path_not_a_flake_output(
     plan = _wire_in_place(root)
     (note,) = [n for n in plan.notes if "cannot wire" in n]
     assert wiring.NO_FLAKE_MODULE in note and "nixosModules" not in note
+    assert "unpinned" in note and "nix-prefetch-url --unpack" in note  # said, not silent
     hosts = discover(root).hosts
     assert {h.imports_sops_nix() for h in hosts.values()} == {False}
     hive = PLAIN_HIVE.replace("IMPORT", wiring.NO_FLAKE_MODULE)  # the line, followed
