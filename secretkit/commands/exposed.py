@@ -144,9 +144,11 @@ def _item_lines(item: ExposedValue) -> list[Line]:
         where = ", ".join(item.paths)
     shown = [out(f"  [{item.status}] {', '.join(item.names)} ({item.preview}) — was in {where}")]
     shown += [out(f"      still in plaintext: {place}") for place in item.plaintext]
+    names: dict[str, None] = {}
     for place in item.stored:
-        name = place.split(": ")[1].split(" ")[0]
+        names[place.split(": ")[1].split(" ")[0]] = None
         shown.append(out(f"      unchanged in {place}"))
+    for name in names:  # (one run replaces it in every file that holds the name)
         how = f"secretkit rotate value {name} --from-stdin (or --kind …)"
         shown.append(out(f"        new value: {how}"))
     if item.status == "removed":

@@ -309,6 +309,33 @@ def test_exposed_exits_1_while_a_value_is_not_replaced() -> None:
     assert empty.exit_code == 0 and empty.to_json()["exposed"] == []
 
 
+def test_exposed_names_one_rotation_for_a_name_two_host_files_hold() -> None:
+    # one `rotate value` replaces it in both files: it is said once, after both
+    value = ExposedValue(
+        names=["etc/app/db.conf"],
+        rules=["password"],
+        paths=["hosts/a.nix"],
+        commits=1,
+        preview="73…",
+        in_backup_only=False,
+        secret=Sensitive("never-shown"),
+        stored=[
+            "secrets/a.yaml: etc/app/db.conf (unchanged)",
+            "secrets/b.yaml: etc/app/db.conf (unchanged)",
+        ],
+        status="in use",
+    )
+    shown = [text for text, _ in texts(ExposedReport([value], []).lines())]
+    assert [t for t in shown if "new value:" in t] == [
+        "        new value: secretkit rotate value etc/app/db.conf --from-stdin (or --kind …)"
+    ]
+    assert shown.index(
+        "      unchanged in secrets/b.yaml: etc/app/db.conf (unchanged)"
+    ) < shown.index(
+        "        new value: secretkit rotate value etc/app/db.conf --from-stdin (or --kind …)"
+    )
+
+
 def test_demo_shows_the_excerpt_from_its_example_file_and_exits_1_on_leaks() -> None:
     diff = "\n".join(["--- a/other.nix", "+x", f"--- a/hosts/{EXCERPT_FILE}", "+y"])
     result = DemoResult(
