@@ -89,6 +89,7 @@ class ExposedReport(Shown):
     # '<commit>:<path> (why)' of blobs the history holds but git could not give: the
     # values in them are not on the list (never a "nothing was committed" then)
     unread: list[str] = field(default_factory=list)
+    refetch: str = "git fetch --refetch, or clone again"  # (git.objects.refetch_fix)
 
     @property
     def to_rotate(self) -> list[ExposedValue]:
@@ -121,7 +122,7 @@ class ExposedReport(Shown):
                 err(
                     f"cannot list everything: {len(self.unread)} blob(s) of the history could "
                     f"not be read ({listed}{more}); values in them are not above. fix: fetch "
-                    "them (git fetch --refetch, or clone again) and run secretkit exposed again"
+                    f"them ({self.refetch}) and run secretkit exposed again"
                 )
             )
         return shown
@@ -268,7 +269,11 @@ def exposed(
             places = entry_places(held, item.record[0])
         item.stored = [place.shown() for place in places]
         item.status = status_of(bool(item.plaintext), bool(item.stored), item.record, held)
-    return ExposedReport(items, held.unchecked, unread)
+    if not unread:
+        return ExposedReport(items, held.unchecked, unread)
+    from secretkit.git.objects import refetch_fix
+
+    return ExposedReport(items, held.unchecked, unread, refetch_fix(root))
 
 
 def _mark(

@@ -46,7 +46,9 @@ def check_plaintext_tree(ctx: CheckContext) -> list[CheckResult]:
                 (f.file,),
             )
         )
-    results.extend(_unverified("plaintext-tree", report.skipped, load(ctx.root), git=not ctx.walk))
+    results.extend(
+        _unverified("plaintext-tree", report.skipped, load(ctx.root), ctx.root, git=not ctx.walk)
+    )
     if not any(not r.ok for r in results):
         results.insert(0, CheckResult("plaintext-tree", True, "no plaintext secret in the tree"))
     return results
@@ -128,7 +130,7 @@ def _hash_warning(check_id: str, shown: str, keep: str, path: str) -> CheckResul
 
 
 def _unverified(
-    check_id: str, skipped: list[Skipped], allow: Allowlist, *, git: bool = True
+    check_id: str, skipped: list[Skipped], allow: Allowlist, root: Path, *, git: bool = True
 ) -> list[CheckResult]:
     """A file the scanner could not read fails the point: never "ok" for what was not
     read, unless the user vouched for the path in the allowlist."""
@@ -144,7 +146,9 @@ def _unverified(
             continue
         group = group_fix = ""
         if skip.reason == MISSING_BLOB:
-            repair = "fetch the missing objects (git fetch --refetch, or clone again)"
+            from secretkit.git.objects import refetch_fix
+
+            repair = f"fetch the missing objects ({refetch_fix(root)})"
         elif skip.reason.startswith(MISSING_OBJECT):
             reach = "--all" if check_id == "plaintext-history" else ""
             repair = (
@@ -229,7 +233,7 @@ def check_plaintext_history(ctx: CheckContext) -> list[CheckResult]:
     results += _committed(ctx.root, [f for f in committed if not f.inside])
     results += _unpurgeable([f for f in committed if f.inside])
     results += _held_by_other_refs(ctx.root, [f for f in findings if id(f) not in live_ids])
-    results.extend(_unverified("plaintext-history", report.skipped, load(ctx.root)))
+    results.extend(_unverified("plaintext-history", report.skipped, load(ctx.root), ctx.root))
     results.extend(_partial_history(ctx.root))
     results.extend(_purged_not_rotated(ctx))
     if not any(not r.ok for r in results):

@@ -360,6 +360,20 @@ def history_blobs(
     ]
 
 
+def refetch_fix(root: Path) -> str:
+    """How to bring back blobs missing from the object store.  In a partial clone
+    (``--filter=blob:none``) a plain ``git fetch --refetch`` applies the filter again
+    and brings none of them: the filter is lifted for that one fetch."""
+    proc = run_git(root, "config", "--get-regexp", r"^remote\..*\.promisor$", check=False)
+    for line in proc.stdout.decode("utf-8", "replace").splitlines():
+        key, _, value = line.partition(" ")
+        if value.strip().lower() == "true":
+            remote = key[len("remote.") : -len(".promisor")]
+            lifted = shlex.quote(f"remote.{remote}.partialclonefilter=")
+            return f"git -c {lifted} fetch --refetch {shlex.quote(remote)}"
+    return "git fetch --refetch, or clone again"
+
+
 def root_commits(root: Path) -> list[str]:
     """The parentless commits reachable from HEAD (empty before the first commit)."""
     proc = run_git(root, "rev-list", "--max-parents=0", "HEAD", "--", check=False)

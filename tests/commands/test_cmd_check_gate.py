@@ -65,6 +65,33 @@ def test_an_unreadable_blob_is_cannot_verify_until_vouched_for(tmp_git_repo: Pat
     assert failures(tmp_git_repo, "plaintext-history") == []
 
 
+def test_a_partial_clone_gets_its_blobs_back_as_the_fix_says(
+    tmp_git_repo: Path, tmp_path: Path
+) -> None:
+    """A blob:none clone (ryan4yin's corpus copy) was told `git fetch --refetch`, which
+    applies the filter again and brings back nothing; the fix lifts it for one fetch."""
+    for i in range(3):
+        (tmp_git_repo / "notes.txt").write_text(f"version {i}\n")
+        commit_all(tmp_git_repo, f"v{i}")
+    git(tmp_git_repo, "config", "uploadpack.allowFilter", "true")
+    clone = tmp_path / "clone"
+    subprocess.run(
+        ["git", "clone", "-q", "--filter=blob:none", f"file://{tmp_git_repo}", str(clone)],
+        check=True,
+    )
+    away = tmp_path / "away"
+    tmp_git_repo.rename(away)  # (the remote out of reach: git cannot fetch them lazily)
+    failed = [r for r in failures(clone, "plaintext-history") if "missing" in r.message]
+    assert failed, "the clone was meant to lack old blobs"
+    fix = failed[0].fix
+    assert "git -c remote.origin.partialclonefilter= fetch --refetch origin" in fix
+    away.rename(tmp_git_repo)  # back in reach: the fix, as printed, brings them
+    _shell(clone, fix.split("(", 1)[1].split(")", 1)[0])
+    tmp_git_repo.rename(away)
+    assert failures(clone, "plaintext-history") == []
+    away.rename(tmp_git_repo)
+
+
 def test_a_missing_blob_beside_a_committed_secret_still_lets_the_point_run(
     tmp_git_repo: Path,
 ) -> None:
