@@ -369,8 +369,9 @@ def _committed(root: Path, findings: list[Finding]) -> list[CheckResult]:
                 False,
                 shown,
                 "rotate it at its provider, then `secretkit purge --yes` to remove it from "
-                "history and force-push; if it is not a secret, allowlist it: echo "
-                f"{item.fingerprint} >> {ALLOW_FILE} && git add {ALLOW_FILE}",
+                "history and force-push; if a value is not a secret, allowlist it: echo "
+                f"FINGERPRINT >> {ALLOW_FILE} && git add {ALLOW_FILE} (`secretkit scan "
+                "--history --format json` gives each finding's fingerprint)",
                 item.paths,
             )
         )

@@ -72,9 +72,13 @@ def test_a_history_finding_that_is_no_secret_is_allowlisted_as_the_fix_says(
     """A placeholder found in history had only "rotate it at its provider, then purge":
     no way out for a value that is not a secret.  The fix now offers the allowlist,
     and done as printed, the point passes."""
+    import json
+    import os
     import subprocess
+    import sys
 
     from secretkit.commands.check import run_check
+    from tests.conftest import ROOT
 
     (tmp_git_repo / "a.nix").write_text(
         '{ users.users.x.password = "' + fake.password("placeholder-ish") + '"; }\n'
@@ -83,8 +87,26 @@ def test_a_history_finding_that_is_no_secret_is_allowlisted_as_the_fix_says(
     (tmp_git_repo / "a.nix").write_text("{ }\n")
     commit_all(tmp_git_repo, "gone")
     (failed,) = [c for c in run_check(tmp_git_repo).failed if c.id == "plaintext-history"]
-    allow = failed.fix.split("allowlist it: ", 1)[1]
-    assert allow.startswith("echo sk2:")
-    subprocess.run(allow, shell=True, cwd=tmp_git_repo, check=True)
+    # one fix for the group (the fingerprints would make each its own): where to read
+    # the fingerprint, and the command to run with it
+    allow = failed.fix.split("allowlist it: ", 1)[1].split(" (`", 1)[0]
+    assert allow.startswith("echo FINGERPRINT >> ")
+    assert "`secretkit scan --history --format json` gives each finding's fingerprint" in (
+        failed.fix
+    )
+    scanned = subprocess.run(
+        [sys.executable, "-m", "secretkit", "scan", "--history", "--format", "json"],
+        cwd=tmp_git_repo,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    (finding,) = json.loads(scanned.stdout)["findings"]
+    subprocess.run(
+        allow.replace("FINGERPRINT", finding["fingerprint"]),
+        shell=True,
+        cwd=tmp_git_repo,
+        check=True,
+    )
     commit_all(tmp_git_repo, "allow")
     assert not [c for c in run_check(tmp_git_repo).failed if c.id == "plaintext-history"]
