@@ -536,6 +536,30 @@ def test_a_host_whose_ssh_host_key_is_never_made_is_warned_about(repo: Repo) -> 
     assert not [c for c in report["checks"] if c["id"] == "host-readable" and c.get("warning")]
 
 
+def _encrypt_app_json_in_place(repo: Repo) -> None:
+    """What check's fix for a secret in config/app.json says: a creation rule for its
+    path, then `secretkit encrypt -i config/app.json`."""
+    sops_yaml = repo.root / ".sops.yaml"
+    sops_yaml.write_text(
+        sops_yaml.read_text().replace(
+            "creation_rules:\n",
+            "creation_rules:\n"
+            "  - path_regex: ^config/app\\.json$\n"
+            "    key_groups:\n"
+            "      - age:\n"
+            "          - *admin_alice\n",
+        )
+    )
+    proc = subprocess.run(
+        [sys.executable, "-m", "secretkit", "encrypt", "-i", "config/app.json"],
+        cwd=repo.root,
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, PYTHONPATH=str(ROOT), **repo.env),
+    )
+    assert proc.returncode == 0, proc.stderr
+
+
 def test_a_damaged_sops_file_is_restored_as_the_fix_says_never_encrypted_again(
     repo: Repo,
 ) -> None:
@@ -585,25 +609,7 @@ def test_a_committed_json_file_encrypted_in_place_leaves_its_settings_alone(
     app.parent.mkdir()
     app.write_text(f'{{"service": "uploader", "token": "{token}", "session": "{generated}"}}\n')
     commit_all(repo.root, "app config")
-    sops_yaml = repo.root / ".sops.yaml"
-    sops_yaml.write_text(
-        sops_yaml.read_text().replace(
-            "creation_rules:\n",
-            "creation_rules:\n"
-            "  - path_regex: ^config/app\\.json$\n"
-            "    key_groups:\n"
-            "      - age:\n"
-            "          - *admin_alice\n",
-        )
-    )
-    proc = subprocess.run(
-        [sys.executable, "-m", "secretkit", "encrypt", "-i", "config/app.json"],
-        cwd=repo.root,
-        capture_output=True,
-        text=True,
-        env=dict(os.environ, PYTHONPATH=str(ROOT), **repo.env),
-    )
-    assert proc.returncode == 0, proc.stderr
+    _encrypt_app_json_in_place(repo)
     commit_all(repo.root, "encrypt it")
     _failed, report = repo.failed_points()
     copies = [c for c in report["checks"] if c["id"] == "decrypted-copy" and not c["ok"]]
@@ -644,25 +650,7 @@ def test_a_secret_in_a_json_file_is_fixed_by_encrypting_the_file_as_the_fix_says
         "add a .sops.yaml creation rule for its path, then `secretkit encrypt -i config/app.json`"
         in fix
     )
-    sops_yaml = repo.root / ".sops.yaml"
-    sops_yaml.write_text(
-        sops_yaml.read_text().replace(
-            "creation_rules:\n",
-            "creation_rules:\n"
-            "  - path_regex: ^config/app\\.json$\n"
-            "    key_groups:\n"
-            "      - age:\n"
-            "          - *admin_alice\n",
-        )
-    )
-    proc = subprocess.run(
-        [sys.executable, "-m", "secretkit", "encrypt", "-i", "config/app.json"],
-        cwd=repo.root,
-        capture_output=True,
-        text=True,
-        env=dict(os.environ, PYTHONPATH=str(ROOT), **repo.env),
-    )
-    assert proc.returncode == 0, proc.stderr
+    _encrypt_app_json_in_place(repo)
     assert token not in (repo.root / "config" / "app.json").read_text()
     failed, report = repo.failed_points()
     assert failed == set(), [c["message"] for c in report["checks"] if not c["ok"]]

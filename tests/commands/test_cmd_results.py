@@ -283,18 +283,23 @@ def test_generate_and_rotate_value_lines() -> None:
     ]
 
 
-def test_exposed_exits_1_while_a_value_is_not_replaced() -> None:
-    value = ExposedValue(
-        names=["db/pw"],
+def _in_use(name: str, *stored: str) -> ExposedValue:
+    """A value still stored (unchanged) under ``name`` in the sops files ``stored`` name."""
+    return ExposedValue(
+        names=[name],
         rules=["password"],
         paths=["hosts/web.nix"],
         commits=2,
         preview="hu…",
         in_backup_only=False,
         secret=Sensitive("never-shown"),
-        stored=["secrets/web.yaml: db/pw (unchanged)"],
+        stored=list(stored),
         status="in use",
     )
+
+
+def test_exposed_exits_1_while_a_value_is_not_replaced() -> None:
+    value = _in_use("db/pw", "secrets/web.yaml: db/pw (unchanged)")
     report = ExposedReport([value], ["secrets/x.yaml"])
     assert report.exit_code == 1
     shown = texts(report.lines())
@@ -311,19 +316,10 @@ def test_exposed_exits_1_while_a_value_is_not_replaced() -> None:
 
 def test_exposed_names_one_rotation_for_a_name_two_host_files_hold() -> None:
     # one `rotate value` replaces it in both files: it is said once, after both
-    value = ExposedValue(
-        names=["etc/app/db.conf"],
-        rules=["password"],
-        paths=["hosts/a.nix"],
-        commits=1,
-        preview="73…",
-        in_backup_only=False,
-        secret=Sensitive("never-shown"),
-        stored=[
-            "secrets/a.yaml: etc/app/db.conf (unchanged)",
-            "secrets/b.yaml: etc/app/db.conf (unchanged)",
-        ],
-        status="in use",
+    value = _in_use(
+        "etc/app/db.conf",
+        "secrets/a.yaml: etc/app/db.conf (unchanged)",
+        "secrets/b.yaml: etc/app/db.conf (unchanged)",
     )
     shown = [text for text, _ in texts(ExposedReport([value], []).lines())]
     assert [t for t in shown if "new value:" in t] == [
