@@ -93,6 +93,7 @@ def _plain_shape(
 def check_decrypted_copies(ctx: CheckContext) -> list[CheckResult]:
     from secretkit.gate.model import CheckResult  # (not at import: the hook reads this module)
     from secretkit.gate.sops_verify import names_a_secrets_file
+    from secretkit.sops.finder import damaged_sops_file
 
     config = ctx.config()
     sops_paths = set(ctx.sops_by_path())
@@ -114,8 +115,13 @@ def check_decrypted_copies(ctx: CheckContext) -> list[CheckResult]:
             data = ctx.read(path)
             if data is None:
                 continue
-            if matched and _ENC in data:  # sops ciphertext that does not load: damaged
-                results.append(_damaged(ctx.root, path, path in tracked))
+            damaged = (
+                damaged_sops_file(config, ctx.root / path, data)
+                if matched and config is not None
+                else None
+            )
+            if damaged is not None:  # sops ciphertext that does not load
+                results.append(_damaged(ctx.root, path, damaged, path in tracked))
                 continue
             what = (
                 "matches a .sops.yaml creation rule but is not a sops file"
@@ -154,10 +160,7 @@ def check_decrypted_copies(ctx: CheckContext) -> list[CheckResult]:
     return results or [CheckResult("decrypted-copy", True, "no decrypted copy of a secrets file")]
 
 
-_ENC = b"ENC[AES256_GCM,"
-
-
-def _damaged(root: Path, path: str, tracked: bool) -> CheckResult:
+def _damaged(root: Path, path: str, why: str, tracked: bool) -> CheckResult:
     """A file a creation rule names that holds sops ciphertext but does not load as a
     sops file (cut short, its metadata lost): not a decrypted copy, and encrypting it
     would wrap the ciphertext as values.  The fix restores its last version that loads."""
@@ -174,26 +177,21 @@ def _damaged(root: Path, path: str, tracked: bool) -> CheckResult:
     )
     where = "committed" if tracked else "untracked"
     message = f"{path} ({where}) is a damaged sops file: it holds sops ciphertext but does "
-    message += "not load (cut short, or its sops metadata lost)"
+    message += f"not load ({why})"
     return CheckResult("decrypted-copy", False, message, fix, (path,))
 
 
 def _last_sops_version(root: Path, path: str, depth: int = 50) -> str | None:
     """The newest of ``path``'s last ``depth`` commits whose version loads as a sops file."""
-    from secretkit.errors import SecretkitError
     from secretkit.git import run_git
-    from secretkit.sops import document
+    from secretkit.sops.finder import load_sops
+    from secretkit.sops.formats import format_for_path
 
     log = run_git(root, "log", "--format=%H", f"-n{depth}", "--", path, check=False)
     for commit in log.stdout.decode().split():
         blob = run_git(root, "show", f"{commit}:{path}", check=False)
-        if blob.returncode != 0:
-            continue
-        try:
-            document.load_encrypted(blob.stdout, document.format_for_path(path))
-        except SecretkitError:
-            continue
-        return commit
+        if blob.returncode == 0 and load_sops(blob.stdout, format_for_path(path))[0]:
+            return commit
     return None
 
 
