@@ -233,10 +233,40 @@ def install() -> None:
     patterns of :mod:`secretkit.lazy_re` come from the cache (the ``dataclasses``
     module's own ``exec`` name: nothing else sees it)."""
     global _installed
+    _dataclasses_without_inspect()
     import dataclasses
 
     dataclasses.exec = _exec  # type: ignore[attr-defined]
     _installed = True
+
+
+def _dataclasses_without_inspect() -> None:
+    """Import ``dataclasses`` without ``inspect``, which it imports at the top (with
+    ``ast``, ``dis`` and ``tokenize``: 9–14 ms of the hook's start-up) only to name a
+    class that has no docstring (every secretkit dataclass has one).  Its ``inspect``
+    is a stand-in that imports the real module on first use; ``sys.modules`` never
+    keeps the stand-in, so any other import gets the real one."""
+    import types
+
+    if "dataclasses" in sys.modules or "inspect" in sys.modules:
+        return
+
+    class Later(types.ModuleType):
+        def __getattr__(self, attr: str) -> Any:
+            import dataclasses
+            import importlib
+
+            real = importlib.import_module("inspect")
+            dataclasses.inspect = real  # type: ignore[attr-defined]
+            return getattr(real, attr)
+
+    stand_in = Later("inspect")
+    sys.modules["inspect"] = stand_in
+    try:
+        import dataclasses  # noqa: F401
+    finally:
+        if sys.modules.get("inspect") is stand_in:
+            del sys.modules["inspect"]
 
 
 def compiled() -> int:

@@ -46,6 +46,8 @@ if TYPE_CHECKING:
 
 @dataclass
 class HookReport:
+    """What the hook found in the files a commit adds, and how it ends."""
+
     files: list[str]
     findings: list[Finding] = field(default_factory=list)  # what the commit adds
     sops_problems: list[SopsProblem] = field(default_factory=list)

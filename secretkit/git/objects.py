@@ -64,6 +64,8 @@ def untracked(root: Path, paths: Iterable[str] = ()) -> list[str]:
 
 @dataclass(frozen=True)
 class IndexEntry:
+    """One entry of the git index (``git ls-files --stage``)."""
+
     path: str
     mode: str
     oid: str

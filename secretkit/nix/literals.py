@@ -60,6 +60,8 @@ _PLAIN_ESCAPES = {"n": "\n", "t": "\t", "r": "\r"}
 
 @dataclass
 class _Piece:
+    """A run of a literal's text with the source offset of each character."""
+
     text: str
     offsets: list[int]  # source offset per character
     raw: bool  # literal fragment (subject to indentation stripping)

@@ -81,6 +81,8 @@ def _moved_lines(old: bytes, new: bytes) -> dict[int, int]:
 
 @dataclass
 class Plan:
+    """What migrate will do: the moves, the refusals, and the files it writes."""
+
     moves: list[Move] = field(default_factory=list)
     refused: list[Refused] = field(default_factory=list)
     nix: dict[str, tuple[bytes, bytes]] = field(default_factory=dict)  # path → (old, new)

@@ -21,6 +21,8 @@ _URL = lazy(rb'nixpkgs\.url\s*=\s*"([^"]+)"')
 
 @dataclass(frozen=True)
 class Pin:
+    """The NixOS release a repository pins, and how that was found."""
+
     release: str | None  # "24.11"; None when the pin says nothing usable
     source: str  # how it was found, for messages
 

@@ -423,6 +423,8 @@ class CommandSecret:
 
 @dataclass(frozen=True)
 class UrlCredentials:
+    """A password in a URL's user part (``scheme://user:<this>@host``)."""
+
     rule: str = "url-credentials"
 
     shortest: int = field(default=8, init=False)  # shortest_match(_URL_CREDS): its values

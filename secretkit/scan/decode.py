@@ -24,6 +24,8 @@ _STRINGS = bytes(b if 0x20 <= b < 0x7F or b == 0x09 else 0x0A for b in range(256
 
 @dataclass(frozen=True)
 class Decoded:
+    """A file's bytes as the text the scanner reads, and how they were decoded."""
+
     text: str
     encoding: str  # "utf-8", "utf-16-le", "utf-16-be", "latin-1", "strings"
     bom: int = 0  # bytes of byte-order mark before the text

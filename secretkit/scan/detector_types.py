@@ -34,6 +34,8 @@ class Context:
 
 @dataclass(frozen=True)
 class Match:
+    """A detector's span in the text it was given, with what it found there."""
+
     start: int  # index into the text
     end: int
     rule: str

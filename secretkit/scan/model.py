@@ -88,6 +88,8 @@ class Skipped:
 
 @dataclass
 class ScanReport:
+    """What a scan found and skipped, with its counts."""
+
     findings: list[Finding] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
     stats: dict[str, Any] = field(default_factory=lambda: {"files": 0, "bytes": 0, "seconds": 0.0})

@@ -34,6 +34,8 @@ _AFTER = r"(?![A-Za-z0-9_])"
 
 @dataclass(frozen=True)
 class Format:
+    """A token format told by its prefix: where a match starts and what follows it."""
+
     rule: str
     kind: str
     prefix: str  # where a match starts (or, for ``back`` > 0, a literal inside it)

@@ -328,3 +328,44 @@ def test_the_cache_file_holds_no_scanned_value(tmp_git_repo: Path, tmp_path: Pat
     (cache,) = (tmp_path / "prefix").rglob("codecache.*.marshal")
     data = cache.read_bytes()
     assert secret.encode() not in data and secret[:8].encode() not in data
+
+
+WITHOUT_INSPECT = """\
+import sys
+from secretkit import codecache
+codecache.install()
+import dataclasses
+assert "inspect" not in sys.modules, "inspect was imported"
+
+@dataclasses.dataclass
+class Documented:
+    \"\"\"Has a docstring: dataclasses does not ask inspect.\"\"\"
+    a: int
+
+assert "inspect" not in sys.modules
+assert Documented(1) == Documented(1)
+
+@dataclasses.dataclass
+class Bare:
+    a: int
+    b: str = "x"
+
+# a class without a docstring is named as dataclasses names it, by the real inspect
+assert Bare.__doc__ == "Bare(a: int, b: str = 'x')", Bare.__doc__
+import inspect
+assert type(inspect).__name__ == "module" and inspect.signature is not None
+assert dataclasses.inspect is inspect is sys.modules["inspect"]
+print("ok")
+"""
+
+
+def test_dataclasses_comes_without_inspect_until_a_class_needs_it() -> None:
+    """The hook's start-up skips inspect (with ast, dis, tokenize); dataclasses gets
+    the real module the first time it asks, and nothing else ever sees a stand-in."""
+    proc = subprocess.run(
+        [sys.executable, "-c", WITHOUT_INSPECT],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(Path(secretkit.__file__).parents[1])},
+    )
+    assert proc.returncode == 0 and proc.stdout.strip() == "ok", proc.stderr

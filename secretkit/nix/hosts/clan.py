@@ -42,6 +42,8 @@ _MAX_BYTES = 1024 * 1024
 
 @dataclass(frozen=True)
 class ClanMachine:
+    """One machine of a clan, and its configuration file when it has one."""
+
     name: str
     kind: str  # "nixos" | "darwin"
     entry: Path | None  # machines/<name>/configuration.nix when it exists
@@ -52,6 +54,8 @@ class ClanMachine:
 
 @dataclass
 class ClanMachines:
+    """The machines a clan definition names, and where it names them."""
+
     definition: Path  # the file with the clan call (or flake.nix)
     directory: Path  # repo-relative base directory of the clan ("." by default)
     machines: dict[str, ClanMachine] = field(default_factory=dict)

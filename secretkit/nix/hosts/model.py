@@ -30,6 +30,8 @@ _NIXPKGS = lazy(
 
 @dataclass(frozen=True)
 class Note:
+    """Something discovery could not follow, with where it is."""
+
     file: Path  # repo-relative
     line: int | None  # None: about the file as a whole
     reason: str
@@ -46,6 +48,8 @@ class Note:
 
 @dataclass
 class Host:
+    """A host discovery found: its entry modules, the modules it reaches, and its source."""
+
     name: str
     entry_modules: list[Path]
     modules: frozenset[Path]
@@ -98,6 +102,8 @@ class Host:
 
 @dataclass
 class Inventory:
+    """Every host of a repository, with what discovery could not follow."""
+
     root: Path
     hosts: dict[str, Host]
     notes: list[Note] = field(default_factory=list)  # what could not be followed
