@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from secretkit.commands import Line, Shown, err, out
+from secretkit.git.objects import REFETCH
 from secretkit.sensitive import Sensitive
 
 if TYPE_CHECKING:
@@ -89,7 +90,7 @@ class ExposedReport(Shown):
     # '<commit>:<path> (why)' of blobs the history holds but git could not give: the
     # values in them are not on the list (never a "nothing was committed" then)
     unread: list[str] = field(default_factory=list)
-    refetch: str = "git fetch --refetch, or clone again"  # (git.objects.refetch_fix)
+    refetch: str = REFETCH  # (git.objects.refetch_fix: how to fetch them here)
 
     @property
     def to_rotate(self) -> list[ExposedValue]:

@@ -362,6 +362,9 @@ def history_blobs(
     ]
 
 
+REFETCH = "git fetch --refetch, or clone again"  # (where no remote is a promisor)
+
+
 def refetch_fix(root: Path) -> str:
     """How to bring back blobs missing from the object store.  In a partial clone
     (``--filter=blob:none``) a plain ``git fetch --refetch`` applies the filter again
@@ -373,7 +376,7 @@ def refetch_fix(root: Path) -> str:
             remote = key[len("remote.") : -len(".promisor")]
             lifted = shlex.quote(f"remote.{remote}.partialclonefilter=")
             return f"git -c {lifted} fetch --refetch {shlex.quote(remote)}"
-    return "git fetch --refetch, or clone again"
+    return REFETCH
 
 
 def root_commits(root: Path) -> list[str]:
