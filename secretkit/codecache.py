@@ -49,8 +49,9 @@ from types import CodeType
 from typing import Any
 
 # kind -> key -> compiled form: "exec": source text -> code; "re": (source, flags) ->
-# the arguments of _sre.compile after the source
-_loaded: dict[str, dict[Any, Any]] | None = None  # read from the file (None: not yet)
+# the arguments of _sre.compile after the source.  The file's forms stay marshalled
+# (bytes) until a run meets their key (_entry).
+_loaded: dict[str, dict[Any, bytes]] | None = None  # read from the file (None: not yet)
 _new: dict[str, dict[Any, Any]] = {"exec": {}, "re": {}}  # compiled in this run
 _used: dict[str, set[Any]] = {"exec": set(), "re": set()}  # met in this run
 _installed = False
@@ -139,13 +140,10 @@ def _load() -> dict[str, dict[Any, Any]]:
         return empty
     if not isinstance(table, dict):
         return empty
-    codes, programs = table.get("exec"), table.get("re")
-    if isinstance(codes, dict):
-        empty["exec"] = {
-            k: v for k, v in codes.items() if isinstance(k, str) and isinstance(v, CodeType)
-        }
-    if isinstance(programs, dict):
-        empty["re"] = {k: v for k, v in programs.items() if _valid_program(k, v)}
+    for kind in ("exec", "re"):
+        entries = table.get(kind)
+        if isinstance(entries, dict):
+            empty[kind] = {k: v for k, v in entries.items() if isinstance(v, bytes)}
     return empty
 
 
@@ -156,10 +154,26 @@ def _table(kind: str) -> dict[Any, Any]:
     return _loaded[kind]
 
 
+def _entry(kind: str, key: Any) -> Any:
+    """The compiled form the file holds for ``key``, unmarshalled now (each entry is
+    kept marshalled: a run unmarshals only what it meets, not every class and pattern
+    of every command), or None: none, or not one of the expected shape."""
+    blob = _table(kind).get(key)
+    if blob is None:
+        return None
+    try:
+        value = marshal.loads(blob)  # noqa: S302 (trusted as a .pyc is)
+    except (EOFError, ValueError, TypeError):
+        return None
+    if kind == "exec":
+        return value if isinstance(key, str) and isinstance(value, CodeType) else None
+    return value if _valid_program(key, value) else None
+
+
 def code_for(source: str) -> CodeType:
     """The code ``exec(source)`` runs, from the cache when it has it."""
     _used["exec"].add(source)
-    code = _table("exec").get(source) or _new["exec"].get(source)
+    code = _entry("exec", source) or _new["exec"].get(source)
     if code is None:
         # exec() of a string compiles it as "<string>" with the flags of the code that
         # calls it: the dataclasses module has no __future__ import, this one has
@@ -216,7 +230,7 @@ def pattern(source: str | bytes, flags: int = 0) -> re.Pattern[Any]:
         return re.compile(source, flags)
     key = (source, int(flags))
     _used["re"].add(key)
-    program = _table("re").get(key) or _new["re"].get(key)
+    program = _entry("re", key) or _new["re"].get(key)
     if program is not None:
         built = _build(source, program)
         if built is not None:
@@ -289,7 +303,7 @@ def save() -> None:
         kept = dict((_loaded or {}).get(kind, {}))
         if len(kept) + len(new) > MAX_ENTRIES:  # old classes and patterns: drop unused
             kept = {k: v for k, v in kept.items() if k in _used[kind]}
-        kept.update(new)
+        kept.update((k, marshal.dumps(v)) for k, v in new.items())
         table[kind] = kept
     temporary = f"{where}.{os.getpid()}.tmp"
     try:

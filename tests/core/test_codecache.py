@@ -9,6 +9,7 @@ import ast
 import dataclasses
 import importlib
 import json
+import marshal
 import os
 import re
 import subprocess
@@ -16,6 +17,7 @@ import sys
 import textwrap
 from importlib.util import MAGIC_NUMBER
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -178,6 +180,55 @@ def test_a_damaged_or_foreign_cache_is_compiled_again_and_replaced(tmp_path: Pat
     assert _probe(tmp_path)["compiled"] == 0  # the damaged file was replaced
 
 
+def _rewrite(where: Path, change) -> None:  # type: ignore[no-untyped-def]
+    """Change the table the cache file holds, and write it back as save() writes it."""
+    data = where.read_bytes()
+    header = codecache._header()
+    table = marshal.loads(data[len(header) + codecache._CHECKSUM :])
+    change(table)
+    payload = marshal.dumps(table)
+    where.write_bytes(header + codecache._checksum(payload) + payload)
+
+
+def test_a_run_unmarshals_only_the_entries_it_meets(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    where = Path(str(_probe(tmp_path)["path"]))
+    # the entries of Options (its fields' names in their text) are damaged: a run that
+    # does not define Options never reads them, one that does compiles them again
+    damaged: list[str] = []
+
+    def damage(table: dict[str, dict[object, bytes]]) -> None:
+        for source in table["exec"]:
+            if isinstance(source, str) and "level" in source:
+                table["exec"][source] = b"\xff damaged"
+                damaged.append(source)
+
+    _rewrite(where, damage)
+    assert damaged
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    _fresh_state(monkeypatch)
+    read: list[bytes] = []
+    loads = marshal.loads
+
+    def counting(data: bytes) -> object:
+        read.append(data)
+        return loads(data)
+
+    monkeypatch.setattr(codecache, "marshal", SimpleNamespace(loads=counting, dumps=marshal.dumps))
+    monkeypatch.setattr(dataclasses, "exec", codecache._exec, raising=False)
+    without_options = CLASSES.split("@dataclasses.dataclass(kw_only=True")[0]
+    namespace: dict[str, object] = {"__name__": "codecache_probe"}
+    exec(compile(without_options, "<probe>", "exec", dont_inherit=True), namespace)
+    assert codecache.compiled() == 0
+    assert b"\xff damaged" not in read
+    met = len(read) - 1  # the file's table, then one per entry met
+    assert 0 < met < len(codecache._table("exec"))
+    cached = _classes()  # Options now: its damaged entries are compiled anew
+    assert codecache.compiled() == len(damaged)
+    assert cached["Options"](strict=True).level == 2
+
+
 def test_a_file_another_user_could_have_written_is_not_trusted(tmp_path: Path) -> None:
     where = Path(str(_probe(tmp_path)["path"]))
     where.chmod(0o620)  # writable by the group
@@ -279,7 +330,7 @@ def test_a_program_the_interpreter_refuses_is_compiled_anew(
     monkeypatch.setattr(
         codecache,
         "_loaded",
-        {"exec": {}, "re": {key: (32, [1, 2, 3], 1, {"word": 1}, (None, "word"))}},
+        {"exec": {}, "re": {key: marshal.dumps((32, [1, 2, 3], 1, {"word": 1}, (None, "word")))}},
     )
     made = codecache.pattern(*key)
     assert made == re.compile(*key) and made.search("x a=1").group("word") == "a"
