@@ -90,7 +90,28 @@ def run_hook(
     are ignored.  ``strict``: secrets a touched file already held in ``HEAD`` block
     too.  ``allow_unscanned``: a staged file that could not be read does not block.
     """
+    from secretkit import git
+    from secretkit.git.hooks import STAGED_PATHS
+    from secretkit.git.objects import INDEX_LISTING
+
+    # The git runs every judgement starts with, started now: they run while the
+    # scanner is imported (in the work tree's top, where the pre-commit framework
+    # runs hooks; from elsewhere they are ended unused).
+    git.start_early(cwd, "rev-parse", "--show-toplevel")
+    git.start_early(cwd, *(INDEX_LISTING if files else STAGED_PATHS))
+    git.start_early(cwd, "cat-file", "--batch", keep_stderr=False)
+    try:
+        return _judge(cwd, files, strict=strict, allow_unscanned=allow_unscanned)
+    finally:
+        git.end_early()
+
+
+def _judge(cwd: Path, files: Sequence[str], *, strict: bool, allow_unscanned: bool) -> HookReport:
+    from secretkit import git
+    from secretkit.git import hooks as githooks
     from secretkit.git.objects import SCANNED_MODES, index_entries
+    from secretkit.scan import allowlist
+    from secretkit.scan.staged import scan_staged
 
     root = require_repo(cwd)
     listing: list[IndexEntry] | None = None
@@ -100,16 +121,10 @@ def run_hook(
         present = {entry.path for entry in listing}  # files and symlinks, no gitlinks
         paths = list(dict.fromkeys(p for p in wanted if p in present))
     else:
-        from secretkit.git import hooks as githooks
-
         paths = githooks.staged_paths(root)
     report = HookReport(files=paths, strict=strict, allow_unscanned=allow_unscanned)
     if not paths:
         return report
-
-    from secretkit.scan import allowlist
-    from secretkit.scan.staged import scan_staged
-
     allow = allowlist.load(root, text=_staged_allowlist(root, listing))
     staged: dict[str, bytes] = {}  # the staged bytes the scan read (the planner reads them)
     scanned = scan_staged(root, paths, known_top=True, entries=listing, allow=allow, keep=staged)
@@ -131,6 +146,13 @@ def run_hook(
     # a password hash is not the password: a warning, as check gives (crackable offline)
     hashes = [f for f in scanned.findings if f.kind == "password-hash"]
     secrets = [f for f in scanned.findings if f.kind != "password-hash"]
+    if secrets:
+        # what telling new findings from ones HEAD holds asks git, started while the
+        # planner is imported to judge them
+        git.start_early(root, "cat-file", "--batch")
+        git.start_early(root, *githooks.RENAMES)
+    # why migrate would refuse each Nix finding
+    report.refusals = _refusals(root, secrets, staged)
     head: dict[str, bytes | None] = {}  # HEAD:<path> read so far (None: HEAD has none)
     report.findings, report.preexisting = _split_by_head(root, secrets, head)
     report.hashes = hashes
@@ -143,7 +165,6 @@ def run_hook(
     if secrets_files:
         _judge_sops_files(root, secrets_files, report)
     _decrypted_copies(root, [p for p in paths if p not in secrets_files], staged, report, head)
-    report.refusals = _refusals(root, report.findings + report.preexisting, staged)
     if ahead is not None:
         ahead.join()
     else:

@@ -8,6 +8,7 @@ commands used here), and ``-c`` overrides that disable what remains.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shlex
 import subprocess
@@ -55,16 +56,22 @@ _PASS = frozenset(
 def run_git(
     cwd: Path, *args: str, input: bytes | None = None, check: bool = True
 ) -> subprocess.CompletedProcess[bytes]:
-    """Run ``git <args>`` in ``cwd`` and return the completed process (bytes)."""
+    """Run ``git <args>`` in ``cwd`` and return the completed process (bytes); one
+    :func:`start_early` started is finished instead."""
+    early = take_early(cwd, args)
     try:
-        proc = subprocess.run(
-            ["git", *_SAFE, *args],
-            cwd=cwd,
-            input=input,
-            capture_output=True,
-            env=git_env(),
-            check=False,
-        )
+        if early is not None:
+            out, err = early.communicate(input)
+            proc = subprocess.CompletedProcess(early.args, early.returncode, out, err)
+        else:
+            proc = subprocess.run(
+                ["git", *_SAFE, *args],
+                cwd=cwd,
+                input=input,
+                capture_output=True,
+                env=git_env(),
+                check=False,
+            )
     except FileNotFoundError as exc:
         raise UserError("git is not installed", hint="install git and retry") from exc
     if check and proc.returncode != 0:
@@ -72,6 +79,50 @@ def run_git(
         first = message[-1] if message else f"exit {proc.returncode}"
         raise UserError(f"git {args[0]} failed: {first}")
     return proc
+
+
+# git runs started before their answer is needed: (cwd, args, stderr kept) -> process
+_early: dict[tuple[str, tuple[str, ...], bool], subprocess.Popen[bytes]] = {}
+
+
+def start_early(cwd: Path, *args: str, keep_stderr: bool = True) -> None:
+    """Start ``git <args>`` in ``cwd`` now, so that it runs while Python imports what
+    reads its answer (the pre-commit hook's start-up, issue 15).  The first
+    :func:`run_git` with the same ``cwd`` and ``args`` (``keep_stderr``), or
+    :func:`take_early` for a reader of its own, finishes it; :func:`end_early` ends
+    any no one took.  Its input is what that reader writes, so a command that
+    reads stdin (``cat-file --batch``) waits for it.  Nothing happens when git
+    cannot be started: the reader starts it again and reports why."""
+    key = (os.fspath(cwd), args, keep_stderr)
+    if key in _early:
+        return
+    with contextlib.suppress(OSError):
+        _early[key] = subprocess.Popen(
+            ["git", *_SAFE, *args],
+            cwd=cwd,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE if keep_stderr else subprocess.DEVNULL,
+            env=git_env(),
+        )
+
+
+def take_early(
+    cwd: Path, args: tuple[str, ...], keep_stderr: bool = True
+) -> subprocess.Popen[bytes] | None:
+    """The process :func:`start_early` started for ``cwd`` and ``args``, now the
+    caller's to finish (once), or None."""
+    if not _early:
+        return None
+    return _early.pop((os.fspath(cwd), args, keep_stderr), None)
+
+
+def end_early() -> None:
+    """End the early git runs no one took (their answers are not needed)."""
+    while _early:
+        _key, proc = _early.popitem()
+        proc.kill()
+        proc.communicate()
 
 
 def inside_git_dir(cwd: Path) -> bool:

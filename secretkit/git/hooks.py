@@ -258,32 +258,29 @@ def _split_z(data: bytes) -> list[str]:
     return [p.decode("utf-8", "surrogateescape") for p in data.split(b"\0") if p]
 
 
+# what staged_paths runs
+STAGED_PATHS = (
+    "diff", "--cached", "--name-only", "-z", "--no-renames", "--no-ext-diff",
+    "--diff-filter=d", "--ignore-submodules=all",
+)  # fmt: skip
+
+
 def staged_paths(root: Path) -> list[str]:
     """Paths added, copied, modified or type-changed in the index (deletions left out).
 
     Works on an unborn branch too (then everything in the index is new).  Gitlinks
     (submodules) are left out: their content is another repository's.
     """
-    proc = run_git(
-        root,
-        "diff",
-        "--cached",
-        "--name-only",
-        "-z",
-        "--no-renames",
-        "--no-ext-diff",
-        "--diff-filter=d",
-        "--ignore-submodules=all",
-    )
-    return _split_z(proc.stdout)
+    return _split_z(run_git(root, *STAGED_PATHS).stdout)
+
+
+# what renamed_from runs
+RENAMES = ("diff", "--cached", "-M", "-C", "-z", "--name-status", "--no-ext-diff", "HEAD")
 
 
 def renamed_from(root: Path) -> dict[str, str]:
     """``new path → old path`` for the files the index renames (or copies) from ``HEAD``."""
-    proc = run_git(
-        root, "diff", "--cached", "-M", "-C", "-z", "--name-status", "--no-ext-diff", "HEAD",
-        check=False,
-    )  # fmt: skip
+    proc = run_git(root, *RENAMES, check=False)
     if proc.returncode != 0:
         return {}  # no HEAD yet
     tokens = _split_z(proc.stdout)

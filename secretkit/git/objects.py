@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from secretkit.errors import HistoryUnreadable, UserError
-from secretkit.git import _SAFE, git_dir, git_env, run_git
+from secretkit.git import _SAFE, git_dir, git_env, run_git, take_early
 
 REGULAR_MODES = frozenset({"100644", "100755"})
 # What the scanner reads: files, and symlinks (git stores a link's target as its blob).
@@ -81,12 +81,15 @@ def blob_id(data: bytes, like: str = "") -> str:
     return algorithm(b"blob %d\0" % len(data) + data, usedforsecurity=False).hexdigest()
 
 
+INDEX_LISTING = ("ls-files", "-z", "--stage", "--")  # what index_entries runs, + paths
+
+
 def index_entries(
     root: Path, paths: Iterable[str] = (), *, modes: frozenset[str] = REGULAR_MODES
 ) -> list[IndexEntry]:
     """What the index holds (``GIT_INDEX_FILE`` honoured), entries of ``modes`` only
     (regular files by default)."""
-    proc = run_git(root, "ls-files", "-z", "--stage", "--", *paths)
+    proc = run_git(root, *INDEX_LISTING, *paths)
     entries = []
     for record in proc.stdout.split(b"\0"):
         if not record:
@@ -135,15 +138,17 @@ def read_blobs_limited(
     wanted = list(dict.fromkeys(oids))
     if not wanted:
         return
+    proc = take_early(root, ("cat-file", "--batch"), keep_stderr=False)
     try:
-        proc = subprocess.Popen(
-            ["git", *_SAFE, "cat-file", "--batch"],
-            cwd=root,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            env=git_env(),
-        )
+        if proc is None:
+            proc = subprocess.Popen(
+                ["git", *_SAFE, "cat-file", "--batch"],
+                cwd=root,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+                env=git_env(),
+            )
     except FileNotFoundError as exc:
         raise UserError("git is not installed", hint="install git and retry") from exc
     assert proc.stdin is not None and proc.stdout is not None

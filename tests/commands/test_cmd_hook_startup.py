@@ -118,6 +118,48 @@ def test_hook_with_a_finding_still_reports_it_and_its_fingerprint(tmp_git_repo: 
     assert "inspect" not in modules  # (every dataclass on the way has a docstring)
 
 
+def test_the_git_runs_started_early_are_taken_or_ended(
+    tmp_git_repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The hook starts its first git runs before it imports the scanner (and, with a
+    finding, the ones that tell it from HEAD's before the planner): from the top each is
+    taken, from a subfolder none matches; either way none is left running, and the
+    report is the same."""
+    from secretkit import git as gitmod
+    from secretkit.commands.hook import render, run_hook
+
+    (tmp_git_repo / "flake.nix").write_text("{ outputs = { ... }: { }; }\n")
+    commit_all(tmp_git_repo, "base")
+    (tmp_git_repo / "hosts/a").mkdir(parents=True)
+    value = fake.password("early")
+    (tmp_git_repo / "hosts/a/default.nix").write_text(
+        '{ ... }:\n{\n  services.foo.settings.password = "' + value + '";\n}\n'
+    )
+    git(tmp_git_repo, "add", ".")
+    started: list[tuple[str, ...]] = []
+    start = gitmod.start_early
+
+    def spy(cwd: Path, *args: str, keep_stderr: bool = True) -> None:
+        start(cwd, *args, keep_stderr=keep_stderr)
+        started.append(args)
+
+    monkeypatch.setattr(gitmod, "start_early", spy)
+    shown = []
+    for cwd, files in (
+        (tmp_git_repo, ["hosts/a/default.nix"]),
+        (tmp_git_repo / "hosts/a", ["default.nix"]),
+        (tmp_git_repo, []),
+    ):
+        report = run_hook(cwd, files)
+        assert gitmod._early == {}
+        shown.append(render(report))
+    assert shown[0] == shown[1] == shown[2]
+    assert "secret-attribute" in "\n".join(shown[0]) and value not in "\n".join(shown[0])
+    assert ("rev-parse", "--show-toplevel") in started and ("diff", "--cached", "-M") in [
+        a[:3] for a in started
+    ]
+
+
 @pytest.mark.parametrize(
     ("argv", "expected"),
     [
