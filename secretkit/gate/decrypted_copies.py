@@ -259,12 +259,23 @@ def _readings(path: str, data: bytes) -> Iterator[bytes]:
 
 
 def _held(
-    path: str, data: bytes, values: list[tuple[bytes, tuple[str, str]]]
+    path: str,
+    data: bytes,
+    values: list[tuple[bytes, tuple[str, str]]],
+    covered: dict[bytes, list[bytes]] | None = None,
 ) -> list[tuple[str, str]]:
-    """The (sops file, key) of each value some reading of ``data`` holds, sorted."""
+    """The (sops file, key) of each value some reading of ``data`` holds, sorted;
+    ``covered``: a value counts only where it is not inside one of the values given
+    for it (the ones plaintext-history reports)."""
     held: set[tuple[str, str]] = set()
     for text in _readings(path, data):
-        held.update(where for value, where in values if value in text)
+        for value, where in values:
+            if value not in text:
+                continue
+            for outer in (covered or {}).get(value, ()):
+                text = text.replace(outer, b"\0")  # (a byte no value holds: no new join)
+            if value in text:
+                held.add(where)
     return sorted(held)
 
 
@@ -285,6 +296,11 @@ def _copied_in_history(
     # `encrypt -i`) hold its settings too: there a value counts only when it looks
     # generated; its named secrets are plaintext-history's, found by the scan.)
     own = [(v, w) for v, w in values if random_looking(v.decode("utf-8", "replace"))]
+    # a value inside one plaintext-history reports (`github.com=<token>` committed, the
+    # token stored): it is that finding's, and purge takes them out together; only a
+    # copy outside one is this point's
+    reported = [c.encode() for c in ctx.committed or ()]
+    covered = {v: [c for c in reported if v in c and c != v] for v, _w in values}
     where_of = {b.oid: b for b in history_blobs(ctx.root)}  # (purge's backups: not published)
     found: dict[tuple[str, str], list[Any]] = {}
     for oid, data in read_blobs(ctx.root, where_of):
@@ -292,16 +308,17 @@ def _copied_in_history(
         looked = [(v, w) for v, w in values if w[0] != blob.path] + [
             (v, w) for v, w in own if w[0] == blob.path
         ]
-        for held in _held(blob.path, data, looked):
+        for held in _held(blob.path, data, looked, covered):
             found.setdefault(held, []).append(blob)
-    sops_now = set(ctx.sops_by_path())
+    # (a path in the tree now, a sops file or any other, is never taken out whole:
+    # that deletes it from HEAD too; rotating is the fix there)
+    live = set(ctx.sops_by_path()) | set(ctx.files())
     results = []
     for (sops, key), held_by in sorted(found.items()):
         first = held_by[0]
         more = f" (+{len(held_by) - 1} more)" if len(held_by) > 1 else ""
         paths = tuple(dict.fromkeys(b.path for b in held_by))
-        # (a path that is a sops file now is never taken out whole: that deletes it)
-        copies = [p for p in paths if p not in sops_now]
+        copies = [p for p in paths if p not in live]
         also = (
             ", and take the copy out of the history if you wish (git filter-repo --force "
             "--invert-paths " + " ".join(shlex.quote(f"--path={p}") for p in copies) + ")"

@@ -469,6 +469,61 @@ def test_a_decrypted_value_committed_once_fails_until_it_is_rotated(repo: Repo) 
     assert repo.failed_points()[0] == set()
 
 
+def test_a_copy_in_a_file_still_in_the_tree_is_never_taken_out_whole(repo: Repo) -> None:
+    """The value committed once in a file that is still there: the fix rotated it and
+    offered `git filter-repo --invert-paths --path=<that file>`, which deletes the live
+    file from every commit, HEAD too.  Only a file gone from the tree is offered."""
+    token = fake.pushover_token("check")
+    notes = repo.root / "docs" / "phone.md"
+    notes.parent.mkdir()
+    notes.write_text(f"# Phone\n\n- {token}\n")
+    commit_all(repo.root, "notes")
+    notes.write_text("# Phone\n\n- (in the sops file)\n")
+    commit_all(repo.root, "keep the notes, not the token")
+    failed, report = repo.failed_points()
+    assert failed == {"decrypted-copy"}
+    (fix,) = [c["fix"] for c in report["checks"] if not c["ok"]]
+    assert "secretkit rotate value alertmanager/pushover/token" in fix
+    assert "invert-paths" not in fix
+    notes.unlink()
+    commit_all(repo.root, "no notes")
+    failed, report = repo.failed_points()
+    (fix,) = [c["fix"] for c in report["checks"] if not c["ok"]]
+    assert "--invert-paths --path=docs/phone.md" in fix
+
+
+def test_a_stored_value_inside_a_committed_finding_is_that_findings(repo: Repo) -> None:
+    """`user:<token>` committed (as `github.com=<token>` in access-tokens), migrated
+    to a sops key holding the token alone: plaintext-history reports the committed
+    string and purge takes it out; decrypted-copy reported the token again, with a fix
+    that deleted the live module from every commit."""
+    token = fake.pushover_token("access")  # (alone in prose, no scan finds it)
+    values = {
+        "alertmanager": {"pushover": {"token": fake.pushover_token("check")}},
+        "relay": {"password": token},
+    }
+    module = repo.root / "hosts" / "observer" / "relay.nix"
+    module.write_text(f'{{ ... }}: {{ services.foo.settings.password = "relay:{token}"; }}\n')
+    commit_all(repo.root, "token")
+    (repo.root / "secrets" / "observer.yaml").write_bytes(
+        encrypt_for(repo.root, "secrets/observer.yaml", values)
+    )
+    module.write_text("{ ... }: { services.foo.enable = true; }\n")
+    commit_all(repo.root, "into sops")
+    failed, report = repo.failed_points()
+    assert failed == {"plaintext-history"}
+    assert "invert-paths" not in json.dumps(report)
+    # the same token elsewhere, outside the committed string, is a copy
+    (repo.root / "phone.md").write_text(f"# Phone\n\n- {token}\n")
+    commit_all(repo.root, "a copy")
+    (repo.root / "phone.md").unlink()
+    commit_all(repo.root, "gone")
+    failed, report = repo.failed_points()
+    assert failed == {"plaintext-history", "decrypted-copy"}
+    (copy,) = [c for c in report["checks"] if c["id"] == "decrypted-copy" and not c["ok"]]
+    assert copy["paths"] == ["phone.md"]
+
+
 def test_values_a_crypt_rule_leaves_in_clear_are_no_decrypted_copies(repo: Repo) -> None:
     """A Kubernetes manifest encrypted with ``encrypted_regex: ^(data|stringData)$``
     keeps ``kind: ConfigMap`` in clear: another manifest of that kind is no copy of a
