@@ -407,15 +407,19 @@ def _where_modules_are(ctx: CheckContext, host: Host, inventory: Inventory) -> t
     """(where ``host``'s module list is, how sops-nix's module is named there, what else
     that needs), for a fix: its builder's ``modules``, colmena's ``defaults``, or its
     first module file."""
-    from secretkit.nix.wiring import MODULE as SOPS_MODULE
-    from secretkit.nix.wiring import NO_FLAKE_MODULE, NO_FLAKE_PIN
+    from secretkit.nix.wiring import DARWIN_MODULE, MODULE, NO_FLAKE_MODULE, NO_FLAKE_PIN
 
+    # (a nix-darwin system needs sops-nix's nix-darwin module, a NixOS one its NixOS one)
+    module = DARWIN_MODULE if host.darwin else MODULE
+    no_flake = NO_FLAKE_MODULE
+    if host.darwin:
+        no_flake = no_flake.replace("/modules/sops", "/modules/nix-darwin")
     for file, start, _end in host.module_sites:
         rel = file.as_posix()
         where = f"the modules list at {rel}:{_line_of(ctx, rel, start)}"
         if rel == "flake.nix":
-            return where, SOPS_MODULE, f" (sops-nix among the outputs arguments, {_FLAKE_INPUT})"
-        return where, f"inputs.{SOPS_MODULE}", f" (inputs: the flake's inputs, {_FLAKE_INPUT})"
+            return where, module, f" (sops-nix among the outputs arguments, {_FLAKE_INPUT})"
+        return where, f"inputs.{module}", f" (inputs: the flake's inputs, {_FLAKE_INPUT})"
     if "colmena" in host.source.split("+"):
         hive = sorted(p.as_posix() for p in inventory.definition_files) or ["hive.nix"]
         # in flake.nix the name must be one of the outputs' arguments (bubylou's binds
@@ -423,10 +427,10 @@ def _where_modules_are(ctx: CheckContext, host: Host, inventory: Inventory) -> t
         needs = "sops-nix among the outputs arguments, " if hive[0] == "flake.nix" else ""
         where = f"colmena's defaults.imports in {hive[0]}"
         if not (ctx.root / "flake.nix").is_file():  # a hive without a flake: no input
-            return where, NO_FLAKE_MODULE, NO_FLAKE_PIN
-        return where, SOPS_MODULE, f" ({needs}{_FLAKE_INPUT})"
+            return where, no_flake, NO_FLAKE_PIN
+        return where, module, f" ({needs}{_FLAKE_INPUT})"
     entry = host.entry_modules[0].as_posix() if host.entry_modules else f"host {host.name}"
-    return f"the imports of {entry}", NO_FLAKE_MODULE, NO_FLAKE_PIN
+    return f"the imports of {entry}", no_flake, NO_FLAKE_PIN
 
 
 def _home_module_results(inventory: Inventory, home_uses: dict[str, str]) -> list[CheckResult]:
@@ -524,8 +528,8 @@ def check_sops_module(ctx: CheckContext) -> list[CheckResult]:
             CheckResult(
                 "sops-nix-module",
                 False,
-                f"host {name} uses sops-nix ({where}) but does not import its NixOS module: "
-                f"{_NO_OPTION}",
+                f"host {name} uses sops-nix ({where}) but does not import its "
+                f"{'nix-darwin' if host.darwin else 'NixOS'} module: {_NO_OPTION}",
                 fix,
                 (where.rsplit(":", 1)[0],),
             )

@@ -31,6 +31,9 @@ if TYPE_CHECKING:
     from secretkit.nix.hosts.model import Host, Inventory
 
 MODULE = "sops-nix.nixosModules.sops"
+# a nix-darwin system's (sops-nix 048d81b2, flake.nix: darwinModules.sops =
+# ./modules/nix-darwin); the NixOS one does not evaluate there
+DARWIN_MODULE = "sops-nix.darwinModules.sops"
 INPUT_URL = '"github:Mic92/sops-nix"'
 HOST_KEY = '[ "/etc/ssh/ssh_host_ed25519_key" ]'
 # sops-nix's module without flakes

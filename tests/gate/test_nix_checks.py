@@ -311,6 +311,34 @@ def test_the_sops_module_fix_for_a_hive_without_a_flake_names_the_module_path(
     assert result.ok, result.message
 
 
+@pytest.mark.parametrize(
+    ("output", "builder", "needed", "other"),
+    [
+        ("darwinConfigurations", "nix-darwin.lib.darwinSystem", "darwinModules", "nixosModules"),
+        ("nixosConfigurations", "nixpkgs.lib.nixosSystem", "nixosModules", "darwinModules"),
+    ],
+)
+def test_each_kind_of_host_needs_sops_nix_module_of_its_kind(
+    tmp_git_repo: Path, output: str, builder: str, needed: str, other: str
+) -> None:
+    """A nix-darwin system with sops-nix's NixOS module does not evaluate (its options
+    are NixOS's); check passed it, and its fix named nixosModules.sops for it."""
+    flake = (
+        "{\n  outputs = { nixpkgs, nix-darwin, sops-nix, ... }: {\n"
+        f"    {output}.box = {builder} {{\n"
+        "      modules = [ ./box.nix MODULE ];\n    };\n  };\n}\n"
+    )
+    (tmp_git_repo / "flake.nix").write_text(flake.replace("MODULE", f"sops-nix.{other}.sops"))
+    result = _sops_module_check(tmp_git_repo)
+    assert not result.ok
+    assert f"add sops-nix.{needed}.sops to the modules list at flake.nix:4" in result.fix
+    kind = "nix-darwin" if needed == "darwinModules" else "NixOS"
+    assert f"does not import its {kind} module" in result.message
+    (tmp_git_repo / "flake.nix").write_text(flake.replace("MODULE", f"sops-nix.{needed}.sops"))
+    result = _sops_module_check(tmp_git_repo)
+    assert result.ok, result.message
+
+
 HM_FLAKE = """{
   outputs = { nixpkgs, home-manager, sops-nix, ... }: {
     nixosConfigurations.box = nixpkgs.lib.nixosSystem {

@@ -17,6 +17,10 @@ from secretkit.lazy_re import lazy
 # an external module that is sops-nix's own: ``sops-nix.nixosModules.sops``,
 # ``inputs."sops-nix".nixosModules.default``, ``<sops-nix/modules/sops>``
 _SOPS_NIX = lazy(r"sops[^.]*\.(nixosModules|darwinModules)\.|<sops-nix/")
+# the one a host of each kind needs: a nix-darwin system does not evaluate with the
+# NixOS module, nor a NixOS one with the nix-darwin module (sops-nix's flake.nix)
+_SOPS_NIX_NIXOS = lazy(r"sops[^.]*\.nixosModules\.|<sops-nix/modules/sops")
+_SOPS_NIX_DARWIN = lazy(r"sops[^.]*\.darwinModules\.|<sops-nix/modules/nix-darwin")
 _SOPS_NIX_HOME = lazy(r"sops[^.]*\.homeManagerModules\.")
 # external modules that do not bring sops-nix: nixpkgs' own and those of well-known
 # flakes that never import it (every other one may import modules secretkit cannot read)
@@ -68,14 +72,24 @@ class Host:
     # never used as modules, each with the files importing it: no `config` reaches them
     values: dict[Path, frozenset[Path]] = field(default_factory=dict)
 
+    @property
+    def darwin(self) -> bool:
+        """A nix-darwin system (``darwinConfigurations``), not a NixOS one."""
+        return self.source == "darwin"
+
     def imports_sops_nix(self) -> bool | None:
         """Whether sops-nix's module is among this host's modules: True, False, or None
         when it is not found but could come through something not followed (a gap, a
         flake input's module, a git submodule): then it cannot be said."""
-        own = _SOPS_NIX_HOME if self.source == "home-manager" else _SOPS_NIX
+        if self.source == "home-manager":
+            own = _SOPS_NIX_HOME
+        else:
+            own = _SOPS_NIX_DARWIN if self.darwin else _SOPS_NIX_NIXOS
         if any(own.search(name) for name in self.external) or "clan" in self.source:
             return True  # clan-core brings sops-nix with it
-        return None if self.unseen() else False
+        # (sops-nix's module of another kind is no module it cannot read: it brings
+        # nothing of this kind's)
+        return None if self.unseen(but_sops_nix=True) else False
 
     def imports_sops_nix_home(self) -> bool | None:
         """Whether sops-nix's home-manager module is among the modules of this host's
