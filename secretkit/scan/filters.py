@@ -270,7 +270,8 @@ _REFERENCE = lazy(
     r"^(?:/run/(?:secrets|agenix|credentials|keys)|/var/run/secrets|\$__file\{|\$__env\{|"
     r"![a-z_]+(?:\.yaml)?(?:\s|$)|ext:|env:|file:|%\{|%env\(|config\.(?:sops|age)\.|"
     r"\{[A-Z][A-Z0-9_]*\}$|\$\{?[A-Za-z_][A-Za-z0-9_]*\}?$|"
-    r"\$\([^)]*\)$|`[^`]*`$|/nix/store/|\{(?:file|env):[^{}\s]+\}$)"
+    r"\$\([^)]*\)$|`[^`]*`$|/nix/store/|\{(?:file|env):[^{}\s]+\}$|"
+    r"\{env\}[A-Za-z_][A-Za-z0-9_]*$)"  # (services.webdav's users: `{env}PASSWORD`)
 )
 _PATH = lazy(r"^(?:/|~/|\./|\.\./)[^\s:]*$")
 # Base64 of a 32- or 64-byte key (WireGuard, ed25519 seeds …): one in 64 starts with
@@ -294,9 +295,10 @@ _ARMOR_PUBLIC = lazy(
     r"PGP MESSAGE|CERTIFICATE|SSH2 PUBLIC KEY|RSA PUBLIC KEY)-----"
 )
 _PW_HASH = lazy(
-    r"^\$(?:2[abxy]?|1|5|6|y|gy|7|sha1|md5|apr1)\$[./A-Za-z0-9$=,+-]{8,}$|^\$argon2(?:id|i|d)\$"
-    r"|^\$(?:pbkdf2(?:-sha(?:1|256|512))?|scrypt|yescrypt|bcrypt(?:-sha256)?)\$[./A-Za-z0-9$=,+-]{8,}$"
-    r"|^\{(?:SSHA|SHA|SSHA256|SSHA512|CRYPT|PBKDF2[-A-Z0-9]*|ARGON2)\}"
+    r"^(?:[A-Za-z0-9_.@-]+:)?"  # an htpasswd line's user: `user:$2y$…` (basic-auth lists)
+    r"(?:\$(?:2[abxy]?|1|5|6|y|gy|7|sha1|md5|apr1)\$[./A-Za-z0-9$=,+-]{8,}$|\$argon2(?:id|i|d)\$"
+    r"|\$(?:pbkdf2(?:-sha(?:1|256|512))?|scrypt|yescrypt|bcrypt(?:-sha256)?)\$[./A-Za-z0-9$=,+-]{8,}$"
+    r"|\{(?:SSHA|SHA|SSHA256|SSHA512|CRYPT|PBKDF2[-A-Z0-9]*|ARGON2)\})"
 )
 _NIX_PUBLIC_CACHE_KEY = lazy(r"^[A-Za-z0-9._-]+(?:-\d+)?:[A-Za-z0-9+/]{43}=$")
 _DURATION = lazy(
@@ -310,7 +312,12 @@ _NAME_PARTS = lazy(r"[-_./:]")
 _IP = lazy(
     r"^(?:\d{1,3}(?:\.\d{1,3}){3}(?:/\d{1,2})?|[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?:/\d{1,3})?)$"
 )
-_VERSION = lazy(r"^[~^>=<v]*\d+\.\d+(?:\.\d+)?(?:[-+][0-9A-Za-z.-]+)?$")
+# (a package manager's range too: yarn.lock's `jsonwebtoken: "npm:^9.0.0"`, an alias's
+# `"npm:string-width@^4.2.0"`, `"workspace:^1.0.0"`)
+_VERSION = lazy(
+    r"^(?:(?:npm|workspace):(?:(?:@[\w.-]+/)?[\w.-]+@)?)?"
+    r"[~^>=<v]*\d+\.\d+(?:\.\d+)?(?:[-+][0-9A-Za-z.-]+)?$"
+)
 _MARKED = lazy(r"^([#@%]|__)[A-Za-z0-9_.-]+\1$")
 _NSSWITCH = lazy(
     r"^(?:files|compat|systemd|dns|ldap|sss|nis|winbind|mymachines|myhostname|resolve)"

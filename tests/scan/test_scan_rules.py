@@ -1332,6 +1332,30 @@ def test_values_are_not_secret_by_accident() -> None:
         assert filters.not_secret(value) is None, value
 
 
+def test_what_a_stranger_found_flagged_in_a_public_repository_is_no_secret() -> None:
+    """notthebee/nix-config: yarn.lock's package ranges under names holding "token" and
+    "passwd" (its fix put the whole lock file in sops), services.webdav's
+    `{env}PASSWORD`, and an htpasswd line (`user:$2y$…`) reported as a secret, not as
+    the password hash it is.  A token under a yarnrc's auth name is still one."""
+    from secretkit.scan.one_file import scan_bytes
+
+    lock = (
+        '"@azure/msal-node@npm:^2.0.0":\n  version: 2.16.2\n  dependencies:\n'
+        '    jsonwebtoken: "npm:^9.0.0"\n    parse-passwd: "npm:^1.0.0"\n'
+        '    string-width-cjs: "npm:string-width@^4.2.0"\n'
+    )
+    assert scan_bytes("ls/yarn.lock", lock.encode())[0] == []
+    token = fake.password("yarnrc")
+    (found,) = scan_bytes(".yarnrc.yml", f'npmAuthToken: "{token}"\n'.encode())[0]
+    assert found.secret.reveal() == token
+    webdav = '{ services.webdav.settings.users = [ { password = "{env}PASSWORD"; } ]; }\n'
+    assert scan_bytes("webdav.nix", webdav.encode())[0] == []
+    hashed = "$2y$10$" + fake.password("htpasswd").ljust(53, "x")[:53]
+    line = f'{{ x.environment.TIMETAGGER_CREDENTIALS = "test:{hashed}"; }}\n'
+    (found,) = scan_bytes("timetagger.nix", line.encode())[0]
+    assert (found.kind, found.severity) == ("password-hash", "low")
+
+
 def test_a_letter_that_lowers_to_two_characters_does_not_shift_positions() -> None:
     """ "\u0130" lowers to two characters: the secret words are still found where they
     are (the value is found, nothing crashes), before and after such letters."""
