@@ -45,15 +45,19 @@ VERSION = 1
 @dataclass(frozen=True)
 class Place:
     """A sops file's name that held the value, and the fingerprint of what it held
-    (the value itself, or its crypt hash)."""
+    (the value itself, its crypt hash, or the generated part of it)."""
 
     file: str
     name: str
     fingerprint: str
     hashed: bool = False  # the name holds the value's crypt hash
+    # the name holds a generated part of it: `github.com=<token>` committed (an
+    # access-tokens entry), the token stored
+    part: bool = False
 
     def shown(self) -> str:
-        return f"{self.file}: {self.name}" + (" (its crypt hash)" if self.hashed else "")
+        form = " (its crypt hash)" if self.hashed else " (the token in it)" if self.part else ""
+        return f"{self.file}: {self.name}{form}"
 
 
 @dataclass
@@ -87,7 +91,10 @@ class RecordEntry:
             "paths": self.paths,
             "commits": self.commits,
             "preview": self.preview,
-            "stored": [[p.file, p.name, p.fingerprint, p.hashed] for p in self.stored],
+            "stored": [
+                [p.file, p.name, p.fingerprint, p.hashed, *([True] if p.part else [])]
+                for p in self.stored
+            ],
             "purged": self.purged,
             "rotated": self.rotated,
             "rotated_by": self.rotated_by,
@@ -116,12 +123,12 @@ class RecordEntry:
             raise ValueError("stored")
         places = []
         for item in stored:
-            if not (isinstance(item, list) and len(item) == 4):
+            if not (isinstance(item, list) and len(item) in (4, 5)):
                 raise ValueError("stored")
-            file, name, fp, hashed = item
+            file, name, fp, hashed, *part = item
             if not (isinstance(file, str) and isinstance(name, str) and isinstance(fp, str)):
                 raise ValueError("stored")
-            places.append(Place(file, name, fp, hashed is True))
+            places.append(Place(file, name, fp, hashed is True, part == [True]))
         return cls(
             key=text("key") or "",
             fingerprint=text("fingerprint") or "",
@@ -271,8 +278,8 @@ def places_holding(
     held: SopsValues, key: str, fingerprint: str, value: Sensitive[str] | None = None
 ) -> list[Place]:
     """Where the sops files hold the value of ``fingerprint`` (made with ``key``) now:
-    by ``value`` when it is known (also as its crypt hash), else by fingerprint (one
-    scrypt per value of the files)."""
+    by ``value`` when it is known (also as its crypt hash, or as the generated part of
+    it a name holds alone), else by fingerprint (one scrypt per value of the files)."""
     from secretkit.nix.catalogue.password_hash import is_crypt_hash
     from secretkit.scan.allowlist import fingerprint as fingerprint_with
 
@@ -287,15 +294,28 @@ def places_holding(
             found.append(Place(file, name, fingerprint))
         elif value is not None and is_crypt_hash(leaf.reveal()) and _hash_of(leaf, value):
             found.append(Place(file, name, fingerprint_with(raw, leaf.reveal()), hashed=True))
+        elif value is not None and _part_of(leaf, value):
+            found.append(Place(file, name, fingerprint_with(raw, leaf.reveal()), part=True))
     return found
+
+
+def _part_of(leaf: Sensitive[str], value: Sensitive[str]) -> bool:
+    """Whether ``leaf`` is the generated part of ``value`` (a token in the
+    `host=<token>` or `user:<token>` string committed): long and random-looking, so
+    that no word or setting inside a value counts."""
+    from secretkit.scan.filters import random_looking
+
+    part = leaf.reveal()
+    return len(part) >= 16 and part in value.reveal() and random_looking(part)
 
 
 def entry_places(held: SopsValues, entry: RecordEntry) -> list[Place]:
     """Where the sops files hold ``entry``'s value now, the value itself unknown: by
-    fingerprint, or at a place that held its crypt hash and holds the same hash still."""
+    fingerprint, or at a place that held its crypt hash (or a part of it) and holds the
+    same still."""
     found = places_holding(held, entry.key, entry.fingerprint)
     for place in entry.stored:
-        if place.hashed and place not in found:
+        if (place.hashed or place.part) and place not in found:
             now_there = held.at(place.file, place.name)
             if now_there is not None and entry.fingerprint_of(now_there.reveal()) == (
                 place.fingerprint

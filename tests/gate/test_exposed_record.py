@@ -91,3 +91,34 @@ def test_a_rotated_crypt_hash_is_matched_to_the_password_history_holds(
     assert entry.rotated_by == "rotate value" and entry.crypt_salt is not None
     assert again.matching(Sensitive(fake.password("another"))) == []
     assert record.file is not None and password not in record.file.read_text()
+
+
+def test_a_token_stored_alone_is_the_committed_string_stored(tmp_git_repo: Path) -> None:
+    """`github.com=<token>` committed (nix.settings.access-tokens), the token alone
+    stored by migrate: exposed said the value was in no file now, and rotating that
+    name, as its fix says, never made it rotated."""
+    from secretkit.gate.exposed_record import entry_places, places_holding
+
+    token = fake.github_token("access")
+    committed = Sensitive(f"github.com={token}")
+    entry = _entry(committed.reveal())
+    held = SopsValues([("secrets/web.yaml", "nix/access-tokens/github.com", Sensitive(token))], [])
+    (place,) = places_holding(held, entry.key, entry.fingerprint, committed)
+    assert place.part and place.shown().endswith("github.com (the token in it)")
+    entry.stored.append(place)
+    record = load_record(tmp_git_repo)
+    record.add(entry)
+    record.save()
+    (entry,) = load_record(tmp_git_repo).entries  # (read back as it was written)
+    assert entry.stored == [place]
+    assert entry_places(held, entry) == [place]
+    assert status_of(False, True, [entry], held) == "not rotated"
+    rotated = SopsValues(
+        [("secrets/web.yaml", "nix/access-tokens/github.com", Sensitive(fake.github_token("n")))],
+        [],
+    )
+    assert entry_places(rotated, entry) == []
+    assert status_of(False, False, [entry], rotated) == "rotated"
+    # a word or a setting inside a committed value is no part of it
+    short = SopsValues([("secrets/web.yaml", "host", Sensitive("github.com"))], [])
+    assert places_holding(short, entry.key, entry.fingerprint, committed) == []
