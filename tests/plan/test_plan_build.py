@@ -474,3 +474,18 @@ def test_a_route_that_narrows_who_reads_the_file_says_so() -> None:
     assert [m.new_option for m in plan.moves] == ["passwordeval (cat)"]
     (note,) = [n for n in plan.notes if n.startswith("msmtp reads its password")]
     assert 'sops.secrets."msmtp/default/password".group' in note and '"0440"' in note
+
+
+def test_the_access_tokens_route_says_whose_nix_commands_lose_the_token() -> None:
+    """nix.conf was every user's; the template it now !includes is root's, and Nix
+    skips an include it cannot read: a stranger's own `nix flake update` silently lost
+    the token, and migrate never said so."""
+    source, findings, _ = fill(
+        b'{ ... }: { nix.settings.access-tokens = [ "github.com=@TOKEN@" ]; }\n', "h.nix"
+    )
+    plan = plan_module(source, "h.nix", findings=findings)
+    assert [m.new_option for m in plan.moves] == [
+        "nix.extraOptions = !include (extra-access-tokens)"
+    ]
+    (note,) = [n for n in plan.notes if n.startswith("nix.settings.access-tokens was read")]
+    assert "~/.config/nix/nix.conf" in note

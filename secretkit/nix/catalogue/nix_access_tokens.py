@@ -21,6 +21,15 @@ from secretkit.nix.catalogue.base import (
 )
 from secretkit.sensitive import Sensitive
 
+# /etc/nix/nix.conf is every user's; the template is root's (the reader above)
+NARROWED = (
+    "nix.settings.access-tokens was read by every user's nix commands; the token's "
+    "template is root's, and Nix skips an !include it cannot read: the nix daemon and "
+    "root's nix commands get the token, a user's own (nix flake update of a private "
+    "input) fetches without it. Give that user the token in ~/.config/nix/nix.conf "
+    "(access-tokens = host=token; outside the repository) if it needs one"
+)
+
 
 class NixAccessTokens:
     key = "nix-access-tokens"
@@ -89,4 +98,5 @@ class NixAccessTokens:
                 option=("nix", "extraOptions"),
                 include=True,
             ),
+            note=NARROWED,
         )
