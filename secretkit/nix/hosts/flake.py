@@ -88,7 +88,7 @@ def _system(d: Closure, name: str, v: Val, binding: Node, output: str) -> None:
     if isinstance(target, Val) and target.node.type == "apply_expression":
         fn = target.node.child_by_field_name("function")
         arg = target.node.child_by_field_name("argument")
-        fname = cst.dotted_name(target.file, fn) if fn is not None else None
+        fname = _builder_name(d, Val(fn, target.file, target.scope)) if fn is not None else None
         if fname is not None and fname.split(".")[-1] in builder and arg is not None:
             for rest, modules, _ in d.members(
                 d.attrsets(Val(arg, target.file, target.scope)), "modules"
@@ -104,6 +104,23 @@ def _system(d: Closure, name: str, v: Val, binding: Node, output: str) -> None:
     shown = target if isinstance(target, Val) else v
     d.note(v.file, binding, f"host {name} is defined by {d.describe(shown)}")
     acc.resolved = False
+
+
+def _builder_name(d: Closure, fn: Val) -> str | None:
+    """The name of the function a host's system is built with: ``nixpkgs.lib.nixosSystem``,
+    or what a let-bound function returns (``(mkSystem name) { … }`` with ``mkSystem =
+    name: inputs."nixpkgs${…}".lib.nixosSystem``: its last name)."""
+    name = cst.dotted_name(fn.file, fn.node)
+    if name is not None:
+        return name
+    target = d.deref(fn)
+    if not isinstance(target, Val) or target.node.type != "select_expression":
+        return None
+    path = target.node.child_by_field_name("attrpath")
+    if path is None or target.node.child_by_field_name("default") is not None:
+        return None
+    last = path.named_children[-1] if path.named_children else None
+    return target.file.text(last) if last is not None and last.type == "identifier" else None
 
 
 def configurations(d: Closure, sets: list[Val], output: str = _NIXOS) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from secretkit.lazy_re import lazy
 from secretkit.nix import cst
 from secretkit.nix.hosts import haumea
 from secretkit.nix.hosts.closure import Closure
@@ -73,48 +74,78 @@ def selected(d: Closure, v: Val) -> Val | None:
     return base if isinstance(base, Val) else None
 
 
+# `filter (dir: pathExists (./. + "/${dir}/configuration.nix")) names`: the names kept
+_EXISTS_FILTER = lazy(r'pathExists\s*\(\s*\./\.\s*\+\s*"/\$\{\w+\}/([^"$\\]+)"\s*\)')
+
+
 def dir_names(d: Closure, v: Val) -> list[str] | None:
     """Names an expression built on ``builtins.readDir ./dir`` stands for: the
-    sub-directories when it filters on ``"directory"``, else also ``*.nix`` stems."""
+    sub-directories when it filters on ``"directory"``, else also ``*.nix`` stems; those
+    holding a file when it filters on ``pathExists (./. + "/${dir}/<file>")``.  Names the
+    expression is made of are followed (``configs = filter … entries; entries =
+    attrNames (readDir ./.);``)."""
     target = d.deref(v)
     if not isinstance(target, Val):
         return None
-    stack = [target.node]
+    stack = [target]
+    texts: list[str] = []
+    seen: set[tuple[str, int]] = set()
     while stack:
-        node = stack.pop()
-        stack.extend(node.named_children)
-        if node.type != "apply_expression":
+        here = stack.pop()
+        key = (here.file.rel.as_posix(), here.node.start_byte)
+        if key in seen or len(seen) > 64:
             continue
-        fn = node.child_by_field_name("function")
-        arg = node.child_by_field_name("argument")
-        if (
-            fn is None
-            or arg is None
-            or cst.dotted_name(target.file, fn)
-            not in (
-                "readDir",
-                "builtins.readDir",
-            )
-        ):
-            continue
-        text = d.path_text(Val(arg, target.file, target.scope))
-        if text is None or text.startswith(("/", "~")):
-            return None
-        base = (d.root / target.file.rel).parent / text
-        try:
-            base.resolve().relative_to(d.resolved_root)
-            entries = sorted(base.iterdir())
-        except (OSError, ValueError):
-            return None
-        whole = target.file.text(target.node)
-        dirs = [e.name for e in entries if e.is_dir() and not e.name.startswith(".")]
-        stems = [
-            e.name[:-4]
-            for e in entries
-            if e.is_file() and e.name.endswith(".nix") and e.name != "default.nix"
-        ]
-        return dirs if '"directory"' in whole else dirs + stems
+        seen.add(key)
+        texts.append(here.file.text(here.node))
+        nodes = [here.node]
+        while nodes:
+            node = nodes.pop()
+            nodes.extend(node.named_children)
+            if node.type == "variable_expression":
+                bound = here.scope.get(here.file.text(node))
+                if isinstance(bound, Val):
+                    stack.append(bound)
+                continue
+            if node.type != "apply_expression":
+                continue
+            fn = node.child_by_field_name("function")
+            arg = node.child_by_field_name("argument")
+            if fn is None or arg is None:
+                continue
+            if cst.dotted_name(here.file, fn) in ("readDir", "builtins.readDir"):
+                found = _listed(d, Val(arg, here.file, here.scope))
+                if found is None:
+                    return None
+                base, entries = found
+                whole = "\n".join(texts + [t.file.text(t.node) for t in stack])
+                dirs, stems = entries
+                names = dirs if '"directory"' in whole else dirs + stems
+                kept = _EXISTS_FILTER.findall(whole)
+                if kept:  # (a name filtered on a file it holds: a directory that has it)
+                    names = [n for n in dirs if all((base / n / f).is_file() for f in kept)]
+                return names
     return None
+
+
+def _listed(d: Closure, where: Val) -> tuple[Path, tuple[list[str], list[str]]] | None:
+    """The directory ``builtins.readDir <where>`` reads (inside the repository): its
+    sub-directories and its ``*.nix`` stems (``default.nix`` left out)."""
+    text = d.path_text(where)
+    if text is None or text.startswith(("/", "~")):
+        return None
+    base = (d.root / where.file.rel).parent / text
+    try:
+        base.resolve().relative_to(d.resolved_root)
+        entries = sorted(base.iterdir())
+    except (OSError, ValueError):
+        return None
+    dirs = [e.name for e in entries if e.is_dir() and not e.name.startswith(".")]
+    stems = [
+        e.name[:-4]
+        for e in entries
+        if e.is_file() and e.name.endswith(".nix") and e.name != "default.nix"
+    ]
+    return base, (dirs, stems)
 
 
 def _bind_str(d: Closure, fn: Val, value: str) -> Val | None:
@@ -204,6 +235,10 @@ def list_to_attrs(d: Closure, v: Val) -> list[tuple[str, Val]] | None:
         items = elements
     out = []
     for item in items:
+        pair = _name_value_pair(d, item)  # lib.nameValuePair name value
+        if pair is not None:
+            out.append(pair)
+            continue
         name: str | None = None
         value: Val | None = None
         for rest, val, _ in d.members(d.attrsets(item), "name"):
@@ -214,3 +249,25 @@ def list_to_attrs(d: Closure, v: Val) -> list[tuple[str, Val]] | None:
             return None
         out.append((name, value))
     return out
+
+
+def _name_value_pair(d: Closure, item: Val) -> tuple[str, Val] | None:
+    """``lib.nameValuePair "a" value`` (``lib.attrsets.nameValuePair``): the name (a
+    known string) and the value, else None."""
+    target = d.deref(item)
+    if not isinstance(target, Val) or target.node.type != "apply_expression":
+        return None
+    outer = target.node
+    inner = outer.child_by_field_name("function")
+    if inner is None or inner.type != "apply_expression":
+        return None
+    head = inner.child_by_field_name("function")
+    name_arg = inner.child_by_field_name("argument")
+    value_arg = outer.child_by_field_name("argument")
+    fname = cst.dotted_name(target.file, head) if head is not None else None
+    if fname is None or fname.split(".")[-1] != "nameValuePair":
+        return None
+    if name_arg is None or value_arg is None:
+        return None
+    name = d.string_value(Val(name_arg, target.file, target.scope))
+    return None if name is None else (name, Val(value_arg, target.file, target.scope))

@@ -93,6 +93,38 @@ STYLES: dict[str, tuple[dict[str, str], dict[str, str]]] = {
         },
         {"alpha": "flake", "beta": "flake"},
     ),
+    # a flake-parts module: listToAttrs (map (name: nameValuePair name ((mkSystem name)
+    # { … })) names), the names the directories holding configuration.nix
+    # (notthebee/nix-config's machines), mkSystem naming the nixpkgs input per host
+    "listtoattrs-namevaluepair": (
+        {
+            "machines/alpha/configuration.nix": HOST,
+            "machines/beta/configuration.nix": HOST,
+            "machines/_common/default.nix": "{ ... }: { }\n",
+            "machines/notes/readme.nix": "{ }\n",
+            "machines/default.nix": (
+                "{ lib, self, ... }:\nlet\n"
+                "  entries = builtins.attrNames (builtins.readDir ./.);\n"
+                "  configs = builtins.filter\n"
+                '    (dir: builtins.pathExists (./. + "/${dir}/configuration.nix")) entries;\n'
+                '  unstable = { beta = "-unstable"; };\n'
+                "  mkSystem = name:\n"
+                '    self.inputs."nixpkgs${lib.attrByPath [ name ] "" unstable}".lib.nixosSystem;\n'
+                "in {\n  flake.nixosConfigurations = lib.listToAttrs (builtins.map (name:\n"
+                "    lib.nameValuePair name ((mkSystem name) {\n"
+                '      modules = [ (./. + "/_common/default.nix")'
+                ' (./. + "/${name}/configuration.nix") ];\n'
+                "    })) configs);\n}\n"
+            ),
+            "flake.nix": (
+                "{\n  outputs = inputs@{ ... }:\n"
+                "    inputs.flake-parts.lib.mkFlake { inherit inputs; } ({ ... }: {\n"
+                '      systems = [ "x86_64-linux" ];\n      imports = [ ./machines ];\n'
+                "    });\n}\n"
+            ),
+        },
+        {"alpha": "flake", "beta": "flake"},
+    ),
     # a generated set merged with a literal one: genAttrs [ … ] mk // { beta = …; }
     "genattrs-merged": (
         {
