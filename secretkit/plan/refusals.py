@@ -319,7 +319,7 @@ def manual_route(
             f'{WRITE}$(cat ${{config.sops.secrets."{name}".path}}) where the value stands in '
             f"the command {where} (the command reads the file each time it runs; the "
             "file is root's, mode 0400, unless the declaration says owner = \"<the user the "
-            'command runs as>")'
+            f'command runs as>"){_dynamic_user(name, tree)}'
         )
     else:
         steps.append(
@@ -328,7 +328,7 @@ def manual_route(
             "*File option if it has one, else an EnvironmentFile or a sops.templates file the "
             "program reads), never as the option's value (it would hold the path, not the "
             "secret); the file is root's (mode 0400) unless the declaration says owner = "
-            '"<the user the program runs as>";'
+            f'"<the user the program runs as>";{_dynamic_user(name, tree)}'
         )
     if fingerprint:
         steps.append(
@@ -336,6 +336,24 @@ def manual_route(
             "to .secretkit-allow"
         )
     return steps
+
+
+_DYNAMIC_USER = lazy(rb"\bDynamicUser\s*=\s*true\b")
+
+
+def _dynamic_user(name: str, tree: cst.Tree | None) -> str:
+    """What to do instead of ``owner`` in a module with a ``DynamicUser = true`` unit:
+    its user exists only while it runs, so no declaration can name it (sops-nix's
+    ``owner`` wants a user of ``users.users``); systemd itself hands the unit the file
+    (``LoadCredential``, since systemd 247: NixOS 21.05)."""
+    if tree is None or not _DYNAMIC_USER.search(tree.source):
+        return ""
+    return (
+        " (a unit with DynamicUser = true has no such user to name: keep the file root's, "
+        "add serviceConfig.LoadCredential = [ "
+        f'"secret:${{config.sops.secrets."{name}".path}}" ] to that unit and read '
+        "$CREDENTIALS_DIRECTORY/secret instead; systemd copies the file for the unit)"
+    )
 
 
 def runs_command(attrpath: str) -> bool:

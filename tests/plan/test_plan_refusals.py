@@ -194,6 +194,26 @@ def test_a_route_without_a_known_reader_says_whose_the_file_is() -> None:
     assert "never as the option's value (it would hold the path, not the secret)" in last
 
 
+def test_in_a_module_with_a_dynamic_user_the_way_is_a_credential_not_an_owner() -> None:
+    """A token in a script a DynamicUser unit runs: "owner = <the user the program runs
+    as>" cannot be written (the user exists only while the unit runs); a stranger found
+    LoadCredential instead, which the step now says (and only there)."""
+    unit = (
+        b'{ pkgs, ... }: let sync = pkgs.writeShellScript "sync" "curl -H @S@"; in {'
+        b' systemd.services.sync.serviceConfig = { ExecStart = "${sync}";'
+        b" DynamicUser = true; }; }\n"
+    )
+    source, finding = _finding(unit)
+    [refused] = plan_module(source, MODULE, findings=[finding]).refused
+    (step,) = [s for s in refused.route if s.startswith("and drop the literal")]
+    assert 'LoadCredential = [ "secret:${config.sops.secrets."' in step
+    assert "$CREDENTIALS_DIRECTORY/secret" in step
+    plain = unit.replace(b"DynamicUser = true", b'User = "sync"')
+    source, finding = _finding(plain)
+    [refused] = plan_module(source, MODULE, findings=[finding]).refused
+    assert not any("LoadCredential" in s for s in refused.route)
+
+
 @pytest.mark.parametrize(
     "option",
     ["services.restic.backups.nas.backupCleanupCommand", "services.custom.tokencmd"],
