@@ -105,7 +105,8 @@ def finding_fix(
         )
         if refusal is not None and _not_nixos(refusal):  # (another key opens it: its own file)
             store = (
-                "the value in the file that rule names (`secretkit set secrets/<user>.yaml "
+                "the value in the file that rule names (`secretkit set "
+                f"{_rule_file(refusal)} "
                 "'[\"<name>\"]'` reads it from stdin)"
             )
             declare = 'sops.secrets."<name>" in that configuration (sopsFile = that file)'
@@ -198,6 +199,15 @@ def fix_for(
         declare_in=declare_in,
         hashed=hashed,
     )
+
+
+def _rule_file(refusal: str) -> str:
+    """The sops file the refusal's ``hosts add`` gives a rule: a nix-darwin host's by its
+    name (``secrets/macbook.yaml``), a home-manager user's ``secrets/<user>.yaml``."""
+    import re
+
+    named = re.search(r"gives (secrets/[^\s`]+\.yaml) a creation rule", refusal)
+    return named.group(1) if named else "secrets/<user>.yaml"
 
 
 def _not_nixos(refusal: str) -> bool:

@@ -786,6 +786,10 @@ def test_the_by_hand_route_of_a_darwin_configuration_works_as_printed(
         "cannot migrate safely: the file is used by the nix-darwin configuration mac" in dry.stderr
     )
     assert "after `secretkit hosts add mac --age <the age key it decrypts with>`" in dry.stderr
+    # check's fix names that file too (it said secrets/<user>.yaml, a home-manager user's)
+    fixes = [line for line in run(tmp_git_repo, "check", env=env).stdout.splitlines()]
+    (fix,) = [line for line in fixes if "secretkit set secrets/" in line]
+    assert "`secretkit set secrets/mac.yaml '[\"<name>\"]'`" in fix and "<user>" not in fix
     # as printed: the rule first, then the value
     assert run(tmp_git_repo, "hosts", "add", "mac", "--age", public[host]).returncode == 0
     stored = run(tmp_git_repo, "set", "secrets/mac.yaml", '["syncer"]', env=env, stdin=b"value")
