@@ -408,3 +408,26 @@ def test_cifs_refusals_name_what_is_not_a_cifs_password_option() -> None:
         "fsType is 'davfs', not cifs: only mount.cifs reads a credentials= file",
         "neededForBoot is set: sops-nix decrypts after the first stage",
     ]
+
+
+def test_a_binding_set_apart_by_blank_lines_leaves_one_blank_line() -> None:
+    """A stranger's migrated module kept two blank lines where an
+    environment.etc text stood between two blank lines; one is left now, and none is
+    taken where the binding had no blank line after it."""
+    from secretkit.nix import cst
+    from secretkit.nix.catalogue.base import delete_node
+    from secretkit.nix.edits import apply_edits
+
+    def without(text: str, name: str) -> str:
+        tree = cst.parse(text.encode())
+        (value,) = [b.value for b in cst.bindings(tree) if b.attrpath == [name]]
+        binding = value.parent
+        assert binding is not None and binding.type == "binding"
+        return apply_edits(text.encode(), [delete_node(tree, binding)]).decode()
+
+    spaced = "{\n  a = 1;\n\n  x = ''\n    t\n  '';\n\n  b = 2;\n}\n"
+    assert without(spaced, "x") == "{\n  a = 1;\n\n  b = 2;\n}\n"
+    last = "{\n  a = 1;\n\n  x = 2;\n}\n"
+    assert without(last, "x") == "{\n  a = 1;\n}\n"
+    tight = "{\n  a = 1;\n\n  x = 2;\n  b = 2;\n}\n"
+    assert without(tight, "x") == "{\n  a = 1;\n\n  b = 2;\n}\n"

@@ -261,7 +261,9 @@ def delete_node(tree: Tree, node: Node) -> Edit:
     """Remove ``node`` (a binding or a list element).
 
     A node alone on its line goes with the whole line (and a trailing comment on
-    it); otherwise only the node and the blanks in front of it.
+    it), and with the blank line before it when a blank line (or the end of the set)
+    follows: a binding set apart by blank lines leaves one, not two; otherwise only the
+    node and the blanks in front of it.
     """
     source = tree.source
     line_start = source.rfind(b"\n", 0, node.start_byte) + 1
@@ -270,7 +272,13 @@ def delete_node(tree: Tree, node: Node) -> Edit:
     rest = source[node.end_byte : line_end].strip()
     alone = not source[line_start : node.start_byte].strip()
     if alone and line_start > 0 and (not rest or rest.startswith(b"#")):
-        return Edit(line_start - 1, line_end, "")
+        start = line_start - 1
+        before = source.rfind(b"\n", 0, start) + 1  # the line before the node's
+        after = source.find(b"\n", line_end + 1)
+        following = source[line_end + 1 : len(source) if after < 0 else after].strip()
+        if before > 0 and not source[before:start].strip() and following in (b"", b"}", b"};"):
+            start = before - 1
+        return Edit(start, line_end, "")
     start = node.start_byte
     while start > 0 and source[start - 1 : start] in (b" ", b"\t"):
         start -= 1
