@@ -440,7 +440,7 @@ def not_secret(value: str, *, token: bool = False, kind: str | None = None) -> s
         return "syncthing device id"
     if _NIX_PUBLIC_CACHE_KEY.match(text):
         return "binary cache public key"
-    if _PATH.match(text) and not _B64_KEY.match(text):
+    if _PATH.match(text) and not _B64_KEY.match(text) and not _generated_slashes(text):
         return "path"
     if token:
         return "placeholder" if _TOKEN_PLACEHOLDER.search(text) else None
@@ -528,6 +528,28 @@ def _generated_part(text: str) -> bool:
     return (cases and any(c.isdigit() for c in text)) or any(
         len(part) >= 12 and any(c.isdigit() for c in part) and any(c.isalpha() for c in part)
         for part in _NAME_PARTS.split(text)
+    )
+
+
+def _generated_slashes(text: str) -> bool:
+    """A generated value that starts with "/" (base64 has it, one in 64 times): a "+"
+    in it, one random-looking name after the slash (``/hunter2xyzw1``), or names of
+    letters and digits only in both cases, none a lower-case word (an AWS secret key's
+    ``/K7MD…/bPxR…``) — never a file's path (dots, dashes, a directory's words)."""
+    if "+" in text:
+        return True
+    names = text.strip("/").split("/")
+    if len(names) == 1:
+        return len(names[0]) >= 12 and random_looking(names[0])
+    plain = text.replace("/", "")
+    return (
+        len(text) >= 20
+        and not any(n.isalpha() and n.islower() for n in names)  # (home, var, secrets)
+        and plain.isalnum()
+        and plain.isascii()
+        and any(c.isupper() for c in plain)
+        and any(c.islower() for c in plain)
+        and random_looking(plain)
     )
 
 

@@ -5,7 +5,8 @@ The pair readers see ``name = value`` where a format puts it; a sentence has no 
 shape, so a comment or a note that keeps an old key was read as words and passed.
 Here a secret's name (:func:`secretkit.scan.filters.secret_name` of the last words
 before the value) followed by ``:``, ``=``, ``is`` or ``was`` and one generated-looking
-value is a finding: 16 characters or more, letters and digits both, no spaces, not hex
+value is a finding: 16 characters or more (12 set with ``=`` or ``:`` after a password's
+name, with upper and lower case and digits), letters and digits both, no spaces, not hex
 (key ids, fingerprints and commit ids are; after a password's name it is one, made by
 ``openssl rand -hex``, unless a digest's length), not words run together (an identifier), not
 an example's stand-in (``sk-abc123secretkey456``) and nothing the filters call a
@@ -33,8 +34,8 @@ _WORDS = ("pass", "token", "secret", "key", "cred", "psk", "pw")
 _PAIR = lazy(
     r"(?<![A-Za-z0-9_])(?P<name>(?:[A-Za-z][A-Za-z0-9]*[ \t_.-]){0,3}"
     r"[A-Za-z]*(?:pass(?:word|wd|phrase)?|token|secret|key|psk|pw|credentials?))"
-    r"(?![A-Za-z0-9_])[ \t]*(?::|=|\bis\b|\bwas\b)[ \t]*[\"'`]?"
-    r"(?P<value>[A-Za-z0-9+/_.~=-]{16,256})(?![A-Za-z0-9+/_~=-])",
+    r"(?![A-Za-z0-9_])[ \t]*(?P<sep>:|=|\bis\b|\bwas\b)[ \t]*[\"'`]?"
+    r"(?P<value>[A-Za-z0-9+/_.~=-]{12,256})(?![A-Za-z0-9+/_~=-])",
     re.IGNORECASE,
 )
 _HEX = lazy(r"(?:0x)?[0-9A-Fa-f]+")
@@ -65,7 +66,8 @@ def find(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, i
         while (m := _PAIR.search(part, at, line_end)) is not None:
             value = m.group("value").rstrip(".")
             kind = filters.secret_name(m.group("name"))
-            if kind is None or kind == "password-hash" or not _generated(value, kind):
+            assigned = m.group("sep") in (":", "=")
+            if kind is None or kind == "password-hash" or not _generated(value, kind, assigned):
                 at = m.start("value")  # ("wg key: password=<v>": the value holds a pair)
                 continue
             out.append((start + m.start("value"), start + m.start("value") + len(value), kind))
@@ -73,14 +75,28 @@ def find(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, i
     return out
 
 
+def _mixed(value: str) -> bool:
+    return (
+        any(c.isupper() for c in value)
+        and any(c.islower() for c in value)
+        and any(c.isdigit() for c in value)
+    )
+
+
 # Hex after these is a password (``openssl rand -hex 12``), not a key id, a fingerprint
-# or a commit id, which follow a key's or a commit's name
-_HEX_KINDS = ("password", "passphrase")
+# or a commit id, which follow a key's or a commit's name; a password set with "=" or ":"
+# (`password=<v>` in a commit message) is shorter than a token: 12 characters do, when
+# upper and lower case and digits are all in it
+_PASSWORD_KINDS = ("password", "passphrase")
+_MIN_PASSWORD = 12
 
 
-def _generated(value: str, kind: str) -> bool:
-    if len(value) < _MIN or _DEMO.search(value) is not None or filters.not_secret(value):
+def _generated(value: str, kind: str, assigned: bool = False) -> bool:
+    shortest = _MIN
+    if assigned and kind in _PASSWORD_KINDS and _mixed(value):
+        shortest = _MIN_PASSWORD
+    if len(value) < shortest or _DEMO.search(value) is not None or filters.not_secret(value):
         return False
     if _HEX.fullmatch(value) is not None:
-        return kind in _HEX_KINDS and filters.random_looking(value.removeprefix("0x"))
+        return kind in _PASSWORD_KINDS and filters.random_looking(value.removeprefix("0x"))
     return _WORDY.fullmatch(value) is None and filters.random_looking(value)

@@ -1116,7 +1116,8 @@ def test_a_wordy_psk_in_a_wifi_file_is_found(path: str, text: str) -> None:
         # a file of assignments only, whatever its name: a credentials file
         ("smb-secrets", "username=jdoe\npassword=@V@\ndomain=WORKGROUP\n", "secret-attribute"),
         ("vpn/auth.txt", "# the office vpn\nuser: jdoe\npassword: @V@\n", "secret-attribute"),
-        ("notes.txt", "the password=@V@ is in sops now\nask jdoe\n", None),
+        # (not read as assignments: the prose reader's, a password set with "=")
+        ("notes.txt", "the password=@V@ is in sops now\nask jdoe\n", "prose-secret"),
         ("creds", "username=jdoe\npassword=\n", None),
         # a one-line file named for a secret, or kept in secrets/ (passwordFile = ./x)
         ("restic-password.txt", "@V@\n", "secret-file-text"),
@@ -1148,7 +1149,11 @@ def test_a_wordy_psk_in_a_wifi_file_is_found(path: str, text: str) -> None:
             "[default]\naws_access_key_id = x\naws_secret_access_key = @V@\n",
             "secret-attribute",
         ),
-        ("notes.txt", "[todo]\nbuy milk and call the bank about the password = @V@ letter\n", None),
+        (
+            "notes.txt",
+            "[todo]\nbuy milk and call the bank about the password = @V@ letter\n",
+            "prose-secret",
+        ),
         ("(commit message)", "lua-tiktoken: update version\n", None),
         # a YAML `key:` is named by the mapping holding it (ESPHome's api encryption key)
         (
@@ -1354,6 +1359,49 @@ def test_what_a_stranger_found_flagged_in_a_public_repository_is_no_secret() -> 
     line = f'{{ x.environment.TIMETAGGER_CREDENTIALS = "test:{hashed}"; }}\n'
     (found,) = scan_bytes("timetagger.nix", line.encode())[0]
     assert (found.kind, found.severity) == ("password-hash", "low")
+
+
+def test_a_generated_value_that_starts_with_a_slash_is_no_path() -> None:
+    """Base64 starts with "/" one time in 64 (an AWS secret key, `/+t6…`): such values
+    were taken for absolute paths in .env, YAML and Nix, so check said safe over
+    them.  A file's path (lower-case directory words, dots, dashes) still is one."""
+    alphabet = string.ascii_letters + string.digits
+    aws = "/+" + fake.chars(alphabet + "+/", 38, "aws-secret")
+    one = "/" + fake.chars(alphabet, 12, "one-name") + "7aZ"
+    two = "/" + fake.chars(alphabet, 15, "k7m") + "Q1/" + fake.chars(alphabet, 16, "bpx") + "z9Y"
+    for value in (aws, one, two):
+        assert filters.not_secret(value) is None, value
+        env = f"AWS_SECRET_ACCESS_KEY={value}\nDB_PASSWORD={value}\n"
+        assert [f.secret.reveal() for f in scan_bytes("app.env", env.encode())[0]] == [value] * 2
+        nix = f'{{ services.foo.password = "{value}"; }}\n'
+        assert [f.secret.reveal() for f in scan_bytes("a.nix", nix.encode())[0]] == [value]
+    for path in (
+        "/home/Alice/Documents1",
+        "/etc/ssl/private/Key1.pem",
+        "/var/lib/grafana/Admin9Password",
+        "/srv",
+        "/persist/etc/ssh/ssh_host_ed25519_key",
+    ):
+        assert filters.not_secret(path) == "path", path
+
+
+def test_a_short_password_set_in_a_commit_message_is_found() -> None:
+    """`password=<14 characters>` and `db_password: <…>` in a commit message passed (a
+    prose value had to be 16 characters); set with "=" or ":" after a password's name,
+    12 do when upper and lower case and digits are all in it.  Words, names and stand-ins
+    stay quiet."""
+    value = fake.chars(string.ascii_lowercase, 5, "msg") + "Q7x" + "Zq8Wm2Kp"[:6]
+    assert len(value) == 14
+    message = f"deploy\n\nrunner creds, password={value}\ndb_password: {value}\n"
+    found = scan_bytes("(commit message)", message.encode())[0]
+    assert [(f.line, f.secret.reveal()) for f in found] == [(3, value), (4, value)]
+    for quiet in (
+        "password=hunter2hunter",
+        "password: Password1234x",
+        "the password is Zq8Wm2KpQ7xa",
+        "token=Zq8Wm2KpQ7xa",
+    ):
+        assert scan_bytes("(commit message)", f"x\n\n{quiet}\n".encode())[0] == [], quiet
 
 
 def test_a_letter_that_lowers_to_two_characters_does_not_shift_positions() -> None:
