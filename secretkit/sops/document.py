@@ -67,6 +67,17 @@ def _where(path: Sequence[str | int]) -> str:
     return text[:120] if text else "<top>"
 
 
+def _item_index(node: Seq, part: str | int) -> int | None:
+    """Where in ``node`` (comments are elements too) its item number ``part`` is (an int,
+    or its digits), or None."""
+    if isinstance(part, str):
+        if not part.isdigit() or not part.isascii():
+            return None
+        part = int(part)
+    items = [i for i, child in enumerate(node) if not isinstance(child, Comment)]
+    return items[part] if 0 <= part < len(items) else None
+
+
 @dataclass
 class PlainFile:
     """A decrypted (or not yet encrypted) document."""
@@ -95,11 +106,9 @@ class PlainFile:
                     assert isinstance(entry, tuple)
                     node = entry[1]
                     continue
-            elif isinstance(node, Seq) and isinstance(part, int):
-                items = [child for child in node if not isinstance(child, Comment)]
-                if 0 <= part < len(items):
-                    node = items[part]
-                    continue
+            elif isinstance(node, Seq) and (at := _item_index(node, part)) is not None:
+                node = node[at]
+                continue
             raise UserError(f"no value at {_where(path[: depth + 1])}")
         return node
 
@@ -107,10 +116,19 @@ class PlainFile:
         return to_python(self._walk_to(path))
 
     def set(self, path: Sequence[str], value: object) -> None:
+        """Set the value at ``path``, making the mappings it names; a number names an
+        item of a list the file holds already (``environment/1``: secret names join a
+        key path with "/", list items by their index), which is replaced."""
         if not path:
             raise UserError("an empty key path cannot be set")
         node: Value = self.root
         for depth, part in enumerate(path[:-1]):
+            if isinstance(node, Seq):
+                at = _item_index(node, part)
+                if at is None:
+                    raise UserError(f"no value at {_where(path[: depth + 1])}")
+                node = node[at]
+                continue
             if not isinstance(node, Map):
                 raise UserError(f"{_where(path[:depth])} is not a mapping")
             index = node.find(part)
@@ -121,9 +139,15 @@ class PlainFile:
                 continue
             entry = node[index]
             assert isinstance(entry, tuple)
-            if not isinstance(entry[1], Map):
+            if not isinstance(entry[1], Map | Seq):
                 raise UserError(f"{_where(path[: depth + 1])} is not a mapping")
             node = entry[1]
+        if isinstance(node, Seq):
+            at = _item_index(node, path[-1])
+            if at is None:
+                raise UserError(f"no value at {_where(path)}")
+            node[at] = from_python(value)
+            return
         if not isinstance(node, Map):
             raise UserError(f"{_where(path[:-1])} is not a mapping")
         new = from_python(value)

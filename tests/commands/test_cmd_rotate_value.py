@@ -223,3 +223,35 @@ def test_values_a_service_reads_only_once_are_rotated_with_the_step_that_changes
     # a repository that writes passwords over accounts on every activation needs no step
     (lab.root / "hosts" / "users.nix").write_text("{ ... }:\n{\n  users.mutableUsers = false;\n}\n")
     assert "passwd" not in rotated("user", "immutable users")
+
+
+def test_an_item_of_a_list_is_rotated_by_its_index(
+    lab: Lab, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """check's decrypted-copy fix names a list item of an encrypted docker-compose file
+    as services/uploader/environment/1; rotate value said "services:uploader:environment
+    is not a mapping".  The item is replaced in place; the list keeps its other items."""
+    from secretkit.sops import document
+
+    rel = "secrets/observer.yaml"
+    old = "AWS_SECRET_ACCESS_KEY=" + fake.password("compose-old")
+    plain = operations.decrypt_bytes(
+        (lab.root / rel).read_bytes(), "yaml", lab.admin.identities(), source=rel
+    )
+    plain.root.append(("services", document.from_python({"uploader": {"environment": [
+        "REGION=eu-west-1", old]}})))  # fmt: skip
+    key = operations.data_key_of(operations.load((lab.root / rel).read_bytes(), "yaml"),
+                                 lab.admin.identities())  # fmt: skip
+    sops = operations.load((lab.root / rel).read_bytes(), "yaml")
+    (lab.root / rel).write_bytes(document.dump(document.encrypt(plain, key, sops.metadata)))
+    commit_all(lab.root, "compose values")
+    new = "AWS_SECRET_ACCESS_KEY=" + fake.password("compose-new")
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(new.encode() + b"\n")))
+    code, out, err = run_main(capsys, "-C", str(lab.root), "rotate", "value",
+                              "services/uploader/environment/1", "--from-stdin")  # fmt: skip
+    assert code == 0, err
+    after = operations.decrypt_bytes(
+        (lab.root / rel).read_bytes(), "yaml", lab.admin.identities(), source=rel
+    )
+    assert after.get(["services", "uploader", "environment"]) == ["REGION=eu-west-1", new]
+    assert old not in out + err and new not in out + err
