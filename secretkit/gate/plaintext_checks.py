@@ -399,24 +399,41 @@ def _remote_only(root: Path, shown: str, named: list[str], paths: tuple[str, ...
 
     from secretkit.git.refs import remote_branch
 
-    commands = []
+    commands, pushes = [], []
     for ref in named:
         place = remote_branch(root, ref)
+        if place is not None and _local_branch(root, place[1]):
+            # the branch purge rewrote here: pushing it replaces the remote's history (a
+            # deleted branch would be lost to everyone)
+            remote, branch = (shlex.quote(part) for part in place)
+            pushes.append(f"git push --force {remote} {branch}")
+            continue
         delete = f"git update-ref -d {shlex.quote(ref)}"
         if place is not None:  # (update-ref after a push that dropped it: no-op, exit 0)
             remote, branch = (shlex.quote(part) for part in place)
             delete = f"git push {remote} --delete {branch} && {delete}"
         commands.append(delete)
     where = ", ".join(r.removeprefix("refs/remotes/") for r in named)
+    steps = []
+    if pushes:
+        steps.append(f"push the purged branch over it: {' && '.join(pushes)}")
+    if commands:
+        steps.append(f"delete the branch there and here: {' && '.join(commands)}")
     return CheckResult(
         "plaintext-history",
         False,
         f"{shown}, only on {where}: published there already (purge rewrites only local "
         "branches and tags)",
-        "rotate it at its provider (the remote has it), then delete the branch there and "
-        f"here: {' && '.join(commands)}",
+        f"rotate it at its provider (the remote has it), then {'; '.join(steps)}",
         paths,
     )
+
+
+def _local_branch(root: Path, branch: str) -> bool:
+    """Whether ``refs/heads/<branch>`` exists (what purge rewrote, for a remote's branch
+    of the same name)."""
+    proc = run_git(root, "show-ref", "--verify", "--quiet", f"refs/heads/{branch}", check=False)
+    return proc.returncode == 0
 
 
 def _head_commit(root: Path) -> str | None:

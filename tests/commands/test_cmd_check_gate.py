@@ -366,6 +366,41 @@ def test_a_secret_only_on_a_remote_tracking_branch_names_it_and_its_fix_works(
     assert "feature" not in git(tmp_git_repo, "branch", "--list")
 
 
+def test_after_a_purge_the_remote_branch_is_pushed_over_not_deleted(
+    tmp_git_repo: Path, tmp_path: Path
+) -> None:
+    """Purged here, not pushed yet: origin/main alone holds the secret.  The fix said to
+    delete main on the remote (everyone's branch); the purged main pushed over it is
+    the way out, and it works as printed."""
+    need_tool("git-filter-repo")
+    origin = tmp_path / "origin.git"
+    git(tmp_path, "init", "-q", "--bare", "-b", "main", str(origin))
+    (tmp_git_repo / "host.nix").write_text("{ }\n")
+    commit_all(tmp_git_repo)
+    (tmp_git_repo / "b.nix").write_text(f'{{ token = "{fake.github_token("pushed")}"; }}\n')
+    commit_all(tmp_git_repo)
+    (tmp_git_repo / "b.nix").write_text("{ }\n")
+    commit_all(tmp_git_repo)
+    git(tmp_git_repo, "remote", "add", "origin", str(origin))
+    git(tmp_git_repo, "push", "-q", "-u", "origin", "main")
+    purged = subprocess.run(
+        [sys.executable, "-m", "secretkit", "purge", "--yes"],
+        cwd=tmp_git_repo,
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, PYTHONPATH=str(ROOT)),
+    )
+    assert purged.returncode == 0, purged.stderr
+    (failed,) = [f for f in failures(tmp_git_repo, "plaintext-history") if "only on" in f.message]
+    assert "only on origin/main" in failed.message
+    assert "--delete" not in failed.fix
+    command = failed.fix.split("push the purged branch over it: ", 1)[1]
+    assert command == "git push --force origin main"
+    _shell(tmp_git_repo, command)  # as printed
+    assert not [f for f in failures(tmp_git_repo, "plaintext-history") if "only on" in f.message]
+    assert "main" in git(origin, "branch", "--list")
+
+
 def test_a_linked_worktrees_head_holding_a_secret_is_named_and_removed(
     tmp_git_repo: Path, tmp_path: Path
 ) -> None:
