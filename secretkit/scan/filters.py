@@ -236,7 +236,8 @@ _PLACEHOLDER_SHAPES = lazy(
     r"^\*+$|^\.+$|<[^>]*>|\{\{.*\}\}|\{%.*%\}|@[A-Z][A-Za-z0-9_]*@|…|\.\.\.|"
     r"example\.(?:com|org|net)\b|redacted|^(?:none|null|nil|undefined|true|false|yes|no|secret|"
     r"password|passwd|token|test|foo|bar|baz|abc|1234|12345|123456|unused|unset|empty|read|write|"
-    r"disabled|required|optional|auto|default|hidden|masked|prompt|ask|stdin|keyring|admin|root|"
+    r"disabled?|enabled?|off|on|generate|required|optional|auto|default|hidden|masked|prompt|ask|"
+    r"stdin|keyring|admin|root|"
     r"user|guest|pass|pw)$",
     re.IGNORECASE,
 )
@@ -271,7 +272,8 @@ _REFERENCE = lazy(
     r"![a-z_]+(?:\.yaml)?(?:\s|$)|ext:|env:|file:|%\{|%env\(|config\.(?:sops|age)\.|"
     r"\{[A-Z][A-Z0-9_]*\}$|\$\{?[A-Za-z_][A-Za-z0-9_]*\}?$|"
     r"\$\([^)]*\)$|`[^`]*`$|/nix/store/|\{(?:file|env):[^{}\s]+\}$|"
-    r"\{env\}[A-Za-z_][A-Za-z0-9_]*$)"  # (services.webdav's users: `{env}PASSWORD`)
+    r"\{env\}[A-Za-z_][A-Za-z0-9_]*$|"  # (services.webdav's users: `{env}PASSWORD`)
+    r"SECRET\[[A-Za-z0-9_.-]+\]$)"  # (Vector's secret backends: `SECRET[agenix.token]`)
 )
 _PATH = lazy(r"^(?:/|~/|\./|\.\./)[^\s:]*$")
 # Base64 of a 32- or 64-byte key (WireGuard, ed25519 seeds …): one in 64 starts with

@@ -1404,6 +1404,17 @@ def test_a_short_password_set_in_a_commit_message_is_found() -> None:
         assert scan_bytes("(commit message)", f"x\n\n{quiet}\n".encode())[0] == [], quiet
 
 
+def test_a_settings_keyword_and_vectors_secret_reference_are_no_secrets() -> None:
+    """BonusPlay/sysconf: mautrix-slack's `shared_secret = "disable"` and Vector's
+    `token = "SECRET[agenix.influx_token]"` (a secret backend's reference) were
+    findings."""
+    for text in (
+        '{ services.mautrix-slack.settings.appservice.shared_secret = "disable"; }\n',
+        '{ services.vector.settings.sinks.i.token = "SECRET[agenix.influx_token]"; }\n',
+    ):
+        assert scan_bytes("m.nix", text.encode())[0] == [], text
+
+
 def test_a_letter_that_lowers_to_two_characters_does_not_shift_positions() -> None:
     """ "\u0130" lowers to two characters: the secret words are still found where they
     are (the value is found, nothing crashes), before and after such letters."""
