@@ -324,7 +324,7 @@ def wire_modules(
     for host in missing:
         for file, start, end in host.module_sites:
             sites.setdefault((file.as_posix(), start, end), []).append(host.name)
-        if "colmena" in host.source.split("+"):
+        if "colmena" in host.source.split("+") and not host.mapped_node:
             hive_hosts.append(host.name)
         elif not host.module_sites:
             by_hand.append(host.name)

@@ -57,6 +57,12 @@ class HostAcc:
     # is no module (no `config`, no `sops.secrets` can go in it)
     as_module: set[Path] = field(default_factory=set)
     as_value: dict[Path, set[Path]] = field(default_factory=dict)
+    # files reached so far only as values, or through values only: what they could not
+    # follow is no gap in the host's modules (an overlay's `import nixpkgs-unstable {…}`)
+    value_only: set[Path] = field(default_factory=set)
+    # a colmena node made by mapAttrs over nixosConfigurations: its modules are the
+    # nixosSystem's (nothing to wire in the hive)
+    mapped_node: bool = False
 
     def source(self, kind: str) -> None:
         if kind not in self.sources:
@@ -72,7 +78,7 @@ class Closure(FlakeParts):
         self.hosts: dict[str, HostAcc] = {}
         self.host_set_unresolved = False
         self.definition_files: set[Path] = set()
-        self.queue: list[tuple[Path, HostAcc, bool]] = []
+        self.queue: list[tuple[Path, HostAcc, bool, bool]] = []  # (…, home, value only)
         self.refs: dict[Path, tuple[list[Path], list[tuple[Path, int, int]], HostAcc]] = {}
         self.reading: HostAcc | None = None  # the host whose modules are being read
         self.draining = False
@@ -382,6 +388,7 @@ class Closure(FlakeParts):
         self.note(v.file, v.node, f"{fname} of {self.describe(shown)}")
 
     def file_module(self, rel: Path, acc: HostAcc, entry: bool) -> None:
+        valued = self.value_from is not None
         if self.value_from is not None:
             acc.as_value.setdefault(rel, set()).add(self.value_from)
         else:
@@ -394,38 +401,46 @@ class Closure(FlakeParts):
             return
         if entry and rel not in acc.entry:
             acc.entry.append(rel)
-        context = acc.home if self.in_home else acc.system
-        if rel in context:
-            return
-        context.add(rel)
-        acc.modules.add(rel)
-        acc.files.add(rel)
-        # files are scanned from a work list, not recursively: an import chain of any
-        # length cannot exhaust the Python stack; a file's imports are read in its context
-        self.queue.append((rel, acc, self.in_home))
+        self._reach(rel, acc, self.in_home, valued)
         if self.draining:
             return
         self.draining = True
         try:
             while self.queue:
-                next_rel, next_acc, home = self.queue.pop(0)
+                next_rel, next_acc, home, value_only = self.queue.pop(0)
                 children, inline, seen = self.references(next_rel)
                 next_acc.inline.extend(inline)
                 next_acc.external |= seen.external
-                next_acc.gaps += seen.gaps
+                if not value_only:
+                    next_acc.gaps += seen.gaps
                 next_acc.as_module |= seen.as_module
                 for child, importers in seen.as_value.items():
                     next_acc.as_value.setdefault(child, set()).update(importers)
                 for child in children:
                     child_home = home or child in seen.record_home
-                    context = next_acc.home if child_home else next_acc.system
-                    if child not in context:
-                        context.add(child)
-                        next_acc.modules.add(child)
-                        next_acc.files.add(child)
-                        self.queue.append((child, next_acc, child_home))
+                    # read for its value, or by a file only read for its value
+                    valued = value_only or child not in seen.as_module
+                    self._reach(child, next_acc, child_home, valued)
         finally:
             self.draining = False
+
+    def _reach(self, rel: Path, acc: HostAcc, home: bool, value_only: bool) -> None:
+        """Queue ``rel`` for ``acc`` (files are scanned from a work list, not
+        recursively: an import chain of any length cannot exhaust the Python stack; a
+        file's imports are read in its context), once; a file read only as a value so
+        far and now reached as a module is read again as one (its gaps count then)."""
+        context = acc.home if home else acc.system
+        if rel in context:
+            if value_only or rel not in acc.value_only:
+                return
+            acc.value_only.discard(rel)
+        else:
+            context.add(rel)
+            acc.modules.add(rel)
+            acc.files.add(rel)
+            if value_only:
+                acc.value_only.add(rel)
+        self.queue.append((rel, acc, home, value_only))
 
     def references(self, rel: Path) -> tuple[list[Path], list[tuple[Path, int, int]], HostAcc]:
         """The files a file references, its inline module spans, and what it imports

@@ -56,6 +56,15 @@ def hive(d: Closure, v: Val) -> None:
     built: list[tuple[list[str], Val, Node]] = []  # nodes of a generated part
     parts = d.merge_parts(target) if isinstance(target, Val) else []
     for part in parts or [v]:
+        if maps_configurations(d, part):
+            # `builtins.mapAttrs (n: v: { imports = v._module.args.modules; })
+            #  self.nixosConfigurations`: every flake host is a colmena node too, with
+            #  its own modules (first: mapAttrs over that set is no node of its own)
+            for acc in d.hosts.values():
+                if "flake" in acc.sources:
+                    acc.source("colmena")
+                    acc.mapped_node = True
+            continue
         pairs = None if part.node.type in cst.ATTRSETS else generated.gen_attrs(d, part)
         if part.node.type in ("attrset_expression", "rec_attrset_expression"):
             sets.append(part)
@@ -63,12 +72,6 @@ def hive(d: Closure, v: Val) -> None:
             # `{ meta = …; } // genAttrs [ "web" "db" ] (name: { imports = …; })`
             d.definition_files.add(part.file.rel)
             built += [([name], value, part.node) for name, value in pairs]
-        elif maps_configurations(d, part):
-            # `builtins.mapAttrs (n: v: { imports = v._module.args.modules; })
-            #  self.nixosConfigurations`: every flake host is a colmena node too
-            for acc in d.hosts.values():
-                if "flake" in acc.sources:
-                    acc.source("colmena")
         else:
             d.note(part.file, part.node, f"colmena hive is built from {d.describe(part)}")
             d.host_set_unresolved = True

@@ -34,6 +34,7 @@ def discover(root: Path) -> Inventory:
             gaps=tuple(dict.fromkeys(acc.gaps)),
             module_sites=tuple(acc.sites),
             values={f: frozenset(i) for f, i in acc.as_value.items() if f not in acc.as_module},
+            mapped_node=acc.mapped_node,
         )
         for name, acc in sorted(d.hosts.items())
     }

@@ -71,6 +71,9 @@ class Host:
     # files only read for their value (`creds = import ./creds.nix;`, `callPackage ./p.nix`),
     # never used as modules, each with the files importing it: no `config` reaches them
     values: dict[Path, frozenset[Path]] = field(default_factory=dict)
+    # its colmena node is `mapAttrs (n: v: { imports = v._module.args.modules; })
+    # self.nixosConfigurations`: the node's modules are its nixosSystem's
+    mapped_node: bool = False
 
     @property
     def darwin(self) -> bool:

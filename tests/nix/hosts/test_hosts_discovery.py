@@ -533,3 +533,76 @@ def test_notes_are_values_sorted_by_file_and_line(tmp_path: Path) -> None:
         Note(Path("hosts/b/default.nix"), 3, "imported file hosts/b/gone.nix does not exist"),
     ]
     assert inv.unresolved == [(n.file, f"line {n.line}: {n.reason}") for n in inv.notes]
+
+
+def test_what_an_overlay_imports_is_no_gap_in_the_hosts_modules(tmp_path: Path) -> None:
+    """BonusPlay/sysconf: `nixpkgs.overlays = import ../overlays inputs;` reaches an
+    overlay's `import nixpkgs-unstable { … }`, which cannot be followed: that was a gap
+    in every host's modules, so sops-nix's module "may come through" it and migrate
+    wired nothing.  A file read only for its value hides no module; the same file
+    imported as a module still counts, and the note is still shown."""
+    overlay = "{ nixpkgs-unstable }: final: prev: { u = import nixpkgs-unstable { }; }\n"
+    files = {
+        "flake.nix": (
+            "{ outputs = { nixpkgs, ... }@inputs: {\n"
+            "  nixosConfigurations.a = nixpkgs.lib.nixosSystem { modules = [ ./a.nix ]; };\n"
+            "}; }\n"
+        ),
+        "a.nix": "{ inputs, ... }: { nixpkgs.overlays = import ./overlays inputs; }\n",
+        "overlays/default.nix": (
+            "{ nixpkgs-unstable, ... }: [ (import ./unstable.nix { inherit nixpkgs-unstable; }) ]\n"
+        ),
+        "overlays/unstable.nix": overlay,
+    }
+    inv = discover(write(tmp_path, files))
+    host = inv.hosts["a"]
+    assert host.gaps == () and host.imports_sops_nix() is False
+    assert [n.file.as_posix() for n in inv.notes] == ["overlays/unstable.nix"]
+    # imported as a module too: what it cannot follow may hide a module
+    files["a.nix"] = (
+        "{ inputs, ... }: {\n  imports = [ ./overlays/unstable.nix ];\n"
+        "  nixpkgs.overlays = import ./overlays inputs;\n}\n"
+    )
+    inv = discover(write(tmp_path, files))
+    assert [n.file.as_posix() for n in inv.hosts["a"].gaps] == ["overlays/unstable.nix"]
+    assert inv.hosts["a"].imports_sops_nix() is None
+
+
+def test_a_hive_mapped_from_a_set_discovery_reads_is_the_configurations_own(
+    tmp_path: Path,
+) -> None:
+    """`colmena = { … } // mapAttrs (_: v: { imports = v._module.args.modules; })
+    self.nixosConfigurations` where the set is one discovery reads: each node was taken
+    for a module of its own, `v._module.args.modules` a gap in every host, and migrate
+    asked to wire the hive by hand.  The nodes are the configurations' own."""
+    from secretkit.nix import cst
+    from secretkit.nix.wiring import wire_modules
+
+    files = {
+        "flake.nix": (
+            "{ outputs = { self, nixpkgs, ... }@inputs: {\n"
+            "  nixosConfigurations = import ./machines inputs;\n"
+            '  colmena = { meta.nixpkgs = import nixpkgs { }; a.deployment.targetHost = "a"; }\n'
+            "    // builtins.mapAttrs (_: v: { imports = v._module.args.modules; })\n"
+            "    self.nixosConfigurations;\n"
+            "}; }\n"
+        ),
+        "machines/default.nix": (
+            "{ nixpkgs, ... }@inputs: {\n"
+            "  a = nixpkgs.lib.nixosSystem { modules = [ ./a.nix ]; };\n"
+            "  b = nixpkgs.lib.nixosSystem { modules = [ ./b.nix ]; };\n}\n"
+        ),
+        "machines/a.nix": "{ config, ... }: { sops.secrets.x = { }; }\n",
+        "machines/b.nix": "{ config, ... }: { sops.secrets.y = { }; }\n",
+    }
+    root = write(tmp_path, files)
+    inv = discover(root)
+    assert {n: h.source for n, h in inv.hosts.items()} == {
+        "a": "flake+colmena",
+        "b": "flake+colmena",
+    }
+    assert inv.unresolved == [] and all(h.gaps == () for h in inv.hosts.values())
+    sources = {name: (root / name).read_bytes() for name in files}
+    wiring = wire_modules(sources, inv.hosts, cst.parse)
+    assert not any("by hand" in note for note in wiring.notes), wiring.notes
+    assert "machines/default.nix" in wiring.edits and wiring.unwired == set()
