@@ -51,12 +51,14 @@ class Place:
     name: str
     fingerprint: str
     hashed: bool = False  # the name holds the value's crypt hash
-    # the name holds a generated part of it: `github.com=<token>` committed (an
-    # access-tokens entry), the token stored
-    part: bool = False
+    # the name holds a generated part of it ("part": `github.com=<token>` committed, an
+    # access-tokens entry, the token stored) or a longer value holding it ("within":
+    # `AWS_ACCESS_KEY_ID=<id>` stored, the id committed)
+    part: str = ""
 
     def shown(self) -> str:
-        form = " (its crypt hash)" if self.hashed else " (the token in it)" if self.part else ""
+        forms = {"part": " (the token in it)", "within": " (inside its value)"}
+        form = " (its crypt hash)" if self.hashed else forms.get(self.part, "")
         return f"{self.file}: {self.name}{form}"
 
 
@@ -92,7 +94,7 @@ class RecordEntry:
             "commits": self.commits,
             "preview": self.preview,
             "stored": [
-                [p.file, p.name, p.fingerprint, p.hashed, *([True] if p.part else [])]
+                [p.file, p.name, p.fingerprint, p.hashed, *([p.part] if p.part else [])]
                 for p in self.stored
             ],
             "purged": self.purged,
@@ -128,7 +130,8 @@ class RecordEntry:
             file, name, fp, hashed, *part = item
             if not (isinstance(file, str) and isinstance(name, str) and isinstance(fp, str)):
                 raise ValueError("stored")
-            places.append(Place(file, name, fp, hashed is True, part == [True]))
+            form = part[0] if part and part[0] in ("part", "within") else ""
+            places.append(Place(file, name, fp, hashed is True, form))
         return cls(
             key=text("key") or "",
             fingerprint=text("fingerprint") or "",
@@ -294,15 +297,23 @@ def places_holding(
             found.append(Place(file, name, fingerprint))
         elif value is not None and is_crypt_hash(leaf.reveal()) and _hash_of(leaf, value):
             found.append(Place(file, name, fingerprint_with(raw, leaf.reveal()), hashed=True))
-        elif value is not None and _part_of(leaf, value):
-            found.append(Place(file, name, fingerprint_with(raw, leaf.reveal()), part=True))
+        elif value is not None and (form := _shared(leaf, value)):
+            found.append(Place(file, name, fingerprint_with(raw, leaf.reveal()), part=form))
     return found
 
 
+def _shared(leaf: Sensitive[str], value: Sensitive[str]) -> str:
+    """``"part"`` when ``leaf`` is the generated part of ``value``, ``"within"`` when
+    ``value`` is a generated part of ``leaf`` (an env line stored whole), else ""."""
+    if _part_of(leaf, value):
+        return "part"
+    return "within" if _part_of(value, leaf) else ""
+
+
 def _part_of(leaf: Sensitive[str], value: Sensitive[str]) -> bool:
-    """Whether ``leaf`` is the generated part of ``value`` (a token in the
-    `host=<token>` or `user:<token>` string committed): long and random-looking, so
-    that no word or setting inside a value counts."""
+    """Whether ``leaf`` is a generated part of ``value`` (a token in the
+    `host=<token>` or `user:<token>` string): long and random-looking, so that no word
+    or setting inside a value counts."""
     from secretkit.scan.filters import random_looking
 
     part = leaf.reveal()

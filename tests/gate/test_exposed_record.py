@@ -104,7 +104,7 @@ def test_a_token_stored_alone_is_the_committed_string_stored(tmp_git_repo: Path)
     entry = _entry(committed.reveal())
     held = SopsValues([("secrets/web.yaml", "nix/access-tokens/github.com", Sensitive(token))], [])
     (place,) = places_holding(held, entry.key, entry.fingerprint, committed)
-    assert place.part and place.shown().endswith("github.com (the token in it)")
+    assert place.part == "part" and place.shown().endswith("github.com (the token in it)")
     entry.stored.append(place)
     record = load_record(tmp_git_repo)
     record.add(entry)
@@ -122,3 +122,17 @@ def test_a_token_stored_alone_is_the_committed_string_stored(tmp_git_repo: Path)
     # a word or a setting inside a committed value is no part of it
     short = SopsValues([("secrets/web.yaml", "host", Sensitive("github.com"))], [])
     assert places_holding(short, entry.key, entry.fingerprint, committed) == []
+
+
+def test_a_committed_value_stored_inside_a_longer_one_is_stored() -> None:
+    """An encrypted docker-compose file holds `AWS_ACCESS_KEY_ID=<id>` as one list item;
+    the id alone was committed: exposed said "in no file now"."""
+    from secretkit.gate.exposed_record import places_holding
+
+    key_id = fake.aws_access_key_id("compose")
+    entry = _entry(key_id)
+    line = Sensitive(f"AWS_ACCESS_KEY_ID={key_id}")
+    held = SopsValues([("docker-compose.yml", "services/app/environment/0", line)], [])
+    (place,) = places_holding(held, entry.key, entry.fingerprint, Sensitive(key_id))
+    assert place.part == "within" and place.shown().endswith("(inside its value)")
+    assert place.fingerprint == entry.fingerprint_of(line.reveal())
