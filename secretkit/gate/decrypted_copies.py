@@ -288,7 +288,7 @@ def _copied_in_history(
     cannot tell it from any other value when no name says what it is."""
     from secretkit.gate.model import CheckResult
     from secretkit.git.objects import history_blobs, read_blobs
-    from secretkit.scan.filters import random_looking
+    from secretkit.scan.value_shapes import random_looking
 
     # (a sops file's own versions too: encrypted, they hold no value in clear; one
     # decrypted in place and committed, then encrypted again, is found here.  Its

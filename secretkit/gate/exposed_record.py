@@ -314,7 +314,7 @@ def _part_of(leaf: Sensitive[str], value: Sensitive[str]) -> bool:
     """Whether ``leaf`` is a generated part of ``value`` (a token in the
     `host=<token>` or `user:<token>` string): long and random-looking, so that no word
     or setting inside a value counts."""
-    from secretkit.scan.filters import random_looking
+    from secretkit.scan.value_shapes import random_looking
 
     part = leaf.reveal()
     return len(part) >= 16 and part in value.reveal() and random_looking(part)

@@ -23,6 +23,7 @@ from secretkit.scan.detector_types import Detector, Match
 from secretkit.scan.detector_types import RegexDetector as RegexDetector
 from secretkit.scan.match_starts import contains, may_hold, signing_key_starts, word_starts
 from secretkit.scan.prefixed_tokens import PrefixedTokens
+from secretkit.scan.value_shapes import hashlike
 from secretkit.scan.vendor_filter import vendor_hint as vendor_hint
 from secretkit.scan.vendor_filter import vendor_rules as vendor_rules
 
@@ -61,7 +62,7 @@ def _random(value: str) -> bool:
 
 
 def _pushover_valid(value: str) -> bool:
-    return _mixed(value) and not filters.hashlike(value)
+    return _mixed(value) and not hashlike(value)
 
 
 _PRIVATE_KEY_BEGIN = lazy(
@@ -136,7 +137,7 @@ DETECTORS: dict[str, Detector] = {
         "syncthing-api-key",
         "api-key",
         lazy(r"(?<![A-Za-z0-9-])([A-Za-z0-9]{32})(?![A-Za-z0-9-])"),
-        lambda v: _mixed(v) and not filters.hashlike(v),
+        lambda v: _mixed(v) and not hashlike(v),
         needs=("syncthing", "apikey", "api_key", "credentials", "x-api-key"),
         shortest=32,
     ),

@@ -15,6 +15,7 @@ import re
 from functools import lru_cache
 
 from secretkit.lazy_re import lazy
+from secretkit.scan.value_shapes import generated_hex, generated_slashes, random_looking
 
 # Words a name is split into: camelCase, snake_case, kebab-case, dotted, UPPER.
 _WORD = lazy(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
@@ -279,7 +280,6 @@ _PATH = lazy(r"^(?:/|~/|\./|\.\./)[^\s:]*$")
 # Base64 of a 32- or 64-byte key (WireGuard, ed25519 seeds …): one in 64 starts with
 # "/" and must not pass for an absolute path.
 _B64_KEY = lazy(r"^(?:[A-Za-z0-9+/]{43}=|[A-Za-z0-9+/]{86}==)$")
-_HEX = lazy(r"^[0-9a-fA-F]+$")
 # a unit of up to four characters said three times or more: a stand-in, never generated
 _REPEATED = lazy(r"^(.{1,4})\1{2,}$", re.DOTALL)
 _NIX_BASE32 = lazy(r"^[0-9a-df-np-sv-z]{52}$|^[0-9a-df-np-sv-z]{103}$")
@@ -290,7 +290,6 @@ _SSH_PUBLIC = lazy(
 )
 _AGE_RECIPIENT = lazy(r"^age1[02-9ac-hj-np-z]{20,}$")
 _SYNCTHING_DEVICE = lazy(r"^[A-Z2-7]{7}(?:-[A-Z2-7]{7}){7}$")
-_GPG_FPR = lazy(r"^(?:0x)?[0-9A-Fa-f]{16}$|^(?:[0-9A-Fa-f]{4} ?){10}$|^[0-9A-F]{40}$")
 _SOPS_ENC = lazy(r"^ENC\[AES256_GCM,")
 _ARMOR_PUBLIC = lazy(
     r"-----BEGIN (?:AGE ENCRYPTED FILE|PGP PUBLIC KEY BLOCK|PUBLIC KEY|"
@@ -442,7 +441,7 @@ def not_secret(value: str, *, token: bool = False, kind: str | None = None) -> s
         return "syncthing device id"
     if _NIX_PUBLIC_CACHE_KEY.match(text):
         return "binary cache public key"
-    if _PATH.match(text) and not _B64_KEY.match(text) and not _generated_slashes(text):
+    if _PATH.match(text) and not _B64_KEY.match(text) and not generated_slashes(text):
         return "path"
     if token:
         return "placeholder" if _TOKEN_PLACEHOLDER.search(text) else None
@@ -533,41 +532,6 @@ def _generated_part(text: str) -> bool:
     )
 
 
-def _generated_slashes(text: str) -> bool:
-    """A generated value that starts with "/" (base64 has it, one in 64 times): a "+"
-    in it, one random-looking name after the slash (``/hunter2xyzw1``), or names of
-    letters and digits only in both cases, none a lower-case word (an AWS secret key's
-    ``/K7MD…/bPxR…``) — never a file's path (dots, dashes, a directory's words)."""
-    if "+" in text:
-        return True
-    names = text.strip("/").split("/")
-    if len(names) == 1:
-        return len(names[0]) >= 12 and random_looking(names[0])
-    plain = text.replace("/", "")
-    return (
-        len(text) >= 20
-        and not any(n.isalpha() and n.islower() for n in names)  # (home, var, secrets)
-        and plain.isalnum()
-        and plain.isascii()
-        and any(c.isupper() for c in plain)
-        and any(c.islower() for c in plain)
-        and random_looking(plain)
-    )
-
-
-def random_looking(value: str) -> bool:
-    """A generated value: 12+ characters, no spaces, letters and digits both, not a
-    digest or fingerprint."""
-    text = value.strip()
-    return (
-        len(text) >= 12
-        and not any(c.isspace() for c in text)
-        and any(c.isdigit() for c in text)
-        and any(c.isalpha() for c in text)
-        and not hashlike(text)
-    )
-
-
 def names_itself(name: str, value: str) -> bool:
     """``MONGO_PASS = "MONGO_PASS"``: a stand-in that names itself, not a secret."""
     return bool(name) and value.strip().lower() == name.lower()
@@ -593,15 +557,6 @@ _DIGEST_WORDS = frozenset(
 )
 
 
-def generated_hex(value: str) -> bool:
-    """What ``openssl rand -hex N`` prints for a key (N ≥ 16): lower-case hex, 32
-    characters or more.  A digest of that length looks the same, so this is asked
-    only where a name already says "key" (``ENCRYPTION_KEY``) and no word of it says
-    digest; a GPG fingerprint is written in upper case (or grouped) and is not one."""
-    text = value.strip()
-    return len(text) >= 32 and bool(_HEX.match(text)) and text == text.lower()
-
-
 @lru_cache(maxsize=4096)
 def _env_name_kind(name: str) -> str | None:
     """What the name alone tells :func:`env_key_kind`: a kind, None, or
@@ -615,9 +570,3 @@ def _env_name_kind(name: str) -> str | None:
     if any(p in _ENV_KEY_NOT_SECRET for p in parts):
         return None
     return "key-if-random"
-
-
-def hashlike(value: str) -> bool:
-    """Hex of a digest length (md5, git rev, sha256, sha512) or a GPG fingerprint."""
-    text = value.strip()
-    return bool((_HEX.match(text) and len(text) in (32, 40, 64, 128)) or _GPG_FPR.match(text))

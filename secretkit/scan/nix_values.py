@@ -13,6 +13,7 @@ from functools import lru_cache
 from secretkit.lazy_re import lazy
 from secretkit.scan import filters, nix_positions
 from secretkit.scan.hits import Hit
+from secretkit.scan.value_shapes import hashlike
 
 
 @dataclass(frozen=True)
@@ -115,7 +116,7 @@ def attribute_hit(value: str, kind: str, key: str = "") -> Hit | None:
         return None  # "!", "*" and other locked-account markers
     if filters.not_secret(text, kind=kind):
         return None
-    if filters.hashlike(text) and kind not in filters.HEX_SECRET_KINDS:
+    if hashlike(text) and kind not in filters.HEX_SECRET_KINDS:
         return None
     return Hit(offset, offset + len(text), "secret-attribute", kind, "medium")
 

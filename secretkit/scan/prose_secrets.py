@@ -26,6 +26,7 @@ import re
 from secretkit.lazy_re import lazy
 from secretkit.scan import filters
 from secretkit.scan.match_starts import lines_with, may_hold
+from secretkit.scan.value_shapes import random_looking
 
 RULE = "prose-secret"
 _WORDS = ("pass", "token", "secret", "key", "cred", "psk", "pw")
@@ -98,5 +99,5 @@ def _generated(value: str, kind: str, assigned: bool = False) -> bool:
     if len(value) < shortest or _DEMO.search(value) is not None or filters.not_secret(value):
         return False
     if _HEX.fullmatch(value) is not None:
-        return kind in _PASSWORD_KINDS and filters.random_looking(value.removeprefix("0x"))
-    return _WORDY.fullmatch(value) is None and filters.random_looking(value)
+        return kind in _PASSWORD_KINDS and random_looking(value.removeprefix("0x"))
+    return _WORDY.fullmatch(value) is None and random_looking(value)

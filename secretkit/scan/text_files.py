@@ -47,6 +47,7 @@ from secretkit.scan.match_starts import (
     run_start,
 )
 from secretkit.scan.path_rules import prose_file, secret_file_hits
+from secretkit.scan.value_shapes import hashlike
 
 # The bare key and the value end at the last character before the spaces and tabs
 # that precede the ":" / the line's end: written greedily (a lazy ``[^:#]*?`` or
@@ -378,7 +379,7 @@ def _pair_hit(key: str, value: str, fmt: str) -> Hit | None:
         return None
     if filters.names_itself(key, value):
         return None
-    if filters.hashlike(value) and kind not in filters.HEX_SECRET_KINDS:
+    if hashlike(value) and kind not in filters.HEX_SECRET_KINDS:
         return None
     if fmt in ("text", "shell") and looks_like_code(value):
         return None

@@ -32,6 +32,16 @@ def _shell(repo: Path, command: str) -> None:
     subprocess.run(command, shell=True, cwd=repo, check=True, capture_output=True)
 
 
+def _secretkit(repo: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "secretkit", *args],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, PYTHONPATH=str(ROOT)),
+    )
+
+
 def test_a_latin1_env_file_with_a_token_fails_the_tree(tmp_git_repo: Path) -> None:
     token = fake.github_token("latin1")
     (tmp_git_repo / "app.env").write_bytes(f"# caf\xe9\nGH={token}\n".encode("latin-1"))
@@ -383,13 +393,7 @@ def test_after_a_purge_the_remote_branch_is_pushed_over_not_deleted(
     commit_all(tmp_git_repo)
     git(tmp_git_repo, "remote", "add", "origin", str(origin))
     git(tmp_git_repo, "push", "-q", "-u", "origin", "main")
-    purged = subprocess.run(
-        [sys.executable, "-m", "secretkit", "purge", "--yes"],
-        cwd=tmp_git_repo,
-        capture_output=True,
-        text=True,
-        env=dict(os.environ, PYTHONPATH=str(ROOT)),
-    )
+    purged = _secretkit(tmp_git_repo, "purge", "--yes")
     assert purged.returncode == 0, purged.stderr
     (failed,) = [f for f in failures(tmp_git_repo, "plaintext-history") if "only on" in f.message]
     assert "only on origin/main" in failed.message
@@ -426,13 +430,7 @@ def test_the_purge_fix_of_a_committed_secret_runs_as_printed(tmp_git_repo: Path)
     (failed,) = failures(tmp_git_repo, "plaintext-history")
     command = failed.fix.split("`")[1]
     assert command.startswith("secretkit purge")
-    proc = subprocess.run(
-        [sys.executable, "-m", "secretkit", *command.split()[1:]],
-        cwd=tmp_git_repo,
-        capture_output=True,
-        text=True,
-        env=dict(os.environ, PYTHONPATH=str(ROOT)),
-    )
+    proc = _secretkit(tmp_git_repo, *command.split()[1:])
     assert proc.returncode == 0, proc.stdout + proc.stderr
     left = failures(tmp_git_repo, "plaintext-history")  # purge's backup, until deleted
     assert all(f.message.startswith("refs/secretkit/backup/") for f in left), left

@@ -1,0 +1,60 @@
+"""What a value's characters say of it: generated (by a password generator, as a key's
+hex or base64) or a digest's hex.  The filters (:mod:`secretkit.scan.filters`) and the
+readers ask it once they know a name says "secret"."""
+
+from __future__ import annotations
+
+from secretkit.lazy_re import lazy
+
+_HEX = lazy(r"^[0-9a-fA-F]+$")
+_GPG_FPR = lazy(r"^(?:0x)?[0-9A-Fa-f]{16}$|^(?:[0-9A-Fa-f]{4} ?){10}$|^[0-9A-F]{40}$")
+
+
+def random_looking(value: str) -> bool:
+    """A generated value: 12+ characters, no spaces, letters and digits both, not a
+    digest or fingerprint."""
+    text = value.strip()
+    return (
+        len(text) >= 12
+        and not any(c.isspace() for c in text)
+        and any(c.isdigit() for c in text)
+        and any(c.isalpha() for c in text)
+        and not hashlike(text)
+    )
+
+
+def hashlike(value: str) -> bool:
+    """Hex of a digest length (md5, git rev, sha256, sha512) or a GPG fingerprint."""
+    text = value.strip()
+    return bool((_HEX.match(text) and len(text) in (32, 40, 64, 128)) or _GPG_FPR.match(text))
+
+
+def generated_hex(value: str) -> bool:
+    """What ``openssl rand -hex N`` prints for a key (N ≥ 16): lower-case hex, 32
+    characters or more.  A digest of that length looks the same, so this is asked
+    only where a name already says "key" (``ENCRYPTION_KEY``) and no word of it says
+    digest; a GPG fingerprint is written in upper case (or grouped) and is not one."""
+    text = value.strip()
+    return len(text) >= 32 and bool(_HEX.match(text)) and text == text.lower()
+
+
+def generated_slashes(text: str) -> bool:
+    """A generated value that starts with "/" (base64 has it, one in 64 times): a "+"
+    in it, one random-looking name after the slash (``/hunter2xyzw1``), or names of
+    letters and digits only in both cases, none a lower-case word (an AWS secret key's
+    ``/K7MD…/bPxR…``) — never a file's path (dots, dashes, a directory's words)."""
+    if "+" in text:
+        return True
+    names = text.strip("/").split("/")
+    if len(names) == 1:
+        return len(names[0]) >= 12 and random_looking(names[0])
+    plain = text.replace("/", "")
+    return (
+        len(text) >= 20
+        and not any(n.isalpha() and n.islower() for n in names)  # (home, var, secrets)
+        and plain.isalnum()
+        and plain.isascii()
+        and any(c.isupper() for c in plain)
+        and any(c.islower() for c in plain)
+        and random_looking(plain)
+    )
