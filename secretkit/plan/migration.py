@@ -17,6 +17,7 @@ A second run finds nothing to do: the secrets are gone from the Nix code.
 from __future__ import annotations
 
 import posixpath
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -318,7 +319,8 @@ def prepare(
     )
     if plan.moves:
         plan.wiring = [n for n in wiring.notes]
-    notes = [other_file_note(path, sources) for path in others]
+    counts = Counter(f.path for f in report.findings)
+    notes = [other_file_note(path, sources, counts[path]) for path in others]
     notes += [f"after deploying: {note}" for note in plan.notes]
     if plan.moves:
         receiving = {h for m in plan.moves for h in m.hosts}

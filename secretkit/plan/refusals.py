@@ -365,13 +365,21 @@ def runs_command(attrpath: str) -> bool:
     return bool(last) and command_name(last[0])
 
 
-def other_file_note(path: str, sources: Mapping[str, bytes]) -> str:
-    """What migrate says of a finding in a file that is not Nix: moved by hand, and
-    where Nix code names the file by a path, that encrypting it in place would hand
-    that code the ciphertext (:func:`nix_reader_route`)."""
+def other_file_note(path: str, sources: Mapping[str, bytes], count: int = 1) -> str:
+    """What migrate says of the ``count`` findings in a file that is not Nix: moved by
+    hand, the two ways check's fix gives; where Nix code names the file by a path, that
+    encrypting it in place would hand that code the ciphertext (:func:`nix_reader_route`)."""
     route = nix_reader_route(path, sources)
     if route is None:
-        return f"{path}: not a Nix file; move its secrets by hand"
+        import shlex
+
+        return (
+            f"{path}: not a Nix file; move its {count} secret(s) by hand: encrypt the file "
+            f"where it is (a .sops.yaml creation rule for its path, then `secretkit encrypt "
+            f"-i {shlex.quote(path)}`: what reads it then decrypts it with sops), or store "
+            "each value with `secretkit set` and give the program the file sops-nix makes "
+            "(`secretkit check` lists each one)"
+        )
     return f"{path}: not a Nix file, and {route[1]}"
 
 
