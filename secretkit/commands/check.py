@@ -36,8 +36,10 @@ With ``source_only`` (``secretkit check --source-only``, made for ``nix flake
 check``: a read-only copy of the tracked files, no ``.git``, no private key) the
 directory is walked instead of asking git, and the points that need what a source
 tree does not have are not run but listed in :data:`NEEDS_MORE_THAN_SOURCE` with
-the reason: ``plaintext-history`` (git history) and ``sops-mac`` (a private key).
-Such a run never says "safe to publish".
+the reason: ``plaintext-history`` (git history) and ``sops-mac`` (a private key; what
+it verifies without one, each value its rule encrypts an ``ENC[…]`` string, still runs:
+:func:`~secretkit.gate.sops_checks.check_sops_structure`).  Such a run never says
+"safe to publish".
 
 A ``sopsFile`` computed from the host name, as ``migrate`` writes it in a module
 shared by several hosts (``../secrets + "/${config.networking.hostName}.yaml"``), is
@@ -128,6 +130,10 @@ def run_check(
     not_run: list[tuple[str, str]] = []
     for check_id, check in CHECKS.items():
         if source_only and check_id in NEEDS_MORE_THAN_SOURCE:
+            if check_id == "sops-mac":  # what it verifies without a key still runs
+                from secretkit.gate.sops_checks import check_sops_structure
+
+                results.extend(check_sops_structure(ctx))
             not_run.append((check_id, NEEDS_MORE_THAN_SOURCE[check_id]))
             continue
         try:

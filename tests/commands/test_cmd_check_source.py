@@ -144,3 +144,32 @@ def test_an_allowlist_fix_in_a_plain_directory_runs_as_printed(tmp_path: Path) -
     subprocess.run(command, shell=True, cwd=plain, check=True)
     again = check_source(plain)
     assert again.returncode == 0, again.stdout
+
+
+def test_a_value_added_in_clear_to_a_sops_file_fails_without_a_key(
+    repo: Repo,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    """A value typed into an encrypted file with an editor, no sops: the full check and
+    the hook said so, --source-only passed it (sops-mac, which needs a key, was not
+    run).  What sops-mac verifies without a key runs there; its fix works as printed in
+    the clone."""
+    sops_file = repo.root / "secrets" / "observer.yaml"
+    good = sops_file.read_text()
+    sops_file.write_text(good.replace("sops:\n", f"extra: {fake.password('clear')}\nsops:\n", 1))
+    copy = read_only_copy(repo.root, tmp_path / "copy")
+    report = json.loads(check_source(copy, "--format", "json").stdout)
+    (failed,) = [c for c in report["checks"] if not c["ok"]]
+    assert failed["id"] == "sops-mac"
+    assert failed["message"] == (
+        "secrets/observer.yaml values its sops rule says are encrypted are in clear: extra"
+    )
+    assert {n["id"] for n in report["not_run"]} == NOT_RUN  # (the MACs still need a key)
+    assert fake.password("clear") not in json.dumps(report)
+    in_clone = json.loads(check_source(repo.root, "--format", "json").stdout)
+    (failed,) = [c for c in in_clone["checks"] if not c["ok"]]
+    command = failed["fix"].split("(", 1)[1].split(")", 1)[0]
+    assert command == "git checkout HEAD -- secrets/observer.yaml"
+    subprocess.run(command.split(), cwd=repo.root, check=True)
+    assert sops_file.read_text() == good
+    assert check_source(repo.root).returncode == 0
