@@ -21,7 +21,10 @@ when every result passes:
     exists as a key in its ``sopsFile`` (key names are in clear in sops files);
 ``host-readable``
     every host can read the sops files its configuration uses: each file's
-    recipients include that host's ``&host_<name>`` key;
+    recipients include that host's ``&host_<name>`` key (that this key is the host's
+    own is what ``hosts add`` and ``rotate host`` saw when they wrote it; a file that
+    declares sops secrets and that no host is found to import, where discovery could
+    not follow something, fails as "cannot verify");
 ``sops-nix-module``
     every host whose modules declare ``sops.secrets`` or read ``config.sops.*`` imports
     sops-nix's NixOS module (else it does not evaluate); a host whose modules come

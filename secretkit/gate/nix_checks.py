@@ -213,6 +213,7 @@ def check_host_readable(ctx: CheckContext) -> list[CheckResult]:
     results = []
     seen: set[tuple[str, str]] = set()
     home: dict[str, set[str]] = {}  # sops files home-manager modules read → their hosts
+    unowned: set[str] = set()  # files declaring sops secrets that no host imports
     for decl in facts.declarations:
         for target in targets(ctx, decl, inventory):
             if target.path is None:
@@ -224,6 +225,8 @@ def check_host_readable(ctx: CheckContext) -> list[CheckResult]:
                 if target.host is not None
                 else sorted(inventory.hosts_at(decl.file, decl.offset))
             )
+            if not hosts:
+                unowned.add(decl.file)
             for host in hosts:
                 if (host, path) in seen:
                     continue
@@ -274,15 +277,48 @@ def check_host_readable(ctx: CheckContext) -> list[CheckResult]:
             )
         )
     results += _host_key_warnings(ctx, {host for host, _path in seen}, home)
+    unread = _no_host_read(inventory, "host-readable", unowned, "declare sops secrets")
+    results += [unread] if unread is not None else []
     if not any(not r.ok for r in results):
         pairs = len(seen) - sum(len(users) for users in home.values())
+        # (what is verified is the key .sops.yaml names for the host: that it is the
+        # host's own is what `hosts add` and `rotate host` saw when they wrote it)
         said = (
-            f"every host can read the sops files it uses ({pairs} host/file pair(s))"
+            "the key .sops.yaml names for each host is a recipient of every sops file it "
+            f"uses ({pairs} host/file pair(s))"
             if pairs
             else "no host reads a sops file: nothing to check"
         )
         results.insert(0, CheckResult("host-readable", True, said))
     return results
+
+
+def _no_host_read(
+    inventory: Inventory, point: str, unused: set[str], what: str
+) -> CheckResult | None:
+    """Files that ``what`` (use sops-nix, declare sops secrets) and no host imports,
+    while discovery found no host or could not follow an import: a host may import them
+    there, so "ok" would be said of what was not read.  None otherwise."""
+    from secretkit.plan.advice import unfollowed_imports
+
+    unfollowed = unfollowed_imports(inventory.notes)
+    if not unused or not ((not inventory.hosts and inventory.notes) or unfollowed):
+        return None
+    note = (unfollowed or inventory.notes)[0]
+    found = "found no host configuration" if not inventory.hosts else "found no host"
+    shown = ", ".join(sorted(unused)[:3]) + (" …" if len(unused) > 3 else "")
+    return CheckResult(
+        point,
+        False,
+        f"cannot verify: {len(unused)} file(s) {what} ({shown}) but secretkit {found} "
+        f"importing them: it could not follow {note.file}: {note.text}",
+        "make what it could not follow something it reads (hosts declared as "
+        "nixosConfigurations.<name> = nixpkgs.lib.nixosSystem { modules = [ … ]; } "
+        "or a colmena hive, imports as paths; `secretkit hosts list` names each "
+        "one), or delete those files if no host uses them; then run secretkit check "
+        "again",
+        tuple(sorted(unused)),
+    )
 
 
 def _host_key_warnings(
@@ -535,28 +571,8 @@ def check_sops_module(ctx: CheckContext) -> list[CheckResult]:
             )
         )
     shown = ", ".join(sorted(unused)[:3]) + (" …" if len(unused) > 3 else "")
-    # files no host imports, while discovery found no host or could not follow an
-    # import: a host may import them there, so "ok" would be said of what was not read
-    from secretkit.plan.advice import unfollowed_imports
-
-    unfollowed = unfollowed_imports(inventory.notes)
-    if unused and ((not inventory.hosts and inventory.notes) or unfollowed):
-        note = (unfollowed or inventory.notes)[0]
-        found = "found no host configuration" if not inventory.hosts else "found no host"
-        results.append(
-            CheckResult(
-                "sops-nix-module",
-                False,
-                f"cannot verify: {len(unused)} file(s) use sops-nix ({shown}) but secretkit "
-                f"{found} importing them: it could not follow {note.file}: {note.text}",
-                "make what it could not follow something it reads (hosts declared as "
-                "nixosConfigurations.<name> = nixpkgs.lib.nixosSystem { modules = [ … ]; } "
-                "or a colmena hive, imports as paths; `secretkit hosts list` names each "
-                "one), or delete those files if no host uses them; then run secretkit check "
-                "again",
-                tuple(sorted(unused)),
-            )
-        )
+    unread = _no_host_read(inventory, "sops-nix-module", unused, "use sops-nix")
+    results += [unread] if unread is not None else []
     passed = (
         f"{len(uses)} host(s) using sops-nix, each imports its NixOS module"
         if uses

@@ -162,7 +162,8 @@ def test_a_flake_inline_module_is_rewritten_for_its_host_only(
     )
     assert points["host-readable"] == (
         True,
-        "every host can read the sops files it uses (1 host/file pair(s))",
+        "the key .sops.yaml names for each host is a recipient of every sops file it uses "
+        "(1 host/file pair(s))",
     )
 
 

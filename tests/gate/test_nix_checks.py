@@ -388,3 +388,30 @@ def test_a_home_manager_module_using_sops_needs_sops_nix_home_manager_module(
             "option there, and the host does not evaluate"
         )
         assert result.fix.startswith("add sops-nix's homeManagerModules.sops to home-manager.")
+
+
+def test_sops_secrets_no_host_is_found_to_import_cannot_be_said_readable(
+    tmp_git_repo: Path,
+) -> None:
+    """sgrimee/nix-unified: discovery could not read how nixosConfigurations is built,
+    so no host imported the module declaring sops secrets, and host-readable said "no
+    host reads a sops file: nothing to check" (ok).  It cannot verify that."""
+    from secretkit.gate.nix_checks import check_host_readable
+
+    (tmp_git_repo / "flake.nix").write_text(
+        "{ outputs = { self, nixpkgs, ... }: {\n  nixosConfigurations = mkHosts ./hosts;\n}; }\n"
+    )
+    (tmp_git_repo / "secrets.nix").write_text(
+        "{ config, ... }: { sops.secrets.x.sopsFile = ./secrets/a.yaml; }\n"
+    )
+    git(tmp_git_repo, "add", "-A")
+    (failed,) = [
+        r
+        for r in check_host_readable(CheckContext(root=tmp_git_repo, judge=SopsJudge()))
+        if not r.ok
+    ]
+    assert failed.message.startswith(
+        "cannot verify: 1 file(s) declare sops secrets (secrets.nix) but secretkit found no "
+        "host configuration importing them: it could not follow flake.nix: line 2:"
+    )
+    assert "secretkit hosts list" in failed.fix
