@@ -108,6 +108,8 @@ class SopsJudge:
             )
         try:
             key = operations.data_key_of(sops, self.identities(), source=path)
+        except operations.DamagedKeyBlock as exc:
+            return SopsProblem(path, f"does not open: {exc.message}", self.restore(path))
         except IntegrityError as exc:
             self.unverified.append(path)
             self.open_hints[path] = exc.hint or ""

@@ -115,6 +115,26 @@ class NoIdentityError(_NoIdentity):
         self.keys = keys
 
 
+class DamagedKeyBlock(IntegrityError):
+    """An identity here answers to a recipient of the file, yet that recipient's key
+    block does not open with it: the block was damaged (or edited by hand), not a key
+    that is missing (exit 4)."""
+
+
+def _damaged(groups: Sequence[Sequence[KeyEntry]], identities: Identities, source: str) -> None:
+    """Raise :class:`DamagedKeyBlock` when a block that should open with a key held here
+    did not (called once no group opened)."""
+    held = set(identities.recipients)
+    mine = [entry.ident for group in groups for entry in group if entry.ident in held]
+    if mine:
+        raise DamagedKeyBlock(
+            f"the key block of {source} for {mine[0]}, a key here, does not open with that "
+            "key: it was damaged or edited by hand",
+            "restore the file's last version that opens (secretkit check names it), or "
+            "have another recipient run secretkit updatekeys on it",
+        )
+
+
 def data_key_of(sops: SopsFile, identities: Identities, *, source: str = "the file") -> bytes:
     """The file's data key, opened with the first identity that works (Shamir-combined
     when the file has several key groups).  IntegrityError naming the recipients when
@@ -128,6 +148,7 @@ def data_key_of(sops: SopsFile, identities: Identities, *, source: str = "the fi
     if len(groups) == 1:
         key = _open_group(groups[0], identities)
         if key is None:
+            _damaged(groups, identities, source)
             raise NoIdentityError(
                 f"no identity decrypts {source} (recipients: {_describe(recipients)})", hint, keys
             )
@@ -136,13 +157,17 @@ def data_key_of(sops: SopsFile, identities: Identities, *, source: str = "the fi
         return key
     threshold = sops.metadata.shamir_threshold or len(groups)
     shares: list[bytes] = []
+    closed: list[Sequence[KeyEntry]] = []  # groups that did not open
     for group in groups:
         share = _open_group(group, identities)
-        if share is not None:
-            shares.append(share)
-            if len(shares) >= threshold:
-                break
+        if share is None:
+            closed.append(group)
+            continue
+        shares.append(share)
+        if len(shares) >= threshold:
+            break
     if len(shares) < threshold:
+        _damaged(closed, identities, source)
         raise NoIdentityError(
             f"cannot decrypt {source}: {len(shares)} of the {threshold} key groups needed "
             f"could be opened (recipients: {_describe(recipients)})",

@@ -524,6 +524,35 @@ def test_a_stored_value_inside_a_committed_finding_is_that_findings(repo: Repo) 
     assert copy["paths"] == ["phone.md"]
 
 
+def test_a_damaged_key_block_for_a_key_here_is_restored_not_asked_for(repo: Repo) -> None:
+    """One character changed in the admin's own key block: sops-mac said no identity
+    here opens the file and told the admin to set SOPS_AGE_KEY_FILE, which was set to
+    that very key.  It now says the block is damaged, and restoring as printed works."""
+    path = repo.root / "secrets" / "observer.yaml"
+    good = path.read_text()
+    # (each age entry: its enc block, then its recipient line)
+    at = good.rindex("-----BEGIN AGE ENCRYPTED FILE-----", 0, good.index(repo.admin.public))
+    line_start = good.index("\n", at) + 1
+    spot = line_start + 40
+    flipped = "A" if good[spot] != "A" else "B"
+    path.write_text(good[:spot] + flipped + good[spot + 1 :])
+    commit_all(repo.root, "an edit by hand")
+    failed, report = repo.failed_points()
+    assert failed == {"sops-mac"}
+    (result,) = [c for c in report["checks"] if not c["ok"]]
+    assert result["message"] == (
+        f"secrets/observer.yaml does not open: the key block of secrets/observer.yaml for "
+        f"{repo.admin.public}, a key here, does not open with that key: it was damaged or "
+        "edited by hand"
+    )
+    assert "SOPS_AGE_KEY_FILE" not in result["fix"]
+    command = re.search(r"\((git checkout \S+ -- secrets/observer.yaml)\)", result["fix"])
+    assert command is not None, result["fix"]
+    subprocess.run(shlex.split(command.group(1)), cwd=repo.root, check=True)
+    assert path.read_text() == good
+    assert repo.failed_points()[0] == set()
+
+
 def test_values_a_crypt_rule_leaves_in_clear_are_no_decrypted_copies(repo: Repo) -> None:
     """A Kubernetes manifest encrypted with ``encrypted_regex: ^(data|stringData)$``
     keeps ``kind: ConfigMap`` in clear: another manifest of that kind is no copy of a

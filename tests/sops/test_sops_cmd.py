@@ -225,8 +225,12 @@ MALFORMED = [
     (
         _case_truncated_armor,
         4,
-        "error: no identity decrypts secrets/app.yaml (recipients: {public}) (hint: set "
-        "SOPS_AGE_KEY_FILE (or SOPS_AGE_KEY) to the private key of one of its age recipients)",
+        # (the key here is the block's recipient: setting it, as "no identity" advised,
+        # changed nothing)
+        "error: the key block of secrets/app.yaml for {public}, a key here, does not open "
+        "with that key: it was damaged or edited by hand (hint: restore the file's last "
+        "version that opens (secretkit check names it), or have another recipient run "
+        "secretkit updatekeys on it)",
     ),
     (
         _case_wrong_key,
