@@ -112,6 +112,15 @@ def check_nix_refs(ctx: CheckContext) -> list[CheckResult]:
                 missing = ctx.read(target.path) is None
                 what = "does not exist" if missing else "is not a sops file"
                 fix = f"create it: secretkit set {target.path} '{keys_of(key)}' (value on stdin)"
+                config = ctx.config()
+                if missing and (config is None or config.rule_for(ctx.root / target.path) is None):
+                    # (secretkit set refuses a file no creation rule matches: exit 3)
+                    fix = (
+                        f"no .sops.yaml creation rule matches {target.path}: point sopsFile at "
+                        "a host's file (`secretkit hosts list` names each host's rule), or add "
+                        f"a rule whose path_regex matches it (`secretkit hosts add HOST` makes "
+                        f"secrets/HOST.yaml's); then {fix}"
+                    )
                 if not missing and target.path not in ctx.tracked():
                     # on disk but ignored (an untracked file that is not ignored would be
                     # published, and is read as such): a flake and every clone lack it

@@ -553,6 +553,39 @@ def test_a_damaged_key_block_for_a_key_here_is_restored_not_asked_for(repo: Repo
     assert repo.failed_points()[0] == set()
 
 
+def test_a_sops_file_no_rule_matches_is_created_after_its_rule(repo: Repo) -> None:
+    """sopsFile names a file that does not exist and no creation rule matches: the fix
+    said `secretkit set secrets/missing.yaml …`, which refuses such a file (exit 3).  It
+    now says to give it a rule first; done that way, the file is made and the point
+    passes."""
+    module = repo.root / "hosts" / "observer" / "default.nix"
+    module.write_text(
+        module.read_text().replace(
+            "}\n", "  sops.secrets.other.sopsFile = ../../secrets/missing.yaml;\n}\n"
+        )
+    )
+    commit_all(repo.root, "a secret in a file not made yet")
+    _failed, report = repo.failed_points()
+    (result,) = [c for c in report["checks"] if c["id"] == "nix-secret-refs" and not c["ok"]]
+    assert result["fix"].startswith(
+        "no .sops.yaml creation rule matches secrets/missing.yaml: point sopsFile at a host's file"
+    )
+    env = dict(os.environ, PYTHONPATH=str(ROOT), **repo.env)
+
+    def secretkit(*args: str, stdin: str | None = None) -> int:
+        return subprocess.run(
+            [sys.executable, "-m", "secretkit", *args],
+            cwd=repo.root, input=stdin, capture_output=True, text=True, env=env,
+        ).returncode  # fmt: skip
+
+    assert secretkit("set", "secrets/missing.yaml", '["other"]', stdin="v") == 3
+    assert secretkit("hosts", "add", "missing", "--age", age_key().public) == 0
+    assert secretkit("set", "secrets/missing.yaml", '["other"]', stdin="value") == 0
+    commit_all(repo.root, "its rule and the file")
+    _failed, report = repo.failed_points()
+    assert [c for c in report["checks"] if c["id"] == "nix-secret-refs" and not c["ok"]] == []
+
+
 def test_values_a_crypt_rule_leaves_in_clear_are_no_decrypted_copies(repo: Repo) -> None:
     """A Kubernetes manifest encrypted with ``encrypted_regex: ^(data|stringData)$``
     keeps ``kind: ConfigMap`` in clear: another manifest of that kind is no copy of a
