@@ -60,11 +60,6 @@ def _fix_for(ctx: CheckContext, finding: Finding) -> str:
     from secretkit.plan.advice import hosts_refusal, migrate_refusal, repo_pin, value_refusal
 
     if finding.path in ctx.sops_by_path():  # a value in clear in a sops file Nix uses
-        if ctx.walk:
-            return (
-                "a value was added to this sops file without sops: restore its last version "
-                "that verifies (secretkit check in its git repository names it)"
-            )
         return ctx.judge.restore(finding.path)
     refusal, builder, manual, declare_in, hashed = None, None, None, None, False
     source = ctx.read(finding.path) if finding.path.endswith(".nix") else None

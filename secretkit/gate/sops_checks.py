@@ -45,33 +45,19 @@ def check_sops_mac(ctx: CheckContext) -> list[CheckResult]:
 
 
 def check_sops_structure(ctx: CheckContext) -> list[CheckResult]:
-    """What ``sops-mac`` verifies without a key, for ``check --source-only``: each value
-    a file's crypt rule says is encrypted is an ``ENC[…]`` string and the MAC is there
-    (a value added in clear, with an editor and no sops, fails here); the MACs
-    themselves are not verified (the point is listed as not run for that)."""
-    from secretkit.gate.sops_verify import unencrypted_values
-
+    """What ``sops-mac`` verifies without a key, for ``check --source-only``
+    (:meth:`~secretkit.gate.sops_verify.SopsJudge.structure`: a value added in clear,
+    with an editor and no sops, fails here); the MACs themselves are not verified (the
+    point is listed as not run for that)."""
     results = []
     for entry in ctx.sops_files():
-        clear = unencrypted_values(entry.sops)
-        if not clear:
-            continue
-        names = ", ".join(clear[:5]) + (" …" if len(clear) > 5 else "")
-        fix = (
-            "a value was added to this sops file without sops: restore its last version "
-            "that verifies (secretkit check in its git repository names it)"
-            if ctx.walk
-            else ctx.judge.restore(entry.path)
-        )
-        results.append(
-            CheckResult(
-                "sops-mac",
-                False,
-                f"{entry.path} values its sops rule says are encrypted are in clear: {names}",
-                fix,
-                (entry.path,),
+        problem = ctx.judge.structure(entry.path, entry.sops)
+        if problem is not None:
+            results.append(
+                CheckResult(
+                    "sops-mac", False, f"{entry.path} {problem.reason}", problem.fix, (entry.path,)
+                )
             )
-        )
     return results
 
 

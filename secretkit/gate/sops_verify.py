@@ -113,7 +113,7 @@ class SopsJudge:
         except IntegrityError as exc:
             self.unverified.append(path)
             self.open_hints[path] = exc.hint or ""
-            return self._structure(path, sops)
+            return self.structure(path, sops)
         try:
             plain = document.decrypt(sops, key)
         except SecretkitError as exc:
@@ -145,9 +145,10 @@ class SopsJudge:
                     key = "/".join(str(part) for part in where)
                     self.values.setdefault(Sensitive(text), (path, key))
 
-    def _structure(self, path: str, sops: SopsFile) -> SopsProblem | None:
+    def structure(self, path: str, sops: SopsFile) -> SopsProblem | None:
         """Without a key: the MAC is present and encrypted, and every value the file's
-        crypt rule says is encrypted is an ``ENC[…]`` string."""
+        crypt rule says is encrypted is an ``ENC[…]`` string (what ``check
+        --source-only`` verifies of a sops file)."""
         clear = unencrypted_values(sops)
         if clear:
             names = ", ".join(clear[:5]) + (" …" if len(clear) > 5 else "")
@@ -161,9 +162,13 @@ class SopsJudge:
     def restore(self, path: str) -> str:
         """The way out for a sops file edited without sops: its newest committed version
         that verifies (HEAD's may be the tampered one: checking HEAD out changed
-        nothing then), judged as this file is; never removing it (Nix reads it)."""
+        nothing then), judged as this file is; never removing it (Nix reads it).  Outside
+        git (a flake's source copy) no commit can be named here."""
         if self.root is None:
-            return _restore(path, "HEAD")
+            return (
+                "a value was added to this sops file without sops: restore its last version "
+                "that verifies (secretkit check in its git repository names it)"
+            )
         from secretkit.git.objects import path_versions
 
         versions = path_versions(self.root, path)
