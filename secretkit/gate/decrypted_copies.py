@@ -272,9 +272,10 @@ def _held(
         for value, where in values:
             if value not in text:
                 continue
+            masked = text  # (each value's own: another value's mask must not cut it)
             for outer in (covered or {}).get(value, ()):
-                text = text.replace(outer, b"\0")  # (a byte no value holds: no new join)
-            if value in text:
+                masked = masked.replace(outer, b"\0")  # (a byte no value holds: no new join)
+            if value in masked:
                 held.add(where)
     return sorted(held)
 
