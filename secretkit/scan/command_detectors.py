@@ -64,7 +64,7 @@ _SQL_PASSWORD = lazy(r"\b(?:PASSWORD|IDENTIFIED\s+BY)\s+(?:'([^']+)'|\"([^\"]+)\
 _SQL_WORDS = ("password", "identified")  # where _SQL_PASSWORD can start, lower-cased
 # A netrc entry (``~/.netrc``, nix's ``netrc-file``).
 _NETRC = lazy(r"\bmachine\s+\S+(?:\s+login\s+\S+)?\s+password\s+([^\s'\"]+)")
-_ENV_WORDS = ("PASS", "TOKEN", "SECRET", "KEY", "PSK", "CRED", "AUTH")
+_ENV_WORDS = ("PASS", "TOKEN", "SECRET", "KEY", "PSK", "CRED", "AUTH", "PRIV")
 # (after a space, ";", a quote or "=": `"API_TOKEN=…"`, systemd's `Environment=API_TOKEN=…`,
 # docker's `--env=API_TOKEN=…`)
 _ENV_ASSIGN = lazy(r"(?<![^\s;\"'=])([A-Z_][A-Z0-9_]*)=(?:'([^']*)'|\"([^\"]*)\"|([^\s'\";|&]+))")

@@ -227,6 +227,28 @@ def public_name(name: str) -> bool:
     return any(p in _PUBLICISH for p in parts) or name.lower() in {"device", "devices", "keyid"}
 
 
+# A name whose last word is "private" (WG_PRIVATE, wireguard.private, ssh.priv): a
+# private key when its value has a key's shape (a WireGuard key's base64, a key's hex);
+# ``private = true``, a CIDR, a path or a service's name are not.
+_PRIVATE_WORDS = frozenset({"private", "priv"})
+_KEY_SHAPE = lazy(r"[A-Za-z0-9+/_-]{32,}={0,2}")
+
+
+@lru_cache(maxsize=4096)
+def private_name(name: str) -> bool:
+    parts = words(name)
+    return bool(parts) and parts[-1] in _PRIVATE_WORDS and not public_name(name)
+
+
+def private_value_kind(name: str, value: str) -> str | None:
+    """``private-key`` for a key-shaped, generated value under a :func:`private_name`."""
+    text = value.strip()
+    shaped = _KEY_SHAPE.fullmatch(text) is not None
+    if private_name(name) and shaped and (random_looking(text) or generated_hex(text)):
+        return "private-key"
+    return None
+
+
 # ---------------------------------------------------------------------------
 # values
 # ---------------------------------------------------------------------------
@@ -544,6 +566,8 @@ def env_key_kind(name: str, value: str) -> str | None:
     if names_itself(name, value):
         return None
     kind = _env_name_kind(name)
+    if kind is None:
+        return private_value_kind(name, value)
     if kind != "key-if-random":
         return kind
     if random_looking(value):

@@ -142,7 +142,7 @@ def _anchored(raw: str) -> tuple[int, int] | None:
     return None if span is None else (anchor.end() + span[0], anchor.end() + span[1])
 
 
-_SECRETISH_WORDS = ("pass", "token", "secret", "key", "cred", "psk", "auth", "pw")
+_SECRETISH_WORDS = ("pass", "token", "secret", "key", "cred", "psk", "auth", "pw", "priv")
 _SECRETISH_KEY = lazy("|".join(_SECRETISH_WORDS), re.IGNORECASE)
 
 
@@ -368,7 +368,7 @@ def _assigned(text: str, start: int) -> bool:
 
 def _pair_hit(key: str, value: str, fmt: str) -> Hit | None:
     """The hit for ``key: value`` (a span to be placed by the caller), or None."""
-    kind = filters.secret_name(key)
+    kind = filters.secret_name(key) or filters.private_value_kind(key, value)
     if kind is None and key.lower() == "auth" and _basic_auth(value):
         return Hit(0, 0, "secret-attribute", "credentials", "medium")  # docker's config.json
     if kind is None or filters.hash_name(key) or filters.public_name(key):
