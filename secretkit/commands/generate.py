@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from secretkit.commands import Line, Shown, out
 from secretkit.errors import UsageError, UserError
-from secretkit.generate.declared import Declared
+from secretkit.generate.declared import Declared, public_text
 from secretkit.generate.model import Options
 from secretkit.generate.store import HostFiles
 from secretkit.sensitive import Sensitive
@@ -130,12 +130,6 @@ def _inside(root: Path, path: Path) -> bool:
     return path.absolute().is_relative_to(root.absolute())
 
 
-def public_text(path: Path, public: str) -> str:
-    """The public half as written to ``path``: a Nix string literal for a ``.nix``
-    file (``publicKey = import ./wg0.pub.nix;``), else the bare line."""
-    return f'"{public}"\n' if path.suffix == ".nix" else public + "\n"
-
-
 def _public_path(root: Path, cwd: Path, given: Path | str | None) -> Path | None:
     if given is None:
         return None
@@ -239,13 +233,8 @@ def plan_declared(
         if decl.also_plain and made.plain is not None:
             values[decl.also_plain] = made.plain
         made_public = made.public
-        if made.public is not None and decl.public_out:
-            target = files.root / decl.public_out
-            if not target.resolve().is_relative_to(files.root.resolve()):
-                raise UserError(
-                    f"public_out of [{decl.key!r}] leads outside the repository (a symlink)",
-                    hint="point public_out at a plain file inside the repository",
-                )
+        target = decl.public_file(files.root)
+        if made.public is not None and target is not None:
             public[target] = public_text(target, made.public)
     for host in decl.hosts:
         rel = files.host_file(host)

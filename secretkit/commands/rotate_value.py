@@ -26,6 +26,7 @@ from secretkit.sops.engine import identities_of
 
 if TYPE_CHECKING:
     from secretkit.gate.exposed_record import ExposedRecord
+    from secretkit.generate.declared import Declared
     from secretkit.keys.rotation import SopsFileInfo
     from secretkit.sops.engine import IdentitySource
 
@@ -44,7 +45,8 @@ class ValueRotation(Shown):
     twins: tuple[tuple[str, str], ...]  # (file, name): the same old value under another name
     unchecked: tuple[str, ...]  # sops files no available identity opens (not searched)
     restarts: tuple[Restart, ...]
-    public: str | None  # the new public half (wireguard, ssh-ed25519)
+    # the new public halves (wireguard, ssh-ed25519), each with the public_out written
+    publics: tuple[tuple[str, str | None], ...]
     source: str  # "stdin" | "kind <k>"
     unrecorded: str | None = None  # why exposed's checklist could not be told
     warnings: tuple[str, ...] = ()  # what a reader of the value needs done besides
@@ -59,8 +61,10 @@ class ValueRotation(Shown):
             err(f"note: no identity opens {rel}; it was not searched for the old value")
             for rel in self.unchecked
         ]
-        if self.public is not None:
-            shown.append(out(f"new public key: {self.public}"))
+        for public, written in self.publics:
+            shown.append(out(f"new public key: {public}"))
+            if written is not None:
+                shown.append(out(f"  written to {written}"))
         if self.restarts:
             shown.append(out("restart after deploying:"))
             shown += [out(f"  {item.unit}  ({item.declared_in})") for item in self.restarts]
@@ -81,8 +85,8 @@ class ValueRotation(Shown):
 
 
 def _new_value(
-    root: Path,
     name: str,
+    declared: Declared | None,
     stdin: Sensitive[str] | None,
     kind: str | None,
     options: Options,
@@ -90,11 +94,9 @@ def _new_value(
 ) -> tuple[Generated, str | None, str]:
     """The new value, the also_plain twin to renew, and where the value came from.
     A name holding a crypt hash now (``$6$…``) gets a hash again, never clear text."""
-    from secretkit.generate.declared import load
     from secretkit.generate.kinds import kind_for
     from secretkit.nix.catalogue.password_hash import sha512_crypt
 
-    declared = next((d for d in load(root) if d.name == name), None)
     if stdin is not None:
         if kind is not None:
             raise UsageError("give --from-stdin or --kind, not both")
@@ -102,6 +104,8 @@ def _new_value(
             hashed = Sensitive(sha512_crypt(stdin.reveal()))
             also = declared.also_plain if declared is not None else None
             return Generated(hashed, plain=stdin), also, "stdin, stored as its SHA-512 crypt hash"
+        if declared is not None and declared.public_out and declared.kind == "wireguard":
+            return Generated(stdin, public=_wireguard_public(name, stdin)), None, "stdin"
         return Generated(stdin), None, "stdin"
     if kind is None:
         if declared is None:
@@ -128,6 +132,22 @@ def _new_value(
     return made, also, f"kind {kind}"
 
 
+def _wireguard_public(name: str, stdin: Sensitive[str]) -> str:
+    """The public key of a WireGuard private key read from stdin (its public_out file
+    gets it); UsageError when it is not one."""
+    import binascii
+
+    from secretkit.generate.wireguard import public_of
+
+    try:
+        return public_of(stdin.reveal().strip())
+    except (binascii.Error, ValueError):
+        raise UsageError(
+            f"{name} is declared a WireGuard key, and stdin holds no WireGuard private key",
+            hint=f"wg genkey | secretkit rotate value {name} --from-stdin",
+        ) from None
+
+
 def rotate_value(
     cwd: Path,
     name: str,
@@ -144,6 +164,8 @@ def rotate_value(
     from secretkit.atomic import Transaction
     from secretkit.commands import recover_interrupted
     from secretkit.gate.exposed_record import load_record
+    from secretkit.generate.declared import load, public_text
+    from secretkit.generate.kinds import kind_for
     from secretkit.generate.store import split_name
     from secretkit.git.files import files_below
     from secretkit.keys.rotation import sops_file_infos
@@ -162,23 +184,61 @@ def rotate_value(
     from secretkit.nix.catalogue.password_hash import is_crypt_hash
 
     files = HostFiles(root, identities_of(identities))
-    old = {files.get(info.rel, name) for info in holding}
-    hashed_now = any(v is not None and is_crypt_hash(v.reveal()) for v in old)
-    options = options or Options(length, words)
-    made, also, source = _new_value(root, name, stdin, kind, options, hashed_now)
+    # Files holding different values under the name hold different secrets (one
+    # WireGuard key per host): each gets its own new value.
+    groups: dict[Sensitive[str] | None, list[SopsFileInfo]] = {}
     for info in holding:
-        files.set(info.rel, name, made.value)
-        if also is not None and made.plain is not None:
-            files.set(info.rel, also, made.plain)
-    twins, unchecked = _same_value_elsewhere(root, files, name, old, also)
-    for rel, other in twins:
-        files.set(rel, other, made.value)
+        groups.setdefault(files.get(info.rel, name), []).append(info)
+    declared_all = [d for d in load(root) if d.name == name]
+    if stdin is not None and len(groups) > 1:
+        where = ", ".join(info.rel for info in holding)
+        raise UsageError(
+            f"{name} holds {len(groups)} different values ({where}): one value from stdin "
+            "would make them one secret",
+            hint=f"give each its own new value: secretkit rotate value {name}"
+            + ("" if declared_all else " --kind KIND"),
+        )
+    options = options or Options(length, words)
+    sources: list[str] = []
+    publics: list[tuple[str, str | None]] = []
+    public_files: dict[Path, str] = {}
+    warnings: list[str] = []
+    twins: list[tuple[str, str]] = []
+    unchecked: list[str] = []
+    also_named = None
+    for old, infos in groups.items():
+        declared = _declaration_for(declared_all, {info.rel for info in infos})
+        hashed_now = old is not None and is_crypt_hash(old.reveal())
+        made, also, source = _new_value(name, declared, stdin, kind, options, hashed_now)
+        sources.append(source)
+        also_named = also_named or also
+        for info in infos:
+            files.set(info.rel, name, made.value)
+            if also is not None and made.plain is not None:
+                files.set(info.rel, also, made.plain)
+        found, closed = _same_value_elsewhere(root, files, name, {old}, also)
+        for rel, other in found:
+            files.set(rel, other, made.value)
+        twins += found
+        unchecked += [rel for rel in closed if rel not in unchecked]
+        target = declared.public_file(root) if declared is not None else None
+        if made.public is not None:
+            publics.append((made.public, declared.public_out if target and declared else None))
+            if target is not None:
+                public_files[target] = public_text(target, made.public)
+        elif declared is not None and target is not None and kind_for(declared.kind).has_public:
+            warnings.append(  # (an ssh key from stdin: its public line is not derived here)
+                f"{declared.public_out} still holds the old public key: write the new key's "
+                "public half there"
+            )
     outputs = files.outputs()  # every file encrypted in memory before the first write
     record = load_record(root)  # a damaged checklist stops us before anything is written
     with Transaction(root) as txn:
         for path, data in outputs:
             txn.write(path, data)
-    unrecorded = _mark_rotated(root, record, name, holding, old, twins)
+        for target, text in public_files.items():
+            txn.write(target, text.encode("utf-8"), 0o644)
+    unrecorded = _mark_rotated(root, record, name, holding, set(groups), tuple(twins))
     restarts = tuple(
         dict.fromkeys(
             Restart(unit, f"{decl.file}:{decl.line}")
@@ -190,15 +250,24 @@ def rotate_value(
     return ValueRotation(
         name,
         tuple(info.rel for info in holding),
-        also,
-        twins,
-        unchecked,
+        also_named,
+        tuple(twins),
+        tuple(unchecked),
         restarts,
-        made.public,
-        source,
+        tuple(publics),
+        ", ".join(dict.fromkeys(sources)),
         unrecorded,
-        _reader_warnings(root, name, files_below(root)),
+        (*warnings, *_reader_warnings(root, name, files_below(root))),
     )
+
+
+def _declaration_for(declared: list[Declared], rels: set[str]) -> Declared | None:
+    """The generators.toml entry of the secret stored in ``rels``: the one naming their
+    hosts, else the first of its name."""
+    for entry in declared:
+        if rels & {HostFiles.host_file(host) for host in entry.hosts}:
+            return entry
+    return declared[0] if declared else None
 
 
 _BORG = r'passCommand\s*=\s*"cat \$\{{config\.sops\.secrets\.{ref}\.path\}}"'

@@ -31,7 +31,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from secretkit.errors import ConfigError, SecretkitError, UsageError
+from secretkit.errors import ConfigError, SecretkitError, UsageError, UserError
 from secretkit.generate.kinds import kind_for
 from secretkit.generate.model import Options
 from secretkit.generate.store import split_name
@@ -51,6 +51,25 @@ class Declared:
     options: Options
     public_out: str | None = None
     also_plain: str | None = None
+
+    def public_file(self, root: Path) -> Path | None:
+        """The file ``public_out`` names (None without one); UserError when it leads
+        outside the repository (through a symlink)."""
+        if self.public_out is None:
+            return None
+        target = root / self.public_out
+        if not target.resolve().is_relative_to(root.resolve()):
+            raise UserError(
+                f"public_out of [{self.key!r}] leads outside the repository (a symlink)",
+                hint="point public_out at a plain file inside the repository",
+            )
+        return target
+
+
+def public_text(path: Path, public: str) -> str:
+    """The public half as written to ``path``: a Nix string literal for a ``.nix``
+    file (``publicKey = import ./wg0.pub.nix;``), else the bare line."""
+    return f'"{public}"\n' if path.suffix == ".nix" else public + "\n"
 
 
 def _fail(key: str, problem: str) -> ConfigError:

@@ -270,13 +270,16 @@ def test_generate_and_rotate_value_lines() -> None:
         (("secrets/nas.yaml", "other/pw"),),
         ("secrets/x.yaml",),
         (Restart("postgresql.service", "hosts/web/default.nix:12"),),
-        None,
+        (("PUB1", "hosts/web/wg.pub"), ("PUB2", None)),
         "stdin",
     )
     assert texts(rotation.lines()) == [
         ("secrets/web.yaml: db/pw: new value (stdin)", False),
         ("secrets/nas.yaml: other/pw: held the same value, new value too", False),
         ("note: no identity opens secrets/x.yaml; it was not searched for the old value", True),
+        ("new public key: PUB1", False),
+        ("  written to hosts/web/wg.pub", False),
+        ("new public key: PUB2", False),
         ("restart after deploying:", False),
         ("  postgresql.service  (hosts/web/default.nix:12)", False),
         ("change it at its provider too, if it is a credential issued elsewhere", False),

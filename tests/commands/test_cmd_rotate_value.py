@@ -255,3 +255,80 @@ def test_an_item_of_a_list_is_rotated_by_its_index(
     )
     assert after.get(["services", "uploader", "environment"]) == ["REGION=eu-west-1", new]
     assert old not in out + err and new not in out + err
+
+
+def test_a_name_holding_a_key_per_host_gets_a_new_key_per_host_and_its_public_out(
+    lab: Lab, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``wg/private`` is each host's own WireGuard key: a rotation gives each host a new
+    key of its own (one key on two peers breaks the tunnel) and writes each public half
+    to its public_out, which the peers read (the old one there would cut the tunnel at
+    the next deploy)."""
+    import subprocess
+
+    from tests.conftest import need_tool
+
+    wg = need_tool("wg")
+    (lab.root / "secrets" / "generators.toml").write_text(
+        '["jellyfin/wg/private"]\nkind = "wireguard"\npublic_out = "hosts/jellyfin/wg.pub"\n'
+        '["observer/wg/private"]\nkind = "wireguard"\npublic_out = "hosts/observer/wg.nix"\n'
+    )
+    assert run_main(capsys, "-C", str(lab.root), "generate", "--all")[0] == 0
+
+    def public(host: str) -> str:
+        private = lab.plaintext(f"secrets/{host}.yaml", lab.admin)[("wg", "private")]
+        made = subprocess.run([wg, "pubkey"], input=private.encode(), capture_output=True)
+        return made.stdout.decode().strip()
+
+    first = {host: public(host) for host in ("jellyfin", "observer")}
+    code, out, err = run_main(capsys, "-C", str(lab.root), "rotate", "value", "wg/private")
+    assert code == 0, err
+    second = {host: public(host) for host in ("jellyfin", "observer")}
+    assert second["jellyfin"] != second["observer"]
+    assert not set(first.values()) & set(second.values())
+    assert (lab.root / "hosts/jellyfin/wg.pub").read_text() == second["jellyfin"] + "\n"
+    assert (lab.root / "hosts/observer/wg.nix").read_text() == f'"{second["observer"]}"\n'
+    assert f"new public key: {second['jellyfin']}\n  written to hosts/jellyfin/wg.pub" in out
+    assert f"new public key: {second['observer']}\n  written to hosts/observer/wg.nix" in out
+
+    # one value on stdin for two secrets: refused, nothing written
+    mine = subprocess.run([wg, "genkey"], capture_output=True, check=True).stdout
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(mine)))
+    before = lab.files()
+    code, out, err = run_main(capsys, "-C", str(lab.root), "rotate", "value", "wg/private",
+                              "--from-stdin")  # fmt: skip
+    assert code == 2 and "holds 2 different values" in err
+    # (the hint is the run above, which works)
+    assert "(hint: give each its own new value: secretkit rotate value wg/private)" in err
+    assert lab.files() == before
+
+
+def test_a_wireguard_key_from_stdin_writes_its_public_half(
+    lab: Lab, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import subprocess
+
+    from tests.conftest import need_tool
+
+    wg = need_tool("wg")
+    (lab.root / "secrets" / "generators.toml").write_text(
+        '["observer/wg/private"]\nkind = "wireguard"\npublic_out = "hosts/observer/wg.nix"\n'
+    )
+    assert run_main(capsys, "-C", str(lab.root), "generate", "--all")[0] == 0
+    mine = subprocess.run([wg, "genkey"], capture_output=True, check=True).stdout
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(mine)))
+    code, out, err = run_main(capsys, "-C", str(lab.root), "rotate", "value", "wg/private",
+                              "--from-stdin")  # fmt: skip
+    assert code == 0, err
+    stored = lab.plaintext("secrets/observer.yaml", lab.admin)[("wg", "private")]
+    assert stored == mine.decode().strip()
+    expected = subprocess.run([wg, "pubkey"], input=mine, capture_output=True).stdout.decode()
+    assert (lab.root / "hosts/observer/wg.nix").read_text() == f'"{expected.strip()}"\n'
+    assert stored not in out + err
+
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(b"not a key\n")))
+    before = lab.files()
+    code, out, err = run_main(capsys, "-C", str(lab.root), "rotate", "value", "wg/private",
+                              "--from-stdin")  # fmt: skip
+    assert code == 2 and "holds no WireGuard private key" in err
+    assert lab.files() == before
