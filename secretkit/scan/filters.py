@@ -227,25 +227,39 @@ def public_name(name: str) -> bool:
     return any(p in _PUBLICISH for p in parts) or name.lower() in {"device", "devices", "keyid"}
 
 
-# A name whose last word is "private" (WG_PRIVATE, wireguard.private, ssh.priv): a
-# private key when its value has a key's shape (a WireGuard key's base64, a key's hex);
-# ``private = true``, a CIDR, a path or a service's name are not.
-_PRIVATE_WORDS = frozenset({"private", "priv"})
+# Names whose value decides (their last word): "private" (WG_PRIVATE, wireguard.private,
+# ssh.priv) holds a private key when the value has a key's shape (a WireGuard key's
+# base64, a key's hex); "auth" (auth, basic_auth, HTTP_AUTH) holds credentials when the
+# value is ``user:password`` or generated.  ``private = true``, a CIDR, a path, a
+# service's name, ``auth: ldap`` or a URL are not.
+_VALUE_DECIDES = {"private": "private-key", "priv": "private-key", "auth": "credentials"}
 _KEY_SHAPE = lazy(r"[A-Za-z0-9+/_-]{32,}={0,2}")
+_TOKEN_SHAPE = lazy(r"[A-Za-z0-9+/_.~-]{16,}={0,2}")
+_USER_PASSWORD = lazy(r"[A-Za-z0-9._@+-]+:([^\s/][^\s]{7,})")
 
 
 @lru_cache(maxsize=4096)
-def private_name(name: str) -> bool:
+def value_decides(name: str) -> str | None:
+    """The kind :func:`named_value_kind` may give ``name``'s value, or None."""
     parts = words(name)
-    return bool(parts) and parts[-1] in _PRIVATE_WORDS and not public_name(name)
+    kind = _VALUE_DECIDES.get(parts[-1]) if parts else None
+    return None if kind is None or public_name(name) else kind
 
 
-def private_value_kind(name: str, value: str) -> str | None:
-    """``private-key`` for a key-shaped, generated value under a :func:`private_name`."""
+def named_value_kind(name: str, value: str) -> str | None:
+    """The kind of secret ``value`` is under a :func:`value_decides` name, or None."""
+    kind = value_decides(name)
     text = value.strip()
-    shaped = _KEY_SHAPE.fullmatch(text) is not None
-    if private_name(name) and shaped and (random_looking(text) or generated_hex(text)):
-        return "private-key"
+    if kind == "private-key":
+        shaped = _KEY_SHAPE.fullmatch(text) is not None
+        return kind if shaped and (random_looking(text) or generated_hex(text)) else None
+    if kind == "credentials":
+        pair = _USER_PASSWORD.fullmatch(text)
+        if pair is not None:
+            return None if not_secret(pair[1]) else kind
+        mixed = not text.islower() and not text.isupper()  # (ldap-backend-2024: words)
+        token = _TOKEN_SHAPE.fullmatch(text) is not None
+        return kind if token and mixed and random_looking(text) else None
     return None
 
 
@@ -567,7 +581,7 @@ def env_key_kind(name: str, value: str) -> str | None:
         return None
     kind = _env_name_kind(name)
     if kind is None:
-        return private_value_kind(name, value)
+        return named_value_kind(name, value)
     if kind != "key-if-random":
         return kind
     if random_looking(value):

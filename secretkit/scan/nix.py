@@ -218,7 +218,7 @@ def literal_hits(
         if kind is None and len(path) == 1 and path[0] in facts.given():
             kind = facts.given()[path[0]]  # let nas = "…"; … password = nas;
         kind = kind or _by_parent(path)
-        if kind is None and ((env_key_name and in_environment) or filters.private_name(key)):
+        if kind is None and ((env_key_name and in_environment) or filters.value_decides(key)):
             kind = "env-key"  # decided on the value below (filters.env_key_kind)
         etc_text = (
             bool(read_as_file)
@@ -531,7 +531,7 @@ def _binding_hits(binding: CommentBinding, data: bytes) -> list[Hit]:
     kind, env_key_name, _config, _command = facts
     kind = kind or _by_parent(names)
     if kind is None and (
-        (env_key_name and not _ENVIRONMENT.isdisjoint(names[:-1])) or filters.private_name(key)
+        (env_key_name and not _ENVIRONMENT.isdisjoint(names[:-1])) or filters.value_decides(key)
     ):
         kind = filters.env_key_kind(key, binding.value.strip())
     value = binding.value

@@ -368,7 +368,7 @@ def _assigned(text: str, start: int) -> bool:
 
 def _pair_hit(key: str, value: str, fmt: str) -> Hit | None:
     """The hit for ``key: value`` (a span to be placed by the caller), or None."""
-    kind = filters.secret_name(key) or filters.private_value_kind(key, value)
+    kind = filters.secret_name(key) or filters.named_value_kind(key, value)
     if kind is None and key.lower() == "auth" and _basic_auth(value):
         return Hit(0, 0, "secret-attribute", "credentials", "medium")  # docker's config.json
     if kind is None or filters.hash_name(key) or filters.public_name(key):

@@ -102,7 +102,9 @@ def reference_scan(data: bytes) -> tuple[list[Hit], bool]:
             kind = given[path[0]]
         if kind is None and len(path) >= 2 and path[-2] == "basicAuth":
             kind = "password"
-        if kind is None and _ENV_KEY_NAME.match(key) and _in_environment(path):
+        if kind is None and (
+            (_ENV_KEY_NAME.match(key) and _in_environment(path)) or filters.value_decides(key)
+        ):
             kind = "env-key"
         etc_text = path[-3:-2] == ["etc"] and path[-1:] == ["text"] and path[-2] in read_as_file
         json_line = raw.lstrip().startswith("{")

@@ -1,7 +1,9 @@
-"""A key under a name whose last word is "private" (``WG_PRIVATE``, a YAML
-``private:``, ``x.private`` in Nix): found when the value has a key's shape, in every
-format the name rules read; the same names holding a flag, a network, a path or a
-service's name are not."""
+"""Names whose value decides (filters.value_decides), in every format the name rules
+read.  A key under a name whose last word is "private" (``WG_PRIVATE``, a YAML
+``private:``, ``x.private`` in Nix) is found when the value has a key's shape;
+``user:password`` or a generated value under an "auth" name (``auth:``,
+``basic_auth:``, ``HTTP_AUTH=``) is credentials.  The same names holding a flag, a
+network, a path, a method or a service's name are not."""
 
 from __future__ import annotations
 
@@ -9,12 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from secretkit.scan.filters import private_value_kind
+from secretkit.scan.filters import named_value_kind
 from secretkit.scan.worktree import scan_tree
 from tests.support import fake
 
 KEY = fake.wireguard_private_key("private-names")
 HEX = fake.hex_key(32, "private-names")
+PASSWORD = fake.password("auth-names")
+TOKEN = fake.chars(fake._ALNUM, 24, "auth-names")
 
 FILES = {
     "wg.yaml": f"wireguard:\n  interface: wg0\n  private: {KEY}\n  peers:\n    - public: x\n",
@@ -23,6 +27,9 @@ FILES = {
     "wg.nix": f'{{ x.private = "{KEY}"; }}\n',
     "up.sh": f"#!/bin/sh\nWG_PRIVATE='{KEY}' wg-quick up wg0\n",
     "shell.nix": f'{{ systemd.services.wg.script = "WG_PRIVATE={KEY} exec wg-up"; }}\n',
+    "auth.yaml": f'registry:\n  auth: "admin:{PASSWORD}"\n  basic_auth: {TOKEN}\n',
+    "auth.env": f"HTTP_AUTH=ci:{PASSWORD}\n",
+    "auth.nix": f'{{ services.proxy.settings.upstream.auth = "bot:{PASSWORD}"; }}\n',
 }
 
 NOT_KEYS = {
@@ -34,7 +41,15 @@ NOT_KEYS = {
         '{ networking.private = "internal-network-2024"; a.priv = "/run/keys/wg";\n'
         f'  peer.privateIPs = [ "10.0.0.2" ]; wg.public = "{KEY}"; }}\n'
     ),
-    "flags.env": "PRIVATE=yes\nGIT_PRIVATE=/home/me/.ssh/id_ed25519\n",
+    "flags.env": "PRIVATE=yes\nGIT_PRIVATE=/home/me/.ssh/id_ed25519\nAUTH=ldap\n",
+    "methods.yaml": (
+        "smtp:\n  auth: true\n  auth_method: md5\nsso:\n  auth: https://sso.example.org:8443/login\n"
+        "  basic_auth: none\n  auth: ldap-backend-2024\n"
+    ),
+    "pam.nix": (
+        '{ security.pam.services.sshd.auth = "required pam_unix.so";\n'
+        '  services.x.auth = "user:${config.y}"; services.z.auth = "user:changeme"; }\n'
+    ),
 }
 
 
@@ -50,6 +65,10 @@ def test_a_key_under_a_private_name_is_found_in_every_format(tmp_path: Path) -> 
         ("wg.nix", "private-key", KEY),
         ("up.sh", "private-key", KEY),
         ("shell.nix", "private-key", KEY),
+        ("auth.yaml", "credentials", f"admin:{PASSWORD}"),
+        ("auth.yaml", "credentials", TOKEN),
+        ("auth.env", "credentials", f"ci:{PASSWORD}"),
+        ("auth.nix", "credentials", f"bot:{PASSWORD}"),
     }
 
 
@@ -71,7 +90,14 @@ def test_a_private_name_without_a_key_is_no_finding(tmp_path: Path) -> None:
         ("private", HEX.upper()[:40], None),  # a GPG fingerprint's shape
         ("privateNetwork", KEY, None),  # its last word is another
         ("public", KEY, None),
+        ("auth", f"u:{PASSWORD}", "credentials"),
+        ("basicAuth", TOKEN, "credentials"),
+        ("auth", "u:short", None),
+        ("auth", "sso.example.org:443", None),  # a host and its port
+        ("auth", "ldap-backend-2024-eu", None),
+        ("basicAuth", "username=u,password=Zq8vL3mN9pR2,uid=1000", None),  # its pairs judge
+        ("authMethod", f"u:{PASSWORD}", None),
     ],
 )
-def test_private_value_kind(name: str, value: str, kind: str | None) -> None:
-    assert private_value_kind(name, value) == kind
+def test_named_value_kind(name: str, value: str, kind: str | None) -> None:
+    assert named_value_kind(name, value) == kind
