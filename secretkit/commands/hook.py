@@ -519,9 +519,16 @@ def _fix(report: HookReport, finding: Finding, secrets_files: set[str]) -> str:
     mark = id(finding) not in report.no_mark
     if refused is None:
         return fix_for(finding, None, None, None, mark=mark)
-    reason, builder, manual, declare_in, hashed = refused
+    reason, builder, manual, declare_in, hashed, own_file = refused
     return fix_for(
-        finding, reason, builder, manual, mark=mark, declare_in=declare_in, hashed=hashed
+        finding,
+        reason,
+        builder,
+        manual,
+        mark=mark,
+        declare_in=declare_in,
+        hashed=hashed,
+        own_file=own_file,
     )
 
 

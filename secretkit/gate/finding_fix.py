@@ -28,6 +28,7 @@ def finding_fix(
     git: bool = True,
     declare_in: str | None = None,
     hashed: bool = False,
+    own_file: str | None = None,
 ) -> str:
     """The exact way out for a plaintext secret in ``path``.  ``refusal``: why
     ``migrate`` would not move it (:func:`secretkit.plan.advice.migrate_refusal`);
@@ -45,7 +46,8 @@ def finding_fix(
     no ``git add``/``git rm`` there, they would fail).  ``declare_in``: the module the
     declaration and the reference go in (``path`` is imported for its value: no module).
     ``hashed``: the option reads the value's crypt hash (``hashedPasswordFile``), which
-    sops-nix must decrypt before users are made."""
+    sops-nix must decrypt before users are made.  ``own_file``: the value belongs to a
+    home-manager or nix-darwin configuration, whose own key opens this sops file."""
     if archive is not None:
         import shlex
 
@@ -103,10 +105,10 @@ def finding_fix(
                 'sops.secrets."<name>"',
             )
         )
-        if refusal is not None and _not_nixos(refusal):  # (another key opens it: its own file)
+        if own_file is not None:  # (another key opens it: its own file)
             store = (
                 "the value in the file that rule names (`secretkit set "
-                f"{_rule_file(refusal)} "
+                f"{own_file} "
                 "'[\"<name>\"]'` reads it from stdin)"
             )
             declare = 'sops.secrets."<name>" in that configuration (sopsFile = that file)'
@@ -177,6 +179,7 @@ def fix_for(
     git: bool = True,
     declare_in: str | None = None,
     hashed: bool = False,
+    own_file: str | None = None,
 ) -> str:
     """:func:`finding_fix` of one finding (its fingerprint computed only if shown)."""
 
@@ -198,25 +201,8 @@ def fix_for(
         git=git,
         declare_in=declare_in,
         hashed=hashed,
+        own_file=own_file,
     )
-
-
-def _rule_file(refusal: str) -> str:
-    """The sops file the refusal's ``hosts add`` gives a rule: a nix-darwin host's by its
-    name (``secrets/macbook.yaml``), a home-manager user's ``secrets/<user>.yaml``."""
-    import re
-
-    named = re.search(r"gives (secrets/[^\s`]+\.yaml) a creation rule", refusal)
-    return named.group(1) if named else "secrets/<user>.yaml"
-
-
-def _not_nixos(refusal: str) -> bool:
-    """Whether ``refusal`` says the file belongs to a home-manager or nix-darwin
-    configuration (:func:`secretkit.plan.advice.host_refusal`): its secrets are read
-    with another key than the host's, from a sops file of their own."""
-    from secretkit.plan.advice import NIXOS_ONLY  # (loaded only with a refusal)
-
-    return NIXOS_ONLY in refusal
 
 
 def _outer_config() -> str:

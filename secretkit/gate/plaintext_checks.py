@@ -62,6 +62,7 @@ def _fix_for(ctx: CheckContext, finding: Finding) -> str:
     if finding.path in ctx.sops_by_path():  # a value in clear in a sops file Nix uses
         return ctx.judge.restore(finding.path)
     refusal, builder, manual, declare_in, hashed = None, None, None, None, False
+    own_file = None
     source = ctx.read(finding.path) if finding.path.endswith(".nix") else None
     if finding.path.endswith(".nix"):
         if source is None:
@@ -71,14 +72,14 @@ def _fix_for(ctx: CheckContext, finding: Finding) -> str:
                 ctx.inventory(), finding.path, source, finding, repo_pin(ctx.read)
             )
             if hosts is not None:
-                refusal, builder = hosts.reason, hosts.builder
+                refusal, builder, own_file = hosts.reason, hosts.builder, hosts.own_file
             valued = None
             if refusal is None:  # a file imported for its value: no module, whatever it sets
                 valued = value_refusal(
                     ctx.inventory(), finding.path, finding.attrpath or "", ctx.read
                 )
             if valued is not None:
-                refusal, builder, manual, declare_in, hashed = valued
+                refusal, builder, manual, declare_in, hashed, _ = valued
             elif refusal is None:
                 advice = migrate_refusal(
                     finding.path,
@@ -90,7 +91,7 @@ def _fix_for(ctx: CheckContext, finding: Finding) -> str:
                     inventory=ctx.inventory(),
                 )
                 if advice is not None:
-                    refusal, builder, manual, declare_in, hashed = advice
+                    refusal, builder, manual, declare_in, hashed, _ = advice
     if not finding.path.endswith(".nix"):  # read by Nix code? then not encrypted in place
         from secretkit.gate.finding_fix import WHOLE_FILE_RULE
         from secretkit.plan.refusals import nix_reader_route
@@ -109,6 +110,7 @@ def _fix_for(ctx: CheckContext, finding: Finding) -> str:
         git=not ctx.walk,
         declare_in=declare_in,
         hashed=hashed,
+        own_file=own_file,
     )
 
 

@@ -47,8 +47,8 @@ def nixos_host(inventory: Inventory, name: str) -> bool:
     return not kinds & _FOREIGN_KINDS.keys()
 
 
-# what a refusal for a home-manager or nix-darwin configuration says (gate.finding_fix
-# reads it: such a value goes into a file of its own key, not the host's)
+# what a refusal for a home-manager or nix-darwin configuration says (such a value goes
+# into a file of its own key, not the host's: Refusal.own_file)
 NIXOS_ONLY = "migrate writes NixOS hosts' sops files"
 
 
@@ -58,12 +58,17 @@ def foreign_reason(inventory: Inventory, names: list[str]) -> str:
     what, module = _FOREIGN_KINDS[sorted(kinds)[0]]
     more = f" (and {len(names) - 1} more)" if len(names) > 1 else ""
     # the file it is stored in needs a creation rule first (secretkit set refuses without)
-    slug = re.sub(r"[^A-Za-z0-9_-]+", "-", name).strip("-")[:63] or "user"
+    slug = _slug(name)
     return (
         f"the file is used by the {what} {name}{more}: {NIXOS_ONLY}; move it by hand with "
         f"{module}, after `secretkit hosts add {slug} --age "
         f"<the age key it decrypts with>` gives secrets/{slug}.yaml a creation rule"
     )
+
+
+def _slug(name: str) -> str:
+    """The host name ``hosts add`` is given for a configuration's name."""
+    return re.sub(r"[^A-Za-z0-9_-]+", "-", name).strip("-")[:63] or "user"
 
 
 # what discovery notes when it cannot follow an import (nix.hosts.closure)
@@ -146,21 +151,30 @@ def unowned_hint(known: list[str], notes: Sequence[Note]) -> str:
 def host_refusal(inventory: Inventory, path: str, offset: int | None = None) -> str | None:
     """Why migrate leaves a finding of ``path`` (at byte ``offset``) alone for the hosts
     that use it (none does; a home-manager or nix-darwin configuration does), else None."""
+    refused = _host_refusal(inventory, path, offset)
+    return refused.reason if refused is not None else None
+
+
+def _host_refusal(inventory: Inventory, path: str, offset: int | None) -> Refusal | None:
+    """:func:`host_refusal`, with the sops file a value of a home-manager or nix-darwin
+    configuration goes in (the one its ``hosts add`` gives a creation rule)."""
     if offset is None:
         users = sorted(inventory.hosts_of_file(path))
     else:
         users = sorted(inventory.hosts_at(path, offset))
     if not users:
-        return unowned_reason(inventory, path)
+        return Refusal(unowned_reason(inventory, path))
     others = [h for h in users if not nixos_host(inventory, h)]
     if others:
-        return foreign_reason(inventory, others)
+        slug = _slug(others[0])
+        return Refusal(foreign_reason(inventory, others), own_file=f"secrets/{slug}.yaml")
     if inventory.home_only(path):
         module = _FOREIGN_KINDS["home-manager"][1]
-        return (
+        return Refusal(
             f"the file is a home-manager module of host {', '.join(users)}: {NIXOS_ONLY}; "
             f"move it by hand with {module}, after `secretkit hosts "
-            "add <user> --age <the user's age key>` gives secrets/<user>.yaml a creation rule"
+            "add <user> --age <the user's age key>` gives secrets/<user>.yaml a creation rule",
+            own_file="secrets/<user>.yaml",
         )
     return None
 
@@ -175,15 +189,15 @@ def hosts_refusal(
     """:func:`host_refusal` of ``finding`` as a :class:`Refusal`, with the builder its
     literal names (``source``: the file's bytes): a builder's call is replaced by a path
     whatever configuration reads it.  Asked first, as migrate asks it."""
-    reason = host_refusal(inventory, path, finding.start)
-    if reason is None:
+    refused = _host_refusal(inventory, path, finding.start)
+    if refused is None:
         return None
     alone = (
         migrate_refusal(path, source, finding, pin, inventory=inventory)
         if source is not None
         else None
     )
-    return Refusal(reason, alone.builder if alone is not None else None)
+    return refused._replace(builder=alone.builder if alone is not None else None)
 
 
 def repo_pin(read: Callable[[str], bytes | None]) -> Pin:
@@ -208,6 +222,7 @@ class Refusal(NamedTuple):
     manual: str | None = None
     declare_in: str | None = None
     hashed: bool = False
+    own_file: str | None = None  # the sops file of its own configuration's key, not a host's
 
 
 def value_refusal(
