@@ -431,3 +431,17 @@ def test_a_binding_set_apart_by_blank_lines_leaves_one_blank_line() -> None:
     assert without(last, "x") == "{\n  a = 1;\n}\n"
     tight = "{\n  a = 1;\n\n  x = 2;\n  b = 2;\n}\n"
     assert without(tight, "x") == "{\n  a = 1;\n\n  b = 2;\n}\n"
+
+
+def test_the_syncthing_key_note_retires_the_committed_key_by_rotating_it() -> None:
+    """After migrate the committed key is STGUIAPIKEY (from sops) and config.xml's key,
+    and Syncthing accepts either: a new GUI key alone leaves it working, so the note
+    names the rotation first (rotate value's own warning then names the GUI step)."""
+    before, _ = _golden("syncthing-gui-apikey")
+    source, findings, _values = fill(before, MODULE)
+    plan = plan_module(source, MODULE, findings=findings)
+    (move,) = plan.moves
+    notes = [note for note in plan.notes if "STGUIAPIKEY" in note]
+    assert len(notes) == 1
+    assert f"run `secretkit rotate value {move.name}`" in notes[0]
+    assert "no longer works" not in notes[0]

@@ -117,11 +117,15 @@ class GuiApiKey:
                 option=option,
                 restart_units=("syncthing.service",),
             ),
+            # Syncthing accepts config.xml's key and $STGUIAPIKEY (_APIKEY_CHECK): after
+            # migrate both are the committed key, so both have to change
             note=(
-                "the Syncthing API key syncthing-init already wrote into config.xml stays "
-                "valid beside STGUIAPIKEY (Syncthing accepts both), and it is the one that "
-                "was committed: generate a new one in the Syncthing GUI (Actions → Settings "
-                "→ GUI → API Key → Generate), then the committed key no longer works"
+                "the committed Syncthing API key is now STGUIAPIKEY, from the sops file, and "
+                "syncthing-init also wrote it into config.xml; Syncthing accepts either, so "
+                f"to retire it run `secretkit rotate value {name}` (a new STGUIAPIKEY for "
+                "Syncthing and for whatever reads the sops secret), and after deploying "
+                "generate a new config.xml key in the Syncthing GUI (Actions → Settings → "
+                "GUI → API Key → Generate)"
             ),
         )
 
