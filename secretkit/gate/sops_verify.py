@@ -27,6 +27,20 @@ if TYPE_CHECKING:
 MIN_COPIED = 8
 
 
+def secret_like(name: str, text: str) -> bool:
+    """Whether a value a sops file holds under ``name`` is a secret to look for in other
+    files: its name says so (as the scanner reads ``NAME=value``), or it looks generated
+    or is a passphrase of words.  A whole encrypted dotenv or JSON file holds settings
+    too (``TZ=Europe/Berlin``, a database user's name): the same setting in a Nix file
+    is no decrypted copy."""
+    from secretkit.scan.filters import env_key_kind
+    from secretkit.scan.value_shapes import generated_hex, random_looking
+
+    if env_key_kind(name, text) is not None or random_looking(text) or generated_hex(text):
+        return True
+    return len(text) >= 16 and len(text.split()) >= 3
+
+
 @dataclass(frozen=True)
 class SopsProblem:
     """A secrets file that must not be committed (or published) as it is."""
@@ -143,7 +157,8 @@ class SopsJudge:
                 text = value.strip() if isinstance(value, str) else ""
                 if len(text) >= MIN_COPIED and not_secret(text) is None:
                     key = "/".join(str(part) for part in where)
-                    self.values.setdefault(Sensitive(text), (path, key))
+                    if secret_like(str(where[-1]) if where else "", text):
+                        self.values.setdefault(Sensitive(text), (path, key))
 
     def structure(self, path: str, sops: SopsFile) -> SopsProblem | None:
         """Without a key: the MAC is present and encrypted, and every value the file's

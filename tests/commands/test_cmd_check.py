@@ -771,3 +771,56 @@ def test_a_secret_in_a_json_file_is_fixed_by_encrypting_the_file_as_the_fix_says
     assert token not in (repo.root / "config" / "app.json").read_text()
     failed, report = repo.failed_points()
     assert failed == set(), [c["message"] for c in report["checks"] if not c["ok"]]
+
+
+def test_settings_of_a_whole_encrypted_dotenv_are_no_decrypted_copies(repo: Repo) -> None:
+    """``encrypt -i`` of a service's .env encrypts its settings too: the time zone and
+    the database user's name are the same settings in a Nix file, not copies of a secret
+    (a stranger followed the .env fix and check then failed on them, with no way out);
+    the password's copy still fails."""
+    from secretkit.sops import document, operations
+    from secretkit.sops.config import find_config
+
+    sops_yaml = repo.root / ".sops.yaml"
+    sops_yaml.write_text(
+        sops_yaml.read_text().replace(
+            "creation_rules:\n",
+            "creation_rules:\n"
+            "  - path_regex: ^docker/.*\\.env$\n"
+            "    key_groups:\n"
+            "      - age:\n"
+            "          - *admin_alice\n",
+        )
+    )
+    config = find_config(repo.root)
+    assert config is not None
+    rule = config.rule_for(repo.root / "docker/paperless.env")
+    assert rule is not None
+    password = fake.password("paperless-db")
+    env = {
+        "PAPERLESS_TIME_ZONE": "Europe/Berlin",
+        "PAPERLESS_DBUSER": "paperless",
+        "PAPERLESS_URL": "https://paperless.home.arpa",
+        "PAPERLESS_DBPASS": password,
+    }
+    (repo.root / "docker").mkdir()
+    data = operations.encrypt_new(document.new_plain("dotenv", env), rule)
+    assert password.encode() not in data and b"Europe/Berlin" not in data
+    (repo.root / "docker" / "paperless.env").write_bytes(data)
+    (repo.root / "hosts" / "tz.nix").write_text(
+        '{ time.timeZone = "Europe/Berlin"; users.users.paperless.isSystemUser = true;\n'
+        '  services.paperless.settings.PAPERLESS_URL = "https://paperless.home.arpa"; }\n'
+    )
+    commit_all(repo.root, "paperless's env encrypted whole, its settings in Nix")
+    failed, report = repo.failed_points()
+    assert "decrypted-copy" not in failed, [
+        c["message"] for c in report["checks"] if c["id"] == "decrypted-copy"
+    ]
+
+    (repo.root / "notes.txt").write_text(f"db: {password}\n")
+    failed, report = repo.failed_points()
+    messages = [c["message"] for c in report["checks"] if c["id"] == "decrypted-copy"]
+    assert messages == [
+        "notes.txt (untracked, not ignored) holds the decrypted value of PAPERLESS_DBPASS of "
+        "docker/paperless.env"
+    ]
