@@ -141,21 +141,26 @@ def clan_var_refs(
     root: Path,
     nix_files: Mapping[str, bytes],
     hosts_of: Callable[[str], set[str]],
-) -> tuple[int, list[CheckResult]]:
+) -> tuple[int, list[CheckResult], set[str]]:
     """Every ``config.clan.core.vars.generators.<g>.files.<f>.path`` (or ``.value``)
     in a module a machine imports must have been generated for that machine:
     ``vars/per-machine/<machine>/<g>/<f>/`` or ``vars/shared/<g>/<f>/``.  Returns the
-    number of (machine, file) pairs checked and one failure per missing one."""
+    number of (machine, file) pairs checked, one failure per missing one, and the
+    files with such uses that no machine imports (not checked)."""
     checked = 0
     seen: set[tuple[str, str, str]] = set()
     results = []
+    unowned: set[str] = set()
     for path, data in sorted(nix_files.items()):
         if b"clan.core.vars" not in data:
             continue
         for match in _VAR_REF.finditer(data):
             gen = match.group(1).decode("utf-8", "replace").strip('"')
             name = match.group(2).decode("utf-8", "replace").strip('"')
-            for machine in sorted(hosts_of(path)):
+            machines = sorted(hosts_of(path))
+            if not machines:
+                unowned.add(path)
+            for machine in machines:
                 if (machine, gen, name) in seen:
                     continue
                 seen.add((machine, gen, name))
@@ -177,4 +182,4 @@ def clan_var_refs(
                         group_fix="clan vars generate <machine> for each machine named",
                     )
                 )
-    return checked, results
+    return checked, results, unowned

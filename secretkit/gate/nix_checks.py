@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from secretkit.gate.inline_config import outer_config_refs
 from secretkit.gate.model import CheckResult
-from secretkit.gate.secret_targets import cannot_verify, for_host, targets
+from secretkit.gate.secret_targets import cannot_verify, for_host, no_host_read, targets
 from secretkit.plan.refusals import keys_of
 
 if TYPE_CHECKING:
@@ -96,11 +96,12 @@ def check_nix_refs(ctx: CheckContext) -> list[CheckResult]:
     untracked: set[str] = set()  # said once per file
     flake = not ctx.walk and (ctx.root / "flake.nix").is_file()
     checked = 0
-    unused = 0
+    unused: set[str] = set()  # files whose declarations no host reads
     for decl in facts.declarations:
         key = decl.key or decl.name
         found = targets(ctx, decl, inventory)
-        unused += not found
+        if not found:
+            unused.add(decl.file)
         for target in found:
             if target.path is None:
                 results.append(cannot_verify("nix-secret-refs", decl, target))
@@ -179,13 +180,17 @@ def check_nix_refs(ctx: CheckContext) -> list[CheckResult]:
             replace(r, group_fix=every) if r.group.startswith("a sops file git") else r
             for r in results
         ]
-    pairs = 0
+    pairs, unowned_vars = 0, set[str]()
     if ctx.clan() is not None:
         from secretkit.gate.clan_checks import clan_var_refs
 
         nix_files = {p: d for p in ctx.files() if p.endswith(".nix") for d in [ctx.read(p)] if d}
-        pairs, problems = clan_var_refs(ctx.root, nix_files, inventory.hosts_of_file)
+        pairs, problems, unowned_vars = clan_var_refs(ctx.root, nix_files, inventory.hosts_of_file)
         results.extend(problems)
+        unread = no_host_read(inventory, "nix-secret-refs", unowned_vars, "use clan vars")
+        results += [unread] if unread is not None else []
+    unread = no_host_read(inventory, "nix-secret-refs", unused, "declare sops secrets")
+    results += [unread] if unread is not None else []
     n_refs = len(facts.references)
     note = (
         f" (names computed in {', '.join(sorted(set(facts.dynamic)))} are not checked)"
@@ -195,9 +200,14 @@ def check_nix_refs(ctx: CheckContext) -> list[CheckResult]:
     if facts.unparsed:
         note += f" ({len(facts.unparsed)} file(s) with Nix syntax errors read partially)"
     if unused:
-        note += f" ({unused} in modules no machine imports, not checked)"
+        note += f" (declared in {len(unused)} file(s) no machine imports: not checked)"
     if ctx.clan() is not None:
-        note = f"; {pairs} clan var use(s) by machines, all generated" + note
+        unowned = (
+            f" ({len(unowned_vars)} file(s) using clan vars no machine imports: not checked)"
+            if unowned_vars
+            else ""
+        )
+        note = f"; {pairs} clan var use(s) by machines, all generated{unowned}" + note
     return results or [
         CheckResult(
             "nix-secret-refs",
@@ -286,7 +296,7 @@ def check_host_readable(ctx: CheckContext) -> list[CheckResult]:
             )
         )
     results += _host_key_warnings(ctx, {host for host, _path in seen}, home)
-    unread = _no_host_read(inventory, "host-readable", unowned, "declare sops secrets")
+    unread = no_host_read(inventory, "host-readable", unowned, "declare sops secrets")
     results += [unread] if unread is not None else []
     if not any(not r.ok for r in results):
         pairs = len(seen) - sum(len(users) for users in home.values())
@@ -300,34 +310,6 @@ def check_host_readable(ctx: CheckContext) -> list[CheckResult]:
         )
         results.insert(0, CheckResult("host-readable", True, said))
     return results
-
-
-def _no_host_read(
-    inventory: Inventory, point: str, unused: set[str], what: str
-) -> CheckResult | None:
-    """Files that ``what`` (use sops-nix, declare sops secrets) and no host imports,
-    while discovery found no host or could not follow an import: a host may import them
-    there, so "ok" would be said of what was not read.  None otherwise."""
-    from secretkit.plan.advice import unfollowed_imports
-
-    unfollowed = unfollowed_imports(inventory.notes)
-    if not unused or not ((not inventory.hosts and inventory.notes) or unfollowed):
-        return None
-    note = (unfollowed or inventory.notes)[0]
-    found = "found no host configuration" if not inventory.hosts else "found no host"
-    shown = ", ".join(sorted(unused)[:3]) + (" …" if len(unused) > 3 else "")
-    return CheckResult(
-        point,
-        False,
-        f"cannot verify: {len(unused)} file(s) {what} ({shown}) but secretkit {found} "
-        f"importing them: it could not follow {note.file}: {note.text}",
-        "make what it could not follow something it reads (hosts declared as "
-        "nixosConfigurations.<name> = nixpkgs.lib.nixosSystem { modules = [ … ]; } "
-        "or a colmena hive, imports as paths; `secretkit hosts list` names each "
-        "one), or delete those files if no host uses them; then run secretkit check "
-        "again",
-        tuple(sorted(unused)),
-    )
 
 
 def _host_key_warnings(
@@ -580,7 +562,7 @@ def check_sops_module(ctx: CheckContext) -> list[CheckResult]:
             )
         )
     shown = ", ".join(sorted(unused)[:3]) + (" …" if len(unused) > 3 else "")
-    unread = _no_host_read(inventory, "sops-nix-module", unused, "use sops-nix")
+    unread = no_host_read(inventory, "sops-nix-module", unused, "use sops-nix")
     results += [unread] if unread is not None else []
     passed = (
         f"{len(uses)} host(s) using sops-nix, each imports its NixOS module"

@@ -75,6 +75,46 @@ def test_a_clan_var_a_machine_uses_but_never_generated(clan: Clan) -> None:
     assert failure.fix == "clan vars generate db"
 
 
+_FEATURE = (
+    "{ config, ... }:\n{\n  services.tailscale.authKeyFile =\n"
+    "    config.clan.core.vars.generators.tailscale.files.auth_keyTYPO.path;\n}\n"
+)
+
+
+def test_clan_vars_used_where_discovery_cannot_follow_cannot_be_verified(clan: Clan) -> None:
+    """A stranger's clan imported its feature modules through a computed list: the
+    uses there were never checked, yet nix-secret-refs said "all generated" over a
+    misspelt var.  Unread, they fail as "cannot verify" with the way out."""
+    (clan.root / "modules/features").mkdir()
+    (clan.root / "modules/features/tailscale.nix").write_text(_FEATURE)
+    users = clan.root / "modules/users.nix"
+    users.write_text(
+        users.read_text().replace(
+            "{ ... }:", "{ lib, ... }:\n{ imports = lib.filter (f: f != null) (map lib.id [ ]); }"
+            " // "
+        )
+    )
+    commit_all(clan.root, "features through a computed list")
+    failed = [r for r in run_check(clan.root).failed if r.id == "nix-secret-refs"]
+    assert len(failed) == 1, [r.message for r in failed]
+    assert failed[0].message.startswith(
+        "cannot verify: 1 file(s) use clan vars (modules/features/tailscale.nix) but secretkit "
+        "found no host importing them: it could not follow modules/users.nix"
+    )
+
+
+def test_clan_vars_used_in_a_module_no_machine_imports_are_named_unchecked(clan: Clan) -> None:
+    (clan.root / "modules/features").mkdir()
+    (clan.root / "modules/features/tailscale.nix").write_text(_FEATURE)
+    commit_all(clan.root, "a feature module nothing imports")
+    report = run_check(clan.root)
+    assert [r.message for r in report.failed] == []
+    messages = {r.id: r.message for r in report.results}
+    assert "2 clan var use(s) by machines, all generated (1 file(s) using clan vars no " in (
+        messages["nix-secret-refs"]
+    )
+
+
 def test_one_wrong_recipient_link_is_exactly_one_failure(clan: Clan) -> None:
     clan.link("sops/secrets/db-root", "machines", "web")  # linked, but never re-encrypted
     report = run_check(clan.root)
