@@ -308,6 +308,13 @@ def check_host_readable(ctx: CheckContext) -> list[CheckResult]:
             if pairs
             else "no host reads a sops file: nothing to check"
         )
+        if clan is not None:  # (machines' keys are clan's links, not .sops.yaml's)
+            said = (
+                f"each machine's clan key is a recipient of every sops file it declares "
+                f"({pairs} machine/file pair(s)); clan vars: see sops-recipients"
+                if pairs
+                else "no machine declares sops secrets of its own; clan vars: see sops-recipients"
+            )
         results.insert(0, CheckResult("host-readable", True, said))
     return results
 
@@ -322,8 +329,16 @@ def _host_key_warnings(
     from secretkit.plan.hostkeys import OTHER_KEY_SOURCES, host_key_problems
 
     inventory = ctx.inventory()
+    clan = ctx.clan() is not None
     readers = sorted(
-        h for h in hosts if h in inventory.hosts and not any(h in u for u in home.values())
+        h
+        for h in hosts
+        if h in inventory.hosts
+        and not any(h in u for u in home.values())
+        # clan-core points sops.age.keyFile at the machine's own age key, which
+        # `clan machines update` installs, when the clan holds it (clan-lol/clan-core
+        # fa011934, nixosModules/clanCore/vars/secret/sops/default.nix)
+        and not (clan and (ctx.root / f"sops/secrets/{h}-age.key/secret").is_file())
     )
     sources = ctx.nix_sources()
     if not readers or any(k in d for d in sources.values() for k in OTHER_KEY_SOURCES):
@@ -569,6 +584,8 @@ def check_sops_module(ctx: CheckContext) -> list[CheckResult]:
         if uses
         else "no host uses sops-nix" + (" in its NixOS modules" if home_uses else "")
     )
+    if not uses and ctx.clan() is not None:
+        passed = "no machine uses sops-nix in its own modules (clan-core imports it for vars)"
     if home_uses:
         passed += (
             f"; {len(home_uses)} host(s) using it in home-manager modules, each with "

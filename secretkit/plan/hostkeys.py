@@ -16,6 +16,7 @@ from secretkit.plan.hostvalues import HostValues
 
 HOST_KEY = "/etc/ssh/ssh_host_ed25519_key"
 HOST_KEYS = ("services", "openssh", "hostKeys")
+OPENSSH = ("services", "openssh", "enable")
 # written anywhere, sops-nix may be given a key other than the ssh host key: not judged
 OTHER_KEY_SOURCES = (b"age.keyFile", b"sops.gnupg", b"gnupg.sshKeyPaths")
 
@@ -29,7 +30,7 @@ def host_key_problems(
 ) -> list[str]:
     problems = []
     for host in sorted(hosts):
-        enabled, _ = host_values.value([host], ("services", "openssh", "enable"))
+        enabled, _ = host_values.value([host], OPENSSH)
         # the modules that set services.openssh.hostKeys (read as migrate's wiring reads
         # them: not boot.initrd.network.ssh.hostKeys, which sops-nix does not use)
         keys = [
@@ -38,7 +39,12 @@ def host_key_problems(
             if host_values.sets(m, HOST_KEYS) is not None
         ]
         ed25519 = any(b'"ed25519"' in data for data in keys)
-        if enabled != "true":
+        conditional = enabled is None and any(
+            host_values.sets(m, OPENSSH) is not None for m in host_modules.get(host, [])
+        )
+        if conditional:
+            pass  # set under mkIf (a module's own enable option) or to an expression: unknown
+        elif enabled != "true":
             state = (
                 "is not enabled"
                 if enabled == "false"

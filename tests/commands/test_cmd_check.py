@@ -645,10 +645,21 @@ def test_a_host_whose_ssh_host_key_is_never_made_is_warned_about(repo: Repo) -> 
     ]
     assert warned[0]["fix"].startswith("add services.openssh.enable = true; to observer")
     nix = repo.root / "hosts" / "observer" / "default.nix"
-    nix.write_text(
-        nix.read_text().replace("{\n  imports", "{\n  services.openssh.enable = true;\n  imports")
-    )
+    plain = nix.read_text()
+    nix.write_text(plain.replace("{\n  imports", "{\n  services.openssh.enable = true;\n  imports"))
     commit_all(repo.root, "sshd")
+    _failed, report = repo.failed_points()
+    assert not [c for c in report["checks"] if c["id"] == "host-readable" and c.get("warning")]
+
+    # set by a module of the usual shape, under its own enable option: secretkit cannot
+    # evaluate the condition, and warned on every host every run (a stranger's modules)
+    (repo.root / "hosts" / "observer" / "ssh.nix").write_text(
+        '{ config, lib, ... }:\n{\n  options.my.ssh.enable = lib.mkEnableOption "ssh";\n'
+        "  config = lib.mkIf config.my.ssh.enable {\n    services.openssh.enable = true;\n"
+        "  };\n}\n"
+    )
+    nix.write_text(plain.replace("imports = [", "imports = [ ./ssh.nix"))
+    commit_all(repo.root, "sshd behind an option")
     _failed, report = repo.failed_points()
     assert not [c for c in report["checks"] if c["id"] == "host-readable" and c.get("warning")]
 

@@ -90,8 +90,8 @@ def test_clan_vars_used_where_discovery_cannot_follow_cannot_be_verified(clan: C
     users = clan.root / "modules/users.nix"
     users.write_text(
         users.read_text().replace(
-            "{ ... }:", "{ lib, ... }:\n{ imports = lib.filter (f: f != null) (map lib.id [ ]); }"
-            " // "
+            "{ ... }:",
+            "{ lib, ... }:\n{ imports = lib.filter (f: f != null) (map lib.id [ ]); } // ",
         )
     )
     commit_all(clan.root, "features through a computed list")
@@ -110,9 +110,28 @@ def test_clan_vars_used_in_a_module_no_machine_imports_are_named_unchecked(clan:
     report = run_check(clan.root)
     assert [r.message for r in report.failed] == []
     messages = {r.id: r.message for r in report.results}
-    assert "2 clan var use(s) by machines, all generated (1 file(s) using clan vars no " in (
-        messages["nix-secret-refs"]
+    assert (
+        "2 clan var use(s) by machines, all generated (1 file(s) using clan vars no "
+        in (messages["nix-secret-refs"])
     )
+
+
+def test_a_machine_with_its_clan_age_key_is_not_warned_about_ssh_host_keys(clan: Clan) -> None:
+    """clan-core points sops.age.keyFile at the machine's own age key when the clan holds
+    it (sops/secrets/<machine>-age.key): the ssh host key warning does not apply there;
+    host-readable's ok line says what it checked (clan's links, not .sops.yaml)."""
+    clan.link("sops/secrets/web-age.key", "users", "alice")
+    clan.encrypt("sops/secrets/web-age.key", ["users/alice"], b"key-ish")
+    commit_all(clan.root, "web's own age key")
+    report = run_check(clan.root)
+    assert [r.message for r in report.failed] == []
+    readable = [r.message for r in report.results if r.id == "host-readable"]
+    assert readable[0] == (
+        "each machine's clan key is a recipient of every sops file it declares (2 "
+        "machine/file pair(s)); clan vars: see sops-recipients"
+    )
+    warned = [m for m in readable if m.startswith("warning: host ")]
+    assert [m.split(":")[1] for m in warned] == [" host db"]
 
 
 def test_one_wrong_recipient_link_is_exactly_one_failure(clan: Clan) -> None:

@@ -123,7 +123,7 @@ class GuiApiKey:
                 "the committed Syncthing API key is now STGUIAPIKEY, from the sops file, and "
                 "syncthing-init also wrote it into config.xml; Syncthing accepts either, so "
                 f"to retire it run `secretkit rotate value {name}` (a new STGUIAPIKEY for "
-                "Syncthing and for whatever reads the sops secret), and after deploying "
+                "Syncthing and for whatever reads the sops secret), and once that is deployed "
                 "generate a new config.xml key in the Syncthing GUI (Actions → Settings → "
                 "GUI → API Key → Generate)"
             ),
