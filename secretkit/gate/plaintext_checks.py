@@ -11,6 +11,8 @@ from secretkit.gate.model import CheckResult
 from secretkit.git import run_git
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from secretkit.gate.context import CheckContext
     from secretkit.scan.allowlist import Allowlist
     from secretkit.scan.model import Finding, Skipped
@@ -347,12 +349,14 @@ def _committed(root: Path, findings: list[Finding]) -> list[CheckResult]:
     from secretkit.scan.allowlist import ALLOW_FILE
 
     local = _locally_reachable(root, {f.commit for f in findings if f.commit})
+    held_here = _local_blobs(root)
     results = []
     for item in group_findings(findings):
-        commits = {f.commit for f in findings if f.fingerprint == item.fingerprint and f.commit}
+        mine = [f for f in findings if f.fingerprint == item.fingerprint]
+        commits = {f.commit for f in mine if f.commit}
         shown = f"a secret was committed: {item.describe(preview=True)} ({item.commits} commit(s))"
         remote: list[str] = []
-        if commits and not commits & local:
+        if commits and not commits & local and not held_here(mine):
             held = {r for c in commits for r in refs_containing(root, c)}
             remote = sorted(
                 r for r in held if r.startswith("refs/remotes/") and not r.endswith("/HEAD")
@@ -373,6 +377,25 @@ def _committed(root: Path, findings: list[Finding]) -> list[CheckResult]:
             )
         )
     return results
+
+
+def _local_blobs(root: Path) -> Callable[[list[Finding]], bool]:
+    """Whether a local branch, tag or HEAD reaches a blob of the findings given (of one
+    value) through another commit than the one each was found at: a squash merge adds
+    a branch's blob to main in a commit of its own, and a finding names the oldest.
+    Every object the local refs reach is listed once, when first asked."""
+    from secretkit.git.filter_repo import blob_ids, reachable_objects
+
+    objects: list[set[str]] = []
+
+    def held(findings: list[Finding]) -> bool:
+        if not objects:
+            heads = ["--branches", "--tags"] + (["HEAD"] if _head_commit(root) else [])
+            objects.append(reachable_objects(root, heads))
+        ids = blob_ids(root, [f"{f.commit}:{f.path}" for f in findings if f.commit])
+        return any(oid in objects[0] for oid in ids.values())
+
+    return held
 
 
 def _locally_reachable(root: Path, commits: set[str]) -> set[str]:

@@ -376,6 +376,28 @@ def test_a_secret_only_on_a_remote_tracking_branch_names_it_and_its_fix_works(
     assert "feature" not in git(tmp_git_repo, "branch", "--list")
 
 
+def test_a_branch_squash_merged_into_main_is_not_called_remote_only(
+    tmp_git_repo: Path, tmp_path: Path
+) -> None:
+    """A squash merge adds the branch's blob to main in a commit of its own; the finding
+    names the oldest commit that added it (the branch's).  "only on origin/feature" and
+    its fix (delete the branch) left the secret in main (a stranger followed it): main
+    holds it, so the fix is the purge."""
+    (tmp_git_repo / "host.nix").write_text("{ }\n")
+    commit_all(tmp_git_repo)
+    git(tmp_git_repo, "checkout", "-q", "-b", "feature")
+    (tmp_git_repo / "b.nix").write_text(f'{{ token = "{fake.github_token("squashed")}"; }}\n')
+    commit_all(tmp_git_repo, "on the branch")
+    git(tmp_git_repo, "checkout", "-q", "-")
+    git(tmp_git_repo, "merge", "-q", "--squash", "feature")
+    commit_all(tmp_git_repo, "squashed")
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "-q", str(tmp_git_repo), str(clone))
+    (failed,) = failures(clone, "plaintext-history")
+    assert "only on" not in failed.message, failed.message
+    assert failed.fix.startswith("rotate it at its provider, then `secretkit purge --yes`")
+
+
 def test_after_a_purge_the_remote_branch_is_pushed_over_not_deleted(
     tmp_git_repo: Path, tmp_path: Path
 ) -> None:
