@@ -33,7 +33,7 @@ def secret_like(name: str, text: str) -> bool:
     or is a passphrase of words.  A whole encrypted dotenv or JSON file holds settings
     too (``TZ=Europe/Berlin``, a database user's name): the same setting in a Nix file
     is no decrypted copy."""
-    from secretkit.scan.filters import env_key_kind
+    from secretkit.scan.named_values import env_key_kind
     from secretkit.scan.value_shapes import generated_hex, random_looking
 
     if env_key_kind(name, text) is not None or random_looking(text) or generated_hex(text):

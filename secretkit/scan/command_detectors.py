@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from secretkit.lazy_re import lazy
-from secretkit.scan import client_passwords, filters, request_secrets
+from secretkit.scan import client_passwords, filters, named_values, request_secrets
 from secretkit.scan.detector_types import Context, Match
 from secretkit.scan.match_starts import (
     contains,
@@ -294,7 +294,7 @@ def _fish_sets(text: str) -> list[tuple[int, int, str]]:
         if (not opts and not name.isupper()) or _FISH_NOT_ASSIGN.search(opts):
             continue
         start, end = _groups(m, 3) or (0, 0)
-        kind = filters.env_key_kind(name, text[start:end])
+        kind = named_values.env_key_kind(name, text[start:end])
         if kind is not None and kind != "password-hash":
             found.append((start, end, kind))
     return found
@@ -406,7 +406,7 @@ class CommandSecret:
                     if m.group(index) is not None:
                         if not _shell_value(text, m, index):
                             break
-                        kind = filters.env_key_kind(name, m.group(index))
+                        kind = named_values.env_key_kind(name, m.group(index))
                         if kind is not None and kind != "password-hash":
                             found.append((m.start(index), m.end(index), kind))
                         break

@@ -15,7 +15,7 @@ import re
 from functools import lru_cache
 
 from secretkit.lazy_re import lazy
-from secretkit.scan.value_shapes import generated_hex, generated_slashes, random_looking
+from secretkit.scan.value_shapes import generated_slashes, random_looking
 
 # Words a name is split into: camelCase, snake_case, kebab-case, dotted, UPPER.
 _WORD = lazy(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
@@ -225,42 +225,6 @@ def public_name(name: str) -> bool:
     if tuple(parts[-2:]) in _SECRET_DESPITE:
         return False
     return any(p in _PUBLICISH for p in parts) or name.lower() in {"device", "devices", "keyid"}
-
-
-# Names whose value decides (their last word): "private" (WG_PRIVATE, wireguard.private,
-# ssh.priv) holds a private key when the value has a key's shape (a WireGuard key's
-# base64, a key's hex); "auth" (auth, basic_auth, HTTP_AUTH) holds credentials when the
-# value is ``user:password`` or generated.  ``private = true``, a CIDR, a path, a
-# service's name, ``auth: ldap`` or a URL are not.
-_VALUE_DECIDES = {"private": "private-key", "priv": "private-key", "auth": "credentials"}
-_KEY_SHAPE = lazy(r"[A-Za-z0-9+/_-]{32,}={0,2}")
-_TOKEN_SHAPE = lazy(r"[A-Za-z0-9+/_.~-]{16,}={0,2}")
-_USER_PASSWORD = lazy(r"[A-Za-z0-9._@+-]+:([^\s/][^\s]{7,})")
-
-
-@lru_cache(maxsize=4096)
-def value_decides(name: str) -> str | None:
-    """The kind :func:`named_value_kind` may give ``name``'s value, or None."""
-    parts = words(name)
-    kind = _VALUE_DECIDES.get(parts[-1]) if parts else None
-    return None if kind is None or public_name(name) else kind
-
-
-def named_value_kind(name: str, value: str) -> str | None:
-    """The kind of secret ``value`` is under a :func:`value_decides` name, or None."""
-    kind = value_decides(name)
-    text = value.strip()
-    if kind == "private-key":
-        shaped = _KEY_SHAPE.fullmatch(text) is not None
-        return kind if shaped and (random_looking(text) or generated_hex(text)) else None
-    if kind == "credentials":
-        pair = _USER_PASSWORD.fullmatch(text)
-        if pair is not None:
-            return None if not_secret(pair[1]) else kind
-        mixed = not text.islower() and not text.isupper()  # (ldap-backend-2024: words)
-        token = _TOKEN_SHAPE.fullmatch(text) is not None
-        return kind if token and mixed and random_looking(text) else None
-    return None
 
 
 # ---------------------------------------------------------------------------
@@ -519,11 +483,6 @@ def not_secret(value: str, *, token: bool = False, kind: str | None = None) -> s
     return None
 
 
-_ENV_KEY_NOT_SECRET = frozenset(
-    {"gpg", "pgp", "gnupg", "ssh", "license", "sort", "primary", "foreign", "partition", "hot"}
-)
-
-
 # zigbee2mqtt's documented example network key: a stand-in, not a secret
 _EXAMPLE_KEY = (1, 3, 5, 7, 9, 11, 13, 15, 0, 2, 4, 6, 8, 10, 12, 13)
 
@@ -566,45 +525,3 @@ def _generated_part(text: str) -> bool:
         len(part) >= 12 and any(c.isdigit() for c in part) and any(c.isalpha() for c in part)
         for part in _NAME_PARTS.split(text)
     )
-
-
-def names_itself(name: str, value: str) -> bool:
-    """``MONGO_PASS = "MONGO_PASS"``: a stand-in that names itself, not a secret."""
-    return bool(name) and value.strip().lower() == name.lower()
-
-
-def env_key_kind(name: str, value: str) -> str | None:
-    """An environment variable named ``*_KEY`` (``MEILI_MASTER_KEY``,
-    ``PAPERLESS_SECRET_KEY``, ``RESTIC_KEY``) holding a generated value: a secret key.
-    Names of key ids, GPG/SSH key references and the like are not."""
-    if names_itself(name, value):
-        return None
-    kind = _env_name_kind(name)
-    if kind is None:
-        return named_value_kind(name, value)
-    if kind != "key-if-random":
-        return kind
-    if random_looking(value):
-        return "secret-key"
-    return "secret-key" if generated_hex(value) and _DIGEST_WORDS.isdisjoint(words(name)) else None
-
-
-# Names whose hex value is a digest, not a key (CACHE_KEY = <sha256>)
-_DIGEST_WORDS = frozenset(
-    {"cache", "hash", "checksum", "sha", "sha1", "sha256", "digest", "etag", "commit", "rev"}
-)
-
-
-@lru_cache(maxsize=4096)
-def _env_name_kind(name: str) -> str | None:
-    """What the name alone tells :func:`env_key_kind`: a kind, None, or
-    ``"key-if-random"`` (a ``*_KEY`` name: a secret key when its value looks generated)."""
-    kind = secret_name(name)
-    if kind is not None:
-        return kind
-    parts = words(name)
-    if len(parts) < 2 or parts[-1] != "key" or public_name(name):
-        return None
-    if any(p in _ENV_KEY_NOT_SECRET for p in parts):
-        return None
-    return "key-if-random"

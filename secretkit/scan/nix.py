@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from secretkit.lazy_re import lazy
 from secretkit.nix.cst import NixString
-from secretkit.scan import filters, nix_owner, nix_positions
+from secretkit.scan import filters, named_values, nix_owner, nix_positions
 from secretkit.scan.allow_marks import nix_allowed as allowed
 from secretkit.scan.detectors import Context, in_context, vendor_hint
 from secretkit.scan.hits import (
@@ -218,8 +218,8 @@ def literal_hits(
         if kind is None and len(path) == 1 and path[0] in facts.given():
             kind = facts.given()[path[0]]  # let nas = "…"; … password = nas;
         kind = kind or _by_parent(path)
-        if kind is None and ((env_key_name and in_environment) or filters.value_decides(key)):
-            kind = "env-key"  # decided on the value below (filters.env_key_kind)
+        if kind is None and ((env_key_name and in_environment) or named_values.value_decides(key)):
+            kind = "env-key"  # decided on the value below (named_values.env_key_kind)
         etc_text = (
             bool(read_as_file)
             and path[-3:-2] == ["etc"]
@@ -348,7 +348,7 @@ def _attribute(tree: Any, lit: Value, held: nix_owner.Owner, kind: str, key: str
     if held.parts:
         whole = "".join(cst.string_parts(tree, part)[0] for part in held.parts)
     if kind == "env-key":
-        env_kind = filters.env_key_kind(key, whole.strip())
+        env_kind = named_values.env_key_kind(key, whole.strip())
         if env_kind is None:
             return None
         kind = env_kind
@@ -530,10 +530,9 @@ def _binding_hits(binding: CommentBinding, data: bytes) -> list[Hit]:
         return []
     kind, env_key_name, _config, _command = facts
     kind = kind or _by_parent(names)
-    if kind is None and (
-        (env_key_name and not _ENVIRONMENT.isdisjoint(names[:-1])) or filters.value_decides(key)
-    ):
-        kind = filters.env_key_kind(key, binding.value.strip())
+    in_environment = env_key_name and not _ENVIRONMENT.isdisjoint(names[:-1])
+    if kind is None and (in_environment or named_values.value_decides(key)):
+        kind = named_values.env_key_kind(key, binding.value.strip())
     value = binding.value
     found = token_hits(value, in_context(tuple(names), value))
     attribute = attribute_hit(value, kind, key) if kind is not None else None

@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from secretkit.lazy_re import lazy
-from secretkit.scan import filters, nix_positions
+from secretkit.scan import filters, named_values, nix_positions
 from secretkit.scan.hits import Hit
 from secretkit.scan.value_shapes import hashlike
 
@@ -108,7 +108,7 @@ def attribute_hit(value: str, kind: str, key: str = "") -> Hit | None:
     """The hit for a literal under a secret's name (``key``: that name)."""
     text = value.strip()
     offset = value.find(text) if text else 0
-    if filters.names_itself(key, text):
+    if named_values.names_itself(key, text):
         return None
     if filters.password_hash(text):
         return Hit(offset, offset + len(text), "password-hash", "password-hash", "low")

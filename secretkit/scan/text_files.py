@@ -11,7 +11,7 @@ token-format detectors and detect-secrets' vendor formats.
 A commented-out pair (``# password = …``, ``#token: …``, ``// "apiKey": …``,
 ``# export API_TOKEN=…``) is judged as the line without its mark; other comments keep
 only their token formats.  Shell scripts and ``.env`` files are read as the shell
-reads them: ``password=…`` is judged as ``PASSWORD=…`` is (filters.env_key_kind).
+reads them: ``password=…`` is judged as ``PASSWORD=…`` is (named_values.env_key_kind).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from dataclasses import replace
 from functools import lru_cache
 
 from secretkit.lazy_re import lazy
-from secretkit.scan import config_forms, filters
+from secretkit.scan import config_forms, filters, named_values
 from secretkit.scan.allow_marks import honoured
 from secretkit.scan.detectors import Context, in_context
 from secretkit.scan.formats import file_format as file_format
@@ -368,7 +368,7 @@ def _assigned(text: str, start: int) -> bool:
 
 def _pair_hit(key: str, value: str, fmt: str) -> Hit | None:
     """The hit for ``key: value`` (a span to be placed by the caller), or None."""
-    kind = filters.secret_name(key) or filters.named_value_kind(key, value)
+    kind = filters.secret_name(key) or named_values.named_value_kind(key, value)
     if kind is None and key.lower() == "auth" and _basic_auth(value):
         return Hit(0, 0, "secret-attribute", "credentials", "medium")  # docker's config.json
     if kind is None or filters.hash_name(key) or filters.public_name(key):
@@ -377,7 +377,7 @@ def _pair_hit(key: str, value: str, fmt: str) -> Hit | None:
         return Hit(0, 0, "password-hash", "password-hash", "low")
     if kind == "password-hash" or filters.not_secret(value, kind=kind):
         return None
-    if filters.names_itself(key, value):
+    if named_values.names_itself(key, value):
         return None
     if hashlike(value) and kind not in filters.HEX_SECRET_KINDS:
         return None
@@ -404,13 +404,13 @@ def _basic_auth(value: str) -> bool:
 
 def _shell_hit(name: str, value: str, fmt: str) -> Hit | None:
     """``name=value`` in a shell script or ``.env`` file, judged in every case as the
-    command rule judges an upper-case ``FOO_TOKEN=value`` (filters.env_key_kind; a
+    command rule judges an upper-case ``FOO_TOKEN=value`` (named_values.env_key_kind; a
     hex value is a secret too)."""
     if filters.hash_name(name) or filters.public_name(name):
         return None
     if filters.password_hash(value):
         return Hit(0, 0, "password-hash", "password-hash", "low")
-    kind = filters.env_key_kind(name, value)
+    kind = named_values.env_key_kind(name, value)
     if kind is None or kind == "password-hash" or filters.not_secret(value):
         return None
     if fmt == "shell" and (len(value) < 4 or value[0] in "([{<$%@-`"):

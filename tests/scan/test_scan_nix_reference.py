@@ -20,7 +20,7 @@ import pytest
 
 from secretkit.nix import cst
 from secretkit.nix.syntax import walk
-from secretkit.scan import filters, nix_owner, nix_positions
+from secretkit.scan import filters, named_values, nix_owner, nix_positions
 from secretkit.scan.detectors import Context, vendor_hint
 from secretkit.scan.hits import (
     ALLOW_MARK,
@@ -103,7 +103,7 @@ def reference_scan(data: bytes) -> tuple[list[Hit], bool]:
         if kind is None and len(path) >= 2 and path[-2] == "basicAuth":
             kind = "password"
         if kind is None and (
-            (_ENV_KEY_NAME.match(key) and _in_environment(path)) or filters.value_decides(key)
+            (_ENV_KEY_NAME.match(key) and _in_environment(path)) or named_values.value_decides(key)
         ):
             kind = "env-key"
         etc_text = path[-3:-2] == ["etc"] and path[-1:] == ["text"] and path[-2] in read_as_file

@@ -1,4 +1,4 @@
-"""Names whose value decides (filters.value_decides), in every format the name rules
+"""Names whose value decides (named_values.value_decides), in every format the name rules
 read.  A key under a name whose last word is "private" (``WG_PRIVATE``, a YAML
 ``private:``, ``x.private`` in Nix) is found when the value has a key's shape;
 ``user:password`` or a generated value under an "auth" name (``auth:``,
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from secretkit.scan.filters import named_value_kind
+from secretkit.scan.named_values import named_value_kind
 from secretkit.scan.worktree import scan_tree
 from tests.support import fake
 

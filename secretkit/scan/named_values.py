@@ -1,0 +1,94 @@
+"""A name judged with its value: an environment variable named ``*_KEY`` holding a
+generated value (:func:`env_key_kind`), names whose value decides (``WG_PRIVATE``, a
+YAML ``auth:``: :func:`named_value_kind`), a stand-in that names itself
+(:func:`names_itself`).  The name rules alone are :mod:`secretkit.scan.filters`'."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from secretkit.lazy_re import lazy
+from secretkit.scan.filters import not_secret, public_name, secret_name, words
+from secretkit.scan.value_shapes import generated_hex, random_looking
+
+# Names whose value decides (their last word): "private" (WG_PRIVATE, wireguard.private,
+# ssh.priv) holds a private key when the value has a key's shape (a WireGuard key's
+# base64, a key's hex); "auth" (auth, basic_auth, HTTP_AUTH) holds credentials when the
+# value is ``user:password`` or generated.  ``private = true``, a CIDR, a path, a
+# service's name, ``auth: ldap`` or a URL are not.
+_VALUE_DECIDES = {"private": "private-key", "priv": "private-key", "auth": "credentials"}
+_KEY_SHAPE = lazy(r"[A-Za-z0-9+/_-]{32,}={0,2}")
+_TOKEN_SHAPE = lazy(r"[A-Za-z0-9+/_.~-]{16,}={0,2}")
+_USER_PASSWORD = lazy(r"[A-Za-z0-9._@+-]+:([^\s/][^\s]{7,})")
+
+
+@lru_cache(maxsize=4096)
+def value_decides(name: str) -> str | None:
+    """The kind :func:`named_value_kind` may give ``name``'s value, or None."""
+    parts = words(name)
+    kind = _VALUE_DECIDES.get(parts[-1]) if parts else None
+    return None if kind is None or public_name(name) else kind
+
+
+def named_value_kind(name: str, value: str) -> str | None:
+    """The kind of secret ``value`` is under a :func:`value_decides` name, or None."""
+    kind = value_decides(name)
+    text = value.strip()
+    if kind == "private-key":
+        shaped = _KEY_SHAPE.fullmatch(text) is not None
+        return kind if shaped and (random_looking(text) or generated_hex(text)) else None
+    if kind == "credentials":
+        pair = _USER_PASSWORD.fullmatch(text)
+        if pair is not None:
+            return None if not_secret(pair[1]) else kind
+        mixed = not text.islower() and not text.isupper()  # (ldap-backend-2024: words)
+        token = _TOKEN_SHAPE.fullmatch(text) is not None
+        return kind if token and mixed and random_looking(text) else None
+    return None
+
+
+_ENV_KEY_NOT_SECRET = frozenset(
+    {"gpg", "pgp", "gnupg", "ssh", "license", "sort", "primary", "foreign", "partition", "hot"}
+)
+
+
+def names_itself(name: str, value: str) -> bool:
+    """``MONGO_PASS = "MONGO_PASS"``: a stand-in that names itself, not a secret."""
+    return bool(name) and value.strip().lower() == name.lower()
+
+
+def env_key_kind(name: str, value: str) -> str | None:
+    """An environment variable named ``*_KEY`` (``MEILI_MASTER_KEY``,
+    ``PAPERLESS_SECRET_KEY``, ``RESTIC_KEY``) holding a generated value: a secret key.
+    Names of key ids, GPG/SSH key references and the like are not."""
+    if names_itself(name, value):
+        return None
+    kind = _env_name_kind(name)
+    if kind is None:
+        return named_value_kind(name, value)
+    if kind != "key-if-random":
+        return kind
+    if random_looking(value):
+        return "secret-key"
+    return "secret-key" if generated_hex(value) and _DIGEST_WORDS.isdisjoint(words(name)) else None
+
+
+# Names whose hex value is a digest, not a key (CACHE_KEY = <sha256>)
+_DIGEST_WORDS = frozenset(
+    {"cache", "hash", "checksum", "sha", "sha1", "sha256", "digest", "etag", "commit", "rev"}
+)
+
+
+@lru_cache(maxsize=4096)
+def _env_name_kind(name: str) -> str | None:
+    """What the name alone tells :func:`env_key_kind`: a kind, None, or
+    ``"key-if-random"`` (a ``*_KEY`` name: a secret key when its value looks generated)."""
+    kind = secret_name(name)
+    if kind is not None:
+        return kind
+    parts = words(name)
+    if len(parts) < 2 or parts[-1] != "key" or public_name(name):
+        return None
+    if any(p in _ENV_KEY_NOT_SECRET for p in parts):
+        return None
+    return "key-if-random"
