@@ -374,7 +374,7 @@ def hook(ctx: Context, click_ctx: click.Context, strict: bool, allow_unscanned: 
 @pass_ctx
 def hook_install(ctx: Context) -> None:
     """Install the plain-git pre-commit hook (an existing hook is kept and chained)."""
-    from secretkit.commands.hook import install_lines
+    from secretkit.commands.hook_install import install_lines
 
     for line in install_lines(ctx.cwd):
         click.echo(line)
@@ -384,7 +384,7 @@ def hook_install(ctx: Context) -> None:
 @pass_ctx
 def hook_uninstall(ctx: Context) -> None:
     """Remove the plain-git hook installed by `hook install`; a chained hook is restored."""
-    from secretkit.commands.hook import uninstall_lines
+    from secretkit.commands.hook_install import uninstall_lines
 
     for line in uninstall_lines(ctx.cwd):
         click.echo(line)

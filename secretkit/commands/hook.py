@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 
     from secretkit.gate.sops_verify import SopsProblem
     from secretkit.git.objects import IndexEntry
+    from secretkit.layouts.clan import ClanStore
     from secretkit.plan.advice import Refusal
     from secretkit.scan import allowlist
     from secretkit.scan.model import Finding, Skipped
@@ -59,6 +60,8 @@ class HookReport:
     allow_unscanned: bool = False
     # why `migrate` would refuse a finding (by id()); absent: migrate accepts it
     refusals: dict[int, Refusal] = field(default_factory=dict)
+    # where a Nix finding goes in a clan's repository (by id())
+    clan_stores: dict[int, ClanStore] = field(default_factory=dict)
     # findings (by id()) an allow comment at the end of their line would not silence
     # harmlessly (finding_fix.mark_works): only the allowlist is offered for them
     no_mark: set[int] = field(default_factory=set)
@@ -152,7 +155,7 @@ def _judge(cwd: Path, files: Sequence[str], *, strict: bool, allow_unscanned: bo
         git.start_early(root, "cat-file", "--batch")
         git.start_early(root, *githooks.RENAMES)
     # why migrate would refuse each Nix finding
-    report.refusals = _refusals(root, secrets, staged)
+    report.refusals, report.clan_stores = _refusals(root, secrets, staged)
     head: dict[str, bytes | None] = {}  # HEAD:<path> read so far (None: HEAD has none)
     report.findings, report.preexisting = _split_by_head(root, secrets, head)
     report.hashes = hashes
@@ -277,13 +280,16 @@ def _split_by_head(
     return added, kept
 
 
-def _refusals(root: Path, findings: list[Finding], staged: dict[str, bytes]) -> dict[int, Refusal]:
+def _refusals(
+    root: Path, findings: list[Finding], staged: dict[str, bytes]
+) -> tuple[dict[int, Refusal], dict[int, ClanStore]]:
     """Why ``migrate`` would refuse each Nix finding: by the hosts that use the file,
     then the literal judged on the staged content (alone, then among the hosts' other
-    modules)."""
+    modules); and in a clan's repository, where migrate writes no second layout, how
+    each one it would take is moved."""
     nix = [f for f in findings if f.path.endswith(".nix")]
     if not nix:
-        return {}
+        return {}, {}
     from secretkit.git import hooks as githooks
     from secretkit.plan.advice import Refusal, migrate_refusal, repo_pin
 
@@ -337,7 +343,14 @@ def _refusals(root: Path, findings: list[Finding], staged: dict[str, bytes]) -> 
             )
             if reason is not None:
                 out[id(finding)] = reason
-    return out
+    if not any((root / "sops" / kind).is_dir() for kind in ("machines", "users")):
+        return out, {}  # (no clan: layouts.clan is not imported, the hook's start-up)
+    from secretkit.layouts.clan import clan_store, read_clan
+
+    if read_clan(root, []) is None:
+        return out, {}
+    stores = {id(f): clan_store(f.attrpath, f.path, inventory.hosts_of_file(f.path)) for f in nix}
+    return out, stores
 
 
 def _read_file(path: Path) -> bytes | None:
@@ -518,7 +531,8 @@ def _fix(report: HookReport, finding: Finding, secrets_files: set[str]) -> str:
     refused = report.refusals.get(id(finding))
     mark = id(finding) not in report.no_mark
     if refused is None:
-        return fix_for(finding, None, None, None, mark=mark)
+        clan = report.clan_stores.get(id(finding))
+        return fix_for(finding, None, None, None, mark=mark, clan=clan)
     reason, builder, manual, declare_in, hashed, own_file = refused
     return fix_for(
         finding,
@@ -529,54 +543,5 @@ def _fix(report: HookReport, finding: Finding, secrets_files: set[str]) -> str:
         declare_in=declare_in,
         hashed=hashed,
         own_file=own_file,
+        clan=report.clan_stores.get(id(finding)),
     )
-
-
-# --- hook install / uninstall: what the CLI shows ----------------------------------
-def install_lines(cwd: Path) -> list[str]:
-    """Install the plain-git pre-commit hook; what was done."""
-    from secretkit.git.hooks import install
-
-    result = install(require_repo(cwd))
-    shown = [f"{result.hook}: {result.action}"]
-    if result.chained is not None:
-        shown.append(f"the previous hook runs first: {result.chained}")
-    return shown + _not_on_path()
-
-
-def _not_on_path() -> list[str]:
-    """A warning when the hook would not find ``secretkit`` (it runs ``$SECRETKIT`` or
-    ``secretkit`` from PATH): then it blocks every commit, so say it now, with the fix."""
-    import shutil
-    import sys
-
-    wanted = os.environ.get("SECRETKIT") or "secretkit"
-    if shutil.which(wanted) is not None:
-        return []
-    script = Path(sys.argv[0]).resolve() if sys.argv and sys.argv[0] else None
-    if script is not None and script.name == "secretkit" and os.access(script, os.X_OK):
-        fix = f'export PATH="{script.parent}:$PATH" (or SECRETKIT={script}) where you commit'
-    else:
-        fix = "install secretkit on PATH, or export SECRETKIT=/path/to/secretkit where you commit"
-    return [
-        f"warning: '{wanted}' is not on PATH here, and the hook runs it: until it is, the "
-        f"hook blocks every commit; {fix}"
-    ]
-
-
-_UNINSTALLED = {
-    "removed": "removed",
-    "restored": "removed; the previous hook is back in place",
-    "not installed": "no secretkit hook installed, nothing to do",
-    "framework": "managed by the pre-commit framework, left alone "
-    "(`pre-commit uninstall` removes it)",
-    "not ours": "not secretkit's hook, left alone",
-}
-
-
-def uninstall_lines(cwd: Path) -> list[str]:
-    """Remove the plain-git hook ``install`` put in place; what was done."""
-    from secretkit.git.hooks import uninstall
-
-    result = uninstall(require_repo(cwd))
-    return [f"{result.hook}: {_UNINSTALLED[result.action]}"]

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from secretkit.layouts.clan import ClanStore
     from secretkit.scan.model import Finding
 
 ALLOW_COMMENT = "# secretkit: allow"
@@ -29,6 +30,7 @@ def finding_fix(
     declare_in: str | None = None,
     hashed: bool = False,
     own_file: str | None = None,
+    clan: ClanStore | None = None,
 ) -> str:
     """The exact way out for a plaintext secret in ``path``.  ``refusal``: why
     ``migrate`` would not move it (:func:`secretkit.plan.advice.migrate_refusal`);
@@ -47,7 +49,9 @@ def finding_fix(
     declaration and the reference go in (``path`` is imported for its value: no module).
     ``hashed``: the option reads the value's crypt hash (``hashedPasswordFile``), which
     sops-nix must decrypt before users are made.  ``own_file``: the value belongs to a
-    home-manager or nix-darwin configuration, whose own key opens this sops file."""
+    home-manager or nix-darwin configuration, whose own key opens this sops file.
+    ``clan``: the repository is a clan's, and this is where the value goes (migrate
+    refuses to write a second layout there)."""
     if archive is not None:
         import shlex
 
@@ -58,6 +62,12 @@ def finding_fix(
             "(`secretkit set secrets/<host>.yaml '[\"<name>\"]'` reads it from stdin)"
         )
         mark = False  # (no line of the archive's own bytes to mark)
+    elif (
+        path.endswith(".nix")
+        and clan is not None
+        and _plain_route(refusal, builder, manual, declare_in, hashed)
+    ):
+        move = clan.route  # (migrate moves nothing in a clan's repository)
     elif path.endswith(".nix") and refusal is None:
         move = "run `secretkit migrate` to move it into a sops file and reference it from Nix"
     elif path.endswith(".nix") and refusal == _in_comment():
@@ -105,7 +115,16 @@ def finding_fix(
                 'sops.secrets."<name>"',
             )
         )
-        if own_file is not None:  # (another key opens it: its own file)
+        if clan is not None:  # (clan declares sops.secrets.<name> for the machines)
+            feed = "mkpasswd -m sha-512 | " if hashed else ""
+            store = f"it with clan (`{feed}{clan.command}` reads it from stdin)"
+            declare = (
+                f'sops.secrets."{clan.name}".neededForUsers = true; (clan declares it),'
+                if hashed
+                else f'nothing: clan declares sops.secrets."{clan.name}";'
+            )
+            point = point.replace('"<name>"', f'"{clan.name}"')
+        elif own_file is not None:  # (another key opens it: its own file)
             store = (
                 "the value in the file that rule names (`secretkit set "
                 f"{own_file} "
@@ -180,6 +199,7 @@ def fix_for(
     declare_in: str | None = None,
     hashed: bool = False,
     own_file: str | None = None,
+    clan: ClanStore | None = None,
 ) -> str:
     """:func:`finding_fix` of one finding (its fingerprint computed only if shown)."""
 
@@ -202,7 +222,21 @@ def fix_for(
         declare_in=declare_in,
         hashed=hashed,
         own_file=own_file,
+        clan=clan,
     )
+
+
+def _plain_route(
+    refusal: str | None,
+    builder: str | None,
+    manual: str | None,
+    declare_in: str | None,
+    hashed: bool,
+) -> bool:
+    """Whether the value needs nothing but a declaration and a reference where it is:
+    no comment, builder call, module elsewhere or hash in the way."""
+    special = builder or manual or declare_in or hashed
+    return not special and refusal not in (_in_comment(), _outer_config())
 
 
 def _outer_config() -> str:

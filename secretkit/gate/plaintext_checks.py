@@ -103,6 +103,12 @@ def _fix_for(ctx: CheckContext, finding: Finding) -> str:
         if read is not None and (read[0] == "eval" or finding.rule != WHOLE_FILE_RULE):
             manual = read[1]
     mark = mark_works(finding.path, finding.rule, finding.line, source)
+    clan = None
+    if finding.path.endswith(".nix") and ctx.clan() is not None:
+        from secretkit.layouts.clan import clan_store
+
+        users = ctx.inventory().hosts_of_file(finding.path)
+        clan = clan_store(finding.attrpath, finding.path, users)
     return fix_for(
         finding,
         refusal,
@@ -113,6 +119,7 @@ def _fix_for(ctx: CheckContext, finding: Finding) -> str:
         declare_in=declare_in,
         hashed=hashed,
         own_file=own_file,
+        clan=clan,
     )
 
 

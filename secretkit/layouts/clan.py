@@ -229,7 +229,31 @@ def secret_name_for(attrpath: str | None, path: str) -> str:
     return "".join(c if c.isalnum() or c in "-_." else "-" for c in name)
 
 
-def set_commands(name: str, machines: Iterable[str]) -> str:
-    """The clan commands that store a value as secret ``name`` for ``machines``."""
+def store_route(attrpath: str | None, path: str, machines: Iterable[str]) -> str:
+    """How a value found in a clan repository's Nix code is moved: stored with clan,
+    read through the declaration clan makes for it (migrate writes no second layout)."""
+    return clan_store(attrpath, path, machines).route
+
+
+@dataclass(frozen=True)
+class ClanStore:
+    """Where a value of a clan repository goes: the secret ``name`` ``clan secrets set``
+    stores for the machines using its file (``command``), and the route that works
+    when an option takes a file (``route``)."""
+
+    name: str
+    command: str
+    route: str
+
+
+def clan_store(attrpath: str | None, path: str, machines: Iterable[str]) -> ClanStore:
+    name = secret_name_for(attrpath, path)
     flags = " ".join(f"--machine {m}" for m in sorted(machines))
-    return f"clan secrets set {flags + ' ' if flags else ''}{name}  (value on stdin)"
+    command = f"clan secrets set {flags + ' ' if flags else ''}{name}"
+    route = (
+        f"store it with clan (`{command}` reads it from stdin); clan declares "
+        f'sops.secrets."{name}" for the machine: point the option at its .path through the '
+        f"option's file-based twin (a *File option: authKeyFile for authKey) or at "
+        f'config.sops.placeholder."{name}" in a sops.templates file'
+    )
+    return ClanStore(name, command, route)

@@ -578,17 +578,15 @@ def _refuse_clan(root: Path, findings: Sequence[Finding], inventory: Inventory) 
     """A clan-core repository keeps its secrets in clan's own layout (sops/secrets/,
     sops/machines/, vars/): writing secrets/<host>.yaml and .sops.yaml rules next to it
     would be a second, incompatible layout.  Say what to run instead."""
-    from secretkit.layouts.clan import read_clan, secret_name_for, set_commands
+    from secretkit.layouts.clan import read_clan, store_route
 
     if not findings or read_clan(root, []) is None:
         return
     first = findings[0]
-    name = secret_name_for(first.attrpath, first.path)
-    command = set_commands(name, inventory.hosts_of_file(first.path))
+    route = store_route(first.attrpath, first.path, inventory.hosts_of_file(first.path))
     raise UserError(
         f"this is a clan-core repository (sops/machines, sops/secrets): secretkit migrate "
         f"would write a second, incompatible secrets layout; {len(findings)} value(s) to "
         f"move, the first at {first.path}:{first.line}",
-        hint=f"store each value with clan, e.g. {command}, then use "
-        f"config.sops.secrets.{name}.path in place of the literal (clan declares it)",
+        hint=f"for each value, {route}",
     )

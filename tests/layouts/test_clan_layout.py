@@ -209,9 +209,56 @@ def test_migrate_on_a_clan_repo_says_to_use_clan(
     code, _out, err = run_main(capsys, "-C", str(clan.root), "migrate", "--yes")
     assert code == 3
     assert "clan-core repository" in err and "second, incompatible secrets layout" in err
-    assert "clan secrets set --machine web hostapd-wpaPassphrase" in err
-    assert "config.sops.secrets.hostapd-wpaPassphrase.path" in err
+    assert "`clan secrets set --machine web hostapd-wpaPassphrase` reads it from stdin" in err
+    assert 'clan declares sops.secrets."hostapd-wpaPassphrase"' in err
     assert files() == before  # nothing written: no secrets/, no .sops.yaml
+
+
+def test_check_and_the_hook_give_a_clan_repos_findings_the_clan_route(clan: Clan) -> None:
+    """Their fixes were "run `secretkit migrate`" (it exits 3 in a clan's repository: a
+    stranger followed it) and "secretkit set secrets/<host>.yaml" (a second layout, and
+    no rule for it): they now store the value with clan, which declares it."""
+    import subprocess
+    import sys
+
+    from tests.support import fake
+
+    web = clan.root / "machines/web/configuration.nix"
+    lines = (
+        f'  services.tailscale.authKey = "{fake.tailscale_auth_key("clan")}";\n'
+        f'  services.hostapd.wpaPassphrase = "{fake.password("w")}";\n'
+    )
+    web.write_text(
+        web.read_text().replace(
+            "  services.nginx.enable = true;\n", "  services.nginx.enable = true;\n" + lines
+        )
+    )
+
+    def route(name: str) -> str:
+        return (
+            f"store it with clan (`clan secrets set --machine web {name}` reads it from "
+            f'stdin); clan declares sops.secrets."{name}" for the machine: point the option '
+            "at its .path through the option's file-based twin (a *File option: authKeyFile "
+            f'for authKey) or at config.sops.placeholder."{name}" in a sops.templates file'
+        )
+
+    routed, by_hand = route("tailscale-authKey"), route("hostapd-wpaPassphrase")
+    fixes = [r.fix for r in run_check(clan.root).failed if r.id == "plaintext-tree"]
+    assert len(fixes) == 2
+    assert fixes[0].startswith(routed + ";"), fixes[0]
+    assert fixes[1].startswith(by_hand + ";"), fixes[1]
+    subprocess.run(["git", "add", "-A"], cwd=clan.root, check=True)
+    hook = subprocess.run(
+        [sys.executable, "-m", "secretkit", "hook"],
+        cwd=clan.root,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])},
+    )
+    shown = hook.stdout + hook.stderr
+    assert hook.returncode == 1
+    assert f"fix: {routed};" in shown and f"fix: {by_hand};" in shown, shown
+    assert "run `secretkit migrate`" not in shown and "secretkit set" not in shown
 
 
 def test_hosts_add_on_a_clan_repo_names_the_clan_command(
