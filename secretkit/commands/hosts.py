@@ -237,6 +237,14 @@ def _add(
     if read_clan(root, []) is not None and name not in sops_yaml.read_keys(root).hosts:
         # clan reads machine keys from its own folders; clan's sops module ignores
         # .sops.yaml (which such a repository may keep for files outside clan)
+        if (root / "sops" / "machines" / name / "key.json").is_file():
+            raise UserError(
+                f"{name} is a clan machine already, with the age key in "
+                f"sops/machines/{name}/key.json (clan makes and deploys it: the ssh host "
+                "key is not it); nothing to add",
+                hint=f"to give it another key: clan secrets machines add --force {name} "
+                "<its new age key>",
+            )
         raise UserError(
             f"this is a clan-core repository: clan keeps machine keys in "
             f"sops/machines/<name>/key.json, not in {sops_yaml.SOPS_YAML}",

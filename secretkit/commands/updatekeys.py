@@ -83,7 +83,7 @@ def updatekeys(
 @dataclass(frozen=True)
 class TreeRow:
     rel: str
-    status: str  # "updated" | "up to date" | "no rule"
+    status: str  # "updated" | "up to date" | "no rule" | "clan"
     added: tuple[str, ...] = ()
     removed: tuple[str, ...] = ()
 
@@ -94,7 +94,11 @@ class TreeUpdate(Shown):
     rows: tuple[TreeRow, ...]
 
     def lines(self) -> list[Line]:
-        messages = {"updated": "updated", "up to date": "already up to date"}
+        messages = {
+            "updated": "updated",
+            "up to date": "already up to date",
+            "clan": "managed by clan (its recipients are its sops/ links), left alone",
+        }
         shown = [
             out(f"{row.rel}: {messages.get(row.status, 'no creation rule matches, left alone')}")
             for row in self.rows
@@ -104,6 +108,13 @@ class TreeUpdate(Shown):
             shown.append(err(f"  {row.rel}: {' '.join(changes)}"))
         up_to_date = sum(1 for row in self.rows if row.status == "up to date")
         shown.append(err(f"{len(self.updated)} file(s) updated, {up_to_date} already up to date"))
+        if any(row.status == "clan" for row in self.rows):
+            shown.append(
+                err(
+                    "note: clan re-encrypts its own files when their links change: clan vars "
+                    "fix <machine> for vars, clan secrets machines add-secret for secrets"
+                )
+            )
         if self.removed_any:
             shown.append(
                 err(
@@ -127,6 +138,7 @@ def updatekeys_tree(cwd: Path, *, identities: Callable[[], Identities] | None = 
     from secretkit.errors import UserError
     from secretkit.git.repo import find_root
     from secretkit.keys.rotation import plan_updatekeys, rekey, require_all_opened, sops_file_infos
+    from secretkit.layouts.clan import is_clan_secret
     from secretkit.sops import operations
 
     root = find_root(cwd)
@@ -155,6 +167,8 @@ def updatekeys_tree(cwd: Path, *, identities: Callable[[], Identities] | None = 
         if op.action == "updatekeys":
             status = "updated" if op.file.rel in written else "up to date"
             rows.append(TreeRow(op.file.rel, status, op.added, op.removed))
+        elif is_clan_secret(op.file.rel) and (root / "sops").is_dir():
+            rows.append(TreeRow(op.file.rel, "clan"))  # (recipients: its links, clan's own)
         else:
             rows.append(TreeRow(op.file.rel, op.action))
     return TreeUpdate(config.path, tuple(rows))

@@ -120,7 +120,7 @@ class ClanLayout:
 def read_clan(root: Path, files: Iterable[str]) -> ClanLayout | None:
     """The clan layout of the repository, or None when it has none.  ``files`` are the
     repository's files (repo-relative, ``/``-separated)."""
-    secret_paths = [f for f in files if _is_clan_secret(f) and (root / f).is_file()]
+    secret_paths = [f for f in files if is_clan_secret(f) and (root / f).is_file()]
     sops_dir = root / "sops"
     if not secret_paths and not (sops_dir / "machines").is_dir():
         return None
@@ -151,7 +151,9 @@ def read_clan(root: Path, files: Iterable[str]) -> ClanLayout | None:
     return layout
 
 
-def _is_clan_secret(path: str) -> bool:
+def is_clan_secret(path: str) -> bool:
+    """Whether ``path`` (repo-relative) is a secret of clan's layout (``sops/secrets/<n>/secret``,
+    a var's ``…/secret``): its recipients are its links, not a creation rule's."""
     parts = path.split("/")
     if parts[-1] != "secret":
         return False

@@ -272,3 +272,33 @@ def test_hosts_add_on_a_clan_repo_names_the_clan_command(
     assert "clan keeps machine keys in sops/machines/<name>/key.json" in err
     assert f"clan secrets machines add cache {key}" in err
     assert not (clan.root / ".sops.yaml").exists()
+    # a machine the clan has: its key is clan's (adding it again would fail)
+    code, _out, err = run_main(capsys, "-C", str(clan.root), "hosts", "add", "db", "--age", key)
+    assert code == 3
+    assert "db is a clan machine already, with the age key in sops/machines/db/key.json" in err
+    assert "clan secrets machines add --force db <its new age key>" in err
+    assert not (clan.root / ".sops.yaml").exists()
+
+
+def test_updatekeys_leaves_clans_files_to_clan_and_says_so(
+    clan: Clan, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A clan that keeps a .sops.yaml for other files: updatekeys listed each of clan's
+    files as "no creation rule matches" and exited 0 having read nothing of theirs."""
+    from tests.support.cli import run_main
+
+    (clan.root / ".sops.yaml").write_text(
+        "creation_rules:\n  - path_regex: ^other/.*\\.yaml$\n"
+        f"    age: {clan.public('users/alice')}\n"
+    )
+    commit_all(clan.root, "a .sops.yaml for files outside clan")
+    before = {p: p.read_bytes() for p in (clan.root / "sops").rglob("secret")}
+    code, out, err = run_main(capsys, "-C", str(clan.root), "updatekeys")
+    assert code == 0, err
+    assert (
+        "sops/secrets/db-root/secret: managed by clan (its recipients are its sops/ links), "
+        "left alone" in out
+    )
+    assert "no creation rule matches" not in out
+    assert "clan vars fix <machine> for vars" in err
+    assert {p: p.read_bytes() for p in before} == before
