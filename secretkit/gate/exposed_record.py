@@ -439,6 +439,11 @@ def record_purge(
         if value is not None:
             places = places_holding(held, entry.key, entry.fingerprint, value)
             entry.stored.extend(p for p in places if p not in entry.stored)
+            # a rotation known of it under another entry (rotate value replaced its crypt
+            # hash: that entry is the hash's) stays known once history no longer shows it
+            done = [e for e in record.matching(value) if e.rotated and e is not entry]
+            if done and not entry.rotated:
+                entry.rotated, entry.rotated_by = done[0].rotated, done[0].rotated_by
     record.save()
     return record
 

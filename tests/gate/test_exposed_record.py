@@ -93,6 +93,32 @@ def test_a_rotated_crypt_hash_is_matched_to_the_password_history_holds(
     assert record.file is not None and password not in record.file.read_text()
 
 
+def test_a_purge_after_the_rotation_of_a_crypt_hash_keeps_the_rotation(
+    tmp_git_repo: Path,
+) -> None:
+    """migrate stored an initialPassword as its crypt hash, rotate value replaced the
+    hash, then purge took the password out of history: exposed called it "removed, no
+    rotation is known" (a stranger's order of steps).  The purged entry keeps it."""
+    from secretkit.gate.exposed_record import record_purge, status_of
+    from secretkit.gate.history_findings import ExposedSecret
+    from secretkit.nix.catalogue.password_hash import sha512_crypt
+
+    password = fake.password("rotated-then-purged")
+    record = load_record(tmp_git_repo)
+    old = Sensitive(sha512_crypt(password, "saltsaltsalt", 5000))
+    mark_rotated(record, "users/stian/hashed-password", ["secrets/a.yaml"], [old], KEY)
+    record.save()
+    fp = fingerprint(KEY, password)
+    secret = ExposedSecret(("users.users.stian.initialPassword",), ("secret-attribute",),
+                           ("hosts/a.nix",), 2, "ab…", fp)  # fmt: skip
+    after = record_purge(tmp_git_repo, [secret], {fp: Sensitive(password)}, KEY, None)
+    (purged,) = [e for e in after.entries if e.purged]
+    assert purged.fingerprint == fp and purged.rotated_by == "rotate value"
+    held = SopsValues([], [])
+    assert status_of(False, False, [purged], held) == "rotated"
+    assert load_record(tmp_git_repo).entries[-1].rotated == purged.rotated
+
+
 def test_a_token_stored_alone_is_the_committed_string_stored(tmp_git_repo: Path) -> None:
     """`github.com=<token>` committed (nix.settings.access-tokens), the token alone
     stored by migrate: exposed said the value was in no file now, and rotating that
