@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import bisect
 import re
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from secretkit.lazy_re import lazy
@@ -50,6 +49,7 @@ from secretkit.scan.nix_values import (
     embedded_config_hits,
     flag_value_hit,
     key_facts,
+    owned_attribute_hit,
     secretish,
     url_credentials,
 )
@@ -217,7 +217,7 @@ def literal_hits(
         )
         if kind is None and len(path) == 1 and path[0] in facts.given():
             kind = facts.given()[path[0]]  # let nas = "…"; … password = nas;
-        kind = kind or _by_parent(path)
+        kind = _by_parent(path, kind)
         if kind is None and ((env_key_name and in_environment) or named_values.value_decides(key)):
             kind = "env-key"  # decided on the value below (named_values.env_key_kind)
         etc_text = (
@@ -294,7 +294,7 @@ def literal_hits(
 
         held = nix_owner.owner(node) if kind is not None or key_text else None
         if kind is not None and held is not None and not lit.has_interpolation:
-            attribute = _attribute(tree, lit, held, kind, key)
+            attribute = owned_attribute_hit(tree, lit, held, kind, key)
             if attribute is not None:
                 found.append(attribute)
         if flag is not None and not lit.has_interpolation:
@@ -337,27 +337,6 @@ def literal_hits(
         if kept:
             out.append((at, until, kept))
     return out
-
-
-def _attribute(tree: Any, lit: Value, held: nix_owner.Owner, kind: str, key: str) -> Hit | None:
-    """The hit for a literal that is the value of a secret's name (``held``: the binding
-    or formal); a part of a concatenation is judged by the whole value, joined."""
-    from secretkit.nix import cst
-
-    whole = lit.value
-    if held.parts:
-        whole = "".join(cst.string_parts(tree, part)[0] for part in held.parts)
-    if kind == "env-key":
-        env_kind = named_values.env_key_kind(key, whole.strip())
-        if env_kind is None:
-            return None
-        kind = env_kind
-    attribute = attribute_hit(whole, kind, key)
-    if attribute is None or not held.parts:
-        return attribute
-    stripped = lit.value.strip()
-    offset = lit.value.find(stripped)
-    return replace(attribute, start=offset, end=offset + len(stripped)) if stripped else None
 
 
 def _bound_list(tree: Any, hit: Hit) -> bool:
@@ -511,13 +490,17 @@ def comment_hits(
     return out
 
 
-def _by_parent(path: list[str]) -> str | None:
-    """A name its parent makes a secret's: ``basicAuth.<user>`` (the password), restic's
-    ``rcloneConfig.key`` (a B2 application key: nixpkgs' own example of the option)."""
+def _by_parent(path: list[str], kind: str | None) -> str | None:
+    """``kind`` as the parent says: ``basicAuth.<user>`` is a password, restic's
+    ``rcloneConfig.key`` a B2 application key (nixpkgs' own example of the option); a
+    shell alias's name is the user's word for a command (``topw = "procs …"``)."""
     parent = path[-2] if len(path) >= 2 else ""
-    if parent == "basicAuth":
-        return "password"
+    if parent in _ALIASES or kind is not None or parent == "basicAuth":
+        return None if parent in _ALIASES else kind or "password"
     return "secret-key" if parent == "rcloneConfig" and path[-1] == "key" else None
+
+
+_ALIASES = frozenset({"shellAliases", "shellGlobalAliases", "shellAbbrs", "aliases"})
 
 
 def _binding_hits(binding: CommentBinding, data: bytes) -> list[Hit]:
@@ -529,7 +512,7 @@ def _binding_hits(binding: CommentBinding, data: bytes) -> list[Hit]:
     if facts is None or not _META.isdisjoint(names):
         return []
     kind, env_key_name, _config, _command = facts
-    kind = kind or _by_parent(names)
+    kind = _by_parent(names, kind)
     in_environment = env_key_name and not _ENVIRONMENT.isdisjoint(names[:-1])
     if kind is None and (in_environment or named_values.value_decides(key)):
         kind = named_values.env_key_kind(key, binding.value.strip())

@@ -9,11 +9,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 from functools import lru_cache
+from typing import TYPE_CHECKING, Any
 
 from secretkit.lazy_re import lazy
 from secretkit.scan import filters, named_values, nix_positions
 from secretkit.scan.hits import Hit
 from secretkit.scan.value_shapes import hashlike
+
+if TYPE_CHECKING:
+    from secretkit.scan import nix_owner
 
 
 @dataclass(frozen=True)
@@ -184,3 +188,26 @@ def byte_list_hits(data: bytes) -> list[Hit]:
         text = data[start : body.end()].decode("ascii")
         out.append(Hit(start, body.end(), "secret-attribute", kind, "medium", name, text))
     return out
+
+
+def owned_attribute_hit(
+    tree: Any, lit: Value, held: nix_owner.Owner, kind: str, key: str
+) -> Hit | None:
+    """The hit for a literal that is the value of a secret's name (``held``: the binding
+    or formal); a part of a concatenation is judged by the whole value, joined."""
+    from secretkit.nix import cst
+
+    whole = lit.value
+    if held.parts:
+        whole = "".join(cst.string_parts(tree, part)[0] for part in held.parts)
+    if kind == "env-key":
+        env_kind = named_values.env_key_kind(key, whole.strip())
+        if env_kind is None:
+            return None
+        kind = env_kind
+    attribute = attribute_hit(whole, kind, key)
+    if attribute is None or not held.parts:
+        return attribute
+    stripped = lit.value.strip()
+    offset = lit.value.find(stripped)
+    return replace(attribute, start=offset, end=offset + len(stripped)) if stripped else None

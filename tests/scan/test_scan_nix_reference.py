@@ -34,7 +34,6 @@ from secretkit.scan.hits import (
 from secretkit.scan.nix import (
     _FILE_OPTION,
     _META,
-    _attribute,
     _byte_offsets,
     _dotted,
     _key,
@@ -42,7 +41,7 @@ from secretkit.scan.nix import (
 )
 from secretkit.scan.nix_values import ENV_KEY_NAME as _ENV_KEY_NAME
 from secretkit.scan.nix_values import SECRETISH as _SECRETISH
-from secretkit.scan.nix_values import Value
+from secretkit.scan.nix_values import Value, owned_attribute_hit
 from secretkit.scan.nix_values import attribute_hit as _attribute_hit
 from secretkit.scan.nix_values import command_key as _command_key
 from secretkit.scan.nix_values import config_key as _config_key
@@ -102,6 +101,9 @@ def reference_scan(data: bytes) -> tuple[list[Hit], bool]:
             kind = given[path[0]]
         if kind is None and len(path) >= 2 and path[-2] == "basicAuth":
             kind = "password"
+        if len(path) >= 2 and path[-2] in ("shellAliases", "shellGlobalAliases", "shellAbbrs",
+                                           "aliases"):  # fmt: skip
+            kind = None  # an alias's name is the user's word for a command
         if kind is None and (
             (_ENV_KEY_NAME.match(key) and _in_environment(path)) or named_values.value_decides(key)
         ):
@@ -151,7 +153,7 @@ def reference_scan(data: bytes) -> tuple[list[Hit], bool]:
             found.extend(_url_credentials(lit.value))
         held = nix_owner.owner(node)
         if kind is not None and not lit.has_interpolation and held is not None:
-            attribute = _attribute(tree, lit, held, kind, key)  # type: ignore[arg-type]
+            attribute = owned_attribute_hit(tree, lit, held, kind, key)  # type: ignore[arg-type]
             if attribute is not None:
                 found.append(attribute)
         if flag is not None and not lit.has_interpolation:
