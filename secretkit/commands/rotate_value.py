@@ -243,7 +243,7 @@ def rotate_value(
         dict.fromkeys(
             Restart(unit, f"{decl.file}:{decl.line}")
             for decl in declarations(root, files_below(root))
-            if decl.key_path == name
+            if decl.key_path in {name, *(other for _rel, other in twins)}
             for unit in decl.restart_units
         )
     )

@@ -25,6 +25,8 @@ MODULE = """{ config, ... }:
   };
   sops.secrets.other = { key = "prometheus/syncthing/api_key"; restartUnits = [ "b.service" ]; };
   sops.secrets."db/password".restartUnits = [ "postgresql.service" ];
+  # the twin the same API key is stored as (syncthing's own host): its readers restart too
+  sops.secrets."syncthing/gui/apikey".restartUnits = [ "syncthing.service" ];
 }
 """
 
@@ -72,6 +74,7 @@ def test_rotate_value_everywhere_with_the_units_to_restart(
     assert "  prometheus.service  (hosts/observer.nix:4)" in out
     assert "  syncthing-exporter.service  (hosts/observer.nix:4)" in out
     assert "  b.service  (hosts/observer.nix:8)" in out
+    assert "  syncthing.service  (hosts/observer.nix:11)" in out
     assert "postgresql" not in out
     for value in (old, new):
         assert value not in out + err and value[:8] not in out + err
