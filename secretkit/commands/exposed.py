@@ -105,17 +105,27 @@ class ExposedReport(Shown):
             return [
                 out("no value was ever committed in plaintext (history and purge backups scanned)")
             ]
+        todo = (
+            "rotate each one not marked [rotated]:"
+            if self.to_rotate
+            else "each is rotated (history still holds the old values):"
+        )
         shown = (
-            [out(f"{len(self.values)} value(s) were committed in plaintext; rotate each one:")]
+            [out(f"{len(self.values)} value(s) were committed in plaintext; {todo}")]
             if self.values
             else [out("no value found in plaintext in the blobs that could be read")]
         )
         for item in self.values:
             shown += _item_lines(item)
-        shown += [
-            err(f"note: no identity opens {rel}; values in it could not be compared")
-            for rel in self.unchecked
-        ]
+        if self.unchecked:  # (one line: a clan holds hundreds)
+            listed = ", ".join(self.unchecked[:3])
+            more = f" and {len(self.unchecked) - 3} more" if len(self.unchecked) > 3 else ""
+            shown.append(
+                err(
+                    f"note: no identity here opens {len(self.unchecked)} sops file(s) "
+                    f"({listed}{more}); values in them could not be compared"
+                )
+            )
         if self.unread:
             listed = "; ".join(self.unread[:3])
             more = f" and {len(self.unread) - 3} more" if len(self.unread) > 3 else ""
@@ -165,7 +175,11 @@ def _item_lines(item: ExposedValue) -> list[Line]:
         shown.append(out("      changed at its provider, as you said (exposed --rotated)"))
     elif item.status == "unknown":
         shown.append(
-            out("      cannot verify rotation: a sops file no identity here opens may hold it")
+            out(
+                "      cannot verify rotation: a sops file no identity here opens may hold it; "
+                "set SOPS_AGE_KEY_FILE to a key that opens them, or if it was changed at its "
+                f"provider: secretkit exposed --rotated {item.fingerprint}"
+            )
         )
     return shown
 

@@ -118,6 +118,16 @@ def test_without_an_identity_nothing_is_called_replaced(
     assert code == 1
     assert {item["status"] for item in _by_name(report).values()} == {"unknown"}
     assert "secrets/observer.yaml" in report["unchecked"]  # type: ignore[operator]
+    # in text, each says its way out, and the files no identity opens are one note
+    code, out, err = run_main(capsys, "-C", str(root), "exposed")
+    unknown = [line for line in out.splitlines() if "cannot verify rotation" in line]
+    fingerprints = [item["fingerprint"] for item in _by_name(report).values()]
+    assert len(unknown) == len(fingerprints)
+    way_out = "set SOPS_AGE_KEY_FILE to a key that opens them, or if it was changed at its "
+    for line, fp in zip(unknown, fingerprints, strict=True):
+        assert line.endswith(f"{way_out}provider: secretkit exposed --rotated {fp}")
+    notes = [line for line in err.splitlines() if line.startswith("note: no identity")]
+    assert len(notes) == 1 and "values in them could not be compared" in notes[0]
 
 
 @pytest.mark.slow

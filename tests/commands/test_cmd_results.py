@@ -4,6 +4,7 @@ through ``secretkit.cli.main``; these pin where each line comes from."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -313,8 +314,18 @@ def test_exposed_exits_1_while_a_value_is_not_replaced() -> None:
     )
     assert shown[-1][1] is True
     assert all("never-shown" not in text for text, _ in shown)
+    assert shown[0] == ("1 value(s) were committed in plaintext; rotate each one not marked "
+                        "[rotated]:", False)  # fmt: skip
     empty = ExposedReport([], [])
     assert empty.exit_code == 0 and empty.to_json()["exposed"] == []
+    # every value rotated: nothing is asked (it said "rotate each one:" all the same)
+    done = ExposedReport([replace(value, status="rotated", stored=[])], [])
+    assert done.exit_code == 0
+    assert texts(done.lines())[0] == (
+        "1 value(s) were committed in plaintext; each is rotated (history still holds the "
+        "old values):",
+        False,
+    )
 
 
 def test_exposed_names_one_rotation_for_a_name_two_host_files_hold() -> None:
