@@ -118,22 +118,18 @@ class ExposedReport(Shown):
         for item in self.values:
             shown += _item_lines(item)
         if self.unchecked:  # (one line: a clan holds hundreds)
-            listed = ", ".join(self.unchecked[:3])
-            more = f" and {len(self.unchecked) - 3} more" if len(self.unchecked) > 3 else ""
             shown.append(
                 err(
                     f"note: no identity here opens {len(self.unchecked)} sops file(s) "
-                    f"({listed}{more}); values in them could not be compared"
+                    f"({_first(self.unchecked, ', ')}); values in them could not be compared"
                 )
             )
         if self.unread:
-            listed = "; ".join(self.unread[:3])
-            more = f" and {len(self.unread) - 3} more" if len(self.unread) > 3 else ""
             shown.append(
                 err(
                     f"cannot list everything: {len(self.unread)} blob(s) of the history could "
-                    f"not be read ({listed}{more}); values in them are not above. fix: fetch "
-                    f"them ({self.refetch}) and run secretkit exposed again"
+                    f"not be read ({_first(self.unread, '; ')}); values in them are not above. "
+                    f"fix: fetch them ({self.refetch}) and run secretkit exposed again"
                 )
             )
         return shown
@@ -145,6 +141,12 @@ class ExposedReport(Shown):
             "unchecked": self.unchecked,
             "unread": self.unread,
         }
+
+
+def _first(items: list[str], sep: str) -> str:
+    """The first three of ``items``, and how many more."""
+    more = f" and {len(items) - 3} more" if len(items) > 3 else ""
+    return sep.join(items[:3]) + more
 
 
 def _item_lines(item: ExposedValue) -> list[Line]:

@@ -18,12 +18,16 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from tests.conftest import ROOT, commit_all
 from tests.sops.keys_support import AgeKey, age_key
 from tests.support import fake
+
+if TYPE_CHECKING:
+    from secretkit.sops.config import CreationRule
 
 ALL_POINTS = {
     "plaintext-tree",
@@ -591,24 +595,10 @@ def test_values_a_crypt_rule_leaves_in_clear_are_no_decrypted_copies(repo: Repo)
     keeps ``kind: ConfigMap`` in clear: another manifest of that kind is no copy of a
     secret (no fix could pass the gate then), while its encrypted value still is."""
     from secretkit.sops import document, operations
-    from secretkit.sops.config import find_config
 
-    sops_yaml = repo.root / ".sops.yaml"
-    sops_yaml.write_text(
-        sops_yaml.read_text().replace(
-            "creation_rules:\n",
-            "creation_rules:\n"
-            "  - path_regex: ^k8s/.*\\.yaml$\n"
-            "    encrypted_regex: ^(data|stringData)$\n"
-            "    key_groups:\n"
-            "      - age:\n"
-            "          - *admin_alice\n",
-        )
+    rule = _alice_rule(
+        repo, "^k8s/.*\\.yaml$", "k8s/app.yaml", "encrypted_regex: ^(data|stringData)$"
     )
-    config = find_config(repo.root)
-    assert config is not None
-    rule = config.rule_for(repo.root / "k8s/app.yaml")
-    assert rule is not None
     token = fake.pushover_token("k8s")
     manifest = {"kind": "ConfigMap", "metadata": {"name": "app"}, "data": {"TOKEN": token}}
     (repo.root / "k8s").mkdir()
@@ -790,23 +780,8 @@ def test_settings_of_a_whole_encrypted_dotenv_are_no_decrypted_copies(repo: Repo
     (a stranger followed the .env fix and check then failed on them, with no way out);
     the password's copy still fails."""
     from secretkit.sops import document, operations
-    from secretkit.sops.config import find_config
 
-    sops_yaml = repo.root / ".sops.yaml"
-    sops_yaml.write_text(
-        sops_yaml.read_text().replace(
-            "creation_rules:\n",
-            "creation_rules:\n"
-            "  - path_regex: ^docker/.*\\.env$\n"
-            "    key_groups:\n"
-            "      - age:\n"
-            "          - *admin_alice\n",
-        )
-    )
-    config = find_config(repo.root)
-    assert config is not None
-    rule = config.rule_for(repo.root / "docker/paperless.env")
-    assert rule is not None
+    rule = _alice_rule(repo, "^docker/.*\\.env$", "docker/paperless.env")
     password = fake.password("paperless-db")
     env = {
         "PAPERLESS_TIME_ZONE": "Europe/Berlin",
@@ -835,3 +810,24 @@ def test_settings_of_a_whole_encrypted_dotenv_are_no_decrypted_copies(repo: Repo
         "notes.txt (untracked, not ignored) holds the decrypted value of PAPERLESS_DBPASS of "
         "docker/paperless.env"
     ]
+
+
+def _alice_rule(repo: Repo, regex: str, path: str, extra: str = "") -> CreationRule:
+    """A creation rule for ``regex`` (admin alice's key) put first in .sops.yaml, as the
+    rule ``path`` gets."""
+    from secretkit.sops.config import find_config
+
+    sops_yaml = repo.root / ".sops.yaml"
+    more = f"    {extra}\n" if extra else ""
+    sops_yaml.write_text(
+        sops_yaml.read_text().replace(
+            "creation_rules:\n",
+            f"creation_rules:\n  - path_regex: {regex}\n{more}"
+            "    key_groups:\n      - age:\n          - *admin_alice\n",
+        )
+    )
+    config = find_config(repo.root)
+    assert config is not None
+    rule = config.rule_for(repo.root / path)
+    assert rule is not None
+    return rule
