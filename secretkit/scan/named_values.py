@@ -35,7 +35,7 @@ def named_value_kind(name: str, value: str) -> str | None:
     kind = value_decides(name)
     text = value.strip()
     if kind == "private-key":
-        shaped = _KEY_SHAPE.fullmatch(text) is not None
+        shaped = _KEY_SHAPE.fullmatch(text) is not None and not _encoded_text(text)
         return kind if shaped and (random_looking(text) or generated_hex(text)) else None
     if kind == "credentials":
         pair = _USER_PASSWORD.fullmatch(text)
@@ -45,6 +45,20 @@ def named_value_kind(name: str, value: str) -> str | None:
         token = _TOKEN_SHAPE.fullmatch(text) is not None
         return kind if token and mixed and random_looking(text) else None
     return None
+
+
+def _encoded_text(value: str) -> bool:
+    """Base64 of text, not of a key's random bytes: terraform state's ``"private":
+    "eyJ…"`` is a provider's JSON (a key decodes to bytes that are mostly not text)."""
+    import base64
+    import binascii
+
+    try:
+        raw = base64.b64decode(value + "=" * (-len(value) % 4), validate=True)
+    except (binascii.Error, ValueError):
+        return False
+    printable = sum(32 <= b < 127 or b in (9, 10, 13) for b in raw)
+    return len(raw) >= 16 and printable >= 0.9 * len(raw)
 
 
 _ENV_KEY_NOT_SECRET = frozenset(

@@ -7,6 +7,7 @@ network, a path, a method or a service's name are not."""
 
 from __future__ import annotations
 
+import base64
 from pathlib import Path
 
 import pytest
@@ -89,6 +90,8 @@ def test_a_private_name_without_a_key_is_no_finding(tmp_path: Path) -> None:
         ("private", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", None),  # no digit: not generated
         ("private", HEX.upper()[:40], None),  # a GPG fingerprint's shape
         ("privateNetwork", KEY, None),  # its last word is another
+        # terraform state's provider data: base64 of JSON, not a key's bytes
+        ("private", base64.b64encode(b'{"e2bfb730-ecaa-11e6":{"create":600}}').decode(), None),
         ("public", KEY, None),
         ("auth", f"u:{PASSWORD}", "credentials"),
         ("basicAuth", TOKEN, "credentials"),
