@@ -71,14 +71,17 @@ def resolve_nix_path(nix_file: str, text: str) -> str | None:
     text = text.strip()
     if text.startswith('"${') and text.endswith('}"') and text.count("${") == 1:
         text = text[3:-2]  # "${./x.yaml}"
-    if not text.startswith(("./", "../")) or "${" in text:
-        return None
+    if not _PATH_LITERAL.fullmatch(text):
+        return None  # (`../secrets + "/x.yaml"` is a sum: resolve_for_host reads it)
     joined = os.path.normpath(os.path.join(os.path.dirname(nix_file), text))
     if joined.startswith(".."):
         return None
     return joined.replace(os.sep, "/")
 
 
+# A Nix path literal relative to its file (what resolve_nix_path resolves): its
+# segments are made of these characters, nothing else follows it.
+_PATH_LITERAL = lazy(r"\.{1,2}(?:/[A-Za-z0-9._+-]+)+/?|\.{1,2}/?")
 HOSTNAME = "${config.networking.hostName}"
 # ``<path> + "<tail>"``, ``"${<path>}<tail>"``, ``(<either>)``: the forms a per-host
 # sopsFile takes (migrate writes the first); the tail may name the host.

@@ -20,6 +20,9 @@ from secretkit.nix.sops_refs import host_names, resolve_for_host, resolve_nix_pa
         ("hosts/a.nix", '"${inputs.self}/secrets/a.yaml"', None),
         ("hosts/a.nix", "self + /secrets/a.yaml", None),
         ("hosts/a.nix", "./${name}.yaml", None),
+        # a sum is no path literal (it was read as the path `secrets + "/x.yaml"`)
+        ("nixos/server/hermes/default.nix", '../../../secrets + "/hermes.yaml"', None),
+        ("hosts/a.nix", "./a.yaml.bak x", None),
     ],
 )
 def test_sops_file_paths_resolve_statically_or_not_at_all(
@@ -32,6 +35,11 @@ def test_a_per_host_sops_file_resolves_only_with_the_host() -> None:
     text = '../secrets + "/${config.networking.hostName}.yaml"'
     assert resolve_for_host("hosts/shared.nix", text, "observer") == "secrets/observer.yaml"
     assert resolve_for_host("hosts/shared.nix", text, None) is None
+    # a fixed file written as a sum (wimpysworld/nix-config): resolved for every host
+    fixed = '../../../secrets + "/hermes.yaml"'
+    assert resolve_for_host("nixos/server/hermes/default.nix", fixed, None) == (
+        "secrets/hermes.yaml"
+    )
 
 
 @pytest.mark.parametrize(
