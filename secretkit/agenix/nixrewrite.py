@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any
@@ -176,16 +177,37 @@ def _rekey_depth(full: list[str]) -> int:
     return 1 if full[1:2] == ["rekey"] else 3
 
 
+# ``users.users.<u>.hashedPasswordFile = config.age.secrets.<n>.path``: agenix decrypts
+# before users are made; sops-nix does so only for secrets with neededForUsers, which
+# stay root's (sops-nix modules/sops: secretsForUsers, the setupSecretsForUsers step)
+_FOR_USERS = lazy(
+    rb"\b(?:hashedPasswordFile|passwordFile)\s*=\s*config\.age\.secrets\."
+    rb'(?:"([^"]+)"|([A-Za-z0-9_\'-]+))\.path\b'
+)
+
+
+def for_users(sources: dict[str, bytes]) -> set[str]:
+    """The agenix secrets a user's password is read from, in any of ``sources``."""
+    return {
+        (m[1] or m[2]).decode("utf-8", "replace")
+        for data in sources.values()
+        if b"asswordFile" in data
+        for m in _FOR_USERS.finditer(data)
+    }
+
+
 def rewrite_file(
     rel: str,
     tree: cst.NixTree,
     target_of: Callable[[str, bool, str, int], Target | str | None],
     *,
     rekey: bool = False,
+    users: AbstractSet[str] = frozenset(),
 ) -> FileRewrite:
     """The edits for one file.  ``target_of(age_path, exact, module, offset)`` says where
     the value of that ``.age`` file goes (or why it cannot be converted; None: not
-    asked in this pass — :func:`structural_refusals` reads only the file's shape)."""
+    asked in this pass — :func:`structural_refusals` reads only the file's shape).
+    ``users``: the secrets users' passwords are read from (:func:`for_users`)."""
     out = FileRewrite()
     source = tree.source
     secrets: dict[str, dict[str, Any]] = {}
@@ -233,8 +255,11 @@ def rewrite_file(
                         "only); the value is imported as it is"
                     )
             continue
+        dropped = len(full) == 4 and full[1] == "secrets" and full[3] in _DROP
         for index, part in enumerate(parts):
             position = before + index
+            if dropped:
+                break  # (the binding goes whole: `age.secrets.<n>.name = …;`)
             if position == 0:
                 out.edits.append(Edit(part.start_byte, part.end_byte, "sops"))
             elif position == 1 and full[1] == "identityPaths":
@@ -251,7 +276,8 @@ def rewrite_file(
             continue
         name = full[2]
         entry = secrets.setdefault(name, {"attrs": {}, "node": None, "last": node, "file": None})
-        entry["last"] = node
+        if not dropped:  # (new attributes go after a binding that stays)
+            entry["last"] = node
         if len(full) == 3:
             value = cst.unwrap(node.child_by_field_name("expression"))
             if value is not None and value.type in cst.ATTRSETS:
@@ -275,6 +301,13 @@ def rewrite_file(
         elif attr in _DROP:
             entry["attrs"][attr] = cst.node_text(tree, value)
             out.edits.append(delete_span(source, node.start_byte, node.end_byte))
+            if attr == "symlink" and cst.node_text(tree, value).strip() == "false":
+                line, _ = tree.position(int(node.start_byte))
+                out.notes.append(
+                    f"line {line}: age.secrets.{name}.symlink = false dropped: sops-nix puts "
+                    "a symlink at path (to its file under /run/secrets.d), where agenix put a "
+                    "plain file; check that the program reading it follows symlinks"
+                )
         else:
             out.refusals.append(f"{rel}: age.secrets.{name}.{attr} is not an agenix option")
     needs_config = False
@@ -310,6 +343,15 @@ def rewrite_file(
             extra.append(("key", emit.nix_string(target.key)))
         if target.binary:
             extra.append(("format", '"binary"'))
+        if name in users:
+            owner = attrs.get("owner", '"root"')
+            if owner != '"root"':
+                out.refusals.append(
+                    f"{rel}: age.secrets.{name} holds a user's password, which sops-nix "
+                    f"decrypts before users exist, for root only: drop its owner = {owner};"
+                )
+                continue
+            extra.append(("neededForUsers", "true"))
         if extra:
             out.edits.append(_add_attrs(tree, entry, binding, extra))
         out.declared.append(

@@ -28,6 +28,7 @@ from secretkit.agenix.nixrewrite import (
     Declared,
     Target,
     flake_input_edits,
+    for_users,
     mentions,
     rewrite_file,
     structural_refusals,
@@ -200,11 +201,12 @@ def prepare(root: Path, *, layout_mode: str = "per-host", dry_run: bool = False)
             )
         return target_for(plan, using, age_path, exact, module)
 
+    users = for_users(sources)  # (read before users exist: neededForUsers)
     for rel, source in sources.items():
         if b"age" not in source:
             continue
         tree = parse(source)
-        result = rewrite_file(rel, tree, target_of, rekey=rekey)
+        result = rewrite_file(rel, tree, target_of, rekey=rekey, users=users)
         refusals += result.refusals
         notes.extend(f"{rel}: {n}" for n in result.notes)
         declared += result.declared

@@ -209,3 +209,63 @@ def test_structural_refusals_are_all_read_without_any_key() -> None:
     assert len(found) == 2
     assert found[0].startswith("a.nix: age.secrets.x is `lib.mkDefault { … }`")
     assert found[1].startswith("b.nix line 3: agenix's home-manager module")
+
+
+def test_a_users_password_file_is_decrypted_before_users_exist() -> None:
+    """agenix decrypts before users are made; sops-nix only with neededForUsers (a
+    stranger's converted hashedPasswordFile was missing at boot: a locked account)."""
+    from secretkit.agenix.nixrewrite import for_users
+
+    source = """{ config, ... }:
+{
+  age.secrets.ops-pw.file = ../secrets/ops-pw.age;
+  age.secrets."root-pw" = { file = ../secrets/root-pw.age; };
+  age.secrets.api = { file = ../secrets/api.age; owner = "api"; };
+  users.users.ops.hashedPasswordFile = config.age.secrets.ops-pw.path;
+  users.users.root.hashedPasswordFile = config.age.secrets."root-pw".path;
+}
+"""
+    users = for_users({"hosts/web1.nix": source.encode()})
+    assert users == {"ops-pw", "root-pw"}
+    result = rewrite_file(
+        "hosts/web1.nix", cst.parse(source.encode()), lambda *_: YAML, users=users
+    )
+    assert result.refusals == []
+    out = checked_apply(source.encode(), result.edits).decode()
+    assert "sops.secrets.ops-pw.neededForUsers = true;" in out
+    assert 'sops.secrets."root-pw" = { sopsFile = ../secrets/web1.yaml;' in out
+    assert out.count("neededForUsers = true;") == 2  # (not api's)
+    # owned by another user: sops-nix makes those root's only, so it is refused
+    owned = source.replace(
+        "file = ../secrets/root-pw.age;", 'file = ../secrets/root-pw.age; owner = "ops";'
+    )
+    refused = rewrite_file(
+        "hosts/web1.nix", cst.parse(owned.encode()), lambda *_: YAML, users=users
+    ).refusals
+    assert refused == [
+        "hosts/web1.nix: age.secrets.root-pw holds a user's password, which sops-nix "
+        'decrypts before users exist, for root only: drop its owner = "ops";'
+    ]
+
+
+def test_a_name_set_on_its_own_line_folds_into_the_path() -> None:
+    """`age.secrets.<n>.name = …;` beside `.file = …;` stopped the import with
+    "overlapping edits" (the line was renamed and deleted at once)."""
+    source = """{ config, ... }:
+{
+  age.secrets.restic-pw.file = ../secrets/restic.age;
+  age.secrets.restic-pw.name = "restic-password";
+  age.secrets.grafana = { file = ../secrets/grafana.age; symlink = false; };
+}
+"""
+    result = rewrite_file("hosts/web1.nix", cst.parse(source.encode()), lambda *_: YAML)
+    assert result.refusals == []
+    out = checked_apply(source.encode(), result.edits).decode()
+    assert "sops.secrets.restic-pw.sopsFile = ../secrets/web1.yaml;" in out
+    assert 'sops.secrets.restic-pw.path = "/run/agenix/restic-password";' in out
+    assert "name =" not in out and "symlink" not in out
+    assert [n for n in result.notes if "symlink = false dropped" in n] == [
+        "line 5: age.secrets.grafana.symlink = false dropped: sops-nix puts a symlink at "
+        "path (to its file under /run/secrets.d), where agenix put a plain file; check "
+        "that the program reading it follows symlinks"
+    ]
