@@ -198,6 +198,15 @@ def rotate_value(
             hint=f"give each its own new value: secretkit rotate value {name}"
             + ("" if declared_all else " --kind KIND"),
         )
+    texts = [v for v in groups if v is not None and "\n" in v.reveal().strip()]
+    if stdin is None and texts:  # (a file stored whole: docker-compose, an env file)
+        lines = len(texts[0].reveal().strip().splitlines())
+        raise UsageError(
+            f"{name} holds a file's text ({lines} lines): a generated value would replace "
+            "the whole file",
+            hint=f"give the new text on stdin: secretkit rotate value {name} --from-stdin "
+            "< <the new file>",
+        )
     options = options or Options(length, words)
     sources: list[str] = []
     publics: list[tuple[str, str | None]] = []

@@ -448,6 +448,18 @@ def record_purge(
     return record
 
 
+def _secrets_within(name: str, text: Sensitive[str]) -> list[Sensitive[str]]:
+    """The secrets the scanner finds in a file's text stored whole under ``name`` (a
+    docker-compose file's password: history found it, not the file)."""
+    from secretkit.scan.one_file import scan_bytes
+
+    found: list[Sensitive[str]] = []
+    for path in (f"{name}.yaml", f"{name}.env", name):  # (its format is not known)
+        findings, _skipped = scan_bytes(path, text.reveal().encode("utf-8", "replace"))
+        found += [f.secret for f in findings if f.secret.reveal() != text.reveal()]
+    return found
+
+
 def mark_rotated(
     record: ExposedRecord,
     name: str,
@@ -467,6 +479,9 @@ def mark_rotated(
     for entry in record.entries:
         if any(p.name == name and p.file in files for p in entry.stored):
             entry.rotated, entry.rotated_by = stamp, by
+    old = list(old)
+    for value in [v for v in old if "\n" in v.reveal().strip()]:
+        old += _secrets_within(name, value)  # a file's text replaced: its secrets with it
     for value in dict.fromkeys(old):
         found = record.matching(value)
         for entry in found:

@@ -335,3 +335,34 @@ def test_a_wireguard_key_from_stdin_writes_its_public_half(
                               "--from-stdin")  # fmt: skip
     assert code == 2 and "holds no WireGuard private key" in err
     assert lab.files() == before
+
+
+def test_a_files_text_is_not_replaced_by_a_generated_value(
+    lab: Lab, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A docker-compose file stored whole: `rotate value NAME --kind password` (what
+    check's and exposed's fix offered) replaced the whole file with a password."""
+    password = fake.password("compose")
+    compose = f"services:\n  db:\n    environment:\n      POSTGRES_PASSWORD: {password}\n"
+    rel = "secrets/immich.yaml"
+    data = operations.set_values(
+        (lab.root / rel).read_bytes(),
+        "yaml",
+        {("immich-compose",): compose},
+        rule=None,
+        identities=lab.admin.identities(),
+    )
+    (lab.root / rel).write_bytes(data)
+    before = lab.files()
+    code, _out, err = run_main(capsys, "-C", str(lab.root), "rotate", "value", "immich-compose",
+                              "--kind", "password")  # fmt: skip
+    assert code == 2
+    assert "immich-compose holds a file's text (4 lines)" in err
+    assert "secretkit rotate value immich-compose --from-stdin < <the new file>" in err
+    assert lab.files() == before
+    new = compose.replace(password, fake.password("compose-new"))
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(new.encode())))
+    code, _out, err = run_main(capsys, "-C", str(lab.root), "rotate", "value", "immich-compose",
+                              "--from-stdin")  # fmt: skip
+    assert code == 0, err
+    assert lab.plaintext(rel, lab.admin)[("immich-compose",)].strip() == new.strip()

@@ -119,6 +119,21 @@ def test_a_purge_after_the_rotation_of_a_crypt_hash_keeps_the_rotation(
     assert load_record(tmp_git_repo).entries[-1].rotated == purged.rotated
 
 
+def test_rotating_a_files_text_rotates_the_secrets_history_found_in_it(
+    tmp_git_repo: Path,
+) -> None:
+    """A docker-compose file stored whole, replaced with rotate value NAME --from-stdin:
+    history had found its password, not the file, and exposed then called the password
+    removed with no rotation known (a stranger followed its own fix)."""
+    password = fake.password("compose-inner")
+    compose = f"services:\n  db:\n    environment:\n      POSTGRES_PASSWORD: {password}\n"
+    record = load_record(tmp_git_repo)
+    mark_rotated(record, "immich-compose", ["secrets/a.yaml"], [Sensitive(compose)], KEY)
+    found = record.matching(Sensitive(password))
+    assert found and all(e.rotated_by == "rotate value" for e in found)
+    assert record.matching(Sensitive(fake.password("unrelated"))) == []
+
+
 def test_a_token_stored_alone_is_the_committed_string_stored(tmp_git_repo: Path) -> None:
     """`github.com=<token>` committed (nix.settings.access-tokens), the token alone
     stored by migrate: exposed said the value was in no file now, and rotating that
