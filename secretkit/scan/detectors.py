@@ -71,6 +71,13 @@ _PRIVATE_KEY_BEGIN = lazy(
 )
 
 
+# What follows a key's header when its END is missing (a key cut short): base64 lines,
+# after PGP's "Name: value" headers, on lines or after "\n" escapes
+_BODY_FOLLOWS = lazy(
+    r"""(?:\s|\\[nr]|["'])*(?:[A-Za-z-]+: [^\n]*(?:\s|\\[nr])*)*[A-Za-z0-9+/=]{40}"""
+)
+
+
 @dataclass(frozen=True)
 class PrivateKeyBlock:
     """PEM / OpenSSH / PGP private key blocks and OpenVPN's shared keys (``secret``,
@@ -88,6 +95,8 @@ class PrivateKeyBlock:
         for m in self.pattern.finditer(text):
             end_marker = f"-----END {m.group(1)}-----"
             end = text.find(end_marker, m.end())
+            if end == -1 and _BODY_FOLLOWS.match(text, m.end()) is None:
+                continue  # a header alone (echo "-----BEGIN …-----" in a script)
             stop = end + len(end_marker) if end != -1 else len(text)
             body = text[m.end() : stop]
             # A template with the body left out is no key.

@@ -238,7 +238,7 @@ _PLACEHOLDER_SHAPES = lazy(
     r"example\.(?:com|org|net)\b|redacted|^(?:none|null|nil|undefined|true|false|yes|no|secret|"
     r"password|passwd|token|test|foo|bar|baz|abc|1234|12345|123456|unused|unset|empty|read|write|"
     r"disabled?|enabled?|off|on|generate|required|optional|auto|default|hidden|masked|prompt|ask|"
-    r"stdin|keyring|admin|root|"
+    r"stdin|keyring|admin|root|deny|allow|invalid|"
     r"user|guest|pass|pw)$",
     re.IGNORECASE,
 )

@@ -413,7 +413,8 @@ def _shell_hit(name: str, value: str, fmt: str) -> Hit | None:
     kind = named_values.env_key_kind(name, value)
     if kind is None or kind == "password-hash" or filters.not_secret(value):
         return None
-    if fmt == "shell" and (len(value) < 4 or value[0] in "([{<$%@-`"):
+    first = value.lstrip()[:1]  # (" --disk-encryption-keys …": options, after a space)
+    if fmt == "shell" and (len(value) < 4 or not first or first in "([{<$%@-`"):
         return None  # an expansion, an array, a placeholder or an option
     return Hit(0, 0, "secret-attribute", kind, "medium")
 

@@ -1,0 +1,52 @@
+"""Three false findings a stranger met on wimpysworld/nix-config, each beside the
+secret of the same shape that is still found: a permission word ("deny") under a
+secret-sounding name, a key's header echoed alone by a script, and options after the
+quote of a shell assignment named for a password."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from secretkit.scan.worktree import scan_tree
+from tests.support import fake
+
+
+def _found(root: Path) -> list[tuple[str, int, str]]:
+    return sorted((f.path, f.line, f.rule) for f in scan_tree(root).findings)
+
+
+def test_permission_words_are_no_credentials(tmp_path: Path) -> None:
+    (tmp_path / "a.nix").write_text(
+        "{\n"
+        '  programs.opencode.settings.permission.read.".git-credentials" = "deny";\n'
+        '  programs.opencode.settings.permission.read.".netrc-credentials" = "allow";\n'
+        '  environment.variables.GH_TOKEN = "invalid";\n'
+        f'  services.app.credentials = "{fake.password("creds")}";\n'
+        "}\n"
+    )
+    assert _found(tmp_path) == [("a.nix", 5, "secret-attribute")]
+
+
+def test_a_keys_header_alone_is_no_key(tmp_path: Path) -> None:
+    body = fake.chars(fake._ALNUM, 70, "pem-body")
+    (tmp_path / "make-keys.sh").write_text(
+        "#!/bin/sh\n"
+        'echo "-----BEGIN OPENSSH PRIVATE KEY-----"\n'
+        'ssh-keygen -q -t ed25519 -N "" -f "$dir/key"\n'
+        'echo "the rest of the script, long enough to look like a body if it were read"\n'
+    )
+    (tmp_path / "cut.txt").write_text(f"-----BEGIN OPENSSH PRIVATE KEY-----\n{body}\n{body}\n")
+    assert _found(tmp_path) == [("cut.txt", 1, "private-key")]  # (cut short: still a key)
+
+
+def test_options_after_the_quote_of_a_password_assignment_are_no_password(
+    tmp_path: Path,
+) -> None:
+    password = fake.password("luks")
+    (tmp_path / "install.sh").write_text(
+        "#!/bin/sh\n"
+        'LUKS_PASS=" --disk-encryption-keys /tmp/data.passwordFile /tmp/data.passwordFile"\n'
+        f'LUKS_PASSWORD="{password}"\n'
+    )
+    found = scan_tree(tmp_path).findings
+    assert sorted((f.line, f.secret.reveal()) for f in found) == [(3, password)]
