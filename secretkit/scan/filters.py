@@ -274,7 +274,9 @@ _REFERENCE = lazy(
     r"\{[A-Z][A-Z0-9_]*\}$|\$\{?[A-Za-z_][A-Za-z0-9_]*\}?$|"
     r"\$\([^)]*\)$|`[^`]*`$|/nix/store/|\{(?:file|env):[^{}\s]+\}$|"
     r"\{env\}[A-Za-z_][A-Za-z0-9_]*$|"  # (services.webdav's users: `{env}PASSWORD`)
-    r"SECRET\[[A-Za-z0-9_.-]+\]$)"  # (Vector's secret backends: `SECRET[agenix.token]`)
+    r"SECRET\[[A-Za-z0-9_.-]+\]$|"  # (Vector's secret backends: `SECRET[agenix.token]`)
+    # a program's environment read in its code: process.env.X, os.environ["X"], ENV["X"]
+    r"(?:process\.env\.|os\.environ\b|os\.getenv\(|ENV\[)[\w\"'\[\]().]*,?$)"
 )
 _PATH = lazy(r"^(?:/|~/|\./|\.\./)[^\s:]*$")
 # Base64 of a 32- or 64-byte key (WireGuard, ed25519 seeds …): one in 64 starts with

@@ -1,7 +1,8 @@
-"""Three false findings a stranger met on wimpysworld/nix-config, each beside the
-secret of the same shape that is still found: a permission word ("deny") under a
-secret-sounding name, a key's header echoed alone by a script, and options after the
-quote of a shell assignment named for a password."""
+"""False findings a stranger met on wimpysworld/nix-config, each beside the secret of
+the same shape that is still found: a permission word ("deny") under a
+secret-sounding name, a key's header echoed alone by a script, options after the
+quote of a shell assignment named for a password, and a program reading its
+environment (``password: process.env.PASSWORD_HASH``; it also stopped migrate)."""
 
 from __future__ import annotations
 
@@ -50,3 +51,17 @@ def test_options_after_the_quote_of_a_password_assignment_are_no_password(
     )
     found = scan_tree(tmp_path).findings
     assert sorted((f.line, f.secret.reveal()) for f in found) == [(3, password)]
+
+
+def test_a_programs_environment_read_in_its_code_is_a_reference(tmp_path: Path) -> None:
+    password = fake.password("mongo")
+    (tmp_path / "librechat.nix").write_text(
+        "{\n  systemd.services.librechat.script = ''\n"
+        "    mongosh --eval 'db.users.updateOne({}, { $set: {\n"
+        "      password: process.env.PASSWORD_HASH,\n"
+        '      token: os.environ["API_TOKEN"],\n'
+        f'      secret: "{password}",\n'
+        "    } })'\n  '';\n}\n"
+    )
+    found = scan_tree(tmp_path).findings
+    assert [(f.line, f.secret.reveal()) for f in found] == [(6, password)]
