@@ -135,6 +135,18 @@ def unowned_hint(known: list[str], notes: Sequence[Note]) -> str:
             "(imports = [ ../common/x.nix ];) so they can be followed; or delete the value "
             "if no host uses it" + by_hand
         )
+    host_sets = [n for n in notes if n.kind == "host-set"]  # (nix.hosts.flake: built how)
+    if not known and host_sets:  # the hosts are defined, in a way discovery cannot read
+        first = host_sets[0]
+        return (
+            f"secretkit found no host: it could not read {first.file.as_posix()}"
+            f"{f' line {first.line}' if first.line else ''} ({first.reason}; `secretkit hosts "
+            "list` shows every such place); it reads nixosConfigurations.<name> = "
+            "nixpkgs.lib.nixosSystem { modules = [ … ]; }, a colmena hive and hosts/<name>/ "
+            "folders. Until then move the value by hand: `secretkit hosts add <host> --age "
+            "<its key>`, `secretkit set secrets/<host>.yaml '[\"<name>\"]'` (reads it from "
+            'stdin), and point the option at config.sops.secrets."<name>".path'
+        )
     if not known:
         return (
             "no host was found in this repository (`secretkit hosts list` says what it "

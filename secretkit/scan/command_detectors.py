@@ -414,8 +414,8 @@ class CommandSecret:
             found.extend(_fish_sets(text))
         for start, end, kind in found:
             value = text[start:end]
-            first = value.lstrip()[:1]  # (" --flag …" after a quote: options, not a value)
-            if filters.not_secret(value) or len(value) < _SHORTEST or first in "([{<$%@-":
+            lead = value.lstrip()[:1]  # (" --flag …" after a quote: options, not a value)
+            if filters.not_secret(value) or len(value) < _SHORTEST or lead in "([{<$%@-":
                 continue
             if "`" in value:
                 continue  # TOKEN=`cat file`: the shell runs a command, no literal

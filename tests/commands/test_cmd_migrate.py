@@ -418,6 +418,20 @@ def test_no_host_found_says_so_instead_of_a_key_to_add(tmp_git_repo: Path) -> No
     assert "no host was found in this repository" in proc.stderr
     assert "hosts add" not in proc.stderr
 
+    # hosts defined in a way discovery cannot read (wimpysworld/nix-config's builder):
+    # said, with that place, and the by-hand route ("define the hosts" was wrong there)
+    (tmp_git_repo / "flake.nix").write_text(
+        "{ outputs = { self, nixpkgs }: let builder = import ./lib { inherit nixpkgs; }; in {\n"
+        "  nixosConfigurations = builder.mkAllNixos (builtins.fromTOML "
+        "(builtins.readFile ./registry.toml));\n}; }\n"
+    )
+    commit_all(tmp_git_repo, "hosts from a registry")
+    proc = run(tmp_git_repo, "migrate", "--dry-run")
+    assert proc.returncode == 3
+    assert "secretkit found no host: it could not read flake.nix line 2 (" in proc.stderr
+    assert "define the hosts" not in proc.stderr
+    assert "`secretkit set secrets/<host>.yaml '[\"<name>\"]'`" in proc.stderr
+
 
 def test_without_sops_yaml_it_says_to_run_init(lab: Homelab) -> None:
     (lab.repo / ".sops.yaml").unlink()
