@@ -120,6 +120,15 @@ def init_text(existing: bytes | None, admin_name: str, recipient: str, path: Pat
                 f"this key is already admin {taken} in {SOPS_YAML}",
                 hint=f"run with --admin-name {taken}, or pass another key",
             )
+    for _, _, node in d.key_items():  # (a hand-written anchor: a second one would double it)
+        if node.value.strip().lower() == recipient and not sops_nix.is_host_anchor(node.anchor):
+            named = f"&{node.anchor}" if node.anchor else "an entry without an anchor"
+            raise UserError(
+                f"this key is already in {SOPS_YAML} as {named}; secretkit reads admins from "
+                "&admin_<name> anchors",
+                hint=f"if it is your admin key, rename {named} to &{anchor} (and its aliases "
+                f"to *{anchor}) in {SOPS_YAML}; nothing else changes",
+            )
     keys = d.keys_list()
     items = keys.items if keys is not None else []
     admins_at = [i for i, n in enumerate(items) if sops_nix.is_admin_anchor(n.anchor)]

@@ -184,6 +184,26 @@ def test_clashes_change_nothing() -> None:
         sy.set_host_key_text(data, "nope", SYNCTHING, P)
 
 
+def test_an_admin_key_already_under_a_hand_written_anchor_is_not_doubled() -> None:
+    """wimpysworld/nix-config keeps its admin as &user_martin: init --admin with that key
+    added &admin_admin beside it, a second copy in the rule, and said to run updatekeys."""
+    data = (
+        b"keys:\n  - &user_martin " + ADMIN.encode() + b"\n  - &host_a " + OBSERVER.encode()
+        + b"\ncreation_rules:\n  - path_regex: ^secrets/a\\.yaml$\n"
+        b"    key_groups:\n      - age:\n          - *user_martin\n          - *host_a\n"
+    )  # fmt: skip
+    with pytest.raises(UserError) as doubled:
+        sy.init_text(data, "admin", ADMIN, P)
+    assert doubled.value.one_line() == (
+        "this key is already in .sops.yaml as &user_martin; secretkit reads admins from "
+        "&admin_<name> anchors (hint: if it is your admin key, rename &user_martin to "
+        "&admin_admin (and its aliases to *admin_admin) in .sops.yaml; nothing else changes)"
+    )
+    # the rename, as the hint says: then init has nothing to do
+    renamed = data.replace(b"user_martin", b"admin_admin")
+    assert sy.init_text(renamed, "admin", ADMIN, P).change.changed is False
+
+
 def test_add_host_needs_an_admin_and_a_consistent_rule() -> None:
     no_admin = b"keys:\n  - &host_a " + OBSERVER.encode() + b"\ncreation_rules: []\n"
     with pytest.raises(UserError, match="has no admin key"):
