@@ -14,6 +14,12 @@ def install_lines(cwd: Path) -> list[str]:
     from secretkit.git.hooks import install
 
     result = install(require_repo(cwd))
+    if result.action == "framework":
+        said = (
+            f"{result.hook}: the pre-commit framework's, and .pre-commit-config.yaml runs "
+            "secretkit already: nothing to install"
+        )
+        return [said, *_not_on_path()]
     shown = [f"{result.hook}: {result.action}"]
     if result.chained is not None:
         shown.append(f"the previous hook runs first: {result.chained}")

@@ -29,6 +29,7 @@ from pathlib import Path
 
 from secretkit.errors import UserError
 from secretkit.git import run_git
+from secretkit.lazy_re import lazy
 
 HOOK_NAME = "pre-commit"
 CHAINED_SUFFIX = ".secretkit-chained"
@@ -94,7 +95,8 @@ class FrameworkHookError(UserError):
 
 @dataclass(frozen=True)
 class InstallResult:
-    """What ``install`` did: ``action`` is ``installed``, ``updated`` or ``unchanged``."""
+    """What ``install`` did: ``action`` is ``installed``, ``updated``, ``unchanged`` or
+    ``framework`` (the pre-commit framework's hook runs secretkit already)."""
 
     hook: Path
     action: str
@@ -151,7 +153,13 @@ def install(root: Path) -> InstallResult:
     twin as the pre-merge-commit hook (left alone when the pre-commit framework has it)."""
     directory = hooks_dir(root)
     try:
-        result = _install(directory)
+        try:
+            result = _install(directory)
+        except FrameworkHookError:
+            if not _framework_runs_secretkit(root):
+                raise
+            # (its config runs secretkit already: there is nothing to install)
+            return InstallResult(directory / HOOK_NAME, "framework", None)
         # (where the framework has it, it runs its hooks at the stages its config names)
         with contextlib.suppress(FrameworkHookError):
             _install(directory, MERGE_HOOK_NAME)
@@ -162,6 +170,18 @@ def install(root: Path) -> InstallResult:
             hint="check core.hooksPath (git config --show-origin core.hooksPath) and the "
             "directory's permissions",
         ) from None
+
+
+_SECRETKIT_HOOK = lazy(rb"(?m)^\s*(?:-\s*)?id:\s*['\"]?secretkit['\"]?\s*(?:#.*)?$")
+
+
+def _framework_runs_secretkit(root: Path) -> bool:
+    """Whether the pre-commit framework's config has a hook with id ``secretkit``."""
+    try:
+        config = (root / ".pre-commit-config.yaml").read_bytes()
+    except OSError:
+        return False
+    return _SECRETKIT_HOOK.search(config) is not None
 
 
 def _install(directory: Path, name: str = HOOK_NAME) -> InstallResult:

@@ -194,6 +194,15 @@ def test_refuses_the_pre_commit_frameworks_hook_and_shows_the_snippet(tmp_git_re
     assert hook.read_bytes() == before
     assert not (hook.parent / ("pre-commit" + CHAINED_SUFFIX)).exists()
 
+    # the snippet in place (what the hint says): nothing to install, and it says so
+    from secretkit.git.hooks import PRE_COMMIT_SNIPPET
+
+    (tmp_git_repo / ".pre-commit-config.yaml").write_text(f"repos:\n{PRE_COMMIT_SNIPPET}\n")
+    proc = run_cli(tmp_git_repo, "hook", "install")
+    assert proc.returncode == 0, proc.stderr
+    assert ".pre-commit-config.yaml runs secretkit already: nothing to install" in proc.stdout
+    assert hook.read_bytes() == before
+
 
 @pytest.mark.parametrize("absolute", [False, True], ids=["relative", "absolute"])
 def test_respects_core_hooks_path(
