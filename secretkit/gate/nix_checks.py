@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from secretkit.gate.inline_config import outer_config_refs
 from secretkit.gate.model import CheckResult
 from secretkit.gate.secret_targets import cannot_verify, for_host, no_host_read, targets
+from secretkit.gate.user_secrets import option_at, password_files_too_late
 from secretkit.plan.refusals import keys_of
 
 if TYPE_CHECKING:
@@ -54,21 +55,6 @@ def _sops_file_for(module: str, hosts: list[str]) -> str:
     return expr if expr is not None else path_literal(module, "secrets") + "/<host>.yaml"
 
 
-def _option_at(ctx: CheckContext, file: str, offset: int) -> str | None:
-    """The option whose value holds the reference at ``offset`` of ``file``."""
-    from secretkit.nix import cst
-    from secretkit.nix.sops_refs import option_path
-
-    data = ctx.read(file)
-    if data is None:
-        return None
-    inner = [b for b in cst.bindings(cst.parse(data)) if b.start <= offset < b.end]
-    if not inner:
-        return None
-    path = option_path(min(inner, key=lambda b: b.end - b.start))
-    return ".".join(path) if path else None
-
-
 def check_nix_refs(ctx: CheckContext) -> list[CheckResult]:
     facts = ctx.nix()
     inventory = ctx.inventory()
@@ -77,7 +63,7 @@ def check_nix_refs(ctx: CheckContext) -> list[CheckResult]:
     for name, file, _offset, line in facts.references:
         if name in declared or facts.dynamic:
             continue  # with computed declarations, an unknown name may be declared
-        option = _option_at(ctx, file, _offset)
+        option = option_at(ctx, file, _offset)
         reader = f"the user {option} is read as" if option else "the user that reads it"
         results.append(
             CheckResult(
@@ -91,7 +77,7 @@ def check_nix_refs(ctx: CheckContext) -> list[CheckResult]:
                 (file,),
             )
         )
-    results += outer_config_refs(ctx)
+    results += outer_config_refs(ctx) + password_files_too_late(ctx)
     sops = ctx.sops_by_path()
     untracked: set[str] = set()  # said once per file
     flake = not ctx.walk and (ctx.root / "flake.nix").is_file()

@@ -28,6 +28,7 @@ class Declaration:
     sops_file_text: str | None = None  # as written (literal or computed)
     key: str | None = None
     fmt: str | None = None
+    for_users: bool = False  # neededForUsers = true (decrypted before users are made)
 
 
 @dataclass
@@ -329,4 +330,6 @@ def _read_bindings(
                 decl.key = cst.string_value(tree, binding.value)
             elif full[3] == "format":
                 decl.fmt = cst.string_value(tree, binding.value)
+            elif full[3] == "neededForUsers":
+                decl.for_users = value_text.strip() == "true"
     facts.declarations.extend(declared.values())

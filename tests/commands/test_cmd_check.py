@@ -831,3 +831,39 @@ def _alice_rule(repo: Repo, regex: str, path: str, extra: str = "") -> CreationR
     rule = config.rule_for(repo.root / path)
     assert rule is not None
     return rule
+
+
+def test_a_users_password_file_sops_nix_writes_too_late_fails(repo: Repo) -> None:
+    """A stranger's converted hashedPasswordFile lacked neededForUsers and check said
+    "safe to publish": sops-nix writes such a secret only after users are made, so the
+    account is created without its password.  The fix, as printed, passes."""
+    from secretkit.nix.catalogue.password_hash import sha512_crypt
+
+    hashed = sha512_crypt(fake.password("ops-login"))
+    data = {
+        "alertmanager": {"pushover": {"token": fake.pushover_token("check")}},
+        "users": {"ops": hashed},
+    }
+    (repo.root / "secrets" / "observer.yaml").write_bytes(
+        encrypt_for(repo.root, "secrets/observer.yaml", data)
+    )
+    nix = repo.root / "hosts" / "observer" / "default.nix"
+    nix.write_text(
+        OBSERVER_NIX.rstrip().removesuffix("}")
+        + '  sops.secrets."users/ops" = { };\n'
+        + '  users.users.ops.hashedPasswordFile = config.sops.secrets."users/ops".path;\n}\n'
+    )
+    commit_all(repo.root, "a user's password from sops")
+    failed, report = repo.failed_points()
+    (late,) = [c for c in report["checks"] if c["id"] == "nix-secret-refs" and not c["ok"]]
+    assert late["message"].startswith(
+        "hosts/observer/default.nix:11: users.users.ops.hashedPasswordFile reads "
+        'config.sops.secrets."users/ops".path, which sops-nix writes only after users are made'
+    )
+    assert late["fix"].startswith('add neededForUsers = true; to sops.secrets."users/ops"')
+    nix.write_text(
+        nix.read_text().replace('"users/ops" = { };', '"users/ops".neededForUsers = true;')
+    )
+    commit_all(repo.root, "as the fix says")
+    failed, _ = repo.failed_points()
+    assert failed == set()

@@ -1,0 +1,61 @@
+"""A user's password read from a sops secret: sops-nix writes secrets after users are
+made, except those with ``neededForUsers = true`` (sops-nix modules/sops: the
+``setupSecretsForUsers`` activation step, before ``users``).  Without it the file is
+missing when the account is created: a locked account on a new install, or with
+``users.mutableUsers = false``."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from secretkit.gate.model import CheckResult
+
+if TYPE_CHECKING:
+    from secretkit.gate.context import CheckContext
+
+_READ_AS_USERS = ("hashedPasswordFile", "passwordFile")  # users.users.<u>.…
+
+
+def option_at(ctx: CheckContext, file: str, offset: int) -> str | None:
+    """The option whose value holds the reference at ``offset`` of ``file``."""
+    from secretkit.nix import cst
+    from secretkit.nix.sops_refs import option_path
+
+    data = ctx.read(file)
+    if data is None:
+        return None
+    inner = [b for b in cst.bindings(cst.parse(data)) if b.start <= offset < b.end]
+    if not inner:
+        return None
+    path = option_path(min(inner, key=lambda b: b.end - b.start))
+    return ".".join(path) if path else None
+
+
+def password_files_too_late(ctx: CheckContext) -> list[CheckResult]:
+    """``users.users.<u>.hashedPasswordFile = config.sops.secrets.<s>.path`` where no
+    declaration of ``<s>`` sets ``neededForUsers = true``."""
+    facts = ctx.nix()
+    early = {d.name for d in facts.declarations if d.for_users}
+    declared = {d.name for d in facts.declarations}
+    results = []
+    for name, file, offset, line in facts.references:
+        if name in early or name not in declared:
+            continue  # (an undeclared name is nix-secret-refs' own failure)
+        option = option_at(ctx, file, offset)
+        if option is None or not option.startswith("users.users."):
+            continue
+        if option.rsplit(".", 1)[-1] not in _READ_AS_USERS:
+            continue
+        results.append(
+            CheckResult(
+                "nix-secret-refs",
+                False,
+                f'{file}:{line}: {option} reads config.sops.secrets."{name}".path, which '
+                "sops-nix writes only after users are made: the account is created without "
+                "its password (locked on a new install)",
+                f'add neededForUsers = true; to sops.secrets."{name}" (and no owner: sops-nix '
+                "keeps those root's)",
+                (file,),
+            )
+        )
+    return results
