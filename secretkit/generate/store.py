@@ -20,9 +20,10 @@ from secretkit.sops.identities import Identities
 
 
 def split_name(name: str) -> tuple[str, ...]:
-    """``a/b/c`` → ``("a", "b", "c")``; UsageError for an empty part."""
+    """``a/b/c`` → ``("a", "b", "c")``; UsageError for an empty part, or a ``.`` or
+    ``..`` one (sops-nix makes the name a path below /run/secrets: ``../x`` leaves it)."""
     parts = tuple(name.split("/"))
-    if not name or any(not part or part != part.strip() for part in parts):
+    if not name or any(not p or p != p.strip() or p in (".", "..") for p in parts):
         raise UsageError(
             f"bad secret name {name!r}",
             hint="write names as key paths like wireguard/private_key",

@@ -97,6 +97,9 @@ def test_hashed_password_with_also_plain_and_public_out(
         (("generate", "observer", "x"), 2, "give HOST NAME --kind KIND, or --all"),
         (("generate", "nosuchhost", "x", "--kind", "hex"), 3, "no creation rule"),
         (("generate", "observer", "a//b", "--kind", "hex"), 2, "bad secret name"),
+        # a path below /run/secrets for sops-nix: `..` would leave it
+        (("generate", "observer", "../x", "--kind", "hex"), 2, "bad secret name"),
+        (("generate", "observer", "a/./b", "--kind", "hex"), 2, "bad secret name"),
         (("generate", "observer", "x", "--kind", "hex", "--also-plain", "y"), 2,
          "--also-plain is for --kind hashed-password only"),
         (("generate", "observer", "x", "--kind", "hex", "--public-out", "p"), 2,
