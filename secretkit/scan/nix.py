@@ -495,8 +495,12 @@ def _by_parent(path: list[str], kind: str | None) -> str | None:
     ``rcloneConfig.key`` a B2 application key (nixpkgs' own example of the option); a
     shell alias's name is the user's word for a command (``topw = "procs …"``)."""
     parent = path[-2] if len(path) >= 2 else ""
-    if parent in _ALIASES or kind is not None or parent == "basicAuth":
-        return None if parent in _ALIASES else kind or "password"
+    if parent in _ALIASES:
+        return None
+    if kind is not None:
+        return kind
+    if parent == "basicAuth":
+        return "password"
     return "secret-key" if parent == "rcloneConfig" and path[-1] == "key" else None
 
 
