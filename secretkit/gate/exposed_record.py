@@ -453,11 +453,10 @@ def _secrets_within(name: str, text: Sensitive[str]) -> list[Sensitive[str]]:
     docker-compose file's password: history found it, not the file)."""
     from secretkit.scan.one_file import scan_bytes
 
-    found: list[Sensitive[str]] = []
-    for path in (f"{name}.yaml", f"{name}.env", name):  # (its format is not known)
-        findings, _skipped = scan_bytes(path, text.reveal().encode("utf-8", "replace"))
-        found += [f.secret for f in findings if f.secret.reveal() != text.reveal()]
-    return found
+    # (read as text, as a file named like the key: its key/value lines in any of YAML,
+    # env or INI form are judged by their names)
+    findings, _skipped = scan_bytes(name, text.reveal().encode("utf-8", "replace"))
+    return [f.secret for f in findings if f.secret.reveal() != text.reveal()]
 
 
 def mark_rotated(
