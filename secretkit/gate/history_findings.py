@@ -24,6 +24,7 @@ class ExposedSecret:
     preview: str = ""  # at most 4 characters of the value
     fingerprint: str = ""  # the allowlist's fingerprint of the value
     line: int = 0  # where it was first found (in the first of ``paths``)
+    kinds: tuple[str, ...] = ()  # what the value is (the findings' kinds)
 
     def describe(self, *, preview: bool = False) -> str:
         """``names (rules) in paths``; the rules once when there is no attribute path
@@ -51,12 +52,47 @@ def group_findings(findings: list[Finding]) -> list[ExposedSecret]:
         paths = tuple(dict.fromkeys(f.path for f in items))
         commits = len({f.commit for f in items if f.commit})
         first = items[0]
+        kinds = tuple(dict.fromkeys(f.kind for f in items))
         exposed.append(
             ExposedSecret(
-                names, rules, paths, commits, first.preview, first.fingerprint, first.line
+                names, rules, paths, commits, first.preview, first.fingerprint, first.line, kinds
             )
         )
     return exposed
+
+
+# What a committed value is changed by: a password or passphrase is set anew where it
+# is used (a user's login, a wifi network, a backup repository: no provider issued
+# it), a private key is replaced by a new pair; anything else (a token, an API key) is
+# revoked and issued anew by the service that issued it.
+_SET_ANEW = ("password", "passphrase", "psk")
+_KEY_PAIRS = ("private-key", "preshared-key")
+
+
+def change_first(items: Sequence[ExposedSecret]) -> str:
+    """The first step for ``items``, committed values that must stop working: changed
+    in the way that fits what they are."""
+    kinds = {kind for item in items for kind in item.kinds}
+    each = "each" if len(items) > 1 else "that"
+    found = {
+        "set": bool(kinds & set(_SET_ANEW)),
+        "pair": bool(kinds & set(_KEY_PAIRS)),
+        "other": bool(kinds - set(_SET_ANEW) - set(_KEY_PAIRS)) or not kinds,
+    }
+    alone = {
+        "set": f"change {each} password where it is used",
+        "pair": f"replace {each} key with a new pair (trust only the new public key)",
+        "other": "rotate it at its provider",
+    }
+    parts = {
+        "set": "a password where it is used",
+        "pair": "a private key by a new pair",
+        "other": "a token or key at its provider",
+    }
+    present = [name for name, held in found.items() if held]
+    if len(present) == 1:
+        return alone[present[0]]
+    return f"change each value ({'; '.join(parts[name] for name in present)})"
 
 
 def live_findings(

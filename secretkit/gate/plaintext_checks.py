@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from secretkit.gate.history_findings import ExposedSecret, change_first
 from secretkit.gate.model import CheckResult
 from secretkit.git import run_git
 
@@ -231,7 +232,7 @@ def check_plaintext_history(ctx: CheckContext) -> list[CheckResult]:
                 False,
                 f"{what} holds {len(items)} secret(s) no commit holds (in a blob or tree it "
                 f"points at, or a tag's message): {'; '.join(i.describe() for i in items[:3])}",
-                f"rotate it at its provider, then delete the {what.split()[0]}: {delete}{remotes}",
+                f"{change_first(items)}, then delete the {what.split()[0]}: {delete}{remotes}",
                 tuple(dict.fromkeys(p for i in items for p in i.paths)),
             )
         )
@@ -267,7 +268,7 @@ def _unpurgeable(findings: list[Finding]) -> list[CheckResult]:
                 False,
                 f"a secret was committed: {item.describe(preview=True)} ({item.commits} "
                 "commit(s)), inside a compressed file, an archive or an LFS object",
-                "rotate it at its provider, then remove the file from every commit "
+                f"{change_first([item])}, then remove the file from every commit "
                 f"(git filter-repo --force --invert-paths {where}: it rewrites every branch "
                 "and keeps no backup; `secretkit purge` cannot rewrite inside such a file) "
                 "and force-push",
@@ -369,14 +370,14 @@ def _committed(root: Path, findings: list[Finding]) -> list[CheckResult]:
                 r for r in held if r.startswith("refs/remotes/") and not r.endswith("/HEAD")
             )
         if remote:
-            results.append(_remote_only(root, shown, remote, item.paths))
+            results.append(_remote_only(root, shown, remote, item))
             continue
         results.append(
             CheckResult(
                 "plaintext-history",
                 False,
                 shown,
-                "rotate it at its provider, then `secretkit purge --yes` to remove it from "
+                f"{change_first([item])}, then `secretkit purge --yes` to remove it from "
                 "history and force-push; if a value is not a secret, allowlist it: echo "
                 f"FINGERPRINT >> {ALLOW_FILE} && git add {ALLOW_FILE} (`secretkit scan "
                 "--history --format json` gives each finding's fingerprint)",
@@ -418,7 +419,7 @@ def _locally_reachable(root: Path, commits: set[str]) -> set[str]:
     return commits & reached if proc.returncode == 0 else commits
 
 
-def _remote_only(root: Path, shown: str, named: list[str], paths: tuple[str, ...]) -> CheckResult:
+def _remote_only(root: Path, shown: str, named: list[str], item: ExposedSecret) -> CheckResult:
     """Commits only remote-tracking refs hold: published there already, so rotating is
     what protects it; deleting the branch there (the push also drops the tracking ref
     here) takes it out of what this clone publishes."""
@@ -451,8 +452,8 @@ def _remote_only(root: Path, shown: str, named: list[str], paths: tuple[str, ...
         False,
         f"{shown}, only on {where}: published there already (purge rewrites only local "
         "branches and tags)",
-        f"rotate it at its provider (the remote has it), then {'; '.join(steps)}",
-        paths,
+        f"{change_first([item])} (the remote has it), then {'; '.join(steps)}",
+        item.paths,
     )
 
 

@@ -110,3 +110,37 @@ def test_a_history_finding_that_is_no_secret_is_allowlisted_as_the_fix_says(
     )
     commit_all(tmp_git_repo, "allow")
     assert not [c for c in run_check(tmp_git_repo).failed if c.id == "plaintext-history"]
+
+
+def test_the_first_step_fits_what_was_committed() -> None:
+    """A user's password has no provider: check said "rotate it at its provider" for a
+    committed initialPassword.  Each kind is told how it stops working."""
+    from secretkit.gate.history_findings import change_first
+
+    def secret(*kinds: str) -> ExposedSecret:
+        return ExposedSecret(("x",), ("r",), ("a.nix",), 1, kinds=kinds)
+
+    assert change_first([secret("password")]) == "change that password where it is used"
+    assert change_first([secret("psk"), secret("passphrase")]) == (
+        "change each password where it is used"
+    )
+    assert change_first([secret("private-key")]).startswith("replace that key with a new pair")
+    assert change_first([secret("token")]) == "rotate it at its provider"
+    assert change_first([secret()]) == "rotate it at its provider"  # (nothing known)
+    assert change_first([secret("password", "api-key")]) == (
+        "change each value (a password where it is used; a token or key at its provider)"
+    )
+
+
+def test_a_committed_user_password_is_changed_not_rotated_at_a_provider(
+    tmp_git_repo: Path,
+) -> None:
+    from secretkit.commands.check import run_check
+
+    (tmp_git_repo / "a.nix").write_text(
+        '{ users.users.alice.initialPassword = "' + fake.password("alice-login") + '"; }\n'
+    )
+    commit_all(tmp_git_repo, "a")
+    (failed,) = [c for c in run_check(tmp_git_repo).failed if c.id == "plaintext-history"]
+    assert failed.fix.startswith("change that password where it is used, then `secretkit purge")
+    assert "provider" not in failed.fix
