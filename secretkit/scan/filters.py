@@ -256,6 +256,13 @@ _FILLER = (
     r"own|generated|chosen|actual|good|unique"
 )
 _PLACEHOLDER_WORD = lazy(rf"^(?:{_MARKER}|{_FILLER})+$")
+# The words examples stand in for values with (``foobar``, ``wibble``, ``foo-bar-baz``):
+# a value made of nothing else is an example's, under any name.
+_METASYNTACTIC = (
+    r"foo|bar|baz|qux|quux|corge|grault|garply|waldo|fred|plugh|xyzzy|thud|wibble|"
+    r"wobble|wubble|flob|flobble|hoge|fuga|piyo"
+)
+_STAND_INS = lazy(rf"^(?:{_METASYNTACTIC})(?:[-_. ]?(?:{_METASYNTACTIC}))*$", re.IGNORECASE)
 _MARKER_WORD = lazy(rf"(?:{_MARKER})")
 
 
@@ -447,7 +454,7 @@ def not_secret(value: str, *, token: bool = False, kind: str | None = None) -> s
         return "path"
     if token:
         return "placeholder" if _TOKEN_PLACEHOLDER.search(text) else None
-    if _PLACEHOLDER_SHAPES.search(text) or _placeholder_words(text):
+    if _PLACEHOLDER_SHAPES.search(text) or _placeholder_words(text) or _STAND_INS.match(text):
         return "placeholder"
     if len(set(text)) == 1 or _REPEATED.match(text):
         return "placeholder"  # xxxxxxxx, keykeykey, abcabcabc

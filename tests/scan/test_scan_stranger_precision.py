@@ -65,3 +65,23 @@ def test_a_programs_environment_read_in_its_code_is_a_reference(tmp_path: Path) 
     )
     found = scan_tree(tmp_path).findings
     assert [(f.line, f.secret.reveal()) for f in found] == [(6, password)]
+
+
+def test_an_examples_stand_in_words_are_no_secret(tmp_path: Path) -> None:
+    """``MCP_AUTH_TOKEN=wibble`` (a stranger's run): a value made only of the words
+    examples stand in with is an example's, under any name and in any form.  A weak
+    password beside such a word is still found."""
+    weak = "fnord23"
+    (tmp_path / "run.sh").write_text(
+        "#!/bin/sh\n"
+        "MCP_AUTH_TOKEN=wibble node server.js\n"
+        "export API_TOKEN=foobar\n"
+        'DB_PASSWORD="foo-bar-baz"\n'
+        f'ROOT_PASSWORD="{weak}"\n'
+        "SMTP_PASSWORD=foobar2\n"
+    )
+    (tmp_path / "a.nix").write_text(
+        '{ environment.variables.MCP_AUTH_TOKEN = "Wibble"; users.users.x.password = "xyzzy"; }\n'
+    )
+    found = sorted((f.path, f.line, f.secret.reveal()) for f in scan_tree(tmp_path).findings)
+    assert found == [("run.sh", 5, weak), ("run.sh", 6, "foobar2")]
