@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import re
 import threading
-from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager
 from typing import AnyStr
@@ -308,9 +307,11 @@ def _carried(known: dict[str, bool], gone: str, came: str) -> dict[str, bool]:
 def _changed_lines(old: str, new: str) -> tuple[str, str]:
     """The lines ``old`` lost and the lines ``new`` gained, each joined by line breaks:
     the lines between their common first and last whole lines, and when those are much
-    of the texts, only the lines one holds more often than the other (counted as a
-    multiset: a flake.lock's update changes lines all over the file, and the lines
-    between its first and last change are mostly the same)."""
+    of the texts, only the distinct lines one holds and the other does not (a
+    flake.lock's update changes lines all over the file, and the lines between its
+    first and last change are mostly the same).  What :meth:`Known.after` carries is
+    whether some line holds a thing: the distinct lines of ``new`` are those of
+    ``old`` but the lost ones, and the gained ones, however often each occurs."""
     size = min(len(old), len(new))
     same = same_start(old, new, size)
     start = old.rfind("\n", 0, same) + 1
@@ -322,9 +323,9 @@ def _changed_lines(old: str, new: str) -> tuple[str, str]:
     gone, came = old[start : len(old) - shared], new[start : len(new) - shared]
     if 3 * (len(gone) + len(came)) <= len(old) + len(new):
         return gone, came  # (a change in one place: counting lines costs more than it saves)
-    lost = Counter(gone.split("\n"))
-    gained = Counter(came.split("\n"))
-    return "\n".join((lost - gained).elements()), "\n".join((gained - lost).elements())
+    lost = set(gone.split("\n"))
+    gained = set(came.split("\n"))
+    return "\n".join(lost - gained), "\n".join(gained - lost)
 
 
 def same_start(a: AnyStr, b: AnyStr, limit: int) -> int:
