@@ -71,14 +71,14 @@ def test_an_examples_stand_in_words_are_no_secret(tmp_path: Path) -> None:
     """``MCP_AUTH_TOKEN=wibble`` (a stranger's run): a value made only of the words
     examples stand in with is an example's, under any name and in any form.  A weak
     password beside such a word is still found."""
-    weak = "fnord23"
+    weak, stand_in = "fnord23", "foobar"
     (tmp_path / "run.sh").write_text(
         "#!/bin/sh\n"
         "MCP_AUTH_TOKEN=wibble node server.js\n"
-        "export API_TOKEN=foobar\n"
+        f"export API_TOKEN={stand_in}\n"
         'DB_PASSWORD="foo-bar-baz"\n'
         f'ROOT_PASSWORD="{weak}"\n'
-        "SMTP_PASSWORD=foobar2\n"
+        f"SMTP_PASSWORD={stand_in}2\n"
     )
     (tmp_path / "a.nix").write_text(
         '{ environment.variables.MCP_AUTH_TOKEN = "Wibble"; users.users.x.password = "xyzzy"; }\n'
