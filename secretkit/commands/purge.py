@@ -32,7 +32,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from secretkit.errors import UserError
-from secretkit.gate.history_findings import ExposedSecret, group_findings, live_findings
+from secretkit.gate.history_findings import (
+    ExposedSecret,
+    change_first,
+    group_findings,
+    live_findings,
+)
 from secretkit.git import require_repo, run_git
 from secretkit.sensitive import Sensitive
 
@@ -139,32 +144,95 @@ def plan_purge(cwd: Path, *, progress: Progress | None = None) -> PurgePlan:
     return PurgePlan(root, findings, group_findings(findings), refs_to_rewrite(list_refs(root)))
 
 
-# Shorter values are not replaced: --replace-text works on every blob, and replacing
-# e.g. "abc" everywhere would corrupt unrelated text.  They are reported instead.
-MIN_PURGE_LENGTH = 4
+# --replace-text works on every blob: a value shorter than this is replaced only on the
+# lines it was found on ("nixos" as a password is also in every `nixosModules` and
+# `nixosConfigurations` of the repository).  A longer one (a generated secret) is
+# replaced wherever it occurs as well.
+ANYWHERE_LENGTH = 16
 
 
-def values_to_replace(root: Path, findings: list[Finding]) -> tuple[list[Sensitive[bytes]], int]:
-    """Every byte string to replace — the value as found, and the exact bytes of its
-    span in the blob (they differ when the file escapes characters, e.g. ``\\$`` in
-    Nix) — and how many distinct values were too short to replace safely."""
+@dataclass(frozen=True)
+class Replacements:
+    """What the rewrite replaces: values wherever they occur, and lines that hold a
+    value, each by the line with the marker in the value's place."""
+
+    anywhere: list[Sensitive[bytes]]
+    lines: list[tuple[Sensitive[bytes], Sensitive[bytes]]]
+    too_short: int  # distinct short values not replaced (their lines could not be read)
+
+
+def values_to_replace(root: Path, findings: list[Finding]) -> Replacements:
+    """What to replace for ``findings``: each line a value was found on (its exact
+    bytes there: a file may escape characters, e.g. ``\\$`` in Nix), with the marker in
+    the value's place; and a value of :data:`ANYWHERE_LENGTH` characters or more
+    wherever it occurs.  A short value whose line cannot be read is not replaced, and
+    counted."""
+    from secretkit.git.filter_repo import MARKER
     from secretkit.git.hooks import blob_contents
+    from secretkit.scan.history import is_message
 
-    values: dict[bytes, None] = {}
-    specs = [f"{f.commit}:{f.path}" for f in findings if f.commit]
+    specs = [f"{f.commit}:{f.path}" for f in findings if f.commit and not is_message(f.path)]
     blobs = blob_contents(root, specs)
-    too_short = 0
+    messages = _commit_messages(
+        root, [f.commit for f in findings if f.commit and is_message(f.path)]
+    )
+    anywhere: dict[bytes, None] = {}
+    spans: dict[bytes, set[tuple[int, int]]] = {}  # a line's text → the values' spans in it
+    unplaced: dict[bytes, None] = {}
     for finding in findings:
         value = finding.secret.reveal().encode("utf-8")
-        if len(value) < MIN_PURGE_LENGTH:
-            too_short += value not in values
-            values[value] = None
+        if len(value) >= ANYWHERE_LENGTH:
+            anywhere[value] = None
+        data = (
+            messages.get(finding.commit or "")
+            if is_message(finding.path)
+            else blobs.get(f"{finding.commit}:{finding.path}")
+        )
+        if data is None or not 0 <= finding.start < finding.end <= len(data):
+            if len(value) < ANYWHERE_LENGTH:
+                unplaced[value] = None
             continue
-        values[value] = None
-        data = blobs.get(f"{finding.commit}:{finding.path}")
-        if data is not None and 0 <= finding.start < finding.end <= len(data):
-            values[data[finding.start : finding.end]] = None
-    return [Sensitive(v) for v in values if len(v) >= MIN_PURGE_LENGTH], too_short
+        first = data.rfind(b"\n", 0, finding.start) + 1
+        last = data.find(b"\n", finding.end)
+        line = data[first : len(data) if last == -1 else last]
+        if b"==>" in line:  # (git-filter-repo splits an expression at its last "==>")
+            anywhere[data[finding.start : finding.end]] = None
+            continue
+        spans.setdefault(line, set()).add((finding.start - first, finding.end - first))
+        if len(value) >= ANYWHERE_LENGTH:
+            anywhere[data[finding.start : finding.end]] = None
+    lines = []
+    for line, found in spans.items():
+        new = line
+        for start, end in sorted(_outermost(found), reverse=True):
+            new = new[:start] + MARKER + new[end:]
+        lines.append((Sensitive(line), Sensitive(new)))
+    return Replacements([Sensitive(v) for v in anywhere], lines, len(unplaced))
+
+
+def _outermost(spans: set[tuple[int, int]]) -> list[tuple[int, int]]:
+    """``spans`` without those inside or overlapping an earlier, longer one."""
+    out: list[tuple[int, int]] = []
+    for start, end in sorted(spans, key=lambda s: (s[0], -s[1])):
+        if out and start < out[-1][1]:
+            out[-1] = (out[-1][0], max(end, out[-1][1]))
+            continue
+        out.append((start, end))
+    return out
+
+
+def _commit_messages(root: Path, commits: list[str]) -> dict[str, bytes]:
+    """The message of each of ``commits`` as the scan read it (after the headers)."""
+    from secretkit.git.objects import read_blobs_limited
+
+    wanted = list(dict.fromkeys(commits))
+    if not wanted:
+        return {}
+    return {
+        oid: data.partition(b"\n\n")[2]
+        for oid, _size, data in read_blobs_limited(root, wanted, kind=b"commit")
+        if data is not None
+    }
 
 
 def _record(root: Path, plan: PurgePlan) -> None:
@@ -194,11 +262,11 @@ def apply_purge(plan: PurgePlan, *, progress: Progress | None = None) -> PurgeRe
     root = plan.root
     recover(root)  # the repository lock, held until the command ends
     _require_clean(root)  # again: the user may have edited while we asked
-    values, too_short = values_to_replace(root, plan.findings)
+    replace = values_to_replace(root, plan.findings)
     roots_before = root_commits(root)
     backup, backup_refs = create_backup(root)
     _record(root, plan)  # before the rewrite: the checklist outlives the backup refs
-    replace_text(root, values, plan.refs)
+    replace_text(root, replace.anywhere, plan.refs, replace.lines)
     forget_fingerprints(root)  # lookup ids of the values just removed
     allowlist_stale = root_commits(root) != roots_before and (root / ALLOW_FILE).is_file()
     # Still reachable from the rewritten refs?  (Backups and remote-tracking refs hold
@@ -220,7 +288,7 @@ def apply_purge(plan: PurgePlan, *, progress: Progress | None = None) -> PurgeRe
         remaining=remaining,
         stashed="refs/stash" in plan.refs,
         allowlist_stale=allowlist_stale,
-        too_short=too_short,
+        too_short=replace.too_short,
         unrewritten=unrewritten,
     )
 
@@ -263,8 +331,9 @@ def result_lines(result: PurgeResult) -> list[Line]:
     if result.too_short:
         shown.append(
             err(
-                f"warning: {result.too_short} value(s) shorter than 4 characters were not "
-                "replaced (replacing them in every file would corrupt unrelated text); rotate them"
+                f"warning: {result.too_short} short value(s) were not replaced: the lines they "
+                "were found on could not be read, and replacing them in every file would "
+                "corrupt unrelated text; rotate them"
             )
         )
     if result.allowlist_stale:
@@ -283,10 +352,8 @@ def result_lines(result: PurgeResult) -> list[Line]:
         shown += [out(f"       {command}") for command in result.push_commands()]
     else:
         shown.append(out("  1. no remote is configured; nothing to force-push"))
-    shown.append(
-        out("  2. rotate these secrets at their provider: they were committed, and forks,")
-    )
-    shown.append(out("     clones and caches may still hold them:"))
+    shown.append(out("  2. forks, clones and caches may still hold what was committed; for each:"))
+    shown.append(out(f"     {change_first(result.exposed)}:"))
     shown += [out(f"       - {item.describe()}") for item in result.exposed]
     shown.append(
         out("     `secretkit exposed` keeps this checklist, also once the backup is dropped:")

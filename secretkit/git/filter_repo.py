@@ -89,25 +89,46 @@ def _regex_literal(value: bytes) -> bytes:
     return escaped.replace(b"\\\n", b"\\n").replace(b"\\\r", b"\\r").replace(b"\n", b"\\n")
 
 
-def expressions(values: Iterable[bytes]) -> bytes:
-    """The ``--replace-text`` file: one expression per distinct value, longest first.
+def expressions(values: Iterable[bytes], in_context: Iterable[tuple[bytes, bytes]] = ()) -> bytes:
+    """The ``--replace-text`` file: one expression per distinct value (replaced by
+    :data:`MARKER` wherever it occurs), and one per text of ``in_context`` (``(text,
+    replacement)``: a line that holds a value, replaced by that line with the marker
+    in its place), longest first.
 
-    Longest first so that a value containing another is replaced whole.
-    git-filter-repo applies all literals before all regexes; a value with a line
-    break can only be written as a regex, so when there is one, every value is
-    written as an exact regex to keep the longest-first order.
+    Longest first so that a text containing another is replaced whole.
+    git-filter-repo applies all literals before all regexes; a text with a line
+    break can only be written as a regex, so when there is one, every expression is
+    written as an exact regex to keep the longest-first order (a regex's
+    replacement is a template: its backslashes are escaped).
     """
-    distinct = sorted({v for v in values if v}, key=lambda v: (-len(v), v))
+    pairs = {v: MARKER for v in values if v}
+    pairs.update((text, new) for text, new in in_context if text)
+    distinct = sorted(pairs, key=lambda v: (-len(v), v))
     as_regex = any(b"\n" in v or b"\r" in v for v in distinct)
     lines = [
-        (b"regex:" + _regex_literal(v) if as_regex else b"literal:" + v) + b"==>" + MARKER
+        (
+            b"regex:" + _regex_literal(v) + b"==>" + _template(pairs[v])
+            if as_regex
+            else b"literal:" + v + b"==>" + pairs[v]
+        )
         for v in distinct
     ]
     return b"".join(line + b"\n" for line in lines)
 
 
-def replace_text(root: Path, values: Sequence[Sensitive[bytes]], refs: Sequence[str]) -> None:
-    """Rewrite ``refs`` so that every value in ``values`` becomes :data:`MARKER`.
+def _template(replacement: bytes) -> bytes:
+    """``replacement`` as an ``re.sub`` template that gives it back exactly."""
+    return replacement.replace(b"\\", b"\\\\").replace(b"\n", b"\\n").replace(b"\r", b"\\r")
+
+
+def replace_text(
+    root: Path,
+    values: Sequence[Sensitive[bytes]],
+    refs: Sequence[str],
+    in_context: Sequence[tuple[Sensitive[bytes], Sensitive[bytes]]] = (),
+) -> None:
+    """Rewrite ``refs`` so that every value in ``values`` becomes :data:`MARKER`,
+    and every text of ``in_context`` its replacement (:func:`expressions`).
 
     The caller has checked that the work tree is clean and made a backup; the
     work tree is reset to the rewritten HEAD by git-filter-repo.
@@ -127,7 +148,9 @@ def replace_text(root: Path, values: Sequence[Sensitive[bytes]], refs: Sequence[
         os.unlink(os.path.join(git_dir, "filter-repo", "already_ran"))
     directory = tempfile.mkdtemp(prefix="secretkit-purge-")  # mode 0700
     path = os.path.join(directory, "expressions")
-    data = expressions(v.reveal() for v in values)
+    data = expressions(
+        (v.reveal() for v in values), ((t.reveal(), r.reveal()) for t, r in in_context)
+    )
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "wb") as handle:

@@ -280,3 +280,38 @@ def test_purge_deletes_the_fingerprint_cache_of_the_values_it_removes(leaky_repo
     proc = cli(leaky_repo, "purge", "--yes")
     assert proc.returncode == 0, proc.stderr
     assert not cache.exists()
+
+
+def test_a_short_value_is_replaced_only_where_it_was_found(tmp_git_repo: Path) -> None:
+    """A stranger's purge replaced the root password "nixos" in every file and commit:
+    `inputs.disko.***REDACTED-BY-SECRETKIT***Modules.disko`, a broken flake.lock, and
+    an allowed line of the same value.  A short value is replaced on the lines it was
+    found on only; a long one (generated) wherever it occurs, as before."""
+    need_tool("git-filter-repo")
+    repo = tmp_git_repo
+    token = fake.github_token("purge-anywhere")
+    (repo / "a.nix").write_text(
+        '{ users.users.root.password = "nixos"; services.x.token = "' + token + '"; }\n'
+    )
+    untouched = (
+        "{ inputs, ... }: {\n  imports = [ inputs.disko.nixosModules.disko ];\n"
+        '  networking.hostName = "nixos";\n'
+        '  users.users.installer.password = "nixos"; # secretkit: allow\n}\n'
+    )
+    (repo / "b.nix").write_text(untouched)
+    (repo / "notes.txt").write_text(f"the old token was {token}\n")
+    commit_all(repo, "leak")
+    (repo / "a.nix").write_text("{ }\n")
+    (repo / "notes.txt").write_text("rotated\n")
+    commit_all(repo, "fix")
+    proc = cli(repo, "purge", "--yes")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert (repo / "b.nix").read_text() == untouched
+    assert git(repo, "show", "HEAD~1:b.nix") == untouched
+    assert git(repo, "show", "HEAD~1:a.nix") == (
+        '{ users.users.root.password = "***REDACTED-BY-SECRETKIT***"; '
+        'services.x.token = "***REDACTED-BY-SECRETKIT***"; }\n'
+    )
+    # the generated token goes wherever it was, also where no rule found it
+    assert git(repo, "show", "HEAD~1:notes.txt") == "the old token was ***REDACTED-BY-SECRETKIT***\n"
+    assert cli(repo, "scan", "--history").returncode == 0

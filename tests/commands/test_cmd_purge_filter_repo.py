@@ -161,3 +161,19 @@ def test_a_commit_whose_only_change_was_the_secret_is_kept(tmp_git_repo: Path) -
     replace_text(repo, [Sensitive(v.encode()) for v in (old, new)], ["refs/heads/main"])
     assert git(repo, "log", "--format=%s").split("\n") == before
     assert old not in blobs_of(repo, "main").decode() and new not in blobs_of(repo, "main").decode()
+
+
+def test_lines_are_replaced_by_their_replacement_and_a_regex_gives_it_back_exactly() -> None:
+    """A line holding a value becomes the line with the marker in its place; as a
+    regex (a value spans lines), the replacement is a template whose backslashes and
+    line breaks give back the bytes as they were."""
+    import re
+
+    line = b'  x.password = "ni\\$os"; # a \\1 kept'
+    new = line.replace(b"ni\\$os", MARKER)
+    assert expressions([], [(line, new)]).split(b"\n") == [b"literal:" + line + b"==>" + new, b""]
+    text = expressions([b"k1\nk2"], [(line, new)])
+    rules = [r for r in text.split(b"\n") if r]
+    assert rules[1] == b"regex:k1\\nk2==>" + MARKER  # (longest first)
+    found, template = rules[0][len(b"regex:") :].rsplit(b"==>", 1)
+    assert re.sub(found, template, b"a\n" + line + b"\nb") == b"a\n" + new + b"\nb"
