@@ -55,6 +55,20 @@ def _sops_file_for(module: str, hosts: list[str]) -> str:
     return expr if expr is not None else path_literal(module, "secrets") + "/<host>.yaml"
 
 
+def _untracked_rules(ctx: CheckContext) -> str:
+    """`` .sops.yaml`` when the creation rules are a file git does not track yet: added
+    with the sops files (as migrate says), or the published repository holds files
+    nobody can re-encrypt for a new host."""
+    config = ctx.config()
+    if config is None:
+        return ""
+    try:
+        rel = config.path.resolve().relative_to(ctx.root.resolve()).as_posix()
+    except ValueError:
+        return ""  # (above the repository: not published with it)
+    return "" if rel in ctx.tracked() else f" {rel}"
+
+
 def check_nix_refs(ctx: CheckContext) -> list[CheckResult]:
     facts = ctx.nix()
     inventory = ctx.inventory()
@@ -80,6 +94,7 @@ def check_nix_refs(ctx: CheckContext) -> list[CheckResult]:
     results += outer_config_refs(ctx) + password_files_too_late(ctx)
     sops = ctx.sops_by_path()
     untracked: set[str] = set()  # said once per file
+    rules_too = _untracked_rules(ctx)
     flake = not ctx.walk and (ctx.root / "flake.nix").is_file()
     checked = 0
     unused: set[str] = set()  # files whose declarations no host reads
@@ -144,7 +159,7 @@ def check_nix_refs(ctx: CheckContext) -> list[CheckResult]:
                         False,
                         f"{where} reads {target.path}, which git does not track yet: a flake "
                         "does not see it, and evaluation fails (file not found)",
-                        f"git add {target.path}",
+                        f"git add {target.path}{rules_too}",
                         (decl.file, target.path),
                         "a sops file git does not track yet (a flake does not see it)",
                     )
@@ -161,7 +176,7 @@ def check_nix_refs(ctx: CheckContext) -> list[CheckResult]:
                     )
                 )
     if len(untracked) > 1:  # one line for them all, with one command that adds them all
-        every = f"git add {' '.join(sorted(untracked))}"
+        every = f"git add {' '.join(sorted(untracked))}{rules_too}"
         results = [
             replace(r, group_fix=every) if r.group.startswith("a sops file git") else r
             for r in results

@@ -415,3 +415,41 @@ def test_sops_secrets_no_host_is_found_to_import_cannot_be_said_readable(
         "host configuration importing them: it could not follow flake.nix: line 2:"
     )
     assert "secretkit hosts list" in failed.fix
+
+
+def test_the_git_add_fix_adds_untracked_creation_rules_too(tmp_git_repo: Path) -> None:
+    """check said `git add secrets/nas.yaml secrets/web.yaml` where migrate said
+    `git add .sops.yaml secrets/…`; done as check said, the rules stayed out of the
+    repository while check passed.  The fix adds them with the sops files."""
+    import pyrage
+
+    from secretkit.sops import document, operations
+    from secretkit.sops.config import CreationRule, KeyRef
+
+    recipient = str(pyrage.x25519.Identity.generate().to_public())
+    rule = CreationRule(key_groups=[[KeyRef("age", recipient)]])
+    (tmp_git_repo / "secrets").mkdir()
+    for host in ("nas", "web"):
+        (tmp_git_repo / "secrets" / f"{host}.yaml").write_bytes(
+            operations.encrypt_new(document.new_plain("yaml", {"token": "x"}), rule)
+        )
+        (tmp_git_repo / f"{host}.nix").write_text(
+            f'{{ config, ... }}: {{ networking.hostName = "{host}"; sops.secrets.token.sopsFile '
+            f"= ./secrets/{host}.yaml; x = config.sops.secrets.token.path; }}\n"
+        )
+    (tmp_git_repo / ".sops.yaml").write_text(
+        f"creation_rules:\n  - path_regex: secrets/.*\\.yaml$\n    age: {recipient}\n"
+    )
+    (tmp_git_repo / "flake.nix").write_text(
+        "{ outputs = { nixpkgs, ... }: { nixosConfigurations = {"
+        " nas = nixpkgs.lib.nixosSystem { modules = [ ./nas.nix ]; };"
+        " web = nixpkgs.lib.nixosSystem { modules = [ ./web.nix ]; }; }; }; }\n"
+    )
+    git(tmp_git_repo, "add", "*.nix")
+    results = check_nix_refs(CheckContext(root=tmp_git_repo, judge=SopsJudge()))
+    fixes = {r.group_fix for r in results if "git does not track yet" in r.message}
+    assert fixes == {"git add secrets/nas.yaml secrets/web.yaml .sops.yaml"}
+    git(tmp_git_repo, "add", ".sops.yaml")
+    results = check_nix_refs(CheckContext(root=tmp_git_repo, judge=SopsJudge()))
+    fixes = {r.group_fix for r in results if "git does not track yet" in r.message}
+    assert fixes == {"git add secrets/nas.yaml secrets/web.yaml"}
