@@ -519,8 +519,9 @@ def _home_module_results(inventory: Inventory, home_uses: dict[str, str]) -> lis
 
 
 def check_sops_module(ctx: CheckContext) -> list[CheckResult]:
-    """``sops-nix-module``: every host whose modules declare ``sops.secrets`` or read
-    ``config.sops.*`` imports sops-nix's NixOS module (else it does not evaluate).  What
+    """``sops-nix-module``: every host whose modules declare ``sops.secrets``, set
+    another sops-nix option or read ``config.sops.*`` imports sops-nix's NixOS module
+    (else it does not evaluate).  What
     discovery cannot follow is never taken for absence: "cannot verify"."""
     facts = ctx.nix()
     inventory = ctx.inventory()
@@ -530,6 +531,7 @@ def check_sops_module(ctx: CheckContext) -> list[CheckResult]:
         (d.file, d.offset, None) for d in facts.declarations
     ]
     sites += [(file, offset, line) for _name, file, offset, line in facts.references]
+    sites += [(file, offset, None) for file, offset in facts.settings]
     unused: set[str] = set()  # files using sops-nix that no host imports
     for file, offset, known in sorted(sites, key=lambda s: (s[0], s[1])):
         users = inventory.hosts_at(file, offset)

@@ -49,6 +49,9 @@ class NixFacts:
     host_name_sets: list[tuple[str, int]] = field(default_factory=list)
     # sops.age.sshKeyPaths / sops.age.keyFile as written: nix file → "option = text"
     age_keys: dict[str, list[str]] = field(default_factory=dict)
+    # every binding that sets a sops-nix option (sops.age.…, sops.templates.…, …): a host
+    # importing it needs sops-nix's module as much as one declaring a secret
+    settings: list[tuple[str, int]] = field(default_factory=list)
 
 
 _ATTRSETS = ("attrset_expression", "rec_attrset_expression")
@@ -297,6 +300,8 @@ def _read_bindings(
     facts.host_name_sets += [(path, start) for start, _name in named]
     for binding in cst.bindings(tree):
         full = option_path(binding, inline.base(binding) if inline is not None else 0)
+        if full[:1] == ["sops"] and full[1:2] != ["secrets"]:
+            facts.settings.append((path, binding.start))
         if full == ["sops", "defaultSopsFile"]:  # a let-bound name: what it is bound to
             text = str(cst.node_text(tree, cst.follow_let(tree, binding.value)))
             facts.default_texts[path] = text

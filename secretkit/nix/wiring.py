@@ -540,6 +540,12 @@ def wire_host_key(
         [m for m in e if m not in definitions and m in whole.get(host, e)][:1]
         for host, e in entry_modules.items()
     ]
+    for host, first in zip(entry_modules, firsts, strict=True):
+        if not first:
+            wiring.notes.append(
+                f"host {host}: no module of its own that only NixOS hosts import; set {line} "
+                "in one by hand"
+            )
     for target in sorted({e[0] for e in firsts if e and e[0] in sources}):
         tree = parse(sources[target])
         top = _module_attrset(tree, set(host_modules))
@@ -560,8 +566,14 @@ def plan_wiring(
     """Everything still missing for sops-nix, as edits per file (``sources``: the
     repository's Nix files by repo-relative path, as they are to be edited; ``read``:
     as host discovery read them, when they differ)."""
-    host_modules = {n: [m.as_posix() for m in h.modules] for n, h in inventory.hosts.items()}
-    entries = {n: [m.as_posix() for m in h.entry_modules] for n, h in inventory.hosts.items()}
+    # the host key goes where NixOS hosts alone read it: a file a nix-darwin system or
+    # home-manager also imports would set an option those lack (sops-nix's module is
+    # wired into NixOS hosts only: `The option sops does not exist` there)
+    nixos = {n: h for n, h in inventory.hosts.items() if set(h.source.split("+")) & _NIXOS_SOURCES}
+    elsewhere = {m for n, h in inventory.hosts.items() if n not in nixos for m in h.modules}
+    elsewhere |= {m for h in nixos.values() for m in h.home_modules}
+    host_modules = {n: [m.as_posix() for m in h.modules] for n, h in nixos.items()}
+    entries = {n: [m.as_posix() for m in h.entry_modules] for n, h in nixos.items()}
     definitions = {p.as_posix() for p in inventory.definition_files}
     result = wire_modules(sources, inventory.hosts, parse, read)
     # Not where a host is built (a flake-parts file calling nixosSystem holds its inline
@@ -569,8 +581,12 @@ def plan_wiring(
     # (`import ./lib/colors lib`)
     sites = inventory.site_files()
     files = {
-        n: [m.as_posix() for m in h.modules if m not in sites and m not in h.values]
-        for n, h in inventory.hosts.items()
+        n: [
+            m.as_posix()
+            for m in h.modules
+            if m not in sites and m not in h.values and m not in elsewhere
+        ]
+        for n, h in nixos.items()
     }
     keys = wire_host_key(sources, host_modules, entries, parse, definitions, files)
     for path, edits in keys.edits.items():

@@ -313,5 +313,7 @@ def test_a_short_value_is_replaced_only_where_it_was_found(tmp_git_repo: Path) -
         'services.x.token = "***REDACTED-BY-SECRETKIT***"; }\n'
     )
     # the generated token goes wherever it was, also where no rule found it
-    assert git(repo, "show", "HEAD~1:notes.txt") == "the old token was ***REDACTED-BY-SECRETKIT***\n"
+    assert (
+        git(repo, "show", "HEAD~1:notes.txt") == "the old token was ***REDACTED-BY-SECRETKIT***\n"
+    )
     assert cli(repo, "scan", "--history").returncode == 0

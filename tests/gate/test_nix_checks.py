@@ -453,3 +453,28 @@ def test_the_git_add_fix_adds_untracked_creation_rules_too(tmp_git_repo: Path) -
     results = check_nix_refs(CheckContext(root=tmp_git_repo, judge=SopsJudge()))
     fixes = {r.group_fix for r in results if "git does not track yet" in r.message}
     assert fixes == {"git add secrets/nas.yaml secrets/web.yaml"}
+
+
+def test_a_host_that_sets_a_sops_option_needs_the_module_too(tmp_git_repo: Path) -> None:
+    """common.nix set sops.age.sshKeyPaths and a nix-darwin system imported it without
+    sops-nix's darwin module: check said ok (it counted declarations and references
+    only), and the darwin system would not evaluate."""
+    from secretkit.gate.nix_checks import check_sops_module
+
+    (tmp_git_repo / "flake.nix").write_text(
+        "{ outputs = { nixpkgs, darwin, sops-nix, ... }: {\n"
+        "  nixosConfigurations.web = nixpkgs.lib.nixosSystem {\n"
+        "    modules = [ sops-nix.nixosModules.sops ./common.nix ]; };\n"
+        "  darwinConfigurations.mac = darwin.lib.darwinSystem { modules = [ ./common.nix ]; };\n"
+        "}; }\n"
+    )
+    (tmp_git_repo / "common.nix").write_text(
+        '{ sops.age.sshKeyPaths = [ "/etc/ssh/ssh_host_ed25519_key" ]; }\n'
+    )
+    git(tmp_git_repo, "add", "-A")
+    results = check_sops_module(CheckContext(root=tmp_git_repo, judge=SopsJudge()))
+    failed = [r for r in results if not r.ok]
+    assert len(failed) == 1 and failed[0].message.startswith(
+        "host mac uses sops-nix (common.nix:1)"
+    )
+    assert "nix-darwin module" in failed[0].message

@@ -472,3 +472,38 @@ def test_the_host_key_goes_into_a_module_not_the_flake_parts_file(tmp_path: Path
         if b"sshKeyPaths" in apply_edits((root / path).read_bytes(), edits)
     }
     assert keyed == {"system/tools.nix"}
+
+
+def test_the_host_key_never_goes_into_a_module_a_darwin_system_imports(tmp_path: Path) -> None:
+    """A stranger's migrate put sops.age.sshKeyPaths into common.nix, which the
+    darwin system imports too (it has no sops options: its evaluation fails).  The
+    key goes into a module only NixOS hosts import: each host's own here."""
+    root = _repo(
+        tmp_path,
+        {
+            "flake.nix": (
+                '{ inputs.nixpkgs.url = "github:NixOS/nixpkgs/nixos-24.11";\n'
+                "  outputs = { nixpkgs, darwin, sops-nix, ... }: {\n"
+                "    nixosConfigurations.web = nixpkgs.lib.nixosSystem {\n"
+                "      modules = [ sops-nix.nixosModules.sops ./common.nix ./web.nix ]; };\n"
+                "    nixosConfigurations.plain = nixpkgs.lib.nixosSystem {\n"
+                "      modules = [ ./common.nix ./plain.nix ]; };\n"
+                "    darwinConfigurations.mac = darwin.lib.darwinSystem {\n"
+                "      modules = [ ./common.nix ]; };\n  };\n}\n"
+            ),
+            "common.nix": '{ time.timeZone = "UTC"; }\n',
+            "web.nix": '{ networking.hostName = "web"; }\n',
+            "plain.nix": '{ networking.hostName = "plain"; }\n',
+        },
+    )
+    plan = wiring.plan_wiring(
+        {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*.nix")},
+        discover(root),
+        cst.parse,
+    )
+    keyed = {
+        path
+        for path, edits in plan.edits.items()
+        if b"sshKeyPaths" in apply_edits((root / path).read_bytes(), edits)
+    }
+    assert keyed == {"plain.nix", "web.nix"}
