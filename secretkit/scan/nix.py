@@ -215,8 +215,12 @@ def literal_hits(
             and not _ENVIRONMENT.isdisjoint(path)
             and not _ENVIRONMENT.isdisjoint(path[:-1])
         )
-        if kind is None and len(path) == 1 and path[0] in facts.given():
-            kind = facts.given()[path[0]]  # let nas = "…"; … password = nas;
+        if kind is None and facts.given():
+            # let nas = "…"; … password = nas;  let s = { wifi = "…"; }; … psk = s.wifi;
+            # (the let may sit inside an attribute: its names end the literal's path)
+            given = facts.given()
+            ends = [".".join(path[i:]) for i in range(len(path) - 1)] or [".".join(path)]
+            kind = next((given[n] for n in ends if n in given), None)
         kind = _by_parent(path, kind)
         if kind is None and ((env_key_name and in_environment) or named_values.value_decides(key)):
             kind = "env-key"  # decided on the value below (named_values.env_key_kind)

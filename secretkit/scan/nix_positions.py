@@ -383,20 +383,23 @@ def assignments(text: str) -> list[tuple[str, int, int]] | None:
 # `password = nas;` / `token = lib.mkDefault nas;`: a secret option given a name whose
 # string is bound elsewhere in the file (`let nas = "…"; in`).  Found from each "="
 # (re scans for the literal quickly), the attribute name read back from it.
-_GIVEN_VALUE = lazy(rb"=[ \t]*(?:lib\.mk(?:Default|Force)[ \t]+)?([A-Za-z_][\w'-]*)[ \t]*;")
+# (a name, or a name's attribute: ``psk = secrets.wifi;`` with ``secrets = { wifi = …; }``)
+_GIVEN_VALUE = lazy(
+    rb"=[ \t]*(?:lib\.mk(?:Default|Force)[ \t]+)?([A-Za-z_][\w'-]*(?:\.[A-Za-z_][\w'-]*)*)[ \t]*;"
+)
 _NAME_BEFORE = lazy(rb"([A-Za-z_][\w'-]*)[ \t]*\Z")
 _NOT_NAMES = frozenset({b"true", b"false", b"null"})
 
 
 def names_given_to_secrets(source: bytes) -> dict[str, str]:
-    """The names a secret-named attribute takes its value from (``password = nas;``):
-    name → the kind of secret the attribute names."""
+    """The names a secret-named attribute takes its value from (``password = nas;``,
+    ``psk = secrets.wifi;``): name (dotted) → the kind of secret the attribute names."""
     given: dict[str, str] = {}
     if b"let" not in source:
         return given
     for found in _GIVEN_VALUE.finditer(source):
         name = found.group(1)
-        if name in _NOT_NAMES:
+        if name in _NOT_NAMES or name.startswith((b"config.", b"pkgs.", b"lib.")):
             continue
         before = _NAME_BEFORE.search(source, max(0, found.start() - 80), found.start())
         if before is None:

@@ -283,20 +283,20 @@ def test_purge_deletes_the_fingerprint_cache_of_the_values_it_removes(leaky_repo
 
 
 def test_a_short_value_is_replaced_only_where_it_was_found(tmp_git_repo: Path) -> None:
-    """A stranger's purge replaced the root password "nixos" in every file and commit:
+    """A stranger's purge replaced the root password nixos in every file and commit:
     `inputs.disko.***REDACTED-BY-SECRETKIT***Modules.disko`, a broken flake.lock, and
     an allowed line of the same value.  A short value is replaced on the lines it was
     found on only; a long one (generated) wherever it occurs, as before."""
     need_tool("git-filter-repo")
     repo = tmp_git_repo
-    token = fake.github_token("purge-anywhere")
+    token, short = fake.github_token("purge-anywhere"), "nixos"
     (repo / "a.nix").write_text(
-        '{ users.users.root.password = "nixos"; services.x.token = "' + token + '"; }\n'
+        f'{{ users.users.root.password = "{short}"; services.x.token = "{token}"; }}\n'
     )
     untouched = (
         "{ inputs, ... }: {\n  imports = [ inputs.disko.nixosModules.disko ];\n"
-        '  networking.hostName = "nixos";\n'
-        '  users.users.installer.password = "nixos"; # secretkit: allow\n}\n'
+        f'  networking.hostName = "{short}";\n'
+        f'  users.users.installer.password = "{short}"; # secretkit: allow\n}}\n'
     )
     (repo / "b.nix").write_text(untouched)
     (repo / "notes.txt").write_text(f"the old token was {token}\n")

@@ -97,8 +97,9 @@ def reference_scan(data: bytes) -> tuple[list[Hit], bool]:
             continue
         kind = filters.secret_name(key) if key else None
         given = nix_positions.names_given_to_secrets(data)
-        if kind is None and len(path) == 1 and path[0] in given:
-            kind = given[path[0]]
+        if kind is None:  # a let-bound name, or a name of a let-bound attrset, given
+            ends = [".".join(path[i:]) for i in range(len(path) - 1)] or [".".join(path)]
+            kind = next((given[n] for n in ends if n in given), None)
         if kind is None and len(path) >= 2 and path[-2] == "basicAuth":
             kind = "password"
         if len(path) >= 2 and path[-2] in ("shellAliases", "shellGlobalAliases", "shellAbbrs",
@@ -379,6 +380,7 @@ def _snippet(r: random.Random) -> str:
             f"meta.{key} = {lit};",
             f'url."https://u:{_value(r)}@git.lan/".insteadOf = {lit};',
             f"{r.choice(['nas', 'x', 'home'])} = {lit}; token = {r.choice(['nas', 'x', 'cfg'])};",
+            f"s = {{ {r.choice(['wifi', 'x'])} = {lit}; }}; psk = s.{r.choice(['wifi', 'y'])};",
             f'"{_value(r)}" = {lit};',
             f"{r.choice(['network_key', 'key', 'ids'])} = [ {_numbers(r)} ];",
         ]
