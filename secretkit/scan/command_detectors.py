@@ -30,7 +30,10 @@ from secretkit.scan.match_starts import (
 _FLAG_SECRET = lazy(
     # (a flag may be namespaced: --db-pass, --auth.password, --web.auth-token)
     r"-(?<![^\s'\"=\[]-)-?(?:[A-Za-z0-9]+[.-])*?(?P<flag>auth-?key|password|passwd|pass|passphrase|token|auth-token|"
-    r"api-?key|secret|client-secret|psk|pre-?shared-?key)(?:=|\s+)"
+    r"api-?key|secret|client-secret|psk|pre-?shared-?key|"
+    # storage tools' keys: rclone --s3-secret-access-key, --b2-key; mc/minio --secret-key
+    r"secret-?(?:access-?)?key|private-?key|account-?key|b2-?key|master-?key|encryption-?key)"
+    r"(?:=|\s+)"
     r"(?:'([^'\n]+)'|\"([^\"\n]+)\"|([^\s'\";|&)]+))",
     re.IGNORECASE,
 )
@@ -205,6 +208,13 @@ _FLAG_KIND = {
     "clientsecret": "secret",
     "presharedkey": "preshared-key",
     "psk": "psk",
+    "secretkey": "secret-key",
+    "secretaccesskey": "secret-key",
+    "privatekey": "private-key",
+    "accountkey": "secret-key",
+    "b2key": "secret-key",
+    "masterkey": "secret-key",
+    "encryptionkey": "secret-key",
 }
 
 

@@ -26,3 +26,19 @@ def test_a_let_bound_attrsets_value_given_to_a_secret_option_is_found(tmp_path: 
         "}\n"
     )
     assert _found(tmp_path) == [("a.nix", 4, wifi), ("a.nix", 5, grafana)]
+
+
+def test_storage_tools_secret_flags_are_found(tmp_path: Path) -> None:
+    """rclone's --s3-secret-access-key and --b2-key, mc's --secret-key: the hook, scan
+    and check all passed a script holding them.  What a flag names by a file, a
+    variable or a command is no value."""
+    s3, minio, b2 = (fake.chars(fake._ALNUM, 40, n) for n in ("s3", "minio", "b2"))
+    (tmp_path / "sync.nix").write_text(
+        "{ pkgs, ... }: {\n  systemd.services.photo-sync.script = ''\n"
+        f"    rclone sync /srv/photos :s3:photos --s3-secret-access-key {s3}\n"
+        f"    mc alias set nas http://nas.lan:9000 photos --secret-key={minio}\n"
+        "    wg-tool --private-key /run/secrets/wg --master-key $KEY --encryption-key \"$(cat x)\"\n"
+        "  '';\n}\n"
+    )
+    (tmp_path / "backup.sh").write_text(f"#!/bin/sh\nrclone copy /srv b2:x --b2-key {b2}\n")
+    assert _found(tmp_path) == [("backup.sh", 2, b2), ("sync.nix", 3, s3), ("sync.nix", 4, minio)]
