@@ -234,7 +234,7 @@ def public_name(name: str) -> bool:
 # Shapes that only placeholders have (anywhere in the value).
 _PLACEHOLDER_SHAPES = lazy(
     r"(?<![A-Za-z0-9])[xX]{3,}(?![A-Za-z0-9])|(?-i:x{4,}|X{4,})|"
-    r"^\*+$|^\.+$|<[^>]*>|\{\{.*\}\}|\{%.*%\}|@[A-Z][A-Za-z0-9_]*@|…|\.\.\.|"
+    r"^\*+$|^\.+$|^\*{3}[A-Z_-]+\*{3}$|<[^>]*>|\{\{.*\}\}|\{%.*%\}|@[A-Z][A-Za-z0-9_]*@|…|\.\.\.|"
     r"example\.(?:com|org|net)\b|redacted|^(?:none|null|nil|undefined|true|false|yes|no|secret|"
     r"password|passwd|token|test|foo|bar|baz|abc|1234|12345|123456|unused|unset|empty|read|write|"
     r"disabled?|enabled?|off|on|generate|required|optional|auto|default|hidden|masked|prompt|ask|"
@@ -382,7 +382,8 @@ def password_hash(value: str) -> bool:
 
 
 _TOKEN_PLACEHOLDER = lazy(
-    r"example|(?-i:x{5,}|X{5,})|<[^>]*>|redacted|change[-_]?me|…|\.\.\.|abcdefghij|0123456789",
+    r"example|(?-i:x{5,}|X{5,})|<[^>]*>|redacted|change[-_]?me|…|\.\.\.|abcdefghij|0123456789|"
+    r"^\*{3}[A-Z_-]+\*{3}$",
     re.IGNORECASE,
 )
 

@@ -85,3 +85,15 @@ def test_an_examples_stand_in_words_are_no_secret(tmp_path: Path) -> None:
     )
     found = sorted((f.path, f.line, f.secret.reveal()) for f in scan_tree(tmp_path).findings)
     assert found == [("run.sh", 5, weak), ("run.sh", 6, "foobar2")]
+
+
+def test_a_history_cleaners_marker_is_no_secret(tmp_path: Path) -> None:
+    """``***REMOVED***`` is what BFG and git-filter-repo leave where a secret was: a
+    history already cleaned was reported as holding secrets, to be rotated first."""
+    kept = fake.password("kept")
+    (tmp_path / "a.nix").write_text(
+        '{ programs.beets.settings.acoustid.apikey = "***REMOVED***";\n'
+        '  services.x.password = "***REMOVED***";\n'
+        f'  services.y.password = "***{kept}***"; }}\n'
+    )
+    assert _found(tmp_path) == [("a.nix", 3, "secret-attribute")]
