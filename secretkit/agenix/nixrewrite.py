@@ -179,21 +179,33 @@ def _rekey_depth(full: list[str]) -> int:
 
 # ``users.users.<u>.hashedPasswordFile = config.age.secrets.<n>.path``: agenix decrypts
 # before users are made; sops-nix does so only for secrets with neededForUsers, which
-# stay root's (sops-nix modules/sops: secretsForUsers, the setupSecretsForUsers step)
-_FOR_USERS = lazy(
-    rb"\b(?:hashedPasswordFile|passwordFile)\s*=\s*config\.age\.secrets\."
-    rb'(?:"([^"]+)"|([A-Za-z0-9_\'-]+))\.path\b'
-)
+# stay root's (sops-nix modules/sops: secretsForUsers, the setupSecretsForUsers step).
+# Only a user's: restic's or borg's passwordFile is read by its service, as its user.
+_AGE_PATH = lazy(r'^config\.age\.secrets\.(?:"([^"]+)"|([A-Za-z0-9_\'-]+))\.path$')
+_USER_PASSWORD_FILES = ("hashedPasswordFile", "passwordFile")
 
 
 def for_users(sources: dict[str, bytes]) -> set[str]:
-    """The agenix secrets a user's password is read from, in any of ``sources``."""
-    return {
-        (m[1] or m[2]).decode("utf-8", "replace")
-        for data in sources.values()
-        if b"asswordFile" in data
-        for m in _FOR_USERS.finditer(data)
-    }
+    """The agenix secrets a user's password is read from (``users.users.<u>.
+    hashedPasswordFile`` or ``passwordFile``), in any of ``sources``."""
+    from secretkit.nix.sops_refs import option_path as module_option
+
+    found: set[str] = set()
+    for data in sources.values():
+        if b"asswordFile" not in data or b"age.secrets" not in data:
+            continue
+        tree = cst.parse(data)
+        for binding in cst.bindings(tree):
+            full = module_option(binding)
+            if len(full) < 4 or full[0] != "users" or full[1] not in ("users", "extraUsers"):
+                continue
+            if full[-1] not in _USER_PASSWORD_FILES or len(full) != 4:
+                continue
+            text = " ".join(str(cst.node_text(tree, binding.value)).split())
+            match = _AGE_PATH.match(text)
+            if match:
+                found.add(match[1] or match[2])
+    return found
 
 
 def rewrite_file(

@@ -227,6 +227,16 @@ def test_a_users_password_file_is_decrypted_before_users_exist() -> None:
 """
     users = for_users({"hosts/web1.nix": source.encode()})
     assert users == {"ops-pw", "root-pw"}
+    # a service's passwordFile is its service's (read as its user, after users exist);
+    # a user's, written nested, is a user's
+    other = """{ config, ... }:
+{
+  services.restic.backups.b.passwordFile = config.age.secrets.restic.path;
+  services.borgbackup.jobs.x.encryption.passwordFile = config.age.secrets.borg.path;
+  users.users = { alice = { passwordFile = config.age.secrets.alice.path; }; };
+}
+"""
+    assert for_users({"a.nix": other.encode()}) == {"alice"}
     result = rewrite_file(
         "hosts/web1.nix", cst.parse(source.encode()), lambda *_: YAML, users=users
     )
