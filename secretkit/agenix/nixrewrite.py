@@ -195,13 +195,24 @@ def for_users(sources: dict[str, bytes]) -> set[str]:
         if b"asswordFile" not in data or b"age.secrets" not in data:
             continue
         tree = cst.parse(data)
-        for binding in cst.bindings(tree):
+        every = list(cst.bindings(tree))
+        # `secrets = config.age.secrets;` … `hashedPasswordFile = secrets.root.path;`
+        aliases = {
+            b.attrpath[0]
+            for b in every
+            if len(b.attrpath) == 1
+            and " ".join(str(cst.node_text(tree, b.value)).split()) == "config.age.secrets"
+        }
+        for binding in every:
             full = module_option(binding)
             if len(full) < 4 or full[0] != "users" or full[1] not in ("users", "extraUsers"):
                 continue
             if full[-1] not in _USER_PASSWORD_FILES or len(full) != 4:
                 continue
             text = " ".join(str(cst.node_text(tree, binding.value)).split())
+            alias = text.split(".", 1)[0]
+            if alias in aliases:
+                text = "config.age.secrets" + text[len(alias) :]
             match = _AGE_PATH.match(text)
             if match:
                 found.add(match[1] or match[2])
@@ -233,7 +244,7 @@ def rewrite_file(
                     "sops-nix's homeManagerModules.sops (user keys, sops.age.keyFile) and move "
                     "its secrets by hand"
                 )
-            _reference(tree, node, out)
+            _reference(tree, node, out, rel)
             continue
         if node.type == "list_expression":
             for element in node.named_children:
@@ -418,7 +429,13 @@ def _add_attrs(
     return Edit(last.end_byte, last.end_byte, "".join(f"\n{indent}{line}" for line in lines))
 
 
-def _reference(tree: cst.NixTree, node: Node, out: FileRewrite) -> None:
+# What a secret of sops-nix also has, with agenix's meaning: ``config.age.secrets`` read
+# whole, as one secret or for one of these becomes ``config.sops.secrets`` (a name bound
+# to it, ``secrets.x.path``, then reads sops-nix's)
+_SAME_ATTRS = ("path", "owner", "group", "mode")
+
+
+def _reference(tree: cst.NixTree, node: Node, out: FileRewrite, rel: str = "") -> None:
     base = node.child_by_field_name("expression")
     attrpath = node.child_by_field_name("attrpath")
     if base is None or attrpath is None or cst.node_text(tree, base) != "config":
@@ -434,7 +451,21 @@ def _reference(tree: cst.NixTree, node: Node, out: FileRewrite) -> None:
         out.refs += 1
         return
     line, _ = tree.position(int(node.start_byte))
-    out.notes.append(f"line {line}: {'.'.join(names)} is read; change it by hand")
+    if len(names) in (2, 3) or (len(names) == 4 and names[3] in _SAME_ATTRS):
+        # `secrets = config.age.secrets;` … `secrets.x.path`: agenix's module is gone
+        # after the import, so what reads it must read sops-nix's
+        out.edits.append(Edit(parts[0].start_byte, parts[0].end_byte, "sops"))
+        out.refs += 1
+        out.notes.append(
+            f"line {line}: config.{'.'.join(names)} became config.sops.{'.'.join(names[1:])} "
+            "(a secret's path, owner, group and mode read the same; agenix's .file is "
+            "sops-nix's .sopsFile)"
+        )
+        return
+    out.refusals.append(
+        f"{rel} line {line}: config.{'.'.join(names)} has no sops-nix counterpart; change "
+        "it by hand (agenix's module is removed by the import)"
+    )
 
 
 INPUT_NAMES = ("agenix", "ragenix")

@@ -279,3 +279,32 @@ def test_a_name_set_on_its_own_line_folds_into_the_path() -> None:
         "path (to its file under /run/secrets.d), where agenix put a plain file; check "
         "that the program reading it follows symlinks"
     ]
+
+
+def test_config_age_secrets_bound_to_a_name_becomes_sops_nixs() -> None:
+    """`secrets = config.age.secrets;` was left as it was: after the import removed
+    agenix's module the host would not evaluate (attribute 'age' missing), its root
+    password (read as `secrets.rootpw.path`) got no neededForUsers, and check passed."""
+    from secretkit.agenix.nixrewrite import for_users
+
+    source = """{ config, ... }: let secrets = config.age.secrets; in {
+  age.secrets.rootpw.file = ./secrets/rootpw.age;
+  users.users.root.hashedPasswordFile = secrets.rootpw.path;
+  x = config.age.secrets.rootpw.symlink;
+}
+"""
+    users = for_users({"a.nix": source.encode()})
+    assert users == {"rootpw"}
+    result = rewrite_file("a.nix", cst.parse(source.encode()), lambda *_: YAML, users=users)
+    assert result.refusals == [
+        "a.nix line 4: config.age.secrets.rootpw.symlink has no sops-nix counterpart; change "
+        "it by hand (agenix's module is removed by the import)"
+    ]
+    fine = source.replace("  x = config.age.secrets.rootpw.symlink;\n", "")
+    result = rewrite_file("a.nix", cst.parse(fine.encode()), lambda *_: YAML, users=users)
+    assert result.refusals == []
+    out = checked_apply(fine.encode(), result.edits).decode()
+    assert "let secrets = config.sops.secrets; in" in out
+    assert "age." not in out.replace("rootpw.age", "")
+    assert "neededForUsers = true;" in out
+    assert result.notes[0].startswith("line 1: config.age.secrets became config.sops.secrets")
