@@ -179,6 +179,8 @@ def secret_name(name: str) -> str | None:
         )
     if parts[0] in ("load", "import", "request") and parts[-1] in ("credential", "credentials"):
         return None  # systemd Load/ImportCredential, zfs requestEncryptionCredentials: names
+    if parts[0] == "from" and len(parts) >= 2:
+        return None  # Woodpecker's and Drone's `from_secret: name`: a CI secret, by name
     if tuple(parts[-2:]) in _SECRET_DESPITE:
         return _LAST_TWO[(parts[-2], parts[-1])]
     if any(p in _PUBLICISH for p in parts):
@@ -278,6 +280,7 @@ def _placeholder_words(text: str) -> bool:
 _REFERENCE = lazy(
     r"^(?:/run/(?:secrets|agenix|credentials|keys)|/var/run/secrets|\$__file\{|\$__env\{|"
     r"![a-z_]+(?:\.yaml)?(?:\s|$)|ext:|env:|file:|%\{|%env\(|config\.(?:sops|age)\.|"
+    r"!/\S+\.ya?ml(?:\s|$)|"  # (zigbee2mqtt: `!/run/x/secrets.yaml key`, a file's key)
     r"\{[A-Z][A-Z0-9_]*\}$|\$\{?[A-Za-z_][A-Za-z0-9_]*\}?$|"
     r"\$\([^)]*\)$|`[^`]*`$|/nix/store/|\{(?:file|env):[^{}\s]+\}$|"
     r"\{env\}[A-Za-z_][A-Za-z0-9_]*$|"  # (services.webdav's users: `{env}PASSWORD`)
@@ -351,6 +354,7 @@ _NAME_WORDS = frozenset(
         "credentials",
         "credential",
         "psk",
+        "privkey",
     }
 )
 _ANY_INTERPOLATION = lazy(r"\$\{[^{}]*\}|\$[A-Za-z_][A-Za-z0-9_]*|\$\([^)]*\)|%\([^)]*\)[sd]")
@@ -439,6 +443,8 @@ def not_secret(value: str, *, token: bool = False, kind: str | None = None) -> s
         rest = _ANY_INTERPOLATION.sub("", text)
         if sum(c.isalnum() for c in rest) < 3:
             return "interpolation"
+        if _placeholder_words(rest):
+            return "placeholder"  # "$argon2id:TODO": what is not made at run time says so
     if _REFERENCE.match(text):
         return "reference"
     if _SSH_PUBLIC.search(text):

@@ -97,3 +97,30 @@ def test_a_history_cleaners_marker_is_no_secret(tmp_path: Path) -> None:
         f'  services.y.password = "***{kept}***"; }}\n'
     )
     assert _found(tmp_path) == [("a.nix", 3, "secret-attribute")]
+
+
+def test_references_and_names_a_stranger_met_on_agenix_repositories(tmp_path: Path) -> None:
+    """oddlama/nix-config and ambroisie/nix-config: zigbee2mqtt's `!/file.yaml key`,
+    a secret's name under a secret-sounding option, Woodpecker's `from_secret:` and a
+    commented-out "$argon2id:TODO" were each reported as a secret.  The secrets of
+    the same shapes beside them are still found."""
+    password, token = fake.password("z2m"), fake.password("ci")
+    (tmp_path / "a.nix").write_text(
+        "{ config, ... }: {\n"
+        '  services.zigbee2mqtt.settings.mqtt.password = "!/run/zigbee2mqtt/secrets.yaml pw";\n'
+        '  services.restic.backups.x.sshAgeSecret = "restic-ssh-privkey";\n'
+        "  services.vaultwarden.config = {\n"
+        '    #ADMIN_TOKEN="$argon2id:TODO";\n'
+        f'    ADMIN_TOKEN = "{token}";\n  }};\n'
+        f'  services.mosquitto.listeners = [ {{ users.z.password = "{password}"; }} ];\n'
+        "}\n"
+    )
+    (tmp_path / "check.yml").write_text(
+        "steps:\n  notify:\n    settings:\n      homeserver:\n        from_secret: matrix_home\n"
+        f"      password:\n        from_secret: matrix_password\n      token: {token}\n"
+    )
+    assert _found(tmp_path) == [
+        ("a.nix", 6, "secret-attribute"),
+        ("a.nix", 8, "secret-attribute"),
+        ("check.yml", 8, "secret-attribute"),
+    ]
