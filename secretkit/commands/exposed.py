@@ -228,6 +228,31 @@ def _history(root: Path, progress: Progress | None, unread: list[str]) -> dict[s
     return out
 
 
+def _held_unreported(root: Path, items: list[ExposedValue]) -> None:
+    """Where the work tree still holds a value its scan does not report (a line marked
+    ``secretkit: allow``, an allowlisted fingerprint): it is still in plaintext there,
+    not "in no file now"."""
+    from secretkit.git.files import publishable
+
+    wanted = [(item, item.secret.reveal().encode()) for item in items if item.secret is not None]
+    if not wanted:
+        return
+    tracked, others = publishable(root)
+    for rel in [*tracked, *others]:
+        path = root / rel
+        if path.is_symlink() or not path.is_file():
+            continue
+        try:
+            data = path.read_bytes()
+        except OSError:
+            continue
+        for item, value in wanted:
+            at = data.find(value) if value else -1
+            if at >= 0:
+                line = data.count(b"\n", 0, at) + 1
+                item.plaintext.append(f"{rel}:{line} (allowed there, or not read as a secret)")
+
+
 def exposed(
     cwd: Path,
     *,
@@ -261,6 +286,7 @@ def exposed(
         item = values.get(finding.fingerprint)
         if item is not None:
             item.plaintext.append(f"{finding.path}:{finding.line}")
+    _held_unreported(root, [item for item in values.values() if not item.plaintext])
     key = load(root).key.hex()
     matched: set[int] = set()
     for item in values.values():

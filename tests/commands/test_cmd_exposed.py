@@ -246,6 +246,25 @@ def test_a_value_only_deleted_is_removed_not_replaced(
     assert code == 2 and "no value on the checklist has the fingerprint sk2:0" in err
 
 
+def test_a_value_kept_on_an_allowed_line_is_still_in_plaintext(
+    tmp_git_repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A stranger marked the committed line `# secretkit: allow`; exposed then said the
+    value was "in no file now", though a.nix still held it in plaintext."""
+    password = fake.password("allowed-now")
+    line = f'  services.grafana.settings.security.admin_password = "{password}";'
+    (tmp_git_repo / "a.nix").write_text("{\n" + line + "\n}\n")
+    commit_all(tmp_git_repo)
+    (tmp_git_repo / "a.nix").write_text("{\n" + line + " # secretkit: allow\n}\n")
+    commit_all(tmp_git_repo)
+    code, report = _json(capsys, tmp_git_repo)
+    (item,) = report["exposed"]  # type: ignore[misc]
+    assert item["status"] != "removed"
+    assert item["plaintext"] == ["a.nix:2 (allowed there, or not read as a secret)"]
+    code, text, _ = run_main(capsys, "-C", str(tmp_git_repo), "exposed")
+    assert "in no file now" not in text and "still in plaintext: a.nix:2" in text
+
+
 def test_a_damaged_record_is_an_error_never_an_empty_checklist(
     tmp_git_repo: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
