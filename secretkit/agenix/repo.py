@@ -5,10 +5,11 @@ the ssh-to-age form of their ssh keys)."""
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 from secretkit.errors import UserError
-from secretkit.layouts.agenix_rules import RULES_FILE
+from secretkit.layouts.agenix_rules import RULES_FILE, is_rules_file
 from secretkit.sops.identities import Identities
 
 SECRETS_DIR = "secrets"
@@ -32,15 +33,20 @@ def nix_files_of(root: Path) -> tuple[list[str], list[str]]:
     return found, rekeyed
 
 
-def find_rules_file(nix_files: list[str]) -> str | None:
-    """The agenix rules file (``secrets.nix``), None when there is none."""
+def find_rules_file(nix_files: list[str], read: Callable[[str], bytes] | None = None) -> str | None:
+    """The agenix rules file (``secrets.nix``), None when there is none.  With ``read``,
+    a ``secrets.nix`` that lists no ``"x.age".publicKeys`` is an ordinary module
+    (agenix-rekey repositories name theirs so), not a rules file."""
     candidates = [p for p in nix_files if p.rsplit("/", 1)[-1] == RULES_FILE]
+    if read is not None:
+        candidates = [p for p in candidates if is_rules_file(read(p))]
     if len(candidates) > 1:
         preferred = [p for p in candidates if p in (RULES_FILE, f"{SECRETS_DIR}/{RULES_FILE}")]
         if len(preferred) != 1:
             raise UserError(
                 f"several agenix rules files: {', '.join(candidates)}",
-                hint="keep one of them (secrets.nix or secrets/secrets.nix is taken first)",
+                hint="import agenix reads one rules file (secrets.nix or secrets/secrets.nix); "
+                "a rules file per directory is not supported yet (nothing was changed)",
             )
         return preferred[0]
     return candidates[0] if candidates else None

@@ -117,7 +117,7 @@ def prepare(root: Path, *, layout_mode: str = "per-host", dry_run: bool = False)
 
     recover(root)
     nix_files, rekeyed = nix_files_of(root)
-    rules_rel = find_rules_file(nix_files)
+    rules_rel = find_rules_file(nix_files, lambda rel: (root / rel).read_bytes())
     sources = {rel: (root / rel).read_bytes() for rel in nix_files if rel != rules_rel}
     marker = rekey_marker(sources, rekeyed)
     if rules_rel is not None and marker is not None:

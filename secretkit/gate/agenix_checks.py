@@ -23,7 +23,19 @@ def check_agenix(ctx: CheckContext) -> list[CheckResult]:
 
     agenix = read_agenix(ctx.root, ctx.files())
     if agenix is None:
-        return []
+        ages = [f for f in ctx.files() if f.endswith(".age")]
+        if not ages:
+            return []
+        return [
+            CheckResult(
+                POINT,
+                True,
+                f"warning: {len(ages)} age file(s) and no agenix rules file (a secrets.nix "
+                'with "x.age".publicKeys): who can open them was not checked (agenix-rekey '
+                "says it in age.rekey options, which need evaluating Nix)",
+                warning=True,
+            )
+        ]
     return agenix_results(ctx.root, agenix, ctx.judge.identities())
 
 

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from secretkit.layouts.agenix_rules import rules_reader
+from secretkit.layouts.agenix_rules import is_rules_file, rules_reader
 from secretkit.nix import cst
 
 Node = Any
@@ -85,6 +85,8 @@ def read_agenix(root: Path, files: Iterable[str]) -> Agenix | None:
             data = (root / rules_file).read_bytes()
         except OSError:
             continue
+        if not is_rules_file(data):
+            continue  # (an ordinary module named so: agenix-rekey repositories have them)
         out.rules_files.append(rules_file)
         tree = cst.parse(data)
         base = PurePosixPath(rules_file).parent

@@ -31,6 +31,14 @@ from secretkit.nix import cst
 
 Node = Any
 RULES_FILE = "secrets.nix"
+
+
+def is_rules_file(data: bytes) -> bool:
+    """Whether a ``secrets.nix`` lists age files' keys (``"x.age".publicKeys = …``): one
+    that does not is an ordinary module (agenix-rekey repositories name theirs so)."""
+    return b".age" in data and b"publicKeys" in data
+
+
 _MAX_DEPTH = 40
 
 

@@ -195,3 +195,26 @@ def test_keys_named_in_an_imported_file_are_read(repo: tuple[Path, dict[str, str
         )
         failed = run_check(root).failed
         assert failed and all(f.message.startswith("cannot verify secrets/") for f in failed)
+
+
+def test_an_ordinary_module_named_secrets_nix_is_no_rules_file(tmp_git_repo: Path) -> None:
+    """agenix-rekey repositories (oddlama/nix-config) name ordinary modules
+    secrets.nix: check called every .age file unlisted, with the fix "… or delete it",
+    and import refused "several agenix rules files".  Neither is one; who can open
+    the files is said not to be checked."""
+    from secretkit.agenix.repo import find_rules_file
+
+    module = (
+        "{ config, ... }: { age.rekey.hostPubkey = ./host.pub;\n"
+        "  age.secrets.x.rekeyFile = ./x.age; }\n"
+    )
+    for rel in ("config/secrets.nix", "modules/secrets.nix"):
+        (tmp_git_repo / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_git_repo / rel).write_text(module)
+    (tmp_git_repo / "config" / "x.age").write_bytes(b"age-encryption.org/v1\n")
+    commit_all(tmp_git_repo)
+    (point,) = [r for r in run_check(tmp_git_repo).results if r.id == "agenix"]
+    assert point.ok and point.warning
+    assert point.message.startswith("warning: 1 age file(s) and no agenix rules file")
+    files = ["config/secrets.nix", "modules/secrets.nix"]
+    assert find_rules_file(files, lambda rel: (tmp_git_repo / rel).read_bytes()) is None

@@ -37,7 +37,7 @@ def test_storage_tools_secret_flags_are_found(tmp_path: Path) -> None:
         "{ pkgs, ... }: {\n  systemd.services.photo-sync.script = ''\n"
         f"    rclone sync /srv/photos :s3:photos --s3-secret-access-key {s3}\n"
         f"    mc alias set nas http://nas.lan:9000 photos --secret-key={minio}\n"
-        "    wg-tool --private-key /run/secrets/wg --master-key $KEY --encryption-key \"$(cat x)\"\n"
+        '    wg-tool --private-key /run/secrets/wg --master-key $KEY --encryption-key "$(cat x)"\n'
         "  '';\n}\n"
     )
     (tmp_path / "backup.sh").write_text(f"#!/bin/sh\nrclone copy /srv b2:x --b2-key {b2}\n")
