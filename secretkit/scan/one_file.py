@@ -358,6 +358,14 @@ def _scan_one(
 
             found = scan_text(decoded.text, text_path)
         hits = _text_hits(decoded, found)
+    return hit_findings(path, data, hits, allow, commit)
+
+
+def hit_findings(
+    path: str, data: bytes, hits: list[Hit], allow: Allowlist, commit: str | None
+) -> list[Finding]:
+    """The findings of ``hits`` (byte offsets into ``data``, the file at ``path``)
+    that the allowlist does not allow."""
     findings = []
     for hit in hits:
         raw = data[hit.start : hit.end]

@@ -89,14 +89,40 @@ def scan_tree(
     # pulled — is read from the store: its content is what a push uploads)
     lfs = objects_dir(top) if top is not None else None
     if use_cache and top is not None:
-        return _scan_tree_cached(top, names, allow, jobs, max_bytes, progress, staged, lfs)
-    job_list: list[Job] = [
-        (name, None, staged[name], None)
-        if name in staged
-        else (name, os.path.join(prefix, name), None, None)
-        for name in names
-    ]
-    return run_jobs(job_list, allow, jobs_n=jobs, max_bytes=max_bytes, progress=progress, lfs=lfs)
+        report = _scan_tree_cached(top, names, allow, jobs, max_bytes, progress, staged, lfs)
+    else:
+        job_list: list[Job] = [
+            (name, None, staged[name], None)
+            if name in staged
+            else (name, os.path.join(prefix, name), None, None)
+            for name in names
+        ]
+        report = run_jobs(
+            job_list, allow, jobs_n=jobs, max_bytes=max_bytes, progress=progress, lfs=lfs
+        )
+    # values a Nix file imports from another and gives to a secret option (every .nix
+    # file is read for it, the ones the cache knows clean too)
+    from secretkit.scan.nix_imports import imported_values
+
+    def read(name: str) -> bytes | None:
+        if name in staged:
+            return staged[name]
+        return _small_file(os.path.join(prefix, name), max_bytes)
+
+    report.findings.extend(imported_values(names, read, allow, report.findings))
+    return report
+
+
+def _small_file(full: str, max_bytes: int) -> bytes | None:
+    """A regular file's bytes, None when it is not one, is larger or cannot be read."""
+    try:
+        info = os.lstat(full)
+        if not stat.S_ISREG(info.st_mode) or info.st_size > max_bytes:
+            return None
+        with open(full, "rb") as handle:
+            return handle.read()
+    except OSError:
+        return None
 
 
 def _not_checked_out(top: Path, names: list[str]) -> dict[str, bytes]:

@@ -1,0 +1,69 @@
+"""A file of plain values (``secrets.nix``) that a module imports and gives to secret
+options by attribute: a stranger's homelab passed scan and check ("safe to publish")
+with its wifi psk and Grafana password in such a file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from secretkit.scan.worktree import scan_tree
+from tests.conftest import commit_all
+from tests.support import fake
+
+MODULE = """{ config, ... }:
+let
+  s = import ./secrets.nix;
+  d = import ../shared;
+in {
+  networking.wireless.networks."home".psk = s.wifi;
+  services.grafana.settings.security.admin_password = lib.mkForce s.web.grafana;
+  services.x.token = d.token;
+  stylix.colour = s.colour;
+}
+"""
+
+
+def _found(root: Path) -> list[tuple[str, int, str, str | None]]:
+    return sorted(
+        (f.path, f.line, f.secret.reveal(), f.attrpath) for f in scan_tree(root).findings
+    )
+
+
+def test_values_imported_and_given_to_secret_options_are_found(tmp_path: Path) -> None:
+    wifi, grafana, token, colour = (fake.password(n) for n in ("wifi", "graf", "tok", "col"))
+    (tmp_path / "hosts").mkdir()
+    (tmp_path / "shared").mkdir()
+    (tmp_path / "hosts" / "a.nix").write_text(MODULE)
+    (tmp_path / "hosts" / "secrets.nix").write_text(
+        f'{{\n  wifi = "{wifi}";\n  web = {{ grafana = "{grafana}"; }};\n'
+        f'  colour = "{colour}";\n  unused = "${{x}}-{wifi}";\n}}\n'
+    )
+    (tmp_path / "shared" / "default.nix").write_text(f'{{ token = "{token}"; }}\n')
+    assert _found(tmp_path) == [
+        ("hosts/secrets.nix", 2, wifi, "wifi"),
+        ("hosts/secrets.nix", 3, grafana, "web.grafana"),
+        ("shared/default.nix", 1, token, "token"),
+    ]
+
+
+def test_an_allowed_line_or_a_placeholder_in_the_values_file_is_not(tmp_path: Path) -> None:
+    (tmp_path / "a.nix").write_text(MODULE.replace("../shared", "./shared.nix"))
+    (tmp_path / "secrets.nix").write_text(
+        '{\n  wifi = "changeme";\n'
+        f'  web.grafana = "{fake.password("g")}"; # secretkit: allow\n}}\n'
+    )
+    assert _found(tmp_path) == []
+
+
+def test_check_fails_on_them_and_the_cache_does_not_hide_them(tmp_git_repo: Path) -> None:
+    """check reads the tree through the history cache, which knows secrets.nix clean
+    (no rule alone finds its values): the values are found all the same."""
+    from secretkit.commands.check import run_check
+
+    wifi = fake.password("cached-wifi")
+    (tmp_git_repo / "a.nix").write_text(MODULE.replace("../shared", "./shared.nix"))
+    (tmp_git_repo / "secrets.nix").write_text(f'{{ wifi = "{wifi}"; }}\n')
+    commit_all(tmp_git_repo)
+    for _ in range(2):  # (the second run with the cache the first one left)
+        failed = [r for r in run_check(tmp_git_repo).failed if r.id == "plaintext-tree"]
+        assert len(failed) == 1 and "secrets.nix:1:" in failed[0].message
