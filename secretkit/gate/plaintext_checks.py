@@ -14,7 +14,7 @@ from secretkit.git import run_git
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from secretkit.gate.context import CheckContext
+    from secretkit.gate.context import CheckContext, SopsEntry
     from secretkit.scan.allowlist import Allowlist
     from secretkit.scan.model import Finding, Skipped
 
@@ -57,12 +57,38 @@ def check_plaintext_tree(ctx: CheckContext) -> list[CheckResult]:
     return results
 
 
+def _clear_by_rule(entry: SopsEntry, finding: Finding) -> str:
+    """The way out for a secret a sops file keeps in clear because its own crypt rule
+    says so (``unencrypted_suffix: _plain``): nothing was edited without sops, so
+    restoring changes nothing; the value must move under a key sops encrypts."""
+    import shlex
+
+    from secretkit.scan.allowlist import ALLOW_FILE
+
+    rule = entry.sops.metadata.crypt_rule
+    how = f"{rule.kind}: {rule.value}" if rule is not None else "its crypt rule"
+    lines = entry.data.decode("utf-8", "replace").splitlines()
+    here = lines[finding.line - 1] if 0 < finding.line <= len(lines) else ""
+    key = here.split(":", 1)[0].strip().strip("\"'") if ":" in here else ""
+    name = finding.attrpath or key or "it"
+    return (
+        f"the file's sops metadata leaves {name} in clear ({how}): move the value under a "
+        f"key sops encrypts (secretkit edit {shlex.quote(entry.path)}), and the Nix that "
+        f"reads the old key with it; if it is not a secret, allowlist it: echo FINGERPRINT "
+        f">> {ALLOW_FILE} && git add {ALLOW_FILE} (`secretkit scan --format json` gives "
+        "the fingerprint)"
+    )
+
+
 def _fix_for(ctx: CheckContext, finding: Finding) -> str:
     """The way out for one finding: ``migrate`` only when its planner accepts it."""
     from secretkit.gate.finding_fix import fix_for, mark_works
     from secretkit.plan.advice import hosts_refusal, migrate_refusal, repo_pin, value_refusal
 
-    if finding.path in ctx.sops_by_path():  # a value in clear in a sops file Nix uses
+    entry = ctx.sops_by_path().get(finding.path)
+    if entry is not None:  # a value in clear in a sops file
+        if ctx.judge.structure(entry.path, entry.sops) is None:
+            return _clear_by_rule(entry, finding)  # (its own crypt rule leaves it so)
         return ctx.judge.restore(finding.path)
     refusal, builder, manual, declare_in, hashed = None, None, None, None, False
     own_file = None

@@ -222,3 +222,31 @@ def test_the_note_on_an_unopened_file_says_which_kind_of_key_opens_it(
         "checked the structure only (set SOPS_AGE_KEY_FILE (or SOPS_AGE_KEY) to the private "
         "key of one of its age recipients to verify)"
     )
+
+
+def test_a_secret_its_own_crypt_rule_keeps_in_clear_is_moved_not_restored(
+    tmp_git_repo: Path,
+) -> None:
+    """`unencrypted_suffix: _plain` and a password under db_password_plain: check said
+    "it was edited without sops: restore … (git checkout HEAD -- …)", which changes
+    nothing (HEAD holds the same bytes).  The fix moves the value under a key sops
+    encrypts, or allowlists it."""
+    from secretkit.commands.check import run_check
+    from tests.conftest import commit_all
+
+    k = age_key()
+    age_rule_config(
+        tmp_git_repo, k.public, path_regex=r"^secrets/", extra="    unencrypted_suffix: _plain\n"
+    )
+    (tmp_git_repo / "secrets").mkdir()
+    (tmp_git_repo / "secrets" / "shared.yaml").write_bytes(
+        encrypted(tmp_git_repo, "secrets/shared.yaml", {"db_password_plain": fake.password("sfx")})
+    )
+    commit_all(tmp_git_repo)
+    (failed,) = [r for r in run_check(tmp_git_repo).failed if r.id == "plaintext-tree"]
+    assert "secrets/shared.yaml" in failed.message
+    assert failed.fix.startswith(
+        "the file's sops metadata leaves db_password_plain in clear (unencrypted_suffix: "
+        "_plain): move the value under a key sops encrypts (secretkit edit secrets/shared.yaml)"
+    )
+    assert "git checkout" not in failed.fix
