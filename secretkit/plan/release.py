@@ -37,10 +37,19 @@ def owner_on(
     """A reader's ``owner`` on the pinned release: None (root) where the release is
     older than ``since``, when NixOS still ran the reader as root (the user may not
     even exist there, and sops-nix fails activation on an unknown owner), or is
-    ``until`` or newer, when systemd reads the file for it (``LoadCredential``)."""
+    ``until`` or newer, when systemd reads the file for it (``LoadCredential``).  On an
+    unknown release an owner from ``since`` on is chosen by the host's own release, in
+    Nix (``config.system.nixos.release``: every NixOS has it)."""
     if since is not None and pin is not None and pin.lacks(since):
         return None
     known = pin is not None and pin.release is not None
+    if since is not None and owner is not None and not known:
+        # the release is not known here (`import <nixpkgs>`): the host's own says which
+        # user reads it (root before ``since``, when the user need not exist)
+        return (
+            f'(if builtins.compareVersions config.system.nixos.release "{since}" >= 0 '
+            f'then {owner} else "root")'
+        )
     if until is not None and known and pin is not None and not pin.lacks(until):
         return None
     return owner

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import subprocess
 
 import pytest
 
@@ -13,6 +14,7 @@ from secretkit.plan.build import build_plan
 from secretkit.plan.hostkeys import host_key_problems
 from secretkit.plan.hostvalues import collect
 from secretkit.plan.release import Pin, pinned
+from tests.conftest import need_tool
 from tests.support.nixfind import fill
 
 MODULE = "hosts/laptop/default.nix"
@@ -90,8 +92,24 @@ def test_wifi_secrets_owned_by_root_on_24_11_and_by_wpa_supplicant_from_25_05() 
     new = _plan(Pin("25.05", "test")).nix[MODULE][1]  # type: ignore[attr-defined]
     assert b"owner" not in old
     assert b'owner = "wpa_supplicant";' in new
+    # unknown release (`import <nixpkgs>`): the host's own release says which (a user
+    # 24.11 lacks would fail activation; root on 25.05 could not be read by the daemon)
     unknown = _plan(Pin(None, "none")).nix[MODULE][1]  # type: ignore[attr-defined]
-    assert b'owner = "wpa_supplicant";' in unknown  # unknown release: the current module
+    owner = unknown.split(b"owner = ", 1)[1].split(b";\n", 1)[0].decode()
+    assert owner == (
+        '(if builtins.compareVersions config.system.nixos.release "25.05" >= 0 '
+        'then "wpa_supplicant" else "root")'
+    )
+    assert b"{ config, ... }:" in unknown
+    nix = need_tool("nix-instantiate")
+    for release, user in (
+        ("24.11", "root"),
+        ("25.05", "wpa_supplicant"),
+        ("25.11", "wpa_supplicant"),
+    ):
+        expr = f'let config.system.nixos.release = "{release}"; in {owner}'
+        proc = subprocess.run([nix, "--eval", "--expr", expr], capture_output=True, text=True)
+        assert proc.stdout.strip() == f'"{user}"', proc.stderr
 
 
 def test_host_key_checked_per_host() -> None:

@@ -81,7 +81,8 @@ let
     then a // builtins.mapAttrs (n: v: if a ? ${n} then recursiveUpdate a.${n} v else v) b
     else b;
   base = recursiveUpdate recordedDefaults declaredDefaults;
-  merged = recursiveUpdate (recursiveUpdate base { networking.hostName = hostName; }) defined;
+  # (the release the recorded readers are from: wpa_supplicant runs as its own user)
+  merged = recursiveUpdate (recursiveUpdate base { networking.hostName = hostName; system.nixos.release = "25.05"; }) defined;
 
   # --- sops-nix, as recorded: secret and template paths, placeholders ---
   sopsSecrets = builtins.mapAttrs

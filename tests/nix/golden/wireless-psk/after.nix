@@ -23,6 +23,6 @@
       psk_home_wifi=${config.sops.placeholder."wifi/home-wifi/psk"}
       psk_cabin=${config.sops.placeholder."wifi/cabin/psk"}
     '';
-    owner = "wpa_supplicant";
+    owner = (if builtins.compareVersions config.system.nixos.release "25.05" >= 0 then "wpa_supplicant" else "root");
   };
 }
