@@ -256,7 +256,7 @@ def apply_purge(plan: PurgePlan, *, progress: Progress | None = None) -> PurgeRe
     from secretkit.atomic import recover
     from secretkit.git.filter_repo import create_backup, replace_text
     from secretkit.git.objects import root_commits
-    from secretkit.scan.allowlist import ALLOW_FILE, forget_fingerprints
+    from secretkit.scan.allowlist import ALLOW_FILE, forget_fingerprints, load
     from secretkit.scan.history import scan_history
 
     root = plan.root
@@ -264,6 +264,8 @@ def apply_purge(plan: PurgePlan, *, progress: Progress | None = None) -> PurgeRe
     _require_clean(root)  # again: the user may have edited while we asked
     replace = values_to_replace(root, plan.findings)
     roots_before = root_commits(root)
+    allowed_before = load(root)  # (its fingerprints are keyed by the root commit)
+    _ = allowed_before.key  # (derived now, from the root commit the rewrite replaces)
     backup, backup_refs = create_backup(root)
     _record(root, plan)  # before the rewrite: the checklist outlives the backup refs
     replace_text(root, replace.anywhere, plan.refs, replace.lines)
@@ -277,6 +279,12 @@ def apply_purge(plan: PurgePlan, *, progress: Progress | None = None) -> PurgeRe
         f
         for f in live_findings(root, after, plan.refs)
         if f.commit is not None  # tags of blobs/trees and tag messages: in unrewritten
+        # a value the allowlist allowed before the root commit changed is not new: its
+        # entry needs re-creating (the note says so), it was never to be purged
+        and not (
+            allowed_before.allowed
+            and allowed_before.allows(allowed_before.fingerprint(f.secret.reveal()))
+        )
     ]
     remotes = run_git(root, "remote").stdout.decode("utf-8", "surrogateescape").split()
     return PurgeResult(

@@ -317,3 +317,29 @@ def test_a_short_value_is_replaced_only_where_it_was_found(tmp_git_repo: Path) -
         git(repo, "show", "HEAD~1:notes.txt") == "the old token was ***REDACTED-BY-SECRETKIT***\n"
     )
     assert cli(repo, "scan", "--history").returncode == 0
+
+
+def test_an_allowlisted_value_is_not_called_left_in_the_rewritten_history(
+    tmp_git_repo: Path,
+) -> None:
+    """After the rewrite the root commit changes, and with it the key of the
+    allowlist's fingerprints: a value allowed before was reported as "still in the
+    rewritten history" (exit 1).  It was never to be purged; the note says to re-create
+    its entry."""
+    need_tool("git-filter-repo")
+    repo = tmp_git_repo
+    kept, leaked = fake.password("allowed-kept"), fake.password("purged-one")
+    (repo / "a.nix").write_text(
+        f'{{ services.x.password = "{kept}";\n  services.y.password = "{leaked}"; }}\n'
+    )
+    commit_all(repo, "leak")
+    report = json.loads(cli(repo, "scan", "--format", "json").stdout)
+    allowed = [f["fingerprint"] for f in report["findings"] if f["line"] == 1]
+    (repo / ".secretkit-allow").write_text(allowed[0] + "\n")
+    (repo / "a.nix").write_text(f'{{ services.x.password = "{kept}"; }}\n')
+    commit_all(repo, "allow one, remove the other")
+    proc = cli(repo, "purge", "--yes")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "still in the rewritten history" not in proc.stderr
+    assert "fingerprints no longer match" in proc.stdout
+    assert leaked not in git(repo, "log", "-p", "refs/heads/main", "--", "a.nix")
