@@ -47,6 +47,7 @@ from secretkit.commands import Line, Shown, err, out
 from secretkit.errors import IntegrityError, UserError
 from secretkit.layouts.agenix_rules import read_rules
 from secretkit.nix.edits import Edit
+from secretkit.plan.migration import hostname_mismatches
 from secretkit.sops.identities import Identities
 
 
@@ -190,6 +191,8 @@ def prepare(root: Path, *, layout_mode: str = "per-host", dry_run: bool = False)
     refusals: list[str] = []
     refs = 0
 
+    by_host_name: set[str] = set()  # hosts reading a shared module's file by hostName
+
     def target_of(age_path: str, exact: bool, module: str, offset: int) -> Target | str:
         using = sorted(inventory.hosts_at(module, offset))
         move = plan.by_age_file(age_path, exact)
@@ -199,7 +202,10 @@ def prepare(root: Path, *, layout_mode: str = "per-host", dry_run: bool = False)
                 f"{module}: {move.age_file} is used by {others} too, which secrets.nix "
                 "does not let read it (as with agenix, activation fails there)"
             )
-        return target_for(plan, using, age_path, exact, module)
+        target = target_for(plan, using, age_path, exact, module)
+        if isinstance(target, Target) and "networking.hostName" in target.sops_file:
+            by_host_name.update(using)
+        return target
 
     users = for_users(sources)  # (read before users exist: neededForUsers)
     for rel, source in sources.items():
@@ -214,6 +220,11 @@ def prepare(root: Path, *, layout_mode: str = "per-host", dry_run: bool = False)
         if result.edits:
             edits.setdefault(rel, []).extend(result.edits)
     _refuse(refusals)
+    # as migrate: a host whose networking.hostName is not its name reads another file
+    for problem in hostname_mismatches(sources, inventory, by_host_name):
+        if not dry_run:
+            raise problem
+        notes.append(f"before applying: {problem.message} ({problem.hint})")
     # 1. agenix → sops-nix (and the agenix input, once nothing else refers to it)
     nix: dict[str, tuple[bytes, bytes]] = {}
     for rel, file_edits in edits.items():

@@ -225,7 +225,7 @@ def prepare(
         missing = _file_guards(root, needed, without_admin, targets, source)
     if missing and not dry_run:
         raise missing[0]
-    missing += _hostname_mismatches(sources, inventory, shared)
+    missing += hostname_mismatches(sources, inventory, shared)
     if missing and not dry_run:
         raise missing[0]
 
@@ -352,7 +352,7 @@ def prepare(
 # A module that gives sops-nix another key than the ssh host key: nothing to check.
 
 
-def _hostname_mismatches(
+def hostname_mismatches(
     sources: dict[str, bytes], inventory: Inventory, hosts: set[str]
 ) -> list[UserError]:
     """A module shared by several hosts reads ``secrets/<networking.hostName>.yaml``:

@@ -302,3 +302,26 @@ def test_a_name_already_taken_in_a_host_file_is_refused(lab: AgenixLab) -> None:
         "error: secrets/db.yaml already has a different value under db-password"
     )
     assert lab.tree() == before
+
+
+def test_a_shared_module_read_by_a_host_without_its_host_name_stops_the_import(
+    lab: AgenixLab,
+) -> None:
+    """A module shared by hosts reads `secrets/<networking.hostName>.yaml`; a host that
+    sets no hostName is called "nixos" and would read secrets/nixos.yaml.  The import
+    wrote it without a word (check failed just after); now it says so before applying,
+    as migrate does, and does not write."""
+    host = lab.root / "hosts" / "web1" / "default.nix"
+    host.write_text(host.read_text().replace('  networking.hostName = "web1";\n', ""))
+    subprocess.run(["git", "commit", "-qam", "no host name"], cwd=lab.root, check=True)
+    dry = lab.run("import", "agenix", "--dry-run")
+    assert dry.returncode == 0, dry.stderr.decode()
+    shown = (dry.stdout + dry.stderr).decode()
+    assert 'before applying: host web1 sets no networking.hostName, so NixOS names it "nixos"' in (
+        shown
+    )
+    before = lab.tree()
+    result = lab.run("import", "agenix", "--yes")
+    assert result.returncode != 0
+    assert "host web1 sets no networking.hostName" in result.stderr.decode()
+    assert lab.tree() == before
