@@ -257,11 +257,11 @@ def test_a_value_kept_on_an_allowed_line_is_still_in_plaintext(
     commit_all(tmp_git_repo)
     (tmp_git_repo / "a.nix").write_text("{\n" + line + " # secretkit: allow\n}\n")
     commit_all(tmp_git_repo)
-    code, report = _json(capsys, tmp_git_repo)
+    _code, report = _json(capsys, tmp_git_repo)
     (item,) = report["exposed"]  # type: ignore[misc]
     assert item["status"] != "removed"
     assert item["plaintext"] == ["a.nix:2 (allowed there, or not read as a secret)"]
-    code, text, _ = run_main(capsys, "-C", str(tmp_git_repo), "exposed")
+    _code, text, _ = run_main(capsys, "-C", str(tmp_git_repo), "exposed")
     assert "in no file now" not in text and "still in plaintext: a.nix:2" in text
 
 

@@ -24,9 +24,7 @@ in {
 
 
 def _found(root: Path) -> list[tuple[str, int, str, str | None]]:
-    return sorted(
-        (f.path, f.line, f.secret.reveal(), f.attrpath) for f in scan_tree(root).findings
-    )
+    return sorted((f.path, f.line, f.secret.reveal(), f.attrpath) for f in scan_tree(root).findings)
 
 
 def test_values_imported_and_given_to_secret_options_are_found(tmp_path: Path) -> None:
