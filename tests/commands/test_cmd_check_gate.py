@@ -456,3 +456,19 @@ def test_the_purge_fix_of_a_committed_secret_runs_as_printed(tmp_git_repo: Path)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     left = failures(tmp_git_repo, "plaintext-history")  # purge's backup, until deleted
     assert all(f.message.startswith("refs/secretkit/backup/") for f in left), left
+
+
+def test_the_hand_fix_names_the_one_hosts_file(tmp_git_repo: Path) -> None:
+    """migrate's by-hand step said `secretkit set secrets/web.yaml …`; check's fix for
+    the same finding said `secrets/<host>.yaml` though one host uses the file."""
+    (tmp_git_repo / "flake.nix").write_text(
+        "{ outputs = { nixpkgs, ... }: { nixosConfigurations.web = nixpkgs.lib.nixosSystem "
+        "{ modules = [ ./web.nix ]; }; }; }\n"
+    )
+    (tmp_git_repo / "web.nix").write_text(
+        f'{{ networking.hostName = "web"; myservice.token = "{fake.github_token("one")}"; }}\n'
+    )
+    commit_all(tmp_git_repo)
+    (failed,) = failures(tmp_git_repo, "plaintext-tree")
+    assert "`secretkit set secrets/web.yaml '[\"<name>\"]'`" in failed.fix
+    assert "<host>" not in failed.fix
