@@ -228,15 +228,24 @@ def _history(root: Path, progress: Progress | None, unread: list[str]) -> dict[s
     return out
 
 
+# A value shorter than this is looked for only on lines marked ``secretkit: allow`` (a
+# root password "nixos" is in every flake.lock ref and `nixosModules`); as purge's rule.
+_ANYWHERE = 16
+
+
 def _held_unreported(root: Path, items: list[ExposedValue]) -> None:
     """Where the work tree still holds a value its scan does not report (a line marked
     ``secretkit: allow``, an allowlisted fingerprint): it is still in plaintext there,
-    not "in no file now"."""
+    not "in no file now".  A short value counts on a marked line only; a sops file's
+    own bytes (its keys, its ciphertext) are never such a place."""
     from secretkit.git.files import publishable
+    from secretkit.scan.hits import ALLOW_MARK
 
     wanted = [(item, item.secret.reveal().encode()) for item in items if item.secret is not None]
+    wanted = [(item, value) for item, value in wanted if value]
     if not wanted:
         return
+    mark = ALLOW_MARK.encode()
     tracked, others = publishable(root)
     for rel in [*tracked, *others]:
         path = root / rel
@@ -246,11 +255,18 @@ def _held_unreported(root: Path, items: list[ExposedValue]) -> None:
             data = path.read_bytes()
         except OSError:
             continue
+        if b"sops:" in data and b"ENC[" in data:
+            continue
         for item, value in wanted:
-            at = data.find(value) if value else -1
-            if at >= 0:
-                line = data.count(b"\n", 0, at) + 1
-                item.plaintext.append(f"{rel}:{line} (allowed there, or not read as a secret)")
+            at = data.find(value)
+            while at >= 0:
+                first = data.rfind(b"\n", 0, at) + 1
+                last = data.find(b"\n", at)
+                if len(value) >= _ANYWHERE or mark in data[first : len(data) if last < 0 else last]:
+                    line = data.count(b"\n", 0, at) + 1
+                    item.plaintext.append(f"{rel}:{line} (allowed there, or not read as a secret)")
+                    break
+                at = data.find(value, at + 1)
 
 
 def exposed(

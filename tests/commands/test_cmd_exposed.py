@@ -265,6 +265,22 @@ def test_a_value_kept_on_an_allowed_line_is_still_in_plaintext(
     assert "in no file now" not in text and "still in plaintext: a.nix:2" in text
 
 
+def test_a_short_value_is_not_in_plaintext_wherever_its_word_is(
+    tmp_git_repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A root password "nixos", migrated away: exposed said it was still in plaintext
+    at flake.lock's nixos-24.11 ref and the sops file's own keys."""
+    short = "nixos"
+    (tmp_git_repo / "a.nix").write_text(f'{{ users.users.root.password = "{short}"; }}\n')
+    commit_all(tmp_git_repo)
+    (tmp_git_repo / "a.nix").write_text("{ }\n")
+    (tmp_git_repo / "flake.lock").write_text(f'{{ "ref": "{short}-24.11" }}\n')
+    commit_all(tmp_git_repo)
+    _code, report = _json(capsys, tmp_git_repo)
+    (item,) = report["exposed"]  # type: ignore[misc]
+    assert item["plaintext"] == [] and item["status"] == "removed"
+
+
 def test_a_damaged_record_is_an_error_never_an_empty_checklist(
     tmp_git_repo: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
