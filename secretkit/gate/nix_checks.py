@@ -9,9 +9,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from secretkit.gate.host_declarations import declared_elsewhere
 from secretkit.gate.inline_config import outer_config_refs
 from secretkit.gate.model import CheckResult
 from secretkit.gate.secret_targets import cannot_verify, for_host, no_host_read, targets
+from secretkit.gate.sops_checks import untracked_rules
 from secretkit.gate.user_secrets import option_at, password_files_too_late
 from secretkit.plan.refusals import keys_of
 
@@ -55,20 +57,6 @@ def _sops_file_for(module: str, hosts: list[str]) -> str:
     return expr if expr is not None else path_literal(module, "secrets") + "/<host>.yaml"
 
 
-def _untracked_rules(ctx: CheckContext) -> str:
-    """`` .sops.yaml`` when the creation rules are a file git does not track yet: added
-    with the sops files (as migrate says), or the published repository holds files
-    nobody can re-encrypt for a new host."""
-    config = ctx.config()
-    if config is None:
-        return ""
-    try:
-        rel = config.path.resolve().relative_to(ctx.root.resolve()).as_posix()
-    except ValueError:
-        return ""  # (above the repository: not published with it)
-    return "" if rel in ctx.tracked() else f" {rel}"
-
-
 def check_nix_refs(ctx: CheckContext) -> list[CheckResult]:
     facts = ctx.nix()
     inventory = ctx.inventory()
@@ -91,10 +79,12 @@ def check_nix_refs(ctx: CheckContext) -> list[CheckResult]:
                 (file,),
             )
         )
+    if not facts.dynamic:
+        results += declared_elsewhere(ctx, declared)
     results += outer_config_refs(ctx) + password_files_too_late(ctx)
     sops = ctx.sops_by_path()
     untracked: set[str] = set()  # said once per file
-    rules_too = _untracked_rules(ctx)
+    rules_too = untracked_rules(ctx)
     flake = not ctx.walk and (ctx.root / "flake.nix").is_file()
     checked = 0
     unused: set[str] = set()  # files whose declarations no host reads

@@ -133,3 +133,17 @@ def check_sops_recipients(ctx: CheckContext) -> list[CheckResult]:
             )
         )
     return results
+
+
+def untracked_rules(ctx: CheckContext) -> str:
+    """`` .sops.yaml`` when the creation rules are a file git does not track yet: added
+    with the sops files (as migrate says), or the published repository holds files
+    nobody can re-encrypt for a new host."""
+    config = ctx.config()
+    if config is None:
+        return ""
+    try:
+        rel = config.path.resolve().relative_to(ctx.root.resolve()).as_posix()
+    except ValueError:
+        return ""  # (above the repository: not published with it)
+    return "" if rel in ctx.tracked() else f" {rel}"

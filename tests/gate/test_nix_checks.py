@@ -478,3 +478,29 @@ def test_a_host_that_sets_a_sops_option_needs_the_module_too(tmp_git_repo: Path)
         "host mac uses sops-nix (common.nix:1)"
     )
     assert "nix-darwin module" in failed[0].message
+
+
+def test_a_host_reading_a_secret_only_another_host_declares_fails(tmp_git_repo: Path) -> None:
+    """Host a read config.sops.secrets."smtp" that only b's module declares: "all
+    resolve" and safe to publish, though a does not evaluate (attribute missing)."""
+    (tmp_git_repo / "flake.nix").write_text(
+        "{ outputs = { nixpkgs, sops-nix, ... }: { nixosConfigurations = {\n"
+        "  a = nixpkgs.lib.nixosSystem { modules = [ sops-nix.nixosModules.sops ./a.nix ]; };\n"
+        "  b = nixpkgs.lib.nixosSystem { modules = [ sops-nix.nixosModules.sops ./b.nix ]; };\n"
+        "}; }; }\n"
+    )
+    (tmp_git_repo / "a.nix").write_text(
+        '{ config, ... }: { networking.hostName = "a";\n'
+        '  x.passwordFile = config.sops.secrets."smtp".path; }\n'
+    )
+    (tmp_git_repo / "b.nix").write_text(
+        '{ config, ... }: { networking.hostName = "b";\n'
+        '  sops.secrets."smtp" = { }; y.passwordFile = config.sops.secrets."smtp".path; }\n'
+    )
+    git(tmp_git_repo, "add", "-A")
+    results = check_nix_refs(CheckContext(root=tmp_git_repo, judge=SopsJudge()))
+    elsewhere = [r for r in results if "only other hosts' modules declare" in r.message]
+    assert [r.message.split(": host ")[1][:41] for r in elsewhere] == [
+        'a reads config.sops.secrets."smtp", which'
+    ]
+    assert elsewhere[0].message.startswith("a.nix:2:")
