@@ -31,7 +31,7 @@ def declared_elsewhere(ctx: CheckContext, declared: set[str]) -> list[CheckResul
         for host in sorted(inventory.hosts_at(file, offset)):
             if name in by_host.get(host, set()):
                 continue
-            unseen = inventory.hosts[host].unseen()
+            unseen = inventory.hosts[host].unseen(but_sops_nix=True)
             lead = "cannot verify: " if unseen else ""
             because = (
                 f"; discovery could not follow all of its modules ({unseen[0]})" if unseen else ""
