@@ -178,6 +178,11 @@ def scan_history(
                 tick(1)
     store.save()
     report.findings.extend(tag_findings(top, allow, every_ref))
+    # values a file gives to secret options from a file of plain values it imports
+    # (each file alone says nothing there: scan/nix_imports), as HEAD's files read them
+    from secretkit.scan.nix_imports import history_values
+
+    report.findings.extend(history_values(top, allow, report.findings))
     report.findings.sort(key=lambda f: (f.path, f.commit or "", f.start))
     report.stats["seconds"] = time.perf_counter() - started
     return report

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import posixpath
 from collections.abc import Callable, Iterable
+from pathlib import Path
 
 from secretkit.lazy_re import lazy
 from secretkit.scan.allowlist import Allowlist
@@ -60,19 +61,11 @@ def imported_secrets(path: str, data: bytes) -> dict[str, dict[tuple[str, ...], 
     return out
 
 
-def imported_values(
-    names: Iterable[str],
-    read: Callable[[str], bytes | None],
-    allow: Allowlist,
-    known: Iterable[Finding] = (),
-) -> list[Finding]:
-    """The literals of the files among ``names`` that other files among them give to
-    secret options by attribute (``read``: a file's bytes, None when it cannot be
-    read); ``known``: the findings of the scan already, not reported twice."""
-    from secretkit.nix import cst
-    from secretkit.scan import filters
-    from secretkit.scan.one_file import hit_findings
-
+def imported_targets(
+    names: Iterable[str], read: Callable[[str], bytes | None]
+) -> dict[str, dict[tuple[str, ...], str]]:
+    """What the ``.nix`` files among ``names`` give to secret options from other files
+    among them (:func:`imported_secrets`, merged): file → attribute path → kind."""
     present = set(names)
     wanted: dict[str, dict[tuple[str, ...], str]] = {}
     for name in sorted(present):
@@ -84,36 +77,99 @@ def imported_values(
         for target, attrs in imported_secrets(name, data).items():
             if target in present:
                 wanted.setdefault(target, {}).update(attrs)
+    return wanted
+
+
+def imported_values(
+    names: Iterable[str],
+    read: Callable[[str], bytes | None],
+    allow: Allowlist,
+    known: Iterable[Finding] = (),
+) -> list[Finding]:
+    """The literals of the files among ``names`` that other files among them give to
+    secret options by attribute (``read``: a file's bytes, None when it cannot be
+    read); ``known``: the findings of the scan already, not reported twice."""
     taken = {(f.path, f.start) for f in known}
     out: list[Finding] = []
-    for target, attrs in sorted(wanted.items()):
+    for target, attrs in sorted(imported_targets(names, read).items()):
         data = read(target)
-        if data is None:
+        if data is not None:
+            out += values_at(target, data, attrs, allow, None, taken)
+    return out
+
+
+def values_at(
+    target: str,
+    data: bytes,
+    attrs: dict[tuple[str, ...], str],
+    allow: Allowlist,
+    commit: str | None = None,
+    taken: set[tuple[str, int]] | frozenset[tuple[str, int]] = frozenset(),
+) -> list[Finding]:
+    """The findings at ``attrs`` (attribute path → kind) of one version of ``target``
+    (``commit``: the commit it was found at, in history)."""
+    from secretkit.nix import cst
+    from secretkit.scan import filters
+    from secretkit.scan.one_file import hit_findings
+
+    tree = cst.parse(data)
+    hits = []
+    for node, path, binding, _at, _until, _argument in cst.value_strings(tree):
+        kind = attrs.get(tuple(path))
+        if kind is None:
             continue
-        tree = cst.parse(data)
-        hits = []
-        for node, path, binding, _at, _until, _argument in cst.value_strings(tree):
-            kind = attrs.get(tuple(path))
-            if kind is None:
-                continue
-            literal = cst.string_from(tree, node, path, binding)
-            value = literal.value
-            if literal.has_interpolation or not value.strip():
-                continue
-            if filters.not_secret(value, kind=kind) or filters.password_hash(value):
-                continue
-            start, end = literal.content_start, literal.content_end
-            if (target, start) in taken:
-                continue
-            line_end = data.find(b"\n", end)
-            if ALLOW_MARK.encode() in data[start : len(data) if line_end < 0 else line_end]:
-                continue
-            shown = data[start:end].decode("utf-8", "replace")
-            hits.append(
-                Hit(
-                    start, end, "secret-attribute", kind, "medium", ".".join(path),
-                    value if value != shown else None,
-                )
-            )  # fmt: skip
-        out += hit_findings(target, data, hits, allow, None)
+        literal = cst.string_from(tree, node, path, binding)
+        value = literal.value
+        if literal.has_interpolation or not value.strip():
+            continue
+        if filters.not_secret(value, kind=kind) or filters.password_hash(value):
+            continue
+        start, end = literal.content_start, literal.content_end
+        if (target, start) in taken:
+            continue
+        line_end = data.find(b"\n", end)
+        if ALLOW_MARK.encode() in data[start : len(data) if line_end < 0 else line_end]:
+            continue
+        shown = data[start:end].decode("utf-8", "replace")
+        hits.append(
+            Hit(
+                start, end, "secret-attribute", kind, "medium", ".".join(path),
+                value if value != shown else None,
+            )
+        )  # fmt: skip
+    return hit_findings(target, data, hits, allow, commit)
+
+
+def history_values(root: Path, allow: Allowlist, known: Iterable[Finding] = ()) -> list[Finding]:
+    """Every version, on any ref, of the files HEAD's ``.nix`` files give to secret
+    options by attribute: the values at those attributes (as HEAD's files read them:
+    an importer that is gone from HEAD is not followed)."""
+    from secretkit.git import run_git
+    from secretkit.git.hooks import blob_contents
+    from secretkit.git.objects import read_blobs
+
+    listed = run_git(root, "ls-tree", "-r", "--name-only", "-z", "HEAD", check=False)
+    if listed.returncode != 0:
+        return []
+    names = [n for n in listed.stdout.decode("utf-8", "surrogateescape").split("\0") if n]
+    nix = [n for n in names if n.endswith(".nix")]
+    head = blob_contents(root, [f"HEAD:{n}" for n in nix])
+    wanted = imported_targets(names, lambda n: head.get(f"HEAD:{n}"))
+    taken = {(f.path, f.commit, f.start) for f in known}
+    out: list[Finding] = []
+    for target, attrs in sorted(wanted.items()):
+        log = run_git(
+            root, "log", "--all", "--format=%x01%H", "--raw", "--no-abbrev", "--no-renames",
+            "--", target, check=False,
+        )  # fmt: skip
+        first: dict[str, str] = {}  # blob → the oldest commit that wrote it (as the walk)
+        for record in log.stdout.decode("utf-8", "surrogateescape").split("\x01")[1:]:
+            commit, _, raw = record.partition("\n")
+            for line in raw.splitlines():
+                fields = line.split("\t", 1)[0].split()
+                if line[:1] == ":" and len(fields) >= 5 and fields[4] != "D":
+                    first[fields[3]] = commit.strip()
+        for oid, data in read_blobs(root, list(first)):
+            found = values_at(target, data, attrs, allow, first[oid])
+            out += [f for f in found if (f.path, f.commit, f.start) not in taken]
     return out

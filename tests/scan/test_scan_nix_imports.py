@@ -65,3 +65,20 @@ def test_check_fails_on_them_and_the_cache_does_not_hide_them(tmp_git_repo: Path
     for _ in range(2):  # (the second run with the cache the first one left)
         failed = [r for r in run_check(tmp_git_repo).failed if r.id == "plaintext-tree"]
         assert len(failed) == 1 and "secrets.nix:1:" in failed[0].message
+
+
+def test_the_history_holds_every_version_of_the_values_file(tmp_git_repo: Path) -> None:
+    """The old wifi psk, replaced in a later commit, stayed in history unreported:
+    check said "no plaintext secret in history" and purge left it."""
+    from secretkit.scan.history import scan_history
+
+    old, new = fake.password("old-wifi"), fake.password("new-wifi")
+    (tmp_git_repo / "a.nix").write_text(MODULE.replace("../shared", "./shared.nix"))
+    (tmp_git_repo / "secrets.nix").write_text(f'{{ wifi = "{old}"; }}\n')
+    first = commit_all(tmp_git_repo, "old")
+    (tmp_git_repo / "secrets.nix").write_text(f'{{ wifi = "{new}"; }}\n')
+    second = commit_all(tmp_git_repo, "rotated")
+    found = sorted(
+        (f.commit, f.secret.reveal()) for f in scan_history(tmp_git_repo, use_cache=False).findings
+    )
+    assert found == sorted([(first, old), (second, new)])
