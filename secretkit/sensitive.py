@@ -54,7 +54,9 @@ class Sensitive(Generic[T]):
     def __hash__(self) -> int:
         import hashlib
 
-        data = self._value.encode() if isinstance(self._value, str) else self._value
+        value = self._value
+        # (a value read from bytes may hold surrogate escapes: hashed all the same)
+        data = value.encode("utf-8", "surrogatepass") if isinstance(value, str) else value
         return hash(hashlib.sha256(data).digest())
 
     def __reduce__(self) -> tuple[object, ...]:

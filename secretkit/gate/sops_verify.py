@@ -155,6 +155,8 @@ class SopsJudge:
                 if (i, where) not in hidden:
                     continue
                 text = value.strip() if isinstance(value, str) else ""
+                if not text.isascii() and not _encodable(text):
+                    continue  # (binary content read with surrogates: no text holds it)
                 if len(text) >= MIN_COPIED and not_secret(text) is None:
                     key = "/".join(str(part) for part in where)
                     if secret_like(str(where[-1]) if where else "", text):
@@ -238,3 +240,12 @@ def unencrypted_values(sops: SopsFile) -> list[str]:
     for doc in sops.docs:
         walk(doc, leaf)
     return list(dict.fromkeys(clear))
+
+
+def _encodable(text: str) -> bool:
+    """Whether ``text`` is text (not bytes that were read with surrogate escapes)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True

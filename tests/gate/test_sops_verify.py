@@ -250,3 +250,26 @@ def test_a_secret_its_own_crypt_rule_keeps_in_clear_is_moved_not_restored(
         "_plain): move the value under a key sops encrypts (secretkit edit secrets/shared.yaml)"
     )
     assert "git checkout" not in failed.fix
+
+
+def test_a_binary_file_of_bytes_that_are_no_text_is_judged_without_a_crash(
+    tmp_path: Path, key: AgeKey
+) -> None:
+    """An imported age secret of random bytes (a TLS key in DER): check stopped with
+    "internal error (UnicodeEncodeError)" while keeping its values to look for."""
+    import random
+
+    from secretkit.sops import document, operations
+    from secretkit.sops.config import find_config
+
+    config = find_config(tmp_path)
+    assert config is not None
+    rule = config.rule_for(tmp_path / "secrets/tok.bin")
+    assert rule is not None
+    raw = b"Zk3LrXUtnFEMI7K7MDENGbPxRfiCYzQw8JhLp2Vd\x91" + bytes(
+        random.Random(7).randrange(256) for _ in range(8)
+    )
+    data = operations.encrypt_new(document.load_plain(raw, "binary"), rule)
+    judge = SopsJudge(identities_of(key))
+    assert judge.judge("secrets/tok.bin", data) is None
+    assert all(isinstance(hash(value), int) for value in judge.values)
