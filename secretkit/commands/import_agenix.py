@@ -221,7 +221,7 @@ def prepare(root: Path, *, layout_mode: str = "per-host", dry_run: bool = False)
             edits.setdefault(rel, []).extend(result.edits)
     _refuse(refusals)
     # as migrate: a host whose networking.hostName is not its name reads another file
-    for problem in hostname_mismatches(sources, inventory, by_host_name):
+    for problem in hostname_mismatches(sources, inventory, by_host_name, "secretkit import agenix"):
         if not dry_run:
             raise problem
         notes.append(f"before applying: {problem.message} ({problem.hint})")

@@ -353,7 +353,10 @@ def prepare(
 
 
 def hostname_mismatches(
-    sources: dict[str, bytes], inventory: Inventory, hosts: set[str]
+    sources: dict[str, bytes],
+    inventory: Inventory,
+    hosts: set[str],
+    command: str = "secretkit migrate",
 ) -> list[UserError]:
     """A module shared by several hosts reads ``secrets/<networking.hostName>.yaml``:
     a host whose literal hostName is not its name would look for another file, and so
@@ -371,7 +374,7 @@ def hostname_mismatches(
                     "and the secrets of modules it shares with other hosts would be read "
                     f"from {host_secrets_path('nixos')} instead of {host_secrets_path(host)}",
                     hint=f'set networking.hostName = "{host}"; in a module of {host}, then '
-                    "run secretkit migrate again",
+                    f"run {command} again",
                 )
             )
             continue

@@ -324,4 +324,5 @@ def test_a_shared_module_read_by_a_host_without_its_host_name_stops_the_import(
     result = lab.run("import", "agenix", "--yes")
     assert result.returncode != 0
     assert "host web1 sets no networking.hostName" in result.stderr.decode()
+    assert "then run secretkit import agenix again" in result.stderr.decode()
     assert lab.tree() == before
