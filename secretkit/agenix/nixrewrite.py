@@ -185,6 +185,20 @@ _AGE_PATH = lazy(r'^config\.age\.secrets\.(?:"([^"]+)"|([A-Za-z0-9_\'-]+))\.path
 _USER_PASSWORD_FILES = ("hashedPasswordFile", "passwordFile")
 
 
+_WRAPPER = lazy(r"^(?:lib\.)?mk(?:Force|Default|OptionDefault|Override \d+) ")
+
+
+def _unwrapped(text: str) -> str:
+    """``lib.mkForce (x)`` → ``x``: what a priority or parentheses wrap."""
+    while True:
+        bare = _WRAPPER.sub("", text).strip()
+        if bare.startswith("(") and bare.endswith(")"):
+            bare = bare[1:-1].strip()
+        if bare == text:
+            return text
+        text = bare
+
+
 def for_users(sources: dict[str, bytes]) -> set[str]:
     """The agenix secrets a user's password is read from (``users.users.<u>.
     hashedPasswordFile`` or ``passwordFile``), in any of ``sources``."""
@@ -198,10 +212,11 @@ def for_users(sources: dict[str, bytes]) -> set[str]:
         every = list(cst.bindings(tree))
         # `secrets = config.age.secrets;` … `hashedPasswordFile = secrets.root.path;`
         aliases = {
-            b.attrpath[0]
+            b.attrpath[0]: text
             for b in every
             if len(b.attrpath) == 1
-            and " ".join(str(cst.node_text(tree, b.value)).split()) == "config.age.secrets"
+            and (text := " ".join(str(cst.node_text(tree, b.value)).split()))
+            in ("config.age.secrets", "config.age")
         }
         for binding in every:
             full = module_option(binding)
@@ -209,10 +224,10 @@ def for_users(sources: dict[str, bytes]) -> set[str]:
                 continue
             if full[-1] not in _USER_PASSWORD_FILES or len(full) != 4:
                 continue
-            text = " ".join(str(cst.node_text(tree, binding.value)).split())
+            text = _unwrapped(" ".join(str(cst.node_text(tree, binding.value)).split()))
             alias = text.split(".", 1)[0]
             if alias in aliases:
-                text = "config.age.secrets" + text[len(alias) :]
+                text = aliases[alias] + text[len(alias) :]
             match = _AGE_PATH.match(text)
             if match:
                 found.add(match[1] or match[2])
@@ -442,6 +457,15 @@ def _reference(tree: cst.NixTree, node: Node, out: FileRewrite, rel: str = "") -
         return
     parts = [p for p in attrpath.named_children if p.type != "comment"]
     names = cst.attr_names(tree, attrpath)
+    if names == ["age"]:  # `inherit (config.age) secrets;`, `a = config.age;`
+        line, _ = tree.position(int(node.start_byte))
+        out.edits.append(Edit(parts[0].start_byte, parts[0].end_byte, "sops"))
+        out.refs += 1
+        out.notes.append(
+            f"line {line}: config.age became config.sops (its secrets read the same; check "
+            "any other attribute read through it by hand)"
+        )
+        return
     if names[:2] != ["age", "secrets"]:
         return
     if len(names) == 4 and names[3] in ("path", "file"):

@@ -308,3 +308,30 @@ def test_config_age_secrets_bound_to_a_name_becomes_sops_nixs() -> None:
     assert "age." not in out.replace("rootpw.age", "")
     assert "neededForUsers = true;" in out
     assert result.notes[0].startswith("line 1: config.age.secrets became config.sops.secrets")
+
+
+def test_config_age_itself_and_wrapped_password_files_are_followed() -> None:
+    """`inherit (config.age) secrets;` and `ageS = config.age;` were left (the host would
+    not evaluate after the import), and a password file behind lib.mkForce or
+    parentheses got no neededForUsers (written after users were made)."""
+    from secretkit.agenix.nixrewrite import for_users
+
+    source = """{ config, lib, ... }: let inherit (config.age) secrets; ageS = config.age; in {
+  age.secrets.a.file = ./a.age;
+  age.secrets.b.file = ./b.age;
+  age.secrets.carolpw.file = ./carolpw.age;
+  age.secrets.davepw.file = ./davepw.age;
+  x.aFile = secrets.a.path;
+  y.bFile = ageS.secrets.b.path;
+  users.users.carol.hashedPasswordFile = lib.mkForce config.age.secrets.carolpw.path;
+  users.users.dave.hashedPasswordFile = (ageS.secrets.davepw.path);
+}
+"""
+    users = for_users({"a.nix": source.encode()})
+    assert users == {"carolpw", "davepw"}
+    result = rewrite_file("a.nix", cst.parse(source.encode()), lambda *_: YAML, users=users)
+    assert result.refusals == []
+    out = checked_apply(source.encode(), result.edits).decode()
+    assert "inherit (config.sops) secrets; ageS = config.sops; in" in out
+    assert "config.age" not in out
+    assert out.count("neededForUsers = true;") == 2
