@@ -375,7 +375,7 @@ def _host_problem(
     """Why ``host`` cannot read ``path`` (which its module ``used_by`` reads), if so.
     ``own_key``: how the host's own modules tell sops-nix which key to use, when they
     do (not the ssh host key): the key to add is that one."""
-    from secretkit.layouts.sops_nix import host_anchor, host_key
+    from secretkit.layouts.sops_nix import host_anchor, host_key, host_secrets_path
 
     key = host_key(keys.hosts, keys.keys, host)
     if key is None:
@@ -410,6 +410,17 @@ def _host_problem(
         else f"add *{anchor} to the creation rule for {path} in .sops.yaml, "
         f"then secretkit updatekeys {path}"
     )
+    owner = next((h for h in keys.hosts if h != host and host_secrets_path(h) == path), None)
+    if owner is not None and not in_rule:  # (another host's own file: never shared)
+        mine = host_secrets_path(host)
+        fix = (
+            f"if {host}'s networking.hostName says {owner}, make it \"{host}\"; else give "
+            f"{host} its own copy: the value in {mine} under the same key (secretkit set "
+            f"{mine} … reads it from stdin), read through sopsFile = ../secrets + "
+            '"/${config.networking.hostName}.yaml" (the path from that module), or stop '
+            f"importing the module on {host}; adding {host} to the rule of {path} would "
+            f"let it read every secret of {owner}"
+        )
     if own_key:  # the key under the anchor must be the one sops-nix uses there
         fix += (
             f"; &{anchor} must be the public half of the key {host}'s sops-nix uses "

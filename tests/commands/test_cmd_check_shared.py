@@ -301,7 +301,12 @@ def test_the_host_name_the_host_sets_decides_which_file_it_reads(lab: Homelab) -
         f"host observer cannot read secrets/adguarder.yaml (used by {COMMON}): "
         "&host_observer is not a recipient"
     )
-    assert problem["fix"].startswith("add *host_observer to the creation rule for")
+    # (adding observer to adguarder's rule would give it every secret of adguarder)
+    assert problem["fix"].startswith(
+        "if observer's networking.hostName says adguarder, make it \"observer\"; else give "
+        "observer its own copy"
+    )
+    assert "would let it read every secret of adguarder" in problem["fix"]
     assert not failures(results, "nix-secret-refs")
 
     # set twice to different names: not guessed
