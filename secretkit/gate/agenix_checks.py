@@ -42,6 +42,7 @@ def check_agenix(ctx: CheckContext) -> list[CheckResult]:
 def agenix_results(root: Path, agenix: Agenix, identities: Identities) -> list[CheckResult]:
     results: list[CheckResult] = []
     opened = 0
+    untold = 0  # files with age1 recipients whose identity is not held here
     for path in agenix.unlisted:
         rules_file = agenix.rules_file_for(path)
         listed = " or ".join(agenix.rules_files)
@@ -122,6 +123,9 @@ def agenix_results(root: Path, agenix: Agenix, identities: Identities) -> list[C
                 )
             )
             continue
+        held = set(identities.recipients)
+        if any(k.startswith("age1") and k not in held for k in rule.keys):
+            untold += 1  # (an age header names no recipient: counted, not told apart)
         mine = [r for r in identities.recipients if r in rule.keys]
         if mine and identities.age:
             import pyrage
@@ -144,6 +148,19 @@ def agenix_results(root: Path, agenix: Agenix, identities: Identities) -> list[C
         return results
     several = len(agenix.rules_files) > 1
     listing = " and ".join(agenix.rules_files) + (" list" if several else " lists")
+    if untold:
+        return [
+            CheckResult(
+                POINT,
+                True,
+                f"warning: {len(agenix.rules)} age file(s): the ssh keys {listing} match each "
+                f"header; in {untold} of them the age1 recipients match in number only (an "
+                f"age header does not name them; {opened} opened with a key here)",
+                "to tell them apart, open each file with each listed age key "
+                "(age -d -i <its key file> <file> > /dev/null)",
+                warning=True,
+            )
+        ]
     return [
         CheckResult(
             POINT,
