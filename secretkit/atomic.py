@@ -243,7 +243,13 @@ class Transaction:
 
     def _record(self, path: Path) -> None:
         self._count += 1
-        entry: dict[str, object] = {"path": str(path)}
+        # inside the repository: relative to it, so that a repository moved after a kill
+        # is rolled back where it is now, never at its old place
+        try:
+            where = str(path.absolute().relative_to(self.root.absolute()))
+        except ValueError:
+            where = str(path.absolute())
+        entry: dict[str, object] = {"path": where}
         if path.exists():
             backup = self.journal / f"backup-{self._count}"
             write_atomic(backup, path.read_bytes(), 0o600)
@@ -311,7 +317,7 @@ class RollbackIncomplete(UserError):
 def _clean_stray_temps(root: Path, journal: Path) -> list[Path]:
     """Remove what :func:`write_atomic` left when killed between create and rename."""
     directories = {root.absolute(), *repolock.noted_dirs(root)}
-    directories.update(Path(str(e["path"])).parent for e in _entries(journal))
+    directories.update(_target(root, e).parent for e in _entries(journal))
     removed: list[Path] = []
     for directory in directories:
         try:
@@ -380,9 +386,16 @@ def _same(target: Path, data: bytes, mode: object) -> bool:
         return False
 
 
-def _undo(journal: Path, entry: dict[str, object]) -> None:
+def _target(root: Path, entry: dict[str, object]) -> Path:
+    """The file an entry is about: recorded relative to the repository (an absolute
+    path from an older journal, or outside the repository, as it is)."""
+    path = Path(str(entry["path"]))
+    return path if path.is_absolute() else root.absolute() / path
+
+
+def _undo(root: Path, journal: Path, entry: dict[str, object]) -> None:
     """Put one journaled file back (OSError when the system refuses)."""
-    target = Path(str(entry["path"]))
+    target = _target(root, entry)
     backup = entry.get("backup")
     if not isinstance(backup, str):
         with contextlib.suppress(FileNotFoundError):
@@ -401,7 +414,7 @@ def _roll_back(root: Path, journal: Path, failure: BaseException | None) -> list
     for entry in reversed(list(_entries(journal))):
         backup = entry.get("backup")
         if isinstance(backup, str) and not (journal / backup).exists():
-            target = _rel(root, Path(str(entry["path"])))
+            target = _rel(root, _target(root, entry))
             problems.append(f"{target} (its backup in the journal is missing)")
         else:
             pending.append(entry)
@@ -412,19 +425,19 @@ def _roll_back(root: Path, journal: Path, failure: BaseException | None) -> list
         failed = []
         for entry in pending:
             try:
-                _undo(journal, entry)
+                _undo(root, journal, entry)
             except OSError as exc:
                 errors[id(entry)] = exc
                 failed.append(entry)
                 continue
-            restored.append(Path(str(entry["path"])))
+            restored.append(_target(root, entry))
         if len(failed) == len(pending):
             break
         pending = failed
     left = pending
     for entry in left:
         error = errors[id(entry)]
-        target = _rel(root, Path(str(entry["path"])))
+        target = _rel(root, _target(root, entry))
         problems.append(f"{target} ({error.strerror or type(error).__name__})")
     if not problems:
         shutil.rmtree(journal, ignore_errors=True)

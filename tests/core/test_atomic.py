@@ -117,3 +117,27 @@ def test_recovery_removes_temp_files_a_killed_write_left(tmp_git_repo: Path) -> 
     recover(tmp_git_repo)
     assert not any(p.exists() for p in stray)
     assert all(p.read_bytes() == b"the user's" for p in keep)
+
+
+def test_a_repository_moved_after_a_kill_is_rolled_back_where_it_is_now(
+    tmp_git_repo: Path, tmp_path: Path
+) -> None:
+    """The journal held absolute paths: after `mv repo moved`, the next run restored
+    files at the old place (a copy there lost a file) and left the moved one
+    half-written."""
+    import shutil
+
+    (tmp_git_repo / "f0.txt").write_bytes(b"old0")
+    env = dict(os.environ, SECRETKIT_TEST_KILL_AFTER_WRITES="2")
+    proc = subprocess.run([sys.executable, "-c", _SCRIPT, str(tmp_git_repo)], env=env)
+    assert proc.returncode == 137
+    moved = tmp_path / "moved"
+    shutil.move(str(tmp_git_repo), moved)
+    tmp_git_repo.mkdir()
+    (tmp_git_repo / "f1.txt").write_bytes(b"someone else's file")
+    restored = recover(moved)
+    assert sorted(p.name for p in restored) == ["f0.txt", "f1.txt"]
+    assert (moved / "f0.txt").read_bytes() == b"old0"
+    assert not (moved / "f1.txt").exists()
+    assert (tmp_git_repo / "f1.txt").read_bytes() == b"someone else's file"
+    assert not (tmp_git_repo / "f0.txt").exists()
