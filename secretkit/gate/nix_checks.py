@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from secretkit.gate.flake_input import missing_input
 from secretkit.gate.host_declarations import declared_elsewhere
 from secretkit.gate.inline_config import outer_config_refs
 from secretkit.gate.model import CheckResult
@@ -178,10 +179,8 @@ def check_nix_refs(ctx: CheckContext) -> list[CheckResult]:
         nix_files = {p: d for p in ctx.files() if p.endswith(".nix") for d in [ctx.read(p)] if d}
         pairs, problems, unowned_vars = clan_var_refs(ctx.root, nix_files, inventory.hosts_of_file)
         results.extend(problems)
-        unread = no_host_read(inventory, "nix-secret-refs", unowned_vars, "use clan vars")
-        results += [unread] if unread is not None else []
-    unread = no_host_read(inventory, "nix-secret-refs", unused, "declare sops secrets")
-    results += [unread] if unread is not None else []
+        results += no_host_read(inventory, "nix-secret-refs", unowned_vars, "use clan vars")
+    results += no_host_read(inventory, "nix-secret-refs", unused, "declare sops secrets")
     n_refs = len(facts.references)
     note = (
         f" (names computed in {', '.join(sorted(set(facts.dynamic)))} are not checked)"
@@ -287,8 +286,7 @@ def check_host_readable(ctx: CheckContext) -> list[CheckResult]:
             )
         )
     results += _host_key_warnings(ctx, {host for host, _path in seen}, home)
-    unread = no_host_read(inventory, "host-readable", unowned, "declare sops secrets")
-    results += [unread] if unread is not None else []
+    results += no_host_read(inventory, "host-readable", unowned, "declare sops secrets")
     if not any(not r.ok for r in results):
         pairs = len(seen) - sum(len(users) for users in home.values())
         # (what is verified is the key .sops.yaml names for the host: that it is the
@@ -414,12 +412,12 @@ def _host_problem(
     if owner is not None and not in_rule:  # (another host's own file: never shared)
         mine = host_secrets_path(host)
         fix = (
-            f"if {host}'s networking.hostName says {owner}, make it \"{host}\"; else give "
-            f"{host} its own copy: the value in {mine} under the same key (secretkit set "
-            f"{mine} … reads it from stdin), read through sopsFile = ../secrets + "
+            f"give {host} its own copy: the value in {mine} under the same key (secretkit "
+            f"set {mine} … reads it from stdin), read through sopsFile = ../secrets + "
             '"/${config.networking.hostName}.yaml" (the path from that module), or stop '
-            f"importing the module on {host}; adding {host} to the rule of {path} would "
-            f"let it read every secret of {owner}"
+            f"importing the module on {host} (if its networking.hostName says {owner}, make "
+            f'it "{host}" instead); adding {host} to the rule of {path} would let it read '
+            f"every secret of {owner}"
         )
     if own_key:  # the key under the anchor must be the one sops-nix uses there
         fix += (
@@ -522,8 +520,8 @@ def _home_module_results(inventory: Inventory, home_uses: dict[str, str]) -> lis
 def check_sops_module(ctx: CheckContext) -> list[CheckResult]:
     """``sops-nix-module``: every host whose modules declare ``sops.secrets``, set
     another sops-nix option or read ``config.sops.*`` imports sops-nix's NixOS module
-    (else it does not evaluate).  What
-    discovery cannot follow is never taken for absence: "cannot verify"."""
+    (else it does not evaluate).  What discovery cannot follow is never taken for
+    absence: "cannot verify"."""
     facts = ctx.nix()
     inventory = ctx.inventory()
     uses: dict[str, str] = {}  # host -> the first place it uses sops-nix, file:line
@@ -543,7 +541,7 @@ def check_sops_module(ctx: CheckContext) -> list[CheckResult]:
             # a home-manager module's sops.* is sops-nix's home-manager module's
             into = home_uses if inventory.is_home_module(name, file) else uses
             into.setdefault(name, f"{file}:{line}")
-    results: list[CheckResult] = _home_module_results(inventory, home_uses)
+    results = _home_module_results(inventory, home_uses) + missing_input(ctx)
     for name, where in sorted(uses.items()):
         host = inventory.hosts[name]
         state = host.imports_sops_nix()
@@ -581,8 +579,7 @@ def check_sops_module(ctx: CheckContext) -> list[CheckResult]:
             )
         )
     shown = ", ".join(sorted(unused)[:3]) + (" …" if len(unused) > 3 else "")
-    unread = no_host_read(inventory, "sops-nix-module", unused, "use sops-nix")
-    results += [unread] if unread is not None else []
+    results += no_host_read(inventory, "sops-nix-module", unused, "use sops-nix")
     passed = (
         f"{len(uses)} host(s) using sops-nix, each imports its NixOS module"
         if uses

@@ -184,27 +184,29 @@ def cannot_verify(check_id: str, decl: Declaration, target: Target) -> CheckResu
 
 def no_host_read(
     inventory: Inventory, point: str, unused: set[str], what: str
-) -> CheckResult | None:
+) -> list[CheckResult]:
     """Files that ``what`` (use sops-nix, declare sops secrets) and no host imports,
     while discovery found no host or could not follow an import: a host may import them
-    there, so "ok" would be said of what was not read.  None otherwise."""
+    there, so "ok" would be said of what was not read (one result).  None otherwise."""
     from secretkit.plan.advice import unfollowed_imports
 
     unfollowed = unfollowed_imports(inventory.notes)
     if not unused or not ((not inventory.hosts and inventory.notes) or unfollowed):
-        return None
+        return []
     note = (unfollowed or inventory.notes)[0]
     found = "found no host configuration" if not inventory.hosts else "found no host"
     shown = ", ".join(sorted(unused)[:3]) + (" …" if len(unused) > 3 else "")
-    return CheckResult(
-        point,
-        False,
-        f"cannot verify: {len(unused)} file(s) {what} ({shown}) but secretkit {found} "
-        f"importing them: it could not follow {note.file}: {note.text}",
-        "make what it could not follow something it reads (hosts declared as "
-        "nixosConfigurations.<name> = nixpkgs.lib.nixosSystem { modules = [ … ]; } "
-        "or a colmena hive, imports as paths; `secretkit hosts list` names each "
-        "one), or delete those files if no host uses them; then run secretkit check "
-        "again",
-        tuple(sorted(unused)),
-    )
+    return [
+        CheckResult(
+            point,
+            False,
+            f"cannot verify: {len(unused)} file(s) {what} ({shown}) but secretkit {found} "
+            f"importing them: it could not follow {note.file}: {note.text}",
+            "make what it could not follow something it reads (hosts declared as "
+            "nixosConfigurations.<name> = nixpkgs.lib.nixosSystem { modules = [ … ]; } "
+            "or a colmena hive, imports as paths; `secretkit hosts list` names each "
+            "one), or delete those files if no host uses them; then run secretkit check "
+            "again",
+            tuple(sorted(unused)),
+        )
+    ]

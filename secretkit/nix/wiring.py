@@ -286,6 +286,8 @@ def _hosts_wanting(hosts: Mapping[str, Host]) -> tuple[list[Host], list[Host]]:
     return missing, unknown
 
 
+# `inputs.sops-nix.<kind>Modules.x`: the flake's input, named by whatever file holds it
+_INPUTS_NAME = lazy(rb"\binputs\.sops-nix\.(?:nixos|darwin|homeManager)Modules\.")
 # `sops-nix.nixosModules.x` as a variable of its own (not `inputs.sops-nix.…`)
 _BARE_NAME = lazy(rb'(?<![.\w"\'-])sops-nix\.nixosModules\.')
 _NIXOS_SOURCES = frozenset({"flake", "colmena", "deploy-rs", "hosts-dir", "configuration.nix"})
@@ -377,6 +379,8 @@ def wire_modules(
     named = tree is not None and _BARE_NAME.search(tree.source) is not None
     if named:
         flake.ref()  # the outputs argument the name needs
+    # … or any file naming it through the flake's inputs (`inputs.sops-nix.nixosModules…`)
+    named = named or any(_INPUTS_NAME.search(data) for data in sources.values())
     if (used_input or named) and tree is not None and top is not None:
         _inputs(tree, top, wiring, "flake.nix")
     return wiring

@@ -246,7 +246,8 @@ BREAKS: dict[str, tuple[Callable[[Repo], None], str, str]] = {
         'sops.secrets."grafana/admin"',
     ),
     "key-missing-from-sops-file": (key_missing_from_sops_file, "nix-secret-refs", "secretkit set"),
-    "host-cannot-read": (host_cannot_read, "host-readable", "*host_laptop"),
+    # (observer's own file: joining its rule would give laptop every secret of observer)
+    "host-cannot-read": (host_cannot_read, "host-readable", "give laptop its own copy"),
     "host-without-key": (host_without_key, "host-readable", "secretkit hosts add newhost"),
     "host-without-sops-nix": (
         host_without_sops_nix,

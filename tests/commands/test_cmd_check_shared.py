@@ -302,9 +302,10 @@ def test_the_host_name_the_host_sets_decides_which_file_it_reads(lab: Homelab) -
         "&host_observer is not a recipient"
     )
     # (adding observer to adguarder's rule would give it every secret of adguarder)
-    assert problem["fix"].startswith(
-        "if observer's networking.hostName says adguarder, make it \"observer\"; else give "
-        "observer its own copy"
+    assert problem["fix"].startswith("give observer its own copy")
+    assert (
+        '(if its networking.hostName says adguarder, make it "observer" instead)'
+        in (problem["fix"])
     )
     assert "would let it read every secret of adguarder" in problem["fix"]
     assert not failures(results, "nix-secret-refs")

@@ -504,3 +504,39 @@ def test_a_host_reading_a_secret_only_another_host_declares_fails(tmp_git_repo: 
         'a reads config.sops.secrets."smtp", which'
     ]
     assert elsewhere[0].message.startswith("a.nix:2:")
+
+
+def test_a_flake_naming_inputs_sops_nix_without_the_input_fails(tmp_git_repo: Path) -> None:
+    """After an agenix import whose module was `inputs.agenix.nixosModules.default`,
+    flake.nix named inputs.sops-nix.nixosModules.sops but had no sops-nix input: the
+    flake would not evaluate, and check said "each imports its NixOS module"."""
+    from secretkit.gate.nix_checks import check_sops_module
+
+    flake = (
+        '{ inputs.nixpkgs.url = "github:NixOS/nixpkgs/nixos-24.11";\n'
+        "  outputs = inputs@{ self, nixpkgs, ... }: { nixosConfigurations.web ="
+        " nixpkgs.lib.nixosSystem { modules = [ inputs.sops-nix.nixosModules.sops ./web.nix ]; };"
+        " }; }\n"
+    )
+    (tmp_git_repo / "flake.nix").write_text(flake)
+    (tmp_git_repo / "web.nix").write_text(
+        "{ config, ... }: { sops.secrets.x = { }; y.file = config.sops.secrets.x.path; }\n"
+    )
+    git(tmp_git_repo, "add", "-A")
+    (failed,) = [
+        r for r in check_sops_module(CheckContext(root=tmp_git_repo, judge=SopsJudge())) if not r.ok
+    ]
+    assert failed.message.startswith("flake.nix names inputs.sops-nix, but flake.nix declares")
+    # the wiring adds the input (migrate and import run it on the code they write)
+    from secretkit.nix import cst, wiring
+    from secretkit.nix.hosts import discover
+
+    sources = {"flake.nix": flake.encode(), "web.nix": (tmp_git_repo / "web.nix").read_bytes()}
+    plan = wiring.plan_wiring(sources, discover(tmp_git_repo), cst.parse)
+    from secretkit.nix.edits import apply_edits
+
+    wired = apply_edits(sources["flake.nix"], plan.edits["flake.nix"]).decode()
+    assert 'sops-nix.url = "github:Mic92/sops-nix";' in wired
+    (tmp_git_repo / "flake.nix").write_text(wired)
+    git(tmp_git_repo, "add", "-A")
+    assert all(r.ok for r in check_sops_module(CheckContext(root=tmp_git_repo, judge=SopsJudge())))
