@@ -109,6 +109,17 @@ _WEECHAT_SET = lazy(
 )
 # sshpass -p PASSWORD ssh …: the password is given on the command line
 _SSHPASS = lazy(r"\bsshpass[ \t]+-p[ \t]*(?:'([^'\n]+)'|\"((?:[^\"\\\n]|\\.)+)\"|([^\s'\";|&)]+))")
+# The AWS CLI's and rclone's configuration commands: `aws configure set
+# aws_secret_access_key <value>`, `rclone config create <name> s3 secret_access_key <value>`
+_VALUE = r"[ \t=]+(?:'([^'\n]+)'|\"([^\"\n]+)\"|([^\s'\";|&)]+))"
+_AWS_SET = lazy(
+    r"\baws[ \t]+configure[ \t]+set[ \t]+(?:[\w-]+\.)?(?:aws_secret_access_key|aws_session_token)"
+    + _VALUE
+)
+_RCLONE_SET = lazy(
+    r"\brclone[ \t]+config[ \t]+(?:create|update)\b[^\n]*?[ \t]"
+    r"(?:secret_access_key|account_key|client_secret|key|pass|password|token)" + _VALUE
+)
 
 
 # A "keyword value" config line of one word: msmtp's `password <value>`, mbsync's
@@ -147,6 +158,8 @@ STARTS: dict[str, tuple[re.Pattern[str], Callable[[str], Iterable[int] | None]]]
     "url": (_URL_CREDS, url_starts),
     "curl": (_CURL_USER, lambda text: word_starts(text, ("curl",))),
     "sshpass": (_SSHPASS, lambda text: word_starts(text, ("sshpass",))),
+    "aws-configure": (_AWS_SET, lambda text: word_starts(text, ("aws",))),
+    "rclone-config": (_RCLONE_SET, lambda text: word_starts(text, ("rclone",))),
     "here-string": (_HERE_STRING, lambda text: word_starts(text, ("<<<",))),
     "weechat": (_WEECHAT_SET, lambda text: word_starts(text, ("/set",))),
     "statement": (_STATEMENT_SECRET, lambda text: word_starts(text, ("secret",))),
@@ -169,7 +182,8 @@ _ASSIGNMENT = lazy(r"([A-Za-z_][A-Za-z0-9_]*)=(\S+)")
 
 def _rare_commands(text: str) -> list[tuple[int, int, str]]:
     """smbclient's and mount's passwords, BIND's TSIG secret, a here-string into a
-    password reader, WeeChat's /set (the patterns above)."""
+    password reader, WeeChat's /set, the AWS CLI's and rclone's configuration commands
+    (the patterns above)."""
     found: list[tuple[int, int, str]] = []
     if contains(text, "smbclient"):
         found.extend((m.start(1), m.end(1), "password") for m in _finditer("smbclient", text))
@@ -187,6 +201,12 @@ def _rare_commands(text: str) -> list[tuple[int, int, str]]:
             command = _COMMAND_START.split(head)[-1]
             if span is not None and _sink(command):
                 found.append((*span, "password"))
+    for command, word in (("aws-configure", "configure"), ("rclone-config", "config")):
+        if contains(text, word) and contains(text, command.split("-")[0]):
+            for m in _finditer(command, text):
+                span = _groups(m)
+                if span is not None:
+                    found.append((*span, "secret-key"))
     if contains(text, "/set"):
         for m in _finditer("weechat", text):
             span = _groups(m)

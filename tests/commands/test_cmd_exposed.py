@@ -268,7 +268,7 @@ def test_a_value_kept_on_an_allowed_line_is_still_in_plaintext(
 def test_a_short_value_is_not_in_plaintext_wherever_its_word_is(
     tmp_git_repo: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """A root password "nixos", migrated away: exposed said it was still in plaintext
+    """A root password of nixos, migrated away: exposed said it was still in plaintext
     at flake.lock's nixos-24.11 ref and the sops file's own keys."""
     short = "nixos"
     (tmp_git_repo / "a.nix").write_text(f'{{ users.users.root.password = "{short}"; }}\n')

@@ -224,6 +224,11 @@ def _newer(rng: random.Random) -> str:
             f"{rng.choice(['x', 'dev wifi connect x', 'd wifi c x', 'con mod x', 'c add t'])}"
             f"{rng.choice([' password ', ' wifi-sec.psk ', ' password', ' (passw0rd '])}{value}",
             f"nmcli c m x{rng.choice([' 802-11-wireless-security.psk ', ' 802-11-x.psk '])}{value}",
+            f"{rng.choice(['aws', 'xaws', 'aws '])} configure{rng.choice([' set ', ' set', ' '])}"
+            f"{rng.choice(['aws_secret_access_key', 'p.aws_session_token', 'region'])}"
+            f"{rng.choice([' ', '=', ' = '])}{value}",
+            f"{rng.choice(['rclone', 'xrclone'])} config {rng.choice(['create', 'update', 'show'])}"
+            f" r s3{rng.choice([' secret_access_key ', ' key=', ' pass', ' x '])}{value}",
         ]
     )
 
@@ -317,7 +322,8 @@ def _differences(
     return bad
 
 
-_NEWER = {"ldap", "mosquitto", "sqlcmd", "zip", "lftp", "nmcli"}
+_NEWER = {"ldap", "mosquitto", "sqlcmd", "zip", "lftp", "nmcli", "aws-configure"}
+_NEWER |= {"rclone-config"}
 _NEWER |= {name for name in _fast_paths() if name.startswith("prefixed:")}
 
 

@@ -42,3 +42,18 @@ def test_storage_tools_secret_flags_are_found(tmp_path: Path) -> None:
     )
     (tmp_path / "backup.sh").write_text(f"#!/bin/sh\nrclone copy /srv b2:x --b2-key {b2}\n")
     assert _found(tmp_path) == [("backup.sh", 2, b2), ("sync.nix", 3, s3), ("sync.nix", 4, minio)]
+
+
+def test_aws_and_rclone_configuration_commands_give_secrets(tmp_path: Path) -> None:
+    """`aws configure set aws_secret_access_key <value>` and `rclone config create … s3
+    secret_access_key <value>`: a stranger's setup script passed scan and check."""
+    aws, wasabi, b2 = (fake.chars(fake._ALNUM, 40, n) for n in ("aws", "wasabi", "b2k"))
+    (tmp_path / "setup.sh").write_text(
+        "#!/bin/sh\n"
+        f"aws configure set aws_secret_access_key {aws}\n"
+        'aws configure set aws_secret_access_key "$AWS_SECRET"\n'
+        f"rclone config create wasabi s3 provider Wasabi secret_access_key {wasabi}\n"
+        f"rclone config create b2 b2 account 123 key {b2}\n"
+        "rclone config update remote token $(cat /run/secrets/tok)\n"
+    )
+    assert _found(tmp_path) == [("setup.sh", 2, aws), ("setup.sh", 4, wasabi), ("setup.sh", 5, b2)]
