@@ -31,33 +31,67 @@ from secretkit.scan.allowlist import Allowlist
 from secretkit.scan.hits import ALLOW_MARK, Hit
 from secretkit.scan.model import Finding
 
-# `s = import ./secrets.nix;` (a relative path: a file of the repository)
+# `s = import ./secrets.nix;` (a relative path: a file of the repository), also where a
+# flake hands it to every module (`specialArgs = { secrets = import ./secrets.nix; }`)
 _IMPORTED = lazy(rb"([A-Za-z_][\w'-]*)[ \t]*=[ \t]*import[ \t]+(\.\.?/[\w./+-]*)[ \t]*;")
+# `with import ./secrets.nix;` and `inherit (import ./secrets.nix) wifi guest;`
+_WITH = lazy(rb"\bwith[ \t]+import[ \t]+(\.\.?/[\w./+-]*)[ \t]*;")
+_INHERIT = lazy(rb"\binherit[ \t]*\([ \t]*import[ \t]+(\.\.?/[\w./+-]*)[ \t]*\)([\w\s'-]*);")
 
 
-def imported_secrets(path: str, data: bytes) -> dict[str, dict[tuple[str, ...], str]]:
-    """What ``path`` (repo-relative) gives to secret options from files it imports:
-    the imported file's path → attribute path in it → the kind of secret."""
-    from secretkit.scan.nix_positions import names_given_to_secrets
+def _resolved(path: str, imported: str) -> str | None:
+    """The repo-relative file ``import <imported>`` in ``path`` reads (None: outside)."""
+    target = posixpath.normpath(posixpath.join(posixpath.dirname(path), imported))
+    if not target.endswith(".nix"):
+        target = posixpath.join(target, "default.nix")
+    return None if target.startswith("../") else target
 
+
+def bound_imports(path: str, data: bytes) -> dict[str, str]:
+    """The names ``path`` binds to ``import ./file``: name → the repo-relative file."""
     if b"import" not in data:
         return {}
-    bound = {
-        m[1].decode("ascii"): m[2].decode("utf-8", "replace") for m in _IMPORTED.finditer(data)
-    }
-    if not bound:
+    out = {}
+    for m in _IMPORTED.finditer(data):
+        target = _resolved(path, m[2].decode("utf-8", "replace"))
+        if target is not None:
+            out[m[1].decode("ascii")] = target
+    return out
+
+
+def imported_secrets(
+    path: str, data: bytes, shared: dict[str, set[str]] | None = None
+) -> dict[str, dict[tuple[str, ...], str]]:
+    """What ``path`` (repo-relative) gives to secret options from files it imports:
+    the imported file's path → attribute path in it → the kind of secret.
+    ``shared``: names other files bind to imports and hand to every module (a flake's
+    ``specialArgs``), each with the files it may be."""
+    from secretkit.scan.nix_positions import names_given_to_secrets
+
+    bound = bound_imports(path, data)
+    whole: list[str] = []  # files whose attributes the file reads by their own names
+    named: dict[str, str] = {}  # name → file (inherit (import ./x) name)
+    if b"import" in data:
+        for m in _WITH.finditer(data):
+            whole += [t for t in [_resolved(path, m[1].decode("utf-8", "replace"))] if t]
+        for m in _INHERIT.finditer(data):
+            target = _resolved(path, m[1].decode("utf-8", "replace"))
+            for name in m[2].decode("ascii", "replace").split():
+                if target is not None:
+                    named[name] = target
+    if not bound and not whole and not named and not shared:
         return {}
     out: dict[str, dict[tuple[str, ...], str]] = {}
-    for given, kind in names_given_to_secrets(data).items():
+    for given, kind in names_given_to_secrets(data, bound_here=False).items():
         name, _, rest = given.partition(".")
-        if not rest or name not in bound:
-            continue
-        target = posixpath.normpath(posixpath.join(posixpath.dirname(path), bound[name]))
-        if not target.endswith(".nix"):
-            target = posixpath.join(target, "default.nix")
-        if target.startswith("../"):
-            continue  # (outside the repository)
-        out.setdefault(target, {})[tuple(rest.split("."))] = kind
+        if rest:
+            targets = [bound[name]] if name in bound else sorted((shared or {}).get(name, ()))
+            attrs = tuple(rest.split("."))
+        else:
+            targets = [named[name]] if name in named else whole
+            attrs = (name,)
+        for target in targets:
+            out.setdefault(target, {})[attrs] = kind
     return out
 
 
@@ -67,14 +101,19 @@ def imported_targets(
     """What the ``.nix`` files among ``names`` give to secret options from other files
     among them (:func:`imported_secrets`, merged): file → attribute path → kind."""
     present = set(names)
-    wanted: dict[str, dict[tuple[str, ...], str]] = {}
+    sources = {}
     for name in sorted(present):
-        if not name.endswith(".nix"):
-            continue
-        data = read(name)
-        if data is None:
-            continue
-        for target, attrs in imported_secrets(name, data).items():
+        if name.endswith(".nix"):
+            data = read(name)
+            if data is not None:
+                sources[name] = data
+    shared: dict[str, set[str]] = {}  # (a flake's specialArgs reach every module)
+    for name in ("flake.nix", "hive.nix"):
+        for bound, target in bound_imports(name, sources.get(name, b"")).items():
+            shared.setdefault(bound, set()).add(target)
+    wanted: dict[str, dict[tuple[str, ...], str]] = {}
+    for name, data in sources.items():
+        for target, attrs in imported_secrets(name, data, shared).items():
             if target in present:
                 wanted.setdefault(target, {}).update(attrs)
     return wanted

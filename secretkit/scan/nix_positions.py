@@ -391,12 +391,12 @@ _NAME_BEFORE = lazy(rb"([A-Za-z_][\w'-]*)[ \t]*\Z")
 _NOT_NAMES = frozenset({b"true", b"false", b"null"})
 
 
-def names_given_to_secrets(source: bytes) -> dict[str, str]:
+def names_given_to_secrets(source: bytes, *, bound_here: bool = True) -> dict[str, str]:
     """The names a secret-named attribute takes its value from (``password = nas;``,
     ``psk = secrets.wifi;``): name (dotted) → the kind of secret the attribute names."""
     given: dict[str, str] = {}
-    if b"let" not in source:
-        return given
+    if bound_here and b"let" not in source:
+        return given  # (``bound_here``: a name the file binds itself, in a let)
     for found in _GIVEN_VALUE.finditer(source):
         name = found.group(1)
         if name in _NOT_NAMES or name.startswith((b"config.", b"pkgs.", b"lib.")):

@@ -82,3 +82,35 @@ def test_the_history_holds_every_version_of_the_values_file(tmp_git_repo: Path) 
         (f.commit, f.secret.reveal()) for f in scan_history(tmp_git_repo, use_cache=False).findings
     )
     assert found == sorted([(first, old), (second, new)])
+
+
+def test_with_inherit_and_special_args_reach_the_values_file(tmp_path: Path) -> None:
+    """`with import ./secrets.nix;`, `inherit (import ./secrets.nix) guest;` and a
+    flake's `specialArgs = { secrets = import ./secrets.nix; }` read by a module as
+    `secrets.smtp.relay`: each value passed scan and check."""
+    grafana, guest, relay, other = (fake.password(n) for n in ("g", "guest", "relay", "o"))
+    (tmp_path / "secrets.nix").write_text(
+        f'{{\n  grafana = "{grafana}";\n  guest = "{guest}";\n'
+        f'  smtp = {{ relay = "{relay}"; }};\n  other = "{other}";\n}}\n'
+    )
+    (tmp_path / "flake.nix").write_text(
+        "{ outputs = { nixpkgs, ... }: { nixosConfigurations.h = nixpkgs.lib.nixosSystem {\n"
+        "  specialArgs = { secrets = import ./secrets.nix; };\n"
+        "  modules = [ ./a.nix ./b.nix ./c.nix ]; }; }; }\n"
+    )
+    (tmp_path / "a.nix").write_text(
+        "with import ./secrets.nix; { services.grafana.settings.security.admin_password ="
+        " grafana; }\n"
+    )
+    (tmp_path / "b.nix").write_text(
+        "let inherit (import ./secrets.nix) guest; in\n"
+        '{ networking.wireless.networks."guest".psk = guest; }\n'
+    )
+    (tmp_path / "c.nix").write_text(
+        "{ secrets, ... }: { programs.msmtp.accounts.default.password = secrets.smtp.relay; }\n"
+    )
+    assert _found(tmp_path) == [
+        ("secrets.nix", 2, grafana, "grafana"),
+        ("secrets.nix", 3, guest, "guest"),
+        ("secrets.nix", 4, relay, "smtp.relay"),
+    ]
