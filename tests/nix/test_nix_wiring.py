@@ -507,3 +507,25 @@ def test_the_host_key_never_goes_into_a_module_a_darwin_system_imports(tmp_path:
         if b"sshKeyPaths" in apply_edits((root / path).read_bytes(), edits)
     }
     assert keyed == {"plain.nix", "web.nix"}
+
+
+def test_a_host_built_on_a_nixpkgs_installer_module_is_wired(tmp_path: Path) -> None:
+    """`"${nixpkgs}/nixos/modules/installer/cd-dvd/installation-cd-minimal.nix"` cannot
+    bring sops-nix: migrate said "cannot tell whether installer imports sops-nix's
+    module", wrote sops.secrets there anyway, and the host did not evaluate."""
+    root = _repo(
+        tmp_path,
+        {
+            "flake.nix": (
+                '{ inputs.nixpkgs.url = "github:NixOS/nixpkgs/nixos-24.11";\n'
+                "  outputs = { self, nixpkgs, ... }: {\n"
+                "    nixosConfigurations.installer = nixpkgs.lib.nixosSystem {\n"
+                '      modules = [ "${nixpkgs}/nixos/modules/installer/cd-dvd/'
+                'installation-cd-minimal.nix" ./installer.nix ];\n    };\n  };\n}\n'
+            ),
+            "installer.nix": '{ networking.hostName = "installer"; }\n',
+        },
+    )
+    plan = _wire_in_place(root)
+    assert not any("cannot tell" in note for note in plan.notes), plan.notes
+    assert "sops-nix.nixosModules.sops" in (root / "flake.nix").read_text()

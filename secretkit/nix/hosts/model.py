@@ -29,6 +29,8 @@ _WELL_KNOWN = (
 )
 _NIXPKGS = lazy(
     rf"^a nixpkgs module|^<nixpkgs[/>]|^(inputs\.|self\.inputs\.)?({_WELL_KNOWN})\.nixosModules\."
+    # ("${nixpkgs}/nixos/modules/installer/…": nixpkgs brings no sops-nix)
+    r"|^a module of the flake input nixpkgs(?:[-_][\w-]*)?$"
 )
 
 
