@@ -451,6 +451,20 @@ FLAKE_PARTS = {
 }
 
 
+def _keyed(root: Path) -> set[str]:
+    """The files the wiring of ``root`` gives sops.age.sshKeyPaths (not written)."""
+    plan = wiring.plan_wiring(
+        {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*.nix")},
+        discover(root),
+        cst.parse,
+    )
+    return {
+        path
+        for path, edits in plan.edits.items()
+        if b"sshKeyPaths" in apply_edits((root / path).read_bytes(), edits)
+    }
+
+
 def test_the_host_key_goes_into_a_module_not_the_flake_parts_file(tmp_path: Path) -> None:
     """hosts/default.nix holds every host's inline module, but it is a flake-parts
     module (no `sops` option there: the flake would not evaluate); a file imported for
@@ -461,16 +475,7 @@ def test_the_host_key_goes_into_a_module_not_the_flake_parts_file(tmp_path: Path
         "  environment.systemPackages = [ pkgs.git ];\n}\n"
     )
     root = _repo(tmp_path, files)
-    plan = wiring.plan_wiring(
-        {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*.nix")},
-        discover(root),
-        cst.parse,
-    )
-    keyed = {
-        path
-        for path, edits in plan.edits.items()
-        if b"sshKeyPaths" in apply_edits((root / path).read_bytes(), edits)
-    }
+    keyed = _keyed(root)
     assert keyed == {"system/tools.nix"}
 
 
@@ -496,16 +501,7 @@ def test_the_host_key_never_goes_into_a_module_a_darwin_system_imports(tmp_path:
             "plain.nix": '{ networking.hostName = "plain"; }\n',
         },
     )
-    plan = wiring.plan_wiring(
-        {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*.nix")},
-        discover(root),
-        cst.parse,
-    )
-    keyed = {
-        path
-        for path, edits in plan.edits.items()
-        if b"sshKeyPaths" in apply_edits((root / path).read_bytes(), edits)
-    }
+    keyed = _keyed(root)
     assert keyed == {"plain.nix", "web.nix"}
 
 
