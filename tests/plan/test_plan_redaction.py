@@ -1,5 +1,5 @@
 """What a plan shows never holds a value, and a short value does not garble the rest:
-a root password "nixos" turned every `nixosModules` of migrate's dry-run diff into
+a root password of nixos turned every `nixosModules` of migrate's dry-run diff into
 `<redacted>Modules`, so the lines it adds could not be reviewed."""
 
 from __future__ import annotations
