@@ -34,6 +34,20 @@ from secretkit.scan.model import Finding
 # `s = import ./secrets.nix;` (a relative path: a file of the repository), also where a
 # flake hands it to every module (`specialArgs = { secrets = import ./secrets.nix; }`)
 _IMPORTED = lazy(rb"([A-Za-z_][\w'-]*)[ \t]*=[ \t]*import[ \t]+(\.\.?/[\w./+-]*)[ \t]*;")
+# what follows `import` in every form above: a relative path
+_RELATIVE = lazy(rb"[ \t\r\n]+\(?[ \t]*\.\.?/")
+
+
+def _imports_a_file(data: bytes) -> bool:
+    """Whether ``data`` holds ``import ./…`` (looked for at each "import": most files
+    hold one or two, in ``imports = [ … ]``)."""
+    at = data.find(b"import")
+    while at >= 0:
+        if _RELATIVE.match(data, at + 6):
+            return True
+        at = data.find(b"import", at + 6)
+    return False
+
 # `with import ./secrets.nix;` and `inherit (import ./secrets.nix) wifi guest;`
 _WITH = lazy(rb"\bwith[ \t]+import[ \t]+(\.\.?/[\w./+-]*)[ \t]*;")
 _INHERIT = lazy(rb"\binherit[ \t]*\([ \t]*import[ \t]+(\.\.?/[\w./+-]*)[ \t]*\)([\w\s'-]*);")
@@ -111,8 +125,11 @@ def imported_targets(
     for name in ("flake.nix", "hive.nix"):
         for bound, target in bound_imports(name, sources.get(name, b"")).items():
             shared.setdefault(bound, set()).add(target)
+    handed = [f"{name}.".encode() for name in shared]
     wanted: dict[str, dict[tuple[str, ...], str]] = {}
     for name, data in sources.items():
+        if not _imports_a_file(data) and not any(h in data for h in handed):
+            continue  # (no file of values reaches it: most files)
         for target, attrs in imported_secrets(name, data, shared).items():
             if target in present:
                 wanted.setdefault(target, {}).update(attrs)
