@@ -48,6 +48,7 @@ def _imports_a_file(data: bytes) -> bool:
         at = data.find(b"import", at + 6)
     return False
 
+
 # `with import ./secrets.nix;` and `inherit (import ./secrets.nix) wifi guest;`
 _WITH = lazy(rb"\bwith[ \t]+import[ \t]+(\.\.?/[\w./+-]*)[ \t]*;")
 _INHERIT = lazy(rb"\binherit[ \t]*\([ \t]*import[ \t]+(\.\.?/[\w./+-]*)[ \t]*\)([\w\s'-]*);")
