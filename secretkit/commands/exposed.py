@@ -240,6 +240,7 @@ def _held_unreported(root: Path, items: list[ExposedValue]) -> None:
     own bytes (its keys, its ciphertext) are never such a place."""
     from secretkit.git.files import publishable
     from secretkit.scan.hits import ALLOW_MARK
+    from secretkit.sops.document import format_for_path, is_sops_file
 
     wanted = [(item, item.secret.reveal().encode()) for item in items if item.secret is not None]
     wanted = [(item, value) for item, value in wanted if value]
@@ -255,8 +256,8 @@ def _held_unreported(root: Path, items: list[ExposedValue]) -> None:
             data = path.read_bytes()
         except OSError:
             continue
-        if b"sops:" in data and b"ENC[" in data:
-            continue
+        if b"sops" in data and is_sops_file(data, format_for_path(rel)):
+            continue  # (its keys and its ciphertext are no plaintext)
         for item, value in wanted:
             at = data.find(value)
             while at >= 0:
