@@ -93,6 +93,22 @@ def _in_heredoc(before: str) -> bool:
     return open_until is not None
 
 
+def nix_marks(data: bytes, tree: object) -> dict[int, int]:
+    """Line → byte offset of the last ``secretkit: allow`` a comment of the Nix file
+    ``data`` (parsed: ``tree``) says on that line (what comes before it is allowed:
+    :func:`nix_allowed`)."""
+    from secretkit.nix import cst
+    from secretkit.scan.hits import ALLOW_MARK
+
+    marks: dict[int, int] = {}
+    if ALLOW_MARK.encode() in data:
+        for start, _end, text in cst.comments(tree):  # type: ignore[arg-type]
+            if ALLOW_MARK in text:
+                mark = start + len(text[: text.rindex(ALLOW_MARK)].encode())
+                marks[data.count(b"\n", 0, start) + 1] = mark
+    return marks
+
+
 def nix_allowed(marks: dict[int, int], data: bytes, start: int) -> bool:
     """Whether a hit at byte ``start`` of a Nix file has an allow mark after it on its
     line (``marks``: :meth:`secretkit.scan.nix.FileFacts.allowed_lines`): a mark before

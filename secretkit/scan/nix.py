@@ -31,6 +31,7 @@ from secretkit.lazy_re import lazy
 from secretkit.nix.cst import NixString
 from secretkit.scan import filters, named_values, nix_owner, nix_positions
 from secretkit.scan.allow_marks import nix_allowed as allowed
+from secretkit.scan.allow_marks import nix_marks
 from secretkit.scan.detectors import Context, in_context, vendor_hint
 from secretkit.scan.hits import (
     ALLOW_MARK,
@@ -107,14 +108,7 @@ class FileFacts:
         """Line → byte offset of the last ``secretkit: allow`` a comment on it says (of
         ``tree``, this file's; what comes before it is allowed: :func:`allowed`)."""
         if self._allowed is None:
-            self._allowed = {}
-            if self.allow_mark:
-                from secretkit.nix import cst
-
-                for start, _end, text in cst.comments(tree):
-                    if ALLOW_MARK in text:
-                        mark = start + len(text[: text.rindex(ALLOW_MARK)].encode())
-                        self._allowed[self.data.count(b"\n", 0, start) + 1] = mark
+            self._allowed = nix_marks(self.data, tree) if self.allow_mark else {}
         return self._allowed
 
     def uses(self) -> dict[str, str]:

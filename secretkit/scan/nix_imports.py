@@ -27,8 +27,9 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from secretkit.lazy_re import lazy
+from secretkit.scan.allow_marks import nix_allowed, nix_marks
 from secretkit.scan.allowlist import Allowlist
-from secretkit.scan.hits import ALLOW_MARK, Hit
+from secretkit.scan.hits import Hit
 from secretkit.scan.model import Finding
 
 # `s = import ./secrets.nix;` (a relative path: a file of the repository), also where a
@@ -170,6 +171,7 @@ def values_at(
     from secretkit.scan.one_file import hit_findings
 
     tree = cst.parse(data)
+    marks = nix_marks(data, tree)
     hits = []
     for node, path, binding, _at, _until, _argument in cst.value_strings(tree):
         kind = attrs.get(tuple(path))
@@ -184,9 +186,8 @@ def values_at(
         start, end = literal.content_start, literal.content_end
         if (target, start) in taken:
             continue
-        line_end = data.find(b"\n", end)
-        if ALLOW_MARK.encode() in data[start : len(data) if line_end < 0 else line_end]:
-            continue
+        if nix_allowed(marks, data, start):
+            continue  # (a `# secretkit: allow` after it on its line, as the Nix scan reads)
         shown = data[start:end].decode("utf-8", "replace")
         hits.append(
             Hit(
