@@ -8,11 +8,11 @@ from typing import TYPE_CHECKING
 
 from secretkit.gate.model import CheckResult
 from secretkit.lazy_re import lazy
+from secretkit.nix.wiring import INPUTS_NAME
 
 if TYPE_CHECKING:
     from secretkit.gate.context import CheckContext
 
-_NAMED = lazy(rb"\binputs\.sops-nix\.(?:nixos|darwin|homeManager)Modules\.")
 # `sops-nix.url = …`, `sops-nix = { url = …; }`, `sops-nix.inputs.… = …` (in inputs)
 _DECLARED = lazy(rb"(?<![\w-])sops-nix(?:\.url\b|\s*=\s*\{|\.inputs\.|\.flake\b)")
 
@@ -23,7 +23,9 @@ def missing_input(ctx: CheckContext) -> list[CheckResult]:
     flake = ctx.read("flake.nix") if not ctx.walk else None
     if flake is None or _DECLARED.search(flake):
         return []
-    named = [f for f in ctx.files() if f.endswith(".nix") and _NAMED.search(ctx.read(f) or b"")]
+    named = [
+        f for f in ctx.files() if f.endswith(".nix") and INPUTS_NAME.search(ctx.read(f) or b"")
+    ]
     if not named:
         return []
     return [

@@ -287,7 +287,7 @@ def _hosts_wanting(hosts: Mapping[str, Host]) -> tuple[list[Host], list[Host]]:
 
 
 # `inputs.sops-nix.<kind>Modules.x`: the flake's input, named by whatever file holds it
-_INPUTS_NAME = lazy(rb"\binputs\.sops-nix\.(?:nixos|darwin|homeManager)Modules\.")
+INPUTS_NAME = lazy(rb"\binputs\.sops-nix\.(?:nixos|darwin|homeManager)Modules\.")
 # `sops-nix.nixosModules.x` as a variable of its own (not `inputs.sops-nix.…`)
 _BARE_NAME = lazy(rb'(?<![.\w"\'-])sops-nix\.nixosModules\.')
 _NIXOS_SOURCES = frozenset({"flake", "colmena", "deploy-rs", "hosts-dir", "configuration.nix"})
@@ -380,7 +380,7 @@ def wire_modules(
     if named:
         flake.ref()  # the outputs argument the name needs
     # … or any file naming it through the flake's inputs (`inputs.sops-nix.nixosModules…`)
-    named = named or any(_INPUTS_NAME.search(data) for data in sources.values())
+    named = named or any(INPUTS_NAME.search(data) for data in sources.values())
     if (used_input or named) and tree is not None and top is not None:
         _inputs(tree, top, wiring, "flake.nix")
     return wiring
