@@ -228,16 +228,12 @@ def _history(root: Path, progress: Progress | None, unread: list[str]) -> dict[s
     return out
 
 
-# A value shorter than this is looked for only on lines marked ``secretkit: allow`` (a
-# root password "nixos" is in every flake.lock ref and `nixosModules`); as purge's rule.
-_ANYWHERE = 16
-
-
 def _held_unreported(root: Path, items: list[ExposedValue]) -> None:
     """Where the work tree still holds a value its scan does not report (a line marked
     ``secretkit: allow``, an allowlisted fingerprint): it is still in plaintext there,
     not "in no file now".  A short value counts on a marked line only; a sops file's
     own bytes (its keys, its ciphertext) are never such a place."""
+    from secretkit.gate.history_findings import ANYWHERE_LENGTH
     from secretkit.git.files import publishable
     from secretkit.scan.hits import ALLOW_MARK
     from secretkit.sops.document import format_for_path, is_sops_file
@@ -263,7 +259,10 @@ def _held_unreported(root: Path, items: list[ExposedValue]) -> None:
             while at >= 0:
                 first = data.rfind(b"\n", 0, at) + 1
                 last = data.find(b"\n", at)
-                if len(value) >= _ANYWHERE or mark in data[first : len(data) if last < 0 else last]:
+                if (
+                    len(value) >= ANYWHERE_LENGTH
+                    or mark in data[first : len(data) if last < 0 else last]
+                ):
                     line = data.count(b"\n", 0, at) + 1
                     item.plaintext.append(f"{rel}:{line} (allowed there, or not read as a secret)")
                     break

@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING
 
 from secretkit.errors import UserError
 from secretkit.gate.history_findings import (
+    ANYWHERE_LENGTH,
     ExposedSecret,
     change_first,
     group_findings,
@@ -142,13 +143,6 @@ def plan_purge(cwd: Path, *, progress: Progress | None = None) -> PurgePlan:
     report = scan_history(root, progress=progress)
     findings = live_findings(root, list(report.findings))
     return PurgePlan(root, findings, group_findings(findings), refs_to_rewrite(list_refs(root)))
-
-
-# --replace-text works on every blob: a value shorter than this is replaced only on the
-# lines it was found on ("nixos" as a password is also in every `nixosModules` and
-# `nixosConfigurations` of the repository).  A longer one (a generated secret) is
-# replaced wherever it occurs as well.
-ANYWHERE_LENGTH = 16
 
 
 @dataclass(frozen=True)

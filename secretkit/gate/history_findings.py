@@ -61,6 +61,14 @@ def group_findings(findings: list[Finding]) -> list[ExposedSecret]:
     return exposed
 
 
+# A committed value shorter than this also occurs in ordinary text ("nixos" as a root
+# password is in every `nixosModules`, `nixos-24.11` and `hostName = "nixos"`): purge
+# replaces it only on the lines it was found on, and exposed looks for it only on lines
+# marked ``secretkit: allow``.  A longer one (a generated secret) is that value wherever
+# it occurs.
+ANYWHERE_LENGTH = 16
+
+
 # What a committed value is changed by: a password or passphrase is set anew where it
 # is used (a user's login, a wifi network, a backup repository: no provider issued
 # it), a private key is replaced by a new pair; anything else (a token, an API key) is
