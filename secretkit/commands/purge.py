@@ -163,13 +163,12 @@ def values_to_replace(root: Path, findings: list[Finding]) -> Replacements:
     counted."""
     from secretkit.git.filter_repo import MARKER
     from secretkit.git.hooks import blob_contents
+    from secretkit.git.objects import messages_of
     from secretkit.scan.history import is_message
 
     specs = [f"{f.commit}:{f.path}" for f in findings if f.commit and not is_message(f.path)]
     blobs = blob_contents(root, specs)
-    messages = _commit_messages(
-        root, [f.commit for f in findings if f.commit and is_message(f.path)]
-    )
+    messages = messages_of(root, [f.commit for f in findings if f.commit and is_message(f.path)])
     anywhere: dict[bytes, None] = {}
     spans: dict[bytes, set[tuple[int, int]]] = {}  # a line's text → the values' spans in it
     unplaced: dict[bytes, None] = {}
@@ -213,20 +212,6 @@ def _outermost(spans: set[tuple[int, int]]) -> list[tuple[int, int]]:
             continue
         out.append((start, end))
     return out
-
-
-def _commit_messages(root: Path, commits: list[str]) -> dict[str, bytes]:
-    """The message of each of ``commits`` as the scan read it (after the headers)."""
-    from secretkit.git.objects import read_blobs_limited
-
-    wanted = list(dict.fromkeys(commits))
-    if not wanted:
-        return {}
-    return {
-        oid: data.partition(b"\n\n")[2]
-        for oid, _size, data in read_blobs_limited(root, wanted, kind=b"commit")
-        if data is not None
-    }
 
 
 def _record(root: Path, plan: PurgePlan) -> None:

@@ -12,7 +12,7 @@ import re
 import shlex
 import subprocess
 import threading
-from collections.abc import Callable, Hashable, Iterable, Iterator
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -436,12 +436,20 @@ def commit_messages(
     ``every_ref``) but those ``skip`` names, once each, newest first: the bytes after
     the commit object's headers, as a push sends them (``git log`` ends a message at a
     NUL byte, and re-encodes it: a secret after a NUL was never read)."""
-    out = []
     commits = [c for c in history_commits(root, every_ref=every_ref) if not skip(c)]
-    for oid, _size, data in read_blobs_limited(root, commits, kind=b"commit"):
-        if data is not None:
-            out.append(Message(oid, None, data.partition(b"\n\n")[2]))
-    return out
+    return [Message(oid, None, text) for oid, text in messages_of(root, commits).items()]
+
+
+def messages_of(root: Path, commits: Sequence[str]) -> dict[str, bytes]:
+    """The message of each of ``commits`` (in their order), as :func:`commit_messages`
+    reads it: the bytes after the commit object's headers."""
+    return {
+        oid: data.partition(b"\n\n")[2]
+        for oid, _size, data in read_blobs_limited(
+            root, list(dict.fromkeys(commits)), kind=b"commit"
+        )
+        if data is not None
+    }
 
 
 @dataclass(frozen=True)
