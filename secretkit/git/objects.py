@@ -552,17 +552,28 @@ def path_versions(root: Path, path: str, limit: int = 64) -> list[tuple[str, byt
     """``(commit, content)`` of ``path`` as each of the last ``limit`` commits that
     changed it left it, newest first, back to a commit that deleted it (the versions of
     the file HEAD holds: none when HEAD does not): one ``log``, one ``cat-file``."""
-    proc = run_git(
-        root, "log", f"--max-count={limit}", "--format=%x01%H", "--raw", "--no-abbrev",
-        "--no-renames", "--", path, check=False,
-    )  # fmt: skip
     versions: list[tuple[str, str]] = []
+    for commit, new in path_changes(root, path, [f"--max-count={limit}"]):
+        if new is None:  # deleted there: what came before is another file's history
+            break
+        versions.append((commit, new))
+    blobs = dict(read_blobs(root, [oid for _, oid in versions]))
+    return [(commit, blobs[oid]) for commit, oid in versions if oid in blobs]
+
+
+def path_changes(
+    root: Path, path: str, options: Sequence[str] = ()
+) -> list[tuple[str, str | None]]:
+    """``(commit, blob)`` of each commit ``git log <options> -- path`` lists, newest
+    first: the blob it left at ``path``, None where it deleted it."""
+    proc = run_git(
+        root, "log", *options, "--format=%x01%H", "--raw", "--no-abbrev", "--no-renames",
+        "--", path, check=False,
+    )  # fmt: skip
+    out: list[tuple[str, str | None]] = []
     for record in proc.stdout.decode("utf-8", "surrogateescape").split("\x01")[1:]:
         commit, _, raw = record.partition("\n")
         fields = [line.split("\t", 1)[0].split() for line in raw.splitlines() if line[:1] == ":"]
         new = next((f[3] for f in fields if len(f) >= 5 and f[4] != "D"), None)
-        if new is None:  # deleted there: what came before is another file's history
-            break
-        versions.append((commit.strip(), new))
-    blobs = dict(read_blobs(root, [oid for _, oid in versions]))
-    return [(commit, blobs[oid]) for commit, oid in versions if oid in blobs]
+        out.append((commit.strip(), new))
+    return out

@@ -204,7 +204,7 @@ def history_values(root: Path, allow: Allowlist, known: Iterable[Finding] = ()) 
     an importer that is gone from HEAD is not followed)."""
     from secretkit.git import run_git
     from secretkit.git.hooks import blob_contents
-    from secretkit.git.objects import read_blobs
+    from secretkit.git.objects import path_changes, read_blobs
 
     listed = run_git(root, "ls-tree", "-r", "--name-only", "-z", "HEAD", check=False)
     if listed.returncode != 0:
@@ -216,17 +216,10 @@ def history_values(root: Path, allow: Allowlist, known: Iterable[Finding] = ()) 
     taken = {(f.path, f.commit, f.start) for f in known}
     out: list[Finding] = []
     for target, attrs in sorted(wanted.items()):
-        log = run_git(
-            root, "log", "--all", "--format=%x01%H", "--raw", "--no-abbrev", "--no-renames",
-            "--", target, check=False,
-        )  # fmt: skip
         first: dict[str, str] = {}  # blob → the oldest commit that wrote it (as the walk)
-        for record in log.stdout.decode("utf-8", "surrogateescape").split("\x01")[1:]:
-            commit, _, raw = record.partition("\n")
-            for line in raw.splitlines():
-                fields = line.split("\t", 1)[0].split()
-                if line[:1] == ":" and len(fields) >= 5 and fields[4] != "D":
-                    first[fields[3]] = commit.strip()
+        for commit, oid in path_changes(root, target, ["--all"]):
+            if oid is not None:
+                first[oid] = commit
         for oid, data in read_blobs(root, list(first)):
             found = values_at(target, data, attrs, allow, first[oid])
             out += [f for f in found if (f.path, f.commit, f.start) not in taken]
