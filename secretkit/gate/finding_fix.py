@@ -31,6 +31,7 @@ def finding_fix(
     hashed: bool = False,
     own_file: str | None = None,
     clan: ClanStore | None = None,
+    sops_file: str = "secrets/<host>.yaml",
 ) -> str:
     """The exact way out for a plaintext secret in ``path``.  ``refusal``: why
     ``migrate`` would not move it (:func:`secretkit.plan.advice.migrate_refusal`);
@@ -51,7 +52,8 @@ def finding_fix(
     sops-nix must decrypt before users are made.  ``own_file``: the value belongs to a
     home-manager or nix-darwin configuration, whose own key opens this sops file.
     ``clan``: the repository is a clan's, and this is where the value goes (migrate
-    refuses to write a second layout there)."""
+    refuses to write a second layout there).  ``sops_file``: the file a value of a Nix
+    file goes in (the one host's own, when one host uses the file)."""
     if archive is not None:
         import shlex
 
@@ -104,14 +106,13 @@ def finding_fix(
             )
         store, declare = (
             (
-                "its crypt hash with `mkpasswd -m sha-512 | secretkit set secrets/<host>.yaml "
+                f"its crypt hash with `mkpasswd -m sha-512 | secretkit set {sops_file} "
                 "'[\"<name>\"]'` (the option reads a hash, never the password)",
                 'sops.secrets."<name>" with neededForUsers = true;',
             )
             if hashed
             else (
-                "the value with `secretkit set secrets/<host>.yaml '[\"<name>\"]'` (reads it from "
-                "stdin)",
+                f"the value with `secretkit set {sops_file} '[\"<name>\"]'` (reads it from stdin)",
                 'sops.secrets."<name>"',
             )
         )
@@ -200,6 +201,7 @@ def fix_for(
     hashed: bool = False,
     own_file: str | None = None,
     clan: ClanStore | None = None,
+    sops_file: str = "secrets/<host>.yaml",
 ) -> str:
     """:func:`finding_fix` of one finding (its fingerprint computed only if shown)."""
 
@@ -223,6 +225,7 @@ def fix_for(
         hashed=hashed,
         own_file=own_file,
         clan=clan,
+        sops_file=sops_file,
     )
 
 

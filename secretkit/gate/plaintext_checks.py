@@ -136,7 +136,10 @@ def _fix_for(ctx: CheckContext, finding: Finding) -> str:
 
         users = ctx.inventory().hosts_of_file(finding.path)
         clan = clan_store(finding.attrpath, finding.path, users)
-    fix = fix_for(
+    from secretkit.layouts.sops_nix import host_secrets_path
+
+    readers = sorted(ctx.inventory().hosts_of_file(finding.path)) if source is not None else []
+    return fix_for(
         finding,
         refusal,
         builder,
@@ -147,21 +150,9 @@ def _fix_for(ctx: CheckContext, finding: Finding) -> str:
         hashed=hashed,
         own_file=own_file,
         clan=clan,
+        # (migrate's own steps name the one host's file)
+        sops_file=host_secrets_path(readers[0]) if len(readers) == 1 else "secrets/<host>.yaml",
     )
-    if finding.path.endswith(".nix") and clan is None and own_file is None:
-        fix = _named(ctx, finding, fix)
-    return fix
-
-
-def _named(ctx: CheckContext, finding: Finding, fix: str) -> str:
-    """``fix`` with the host's own file in place of ``secrets/<host>.yaml`` where one
-    host uses the file (as migrate's by-hand steps name it)."""
-    from secretkit.layouts.sops_nix import host_secrets_path
-
-    hosts = sorted(ctx.inventory().hosts_of_file(finding.path))
-    if len(hosts) == 1:
-        fix = fix.replace("secrets/<host>.yaml", host_secrets_path(hosts[0]))
-    return fix
 
 
 def _hash_warning(check_id: str, shown: str, keep: str, path: str) -> CheckResult:
