@@ -123,6 +123,14 @@ def imported_targets(
             data = read(name)
             if data is not None:
                 sources[name] = data
+    wanted = _given_from_imports(sources)
+    return {target: attrs for target, attrs in wanted.items() if target in present}
+
+
+def _given_from_imports(sources: dict[str, bytes]) -> dict[str, dict[tuple[str, ...], str]]:
+    """What the files of ``sources`` (path → bytes, with ``flake.nix`` and ``hive.nix``
+    when there are any) give to secret options from the files they import, wherever
+    those are: file → attribute path → kind."""
     shared: dict[str, set[str]] = {}  # (a flake's specialArgs reach every module)
     for name in ("flake.nix", "hive.nix"):
         for bound, target in bound_imports(name, sources.get(name, b"")).items():
@@ -133,9 +141,54 @@ def imported_targets(
         if not _imports_a_file(data) and not any(h in data for h in handed):
             continue  # (no file of values reaches it: most files)
         for target, attrs in imported_secrets(name, data, shared).items():
-            if target in present:
-                wanted.setdefault(target, {}).update(attrs)
+            wanted.setdefault(target, {}).update(attrs)
     return wanted
+
+
+# The files that hand every module what they import (their bound names), read with the
+# staged files: :func:`staged_values`.
+SHARING = ("flake.nix", "hive.nix")
+
+
+def staged_values(
+    staged: dict[str, bytes],
+    index: Iterable[str],
+    read_index: Callable[[list[str]], dict[str, bytes]],
+    allow: Allowlist,
+    known: Iterable[Finding] = (),
+) -> list[Finding]:
+    """:func:`imported_values` of the index as it will be committed, reading no more of
+    it than the staged files need.  ``staged``: the bytes of the staged files and of
+    the index's :data:`SHARING` files; ``index``: every path of the index;
+    ``read_index``: the staged bytes of more of its paths.
+
+    A staged file that imports one (or uses a name a flake binds to one) reads the
+    files it imports.  A staged file that can be imported for its values — a ``.nix``
+    file whose value is not a function, as ``{ wifi = "…"; }`` — is read by whichever
+    file imports it: then every ``.nix`` file of the index is read (a commit of such a
+    file is rare; a module is a function)."""
+    nix = {path: data for path, data in staged.items() if path.endswith(".nix")}
+    if not nix:
+        return []
+    paths = [path for path in index if path.endswith(".nix")]
+    if any(_values_file(data) for path, data in nix.items() if path not in SHARING):
+        wanted = [path for path in paths if path not in nix]
+    else:
+        wanted = sorted(set(_given_from_imports(nix)) & set(paths) - set(nix))
+    if wanted:
+        nix.update(read_index(wanted))
+    return imported_values(nix, nix.get, allow, known)
+
+
+def _values_file(data: bytes) -> bool:
+    """Whether ``import`` of this Nix source can give attributes holding string
+    literals: it parses, holds a string, and its value is not a function."""
+    from secretkit.nix import cst
+
+    if b'"' not in data and b"''" not in data:
+        return False
+    tree = cst.parse(data)
+    return not tree.has_errors and cst.module_function(tree) is None
 
 
 def imported_values(

@@ -15,6 +15,7 @@ from secretkit.scan.many_files import (
     scan_large_blobs,
 )
 from secretkit.scan.model import ScanReport, Skipped
+from secretkit.scan.nix_imports import SHARING, staged_values
 from secretkit.scan.one_file import MAX_BYTES
 
 if TYPE_CHECKING:
@@ -55,18 +56,21 @@ def scan_staged(
     top = Path(root) if known_top else require_repo(Path(root))
     if entries is None:
         entries = index_entries(top, modes=SCANNED_MODES)
-    entries = [e for e in entries if e.stage in (0, 2)]
-    if paths:
-        entries = [e for e in entries if _under(e.path, paths)]
+    index = [e for e in entries if e.stage in (0, 2)]
+    entries = [e for e in index if _under(e.path, paths)] if paths else index
     report = ScanReport()
     if not entries:
         report.stats["seconds"] = time.perf_counter() - started
         return report
     if allow is None:
         allow = allowlist.load(top)
+    # (the files that hand modules what they import are read with them: see below)
+    sharing = [e for e in index if e.path in SHARING and e.stage == 0]
     blobs = {
         oid: (size, data)
-        for oid, size, data in read_blobs_limited(top, (e.oid for e in entries), max_bytes)
+        for oid, size, data in read_blobs_limited(
+            top, [e.oid for e in entries + sharing], max_bytes
+        )
     }
     jobs: list[Job] = []
     large: list[tuple[str, str, int]] = []
@@ -95,6 +99,25 @@ def scan_staged(
         lfs=objects_dir(top) if pointers else None,
     )
     report.findings.extend(sub.findings)
+    # values a staged Nix file imports from another (or hands to one) and gives to a
+    # secret option: each file alone says nothing (scan/nix_imports)
+    read = {e.path: blobs[e.oid][1] for e in entries + sharing if e.oid in blobs}
+    oids = {e.path: e.oid for e in index if e.stage == 0}
+
+    def read_index(names: list[str]) -> dict[str, bytes]:
+        wanted = {oids[name]: name for name in names if name in oids}
+        got = read_blobs_limited(top, list(wanted), max_bytes)
+        return {wanted[oid]: data for oid, _size, data in got if data is not None}
+
+    report.findings.extend(
+        staged_values(
+            {path: data for path, data in read.items() if data is not None},
+            [e.path for e in index],
+            read_index,
+            allow,
+            report.findings,
+        )
+    )
     report.findings.sort(key=lambda f: (f.path, f.commit or "", f.start))
     report.skipped.extend([*sub.skipped, *skips])
     report.stats = sub.stats

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from secretkit.scan.allowlist import Allowlist
 from secretkit.scan.worktree import scan_tree
-from tests.conftest import commit_all
+from tests.conftest import commit_all, git
 from tests.support import fake
 
 MODULE = """{ config, ... }:
@@ -114,3 +115,80 @@ def test_with_inherit_and_special_args_reach_the_values_file(tmp_path: Path) -> 
         ("secrets.nix", 3, guest, "guest"),
         ("secrets.nix", 4, relay, "smtp.relay"),
     ]
+
+
+def _staged(repo: Path, *names: str) -> list[tuple[str, str]]:
+    from secretkit.scan.staged import scan_staged
+
+    found = scan_staged(repo, names).findings
+    return sorted((f.path, f.secret.reveal()) for f in found)
+
+
+def test_the_hook_blocks_a_values_file_staged_alone(tmp_git_repo: Path) -> None:
+    """The importer is committed already; the commit adds the values file: each staged
+    file alone says nothing, and the hook let it through."""
+    from secretkit.commands.hook import run_hook
+
+    wifi = fake.password("staged-wifi")
+    (tmp_git_repo / "hosts").mkdir()
+    (tmp_git_repo / "hosts" / "a.nix").write_text(MODULE.replace("../shared", "./shared.nix"))
+    commit_all(tmp_git_repo)
+    (tmp_git_repo / "hosts" / "secrets.nix").write_text(f'{{ wifi = "{wifi}"; other = "x"; }}\n')
+    git(tmp_git_repo, "add", "hosts/secrets.nix")
+    assert _staged(tmp_git_repo, "hosts/secrets.nix") == [("hosts/secrets.nix", wifi)]
+    report = run_hook(tmp_git_repo, ["hosts/secrets.nix"])
+    assert report.blocked and [f.path for f in report.findings] == ["hosts/secrets.nix"]
+
+
+def test_a_staged_importer_reads_the_committed_values_file(tmp_git_repo: Path) -> None:
+    """The values file is committed (it held nothing a scan reads as a secret); the
+    commit adds the module that gives one of its values to a secret option."""
+    grafana = fake.password("staged-grafana")
+    (tmp_git_repo / "secrets.nix").write_text(f'{{ web.grafana = "{grafana}"; }}\n')
+    commit_all(tmp_git_repo)
+    (tmp_git_repo / "a.nix").write_text(MODULE.replace("../shared", "./shared.nix"))
+    git(tmp_git_repo, "add", "a.nix")
+    assert _staged(tmp_git_repo, "a.nix") == [("secrets.nix", grafana)]
+    # the staged bytes count, not the work tree's: a value emptied there but staged
+    (tmp_git_repo / "secrets.nix").write_text('{ web.grafana = ""; }\n')
+    assert _staged(tmp_git_repo) == [("secrets.nix", grafana)]
+
+
+def test_a_module_staged_alone_reads_what_the_flake_hands_it(tmp_git_repo: Path) -> None:
+    relay = fake.password("staged-relay")
+    (tmp_git_repo / "secrets.nix").write_text(f'{{ smtp = {{ relay = "{relay}"; }}; }}\n')
+    (tmp_git_repo / "flake.nix").write_text(
+        "{ outputs = { nixpkgs, ... }: { nixosConfigurations.h = nixpkgs.lib.nixosSystem {\n"
+        "  specialArgs = { secrets = import ./secrets.nix; }; modules = [ ./c.nix ]; }; }; }\n"
+    )
+    commit_all(tmp_git_repo)
+    (tmp_git_repo / "c.nix").write_text(
+        "{ secrets, ... }: { programs.msmtp.accounts.default.password = secrets.smtp.relay; }\n"
+    )
+    git(tmp_git_repo, "add", "c.nix")
+    assert _staged(tmp_git_repo, "c.nix") == [("secrets.nix", relay)]
+
+
+def test_a_staged_module_that_imports_no_values_reads_nothing_more(tmp_git_repo: Path) -> None:
+    """The common commit: a module (a function) that imports no file for its values.
+    No other blob of the index is read for it."""
+    from secretkit.scan import nix_imports
+
+    (tmp_git_repo / "secrets.nix").write_text(f'{{ wifi = "{fake.password("w")}"; }}\n')
+    (tmp_git_repo / "b.nix").write_text("{ s }: { x.psk = s.wifi; }\n")
+    commit_all(tmp_git_repo)
+    (tmp_git_repo / "a.nix").write_text('{ ... }: { imports = [ ./b.nix ]; y = "z"; }\n')
+    git(tmp_git_repo, "add", "a.nix")
+    asked: list[list[str]] = []
+
+    def read_index(names: list[str]) -> dict[str, bytes]:
+        asked.append(names)
+        return {}
+
+    data = (tmp_git_repo / "a.nix").read_bytes()
+    index = ["a.nix", "b.nix", "secrets.nix"]
+    assert nix_imports.staged_values({"a.nix": data}, index, read_index, Allowlist()) == []
+    assert asked == []
+    values = (tmp_git_repo / "secrets.nix").read_bytes()
+    nix_imports.staged_values({"secrets.nix": values}, index, read_index, Allowlist())
+    assert asked == [["a.nix", "b.nix"]]
