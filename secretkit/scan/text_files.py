@@ -429,7 +429,12 @@ def commented(text: str, pos: int) -> bool:
 
 
 def looks_like_code(value: str) -> bool:
-    return any(c in value for c in "(){}[] ") or value.startswith(("%", "$", "{{"))
+    """Whether a quoted value reads as code, not a literal: calls, blocks, spaces,
+    templates, and a concatenation read between two strings' quotes (Go's
+    ``"token: "+format+"\n"`` gives the value ``+format+``)."""
+    if any(c in value for c in "(){}[] ") or value.startswith(("%", "$", "{{")):
+        return True
+    return len(value) > 2 and value[0] == value[-1] == "+"
 
 
 _CIPHERTEXT = lazy(

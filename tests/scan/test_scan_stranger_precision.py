@@ -124,3 +124,17 @@ def test_references_and_names_a_stranger_met_on_agenix_repositories(tmp_path: Pa
         ("a.nix", 8, "secret-attribute"),
         ("check.yml", 8, "secret-attribute"),
     ]
+
+
+def test_a_concatenation_between_two_strings_quotes_is_code(tmp_path: Path) -> None:
+    """pinpox/nixos's Go: ``"clan-nats-token: "+format+"\\n"`` read as ``token: "+format+"``
+    was a secret; purge then rewrote the Go source in history.  A value between such
+    quotes on its own is still one."""
+    token = fake.password("go-token")
+    (tmp_path / "main.go").write_text(
+        "package main\n"
+        'func logf(format string) { fmt.Fprintf(os.Stderr, "clan-nats-token: "+format+"\\n") }\n'
+        f'const apiToken = "{token}"\n'
+    )
+    found = scan_tree(tmp_path).findings
+    assert [(f.line, f.secret.reveal()) for f in found] == [(3, token)]

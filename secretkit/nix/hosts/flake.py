@@ -56,10 +56,15 @@ def flake(d: Closure) -> None:
                     colmena.hive_node_part(d, rest2, hive, binding)
                 else:
                     colmena.hive(d, hive)
-        if not d.hosts and snowfall.add_systems(d):
+        # (home-manager profiles are no systems: they stand for none of clan's or
+        # snowfall's, whose systems the flake's own outputs may name beside them)
+        systems = any(
+            any(source != "home-manager" for source in acc.sources) for acc in d.hosts.values()
+        )
+        if not systems and snowfall.add_systems(d):
             d.unresolved = [n for n in d.unresolved if not (n.file == rel and n.kind == _HOST_SET)]
             d.host_set_unresolved = False
-        elif not d.hosts and clan.add_machines(d):
+        elif not systems and clan.add_machines(d):
             # `nixosConfigurations = clan.config.nixosConfigurations`: clan's machines
             # stand for it, so that is not something left unresolved
             d.unresolved = [

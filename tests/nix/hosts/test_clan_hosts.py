@@ -140,6 +140,33 @@ def test_configurations_taken_from_clan_config(tmp_path: Path) -> None:
     assert inv.hosts_of_file("modules/common.nix") == {"a", "b"}
 
 
+def test_home_manager_profiles_beside_the_clan_do_not_hide_its_machines(
+    tmp_path: Path,
+) -> None:
+    """pinpox/nixos: `homeConfigurations` next to `nixosConfigurations =
+    clan.config.nixosConfigurations`.  The profiles were taken for the flake's hosts, the
+    13 machines were not read, and check said "no host reads a sops file: nothing to
+    check" of a machine that did."""
+    write(
+        tmp_path,
+        {
+            "flake.nix": (
+                "{\n  outputs = { self, clan-core, home-manager, nixpkgs, ... }:\n"
+                '    let clan = clan-core.lib.clan { inherit self; meta.name = "c"; };\n'
+                "    in {\n      nixosConfigurations = clan.config.nixosConfigurations;\n"
+                "      homeConfigurations.desktop = home-manager.lib.homeManagerConfiguration"
+                " { modules = [ ./home/desktop.nix ]; };\n    };\n}\n"
+            ),
+            "machines/a/configuration.nix": COMMON,
+            "modules/common.nix": "{ ... }: { }\n",
+            "home/desktop.nix": "{ ... }: { }\n",
+        },
+    )
+    inv = discover(tmp_path)
+    assert {n: h.source for n, h in inv.hosts.items()} == {"a": "clan", "desktop": "home-manager"}
+    assert inv.hosts_of_file("modules/common.nix") == {"a"}
+
+
 def test_a_role_for_a_computed_tag_is_said_not_guessed(tmp_path: Path) -> None:
     write(
         tmp_path,
