@@ -533,7 +533,7 @@ def _fix(report: HookReport, finding: Finding, secrets_files: set[str]) -> str:
     if refused is None:
         clan = report.clan_stores.get(id(finding))
         return fix_for(finding, None, None, None, mark=mark, clan=clan)
-    reason, builder, manual, declare_in, hashed, own_file = refused
+    reason, builder, manual, declare_in, hashed, own_file, steps = refused
     return fix_for(
         finding,
         reason,
@@ -544,4 +544,5 @@ def _fix(report: HookReport, finding: Finding, secrets_files: set[str]) -> str:
         hashed=hashed,
         own_file=own_file,
         clan=report.clan_stores.get(id(finding)),
+        steps=steps,
     )

@@ -32,6 +32,7 @@ def finding_fix(
     own_file: str | None = None,
     clan: ClanStore | None = None,
     sops_file: str = "secrets/<host>.yaml",
+    steps: tuple[str, ...] = (),
 ) -> str:
     """The exact way out for a plaintext secret in ``path``.  ``refusal``: why
     ``migrate`` would not move it (:func:`secretkit.plan.advice.migrate_refusal`);
@@ -53,7 +54,8 @@ def finding_fix(
     home-manager or nix-darwin configuration, whose own key opens this sops file.
     ``clan``: the repository is a clan's, and this is where the value goes (migrate
     refuses to write a second layout there).  ``sops_file``: the file a value of a Nix
-    file goes in (the one host's own, when one host uses the file)."""
+    file goes in (the one host's own, when one host uses the file).  ``steps``: the
+    whole way out, when no sops secret can hold the value (an ssh host's own key)."""
     if archive is not None:
         import shlex
 
@@ -70,6 +72,8 @@ def finding_fix(
         and _plain_route(refusal, builder, manual, declare_in, hashed)
     ):
         move = clan.route  # (migrate moves nothing in a clan's repository)
+    elif steps:
+        move = f"`secretkit migrate` cannot move this one ({refusal}): " + "; ".join(steps)
     elif path.endswith(".nix") and refusal is None:
         move = "run `secretkit migrate` to move it into a sops file and reference it from Nix"
     elif path.endswith(".nix") and refusal == _in_comment():
@@ -202,6 +206,7 @@ def fix_for(
     own_file: str | None = None,
     clan: ClanStore | None = None,
     sops_file: str = "secrets/<host>.yaml",
+    steps: tuple[str, ...] = (),
 ) -> str:
     """:func:`finding_fix` of one finding (its fingerprint computed only if shown)."""
 
@@ -226,6 +231,7 @@ def fix_for(
         own_file=own_file,
         clan=clan,
         sops_file=sops_file,
+        steps=steps,
     )
 
 

@@ -91,6 +91,7 @@ def _fix_for(ctx: CheckContext, finding: Finding) -> str:
             return _clear_by_rule(entry, finding)  # (its own crypt rule leaves it so)
         return ctx.judge.restore(finding.path)
     refusal, builder, manual, declare_in, hashed = None, None, None, None, False
+    steps: tuple[str, ...] = ()
     own_file = None
     source = ctx.read(finding.path) if finding.path.endswith(".nix") else None
     if finding.path.endswith(".nix"):
@@ -108,7 +109,7 @@ def _fix_for(ctx: CheckContext, finding: Finding) -> str:
                     ctx.inventory(), finding.path, finding.attrpath or "", ctx.read
                 )
             if valued is not None:
-                refusal, builder, manual, declare_in, hashed, _ = valued
+                refusal, builder, manual, declare_in, hashed, _, steps = valued
             elif refusal is None:
                 advice = migrate_refusal(
                     finding.path,
@@ -120,7 +121,7 @@ def _fix_for(ctx: CheckContext, finding: Finding) -> str:
                     inventory=ctx.inventory(),
                 )
                 if advice is not None:
-                    refusal, builder, manual, declare_in, hashed, _ = advice
+                    refusal, builder, manual, declare_in, hashed, _, steps = advice
     if not finding.path.endswith(".nix"):  # read by Nix code? then not encrypted in place
         from secretkit.gate.finding_fix import WHOLE_FILE_RULE
         from secretkit.plan.refusals import nix_reader_route
@@ -150,6 +151,7 @@ def _fix_for(ctx: CheckContext, finding: Finding) -> str:
         hashed=hashed,
         own_file=own_file,
         clan=clan,
+        steps=steps,
         # (migrate's own steps name the one host's file)
         sops_file=host_secrets_path(readers[0]) if len(readers) == 1 else "secrets/<host>.yaml",
     )

@@ -235,6 +235,7 @@ class Refusal(NamedTuple):
     declare_in: str | None = None
     hashed: bool = False
     own_file: str | None = None  # the sops file of its own configuration's key, not a host's
+    steps: tuple[str, ...] = ()  # the whole route by hand, when no sops secret can hold it
 
 
 def value_refusal(
@@ -353,6 +354,8 @@ def migrate_refusal(
         if manual is not None and named is not None:  # the fix's own "<name>", not the plan's
             manual = manual.replace(f'"{named[1]}"', '"<name>"')
         hashed = any(step.startswith(HASH_FEED) for step in refused.route)
+        if refused.own:  # (the entry's own route: no sops secret can hold the value)
+            return Refusal(refused.reason, steps=refused.route)
         return Refusal(refused.reason, refused.builder, manual, refused.declare_in, hashed)
     return None if plan.moves else Refusal("the planner found nothing to move")
 

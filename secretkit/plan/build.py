@@ -252,7 +252,15 @@ def _plan_finding(
         entry: catalogue.Entry | None = None,
         snippet: str | None = None,
         lead: str | None = None,
+        steps: tuple[str, ...] | None = None,
     ) -> None:
+        if steps is not None:  # (no sops secret can hold the value: the entry's own route)
+            if len(module.hosts) == 1:
+                steps = tuple(step.replace("<host>", module.hosts[0]) for step in steps)
+            plan.refused.append(
+                Refused(module.path, finding.line, attrpath, reason, steps, builder, None, True)
+            )
+            return
         # only a refusal shows the fingerprint: an scrypt each, so not for planned moves
         fingerprint = getattr(finding, "fingerprint", None)
         slug = catalogue.base.slug
@@ -358,7 +366,7 @@ def _plan_finding(
     name = names.claim(proposed, module.path, finding.secret)
     result = entry.rewrite(site, name)
     if isinstance(result, catalogue.Refusal):
-        refuse(result.reason, dotted, proposed, entry, result.manual)
+        refuse(result.reason, dotted, proposed, entry, result.manual, steps=result.steps)
         return
     clash = [d for d in result.defines if d in module.defined]
     if clash:

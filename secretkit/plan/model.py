@@ -57,6 +57,9 @@ class Refused:
     # the module the steps go in, when not the finding's own (it cannot read the NixOS
     # config: refusals.Elsewhere)
     declare_in: str | None = None
+    # the route is the catalogue entry's own: no sops secret can hold the value
+    # (catalogue.base.Refusal.steps), so the generic steps do not apply
+    own: bool = False
 
     def message(self) -> str:
         head = f"{self.module}:{self.line}: cannot migrate safely: {self.reason}"

@@ -168,10 +168,12 @@ class Rewrite:
 @dataclass(frozen=True)
 class Refusal:
     """Why the entry leaves a secret where it is; ``manual`` is the Nix to write by hand
-    (after ``secretkit set``), when the entry knows one that works."""
+    (after ``secretkit set``), when the entry knows one that works; ``steps``: the whole
+    route by hand, when no sops secret can hold the value (then nothing else is said)."""
 
     reason: str
     manual: str | None = None
+    steps: tuple[str, ...] | None = None
 
 
 class Entry(Protocol):

@@ -28,6 +28,13 @@ from secretkit.nix.catalogue.base import (
 WORLD_READABLE = "0444"
 
 
+def _host_key(name: str) -> bool:
+    """Whether ``/etc/<name>`` is an ssh host's private key (``ssh/ssh_host_ed25519_key``),
+    which sshd and sops-nix read before any secret is decrypted."""
+    base = name.strip("/")
+    return base.startswith("ssh/ssh_host_") and base.endswith("_key")
+
+
 class EtcFile:
     key = "environment-etc"
     description = 'environment.etc."x".text holding a secret → a sops secret/template at /etc/x'
@@ -78,6 +85,22 @@ class EtcFile:
             if full[:3] == list(entry) and len(full) > 3 and not inside(node, doomed):
                 return Refusal(f"environment.etc.{entry[2]} is set in more than one place")
         target = "/etc/" + entry[2]
+        if _host_key(entry[2]):
+            return Refusal(
+                f"{target} is the host's own ssh host key, which sops-nix decrypts the "
+                "host's secrets with (sops.age.sshKeyPaths): a sops secret cannot hold it",
+                steps=(
+                    "the committed key is public now: give the host a new one, outside the "
+                    "repository: `secretkit hosts add <host> --generate-host-key "
+                    "--extra-files DIR` (then DIR/etc/ssh/ goes to the host, e.g. "
+                    "nixos-anywhere --extra-files DIR), or ssh-keygen -t ed25519 -N '' -f "
+                    f"{target} on the host",
+                    f'delete environment.etc."{entry[2]}" from this module (sshd reads '
+                    "its key from that path itself)",
+                    "if .sops.yaml names a key for the host already: `secretkit rotate host "
+                    "<host> --ssh-pubkey-file <the new key's .pub>`",
+                ),
+            )
         edits = [delete_node(site.tree, doomed)]
         shown = f" (mode {mode})" if mode else ""
         if mode is None:
