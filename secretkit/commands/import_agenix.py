@@ -47,7 +47,7 @@ from secretkit.commands import Line, Shown, err, out
 from secretkit.errors import IntegrityError, UserError
 from secretkit.layouts.agenix_rules import read_rules
 from secretkit.nix.edits import Edit
-from secretkit.plan.migration import hostname_mismatches
+from secretkit.plan.host_names import hostname_mismatches
 from secretkit.sops.identities import Identities
 
 

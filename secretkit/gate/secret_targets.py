@@ -99,7 +99,7 @@ def targets(ctx: CheckContext, decl: Declaration, inventory: Inventory) -> list[
     for host in hosts:
         name, unnamed = _host_name(ctx, inventory, host)
         if unnamed:
-            targets.append(Target(None, host, unnamed, option, _NAME_IT.format(host=host)))
+            targets.append(Target(None, host, unnamed, option, _name_it(host, unnamed)))
             continue
         path = resolve_for_host(written_in, text, name) if name is not None else None
         why = (
@@ -116,6 +116,19 @@ def targets(ctx: CheckContext, decl: Declaration, inventory: Inventory) -> list[
 _NAME_IT = (
     'set networking.hostName = "{host}"; in a module of {host}, then run secretkit check again'
 )
+_OPAQUE = "which secretkit cannot read"  # (in _host_name's reason: the value is opaque)
+
+
+def _name_it(host: str, why: str) -> str:
+    """The fix for a host whose ``networking.hostName`` is unknown (``why``)."""
+    if _OPAQUE in why:  # (a second definition would conflict with the one it has)
+        return (
+            "write that networking.hostName as something secretkit reads: a string literal, "
+            "or the name the host set hands each host (mapAttrs (name: host: …) gives "
+            f"`name`), equal to the host's name {host} (or rename the host to its "
+            "hostName), then run secretkit check again"
+        )
+    return _NAME_IT.format(host=host)
 
 
 def _host_name(ctx: CheckContext, inventory: Inventory, host: str) -> tuple[str | None, str]:
@@ -130,6 +143,17 @@ def _host_name(ctx: CheckContext, inventory: Inventory, host: str) -> tuple[str 
     }
     if names:
         return (names.pop() if len(names) == 1 else None), ""
+    opaque = [
+        (file, text)
+        for file, offset, text in facts.host_name_opaque
+        if host in inventory.hosts_at(file, offset)
+    ]
+    if opaque:  # (`host.hostName` of a host set: what it is needs evaluating Nix)
+        file, text = opaque[0]
+        return None, (
+            f"host {host} sets networking.hostName = {text} ({file}), {_OPAQUE} without "
+            "evaluating Nix, so the file named after it is not known"
+        )
     if any(host in inventory.hosts_at(file, offset) for file, offset in facts.host_name_sets):
         return host, ""
     if inventory.hosts[host].unseen(but_sops_nix=True):
@@ -151,7 +175,7 @@ def _host_default(ctx: CheckContext, decl: Declaration, inventory: Inventory, ho
     name, unnamed = _host_name(ctx, inventory, host)
     paths = {resolve_for_host(f, t, name) for f, t in texts}
     if unnamed and any(HOSTNAME in " ".join(t.split()) for _f, t in texts):
-        return Target(None, host, unnamed, DEFAULT, _NAME_IT.format(host=host))
+        return Target(None, host, unnamed, DEFAULT, _name_it(host, unnamed))
     if len(paths) == 1 and None not in paths:
         return Target(paths.pop(), host)
     if not texts:

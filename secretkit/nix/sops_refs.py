@@ -47,6 +47,8 @@ class NixFacts:
     host_names: list[tuple[str, int, str]] = field(default_factory=list)
     # every networking.hostName binding, literal or not: (nix file, offset)
     host_name_sets: list[tuple[str, int]] = field(default_factory=list)
+    # those set to what no reading can tell (opaque_host_name): (nix file, offset, text)
+    host_name_opaque: list[tuple[str, int, str]] = field(default_factory=list)
     # sops.age.sshKeyPaths / sops.age.keyFile as written: nix file → "option = text"
     age_keys: dict[str, list[str]] = field(default_factory=dict)
     # every binding that sets a sops-nix option (sops.age.…, sops.templates.…, …): a host
@@ -184,6 +186,29 @@ def _index(name: str) -> bool:
     return name.startswith("[") and name.endswith("]")
 
 
+_NAME_WRAPPERS = ("mkDefault", "mkForce", "mkOverride")
+
+
+def opaque_host_name(tree: cst.NixTree, value: cst.Node) -> str | None:
+    """The text of a ``networking.hostName`` value no reading can tell, or None: a
+    string literal, or a name (``name``, ``lib.mkDefault hostname``: the host's name as
+    a generated host set or a helper hands it, which migrate and check take it to be).
+    ``host.hostName`` (an attribute of a host set's value) and any other expression are
+    opaque."""
+    node = cst.unwrap(value)
+    while node is not None and node.type == "apply_expression":
+        function = cst.unwrap(node.child_by_field_name("function"))
+        while function is not None and function.type == "apply_expression":  # mkOverride 50
+            function = cst.unwrap(function.child_by_field_name("function"))
+        called = cst.node_text(tree, function) if function is not None else ""
+        if not str(called).endswith(_NAME_WRAPPERS):
+            break
+        node = cst.unwrap(node.child_by_field_name("argument"))
+    if node is None or node.type == "variable_expression":
+        return None
+    return " ".join(str(cst.node_text(tree, node)).split())
+
+
 def host_names(
     tree: cst.NixTree, base: Callable[[cst.Binding], int] | None = None
 ) -> list[tuple[int, str | None]]:
@@ -295,9 +320,13 @@ def _read_bindings(
     facts: NixFacts, path: str, tree: cst.NixTree, inline: InlineModules | None = None
 ) -> None:
     declared: dict[str, Declaration] = {}
-    named = host_names(tree, inline.base if inline is not None else None)
-    facts.host_names += [(path, start, name) for start, name in named if name is not None]
-    facts.host_name_sets += [(path, start) for start, _name in named]
+    for binding, name in cst.host_names(tree, inline.base if inline is not None else None):
+        facts.host_name_sets.append((path, binding.start))
+        text = opaque_host_name(tree, binding.value) if name is None else None
+        if name is not None:
+            facts.host_names.append((path, binding.start, name))
+        elif text is not None:
+            facts.host_name_opaque.append((path, binding.start, text))
     for binding in cst.bindings(tree):
         full = option_path(binding, inline.base(binding) if inline is not None else 0)
         if full[:1] == ["sops"] and full[1:2] != ["secrets"]:

@@ -458,17 +458,19 @@ def value_route_of(
 
 def host_name_values(
     inventory: Inventory, sources: Mapping[str, bytes], host: str
-) -> tuple[set[str], bool]:
-    """The string literals ``host``'s modules set ``networking.hostName`` to, and
-    whether any sets it at all (a literal or not: ``lib.mkDefault name``).  In a file
+) -> tuple[set[str], bool, list[str]]:
+    """The string literals ``host``'s modules set ``networking.hostName`` to, whether
+    any sets it at all (a literal or not: ``lib.mkDefault name``), and the values no
+    reading can tell (:func:`secretkit.nix.sops_refs.opaque_host_name`).  In a file
     with inline modules only this host's are read, and the rest of the file only when
     the host uses it whole."""
     from secretkit.nix import cst
-    from secretkit.nix.sops_refs import InlineModules, attrset_spans, host_names
+    from secretkit.nix.sops_refs import InlineModules, attrset_spans, opaque_host_name
 
     info = inventory.hosts[host]
     spans = inventory.inline_spans()
     names: set[str] = set()
+    opaque: list[str] = []
     bound = False
     for path in info.modules:
         if path in info.home_modules or path in info.values:
@@ -479,11 +481,15 @@ def host_name_values(
             continue
         own = attrset_spans(data, [(s, e) for f, s, e in info.inline if f == path])
         inline = InlineModules(attrset_spans(data, spans.get(rel, [])))
-        for offset, name in host_names(cst.parse(data), inline.base):
+        tree = cst.parse(data)
+        for binding, name in cst.host_names(tree, inline.base):
+            offset = binding.start
             if any(s <= offset < e for s, e in own) or (
                 path in info.files and inline.base_of(offset) is None
             ):
                 bound = True
                 if name is not None:
                     names.add(name)
-    return names, bound
+                elif (text := opaque_host_name(tree, binding.value)) is not None:
+                    opaque.append(f"{text} ({rel})")
+    return names, bound, opaque

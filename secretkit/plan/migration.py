@@ -25,7 +25,6 @@ from typing import TYPE_CHECKING, Any
 
 from secretkit.atomic import Transaction, recover
 from secretkit.errors import IntegrityError, NoIdentityError, UserError
-from secretkit.layouts.sops_nix import host_secrets_path
 from secretkit.nix import cst
 from secretkit.nix.sops_refs import secret_names
 from secretkit.plan.advice import (
@@ -43,6 +42,7 @@ from secretkit.plan.advice import (
     value_route_of,
 )
 from secretkit.plan.build import build_plan
+from secretkit.plan.host_names import hostname_mismatches
 from secretkit.plan.model import FindingLike, Plan, Refused
 from secretkit.plan.refusals import other_file_note, value_file_reason
 from secretkit.sensitive import Sensitive
@@ -350,46 +350,6 @@ def prepare(
 
 
 # A module that gives sops-nix another key than the ssh host key: nothing to check.
-
-
-def hostname_mismatches(
-    sources: dict[str, bytes],
-    inventory: Inventory,
-    hosts: set[str],
-    command: str = "secretkit migrate",
-) -> list[UserError]:
-    """A module shared by several hosts reads ``secrets/<networking.hostName>.yaml``:
-    a host whose literal hostName is not its name would look for another file, and so
-    would one that sets none (NixOS then names it ``nixos``; colmena does not name a
-    node after itself)."""
-    from secretkit.plan.advice import host_name_values
-
-    problems = []
-    for host in sorted(hosts):
-        names, bound = host_name_values(inventory, sources, host)
-        if not bound:
-            problems.append(
-                UserError(
-                    f'host {host} sets no networking.hostName, so NixOS names it "nixos" '
-                    "and the secrets of modules it shares with other hosts would be read "
-                    f"from {host_secrets_path('nixos')} instead of {host_secrets_path(host)}",
-                    hint=f'set networking.hostName = "{host}"; in a module of {host}, then '
-                    f"run {command} again",
-                )
-            )
-            continue
-        if names and host not in names:
-            other = sorted(names)[0]
-            problems.append(
-                UserError(
-                    f'host {host} sets networking.hostName = "{other}", so the secrets of '
-                    f"modules it shares with other hosts would be read from "
-                    f"{host_secrets_path(other)} instead of {host_secrets_path(host)}",
-                    hint="make networking.hostName equal the host's name in the flake or "
-                    "colmena hive, or move that host's shared secrets by hand",
-                )
-            )
-    return problems
 
 
 def _missing_keys(root: Path, needed: set[str], targets: Targets) -> list[UserError]:

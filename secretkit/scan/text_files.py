@@ -428,13 +428,9 @@ def commented(text: str, pos: int) -> bool:
     return text[line_start:pos].lstrip().startswith(_COMMENT_STARTS)
 
 
-def looks_like_code(value: str) -> bool:
-    """Whether a quoted value reads as code, not a literal: calls, blocks, spaces,
-    templates, and a concatenation read between two strings' quotes (Go's
-    ``"token: "+format+"\n"`` gives the value ``+format+``)."""
-    if any(c in value for c in "(){}[] ") or value.startswith(("%", "$", "{{")):
-        return True
-    return len(value) > 2 and value[0] == value[-1] == "+"
+def looks_like_code(value: str) -> bool:  # (Go's "token: "+format+"\n" gives +format+)
+    code = any(c in value for c in "(){}[] ") or value.startswith(("%", "$", "{{"))
+    return code or (len(value) > 2 and value[0] == value[-1] == "+")
 
 
 _CIPHERTEXT = lazy(

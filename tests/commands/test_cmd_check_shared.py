@@ -352,3 +352,33 @@ def test_several_untracked_host_files_are_one_group_with_one_command(lab: Homela
     assert "fix: git add secrets/audiobookshelf.yaml secrets/jellyfin.yaml" in text
     git(lab.repo, "add", "secrets/audiobookshelf.yaml", "secrets/jellyfin.yaml")  # followed
     assert not failures(check(lab), "nix-secret-refs")
+
+
+@pytest.mark.parametrize(
+    ("value", "verified"),
+    [
+        ('hosts.immich.hostName or "immich"', False),  # (a host set's attribute)
+        ('builtins.head [ "immich" ]', False),
+        ("lib.mkDefault name", True),  # the name a host set hands each host
+    ],
+)
+def test_a_host_name_no_reading_can_tell_is_not_taken_for_the_hosts(
+    lab: Homelab, value: str, verified: bool
+) -> None:
+    """A stranger's flake-parts homelab: `{ networking.hostName = host.hostName; }` for
+    every host of `lib.mapAttrs (name: host: …) hosts`, with host nas named "nas-01".
+    check took each host's name for it and said the shared module's sopsFile "all
+    resolve"; NixOS then read secrets/nas-01.yaml, which migrate had not written."""
+    module = lab.repo / "hosts" / "immich" / "default.nix"
+    text = module.read_text()
+    module.write_text(
+        text.replace('networking.hostName = "immich";', f"networking.hostName = {value};")
+    )
+    results = check(lab)
+    problems = [p for p in failures(results, "nix-secret-refs") if "host immich" in p["message"]]
+    if verified:
+        assert problems == []
+        return
+    assert problems and all("cannot verify" in p["message"] for p in problems)
+    assert "which secretkit cannot read without evaluating Nix" in problems[0]["message"]
+    assert problems[0]["fix"].startswith("write that networking.hostName as something")

@@ -518,6 +518,27 @@ def test_a_host_name_that_differs_from_its_hostname_stops_before_writing(lab: Ho
     assert 'before applying: host immich sets networking.hostName = "immich-vm"' in dry.stderr
 
 
+def test_a_host_name_no_reading_can_tell_stops_before_writing(lab: Homelab) -> None:
+    """`networking.hostName = host.hostName` (a stranger's `lib.mapAttrs (name: host: …)`
+    flake, host nas named "nas-01"): migrate took the host's name for it and wrote a
+    shared module that would read a file it never wrote."""
+    from tests.conftest import commit_all
+
+    module = lab.repo / "hosts/immich/default.nix"
+    module.write_text(
+        module.read_text().replace('hostName = "immich"', "hostName = hosts.immich.hostName")
+    )
+    commit_all(lab.repo, "hostName from a host set")
+    before = snapshot(lab.repo)
+    proc = run(lab.repo, "migrate", "--yes")
+    assert proc.returncode == 3
+    assert proc.stderr.startswith(
+        "error: host immich sets networking.hostName = hosts.immich.hostName "
+        "(hosts/immich/default.nix), which secretkit cannot read without evaluating Nix"
+    )
+    assert snapshot(lab.repo) == before
+
+
 def test_home_manager_and_darwin_configurations_are_refused_not_wired(
     tmp_git_repo: Path,
 ) -> None:
