@@ -55,6 +55,8 @@ class PurgePlan:
     findings: list[Finding]
     exposed: list[ExposedSecret]
     refs: list[str]
+    # the files of HEAD that still hold a value found (the rewrite puts the marker there)
+    in_head: list[str] = field(default_factory=list)
 
     @property
     def clean(self) -> bool:
@@ -142,7 +144,25 @@ def plan_purge(cwd: Path, *, progress: Progress | None = None) -> PurgePlan:
     _require_branch(root)
     report = scan_history(root, progress=progress)
     findings = live_findings(root, list(report.findings))
-    return PurgePlan(root, findings, group_findings(findings), refs_to_rewrite(list_refs(root)))
+    plan = PurgePlan(root, findings, group_findings(findings), refs_to_rewrite(list_refs(root)))
+    plan.in_head = still_in_head(root, findings)
+    return plan
+
+
+def still_in_head(root: Path, findings: list[Finding]) -> list[str]:
+    """The files of HEAD that hold one of the values of ``findings`` (a value in use:
+    the rewrite replaces it there too, and the configuration then holds the marker)."""
+    from secretkit.git.hooks import blob_contents
+    from secretkit.scan.history import is_message
+
+    paths = sorted({f.path for f in findings if f.commit and not is_message(f.path)})
+    head = blob_contents(root, [f"HEAD:{path}" for path in paths])
+    held = set()
+    for f in findings:
+        data = head.get(f"HEAD:{f.path}")
+        if data is not None and f.secret.reveal().encode("utf-8", "surrogateescape") in data:
+            held.add(f.path)
+    return sorted(held)
 
 
 @dataclass(frozen=True)
@@ -283,12 +303,27 @@ def apply_purge(plan: PurgePlan, *, progress: Progress | None = None) -> PurgeRe
 # --- what the CLI shows ----------------------------------------------------------
 def plan_lines(plan: PurgePlan) -> list[Line]:
     """The secrets found and the refs to rewrite (before the confirmation)."""
-    from secretkit.commands import out
+    from secretkit.commands import err, out
+    from secretkit.git.filter_repo import MARKER
 
     if plan.clean:
         return [out("history holds no plaintext secret; nothing to purge")]
     shown = [out(f"{len(plan.exposed)} secret(s) found in history:")]
     shown += [out(f"  {item.describe()}") for item in plan.exposed]
+    if plan.in_head:
+        files = ", ".join(plan.in_head[:5]) + (" …" if len(plan.in_head) > 5 else "")
+        shown += [
+            err(
+                f"warning: {len(plan.in_head)} file(s) of HEAD still hold such a value "
+                f"({files}): the rewrite replaces it there too, and your configuration then "
+                f"holds {MARKER.decode()} in its place"
+            ),
+            err(
+                "  to keep it working, move those values into sops first (`secretkit "
+                "migrate`, or by hand as `secretkit check` says), commit, then run "
+                "secretkit purge"
+            ),
+        ]
     return [*shown, out(f"refs to rewrite: {', '.join(plan.refs)}")]
 
 

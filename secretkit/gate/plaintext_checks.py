@@ -52,8 +52,40 @@ def check_plaintext_tree(ctx: CheckContext) -> list[CheckResult]:
     results.extend(
         _unverified("plaintext-tree", report.skipped, load(ctx.root), ctx.root, git=not ctx.walk)
     )
+    results.extend(_purge_markers(ctx))
     if not any(not r.ok for r in results):
         results.insert(0, CheckResult("plaintext-tree", True, "no plaintext secret in the tree"))
+    return results
+
+
+def _purge_markers(ctx: CheckContext) -> list[CheckResult]:
+    """The tracked lines holding purge's marker: a value the configuration still used
+    when purge replaced it (the configuration now uses the marker)."""
+    if ctx.walk:
+        return []
+    from secretkit.git.filter_repo import MARKER
+    from secretkit.scan.hits import ALLOW_MARK
+
+    marker = MARKER.decode()
+    proc = run_git(ctx.root, "grep", "-n", "-I", "-F", "-z", "-e", marker, check=False)
+    results = []
+    for entry in proc.stdout.decode("utf-8", "surrogateescape").splitlines():
+        path, line, text = [*entry.split("\0", 2), "", ""][:3]
+        if ALLOW_MARK in text:
+            continue
+        results.append(
+            CheckResult(
+                "plaintext-tree",
+                False,
+                f"{path}:{line} holds {marker}, which purge put in place of a secret still in "
+                "use: the configuration now uses the marker as its value",
+                "store the real value in a sops file (`secretkit set secrets/<host>.yaml "
+                "'[\"<name>\"]'` reads it from stdin) and point the option at it instead of "
+                "the marker (a new value if the old history was ever pushed); if the line "
+                f"is meant to hold it, end it with a `# {ALLOW_MARK}` comment",
+                (path,),
+            )
+        )
     return results
 
 

@@ -343,3 +343,28 @@ def test_an_allowlisted_value_is_not_called_left_in_the_rewritten_history(
     assert "still in the rewritten history" not in proc.stderr
     assert "fingerprints no longer match" in proc.stdout
     assert leaked not in git(repo, "log", "-p", "refs/heads/main", "--", "a.nix")
+
+
+def test_purge_says_first_when_head_still_uses_a_value(tmp_git_repo: Path) -> None:
+    """pinpox/nixos (a stranger's run): purge replaced the values HEAD still used, so
+    `initialPassword` became the marker in the work tree, and nothing said so."""
+    need_tool("git-filter-repo")
+    repo = tmp_git_repo
+    (repo / "a.nix").write_text(OBSERVER_LEAKY)
+    commit_all(repo, "leaky")
+    plan = cli(repo, "purge", "--yes")
+    assert plan.returncode in (0, 1), plan.stderr
+    assert "warning: 1 file(s) of HEAD still hold such a value (a.nix)" in plan.stderr
+    assert "move those values into sops first (`secretkit migrate`" in plan.stderr
+    assert "***REDACTED-BY-SECRETKIT***" in (repo / "a.nix").read_text()
+    # check said "ok plaintext-tree" of the configuration now holding the marker
+    checked = cli(repo, "check", "--source-only", "--format", "json")
+    tree = [r for r in json.loads(checked.stdout)["checks"] if r["id"] == "plaintext-tree"]
+    assert [r["ok"] for r in tree] == [False, False, False]
+    assert all("a.nix:" in r["message"] and "purge put in place" in r["message"] for r in tree)
+
+
+def test_purge_after_the_values_left_head_says_nothing_of_it(leaky_repo: Path) -> None:
+    proc = cli(leaky_repo, "purge", "--yes")
+    assert proc.returncode == 0, proc.stderr
+    assert "still hold" not in proc.stderr
