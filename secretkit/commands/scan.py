@@ -31,6 +31,25 @@ def _relative(top: Path, cwd: Path, names: Sequence[str]) -> list[str]:
     return out
 
 
+def _history_top(cwd: Path, paths: Sequence[str]) -> Path:
+    """The repository ``paths`` name as a whole (``scan --history .`` at its top): each
+    must be its top directory."""
+    from secretkit.git import repo_root
+
+    tops = set()
+    for name in paths:
+        target = Path(os.path.normpath(os.path.join(cwd, name)))
+        top = repo_root(target) if target.is_dir() else None
+        if top is None or top.resolve() != target.resolve():
+            raise UsageError(
+                f"{name}: --history scans a whole repository: name its top directory, or no PATH"
+            )
+        tops.add(top)
+    if len(tops) > 1:
+        raise UsageError("--history scans one repository at a time")
+    return tops.pop()
+
+
 def scan(
     cwd: Path,
     paths: Sequence[str] = (),
@@ -48,9 +67,7 @@ def scan(
     if staged and history:
         raise UsageError("--staged and --history cannot be combined")
     if history:
-        if paths:
-            raise UsageError("--history scans every path; drop the PATH arguments")
-        top = require_repo(cwd)
+        top = _history_top(cwd, paths) if paths else require_repo(cwd)
         return _named(scan_history(top, progress=progress), top)
     if staged:
         top = require_repo(cwd)

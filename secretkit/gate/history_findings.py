@@ -20,7 +20,7 @@ class ExposedSecret:
     names: tuple[str, ...]  # attribute paths, else rule names
     rules: tuple[str, ...]
     paths: tuple[str, ...]
-    commits: int  # how many commits hold it (as found)
+    commits: int  # how many commits wrote it (added a version holding it; later ones keep it)
     preview: str = ""  # at most 4 characters of the value
     fingerprint: str = ""  # the allowlist's fingerprint of the value
     line: int = 0  # where it was first found (in the first of ``paths``)

@@ -427,7 +427,10 @@ def _committed(root: Path, findings: list[Finding]) -> list[CheckResult]:
     for item in group_findings(findings):
         mine = [f for f in findings if f.fingerprint == item.fingerprint]
         commits = {f.commit for f in mine if f.commit}
-        shown = f"a secret was committed: {item.describe(preview=True)} ({item.commits} commit(s))"
+        shown = (
+            f"a secret was committed: {item.describe(preview=True)} "
+            f"(written by {item.commits} commit(s))"
+        )
         remote: list[str] = []
         if commits and not commits & local and not held_here(mine):
             held = {r for c in commits for r in refs_containing(root, c)}

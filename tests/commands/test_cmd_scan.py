@@ -106,3 +106,22 @@ def test_a_scan_that_skipped_a_blob_does_not_say_no_secrets(
     assert "no secrets found" not in out
     assert ":w.png: its content is missing from the git object store" in out
     assert "not everything was read" in out and "1 skipped" in out
+
+
+def test_history_of_the_repository_named_by_its_top(
+    tmp_git_repo: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`scan --history .` at the top (three strangers typed it; the contract shows
+    `scan [PATH…] --history`) was refused: "drop the PATH arguments".  The top names the
+    whole repository; a directory inside it is still refused, saying why."""
+    (tmp_git_repo / "hosts").mkdir()
+    (tmp_git_repo / "hosts" / "a.nix").write_text(f'{{ password = "{fake.password("h")}"; }}\n')
+    commit_all(tmp_git_repo)
+    monkeypatch.chdir(tmp_git_repo)
+    code, named = _json(capsys, "scan", "--history", ".")
+    assert code == 1
+    code, whole = _json(capsys, "scan", "--history")
+    assert named["findings"] == whole["findings"] and len(whole["findings"]) == 1  # type: ignore[arg-type]
+    code, _out, err = run_main(capsys, "scan", "--history", "hosts")
+    assert code == 2
+    assert "hosts: --history scans a whole repository: name its top directory" in err
