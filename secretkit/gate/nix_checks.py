@@ -13,6 +13,7 @@ from secretkit.gate.flake_input import missing_input
 from secretkit.gate.host_declarations import declared_elsewhere
 from secretkit.gate.inline_config import outer_config_refs
 from secretkit.gate.model import CheckResult
+from secretkit.gate.module_sites import line_of, where_modules_are
 from secretkit.gate.secret_targets import cannot_verify, for_host, no_host_read, targets
 from secretkit.gate.sops_checks import untracked_rules
 from secretkit.gate.user_secrets import option_at, password_files_too_late
@@ -21,7 +22,7 @@ from secretkit.plan.refusals import keys_of
 if TYPE_CHECKING:
     from secretkit.gate.context import CheckContext, SopsEntry
     from secretkit.keys.sops_yaml import SopsYaml
-    from secretkit.nix.hosts import Host, Inventory
+    from secretkit.nix.hosts import Inventory
     from secretkit.sops.document import SopsFile
 
 
@@ -437,44 +438,6 @@ def _host_problem(
 _NO_OPTION = 'evaluating it fails with "The option `sops\' does not exist"'
 
 
-def _line_of(ctx: CheckContext, file: str, offset: int) -> int:
-    data = ctx.read(file) or b""
-    return data.count(b"\n", 0, offset) + 1
-
-
-_FLAKE_INPUT = 'inputs.sops-nix.url = "github:Mic92/sops-nix"'
-
-
-def _where_modules_are(ctx: CheckContext, host: Host, inventory: Inventory) -> tuple[str, str, str]:
-    """(where ``host``'s module list is, how sops-nix's module is named there, what else
-    that needs), for a fix: its builder's ``modules``, colmena's ``defaults``, or its
-    first module file."""
-    from secretkit.nix.wiring import DARWIN_MODULE, MODULE, NO_FLAKE_MODULE, NO_FLAKE_PIN
-
-    # (a nix-darwin system needs sops-nix's nix-darwin module, a NixOS one its NixOS one)
-    module = DARWIN_MODULE if host.darwin else MODULE
-    no_flake = NO_FLAKE_MODULE
-    if host.darwin:
-        no_flake = no_flake.replace("/modules/sops", "/modules/nix-darwin")
-    for file, start, _end in host.module_sites:
-        rel = file.as_posix()
-        where = f"the modules list at {rel}:{_line_of(ctx, rel, start)}"
-        if rel == "flake.nix":
-            return where, module, f" (sops-nix among the outputs arguments, {_FLAKE_INPUT})"
-        return where, f"inputs.{module}", f" (inputs: the flake's inputs, {_FLAKE_INPUT})"
-    if "colmena" in host.source.split("+"):
-        hive = sorted(p.as_posix() for p in inventory.definition_files) or ["hive.nix"]
-        # in flake.nix the name must be one of the outputs' arguments (bubylou's binds
-        # `inputs @ { nixpkgs, … }`: sops-nix was an undefined variable there)
-        needs = "sops-nix among the outputs arguments, " if hive[0] == "flake.nix" else ""
-        where = f"colmena's defaults.imports in {hive[0]}"
-        if not (ctx.root / "flake.nix").is_file():  # a hive without a flake: no input
-            return where, no_flake, NO_FLAKE_PIN
-        return where, module, f" ({needs}{_FLAKE_INPUT})"
-    entry = host.entry_modules[0].as_posix() if host.entry_modules else f"host {host.name}"
-    return f"the imports of {entry}", no_flake, NO_FLAKE_PIN
-
-
 def _home_module_results(inventory: Inventory, home_uses: dict[str, str]) -> list[CheckResult]:
     """Hosts whose home-manager modules use sops-nix without its home-manager module
     (``sops.*`` there is not an option: the host does not evaluate)."""
@@ -537,7 +500,7 @@ def check_sops_module(ctx: CheckContext) -> list[CheckResult]:
         if not users:
             unused.add(file)
         for name in users:
-            line = known if known is not None else _line_of(ctx, file, offset)
+            line = known if known is not None else line_of(ctx, file, offset)
             # a home-manager module's sops.* is sops-nix's home-manager module's
             into = home_uses if inventory.is_home_module(name, file) else uses
             into.setdefault(name, f"{file}:{line}")
@@ -547,7 +510,7 @@ def check_sops_module(ctx: CheckContext) -> list[CheckResult]:
         state = host.imports_sops_nix()
         if state:
             continue
-        target, module, needs = _where_modules_are(ctx, host, inventory)
+        target, module, needs = where_modules_are(ctx, host, inventory)
         if state is None:
             seen = host.unseen()
             fix = (

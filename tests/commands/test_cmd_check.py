@@ -383,6 +383,37 @@ def test_sops_nix_users_cannot_be_verified_when_no_host_was_found(tmp_git_repo: 
     )
 
 
+def test_a_host_of_a_hosts_directory_beside_an_unread_flake_cannot_be_verified(
+    tmp_git_repo: Path,
+) -> None:
+    """nix-community/infra: lite-config builds the hosts of hosts/<name>/ and hands them
+    sops-nix's module; discovery found the hosts by their directory only.  check said
+    the host "does not import its NixOS module" and its fix was an unpinned
+    fetchTarball, which a flake's pure evaluation refuses (and a second sops-nix)."""
+    (tmp_git_repo / "flake.nix").write_text(
+        '{\n  inputs.lite-config.url = "github:ym/lite-config";\n'
+        "  outputs = inputs: inputs.lite-config.lib.mkFlake { inherit inputs; };\n}\n"
+    )
+    (tmp_git_repo / "hosts" / "web").mkdir(parents=True)
+    (tmp_git_repo / "hosts" / "web" / "default.nix").write_text(
+        '{ config, ... }:\n{\n  networking.hostName = "web";\n  sops.secrets.token = { };\n}\n'
+    )
+    commit_all(tmp_git_repo, "hosts built by a flake library")
+    proc = subprocess.run(
+        [sys.executable, "-m", "secretkit", "check", "--format", "json"],
+        cwd=tmp_git_repo,
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, PYTHONPATH=str(ROOT)),
+    )
+    report = json.loads(proc.stdout)
+    (point,) = [c for c in report["checks"] if c["id"] == "sops-nix-module"]
+    assert not point["ok"]
+    assert point["message"].startswith("cannot verify: host web uses sops-nix")
+    assert "fetchTarball" not in point["fix"]
+    assert point["fix"].startswith("import inputs.sops-nix.nixosModules.sops in the imports of")
+
+
 def test_sops_nix_users_cannot_be_verified_when_a_hosts_import_was_not_followed(
     repo: Repo,
 ) -> None:

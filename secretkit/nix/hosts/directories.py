@@ -41,8 +41,12 @@ def hosts_dir(d: Closure) -> None:
         if anything and known is None and not d.host_set_unresolved:
             continue
         candidates.append((name, module, known is None))
+    # (a host set secretkit could not read may hand these hosts more modules)
+    pending = list(d.unresolved) if d.host_set_unresolved else []
     for name, module, _new in candidates:
-        d.file_module(module, d.host(name, "hosts-dir"), True)
+        acc = d.host(name, "hosts-dir")
+        acc.gaps += [note for note in pending if note not in acc.gaps]
+        d.file_module(module, acc, True)
     for name, module, new in candidates:
         others = (a for n, a in d.hosts.items() if n != name)
         if new and any(module in a.modules for a in others):

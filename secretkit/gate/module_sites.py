@@ -1,0 +1,56 @@
+"""Where a host's modules are listed, for the fix that adds sops-nix's module there: its
+builder's ``modules``, colmena's ``defaults``, or its first module file (in a flake,
+through the flake's inputs: pure evaluation refuses an unpinned fetch)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from secretkit.gate.context import CheckContext
+    from secretkit.nix.hosts import Host, Inventory
+
+
+def line_of(ctx: CheckContext, file: str, offset: int) -> int:
+    data = ctx.read(file) or b""
+    return data.count(b"\n", 0, offset) + 1
+
+
+_FLAKE_INPUT = 'inputs.sops-nix.url = "github:Mic92/sops-nix"'
+
+
+def where_modules_are(ctx: CheckContext, host: Host, inventory: Inventory) -> tuple[str, str, str]:
+    """(where ``host``'s module list is, how sops-nix's module is named there, what else
+    that needs), for a fix: its builder's ``modules``, colmena's ``defaults``, or its
+    first module file."""
+    from secretkit.nix.wiring import DARWIN_MODULE, MODULE, NO_FLAKE_MODULE, NO_FLAKE_PIN
+
+    # (a nix-darwin system needs sops-nix's nix-darwin module, a NixOS one its NixOS one)
+    module = DARWIN_MODULE if host.darwin else MODULE
+    no_flake = NO_FLAKE_MODULE
+    if host.darwin:
+        no_flake = no_flake.replace("/modules/sops", "/modules/nix-darwin")
+    for file, start, _end in host.module_sites:
+        rel = file.as_posix()
+        where = f"the modules list at {rel}:{line_of(ctx, rel, start)}"
+        if rel == "flake.nix":
+            return where, module, f" (sops-nix among the outputs arguments, {_FLAKE_INPUT})"
+        return where, f"inputs.{module}", f" (inputs: the flake's inputs, {_FLAKE_INPUT})"
+    if "colmena" in host.source.split("+"):
+        hive = sorted(p.as_posix() for p in inventory.definition_files) or ["hive.nix"]
+        # in flake.nix the name must be one of the outputs' arguments (bubylou's binds
+        # `inputs @ { nixpkgs, … }`: sops-nix was an undefined variable there)
+        needs = "sops-nix among the outputs arguments, " if hive[0] == "flake.nix" else ""
+        where = f"colmena's defaults.imports in {hive[0]}"
+        if not (ctx.root / "flake.nix").is_file():  # a hive without a flake: no input
+            return where, no_flake, NO_FLAKE_PIN
+        return where, module, f" ({needs}{_FLAKE_INPUT})"
+    entry = host.entry_modules[0].as_posix() if host.entry_modules else f"host {host.name}"
+    if (ctx.root / "flake.nix").is_file():  # (pure evaluation refuses an unpinned fetch)
+        return (
+            f"the imports of {entry}",
+            f"inputs.{module}",
+            f" (inputs: the flake's inputs, handed to modules by specialArgs = {{ inherit "
+            f"inputs; }}; {_FLAKE_INPUT})",
+        )
+    return f"the imports of {entry}", no_flake, NO_FLAKE_PIN
