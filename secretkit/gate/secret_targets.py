@@ -141,13 +141,16 @@ def _host_name(ctx: CheckContext, inventory: Inventory, host: str) -> tuple[str 
     names = {
         name for file, offset, name in facts.host_names if host in inventory.hosts_at(file, offset)
     }
+    told = {(file, offset): name for file, offset, name in inventory.hosts[host].host_names}
+    opaque = []
+    for file, offset, text in facts.host_name_opaque:
+        if host in inventory.hosts_at(file, offset):
+            if (file, offset) in told:  # (what discovery read it to be for this host)
+                names.add(told[file, offset])
+            else:
+                opaque.append((file, text))
     if names:
         return (names.pop() if len(names) == 1 else None), ""
-    opaque = [
-        (file, text)
-        for file, offset, text in facts.host_name_opaque
-        if host in inventory.hosts_at(file, offset)
-    ]
     if opaque:  # (`host.hostName` of a host set: what it is needs evaluating Nix)
         file, text = opaque[0]
         return None, (

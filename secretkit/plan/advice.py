@@ -482,8 +482,10 @@ def host_name_values(
         own = attrset_spans(data, [(s, e) for f, s, e in info.inline if f == path])
         inline = InlineModules(attrset_spans(data, spans.get(rel, [])))
         tree = cst.parse(data)
-        for binding, name in cst.host_names(tree, inline.base):
+        told = {(file, at): n for file, at, n in info.host_names if file == rel}
+        for binding, literal in cst.host_names(tree, inline.base):
             offset = binding.start
+            name = literal if literal is not None else told.get((rel, offset))
             if any(s <= offset < e for s, e in own) or (
                 path in info.files and inline.base_of(offset) is None
             ):

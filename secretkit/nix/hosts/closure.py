@@ -51,6 +51,7 @@ class HostAcc:
     external: set[str] = field(default_factory=set)  # modules from outside the repository
     inert: set[str] = field(default_factory=set)  # of those, ones that cannot bring sops-nix
     gaps: list[Note] = field(default_factory=list)  # notes made while reading its modules
+    host_names: set[tuple[str, int, str]] = field(default_factory=set)  # (Host.host_names)
     sites: list[tuple[Path, int, int]] = field(default_factory=list)  # `modules = …` values
     # files reached as modules, and files read for their value (`creds = import ./c.nix`,
     # `callPackage ./p.nix`) with the files that import them: one only read for its value
@@ -147,6 +148,19 @@ class Closure(FlakeParts):
         for element in elements:
             self.module(element, acc, entry)
 
+    def host_name_of(self, module: Val, acc: HostAcc) -> None:
+        """``networking.hostName`` as an inline module sets it, where this reading can
+        tell what it is (``{ networking.hostName = host.hostName; }`` in ``mapAttrs
+        (name: host: …) hosts``)."""
+        for full, binding in cst.iter_bindings(module.file, module.node):
+            if full[:1] == ["config"]:
+                full = full[1:]
+            value = binding.child_by_field_name("expression")
+            if full == ["networking", "hostName"] and value is not None:
+                name = self.string_value(Val(value, module.file, module.scope))
+                if name is not None:
+                    acc.host_names.add((module.file.rel.as_posix(), binding.start_byte, name))
+
     def module(self, v: Val, acc: HostAcc, entry: bool, depth: int = 0) -> None:
         """One module expression of a host."""
         if depth > MAX_DEPTH:
@@ -223,6 +237,7 @@ class Closure(FlakeParts):
         elif kind in ("attrset_expression", "rec_attrset_expression"):
             acc.inline.append((target.file.rel, node.start_byte, node.end_byte))
             acc.modules.add(target.file.rel)
+            self.host_name_of(target, acc)
             self.scan(target, acc, entry)
         elif kind == "function_expression":
             body = node.child_by_field_name("body")
@@ -548,7 +563,9 @@ class Closure(FlakeParts):
         )
         outer, self.in_home = self.in_home, self.in_home or home
         try:
-            if path and path[-1] in _MODULE_LISTS:
+            # (a program's settings may name an attrset `imports`: deno's suggest.imports)
+            listed = (cst.unwrap(val.node) or val.node).type not in cst.ATTRSETS
+            if path and path[-1] in _MODULE_LISTS and listed:
                 self.module_list(val, acc, entry, path[-1])
             elif home:
                 self.module(val, acc, False)

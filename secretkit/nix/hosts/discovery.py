@@ -35,6 +35,7 @@ def discover(root: Path) -> Inventory:
             module_sites=tuple(acc.sites),
             values={f: frozenset(i) for f, i in acc.as_value.items() if f not in acc.as_module},
             mapped_node=acc.mapped_node,
+            host_names=tuple(sorted(acc.host_names)),
         )
         for name, acc in sorted(d.hosts.items())
     }

@@ -231,6 +231,8 @@ class Evaluator(Files):
                 node = v.node
             elif kind == "select_expression":  # self.lib.mkHost: the flake's own output
                 found = self.own_output(v)
+                if found is None:  # host.modules: an attribute of a set a name is bound to
+                    found = self._attribute(v, depth)
                 if found is None:
                     return v
                 v, node = found, found.node
@@ -258,11 +260,32 @@ class Evaluator(Files):
         names = cst.attr_names(v.file, attrpath) if attrpath is not None else []
         return names if names and all(n and "${" not in n for n in names) else None
 
+    def _attribute(self, v: Val, depth: int) -> Val | None:
+        """What ``x.a.b`` is when ``x`` is bound to an attrset this reading follows (a
+        host set's value: ``host.modules``), else None.  Only a name bound in scope is
+        followed (``pkgs.x``, ``lib.x`` are not the repository's)."""
+        node = v.node
+        expr = node.child_by_field_name("expression")
+        attrpath = node.child_by_field_name("attrpath")
+        if expr is None or attrpath is None or expr.type != "variable_expression":
+            return None
+        if not isinstance(v.scope.get(v.file.text(expr)), Val):
+            return None
+        names = cst.attr_names(v.file, attrpath)
+        if not names or not all(n and "${" not in n for n in names):
+            return None
+        base = self.deref(Val(expr, v.file, v.scope), depth)
+        if not isinstance(base, Val):
+            return None
+        return self._member(self.attrsets(base), names)
+
     def own_output(self, v: Val) -> Val | None:
         """What ``self.<path>`` is among the flake's outputs (``flake.lib.mkHost = …`` in
         any flake-parts module), else None."""
-        want = self._self_path(v)
-        sets = self.flake_outputs
+        return self._member(self.flake_outputs, self._self_path(v))
+
+    def _member(self, sets: list[Val], want: list[str] | None) -> Val | None:
+        """The value at the attribute path ``want`` of the attrsets ``sets``, else None."""
         while want:
             candidates = [(rest, value) for rest, value, _ in self.members(sets, want[0])]
             want = want[1:]

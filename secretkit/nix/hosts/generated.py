@@ -172,11 +172,18 @@ def map_attrs(d: Closure, fn: Val, attrs: Val) -> list[tuple[str, Val]] | None:
             return None
         files = {e.name: e.files for e in loaded[1]}
     names = list(files) if loaded is not None else dir_names(d, attrs)
+    values: dict[str, Val] = {}  # a literal set's values: what `value` is for each name
     if names is None:
         sets = d.attrsets(attrs)
         if not sets:
             return None
-        names = [n[0] for a in sets for n, _, _ in cst.attrset_entries(a.file, a.node) if n]
+        names = []
+        for a in sets:
+            for n, value, _binding in cst.attrset_entries(a.file, a.node):
+                if n:
+                    names.append(n[0])
+                    if len(n) == 1:
+                        values[n[0]] = Val(value, a.file, a.scope)
     out = []
     for name in names:
         bound = _bind_str(d, fn, name)
@@ -188,6 +195,8 @@ def map_attrs(d: Closure, fn: Val, attrs: Val) -> list[tuple[str, Val]] | None:
             if name in files and param is not None:  # `value`: the entry's own files
                 scope[inner.file.text(param)] = ENTRY + name
                 d.entry_files[name] = files[name]
+            elif name in values and param is not None:  # `host.modules` of `host`
+                scope[inner.file.text(param)] = values[name]
             inner = Val(body, inner.file, scope) if body else None
         if not isinstance(inner, Val):
             return None

@@ -76,6 +76,9 @@ class Host:
     # its colmena node is `mapAttrs (n: v: { imports = v._module.args.modules; })
     # self.nixosConfigurations`: the node's modules are its nixosSystem's
     mapped_node: bool = False
+    # networking.hostName where an inline module sets it to what this reading can tell
+    # (`host.hostName` of a host set's value): (file, binding offset, the name)
+    host_names: tuple[tuple[str, int, str], ...] = ()
 
     @property
     def darwin(self) -> bool:

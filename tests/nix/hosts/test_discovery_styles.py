@@ -913,3 +913,80 @@ def test_home_manager_modules_of_a_nixos_host_are_told_apart(tmp_path: Path) -> 
     assert inventory.home_only("home/git.nix")
     assert not inventory.home_only("modules/both.nix")  # also a NixOS module of box
     assert not inventory.home_only("hosts/box/default.nix")
+
+
+HOST_SET_FLAKE = """{
+  outputs = inputs@{ flake-parts, nixpkgs, ... }:
+    flake-parts.lib.mkFlake { inherit inputs; } {
+      flake =
+        let
+          lib = nixpkgs.lib;
+          hosts = import ./hosts { inherit inputs; };
+        in
+        {
+          nixosConfigurations = lib.mapAttrs (name: host:
+            lib.nixosSystem {
+              modules = host.modules ++ [
+                { networking.hostName = host.hostName; }
+              ];
+            }) hosts;
+        };
+    };
+}
+"""
+HOST_SET = """{ inputs }:
+{
+  nas = { hostName = "nas-01"; modules = [ ../modules/common.nix ../modules/backup.nix ]; };
+  laptop = { hostName = "laptop"; modules = [ ../modules/common.nix ]; };
+}
+"""
+
+
+def test_a_host_sets_values_give_the_modules_and_the_host_name(tmp_path: Path) -> None:
+    """A stranger's flake-parts homelab: `lib.mapAttrs (name: host: …) hosts` with each
+    host's modules and hostName in `hosts/default.nix`.  `host.modules` was not followed
+    (migrate moved nothing), and `host.hostName` was taken for the host's name."""
+    write(
+        tmp_path,
+        {
+            "flake.nix": HOST_SET_FLAKE,
+            "hosts/default.nix": HOST_SET,
+            "modules/common.nix": "{ ... }: { }\n",
+            "modules/backup.nix": "{ ... }: { }\n",
+        },
+    )
+    inv = discover(tmp_path)
+    assert inv.notes == []
+    assert inv.hosts_of_file("modules/common.nix") == {"nas", "laptop"}
+    assert inv.hosts_of_file("modules/backup.nix") == {"nas"}
+    assert [n for _f, _at, n in inv.hosts["nas"].host_names] == ["nas-01"]
+    assert [n for _f, _at, n in inv.hosts["laptop"].host_names] == ["laptop"]
+    from secretkit.plan.host_names import hostname_mismatches
+
+    sources = {"flake.nix": HOST_SET_FLAKE.encode()}
+    (problem,) = hostname_mismatches(sources, inv, {"nas", "laptop"})
+    assert problem.message.startswith('host nas sets networking.hostName = "nas-01"')
+
+
+def test_an_attrset_named_imports_in_a_programs_settings_is_no_module_list(
+    tmp_path: Path,
+) -> None:
+    """fufexan/dotfiles' helix languages: deno's `suggest.imports = { hosts… }` was read
+    as a module list ("imports built from a attrset expression": cannot verify)."""
+    write(
+        tmp_path,
+        {
+            "flake.nix": (
+                "{ outputs = { nixpkgs, ... }: { nixosConfigurations.a = "
+                "nixpkgs.lib.nixosSystem { modules = [ ./a.nix ]; }; }; }\n"
+            ),
+            "a.nix": (
+                "{ ... }: {\n  imports = [ ./b.nix ];\n  programs.helix.languages.deno.config"
+                '.suggest.imports = { hosts."https://deno.land" = true; };\n}\n'
+            ),
+            "b.nix": "{ ... }: { }\n",
+        },
+    )
+    inv = discover(tmp_path)
+    assert inv.notes == []
+    assert inv.hosts_of_file("b.nix") == {"a"}
