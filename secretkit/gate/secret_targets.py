@@ -36,9 +36,15 @@ def _short(text: str, limit: int = 80) -> str:
 
 
 def _default_file(ctx: CheckContext, decl: Declaration) -> str | None:
-    defaults = ctx.nix().default_files
+    """The file a declaration of a module no host imports reads: its own module's
+    ``sops.defaultSopsFile``, else the repository's one, when every one it sets is
+    that file (one computed per host, ``./hosts/${hostName}.yml``, may be the one)."""
+    facts = ctx.nix()
+    defaults = facts.default_files
     if decl.file in defaults:
         return defaults[decl.file]
+    if (set(facts.default_texts) | facts.defaults_anywhere) - set(defaults):
+        return None  # (a default no reading can resolve, or set where it cannot be placed)
     distinct = set(defaults.values())
     return distinct.pop() if len(distinct) == 1 else None
 

@@ -46,6 +46,22 @@ def password_files_too_late(ctx: CheckContext) -> list[CheckResult]:
             continue
         if option.rsplit(".", 1)[-1] not in _READ_AS_USERS:
             continue
+        elsewhere = sorted(facts.needed_anywhere.get(name, ()))
+        if elsewhere:  # (set in code discovery could not place as a host's module)
+            results.append(
+                CheckResult(
+                    "nix-secret-refs",
+                    False,
+                    f'cannot verify: {file}:{line}: {option} reads config.sops.secrets."{name}"'
+                    f".path; neededForUsers is set for it only in {', '.join(elsewhere)}, "
+                    "which secretkit could not place among a host's modules",
+                    f'set neededForUsers = true; in the sops.secrets."{name}" declaration of a '
+                    "module secretkit reads as the host's (`secretkit hosts list`), then run "
+                    "secretkit check again",
+                    (file, *elsewhere),
+                )
+            )
+            continue
         results.append(
             CheckResult(
                 "nix-secret-refs",

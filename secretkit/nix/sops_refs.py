@@ -49,6 +49,12 @@ class NixFacts:
     host_name_sets: list[tuple[str, int]] = field(default_factory=list)
     # those set to what no reading can tell (opaque_host_name): (nix file, offset, text)
     host_name_opaque: list[tuple[str, int, str]] = field(default_factory=list)
+    # sops.secrets.<name>.neededForUsers set anywhere, at any depth (a module in a list
+    # discovery could not place): name -> the files
+    needed_anywhere: dict[str, set[str]] = field(default_factory=dict)
+    # files setting sops.defaultSopsFile at any depth (the same: a default for hosts
+    # discovery could not read may be set there)
+    defaults_anywhere: set[str] = field(default_factory=set)
     # sops.age.sshKeyPaths / sops.age.keyFile as written: nix file → "option = text"
     age_keys: dict[str, list[str]] = field(default_factory=dict)
     # every binding that sets a sops-nix option (sops.age.…, sops.templates.…, …): a host
@@ -329,6 +335,15 @@ def _read_bindings(
             facts.host_name_opaque.append((path, binding.start, text))
     for binding in cst.bindings(tree):
         full = option_path(binding, inline.base(binding) if inline is not None else 0)
+        whole = binding.full_path
+        if whole[-2:] == ["sops", "defaultSopsFile"]:
+            facts.defaults_anywhere.add(path)
+        if (
+            whole[-1:] == ["neededForUsers"]
+            and whole[-4:-2] == ["sops", "secrets"]
+            and str(cst.node_text(tree, binding.value)).strip() == "true"
+        ):
+            facts.needed_anywhere.setdefault(whole[-2], set()).add(path)
         if full[:1] == ["sops"] and full[1:2] != ["secrets"]:
             facts.settings.append((path, binding.start))
         if full == ["sops", "defaultSopsFile"]:  # a let-bound name: what it is bound to

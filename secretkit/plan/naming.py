@@ -16,6 +16,17 @@ from dataclasses import dataclass, field
 from secretkit.sensitive import Sensitive
 
 
+def _without(base: str, secret: str) -> str:
+    """``base`` with each part that holds ``secret`` (as written or as a name part
+    writes it) replaced by ``value``."""
+    from secretkit.nix.catalogue.base import slug
+
+    if len(secret) < 4:
+        return base
+    forms = {secret, secret.lower(), slug(secret)}
+    return "/".join("value" if any(f in part for f in forms) else part for part in base.split("/"))
+
+
 def _clash(a: str, b: str) -> bool:
     return a == b or a.startswith(b + "/") or b.startswith(a + "/")
 
@@ -33,8 +44,10 @@ class Names:
     def claim(self, base: str, module: str, value: Sensitive[str]) -> str:
         """A unique name for ``value`` used in ``module``.  Under a name that is taken
         whole (``users/alice``), no ``users/alice/…`` is free, however numbered: the
-        rest of ``base`` joins its last part (``users/alice-password``)."""
-        base = self._below_taken(base)
+        rest of ``base`` joins its last part (``users/alice-password``).  A part holding
+        the value itself (a user whose password is their name) is ``value``: a sops
+        file's keys are in clear."""
+        base = self._below_taken(_without(base, value.reveal()))
         for n in range(1, 1000):
             name = base if n == 1 else f"{base}-{n}"
             if name in self.given:

@@ -236,6 +236,8 @@ def public_name(name: str) -> bool:
 # Shapes that only placeholders have (anywhere in the value).
 _PLACEHOLDER_SHAPES = lazy(
     r"(?<![A-Za-z0-9])[xX]{3,}(?![A-Za-z0-9])|(?-i:x{4,}|X{4,})|"
+    # AWS's documented keys (AKIAIOSFODNN7EXAMPLE, …bPxRfiCYEXAMPLEKEY, AKIDEXAMPLE)
+    r"(?-i:[A-Z0-9]EXAMPLE)|"
     r"^\*+$|^\.+$|^\*{3}[A-Z_-]+\*{3}$|<[^>]*>|\{\{.*\}\}|\{%.*%\}|@[A-Z][A-Za-z0-9_]*@|…|\.\.\.|"
     r"example\.(?:com|org|net)\b|redacted|^(?:none|null|nil|undefined|true|false|yes|no|secret|"
     r"password|passwd|token|test|foo|bar|baz|abc|1234|12345|123456|unused|unset|empty|read|write|"

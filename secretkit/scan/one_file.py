@@ -374,6 +374,9 @@ def hit_findings(
             continue  # (the fingerprint is computed only against a non-empty list)
         line, column = _position(data, hit.start)
         end_line, end_column = _position(data, hit.end)
+        attrpath = hit.attrpath
+        if attrpath and len(value) >= 4 and value in attrpath:  # (the user is the password)
+            attrpath = attrpath.replace(value, "<the value>")
         findings.append(
             Finding(
                 path=path,
@@ -384,7 +387,7 @@ def hit_findings(
                 rule=hit.rule,
                 kind=hit.kind,
                 severity=hit.severity,
-                attrpath=hit.attrpath,
+                attrpath=attrpath,
                 commit=commit,
                 preview=preview(value),
                 start=hit.start,

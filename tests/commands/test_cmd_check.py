@@ -414,6 +414,46 @@ def test_a_host_of_a_hosts_directory_beside_an_unread_flake_cannot_be_verified(
     assert point["fix"].startswith("import inputs.sops-nix.nixosModules.sops in the imports of")
 
 
+def test_defaults_and_needed_for_users_set_where_discovery_cannot_place_them(
+    tmp_git_repo: Path,
+) -> None:
+    """TUM-DSE/doctor-cluster-config: a flake-parts file sets sops.defaultSopsFile =
+    ./hosts/${hostName}.yml and root-password-hash.neededForUsers in a list of modules
+    discovery could not read.  check took the one literal default in the repository
+    (the install ISO's) for every module ("needs key … in pkgs/iso/secrets.yml", fix:
+    `secretkit set` into that file) and said the root password is created too late."""
+    (tmp_git_repo / "flake.nix").write_text(
+        "{\n  outputs = inputs:\n    let commonModules = [ {\n"
+        '      sops.defaultSopsFile = ./hosts + "/${inputs.hostName}.yml";\n'
+        "      sops.secrets.root-pw.neededForUsers = true;\n    } ];\n"
+        "    in inputs.parts.lib.mkFlake { modules = commonModules; };\n}\n"
+    )
+    (tmp_git_repo / "pkgs" / "iso").mkdir(parents=True)
+    (tmp_git_repo / "pkgs" / "iso" / "base.nix").write_text(
+        "{ ... }: { sops.defaultSopsFile = ./secrets.yml; }\n"
+    )
+    (tmp_git_repo / "modules").mkdir()
+    (tmp_git_repo / "modules" / "bot.nix").write_text(
+        "{ config, ... }: {\n  sops.secrets.token = { };\n  sops.secrets.root-pw = { };\n"
+        "  services.bot.tokenFile = config.sops.secrets.token.path;\n"
+        "  users.users.root.hashedPasswordFile = config.sops.secrets.root-pw.path;\n}\n"
+    )
+    commit_all(tmp_git_repo, "a flake discovery cannot read")
+    proc = subprocess.run(
+        [sys.executable, "-m", "secretkit", "check", "--format", "json"],
+        cwd=tmp_git_repo,
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, PYTHONPATH=str(ROOT)),
+    )
+    refs = [c for c in json.loads(proc.stdout)["checks"] if c["id"] == "nix-secret-refs"]
+    assert refs and all(not c["ok"] for c in refs)
+    assert all(c["message"].startswith("cannot verify: ") for c in refs), refs
+    assert not any("pkgs/iso/secrets.yml" in c["message"] + c["fix"] for c in refs)
+    (late,) = [c for c in refs if "neededForUsers" in c["message"]]
+    assert "neededForUsers is set for it only in flake.nix" in late["message"]
+
+
 def test_sops_nix_users_cannot_be_verified_when_a_hosts_import_was_not_followed(
     repo: Repo,
 ) -> None:

@@ -138,3 +138,33 @@ def test_a_concatenation_between_two_strings_quotes_is_code(tmp_path: Path) -> N
     )
     found = scan_tree(tmp_path).findings
     assert [(f.line, f.secret.reveal()) for f in found] == [(3, token)]
+
+
+def test_a_password_that_is_the_users_name_is_not_shown_through_its_path(
+    tmp_path: Path,
+) -> None:
+    """doctor-cluster-config: `users.users."ls1…".password` equal to the user's name
+    printed the password whole in the attribute path, in every output."""
+    from secretkit.scan.report import render
+
+    user = "ls1" + fake.password("user")[:8]
+    (tmp_path / "vicki.nix").write_text(f'{{ users.users."{user}".password = "{user}"; }}\n')
+    report = scan_tree(tmp_path)
+    (finding,) = report.findings
+    assert finding.attrpath == "users.users.<the value>.password"
+    for fmt in ("text", "json", "sarif"):
+        assert user not in render(report, fmt)
+
+
+def test_awss_documented_example_keys_are_examples(tmp_path: Path) -> None:
+    """doctor-cluster-config's SigV4 tests: AWS's documented example credentials were
+    3 of its 5 findings, and purge would have rewritten the test code."""
+    real = fake.password("real-aws-secret")
+    (tmp_path / "lib.rs").write_text(
+        "#[test]\nfn sign() {\n"
+        '    let access_key = "AKIDEXAMPLE";\n'
+        '    let secret_key = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";\n'
+        f'    let secret = "{real}";\n}}\n'
+    )
+    found = scan_tree(tmp_path).findings
+    assert [(f.line, f.secret.reveal()) for f in found] == [(5, real)]
