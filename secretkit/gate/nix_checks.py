@@ -14,7 +14,13 @@ from secretkit.gate.host_declarations import declared_elsewhere
 from secretkit.gate.inline_config import outer_config_refs
 from secretkit.gate.model import CheckResult
 from secretkit.gate.module_sites import line_of, where_modules_are
-from secretkit.gate.secret_targets import cannot_verify, for_host, no_host_read, targets
+from secretkit.gate.secret_targets import (
+    cannot_verify,
+    for_host,
+    no_host_read,
+    targets,
+    unread_hosts,
+)
 from secretkit.gate.sops_checks import untracked_rules
 from secretkit.gate.user_secrets import option_at, password_files_too_late
 from secretkit.plan.refusals import keys_of
@@ -182,6 +188,8 @@ def check_nix_refs(ctx: CheckContext) -> list[CheckResult]:
         results.extend(problems)
         results += no_host_read(inventory, "nix-secret-refs", unowned_vars, "use clan vars")
     results += no_host_read(inventory, "nix-secret-refs", unused, "declare sops secrets")
+    declaring = {d.file for d in facts.declarations}
+    results += unread_hosts(inventory, "nix-secret-refs", declaring, "declare sops secrets")
     n_refs = len(facts.references)
     note = (
         f" (names computed in {', '.join(sorted(set(facts.dynamic)))} are not checked)"
@@ -288,6 +296,8 @@ def check_host_readable(ctx: CheckContext) -> list[CheckResult]:
         )
     results += _host_key_warnings(ctx, {host for host, _path in seen}, home)
     results += no_host_read(inventory, "host-readable", unowned, "declare sops secrets")
+    declaring = {d.file for d in facts.declarations}
+    results += unread_hosts(inventory, "host-readable", declaring, "declare sops secrets")
     if not any(not r.ok for r in results):
         pairs = len(seen) - sum(len(users) for users in home.values())
         # (what is verified is the key .sops.yaml names for the host: that it is the
@@ -543,6 +553,7 @@ def check_sops_module(ctx: CheckContext) -> list[CheckResult]:
         )
     shown = ", ".join(sorted(unused)[:3]) + (" …" if len(unused) > 3 else "")
     results += no_host_read(inventory, "sops-nix-module", unused, "use sops-nix")
+    results += unread_hosts(inventory, "sops-nix-module", {s[0] for s in sites}, "use sops-nix")
     passed = (
         f"{len(uses)} host(s) using sops-nix, each imports its NixOS module"
         if uses

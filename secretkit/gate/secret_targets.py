@@ -215,6 +215,34 @@ def cannot_verify(check_id: str, decl: Declaration, target: Target) -> CheckResu
     )
 
 
+def unread_hosts(inventory: Inventory, point: str, files: set[str], what: str) -> list[CheckResult]:
+    """Hosts whose list of modules discovery could not read at all, while ``files``
+    ``what``: any of those hosts may import them, so what was checked of the hosts it
+    read says nothing of these (one result).  None when there are none."""
+    unread = sorted(
+        h.name for h in inventory.hosts.values() if not h.resolved and h.source != "home-manager"
+    )
+    if not unread or not files:
+        return []
+    gaps = [g for name in unread for g in inventory.hosts[name].unseen()]
+    notes = [n for n in inventory.notes if set(unread) & inventory.hosts_of_note(n)]
+    why = f" ({gaps[0]})" if gaps else f" ({notes[0].file}: {notes[0].text})" if notes else ""
+    shown = ", ".join(unread[:3]) + (" …" if len(unread) > 3 else "")
+    used = ", ".join(sorted(files)[:3]) + (" …" if len(files) > 3 else "")
+    return [
+        CheckResult(
+            point,
+            False,
+            f"cannot verify: secretkit could not read which modules host(s) {shown} use"
+            f"{why}; they may import the {len(files)} file(s) that {what} ({used})",
+            "make the hosts' modules something secretkit reads (nixosConfigurations.<name> "
+            "= nixpkgs.lib.nixosSystem { modules = [ … ]; }, imports as paths; `secretkit "
+            "hosts list` names each one's modules), then run secretkit check again",
+            tuple(sorted(files)),
+        )
+    ]
+
+
 def no_host_read(
     inventory: Inventory, point: str, unused: set[str], what: str
 ) -> list[CheckResult]:

@@ -454,6 +454,40 @@ def test_defaults_and_needed_for_users_set_where_discovery_cannot_place_them(
     assert "neededForUsers is set for it only in flake.nix" in late["message"]
 
 
+def test_a_host_whose_modules_were_not_read_leaves_sops_users_unverified(
+    tmp_git_repo: Path,
+) -> None:
+    """mitchellh/nixos-config (a stranger's run): three hosts built by a helper secretkit
+    cannot follow, one it reads.  migrate wrote sops.secrets into a file the unread hosts
+    import too, and check said "each imports its NixOS module", then "safe to publish"."""
+    (tmp_git_repo / "flake.nix").write_text(
+        "{\n  outputs = { nixpkgs, sops-nix, helpers, ... }: {\n"
+        "    nixosConfigurations.a = nixpkgs.lib.nixosSystem {\n"
+        "      modules = [ ./a.nix sops-nix.nixosModules.sops ];\n    };\n"
+        '    nixosConfigurations.b = helpers.lib.mkSystem "b";\n  };\n}\n'
+    )
+    (tmp_git_repo / "a.nix").write_text(
+        '{ ... }: { imports = [ ./shared.nix ]; networking.hostName = "a"; }\n'
+    )
+    (tmp_git_repo / "shared.nix").write_text(
+        "{ config, ... }: { sops.secrets.x.sopsFile = ./secrets/a.yaml; }\n"
+    )
+    commit_all(tmp_git_repo, "a host built by a helper")
+    proc = subprocess.run(
+        [sys.executable, "-m", "secretkit", "check", "--format", "json"],
+        cwd=tmp_git_repo,
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, PYTHONPATH=str(ROOT)),
+    )
+    checks = json.loads(proc.stdout)["checks"]
+    for point in ("sops-nix-module", "host-readable", "nix-secret-refs"):
+        unread = [c for c in checks if c["id"] == point and "host(s) b use" in c["message"]]
+        assert len(unread) == 1 and not unread[0]["ok"], point
+        assert unread[0]["message"].startswith("cannot verify: secretkit could not read")
+    assert not any(c["ok"] and c["id"] == "sops-nix-module" for c in checks)
+
+
 def test_sops_nix_users_cannot_be_verified_when_a_hosts_import_was_not_followed(
     repo: Repo,
 ) -> None:

@@ -79,6 +79,9 @@ class Host:
     # networking.hostName where an inline module sets it to what this reading can tell
     # (`host.hostName` of a host set's value): (file, binding offset, the name)
     host_names: tuple[tuple[str, int, str], ...] = ()
+    # False when discovery could not read the list of its modules at all (`mkSystem`
+    # of a helper it cannot follow): it may import any module of the repository
+    resolved: bool = True
 
     @property
     def darwin(self) -> bool:
