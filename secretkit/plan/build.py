@@ -405,6 +405,8 @@ def _plan_finding(
     values, elsewhere = module.values, None
     if values is not None:  # another module of these hosts may set an option it adds
         elsewhere = values.set_elsewhere(module.hosts, module.path, result.defines)
+    if elsewhere is None:  # (or a move of this run in another module of theirs sets it)
+        elsewhere = plan.defined_elsewhere(module.hosts, module.path, result.defines)
     if elsewhere is not None:
         option, where = elsewhere
         refuse(
@@ -416,6 +418,7 @@ def _plan_finding(
         )
         return
     # accepted
+    plan.define(module.hosts, result.defines, f"{module.path}:{finding.line}")
     if result.note is not None and result.note not in plan.notes:
         plan.notes.append(result.note)
     module.defined.update(result.defines)

@@ -5,6 +5,7 @@ redacted diff and table.  :mod:`secretkit.plan.build` computes it."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -82,6 +83,11 @@ def _moved_lines(old: bytes, new: bytes) -> dict[int, int]:
     return out
 
 
+def _option(path: Sequence[str]) -> tuple[str, ...]:
+    """An option path as a module sets it (``config.x`` is ``x``)."""
+    return tuple(path[1:] if tuple(path[:1]) == ("config",) else path)
+
+
 @dataclass
 class Plan:
     """What migrate will do: the moves, the refusals, and the files it writes."""
@@ -95,10 +101,31 @@ class Plan:
     notes: list[str] = field(default_factory=list)  # what a route leaves to do by hand
     targets: Targets = field(default_factory=Targets)  # host → the sops file it writes
     spans: dict[str, set[tuple[int, int]]] = field(default_factory=dict)  # found byte spans
+    # the options the moves so far write, per host: (host, option path) → "module:line"
+    defined: dict[tuple[str, tuple[str, ...]], str] = field(default_factory=dict)
 
     @property
     def empty(self) -> bool:
         return not self.nix and not self.sops
+
+    def define(self, hosts: Sequence[str], options: Sequence[Sequence[str]], where: str) -> None:
+        """A move at ``where`` ("module:line") writes ``options`` for ``hosts``."""
+        for host in hosts:
+            for option in options:
+                self.defined.setdefault((host, _option(option)), where)
+
+    def defined_elsewhere(
+        self, hosts: Sequence[str], module: str, options: Sequence[Sequence[str]]
+    ) -> tuple[str, str] | None:
+        """``(option, "module:line")`` for the first of ``options`` a move of this run
+        in another module of ``hosts`` writes already (a second definition of a
+        single-valued option does not evaluate), else None."""
+        for host in hosts:
+            for option in options:
+                where = self.defined.get((host, _option(option)))
+                if where is not None and not where.startswith(module + ":"):
+                    return ".".join(_option(option)), where
+        return None
 
     def secret_file(self, host: str) -> str:
         return self.targets.file(host)

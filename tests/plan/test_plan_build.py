@@ -120,6 +120,33 @@ def test_two_password_options_for_one_user_are_not_both_rewritten() -> None:
     assert "hashedPasswordFile would be set twice" in refused.reason
 
 
+def test_two_modules_of_a_host_do_not_both_get_the_users_password_file() -> None:
+    """mitchellh/nixos-config (a stranger's run): initialPassword in the machine's
+    module and hashedPassword in the user's, both moved to hashedPasswordFile: two
+    definitions of one option, which NixOS refuses.  The second is refused, naming
+    the first's place."""
+    machine, machine_findings, _ = fill(
+        b'{ ... }: { users.users.u.initialPassword = "@P1@"; }\n', "machines/vm.nix"
+    )
+    user, user_findings, _ = fill(
+        b'{ ... }: { users.users.u.initialPassword = "@P2@"; }\n', "users/u.nix"
+    )
+    plan = plan_module(
+        machine,
+        "machines/vm.nix",
+        hosts=("vm",),
+        findings=[*machine_findings, *user_findings],
+        extra={"users/u.nix": user},
+    )
+    assert [m.module for m in plan.moves] == ["machines/vm.nix"]
+    (refused,) = plan.refused
+    assert refused.module == "users/u.nix"
+    assert refused.reason == (
+        "users.users.u.hashedPasswordFile is already set in machines/vm.nix:1 (a second "
+        "definition would conflict)"
+    )
+
+
 def test_an_already_set_target_option_refuses_the_module() -> None:
     src = (
         b'{ config, ... }: { services.tailscale = { authKeyFile = "/k";'
