@@ -71,6 +71,7 @@ _ENV_WORDS = ("PASS", "TOKEN", "SECRET", "KEY", "PSK", "CRED", "AUTH", "PRIV")
 # (after a space, ";", a quote or "=": `"API_TOKEN=…"`, systemd's `Environment=API_TOKEN=…`,
 # docker's `--env=API_TOKEN=…`)
 _ENV_ASSIGN = lazy(r"(?<![^\s;\"'=])([A-Z_][A-Z0-9_]*)=(?:'([^']*)'|\"([^\"]*)\"|([^\s'\";|&]+))")
+_ESCAPES = ("\\n", "\\r", "\\t")  # an escaped line end or tab ending a string's line
 # fish's `set -gx API_TOKEN value` (-x, -Ux, --global --export …): an assignment the
 # variable's name judges as _ENV_ASSIGN's; without an option only an upper-case name
 _FISH_SET = lazy(
@@ -313,7 +314,10 @@ def _shell_value(text: str, m: re.Match[str], index: int) -> bool:
     (``"API_TOKEN=…"``, ``"TOKEN=… terraform"``) the value is bare, without a string's
     escapes (``"API_KEY=" + x``, ``b"KEY=a\\nB=c"`` in a program are not assignments)."""
     quote = text[m.start() - 1] if m.start() else ""
-    return quote not in ("'", '"') or (index == 4 and "\\" not in m.group(index))
+    value = m.group(index)
+    while value[-2:] in _ESCAPES and text[m.end(index) : m.end(index) + 1] == quote:
+        value = value[:-2]  # ("TOKEN=…\n": a whole line in a JSON string, a notebook's)
+    return quote not in ("'", '"') or (index == 4 and "\\" not in value)
 
 
 def _fish_sets(text: str) -> list[tuple[int, int, str]]:
@@ -436,9 +440,12 @@ class CommandSecret:
                     if m.group(index) is not None:
                         if not _shell_value(text, m, index):
                             break
-                        kind = named_values.env_key_kind(name, m.group(index))
+                        end = m.end(index)  # (a JSON string's line: "TOKEN=…\n" in a notebook)
+                        while index == 4 and text[end - 2 : end] in _ESCAPES and end > m.start(4):
+                            end -= 2
+                        kind = named_values.env_key_kind(name, text[m.start(index) : end])
                         if kind is not None and kind != "password-hash":
-                            found.append((m.start(index), m.end(index), kind))
+                            found.append((m.start(index), end, kind))
                         break
         if contains(text, "set") and any(may_hold(text, w.lower()) for w in _ENV_WORDS):
             found.extend(_fish_sets(text))

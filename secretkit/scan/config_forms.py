@@ -127,3 +127,54 @@ def xml_pairs(text: str) -> Iterator[Pair]:
         if content:
             start = m.start("value") + value.index(content[0])
             yield m.group("tag").rsplit(":", 1)[-1], start, start + len(content)
+
+
+# An Ansible inventory's host line: a host, then its variables as `name=value` (after
+# the host's name, separated by blanks), e.g. `alpha ansible_host=10.0.0.2
+# ansible_become_pass=…`
+_HOST_LINE = lazy(
+    r"(?m)^[ \t]*[^\s=#;\[][^\s=]*(?P<vars>(?:[ \t]+[A-Za-z_]\w*="
+    r"(?:'[^'\n]*'|\"[^\"\n]*\"|[^\s'\"]+))+)[ \t]*$"
+)
+_HOST_VAR = lazy(r"[ \t]+([A-Za-z_]\w*)=('[^'\n]*'|\"[^\"\n]*\"|[^\s'\"]+)")
+
+
+def inventory_pairs(text: str) -> Iterator[Pair]:
+    """The variables of an INI inventory's host lines (``host name=value …``)."""
+    if "=" not in text:
+        return
+    for line in _HOST_LINE.finditer(text):
+        for m in _HOST_VAR.finditer(text, line.start("vars"), line.end("vars")):
+            quoted = m.group(2)[:1] in ("'", '"')
+            yield m.group(1), m.start(2) + quoted, m.end(2) - quoted
+
+
+def also_pairs(text: str, fmt: str) -> Iterator[Pair]:
+    """What a TOML file (inline tables) or an INI file (inventory host lines) holds
+    besides its ``name = value`` lines."""
+    return inline_pairs(text, fmt) if fmt == "toml" else inventory_pairs(text)
+
+
+_B2_TYPE = lazy(r"(?m)^[ \t]*type[ \t]*=[ \t]*b2[ \t]*$")
+
+
+def rclone_b2(text: str, at: int) -> bool:
+    """Whether the INI section holding ``at`` is an rclone remote of ``type = b2``."""
+    start = text.rfind("\n[", 0, at) + 1
+    end = text.find("\n[", at)
+    return _B2_TYPE.search(text, start, len(text) if end == -1 else end) is not None
+
+
+_SENSITIVE = lazy(r'"sensitive"[ \t]*:[ \t]*true\b')
+
+
+def sensitive_object(text: str, at: int) -> bool:
+    """Whether the pretty-printed JSON object holding ``at`` says ``"sensitive": true``
+    (a Terraform state's output, whose ``value`` is then a secret whatever its name)."""
+    if '"sensitive"' not in text:
+        return False
+    start = text.rfind("{", 0, at)
+    end = text.find("}", at)
+    if start == -1 or end == -1 or "{" in text[start + 1 : at] or "{" in text[at:end]:
+        return False  # (an object holding others: not one output's)
+    return _SENSITIVE.search(text, start, end) is not None

@@ -7,6 +7,7 @@ STRUCTURED = {
     ".yaml": "yaml",
     ".yml": "yaml",
     ".json": "json",
+    ".tfstate": "json",  # (Terraform's state; a sensitive output's value is a secret)
     ".toml": "toml",
     ".ini": "ini",
     ".cfg": "ini",

@@ -199,14 +199,14 @@ def _pairs(text: str, fmt: str) -> Iterator[tuple[str, int, int]]:
             key = m.group("key").strip('"')
             if not _secretish(key):
                 continue
-            if key == "key" and fmt == "ini" and _rclone_b2(text, m.start()):
+            if key == "key" and fmt == "ini" and config_forms.rclone_b2(text, m.start()):
                 key = "b2_app_key"  # rclone's B2 remote: `key` is the application key
             span = _unquote(m.group("value"), fmt)
             if span:
                 base = m.start("value")
                 yield key, base + span[0], base + span[1]
-        if fmt == "toml":
-            yield from _secretish_pairs(config_forms.inline_pairs(text, fmt))
+        if fmt in ("toml", "ini"):  # (TOML's inline tables, an inventory's host lines)
+            yield from _secretish_pairs(config_forms.also_pairs(text, fmt))
         elif fmt == "npmrc":
             yield from config_forms.npmrc_pairs(text)
     elif fmt == "pgpass":
@@ -221,16 +221,6 @@ def _secretish_pairs(pairs: Iterator[tuple[str, int, int]]) -> Iterator[tuple[st
     return (pair for pair in pairs if _secretish(pair[0]))
 
 
-_B2_TYPE = lazy(r"(?m)^[ \t]*type[ \t]*=[ \t]*b2[ \t]*$")
-
-
-def _rclone_b2(text: str, at: int) -> bool:
-    """Whether the INI section holding ``at`` is an rclone remote of ``type = b2``."""
-    start = text.rfind("\n[", 0, at) + 1
-    end = text.find("\n[", at)
-    return _B2_TYPE.search(text, start, len(text) if end == -1 else end) is not None
-
-
 _YAML_KEY = lazy(r"[ \t]*(?:-[ \t]+)?([A-Za-z_][\w-]*)[ \t]*:[ \t]*$")
 # a key that only says "the value": the object holding it, or its own first words, name it
 _VALUE_KEY = lazy(r"(?i)([a-z][a-z0-9]*?)?_?value")
@@ -239,7 +229,10 @@ _JSON_OBJECT_KEY = lazy(r'[ \t]*"([^"\n]+)"[ \t]*:[ \t]*\{[ \t\r]*$')  # (CRLF f
 
 def _json_parent(text: str, at: int) -> str:
     """The key of the object holding the pair at ``at`` in pretty-printed JSON (the
-    nearest line above with less indentation, when it opens ``"name": {``), else ``""``."""
+    nearest line above with less indentation, when it opens ``"name": {``), else ``""``;
+    ``secret`` for a Terraform output marked ``"sensitive": true``."""
+    if config_forms.sensitive_object(text, at):
+        return "secret"
     return _parent_key(text, at, _JSON_OBJECT_KEY, " \t", lambda row: not row.strip())
 
 

@@ -32,6 +32,16 @@ def _values(template: str, path: str) -> list[str]:
         ("c.xml", "<ns:apiKey>@V@</ns:apiKey>\n"),
         ("pgpass", "h\\:v6:5432:db:app:@V@\n"),  # an escaped ":" in the host
         (".npmrc", '//r.example/:_authToken="@V@"\n'),
+        # a stranger's homelab: an Ansible inventory's host line, a Terraform output
+        # marked sensitive, a notebook's printed line (each missed: check said "safe")
+        ("inventory.ini", "[web]\nalpha ansible_host=10.0.0.2 ansible_become_pass=@V@\n"),
+        ("hosts.ini", "beta ansible_user=me ansible_password='@V@' ansible_port=22\n"),
+        (
+            "terraform.tfstate",
+            '{\n  "outputs": {\n    "db_conn": {\n      "value": "@V@",\n'
+            '      "type": "string",\n      "sensitive": true\n    }\n  }\n}\n',
+        ),
+        ("nb.ipynb", '{\n "text": [\n  "DB_PASSWORD=@V@\\n",\n  "done\\n"\n ]\n}\n'),
     ],
 )
 def test_the_value_alone_is_found(path: str, template: str) -> None:
@@ -53,3 +63,17 @@ def test_the_value_alone_is_found(path: str, template: str) -> None:
 )
 def test_shapes_that_are_not_one_value(path: str, template: str) -> None:
     assert _values(template, path) == []
+
+
+@pytest.mark.parametrize(
+    ("path", "text"),
+    [
+        # an output not marked sensitive; an inventory's plain host variables
+        ("terraform.tfstate", '{ "outputs": { "ip": { "value": "Zq8vR2mX9kL4pW7n" } } }\n'),
+        ("inventory.ini", "[web]\nalpha ansible_host=10.0.0.2 ansible_port=2222\n"),
+        # a program's string with an escape inside the value: no assignment
+        ("gen.py", 'data = b"API_KEY=Zq8vR2mX\\nB=c"\n'),
+    ],
+)
+def test_nothing_else_in_those_forms_is_a_secret(path: str, text: str) -> None:
+    assert scan_text(text, path) == []
