@@ -150,6 +150,10 @@ def _first(items: list[str], sep: str) -> str:
 
 
 def _item_lines(item: ExposedValue) -> list[Line]:
+    import shlex
+
+    from secretkit.sops.formats import format_for_path
+
     if item.only_in_record:
         where = f"{', '.join(item.paths)} (purged from history; the checklist keeps it)"
     elif item.in_backup_only:
@@ -159,11 +163,19 @@ def _item_lines(item: ExposedValue) -> list[Line]:
     shown = [out(f"  [{item.status}] {', '.join(item.names)} ({item.preview}) — was in {where}")]
     shown += [out(f"      still in plaintext: {place}") for place in item.plaintext]
     names: dict[str, None] = {}
+    whole: dict[str, None] = {}  # files sops encrypts whole: no name holds the value alone
     for place in item.stored:
-        names[place.split(": ")[1].split(" ")[0]] = None
+        file, _, rest = place.partition(": ")
+        if format_for_path(file) == "binary":
+            whole[file] = None
+        else:
+            names[rest.split(" ")[0]] = None
         shown.append(out(f"      unchanged in {place}"))
     for name in names:  # (one run replaces it in every file that holds the name)
         how = f"secretkit rotate value {name} --from-stdin (or --kind …)"
+        shown.append(out(f"        new value: {how}"))
+    for file in whole:  # (rotate value replaces a name's whole value: the whole file)
+        how = f"secretkit edit {shlex.quote(file)} (encrypted whole: change the value there)"
         shown.append(out(f"        new value: {how}"))
     if item.status == "removed":
         shown.append(

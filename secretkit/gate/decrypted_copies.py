@@ -322,7 +322,9 @@ def _copied_in_history(
         copies = [p for p in paths if p not in live]
         also = (
             ", and take the copy out of the history if you wish (git filter-repo --force "
-            "--invert-paths " + " ".join(shlex.quote(f"--path={p}") for p in copies) + ")"
+            "--replace-refs delete-no-add --invert-paths "
+            + " ".join(shlex.quote(f"--path={p}") for p in copies)
+            + ")"
             if copies
             else ""
         )

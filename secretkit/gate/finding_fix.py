@@ -62,7 +62,8 @@ def finding_fix(
         move = (
             f"it is inside {archive} (a compressed file or archive): rebuild it without "
             f"the value, or take it out of the repository (git rm --cached -- "
-            f"{shlex.quote(archive)}), and keep the value in a sops file instead "
+            f"{shlex.quote(archive)}, then delete it or add it to .gitignore: a copy left "
+            "untracked is still found), and keep the value in a sops file instead "
             "(`secretkit set secrets/<host>.yaml '[\"<name>\"]'` reads it from stdin)"
         )
         mark = False  # (no line of the archive's own bytes to mark)

@@ -334,9 +334,9 @@ def _unpurgeable(findings: list[Finding]) -> list[CheckResult]:
                 f"a secret was committed: {item.describe(preview=True)} ({item.commits} "
                 "commit(s)), inside a compressed file, an archive or an LFS object",
                 f"{change_first([item])}, then remove the file from every commit "
-                f"(git filter-repo --force --invert-paths {where}: it rewrites every branch "
-                "and keeps no backup; `secretkit purge` cannot rewrite inside such a file) "
-                "and force-push",
+                f"(git filter-repo --force --replace-refs delete-no-add --invert-paths {where}: "
+                "it rewrites every branch and keeps no backup; `secretkit purge` cannot "
+                "rewrite inside such a file) and force-push",
                 tuple(files),
             )
         )

@@ -320,7 +320,8 @@ def prepare(
     if plan.moves:
         plan.wiring = [n for n in wiring.notes]
     counts = Counter(f.path for f in report.findings)
-    notes = [other_file_note(path, sources, counts[path]) for path in others]
+    archives = {f.path: f.file for f in report.findings if f.inside == "archive"}
+    notes = [other_file_note(path, sources, counts[path], archives.get(path)) for path in others]
     notes += [f"after deploying: {note}" for note in plan.notes]
     if plan.moves:
         receiving = {h for m in plan.moves for h in m.hosts}

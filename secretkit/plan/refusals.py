@@ -365,10 +365,23 @@ def runs_command(attrpath: str) -> bool:
     return bool(last) and command_name(last[0])
 
 
-def other_file_note(path: str, sources: Mapping[str, bytes], count: int = 1) -> str:
+def other_file_note(
+    path: str, sources: Mapping[str, bytes], count: int = 1, archive: str | None = None
+) -> str:
     """What migrate says of the ``count`` findings in a file that is not Nix: moved by
     hand, the two ways check's fix gives; where Nix code names the file by a path, that
-    encrypting it in place would hand that code the ciphertext (:func:`nix_reader_route`)."""
+    encrypting it in place would hand that code the ciphertext (:func:`nix_reader_route`).
+    ``archive``: ``path`` is a member of it (``x.tar.gz!app/.env``), which is what can
+    change."""
+    if archive is not None:
+        import shlex
+
+        return (
+            f"{path}: inside {archive}; move its {count} secret(s) by hand: rebuild the "
+            "archive without them, or take it out of the repository (git rm --cached -- "
+            f"{shlex.quote(archive)}, then delete it or add it to .gitignore), and keep "
+            "each value in a sops file (`secretkit set` reads it from stdin)"
+        )
     route = nix_reader_route(path, sources)
     if route is None:
         import shlex

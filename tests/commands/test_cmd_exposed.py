@@ -322,3 +322,26 @@ def test_a_blob_git_cannot_give_is_said_and_never_read_as_nothing(
     code, stdout, stderr = run_main(capsys, "-C", str(tmp_git_repo), "exposed")
     assert code == 1 and "1 value(s) were committed in plaintext" in stdout
     assert "cannot list everything" in stderr and value not in stdout + stderr
+
+
+def test_a_value_in_a_file_encrypted_whole_is_changed_with_edit() -> None:
+    """A stranger's homelab: .npmrc, rclone.conf, wg0.conf … encrypted whole.  exposed
+    said `rotate value data --from-stdin (or --kind …)` for each, and both refuse a file
+    of several values, each pointing at the other.  `edit` is the way to change it."""
+    from secretkit.commands.exposed import ExposedValue, _item_lines
+
+    item = ExposedValue(
+        names=["_authToken"],
+        rules=["npm-token"],
+        paths=[".npmrc"],
+        commits=1,
+        preview="npm_",
+        in_backup_only=False,
+        secret=Sensitive(fake.password("npm")),
+        stored=[".npmrc: data", "secrets/web.yaml: npm/token"],
+        status="not rotated",
+    )
+    text = "\n".join(line.text for line in _item_lines(item))
+    assert "new value: secretkit edit .npmrc (encrypted whole: change the value there)" in text
+    assert "secretkit rotate value npm/token --from-stdin" in text
+    assert "rotate value data" not in text

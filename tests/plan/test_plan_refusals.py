@@ -484,3 +484,14 @@ def test_the_password_route_stores_a_crypt_hash_the_password_opens(tmp_path: Pat
     again = subprocess.run([mkpasswd, "-m", "sha-512", "-S", salt.decode()], input=password,
                            capture_output=True, check=True)  # fmt: skip
     assert again.stdout.strip() == stored
+
+
+def test_migrates_note_for_a_value_inside_an_archive_names_the_archive() -> None:
+    """A stranger's homelab: migrate said `secretkit encrypt -i 'x.tar.gz!app/.env'`,
+    a path no command can open."""
+    from secretkit.plan.refusals import other_file_note
+
+    note = other_file_note("backups/x.tar.gz!app/.env", {}, 1, "backups/x.tar.gz")
+    assert note.startswith("backups/x.tar.gz!app/.env: inside backups/x.tar.gz;")
+    assert "git rm --cached -- backups/x.tar.gz, then delete it or add it to .gitignore" in note
+    assert "encrypt -i" not in note

@@ -96,7 +96,10 @@ def test_an_archived_secret_is_found_in_the_tree_the_index_and_history(
     failed = run_check(tmp_git_repo).failed
     committed = [c for c in failed if c.id == "plaintext-history"]
     assert [c.paths for c in committed] == [(name,)]
-    assert f"git filter-repo --force --invert-paths --path={name}" in committed[0].fix
+    assert (
+        f"git filter-repo --force --replace-refs delete-no-add --invert-paths --path={name}"
+        in committed[0].fix
+    )
 
 
 def test_the_history_fix_for_an_archived_secret_works(tmp_git_repo: Path) -> None:

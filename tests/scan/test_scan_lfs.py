@@ -69,7 +69,10 @@ def test_an_lfs_file_is_read_from_the_store_in_the_tree_the_index_and_history(
     assert history.skipped == []
     (failed,) = [c for c in run_check(tmp_git_repo).failed if c.id == "plaintext-history"]
     # purge rewrites text in blobs: the LFS object is out of its reach
-    assert "git filter-repo --force --invert-paths --path=config.dat" in failed.fix
+    assert (
+        "git filter-repo --force --replace-refs delete-no-add --invert-paths --path=config.dat"
+        in failed.fix
+    )
 
 
 def test_lfs_storage_in_git_config_is_where_objects_are_read(tmp_git_repo: Path) -> None:
