@@ -133,7 +133,7 @@ def xml_pairs(text: str) -> Iterator[Pair]:
 # the host's name, separated by blanks), e.g. `alpha ansible_host=10.0.0.2
 # ansible_become_pass=…`
 _HOST_LINE = lazy(
-    r"(?m)^[ \t]*[^\s=#;\[][^\s=]*(?P<vars>(?:[ \t]+[A-Za-z_]\w*="
+    r"(?m)^[ \t]*[A-Za-z0-9][^\s=]*(?P<vars>(?:[ \t]+[A-Za-z_]\w*="
     r"(?:'[^'\n]*'|\"[^\"\n]*\"|[^\s'\"]+))+)[ \t]*$"
 )
 _HOST_VAR = lazy(r"[ \t]+([A-Za-z_]\w*)=('[^'\n]*'|\"[^\"\n]*\"|[^\s'\"]+)")

@@ -161,7 +161,7 @@ def _yaml_pairs(text: str) -> Iterator[re.Match[str]]:
     yield from _YAML_NEXT.finditer(text, first.end() if first is not None else 0)
 
 
-def _pairs(text: str, fmt: str) -> Iterator[tuple[str, int, int]]:
+def _pairs(text: str, fmt: str, hosts: bool = False) -> Iterator[tuple[str, int, int]]:
     """``(key, value start, value end)`` of every key/value pair with a secret-ish key."""
     if fmt == "json":
         # A pair never spans lines: only lines holding a secret-ish word (or a value
@@ -205,7 +205,7 @@ def _pairs(text: str, fmt: str) -> Iterator[tuple[str, int, int]]:
             if span:
                 base = m.start("value")
                 yield key, base + span[0], base + span[1]
-        if fmt in ("toml", "ini"):  # (TOML's inline tables, an inventory's host lines)
+        if fmt == "toml" or hosts:  # (TOML's inline tables, an inventory's host lines)
             yield from _secretish_pairs(config_forms.also_pairs(text, fmt))
         elif fmt == "npmrc":
             yield from config_forms.npmrc_pairs(text)
@@ -318,12 +318,12 @@ def _shell_value(text: str, start: int, end: int) -> tuple[int, int] | None:
     return None if m is None else (m.start(), m.end())
 
 
-def key_value_hits(text: str, fmt: str) -> list[Hit]:
+def key_value_hits(text: str, fmt: str, hosts: bool = False) -> list[Hit]:
     """Name-rule hits for the key/value pairs of ``text`` read as ``fmt``.  A pair
     commented out (``# password = …``) is judged as the line would be without the
     mark, unless its value is unquoted words (``# token: see the wiki``: prose)."""
     hits: list[Hit] = []
-    for key, start, end in _pairs(text, fmt):
+    for key, start, end in _pairs(text, fmt, hosts):  # (hosts: an INI file's host lines)
         value = text[start:end]
         if fmt == "json" and "\\" in value:
             try:
@@ -466,7 +466,7 @@ _PROSE_RULE = "prose-secret"  # secretkit.scan.prose_secrets.RULE (loaded with t
 
 
 def _hits(text: str, fmt: str, prose: bool = False) -> list[Hit]:
-    hits = key_value_hits(text, fmt)
+    hits = key_value_hits(text, fmt, hosts=fmt == "ini")
     if prose:  # "the old api key: <value>" (asked of the remembered lower-cased text)
         from secretkit.scan import prose_secrets
 
