@@ -451,8 +451,9 @@ class CommandSecret:
             found.extend(_fish_sets(text))
         for start, end, kind in found:
             value = text[start:end]
-            lead = value.lstrip()[:1]  # (" --flag …" after a quote: options, not a value)
-            if filters.not_secret(value) or len(value) < _SHORTEST or lead in "([{<$%@-":
+            lead = value.lstrip()[:1]  # (" --flag …" after a quote: options, not a value;
+            # "-rofi-pass +dpass": a feature switched on, as USE flags and toggles write)
+            if filters.not_secret(value) or len(value) < _SHORTEST or lead in "([{<$%@-+":
                 continue
             if "`" in value:
                 continue  # TOKEN=`cat file`: the shell runs a command, no literal

@@ -168,3 +168,13 @@ def test_awss_documented_example_keys_are_examples(tmp_path: Path) -> None:
     )
     found = scan_tree(tmp_path).findings
     assert [(f.line, f.secret.reveal()) for f in found] == [(5, real)]
+
+
+def test_a_switched_on_feature_after_a_pass_flag_is_no_password(tmp_path: Path) -> None:
+    """hlissner/dotfiles' commit message "-rofi-pass +dpass" was a password '+…' (high),
+    and exposed said to change it at its provider."""
+    from secretkit.scan.text_files import scan_text
+
+    assert scan_text("modules: -rofi-pass +dpass\n", "(commit message)") == []
+    found = scan_text(f"mysql --password {fake.password('flag')}\n", "(commit message)")
+    assert len(found) == 1
