@@ -119,7 +119,11 @@ def check_sops_recipients(ctx: CheckContext) -> list[CheckResult]:
                     False,
                     f"{entry.path} is not encrypted for the recipients its rule names ({detail})",
                     f"secretkit updatekeys {entry.path}"
-                    + ("  (then rotate its data key: secretkit rotate data-keys)" if extra else ""),
+                    + (
+                        f"  (then rotate its data key: secretkit rotate data-keys {entry.path})"
+                        if extra
+                        else ""
+                    ),
                     (entry.path,),
                 )
             )

@@ -100,6 +100,8 @@ def test_a_host_left_out_of_a_shared_file_is_one_failure_each_step(
     (failure,) = run_check(repo).failed
     assert failure.id == "sops-recipients" and failure.paths == ("secrets/common.yaml",)
     assert "not in the rule" in failure.message
+    # (the data key of that file only: doctor-cluster's stranger was told to re-key all)
+    assert failure.fix.endswith("secretkit rotate data-keys secrets/common.yaml)")
     # re-keyed as the rule says: now db, which uses the file, cannot read it
     code, _, err = run_main(capsys, "-C", str(repo), "updatekeys", "secrets/common.yaml")
     assert code == 0, err
