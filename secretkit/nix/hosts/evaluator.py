@@ -15,6 +15,7 @@ from pathlib import Path
 
 from secretkit.nix import cst
 from secretkit.nix.cst import Node
+from secretkit.nix.hosts import conditions
 from secretkit.nix.hosts.files import File, Files
 
 MAX_DEPTH = 60
@@ -236,6 +237,11 @@ class Evaluator(Files):
                 if found is None:
                     return v
                 v, node = found, found.node
+            elif kind == "if_expression":  # `if darwin then … else …`, when it is known
+                taken = conditions.branch(self, v)
+                if taken is None:
+                    return v
+                v, node = taken, taken.node
             elif kind == "with_expression":
                 body = node.child_by_field_name("body")
                 env = node.child_by_field_name("environment")
@@ -503,6 +509,12 @@ class Evaluator(Files):
         if node.type == "list_expression":
             return [Val(e, target.file, target.scope) for e in node.named_children
                     if e.type != "comment"], []  # fmt: skip
+        optional = conditions.optional_list(self, target)  # lib.optionals isLinux [ … ]
+        if optional is not None:
+            whole, value = optional
+            if value is None:
+                return [], []
+            return self.list_elements(value, depth + 1) if whole else ([value], [])
         op = node.child_by_field_name("operator") if node.type == "binary_expression" else None
         if op is not None and target.file.text(op) == "++":
             elements: list[Val] = []

@@ -116,9 +116,9 @@ def _builder_name(d: Closure, fn: Val) -> str | None:
     or what a let-bound function returns (``(mkSystem name) { … }`` with ``mkSystem =
     name: inputs."nixpkgs${…}".lib.nixosSystem``: its last name)."""
     name = cst.dotted_name(fn.file, fn.node)
-    if name is not None:
+    if name is not None and not ("." not in name and isinstance(fn.scope.get(name), Val)):
         return name
-    target = d.deref(fn)
+    target = d.deref(fn)  # (a let-bound name: `systemFunc = if darwin then … else …`)
     if not isinstance(target, Val) or target.node.type != "select_expression":
         return None
     path = target.node.child_by_field_name("attrpath")

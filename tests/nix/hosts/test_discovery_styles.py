@@ -990,3 +990,72 @@ def test_an_attrset_named_imports_in_a_programs_settings_is_no_module_list(
     inv = discover(tmp_path)
     assert inv.notes == []
     assert inv.hosts_of_file("b.nix") == {"a"}
+
+
+MK_SYSTEM = """{ nixpkgs, inputs }:
+name:
+{ system, user, darwin ? false, wsl ? false }:
+let
+  isWSL = wsl;
+  isLinux = !darwin && !isWSL;
+  machineConfig = ../machines/${name}.nix;
+  userOSConfig = ../users/${user}/${if darwin then "darwin" else "nixos"}.nix;
+  systemFunc = if darwin then inputs.darwin.lib.darwinSystem else nixpkgs.lib.nixosSystem;
+  inherit (nixpkgs.lib) optionals;
+in systemFunc {
+  inherit system;
+  modules = [ { nixpkgs.config.allowUnfree = true; } ]
+    ++ optionals isWSL [ ../modules/wsl.nix ]
+    ++ optionals isLinux [ ../modules/linux.nix ]
+    ++ optionals (builtins.pathExists ./extra.nix) [ ./extra.nix ]
+    ++ [ machineConfig userOSConfig ];
+}
+"""
+MK_SYSTEM_FLAKE = """{
+  outputs = { nixpkgs, ... }@inputs:
+    let mkSystem = import ./lib/mksystem.nix { inherit nixpkgs inputs; };
+    in {
+      nixosConfigurations.vm = mkSystem "vm" { system = "aarch64-linux"; user = "me"; };
+      nixosConfigurations.wsl = mkSystem "wsl" { system = "x86"; user = "me"; wsl = true; };
+      darwinConfigurations.mac = mkSystem "mac" { system = "arm"; user = "me"; darwin = true; };
+    };
+}
+"""
+
+
+def test_a_helper_deciding_by_its_arguments_gives_each_host_its_modules(
+    tmp_path: Path,
+) -> None:
+    """mitchellh/nixos-config's mkSystem: `systemFunc = if darwin then … else …`,
+    `optionals isWSL [ … ]`.  Every host was "defined by a call of systemFunc" with no
+    modules, so check could verify nothing of them (and migrate moved nothing)."""
+    files = {
+        "flake.nix": MK_SYSTEM_FLAKE,
+        "lib/mksystem.nix": MK_SYSTEM,
+        "lib/extra.nix": "{ ... }: { }\n",
+    }
+    for name in ("vm", "wsl", "mac"):
+        files[f"machines/{name}.nix"] = "{ ... }: { }\n"
+    for name in (
+        "users/me/nixos.nix",
+        "users/me/darwin.nix",
+        "modules/wsl.nix",
+        "modules/linux.nix",
+    ):
+        files[name] = "{ ... }: { }\n"
+    write(tmp_path, files)
+    inv = discover(tmp_path)
+
+    def mods(host: str) -> set[str]:
+        return {m.as_posix() for m in inv.hosts[host].modules}
+
+    assert {"machines/vm.nix", "users/me/nixos.nix", "modules/linux.nix"} <= mods("vm")
+    assert "modules/wsl.nix" not in mods("vm") and "users/me/darwin.nix" not in mods("vm")
+    assert {"machines/wsl.nix", "modules/wsl.nix"} <= mods("wsl")
+    assert "modules/linux.nix" not in mods("wsl")
+    assert {"machines/mac.nix", "users/me/darwin.nix"} <= mods("mac")
+    assert inv.hosts["mac"].darwin and not inv.hosts["vm"].darwin
+    # a condition the reading cannot decide is said, never guessed
+    (note,) = {n.text for n in inv.notes}
+    assert "modules built from a call of optionals" in note
+    assert not any(inv.hosts[h].resolved for h in ("vm", "wsl", "mac"))  # (that part)
