@@ -150,19 +150,34 @@ def plan_purge(cwd: Path, *, progress: Progress | None = None) -> PurgePlan:
 
 
 def still_in_head(root: Path, findings: list[Finding]) -> list[str]:
-    """The files of HEAD that hold one of the values of ``findings`` (a value in use:
-    the rewrite replaces it there too, and the configuration then holds the marker)."""
-    from secretkit.git.hooks import blob_contents
-    from secretkit.scan.history import is_message
+    """The files of HEAD where the rewrite replaces something (:func:`values_to_replace`:
+    a value in use there, and the configuration then holds the marker)."""
+    head = head_files(root)
+    replace = values_to_replace(root, findings, head)
+    anywhere = [value.reveal() for value in replace.anywhere]
+    lines = {old.reveal() for old, _new in replace.lines}  # (whole lines, as replaced)
+    return sorted(
+        path
+        for path, data in head.items()
+        if any(v in data for v in anywhere) or not lines.isdisjoint(data.split(b"\n"))
+    )
 
-    paths = sorted({f.path for f in findings if f.commit and not is_message(f.path)})
-    head = blob_contents(root, [f"HEAD:{path}" for path in paths])
-    held = set()
-    for f in findings:
-        data = head.get(f"HEAD:{f.path}")
-        if data is not None and f.secret.reveal().encode("utf-8", "surrogateescape") in data:
-            held.add(f.path)
-    return sorted(held)
+
+def head_files(root: Path) -> dict[str, bytes]:
+    """The files of HEAD (none over :data:`secretkit.scan.one_file.MAX_BYTES`)."""
+    from secretkit.git.objects import read_blobs_limited, tree_entries
+    from secretkit.scan.one_file import MAX_BYTES
+
+    if run_git(root, "rev-parse", "--verify", "-q", "HEAD", check=False).returncode != 0:
+        return {}  # (no commit yet)
+    oids: dict[str, list[str]] = {}
+    for path, oid in tree_entries(root, "HEAD"):
+        oids.setdefault(oid, []).append(path)
+    out = {}
+    for oid, _size, data in read_blobs_limited(root, list(oids), MAX_BYTES):
+        if data is not None:
+            out.update(dict.fromkeys(oids[oid], data))
+    return out
 
 
 @dataclass(frozen=True)
@@ -175,16 +190,28 @@ class Replacements:
     too_short: int  # distinct short values not replaced (their lines could not be read)
 
 
-def values_to_replace(root: Path, findings: list[Finding]) -> Replacements:
+def values_to_replace(
+    root: Path, findings: list[Finding], head: dict[str, bytes] | None = None
+) -> Replacements:
     """What to replace for ``findings``: each line a value was found on (its exact
     bytes there: a file may escape characters, e.g. ``\\$`` in Nix), with the marker in
     the value's place; and a value of :data:`ANYWHERE_LENGTH` characters or more
-    wherever it occurs.  A short value whose line cannot be read is not replaced, and
-    counted."""
+    wherever it occurs, unless HEAD keeps it on a line marked ``secretkit: allow``
+    (``head``: HEAD's files; that line is the user's, and stays).  A short value whose
+    line cannot be read is not replaced, and counted."""
     from secretkit.git.filter_repo import MARKER
     from secretkit.git.hooks import blob_contents
     from secretkit.git.objects import messages_of
     from secretkit.scan.history import is_message
+    from secretkit.scan.hits import ALLOW_MARK
+
+    allowed = {  # the lines of HEAD marked allowed
+        line
+        for data in (head_files(root) if head is None else head).values()
+        if ALLOW_MARK.encode() in data
+        for line in data.splitlines()
+        if ALLOW_MARK.encode() in line
+    }
 
     specs = [f"{f.commit}:{f.path}" for f in findings if f.commit and not is_message(f.path)]
     blobs = blob_contents(root, specs)
@@ -194,7 +221,8 @@ def values_to_replace(root: Path, findings: list[Finding]) -> Replacements:
     unplaced: dict[bytes, None] = {}
     for finding in findings:
         value = finding.secret.reveal().encode("utf-8")
-        if len(value) >= ANYWHERE_LENGTH:
+        long = len(value) >= ANYWHERE_LENGTH and not any(value in line for line in allowed)
+        if long:
             anywhere[value] = None
         data = (
             messages.get(finding.commit or "")
@@ -202,7 +230,7 @@ def values_to_replace(root: Path, findings: list[Finding]) -> Replacements:
             else blobs.get(f"{finding.commit}:{finding.path}")
         )
         if data is None or not 0 <= finding.start < finding.end <= len(data):
-            if len(value) < ANYWHERE_LENGTH:
+            if not long:
                 unplaced[value] = None
             continue
         first = data.rfind(b"\n", 0, finding.start) + 1
@@ -212,7 +240,7 @@ def values_to_replace(root: Path, findings: list[Finding]) -> Replacements:
             anywhere[data[finding.start : finding.end]] = None
             continue
         spans.setdefault(line, set()).add((finding.start - first, finding.end - first))
-        if len(value) >= ANYWHERE_LENGTH:
+        if long:
             anywhere[data[finding.start : finding.end]] = None
     lines = []
     for line, found in spans.items():
@@ -261,7 +289,7 @@ def apply_purge(plan: PurgePlan, *, progress: Progress | None = None) -> PurgeRe
     root = plan.root
     recover(root)  # the repository lock, held until the command ends
     _require_clean(root)  # again: the user may have edited while we asked
-    replace = values_to_replace(root, plan.findings)
+    replace = values_to_replace(root, plan.findings, head_files(root))
     roots_before = root_commits(root)
     allowed_before = load(root)  # (its fingerprints are keyed by the root commit)
     _ = allowed_before.key  # (derived now, from the root commit the rewrite replaces)

@@ -92,22 +92,29 @@ def _regex_literal(value: bytes) -> bytes:
 def expressions(values: Iterable[bytes], in_context: Iterable[tuple[bytes, bytes]] = ()) -> bytes:
     """The ``--replace-text`` file: one expression per distinct value (replaced by
     :data:`MARKER` wherever it occurs), and one per text of ``in_context`` (``(text,
-    replacement)``: a line that holds a value, replaced by that line with the marker
-    in its place), longest first.
+    replacement)``: a whole line that holds a value, replaced by that line with the
+    marker in its place), longest first.
 
-    Longest first so that a text containing another is replaced whole.
-    git-filter-repo applies all literals before all regexes; a text with a line
-    break can only be written as a regex, so when there is one, every expression is
-    written as an exact regex to keep the longest-first order (a regex's
-    replacement is a template: its backslashes are escaped).
+    Longest first so that a text containing another is replaced whole.  A line of
+    ``in_context`` matches only as a whole line (``(?m)^…$``): the same text inside a
+    longer line (HEAD's, with a ``# secretkit: allow`` after it) is another line.
+    git-filter-repo applies all literals before all regexes; a line, or a text with a
+    line break, can only be written as a regex, so when there is one, every expression
+    is written as an exact regex to keep the longest-first order (a regex's replacement
+    is a template: its backslashes are escaped).
     """
     pairs = {v: MARKER for v in values if v}
+    in_context = list(in_context)  # (read twice: it may be a generator)
+    whole = {text for text, _new in in_context if text}
     pairs.update((text, new) for text, new in in_context if text)
     distinct = sorted(pairs, key=lambda v: (-len(v), v))
-    as_regex = any(b"\n" in v or b"\r" in v for v in distinct)
+    as_regex = bool(whole) or any(b"\n" in v or b"\r" in v for v in distinct)
     lines = [
         (
-            b"regex:" + _regex_literal(v) + b"==>" + _template(pairs[v])
+            b"regex:"
+            + (b"(?m)^" + _regex_literal(v) + b"$" if v in whole else _regex_literal(v))
+            + b"==>"
+            + _template(pairs[v])
             if as_regex
             else b"literal:" + v + b"==>" + pairs[v]
         )

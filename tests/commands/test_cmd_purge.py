@@ -368,3 +368,28 @@ def test_purge_after_the_values_left_head_says_nothing_of_it(leaky_repo: Path) -
     proc = cli(leaky_repo, "purge", "--yes")
     assert proc.returncode == 0, proc.stderr
     assert "still hold" not in proc.stderr
+
+
+def test_a_value_head_keeps_on_an_allowed_line_stays_there(tmp_git_repo: Path) -> None:
+    """pinpox/nixos (a stranger's re-run): a value flagged in an old commit and kept in
+    HEAD on a line marked `secretkit: allow` was replaced there too (a value that long is
+    replaced wherever it occurs), breaking the line the user had judged."""
+    need_tool("git-filter-repo")
+    repo = tmp_git_repo
+    value = fake.password("allowed-long") + fake.password("allowed-tail")
+    assert len(value) >= 16
+    (repo / "a.nix").write_text(f'{{\n  services.x.password = "{value}";\n}}\n')
+    commit_all(repo, "flagged")
+    kept = f'{{\n  services.x.password = "{value}"; # secretkit: allow\n  other = 1;\n}}\n'
+    (repo / "a.nix").write_text(kept)
+    short = "pinpox"  # a short value: only its own lines are rewritten
+    (repo / "users.nix").write_text(f'{{ users.users.{short}.initialPassword = "{short}"; }}\n')
+    commit_all(repo, "allowed now")
+    (repo / "users.nix").write_text(f"{{ users.users.{short}.isNormalUser = true; }}\n")
+    commit_all(repo, "password gone")
+    proc = cli(repo, "purge", "--yes")
+    assert proc.returncode in (0, 1), proc.stderr
+    assert (repo / "a.nix").read_text() == kept
+    assert "still hold" not in proc.stderr  # (nothing of HEAD is rewritten)
+    old = git(repo, "show", "HEAD~2:a.nix")
+    assert value not in old and "***REDACTED-BY-SECRETKIT***" in old

@@ -105,6 +105,7 @@ def _system(d: Closure, name: str, v: Val, binding: Node, output: str) -> None:
                     d.host_module(modules, acc, True, "modules")
                     return
             d.note(target.file, target.node, f"{fname} call for {name} has no modules")
+            acc.resolved = False  # (its modules were not read: none is known)
             return
     shown = target if isinstance(target, Val) else v
     d.note(v.file, binding, f"host {name} is defined by {d.describe(shown)}")
