@@ -201,7 +201,10 @@ def _copied_values(ctx: CheckContext, skip: set[str]) -> list[CheckResult]:
     judges values by names and shapes; these are known secrets)."""
     from secretkit.gate.model import CheckResult
 
-    values = [(value.reveal().encode(), where) for value, where in ctx.judge.values.items()]
+    values = [
+        (value.reveal().encode("utf-8", "surrogateescape"), where)
+        for value, where in ctx.judge.values.items()
+    ]
     if not values:
         return []
     tracked = ctx.tracked()
@@ -236,7 +239,9 @@ def _copied_values(ctx: CheckContext, skip: set[str]) -> list[CheckResult]:
         )
     if not ctx.walk and ctx.committed is not None:  # (after plaintext-history, not alone)
         # a value the history scan found is plaintext-history's to report (and purge's)
-        unreported = [(v, w) for v, w in values if v.decode() not in ctx.committed]
+        unreported = [
+            (v, w) for v, w in values if v.decode("utf-8", "surrogateescape") not in ctx.committed
+        ]
         results += _copied_in_history(ctx, unreported) if unreported else []
     return results
 

@@ -155,12 +155,18 @@ class SopsJudge:
                 if (i, where) not in hidden:
                     continue
                 text = value.strip() if isinstance(value, str) else ""
-                if not text.isascii() and not _encodable(text):
-                    continue  # (binary content read with surrogates: no text holds it)
-                if len(text) >= MIN_COPIED and not_secret(text) is None:
-                    key = "/".join(str(part) for part in where)
-                    if secret_like(str(where[-1]) if where else "", text):
+                key = "/".join(str(part) for part in where)
+                if "\n" in text or (not text.isascii() and not _encodable(text)):
+                    # a file's whole text (an env file, a keytab's bytes): found as it is,
+                    # and each generated token of its lines on its own
+                    if len(text) >= MIN_COPIED:
                         self.values.setdefault(Sensitive(text), (path, key))
+                    for token in _generated_tokens(text):
+                        self.values.setdefault(Sensitive(token), (path, key))
+                    continue
+                named = str(where[-1]) if where else ""
+                if len(text) >= MIN_COPIED and not_secret(text) is None and secret_like(named, text):
+                    self.values.setdefault(Sensitive(text), (path, key))
 
     def structure(self, path: str, sops: SopsFile) -> SopsProblem | None:
         """Without a key: the MAC is present and encrypted, and every value the file's
@@ -240,6 +246,18 @@ def unencrypted_values(sops: SopsFile) -> list[str]:
     for doc in sops.docs:
         walk(doc, leaf)
     return list(dict.fromkeys(clear))
+
+
+def _generated_tokens(text: str) -> list[str]:
+    """The generated-looking tokens of a multi-line text's lines (``psk=<token>``)."""
+    import re
+
+    from secretkit.scan.value_shapes import random_looking
+
+    if not _encodable(text):
+        return []
+    tokens = re.findall(r"[^\s=:;,\"'`]{12,}", text)
+    return [t for t in dict.fromkeys(tokens) if random_looking(t)]
 
 
 def _encodable(text: str) -> bool:

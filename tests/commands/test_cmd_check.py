@@ -973,3 +973,39 @@ def test_a_users_password_file_sops_nix_writes_too_late_fails(repo: Repo) -> Non
     commit_all(repo.root, "as the fix says")
     failed, _ = repo.failed_points()
     assert failed == set()
+
+
+def test_a_multi_line_or_binary_value_copied_out_is_a_decrypted_copy(repo: Repo) -> None:
+    """A stranger's agenix import: `decrypt --extract '["wifi"]'` of an env file of two
+    lines, and `decrypt` of a keytab encrypted whole, both committed: check said "ok
+    decrypted-copy" and "safe to publish" (only one-line values were looked for)."""
+    psk = fake.password("wifi-psk-multi") + fake.password("more")
+    wifi = f"psk_home={psk}\npsk_guest=guestguest\n"
+    values = {"alertmanager": {"pushover": {"token": fake.pushover_token("check")}}, "wifi": wifi}
+    (repo.root / "secrets" / "observer.yaml").write_bytes(
+        encrypt_for(repo.root, "secrets/observer.yaml", values)
+    )
+    sops_yaml = repo.root / ".sops.yaml"
+    keytab = bytes(range(256)) * 4
+    rules = sops_yaml.read_text().replace(
+        "creation_rules:\n",
+        "creation_rules:\n  - path_regex: ^secrets/keytab\\.bin$\n"
+        f"    key_groups:\n      - age:\n          - {repo.admin.public}\n",
+        1,
+    )
+    sops_yaml.write_text(rules)
+    (repo.root / "secrets" / "keytab.bin").write_bytes(keytab)
+    env = dict(os.environ, PYTHONPATH=str(ROOT), **repo.env)
+    subprocess.run(
+        [sys.executable, "-m", "secretkit", "encrypt", "-i", "secrets/keytab.bin"],
+        cwd=repo.root, env=env, check=True, capture_output=True,
+    )  # fmt: skip
+    (repo.root / "wifi.env").write_text(wifi)
+    (repo.root / "keytab.plain").write_bytes(keytab)
+    (repo.root / "notes.txt").write_text(f"guest wifi at home: psk_home={psk}\n")
+    commit_all(repo.root, "decrypted copies")
+    failed, report = repo.failed_points()
+    assert "decrypted-copy" in failed
+    copies = [c["message"] for c in report["checks"] if c["id"] == "decrypted-copy"]
+    for path in ("wifi.env", "keytab.plain", "notes.txt"):
+        assert any(m.startswith(f"{path} (committed) holds the decrypted value") for m in copies)
