@@ -165,7 +165,9 @@ class SopsJudge:
                         self.values.setdefault(Sensitive(token), (path, key))
                     continue
                 named = str(where[-1]) if where else ""
-                if len(text) >= MIN_COPIED and not_secret(text) is None and secret_like(named, text):
+                if len(text) < MIN_COPIED or not_secret(text) is not None:
+                    continue
+                if secret_like(named, text):
                     self.values.setdefault(Sensitive(text), (path, key))
 
     def structure(self, path: str, sops: SopsFile) -> SopsProblem | None:
