@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from secretkit.gate.flake_input import missing_input
 from secretkit.gate.host_declarations import declared_elsewhere
 from secretkit.gate.inline_config import outer_config_refs
+from secretkit.gate.leaked_keys import leaked_recipients
 from secretkit.gate.model import CheckResult
 from secretkit.gate.module_sites import line_of, where_modules_are
 from secretkit.gate.secret_targets import (
@@ -295,6 +296,7 @@ def check_host_readable(ctx: CheckContext) -> list[CheckResult]:
             )
         )
     results += _host_key_warnings(ctx, {host for host, _path in seen}, home)
+    results += leaked_recipients(ctx)  # (a host key made from one the repository holds)
     results += no_host_read(inventory, "host-readable", unowned, "declare sops secrets")
     declaring = {d.file for d in facts.declarations}
     results += unread_hosts(inventory, "host-readable", declaring, "declare sops secrets")

@@ -1,0 +1,49 @@
+"""A host key of ``.sops.yaml`` made from an ssh private key the repository holds
+(nix-community/infra's FreeBSD builder, a stranger's re-run): check followed the hint to
+`hosts add` that key's .pub, migrate encrypted root's password to it, and nothing said
+that anyone reading the repository could decrypt it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from secretkit.commands.check import run_check
+from secretkit.keys import sops_yaml_edits
+from secretkit.keys.ssh_to_age import ssh_pubkey_to_age
+from tests.conftest import commit_all
+from tests.sops.keys_support import age_key
+
+
+def _ssh_key() -> tuple[bytes, str]:
+    key = Ed25519PrivateKey.generate()
+    pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.OpenSSH,
+        serialization.NoEncryption(),
+    )
+    public = key.public_key().public_bytes(
+        serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH
+    )
+    return pem, public.decode()
+
+
+def test_a_host_key_whose_private_half_was_committed_fails(tmp_git_repo: Path) -> None:
+    pem, public = _ssh_key()
+    other_pem, _other = _ssh_key()
+    sops_yaml_edits.init(tmp_git_repo, age_key().public, "alice")
+    sops_yaml_edits.add_host(tmp_git_repo, "web", ssh_pubkey_to_age(public))
+    (tmp_git_repo / "keys").mkdir()
+    (tmp_git_repo / "keys" / "ssh_host_ed25519_key").write_bytes(pem)
+    (tmp_git_repo / "keys" / "unrelated_key").write_bytes(other_pem)
+    commit_all(tmp_git_repo, "host key committed")
+    leaked = [
+        r
+        for r in run_check(tmp_git_repo).failed
+        if r.id == "host-readable" and "made from an ssh private key" in r.message
+    ]
+    assert len(leaked) == 1  # (the unrelated key is no key of .sops.yaml)
+    assert leaked[0].message.startswith("the key .sops.yaml names for host web (age1")
+    assert "secretkit rotate host web --ssh-pubkey-file" in leaked[0].fix
