@@ -59,7 +59,7 @@ def scan(
     progress: Callable[[int, int], None] | None = None,
 ) -> ScanReport:
     """Run one scan and return its report (the caller renders it)."""
-    from secretkit.git import repo_root, require_repo
+    from secretkit.git import no_work_tree, repo_root, require_repo
     from secretkit.scan.history import scan_history
     from secretkit.scan.staged import scan_staged
     from secretkit.scan.worktree import scan_tree
@@ -86,6 +86,10 @@ def scan(
             raise UsageError(f"{name}: no such file or directory")
         holder = target if target.is_dir() and not target.is_symlink() else target.parent
         found = repo_root(holder)
+        if found is None:  # (git's own files, a bare repository's: not a tree to scan)
+            no_tree = no_work_tree(holder)
+            if no_tree is not None:
+                raise no_tree
         root = found if found is not None else holder
         by_root.setdefault(root, []).extend(_relative(root, cwd, [name]))
     merged = ScanReport()

@@ -125,3 +125,18 @@ def test_history_of_the_repository_named_by_its_top(
     code, _out, err = run_main(capsys, "scan", "--history", "hosts")
     assert code == 2
     assert "hosts: --history scans a whole repository: name its top directory" in err
+
+
+def test_a_bare_repository_named_as_a_path_is_refused_not_called_clean(
+    tmp_git_repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A stranger's re-run: `scan .` in a bare clone scanned git's own files and said
+    "no secrets found" (its secrets are in objects no reader opens)."""
+    (tmp_git_repo / "a.nix").write_text(f'{{ password = "{fake.password("bare")}"; }}\n')
+    commit_all(tmp_git_repo)
+    bare = tmp_path / "bare.git"
+    git(tmp_path, "clone", "-q", "--bare", str(tmp_git_repo), str(bare))
+    code, out, err = run_main(capsys, "-C", str(bare), "scan", ".")
+    assert code == 3
+    assert "no secrets found" not in out
+    assert "is a git directory with no work tree" in err

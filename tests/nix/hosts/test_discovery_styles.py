@@ -1059,3 +1059,22 @@ def test_a_helper_deciding_by_its_arguments_gives_each_host_its_modules(
     (note,) = {n.text for n in inv.notes}
     assert "modules built from a call of optionals" in note
     assert not any(inv.hosts[h].resolved for h in ("vm", "wsl", "mac"))  # (that part)
+
+
+def test_a_builder_call_without_modules_leaves_its_host_unread(tmp_path: Path) -> None:
+    """A stranger's re-run: a syntax error in mksystem.nix left three hosts "has no
+    modules", and check then said "ok" of them: nothing of their modules was read."""
+    write(
+        tmp_path,
+        {
+            "flake.nix": (
+                "{ outputs = { nixpkgs, ... }: { nixosConfigurations.a = "
+                'nixpkgs.lib.nixosSystem { system = "x86_64-linux"; }; }; }\n'
+            ),
+        },
+    )
+    inv = discover(tmp_path)
+    assert not inv.hosts["a"].resolved
+    assert [n.text for n in inv.notes] == [
+        "line 1: nixpkgs.lib.nixosSystem call for a has no modules"
+    ]
