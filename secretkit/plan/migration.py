@@ -33,7 +33,6 @@ from secretkit.plan.advice import (
     host_refusal,
     inline_finder,
     inline_modules,
-    nixos_host,
     nixos_modules,
     own_module_finder,
     rel_path,
@@ -86,20 +85,6 @@ def _refuse_before_planning(
     ]
     plan.refused.sort(key=lambda r: (r.module, r.line))
     plan.originals += [f.secret for f in findings]
-
-
-def _nixos_only(inventory: Inventory) -> Inventory:
-    """The inventory as wiring sees it: NixOS hosts only (home-manager and nix-darwin
-    configurations take other sops-nix modules), without the home-manager modules of
-    a NixOS host (NixOS options written there would not exist)."""
-    from dataclasses import replace
-
-    hosts = {
-        name: replace(host, modules=host.modules - host.home_modules)
-        for name, host in inventory.hosts.items()
-        if nixos_host(inventory, name)
-    }
-    return replace(inventory, hosts=hosts)
 
 
 def _hosts_add_hint(host: str) -> str:
@@ -272,7 +257,8 @@ def prepare(
             raise UserError("a secret's string literal could not be read", hint="report this")
         return table[start]
 
-    wiring = plan_wiring(sources, _nixos_only(inventory), parse)
+    # (the whole inventory: a module a nix-darwin system also imports gets no NixOS option)
+    wiring = plan_wiring(sources, inventory, parse)
     host_values = collect_values(sources, host_modules, parse, inline_modules(root, inventory))
     lock = root / "flake.lock"
     pin = pinned(lock.read_bytes() if lock.is_file() else None, sources.get("flake.nix"))

@@ -539,6 +539,41 @@ def test_a_host_name_no_reading_can_tell_stops_before_writing(lab: Homelab) -> N
     assert snapshot(lab.repo) == before
 
 
+def test_the_host_key_path_stays_out_of_a_module_a_darwin_system_imports(
+    tmp_git_repo: Path,
+) -> None:
+    """kclejeune's layout in small (a stranger's run): modules/common.nix is imported by
+    a NixOS host and a nix-darwin system.  migrate's wiring saw the NixOS hosts only,
+    wrote sops.age.sshKeyPaths into common.nix, and the darwin system would not
+    evaluate.  It now goes into the NixOS host's own module."""
+    from tests.conftest import commit_all
+    from tests.support import fake
+
+    files = {
+        "flake.nix": (
+            "{\n  outputs = { nixpkgs, darwin, ... }: {\n"
+            "    nixosConfigurations.haven = nixpkgs.lib.nixosSystem {\n"
+            "      modules = [ ./haven.nix ./common.nix ];\n    };\n"
+            "    darwinConfigurations.mac = darwin.lib.darwinSystem {\n"
+            "      modules = [ ./mac.nix ./common.nix ];\n    };\n  };\n}\n"
+        ),
+        "haven.nix": (
+            '{ config, ... }:\n{\n  networking.hostName = "haven";\n'
+            "  services.grafana.settings.security.admin_password = "
+            f'"{fake.password("haven-grafana")}";\n}}\n'
+        ),
+        "mac.nix": '{ ... }:\n{\n  networking.hostName = "mac";\n}\n',
+        "common.nix": '{ ... }:\n{\n  time.timeZone = "UTC";\n}\n',
+    }
+    for name, text in files.items():
+        (tmp_git_repo / name).write_text(text)
+    commit_all(tmp_git_repo)
+    proc = run(tmp_git_repo, "migrate", "--dry-run")
+    assert proc.returncode == 0, proc.stderr
+    assert "+++ b/common.nix" not in proc.stdout
+    assert "haven.nix: sops.age.sshKeyPaths" in proc.stdout + proc.stderr
+
+
 def test_home_manager_and_darwin_configurations_are_refused_not_wired(
     tmp_git_repo: Path,
 ) -> None:

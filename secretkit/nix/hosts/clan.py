@@ -32,8 +32,8 @@ from typing import Any
 from secretkit.nix import cst
 from secretkit.nix.cst import Node
 from secretkit.nix.hosts.closure import Closure
-from secretkit.nix.hosts.evaluator import Val
 from secretkit.nix.hosts.model import Note
+from secretkit.nix.hosts.values import Val
 
 _CLAN_FUNCS = ("lib.clan", "lib.buildClan", "buildClan")
 _ATTRSETS = ("attrset_expression", "rec_attrset_expression")

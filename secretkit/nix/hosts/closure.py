@@ -18,10 +18,11 @@ from typing import Any
 from secretkit.lazy_re import lazy
 from secretkit.nix import cst
 from secretkit.nix.cst import Node
-from secretkit.nix.hosts.evaluator import ENTRY, MAX_DEPTH, MAX_LEVEL, Val
+from secretkit.nix.hosts.evaluator import ENTRY, MAX_DEPTH, MAX_LEVEL
 from secretkit.nix.hosts.files import File
 from secretkit.nix.hosts.flake_parts import FlakeParts
 from secretkit.nix.hosts.model import Note
+from secretkit.nix.hosts.values import Val
 
 _IMPORT_FUNCS = ("import", "builtins.import", "callPackage", "pkgs.callPackage")
 # "${builtins.fetchTarball "…/sops-nix/archive/….tar.gz"}/modules/sops",

@@ -14,8 +14,8 @@ from secretkit.nix import cst
 from secretkit.nix.cst import Node
 from secretkit.nix.hosts import generated
 from secretkit.nix.hosts.closure import Closure
-from secretkit.nix.hosts.evaluator import Val
 from secretkit.nix.hosts.files import File
+from secretkit.nix.hosts.values import Val
 
 _META = ("meta", "network")  # a hive's settings, no node
 # files of a NixOps/morph network at the root (morph takes any name on its command line)

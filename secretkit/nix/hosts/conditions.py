@@ -8,21 +8,15 @@ Anything else is not known (None), and the caller notes what it cannot follow.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from secretkit.nix import cst
-
-if TYPE_CHECKING:
-    from secretkit.nix.hosts.evaluator import Evaluator, Val
+from secretkit.nix.hosts.values import Val
 
 _MAX_DEPTH = 16
 _OPTIONAL = ("optional", "optionals")  # lib.optional cond x = [ x ] or [ ]
 
 
-def truth(d: Evaluator, v: Val, depth: int = 0) -> bool | None:
+def truth(v: Val, depth: int = 0) -> bool | None:
     """The boolean ``v`` is, when the reading knows it, else None."""
-    from secretkit.nix.hosts.evaluator import Val
-
     node = cst.unwrap(v.node)
     if node is None or depth > _MAX_DEPTH:
         return None
@@ -30,7 +24,7 @@ def truth(d: Evaluator, v: Val, depth: int = 0) -> bool | None:
         name = v.file.text(node)
         bound = v.scope.get(name)
         if isinstance(bound, Val):
-            return truth(d, bound, depth + 1)
+            return truth(bound, depth + 1)
         if name not in v.scope and name in ("true", "false"):
             return name == "true"
         return None
@@ -38,15 +32,15 @@ def truth(d: Evaluator, v: Val, depth: int = 0) -> bool | None:
         op, arg = node.child_by_field_name("operator"), node.child_by_field_name("argument")
         if op is None or arg is None or v.file.text(op) != "!":
             return None
-        inner = truth(d, Val(arg, v.file, v.scope), depth + 1)
+        inner = truth(Val(arg, v.file, v.scope), depth + 1)
         return None if inner is None else not inner
     if node.type == "binary_expression":
         op = node.child_by_field_name("operator")
         left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
         if op is None or left is None or right is None:
             return None
-        a = truth(d, Val(left, v.file, v.scope), depth + 1)
-        b = truth(d, Val(right, v.file, v.scope), depth + 1)
+        a = truth(Val(left, v.file, v.scope), depth + 1)
+        b = truth(Val(right, v.file, v.scope), depth + 1)
         if v.file.text(op) == "&&":
             return False if False in (a, b) else (True if a is b is True else None)
         if v.file.text(op) == "||":
@@ -54,24 +48,20 @@ def truth(d: Evaluator, v: Val, depth: int = 0) -> bool | None:
     return None
 
 
-def branch(d: Evaluator, v: Val) -> Val | None:
+def branch(v: Val) -> Val | None:
     """The branch an ``if`` takes, when its condition is known, else None."""
-    from secretkit.nix.hosts.evaluator import Val
-
     condition = v.node.child_by_field_name("condition")
-    taken = truth(d, Val(condition, v.file, v.scope)) if condition is not None else None
+    taken = truth(Val(condition, v.file, v.scope)) if condition is not None else None
     if taken is None:
         return None
     child = v.node.child_by_field_name("consequence" if taken else "alternative")
     return Val(child, v.file, v.scope) if child is not None else None
 
 
-def optional_list(d: Evaluator, v: Val) -> tuple[bool, Val | None] | None:
+def optional_list(v: Val) -> tuple[bool, Val | None] | None:
     """``lib.optionals cond list`` / ``lib.optional cond x``, when ``cond`` is known:
     ``(True, list)`` / ``(False, x)``, or ``(…, None)`` when ``cond`` is false (an empty
     list); None when ``v`` is neither or ``cond`` is not known."""
-    from secretkit.nix.hosts.evaluator import Val
-
     node = v.node
     if node.type != "apply_expression":
         return None
@@ -86,7 +76,7 @@ def optional_list(d: Evaluator, v: Val) -> tuple[bool, Val | None] | None:
         return None
     if "." not in name and isinstance(v.scope.get(name), Val):
         return None  # (a function of the repository's own, named the same)
-    taken = truth(d, Val(cond, v.file, v.scope))
+    taken = truth(Val(cond, v.file, v.scope))
     if taken is None:
         return None
     whole = name.split(".")[-1] == "optionals"

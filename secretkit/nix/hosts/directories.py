@@ -8,8 +8,8 @@ from pathlib import Path
 
 from secretkit.nix import cst
 from secretkit.nix.hosts.closure import Closure
-from secretkit.nix.hosts.evaluator import Val
 from secretkit.nix.hosts.model import Note
+from secretkit.nix.hosts.values import Val
 
 
 def hosts_dir(d: Closure) -> None:

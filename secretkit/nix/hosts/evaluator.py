@@ -9,30 +9,18 @@ What cannot be followed is left for the caller to note (:meth:`Files.note`).
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterator
 from pathlib import Path
 
 from secretkit.nix import cst
 from secretkit.nix.cst import Node
 from secretkit.nix.hosts import conditions
 from secretkit.nix.hosts.files import File, Files
+from secretkit.nix.hosts.values import Val
 
 MAX_DEPTH = 60
 MAX_LEVEL = 120  # nested expressions followed at once (keeps well inside the Python stack)
 ENTRY = "\x00haumea entry "  # a mapAttrs value bound to a haumea entry (never a string)
-
-
-@dataclass(frozen=True)
-class Val:
-    """An expression together with the file it is in and the names it can see."""
-
-    node: Node
-    file: File
-    scope: Mapping[str, Val | str | None]
-    # an attrset seen through a prefix: only its bindings ``prefix.<rest>`` count, as
-    # ``<rest>`` (flake-parts' ``mkFlake {…} { flake.nixosConfigurations = …; }``)
-    prefix: tuple[str, ...] = ()
 
 
 class Evaluator(Files):
@@ -238,7 +226,7 @@ class Evaluator(Files):
                     return v
                 v, node = found, found.node
             elif kind == "if_expression":  # `if darwin then … else …`, when it is known
-                taken = conditions.branch(self, v)
+                taken = conditions.branch(v)
                 if taken is None:
                     return v
                 v, node = taken, taken.node
@@ -255,15 +243,21 @@ class Evaluator(Files):
         return None
 
     def _self_path(self, v: Val) -> list[str] | None:
-        """``self.a.b`` (``self`` the flake itself, not a bound name) → ``["a", "b"]``."""
+        """``self.a.b`` (``self`` the flake itself, not a bound name) → ``["a", "b"]``;
+        flake-parts' ``config.flake.a.b`` (its module's ``config``) too."""
         node = v.node
         expr = node.child_by_field_name("expression") if node.type == "select_expression" else None
-        if expr is None or expr.type != "variable_expression" or v.file.text(expr) != "self":
+        head = v.file.text(expr) if expr is not None else ""
+        if expr is None or expr.type != "variable_expression" or head not in ("self", "config"):
             return None
-        if isinstance(v.scope.get("self"), Val) or not self.flake_outputs:
+        if isinstance(v.scope.get(head), Val) or not self.flake_outputs:
             return None
         attrpath = node.child_by_field_name("attrpath")
         names = cst.attr_names(v.file, attrpath) if attrpath is not None else []
+        if head == "config":  # (a NixOS config has no `flake`: this is flake-parts')
+            if names[:1] != ["flake"]:
+                return None
+            names = names[1:]
         return names if names and all(n and "${" not in n for n in names) else None
 
     def _attribute(self, v: Val, depth: int) -> Val | None:
@@ -509,7 +503,7 @@ class Evaluator(Files):
         if node.type == "list_expression":
             return [Val(e, target.file, target.scope) for e in node.named_children
                     if e.type != "comment"], []  # fmt: skip
-        optional = conditions.optional_list(self, target)  # lib.optionals isLinux [ … ]
+        optional = conditions.optional_list(target)  # lib.optionals isLinux [ … ]
         if optional is not None:
             whole, value = optional
             if value is None:

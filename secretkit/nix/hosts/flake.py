@@ -13,7 +13,7 @@ from secretkit.nix import cst
 from secretkit.nix.cst import Node
 from secretkit.nix.hosts import clan, colmena, generated, haumea, snowfall
 from secretkit.nix.hosts.closure import Closure
-from secretkit.nix.hosts.evaluator import Val
+from secretkit.nix.hosts.values import Val
 
 _NIXOS = "nixosConfigurations"
 # flake output -> (Host.source, names of the builder function that takes `modules`)

@@ -16,7 +16,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from secretkit.nix import cst
-from secretkit.nix.hosts.evaluator import MAX_DEPTH, Evaluator, Val
+from secretkit.nix.hosts.evaluator import MAX_DEPTH, Evaluator
+from secretkit.nix.hosts.values import Val
 
 
 class FlakeParts(Evaluator):

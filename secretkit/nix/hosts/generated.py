@@ -9,7 +9,8 @@ from secretkit.lazy_re import lazy
 from secretkit.nix import cst
 from secretkit.nix.hosts import haumea
 from secretkit.nix.hosts.closure import Closure
-from secretkit.nix.hosts.evaluator import ENTRY, Val
+from secretkit.nix.hosts.evaluator import ENTRY
+from secretkit.nix.hosts.values import Val
 
 
 def gen_attrs(d: Closure, v: Val) -> list[tuple[str, Val]] | None:

@@ -21,7 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from secretkit.nix import cst
-from secretkit.nix.hosts.evaluator import Evaluator, Val
+from secretkit.nix.hosts.evaluator import Evaluator
+from secretkit.nix.hosts.values import Val
 
 
 @dataclass(frozen=True)

@@ -17,8 +17,8 @@ from pathlib import Path
 
 from secretkit.nix import cst
 from secretkit.nix.hosts.closure import Closure, HostAcc
-from secretkit.nix.hosts.evaluator import Val
 from secretkit.nix.hosts.files import File
+from secretkit.nix.hosts.values import Val
 
 
 def add_systems(d: Closure) -> bool:

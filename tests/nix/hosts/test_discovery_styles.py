@@ -1078,3 +1078,30 @@ def test_a_builder_call_without_modules_leaves_its_host_unread(tmp_path: Path) -
     assert [n.text for n in inv.notes] == [
         "line 1: nixpkgs.lib.nixosSystem call for a has no modules"
     ]
+
+
+def test_a_flake_parts_hosts_module_named_through_config_flake_is_followed(
+    tmp_path: Path,
+) -> None:
+    """kclejeune/system (a stranger's run): `config.flake.nixosModules.web` in the
+    modules of a host, defined by a flake-parts module.  It was taken for an input's
+    module: web had no modules, and check said "no host uses sops-nix" and "safe to
+    publish" of a host that could not read its sops file."""
+    write(
+        tmp_path,
+        {
+            "flake.nix": (
+                "{\n  outputs = inputs: inputs.flake-parts.lib.mkFlake { inherit inputs; }"
+                " ({ config, ... }: {\n    imports = [ ./modules/web.nix ];\n"
+                "    flake.nixosConfigurations.web = inputs.nixpkgs.lib.nixosSystem {\n"
+                "      modules = [ config.flake.nixosModules.web ];\n    };\n  });\n}\n"
+            ),
+            "modules/web.nix": (
+                "{ ... }: {\n  flake.nixosModules.web = { config, ... }: {\n"
+                "    sops.secrets.token = { };\n  };\n}\n"
+            ),
+        },
+    )
+    inv = discover(tmp_path)
+    assert inv.hosts_of_file("modules/web.nix") == {"web"}
+    assert not any("config.flake" in n.text for n in inv.external_notes)
