@@ -251,7 +251,10 @@ def no_host_read(
     there, so "ok" would be said of what was not read (one result).  None otherwise."""
     from secretkit.plan.advice import unfollowed_imports
 
+    # imports not followed, or a set of hosts not read (`darwinConfigurations = …` built
+    # from what discovery cannot follow): hosts it does not know may import them
     unfollowed = unfollowed_imports(inventory.notes)
+    unfollowed += [n for n in inventory.notes if n.kind == "host-set"]
     if not unused or not ((not inventory.hosts and inventory.notes) or unfollowed):
         return []
     note = (unfollowed or inventory.notes)[0]

@@ -351,6 +351,36 @@ def test_a_module_no_host_imports_is_named_as_not_checked_for_sops_nix(repo: Rep
     assert point["paths"] == ["modules/spare.nix"]
 
 
+def test_a_file_no_known_host_imports_beside_an_unread_host_set_is_unverified(
+    tmp_git_repo: Path,
+) -> None:
+    """kclejeune/system: NixOS hosts found, `darwinConfigurations = lib.mergeAttrsList
+    […]` not read.  Five files using sops-nix that no known host imports were "ok":
+    a host of the unread set may import them."""
+    (tmp_git_repo / "flake.nix").write_text(
+        "{\n  outputs = { nixpkgs, lib, ... }: {\n"
+        "    nixosConfigurations.a = nixpkgs.lib.nixosSystem { modules = [ ./a.nix ]; };\n"
+        "    darwinConfigurations = lib.mergeAttrsList [ (import ./darwin.nix) ];\n  };\n}\n"
+    )
+    (tmp_git_repo / "a.nix").write_text('{ ... }: { networking.hostName = "a"; }\n')
+    (tmp_git_repo / "darwin.nix").write_text("{ }\n")
+    (tmp_git_repo / "ntfy.nix").write_text(
+        '{ config, ... }: { sops.secrets.ntfy = { }; services.x.file = "/run/secrets/ntfy"; }\n'
+    )
+    commit_all(tmp_git_repo, "a host set discovery cannot read")
+    proc = subprocess.run(
+        [sys.executable, "-m", "secretkit", "check", "--format", "json"],
+        cwd=tmp_git_repo,
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, PYTHONPATH=str(ROOT)),
+    )
+    (point,) = [c for c in json.loads(proc.stdout)["checks"] if c["id"] == "sops-nix-module"]
+    assert not point["ok"]
+    assert point["message"].startswith("cannot verify: 1 file(s) use sops-nix (ntfy.nix)")
+    assert "darwinConfigurations is built from" in point["message"]
+
+
 def test_sops_nix_users_cannot_be_verified_when_no_host_was_found(tmp_git_repo: Path) -> None:
     """A module uses sops-nix and discovery found no host at all (a layout it cannot
     follow, KiruyaMomochi/nix's haumea loader): "no host uses sops-nix" would be
