@@ -215,6 +215,11 @@ def cannot_verify(check_id: str, decl: Declaration, target: Target) -> CheckResu
     )
 
 
+def _some(names: list[str]) -> str:
+    """The first three of ``names``, and "…" when there are more."""
+    return ", ".join(names[:3]) + (" …" if len(names) > 3 else "")
+
+
 def unread_hosts(inventory: Inventory, point: str, files: set[str], what: str) -> list[CheckResult]:
     """Hosts whose list of modules discovery could not read at all, while ``files``
     ``what``: any of those hosts may import them, so what was checked of the hosts it
@@ -227,8 +232,7 @@ def unread_hosts(inventory: Inventory, point: str, files: set[str], what: str) -
     gaps = [g for name in unread for g in inventory.hosts[name].unseen()]
     notes = [n for n in inventory.notes if set(unread) & inventory.hosts_of_note(n)]
     why = f" ({gaps[0]})" if gaps else f" ({notes[0].file}: {notes[0].text})" if notes else ""
-    shown = ", ".join(unread[:3]) + (" …" if len(unread) > 3 else "")
-    used = ", ".join(sorted(files)[:3]) + (" …" if len(files) > 3 else "")
+    shown, used = _some(unread), _some(sorted(files))
     return [
         CheckResult(
             point,
@@ -259,7 +263,7 @@ def no_host_read(
         return []
     note = (unfollowed or inventory.notes)[0]
     found = "found no host configuration" if not inventory.hosts else "found no host"
-    shown = ", ".join(sorted(unused)[:3]) + (" …" if len(unused) > 3 else "")
+    shown = _some(sorted(unused))
     return [
         CheckResult(
             point,

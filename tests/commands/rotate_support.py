@@ -47,11 +47,8 @@ def age_key() -> Key:
     return Key(str(identity), str(identity.to_public()))
 
 
-def ssh_host_key() -> Key:
-    """An ssh ed25519 host key, converted like sops-nix does (via the hosts engineer's
-    ssh_to_age), so the identity is the one the host would really use."""
-    from secretkit.keys.ssh_to_age import ssh_private_key_to_age, ssh_pubkey_to_age
-
+def new_ssh_key() -> tuple[bytes, str]:
+    """A fresh ssh ed25519 key: its OpenSSH private key and its public line."""
     private = Ed25519PrivateKey.generate()
     pem = private.private_bytes(
         serialization.Encoding.PEM,
@@ -61,7 +58,15 @@ def ssh_host_key() -> Key:
     pub = private.public_key().public_bytes(
         serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH
     )
-    line = pub.decode() + " root@host"
+    return pem, pub.decode() + " root@host"
+
+
+def ssh_host_key() -> Key:
+    """An ssh ed25519 host key, converted like sops-nix does (via the hosts engineer's
+    ssh_to_age), so the identity is the one the host would really use."""
+    from secretkit.keys.ssh_to_age import ssh_private_key_to_age, ssh_pubkey_to_age
+
+    pem, line = new_ssh_key()
     return Key(ssh_private_key_to_age(pem).reveal(), ssh_pubkey_to_age(line), line)
 
 

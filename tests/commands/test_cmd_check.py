@@ -94,6 +94,17 @@ class Repo:
         return failed, report
 
 
+def check_json(root: Path) -> subprocess.CompletedProcess[str]:
+    """`secretkit check --format json` in ``root``, no key given."""
+    return subprocess.run(
+        [sys.executable, "-m", "secretkit", "check", "--format", "json"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, PYTHONPATH=str(ROOT)),
+    )
+
+
 def encrypt_for(root: Path, relpath: str, values: dict[str, object]) -> bytes:
     from secretkit.sops import document, operations
     from secretkit.sops.config import find_config
@@ -368,13 +379,7 @@ def test_a_file_no_known_host_imports_beside_an_unread_host_set_is_unverified(
         '{ config, ... }: { sops.secrets.ntfy = { }; services.x.file = "/run/secrets/ntfy"; }\n'
     )
     commit_all(tmp_git_repo, "a host set discovery cannot read")
-    proc = subprocess.run(
-        [sys.executable, "-m", "secretkit", "check", "--format", "json"],
-        cwd=tmp_git_repo,
-        capture_output=True,
-        text=True,
-        env=dict(os.environ, PYTHONPATH=str(ROOT)),
-    )
+    proc = check_json(tmp_git_repo)
     (point,) = [c for c in json.loads(proc.stdout)["checks"] if c["id"] == "sops-nix-module"]
     assert not point["ok"]
     assert point["message"].startswith("cannot verify: 1 file(s) use sops-nix (ntfy.nix)")
@@ -396,13 +401,7 @@ def test_sops_nix_users_cannot_be_verified_when_no_host_was_found(tmp_git_repo: 
         '{ ... }:\n{\n  sops.secrets."x".sopsFile = ../secrets/box.yaml;\n}\n'
     )
     commit_all(tmp_git_repo, "a layout discovery cannot follow")
-    proc = subprocess.run(
-        [sys.executable, "-m", "secretkit", "check", "--format", "json"],
-        cwd=tmp_git_repo,
-        capture_output=True,
-        text=True,
-        env=dict(os.environ, PYTHONPATH=str(ROOT)),
-    )
+    proc = check_json(tmp_git_repo)
     assert proc.returncode == 1, proc.stderr
     report = json.loads(proc.stdout)
     (point,) = [c for c in report["checks"] if c["id"] == "sops-nix-module"]
@@ -429,13 +428,7 @@ def test_a_host_of_a_hosts_directory_beside_an_unread_flake_cannot_be_verified(
         '{ config, ... }:\n{\n  networking.hostName = "web";\n  sops.secrets.token = { };\n}\n'
     )
     commit_all(tmp_git_repo, "hosts built by a flake library")
-    proc = subprocess.run(
-        [sys.executable, "-m", "secretkit", "check", "--format", "json"],
-        cwd=tmp_git_repo,
-        capture_output=True,
-        text=True,
-        env=dict(os.environ, PYTHONPATH=str(ROOT)),
-    )
+    proc = check_json(tmp_git_repo)
     report = json.loads(proc.stdout)
     (point,) = [c for c in report["checks"] if c["id"] == "sops-nix-module"]
     assert not point["ok"]
@@ -469,13 +462,7 @@ def test_defaults_and_needed_for_users_set_where_discovery_cannot_place_them(
         "  users.users.root.hashedPasswordFile = config.sops.secrets.root-pw.path;\n}\n"
     )
     commit_all(tmp_git_repo, "a flake discovery cannot read")
-    proc = subprocess.run(
-        [sys.executable, "-m", "secretkit", "check", "--format", "json"],
-        cwd=tmp_git_repo,
-        capture_output=True,
-        text=True,
-        env=dict(os.environ, PYTHONPATH=str(ROOT)),
-    )
+    proc = check_json(tmp_git_repo)
     refs = [c for c in json.loads(proc.stdout)["checks"] if c["id"] == "nix-secret-refs"]
     assert refs and all(not c["ok"] for c in refs)
     assert all(c["message"].startswith("cannot verify: ") for c in refs), refs
@@ -503,13 +490,7 @@ def test_a_host_whose_modules_were_not_read_leaves_sops_users_unverified(
         "{ config, ... }: { sops.secrets.x.sopsFile = ./secrets/a.yaml; }\n"
     )
     commit_all(tmp_git_repo, "a host built by a helper")
-    proc = subprocess.run(
-        [sys.executable, "-m", "secretkit", "check", "--format", "json"],
-        cwd=tmp_git_repo,
-        capture_output=True,
-        text=True,
-        env=dict(os.environ, PYTHONPATH=str(ROOT)),
-    )
+    proc = check_json(tmp_git_repo)
     checks = json.loads(proc.stdout)["checks"]
     for point in ("sops-nix-module", "host-readable", "nix-secret-refs"):
         unread = [c for c in checks if c["id"] == point and "host(s) b use" in c["message"]]

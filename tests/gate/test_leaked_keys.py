@@ -7,32 +7,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
 from secretkit.commands.check import run_check
 from secretkit.keys import sops_yaml_edits
 from secretkit.keys.ssh_to_age import ssh_pubkey_to_age
+from tests.commands.rotate_support import new_ssh_key
 from tests.conftest import commit_all
 from tests.sops.keys_support import age_key
 
 
-def _ssh_key() -> tuple[bytes, str]:
-    key = Ed25519PrivateKey.generate()
-    pem = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.OpenSSH,
-        serialization.NoEncryption(),
-    )
-    public = key.public_key().public_bytes(
-        serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH
-    )
-    return pem, public.decode()
-
-
 def test_a_host_key_whose_private_half_was_committed_fails(tmp_git_repo: Path) -> None:
-    pem, public = _ssh_key()
-    other_pem, _other = _ssh_key()
+    pem, public = new_ssh_key()
+    other_pem, _other = new_ssh_key()
     sops_yaml_edits.init(tmp_git_repo, age_key().public, "alice")
     sops_yaml_edits.add_host(tmp_git_repo, "web", ssh_pubkey_to_age(public))
     (tmp_git_repo / "keys").mkdir()
