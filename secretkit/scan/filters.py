@@ -243,7 +243,10 @@ _PLACEHOLDER_SHAPES = lazy(
     r"password|passwd|token|test|foo|bar|baz|abc|1234|12345|123456|unused|unset|empty|read|write|"
     r"disabled?|enabled?|off|on|generate|required|optional|auto|default|hidden|masked|prompt|ask|"
     r"stdin|keyring|admin|root|deny|allow|invalid|"
-    r"user|guest|pass|pw)$",
+    r"user|guest|pass|pw|"
+    # OpenID Connect's claims and scopes (`claims_policies.x.id_token = [ "email" … ]`)
+    r"openid|profile|email|email_verified|name|preferred_username|groups|offline_access|"
+    r"given_name|family_name|nickname|phone_number|phone_number_verified)$",
     re.IGNORECASE,
 )
 # A placeholder is made of these words only (``changeme``, ``YOUR_TOKEN_HERE``,
@@ -305,6 +308,9 @@ _SSH_PUBLIC = lazy(
 _AGE_RECIPIENT = lazy(r"^age1[02-9ac-hj-np-z]{20,}$")
 _SYNCTHING_DEVICE = lazy(r"^[A-Z2-7]{7}(?:-[A-Z2-7]{7}){7}$")
 _SOPS_ENC = lazy(r"^ENC\[AES256_GCM,")
+# Cirrus CI's encrypted variable: `ENCRYPTED[!<hex>!]` (or without the "!"s), which only
+# Cirrus decrypts, for the repository it was made for
+_CIRRUS_ENCRYPTED = lazy(r"^ENCRYPTED\[!?[0-9a-fA-F]{16,}!?\]$")
 _ARMOR_PUBLIC = lazy(
     r"-----BEGIN (?:AGE ENCRYPTED FILE|PGP PUBLIC KEY BLOCK|PUBLIC KEY|"
     r"PGP MESSAGE|CERTIFICATE|SSH2 PUBLIC KEY|RSA PUBLIC KEY)-----"
@@ -437,6 +443,8 @@ def not_secret(value: str, *, token: bool = False, kind: str | None = None) -> s
         return "too short"
     if _SOPS_ENC.match(text) or ("sops:" in text and "ENC[" in text):
         return "sops ciphertext"
+    if _CIRRUS_ENCRYPTED.match(text):
+        return "CI ciphertext"
     if _ARMOR_PUBLIC.search(text):
         return "armored public data or ciphertext"
     if _PURE_INTERPOLATION.match(text):

@@ -178,3 +178,21 @@ def test_a_switched_on_feature_after_a_pass_flag_is_no_password(tmp_path: Path) 
     assert scan_text("modules: -rofi-pass +dpass\n", "(commit message)") == []
     found = scan_text(f"mysql --password {fake.password('flag')}\n", "(commit message)")
     assert len(found) == 1
+
+
+def test_oidc_claim_names_and_cirrus_ciphertext_are_no_secrets(tmp_path: Path) -> None:
+    """kclejeune/system (a stranger's run): 32 of 37 tree findings were the claim names of
+    Authelia's `claims_policies.<client>.id_token = [ "email" … ]`, and 76 history
+    findings were Cirrus CI's `ENCRYPTED[!…!]` variables.  A real token beside them is
+    still found."""
+    real = fake.password("authelia-real")
+    cipher = "ENCRYPTED[!" + "0a1b2c3d4e5f6789" * 6 + "!]"
+    (tmp_path / "gateway.nix").write_text(
+        "{\n  services.authelia.instances.main.settings.identity_providers.oidc = {\n"
+        '    claims_policies.grafana.id_token = [ "email" "email_verified" "name"'
+        ' "preferred_username" "groups" ];\n'
+        f'    hmac_secret = "{real}";\n  }};\n}}\n'
+    )
+    (tmp_path / ".cirrus.yml").write_text(f"env:\n  CACHIX_AUTH_TOKEN: {cipher}\n")
+    found = scan_tree(tmp_path).findings
+    assert [(f.path, f.secret.reveal()) for f in found] == [("gateway.nix", real)]
