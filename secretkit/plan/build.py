@@ -289,6 +289,7 @@ def _plan_finding(
             owner=_owner(entry.reader, pin) if entry is not None else None,
             tree=module.tree,
             command=refusals.runs_command(attrpath),
+            exported=refusals.exported_variable(attrpath.split(".")) if attrpath else None,
             inline=module.inline,
             in_module=module.in_module,
             elsewhere=target,

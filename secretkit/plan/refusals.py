@@ -112,19 +112,22 @@ def builder_route(name: str, builder: str, line: int) -> str:
     )
 
 
+def exported_variable(path: Sequence[str]) -> str | None:
+    """The variable ``environment.variables.<V>`` (or ``sessionVariables``) exports to
+    every user's shell and session, else None."""
+    if len(path) == 3 and path[0] == "environment" and path[1] in _EXPORTED:
+        return path[2]
+    return None
+
+
+_EXPORTED = ("variables", "sessionVariables")
+
+
 def no_route_reason(path: Sequence[str]) -> str:
     """Why no catalogue entry takes ``path`` — with the one known case where none can.
     (The path as Nix writes it: ``home.file.".aws/credentials".text``.)"""
     dotted = ".".join(p if p.startswith("[") else emit.attr(p) for p in path)
-    if (
-        len(path) >= 3
-        and path[0] == "environment"
-        and path[1]
-        in (
-            "variables",
-            "sessionVariables",
-        )
-    ):
+    if len(path) >= 3 and path[0] == "environment" and path[1] in _EXPORTED:
         return (
             f"{dotted} is exported to every user's shell and session: a value there cannot "
             "be secret. Give it to the one service that needs it (systemd.services.<s>"
@@ -245,6 +248,7 @@ def manual_route(
     owner: str | None = None,
     tree: cst.Tree | None = None,
     command: bool = False,
+    exported: str | None = None,
     inline: cst.Node | None = None,
     in_module: bool = False,
     elsewhere: Elsewhere | None = None,
@@ -313,6 +317,14 @@ def manual_route(
         route = entry.description.partition("→")[2].strip() or entry.description
         steps.append(
             f'and replace {literal} by the route {route}, using config.sops.secrets."{name}".path'
+        )
+    elif exported is not None:  # (its value would be the path, or a placeholder's text)
+        steps.append(
+            f'{WRITE}sops.templates."<service>.env".content = "{exported}='
+            f'${{config.sops.placeholder."{name}"}}"; and '
+            "systemd.services.<service>.serviceConfig.EnvironmentFile = config.sops.templates"
+            f'."<service>.env".path; for the service that reads {exported}, and delete '
+            f"{literal} (every user's shell reads it)"
         )
     elif command:
         steps.append(

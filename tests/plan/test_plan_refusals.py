@@ -495,3 +495,22 @@ def test_migrates_note_for_a_value_inside_an_archive_names_the_archive() -> None
     assert note.startswith("backups/x.tar.gz!app/.env: inside backups/x.tar.gz;")
     assert "git rm --cached -- backups/x.tar.gz, then delete it or add it to .gitignore" in note
     assert "encrypt -i" not in note
+
+
+def test_an_exported_variable_is_given_to_a_service_not_pointed_at_a_path() -> None:
+    """kclejeune/system (a stranger's run): for `environment.variables.GITHUB_TOKEN`
+    the fix said to point the option at the secret's .path (or a placeholder), which
+    would export the path (or the placeholder's text), not the token."""
+    from secretkit.plan.refusals import WRITE
+    from tests.support.nixfind import fill, plan_module
+
+    source, findings, _ = fill(
+        b'{ config, ... }: { environment.variables.GITHUB_TOKEN = "@T@"; }\n', "box.nix"
+    )
+    plan = plan_module(source, "box.nix", hosts=("box",), findings=findings)
+    (refused,) = plan.refused
+    assert "is exported to every user's shell and session" in refused.reason
+    (write,) = [step for step in refused.route if step.startswith(WRITE)]
+    assert 'content = "GITHUB_TOKEN=${config.sops.placeholder."' in write
+    assert "serviceConfig.EnvironmentFile = config.sops.templates" in write
+    assert not any("through an option that reads a file" in step for step in refused.route)
