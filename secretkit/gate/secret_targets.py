@@ -103,9 +103,9 @@ def targets(ctx: CheckContext, decl: Declaration, inventory: Inventory) -> list[
         ]
     targets = []
     for host in hosts:
-        name, unnamed = _host_name(ctx, inventory, host)
+        name, unnamed, fix = _host_name(ctx, inventory, host)
         if unnamed:
-            targets.append(Target(None, host, unnamed, option, _name_it(host, unnamed)))
+            targets.append(Target(None, host, unnamed, option, fix))
             continue
         path = resolve_for_host(written_in, text, name) if name is not None else None
         why = (
@@ -122,27 +122,22 @@ def targets(ctx: CheckContext, decl: Declaration, inventory: Inventory) -> list[
 _NAME_IT = (
     'set networking.hostName = "{host}"; in a module of {host}, then run secretkit check again'
 )
-_OPAQUE = "which secretkit cannot read"  # (in _host_name's reason: the value is opaque)
+# where the host sets it to what no reading can tell: a second definition would conflict
+_REWRITE_IT = (
+    "write that networking.hostName as something secretkit reads: a string literal, or the "
+    "name the host set hands each host (mapAttrs (name: host: …) gives `name`), equal to "
+    "the host's name {host} (or rename the host to its hostName), then run secretkit check "
+    "again"
+)
 
 
-def _name_it(host: str, why: str) -> str:
-    """The fix for a host whose ``networking.hostName`` is unknown (``why``)."""
-    if _OPAQUE in why:  # (a second definition would conflict with the one it has)
-        return (
-            "write that networking.hostName as something secretkit reads: a string literal, "
-            "or the name the host set hands each host (mapAttrs (name: host: …) gives "
-            f"`name`), equal to the host's name {host} (or rename the host to its "
-            "hostName), then run secretkit check again"
-        )
-    return _NAME_IT.format(host=host)
-
-
-def _host_name(ctx: CheckContext, inventory: Inventory, host: str) -> tuple[str | None, str]:
+def _host_name(ctx: CheckContext, inventory: Inventory, host: str) -> tuple[str | None, str, str]:
     """``config.networking.hostName`` on ``host``: the string literal its code sets, else
     its name in the inventory when its code sets it otherwise (``lib.mkDefault name``:
     migrate relies on the two being equal); None when its code sets several different
     literals.  And why it has none when its code never sets it: NixOS then names it
-    ``nixos`` (colmena does not name a node after itself either)."""
+    ``nixos`` (colmena does not name a node after itself either), or sets it to what
+    no reading can tell; with the fix for that."""
     facts = ctx.nix()
     names = {
         name for file, offset, name in facts.host_names if host in inventory.hosts_at(file, offset)
@@ -155,25 +150,29 @@ def _host_name(ctx: CheckContext, inventory: Inventory, host: str) -> tuple[str 
                 names.add(told[file, offset])
             else:
                 opaque.append((file, text))
+    name_it = _NAME_IT.format(host=host)
     if names:
-        return (names.pop() if len(names) == 1 else None), ""
+        return (names.pop() if len(names) == 1 else None), "", name_it
     if opaque:  # (`host.hostName` of a host set: what it is needs evaluating Nix)
         file, text = opaque[0]
-        return None, (
-            f"host {host} sets networking.hostName = {text} ({file}), {_OPAQUE} without "
-            "evaluating Nix, so the file named after it is not known"
+        why = (
+            f"host {host} sets networking.hostName = {text} ({file}), which secretkit cannot "
+            "read without evaluating Nix, so the file named after it is not known"
         )
+        return None, why, _REWRITE_IT.format(host=host)
     if any(host in inventory.hosts_at(file, offset) for file, offset in facts.host_name_sets):
-        return host, ""
+        return host, "", name_it
     if inventory.hosts[host].unseen(but_sops_nix=True):
-        return None, (
+        why = (
             f"host {host} sets networking.hostName in no module secretkit can read (and "
             'without one NixOS names it "nixos")'
         )
-    return None, (
+        return None, why, name_it
+    why = (
         f'host {host} sets no networking.hostName, so NixOS names it "nixos" and it reads '
         f"the file of that name"
     )
+    return None, why, name_it
 
 
 def _host_default(ctx: CheckContext, decl: Declaration, inventory: Inventory, host: str) -> Target:
@@ -181,10 +180,10 @@ def _host_default(ctx: CheckContext, decl: Declaration, inventory: Inventory, ho
     facts = ctx.nix()
     modules = {m.as_posix() for m in inventory.hosts[host].modules}
     texts = {(f, t) for f, t in facts.default_texts.items() if f in modules}
-    name, unnamed = _host_name(ctx, inventory, host)
+    name, unnamed, fix = _host_name(ctx, inventory, host)
     paths = {resolve_for_host(f, t, name) for f, t in texts}
     if unnamed and any(HOSTNAME in " ".join(t.split()) for _f, t in texts):
-        return Target(None, host, unnamed, DEFAULT, _name_it(host, unnamed))
+        return Target(None, host, unnamed, DEFAULT, fix)
     if len(paths) == 1 and None not in paths:
         return Target(paths.pop(), host)
     if not texts:

@@ -127,12 +127,17 @@ def imported_targets(
     return {target: attrs for target, attrs in wanted.items() if target in present}
 
 
+# The files that hand every module what they import (their bound names: a flake's
+# specialArgs), read with the staged files by :func:`staged_values`.
+SHARING = ("flake.nix", "hive.nix")
+
+
 def _given_from_imports(sources: dict[str, bytes]) -> dict[str, dict[tuple[str, ...], str]]:
     """What the files of ``sources`` (path → bytes, with ``flake.nix`` and ``hive.nix``
     when there are any) give to secret options from the files they import, wherever
     those are: file → attribute path → kind."""
     shared: dict[str, set[str]] = {}  # (a flake's specialArgs reach every module)
-    for name in ("flake.nix", "hive.nix"):
+    for name in SHARING:
         for bound, target in bound_imports(name, sources.get(name, b"")).items():
             shared.setdefault(bound, set()).add(target)
     handed = [f"{name}.".encode() for name in shared]
@@ -143,11 +148,6 @@ def _given_from_imports(sources: dict[str, bytes]) -> dict[str, dict[tuple[str, 
         for target, attrs in imported_secrets(name, data, shared).items():
             wanted.setdefault(target, {}).update(attrs)
     return wanted
-
-
-# The files that hand every module what they import (their bound names), read with the
-# staged files: :func:`staged_values`.
-SHARING = ("flake.nix", "hive.nix")
 
 
 def staged_values(
