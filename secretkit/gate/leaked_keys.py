@@ -44,10 +44,11 @@ def leaked_recipients(ctx: CheckContext, point: str = "host-readable") -> list[C
                 f"the key .sops.yaml names for host {name} ({recipient}) is made from an ssh "
                 "private key committed to this repository: whoever reads it decrypts "
                 "every secret encrypted for that key",
-                "give it a new key made outside the repository (`secretkit hosts add "
-                f"{name} --generate-host-key --extra-files DIR`, or ssh-keygen on the host), "
-                f"then `secretkit rotate host {name} --ssh-pubkey-file <the new .pub>` and "
-                "change the secrets that key could open",
+                "give the host a new key made outside the repository (ssh-keygen -t ed25519 "
+                "-N '' -f DIR/ssh_host_ed25519_key, installed on the host as "
+                "/etc/ssh/ssh_host_ed25519_key), then `secretkit rotate host "
+                f"{name} --ssh-pubkey-file DIR/ssh_host_ed25519_key.pub`, and change the "
+                "secrets that key could open",
                 (".sops.yaml",),
             )
         )
