@@ -91,14 +91,13 @@ class EtcFile:
                 "host's secrets with (sops.age.sshKeyPaths): a sops secret cannot hold it",
                 steps=(
                     "the committed key is public now: give the host a new one, outside the "
-                    "repository: `secretkit hosts add <host> --generate-host-key "
-                    "--extra-files DIR` (then DIR/etc/ssh/ goes to the host, e.g. "
-                    "nixos-anywhere --extra-files DIR), or ssh-keygen -t ed25519 -N '' -f "
-                    f"{target} on the host",
+                    "repository: if .sops.yaml names no key for the host yet, `secretkit "
+                    "hosts add <host> --generate-host-key --extra-files DIR` (then "
+                    "DIR/etc/ssh/ goes to the host, e.g. nixos-anywhere --extra-files DIR); "
+                    f"else ssh-keygen -t ed25519 -N '' -f {target} on the host, then "
+                    "`secretkit rotate host <host> --ssh-pubkey-file <a copy of its .pub>`",
                     f'delete environment.etc."{entry[2]}" from this module (sshd reads '
                     "its key from that path itself)",
-                    "if .sops.yaml names a key for the host already: `secretkit rotate host "
-                    "<host> --ssh-pubkey-file <the new key's .pub>`",
                 ),
             )
         edits = [delete_node(site.tree, doomed)]
