@@ -446,3 +446,51 @@ def test_the_syncthing_key_note_retires_the_committed_key_by_rotating_it() -> No
     assert len(notes) == 1
     assert f"run `secretkit rotate value {move.name}`" in notes[0]
     assert "no longer works" not in notes[0]
+
+
+def test_a_unit_a_timer_starts_is_not_restarted_by_its_secret() -> None:
+    """A stranger's ``systemd.services.cf-ddns`` ran every ten minutes (``startAt``) and
+    migrate declared ``restartUnits = [ "cf-ddns.service" ]``: a restart at deployment
+    starts an inactive unit, one run more.  A unit a timer starts, like a ``oneshot``
+    one, reads the new value at its next run; a long-running one is restarted."""
+    before = b"""{ ... }:
+{
+  systemd.services.cf-ddns = {
+    startAt = "*:0/10";
+    script = ''
+      curl -H "Authorization: Bearer @DDNS_TOKEN@" https://api.example.invalid/
+    '';
+  };
+  systemd.services.backup-ping = {
+    script = ''
+      curl -u "backup:@PING_PASSWORD@" https://ping.example.invalid/
+    '';
+  };
+  systemd.timers.backup-ping.timerConfig.OnCalendar = "daily";
+  systemd.services.sync-job = {
+    serviceConfig.Type = "oneshot";
+    script = ''
+      curl -H "X-Token: @SYNC_TOKEN@" https://sync.example.invalid/
+    '';
+  };
+  systemd.services.relay = {
+    script = ''
+      exec relayd --token "@RELAY_TOKEN@"
+    '';
+  };
+  systemd.services.poller = {
+    startAt = "hourly";
+    environment.POLLER_TOKEN = "@POLLER_TOKEN@";
+  };
+  systemd.services.daemon.environment.DAEMON_TOKEN = "@DAEMON_TOKEN@";
+}
+"""
+    source, findings, _ = fill(before, MODULE)
+    plan = plan_module(source, MODULE, findings=findings)
+    assert plan.refused == []
+    _old, new = plan.nix[MODULE]
+    text = new.decode()
+    restarts = re.findall(r"restartUnits = \[ ([^]]*) \];", text)
+    assert sorted(restarts) == ['"daemon.service"', '"relay.service"']
+    for quiet in ("cf-ddns", "backup-ping", "sync-job", "poller"):
+        assert f'"{quiet}.service"' not in text

@@ -113,6 +113,20 @@ class Site:
     def has_option(self, path: Sequence[str]) -> bool:
         return cst.find_option(self.tree, self.top, list(path)) is not None
 
+    def service_restarts(self, service: str) -> tuple[str, ...]:
+        """``restartUnits`` for a secret ``systemd.services.<service>`` reads when it
+        starts: none for a ``oneshot`` unit or one a timer starts (``startAt``, a
+        ``systemd.timers.<service>`` of this module): it reads the new value at its next
+        run, and a restart would run it now (an inactive unit is started by a restart)."""
+        unit = ["systemd", "services", service]
+        if self.plain_string([*unit, "serviceConfig", "Type"]) == "oneshot":
+            return ()
+        timers = (["systemd", "timers", service], [*unit, "startAt"])
+        for full, _binding in cst.iter_bindings(self.tree, self.top):
+            if any(full[: len(t)] == t for t in timers):
+                return ()
+        return (f"{service}.service",)
+
 
 @dataclass(frozen=True)
 class OptionSpec:

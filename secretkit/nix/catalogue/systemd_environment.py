@@ -59,6 +59,6 @@ class ServiceEnvironment:
                 template=f"{service}.env",
                 line=f"{site.path[4]}={emit.placeholder(name)}",
                 option=option,
-                restart_units=(f"{service}.service",),
+                restart_units=site.service_restarts(service),
             ),
         )

@@ -11,8 +11,8 @@ quotes by closing and reopening them.  The owner of the secret is the unit's
 ``User=`` when it is a plain string; a ``DynamicUser`` unit, a unit whose ``User=``
 is an expression, and a confined unit (no ``/run/secrets`` inside) are refused, and
 so is a value in a here-document, in ``$'…'`` or in backquotes.  A long-running
-script is restarted when the secret changes; a ``oneshot`` one reads the new value
-at its next run (a restart would run it).
+script is restarted when the secret changes; a ``oneshot`` one, or one a timer starts
+(``startAt``), reads the new value at its next run (a restart would run it).
 """
 
 from __future__ import annotations
@@ -133,8 +133,7 @@ class ServiceScript:
         if not edits:
             return Refusal("the value is not written as it is in the script")
         service = site.path[2]
-        long_running = site.plain_string([*unit, "serviceConfig", "Type"]) != "oneshot"
-        restart = (f"{service}.service",) if long_running and site.path[3] != "reload" else ()
+        restart = site.service_restarts(service) if site.path[3] != "reload" else ()
         return Rewrite(
             site.secret,
             edits,
