@@ -215,15 +215,6 @@ def opaque_host_name(tree: cst.NixTree, value: cst.Node) -> str | None:
     return " ".join(str(cst.node_text(tree, node)).split())
 
 
-def host_names(
-    tree: cst.NixTree, base: Callable[[cst.Binding], int] | None = None
-) -> list[tuple[int, str | None]]:
-    """``(offset, name)`` of each ``networking.hostName = …`` binding, name None when it
-    is no string literal (:func:`secretkit.nix.cst.host_names`, the one reader of it).
-    ``base``: as :func:`option_path` takes it."""
-    return [(binding.start, name) for binding, name in cst.host_names(tree, base)]
-
-
 def secret_names(tree: cst.NixTree) -> set[str]:
     """Every name a ``secrets`` attribute holds in this file — declared
     (``sops.secrets.<name> = …``, ``age.secrets.<name>``, nested or not) or used

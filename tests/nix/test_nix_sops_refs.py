@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from secretkit.nix import cst
-from secretkit.nix.sops_refs import host_names, resolve_for_host, resolve_nix_path, secret_names
+from secretkit.nix.sops_refs import resolve_for_host, resolve_nix_path, secret_names
 
 
 @pytest.mark.parametrize(
@@ -82,15 +82,14 @@ def test_host_names_are_the_literal_hostname_bindings() -> None:
   config.networking.hostName = "in-config";
 }
 """
-    assert [name for _offset, name in host_names(cst.parse(source))] == [
+    assert [name for _binding, name in cst.host_names(cst.parse(source))] == [
         "observer",
         "nested",
         "in-config",
     ]
     # (set, but not to a literal: its value needs evaluating Nix)
-    assert [name for _o, name in host_names(cst.parse(b'{ networking.hostName = "${x}-1"; }'))] == [
-        None
-    ]
+    unread = cst.parse(b'{ networking.hostName = "${x}-1"; }')
+    assert [name for _binding, name in cst.host_names(unread)] == [None]
 
 
 def test_host_names_in_inline_modules_are_read_from_the_module() -> None:
@@ -104,12 +103,13 @@ def test_host_names_in_inline_modules_are_read_from_the_module() -> None:
         b" lib.mkDefault name; }) ]; }; }; }"
     )
     tree = cst.parse(source)
-    assert host_names(tree) == []
+    assert cst.host_names(tree) == []
     spans = [
         (source.index(b'{ networking.hostName = "a"'), source.index(b'"a"; }') + 6),
         (source.rindex(b"{ networking"), source.index(b"name; }") + 7),
     ]
-    assert [(source[o : o + 10], n) for o, n in host_names(tree, InlineModules(spans).base)] == [
+    found = cst.host_names(tree, InlineModules(spans).base)
+    assert [(source[b.start : b.start + 10], n) for b, n in found] == [
         (b"networking", "a"),
         (b"networking", None),
     ]
