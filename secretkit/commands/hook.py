@@ -211,6 +211,11 @@ def _fingerprints_ahead(allow: allowlist.Allowlist, findings: list[Finding]) -> 
 
     from secretkit.scan.model import fingerprint_all
 
+    # the key and the clone's cache here: the thread then holds the interpreter only
+    # for the moment it takes to reach the scrypts (which release it)
+    with contextlib.suppress(Exception):  # (an error is met again where it is reported)
+        allow.prepare()
+
     def compute() -> None:
         # an error here is met again (and reported) when the report reads a fingerprint
         with contextlib.suppress(Exception):

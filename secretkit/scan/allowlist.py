@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import os
 import re  # (hashlib is imported where used: it loads OpenSSL, ~3 ms of a hook)
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -104,6 +105,15 @@ class Allowlist:
         if not self.allowed:
             return b""
         return "\n".join(sorted(self.allowed)).encode() + b"\0" + self.key
+
+    def prepare(self) -> None:
+        """Everything a fingerprint needs before its scrypt: the key (one git run), the
+        clone's cache and hashlib (OpenSSL).  The hook does this before it hands the
+        scrypts to a thread, which then goes straight to them instead of waiting its
+        turn for the interpreter while the main thread works (issue 15)."""
+        import hashlib  # noqa: F401
+
+        self._local_cache(self.key)
 
     def fingerprint(self, value: str) -> str:
         """The fingerprint of ``value``: from this process, from the clone's cache, or
@@ -256,13 +266,11 @@ class FingerprintCache:
             lines = []
         loaded = _parse_cache(lines, key)
         if loaded is None:
-            import secrets
-
             if lines:  # another key's entries (or a damaged file): gone now, not at the next save
                 with contextlib.suppress(OSError):
                     file.unlink()
 
-            return cls(file, key, secrets.token_bytes(32))
+            return cls(file, key, os.urandom(32))  # (what secrets.token_bytes reads)
         secret, entries = loaded
         return cls(file, key, secret, entries)
 

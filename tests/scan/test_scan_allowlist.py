@@ -70,6 +70,25 @@ def test_a_remembered_fingerprint_is_reused_not_computed(repo: Path) -> None:
     assert load(repo).fingerprint(value) == "sk2:" + "0" * 32
 
 
+def test_prepare_does_everything_before_the_scrypt_and_nothing_of_it(repo: Path) -> None:
+    # The hook prepares in its main thread, then hands the scrypts to another: after
+    # prepare() a fingerprint needs no git run and no file read, only the scrypt.
+    value, other = _values(2, "prepare")
+    known = load(repo)
+    remembered = known.fingerprint(value)
+    known.save_fingerprints()
+    expected_other = load(repo).fingerprint(other)
+    allowlist.fingerprint.cache_clear()
+    allow = load(repo)
+    allow.prepare()
+    assert allowlist.fingerprint.cache_info().misses == 0  # prepare computed no scrypt
+    _cache_file(repo).unlink()  # what the fingerprint reads now was read by prepare()
+    (repo / ".git" / "HEAD").write_text("ref: refs/heads/nowhere\n")  # and git says nothing
+    assert allow.fingerprint(value) == remembered  # from the cache prepare() loaded
+    assert allowlist.fingerprint.cache_info().misses == 0
+    assert allow.fingerprint(other) == expected_other  # the key prepare() derived
+
+
 def test_a_new_fingerprint_key_drops_the_whole_cache(repo: Path) -> None:
     value = _values(1, "rekey")[0]
     old = load(repo)
