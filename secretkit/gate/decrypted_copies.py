@@ -157,7 +157,49 @@ def check_decrypted_copies(ctx: CheckContext) -> list[CheckResult]:
         )
     flagged = {path for result in results for path in result.paths}
     results += _copied_values(ctx, sops_paths | flagged)
-    return results or [CheckResult("decrypted-copy", True, "no decrypted copy of a secrets file")]
+    # a value of a file that did not open here is not looked for in the others
+    judge = ctx.judge
+    unopened = [p for p in sorted(sops_paths) if p in judge.judged and p not in judge.opened]
+    if unopened:
+        results.append(_values_unread(ctx, unopened))
+    if results:
+        return results
+    if sops_paths and not ctx.judge.opened:  # (--source-only: no key is used)
+        return [
+            CheckResult(
+                "decrypted-copy",
+                True,
+                "no decrypted copy of a secrets file by its name or its keys (the sops "
+                "files' values are not compared: that needs a key, and this run used none)",
+            )
+        ]
+    return [CheckResult("decrypted-copy", True, "no decrypted copy of a secrets file")]
+
+
+def _values_unread(ctx: CheckContext, paths: list[str]) -> CheckResult:
+    """``decrypted-copy`` cannot vouch for the values of ``paths`` (sops files that did
+    not open here: no identity, or sops-mac's problem): a copy of one in another file is
+    found only by its value."""
+    from secretkit.gate.model import CheckResult
+
+    judge = ctx.judge
+    if all(path in judge.unverified for path in paths):
+        why = "no identity here opens"
+        hints = {judge.open_hints.get(path) or "provide a key of each file" for path in paths}
+        how = hints.pop() if len(hints) == 1 else "provide a key of each file"
+    else:
+        why = "sops-mac could not open"
+        how = "make them open (sops-mac's fix above)"
+    fix = f"{how}, then run secretkit check again"
+    named = ", ".join(paths[:3]) + (f" (+{len(paths) - 3} more)" if len(paths) > 3 else "")
+    return CheckResult(
+        "decrypted-copy",
+        False,
+        f"cannot verify: {why} {named}, so no other file was searched for their values (a "
+        "decrypted copy of one value is found only by the value)",
+        fix,
+        tuple(paths),
+    )
 
 
 def _damaged(root: Path, path: str, why: str, tracked: bool) -> CheckResult:

@@ -80,6 +80,8 @@ class SopsJudge:
         # the values of the files that verified: value -> (sops file, key path); kept in
         # memory only, for decrypted-copy's search of the other files
         self.values: dict[Sensitive[str], tuple[str, str]] = {}
+        self.judged: set[str] = set()  # the files :meth:`judge` was asked of
+        self.opened: set[str] = set()  # … and those whose values are in ``values``
 
     def identities(self) -> Identities:
         if self._identities is None:
@@ -108,6 +110,7 @@ class SopsJudge:
         from secretkit.errors import IntegrityError, SecretkitError
         from secretkit.sops import document, operations
 
+        self.judged.add(path)
         fmt = document.format_for_path(path)
         try:
             sops = document.load_encrypted(data, fmt)  # parsed once (is_sops_file parses too)
@@ -133,6 +136,7 @@ class SopsJudge:
         except SecretkitError as exc:
             return SopsProblem(path, f"does not verify: {exc.message}", self.restore(path))
         self._keep_values(path, plain.docs, sops.docs)
+        self.opened.add(path)
         return None
 
     def _keep_values(self, path: str, docs: list[Any], encrypted: list[Any]) -> None:

@@ -277,12 +277,17 @@ BREAKS: dict[str, tuple[Callable[[Repo], None], str, str]] = {
 }
 
 
+# A file that does not open cannot have its values searched for in the other files:
+# decrypted-copy says "cannot verify" beside the point that is broken.
+ALSO = {"tampered-sops-file": {"decrypted-copy"}}
+
+
 @pytest.mark.parametrize("name", list(BREAKS))
 def test_each_broken_point_fails_alone_with_its_fix(repo: Repo, name: str) -> None:
     breaker, point, fix_word = BREAKS[name]
     breaker(repo)
     failed, report = repo.failed_points()
-    assert failed == {point}
+    assert failed == {point} | ALSO.get(name, set())
     fixes = [c["fix"] for c in report["checks"] if not c["ok"]]
     assert any(fix_word in fix for fix in fixes), fixes
     text = repo.check()
@@ -295,11 +300,16 @@ def test_each_broken_point_fails_alone_with_its_fix(repo: Repo, name: str) -> No
 def test_without_an_identity_the_mac_point_fails_and_says_why(repo: Repo) -> None:
     del repo.env["SOPS_AGE_KEY_FILE"]
     failed, report = repo.failed_points()
-    assert failed == {"sops-mac"}
-    (mac,) = [c for c in report["checks"] if not c["ok"]]
+    # decrypted-copy searches the other files for the sops files' values: without a key
+    # it cannot (it said "ok" to a stranger whose notes held a decrypted value)
+    assert failed == {"sops-mac", "decrypted-copy"}
+    mac, copy = [c for c in report["checks"] if not c["ok"]]
     assert "cannot verify" in str(mac["message"])
     assert "no identity" in str(mac["message"])
     assert "SOPS_AGE_KEY_FILE" in str(mac["fix"])
+    assert str(copy["message"]).startswith("cannot verify: no identity here opens ")
+    assert "SOPS_AGE_KEY_FILE" in str(copy["fix"])
+    assert copy["paths"] == mac["paths"]
 
 
 def test_no_secret_value_in_any_output(repo: Repo) -> None:
@@ -659,8 +669,10 @@ def test_a_damaged_key_block_for_a_key_here_is_restored_not_asked_for(repo: Repo
     path.write_text(good[:spot] + flipped + good[spot + 1 :])
     commit_all(repo.root, "an edit by hand")
     failed, report = repo.failed_points()
-    assert failed == {"sops-mac"}
-    (result,) = [c for c in report["checks"] if not c["ok"]]
+    assert failed == {"sops-mac", "decrypted-copy"}
+    (copy,) = [c for c in report["checks"] if c["id"] == "decrypted-copy"]
+    assert str(copy["message"]).startswith("cannot verify: sops-mac could not open ")
+    (result,) = [c for c in report["checks"] if not c["ok"] and c["id"] == "sops-mac"]
     assert result["message"] == (
         f"secrets/observer.yaml does not open: the key block of secrets/observer.yaml for "
         f"{repo.admin.public}, a key here, does not open with that key: it was damaged or "
@@ -735,6 +747,12 @@ def test_values_a_crypt_rule_leaves_in_clear_are_no_decrypted_copies(repo: Repo)
     assert messages == [
         "notes.txt (untracked, not ignored) holds the decrypted value of data/TOKEN of k8s/app.yaml"
     ]
+    del repo.env["SOPS_AGE_KEY_FILE"]  # without a key the copy is not found: never "ok"
+    failed, report = repo.failed_points()
+    copies = [c for c in report["checks"] if c["id"] == "decrypted-copy"]
+    assert [c["ok"] for c in copies] == [False]
+    assert str(copies[0]["message"]).startswith("cannot verify: no identity here opens ")
+    assert "k8s/app.yaml" in copies[0]["paths"]
 
 
 def test_a_host_whose_ssh_host_key_is_never_made_is_warned_about(repo: Repo) -> None:
