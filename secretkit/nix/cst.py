@@ -425,9 +425,21 @@ def expression_root(tree: Tree) -> Node | None:
 
 
 def module_function(tree: Tree) -> Node | None:
-    """The ``{ … }:`` function a module is, or None when it is a bare attrset."""
-    node = unwrap(expression_root(tree))
-    return node if node is not None and node.type == "function_expression" else None
+    """The ``{ … }:`` function a module is, or None when it is a bare attrset: the
+    innermost function on the way to the module's body (through ``let``/``with``), so
+    that of a file of flake inputs returning a module (``{ self, ... }: { config, ...
+    }: { … }``, imported as ``import ./box.nix inputs``) is the inner one."""
+    node, function = unwrap(expression_root(tree)), None
+    for _ in range(8):
+        if node is None or node.type not in ("function_expression", *_SCOPES):
+            break
+        if node.type == "function_expression":
+            function = node
+        node = unwrap(node.child_by_field_name("body"))
+    return function
+
+
+_SCOPES = ("let_expression", "with_expression")
 
 
 def module_body(tree: Tree) -> Node | None:

@@ -139,6 +139,15 @@ def test_inserted_bindings_keep_a_trailing_comment_on_its_line(src: bytes, want:
         (b"{ config, ... }: { }", None),
         (b"{ a = 1; }", b"{ config, ... }:\n{ a = 1; }"),
         (b"args@{ lib, ... }: { }", b"args@{ config, lib, ... }: { }"),
+        # a file of flake inputs returning the module (`import ./box.nix inputs`): the
+        # inner function is the module; `config` given to the outer one broke the host
+        (b"{ self, ... }: { config, pkgs, ... }: { }", None),
+        (b"{ self, ... }: { pkgs, ... }: { }", b"{ self, ... }: { config, pkgs, ... }: { }"),
+        (
+            b"inputs: { lib, ... }: let a = 1; in { }",
+            b"inputs: { config, lib, ... }: let a = 1; in { }",
+        ),
+        (b"{ lib, ... }: let f = x: x; in { }", b"{ config, lib, ... }: let f = x: x; in { }"),
     ],
 )
 def test_ensure_config_arg(src: bytes, want: bytes | None) -> None:
