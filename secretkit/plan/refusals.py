@@ -315,15 +315,19 @@ def manual_route(
         )
     elif entry is not None:
         route = entry.description.partition("→")[2].strip() or entry.description
-        steps.append(
-            f'and replace {literal} by the route {route}, using config.sops.secrets."{name}".path'
+        # a template's line holds the placeholder where the value stood, not the path
+        using = (
+            f'with ${{config.sops.placeholder."{name}"}} where the value stood in the template'
+            if "template" in route
+            else f'using config.sops.secrets."{name}".path'
         )
+        steps.append(f"and replace {literal} by the route {route}, {using}")
     elif exported is not None:  # (its value would be the path, or a placeholder's text)
         steps.append(
             f'{WRITE}sops.templates."<service>.env".content = "{exported}='
             f'${{config.sops.placeholder."{name}"}}"; and '
-            "systemd.services.<service>.serviceConfig.EnvironmentFile = config.sops.templates"
-            f'."<service>.env".path; for the service that reads {exported}, and delete '
+            "systemd.services.<service>.serviceConfig.EnvironmentFile = [ config.sops."
+            f'templates."<service>.env".path ]; for the service that reads {exported}, and delete '
             f"{literal} (every user's shell reads it)"
         )
     elif command:

@@ -494,3 +494,48 @@ def test_a_unit_a_timer_starts_is_not_restarted_by_its_secret() -> None:
     assert sorted(restarts) == ['"daemon.service"', '"relay.service"']
     for quiet in ("cf-ddns", "backup-ping", "sync-job", "poller"):
         assert f'"{quiet}.service"' not in text
+
+
+# nixpkgs' merge of a systemd unit option since NixOS 24.05 (NixOS/nixpkgs#290946,
+# nixos/lib/systemd-unit-options.nix `unitOption`): any list among the definitions
+# makes them all lists; otherwise they must be equal (mergeEqualOption).
+UNIT_OPTION_MERGE = """
+defs:
+  if builtins.any builtins.isList defs
+  then builtins.concatMap (v: if builtins.isList v then v else [ v ]) defs
+  else if builtins.all (v: v == builtins.head defs) defs then builtins.head defs
+  else throw "conflicting definition values"
+"""
+
+
+def test_an_environment_file_adds_to_the_one_the_services_module_sets(tmp_path: Path) -> None:
+    """nixpkgs' glance module sets ``serviceConfig.EnvironmentFile`` itself (a string,
+    ``/dev/null`` by default): migrate's own string conflicted with it and the host
+    no longer evaluated.  A list is merged with it, by nixpkgs' unit option merge."""
+    nix = need_tool("nix-instantiate")
+    before = b"""{ config, ... }:
+{
+  services.glance.enable = true;
+  systemd.services.glance.environment.API_TOKEN = "@GLANCE_TOKEN@";
+}
+"""
+    source, findings, _ = fill(before, MODULE)
+    plan = plan_module(source, MODULE, findings=findings)
+    assert plan.refused == []
+    (tmp_path / "module.nix").write_bytes(plan.nix[MODULE][1])
+    (tmp_path / "eval.nix").write_text(
+        "let\n  merge = " + UNIT_OPTION_MERGE + ";\n"
+        '  config = { sops.templates."glance.env".path = "/run/secrets/rendered/glance.env";\n'
+        "             sops.placeholder = { }; };\n"
+        "  module = import ./module.nix { inherit config; lib = { }; pkgs = { }; };\n"
+        "  ours = module.systemd.services.glance.serviceConfig.EnvironmentFile;\n"
+        'in merge [ "/dev/null" ours ]\n'
+    )
+    proc = subprocess.run(
+        [nix, "--eval", "--strict", "--json", str(tmp_path / "eval.nix")],
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, NIX_STATE_DIR=str(tmp_path / "state")),
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout) == ["/dev/null", "/run/secrets/rendered/glance.env"]

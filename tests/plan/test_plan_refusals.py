@@ -512,5 +512,5 @@ def test_an_exported_variable_is_given_to_a_service_not_pointed_at_a_path() -> N
     assert "is exported to every user's shell and session" in refused.reason
     (write,) = [step for step in refused.route if step.startswith(WRITE)]
     assert 'content = "GITHUB_TOKEN=${config.sops.placeholder."' in write
-    assert "serviceConfig.EnvironmentFile = config.sops.templates" in write
+    assert "serviceConfig.EnvironmentFile = [ config.sops.templates" in write
     assert not any("through an option that reads a file" in step for step in refused.route)

@@ -60,5 +60,8 @@ class ServiceEnvironment:
                 line=f"{site.path[4]}={emit.placeholder(name)}",
                 option=option,
                 restart_units=site.service_restarts(service),
+                # a list: it adds to an EnvironmentFile the service's own module sets
+                # (glance's cfg.environmentFile); two strings conflict
+                list_option=True,
             ),
         )

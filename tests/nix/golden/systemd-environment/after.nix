@@ -6,7 +6,7 @@
       LISTEN = "0.0.0.0:9100";
     };
     serviceConfig.ExecStart = "${pkgs.hello}/bin/hello";
-    serviceConfig.EnvironmentFile = config.sops.templates."exporter.env".path;
+    serviceConfig.EnvironmentFile = [ config.sops.templates."exporter.env".path ];
   };
 
   sops.secrets."exporter/api_token" = {
