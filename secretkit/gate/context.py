@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from secretkit.nix.hosts import Inventory
     from secretkit.nix.sops_refs import NixFacts
     from secretkit.plan.hostvalues import HostValues
+    from secretkit.plan.targets import Targets
     from secretkit.sops.config import SopsConfig
     from secretkit.sops.document import SopsFile
 
@@ -45,6 +46,7 @@ class CheckContext:
     _clan_loaded: bool = False
     _nix_sources: dict[str, bytes] | None = None
     _host_values: HostValues | None = None
+    _targets: Targets | None = None
     progress: Callable[[int, int], None] | None = None  # for the history scan
     walk: bool = False  # a plain directory: no git, every file under it counts as tracked
     # the values plaintext-history found committed (decrypted-copy does not report them
@@ -120,6 +122,22 @@ class CheckContext:
 
             self._host_values = host_values(self.root, self.inventory(), self.read)
         return self._host_values
+
+    def targets(self) -> Targets:
+        """The sops file each host's new secrets go in, as migrate chooses it (the
+        user's own layout: a host's defaultSopsFile, a file its rule names; computed once)."""
+        if self._targets is None:
+            from secretkit.nix import cst
+            from secretkit.plan.advice import nixos_modules
+            from secretkit.plan.targets import choose
+
+            inventory = self.inventory()
+            modules = nixos_modules(self.root, inventory)
+            sources = self.nix_sources()
+            self._targets = choose(
+                self.root, inventory.hosts, inventory.hosts, sources, modules, cst.parse
+            )
+        return self._targets
 
     def clan(self) -> ClanLayout | None:
         """clan-core's sops/ and vars/ layout, when the repository has one."""

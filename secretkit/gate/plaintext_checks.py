@@ -169,8 +169,6 @@ def _fix_for(ctx: CheckContext, finding: Finding) -> str:
 
         users = ctx.inventory().hosts_of_file(finding.path)
         clan = clan_store(finding.attrpath, finding.path, users)
-    from secretkit.layouts.sops_nix import host_secrets_path
-
     readers = sorted(ctx.inventory().hosts_of_file(finding.path)) if source is not None else []
     return fix_for(
         finding,
@@ -184,8 +182,10 @@ def _fix_for(ctx: CheckContext, finding: Finding) -> str:
         own_file=own_file,
         clan=clan,
         steps=steps,
-        # (migrate's own steps name the one host's file)
-        sops_file=host_secrets_path(readers[0]) if len(readers) == 1 else "secrets/<host>.yaml",
+        # (migrate's own steps name the one host's file: its defaultSopsFile, …)
+        sops_file=(
+            ctx.targets().route_file(readers[0]) if len(readers) == 1 else "secrets/<host>.yaml"
+        ),
     )
 
 

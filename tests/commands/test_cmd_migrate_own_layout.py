@@ -264,3 +264,32 @@ def test_a_catch_all_rule_over_secrets_host_yaml_is_refused_and_the_hint_works(
     proc = run(root, "migrate", "--yes")
     assert proc.returncode == 0, proc.stderr
     assert repo.read("secrets/cache.yaml", "cache") == {"k3s/token": repo.values[2]}
+
+
+def test_checks_fix_for_a_value_migrate_leaves_names_the_hosts_own_file(repo: Repo) -> None:
+    """A stranger followed check's fix for a value migrate refused: it named
+    secrets/<host>.yaml, not the host's defaultSopsFile, and the declaration written as
+    told then failed ("needs key … in <the defaultSopsFile>").  It names the file
+    migrate itself would use."""
+    import json
+
+    root = repo.root
+    config = root / "hosts/web/configuration.nix"
+    token = secrets.token_hex(16)
+    script = (  # a here-document: migrate does not read its shell quoting
+        "  systemd.services.push.script = ''\n    curl -d @- https://push.example.invalid <<EOF\n"
+        f"    token={token}\n    EOF\n  '';\n}}\n"
+    )
+    config.write_text(config.read_text().rstrip().removesuffix("}") + script)
+    proc = run(root, "check", "--format", "json")
+    assert token not in proc.stdout + proc.stderr
+    report = json.loads(proc.stdout)
+    fixes = [
+        c["fix"]
+        for c in report["checks"]
+        if c["id"] == "plaintext-tree"
+        and "systemd.services.push.script" in c["message"]  # (the k3s token: migrate moves it)
+    ]
+    assert len(fixes) == 1, [c["message"] for c in report["checks"]]
+    assert "secretkit set hosts/web/secrets/main.yaml '[" in fixes[0], fixes
+    assert "secrets/web.yaml" not in fixes[0]
