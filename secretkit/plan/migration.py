@@ -441,16 +441,23 @@ def _file_guards(
             }
             if has != wanted:
                 extra, absent = len(has - wanted), len(wanted - has)
-                problems.append(
-                    UserError(
+                if not extra:  # only keys the rule added since: nothing is exposed
+                    problem = UserError(
+                        f"{rel} is not encrypted for {absent} key(s) its .sops.yaml rule "
+                        "names (added to the rule since it was written): they could not "
+                        "read it",
+                        hint=f"give them the file: secretkit updatekeys {rel}, then migrate again",
+                    )
+                else:
+                    problem = UserError(
                         f"{rel} is encrypted for other keys than its .sops.yaml rule names "
                         f"({extra} more, {absent} missing); new secrets written into it "
                         "would be readable by keys the rule does not name",
-                        hint=f"re-encrypt it for exactly the rule's keys with a fresh data key: "
-                        f"secretkit updatekeys {rel} && secretkit rotate data-keys {rel} "
+                        hint=f"re-encrypt it for exactly the rule's keys with a fresh data "
+                        f"key: secretkit updatekeys {rel} && secretkit rotate data-keys {rel} "
                         "(treat the values already in it as exposed), then migrate again",
                     )
-                )
+                problems.append(problem)
         if not without_admin and not wanted & readers:
             problems.append(
                 UserError(

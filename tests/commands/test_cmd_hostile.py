@@ -187,6 +187,34 @@ def test_an_existing_host_file_with_other_recipients(lab: SmallLab) -> None:
     assert recipients == {keys.admins["tester"], keys.hosts["alpha"]}
 
 
+def test_a_host_file_missing_a_key_its_rule_added_since(lab: SmallLab) -> None:
+    """`init --admin NEW` on an existing .sops.yaml: the host's file lacks only the new
+    admin.  migrate said the values were exposed to other keys ("0 more, 1 missing …
+    treat the values already in it as exposed"); nothing is, and updatekeys is the way."""
+    from pyrage import x25519
+
+    made = lab.run("set", "secrets/alpha.yaml", '["earlier"]', stdin=b"old value\n")
+    assert made.returncode == 0, made.stderr
+    config = lab.repo / ".sops.yaml"
+    newcomer = str(x25519.Identity.generate().to_public())
+    alias = "          - *host_alpha\n"
+    config.write_text(config.read_text().replace(alias, alias + f"          - {newcomer}\n", 1))
+    before = _tree(lab.repo)
+    result = lab.run("migrate", "--yes")
+    assert _one_line(result) == (
+        3,
+        "error: secrets/alpha.yaml is not encrypted for 1 key(s) its .sops.yaml rule names "
+        "(added to the rule since it was written): they could not read it (hint: give them "
+        "the file: secretkit updatekeys secrets/alpha.yaml, then migrate again)",
+    )
+    assert _tree(lab.repo) == before
+    assert lab.run("updatekeys", "secrets/alpha.yaml").returncode == 0  # the hint works
+    done = lab.run("migrate", "--yes")
+    assert done.returncode == 0, done.stderr
+    sops = operations.load((lab.repo / "secrets" / "alpha.yaml").read_bytes(), "yaml", source="a")
+    assert newcomer in {e.fields["recipient"] for e in sops.metadata.all_keys()}
+
+
 def test_init_in_a_bare_repository(tmp_path: Path) -> None:
     bare = tmp_path / "bare.git"
     git(tmp_path, "init", "-q", "--bare", str(bare))
