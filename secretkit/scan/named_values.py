@@ -17,6 +17,12 @@ from secretkit.scan.value_shapes import generated_hex, random_looking
 # value is ``user:password`` or generated.  ``private = true``, a CIDR, a path, a
 # service's name, ``auth: ldap`` or a URL are not.
 _VALUE_DECIDES = {"private": "private-key", "priv": "private-key", "auth": "credentials"}
+# A name that is only "key" (homepage's widgets: `key: <the service's API key>`, as
+# Sonarr, Radarr, Jellyfin and Paperless hand them out) holds an API key when the value
+# is one generated token of 20+ characters: lower-case hex (`openssl rand -hex`), or
+# letters and digits both; a GPG fingerprint (upper-case hex), a path, a label
+# selector (`kubernetes.io/hostname`), a key binding or a word are not.
+_BARE_KEY = lazy(r"[A-Za-z0-9_-]{20,}")
 _KEY_SHAPE = lazy(r"[A-Za-z0-9+/_-]{32,}={0,2}")
 _TOKEN_SHAPE = lazy(r"[A-Za-z0-9+/_.~-]{16,}={0,2}")
 _USER_PASSWORD = lazy(r"[A-Za-z0-9._@+-]+:([^\s/][^\s]{7,})")
@@ -26,6 +32,8 @@ _USER_PASSWORD = lazy(r"[A-Za-z0-9._@+-]+:([^\s/][^\s]{7,})")
 def value_decides(name: str) -> str | None:
     """The kind :func:`named_value_kind` may give ``name``'s value, or None."""
     parts = words(name)
+    if parts == ["key"]:
+        return "api-key"
     kind = _VALUE_DECIDES.get(parts[-1]) if parts else None
     return None if kind is None or public_name(name) else kind
 
@@ -34,6 +42,10 @@ def named_value_kind(name: str, value: str) -> str | None:
     """The kind of secret ``value`` is under a :func:`value_decides` name, or None."""
     kind = value_decides(name)
     text = value.strip()
+    if kind == "api-key":
+        if _BARE_KEY.fullmatch(text) is None:
+            return None
+        return kind if generated_hex(text) or random_looking(text) else None
     if kind == "private-key":
         shaped = _KEY_SHAPE.fullmatch(text) is not None and not _encoded_text(text)
         return kind if shaped and (random_looking(text) or generated_hex(text)) else None

@@ -216,7 +216,7 @@ def literal_hits(
             ends = [".".join(path[i:]) for i in range(len(path) - 1)] or [".".join(path)]
             kind = next((given[n] for n in ends if n in given), None)
         kind = _by_parent(path, kind)
-        if kind is None and ((env_key_name and in_environment) or named_values.value_decides(key)):
+        if kind is None and ((env_key_name and in_environment) or _value_decides(key, path)):
             kind = "env-key"  # decided on the value below (named_values.env_key_kind)
         etc_text = (
             bool(read_as_file)
@@ -488,6 +488,17 @@ def comment_hits(
     return out
 
 
+def _value_decides(key: str, path: list[str]) -> bool:
+    """Whether ``key``'s value decides its kind (:func:`named_values.value_decides`):
+    not a bare ``key`` under ``signing``/``gpg`` (git's key id or fingerprint)."""
+    if not named_values.value_decides(key):
+        return False
+    return key != "key" or _KEY_IDS.isdisjoint(n.lower() for n in path[:-1])
+
+
+_KEY_IDS = frozenset({"signing", "gpg", "pgp", "gnupg", "ssh"})
+
+
 def _by_parent(path: list[str], kind: str | None) -> str | None:
     """``kind`` as the parent says: ``basicAuth.<user>`` is a password, restic's
     ``rcloneConfig.key`` a B2 application key (nixpkgs' own example of the option); a
@@ -516,7 +527,7 @@ def _binding_hits(binding: CommentBinding, data: bytes) -> list[Hit]:
     kind, env_key_name, _config, _command = facts
     kind = _by_parent(names, kind)
     in_environment = env_key_name and not _ENVIRONMENT.isdisjoint(names[:-1])
-    if kind is None and (in_environment or named_values.value_decides(key)):
+    if kind is None and (in_environment or _value_decides(key, names)):
         kind = named_values.env_key_kind(key, binding.value.strip())
     value = binding.value
     found = token_hits(value, in_context(tuple(names), value))

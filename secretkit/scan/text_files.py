@@ -191,7 +191,9 @@ def _pairs(text: str, fmt: str, hosts: bool = False) -> Iterator[tuple[str, int,
             if span:
                 key = key.strip()
                 if key.lower() == "key":  # ESPHome's `api: encryption: key: …`
-                    key = f"{_yaml_parent(text, m.start('value'))}_{key}"
+                    named = f"{_yaml_parent(text, m.start('value'))}_{key}"
+                    # (else a bare `key:`, judged by its value: homepage's widgets)
+                    key = named if filters.secret_name(named) else key
                 yield key, base + span[0], base + span[1]
         yield from _secretish_pairs(config_forms.inline_pairs(text, fmt))
     elif fmt in ("toml", "ini", "env", "npmrc"):

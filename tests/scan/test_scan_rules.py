@@ -152,6 +152,21 @@ SHOULD_FLAG: list[Case] = [
         "secret-attribute",
     ),
     ("secret_key", fake.password, '{ settings.security.secret_key = "@V@"; }', "secret-attribute"),
+    # a bare `key` holding one generated token: homepage's widgets (Sonarr's 32 hex), a
+    # B2 application key in some program's settings
+    (
+        "bare-key-hex",
+        lambda: fake.hex_key(16, "sonarr"),
+        '{ services.homepage-dashboard.services = [ { Sonarr.widget = { type = "sonarr";'
+        ' key = "@V@"; }; } ]; }',
+        "secret-attribute",
+    ),
+    (
+        "bare-key-token",
+        lambda: "K001" + fake.chars(fake._ALNUM, 27, "ok"),
+        '{ services.foo.settings = { key = "@V@"; }; }',
+        "secret-attribute",
+    ),
     ("client_secret", fake.password, '{ oidc.client_secret = "@V@"; }', "secret-attribute"),
     ("bot_token", fake.password, '{ bot_token = "@V@"; }', "secret-attribute"),
     ("auth_token", fake.password, '{ auth_token = "@V@"; }', "secret-attribute"),
@@ -467,10 +482,13 @@ SHOULD_NOT_FLAG: list[Case] = [
         '{ services.restic.backups.b.rcloneConfig.key_file = "@V@"; }',
         None,
     ),
+    # a bare `key` holding what is not one generated token
+    ("bare-key-path", lambda: "/run/keys/wg0.key", '{ services.foo.settings.key = "@V@"; }', None),
+    ("bare-key-word", lambda: "node-role-control", '{ services.foo.settings.key = "@V@"; }', None),
     (
-        "other-config-key",
-        lambda: "K001" + fake.chars(fake._ALNUM, 27, "ok"),
-        '{ services.foo.settings = { key = "@V@"; }; }',
+        "bare-key-gpg-fingerprint",
+        lambda: "CE707A2C17FAAC97907FF8EF2E54EA7BFE630916",
+        '{ services.foo.settings.key = "@V@"; }',
         None,
     ),
     # the name of a secret, numbered: no generated part
@@ -1557,3 +1575,20 @@ def test_json_on_one_line_handed_to_from_json_is_read_pair_by_pair() -> None:
         ("secret-attribute", password.encode()),
         ("secret-attribute", key.encode()),
     ]
+
+
+def test_a_bare_key_in_yaml_is_judged_by_its_value() -> None:
+    """homepage's services.yaml gives each widget its service's API key as ``key:``
+    (a stranger's Sonarr key passed check as "safe to publish"); a bare ``key:`` holding
+    a path, a selector, a key binding, a word or a GPG fingerprint is no secret."""
+    sonarr, immich = fake.hex_key(16, "widget-sonarr"), fake.chars(fake._ALNUM, 40, "immich")
+    text = (
+        "- Media:\n    - Sonarr:\n        widget:\n          type: sonarr\n"
+        f"          key: {sonarr}\n    - Immich:\n        widget:\n"
+        f'          key: "{immich}"\n'
+        "- tolerations:\n    - key: node-role.kubernetes.io/control-plane\n"
+        "    - key: /run/keys/wg0.key\n    - key: ctrl+alt+t\n"
+        "    - key: CE707A2C17FAAC97907FF8EF2E54EA7BFE630916\n    - key: app\n"
+    )
+    found = _rules(text.encode(), "homepage/services.yaml")
+    assert found == [("secret-attribute", sonarr.encode()), ("secret-attribute", immich.encode())]
