@@ -18,8 +18,9 @@ from secretkit.nix.hosts.files import File
 from secretkit.nix.hosts.values import Val
 
 _META = ("meta", "network")  # a hive's settings, no node
-# files of a NixOps/morph network at the root (morph takes any name on its command line)
-_NETWORK_FILES = ("network.nix", "deployment.nix")
+# files of a NixOps/morph network at the root (morph takes any name on its command line;
+# `morph deploy default.nix` is common)
+_NETWORK_FILES = ("network.nix", "deployment.nix", "default.nix")
 
 
 def hive(d: Closure, v: Val) -> None:
@@ -162,12 +163,28 @@ def hive_file(d: Closure) -> None:
 
 
 def _is_network(file: File, top: Node) -> bool:
-    """Whether ``top`` is an attrset with a ``network`` attribute."""
-    top = cst.unwrap(top) or top
-    return top.type in cst.ATTRSETS and any(
+    """Whether ``top`` is an attrset with a ``network`` attribute — also through a
+    ``let`` and as one side of ``//`` (``{ network = …; } // genAttrs hosts (…)``)."""
+    node: Node | None = cst.unwrap(top) or top
+    for _ in range(8):
+        if node is None:
+            return False
+        if node.type == "let_expression":
+            node = cst.unwrap(node.child_by_field_name("body"))
+            continue
+        if node.type == "binary_expression" and _operator(file, node) == "//":
+            sides = (node.child_by_field_name("left"), node.child_by_field_name("right"))
+            return any(side is not None and _is_network(file, side) for side in sides)
+        break
+    return node.type in cst.ATTRSETS and any(
         names is not None and names[0] == "network"
-        for names, _value, _binding in cst.attrset_entries(file, top)
+        for names, _value, _binding in cst.attrset_entries(file, node)
     )
+
+
+def _operator(file: File, node: Node) -> str:
+    op = node.child_by_field_name("operator")
+    return str(cst.node_text(file, op)) if op is not None else ""
 
 
 def maps_configurations(d: Closure, v: Val) -> bool:

@@ -541,6 +541,24 @@ STYLES: dict[str, tuple[dict[str, str], dict[str, str]]] = {
         },
         {"alpha": "colmena", "beta": "colmena"},
     ),
+    # a morph network in default.nix (`morph deploy default.nix`), hosts from readDir
+    # through genAttrs beside the `network` set (a stranger's: hosts were guessed from
+    # hosts/ and modules/common.nix was "imported by no host")
+    "morph-default-nix-readdir": (
+        {
+            **TWO,
+            "default.nix": (
+                "let\n  pkgs = import <nixpkgs> { };\n  lib = pkgs.lib;\n"
+                "  hostNames = builtins.attrNames (lib.filterAttrs (_: type: type == "
+                '"directory") (builtins.readDir ./hosts));\nin\n{\n'
+                "  network = { inherit pkgs; };\n"
+                "} // lib.genAttrs hostNames (name: { ... }: {\n"
+                '  imports = [ ./modules/common.nix (./hosts + "/${name}/configuration.nix") ];\n'
+                "  networking.hostName = name;\n})\n"
+            ),
+        },
+        {"alpha": "colmena", "beta": "colmena"},
+    ),
     # colmena's documented flake form: colmenaHive = makeHive self.outputs.colmena
     "colmena-makehive-outputs": (
         {
