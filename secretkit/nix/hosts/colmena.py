@@ -176,9 +176,13 @@ def _is_network(file: File, top: Node) -> bool:
             sides = (node.child_by_field_name("left"), node.child_by_field_name("right"))
             return any(side is not None and _is_network(file, side) for side in sides)
         break
-    return node.type in cst.ATTRSETS and any(
-        names is not None and names[0] == "network"
-        for names, _value, _binding in cst.attrset_entries(file, node)
+    return (
+        node is not None
+        and node.type in cst.ATTRSETS
+        and any(
+            names is not None and names[0] == "network"
+            for names, _value, _binding in cst.attrset_entries(file, node)
+        )
     )
 
 
