@@ -41,12 +41,14 @@ from secretkit.nix.syntax import Tree as Tree
 from secretkit.nix.syntax import _parser as _parser
 from secretkit.nix.syntax import comments as comments
 from secretkit.nix.syntax import deeper, mkif_body
+from secretkit.nix.syntax import expression_root as expression_root
 from secretkit.nix.syntax import follow_let as follow_let
 from secretkit.nix.syntax import in_string as in_string
 from secretkit.nix.syntax import inherited_from as inherited_from
 from secretkit.nix.syntax import let_bound as let_bound
 from secretkit.nix.syntax import node_text as node_text
 from secretkit.nix.syntax import parse as parse
+from secretkit.nix.syntax import unwrap as unwrap
 from secretkit.nix.syntax import walk as walk
 
 ATTRSETS = ("attrset_expression", "rec_attrset_expression")
@@ -409,52 +411,32 @@ def string_at(tree: Tree, node: Node) -> NixString:
 # ---------------------------------------------------------------------------
 
 
-def unwrap(node: Node) -> Node:
-    """``node`` without the parentheses around it (None for ``None`` or ``( )``)."""
-    while node is not None and node.type == "parenthesized_expression":
-        node = next((c for c in node.named_children if c.type != "comment"), None)
-    return node
+def _module_walk(tree: Tree) -> tuple[Node | None, Node | None]:
+    """(the innermost function, the expression after it) on the way from a file's
+    expression through its functions, ``let`` and ``with``."""
+    node, function = unwrap(expression_root(tree)), None
+    for _ in range(8):
+        if node is None or node.type not in _MODULE_SCOPES:
+            break
+        function = node if node.type == "function_expression" else function
+        node = unwrap(node.child_by_field_name("body"))
+    return function, node
 
 
-def expression_root(tree: Tree) -> Node | None:
-    """The expression a file is (its first node that is not a comment)."""
-    root = tree.root
-    if root.type == "source_code":
-        return next((c for c in root.named_children if c.type != "comment"), None)
-    return root
+_MODULE_SCOPES = ("function_expression", "let_expression", "with_expression")
 
 
 def module_function(tree: Tree) -> Node | None:
     """The ``{ … }:`` function a module is, or None when it is a bare attrset: the
-    innermost function on the way to the module's body (through ``let``/``with``), so
-    that of a file of flake inputs returning a module (``{ self, ... }: { config, ...
-    }: { … }``, imported as ``import ./box.nix inputs``) is the inner one."""
-    node, function = unwrap(expression_root(tree)), None
-    for _ in range(8):
-        if node is None or node.type not in ("function_expression", *_SCOPES):
-            break
-        if node.type == "function_expression":
-            function = node
-        node = unwrap(node.child_by_field_name("body"))
-    return function
-
-
-_SCOPES = ("let_expression", "with_expression")
+    innermost one, so that of a file of flake inputs returning a module (``{ self, ...
+    }: { config, ... }: { … }``, ``import ./box.nix inputs``) is the inner one."""
+    return _module_walk(tree)[0]
 
 
 def module_body(tree: Tree) -> Node | None:
-    """The attrset a NixOS module returns (through one function and ``let``/``with``)."""
-    node = unwrap(expression_root(tree))
-    for _ in range(8):
-        if node is None:
-            return None
-        if node.type in ATTRSETS:
-            return node
-        if node.type in ("function_expression", "let_expression", "with_expression"):
-            node = unwrap(node.child_by_field_name("body"))
-            continue
-        return None
-    return None
+    """The attrset a NixOS module returns (through functions and ``let``/``with``)."""
+    body = _module_walk(tree)[1]
+    return body if body is not None and body.type in ATTRSETS else None
 
 
 def config_body(tree: Tree, top: Node) -> Node | None:

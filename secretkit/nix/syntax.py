@@ -261,3 +261,18 @@ def follow_let(tree: Tree, node: Node) -> Node:
             return inner
         node = bound
     return node
+
+
+def unwrap(node: Node) -> Node:
+    """``node`` without the parentheses around it (None for ``None`` or ``( )``)."""
+    while node is not None and node.type == "parenthesized_expression":
+        node = next((c for c in node.named_children if c.type != "comment"), None)
+    return node
+
+
+def expression_root(tree: Tree) -> Node | None:
+    """The expression a file is (its first node that is not a comment)."""
+    root = tree.root
+    if root.type == "source_code":
+        return next((c for c in root.named_children if c.type != "comment"), None)
+    return root

@@ -104,19 +104,17 @@ def shared_problem(module: str, hosts: Sequence[str], targets: Targets | None) -
     return None
 
 
-def _literal_path(module: str, text: str) -> str | None:
-    text = " ".join(text.split()).strip("()").strip()
-    if not (text.startswith("./") or text.startswith("../")) or any(c in text for c in '"$ +'):
-        return None
-    joined = os.path.normpath(os.path.join(os.path.dirname(module), text))
-    return None if joined.startswith("..") else joined.replace(os.sep, "/")
-
-
 def _declared(
-    modules: Iterable[str], sources: Mapping[str, bytes], parse: Callable[[bytes], Any]
+    modules: Iterable[str],
+    sources: Mapping[str, bytes],
+    parse: Callable[[bytes], Any],
+    host: str,
 ) -> tuple[dict[str, str], set[str]]:
-    """(defaultSopsFile text by module, sopsFile files declared) in ``modules``."""
+    """(defaultSopsFile text by module, sopsFile files declared) in ``modules`` of
+    ``host`` (a path as check reads it: :func:`secretkit.nix.sops_refs.resolve_for_host`,
+    ``./x.yaml``, ``"${self}/x.yaml"``, ``../s + "/${config.networking.hostName}.yaml"``)."""
     from secretkit.nix import cst
+    from secretkit.nix.sops_refs import resolve_for_host
 
     defaults: dict[str, str] = {}
     declared: set[str] = set()
@@ -132,7 +130,7 @@ def _declared(
             if full == ["sops", "defaultSopsFile"]:
                 defaults[module] = str(cst.node_text(tree, binding.value))
             elif len(full) == 4 and full[:2] == ["sops", "secrets"] and full[3] == "sopsFile":
-                path = _literal_path(module, str(cst.node_text(tree, binding.value)))
+                path = resolve_for_host(module, str(cst.node_text(tree, binding.value)), host)
                 if path is not None:
                     declared.add(path)
     return defaults, declared
@@ -183,6 +181,7 @@ def choose(
     """The :class:`Targets` of ``hosts`` (see the module docstring)."""
     from secretkit.keys import sops_yaml
     from secretkit.layouts.sops_nix import host_key
+    from secretkit.nix.sops_refs import resolve_for_host
     from secretkit.sops.config import find_config
 
     targets = Targets()
@@ -205,10 +204,10 @@ def choose(
         if keys.get(host) is None:
             continue  # migrate stops on the missing key before this matters
         modules = list(host_modules.get(host, ()))
-        default_texts, declared = _declared(modules, sources, parse)
+        default_texts, declared = _declared(modules, sources, parse, host)
         chosen: str | None = None
         if default_texts:
-            resolved = {_literal_path(m, t) for m, t in default_texts.items()}
+            resolved = {resolve_for_host(m, t, host) for m, t in default_texts.items()}
             if None in resolved or len(resolved) > 1:
                 shown = "; ".join(f"{m}: {' '.join(t.split())}" for m, t in default_texts.items())
                 targets.ambiguous[host] = (

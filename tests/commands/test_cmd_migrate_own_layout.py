@@ -293,3 +293,22 @@ def test_checks_fix_for_a_value_migrate_leaves_names_the_hosts_own_file(repo: Re
     assert len(fixes) == 1, [c["message"] for c in report["checks"]]
     assert "secretkit set hosts/web/secrets/main.yaml '[" in fixes[0], fixes
     assert "secrets/web.yaml" not in fixes[0]
+
+
+def test_a_default_sops_file_under_self_is_read_as_check_reads_it(repo: Repo) -> None:
+    """``sops.defaultSopsFile = "${self}/…"`` (sops-nix's common flake idiom): check
+    resolved it while migrate refused ("not one path secretkit can read"); both read
+    it with the same reader now, and migrate writes into that file."""
+    root = repo.root
+    config = root / "hosts/web/configuration.nix"
+    text = config.read_text().replace(
+        "{ config, ... }: {\n  imports",
+        "{ config, self, ... }: {\n  imports",
+    )
+    text = text.replace("./secrets/main.yaml;", '"${self}/hosts/web/secrets/main.yaml";')
+    assert '"${self}/hosts/web/secrets/main.yaml"' in text
+    config.write_text(text)
+    proc = run(root, "migrate", "--dry-run")
+    assert "not one path secretkit can read" not in proc.stderr, proc.stderr
+    rows = [line for line in proc.stdout.splitlines() if line.startswith("k3s/token")]
+    assert any("web" in row and "hosts/web/secrets/main.yaml" in row for row in rows), rows
