@@ -132,10 +132,7 @@ def prepare(
     selected = set(hosts) if hosts else None
     for name in hosts:
         if name not in inventory.hosts:
-            raise UserError(
-                f"no host named {name} in this repository",
-                hint=f"hosts found: {', '.join(known) or 'none'}",
-            )
+            raise _unknown_host(root, name, known, inventory.unresolved)
 
     def hosts_of(path: str) -> list[str]:
         return sorted(inventory.hosts_of_file(path))
@@ -396,6 +393,27 @@ def _missing_keys(root: Path, needed: set[str], targets: Targets) -> list[UserEr
         for host in sorted(needed)
         if host not in targets.ambiguous and config.rule_for(root / targets.file(host)) is None
     ]
+
+
+def _unknown_host(
+    root: Path, name: str, known: list[str], unresolved: list[tuple[Path, str]]
+) -> UserError:
+    """``--host name`` where discovery found no such NixOS configuration; a host with a
+    key in .sops.yaml (``hosts list`` shows it) is told apart, with why discovery
+    could not read the Nix code when it says."""
+    from secretkit.keys import sops_yaml
+
+    found = f"hosts found in the Nix code: {', '.join(known) or 'none'}"
+    if name not in sops_yaml.read_keys(root).hosts:
+        return UserError(f"no host named {name} in this repository", hint=found)
+    notes = [f"{path.as_posix()}: {text}" for path, text in unresolved[:2]]
+    why = f" (not read: {'; '.join(notes)})" if notes else ""
+    return UserError(
+        f"host {name} has a key in .sops.yaml, but secretkit found no NixOS configuration "
+        f"of it in the Nix code{why}",
+        hint=f"{found}; declare it where secretkit reads hosts (nixosConfigurations.{name} "
+        "= nixpkgs.lib.nixosSystem { modules = [ … ]; } in flake.nix, or a colmena hive)",
+    )
 
 
 def _file_guards(

@@ -257,6 +257,18 @@ def test_host_selection(lab: Homelab) -> None:
     }
     unknown = run(lab.repo, "migrate", "--yes", "--host", "nope")
     assert unknown.returncode == 3 and "no host named nope" in unknown.stderr
+    # a host `hosts list` shows from .sops.yaml alone: said so, not "no host named"
+    from pyrage import x25519
+
+    ghost = str(x25519.Identity.generate().to_public())
+    assert run(lab.repo, "hosts", "add", "ghost", "--age", ghost).returncode == 0
+    named = run(lab.repo, "migrate", "--yes", "--host", "ghost")
+    assert named.returncode == 3
+    assert (
+        "host ghost has a key in .sops.yaml, but secretkit found no NixOS configuration of it"
+        in named.stderr
+    )
+    assert "hosts found in the Nix code: " in named.stderr and "observer" in named.stderr
 
 
 def test_missing_host_key_stops_before_writing(
