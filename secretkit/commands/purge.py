@@ -44,7 +44,7 @@ from secretkit.sensitive import Sensitive
 
 if TYPE_CHECKING:
     from secretkit.commands import Line
-    from secretkit.scan.model import Finding
+    from secretkit.scan.model import Finding, Skipped
 
 Progress = Callable[[int, int], None]
 
@@ -143,10 +143,29 @@ def plan_purge(cwd: Path, *, progress: Progress | None = None) -> PurgePlan:
     _require_clean(root)
     _require_branch(root)
     report = scan_history(root, progress=progress)
+    _require_whole_history(root, report.skipped)
     findings = live_findings(root, list(report.findings))
     plan = PurgePlan(root, findings, group_findings(findings), refs_to_rewrite(list_refs(root)))
     plan.in_head = still_in_head(root, findings)
     return plan
+
+
+def _require_whole_history(root: Path, skipped: list[Skipped]) -> None:
+    """A history with blobs missing from the object store is not rewritten: the scan
+    could not read them (a secret in one would stay), and git-filter-repo stops on the
+    first with only fast-import's crash report to show for it."""
+    from secretkit.git.objects import refetch_fix
+    from secretkit.scan.many_files import MISSING_BLOB
+
+    missing = [s.path for s in skipped if s.reason == MISSING_BLOB]
+    if missing:
+        more = f" and {len(missing) - 1} more" if len(missing) > 1 else ""
+        raise UserError(
+            f"{len(missing)} blob(s) of the history are missing from this clone "
+            f"({missing[0]}{more}): their content could not be scanned, and git-filter-repo "
+            "cannot rewrite a history it cannot read",
+            hint=f"fetch the missing objects ({refetch_fix(root)}), then purge again",
+        )
 
 
 def still_in_head(root: Path, findings: list[Finding]) -> list[str]:

@@ -176,6 +176,26 @@ def test_purge_refuses_a_dirty_tree(leaky_repo: Path) -> None:
     assert all_refs(leaky_repo) == refs
 
 
+def test_purge_refuses_a_history_with_missing_blobs_and_says_how_to_fetch_them(
+    leaky_repo: Path,
+) -> None:
+    """A stranger's clone lacked one blob: purge ran git-filter-repo, which stopped with
+    "fast-import: dumping crash report".  purge now says which blob, and the refetch."""
+    (leaky_repo / "notes.txt").write_text("nothing here\n")
+    commit_all(leaky_repo, "notes")
+    (leaky_repo / "notes.txt").write_text("changed\n")
+    commit_all(leaky_repo, "notes changed")
+    oid = git(leaky_repo, "rev-parse", "HEAD~1:notes.txt").strip()
+    (leaky_repo / ".git" / "objects" / oid[:2] / oid[2:]).unlink()
+    refs = all_refs(leaky_repo)
+    proc = cli(leaky_repo, "purge", "--yes")
+    assert proc.returncode == 3, proc.stderr
+    assert "1 blob(s) of the history are missing from this clone (" in proc.stderr
+    assert ":notes.txt)" in proc.stderr and "fetch the missing objects (" in proc.stderr
+    assert "crash report" not in proc.stderr
+    assert all_refs(leaky_repo) == refs
+
+
 def test_purge_without_yes_and_without_a_terminal_asks_for_yes(leaky_repo: Path) -> None:
     refs = all_refs(leaky_repo)
     proc = cli(leaky_repo, "purge")
