@@ -36,6 +36,7 @@ from secretkit.plan.advice import (
     nixos_modules,
     own_module_finder,
     rel_path,
+    repo_pin,
     unowned_hint,
     unowned_reason,
     value_route_of,
@@ -115,7 +116,6 @@ def prepare(
     from secretkit.nix.wiring import plan_wiring
     from secretkit.plan.hostkeys import OTHER_KEY_SOURCES, host_key_problems
     from secretkit.plan.hostvalues import collect as collect_values
-    from secretkit.plan.release import pinned
     from secretkit.scan.worktree import scan_tree
     from secretkit.sops.engine import LazyIdentities
 
@@ -257,8 +257,7 @@ def prepare(
     # (the whole inventory: a module a nix-darwin system also imports gets no NixOS option)
     wiring = plan_wiring(sources, inventory, parse)
     host_values = collect_values(sources, host_modules, parse, inline_modules(root, inventory))
-    lock = root / "flake.lock"
-    pin = pinned(lock.read_bytes() if lock.is_file() else None, sources.get("flake.nix"))
+    pin = repo_pin(lambda rel: sources.get(rel) or _file_bytes(root / rel))
     plan = build_plan(
         sources,
         findings,
@@ -318,7 +317,8 @@ def prepare(
         if pin.release is None:
             notes.append(
                 f"NixOS release unknown ({pin.source}): routes were not checked "
-                "against the release; pin nixpkgs in flake.lock to have them checked"
+                "against the release; pin nixpkgs to a release branch (flake.lock, or "
+                "niv's/npins' sources.json) to have them checked"
             )
     notes += [f"before applying: {problem.message} ({problem.hint})" for problem in missing]
     return Prepared(
@@ -393,6 +393,13 @@ def _missing_keys(root: Path, needed: set[str], targets: Targets) -> list[UserEr
         for host in sorted(needed)
         if host not in targets.ambiguous and config.rule_for(root / targets.file(host)) is None
     ]
+
+
+def _file_bytes(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return None
 
 
 def _unknown_host(

@@ -2,8 +2,9 @@
 
 Read from ``flake.lock`` (the root's ``nixpkgs`` input: its ``original.ref`` such as
 ``nixos-24.11``, else the ``locked.lastModified`` date of an unstable/master pin) or,
-without a lock file, from the ``nixpkgs.url`` in ``flake.nix``.  An unstable pin of
-date *d* is taken to have every release whose month has begun by *d* (a release's
+without a lock file, from the ``nixpkgs.url`` in ``flake.nix``; without a flake, from
+the branch niv or npins pins nixpkgs to (``nix/sources.json``, ``npins/sources.json``).
+An unstable pin of date *d* is taken to have every release whose month has begun by *d* (a release's
 options are merged before it branches off).  Unknown → None: nothing is refused for
 its version, and migrate says so.
 """
@@ -77,7 +78,14 @@ def _from_date(epoch: int) -> str:
     return f"{year - 1:02d}.11"
 
 
-def pinned(flake_lock: bytes | None, flake_nix: bytes | None) -> Pin:
+def pinned(
+    flake_lock: bytes | None,
+    flake_nix: bytes | None,
+    niv: bytes | None = None,
+    npins: bytes | None = None,
+) -> Pin:
+    """The release of ``flake.lock``, else of ``flake.nix``'s nixpkgs.url, else of the
+    nixpkgs branch niv (``nix/sources.json``) or npins (``npins/sources.json``) pin."""
     if flake_lock:
         try:
             lock = json.loads(flake_lock)
@@ -106,4 +114,22 @@ def pinned(flake_lock: bytes | None, flake_nix: bytes | None) -> Pin:
             release = _from_ref(url.rsplit("/", 1)[-1])
             if release is not None:
                 return Pin(release, f"flake.nix: nixpkgs.url {url}")
+    for name, data in (("nix/sources.json", niv), ("npins/sources.json", npins)):
+        branch = _branch(data, name) if data else None
+        pinned_release = _from_ref(branch) if branch else None
+        if branch is not None and pinned_release is not None:
+            return Pin(pinned_release, f"{name}: nixpkgs {branch}")
     return Pin(None, "no pinned nixpkgs release found")
+
+
+def _branch(data: bytes, name: str) -> str | None:
+    """The branch (or channel) of the ``nixpkgs`` pin of niv's or npins' sources.json."""
+    try:
+        pins = json.loads(data)
+        node = pins["pins"]["nixpkgs"] if name.startswith("npins/") else pins["nixpkgs"]
+    except (ValueError, KeyError, TypeError):
+        return None
+    if not isinstance(node, dict):
+        return None
+    ref = node.get("branch") or node.get("name")  # (npins: a Channel pin has a name)
+    return ref if isinstance(ref, str) else None

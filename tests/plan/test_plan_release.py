@@ -69,6 +69,27 @@ def _plan(pin: Pin) -> object:
     )  # fmt: skip
 
 
+@pytest.mark.parametrize(
+    ("name", "data", "release"),
+    [
+        ("niv", b'{"nixpkgs": {"branch": "nixos-24.11", "owner": "NixOS", "rev": "abc"}}', "24.11"),
+        ("niv", b'{"nixpkgs": {"branch": "nixos-unstable"}}', None),
+        ("npins", b'{"pins": {"nixpkgs": {"type": "Channel", "name": "nixos-25.05"}}}', "25.05"),
+        ("npins", b'{"pins": {"nixpkgs": {"type": "Git", "branch": "release-24.05"}}}', "24.05"),
+        ("npins", b"not json", None),
+    ],
+)
+def test_a_repository_without_a_flake_is_pinned_by_niv_or_npins(
+    name: str, data: bytes, release: str | None
+) -> None:
+    """A stranger's morph homelab pinned nixpkgs with niv (nixos-24.11): migrate said
+    "NixOS release unknown … pin nixpkgs in flake.lock", advice a non-flake cannot take."""
+    pin = pinned(None, None, niv=data) if name == "niv" else pinned(None, None, npins=data)
+    assert pin.release == release
+    if release is not None:
+        assert pin.source.startswith(("nix/sources.json", "npins/sources.json"))
+
+
 def test_wifi_route_refused_before_secrets_file_existed() -> None:
     plan = _plan(Pin("24.05", "flake.lock: nixpkgs ref nixos-24.05"))
     assert plan.moves == []  # type: ignore[attr-defined]
