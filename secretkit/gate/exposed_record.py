@@ -307,7 +307,20 @@ def _shared(leaf: Sensitive[str], value: Sensitive[str]) -> str:
     ``value`` is a generated part of ``leaf`` (an env line stored whole), else ""."""
     if _part_of(leaf, value):
         return "part"
-    return "within" if _part_of(value, leaf) else ""
+    return "within" if _part_of(value, leaf) or _assigned_in(leaf, value) else ""
+
+
+def _assigned_in(leaf: Sensitive[str], value: Sensitive[str]) -> bool:
+    """Whether a line of ``leaf`` (an env file stored whole) assigns exactly ``value``
+    (``PAPERLESS_DBPASS=<value>``, quoted or not): the whole value, whatever its shape."""
+    text = value.reveal()
+    if len(text) < 8 or text not in leaf.reveal():
+        return False
+    for line in leaf.reveal().splitlines():
+        _name, sep, assigned = line.partition("=")
+        if sep and assigned.strip().strip("\"'") == text:
+            return True
+    return False
 
 
 def _part_of(leaf: Sensitive[str], value: Sensitive[str]) -> bool:

@@ -177,3 +177,20 @@ def test_a_committed_value_stored_inside_a_longer_one_is_stored() -> None:
     (place,) = places_holding(held, entry.key, entry.fingerprint, Sensitive(key_id))
     assert place.part == "within" and place.shown().endswith("(inside its value)")
     assert place.fingerprint == entry.fingerprint_of(line.reveal())
+
+
+def test_a_committed_password_stored_as_a_line_of_an_env_file_is_stored() -> None:
+    """A stranger moved paperless's env file into one sops value; its DB password (no
+    random token: a phrase of words) was "in no file now" for exposed."""
+    from secretkit.gate.exposed_record import places_holding
+
+    password = "correct-horse-battery"
+    entry = _entry(password)
+    env = Sensitive(f"PAPERLESS_DBUSER=paperless\nPAPERLESS_DBPASS='{password}'\n")
+    held = SopsValues([("secrets/nas.yaml", "paperless-env", env)], [])
+    (place,) = places_holding(held, entry.key, entry.fingerprint, Sensitive(password))
+    assert place.part == "within"
+    # a word inside a longer assignment is not the value
+    other = Sensitive("PAPERLESS_DBPASS=correct-horse-battery-staple\n")
+    held = SopsValues([("secrets/nas.yaml", "paperless-env", other)], [])
+    assert places_holding(held, entry.key, entry.fingerprint, Sensitive(password)) == []
