@@ -85,7 +85,11 @@ def targets(ctx: CheckContext, decl: Declaration, inventory: Inventory) -> list[
             default = _default_file(ctx, decl)
             if default is not None:
                 return [Target(default)]
-            return [Target(None, None, "it has no sopsFile and no single sops.defaultSopsFile")]
+            why = (  # (several defaults, or one where secretkit cannot place it)
+                f"it has no sopsFile, and no host secretkit found imports {decl.file}, so "
+                "which host's sops.defaultSopsFile it reads is not known"
+            )
+            return [Target(None, None, why)]
         else:  # the default set by the host's own modules
             return [_host_default(ctx, decl, inventory, host) for host in hosts]
     if resolve_for_host(written_in, text, None) is not None:
@@ -272,8 +276,8 @@ def no_host_read(
             "make what it could not follow something it reads (hosts declared as "
             "nixosConfigurations.<name> = nixpkgs.lib.nixosSystem { modules = [ … ]; } "
             "or a colmena hive, imports as paths; `secretkit hosts list` names each "
-            "one), or delete those files if no host uses them; then run secretkit check "
-            "again",
+            "one), or delete those files if nothing uses them (no host, and no home-manager "
+            "or nix-darwin configuration); then run secretkit check again",
             tuple(sorted(unused)),
         )
     ]

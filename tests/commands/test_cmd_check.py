@@ -531,7 +531,7 @@ def test_sops_nix_users_cannot_be_verified_when_a_hosts_import_was_not_followed(
         "cannot verify: 1 file(s) use sops-nix (modules/spare.nix) but secretkit found no "
         "host importing them: it could not follow hosts/laptop/default.nix: "
     )
-    assert "or delete those files if no host uses them" in point["fix"]
+    assert "or delete those files if nothing uses them (no host, and no" in point["fix"]
 
 
 def test_plaintext_committed_into_a_sops_file_is_fixed_by_its_last_good_version(
