@@ -96,6 +96,7 @@ ROUTES: dict[str, Route] = {
     "k3s-token": Route("k3s", "K3S", ("services.k3s",)),
     "rke2-token": Route("k3s", "RKE2", ("services.rke2",)),
     "nextcloud-config": Route("nextcloud", "ENTRY", ("services.nextcloud",)),
+    "nextcloud-files": Route("nextcloud", "FILES", ("services.nextcloud",)),
     "cloudflare-dyndns-token": Route("cloudflare_dyndns", "ENTRY", ("services.cloudflare-dyndns",)),
     "github-runner-token": Route("github_runners", "ENTRY", ("services.github-runners",)),
     "gitea-runner-token": Route("gitea_runners", "ENTRY", ("services.gitea-actions-runner",)),

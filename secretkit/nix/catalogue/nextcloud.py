@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from secretkit.nix.catalogue.base import NIXPKGS, Reader, Source
 from secretkit.nix.catalogue.sibling import Row, SiblingFile
+from secretkit.nix.catalogue.write_text import WriteTextRoute
 
 _PATH = "nixos/modules/services/web-apps/nextcloud.nix"
 
@@ -43,4 +44,20 @@ ENTRY = SiblingFile(
         Row("services.nextcloud.config.adminpass", "adminpassFile", "nextcloud-setup.service"),
         Row("services.nextcloud.config.dbpass", "dbpassFile", "nextcloud-setup.service"),
     ),
+)
+
+# the same files given as ``pkgs.writeText "…" "<password>"`` (``toString`` of it, or
+# ``"${…}"``): read by the same process, so owned as above (not the catch-all's 0444)
+FILES = WriteTextRoute(
+    key="nextcloud-files",
+    description=(
+        "services.nextcloud.config.adminpassFile / dbpassFile given pkgs.writeText → the "
+        "sops secret's path (nextcloud-setup reads it: owned by nextcloud until 25.05)"
+    ),
+    reader=ENTRY.reader,
+    patterns=(
+        "services.nextcloud.config.adminpassFile",
+        "services.nextcloud.config.dbpassFile",
+    ),
+    unit="nextcloud-setup.service",
 )

@@ -1,0 +1,20 @@
+{ config, pkgs, ... }:
+{
+  services.nextcloud = {
+    enable = true;
+    hostName = "cloud.example.invalid";
+    config.adminpassFile = config.sops.secrets."nextcloud/adminpass".path;
+    config.dbpassFile = config.sops.secrets."nextcloud/dbpass".path;
+  };
+
+  sops.secrets."nextcloud/adminpass" = {
+    sopsFile = ../../secrets/host1.yaml;
+    owner = "nextcloud";
+    restartUnits = [ "nextcloud-setup.service" ];
+  };
+  sops.secrets."nextcloud/dbpass" = {
+    sopsFile = ../../secrets/host1.yaml;
+    owner = "nextcloud";
+    restartUnits = [ "nextcloud-setup.service" ];
+  };
+}
