@@ -39,20 +39,23 @@ def owner_on(
     older than ``since``, when NixOS still ran the reader as root (the user may not
     even exist there, and sops-nix fails activation on an unknown owner), or is
     ``until`` or newer, when systemd reads the file for it (``LoadCredential``).  On an
-    unknown release an owner from ``since`` on is chosen by the host's own release, in
-    Nix (``config.system.nixos.release``: every NixOS has it)."""
+    unknown release the owner is chosen by the host's own release, in Nix
+    (``config.system.nixos.release``: every NixOS has it; Nix is lazy, so an ``owner``
+    naming an option a later release removed is not read there)."""
     if since is not None and pin is not None and pin.lacks(since):
         return None
     known = pin is not None and pin.release is not None
-    if since is not None and owner is not None and not known:
-        # the release is not known here (`import <nixpkgs>`): the host's own says which
-        # user reads it (root before ``since``, when the user need not exist)
-        return (
-            f'(if builtins.compareVersions config.system.nixos.release "{since}" >= 0 '
-            f'then {owner} else "root")'
-        )
     if until is not None and known and pin is not None and not pin.lacks(until):
         return None
+    if owner is not None and not known:
+        # the release is not known here (`import <nixpkgs>`): the host's own says which
+        # user reads it (root before ``since``, when the user need not exist; root from
+        # ``until`` on, when the user may be gone: a DynamicUser's, a removed option)
+        release = "builtins.compareVersions config.system.nixos.release"
+        if until is not None:
+            owner = f'(if {release} "{until}" >= 0 then "root" else {owner})'
+        if since is not None:
+            owner = f'(if {release} "{since}" >= 0 then {owner} else "root")'
     return owner
 
 

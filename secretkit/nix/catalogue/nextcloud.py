@@ -5,7 +5,8 @@ the ``nextcloud`` user and reads them itself (``[ ! -r "${c.adminpassFile}" ]`` 
 the setup: "is not readable by nextcloud:nextcloud!"), so the secret is owned by
 ``nextcloud``.  From 25.05 it gets them through ``LoadCredential`` (systemd reads them
 as root and hands a copy to the ``nextcloud`` user), so the secret stays root-only.
-When the release is not known the owner is ``nextcloud``, which works on both.
+When the release is not known the host's own release chooses, in Nix
+(``config.system.nixos.release``).
 """
 
 from __future__ import annotations

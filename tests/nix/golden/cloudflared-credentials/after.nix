@@ -15,6 +15,7 @@
     content = ''
       {"AccountTag":"acct","TunnelSecret":"${config.sops.placeholder."cloudflared/tunnels/home/credentials"}","TunnelID":"id"}
     '';
+    owner = (if builtins.compareVersions config.system.nixos.release "25.05" >= 0 then "root" else config.services.cloudflared.user);
     restartUnits = [ "cloudflared-tunnel-home.service" ];
   };
 }

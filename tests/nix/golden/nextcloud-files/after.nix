@@ -9,12 +9,12 @@
 
   sops.secrets."nextcloud/adminpass" = {
     sopsFile = ../../secrets/host1.yaml;
-    owner = "nextcloud";
+    owner = (if builtins.compareVersions config.system.nixos.release "25.05" >= 0 then "root" else "nextcloud");
     restartUnits = [ "nextcloud-setup.service" ];
   };
   sops.secrets."nextcloud/dbpass" = {
     sopsFile = ../../secrets/host1.yaml;
-    owner = "nextcloud";
+    owner = (if builtins.compareVersions config.system.nixos.release "25.05" >= 0 then "root" else "nextcloud");
     restartUnits = [ "nextcloud-setup.service" ];
   };
 }
