@@ -158,7 +158,11 @@ def _fix_for(ctx: CheckContext, finding: Finding) -> str:
         from secretkit.gate.finding_fix import WHOLE_FILE_RULE
         from secretkit.plan.refusals import nix_reader_route
 
-        read = nix_reader_route(finding.path, ctx.nix_sources())
+        def sops_file(module: str) -> str:
+            users = sorted(ctx.inventory().hosts_of_file(module))
+            return ctx.targets().route_file(users[0]) if len(users) == 1 else "secrets/<host>.yaml"
+
+        read = nix_reader_route(finding.path, ctx.nix_sources(), sops_file)
         # a file that is one secret, handed to an option: its own fix says it all
         if read is not None and (read[0] == "eval" or finding.rule != WHOLE_FILE_RULE):
             manual = read[1]

@@ -15,7 +15,7 @@ Two halves:
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import NamedTuple
 
 from secretkit.layouts.sops_nix import host_secrets_path
@@ -412,9 +412,14 @@ def other_file_note(
     return f"{path}: not a Nix file, and {route[1]}"
 
 
-def nix_reader_route(path: str, sources: Mapping[str, bytes]) -> tuple[str, str] | None:
+def nix_reader_route(
+    path: str,
+    sources: Mapping[str, bytes],
+    sops_file: Callable[[str], str] = lambda _module: "secrets/<host>.yaml",
+) -> tuple[str, str] | None:
     """How to move the secrets of ``path`` when Nix code names it by a path, as
-    ``("eval" | "run", the route)``, else None.
+    ``("eval" | "run", the route)``, else None.  ``sops_file(module)``: the sops file
+    the value goes in for the hosts of the module that names it.
     Read at evaluation (``lib.importJSON ./x.json``, ``builtins.readFile``) its values
     must leave it for sops placeholders (Nix cannot read a sops file then); handed to
     a service (``passwordFile = ./pw``) its path is replaced by the sops secret's."""
@@ -423,6 +428,7 @@ def nix_reader_route(path: str, sources: Mapping[str, bytes]) -> tuple[str, str]
 
     at_eval: list[str] = []
     at_run: list[str] = []
+    run_modules: list[str] = []
     name = re.escape(os.path.basename(path))
     for module, data in sorted(sources.items()):
         text = data.decode("utf-8", "replace")
@@ -432,7 +438,11 @@ def nix_reader_route(path: str, sources: Mapping[str, bytes]) -> tuple[str, str]
                 continue
             where = f"{module}:{text.count(chr(10), 0, m.start()) + 1}"
             line_head = text[text.rfind("\n", 0, m.start()) + 1 : m.start()]
-            (at_eval if _EVAL_READ.search(line_head) else at_run).append(where)
+            if _EVAL_READ.search(line_head):
+                at_eval.append(where)
+            else:
+                at_run.append(where)
+                run_modules.append(module)
     if at_eval:
         return "eval", (
             f"{', '.join(at_eval[:3])} reads it when Nix evaluates: move each secret value "
@@ -444,7 +454,7 @@ def nix_reader_route(path: str, sources: Mapping[str, bytes]) -> tuple[str, str]
         quoted = shlex.quote(path)
         return "run", (
             f"{', '.join(at_run[:3])} hands its path to the configuration: store its content "
-            f"with `secretkit set secrets/<host>.yaml '[\"<name>\"]' < {quoted}`, declare "
+            f"with `secretkit set {sops_file(run_modules[0])} '[\"<name>\"]' < {quoted}`, declare "
             'sops.secrets."<name>" (its owner: the user of the program that opens the file; '
             "root, the default, where systemd does: EnvironmentFile, environmentFiles), put "
             f"its .path in place of that path and git rm {quoted}"

@@ -405,6 +405,12 @@ def test_a_file_nix_reads_is_not_told_to_be_encrypted_in_place() -> None:
     assert "`secretkit set secrets/<host>.yaml '[\"<name>\"]' < hosts/a/pw`" in at_run
     assert "root, the default, where systemd does" in at_run
     assert at_run.endswith("put its .path in place of that path and git rm hosts/a/pw")
+    # check names the file of the host of the module that reads it (a stranger's
+    # restic.env fix said secrets/<host>.yaml beside hosts/nas/default.nix)
+    from secretkit.plan.refusals import nix_reader_route
+
+    route = nix_reader_route("hosts/a/pw", sources, {"hosts/a/restic.nix": "secrets/a.yaml"}.get)
+    assert route is not None and "`secretkit set secrets/a.yaml '[" in route[1]
     by_hand = other_file_note("docker/.env", sources, 2)
     assert by_hand.startswith("docker/.env: not a Nix file; move its 2 secret(s) by hand: ")
     assert "`secretkit encrypt -i docker/.env`" in by_hand and "`secretkit set`" in by_hand
