@@ -281,6 +281,38 @@ def _nested_style(d: SopsYamlDoc) -> tuple[int, int, int, int]:
     return (*groups_style, *age_style)
 
 
+def keys_every_rule_lists(d: SopsYamlDoc) -> list[str]:
+    """The keys every creation rule lists (``*anchor`` for an anchored one, else its
+    value), ``&host_`` keys left out: who reads every file — a hand-written file's admins
+    (its owner's PGP and age keys), whatever they are called.  Empty without rules, and
+    unless two rules name different readers (each host's own key in its own rule)."""
+    recipients = {n.anchor: n.value for _, _, n in d.key_items() if n.anchor}
+    listed: list[dict[str, str]] = []  # per rule: normalised value -> as written
+    for rule in d.rules():
+        found: dict[str, str] = {}
+        for holder in [rule, *rule_groups(rule)]:
+            for field in ("age", "pgp"):
+                node = holder.get(field) if holder.kind == "map" else None
+                items = node.items if node is not None and node.kind == "seq" else []
+                if node is not None and node.kind == "scalar":
+                    found.update({v.strip().lower(): v.strip() for v in node.value.split(",")})
+                for item in items:
+                    if item.kind == "alias" and item.anchor in recipients:
+                        found[recipients[item.anchor].strip().lower()] = f"*{item.anchor}"
+                    elif item.kind == "scalar" and item.value.strip():
+                        found[item.value.strip().lower()] = item.value.strip()
+        listed.append(found)
+    if not listed:
+        return []
+    common = set.intersection(*(set(found) for found in listed))
+    if all(set(found) == common for found in listed):
+        # no two rules for different readers (one host's rules, or shared ones alone):
+        # a host's own key would be among these, and it must not read another's file
+        return []
+    hosts = {v.strip().lower() for a, v in recipients.items() if sops_nix.is_host_anchor(a)}
+    return [text for value, text in listed[0].items() if value in common - hosts]
+
+
 def _rule_text(d: SopsYamlDoc, regex: str, aliases: list[str]) -> str:
     """A new per-host rule as a list item: its first line without the dash, the others
     indented relative to the item's content column, in the file's style.  Aliases of
@@ -288,8 +320,9 @@ def _rule_text(d: SopsYamlDoc, regex: str, aliases: list[str]) -> str:
     g_o, g_q, a_o, a_q = _nested_style(d)
     recipients = {n.anchor: n.value for _, _, n in d.key_items() if n.anchor}
     kinds: dict[str, list[str]] = {"age": [], "pgp": []}
-    for alias in aliases:
-        kinds[key_kind(recipients.get(alias.lstrip("*"), ""))].append(alias)
+    for alias in aliases:  # (`*anchor`, or a key's value as a rule lists it)
+        value = recipients.get(alias[1:], "") if alias.startswith("*") else alias
+        kinds[key_kind(value)].append(alias)
     lines = [f"path_regex: {regex}", "key_groups:"]
     head = f"{' ' * g_o}-{' ' * max(1, g_q - g_o - 1)}"
     for field, listed in [(k, v) for k, v in kinds.items() if v]:

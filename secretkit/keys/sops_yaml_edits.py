@@ -41,6 +41,7 @@ from secretkit.keys.sops_yaml_doc import (
     add_admin_alias_to_host_rules,
     anchor_map,
     insert_rule,
+    keys_every_rule_lists,
     regex_of,
     rule_groups,
     rule_matches,
@@ -250,7 +251,11 @@ def add_host_text(data: bytes, name: str, recipient: str, path: Path) -> Edit:
                 hint=f"move the rule for {relpath} above rule {first + 1}",
             )
     else:
-        aliases = [f"*{n.anchor}" for n in admins] + [f"*{anchor}"]
+        aliases = [f"*{n.anchor}" for n in admins]
+        # and whoever every rule lists: the owner's own keys in a hand-written file
+        # (PGP fingerprints, an age key with no &admin_ anchor) read this file too
+        aliases += [k for k in keys_every_rule_lists(d) if k not in aliases]
+        aliases.append(f"*{anchor}")
         position = next((i for i, r in enumerate(rules) if rule_matches(r, relpath)), len(rules))
         if position < len(rules) and not _catch_all(rules[position], name):
             # the user's own rule for this file: one added ahead of it would shadow it

@@ -517,3 +517,42 @@ def test_a_hand_written_rule_for_the_hosts_file_is_never_shadowed() -> None:
     rules = edit.data.decode()
     assert rules.index("secrets/web.yaml$") < rules.index("^secrets/db\\.yaml$")
     assert rules.index("^secrets/db\\.yaml$") < rules.index("secrets/[^/]+")
+
+
+def test_a_new_host_rule_lists_the_keys_every_rule_of_a_hand_written_file_lists() -> None:
+    """A stranger's hand-written .sops.yaml named the owner's PGP key and an age key
+    in every rule, with no &admin_ anchor; after `init --admin`, `hosts add` wrote a
+    rule of the new admin and the host alone, so the owner could not open the host's
+    new file.  Whoever every per-host rule lists is in the new rule too; no host key is."""
+    from secretkit.sops.config import parse_config
+
+    fpr = "0123456789ABCDEF0123456789ABCDEF01234567"
+
+    def rule(regex: str, host: str) -> str:
+        return (
+            f"  - path_regex: {regex}\n    key_groups:\n      - pgp: [{fpr}]\n"
+            f"        age: [*github, *{host}]\n"
+        )
+
+    data = (
+        f"keys:\n  - &github {SECOND_ADMIN}\n  - &server_x {IMMICH}\n  - &server_y {SYNCTHING}\n"
+        f"  - &admin_new {ADMIN}\ncreation_rules:\n"
+        + rule("^secrets/x/[^/]+\\.yaml$", "server_x")
+        + rule("^secrets/y/[^/]+\\.yaml$", "server_y")
+    ).encode()
+    edit = sy.add_host_text(data, "mtl0", OBSERVER, P)
+    assert edit.data is not None
+    added = parse_config(edit.data, P).rule_for(Path("/repo/secrets/mtl0.yaml"))
+    assert added is not None
+    keys = {(k.kind, k.ident.lower()) for g in added.key_groups for k in g}
+    assert keys == {("pgp", fpr.lower()), ("age", SECOND_ADMIN), ("age", ADMIN), ("age", OBSERVER)}
+    # one host's rules alone: its own key is in every one of them, and stays out
+    single = (
+        f"keys:\n  - &github {SECOND_ADMIN}\n  - &server_x {IMMICH}\n  - &admin_new {ADMIN}\n"
+        "creation_rules:\n" + rule("^secrets/x/[^/]+\\.yaml$", "server_x")
+    ).encode()
+    edit = sy.add_host_text(single, "mtl0", OBSERVER, P)
+    assert edit.data is not None
+    added = parse_config(edit.data, P).rule_for(Path("/repo/secrets/mtl0.yaml"))
+    assert added is not None
+    assert {k.ident.lower() for g in added.key_groups for k in g} == {ADMIN, OBSERVER}
