@@ -276,3 +276,26 @@ def expression_root(tree: Tree) -> Node | None:
     if root.type == "source_code":
         return next((c for c in root.named_children if c.type != "comment"), None)
     return root
+
+
+MKMERGE = ("mkMerge", "lib.mkMerge")
+
+
+def mkmerge_part(tree: Tree, node: Node | None, at: int) -> Node | None:
+    """In ``mkMerge [ { … } (mkIf c { … }) … ]`` (``lib.mkMerge`` too), the attrset of
+    the element (through its ``mkIf``) that holds byte ``at``; None for anything else."""
+    node = unwrap(node) if node is not None else None
+    if node is None or node.type != "apply_expression":
+        return None
+    head, items = node.child_by_field_name("function"), node.child_by_field_name("argument")
+    items = unwrap(items) if items is not None else None
+    if head is None or node_text(tree, head) not in MKMERGE or items is None:
+        return None
+    if items.type != "list_expression":
+        return None
+    for element in items.named_children:
+        part = mkif_body(tree, unwrap(element))
+        attrset = part is not None and part.type in ("attrset_expression", "rec_attrset_expression")
+        if attrset and part.start_byte <= at < part.end_byte:
+            return part
+    return None

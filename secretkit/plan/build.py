@@ -28,6 +28,7 @@ from secretkit.plan import refusals
 from secretkit.plan.dynamic import dynamic_path
 from secretkit.plan.hostvalues import HostValues
 from secretkit.plan.model import FindingLike, Move, Plan, Refused
+from secretkit.plan.module_top import another_part, module_top
 from secretkit.plan.naming import Names
 from secretkit.plan.targets import Targets, shared_problem
 from secretkit.plan.targets import sops_file_expr as sops_file_expr
@@ -170,18 +171,14 @@ def build_plan(
                 continue
         key = (path, inline.start_byte if inline is not None else -1)
         module = modules.get(key)
+        body = cst.module_body(tree) if inline is None else inline
+        # `{ options; config = mkIf … { … }; }`, `config = mkMerge [ … ]`: where values go
+        top, why = module_top(tree, body, finding.start)
+        why = why or (another_part(module.top, top) or "" if module is not None and top else "")
+        if top is None or why:
+            plan.refused.append(Refused(path, finding.line, "", why))
+            continue
         if module is None:
-            body = cst.module_body(tree) if inline is None else inline
-            # `{ options = …; config = { … }; }` (or `mkIf … { … }`): values go in `config`
-            top = cst.config_body(tree, body) if body is not None else None
-            if top is None:
-                why = (
-                    "the file is not a module that returns an attrset"
-                    if body is None
-                    else "the module's config is not an attrset (nor mkIf of one), e.g. mkMerge"
-                )
-                plan.refused.append(Refused(path, finding.line, "", why))
-                continue
             module = modules[key] = _Module(path, hosts, tree, top, inline, values=host_values)
             module.in_module = inline is not None and unit is not None and unit[2]
         _plan_finding(plan, module, finding, names, literal_of, host_values, pin, targets, steps_go)

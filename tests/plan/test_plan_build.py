@@ -370,12 +370,17 @@ def test_a_module_with_options_and_config_under_mkif_is_migrated_inside_mkif() -
 
 def test_a_config_that_is_not_an_attrset_is_refused_with_that_reason() -> None:
     body = '{ services.grafana.settings.security.admin_password = "@PW@"; }'
+    # mkMerge [ … ] is read: the value moves within its part (tests/plan/test_plan_module_top)
     text = OPTION_MODULE.replace(b"@CONFIG@", f"mkMerge [ {body} ]".encode())
+    source, findings, _ = fill(text, "modules/grafana.nix")
+    plan = plan_module(source, "modules/grafana.nix", hosts=("a",), findings=findings)
+    assert plan.refused == [] and len(plan.moves) == 1
+    text = OPTION_MODULE.replace(b"@CONFIG@", f"foldl' recursiveUpdate {{ }} [ {body} ]".encode())
     source, findings, _ = fill(text, "modules/grafana.nix")
     plan = plan_module(source, "modules/grafana.nix", hosts=("a",), findings=findings)
     (refused,) = plan.refused
     assert refused.reason == (
-        "the module's config is not an attrset (nor mkIf of one), e.g. mkMerge"
+        "the module's config is not an attrset (nor mkIf or mkMerge [ … ] of them)"
     )
 
 
