@@ -128,14 +128,15 @@ class CheckContext:
         user's own layout: a host's defaultSopsFile, a file its rule names; computed once)."""
         if self._targets is None:
             from secretkit.nix import cst
-            from secretkit.plan.advice import nixos_modules
+            from secretkit.plan.advice import inline_modules, nixos_modules
             from secretkit.plan.targets import choose
 
             inventory = self.inventory()
             modules = nixos_modules(self.root, inventory)
             sources = self.nix_sources()
+            inline = inline_modules(self.root, inventory)
             self._targets = choose(
-                self.root, inventory.hosts, inventory.hosts, sources, modules, cst.parse
+                self.root, inventory.hosts, inventory.hosts, sources, modules, cst.parse, inline
             )
         return self._targets
 

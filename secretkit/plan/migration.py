@@ -201,7 +201,15 @@ def prepare(
 
     # The user's own layout (defaultSopsFile, a file per host under their own rule):
     # new secrets go into the file the host already uses, not a second layout.
-    targets = choose(root, needed, inventory.hosts, sources, host_modules, cst.parse)
+    targets = choose(
+        root,
+        needed,
+        inventory.hosts,
+        sources,
+        host_modules,
+        cst.parse,
+        inline_modules(root, inventory),
+    )
     missing = _missing_keys(root, needed, targets)
     if not missing:
         missing = _file_guards(root, needed, without_admin, targets, source)

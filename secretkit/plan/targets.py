@@ -109,22 +109,33 @@ def _declared(
     sources: Mapping[str, bytes],
     parse: Callable[[bytes], Any],
     host: str,
+    inline: Sequence[tuple[str, int, int]] = (),
 ) -> tuple[dict[str, str], set[str]]:
     """(defaultSopsFile text by module, sopsFile files declared) in ``modules`` of
     ``host`` (a path as check reads it: :func:`secretkit.nix.sops_refs.resolve_for_host`,
     ``./x.yaml``, ``"${self}/x.yaml"``, ``../s + "/${config.networking.hostName}.yaml"``)."""
     from secretkit.nix import cst
-    from secretkit.nix.sops_refs import resolve_for_host
+    from secretkit.nix.sops_refs import InlineModules, resolve_for_host
 
     defaults: dict[str, str] = {}
     declared: set[str] = set()
-    for module in modules:
+    # the host's inline modules too (`{ sops.defaultSopsFile = …; }` in flake.nix's list)
+    spans: dict[str, list[tuple[int, int]]] = {}
+    for file, start, end in inline:
+        spans.setdefault(file, []).append((start, end))
+    for module in [*modules, *(f for f in spans if f not in modules)]:
         data = sources.get(module)
         if data is None or b"sops" not in data:
             continue
         tree = parse(data)
+        own = InlineModules(spans.get(module, ()))
         for binding in cst.bindings(tree):
             full = binding.full_path
+            if own.spans:  # (a binding of the host's inline module, from its attrset)
+                at = own.base_of(binding.start)
+                if at is None and module not in modules:
+                    continue
+                full = full[own.base(binding) :] if at is not None else full
             if full[:1] == ["config"]:
                 full = full[1:]
             if full == ["sops", "defaultSopsFile"]:
@@ -177,8 +188,10 @@ def choose(
     sources: Mapping[str, bytes],
     host_modules: Mapping[str, Sequence[str]],
     parse: Callable[[bytes], Any],
+    inline: Mapping[str, Sequence[tuple[str, int, int]]] | None = None,
 ) -> Targets:
-    """The :class:`Targets` of ``hosts`` (see the module docstring)."""
+    """The :class:`Targets` of ``hosts`` (see the module docstring); ``inline``: each
+    host's inline modules (``(file, start, end)``), read as its modules too."""
     from secretkit.keys import sops_yaml
     from secretkit.layouts.sops_nix import host_key
     from secretkit.nix.sops_refs import resolve_for_host
@@ -204,7 +217,8 @@ def choose(
         if keys.get(host) is None:
             continue  # migrate stops on the missing key before this matters
         modules = list(host_modules.get(host, ()))
-        default_texts, declared = _declared(modules, sources, parse, host)
+        own = (inline or {}).get(host, ())
+        default_texts, declared = _declared(modules, sources, parse, host, own)
         chosen: str | None = None
         if default_texts:
             resolved = {resolve_for_host(m, t, host) for m, t in default_texts.items()}

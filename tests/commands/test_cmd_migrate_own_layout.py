@@ -312,3 +312,26 @@ def test_a_default_sops_file_under_self_is_read_as_check_reads_it(repo: Repo) ->
     assert "not one path secretkit can read" not in proc.stderr, proc.stderr
     rows = [line for line in proc.stdout.splitlines() if line.startswith("k3s/token")]
     assert any("web" in row and "hosts/web/secrets/main.yaml" in row for row in rows), rows
+
+
+def test_a_default_sops_file_set_in_an_inline_module_of_the_flake_is_read(repo: Repo) -> None:
+    """migrate's own advice for a host with two files of its own is to set
+    sops.defaultSopsFile; a stranger set it in an inline module of flake.nix's list
+    ({ sops.defaultSopsFile = …; }) and migrate refused again, as if it were not set."""
+    root = repo.root
+    config = root / "hosts/web/configuration.nix"
+    config.write_text(
+        config.read_text().replace("  sops.defaultSopsFile = ./secrets/main.yaml;\n", "")
+    )
+    flake = root / "flake.nix"
+    flake.write_text(
+        flake.read_text().replace(
+            "./hosts/web/configuration.nix ];",
+            "./hosts/web/configuration.nix\n"
+            "        { sops.defaultSopsFile = ./hosts/web/secrets/main.yaml; } ];",
+        )
+    )
+    proc = run(root, "migrate", "--dry-run")
+    assert "several sops files of its own" not in proc.stderr, proc.stderr
+    rows = [line for line in proc.stdout.splitlines() if line.startswith("k3s/token")]
+    assert any("web" in row and "hosts/web/secrets/main.yaml" in row for row in rows), rows
