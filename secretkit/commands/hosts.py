@@ -315,6 +315,12 @@ def declare_hint(inventory: Inventory, name: str) -> str:
         )
     if Path(entry).parent.name == name:  # hosts may be made from directories: say both
         declared += f" (or create {entry}, if the flake makes a host of each directory there)"
+    if inventory.notes:  # (it may be declared where the reader could not follow)
+        note = inventory.notes[0]
+        declared = (
+            f"{declared}, unless it is already declared where secretkit could not follow "
+            f"({note.file.as_posix()}: {note.text}): then a second definition would conflict"
+        )
     return declared
 
 

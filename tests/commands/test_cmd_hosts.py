@@ -404,3 +404,21 @@ def test_list_names_the_rules_of_a_host_with_its_own_layout(
     code, out, _ = run(capsys, "-C", str(tmp_git_repo), "hosts", "list")
     (line,) = [line for line in out.splitlines() if line.startswith("web ")]
     assert "no; hosts/web/secrets.ya?ml$" in line
+
+
+def test_the_way_to_declare_a_host_says_what_discovery_could_not_follow(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """linyinfeng/dotfiles declares its hosts through a helper returning
+    `{ ${name} = nixosSystem …; }`, which discovery cannot name: `hosts add mtl0` told
+    the user to declare mtl0, which was declared, and a second definition conflicts."""
+    (repo / "flake.nix").write_text(
+        "{\n  outputs = { nixpkgs, ... }: let\n"
+        "    mkHost = name: { ${name} = nixpkgs.lib.nixosSystem { modules = [ ./h.nix ]; }; };\n"
+        '  in { nixosConfigurations = mkHost "mtl0"; };\n}\n'
+    )
+    (repo / "h.nix").write_text("{ ... }: { }\n")
+    code, _, err = run(capsys, "-C", str(repo), "hosts", "add", "mtl0", "--age", IMMICH)
+    assert code == 0
+    assert "unless it is already declared where secretkit could not follow (flake.nix: " in err
+    assert "then a second definition would conflict" in err
