@@ -91,6 +91,11 @@ class Migration(Prepared, Shown):
             if hidden
             else ""
         )
+        if ".sops.yaml" in hidden:  # (nixago, a devshell hook: made again from its source)
+            why += (
+                "; if a tool generates .sops.yaml, add the keys and rules migrate wrote to "
+                "its source, or the next generation drops them"
+            )
         names = " ".join(shlex.quote(p) for p in new)
         shown = (
             [out(f"before deploying, let git see the new files: git add {force}{names}{why}")]

@@ -412,6 +412,20 @@ def test_the_git_add_hint_works_when_a_gitignore_hides_the_secrets_directory(
     assert all(p in staged for p in command[3:] if p.startswith("secrets/"))
 
 
+def test_an_ignored_sops_yaml_is_said_to_be_generated_perhaps(lab: Homelab) -> None:
+    """linyinfeng/dotfiles ignores .sops.yaml: nixago generates it.  migrate's keys and
+    rules there are lost at the next generation unless they go in its source."""
+    from tests.conftest import commit_all
+
+    (lab.repo / ".gitignore").write_text(".sops.yaml\n")
+    git(lab.repo, "rm", "-q", "--cached", "--ignore-unmatch", ".sops.yaml")
+    commit_all(lab.repo, "nixago makes .sops.yaml")
+    proc = migrated(lab)
+    (hint,) = [ln for ln in proc.stdout.splitlines() if ln.startswith("before deploying")]
+    assert "a .gitignore rule excludes .sops.yaml" in hint
+    assert "if a tool generates .sops.yaml, add the keys and rules migrate wrote to" in hint
+
+
 def test_no_host_found_says_so_instead_of_a_key_to_add(tmp_git_repo: Path) -> None:
     """A layout whose hosts secretkit cannot see (here: a flake without
     nixosConfigurations): the message says no host was found, not "add a key"."""
