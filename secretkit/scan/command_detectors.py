@@ -26,6 +26,7 @@ from secretkit.scan.match_starts import (
     url_starts,
     word_starts,
 )
+from secretkit.scan.value_shapes import random_looking
 
 _FLAG_SECRET = lazy(
     # (a flag may be namespaced: --db-pass, --auth.password, --web.auth-token)
@@ -346,6 +347,12 @@ _SHORTEST = 4
 _PROSE_WORDS = 10
 
 
+def _bare_command(key_words: list[str]) -> bool:
+    """A command's name that says nothing of a secret (``command``, ``cmd``), unlike
+    ``passwordCommand`` or ``tokencmd``."""
+    return len(key_words) == 1 and key_words[0] in ("command", "cmd")
+
+
 @dataclass(frozen=True)
 class CommandSecret:
     """Secrets inside commands and flags: ``--authkey=…``, ``echo '…'`` in a
@@ -391,6 +398,11 @@ class CommandSecret:
                 sink = written and _sink(rest)
                 if not sink and not fed and len(value.split()) >= _PROSE_WORDS:
                     continue  # a message a hook prints (ten words and more), not a secret
+                # a plain `command = "echo …"` (a devshell's, a hook's): it prints a
+                # message unless what it prints is one generated token
+                bare = command_key and not (sink or fed or kind) and _bare_command(key_words)
+                if bare and not random_looking(value.strip("'\"")):
+                    continue
                 if command_key or sink or (kind is not None and written) or fed:
                     found.append((*span, kind or fed or shell_kind(key_words, rest)))
         if contains(text, "<<") and contains(text, "cat"):

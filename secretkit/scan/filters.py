@@ -289,6 +289,9 @@ _REFERENCE = lazy(
     r"\{[A-Z][A-Z0-9_]*\}$|\$\{?[A-Za-z_][A-Za-z0-9_]*\}?$|"
     r"\$\([^)]*\)$|`[^`]*`$|/nix/store/|\{(?:file|env):[^{}\s]+\}$|"
     r"\{env\}[A-Za-z_][A-Za-z0-9_]*$|"  # (services.webdav's users: `{env}PASSWORD`)
+    # a systemd credential's path (LoadCredential: `$CREDENTIALS_DIRECTORY/x`, `%d/x`)
+    # and a program's own environment lookup (`$env(ADMIN_PASSWORD)`)
+    r"\$\{?CREDENTIALS_DIRECTORY\}?/|%d/[\w.-]+$|\$env\([A-Za-z_][A-Za-z0-9_]*\)$|"
     r"SECRET\[[A-Za-z0-9_.-]+\]$|"  # (Vector's secret backends: `SECRET[agenix.token]`)
     # a program's environment read in its code: process.env.X, os.environ["X"], ENV["X"]
     r"(?:process\.env\.|os\.environ\b|os\.getenv\(|ENV\[)[\w\"'\[\]().]*,?$)"
@@ -473,8 +476,8 @@ def not_secret(value: str, *, token: bool = False, kind: str | None = None) -> s
         return "placeholder" if _TOKEN_PLACEHOLDER.search(text) else None
     if _PLACEHOLDER_SHAPES.search(text) or _placeholder_words(text) or _STAND_INS.match(text):
         return "placeholder"
-    if len(set(text)) == 1 or _REPEATED.match(text):
-        return "placeholder"  # xxxxxxxx, keykeykey, abcabcabc
+    if len(set(text)) == 1 or _REPEATED.match(text) or len(set(text) - {"-"}) == 1:
+        return "placeholder"  # xxxxxxxx, keykeykey, abcabcabc, 00000000-0000-…-000000000000
     if _DURATION.match(text):
         return "duration"
     if _PLAIN_URL.match(text) and not any(

@@ -152,6 +152,13 @@ SHOULD_FLAG: list[Case] = [
         "secret-attribute",
     ),
     ("secret_key", fake.password, '{ settings.security.secret_key = "@V@"; }', "secret-attribute"),
+    # a plain `command` echoing one generated token is still one
+    (
+        "bare-command-echo-token",
+        lambda: "Zq8v" + fake.chars(fake._ALNUM, 20, "cmd") + "7",
+        '{ x.command = "echo @V@"; }',
+        "command-secret",
+    ),
     # a bare `key` holding one generated token: homepage's widgets (Sonarr's 32 hex), a
     # B2 application key in some program's settings
     (
@@ -480,6 +487,29 @@ SHOULD_NOT_FLAG: list[Case] = [
         "rclone-config-key-file",
         lambda: "/run/keys/" + "b2",
         '{ services.restic.backups.b.rcloneConfig.key_file = "@V@"; }',
+        None,
+    ),
+    # linyinfeng/dotfiles: a devshell command's message, a systemd credential's path, a
+    # program's own environment lookup, the nil UUID as a stand-in
+    (
+        "bare-command-echo-message",
+        lambda: "failed to encrypt, exiting",
+        '{ devshells.default.commands = [ { command = "echo \\"@V@\\""; } ]; }',
+        None,
+    ),
+    ("bare-command-echo-word", lambda: "done", '{ x.command = "echo @V@"; }', None),
+    (
+        "credentials-directory",
+        lambda: "$CREDENTIALS_DIRECTORY/garage_bearer_token",
+        '{ scrapeConfigs = [ { bearer_token = "@V@"; } ]; }',
+        None,
+    ),
+    ("systemd-credential-specifier", lambda: "%d/admin-password", '{ x.password = "@V@"; }', None),
+    ("env-lookup", lambda: "$env(ADMIN_PASSWORD)", '{ x.initialAdminPassword = "@V@"; }', None),
+    (
+        "nil-uuid",
+        lambda: "00000000-0000-0000-0000-000000000000",
+        '{ services.foo.settings.token = "@V@"; }',
         None,
     ),
     # a bare `key` holding what is not one generated token
