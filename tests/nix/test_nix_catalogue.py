@@ -576,3 +576,26 @@ def test_cloudflared_credentials_are_owned_by_who_opens_them_on_each_release(
     )
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout) == owner
+
+
+def test_a_password_inside_home_assistants_database_url_moves_with_the_url(
+    tmp_path: Path,
+) -> None:
+    """A stranger's recorder.db_url held the database password inside the URL: refused
+    as "only part of the string", though secrets.yaml holds whole values.  The whole URL
+    now goes in the template, the placeholder where the password was."""
+    before = b"""{ ... }:
+{
+  services.home-assistant.config.recorder.db_url = "postgresql://hass:@DB_PASSWORD@@db.lan/hass";
+}
+"""
+    source, findings, values = fill(before, MODULE)
+    plan = plan_module(source, MODULE, findings=findings)
+    assert plan.refused == []
+    new = plan.nix[MODULE][1].decode()
+    assert values["DB_PASSWORD"] not in new
+    assert 'recorder.db_url = "!secret recorder_db_url"' in new
+    assert (
+        "recorder_db_url: 'postgresql://hass:${config.sops.placeholder."
+        '"home-assistant/recorder/db_url"}@db.lan/hass\'' in new
+    )

@@ -21,10 +21,15 @@ class SecretYaml:
     unit: str
 
     def rewrite(self, site: Site, name: str, key: str, summary: str) -> Rewrite | Refusal:
-        if site.literal != site.secret.reveal():
-            return Refusal("the secret is only part of the string")
         value = site.secret.reveal()
-        if "'" in value or any(ord(c) < 32 for c in value):
+        # a secret inside the string (a database URL's password): the whole string
+        # goes in the file, the placeholder where the secret was
+        before, found, after = site.literal.partition(value)
+        if not found or value in after:
+            return Refusal("the secret is only part of the string, more than once")
+        if any(c.type == "interpolation" for c in site.string.named_children):
+            return Refusal("the string has interpolations")
+        if "'" in site.literal or any(ord(c) < 32 for c in site.literal):
             return Refusal(f"the value cannot be written into {self.file_name} as it is")
         if site.has_option(self.dir_option):
             return Refusal(
@@ -36,7 +41,7 @@ class SecretYaml:
             summary,
             template=TemplateLine(
                 template=self.template,
-                line=f"{key}: '{emit.placeholder(name)}'",
+                line=f"{key}: '{before}{emit.placeholder(name)}{after}'",
                 option=(),
                 path=self.path,
                 restart_units=(self.unit,),
