@@ -24,6 +24,7 @@ from secretkit.gate.secret_targets import (
 )
 from secretkit.gate.sops_checks import untracked_rules
 from secretkit.gate.user_secrets import option_at, password_files_too_late
+from secretkit.nix import catalogue
 from secretkit.plan.refusals import keys_of
 
 if TYPE_CHECKING:
@@ -76,6 +77,17 @@ def check_nix_refs(ctx: CheckContext) -> list[CheckResult]:
             continue  # with computed declarations, an unknown name may be declared
         option = option_at(ctx, file, _offset)
         reader = f"the user {option} is read as" if option else "the user that reads it"
+        owner = (  # (what the catalogue knows of that option's reader, else the question)
+            f'owner = "<{reader}>"; }}; (leave owner out only if root reads it: the '
+            "file is root's alone without it)"
+        )
+        known = catalogue.lookup(option.split(".")) if option else None
+        if known is not None and known.key == "write-text-file":
+            known = None  # (the catch-all: which user reads the file is not known)
+        if known is not None and known.reader.kind in ("systemd", "root"):
+            owner = f"}}; (no owner: {known.reader.kind} reads it, as root)"
+        elif known is not None and known.reader.owner is not None:
+            owner = f"owner = {known.reader.owner}; }};"
         results.append(
             CheckResult(
                 "nix-secret-refs",
@@ -83,8 +95,7 @@ def check_nix_refs(ctx: CheckContext) -> list[CheckResult]:
                 f'{file}:{line}: config.sops.secrets."{name}" is used but never declared',
                 f'declare it: sops.secrets."{name}" = {{ sopsFile = '
                 f"{_sops_file_for(file, sorted(inventory.hosts_of_file(file)))}; "
-                f'owner = "<{reader}>"; }}; (leave owner out only if root reads it: the '
-                "file is root's alone without it), and store its value with secretkit set",
+                f"{owner}, and store its value with secretkit set",
                 (file,),
             )
         )

@@ -136,6 +136,21 @@ def test_the_declaration_a_fix_suggests_asks_for_the_reader_of_its_option(
     assert "migrate writes" not in result.fix
 
 
+def test_the_declaration_a_fix_suggests_names_a_reader_the_catalogue_knows(
+    tmp_git_repo: Path,
+) -> None:
+    """ACME's environmentFile is read by systemd (EnvironmentFile): the fix asked for
+    "<the user … is read as>" where the answer is known (a stranger's nit)."""
+    ctx = facts_of(
+        tmp_git_repo,
+        "{ config, ... }:\n{\n  security.acme.certs.lan.environmentFile =\n"
+        "    config.sops.secrets.acme-env.path;\n}",
+    )
+    (result,) = check_nix_refs(ctx)
+    assert "is read as>" not in result.fix
+    assert "; }; (no owner: systemd reads it, as root)" in result.fix
+
+
 def test_a_sops_file_of_a_home_manager_module_is_a_warning_not_the_hosts_failure(
     tmp_git_repo: Path,
 ) -> None:
