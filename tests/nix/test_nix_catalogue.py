@@ -31,6 +31,17 @@ def _golden(name: str) -> tuple[bytes, Path]:
     return (GOLDEN / name / "before.nix").read_bytes(), GOLDEN / name / "after.nix"
 
 
+def _eval_json(tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    """``nix-instantiate --eval --strict --json`` of ``tmp_path/eval.nix`` (the real one)."""
+    nix = need_tool("nix-instantiate")
+    return subprocess.run(
+        [nix, "--eval", "--strict", "--json", str(tmp_path / "eval.nix")],
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, NIX_STATE_DIR=str(tmp_path / "state")),
+    )
+
+
 def test_every_entry_has_a_golden_pair() -> None:
     dirs = {p.name for p in GOLDEN.iterdir() if p.is_dir()} - {"refusals"}
     assert dirs == set(CATALOGUE)
@@ -193,7 +204,6 @@ def test_golden_after_evaluates_to_run_secrets(key: str, tmp_path: Path) -> None
     import json
     import re
 
-    nix = need_tool("nix-instantiate")
     before, after_path = _golden(key)
     source, findings, values = fill(before, MODULE)
     plan = plan_module(source, MODULE, findings=findings)
@@ -203,12 +213,7 @@ def test_golden_after_evaluates_to_run_secrets(key: str, tmp_path: Path) -> None
     (tmp_path / "templates.json").write_text(json.dumps(templates))
     (tmp_path / "after.nix").write_text(after.replace("@WG_PUBLIC@", "public"))
     (tmp_path / "eval.nix").write_text(EVAL)
-    proc = subprocess.run(
-        [nix, "--eval", "--strict", "--json", str(tmp_path / "eval.nix")],
-        capture_output=True,
-        text=True,
-        env=dict(os.environ, NIX_STATE_DIR=str(tmp_path / "state")),
-    )
+    proc = _eval_json(tmp_path)
     assert proc.returncode == 0, proc.stderr
     module = json.loads(proc.stdout)
     text = json.dumps(module)
@@ -346,7 +351,6 @@ def test_service_scripts_read_the_values_when_bash_runs_them(tmp_path: Path) -> 
     and inside single quotes."""
     import shutil
 
-    nix = need_tool("nix-instantiate")
     bash = shutil.which("bash")
     assert bash is not None
     before, after_path = _golden("systemd-script")
@@ -357,12 +361,7 @@ def test_service_scripts_read_the_values_when_bash_runs_them(tmp_path: Path) -> 
     (tmp_path / "templates.json").write_text("[]")
     (tmp_path / "after.nix").write_text(after_path.read_text())
     (tmp_path / "eval.nix").write_text(EVAL)
-    proc = subprocess.run(
-        [nix, "--eval", "--strict", "--json", str(tmp_path / "eval.nix")],
-        capture_output=True,
-        text=True,
-        env=dict(os.environ, NIX_STATE_DIR=str(tmp_path / "state")),
-    )
+    proc = _eval_json(tmp_path)
     assert proc.returncode == 0, proc.stderr
     services = json.loads(proc.stdout)["systemd"]["services"]
     secrets = tmp_path / "run-secrets"
@@ -519,7 +518,6 @@ def test_an_environment_file_adds_to_the_one_the_services_module_sets(tmp_path: 
     """nixpkgs' glance module sets ``serviceConfig.EnvironmentFile`` itself (a string,
     ``/dev/null`` by default): migrate's own string conflicted with it and the host
     no longer evaluated.  A list is merged with it, by nixpkgs' unit option merge."""
-    nix = need_tool("nix-instantiate")
     before = b"""{ config, ... }:
 {
   services.glance.enable = true;
@@ -538,12 +536,7 @@ def test_an_environment_file_adds_to_the_one_the_services_module_sets(tmp_path: 
         "  ours = module.systemd.services.glance.serviceConfig.EnvironmentFile;\n"
         'in merge [ "/dev/null" ours ]\n'
     )
-    proc = subprocess.run(
-        [nix, "--eval", "--strict", "--json", str(tmp_path / "eval.nix")],
-        capture_output=True,
-        text=True,
-        env=dict(os.environ, NIX_STATE_DIR=str(tmp_path / "state")),
-    )
+    proc = _eval_json(tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout) == ["/dev/null", "/run/secrets/rendered/glance.env"]
 
@@ -557,7 +550,6 @@ def test_cloudflared_credentials_are_owned_by_who_opens_them_on_each_release(
     reads it and the user option is gone.  On a release secretkit does not know, the
     host's own release chooses, and 25.05's evaluation never reads the removed option
     (a stranger's 24.11 tunnel got a root-only file and could not start)."""
-    nix = need_tool("nix-instantiate")
     _, after_path = _golden("cloudflared-credentials")
     (tmp_path / "after.nix").write_text(after_path.read_text())
     user = '  services.cloudflared.user = "cloudflared";\n' if release == "24.11" else ""
@@ -568,12 +560,7 @@ def test_cloudflared_credentials_are_owned_by_who_opens_them_on_each_release(
         "}; in (import ./after.nix { inherit config; pkgs = { }; lib = { }; })"
         '.sops.templates."cloudflared-tunnels-home-credentials".owner\n'
     )
-    proc = subprocess.run(
-        [nix, "--eval", "--strict", "--json", str(tmp_path / "eval.nix")],
-        capture_output=True,
-        text=True,
-        env=dict(os.environ, NIX_STATE_DIR=str(tmp_path / "state")),
-    )
+    proc = _eval_json(tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout) == owner
 
