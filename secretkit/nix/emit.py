@@ -233,7 +233,33 @@ def ensure_config_arg(tree: Tree) -> Edit | str | None:
         if body is None:
             return "the file is not a module attrset"
         return Edit(body.start_byte, body.start_byte, "{ config, ... }:\n")
+    if _takes_flake_inputs(tree, function):
+        return INPUTS_FUNCTION
     return _config_formal(tree, function)
+
+
+# a file's function that takes the flake's inputs, not a NixOS module's arguments
+INPUTS_FUNCTION = (
+    "the file's function takes the flake's inputs ({ self, ... }: or { inputs, ... }:, "
+    "called as import ./file.nix inputs): config is not among them; make the module it "
+    "returns a function of config ({ config, ... }: { … }) by hand"
+)
+_MODULE_ARGS = frozenset({"config", "pkgs", "lib", "options", "modulesPath", "utils"})
+
+
+def _takes_flake_inputs(tree: Tree, function: Node) -> bool:
+    """Whether ``function`` (a module's only function) names ``self`` or ``inputs``
+    and no argument the module system gives: it is applied to the flake's inputs, and a
+    ``config`` added there is asked of them (NobbZ/nixos-config's hosts)."""
+    formals = function.child_by_field_name("formals")
+    if formals is None:
+        return False
+    names = {
+        cst.node_text(tree, f.child_by_field_name("name"))
+        for f in formals.named_children
+        if f.type == "formal" and f.child_by_field_name("name") is not None
+    }
+    return bool(names & {"self", "inputs"}) and not names & _MODULE_ARGS
 
 
 # why an inline module that reads a `config` of the code around it is left as it is

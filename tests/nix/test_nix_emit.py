@@ -163,6 +163,16 @@ def test_ensure_config_arg_refuses_a_bare_argument() -> None:
     assert isinstance(emit.ensure_config_arg(cst.parse(b"args: { }")), str)
 
 
+def test_a_function_of_the_flakes_inputs_is_not_given_config() -> None:
+    """`{ self, ... }: { … }` imported as (import ./box.nix inputs): config added to it
+    is asked of the flake's inputs, and the host no longer evaluates (a re-check)."""
+    for src in (b"{ self, ... }: { }", b"{ inputs, nixpkgs, ... }: { a = 1; }"):
+        assert emit.ensure_config_arg(cst.parse(src)) == emit.INPUTS_FUNCTION
+    # a module given self through specialArgs names a module argument as well
+    edit = emit.ensure_config_arg(cst.parse(b"{ self, pkgs, ... }: { }"))
+    assert not isinstance(edit, str) and edit is not None
+
+
 def _inline(src: bytes, marker: bytes = b"{ services") -> tuple[cst.Tree, cst.Node]:
     tree = cst.parse(src)
     at = src.index(marker)
