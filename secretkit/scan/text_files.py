@@ -47,7 +47,7 @@ from secretkit.scan.match_starts import (
     run_start,
 )
 from secretkit.scan.path_rules import prose_file, secret_file_hits
-from secretkit.scan.value_shapes import hashlike
+from secretkit.scan.value_shapes import gpg_fingerprint, hashlike
 
 # The bare key and the value end at the last character before the spaces and tabs
 # that precede the ":" / the line's end: written greedily (a lazy ``[^:#]*?`` or
@@ -374,8 +374,8 @@ def _pair_hit(key: str, value: str, fmt: str) -> Hit | None:
         return None
     if named_values.names_itself(key, value):
         return None
-    if hashlike(value) and kind not in filters.HEX_SECRET_KINDS:
-        return None
+    if hashlike(value) and (kind not in filters.HEX_SECRET_KINDS or gpg_fingerprint(value)):
+        return None  # (`signing: key: <fingerprint>`: a GPG key named, not a private key)
     if fmt in ("text", "shell") and looks_like_code(value):
         return None
     return Hit(0, 0, "secret-attribute", kind, "medium")

@@ -10,6 +10,15 @@ _HEX = lazy(r"^[0-9a-fA-F]+$")
 _GPG_FPR = lazy(r"^(?:0x)?[0-9A-Fa-f]{16}$|^(?:[0-9A-Fa-f]{4} ?){10}$|^[0-9A-F]{40}$")
 
 
+_FINGERPRINT = lazy(r"^(?:0x)?[0-9A-F]{40}$|^(?:[0-9A-Fa-f]{4} ?){10}$")
+
+
+def gpg_fingerprint(value: str) -> bool:
+    """A GPG key's fingerprint as it is written: 40 upper-case hex digits, or ten groups
+    of four (a generated hex secret is lower case: ``openssl rand -hex``)."""
+    return bool(_FINGERPRINT.match(value.strip()))
+
+
 def random_looking(value: str) -> bool:
     """A generated value: 12+ characters, no spaces, letters and digits both, not a
     digest or fingerprint."""

@@ -1622,3 +1622,14 @@ def test_a_bare_key_in_yaml_is_judged_by_its_value() -> None:
     )
     found = _rules(text.encode(), "homepage/services.yaml")
     assert found == [("secret-attribute", sonarr.encode()), ("secret-attribute", immich.encode())]
+
+
+def test_a_gpg_fingerprint_under_a_signing_key_in_yaml_is_no_secret() -> None:
+    """`signing: key: <40 upper-case hex>` read as signing_key, a private key's name:
+    it is the key's fingerprint (a re-check found it flagged); a 64-hex key there, what
+    `openssl rand -hex 32` makes, is still a secret."""
+    fingerprint = fake.hex_key(20, "gpg-fpr").upper()
+    assert _rules(f"signing:\n  key: {fingerprint}\n".encode(), "git.yaml") == []
+    generated = fake.hex_key(32, "signing-secret")
+    found = _rules(f"signing:\n  key: {generated}\n".encode(), "app.yaml")
+    assert [v for _r, v in found] == [generated.encode()]
