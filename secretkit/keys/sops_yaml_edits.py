@@ -254,7 +254,13 @@ def add_host_text(data: bytes, name: str, recipient: str, path: Path) -> Edit:
         aliases = [f"*{n.anchor}" for n in admins]
         # and whoever every rule lists: the owner's own keys in a hand-written file
         # (PGP fingerprints, an age key with no &admin_ anchor) read this file too
-        aliases += [k for k in keys_every_rule_lists(d) if k not in aliases]
+        values = {n.anchor: n.value.strip().lower() for _, _, n in d.key_items() if n.anchor}
+        held = {n.value.strip().lower() for n in admins}  # (an admin listed by value too)
+        aliases += [
+            k
+            for k in keys_every_rule_lists(d)
+            if k not in aliases and values.get(k[1:], k.lower()) not in held
+        ]
         aliases.append(f"*{anchor}")
         position = next((i for i, r in enumerate(rules) if rule_matches(r, relpath)), len(rules))
         if position < len(rules) and not _catch_all(rules[position], name):

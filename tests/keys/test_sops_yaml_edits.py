@@ -546,6 +546,12 @@ def test_a_new_host_rule_lists_the_keys_every_rule_of_a_hand_written_file_lists(
     assert added is not None
     keys = {(k.kind, k.ident.lower()) for g in added.key_groups for k in g}
     assert keys == {("pgp", fpr.lower()), ("age", SECOND_ADMIN), ("age", ADMIN), ("age", OBSERVER)}
+    # the new admin's own key, listed by value in every rule as well: once
+    listed = data.replace(b"*github", ADMIN.encode())
+    edit = sy.add_host_text(listed, "mtl0", OBSERVER, P)
+    assert edit.data is not None
+    written = edit.data.decode().split("^secrets/mtl0")[1].split("path_regex")[0]
+    assert written.count(ADMIN) + written.count("*admin_new") == 1, written
     # one host's rules alone: its own key is in every one of them, and stays out
     single = (
         f"keys:\n  - &github {SECOND_ADMIN}\n  - &server_x {IMMICH}\n  - &admin_new {ADMIN}\n"
