@@ -10,7 +10,7 @@ _HEX = lazy(r"^[0-9a-fA-F]+$")
 _GPG_FPR = lazy(r"^(?:0x)?[0-9A-Fa-f]{16}$|^(?:[0-9A-Fa-f]{4} ?){10}$|^[0-9A-F]{40}$")
 
 
-_FINGERPRINT = lazy(r"^(?:0x)?[0-9A-F]{40}$|^(?:[0-9A-Fa-f]{4} ?){10}$")
+_FINGERPRINT = lazy(r"^(?:0x)?[0-9A-F]{40}$|^[0-9A-Fa-f]{4}(?: {1,2}[0-9A-Fa-f]{4}){9}$")
 
 
 def gpg_fingerprint(value: str) -> bool:
