@@ -290,6 +290,15 @@ def _hosts_wanting(hosts: Mapping[str, Host]) -> tuple[list[Host], list[Host]]:
 INPUTS_NAME = lazy(rb"\binputs\.sops-nix\.(?:nixos|darwin|homeManager)Modules\.")
 # `sops-nix.nixosModules.x` as a variable of its own (not `inputs.sops-nix.…`)
 _BARE_NAME = lazy(rb'(?<![.\w"\'-])sops-nix\.nixosModules\.')
+_BINDS_BARE = lazy(rb"(?<![.\w\"'-])sops-nix\s*=(?!=)")
+
+
+def bare_input_name(data: bytes) -> bool:
+    """Whether ``data`` names ``sops-nix.nixosModules.…`` as a variable it does not bind
+    itself (``let sops-nix = fetchTarball …``): the flake's input of that name."""
+    return _BARE_NAME.search(data) is not None and _BINDS_BARE.search(data) is None
+
+
 _NIXOS_SOURCES = frozenset({"flake", "colmena", "deploy-rs", "hosts-dir", "configuration.nix"})
 
 

@@ -521,6 +521,45 @@ def test_a_host_reading_a_secret_only_another_host_declares_fails(tmp_git_repo: 
     assert elsewhere[0].message.startswith("a.nix:2:")
 
 
+def test_a_file_of_the_flakes_inputs_naming_sops_nix_without_the_input_fails(
+    tmp_git_repo: Path,
+) -> None:
+    """BonusPlay/sysconf's layout (nixosConfigurations = import ./machines inputs;
+    machines/default.nix takes { nixpkgs, sops-nix, ... }@inputs): after an agenix
+    import the file named sops-nix.nixosModules.sops with no such input, and check said
+    "each imports its NixOS module … safe to publish"."""
+    from secretkit.gate.nix_checks import check_sops_module
+
+    (tmp_git_repo / "flake.nix").write_text(
+        '{ inputs.nixpkgs.url = "github:NixOS/nixpkgs/nixos-24.11";\n'
+        "  outputs = inputs: { nixosConfigurations = import ./machines inputs; }; }\n"
+    )
+    (tmp_git_repo / "machines").mkdir()
+    (tmp_git_repo / "machines" / "default.nix").write_text(
+        "{ nixpkgs, sops-nix, ... }@inputs: {\n  web = nixpkgs.lib.nixosSystem { modules = "
+        "[ ./web.nix sops-nix.nixosModules.sops ]; };\n}\n"
+    )
+    (tmp_git_repo / "machines" / "web.nix").write_text(
+        "{ config, ... }: { sops.secrets.x = { }; y.file = config.sops.secrets.x.path; }\n"
+    )
+    git(tmp_git_repo, "add", "-A")
+    failed = [
+        r for r in check_sops_module(CheckContext(root=tmp_git_repo, judge=SopsJudge())) if not r.ok
+    ]
+    assert [r.message.split(":")[0] for r in failed] == [
+        "machines/default.nix names the sops-nix input, but flake.nix declares no sops-nix input"
+    ]
+    # a file that binds the name itself (fetchTarball) names no input
+    (tmp_git_repo / "machines" / "default.nix").write_text(
+        'let sops-nix = import (builtins.fetchTarball "https://x.invalid/s.tar.gz"); in\n'
+        "{ nixpkgs, ... }@inputs: {\n  web = nixpkgs.lib.nixosSystem { modules = "
+        "[ ./web.nix sops-nix.nixosModules.sops ]; };\n}\n"
+    )
+    git(tmp_git_repo, "add", "-A")
+    results = check_sops_module(CheckContext(root=tmp_git_repo, judge=SopsJudge()))
+    assert not [r for r in results if "declares no sops-nix input" in r.message]
+
+
 def test_a_flake_naming_inputs_sops_nix_without_the_input_fails(tmp_git_repo: Path) -> None:
     """After an agenix import whose module was `inputs.agenix.nixosModules.default`,
     flake.nix named inputs.sops-nix.nixosModules.sops but had no sops-nix input: the
@@ -541,7 +580,7 @@ def test_a_flake_naming_inputs_sops_nix_without_the_input_fails(tmp_git_repo: Pa
     (failed,) = [
         r for r in check_sops_module(CheckContext(root=tmp_git_repo, judge=SopsJudge())) if not r.ok
     ]
-    assert failed.message.startswith("flake.nix names inputs.sops-nix, but flake.nix declares")
+    assert failed.message.startswith("flake.nix names the sops-nix input, but flake.nix declares")
     # the wiring adds the input (migrate and import run it on the code they write)
     from secretkit.nix import cst, wiring
     from secretkit.nix.hosts import discover
