@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from secretkit.gate.model import CheckResult
 from secretkit.lazy_re import lazy
-from secretkit.nix.wiring import INPUTS_NAME, bare_input_name
+from secretkit.nix.wiring import BARE_NAME, INPUTS_NAME
 
 if TYPE_CHECKING:
     from secretkit.gate.context import CheckContext
@@ -18,6 +18,15 @@ _DECLARED = lazy(rb"(?<![\w-])sops-nix(?:\.url\b|\s*=\s*\{|\.inputs\.|\.flake\b)
 # `outputs = { self, nixpkgs, sops-nix, ... }:`: an argument of outputs is an input
 # of its own (Nix looks an undeclared one up in the flake registry)
 _OUTPUTS_ARGUMENT = lazy(rb"outputs\s*=\s*(?:[\w-]+\s*@\s*)?\{[^{}]*(?<![\w-])sops-nix(?![\w-])")
+
+
+_BINDS_BARE = lazy(rb"(?<![.\w\"'-])sops-nix\s*=(?!=)")
+
+
+def bare_input_name(data: bytes) -> bool:
+    """Whether ``data`` names ``sops-nix.nixosModules.…`` as a variable it does not bind
+    itself (``let sops-nix = fetchTarball …``): the flake's input of that name."""
+    return BARE_NAME.search(data) is not None and _BINDS_BARE.search(data) is None
 
 
 def missing_input(ctx: CheckContext) -> list[CheckResult]:

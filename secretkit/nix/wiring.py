@@ -289,16 +289,7 @@ def _hosts_wanting(hosts: Mapping[str, Host]) -> tuple[list[Host], list[Host]]:
 # `inputs.sops-nix.<kind>Modules.x`: the flake's input, named by whatever file holds it
 INPUTS_NAME = lazy(rb"\binputs\.sops-nix\.(?:nixos|darwin|homeManager)Modules\.")
 # `sops-nix.nixosModules.x` as a variable of its own (not `inputs.sops-nix.…`)
-_BARE_NAME = lazy(rb'(?<![.\w"\'-])sops-nix\.nixosModules\.')
-_BINDS_BARE = lazy(rb"(?<![.\w\"'-])sops-nix\s*=(?!=)")
-
-
-def bare_input_name(data: bytes) -> bool:
-    """Whether ``data`` names ``sops-nix.nixosModules.…`` as a variable it does not bind
-    itself (``let sops-nix = fetchTarball …``): the flake's input of that name."""
-    return _BARE_NAME.search(data) is not None and _BINDS_BARE.search(data) is None
-
-
+BARE_NAME = lazy(rb'(?<![.\w"\'-])sops-nix\.nixosModules\.')
 _NIXOS_SOURCES = frozenset({"flake", "colmena", "deploy-rs", "hosts-dir", "configuration.nix"})
 
 
@@ -385,7 +376,7 @@ def wire_modules(
         )
         wiring.unwired.update(by_hand)
     # flake.nix naming the module already (an agenix import put it in place of agenix's)
-    named = tree is not None and _BARE_NAME.search(tree.source) is not None
+    named = tree is not None and BARE_NAME.search(tree.source) is not None
     if named:
         flake.ref()  # the outputs argument the name needs
     # … or any file naming it through the flake's inputs (`inputs.sops-nix.nixosModules…`)
