@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from secretkit.gate.model import CheckResult
 from secretkit.lazy_re import lazy
-from secretkit.nix.wiring import BARE_NAME, INPUTS_NAME
+from secretkit.nix.input_names import names_the_input
 
 if TYPE_CHECKING:
     from secretkit.gate.context import CheckContext
@@ -20,15 +20,6 @@ _DECLARED = lazy(rb"(?<![\w-])sops-nix(?:\.url\b|\s*=\s*\{|\.inputs\.|\.flake\b)
 _OUTPUTS_ARGUMENT = lazy(rb"outputs\s*=\s*(?:[\w-]+\s*@\s*)?\{[^{}]*(?<![\w-])sops-nix(?![\w-])")
 
 
-_BINDS_BARE = lazy(rb"(?<![.\w\"'-])sops-nix\s*=(?!=)")
-
-
-def bare_input_name(data: bytes) -> bool:
-    """Whether ``data`` names ``sops-nix.nixosModules.…`` as a variable it does not bind
-    itself (``let sops-nix = fetchTarball …``): the flake's input of that name."""
-    return BARE_NAME.search(data) is not None and _BINDS_BARE.search(data) is None
-
-
 def missing_input(ctx: CheckContext) -> list[CheckResult]:
     """``sops-nix-module`` fails where a file names ``inputs.sops-nix`` and flake.nix
     declares no such input."""
@@ -37,12 +28,7 @@ def missing_input(ctx: CheckContext) -> list[CheckResult]:
         return []
     # inputs.sops-nix.…, or a bare sops-nix.nixosModules.… no file binds itself: the
     # outputs' argument, or one a file of them takes (`{ nixpkgs, sops-nix, ... }@inputs`)
-    named = [
-        f
-        for f in ctx.files()
-        if f.endswith(".nix")
-        and (INPUTS_NAME.search(data := ctx.read(f) or b"") or bare_input_name(data))
-    ]
+    named = [f for f in ctx.files() if f.endswith(".nix") and names_the_input(ctx.read(f) or b"")]
     if not named:
         return []
     return [

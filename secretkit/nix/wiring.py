@@ -22,10 +22,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from secretkit.errors import UserError
-from secretkit.lazy_re import lazy
 from secretkit.nix import cst, emit
 from secretkit.nix.cst import Node, Tree
 from secretkit.nix.edits import Edit
+from secretkit.nix.input_names import BARE_NAME, names_the_input
 
 if TYPE_CHECKING:
     from secretkit.nix.hosts.model import Host, Inventory
@@ -286,10 +286,6 @@ def _hosts_wanting(hosts: Mapping[str, Host]) -> tuple[list[Host], list[Host]]:
     return missing, unknown
 
 
-# `inputs.sops-nix.<kind>Modules.x`: the flake's input, named by whatever file holds it
-INPUTS_NAME = lazy(rb"\binputs\.sops-nix\.(?:nixos|darwin|homeManager)Modules\.")
-# `sops-nix.nixosModules.x` as a variable of its own (not `inputs.sops-nix.…`)
-BARE_NAME = lazy(rb'(?<![.\w"\'-])sops-nix\.nixosModules\.')
 _NIXOS_SOURCES = frozenset({"flake", "colmena", "deploy-rs", "hosts-dir", "configuration.nix"})
 
 
@@ -379,8 +375,8 @@ def wire_modules(
     named = tree is not None and BARE_NAME.search(tree.source) is not None
     if named:
         flake.ref()  # the outputs argument the name needs
-    # … or any file naming it through the flake's inputs (`inputs.sops-nix.nixosModules…`)
-    named = named or any(INPUTS_NAME.search(data) for data in sources.values())
+    # … or any file naming the flake's input (`inputs.sops-nix.…`, `{ sops-nix, ... }@inputs`)
+    named = named or any(names_the_input(data) for data in sources.values())
     if (used_input or named) and tree is not None and top is not None:
         _inputs(tree, top, wiring, "flake.nix")
     return wiring

@@ -525,3 +525,27 @@ def test_a_host_built_on_a_nixpkgs_installer_module_is_wired(tmp_path: Path) -> 
     plan = _wire_in_place(root)
     assert not any("cannot tell" in note for note in plan.notes), plan.notes
     assert "sops-nix.nixosModules.sops" in (root / "flake.nix").read_text()
+
+
+def test_a_file_of_the_flakes_inputs_naming_sops_nix_gets_the_input(tmp_path: Path) -> None:
+    """BonusPlay/sysconf: nixosConfigurations = import ./machines inputs; the agenix
+    import put sops-nix.nixosModules.sops into machines/default.nix (which takes
+    { nixpkgs, sops-nix, ... }@inputs) and removed the agenix input, but flake.nix got
+    no sops-nix input: the flake did not evaluate."""
+    (tmp_path / "flake.nix").write_text(
+        '{\n  inputs.nixpkgs.url = "github:NixOS/nixpkgs/nixos-24.11";\n'
+        "  outputs = inputs: { nixosConfigurations = import ./machines inputs; };\n}\n"
+    )
+    (tmp_path / "machines").mkdir()
+    (tmp_path / "machines" / "default.nix").write_text(
+        "{ nixpkgs, sops-nix, ... }@inputs: {\n  h = nixpkgs.lib.nixosSystem { modules = "
+        "[ ./h.nix sops-nix.nixosModules.sops ]; };\n}\n"
+    )
+    (tmp_path / "machines" / "h.nix").write_text("{ config, ... }: { sops.secrets.x = { }; }\n")
+    _wire_in_place(tmp_path)
+    flake = (tmp_path / "flake.nix").read_text()
+    assert 'sops-nix.url = "github:Mic92/sops-nix";' in flake
+    assert 'sops-nix.inputs.nixpkgs.follows = "nixpkgs";' in flake
+    nix = need_tool("nix-instantiate")
+    proc = subprocess.run([nix, "--parse", str(tmp_path / "flake.nix")], capture_output=True)
+    assert proc.returncode == 0, proc.stderr.decode()
