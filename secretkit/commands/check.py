@@ -127,7 +127,11 @@ def run_check(
     else:
         root, walk = require_repo(cwd), False
     ctx = CheckContext(
-        root=root, judge=SopsJudge(root=None if walk else root), progress=progress, walk=walk
+        root=root,
+        judge=SopsJudge(root=None if walk else root),
+        progress=progress,
+        walk=walk,
+        keys=not source_only,
     )
     results: list[CheckResult] = []
     not_run: list[tuple[str, str]] = []

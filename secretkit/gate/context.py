@@ -49,6 +49,7 @@ class CheckContext:
     _targets: Targets | None = None
     progress: Callable[[int, int], None] | None = None  # for the history scan
     walk: bool = False  # a plain directory: no git, every file under it counts as tracked
+    keys: bool = True  # the run opens files with the keys here (not --source-only)
     # the values plaintext-history found committed (decrypted-copy does not report them
     # again); None until that point has run
     committed: set[str] | None = None

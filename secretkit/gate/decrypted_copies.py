@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 import shlex
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -156,15 +156,19 @@ def check_decrypted_copies(ctx: CheckContext) -> list[CheckResult]:
             CheckResult("decrypted-copy", False, f"{path} ({where}) {what}", fix, (path,))
         )
     flagged = {path for result in results for path in result.paths}
-    results += _copied_values(ctx, sops_paths | flagged)
+    ages, shut = _age_values(ctx) if ctx.keys else ([], [])
+    results += _copied_values(ctx, sops_paths | flagged, ages)
     # a value of a file that did not open here is not looked for in the others
     judge = ctx.judge
     unopened = [p for p in sorted(sops_paths) if p in judge.judged and p not in judge.opened]
     if unopened:
         results.append(_values_unread(ctx, unopened))
+    if shut:
+        results.append(_values_unread(ctx, shut, AGE_HINT))
     if results:
         return results
-    if sops_paths and not ctx.judge.opened:  # (--source-only: no key is used)
+    ages_here = any(f.endswith(".age") for f in ctx.files())
+    if (sops_paths or ages_here) and not ctx.keys:  # (--source-only: no key is used)
         return [
             CheckResult(
                 "decrypted-copy",
@@ -176,14 +180,48 @@ def check_decrypted_copies(ctx: CheckContext) -> list[CheckResult]:
     return [CheckResult("decrypted-copy", True, "no decrypted copy of a secrets file")]
 
 
-def _values_unread(ctx: CheckContext, paths: list[str]) -> CheckResult:
+AGE_HINT = "set SOPS_AGE_KEY_FILE / SOPS_AGE_SSH_PRIVATE_KEY_FILE to a key its publicKeys list"
+
+
+def _age_values(ctx: CheckContext) -> tuple[list[tuple[bytes, tuple[str, str]]], list[str]]:
+    """The values of the agenix files (``*.age``) an identity here opens, each as the
+    whole text and each generated token of its lines (as a sops file's), and the files
+    none opens."""
+    from secretkit.gate.agenix_checks import _binary
+    from secretkit.gate.sops_verify import MIN_COPIED, _generated_tokens
+
+    identities = ctx.judge.identities()
+    values: list[tuple[bytes, tuple[str, str]]] = []
+    shut: list[str] = []
+    for path in sorted(f for f in ctx.files() if f.endswith(".age")):
+        data = ctx.read(path)
+        if not data:
+            continue
+        try:
+            import pyrage
+
+            plain = pyrage.decrypt(_binary(data), identities.age) if identities.age else None
+        except Exception:  # (not for a key here, or not an age file: agenix's point says)
+            plain = None
+        if plain is None:
+            shut.append(path)
+            continue
+        text = plain.decode("utf-8", "surrogateescape").strip()
+        for value in ([text] if len(text) >= MIN_COPIED else []) + _generated_tokens(text):
+            values.append((value.encode("utf-8", "surrogateescape"), (path, "")))
+    return values, shut
+
+
+def _values_unread(ctx: CheckContext, paths: list[str], hint: str | None = None) -> CheckResult:
     """``decrypted-copy`` cannot vouch for the values of ``paths`` (sops files that did
-    not open here: no identity, or sops-mac's problem): a copy of one in another file is
-    found only by its value."""
+    not open here: no identity, or sops-mac's problem; age files no identity opens): a
+    copy of one in another file is found only by its value."""
     from secretkit.gate.model import CheckResult
 
     judge = ctx.judge
-    if all(path in judge.unverified for path in paths):
+    if hint is not None:
+        why, how = "no identity here opens", hint
+    elif all(path in judge.unverified for path in paths):
         why = "no identity here opens"
         hints = {judge.open_hints.get(path) or "provide a key of each file" for path in paths}
         how = hints.pop() if len(hints) == 1 else "provide a key of each file"
@@ -237,7 +275,16 @@ def _last_sops_version(root: Path, path: str, depth: int = 50) -> str | None:
     return None
 
 
-def _copied_values(ctx: CheckContext, skip: set[str]) -> list[CheckResult]:
+def _of(where: tuple[str, str]) -> str:
+    """How a value's place is said: ``key of file`` (sops), the age file itself."""
+    return f"{where[1]} of {where[0]}" if where[1] else where[0]
+
+
+def _copied_values(
+    ctx: CheckContext,
+    skip: set[str],
+    ages: Sequence[tuple[bytes, tuple[str, str]]] = (),
+) -> list[CheckResult]:
     """A value of a sops file that verified (``sops-mac`` opened it) written out in
     another file: a decrypted copy of part of it, whatever the names around it (the scan
     judges values by names and shapes; these are known secrets)."""
@@ -246,7 +293,7 @@ def _copied_values(ctx: CheckContext, skip: set[str]) -> list[CheckResult]:
     values = [
         (value.reveal().encode("utf-8", "surrogateescape"), where)
         for value, where in ctx.judge.values.items()
-    ]
+    ] + list(ages)
     if not values:
         return []
     tracked = ctx.tracked()
@@ -258,24 +305,35 @@ def _copied_values(ctx: CheckContext, skip: set[str]) -> list[CheckResult]:
         held = _held(path, data, values) if data else []
         if not held:
             continue
-        named = ", ".join(f"{key} of {sops}" for sops, key in held[:3])
+        named = ", ".join(_of(where) for where in held[:3])
         more = f" (+{len(held) - 3} more)" if len(held) > 3 else ""
         committed = path in tracked
-        keys = " ".join(sorted({shlex.quote(key) for _sops, key in held}))
+        keys = " ".join(sorted({shlex.quote(key) for _sops, key in held if key}))
+        ages_held = " ".join(sorted({shlex.quote(f) for f, key in held if not key}))
         rotate = (
             f"; it is committed: rotate them (secretkit rotate value NAME --from-stdin with "
             f"the provider's new value, or --kind KIND, for each of {keys})"
-            if committed
+            if committed and keys
             else ""
         )
+        if committed and ages_held:
+            rotate += (
+                f"; it is committed: change the value at its provider and write the new one "
+                f"with agenix -e (each of {ages_held})"
+            )
         results.append(
             CheckResult(
                 "decrypted-copy",
                 False,
                 f"{path} ({'committed' if committed else 'untracked, not ignored'}) holds the "
                 f"decrypted value of {named}{more}",
-                f"take the value out of {shlex.quote(path)} (read it from the sops file "
-                f"instead: config.sops.secrets.<name>.path in Nix){rotate}",
+                f"take the value out of {shlex.quote(path)} (read it from the "
+                + (
+                    "age file instead: config.age.secrets"
+                    if ages_held and not keys
+                    else "sops file instead: config.sops.secrets"
+                )
+                + f".<name>.path in Nix){rotate}",
                 (path,),
             )
         )
@@ -375,15 +433,20 @@ def _copied_in_history(
             if copies
             else ""
         )
+        rotate = (
+            f"rotate it (secretkit rotate value {shlex.quote(key)} --from-stdin with the "
+            "provider's new value, or --kind KIND: check then looks for the new value)"
+            if key
+            else f"change it at its provider and write the new value with agenix -e "
+            f"({shlex.quote(sops)})"
+        )
         results.append(
             CheckResult(
                 "decrypted-copy",
                 False,
-                f"the decrypted value of {key} of {sops} was committed: {first.path} at "
+                f"the decrypted value of {_of((sops, key))} was committed: {first.path} at "
                 f"{first.commit[:12]}{more}",
-                f"it is published with the history: rotate it (secretkit rotate value "
-                f"{shlex.quote(key)} --from-stdin with the provider's new value, or --kind "
-                f"KIND: check then looks for the new value){also}",
+                f"it is published with the history: {rotate}{also}",
                 paths,
             )
         )

@@ -1,0 +1,42 @@
+"""decrypted-copy for an agenix repository: a value of an ``.age`` file a key here opens
+is looked for in the other files, as a sops file's is; one no key opens makes the point
+"cannot verify", never "ok" (a stranger's check on BonusPlay/sysconf's layout said
+"ok decrypted-copy" of a committed copy of an opened value)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.commands.agenix_support import make_lab
+from tests.conftest import commit_all
+
+
+def _copies(lab, **env: str) -> list[dict[str, object]]:  # type: ignore[no-untyped-def]
+    proc = lab.run("check", "--format", "json", **env)
+    report = json.loads(proc.stdout)
+    return [c for c in report["checks"] if c["id"] == "decrypted-copy"]
+
+
+def test_a_copy_of_an_age_files_value_fails_and_an_unopened_one_cannot_be_vouched_for(
+    tmp_path: Path,
+) -> None:
+    lab = make_lab(tmp_path)
+    token = lab.values["api-token"].decode()
+    (lab.root / "docs").mkdir(exist_ok=True)
+    (lab.root / "docs" / "phone.md").write_text(f"the api, in case: {token}\n")
+    commit_all(lab.root, "a note")
+    copies = _copies(lab)
+    failed = [c for c in copies if not c["ok"]]
+    held = [c for c in failed if "phone.md" in str(c["message"])]
+    assert held, copies
+    assert "holds the decrypted value of " in str(held[0]["message"])
+    assert ".age" in str(held[0]["message"])
+    assert "config.age.secrets.<name>.path" in str(held[0]["fix"])
+    assert "agenix -e" in str(held[0]["fix"])
+    assert token not in json.dumps(copies)
+    # no key here: the values were not read, and the point says so
+    shut = _copies(lab, SOPS_AGE_KEY_FILE=str(tmp_path / "none.txt"))
+    assert [c["ok"] for c in shut] == [False]
+    assert str(shut[0]["message"]).startswith("cannot verify: no identity here opens ")
+    assert "publicKeys" in str(shut[0]["fix"])
