@@ -36,7 +36,46 @@ def check_agenix(ctx: CheckContext) -> list[CheckResult]:
                 warning=True,
             )
         ]
-    return agenix_results(ctx.root, agenix, ctx.judge.identities())
+    return agenix_results(ctx.root, agenix, ctx.judge.identities()) + _missing_files(ctx)
+
+
+def _missing_files(ctx: CheckContext) -> list[CheckResult]:
+    """``age.secrets.<n>.file = ./x.age;`` naming a file that is not there: Nix copies
+    it into the store when it evaluates, so the host does not build."""
+    from secretkit.agenix.nixrewrite import age_file_of, option_path
+    from secretkit.nix import cst
+
+    present = set(ctx.files())
+    results = []
+    for module, data in sorted(ctx.nix_sources().items()):
+        if b"age" not in data or b"file" not in data:
+            continue
+        tree = cst.parse(data)
+        for binding in (n for n in cst.walk(tree.root) if n.type == "binding"):
+            found = option_path(tree, binding)
+            value = binding.child_by_field_name("expression")
+            if found is None or found[0][:2] != ["age", "secrets"] or found[0][-1:] != ["file"]:
+                continue
+            if value is None:
+                continue
+            path, relative = age_file_of(tree, cst.unwrap(value), module)
+            if not relative or not path.endswith(".age") or path in present:
+                continue
+            if (ctx.root / path).exists():
+                continue  # (an ignored file is there for the build; plaintext-tree says)
+            results.append(
+                CheckResult(
+                    POINT,
+                    False,
+                    f"{module}:{binding.start_point[0] + 1}: {'.'.join(found[0])} names "
+                    f"{path}, which does not exist: the host does not build (Nix copies the "
+                    "file into the store)",
+                    f"restore {path} (git log -- {path} shows where it was) or delete that "
+                    "declaration and what reads it",
+                    (module,),
+                )
+            )
+    return results
 
 
 def agenix_results(root: Path, agenix: Agenix, identities: Identities) -> list[CheckResult]:

@@ -1,4 +1,4 @@
-"""decrypted-copy for an agenix repository: a value of an ``.age`` file a key here opens
+"""agenix repositories in check: a value of an ``.age`` file a key here opens
 is looked for in the other files, as a sops file's is; one no key opens makes the point
 "cannot verify", never "ok" (a stranger's check on BonusPlay/sysconf's layout said
 "ok decrypted-copy" of a committed copy of an opened value)."""
@@ -40,3 +40,19 @@ def test_a_copy_of_an_age_files_value_fails_and_an_unopened_one_cannot_be_vouche
     assert [c["ok"] for c in shut] == [False]
     assert str(shut[0]["message"]).startswith("cannot verify: no identity here opens ")
     assert "publicKeys" in str(shut[0]["fix"])
+
+
+def test_an_age_file_a_module_names_that_is_gone_fails_the_agenix_point(tmp_path: Path) -> None:
+    """A stranger deleted an .age file a module still named (file = ../secrets/x.age):
+    check said "ok agenix: … age file(s)"; the host no longer builds."""
+    from tests.conftest import git
+
+    lab = make_lab(tmp_path)
+    git(lab.root, "rm", "-q", "secrets/api-token.age")
+    commit_all(lab.root, "the token file is gone")
+    proc = lab.run("check", "--format", "json")
+    points = [c for c in json.loads(proc.stdout)["checks"] if c["id"] == "agenix" and not c["ok"]]
+    gone = [c for c in points if "secrets/api-token.age, which does not exist" in str(c["message"])]
+    assert len(gone) == 1, points
+    assert "age.secrets.api-token.file names" in str(gone[0]["message"])
+    assert str(gone[0]["fix"]).startswith("restore secrets/api-token.age")
