@@ -468,14 +468,16 @@ _SHARED_STEMS = frozenset({"common", "base", "shared", "default", "configuration
 _HIVE_NAMES = frozenset({"meta", "defaults", "nixosConfigurations", "colmena", "deploy"})
 
 
-def _module_attrset(tree: Tree, hosts: set[str]) -> Node | None:
+def _module_attrset(tree: Tree, hosts: set[str], always: bool = False) -> Node | None:
     """The attrset options go into, or None when ``tree`` is not a module attrset (or is
-    a file that declares hosts)."""
-    top = cst.module_body(tree)
-    top = cst.config_body(tree, top) if top is not None else None
+    a file that declares hosts); ``always``: nor one whose ``config`` is ``mkIf …`` (an
+    option module's: what is set there counts only while it is enabled)."""
+    body = cst.module_body(tree)
+    top = cst.config_body(tree, body) if body is not None else None
     if top is None or _defines_hosts(tree, hosts):
         return None
-    return top
+    parent = top.parent if always and body is not None and top.id != body.id else None
+    return None if parent is not None and parent.type == "apply_expression" else top
 
 
 def _defines_hosts(tree: Tree, hosts: set[str]) -> bool:
@@ -531,7 +533,7 @@ def wire_host_key(
     line = f"sops.age.sshKeyPaths = {HOST_KEY};"
     for target in ordered:  # the shallowest shared module that is a module attrset
         tree = parse(sources[target])
-        top = _module_attrset(tree, set(host_modules))
+        top = _module_attrset(tree, set(host_modules), always=True)
         if top is not None:
             state = emit.ensure_option(tree, top, ["sops", "age", "sshKeyPaths"], HOST_KEY)
             wiring.add(target, state.edit, f"{target}: sops.age.sshKeyPaths = {HOST_KEY}")

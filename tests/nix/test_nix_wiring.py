@@ -549,3 +549,27 @@ def test_a_file_of_the_flakes_inputs_naming_sops_nix_gets_the_input(tmp_path: Pa
     nix = need_tool("nix-instantiate")
     proc = subprocess.run([nix, "--parse", str(tmp_path / "flake.nix")], capture_output=True)
     assert proc.returncode == 0, proc.stderr.decode()
+
+
+def test_the_host_key_path_does_not_go_into_an_option_modules_mkif(tmp_path: Path) -> None:
+    """BonusPlay/sysconf: sops.age.sshKeyPaths was written into `config = lib.mkIf
+    cfg.enable { … }` of an optional monitoring module every host imports: it counts
+    only while that module is enabled.  It goes into each host's own module instead."""
+    (tmp_path / "flake.nix").write_text(
+        "{ outputs = { nixpkgs, sops-nix, ... }: {\n"
+        "  nixosConfigurations.a = nixpkgs.lib.nixosSystem { modules = "
+        "[ ./a.nix ./monitoring.nix sops-nix.nixosModules.sops ]; };\n"
+        "  nixosConfigurations.b = nixpkgs.lib.nixosSystem { modules = "
+        "[ ./b.nix ./monitoring.nix sops-nix.nixosModules.sops ]; };\n}; }\n"
+    )
+    (tmp_path / "monitoring.nix").write_text(
+        "{ config, lib, ... }: let cfg = config.my.monitoring; in {\n"
+        '  options.my.monitoring.enable = lib.mkEnableOption "m";\n'
+        "  config = lib.mkIf cfg.enable { services.prometheus.enable = true; };\n}\n"
+    )
+    for host in ("a", "b"):
+        (tmp_path / f"{host}.nix").write_text("{ config, ... }: { sops.secrets.x = { }; }\n")
+    _wire_in_place(tmp_path)
+    assert "sshKeyPaths" not in (tmp_path / "monitoring.nix").read_text()
+    for host in ("a", "b"):
+        assert "sops.age.sshKeyPaths" in (tmp_path / f"{host}.nix").read_text()
