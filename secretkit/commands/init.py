@@ -45,8 +45,17 @@ class InitResult(Shown):
 
 
 def default_admin_name(env: Mapping[str, str] | None = None) -> str:
-    """``$USER`` made anchor-safe, or ``admin``."""
-    user = (env if env is not None else os.environ).get("USER", "")
+    """``$USER`` (else ``$LOGNAME``, else the account's name) made anchor-safe, or
+    ``admin`` (an anchor ``&admin_admin`` says nothing of whose key it is)."""
+    source = env if env is not None else os.environ
+    user = source.get("USER", "") or source.get("LOGNAME", "")
+    if not user and env is None:
+        import pwd
+
+        try:
+            user = pwd.getpwuid(os.getuid()).pw_name
+        except KeyError:
+            user = ""
     name = re.sub(r"[^A-Za-z0-9_-]", "_", user).strip("_-")[:63]
     return name or "admin"
 

@@ -47,9 +47,14 @@ def test_init_outside_git_uses_cwd_and_user_name(
 def test_init_default_name_admin(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    import os
+    import pwd
+
     monkeypatch.delenv("USER", raising=False)
+    monkeypatch.delenv("LOGNAME", raising=False)
     assert run(capsys, "-C", str(tmp_path), "init", "--admin", ADMIN)[0] == 0
-    assert "&admin_admin " in (tmp_path / ".sops.yaml").read_text()
+    account = pwd.getpwuid(os.getuid()).pw_name  # (not &admin_admin: whose key is that?)
+    assert f"&admin_{account} " in (tmp_path / ".sops.yaml").read_text()
 
 
 def test_init_accepts_an_ssh_key_and_converts_it(
@@ -124,3 +129,20 @@ def test_init_requires_admin(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     code, _, err = run(capsys, "-C", str(tmp_path), "init")
     assert code == 2 and "--admin" in err
     assert not (tmp_path / ".sops.yaml").exists()
+
+
+def test_the_admin_is_named_after_the_account_when_user_is_not_set(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A stranger's $USER was empty: the anchor became &admin_admin."""
+    import os
+    import pwd
+
+    from secretkit.commands.init import default_admin_name
+
+    assert default_admin_name({"USER": "Jane Doe"}) == "Jane_Doe"
+    assert default_admin_name({"LOGNAME": "ops"}) == "ops"
+    assert default_admin_name({}) == "admin"  # (given no environment: nothing to go by)
+    monkeypatch.delenv("USER", raising=False)
+    monkeypatch.delenv("LOGNAME", raising=False)
+    assert default_admin_name() == pwd.getpwuid(os.getuid()).pw_name
