@@ -1038,3 +1038,26 @@ def test_a_multi_line_or_binary_value_copied_out_is_a_decrypted_copy(repo: Repo)
     copies = [c["message"] for c in report["checks"] if c["id"] == "decrypted-copy"]
     for path in ("wifi.env", "keytab.plain", "notes.txt"):
         assert any(m.startswith(f"{path} (committed) holds the decrypted value") for m in copies)
+
+
+def test_a_committed_age_identity_that_opens_a_sops_file_fails_host_readable(repo: Repo) -> None:
+    """A stranger's repository held the host's age identity in an old commit
+    ($temp/root/keys.txt): its public key was a recipient of today's secrets file, and
+    check said "ok sops-recipients" with no word of it.  Whoever reads the history
+    decrypts every value of that file."""
+    keys = repo.root / "keys.txt"
+    keys.write_text(f"# created: 2024-01-01\n{repo.observer.secret}\n")
+    commit_all(repo.root, "oops")
+    keys.unlink()
+    commit_all(repo.root, "remove the key")
+    _failed, report = repo.failed_points()
+    leaked = [
+        c
+        for c in report["checks"]
+        if c["id"] == "host-readable" and "its private half was committed" in str(c["message"])
+    ]
+    assert len(leaked) == 1, [c["message"] for c in report["checks"] if not c["ok"]]
+    assert f"({repo.observer.public}) opens secrets/observer.yaml" in str(leaked[0]["message"])
+    assert "&host_observer" in str(leaked[0]["message"])
+    assert "secretkit rotate host observer" in str(leaked[0]["fix"])
+    assert repo.observer.secret not in json.dumps(report)
