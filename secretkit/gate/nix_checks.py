@@ -109,7 +109,8 @@ def check_nix_refs(ctx: CheckContext) -> list[CheckResult]:
     checked = 0
     unused: set[str] = set()  # files whose declarations no host reads
     for decl in facts.declarations:
-        key = decl.key or decl.name
+        # (sops-nix: key = "" is the whole file, not a key of it)
+        key = decl.key if decl.key is not None else decl.name
         found = targets(ctx, decl, inventory)
         if not found:
             unused.add(decl.file)
@@ -174,7 +175,7 @@ def check_nix_refs(ctx: CheckContext) -> list[CheckResult]:
                         "a sops file git does not track yet (a flake does not see it)",
                     )
                 )
-            if decl.fmt in (None, "yaml", "json") and not _lookup_key(entry.sops, key):
+            if key and decl.fmt in (None, "yaml", "json") and not _lookup_key(entry.sops, key):
                 path_expr = keys_of(key)
                 results.append(
                     CheckResult(

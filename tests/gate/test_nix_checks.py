@@ -594,3 +594,31 @@ def test_a_flake_naming_inputs_sops_nix_without_the_input_fails(tmp_git_repo: Pa
     (tmp_git_repo / "flake.nix").write_text(wired)
     git(tmp_git_repo, "add", "-A")
     assert all(r.ok for r in check_sops_module(CheckContext(root=tmp_git_repo, judge=SopsJudge())))
+
+
+@pytest.mark.parametrize(("key", "fails"), [('""', False), ('"weather"', True), (None, True)])
+def test_key_empty_is_the_whole_file_not_a_key_of_it(
+    tmp_git_repo: Path, key: str | None, fails: bool
+) -> None:
+    """sops-nix reads `key = "";` as the whole file: check said it "needs key weather"
+    (the secret's name) and its fix would have added a junk key to the file."""
+    import pyrage
+
+    from secretkit.sops import document, operations
+    from secretkit.sops.config import CreationRule, KeyRef
+
+    recipient = str(pyrage.x25519.Identity.generate().to_public())
+    rule = CreationRule(key_groups=[[KeyRef("age", recipient)]])
+    (tmp_git_repo / "files").mkdir()
+    (tmp_git_repo / "files" / "weather.json").write_bytes(
+        operations.encrypt_new(document.new_plain("json", {"api": {"token": "x"}}), rule)
+    )
+    told = f" key = {key};" if key is not None else ""
+    (tmp_git_repo / "configuration.nix").write_text(
+        "{ config, ... }: { sops.secrets.weather = { sopsFile = ./files/weather.json; "
+        f'format = "json";{told} }}; x = config.sops.secrets.weather.path; }}\n'
+    )
+    git(tmp_git_repo, "add", "-A")
+    results = check_nix_refs(CheckContext(root=tmp_git_repo, judge=SopsJudge()))
+    needs = [r for r in results if "needs key" in r.message]
+    assert bool(needs) == fails, [r.message for r in results]
