@@ -155,6 +155,14 @@ def generate_one(
     kind = kind_for(kind_name)
     if also_plain is not None and kind.name != "hashed-password":
         raise UsageError("--also-plain is for --kind hashed-password only")
+    if kind.name == "hashed-password" and also_plain is None:
+        # only the hash would be kept: nobody would know the password (rotate value
+        # refuses the same)
+        raise UsageError(
+            f"a random password for {name} would be stored only as its hash, so nobody "
+            "could log in with it",
+            hint=f"keep the password too: --also-plain {name.rsplit('/', 1)[0]}/password",
+        )
     if public_out is not None and not kind.has_public:
         raise UsageError(f"--kind {kind.name} has no public half: drop --public-out")
     files = HostFiles(root, identities_of(identities))

@@ -104,6 +104,9 @@ def test_hashed_password_with_also_plain_and_public_out(
          "--also-plain is for --kind hashed-password only"),
         (("generate", "observer", "x", "--kind", "hex", "--public-out", "p"), 2,
          "--kind hex has no public half"),
+        # only a hash kept: nobody would know the password (a stranger's locked account)
+        (("generate", "observer", "users/a/hashed", "--kind", "hashed-password"), 2,
+         "so nobody could log in with it"),
         (("generate", "--all"), 3, "secrets/generators.toml declares no secrets"),
         (("generate", "--all", "--kind", "hex"), 2, "--all takes no HOST/NAME"),
         (("generate", "../x", "y", "--kind", "hex"), 3, "host name"),
