@@ -138,6 +138,9 @@ def parse(text: str) -> list[Declared]:
         also_plain = _str(key, table, "also_plain")
         if also_plain is not None and kind != "hashed-password":
             raise _fail(key, "also_plain is for kind = 'hashed-password' only")
+        if kind == "hashed-password" and also_plain is None:  # (as `generate --kind` says)
+            raise _fail(key, "a hashed-password needs also_plain: kept only as its hash, "
+                        "nobody could log in with the password")  # fmt: skip
         options = Options(
             length=_int(key, table, "length"), words=_int(key, table, "words"), comment=name
         )

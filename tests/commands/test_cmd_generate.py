@@ -205,6 +205,7 @@ def test_generate_all_copies_a_shared_value_to_a_host_that_lacks_it(
         ('["observer/x"]\nkind = "nope"\n', "unknown kind 'nope'"),
         ('["observer/x"]\nkind = "hex"\nlenght = 3\n', "unknown option(s) lenght"),
         ('["observer/x"]\nkind = "hex"\nalso_plain = "y"\n', "also_plain is for kind"),
+        ('["observer/h"]\nkind = "hashed-password"\n', "a hashed-password needs also_plain"),
         ('["x"]\nhosts = []\nkind = "hex"\n', "hosts must be a non-empty list"),
         ('["observer/x"\n', "secrets/generators.toml:"),
         ('["jellyfin/wg"]\nkind = "wireguard"\npublic_out = "/etc/x"\n', "inside the repository"),
