@@ -140,6 +140,7 @@ ROUTES: dict[str, Route] = {
     "postgresql-initial-script": Route("databases", "POSTGRESQL", ("services.postgresql",)),
     "mysql-initial-script": Route("databases", "MYSQL", ("services.mysql",)),
     "cifs-credentials": Route("cifs", "ENTRY", ("fileSystems",)),
+    "sops-template-content": Route("sops_template", "SopsTemplate", ("sops.templates",)),
     "write-text-file": Route("write_text", "WRITE_TEXT_FILE", None),  # the catch-all: last
 }
 
