@@ -407,9 +407,7 @@ def demo(directory: Path | None, keep: bool) -> None:
 
 @cli.command()
 @click.option("--admin", required=True, metavar="AGE_RECIPIENT", help="Admin key (age1…).")
-@click.option(
-    "--admin-name", metavar="NAME", help="Anchor name (default: $USER, else the account's name)."
-)
+@click.option("--admin-name", metavar="NAME", help="Anchor name (default: $USER, else login).")
 @pass_ctx
 def init(ctx: Context, admin: str, admin_name: str | None) -> None:
     """Create .sops.yaml at the repository root with the admin key."""
