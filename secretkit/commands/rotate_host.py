@@ -74,11 +74,13 @@ class HostRotation(Shown):
         else:
             shown = [out(f".sops.yaml: host {host} already has key {key}")]
         shown += self.rekeyed_lines()
-        old = "the old key" if self.old_recipient != self.new_recipient else "no older key"
-        shown.append(
-            out(f"rotated {len(self.files)} file(s) of host {host}: {old} opens none of them")
-        )
-        return shown + self.exposed_lines(self.history, "the old key")
+        rotated = f"rotated {len(self.files)} file(s) of host {host}"
+        if self.old_recipient != self.new_recipient:
+            shown.append(out(f"{rotated}: the old key opens none of them"))
+            return shown + self.exposed_lines(self.history, "the old key")
+        # (the key the host has already: no old key, and nothing it could read is new)
+        shown.append(out(f"{rotated}: the host's key is the same, so no file changed readers"))
+        return shown
 
     def rekeyed_lines(self) -> list[Line]:
         shown = []

@@ -288,3 +288,13 @@ def test_every_format_under_the_host_rule_is_rotated(tmp_git_repo: Path, tmp_pat
         assert opened.to_python() == document.load_plain(body, fmt).to_python()
         if fmt in ("dotenv", "json"):
             assert read_with_npm(lab.root / rel, fmt, keyfile) == opened.to_python()
+
+
+def test_rotate_host_to_the_key_it_has_says_so_plainly(lab: Lab) -> None:
+    """A stranger rotated a host to its own key: "no older key opens none of them" and
+    a note of what "the old key" could read, though there was no old key."""
+    same = lab.hosts["observer"]
+    result = lab.cli("rotate", "host", "observer", "--age", same.public)
+    assert result.code == 0, result.err
+    assert "the host's key is the same, so no file changed readers" in result.out
+    assert "none of them" not in result.out and "the old key" not in result.out + result.err
