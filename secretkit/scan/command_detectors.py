@@ -130,6 +130,8 @@ _RCLONE_SET = lazy(
 _KEYWORD_PASSWORD = lazy(
     r"^[ \t]*(?:[Pp]assword|PASSWORD|[Pp]asswd|Pass)[ \t]+"
     r"(?!(?:required|requisite|sufficient|optional|include|substack)\b)"
+    # (a PL/pgSQL declaration, `password TEXT;`, names the variable's type)
+    r"(?!(?i:text|varchar|char|character|integer|int|bigint|bytea|boolean|uuid)(?:\(\d+\))?;)"
     r"([^\s#'\"]+)[ \t]*$",
     re.MULTILINE,
 )

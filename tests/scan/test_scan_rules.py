@@ -152,6 +152,13 @@ SHOULD_FLAG: list[Case] = [
         "secret-attribute",
     ),
     ("secret_key", fake.password, '{ settings.security.secret_key = "@V@"; }', "secret-attribute"),
+    # a `*_key` setting holding one generated token: judged as an environment's *_KEY
+    (
+        "suffix-key-token",
+        lambda: "haed" + fake.chars(fake._ALNUM, 12, "companion") + "2U",
+        '{ services.invidious.settings.invidious_companion_key = "@V@"; }',
+        "secret-attribute",
+    ),
     # a plain `command` echoing one generated token is still one
     (
         "bare-command-echo-token",
@@ -498,6 +505,20 @@ SHOULD_NOT_FLAG: list[Case] = [
         None,
     ),
     ("bare-command-echo-word", lambda: "done", '{ x.command = "echo @V@"; }', None),
+    # dnscrypt's resolver list is signed: its minisign public key (Mic92's history)
+    (
+        "minisign-public-key",
+        lambda: "RWQf" + fake.chars(fake._ALNUM, 52, "minisign"),
+        '{ services.dnscrypt-proxy2.config.sources.x.minisign_key = "@V@"; }',
+        None,
+    ),
+    # a PL/pgSQL variable named password, declared with its type (a psql heredoc)
+    (
+        "plpgsql-declare",
+        lambda: "TEXT;",
+        "{ x.script = ''\n  DO $$\n  DECLARE\n    password @V@\n  BEGIN\n''; }",
+        None,
+    ),
     (
         "credentials-directory",
         lambda: "$CREDENTIALS_DIRECTORY/garage_bearer_token",
