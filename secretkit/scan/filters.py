@@ -324,6 +324,9 @@ _PW_HASH = lazy(
     r"|\$(?:pbkdf2(?:-sha(?:1|256|512))?|scrypt|yescrypt|bcrypt(?:-sha256)?)\$[./A-Za-z0-9$=,+-]{8,}$"
     r"|\{(?:SSHA|SHA|SSHA256|SSHA512|CRYPT|PBKDF2[-A-Z0-9]*|ARGON2)\})"
 )
+# a minisign public key (dnscrypt's resolver lists: `minisign_key = "RWQf…"`): "Ed",
+# the key id and 32 bytes in base64, 56 characters (a secret key is far longer)
+_MINISIGN_PUBLIC = lazy(r"^RW[A-Za-z0-9+/]{54}$")
 _NIX_PUBLIC_CACHE_KEY = lazy(r"^[A-Za-z0-9._-]+(?:-\d+)?:[A-Za-z0-9+/]{43}=$")
 _DURATION = lazy(
     r"^\d+\s*(?:ms|s|m|h|d|w|y|sec|secs|seconds?|min|mins|minutes?|hours?|days?|weeks?|"
@@ -470,6 +473,8 @@ def not_secret(value: str, *, token: bool = False, kind: str | None = None) -> s
         return "syncthing device id"
     if _NIX_PUBLIC_CACHE_KEY.match(text):
         return "binary cache public key"
+    if _MINISIGN_PUBLIC.match(text):
+        return "minisign public key"
     if _PATH.match(text) and not _B64_KEY.match(text) and not generated_slashes(text):
         return "path"
     if token:

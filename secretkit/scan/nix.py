@@ -489,10 +489,13 @@ def comment_hits(
 
 
 def _value_decides(key: str, path: list[str]) -> bool:
-    """Whether ``key``'s value decides its kind (:func:`named_values.value_decides`):
-    not a bare ``key`` under ``signing``/``gpg`` (git's key id or fingerprint)."""
+    """Whether ``key``'s value decides its kind (:func:`named_values.value_decides`),
+    or a ``*_key``/``*Key`` name's, as an environment variable's (``invidious_companion_key
+    = "<generated>"``: :func:`named_values.env_key_kind`); not a bare ``key`` under
+    ``signing``/``gpg`` (git's key id or fingerprint)."""
     if not named_values.value_decides(key):
-        return False
+        words = filters.words(key)
+        return len(words) > 1 and words[-1] == "key" and not filters.public_name(key)
     return key != "key" or _KEY_IDS.isdisjoint(n.lower() for n in path[:-1])
 
 

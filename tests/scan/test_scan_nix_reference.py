@@ -105,8 +105,15 @@ def reference_scan(data: bytes) -> tuple[list[Hit], bool]:
         if len(path) >= 2 and path[-2] in ("shellAliases", "shellGlobalAliases", "shellAbbrs",
                                            "aliases"):  # fmt: skip
             kind = None  # an alias's name is the user's word for a command
+        # a name whose value decides (not git's signing.key), or any `*_key`/`*Key` name
+        named_key = filters.words(key)[-1:] == ["key"] and len(filters.words(key)) > 1
+        decides = named_values.value_decides(key) and (
+            key != "key" or not {"signing", "gpg", "pgp", "gnupg", "ssh"} & set(path[:-1])
+        )
         if kind is None and (
-            (_ENV_KEY_NAME.match(key) and _in_environment(path)) or named_values.value_decides(key)
+            (_ENV_KEY_NAME.match(key) and _in_environment(path))
+            or decides
+            or (named_key and not filters.public_name(key))
         ):
             kind = "env-key"
         etc_text = path[-3:-2] == ["etc"] and path[-1:] == ["text"] and path[-2] in read_as_file
