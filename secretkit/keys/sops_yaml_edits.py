@@ -184,6 +184,18 @@ def _hand_written_host(d: SopsYamlDoc, name: str, recipient: str) -> bool:
     )
 
 
+def _hand_written_anchor(d: SopsYamlDoc, name: str) -> str | None:
+    """The anchor a hand-written file gives host ``name`` (spelled like the host, as
+    :func:`~secretkit.layouts.sops_nix.host_key` reads it; what ``hosts list`` shows)."""
+    anchors = {
+        n.anchor: n.value.strip().lower()
+        for _, _, n in d.key_items()
+        if n.anchor and not sops_nix.is_admin_anchor(n.anchor)
+    }
+    recipient = sops_nix.host_key({}, anchors, name)
+    return next((a for a, v in anchors.items() if v == recipient), None) if recipient else None
+
+
 def _catch_all(rule: Node, name: str) -> bool:
     """Whether ``rule`` is for other hosts' files too (``secrets/[^/]+\\.yaml$``), not
     the user's own rule for host ``name``'s."""
@@ -424,6 +436,9 @@ def set_host_key_text(data: bytes, name: str, recipient: str, path: Path) -> Edi
     d = SopsYamlDoc(data, path)
     anchor = sops_nix.host_anchor(name)
     found = d.anchored(anchor)
+    if found is None:  # a hand-written anchor of the host (`&bingbong`, `&server_web`)
+        anchor = _hand_written_anchor(d, name) or anchor
+        found = d.anchored(anchor)
     if found is None:
         raise UserError(
             f"no host {name} in {SOPS_YAML}",

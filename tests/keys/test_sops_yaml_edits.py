@@ -562,3 +562,21 @@ def test_a_new_host_rule_lists_the_keys_every_rule_of_a_hand_written_file_lists(
     added = parse_config(edit.data, P).rule_for(Path("/repo/secrets/mtl0.yaml"))
     assert added is not None
     assert {k.ident.lower() for g in added.key_groups for k in g} == {ADMIN, OBSERVER}
+
+
+def test_rotating_a_host_under_a_hand_written_anchor_replaces_that_anchor() -> None:
+    """A stranger's hosts were `&bingbong` (no host_ prefix): `hosts list` showed them,
+    `rotate host bingbong` said "no host bingbong", its hint added a second anchor, and
+    --compromised then said the old key opened nothing, while it opened both files."""
+    data = (
+        f"keys:\n  - &owner {ADMIN}\n  - &bingbong {OBSERVER}\n  - &kiri {IMMICH}\n"
+        "creation_rules:\n  - path_regex: secrets/secrets\\.yaml$\n    key_groups:\n"
+        "      - age: [*owner, *bingbong, *kiri]\n"
+    ).encode()
+    edit = sy.set_host_key_text(data, "bingbong", SYNCTHING, P)
+    assert edit.data is not None
+    text = edit.data.decode()
+    assert f"&bingbong {SYNCTHING}" in text and OBSERVER not in text
+    assert "host_bingbong" not in text  # (no second anchor)
+    assert edit.change.old_recipient == OBSERVER and edit.change.new_recipient == SYNCTHING
+    assert edit.change.changed_rules == ("secrets/secrets\\.yaml$",)
