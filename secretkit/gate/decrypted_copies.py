@@ -329,11 +329,14 @@ def _copied_values(
                 f"decrypted value of {named}{more}",
                 f"take the value out of {shlex.quote(path)} (read it from the "
                 + (
-                    "age file instead: config.age.secrets"
+                    "age file instead: config.age.secrets.<name>.path in Nix, for an option "
+                    "that reads a file"
                     if ages_held and not keys
-                    else "sops file instead: config.sops.secrets"
+                    else "sops file instead: in Nix config.sops.secrets.<name>.path for an "
+                    'option that reads a file, or config.sops.placeholder."<name>" in a '
+                    "sops template where the program wants the value itself"
                 )
-                + f".<name>.path in Nix){rotate}",
+                + f"){rotate}",
                 (path,),
             )
         )

@@ -743,6 +743,9 @@ def test_values_a_crypt_rule_leaves_in_clear_are_no_decrypted_copies(repo: Repo)
     (repo.root / "notes.txt").write_text(f"the app's {token[:4]} is {token}\n")
     failed, report = repo.failed_points()
     assert "decrypted-copy" in failed
+    # the way to read it in Nix: a file's path, or the value itself through a template
+    (fix,) = [c["fix"] for c in report["checks"] if c["id"] == "decrypted-copy"]
+    assert ".path for an option that reads a file, or config.sops.placeholder." in str(fix)
     messages = [c["message"] for c in report["checks"] if c["id"] == "decrypted-copy"]
     assert messages == [
         "notes.txt (untracked, not ignored) holds the decrypted value of data/TOKEN of k8s/app.yaml"
