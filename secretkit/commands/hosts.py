@@ -396,7 +396,8 @@ def bootstrap(
         raise UserError(
             f"the key in {rel} is not host {name}'s key in .sops.yaml "
             f"({current or 'none'}); nothing was written",
-            hint="the host was rotated to another key since; its old key would not decrypt",
+            hint=f"the host was rotated to another key since, and {rel} holds its old key, "
+            f"which would not decrypt: delete it (git rm {rel}), or store the new key there",
         )
     written = write_extra_files(_abs(cwd, extra_files), key, root)
     change = HostChange(name, key.recipient, Change(root / sops_yaml.SOPS_YAML, False))

@@ -62,6 +62,7 @@ class HostRotation(Shown):
     files: tuple[FileResult, ...]
     exposed: tuple[Exposure, ...]  # what the old key could read: change these at the provider
     history: bool = False  # --compromised: list the exposed names (history included)
+    stale_key_file: str | None = None  # secrets/host-keys/<host>.yaml: the old private key
 
     @property
     def exposed_count(self) -> int:
@@ -77,6 +78,14 @@ class HostRotation(Shown):
         rotated = f"rotated {len(self.files)} file(s) of host {host}"
         if self.old_recipient != self.new_recipient:
             shown.append(out(f"{rotated}: the old key opens none of them"))
+            if self.stale_key_file is not None:  # (hosts add --generate-host-key made it)
+                shown.append(
+                    err(
+                        f"note: {self.stale_key_file} still holds the host's old private key, "
+                        f"which hosts bootstrap would install: delete it (git rm "
+                        f"{self.stale_key_file}), or store the new one there in its place"
+                    )
+                )
             return shown + self.exposed_lines(self.history, "the old key")
         # (the key the host has already: no old key, and nothing it could read is new)
         shown.append(out(f"{rotated}: the host's key is the same, so no file changed readers"))
@@ -139,6 +148,9 @@ def rotate_host(
     held = identities_of(identities)
     exposed = with_history(plan, history)
     files = execute(plan, held)
+    from secretkit.keys.host_keys import host_key_file
+
+    stored = host_key_file(name)
     return HostRotation(
         host=name,
         old_recipient=plan.old_recipient,
@@ -147,6 +159,7 @@ def rotate_host(
         files=files,
         exposed=exposed,
         history=history,
+        stale_key_file=stored if (root / stored).is_file() else None,
     )
 
 

@@ -372,3 +372,24 @@ def test_keyscan_with_an_explicit_target_and_a_closed_port(
                             "--keyscan", f"127.0.0.1:{closed}",
                             "--fingerprint", "SHA256:x")  # fmt: skip
     assert code == 3 and f"no ssh-ed25519 host key from 127.0.0.1:{closed}" in err
+
+
+def test_rotating_a_host_whose_key_was_generated_says_the_stored_key_is_stale(
+    lab: Homelab, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A stranger rotated a host made with --generate-host-key: secrets/host-keys/<h>.yaml
+    kept the old private key, `hosts bootstrap` then refused, and nothing said why or
+    what to do."""
+    from pyrage import x25519
+
+    add = ("hosts", "add", "newbox", "--generate-host-key", "--extra-files", str(tmp_path / "x"))
+    code, _, err = run_main(capsys, "-C", str(lab.root), *add)
+    assert code == 0, err
+    new = str(x25519.Identity.generate().to_public())
+    code, _, err = run_main(capsys, "-C", str(lab.root), "rotate", "host", "newbox", "--age", new)
+    assert code == 0, err
+    assert "note: secrets/host-keys/newbox.yaml still holds the host's old private key" in err
+    code, _, err = run_main(capsys, "-C", str(lab.root), "hosts", "bootstrap", "newbox",
+                            "--extra-files", str(tmp_path / "y"))  # fmt: skip
+    assert code != 0
+    assert "delete it (git rm secrets/host-keys/newbox.yaml)" in err
