@@ -159,8 +159,7 @@ def _fix_for(ctx: CheckContext, finding: Finding) -> str:
         from secretkit.plan.refusals import nix_reader_route
 
         def sops_file(module: str) -> str:
-            users = sorted(ctx.inventory().hosts_of_file(module))
-            return ctx.targets().route_file(users[0]) if len(users) == 1 else "secrets/<host>.yaml"
+            return _hosts_file(ctx, sorted(ctx.inventory().hosts_of_file(module)))
 
         read = nix_reader_route(finding.path, ctx.nix_sources(), sops_file)
         # a file that is one secret, handed to an option: its own fix says it all
@@ -187,10 +186,20 @@ def _fix_for(ctx: CheckContext, finding: Finding) -> str:
         clan=clan,
         steps=steps,
         # (migrate's own steps name the one host's file: its defaultSopsFile, …)
-        sops_file=(
-            ctx.targets().route_file(readers[0]) if len(readers) == 1 else "secrets/<host>.yaml"
-        ),
+        sops_file=_hosts_file(ctx, readers),
     )
+
+
+def _hosts_file(ctx: CheckContext, hosts: list[str]) -> str:
+    """The sops file migrate would store a value of ``hosts`` in (a host's
+    defaultSopsFile …): one file, each host's own, or the pattern when none is known."""
+    if not hosts:
+        return "secrets/<host>.yaml"
+    files = {host: ctx.targets().route_file(host) for host in hosts}
+    if len(set(files.values())) == 1:
+        return files[hosts[0]]
+    each = ", ".join(f"{file} for {host}" for host, file in sorted(files.items())[:4])
+    return f"<each host's own: {each}{', …' if len(files) > 4 else ''}>"
 
 
 def _hash_warning(check_id: str, shown: str, keep: str, path: str) -> CheckResult:

@@ -335,3 +335,26 @@ def test_a_default_sops_file_set_in_an_inline_module_of_the_flake_is_read(repo: 
     assert "several sops files of its own" not in proc.stderr, proc.stderr
     rows = [line for line in proc.stdout.splitlines() if line.startswith("k3s/token")]
     assert any("web" in row and "hosts/web/secrets/main.yaml" in row for row in rows), rows
+
+
+def test_checks_fix_for_a_shared_module_names_each_hosts_own_file(repo: Repo) -> None:
+    """A re-check: a module shared by hosts with a file each got "secretkit set
+    secrets/<host>.yaml" from check, while migrate named each host's file."""
+    import json
+
+    common = repo.root / "modules/common.nix"
+    token = secrets.token_hex(16)
+    common.write_text(
+        common.read_text().rstrip().removesuffix("}")
+        + "  systemd.services.push.script = ''\n    curl -d @- https://push.example.invalid <<EOF\n"
+        + f"    token={token}\n    EOF\n  '';\n}}\n"
+    )
+    proc = run(repo.root, "check", "--format", "json")
+    assert token not in proc.stdout + proc.stderr
+    (fix,) = [
+        c["fix"]
+        for c in json.loads(proc.stdout)["checks"]
+        if c["id"] == "plaintext-tree" and "systemd.services.push.script" in c["message"]
+    ]
+    assert "secretkit set <each host's own: " in fix
+    assert "hosts/web/secrets/main.yaml for web" in fix and "secrets/<host>.yaml" not in fix
