@@ -46,7 +46,8 @@ class ValueRotation(Shown):
     unchecked: tuple[str, ...]  # sops files no available identity opens (not searched)
     restarts: tuple[Restart, ...]
     # the new public halves (wireguard, ssh-ed25519), each with the public_out written
-    publics: tuple[tuple[str, str | None], ...]
+    # and the sops files holding its private half
+    publics: tuple[tuple[str, str | None, tuple[str, ...]], ...]
     source: str  # "stdin" | "kind <k>"
     unrecorded: str | None = None  # why exposed's checklist could not be told
     warnings: tuple[str, ...] = ()  # what a reader of the value needs done besides
@@ -61,10 +62,18 @@ class ValueRotation(Shown):
             err(f"note: no identity opens {rel}; it was not searched for the old value")
             for rel in self.unchecked
         ]
-        for public, written in self.publics:
-            shown.append(out(f"new public key: {public}"))
+        for public, written, held in self.publics:
+            shown.append(out(f"new public key: {public} (of {', '.join(held)})"))
             if written is not None:
                 shown.append(out(f"  written to {written}"))
+            else:  # (generate --public-out wrote it where no generators.toml says)
+                shown.append(
+                    err(
+                        "note: write it wherever its old public key is read (a peer's "
+                        "publicKey, a file generate --public-out wrote): nothing here knows "
+                        "that place"
+                    )
+                )
         if self.restarts:
             shown.append(out("restart after deploying:"))
             shown += [out(f"  {item.unit}  ({item.declared_in})") for item in self.restarts]
@@ -209,7 +218,7 @@ def rotate_value(
         )
     options = options or Options(length, words)
     sources: list[str] = []
-    publics: list[tuple[str, str | None]] = []
+    publics: list[tuple[str, str | None, tuple[str, ...]]] = []
     public_files: dict[Path, str] = {}
     warnings: list[str] = []
     twins: list[tuple[str, str]] = []
@@ -232,7 +241,8 @@ def rotate_value(
         unchecked += [rel for rel in closed if rel not in unchecked]
         target = declared.public_file(root) if declared is not None else None
         if made.public is not None:
-            publics.append((made.public, declared.public_out if target and declared else None))
+            written = declared.public_out if target and declared else None
+            publics.append((made.public, written, tuple(info.rel for info in infos)))
             if target is not None:
                 public_files[target] = public_text(target, made.public)
         elif declared is not None and target is not None and kind_for(declared.kind).has_public:

@@ -271,16 +271,24 @@ def test_generate_and_rotate_value_lines() -> None:
         (("secrets/nas.yaml", "other/pw"),),
         ("secrets/x.yaml",),
         (Restart("postgresql.service", "hosts/web/default.nix:12"),),
-        (("PUB1", "hosts/web/wg.pub"), ("PUB2", None)),
+        (
+            ("PUB1", "hosts/web/wg.pub", ("secrets/web.yaml",)),
+            ("PUB2", None, ("secrets/nas.yaml",)),
+        ),
         "stdin",
     )
     assert texts(rotation.lines()) == [
         ("secrets/web.yaml: db/pw: new value (stdin)", False),
         ("secrets/nas.yaml: other/pw: held the same value, new value too", False),
         ("note: no identity opens secrets/x.yaml; it was not searched for the old value", True),
-        ("new public key: PUB1", False),
+        ("new public key: PUB1 (of secrets/web.yaml)", False),
         ("  written to hosts/web/wg.pub", False),
-        ("new public key: PUB2", False),
+        ("new public key: PUB2 (of secrets/nas.yaml)", False),
+        (
+            "note: write it wherever its old public key is read (a peer's publicKey, a file "
+            "generate --public-out wrote): nothing here knows that place",
+            True,
+        ),
         ("restart after deploying:", False),
         ("  postgresql.service  (hosts/web/default.nix:12)", False),
         ("change it at its provider too, if it is a credential issued elsewhere", False),

@@ -291,8 +291,8 @@ def test_a_name_holding_a_key_per_host_gets_a_new_key_per_host_and_its_public_ou
     assert not set(first.values()) & set(second.values())
     assert (lab.root / "hosts/jellyfin/wg.pub").read_text() == second["jellyfin"] + "\n"
     assert (lab.root / "hosts/observer/wg.nix").read_text() == f'"{second["observer"]}"\n'
-    assert f"new public key: {second['jellyfin']}\n  written to hosts/jellyfin/wg.pub" in out
-    assert f"new public key: {second['observer']}\n  written to hosts/observer/wg.nix" in out
+    assert f"new public key: {second['jellyfin']} (of secrets/jellyfin.yaml)\n  written to" in out
+    assert f"new public key: {second['observer']} (of secrets/observer.yaml)\n  written to" in out
 
     # one value on stdin for two secrets: refused, nothing written
     mine = subprocess.run([wg, "genkey"], capture_output=True, check=True).stdout
