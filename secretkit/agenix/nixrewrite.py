@@ -343,7 +343,8 @@ def rewrite_file(
                 line, _ = tree.position(int(node.start_byte))
                 out.notes.append(
                     f"line {line}: age.secrets.{name}.symlink = false dropped: sops-nix puts "
-                    "a symlink at path (to its file under /run/secrets.d), where agenix put a "
+                    "a symlink at path (to its file under /run/secrets.d, or "
+                    "/run/secrets-for-users.d for a neededForUsers secret), where agenix put a "
                     "plain file; check that the program reading it follows symlinks"
                 )
         else:

@@ -276,8 +276,9 @@ def test_a_name_set_on_its_own_line_folds_into_the_path() -> None:
     assert "name =" not in out and "symlink" not in out
     assert [n for n in result.notes if "symlink = false dropped" in n] == [
         "line 5: age.secrets.grafana.symlink = false dropped: sops-nix puts a symlink at "
-        "path (to its file under /run/secrets.d), where agenix put a plain file; check "
-        "that the program reading it follows symlinks"
+        "path (to its file under /run/secrets.d, or /run/secrets-for-users.d for a "
+        "neededForUsers secret), where agenix put a plain file; check that the program "
+        "reading it follows symlinks"
     ]
 
 
