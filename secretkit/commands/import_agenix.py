@@ -156,6 +156,18 @@ def prepare(root: Path, *, layout_mode: str = "per-host", dry_run: bool = False)
             ),
         )
     notes: list[str] = []
+    listed = {os.path.normpath(os.path.join(rules_dir, rule.file)) for rule in rules}
+    # (.age files no rule lists: agenix cannot re-key them, and nothing here reads them)
+    left = sorted(
+        p.relative_to(root).as_posix() for p in (root / rules_dir).rglob("*.age")
+        if ".git" not in p.parts and p.relative_to(root).as_posix() not in listed
+    )  # fmt: skip
+    if left:
+        notes.append(
+            f"not imported, left in place: {', '.join(left[:5])}{' …' if len(left) > 5 else ''} "
+            f"({rules_rel} lists no such file): delete them if nothing reads them (git rm), "
+            "or add them to it and import again"
+        )
     values = {}
     for rule in rules:
         age_rel = os.path.normpath(os.path.join(rules_dir, rule.file))

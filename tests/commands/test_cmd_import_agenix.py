@@ -326,3 +326,17 @@ def test_a_shared_module_read_by_a_host_without_its_host_name_stops_the_import(
     assert "host web1 sets no networking.hostName" in result.stderr.decode()
     assert "then run secretkit import agenix again" in result.stderr.decode()
     assert lab.tree() == before
+
+
+def test_an_age_file_the_rules_do_not_list_is_named_as_left_behind(lab: AgenixLab) -> None:
+    """BonusPlay/sysconf had .age files secrets.nix does not list: the import plan never
+    named them, and left them in place without a word."""
+    stray = lab.root / "secrets" / "old" / "stray.age"
+    stray.parent.mkdir(parents=True)
+    stray.write_bytes((lab.root / "secrets" / "wifi.age").read_bytes())
+    commit_all(lab.root, "an age file no rule lists")
+    result = lab.run("import", "agenix", "--dry-run")
+    assert result.returncode == 0, result.stderr.decode()
+    err = result.stderr.decode()
+    assert "not imported, left in place: secrets/old/stray.age (" in err
+    assert "delete them if nothing reads them (git rm)" in err
