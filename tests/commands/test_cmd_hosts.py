@@ -410,12 +410,13 @@ def test_the_way_to_declare_a_host_says_what_discovery_could_not_follow(
     repo: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """linyinfeng/dotfiles declares its hosts through a helper returning
-    `{ ${name} = nixosSystem …; }`, which discovery cannot name: `hosts add mtl0` told
-    the user to declare mtl0, which was declared, and a second definition conflicts."""
-    (repo / "flake.nix").write_text(
+    `{ ${name} = nixosSystem …; }`: where discovery cannot name one, `hosts add mtl0`
+    told the user to declare mtl0, which was declared, and a second definition
+    conflicts."""
+    (repo / "flake.nix").write_text(  # (a name no reading can tell: read from a file)
         "{\n  outputs = { nixpkgs, ... }: let\n"
         "    mkHost = name: { ${name} = nixpkgs.lib.nixosSystem { modules = [ ./h.nix ]; }; };\n"
-        '  in { nixosConfigurations = mkHost "mtl0"; };\n}\n'
+        "  in { nixosConfigurations = mkHost (builtins.readFile ./name.txt); };\n}\n"
     )
     (repo / "h.nix").write_text("{ ... }: { }\n")
     code, _, err = run(capsys, "-C", str(repo), "hosts", "add", "mtl0", "--age", IMMICH)

@@ -160,8 +160,29 @@ def _host_set(d: Closure, value: Val, binding: Node, output: str) -> None:
             if names and len(names) == 1:
                 system(d, names[0], Val(hv, aset.file, aset.scope), b, output)
             elif names is None:
+                # `mkHost = name: { ${name} = nixosSystem …; }`: the name the call gives
+                computed = _computed_name(d, aset, b)
+                if computed is not None:
+                    system(d, computed, Val(hv, aset.file, aset.scope), b, output)
+                    continue
                 d.note(aset.file, b, "host with a computed name")
                 d.host_set_unresolved = True
+
+
+def _computed_name(d: Closure, aset: Val, binding: Node) -> str | None:
+    """The name of ``${x} = …;`` (or ``"${x}" = …;``) when ``x`` is a string the
+    scope binds (a helper's argument), else None."""
+    path = binding.child_by_field_name("attrpath")
+    parts = path.named_children if path is not None else []
+    if len(parts) != 1:
+        return None
+    inner = parts[0]
+    if inner.type == "string_expression" and len(inner.named_children) == 1:
+        inner = inner.named_children[0]
+    if inner.type != "interpolation" or not inner.named_children:
+        return None
+    name = d.string_value(Val(inner.named_children[0], aset.file, aset.scope))
+    return name if name and "/" not in name and not name.startswith(".") else None
 
 
 def deploy_nodes(d: Closure, sets: list[Val]) -> None:

@@ -559,6 +559,22 @@ STYLES: dict[str, tuple[dict[str, str], dict[str, str]]] = {
         },
         {"alpha": "colmena", "beta": "colmena"},
     ),
+    # linyinfeng/dotfiles: a helper returning { ${name} = nixosSystem …; }, merged
+    "helper-with-computed-name": (
+        {
+            **TWO,
+            "flake.nix": (
+                "{\n  outputs = { nixpkgs, ... }: let\n"
+                '    mkHost = { name, system ? "x86_64-linux" }: {\n'
+                "      ${name} = nixpkgs.lib.nixosSystem {\n"
+                "        inherit system; modules = [ ./hosts/${name}/configuration.nix ];\n"
+                "      };\n    };\n  in {\n"
+                '    nixosConfigurations = (mkHost { name = "alpha"; }) // (mkHost {\n'
+                '      name = "beta"; system = "aarch64-linux"; });\n  };\n}\n'
+            ),
+        },
+        {"alpha": "flake", "beta": "flake"},
+    ),
     # colmena's documented flake form: colmenaHive = makeHive self.outputs.colmena
     "colmena-makehive-outputs": (
         {

@@ -328,7 +328,7 @@ def test_flake_parts_helpers_from_files_and_inherit(tmp_path: Path) -> None:
                 "      in {\n"
                 "        nixosConfigurations = { inherit web; } // {\n"
                 '          db = mkHost { hostname = "db"; extra = [ ./roles/db.nix ]; };\n'
-                '          ${"computed"} = mkHost { hostname = "x"; };\n'
+                '          ${builtins.readFile ./name.txt} = mkHost { hostname = "x"; };\n'
                 "        };\n"
                 "      };\n"
                 "    };\n}\n"
