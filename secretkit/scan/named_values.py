@@ -78,6 +78,29 @@ _ENV_KEY_NOT_SECRET = frozenset(
 )
 
 
+_STRONG_TOKEN = lazy(r"[A-Za-z0-9_+/=-]{16,}")
+
+
+def suffix_key_kind(name: str, value: str) -> str | None:
+    """A Nix setting named ``*_key``/``*Key`` (``invidious_companion_key``,
+    ``session_key``) holding a generated value: lower-case hex of 32 or more (not under
+    a digest's name), or one token of 16 or more with upper and lower case and digits.
+    A cache key (``v2-abc123def456``), an object key (a path), an idempotency key (words)
+    and a UUID are none."""
+    text = value.strip()
+    parts = set(words(name))
+    if names_itself(name, value) or not parts.isdisjoint(_DIGEST_WORDS | _ENV_KEY_NOT_SECRET):
+        return None
+    if generated_hex(text):
+        return "secret-key"
+    mixed = (
+        any(c.isupper() for c in text) and any(c.islower() for c in text)
+        and any(c.isdigit() for c in text)
+    )  # fmt: skip
+    token = _STRONG_TOKEN.fullmatch(text) is not None
+    return "secret-key" if token and mixed and random_looking(text) else None
+
+
 def names_itself(name: str, value: str) -> bool:
     """``MONGO_PASS = "MONGO_PASS"``: a stand-in that names itself, not a secret."""
     return bool(name) and value.strip().lower() == name.lower()

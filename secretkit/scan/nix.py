@@ -218,6 +218,8 @@ def literal_hits(
         kind = _by_parent(path, kind)
         if kind is None and ((env_key_name and in_environment) or _value_decides(key, path)):
             kind = "env-key"  # decided on the value below (named_values.env_key_kind)
+        elif kind is None and _suffix_key(key):
+            kind = "suffix-key"  # decided on the value below (named_values.suffix_key_kind)
         etc_text = (
             bool(read_as_file)
             and path[-3:-2] == ["etc"]
@@ -489,14 +491,18 @@ def comment_hits(
 
 
 def _value_decides(key: str, path: list[str]) -> bool:
-    """Whether ``key``'s value decides its kind (:func:`named_values.value_decides`),
-    or a ``*_key``/``*Key`` name's, as an environment variable's (``invidious_companion_key
-    = "<generated>"``: :func:`named_values.env_key_kind`); not a bare ``key`` under
-    ``signing``/``gpg`` (git's key id or fingerprint)."""
+    """Whether ``key``'s value decides its kind (:func:`named_values.value_decides`):
+    not a bare ``key`` under ``signing``/``gpg`` (git's key id or fingerprint)."""
     if not named_values.value_decides(key):
-        words = filters.words(key)
-        return len(words) > 1 and words[-1] == "key" and not filters.public_name(key)
+        return False
     return key != "key" or _KEY_IDS.isdisjoint(n.lower() for n in path[:-1])
+
+
+def _suffix_key(key: str) -> bool:
+    """A ``*_key``/``*Key`` setting (``invidious_companion_key``): judged by its value
+    (:func:`named_values.suffix_key_kind`)."""
+    words = filters.words(key)
+    return len(words) > 1 and words[-1] == "key" and not filters.public_name(key)
 
 
 _KEY_IDS = frozenset({"signing", "gpg", "pgp", "gnupg", "ssh"})
@@ -532,6 +538,8 @@ def _binding_hits(binding: CommentBinding, data: bytes) -> list[Hit]:
     in_environment = env_key_name and not _ENVIRONMENT.isdisjoint(names[:-1])
     if kind is None and (in_environment or _value_decides(key, names)):
         kind = named_values.env_key_kind(key, binding.value.strip())
+    elif kind is None and _suffix_key(key):
+        kind = named_values.suffix_key_kind(key, binding.value.strip())
     value = binding.value
     found = token_hits(value, in_context(tuple(names), value))
     attribute = attribute_hit(value, kind, key) if kind is not None else None

@@ -200,11 +200,12 @@ def owned_attribute_hit(
     whole = lit.value
     if held.parts:
         whole = "".join(cst.string_parts(tree, part)[0] for part in held.parts)
-    if kind == "env-key":
-        env_kind = named_values.env_key_kind(key, whole.strip())
-        if env_kind is None:
+    if kind in ("env-key", "suffix-key"):
+        judge = named_values.env_key_kind if kind == "env-key" else named_values.suffix_key_kind
+        decided = judge(key, whole.strip())
+        if decided is None:
             return None
-        kind = env_kind
+        kind = decided
     attribute = attribute_hit(whole, kind, key)
     if attribute is None or not held.parts:
         return attribute

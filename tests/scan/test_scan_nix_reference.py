@@ -110,12 +110,10 @@ def reference_scan(data: bytes) -> tuple[list[Hit], bool]:
         decides = named_values.value_decides(key) and (
             key != "key" or not {"signing", "gpg", "pgp", "gnupg", "ssh"} & set(path[:-1])
         )
-        if kind is None and (
-            (_ENV_KEY_NAME.match(key) and _in_environment(path))
-            or decides
-            or (named_key and not filters.public_name(key))
-        ):
+        if kind is None and ((_ENV_KEY_NAME.match(key) and _in_environment(path)) or decides):
             kind = "env-key"
+        elif kind is None and named_key and not filters.public_name(key):
+            kind = "suffix-key"
         etc_text = path[-3:-2] == ["etc"] and path[-1:] == ["text"] and path[-2] in read_as_file
         json_line = raw.lstrip().startswith("{")
         embedded = ("\n" in raw or _config_key(key) or json_line) and _SECRETISH.search(raw)

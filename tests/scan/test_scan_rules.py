@@ -512,6 +512,21 @@ SHOULD_NOT_FLAG: list[Case] = [
         '{ services.dnscrypt-proxy2.config.sources.x.minisign_key = "@V@"; }',
         None,
     ),
+    # `*_key`/`*Key` settings that hold no generated value (a re-check of afcf202)
+    ("cache-key", lambda: "v2-abc123def456", '{ services.foo.settings.cache_key = "@V@"; }', None),
+    (
+        "object-key",
+        lambda: "backups/db-2024-11-03.tar.zst",
+        '{ services.foo.settings.objectKey = "@V@"; }',
+        None,
+    ),
+    ("idempotency-key", lambda: "order-created-v1", '{ x.idempotencyKey = "@V@"; }', None),
+    (
+        "uuid-key",
+        lambda: "3f6c2b1e-8a4d-4c2e-9f1a-7b5d3e2c1a0f",
+        '{ services.foo.settings.uuid_key = "@V@"; }',
+        None,
+    ),
     # a PL/pgSQL variable named password, declared with its type (a psql heredoc)
     (
         "plpgsql-declare",
