@@ -304,8 +304,11 @@ _B64_KEY = lazy(r"^(?:[A-Za-z0-9+/]{43}=|[A-Za-z0-9+/]{86}==)$")
 _REPEATED = lazy(r"^(.{1,4})\1{2,}$", re.DOTALL)
 _NIX_BASE32 = lazy(r"^[0-9a-df-np-sv-z]{52}$|^[0-9a-df-np-sv-z]{103}$")
 _SRI = lazy(r"^(?:sha1|sha256|sha384|sha512|md5)[-:][A-Za-z0-9+/=]{16,}$")
-_SSH_PUBLIC = lazy(
-    r"(?:^|\s)(?:ssh-(?:ed25519|rsa|dss)|ecdsa-sha2-nistp\d+|sk-ssh-ed25519@openssh\.com|"
+# a GPG key's id or fingerprint as git's user.signingKey names it: 16 or 40 hex digits
+# (0x first, or in groups of four), upper case as gpg prints them
+_GPG_KEY_ID = lazy(r"^(?:0x)?(?:[0-9A-F]{16}|[0-9A-F]{40})$|^(?:[0-9A-F]{4} ?){10}$")
+_SSH_PUBLIC = lazy(  # (git's `user.signingKey = "key::ssh-ed25519 AAAA…"` too)
+    r"(?:^|\s|key::)(?:ssh-(?:ed25519|rsa|dss)|ecdsa-sha2-nistp\d+|sk-ssh-ed25519@openssh\.com|"
     r"sk-ecdsa-sha2-nistp256@openssh\.com)\s+AAAA"
 )
 _AGE_RECIPIENT = lazy(r"^age1[02-9ac-hj-np-z]{20,}$")
@@ -479,6 +482,8 @@ def not_secret(value: str, *, token: bool = False, kind: str | None = None) -> s
         return "path"
     if token:
         return "placeholder" if _TOKEN_PLACEHOLDER.search(text) else None
+    if kind == "private-key" and _GPG_KEY_ID.match(text):
+        return "gpg key id"  # (git's user.signingKey: a key's id or fingerprint, no key)
     if _PLACEHOLDER_SHAPES.search(text) or _placeholder_words(text) or _STAND_INS.match(text):
         return "placeholder"
     if len(set(text)) == 1 or _REPEATED.match(text) or len(set(text) - {"-"}) == 1:

@@ -512,6 +512,21 @@ SHOULD_NOT_FLAG: list[Case] = [
         '{ services.dnscrypt-proxy2.config.sources.x.minisign_key = "@V@"; }',
         None,
     ),
+    # git's user.signingKey names a key: its id, its fingerprint, an ssh public key
+    (
+        "git-signing-key-id",
+        lambda: "3AA5C34371567BD2",
+        '{ programs.git.extraConfig.user.signingKey = "@V@"; }',
+        None,
+    ),
+    (
+        "git-signing-key-ssh",
+        lambda: (
+            "key::ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHqT6Sx0m5gX4v3C2nL8kq7Yp1R9s6dE2fW0bJ4aZ8uV"
+        ),
+        '{ programs.git.extraConfig.user.signingkey = "@V@"; }',
+        None,
+    ),
     # `*_key`/`*Key` settings that hold no generated value (a re-check of afcf202)
     ("cache-key", lambda: "v2-abc123def456", '{ services.foo.settings.cache_key = "@V@"; }', None),
     (
