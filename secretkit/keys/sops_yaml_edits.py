@@ -184,6 +184,27 @@ def _hand_written_host(d: SopsYamlDoc, name: str, recipient: str) -> bool:
     )
 
 
+def _replace_written_out(d: SopsYamlDoc, old: str, new: str) -> list[str | None]:
+    """Splice ``new`` in place of ``old`` wherever a rule's ``age`` names it by value
+    (a list item, or within a comma-separated string); the rules changed."""
+    import re
+
+    pattern = re.compile(re.escape(old), re.IGNORECASE)
+    changed: list[str | None] = []
+    for rule in d.rules():
+        for holder in [rule, *rule_groups(rule)]:
+            node = holder.get("age") if holder.kind == "map" else None
+            items = [node] if node is not None and node.kind == "scalar" else []
+            items += node.items if node is not None and node.kind == "seq" else []
+            for item in items:
+                if item.kind != "scalar" or not pattern.search(item.value):
+                    continue
+                start, end = value_span(d.text, item)
+                d.splice(start, end, pattern.sub(new, d.text[start:end]))
+                changed.append(regex_of(rule))
+    return changed
+
+
 def _hand_written_anchor(d: SopsYamlDoc, name: str) -> str | None:
     """The anchor a hand-written file gives host ``name`` (spelled like the host, as
     :func:`~secretkit.layouts.sops_nix.host_key` reads it; what ``hosts list`` shows)."""
@@ -451,6 +472,9 @@ def set_host_key_text(data: bytes, name: str, recipient: str, path: Path) -> Edi
     start, end = value_span(d.text, old)
     d.splice(start, end, recipient)
     changed_rules = [regex_of(r) for r in d.rules() if uses(r, anchor)]
+    # a rule naming the old key by its value, not the anchor: it goes too, or the old key
+    # would stay a reader of that rule's files (and "opens none of them" would be false)
+    changed_rules += _replace_written_out(d, old.value.strip(), recipient)
     return _finish(
         d,
         Change(

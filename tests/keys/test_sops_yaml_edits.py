@@ -580,3 +580,25 @@ def test_rotating_a_host_under_a_hand_written_anchor_replaces_that_anchor() -> N
     assert "host_bingbong" not in text  # (no second anchor)
     assert edit.change.old_recipient == OBSERVER and edit.change.new_recipient == SYNCTHING
     assert edit.change.changed_rules == ("secrets/secrets\\.yaml$",)
+
+
+def test_rotating_a_host_replaces_its_key_where_a_rule_names_it_by_value() -> None:
+    """A rule listed the host's key by its value, not its anchor: rotate host left the
+    old key a reader of that rule's files and said "the old key opens none of them"."""
+    data = (
+        f"keys:\n  - &me {ADMIN}\n  - &host_web {OBSERVER}\n"
+        "creation_rules:\n  - path_regex: secrets/web\\.yaml$\n    key_groups:\n"
+        "      - age: [*me, *host_web]\n"
+        f"  - path_regex: backup/.*\\.yaml$\n    key_groups:\n      - age: [*me, {OBSERVER}]\n"
+        f"  - path_regex: other/.*\\.yaml$\n    age: {ADMIN},{OBSERVER}\n"
+    ).encode()
+    edit = sy.set_host_key_text(data, "web", SYNCTHING, P)
+    assert edit.data is not None
+    text = edit.data.decode()
+    assert OBSERVER not in text
+    assert text.count(SYNCTHING) == 3
+    assert set(edit.change.changed_rules) == {
+        "secrets/web\\.yaml$",
+        "backup/.*\\.yaml$",
+        "other/.*\\.yaml$",
+    }
