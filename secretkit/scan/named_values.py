@@ -81,6 +81,13 @@ _ENV_KEY_NOT_SECRET = frozenset(
 _STRONG_TOKEN = lazy(r"[A-Za-z0-9_+/=-]{16,}")
 
 
+def suffix_key(name: str) -> bool:
+    """A ``*_key``/``*Key`` setting (``invidious_companion_key``): judged by its value
+    (:func:`suffix_key_kind`)."""
+    parts = words(name)
+    return len(parts) > 1 and parts[-1] == "key" and not public_name(name)
+
+
 def suffix_key_kind(name: str, value: str) -> str | None:
     """A Nix setting named ``*_key``/``*Key`` (``invidious_companion_key``,
     ``session_key``) holding a generated value: lower-case hex of 32 or more (not under

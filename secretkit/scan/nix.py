@@ -218,7 +218,7 @@ def literal_hits(
         kind = _by_parent(path, kind)
         if kind is None and ((env_key_name and in_environment) or _value_decides(key, path)):
             kind = "env-key"  # decided on the value below (named_values.env_key_kind)
-        elif kind is None and _suffix_key(key):
+        elif kind is None and named_values.suffix_key(key):
             kind = "suffix-key"  # decided on the value below (named_values.suffix_key_kind)
         etc_text = (
             bool(read_as_file)
@@ -498,13 +498,6 @@ def _value_decides(key: str, path: list[str]) -> bool:
     return key != "key" or _KEY_IDS.isdisjoint(n.lower() for n in path[:-1])
 
 
-def _suffix_key(key: str) -> bool:
-    """A ``*_key``/``*Key`` setting (``invidious_companion_key``): judged by its value
-    (:func:`named_values.suffix_key_kind`)."""
-    words = filters.words(key)
-    return len(words) > 1 and words[-1] == "key" and not filters.public_name(key)
-
-
 _KEY_IDS = frozenset({"signing", "gpg", "pgp", "gnupg", "ssh"})
 
 
@@ -538,7 +531,7 @@ def _binding_hits(binding: CommentBinding, data: bytes) -> list[Hit]:
     in_environment = env_key_name and not _ENVIRONMENT.isdisjoint(names[:-1])
     if kind is None and (in_environment or _value_decides(key, names)):
         kind = named_values.env_key_kind(key, binding.value.strip())
-    elif kind is None and _suffix_key(key):
+    elif kind is None and named_values.suffix_key(key):
         kind = named_values.suffix_key_kind(key, binding.value.strip())
     value = binding.value
     found = token_hits(value, in_context(tuple(names), value))
