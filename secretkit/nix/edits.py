@@ -84,4 +84,25 @@ def checked_apply(source: bytes, edits: Iterable[Edit], *, where: str = "<source
             f"{where}: the rewritten file would not parse (line {line}); nothing was written",
             hint="this is a secretkit bug; please report it with the option path",
         )
+    _given_once(source, result, where)
     return result
+
+
+def _given_once(source: bytes, result: bytes, where: str) -> None:
+    """Raise :class:`EditError` if ``result`` gives an attribute twice that ``source`` did
+    not (Nix refuses to parse it; tree-sitter does not: :mod:`secretkit.nix.duplicates`)."""
+    from secretkit.nix import cst
+    from secretkit.nix.duplicates import defined_twice
+
+    twice = defined_twice(cst.parse(result))
+    if not twice:
+        return
+    before = {t.path for t in defined_twice(cst.parse(source))}
+    for clash in twice:
+        if clash.path not in before:
+            line = result.count(b"\n", 0, clash.start) + 1
+            raise EditError(
+                f"{where}: the rewritten file would give {clash.path} twice (line {line}), "
+                "which Nix refuses to parse; nothing was written",
+                hint="this is a secretkit bug; please report it with the option path",
+            )
