@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from secretkit.lazy_re import lazy
-from secretkit.nix import cst
+from secretkit.nix import cst, mkmerge
 from secretkit.nix.cst import Node, Tree
 from secretkit.nix.edits import Edit
 from secretkit.nix.inline import inline_function, uses_variable
@@ -209,6 +209,8 @@ class OptionState:
 
     edit: Edit | None
     existing: str | None  # source text of the current value when the option is set
+    more: tuple[Edit, ...] = ()  # edits that go with ``edit`` (``lib`` in the formals)
+    refusal: str | None = None  # why it cannot be set (and how to set it by hand)
 
 
 def ensure_option(tree: Tree, top: Node, path: Sequence[str], expr: str) -> OptionState:
@@ -217,6 +219,15 @@ def ensure_option(tree: Tree, top: Node, path: Sequence[str], expr: str) -> Opti
     if found is not None:
         value = found.child_by_field_name("expression")
         return OptionState(None, cst.node_text(tree, value) if value is not None else "")
+    block = mkmerge.blocker(tree, top, path)
+    if block is not None:  # `serviceConfig = hardening;`: no serviceConfig.X beside it
+        there = mkmerge.existing(tree, block)
+        if there is not None:
+            return OptionState(None, there)
+        made = mkmerge.merge_option(tree, block, f"{attrpath(block.rest)} = {expr};")
+        if isinstance(made, str):
+            return OptionState(None, None, refusal=made)
+        return OptionState(made[0], None, more=tuple(made[1:]))
     container, rest = cst.container_of(tree, top, path)
     return OptionState(insert_bindings(tree, container, [f"{attrpath(rest)} = {expr};"]), None)
 

@@ -518,8 +518,11 @@ def _finish_module(plan: Plan, module: _Module) -> list[Edit] | None:
             wanted.append(catalogue.OptionSpec(option, ref, True))
     for spec in wanted:
         state = emit.ensure_option(tree, top, list(spec.path), spec.expr)
+        if state.refusal is not None:
+            give_up(state.refusal)
+            return None
         if state.edit is not None:
-            edits.append(state.edit)
+            edits.extend((state.edit, *state.more))
         elif spec.required and state.existing != spec.expr:
             give_up(f"{'.'.join(spec.path)} is already set; merge by hand")
             return None

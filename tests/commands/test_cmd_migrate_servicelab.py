@@ -150,6 +150,18 @@ def test_host_evaluates_and_each_reader_owns_its_files(lab: Lab, host: str, tmp_
     assert facts["age"]["sshKeyPaths"] == ["/etc/ssh/ssh_host_ed25519_key"]
 
 
+def test_a_service_config_set_to_a_value_gets_its_environment_file_through_mkmerge(
+    lab: Lab, tmp_path: Path
+) -> None:
+    # `serviceConfig = hardening;` takes no serviceConfig.EnvironmentFile beside it
+    text = (lab.repo / "hosts/media/default.nix").read_text()
+    assert "serviceConfig = lib.mkMerge [\n      hardening\n      { EnvironmentFile" in text
+    facts = evaluate(lab.repo, HOSTS["media"], "media", tmp_path)
+    upload = facts["serviceConfigs"]["photo-upload"]
+    assert upload["ProtectSystem"] == "strict"
+    assert upload["EnvironmentFile"] == [facts["templates"]["photo-upload.env"]["path"]]
+
+
 def test_the_syncthing_key_is_both_the_env_key_and_the_bearer_credential(lab: Lab) -> None:
     sync = _decrypt(lab, "sync")
     monitor = _decrypt(lab, "monitor")

@@ -259,4 +259,7 @@ def problems(host: str, facts: dict[str, Any], job_users: set[str]) -> list[str]
                 out.append(f"{host}: {name} only feeds a template, yet is owned by a user")
         elif name not in read:
             out.append(f"{host}: {name} is declared but no recorded option reads it")
+    for name in templates:
+        if name not in read:
+            out.append(f"{host}: template {name} is declared but no recorded option reads it")
     return out

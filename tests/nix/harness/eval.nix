@@ -50,9 +50,14 @@ let
   loaded = builtins.concatMap load modules;
 
   # --- merge ---
-  resolve = v: if isIf v then (if v.cond then resolve v.value else null) else v;
+  # mkIf and mkMerge taken apart where they stand (lib/modules.nix pushDownProperties)
+  isMerge = v: builtins.isAttrs v && (v._type or null) == "merge";
+  expand = v:
+    if isIf v then (if v.cond then expand v.value else [ ])
+    else if isMerge v then builtins.concatMap expand v.contents
+    else [ v ];
   mergeValues = path: values:
-    let vs = builtins.filter (v: v != null) (map resolve values);
+    let vs = builtins.filter (v: v != null) (builtins.concatMap expand values);
     in
     if vs == [ ] then null
     else if builtins.all builtins.isList vs then builtins.concatLists vs
@@ -60,7 +65,7 @@ let
     else if builtins.all (v: v == builtins.head vs) vs then builtins.head vs
     else throw "conflicting definitions for ${builtins.concatStringsSep "." path}";
   mergeSets = path: sets:
-    let clean = builtins.filter (s: s != null) sets;
+    let clean = builtins.filter (s: s != null) (builtins.concatMap expand sets);
     in builtins.mapAttrs (n: vs: mergeValues (path ++ [ n ]) vs)
       (builtins.zipAttrsWith (_: vs: vs) clean);
   defined = mergeSets [ ] (map (m: m.config) loaded);
@@ -121,4 +126,5 @@ in
   templates = builtins.mapAttrs (_: t: { inherit (t) path owner; content = t.content or ""; }) config.sops.templates;
   age = ((merged.sops or { }).age or { });
   openssh = { enable = ((merged.services or { }).openssh or { }).enable or false; };
+  serviceConfigs = builtins.mapAttrs (_: s: s.serviceConfig or { }) ((merged.systemd or { }).services or { });
 }
