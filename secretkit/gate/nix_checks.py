@@ -15,6 +15,7 @@ from secretkit.gate.inline_config import outer_config_refs
 from secretkit.gate.leaked_keys import leaked_recipients
 from secretkit.gate.model import CheckResult
 from secretkit.gate.module_sites import line_of, where_modules_are
+from secretkit.gate.nix_refused import given_twice
 from secretkit.gate.secret_targets import (
     cannot_verify,
     for_host,
@@ -203,6 +204,7 @@ def check_nix_refs(ctx: CheckContext) -> list[CheckResult]:
     results += no_host_read(inventory, "nix-secret-refs", unused, "declare sops secrets")
     declaring = {d.file for d in facts.declarations}
     results += unread_hosts(inventory, "nix-secret-refs", declaring, "declare sops secrets")
+    results += given_twice(facts, {path: ctx.read(path) for path in facts.given_twice})
     n_refs = len(facts.references)
     note = (
         f" (names computed in {', '.join(sorted(set(facts.dynamic)))} are not checked)"

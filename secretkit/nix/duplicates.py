@@ -2,13 +2,16 @@
 an edit that adds ``serviceConfig.EnvironmentFile = …;`` beside ``serviceConfig =
 hardening;`` parses for us and for nobody else.
 
-The rules are those of ``ExprAttrs`` building in Nix's parser (``addAttr`` in
-src/libexpr/parser.y, NixOS/nix): in one attribute set or ``let``, a name may be given
-once, except that two attribute set literals given to the same name merge (one level:
-a name both give is given twice), and ``a.b = …`` goes into the set literal ``a`` is
-given (or makes one).  Anything else ``a`` is given (``a = cfg;``, ``inherit a;``)
-takes no ``a.b``.  A computed name (``${x}``) is never a clash.  Checked against
-``nix-instantiate --parse`` in tests/nix/test_duplicates.py.
+The rules are those of ``ParserState::addAttr`` (NixOS/nix, commit 03a6533d5bd4,
+src/libexpr/include/nix/expr/parser-state.hh): in one attribute set or ``let``, a name
+is given once, except that two attribute set literals given to the same name merge,
+name by name and recursively (a name both give a non-set is given twice); ``a.b = …``
+goes into the set literal ``a`` is given, or makes one.  Anything else ``a`` is given
+(``a = cfg;``, ``inherit a;``) takes no ``a.b``.  ``${"a"}`` is the name ``a``; any other
+computed name is never a clash.  Nix before the recursive merge (2.8, Debian's) also
+refuses two set literals that give one name a set each: such files are accepted here,
+as current Nix accepts them (Mic92/dotfiles has one).  Checked against
+``nix-instantiate --parse`` in tests/nix/test_nix_duplicates.py.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ class Twice:
 
     start: int
     path: str
+    blocked: str = ""  # the part of ``path`` given a value (``serviceConfig = h;``), if any
 
 
 class _Set:
@@ -69,15 +73,25 @@ def _names(tree: Tree, node: Node, out: list[Twice] | None) -> dict[str, _Set | 
                 path = child.child_by_field_name("attrpath")
                 if path is None:
                     continue
-                parts = [cst.attr_name(tree, part) for part in path.named_children]
+                parts = [_name(tree, part) for part in path.named_children]
                 value = cst.unwrap(child.child_by_field_name("expression"))
                 given = _Set(value) if value is not None and value.type in cst.ATTRSETS else None
                 _give(tree, names, parts, given, child.start_byte, out)
             elif child.type in ("inherit", "inherit_from"):
                 attrs = child.child_by_field_name("attrs")
                 for part in attrs.named_children if attrs is not None else ():
-                    _give(tree, names, [cst.attr_name(tree, part)], None, part.start_byte, out)
+                    _give(tree, names, [_name(tree, part)], None, part.start_byte, out)
     return names
+
+
+def _name(tree: Tree, part: Node) -> str | None:
+    """An attribute's name; ``${"a"}`` is ``a`` (a string without interpolation in it)."""
+    if part.type == "interpolation":
+        inner = [c for c in part.named_children if c.type != "comment"]
+        if len(inner) == 1 and inner[0].type == "string_expression":
+            return cst.attr_name(tree, inner[0])
+        return None
+    return cst.attr_name(tree, part)
 
 
 def _give(
@@ -88,33 +102,36 @@ def _give(
     start: int,
     out: list[Twice] | None,
 ) -> None:
-    def clash(*inner: str) -> None:
+    def clash(*inner: str, blocked: str = "") -> None:
         if out is not None:
-            out.append(Twice(start, ".".join([*map(str, parts), *inner])))
+            out.append(Twice(start, ".".join([*map(str, parts), *inner]), blocked))
 
-    for part in parts[:-1]:
+    for i, part in enumerate(parts[:-1]):
         if part is None:
             return  # (a computed name: Nix keeps it apart, nothing clashes below it)
         if part not in names:
             names[part] = _Set(None)
-        inner = names[part]
-        if inner is None:
-            clash()
+        below = names[part]
+        if below is None:
+            clash(blocked=".".join(map(str, parts[: i + 1])))
             return
-        names = inner.names(tree)
+        names = below.names(tree)
     last = parts[-1] if parts else None
     if last is None:
         return
-    if last not in names:
-        names[last] = given
-        return
-    old = names[last]
-    if old is None or given is None:
-        clash()
-        return
-    mine = old.names(tree)
-    for name, value in given.names(tree).items():
-        if name in mine:
-            clash(name)
+    # (an explicit stack: two sets merge as deep as they nest)
+    todo: list[tuple[dict[str, _Set | None], str, _Set | None, tuple[str, ...]]] = [
+        (names, last, given, ())
+    ]
+    while todo:
+        into, name, value, inner = todo.pop()
+        if name not in into:
+            into[name] = value
+            continue
+        old = into[name]
+        if old is None or value is None:
+            clash(*inner)
             return
-        mine[name] = value
+        mine = old.names(tree)
+        for key, entry in reversed(value.names(tree).items()):
+            todo.append((mine, key, entry, (*inner, key)))

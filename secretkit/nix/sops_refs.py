@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 from secretkit.lazy_re import lazy
 from secretkit.nix import cst
+from secretkit.nix.duplicates import Twice, defined_twice
 
 
 @dataclass
@@ -42,6 +43,8 @@ class NixFacts:
     )  # nix file -> repo-relative sops file
     default_texts: dict[str, str] = field(default_factory=dict)  # nix file -> as written
     unparsed: list[str] = field(default_factory=list)
+    # files mentioning sops that give an attribute twice: Nix refuses to parse them
+    given_twice: dict[str, list[Twice]] = field(default_factory=dict)
     dynamic: list[str] = field(default_factory=list)  # files declaring computed names
     # networking.hostName = "<literal>": (nix file, offset, name)
     host_names: list[tuple[str, int, str]] = field(default_factory=list)
@@ -279,6 +282,10 @@ def nix_facts(
         tree = cst.parse(data)
         if tree.has_errors:
             facts.unparsed.append(path)
+        if b"sops" in data:
+            twice = defined_twice(tree)
+            if twice:
+                facts.given_twice[path] = twice
         spans = attrset_spans(data, (inline or {}).get(path, ()))
         _read_bindings(facts, path, tree, InlineModules(spans) if spans else None)
         for node in (n for n in cst.walk(tree.root) if n.type == "select_expression"):

@@ -622,3 +622,33 @@ def test_key_empty_is_the_whole_file_not_a_key_of_it(
     results = check_nix_refs(CheckContext(root=tmp_git_repo, judge=SopsJudge()))
     needs = [r for r in results if "needs key" in r.message]
     assert bool(needs) == fails, [r.message for r in results]
+
+
+def test_a_module_nix_refuses_to_parse_fails_with_the_merge_that_fixes_it(
+    tmp_git_repo: Path,
+) -> None:
+    # what migrate wrote before 15dde1e: our parser read it and said "all resolve"
+    source = (
+        '{ config, lib, ... }:\nlet h = { ProtectSystem = "strict"; }; in\n{\n'
+        '  sops.templates."up.env".content = "T=${config.sops.placeholder.t}";\n'
+        "  sops.secrets.t = { };\n"
+        "  systemd.services.up = {\n    serviceConfig = h;\n"
+        '    serviceConfig.EnvironmentFile = [ config.sops.templates."up.env".path ];\n'
+        "  };\n}\n"
+    )
+    failed = [r for r in check_nix_refs(facts_of(tmp_git_repo, source)) if not r.ok]
+    twice = [r for r in failed if "twice" in r.message]
+    assert [r.message for r in twice] == [
+        "hosts/h/mod.nix:8 gives serviceConfig.EnvironmentFile twice, which Nix refuses to "
+        "parse: no host importing the file builds"
+    ]
+    assert "serviceConfig = lib.mkMerge [ <the value> { EnvironmentFile = …; } ];" in twice[0].fix
+    # the fix, done: the point has nothing more to say about the file
+    fixed = source.replace(
+        "serviceConfig = h;\n    serviceConfig.EnvironmentFile = [",
+        "serviceConfig = lib.mkMerge [ h { EnvironmentFile = [",
+    ).replace(".path ];\n  };", ".path ]; } ];\n  };")
+    assert "serviceConfig = lib.mkMerge [ h { EnvironmentFile = [" in fixed
+    (tmp_git_repo / "hosts/h/mod.nix").write_text(fixed)
+    again = check_nix_refs(CheckContext(root=tmp_git_repo, judge=SopsJudge()))
+    assert not [r for r in again if "twice" in r.message]

@@ -25,7 +25,10 @@ CASES = [
     ("let a.x = 1; a = { y = 2; }; in a", None),
     ('{ a = { x = 1; }; "a".y = 2; }', None),
     ("{ a = 1; a = 2; }", "a"),
-    ("{ a = { x = { p = 1; }; }; a = { x = { q = 2; }; }; }", "a.x"),
+    ("{ a = { x = { p = 1; }; }; a = { x = { q = 2; }; }; }", None),
+    ("{ a = { x = { p = 1; }; }; a = { x = { p = 2; }; }; }", "a.x.p"),
+    ("{ s.settings.server.interface = [ ]; s.settings = { server = { d = 1; }; }; }", None),
+    ('{ a = 1; ${"a"} = 2; }', "a"),
     ("{ a = { x = { p = 1; }; }; a.x.q = 2; }", None),
     ("{ a = ({ x = 1; }); a.y = 2; }", None),
     ("{ a = { inherit b; }; a.b.c = 1; }", "a.b.c"),
@@ -50,11 +53,23 @@ def test_what_nix_rejects_as_already_defined(text: str, twice: str | None) -> No
     assert [t.path for t in found] == ([twice] if twice else [])
 
 
+# Two set literals that give one name a set each merge recursively in current Nix
+# (ParserState::addAttr, NixOS/nix 03a6533d5bd4); Nix 2.8 (Debian's nix-bin, the
+# oracle here) refuses them, naming the inner attribute (also where both refuse).
+OLDER_NIX_REFUSES = {
+    "{ a = { x = { p = 1; }; }; a = { x = { p = 2; }; }; }": "x",
+    "{ a = { x = { p = 1; }; }; a = { x = { q = 2; }; }; }": "x",
+    "{ s.settings.server.interface = [ ]; s.settings = { server = { d = 1; }; }; }": "server",
+}
+
+
 @pytest.mark.parametrize(("text", "twice"), CASES)
 def test_the_table_is_what_nix_says(text: str, twice: str | None) -> None:
     nix = need_tool("nix-instantiate")
     proc = subprocess.run([nix, "--parse", "-E", text], capture_output=True, text=True)
-    if twice is None:
+    if text in OLDER_NIX_REFUSES and proc.returncode != 0:
+        assert f"attribute '{OLDER_NIX_REFUSES[text]}' already defined" in proc.stderr
+    elif twice is None:
         assert proc.returncode == 0, proc.stderr
     else:  # (in two merged sets Nix names the inner attribute alone)
         named = re.search(r"attribute '([^']*)' already defined", proc.stderr)
@@ -74,3 +89,9 @@ def test_a_clash_the_file_had_already_is_not_the_edit_s() -> None:
     source = b"{ a = 1; a = 2; b = 1; }\n"
     at = source.index(b"b = 1;")
     assert checked_apply(source, [Edit(at, at, "c = 3; ")]).startswith(b"{ a = 1; a = 2; c = 3;")
+
+
+def test_sets_nested_deeper_than_python_recursion_merge_without_error() -> None:
+    inner = "{ " + "a = { " * 1500 + "p = 1;" + " };" * 1500 + " }"
+    (twice,) = defined_twice(cst.parse(f"{{ x = {inner}; x = {inner}; }}".encode()))
+    assert twice.path == "x" + ".a" * 1500 + ".p"
