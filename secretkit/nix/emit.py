@@ -224,7 +224,7 @@ def ensure_option(tree: Tree, top: Node, path: Sequence[str], expr: str) -> Opti
         there = mkmerge.existing(tree, block)
         if there is not None:
             return OptionState(None, there)
-        made = mkmerge.merge_option(tree, block, f"{attrpath(block.rest)} = {expr};")
+        made = mkmerge.merge_option(tree, block, [f"{attrpath(block.rest)} = {expr};"])
         if isinstance(made, str):
             return OptionState(None, None, refusal=made)
         return OptionState(made[0], None, more=tuple(made[1:]))

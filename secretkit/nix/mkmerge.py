@@ -69,23 +69,23 @@ def existing(tree: Tree, block: Blocker) -> str | None:
     return None
 
 
-def merge_option(tree: Tree, block: Blocker, setting: str) -> list[Edit] | str:
-    """The edits that add ``setting`` (``EnvironmentFile = [ … ];``, the option below
-    the binding) through ``lib.mkMerge`` (an element added to one that is there
-    already), or why they cannot be made (with the way to do it)."""
+def merge_option(tree: Tree, block: Blocker, lines: Sequence[str]) -> list[Edit] | str:
+    """The edits that add ``lines`` (whole bindings of the names below the binding:
+    ``EnvironmentFile = [ … ];``) through ``lib.mkMerge`` (an element added to one that
+    is there already), or why they cannot be made (with the way to do it)."""
     binding = block.binding
     path = binding.child_by_field_name("attrpath")
     name = cst.node_text(tree, path) if path is not None else "it"
     value = binding.child_by_field_name("expression")
-    element = f"{{ {setting} }}"
     inner = cst.unwrap(value)
+    shown = lines[0] if len(lines) == 1 else "…"
     by_hand = (
         f"{name} is set to an expression, so {'.'.join(block.rest)} cannot be set beside "
-        f"it: write `{name} = lib.mkMerge [ <its value> {element} ];` by hand"
+        f"it: write `{name} = lib.mkMerge [ <its value> {{ {shown} }} ];` by hand"
     )
     listed = _merged_list(tree, binding)
     if listed is not None:  # `lib.mkMerge [ … ]` already: one element more
-        return [_append(tree, listed, element)]
+        return [_append(tree, listed, lines)]
     if inner is None or inner.type not in _DEFINITIONS:
         return by_hand
     lib = _lib_formal(tree, binding)
@@ -95,8 +95,17 @@ def merge_option(tree: Tree, block: Blocker, setting: str) -> list[Edit] | str:
     if inner.type not in _ATOMS:
         text = f"({text})"
     indent = _indent(tree.source, binding.start_byte)
-    merged = f"lib.mkMerge [\n{indent}  {text}\n{indent}  {element}\n{indent}]"
+    element = _element(lines, indent + "  ")
+    merged = f"lib.mkMerge [\n{indent}  {text}\n{element}\n{indent}]"
     return [Edit(value.start_byte, value.end_byte, merged), *lib]
+
+
+def _element(lines: Sequence[str], indent: str) -> str:
+    """``{ lines }`` at ``indent``: on one line for one line, else one line each."""
+    if len(lines) == 1:
+        return f"{indent}{{ {lines[0]} }}"
+    body = "".join(f"{indent}  {line}\n" if line else "\n" for line in lines)
+    return f"{indent}{{\n{body}{indent}}}"
 
 
 def _merged_list(tree: Tree, binding: Node) -> Node | None:
@@ -110,15 +119,15 @@ def _merged_list(tree: Tree, binding: Node) -> Node | None:
     return argument if argument is not None and argument.type == "list_expression" else None
 
 
-def _append(tree: Tree, listed: Node, element: str) -> Edit:
+def _append(tree: Tree, listed: Node, lines: Sequence[str]) -> Edit:
     close = listed.end_byte - 1  # the `]`
     source = tree.source
     line_start = source.rfind(b"\n", listed.start_byte, close) + 1
     if line_start > listed.start_byte and not source[line_start:close].strip(b" \t"):
         items = listed.named_children
         indent = _indent(source, items[-1].start_byte) if items else ""
-        return Edit(line_start, line_start, f"{indent}{element}\n")
-    return Edit(close, close, f"{element} ")
+        return Edit(line_start, line_start, _element(lines, indent) + "\n")
+    return Edit(close, close, _element(lines, _indent(source, listed.start_byte)).lstrip() + " ")
 
 
 def _lib_formal(tree: Tree, binding: Node) -> list[Edit] | str:

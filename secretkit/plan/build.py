@@ -25,6 +25,7 @@ from secretkit.nix import catalogue, cst, emit
 from secretkit.nix.edits import Edit, EditError, checked_apply
 from secretkit.nix.inline import node_at_span
 from secretkit.plan import refusals
+from secretkit.plan.declare import declaration_edits
 from secretkit.plan.dynamic import dynamic_path
 from secretkit.plan.hostvalues import HostValues
 from secretkit.plan.model import FindingLike, Move, Plan, Refused
@@ -527,35 +528,11 @@ def _finish_module(plan: Plan, module: _Module) -> list[Edit] | None:
             give_up(f"{'.'.join(spec.path)} is already set; merge by hand")
             return None
 
-    block: list[str] = [""]
-    for decl in module.decls.values():
-        holder, rest = cst.container_of(tree, top, decl.option())
-        if holder.id == top.id:
-            block.extend(decl.lines())
-        else:  # the module has `sops.secrets = { … };` or `sops = { … };`: declare it there
-            edits.append(emit.insert_bindings(tree, holder, decl.lines(rest)))
-    for tdecl in module.templates.values():
-        content = cst.find_option(tree, top, [*tdecl.option(), "content"])
-        if content is not None:  # a template of an earlier run: add the new lines to it
-            value = cst.unwrap(content.child_by_field_name("expression"))
-            edit = None
-            if value is not None and value.type == "indented_string_expression":
-                edit = emit.append_to_indented_string(tree, value, tdecl.content)
-            if edit is None:
-                give_up(f"sops.templates.{tdecl.name} exists; add the new lines by hand")
-                return None
-            edits.append(edit)
-            continue
-        if cst.find_option(tree, top, tdecl.option()) is not None:
-            give_up(f"sops.templates.{tdecl.name} exists; add the new lines by hand")
-            return None
-        holder, rest = cst.container_of(tree, top, tdecl.option())
-        if holder.id == top.id:
-            block.extend(tdecl.lines())
-        else:
-            edits.append(emit.insert_bindings(tree, holder, tdecl.lines(rest)))
-    if len(block) > 1:
-        edits.append(emit.insert_bindings(tree, top, block))
+    placed = declaration_edits(tree, top, module.decls.values(), module.templates.values())
+    if isinstance(placed, str):
+        give_up(placed)
+        return None
+    edits.extend(placed)
 
     if module.inline is not None:
         inline_edits = emit.ensure_inline_config_arg(

@@ -26,6 +26,8 @@ let
       listOf = _: "list"; attrsOf = _: "attrs"; nullOr = t: t; submodule = _: "attrs";
       enum = _: "enum"; oneOf = _: "any"; either = _: _: "any";
     };
+    genAttrs = names: f: builtins.listToAttrs (map (n: { name = n; value = f n; }) names);
+    mapAttrs = builtins.mapAttrs;
     optional = c: v: if c then [ v ] else [ ];
     optionals = c: v: if c then v else [ ];
   };
