@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from secretkit.gate.computed_names import computing_for
 from secretkit.gate.model import CheckResult
 
 if TYPE_CHECKING:
@@ -32,10 +33,13 @@ def declared_elsewhere(ctx: CheckContext, declared: set[str]) -> list[CheckResul
             if name in by_host.get(host, set()):
                 continue
             unseen = inventory.hosts[host].unseen(but_sops_nix=True)
-            lead = "cannot verify: " if unseen else ""
+            computing = computing_for(ctx, host)
+            lead = "cannot verify: " if unseen or computing else ""
             because = (
                 f"; discovery could not follow all of its modules ({unseen[0]})" if unseen else ""
             )
+            if computing:
+                because += f"; {computing} computes sops.secrets names it may declare"
             results.append(
                 CheckResult(
                     "nix-secret-refs",

@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from secretkit.gate.computed_names import clan_store, computing_at, may_be_computed
 from secretkit.gate.flake_input import missing_input
 from secretkit.gate.host_declarations import declared_elsewhere
 from secretkit.gate.inline_config import outer_config_refs
@@ -74,8 +75,16 @@ def check_nix_refs(ctx: CheckContext) -> list[CheckResult]:
     results = []
     declared = {d.name for d in facts.declarations}
     for name, file, _offset, line in facts.references:
-        if name in declared or facts.dynamic:
-            continue  # with computed declarations, an unknown name may be declared
+        if name in declared:
+            continue
+        stored = clan_store(ctx, name, inventory.hosts_at(file, _offset))
+        if stored is not False:
+            results += [] if stored is True else [stored]
+            continue
+        computing = computing_at(ctx, file, _offset)
+        if computing is not None:  # (a computed sops.secrets may declare it)
+            results.append(may_be_computed(file, line, name, computing))
+            continue
         option = option_at(ctx, file, _offset)
         reader = f"the user {option} is read as" if option else "the user that reads it"
         owner = (  # (what the catalogue knows of that option's reader, else the question)
@@ -100,8 +109,7 @@ def check_nix_refs(ctx: CheckContext) -> list[CheckResult]:
                 (file,),
             )
         )
-    if not facts.dynamic:
-        results += declared_elsewhere(ctx, declared)
+    results += declared_elsewhere(ctx, declared)
     results += outer_config_refs(ctx) + password_files_too_late(ctx)
     sops = ctx.sops_by_path()
     untracked: set[str] = set()  # said once per file
@@ -207,7 +215,8 @@ def check_nix_refs(ctx: CheckContext) -> list[CheckResult]:
     results += given_twice(facts, {path: ctx.read(path) for path in facts.given_twice})
     n_refs = len(facts.references)
     note = (
-        f" (names computed in {', '.join(sorted(set(facts.dynamic)))} are not checked)"
+        f" (sops.secrets names computed in {', '.join(sorted(set(facts.dynamic)))}: no "
+        "reference depends on them)"
         if facts.dynamic
         else ""
     )

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from secretkit.lazy_re import lazy
 from secretkit.nix import cst
 from secretkit.nix.duplicates import Twice, defined_twice
+from secretkit.nix.generated_decls import computed_parts, generated
 from secretkit.nix.syntax import MKMERGE
 
 
@@ -329,6 +330,24 @@ def nix_facts(
     return facts
 
 
+def _made_fields(
+    tree: cst.NixTree, path: str, decl: Declaration, fields: Mapping[str, cst.Node | None]
+) -> None:
+    """A genAttrs-made declaration's fields (``key`` None: the name itself)."""
+    for name, value in fields.items():
+        if name == "key":
+            decl.key = decl.name if value is None else cst.string_value(tree, value)
+        elif value is None:
+            continue
+        elif name == "sopsFile":
+            text = cst.node_text(tree, cst.follow_let(tree, value))
+            decl.sops_file, decl.sops_file_text = resolve_nix_path(path, text), text
+        elif name == "format":
+            decl.fmt = cst.string_value(tree, value)
+        elif name == "neededForUsers":
+            decl.for_users = cst.node_text(tree, value).strip() == "true"
+
+
 def _in_made_value(binding: cst.Binding) -> bool:
     """The binding is inside a function that makes each secret's options, below the
     ``secrets`` binding (``sops.secrets = genAttrs names (_: { neededForUsers = true;
@@ -352,6 +371,7 @@ def _read_bindings(
     facts: NixFacts, path: str, tree: cst.NixTree, inline: InlineModules | None = None
 ) -> None:
     declared: dict[str, Declaration] = {}
+    made_spans: list[tuple[int, int]] = []  # genAttrs calls whose names are known
     for binding, name in cst.host_names(tree, inline.base if inline is not None else None):
         facts.host_name_sets.append((path, binding.start))
         text = opaque_host_name(tree, binding.value) if name is None else None
@@ -384,11 +404,21 @@ def _read_bindings(
             facts.age_keys.setdefault(path, []).append(f"{'.'.join(full)} = {text}")
             continue
         if full == ["sops", "secrets"] and binding.value.type not in _ATTRSETS:
-            facts.dynamic.append(path)  # lib.genAttrs …, mkSecrets …: computed names
+            for part in computed_parts(tree, binding.value):
+                made = generated(tree, part)
+                if made is None:
+                    facts.dynamic.append(path)  # mkSecrets …, a name list: computed names
+                    continue
+                made_spans.append((made.node.start_byte, made.node.end_byte))
+                for name in made.names:
+                    one = declared.setdefault(name, Declaration(name, path, binding.start))
+                    _made_fields(tree, path, one, made.fields)
             continue
         if len(full) < 3 or full[:2] != ["sops", "secrets"]:
             continue
         name = full[2]
+        if any(a <= binding.start < b for a, b in made_spans):
+            continue  # (a field of the genAttrs call read above)
         if _computed(name) or _in_made_value(binding):
             facts.dynamic.append(path)
             continue

@@ -38,11 +38,12 @@ CASES: dict[str, tuple[str, dict[str, tuple[str | None, str | None, str | None]]
         {},
         {"a/b", "c", "d"},
     ),
-    # the options every generated secret gets (dc-bond/nixos-configs): no secret names
+    # the options every generated secret gets (dc-bond/nixos-configs): the names the
+    # written-out lists give, not the options' names
     "generated with options": (
         '{ lib, ... }: { sops.secrets = lib.genAttrs [ "a" "b" ] (_: { neededForUsers = true; '
         'owner = "x"; }); sops = { secrets = lib.genAttrs [ "c" ] (n: { key = n; }); }; }',
-        {},
+        {"a": (None, None, None), "b": (None, None, None), "c": (None, "c", None)},
         set(),
     ),
     "let-bound and computed": (
@@ -77,15 +78,17 @@ def test_default_sops_file_is_resolved_per_file(tmp_git_repo: Path) -> None:
     assert facts.default_files == {"hosts/h/mod.nix": "secrets/h.yaml"}
 
 
-def test_computed_declarations_do_not_make_references_undeclared(tmp_git_repo: Path) -> None:
+def test_computed_declarations_make_references_unverifiable_not_undeclared(
+    tmp_git_repo: Path,
+) -> None:
     ctx = facts_of(
         tmp_git_repo,
-        '{ config, lib, ... }: { sops.secrets = lib.genAttrs [ "a" "b" ] (_: { }); '
+        "{ config, lib, ... }: { sops.secrets = lib.mapAttrs (n: _: { }) (builtins.readDir ./s); "
         "x = config.sops.secrets.a.path; }",
     )
     (result,) = check_nix_refs(ctx)
-    assert result.ok
-    assert "not checked" in result.message
+    assert not result.ok
+    assert result.message.startswith('cannot verify: hosts/h/mod.nix:1: config.sops.secrets."a"')
 
 
 def test_an_undeclared_reference_fails_with_its_line(tmp_git_repo: Path) -> None:
@@ -652,3 +655,65 @@ def test_a_module_nix_refuses_to_parse_fails_with_the_merge_that_fixes_it(
     (tmp_git_repo / "hosts/h/mod.nix").write_text(fixed)
     again = check_nix_refs(CheckContext(root=tmp_git_repo, judge=SopsJudge()))
     assert not [r for r in again if "twice" in r.message]
+
+
+def _two_hosts(repo: Path, a: str, b: str) -> list[CheckResult]:
+    (repo / "flake.nix").write_text(
+        "{ outputs = { nixpkgs, sops-nix, ... }: { nixosConfigurations = {\n"
+        "  a = nixpkgs.lib.nixosSystem { modules = [ sops-nix.nixosModules.sops ./a.nix ]; };\n"
+        "  b = nixpkgs.lib.nixosSystem { modules = [ sops-nix.nixosModules.sops ./b.nix ]; };\n"
+        "}; }; }\n"
+    )
+    (repo / "a.nix").write_text(a)
+    (repo / "b.nix").write_text(b)
+    git(repo, "add", "-A")
+    return check_nix_refs(CheckContext(root=repo, judge=SopsJudge()))
+
+
+def test_a_computed_declaration_leaves_other_hosts_references_checked(
+    tmp_git_repo: Path,
+) -> None:
+    """One `sops.secrets = <computed>` anywhere used to leave every reference of the
+    repository unchecked, with "ok … all resolve": a typo in another host passed."""
+    results = _two_hosts(
+        tmp_git_repo,
+        '{ config, lib, ... }: { networking.hostName = "a";\n'
+        "  sops.secrets = lib.mapAttrs (n: _: { }) (builtins.readDir ./s);\n"
+        '  x.passwordFile = config.sops.secrets."smtp".path; }\n',
+        '{ config, ... }: { networking.hostName = "b";\n'
+        '  sops.secrets."wg" = { };\n  y.privateKeyFile = config.sops.secrets."wq".path; }\n',
+    )
+    failed = sorted(r.message for r in results if not r.ok and "config.sops" in r.message)
+    assert failed == [
+        'b.nix:3: config.sops.secrets."wq" is used but never declared',
+        'cannot verify: a.nix:3: config.sops.secrets."smtp" is declared nowhere by name, and '
+        "a.nix computes sops.secrets names, which secretkit does not evaluate",
+    ]
+    (maybe,) = [r for r in results if r.message.startswith("cannot verify: a.nix")]
+    assert maybe.fix.startswith('declare it by name beside the computed ones: sops.secrets."smtp"')
+
+
+def test_names_a_genattrs_lists_are_declared_with_its_fields(tmp_git_repo: Path) -> None:
+    source = (
+        "{ config, lib, ... }: {\n"
+        '  sops.secrets = lib.genAttrs [ "db" "smtp" ] (n: { sopsFile = ../../secrets/h.yaml;'
+        ' key = n; owner = "x"; });\n'
+        '  a = config.sops.secrets.db.path; b = config.sops.secrets."smtp".path; }\n'
+    )
+    facts = facts_of(tmp_git_repo, source).nix()
+    got = {d.name: (d.sops_file, d.key) for d in facts.declarations}
+    assert got == {"db": ("secrets/h.yaml", "db"), "smtp": ("secrets/h.yaml", "smtp")}
+    assert facts.dynamic == []
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "lib.genAttrs names (_: { })",  # a list that is not written out
+        'lib.genAttrs [ "a" ] (n: { sopsFile = ./. + "/${n}.yaml"; })',  # a field of the name
+        "mkSecrets [ ]",
+    ],
+)
+def test_what_genattrs_reading_cannot_know_stays_computed(tmp_git_repo: Path, value: str) -> None:
+    facts = facts_of(tmp_git_repo, f"{{ lib, ... }}: {{ sops.secrets = {value}; }}").nix()
+    assert facts.declarations == [] and set(facts.dynamic) == {"hosts/h/mod.nix"}

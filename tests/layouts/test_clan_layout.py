@@ -303,3 +303,34 @@ def test_updatekeys_leaves_clans_files_to_clan_and_says_so(
     assert "no creation rule matches" not in out
     assert "clan vars fix <machine> for vars" in err
     assert {p: p.read_bytes() for p in before} == before
+
+
+def test_a_reference_clan_s_store_declares_resolves_and_a_typo_does_not(clan: Clan) -> None:
+    # clan-core declares sops.secrets.<name> for each sops/secrets/<name>/ a machine
+    # shares; before, such references passed only when some computed sops.secrets
+    # elsewhere switched the reference check off for the whole repository
+    clan.link("sops/secrets/db-backup", "machines", "db")
+    clan.encrypt("sops/secrets/db-backup", ["machines/db", "users/alice"], b"pw-three")
+    db = clan.root / "machines/db/configuration.nix"
+    db.write_text(
+        "{ config, ... }:\n{\n  imports = [ ../../modules/shared.nix ];\n"
+        '  sops.secrets.db-root = { owner = "postgres"; };\n'
+        "  services.x.passwordFile = config.sops.secrets.db-backup.path;\n"
+        "  services.y.passwordFile = config.sops.secrets.db-bakup.path;\n}\n"
+    )
+    web = clan.root / "machines/web/configuration.nix"
+    web.write_text(
+        web.read_text().replace("}\n", "  z.file = config.sops.secrets.db-backup.path;\n}\n")
+    )
+    commit_all(clan.root, "references")
+    failed = {r.message: r.fix for r in run_check(clan.root).failed if r.id == "nix-secret-refs"}
+    assert failed == {
+        'machines/db/configuration.nix:6: config.sops.secrets."db-bakup" is used but never '
+        "declared": failed.get(
+            'machines/db/configuration.nix:6: config.sops.secrets."db-bakup" is used but never '
+            "declared"
+        ),
+        'machine web reads config.sops.secrets."db-backup", which clan\'s store shares only '
+        "with db: web does not evaluate (attribute missing)": "clan secrets machines add-secret "
+        "web db-backup",
+    }

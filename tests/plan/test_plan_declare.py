@@ -53,9 +53,9 @@ def test_beside_computed_secrets_a_declaration_goes_in_through_mkmerge() -> None
 def test_the_gate_reads_what_an_element_of_mkmerge_declares() -> None:
     text = _declare(GENERATED)
     facts = nix_facts(["hosts/h/m.nix"], lambda _: text.encode())
-    (up,) = facts.declarations
-    assert (up.name, up.sops_file) == ("up", "secrets/h.yaml")
-    assert set(facts.dynamic) == {"hosts/h/m.nix"}  # (the genAttrs part: names not known)
+    got = {d.name: d.sops_file for d in facts.declarations}
+    assert got == {"db": "secrets/h.yaml", "up": "secrets/h.yaml"}  # (genAttrs' list read)
+    assert facts.dynamic == []
 
 
 def test_a_list_that_is_not_mkmerge_keeps_its_index() -> None:
@@ -73,7 +73,7 @@ def test_a_second_declaration_into_the_same_mkmerge_is_one_more_element() -> Non
     twice = checked_apply(tree.source, edits).decode()
     assert '    }\n    {\n      "other" = {\n        sopsFile = ../../secrets/h.yaml;\n' in twice
     facts = nix_facts(["hosts/h/m.nix"], lambda _: twice.encode())
-    assert sorted(d.name for d in facts.declarations) == ["other", "up"]
+    assert sorted(d.name for d in facts.declarations) == ["db", "other", "up"]
 
 
 def test_the_merged_declarations_evaluate_with_the_computed_ones(tmp_path: Path) -> None:
