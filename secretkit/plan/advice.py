@@ -122,8 +122,10 @@ def unowned_hint(known: list[str], notes: Sequence[Note]) -> str:
     by_hand = (
         "; if it is not a module but values passed to modules (specialArgs, `import "
         "./vars`), move the value by hand: `secretkit set secrets/<host>.yaml "
-        "'[\"<name>\"]'` for each host that uses it, then point the option that reads "
-        'it at config.sops.secrets."<name>".path'
+        "'[\"<name>\"]'` for each host that uses it, then give config.sops.secrets."
+        '"<name>".path to an option that reads a file (its *File option: hashedPasswordFile '
+        "for a hashedPassword, whose declaration needs neededForUsers = true), never as the "
+        "value itself"
     )
     if known and unfollowed:
         first = unfollowed[0]

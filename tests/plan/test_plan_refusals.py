@@ -520,3 +520,18 @@ def test_an_exported_variable_is_given_to_a_service_not_pointed_at_a_path() -> N
     assert 'content = "GITHUB_TOKEN=${config.sops.placeholder."' in write
     assert "serviceConfig.EnvironmentFile = [ config.sops.templates" in write
     assert not any("through an option that reads a file" in step for step in refused.route)
+
+
+def test_the_by_hand_way_for_a_file_no_host_imports_gives_a_file_option_not_the_path() -> None:
+    # wimpysworld/nix-config: a hashedPassword in a file no host is seen to import; the
+    # hint said to point "the option that reads it" at the secret's path, which for
+    # hashedPassword would be the password (a path) itself
+    from secretkit.plan.advice import unowned_hint
+
+    hint = unowned_hint([], [])
+    assert "point the option" not in hint
+    assert (
+        'give config.sops.secrets."<name>".path to an option that reads a file (its *File '
+        "option: hashedPasswordFile for a hashedPassword, whose declaration needs "
+        "neededForUsers = true), never as the value itself"
+    ) in hint
