@@ -113,6 +113,15 @@ def unowned_reason(inventory: Inventory, path: str | None = None) -> str:
     )
 
 
+# where a value moved by hand goes: a path is no value (hashedPassword = <path> is not
+# the password)
+FILE_OPTION = (
+    'give config.sops.secrets."<name>".path to an option that reads a file (its *File '
+    "option: hashedPasswordFile for a hashedPassword, whose declaration needs "
+    "neededForUsers = true), never as the value itself"
+)
+
+
 def unowned_hint(known: list[str], notes: Sequence[Note]) -> str:
     """The way out for a file with a secret that no host uses: its value goes to the
     sops file of each host that imports it, so some host must.  (Adding a host's key
@@ -122,10 +131,7 @@ def unowned_hint(known: list[str], notes: Sequence[Note]) -> str:
     by_hand = (
         "; if it is not a module but values passed to modules (specialArgs, `import "
         "./vars`), move the value by hand: `secretkit set secrets/<host>.yaml "
-        "'[\"<name>\"]'` for each host that uses it, then give config.sops.secrets."
-        '"<name>".path to an option that reads a file (its *File option: hashedPasswordFile '
-        "for a hashedPassword, whose declaration needs neededForUsers = true), never as the "
-        "value itself"
+        f"'[\"<name>\"]'` for each host that uses it, then {FILE_OPTION}"
     )
     if known and unfollowed:
         first = unfollowed[0]
@@ -147,7 +153,7 @@ def unowned_hint(known: list[str], notes: Sequence[Note]) -> str:
             "nixpkgs.lib.nixosSystem { modules = [ … ]; }, a colmena hive and hosts/<name>/ "
             "folders. Until then move the value by hand: `secretkit hosts add <host> --age "
             "<its key>`, `secretkit set secrets/<host>.yaml '[\"<name>\"]'` (reads it from "
-            'stdin), and point the option at config.sops.secrets."<name>".path'
+            f"stdin), and {FILE_OPTION}"
         )
     if not known:
         return (

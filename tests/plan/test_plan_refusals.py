@@ -526,12 +526,11 @@ def test_the_by_hand_way_for_a_file_no_host_imports_gives_a_file_option_not_the_
     # wimpysworld/nix-config: a hashedPassword in a file no host is seen to import; the
     # hint said to point "the option that reads it" at the secret's path, which for
     # hashedPassword would be the password (a path) itself
-    from secretkit.plan.advice import unowned_hint
+    from secretkit.nix.hosts.model import Note
+    from secretkit.plan.advice import FILE_OPTION, unowned_hint
 
-    hint = unowned_hint([], [])
-    assert "point the option" not in hint
-    assert (
-        'give config.sops.secrets."<name>".path to an option that reads a file (its *File '
-        "option: hashedPasswordFile for a hashedPassword, whose declaration needs "
-        "neededForUsers = true), never as the value itself"
-    ) in hint
+    assert "hashedPasswordFile for a hashedPassword" in FILE_OPTION
+    unread = Note(Path("flake.nix"), 116, "built from a call of mkAllNixos", kind="host-set")
+    for hint in (unowned_hint(["web"], []), unowned_hint([], [unread])):
+        assert "point the option" not in hint
+        assert hint.endswith(FILE_OPTION)
