@@ -84,8 +84,10 @@ def finding_fix(
         )
     elif path.endswith(".nix"):
         point = (
-            'and point the option at its .path (a *File option) or at config.sops.placeholder."'
-            '<name>" in a sops.templates file'
+            "and point the option at its .path (a *File option) or, for a program reading a "
+            'config file, put ${config.sops.placeholder."<name>"} in a sops.templates."<t>".'
+            'content and point the option at config.sops.templates."<t>".path (the '
+            "placeholder is replaced only inside a template)"
             if builder is None
             else f"and put its .path in place of the `{builder} …` call (store the whole text "
             "the call wrote, line breaks included)"
@@ -106,8 +108,10 @@ def finding_fix(
             )
             point = (
                 f"{where}, not in {path} (move the option's definition there, with config "
-                "among its arguments), and point the option at its .path (a *File option) or "
-                'at config.sops.placeholder."<name>" in a sops.templates file'
+                "among its arguments), and point the option at its .path (a *File option) or, "
+                'for a program reading a config file, at config.sops.templates."<t>".path with '
+                '${config.sops.placeholder."<name>"} in its content (the placeholder is '
+                "replaced only inside a template)"
             )
         store, declare = (
             (

@@ -256,6 +256,7 @@ def clan_store(attrpath: str | None, path: str, machines: Iterable[str]) -> Clan
         f"store it with clan (`{command}` reads it from stdin); clan declares "
         f'sops.secrets."{name}" for the machine: point the option at its .path through the '
         f"option's file-based twin (a *File option: authKeyFile for authKey) or at "
-        f'config.sops.placeholder."{name}" in a sops.templates file'
+        f'config.sops.templates."<t>".path with ${{config.sops.placeholder."{name}"}} in its '
+        "content (the placeholder is replaced only inside a template)"
     )
     return ClanStore(name, command, route)

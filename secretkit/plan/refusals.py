@@ -496,7 +496,8 @@ def value_read_step(path: str, dotted: str, uses: Sequence[str], name: str) -> s
     return (
         f"where it reads {dotted or 'the value'} from {path}{where}, use "
         f'config.sops.secrets."{name}".path instead (the option\'s *File variant) or '
-        f'config.sops.placeholder."{name}" in a sops.templates file the program reads; then '
+        f'config.sops.templates."<t>".path, a template the program reads with '
+        f'${{config.sops.placeholder."{name}"}} in its content; then '
         f"delete {dotted or 'the value'} from {path}, which stays a plain attrset (no "
         "{ config, ... }: there)"
     )

@@ -240,7 +240,9 @@ def test_check_and_the_hook_give_a_clan_repos_findings_the_clan_route(clan: Clan
             f"store it with clan (`clan secrets set --machine web {name}` reads it from "
             f'stdin); clan declares sops.secrets."{name}" for the machine: point the option '
             "at its .path through the option's file-based twin (a *File option: authKeyFile "
-            f'for authKey) or at config.sops.placeholder."{name}" in a sops.templates file'
+            f'for authKey) or at config.sops.templates."<t>".path with '
+            f'${{config.sops.placeholder."{name}"}} in its content (the placeholder is replaced '
+            "only inside a template)"
         )
 
     routed, by_hand = route("tailscale-authKey"), route("hostapd-wpaPassphrase")
