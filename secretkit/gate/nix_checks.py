@@ -17,6 +17,7 @@ from secretkit.gate.leaked_keys import leaked_recipients
 from secretkit.gate.model import CheckResult
 from secretkit.gate.module_sites import line_of, where_modules_are
 from secretkit.gate.nix_refused import given_twice
+from secretkit.gate.placeholders import placeholders_outside_templates
 from secretkit.gate.secret_targets import (
     cannot_verify,
     for_host,
@@ -213,6 +214,7 @@ def check_nix_refs(ctx: CheckContext) -> list[CheckResult]:
     declaring = {d.file for d in facts.declarations}
     results += unread_hosts(inventory, "nix-secret-refs", declaring, "declare sops secrets")
     results += given_twice(facts, {path: ctx.read(path) for path in facts.given_twice})
+    results += placeholders_outside_templates(facts)
     n_refs = len(facts.references)
     note = (
         f" (sops.secrets names computed in {', '.join(sorted(set(facts.dynamic)))}: no "

@@ -45,6 +45,9 @@ class NixFacts:
     )  # nix file -> repo-relative sops file
     default_texts: dict[str, str] = field(default_factory=dict)  # nix file -> as written
     unparsed: list[str] = field(default_factory=list)
+    # config.sops.placeholder.<name> given to an option outside sops.templates (not
+    # through a let): (name, nix file, line, the option's path)
+    placeholder_options: list[tuple[str, str, int, list[str]]] = field(default_factory=list)
     # files mentioning sops that give an attribute twice: Nix refuses to parse them
     given_twice: dict[str, list[Twice]] = field(default_factory=dict)
     dynamic: list[str] = field(default_factory=list)  # files declaring computed names
@@ -322,12 +325,33 @@ def nix_facts(
             if base is None or cst.node_text(tree, base) != "config":
                 continue
             names = _select_names(tree, node)
+            if len(names) >= 3 and names[:2] == ["sops", "placeholder"] and names[2] is not None:
+                option = _placeholder_option(tree, node)
+                if option is not None:
+                    line = node.start_point[0] + 1
+                    facts.placeholder_options.append((names[2], path, line, option))
             if len(names) >= 3 and names[0] == "sops" and names[1] in ("secrets", "placeholder"):
                 ref_name = names[2]
                 if ref_name is not None:
                     line = node.start_point[0] + 1
                     facts.references.append((ref_name, path, node.start_byte, line))
     return facts
+
+
+def _placeholder_option(tree: cst.NixTree, node: cst.Node) -> list[str] | None:
+    """The option a placeholder is given to (``psk = config.sops.placeholder.x;``, or in
+    a string there), or None: inside ``sops.templates`` (where sops-nix replaces it), or
+    in a ``let`` binding (its value may end up in a template)."""
+    parent = node.parent
+    while parent is not None:
+        if parent.type == "binding" and parent.parent is not None:
+            holder = parent.parent.parent
+            if holder is not None and holder.type == "let_expression":
+                return None
+        parent = parent.parent
+    path = cst.path_of(tree, node)
+    path = path[1:] if path[:1] == ["config"] else path
+    return None if not path or path[:2] == ["sops", "templates"] else path
 
 
 def _made_fields(

@@ -717,3 +717,31 @@ def test_names_a_genattrs_lists_are_declared_with_its_fields(tmp_git_repo: Path)
 def test_what_genattrs_reading_cannot_know_stays_computed(tmp_git_repo: Path, value: str) -> None:
     facts = facts_of(tmp_git_repo, f"{{ lib, ... }}: {{ sops.secrets = {value}; }}").nix()
     assert facts.declarations == [] and set(facts.dynamic) == {"hosts/h/mod.nix"}
+
+
+@pytest.mark.parametrize(
+    ("value", "fails"),
+    [
+        ('config.sops.placeholder."wifi"', True),
+        ('"${config.sops.placeholder.wifi}"', True),
+        ('"@WIFI@"', False),  # (the environmentFile route's own marker)
+    ],
+)
+def test_a_placeholder_given_to_an_option_a_program_reads_fails(
+    tmp_git_repo: Path, value: str, fails: bool
+) -> None:
+    # following a fix that said "or at config.sops.placeholder.<name> in a sops.templates
+    # file" literally: the Wi-Fi key became the placeholder's text, and check passed
+    source = (
+        "{ config, ... }: {\n  sops.secrets.wifi = { sopsFile = ./s.yaml; };\n"
+        f'  networking.wireless.networks."Home".psk = {value};\n'
+        '  sops.templates."ok.env".content = "K=${config.sops.placeholder.wifi}";\n'
+        '  x = let t = "${config.sops.placeholder.wifi}"; in t;\n}\n'
+    )
+    results = check_nix_refs(facts_of(tmp_git_repo, source))
+    placed = [r for r in results if "sops-nix replaces only inside" in r.message]
+    assert [r.message.split(" is given")[0] for r in placed] == (
+        ["hosts/h/mod.nix:3: networking.wireless.networks.Home.psk"] if fails else []
+    )
+    if fails:
+        assert 'pskRaw = "ext:…" + networking.wireless.secretsFile' in placed[0].fix
