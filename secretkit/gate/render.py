@@ -74,13 +74,15 @@ def render(report: CheckReport) -> list[str]:
     if found:
         lines.append("")
         lines.append("to do, most important first:")
-        seen: set[str] = set(lines)
+        # a fix printed before is named by where it was: the item above it need not
+        # be that one (wimpysworld/nix-config: item 11 under item 10's different fix)
+        seen: dict[str, str] = {line.strip(): "shown in the points above" for line in lines}
         for number, group in enumerate(found, 1):
             for line in _group_lines(number, group):
-                if line.strip().startswith("fix:") and line in seen:
-                    line = line.replace("fix: ", "fix: (as above) ", 1)
-                    line = line[: line.index("(as above)") + len("(as above)")]
-                seen.add(line)
+                key = line.strip()
+                if key.startswith("fix:") and key in seen:
+                    line = line[: line.index("fix: ")] + f"fix: the same as {seen[key]}"
+                seen.setdefault(key, f"item {number}'s")
                 lines.append(line)
     failing = len({r.id for r in report.failed})
     points = len({r.id for r in report.results})

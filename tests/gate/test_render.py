@@ -166,3 +166,23 @@ def test_a_warning_on_a_failing_point_keeps_its_own_line_and_fix() -> None:
         "warn plaintext-history: warning: password hash h.nix",
         "     fix: " + fix,
     ]
+
+
+def test_a_repeated_fix_names_the_item_it_repeats() -> None:
+    # it said "fix: (as above)" under an item whose neighbour above had another fix
+    report = CheckReport(
+        [
+            CheckResult("plaintext-tree", False, "a.nix: secret", "move it"),
+            CheckResult("sops-mac", False, "cannot verify the MAC of s.yaml", "set KEY"),
+            CheckResult("nix-secret-refs", False, "b.nix: sopsFile unknown", "write a path"),
+            CheckResult("sops-recipients", False, "cannot verify t.yaml", "set KEY"),
+        ]
+    )
+    lines = render(report)
+    todo = lines[lines.index("to do, most important first:") + 1 : -1]
+    assert todo[-4:] == [
+        " 3. sops-recipients: cannot verify t.yaml",
+        "    fix: set KEY",
+        " 4. sops-mac: cannot verify the MAC of s.yaml",
+        "    fix: the same as item 3's",
+    ]
