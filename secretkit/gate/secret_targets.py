@@ -50,9 +50,10 @@ def _default_file(ctx: CheckContext, decl: Declaration) -> str | None:
 
 
 UNRESOLVED_FIX = (
-    "write sopsFile as a relative path literal (../secrets/<host>.yaml) or, in a module "
-    'shared by several hosts, as ../secrets + "/${config.networking.hostName}.yaml" '
-    "(what secretkit migrate writes), then run secretkit check again"
+    "write sopsFile as a relative path literal (../secrets/<host>.yaml) or, in a NixOS "
+    'module shared by several hosts, as ../secrets + "/${config.networking.hostName}.yaml" '
+    "(what secretkit migrate writes; a home-manager module has no networking.hostName: "
+    "there, one declaration per user's file), then run secretkit check again"
 )
 DEFAULT = "sops.defaultSopsFile"
 

@@ -210,6 +210,8 @@ def test_an_unfollowable_default_sops_file_is_named_as_written(tmp_git_repo: Pat
     assert target.why == "sops.defaultSopsFile = mySecrets needs evaluating Nix"
     result = cannot_verify("nix-secret-refs", decl, target)
     assert result.fix.startswith("write sops.defaultSopsFile as a relative path literal")
+    # (the hostName form fails in a home-manager module: wimpysworld/nix-config)
+    assert "a home-manager module has no networking.hostName" in result.fix
 
 
 def test_a_host_with_its_own_sops_key_is_told_to_add_that_key(tmp_git_repo: Path) -> None:
