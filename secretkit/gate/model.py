@@ -90,6 +90,10 @@ class Group:
         return len(self.results)
 
     def paths(self) -> list[str]:
+        """The files of the group: each result's first (the file its problem is in), or
+        every one a lone result names (one result about 33 files lists 33)."""
+        if len(self.results) == 1:
+            return list(dict.fromkeys(self.results[0].paths))
         return list(dict.fromkeys(p for r in self.results for p in r.paths[:1]))
 
     def to_json(self) -> dict[str, object]:

@@ -40,16 +40,20 @@ def _point_lines(report: CheckReport) -> list[str]:
 
 
 def _clip(text: str, limit: int = 220) -> str:
+    """``text`` on one line, cut after a whole word near ``limit`` (the JSON has it all)."""
     text = printable(text)  # (a path in a message: one line, no terminal control)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    if len(text) <= limit:
+        return text
+    cut = text.rfind(" ", limit - 60, limit - 1)
+    return text[: cut if cut > 0 else limit - 1].rstrip(" ,;:") + " …"
 
 
 def _group_lines(number: int, group: Group) -> list[str]:
     head = f"{number:>2}. {group.id}: "
     pad = " " * 4
     lines: list[str] = []
-    if group.count == 1:
-        lines.append(head + _clip(group.results[0].message))
+    if group.count == 1:  # (where the problem is read: whole, up to a long paragraph)
+        lines.append(head + _clip(group.results[0].message, 600))
     elif group.results[0].group:
         paths = group.paths()
         shown = ", ".join(paths[:EXAMPLES])

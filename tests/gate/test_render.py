@@ -186,3 +186,21 @@ def test_a_repeated_fix_names_the_item_it_repeats() -> None:
         " 4. sops-mac: cannot verify the MAC of s.yaml",
         "    fix: the same as item 3's",
     ]
+
+
+def test_a_long_message_is_cut_after_a_word_and_whole_in_its_item() -> None:
+    words = " ".join(f"word{i}" for i in range(60))  # 400 characters
+    lines = render(CheckReport([CheckResult("sops-nix-module", False, words, "do it")]))
+    assert lines[0].endswith(" …") and lines[0][:-2].split(" ")[-1] in words.split(" ")
+    assert len(lines[0]) <= len("FAIL sops-nix-module: ") + 220
+    (item,) = [line for line in lines if line.startswith(" 1. ")]
+    assert item == f" 1. sops-nix-module: {words}"
+    import json
+
+    from secretkit.gate.model import groups
+
+    lone = CheckResult(
+        "host-readable", False, "33 files", "x", tuple(f"f{i}.nix" for i in range(33))
+    )
+    (group,) = groups(CheckReport([lone]))
+    assert json.loads(json.dumps(group.to_json()))["paths"] == [f"f{i}.nix" for i in range(33)]
