@@ -18,6 +18,7 @@ from secretkit.commands import Line, Shown, err, out, table_lines
 from secretkit.plan import migration
 from secretkit.plan.migration import Prepared
 from secretkit.plan.model import FindingLike
+from secretkit.plan.module_top import ANOTHER_PART
 
 if TYPE_CHECKING:
     from secretkit.sops.engine import IdentitySource
@@ -33,9 +34,14 @@ class Migration(Prepared, Shown):
 
     @property
     def left(self) -> str:
-        """What the summary adds when findings need a change by hand."""
-        count = len(self.plan.refused) + self.elsewhere  # (files that are not Nix: notes)
-        return f"; {count} finding(s) above need a change by hand" if count else ""
+        """What the summary adds when findings need a change by hand, or the next run
+        (a part of a module's mkMerge that this run does not write)."""
+        later = sum(1 for refused in self.plan.refused if refused.reason == ANOTHER_PART)
+        count = len(self.plan.refused) - later + self.elsewhere  # (not Nix: notes)
+        parts = [f"{count} finding(s) above need a change by hand"] if count else []
+        if later:
+            parts.append(f"{later} move on the next run (secretkit migrate again)")
+        return "".join(f"; {part}" for part in parts)
 
     @property
     def exit_code(self) -> int:

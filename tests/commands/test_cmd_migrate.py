@@ -892,3 +892,32 @@ def test_the_by_hand_route_of_a_darwin_configuration_works_as_printed(
     assert stored.returncode == 0, stored.stderr
     shown = run(tmp_git_repo, "decrypt", "secrets/mac.yaml", "--extract", '["syncer"]', env=env)
     assert shown.stdout == "value"
+
+
+def test_a_value_left_for_the_next_run_is_not_counted_as_by_hand(lab: Homelab) -> None:
+    """A module whose config is mkMerge [ … ] is written one part per run: the other
+    part's value moves on the next run, which the summary said was "a change by hand"."""
+    from tests.conftest import commit_all
+    from tests.support import fake
+
+    jellyfin = lab.repo / "hosts/jellyfin/default.nix"
+    text = jellyfin.read_text()
+    assert text.startswith("{ ... }:\n{\n")
+    jellyfin.write_text(
+        "{ lib, ... }:\n{\n  config = lib.mkMerge [\n    {\n"
+        f'      services.k3s.token = "{fake.github_token("part-one")}";\n    }}\n'
+        "    (lib.mkIf true {\n"
+        "      users.users.guest.isNormalUser = true;\n"
+        f'      users.users.guest.initialPassword = "{fake.password("part-two")}";\n'
+        "    })\n  ];\n" + text[len("{ ... }:\n{\n") :]
+    )
+    commit_all(lab.repo, "a merged module")
+    proc = run(lab.repo, "migrate", "--yes")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.rstrip().endswith("; 1 move on the next run (secretkit migrate again)")
+    assert "need a change by hand" not in proc.stdout
+    commit_all(lab.repo, "first run")
+    again = run(lab.repo, "migrate", "--yes")
+    assert again.returncode == 0, again.stderr
+    assert "migrated 1 secret(s)" in again.stdout, again.stderr
+    assert "next run" not in again.stdout
