@@ -49,6 +49,22 @@ _ECHO = lazy(
     r"(?=[ \t]*(?:$|[;|&)>]))",
     re.MULTILINE,
 )
+
+
+def _escapes(command: str) -> bool:
+    """Whether the echo or printf ``command`` reads ``\\n`` as a line break: printf,
+    and echo given ``-e``."""
+    parts = command.split()
+    if parts[0] == "printf":
+        return True
+    for part in parts[1:]:  # (echo's flags, up to the literal)
+        if not (part.startswith("-") and part[1:].isalpha()):
+            return False
+        if "e" in part:
+            return True
+    return False
+
+
 # A here-document: ``cat <<EOF`` (or ``cat > FILE <<'EOF'``) … ``EOF``.
 _HEREDOC = lazy(
     r"\bcat\b(?P<head>[^\n<]*)<<-?[ \t]*(?P<q>['\"]?)(?P<tag>[A-Za-z_][A-Za-z0-9_]*)(?P=q)"
@@ -331,10 +347,20 @@ def _fish_sets(text: str) -> list[tuple[int, int, str]]:
         if (not opts and not name.isupper()) or _FISH_NOT_ASSIGN.search(opts):
             continue
         start, end = _groups(m, 3) or (0, 0)
+        if _VARIABLE_NAMES.match(text, start):
+            continue  # `set -u GH_TOKEN GH_USER GITHUB_TOKEN`: names (meant to unset them)
         kind = named_values.env_key_kind(name, text[start:end])
         if kind is not None and kind != "password-hash":
             found.append((start, end, kind))
     return found
+
+
+# What follows `set NAME` when it lists other variables' names, up to the end of the
+# command (the line's end, a quote or backtick that closes it, ";", "|", "&" or ")")
+_VARIABLE_NAMES = lazy(
+    r"[A-Z][A-Z0-9]*_[A-Z0-9_]*(?:[ \t]+[A-Z][A-Z0-9]*_[A-Z0-9_]*)*[ \t]*(?:$|[\"'`;|&)])",
+    re.MULTILINE,
+)
 
 
 # What every pattern of CommandSecret (and of client_passwords and request_secrets) needs
@@ -385,6 +411,8 @@ class CommandSecret:
                 value = text[span[0] : span[1]] if span else ""
                 if span is None or "$" in value or "`" in value:
                     continue  # made by the shell at run time, not a literal
+                while value.endswith(("\\n", "\\r")) and _escapes(m.group()):
+                    span, value = (span[0], span[1] - 2), value[:-2]  # printf 'x\n': x
                 fed = _fed_to(text, m.start())  # `private-key <(echo …)`: all the file
                 if value.endswith((":", "=")) and not fed:
                     continue  # a prefix the next command completes (echo -n "base64:")
@@ -489,4 +517,16 @@ class UrlCredentials:
             value = m.group(1)
             if filters.not_secret(value) or value.startswith(("$", "%", "{")):
                 continue
+            if _DOCUMENTATION_HOST.match(text, m.end(1) + 1):
+                continue  # (postgresql://admin:pass@db.example.com in a how-not-to)
             yield Match(m.start(1), m.end(1), self.rule, "password")
+
+
+# A host name reserved for documentation (RFC 2606 and RFC 6761): example.com, .org and
+# .net and any name under them, and the .example, .invalid and .test top-level names.
+# No server answers there: credentials for one are an example's.
+_DOCUMENTATION_HOST = lazy(
+    r"(?:[A-Za-z0-9-]+\.)*(?:example\.(?:com|org|net)|[A-Za-z0-9-]+\.(?:example|invalid|test))"
+    r"\.?(?![A-Za-z0-9.-])",
+    re.IGNORECASE,
+)

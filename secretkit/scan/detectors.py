@@ -78,6 +78,10 @@ _BODY_FOLLOWS = lazy(
 )
 
 
+# A run of a key body's characters as long as one of its lines at least
+_BODY_LINE = lazy(r"[A-Za-z0-9+/=]{32}")
+
+
 @dataclass(frozen=True)
 class PrivateKeyBlock:
     """PEM / OpenSSH / PGP private key blocks and OpenVPN's shared keys (``secret``,
@@ -99,8 +103,9 @@ class PrivateKeyBlock:
                 continue  # a header alone (echo "-----BEGIN …-----" in a script)
             stop = end + len(end_marker) if end != -1 else len(text)
             body = text[m.end() : stop]
-            # A template with the body left out is no key.
-            if sum(c.isalnum() for c in body) < 40:
+            # A template with the body left out is no key, nor code between two echoed
+            # markers: a key's body has lines of base64 (or OpenVPN's 32 hex digits)
+            if sum(c.isalnum() for c in body) < 40 or _BODY_LINE.search(body) is None:
                 continue
             yield Match(m.start(), stop, self.rule, self.kind)
 

@@ -109,8 +109,23 @@ def suffix_key_kind(name: str, value: str) -> str | None:
 
 
 def names_itself(name: str, value: str) -> bool:
-    """``MONGO_PASS = "MONGO_PASS"``: a stand-in that names itself, not a secret."""
-    return bool(name) and value.strip().lower() == name.lower()
+    """``MONGO_PASS = "MONGO_PASS"``: a stand-in that names itself, not a secret; and
+    code that copies a field of the same name (Lua's ``token = ev.data.params.token,``,
+    ``password = self.password;``)."""
+    if not name:
+        return False
+    text = value.strip()
+    if text.lower() == name.lower():
+        return True
+    chain = _FIELD_CHAIN.fullmatch(text)
+    return chain is not None and words(chain[1]) == words(name)
+
+
+# A field read through objects: ``a.b.c`` (or ``a->b``, ``A::b``), its last name captured,
+# and the "," or ";" that may end it in a table or a statement
+_FIELD_CHAIN = lazy(
+    r"[A-Za-z_$][\w$]*(?:(?:\.|->|::)[A-Za-z_$][\w$]*)*(?:\.|->|::)([A-Za-z_$][\w$]*)[,;]?"
+)
 
 
 def env_key_kind(name: str, value: str) -> str | None:

@@ -196,3 +196,89 @@ def test_oidc_claim_names_and_cirrus_ciphertext_are_no_secrets(tmp_path: Path) -
     (tmp_path / ".cirrus.yml").write_text(f"env:\n  CACHIX_AUTH_TOKEN: {cipher}\n")
     found = scan_tree(tmp_path).findings
     assert [(f.path, f.secret.reveal()) for f in found] == [("gateway.nix", real)]
+
+
+def test_a_lua_field_read_from_one_of_its_own_name_is_no_token(tmp_path: Path) -> None:
+    """wimpysworld's neovim module (15 history findings): Lua's ``token =
+    ev.data.params.token,`` in ``extraLuaConfig`` copies a field of the same name."""
+    real = fake.password("lua-real")
+    (tmp_path / "nvim.nix").write_text(
+        "{ pkgs, ... }:\n{\n  programs.neovim.extraLuaConfig = ''\n"
+        "    if p[i].token == ev.data.params.token then\n"
+        "      p[i] = {\n        token = ev.data.params.token,\n"
+        '        msg = "x",\n      }\n    end\n'
+        f'    local auth = {{ token = "{real}" }}\n'
+        "  '';\n}\n"
+    )
+    found = scan_tree(tmp_path).findings
+    assert [(f.line, f.secret.reveal()) for f in found] == [(10, real)]
+
+
+def test_fish_set_of_variable_names_is_no_token(tmp_path: Path) -> None:
+    """wimpysworld: ``set -u GH_TOKEN GH_USER GITHUB_TOKEN`` (meant to unset three
+    variables) gave GH_TOKEN the names of the others; a token set beside it is found."""
+    real = fake.github_token("fish-real")
+    (tmp_path / "fish.nix").write_text(
+        "{\n  programs.fish.shellAliases = {\n"
+        '    gh-unset = "set -u GH_TOKEN GH_USER GITHUB_TOKEN";\n'
+        f'    gh-set = "set -gx GH_TOKEN {real}";\n'
+        "  };\n}\n"
+    )
+    found = scan_tree(tmp_path).findings
+    assert [(f.line, f.secret.reveal()) for f in found] == [(4, real)]
+
+
+def test_slack_prefixes_of_a_tests_table_and_a_stub_are_no_tokens(tmp_path: Path) -> None:
+    """wimpysworld's slack-post-tests.sh: a table of token kinds (``xoxe.xoxp-1-Mi123``)
+    and a stub written to a token file (``xoxp-0-stub-token``); a bot token is found."""
+    real = fake.slack_bot_token("tests-real")
+    prefix = "xo" + "xp-"
+    (tmp_path / "slack-post-tests.sh").write_text(
+        "#!/usr/bin/env bash\n"
+        f"printf '{prefix}0-stub-token\\n' >\"${{token_file}}\"\n"
+        "for pair in \\\n"
+        f"\t'xoxe.{prefix}1-Mi123:app configuration token' \\\n"
+        "\t'xoxe-1-abc:refresh token' \\\n"
+        f"\t'{'xo' + 'xb-'}123:bot token'; do\n"
+        '  echo "$pair"\ndone\n'
+        f"printf '{real}\\n' >\"${{token_file}}\"\n"
+    )
+    found = scan_tree(tmp_path).findings
+    assert [(f.line, f.secret.reveal()) for f in found] == [(9, real)]
+
+
+def test_an_indented_header_echoed_around_code_is_no_key(tmp_path: Path) -> None:
+    """wimpysworld's make-host-keys.sh (history): ``echo "    -----BEGIN …-----"``, a
+    ``sed`` line, then the END echoed: code between the markers, no key body."""
+    dashes = "-" * 5
+    (tmp_path / "make-host-keys.sh").write_text(
+        "#!/usr/bin/env bash\nfunction format_for_yaml() {\n"
+        f'    echo "    {dashes}BEGIN OPENSSH PRIVATE KEY{dashes}"\n'
+        "    sed 's/^/    /' \"$1\" | sed '1d;$d'  # Remove first and last lines, indent the rest\n"
+        f'    echo "    {dashes}END OPENSSH PRIVATE KEY{dashes}"\n'
+        "}\n"
+    )
+    (tmp_path / "key.yaml").write_text(
+        "ssh_host_key: |\n" + "".join(f"  {line}\n" for line in fake.pem_private_key().split("\n"))
+    )
+    found = scan_tree(tmp_path).findings
+    assert [(f.path, f.rule) for f in found] == [("key.yaml", "private-key")]
+
+
+def test_credentials_in_a_url_of_a_reserved_example_domain_are_documentation(
+    tmp_path: Path,
+) -> None:
+    """wimpysworld's security notes (history): ``postgresql://admin:secretpass123@
+    db.example.com/prod`` under "NEVER DO THIS".  example.com/.org/.net and the .example,
+    .invalid and .test names are reserved for documentation (RFC 2606); the same
+    credentials for another host are found."""
+    real = fake.password("url-real")
+    (tmp_path / "notes.md").write_text(
+        "# NEVER DO THIS\n"
+        f"Database: postgresql://admin:{real}@db.example.com/prod\n"
+        f"Cache: redis://:{real}@cache.example.org:6379\n"
+        f"Queue: amqp://app:{real}@mq.internal.test/\n"
+        f"Real: postgresql://admin:{real}@db.internal.acme.com/prod\n"
+    )
+    found = scan_tree(tmp_path).findings
+    assert [(f.line, f.secret.reveal()) for f in found] == [(5, real)]
