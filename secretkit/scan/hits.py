@@ -23,6 +23,15 @@ FREEFORM_RULES = frozenset(
     }
 )
 
+# Syncthing's API key's shape (32 letters and digits) under an API key's name, in a file
+# that never names Syncthing (``JELLYFIN_API_KEY``, ``radarr.api_key``): another's key
+GENERIC_API_KEY = "generic-api-key"
+# Token formats with no prefix of their own: found only under a name (or beside a host)
+# that says which service's they are
+CONTEXT_RULES = frozenset(
+    {"pushover-token", "pushover-user-key", "syncthing-api-key", GENERIC_API_KEY}
+)
+
 # Higher wins when two hits cover the same span.
 _PRIORITY = {
     "prose-secret": 0,  # a pair reader's or a token format's reading of the span wins

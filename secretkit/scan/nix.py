@@ -35,6 +35,7 @@ from secretkit.scan.allow_marks import nix_marks
 from secretkit.scan.detectors import Context, in_context, vendor_hint
 from secretkit.scan.hits import (
     ALLOW_MARK,
+    CONTEXT_RULES,
     FREEFORM_RULES,
     KEYED_NEEDS,
     KEYED_RULES,
@@ -426,9 +427,7 @@ def _placed(
 
 
 # Rules that need a name or a command around them: in a comment only through a binding.
-_NOT_ALONE = (
-    KEYED_RULES | FREEFORM_RULES | {"pushover-token", "pushover-user-key", "syncthing-api-key"}
-)
+_NOT_ALONE = KEYED_RULES | FREEFORM_RULES | CONTEXT_RULES
 
 
 def comment_spans(tree: Any, facts: FileFacts) -> list[tuple[int, int]]:

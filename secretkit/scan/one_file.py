@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from secretkit.scan import archives
 from secretkit.scan.allowlist import Allowlist
-from secretkit.scan.hits import Hit
+from secretkit.scan.hits import GENERIC_API_KEY, Hit
 from secretkit.scan.model import Finding, Skipped
 from secretkit.sensitive import Sensitive, preview
 
@@ -367,7 +367,13 @@ def hit_findings(
     """The findings of ``hits`` (byte offsets into ``data``, the file at ``path``)
     that the allowlist does not allow."""
     findings = []
+    syncthing: bool | None = None  # whether the file names Syncthing (asked once)
     for hit in hits:
+        rule = hit.rule
+        if rule == "syncthing-api-key":
+            if syncthing is None:
+                syncthing = b"syncthing" in data.lower()
+            rule = rule if syncthing else GENERIC_API_KEY
         raw = data[hit.start : hit.end]
         value = _value_of(raw, hit)
         if allow.allowed and allow.allows(allow.fingerprint(value)):
@@ -384,7 +390,7 @@ def hit_findings(
                 column=column,
                 end_line=end_line,
                 end_column=end_column,
-                rule=hit.rule,
+                rule=rule,
                 kind=hit.kind,
                 severity=hit.severity,
                 attrpath=attrpath,

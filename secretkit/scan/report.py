@@ -60,6 +60,7 @@ RULE_TEXT = {
     "pushover-token": "Pushover application token",
     "pushover-user-key": "Pushover user key",
     "syncthing-api-key": "Syncthing API key",
+    "generic-api-key": "API key (Syncthing's shape, under another service's API key name)",
     "tailscale-auth-key": "Tailscale auth key",
     "age-secret-key": "age secret key",
     "private-key": "Private key block",

@@ -29,6 +29,7 @@ from secretkit.scan.detectors import Context, in_context
 from secretkit.scan.formats import file_format as file_format
 from secretkit.scan.hits import (
     ALLOW_MARK,
+    CONTEXT_RULES,
     FREEFORM_RULES,
     KEYED_NEEDS,
     KEYED_RULES,
@@ -580,7 +581,7 @@ def _assignments_only(text: str) -> bool:
 
 
 # Detectors that only make sense with a key around them (run per pair above).
-_KEYED = frozenset({"pushover-token", "pushover-user-key", "syncthing-api-key"})
+_KEYED = CONTEXT_RULES
 
 
 def char_to_byte(text: str, data: bytes, hits: list[Hit]) -> list[Hit]:

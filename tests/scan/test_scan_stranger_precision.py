@@ -282,3 +282,33 @@ def test_credentials_in_a_url_of_a_reserved_example_domain_are_documentation(
     )
     found = scan_tree(tmp_path).findings
     assert [(f.line, f.secret.reveal()) for f in found] == [(5, real)]
+
+
+def test_another_services_api_key_of_syncthings_shape_is_not_called_syncthings(
+    tmp_path: Path,
+) -> None:
+    """A stranger's homelab: ``JELLYFIN_API_KEY`` (32 letters and digits) was reported
+    as a Syncthing API key.  In a file that never names Syncthing it is a generic API
+    key (still found); Syncthing's own, and a key in a file about Syncthing (a scrape
+    job for it), keep their rule."""
+    jellyfin, syncthing = fake.syncthing_api_key("jf"), fake.syncthing_api_key("st")
+    (tmp_path / "media.nix").write_text(
+        f'{{\n  systemd.services.jellyfin.environment.JELLYFIN_API_KEY = "{jellyfin}";\n}}\n'
+    )
+    (tmp_path / "sync.nix").write_text(
+        f'{{\n  services.syncthing.settings.gui.apikey = "{syncthing}";\n}}\n'
+    )
+    (tmp_path / "scrape.nix").write_text(
+        "{\n  services.prometheus.scrapeConfigs = [ {\n"
+        '    job_name = "syncthing";\n'
+        f'    authorization.credentials = "{syncthing}";\n'
+        "  } ];\n}\n"
+    )
+    (tmp_path / "widgets.yaml").write_text(f"radarr:\n  api_key: {jellyfin}\n")
+    found = scan_tree(tmp_path).findings
+    assert sorted((f.path, f.line, f.rule) for f in found) == [
+        ("media.nix", 2, "generic-api-key"),
+        ("scrape.nix", 4, "syncthing-api-key"),
+        ("sync.nix", 2, "syncthing-api-key"),
+        ("widgets.yaml", 2, "generic-api-key"),
+    ]
