@@ -79,3 +79,71 @@ def may_be_computed(file: str, line: int, name: str, computing: str) -> CheckRes
         (file,),
         "a secret whose declaration may be computed",
     )
+
+
+def opaque_references(ctx: CheckContext) -> list[CheckResult]:
+    """``config.sops.secrets."${…}"`` whose name no ``let`` of its file settles, in a
+    file a host imports (or may import).  A name built from the host's own name
+    (``"${config.networking.hostName}/wg"``) is checked for each host reading it; for
+    any other, whether anything declares it is not known: "cannot verify"."""
+    from secretkit.nix.sops_refs import HOST
+
+    inventory = ctx.inventory()
+    out = []
+    for file, offset, line, written, per_host in ctx.nix().opaque_references:
+        hosts = inventory.hosts_at(file, offset)
+        if not hosts and not any(h.unseen(but_sops_nix=True) for h in inventory.hosts.values()):
+            continue  # (no host reads the file: the point's note counts it as not checked)
+        if per_host is not None and hosts:
+            for host in sorted(hosts):
+                out += _host_reference(ctx, file, line, written, per_host.replace(HOST, host), host)
+            continue
+        out.append(
+            CheckResult(
+                "nix-secret-refs",
+                False,
+                f"cannot verify: {file}:{line}: config.sops.secrets.{written}: its name is "
+                "computed from what secretkit does not evaluate (a function's argument, "
+                "another attribute), so whether a declaration gives it, and from which "
+                "file, is not known",
+                "write the name out as a string, or bind each part with a let in this file "
+                '(let app = "radarr"; in … "${app}"), which check reads',
+                (file,),
+                "a reference whose name is computed",
+            )
+        )
+    return out
+
+
+def _host_reference(
+    ctx: CheckContext, file: str, line: int, written: str, name: str, host: str
+) -> list[CheckResult]:
+    """The checks of a by-name reference, for the name ``written`` is on ``host``."""
+    from secretkit.nix.sops_refs import HOST
+
+    facts = ctx.nix()
+    if name in {d.name for d in facts.declarations}:
+        return []
+    inventory = ctx.inventory()
+    for d in facts.computed_declarations:  # ("${config.networking.hostName}/x" = { … })
+        same = d.per_host is not None and d.per_host.replace(HOST, host) == name
+        if same and host in inventory.hosts_at(d.file, d.offset):
+            return []
+    stored = clan_store(ctx, name, {host})
+    if stored is not False:
+        return [] if stored is True else [stored]
+    computing = computing_for(ctx, host)
+    if computing is not None:
+        return [may_be_computed(file, line, name, computing)]
+    return [
+        CheckResult(
+            "nix-secret-refs",
+            False,
+            f'{file}:{line}: config.sops.secrets.{written} is "{name}" on host {host}, and '
+            "no module declares it",
+            f'declare it for {host}: sops.secrets."{name}" = {{ sopsFile = <the sops file of '
+            f"{host} holding it>; }}; (or by the same expression: "
+            f"sops.secrets.{written} = {{ … }};)",
+            (file,),
+        )
+    ]

@@ -1,7 +1,6 @@
-"""The gate's points on Nix: ``nix-secret-refs`` (every used secret is declared and
-every declared one exists as a key in its sops file), ``host-readable`` (every
-host can read the sops files its configuration uses) and ``sops-nix-module`` (every
-host using sops-nix imports its NixOS module)."""
+"""The gate's points on Nix: ``nix-secret-refs`` (every used secret is declared and exists
+as a key in its sops file), ``host-readable`` (every host can read the sops files its
+configuration uses), ``sops-nix-module`` (every host using sops-nix imports its module)."""
 
 from __future__ import annotations
 
@@ -9,6 +8,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from secretkit.gate import computed_names
 from secretkit.gate.computed_names import clan_store, computing_at, may_be_computed
 from secretkit.gate.flake_input import missing_input
 from secretkit.gate.host_declarations import declared_elsewhere
@@ -214,11 +214,11 @@ def check_nix_refs(ctx: CheckContext) -> list[CheckResult]:
     declaring = {d.file for d in facts.declarations}
     results += unread_hosts(inventory, "nix-secret-refs", declaring, "declare sops secrets")
     results += given_twice(facts, {path: ctx.read(path) for path in facts.given_twice})
-    results += placeholders_outside_templates(facts)
+    results += placeholders_outside_templates(facts) + computed_names.opaque_references(ctx)
     n_refs = len(facts.references)
     note = (
-        f" (sops.secrets names computed in {', '.join(sorted(set(facts.dynamic)))}: no "
-        "reference depends on them)"
+        f" (sops.secrets names computed in {', '.join(sorted(set(facts.dynamic)))}: "
+        "references to them are checked by name, their keys are not looked up)"
         if facts.dynamic
         else ""
     )
@@ -258,7 +258,7 @@ def check_host_readable(ctx: CheckContext) -> list[CheckResult]:
     seen: set[tuple[str, str]] = set()
     home: dict[str, set[str]] = {}  # sops files home-manager modules read → their hosts
     unowned: set[str] = set()  # files declaring sops secrets that no host imports
-    for decl in facts.declarations:
+    for decl in [*facts.declarations, *facts.computed_declarations]:  # (a file, named or not)
         for target in targets(ctx, decl, inventory):
             if target.path is None:
                 results.append(cannot_verify("host-readable", decl, target))
@@ -531,6 +531,8 @@ def check_sops_module(ctx: CheckContext) -> list[CheckResult]:
     ]
     sites += [(file, offset, line) for _name, file, offset, line in facts.references]
     sites += [(file, offset, None) for file, offset in facts.settings]
+    sites += [(d.file, d.offset, None) for d in facts.computed_declarations]
+    sites += [(file, offset, line) for file, offset, line, *_ in facts.opaque_references]
     unused: set[str] = set()  # files using sops-nix that no host imports
     for file, offset, known in sorted(sites, key=lambda s: (s[0], s[1])):
         users = inventory.hosts_at(file, offset)

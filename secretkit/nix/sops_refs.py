@@ -19,6 +19,7 @@ from secretkit.lazy_re import lazy
 from secretkit.nix import cst
 from secretkit.nix.duplicates import Twice, defined_twice
 from secretkit.nix.generated_decls import computed_parts, generated
+from secretkit.nix.let_names import binding_name, select_names
 from secretkit.nix.syntax import MKMERGE
 
 
@@ -32,6 +33,8 @@ class Declaration:
     key: str | None = None
     fmt: str | None = None
     for_users: bool = False  # neededForUsers = true (decrypted before users are made)
+    # a computed name made of the host's name and text (HOST where the name goes)
+    per_host: str | None = None
 
 
 @dataclass
@@ -51,6 +54,13 @@ class NixFacts:
     # files mentioning sops that give an attribute twice: Nix refuses to parse them
     given_twice: dict[str, list[Twice]] = field(default_factory=dict)
     dynamic: list[str] = field(default_factory=list)  # files declaring computed names
+    # config.sops.secrets.<name> whose name is computed from what no let here settles
+    # (a function's argument, cfg.x): (nix file, offset, line, the name as written, and
+    # the name with HOST for the host's name when that is all it computes)
+    opaque_references: list[tuple[str, int, int, str, str | None]] = field(default_factory=list)
+    # sops.secrets."${…}" no let settles: the name as written, the file and fields read
+    # (which sops file a host then reads is known even when the name is not)
+    computed_declarations: list[Declaration] = field(default_factory=list)
     # networking.hostName = "<literal>": (nix file, offset, name)
     host_names: list[tuple[str, int, str]] = field(default_factory=list)
     # every networking.hostName binding, literal or not: (nix file, offset)
@@ -79,11 +89,15 @@ def _computed(name: str) -> bool:
 
 
 def _select_names(tree: cst.NixTree, node: cst.Node) -> list[str | None]:
-    """The names of a select expression's attrpath, None for a computed one."""
+    """The names of a select expression's attrpath, a computed one settled by the
+    ``let`` around it (:mod:`secretkit.nix.let_names`), else None."""
     attrpath = node.child_by_field_name("attrpath")
     if attrpath is None:
         return []
-    return [None if _computed(n) else n for n in cst.attr_names(tree, attrpath)]
+    names = cst.attr_names(tree, attrpath)
+    if not any(_computed(n) for n in names):
+        return list(names)
+    return select_names(tree, attrpath)
 
 
 def resolve_nix_path(nix_file: str, text: str) -> str | None:
@@ -332,10 +346,40 @@ def nix_facts(
                     facts.placeholder_options.append((names[2], path, line, option))
             if len(names) >= 3 and names[0] == "sops" and names[1] in ("secrets", "placeholder"):
                 ref_name = names[2]
+                line = node.start_point[0] + 1
                 if ref_name is not None:
-                    line = node.start_point[0] + 1
                     facts.references.append((ref_name, path, node.start_byte, line))
+                else:  # (its name is not known here: checked per host, or not at all)
+                    written, per_host = _written_name(tree, node)
+                    facts.opaque_references.append((path, node.start_byte, line, written, per_host))
     return facts
+
+
+def _written_name(tree: cst.NixTree, node: cst.Node) -> tuple[str, str | None]:
+    """The third name of ``config.sops.secrets.<name>…`` as written (one line), and the
+    name with :data:`HOST` for each ``${config.networking.hostName}`` (or clan's machine
+    name) when nothing else is computed (``"${config.networking.hostName}/wg"``)."""
+    attrpath = node.child_by_field_name("attrpath")
+    parts = attrpath.named_children if attrpath is not None else []
+    if len(parts) < 3:
+        return "?", None
+    written = " ".join(str(cst.node_text(tree, parts[2])).split())
+    return written, cst.attr_name(tree, parts[2], _host_part(tree))
+
+
+def _host_part(tree: cst.NixTree) -> cst.Resolver:
+    """:data:`HOST` for ``config.networking.hostName`` (or clan's machine name)."""
+
+    def host(inner: cst.Node) -> str | None:
+        text = "".join(str(cst.node_text(tree, inner)).split())
+        return HOST if text in _HOST_NAMES else None
+
+    return host
+
+
+# What a per-host name holds where the host's name goes (no Nix name holds it)
+HOST = "\0host\0"
+_HOST_NAMES = ("config.networking.hostName", "config.clan.core.settings.machine.name")
 
 
 def _placeholder_option(tree: cst.NixTree, node: cst.Node) -> list[str] | None:
@@ -395,6 +439,7 @@ def _read_bindings(
     facts: NixFacts, path: str, tree: cst.NixTree, inline: InlineModules | None = None
 ) -> None:
     declared: dict[str, Declaration] = {}
+    computed: dict[str, Declaration] = {}  # by the name as written ("${…}")
     made_spans: list[tuple[int, int]] = []  # genAttrs calls whose names are known
     for binding, name in cst.host_names(tree, inline.base if inline is not None else None):
         facts.host_name_sets.append((path, binding.start))
@@ -443,22 +488,35 @@ def _read_bindings(
         name = full[2]
         if any(a <= binding.start < b for a, b in made_spans):
             continue  # (a field of the genAttrs call read above)
-        if _computed(name) or _in_made_value(binding):
+        if _computed(name) and not _in_made_value(binding):
+            name = binding_name(tree, binding.start, name) or name  # let app = "x"; … "${app}"
+        if _in_made_value(binding):
             facts.dynamic.append(path)
             continue
-        decl = declared.get(name)
+        into = declared
+        if _computed(name):  # (its name is not known; its file and fields are read)
+            into = computed
+        decl = into.get(name)
         if decl is None:
-            decl = declared[name] = Declaration(name, path, binding.start)
+            decl = into[name] = Declaration(name, path, binding.start)
+            if into is computed:  # ("${config.networking.hostName}/x": known per host)
+                decl.per_host = binding_name(tree, binding.start, name, _host_part(tree))
+        if into is computed and decl.per_host is None:
+            facts.dynamic.append(path)
         if len(full) == 4:
-            value_text = cst.node_text(tree, binding.value)
-            if full[3] == "sopsFile":
-                value_text = cst.node_text(tree, cst.follow_let(tree, binding.value))
-                decl.sops_file = resolve_nix_path(path, value_text)
-                decl.sops_file_text = value_text
-            elif full[3] == "key":
-                decl.key = cst.string_value(tree, binding.value)
-            elif full[3] == "format":
-                decl.fmt = cst.string_value(tree, binding.value)
-            elif full[3] == "neededForUsers":
-                decl.for_users = value_text.strip() == "true"
+            _field(tree, path, decl, full[3], binding.value)
     facts.declarations.extend(declared.values())
+    facts.computed_declarations.extend(computed.values())
+
+
+def _field(tree: cst.NixTree, path: str, decl: Declaration, name: str, value: cst.Node) -> None:
+    """``sops.secrets.<n>.<name> = <value>;`` into ``decl``."""
+    if name == "sopsFile":
+        text = cst.node_text(tree, cst.follow_let(tree, value))
+        decl.sops_file, decl.sops_file_text = resolve_nix_path(path, text), text
+    elif name == "key":
+        decl.key = cst.string_value(tree, value)
+    elif name == "format":
+        decl.fmt = cst.string_value(tree, value)
+    elif name == "neededForUsers":
+        decl.for_users = cst.node_text(tree, value).strip() == "true"

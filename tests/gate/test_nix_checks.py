@@ -46,9 +46,20 @@ CASES: dict[str, tuple[str, dict[str, tuple[str | None, str | None, str | None]]
         {"a": (None, None, None), "b": (None, None, None), "c": (None, "c", None)},
         set(),
     ),
+    # a let of the file settles a computed name (truxnell/nix-config: 29 of 40
+    # declarations are "${category}/${app}/env" with let-bound strings)
     "let-bound and computed": (
-        '{ config, ... }: let n = "v"; in { sops.secrets.${n} = { }; '
-        "w = config.sops.secrets.${n}.path; }",
+        '{ config, ... }: let n = "v"; cat = "services"; app = "${n}x"; in { '
+        "sops.secrets.${n} = { }; w = config.sops.secrets.${n}.path; "
+        'sops.secrets."${cat}/${app}/env".sopsFile = ./s.yaml; '
+        'x = config.sops.secrets."${cat}/${app}/env".path; }',
+        {"v": (None, None, None), "services/vx/env": ("hosts/h/s.yaml", None, None)},
+        {"v", "services/vx/env"},
+    ),
+    # what no let settles: no name (the reference is kept aside, the declaration's file is)
+    "computed from an argument": (
+        '{ config, name, ... }: { sops.secrets."${name}/env".sopsFile = ./s.yaml; '
+        'x = config.sops.secrets."${name}/env".path; }',
         {},
         set(),
     ),
@@ -71,6 +82,16 @@ def test_declarations_and_references(tmp_git_repo: Path, case: str) -> None:
     assert got == declared
     assert {name for name, *_ in facts.references} == referenced
     assert all(file == "hosts/h/mod.nix" for _, file, *_ in facts.references)
+
+
+def test_names_no_let_settles_are_kept_aside(tmp_git_repo: Path) -> None:
+    facts = facts_of(tmp_git_repo, CASES["computed from an argument"][0]).nix()
+    assert [(d.name, d.sops_file) for d in facts.computed_declarations] == [
+        ("${name}/env", "hosts/h/s.yaml")
+    ]
+    assert [(f, line, text, host) for f, _, line, text, host in facts.opaque_references] == [
+        ("hosts/h/mod.nix", 1, '"${name}/env"', None)
+    ]
 
 
 def test_default_sops_file_is_resolved_per_file(tmp_git_repo: Path) -> None:
