@@ -140,9 +140,10 @@ def build_plan(
         )
         return refusals.Elsewhere(found[0], tree, sops_file)
 
+    for finding in findings:  # (all of them first: a rewrite replaces its value where found)
+        plan.spans.setdefault(finding.path, set()).add((finding.start, finding.end))
     for finding in sorted(findings, key=lambda f: (f.path, f.start)):
         plan.originals.append(finding.secret)
-        plan.spans.setdefault(finding.path, set()).add((finding.start, finding.end))
         path = finding.path
         tree = trees.get(path)
         if tree is None:
@@ -221,6 +222,21 @@ def build_plan(
 InlineAt = Callable[[str, int], "tuple[tuple[int, int], Sequence[str], bool] | None"]
 # a module file used by exactly these hosts, and its source
 OwnModule = Callable[[Sequence[str]], "tuple[str, bytes] | None"]
+
+
+def _found_at(
+    tree: cst.Tree, node: cst.Node, literal: str, finding: FindingLike, spans: set[tuple[int, int]]
+) -> tuple[int, ...] | None:
+    """The offsets in ``literal`` (the string ``node``) of each finding of ``finding``'s
+    value in it (``spans``: every finding's bytes), or None when none maps back."""
+    value = finding.secret.reveal()
+    string = cst.string_at(tree, node)
+    out, at = [], literal.find(value)
+    while at != -1:
+        if string.span_of(at, at + len(value)) in spans:
+            out.append(at)
+        at = literal.find(value, at + 1)
+    return tuple(out) if out else None
 
 
 def _owner(reader: catalogue.Reader, pin: Pin | None) -> str | None:
@@ -330,14 +346,16 @@ def _plan_finding(
     if entry is None:
         refuse(refusals.no_route_reason(path), dotted)
         return
+    literal = literal_of(module.tree, node)
     site = catalogue.Site(
         tree=module.tree,
         top=module.top,
         string=node,
         path=tuple(path),
-        literal=literal_of(module.tree, node),
+        literal=literal,
         secret=finding.secret,
         holder=holder,
+        found_at=_found_at(module.tree, node, literal, finding, plan.spans[module.path]),
     )
     proposed = entry.name(site)
     since = entry.reader.since
@@ -562,14 +580,18 @@ _PLACEHOLDER = lazy(r"\$\{config\.sops\.placeholder\.[^}]*\}")
 
 def _replace_in_template(content: list[str], secret: str, placeholder: str) -> list[str] | None:
     """``content`` (a whole file text, earlier secrets already placeholders) with the
-    first ``secret`` outside a placeholder replaced by ``placeholder``; None when the
-    text does not hold it."""
+    ``secret`` outside a placeholder replaced by ``placeholder``; None when the text
+    holds it other than once."""
     text = "\n".join(content)
-    at = 0
+    at, where = 0, []
     for match in [*_PLACEHOLDER.finditer(text), None]:
         end = match.start() if match is not None else len(text)
         found = text.find(secret, at, end)
-        if found != -1 and found + len(secret) <= end:
-            return (text[:found] + placeholder + text[found + len(secret) :]).split("\n")
+        while found != -1 and found + len(secret) <= end:
+            where.append(found)
+            found = text.find(secret, found + 1, end)
         at = match.end() if match is not None else end
-    return None
+    if len(where) != 1:  # (twice: which one is the secret is not known here)
+        return None
+    found = where[0]
+    return (text[:found] + placeholder + text[found + len(secret) :]).split("\n")

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from secretkit.plan.build import sops_file_expr
 from secretkit.plan.redaction import redact
+from secretkit.sensitive import Sensitive
 from tests.support import fake
-from tests.support.nixfind import fill, plan_module
+from tests.support.nixfind import FakeFinding, fill, plan_module
 
 SHARED = b"""{ pkgs, ... }:
 {
@@ -521,3 +524,58 @@ def test_the_access_tokens_route_says_whose_nix_commands_lose_the_token() -> Non
     ]
     (note,) = [n for n in plan.notes if n.startswith("nix.settings.access-tokens was read")]
     assert "~/.config/nix/nix.conf" in note
+
+
+def _at_last(source: bytes, path: str, value: str) -> list[FakeFinding]:
+    """The scan's one finding of ``value``: its last occurrence in ``source``."""
+    start = source.rindex(value.encode())
+    line = source.count(b"\n", 0, start) + 1
+    return [FakeFinding(path, line, start, start + len(value), Sensitive(value))]
+
+
+def test_the_placeholder_goes_where_the_secret_was_found_not_where_its_text_first_is() -> None:
+    """notthebee/nix-config: initialScript's `CREATE ROLE "matrix-synapse" … PASSWORD
+    'synapse'` became `"matrix-${placeholder}" … PASSWORD 'synapse'`: the password stayed
+    in the file, and the role's name came from the secret."""
+    value = fake.password("role")
+    source = (
+        "{ pkgs, ... }: {\n  services.postgresql.initialScript = pkgs.writeText \"init.sql\" ''\n"
+        f"    CREATE ROLE \"app-{value}\" WITH LOGIN PASSWORD '{value}';\n  '';\n}}\n"
+    ).encode()
+    plan = plan_module(source, "h.nix", findings=_at_last(source, "h.nix", value))
+    assert plan.refused == [] and len(plan.moves) == 1
+    new = plan.nix["h.nix"][1].decode()
+    name = plan.moves[0].name
+    assert (
+        f'CREATE ROLE "app-{value}" WITH LOGIN PASSWORD \'${{config.sops.placeholder."{name}"}}\';'
+        in new
+    )
+    assert new.count(value) == 1  # (the role's name, which is no secret)
+
+
+def test_a_template_rewritten_again_keeps_the_text_that_is_no_secret() -> None:
+    value = fake.password("tmpl")
+    source = (
+        "{ config, ... }: {\n  sops.templates.\"init.sql\".content = ''\n"
+        f"    CREATE ROLE \"app-{value}\" WITH LOGIN PASSWORD '{value}';\n  '';\n}}\n"
+    ).encode()
+    plan = plan_module(source, "h.nix", findings=_at_last(source, "h.nix", value))
+    new = plan.nix["h.nix"][1].decode()
+    assert f'"app-{value}"' in new and f"PASSWORD '{value}'" not in new
+
+
+def test_a_value_twice_in_a_text_with_one_unknown_finding_is_refused() -> None:
+    """Where the scan's finding does not map back to the text (None), a value the text
+    holds twice is refused: which one is the secret is not known."""
+    from typing import Any
+
+    from secretkit.nix import catalogue
+
+    value, nothing = fake.password("twice"), cast(Any, None)
+
+    def site(literal: str) -> catalogue.Site:
+        return catalogue.Site(nothing, nothing, nothing, ("x",), literal, Sensitive(value))
+
+    assert site(f"a-{value} b={value}").occurrences() is None
+    assert site(f"a-{value} b={value}").pieces() is None
+    assert site(f"b={value}").pieces() == ["b=", ""]

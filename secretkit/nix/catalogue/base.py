@@ -85,6 +85,33 @@ class Site:
     secret: Sensitive[str]  # the secret the scanner found (part of ``literal`` or all of it)
     holder: Node | None = None  # the option's whole value when the literal is wrapped
     #                            (``pkgs.writeText "name" "<secret>"``); None: the literal
+    # where in ``literal`` the scan found the secret (every finding of it in this
+    # string); None: not known (the value is written with escapes)
+    found_at: tuple[int, ...] | None = None
+
+    def occurrences(self) -> list[int] | None:
+        """The offsets in ``literal`` of the secret to replace: where the scan found it;
+        when that is not known, its one occurrence; None when it occurs more than once
+        and which ones are the secret is not known (``"app-pw1" … PASSWORD 'pw1'``: the
+        role's name holds the password's text, and is no secret)."""
+        if self.found_at is not None:
+            return list(self.found_at)
+        value = self.secret.reveal()
+        first = self.literal.find(value)
+        if first == -1 or self.literal.find(value, first + 1) != -1:
+            return None if first != -1 else []
+        return [first]
+
+    def pieces(self) -> list[str] | None:
+        """``literal`` cut at each of :meth:`occurrences` (the secret left out), or None."""
+        at = self.occurrences()
+        if not at:
+            return None
+        size, out, last = len(self.secret.reveal()), [], 0
+        for start in at:
+            out.append(self.literal[last:start])
+            last = start + size
+        return [*out, self.literal[last:]]
 
     @property
     def binding(self) -> Node | None:

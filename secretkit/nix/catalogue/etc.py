@@ -113,18 +113,11 @@ class EtcFile:
             return Rewrite(
                 site.secret, edits, f"sops secret at {target}{shown}", path=target, mode=mode
             )
-        if "\n" in secret or secret not in site.literal:
+        pieces = site.pieces()
+        if "\n" in secret or pieces is None:
             return Refusal("the secret cannot be located inside the file text")
-        before, _, after = site.literal.partition(secret)
-        lines = (
-            (
-                emit.indented_string_line(before)
-                + emit.placeholder(name)
-                + emit.indented_string_line(after)
-            )
-            .rstrip("\n")
-            .split("\n")
-        )
+        joined = emit.placeholder(name).join(emit.indented_string_line(p) for p in pieces)
+        lines = joined.rstrip("\n").split("\n")
         return Rewrite(
             site.secret,
             edits,

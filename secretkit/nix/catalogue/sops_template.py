@@ -41,15 +41,16 @@ class SopsTemplate:
         value = site.secret.reveal()
         source = site.tree.source
         edits: list[Edit] = []
-        at = literal.value.find(value)
-        while at != -1:
+        where = site.occurrences()
+        if where is None:
+            return Refusal("the value occurs more than once in the template, not all secret")
+        for at in where:
             if not literal.literal_text(at, at + len(value)):
                 return Refusal("the value is inside an interpolation")
             start, end = literal.span_of(at, at + len(value))
             if source[start:end] != value.encode("utf-8"):
                 return Refusal("the value is written with escapes in the Nix string")
             edits.append(Edit(start, end, emit.placeholder(name)))
-            at = literal.value.find(value, at + len(value))
         if not edits:
             return Refusal("the value is not written as it is in the template")
         return Rewrite(site.secret, edits, f"sops.templates.{site.path[2]}: placeholder")

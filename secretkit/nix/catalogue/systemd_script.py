@@ -92,7 +92,10 @@ class ServiceScript:
         indented = site.string.type == "indented_string_expression"
         edits: list[Edit] = []
         source = site.tree.source
-        for at in _occurrences(literal.value, value):
+        where = site.occurrences()
+        if where is None:
+            return Refusal("the value occurs more than once in the script, not all secret")
+        for at in where:
             if not literal.literal_text(at, at + len(value)):
                 return Refusal("the value is inside an interpolation")
             quoting = _quoting(literal.value, at, literal.interpolations)
@@ -141,14 +144,6 @@ class ServiceScript:
             owner=owner,
             restart_units=restart,
         )
-
-
-def _occurrences(text: str, value: str) -> list[int]:
-    found, at = [], text.find(value)
-    while at != -1:
-        found.append(at)
-        at = text.find(value, at + len(value))
-    return found
 
 
 def _quoting(text: str, at: int, interpolations: Sequence[tuple[int, int]]) -> str | None:

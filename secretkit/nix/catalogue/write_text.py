@@ -84,14 +84,10 @@ class WriteTextRoute:
             )
         if any(c.type == "interpolation" for c in site.string.named_children):
             return Refusal("the file text has interpolations")
-        if "\n" in secret or secret not in site.literal:
+        pieces = site.pieces()
+        if "\n" in secret or pieces is None:
             return Refusal("the secret cannot be located inside the file text")
-        before, _, after = site.literal.partition(secret)
-        text = (
-            emit.indented_string_line(before)
-            + emit.placeholder(name)
-            + emit.indented_string_line(after)
-        )
+        text = emit.placeholder(name).join(emit.indented_string_line(p) for p in pieces)
         template = name.replace("/", "-")
         return Rewrite(
             site.secret,
