@@ -579,3 +579,30 @@ def test_a_value_twice_in_a_text_with_one_unknown_finding_is_refused() -> None:
     assert site(f"a-{value} b={value}").occurrences() is None
     assert site(f"a-{value} b={value}").pieces() is None
     assert site(f"b={value}").pieces() == ["b=", ""]
+
+
+def test_a_write_text_file_systemd_or_the_service_reads_is_not_world_readable() -> None:
+    """A stranger's paperless `passwordFile = pkgs.writeText …` became a mode 0444 sops
+    file (every local user could read the admin password), though the catalogue records
+    that systemd reads it (LoadCredential).  Known readers get their owner; an option
+    no entry knows stays as readable as its store file was, and migrate says so."""
+    source = (
+        b'{ pkgs, ... }: {\n  services.paperless.passwordFile = pkgs.writeText "p" "@PAPERLESS@";\n'
+        b'  services.nextcloud.config.adminpassFile = pkgs.writeText "n" "@NEXTCLOUD@";\n'
+        b'  services.foo.passwordFile = pkgs.writeText "f" "@FOO@";\n}\n'
+    )
+    source, findings, _ = fill(source, "h.nix")
+    plan = plan_module(source, "h.nix", findings=findings)
+    assert plan.refused == [] and len(plan.moves) == 3
+    new = plan.nix["h.nix"][1].decode()
+    blocks = {b.split('"')[1]: b for b in new.split("sops.secrets.")[1:]}
+    assert (
+        "mode" not in blocks["paperless/password"] and "owner" not in blocks["paperless/password"]
+    )
+    assert (
+        "mode" not in blocks["nextcloud/adminpass"] and "owner =" in blocks["nextcloud/adminpass"]
+    )
+    assert 'mode = "0444";' in blocks["foo/password"]
+    assert [n.split(":")[0] for n in plan.notes if "which user reads" in n] == [
+        "services.foo.passwordFile"
+    ]

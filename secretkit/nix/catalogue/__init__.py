@@ -47,6 +47,7 @@ __all__ = [
     "Source",
     "TemplateLine",
     "entry",
+    "file_reader",
     "lookup",
     "match",
     "write_text_call",
@@ -183,4 +184,18 @@ def lookup(path: Sequence[str]) -> Entry | None:
             found = entry(key)
             if found.matches(path):
                 return found
+    return None
+
+
+def file_reader(path: Sequence[str]) -> Reader | None:
+    """Who reads the file the ``*File`` option at ``path`` names, when an entry moves
+    secrets to that option (paperless's ``passwordFile``: systemd, through
+    ``LoadCredential``); None when no entry does (then no one here knows)."""
+    for key, route in ROUTES.items():
+        if not route.admits(path):
+            continue
+        found = entry(key)
+        targets = getattr(found, "targets", None)
+        if targets is not None and any(match(pattern, path) for pattern in targets()):
+            return found.reader
     return None

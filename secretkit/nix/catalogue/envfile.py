@@ -56,6 +56,14 @@ class EnvTemplate:
     def matches(self, path: Sequence[str]) -> bool:
         return self._row(path) is not None
 
+    def targets(self) -> tuple[str, ...]:
+        """The environment-file options of the rows whose reader is the entry's."""
+        return tuple(
+            ".".join("*" if part.startswith("{") else part for part in row.option)
+            for row in self.rows
+            if row.owner_of is None
+        )
+
     def name(self, site: Site) -> str:
         row = self._row(site.path)
         var = (row.var(site) if row is not None else None) or site.path[-1]

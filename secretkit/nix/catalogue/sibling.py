@@ -50,6 +50,14 @@ class SiblingFile:
     def matches(self, path: Sequence[str]) -> bool:
         return self._row(path) is not None
 
+    def targets(self) -> tuple[str, ...]:
+        """The ``*File`` options this family moves secrets to (patterns): its reader
+        reads what any of them names (:func:`secretkit.nix.catalogue.file_reader`)."""
+        return tuple(
+            row.new if row.moved else f"{row.pattern.rsplit('.', 1)[0]}.{row.new}"
+            for row in self.rows
+        )
+
     def name(self, site: Site) -> str:
         if self.name_of is not None:
             return self.name_of(site)

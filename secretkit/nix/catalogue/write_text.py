@@ -69,6 +69,9 @@ class WriteTextRoute:
             user = site.sibling_string(1, self.owner_sibling)
             owner = emit.nix_string(user) if user else None
         unknown = self.patterns == ("**",)  # the catch-all: who reads the file is not known
+        known = _known_reader(site) if unknown else None
+        if known is not None:  # (an entry moving secrets to this option says who reads it)
+            unknown, owner = False, known if known != "root" else None
         mode, note = (WORLD_READABLE, _unknown_reader_note(site)) if unknown else (None, None)
         holder = site.holder
         secret = site.secret.reveal()
@@ -104,6 +107,23 @@ class WriteTextRoute:
             ),
             note=note,
         )
+
+
+def _known_reader(site: Site) -> str | None:
+    """For the catch-all: ``"root"`` when the catalogue records that systemd or a root
+    process reads the file the option names (paperless's ``passwordFile``, through
+    ``LoadCredential``), the owner's Nix expression when the daemon's user does, else
+    None (not known: the file stays as readable as the store file was)."""
+    from secretkit.nix.catalogue import file_reader
+
+    reader = file_reader(site.path)
+    if reader is None:
+        return None
+    if reader.kind in ("systemd", "root"):
+        return "root"
+    if reader.kind == "daemon" and reader.owner is not None and reader.owner_since is None:
+        return reader.owner
+    return None
 
 
 # The catch-all's files stay as readable as their store files were (every local user).

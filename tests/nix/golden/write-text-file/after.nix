@@ -5,7 +5,6 @@
 
   sops.secrets."cloudflare-dyndns/apitoken" = {
     sopsFile = ../../secrets/host1.yaml;
-    mode = "0444";
   };
   sops.secrets."foo/token" = {
     sopsFile = ../../secrets/host1.yaml;
