@@ -191,8 +191,8 @@ def literal_hits(
         if named is None:
             continue
         plain_path = _NAMED.isdisjoint(path)  # no metadata or environment name in it
-        if not plain_path and not _META.isdisjoint(path):
-            continue
+        if not plain_path and not _META.isdisjoint(path) and nix_owner.documentation(node):
+            continue  # (an option's description or example, a package's meta)
         if delimited:
             width = 1 if data[at] == 34 else 2  # "…" or ''…''
             begin, stop = at + width, until - width

@@ -162,3 +162,63 @@ def is_formal_default(data: bytes, at: int) -> bool:
     while j >= 0 and data[j] in b" \t\r\n":
         j -= 1
     return j >= 0 and data[j] == 63  # "?"
+
+
+# Attributes that document an option where an option is declared (mkOption { … })
+_DOC_NAMES = frozenset(
+    {"description", "example", "defaultText", "longDescription", "literalExample"}
+)
+_DOC_CALLS = lazy(
+    r"(?:^|\.)(?:mk(?:Option|EnableOption|PackageOption(?:MD)?|SinkUndeclaredOptions)|"
+    r"literal(?:Expression|Example|MD)|mdDoc)$"
+)
+
+
+def documentation(node: Any) -> bool:
+    """Whether the string ``node`` documents rather than configures: under
+    ``description``, ``example``, ``defaultText`` … of the set an option is declared
+    with (``mkOption { example = …; }``), or under the ``meta`` of a set a function
+    other than a ``lib.mk*`` wrapper is given (a package's ``mkDerivation { meta = …; }``)
+    or of a module.  A service's own setting that happens to be called ``meta`` or
+    ``description`` (``settings.meta.api_token``) is configuration."""
+    current = node.parent
+    while current is not None:
+        if current.type == "binding":
+            names = _binding_names(current)
+            attrs = current.parent.parent if current.parent is not None else None
+            call = _call_of(attrs)
+            if names[:1] == ["meta"] and (
+                (call is not None and not _WRAPPERS.search(call)) or _module_top(attrs)
+            ):
+                return True
+            if call is not None and _DOC_CALLS.search(call) and not _DOC_NAMES.isdisjoint(names):
+                return True
+        current = current.parent
+    return False
+
+
+def _binding_names(binding: Any) -> list[str]:
+    path = binding.child_by_field_name("attrpath")
+    if path is None:
+        return []
+    return [part.text.decode("utf-8", "replace").strip('"') for part in path.named_children]
+
+
+def _call_of(attrs: Any) -> str | None:
+    """The name of the function the attribute set ``attrs`` is given to, else None."""
+    child = attrs
+    parent = attrs.parent if attrs is not None else None
+    while parent is not None and parent.type == "parenthesized_expression":
+        child, parent = parent, parent.parent
+    if parent is None or parent.type != "apply_expression":
+        return None
+    if parent.child_by_field_name("argument") != child:
+        return None
+    function = parent.child_by_field_name("function")
+    return _head(function) if function is not None else None
+
+
+def _module_top(attrs: Any) -> bool:
+    """The attribute set a module file is (or returns, after its arguments)."""
+    parent = attrs.parent if attrs is not None else None
+    return parent is not None and parent.type in ("source_code", "function_expression")

@@ -89,7 +89,7 @@ def reference_scan(data: bytes) -> tuple[list[Hit], bool]:
             path = [key]
         if key and (filters.hash_name(key) or filters.public_name(key)):
             continue
-        if not _META.isdisjoint(path) or node.child_count < 2:
+        if (not _META.isdisjoint(path) and nix_owner.documentation(node)) or node.child_count < 2:
             continue
         begin, stop = node.child(0).end_byte, node.child(node.child_count - 1).start_byte
         raw = data[begin:stop].decode("utf-8", "replace")

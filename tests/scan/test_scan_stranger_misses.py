@@ -57,3 +57,28 @@ def test_aws_and_rclone_configuration_commands_give_secrets(tmp_path: Path) -> N
         "rclone config update remote token $(cat /run/secrets/tok)\n"
     )
     assert _found(tmp_path) == [("setup.sh", 2, aws), ("setup.sh", 4, wasabi), ("setup.sh", 5, b2)]
+
+
+def test_settings_named_meta_or_description_are_read_option_docs_are_not(
+    tmp_path: Path,
+) -> None:
+    """notthebee/nix-config (a stranger's run): every string under an attribute named
+    ``meta``, ``description``, ``example`` … was skipped, a real token in
+    ``services.myapp.settings.meta.api_token`` too.  Only an option's declaration
+    (``mkOption { example = …; }``) and a package's or module's ``meta`` document."""
+    token, password = fake.github_token("meta"), fake.password("description")
+    doc_token, doc_password = fake.github_token("doc"), fake.password("doc")
+    (tmp_path / "app.nix").write_text(
+        "{ config, lib, pkgs, ... }:\n{\n"
+        "  options.my.app.token = lib.mkOption {\n"
+        f'    example = "{doc_token}";\n'
+        f'    description = "password = {doc_password}";\n  }};\n'
+        "  config = lib.mkIf true {\n"
+        f'    services.myapp.settings.meta.api_token = "{token}";\n'
+        f'    services.myapp.settings.description.password = "{password}";\n  }};\n'
+        f'  meta.doc = "token = {doc_password}";\n'
+        "  environment.systemPackages = [ (pkgs.stdenv.mkDerivation {\n"
+        f'    pname = "x"; meta.description = "api token {doc_token}";\n  }}) ];\n'
+        "}\n"
+    )
+    assert _found(tmp_path) == [("app.nix", 8, token), ("app.nix", 9, password)]
