@@ -1,7 +1,6 @@
 """Wire sops-nix into a flake once: input, module import for every host, host key path.
 
-:func:`plan_wiring` looks at ``flake.nix`` and the host modules and returns the
-span edits that are still missing:
+:func:`plan_wiring` returns the span edits still missing in ``flake.nix`` and the hosts:
 
 * ``inputs.sops-nix.url = "github:Mic92/sops-nix"`` and
   ``inputs.sops-nix.inputs.nixpkgs.follows = "nixpkgs"``;
@@ -25,6 +24,7 @@ from secretkit.errors import UserError
 from secretkit.nix import cst, emit
 from secretkit.nix.cst import Node, Tree
 from secretkit.nix.edits import Edit
+from secretkit.nix.hosts.flake_lock import sops_nix_absent
 from secretkit.nix.input_names import BARE_NAME, names_the_input
 
 if TYPE_CHECKING:
@@ -271,8 +271,9 @@ class _Flake:
         )
 
 
-def _hosts_wanting(hosts: Mapping[str, Host]) -> tuple[list[Host], list[Host]]:
-    """(NixOS hosts without sops-nix's module, hosts where that cannot be told)."""
+def _hosts_wanting(hosts: Mapping[str, Host], absent: bool) -> tuple[list[Host], list[Host]]:
+    """(NixOS hosts without sops-nix's module, hosts where that cannot be told; none
+    when sops-nix is ``absent`` from the repository and its flake inputs)."""
     missing: list[Host] = []
     unknown: list[Host] = []
     for host in hosts.values():
@@ -282,7 +283,7 @@ def _hosts_wanting(hosts: Mapping[str, Host]) -> tuple[list[Host], list[Host]]:
         if state is False:
             missing.append(host)
         elif state is None:
-            unknown.append(host)
+            (missing if absent else unknown).append(host)
     return missing, unknown
 
 
@@ -294,6 +295,7 @@ def wire_modules(
     hosts: Mapping[str, Host],
     parse: Callable[[bytes], Tree],
     read: Mapping[str, bytes] | None = None,
+    absent: bool = False,
 ) -> Wiring:
     """sops-nix's NixOS module for every host whose modules lack it, where its builder's
     ``modules`` are (flake.nix or the file that calls ``nixosSystem``) and in colmena's
@@ -301,7 +303,7 @@ def wire_modules(
     done is a note saying where to add it by hand.  ``read``: the files as host
     discovery read them, when ``sources`` are edited versions of them."""
     wiring = Wiring()
-    missing, unknown = _hosts_wanting(hosts)
+    missing, unknown = _hosts_wanting(hosts, absent)
     tree = parse(sources["flake.nix"]) if "flake.nix" in sources else None
     top = cst.module_body(tree) if tree is not None else None
     flake = _Flake(
@@ -577,7 +579,8 @@ def plan_wiring(
     host_modules = {n: [m.as_posix() for m in h.modules] for n, h in nixos.items()}
     entries = {n: [m.as_posix() for m in h.entry_modules] for n, h in nixos.items()}
     definitions = {p.as_posix() for p in inventory.definition_files}
-    result = wire_modules(sources, inventory.hosts, parse, read)
+    absent = sops_nix_absent(inventory.root, sources.values())
+    result = wire_modules(sources, inventory.hosts, parse, read, absent)
     # Not where a host is built (a flake-parts file calling nixosSystem holds its inline
     # modules, yet is no NixOS module), nor a file read only for its value
     # (`import ./lib/colors lib`)

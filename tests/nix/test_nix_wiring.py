@@ -573,3 +573,32 @@ def test_the_host_key_path_does_not_go_into_an_option_modules_mkif(tmp_path: Pat
     assert "sshKeyPaths" not in (tmp_path / "monitoring.nix").read_text()
     for host in ("a", "b"):
         assert "sops.age.sshKeyPaths" in (tmp_path / f"{host}.nix").read_text()
+
+
+def test_a_host_whose_unread_modules_cannot_bring_sops_nix_is_wired(tmp_path: Path) -> None:
+    """A stranger's flake-parts homelab: `modules = shared ++ [ … ]` with `shared` built by
+    a call secretkit does not read, no sops-nix input, and a lock without it.  migrate
+    said "cannot tell whether … import sops-nix's NixOS module", wrote `sops.*` into
+    every host and left sops-nix out: no host evaluated.  Nothing unread can bring
+    sops-nix here, so the module is added like any missing one."""
+    flake = (
+        '{\n  inputs.nixpkgs.url = "github:NixOS/nixpkgs/nixos-24.11";\n'
+        "  outputs = { self, nixpkgs, ... }: let\n    shared = mkShared ./modules;\n  in {\n"
+        "    nixosConfigurations.web = nixpkgs.lib.nixosSystem {\n"
+        "      modules = shared ++ [ ./hosts/web.nix ];\n    };\n  };\n}\n"
+    )
+    lock = (
+        '{"nodes": {"nixpkgs": {"locked": {"owner": "NixOS", "repo": "nixpkgs", '
+        '"type": "github"}}, "root": {"inputs": {"nixpkgs": "nixpkgs"}}}, '
+        '"root": "root", "version": 7}\n'
+    )
+    node = '{ ... }: { networking.hostName = "web"; }\n'
+    root = _repo(tmp_path, {"flake.nix": flake, "flake.lock": lock, "hosts/web.nix": node})
+    plan = _wire_in_place(root)
+    assert not any("cannot tell" in note for note in plan.notes), plan.notes
+    assert "sops-nix.nixosModules.sops" in (root / "flake.nix").read_text()
+    # the same repository with a file naming sops-nix (it may come through there)
+    other = tmp_path / "other"
+    _repo(other, {"flake.nix": flake, "flake.lock": lock, "hosts/web.nix": node})
+    _repo(other, {"modules/x.nix": "{ inputs, ... }: { imports = [ inputs.sops-nix.x ]; }\n"})
+    assert any("cannot tell" in note for note in _wire_in_place(other).notes)

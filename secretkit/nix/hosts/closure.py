@@ -18,6 +18,7 @@ from typing import Any
 from secretkit.lazy_re import lazy
 from secretkit.nix import cst
 from secretkit.nix.cst import Node
+from secretkit.nix.hosts.dir_modules import dir_modules
 from secretkit.nix.hosts.evaluator import ENTRY, MAX_DEPTH, MAX_LEVEL
 from secretkit.nix.hosts.files import File
 from secretkit.nix.hosts.flake_parts import FlakeParts
@@ -143,6 +144,11 @@ class Closure(FlakeParts):
     def module_list(self, v: Val, acc: HostAcc, entry: bool, what: str) -> None:
         elements, unknown = self.list_elements(v)
         for part in unknown:
+            files = dir_modules(self, part)  # map (…) (attrNames (readDir ./modules))
+            if files is not None:
+                for rel in files:
+                    self.file_module(rel, acc, entry)
+                continue
             self.note(part.file, part.node, f"{what} built from {self.describe(part)}")
             if entry:
                 acc.resolved = False

@@ -7,6 +7,7 @@ flakes' modules through its inputs alone.  Read from the lock, never evaluated."
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -65,3 +66,24 @@ class FlakeLock:
                 if target is not None:
                     todo.append(target)
         return False
+
+
+def sops_nix_absent(root: Path, sources: Iterable[bytes]) -> bool:
+    """Whether sops-nix cannot be in this repository's configurations at all: no Nix
+    file names it and ``flake.lock`` (every flake input, transitively) holds none.  A
+    host whose modules secretkit cannot all read still lacks its module then.  Without
+    a readable lock this is never said."""
+    if any(b"sops-nix" in data for data in sources):
+        return False
+    lock = FlakeLock(root)
+    if not lock.nodes:
+        return False  # (no lock: what the flake's inputs bring is not known)
+    for key, node in lock.nodes.items():
+        names = {key.split("_")[0]}
+        for part in ("original", "locked"):
+            facts = node.get(part, {}) if isinstance(node, dict) else {}
+            if isinstance(facts, dict):
+                names.update(str(facts.get(k, "")) for k in ("repo", "url"))
+        if any("sops-nix" in name for name in names):
+            return False
+    return True

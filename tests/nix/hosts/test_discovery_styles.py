@@ -35,6 +35,40 @@ STYLES: dict[str, tuple[dict[str, str], dict[str, str]]] = {
         },
         {"alpha": "flake", "beta": "flake"},
     ),
+    # every module of a folder, as a stranger's flake-parts homelab lists them:
+    # `map (n: moduleDir + "/${n}") (builtins.attrNames (builtins.readDir moduleDir))`
+    "readdir-module-list": (
+        {
+            "modules/common.nix": SHARED["modules/common.nix"],
+            "modules/extra/default.nix": "{ ... }: { }\n",
+            "flake.nix": (
+                "{\n  outputs = { self, nixpkgs, ... }: let\n    moduleDir = ./modules;\n"
+                '    shared = map (n: moduleDir + "/${n}")\n'
+                "      (builtins.attrNames (builtins.readDir moduleDir));\n  in {\n"
+                "    nixosConfigurations.alpha = nixpkgs.lib.nixosSystem {\n"
+                '      modules = shared ++ [ { networking.hostName = "alpha"; } ];\n    };\n'
+                "    nixosConfigurations.beta = nixpkgs.lib.nixosSystem {\n"
+                '      modules = shared ++ [ { networking.hostName = "beta"; } ];\n    };\n'
+                "  };\n}\n"
+            ),
+        },
+        {"alpha": "flake", "beta": "flake"},
+    ),
+    # lib.filesystem.listFilesRecursive, filtered to .nix files
+    "list-files-recursive": (
+        {
+            "modules/README.md": "not a module\n",
+            "flake.nix": (
+                "{\n  outputs = { self, nixpkgs, ... }: let\n    lib = nixpkgs.lib;\n"
+                '    shared = builtins.filter (lib.hasSuffix ".nix")\n'
+                "      (lib.filesystem.listFilesRecursive ./modules);\n  in {\n"
+                "    nixosConfigurations.alpha = nixpkgs.lib.nixosSystem { modules = shared; };\n"
+                "    nixosConfigurations.beta = nixpkgs.lib.nixosSystem { modules = shared; };\n"
+                "  };\n}\n"
+            ),
+        },
+        {"alpha": "flake", "beta": "flake"},
+    ),
     # lib.genAttrs over the directories of ./hosts
     "genattrs-readdir": (
         {
@@ -1139,3 +1173,22 @@ def test_a_flake_parts_hosts_module_named_through_config_flake_is_followed(
     inv = discover(tmp_path)
     assert inv.hosts_of_file("modules/web.nix") == {"web"}
     assert not any("config.flake" in n.text for n in inv.external_notes)
+
+
+def test_a_folders_modules_are_each_a_module_and_a_folder_gives_its_default(
+    tmp_path: Path,
+) -> None:
+    files, _ = STYLES["readdir-module-list"]
+    inv = discover(write(tmp_path, {**SHARED, **files}))
+    assert inv.hosts_of_file("modules/extra/default.nix") == {"alpha", "beta"}
+    assert inv.hosts_of_file("modules/common.nix") == {"alpha", "beta"}
+
+
+def test_a_listed_folder_with_a_file_that_is_no_module_is_not_read(tmp_path: Path) -> None:
+    """Without the `.nix` filter Nix would import README.md as a module (and fail): the
+    list is not taken for one secretkit can read."""
+    files, _ = STYLES["list-files-recursive"]
+    flake = files["flake.nix"].replace('builtins.filter (lib.hasSuffix ".nix")\n      (', "(")
+    inv = discover(write(tmp_path, {**SHARED, **files, "flake.nix": flake}))
+    assert inv.hosts_of_file("modules/users.nix") == set()
+    assert any("listFilesRecursive" in str(u) or "a call of" in str(u) for u in inv.unresolved)
