@@ -144,7 +144,10 @@ _RCLONE_SET = lazy(
 # `Pass <value>` (not PAM's `password required pam_unix.so`, nor the password store's
 # `pass <entry>` command: lower-case `pass` is not a keyword here)
 _KEYWORD_PASSWORD = lazy(
-    r"^[ \t]*(?:[Pp]assword|PASSWORD|[Pp]asswd|Pass)[ \t]+"
+    # `password x`, and with the option's own prefix (mosquitto's `remote_password x`),
+    # keepalived's `auth_pass x` (not nginx's `fastcgi_pass`, `proxy_pass`: an upstream);
+    # not `passwd alice`, the command (its argument is a user; it asks for the password)
+    r"^[ \t]*(?:[Pp]assword|PASSWORD|Passwd|Pass|(?:[a-z][a-z0-9]*_)+password|auth_pass)[ \t]+"
     r"(?!(?:required|requisite|sufficient|optional|include|substack)\b)"
     # (a PL/pgSQL declaration, `password TEXT;`, names the variable's type)
     r"(?!(?i:text|varchar|char|character|integer|int|bigint|bytea|boolean|uuid)(?:\(\d+\))?;)"

@@ -241,6 +241,7 @@ _PLACEHOLDER_SHAPES = lazy(
     r"^\*+$|^\.+$|^\*{3}[A-Z_-]+\*{3}$|<[^>]*>|\{\{.*\}\}|\{%.*%\}|@[A-Z][A-Za-z0-9_]*@|…|\.\.\.|"
     r"example\.(?:com|org|net)\b|redacted|^(?:none|null|nil|undefined|true|false|yes|no|secret|"
     r"password|passwd|token|test|foo|bar|baz|abc|1234|12345|123456|unused|unset|empty|read|write|"
+    r"value|values|"
     r"disabled?|enabled?|off|on|generate|required|optional|auto|default|hidden|masked|prompt|ask|"
     r"stdin|keyring|admin|root|deny|allow|invalid|"
     r"user|guest|pass|pw|"
@@ -359,6 +360,8 @@ _WORD_LIST = lazy(r"^[a-z]+(?:\s*,\s*[a-z]+)+$")
 # ``wrong-password``.  Only with whitespace: a one-word value is never taken for prose.
 _MESSAGE_MARKS = lazy(r"(?:^|\s)[&\u00a7][0-9a-fk-or]\S|\{[0-9]\}")
 _IDENTIFIER = lazy(r"^[A-Za-z0-9]+(?:[._/-][A-Za-z0-9]+)+$")
+# capitals only, ending in what it stands for (no digit: a generated value has some)
+_CAPITAL_NAME = lazy(r"^[A-Z][A-Z_]*(?:PASS(?:WORD|PHRASE)?|PASSWD|TOKEN|SECRET|KEY|PSK)$")
 _NAME_WORDS = frozenset(
     {
         "password",
@@ -519,6 +522,8 @@ def not_secret(value: str, *, token: bool = False, kind: str | None = None) -> s
         return "the name of a secret"
     if all(w in _NAME_ONLY for w in words(text)) and not any(c.isdigit() for c in text):
         return "the name of a secret"
+    if _CAPITAL_NAME.match(text):
+        return "the name of a secret"  # ADGUARDPASS, GHTOKEN: a stand-in written as a name
     return None
 
 

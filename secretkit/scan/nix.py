@@ -64,6 +64,7 @@ if TYPE_CHECKING:
 _META = frozenset(
     {"description", "example", "defaultText", "longDescription", "literalExample", "meta"}
 )
+_PROSE = ("description", "longDescription")  # (a description is prose wherever it is)
 _FILE_OPTION = lazy(r"(?i)(?:file|path)$")
 
 
@@ -191,8 +192,9 @@ def literal_hits(
         if named is None:
             continue
         plain_path = _NAMED.isdisjoint(path)  # no metadata or environment name in it
-        if not plain_path and not _META.isdisjoint(path) and nix_owner.documentation(node):
-            continue  # (an option's description or example, a package's meta)
+        prose = not plain_path and not _META.isdisjoint(path)
+        if prose and (key in _PROSE or nix_owner.documentation(node)):
+            continue  # (a description, an option's example, a package's meta)
         if delimited:
             width = 1 if data[at] == 34 else 2  # "…" or ''…''
             begin, stop = at + width, until - width

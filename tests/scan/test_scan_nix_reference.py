@@ -89,7 +89,8 @@ def reference_scan(data: bytes) -> tuple[list[Hit], bool]:
             path = [key]
         if key and (filters.hash_name(key) or filters.public_name(key)):
             continue
-        if (not _META.isdisjoint(path) and nix_owner.documentation(node)) or node.child_count < 2:
+        prose = key in ("description", "longDescription") or nix_owner.documentation(node)
+        if (not _META.isdisjoint(path) and prose) or node.child_count < 2:
             continue
         begin, stop = node.child(0).end_byte, node.child(node.child_count - 1).start_byte
         raw = data[begin:stop].decode("utf-8", "replace")

@@ -82,3 +82,15 @@ def test_settings_named_meta_or_description_are_read_option_docs_are_not(
         "}\n"
     )
     assert _found(tmp_path) == [("app.nix", 8, token), ("app.nix", 9, password)]
+
+
+def test_a_prefixed_password_keyword_line_is_found(tmp_path: Path) -> None:
+    """A stranger's mosquitto bridge: `remote_password <value>` (keepalived's `auth_pass`,
+    an LDAP client's `bind_password` likewise) was found nowhere; a bare `password x`
+    was."""
+    values = [fake.password(f"kw{i}") for i in range(3)]
+    (tmp_path / "bridge.conf").write_text(
+        "connection bridge\nremote_username u\n"
+        f"remote_password {values[0]}\nauth_pass {values[1]}\nbind_password {values[2]}\n"
+    )
+    assert _found(tmp_path) == [("bridge.conf", i + 3, v) for i, v in enumerate(values)]

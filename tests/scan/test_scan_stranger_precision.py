@@ -312,3 +312,24 @@ def test_another_services_api_key_of_syncthings_shape_is_not_called_syncthings(
         ("sync.nix", 2, "syncthing-api-key"),
         ("widgets.yaml", 2, "generic-api-key"),
     ]
+
+
+def test_passwd_of_a_user_docs_placeholders_and_a_capitalised_stand_in_are_no_secrets(
+    tmp_path: Path,
+) -> None:
+    """truxnell/nix-config: `passwd truxnell` (the command; it asks for the password)
+    was a high password, `SECRET_KEY=value` in the docs a secret key, and the old
+    adguardhome module's `password = "ADGUARDPASS"; # placeholder` a password.  The
+    same shapes with real values are found."""
+    real = fake.password("passwd-real")
+    (tmp_path / "setup.sh").write_text(f"#!/bin/sh\npasswd alice\nPassword {real}\n")
+    (tmp_path / "ARCHITECTURE.md").write_text(
+        f"```\nSECRET_KEY=value\nAPI_TOKEN=value\nAPI_TOKEN={real}\n```\n"
+    )
+    (tmp_path / "adguard.nix").write_text(
+        "{ ... }: {\n  services.adguardhome.settings.users = [\n"
+        '    { name = "admin"; password = "ADGUARDPASS"; } # placeholder\n'
+        f'    {{ name = "ops"; password = "{real}"; }}\n  ];\n}}\n'
+    )
+    found = sorted((f.path, f.line) for f in scan_tree(tmp_path).findings)
+    assert found == [("ARCHITECTURE.md", 4), ("adguard.nix", 4), ("setup.sh", 3)]
