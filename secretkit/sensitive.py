@@ -68,8 +68,11 @@ def preview(value: str | Sensitive[str], limit: int = 4) -> str:
     """A redacted preview: at most ``limit`` (≤ 4) leading characters plus ``…``.
 
     Short values show less so that a short password is never mostly revealed:
-    one character per four, never more than ``limit``.
+    one character per four, never more than ``limit``.  A line break or other control
+    character among them is shown as its escape (``\\n``).
     """
     raw = value.reveal() if isinstance(value, Sensitive) else value
-    shown = min(limit, 4, len(raw) // 4)
-    return raw[:shown] + "…"
+    shown = raw[: min(limit, 4, len(raw) // 4)]
+    if not shown.isprintable():  # ("[\n  …": one line, whatever prints it)
+        shown = "".join(c if c.isprintable() else repr(c)[1:-1] for c in shown)
+    return shown + "…"

@@ -123,6 +123,8 @@ def test_sensitive_never_shows_value() -> None:
         ("abcdefgh", "ab…"),
         ("abcdefghijklmnop", "abcd…"),
         ("x" * 100, "xxxx…"),
+        # (a zigbee network key written as a Nix list: one line in any output)
+        ("[\n  1, 2, 3, 4, 5, 6]", "[\\n  …"),
     ],
 )
 def test_preview_shows_at_most_four_chars(value: str, expected: str) -> None:
