@@ -48,6 +48,7 @@ def plan_add(
         raise UserError(
             f"no {sops_yaml.SOPS_YAML} in {root}", hint="run `secretkit init --admin age1…` first"
         ) from None
+    _refuse_a_second_key(root, name)
     edit = sops_yaml_edits.add_host_text(data, name, recipient, path)
     text = edit.data if edit.data is not None else data
     writes: list[tuple[Path, bytes]] = []
@@ -91,3 +92,24 @@ def plan_add(
     if text != data:
         writes.insert(0, (path, text))
     return AddPlan(edit.change, tuple(writes), tuple(rekeyed), key_rel)
+
+
+def _refuse_a_second_key(root: Path, name: str) -> None:
+    """``.sops.yaml`` names ``name``'s key already under an anchor of its own spelling
+    (``&daedalus``, as ``hosts list`` reads it): a second anchor would make two keys,
+    and the rules still list the old one."""
+    from secretkit.layouts.sops_nix import host_key
+
+    keys = sops_yaml.read_keys(root)
+    if name in keys.hosts:
+        return  # (&host_<name>: the edit refuses it with its own message)
+    key = host_key(keys.hosts, keys.keys, name)
+    if key is None:
+        return
+    anchor = next((a for a, k in keys.keys.items() if k == key), name)
+    raise UserError(
+        f"{sops_yaml.SOPS_YAML} already has a key for {name}: &{anchor} ({key[:16]}…, as "
+        "secretkit hosts list shows it); nothing was changed",
+        hint=f"to give {name} another key: secretkit rotate host {name} --ssh-pubkey-file "
+        "<its new key.pub> (or --age age1…)",
+    )

@@ -134,6 +134,26 @@ def test_add_clash_and_remove(repo: Path, capsys: pytest.CaptureFixture[str]) ->
     )
 
 
+def test_add_refuses_a_host_whose_key_an_anchor_of_its_name_holds(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """truxnell/nix-config names its hosts' keys `&daedalus`: `hosts add daedalus` added
+    `&host_daedalus` beside it, hosts list then showed the new key while every rule
+    kept the old one, and check failed host-readable 7 times."""
+    sops_yaml = repo / ".sops.yaml"
+    text = sops_yaml.read_text().replace("keys:\n", f"keys:\n  - &immich {IMMICH}\n", 1)
+    sops_yaml.write_text(text)
+    code, out, err = run(capsys, "-C", str(repo), "hosts", "add", "immich", "--age", SSH_AGE)
+    assert (code, out) == (3, "")
+    assert err == (
+        f"error: .sops.yaml already has a key for immich: &immich ({IMMICH[:16]}…, as "
+        "secretkit hosts list shows it); nothing was changed (hint: to give immich another "
+        "key: secretkit rotate host immich --ssh-pubkey-file <its new key.pub> (or --age "
+        "age1…))\n"
+    )
+    assert sops_yaml.read_text() == text
+
+
 @pytest.mark.parametrize(
     ("options", "code", "message"),
     [
