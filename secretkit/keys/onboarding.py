@@ -48,7 +48,7 @@ def plan_add(
         raise UserError(
             f"no {sops_yaml.SOPS_YAML} in {root}", hint="run `secretkit init --admin age1…` first"
         ) from None
-    _refuse_a_second_key(root, name)
+    _refuse_a_second_key(root, name, recipient)
     edit = sops_yaml_edits.add_host_text(data, name, recipient, path)
     text = edit.data if edit.data is not None else data
     writes: list[tuple[Path, bytes]] = []
@@ -94,17 +94,19 @@ def plan_add(
     return AddPlan(edit.change, tuple(writes), tuple(rekeyed), key_rel)
 
 
-def _refuse_a_second_key(root: Path, name: str) -> None:
+def _refuse_a_second_key(root: Path, name: str, recipient: str) -> None:
     """``.sops.yaml`` names ``name``'s key already under an anchor of its own spelling
-    (``&daedalus``, as ``hosts list`` reads it): a second anchor would make two keys,
-    and the rules still list the old one."""
+    (``&daedalus``, as ``hosts list`` reads it) and has no rule for its sops file: a
+    ``&host_<name>`` anchor and a rule of its own would make a second key, which hosts
+    list then shows while every rule keeps the old one.  (With a rule of the user's for
+    that file, the edit says which keys to add to it.)"""
     from secretkit.layouts.sops_nix import host_key
 
     keys = sops_yaml.read_keys(root)
-    if name in keys.hosts:
-        return  # (&host_<name>: the edit refuses it with its own message)
+    if name in keys.hosts or keys.rule_for(host_secrets_path(name)) is not None:
+        return  # (&host_<name>, a rule of its file: the edit answers with its own message)
     key = host_key(keys.hosts, keys.keys, name)
-    if key is None:
+    if key is None or key == recipient:
         return
     anchor = next((a for a, k in keys.keys.items() if k == key), name)
     raise UserError(
