@@ -189,7 +189,16 @@ def map_attrs(d: Closure, fn: Val, attrs: Val) -> list[tuple[str, Val]] | None:
     for name in names:
         bound = _bind_str(d, fn, name)
         inner = d.deref(bound) if bound is not None else None
-        if isinstance(inner, Val) and inner.node.type == "function_expression":
+        formals = (
+            inner.node.child_by_field_name("formals")
+            if isinstance(inner, Val) and inner.node.type == "function_expression"
+            else None
+        )
+        if isinstance(inner, Val) and formals is not None and name in values:
+            # `mkHost = name: { extraModules ? [ ], ... }: …`: the host's own set binds
+            # the formals, the others take their defaults
+            inner = d.bind(inner, values[name], 0)
+        elif isinstance(inner, Val) and inner.node.type == "function_expression":
             body = inner.node.child_by_field_name("body")
             scope = d.shadow(inner)
             param = inner.node.child_by_field_name("universal")

@@ -54,6 +54,22 @@ STYLES: dict[str, tuple[dict[str, str], dict[str, str]]] = {
         },
         {"alpha": "flake", "beta": "flake"},
     ),
+    # `mapAttrs mkHost hosts` with a module list a host's own set may give (a stranger's
+    # homelab: `extraModules ? [ ]` left every host "cannot verify")
+    "mkhost-formals": (
+        {
+            **TWO,
+            "modules/gpu.nix": "{ ... }: { }\n",
+            "flake.nix": (
+                "{\n  outputs = { self, nixpkgs, ... }: let\n"
+                "    mkHost = name: { extraModules ? [ ] }: nixpkgs.lib.nixosSystem {\n"
+                "      modules = [ ./hosts/${name}/configuration.nix ] ++ extraModules;\n    };\n"
+                "    hosts = { alpha = { }; beta = { extraModules = [ ./modules/gpu.nix ]; }; };\n"
+                "  in {\n    nixosConfigurations = builtins.mapAttrs mkHost hosts;\n  };\n}\n"
+            ),
+        },
+        {"alpha": "flake", "beta": "flake"},
+    ),
     # lib.filesystem.listFilesRecursive, filtered to .nix files
     "list-files-recursive": (
         {
@@ -1192,3 +1208,11 @@ def test_a_listed_folder_with_a_file_that_is_no_module_is_not_read(tmp_path: Pat
     inv = discover(write(tmp_path, {**SHARED, **files, "flake.nix": flake}))
     assert inv.hosts_of_file("modules/users.nix") == set()
     assert any("listFilesRecursive" in str(u) or "a call of" in str(u) for u in inv.unresolved)
+
+
+def test_a_hosts_own_set_gives_its_extra_modules_and_the_others_take_the_default(
+    tmp_path: Path,
+) -> None:
+    files, _ = STYLES["mkhost-formals"]
+    inv = discover(write(tmp_path, {**SHARED, **files}))
+    assert inv.hosts_of_file("modules/gpu.nix") == {"beta"}
