@@ -35,6 +35,9 @@ def where_modules_are(ctx: CheckContext, host: Host, inventory: Inventory) -> tu
         where = f"the modules list at {rel}:{line_of(ctx, rel, start)}"
         if rel == "flake.nix":
             return where, module, f" (sops-nix among the outputs arguments, {_FLAKE_INPUT})"
+        named = _named_there(ctx, rel, start, module)  # (as the file's function can)
+        if named is not None and not named.startswith("inputs."):
+            return where, named, f" ({_FLAKE_INPUT})"
         return where, f"inputs.{module}", f" (inputs: the flake's inputs, {_FLAKE_INPUT})"
     if "colmena" in host.source.split("+"):
         hive = sorted(p.as_posix() for p in inventory.definition_files) or ["hive.nix"]
@@ -54,3 +57,19 @@ def where_modules_are(ctx: CheckContext, host: Host, inventory: Inventory) -> tu
             f"inputs; }}; {_FLAKE_INPUT})",
         )
     return f"the imports of {entry}", no_flake, NO_FLAKE_PIN
+
+
+def _named_there(ctx: CheckContext, rel: str, start: int, module: str) -> str | None:
+    """How the module list at ``rel``:``start`` can name sops-nix's ``module``, from the
+    arguments of the functions around it (notthebee's `{ lib, self, ... }`:
+    ``self.inputs.…``; ``inputs.…`` there was an undefined variable)."""
+    from secretkit.nix import cst
+    from secretkit.nix.input_names import module_name
+    from secretkit.nix.wiring import parameters
+
+    data = ctx.read(rel)
+    if data is None:
+        return None
+    tree = cst.parse(data)
+    node = tree.root.descendant_for_byte_range(start, start)
+    return module_name(parameters(tree, node), module) if node is not None else None

@@ -4,6 +4,8 @@ argument, or one a file of them takes: ``{ nixpkgs, sops-nix, ... }@inputs``).""
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from secretkit.lazy_re import lazy
 
 # `inputs.sops-nix.<kind>Modules.x`: the flake's input, named by whatever file holds it
@@ -22,3 +24,14 @@ def bare_input_name(data: bytes) -> bool:
 def names_the_input(data: bytes) -> bool:
     """Whether ``data`` names the flake's sops-nix input, either way."""
     return INPUTS_NAME.search(data) is not None or bare_input_name(data)
+
+
+def module_name(params: Collection[str], module: str) -> str | None:
+    """How a module whose function takes ``params`` names sops-nix's ``module``
+    (``sops-nix.nixosModules.sops``): as it is given the input, ``inputs.…`` given all
+    inputs, ``self.inputs.…`` given the flake's ``self`` (a flake's own inputs); None
+    when it cannot."""
+    if "sops-nix" in params:
+        return module
+    found = (p for p in ("inputs", "self.inputs") if p.split(".")[0] in params)
+    return next((f"{p}.{module}" for p in found), None)

@@ -25,7 +25,7 @@ from secretkit.nix import cst, emit
 from secretkit.nix.cst import Node, Tree
 from secretkit.nix.edits import Edit
 from secretkit.nix.hosts.flake_lock import sops_nix_absent
-from secretkit.nix.input_names import BARE_NAME, names_the_input
+from secretkit.nix.input_names import BARE_NAME, module_name, names_the_input
 
 if TYPE_CHECKING:
     from secretkit.nix.hosts.model import Host, Inventory
@@ -224,7 +224,7 @@ def _site_node(tree: Tree, read: Tree | None, start: int, end: int) -> Node | No
     return now[ranks.index((start, end))]
 
 
-def _parameters(tree: Tree, node: Node) -> set[str]:
+def parameters(tree: Tree, node: Node) -> set[str]:
     """The names the functions around ``node`` take (formals and ``@name``)."""
     names: set[str] = set()
     current = node.parent
@@ -341,14 +341,9 @@ def wire_modules(
             continue
         if _mentions(site_tree, node, "sops-nix"):
             continue
-        params = _parameters(site_tree, node)
-        if rel == "flake.nix":
-            ref = flake.ref()
-        elif "sops-nix" in params:
-            ref = MODULE
-        elif "inputs" in params and flake.passes_all_inputs():
-            ref = f"inputs.{MODULE}"
-        else:
+        params = parameters(site_tree, node)
+        ref = flake.ref() if rel == "flake.nix" else module_name(params, MODULE)
+        if ref == f"inputs.{MODULE}" and not flake.passes_all_inputs():
             ref = None
         if ref is None:
             wiring.notes.append(

@@ -768,3 +768,40 @@ def test_a_placeholder_given_to_an_option_a_program_reads_fails(
     )
     if fails:
         assert 'pskRaw = "ext:…" + networking.wireless.secretsFile' in placed[0].fix
+
+
+def test_the_sops_module_fix_names_it_as_the_files_own_arguments_can(
+    tmp_git_repo: Path,
+) -> None:
+    """notthebee/nix-config builds its hosts in a file taking `{ lib, self, ... }`: the fix
+    said to add `inputs.sops-nix.nixosModules.sops` there, an undefined variable.  Both
+    check's fix and migrate's wiring name it `self.inputs.…` (the flake's own inputs)."""
+    from secretkit.gate.nix_checks import check_sops_module
+    from secretkit.nix import cst, wiring
+    from secretkit.nix.hosts import discover
+
+    files = {
+        "flake.nix": (
+            '{ inputs.sops-nix.url = "github:Mic92/sops-nix";\n'
+            "  outputs = { self, nixpkgs, ... }: {\n"
+            "    nixosConfigurations = import ./machines.nix { inherit self nixpkgs; };\n"
+            "  };\n}\n"
+        ),
+        "machines.nix": (
+            "{ self, nixpkgs }: {\n"
+            "  box = nixpkgs.lib.nixosSystem { modules = [ ./box.nix ]; };\n}\n"
+        ),
+        "box.nix": "{ config, ... }: { sops.secrets.x = { }; x = config.sops.secrets.x.path; }\n",
+    }
+    for name, text in files.items():
+        (tmp_git_repo / name).write_text(text)
+    git(tmp_git_repo, "add", "-A")
+    (result,) = check_sops_module(CheckContext(root=tmp_git_repo, judge=SopsJudge()))
+    assert not result.ok
+    assert result.fix.startswith(
+        "add self.inputs.sops-nix.nixosModules.sops to the modules list at machines.nix:2"
+    ), result.fix
+    sources = {name: text.encode() for name, text in files.items()}
+    plan = wiring.plan_wiring(sources, discover(tmp_git_repo), cst.parse)
+    (edit,) = plan.edits["machines.nix"]
+    assert edit.text.strip().endswith("self.inputs.sops-nix.nixosModules.sops")
