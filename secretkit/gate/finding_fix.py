@@ -92,6 +92,11 @@ def finding_fix(
             else f"and put its .path in place of the `{builder} …` call (store the whole text "
             "the call wrote, line breaks included)"
         )
+        if hashed and builder is None and manual is None:  # (no *File twin of the option)
+            point = (
+                'and set users.users.<user>.hashedPasswordFile = config.sops.secrets."<name>"'
+                ".path; in place of the option"
+            )
         if manual is not None and builder is None:
             point = f"and write: {manual}"
         if declare_in is not None and manual is not None:

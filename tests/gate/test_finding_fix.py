@@ -239,3 +239,31 @@ def test_a_value_inside_an_archive_is_fixed_at_the_archive() -> None:
     )
     assert "!x.env" not in before_first_commit
     assert "append" not in before_first_commit  # (no line of the archive to mark)
+
+
+def test_a_users_password_no_host_imports_is_moved_by_hand_as_a_hash(tmp_git_repo: Path) -> None:
+    """A stranger's `users.users.bob.initialPassword` in a file no host imports: check's
+    fix said to point the option at the secret's path "(a *File option)", which
+    initialPassword has not; migrate's route is hashedPasswordFile with a crypt hash."""
+    from secretkit.commands.check import run_check
+    from tests.support import fake
+
+    (tmp_git_repo / "flake.nix").write_text(
+        "{ outputs = { nixpkgs, ... }: { nixosConfigurations.box = "
+        "nixpkgs.lib.nixosSystem { modules = [ ./box.nix ]; }; }; }\n"
+    )
+    (tmp_git_repo / "box.nix").write_text('{ ... }: { networking.hostName = "box"; }\n')
+    (tmp_git_repo / "other.nix").write_text(
+        f'{{ ... }}: {{ users.users.bob.initialPassword = "{fake.password("bob")}"; }}\n'
+    )
+    commit_all(tmp_git_repo, "a user's password in a file no host imports")
+    (result,) = [
+        r for r in run_check(tmp_git_repo).results if r.id == "plaintext-tree" and not r.ok
+    ]
+    assert "mkpasswd -m sha-512 | secretkit set secrets/<host>.yaml" in result.fix
+    assert "with neededForUsers = true;" in result.fix
+    assert (
+        'set users.users.<user>.hashedPasswordFile = config.sops.secrets."<name>".path; in '
+        "place of the option"
+    ) in result.fix
+    assert "(a *File option)" not in result.fix
