@@ -338,14 +338,14 @@ def add_generated(
     """A new ed25519 host key: the host registered by its ``age1…`` form, the private
     key stored for the admins only, and the nixos-anywhere ``--extra-files`` tree."""
     from secretkit.git.objects import ignored
-    from secretkit.keys.host_keys import KEY_PATH, new_host_key, write_extra_files
+    from secretkit.keys.host_keys import new_host_key, write_extra_files
 
     root = find_root(cwd)
     if extra_files is not None:
         _outside(root, cwd, extra_files)
         # A new key never equals one already there: refused before the host is added
         # (after, the user's way out, another directory, would meet "already added").
-        there = _abs(cwd, extra_files) / KEY_PATH
+        there = _abs(cwd, extra_files) / _key_path(root, name)
         if there.exists() or there.is_symlink():
             raise UserError(
                 f"{there} already holds a host key; nothing was changed",
@@ -357,7 +357,7 @@ def add_generated(
     if extra_files is None:
         return Generated(change, key.public, (), hidden)
     try:
-        written = write_extra_files(_abs(cwd, extra_files), key, root)
+        written = write_extra_files(_abs(cwd, extra_files), key, root, _key_path(root, name))
     except (OSError, UserError) as exc:
         reason = exc.message if isinstance(exc, UserError) else exc.strerror or str(exc)
         raise UserError(
@@ -399,9 +399,33 @@ def bootstrap(
             hint=f"the host was rotated to another key since, and {rel} holds its old key, "
             f"which would not decrypt: delete it (git rm {rel}), or store the new key there",
         )
-    written = write_extra_files(_abs(cwd, extra_files), key, root)
+    written = write_extra_files(_abs(cwd, extra_files), key, root, _key_path(root, name))
     change = HostChange(name, key.recipient, Change(root / sops_yaml.SOPS_YAML, False))
     return Bootstrapped(Generated(change, key.public, tuple(written)), extra_files)
+
+
+def _key_path(root: Path, name: str) -> str:
+    """Where in ``--extra-files`` the host's key goes: the file its modules have sops-nix
+    read (``services.openssh.hostKeys`` under ``/persist`` on an impermanent host),
+    else ``etc/ssh/ssh_host_ed25519_key``."""
+    from secretkit.keys.host_keys import KEY_PATH
+    from secretkit.nix.hosts import discover
+    from secretkit.plan.hostkeys import key_file
+
+    host = discover(root).hosts.get(name)
+    if host is None:
+        return KEY_PATH
+    modules = sorted(m.as_posix() for m in host.modules - host.home_modules)
+    sources = {m: data for m in modules for data in [_read(root / m)] if data is not None}
+    found = key_file(sources, modules)
+    return found.lstrip("/") if found is not None else KEY_PATH
+
+
+def _read(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return None
 
 
 def _abs(cwd: Path, path: Path) -> Path:

@@ -137,9 +137,12 @@ def admin_rule_text(data: bytes, admins: Sequence[str], path: Path) -> bytes | N
 # ---------------------------------------------------------------------------
 # the nixos-anywhere --extra-files tree
 # ---------------------------------------------------------------------------
-def write_extra_files(directory: Path, key: HostKey, root: Path) -> list[Path]:
-    """``DIR/etc/ssh/ssh_host_ed25519_key`` (0600) and ``.pub`` (0644); DIR must be
-    outside the repository, and an existing different key there is never replaced."""
+def write_extra_files(
+    directory: Path, key: HostKey, root: Path, key_path: str = KEY_PATH
+) -> list[Path]:
+    """``DIR/<key_path>`` (``etc/ssh/ssh_host_ed25519_key`` unless the host reads its key
+    elsewhere; 0600) and ``.pub`` (0644); DIR must be outside the repository, and an
+    existing different key there is never replaced."""
     target = directory.resolve()
     if target == root.resolve() or target.is_relative_to(root.resolve()):
         raise UserError(
@@ -147,8 +150,8 @@ def write_extra_files(directory: Path, key: HostKey, root: Path) -> list[Path]:
             "must not land in the work tree",
             hint="give a directory outside the repository, e.g. /tmp/NAME-extra-files",
         )
-    private = target / KEY_PATH
-    public = target / f"{KEY_PATH}.pub"
+    private = target / key_path
+    public = target / f"{key_path}.pub"
     if private.exists() and private.read_text(errors="replace") != key.private.reveal():
         raise UserError(
             f"{private} already holds another key; nothing was written there",

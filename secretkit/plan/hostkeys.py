@@ -11,8 +11,12 @@ plain values and says, per host, what to add when the key would be missing.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from secretkit.plan.hostvalues import HostValues
+
+if TYPE_CHECKING:
+    from secretkit.nix.cst import Node, Tree
 
 HOST_KEY = "/etc/ssh/ssh_host_ed25519_key"
 HOST_KEYS = ("services", "openssh", "hostKeys")
@@ -64,3 +68,57 @@ def host_key_problems(
                 f'decrypts on boot; add {{ path = "{key_path}"; type = "ed25519"; }} to it'
             )
     return problems
+
+
+def key_file(sources: Mapping[str, bytes], modules: Sequence[str]) -> str | None:
+    """The file a host's sops-nix reads its ssh key from, as its modules write it:
+    ``sops.age.sshKeyPaths = [ "<path>" ]``, else the one ed25519 entry of
+    ``services.openssh.hostKeys`` (``{ path = "/persist/ssh/…"; type = "ed25519"; }``,
+    sops-nix's default).  None when no module says, or not as one plain path (an
+    impermanence ``if``): the host then reads :data:`HOST_KEY`, or it cannot be told."""
+    from secretkit.nix import cst
+
+    named: set[str] = set()
+    listed: set[str] = set()
+    for module in modules:
+        data = sources.get(module, b"")
+        if b"sshKeyPaths" not in data and b"hostKeys" not in data:
+            continue
+        tree = cst.parse(data)
+        for binding in cst.bindings(tree):
+            path = binding.full_path
+            path = path[1:] if path[:1] == ["config"] else path
+            if path == ["sops", "age", "sshKeyPaths"]:
+                named.add(_one_path(tree, binding.value) or "?")
+            elif tuple(path) == HOST_KEYS and binding.value.type == "list_expression":
+                for item in binding.value.named_children:
+                    fields = _fields(tree, item)
+                    if fields.get("type") == "ed25519":
+                        listed.add(fields.get("path") or "?")
+    found = sorted(named or listed)
+    if len(found) != 1 or not found[0].startswith("/"):
+        return None
+    return found[0]
+
+
+def _one_path(tree: Tree, value: Node) -> str | None:
+    from secretkit.nix import cst
+
+    node = cst.unwrap(value)
+    if node is None or node.type != "list_expression":
+        return None
+    items = [c for c in node.named_children if c.type != "comment"]
+    return cst.string_value(tree, items[0]) if len(items) == 1 else None
+
+
+def _fields(tree: Tree, item: Node) -> dict[str, str]:
+    """The plain string fields of an attrset ``item`` of a list."""
+    from secretkit.nix import cst
+
+    out: dict[str, str] = {}
+    if item.type in ("attrset_expression", "rec_attrset_expression"):
+        for names, value, _binding in cst.attrset_entries(tree, item):
+            text = cst.string_value(tree, value) if names and len(names) == 1 else None
+            if text is not None and names:
+                out[names[0]] = text
+    return out

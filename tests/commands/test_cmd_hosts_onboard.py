@@ -393,3 +393,46 @@ def test_rotating_a_host_whose_key_was_generated_says_the_stored_key_is_stale(
                             "--extra-files", str(tmp_path / "y"))  # fmt: skip
     assert code != 0
     assert "delete it (git rm secrets/host-keys/newbox.yaml)" in err
+
+
+def test_a_host_reading_its_key_from_persist_gets_it_there(
+    tmp_git_repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """notthebee/nix-config keeps its host keys in /persist/ssh (services.openssh.hostKeys,
+    which sops-nix reads): the key went to etc/ssh of --extra-files, sshd made a new one
+    in /persist at first boot, and no secret decrypted.  bootstrap writes it there too."""
+    (tmp_git_repo / "flake.nix").write_text(
+        "{ outputs = { nixpkgs, ... }: { nixosConfigurations.spencer = "
+        "nixpkgs.lib.nixosSystem { modules = [ ./spencer.nix ]; }; }; }\n"
+    )
+    (tmp_git_repo / "spencer.nix").write_text(
+        '{ ... }: {\n  networking.hostName = "spencer";\n  services.openssh.enable = true;\n'
+        '  services.openssh.hostKeys = [\n    { path = "/persist/ssh/ssh_host_ed25519_key"; '
+        'type = "ed25519"; }\n    { path = "/persist/ssh/ssh_host_rsa_key"; type = "rsa"; }\n'
+        "  ];\n}\n"
+    )
+    import pyrage
+
+    admin = pyrage.x25519.Identity.generate()
+    keyfile = tmp_path / "admin.txt"
+    keyfile.write_text(str(admin) + "\n")
+    commit_all(tmp_git_repo, "an impermanent host")
+    repo = ("-C", str(tmp_git_repo))
+    assert run_main(capsys, *repo, "init", "--admin", str(admin.to_public()))[0] == 0
+    extra = tmp_path / "extra"
+    code, out, err = run_main(capsys, *repo, "hosts", "add", "spencer", "--generate-host-key",
+                              "--extra-files", str(extra))  # fmt: skip
+    assert code == 0, err
+    assert f"wrote {extra}/persist/ssh/ssh_host_ed25519_key\n" in out
+    assert not (extra / "etc").exists()
+    again = tmp_path / "again"
+    os.environ["SOPS_AGE_KEY_FILE"] = str(keyfile)
+    try:
+        code, out, err = run_main(capsys, *repo, "hosts", "bootstrap", "spencer",
+                                  "--extra-files", str(again))  # fmt: skip
+    finally:
+        del os.environ["SOPS_AGE_KEY_FILE"]
+    assert code == 0, err
+    assert (again / "persist/ssh/ssh_host_ed25519_key").read_text() == (
+        extra / "persist/ssh/ssh_host_ed25519_key"
+    ).read_text()
