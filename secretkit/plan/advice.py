@@ -163,7 +163,8 @@ def unowned_hint(known: list[str], notes: Sequence[Note]) -> str:
         )
     shown = ", ".join(known[:6]) + (f" and {len(known) - 6} more" if len(known) > 6 else "")
     return (
-        f"import it from the configuration of the hosts that use it ({shown}; `secretkit "
+        f"import it from the configuration of the hosts that use it (this repository's hosts: "
+        f"{shown}; `secretkit "
         "hosts list` shows what each imports), or delete the value if no host uses it" + by_hand
     )
 

@@ -352,6 +352,8 @@ def test_a_file_no_host_imports_is_refused_and_the_rest_migrates(lab: Homelab) -
         "stray.nix:1: cannot migrate safely: no host configuration imports this file" in proc.stderr
     )
     assert "import it from the configuration of the hosts that use it" in proc.stderr
+    # (the hosts named are the repository's, not ones known to use it: truxnell's seafile)
+    assert "(this repository's hosts: " in proc.stderr
     assert "move the value by hand: `secretkit set secrets/<host>.yaml" in proc.stderr
     assert "hosts add" not in proc.stderr  # a host's key does not make it import a file
     assert "migrated 14 secret(s)" in proc.stdout
