@@ -96,15 +96,16 @@ def plan_add(
 
 def _refuse_a_second_key(root: Path, name: str, recipient: str) -> None:
     """``.sops.yaml`` names ``name``'s key already under an anchor of its own spelling
-    (``&daedalus``, as ``hosts list`` reads it) and has no rule for its sops file: a
-    ``&host_<name>`` anchor and a rule of its own would make a second key, which hosts
-    list then shows while every rule keeps the old one.  (With a rule of the user's for
-    that file, the edit says which keys to add to it.)"""
-    from secretkit.layouts.sops_nix import host_key
+    (``&daedalus``, as ``hosts list`` reads it) and has no rule for its sops file, or
+    secretkit's own (``^secrets/<name>\\.yaml$``): a ``&host_<name>`` anchor would make a
+    second key, which hosts list then shows while every rule keeps the old one.  (With a
+    rule of the user's own spelling for that file, the edit says which keys to add.)"""
+    from secretkit.layouts.sops_nix import host_key, host_rule_regex
 
     keys = sops_yaml.read_keys(root)
-    if name in keys.hosts or keys.rule_for(host_secrets_path(name)) is not None:
-        return  # (&host_<name>, a rule of its file: the edit answers with its own message)
+    rule = keys.rule_for(host_secrets_path(name))
+    if name in keys.hosts or (rule is not None and rule.path_regex != host_rule_regex(name)):
+        return  # (&host_<name>, a rule of the user's: the edit answers with its own message)
     key = host_key(keys.hosts, keys.keys, name)
     if key is None or key == recipient:
         return

@@ -152,6 +152,15 @@ def test_add_refuses_a_host_whose_key_an_anchor_of_its_name_holds(
         "age1…))\n"
     )
     assert sops_yaml.read_text() == text
+    # the same with secretkit's own rule for its file listing that key: the hint was
+    # "add *host_immich to that rule", an anchor that does not exist
+    rule = "\n  - path_regex: ^secrets/immich\\.yaml$\n    key_groups:\n      - age:\n"
+    rule += "          - *admin_stian\n          - *immich\n"
+    ruled = text.replace("creation_rules: []\n", "creation_rules:" + rule)
+    sops_yaml.write_text(ruled)
+    code, _, err = run(capsys, "-C", str(repo), "hosts", "add", "immich", "--age", SSH_AGE)
+    assert code == 3 and err.startswith("error: .sops.yaml already has a key for immich: &immich")
+    assert sops_yaml.read_text() == ruled
 
 
 @pytest.mark.parametrize(
