@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from secretkit.gate.history_findings import ExposedSecret, change_first
 from secretkit.gate.model import CheckResult
 from secretkit.git import run_git
+from secretkit.nix.catalogue.users import user_password
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -135,7 +136,7 @@ def _fix_for(ctx: CheckContext, finding: Finding) -> str:
             )
             if hosts is not None:
                 refusal, builder, own_file = hosts.reason, hosts.builder, hosts.own_file
-                hashed = _user_password(finding.attrpath)  # (its route: hashedPasswordFile)
+                hashed = user_password(finding.attrpath)  # (its route: hashedPasswordFile)
             valued = None
             if refusal is None:  # a file imported for its value: no module, whatever it sets
                 valued = value_refusal(
@@ -593,15 +594,3 @@ def _held_by_other_refs(root: Path, findings: list[Finding]) -> list[CheckResult
             )
         )
     return results
-
-
-def _user_password(attrpath: str | None) -> bool:
-    """Whether ``attrpath`` is a user's password option (``users.users.<n>.initialPassword``
-    …), which migrate moves to ``hashedPasswordFile`` with a crypt hash: a fix by hand
-    stores the hash and points that option at it."""
-    from secretkit.nix import catalogue
-
-    parts = (attrpath or "").split(".")
-    parts = parts[1:] if parts[:1] == ["config"] else parts
-    entry = catalogue.lookup(parts) if len(parts) == 4 else None
-    return entry is not None and entry.key == "user-password"

@@ -62,3 +62,12 @@ class UserPassword:
             needed_for_users=True,
             defines=[(*user, "hashedPasswordFile")],
         )
+
+
+def user_password(attrpath: str | None) -> bool:
+    """Whether ``attrpath`` (a finding's, dotted) is a user's password option
+    (``users.users.<n>.initialPassword`` …), which goes to ``hashedPasswordFile`` as a
+    crypt hash: a fix by hand stores the hash and points that option at it."""
+    parts = (attrpath or "").split(".")
+    parts = parts[1:] if parts[:1] == ["config"] else parts
+    return len(parts) == 4 and UserPassword().matches(parts)
