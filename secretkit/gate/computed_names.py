@@ -13,6 +13,7 @@ from secretkit.gate.model import CheckResult
 
 if TYPE_CHECKING:
     from secretkit.gate.context import CheckContext
+    from secretkit.nix.sops_refs import Declaration
 
 
 def clan_store(ctx: CheckContext, name: str, hosts: set[str]) -> CheckResult | bool:
@@ -146,4 +147,28 @@ def _host_reference(
             f"sops.secrets.{written} = {{ … }};)",
             (file,),
         )
+    ]
+
+
+def keyed(declarations: list[Declaration]) -> list[Declaration]:
+    """The declarations whose key is known (written out or settled by a let)."""
+    return [d for d in declarations if d.key is not None or d.key_text is None]
+
+
+def not_settled(ctx: CheckContext) -> list[CheckResult]:
+    """References and keys whose computed names nothing here settles: "cannot verify"."""
+    return opaque_references(ctx) + [
+        CheckResult(
+            "nix-secret-refs",
+            False,
+            f'cannot verify: {d.file}: sops.secrets."{d.name}".key = {d.key_text}: it is '
+            "computed from what secretkit does not evaluate, so whether the sops file holds "
+            "it is not known",
+            "write the key out as a string, or bind each part with a let in this file, which "
+            "check reads",
+            (d.file,),
+            "a secret whose key is computed",
+        )
+        for d in ctx.nix().declarations
+        if d.key is None and d.key_text is not None
     ]

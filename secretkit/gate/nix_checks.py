@@ -118,7 +118,7 @@ def check_nix_refs(ctx: CheckContext) -> list[CheckResult]:
     flake = not ctx.walk and (ctx.root / "flake.nix").is_file()
     checked = 0
     unused: set[str] = set()  # files whose declarations no host reads
-    for decl in facts.declarations:
+    for decl in computed_names.keyed(facts.declarations):
         # (sops-nix: key = "" is the whole file, not a key of it)
         key = decl.key if decl.key is not None else decl.name
         found = targets(ctx, decl, inventory)
@@ -214,7 +214,7 @@ def check_nix_refs(ctx: CheckContext) -> list[CheckResult]:
     declaring = {d.file for d in facts.declarations}
     results += unread_hosts(inventory, "nix-secret-refs", declaring, "declare sops secrets")
     results += given_twice(facts, {path: ctx.read(path) for path in facts.given_twice})
-    results += placeholders_outside_templates(facts) + computed_names.opaque_references(ctx)
+    results += placeholders_outside_templates(facts) + computed_names.not_settled(ctx)
     n_refs = len(facts.references)
     note = (
         f" (sops.secrets names computed in {', '.join(sorted(set(facts.dynamic)))}: "

@@ -19,7 +19,7 @@ from secretkit.lazy_re import lazy
 from secretkit.nix import cst
 from secretkit.nix.duplicates import Twice, defined_twice
 from secretkit.nix.generated_decls import computed_parts, generated
-from secretkit.nix.let_names import binding_name, select_names
+from secretkit.nix.let_names import binding_name, resolver, select_names
 from secretkit.nix.syntax import MKMERGE
 
 
@@ -35,6 +35,7 @@ class Declaration:
     for_users: bool = False  # neededForUsers = true (decrypted before users are made)
     # a computed name made of the host's name and text (HOST where the name goes)
     per_host: str | None = None
+    key_text: str | None = None  # key = <what no let here settles>, as written
 
 
 @dataclass
@@ -514,8 +515,13 @@ def _field(tree: cst.NixTree, path: str, decl: Declaration, name: str, value: cs
     if name == "sopsFile":
         text = cst.node_text(tree, cst.follow_let(tree, value))
         decl.sops_file, decl.sops_file_text = resolve_nix_path(path, text), text
-    elif name == "key":
+    elif name == "key":  # (written out, or settled by the lets around it)
         decl.key = cst.string_value(tree, value)
+        inner = cst.unwrap(cst.follow_let(tree, value))
+        if decl.key is None and inner is not None and inner.type == "string_expression":
+            decl.key = cst.attr_name(tree, inner, resolver(tree))
+        if decl.key is None:
+            decl.key_text = " ".join(str(cst.node_text(tree, value)).split())
     elif name == "format":
         decl.fmt = cst.string_value(tree, value)
     elif name == "neededForUsers":

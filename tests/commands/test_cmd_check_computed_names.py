@@ -141,3 +141,40 @@ def test_a_name_made_of_the_hosts_name_is_checked_for_each_host(tmp_path: Path) 
         'mod/default.nix:5: config.sops.secrets."${config.networking.hostName}/envx" is '
         '"alpha/envx" on host alpha, and no module declares it'
     ]
+
+
+KEYED = """{ config, ... }:
+let
+  category = "services";
+  app = "radarr";
+in
+{
+  sops.secrets.radarr-env = { sopsFile = ./secrets.yaml; key = "${category}/${app}/@KEY@"; };
+  systemd.services.radarr.serviceConfig.EnvironmentFile = [
+    config.sops.secrets.radarr-env.path
+  ];
+}
+"""
+
+
+def test_a_key_built_with_a_let_is_looked_up_and_one_nothing_settles_cannot_be_verified(
+    tmp_path: Path,
+) -> None:
+    """helper-102: `key = "services/${app}/envx"` was taken for the declaration's name:
+    "safe to publish" when the file held a top-level `radarr-env`, a false failure when
+    it did not."""
+    lab = _lab(tmp_path / "ok", KEYED.replace("@KEY@", "env"))
+    assert all(r.ok for r in _point(lab, "nix-secret-refs"))
+    typo = _lab(tmp_path / "typo", KEYED.replace("@KEY@", "envx"))
+    assert [r.message for r in _point(typo, "nix-secret-refs") if not r.ok] == [
+        'mod/default.nix: sops.secrets."radarr-env" needs key "services/radarr/envx" in '
+        "mod/secrets.yaml, which has no such key"
+    ]
+    unknown = KEYED.replace("{ config, ... }:", "{ config, app, ... }:").replace(
+        '  app = "radarr";\n', ""
+    )
+    opaque = _lab(tmp_path / "opaque", unknown.replace("@KEY@", "env"))
+    (failed,) = [r for r in _point(opaque, "nix-secret-refs") if not r.ok]
+    assert failed.message.startswith(
+        'cannot verify: mod/default.nix: sops.secrets."radarr-env".key = "${category}/${app}/env"'
+    )
