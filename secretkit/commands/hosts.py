@@ -292,6 +292,7 @@ class Generated(Shown):
     public: str  # the new ssh host key's public line
     extra_files: tuple[Path, ...]  # written outside the repository (private key first)
     key_file_ignored: bool = False  # a .gitignore rule excludes host.host_key_file
+    key_path_unread: bool = False  # its modules name the key's file in a way not read
 
     def lines(self) -> list[Line]:
         """What ``hosts add --generate-host-key`` did."""
@@ -310,6 +311,7 @@ class Generated(Shown):
                 )
             )
         shown += [out(f"wrote {path}") for path in self.extra_files]
+        shown += self.unread_note()
         if not self.extra_files:
             shown.append(
                 out(
@@ -317,6 +319,19 @@ class Generated(Shown):
                 )
             )
         return shown + self.host.lines()
+
+    def unread_note(self) -> list[Line]:
+        if not (self.key_path_unread and self.extra_files):
+            return []
+        return [
+            err(
+                f"note: {self.host.name}'s modules name the file its sops-nix reads the key "
+                "from (services.openssh.hostKeys or sops.age.sshKeyPaths) in a way secretkit "
+                "cannot read: the key was written to etc/ssh; move both files to that path "
+                "under the --extra-files directory before installing, or no secret decrypts "
+                "there"
+            )
+        ]
 
 
 @dataclass(frozen=True)
@@ -329,7 +344,7 @@ class Bootstrapped(Shown):
         name = self.made.host.name
         installs = f"installs host {name} with this key"
         shown.append(out(f"nixos-anywhere --extra-files {self.directory} … {installs}"))
-        return shown
+        return shown + self.made.unread_note()
 
 
 def add_generated(
@@ -341,11 +356,12 @@ def add_generated(
     from secretkit.keys.host_keys import new_host_key, write_extra_files
 
     root = find_root(cwd)
+    key_path, unread = _key_path(root, name)
     if extra_files is not None:
         _outside(root, cwd, extra_files)
         # A new key never equals one already there: refused before the host is added
         # (after, the user's way out, another directory, would meet "already added").
-        there = _abs(cwd, extra_files) / _key_path(root, name)
+        there = _abs(cwd, extra_files) / key_path
         if there.exists() or there.is_symlink():
             raise UserError(
                 f"{there} already holds a host key; nothing was changed",
@@ -357,7 +373,7 @@ def add_generated(
     if extra_files is None:
         return Generated(change, key.public, (), hidden)
     try:
-        written = write_extra_files(_abs(cwd, extra_files), key, root, _key_path(root, name))
+        written = write_extra_files(_abs(cwd, extra_files), key, root, key_path)
     except (OSError, UserError) as exc:
         reason = exc.message if isinstance(exc, UserError) else exc.strerror or str(exc)
         raise UserError(
@@ -365,7 +381,7 @@ def add_generated(
             hint=f"write them from the stored key: secretkit hosts bootstrap {name} "
             "--extra-files DIR",
         ) from None
-    return Generated(change, key.public, tuple(written), hidden)
+    return Generated(change, key.public, tuple(written), hidden, unread)
 
 
 def bootstrap(
@@ -399,26 +415,30 @@ def bootstrap(
             hint=f"the host was rotated to another key since, and {rel} holds its old key, "
             f"which would not decrypt: delete it (git rm {rel}), or store the new key there",
         )
-    written = write_extra_files(_abs(cwd, extra_files), key, root, _key_path(root, name))
+    key_path, unread = _key_path(root, name)
+    written = write_extra_files(_abs(cwd, extra_files), key, root, key_path)
     change = HostChange(name, key.recipient, Change(root / sops_yaml.SOPS_YAML, False))
-    return Bootstrapped(Generated(change, key.public, tuple(written)), extra_files)
+    return Bootstrapped(Generated(change, key.public, tuple(written), False, unread), extra_files)
 
 
-def _key_path(root: Path, name: str) -> str:
+def _key_path(root: Path, name: str) -> tuple[str, bool]:
     """Where in ``--extra-files`` the host's key goes: the file its modules have sops-nix
     read (``services.openssh.hostKeys`` under ``/persist`` on an impermanent host),
-    else ``etc/ssh/ssh_host_ed25519_key``."""
+    else ``etc/ssh/ssh_host_ed25519_key``; and whether they name one secretkit cannot
+    read (then that default, and a note)."""
     from secretkit.keys.host_keys import KEY_PATH
     from secretkit.nix.hosts import discover
-    from secretkit.plan.hostkeys import key_file
+    from secretkit.plan.hostkeys import UNREAD, key_file
 
     host = discover(root).hosts.get(name)
     if host is None:
-        return KEY_PATH
+        return KEY_PATH, False
     modules = sorted(m.as_posix() for m in host.modules - host.home_modules)
     sources = {m: data for m in modules for data in [_read(root / m)] if data is not None}
     found = key_file(sources, modules)
-    return found.lstrip("/") if found is not None else KEY_PATH
+    if found is None or found == UNREAD:
+        return KEY_PATH, found == UNREAD
+    return found.lstrip("/"), False
 
 
 def _read(path: Path) -> bytes | None:

@@ -70,12 +70,16 @@ def host_key_problems(
     return problems
 
 
+UNREAD = "?"
+
+
 def key_file(sources: Mapping[str, bytes], modules: Sequence[str]) -> str | None:
     """The file a host's sops-nix reads its ssh key from, as its modules write it:
     ``sops.age.sshKeyPaths = [ "<path>" ]``, else the one ed25519 entry of
     ``services.openssh.hostKeys`` (``{ path = "/persist/ssh/…"; type = "ed25519"; }``,
-    sops-nix's default).  None when no module says, or not as one plain path (an
-    impermanence ``if``): the host then reads :data:`HOST_KEY`, or it cannot be told."""
+    sops-nix's default), its ``${…}`` settled by the lets around it.  None when no
+    module says (the host reads :data:`HOST_KEY`); :data:`UNREAD` when they say it other
+    than as one path secretkit can read (an impermanence ``if``, ``config.…``)."""
     from secretkit.nix import cst
 
     named: set[str] = set()
@@ -96,9 +100,9 @@ def key_file(sources: Mapping[str, bytes], modules: Sequence[str]) -> str | None
                     if fields.get("type") == "ed25519":
                         listed.add(fields.get("path") or "?")
     found = sorted(named or listed)
-    if len(found) != 1 or not found[0].startswith("/"):
+    if not found:
         return None
-    return found[0]
+    return found[0] if len(found) == 1 and found[0].startswith("/") else UNREAD
 
 
 def _one_path(tree: Tree, value: Node) -> str | None:
@@ -108,7 +112,18 @@ def _one_path(tree: Tree, value: Node) -> str | None:
     if node is None or node.type != "list_expression":
         return None
     items = [c for c in node.named_children if c.type != "comment"]
-    return cst.string_value(tree, items[0]) if len(items) == 1 else None
+    return _text(tree, items[0]) if len(items) == 1 else None
+
+
+def _text(tree: Tree, node: Node) -> str | None:
+    """A string's value, ``${x}`` settled by the lets around it (``"${persist}/ssh/…"``)."""
+    from secretkit.nix import cst
+    from secretkit.nix.let_names import resolver
+
+    node = cst.unwrap(node)
+    if node is None or node.type != "string_expression":
+        return None
+    return cst.attr_name(tree, node, resolver(tree))
 
 
 def _fields(tree: Tree, item: Node) -> dict[str, str]:
@@ -118,7 +133,7 @@ def _fields(tree: Tree, item: Node) -> dict[str, str]:
     out: dict[str, str] = {}
     if item.type in ("attrset_expression", "rec_attrset_expression"):
         for names, value, _binding in cst.attrset_entries(tree, item):
-            text = cst.string_value(tree, value) if names and len(names) == 1 else None
+            text = _text(tree, value) if names and len(names) == 1 else None
             if text is not None and names:
                 out[names[0]] = text
     return out

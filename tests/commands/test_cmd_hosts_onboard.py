@@ -436,3 +436,41 @@ def test_a_host_reading_its_key_from_persist_gets_it_there(
     assert (again / "persist/ssh/ssh_host_ed25519_key").read_text() == (
         extra / "persist/ssh/ssh_host_ed25519_key"
     ).read_text()
+
+
+@pytest.mark.parametrize(
+    ("path", "where", "noted"),
+    [
+        ('"${persist}/ssh/ssh_host_ed25519_key"', "persist/ssh", False),  # a let settles it
+        ('"${config.my.persistDir}/ssh/ssh_host_ed25519_key"', "etc/ssh", True),
+    ],
+)
+def test_a_key_path_built_with_a_let_is_followed_and_one_not_read_is_said(
+    tmp_git_repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], path: str,
+    where: str, noted: bool,
+) -> None:  # fmt: skip
+    """helper-102: `path = "${persist}/ssh/…"` put the key in etc/ssh without a word."""
+    import pyrage
+
+    (tmp_git_repo / "flake.nix").write_text(
+        "{ outputs = { nixpkgs, ... }: { nixosConfigurations.spencer = "
+        "nixpkgs.lib.nixosSystem { modules = [ ./spencer.nix ]; }; }; }\n"
+    )
+    (tmp_git_repo / "spencer.nix").write_text(
+        '{ config, ... }:\nlet persist = "/persist"; in {\n  networking.hostName = "spencer";\n'
+        f'  services.openssh.hostKeys = [ {{ path = {path}; type = "ed25519"; }} ];\n}}\n'
+    )
+    commit_all(tmp_git_repo, "an impermanent host")
+    repo = ("-C", str(tmp_git_repo))
+    assert (
+        run_main(
+            capsys, *repo, "init", "--admin", str(pyrage.x25519.Identity.generate().to_public())
+        )[0]
+        == 0
+    )
+    extra = tmp_path / "extra"
+    code, _out, err = run_main(capsys, *repo, "hosts", "add", "spencer", "--generate-host-key",
+                               "--extra-files", str(extra))  # fmt: skip
+    assert code == 0, err
+    assert (extra / where / "ssh_host_ed25519_key").is_file()
+    assert ("cannot read: the key was written to etc/ssh" in err) == noted
