@@ -276,14 +276,7 @@ def _own_key(root: Path, inventory: Inventory, name: str) -> str | None:
 
     host = inventory.hosts[name]
     modules = sorted(m.as_posix() for m in host.modules - host.home_modules)
-
-    def read(rel: str) -> bytes | None:
-        try:
-            return (root / rel).read_bytes()
-        except OSError:
-            return None
-
-    return own_key(nix_facts(modules, read), modules)
+    return own_key(nix_facts(modules, lambda rel: _read(root / rel)), modules)
 
 
 @dataclass(frozen=True)

@@ -32,17 +32,17 @@ _NIX_SUFFIX = ('lib.hasSuffix ".nix"', 'hasSuffix ".nix"', 'lib.strings.hasSuffi
 
 def dir_modules(ev: Evaluator, v: Val) -> list[Path] | None:
     """The repository files (relative) the module list ``v`` names, or None."""
-    from secretkit.nix.hosts.values import Val
+    from secretkit.nix.hosts.values import Val, applied
 
     target = ev.deref(v)
     if not isinstance(target, Val):
         return None
-    head, args = _call(ev, target)
+    head, args = applied(target)
     if head in _MAP and len(args) == 2:
-        names_head, names_args = _call(ev, args[1])
+        names_head, names_args = applied(args[1])
         if names_head not in _NAMES or len(names_args) != 1:
             return None
-        read_head, read_args = _call(ev, names_args[0])
+        read_head, read_args = applied(names_args[0])
         if read_head not in _READ_DIR or len(read_args) != 1:
             return None
         folder = _folder(ev, read_args[0])
@@ -54,28 +54,11 @@ def dir_modules(ev: Evaluator, v: Val) -> list[Path] | None:
         test = " ".join(target.file.text(args[0].node).split()).strip("()")
         if test not in _NIX_SUFFIX:
             return None
-        only_nix, (head, args) = True, _call(ev, args[1])
+        only_nix, (head, args) = True, applied(args[1])
     if head in _RECURSIVE and len(args) == 1:
         folder = _folder(ev, args[0])
         return _below(ev, target, folder, only_nix) if folder is not None else None
     return None
-
-
-def _call(ev: Evaluator, v: Val) -> tuple[str | None, list[Val]]:
-    """The dotted name of the function ``v`` applies and its arguments, in order."""
-    from secretkit.nix.hosts.values import Val
-
-    node, args = v.node, []
-    while node.type == "parenthesized_expression" and node.named_children:
-        node = node.named_children[0]
-    while node.type == "apply_expression":
-        argument = node.child_by_field_name("argument")
-        function = node.child_by_field_name("function")
-        if argument is None or function is None:
-            return None, []
-        args.append(Val(argument, v.file, v.scope))
-        node = function
-    return cst.dotted_name(v.file, node), list(reversed(args))
 
 
 def _folder(ev: Evaluator, v: Val) -> str | None:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from secretkit.nix import cst
 from secretkit.nix.hosts.evaluator import MAX_DEPTH, Evaluator
-from secretkit.nix.hosts.values import Val
+from secretkit.nix.hosts.values import Val, applied
 
 
 class FlakeParts(Evaluator):
@@ -147,11 +147,5 @@ class FlakeParts(Evaluator):
 def _called(call: Val) -> str | None:
     """The last part of the name of the function ``call`` applies (``mkFlake`` for
     ``flake-parts.lib.mkFlake {…} m``)."""
-    head = call.node
-    while head.type == "apply_expression":
-        fn = head.child_by_field_name("function")
-        if fn is None:
-            return None
-        head = fn
-    name = cst.dotted_name(call.file, head)
+    name, _args = applied(call)
     return name.split(".")[-1] if name is not None else None

@@ -10,7 +10,7 @@ from secretkit.nix import cst
 from secretkit.nix.hosts import haumea
 from secretkit.nix.hosts.closure import Closure
 from secretkit.nix.hosts.evaluator import ENTRY
-from secretkit.nix.hosts.values import Val
+from secretkit.nix.hosts.values import Val, applied
 
 
 def gen_attrs(d: Closure, v: Val) -> list[tuple[str, Val]] | None:
@@ -18,14 +18,7 @@ def gen_attrs(d: Closure, v: Val) -> list[tuple[str, Val]] | None:
     target = d.deref(v)
     if not isinstance(target, Val) or target.node.type != "apply_expression":
         return None
-    args: list[Val] = []
-    head = target.node
-    while head is not None and head.type == "apply_expression":
-        arg = head.child_by_field_name("argument")
-        if arg is not None:
-            args.insert(0, Val(arg, target.file, target.scope))
-        head = head.child_by_field_name("function")
-    fname = cst.dotted_name(target.file, head) if head is not None else None
+    fname, args = applied(target)
     short = fname.split(".")[-1] if fname is not None else ""
     if short == "mapAttrs" and len(args) == 2:
         return map_attrs(d, args[0], args[1])

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from secretkit.nix import cst
 from secretkit.nix.cst import Node
 from secretkit.nix.hosts.files import File
 
@@ -20,3 +21,20 @@ class Val:
     # an attrset seen through a prefix: only its bindings ``prefix.<rest>`` count, as
     # ``<rest>`` (flake-parts' ``mkFlake {…} { flake.nixosConfigurations = …; }``)
     prefix: tuple[str, ...] = ()
+
+
+def applied(v: Val) -> tuple[str | None, list[Val]]:
+    """The dotted name of the function ``v`` applies (through parentheses) and its
+    arguments in order: ``("lib.genAttrs", [names, f])``; ``(None, [])`` for a call
+    tree-sitter could not read whole."""
+    node, args = v.node, []
+    while node.type == "parenthesized_expression" and node.named_children:
+        node = node.named_children[0]
+    while node.type == "apply_expression":
+        argument = node.child_by_field_name("argument")
+        function = node.child_by_field_name("function")
+        if argument is None or function is None:
+            return None, []
+        args.append(Val(argument, v.file, v.scope))
+        node = function
+    return cst.dotted_name(v.file, node), list(reversed(args))
