@@ -56,11 +56,9 @@ def derive_key(root_commit: str | None) -> bytes:
 
 @functools.lru_cache(maxsize=4096)
 def fingerprint(key: bytes, value: str) -> str:
-    import hashlib
+    from secretkit.scan.scrypt import scrypt
 
-    digest = hashlib.scrypt(
-        value.encode("utf-8", "surrogateescape"), salt=key, n=2**14, r=8, p=1, dklen=16
-    )
+    digest = scrypt(value.encode("utf-8", "surrogateescape"), key, 2**14, 8, 1, 16)
     return PREFIX + digest.hex()
 
 
@@ -108,11 +106,13 @@ class Allowlist:
 
     def prepare(self) -> None:
         """Everything a fingerprint needs before its scrypt: the key (one git run), the
-        clone's cache and hashlib (OpenSSL).  The hook does this before it hands the
-        scrypts to a thread, which then goes straight to them instead of waiting its
-        turn for the interpreter while the main thread works (issue 15)."""
-        import hashlib  # noqa: F401
+        clone's cache and the scrypt's library (libsodium, else OpenSSL).  The hook does
+        this before it hands the scrypts to a thread, which then goes straight to them
+        instead of waiting its turn for the interpreter while the main thread works
+        (issue 15)."""
+        from secretkit.scan.scrypt import libsodium
 
+        libsodium()  # (opened once: ~2 ms with ctypes)
         self._local_cache(self.key)
 
     def fingerprint(self, value: str) -> str:
