@@ -293,12 +293,22 @@ def _by_name(jobs: list[Job], count: int) -> list[list[Job]]:
     chunks: list[list[Job]] = [[] for _ in range(count)]
     heap = [(0, i) for i in range(count)]
     for group in sorted(groups.values(), key=len, reverse=True):
+        if len(group) > size:
+            # split below: copies of a file (``a/x/default.nix``, ``b/x/default.nix``)
+            # end in the same directories, so sorted by their path read from its end
+            # they sit side by side and land in one chunk, scanned once (issue 15: by
+            # path order a tree of 8 copies had each content scanned 2.3 times)
+            group.sort(key=_from_the_end)
         for at in range(0, len(group), size):
             filled, index = heapq.heappop(heap)
             piece = group[at : at + size]
             chunks[index].extend(piece)
             heapq.heappush(heap, (filled + len(piece), index))
     return [chunk for chunk in chunks if chunk]
+
+
+def _from_the_end(job: Job) -> list[str]:
+    return job[0].split("/")[::-1]
 
 
 def scan_large_blobs(
