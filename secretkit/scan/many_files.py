@@ -24,6 +24,9 @@ PARALLEL_MIN_BYTES = 512 * 1024
 Progress = Callable[[int, int], None]
 Job = tuple[str, str | None, bytes | None, str | None]  # path, file on disk, content, commit
 Result = tuple[list[Finding], Skipped | None, int]  # size -1: nothing there to scan
+# A second reader's interest in the bytes the scan reads anyway: the paths whose
+# content it holds true are gathered (nix_imports: the files that may import values).
+Mark = Callable[[str, bytes], bool]
 
 # A blob the index or a commit names that git cannot read (a partial or damaged clone).
 MISSING_BLOB = "its content is missing from the git object store"
@@ -50,10 +53,13 @@ def scan_file_job(
     seen: Seen | None = None,
     versions: Versions | None = None,
     lfs: Path | None = None,
+    mark: tuple[Mark, list[str]] | None = None,
 ) -> tuple[list[Finding], Skipped | None, int]:
     """(path, absolute file or None, content or None, commit); ``seen``: contents
     already scanned in this run (filled as it goes); ``versions``, ``lfs``: see
-    :func:`secretkit.scan.one_file.scan_bytes`."""
+    :func:`secretkit.scan.one_file.scan_bytes`; ``mark``: (test, paths): the job's
+    path is added to ``paths`` when ``test`` holds for it and its content (a file
+    read whole: one over ``max_bytes`` is not)."""
     path, file, data, commit = job
     if data is None:
         assert file is not None
@@ -83,6 +89,8 @@ def scan_file_job(
             return [], None, -1  # tracked but deleted in the work tree
         except OSError as exc:
             return [], Skipped(path, f"unreadable ({exc.strerror or 'error'})"), 0
+    if mark is not None and mark[0](path, data):
+        mark[1].append(path)
     if seen is None:
         findings, skipped = scan_bytes(
             path, data, allow=allow, commit=commit, max_bytes=max_bytes, versions=versions, lfs=lfs
@@ -133,10 +141,12 @@ def chunk_worker(
     follow_versions: bool = False,
     distinct: bool = False,
     lfs: Path | None = None,
+    mark: tuple[Mark, list[str]] | None = None,
 ) -> list[tuple[list[Finding], Skipped | None, int]]:
     """``follow_versions``: jobs come grouped by path (a history's blobs), each
     blob scanned from the one before it (:mod:`secretkit.scan.versions`).  ``distinct``:
-    no two jobs hold the same content (a history's blobs): none is looked up."""
+    no two jobs hold the same content (a history's blobs): none is looked up.
+    ``mark``: see :func:`scan_file_job` (files on disk only)."""
     if blobs_from is not None:
         return list(_blob_jobs(blobs_from, jobs, allow, max_bytes, lfs))
     seen: Seen | None = None if distinct else {}
@@ -145,7 +155,7 @@ def chunk_worker(
         from secretkit.scan.versions import Versions
 
         versions = Versions()
-    return [scan_file_job(job, allow, max_bytes, seen, versions, lfs) for job in jobs]
+    return [scan_file_job(job, allow, max_bytes, seen, versions, lfs, mark) for job in jobs]
 
 
 def _blob_jobs(
@@ -184,19 +194,22 @@ def run_jobs(
     progress: Progress | None = None,
     blobs_from: Path | None = None,
     lfs: Path | None = None,
+    mark: tuple[Mark, list[str]] | None = None,
 ) -> ScanReport:
     """Scan ``jobs``; with ``blobs_from`` (a repository) each job's ``file`` is the oid
     of a blob of it, read where the job runs; ``lfs``: the repository's LFS object
-    store (:func:`secretkit.git.lfs.objects_dir`)."""
+    store (:func:`secretkit.git.lfs.objects_dir`); ``mark``: (test, paths): the paths
+    of the files read whose content ``test`` holds true are added to ``paths``, in
+    this process (not with ``blobs_from``)."""
     started = time.perf_counter()
     report = ScanReport()
     total = len(jobs)
     workers = jobs_n if jobs_n is not None else min(2, os.cpu_count() or 1)
     results: Generator[tuple[list[Finding], Skipped | None, int], None, None]
     if workers > 1 and total >= PARALLEL_MIN_FILES and hasattr(os, "fork"):
-        results = _parallel(jobs, allow, workers, max_bytes, progress, blobs_from, lfs)
+        results = _parallel(jobs, allow, workers, max_bytes, progress, blobs_from, lfs, mark)
     else:
-        results = _serial(jobs, allow, max_bytes, progress, blobs_from, lfs)
+        results = _serial(jobs, allow, max_bytes, progress, blobs_from, lfs, mark)
     # closed here, not when an exception's traceback lets it go (late, or at exit, or
     # never when it is in a cycle): the parallel one's workers stop on closing
     with contextlib.closing(results):
@@ -225,13 +238,14 @@ def _serial(
     progress: Progress | None,
     blobs_from: Path | None = None,
     lfs: Path | None = None,
+    mark: tuple[Mark, list[str]] | None = None,
 ) -> Generator[tuple[list[Finding], Skipped | None, int], None, None]:
     total = len(jobs)
     seen: Seen | None = {} if total > 1 else None  # (one file: nothing to compare)
     results: Iterable[tuple[list[Finding], Skipped | None, int]] = (
         _blob_jobs(blobs_from, jobs, allow, max_bytes, lfs)
         if blobs_from is not None
-        else (scan_file_job(job, allow, max_bytes, seen, None, lfs) for job in jobs)
+        else (scan_file_job(job, allow, max_bytes, seen, None, lfs, mark) for job in jobs)
     )
     for index, result in enumerate(results, 1):
         yield result
@@ -247,6 +261,7 @@ def _parallel(
     progress: Progress | None,
     blobs_from: Path | None = None,
     lfs: Path | None = None,
+    mark: tuple[Mark, list[str]] | None = None,
 ) -> Generator[tuple[list[Finding], Skipped | None, int], None, None]:
     from secretkit.scan.forkpool import imap_unordered
 
@@ -268,11 +283,17 @@ def _parallel(
         chunks = _by_name(jobs, count)
     done = 0
 
-    def work(index: int) -> list[tuple[list[Finding], Skipped | None, int]]:
-        # in a worker forked with ``chunks``: only the index and the results travel
-        return chunk_worker(chunks[index], allow, max_bytes, blobs_from, False, False, lfs)
+    def work(index: int) -> tuple[list[tuple[list[Finding], Skipped | None, int]], list[str]]:
+        # in a worker forked with ``chunks``: only the index, the results and the
+        # marked paths travel
+        marked: list[str] = []
+        here = (mark[0], marked) if mark is not None else None
+        found = chunk_worker(chunks[index], allow, max_bytes, blobs_from, False, False, lfs, here)
+        return found, marked
 
-    for batch in imap_unordered(work, len(chunks), workers):
+    for batch, marked in imap_unordered(work, len(chunks), workers):
+        if mark is not None:
+            mark[1].extend(marked)
         done += len(batch)
         if progress is not None:
             progress(done, len(jobs))

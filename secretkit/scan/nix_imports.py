@@ -112,13 +112,18 @@ def imported_secrets(
 
 
 def imported_targets(
-    names: Iterable[str], read: Callable[[str], bytes | None]
+    names: Iterable[str],
+    read: Callable[[str], bytes | None],
+    candidates: Iterable[str] | None = None,
 ) -> dict[str, dict[tuple[str, ...], str]]:
     """What the ``.nix`` files among ``names`` give to secret options from other files
-    among them (:func:`imported_secrets`, merged): file → attribute path → kind."""
+    among them (:func:`imported_secrets`, merged): file → attribute path → kind.
+    ``candidates``: the files :func:`may_give` marked (a scan read them all for it),
+    the only ones read besides :data:`SHARING`; None: every ``.nix`` file is read."""
     present = set(names)
+    reading = present if candidates is None else present & {*candidates, *SHARING}
     sources = {}
-    for name in sorted(present):
+    for name in sorted(reading):
         if name.endswith(".nix"):
             data = read(name)
             if data is not None:
@@ -132,14 +137,35 @@ def imported_targets(
 SHARING = ("flake.nix", "hive.nix")
 
 
+def _shared(sources: Callable[[str], bytes | None]) -> dict[str, set[str]]:
+    """The names the :data:`SHARING` files bind to ``import ./file``, each with its files."""
+    shared: dict[str, set[str]] = {}  # (a flake's specialArgs reach every module)
+    for name in SHARING:
+        for bound, target in bound_imports(name, sources(name) or b"").items():
+            shared.setdefault(bound, set()).add(target)
+    return shared
+
+
+def may_give(read: Callable[[str], bytes | None]) -> Callable[[str, bytes], bool]:
+    """The test a scan runs on each file it reads (:data:`secretkit.scan.many_files.Mark`)
+    so that :func:`imported_targets` reads again only the files it marks: a ``.nix``
+    file that imports one, or names what a :data:`SHARING` file (read here with
+    ``read``) binds to an import.  Every other file is passed over there unread."""
+    handed = tuple(f"{name}.".encode() for name in _shared(read))
+
+    def test(path: str, data: bytes) -> bool:
+        return path.endswith(".nix") and (
+            _imports_a_file(data) or any(h in data for h in handed)
+        )
+
+    return test
+
+
 def _given_from_imports(sources: dict[str, bytes]) -> dict[str, dict[tuple[str, ...], str]]:
     """What the files of ``sources`` (path → bytes, with ``flake.nix`` and ``hive.nix``
     when there are any) give to secret options from the files they import, wherever
     those are: file → attribute path → kind."""
-    shared: dict[str, set[str]] = {}  # (a flake's specialArgs reach every module)
-    for name in SHARING:
-        for bound, target in bound_imports(name, sources.get(name, b"")).items():
-            shared.setdefault(bound, set()).add(target)
+    shared = _shared(sources.get)
     handed = [f"{name}.".encode() for name in shared]
     wanted: dict[str, dict[tuple[str, ...], str]] = {}
     for name, data in sources.items():
@@ -196,13 +222,15 @@ def imported_values(
     read: Callable[[str], bytes | None],
     allow: Allowlist,
     known: Iterable[Finding] = (),
+    candidates: Iterable[str] | None = None,
 ) -> list[Finding]:
     """The literals of the files among ``names`` that other files among them give to
     secret options by attribute (``read``: a file's bytes, None when it cannot be
-    read); ``known``: the findings of the scan already, not reported twice."""
+    read); ``known``: the findings of the scan already, not reported twice;
+    ``candidates``: see :func:`imported_targets`."""
     taken = {(f.path, f.start) for f in known}
     out: list[Finding] = []
-    for target, attrs in sorted(imported_targets(names, read).items()):
+    for target, attrs in sorted(imported_targets(names, read, candidates).items()):
         data = read(target)
         if data is not None:
             out += values_at(target, data, attrs, allow, None, taken)

@@ -88,6 +88,17 @@ def scan_tree(
     # (a file that is an LFS pointer — git-lfs is not installed, or the file was not
     # pulled — is read from the store: its content is what a push uploads)
     lfs = objects_dir(top) if top is not None else None
+    from secretkit.scan.nix_imports import imported_values, may_give
+
+    def read(name: str) -> bytes | None:
+        if name in staged:
+            return staged[name]
+        return _small_file(os.path.join(prefix, name), max_bytes)
+
+    # values a Nix file imports from another and gives to a secret option: the files
+    # that may give one are marked as the scan reads them (every .nix file is read
+    # again for it where the cache leaves files unread)
+    candidates: list[str] | None = None
     if use_cache and top is not None:
         report = _scan_tree_cached(top, names, allow, jobs, max_bytes, progress, staged, lfs)
     else:
@@ -97,19 +108,13 @@ def scan_tree(
             else (name, os.path.join(prefix, name), None, None)
             for name in names
         ]
+        candidates = []
+        mark = (may_give(read), candidates) if any(n.endswith(".nix") for n in names) else None
         report = run_jobs(
-            job_list, allow, jobs_n=jobs, max_bytes=max_bytes, progress=progress, lfs=lfs
-        )
-    # values a Nix file imports from another and gives to a secret option (every .nix
-    # file is read for it, the ones the cache knows clean too)
-    from secretkit.scan.nix_imports import imported_values
-
-    def read(name: str) -> bytes | None:
-        if name in staged:
-            return staged[name]
-        return _small_file(os.path.join(prefix, name), max_bytes)
-
-    report.findings.extend(imported_values(names, read, allow, report.findings))
+            job_list, allow, jobs_n=jobs, max_bytes=max_bytes, progress=progress, lfs=lfs,
+            mark=mark,
+        )  # fmt: skip
+    report.findings.extend(imported_values(names, read, allow, report.findings, candidates))
     return report
 
 

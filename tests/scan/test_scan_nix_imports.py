@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from secretkit.scan.allowlist import Allowlist
 from secretkit.scan.worktree import scan_tree
 from tests.conftest import commit_all, git
@@ -85,10 +87,16 @@ def test_the_history_holds_every_version_of_the_values_file(tmp_git_repo: Path) 
     assert found == sorted([(first, old), (second, new)])
 
 
-def test_with_inherit_and_special_args_reach_the_values_file(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("jobs", "fillers"), [(None, 0), (1, 60), (2, 60)])
+def test_with_inherit_and_special_args_reach_the_values_file(
+    tmp_path: Path, jobs: int | None, fillers: int
+) -> None:
     """`with import ./secrets.nix;`, `inherit (import ./secrets.nix) guest;` and a
     flake's `specialArgs = { secrets = import ./secrets.nix; }` read by a module as
-    `secrets.smtp.relay`: each value passed scan and check."""
+    `secrets.smtp.relay`: each value passed scan and check.  In a tree large enough
+    for the workers, they mark the files to read again (`may_give`): the same."""
+    for i in range(fillers):
+        (tmp_path / f"m{i}.nix").write_text(f'{{ networking.hostName = "h{i}"; }}\n')
     grafana, guest, relay, other = (fake.password(n) for n in ("g", "guest", "relay", "o"))
     (tmp_path / "secrets.nix").write_text(
         f'{{\n  grafana = "{grafana}";\n  guest = "{guest}";\n'
@@ -110,7 +118,10 @@ def test_with_inherit_and_special_args_reach_the_values_file(tmp_path: Path) -> 
     (tmp_path / "c.nix").write_text(
         "{ secrets, ... }: { programs.msmtp.accounts.default.password = secrets.smtp.relay; }\n"
     )
-    assert _found(tmp_path) == [
+    found = sorted(
+        (f.path, f.line, f.secret.reveal(), f.attrpath) for f in scan_tree(tmp_path, jobs=jobs).findings
+    )
+    assert found == [
         ("secrets.nix", 2, grafana, "grafana"),
         ("secrets.nix", 3, guest, "guest"),
         ("secrets.nix", 4, relay, "smtp.relay"),
