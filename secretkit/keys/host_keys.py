@@ -98,7 +98,9 @@ def admin_rule_text(data: bytes, admins: Sequence[str], path: Path) -> bytes | N
     if any(rule.path_regex == HOST_KEYS_REGEX for rule in before.rules):
         return None
     if not admins:
-        raise UserError(".sops.yaml has no admin key", hint="run `secretkit init --admin age1…`")
+        from secretkit.keys.sops_yaml_edits import no_admin_key
+
+        raise no_admin_key(SopsYamlDoc(data, path))
     manual = (
         f"add a first creation rule by hand: path_regex: {HOST_KEYS_REGEX} with only the admin keys"
     )

@@ -245,10 +245,7 @@ def add_host_text(data: bytes, name: str, recipient: str, path: Path) -> Edit:
         return Edit(None, Change(path, False))  # present under the user's own anchor
     admins = d.admin_nodes()
     if not admins:
-        raise UserError(
-            f"{SOPS_YAML} has no admin key",
-            hint="run `secretkit init --admin age1…` first",
-        )
+        raise no_admin_key(d)
     added_keys: tuple[str, ...] = ()
     _refuse_shared_key(d, recipient, anchor)
     if found is not None:
@@ -538,6 +535,31 @@ def set_host_key(root: Path, name: str, recipient: str) -> Change:
     return _apply(set_host_key_text(_require(path), name, recipient, path))
 
 
+def no_admin_key(d: SopsYamlDoc) -> UserError:
+    """The refusal where no ``&admin_<name>`` key is found: a key under an anchor of the
+    user's own (``&me``) may be the admin's, renamed in place (``init --admin`` with
+    that key refuses a second entry and says the same)."""
+    own = [
+        n.anchor
+        for _, _, n in d.key_items()
+        if n.anchor
+        and not sops_nix.is_host_anchor(n.anchor)
+        and not sops_nix.is_admin_anchor(n.anchor)
+    ]
+    if not own:
+        return UserError(
+            f"{SOPS_YAML} has no admin key", hint="run `secretkit init --admin age1…` first"
+        )
+    named = ", ".join(f"&{a}" for a in own[:4]) + (", …" if len(own) > 4 else "")
+    first = own[0]
+    return UserError(
+        f"{SOPS_YAML} has no admin key (secretkit reads admins from &admin_<name> anchors)",
+        hint=f"if one of {named} is your own key, rename it in {SOPS_YAML} (&{first} to "
+        f"&admin_{first}, and its aliases *{first} to *admin_{first}); otherwise run "
+        "`secretkit init --admin age1…` first",
+    )
+
+
 def add_rule_text(data: bytes, regex: str, anchors: Sequence[str], path: Path) -> Edit:
     """Add a creation rule ``path_regex: regex`` → the admins and the keys ``anchors``
     name (``host_<h>``), before any rule that would match first.  An existing rule with
@@ -545,7 +567,7 @@ def add_rule_text(data: bytes, regex: str, anchors: Sequence[str], path: Path) -
     d = SopsYamlDoc(data, path)
     admins = d.admin_nodes()
     if not admins:
-        raise UserError(f"{SOPS_YAML} has no admin key", hint="run `secretkit init --admin age1…`")
+        raise no_admin_key(d)
     nodes = list(admins)
     for name in anchors:
         found = d.anchored(name)

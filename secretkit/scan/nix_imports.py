@@ -154,9 +154,7 @@ def may_give(read: Callable[[str], bytes | None]) -> Callable[[str, bytes], bool
     handed = tuple(f"{name}.".encode() for name in _shared(read))
 
     def test(path: str, data: bytes) -> bool:
-        return path.endswith(".nix") and (
-            _imports_a_file(data) or any(h in data for h in handed)
-        )
+        return path.endswith(".nix") and (_imports_a_file(data) or any(h in data for h in handed))
 
     return test
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import functools
 import os
 from collections.abc import Callable
+from typing import Any
 
 # Names the system's linker knows libsodium by: 1.0.19 and later (.26), 1.0.12–1.0.18
 # (.23, Debian 12), macOS.
@@ -59,21 +60,24 @@ def libsodium() -> Scrypt | None:
             function = lib.crypto_pwhash_scryptsalsa208sha256_ll
         except (OSError, AttributeError):
             continue
-        if lib.sodium_init() < 0:
-            continue
-        function.restype = ctypes.c_int
-        function.argtypes = [
-            ctypes.c_char_p, ctypes.c_size_t, ctypes.c_char_p, ctypes.c_size_t,
-            ctypes.c_uint64, ctypes.c_uint32, ctypes.c_uint32, ctypes.c_char_p, ctypes.c_size_t,
-        ]  # fmt: skip
-
-        def run(
-            password: bytes, salt: bytes, n: int, r: int, p: int, dklen: int, _f=function
-        ) -> bytes:
-            out = ctypes.create_string_buffer(dklen)
-            if _f(password, len(password), salt, len(salt), n, r, p, out, dklen) != 0:
-                raise OSError("libsodium refused the scrypt parameters")
-            return out.raw
-
-        return run
+        if lib.sodium_init() >= 0:
+            return _bound(function)
     return None
+
+
+def _bound(function: Any) -> Scrypt:
+    import ctypes
+
+    function.restype = ctypes.c_int
+    function.argtypes = [
+        ctypes.c_char_p, ctypes.c_size_t, ctypes.c_char_p, ctypes.c_size_t,
+        ctypes.c_uint64, ctypes.c_uint32, ctypes.c_uint32, ctypes.c_char_p, ctypes.c_size_t,
+    ]  # fmt: skip
+
+    def run(password: bytes, salt: bytes, n: int, r: int, p: int, dklen: int) -> bytes:
+        out = ctypes.create_string_buffer(dklen)
+        if function(password, len(password), salt, len(salt), n, r, p, out, dklen) != 0:
+            raise OSError("libsodium refused the scrypt parameters")
+        return out.raw
+
+    return run

@@ -206,8 +206,11 @@ def test_an_admin_key_already_under_a_hand_written_anchor_is_not_doubled() -> No
 
 def test_add_host_needs_an_admin_and_a_consistent_rule() -> None:
     no_admin = b"keys:\n  - &host_a " + OBSERVER.encode() + b"\ncreation_rules: []\n"
-    with pytest.raises(UserError, match="has no admin key"):
+    with pytest.raises(UserError) as refused:
         sy.add_host_text(no_admin, "b", IMMICH, P)
+    assert refused.value.one_line() == (
+        ".sops.yaml has no admin key (hint: run `secretkit init --admin age1…` first)"
+    )
     broken_rule = (
         b"keys:\n  - &admin_a " + ADMIN.encode() + b"\n"
         b"creation_rules:\n  - path_regex: ^secrets/b\\.yaml$\n    age: " + ADMIN.encode() + b"\n"
@@ -602,3 +605,28 @@ def test_rotating_a_host_replaces_its_key_where_a_rule_names_it_by_value() -> No
         "backup/.*\\.yaml$",
         "other/.*\\.yaml$",
     }
+
+
+def test_no_admin_key_beside_a_key_of_the_users_own_anchor_says_to_rename_it() -> None:
+    """`&me` in every rule (a user's own spelling): "run init --admin" led to a second
+    refusal by init; the rename it then asks for is said at once, and works."""
+    data = (
+        b"keys:\n  - &me " + ADMIN.encode() + b"\n  - &web " + OBSERVER.encode() + b"\n"
+        b"creation_rules:\n  - path_regex: secrets/web\\.yaml$\n"
+        b"    key_groups:\n      - age: [*me, *web]\n"
+    )
+    for add in (
+        lambda: sy.add_host_text(data, "db", IMMICH, P),
+        lambda: sy.add_rule_text(data, r"^secrets/db\.yaml$", ["host_web"], P),
+    ):
+        with pytest.raises(UserError) as refused:
+            add()
+        assert refused.value.one_line() == (
+            ".sops.yaml has no admin key (secretkit reads admins from &admin_<name> "
+            "anchors) (hint: if one of &me, &web is your own key, rename it in .sops.yaml "
+            "(&me to &admin_me, and its aliases *me to *admin_me); otherwise run "
+            "`secretkit init --admin age1…` first)"
+        )
+    renamed = data.replace(b"&me ", b"&admin_me ").replace(b"*me,", b"*admin_me,")
+    added = sy.add_host_text(renamed, "db", IMMICH, P)
+    assert added.change.changed and b"age: [*admin_me, *host_db]" in (added.data or b"")

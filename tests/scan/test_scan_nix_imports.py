@@ -119,7 +119,8 @@ def test_with_inherit_and_special_args_reach_the_values_file(
         "{ secrets, ... }: { programs.msmtp.accounts.default.password = secrets.smtp.relay; }\n"
     )
     found = sorted(
-        (f.path, f.line, f.secret.reveal(), f.attrpath) for f in scan_tree(tmp_path, jobs=jobs).findings
+        (f.path, f.line, f.secret.reveal(), f.attrpath)
+        for f in scan_tree(tmp_path, jobs=jobs).findings
     )
     assert found == [
         ("secrets.nix", 2, grafana, "grafana"),
