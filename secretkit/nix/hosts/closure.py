@@ -23,7 +23,7 @@ from secretkit.nix.hosts.evaluator import ENTRY, MAX_DEPTH, MAX_LEVEL
 from secretkit.nix.hosts.files import File
 from secretkit.nix.hosts.flake_parts import FlakeParts
 from secretkit.nix.hosts.model import Note
-from secretkit.nix.hosts.values import Val
+from secretkit.nix.hosts.values import Val, applied, call_parts
 
 _IMPORT_FUNCS = ("import", "builtins.import", "callPackage", "pkgs.callPackage")
 # "${builtins.fetchTarball "…/sops-nix/archive/….tar.gz"}/modules/sops",
@@ -187,10 +187,7 @@ class Closure(FlakeParts):
             self.entry_member(v, raw_name, head[len(ENTRY) :], acc, entry)
             return
         if v.node.type == "apply_expression":
-            head = v.node.child_by_field_name("function")
-            while head is not None and head.type == "apply_expression":
-                head = head.child_by_field_name("function")
-            fname = cst.dotted_name(v.file, head) if head is not None else None
+            fname, _ = applied(v)
             if fname in _IMPORT_FUNCS:
                 self.imported(v, acc, entry)
                 return
@@ -381,17 +378,10 @@ class Closure(FlakeParts):
 
     def imported(self, v: Val, acc: HostAcc, entry: bool) -> None:
         """``import X …`` / ``callPackage X …`` used as a module or anywhere in one."""
-        head = v.node
-        first_arg: Node | None = None
-        while head.type == "apply_expression":
-            first_arg = head.child_by_field_name("argument")
-            fn = head.child_by_field_name("function")
-            if fn is None:
-                return
-            head = fn
-        if first_arg is None:
+        parts = call_parts(v)
+        if parts is None or not parts[1]:
             return
-        arg = Val(first_arg, v.file, v.scope)
+        head, (arg, *_) = parts
         target = self.deref(arg)
         if isinstance(target, Val) and (
             target.node.type in ("path_expression", "string_expression") or self.joined(target)
@@ -546,20 +536,13 @@ class Closure(FlakeParts):
                 path = prefix + (names or ["${…}"])
                 self.binding(path, Val(value, file, scope), acc, entry, depth + 1)
             return
-        if kind == "apply_expression":
-            head = node
-            while head.type == "apply_expression":
-                fn = head.child_by_field_name("function")
-                if fn is None:
-                    break
-                head = fn
-            if cst.dotted_name(file, head) in _IMPORT_FUNCS:
-                # read for its value here; a module list naming it again says otherwise
-                outer_value, self.value_from = self.value_from, file.rel
-                try:
-                    self.imported(Val(node, file, scope), acc, False)
-                finally:
-                    self.value_from = outer_value
+        if kind == "apply_expression" and applied(Val(node, file, scope))[0] in _IMPORT_FUNCS:
+            # read for its value here; a module list naming it again says otherwise
+            outer_value, self.value_from = self.value_from, file.rel
+            try:
+                self.imported(Val(node, file, scope), acc, False)
+            finally:
+                self.value_from = outer_value
         for child in node.named_children:
             self._follow(child, file, scope, [], acc, entry, depth + 1)
 

@@ -15,7 +15,7 @@ from secretkit.nix.cst import Node
 from secretkit.nix.hosts import generated
 from secretkit.nix.hosts.closure import Closure
 from secretkit.nix.hosts.files import File
-from secretkit.nix.hosts.values import Val
+from secretkit.nix.hosts.values import Val, applied
 
 _META = ("meta", "network")  # a hive's settings, no node
 # files of a NixOps/morph network at the root (morph takes any name on its command line;
@@ -196,12 +196,8 @@ def maps_configurations(d: Closure, v: Val) -> bool:
     node = v.node
     if node.type != "apply_expression":
         return False
-    arg = node.child_by_field_name("argument")
-    head = node.child_by_field_name("function")
-    while head is not None and head.type == "apply_expression":
-        head = head.child_by_field_name("function")
-    fname = cst.dotted_name(v.file, head) if head is not None else None
-    argname = cst.dotted_name(v.file, arg) if arg is not None else None
+    fname, args = applied(v)
+    argname = cst.dotted_name(v.file, args[-1].node) if args else None
     return (
         fname is not None
         and fname.split(".")[-1] == "mapAttrs"

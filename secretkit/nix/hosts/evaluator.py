@@ -16,7 +16,7 @@ from secretkit.nix import cst
 from secretkit.nix.cst import Node
 from secretkit.nix.hosts import conditions
 from secretkit.nix.hosts.files import File, Files
-from secretkit.nix.hosts.values import Val
+from secretkit.nix.hosts.values import Val, applied, call_parts
 
 MAX_DEPTH = 60
 MAX_LEVEL = 120  # nested expressions followed at once (keeps well inside the Python stack)
@@ -369,15 +369,10 @@ class Evaluator(Files):
     def call(self, v: Val, depth: int) -> Val | None:
         """``import ./f.nix`` (possibly applied further) or a let-bound function applied to
         arguments: the body with the parameters bound.  None when not followable."""
-        args: list[Val] = []
-        head = v.node
-        while head.type == "apply_expression":
-            arg = head.child_by_field_name("argument")
-            fn = head.child_by_field_name("function")
-            if arg is None or fn is None:
-                return None
-            args.insert(0, Val(arg, v.file, v.scope))
-            head = fn
+        parts = call_parts(v)
+        if parts is None:
+            return None
+        head, args = parts
         name = cst.dotted_name(v.file, head)
         if name in ("import", "builtins.import") and args:
             target = self.deref(args[0], depth + 1)
@@ -530,13 +525,7 @@ class Evaluator(Files):
         if name is not None:
             return f"the variable {name}" if "." not in name else f"{name}"
         if node.type == "apply_expression":
-            head = node
-            while head.type == "apply_expression":
-                fn = head.child_by_field_name("function")
-                if fn is None:
-                    break
-                head = fn
-            fname = cst.dotted_name(v.file, head)
+            fname, _ = applied(v)
             return f"a call of {fname}" if fname else "a function call"
         if node.type in ("path_expression", "string_expression"):
             names = [

@@ -23,10 +23,11 @@ class Val:
     prefix: tuple[str, ...] = ()
 
 
-def applied(v: Val) -> tuple[str | None, list[Val]]:
-    """The dotted name of the function ``v`` applies (through parentheses) and its
-    arguments in order: ``("lib.genAttrs", [names, f])``; ``(None, [])`` for a call
-    tree-sitter could not read whole."""
+def call_parts(v: Val) -> tuple[Node, list[Val]] | None:
+    """The function ``v`` applies (through parentheses) and its arguments in order:
+    ``(lib.genAttrs, [names, f])``; an expression that is no call is its own function
+    with no arguments.  None for a call tree-sitter could not read whole.  The one
+    walk down a call's ``apply_expression`` chain."""
     node, args = v.node, []
     while node.type == "parenthesized_expression" and node.named_children:
         node = node.named_children[0]
@@ -34,7 +35,17 @@ def applied(v: Val) -> tuple[str | None, list[Val]]:
         argument = node.child_by_field_name("argument")
         function = node.child_by_field_name("function")
         if argument is None or function is None:
-            return None, []
+            return None
         args.append(Val(argument, v.file, v.scope))
         node = function
-    return cst.dotted_name(v.file, node), list(reversed(args))
+    return node, list(reversed(args))
+
+
+def applied(v: Val) -> tuple[str | None, list[Val]]:
+    """The dotted name of the function ``v`` applies (through parentheses) and its
+    arguments in order: ``("lib.genAttrs", [names, f])``; ``(None, [])`` for a call
+    tree-sitter could not read whole."""
+    parts = call_parts(v)
+    if parts is None:
+        return None, []
+    return cst.dotted_name(v.file, parts[0]), parts[1]
