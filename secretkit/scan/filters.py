@@ -461,6 +461,10 @@ def not_secret(value: str, *, token: bool = False, kind: str | None = None) -> s
         return "armored public data or ciphertext"
     if _PURE_INTERPOLATION.match(text):
         return "interpolation"
+    if text.startswith("$("):
+        # a shell's command substitution, whole or cut at a quote inside it
+        # (`X="$(tool --password "$Y" | …)"` read as `$(tool --password `): run-time output
+        return "interpolation"
     if "$" in text or "%(" in text:
         rest = _ANY_INTERPOLATION.sub("", text)
         if sum(c.isalnum() for c in rest) < 3:
