@@ -20,8 +20,9 @@ from secretkit.lazy_re import lazy
 from secretkit.scan import filters
 from secretkit.scan.match_starts import finditer_named, folded, may_hold, word_starts
 
+# (also nginx's check of a request's header: `if ($http_authorization != "Bearer …")`)
 AUTH_HEADER = lazy(
-    r"(?i)(?<![\w-])(?:proxy-)?authorization['\"]?[ \t]*[:=]?[ \t]*['\"]?"
+    r"(?i)(?<![\w-])(?:proxy-|\$http_)?authorization['\"]?[ \t]*(?:[!=]=|[:=])?[ \t]*['\"]?"
     r"(bearer|token|basic)[ \t]+([A-Za-z0-9._~+/=-]{12,})"
 )
 # Headers whose value is the credential itself (no scheme): an API key, GitLab's
@@ -106,7 +107,8 @@ def _query_starts(text: str) -> list[int]:
     return word_starts(text, ("?", "&"))
 
 
-# pattern → where its matches can start (authorization / proxy-authorization,
+# pattern → where its matches can start (authorization / proxy-authorization and
+# $http_authorization, 6 characters before it,
 # a key header's name and "x-" before it, ? / &)
 STARTS: dict[str, tuple[re.Pattern[str], Callable[[str], Iterable[int] | None]]] = {
     "auth-header": (AUTH_HEADER, _header_starts(("authorization",), (0, 6))),
