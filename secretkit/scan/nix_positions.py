@@ -45,7 +45,10 @@ _EXTENSION_KIND = {
     "psk": "psk",
     "privkey": "private-key",
     "privatekey": "private-key",
+    "htpasswd": "password-hash",  # (an htpasswd file: `user:$apr1$…`)
 }
+# Options that take an htpasswd file (nginx's basicAuthFile): `user:<hash>` lines.
+_HTPASSWD_OPTIONS = frozenset({"basic_auth", "htpasswd", "auth_basic_user"})
 _ENV_NAME = lazy(r"(?:^|[./-])env$|^\.env(?:\.|$)|\.env\.", re.IGNORECASE)
 _ENV_OPTION = frozenset({"environment", "env"})
 
@@ -73,6 +76,8 @@ def name_kind(name: str) -> str | None:
     ):
         return "private-key"  # (wg(8): wg genkey | tee privatekey)
     base = name.rstrip("/").rsplit("/", 1)[-1]
+    if base.lower() in ("htpasswd", ".htpasswd"):
+        return "password-hash"
     stem, dot, ext = base.rpartition(".")
     if dot and stem:
         by_extension = _EXTENSION_KIND.get(ext.lower())
@@ -95,6 +100,8 @@ def option_kind(key: str) -> tuple[str | None, bool]:
         return None, True
     if head[-1] == "key" and not filters.public_name("_".join(head)):
         return "secret-key", False
+    if "_".join(head) in _HTPASSWD_OPTIONS:
+        return "password-hash", False
     return filters.secret_name("_".join(head)), False
 
 
