@@ -125,9 +125,14 @@ def _new_value(
             )
         kind, options = declared.kind, declared.options
     if hashed_now and kind != "hashed-password":
+        # (a generated one is kept only with its plain copy: generators.toml's also_plain)
+        keeps_plain = declared is not None and declared.kind == "hashed-password"
+        keeps_plain = keeps_plain and declared is not None and declared.also_plain is not None
         raise UsageError(
             f"{name} holds a password hash now; a new {kind} value would not be a hash",
-            hint=f"secretkit rotate value {name} --kind hashed-password (or --from-stdin)",
+            hint=f"secretkit rotate value {name} --kind hashed-password (or --from-stdin)"
+            if keeps_plain
+            else f"give the new password: echo NEW | secretkit rotate value {name} --from-stdin",
         )
     also = declared.also_plain if declared is not None and declared.kind == kind else None
     if kind == "hashed-password" and also is None:

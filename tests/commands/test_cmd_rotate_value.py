@@ -366,3 +366,35 @@ def test_a_files_text_is_not_replaced_by_a_generated_value(
                               "--from-stdin")  # fmt: skip
     assert code == 0, err
     assert lab.plaintext(rel, lab.admin)[("immich-compose",)].strip() == new.strip()
+
+
+def test_a_hash_with_no_plain_twin_is_renewed_from_stdin_as_the_hint_says(
+    lab: Lab, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The hint said `--kind hashed-password (or --from-stdin)`; followed, that kind was
+    refused (a random password kept only as its hash).  Only the way that works is said."""
+    from secretkit.nix.catalogue.password_hash import sha512_crypt
+
+    rel = "secrets/immich.yaml"
+    hashed = sha512_crypt(fake.password("old-login"), "saltsalt")
+    data = operations.set_values(
+        (lab.root / rel).read_bytes(), "yaml", {("db", "password"): hashed},
+        rule=None, identities=lab.admin.identities(),
+    )  # fmt: skip
+    (lab.root / rel).write_bytes(data)
+    commit_all(lab.root, "a hash")
+    code, _out, err = run_main(
+        capsys, "-C", str(lab.root), "rotate", "value", "db/password", "--kind", "password"
+    )
+    assert code == 2
+    assert err.strip().endswith(
+        "(hint: give the new password: echo NEW | secretkit rotate value db/password --from-stdin)"
+    )
+    value = fake.password("new-login")
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(value.encode() + b"\n")))
+    code, _out, err = run_main(
+        capsys, "-C", str(lab.root), "rotate", "value", "db/password", "--from-stdin"
+    )
+    assert code == 0, err
+    stored = lab.plaintext(rel, lab.admin)[("db", "password")]
+    assert stored.startswith("$6$") and sha512_crypt(value, stored.split("$")[2]) == stored
