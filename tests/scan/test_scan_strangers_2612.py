@@ -1,0 +1,67 @@
+"""What two strangers met (badele/nix-homelab at d747820e, and a snowfall-lib +
+deploy-rs homelab built for the test), each beside the secret of the same shape that
+is still found: a shell's command substitution commented out in a script, an nginx
+check of the Authorization header, and htpasswd hashes written by `pkgs.writeText`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from secretkit.scan.worktree import scan_tree
+from tests.support import fake
+
+
+def _found(root: Path) -> list[tuple[str, int, str, str]]:
+    return sorted((f.path, f.line, f.rule, f.severity) for f in scan_tree(root).findings)
+
+
+def test_a_command_substitution_is_run_time_output(tmp_path: Path) -> None:
+    (tmp_path / "wiki.nix").write_text(
+        "{ ... }:\n{\n  # script = ''\n"
+        '  #   DIGESTSECRET="$(authelia crypto hash generate argon2 --password "$CLIENT" '
+        "| grep Digest | awk '{ print $2 }')\";\n"
+        f'  #   OTHERSECRET="{fake.password("wiki")}";\n'
+        "  # '';\n}\n"
+    )
+    assert [(p, line, rule) for p, line, rule, _ in _found(tmp_path)] == [
+        ("wiki.nix", 5, "secret-attribute")
+    ]
+
+
+def test_an_nginx_check_of_the_authorization_header_holds_its_token(tmp_path: Path) -> None:
+    token = fake.chars(fake._ALNUM, 40, "nginx-bearer")
+    (tmp_path / "web.nix").write_text(
+        "{ ... }: {\n"
+        '  services.nginx.virtualHosts."web.lan".locations."/metrics".extraConfig = \'\'\n'
+        f'    if ($http_authorization != "Bearer {token}") {{ return 401; }}\n'
+        "  '';\n"
+        '  services.nginx.virtualHosts."b.lan".locations."/".extraConfig = \'\'\n'
+        '    if ($http_authorization = "") { return 401; }\n'
+        "    proxy_set_header Authorization $http_authorization;\n"
+        "  '';\n}\n"
+    )
+    found = scan_tree(tmp_path).findings
+    assert [(f.line, f.rule, f.secret.reveal()) for f in found] == [(3, "command-secret", token)]
+
+
+def test_an_htpasswd_file_written_by_write_text_holds_a_password_hash(tmp_path: Path) -> None:
+    """`$6$` under hashedPassword was a low finding (a hash is crackable offline); an
+    htpasswd line `user:$apr1$…` (MD5-crypt: faster to crack) said nothing."""
+    salt, digest = fake.chars(fake._ALNUM, 8, "apr-salt"), fake.chars(fake._ALNUM, 22, "apr")
+    line = f"admin:$apr1${salt}${digest}"
+    (tmp_path / "web.nix").write_text(
+        "{ pkgs, ... }: {\n"
+        '  services.nginx.virtualHosts."a.lan".basicAuthFile = pkgs.writeText "a" "'
+        + line.replace("$", "\\$")
+        + '";\n'
+        '  services.nginx.virtualHosts."b.lan".basicAuthFile = pkgs.writeText "b.htpasswd" \'\'\n'
+        f"    {line}\n  '';\n"
+        '  environment.etc."nginx/.htpasswd".text = "' + line.replace("$", "\\$") + '";\n'
+        '  environment.etc."motd".text = "' + line.replace("$", "\\$") + '";\n'
+        "}\n"
+    )
+    assert _found(tmp_path) == [
+        ("web.nix", 2, "password-hash", "low"),
+        ("web.nix", 4, "password-hash", "low"),
+        ("web.nix", 6, "password-hash", "low"),
+    ]
