@@ -167,6 +167,8 @@ def _host_name(ctx: CheckContext, inventory: Inventory, host: str) -> tuple[str 
         return None, why, _REWRITE_IT.format(host=host)
     if any(host in inventory.hosts_at(file, offset) for file, offset in facts.host_name_sets):
         return host, "", name_it
+    if inventory.hosts[host].named:  # (its builder sets it to its name: Host.named)
+        return host, "", name_it
     if inventory.hosts[host].unseen(but_sops_nix=True):
         why = (
             f"host {host} sets networking.hostName in no module secretkit can read (and "

@@ -483,7 +483,9 @@ def host_name_values(
     spans = inventory.inline_spans()
     names: set[str] = set()
     opaque: list[str] = []
-    bound = False
+    bound = info.named  # (its builder sets it to its name)
+    if info.named:
+        names.add(host)
     for path in info.modules:
         if path in info.home_modules or path in info.values:
             continue

@@ -54,6 +54,7 @@ class HostAcc:
     inert: set[str] = field(default_factory=set)  # of those, ones that cannot bring sops-nix
     gaps: list[Note] = field(default_factory=list)  # notes made while reading its modules
     host_names: set[tuple[str, int, str]] = field(default_factory=set)  # (Host.host_names)
+    named: bool = False  # (Host.named)
     sites: list[tuple[Path, int, int]] = field(default_factory=list)  # `modules = …` values
     # files reached as modules, and files read for their value (`creds = import ./c.nix`,
     # `callPackage ./p.nix`) with the files that import them: one only read for its value

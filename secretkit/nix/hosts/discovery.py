@@ -36,6 +36,7 @@ def discover(root: Path) -> Inventory:
             values={f: frozenset(i) for f, i in acc.as_value.items() if f not in acc.as_module},
             mapped_node=acc.mapped_node,
             host_names=tuple(sorted(acc.host_names)),
+            named=acc.named,
             resolved=acc.resolved,
         )
         for name, acc in sorted(d.hosts.items())

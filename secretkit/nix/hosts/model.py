@@ -79,6 +79,10 @@ class Host:
     # networking.hostName where an inline module sets it to what this reading can tell
     # (`host.hostName` of a host set's value): (file, binding offset, the name)
     host_names: tuple[tuple[str, int, str], ...] = ()
+    # its builder sets networking.hostName to its name: snowfall-lib's systems, built by
+    # flake-utils-plus (gytis-ivaskevicius/flake-utils-plus 062bc257, lib/mkFlake.nix:
+    # `networking.hostName = hostname;`, the name's first DNS label)
+    named: bool = False
     # False when discovery could not read the list of its modules at all (`mkSystem`
     # of a helper it cannot follow): it may import any module of the repository
     resolved: bool = True

@@ -41,6 +41,7 @@ def add_systems(d: Closure) -> bool:
         shared = _default_files(d, base / "modules" / kind)
         for system in sorted(p for p in target.iterdir() if (p / "default.nix").is_file()):
             acc = d.reading = d.host(system.name, kind if darwin else "flake")
+            acc.named = "." not in system.name  # (flake-utils-plus names it: Host.named)
             d.file_module(Path(base, "systems", target.name, system.name, "default.nix"), acc, True)
             for module in shared:
                 d.file_module(module, acc, False)

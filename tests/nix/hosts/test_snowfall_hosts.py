@@ -82,3 +82,25 @@ def test_a_snowfall_module_list_that_cannot_be_read_is_said(tmp_path: Path) -> N
         "line 5: systems.modules built from the variable extra",
     ]
     assert all(inv.hosts_of_note(n) == {"alpha"} for n in inv.notes)
+
+
+def test_a_snowfall_system_is_named_by_its_builder(tmp_path: Path) -> None:
+    """flake-utils-plus (which snowfall-lib builds systems with) sets networking.hostName
+    to the system's name: migrate refused "host a sets no networking.hostName", and a
+    module shared by the systems reads secrets/<its name>.yaml."""
+    from secretkit.plan.host_names import hostname_mismatches
+
+    files = {
+        "flake.nix": "{ outputs = inputs: inputs.snowfall-lib.mkFlake { inherit inputs; }; }\n",
+        "systems/x86_64-linux/a/default.nix": "{ ... }: { }\n",
+        "systems/x86_64-linux/b/default.nix": '{ ... }: { networking.hostName = "bee"; }\n',
+        "systems/x86_64-linux/c.lan/default.nix": "{ ... }: { }\n",
+        "modules/nixos/backup/default.nix": "{ ... }: { }\n",
+    }
+    inv = discover(write(tmp_path, files))
+    assert {n: h.named for n, h in inv.hosts.items()} == {"a": True, "b": True, "c.lan": False}
+    sources = {rel: text.encode() for rel, text in files.items()}
+    problems = [p.message.split(",")[0] for p in hostname_mismatches(sources, inv, {"a", "b"})]
+    assert problems == []  # (b's own literal and the builder's conflict: Nix says so)
+    (dotted,) = hostname_mismatches(sources, inv, {"c.lan"})
+    assert dotted.message.startswith("host c.lan sets no networking.hostName")
