@@ -170,6 +170,14 @@ def _read_clan(root: Path, rel: Path, tree: cst.NixTree, arg: Node) -> ClanMachi
             role = roles.setdefault((path[2], path[4]), {"machines": set(), "tags": set()})
             if path[5] in ("machines", "tags") and len(path) >= 7:
                 role[path[5]].add(path[6])
+            elif path[5:] == ("tags",) and (cst.unwrap(value) or value).type not in cst.ATTRSETS:
+                # `tags = [ "all" ]`: the list form (`tags.all = { }` is read above)
+                listed = cst.unwrap(value) or value
+                names = _strings(tree, value)
+                if listed.type != "list_expression" or len(names) < len(listed.named_children):
+                    why = f"the tags of {path[2]}.{path[4]} are computed in Nix"
+                    result.notes.append(Note(rel, line, why))
+                role["tags"].update(names)
             elif path[5:] == ("extraModules",):
                 role["modules"] = (_paths(root, rel, tree, value), line)
         if len(path) == 4 and path[:2] == ("inventory", "machines") and path[3] == "tags":

@@ -190,3 +190,37 @@ def test_a_role_for_a_computed_tag_is_said_not_guessed(tmp_path: Path) -> None:
         "line 7: extraModules of borg.client apply to tag backup, whose machines are computed "
         "in Nix"
     ]
+
+
+def test_a_roles_tags_given_as_a_list_are_read(tmp_path: Path) -> None:
+    """badele/nix-homelab: `roles.default.tags = [ "all" ];` (clan-core's own examples
+    write it so) was passed over: base.nix was in no machine, and the hook's
+    `clan secrets set --machine …` left out the machines that import it."""
+    write(
+        tmp_path,
+        {
+            "flake.nix": (
+                "{\n  outputs = { self, clan-core, ... }:\n"
+                "    let clan = clan-core.lib.clan {\n"
+                "      inherit self;\n"
+                '      inventory.machines.web = { tags = [ "desktop" ]; };\n'
+                '      inventory.instances.base.roles.default.tags = [ "all" ];\n'
+                "      inventory.instances.base.roles.default.extraModules = [ ./base.nix ];\n"
+                '      inventory.instances.gui.roles.default.tags = [ "desktop" ];\n'
+                "      inventory.instances.gui.roles.default.extraModules = [ ./gui.nix ];\n"
+                "      inventory.instances.x.roles.default.tags = lib.attrNames tags;\n"
+                "      inventory.instances.x.roles.default.extraModules = [ ./x.nix ];\n"
+                "    };\n    in { inherit (clan.config) nixosConfigurations; };\n}\n"
+            ),
+            "base.nix": "{ ... }: { }\n",
+            "gui.nix": "{ ... }: { }\n",
+            "x.nix": "{ ... }: { }\n",
+            "machines/web/configuration.nix": "{ ... }: { }\n",
+            "machines/db/configuration.nix": "{ ... }: { }\n",
+        },
+    )
+    inv = discover(tmp_path)
+    assert inv.hosts_of_file("base.nix") == {"web", "db"}
+    assert inv.hosts_of_file("gui.nix") == {"web"}
+    assert inv.hosts_of_file("x.nix") == set()
+    assert [r for _, r in inv.unresolved] == ["line 10: the tags of x.default are computed in Nix"]
