@@ -287,11 +287,19 @@ class Evaluator(Files):
     def _member(self, sets: list[Val], want: list[str] | None) -> Val | None:
         """The value at the attribute path ``want`` of the attrsets ``sets``, else None."""
         while want:
-            candidates = [(rest, value) for rest, value, _ in self.members(sets, want[0])]
+            name = want[0]
+            candidates = [(rest, value) for rest, value, _ in self.members(sets, name)]
             want = want[1:]
             exact = [value for rest, value in candidates if rest == want]
             if exact:
                 return exact[0]
+            if not want and candidates:
+                # defined piecewise (`server.imports = …;`): the set seen through `server`
+                return next(
+                    Val(aset.node, aset.file, aset.scope, (*aset.prefix, name))
+                    for aset in sets
+                    if any(True for _ in self.members([aset], name))
+                )
             deeper = [
                 (r, val) for r, val in candidates if r == want[: len(r)] and len(r) < len(want)
             ]

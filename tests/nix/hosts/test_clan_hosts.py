@@ -224,3 +224,36 @@ def test_a_roles_tags_given_as_a_list_are_read(tmp_path: Path) -> None:
     assert inv.hosts_of_file("gui.nix") == {"web"}
     assert inv.hosts_of_file("x.nix") == set()
     assert [r for _, r in inv.unresolved] == ["line 10: the tags of x.default are computed in Nix"]
+
+
+def test_a_flake_module_defined_piecewise_in_an_attrset_is_followed(tmp_path: Path) -> None:
+    """`flake.nixosModules = { server.imports = [ ./server.nix ]; … };` named as
+    `self.nixosModules.server`: "module from the flake's own output" (cannot verify),
+    though `flake.nixosModules.server.imports = …` was read."""
+    write(
+        tmp_path,
+        {
+            "flake.nix": (
+                "{\n  outputs = inputs@{ flake-parts, ... }:\n"
+                "    flake-parts.lib.mkFlake { inherit inputs; } {\n"
+                "      imports = [ inputs.clan-core.flakeModules.default ./modules/parts.nix ];\n"
+                '      flake.clan = { meta.name = "demo"; inventory.machines.web = { }; };\n'
+                "    };\n}\n"
+            ),
+            "modules/parts.nix": (
+                "{ ... }: {\n  flake.nixosModules = {\n"
+                "    server.imports = [ ./server.nix ];\n"
+                "    homelab = { ... }: { imports = [ ./homelab.nix ]; };\n  };\n}\n"
+            ),
+            "modules/server.nix": "{ ... }: { }\n",
+            "modules/homelab.nix": "{ ... }: { }\n",
+            "machines/web/configuration.nix": (
+                "{ self, ... }: {\n"
+                "  imports = [ self.nixosModules.server self.nixosModules.homelab ];\n}\n"
+            ),
+        },
+    )
+    inv = discover(tmp_path)
+    assert inv.unresolved == []
+    assert inv.hosts_of_file("modules/server.nix") == {"web"}
+    assert inv.hosts_of_file("modules/homelab.nix") == {"web"}
