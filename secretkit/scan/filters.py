@@ -401,6 +401,29 @@ _NAME_ONLY = frozenset(
 _PURE_INTERPOLATION = lazy(r"^\$\{[^{}]*(?:\{[^{}]*\}[^{}]*)*\}$")
 
 
+# What a key derivation's parameters hold (OpenTofu's encrypted state keeps its pbkdf2
+# key provider's under meta."key_provider.pbkdf2.<name>": salt, iterations, hash, length)
+_KDF_FIELDS = frozenset(
+    {"salt", "iterations", "hash_function", "key_length", "n", "r", "p", "memory", "time"}
+)
+
+
+def _kdf_parameters(text: str) -> bool:
+    """Whether ``text`` is base64 of a JSON object of only a key derivation's public
+    parameters (a salt among them): no secret, whatever name holds it."""
+    import base64
+    import binascii
+    import json
+
+    if len(text) > 1024:
+        return False
+    try:
+        fields = json.loads(base64.b64decode(text + "=" * (-len(text) % 4), validate=True))
+    except (binascii.Error, ValueError):
+        return False
+    return isinstance(fields, dict) and "salt" in fields and set(fields) <= _KDF_FIELDS
+
+
 def password_hash(value: str) -> bool:
     return bool(_PW_HASH.match(value))
 
@@ -461,6 +484,8 @@ def not_secret(value: str, *, token: bool = False, kind: str | None = None) -> s
         return "armored public data or ciphertext"
     if _PURE_INTERPOLATION.match(text):
         return "interpolation"
+    if text.startswith("eyJ") and _kdf_parameters(text):
+        return "key derivation parameters"
     if text.startswith("$("):
         # a shell's command substitution, whole or cut at a quote inside it
         # (`X="$(tool --password "$Y" | …)"` read as `$(tool --password `): run-time output

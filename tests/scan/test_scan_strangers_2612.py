@@ -65,3 +65,28 @@ def test_an_htpasswd_file_written_by_write_text_holds_a_password_hash(tmp_path: 
         ("web.nix", 4, "password-hash", "low"),
         ("web.nix", 6, "password-hash", "low"),
     ]
+
+
+def test_an_encrypted_tofu_states_key_derivation_parameters_are_no_password(
+    tmp_path: Path,
+) -> None:
+    """OpenTofu keeps its pbkdf2 key provider's public parameters (salt, iterations)
+    as base64 JSON under `meta."key_provider.pbkdf2.<name>"`: "move the value into a
+    sops file" would have broken `tofu`."""
+    import base64
+    import json
+
+    salt = base64.b64encode(fake.chars(fake._ALNUM, 32, "tofu-salt").encode()).decode()
+    params = {"salt": salt, "iterations": 600000, "hash_function": "sha512", "key_length": 32}
+    kdf = base64.b64encode(json.dumps(params).encode()).decode()
+    leaked = base64.b64encode(json.dumps({"salt": salt, "password": "x" * 20}).encode()).decode()
+    (tmp_path / "terraform.tfstate").write_text(
+        json.dumps({"serial": 1, "meta": {"key_provider.pbkdf2.state_encryption_password": kdf}})
+    )
+    (tmp_path / "other.json").write_text(
+        json.dumps({"state_encryption_password": leaked, "db_password": fake.password("tofu")})
+    )
+    assert [(p, rule) for p, _line, rule, _ in _found(tmp_path)] == [
+        ("other.json", "secret-attribute"),
+        ("other.json", "secret-attribute"),
+    ]
