@@ -98,7 +98,14 @@ def finding_fix(
                 ".path; in place of the option"
             )
         if manual is not None and builder is None:
-            point = f"and write: {manual}"
+            # (a route told in words, plan.refusals.ROUTE_STEPS, or the Nix to write)
+            from secretkit.plan.refusals import ROUTE_STEPS
+
+            told = manual.startswith(tuple(s[len("and ") :] for s in ROUTE_STEPS))
+            if told and (declare_in is not None or refusal == _outer_config()):
+                manual = None  # (the option's definition moves first: said below)
+            else:
+                point = f"and {manual}" if told else f"and write: {manual}"
         if declare_in is not None and manual is not None:
             point = (
                 f"in {declare_in}, not in {path} (with config among its arguments: "

@@ -143,6 +143,8 @@ def keys_of(name: str) -> str:
 
 
 WRITE = "and write: "  # the step that gives the Nix to write (plan.advice reads it back)
+# the steps that tell a catalogue route in words (plan.advice reads them back too)
+ROUTE_STEPS = ("and drop the literal", "and replace the literal")
 
 
 def _environment_file(entry: Entry) -> bool:

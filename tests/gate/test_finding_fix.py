@@ -267,3 +267,36 @@ def test_a_users_password_no_host_imports_is_moved_by_hand_as_a_hash(tmp_git_rep
         "place of the option"
     ) in result.fix
     assert "(a *File option)" not in result.fix
+
+
+def test_an_environment_file_route_migrate_leaves_by_hand_is_told_as_migrate_tells_it(
+    tmp_git_repo: Path,
+) -> None:
+    """A container's `environment.DB_PASSWORD` beside `environmentFiles` already set:
+    check said "point the option at its .path (a *File option)", which the container has
+    not; migrate's by-hand step (a template line added to environmentFiles) is said."""
+    from secretkit.commands.check import run_check
+    from tests.support import fake
+
+    (tmp_git_repo / "flake.nix").write_text(
+        "{ outputs = { nixpkgs, ... }: { nixosConfigurations.web = "
+        "nixpkgs.lib.nixosSystem { modules = [ ./web.nix ]; }; }; }\n"
+    )
+    (tmp_git_repo / "web.nix").write_text(
+        '{ ... }: {\n  networking.hostName = "web";\n'
+        "  virtualisation.oci-containers.containers.db.environment.DB_PASSWORD = "
+        f'"{fake.password("db")}";\n'
+        "  virtualisation.oci-containers.containers.db.environmentFiles = [ ./db.env ];\n}\n"
+    )
+    (tmp_git_repo / "db.env").write_text("TZ=UTC\n")
+    commit_all(tmp_git_repo, "a container's password")
+    (result,) = [
+        r for r in run_check(tmp_git_repo).results if r.id == "plaintext-tree" and not r.ok
+    ]
+    assert "(a *File option)" not in result.fix
+    assert (
+        "drop the literal on line 3 for the route environmentFiles (--env-file, read by the "
+        "root unit): a sops.templates entry whose content is the line <VARIABLE>="
+        '${config.sops.placeholder."<name>"} (the variable the literal set), its .path added '
+        "to that option next to the files it already lists"
+    ) in result.fix
