@@ -362,12 +362,12 @@ def _plan_finding(
     if pin is not None and pin.lacks(since):
         refuse(
             f"the route for {dotted} needs NixOS {since} or newer, and this repository pins "
-            f"{pin.release} ({pin.source})",
+            f"{pin.shown} ({pin.source})",
             dotted,
             proposed,
             # (not the entry: the steps must not name the route the release lacks)
             lead=f"update the nixpkgs input to NixOS {since} or newer and run secretkit migrate "
-            f"again (it then moves this one); or, on {pin.release}, the steps below with a "
+            f"again (it then moves this one); or, on {pin.shown}, the steps below with a "
             "route your release has",
         )
         return

@@ -26,6 +26,18 @@ class Pin:
 
     release: str | None  # "24.11"; None when the pin says nothing usable
     source: str  # how it was found, for messages
+    # an unstable pin, dated after ``release`` and before the release that followed
+    unstable: bool = False
+
+    @property
+    def shown(self) -> str:
+        """The release as a message says it: ``24.11``, or for an unstable pin ``a
+        nixpkgs between 23.11 and 24.05`` (what it has of the next one is not known)."""
+        if self.release is None or not self.unstable:
+            return self.release or "an unknown release"
+        year, month = key(self.release)
+        following = f"{year:02d}.11" if month < 11 else f"{year + 1:02d}.05"
+        return f"a nixpkgs between {self.release} and {following}"
 
     def lacks(self, since: str) -> bool:
         """True when the pinned release is older than ``since``."""
@@ -109,7 +121,8 @@ def pinned(
 
                 day = _dt.datetime.fromtimestamp(modified, tz=_dt.UTC).date()
                 rev = str(node.get("locked", {}).get("rev", ""))[:12]
-                return Pin(release, f"flake.lock: nixpkgs {ref or 'unstable'} {rev} of {day}")
+                source = f"flake.lock: nixpkgs {ref or 'unstable'} {rev} of {day}"
+                return Pin(release, source, unstable=True)
     if flake_nix:
         found = _URL.search(flake_nix)
         if found:

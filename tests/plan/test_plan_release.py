@@ -216,3 +216,20 @@ def test_an_initrd_host_key_is_not_taken_for_sshd_s() -> None:
     sources, modules = {"a.nix": initrd}, {"a": ["a.nix"]}
     assert host_key_problems(["a"], collect(sources, modules, cst.parse), sources, modules) == []
     assert wire_host_key(sources, modules, {"a": ["a.nix"]}, cst.parse).edits
+
+
+def test_an_unstable_pin_is_said_to_be_between_two_releases() -> None:
+    """badele/nix-homelab at 6ac9b0f2: "this repository pins 23.11 (flake.lock: nixpkgs
+    nixos-unstable … of 2024-02-26)": unstable of that day is 24.05 before its release.
+    It is taken to have what 23.11 has, and said so."""
+    pin = pinned(_lock("nixos-unstable", dt.date(2024, 2, 26)), None)
+    assert (pin.release, pin.shown) == ("23.11", "a nixpkgs between 23.11 and 24.05")
+    later = pinned(_lock("nixos-unstable", dt.date(2024, 11, 30)), None)
+    assert later.shown == "a nixpkgs between 24.11 and 25.05"
+    assert pinned(_lock("nixos-24.05", dt.date(2024, 6, 1)), None).shown == "24.05"
+    plan = _plan(pin)
+    [refused] = plan.refused  # type: ignore[attr-defined]
+    assert "needs NixOS 24.11 or newer, and this repository pins a nixpkgs between 23.11 " in (
+        refused.reason
+    )
+    assert "or, on a nixpkgs between 23.11 and 24.05, the steps below" in refused.route[0]
