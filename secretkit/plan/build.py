@@ -339,7 +339,8 @@ def _plan_finding(
         if holder is not None:
             path = dynamic_path(module.tree, module.top, module.hosts, holder, host_values, reasons)
     if path is None:
-        refuse(refusals.why_not_an_option(module.tree, holder or node, module.top, reasons))
+        why = refusals.why_not_an_option(module.tree, holder or node, module.top, reasons)
+        refuse(why, steps=refusals.let_route(module.tree, holder or node, module.path))
         return
     dotted = ".".join(path)
     entry = catalogue.lookup(path)

@@ -89,6 +89,47 @@ def why_not_an_option(
     return "the string is not below the attrset the module returns"
 
 
+def let_route(tree: cst.Tree, node: cst.Node, module: str) -> tuple[str, ...] | None:
+    """For a string bound by a ``let`` to a name the let's body gives whole to options
+    (``users.users.root.initialPassword = installpassword;``): the one step that lets
+    migrate move it, the value written at each of those options (their own routes: a
+    password's is a hash with ``neededForUsers``).  None when the string is not let-bound
+    or the name is used otherwise as well (in a string, an argument, …)."""
+    binding = node.parent
+    let = binding.parent.parent if binding is not None and binding.parent is not None else None
+    if binding is None or binding.type != "binding" or let is None or let.type != "let_expression":
+        return None
+    names = cst.binding_names(tree, binding)
+    body = let.child_by_field_name("body")
+    if names is None or len(names) != 1 or body is None:
+        return None
+    uses: list[tuple[int, str]] = []
+    named = 0  # every identifier of that name (an `inherit`, an attribute's name: not a use)
+    stack = [body]
+    while stack:
+        current = stack.pop()
+        if current.type == "identifier" and cst.node_text(tree, current) == names[0]:
+            named += 1
+        if current.type == "variable_expression" and cst.node_text(tree, current) == names[0]:
+            parent = current.parent
+            if parent is None or parent.type != "binding":
+                return None  # (used inside something: not a whole option value)
+            path = cst.binding_names(tree, parent)
+            if path is None:
+                return None
+            line = int(parent.start_point[0]) + 1
+            uses.append((line, f"{'.'.join(path)} (line {line})"))
+        stack.extend(current.named_children)
+    if not uses or named != len(uses):
+        return None
+    return (
+        f"write the string itself at {', '.join(u for _, u in sorted(uses))} in {module} in "
+        "place of "
+        f"`{names[0]}`, delete its binding in the let, then run `secretkit migrate` again "
+        "(it moves option values, each by its option's own route)",
+    )
+
+
 def builder_of(tree: cst.Tree, node: cst.Node) -> str | None:
     """The builder (``pkgs.writeText``) whose file's text the literal ``node`` is, if
     one writes a file (not a script)."""

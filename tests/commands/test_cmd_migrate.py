@@ -923,3 +923,44 @@ def test_a_value_left_for_the_next_run_is_not_counted_as_by_hand(lab: Homelab) -
     assert again.returncode == 0, again.stderr
     assert "migrated 1 secret(s)" in again.stdout, again.stderr
     assert "next run" not in again.stdout
+
+
+def test_a_let_bound_password_given_to_options_is_moved_after_the_step_it_names(
+    lab: Homelab,
+) -> None:
+    """badele/nix-homelab: `let installpassword = "…"; in { users.users.root
+    .initialPassword = installpassword; … }`.  The by-hand step said to give the
+    secret's path to "an option that reads a file": the clear text in
+    hashedPasswordFile, without neededForUsers.  The step now is to write the value
+    at its options, after which migrate moves each by its own route (a hash)."""
+    from tests.conftest import commit_all
+    from tests.support import fake
+
+    jellyfin = lab.repo / "hosts/jellyfin/default.nix"
+    text = jellyfin.read_text()
+    assert text.startswith("{ ... }:\n{\n")
+    password = fake.password("install")
+    jellyfin.write_text(
+        f'{{ ... }}:\nlet\n  installpassword = "{password}";\nin\n{{\n'
+        "  users.users.root.initialPassword = installpassword;\n"
+        "  users.users.nixos.initialPassword = installpassword;\n" + text[len("{ ... }:\n{\n") :]
+    )
+    commit_all(lab.repo, "a let-bound password")
+    dry = run(lab.repo, "migrate", "--dry-run")
+    assert (
+        "by hand: write the string itself at users.users.root.initialPassword (line 6), "
+        "users.users.nixos.initialPassword (line 7) in hosts/jellyfin/default.nix in place of "
+        "`installpassword`, delete its binding in the let, then run `secretkit migrate` again"
+    ) in dry.stderr
+    assert "an option that reads a file" not in dry.stderr
+    # as the step says
+    inlined = jellyfin.read_text().replace(f'  installpassword = "{password}";\n', "")
+    inlined = inlined.replace("= installpassword;", f'= "{password}";')
+    jellyfin.write_text(inlined.replace("let\nin\n", ""))
+    commit_all(lab.repo, "written at its options")
+    moved = run(lab.repo, "migrate", "--yes")
+    assert moved.returncode == 0, moved.stderr
+    after = jellyfin.read_text()
+    assert password not in after
+    assert after.count("hashedPasswordFile = config.sops.secrets.") == 2
+    assert after.count("neededForUsers = true;") == 2
