@@ -71,7 +71,8 @@ CASES = {
         "configDir is set: secrets.yaml would be looked for elsewhere",
     ),
     "let": (
-        b'{ ... }: let t = "@S@"; in { services.k3s.token = t; }\n',
+        # (also used inside a string: not only as option values, so no route through them)
+        b'{ ... }: let t = "@S@"; in { services.k3s.token = t; services.x.y = "${t}"; }\n',
         "the string is bound to `t` in a `let`",
     ),
     "function-argument": (
