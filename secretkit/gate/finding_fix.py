@@ -99,9 +99,9 @@ def finding_fix(
             )
         if manual is not None and builder is None:
             # (a route told in words, plan.refusals.ROUTE_STEPS, or the Nix to write)
-            from secretkit.plan.refusals import ROUTE_STEPS
+            from secretkit.plan.refusals import route_step
 
-            told = manual.startswith(tuple(s[len("and ") :] for s in ROUTE_STEPS))
+            told = route_step(f"and {manual}")
             if told and (declare_in is not None or refusal == _outer_config()):
                 manual = None  # (the option's definition moves first: said below)
             else:

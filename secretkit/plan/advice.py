@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from secretkit.plan.build import InlineAt, OwnModule, build_plan
 from secretkit.plan.model import FindingLike
-from secretkit.plan.refusals import HASH_FEED, ROUTE_STEPS, WRITE
+from secretkit.plan.refusals import HASH_FEED, WRITE, route_step
 
 if TYPE_CHECKING:
     from secretkit.nix.hosts import Inventory
@@ -363,7 +363,7 @@ def migrate_refusal(
         written = [step for step in refused.route if step.startswith(WRITE)]
         manual = written[0][len(WRITE) :] if written and refused.builder is None else None
         # a catalogue route told in words (an environment file's template line): as said
-        routed = [step for step in refused.route if step.startswith(ROUTE_STEPS)]
+        routed = [step for step in refused.route if route_step(step)]
         if manual is None and routed and refused.builder is None:
             manual = routed[0][len("and ") :]
         named = re.search(r'sops\.secrets\."([^"]+)" = \{', "\n".join(refused.route))

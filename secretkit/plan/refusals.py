@@ -188,6 +188,12 @@ WRITE = "and write: "  # the step that gives the Nix to write (plan.advice reads
 ROUTE_STEPS = ("and drop the literal", "and replace the literal")
 
 
+def route_step(step: str) -> bool:
+    """Whether ``step`` tells a catalogue entry's route (not the step for an option no
+    entry knows, which starts the same)."""
+    return step.startswith(ROUTE_STEPS) and (" for the route " in step or " by the route " in step)
+
+
 def _environment_file(entry: Entry) -> bool:
     """Whether the entry's option takes an environment file (VAR=value lines)."""
     from secretkit.nix.catalogue.envfile import EnvTemplate  # (loaded when one is refused)
