@@ -4,6 +4,7 @@ not read fails the point unless the allowlist vouches for it."""
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -439,12 +440,15 @@ def _committed(root: Path, findings: list[Finding]) -> list[CheckResult]:
     local = _locally_reachable(root, {f.commit for f in findings if f.commit})
     held_here = _local_blobs(root)
     results = []
-    for item in group_findings(findings):
+    items = group_findings(findings)
+    alike = Counter(i.describe(preview=True) for i in items)  # (told apart by a commit)
+    for item in items:
         mine = [f for f in findings if f.fingerprint == item.fingerprint]
         commits = {f.commit for f in mine if f.commit}
+        alone = alike[item.describe(preview=True)] == 1 or not commits
         shown = (
-            f"a secret was committed: {item.describe(preview=True)} "
-            f"(written by {item.commits} commit(s))"
+            f"a secret was committed: {item.describe(preview=True)} (written by "
+            f"{item.commits} commit(s){'' if alone else ', e.g. ' + min(commits)[:12]})"
         )
         remote: list[str] = []
         if commits and not commits & local and not held_here(mine):

@@ -144,3 +144,22 @@ def test_a_committed_user_password_is_changed_not_rotated_at_a_provider(
     (failed,) = [c for c in run_check(tmp_git_repo).failed if c.id == "plaintext-history"]
     assert failed.fix.startswith("change that password where it is used, then `secretkit purge")
     assert "provider" not in failed.fix
+
+
+def test_values_that_read_alike_are_told_apart_by_a_commit(tmp_git_repo: Path) -> None:
+    """badele/nix-homelab: four values of one name, at one line, with one preview, gave
+    four entries of the same text; each now names a commit that wrote it."""
+    from secretkit.commands.check import run_check
+
+    made = []
+    for n in range(2):
+        value = "Qz7k" + fake.password(f"alike-{n}")
+        (tmp_git_repo / "a.nix").write_text('{ users.users.x.password = "' + value + '"; }\n')
+        made.append(commit_all(tmp_git_repo, f"value {n}"))
+    (tmp_git_repo / "a.nix").write_text("{ }\n")
+    commit_all(tmp_git_repo, "gone")
+    failed = [c for c in run_check(tmp_git_repo).failed if c.id == "plaintext-history"]
+    committed = sorted(c.message for c in failed if c.message.startswith("a secret was"))
+    assert len(committed) == 2 and committed[0] != committed[1]
+    for message, commit in zip(committed, sorted(made), strict=True):
+        assert message.endswith(f"(written by 1 commit(s), e.g. {commit[:12]})")
