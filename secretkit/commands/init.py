@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from secretkit.commands import Line, Shown, err, out, recover_interrupted
+from secretkit.errors import UserError
 from secretkit.keys import sops_yaml, sops_yaml_edits
 from secretkit.keys.sops_yaml_edits import Change
 
@@ -87,5 +88,29 @@ def init(
     sops_yaml.validate_name(name, "admin")
     recipient = admin_recipient(admin)
     root = recover_interrupted(cwd)  # a half-done rotate/remove is rolled back first
+    _refuse_in_a_clan(root, name, recipient)
     change = sops_yaml_edits.init(root, recipient, name)
     return InitResult(path=change.path, admin_name=name, recipient=recipient, change=change)
+
+
+def _refuse_in_a_clan(root: Path, name: str, recipient: str) -> None:
+    """A clan-core repository keeps its admins' keys in ``sops/users/<name>/key.json``
+    and clan's sops module never reads ``.sops.yaml`` (badele/nix-homelab: init wrote
+    an admin into a .sops.yaml left from an older layout, which nothing used)."""
+    from secretkit.layouts.clan import read_clan
+
+    clan = read_clan(root, [])
+    if clan is None:
+        return
+    if any(recipient in keys for keys in clan.user_keys.values()):
+        who = next(n for n, keys in clan.user_keys.items() if recipient in keys)
+        raise UserError(
+            f"this is a clan-core repository, and this key is clan user {who}'s already "
+            "(sops/users): nothing to add",
+            hint="secretkit reads clan's own files there (check, migrate's clan route)",
+        )
+    raise UserError(
+        "this is a clan-core repository: clan keeps its admins' keys in "
+        f"sops/users/<name>/key.json and reads no {sops_yaml.SOPS_YAML}",
+        hint=f"clan secrets users add {name} {recipient}",
+    )

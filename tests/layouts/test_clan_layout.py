@@ -336,3 +336,21 @@ def test_a_reference_clan_s_store_declares_resolves_and_a_typo_does_not(clan: Cl
         "with db: web does not evaluate (attribute missing)": "clan secrets machines add-secret "
         "web db-backup",
     }
+
+
+def test_init_in_a_clan_names_clans_own_command(clan: Clan) -> None:
+    """badele/nix-homelab: `init --admin` wrote &admin_root into a .sops.yaml left from an
+    older layout, which clan's sops module never reads."""
+    from secretkit.commands.init import init
+    from secretkit.errors import UserError
+    from tests.sops.keys_support import age_key
+
+    (clan.root / ".sops.yaml").write_text("creation_rules: []\n")
+    new = age_key().public
+    with pytest.raises(UserError) as refused:
+        init(clan.root, new, "root")
+    assert refused.value.one_line().endswith(f"(hint: clan secrets users add root {new})")
+    alice = clan.public("users/alice")
+    with pytest.raises(UserError, match="this key is clan user alice's already"):
+        init(clan.root, alice, "root")
+    assert (clan.root / ".sops.yaml").read_text() == "creation_rules: []\n"
