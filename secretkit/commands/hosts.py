@@ -553,10 +553,20 @@ def list_hosts(cwd: Path) -> HostList:
     root = find_root(cwd)
     inventory = discover(root)
     config = sops_yaml.read_keys(root)
+    clan_keys: dict[str, frozenset[str]] = {}
+    if any("clan" in h.source for h in inventory.hosts.values()):
+        from secretkit.layouts.clan import read_clan
+
+        clan = read_clan(root, [])
+        clan_keys = clan.machine_keys if clan is not None else {}
     rows: list[HostRow] = []
     for name in sorted(set(inventory.hosts) | set(config.hosts)):
         host = inventory.hosts.get(name)
         key = host_key(config.hosts, config.keys, name)
+        if host is not None and "clan" in host.source and clan_keys.get(name):
+            # (clan reads a machine's key from sops/machines/<name>/key.json, never from
+            # .sops.yaml: an anchor of that name there may be a stale one)
+            key = sorted(clan_keys[name])[0]
         own = config.rule_for(host_secrets_path(name))  # as sops picks
         rows.append(
             HostRow(

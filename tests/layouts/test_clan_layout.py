@@ -354,3 +354,20 @@ def test_init_in_a_clan_names_clans_own_command(clan: Clan) -> None:
     with pytest.raises(UserError, match="this key is clan user alice's already"):
         init(clan.root, alice, "root")
     assert (clan.root / ".sops.yaml").read_text() == "creation_rules: []\n"
+
+
+def test_hosts_list_shows_a_clan_machines_own_key(clan: Clan) -> None:
+    """badele/nix-homelab: the KEY column showed a stale `&badxps` of a .sops.yaml left
+    from an older layout (and `-` for every other machine); clan reads key.json."""
+    from secretkit.commands.hosts import list_hosts
+    from tests.sops.keys_support import age_key
+
+    stale = age_key().public
+    (clan.root / ".sops.yaml").write_text(
+        f"keys:\n  - &web {stale}\ncreation_rules:\n  - path_regex: old/web\\.yaml$\n"
+        "    key_groups:\n      - age: [*web]\n"
+    )
+    rows = {row.host: row for row in list_hosts(clan.root).rows}
+    assert rows["web"].key == clan.public("machines/web")
+    assert rows["db"].key == clan.public("machines/db")
+    assert rows["web"].other_rules == ()
