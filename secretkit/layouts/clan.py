@@ -251,12 +251,39 @@ class ClanStore:
 def clan_store(attrpath: str | None, path: str, machines: Iterable[str]) -> ClanStore:
     name = secret_name_for(attrpath, path)
     flags = " ".join(f"--machine {m}" for m in sorted(machines))
-    command = f"clan secrets set {flags + ' ' if flags else ''}{name}"
+    command = f"clan secrets set {flags or '--machine <machine>'} {name}"
+    point = (
+        "point the option at its .path through the option's file-based twin (a *File "
+        f'option: authKeyFile for authKey) or at config.sops.templates."<t>".path with '
+        f'${{config.sops.placeholder."{name}"}} in its content (the placeholder is replaced '
+        "only inside a template)"
+    )
+    known = _catalogue_route(attrpath, name)
     route = (
         f"store it with clan (`{command}` reads it from stdin); clan declares "
-        f'sops.secrets."{name}" for the machine: point the option at its .path through the '
-        f"option's file-based twin (a *File option: authKeyFile for authKey) or at "
-        f'config.sops.templates."<t>".path with ${{config.sops.placeholder."{name}"}} in its '
-        "content (the placeholder is replaced only inside a template)"
+        f'sops.secrets."{name}" for the machine (root\'s, mode 0400): {known or point}'
     )
+    if not flags:  # (no machine imports the file: clan would give the secret to none)
+        route = f"no clan machine imports {path}: import it from the machines that use it, {route}"
     return ClanStore(name, command, route)
+
+
+def _catalogue_route(attrpath: str | None, name: str) -> str | None:
+    """The route migrate's catalogue knows for the option, told for clan's declaration
+    (the owner its reader needs set beside it), else None."""
+    from secretkit.nix.catalogue import lookup
+    from secretkit.plan.release import owner_on
+
+    entry = lookup(attrpath.split(".")) if attrpath and '"' not in attrpath else None
+    if entry is None or "→" not in entry.description:
+        return None
+    route = entry.description.partition("→")[2].strip()
+    reader = entry.reader
+    owner = owner_on(reader.owner, reader.owner_since, None, reader.owner_until)
+    own = f'set sops.secrets."{name}".owner = {owner}; beside it, then ' if owner else ""
+    using = (
+        f'with ${{config.sops.placeholder."{name}"}} where the value stood in the template'
+        if "template" in route
+        else f'using config.sops.secrets."{name}".path'
+    )
+    return f"{own}replace the literal by the route {route}, {using}"

@@ -238,9 +238,9 @@ def test_check_and_the_hook_give_a_clan_repos_findings_the_clan_route(clan: Clan
     def route(name: str) -> str:
         return (
             f"store it with clan (`clan secrets set --machine web {name}` reads it from "
-            f'stdin); clan declares sops.secrets."{name}" for the machine: point the option '
-            "at its .path through the option's file-based twin (a *File option: authKeyFile "
-            f'for authKey) or at config.sops.templates."<t>".path with '
+            f'stdin); clan declares sops.secrets."{name}" for the machine (root\'s, mode 0400): '
+            "point the option at its .path through the option's file-based twin (a *File "
+            f'option: authKeyFile for authKey) or at config.sops.templates."<t>".path with '
             f'${{config.sops.placeholder."{name}"}} in its content (the placeholder is replaced '
             "only inside a template)"
         )
@@ -371,3 +371,23 @@ def test_hosts_list_shows_a_clan_machines_own_key(clan: Clan) -> None:
     assert rows["web"].key == clan.public("machines/web")
     assert rows["db"].key == clan.public("machines/db")
     assert rows["web"].other_rules == ()
+
+
+def test_the_clan_route_carries_the_catalogue_route_and_the_owner_its_reader_needs() -> None:
+    """badele/nix-homelab: grafana's admin_password got "point the option at its .path
+    (a *File option: authKeyFile for authKey)": clan declares the secret root's 0400,
+    which grafana cannot read, and grafana's route is "$__file{…}"."""
+    from secretkit.layouts.clan import clan_store
+
+    stored = clan_store(
+        "services.grafana.settings.security.admin_password", "machines/h/configuration.nix", ["h"]
+    )
+    assert stored.route.endswith(
+        'set sops.secrets."security-admin_password".owner = "grafana"; beside it, then replace '
+        'the literal by the route "$__file{…}" (owner grafana), using '
+        'config.sops.secrets."security-admin_password".path'
+    )
+    # a module no machine imports: clan would give the secret to none
+    alone = clan_store("services.foo.token", "modules/foo.nix", [])
+    assert alone.command == "clan secrets set --machine <machine> foo-token"
+    assert alone.route.startswith("no clan machine imports modules/foo.nix: import it from")
