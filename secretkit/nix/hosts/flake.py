@@ -64,9 +64,10 @@ def flake(d: Closure) -> None:
         if not systems and snowfall.add_systems(d):
             d.unresolved = [n for n in d.unresolved if not (n.file == rel and n.kind == _HOST_SET)]
             d.host_set_unresolved = False
-        elif not systems and clan.add_machines(d):
+        elif clan.add_machines(d):
             # `nixosConfigurations = clan.config.nixosConfigurations`: clan's machines
-            # stand for it, so that is not something left unresolved
+            # stand for it, so that is not something left unresolved; beside systems
+            # of the flake's own clan merges its machines into the same output
             d.unresolved = [
                 n
                 for n in d.unresolved

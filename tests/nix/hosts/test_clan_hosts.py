@@ -257,3 +257,29 @@ def test_a_flake_module_defined_piecewise_in_an_attrset_is_followed(tmp_path: Pa
     assert inv.unresolved == []
     assert inv.hosts_of_file("modules/server.nix") == {"web"}
     assert inv.hosts_of_file("modules/homelab.nix") == {"web"}
+
+
+def test_clan_machines_beside_the_flakes_own_configurations_are_both_hosts(
+    tmp_path: Path,
+) -> None:
+    """badele/nix-homelab at 834c008a: `flake.clan` and `flake.nixosConfigurations.old`
+    side by side (clan merges its machines into that output); the clan's machines were
+    dropped, and migrate said no host imports their files."""
+    write(
+        tmp_path,
+        {
+            "flake.nix": (
+                "{\n  outputs = inputs@{ flake-parts, ... }:\n"
+                "    flake-parts.lib.mkFlake { inherit inputs; } {\n"
+                "      imports = [ inputs.clan-core.flakeModules.default ];\n"
+                '      flake.clan = { meta.name = "demo"; inventory.machines.web = { }; };\n'
+                "      flake.nixosConfigurations.old = inputs.nixpkgs.lib.nixosSystem {\n"
+                "        modules = [ ./hosts/old/configuration.nix ];\n      };\n    };\n}\n"
+            ),
+            "machines/web/configuration.nix": "{ ... }: { }\n",
+            "hosts/old/configuration.nix": "{ ... }: { }\n",
+        },
+    )
+    inv = discover(tmp_path)
+    assert {n: h.source for n, h in inv.hosts.items()} == {"old": "flake", "web": "clan"}
+    assert inv.hosts_of_file("machines/web/configuration.nix") == {"web"}
