@@ -354,7 +354,9 @@ def _refusals(
 
     if read_clan(root, []) is None:
         return out, {}
-    stores = {id(f): clan_store(f.attrpath, f.path, inventory.hosts_of_file(f.path)) for f in nix}
+    stores = {
+        id(f): clan_store(f.attrpath, f.path, inventory.clan_machines_of_file(f.path)) for f in nix
+    }
     return out, stores
 
 

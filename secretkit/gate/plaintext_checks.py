@@ -173,7 +173,7 @@ def _fix_for(ctx: CheckContext, finding: Finding) -> str:
     if finding.path.endswith(".nix") and ctx.clan() is not None:
         from secretkit.layouts.clan import clan_store
 
-        users = ctx.inventory().hosts_of_file(finding.path)
+        users = ctx.inventory().clan_machines_of_file(finding.path)
         clan = clan_store(finding.attrpath, finding.path, users)
     readers = sorted(ctx.inventory().hosts_of_file(finding.path)) if source is not None else []
     return fix_for(

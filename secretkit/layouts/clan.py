@@ -272,14 +272,14 @@ def _catalogue_route(attrpath: str | None, name: str) -> str | None:
     """The route migrate's catalogue knows for the option, told for clan's declaration
     (the owner its reader needs set beside it), else None."""
     from secretkit.nix.catalogue import lookup
-    from secretkit.plan.release import owner_on
+    from secretkit.nix.catalogue.base import owner_by_release
 
     entry = lookup(attrpath.split(".")) if attrpath and '"' not in attrpath else None
     if entry is None or "→" not in entry.description:
         return None
     route = entry.description.partition("→")[2].strip()
     reader = entry.reader
-    owner = owner_on(reader.owner, reader.owner_since, None, reader.owner_until)
+    owner = reader.owner and owner_by_release(reader.owner, reader.owner_since, reader.owner_until)
     own = f'set sops.secrets."{name}".owner = {owner}; beside it, then ' if owner else ""
     using = (
         f'with ${{config.sops.placeholder."{name}"}} where the value stood in the template'

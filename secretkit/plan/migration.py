@@ -573,10 +573,22 @@ def _refuse_clan(root: Path, findings: Sequence[Finding], inventory: Inventory) 
     if not findings or read_clan(root, []) is None:
         return
     first = findings[0]
-    route = store_route(first.attrpath, first.path, inventory.hosts_of_file(first.path))
+    users = inventory.hosts_of_file(first.path)
+    machines = inventory.clan_machines_of_file(first.path)
+    route = store_route(first.attrpath, first.path, machines)
+    others = sorted(users - machines)  # (hosts of the flake's own: clan gives them nothing)
+    if others:
+        route += f"; {', '.join(others)} use{'s' if len(others) == 1 else ''} it too but " + (
+            "is no clan machine: clan gives it no secret (make it one, or keep its "
+            "values out of the file)"
+            if len(others) == 1
+            else "are no clan machines: clan gives them no secret (make them clan "
+            "machines, or keep their values out of the file)"
+        )
+    more = " (`secretkit check` names each one's command)" if len(findings) > 1 else ""
     raise UserError(
         f"this is a clan-core repository (sops/machines, sops/secrets): secretkit migrate "
         f"would write a second, incompatible secrets layout; {len(findings)} value(s) to "
         f"move, the first at {first.path}:{first.line}",
-        hint=f"for each value, {route}",
+        hint=f"for each value{more}, {route}",
     )

@@ -15,6 +15,7 @@ import json
 from dataclasses import dataclass
 
 from secretkit.lazy_re import lazy
+from secretkit.nix.catalogue.base import owner_by_release
 
 _REF = lazy(r"(?:nixos|release|nixpkgs)-(\d{2})\.(\d{2})(?:-small|-darwin)?$")
 _URL = lazy(rb'nixpkgs\.url\s*=\s*"([^"]+)"')
@@ -60,14 +61,7 @@ def owner_on(
     if until is not None and known and pin is not None and not pin.lacks(until):
         return None
     if owner is not None and not known:
-        # the release is not known here (`import <nixpkgs>`): the host's own says which
-        # user reads it (root before ``since``, when the user need not exist; root from
-        # ``until`` on, when the user may be gone: a DynamicUser's, a removed option)
-        release = "builtins.compareVersions config.system.nixos.release"
-        if until is not None:
-            owner = f'(if {release} "{until}" >= 0 then "root" else {owner})'
-        if since is not None:
-            owner = f'(if {release} "{since}" >= 0 then {owner} else "root")'
+        return owner_by_release(owner, since, until)
     return owner
 
 

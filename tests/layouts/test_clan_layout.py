@@ -391,3 +391,36 @@ def test_the_clan_route_carries_the_catalogue_route_and_the_owner_its_reader_nee
     alone = clan_store("services.foo.token", "modules/foo.nix", [])
     assert alone.command == "clan secrets set --machine <machine> foo-token"
     assert alone.route.startswith("no clan machine imports modules/foo.nix: import it from")
+
+
+def test_migrate_in_a_clan_names_only_clan_machines_and_where_the_rest_is(
+    clan: Clan, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """badele/nix-homelab at 834c008a: `clan secrets set --machine iso …` for a host of
+    the flake's own (no clan machine: the command cannot work), and nothing for the
+    other 4 values."""
+    from tests.support import fake
+    from tests.support.cli import run_main
+
+    (clan.root / "flake.nix").write_text(
+        (clan.root / "flake.nix")
+        .read_text()
+        .replace(
+            "nixosModules.base = ./modules/base.nix;",
+            "nixosModules.base = ./modules/base.nix;\n      nixosConfigurations.iso = "
+            "nixpkgs.lib.nixosSystem { modules = [ ./modules/shared.nix ]; };",
+        )
+        .replace("inherit (clan.config) nixosConfigurations darwinConfigurations;", "")
+    )
+    shared = clan.root / "modules/shared.nix"
+    assert shared.read_text().rstrip().endswith("}")
+    body = shared.read_text().rstrip()[:-1]
+    shared.write_text(
+        body + f'  services.hostapd.wpaPassphrase = "{fake.password("s1")}";\n'
+        f'  services.k3s.token = "{fake.password("s2")}";\n}}\n'
+    )
+    code, _out, err = run_main(capsys, "-C", str(clan.root), "migrate", "--yes")
+    assert code == 3
+    assert "(hint: for each value (`secretkit check` names each one's command), " in err
+    assert "--machine iso" not in err
+    assert "iso uses it too but is no clan machine: clan gives it no secret" in err

@@ -35,6 +35,20 @@ class Source:
         return f"{self.repo}@{self.commit[:12]}:{self.path}: {self.line}"
 
 
+def owner_by_release(owner: str, since: str | None, until: str | None) -> str:
+    """A reader's ``owner`` where the release is not known (``import <nixpkgs>``, a
+    clan's): the host's own release says which user reads the file (root before
+    ``since``, when the user need not exist; root from ``until`` on, when the user may
+    be gone: a DynamicUser's, a removed option).  Nix is lazy: an ``owner`` naming an
+    option a later release removed is not read there."""
+    release = "builtins.compareVersions config.system.nixos.release"
+    if until is not None:
+        owner = f'(if {release} "{until}" >= 0 then "root" else {owner})'
+    if since is not None:
+        owner = f'(if {release} "{since}" >= 0 then {owner} else "root")'
+    return owner
+
+
 @dataclass(frozen=True)
 class Reader:
     """Who opens the secret file at run time, and so who must own it.

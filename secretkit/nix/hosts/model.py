@@ -188,6 +188,11 @@ class Inventory:
         rel = self._rel(path)
         return {h.name for h in self.hosts.values() if rel in h.modules}
 
+    def clan_machines_of_file(self, path: Path | str) -> set[str]:
+        """The clan machines among :meth:`hosts_of_file` (a flake's own systems beside
+        the clan get no secret of clan's)."""
+        return {h for h in self.hosts_of_file(path) if "clan" in self.hosts[h].source}
+
     def hosts_at(self, path: Path | str, offset: int) -> set[str]:
         """Hosts using the code at byte ``offset`` of ``path``: inline module spans
         decide where they exist (``flake.nix``, ``hive.nix``), else the whole file."""
