@@ -19,8 +19,12 @@ import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from secretkit.errors import UsageError, UserError
+
+if TYPE_CHECKING:
+    from secretkit.nix.cst import NixTree, Node
 
 
 @dataclass(frozen=True)
@@ -94,6 +98,57 @@ def scan(host: str, port: int | None = None, timeout: int = 5) -> str:
     return keys[0]
 
 
+def _helper_hostname(tree: NixTree, call: Node) -> tuple[str, str] | None:
+    """The ``hostname`` a deploy-rs node gets from a helper of the same file applied to
+    string literals (``mkNode = host: hostname: { inherit hostname; … };`` then
+    ``mkNode "vesta" "vesta.lan"``): (that literal, the helper's name), else None."""
+    from secretkit.nix import cst
+
+    args: list[cst.Node] = []
+    head = call
+    while head.type == "apply_expression":
+        argument, function = (
+            head.child_by_field_name("argument"),
+            head.child_by_field_name("function"),
+        )
+        if argument is None or function is None:
+            return None
+        args.insert(0, argument)
+        head = function
+    helper = cst.dotted_name(tree, head)
+    lambdas = [b.value for b in cst.bindings(tree) if b.full_path[-1:] == [helper]]
+    if helper is None or len(lambdas) != 1:
+        return None
+    params: list[str] = []
+    body = lambdas[0]
+    while body.type == "function_expression":  # (curried: one name per argument)
+        universal = body.child_by_field_name("universal")
+        inner = body.child_by_field_name("body")
+        if universal is None or body.child_by_field_name("formals") is not None or inner is None:
+            return None
+        params.append(cst.node_text(tree, universal))
+        body = inner
+    bound = dict(zip(params, args, strict=False))
+    named: str | None = None  # the parameter `hostname` is set from
+    for binding in cst.bindings(tree):
+        if body.start_byte <= binding.start < body.end_byte and binding.full_path[-1:] == [
+            "hostname"
+        ]:
+            named = cst.node_text(tree, binding.value) if binding.value is not None else None
+    stack = [body]
+    while stack and named is None:  # `inherit hostname;` (not `inherit (x) hostname;`)
+        node = stack.pop()
+        if node.type == "inherit" and "hostname" in cst.node_text(tree, node)[:-1].split()[1:]:
+            named = "hostname"
+        stack.extend(c for c in node.named_children if c.type != "function_expression")
+    given = bound.get(named) if named is not None else None
+    if given is not None and given.type in cst.STRING_TYPES:
+        literal = cst.string_at(tree, given)
+        if not literal.has_interpolation:
+            return literal.value, helper
+    return None
+
+
 def deploy_target(root: Path, name: str) -> Target | None:
     """Where colmena or deploy-rs would deploy host ``name``, if a literal says so."""
     from secretkit.git.files import files_below
@@ -114,6 +169,7 @@ def deploy_target(root: Path, name: str) -> Target | None:
         for binding in cst.bindings(tree):
             full = binding.full_path
             ours = name in full[:-1] or name in inventory.hosts_at(rel, binding.start)
+            ours = ours or full[-2:] == ["nodes", name]  # (deploy-rs: a node made by a helper)
             if not ours:
                 continue
             value = binding.value
@@ -128,6 +184,11 @@ def deploy_target(root: Path, name: str) -> Target | None:
                 port = int(text)
             elif full[-3:] == ["nodes", name, "hostname"] and value.type in cst.STRING_TYPES:
                 host = host or (text, f"deploy-rs nodes.{name}.hostname in {rel}")
+            elif full[-2:] == ["nodes", name] and value.type == "apply_expression":
+                given = _helper_hostname(tree, value)  # vesta = mkNode "vesta" "vesta.lan";
+                if given is not None:
+                    where = f"deploy-rs nodes.{name} ({given[1]}'s hostname) in {rel}"
+                    host = host or (given[0], where)
     if host is None or "${" in host[0]:
         return None
     target, _ = parse_target(host[0])
