@@ -602,3 +602,26 @@ def test_a_host_whose_unread_modules_cannot_bring_sops_nix_is_wired(tmp_path: Pa
     _repo(other, {"flake.nix": flake, "flake.lock": lock, "hosts/web.nix": node})
     _repo(other, {"modules/x.nix": "{ inputs, ... }: { imports = [ inputs.sops-nix.x ]; }\n"})
     assert any("cannot tell" in note for note in _wire_in_place(other).notes)
+
+
+def test_snowfall_systems_get_the_module_in_their_shared_list(tmp_path: Path) -> None:
+    """A stranger's snowfall-lib homelab: "cannot wire sops-nix for a, b: add sops-nix's
+    NixOS module … by hand", with no place named, though `systems.modules.nixos = [ ];`
+    (which snowfall adds to every system) was in the mkFlake call."""
+    src = (
+        b'{\n  inputs.nixpkgs.url = "github:nixos/nixpkgs/nixos-25.05";\n'
+        b"  outputs = inputs:\n    inputs.snowfall-lib.mkFlake {\n"
+        b"      inherit inputs;\n      src = ./.;\n      systems.modules.nixos = [ ];\n    };\n}\n"
+    )
+    (tmp_path / "flake.nix").write_bytes(src)
+    for host in ("a", "b"):
+        (tmp_path / "systems" / "x86_64-linux" / host).mkdir(parents=True)
+        (tmp_path / "systems" / "x86_64-linux" / host / "default.nix").write_text("{ ... }: { }\n")
+    plan = wiring.wire_modules({"flake.nix": src}, discover(tmp_path).hosts, cst.parse)
+    assert not [n for n in plan.notes if n.startswith("cannot wire")]
+    out = apply_edits(src, plan.edits["flake.nix"]).decode()
+    assert "systems.modules.nixos = [ inputs.sops-nix.nixosModules.sops ];" in out
+    assert 'sops-nix.url = "github:Mic92/sops-nix";' in out
+    assert not cst.parse(out.encode()).has_errors
+    (tmp_path / "flake.nix").write_text(out)  # wired: found as imported
+    assert all(h.imports_sops_nix() for h in discover(tmp_path).hosts.values())

@@ -45,7 +45,12 @@ def add_systems(d: Closure) -> bool:
             d.file_module(Path(base, "systems", target.name, system.name, "default.nix"), acc, True)
             for module in shared:
                 d.file_module(module, acc, False)
-            _lists(d, lists.get(("systems", "modules", kind), []), acc, "systems.modules")
+            shared_lists = lists.get(("systems", "modules", kind), [])
+            _lists(d, shared_lists, acc, "systems.modules")
+            for listed in shared_lists:  # (where a module for every system is added)
+                site = (listed.file.rel, listed.node.start_byte, listed.node.end_byte)
+                if site not in acc.sites:
+                    acc.sites.append(site)
             _lists(d, lists.get(("systems", "hosts", system.name), []), acc, "modules")
             if with_homes:
                 arch = _architecture(target.name)
