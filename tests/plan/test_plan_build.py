@@ -345,6 +345,9 @@ def test_two_secrets_in_one_write_text_make_one_template() -> None:
     assert any("services.foo.configFile: which user reads its file" in n for n in plan.notes)
     for line, move in zip(("user_token=${", "admin_token=${"), plan.moves, strict=True):
         assert f'{line}config.sops.placeholder."{move.name}"}}' in new
+    # each secret is named by its line (they were foo/config and foo/config-2); the
+    # template, by the option whose file it is
+    assert [m.name for m in plan.moves] == ["foo/user-token", "foo/admin-token"]
 
 
 OPTION_MODULE = b"""{ config, lib, ... }:

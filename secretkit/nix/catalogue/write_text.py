@@ -24,6 +24,32 @@ from secretkit.nix.catalogue.base import (
 )
 from secretkit.nix.edits import Edit
 
+# the name a value has on its line of the text: `NAME=value`, `name: value`, `name = "value"`
+# (the whole line before the value: `relay@host:pw` names nothing)
+_LINE_NAME = re.compile(r"[ \t]*(?:export[ \t]+)?([A-Za-z_][A-Za-z0-9_.-]*)[ \t]*[=:][ \t]*[\"']?")
+
+
+def _option_name(site: Site, last: str | None = None) -> str:
+    """``<service>/<the option's path>/<its name without File>`` (``last`` in place of
+    the option's own name): the secret's name, and the template's for the whole text."""
+    head = site.path[1] if site.path[0] == "services" and len(site.path) > 2 else site.path[0]
+    middle = [slug(p) for p in site.path[2:-1] if not p.startswith("[")]
+    middle = [m for m in middle if m not in ("backups", "jobs", "settings", "config", "certs")]
+    own = re.sub(r"(File|_file|Path|Files)$", "", site.path[-1]) or "secret"
+    return "/".join([slug(head), *middle, slug(last or own)])
+
+
+def _line_name(site: Site) -> str | None:
+    """The name the secret is given on its line of the text (one place only), lower
+    case with dashes: the secret's name says what it is (two values of one text were
+    ``environment`` and ``environment-2``)."""
+    at = site.occurrences()
+    if not at or len(at) != 1:
+        return None
+    line = site.literal[site.literal.rfind("\n", 0, at[0]) + 1 : at[0]]
+    found = _LINE_NAME.fullmatch(line)
+    return found[1].lower().replace("_", "-") if found else None
+
 
 @dataclass(frozen=True)
 class WriteTextRoute:
@@ -49,11 +75,8 @@ class WriteTextRoute:
         return any(match(p, path) for p in self.patterns)
 
     def name(self, site: Site) -> str:
-        head = site.path[1] if site.path[0] == "services" and len(site.path) > 2 else site.path[0]
-        middle = [slug(p) for p in site.path[2:-1] if not p.startswith("[")]
-        middle = [m for m in middle if m not in ("backups", "jobs", "settings", "config", "certs")]
-        last = re.sub(r"(File|_file|Path|Files)$", "", site.path[-1]) or "secret"
-        return "/".join([slug(head), *middle, slug(last)])
+        named = _line_name(site)  # (RESTIC_PASSWORD=…: restic/b2/restic-password)
+        return _option_name(site, named)
 
     def rewrite(self, site: Site, name: str) -> Rewrite | Refusal:
         if site.holder is None:
@@ -91,7 +114,7 @@ class WriteTextRoute:
         if "\n" in secret or pieces is None:
             return Refusal("the secret cannot be located inside the file text")
         text = emit.placeholder(name).join(emit.indented_string_line(p) for p in pieces)
-        template = name.replace("/", "-")
+        template = _option_name(site).replace("/", "-")  # (the file's: its secrets' names vary)
         return Rewrite(
             site.secret,
             [Edit(holder.start_byte, holder.end_byte, emit.template_ref(template))],

@@ -9,12 +9,12 @@
     };
   };
 
-  sops.secrets."security/example.net/environment" = {
+  sops.secrets."security/example.net/cf-dns-api-token" = {
     sopsFile = ../../secrets/host1.yaml;
   };
   sops.templates."security-example.net-environment" = {
     content = ''
-      CF_DNS_API_TOKEN=${config.sops.placeholder."security/example.net/environment"}
+      CF_DNS_API_TOKEN=${config.sops.placeholder."security/example.net/cf-dns-api-token"}
     '';
   };
 }

@@ -16,7 +16,7 @@
   sops.secrets."restic/b2/password" = {
     sopsFile = ../../secrets/host1.yaml;
   };
-  sops.secrets."restic/b2/environment" = {
+  sops.secrets."restic/b2/b2-account-key" = {
     sopsFile = ../../secrets/host1.yaml;
   };
   sops.secrets."restic/local/password" = {
@@ -26,7 +26,7 @@
   sops.templates."restic-b2-environment" = {
     content = ''
       B2_ACCOUNT_ID=0012345
-      B2_ACCOUNT_KEY=${config.sops.placeholder."restic/b2/environment"}
+      B2_ACCOUNT_KEY=${config.sops.placeholder."restic/b2/b2-account-key"}
     '';
   };
 }
