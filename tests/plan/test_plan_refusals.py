@@ -116,9 +116,10 @@ CASES = {
         b'{ ... }: { accounts.email.accounts.w.passwordCommand = [ "echo" "@S@" ]; }\n',
         "no file-based option or template route is known for accounts.email.accounts.w",
     ),
+    # (one VAR=value string moves: systemd-environment-list; two in one are by hand)
     "environment-string": (
-        b'{ ... }: { systemd.services.x.serviceConfig.Environment = "TOKEN=@S@"; }\n',
-        "no file-based option or template route is known for systemd.services.x.serviceConfig",
+        b'{ ... }: { systemd.services.x.serviceConfig.Environment = "A=1 TOKEN=@S@"; }\n',
+        "the string is not one VAR=<the secret> assignment",
     ),
     "argument-default": (
         b'{ smtpPassword ? "@S@", ... }: { }\n',

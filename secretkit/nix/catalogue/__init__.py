@@ -110,6 +110,9 @@ ROUTES: dict[str, Route] = {
     "systemd-environment": Route(
         "systemd_environment", "ServiceEnvironment", ("systemd.services",)
     ),
+    "systemd-environment-list": Route(
+        "systemd_environment_list", "ServiceEnvironmentList", ("systemd.services",)
+    ),
     "systemd-script": Route("systemd_script", "ENTRY", ("systemd.services",)),
     "networkmanager-profile": Route(
         "networkmanager", "NetworkManager", ("networking.networkmanager",)
