@@ -110,6 +110,18 @@ def _new_value(
         if kind is not None:
             raise UsageError("give --from-stdin or --kind, not both")
         if hashed_now or (declared is not None and declared.kind == "hashed-password"):
+            from secretkit.scan.filters import password_hash
+
+            text = stdin.reveal().strip()
+            if text.startswith("$") and password_hash(text):  # (`mkpasswd | …`: a hash)
+                if declared is not None and declared.also_plain is not None:
+                    raise UsageError(
+                        f"{name} keeps its password beside the hash ({declared.also_plain}): "
+                        "a hash given alone would leave the two apart",
+                        hint=f"give the password itself: echo NEW | secretkit rotate value "
+                        f"{name} --from-stdin",
+                    )
+                return Generated(Sensitive(text)), None, "stdin, a crypt hash stored as given"
             hashed = Sensitive(sha512_crypt(stdin.reveal()))
             also = declared.also_plain if declared is not None else None
             return Generated(hashed, plain=stdin), also, "stdin, stored as its SHA-512 crypt hash"
@@ -117,6 +129,12 @@ def _new_value(
             return Generated(stdin, public=_wireguard_public(name, stdin)), None, "stdin"
         return Generated(stdin), None, "stdin"
     if kind is None:
+        if declared is None and hashed_now:  # (no kind makes a hash anyone could log in with)
+            raise UsageError(
+                f"how to make a new {name}? it holds a password hash now",
+                hint=f"give the new password: echo NEW | secretkit rotate value {name} "
+                "--from-stdin",
+            )
         if declared is None:
             raise UsageError(
                 f"how to make a new {name}? it is not declared in secrets/generators.toml",

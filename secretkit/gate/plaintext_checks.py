@@ -32,8 +32,10 @@ def check_plaintext_tree(ctx: CheckContext) -> list[CheckResult]:
         place = f"{f.path}:{f.line}:{f.column}"
         if f.kind == "password-hash":
             fix = _fix_for(ctx, f) if f.path.endswith(".nix") else None
+            named = (f.attrpath or "").endswith("hashedPassword")  # (an htpasswd: a template)
             keep = (
-                "to keep it private: secretkit migrate (hashedPassword → hashedPasswordFile)"
+                "to keep it private: secretkit migrate"
+                + (" (hashedPassword → hashedPasswordFile)" if named else "")
                 if fix is not None and fix.startswith("run `secretkit migrate`")
                 else "to keep it private: move it into a sops file by hand (migrate has no "
                 "route for it), or allowlist it if it is meant to be public"
@@ -206,14 +208,9 @@ def _hosts_file(ctx: CheckContext, hosts: list[str]) -> str:
 
 
 def _hash_warning(check_id: str, shown: str, keep: str, path: str) -> CheckResult:
+    why = "not the password, but crackable offline; publish it only on purpose"
     return CheckResult(
-        check_id,
-        True,
-        f"warning: password hash {shown}: not the password, but crackable offline; publish "
-        "it only on purpose",
-        keep,
-        (path,),
-        warning=True,
+        check_id, True, f"warning: password hash {shown}: {why}", keep, (path,), warning=True
     )
 
 

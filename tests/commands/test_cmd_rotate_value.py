@@ -398,3 +398,32 @@ def test_a_hash_with_no_plain_twin_is_renewed_from_stdin_as_the_hint_says(
     assert code == 0, err
     stored = lab.plaintext(rel, lab.admin)[("db", "password")]
     assert stored.startswith("$6$") and sha512_crypt(value, stored.split("$")[2]) == stored
+
+
+def test_a_hash_with_no_kind_asked_and_a_hash_given_on_stdin(
+    lab: Lab, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """helper-105: with no --kind the hint still said "pass --kind KIND", and every kind
+    was refused; `mkpasswd | … --from-stdin` stored a hash of the hash (nobody could log
+    in).  Only --from-stdin is said; a crypt hash given is stored as it is."""
+    from secretkit.nix.catalogue.password_hash import sha512_crypt
+
+    rel = "secrets/immich.yaml"
+    data = operations.set_values(
+        (lab.root / rel).read_bytes(), "yaml",
+        {("db", "password"): sha512_crypt(fake.password("old"), "saltsalt")},
+        rule=None, identities=lab.admin.identities(),
+    )  # fmt: skip
+    (lab.root / rel).write_bytes(data)
+    commit_all(lab.root, "a hash")
+    code, _out, err = run_main(capsys, "-C", str(lab.root), "rotate", "value", "db/password")
+    assert code == 2 and "--kind" not in err
+    assert err.strip().endswith("echo NEW | secretkit rotate value db/password --from-stdin)")
+    new = sha512_crypt(fake.password("typed"), "pepper12")
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(new.encode() + b"\n")))
+    code, out, err = run_main(
+        capsys, "-C", str(lab.root), "rotate", "value", "db/password", "--from-stdin"
+    )
+    assert code == 0, err
+    assert "a crypt hash stored as given" in out
+    assert lab.plaintext(rel, lab.admin)[("db", "password")] == new
