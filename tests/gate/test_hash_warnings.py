@@ -50,3 +50,23 @@ def test_hash_warnings_name_a_way_out_that_works(tmp_git_repo: Path) -> None:
         assert "''" not in message  # the preview is shown, not an empty one
         assert "'$6$a" in message or "'$pbk" in message
         assert "secretkit purge" in fix and "migrate" not in fix
+
+
+def test_an_htpasswd_hash_warning_names_migrates_own_route(tmp_git_repo: Path) -> None:
+    """helper-105: an htpasswd line given to basicAuthFile was "secretkit migrate
+    (hashedPassword → hashedPasswordFile)"; migrate moves it to a sops template."""
+    root = tmp_git_repo
+    line = "admin:$apr1$" + fake.chars(fake._ALNUM, 8, "s") + "$" + fake.chars(fake._ALNUM, 22, "h")
+    (root / "hosts/box").mkdir(parents=True)
+    (root / "flake.nix").write_text(FLAKE)
+    (root / "hosts/box/default.nix").write_text(
+        '{ pkgs, ... }:\n{\n  networking.hostName = "box";\n'
+        '  services.nginx.virtualHosts."a.lan".basicAuthFile = pkgs.writeText "a" "'
+        + line.replace("$", "\\$")
+        + '";\n}\n'
+    )
+    commit_all(root, "an htpasswd")
+    (fix,) = [
+        fix for message, fix in _warnings(root, "plaintext-tree") if "basicAuthFile" in message
+    ]
+    assert fix == "to keep it private: secretkit migrate"
