@@ -22,8 +22,8 @@ from secretkit.scan.match_starts import finditer_named, folded, may_hold, word_s
 
 # (also nginx's check of a request's header: `if ($http_authorization != "Bearer …")`)
 AUTH_HEADER = lazy(
-    r"(?i)(?<![\w-])(?:proxy-|\$http_)?authorization['\"]?[ \t]*(?:[!=]=|[:=])?[ \t]*['\"]?"
-    r"(bearer|token|basic)[ \t]+([A-Za-z0-9._~+/=-]{12,})"
+    r"(?i)(?<![\w-])(?:proxy-|\$http_)?authorization['\"]?[ \t]*(?:[!=]=|!?~\*?|[:=])?[ \t]*"
+    r"['\"]?\^?(bearer|token|basic)[ \t]+([A-Za-z0-9._~+/=-]{12,})"
 )
 # Headers whose value is the credential itself (no scheme): an API key, GitLab's
 # Private-Token, Vault's, Consul's, Nomad's, Emby/Jellyfin's and Plex's tokens,
@@ -33,6 +33,11 @@ _KEY_NAMES = (
     "api-key", "auth-token", "api-token", "access-token", "private-token", "vault-token",
     "consul-token", "nomad-token", "emby-token", "plex-token", "gitlab-token",
 )  # fmt: skip
+# nginx's check of a key header: `if ($http_x_api_key != "…")` (and !~, ~, = )
+NGINX_KEY = lazy(
+    r"(?i)\$http_((?:x_)?(?:" + "|".join(n.replace("-", "_") for n in _KEY_NAMES) + r"))"
+    r"[ \t]*(?:!=|=|!?~\*?)[ \t]*['\"]?\^?([A-Za-z0-9._~+/=-]{12,})"
+)
 KEY_HEADER = lazy(
     r"(?i)(?<![\w-])((?:x-)?(?:" + "|".join(_KEY_NAMES) + r"))"
     r"(?:['\"]?[ \t]*:[ \t]*|[ \t]+(?=['\"]?[A-Za-z0-9._~+/=-]{12,}['\"]?[ \t]*;))"
@@ -113,6 +118,7 @@ def _query_starts(text: str) -> list[int]:
 STARTS: dict[str, tuple[re.Pattern[str], Callable[[str], Iterable[int] | None]]] = {
     "auth-header": (AUTH_HEADER, _header_starts(("authorization",), (0, 6))),
     "key-header": (KEY_HEADER, _key_header_starts),
+    "nginx-key": (NGINX_KEY, _header_starts(("$http_",), (0,))),
     "query": (QUERY_SECRET, _query_starts),
     # ("--" for --data, --form, --post-data)
     "form": (FORM_FIELD, lambda text: word_starts(text, ("-d", "-F", "--"))),
@@ -130,6 +136,10 @@ def request_secrets(text: str) -> list[tuple[int, int, str]]:
         for m in _matches("auth-header", text):
             basic = m.group(1).lower() == "basic"
             found.append((m.start(2), m.end(2), "credentials" if basic else "token"))
+    if may_hold(text, "$http_"):  # nginx: if ($http_x_api_key != "…")
+        for m in _matches("nginx-key", text):
+            kind = "api-key" if m.group(1).lower().endswith("key") else "token"
+            found.append((m.start(2), m.end(2), kind))
     if may_hold(text, "pi-key") or may_hold(text, "-token"):  # X-Api-Key, X-Auth-Token
         for m in _matches("key-header", text):
             kind = "api-key" if m.group(1).lower().endswith("key") else "token"

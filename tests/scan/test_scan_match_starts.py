@@ -209,8 +209,12 @@ def _newer(rng: random.Random) -> str:
         return rng.choice(["", "x", "_", " ", '"', "."]) + value + rng.choice(["", " ", "\n"])
     quote = rng.choice(["", "'", '"'])
     value = f"{quote}{_word(rng, 0, 9)}{quote}"
+    long = "".join(rng.choice(_ALNUM) for _ in range(rng.choice([8, 12, 20])))
+    opening = rng.choice(["", "^", '"', '"^'])
     return rng.choice(
         [
+            f"if ({rng.choice(['$http_x_api_key', '$HTTP_X_Api_Key', '$http_api_key', 'x_api'])}"
+            f"{rng.choice([' != ', '=', ' !~ ', ' ~* ', ' '])}{opening}{long}",
             f"{rng.choice(['ldapsearch -x', 'ldapadd', 'xldapsearch', 'ldap'])}"
             f"{rng.choice([' -w', ' -w ', ' -W ', '-w '])}{value}",
             f"{rng.choice(['mosquitto_pub', 'mosquitto_sub -h h', 'mosquitto_x'])}"
@@ -323,7 +327,7 @@ def _differences(
 
 
 _NEWER = {"ldap", "mosquitto", "sqlcmd", "zip", "lftp", "nmcli", "aws-configure"}
-_NEWER |= {"rclone-config"}
+_NEWER |= {"rclone-config", "nginx-key"}
 _NEWER |= {name for name in _fast_paths() if name.startswith("prefixed:")}
 
 

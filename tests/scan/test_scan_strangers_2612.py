@@ -90,3 +90,22 @@ def test_an_encrypted_tofu_states_key_derivation_parameters_are_no_password(
         ("other.json", "secret-attribute"),
         ("other.json", "secret-attribute"),
     ]
+
+
+def test_nginx_checks_by_regex_and_of_a_key_header_hold_their_tokens(tmp_path: Path) -> None:
+    """helper-105: `$http_authorization !~ "^Bearer …$"` and `$http_x_api_key != "…"`
+    were missed, and check said safe to publish."""
+    bearer = fake.chars(fake._ALNUM, 24, "nginx-regex")
+    key = fake.chars(fake._ALNUM, 24, "nginx-key")
+    (tmp_path / "web.nix").write_text(
+        "{ ... }: {\n"
+        '  services.nginx.virtualHosts."a".locations."/m".extraConfig = \'\'\n'
+        f'    if ($http_authorization !~ "^Bearer {bearer}$") {{ return 401; }}\n'
+        "  '';\n"
+        '  services.nginx.virtualHosts."a".locations."/api".extraConfig = \'\'\n'
+        f'    if ($http_x_api_key != "{key}") {{ return 403; }}\n'
+        '    if ($http_x_api_key = "") { return 403; }\n'
+        "  '';\n}\n"
+    )
+    found = scan_tree(tmp_path).findings
+    assert sorted((f.line, f.secret.reveal()) for f in found) == [(3, bearer), (6, key)]
