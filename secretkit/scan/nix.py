@@ -54,6 +54,7 @@ from secretkit.scan.nix_values import (
     owned_attribute_hit,
     secretish,
     url_credentials,
+    whole_value_hits,
 )
 
 if TYPE_CHECKING:
@@ -308,20 +309,7 @@ def literal_hits(
             found.extend(assignment_hits(lit))
 
         if content is not None and not etc_text and not lit.has_interpolation:
-            whole = nix_positions.whole_value_kind(content, lit.value)
-            stripped = lit.value.strip()
-            if whole is not None and not filters.not_secret(stripped):
-                offset = lit.value.find(stripped)
-                kind_of = "password-hash" if filters.password_hash(stripped) else whole
-                found.append(
-                    Hit(
-                        offset,
-                        offset + len(stripped),
-                        "password-hash" if kind_of == "password-hash" else "secret-file-text",
-                        kind_of,
-                        "low" if kind_of == "password-hash" else "high",
-                    )
-                )
+            found.extend(whole_value_hits(content, lit.value))
 
         if embedded:
             found.extend(embedded_config_hits(lit))

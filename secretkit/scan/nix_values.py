@@ -85,6 +85,29 @@ def config_key(key: str) -> bool:
     return len(parts) >= 2 and parts[0] == "extra" and parts[-1] in ("config", "options", "conf")
 
 
+def whole_value_hits(content: nix_positions.ContentContext, value: str) -> list[Hit]:
+    """A builder's file whose name or option says it is a secret: the whole (stripped)
+    text, a password hash low; an htpasswd of several users, each ``user:<hash>`` line."""
+    whole = nix_positions.whole_value_kind(content, value)
+    stripped = value.strip()
+    if whole is None and content.kind == "password-hash" and "\n" in stripped:
+        out = []
+        at = 0
+        for line in value.split("\n"):  # (an htpasswd: one user's hash a line)
+            text = line.strip()
+            if text and filters.password_hash(text) and ":" in text:
+                start = at + line.find(text)
+                out.append(Hit(start, start + len(text), "password-hash", "password-hash", "low"))
+            at += len(line) + 1
+        return out
+    if whole is None or filters.not_secret(stripped):
+        return []
+    offset = value.find(stripped)
+    if filters.password_hash(stripped):
+        return [Hit(offset, offset + len(stripped), "password-hash", "password-hash", "low")]
+    return [Hit(offset, offset + len(stripped), "secret-file-text", whole, "high")]
+
+
 def embedded_config_hits(lit: Value) -> list[Hit]:
     """``name = value`` / ``name: value`` lines of a config file written as a Nix string
     (``extraConfig``, ``settings`` text, wpa_supplicant ``auth``): the same name rules

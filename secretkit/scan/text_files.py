@@ -27,6 +27,7 @@ from secretkit.scan import config_forms, filters, named_values
 from secretkit.scan.allow_marks import honoured
 from secretkit.scan.detectors import Context, in_context
 from secretkit.scan.formats import file_format as file_format
+from secretkit.scan.hash_lines import hash_line_hits
 from secretkit.scan.hits import (
     ALLOW_MARK,
     CONTEXT_RULES,
@@ -496,6 +497,8 @@ def scan_text(text: str, path: str, known: Known | None = None) -> list[Hit]:
     text, hits = _raw_hits(text, fmt, known, prose=fmt == "text" and prose_file(path))
     if fmt == "text" and not any(h.rule != _PROSE_RULE for h in hits):
         hits = hits + secret_file_hits(text, path)
+    if fmt in ("text", "ini"):  # (an htpasswd's `user:$apr1$…` lines read as ini)
+        hits = hits + hash_line_hits(text)
     kept = []
     for hit in merge(hits):
         value = text[hit.start : hit.end]

@@ -109,3 +109,27 @@ def test_nginx_checks_by_regex_and_of_a_key_header_hold_their_tokens(tmp_path: P
     )
     found = scan_tree(tmp_path).findings
     assert sorted((f.line, f.secret.reveal()) for f in found) == [(3, bearer), (6, key)]
+
+
+def test_an_htpasswd_of_several_users_and_a_committed_htpasswd_file_hold_hashes(
+    tmp_path: Path,
+) -> None:
+    """helper-105: a writeText htpasswd of two users and a committed `.htpasswd` file
+    said nothing (check: safe to publish); each `user:<hash>` line is a low finding."""
+
+    def apr(tag: str) -> str:
+        return f"$apr1${fake.chars(fake._ALNUM, 8, tag)}${fake.chars(fake._ALNUM, 22, tag + 'h')}"
+
+    (tmp_path / "web.nix").write_text(
+        "{ pkgs, ... }: {\n"
+        '  services.nginx.virtualHosts."c".basicAuthFile = pkgs.writeText "c.htpasswd" \'\'\n'
+        f"    admin:{apr('a')}\n    bob:{apr('b')}\n  '';\n}}\n"
+    )
+    (tmp_path / ".htpasswd").write_text(f"u1:{apr('c')}\nu2:{apr('d')}\n")
+    (tmp_path / "notes.txt").write_text("the price: $5 or $6$ each\n")
+    assert _found(tmp_path) == [
+        (".htpasswd", 1, "password-hash", "low"),
+        (".htpasswd", 2, "password-hash", "low"),
+        ("web.nix", 3, "password-hash", "low"),
+        ("web.nix", 4, "password-hash", "low"),
+    ]
