@@ -354,9 +354,11 @@ def _refusals(
 
     if read_clan(root, []) is None:
         return out, {}
-    stores = {
-        id(f): clan_store(f.attrpath, f.path, inventory.clan_machines_of_file(f.path)) for f in nix
-    }
+    stores = {}
+    for f in nix:
+        machines = inventory.clan_machines_of_file(f.path)
+        others = inventory.hosts_of_file(f.path) - machines
+        stores[id(f)] = clan_store(f.attrpath, f.path, machines, others)
     return out, stores
 
 

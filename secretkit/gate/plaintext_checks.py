@@ -176,7 +176,8 @@ def _fix_for(ctx: CheckContext, finding: Finding) -> str:
         from secretkit.layouts.clan import clan_store
 
         users = ctx.inventory().clan_machines_of_file(finding.path)
-        clan = clan_store(finding.attrpath, finding.path, users)
+        others = ctx.inventory().hosts_of_file(finding.path) - users
+        clan = clan_store(finding.attrpath, finding.path, users, others)
     readers = sorted(ctx.inventory().hosts_of_file(finding.path)) if source is not None else []
     return fix_for(
         finding,

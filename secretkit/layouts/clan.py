@@ -231,10 +231,12 @@ def secret_name_for(attrpath: str | None, path: str) -> str:
     return "".join(c if c.isalnum() or c in "-_." else "-" for c in name)
 
 
-def store_route(attrpath: str | None, path: str, machines: Iterable[str]) -> str:
+def store_route(
+    attrpath: str | None, path: str, machines: Iterable[str], others: Iterable[str] = ()
+) -> str:
     """How a value found in a clan repository's Nix code is moved: stored with clan,
     read through the declaration clan makes for it (migrate writes no second layout)."""
-    return clan_store(attrpath, path, machines).route
+    return clan_store(attrpath, path, machines, others).route
 
 
 @dataclass(frozen=True)
@@ -248,8 +250,13 @@ class ClanStore:
     route: str
 
 
-def clan_store(attrpath: str | None, path: str, machines: Iterable[str]) -> ClanStore:
+def clan_store(
+    attrpath: str | None, path: str, machines: Iterable[str], others: Iterable[str] = ()
+) -> ClanStore:
+    """``machines``: the clan machines using the file; ``others``: its hosts that are
+    no clan machines (a flake's own systems beside the clan), which clan gives nothing."""
     name = secret_name_for(attrpath, path)
+    others = sorted(others)
     flags = " ".join(f"--machine {m}" for m in sorted(machines))
     command = f"clan secrets set {flags or '--machine <machine>'} {name}"
     point = (
@@ -263,7 +270,24 @@ def clan_store(attrpath: str | None, path: str, machines: Iterable[str]) -> Clan
         f"store it with clan (`{command}` reads it from stdin); clan declares "
         f'sops.secrets."{name}" for the machine (root\'s, mode 0400): {known or point}'
     )
-    if not flags:  # (no machine imports the file: clan would give the secret to none)
+    if others and not flags:  # (only hosts that are no clan machines use it)
+        one = len(others) == 1
+        route = (
+            f"{path} is used only by {', '.join(others)}, "
+            + ("which is no clan machine: clan gives it no secret; make it one" if one else
+               "which are no clan machines: clan gives them no secret; make them clan machines")
+            + f" (machines/<name>/ in the clan), then {route}"
+        )  # fmt: skip
+    elif others:  # (clan gives them no secret: a machine of the clan would have it)
+        one = len(others) == 1
+        route += (
+            f"; {', '.join(others)} use{'s' if one else ''} {path} too but "
+            + ("is no clan machine" if one else "are no clan machines")
+            + f": clan gives {'it' if one else 'them'} no secret (make "
+            + ("it a clan machine" if one else "them clan machines")
+            + ", machines/<name>/ in the clan, or keep the value out of the file)"
+        )
+    elif not flags:  # (no machine imports the file: clan would give the secret to none)
         route = f"no clan machine imports {path}: import it from the machines that use it, {route}"
     return ClanStore(name, command, route)
 

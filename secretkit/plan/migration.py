@@ -573,18 +573,9 @@ def _refuse_clan(root: Path, findings: Sequence[Finding], inventory: Inventory) 
     if not findings or read_clan(root, []) is None:
         return
     first = findings[0]
-    users = inventory.hosts_of_file(first.path)
     machines = inventory.clan_machines_of_file(first.path)
-    route = store_route(first.attrpath, first.path, machines)
-    others = sorted(users - machines)  # (hosts of the flake's own: clan gives them nothing)
-    if others:
-        route += f"; {', '.join(others)} use{'s' if len(others) == 1 else ''} it too but " + (
-            "is no clan machine: clan gives it no secret (make it one, or keep its "
-            "values out of the file)"
-            if len(others) == 1
-            else "are no clan machines: clan gives them no secret (make them clan "
-            "machines, or keep their values out of the file)"
-        )
+    others = inventory.hosts_of_file(first.path) - machines  # (clan gives them nothing)
+    route = store_route(first.attrpath, first.path, machines, others)
     more = " (`secretkit check` names each one's command)" if len(findings) > 1 else ""
     raise UserError(
         f"this is a clan-core repository (sops/machines, sops/secrets): secretkit migrate "

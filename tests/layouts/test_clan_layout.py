@@ -423,4 +423,23 @@ def test_migrate_in_a_clan_names_only_clan_machines_and_where_the_rest_is(
     assert code == 3
     assert "(hint: for each value (`secretkit check` names each one's command), " in err
     assert "--machine iso" not in err
-    assert "iso uses it too but is no clan machine: clan gives it no secret" in err
+    assert "iso uses modules/shared.nix too but is no clan machine: clan gives it no secret" in err
+
+
+def test_a_file_only_hosts_beside_the_clan_use_says_they_get_no_clan_secret() -> None:
+    """helper-105: a plain flake host beside the clan machines: check said "no clan
+    machine imports hosts/old/configuration.nix: import it from the machines that use
+    it", which cannot be followed (old uses it)."""
+    from secretkit.layouts.clan import clan_store
+
+    alone = clan_store("services.foo.token", "hosts/old/configuration.nix", [], ["old"])
+    assert alone.route.startswith(
+        "hosts/old/configuration.nix is used only by old, which is no clan machine: clan "
+        "gives it no secret; make it one (machines/<name>/ in the clan), then store it with "
+        "clan (`clan secrets set --machine <machine> foo-token`"
+    )
+    both = clan_store("services.foo.token", "modules/x.nix", ["web"], ["old"])
+    assert both.command == "clan secrets set --machine web foo-token"
+    assert "; old uses modules/x.nix too but is no clan machine: clan gives it no secret" in (
+        both.route
+    )
