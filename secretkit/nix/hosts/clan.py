@@ -179,7 +179,7 @@ def _read_clan(root: Path, rel: Path, tree: cst.NixTree, arg: Node) -> ClanMachi
                     result.notes.append(Note(rel, line, why))
                 role["tags"].update(names)
             elif path[5:] == ("extraModules",):
-                role["modules"] = (_paths(root, rel, tree, value), line)
+                role["listed"] = (value, line)  # (read below: strings name the directory's)
         if len(path) == 4 and path[:2] == ("inventory", "machines") and path[3] == "tags":
             declared.setdefault(path[2], {})["tags"] = _strings(tree, value)
         if path == ("directory",):
@@ -203,6 +203,10 @@ def _read_clan(root: Path, rel: Path, tree: cst.NixTree, arg: Node) -> ClanMachi
             info = declared.setdefault(path[1], {})
             info.setdefault("seen", "machines attribute")
             info.setdefault("inline", []).append((rel, binding.start_byte, binding.end_byte))
+    for role in roles.values():
+        if "listed" in role:
+            value, line = role.pop("listed")
+            role["modules"] = (_paths(root, rel, tree, value, result.directory), line)
     _inventory_json(root / result.directory / "inventory.json", declared)
     base = root / result.directory / "machines"
     if base.is_dir():
@@ -274,15 +278,24 @@ def _strings(tree: cst.NixTree, node: Node) -> list[str]:
     ]
 
 
-def _paths(root: Path, rel: Path, tree: cst.NixTree, node: Node) -> list[Path]:
-    """The repo-relative ``.nix`` files of a literal list of paths."""
+def _paths(
+    root: Path, rel: Path, tree: cst.NixTree, node: Node, directory: Path | None = None
+) -> list[Path]:
+    """The repo-relative ``.nix`` files of a literal list of paths, and of strings the
+    clan reads relative to its ``directory`` (clan's importer: ``"modules/base.nix"``)."""
     node = cst.unwrap(node) or node
     out: list[Path] = []
     for child in node.named_children if node.type == "list_expression" else []:
         text = cst.node_text(tree, child)
-        if child.type != "path_expression" or "${" in text or text.startswith(("/", "~")):
+        if child.type in cst.STRING_TYPES and directory is not None:
+            literal = cst.string_at(tree, child)
+            if literal.has_interpolation or literal.value.startswith(("/", "~")):
+                continue
+            target = root / directory / literal.value
+        elif child.type != "path_expression" or "${" in text or text.startswith(("/", "~")):
             continue
-        target = (root / rel).parent / text
+        else:
+            target = (root / rel).parent / text
         if target.is_dir():
             target = target / "default.nix"
         try:

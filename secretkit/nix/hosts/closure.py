@@ -423,6 +423,11 @@ class Closure(FlakeParts):
                 next_rel, next_acc, home, value_only = self.queue.pop(0)
                 children, inline, seen = self.references(next_rel)
                 next_acc.inline.extend(inline)
+                # (code of another file reached through a value: `self.nixosModules.m`
+                # = `import ./m.nix`; read whole, as reading it directly does)
+                for path, _start, _end in inline:
+                    next_acc.modules.add(path)
+                    (next_acc.home if home else next_acc.system).add(path)
                 next_acc.external |= seen.external
                 if not value_only:
                     next_acc.gaps += seen.gaps

@@ -23,6 +23,9 @@ MAX_LEVEL = 120  # nested expressions followed at once (keeps well inside the Py
 ENTRY = "\x00haumea entry "  # a mapAttrs value bound to a haumea entry (never a string)
 
 
+_SELF_HEADS = ("self", "config", "inputs")  # (what `self.…` paths start with: _self_path)
+
+
 class Evaluator(Files):
     """Follows expressions in the files of the repository at ``root``."""
 
@@ -248,7 +251,7 @@ class Evaluator(Files):
         node = v.node
         expr = node.child_by_field_name("expression") if node.type == "select_expression" else None
         head = v.file.text(expr) if expr is not None else ""
-        if expr is None or expr.type != "variable_expression" or head not in ("self", "config"):
+        if expr is None or expr.type != "variable_expression" or head not in _SELF_HEADS:
             return None
         if isinstance(v.scope.get(head), Val) or not self.flake_outputs:
             return None
@@ -258,6 +261,10 @@ class Evaluator(Files):
             if names[:1] != ["flake"]:
                 return None
             names = names[1:]
+        elif head == "inputs" and names[:1] == ["self"]:  # (`inputs.self`: the flake too)
+            names = names[1:]
+        elif head == "inputs":
+            return None
         return names if names and all(n and "${" not in n for n in names) else None
 
     def _attribute(self, v: Val, depth: int) -> Val | None:

@@ -283,3 +283,62 @@ def test_clan_machines_beside_the_flakes_own_configurations_are_both_hosts(
     inv = discover(tmp_path)
     assert {n: h.source for n, h in inv.hosts.items()} == {"old": "flake", "web": "clan"}
     assert inv.hosts_of_file("machines/web/configuration.nix") == {"web"}
+
+
+def test_own_modules_by_import_and_through_inputs_self_are_followed(tmp_path: Path) -> None:
+    """helper-105: `homelab = import ./homelab.nix;` among flake.nixosModules, named as
+    `self.nixosModules.homelab`, was read but counted in no host (no note either), and
+    `inputs.self.nixosModules.server` was taken for another flake's module."""
+    write(
+        tmp_path,
+        {
+            "flake.nix": (
+                "{\n  outputs = inputs@{ flake-parts, ... }:\n"
+                "    flake-parts.lib.mkFlake { inherit inputs; } {\n"
+                "      imports = [ inputs.clan-core.flakeModules.default ./modules/parts.nix ];\n"
+                '      flake.clan = { meta.name = "demo"; inventory.machines.web = { }; };\n'
+                "    };\n}\n"
+            ),
+            "modules/parts.nix": (
+                "{ ... }: {\n  flake.nixosModules = {\n"
+                "    homelab = import ./homelab.nix;\n"
+                "    server = { imports = [ ./server.nix ]; };\n  };\n}\n"
+            ),
+            "modules/server.nix": "{ ... }: { }\n",
+            "modules/homelab.nix": "{ ... }: { services.nginx.enable = true; }\n",
+            "machines/web/configuration.nix": (
+                "{ self, inputs, ... }: {\n"
+                "  imports = [ inputs.self.nixosModules.server self.nixosModules.homelab ];\n}\n"
+            ),
+        },
+    )
+    inv = discover(tmp_path)
+    assert inv.unresolved == [] and inv.external == []
+    assert inv.hosts_of_file("modules/server.nix") == {"web"}
+    assert inv.hosts_of_file("modules/homelab.nix") == {"web"}
+
+
+def test_a_roles_extra_modules_given_as_strings_are_read_from_the_clan_directory(
+    tmp_path: Path,
+) -> None:
+    """helper-105: clan's importer takes `extraModules = [ "modules/base.nix" ]` (strings,
+    relative to the clan's directory); base.nix was in no machine, and check said "no
+    clan machine imports modules/base.nix"."""
+    write(
+        tmp_path,
+        {
+            "flake.nix": (
+                "{\n  outputs = { self, clan-core, ... }:\n"
+                "    let clan = clan-core.lib.clan {\n      inherit self;\n"
+                '      inventory.machines.web.tags = [ "servers" ];\n'
+                '      inventory.instances.base.roles.default.tags = [ "servers" ];\n'
+                "      inventory.instances.base.roles.default.extraModules =\n"
+                '        [ "modules/base.nix" ];\n'
+                "    };\n    in { inherit (clan.config) nixosConfigurations; };\n}\n"
+            ),
+            "modules/base.nix": "{ ... }: { }\n",
+            "machines/web/configuration.nix": "{ ... }: { }\n",
+            "machines/db/configuration.nix": "{ ... }: { }\n",
+        },
+    )
+    assert discover(tmp_path).hosts_of_file("modules/base.nix") == {"web"}
