@@ -101,7 +101,12 @@ def _refuse_in_a_clan(root: Path, name: str, recipient: str) -> None:
 
     clan = read_clan(root, [])
     if clan is None:
-        return
+        from secretkit.nix.hosts import discover
+
+        # (a clan whose sops/ clan has not made yet: its machines say it is one)
+        if not any("clan" in host.source for host in discover(root).hosts.values()):
+            return
+        raise _clans_own(name, recipient)
     if any(recipient in keys for keys in clan.user_keys.values()):
         who = next(n for n, keys in clan.user_keys.items() if recipient in keys)
         raise UserError(
@@ -109,7 +114,11 @@ def _refuse_in_a_clan(root: Path, name: str, recipient: str) -> None:
             "(sops/users): nothing to add",
             hint="secretkit reads clan's own files there (check, migrate's clan route)",
         )
-    raise UserError(
+    raise _clans_own(name, recipient)
+
+
+def _clans_own(name: str, recipient: str) -> UserError:
+    return UserError(
         "this is a clan-core repository: clan keeps its admins' keys in "
         f"sops/users/<name>/key.json and reads no {sops_yaml.SOPS_YAML}",
         hint=f"clan secrets users add {name} {recipient}",

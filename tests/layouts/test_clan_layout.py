@@ -443,3 +443,26 @@ def test_a_file_only_hosts_beside_the_clan_use_says_they_get_no_clan_secret() ->
     assert "; old uses modules/x.nix too but is no clan machine: clan gives it no secret" in (
         both.route
     )
+
+
+def test_init_in_a_clan_without_sops_yet_is_refused_too(tmp_path: Path) -> None:
+    """helper-105: a clan whose sops/ clan has not made yet: init wrote a .sops.yaml."""
+    from secretkit.commands.init import init
+    from secretkit.errors import UserError
+    from tests.keys.layouts import write
+    from tests.sops.keys_support import age_key
+
+    write(
+        tmp_path,
+        {
+            "flake.nix": (
+                "{\n  outputs = { self, clan-core, ... }:\n"
+                "    let clan = clan-core.lib.clan { inherit self; };\n"
+                "    in { inherit (clan.config) nixosConfigurations; };\n}\n"
+            ),
+            "machines/web/configuration.nix": "{ ... }: { }\n",
+        },
+    )
+    with pytest.raises(UserError, match="this is a clan-core repository"):
+        init(tmp_path, age_key().public, "root")
+    assert not (tmp_path / ".sops.yaml").exists()
