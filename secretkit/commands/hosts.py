@@ -508,7 +508,16 @@ def _keyscan(cwd: Path, name: str, target: str | None) -> Scanned:
         found = ks.Target(host, port, "argument")
     else:
         found = ks.deploy_target(root, name) or ks.Target(name, None, "host name")
-    line = ks.scan(found.host, found.port)
+    try:
+        line = ks.scan(found.host, found.port)
+    except UserError as exc:
+        if found.source != "host name":
+            raise
+        raise UserError(
+            f"{exc.message} (no deploy target of {name} was read from the Nix code: its "
+            "name was scanned)",
+            hint=f"give the address: secretkit hosts add {name} --keyscan HOST[:PORT]",
+        ) from None
     return Scanned(
         found.host, found.port, found.source, line, ks.fingerprint(line), ssh_pubkey_to_age(line)
     )
