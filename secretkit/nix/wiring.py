@@ -172,6 +172,8 @@ def _site_edits(tree: Tree, node: Node, ref: str) -> list[Edit]:
     """``ref`` added to a ``modules = …`` value: into a list literal, else as ``++ [ ref ]``."""
     if node.type == "list_expression":
         return [_append_to_list(tree, node, ref)]
+    if node.type in cst.ATTRSETS:  # (snowfall's mkFlake arguments without the list yet)
+        return [emit.insert_bindings(tree, node, [f"systems.modules.nixos = [ {ref} ];"])]
     tail = f" ++ [ {ref} ]"
     op = node.child_by_field_name("operator") if node.type == "binary_expression" else None
     if node.type in _OPERANDS or (op is not None and cst.node_text(tree, op) == "++"):

@@ -64,9 +64,7 @@ def test_a_scan_of_the_bare_name_that_fails_says_so_and_how_to_give_the_address(
         **{f"{h}.nix": "{ ... }: { }\n" for h in ("vesta", "hermes", "atlas")},
     }
     root = write(tmp_path, files)
-    code, _out, err = run_main(
-        capsys, "-C", str(root), "hosts", "add", "nowhere-zz9", "--keyscan"
-    )
+    code, _out, err = run_main(capsys, "-C", str(root), "hosts", "add", "nowhere-zz9", "--keyscan")
     assert code != 0
     assert "no deploy target of nowhere-zz9 was read from the Nix code" in err
     assert err.strip().endswith(

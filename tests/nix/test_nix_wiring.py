@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -625,3 +626,28 @@ def test_snowfall_systems_get_the_module_in_their_shared_list(tmp_path: Path) ->
     assert not cst.parse(out.encode()).has_errors
     (tmp_path / "flake.nix").write_text(out)  # wired: found as imported
     assert all(h.imports_sops_nix() for h in discover(tmp_path).hosts.values())
+
+
+def test_snowfall_without_a_shared_list_gets_one_in_the_mkflake_call(tmp_path: Path) -> None:
+    """helper-105: snowfall's minimal flake has no `systems.modules.nixos`: migrate said
+    "cannot wire sops-nix … by hand" and refused."""
+    src = (
+        b'{\n  inputs.nixpkgs.url = "github:nixos/nixpkgs/nixos-25.05";\n'
+        b"  outputs = inputs:\n    inputs.snowfall-lib.mkFlake {\n"
+        b"      inherit inputs;\n      src = ./.;\n    };\n}\n"
+    )
+    (tmp_path / "flake.nix").write_bytes(src)
+    (tmp_path / "systems" / "x86_64-linux" / "a").mkdir(parents=True)
+    (tmp_path / "systems" / "x86_64-linux" / "a" / "default.nix").write_text("{ ... }: { }\n")
+    plan = wiring.wire_modules({"flake.nix": src}, discover(tmp_path).hosts, cst.parse)
+    assert not [n for n in plan.notes if n.startswith("cannot wire")]
+    out = apply_edits(src, plan.edits["flake.nix"]).decode()
+    assert "systems.modules.nixos = [ inputs.sops-nix.nixosModules.sops ];" in out
+    assert not cst.parse(out.encode()).has_errors
+    (tmp_path / "flake.nix").write_text(out)
+    assert all(h.imports_sops_nix() for h in discover(tmp_path).hosts.values())
+    if shutil.which("nix-instantiate"):
+        proc = subprocess.run(
+            ["nix-instantiate", "--parse", str(tmp_path / "flake.nix")], capture_output=True
+        )
+        assert proc.returncode == 0, proc.stderr

@@ -16,6 +16,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from secretkit.nix import cst
+from secretkit.nix.cst import Node
 from secretkit.nix.hosts.closure import Closure, HostAcc
 from secretkit.nix.hosts.files import File
 from secretkit.nix.hosts.values import Val
@@ -47,8 +48,12 @@ def add_systems(d: Closure) -> bool:
                 d.file_module(module, acc, False)
             shared_lists = lists.get(("systems", "modules", kind), [])
             _lists(d, shared_lists, acc, "systems.modules")
-            for listed in shared_lists:  # (where a module for every system is added)
-                site = (listed.file.rel, listed.node.start_byte, listed.node.end_byte)
+            call = _mkflake_arguments(file) if not shared_lists and not darwin else None
+            places = [(v.file.rel, v.node) for v in shared_lists] or (
+                [(file.rel, call)] if call is not None else []  # (systems.modules.nixos goes in)
+            )
+            for rel_site, node in places:  # (where a module for every system is added)
+                site = (rel_site, node.start_byte, node.end_byte)
                 if site not in acc.sites:
                     acc.sites.append(site)
             _lists(d, lists.get(("systems", "hosts", system.name), []), acc, "modules")
@@ -153,6 +158,18 @@ def _default_files(d: Closure, rel_dir: Path) -> list[Path]:
     if not where.is_dir():
         return []
     return [p.relative_to(d.root) for p in sorted(where.rglob("default.nix"))]
+
+
+def _mkflake_arguments(file: File) -> Node | None:
+    """The attrset given to flake.nix's one ``mkFlake`` call, else None."""
+    found = []
+    for node in cst.walk(file.root):
+        fn = node.child_by_field_name("function") if node.type == "apply_expression" else None
+        name = cst.dotted_name(file, fn) if fn is not None else None
+        arg = cst.unwrap(node.child_by_field_name("argument")) if name else None
+        if name and name.split(".")[-1] == "mkFlake" and arg is not None:
+            found.append(arg)
+    return found[0] if len(found) == 1 and found[0].type in cst.ATTRSETS else None
 
 
 def _root(d: Closure, file: File) -> Path:
