@@ -17,6 +17,7 @@ from secretkit.nix.catalogue.base import (
     match,
     slug,
 )
+from secretkit.nix.cst import Node
 
 
 class ServiceEnvironment:
@@ -49,19 +50,25 @@ class ServiceEnvironment:
         binding = site.binding
         if binding is None:
             return Refusal("the value is not a plain attribute")
-        service = site.path[2]
-        option = ("systemd", "services", service, "serviceConfig", "EnvironmentFile")
-        return Rewrite(
-            site.secret,
-            [delete_node(site.tree, binding)],
-            f"{service}: EnvironmentFile {site.path[4]}",
-            template=TemplateLine(
-                template=f"{service}.env",
-                line=f"{site.path[4]}={emit.placeholder(name)}",
-                option=option,
-                restart_units=site.service_restarts(service),
-                # a list: it adds to an EnvironmentFile the service's own module sets
-                # (glance's cfg.environmentFile); two strings conflict
-                list_option=True,
-            ),
-        )
+        return service_env_file(site, binding, site.path[4], name)
+
+
+def service_env_file(site: Site, drop: Node, var: str, name: str) -> Rewrite:
+    """``drop`` (the literal's binding or list element) removed, and ``var=<the
+    secret>`` a line of the service's ``<service>.env`` template, its EnvironmentFile."""
+    service = site.path[2]
+    option = ("systemd", "services", service, "serviceConfig", "EnvironmentFile")
+    return Rewrite(
+        site.secret,
+        [delete_node(site.tree, drop)],
+        f"{service}: EnvironmentFile {var}",
+        template=TemplateLine(
+            template=f"{service}.env",
+            line=f"{var}={emit.placeholder(name)}",
+            option=option,
+            restart_units=site.service_restarts(service),
+            # a list: it adds to an EnvironmentFile the service's own module sets
+            # (glance's cfg.environmentFile); two strings conflict
+            list_option=True,
+        ),
+    )

@@ -6,18 +6,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from secretkit.nix import emit
-from secretkit.nix.catalogue.base import (
-    Refusal,
-    Rewrite,
-    Site,
-    TemplateLine,
-    delete_node,
-    env_safe,
-    match,
-    slug,
-)
-from secretkit.nix.catalogue.systemd_environment import ServiceEnvironment
+from secretkit.nix.catalogue.base import Refusal, Rewrite, Site, env_safe, match, slug
+from secretkit.nix.catalogue.systemd_environment import ServiceEnvironment, service_env_file
 
 # one assignment, the whole string: `VAR=value` (systemd.exec(5): Environment= also takes
 # several, space-separated and quoted: those are left by hand)
@@ -51,17 +41,4 @@ class ServiceEnvironmentList:
         element = site.string if site.path[-1].startswith("[") else site.binding
         if element is None:
             return Refusal("the value is not a plain attribute")
-        service = site.path[2]
-        option = ("systemd", "services", service, "serviceConfig", "EnvironmentFile")
-        return Rewrite(
-            site.secret,
-            [delete_node(site.tree, element)],
-            f"{service}: EnvironmentFile {found[1]}",
-            template=TemplateLine(
-                template=f"{service}.env",
-                line=f"{found[1]}={emit.placeholder(name)}",
-                option=option,
-                restart_units=site.service_restarts(service),
-                list_option=True,
-            ),
-        )
+        return service_env_file(site, element, found[1], name)
