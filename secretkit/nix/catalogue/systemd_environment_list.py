@@ -6,12 +6,13 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from secretkit.lazy_re import lazy
 from secretkit.nix.catalogue.base import Refusal, Rewrite, Site, env_safe, match, slug
 from secretkit.nix.catalogue.systemd_environment import ServiceEnvironment, service_env_file
 
 # one assignment, the whole string: `VAR=value` (systemd.exec(5): Environment= also takes
 # several, space-separated and quoted: those are left by hand)
-_ONE = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)=(.*)", re.DOTALL)
+_ONE = lazy(r"([A-Za-z_][A-Za-z0-9_]*)=(.*)", re.DOTALL)
 
 
 class ServiceEnvironmentList:

@@ -11,6 +11,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from secretkit.lazy_re import lazy
 from secretkit.nix import emit
 from secretkit.nix.catalogue.base import (
     Reader,
@@ -26,7 +27,7 @@ from secretkit.nix.edits import Edit
 
 # the name a value has on its line of the text: `NAME=value`, `name: value`, `name = "value"`
 # (the whole line before the value: `relay@host:pw` names nothing)
-_LINE_NAME = re.compile(r"[ \t]*(?:export[ \t]+)?([A-Za-z_][A-Za-z0-9_.-]*)[ \t]*[=:][ \t]*[\"']?")
+_LINE_NAME = lazy(r"[ \t]*(?:export[ \t]+)?([A-Za-z_][A-Za-z0-9_.-]*)[ \t]*[=:][ \t]*[\"']?")
 
 
 def _option_name(site: Site, last: str | None = None) -> str:

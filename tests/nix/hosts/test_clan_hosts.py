@@ -10,6 +10,14 @@ from tests.keys.layouts import write
 from tests.layouts.clan_repo import make_clan
 
 COMMON = "{ ... }: { imports = [ ../../modules/common.nix ]; }\n"
+# a flake-parts clan whose modules/parts.nix defines the flake's own nixosModules
+PARTS_CLAN_FLAKE = (
+    "{\n  outputs = inputs@{ flake-parts, ... }:\n"
+    "    flake-parts.lib.mkFlake { inherit inputs; } {\n"
+    "      imports = [ inputs.clan-core.flakeModules.default ./modules/parts.nix ];\n"
+    '      flake.clan = { meta.name = "demo"; inventory.machines.web = { }; };\n'
+    "    };\n}\n"
+)
 
 
 def test_clan_in_a_file_the_flake_imports(tmp_path: Path) -> None:
@@ -233,13 +241,7 @@ def test_a_flake_module_defined_piecewise_in_an_attrset_is_followed(tmp_path: Pa
     write(
         tmp_path,
         {
-            "flake.nix": (
-                "{\n  outputs = inputs@{ flake-parts, ... }:\n"
-                "    flake-parts.lib.mkFlake { inherit inputs; } {\n"
-                "      imports = [ inputs.clan-core.flakeModules.default ./modules/parts.nix ];\n"
-                '      flake.clan = { meta.name = "demo"; inventory.machines.web = { }; };\n'
-                "    };\n}\n"
-            ),
+            "flake.nix": PARTS_CLAN_FLAKE,
             "modules/parts.nix": (
                 "{ ... }: {\n  flake.nixosModules = {\n"
                 "    server.imports = [ ./server.nix ];\n"
@@ -292,13 +294,7 @@ def test_own_modules_by_import_and_through_inputs_self_are_followed(tmp_path: Pa
     write(
         tmp_path,
         {
-            "flake.nix": (
-                "{\n  outputs = inputs@{ flake-parts, ... }:\n"
-                "    flake-parts.lib.mkFlake { inherit inputs; } {\n"
-                "      imports = [ inputs.clan-core.flakeModules.default ./modules/parts.nix ];\n"
-                '      flake.clan = { meta.name = "demo"; inventory.machines.web = { }; };\n'
-                "    };\n}\n"
-            ),
+            "flake.nix": PARTS_CLAN_FLAKE,
             "modules/parts.nix": (
                 "{ ... }: {\n  flake.nixosModules = {\n"
                 "    homelab = import ./homelab.nix;\n"
