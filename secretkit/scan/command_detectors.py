@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from secretkit.lazy_re import lazy
 from secretkit.scan import client_passwords, filters, named_values, request_secrets
 from secretkit.scan.detector_types import Context, Match
+from secretkit.scan.echoed import substituted
 from secretkit.scan.match_starts import (
     contains,
     env_assign_starts,
@@ -495,6 +496,7 @@ class CommandSecret:
         if contains(text, "set") and any(may_hold(text, w.lower()) for w in _ENV_WORDS):
             found.extend(_fish_sets(text))
         for start, end, kind in found:
+            start, end = substituted(text, start, end)  # `$(echo …)`: the literal it prints
             value = text[start:end]
             lead = value.lstrip()[:1]  # (" --flag …" after a quote: options, not a value;
             # "-rofi-pass +dpass": a feature switched on, as USE flags and toggles write)

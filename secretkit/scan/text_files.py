@@ -26,6 +26,7 @@ from secretkit.lazy_re import lazy
 from secretkit.scan import config_forms, filters, named_values
 from secretkit.scan.allow_marks import honoured
 from secretkit.scan.detectors import Context, in_context
+from secretkit.scan.echoed import substituted
 from secretkit.scan.formats import file_format as file_format
 from secretkit.scan.hash_lines import hash_line_hits
 from secretkit.scan.hits import (
@@ -49,7 +50,7 @@ from secretkit.scan.match_starts import (
     run_start,
 )
 from secretkit.scan.path_rules import prose_file, secret_file_hits
-from secretkit.scan.value_shapes import gpg_fingerprint, hashlike
+from secretkit.scan.value_shapes import basic_auth, gpg_fingerprint, hashlike
 
 # The bare key and the value end at the last character before the spaces and tabs
 # that precede the ":" / the line's end: written greedily (a lazy ``[^:#]*?`` or
@@ -328,6 +329,8 @@ def key_value_hits(text: str, fmt: str, hosts: bool = False) -> list[Hit]:
     mark, unless its value is unquoted words (``# token: see the wiki``: prose)."""
     hits: list[Hit] = []
     for key, start, end in _pairs(text, fmt, hosts):  # (hosts: an INI file's host lines)
+        if start < end and text[start] in "$`":  # `$(echo …)`: the literal it prints
+            start, end = substituted(text, start, end)
         value = text[start:end]
         if fmt == "json" and "\\" in value:
             try:
@@ -366,7 +369,7 @@ def _assigned(text: str, start: int) -> bool:
 def _pair_hit(key: str, value: str, fmt: str) -> Hit | None:
     """The hit for ``key: value`` (a span to be placed by the caller), or None."""
     kind = filters.secret_name(key) or named_values.named_value_kind(key, value)
-    if kind is None and key.lower() == "auth" and _basic_auth(value):
+    if kind is None and key.lower() == "auth" and basic_auth(value):
         return Hit(0, 0, "secret-attribute", "credentials", "medium")  # docker's config.json
     if kind is None or filters.hash_name(key) or filters.public_name(key):
         return None
@@ -381,22 +384,6 @@ def _pair_hit(key: str, value: str, fmt: str) -> Hit | None:
     if fmt in ("text", "shell") and looks_like_code(value):
         return None
     return Hit(0, 0, "secret-attribute", kind, "medium")
-
-
-def _basic_auth(value: str) -> bool:
-    """Whether ``value`` is base64 of ``user:password`` (HTTP basic auth, as docker's
-    ``auths.<registry>.auth`` and ``.dockerconfigjson`` hold it)."""
-    import base64
-    import binascii
-
-    if len(value) < 8 or len(value) % 4 or not value.isascii():
-        return False
-    try:
-        plain = base64.b64decode(value, validate=True).decode("ascii")
-    except (binascii.Error, ValueError):
-        return False
-    user, colon, password = plain.partition(":")
-    return bool(colon and user and password and plain.isprintable())
 
 
 def _shell_hit(name: str, value: str, fmt: str) -> Hit | None:

@@ -67,3 +67,19 @@ def generated_slashes(text: str) -> bool:
         and any(c.islower() for c in plain)
         and random_looking(plain)
     )
+
+
+def basic_auth(value: str) -> bool:
+    """Whether ``value`` is base64 of ``user:password`` (HTTP basic auth, as docker's
+    ``auths.<registry>.auth`` and ``.dockerconfigjson`` hold it)."""
+    import base64
+    import binascii
+
+    if len(value) < 8 or len(value) % 4 or not value.isascii():
+        return False
+    try:
+        plain = base64.b64decode(value, validate=True).decode("ascii")
+    except (binascii.Error, ValueError):
+        return False
+    user, colon, password = plain.partition(":")
+    return bool(colon and user and password and plain.isprintable())
