@@ -163,3 +163,30 @@ def _env_name_kind(name: str) -> str | None:
     if any(p in _ENV_KEY_NOT_SECRET for p in parts):
         return None
     return "key-if-random"
+
+
+# nix.conf's access-tokens (and extra-access-tokens): blank-separated host=token pairs
+_ACCESS_TOKENS = frozenset({("access", "tokens"), ("extra", "access", "tokens")})
+_HOST_TOKEN = lazy(r"([^\s=]+)=(\S+)")
+
+
+def host_tokens(name: str, value: str) -> list[tuple[int, int]] | None:
+    """Under nix.conf's ``access-tokens`` (``host=token`` pairs between blanks, as
+    ``nix.settings.access-tokens`` and its text hold them): the spans of the tokens
+    that are secrets (a hex one too: Gitea's tokens are 40 hex digits), [] when none
+    is; None for another name or a value that is not such pairs."""
+    if tuple(words(name)) not in _ACCESS_TOKENS:
+        return None
+    pairs = [_HOST_TOKEN.fullmatch(part) for part in value.split()]
+    if not pairs or any(pair is None for pair in pairs):
+        return None
+    spans = []
+    at = 0
+    for pair in pairs:
+        assert pair is not None
+        at = value.index(pair.group(0), at)
+        token = pair.group(2)
+        if not not_secret(token, token=True):
+            spans.append((at + pair.start(2), at + pair.end(2)))
+        at += len(pair.group(0))
+    return spans

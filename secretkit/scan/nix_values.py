@@ -135,6 +135,12 @@ def attribute_hit(value: str, kind: str, key: str = "") -> Hit | None:
     """The hit for a literal under a secret's name (``key``: that name)."""
     text = value.strip()
     offset = value.find(text) if text else 0
+    tokens = named_values.host_tokens(key, text)
+    if tokens is not None:  # access-tokens' host=token: the token (several: the whole)
+        if not tokens:
+            return None
+        start, end = tokens[0] if len(tokens) == 1 else (0, len(text))
+        return Hit(offset + start, offset + end, "secret-attribute", kind, "medium")
     if named_values.names_itself(key, text):
         return None
     if filters.password_hash(text):

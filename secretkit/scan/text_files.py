@@ -332,6 +332,12 @@ def key_value_hits(text: str, fmt: str, hosts: bool = False) -> list[Hit]:
         if start < end and text[start] in "$`":  # `$(echo …)`: the literal it prints
             start, end = substituted(text, start, end)
         value = text[start:end]
+        tokens = named_values.host_tokens(key, value)
+        if tokens is not None:  # nix.conf's access-tokens: each host=token's token
+            hits += [
+                Hit(start + a, start + b, "secret-attribute", "token", "medium") for a, b in tokens
+            ]
+            continue
         if fmt == "json" and "\\" in value:
             try:
                 import json  # only for JSON-quoted values
