@@ -12,7 +12,13 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from secretkit.lazy_re import lazy
-from secretkit.scan import client_passwords, filters, named_values, request_secrets
+from secretkit.scan import (
+    client_passwords,
+    connection_strings,
+    filters,
+    named_values,
+    request_secrets,
+)
 from secretkit.scan.detector_types import Context, Match
 from secretkit.scan.echoed import substituted
 from secretkit.scan.match_starts import (
@@ -192,6 +198,7 @@ STARTS: dict[str, tuple[re.Pattern[str], Callable[[str], Iterable[int] | None]]]
     "mount": (_MOUNT_PASSWORD, lambda text: [max(0, i - 1) for i in word_starts(text, ("-o",))]),
     **request_secrets.STARTS,  # Authorization / X-Api-Key headers, query parameters
     **client_passwords.STARTS,  # mysql -p, docker login -p, redis-cli -a, htpasswd -b …
+    **connection_strings.STARTS,  # Password=…; in a connection string
 }
 
 
@@ -477,6 +484,7 @@ class CommandSecret:
                     found.append((*span, "password"))
         found.extend(request_secrets.request_secrets(text))
         found.extend(client_passwords.client_passwords(text))
+        found.extend(connection_strings.connection_passwords(text))
         found.extend(request_secrets.named_header(ctx.key, text))
         env_starts = _env_starts(text)
         if env_starts:
