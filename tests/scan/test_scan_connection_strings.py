@@ -54,7 +54,7 @@ def test_the_password_of_a_connection_string_is_found(_id: str, path: str, text:
 @pytest.mark.parametrize(
     "text",
     [
-        "Server=db;Database=app;Integrated Security=true;\n",  # Windows auth: no password
+        "Server=db;Database=app;Integrated Security=true;\n",  # (Windows auth: none given)
         "Server=db;User Id=sa;Password=${DB_PASSWORD};\n",
         "Server=db;User Id=sa;Password=$(cat /run/secrets/db);\n",
         "Server=db;User Id=sa;Password=;\n",
