@@ -195,9 +195,23 @@ def content_context(
         if directive is not None:  # (a directive's file of several lines is one secret)
             return ContentContext(name, False, kind or directive[0], lines=directive[1])
         if kind is None and not env:
-            return None
+            return ContentContext(name, False, None) if own_format(name) else None
         return ContentContext(name, env, kind)
     return etc_context(path) if key == "text" else None
+
+
+# Files whose name picks a format of its own, whose lines hold a secret with no secret's
+# name beside it: libpq's password file (host:port:db:user:<password>), npm's .npmrc
+# (//registry/:_authToken=…): read with that format's reader (nix_values.whole_value_hits)
+_OWN_FORMATS = frozenset({"pgpass", "npmrc"})
+
+
+def own_format(name: str) -> str | None:
+    """The format of its own a file called ``name`` is written in, or None."""
+    from secretkit.scan.formats import file_format
+
+    fmt = file_format(name) if name else None
+    return fmt if fmt in _OWN_FORMATS else None
 
 
 # Configuration directives whose argument is a file holding a secret of several lines
@@ -298,7 +312,7 @@ def etc_context(path: list[str]) -> ContentContext | None:
         etc = path[-2]
         kind = name_kind(etc)
         env = is_env_name(etc)
-        if kind is not None or env:
+        if kind is not None or env or own_format(etc):
             return ContentContext(etc, env, kind)
     return None
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from secretkit.lazy_re import lazy
 from secretkit.scan import filters, named_values, nix_positions
-from secretkit.scan.hits import Hit
+from secretkit.scan.hits import KEYED_RULES, Hit
 from secretkit.scan.value_shapes import hashlike
 
 if TYPE_CHECKING:
@@ -87,7 +87,13 @@ def config_key(key: str) -> bool:
 
 def whole_value_hits(content: nix_positions.ContentContext, value: str) -> list[Hit]:
     """A builder's file whose name or option says it is a secret: the whole (stripped)
-    text, a password hash low; an htpasswd of several users, each ``user:<hash>`` line."""
+    text, a password hash low; an htpasswd of several users, each ``user:<hash>`` line;
+    a file in a format of its own (a pgpass, an .npmrc), the secrets its reader finds."""
+    fmt = nix_positions.own_format(content.name)
+    if fmt is not None:
+        from secretkit.scan.text_files import key_value_hits
+
+        return [h for h in key_value_hits(value, fmt) if h.rule in KEYED_RULES]
     whole = nix_positions.whole_value_kind(content, value)
     stripped = value.strip()
     if whole is None and content.kind == "password-hash" and "\n" in stripped:

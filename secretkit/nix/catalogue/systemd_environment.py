@@ -43,6 +43,10 @@ class ServiceEnvironment:
         return f"{slug(site.path[2])}/{slug(site.path[4])}"
 
     def rewrite(self, site: Site, name: str) -> Rewrite | Refusal:
+        if site.holder is not None:  # VAR = pkgs.writeText "…" "<text>": VAR names a file
+            from secretkit.nix.catalogue.write_text import WRITE_TEXT_FILE
+
+            return WRITE_TEXT_FILE.rewrite(site, name)
         if site.literal != site.secret.reveal():
             return Refusal("the secret is only part of the string")
         if not env_safe(site.secret):

@@ -1,0 +1,79 @@
+"""A file written from Nix whose name picks a format of its own: libpq's password file
+(``host:port:db:user:<password>``) and npm's ``.npmrc`` (``//registry/:_authToken=…``).
+Their lines name no secret, so the config-line readers passed them by: as
+``environment.etc."<name>".text`` and as a ``pkgs.writeText "<name>"`` handed to
+``PGPASSFILE`` the password was missed.  Each is found at its field, and migrate moves
+the writeText one to a sops template whose path the variable then names."""
+
+from __future__ import annotations
+
+import pytest
+
+from secretkit.scan.one_file import scan_bytes
+from secretkit.sensitive import Sensitive
+from tests.support import fake
+from tests.support.nixfind import FakeFinding, plan_module
+
+V = fake.password("own-format")
+
+
+def _found(text: str) -> list[tuple[str, str, str | None]]:
+    findings, skipped = scan_bytes("h.nix", text.encode())
+    assert skipped is None
+    return [(f.rule, f.secret.reveal(), f.attrpath) for f in findings]
+
+
+@pytest.mark.parametrize(
+    ("text", "attrpath"),
+    [
+        (
+            '{ environment.etc."app/pgpass".text = "db:5432:app:app:@V@"; }\n',
+            'environment.etc."app/pgpass".text',
+        ),
+        (
+            "{ environment.etc.\".pgpass\".text = ''\n  *:*:*:app:@V@\n''; }\n",
+            'environment.etc.".pgpass".text',
+        ),
+        (
+            '{ environment.etc."app/.npmrc".text = "//registry.npmjs.org/:_authToken=@V@"; }\n',
+            'environment.etc."app/.npmrc".text',
+        ),
+        (
+            "{ pkgs, ... }: { systemd.services.x.environment.PGPASSFILE = "
+            'pkgs.writeText "pgpass" "db:5432:app:app:@V@"; }\n',
+            "systemd.services.x.environment.PGPASSFILE",
+        ),
+    ],
+)
+def test_the_secret_of_a_file_in_its_own_format_is_found(text: str, attrpath: str) -> None:
+    assert _found(text.replace("@V@", V)) == [("secret-attribute", V, attrpath)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{ environment.etc."app/pgpass".text = "db:5432:app:app:*"; }\n',
+        '{ environment.etc."app/.npmrc".text = "registry=https://npm.example.org/"; }\n',
+        '{ environment.etc."app/notes".text = "db:5432:app:app:@V@"; }\n',  # (not a pgpass)
+    ],
+)
+def test_other_lines_and_other_files_stay_quiet(text: str) -> None:
+    assert _found(text.replace("@V@", V)) == []
+
+
+def test_migrate_points_the_variable_at_a_template_of_the_same_text() -> None:
+    """PGPASSFILE names a file: the variable keeps naming one (the template's path),
+    where the environment route had refused it with steps for an EnvironmentFile."""
+    source = (
+        "{ pkgs, ... }:\n{\n  systemd.services.x.environment.PGPASSFILE = "
+        f'pkgs.writeText "pgpass" "db:5432:app:app:{V}";\n}}\n'
+    ).encode()
+    start = source.index(V.encode())
+    found = [FakeFinding("h.nix", 3, start, start + len(V), Sensitive(V))]
+    plan = plan_module(source, "h.nix", findings=found)
+    assert not plan.refused
+    (move,) = plan.moves
+    assert move.new_option == "PGPASSFILE = sops template (was pkgs.writeText)"
+    _old, new = plan.nix["h.nix"]
+    assert b"PGPASSFILE = config.sops.templates." in new
+    assert V.encode() not in new
