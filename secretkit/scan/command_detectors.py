@@ -87,7 +87,10 @@ _SINK_WORDS = frozenset(
     }
 )  # fmt: skip
 _SINK_START = lazy(r"^[ \t]*(?:>>?|\||&&)")
-_SQL_PASSWORD = lazy(r"\b(?:PASSWORD|IDENTIFIED\s+BY)\s+(?:'([^']+)'|\"([^\"]+)\")", re.IGNORECASE)
+# (not the end of a command's name: `systemd-ask-password "<its prompt>"`)
+_SQL_PASSWORD = lazy(
+    r"(?<!\w-)\b(?:PASSWORD|IDENTIFIED\s+BY)\s+(?:'([^']+)'|\"([^\"]+)\")", re.IGNORECASE
+)
 _SQL_WORDS = ("password", "identified")  # where _SQL_PASSWORD can start, lower-cased
 # A netrc entry (``~/.netrc``, nix's ``netrc-file``).
 _NETRC = lazy(r"\bmachine\s+\S+(?:\s+login\s+\S+)?\s+password\s+([^\s'\"]+)")

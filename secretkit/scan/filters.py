@@ -261,7 +261,9 @@ _FILLER = (
     r"me|the|a|an|in|to|with|this|goes|value|secrets?|passwords?|passwd|passphrase|tokens?|"
     r"keys?|api|access|auth|client|private|app|some|random|string|test|real|new|set|admin|"
     r"user|db|database|smtp|mail|pass|pw|it|now|later|please|secure|strong|super|very|long|"
-    r"own|generated|chosen|actual|good|unique"
+    r"own|generated|chosen|actual|good|unique|"
+    # (`build-placeholder-overridden-at-runtime`: a value a build sets, said so)
+    r"build|overridden|overwritten|replaced|at|runtime|run|time|for|during|startup|deploy"
 )
 _PLACEHOLDER_WORD = lazy(rf"^(?:{_MARKER}|{_FILLER})+$")
 # The words examples stand in for values with (``foobar``, ``wibble``, ``foo-bar-baz``):

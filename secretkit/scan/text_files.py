@@ -177,8 +177,8 @@ def _pairs(text: str, fmt: str, hosts: bool = False) -> Iterator[tuple[str, int,
                 generic = _VALUE_KEY.fullmatch(key)
                 if generic is not None:  # "RefreshToken": { "Value": … }, "TokenValue": …
                     key = generic.group(1) or _json_parent(text, m.start(2))
-                if _secretish(key):
-                    yield key, m.start(2), m.end(2)
+                if _secretish(key) and _json_parent(text, m.start()) != "scripts":
+                    yield key, m.start(2), m.end(2)  # (npm's scripts: name → command)
     elif fmt == "yaml":
         for m in _yaml_pairs(text):
             key = m.group("dq") or m.group("sq") or m.group("bare") or ""

@@ -333,3 +333,30 @@ def test_passwd_of_a_user_docs_placeholders_and_a_capitalised_stand_in_are_no_se
     )
     found = sorted((f.path, f.line) for f in scan_tree(tmp_path).findings)
     assert found == [("ARCHITECTURE.md", 4), ("adguard.nix", 4), ("setup.sh", 3)]
+
+
+def test_three_look_alikes_a_stranger_met_on_snowfield(tmp_path: Path) -> None:
+    """JulienMalka/snowfield: a prompt handed to `systemd-ask-password` read as SQL's
+    `PASSWORD '…'`, an npm script named reset-password read as a password, and a
+    build's stated placeholder (`NEXTAUTH_SECRET = "build-placeholder-overridden-at-
+    runtime"`); each beside the secret of the same form that is still found."""
+    password = fake.password("snowfield")
+    (tmp_path / "unlock.nix").write_text(
+        "{ ... }:\n{\n  boot.initrd.systemd.services.unlock.script = ''\n"
+        '    passphrase=$(systemd-ask-password "bcachefs passphrase")\n'
+        f"    psql -c \"ALTER ROLE app PASSWORD '{password}'\"\n  '';\n}}\n"
+    )
+    (tmp_path / "package.json").write_text(
+        '{\n  "scripts": {\n    "reset-password": "node extra/reset-password.js"\n  },\n'
+        f'  "config": {{\n    "password": "{password}"\n  }}\n}}\n'
+    )
+    (tmp_path / "cal.nix").write_text(
+        "{ ... }:\n{\n  env = {\n"
+        '    NEXTAUTH_SECRET = "build-placeholder-overridden-at-runtime";\n'
+        f'    CALENDSO_ENCRYPTION_KEY = "{fake.hex_key(16, "cal")}";\n  }};\n}}\n'
+    )
+    assert _found(tmp_path) == [
+        ("cal.nix", 5, "secret-attribute"),
+        ("package.json", 6, "secret-attribute"),
+        ("unlock.nix", 5, "command-secret"),
+    ]
