@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from secretkit.errors import UserError
-from secretkit.layouts.agenix_rules import RULES_FILE, is_rules_file
+from secretkit.layouts.agenix_rules import RULES_FILE, builds_rules, is_rules_file
 from secretkit.sops.identities import Identities
 
 SECRETS_DIR = "secrets"
@@ -50,6 +50,25 @@ def find_rules_file(nix_files: list[str], read: Callable[[str], bytes] | None = 
             )
         return preferred[0]
     return candidates[0] if candidates else None
+
+
+def built_rules_refusal(nix_files: list[str], read: Callable[[str], bytes]) -> UserError | None:
+    """The refusal for a repository whose ``secrets.nix`` builds its rules with Nix code
+    (:func:`~secretkit.layouts.agenix_rules.builds_rules`): who reads each secret is
+    known only by evaluating it, which secretkit never does; None when none does."""
+    for path in nix_files:
+        if path.rsplit("/", 1)[-1] == RULES_FILE:
+            data = read(path)
+            if builds_rules(data) and not is_rules_file(data):
+                return UserError(
+                    f'{path} builds its rules with Nix code (no "<file>.age".publicKeys = '
+                    "[ … ]; is written in it): import agenix reads rules written out, and "
+                    "never evaluates Nix",
+                    hint=f'write its rules out in {path}: one "<file>.age".publicKeys = '
+                    "[ … ]; per file (keys may be names a let binds or a file of keys it "
+                    "imports), then run again (nothing was changed)",
+                )
+    return None
 
 
 def rekey_marker(sources: dict[str, bytes], rekeyed: list[str]) -> str | None:

@@ -36,6 +36,7 @@ from secretkit.agenix.nixrewrite import (
 from secretkit.agenix.plan import Layout, decrypt_age, layout, target_for
 from secretkit.agenix.rekey import read_rekey
 from secretkit.agenix.repo import (
+    built_rules_refusal,
     find_rules_file,
     nix_files_of,
     refuse_mixed,
@@ -124,6 +125,9 @@ def prepare(root: Path, *, layout_mode: str = "per-host", dry_run: bool = False)
     if rules_rel is not None and marker is not None:
         raise refuse_mixed(marker, rules_rel)
     if rules_rel is None and marker is None:
+        built = built_rules_refusal(nix_files, lambda rel: (root / rel).read_bytes())
+        if built is not None:
+            raise built  # (a secrets.nix that needs evaluating is not "no secrets.nix")
         return Prepared(root, "", Layout(), None, {}, [], [], 0, {}, {})
     rekey = rules_rel is None
     keys = sops_yaml.read_keys(root)

@@ -82,7 +82,28 @@ def agenix_results(root: Path, agenix: Agenix, identities: Identities) -> list[C
     results: list[CheckResult] = []
     opened = 0
     untold = 0  # files with age1 recipients whose identity is not held here
+    built: dict[str, list[str]] = {}  # a secrets.nix that builds its rules → its files
     for path in agenix.unlisted:
+        if (builder := agenix.built_for(path)) is not None:
+            built.setdefault(builder, []).append(path)
+    for builder, paths in sorted(built.items()):
+        results.append(
+            CheckResult(
+                POINT,
+                False,
+                f"cannot verify: {builder} builds its rules with Nix code (no "
+                f'"<file>.age".publicKeys = [ … ]; is written in it), so who can open its '
+                f"{len(paths)} age file(s) was not checked ({', '.join(paths[:3])}"
+                f"{' …' if len(paths) > 3 else ''})",
+                f'write its rules out in {builder}: one "<file>.age".publicKeys = [ … ]; per '
+                "file (keys may be names a let binds or a file of keys it imports), then run "
+                "check again",
+                (builder, *paths),
+            )
+        )
+    for path in agenix.unlisted:
+        if agenix.built_for(path) is not None:
+            continue
         rules_file = agenix.rules_file_for(path)
         listed = " or ".join(agenix.rules_files)
         fix = (

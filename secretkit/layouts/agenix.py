@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from secretkit.layouts.agenix_rules import is_rules_file, rules_reader
+from secretkit.layouts.agenix_rules import builds_rules, is_rules_file, rules_reader
 from secretkit.nix import cst
 
 Node = Any
@@ -53,6 +53,16 @@ class Agenix:
     rules: dict[str, AgeRule] = field(default_factory=dict)
     unlisted: list[str] = field(default_factory=list)  # .age files no rule names
     rules_files: list[str] = field(default_factory=list)  # every secrets.nix, shallowest first
+    # secrets.nix files that build their rules with Nix code (none written out): who can
+    # open the .age files under them is not known without evaluating them
+    built: list[str] = field(default_factory=list)
+
+    def built_for(self, path: str) -> str | None:
+        """The secrets.nix that builds the rules of ``path``, when the nearest rules file
+        above it is one (its files are unlisted only because nothing is written out)."""
+        above = [f for f in [*self.rules_files, *self.built] if in_directory_of(f, path)]
+        nearest = max(above, key=lambda f: f.count("/"), default=None)
+        return nearest if nearest in self.built else None
 
     def rules_file_for(self, path: str) -> str | None:
         """The nearest secrets.nix in a directory above ``path`` (agenix reads the rules
@@ -86,18 +96,24 @@ def read_agenix(root: Path, files: Iterable[str]) -> Agenix | None:
         except OSError:
             continue
         if not is_rules_file(data):
-            continue  # (an ordinary module named so: agenix-rekey repositories have them)
-        out.rules_files.append(rules_file)
+            if builds_rules(data):
+                out.built.append(rules_file)
+            continue  # (else an ordinary module named so: agenix-rekey repositories have them)
         tree = cst.parse(data)
         base = PurePosixPath(rules_file).parent
         reader = rules_reader(tree, rules_file, root)
-        for name, value, line in _age_bindings(tree):
+        bindings = list(_age_bindings(tree))
+        if not bindings:
+            out.built.append(rules_file)  # ("${name}.age" made in a function)
+            continue
+        out.rules_files.append(rules_file)
+        for name, value, line in bindings:
             path = (base / name).as_posix() if str(base) != "." else name
             keys, why = _keys(reader, value)
             out.rules.setdefault(path, AgeRule(path, keys, why, line, rules_file))
-    if not out.rules_files:
+    if not out.rules_files and not out.built:
         return None
-    out.rules_file = out.rules_files[0]
+    out.rules_file = (out.rules_files or out.built)[0]
     out.unlisted = sorted(a for a in ages if a not in out.rules)
     return out
 

@@ -39,6 +39,14 @@ def is_rules_file(data: bytes) -> bool:
     return b".age" in data and b"publicKeys" in data
 
 
+def builds_rules(data: bytes) -> bool:
+    """Whether a ``secrets.nix`` in which no ``"x.age".publicKeys = …;`` rule is written
+    out still makes agenix's rules: it names ``publicKeys`` (a function over a list of
+    files or a directory builds the attrset).  Who can open its files is then known
+    only by evaluating it, which secretkit never does."""
+    return b"publicKeys" in data
+
+
 _MAX_DEPTH = 40
 
 

@@ -384,3 +384,30 @@ def make_rekey_lab(base: Path) -> AgenixLab:
     assert init.returncode == 0, init.stderr.decode()
     commit_all(root, "sops admin")
     return lab
+
+
+BUILT_RULES = """\
+let
+  keys = import ./keys.nix;
+  readers = import ./readers.nix;
+in
+builtins.mapAttrs (_: names: { publicKeys = map (n: keys.${n}) names; }) readers
+"""
+
+
+def build_the_rules(lab: AgenixLab) -> None:
+    """secrets.nix made by a function over a list of files (JulienMalka/snowfield's
+    form): the same readers, no rule written out."""
+    keys = "{\n" + "".join(f'  {n} = "{k}";\n' for n, k in lab.ssh_pub.items()) + "}\n"
+    readers = (
+        "{\n"
+        + "".join(
+            f'  "{name}.age" = [ {" ".join(r for r in who if r in lab.ssh_pub)} ];\n'
+            for name, (who, _armored) in SECRETS.items()
+        )
+        + "}\n"
+    )
+    (lab.root / "secrets" / "keys.nix").write_text(keys)
+    (lab.root / "secrets" / "readers.nix").write_text(readers)
+    (lab.root / "secrets" / "secrets.nix").write_text(BUILT_RULES)
+    commit_all(lab.root, "rules built by a function")

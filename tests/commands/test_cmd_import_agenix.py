@@ -17,7 +17,14 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from secretkit.nix import cst
 from secretkit.sops import document, operations
 from secretkit.sops.identities import load_identities
-from tests.commands.agenix_support import HOSTS, SECRETS, AgenixLab, make_lab, run
+from tests.commands.agenix_support import (
+    HOSTS,
+    SECRETS,
+    AgenixLab,
+    build_the_rules,
+    make_lab,
+    run,
+)
 from tests.conftest import commit_all, git, need_tool
 from tests.support import fake
 
@@ -340,3 +347,17 @@ def test_an_age_file_the_rules_do_not_list_is_named_as_left_behind(lab: AgenixLa
     err = result.stderr.decode()
     assert "not imported, left in place: secrets/old/stray.age (" in err
     assert "delete them if nothing reads them (git rm)" in err
+
+
+def test_a_secrets_nix_that_builds_its_rules_is_refused_not_called_absent(lab: AgenixLab) -> None:
+    """import agenix said "nothing to import: no agenix secrets.nix in this repository"
+    (exit 0) where secrets.nix built its rules by mapAttrs over an imported list."""
+    build_the_rules(lab)
+    before = lab.tree()
+    result = lab.run("import", "agenix", "--dry-run")
+    assert result.returncode == 3
+    stderr = result.stderr.decode()
+    assert stderr.startswith("error: secrets/secrets.nix builds its rules with Nix code")
+    assert "write its rules out in secrets/secrets.nix" in stderr
+    assert "nothing to import" not in result.stdout.decode()
+    assert lab.tree() == before

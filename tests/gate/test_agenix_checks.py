@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.commands.agenix_support import make_lab
+from tests.commands.agenix_support import build_the_rules, make_lab
 from tests.conftest import commit_all
 
 
@@ -56,3 +56,23 @@ def test_an_age_file_a_module_names_that_is_gone_fails_the_agenix_point(tmp_path
     assert len(gone) == 1, points
     assert "age.secrets.api-token.file names" in str(gone[0]["message"])
     assert str(gone[0]["fix"]).startswith("restore secrets/api-token.age")
+
+
+def test_rules_a_secrets_nix_builds_with_nix_code_cannot_be_verified(tmp_path: Path) -> None:
+    """check said "warning: … no agenix rules file" and "safe to publish" when
+    secrets.nix built its attrset (mapAttrs over an imported list): who can open the
+    .age files was never compared with what the rules say."""
+    lab = make_lab(tmp_path)
+    build_the_rules(lab)
+    proc = lab.run("check", "--format", "json")
+    report = json.loads(proc.stdout)
+    points = [c for c in report["checks"] if c["id"] == "agenix"]
+    failed = [c for c in points if not c["ok"]]
+    assert len(failed) == 1, points
+    message = str(failed[0]["message"])
+    assert message.startswith("cannot verify: secrets/secrets.nix builds its rules with Nix code")
+    assert "6 age file(s)" in message
+    assert str(failed[0]["fix"]).startswith("write its rules out in secrets/secrets.nix")
+    assert report["ok"] is False
+    assert proc.returncode != 0
+    assert not any("no agenix rules file" in str(c["message"]) for c in points)
