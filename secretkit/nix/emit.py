@@ -85,6 +85,9 @@ class SecretDecl:
     restart_units: tuple[str, ...] = ()
     needed_for_users: bool = False
     path: str | None = None
+    # restartUnits as a Nix expression, in place of ``restart_units`` (the units depend on
+    # an option of the host: networking.wireguard.useNetworkd)
+    restart_expr: str | None = None
 
     def option(self) -> list[str]:
         return ["sops", "secrets", self.name]
@@ -103,7 +106,9 @@ class SecretDecl:
             body.append(f"path = {nix_string(self.path)};")
         if self.needed_for_users:
             body.append("neededForUsers = true;")
-        if self.restart_units:
+        if self.restart_expr is not None:
+            body.append(f"restartUnits = {self.restart_expr};")
+        elif self.restart_units:
             units = " ".join(nix_string(u) for u in self.restart_units)
             body.append(f"restartUnits = [ {units} ];")
         return [

@@ -476,6 +476,7 @@ def _plan_finding(
             group=result.group or (reader.group if reader else None),
             mode=result.mode or (reader.mode if reader else None),
             restart_units=result.restart_units,
+            restart_expr=result.restart_expr,
             needed_for_users=result.needed_for_users
             or (reader is not None and reader.kind == "activation"),
             path=result.path,

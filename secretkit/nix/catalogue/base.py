@@ -212,6 +212,7 @@ class Rewrite:
     group: str | None = None
     mode: str | None = None
     restart_units: tuple[str, ...] = ()
+    restart_expr: str | None = None  # restartUnits as a Nix expression (emit.SecretDecl)
     needed_for_users: bool = False
     path: str | None = None
     options: list[OptionSpec] = field(default_factory=list)

@@ -15,10 +15,12 @@
 
   sops.secrets."wireguard/wg0/private-key" = {
     sopsFile = ../../secrets/host1.yaml;
-    restartUnits = [ "wireguard-wg0.service" ];
+    owner = if config.networking.wireguard.useNetworkd or false then "systemd-network" else "root";
+    restartUnits = if config.networking.wireguard.useNetworkd or false then [ "systemd-networkd.service" ] else [ "wireguard-wg0.service" ];
   };
   sops.secrets."wireguard/wg0/offsite/preshared-key" = {
     sopsFile = ../../secrets/host1.yaml;
-    restartUnits = [ "wireguard-wg0.service" ];
+    owner = if config.networking.wireguard.useNetworkd or false then "systemd-network" else "root";
+    restartUnits = if config.networking.wireguard.useNetworkd or false then [ "systemd-networkd.service" ] else [ "wireguard-wg0.service" ];
   };
 }
