@@ -64,7 +64,7 @@ def finding_fix(
             f"the value, or take it out of the repository (git rm --cached -- "
             f"{shlex.quote(archive)}, then delete it or add it to .gitignore: a copy left "
             "untracked is still found), and keep the value in a sops file instead "
-            "(`secretkit set secrets/<host>.yaml '[\"<name>\"]'` reads it from stdin)"
+            f"(`secretkit set {sops_file} '[\"<name>\"]'` reads it from stdin)"
         )
         mark = False  # (no line of the archive's own bytes to mark)
     elif (
@@ -166,7 +166,7 @@ def finding_fix(
         quoted = shlex.quote(path)
         move = (
             "the whole file is the secret: store it with `secretkit set "
-            f'secrets/<host>.yaml \'["<name>"]\' < {quoted}`, declare sops.secrets."<name>", '
+            f'{sops_file} \'["<name>"]\' < {quoted}`, declare sops.secrets."<name>", '
             "point the option that names this file at its .path (a path in the Nix store "
             + (
                 f"is world-readable), then `git rm -f {quoted}` (the staged copy too)"
@@ -180,7 +180,7 @@ def finding_fix(
         from secretkit.sops.formats import format_for_path
 
         move = (
-            "move the value into a sops file (`secretkit set secrets/<host>.yaml "
+            f"move the value into a sops file (`secretkit set {sops_file} "
             "'[\"<name>\"]'` reads it from stdin) and reference that instead"
         )
         if format_for_path(path) != "binary":  # (a config file sops reads as such)

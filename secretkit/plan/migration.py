@@ -311,7 +311,15 @@ def prepare(
         plan.wiring = [n for n in wiring.notes]
     counts = Counter(f.path for f in report.findings)
     archives = {f.path: f.file for f in report.findings if f.inside == "archive"}
-    notes = [other_file_note(path, sources, counts[path], archives.get(path)) for path in others]
+
+    def module_file(module: str) -> str:  # (the hosts' one sops file, else the pattern)
+        files = {targets.route_file(h) for h in hosts_of(module)}
+        return files.pop() if len(files) == 1 else "secrets/<host>.yaml"
+
+    notes = [
+        other_file_note(path, sources, counts[path], archives.get(path), module_file)
+        for path in others
+    ]
     notes += [f"after deploying: {note}" for note in plan.notes]
     if plan.moves:
         receiving = {h for m in plan.moves for h in m.hosts}

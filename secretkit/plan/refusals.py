@@ -431,13 +431,17 @@ def runs_command(attrpath: str) -> bool:
 
 
 def other_file_note(
-    path: str, sources: Mapping[str, bytes], count: int = 1, archive: str | None = None
+    path: str,
+    sources: Mapping[str, bytes],
+    count: int = 1,
+    archive: str | None = None,
+    sops_file: Callable[[str], str] = lambda _module: "secrets/<host>.yaml",
 ) -> str:
     """What migrate says of the ``count`` findings in a file that is not Nix: moved by
     hand, the two ways check's fix gives; where Nix code names the file by a path, that
     encrypting it in place would hand that code the ciphertext (:func:`nix_reader_route`).
     ``archive``: ``path`` is a member of it (``x.tar.gz!app/.env``), which is what can
-    change."""
+    change.  ``sops_file(module)``: the sops file for the hosts of the module naming it."""
     if archive is not None:
         import shlex
 
@@ -447,7 +451,7 @@ def other_file_note(
             f"{shlex.quote(archive)}, then delete it or add it to .gitignore), and keep "
             "each value in a sops file (`secretkit set` reads it from stdin)"
         )
-    route = nix_reader_route(path, sources)
+    route = nix_reader_route(path, sources, sops_file)
     if route is None:
         import shlex
 

@@ -119,6 +119,24 @@ def test_a_whole_file_secret_is_moved_whole_and_removed() -> None:
     assert "run `secretkit migrate`" not in fix
 
 
+@pytest.mark.parametrize(
+    ("path", "kwargs"),
+    [
+        ("hosts/gus/pw.txt", {"rule": "secret-file-text"}),  # one secret, the whole file
+        ("hosts/gus/app.yaml", {}),  # a value in a config file
+        ("hosts/gus/app.tar.gz!app/.env", {"archive": "hosts/gus/app.tar.gz"}),
+    ],
+)
+def test_a_non_nix_files_route_names_the_file_of_the_host_that_reads_it(
+    path: str, kwargs: dict[str, str]
+) -> None:
+    """The host is known (its module names the file): the command it prints is that
+    host's, not secrets/<host>.yaml, whose <host> a shell reads as a redirection."""
+    fix = finding_fix(path, None, mark=False, sops_file="secrets/gus.yaml", **kwargs)
+    assert "`secretkit set secrets/gus.yaml '[\"<name>\"]'" in fix
+    assert "<host>" not in fix
+
+
 def _cli(repo: Path, *args: str, stdin: bytes | None = None, env: dict[str, str] | None = None):
     return subprocess.run(
         [sys.executable, "-m", "secretkit", *args],
