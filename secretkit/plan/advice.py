@@ -105,12 +105,30 @@ def unowned_reason(inventory: Inventory, path: str | None = None) -> str:
             "defines them (a value passed to modules, a module no host imports, or one "
             "secretkit cannot read as a module, such as mkIf around the whole of it)"
         )
+    unread = unread_host_sets(inventory.notes)
+    if unread:  # hosts it could not read may import it
+        first = unread[0]
+        return (
+            "no host secretkit could read imports this file, and it could not read every "
+            f"host ({first.file.as_posix()}: {first.text}; `secretkit hosts list` shows "
+            "what it could not follow)"
+        )
     if not unfollowed_imports(inventory.notes):
         return "no host configuration imports this file"
     return (
         "no host configuration imports this file as far as secretkit can follow (some "
         "imports it cannot follow: `secretkit hosts list` shows them)"
     )
+
+
+def unread_host_sets(notes: Sequence[Note]) -> list[Note]:
+    """The notes (of host discovery) about hosts it could not read: a set of hosts built
+    by code it does not follow, a host whose name is computed."""
+    return [
+        n
+        for n in notes
+        if n.kind == "host-set" or " is built from " in n.reason or "computed name" in n.reason
+    ]
 
 
 # where a value moved by hand goes: a path is no value (hashedPassword = <path> is not

@@ -17,6 +17,9 @@ def declare_hint(inventory: Inventory, name: str) -> str:
     already uses (clan machines, nixosConfigurations, a colmena hive, hosts/<h>/)."""
     sources = [part for h in inventory.hosts.values() for part in h.source.split("+")]
     style = max(set(sources), key=sources.count) if sources else ""
+    flake = (inventory.root / "flake.nix").is_file()
+    if not style and not flake and (inventory.root / "hive.nix").is_file():
+        style = "colmena"  # (no host read yet: the repository's own way is its hive)
     entry = _entry_pattern(inventory, name, style)
     if style.startswith("clan"):
         return (
@@ -25,9 +28,13 @@ def declare_hint(inventory: Inventory, name: str) -> str:
             f"sops/machines/{name}/key.json: clan secrets machines add {name} <its age key>"
         )
     if style == "colmena":
-        return f"add `{name} = {{ imports = [ ./{entry} ]; }};` to the colmena hive"
+        declared = f"add `{name} = {{ imports = [ ./{entry} ]; }};` to the colmena hive"
+        return _unless_unread(inventory, declared)
     if style == "hosts-dir":
         return f"create {entry} (a directory under hosts/ is a host)"
+    if not flake and not style:  # (no flake.nix, no host read: hosts/<h>/ is read)
+        declared = f"create hosts/{name}/default.nix (a directory under hosts/ is a host)"
+        return _unless_unread(inventory, declared)
     if _flake_mentions(inventory, b"snowfall-lib"):
         return f"create {entry} (snowfall-lib makes a system of each systems/<target>/<host>/)"
     if _flake_mentions(inventory, b"mkFlake"):  # flake-parts modules' `flake.…`; no `nixpkgs`
@@ -42,13 +49,19 @@ def declare_hint(inventory: Inventory, name: str) -> str:
         )
     if Path(entry).parent.name == name:  # hosts may be made from directories: say both
         declared += f" (or create {entry}, if the flake makes a host of each directory there)"
-    if inventory.notes:  # (it may be declared where the reader could not follow)
-        note = inventory.notes[0]
-        declared = (
-            f"{declared}, unless it is already declared where secretkit could not follow "
-            f"({note.file.as_posix()}: {note.text}): then a second definition would conflict"
-        )
-    return declared
+    return _unless_unread(inventory, declared)
+
+
+def _unless_unread(inventory: Inventory, declared: str) -> str:
+    """``declared``, and where discovery could not follow part of the code, that the
+    host may be declared there already."""
+    if not inventory.notes:
+        return declared
+    note = inventory.notes[0]
+    return (
+        f"{declared}, unless it is already declared where secretkit could not follow "
+        f"({note.file.as_posix()}: {note.text}): then a second definition would conflict"
+    )
 
 
 def _flake_mentions(inventory: Inventory, word: bytes) -> bool:

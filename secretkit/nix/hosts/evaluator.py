@@ -463,7 +463,13 @@ class Evaluator(Files):
         if target is None or isinstance(target, str):
             return []
         node = target.node
-        if node.type in ("attrset_expression", "rec_attrset_expression"):
+        if node.type == "rec_attrset_expression":  # its members see its own names
+            scope: dict[str, Val | str | None] = dict(target.scope)
+            for names, value, _ in cst.attrset_entries(target.file, node):
+                if names and len(names) == 1:
+                    scope[names[0]] = Val(value, target.file, scope)
+            return [Val(node, target.file, scope, target.prefix)]
+        if node.type == "attrset_expression":
             return [target]
         if node.type == "binary_expression":
             op = node.child_by_field_name("operator")

@@ -120,6 +120,8 @@ def _builder_name(d: Closure, fn: Val) -> str | None:
     name = cst.dotted_name(fn.file, fn.node)
     if name is not None and not ("." not in name and isinstance(fn.scope.get(name), Val)):
         return name
+    if _eval_config(fn):
+        return "nixosSystem"  # (what nixosSystem itself calls, with the same `modules`)
     target = d.deref(fn)  # (a let-bound name: `systemFunc = if darwin then … else …`)
     if not isinstance(target, Val) or target.node.type != "select_expression":
         return None
@@ -130,6 +132,19 @@ def _builder_name(d: Closure, fn: Val) -> str | None:
     return target.file.text(last) if last is not None and last.type == "identifier" else None
 
 
+def _eval_config(fn: Val) -> bool:
+    """``import <nixpkgs/nixos/lib/eval-config.nix>`` (or of ``"${nixpkgs}/nixos/lib/…"``):
+    a NixOS system built without a flake."""
+    node = fn.node
+    while node.type == "parenthesized_expression" and node.named_children:
+        node = node.named_children[0]
+    callee = node.child_by_field_name("function") if node.type == "apply_expression" else None
+    arg = node.child_by_field_name("argument") if callee is not None else None
+    if callee is None or arg is None or fn.file.text(callee) != "import":
+        return False
+    return fn.file.text(arg).rstrip(">\"')").endswith("nixos/lib/eval-config.nix")
+
+
 def configurations(d: Closure, sets: list[Val], output: str = _NIXOS) -> None:
     for rest, value, binding in d.members(sets, output):
         if len(rest) == 1:
@@ -138,10 +153,10 @@ def configurations(d: Closure, sets: list[Val], output: str = _NIXOS) -> None:
             # each operand of `genAttrs names mkHost // { extra = …; }` on its own: a
             # generated part next to a literal set must not be dropped without a note
             for part in d.merge_parts(value):
-                _host_set(d, part, binding, output)
+                host_set(d, part, binding, output)
 
 
-def _host_set(d: Closure, value: Val, binding: Node, output: str) -> None:
+def host_set(d: Closure, value: Val, binding: Node, output: str) -> None:
     """One operand of ``nixosConfigurations = …``: a haumea load, a set built by a
     function, or literal sets; anything else is noted as unresolved."""
     if loaded_hosts(d, value, binding, output):
