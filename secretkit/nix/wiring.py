@@ -429,39 +429,6 @@ def _wire_hive(flake: _Flake, names: list[str]) -> bool:
     return True
 
 
-def key_source_configured(sources: Mapping[str, bytes]) -> bool:
-    """Some module already tells sops-nix which key to use."""
-    needles = (
-        b"sops.age.",
-        b"age.sshKeyPaths",
-        b"age.keyFile",
-        b"sops.gnupg",
-        b"gnupg.sshKeyPaths",
-    )
-    return any(n in data for data in sources.values() for n in needles)
-
-
-def sets_host_keys(
-    sources: Mapping[str, bytes], modules: Sequence[str], parse: Callable[[bytes], Tree]
-) -> bool:
-    """Some module of ``modules`` sets ``services.openssh.hostKeys``.  sops-nix's
-    default ``sops.age.sshKeyPaths`` is then its ed25519 entries (sops-nix
-    modules/sops/default.nix, ``defaultImportKeys``: research/sops-nix.md), which a
-    path written here would override: ``/persist/etc/ssh/…`` hosts keep no key at
-    ``/etc/ssh``."""
-    from secretkit.nix.sops_refs import option_path
-
-    for rel in modules:
-        data = sources.get(rel)
-        if data is not None and b"hostKeys" in data:
-            tree = parse(data)
-            if any(
-                option_path(b) == ["services", "openssh", "hostKeys"] for b in cst.bindings(tree)
-            ):
-                return True
-    return False
-
-
 # the names people give the module every host imports: preferred over, say, cachix.nix
 _SHARED_STEMS = frozenset({"common", "base", "shared", "default", "configuration", "core"})
 _HIVE_NAMES = frozenset({"meta", "defaults", "nixosConfigurations", "colmena", "deploy"})
@@ -515,13 +482,20 @@ def wire_host_key(
     never in a file that declares hosts (``definitions``: flake.nix, hive.nix), nor in
     one left out of ``host_files`` (each host's modules that can take it: not a file
     that builds hosts, such as a flake-parts file calling ``nixosSystem``)."""
+    from secretkit.nix.host_key_paths import key_paths, key_source_configured, sets_host_keys
+
     wiring = Wiring()
     if key_source_configured(sources) or not host_modules:
         return wiring
+    whole = host_files if host_files is not None else host_modules
     every = sorted({m for modules in host_modules.values() for m in modules})
     if sets_host_keys(sources, every, parse):
         return wiring  # sops-nix's default: the ed25519 keys sshd is told to keep
-    whole = host_files if host_files is not None else host_modules
+    # where each host's key is at activation (impermanence, agenix's identityPaths)
+    keys = {host: key_paths(sources, modules, parse) for host, modules in host_modules.items()}
+    if len(set(keys.values())) > 1:  # (hosts that differ: each its own module's line)
+        return _host_key_per_host(sources, entry_modules, parse, definitions, whole, keys)
+    keyed = next(iter(keys.values()))
     common = set.intersection(*(set(m) for m in whole.values()))
     common = {
         p
@@ -529,14 +503,27 @@ def wire_host_key(
         if p.endswith(".nix") and p != "flake.nix" and p not in definitions and p in sources
     }
     ordered = sorted(common, key=lambda p: (Path(p).stem not in _SHARED_STEMS, p.count("/"), p))
-    line = f"sops.age.sshKeyPaths = {HOST_KEY};"
     for target in ordered:  # the shallowest shared module that is a module attrset
         tree = parse(sources[target])
         top = _module_attrset(tree, set(host_modules), always=True)
         if top is not None:
-            state = emit.ensure_option(tree, top, ["sops", "age", "sshKeyPaths"], HOST_KEY)
-            wiring.add(target, state.edit, f"{target}: sops.age.sshKeyPaths = {HOST_KEY}")
+            state = emit.ensure_option(tree, top, ["sops", "age", "sshKeyPaths"], keyed)
+            wiring.add(target, state.edit, f"{target}: sops.age.sshKeyPaths = {keyed}")
             return wiring
+    return _host_key_per_host(sources, entry_modules, parse, definitions, whole, keys)
+
+
+def _host_key_per_host(
+    sources: Mapping[str, bytes],
+    entry_modules: Mapping[str, Sequence[str]],
+    parse: Callable[[bytes], Tree],
+    definitions: Collection[str],
+    whole: Mapping[str, Sequence[str]],
+    keys: Mapping[str, str],
+) -> Wiring:
+    """``sops.age.sshKeyPaths`` (``keys``: each host's list) in each host's first module
+    of its own (``whole``: each host's modules that can take it)."""
+    wiring = Wiring()
     firsts = [
         [m for m in e if m not in definitions and m in whole.get(host, e)][:1]
         for host, e in entry_modules.items()
@@ -544,17 +531,23 @@ def wire_host_key(
     for host, first in zip(entry_modules, firsts, strict=True):
         if not first:
             wiring.notes.append(
-                f"host {host}: no module of its own that only NixOS hosts import; set {line} "
-                "in one by hand"
+                f"host {host}: no module of its own that only NixOS hosts import; set "
+                f"sops.age.sshKeyPaths = {keys.get(host, HOST_KEY)}; in one by hand"
             )
-    for target in sorted({e[0] for e in firsts if e and e[0] in sources}):
+    targets = {
+        e[0]: keys.get(host, HOST_KEY) for host, e in zip(entry_modules, firsts, strict=True) if e
+    }
+    for target, keyed in sorted(targets.items()):
+        if target not in sources:
+            continue
+        line = f"sops.age.sshKeyPaths = {keyed};"
         tree = parse(sources[target])
-        top = _module_attrset(tree, set(host_modules))
+        top = _module_attrset(tree, set(entry_modules))
         if top is None:
             wiring.notes.append(f"{target}: not a module attrset; set {line} by hand")
             continue
-        state = emit.ensure_option(tree, top, ["sops", "age", "sshKeyPaths"], HOST_KEY)
-        wiring.add(target, state.edit, f"{target}: sops.age.sshKeyPaths = {HOST_KEY}")
+        state = emit.ensure_option(tree, top, ["sops", "age", "sshKeyPaths"], keyed)
+        wiring.add(target, state.edit, f"{target}: sops.age.sshKeyPaths = {keyed}")
     return wiring
 
 

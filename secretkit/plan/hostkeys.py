@@ -3,7 +3,7 @@
 sops-nix derives the host's age identity from ``sops.age.sshKeyPaths``: migrate wires
 ``/etc/ssh/ssh_host_ed25519_key``, unless a module sets ``services.openssh.hostKeys``
 (then sops-nix's default, the ed25519 entries of that list, is left to work:
-:func:`secretkit.nix.wiring.sets_host_keys`).  NixOS only creates host keys when
+:func:`secretkit.nix.host_key_paths.sets_host_keys`).  NixOS only creates host keys when
 ``services.openssh.enable`` is true.  This looks at what each host's modules set as
 plain values and says, per host, what to add when the key would be missing.
 """
