@@ -241,12 +241,16 @@ def hosts_refusal(
 
 def repo_pin(read: Callable[[str], bytes | None]) -> Pin:
     """The NixOS release the repository pins, as migrate reads it (``flake.lock``,
-    else ``flake.nix``, else niv's or npins' sources.json); ``read`` gives a repository
-    file's bytes or None."""
+    else ``flake.nix``, else niv's or npins' sources.json or lon's lon.lock); ``read``
+    gives a repository file's bytes or None."""
     from secretkit.plan.release import pinned
 
     return pinned(
-        read("flake.lock"), read("flake.nix"), read("nix/sources.json"), read("npins/sources.json")
+        read("flake.lock"),
+        read("flake.nix"),
+        read("nix/sources.json"),
+        read("npins/sources.json"),
+        read("lon.lock"),
     )
 
 

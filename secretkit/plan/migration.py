@@ -334,7 +334,7 @@ def prepare(
             notes.append(
                 f"NixOS release unknown ({pin.source}): routes were not checked "
                 "against the release; pin nixpkgs to a release branch (flake.lock, or "
-                "niv's/npins' sources.json) to have them checked"
+                "niv's/npins' sources.json, lon.lock) to have them checked"
             )
     notes += [f"before applying: {problem.message} ({problem.hint})" for problem in missing]
     return Prepared(

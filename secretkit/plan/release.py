@@ -3,7 +3,8 @@
 Read from ``flake.lock`` (the root's ``nixpkgs`` input: its ``original.ref`` such as
 ``nixos-24.11``, else the ``locked.lastModified`` date of an unstable/master pin) or,
 without a lock file, from the ``nixpkgs.url`` in ``flake.nix``; without a flake, from
-the branch niv or npins pins nixpkgs to (``nix/sources.json``, ``npins/sources.json``).
+the branch niv, npins or lon pins nixpkgs to (``nix/sources.json``, ``npins/sources.json``,
+``lon.lock``).
 An unstable pin of date *d* is taken to have every release whose month has begun by *d* (a release's
 options are merged before it branches off).  Unknown → None: nothing is refused for
 its version, and migrate says so.
@@ -92,9 +93,11 @@ def pinned(
     flake_nix: bytes | None,
     niv: bytes | None = None,
     npins: bytes | None = None,
+    lon: bytes | None = None,
 ) -> Pin:
     """The release of ``flake.lock``, else of ``flake.nix``'s nixpkgs.url, else of the
-    nixpkgs branch niv (``nix/sources.json``) or npins (``npins/sources.json``) pin."""
+    nixpkgs branch niv (``nix/sources.json``), npins (``npins/sources.json``) or lon
+    (``lon.lock``) pins."""
     if flake_lock:
         try:
             lock = json.loads(flake_lock)
@@ -124,7 +127,7 @@ def pinned(
             release = _from_ref(url.rsplit("/", 1)[-1])
             if release is not None:
                 return Pin(release, f"flake.nix: nixpkgs.url {url}")
-    for name, data in (("nix/sources.json", niv), ("npins/sources.json", npins)):
+    for name, data in (("nix/sources.json", niv), ("npins/sources.json", npins), ("lon.lock", lon)):
         branch = _branch(data, name) if data else None
         pinned_release = _from_ref(branch) if branch else None
         if branch is not None and pinned_release is not None:
@@ -133,10 +136,14 @@ def pinned(
 
 
 def _branch(data: bytes, name: str) -> str | None:
-    """The branch (or channel) of the ``nixpkgs`` pin of niv's or npins' sources.json."""
+    """The branch (or channel) of the ``nixpkgs`` pin of niv's or npins' sources.json, or
+    of lon's lock (``{"sources": {"nixpkgs": {"branch": …}}}``)."""
     try:
         pins = json.loads(data)
-        node = pins["pins"]["nixpkgs"] if name.startswith("npins/") else pins["nixpkgs"]
+        if name == "lon.lock":
+            node = pins["sources"]["nixpkgs"]
+        else:
+            node = pins["pins"]["nixpkgs"] if name.startswith("npins/") else pins["nixpkgs"]
     except (ValueError, KeyError, TypeError):
         return None
     if not isinstance(node, dict):

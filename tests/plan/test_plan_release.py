@@ -77,17 +77,21 @@ def _plan(pin: Pin) -> object:
         ("npins", b'{"pins": {"nixpkgs": {"type": "Channel", "name": "nixos-25.05"}}}', "25.05"),
         ("npins", b'{"pins": {"nixpkgs": {"type": "Git", "branch": "release-24.05"}}}', "24.05"),
         ("npins", b"not json", None),
+        # (JulienMalka/snowfield: lon, lon.lock version 1)
+        ("lon", b'{"version": "1", "sources": {"nixpkgs": {"type": "GitHub", '
+         b'"owner": "NixOS", "repo": "nixpkgs", "branch": "nixos-25.11"}}}', "25.11"),
+        ("lon", b'{"version": "1", "sources": {"nixpkgs": {"branch": "nixos-unstable"}}}', None),
     ],
-)
-def test_a_repository_without_a_flake_is_pinned_by_niv_or_npins(
+)  # fmt: skip
+def test_a_repository_without_a_flake_is_pinned_by_niv_npins_or_lon(
     name: str, data: bytes, release: str | None
 ) -> None:
     """A stranger's morph homelab pinned nixpkgs with niv (nixos-24.11): migrate said
     "NixOS release unknown … pin nixpkgs in flake.lock", advice a non-flake cannot take."""
-    pin = pinned(None, None, niv=data) if name == "niv" else pinned(None, None, npins=data)
+    pin = pinned(None, None, **{name: data})
     assert pin.release == release
     if release is not None:
-        assert pin.source.startswith(("nix/sources.json", "npins/sources.json"))
+        assert pin.source.startswith(("nix/sources.json", "npins/sources.json", "lon.lock"))
 
 
 def test_wifi_route_refused_before_secrets_file_existed() -> None:
