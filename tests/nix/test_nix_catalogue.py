@@ -591,3 +591,14 @@ def test_a_password_inside_home_assistants_database_url_moves_with_the_url(
         "recorder_db_url: 'postgresql://hass:${config.sops.placeholder."
         '"home-assistant/recorder/db_url"}@db.lan/hass\'' in new
     )
+
+
+def test_a_redis_password_restarts_the_instance_that_reads_it() -> None:
+    """requirePassFile is read by the instance's ExecStartPre: a new value takes a
+    restart of redis-<name> (redis for the server named "", the old options' rename);
+    migrate had written no restartUnits (helper-106)."""
+    from secretkit.nix.catalogue.redis import _unit
+
+    assert _unit(("services", "redis", "servers", "cache", "requirePass")) == "redis-cache.service"
+    assert _unit(("services", "redis", "servers", "", "requirePass")) == "redis.service"
+    assert _unit(("services", "redis", "requirePass")) == "redis.service"

@@ -31,6 +31,8 @@ class Row:
     new: str  # the new last attribute (or a full option path when ``moved``)
     unit: str | None = None  # the unit to restart when the secret changes
     moved: bool = False  # True: delete the binding, set the option ``new`` elsewhere
+    # the unit, from the option's path, when it is named after an attribute of it
+    unit_of: Callable[[Sequence[str]], str] | None = None
 
 
 _NOISE = ("config", "settings", "listeners", "users")
@@ -72,7 +74,8 @@ class SiblingFile:
             return Refusal(f"{'.'.join(site.path)} is not an option of {self.key}")
         if site.literal != site.secret.reveal():
             return Refusal("the secret is only part of the string")
-        units = (row.unit,) if row.unit else ()
+        unit = row.unit_of(site.path) if row.unit_of is not None else row.unit
+        units = (unit,) if unit else ()
         if row.moved:
             target = tuple(row.new.split("."))
             binding = site.binding

@@ -8,5 +8,6 @@
 
   sops.secrets."redis/servers/main/requirepass" = {
     sopsFile = ../../secrets/host1.yaml;
+    restartUnits = [ "redis-main.service" ];
   };
 }
