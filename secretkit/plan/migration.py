@@ -44,7 +44,7 @@ from secretkit.plan.advice import (
 from secretkit.plan.build import build_plan
 from secretkit.plan.host_names import hostname_mismatches
 from secretkit.plan.model import FindingLike, Plan, Refused
-from secretkit.plan.refusals import other_file_note, value_file_reason
+from secretkit.plan.refusals import naming_modules, other_file_note, value_file_reason
 from secretkit.sensitive import Sensitive
 
 if TYPE_CHECKING:
@@ -316,9 +316,14 @@ def prepare(
         files = {targets.route_file(h) for h in hosts_of(module)}
         return files.pop() if len(files) == 1 else "secrets/<host>.yaml"
 
+    def chosen(path: str) -> bool:  # (--host: a file only other hosts' modules name)
+        naming = {m for m, _line, _eval in naming_modules(path, sources)}
+        return selected is None or not naming or any(set(hosts_of(m)) & selected for m in naming)
+
     notes = [
         other_file_note(path, sources, counts[path], archives.get(path), module_file)
         for path in others
+        if chosen(path)
     ]
     notes += [f"after deploying: {note}" for note in plan.notes]
     if plan.moves:

@@ -476,26 +476,17 @@ def nix_reader_route(
     Read at evaluation (``lib.importJSON ./x.json``, ``builtins.readFile``) its values
     must leave it for sops placeholders (Nix cannot read a sops file then); handed to
     a service (``passwordFile = ./pw``) its path is replaced by the sops secret's."""
-    import os
     import shlex
 
     at_eval: list[str] = []
     at_run: list[str] = []
     run_modules: list[str] = []
-    name = re.escape(os.path.basename(path))
-    for module, data in sorted(sources.items()):
-        text = data.decode("utf-8", "replace")
-        for m in re.finditer(r"(?<![\w/.-])(\.{1,2}/[\w./+-]*?" + name + r")(?![\w.-])", text):
-            joined = os.path.normpath(os.path.join(os.path.dirname(module), m[1]))
-            if joined != os.path.normpath(path):
-                continue
-            where = f"{module}:{text.count(chr(10), 0, m.start()) + 1}"
-            line_head = text[text.rfind("\n", 0, m.start()) + 1 : m.start()]
-            if _EVAL_READ.search(line_head):
-                at_eval.append(where)
-            else:
-                at_run.append(where)
-                run_modules.append(module)
+    for module, line, evaluated in naming_modules(path, sources):
+        if evaluated:
+            at_eval.append(f"{module}:{line}")
+        else:
+            at_run.append(f"{module}:{line}")
+            run_modules.append(module)
     if at_eval:
         return "eval", (
             f"{', '.join(at_eval[:3])} reads it when Nix evaluates: move each secret value "
@@ -513,6 +504,25 @@ def nix_reader_route(
             f"its .path in place of that path and git rm {quoted}"
         )
     return None
+
+
+def naming_modules(path: str, sources: Mapping[str, bytes]) -> list[tuple[str, int, bool]]:
+    """``(module, line, read while Nix evaluates)`` of each place a Nix file names
+    ``path`` by a relative path (``./x.json``, ``../secrets/pw``)."""
+    import os
+
+    found = []
+    name = re.escape(os.path.basename(path))
+    for module, data in sorted(sources.items()):
+        text = data.decode("utf-8", "replace")
+        for m in re.finditer(r"(?<![\w/.-])(\.{1,2}/[\w./+-]*?" + name + r")(?![\w.-])", text):
+            joined = os.path.normpath(os.path.join(os.path.dirname(module), m[1]))
+            if joined != os.path.normpath(path):
+                continue
+            line_head = text[text.rfind("\n", 0, m.start()) + 1 : m.start()]
+            line = text.count("\n", 0, m.start()) + 1
+            found.append((module, line, _EVAL_READ.search(line_head) is not None))
+    return found
 
 
 # What reads a file's content while Nix evaluates (not at run time).

@@ -43,3 +43,26 @@ def test_the_route_for_a_file_a_host_reads_names_that_hosts_sops_file(
     for shown in (migrate.stdout, migrate.stderr, check.stdout, check.stderr):
         assert "secrets/<host>.yaml" not in shown
         assert value not in shown
+
+
+def test_migrate_for_one_host_leaves_out_files_only_other_hosts_read(
+    tmp_git_repo: Path,
+) -> None:
+    """`migrate --host lambda` listed gustave's env files among its by-hand steps."""
+    repo = tmp_git_repo
+    for host in ("gus", "lam"):
+        (repo / "hosts" / host).mkdir(parents=True)
+        (repo / "hosts" / host / "default.nix").write_text(
+            "{ ... }:\n{\n  systemd.services.app.serviceConfig.EnvironmentFile = ./app.env;\n}\n"
+        )
+        (repo / "hosts" / host / "app.env").write_text(f"API_TOKEN={fake.password(host)}\n")
+    (repo / "docs").mkdir()
+    (repo / "docs" / "notes.env").write_text(f"API_TOKEN={fake.password('docs')}\n")
+    commit_all(repo, "two hosts, their env files, and one no host reads")
+    shown = _secretkit(repo, "migrate", "--dry-run", "--host", "lam")
+    text = shown.stdout + shown.stderr
+    assert "hosts/lam/app.env: not a Nix file" in text, text
+    assert "hosts/gus/app.env" not in text
+    assert "docs/notes.env: not a Nix file" in text  # (no host's: every run says it)
+    every = _secretkit(repo, "migrate", "--dry-run")
+    assert "hosts/gus/app.env: not a Nix file" in every.stdout + every.stderr
