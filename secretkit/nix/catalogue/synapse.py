@@ -59,8 +59,16 @@ class SynapseExtraConfig:
         if site.literal != site.secret.reveal():
             return Refusal("the secret is only part of the string")
         value = site.secret.reveal()
-        if "'" in value or any(ord(c) < 32 for c in value):
-            return Refusal("the value cannot be written into a YAML file as it is")
+        if any(ord(c) < 32 for c in value):
+            return Refusal("the value has a line break or a control character (a YAML line)")
+        key = site.path[3]
+        # one YAML line, the value in single quotes; one holding a quote would end them:
+        # a literal block scalar takes it as it is (not one edged with blanks: trimmed)
+        line = f"{key}: '{emit.placeholder(name)}'"
+        if "'" in value:
+            if value != value.strip(" \t"):
+                return Refusal("the value holds a quote and begins or ends with a blank")
+            line = f"{key}: |-\n  {emit.placeholder(name)}"
         binding = site.binding
         if binding is None:
             return Refusal("the value is not a plain attribute")
@@ -70,7 +78,7 @@ class SynapseExtraConfig:
             f"extraConfigFiles ({site.path[3]})",
             template=TemplateLine(
                 template="synapse-secrets.yaml",
-                line=f"{site.path[3]}: '{emit.placeholder(name)}'",
+                line=line,
                 option=("services", "matrix-synapse", "extraConfigFiles"),
                 restart_units=("matrix-synapse.service",),
                 list_option=True,
