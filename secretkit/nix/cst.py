@@ -48,6 +48,7 @@ from secretkit.nix.syntax import inherited_from as inherited_from
 from secretkit.nix.syntax import let_bound as let_bound
 from secretkit.nix.syntax import node_text as node_text
 from secretkit.nix.syntax import parse as parse
+from secretkit.nix.syntax import priority_call as priority_call
 from secretkit.nix.syntax import unwrap as unwrap
 from secretkit.nix.syntax import walk as walk
 
@@ -526,6 +527,10 @@ def path_below(
             continue
         if parent.type == "parenthesized_expression":
             current = parent
+            continue
+        wrapped = priority_call(tree, current)  # lib.mkDefault "…": still the option's
+        if wrapped is not None:
+            current = wrapped
             continue
         return None
     return parts if current is not None else None

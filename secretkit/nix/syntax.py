@@ -270,6 +270,33 @@ def unwrap(node: Node) -> Node:
     return node
 
 
+# Functions that set an option's value at another priority (lib.mkDefault "…"): the
+# value is still the option's; rewritten inside the call, the priority stays
+PRIORITY_WRAPPERS = frozenset({"mkDefault", "mkForce", "mkOptionDefault", "mkOverride"})
+
+
+def priority_call(tree: Tree, node: Node) -> Node | None:
+    """The ``mkDefault x`` / ``mkForce x`` / ``mkOverride 50 x`` call (``lib.``'s too)
+    whose value ``node`` is, else None."""
+    parent = node.parent
+    if parent is None or parent.type != "apply_expression":
+        return None
+    argument = parent.child_by_field_name("argument")
+    function = parent.child_by_field_name("function")
+    if argument is None or argument.id != node.id or function is None:
+        return None
+    if function.type == "apply_expression":  # mkOverride <priority>
+        number = function.child_by_field_name("argument")
+        function = function.child_by_field_name("function")
+        if number is None or number.type != "integer_expression" or function is None:
+            return None
+        if node_text(tree, function).rsplit(".", 1)[-1] != "mkOverride":
+            return None
+        return parent
+    name = node_text(tree, function).rsplit(".", 1)[-1]
+    return parent if name in PRIORITY_WRAPPERS - {"mkOverride"} else None
+
+
 def expression_root(tree: Tree) -> Node | None:
     """The expression a file is (its first node that is not a comment)."""
     root = tree.root

@@ -19,7 +19,7 @@ from tests.nix.test_nix_catalogue import MODULE, _golden
 from tests.support.nixfind import fill, plan_module
 
 KEY = "wireguard/wg0/private-key"
-PSK = "wireguard/wg0/offsite/preshared-key"
+SHARED = "wireguard/wg0/offsite/preshared-key"
 
 
 def _declared(tmp_path: Path, wireguard: str) -> dict[str, dict[str, object]]:
@@ -60,5 +60,5 @@ def test_the_key_file_is_for_the_process_the_host_s_backend_runs(
     declared = _declared(tmp_path, wireguard)
     assert declared == {
         KEY: {"owner": owner, "restartUnits": units},
-        PSK: {"owner": owner, "restartUnits": units},
+        SHARED: {"owner": owner, "restartUnits": units},
     }

@@ -615,3 +615,28 @@ def test_a_write_text_file_systemd_or_the_service_reads_is_not_world_readable() 
     assert [n.split(":")[0] for n in plan.notes if "which user reads" in n] == [
         "services.foo.passwordFile"
     ]
+
+
+PRIORITIES = b"""{ lib, ... }:
+{
+  services.k3s.token = lib.mkOverride 90 "@K3S@";
+  services.redis.servers.main.requirePass = lib.mkDefault "@REDIS@";
+  users.users.bob.initialPassword = lib.mkDefault "@BOB@";
+  services.grafana.settings.security.admin_password = lib.mkForce "@GRAFANA@";
+}
+"""
+
+
+def test_a_value_set_at_another_priority_moves_and_keeps_its_priority() -> None:
+    """`lib.mkDefault "…"` (mkForce, mkOverride n) was refused as "an argument of
+    lib.mkDefault, not an option value": it is the option's value, at a priority the
+    rewritten value keeps."""
+    source, findings, values = fill(PRIORITIES, "h.nix")
+    plan = plan_module(source, "h.nix", findings=findings)
+    assert plan.refused == []
+    new = plan.nix["h.nix"][1].decode()
+    assert 'tokenFile = lib.mkOverride 90 config.sops.secrets."k3s/token".path;' in new
+    assert "requirePassFile = lib.mkDefault config.sops.secrets." in new
+    assert "hashedPasswordFile = lib.mkDefault config.sops.secrets." in new
+    assert 'admin_password = lib.mkForce "$__file{${config.sops.secrets.' in new
+    assert not any(v in new for v in values.values())

@@ -105,8 +105,8 @@ CASES = {
         "no file-based option or template route is known for deployment.keys.db.text",
     ),
     "wrapper-with-argument": (
-        b'{ lib, ... }: { services.k3s.token = lib.mkOverride 90 "@S@"; }\n',
-        "the string is an argument of `lib.mkOverride`",
+        b'{ lib, config, ... }: { services.k3s.token = lib.mkIf config.x.on "@S@"; }\n',
+        "the string is an argument of `lib.mkIf`",
     ),
     "url-interpolated-host": (
         b'{ ... }: { services.foo.url = "postgres://a:@S@@${h}/x"; }\n',

@@ -129,9 +129,18 @@ class Site:
 
     @property
     def binding(self) -> Node | None:
-        parent = self.string.parent
-        while parent is not None and parent.type == "parenthesized_expression":
-            parent = parent.parent
+        """The binding whose value the literal is (through parentheses and a priority
+        wrapper: ``lib.mkDefault "…"``, which a rewrite of the literal keeps)."""
+        node = self.string
+        parent = node.parent
+        while parent is not None:
+            if parent.type == "parenthesized_expression":
+                node, parent = parent, parent.parent
+                continue
+            wrapped = cst.priority_call(self.tree, node)
+            if wrapped is None:
+                break
+            node, parent = wrapped, wrapped.parent
         return parent if parent is not None and parent.type == "binding" else None
 
     def sibling_string(self, depth: int, name: str) -> str | None:
