@@ -15,12 +15,20 @@ nothing says (``/etc/ssh/ssh_host_ed25519_key``, the default, is right).
 from __future__ import annotations
 
 import posixpath
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from secretkit.nix import cst
 from secretkit.nix.cst import Node, Tree
 
+if TYPE_CHECKING:
+    from secretkit.nix.wiring import Wiring
+
 HOST_KEY = "/etc/ssh/ssh_host_ed25519_key"
+KEY_DIR = "/etc/ssh"
+# a persisted key whose directory is not a path secretkit reads (``persistentStoragePath
+# = cfg.dir``): no path is written for it, the user is told to
+UNREAD = "?"
 _PERSISTENCE = (("environment", "persistence"), ("preservation", "preserveAt"))
 
 
@@ -33,9 +41,11 @@ def activation_key_paths(
     persisted: list[str] = []
     for module in modules:
         data = sources.get(module, b"")
-        if b"identityPaths" not in data and HOST_KEY.encode() not in data:
+        if b"identityPaths" not in data and b"/etc/ssh" not in data:
             continue
         tree = parse(data)
+        storage: dict[str, str | None] = {}  # impermanence's name → persistentStoragePath
+        kept: list[str] = []  # the names that keep the key (or /etc/ssh)
         for binding in cst.bindings(tree):
             path = binding.full_path
             path = path[1:] if path[:1] == ["config"] else path
@@ -43,10 +53,20 @@ def activation_key_paths(
                 identities += [p for p in _strings(tree, binding.value) if "ed25519" in p]
                 continue
             keep = next((path[len(p) :] for p in map(list, _PERSISTENCE) if path[:2] == p), None)
-            if not keep or len(keep) < 2 or keep[1] != "files":
+            if not keep or len(keep) != 2:
                 continue  # (environment.persistence."/persist".files = [ … ])
-            if any(_kept(tree, item) == HOST_KEY for item in _items(binding.value)):
-                persisted.append(posixpath.join(keep[0], HOST_KEY.lstrip("/")))
+            if keep[1] == "persistentStoragePath":
+                storage[keep[0]] = _plain(tree, binding.value)
+            elif keep[1] in ("files", "directories") and any(
+                _kept(tree, item) in (HOST_KEY, KEY_DIR) for item in _items(binding.value)
+            ):
+                kept.append(keep[0])
+        for name in kept:
+            # (the name is the directory unless persistentStoragePath says another)
+            base = storage[name] if name in storage else name if name.startswith("/") else None
+            persisted.append(
+                posixpath.join(base, HOST_KEY.lstrip("/")) if base is not None else UNREAD
+            )
     found = list(dict.fromkeys(identities or persisted))
     return found or None
 
@@ -59,12 +79,13 @@ def _items(value: Node) -> list[Node]:
 
 
 def _kept(tree: Tree, item: Node) -> str | None:
-    """A persisted file's path: ``"/etc/ssh/…"`` or ``{ file = "/etc/ssh/…"; … }``."""
+    """A persisted file's or directory's path: ``"/etc/ssh/…"`` or ``{ file = "/etc/ssh/…";
+    … }`` (``{ directory = "/etc/ssh"; … }``)."""
     if item.type in cst.STRING_TYPES:
         return _plain(tree, item)
     if item.type in cst.ATTRSETS:
         for names, value, _binding in cst.attrset_entries(tree, item):
-            if names == ["file"]:
+            if names in (["file"], ["directory"]):
                 return _plain(tree, value)
     return None
 
@@ -89,6 +110,8 @@ def key_paths(
     from secretkit.nix import emit
 
     paths = activation_key_paths(sources, modules, parse) or [HOST_KEY]
+    if UNREAD in paths:
+        return UNREAD
     return "[ " + " ".join(emit.nix_string(p) for p in paths) + " ]"
 
 
@@ -123,3 +146,65 @@ def sets_host_keys(
             ):
                 return True
     return False
+
+
+def unread_note(host: str) -> str:
+    """What to write by hand for a host whose persisted key's directory is not read."""
+    return (
+        f"host {host}: keeps its ssh host key in a persistent directory whose path secretkit "
+        "cannot read (environment.persistence's persistentStoragePath, say): set "
+        f'sops.age.sshKeyPaths = [ "<that directory>{HOST_KEY}" ]; in a module of its own by '
+        "hand (sops-nix reads the key before /etc/ssh is linked to it)"
+    )
+
+
+def host_key_per_host(
+    sources: Mapping[str, bytes],
+    entry_modules: Mapping[str, Sequence[str]],
+    parse: Callable[[bytes], Tree],
+    definitions: Collection[str],
+    whole: Mapping[str, Sequence[str]],
+    keys: Mapping[str, str],
+) -> Wiring:
+    """``sops.age.sshKeyPaths`` (``keys``: each host's list) in each host's first module
+    of its own (``whole``: each host's modules that can take it)."""
+    from secretkit.nix import emit
+    from secretkit.nix.wiring import HOST_KEY as DEFAULT_LIST
+    from secretkit.nix.wiring import Wiring, _module_attrset
+
+    wiring = Wiring()
+
+    def own(host: str, module: str) -> bool:  # (no host with another key reads it)
+        return all(
+            keys.get(other) == keys.get(host) or module not in whole.get(other, ())
+            for other in entry_modules
+            if other != host
+        )
+
+    firsts = [
+        [m for m in e if m not in definitions and m in whole.get(host, e) and own(host, m)][:1]
+        for host, e in entry_modules.items()
+    ]
+    for host, first in zip(entry_modules, firsts, strict=True):
+        if not first:
+            wiring.notes.append(
+                f"host {host}: no module of its own that only NixOS hosts import; set "
+                f"sops.age.sshKeyPaths = {keys.get(host, DEFAULT_LIST)}; in one by hand"
+            )
+    targets = {
+        e[0]: keys.get(host, DEFAULT_LIST)
+        for host, e in zip(entry_modules, firsts, strict=True)
+        if e
+    }
+    for target, keyed in sorted(targets.items()):
+        if target not in sources:
+            continue
+        line = f"sops.age.sshKeyPaths = {keyed};"
+        tree = parse(sources[target])
+        top = _module_attrset(tree, set(entry_modules))
+        if top is None:
+            wiring.notes.append(f"{target}: not a module attrset; set {line} by hand")
+            continue
+        state = emit.ensure_option(tree, top, ["sops", "age", "sshKeyPaths"], keyed)
+        wiring.add(target, state.edit, f"{target}: sops.age.sshKeyPaths = {keyed}")
+    return wiring

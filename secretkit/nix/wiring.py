@@ -482,7 +482,14 @@ def wire_host_key(
     never in a file that declares hosts (``definitions``: flake.nix, hive.nix), nor in
     one left out of ``host_files`` (each host's modules that can take it: not a file
     that builds hosts, such as a flake-parts file calling ``nixosSystem``)."""
-    from secretkit.nix.host_key_paths import key_paths, key_source_configured, sets_host_keys
+    from secretkit.nix.host_key_paths import (
+        UNREAD,
+        host_key_per_host,
+        key_paths,
+        key_source_configured,
+        sets_host_keys,
+        unread_note,
+    )
 
     wiring = Wiring()
     if key_source_configured(sources) or not host_modules:
@@ -493,8 +500,12 @@ def wire_host_key(
         return wiring  # sops-nix's default: the ed25519 keys sshd is told to keep
     # where each host's key is at activation (impermanence, agenix's identityPaths)
     keys = {host: key_paths(sources, modules, parse) for host, modules in host_modules.items()}
+    wiring.notes += [unread_note(host) for host, key in sorted(keys.items()) if key == UNREAD]
+    keys = {host: key for host, key in keys.items() if key != UNREAD}
+    if not keys:
+        return wiring
     if len(set(keys.values())) > 1:  # (hosts that differ: each its own module's line)
-        return _host_key_per_host(sources, entry_modules, parse, definitions, whole, keys)
+        return host_key_per_host(sources, entry_modules, parse, definitions, whole, keys)
     keyed = next(iter(keys.values()))
     common = set.intersection(*(set(m) for m in whole.values()))
     common = {
@@ -510,45 +521,7 @@ def wire_host_key(
             state = emit.ensure_option(tree, top, ["sops", "age", "sshKeyPaths"], keyed)
             wiring.add(target, state.edit, f"{target}: sops.age.sshKeyPaths = {keyed}")
             return wiring
-    return _host_key_per_host(sources, entry_modules, parse, definitions, whole, keys)
-
-
-def _host_key_per_host(
-    sources: Mapping[str, bytes],
-    entry_modules: Mapping[str, Sequence[str]],
-    parse: Callable[[bytes], Tree],
-    definitions: Collection[str],
-    whole: Mapping[str, Sequence[str]],
-    keys: Mapping[str, str],
-) -> Wiring:
-    """``sops.age.sshKeyPaths`` (``keys``: each host's list) in each host's first module
-    of its own (``whole``: each host's modules that can take it)."""
-    wiring = Wiring()
-    firsts = [
-        [m for m in e if m not in definitions and m in whole.get(host, e)][:1]
-        for host, e in entry_modules.items()
-    ]
-    for host, first in zip(entry_modules, firsts, strict=True):
-        if not first:
-            wiring.notes.append(
-                f"host {host}: no module of its own that only NixOS hosts import; set "
-                f"sops.age.sshKeyPaths = {keys.get(host, HOST_KEY)}; in one by hand"
-            )
-    targets = {
-        e[0]: keys.get(host, HOST_KEY) for host, e in zip(entry_modules, firsts, strict=True) if e
-    }
-    for target, keyed in sorted(targets.items()):
-        if target not in sources:
-            continue
-        line = f"sops.age.sshKeyPaths = {keyed};"
-        tree = parse(sources[target])
-        top = _module_attrset(tree, set(entry_modules))
-        if top is None:
-            wiring.notes.append(f"{target}: not a module attrset; set {line} by hand")
-            continue
-        state = emit.ensure_option(tree, top, ["sops", "age", "sshKeyPaths"], keyed)
-        wiring.add(target, state.edit, f"{target}: sops.age.sshKeyPaths = {keyed}")
-    return wiring
+    return host_key_per_host(sources, entry_modules, parse, definitions, whole, keys)
 
 
 def plan_wiring(

@@ -69,3 +69,43 @@ def test_the_wiring_names_each_hosts_own_key() -> None:
     shared = wire_host_key(same, modules, entries, cst.parse)
     assert sorted(shared.edits) == ["common.nix"]
     assert '"/persist/etc/ssh/ssh_host_ed25519_key"' in shared.edits["common.nix"][0].text
+
+
+def test_impermanence_s_storage_path_and_a_persisted_ssh_directory() -> None:
+    """A name that is no path (`environment.persistence.main`) keeps its files under
+    persistentStoragePath: migrate wrote "main/etc/ssh/…", a relative path sops-nix never
+    finds, and check passed it.  A persisted /etc/ssh directory keeps the key too."""
+    storage = (
+        b"{ ... }: { environment.persistence.main = {\n"
+        b'  persistentStoragePath = "/nix/persist";\n'
+        b'  files = [ "/etc/ssh/ssh_host_ed25519_key" ];\n}; }\n'
+    )
+    assert _paths(storage) == ["/nix/persist/etc/ssh/ssh_host_ed25519_key"]
+    directory = b'{ ... }: { environment.persistence."/persist".directories = [ "/etc/ssh" ]; }\n'
+    assert _paths(directory) == ["/persist/etc/ssh/ssh_host_ed25519_key"]
+    unread = storage.replace(b'"/nix/persist"', b"cfg.dir")
+    assert _paths(unread) == ["?"]
+    sources = {"hosts/a.nix": unread}
+    modules = {"a": ["hosts/a.nix"]}
+    wiring = wire_host_key(sources, modules, modules, cst.parse)
+    assert wiring.edits == {}  # (no path it cannot read is written)
+    (note,) = wiring.notes
+    assert note.startswith("host a: keeps its ssh host key in a persistent directory")
+    assert 'sops.age.sshKeyPaths = [ "<that directory>/etc/ssh/ssh_host_ed25519_key" ];' in note
+
+
+def test_hosts_sharing_their_first_module_get_the_line_in_their_own() -> None:
+    """Three hosts whose first module is common.nix, one persisting its key: the
+    per-host lines went to common.nix, the last host's key over the others' (a
+    stranger's mkHost flake: hermes got /etc/ssh/…)."""
+    sources = {
+        "common.nix": b"{ ... }: { }\n",
+        "hosts/a.nix": DEFAULT,
+        "hosts/b.nix": IMPERMANENCE,
+        "hosts/c.nix": DEFAULT,
+    }
+    modules = {h: ["common.nix", f"hosts/{h}.nix"] for h in "abc"}
+    wiring = wire_host_key(sources, modules, modules, cst.parse)
+    assert sorted(wiring.edits) == ["hosts/a.nix", "hosts/b.nix", "hosts/c.nix"]
+    assert "/persist/etc/ssh/" in wiring.edits["hosts/b.nix"][0].text
+    assert "/persist/" not in wiring.edits["hosts/a.nix"][0].text
