@@ -61,6 +61,8 @@ def _missing_files(ctx: CheckContext) -> list[CheckResult]:
             path, relative = age_file_of(tree, cst.unwrap(value), module)
             if not relative or not path.endswith(".age") or path in present:
                 continue
+            if "${" in path:
+                continue  # (machines/${config.networking.hostName}/x.age: not one file)
             if (ctx.root / path).exists():
                 continue  # (an ignored file is there for the build; plaintext-tree says)
             results.append(
@@ -91,8 +93,8 @@ def agenix_results(root: Path, agenix: Agenix, identities: Identities) -> list[C
             CheckResult(
                 POINT,
                 False,
-                f"cannot verify: {builder} builds its rules with Nix code (no "
-                f'"<file>.age".publicKeys = [ … ]; is written in it), so who can open its '
+                f"cannot verify: {builder} builds its rules with Nix code (not each "
+                f'written out as "<file>.age".publicKeys = [ … ];), so who can open its '
                 f"{len(paths)} age file(s) was not checked ({', '.join(paths[:3])}"
                 f"{' …' if len(paths) > 3 else ''})",
                 f'write its rules out in {builder}: one "<file>.age".publicKeys = [ … ]; per '

@@ -62,6 +62,8 @@ class Agenix:
         above it is one (its files are unlisted only because nothing is written out)."""
         above = [f for f in [*self.rules_files, *self.built] if in_directory_of(f, path)]
         nearest = max(above, key=lambda f: f.count("/"), default=None)
+        if nearest is None and self.built:  # (built rules may name files anywhere: ../x)
+            return self.built[0]
         return nearest if nearest in self.built else None
 
     def rules_file_for(self, path: str) -> str | None:
@@ -107,6 +109,8 @@ def read_agenix(root: Path, files: Iterable[str]) -> Agenix | None:
             out.built.append(rules_file)  # ("${name}.age" made in a function)
             continue
         out.rules_files.append(rules_file)
+        if _builds_more(tree):  # `{ … } // builtins.listToAttrs (…)`: some rules unseen
+            out.built.append(rules_file)
         for name, value, line in bindings:
             path = (base / name).as_posix() if str(base) != "." else name
             keys, why = _keys(reader, value)
@@ -116,6 +120,15 @@ def read_agenix(root: Path, files: Iterable[str]) -> Agenix | None:
     out.rules_file = (out.rules_files or out.built)[0]
     out.unlisted = sorted(a for a in ages if a not in out.rules)
     return out
+
+
+def _builds_more(tree: cst.NixTree) -> bool:
+    """Whether a rules file is more than an attrset of rules (through ``let``): a merge
+    with, or a call making, rules that are not written out."""
+    node = cst.unwrap(cst.expression_root(tree))
+    while node is not None and node.type == "let_expression":
+        node = cst.unwrap(node.child_by_field_name("body"))
+    return node is not None and node.type not in cst.ATTRSETS
 
 
 def _age_bindings(tree: cst.NixTree) -> Iterable[tuple[str, Node, int]]:

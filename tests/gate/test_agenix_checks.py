@@ -76,3 +76,40 @@ def test_rules_a_secrets_nix_builds_with_nix_code_cannot_be_verified(tmp_path: P
     assert report["ok"] is False
     assert proc.returncode != 0
     assert not any("no agenix rules file" in str(c["message"]) for c in points)
+
+
+def test_rules_written_out_and_merged_with_built_ones(tmp_path: Path) -> None:
+    """`{ "a.age".publicKeys = …; } // builtins.listToAttrs (…)`: check said a file the
+    built part lists "is an age file that secrets/secrets.nix does not list", with a fix
+    to add a rule it has.  And a module naming machines/${…}/x.age was said to name a
+    file that does not exist (helper-107 on snowfield's copy)."""
+    lab = make_lab(tmp_path)
+    rules = lab.root / "secrets" / "secrets.nix"
+    text = rules.read_text()
+    body = text[text.index("in\n") + 3 :]
+    head = text[: text.index("in\n") + 3]
+    kept = "\n".join(
+        line for line in body.splitlines() if "root-recovery" not in line
+    )  # (its rule now made by the merged part)
+    rules.write_text(
+        head
+        + kept.rstrip()
+        + ' // builtins.listToAttrs (map (n: { name = "${n}.age"; value.publicKeys = users; })'
+        + ' [ "root-recovery" ])\n'
+    )
+    common = lab.root / "modules" / "common.nix"
+    common.write_text(
+        common.read_text().replace(
+            "{\n",
+            "{\n  age.secrets.extra.file = ../machines/${config.networking.hostName}/x.age;\n",
+            1,
+        )
+    )
+    commit_all(lab.root, "a rule made by a merged part; a per-host age file")
+    report = json.loads(lab.run("check", "--format", "json").stdout)
+    points = [c for c in report["checks"] if c["id"] == "agenix" and not c["ok"]]
+    messages = [str(c["message"]) for c in points]
+    assert not any("does not list" in m for m in messages), messages
+    assert not any("does not exist" in m for m in messages), messages
+    (built,) = [m for m in messages if m.startswith("cannot verify: secrets/secrets.nix builds")]
+    assert "secrets/root-recovery.age" in built
