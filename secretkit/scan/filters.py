@@ -255,7 +255,7 @@ _PLACEHOLDER_SHAPES = lazy(
 # merely starts with one (``example99Secret!``, ``dummy4Lyf``) is a secret.
 _MARKER = (
     r"change|changeit|redacted|placeholder|example|todo|fixme|tbd|dummy|your|my|insert|replace|"
-    r"here|fake|sample|enter|fill|put|insecure"
+    r"here|fake|sample|enter|fill|put|insecure|overridden|overwritten|runtime"
 )
 _FILLER = (
     r"me|the|a|an|in|to|with|this|goes|value|secrets?|passwords?|passwd|passphrase|tokens?|"
@@ -263,7 +263,8 @@ _FILLER = (
     r"user|db|database|smtp|mail|pass|pw|it|now|later|please|secure|strong|super|very|long|"
     r"own|generated|chosen|actual|good|unique|"
     # (`build-placeholder-overridden-at-runtime`: a value a build sets, said so)
-    r"build|overridden|overwritten|replaced|at|runtime|run|time|for|during|startup|deploy"
+    r"build|replaced|at|run|time|for|during|startup|deploy|by|via|env|environment|file|"
+    r"production|prod|development|dev|staging"
 )
 _PLACEHOLDER_WORD = lazy(rf"^(?:{_MARKER}|{_FILLER})+$")
 # The words examples stand in for values with (``foobar``, ``wibble``, ``foo-bar-baz``):

@@ -18,12 +18,13 @@ from collections.abc import Callable, Iterable, Iterator
 
 from secretkit.lazy_re import lazy
 from secretkit.scan import filters
+from secretkit.scan.echoed import echoed_literal
 from secretkit.scan.match_starts import finditer_named, folded, may_hold, word_starts
 
 # (also nginx's check of a request's header: `if ($http_authorization != "Bearer …")`)
 AUTH_HEADER = lazy(
     r"(?i)(?<![\w-])(?:proxy-|\$http_)?authorization['\"]?[ \t]*(?:[!=]=|!?~\*?|[:=])?[ \t]*"
-    r"['\"]?\^?(bearer|token|basic)[ \t]+([A-Za-z0-9._~+/=-]{12,})"
+    r"['\"]?\^?(bearer|token|basic)[ \t]+([A-Za-z0-9._~+/=-]{12,}|\$\(|`)"
 )
 # Headers whose value is the credential itself (no scheme): an API key, GitLab's
 # Private-Token, Vault's, Consul's, Nomad's, Emby/Jellyfin's and Plex's tokens,
@@ -41,7 +42,7 @@ NGINX_KEY = lazy(
 KEY_HEADER = lazy(
     r"(?i)(?<![\w-])((?:x-)?(?:" + "|".join(_KEY_NAMES) + r"))"
     r"(?:['\"]?[ \t]*:[ \t]*|[ \t]+(?=['\"]?[A-Za-z0-9._~+/=-]{12,}['\"]?[ \t]*;))"
-    r"['\"]?([A-Za-z0-9._~+/=-]{12,})"
+    r"['\"]?([A-Za-z0-9._~+/=-]{12,}|\$\(|`)"
 )
 QUERY_SECRET = lazy(
     r"[?&](access_token|auth_token|private_token|api_key|apikey|token|secret|password|passwd)"
@@ -129,13 +130,21 @@ def _matches(name: str, text: str) -> Iterator[re.Match[str]]:
     return finditer_named(STARTS, name, text)
 
 
+def _valued(text: str, m: re.Match[str], kind: str) -> list[tuple[int, int, str]]:
+    """A header's value (group 2), or the literal a ``$(echo …)`` there prints."""
+    if m.group(2) not in ("$(", "`"):
+        return [(m.start(2), m.end(2), kind)]
+    literal = echoed_literal(text, m.start(2))
+    return [(*literal, kind)] if literal is not None else []
+
+
 def request_secrets(text: str) -> list[tuple[int, int, str]]:
     """``(start, end, kind)`` of each credential in ``text``'s requests."""
     found: list[tuple[int, int, str]] = []
     if may_hold(text, "thoriz") and ("thoriz" in text or "THORIZ" in text):
         for m in _matches("auth-header", text):
             basic = m.group(1).lower() == "basic"
-            found.append((m.start(2), m.end(2), "credentials" if basic else "token"))
+            found += _valued(text, m, "credentials" if basic else "token")
     if may_hold(text, "$http_"):  # nginx: if ($http_x_api_key != "…")
         for m in _matches("nginx-key", text):
             kind = "api-key" if m.group(1).lower().endswith("key") else "token"
@@ -143,7 +152,7 @@ def request_secrets(text: str) -> list[tuple[int, int, str]]:
     if may_hold(text, "pi-key") or may_hold(text, "-token"):  # X-Api-Key, X-Auth-Token
         for m in _matches("key-header", text):
             kind = "api-key" if m.group(1).lower().endswith("key") else "token"
-            found.append((m.start(2), m.end(2), kind))
+            found += _valued(text, m, kind)
     if "?" in text or "&" in text:
         for m in _matches("query", text):
             found.append((m.start(2), m.end(2), filters.secret_name(m.group(1)) or "token"))

@@ -78,6 +78,8 @@ CASES = [
     ("backquotes", "run.sh", "TOKEN=`echo @V@`\n"),
     ("curl-user", "run.sh", "curl -u admin:$(echo @V@) https://nas.lan/api\n"),
     ("env-file", "app.env", "DB_PASSWORD=$(echo @V@)\n"),
+    ("bearer-header", "run.sh", 'curl -H "Authorization: Bearer $(echo @V@)" https://x.lan\n'),
+    ("key-header", "run.sh", 'curl -H "X-Api-Key: $(echo "@V@")" https://y.lan\n'),
     (
         "nix-script",
         "svc.nix",
@@ -104,6 +106,7 @@ def test_an_echoed_secret_is_found_at_its_literal(_id: str, path: str, text: str
         "TOKEN=$(echo $TOKEN | tr -d '\\n')\n",
         'public_key=$(echo "${entries[1]}" | rg key: | cut -f2 -d: | xargs)\n',
         "curl -u admin:$(cat /run/secrets/nas) https://nas.lan/api\n",
+        'curl -H "Authorization: Bearer $(cat /run/secrets/tok)" https://x.lan\n',
         "SECRET=$(openssl rand -hex 32)\n",
     ],
 )

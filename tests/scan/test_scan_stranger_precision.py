@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from secretkit.scan.worktree import scan_tree
 from tests.support import fake
 
@@ -360,3 +362,22 @@ def test_three_look_alikes_a_stranger_met_on_snowfield(tmp_path: Path) -> None:
         ("package.json", 6, "secret-attribute"),
         ("unlock.nix", 5, "command-secret"),
     ]
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "placeholder-overridden-at-runtime-by-env",
+        "overridden-at-runtime",
+        "set-at-runtime-via-environment-file",
+        "change-me-in-production",
+    ],
+)
+def test_a_value_that_says_it_is_set_elsewhere_is_no_secret(tmp_path: Path, value: str) -> None:
+    """helper-107's variations of snowfield's build placeholder, each beside a secret
+    under the same name that is still found."""
+    (tmp_path / "app.nix").write_text(
+        f'{{ ... }}: {{ env.NEXTAUTH_SECRET = "{value}"; '
+        f'env2.NEXTAUTH_SECRET = "{fake.password("nextauth")}"; }}\n'
+    )
+    assert _found(tmp_path) == [("app.nix", 1, "secret-attribute")]
