@@ -77,3 +77,22 @@ def test_migrate_points_the_variable_at_a_template_of_the_same_text() -> None:
     _old, new = plan.nix["h.nix"]
     assert b"PGPASSFILE = config.sops.templates." in new
     assert V.encode() not in new
+
+
+def test_the_template_is_the_services_own_as_libpq_needs() -> None:
+    """libpq ignores a PGPASSFILE that others can read: the template was mode 0444
+    ("which user reads its file is not known") though the unit names its User."""
+    source = (
+        "{ pkgs, ... }:\n{\n"
+        '  systemd.services.report.serviceConfig.User = "report";\n'
+        "  systemd.services.report.environment.PGPASSFILE = "
+        f'pkgs.writeText "pgpass" "db:5432:app:app:{V}";\n}}\n'
+    ).encode()
+    start = source.index(V.encode())
+    found = [FakeFinding("h.nix", 4, start, start + len(V), Sensitive(V))]
+    plan = plan_module(source, "h.nix", findings=found)
+    new = plan.nix["h.nix"][1].decode()
+    template = new[new.index('sops.templates."') :]
+    assert 'owner = "report";' in template
+    assert "mode" not in template  # (sops-nix's default: 0400)
+    assert not [n for n in plan.notes if "which user reads its file" in n]

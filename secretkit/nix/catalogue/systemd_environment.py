@@ -44,9 +44,7 @@ class ServiceEnvironment:
 
     def rewrite(self, site: Site, name: str) -> Rewrite | Refusal:
         if site.holder is not None:  # VAR = pkgs.writeText "…" "<text>": VAR names a file
-            from secretkit.nix.catalogue.write_text import WRITE_TEXT_FILE
-
-            return WRITE_TEXT_FILE.rewrite(site, name)
+            return _file_for_the_service(site, name)
         if site.literal != site.secret.reveal():
             return Refusal("the secret is only part of the string")
         if not env_safe(site.secret):
@@ -55,6 +53,29 @@ class ServiceEnvironment:
         if binding is None:
             return Refusal("the value is not a plain attribute")
         return service_env_file(site, binding, site.path[4], name)
+
+
+def _file_for_the_service(site: Site, name: str) -> Rewrite | Refusal:
+    """``VAR = pkgs.writeText …``: the write-text route (the variable names a template
+    of the same text, or the secret), its file the service's own: the unit's plain
+    ``User`` (root without one), as a program opening it needs (libpq ignores a
+    PGPASSFILE others can read); with ``DynamicUser`` or a computed user, not known."""
+    from dataclasses import replace
+
+    from secretkit.nix.catalogue.write_text import WRITE_TEXT_FILE
+
+    result = WRITE_TEXT_FILE.rewrite(site, name)
+    unit = ("systemd", "services", site.path[2], "serviceConfig")
+    user = site.plain_string((*unit, "User"))
+    if not isinstance(result, Rewrite) or site.has_option((*unit, "DynamicUser")):
+        return result
+    if user is None and site.has_option((*unit, "User")):
+        return result  # (a user the module computes)
+    owner = emit.nix_string(user) if user not in (None, "root") else None
+    if result.template is not None:
+        line = replace(result.template, owner=owner, mode=None)
+        return replace(result, template=line, note=None)
+    return replace(result, owner=owner, mode=None, note=None)
 
 
 def service_env_file(site: Site, drop: Node, var: str, name: str) -> Rewrite:
