@@ -640,3 +640,28 @@ def test_a_value_set_at_another_priority_moves_and_keeps_its_priority() -> None:
     assert "hashedPasswordFile = lib.mkDefault config.sops.secrets." in new
     assert 'admin_password = lib.mkForce "$__file{${config.sops.secrets.' in new
     assert not any(v in new for v in values.values())
+
+
+AFTER_QUOTING = b"""{ ... }:
+{
+  systemd.services.x.script = ''
+    when=`date +%s`
+    cat > /tmp/motd <<EOF
+    hello
+    EOF
+    TOK=$(printf '%s' '@TOK@')
+    run --token "$TOK"
+  '';
+}
+"""
+
+
+def test_a_value_after_a_closed_backquote_and_a_finished_here_document_moves() -> None:
+    """A script whose earlier lines held `date` in backquotes and a here-document: a
+    value after them was refused as "in a here-document, $'…' or backquotes" (helper-107)."""
+    source, findings, values = fill(AFTER_QUOTING, "h.nix")
+    plan = plan_module(source, "h.nix", findings=findings)
+    assert plan.refused == []
+    new = plan.nix["h.nix"][1].decode()
+    assert 'TOK=$(printf \'%s\' "$(< ${config.sops.secrets."x/script".path})")' in new
+    assert values["TOK"] not in new

@@ -17,6 +17,7 @@ script is restarted when the secret changes; a ``oneshot`` one, or one a timer s
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from secretkit.lazy_re import lazy
@@ -175,10 +176,22 @@ def _quoting(text: str, at: int, interpolations: Sequence[tuple[int, int]]) -> s
                 state = "single"
             elif ch == '"':
                 state = "double"
-            elif ch == "`" or (ch == "$" and text[i + 1 : i + 2] == "'"):
+            elif ch == "`":
+                close = text.find("`", i + 1)  # (a closed one before it: past it)
+                if close == -1 or close >= at:
+                    return None
+                i = close
+            elif ch == "$" and text[i + 1 : i + 2] == "'":
                 return None
+            elif text.startswith("<<<", i):
+                i += 3  # a here-string: its word is quoted as any other
+                continue
             elif ch == "<" and text[i + 1 : i + 2] == "<":
-                return None  # a here-document (or here-string) before it: not followed
+                end = _heredoc_end(text, i)  # (one ended before it: past it)
+                if end is None or end >= at:
+                    return None
+                i = end
+                continue
             elif ch == "#" and (i == 0 or text[i - 1] in " \t\n;&|("):
                 end = text.find("\n", i)
                 if end == -1 or end >= at:
@@ -187,6 +200,26 @@ def _quoting(text: str, at: int, interpolations: Sequence[tuple[int, int]]) -> s
                 continue
         i += 1
     return state
+
+
+_HEREDOC = lazy(r"<<-?[ \t]*(['\"]?)([A-Za-z_][A-Za-z0-9_]*)\1")
+
+
+def _heredoc_end(text: str, at: int) -> int | None:
+    """Where the text after the here-document started at ``at`` (``<<EOF``, ``<<-'EOF'``)
+    goes on: past its terminator's line; None when that is not found."""
+    m = _HEREDOC.match(text, at)
+    if m is None:
+        return None
+    body = text.find("\n", m.end())
+    if body == -1:
+        return None
+    for line in re.finditer(r"[^\n]*(?:\n|$)", text[body + 1 :]):
+        if line.group().strip() == m.group(2):
+            return body + 1 + line.end()
+        if not line.group():
+            break
+    return None
 
 
 ENTRY = ServiceScript()
