@@ -15,6 +15,7 @@ def discover(root: Path) -> Inventory:
     for recogniser in (
         flake.flake,
         colmena.hive_file,
+        flake.default_nix,
         directories.hosts_dir,
         directories.plain_configuration,
     ):

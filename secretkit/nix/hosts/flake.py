@@ -79,6 +79,27 @@ def flake(d: Closure) -> None:
             d.host_set_unresolved = True
 
 
+def default_nix(d: Closure) -> None:
+    """A repository without flake.nix whose ``default.nix`` is an attrset of outputs
+    (``nixosConfigurations.<h> = import <nixpkgs/nixos/lib/eval-config.nix> { modules =
+    [ … ]; }``), read when nothing before found a host (a hive.nix may map them)."""
+    rel = Path("default.nix")
+    if d.hosts or d.host_set_unresolved or (d.root / "flake.nix").is_file():
+        return
+    file = d.load(rel)
+    top = cst.expression_root(file) if file is not None else None
+    if file is None or top is None:
+        return
+    sets = d.attrsets(Val(top, file, {}))
+    if not any(True for _ in d.members(sets, _NIXOS)):
+        return
+    d.definition_files.add(rel)
+    configurations(d, sets, _NIXOS)
+    for acc in d.hosts.values():  # (no flake: the repository's own default.nix)
+        if "flake" in acc.sources:
+            acc.sources[acc.sources.index("flake")] = "default.nix"
+
+
 def system(d: Closure, name: str, v: Val, binding: Node, output: str = _NIXOS) -> None:
     """``nixosConfigurations.<name> = <…>`` (or darwin/home-manager configurations)."""
     try:

@@ -640,6 +640,23 @@ STYLES: dict[str, tuple[dict[str, str], dict[str, str]]] = {
         },
         {"alpha": "colmena", "beta": "colmena"},
     ),
+    # no flake.nix: default.nix's nixosConfigurations built with eval-config.nix (a stranger's
+    # lon-pinned homelab: "hosts-dir" was all secretkit read, and it missed the modules
+    # list, sops-nix's included)
+    "default-nix-eval-config": (
+        {
+            "default.nix": (
+                "let\n  sources = import ./lon.nix;\n  mk = name: import "
+                '"${sources.nixpkgs}/nixos/lib/eval-config.nix" {\n'
+                '    modules = [ "${sources.sops-nix}/modules/sops" '
+                "./hosts/${name}/configuration.nix ];\n  };\nin\n{\n"
+                '  nixosConfigurations = { alpha = mk "alpha"; beta = mk "beta"; };\n}\n'
+            ),
+            "lon.nix": "{ nixpkgs = /nix/store/x-source; sops-nix = /nix/store/y-source; }\n",
+            **TWO,
+        },
+        {"alpha": "default.nix", "beta": "default.nix"},
+    ),
 }
 
 
