@@ -32,6 +32,7 @@ _NAMED = {
     ".pypirc": "ini",
     ".pgpass": "pgpass",
     "pgpass": "pgpass",
+    "pgpass.conf": "pgpass",  # (libpq's name for it on Windows, %APPDATA%\\postgresql)
 }
 
 
@@ -45,5 +46,7 @@ def file_format(path: str) -> str:
         return "shell"
     if name in _NAMED:
         return _NAMED[name]
+    if name.endswith(".pgpass"):  # (replication.pgpass: one per role or server)
+        return "pgpass"
     dot = name.rfind(".")
     return STRUCTURED.get(name[dot:], "text") if dot > 0 else "text"

@@ -96,3 +96,9 @@ def test_the_template_is_the_services_own_as_libpq_needs() -> None:
     assert 'owner = "report";' in template
     assert "mode" not in template  # (sops-nix's default: 0400)
     assert not [n for n in plan.notes if "which user reads its file" in n]
+
+
+@pytest.mark.parametrize("name", ["postgres/replication.pgpass", "backup/pgpass.conf"])
+def test_other_names_libpq_s_password_file_goes_by(name: str) -> None:
+    text = f'{{ environment.etc."{name}".text = "db:5432:app:app:{V}"; }}\n'
+    assert [value for _rule, value, _path in _found(text)] == [V]
