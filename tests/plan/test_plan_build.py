@@ -665,3 +665,29 @@ def test_a_value_after_a_closed_backquote_and_a_finished_here_document_moves() -
     new = plan.nix["h.nix"][1].decode()
     assert 'TOK=$(printf \'%s\' "$(< ${config.sops.secrets."x/script".path})")' in new
     assert values["TOK"] not in new
+
+
+ALERTMANAGER_GLOBAL = b"""{ ... }:
+{
+  services.prometheus.alertmanager.configuration = {
+    global = {
+      smtp_auth_username = "alerts@lab.example";
+      smtp_auth_password = "@SMTP@";
+    };
+    receivers = [ { name = "default"; pushover_configs = [ { token = "@PUSHOVER_T@"; } ]; } ];
+  };
+}
+"""
+
+
+def test_alertmanager_global_secrets_go_through_its_environment_file_too() -> None:
+    """The unit runs envsubst over the whole configuration: global's
+    smtp_auth_password was refused (no route known) beside a receiver's token that
+    moved (helper-107's mkHost homelab)."""
+    source, findings, values = fill(ALERTMANAGER_GLOBAL, "h.nix")
+    plan = plan_module(source, "h.nix", findings=findings)
+    assert plan.refused == []
+    new = plan.nix["h.nix"][1].decode()
+    assert 'smtp_auth_password = "$GLOBAL_SMTP_AUTH_PASSWORD";' in new
+    assert 'GLOBAL_SMTP_AUTH_PASSWORD=${config.sops.placeholder."alertmanager/global/' in new
+    assert not any(v in new for v in values.values())

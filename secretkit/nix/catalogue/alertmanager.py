@@ -39,10 +39,18 @@ class Alertmanager:
     )
     _pattern = "services.prometheus.alertmanager.configuration.receivers.[].*.[].**"
 
+    # (the unit runs envsubst over the whole configuration file: global's keys too,
+    # smtp_auth_password, slack_api_url)
+    _global = "services.prometheus.alertmanager.configuration.global.*"
+
     def matches(self, path: Sequence[str]) -> bool:
+        if match(self._global, path):
+            return True
         return match(self._pattern, path) and path[6].endswith("_configs")
 
     def name(self, site: Site) -> str:
+        if site.path[4] == "global":
+            return f"alertmanager/global/{slug(site.path[5])}"
         kind = site.path[6].removesuffix("_configs")
         receiver = site.sibling_string(len(site.path) - 6, "name")
         who = kind if receiver in (None, kind) else slug(receiver or kind)
