@@ -16,13 +16,10 @@ from __future__ import annotations
 
 import posixpath
 from collections.abc import Callable, Collection, Mapping, Sequence
-from typing import TYPE_CHECKING
+from typing import Any
 
 from secretkit.nix import cst
 from secretkit.nix.cst import Node, Tree
-
-if TYPE_CHECKING:
-    from secretkit.nix.wiring import Wiring
 
 HOST_KEY = "/etc/ssh/ssh_host_ed25519_key"
 KEY_DIR = "/etc/ssh"
@@ -159,20 +156,21 @@ def unread_note(host: str) -> str:
 
 
 def host_key_per_host(
+    wiring: Any,
     sources: Mapping[str, bytes],
     entry_modules: Mapping[str, Sequence[str]],
     parse: Callable[[bytes], Tree],
     definitions: Collection[str],
     whole: Mapping[str, Sequence[str]],
     keys: Mapping[str, str],
-) -> Wiring:
+    module_attrset: Callable[[Tree, set[str]], Node | None],
+) -> None:
     """``sops.age.sshKeyPaths`` (``keys``: each host's list) in each host's first module
-    of its own (``whole``: each host's modules that can take it)."""
+    of its own (``whole``: each host's modules that can take it), added to ``wiring``
+    (a :class:`secretkit.nix.wiring.Wiring`; ``module_attrset``: where in a module)."""
     from secretkit.nix import emit
-    from secretkit.nix.wiring import HOST_KEY as DEFAULT_LIST
-    from secretkit.nix.wiring import Wiring, _module_attrset
 
-    wiring = Wiring()
+    default_list = f'[ "{HOST_KEY}" ]'
 
     def own(host: str, module: str) -> bool:  # (no host with another key reads it)
         return all(
@@ -189,10 +187,10 @@ def host_key_per_host(
         if not first:
             wiring.notes.append(
                 f"host {host}: no module of its own that only NixOS hosts import; set "
-                f"sops.age.sshKeyPaths = {keys.get(host, DEFAULT_LIST)}; in one by hand"
+                f"sops.age.sshKeyPaths = {keys.get(host, default_list)}; in one by hand"
             )
     targets = {
-        e[0]: keys.get(host, DEFAULT_LIST)
+        e[0]: keys.get(host, default_list)
         for host, e in zip(entry_modules, firsts, strict=True)
         if e
     }
@@ -201,10 +199,9 @@ def host_key_per_host(
             continue
         line = f"sops.age.sshKeyPaths = {keyed};"
         tree = parse(sources[target])
-        top = _module_attrset(tree, set(entry_modules))
+        top = module_attrset(tree, set(entry_modules))
         if top is None:
             wiring.notes.append(f"{target}: not a module attrset; set {line} by hand")
             continue
         state = emit.ensure_option(tree, top, ["sops", "age", "sshKeyPaths"], keyed)
         wiring.add(target, state.edit, f"{target}: sops.age.sshKeyPaths = {keyed}")
-    return wiring

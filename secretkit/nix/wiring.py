@@ -505,7 +505,10 @@ def wire_host_key(
     if not keys:
         return wiring
     if len(set(keys.values())) > 1:  # (hosts that differ: each its own module's line)
-        return host_key_per_host(sources, entry_modules, parse, definitions, whole, keys)
+        host_key_per_host(
+            wiring, sources, entry_modules, parse, definitions, whole, keys, _module_attrset
+        )
+        return wiring
     keyed = next(iter(keys.values()))
     common = set.intersection(*(set(m) for m in whole.values()))
     common = {
@@ -521,7 +524,10 @@ def wire_host_key(
             state = emit.ensure_option(tree, top, ["sops", "age", "sshKeyPaths"], keyed)
             wiring.add(target, state.edit, f"{target}: sops.age.sshKeyPaths = {keyed}")
             return wiring
-    return host_key_per_host(sources, entry_modules, parse, definitions, whole, keys)
+    host_key_per_host(
+        wiring, sources, entry_modules, parse, definitions, whole, keys, _module_attrset
+    )
+    return wiring
 
 
 def plan_wiring(

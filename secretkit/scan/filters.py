@@ -241,10 +241,8 @@ _PLACEHOLDER_SHAPES = lazy(
     r"^\*+$|^\.+$|^\*{3}[A-Z_-]+\*{3}$|<[^>]*>|\{\{.*\}\}|\{%.*%\}|@[A-Z][A-Za-z0-9_]*@|…|\.\.\.|"
     r"example\.(?:com|org|net)\b|redacted|^(?:none|null|nil|undefined|true|false|yes|no|secret|"
     r"password|passwd|token|test|foo|bar|baz|abc|1234|12345|123456|unused|unset|empty|read|write|"
-    r"value|values|"
-    r"disabled?|enabled?|off|on|generate|required|optional|auto|default|hidden|masked|prompt|ask|"
-    r"stdin|keyring|admin|root|deny|allow|invalid|"
-    r"user|guest|pass|pw|"
+    r"value|values|disabled?|enabled?|off|on|generate|required|optional|auto|default|hidden|"
+    r"masked|prompt|ask|stdin|keyring|admin|root|deny|allow|invalid|user|guest|pass|pw|"
     # OpenID Connect's claims and scopes (`claims_policies.x.id_token = [ "email" … ]`)
     r"openid|profile|email|email_verified|name|preferred_username|groups|offline_access|"
     r"given_name|family_name|nickname|phone_number|phone_number_verified)$",
@@ -261,11 +259,9 @@ _FILLER = (
     r"me|the|a|an|in|to|with|this|goes|value|secrets?|passwords?|passwd|passphrase|tokens?|"
     r"keys?|api|access|auth|client|private|app|some|random|string|test|real|new|set|admin|"
     r"user|db|database|smtp|mail|pass|pw|it|now|later|please|secure|strong|super|very|long|"
-    r"own|generated|chosen|actual|good|unique|"
-    # (`build-placeholder-overridden-at-runtime`: a value a build sets, said so)
-    r"build|replaced|at|run|time|for|during|startup|deploy|by|via|env|environment|file|"
-    r"production|prod|development|dev|staging"
-)
+    r"own|generated|chosen|actual|good|unique|build|replaced|at|run|time|for|during|startup|"
+    r"deploy|by|via|env|environment|file|production|prod|development|dev|staging"
+)  # (`build-placeholder-overridden-at-runtime`: a value a build sets, said so)
 _PLACEHOLDER_WORD = lazy(rf"^(?:{_MARKER}|{_FILLER})+$")
 # The words examples stand in for values with (``foobar``, ``wibble``, ``foo-bar-baz``):
 # a value made of nothing else is an example's, under any name.

@@ -81,6 +81,8 @@ class Closure(FlakeParts):
         super().__init__(root)
         self.hosts: dict[str, HostAcc] = {}
         self.host_set_unresolved = False
+        # a hive mapped nixosConfigurations no flake defines (`import ./.`): default.nix's
+        self.hive_maps_configurations = False
         self.definition_files: set[Path] = set()
         self.queue: list[tuple[Path, HostAcc, bool, bool]] = []  # (…, home, value only)
         self.refs: dict[Path, tuple[list[Path], list[tuple[Path, int, int]], HostAcc]] = {}

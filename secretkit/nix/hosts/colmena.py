@@ -62,14 +62,8 @@ def hive(d: Closure, v: Val) -> None:
             #  self.nixosConfigurations`: every flake host is a colmena node too, with
             #  its own modules (first: mapAttrs over that set is no node of its own)
             mapped = [acc for acc in d.hosts.values() if "flake" in acc.sources]
-            if not mapped:  # no flake's: the set its own code binds (`import ./.`)
-                from secretkit.nix.hosts import flake
-
-                before = set(d.hosts)
-                flake.host_set(d, applied(part)[1][-1], part.node, "nixosConfigurations")
-                mapped = [acc for name, acc in d.hosts.items() if name not in before]
-                for acc in mapped:  # (colmena's nodes, of a repository with no flake)
-                    acc.sources.remove("flake")
+            if not mapped:  # no flake's: default.nix's, read next (flake.default_nix)
+                d.hive_maps_configurations = True
             for acc in mapped:
                 acc.source("colmena")
                 acc.mapped_node = True

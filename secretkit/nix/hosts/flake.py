@@ -95,9 +95,12 @@ def default_nix(d: Closure) -> None:
         return
     d.definition_files.add(rel)
     configurations(d, sets, _NIXOS)
-    for acc in d.hosts.values():  # (no flake: the repository's own default.nix)
+    # (no flake: the repository's own default.nix, the nodes of a hive that maps them)
+    kind = "colmena" if d.hive_maps_configurations else "default.nix"
+    for acc in d.hosts.values():
         if "flake" in acc.sources:
-            acc.sources[acc.sources.index("flake")] = "default.nix"
+            acc.sources[acc.sources.index("flake")] = kind
+            acc.mapped_node = acc.mapped_node or d.hive_maps_configurations
 
 
 def system(d: Closure, name: str, v: Val, binding: Node, output: str = _NIXOS) -> None:
