@@ -7,15 +7,13 @@ read back (PyYAML, as synapse reads its config) to the very value."""
 
 from __future__ import annotations
 
-import json
-import subprocess
 from pathlib import Path
 
 import pytest
 import yaml
 
 from secretkit.sensitive import Sensitive
-from tests.conftest import need_tool
+from tests.support.nixeval import eval_json
 from tests.support.nixfind import FakeFinding, plan_module
 
 SOURCE = (
@@ -25,7 +23,6 @@ SOURCE = (
 
 
 def _read_back(tmp_path: Path, value: str) -> object:
-    nix = need_tool("nix-instantiate")
     source = SOURCE.replace("@V@", value.replace("\\", "\\\\").replace('"', '\\"')).encode()
     start = source.index(b'= "') + 3
     end = source.index(b'";', start)
@@ -41,14 +38,8 @@ def _read_back(tmp_path: Path, value: str) -> object:
         f"(import {module} {{ config = {{ {placeholder} }}; }})"
         '.sops.templates."synapse-secrets.yaml".content'
     )
-    proc = subprocess.run(
-        [nix, "--eval", "--strict", "--json", "--expr", expr],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stderr
-    content = json.loads(proc.stdout)
+    content = eval_json(expr, tmp_path / "state")
+    assert isinstance(content, str)
     return yaml.safe_load(content.replace(marker, value))
 
 

@@ -8,14 +8,12 @@ The declaration now asks the host's own configuration; evaluated here by the rea
 
 from __future__ import annotations
 
-import json
-import subprocess
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import need_tool
 from tests.nix.test_nix_catalogue import MODULE, _golden
+from tests.support.nixeval import eval_json
 from tests.support.nixfind import fill, plan_module
 
 KEY = "wireguard/wg0/private-key"
@@ -25,7 +23,6 @@ SHARED = "wireguard/wg0/offsite/preshared-key"
 def _declared(tmp_path: Path, wireguard: str) -> dict[str, dict[str, object]]:
     """``owner`` and ``restartUnits`` of the two declarations migrate writes, as Nix
     evaluates them with ``config.networking.wireguard = <wireguard>``."""
-    nix = need_tool("nix-instantiate")
     before, _ = _golden("wireguard-keys")
     source, findings, _ = fill(before, MODULE)
     plan = plan_module(source, MODULE, findings=findings)
@@ -35,14 +32,8 @@ def _declared(tmp_path: Path, wireguard: str) -> dict[str, dict[str, object]]:
         f"let m = import {module} {{ config = {{ networking.wireguard = {wireguard}; }}; }}; "
         "in builtins.mapAttrs (_: d: { inherit (d) owner restartUnits; }) m.sops.secrets"
     )
-    proc = subprocess.run(
-        [nix, "--eval", "--strict", "--json", "--expr", expr],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stderr
-    result: dict[str, dict[str, object]] = json.loads(proc.stdout)
+    result = eval_json(expr, tmp_path / "state")
+    assert isinstance(result, dict)
     return result
 
 
