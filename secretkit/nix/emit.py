@@ -68,6 +68,21 @@ def placeholder(name: str) -> str:
     return f"${{config.sops.placeholder.{nix_string(name)}}}"
 
 
+def yaml_line(key: str, text: str, value: str) -> str | None:
+    """``key: <text>`` as a line of a YAML file a template makes, ``text`` holding a
+    placeholder that sops-nix replaces by ``value`` (what it stands for, with the text
+    around it): in single quotes, or, where ``value`` holds one (it would end them), as
+    a literal block scalar, which takes it as it is.  None where neither carries it: a
+    line break or control character, or a quote with blanks at the edges (trimmed)."""
+    if any(ord(c) < 32 for c in value):
+        return None
+    if "'" not in value:
+        return f"{key}: '{text}'"
+    if value != value.strip(" \t"):
+        return None
+    return f"{key}: |-\n  {text}"
+
+
 @dataclass(frozen=True)
 class SecretDecl:
     """One ``sops.secrets."<name>"`` declaration.

@@ -84,6 +84,7 @@ _SINK_WORDS = frozenset(
     {
         "pass", "password", "passwd", "passphrase", "token", "secret", "secrets", "key",
         "cred", "creds", "credentials", "psk", "chpasswd", "cryptsetup", "stdin", "auth",
+        "mkpasswd",  # (echo … | mkpasswd -s: the password it hashes)
     }
 )  # fmt: skip
 _SINK_START = lazy(r"^[ \t]*(?:>>?|\||&&)")

@@ -27,6 +27,7 @@ FOUND = [
     ("docker-login-password", "login.sh", "docker login -u me --password @V@ ghcr.io\n"),
     ("podman-login-nix", "r.nix", "{ x.script = \"podman login -u me -p '@V@' quay.io\"; }\n"),
     ("redis-cli-a", "ping.sh", "redis-cli -h db -a @V@ ping\n"),
+    ("mkpasswd-stdin", "hash.sh", "echo '@V@' | mkpasswd -s -m sha-512\n"),
     ("mysql-single-quoted", "dump.sh", "mysqldump -uroot -p'@V@' app > app.sql\n"),
     ("mysql-double-quoted", "dump.sh", 'mysql -uroot -p"@V@" app\n'),
     ("curl-x-auth-token", "api.sh", "curl -H 'X-Auth-Token: @V@' https://api.example/v1\n"),

@@ -29,7 +29,8 @@ class SecretYaml:
             return Refusal("the secret is only part of the string, more than once")
         if any(c.type == "interpolation" for c in site.string.named_children):
             return Refusal("the string has interpolations")
-        if "'" in site.literal or any(ord(c) < 32 for c in site.literal):
+        line = emit.yaml_line(key, f"{before}{emit.placeholder(name)}{after}", site.literal)
+        if line is None:
             return Refusal(f"the value cannot be written into {self.file_name} as it is")
         if site.has_option(self.dir_option):
             return Refusal(
@@ -41,7 +42,7 @@ class SecretYaml:
             summary,
             template=TemplateLine(
                 template=self.template,
-                line=f"{key}: '{before}{emit.placeholder(name)}{after}'",
+                line=line,
                 option=(),
                 path=self.path,
                 restart_units=(self.unit,),

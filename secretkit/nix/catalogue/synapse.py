@@ -58,17 +58,9 @@ class SynapseExtraConfig:
             )
         if site.literal != site.secret.reveal():
             return Refusal("the secret is only part of the string")
-        value = site.secret.reveal()
-        if any(ord(c) < 32 for c in value):
-            return Refusal("the value has a line break or a control character (a YAML line)")
-        key = site.path[3]
-        # one YAML line, the value in single quotes; one holding a quote would end them:
-        # a literal block scalar takes it as it is (not one edged with blanks: trimmed)
-        line = f"{key}: '{emit.placeholder(name)}'"
-        if "'" in value:
-            if value != value.strip(" \t"):
-                return Refusal("the value holds a quote and begins or ends with a blank")
-            line = f"{key}: |-\n  {emit.placeholder(name)}"
+        line = emit.yaml_line(site.path[3], emit.placeholder(name), site.secret.reveal())
+        if line is None:
+            return Refusal("the value cannot be written on a line of a YAML file as it is")
         binding = site.binding
         if binding is None:
             return Refusal("the value is not a plain attribute")
