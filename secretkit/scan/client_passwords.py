@@ -79,6 +79,15 @@ _NMCLI = lazy(
 )
 
 
+# sed's s/<placeholder>/<value>/ (also with | or #): a script writing a secret into a
+# config in place of a placeholder its name says is one (@DB_PASSWORD@, __TOKEN__)
+_SED = lazy(
+    r"\bsed\b[^\n;&]*?[\s'\"]s(?:/([^/\n]+)/([^/\n]*)/|\|([^|\n]+)\|([^|\n]*)\||"
+    r"#([^#\n]+)#([^#\n]*)#)"
+)
+_LEADING_NAME = lazy(r"[A-Za-z_][\w.-]*[ \t]*[=:][ \t]*")
+
+
 # " -" (any space, as \s reads it): led by the "-", so that re scans for the literal and
 # looks back only at each "-" (led by \s, every position of a text without one was
 # tried: a tenth of a history scan went to this one test)
@@ -105,6 +114,7 @@ STARTS: dict[str, tuple[re.Pattern[str], Callable[[str], Iterable[int] | None]]]
     "zip": (_ZIP, _starts("zip", "unzip")),
     "lftp": (_LFTP, _starts("lftp")),
     "nmcli": (_NMCLI, _starts("nmcli")),
+    "sed": (_SED, _starts("sed")),
 }
 
 
@@ -123,6 +133,8 @@ def client_passwords(text: str) -> list[tuple[int, int, str]]:
     spans: list[tuple[int, int]] = []
     if contains(text, "nmcli"):  # (its password follows a word, not an option)
         spans.extend(_value(m, 1) for m in _matches("nmcli", text))
+    if contains(text, "sed"):  # (its expression follows a quote or a space)
+        spans.extend(_sed_values(text))
     if _OPTION.search(text) is None:
         # (every other pattern gives the password after an option: " -p", " -a" …)
         return [(start, end, "password") for start, end in spans]
@@ -158,3 +170,20 @@ def client_passwords(text: str) -> list[tuple[int, int, str]]:
     if contains(text, "lftp"):
         spans.extend(_value(m, 1) for m in _matches("lftp", text))
     return [(start, end, "password") for start, end in spans]
+
+
+def _sed_values(text: str) -> list[tuple[int, int]]:
+    """The replacement of each ``s/<placeholder>/<value>/`` whose placeholder names a
+    secret (``NAME=…`` before the value, as the line it rewrites has, left out)."""
+    from secretkit.scan.filters import secret_name, words
+
+    spans = []
+    for m in _matches("sed", text):
+        index = next(i for i in (1, 3, 5) if m.group(i) is not None)
+        placeholder = re.sub(r"[^A-Za-z0-9]+", "_", m.group(index)).strip("_")
+        if not placeholder or secret_name(placeholder) is None or not words(placeholder):
+            continue
+        start, end = m.start(index + 1), m.end(index + 1)
+        lead = _LEADING_NAME.match(text, start, end)
+        spans.append((lead.end() if lead is not None else start, end))
+    return spans

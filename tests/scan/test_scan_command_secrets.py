@@ -28,6 +28,10 @@ FOUND = [
     ("podman-login-nix", "r.nix", "{ x.script = \"podman login -u me -p '@V@' quay.io\"; }\n"),
     ("redis-cli-a", "ping.sh", "redis-cli -h db -a @V@ ping\n"),
     ("mkpasswd-stdin", "hash.sh", "echo '@V@' | mkpasswd -s -m sha-512\n"),
+    # a script writing a secret into a config in place of a placeholder that names one
+    ("sed-placeholder", "setup.sh", "sed -i 's/@DB_PASSWORD@/@V@/' /etc/app.conf\n"),
+    ("sed-pipes", "s.nix", "{ x.preStart = ''\n  sed -i \"s|__API_TOKEN__|@V@|g\" a.yaml\n''; }\n"),
+    ("sed-line", "setup.sh", "sed -e 's/^PASSWORD=.*/PASSWORD=@V@/' -i app.env\n"),
     ("mysql-single-quoted", "dump.sh", "mysqldump -uroot -p'@V@' app > app.sql\n"),
     ("mysql-double-quoted", "dump.sh", 'mysql -uroot -p"@V@" app\n'),
     ("curl-x-auth-token", "api.sh", "curl -H 'X-Auth-Token: @V@' https://api.example/v1\n"),
@@ -89,6 +93,9 @@ def test_a_secret_given_to_a_command_is_found(name: str, path: str, template: st
 
 
 QUIET = [
+    ("sed-from-a-file", "s.sh", 'sed -i "s/@DB_PASSWORD@/$(cat /run/secrets/db)/" a.conf\n'),
+    ("sed-variable", "s.sh", 'sed -i "s/@PASSWORD@/$PASSWORD/" a.conf\n'),
+    ("sed-not-a-secret", "s.sh", "sed -i 's/@HOSTNAME@/nas.lan.example/' a.conf\n"),
     ("password-stdin", "login.sh", 'echo "$PW" | docker login -u me --password-stdin ghcr.io\n'),
     ("docker-ports", "run.sh", "docker run -p 8080:80 nginx\n"),
     ("docker-run-named-login", "run.sh", "docker run --name login -p 8080:80 nginx\n"),

@@ -233,8 +233,14 @@ def _newer(rng: random.Random) -> str:
             f"{rng.choice([' ', '=', ' = '])}{value}",
             f"{rng.choice(['rclone', 'xrclone'])} config {rng.choice(['create', 'update', 'show'])}"
             f" r s3{rng.choice([' secret_access_key ', ' key=', ' pass', ' x '])}{value}",
+            f"{rng.choice(['sed -i ', 'sed -e', 'xsed ', 'sed'])}{rng.choice(_SED_LEADS)}"
+            f"s{rng.choice(['/', '|', '#', '/@'])}{rng.choice(['DB_PASS', '@TOKEN@', 'x', '/'])}"
+            f"{rng.choice(['/', '|', '#'])}{value}{rng.choice(['/', '|g', '#', ''])}",
         ]
     )
+
+
+_SED_LEADS = ["'", '"', " ", ""]
 
 
 def _token(rng: random.Random) -> str:
@@ -327,7 +333,7 @@ def _differences(
 
 
 _NEWER = {"ldap", "mosquitto", "sqlcmd", "zip", "lftp", "nmcli", "aws-configure"}
-_NEWER |= {"rclone-config", "nginx-key"}
+_NEWER |= {"rclone-config", "nginx-key", "sed"}
 _NEWER |= {name for name in _fast_paths() if name.startswith("prefixed:")}
 
 
