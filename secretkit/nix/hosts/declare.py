@@ -84,6 +84,13 @@ def _entry_pattern(inventory: Inventory, name: str, style: str) -> str:
                 return "/".join(swapped)
             if entry.stem == host.name:
                 return entry.with_name(name + entry.suffix).as_posix()
+    for folder in ("machines", "hosts", "systems", "nodes"):  # (no host read: the tree's)
+        base = inventory.root / folder
+        subdirs = sorted(p for p in base.iterdir() if p.is_dir()) if base.is_dir() else []
+        for sub in subdirs:
+            for file in ("default.nix", "configuration.nix"):
+                if (sub / file).is_file():
+                    return f"{folder}/{name}/{file}"
     return (
         f"hosts/{name}/configuration.nix" if style != "hosts-dir" else f"hosts/{name}/default.nix"
     )

@@ -74,3 +74,8 @@ def test_a_hive_mapping_a_set_built_by_a_function_says_where(tmp_path: Path) -> 
     hint = declare_hint(inv, "gus")
     assert hint.startswith("add `gus = { imports = [ ./hosts/gus/configuration.nix ]; };` to the")
     assert "flake.nix" not in hint
+    # the tree's own layout, where it has one (snowfield's machines/<h>/default.nix)
+    (tmp_path / "machines" / "web").mkdir(parents=True)
+    (tmp_path / "machines" / "web" / "default.nix").write_text("{ ... }: { }\n")
+    hint = declare_hint(discover(tmp_path), "gus")
+    assert hint.startswith("add `gus = { imports = [ ./machines/gus/default.nix ]; };`")
