@@ -1,7 +1,8 @@
 """A command substitution that only prints a literal: ``$(echo X)``, ``$(echo -n "X")``,
-``$(printf '%s' 'X')``, ``$(printf X)``, `` `echo X` `` (and the same at the head of a
-pipe, ``$(echo 'X' | base64 -d)``).  The shell's value is the literal itself, or what
-the pipe makes of it: the literal is written in the repository either way.
+``$(printf '%s' 'X')``, ``$(printf X)``, ``$(cat <<<"X")``, `` `echo X` `` (and the
+same at the head of a pipe, ``$(echo 'X' | base64 -d)``).  The shell's value is the
+literal itself, or what the pipe makes of it: the literal is written in the repository
+either way.
 
 A value that starts such a substitution is that literal, judged as any other value;
 any other substitution is a program's output (``filters.not_secret``: interpolation).
@@ -14,12 +15,13 @@ from __future__ import annotations
 from secretkit.lazy_re import lazy
 
 # echo's options (-n, -e, -E, together or apart), printf's format when it is only the
-# one argument (%s, %s\n); then one literal, then the substitution's end or a pipe
+# one argument (%s, %s\n), or cat reading a here-string; then one literal, then the
+# substitution's end or a pipe
 _ECHOED = lazy(
     r"(?:\$\(|`)[ \t]*(?:(?:command|builtin)[ \t]+)?"
-    r"(?:(?P<echo>echo)(?:[ \t]+-[neE]+)*|(?P<printf>printf)"
-    r"(?:[ \t]+(?:'%s(?:\\n)?'|\"%s(?:\\n)?\"|%s(?:\\n)?)(?=[ \t]))?)"
-    r"[ \t]+(?:'(?P<sq>[^'\n\\]+)'|\"(?P<dq>[^\"\n\\$`]+)\"|(?P<bare>[^\s'\"`$;|&()<>\\]+))"
+    r"(?:(?P<echo>echo)(?:[ \t]+-[neE]+)*[ \t]+|(?P<printf>printf)"
+    r"(?:[ \t]+(?:'%s(?:\\n)?'|\"%s(?:\\n)?\"|%s(?:\\n)?)(?=[ \t]))?[ \t]+|cat[ \t]*<<<[ \t]*)"
+    r"(?:'(?P<sq>[^'\n\\]+)'|\"(?P<dq>[^\"\n\\$`]+)\"|(?P<bare>[^\s'\"`$;|&()<>\\]+))"
     r"[ \t]*(?P<end>\)|`|\|)"
 )
 

@@ -48,5 +48,7 @@ def file_format(path: str) -> str:
         return _NAMED[name]
     if name.endswith(".pgpass"):  # (replication.pgpass: one per role or server)
         return "pgpass"
+    if name.startswith((".npmrc", "npmrc")):  # (npmrc-ci, .npmrc.ci: one per registry)
+        return "npmrc"
     dot = name.rfind(".")
     return STRUCTURED.get(name[dot:], "text") if dot > 0 else "text"

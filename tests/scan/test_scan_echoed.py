@@ -39,6 +39,8 @@ def _found(path: str, text: str) -> list[tuple[str, str, int]]:
         f"$(command echo {V})",
         f"`echo {V}`",
         f"$(echo '{V}' | base64 -d)",
+        f'$(cat <<<"{V}")',
+        f"$(cat <<< {V})",
     ],
 )
 def test_the_literal_a_substitution_prints_is_its_value(sub: str) -> None:
@@ -64,6 +66,8 @@ def test_the_literal_a_substitution_prints_is_its_value(sub: str) -> None:
         f"$(echo '{V}\\n')",  # an escape the shell's echo may read
         f"$(echon {V})",
         f"$(eval {V})",
+        f"$(echo{V})",  # (no such command)
+        '$(cat <<<"$TOKEN")',
     ],
 )
 def test_a_substitution_that_runs_anything_else_gives_no_literal(sub: str) -> None:

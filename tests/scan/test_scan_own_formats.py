@@ -102,3 +102,9 @@ def test_the_template_is_the_services_own_as_libpq_needs() -> None:
 def test_other_names_libpq_s_password_file_goes_by(name: str) -> None:
     text = f'{{ environment.etc."{name}".text = "db:5432:app:app:{V}"; }}\n'
     assert [value for _rule, value, _path in _found(text)] == [V]
+
+
+@pytest.mark.parametrize("name", ["app/npmrc-ci", "app/.npmrc.ci"])
+def test_an_npmrc_under_another_name(name: str) -> None:
+    text = f'{{ environment.etc."{name}".text = "//npm.lan/:_authToken={V}"; }}\n'
+    assert [value for _rule, value, _path in _found(text)] == [V]
