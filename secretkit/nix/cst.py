@@ -39,6 +39,7 @@ from secretkit.nix.syntax import NixTree as NixTree
 from secretkit.nix.syntax import Node as Node
 from secretkit.nix.syntax import Tree as Tree
 from secretkit.nix.syntax import _parser as _parser
+from secretkit.nix.syntax import call_of as call_of
 from secretkit.nix.syntax import comments as comments
 from secretkit.nix.syntax import deeper, mkif_body
 from secretkit.nix.syntax import expression_root as expression_root

@@ -275,9 +275,9 @@ def unwrap(node: Node) -> Node:
 PRIORITY_WRAPPERS = frozenset({"mkDefault", "mkForce", "mkOptionDefault", "mkOverride"})
 
 
-def priority_call(tree: Tree, node: Node) -> Node | None:
-    """The ``mkDefault x`` / ``mkForce x`` / ``mkOverride 50 x`` call (``lib.``'s too)
-    whose value ``node`` is, else None."""
+def call_of(node: Node) -> tuple[Node, Node] | None:
+    """``(the call, its function)`` when ``node`` is the argument a function is applied
+    to (``f node``), else None."""
     parent = node.parent
     if parent is None or parent.type != "apply_expression":
         return None
@@ -285,6 +285,16 @@ def priority_call(tree: Tree, node: Node) -> Node | None:
     function = parent.child_by_field_name("function")
     if argument is None or argument.id != node.id or function is None:
         return None
+    return parent, function
+
+
+def priority_call(tree: Tree, node: Node) -> Node | None:
+    """The ``mkDefault x`` / ``mkForce x`` / ``mkOverride 50 x`` call (``lib.``'s too)
+    whose value ``node`` is, else None."""
+    call = call_of(node)
+    if call is None:
+        return None
+    parent, function = call
     if function.type == "apply_expression":  # mkOverride <priority>
         number = function.child_by_field_name("argument")
         function = function.child_by_field_name("function")

@@ -359,13 +359,10 @@ def inside(node: Node, outer: Node) -> bool:
 def write_text_call(tree: Tree, string: Node) -> Node | None:
     """The ``pkgs.writeText "name" <string>`` call whose content is ``string``, if any
     (also through a ``"${…}"`` wrapper or ``toString (…)``)."""
-    outer = string.parent
-    if outer is None or outer.type != "apply_expression":
+    call = cst.call_of(string)
+    if call is None:
         return None
-    argument = outer.child_by_field_name("argument")
-    inner = outer.child_by_field_name("function")
-    if argument is None or argument.id != string.id or inner is None:
-        return None
+    outer, inner = call
     if inner.type != "apply_expression":
         return None
     function = inner.child_by_field_name("function")
