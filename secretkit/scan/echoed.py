@@ -1,6 +1,7 @@
 """A command substitution that only prints a literal: ``$(echo X)``, ``$(echo -n "X")``,
 ``$(printf '%s' 'X')``, ``$(printf X)``, ``$(cat <<<"X")``, `` `echo X` `` (and the
-same at the head of a pipe, ``$(echo 'X' | base64 -d)``).  The shell's value is the
+same at the head of a pipe, ``$(echo 'X' | base64 -d)``; ``$(echo \\"X\\")`` inside a
+double-quoted word prints X between quotes).  The shell's value is the
 literal itself, or what the pipe makes of it: the literal is written in the repository
 either way.
 
@@ -21,7 +22,8 @@ _ECHOED = lazy(
     r"(?:\$\(|`)[ \t]*(?:(?:command|builtin)[ \t]+)?"
     r"(?:(?P<echo>echo)(?:[ \t]+-[neE]+)*[ \t]+|(?P<printf>printf)"
     r"(?:[ \t]+(?:'%s(?:\\n)?'|\"%s(?:\\n)?\"|%s(?:\\n)?)(?=[ \t]))?[ \t]+|cat[ \t]*<<<[ \t]*)"
-    r"(?:'(?P<sq>[^'\n\\]+)'|\"(?P<dq>[^\"\n\\$`]+)\"|(?P<bare>[^\s'\"`$;|&()<>\\]+))"
+    r"(?:'(?P<sq>[^'\n\\]+)'|\"(?P<dq>[^\"\n\\$`]+)\"|\\\"(?P<edq>[^\"\n\\$`]+)\\\""
+    r"|(?P<bare>[^\s'\"`$;|&()<>\\]+))"
     r"[ \t]*(?P<end>\)|`|\|)"
 )
 
@@ -36,7 +38,7 @@ def echoed_literal(text: str, at: int) -> tuple[int, int] | None:
     closer = m.group("end")
     if closer != "|" and (closer == "`") != (text[at] == "`"):
         return None  # ("$(echo x`" or "`echo x)": not one substitution)
-    group = "sq" if m.group("sq") is not None else "dq" if m.group("dq") is not None else "bare"
+    group = next(g for g in ("sq", "dq", "edq", "bare") if m.group(g) is not None)
     literal = m.group(group)
     if m.group("printf") is not None and "%" in literal:
         return None  # (a format of its own: printf prints something else)

@@ -36,6 +36,13 @@ _NAMED = {
 }
 
 
+def _numbered_pgpass(name: str) -> bool:
+    """``pgpass2``, ``pgpass-replica``, ``app_pgpass``: the name holds ``pgpass`` and no
+    extension follows it (``pgpass.md`` is about one; ``pgpass.nix`` makes one)."""
+    _before, found, after = name.partition("pgpass")
+    return bool(found) and "." not in after
+
+
 def file_format(path: str) -> str:
     name = path.rsplit("/", 1)[-1].lower()
     if name == ".env" or name.startswith(".env.") or name.endswith(".env"):
@@ -46,8 +53,8 @@ def file_format(path: str) -> str:
         return "shell"
     if name in _NAMED:
         return _NAMED[name]
-    if name.endswith(".pgpass"):  # (replication.pgpass: one per role or server)
-        return "pgpass"
+    if name.endswith(".pgpass") or _numbered_pgpass(name):
+        return "pgpass"  # (replication.pgpass, pgpass2, pgpass-replica: one per role or server)
     if name.startswith((".npmrc", "npmrc")):  # (npmrc-ci, .npmrc.ci: one per registry)
         return "npmrc"
     dot = name.rfind(".")

@@ -41,6 +41,8 @@ def _found(path: str, text: str) -> list[tuple[str, str, int]]:
         f"$(echo '{V}' | base64 -d)",
         f'$(cat <<<"{V}")',
         f"$(cat <<< {V})",
+        f'$(echo \\"{V}\\")',  # (inside a double-quoted word: echo prints "V")
+        f"$(printf '%s' \\\"{V}\\\")",
     ],
 )
 def test_the_literal_a_substitution_prints_is_its_value(sub: str) -> None:
@@ -67,6 +69,7 @@ def test_the_literal_a_substitution_prints_is_its_value(sub: str) -> None:
         f"$(echon {V})",
         f"$(eval {V})",
         f"$(echo{V})",  # (no such command)
+        f'$(echo \\"{V}")',  # (one escaped quote: not one literal)
         '$(cat <<<"$TOKEN")',
     ],
 )
@@ -84,6 +87,11 @@ CASES = [
     ("env-file", "app.env", "DB_PASSWORD=$(echo @V@)\n"),
     ("bearer-header", "run.sh", 'curl -H "Authorization: Bearer $(echo @V@)" https://x.lan\n'),
     ("key-header", "run.sh", 'curl -H "X-Api-Key: $(echo "@V@")" https://y.lan\n'),
+    (
+        "escaped-quotes",
+        "run.sh",
+        'curl -H "Authorization: Bearer $(echo \\"@V@\\")" https://x.lan\n',
+    ),
     (
         "nix-script",
         "svc.nix",

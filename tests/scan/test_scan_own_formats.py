@@ -55,6 +55,7 @@ def test_the_secret_of_a_file_in_its_own_format_is_found(text: str, attrpath: st
         '{ environment.etc."app/pgpass".text = "db:5432:app:app:*"; }\n',
         '{ environment.etc."app/.npmrc".text = "registry=https://npm.example.org/"; }\n',
         '{ environment.etc."app/notes".text = "db:5432:app:app:@V@"; }\n',  # (not a pgpass)
+        '{ environment.etc."app/pgpass.md".text = "db:5432:app:app:@V@"; }\n',  # (about one)
     ],
 )
 def test_other_lines_and_other_files_stay_quiet(text: str) -> None:
@@ -98,7 +99,16 @@ def test_the_template_is_the_services_own_as_libpq_needs() -> None:
     assert not [n for n in plan.notes if "which user reads its file" in n]
 
 
-@pytest.mark.parametrize("name", ["postgres/replication.pgpass", "backup/pgpass.conf"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "postgres/replication.pgpass",
+        "backup/pgpass.conf",
+        "app/pgpass2",  # (one per role or server, numbered or named)
+        "pgpass-replica",
+        "app/.pgpass_old",
+    ],
+)
 def test_other_names_libpq_s_password_file_goes_by(name: str) -> None:
     text = f'{{ environment.etc."{name}".text = "db:5432:app:app:{V}"; }}\n'
     assert [value for _rule, value, _path in _found(text)] == [V]
