@@ -38,6 +38,16 @@ def nix_string(text: str) -> str:
     return f'"{out}"'
 
 
+class NixExpr(str):
+    """A unit name already written in Nix, put in a declaration as it is: the unit of an
+    OCI container is named from the host's configuration (its backend)."""
+
+
+def _units(units: Sequence[str]) -> str:
+    """The items of a ``restartUnits`` list."""
+    return " ".join(u if isinstance(u, NixExpr) else nix_string(u) for u in units)
+
+
 def attr(name: str) -> str:
     """An attribute name: bare when it is an identifier, quoted otherwise."""
     if _IDENT.match(name) and name not in _KEYWORDS:
@@ -124,8 +134,7 @@ class SecretDecl:
         if self.restart_expr is not None:
             body.append(f"restartUnits = {self.restart_expr};")
         elif self.restart_units:
-            units = " ".join(nix_string(u) for u in self.restart_units)
-            body.append(f"restartUnits = [ {units} ];")
+            body.append(f"restartUnits = [ {_units(self.restart_units)} ];")
         return [
             f"{head} = {{",
             *("  " + line for line in body),
@@ -166,8 +175,7 @@ class TemplateDecl:
         if self.path is not None:
             out.append(f"  path = {nix_string(self.path)};")
         if self.restart_units:
-            units = " ".join(nix_string(u) for u in self.restart_units)
-            out.append(f"  restartUnits = [ {units} ];")
+            out.append(f"  restartUnits = [ {_units(self.restart_units)} ];")
         out.append("};")
         return out
 

@@ -26,11 +26,17 @@ class Declaration:
 
 
 def _strings(tree: cst.NixTree, node: cst.Node) -> list[str]:
-    return [
-        cst.string_at(tree, child).value
-        for child in node.children
-        if child.type in cst.STRING_TYPES
-    ]
+    """The units a ``restartUnits`` value names; one named from the host's configuration
+    (an OCI container's ``"${…backend}-<name>.service"``, wireguard's ``if`` on its
+    backend) is :data:`BY_CONFIGURATION`."""
+    if node.type != "list_expression":
+        return [BY_CONFIGURATION]  # (`if useNetworkd then [ … ] else [ … ]`)
+    strings = [cst.string_at(tree, c) for c in node.children if c.type in cst.STRING_TYPES]
+    return [BY_CONFIGURATION if s.has_interpolation else s.value for s in strings]
+
+
+# a unit named by an expression of the host's configuration: what it is shows at deploy
+BY_CONFIGURATION = "(the unit the host's configuration names)"
 
 
 _PLACEHOLDER = lazy(r'placeholder\.(?:"([^"]+)"|([A-Za-z_][A-Za-z0-9_\'-]*))')
@@ -49,8 +55,8 @@ def declarations_in(rel: str, source: bytes) -> list[Declaration]:
                 held, units = templates.setdefault(full[i + 2], ([], []))
                 rest = full[i + 3 :]
                 text = cst.node_text(tree, binding.value)
-                if rest == ["restartUnits"] and binding.value.type == "list_expression":
-                    units.extend(_strings(tree, binding.value))
+                if rest == ["restartUnits"]:
+                    units.extend(u for u in _strings(tree, binding.value) if u not in units)
                 elif rest in (["content"], []):
                     held.extend(a or b for a, b in _PLACEHOLDER.findall(text))
                 break
@@ -59,7 +65,7 @@ def declarations_in(rel: str, source: bytes) -> list[Declaration]:
             name, rest = full[i + 2], full[i + 3 :]
             line = tree.position(binding.start)[0]
             decl = found.setdefault(name, Declaration(rel, line, name))
-            if rest == ["restartUnits"] and binding.value.type == "list_expression":
+            if rest == ["restartUnits"]:
                 decl.restart_units.extend(_strings(tree, binding.value))
             elif rest == ["key"] and binding.value.type in cst.STRING_TYPES:
                 decl.key = cst.string_at(tree, binding.value).value

@@ -185,6 +185,7 @@ let
     services.gitea.user = "gitea";
     services.mysql.user = "mysql";
     services.authelia.instances.main.user = "authelia-main";
+    virtualisation.oci-containers.backend = "docker";
     sops.secrets = byName (n: { path = "/run/secrets/${n}"; }) names;
     sops.placeholder = byName (n: "<${n}>") names;
     sops.templates = byName (n: { path = "/run/secrets/rendered/${n}"; }) templates;

@@ -40,6 +40,13 @@ class EnvRow:
     var: Callable[[Site], str | None] = lambda site: upper_snake(site.path[-1])
     form: str = "{var}={value}"  # the line, for modules that want another shape
     owner_of: Callable[[Site], str | None] | None = None  # a reader other than root, per site
+    unit_of: Callable[[Site], str] | None = None  # the unit, when ``unit`` cannot name it
+
+
+def _units(row: EnvRow, site: Site) -> tuple[str, ...]:
+    if row.unit_of is not None:
+        return (row.unit_of(site),)
+    return (row.unit.format(*site.path),) if row.unit else ()
 
 
 @dataclass(frozen=True)
@@ -93,7 +100,7 @@ class EnvTemplate:
                 template=row.template.format(*site.path),
                 line=line,
                 option=option,
-                restart_units=(row.unit.format(*site.path),) if row.unit else (),
+                restart_units=_units(row, site),
                 owner=row.owner_of(site) if row.owner_of is not None else None,
                 list_option=row.list_option,
             ),

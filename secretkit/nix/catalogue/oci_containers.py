@@ -9,6 +9,18 @@ from secretkit.nix.catalogue.base import NIXPKGS, Reader, Site, Source
 from secretkit.nix.catalogue.envfile import EnvRow, EnvTemplate
 
 
+def _unit(site: Site) -> str:
+    """The container's unit: its ``serviceName`` (``default = "${cfg.backend}-${name}"``
+    in oci-containers.nix at the entry's commit; nixpkgs #370089, in 24.11 by the
+    backport #370887), else ``<backend>-<name>`` as releases before it name it (the
+    backend is the host's choice: docker or podman)."""
+    name = site.path[3]
+    quoted = emit.nix_string(name)[1:-1]
+    service = f"config.virtualisation.oci-containers.containers.{emit.attr(name)}.serviceName"
+    backend = f'"${{config.virtualisation.oci-containers.backend}}-{quoted}"'
+    return emit.NixExpr(f'"${{{service} or {backend}}}.service"')
+
+
 def _podman_user(site: Site) -> str | None:
     binding = cst.find_option(site.tree, site.top, [*site.path[:4], "podman", "user"])
     value = cst.unwrap(binding.child_by_field_name("expression")) if binding else None
@@ -43,6 +55,7 @@ ENTRY = EnvTemplate(
             list_option=True,
             var=lambda site: site.path[-1],
             owner_of=_podman_user,
+            unit_of=_unit,
         ),
     ),
     prefix="containers",

@@ -15,5 +15,6 @@
     content = ''
       PAPERLESS_API_TOKEN=${config.sops.placeholder."containers/paperless-api-token"}
     '';
+    restartUnits = [ "${config.virtualisation.oci-containers.containers.paperless-ai.serviceName or "${config.virtualisation.oci-containers.backend}-paperless-ai"}.service" ];
   };
 }
