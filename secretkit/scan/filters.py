@@ -282,11 +282,14 @@ def _placeholder_words(text: str) -> bool:
     return any(_MARKER_WORD.search(p) for p in parts)
 
 
+# a name a variable has (DB_PASS, db_pass, dbPass), not a password's run of characters
+# after a "$" ($ecr3tP4ss, $ecretPassWord2024)
+_VARIABLE = r"(?:[A-Z_][A-Z0-9_]*|[a-z_][a-z0-9_]*|[a-z]+(?:[A-Z][a-z]+)+)(?![A-Za-z0-9])"
 _REFERENCE = lazy(
     r"^(?:/run/(?:secrets|agenix|credentials|keys)|/var/run/secrets|\$__file\{|\$__env\{|"
     r"![a-z_]+(?:\.yaml)?(?:\s|$)|ext:|env:|file:|%\{|%env\(|config\.(?:sops|age)\.|"
     r"!/\S+\.ya?ml(?:\s|$)|"  # (zigbee2mqtt: `!/run/x/secrets.yaml key`, a file's key)
-    r"\{[A-Z][A-Z0-9_]*\}$|\$\{?[A-Za-z_][A-Za-z0-9_]*\}?$|"
+    r"\{[A-Z][A-Z0-9_]*\}$|\$\{[A-Za-z_][A-Za-z0-9_]*\}$|\$" + _VARIABLE + "$|"
     r"\$\([^)]*\)$|`[^`]*`$|/nix/store/|\{(?:file|env):[^{}\s]+\}$|"
     r"\{env\}[A-Za-z_][A-Za-z0-9_]*$|"  # (services.webdav's users: `{env}PASSWORD`)
     # a systemd credential's path (LoadCredential: `$CREDENTIALS_DIRECTORY/x`, `%d/x`)
@@ -362,21 +365,15 @@ _IDENTIFIER = lazy(r"^[A-Za-z0-9]+(?:[._/-][A-Za-z0-9]+)+$")
 # capitals only, ending in what it stands for (no digit: a generated value has some)
 _CAPITAL_NAME = lazy(r"^[A-Z][A-Z_]*(?:PASS(?:WORD|PHRASE)?|PASSWD|TOKEN|SECRET|KEY|PSK)$")
 _NAME_WORDS = frozenset(
-    {
-        "password",
-        "passwd",
-        "passphrase",
-        "token",
-        "secret",
-        "key",
-        "apikey",
-        "credentials",
-        "credential",
-        "psk",
-        "privkey",
-    }
+    {"password", "passwd", "passphrase", "token", "secret", "key", "apikey"}
+    | {"credentials", "credential", "psk", "privkey"}
 )
-_ANY_INTERPOLATION = lazy(r"\$\{[^{}]*\}|\$[A-Za-z_][A-Za-z0-9_]*|\$\([^)]*\)|%\([^)]*\)[sd]")
+# ${…}, $(…), %(name)s, and a $NAME (:data:`_VARIABLE`) that does not follow a letter
+# or digit: "G$f9kL", "w1$Lq", "$ecr3tP4ss" are a password's own characters (Nix
+# expands only ${…}; a shell would expand $f9kL, but nobody names a variable so)
+_ANY_INTERPOLATION = lazy(
+    r"\$\{[^{}]*\}|(?<![A-Za-z0-9])\$" + _VARIABLE + r"|\$\([^)]*\)|%\([^)]*\)[sd]"
+)
 _NAME_ONLY = frozenset(
     {
         *_NAME_WORDS,

@@ -1436,6 +1436,23 @@ def test_values_are_not_secret_by_accident() -> None:
         assert filters.not_secret(value) is None, value
 
 
+@pytest.mark.parametrize("at", [0, 1, 2, 5])
+def test_a_dollar_inside_a_password_is_its_own_character(at: int) -> None:
+    """Nix expands only ``${…}``: ``G$fK…``, ``w1$Lk…``, ``$ecretPass2024`` are
+    passwords.  Every "$" word was taken for a variable, and a value with fewer than
+    three other letters or digits for an interpolation: scan, hook and check passed them."""
+    value = fake.password("dollar")
+    value = value[:at] + "$fK" + value[at:]  # ("$" then letters: a variable's start)
+    assert filters.not_secret(value) is None, value.index("$")
+
+
+@pytest.mark.parametrize(
+    "value", ["$DB_PASS", "$password", "$dbPassword", "${SMTP_PASSWORD}", "$USER:$PASS"]
+)
+def test_what_is_a_variable_stays_one(value: str) -> None:
+    assert filters.not_secret(value) == "interpolation"
+
+
 def test_what_a_stranger_found_flagged_in_a_public_repository_is_no_secret() -> None:
     """notthebee/nix-config: yarn.lock's package ranges under names holding "token" and
     "passwd" (its fix put the whole lock file in sops), services.webdav's
