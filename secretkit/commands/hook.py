@@ -492,16 +492,23 @@ def render(report: HookReport) -> list[str]:
         lines.append(_finding_line(finding) + old)
         lines.append(f"  fix: {_fix(report, finding, secrets_files)}")
     for skip in unscanned:
-        from secretkit.git.lfs import MISSING_OBJECT
+        import shlex
 
-        lines.append(f"{skip.path}: cannot scan it ({skip.reason})")
+        from secretkit.git.lfs import MISSING_OBJECT
+        from secretkit.scan.one_file import partly_read
+
+        what = "not read whole" if partly_read(skip.reason) else "cannot scan it"
+        lines.append(f"{skip.path}: {what} ({skip.reason})")
         restore = (
-            "git lfs fetch, or git lfs pull; git-lfs must be installed"
+            "restore it (git lfs fetch, or git lfs pull; git-lfs must be installed)"
             if skip.reason.startswith(MISSING_OBJECT)
-            else "git fetch --refetch, or git add it again"
+            else f"fix its syntax (nix-instantiate --parse {shlex.quote(skip.path)} shows "
+            "where) and git add it again"
+            if partly_read(skip.reason)
+            else "restore it (git fetch --refetch, or git add it again)"
         )
         lines.append(
-            f"  fix: restore it ({restore}); or, if you vouch "
+            f"  fix: {restore}; or, if you vouch "
             f"for it, allowlist the path (echo 'path:{skip.path}' >> {ALLOW_FILE} && git add "
             f"{ALLOW_FILE}) or run "
             "the hook with --allow-unscanned"

@@ -4,6 +4,7 @@ not read fails the point unless the allowlist vouches for it."""
 
 from __future__ import annotations
 
+import shlex
 from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -97,8 +98,6 @@ def _clear_by_rule(entry: SopsEntry, finding: Finding) -> str:
     """The way out for a secret a sops file keeps in clear because its own crypt rule
     says so (``unencrypted_suffix: _plain``): nothing was edited without sops, so
     restoring changes nothing; the value must move under a key sops encrypts."""
-    import shlex
-
     from secretkit.scan.allowlist import ALLOW_FILE
 
     rule = entry.sops.metadata.crypt_rule
@@ -223,6 +222,7 @@ def _unverified(
     from secretkit.git.lfs import MISSING_OBJECT
     from secretkit.scan.allowlist import ALLOW_FILE
     from secretkit.scan.many_files import MISSING_BLOB
+    from secretkit.scan.one_file import partly_read
 
     results = []
     staged = f" && git add {ALLOW_FILE}" if git else ""
@@ -250,6 +250,8 @@ def _unverified(
             )
         elif skip.reason.startswith("archive not read whole"):
             repair = "unpack it and check what it holds by hand"
+        elif partly_read(skip.reason):
+            repair = f"fix its syntax (nix-instantiate --parse {shlex.quote(path)} shows where)"
         else:
             repair = "make it readable"
         results.append(
@@ -331,8 +333,6 @@ def _unpurgeable(findings: list[Finding]) -> list[CheckResult]:
     """Secrets committed inside a compressed file or archive, or in an LFS object:
     ``purge`` rewrites text in blobs, which cannot reach them, so the way out is to
     take the whole file out of history."""
-    import shlex
-
     from secretkit.gate.history_findings import group_findings
 
     results = []
@@ -508,8 +508,6 @@ def _remote_only(root: Path, shown: str, named: list[str], item: ExposedSecret) 
     """Commits only remote-tracking refs hold: published there already, so rotating is
     what protects it; deleting the branch there (the push also drops the tracking ref
     here) takes it out of what this clone publishes."""
-    import shlex
-
     from secretkit.git.refs import remote_branch
 
     commands, pushes = [], []

@@ -343,7 +343,17 @@ def settle(
     reported once, and every member is recorded in the cache (so a later run reads
     them alike) and counted; a skip is reported for each member, as a later run
     reports what the cache holds."""
+    from secretkit.scan.one_file import partly_read
+
     report.findings.extend(findings)
+    if skipped is not None and partly_read(skipped):  # (not reported: see partly_read)
+        # nor recorded clean (the tree's scan of the same blob reads it, and says so):
+        # recorded flagged, without spans, so every run reads it again
+        report.stats["files"] += len(group)
+        report.stats["bytes"] += size
+        for blob in group:
+            store.record_found(blob.oid, blob.commit, blob.path, [f.rule for f in findings])
+        return
     report.stats["bytes"] += size if skipped is None else 0  # (read once)
     rules = [f.rule for f in findings]
     for blob in group:

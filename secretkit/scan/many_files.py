@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from secretkit.scan import archives
 from secretkit.scan.allowlist import Allowlist
 from secretkit.scan.model import Finding, ScanReport, Skipped
-from secretkit.scan.one_file import scan_bytes, scan_pieces
+from secretkit.scan.one_file import partly_read, scan_bytes, scan_pieces
 
 PARALLEL_MIN_FILES = 48
 PARALLEL_MIN_BYTES = 512 * 1024
@@ -223,7 +223,7 @@ def run_jobs(
             )
             if skipped is not None:
                 report.skipped.append(skipped)
-            else:
+            if skipped is None or partly_read(skipped.reason):  # (read, if not whole)
                 report.stats["files"] += 1
                 report.stats["bytes"] += size
     report.findings.sort(key=lambda f: (f.path, f.commit or "", f.start))

@@ -59,7 +59,8 @@ def scan_bytes(
             return _scan_lfs(path, *named, lfs, allow, commit, max_bytes)
     if archives.kind(data) is not None:  # (a few byte comparisons for any other file)
         return _scan_archive(path, data, allow or Allowlist(), commit, max_bytes)
-    return _scan_plain(path, data, allow or Allowlist(), commit, max_bytes, versions), None
+    found, unparsed = _scan_plain(path, data, allow or Allowlist(), commit, max_bytes, versions)
+    return found, Skipped(path, unparsed) if unparsed is not None else None
 
 
 def _scan_plain(
@@ -69,11 +70,12 @@ def _scan_plain(
     commit: str | None,
     max_bytes: int,
     versions: Versions | None = None,
-) -> list[Finding]:
+) -> tuple[list[Finding], str | None]:
+    """The findings, and why the file was read only in part (:func:`_scan_one`)."""
     if len(data) > max_bytes:
         view = memoryview(data)
         pieces = (bytes(view[i : i + max_bytes]) for i in range(0, len(data), max_bytes))
-        return scan_pieces(path, pieces, allow=allow, commit=commit, max_bytes=max_bytes)
+        return scan_pieces(path, pieces, allow=allow, commit=commit, max_bytes=max_bytes), None
     return _scan_one(path, data, allow, commit, versions=versions)
 
 
@@ -89,12 +91,12 @@ def _scan_archive(
             member = inner[len(path) + len(archives.SEP) :]
             reasons.append(f"{member}: {reason}" if member else str(reason))
             continue
-        found = _scan_plain(inner, content, allow, commit, max_bytes)
+        found, _unparsed = _scan_plain(inner, content, allow, commit, max_bytes)
         findings.extend(replace(f, inside="archive") for f in found)
     if not reasons:
         return findings, None
     if not findings:  # (opened nothing: its bytes are read as any file's, besides the skip)
-        findings = _scan_plain(path, data, allow, commit, max_bytes)
+        findings, _unparsed = _scan_plain(path, data, allow, commit, max_bytes)
     shown = "; ".join(reasons[:3]) + (f"; and {len(reasons) - 3} more" if len(reasons) > 3 else "")
     return findings, Skipped(path, f"archive not read whole: {shown}")
 
@@ -154,7 +156,7 @@ def scan_pieces(
     found: dict[tuple[int, str], Finding] = {}  # (start, rule): one finding per place
     parts = _line_parts(_as_utf8(iter(pieces)), max_bytes)
     for part, base, lines_before, columns_before in parts:
-        for f in _scan_one(path, part, allow, commit, as_text=True):
+        for f in _scan_one(path, part, allow, commit, as_text=True)[0]:
             where = (f.start + base, f.rule)
             before = found.get(where)
             if before is not None and before.end >= f.end + base:
@@ -322,13 +324,17 @@ def _scan_one(
     *,
     as_text: bool = False,
     versions: Versions | None = None,
-) -> list[Finding]:
+) -> tuple[list[Finding], str | None]:
+    """The findings, and, for a ``.nix`` file that does not parse, why it was read
+    only in part: what tree-sitter could not place was read as plain text, which knows
+    no attribute paths (:func:`partly_read`)."""
     from secretkit.scan.decode import decode
     from secretkit.scan.formats import file_format
 
     fmt = file_format(path)
     decoded = decode(data)
     hits: list[Hit]
+    unparsed = None
     if fmt == "nix" and not as_text and decoded.encoding == "utf-8" and b"\0" not in data:
         from secretkit.nix.syntax import NixTooDeep
         from secretkit.scan.nix import scan_nix
@@ -337,6 +343,7 @@ def _scan_one(
             hits, errors = versions.nix_hits(path, data) if versions is not None else scan_nix(data)
         except NixTooDeep:  # (no configuration nests so deep: all of it read as text)
             hits, errors = [], True
+            unparsed = f"{NIX_SYNTAX_ERROR}: nests too deep to parse, read as plain text"
             if versions is not None:
                 versions.forget()
         if errors:
@@ -349,6 +356,7 @@ def _scan_one(
                 for h in _text_hits(decoded, scan_text(decoded.text, path + ".txt"))
                 if not any(a < h.end and h.start < b for a, b in taken)
             )
+            unparsed = unparsed or syntax_error_reason(data)
     else:
         text_path = path + ".txt" if fmt == "nix" else path
         if versions is not None:
@@ -358,7 +366,31 @@ def _scan_one(
 
             found = scan_text(decoded.text, text_path)
         hits = _text_hits(decoded, found)
-    return hit_findings(path, data, hits, allow, commit)
+    return hit_findings(path, data, hits, allow, commit), unparsed
+
+
+# A .nix file that does not parse: read, but part of it only as plain text
+NIX_SYNTAX_ERROR = "Nix syntax error"
+
+
+def partly_read(reason: str) -> bool:
+    """Whether a skip's ``reason`` says the file was read, but part of it only as plain
+    text (a ``.nix`` file that does not parse: the tree's is reported, so that no
+    gate says "clean" of it; a version in history is not, as no one can fix it there)."""
+    return reason.startswith(NIX_SYNTAX_ERROR)
+
+
+def syntax_error_reason(data: bytes) -> str:
+    """:data:`NIX_SYNTAX_ERROR` with the line of the first place tree-sitter could
+    not parse in ``data``."""
+    from secretkit.nix import cst
+
+    spans = cst.parse(data).error_spans
+    where = f" at line {data.count(NEWLINE, 0, spans[0][0]) + 1}" if spans else ""
+    return f"{NIX_SYNTAX_ERROR}{where}: read as plain text where it does not parse"
+
+
+NEWLINE = b"\n"
 
 
 def hit_findings(

@@ -165,6 +165,8 @@ def _with_copies(report: ScanReport, copies: dict[str, tuple[int, list[str]]]) -
         return report
     from dataclasses import replace
 
+    from secretkit.scan.one_file import partly_read
+
     skipped = {s.path: s for s in report.skipped}
     found: dict[str, list[Finding]] = {}
     for finding in report.findings:
@@ -175,7 +177,8 @@ def _with_copies(report: ScanReport, copies: dict[str, tuple[int, list[str]]]) -
         for other in others:
             if kept in skipped:
                 report.skipped.append(replace(skipped[kept], path=other))
-                continue
+                if not partly_read(skipped[kept].reason):
+                    continue
             # (a member of an archive is found at ``archive!member``: the suffix is kept)
             report.findings.extend(
                 replace(f, path=other + f.path[len(kept) :]) for f in found.get(kept, ())
