@@ -3,6 +3,7 @@ print after each finding (never the value)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -33,6 +34,7 @@ def finding_fix(
     clan: ClanStore | None = None,
     sops_file: str = "secrets/<host>.yaml",
     steps: tuple[str, ...] = (),
+    attrpath: str | None = None,
 ) -> str:
     """The exact way out for a plaintext secret in ``path``.  ``refusal``: why
     ``migrate`` would not move it (:func:`secretkit.plan.advice.migrate_refusal`);
@@ -55,7 +57,9 @@ def finding_fix(
     ``clan``: the repository is a clan's, and this is where the value goes (migrate
     refuses to write a second layout there).  ``sops_file``: the file a value of a Nix
     file goes in (the one host's own, when one host uses the file).  ``steps``: the
-    whole way out, when no sops secret can hold the value (an ssh host's own key)."""
+    whole way out, when no sops secret can hold the value (an ssh host's own key).
+    ``attrpath``: the finding's option, when the by-hand route depends on its shape (a
+    file's text, a script: :func:`by_hand_point`)."""
     if archive is not None:
         import shlex
 
@@ -92,6 +96,8 @@ def finding_fix(
             else f"and put its .path in place of the `{builder} …` call (store the whole text "
             "the call wrote, line breaks included)"
         )
+        shaped = by_hand_point(attrpath) if builder is None else None
+        point = shaped or point
         if hashed and builder is None and manual is None:  # (no *File twin of the option)
             point = (
                 'and set users.users.<user>.hashedPasswordFile = config.sops.secrets."<name>"'
@@ -210,6 +216,39 @@ def finding_fix(
     return f"{move}; if it is not a secret, allowlist it: {allow}"
 
 
+# a file's text NixOS writes to the store, and the scripts it runs (from the store)
+_ETC_TEXT = re.compile(r"^environment\.etc\.(?:\"[^\"]*\"|[^.]+)\.text$")
+_SCRIPT = re.compile(
+    r"^(?:systemd\.(?:user\.)?services\.(?:\"[^\"]*\"|[^.]+)\."
+    r"(?:script|preStart|postStart|reload|preStop|postStop)"
+    r"|system\.activationScripts\.(?:\"[^\"]*\"|[^.]+)(?:\.text)?)$"
+)
+
+
+def by_hand_point(attrpath: str | None) -> str | None:
+    """How the option at ``attrpath`` takes the value from sops by hand, where "point
+    the option at a file" would write the path as the file's text or run it as the
+    script: an ``/etc`` file's ``.text`` becomes ``.source`` of a template; a script
+    reads the secret's file where the value was.  None: the generic way."""
+    if attrpath is None:
+        return None
+    if _ETC_TEXT.match(attrpath):
+        return (
+            "and replace the option's .text by .source = config.sops.templates.\"<t>\".path, "
+            "with the same text as the template's content and "
+            '${config.sops.placeholder."<name>"} in place of the value (the template\'s owner '
+            "and mode are for the program that reads the file)"
+        )
+    if _SCRIPT.match(attrpath):
+        return (
+            "and read it in the script where the value was: $(< "
+            '${config.sops.secrets."<name>".path}), inside double quotes or none (a shell '
+            "expands nothing inside single quotes; only the path may be in the script, which is "
+            "in the Nix store; the secret's owner is the user the script runs as)"
+        )
+    return None
+
+
 def fix_for(
     finding: Finding,
     refusal: str | None,
@@ -249,6 +288,7 @@ def fix_for(
         clan=clan,
         sops_file=sops_file,
         steps=steps,
+        attrpath=finding.attrpath,
     )
 
 

@@ -1,0 +1,79 @@
+"""The by-hand way out for a secret migrate cannot move, where "point the option at
+its .path" would be wrong: for an ``/etc`` file's ``.text`` it would write the path as
+the file's text, for a script it would run the path (a stranger followed it).  The
+file's text goes to a template that ``.source`` names; a script reads the secret's
+file where the value was, and bash does read it so (run here)."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from secretkit.gate.finding_fix import by_hand_point, finding_fix
+from tests.support import fake
+
+V = fake.password("by-hand")
+NO_HOST = "no host configuration imports this file"
+
+
+def _fix(attrpath: str) -> str:
+    return finding_fix("hosts/box.nix", "sk2:00", NO_HOST, attrpath=attrpath)
+
+
+@pytest.mark.parametrize(
+    "attrpath", ['environment.etc."app/config.ini".text', "environment.etc.pgpass.text"]
+)
+def test_an_etc_file_s_text_becomes_a_template_its_source_names(attrpath: str) -> None:
+    fix = _fix(attrpath)
+    assert 'replace the option\'s .text by .source = config.sops.templates."<t>".path' in fix
+    assert '${config.sops.placeholder."<name>"} in place of the value' in fix
+    assert "*File option" not in fix
+
+
+@pytest.mark.parametrize(
+    "attrpath",
+    [
+        "systemd.services.backup.script",
+        'systemd.services."hc-ping".preStart',
+        "systemd.user.services.sync.postStart",
+        "system.activationScripts.samba",
+        "system.activationScripts.samba.text",
+    ],
+)
+def test_a_script_reads_the_secret_s_file_where_the_value_was(attrpath: str) -> None:
+    fix = _fix(attrpath)
+    assert (
+        'read it in the script where the value was: $(< ${config.sops.secrets."<name>".path})'
+        in fix
+    )
+    assert "single quotes" in fix
+    assert "*File option" not in fix
+
+
+def test_other_options_keep_the_generic_way() -> None:
+    assert by_hand_point("services.grafana.settings.security.admin_password") is None
+    assert by_hand_point("systemd.services.backup.environment.TOKEN") is None
+    assert "*File option" in _fix("services.grafana.settings.security.admin_password")
+
+
+@pytest.mark.parametrize(
+    ("line", "shown"),
+    [
+        ('export API_TOKEN=@V@\nprintf %s "$API_TOKEN"', "@V@"),
+        ('printf %s "Authorization: Bearer @V@"', "Authorization: Bearer @V@"),
+        ("printf %s @V@", "@V@"),
+        ("printf %s '@V@'", "$(< @FILE@)"),  # (single quotes: why the fix warns)
+    ],
+)
+def test_the_script_fix_followed_gives_the_value_at_run_time(
+    tmp_path: Path, line: str, shown: str
+) -> None:
+    """The line with the value replaced as the fix says, and the Nix interpolation of
+    the secret's path done as Nix does it: bash prints the value."""
+    secret = tmp_path / "run-secrets-token"
+    secret.write_text(V)  # (sops-nix writes the value without a line break)
+    script = line.replace("@V@", f"$(< {secret})")
+    ran = subprocess.run(["bash", "-c", script], capture_output=True, text=True, check=True)
+    assert ran.stdout == shown.replace("@V@", V).replace("@FILE@", str(secret))
