@@ -350,6 +350,24 @@ def test_two_secrets_in_one_write_text_make_one_template() -> None:
     assert [m.name for m in plan.moves] == ["foo/user-token", "foo/admin-token"]
 
 
+def test_a_write_text_file_an_entry_knows_the_reader_of_is_that_reader_s() -> None:
+    """Authelia reads ``secrets.jwtSecretFile`` as the instance's user: given a
+    ``pkgs.writeText``, the file was ``0444`` with "which user reads its file is not
+    known" (a stranger's), though the entry that writes that option knows the reader."""
+    text = b"""{ config, pkgs, ... }:
+{
+  services.authelia.instances.main.secrets.jwtSecretFile = pkgs.writeText "jwt" "@JWT@";
+}
+"""
+    source, findings, _values = fill(text, "h.nix")
+    plan = plan_module(source, "h.nix", findings=findings)
+    assert plan.refused == [] and len(plan.moves) == 1
+    new = plan.nix["h.nix"][1].decode()
+    assert "owner = config.services.authelia.instances.main.user;" in new
+    assert "0444" not in new
+    assert not [n for n in plan.notes if "which user reads its file" in n]
+
+
 OPTION_MODULE = b"""{ config, lib, ... }:
 with lib;
 let cfg = config.my.grafana; in

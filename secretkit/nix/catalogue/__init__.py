@@ -198,6 +198,10 @@ def file_reader(path: Sequence[str]) -> Reader | None:
         if not route.admits(path):
             continue
         found = entry(key)
+        target_reader = getattr(found, "target_reader", None)  # (one reader per instance)
+        reader: Reader | None = target_reader(path) if target_reader is not None else None
+        if reader is not None:
+            return reader
         targets = getattr(found, "targets", None)
         if targets is not None and any(match(pattern, path) for pattern in targets()):
             return found.reader

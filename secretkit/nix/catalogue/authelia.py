@@ -9,6 +9,7 @@ stranger's Authelia, given its ``jwtSecretFile`` root-owned)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 from secretkit.nix import emit
 from secretkit.nix.catalogue.base import (
@@ -114,6 +115,18 @@ class AutheliaSecrets:
             options=[OptionSpec(target, emit.secret_ref(name), True)],
             defines=[target],
         )
+
+
+    def target_reader(self, path: Sequence[str]) -> Reader | None:
+        """The reader of a file option the routes write (``secrets.jwtSecretFile``,
+        ``environmentVariables.AUTHELIA_…_FILE``), given something else than a sops
+        secret (``pkgs.writeText``): the instance's user."""
+        if len(path) != 6 or tuple(path[:3]) != ("services", "authelia", "instances"):
+            return None
+        if (path[4], path[5]) not in {route for route, _name in _ROUTES.values()}:
+            return None
+        owner = f"config.services.authelia.instances.{emit.attr(path[3])}.user"
+        return replace(self.reader, owner=owner)
 
 
 def _route(path: Sequence[str]) -> tuple[tuple[str, str], str] | None:
