@@ -43,9 +43,18 @@ class NixExpr(str):
     OCI container is named from the host's configuration (its backend)."""
 
 
+class NixList(NixExpr):
+    """Units already written in Nix as a list (wpa_supplicant's: one unit, or one per
+    interface of the host's configuration)."""
+
+
 def _units(units: Sequence[str]) -> str:
-    """The items of a ``restartUnits`` list."""
-    return " ".join(u if isinstance(u, NixExpr) else nix_string(u) for u in units)
+    """The value of ``restartUnits``: a list of the units, joined with the lists among
+    them (:class:`NixList`)."""
+    items = [u if isinstance(u, NixExpr) else nix_string(u) for u in units]
+    lists = [f"({u})" for u in units if isinstance(u, NixList)]
+    plain = [item for item, u in zip(items, units, strict=True) if not isinstance(u, NixList)]
+    return " ++ ".join(([f"[ {' '.join(plain)} ]"] if plain else []) + lists)
 
 
 def attr(name: str) -> str:
@@ -134,7 +143,7 @@ class SecretDecl:
         if self.restart_expr is not None:
             body.append(f"restartUnits = {self.restart_expr};")
         elif self.restart_units:
-            body.append(f"restartUnits = [ {_units(self.restart_units)} ];")
+            body.append(f"restartUnits = {_units(self.restart_units)};")
         return [
             f"{head} = {{",
             *("  " + line for line in body),
@@ -175,7 +184,7 @@ class TemplateDecl:
         if self.path is not None:
             out.append(f"  path = {nix_string(self.path)};")
         if self.restart_units:
-            out.append(f"  restartUnits = [ {_units(self.restart_units)} ];")
+            out.append(f"  restartUnits = {_units(self.restart_units)};")
         out.append("};")
         return out
 

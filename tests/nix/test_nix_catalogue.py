@@ -179,6 +179,7 @@ let
   byName = f: xs: builtins.listToAttrs (map (n: { name = n; value = f n; }) xs);
   config = {
     networking.hostName = "host1";
+    networking.wireless.interfaces = [ ];
     system.nixos.release = "25.05";  # (every NixOS has it; a route may ask for it)
     services.syncthing.user = "syncthing";
     services.nginx.user = "nginx";

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -10,6 +11,7 @@ from secretkit.nix import cst, emit
 from secretkit.nix.edits import apply_edits
 from secretkit.nix.inline import node_at_span, uses_variable
 from tests.conftest import need_tool
+from tests.support.nixeval import eval_json
 
 
 def _eval(expr: str) -> str:
@@ -73,6 +75,30 @@ def test_secret_declaration_text() -> None:
         '  owner = "prometheus";',
         '  restartUnits = [ "prometheus.service" ];',
         "};",
+    ]
+
+
+def test_units_the_host_s_configuration_names_are_written_as_nix(tmp_path: Path) -> None:
+    """A unit written in Nix goes in as it is, a list of them is joined to the rest;
+    evaluated by the real nix-instantiate."""
+    need_tool("nix-instantiate")
+    decl = emit.TemplateDecl(
+        "t",
+        ["X=1"],
+        restart_units=(
+            "a.service",
+            emit.NixExpr('"${backend}-b.service"'),
+            emit.NixList('map (i: "c-${i}.service") ifaces'),
+        ),
+    )
+    (line,) = [line for line in decl.lines() if "restartUnits" in line]
+    value = line.split("=", 1)[1].strip().rstrip(";")
+    expr = f'let backend = "podman"; ifaces = [ "x" "y" ]; in {value}'
+    assert eval_json(expr, tmp_path / "state") == [
+        "a.service",
+        "podman-b.service",
+        "c-x.service",
+        "c-y.service",
     ]
 
 

@@ -368,6 +368,25 @@ def test_a_write_text_file_an_entry_knows_the_reader_of_is_that_reader_s() -> No
     assert not [n for n in plan.notes if "which user reads its file" in n]
 
 
+def test_a_write_text_file_an_entry_knows_the_unit_of_restarts_that_unit() -> None:
+    """miniflux reads ``adminCredentialsFile`` as its unit's EnvironmentFile: given a
+    ``pkgs.writeText``, the template restarted nothing, so a rotated password reached
+    miniflux only at its next restart (a stranger's check)."""
+    text = b"""{ config, pkgs, ... }:
+{
+  services.miniflux.adminCredentialsFile = pkgs.writeText "miniflux-admin" ''
+    ADMIN_USERNAME=admin
+    ADMIN_PASSWORD=@PW@
+  '';
+}
+"""
+    source, findings, _values = fill(text, "h.nix")
+    plan = plan_module(source, "h.nix", findings=findings)
+    assert plan.refused == [] and len(plan.moves) == 1
+    new = plan.nix["h.nix"][1].decode()
+    assert 'restartUnits = [ "miniflux.service" ];' in new
+
+
 OPTION_MODULE = b"""{ config, lib, ... }:
 with lib;
 let cfg = config.my.grafana; in

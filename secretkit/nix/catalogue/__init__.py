@@ -190,6 +190,19 @@ def lookup(path: Sequence[str]) -> Entry | None:
     return None
 
 
+def file_units(path: Sequence[str]) -> tuple[str, ...]:
+    """The units that read the file the option at ``path`` names, when an entry moving
+    secrets to that option says (miniflux's ``adminCredentialsFile``:
+    ``miniflux.service``); else none known."""
+    for key, route in ROUTES.items():
+        if route.admits(path):
+            target_units = getattr(entry(key), "target_units", None)
+            units: tuple[str, ...] = target_units(path) if target_units is not None else ()
+            if units:
+                return units
+    return ()
+
+
 def file_reader(path: Sequence[str]) -> Reader | None:
     """Who reads the file the ``*File`` option at ``path`` names, when an entry moves
     secrets to that option (paperless's ``passwordFile``: systemd, through

@@ -71,6 +71,18 @@ class EnvTemplate:
             if row.owner_of is None
         )
 
+    def target_units(self, path: Sequence[str]) -> tuple[str, ...]:
+        """The unit that reads the environment file the option at ``path`` names
+        (given something else than a template: ``pkgs.writeText``), when a row says."""
+        for row in self.rows:
+            pattern = ".".join("*" if p.startswith("{") else p for p in row.option)
+            if row.unit is not None and match(pattern, path):
+                try:
+                    return (row.unit.format(*path),)
+                except IndexError:
+                    continue
+        return ()
+
     def name(self, site: Site) -> str:
         row = self._row(site.path)
         var = (row.var(site) if row is not None else None) or site.path[-1]

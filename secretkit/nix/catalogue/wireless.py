@@ -46,6 +46,17 @@ def _unique(site: Site, shorten: Callable[[str], str], sep: str) -> str:
     return short
 
 
+# the units that read the file: it is bind-mounted when one starts (BindReadOnlyPaths),
+# and their restartTriggers name only nixos.conf (wpa_supplicant.nix at the reader's
+# commit: `systemd.services = if cfg.interfaces == [ ] then { wpa_supplicant = … }
+# else listToAttrs (map (i: nameValuePair "wpa_supplicant-${i}" …) cfg.interfaces)`)
+_IFACES = "config.networking.wireless.interfaces"
+UNITS = emit.NixList(
+    f'if {_IFACES} == [ ] then [ "wpa_supplicant.service" ] '
+    f'else map (i: "wpa_supplicant-${{i}}.service") {_IFACES}'
+)
+
+
 class Wireless:
     key = "wireless-psk"
     description = 'wifi psk/pskRaw → pskRaw = "ext:…" + networking.wireless.secretsFile'
@@ -88,6 +99,7 @@ class Wireless:
                 template="wireless-secrets",
                 line=f"{ext}={emit.placeholder(name)}",
                 option=("networking", "wireless", "secretsFile"),
+                restart_units=(UNITS,),
             ),
             defines=[(*network, "pskRaw")] if site.path[-1] == "psk" else [],
         )

@@ -96,6 +96,10 @@ class WriteTextRoute:
         known = _known_reader(site) if unknown else None
         if known is not None:  # (an entry moving secrets to this option says who reads it)
             unknown, owner = False, known if known != "root" else None
+        if not units and self.patterns == ("**",):  # (and which unit reads it)
+            from secretkit.nix.catalogue import file_units
+
+            units = file_units(site.path)
         mode, note = (WORLD_READABLE, _unknown_reader_note(site)) if unknown else (None, None)
         holder = site.holder
         secret = site.secret.reveal()

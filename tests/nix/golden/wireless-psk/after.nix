@@ -24,5 +24,6 @@
       psk_cabin=${config.sops.placeholder."wifi/cabin/psk"}
     '';
     owner = (if builtins.compareVersions config.system.nixos.release "25.05" >= 0 then "wpa_supplicant" else "root");
+    restartUnits = (if config.networking.wireless.interfaces == [ ] then [ "wpa_supplicant.service" ] else map (i: "wpa_supplicant-${i}.service") config.networking.wireless.interfaces);
   };
 }

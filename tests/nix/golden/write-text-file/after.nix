@@ -5,6 +5,7 @@
 
   sops.secrets."cloudflare-dyndns/apitoken" = {
     sopsFile = ../../secrets/host1.yaml;
+    restartUnits = [ "cloudflare-dyndns.service" ];
   };
   sops.secrets."foo/token" = {
     sopsFile = ../../secrets/host1.yaml;

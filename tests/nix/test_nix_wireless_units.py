@@ -1,0 +1,41 @@
+"""The wpa_supplicant units the wifi secrets template restarts.  The template is
+bind-mounted into the unit when it starts and the unit's restartTriggers name only
+nixos.conf: with no ``restartUnits`` a new PSK reached wpa_supplicant only at its next
+restart (a stranger's check).  One unit, or one per interface the host lists:
+evaluated here by the real ``nix-instantiate --eval`` under each."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.nix.test_nix_catalogue import MODULE, _golden
+from tests.support.nixeval import eval_json
+from tests.support.nixfind import fill, plan_module
+
+
+@pytest.mark.parametrize(
+    ("interfaces", "units"),
+    [
+        ("[ ]", ["wpa_supplicant.service"]),
+        ('[ "wlan0" "wlp2s0" ]', ["wpa_supplicant-wlan0.service", "wpa_supplicant-wlp2s0.service"]),
+    ],
+)
+def test_the_template_restarts_the_units_that_read_it(
+    tmp_path: Path, interfaces: str, units: list[str]
+) -> None:
+    before, _ = _golden("wireless-psk")
+    source, findings, _ = fill(before, MODULE)
+    plan = plan_module(source, MODULE, findings=findings)
+    module = tmp_path / "module.nix"
+    module.write_bytes(plan.nix[MODULE][1])
+    config = (
+        f"{{ networking.wireless.interfaces = {interfaces}; "
+        'system.nixos.release = "25.05"; sops.placeholder = { }; }'
+    )
+    expr = (
+        f"let m = import {module} {{ config = {config}; }}; "
+        'in m.sops.templates."wireless-secrets".restartUnits'
+    )
+    assert eval_json(expr, tmp_path / "state") == units
