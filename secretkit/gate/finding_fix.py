@@ -143,6 +143,23 @@ def finding_fix(
                 'sops.secrets."<name>"',
             )
         )
+        user = home_manager_user(attrpath)
+        if user is not None and clan is None and own_file is None and not hashed:
+            # a home-manager module inside the NixOS one: its `config` is home-manager's,
+            # and sops-nix's NixOS module is what decrypts the host's file; home-manager
+            # hands every such module the NixOS one as osConfig (nix-community/home-manager
+            # 05505bb0, nixos/common.nix: `specialArgs = { … osConfig = config; … }`)
+            declare = (
+                f'sops.secrets."<name>" = {{ owner = "{user}"; }}; in this NixOS module, '
+                f"outside home-manager.users.{user} (sops-nix's NixOS module decrypts it),"
+            )
+            for used in ('config.sops.secrets."<name>".path', 'config.sops.templates."<t>".path'):
+                point = point.replace(used, "os" + used[0].upper() + used[1:])
+            point += (
+                " (in the home-manager module, the NixOS configuration is osConfig: add it to "
+                "its arguments, { osConfig, ... }:; a sops.templates declaration goes beside "
+                "the secret's, with the same owner)"
+            )
         if clan is not None:  # (clan declares sops.secrets.<name> for the machines)
             feed = "mkpasswd -m sha-512 | " if hashed else ""
             store = f"it with clan (`{feed}{clan.command}` reads it from stdin)"
@@ -225,6 +242,21 @@ _SCRIPT = re.compile(
 )
 
 
+_HOME_MANAGER = re.compile(r"^home-manager\.users\.(\"[^\"]*\"|[^.]+)\.(.+)$")
+# environment variables a login shell exports: no file option exists for them
+_VARIABLE = re.compile(
+    r"^(?:home\.sessionVariables|environment\.(?:sessionVariables|variables))\."
+    r"(\"[^\"]*\"|[^.]+)$"
+)
+
+
+def home_manager_user(attrpath: str | None) -> str | None:
+    """The user whose home-manager module (inline, ``home-manager.users.<u>``) the
+    option at ``attrpath`` is set in, else None."""
+    found = _HOME_MANAGER.match(attrpath or "")
+    return found[1].strip('"') if found else None
+
+
 def by_hand_point(attrpath: str | None) -> str | None:
     """How the option at ``attrpath`` takes the value from sops by hand, where "point
     the option at a file" would write the path as the file's text or run it as the
@@ -232,6 +264,22 @@ def by_hand_point(attrpath: str | None) -> str | None:
     reads the secret's file where the value was.  None: the generic way."""
     if attrpath is None:
         return None
+    inner = _HOME_MANAGER.match(attrpath)
+    variable = _VARIABLE.match(inner[2] if inner else attrpath)
+    if variable is not None:
+        name = variable[1].strip('"')
+        init = (
+            "programs.bash.initExtra or programs.zsh.initContent (initExtra before "
+            "home-manager 25.05)"
+            if inner
+            else "environment.interactiveShellInit"
+        )
+        return (
+            "and, as a variable has no file option, delete it and export it from the file in "
+            f'the shell\'s start-up instead: export {name}="$(< '
+            f'${{config.sops.secrets."<name>".path}})" in {init} (the secret\'s owner is '
+            "the user whose shell reads it)"
+        )
     if _ETC_TEXT.match(attrpath):
         return (
             "and replace the option's .text by .source = config.sops.templates.\"<t>\".path, "

@@ -77,3 +77,33 @@ def test_the_script_fix_followed_gives_the_value_at_run_time(
     script = line.replace("@V@", f"$(< {secret})")
     ran = subprocess.run(["bash", "-c", script], capture_output=True, text=True, check=True)
     assert ran.stdout == shown.replace("@V@", V).replace("@FILE@", str(secret))
+
+
+def test_a_home_manager_module_inside_the_nixos_one_names_the_nixos_configuration() -> None:
+    """Inside ``home-manager.users.<u>`` the module's ``config`` is home-manager's, which
+    has no sops-nix here: the secret is declared in the NixOS module for that user and
+    read through ``osConfig`` (a stranger's: the steps declared it where it fails)."""
+    fix = _fix("home-manager.users.me.programs.git.extraConfig.github.token")
+    assert 'declare sops.secrets."<name>" = { owner = "me"; }; in this NixOS module' in fix
+    assert "outside home-manager.users.me" in fix
+    assert 'osConfig.sops.templates."<t>".path' in fix
+    assert 'put ${config.sops.placeholder."<name>"} in a sops.templates' in fix  # (NixOS side)
+    assert "{ osConfig, ... }:" in fix
+
+
+@pytest.mark.parametrize(
+    ("attrpath", "where"),
+    [
+        ("home-manager.users.me.home.sessionVariables.OPENAI_API_KEY", "osConfig.sops"),
+        ("environment.variables.OPENAI_API_KEY", "config.sops"),
+        ("environment.sessionVariables.OPENAI_API_KEY", "config.sops"),
+    ],
+)
+def test_a_variable_is_exported_from_the_file_by_the_shell(attrpath: str, where: str) -> None:
+    """A variable has no file option: "point the option at its .path" would set it to
+    the path.  The shell's start-up exports it from the file."""
+    fix = _fix(attrpath)
+    assert f'export OPENAI_API_KEY="$(< ${{{where}.secrets."<name>".path}})"' in fix
+    assert "*File option" not in fix
+    if where == "config.sops":
+        assert "osConfig" not in fix
