@@ -276,13 +276,13 @@ def by_hand_point(attrpath: str | None) -> str | None:
         )
         return (
             "and, as a variable has no file option, delete it and export it from the file in "
-            f'the shell\'s start-up instead: export {name}="$(< '
+            f"the shell's start-up instead: export {name}=\"$(< "
             f'${{config.sops.secrets."<name>".path}})" in {init} (the secret\'s owner is '
             "the user whose shell reads it)"
         )
     if _ETC_TEXT.match(attrpath):
         return (
-            "and replace the option's .text by .source = config.sops.templates.\"<t>\".path, "
+            'and replace the option\'s .text by .source = config.sops.templates."<t>".path, '
             "with the same text as the template's content and "
             '${config.sops.placeholder."<name>"} in place of the value (the template\'s owner '
             "and mode are for the program that reads the file)"

@@ -116,7 +116,6 @@ class AutheliaSecrets:
             defines=[target],
         )
 
-
     def target_reader(self, path: Sequence[str]) -> Reader | None:
         """The reader of a file option the routes write (``secrets.jwtSecretFile``,
         ``environmentVariables.AUTHELIA_…_FILE``), given something else than a sops
