@@ -53,6 +53,7 @@ _FLAG_WORDS = ("pass", "token", "secret", "key", "psk", "auth")
 _ECHO = lazy(
     r"\b(?:echo(?:\s+-[neE]+)*|printf(?:\s+--)?(?:\s+(?:'[^'\n]*%[^'\n]*'|\"[^\"\n]*%[^\"\n]*\"))?)"
     r"\s+(?:'([^'\n]+)'|\"((?:[^\"\\\n]|\\.)+)\"|([^\s'\";|&)<>]+))"
+    r"(?:[ \t]+(?:'\1'|\"\2\"|\3))?"  # (twice, as a password prompt asks: smbpasswd -s)
     r"(?=[ \t]*(?:$|[;|&)>]))",
     re.MULTILINE,
 )
@@ -85,6 +86,7 @@ _SINK_WORDS = frozenset(
         "pass", "password", "passwd", "passphrase", "token", "secret", "secrets", "key",
         "cred", "creds", "credentials", "psk", "chpasswd", "cryptsetup", "stdin", "auth",
         "mkpasswd",  # (echo … | mkpasswd -s: the password it hashes)
+        "smbpasswd", "pdbedit", "htpasswd",  # (Samba's and Apache's, given it on stdin)
     }
 )  # fmt: skip
 _SINK_START = lazy(r"^[ \t]*(?:>>?|\||&&)")
@@ -428,6 +430,9 @@ class CommandSecret:
                     continue  # made by the shell at run time, not a literal
                 while value.endswith(("\\n", "\\r")) and _escapes(m.group()):
                     span, value = (span[0], span[1] - 2), value[:-2]  # printf 'x\n': x
+                twice = value.split("\\n")  # echo -e "x\nx" | smbpasswd -s: x, asked twice
+                if len(twice) == 2 and twice[0] == twice[1] and _escapes(m.group()):
+                    span, value = (span[0], span[0] + len(twice[0])), twice[0]
                 fed = _fed_to(text, m.start())  # `private-key <(echo …)`: all the file
                 if value.endswith((":", "=")) and not fed:
                     continue  # a prefix the next command completes (echo -n "base64:")

@@ -293,6 +293,13 @@ def literal_hits(
         for start, end in lit.literal_runs():
             segment = lit.value[start:end]
             found.extend(token_hits(segment, ctx, start, vendor=vendor()))
+        if lit.has_interpolation:  # and whole: a command's sink can follow `${…}` (`echo
+            # … | ${pkgs.samba}/bin/smbpasswd -s`); only what the literal text holds counts
+            found.extend(
+                h
+                for h in token_hits(lit.value, ctx, 0, vendor=vendor())
+                if lit.literal_text(h.start, h.end)
+            )
         if "@${" in lit.value:  # postgres://app:<this>@${host}/app: the host comes later
             found.extend(url_credentials(lit.value))
 

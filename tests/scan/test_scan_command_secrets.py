@@ -28,6 +28,16 @@ FOUND = [
     ("podman-login-nix", "r.nix", "{ x.script = \"podman login -u me -p '@V@' quay.io\"; }\n"),
     ("redis-cli-a", "ping.sh", "redis-cli -h db -a @V@ ping\n"),
     ("mkpasswd-stdin", "hash.sh", "echo '@V@' | mkpasswd -s -m sha-512\n"),
+    # Samba's password on stdin, asked twice (smbpasswd -s), in an activation script
+    ("smbpasswd-echo-e", "smb.sh", 'echo -e "@V@\\n@V@" | smbpasswd -s -a alice\n'),
+    ("smbpasswd-printf", "smb.sh", "printf '%s\\n%s\\n' '@V@' '@V@' | smbpasswd -a -s bob\n"),
+    (
+        "smbpasswd-nix-store-path",
+        "smb.nix",
+        "{ pkgs, ... }: { system.activationScripts.smb = ''\n"
+        "  echo -e \"@V@\\n@V@\" | ${pkgs.samba}/bin/smbpasswd -s -a alice\n''; }\n",
+    ),
+    ("htpasswd-i", "users.sh", "echo '@V@' | htpasswd -i -c /etc/nginx/htpasswd admin\n"),
     # a script writing a secret into a config in place of a placeholder that names one
     ("sed-placeholder", "setup.sh", "sed -i 's/@DB_PASSWORD@/@V@/' /etc/app.conf\n"),
     ("sed-pipes", "s.nix", "{ x.preStart = ''\n  sed -i \"s|__API_TOKEN__|@V@|g\" a.yaml\n''; }\n"),

@@ -157,6 +157,8 @@ def reference_scan(data: bytes) -> tuple[list[Hit], bool]:
         for start, end in Value(lit.value, tuple(lit.interpolations)).literal_runs():
             found.extend(token_hits(lit.value[start:end], ctx, start, vendor=vendor))
         if lit.has_interpolation:
+            whole = token_hits(lit.value, ctx, vendor=vendor)
+            found.extend(h for h in whole if lit.literal_text(h.start, h.end))
             found.extend(_url_credentials(lit.value))
         held = nix_owner.owner(node)
         if kind is not None and not lit.has_interpolation and held is not None:
