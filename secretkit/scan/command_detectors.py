@@ -59,6 +59,15 @@ _ECHO = lazy(
 )
 
 
+# a flag naming a command that prints a secret, given one that prints a literal:
+# `--password-command "echo …"`, `--passcommand='printf %s …'`
+_FLAG_ECHO = lazy(
+    r"(?:^|\s)--?(?P<flag>[A-Za-z][\w-]*(?:command|cmd|eval))(?:=|[ \t]+)(?P<q>['\"])[ \t]*"
+    r"(?:echo(?:[ \t]+-[neE]+)*|printf(?:[ \t]+(?:%s|'%s'|\"%s\"))?)[ \t]+"
+    r"(?:'([^'\n\\]+)'|\"([^\"\n\\$`]+)\"|([^\s'\"`$;|&()<>\\]+))[ \t]*(?P=q)"
+)
+
+
 def _escapes(command: str) -> bool:
     """Whether the echo or printf ``command`` reads ``\\n`` as a line break: printf,
     and echo given ``-e``."""
@@ -455,6 +464,13 @@ class CommandSecret:
                     continue
                 if command_key or sink or (kind is not None and written) or fed:
                     found.append((*span, kind or fed or shell_kind(key_words, rest)))
+            if "-" in text:  # restic --password-command "echo …": what it prints
+                for m in _FLAG_ECHO.finditer(text):
+                    flag = re.sub(r"[-_]?(?:command|cmd|eval)$", "", m.group("flag"))
+                    kind = filters.secret_name(flag.replace("-", "_"))
+                    printed = _groups(m, 3)
+                    if kind is not None and printed is not None:
+                        found.append((*printed, kind))
         if contains(text, "<<") and contains(text, "cat"):
             for m in _finditer("heredoc", text):
                 target = m.group("head") + m.group("tail")

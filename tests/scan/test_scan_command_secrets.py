@@ -38,6 +38,9 @@ FOUND = [
         "  echo -e \"@V@\\n@V@\" | ${pkgs.samba}/bin/smbpasswd -s -a alice\n''; }\n",
     ),
     ("htpasswd-i", "users.sh", "echo '@V@' | htpasswd -i -c /etc/nginx/htpasswd admin\n"),
+    # a flag naming a command that prints the password, given one that prints a literal
+    ("restic-password-command", "b.sh", 'restic --password-command "echo @V@" backup /srv\n'),
+    ("rclone-password-command", "s.sh", "rclone --password-command='echo @V@' sync a b\n"),
     # a script writing a secret into a config in place of a placeholder that names one
     ("sed-placeholder", "setup.sh", "sed -i 's/@DB_PASSWORD@/@V@/' /etc/app.conf\n"),
     ("sed-pipes", "s.nix", "{ x.preStart = ''\n  sed -i \"s|__API_TOKEN__|@V@|g\" a.yaml\n''; }\n"),
@@ -103,6 +106,9 @@ def test_a_secret_given_to_a_command_is_found(name: str, path: str, template: st
 
 
 QUIET = [
+    ("password-command-cat", "b.sh", 'restic --password-command "cat /run/secrets/r" backup\n'),
+    ("password-command-var", "b.sh", 'restic --password-command "echo $RESTIC_PW" backup\n'),
+    ("message-command", "b.sh", 'tool --notify-command "echo backup-finished" run\n'),
     ("sed-from-a-file", "s.sh", 'sed -i "s/@DB_PASSWORD@/$(cat /run/secrets/db)/" a.conf\n'),
     ("sed-variable", "s.sh", 'sed -i "s/@PASSWORD@/$PASSWORD/" a.conf\n'),
     ("sed-not-a-secret", "s.sh", "sed -i 's/@HOSTNAME@/nas.lan.example/' a.conf\n"),
