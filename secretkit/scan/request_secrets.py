@@ -27,12 +27,12 @@ AUTH_HEADER = lazy(
     r"['\"]?\^?(bearer|token|basic)[ \t]+([A-Za-z0-9._~+/=-]{12,}|\$\(|`)"
 )
 # Headers whose value is the credential itself (no scheme): an API key, GitLab's
-# Private-Token, Vault's, Consul's, Nomad's, Emby/Jellyfin's and Plex's tokens,
+# Private-Token, Vault's, Consul's, Nomad's, Emby/Jellyfin's and Plex's tokens, Gotify's key,
 # OpenStack's and many APIs' X-Auth-Token.  After the name a ":" (curl -H, a config)
 # or, in nginx's `proxy_set_header NAME VALUE;`, spaces and a value ending at ";".
 _KEY_NAMES = (
     "api-key", "auth-token", "api-token", "access-token", "private-token", "vault-token",
-    "consul-token", "nomad-token", "emby-token", "plex-token", "gitlab-token",
+    "consul-token", "nomad-token", "emby-token", "plex-token", "gitlab-token", "gotify-key",
 )  # fmt: skip
 # nginx's check of a key header: `if ($http_x_api_key != "…")` (and !~, ~, = )
 NGINX_KEY = lazy(
@@ -45,7 +45,8 @@ KEY_HEADER = lazy(
     r"['\"]?([A-Za-z0-9._~+/=-]{12,}|\$\(|`)"
 )
 QUERY_SECRET = lazy(
-    r"[?&](access_token|auth_token|private_token|api_key|apikey|token|secret|password|passwd)"
+    r"[?&](access_token|auth_token|private_token|api_key|apikey|token|secret|password|passwd"
+    r"|X-Plex-Token|x-plex-token)"
     r"=([^&\s\"'#;]{8,})"
 )
 
@@ -149,7 +150,8 @@ def request_secrets(text: str) -> list[tuple[int, int, str]]:
         for m in _matches("nginx-key", text):
             kind = "api-key" if m.group(1).lower().endswith("key") else "token"
             found.append((m.start(2), m.end(2), kind))
-    if may_hold(text, "pi-key") or may_hold(text, "-token"):  # X-Api-Key, X-Auth-Token
+    # X-Api-Key, X-Auth-Token, X-Gotify-Key
+    if may_hold(text, "pi-key") or may_hold(text, "-token") or may_hold(text, "fy-key"):
         for m in _matches("key-header", text):
             kind = "api-key" if m.group(1).lower().endswith("key") else "token"
             found += _valued(text, m, kind)

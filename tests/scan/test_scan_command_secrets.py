@@ -51,6 +51,8 @@ FOUND = [
     ("curl-private-token", "api.sh", 'curl --header "PRIVATE-TOKEN: @V@" https://gl.example\n'),
     ("curl-x-vault-token", "api.sh", "curl -H 'X-Vault-Token: @V@' https://vault:8200/v1/x\n"),
     ("curl-x-api-token", "api.sh", "curl -H 'X-API-Token: @V@' https://api.example\n"),
+    ("curl-x-gotify-key", "notify.sh", 'curl -H "X-Gotify-Key: @V@" https://push.lan/message\n'),
+    ("plex-token-query", "plex.sh", "curl 'http://plex.lan:32400/library?X-Plex-Token=@V@'\n"),
     ("nginx-x-api-key", "site.conf", 'location / {\n  proxy_set_header X-Api-Key "@V@";\n}\n'),
     ("nginx-x-auth-token", "site.conf", "proxy_set_header X-Auth-Token @V@;\n"),
     ("htpasswd-b", "users.sh", "htpasswd -b /etc/nginx/htpasswd admin @V@\n"),
