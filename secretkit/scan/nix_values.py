@@ -48,7 +48,8 @@ class Value:
         return runs
 
 
-SECRETISH = lazy(r"pass|token|secret|key|cred|psk", re.IGNORECASE)
+# (the words the text reader asks a config line's name for: text_files._SECRETISH_WORDS)
+SECRETISH = lazy(r"pass|token|secret|key|cred|psk|auth|pw|priv", re.IGNORECASE)
 ENV_KEY_NAME = lazy(r"^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*_KEY$")
 
 
@@ -63,6 +64,7 @@ def secretish(raw: str) -> bool:
             or "secret" in low
             or "key" in low
             or ("cred" in low or "psk" in low)
+            or ("auth" in low or "pw" in low or "priv" in low)
         )
     return SECRETISH.search(raw) is not None
 

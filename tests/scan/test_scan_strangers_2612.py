@@ -133,3 +133,22 @@ def test_an_htpasswd_of_several_users_and_a_committed_htpasswd_file_hold_hashes(
         ("web.nix", 3, "password-hash", "low"),
         ("web.nix", 4, "password-hash", "low"),
     ]
+
+
+def test_a_config_file_s_auth_field_written_as_etc_text_is_read_as_the_file_is(
+    tmp_path: Path,
+) -> None:
+    """docker's config.json with an ``auth`` (base64 of user:token) is found as a file
+    but was not as ``environment.etc."docker/config.json".text``: the Nix literal was
+    read as a config only when it held pass/token/secret/key/cred/psk, not the words
+    the file's own reader asks for (auth, pw, priv)."""
+    auth = fake.chars(fake._ALNUM, 48, "docker-auth")
+    body = f'{{"auths":{{"ghcr.io":{{"auth":"{auth}"}}}}}}'
+    (tmp_path / "config.json").write_text(body + "\n")
+    (tmp_path / "docker.nix").write_text(
+        "{ ... }: {\n  environment.etc.\"docker/config.json\".text = ''" + body + "'';\n}\n"
+    )
+    assert [(p, rule) for p, _line, rule, _ in _found(tmp_path)] == [
+        ("config.json", "secret-attribute"),
+        ("docker.nix", "secret-attribute"),
+    ]
