@@ -44,6 +44,8 @@ _LAST_WORD = {
     "pwd": "password",
     "tok": "token",
     "creds": "credentials",
+    "cred": "credentials",
+    "passcode": "password",
     "privkey": "private-key",
     "requirepass": "password",  # redis.conf's password (settings.requirepass)
     "masterauth": "password",  # redis.conf's password for its primary

@@ -1095,6 +1095,10 @@ def test_every_prefixed_format_is_described() -> None:
         ("pwd", None),  # alone: the shell's working directory ("pwd *": "allow")
         ("api_tok", "token"),
         ("creds", "credentials"),
+        ("cred", "credentials"),  # (a stranger's: cred = "…" was missed)
+        ("smtp_cred", "credentials"),
+        ("passcode", "password"),
+        ("doorPasscode", "password"),
         ("privKey", "private-key"),
         ("preSharedKey", "preshared-key"),
         ("hmacKey", "secret-key"),
