@@ -100,8 +100,11 @@ _SINK_WORDS = frozenset(
 )  # fmt: skip
 _SINK_START = lazy(r"^[ \t]*(?:>>?|\||&&)")
 # (not the end of a command's name: `systemd-ask-password "<its prompt>"`)
+# (a quote inside is written twice: 'it''s' — kept as written, which is what the
+# statement needs back in its place)
 _SQL_PASSWORD = lazy(
-    r"(?<!\w-)\b(?:PASSWORD|IDENTIFIED\s+BY)\s+(?:'([^']+)'|\"([^\"]+)\")", re.IGNORECASE
+    r"(?<!\w-)\b(?:PASSWORD|IDENTIFIED\s+BY)\s+(?:'((?:[^']|'')+)'|\"((?:[^\"]|\"\")+)\")",
+    re.IGNORECASE,
 )
 _SQL_WORDS = ("password", "identified")  # where _SQL_PASSWORD can start, lower-cased
 # A netrc entry (``~/.netrc``, nix's ``netrc-file``).

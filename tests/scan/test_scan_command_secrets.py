@@ -107,6 +107,24 @@ def test_a_secret_given_to_a_command_is_found(name: str, path: str, template: st
     assert [v for _rule, v in found] == [value], found
 
 
+@pytest.mark.parametrize(
+    ("path", "template"),
+    [
+        ("init.sql", "CREATE ROLE app LOGIN PASSWORD '@V@';\n"),
+        ("db.nix", "{ x.initialScript = ''\n  ALTER USER app PASSWORD '@N@';\n''; }\n"),
+    ],
+)
+def test_a_sql_password_with_a_quote_written_twice_is_found_whole(path: str, template: str) -> None:
+    """SQL writes a quote inside a string twice: the password stopped at the first
+    one and was missed, then copied into migrate's template as it was (a stranger's).
+    The value is the text as written, which is what the statement needs back."""
+    left, right = fake.chars(_ALNUM, 8, "sql-a"), fake.chars(_ALNUM, 12, "sql-b")
+    written = left + "''" + right
+    in_nix = left + "'" * 3 + right  # (how a Nix indented string writes two quotes)
+    text = template.replace("@V@", written).replace("@N@", in_nix)
+    assert [v for _rule, v in _found(path, text)] == [written]
+
+
 QUIET = [
     ("password-command-cat", "b.sh", 'restic --password-command "cat /run/secrets/r" backup\n'),
     ("password-command-var", "b.sh", 'restic --password-command "echo $RESTIC_PW" backup\n'),
