@@ -76,3 +76,15 @@ def preview(value: str | Sensitive[str], limit: int = 4) -> str:
     if not shown.isprintable():  # ("[\n  …": one line, whatever prints it)
         shown = "".join(c if c.isprintable() else repr(c)[1:-1] for c in shown)
     return shown + "…"
+
+
+def shown_name(name: str) -> str:
+    """A key's name as messages print it: itself, unless it looks like a generated
+    value (20 characters and more, with letters and at least four digits, no word
+    break but ``_``/``-``): then its :func:`preview` (a token used as a key in a sops
+    file is a secret all the same)."""
+    if len(name) < 20 or " " in name or "/" in name:
+        return name
+    digits = sum(c.isdigit() for c in name)
+    letters = sum(c.isalpha() for c in name)
+    return preview(name) if digits >= 4 and letters >= 4 else name

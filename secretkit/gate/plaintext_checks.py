@@ -13,6 +13,7 @@ from secretkit.gate.history_findings import ExposedSecret, change_first
 from secretkit.gate.model import CheckResult
 from secretkit.git import run_git
 from secretkit.nix.catalogue.users import user_password
+from secretkit.sensitive import shown_name
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -106,6 +107,8 @@ def _clear_by_rule(entry: SopsEntry, finding: Finding) -> str:
     here = lines[finding.line - 1] if 0 < finding.line <= len(lines) else ""
     key = here.split(":", 1)[0].strip().strip("\"'") if ":" in here else ""
     name = finding.attrpath or key or "it"
+    if finding.secret.reveal() in name or shown_name(name) != name:
+        name = "its key"  # (the key is the token itself: never printed)
     return (
         f"the file's sops metadata leaves {name} in clear ({how}): move the value under a "
         f"key sops encrypts (secretkit edit {shlex.quote(entry.path)}), and the Nix that "

@@ -63,7 +63,9 @@ def _store(fmt: str) -> Store:
 
 
 def _where(path: Sequence[str | int]) -> str:
-    text = ":".join(str(part) for part in path)
+    from secretkit.sensitive import shown_name
+
+    text = ":".join(shown_name(str(part)) for part in path)
     return text[:120] if text else "<top>"
 
 
