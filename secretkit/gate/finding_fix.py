@@ -60,7 +60,10 @@ def finding_fix(
     whole way out, when no sops secret can hold the value (an ssh host's own key).
     ``attrpath``: the finding's option, when the by-hand route depends on its shape (a
     file's text, a script: :func:`by_hand_point`)."""
-    if archive is not None:
+    url = _source_url_move(path, attrpath)
+    if url is not None:
+        move = url  # (no sops value can stand in a URL that nix or git fetches from)
+    elif archive is not None:
         import shlex
 
         move = (
@@ -255,6 +258,40 @@ def home_manager_user(attrpath: str | None) -> str | None:
     option at ``attrpath`` is set in, else None."""
     found = _HOME_MANAGER.match(attrpath or "")
     return found[1].strip('"') if found else None
+
+
+_FLAKE_INPUT_URL = re.compile(r"^inputs\.(?:\"[^\"]*\"|[^.]+)\.url$")
+
+
+def _source_url_move(path: str, attrpath: str | None) -> str | None:
+    """The way out for credentials in a URL nix or git fetches from (a flake input,
+    ``flake.lock``, ``.gitmodules``): nothing there can read a sops value, so the
+    credentials leave the URL and reach nix or git another way.  None elsewhere."""
+    name = path.rsplit("/", 1)[-1]
+    lock = "; then run `nix flake lock` so that flake.lock holds the URL without them"
+    way = (
+        "give nix the token another way (access-tokens in nix.conf, e.g. "
+        "nix.settings.access-tokens from a sops template included with !include, or "
+        "netrc-file) and git a credential helper"
+    )
+    if name == "flake.lock":
+        return (
+            "flake.lock copies the URL of a flake input: remove the credentials from that "
+            f"input's url in flake.nix, {way}{lock}; change the token at its provider"
+        )
+    if path.endswith(".nix") and attrpath is not None and _FLAKE_INPUT_URL.match(attrpath):
+        return (
+            "a flake input's URL cannot read a sops value: remove the credentials from "
+            f"it, {way}{lock}; change the token at its provider"
+        )
+    if name == ".gitmodules":
+        return (
+            "a submodule's URL is read by git, not by anything sops feeds: remove the "
+            "credentials from it (git config --file .gitmodules submodule.<name>.url "
+            "<url without them>, then git submodule sync) and give git a credential "
+            "helper; change the token at its provider"
+        )
+    return None
 
 
 def by_hand_point(attrpath: str | None) -> str | None:

@@ -107,3 +107,24 @@ def test_a_variable_is_exported_from_the_file_by_the_shell(attrpath: str, where:
     assert "*File option" not in fix
     if where == "config.sops":
         assert "osConfig" not in fix
+
+
+@pytest.mark.parametrize(
+    ("path", "attrpath", "says"),
+    [
+        ("flake.lock", None, "remove the credentials from that input's url in flake.nix"),
+        ("flake.nix", "inputs.private.url", "a flake input's URL cannot read a sops value"),
+        ("hosts/x/flake.nix", 'inputs."my-dots".url', "a flake input's URL cannot"),
+        (".gitmodules", None, "git config --file .gitmodules submodule.<name>.url"),
+    ],
+)
+def test_credentials_in_a_url_nix_or_git_fetches_from_leave_the_url(
+    path: str, attrpath: str | None, says: str
+) -> None:
+    """A flake input, flake.lock or a submodule URL cannot read a sops value: "move the
+    value into a sops file and reference that instead" could not be followed (a
+    stranger's)."""
+    fix = finding_fix(path, "sk2:00", None, attrpath=attrpath, rule="url-credentials")
+    assert says in fix
+    assert "sops file" not in fix.split(";")[0]
+    assert "secretkit set" not in fix and "secretkit migrate" not in fix
