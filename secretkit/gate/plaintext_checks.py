@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from secretkit.gate.history_findings import ExposedSecret, change_first
 from secretkit.gate.model import CheckResult
+from secretkit.gate.unverified import unverified
 from secretkit.git import run_git
 from secretkit.nix.catalogue.users import user_password
 from secretkit.sensitive import shown_name
@@ -19,8 +20,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from secretkit.gate.context import CheckContext, SopsEntry
-    from secretkit.scan.allowlist import Allowlist
-    from secretkit.scan.model import Finding, Skipped
+    from secretkit.scan.model import Finding
 
 
 def check_plaintext_tree(ctx: CheckContext) -> list[CheckResult]:
@@ -56,7 +56,7 @@ def check_plaintext_tree(ctx: CheckContext) -> list[CheckResult]:
             )
         )
     results.extend(
-        _unverified("plaintext-tree", report.skipped, load(ctx.root), ctx.root, git=not ctx.walk)
+        unverified("plaintext-tree", report.skipped, load(ctx.root), ctx.root, git=not ctx.walk)
     )
     results.extend(_purge_markers(ctx))
     if not any(not r.ok for r in results):
@@ -217,61 +217,6 @@ def _hash_warning(check_id: str, shown: str, keep: str, path: str) -> CheckResul
     )
 
 
-def _unverified(
-    check_id: str, skipped: list[Skipped], allow: Allowlist, root: Path, *, git: bool = True
-) -> list[CheckResult]:
-    """A file the scanner could not read fails the point: never "ok" for what was not
-    read, unless the user vouched for the path in the allowlist."""
-    from secretkit.git.lfs import MISSING_OBJECT
-    from secretkit.scan.allowlist import ALLOW_FILE
-    from secretkit.scan.many_files import MISSING_BLOB
-    from secretkit.scan.one_file import partly_read
-
-    results = []
-    staged = f" && git add {ALLOW_FILE}" if git else ""
-    for skip in skipped:
-        path = skip.path.split(":", 1)[1] if check_id == "plaintext-history" else skip.path
-        if allow.allows_unscanned(path):
-            continue
-        group = group_fix = ""
-        if skip.reason == MISSING_BLOB:
-            from secretkit.git.objects import refetch_fix
-
-            repair = f"fetch the missing objects ({refetch_fix(root)})"
-        elif skip.reason.startswith(MISSING_OBJECT):
-            reach = "--all" if check_id == "plaintext-history" else ""
-            repair = (
-                f"fetch the LFS objects (git lfs fetch{' ' + reach if reach else ''}; "
-                "git-lfs must be installed)"
-            )
-            # (a repository's LFS files come by the dozen: one line for all of them)
-            group = "cannot verify: LFS objects not present locally (their content was not read)"
-            group_fix = (
-                f"{repair} and run secretkit check again; or, if you vouch for them, add "
-                f"a path:<glob> line that matches them (path:assets/*) to {ALLOW_FILE}"
-                + (f" and git add {ALLOW_FILE}" if git else "")
-            )
-        elif skip.reason.startswith("archive not read whole"):
-            repair = "unpack it and check what it holds by hand"
-        elif partly_read(skip.reason):
-            repair = f"fix its syntax (nix-instantiate --parse {shlex.quote(path)} shows where)"
-        else:
-            repair = "make it readable"
-        results.append(
-            CheckResult(
-                check_id,
-                False,
-                f"cannot verify: {skip.path} ({skip.reason})",
-                f"{repair} and run secretkit check again; or, if you vouch for it, "
-                f"allowlist the path: echo 'path:{path}' >> {ALLOW_FILE}{staged}",
-                (path,),
-                group=group,
-                group_fix=group_fix,
-            )
-        )
-    return results
-
-
 def check_plaintext_history(ctx: CheckContext) -> list[CheckResult]:
     from secretkit.gate.history_findings import group_findings, live_findings
     from secretkit.git.filter_repo import list_refs
@@ -324,7 +269,7 @@ def check_plaintext_history(ctx: CheckContext) -> list[CheckResult]:
     results += _committed(ctx.root, [f for f in committed if not f.inside])
     results += _unpurgeable([f for f in committed if f.inside])
     results += _held_by_other_refs(ctx.root, [f for f in findings if id(f) not in live_ids])
-    results.extend(_unverified("plaintext-history", report.skipped, load(ctx.root), ctx.root))
+    results.extend(unverified("plaintext-history", report.skipped, load(ctx.root), ctx.root))
     results.extend(_partial_history(ctx.root))
     results.extend(_purged_not_rotated(ctx))
     if not any(not r.ok for r in results):

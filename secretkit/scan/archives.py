@@ -15,6 +15,8 @@ from __future__ import annotations
 import io
 from collections.abc import Iterator
 
+from secretkit.lazy_re import lazy
+
 # Between an archive's path and a member's (``a.zip!dir/file.env``; nested:
 # ``a.zip!inner.tgz!file``).
 SEP = "!"
@@ -41,12 +43,25 @@ _SUFFIXES = {
     ".gz": "",
     ".bz2": "",
     ".xz": "",
+    ".lzma": "",
+    ".zz": "",
+    ".zlib": "",
 }
 
 
+_ZSTD = b"\x28\xb5\x2f\xfd"
+_BUNDLES = (b"# v2 git bundle\n", b"# v3 git bundle\n")
+_LZMA_ALONE = b"\x5d\x00\x00"  # (lc/lp/pb 3/0/2, then a dictionary size of 64 KiB and up)
+_UNKNOWN_SIZE = 2**64 - 1
+
+
 def kind(data: bytes) -> str | None:
-    """``gzip``, ``bz2``, ``xz``, ``zip`` or ``tar`` by the first bytes, else None."""
+    """``gzip``, ``bz2``, ``xz``, ``lzma``, ``zlib``, ``zip``, ``tar``, ``ar`` (a .deb),
+    ``pdf`` (its deflated streams), or ``zstd`` and ``git-bundle`` (known, not opened:
+    a file of those is never called clean) by the first bytes, else None."""
     first = data[:1]
+    if first in b"x]%!(#" and first:
+        return _other_kind(data)
     if first == b"\x1f":
         return "gzip" if data.startswith(_GZIP) else None
     if first == b"P":
@@ -59,6 +74,35 @@ def kind(data: bytes) -> str | None:
     if data[257:262] == b"ustar" and _tar_header(data[:512]):
         return "tar"
     return None
+
+
+def _other_kind(data: bytes) -> str | None:
+    """:func:`kind` of the formats after the first five."""
+    first = data[:1]
+    if first == b"(":
+        return "zstd" if data.startswith(_ZSTD) else None
+    if first == b"#":
+        return "git-bundle" if data.startswith(_BUNDLES) else None
+    if first == b"!":
+        return "ar" if data.startswith(b"!<arch>\n") else None
+    if first == b"%":
+        return "pdf" if data.startswith(b"%PDF-") else None
+    if first == b"]":  # a size that is unknown or no larger than a file holds
+        size = int.from_bytes(data[5:13], "little")
+        plausible = size == _UNKNOWN_SIZE or size <= MAX_INPUT * MAX_RATIO
+        return "lzma" if data.startswith(_LZMA_ALONE) and len(data) > 13 and plausible else None
+    # zlib: a header whose check bits hold, and the start of a stream that inflates
+    if len(data) < 2 or data[1] not in b"\x01\x5e\x9c\xda" or (data[0] * 256 + data[1]) % 31:
+        return None
+    import zlib
+
+    inflater = zlib.decompressobj()
+    try:
+        inflater.decompress(data[:HEAD_BYTES])
+    except zlib.error:
+        return None
+    # (a short text can inflate without error: a whole head must end its stream)
+    return "zlib" if inflater.eof or len(data) > HEAD_BYTES else None
 
 
 def _tar_header(header: bytes) -> bool:
@@ -99,11 +143,18 @@ def unpack(
     if len(data) > MAX_INPUT:
         yield path, None, f"{what} archive over {MAX_INPUT // 2**20} MiB, not opened"
         return
+    if what in ("zstd", "git-bundle"):
+        yield path, None, f"{what} data, which is not opened here"
+        return
     try:
         if what == "zip":
             members = _zip(data, budget)
         elif what == "tar":
             members = _tar(data, budget)
+        elif what == "ar":
+            members = _ar(data, budget)
+        elif what == "pdf":
+            members = _pdf(data, budget)
         else:
             members = _stream(path, data, budget)
         for name, content in members:
@@ -147,7 +198,9 @@ def _stream(path: str, data: bytes, budget: Budget) -> Iterator[tuple[str, bytes
             if what == "gzip"
             else bz2.BZ2File(source)
             if what == "bz2"
-            else lzma.LZMAFile(source)
+            else _Inflating(data)
+            if what == "zlib"
+            else lzma.LZMAFile(source)  # (xz, and lzma's own format)
         ) as handle:
             parts: list[bytes] = []
             held = 0
@@ -216,3 +269,85 @@ def _tar(data: bytes, budget: Budget) -> Iterator[tuple[str, bytes]]:
                 yield info.name.lstrip("/").removeprefix("./"), content
     except (tarfile.TarError, OSError, EOFError, ValueError) as exc:
         raise _Stop(f"damaged tar archive ({type(exc).__name__})") from None
+
+
+class _Inflating:
+    """A zlib stream read in steps, as the other readers are (``read``, a context)."""
+
+    def __init__(self, data: bytes) -> None:
+        import zlib
+
+        self._inflater = zlib.decompressobj()
+        self._data = data
+        self._at = 0
+
+    def __enter__(self) -> _Inflating:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def read(self, size: int) -> bytes:
+        out = b""
+        while len(out) < size and not self._inflater.eof:
+            if self._inflater.unconsumed_tail:
+                out += self._inflater.decompress(self._inflater.unconsumed_tail, size - len(out))
+            elif self._at < len(self._data):
+                piece = self._data[self._at : self._at + _STEP]
+                self._at += len(piece)
+                out += self._inflater.decompress(piece, size - len(out))
+            else:
+                raise EOFError("the zlib stream ends early")
+        return out
+
+
+def _ar(data: bytes, budget: Budget) -> Iterator[tuple[str, bytes]]:
+    """The members of an ar archive (a Debian package's debian-binary, control.tar.*,
+    data.tar.*: those are opened in turn)."""
+    at = 8
+    while at + 60 <= len(data):
+        header = data[at : at + 60]
+        if header[58:60] != b"`\n":
+            raise _Stop("damaged ar archive (a member's header)")
+        try:
+            size = int(header[48:58].strip() or b"0")
+        except ValueError:
+            raise _Stop("damaged ar archive (a member's size)") from None
+        name = header[:16].rstrip(b" ").rstrip(b"/").decode("utf-8", "replace")
+        start = at + 60
+        if start + size > len(data):
+            raise _Stop("damaged ar archive (a member runs past its end)")
+        _take(budget, size)
+        yield name or f"member-{at}", data[start : start + size]
+        at = start + size + (size & 1)
+
+
+# a PDF's streams: the dictionary before each names its filters
+_PDF_STREAM = lazy(rb"<<((?:[^<>]|<<(?:[^<>]|<<[^<>]*>>)*>>)*)>>\s*stream\r?\n")
+_PDF_IMAGES = (b"/DCTDecode", b"/JPXDecode", b"/CCITTFaxDecode", b"/JBIG2Decode")
+
+
+def _pdf(data: bytes, budget: Budget) -> Iterator[tuple[str, bytes]]:
+    """A PDF's own bytes (its uncompressed objects) and each deflated stream inflated;
+    a stream under another filter than an image's is not read, and says so."""
+    import zlib
+
+    _take(budget, len(data))
+    yield "document", data[len(b"%PDF-") :]  # (not a PDF to kind() again)
+    for number, m in enumerate(_PDF_STREAM.finditer(data)):
+        filters = m.group(1)
+        end = data.find(b"endstream", m.end())
+        if end < 0:
+            raise _Stop("damaged PDF (a stream without its end)")
+        if b"/Filter" not in filters or any(f in filters for f in _PDF_IMAGES):
+            continue  # (read as the document's own bytes; an image holds no text)
+        if filters.count(b"Decode") != 1 or b"/FlateDecode" not in filters:
+            raise _Stop("a PDF stream under a filter other than FlateDecode, not read")
+        inflater = zlib.decompressobj()
+        try:
+            out = inflater.decompress(data[m.end() : end], budget.bytes_left + 1)
+        except zlib.error:
+            raise _Stop("damaged PDF stream (its deflated data)") from None
+        _ratio(len(out), end - m.end())
+        _take(budget, len(out))
+        yield f"stream-{number}", out

@@ -12,6 +12,7 @@ import tarfile
 import time
 import tracemalloc
 import zipfile
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -49,6 +50,28 @@ def _tar(members: dict[str, bytes], mode: str = "w:gz") -> bytes:
     return out.getvalue()
 
 
+def _ar(members: dict[str, bytes]) -> bytes:
+    """An ar archive (a Debian package's shape), as ar(1) writes it."""
+    out = b"!<arch>\n"
+    for name, data in members.items():
+        out += f"{name + '/':<16}{0:<12}{0:<6}{0:<6}{100644:<8}{len(data):<10}`\n".encode()
+        out += data + (b"\n" if len(data) % 2 else b"")
+    return out
+
+
+def _pdf(stream: bytes, filters: bytes = b"/FlateDecode") -> bytes:
+    """A small PDF whose one content stream is ``stream`` under ``filters``."""
+    return (
+        b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\n2 0 obj\n<< /Length "
+        + str(len(stream)).encode()
+        + b" /Filter "
+        + filters
+        + b" >>\nstream\n"
+        + stream
+        + b"\nendstream\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
+    )
+
+
 # file name → (its bytes from the credentials, the member path a finding names)
 CASES: dict[str, tuple[Callable[[bytes], bytes], str]] = {
     "creds.gz": (gzip.compress, "creds.gz!creds"),
@@ -59,6 +82,16 @@ CASES: dict[str, tuple[Callable[[bytes], bytes], str]] = {
     "creds.tgz": (lambda d: _tar({"etc/aws": d}), "creds.tgz!etc/aws"),
     "creds.tar.bz2": (lambda d: _tar({"etc/aws": d}, "w:bz2"), "creds.tar.bz2!etc/aws"),
     "creds.tar": (lambda d: _tar({"etc/aws": d}, "w"), "creds.tar!etc/aws"),
+    "creds.lzma": (
+        lambda d: lzma.compress(d, format=lzma.FORMAT_ALONE),
+        "creds.lzma!creds",
+    ),
+    "creds.zz": (zlib.compress, "creds.zz!creds"),
+    "tool.deb": (
+        lambda d: _ar({"debian-binary": b"2.0\n", "data.tar.xz": _tar({"etc/aws": d}, "w:xz")}),
+        "tool.deb!data.tar.xz!etc/aws",
+    ),
+    "manual.pdf": (lambda d: _pdf(zlib.compress(d)), "manual.pdf!stream-0"),
     # recognised by its first bytes, whatever its name
     "backup.bin": (lambda d: _zip({"creds.ini": d}), "backup.bin!creds.ini"),
     "nested.zip": (
@@ -294,3 +327,34 @@ def test_text_that_starts_like_an_archive_is_still_read_as_text() -> None:
     )
     assert [f.secret.reveal() for f in findings] == [token]
     assert skipped is not None and skipped.reason.startswith("archive not read whole")
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "reason"),
+    [
+        ("app.log.zst", b"\x28\xb5\x2f\xfd\x24\x10" + bytes(range(40)), "zstd data"),
+        ("doc.pdf", _pdf(b"<packed>", b"/LZWDecode"), "a filter other than FlateDecode"),
+    ],
+)
+def test_a_format_secretkit_does_not_open_is_never_called_clean(
+    name: str, data: bytes, reason: str
+) -> None:
+    """zstd, a git bundle, a PDF stream under another filter: they were read as bytes
+    and called clean though a token inside was never seen (a stranger's)."""
+    _findings, skipped = scan_bytes(name, data)
+    assert skipped is not None and skipped.reason.startswith("archive not read whole")
+    assert reason in skipped.reason
+
+
+def test_a_git_bundle_is_not_called_clean(tmp_git_repo: Path) -> None:
+    (tmp_git_repo / "a.txt").write_text("x\n")
+    commit_all(tmp_git_repo)
+    git(tmp_git_repo, "bundle", "create", "backup.bundle", "HEAD")
+    data = (tmp_git_repo / "backup.bundle").read_bytes()
+    _findings, skipped = scan_bytes("backup.bundle", data)
+    assert skipped is not None and "git-bundle data" in skipped.reason
+
+
+@pytest.mark.parametrize("text", [b"x^2 + y^2 = r^2\n", b"x\x01 not zlib at all\n", b"]]\x00\x00"])
+def test_text_that_starts_like_zlib_or_lzma_is_not_taken_for_them(text: bytes) -> None:
+    assert kind(text) is None
