@@ -260,6 +260,13 @@ def home_manager_user(attrpath: str | None) -> str | None:
     return found[1].strip('"') if found else None
 
 
+# Caddyfile text: caddy.nix at 0145c6da (NixOS/nixpkgs, nixos/modules/services/
+# web-servers/caddy/default.nix): `EnvironmentFile = optional (cfg.environmentFile !=
+# null) cfg.environmentFile;`, and its example reads `{$EAB_KEY_ID}` from that file
+_CADDY = re.compile(
+    r"^services\.caddy\.(?:globalConfig|extraConfig|"
+    r"virtualHosts\.(?:\"[^\"]*\"|[^.]+)\.extraConfig)$"
+)
 _FLAKE_INPUT_URL = re.compile(r"^inputs\.(?:\"[^\"]*\"|[^.]+)\.url$")
 
 
@@ -316,6 +323,13 @@ def by_hand_point(attrpath: str | None) -> str | None:
             f"the shell's start-up instead: export {name}=\"$(< "
             f'${{config.sops.secrets."<name>".path}})" in {init} (the secret\'s owner is '
             "the user whose shell reads it)"
+        )
+    if _CADDY.match(attrpath):  # (Caddyfile text: {$VAR} is read from caddy's environment)
+        return (
+            "and put {$CADDY_SECRET} in its place in the Caddyfile text (Caddy reads it from "
+            "its environment), with services.caddy.environmentFile = "
+            'config.sops.templates."<t>".path, a template whose content is the line '
+            'CADDY_SECRET=${config.sops.placeholder."<name>"} (systemd reads it, as root)'
         )
     if _ETC_TEXT.match(attrpath):
         return (

@@ -138,6 +138,15 @@ _CURL_USER = lazy(
 _SMB_USER = lazy(
     r"\bsmbclient\b[^\n;|&]*?\s(?:-U|--user)(?:=|[ \t]+)?['\"]?[^\s%'\"]+%([^\s'\";|&)]+)"
 )
+# Caddy's DNS challenge with the provider's token on the line (a Caddyfile's
+# `acme_dns cloudflare <token>`, a site's `tls { dns cloudflare <token> }`): the
+# providers whose one argument is the token ({env.X}, {$X} are placeholders)
+_CADDY_DNS = lazy(
+    r"(?<![\w.-])(?:acme_dns|dns)[ \t]+(?:cloudflare|duckdns|digitalocean|hetzner|desec|"
+    r"linode|vultr|netlify|dnsimple|gandi|njalla|dynv6|ionos|bunny|hosttech|inwx|porkbun)"
+    r"[ \t]+([A-Za-z0-9_.:-]{16,})(?=[ \t]*(?:$|[}\n#]))",
+    re.MULTILINE,
+)
 # mount's options: -o username=…,password=… (CIFS, davfs)
 _MOUNT_PASSWORD = lazy(r"\s-o[ \t]*['\"]?(?:[^\s,'\"]+,)*?(?:password|pass)=([^,\s'\";|&)]+)")
 # BIND's TSIG key statement: `key "ddns" { algorithm hmac-sha256; secret "<base64>"; };`
@@ -212,6 +221,11 @@ STARTS: dict[str, tuple[re.Pattern[str], Callable[[str], Iterable[int] | None]]]
     "weechat": (_WEECHAT_SET, lambda text: word_starts(text, ("/set",))),
     "statement": (_STATEMENT_SECRET, lambda text: word_starts(text, ("secret",))),
     "smbclient": (_SMB_USER, lambda text: word_starts(text, ("smbclient",))),
+    # ("acme_dns" holds "dns" 5 characters in)
+    "caddy-dns": (
+        _CADDY_DNS,
+        lambda text: [p - b for p in word_starts(text, ("dns",)) for b in (0, 5) if p >= b],
+    ),
     # (the match starts at the space before "-o")
     "mount": (_MOUNT_PASSWORD, lambda text: [max(0, i - 1) for i in word_starts(text, ("-o",))]),
     **request_secrets.STARTS,  # Authorization / X-Api-Key headers, query parameters
@@ -230,12 +244,14 @@ _ASSIGNMENT = lazy(r"([A-Za-z_][A-Za-z0-9_]*)=(\S+)")
 
 
 def _rare_commands(text: str) -> list[tuple[int, int, str]]:
-    """smbclient's and mount's passwords, BIND's TSIG secret, a here-string into a
-    password reader, WeeChat's /set, the AWS CLI's and rclone's configuration commands
-    (the patterns above)."""
+    """smbclient's and mount's passwords, Caddy's DNS provider token, BIND's TSIG
+    secret, a here-string into a password reader, WeeChat's /set, the AWS CLI's and
+    rclone's configuration commands (the patterns above)."""
     found: list[tuple[int, int, str]] = []
     if contains(text, "smbclient"):
         found.extend((m.start(1), m.end(1), "password") for m in _finditer("smbclient", text))
+    if contains(text, "dns") and (contains(text, "acme_dns") or contains(text, "tls")):
+        found.extend((m.start(1), m.end(1), "api-token") for m in _finditer("caddy-dns", text))
     if contains(text, "algorithm") and contains(text, '";') and contains(text, "secret"):
         found.extend((m.start(1), m.end(1), "secret") for m in _finditer("statement", text))
     if may_hold(text, "pass"):

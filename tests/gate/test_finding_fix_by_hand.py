@@ -128,3 +128,17 @@ def test_credentials_in_a_url_nix_or_git_fetches_from_leave_the_url(
     assert says in fix
     assert "sops file" not in fix.split(";")[0]
     assert "secretkit set" not in fix and "secretkit migrate" not in fix
+
+
+@pytest.mark.parametrize(
+    "attrpath",
+    ["services.caddy.globalConfig", 'services.caddy.virtualHosts."a.lan".extraConfig'],
+)
+def test_a_caddyfile_secret_is_read_from_caddy_s_environment(attrpath: str) -> None:
+    """A DNS provider's token in the Caddyfile text (a stranger's: found by no rule, and
+    no option file takes it): Caddy reads {$VAR} from the environment file systemd
+    hands it."""
+    fix = _fix(attrpath)
+    assert "{$CADDY_SECRET}" in fix
+    assert 'services.caddy.environmentFile = config.sops.templates."<t>".path' in fix
+    assert "*File option" not in fix

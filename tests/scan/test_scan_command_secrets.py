@@ -170,3 +170,26 @@ QUIET = [
 @pytest.mark.parametrize(("name", "path", "text"), QUIET, ids=[c[0] for c in QUIET])
 def test_a_look_alike_is_not_a_finding(name: str, path: str, text: str) -> None:
     assert _found(path, text) == []
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        "{\n  acme_dns cloudflare @V@\n}\n",
+        "a.lan {\n  tls {\n    dns cloudflare @V@\n  }\n}\n",
+        "b.lan {\n  tls {\n    dns duckdns @V@ # the token\n  }\n}\n",
+    ],
+)
+def test_a_caddy_dns_provider_s_token_is_found(template: str) -> None:
+    """The DNS challenge's token written in the Caddyfile (a stranger's: check said
+    safe to publish)."""
+    token = fake.chars(_ALNUM, 40, "caddy-dns")
+    assert [v for _rule, v in _found("Caddyfile", template.replace("@V@", token))] == [token]
+
+
+def test_a_caddy_dns_provider_given_a_placeholder_stays_quiet() -> None:
+    text = (
+        "{\n  acme_dns cloudflare {env.CF_API_TOKEN}\n}\n"
+        "x.lan {\n  tls {\n    dns cloudflare {$CF}\n  }\n}\n"
+    )
+    assert _found("Caddyfile", text) == []

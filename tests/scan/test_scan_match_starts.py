@@ -233,6 +233,8 @@ def _newer(rng: random.Random) -> str:
             f"{rng.choice([' ', '=', ' = '])}{value}",
             f"{rng.choice(['rclone', 'xrclone'])} config {rng.choice(['create', 'update', 'show'])}"
             f" r s3{rng.choice([' secret_access_key ', ' key=', ' pass', ' x '])}{value}",
+            f"{rng.choice(_DNS_LEADS)}{rng.choice(_DNS_PROVIDERS)}{_word(rng, 12, 24)}"
+            f"{rng.choice(_DNS_ENDS)}",
             f"{rng.choice(['sed -i ', 'sed -e', 'xsed ', 'sed'])}{rng.choice(_SED_LEADS)}"
             f"s{rng.choice(['/', '|', '#', '/@'])}{rng.choice(['DB_PASS', '@TOKEN@', 'x', '/'])}"
             f"{rng.choice(['/', '|', '#'])}{value}{rng.choice(['/', '|g', '#', ''])}",
@@ -241,6 +243,9 @@ def _newer(rng: random.Random) -> str:
 
 
 _SED_LEADS = ["'", '"', " ", ""]
+_DNS_LEADS = ["acme_dns", "dns", "xdns", "_dns", "acme_dns\t", " dns", "tls {\n  dns"]
+_DNS_PROVIDERS = [" cloudflare ", " duckdns\t", " route53 ", " cloudflare"]
+_DNS_ENDS = ["", " }", "\n", " # x", " y"]
 
 
 def _token(rng: random.Random) -> str:
@@ -296,7 +301,7 @@ def _newer_texts(seed: int, count: int) -> list[str]:
 
 # (the patterns added after _TEXTS was sized: exercised by texts of their own, so that
 # each of the older patterns keeps its share of _TEXTS)
-_NEWER_TEXTS = _newer_texts(16, 3500)
+_NEWER_TEXTS = _newer_texts(16, 4200)
 
 
 def _fast_paths() -> dict[str, tuple[re.Pattern[str], Callable[[str], Iterable[int] | None]]]:
@@ -333,7 +338,7 @@ def _differences(
 
 
 _NEWER = {"ldap", "mosquitto", "sqlcmd", "zip", "lftp", "nmcli", "aws-configure"}
-_NEWER |= {"rclone-config", "nginx-key", "sed"}
+_NEWER |= {"rclone-config", "nginx-key", "sed", "caddy-dns"}
 _NEWER |= {name for name in _fast_paths() if name.startswith("prefixed:")}
 
 
