@@ -278,7 +278,7 @@ def value_refusal(
     """Why ``migrate`` leaves a finding of ``path`` alone when every host reads that
     file for its value only (``creds = import ./creds.nix;``), with the route through
     the module importing it; else None."""
-    from secretkit.plan.refusals import value_file_reason, value_read_step, value_uses
+    from secretkit.plan.value_files import value_file_reason, value_read_step, value_uses
 
     importers = inventory.value_importers(path)
     if importers is None:
@@ -464,13 +464,13 @@ def value_route_of(
     targets: Targets,
 ) -> tuple[str, ...]:
     """Migrate's manual route for a finding in a file ``importers`` read for its value
-    (none for other files): :func:`secretkit.plan.refusals.value_route`."""
+    (none for other files): :func:`secretkit.plan.value_files.value_route`."""
     if importers is None:
         return ()
     from secretkit.nix import cst
     from secretkit.nix.catalogue.base import slug
-    from secretkit.plan.refusals import value_route, value_uses
     from secretkit.plan.targets import sops_file_expr
+    from secretkit.plan.value_files import value_route, value_uses
 
     dotted = getattr(finding, "attrpath", None) or ""
     parts = [p for p in dotted.split(".") if p and not p.startswith("[")]

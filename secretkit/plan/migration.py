@@ -44,7 +44,8 @@ from secretkit.plan.advice import (
 from secretkit.plan.build import build_plan
 from secretkit.plan.host_names import hostname_mismatches
 from secretkit.plan.model import FindingLike, Plan, Refused
-from secretkit.plan.refusals import naming_modules, other_file_note, value_file_reason
+from secretkit.plan.refusals import naming_modules, other_file_note
+from secretkit.plan.value_files import value_file_reason
 from secretkit.sensitive import Sensitive
 
 if TYPE_CHECKING:

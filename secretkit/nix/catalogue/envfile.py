@@ -41,12 +41,20 @@ class EnvRow:
     form: str = "{var}={value}"  # the line, for modules that want another shape
     owner_of: Callable[[Site], str | None] | None = None  # a reader other than root, per site
     unit_of: Callable[[Site], str] | None = None  # the unit, when ``unit`` cannot name it
+    also: tuple[str, ...] = ()  # the other units that read the file
+    # a shell sources the file too (paperless-manage: `source ${cfg.environmentFile}`): a
+    # value with a shell's own characters is written between single quotes, which
+    # systemd's EnvironmentFile reads as it is too
+    sourced: bool = False
 
 
 def _units(row: EnvRow, site: Site) -> tuple[str, ...]:
     if row.unit_of is not None:
-        return (row.unit_of(site),)
-    return (row.unit.format(*site.path),) if row.unit else ()
+        return (row.unit_of(site), *row.also)
+    return ((row.unit.format(*site.path),) if row.unit else ()) + row.also
+
+
+_SHELL_CHARS = frozenset("();&|<>")
 
 
 @dataclass(frozen=True)
@@ -103,7 +111,10 @@ class EnvTemplate:
         if var is None:
             return Refusal(f"the variable that carries {site.path[-1]} cannot be told")
         option = tuple(part.format(*site.path) for part in row.option)
-        line = row.form.format(var=var, value=emit.placeholder(name))
+        value = emit.placeholder(name)
+        if row.sourced and not _SHELL_CHARS.isdisjoint(site.secret.reveal()):
+            value = f"'{value}'"  # (env_safe: no quote of its own inside)
+        line = row.form.format(var=var, value=value)
         return Rewrite(
             site.secret,
             [delete_node(site.tree, binding)],

@@ -1,5 +1,6 @@
 """Paperless: secrets in ``settings`` (``PAPERLESS_SECRET_KEY``, ``PAPERLESS_DBPASS``, …)
-→ ``environmentFile`` (every paperless unit's ``EnvironmentFile``, read by systemd);
+→ ``environmentFile`` (every paperless unit's ``EnvironmentFile``, read by systemd,
+and sourced by the ``paperless-manage`` script);
 the admin password → ``passwordFile``."""
 
 from __future__ import annotations
@@ -31,6 +32,14 @@ SETTINGS = EnvTemplate(
             ("services", "paperless", "environmentFile"),
             "paperless.env",
             "paperless-web.service",
+            # (every paperless unit has it as its EnvironmentFile, and the manage script
+            # sources it: `source ${cfg.environmentFile}`, at the reader's commit)
+            also=(
+                "paperless-scheduler.service",
+                "paperless-task-queue.service",
+                "paperless-consumer.service",
+            ),
+            sourced=True,
         ),
     ),
     prefix="paperless",

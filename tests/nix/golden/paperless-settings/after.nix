@@ -15,6 +15,6 @@
     content = ''
       PAPERLESS_SECRET_KEY=${config.sops.placeholder."paperless/paperless-secret-key"}
     '';
-    restartUnits = [ "paperless-web.service" ];
+    restartUnits = [ "paperless-web.service" "paperless-scheduler.service" "paperless-task-queue.service" "paperless-consumer.service" ];
   };
 }
