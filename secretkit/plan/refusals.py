@@ -482,6 +482,9 @@ def other_file_note(
     return f"{path}: not a Nix file, and {route[1]}"
 
 
+_HOST_KEY = lazy(r"(?:^|/)ssh_host_[a-z0-9]+_key$")
+
+
 def nix_reader_route(
     path: str,
     sources: Mapping[str, bytes],
@@ -510,6 +513,19 @@ def nix_reader_route(
             "out of it into a sops secret, and have that code put "
             'config.sops.placeholder."<name>" in a sops template instead (Nix cannot read a '
             "sops file; encrypting this one in place hands it the ciphertext)"
+        )
+    if at_run and _HOST_KEY.search(path):
+        # sops-nix decrypts with the host's ssh key (sops.age.sshKeyPaths): that key
+        # cannot come from a sops file; the host gets a new one made outside the repository
+        quoted = shlex.quote(path)
+        host = sops_file(run_modules[0]).rsplit("/", 1)[-1].removesuffix(".yaml")
+        return "run", (
+            f"it is an ssh host key, which sops-nix decrypts the host's secrets with, so it "
+            "cannot come from a sops file: give the host a new key made outside the "
+            "repository (ssh-keygen -t ed25519 -N '' -f DIR/ssh_host_ed25519_key, installed "
+            f"on the host as /etc/ssh/ssh_host_ed25519_key), delete what "
+            f"{', '.join(at_run[:3])} does with this file, git rm {quoted}, then `secretkit "
+            f"rotate host {host} --ssh-pubkey-file DIR/ssh_host_ed25519_key.pub`"
         )
     if at_run:
         quoted = shlex.quote(path)

@@ -536,3 +536,28 @@ def test_the_by_hand_way_for_a_file_no_host_imports_gives_a_file_option_not_the_
     for hint in (unowned_hint(["web"], []), unowned_hint([], [unread])):
         assert "point the option" not in hint
         assert hint.endswith(FILE_OPTION)
+
+
+def test_a_committed_ssh_host_key_gets_a_new_key_not_a_sops_secret() -> None:
+    """"Store its content in secrets/media.yaml" for the host's own ssh key: sops-nix
+    decrypts that file with it, so the host could never open it (a stranger's, where
+    check's host-readable point said the right thing beside it)."""
+    from secretkit.plan.refusals import nix_reader_route
+
+    sources = {
+        "hosts/media/configuration.nix": (
+            b'{ ... }: {\n  environment.etc."ssh/ssh_host_ed25519_key".source =\n'
+            b"    ./ssh/ssh_host_ed25519_key;\n}\n"
+        )
+    }
+    route = nix_reader_route(
+        "hosts/media/ssh/ssh_host_ed25519_key",
+        sources,
+        {"hosts/media/configuration.nix": "secrets/media.yaml"}.get,
+    )
+    assert route is not None
+    kind, steps = route
+    assert kind == "run"
+    assert "secretkit set" not in steps
+    assert "secretkit rotate host media --ssh-pubkey-file DIR/ssh_host_ed25519_key.pub" in steps
+    assert "delete what hosts/media/configuration.nix:3 does with this file" in steps
