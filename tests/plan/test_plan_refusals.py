@@ -539,7 +539,7 @@ def test_the_by_hand_way_for_a_file_no_host_imports_gives_a_file_option_not_the_
 
 
 def test_a_committed_ssh_host_key_gets_a_new_key_not_a_sops_secret() -> None:
-    """"Store its content in secrets/media.yaml" for the host's own ssh key: sops-nix
+    """ "Store its content in secrets/media.yaml" for the host's own ssh key: sops-nix
     decrypts that file with it, so the host could never open it (a stranger's, where
     check's host-readable point said the right thing beside it)."""
     from secretkit.plan.refusals import nix_reader_route
