@@ -501,7 +501,7 @@ def _set_already(module: _Module, result: catalogue.Rewrite) -> str | None:
     for spec in wanted:
         state = emit.ensure_option(module.tree, module.top, list(spec.path), spec.expr)
         if state.edit is None and state.existing != spec.expr:
-            return f"{'.'.join(spec.path)} is already set; merge by hand"
+            return refusals.already_set(spec.path, state.existing)
     return None
 
 
@@ -545,7 +545,7 @@ def _finish_module(plan: Plan, module: _Module) -> list[Edit] | None:
         if state.edit is not None:
             edits.extend((state.edit, *state.more))
         elif spec.required and state.existing != spec.expr:
-            give_up(f"{'.'.join(spec.path)} is already set; merge by hand")
+            give_up(refusals.already_set(spec.path, state.existing))
             return None
 
     placed = declaration_edits(tree, top, module.decls.values(), module.templates.values())

@@ -230,6 +230,15 @@ def stores_crypt_hash(entry: Entry) -> bool:
     return isinstance(entry, UserPassword)
 
 
+def already_set(path: Sequence[str], existing: str | None) -> str:
+    """Why an option the route sets cannot be set: the module gives it a value already
+    (``null``, the option's default, is one line to delete)."""
+    option = ".".join(path)
+    if (existing or "").strip() == "null":
+        return f"{option} = null is set in the module: delete that line, then run migrate again"
+    return f"{option} is already set; merge by hand"
+
+
 def second_definition_route(option: str, where: str, line: int, name: str) -> str:
     """What to write when the option a route sets is set in another module already
     (``where``: its "file:line"): one definition, which reads the secret's file."""

@@ -561,3 +561,25 @@ def test_a_committed_ssh_host_key_gets_a_new_key_not_a_sops_secret() -> None:
     assert "secretkit set" not in steps
     assert "secretkit rotate host media --ssh-pubkey-file DIR/ssh_host_ed25519_key.pub" in steps
     assert "delete what hosts/media/configuration.nix:3 does with this file" in steps
+
+
+def test_an_option_set_to_null_is_one_line_to_delete() -> None:
+    """passwordFile = null; (the option's default, written out) made migrate say "is
+    already set; merge by hand" (a stranger's): the refusal now says which line goes."""
+    from tests.support.nixfind import fill, plan_module
+
+    text = (
+        b"{ config, ... }:\n{\n  services.paperless.passwordFile = null;\n"
+        b'  services.paperless.settings.PAPERLESS_ADMIN_PASSWORD = "@PW@";\n}\n'
+    )
+    source, findings, _values = fill(text, "h.nix")
+    plan = plan_module(source, "h.nix", findings=findings)
+    (refused,) = plan.refused
+    assert refused.reason == (
+        "services.paperless.passwordFile = null is set in the module: delete that line, then "
+        "run migrate again"
+    )
+    # followed: the line deleted, migrate moves it
+    without = text.replace(b"  services.paperless.passwordFile = null;\n", b"")
+    source, findings, _values = fill(without, "h.nix")
+    assert plan_module(source, "h.nix", findings=findings).refused == []
