@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -14,7 +14,7 @@ from secretkit.scan.many_files import (
     run_jobs,
     scan_large_blobs,
 )
-from secretkit.scan.model import ScanReport, Skipped
+from secretkit.scan.model import Finding, ScanReport, Skipped
 from secretkit.scan.nix_imports import SHARING, staged_values
 from secretkit.scan.one_file import MAX_BYTES
 
@@ -118,6 +118,7 @@ def scan_staged(
             report.findings,
         )
     )
+    report.findings.extend(_referenced(read, read_index, allow, report.findings))
     report.findings.sort(key=lambda f: (f.path, f.commit or "", f.start))
     report.skipped.extend([*sub.skipped, *skips])
     report.stats = sub.stats
@@ -125,3 +126,23 @@ def scan_staged(
     report.stats["bytes"] += sum(size for _p, _o, size in large)
     report.stats["seconds"] = time.perf_counter() - started
     return report
+
+
+def _referenced(
+    read: dict[str, bytes | None],
+    read_index: Callable[[list[str]], dict[str, bytes]],
+    allow: Allowlist,
+    known: list[Finding],
+) -> list[Finding]:
+    """The files a staged Nix file hands to a secret option by their path
+    (:mod:`secretkit.scan.nix_file_refs`), as the index holds them."""
+    from secretkit.scan.nix_file_refs import given_files, referenced_secret_files
+
+    staged = {p: d for p, d in read.items() if d is not None and p.endswith(".nix")}
+    targets = {t for p, d in staged.items() for t in given_files(p, d)}
+    if not targets:
+        return []
+    held = read_index(sorted(t for t in targets if t not in read))
+    return referenced_secret_files(
+        [*staged, *targets], lambda n: read.get(n) or held.get(n), allow, known
+    )

@@ -115,6 +115,10 @@ def scan_tree(
             mark=mark,
         )  # fmt: skip
     report.findings.extend(imported_values(names, read, allow, report.findings, candidates))
+    # files a Nix file hands to a secret option by their path (`passwordFile = ./pw`)
+    from secretkit.scan.nix_file_refs import referenced_secret_files
+
+    report.findings.extend(referenced_secret_files(names, read, allow, report.findings))
     return report
 
 
