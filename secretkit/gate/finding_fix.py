@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from secretkit.scan.model import Finding
 
 ALLOW_COMMENT = "# secretkit: allow"
+NAME_PREFIX = "(file name) "  # secretkit.scan.names.NAME_PREFIX (not imported: start-up)
 ALLOW_FILE = ".secretkit-allow"  # secretkit.scan.allowlist.ALLOW_FILE (not imported: start-up)
 # The rule of a file that is one secret (secretkit.scan.text_files): the whole file moves.
 WHOLE_FILE_RULE = "secret-file-text"
@@ -61,7 +62,16 @@ def finding_fix(
     ``attrpath``: the finding's option, when the by-hand route depends on its shape (a
     file's text, a script: :func:`by_hand_point`)."""
     url = _source_url_move(path, attrpath)
-    if url is not None:
+    if path.startswith(NAME_PREFIX):  # (scan.names: a token as a file's name)
+        named_as = path[len(NAME_PREFIX) :]
+        move = (
+            f"a file's name holds it ({named_as}): rename the file without it (git mv; `git "
+            "ls-files` lists it) and change the token at its provider; history keeps the "
+            "old name, which secretkit purge does not rewrite (git filter-repo "
+            "--path-rename does)"
+        )
+        mark = False
+    elif url is not None:
         move = url  # (no sops value can stand in a URL that nix or git fetches from)
     elif archive is not None:
         import shlex

@@ -28,11 +28,13 @@ from secretkit.scan.model import Finding
 
 # `name = ./path;`, `name = "${./path}";`, `name = toString ./path;`,
 # `name = builtins.readFile ./path;` (and lib.fileContents, readFile alone)
+# (searched from the "=", a literal re finds quickly; the name is read back from it)
 _GIVEN = lazy(
-    rb"([A-Za-z_][\w'-]*)[ \t]*=[ \t]*(?:\"\$\{[ \t]*|(?:builtins\.)?toString[ \t]+|"
+    rb"=[ \t]*(?:\"\$\{[ \t]*|(?:builtins\.)?toString[ \t]+|"
     rb"(?P<read>(?:builtins\.)?readFile|(?:lib\.)?fileContents)[ \t]+)?\(?[ \t]*"
-    rb"(\.\.?/[\w./+-]+)"
+    rb"(?P<path>\.\.?/[\w./+-]+)"
 )
+_NAME_BEFORE = lazy(rb"([A-Za-z_][\w'-]*)[ \t]*$")
 _ONE_VALUE_MAX = 4096  # (a file longer than this is a config, read by the scan itself)
 
 
@@ -46,12 +48,15 @@ def given_files(path: str, data: bytes) -> dict[str, str]:
     if b"./" not in data:
         return out
     for m in _GIVEN.finditer(data):
-        name = m.group(1).decode("ascii", "replace")
+        before = _NAME_BEFORE.search(data, max(0, m.start() - 80), m.start())
+        if before is None:
+            continue
+        name = before.group(1).decode("ascii", "replace")
         read = m.group("read") is not None  # (its text is the value: a secret's name)
         kind = filters.secret_name(name) if read else option_kind(name)[0]
         if kind is None or kind == "password-hash":
             continue
-        target = posixpath.normpath(posixpath.join(posixpath.dirname(path), m.group(3).decode()))
+        target = posixpath.normpath(posixpath.join(posixpath.dirname(path), m["path"].decode()))
         if not target.startswith("../") and not target.endswith(".nix"):
             out.setdefault(target, kind)
     return out

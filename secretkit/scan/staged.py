@@ -119,6 +119,9 @@ def scan_staged(
         )
     )
     report.findings.extend(_referenced(read, read_index, allow, report.findings))
+    from secretkit.scan.names import name_findings  # (a token as a staged file's name)
+
+    report.findings.extend(name_findings([e.path for e in entries], allow))
     report.findings.sort(key=lambda f: (f.path, f.commit or "", f.start))
     report.skipped.extend([*sub.skipped, *skips])
     report.stats = sub.stats

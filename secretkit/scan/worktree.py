@@ -119,6 +119,9 @@ def scan_tree(
     from secretkit.scan.nix_file_refs import referenced_secret_files
 
     report.findings.extend(referenced_secret_files(names, read, allow, report.findings))
+    from secretkit.scan.names import name_findings  # (a token as a file's name)
+
+    report.findings.extend(name_findings(names, allow))
     return report
 
 

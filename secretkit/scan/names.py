@@ -1,0 +1,87 @@
+"""Tokens in the names of a tree's files and directories.
+
+A push publishes every path with the content: ``ghp_….txt``, a directory named after
+an auth key.  Only formats a token carries on its own (a prefix and a length: GitHub's,
+Tailscale's, …) are looked for in a name: a name is no place for a password's name
+and value.  The finding's path is the file's with each token shown as its preview
+(``(file name) notes/ghp_….txt``): the token itself is never printed.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Iterable
+from dataclasses import replace
+
+from secretkit.scan.allowlist import Allowlist
+from secretkit.scan.hits import Hit
+from secretkit.scan.model import Finding
+
+NAME_PREFIX = "(file name) "
+
+
+def name_findings(names: Iterable[str], allow: Allowlist) -> list[Finding]:
+    """A finding for each token in ``names`` (repository-relative paths)."""
+    from secretkit.scan import filters
+    from secretkit.scan.detectors import Context
+    from secretkit.scan.hits import CONTEXT_RULES, FREEFORM_RULES, KEYED_RULES, token_hits
+    from secretkit.sensitive import Sensitive, preview
+
+    out: list[Finding] = []
+    plain = FREEFORM_RULES | KEYED_RULES | CONTEXT_RULES
+    seen: set[str] = set()  # (a directory's name is reported once, not per file in it)
+    listed = [n for n in names if len(n) >= 16 and "\n" not in n]
+    # all the names read as one text (one pass of the detectors), each hit then given
+    # to the name it is in
+    text = "\n".join(listed)
+    starts = [0]
+    for name in listed[:-1]:
+        starts.append(starts[-1] + len(name) + 1)
+    by_name: dict[int, list[Hit]] = {}
+    for h in token_hits(text, Context(())):
+        at = bisect.bisect_right(starts, h.start) - 1
+        base = starts[at]
+        if h.rule in plain or h.end > base + len(listed[at]):
+            continue
+        if not filters.not_secret(text[h.start : h.end], token=True):
+            by_name.setdefault(at, []).append(replace(h, start=h.start - base, end=h.end - base))
+    for at, hits in sorted(by_name.items()):
+        name = listed[at]
+        last = max(h.end for h in hits)
+        cut = name.find("/", last)  # (in a directory's name: that directory)
+        named = name if cut < 0 else name[: cut + 1]
+        if named in seen:
+            continue
+        seen.add(named)
+        shown = named
+        for h in sorted(hits, key=lambda h: -h.start):  # (from the end: offsets hold)
+            shown = shown[: h.start] + preview(name[h.start : h.end]) + shown[h.end :]
+        for h in hits:
+            value = name[h.start : h.end]
+            if allow.allowed and allow.allows(allow.fingerprint(value)):
+                continue
+            out.append(
+                Finding(
+                    path=NAME_PREFIX + shown,
+                    line=1,
+                    column=h.start + 1,
+                    end_line=1,
+                    end_column=h.end + 1,
+                    rule=h.rule,
+                    kind=h.kind,
+                    severity=h.severity,
+                    attrpath=None,
+                    commit=None,
+                    preview=preview(value),
+                    start=h.start,
+                    end=h.end,
+                    secret=Sensitive(value),
+                    keyring=allow,
+                )
+            )
+    return out
+
+
+def in_a_name(path: str) -> bool:
+    """Whether a finding's ``path`` is a file's name (:data:`NAME_PREFIX`)."""
+    return path.startswith(NAME_PREFIX)

@@ -1,0 +1,70 @@
+"""A token in a file's or a directory's name is published with the tree (a stranger's:
+check said safe to publish).  It is reported with the name shown around its preview,
+never whole, once for a directory however many files it holds; a name of words
+stays quiet."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from secretkit.commands.check import run_check
+from secretkit.scan.staged import scan_staged
+from secretkit.scan.worktree import scan_tree
+from tests.conftest import commit_all, git
+from tests.support import fake
+from tests.support.cli import run_main
+
+
+def test_a_token_as_a_file_s_name_is_found_and_never_printed(
+    tmp_git_repo: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    token = fake.github_token("file-name")
+    (tmp_git_repo / f"{token}.txt").write_text("nothing here\n")
+    commit_all(tmp_git_repo)
+    found = scan_tree(tmp_git_repo).findings
+    assert [(f.path, f.rule, f.secret.reveal()) for f in found] == [
+        ("(file name) ghp_….txt", "github-token", token)
+    ]
+    monkeypatch.chdir(tmp_git_repo)
+    _code, out, err = run_main(capsys, "scan", "--format", "json", ".")
+    assert token not in out + err
+    assert json.loads(out)["findings"][0]["path"] == "(file name) ghp_….txt"
+    (failed,) = [r for r in run_check(tmp_git_repo).results if r.id == "plaintext-tree"]
+    assert not failed.ok and "rename the file without it" in failed.fix
+    assert token not in failed.message + failed.fix
+
+
+def test_a_directory_named_by_a_token_is_reported_once(tmp_git_repo: Path) -> None:
+    token = fake.tailscale_auth_key("dir-name")
+    for name in ("a", "b", "c"):
+        (tmp_git_repo / "keys" / token).mkdir(parents=True, exist_ok=True)
+        (tmp_git_repo / "keys" / token / name).write_text("x\n")
+    commit_all(tmp_git_repo)
+    found = scan_tree(tmp_git_repo).findings
+    assert [f.path for f in found] == ["(file name) keys/tske…/"]
+
+
+def test_the_hook_blocks_a_staged_file_so_named(tmp_git_repo: Path) -> None:
+    token = fake.github_token("staged-name")
+    (tmp_git_repo / f"{token}.md").write_text("x\n")
+    git(tmp_git_repo, "add", "-A")
+    found = scan_staged(tmp_git_repo, [f"{token}.md"]).findings
+    assert [f.rule for f in found] == ["github-token"]
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "docs/github_token_rotation.md",
+        "modules/services/tailscale-auth-key.nix",
+        "keys/3f2a9c1e7b4d5a6f8e9d0c1b2a3f4e5d.pub",
+        "pkgs/ghp-helper/default.nix",
+    ],
+)
+def test_names_of_words_and_hashes_stay_quiet(tmp_path: Path, name: str) -> None:
+    (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+    (tmp_path / name).write_text("{ }\n")
+    assert [f.path for f in scan_tree(tmp_path).findings if f.path.startswith("(file")] == []
