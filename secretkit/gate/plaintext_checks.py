@@ -17,7 +17,7 @@ from secretkit.nix.catalogue.users import user_password
 from secretkit.sensitive import shown_name
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterable
 
     from secretkit.gate.context import CheckContext, SopsEntry
     from secretkit.scan.model import Finding
@@ -234,7 +234,7 @@ def check_plaintext_history(ctx: CheckContext) -> list[CheckResult]:
     # (a finding named again where the refs hold its blob is a new object: the place
     # it was found at, a ref that is not shared, is then reported as holding it too)
     live_ids = {id(f) for f in live}
-    results: list[CheckResult] = []
+    results: list[CheckResult] = _ref_names(ctx.root, refs)
     hashes = [f for f in live if f.kind == "password-hash"]
     for item in group_findings(hashes):
         keep = (
@@ -542,3 +542,26 @@ def _held_by_other_refs(root: Path, findings: list[Finding]) -> list[CheckResult
             )
         )
     return results
+
+
+def _ref_names(root: Path, refs: Iterable[str]) -> list[CheckResult]:
+    """A failure for each ref whose name holds a token (a push of it publishes the
+    name): shown around the token's preview, never whole."""
+    from secretkit.scan.allowlist import load
+    from secretkit.scan.names import REF_PREFIX, name_findings
+
+    out = []
+    for f in name_findings(refs, load(root), REF_PREFIX):
+        shown = f.path[len(REF_PREFIX) :]
+        out.append(
+            CheckResult(
+                "plaintext-history",
+                False,
+                f"a ref's name holds a secret: {shown}: {f.rule} '{f.preview}'",
+                "rename or delete it before pushing (git branch -m for a branch, git tag -d "
+                "and a new tag for a tag; `git for-each-ref` lists it), and change the token "
+                "at its provider if the ref was ever pushed",
+                (),
+            )
+        )
+    return out

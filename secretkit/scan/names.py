@@ -18,10 +18,14 @@ from secretkit.scan.hits import Hit
 from secretkit.scan.model import Finding
 
 NAME_PREFIX = "(file name) "
+REF_PREFIX = "(ref name) "  # a branch's or a tag's name, as ``refs/heads/…``
 
 
-def name_findings(names: Iterable[str], allow: Allowlist) -> list[Finding]:
-    """A finding for each token in ``names`` (repository-relative paths)."""
+def name_findings(
+    names: Iterable[str], allow: Allowlist, prefix: str = NAME_PREFIX
+) -> list[Finding]:
+    """A finding for each token in ``names`` (repository-relative paths, or ref names
+    with :data:`REF_PREFIX`)."""
     from secretkit.scan import filters
     from secretkit.scan.detectors import Context
     from secretkit.scan.hits import CONTEXT_RULES, FREEFORM_RULES, KEYED_RULES, token_hits
@@ -62,7 +66,7 @@ def name_findings(names: Iterable[str], allow: Allowlist) -> list[Finding]:
                 continue
             out.append(
                 Finding(
-                    path=NAME_PREFIX + shown,
+                    path=prefix + shown,
                     line=1,
                     column=h.start + 1,
                     end_line=1,

@@ -68,3 +68,22 @@ def test_names_of_words_and_hashes_stay_quiet(tmp_path: Path, name: str) -> None
     (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
     (tmp_path / name).write_text("{ }\n")
     assert [f.path for f in scan_tree(tmp_path).findings if f.path.startswith("(file")] == []
+
+
+def test_a_branch_or_tag_named_by_a_token_fails_the_history_point(tmp_git_repo: Path) -> None:
+    token = fake.github_token("ref-name")
+    (tmp_git_repo / "a.txt").write_text("x\n")
+    commit_all(tmp_git_repo)
+    git(tmp_git_repo, "branch", f"ci/{token}")
+    git(tmp_git_repo, "tag", f"v1-{token}")
+    failed = [
+        r
+        for r in run_check(tmp_git_repo).results
+        if r.id == "plaintext-history" and r.message.startswith("a ref's name holds a secret")
+    ]
+    assert sorted(r.message for r in failed) == [
+        "a ref's name holds a secret: refs/heads/ci/ghp_…: github-token 'ghp_…'",
+        "a ref's name holds a secret: refs/tags/v1-ghp_…: github-token 'ghp_…'",
+    ]
+    assert all(token not in r.message + r.fix for r in failed)
+    assert "git branch -m" in failed[0].fix
