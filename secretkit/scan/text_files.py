@@ -511,6 +511,12 @@ def scan_text(text: str, path: str, known: Known | None = None) -> list[Hit]:
         ):
             continue  # a comment, not a commented-out assignment (a token format is kept)
         kept.append(hit)
+    if path.endswith(".ipynb"):  # (a code cell's lines: JSON strings of Python)
+        from secretkit.scan.notebooks import notebook_hits
+
+        cells = notebook_hits(text)  # (read as code: over the raw JSON reading of a line)
+        taken = [(h.start, h.end) for h in cells]
+        kept = [h for h in kept if not any(a < h.end and h.start < b for a, b in taken)] + cells
     return kept
 
 
