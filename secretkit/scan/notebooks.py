@@ -6,6 +6,7 @@ mapped back to the bytes of the notebook that hold it."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from secretkit.lazy_re import lazy
 from secretkit.scan.hits import Hit
@@ -55,11 +56,9 @@ def _strings(text: str) -> list[re.Match[str]]:
     return out
 
 
-def notebook_hits(text: str) -> list[Hit]:
-    """The hits of a notebook's cell lines read as Python (character offsets into
-    ``text``, the notebook's JSON)."""
-    from secretkit.scan.text_files import scan_text
-
+def notebook_hits(text: str, read_line: Callable[[str], list[Hit]]) -> list[Hit]:
+    """The hits of a notebook's cell lines, each read by ``read_line`` (as Python),
+    as character offsets into ``text``, the notebook's JSON."""
     out: list[Hit] = []
     for m in _strings(text):
         raw = m.group(1)
@@ -69,7 +68,7 @@ def notebook_hits(text: str) -> list[Hit]:
         if decoded is None:
             continue
         line, where = decoded
-        for h in scan_text(line, "cell.py"):
+        for h in read_line(line):
             start, end = m.start(1) + where[h.start], m.start(1) + where[h.end]
             value = line[h.start : h.end]
             shown = value if value != text[start:end] else None

@@ -514,7 +514,8 @@ def scan_text(text: str, path: str, known: Known | None = None) -> list[Hit]:
     if path.endswith(".ipynb"):  # (a code cell's lines: JSON strings of Python)
         from secretkit.scan.notebooks import notebook_hits
 
-        cells = notebook_hits(text)  # (read as code: over the raw JSON reading of a line)
+        # (read as code: over the raw JSON reading of a line)
+        cells = notebook_hits(text, lambda line: scan_text(line, "cell.py"))
         taken = [(h.start, h.end) for h in cells]
         kept = [h for h in kept if not any(a < h.end and h.start < b for a, b in taken)] + cells
     return kept
