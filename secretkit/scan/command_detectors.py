@@ -99,6 +99,7 @@ _SINK_WORDS = frozenset(
     }
 )  # fmt: skip
 _SINK_START = lazy(r"^[ \t]*(?:>>?|\||&&)")
+_GROUP_PIPED = lazy(r"^[^\n|()]*\)[ \t]*\|")
 # (not the end of a command's name: `systemd-ask-password "<its prompt>"`)
 # (a quote inside is written twice: 'it''s' — kept as written, which is what the
 # statement needs back in its place)
@@ -458,9 +459,15 @@ class CommandSecret:
                     continue  # made by the shell at run time, not a literal
                 while value.endswith(("\\n", "\\r")) and _escapes(m.group()):
                     span, value = (span[0], span[1] - 2), value[:-2]  # printf 'x\n': x
-                twice = value.split("\\n")  # echo -e "x\nx" | smbpasswd -s: x, asked twice
+                # one password twice, as a prompt asks (smbpasswd -s): each copy is a hit,
+                # or migrate would leave the second in place
+                again: tuple[int, int] | None = None
+                twice = value.split("\\n")
                 if len(twice) == 2 and twice[0] == twice[1] and _escapes(m.group()):
                     span, value = (span[0], span[0] + len(twice[0])), twice[0]
+                    again = (span[1] + 2, span[1] + 2 + len(value))
+                elif m.end() > span[1] + 1 and (at := text.find(value, span[1] + 1, m.end())) > 0:
+                    again = (at, at + len(value))
                 fed = _fed_to(text, m.start())  # `private-key <(echo …)`: all the file
                 if value.endswith((":", "=")) and not fed:
                     continue  # a prefix the next command completes (echo -n "base64:")
@@ -472,6 +479,8 @@ class CommandSecret:
                     span = (span[0] + named.start(2), span[1])
                 line_end = text.find("\n", m.end())
                 rest = text[m.end() : line_end if line_end != -1 else len(text)]
+                grouped = _GROUP_PIPED.match(rest)  # (a subshell piped: (echo x; echo x) |)
+                rest = rest[grouped.end() - 1 :] if grouped is not None else rest
                 written = _SINK_START.match(rest) is not None
                 sink = written and _sink(rest)
                 if not sink and not fed and len(value.split()) >= _PROSE_WORDS:
@@ -483,6 +492,8 @@ class CommandSecret:
                     continue
                 if command_key or sink or (kind is not None and written) or fed:
                     found.append((*span, kind or fed or shell_kind(key_words, rest)))
+                    if again is not None:
+                        found.append((*again, kind or fed or shell_kind(key_words, rest)))
             if "-" in text:  # restic --password-command "echo …": what it prints
                 for m in _FLAG_ECHO.finditer(text):
                     flag = re.sub(r"[-_]?(?:command|cmd|eval)$", "", m.group("flag"))

@@ -28,15 +28,6 @@ FOUND = [
     ("podman-login-nix", "r.nix", "{ x.script = \"podman login -u me -p '@V@' quay.io\"; }\n"),
     ("redis-cli-a", "ping.sh", "redis-cli -h db -a @V@ ping\n"),
     ("mkpasswd-stdin", "hash.sh", "echo '@V@' | mkpasswd -s -m sha-512\n"),
-    # Samba's password on stdin, asked twice (smbpasswd -s), in an activation script
-    ("smbpasswd-echo-e", "smb.sh", 'echo -e "@V@\\n@V@" | smbpasswd -s -a alice\n'),
-    ("smbpasswd-printf", "smb.sh", "printf '%s\\n%s\\n' '@V@' '@V@' | smbpasswd -a -s bob\n"),
-    (
-        "smbpasswd-nix-store-path",
-        "smb.nix",
-        "{ pkgs, ... }: { system.activationScripts.smb = ''\n"
-        "  echo -e \"@V@\\n@V@\" | ${pkgs.samba}/bin/smbpasswd -s -a alice\n''; }\n",
-    ),
     ("htpasswd-i", "users.sh", "echo '@V@' | htpasswd -i -c /etc/nginx/htpasswd admin\n"),
     # a flag naming a command that prints the password, given one that prints a literal
     ("restic-password-command", "b.sh", 'restic --password-command "echo @V@" backup /srv\n'),
@@ -193,3 +184,45 @@ def test_a_caddy_dns_provider_given_a_placeholder_stays_quiet() -> None:
         "x.lan {\n  tls {\n    dns cloudflare {$CF}\n  }\n}\n"
     )
     assert _found("Caddyfile", text) == []
+
+
+TWICE = [
+    ("echo-e", "smb.sh", 'echo -e "@V@\\n@V@" | smbpasswd -s -a alice\n'),
+    ("printf", "smb.sh", "printf '%s\\n%s\\n' '@V@' '@V@' | smbpasswd -a -s bob\n"),
+    ("subshell", "smb.sh", '(echo "@V@"; echo "@V@") | smbpasswd -s -a carol\n'),
+    (
+        "nix-store-path",
+        "smb.nix",
+        "{ pkgs, ... }: { systemd.services.smb.script = ''\n"
+        "  echo -e \"@V@\\n@V@\" | ${pkgs.samba}/bin/smbpasswd -s -a alice\n''; }\n",
+    ),
+]
+
+
+@pytest.mark.parametrize(("_id", "path", "template"), TWICE, ids=[t[0] for t in TWICE])
+def test_a_password_given_twice_to_a_prompt_is_found_at_each_copy(
+    _id: str, path: str, template: str
+) -> None:
+    """smbpasswd -s reads the password twice (Samba's, in an activation script or a
+    service's script): both copies are hits, or migrate left the second in place (a
+    stranger's)."""
+    value = fake.chars(_ALNUM, 20, "smb-" + _id)
+    text = template.replace("@V@", value)
+    found = _found(path, text)
+    assert [v for _rule, v in found] == [value, value]
+
+
+def test_migrate_leaves_no_copy_of_a_password_given_twice() -> None:
+    from secretkit.scan.one_file import scan_bytes
+    from tests.support.nixfind import plan_module
+
+    value = fake.chars(_ALNUM, 20, "smb-migrate")
+    source = (
+        "{ config, pkgs, ... }: {\n  systemd.services.smb.script = ''\n"
+        f'    echo -e "{value}\\n{value}" | ${{pkgs.samba}}/bin/smbpasswd -s -a alice\n'
+        f"    printf '%s\\n%s\\n' '{value}' '{value}' | smbpasswd -a -s bob\n  '';\n}}\n"
+    ).encode()
+    findings, _ = scan_bytes("h.nix", source)
+    plan = plan_module(source, "h.nix", findings=findings)
+    assert plan.refused == []
+    assert value.encode() not in plan.nix["h.nix"][1]
