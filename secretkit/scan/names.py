@@ -29,7 +29,9 @@ def name_findings(
     from secretkit.scan import filters
     from secretkit.scan.detectors import Context
     from secretkit.scan.hits import CONTEXT_RULES, FREEFORM_RULES, KEYED_RULES, token_hits
-    from secretkit.sensitive import Sensitive, preview
+    from secretkit.scan.one_file import hit_findings
+    from secretkit.scan.text_files import char_to_byte
+    from secretkit.sensitive import preview
 
     out: list[Finding] = []
     plain = FREEFORM_RULES | KEYED_RULES | CONTEXT_RULES
@@ -60,32 +62,8 @@ def name_findings(
         shown = named
         for h in sorted(hits, key=lambda h: -h.start):  # (from the end: offsets hold)
             shown = shown[: h.start] + preview(name[h.start : h.end]) + shown[h.end :]
-        for h in hits:
-            value = name[h.start : h.end]
-            if allow.allowed and allow.allows(allow.fingerprint(value)):
-                continue
-            out.append(
-                Finding(
-                    path=prefix + shown,
-                    line=1,
-                    column=h.start + 1,
-                    end_line=1,
-                    end_column=h.end + 1,
-                    rule=h.rule,
-                    kind=h.kind,
-                    severity=h.severity,
-                    attrpath=None,
-                    commit=None,
-                    preview=preview(value),
-                    start=h.start,
-                    end=h.end,
-                    secret=Sensitive(value),
-                    keyring=allow,
-                )
-            )
+        # (the name's bytes stand for the file's: one line, the hits as byte offsets)
+        data = name.encode("utf-8", "surrogateescape")
+        in_bytes = char_to_byte(name, data, hits)
+        out += hit_findings(prefix + shown, data, in_bytes, allow, None)
     return out
-
-
-def in_a_name(path: str) -> bool:
-    """Whether a finding's ``path`` is a file's name (:data:`NAME_PREFIX`)."""
-    return path.startswith(NAME_PREFIX)

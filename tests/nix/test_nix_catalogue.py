@@ -31,6 +31,18 @@ def _golden(name: str) -> tuple[bytes, Path]:
     return (GOLDEN / name / "before.nix").read_bytes(), GOLDEN / name / "after.nix"
 
 
+def migrated_golden(name: str, tmp_path: Path) -> Path:
+    """The module migrate writes from golden ``name``'s before.nix (values filled in),
+    as a file to import in a ``nix-instantiate --eval`` expression."""
+    from tests.support.nixfind import fill, plan_module
+
+    before, _ = _golden(name)
+    source, findings, _ = fill(before, MODULE)
+    module = tmp_path / "module.nix"
+    module.write_bytes(plan_module(source, MODULE, findings=findings).nix[MODULE][1])
+    return module
+
+
 def _eval_json(tmp_path: Path) -> subprocess.CompletedProcess[str]:
     """``nix-instantiate --eval --strict --json`` of ``tmp_path/eval.nix`` (the real one)."""
     nix = need_tool("nix-instantiate")

@@ -10,9 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.nix.test_nix_catalogue import MODULE, _golden
+from tests.nix.test_nix_catalogue import migrated_golden
 from tests.support.nixeval import eval_json
-from tests.support.nixfind import fill, plan_module
 
 TEMPLATE = "paperless-ai-container.env"
 
@@ -31,11 +30,7 @@ TEMPLATE = "paperless-ai-container.env"
 def test_the_template_restarts_the_unit_the_host_runs_the_container_as(
     tmp_path: Path, oci: str, units: list[str]
 ) -> None:
-    before, _ = _golden("oci-containers-environment")
-    source, findings, _ = fill(before, MODULE)
-    plan = plan_module(source, MODULE, findings=findings)
-    module = tmp_path / "module.nix"
-    module.write_bytes(plan.nix[MODULE][1])
+    module = migrated_golden("oci-containers-environment", tmp_path)
     expr = (
         f"let m = import {module} {{ config = {{ virtualisation.oci-containers = {oci}; "
         'sops.placeholder = { }; sops.templates = { }; }; }; in m.sops.templates."'

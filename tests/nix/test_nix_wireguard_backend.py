@@ -12,9 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.nix.test_nix_catalogue import MODULE, _golden
+from tests.nix.test_nix_catalogue import migrated_golden
 from tests.support.nixeval import eval_json
-from tests.support.nixfind import fill, plan_module
 
 KEY = "wireguard/wg0/private-key"
 SHARED = "wireguard/wg0/offsite/preshared-key"
@@ -23,11 +22,7 @@ SHARED = "wireguard/wg0/offsite/preshared-key"
 def _declared(tmp_path: Path, wireguard: str) -> dict[str, dict[str, object]]:
     """``owner`` and ``restartUnits`` of the two declarations migrate writes, as Nix
     evaluates them with ``config.networking.wireguard = <wireguard>``."""
-    before, _ = _golden("wireguard-keys")
-    source, findings, _ = fill(before, MODULE)
-    plan = plan_module(source, MODULE, findings=findings)
-    module = tmp_path / "module.nix"
-    module.write_bytes(plan.nix[MODULE][1])
+    module = migrated_golden("wireguard-keys", tmp_path)
     expr = (
         f"let m = import {module} {{ config = {{ networking.wireguard = {wireguard}; }}; }}; "
         "in builtins.mapAttrs (_: d: { inherit (d) owner restartUnits; }) m.sops.secrets"

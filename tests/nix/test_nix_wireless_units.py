@@ -10,9 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.nix.test_nix_catalogue import MODULE, _golden
+from tests.nix.test_nix_catalogue import migrated_golden
 from tests.support.nixeval import eval_json
-from tests.support.nixfind import fill, plan_module
 
 
 @pytest.mark.parametrize(
@@ -25,11 +24,7 @@ from tests.support.nixfind import fill, plan_module
 def test_the_template_restarts_the_units_that_read_it(
     tmp_path: Path, interfaces: str, units: list[str]
 ) -> None:
-    before, _ = _golden("wireless-psk")
-    source, findings, _ = fill(before, MODULE)
-    plan = plan_module(source, MODULE, findings=findings)
-    module = tmp_path / "module.nix"
-    module.write_bytes(plan.nix[MODULE][1])
+    module = migrated_golden("wireless-psk", tmp_path)
     config = (
         f"{{ networking.wireless.interfaces = {interfaces}; "
         'system.nixos.release = "25.05"; sops.placeholder = { }; }'
