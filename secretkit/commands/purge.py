@@ -57,6 +57,8 @@ class PurgePlan:
     refs: list[str]
     # the files of HEAD that still hold a value found (the rewrite puts the marker there)
     in_head: list[str] = field(default_factory=list)
+    # the paths of HEAD named with a value found (the rewrite renames them)
+    renamed_in_head: list[str] = field(default_factory=list)
 
     @property
     def clean(self) -> bool:
@@ -147,6 +149,7 @@ def plan_purge(cwd: Path, *, progress: Progress | None = None) -> PurgePlan:
     findings = live_findings(root, list(report.findings))
     plan = PurgePlan(root, findings, group_findings(findings), refs_to_rewrite(list_refs(root)))
     plan.in_head = still_in_head(root, findings)
+    plan.renamed_in_head = renamed_in_head(root, findings)
     return plan
 
 
@@ -180,6 +183,18 @@ def still_in_head(root: Path, findings: list[Finding]) -> list[str]:
         for path, data in head.items()
         if any(v in data for v in anywhere) or not lines.isdisjoint(data.split(b"\n"))
     )
+
+
+def renamed_in_head(root: Path, findings: list[Finding]) -> list[str]:
+    """The paths of HEAD the rewrite renames: a value found in a path's name
+    (:mod:`secretkit.scan.names`) is taken out of every path holding it."""
+    from secretkit.git.objects import tree_entries
+    from secretkit.scan.names import NAME_PREFIX
+
+    tokens = {f.secret.reveal() for f in findings if f.path.startswith(NAME_PREFIX)}
+    if not tokens or run_git(root, "rev-parse", "--verify", "-q", "HEAD", check=False).returncode:
+        return []
+    return sorted(p for p, _oid in tree_entries(root, "HEAD") if any(t in p for t in tokens))
 
 
 def head_files(root: Path) -> dict[str, bytes]:
@@ -314,7 +329,14 @@ def apply_purge(plan: PurgePlan, *, progress: Progress | None = None) -> PurgeRe
     _ = allowed_before.key  # (derived now, from the root commit the rewrite replaces)
     backup, backup_refs = create_backup(root)
     _record(root, plan)  # before the rewrite: the checklist outlives the backup refs
-    replace_text(root, replace.anywhere, plan.refs, replace.lines)
+    from secretkit.scan.names import NAME_PREFIX
+
+    in_names = [  # (tokens in paths: the paths are renamed)
+        Sensitive(f.secret.reveal().encode("utf-8", "surrogateescape"))
+        for f in plan.findings
+        if f.path.startswith(NAME_PREFIX)
+    ]
+    replace_text(root, replace.anywhere, plan.refs, replace.lines, in_names)
     forget_fingerprints(root)  # lookup ids of the values just removed
     allowlist_stale = root_commits(root) != roots_before and (root / ALLOW_FILE).is_file()
     # Still reachable from the rewritten refs?  (Backups and remote-tracking refs hold
@@ -371,7 +393,28 @@ def plan_lines(plan: PurgePlan) -> list[Line]:
                 "secretkit purge"
             ),
         ]
+    if plan.renamed_in_head:
+        from secretkit.sensitive import preview
+
+        count = len(plan.renamed_in_head)
+        shown.append(
+            err(
+                f"warning: {count} path(s) of HEAD are named with such a value (e.g. "
+                f"{_without_tokens(plan.renamed_in_head[0], plan.findings, preview)}): the "
+                "rewrite renames them (the value becomes REDACTED-BY-SECRETKIT-<n>); change "
+                "what refers to them by path"
+            )
+        )
     return [*shown, out(f"refs to rewrite: {', '.join(plan.refs)}")]
+
+
+def _without_tokens(path: str, findings: list[Finding], preview: Callable[[str], str]) -> str:
+    """``path`` with each value found in it shown as its preview."""
+    for f in findings:
+        value = f.secret.reveal()
+        if value and value in path:
+            path = path.replace(value, preview(value))
+    return path
 
 
 def result_exit_code(result: PurgeResult) -> int:

@@ -67,8 +67,7 @@ def finding_fix(
         move = (
             f"a file's name holds it ({named_as}): rename the file without it (git mv; `git "
             "ls-files` lists it) and change the token at its provider; history keeps the "
-            "old name, which secretkit purge does not rewrite (git filter-repo "
-            "--path-rename does)"
+            "old name until `secretkit purge --yes` renames it in every commit"
         )
         mark = False
     elif url is not None:

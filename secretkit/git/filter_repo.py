@@ -89,6 +89,21 @@ def _regex_literal(value: bytes) -> bytes:
     return escaped.replace(b"\\\n", b"\\n").replace(b"\\\r", b"\\r").replace(b"\n", b"\\n")
 
 
+NAME_MARKER = b"REDACTED-BY-SECRETKIT"  # (in a path: no "*", which some systems refuse)
+
+
+def renames(values: Sequence[bytes]) -> bytes:
+    """The ``--paths-from-file`` file that takes ``values`` (tokens) out of every path
+    holding one: each becomes ``REDACTED-BY-SECRETKIT-<n>``, ``n`` its rank, so that
+    two files named after two tokens in one folder stay two files.  Renames alone
+    filter nothing out: git-filter-repo keeps every other path as it is."""
+    distinct = sorted({v for v in values if v}, key=lambda v: (-len(v), v))
+    return b"".join(
+        b"regex:" + _regex_literal(v) + b"==>" + NAME_MARKER + b"-%d\n" % n
+        for n, v in enumerate(distinct, 1)
+    )
+
+
 def expressions(values: Iterable[bytes], in_context: Iterable[tuple[bytes, bytes]] = ()) -> bytes:
     """The ``--replace-text`` file: one expression per distinct value (replaced by
     :data:`MARKER` wherever it occurs), and one per text of ``in_context`` (``(text,
@@ -133,9 +148,11 @@ def replace_text(
     values: Sequence[Sensitive[bytes]],
     refs: Sequence[str],
     in_context: Sequence[tuple[Sensitive[bytes], Sensitive[bytes]]] = (),
+    in_names: Sequence[Sensitive[bytes]] = (),
 ) -> None:
     """Rewrite ``refs`` so that every value in ``values`` becomes :data:`MARKER`,
-    and every text of ``in_context`` its replacement (:func:`expressions`).
+    and every text of ``in_context`` its replacement (:func:`expressions`); every
+    value of ``in_names`` is taken out of the paths that hold it (:func:`renames`).
 
     The caller has checked that the work tree is clean and made a backup; the
     work tree is reset to the rewritten HEAD by git-filter-repo.
@@ -158,10 +175,14 @@ def replace_text(
     data = expressions(
         (v.reveal() for v in values), ((t.reveal(), r.reveal()) for t, r in in_context)
     )
+    names_path = os.path.join(directory, "paths")
+    names = renames([v.reveal() for v in in_names])
+    written = [(path, data)] + ([(names_path, names)] if names else [])
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+        for where, text in written:
+            fd = os.open(where, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(text)
         # Its own process group, so that an interruption (Ctrl-C, SIGTERM, SIGHUP)
         # stops it and the git processes it started, before the file is wiped.
         # (a signal that comes while it starts waits until it can be stopped)
@@ -177,6 +198,7 @@ def replace_text(
                     path,
                     "--replace-message",
                     path,
+                    *(["--paths-from-file", names_path] if names else []),
                     # a commit whose only change was the secret stays (empty): the history
                     # keeps every commit and message, only the values change
                     "--prune-empty",
@@ -203,12 +225,13 @@ def replace_text(
                         pipe.close()
                 raise
     finally:
-        with contextlib.suppress(OSError), open(path, "r+b") as handle:
-            handle.write(b"\0" * len(data))
-            handle.flush()
-            os.fsync(handle.fileno())
-        with contextlib.suppress(OSError):
-            os.unlink(path)
+        for where, text in written:
+            with contextlib.suppress(OSError), open(where, "r+b") as handle:
+                handle.write(b"\0" * len(text))
+                handle.flush()
+                os.fsync(handle.fileno())
+            with contextlib.suppress(OSError):
+                os.unlink(where)
         with contextlib.suppress(OSError):
             os.rmdir(directory)
     if child.returncode != 0:

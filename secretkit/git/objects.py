@@ -303,6 +303,7 @@ def history_blobs(
     *,
     every_ref: bool = False,
     reading: Callable[[str], Hashable] | None = None,
+    paths: dict[str, str] | None = None,
 ) -> list[HistoryBlob]:
     """Every distinct blob added or modified by any commit reachable from any ref
     (merges included, against each parent), once, with the oldest commit and a path
@@ -314,7 +315,9 @@ def history_blobs(
     rewrote — are left out: they exist to hold the old secrets until the user drops
     them, and are never pushed by ``git push --all``/``--tags``.  ``every_ref``
     includes them (``check``: a backup that still holds a secret must be removed).
-    ``commits`` (newest first) limits the walk to those commits."""
+    ``commits`` (newest first) limits the walk to those commits.  ``paths``, when
+    given, gains every path a walked commit added or changed (any mode: a name is
+    published whatever the entry is), with the oldest commit that did."""
     listed = history_commits(root, every_ref=every_ref) if commits is None else commits
     if not listed:
         return []
@@ -344,6 +347,8 @@ def history_blobs(
             meta = token[1:].split(b" ")
             name = tokens[i + 1].decode("utf-8", "surrogateescape") if i + 1 < len(tokens) else ""
             i += 2
+            if paths is not None:
+                paths[name] = commit  # (rev-list lists newest first: the oldest stays)
             if len(meta) < 5 or meta[1].decode() not in SCANNED_MODES:
                 continue
             oid = meta[3].decode()

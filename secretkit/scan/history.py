@@ -83,8 +83,11 @@ def scan_history(
     store = HistoryCache.load(top, key) if use_cache else HistoryCache(None, key)
     # git log while the graph is walked
     messages = Messages(lambda skip: message_jobs(top, every_ref, skip), store, allow, max_bytes)
+    walked: dict[str, str] = {}  # the paths the walk met -> the oldest commit adding each
+    tips = store.tips
     with heartbeat(progress):
-        blobs, clean = history_index(top, store, every_ref=every_ref)
+        blobs, clean = history_index(top, store, walked, every_ref=every_ref)
+    moved = not tips or store.tips != tips  # (else: the same history as the cache's)
     report = ScanReport()
     report.stats["files"] += clean
     report.stats["cached"] = clean  # known clean from the cache: not read again
@@ -125,6 +128,8 @@ def scan_history(
         for oid, _size, data in read_blobs_limited(top, todo, max_bytes):
             seen.add(oid)
             for group in alike(todo[oid], data):  # each group scanned once, at its first
+                if data is not None:
+                    _note_refs(store, group, data)
                 blob = group[0]
                 tick(len(group) - 1)
                 if data is None:  # over max_bytes: streamed from git, scanned in pieces
@@ -176,6 +181,8 @@ def scan_history(
                 report.skipped.append(Skipped(f"{blob.commit[:12]}:{blob.path}", MISSING_BLOB))
                 store.record_skip(blob.oid, blob.commit, blob.path, MISSING_BLOB)
                 tick(1)
+    beside = _beside_contents(top, store, walked, allow, report.findings, every_ref, moved)
+    report.findings.extend(beside)
     store.save()
     report.findings.extend(tag_findings(top, allow, every_ref))
     # values a file gives to secret options from a file of plain values it imports
@@ -186,6 +193,59 @@ def scan_history(
     report.findings.sort(key=lambda f: (f.path, f.commit or "", f.start))
     report.stats["seconds"] = time.perf_counter() - started
     return report
+
+
+def _note_refs(store: HistoryCache, group: list[HistoryBlob], data: bytes) -> None:
+    """Remember which files the ``.nix`` blob ``data`` hands to a secret option by
+    their paths, at each path of ``group`` it was added at."""
+    from secretkit.scan.nix_file_refs import given_files
+
+    for blob in group:
+        if blob.path.endswith(".nix"):
+            store.record_refs(blob.oid, blob.path, given_files(blob.path, data))
+
+
+def _beside_contents(
+    top: Path,
+    store: HistoryCache,
+    walked: dict[str, str],
+    allow: Allowlist,
+    known: list[Finding],
+    every_ref: bool,
+    moved: bool,
+) -> list[Finding]:
+    """What no blob says alone: a token in the name of a path the history ever had
+    (:mod:`secretkit.scan.names`; the finding names the oldest commit that added the
+    path), and every version of a file a ``.nix`` blob of the history hands to a
+    secret option by its path (:mod:`secretkit.scan.nix_file_refs`)."""
+    from secretkit.scan.names import named
+    from secretkit.scan.nix_file_refs import history_value_files, history_versions
+
+    candidates = {**walked, **_named_paths(top, store)}  # (the cache's commit: the older)
+    found = named(sorted(candidates), allow)
+    store.set_named({name: candidates[name] for name, _finding in found})
+    out = [replace(finding, commit=candidates[name]) for name, finding in found]
+    targets = store.ref_targets()
+    versions = None if moved else store.versions(targets)
+    if versions is None:
+        versions = history_versions(top, targets, every_ref=every_ref)
+        store.record_versions(targets, versions)
+    return out + history_value_files(top, versions, targets, allow, known)
+
+
+def _named_paths(top: Path, store: HistoryCache) -> dict[str, str]:
+    """The token-named paths the cache knows (path → commit), read back from the
+    commits that added them (the cache keeps a hash of each path, not the name)."""
+    from secretkit.git import run_git
+
+    out: dict[str, str] = {}
+    for commit in sorted(set(store.named.values())):
+        listed = run_git(top, "ls-tree", "-r", "-z", "--name-only", commit, check=False)
+        for raw in listed.stdout.split(b"\0"):
+            path = raw.decode("utf-8", "surrogateescape")
+            if raw and store.named.get(store.path_tag(path)) == commit:
+                out[path] = commit
+    return out
 
 
 def _to_scan(todo: dict[str, list[HistoryBlob]], store: HistoryCache) -> int:

@@ -9,6 +9,9 @@ Public API::
     cache.commits                                # commits whose blobs are all recorded
     cache.message_clean(commit) / record_message_clean(commit)
     cache.blobs() -> list[(oid, commit, path)]   # flagged and skipped blobs, to report
+    cache.named                                  # token-named path's tag -> its commit
+    cache.record_refs(oid, path, refs) / cache.ref_targets()  # files Nix blobs hand on
+    cache.versions(targets) / record_versions(targets, versions)  # the history's of them
     cache.save()
 
 The file lives in ``<git dir>/secretkit/history-cache`` (never in the work tree, never
@@ -21,7 +24,14 @@ bytes the findings are rebuilt from the positions kept, else the blob is scanned
 again.  The commits already walked are kept too, so a later run walks only new
 ones — unless a walked commit is gone (history rewritten): then all again.  So are
 the commits whose message was scanned clean (a message with findings is read again
-each time, as a flagged blob is).
+each time, as a flagged blob is).  Besides, the paths of the history whose names hold
+a token, as the oldest commit that added each and the path's short hash (only those,
+not every path; the name itself is read from that commit again), and, for
+each ``.nix`` blob that hands a file of the repository to a secret option by its path,
+those files' paths and the kind of secret (:mod:`secretkit.scan.nix_file_refs`), and
+the versions of those files the history holds (path, blob id, commit; valid while no
+ref moves): what the next run needs to judge names and such files without reading
+those blobs or walking the history again.
 Flagged and skipped blobs keep the commit and path they were seen at (paths and
 commit ids, no content).  The header key covers the detector code (with the history
 walk and the Nix parser), the installed detect-secrets and tree-sitter grammar, the
@@ -39,7 +49,7 @@ from pathlib import Path
 import secretkit
 from secretkit.git import git_dir as git_dir  # (where the cache lives: the git directory)
 
-FORMAT = 2  # (2: the header holds the entries' digest)
+FORMAT = 3  # (2: the header holds the entries' digest; 3: named paths and file refs)
 _NAME = "history-cache"
 
 
@@ -123,6 +133,10 @@ def _digest(body: str) -> str:
     return hashlib.sha256(body.encode("utf-8", "surrogateescape")).hexdigest()
 
 
+def _targets_digest(targets: dict[str, str]) -> str:
+    return hashlib.sha256(json.dumps(sorted(targets)).encode()).hexdigest()[:16]
+
+
 def _path_tag(path: str) -> str:
     return hashlib.sha256(path.encode("utf-8", "surrogateescape")).hexdigest()[:12]
 
@@ -135,6 +149,10 @@ class HistoryCache:
     commits: set[str] = field(default_factory=set)
     tips: str = ""  # git show-ref --head when ``commits`` were walked
     clean_messages: set[str] = field(default_factory=set)  # commits whose message is clean
+    named: dict[str, str] = field(default_factory=dict)  # token-named path's tag -> commit
+    refs: dict[str, dict[str, str]] = field(default_factory=dict)  # "oid tag" -> file -> kind
+    # the history's versions of the files refs name, under a digest of those files
+    target_versions: tuple[str, list[list[str]]] = ("", [])
     dirty: bool = False
 
     @classmethod
@@ -159,16 +177,25 @@ class HistoryCache:
             cache.tips = tips if isinstance(tips, str) else ""
             for line in body.split("\n"):
                 parts = line.split("\t", 2)
-                if len(parts) == 2 and parts[0] == "c":
+                if len(parts) == 3 and parts[0] == "n":
+                    cache.named[parts[2]] = parts[1]
+                elif len(parts) == 3 and parts[0] == "t":
+                    rows = json.loads(parts[2])
+                    cache.target_versions = (parts[1], [[str(x) for x in r[:3]] for r in rows])
+                elif len(parts) == 3 and parts[0] == "r":
+                    cache.refs[parts[1]] = {str(k): str(v) for k, v in json.loads(parts[2]).items()}
+                elif len(parts) == 2 and parts[0] == "c":
                     cache.commits.add(parts[1])
                 elif len(parts) == 2 and parts[0] == "m":
                     cache.clean_messages.add(parts[1])
                 elif len(parts) == 3:
                     cache.entries[f"{parts[0]} {parts[1]}"] = parts[2]
-        except (OSError, ValueError, AttributeError):
+        except (OSError, ValueError, AttributeError, TypeError):
             cache.entries.clear()
             cache.commits.clear()
             cache.clean_messages.clear()
+            cache.named.clear()
+            cache.refs.clear()
             cache.dirty = True
         return cache
 
@@ -201,6 +228,56 @@ class HistoryCache:
         if len(tags) != len(self.entries):
             self.entries = {k: v for k, v in self.entries.items() if k in tags}
             self.dirty = True
+        if any(item not in seen for item in self.refs):
+            self.refs = {k: v for k, v in self.refs.items() if k in seen}
+            self.dirty = True
+
+    def set_named(self, named: dict[str, str]) -> None:
+        """The history's token-named paths are ``named`` (each with its oldest commit)."""
+        tags = {_path_tag(path): commit for path, commit in named.items()}
+        if tags != self.named:
+            self.named = tags
+            self.dirty = True
+
+    @staticmethod
+    def path_tag(path: str) -> str:
+        return _path_tag(path)
+
+    def record_refs(self, oid: str, path: str, refs: dict[str, str]) -> None:
+        """The files (repository paths) the ``.nix`` blob ``oid`` at ``path`` hands to
+        a secret option, with the kind each is (none: forgotten)."""
+        item = f"{oid} {_path_tag(path)}"
+        if refs != self.refs.get(item, {}):
+            if refs:
+                self.refs[item] = dict(refs)
+            else:
+                del self.refs[item]
+            self.dirty = True
+
+    def versions(self, targets: dict[str, str]) -> dict[tuple[str, str], str] | None:
+        """The versions recorded of ``targets`` ((path, oid) → commit), None when
+        those recorded were of other files."""
+        digest, rows = self.target_versions
+        if digest != _targets_digest(targets):
+            return None
+        return {(path, oid): commit for path, oid, commit in rows}
+
+    def record_versions(
+        self, targets: dict[str, str], versions: dict[tuple[str, str], str]
+    ) -> None:
+        rows = sorted([path, oid, commit] for (path, oid), commit in versions.items())
+        kept = (_targets_digest(targets), rows)
+        if kept != self.target_versions:
+            self.target_versions = kept
+            self.dirty = True
+
+    def ref_targets(self) -> dict[str, str]:
+        """Every file some ``.nix`` blob of the history hands to a secret option."""
+        out: dict[str, str] = {}
+        for item in sorted(self.refs):
+            for target, kind in sorted(self.refs[item].items()):
+                out.setdefault(target, kind)
+        return out
 
     @staticmethod
     def item(oid: str, path: str) -> str:
@@ -288,6 +365,12 @@ class HistoryCache:
 
         lines = [f"c\t{commit}" for commit in sorted(self.commits)]
         lines.extend(f"m\t{commit}" for commit in sorted(self.clean_messages))
+        lines.extend(f"n\t{commit}\t{tag}" for tag, commit in sorted(self.named.items()))
+        if self.target_versions[0]:
+            digest, rows = self.target_versions
+            lines.append(f"t\t{digest}\t{json.dumps(rows)}")
+        for item, refs in sorted(self.refs.items()):
+            lines.append(f"r\t{item}\t{json.dumps(refs, sort_keys=True)}")
         for item, status in sorted(self.entries.items()):
             oid, tag = item.split(" ", 1)
             lines.append(f"{oid}\t{tag}\t{status}")

@@ -4,7 +4,9 @@ A push publishes every path with the content: ``ghp_….txt``, a directory named
 an auth key.  Only formats a token carries on its own (a prefix and a length: GitHub's,
 Tailscale's, …) are looked for in a name: a name is no place for a password's name
 and value.  The finding's path is the file's with each token shown as its preview
-(``(file name) notes/ghp_….txt``): the token itself is never printed.
+(``(file name) notes/ghp_….txt``): the token itself is never printed.  A history
+scan reads every path its commits ever added (the finding names the oldest commit
+that added it); ``secretkit purge`` renames them.
 """
 
 from __future__ import annotations
@@ -26,6 +28,14 @@ def name_findings(
 ) -> list[Finding]:
     """A finding for each token in ``names`` (repository-relative paths, or ref names
     with :data:`REF_PREFIX`)."""
+    return [finding for _name, finding in named(names, allow, prefix)]
+
+
+def named(
+    names: Iterable[str], allow: Allowlist, prefix: str = NAME_PREFIX
+) -> list[tuple[str, Finding]]:
+    """:func:`name_findings`, each with the name it is in (of a directory's name: the
+    first of ``names`` under it)."""
     from secretkit.scan import filters
     from secretkit.scan.detectors import Context
     from secretkit.scan.hits import CONTEXT_RULES, FREEFORM_RULES, KEYED_RULES, token_hits
@@ -33,7 +43,7 @@ def name_findings(
     from secretkit.scan.text_files import char_to_byte
     from secretkit.sensitive import preview
 
-    out: list[Finding] = []
+    out: list[tuple[str, Finding]] = []
     plain = FREEFORM_RULES | KEYED_RULES | CONTEXT_RULES
     seen: set[str] = set()  # (a directory's name is reported once, not per file in it)
     listed = [n for n in names if len(n) >= 16 and "\n" not in n]
@@ -65,5 +75,5 @@ def name_findings(
         # (the name's bytes stand for the file's: one line, the hits as byte offsets)
         data = name.encode("utf-8", "surrogateescape")
         in_bytes = char_to_byte(name, data, hits)
-        out += hit_findings(prefix + shown, data, in_bytes, allow, None)
+        out += ((name, f) for f in hit_findings(prefix + shown, data, in_bytes, allow, None))
     return out

@@ -14,12 +14,16 @@ a secret's file option (``passwordFile``, ``tokenFile``, ``keyFile`` …:
 text of each such file that is one value (one line, not a crypt hash, not what
 :func:`secretkit.scan.filters.not_secret` recognises) as the secret it is said to be.
 A file found already is not reported twice; a ``.nix`` file is never taken for one.
+A history scan remembers the files each ``.nix`` blob hands on (:func:`given_files`)
+and judges every version the history holds of them (:func:`history_value_files`): a
+password file deleted since is published with the history all the same.
 """
 
 from __future__ import annotations
 
 import posixpath
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
 
 from secretkit.lazy_re import lazy
 from secretkit.scan.allowlist import Allowlist
@@ -71,9 +75,6 @@ def referenced_secret_files(
     """The findings of the files among ``names`` that a ``.nix`` file among them hands
     to a secret option (``read``: a file's bytes, None when it cannot be read);
     ``known``: the scan's findings already (a file with one is not reported again)."""
-    from secretkit.scan import filters
-    from secretkit.scan.one_file import hit_findings
-
     listed = set(names)
     found = {f.path for f in known}
     wanted: dict[str, str] = {}
@@ -88,15 +89,85 @@ def referenced_secret_files(
         if target not in listed or target in found:
             continue
         data = read(target)
-        if data is None or len(data) > _ONE_VALUE_MAX or b"\0" in data:
+        if data is not None:
+            out += value_file_findings(target, data, kind, allow)
+    return out
+
+
+def value_file_findings(
+    target: str, data: bytes, kind: str, allow: Allowlist, commit: str | None = None
+) -> list[Finding]:
+    """The finding of ``data``, the bytes of the file ``target`` that a Nix file hands
+    to an option of ``kind``: its whole text, when that is one value (one line, not a
+    crypt hash, not what :func:`secretkit.scan.filters.not_secret` recognises)."""
+    from secretkit.scan import filters
+    from secretkit.scan.one_file import hit_findings
+
+    if len(data) > _ONE_VALUE_MAX or b"\0" in data:
+        return []
+    raw = data.strip()  # (the value's bytes: the finding's offsets are the file's)
+    value = raw.decode("utf-8", "replace")
+    if not value or "\n" in value or filters.password_hash(value):
+        return []
+    if filters.not_secret(value, kind=kind):
+        return []
+    start = data.index(raw)
+    hit = Hit(start, start + len(raw), "secret-file-text", kind, "high")
+    return hit_findings(target, data, [hit], allow, commit)
+
+
+def history_versions(
+    root: Path, targets: Iterable[str], *, every_ref: bool = False
+) -> dict[tuple[str, str], str]:
+    """Every version the history holds of the files ``targets`` (repository paths):
+    ``(path, blob id)`` → the oldest commit that added that blob there."""
+    from secretkit.git import run_git
+
+    wanted = {t for t in targets if not t.startswith("../")}
+    if not wanted:
+        return {}
+    exclude = [] if every_ref else ["--exclude=refs/secretkit/*"]
+    # (-m: a merge's versions too; literal pathspecs: a name may hold glob characters)
+    proc = run_git(
+        root, "--literal-pathspecs", "log", *exclude, "--all", "-m", "--raw", "--no-abbrev",
+        "--no-renames", "-z", "--format=%x01%H", "--", *sorted(wanted), check=False,
+    )  # fmt: skip
+    added: dict[tuple[str, str], str] = {}
+    for record in proc.stdout.split(b"\x01")[1:]:
+        head, _, raw = record.partition(b"\n")
+        commit = head.strip(b"\0\n").decode()
+        fields = raw.lstrip(b"\n\0").split(b"\0")
+        for meta, name in zip(fields[::2], fields[1::2], strict=False):
+            parts = meta.split(b" ")
+            if len(parts) >= 5 and parts[4][:1] in (b"A", b"M", b"T"):
+                path = name.decode("utf-8", "surrogateescape")
+                if path in wanted:
+                    added[(path, parts[3].decode())] = commit  # (newest first: oldest stays)
+    return added
+
+
+def history_value_files(
+    root: Path,
+    versions: Mapping[tuple[str, str], str],
+    targets: Mapping[str, str],
+    allow: Allowlist,
+    known: Iterable[Finding] = (),
+) -> list[Finding]:
+    """:func:`value_file_findings` of ``versions`` (:func:`history_versions`) of the
+    files ``targets`` names (path → the kind of secret a Nix file of the history
+    handed it to), each at its commit; ``known``: the history's findings already (a
+    value found at its path is not reported twice)."""
+    from secretkit.git.objects import read_blobs_limited
+
+    seen = {(f.path, f.secret.reveal()) for f in known}
+    oids = sorted({oid for _path, oid in versions})
+    contents = {oid: data for oid, _size, data in read_blobs_limited(root, oids, _ONE_VALUE_MAX)}
+    out: list[Finding] = []
+    for (path, oid), commit in sorted(versions.items()):
+        data = contents.get(oid)
+        if data is None or path not in targets:
             continue
-        raw = data.strip()  # (the value's bytes: the finding's offsets are the file's)
-        value = raw.decode("utf-8", "replace")
-        if not value or "\n" in value or filters.password_hash(value):
-            continue
-        if filters.not_secret(value, kind=kind):
-            continue
-        start = data.index(raw)
-        hit = Hit(start, start + len(raw), "secret-file-text", kind, "high")
-        out += hit_findings(target, data, [hit], allow, None)
+        for finding in value_file_findings(path, data, targets[path], allow, commit):
+            if (path, finding.secret.reveal()) not in seen:
+                out.append(finding)
     return out

@@ -37,3 +37,12 @@ def test_a_signal_while_filter_repo_starts_stops_it(
     assert len(started) == 1 and started[0].returncode == -signal.SIGKILL
     assert list(scratch.iterdir()) == []  # the expressions file and its directory are gone
     assert git(tmp_git_repo, "rev-parse", "HEAD").strip() == head  # nothing was rewritten
+
+
+def test_renames_take_each_value_out_of_paths_longest_first_each_its_own_name() -> None:
+    from secretkit.git.filter_repo import renames
+
+    assert renames([b"ab.c", b"ab.cd+", b"ab.c", b""]) == (
+        b"regex:ab\\.cd\\+==>REDACTED-BY-SECRETKIT-1\nregex:ab\\.c==>REDACTED-BY-SECRETKIT-2\n"
+    )
+    assert renames([]) == b""

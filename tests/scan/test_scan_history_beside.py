@@ -1,0 +1,164 @@
+"""What no blob of the history says alone: a token in the name of a path a commit ever
+added, and a file a ``.nix`` blob handed to a secret option by its path (the tree scan
+found both; once the files were deleted, ``scan --history`` and ``check`` said "no
+secrets found" of a history that publishes them).  Each is found at the oldest commit
+that added it, from a fresh walk, from the cache, and after the history grew; purge
+renames the paths and rewrites the files."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from secretkit.commands.check import run_check
+from secretkit.scan.history import scan_history
+from secretkit.scan.history_cache import FORMAT
+from tests.conftest import ROOT, commit_all, git, need_tool
+from tests.support import fake
+
+TOKEN = fake.github_token("history-name")
+KEY = fake.tailscale_auth_key("history-dir")
+PW = fake.password("history-file-ref")
+PW2 = fake.password("history-file-ref-2")
+RESTIC = '{ ... }: {\n  services.restic.backups.b.passwordFile = "${./files/rp}";\n}\n'
+
+
+def _found(repo: Path, *, use_cache: bool = True) -> list[tuple[str, str | None, str, str]]:
+    report = scan_history(repo, use_cache=use_cache)
+    return sorted((f.path, f.commit, f.rule, f.secret.reveal()) for f in report.findings)
+
+
+def _deleted_since(repo: Path) -> tuple[str, str]:
+    """A commit adding a token-named file, a token-named folder and a password file a
+    Nix file hands to restic, then one deleting them all; (first, second) commit."""
+    (repo / "notes").mkdir()
+    (repo / "notes" / f"{TOKEN}.txt").write_text("see the name\n")
+    (repo / "keys" / KEY).mkdir(parents=True)
+    for name in ("a", "b"):
+        (repo / "keys" / KEY / name).write_text("x\n")
+    (repo / "files").mkdir()
+    (repo / "files" / "rp").write_text(PW + "\n")
+    (repo / "restic.nix").write_text(RESTIC)
+    first = commit_all(repo, "one")
+    git(repo, "rm", "-q", "-r", "notes", "keys", "files")
+    (repo / "restic.nix").write_text("{ ... }: { }\n")
+    return first, commit_all(repo, "two")
+
+
+def _expected(first: str) -> list[tuple[str, str | None, str, str]]:
+    return [
+        ("(file name) keys/tske…/", first, "tailscale-auth-key", KEY),
+        ("(file name) notes/ghp_….txt", first, "github-token", TOKEN),
+        ("files/rp", first, "secret-file-text", PW),
+    ]
+
+
+def test_deleted_names_and_value_files_are_found_fresh_and_from_the_cache(
+    tmp_git_repo: Path,
+) -> None:
+    first, _second = _deleted_since(tmp_git_repo)
+    assert _found(tmp_git_repo) == _expected(first)
+    cache = (tmp_git_repo / ".git" / "secretkit" / "history-cache").read_text()
+    assert f'"format": {FORMAT}' in cache
+    # the cache keeps a hash of a token-named path, never the name
+    assert TOKEN not in cache and KEY not in cache and PW not in cache
+    assert _found(tmp_git_repo) == _expected(first)  # no ref moved: all from the cache
+    assert _found(tmp_git_repo, use_cache=False) == _expected(first)
+
+
+def test_the_history_grown_adds_what_its_new_commits_bring(tmp_git_repo: Path) -> None:
+    first, _second = _deleted_since(tmp_git_repo)
+    assert _found(tmp_git_repo) == _expected(first)
+    other = fake.github_token("history-name-later")
+    (tmp_git_repo / f"{other}.md").write_text("x\n")
+    (tmp_git_repo / "files").mkdir()
+    (tmp_git_repo / "files" / "rp").write_text(PW2 + "\n")  # the old reference names it
+    third = commit_all(tmp_git_repo, "three")
+    assert _found(tmp_git_repo) == sorted(
+        [
+            *_expected(first),
+            ("(file name) ghp_….md", third, "github-token", other),
+            ("files/rp", third, "secret-file-text", PW2),
+        ]
+    )
+
+
+def test_a_file_referenced_only_by_a_later_commit_is_judged_at_every_version(
+    tmp_git_repo: Path,
+) -> None:
+    (tmp_git_repo / "files").mkdir()
+    (tmp_git_repo / "files" / "rp").write_text(PW + "\n")
+    (tmp_git_repo / "README.md").write_text("x\n")
+    first = commit_all(tmp_git_repo, "a file nothing names yet")
+    assert _found(tmp_git_repo) == []  # (one line, no name: nothing says what it is)
+    (tmp_git_repo / "files" / "rp").write_text(PW2 + "\n")
+    second = commit_all(tmp_git_repo, "changed")
+    (tmp_git_repo / "restic.nix").write_text(RESTIC)
+    commit_all(tmp_git_repo, "now restic reads it")
+    # the first version was read clean by the run before: the reference still reaches it
+    assert _found(tmp_git_repo) == sorted(
+        [("files/rp", first, "secret-file-text", PW), ("files/rp", second, "secret-file-text", PW2)]
+    )
+
+
+def test_a_rewritten_history_forgets_what_it_no_longer_holds(tmp_git_repo: Path) -> None:
+    (tmp_git_repo / "README.md").write_text("x\n")
+    commit_all(tmp_git_repo, "base")
+    (tmp_git_repo / f"{TOKEN}.txt").write_text("x\n")
+    commit_all(tmp_git_repo, "named")
+    assert [f[0] for f in _found(tmp_git_repo)] == ["(file name) ghp_….txt"]
+    git(tmp_git_repo, "reset", "-q", "--hard", "HEAD~1")
+    git(tmp_git_repo, "reflog", "expire", "--expire=now", "--all")
+    assert _found(tmp_git_repo) == []
+
+
+def test_check_fails_on_them_and_says_purge_and_never_prints_them(tmp_git_repo: Path) -> None:
+    _deleted_since(tmp_git_repo)
+    results = run_check(tmp_git_repo).results
+    tree = [r for r in results if r.id == "plaintext-tree"]
+    assert [r.ok for r in tree] == [True]
+    failed = [r for r in results if r.id == "plaintext-history" and not r.ok]
+    assert len(failed) == 3
+    shown = "\n".join(r.message + r.fix for r in failed)
+    assert TOKEN not in shown and KEY not in shown and PW not in shown
+    assert all("`secretkit purge --yes`" in r.fix for r in failed)
+
+
+def _cli(repo: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    return subprocess.run(
+        [sys.executable, "-m", "secretkit", *args],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        input="",
+        env=env,
+    )
+
+
+def test_purge_renames_the_paths_in_every_commit_and_rewrites_the_file(
+    tmp_git_repo: Path,
+) -> None:
+    need_tool("git-filter-repo")
+    repo = tmp_git_repo
+    _deleted_since(repo)
+    (repo / "tokens").mkdir()
+    (repo / "tokens" / f"{TOKEN}.json").write_text("{}\n")  # HEAD keeps one so named
+    commit_all(repo, "three")
+    proc = _cli(repo, "purge", "--yes")
+    assert proc.returncode == 0, proc.stderr
+    assert TOKEN not in proc.stdout + proc.stderr and KEY not in proc.stdout + proc.stderr
+    assert "1 path(s) of HEAD are named with such a value (e.g. tokens/ghp_….json)" in proc.stderr
+    # (purge's backup refs keep the old commits: not published)
+    names = git(repo, "log", "--exclude=refs/secretkit/*", "--all", "--format=", "--name-only")
+    assert TOKEN not in names and KEY not in names
+    assert "tokens/REDACTED-BY-SECRETKIT-" in names and "keys/REDACTED-BY-SECRETKIT-" in names
+    assert sorted(os.listdir(repo / "tokens")) == [
+        next(n for n in names.split() if n.startswith("tokens/")).split("/")[1]
+    ]
+    after = _cli(repo, "scan", "--history", "--format", "json")
+    assert after.returncode == 0, after.stdout
+    assert json.loads(after.stdout)["findings"] == []
