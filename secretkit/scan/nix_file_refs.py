@@ -66,19 +66,28 @@ def given_files(path: str, data: bytes) -> dict[str, str]:
     return out
 
 
+def gives_files(path: str, data: bytes) -> bool:
+    """Whether the file ``path`` (its bytes ``data``) hands a file to a secret option
+    (the test a tree scan runs on each file it reads: only those are read again)."""
+    return path.endswith(".nix") and b"./" in data and bool(given_files(path, data))
+
+
 def referenced_secret_files(
     names: Iterable[str],
     read: Callable[[str], bytes | None],
     allow: Allowlist,
     known: Iterable[Finding] = (),
+    sources: Iterable[str] | None = None,
 ) -> list[Finding]:
     """The findings of the files among ``names`` that a ``.nix`` file among them hands
     to a secret option (``read``: a file's bytes, None when it cannot be read);
-    ``known``: the scan's findings already (a file with one is not reported again)."""
+    ``known``: the scan's findings already (a file with one is not reported again);
+    ``sources``: the only ``.nix`` files that may hand one on (those the scan's
+    :func:`gives_files` marked), None: any."""
     listed = set(names)
     found = {f.path for f in known}
     wanted: dict[str, str] = {}
-    for name in sorted(listed):
+    for name in sorted(listed if sources is None else listed.intersection(sources)):
         if name.endswith(".nix"):
             data = read(name)
             if data is not None:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from secretkit.scan.allowlist import Allowlist
 from secretkit.scan.archives import SEP
-from secretkit.scan.many_files import Job, Progress, run_jobs
+from secretkit.scan.many_files import Job, Mark, Progress, run_jobs
 from secretkit.scan.model import Finding, ScanReport
 from secretkit.scan.one_file import MAX_BYTES
 
@@ -88,6 +88,7 @@ def scan_tree(
     # (a file that is an LFS pointer — git-lfs is not installed, or the file was not
     # pulled — is read from the store: its content is what a push uploads)
     lfs = objects_dir(top) if top is not None else None
+    from secretkit.scan.nix_file_refs import gives_files, referenced_secret_files
     from secretkit.scan.nix_imports import imported_values, may_give
 
     def read(name: str) -> bytes | None:
@@ -109,20 +110,27 @@ def scan_tree(
             for name in names
         ]
         candidates = []
-        mark = (may_give(read), candidates) if any(n.endswith(".nix") for n in names) else None
+        mark = (
+            (_either(may_give(read), gives_files), candidates)
+            if any(n.endswith(".nix") for n in names)
+            else None
+        )
         report = run_jobs(
             job_list, allow, jobs_n=jobs, max_bytes=max_bytes, progress=progress, lfs=lfs,
             mark=mark,
         )  # fmt: skip
     report.findings.extend(imported_values(names, read, allow, report.findings, candidates))
     # files a Nix file hands to a secret option by their path (`passwordFile = ./pw`)
-    from secretkit.scan.nix_file_refs import referenced_secret_files
-
-    report.findings.extend(referenced_secret_files(names, read, allow, report.findings))
+    report.findings.extend(referenced_secret_files(names, read, allow, report.findings, candidates))
     from secretkit.scan.names import name_findings  # (a token as a file's name)
 
     report.findings.extend(name_findings(names, allow))
     return report
+
+
+def _either(first: Mark, second: Mark) -> Mark:
+    """A mark for the files either test marks (each pass then reads those again)."""
+    return lambda path, data: first(path, data) or second(path, data)
 
 
 def _small_file(full: str, max_bytes: int) -> bytes | None:

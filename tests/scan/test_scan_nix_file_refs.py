@@ -89,3 +89,27 @@ def test_the_hook_blocks_a_staged_module_handing_a_staged_file_to_a_secret_optio
     git(tmp_git_repo, "add", "-A")
     found = scan_staged(tmp_git_repo, ["host.nix", "files/rp"]).findings
     assert [(f.path, f.rule) for f in found] == [("files/rp", "secret-file-text")]
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_the_workers_mark_the_modules_that_hand_files_on_and_only_those_are_read_again(
+    tmp_path: Path, jobs: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from secretkit.scan import nix_file_refs
+
+    for i in range(60):  # (over PARALLEL_MIN_FILES: the workers scan them)
+        (tmp_path / f"m{i}.nix").write_text(f'{{ ... }}: {{ networking.hostName = "h{i}"; }}\n')
+    (tmp_path / "host.nix").write_text(
+        "{ ... }: {\n  services.restic.backups.b.passwordFile = ./files/rp;\n}\n"
+    )
+    (tmp_path / "files").mkdir()
+    (tmp_path / "files" / "rp").write_text(V + "\n")
+    asked: list[str] = []
+    given = nix_file_refs.given_files
+    monkeypatch.setattr(
+        nix_file_refs, "given_files", lambda path, data: asked.append(path) or given(path, data)
+    )
+    found = scan_tree(tmp_path, jobs=jobs).findings
+    assert [(f.path, f.rule) for f in found] == [("files/rp", "secret-file-text")]
+    if jobs == 1:  # (the workers' own calls are in their processes)
+        assert sorted(asked) == ["host.nix", "host.nix"]  # the mark, then the reading
