@@ -106,9 +106,12 @@ def test_the_workers_mark_the_modules_that_hand_files_on_and_only_those_are_read
     (tmp_path / "files" / "rp").write_text(V + "\n")
     asked: list[str] = []
     given = nix_file_refs.given_files
-    monkeypatch.setattr(
-        nix_file_refs, "given_files", lambda path, data: asked.append(path) or given(path, data)
-    )
+
+    def counted(path: str, data: bytes) -> dict[str, str]:
+        asked.append(path)
+        return given(path, data)
+
+    monkeypatch.setattr(nix_file_refs, "given_files", counted)
     found = scan_tree(tmp_path, jobs=jobs).findings
     assert [(f.path, f.rule) for f in found] == [("files/rp", "secret-file-text")]
     if jobs == 1:  # (the workers' own calls are in their processes)
