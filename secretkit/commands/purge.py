@@ -125,6 +125,9 @@ def unrewritable(findings: list[Finding]) -> list[tuple[str, str]]:
 
     out: dict[str, str] = {}
     for finding in findings:
+        if finding.inside and finding.commit is not None:
+            out.setdefault(*_whole_file_out(finding))
+            continue
         ref = tag_of(finding.path)
         if ref is not None:
             name, delete = ref_removal(ref)
@@ -135,6 +138,21 @@ def unrewritable(findings: list[Finding]) -> list[tuple[str, str]]:
             )
             out.setdefault(what, delete)
     return sorted(out.items())
+
+
+def _whole_file_out(finding: Finding) -> tuple[str, str]:
+    """What and how for a value git-filter-repo's text replacement cannot reach (in an
+    archive, an LFS object or a binary file): the file leaves every commit."""
+    import shlex
+
+    where = {"archive": "inside a compressed file or archive", "lfs": "in an LFS object"}
+    return (
+        f"{finding.file}: a secret {where.get(finding.inside, 'in a binary file')}, which "
+        "git-filter-repo does not rewrite",
+        "git filter-repo --force --replace-refs delete-no-add --invert-paths "
+        f"{shlex.quote('--path=' + finding.file)} (it rewrites every branch and keeps no "
+        "backup) and force-push",
+    )
 
 
 def plan_purge(cwd: Path, *, progress: Progress | None = None) -> PurgePlan:
@@ -347,6 +365,7 @@ def apply_purge(plan: PurgePlan, *, progress: Progress | None = None) -> PurgeRe
         f
         for f in live_findings(root, after, plan.refs)
         if f.commit is not None  # tags of blobs/trees and tag messages: in unrewritten
+        and not f.inside  # (in an archive, an LFS object, a binary file: in unrewritten)
         # a value the allowlist allowed before the root commit changed is not new: its
         # entry needs re-creating (the note says so), it was never to be purged
         and not (

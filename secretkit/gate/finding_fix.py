@@ -36,6 +36,7 @@ def finding_fix(
     sops_file: str = "secrets/<host>.yaml",
     steps: tuple[str, ...] = (),
     attrpath: str | None = None,
+    binary: bool = False,
 ) -> str:
     """The exact way out for a plaintext secret in ``path``.  ``refusal``: why
     ``migrate`` would not move it (:func:`secretkit.plan.advice.migrate_refusal`);
@@ -48,7 +49,9 @@ def finding_fix(
     planner's route writes by hand (it replaces the generic pointer to a file option);
     for a file that is not Nix, how to move it when Nix code reads it by its path.
     ``archive``: the value is in a member of this compressed file or archive (``path``
-    is ``archive!member``): the archive is what the user can change.  ``git``: whether
+    is ``archive!member``): the archive is what the user can change.  ``binary``: the
+    value is in a binary file's bytes (no line to edit or mark: the file is what the
+    user can change).  ``git``: whether
     ``path`` is in a git work tree (``check --source-only`` of a plain directory is not:
     no ``git add``/``git rm`` there, they would fail).  ``declare_in``: the module the
     declaration and the reference go in (``path`` is imported for its value: no module).
@@ -72,13 +75,19 @@ def finding_fix(
         mark = False
     elif url is not None:
         move = url  # (no sops value can stand in a URL that nix or git fetches from)
-    elif archive is not None:
+    elif archive is not None or binary:
         import shlex
 
+        held = archive if archive is not None else path
+        where = (
+            f"inside {held} (a compressed file or archive)"
+            if archive is not None
+            else f"in {held}, a binary file (a database, an image …)"
+        )
         move = (
-            f"it is inside {archive} (a compressed file or archive): rebuild it without "
+            f"it is {where}: rebuild it without "
             f"the value, or take it out of the repository (git rm --cached -- "
-            f"{shlex.quote(archive)}, then delete it or add it to .gitignore: a copy left "
+            f"{shlex.quote(held)}, then delete it or add it to .gitignore: a copy left "
             "untracked is still found), and keep the value in a sops file instead "
             f"(`secretkit set {sops_file} '[\"<name>\"]'` reads it from stdin)"
         )
@@ -389,6 +398,7 @@ def fix_for(
         mark=mark and not finding.inside,  # (the lines marked are not the file's own)
         manual=manual,
         archive=finding.file if finding.inside == "archive" else None,
+        binary=finding.inside == "binary",
         git=git,
         declare_in=declare_in,
         hashed=hashed,

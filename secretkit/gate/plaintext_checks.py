@@ -294,7 +294,8 @@ def _unpurgeable(findings: list[Finding]) -> list[CheckResult]:
                 "plaintext-history",
                 False,
                 f"a secret was committed: {item.describe(preview=True)} ({item.commits} "
-                "commit(s)), inside a compressed file, an archive or an LFS object",
+                "commit(s)), inside a compressed file, an archive, an LFS object or a binary "
+                "file (which git-filter-repo does not rewrite)",
                 f"{change_first([item])}, then remove the file from every commit "
                 f"(git filter-repo --force --replace-refs delete-no-add --invert-paths {where}: "
                 "it rewrites every branch and keeps no backup; `secretkit purge` cannot "

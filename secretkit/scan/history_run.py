@@ -25,6 +25,7 @@ _SPAN_KEYS = (
     "end_column",
     "rule",
     "kind",
+    "inside",  # ("binary": purge cannot rewrite it)
     "severity",
     "attrpath",
     "start",

@@ -54,7 +54,9 @@ class Finding:
     keyring: Allowlist | None = field(default=None, repr=False, compare=False)
     # Where the value is besides the file's own bytes: "archive" (a member of a
     # compressed file or archive; ``path`` is ``archive!member``), "lfs" (the Git LFS
-    # object the file's pointer names); neither can be edited in place or purged.
+    # object the file's pointer names), "binary" (a file with a NUL byte in its first
+    # 8 KiB, which git-filter-repo's --replace-text passes over); none of them can be
+    # edited in place or purged.
     inside: str = field(default="", compare=False)
 
     @property

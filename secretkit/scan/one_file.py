@@ -154,8 +154,10 @@ def scan_pieces(
     bytes; lines are its own)."""
     allow = allow or Allowlist()
     found: dict[tuple[int, str], Finding] = {}  # (start, rule): one finding per place
-    parts = _line_parts(_as_utf8(iter(pieces)), max_bytes)
+    probe: list[bytes] = []  # (what git-filter-repo reads to call the whole blob binary)
+    parts = _line_parts(_as_utf8(_probed(iter(pieces), probe)), max_bytes)
     for part, base, lines_before, columns_before in parts:
+        binary = BINARY_BLOB in probe[0]
         for f in _scan_one(path, part, allow, commit, as_text=True)[0]:
             where = (f.start + base, f.rule)
             before = found.get(where)
@@ -171,6 +173,7 @@ def scan_pieces(
                 end_column=f.end_column + (columns_before if f.end_line == 1 else 0),
                 start=f.start + base,
                 end=f.end + base,
+                inside="binary" if binary else "",
             )
     return list(found.values())
 
@@ -178,6 +181,16 @@ def scan_pieces(
 # How many lines before its cut each part starts again: a PEM private key of 4096 bits
 # is 51 lines; an OpenSSH one of 16384 bits, 50.
 OVERLAP_LINES = 128
+
+
+def _probed(pieces: Iterator[bytes], probe: list[bytes]) -> Iterator[bytes]:
+    """``pieces``; ``probe`` gains the first :data:`BINARY_PROBE` bytes of the first."""
+    for piece in pieces:
+        if not probe:
+            probe.append(piece[:BINARY_PROBE])
+        yield piece
+
+
 # A line longer than a part is cut inside it: the next part starts again this many
 # bytes before the cut (at most 1/16 of a part), so a value across the cut (a token, a
 # key written on one line as JSON writes it: 3.3 KB for RSA 4096) is whole in it.
@@ -365,8 +378,21 @@ def _scan_one(
             from secretkit.scan.text_files import scan_text
 
             found = scan_text(decoded.text, text_path)
+        if decoded.encoding == "strings":  # (a binary file: tokens glued to their bytes)
+            from secretkit.scan.glued_tokens import glued_hits
+
+            found = [*found, *glued_hits(decoded.text, found)]
         hits = _text_hits(decoded, found)
-    return hit_findings(path, data, hits, allow, commit), unparsed
+    findings = hit_findings(path, data, hits, allow, commit)
+    if findings and BINARY_BLOB in data[:BINARY_PROBE]:
+        findings = [replace(f, inside="binary") for f in findings]
+    return findings, unparsed
+
+
+# What git-filter-repo's --replace-text takes for a binary blob, and passes over: a
+# NUL byte in its first 8 KiB (purge cannot rewrite a value there)
+BINARY_BLOB = b"\0"
+BINARY_PROBE = 8192
 
 
 # A .nix file that does not parse: read, but part of it only as plain text
