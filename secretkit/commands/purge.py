@@ -251,6 +251,27 @@ def values_to_replace(
     wherever it occurs, unless HEAD keeps it on a line marked ``secretkit: allow``
     (``head``: HEAD's files; that line is the user's, and stays).  A short value whose
     line cannot be read is not replaced, and counted."""
+    from secretkit.git.filter_repo import name_markers
+
+    # (a token in a path's name: a line naming that path names its new one)
+    renamed = name_markers(v.reveal() for v in _in_names(findings))
+    return _to_replace(root, findings, head, renamed)
+
+
+def _in_names(findings: list[Finding]) -> list[Sensitive[bytes]]:
+    """The values found in paths' names (tokens: the paths are renamed)."""
+    from secretkit.scan.names import NAME_PREFIX
+
+    return [
+        Sensitive(f.secret.reveal().encode("utf-8", "surrogateescape"))
+        for f in findings
+        if f.path.startswith(NAME_PREFIX)
+    ]
+
+
+def _to_replace(
+    root: Path, findings: list[Finding], head: dict[str, bytes] | None, renamed: dict[bytes, bytes]
+) -> Replacements:
     from secretkit.git.filter_repo import MARKER
     from secretkit.git.hooks import blob_contents
     from secretkit.git.objects import messages_of
@@ -298,7 +319,7 @@ def values_to_replace(
     for line, found in spans.items():
         new = line
         for start, end in sorted(_outermost(found), reverse=True):
-            new = new[:start] + MARKER + new[end:]
+            new = new[:start] + renamed.get(line[start:end], MARKER) + new[end:]
         lines.append((Sensitive(line), Sensitive(new)))
     return Replacements([Sensitive(v) for v in anywhere], lines, len(unplaced))
 
@@ -347,14 +368,7 @@ def apply_purge(plan: PurgePlan, *, progress: Progress | None = None) -> PurgeRe
     _ = allowed_before.key  # (derived now, from the root commit the rewrite replaces)
     backup, backup_refs = create_backup(root)
     _record(root, plan)  # before the rewrite: the checklist outlives the backup refs
-    from secretkit.scan.names import NAME_PREFIX
-
-    in_names = [  # (tokens in paths: the paths are renamed)
-        Sensitive(f.secret.reveal().encode("utf-8", "surrogateescape"))
-        for f in plan.findings
-        if f.path.startswith(NAME_PREFIX)
-    ]
-    replace_text(root, replace.anywhere, plan.refs, replace.lines, in_names)
+    replace_text(root, replace.anywhere, plan.refs, replace.lines, _in_names(plan.findings))
     forget_fingerprints(root)  # lookup ids of the values just removed
     allowlist_stale = root_commits(root) != roots_before and (root / ALLOW_FILE).is_file()
     # Still reachable from the rewritten refs?  (Backups and remote-tracking refs hold

@@ -92,19 +92,29 @@ def _regex_literal(value: bytes) -> bytes:
 NAME_MARKER = b"REDACTED-BY-SECRETKIT"  # (in a path: no "*", which some systems refuse)
 
 
+def name_markers(values: Iterable[bytes]) -> dict[bytes, bytes]:
+    """What each of ``values`` (tokens in paths) becomes: ``REDACTED-BY-SECRETKIT-<n>``,
+    ``n`` its rank, so that two files named after two tokens in one folder stay two
+    files (and a file's text that names such a path names its new one)."""
+    distinct = sorted({v for v in values if v}, key=lambda v: (-len(v), v))
+    return {v: NAME_MARKER + b"-%d" % n for n, v in enumerate(distinct, 1)}
+
+
 def renames(values: Sequence[bytes]) -> bytes:
     """The ``--paths-from-file`` file that takes ``values`` (tokens) out of every path
-    holding one: each becomes ``REDACTED-BY-SECRETKIT-<n>``, ``n`` its rank, so that
-    two files named after two tokens in one folder stay two files.  Renames alone
-    filter nothing out: git-filter-repo keeps every other path as it is."""
-    distinct = sorted({v for v in values if v}, key=lambda v: (-len(v), v))
+    holding one (:func:`name_markers`).  Renames alone filter nothing out:
+    git-filter-repo keeps every other path as it is."""
     return b"".join(
-        b"regex:" + _regex_literal(v) + b"==>" + NAME_MARKER + b"-%d\n" % n
-        for n, v in enumerate(distinct, 1)
+        b"regex:" + _regex_literal(v) + b"==>" + marker + b"\n"
+        for v, marker in name_markers(values).items()
     )
 
 
-def expressions(values: Iterable[bytes], in_context: Iterable[tuple[bytes, bytes]] = ()) -> bytes:
+def expressions(
+    values: Iterable[bytes],
+    in_context: Iterable[tuple[bytes, bytes]] = (),
+    named: Iterable[bytes] = (),
+) -> bytes:
     """The ``--replace-text`` file: one expression per distinct value (replaced by
     :data:`MARKER` wherever it occurs), and one per text of ``in_context`` (``(text,
     replacement)``: a whole line that holds a value, replaced by that line with the
@@ -116,12 +126,15 @@ def expressions(values: Iterable[bytes], in_context: Iterable[tuple[bytes, bytes
     git-filter-repo applies all literals before all regexes; a line, or a text with a
     line break, can only be written as a regex, so when there is one, every expression
     is written as an exact regex to keep the longest-first order (a regex's replacement
-    is a template: its backslashes are escaped).
+    is a template: its backslashes are escaped).  A line that is exactly a value is
+    that value, replaced wherever it occurs.  A token of ``named`` (in a path's name)
+    becomes the name the path is given (:func:`name_markers`).
     """
     pairs = {v: MARKER for v in values if v}
-    in_context = list(in_context)  # (read twice: it may be a generator)
-    whole = {text for text, _new in in_context if text}
-    pairs.update((text, new) for text, new in in_context if text)
+    pairs.update(name_markers(named))
+    in_context = [(text, new) for text, new in in_context if text and text not in pairs]
+    whole = {text for text, _new in in_context}
+    pairs.update(in_context)
     distinct = sorted(pairs, key=lambda v: (-len(v), v))
     as_regex = bool(whole) or any(b"\n" in v or b"\r" in v for v in distinct)
     lines = [
@@ -173,7 +186,9 @@ def replace_text(
     directory = tempfile.mkdtemp(prefix="secretkit-purge-")  # mode 0700
     path = os.path.join(directory, "expressions")
     data = expressions(
-        (v.reveal() for v in values), ((t.reveal(), r.reveal()) for t, r in in_context)
+        (v.reveal() for v in values),
+        ((t.reveal(), r.reveal()) for t, r in in_context),
+        (v.reveal() for v in in_names),
     )
     names_path = os.path.join(directory, "paths")
     names = renames([v.reveal() for v in in_names])

@@ -46,3 +46,25 @@ def test_renames_take_each_value_out_of_paths_longest_first_each_its_own_name() 
         b"regex:ab\\.cd\\+==>REDACTED-BY-SECRETKIT-1\nregex:ab\\.c==>REDACTED-BY-SECRETKIT-2\n"
     )
     assert renames([]) == b""
+
+
+def test_a_line_that_is_exactly_a_value_leaves_the_value_replaced_everywhere() -> None:
+    """A one-line password file: its line is the value, and its whole-line entry
+    once took the place of the value's own, so the value stayed in every other file,
+    message and note (a stranger's purge)."""
+    from secretkit.git.filter_repo import MARKER, expressions
+
+    value = b"Tr0ub4dor-xk9Qm2-long"
+    assert expressions([value], [(value, MARKER)]) == b"literal:" + value + b"==>" + MARKER + b"\n"
+    out = expressions([value], [(value, MARKER), (b"pw: " + value, b"pw: " + MARKER)])
+    assert b"regex:" + value.replace(b"-", b"\\-") + b"==>" in out  # (anywhere, not ^…$)
+    assert b"(?m)^pw:\\ " in out
+
+
+def test_a_token_in_a_name_becomes_the_path_s_new_name_in_text_too() -> None:
+    from secretkit.git.filter_repo import expressions, renames
+
+    token = b"ghp_" + b"a1B2" * 9
+    text = expressions([token], [], [token])
+    assert text == b"literal:" + token + b"==>REDACTED-BY-SECRETKIT-1\n"
+    assert renames([token]).endswith(b"==>REDACTED-BY-SECRETKIT-1\n")

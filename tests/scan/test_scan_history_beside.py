@@ -147,6 +147,9 @@ def test_purge_renames_the_paths_in_every_commit_and_rewrites_the_file(
     _deleted_since(repo)
     (repo / "tokens").mkdir()
     (repo / "tokens" / f"{TOKEN}.json").write_text("{}\n")  # HEAD keeps one so named
+    (repo / "host.nix").write_text(
+        f"{{ ... }}: {{ environment.etc.t.source = ./tokens/{TOKEN}.json; }}\n"
+    )
     commit_all(repo, "three")
     proc = _cli(repo, "purge", "--yes")
     assert proc.returncode == 0, proc.stderr
@@ -159,6 +162,9 @@ def test_purge_renames_the_paths_in_every_commit_and_rewrites_the_file(
     assert sorted(os.listdir(repo / "tokens")) == [
         next(n for n in names.split() if n.startswith("tokens/")).split("/")[1]
     ]
+    # the module that names the path names its new one
+    new_name = sorted(os.listdir(repo / "tokens"))[0]
+    assert f"./tokens/{new_name};" in (repo / "host.nix").read_text()
     after = _cli(repo, "scan", "--history", "--format", "json")
     assert after.returncode == 0, after.stdout
     assert json.loads(after.stdout)["findings"] == []
