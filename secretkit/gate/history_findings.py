@@ -111,18 +111,22 @@ def live_findings(
     blob cannot be resolved is kept: when in doubt, report."""
     from secretkit.git.filter_repo import blob_ids, reachable_objects
     from secretkit.scan.history import is_message
+    from secretkit.scan.names import NAME_PREFIX
 
     specs = [f"{f.commit}:{f.path}" for f in findings if f.commit and not is_message(f.path)]
     if not specs and not any(f.commit and is_message(f.path) for f in findings):
         return list(findings)
     ids = blob_ids(root, specs)
     live = reachable_objects(root, refs)
+    named = _names_added(root, refs, [f for f in findings if f.path.startswith(NAME_PREFIX)], live)
 
     def alive(f: Finding) -> bool:
         if f.commit is None:
             return True
         if is_message(f.path):  # a commit message lives as long as its commit
             return f.commit in live
+        if f.path.startswith(NAME_PREFIX):  # a path's name: while a commit adds it
+            return f.commit in live or f.secret.reveal() in named
         oid = ids.get(f"{f.commit}:{f.path}")
         return oid is None or oid in live
 
@@ -134,6 +138,8 @@ def live_findings(
     for f in findings:
         if not alive(f):
             continue
+        if f.path.startswith(NAME_PREFIX) and f.commit not in live:
+            f = replace(f, commit=named[f.secret.reveal()])  # (where the refs add it)
         oid = ids.get(f"{f.commit}:{f.path}") if f.commit and not is_message(f.path) else None
         if oid is not None and f.commit not in live:
             if oid not in moved:
@@ -143,6 +149,34 @@ def live_findings(
                 f = replace(f, commit=place[0], path=place[1])
         out.append(f)
     return out
+
+
+def _names_added(
+    root: Path, refs: Sequence[str] | None, findings: list[Finding], live: set[str]
+) -> dict[str, str]:
+    """Of the tokens ``findings`` found in paths' names at commits ``refs`` do not
+    reach (purge's backup), those a commit the refs reach still adds a path named
+    with, each with the oldest such commit (one walk, only when there are any)."""
+    from secretkit.git import run_git
+    from secretkit.git.filter_repo import BACKUP_NAMESPACE
+
+    tokens = {f.secret.reveal() for f in findings if f.commit not in live}
+    args = [f"--exclude={BACKUP_NAMESPACE}*", "--all"] if refs is None else list(refs)
+    if not tokens or not args:
+        return {}
+    proc = run_git(
+        root, "log", "-m", "--no-renames", "-z", "--format=%x01%H", "--name-only",
+        "--diff-filter=AMT", *args, "--", check=False,
+    )  # fmt: skip
+    found: dict[str, str] = {}
+    for record in proc.stdout.split(b"\x01")[1:]:
+        head, _, names = record.partition(b"\n")
+        commit = head.strip(b"\0\n").decode()
+        text = names.decode("utf-8", "surrogateescape")
+        for token in tokens:
+            if token in text:
+                found[token] = commit  # (log lists newest first: the last is the oldest)
+    return found
 
 
 def where_added(root: Path, oid: str, refs: Sequence[str] | None) -> tuple[str, str] | None:

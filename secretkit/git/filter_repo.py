@@ -284,7 +284,9 @@ def blob_ids(root: Path, specs: Sequence[str]) -> dict[str, str]:
     request = b"".join(s.encode("utf-8", "surrogateescape") + b"\n" for s in specs)
     proc = run_git(root, "cat-file", "--batch-check=%(objectname) %(objecttype)", input=request)
     ids: dict[str, str] = {}
-    for spec, line in zip(specs, proc.stdout.decode().splitlines(), strict=False):
+    # (a spec git cannot resolve is echoed back, its path's bytes as they are)
+    lines = proc.stdout.decode("utf-8", "surrogateescape").splitlines()
+    for spec, line in zip(specs, lines, strict=False):
         parts = line.split(" ")
         if len(parts) == 2 and parts[1] == "blob":
             ids[spec] = parts[0]

@@ -46,10 +46,10 @@ def named(
     out: list[tuple[str, Finding]] = []
     plain = FREEFORM_RULES | KEYED_RULES | CONTEXT_RULES
     seen: set[str] = set()  # (a directory's name is reported once, not per file in it)
-    listed = [n for n in names if len(n) >= 16 and "\n" not in n]
+    listed = [n for n in names if len(n) >= 16]
     # all the names read as one text (one pass of the detectors), each hit then given
-    # to the name it is in
-    text = "\n".join(listed)
+    # to the name it is in (a line break inside a name read as a space: as apart)
+    text = "\n".join(n.replace("\n", " ") for n in listed)
     starts = [0]
     for name in listed[:-1]:
         starts.append(starts[-1] + len(name) + 1)

@@ -134,6 +134,7 @@ def _cli(repo: Path, *args: str) -> subprocess.CompletedProcess[str]:
         cwd=repo,
         capture_output=True,
         text=True,
+        errors="replace",  # (a name's bytes that are not UTF-8 are printed as they are)
         input="",
         env=env,
     )
@@ -168,3 +169,32 @@ def test_purge_renames_the_paths_in_every_commit_and_rewrites_the_file(
     after = _cli(repo, "scan", "--history", "--format", "json")
     assert after.returncode == 0, after.stdout
     assert json.loads(after.stdout)["findings"] == []
+    # the backup holds the old names: check says to delete it (purge has nothing to do)
+    failed = [r for r in run_check(repo).results if r.id == "plaintext-history" and not r.ok]
+    stamp = git(repo, "for-each-ref", "--format=%(refname)", "refs/secretkit/backup/").split("/")[3]
+    assert [r.message.split(" still holds")[0] for r in failed] == [
+        f"refs/secretkit/backup/{stamp}/"
+    ]
+    subprocess.run(["bash", "-c", failed[0].fix.removeprefix("remove it: ")], cwd=repo, check=True)
+    assert next(r.ok for r in run_check(repo).results if r.id == "plaintext-history")
+
+
+def test_names_with_a_line_break_or_a_byte_that_is_not_utf8_are_read_and_purged(
+    tmp_git_repo: Path,
+) -> None:
+    need_tool("git-filter-repo")
+    repo = tmp_git_repo
+    other = fake.github_token("latin-1 name")
+    (repo / f"notes\n{TOKEN}.txt").write_text("x\n")
+    with open(bytes(repo) + b"/caf\xe9-" + other.encode() + b".txt", "w") as handle:
+        handle.write("x\n")
+    (repo / "README.md").write_text("x\n")
+    commit_all(repo, "odd names")
+    found = sorted((f.path, f.secret.reveal()) for f in scan_history(repo).findings)
+    assert found == [
+        ("(file name) caf\udce9-ghp_….txt", other),
+        ("(file name) notes\nghp_….txt", TOKEN),
+    ]
+    proc = _cli(repo, "purge", "--yes")
+    assert proc.returncode == 0, proc.stderr
+    assert scan_history(repo).findings == []
