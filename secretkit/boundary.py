@@ -53,10 +53,16 @@ def run(
     ``program``: this is the ``secretkit`` process itself, which from the moment its
     code is decided ignores Ctrl-C, SIGTERM and SIGHUP to its end (a signal in its
     last steps or the interpreter's teardown would end it with a traceback and another
-    code); called from Python, the handlers are put back."""
+    code); called from Python, the handlers are put back.  Whatever is printed
+    meanwhile shows a token found in a name as its preview
+    (:class:`~secretkit.sensitive.UnshownStream`)."""
+    from secretkit.sensitive import UnshownStream
+
     catch_signals()
     code: int | None = None
     failure: BaseException | None = None
+    streams = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = UnshownStream(sys.stdout), UnshownStream(sys.stderr)
     try:
         code = body()
     except SystemExit:
@@ -73,6 +79,7 @@ def run(
                 code = outcome(failure, verbose)
                 failure = None  # (its frames let go here: a worker pool's cleanup)
             release_locks()
+        sys.stdout, sys.stderr = streams
     sys.exit(code if isinstance(code, int) else 0)
 
 

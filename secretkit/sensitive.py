@@ -88,3 +88,41 @@ def shown_name(name: str) -> str:
     digits = sum(c.isdigit() for c in name)
     letters = sum(c.isalpha() for c in name)
     return preview(name) if digits >= 4 and letters >= 4 else name
+
+
+# Tokens found in the names of files, directories and refs: a name is printed by many
+# messages (a finding's path, a file skipped, a dirty work tree), and every one of
+# them must show such a token as its preview.  What writes the program's output
+# (:func:`secretkit.entry.main`, a report written with ``--output``) passes it
+# through :func:`unshown`.
+_UNSHOWN: dict[str, str] = {}  # value -> its preview
+
+
+def never_shown(value: str) -> None:
+    """From now on, output shows ``value`` (a token in a name) only as its preview."""
+    if len(value) >= 8:  # (a token: never a word a message needs)
+        _UNSHOWN.setdefault(value, preview(value))
+
+
+def unshown(text: str) -> str:
+    """``text`` with every value :func:`never_shown` was given as its preview."""
+    if not _UNSHOWN or not text:
+        return text
+    for value in sorted(_UNSHOWN, key=len, reverse=True):
+        if value in text:
+            text = text.replace(value, _UNSHOWN[value])
+    return text
+
+
+class UnshownStream:
+    """A text stream that writes what it is given through :func:`unshown`; anything
+    else is the stream's own."""
+
+    def __init__(self, stream: object) -> None:
+        self._stream = stream
+
+    def write(self, text: object) -> object:
+        return self._stream.write(unshown(text) if isinstance(text, str) else text)  # type: ignore[attr-defined]
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._stream, name)

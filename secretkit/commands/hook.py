@@ -495,6 +495,7 @@ def render(report: HookReport) -> list[str]:
         import shlex
 
         from secretkit.git.lfs import MISSING_OBJECT
+        from secretkit.scan.names import glob_of
         from secretkit.scan.one_file import partly_read
 
         what = "not read whole" if partly_read(skip.reason) else "cannot scan it"
@@ -508,8 +509,8 @@ def render(report: HookReport) -> list[str]:
             else "restore it (git fetch --refetch, or git add it again)"
         )
         lines.append(
-            f"  fix: {restore}; or, if you vouch "
-            f"for it, allowlist the path (echo 'path:{skip.path}' >> {ALLOW_FILE} && git add "
+            f"  fix: {restore}; or, if you vouch for it, allowlist the path "
+            f"(echo 'path:{glob_of(skip.path)}' >> {ALLOW_FILE} && git add "
             f"{ALLOW_FILE}) or run "
             "the hook with --allow-unscanned"
         )

@@ -99,6 +99,9 @@ def dirty_paths(root: Path) -> list[str]:
 def _require_clean(root: Path) -> None:
     dirty = dirty_paths(root)
     if dirty:
+        from secretkit.scan.names import mark_unshown
+
+        mark_unshown(dirty)  # (a token in a name: output shows its preview)
         shown = ", ".join(dirty[:3]) + (" …" if len(dirty) > 3 else "")
         raise UserError(
             f"the work tree has uncommitted changes ({shown}); purge rewrites history "

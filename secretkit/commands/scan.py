@@ -137,9 +137,10 @@ def scan_report(
     """``secretkit scan``: :func:`scan`, rendered as ``fmt`` (text, json, sarif) and
     written to ``output`` when given (relative to ``cwd``)."""
     from secretkit.scan.report import render
+    from secretkit.sensitive import unshown
 
     report = scan(cwd, paths, staged=staged, history=history, progress=progress)
-    text = render(report, fmt)
+    text = unshown(render(report, fmt))  # (a token in a name: its preview, in the file too)
     if output is None:
         return ScanOutput(report, text)
     from secretkit.user_output import write_user_path

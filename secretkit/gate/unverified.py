@@ -23,6 +23,7 @@ def unverified(
     from secretkit.git.lfs import MISSING_OBJECT
     from secretkit.scan.allowlist import ALLOW_FILE
     from secretkit.scan.many_files import MISSING_BLOB
+    from secretkit.scan.names import glob_of
     from secretkit.scan.one_file import partly_read
 
     results = []
@@ -62,11 +63,11 @@ def unverified(
                 False,
                 f"cannot verify: {skip.path} ({skip.reason})",
                 (
-                    f"{repair}, then, if it holds no secret, vouch for it: echo 'path:{path}' "
-                    f">> {ALLOW_FILE}{staged}"
+                    f"{repair}, then, if it holds no secret, vouch for it: echo "
+                    f"'path:{glob_of(path)}' >> {ALLOW_FILE}{staged}"
                     if skip.reason.startswith("archive not read whole")
                     else f"{repair} and run secretkit check again; or, if you vouch for it, "
-                    f"allowlist the path: echo 'path:{path}' >> {ALLOW_FILE}{staged}"
+                    f"allowlist the path: echo 'path:{glob_of(path)}' >> {ALLOW_FILE}{staged}"
                 ),
                 (path,),
                 group=group,

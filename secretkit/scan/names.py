@@ -41,7 +41,7 @@ def named(
     from secretkit.scan.hits import CONTEXT_RULES, FREEFORM_RULES, KEYED_RULES, token_hits
     from secretkit.scan.one_file import hit_findings
     from secretkit.scan.text_files import char_to_byte
-    from secretkit.sensitive import preview
+    from secretkit.sensitive import never_shown, preview
 
     out: list[tuple[str, Finding]] = []
     plain = FREEFORM_RULES | KEYED_RULES | CONTEXT_RULES
@@ -60,6 +60,7 @@ def named(
         if h.rule in plain or h.end > base + len(listed[at]):
             continue
         if not filters.not_secret(text[h.start : h.end], token=True):
+            never_shown(text[h.start : h.end])  # (every message that prints the path)
             by_name.setdefault(at, []).append(replace(h, start=h.start - base, end=h.end - base))
     for at, hits in sorted(by_name.items()):
         name = listed[at]
@@ -77,3 +78,17 @@ def named(
         in_bytes = char_to_byte(name, data, hits)
         out += ((name, f) for f in hit_findings(prefix + shown, data, in_bytes, allow, None))
     return out
+
+
+def glob_of(path: str) -> str:
+    """An allowlist glob for ``path`` that does not hold the tokens in its name: each
+    is its preview's characters and ``*`` (``notes/ghp_*.bin``), the rest as it is."""
+    for _name, finding in named([path], Allowlist()):
+        path = path.replace(finding.secret.reveal(), finding.preview.removesuffix("…") + "*")
+    return path
+
+
+def mark_unshown(paths: Iterable[str]) -> None:
+    """Have output show each token in ``paths``' names as its preview (a message
+    about them that runs before any scan: a dirty work tree)."""
+    named(list(paths), Allowlist())

@@ -87,3 +87,44 @@ def test_a_branch_or_tag_named_by_a_token_fails_the_history_point(tmp_git_repo: 
     ]
     assert all(token not in r.message + r.fix for r in failed)
     assert "git branch -m" in failed[0].fix
+
+
+def test_a_token_in_a_name_is_never_printed_by_any_message_naming_the_file(
+    tmp_git_repo: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The name finding showed a preview, but every other message printing the path
+    showed the token: a password found in the file, a file that could not be read, the
+    allowlist line a fix wrote (a stranger's run)."""
+    token = fake.github_token("named-file-content")
+    (tmp_git_repo / "notes").mkdir()
+    (tmp_git_repo / "notes" / f"{token}.env").write_text(f"DB_PASSWORD={fake.password('x')}\n")
+    pointer = "version https://git-lfs.github.com/spec/v1\noid sha256:" + "ab" * 32 + "\nsize 9\n"
+    (tmp_git_repo / f"{token}.bin").write_text(pointer)  # (an LFS object not here)
+    commit_all(tmp_git_repo)
+    monkeypatch.chdir(tmp_git_repo)
+    shown = ""
+    for args in (
+        ["scan", "."],
+        ["scan", "--format", "json", "."],
+        ["scan", "--history"],
+        ["check"],
+    ):
+        _code, out, err = run_main(capsys, *args)
+        shown += out + err
+    assert token not in shown
+    assert "notes/ghp_….env" in shown and "echo 'path:ghp_*.bin' >> .secretkit-allow" in shown
+    _code, out, err = run_main(capsys, "scan", "--output", "report.json", ".")
+    assert token not in (tmp_git_repo / "report.json").read_text() + out + err
+
+
+def test_purge_s_dirty_tree_message_shows_a_token_in_a_name_as_its_preview(
+    tmp_git_repo: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    token = fake.github_token("dirty-name")
+    (tmp_git_repo / f"{token}.txt").write_text("a\n")
+    commit_all(tmp_git_repo)
+    (tmp_git_repo / f"{token}.txt").write_text("b\n")
+    monkeypatch.chdir(tmp_git_repo)
+    code, out, err = run_main(capsys, "purge", "--yes")
+    assert code == 3 and token not in out + err
+    assert "uncommitted changes (ghp_….txt)" in err
