@@ -304,6 +304,7 @@ def history_blobs(
     every_ref: bool = False,
     reading: Callable[[str], Hashable] | None = None,
     paths: dict[str, str] | None = None,
+    nix_paths: dict[str, set[str]] | None = None,
 ) -> list[HistoryBlob]:
     """Every distinct blob added or modified by any commit reachable from any ref
     (merges included, against each parent), once, with the oldest commit and a path
@@ -317,7 +318,8 @@ def history_blobs(
     includes them (``check``: a backup that still holds a secret must be removed).
     ``commits`` (newest first) limits the walk to those commits.  ``paths``, when
     given, gains every path a walked commit added or changed (any mode: a name is
-    published whatever the entry is), with the oldest commit that did."""
+    published whatever the entry is), with the oldest commit that did; ``nix_paths``
+    every path each ``.nix`` blob was added at (blob id → paths)."""
     listed = history_commits(root, every_ref=every_ref) if commits is None else commits
     if not listed:
         return []
@@ -352,6 +354,8 @@ def history_blobs(
             if len(meta) < 5 or meta[1].decode() not in SCANNED_MODES:
                 continue
             oid = meta[3].decode()
+            if nix_paths is not None and name.endswith(".nix"):
+                nix_paths.setdefault(oid, set()).add(name)
             # rev-list lists newest first: the last commit seen is the oldest.
             blob = HistoryBlob(oid, commit, name)
             if read is not None:  # (a reading is asked only where a blob has two paths)

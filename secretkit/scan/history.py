@@ -84,9 +84,10 @@ def scan_history(
     # git log while the graph is walked
     messages = Messages(lambda skip: message_jobs(top, every_ref, skip), store, allow, max_bytes)
     walked: dict[str, str] = {}  # the paths the walk met -> the oldest commit adding each
+    nix_paths: dict[str, set[str]] = {}  # a .nix blob -> the paths the walk met it at
     tips = store.tips
     with heartbeat(progress):
-        blobs, clean = history_index(top, store, walked, every_ref=every_ref)
+        blobs, clean = history_index(top, store, walked, nix_paths, every_ref=every_ref)
     moved = not tips or store.tips != tips  # (else: the same history as the cache's)
     report = ScanReport()
     report.stats["files"] += clean
@@ -128,8 +129,8 @@ def scan_history(
         for oid, _size, data in read_blobs_limited(top, todo, max_bytes):
             seen.add(oid)
             for group in alike(todo[oid], data):  # each group scanned once, at its first
-                if data is not None:
-                    _note_refs(store, group, data)
+                if data is not None and any(b.path.endswith(".nix") for b in group):
+                    _note_refs(store, oid, data)
                 blob = group[0]
                 tick(len(group) - 1)
                 if data is None:  # over max_bytes: streamed from git, scanned in pieces
@@ -181,6 +182,7 @@ def scan_history(
                 report.skipped.append(Skipped(f"{blob.commit[:12]}:{blob.path}", MISSING_BLOB))
                 store.record_skip(blob.oid, blob.commit, blob.path, MISSING_BLOB)
                 tick(1)
+    store.add_ref_paths(nix_paths)
     beside = _beside_contents(top, store, walked, allow, report.findings, every_ref, moved)
     report.findings.extend(beside)
     store.save()
@@ -195,14 +197,12 @@ def scan_history(
     return report
 
 
-def _note_refs(store: HistoryCache, group: list[HistoryBlob], data: bytes) -> None:
+def _note_refs(store: HistoryCache, oid: str, data: bytes) -> None:
     """Remember which files the ``.nix`` blob ``data`` hands to a secret option by
-    their paths, at each path of ``group`` it was added at."""
-    from secretkit.scan.nix_file_refs import given_files
+    their paths, as written: where they are depends on each path it was added at."""
+    from secretkit.scan.nix_file_refs import given_relative
 
-    for blob in group:
-        if blob.path.endswith(".nix"):
-            store.record_refs(blob.oid, blob.path, given_files(blob.path, data))
+    store.record_refs(oid, given_relative(data))
 
 
 def _beside_contents(

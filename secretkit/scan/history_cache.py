@@ -10,7 +10,7 @@ Public API::
     cache.message_clean(commit) / record_message_clean(commit)
     cache.blobs() -> list[(oid, commit, path)]   # flagged and skipped blobs, to report
     cache.named                                  # token-named path's tag -> its commit
-    cache.record_refs(oid, path, refs) / cache.ref_targets()  # files Nix blobs hand on
+    cache.record_refs(oid, given) / add_ref_paths(...) / ref_targets()  # files Nix hands on
     cache.versions(targets) / record_versions(targets, versions)  # the history's of them
     cache.save()
 
@@ -28,7 +28,9 @@ each time, as a flagged blob is).  Besides, the paths of the history whose names
 a token, as the oldest commit that added each and the path's short hash (only those,
 not every path; the name itself is read from that commit again), and, for
 each ``.nix`` blob that hands a file of the repository to a secret option by its path,
-those files' paths and the kind of secret (:mod:`secretkit.scan.nix_file_refs`), and
+those files' paths as written and the kind of secret, and every path the blob was
+added at (:mod:`secretkit.scan.nix_file_refs`: a blob moved unchanged names other
+files), and
 the versions of those files the history holds (path, blob id, commit; valid while no
 ref moves): what the next run needs to judge names and such files without reading
 those blobs or walking the history again.
@@ -49,7 +51,7 @@ from pathlib import Path
 import secretkit
 from secretkit.git import git_dir as git_dir  # (where the cache lives: the git directory)
 
-FORMAT = 3  # (2: the header holds the entries' digest; 3: named paths and file refs)
+FORMAT = 4  # (2: the header holds the entries' digest; 4: named paths and file refs)
 _NAME = "history-cache"
 
 
@@ -150,7 +152,8 @@ class HistoryCache:
     tips: str = ""  # git show-ref --head when ``commits`` were walked
     clean_messages: set[str] = field(default_factory=set)  # commits whose message is clean
     named: dict[str, str] = field(default_factory=dict)  # token-named path's tag -> commit
-    refs: dict[str, dict[str, str]] = field(default_factory=dict)  # "oid tag" -> file -> kind
+    refs: dict[str, dict[str, str]] = field(default_factory=dict)  # oid -> written -> kind
+    ref_paths: dict[str, set[str]] = field(default_factory=dict)  # oid -> its paths
     # the history's versions of the files refs name, under a digest of those files
     target_versions: tuple[str, list[list[str]]] = ("", [])
     dirty: bool = False
@@ -183,7 +186,9 @@ class HistoryCache:
                     rows = json.loads(parts[2])
                     cache.target_versions = (parts[1], [[str(x) for x in r[:3]] for r in rows])
                 elif len(parts) == 3 and parts[0] == "r":
-                    cache.refs[parts[1]] = {str(k): str(v) for k, v in json.loads(parts[2]).items()}
+                    given, at = json.loads(parts[2])
+                    cache.refs[parts[1]] = {str(k): str(v) for k, v in given.items()}
+                    cache.ref_paths[parts[1]] = {str(p) for p in at}
                 elif len(parts) == 2 and parts[0] == "c":
                     cache.commits.add(parts[1])
                 elif len(parts) == 2 and parts[0] == "m":
@@ -196,6 +201,7 @@ class HistoryCache:
             cache.clean_messages.clear()
             cache.named.clear()
             cache.refs.clear()
+            cache.ref_paths.clear()
             cache.dirty = True
         return cache
 
@@ -228,9 +234,11 @@ class HistoryCache:
         if len(tags) != len(self.entries):
             self.entries = {k: v for k, v in self.entries.items() if k in tags}
             self.dirty = True
-        if any(item not in seen for item in self.refs):
-            self.refs = {k: v for k, v in self.refs.items() if k in seen}
+        oids = {item.split(" ", 1)[0] for item in seen}
+        if any(oid not in oids for oid in self.refs):
+            self.refs = {k: v for k, v in self.refs.items() if k in oids}
             self.dirty = True
+        self.ref_paths = {}  # (the walk of the whole history names them all again)
 
     def set_named(self, named: dict[str, str]) -> None:
         """The history's token-named paths are ``named`` (each with its oldest commit)."""
@@ -243,16 +251,25 @@ class HistoryCache:
     def path_tag(path: str) -> str:
         return _path_tag(path)
 
-    def record_refs(self, oid: str, path: str, refs: dict[str, str]) -> None:
-        """The files (repository paths) the ``.nix`` blob ``oid`` at ``path`` hands to
-        a secret option, with the kind each is (none: forgotten)."""
-        item = f"{oid} {_path_tag(path)}"
-        if refs != self.refs.get(item, {}):
-            if refs:
-                self.refs[item] = dict(refs)
+    def record_refs(self, oid: str, given: dict[str, str]) -> None:
+        """The files the ``.nix`` blob ``oid`` hands to a secret option, as written
+        (:func:`~secretkit.scan.nix_file_refs.given_relative`), with the kind each is
+        (none: forgotten)."""
+        if given != self.refs.get(oid, {}):
+            if given:
+                self.refs[oid] = dict(given)
             else:
-                del self.refs[item]
+                del self.refs[oid]
             self.dirty = True
+
+    def add_ref_paths(self, nix_paths: dict[str, set[str]]) -> None:
+        """The paths the history's walk met each ``.nix`` blob at (those of blobs with
+        :attr:`refs` are kept: where the files they name are)."""
+        for oid in self.refs:
+            paths = self.ref_paths.get(oid, set()) | nix_paths.get(oid, set())
+            if paths != self.ref_paths.get(oid):
+                self.ref_paths[oid] = paths
+                self.dirty = True
 
     def versions(self, targets: dict[str, str]) -> dict[tuple[str, str], str] | None:
         """The versions recorded of ``targets`` ((path, oid) → commit), None when
@@ -273,10 +290,15 @@ class HistoryCache:
 
     def ref_targets(self) -> dict[str, str]:
         """Every file some ``.nix`` blob of the history hands to a secret option."""
+        from secretkit.scan.nix_file_refs import resolve
+
         out: dict[str, str] = {}
-        for item in sorted(self.refs):
-            for target, kind in sorted(self.refs[item].items()):
-                out.setdefault(target, kind)
+        for oid in sorted(self.refs):
+            for path in sorted(self.ref_paths.get(oid, ())):
+                for written, kind in sorted(self.refs[oid].items()):
+                    target = resolve(path, written)
+                    if target is not None:
+                        out.setdefault(target, kind)
         return out
 
     @staticmethod
@@ -369,8 +391,9 @@ class HistoryCache:
         if self.target_versions[0]:
             digest, rows = self.target_versions
             lines.append(f"t\t{digest}\t{json.dumps(rows)}")
-        for item, refs in sorted(self.refs.items()):
-            lines.append(f"r\t{item}\t{json.dumps(refs, sort_keys=True)}")
+        for oid, given in sorted(self.refs.items()):
+            at = sorted(self.ref_paths.get(oid, ()))
+            lines.append(f"r\t{oid}\t{json.dumps([given, at], sort_keys=True)}")
         for item, status in sorted(self.entries.items()):
             oid, tag = item.split(" ", 1)
             lines.append(f"{oid}\t{tag}\t{status}")

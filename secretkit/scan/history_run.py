@@ -72,14 +72,20 @@ def rebuild(
 
 
 def history_index(
-    top: Path, store: HistoryCache, paths: dict[str, str], *, every_ref: bool = False
+    top: Path,
+    store: HistoryCache,
+    paths: dict[str, str],
+    nix_paths: dict[str, set[str]],
+    *,
+    every_ref: bool = False,
 ) -> tuple[list[HistoryBlob], int]:
     """The blobs to look at (all, or only those the cache cannot vouch for plus new
     ones) and how many known-clean blobs the cache stands for besides.  ``every_ref``:
     purge's backup refs count as history too (``check``).  ``paths`` gains the paths
     the commits walked added (each with the oldest commit that did): with the cache's
     :attr:`~secretkit.scan.history_cache.HistoryCache.named` (emptied on a walk of the
-    whole history) they are every path whose name may hold a token."""
+    whole history) they are every path whose name may hold a token; ``nix_paths`` every
+    path each ``.nix`` blob of those commits was added at."""
     from secretkit.git.objects import HistoryBlob, history_blobs, history_commits, ref_tips
 
     tips = ref_tips(top, every_ref=every_ref)
@@ -96,7 +102,11 @@ def history_index(
         # new commit keeps the known place; a new branch of older commits takes it)
         order = {commit: i for i, commit in enumerate(commits)}
         known: dict[tuple[str, Hashable], HistoryBlob] = {}
-        walked = history_blobs(top, fresh, reading=walk_reading, paths=paths) if fresh else []
+        walked = (
+            history_blobs(top, fresh, reading=walk_reading, paths=paths, nix_paths=nix_paths)
+            if fresh
+            else []
+        )
         flagged = [HistoryBlob(oid, commit, path) for oid, commit, path in store.blobs()]
         for blob in [*flagged, *walked]:
             item = (blob.oid, walk_reading(blob.path))
@@ -108,7 +118,7 @@ def history_index(
         blobs = list(known.values())
         clean = sum(1 for status in store.entries.values() if status == "-")
     else:
-        blobs = history_blobs(top, commits, reading=walk_reading, paths=paths)
+        blobs = history_blobs(top, commits, reading=walk_reading, paths=paths, nix_paths=nix_paths)
         store.keep_only({store.item(b.oid, b.path) for b in blobs})
         store.set_named({})  # (every path was walked: judged again)
         clean = 0

@@ -30,26 +30,51 @@ from secretkit.scan.allowlist import Allowlist
 from secretkit.scan.hits import Hit
 from secretkit.scan.model import Finding
 
-# `name = ./path;`, `name = "${./path}";`, `name = toString ./path;`,
-# `name = builtins.readFile ./path;` (and lib.fileContents, readFile alone)
-# (searched from the "=", a literal re finds quickly; the name is read back from it)
-_GIVEN = lazy(
-    rb"=[ \t]*(?:\"\$\{[ \t]*|(?:builtins\.)?toString[ \t]+|"
-    rb"(?P<read>(?:builtins\.)?readFile|(?:lib\.)?fileContents)[ \t]+)?\(?[ \t]*"
-    rb"(?P<path>\.\.?/[\w./+-]+)"
+# What a secret's option is given, searched from the "=" (a literal re finds quickly;
+# the name is read back from it), over line breaks (nixfmt puts a long value on the
+# next line): wrappers that keep the value (`lib.mkForce`, `lib.mkDefault`,
+# `lib.mkOverride 50`, `lib.trim`, `lib.removeSuffix "\n"`, parentheses, a store
+# file of it: `builtins.toFile "n"`, `"${pkgs.writeText "n"`), then a
+# conversion (`"${…}"`, `toString`, `builtins.readFile`, `lib.fileContents` …), then
+# the path: `./x`, `../x`, `./.` or `self` (the flake's root), and what is joined to
+# it (`"${./files}/rp"`, `./files + "/rp"`, `self + "/files/rp"`).
+_WRAPPERS = (
+    rb"(?:\([ \t\n]*|(?:lib\.)?(?:mkForce|mkDefault|mkOverride[ \t]+\d+|(?:strings\.)?trim"
+    rb"|(?:strings\.)?removeSuffix[ \t]+\"[^\"\n]*\"|(?:builtins\.)?toFile[ \t]+\"[^\"\n]*\""
+    rb"|\"\$\{[ \t]*(?:pkgs\.)?writeText[ \t]+\"[^\"\n]*\")[ \t\n]+)*"
 )
-_NAME_BEFORE = lazy(rb"([A-Za-z_][\w'-]*)[ \t]*$")
+_GIVEN = lazy(
+    rb"=[ \t\n]*" + _WRAPPERS + rb"(?:\"\$\{[ \t]*(?:(?:builtins\.)?toString[ \t]+\(?[ \t]*)?"
+    rb"|(?:builtins\.)?toString[ \t]+\(?[ \t]*"
+    rb"|(?P<read>(?:builtins\.)?readFile|(?:lib\.)?(?:strings\.)?fileContents)[ \t\n]+\(?[ \t]*)?"
+    rb"(?:(?P<path>\.\.?/[\w./+-]*)|(?P<self>(?:inputs\.)?self)\b)"
+    rb"(?:[ \t]*\)?\}(?P<tail>/[\w./+-]+)|[ \t\n]*\+[ \t\n]*\"(?P<plus>/[\w./+-]+)\")?"
+)
+_NAME_BEFORE = lazy(rb"\"?([A-Za-z_][\w'-]*)\"?[ \t]*$")
 _ONE_VALUE_MAX = 4096  # (a file longer than this is a config, read by the scan itself)
 
 
 def given_files(path: str, data: bytes) -> dict[str, str]:
     """The repository files (relative to the root) ``data`` (the Nix file at ``path``)
     hands to a secret option, with the kind of secret the option names."""
+    out: dict[str, str] = {}
+    for written, kind in given_relative(data).items():
+        target = resolve(path, written)
+        if target is not None:
+            out.setdefault(target, kind)
+    return out
+
+
+def given_relative(data: bytes) -> dict[str, str]:
+    """The paths a Nix file's text hands to a secret option, as written (relative to
+    the file's folder; from the repository's root when they start with "/": ``self``),
+    with the kind of secret the option names: what :func:`resolve` makes a repository
+    path of, wherever the file is."""
     from secretkit.scan import filters
     from secretkit.scan.nix_positions import option_kind
 
     out: dict[str, str] = {}
-    if b"./" not in data:
+    if b"./" not in data and b"self" not in data:
         return out
     for m in _GIVEN.finditer(data):
         before = _NAME_BEFORE.search(data, max(0, m.start() - 80), m.start())
@@ -57,19 +82,37 @@ def given_files(path: str, data: bytes) -> dict[str, str]:
             continue
         name = before.group(1).decode("ascii", "replace")
         read = m.group("read") is not None  # (its text is the value: a secret's name)
-        kind = filters.secret_name(name) if read else option_kind(name)[0]
+        # (read into a secret's value, or into a store file given to a file option)
+        kind = (filters.secret_name(name) if read else None) or option_kind(name)[0]
         if kind is None or kind == "password-hash":
             continue
-        target = posixpath.normpath(posixpath.join(posixpath.dirname(path), m["path"].decode()))
-        if not target.startswith("../") and not target.endswith(".nix"):
-            out.setdefault(target, kind)
+        joined = (m["tail"] or m["plus"] or b"").decode("utf-8", "surrogateescape")
+        if m["self"] is not None:
+            if not joined:
+                continue  # (the whole flake is no secret's file)
+            written = joined
+        else:
+            written = m["path"].decode("utf-8", "surrogateescape") + joined
+        out.setdefault(written, kind)
     return out
+
+
+def resolve(path: str, written: str) -> str | None:
+    """The repository path ``written`` (:func:`given_relative`) names in the Nix file
+    at ``path``; None outside the repository, for a ``.nix`` file or a folder."""
+    if written.startswith("/"):
+        target = posixpath.normpath(written.lstrip("/"))
+    else:
+        target = posixpath.normpath(posixpath.join(posixpath.dirname(path), written))
+    if target in (".", "..") or target.startswith("../") or target.endswith(".nix"):
+        return None
+    return target
 
 
 def gives_files(path: str, data: bytes) -> bool:
     """Whether the file ``path`` (its bytes ``data``) hands a file to a secret option
     (the test a tree scan runs on each file it reads: only those are read again)."""
-    return path.endswith(".nix") and b"./" in data and bool(given_files(path, data))
+    return path.endswith(".nix") and bool(given_files(path, data))
 
 
 def referenced_secret_files(

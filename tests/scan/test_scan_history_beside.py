@@ -198,3 +198,24 @@ def test_names_with_a_line_break_or_a_byte_that_is_not_utf8_are_read_and_purged(
     proc = _cli(repo, "purge", "--yes")
     assert proc.returncode == 0, proc.stderr
     assert scan_history(repo).findings == []
+
+
+def test_a_module_moved_unchanged_names_the_files_beside_its_new_place(
+    tmp_git_repo: Path,
+) -> None:
+    """`git mv restic.nix hosts/` keeps the blob: its ./files/rp is hosts/files/rp
+    there, and a fresh walk judged the blob at one of its paths only."""
+    repo = tmp_git_repo
+    (repo / "restic.nix").write_text(RESTIC)
+    (repo / "README.md").write_text("x\n")
+    commit_all(repo, "module, no file yet")
+    assert _found(repo) == []
+    (repo / "hosts" / "files").mkdir(parents=True)
+    git(repo, "mv", "restic.nix", "hosts/restic.nix")
+    (repo / "hosts" / "files" / "rp").write_text(PW + "\n")
+    second = commit_all(repo, "moved beside its file")
+    git(repo, "rm", "-q", "-r", "hosts/files")
+    commit_all(repo, "file gone")
+    expected = [("hosts/files/rp", second, "secret-file-text", PW)]
+    assert _found(repo) == expected  # (from the cache: the blob was read at its first place)
+    assert _found(repo, use_cache=False) == expected
