@@ -33,6 +33,9 @@ if TYPE_CHECKING:
     from secretkit.scan.history_cache import HistoryCache
 
 COMMIT_MESSAGE = "(commit message)"
+# (what a shallow clone does not hold: its report says so, never "no secrets found")
+SHALLOW = "(the history behind this shallow clone's boundary)"
+SHALLOW_REASON = "not in this clone (git fetch --unshallow brings it)"
 
 
 def scan_history(
@@ -182,6 +185,8 @@ def scan_history(
                 report.skipped.append(Skipped(f"{blob.commit[:12]}:{blob.path}", MISSING_BLOB))
                 store.record_skip(blob.oid, blob.commit, blob.path, MISSING_BLOB)
                 tick(1)
+    if _shallow(top):
+        report.skipped.append(Skipped(SHALLOW, SHALLOW_REASON))
     store.add_ref_paths(nix_paths)
     beside = _beside_contents(top, store, walked, allow, report.findings, every_ref, moved)
     report.findings.extend(beside)
@@ -231,6 +236,13 @@ def _beside_contents(
         versions = history_versions(top, targets, every_ref=every_ref)
         store.record_versions(targets, versions)
     return out + history_value_files(top, versions, targets, allow, known)
+
+
+def _shallow(top: Path) -> bool:
+    from secretkit.git import git_dir
+
+    base = git_dir(top)
+    return base is not None and (base / "shallow").is_file()
 
 
 def _named_paths(top: Path, store: HistoryCache) -> dict[str, str]:

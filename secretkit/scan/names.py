@@ -38,6 +38,7 @@ def named(
     first of ``names`` under it)."""
     from secretkit.scan import filters
     from secretkit.scan.detectors import Context
+    from secretkit.scan.glued_tokens import glued_hits
     from secretkit.scan.hits import CONTEXT_RULES, FREEFORM_RULES, KEYED_RULES, token_hits
     from secretkit.scan.one_file import hit_findings
     from secretkit.scan.text_files import char_to_byte
@@ -54,7 +55,10 @@ def named(
     for name in listed[:-1]:
         starts.append(starts[-1] + len(name) + 1)
     by_name: dict[int, list[Hit]] = {}
-    for h in token_hits(text, Context(())):
+    hits = list(token_hits(text, Context(())))
+    # (a name glues a token to what is beside it: 2024ghp_…, ts_tskey-auth-…)
+    hits += glued_hits(text, hits)
+    for h in hits:
         at = bisect.bisect_right(starts, h.start) - 1
         base = starts[at]
         if h.rule in plain or h.end > base + len(listed[at]):

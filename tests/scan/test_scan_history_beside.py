@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 from secretkit.commands.check import run_check
-from secretkit.scan.history import scan_history
+from secretkit.scan.history import SHALLOW, SHALLOW_REASON, scan_history
 from secretkit.scan.history_cache import FORMAT
 from tests.conftest import ROOT, commit_all, git, need_tool
 from tests.support import fake
@@ -219,3 +219,24 @@ def test_a_module_moved_unchanged_names_the_files_beside_its_new_place(
     expected = [("hosts/files/rp", second, "secret-file-text", PW)]
     assert _found(repo) == expected  # (from the cache: the blob was read at its first place)
     assert _found(repo, use_cache=False) == expected
+
+
+def test_a_shallow_clone_s_history_scan_says_what_it_could_not_read(
+    tmp_git_repo: Path, tmp_path: Path
+) -> None:
+    (tmp_git_repo / "a.txt").write_text("a\n")
+    commit_all(tmp_git_repo, "one")
+    (tmp_git_repo / "b.txt").write_text("b\n")
+    commit_all(tmp_git_repo, "two")
+    clone = tmp_path / "shallow"
+    subprocess.run(
+        ["git", "clone", "-q", "--depth", "1", f"file://{tmp_git_repo}", str(clone)], check=True
+    )
+    report = scan_history(clone)
+    assert [(s.path, s.reason) for s in report.skipped] == [(SHALLOW, SHALLOW_REASON)]
+    proc = _cli(clone, "scan", "--history")
+    assert proc.returncode == 0 and "no secrets found" not in proc.stdout + proc.stderr
+    failed = [r for r in run_check(clone).results if r.id == "plaintext-history" and not r.ok]
+    assert [r.message for r in failed] == [
+        "cannot verify: this is a shallow clone; the history behind its boundary was not read"
+    ]

@@ -128,3 +128,16 @@ def test_purge_s_dirty_tree_message_shows_a_token_in_a_name_as_its_preview(
     code, out, err = run_main(capsys, "purge", "--yes")
     assert code == 3 and token not in out + err
     assert "uncommitted changes (ghp_….txt)" in err
+
+
+def test_a_token_glued_to_the_rest_of_a_name_is_found(tmp_git_repo: Path) -> None:
+    gh = fake.github_token("glued-name")
+    ts = fake.tailscale_auth_key("glued-name")
+    (tmp_git_repo / f"2024{gh}.txt").write_text("x\n")
+    (tmp_git_repo / f"ts_{ts}").write_text("x\n")
+    commit_all(tmp_git_repo)
+    found = sorted((f.path, f.rule) for f in scan_tree(tmp_git_repo).findings)
+    assert found == [
+        ("(file name) 2024ghp_….txt", "github-token"),
+        ("(file name) ts_tske…", "tailscale-auth-key"),
+    ]
