@@ -235,7 +235,7 @@ def _beside_contents(
     if versions is None:
         versions = history_versions(top, targets, every_ref=every_ref)
         store.record_versions(targets, versions)
-    return out + history_value_files(top, versions, targets, allow, known)
+    return out + history_value_files(top, versions, allow, known)
 
 
 def _shallow(top: Path) -> bool:
@@ -352,8 +352,29 @@ def tag_findings(root: Path, allow: Allowlist, every_ref: bool = False) -> list[
         elif tag.kind == "tree":
             entries = tree_entries(root, tag.oid)
             blobs = dict(read_blobs(root, (oid for _path, oid in entries)))
+            inside: list[Finding] = []
             for inner, oid in entries:
                 if oid in blobs:
                     hits, _ = scan_bytes(inner, blobs[oid], allow=allow, lfs=lfs)
-                    found.extend(replace(h, path=tagged_path(tag.ref, inner)) for h in hits)
+                    inside.extend(hits)
+            inside += _tree_beside(entries, blobs, allow, inside)
+            found.extend(replace(f, path=tagged_path(tag.ref, f.path)) for f in inside)
     return found
+
+
+def _tree_beside(
+    entries: list[tuple[str, str]], blobs: dict[str, bytes], allow: Allowlist, known: list[Finding]
+) -> list[Finding]:
+    """What a tagged tree says beside its files' contents, as a commit's tree would:
+    tokens in its paths' names, and the files its ``.nix`` files hand to secret
+    options (:mod:`secretkit.scan.names`, :mod:`secretkit.scan.nix_file_refs`)."""
+    from secretkit.scan.names import name_findings
+    from secretkit.scan.nix_file_refs import referenced_secret_files
+
+    oids = dict(entries)
+
+    def read(path: str) -> bytes | None:
+        return blobs.get(oids.get(path, ""))
+
+    names = [path for path, _oid in entries]
+    return [*name_findings(names, allow), *referenced_secret_files(names, read, allow, known)]

@@ -155,7 +155,7 @@ class HistoryCache:
     refs: dict[str, dict[str, str]] = field(default_factory=dict)  # oid -> written -> kind
     ref_paths: dict[str, set[str]] = field(default_factory=dict)  # oid -> its paths
     # the history's versions of the files refs name, under a digest of those files
-    target_versions: tuple[str, list[list[str]]] = ("", [])
+    target_versions: tuple[str, list[list[str]]] = ("", [])  # (path, oid, commit, kind)
     dirty: bool = False
 
     @classmethod
@@ -184,7 +184,7 @@ class HistoryCache:
                     cache.named[parts[2]] = parts[1]
                 elif len(parts) == 3 and parts[0] == "t":
                     rows = json.loads(parts[2])
-                    cache.target_versions = (parts[1], [[str(x) for x in r[:3]] for r in rows])
+                    cache.target_versions = (parts[1], [[str(x) for x in r[:4]] for r in rows])
                 elif len(parts) == 3 and parts[0] == "r":
                     given, at = json.loads(parts[2])
                     cache.refs[parts[1]] = {str(k): str(v) for k, v in given.items()}
@@ -271,18 +271,18 @@ class HistoryCache:
                 self.ref_paths[oid] = paths
                 self.dirty = True
 
-    def versions(self, targets: dict[str, str]) -> dict[tuple[str, str], str] | None:
-        """The versions recorded of ``targets`` ((path, oid) → commit), None when
-        those recorded were of other files."""
+    def versions(self, targets: dict[str, str]) -> dict[tuple[str, str], tuple[str, str]] | None:
+        """The versions recorded of ``targets`` ((path, oid) → (commit, kind)), None
+        when those recorded were of other files."""
         digest, rows = self.target_versions
-        if digest != _targets_digest(targets):
+        if digest != _targets_digest(targets) or any(len(row) != 4 for row in rows):
             return None
-        return {(path, oid): commit for path, oid, commit in rows}
+        return {(path, oid): (commit, kind) for path, oid, commit, kind in rows}
 
     def record_versions(
-        self, targets: dict[str, str], versions: dict[tuple[str, str], str]
+        self, targets: dict[str, str], versions: dict[tuple[str, str], tuple[str, str]]
     ) -> None:
-        rows = sorted([path, oid, commit] for (path, oid), commit in versions.items())
+        rows = sorted([path, oid, *seen] for (path, oid), seen in versions.items())
         kept = (_targets_digest(targets), rows)
         if kept != self.target_versions:
             self.target_versions = kept

@@ -22,7 +22,7 @@ password file deleted since is published with the history all the same.
 from __future__ import annotations
 
 import posixpath
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 
 from secretkit.lazy_re import lazy
@@ -169,22 +169,54 @@ def value_file_findings(
 
 
 def history_versions(
-    root: Path, targets: Iterable[str], *, every_ref: bool = False
-) -> dict[tuple[str, str], str]:
-    """Every version the history holds of the files ``targets`` (repository paths):
-    ``(path, blob id)`` → the oldest commit that added that blob there."""
+    root: Path, targets: Mapping[str, str], *, every_ref: bool = False
+) -> dict[tuple[str, str], tuple[str, str]]:
+    """Every version the history holds of the files ``targets`` names (repository
+    path → kind), and of the files a symbolic link among them points to:
+    ``(path, blob id)`` → (the oldest commit that added that blob there, the kind)."""
+    from secretkit.git.objects import read_blobs
+
+    kinds = {t: k for t, k in targets.items() if not t.startswith("../")}
+    added: dict[tuple[str, str], tuple[str, str]] = {}
+    asked: set[str] = set()
+    for _hop in range(_LINK_HOPS):  # (a link to a link …)
+        wanted = sorted(set(kinds) - asked)
+        if not wanted:
+            break
+        asked.update(wanted)
+        links: dict[str, str] = {}  # a link's blob -> its path
+        for path, oid, commit, link in _versions(root, wanted, every_ref):
+            if link:
+                links[oid] = path
+            else:
+                added[(path, oid)] = (commit, kinds[path])
+        for oid, data in read_blobs(root, links):
+            path = links[oid]
+            link = data.decode("utf-8", "surrogateescape")
+            target = None if link.startswith("/") else resolve(path, link)  # (/…: not ours)
+            if target is not None:
+                kinds.setdefault(target, kinds[path])
+    return added
+
+
+_LINK_HOPS = 4
+
+
+def _versions(
+    root: Path, paths: list[str], every_ref: bool
+) -> Iterator[tuple[str, str, str, bool]]:
+    """``(path, blob id, oldest commit adding it there, whether it is a symbolic
+    link)`` of every version of ``paths`` the history holds."""
     from secretkit.git import run_git
 
-    wanted = {t for t in targets if not t.startswith("../")}
-    if not wanted:
-        return {}
     exclude = [] if every_ref else ["--exclude=refs/secretkit/*"]
     # (-m: a merge's versions too; literal pathspecs: a name may hold glob characters)
     proc = run_git(
         root, "--literal-pathspecs", "log", *exclude, "--all", "-m", "--raw", "--no-abbrev",
-        "--no-renames", "-z", "--format=%x01%H", "--", *sorted(wanted), check=False,
+        "--no-renames", "-z", "--format=%x01%H", "--", *paths, check=False,
     )  # fmt: skip
-    added: dict[tuple[str, str], str] = {}
+    wanted = set(paths)
+    added: dict[tuple[str, str], tuple[str, bool]] = {}
     for record in proc.stdout.split(b"\x01")[1:]:
         head, _, raw = record.partition(b"\n")
         commit = head.strip(b"\0\n").decode()
@@ -193,33 +225,33 @@ def history_versions(
             parts = meta.split(b" ")
             if len(parts) >= 5 and parts[4][:1] in (b"A", b"M", b"T"):
                 path = name.decode("utf-8", "surrogateescape")
-                if path in wanted:
-                    added[(path, parts[3].decode())] = commit  # (newest first: oldest stays)
-    return added
+                if path in wanted:  # (newest first: the oldest stays)
+                    added[(path, parts[3].decode())] = (commit, parts[1] == b"120000")
+    for (path, oid), (commit, link) in added.items():
+        yield path, oid, commit, link
 
 
 def history_value_files(
     root: Path,
-    versions: Mapping[tuple[str, str], str],
-    targets: Mapping[str, str],
+    versions: Mapping[tuple[str, str], tuple[str, str]],
     allow: Allowlist,
     known: Iterable[Finding] = (),
 ) -> list[Finding]:
-    """:func:`value_file_findings` of ``versions`` (:func:`history_versions`) of the
-    files ``targets`` names (path → the kind of secret a Nix file of the history
-    handed it to), each at its commit; ``known``: the history's findings already (a
-    value found at its path is not reported twice)."""
+    """:func:`value_file_findings` of ``versions`` (:func:`history_versions`), each at
+    its commit, as the kind of secret a Nix file of the history handed it to;
+    ``known``: the history's findings already (a value found at its path is not
+    reported twice)."""
     from secretkit.git.objects import read_blobs_limited
 
     seen = {(f.path, f.secret.reveal()) for f in known}
     oids = sorted({oid for _path, oid in versions})
     contents = {oid: data for oid, _size, data in read_blobs_limited(root, oids, _ONE_VALUE_MAX)}
     out: list[Finding] = []
-    for (path, oid), commit in sorted(versions.items()):
+    for (path, oid), (commit, kind) in sorted(versions.items()):
         data = contents.get(oid)
-        if data is None or path not in targets:
+        if data is None:
             continue
-        for finding in value_file_findings(path, data, targets[path], allow, commit):
+        for finding in value_file_findings(path, data, kind, allow, commit):
             if (path, finding.secret.reveal()) not in seen:
                 out.append(finding)
     return out

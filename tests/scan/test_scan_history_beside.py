@@ -240,3 +240,45 @@ def test_a_shallow_clone_s_history_scan_says_what_it_could_not_read(
     assert [r.message for r in failed] == [
         "cannot verify: this is a shallow clone; the history behind its boundary was not read"
     ]
+
+
+def test_a_tree_a_tag_points_at_is_read_for_names_and_value_files(tmp_git_repo: Path) -> None:
+    """A snapshot no commit holds: its names and the files its modules name were not
+    read (only each file's content), so check said safe of a published tag."""
+    repo = tmp_git_repo
+    (repo / "README.md").write_text("x\n")
+    commit_all(repo, "base")
+    snap = repo.parent / "snap"
+    (snap / "files").mkdir(parents=True)
+    (snap / "files" / "rp").write_text(PW + "\n")
+    (snap / "host.nix").write_text(RESTIC)
+    (snap / f"{KEY}.conf").write_text("x\n")
+    env = dict(os.environ, GIT_INDEX_FILE=str(repo.parent / "snap.idx"))
+    subprocess.run(["git", f"--work-tree={snap}", "add", "-A", "."], cwd=repo, env=env, check=True)
+    tree = subprocess.run(
+        ["git", "write-tree"], cwd=repo, env=env, check=True, capture_output=True, text=True
+    ).stdout.strip()
+    git(repo, "tag", "snap", tree)
+    assert _found(repo) == [
+        ("(refs/tags/snap):(file name) tske….conf", None, "tailscale-auth-key", KEY),
+        ("(refs/tags/snap):files/rp", None, "secret-file-text", PW),
+    ]
+    failed = [r for r in run_check(repo).results if r.id == "plaintext-history" and not r.ok]
+    assert [r.fix.split("delete the tag: ")[1].split(" (")[0] for r in failed] == [
+        "git tag -d snap"
+    ]
+
+
+def test_a_value_file_that_is_a_symbolic_link_is_judged_where_it_points(
+    tmp_git_repo: Path,
+) -> None:
+    repo = tmp_git_repo
+    (repo / "real").mkdir()
+    (repo / "real" / "data").write_text(PW + "\n")
+    (repo / "files").mkdir()
+    os.symlink("../real/data", repo / "files" / "rp")
+    (repo / "restic.nix").write_text(RESTIC)
+    first = commit_all(repo, "a link to the password")
+    git(repo, "rm", "-q", "-r", "files", "real")
+    commit_all(repo, "gone")
+    assert _found(repo) == [("real/data", first, "secret-file-text", PW)]
