@@ -192,8 +192,8 @@ def history_versions(
                 added[(path, oid)] = (commit, kinds[path])
         for oid, data in read_blobs(root, links):
             path = links[oid]
-            link = data.decode("utf-8", "surrogateescape")
-            target = None if link.startswith("/") else resolve(path, link)  # (/…: not ours)
+            points = data.decode("utf-8", "surrogateescape")
+            target = None if points.startswith("/") else resolve(path, points)  # (/…: not ours)
             if target is not None:
                 kinds.setdefault(target, kinds[path])
     return added
