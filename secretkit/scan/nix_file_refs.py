@@ -44,7 +44,10 @@ _WRAPPERS = (
     rb"|\"\$\{[ \t]*(?:pkgs\.)?writeText[ \t]+\"[^\"\n]*\")[ \t\n]+)*"
 )
 _GIVEN = lazy(
-    rb"=[ \t\n]*" + _WRAPPERS + rb"(?:\"\$\{[ \t]*(?:(?:builtins\.)?toString[ \t]+\(?[ \t]*)?"
+    # (what may follow the "=", looked at first: most values are none of these)
+    rb"=[ \t\n]*(?=[(lmstrbf\".i])"
+    + _WRAPPERS
+    + rb"(?:\"\$\{[ \t]*(?:(?:builtins\.)?toString[ \t]+\(?[ \t]*)?"
     rb"|(?:builtins\.)?toString[ \t]+\(?[ \t]*"
     rb"|(?P<read>(?:builtins\.)?readFile|(?:lib\.)?(?:strings\.)?fileContents)[ \t\n]+\(?[ \t]*)?"
     rb"(?:(?P<path>\.\.?/[\w./+-]*)|(?P<self>(?:inputs\.)?self)\b)"
