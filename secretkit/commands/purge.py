@@ -414,7 +414,7 @@ def plan_lines(plan: PurgePlan) -> list[Line]:
     if plan.clean:
         return [out("history holds no plaintext secret; nothing to purge")]
     shown = [out(f"{len(plan.exposed)} secret(s) found in history:")]
-    shown += [out(f"  {item.describe()}") for item in plan.exposed]
+    shown += [out(f"  {text}") for text in described(plan.exposed)]
     if plan.in_head:
         files = ", ".join(plan.in_head[:5]) + (" …" if len(plan.in_head) > 5 else "")
         shown += [
@@ -451,6 +451,15 @@ def _without_tokens(path: str, findings: list[Finding], preview: Callable[[str],
         if value and value in path:
             path = path.replace(value, preview(value))
     return path
+
+
+def described(items: list[ExposedSecret]) -> list[str]:
+    """Each item's :meth:`~ExposedSecret.describe`; with its preview and line where
+    two would read alike (two values once committed in one file)."""
+    from collections import Counter
+
+    alike = Counter(item.describe() for item in items)
+    return [item.describe(preview=alike[item.describe()] > 1) for item in items]
 
 
 def result_exit_code(result: PurgeResult) -> int:
@@ -502,7 +511,7 @@ def result_lines(result: PurgeResult) -> list[Line]:
         shown.append(out("  1. no remote is configured; nothing to force-push"))
     shown.append(out("  2. forks, clones and caches may still hold what was committed; for each:"))
     shown.append(out(f"     {change_first(result.exposed)}:"))
-    shown += [out(f"       - {item.describe()}") for item in result.exposed]
+    shown += [out(f"       - {text}") for text in described(result.exposed)]
     shown.append(
         out("     `secretkit exposed` keeps this checklist, also once the backup is dropped:")
     )

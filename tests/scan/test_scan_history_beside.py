@@ -282,3 +282,20 @@ def test_a_value_file_that_is_a_symbolic_link_is_judged_where_it_points(
     git(repo, "rm", "-q", "-r", "files", "real")
     commit_all(repo, "gone")
     assert _found(repo) == [("real/data", first, "secret-file-text", PW)]
+
+
+def test_purge_tells_two_values_of_one_file_apart_by_their_previews(tmp_git_repo: Path) -> None:
+    need_tool("git-filter-repo")
+    repo = tmp_git_repo
+    (repo / "files").mkdir()
+    (repo / "files" / "rp").write_text(PW + "\n")
+    (repo / "restic.nix").write_text(RESTIC)
+    commit_all(repo, "one")
+    (repo / "files" / "rp").write_text(PW2 + "\n")
+    commit_all(repo, "two")
+    git(repo, "rm", "-q", "-r", "files")
+    commit_all(repo, "gone")
+    proc = _cli(repo, "purge", "--yes")
+    assert proc.returncode == 0, proc.stderr
+    for value in (PW, PW2):
+        assert f"  secret-file-text '{value[:3]}…' in files/rp:1\n" in proc.stdout
