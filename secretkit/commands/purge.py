@@ -125,9 +125,18 @@ def unrewritable(findings: list[Finding]) -> list[tuple[str, str]]:
     """What git-filter-repo cannot rewrite, with the command that removes it: tags of
     blobs or trees and annotated tag messages that hold a secret."""
     from secretkit.scan.history import ref_removal, tag_of
+    from secretkit.scan.names import REF_PREFIX
 
     out: dict[str, str] = {}
     for finding in findings:
+        if finding.path.startswith(REF_PREFIX):
+            what = f"{finding.path.removeprefix(REF_PREFIX)}: a ref's name holds a secret"
+            out.setdefault(
+                what,
+                "rename it (git branch -m for a branch; git tag -d, then a new tag, for a "
+                "tag; `git for-each-ref` lists it)",
+            )
+            continue
         if finding.inside and finding.commit is not None:
             out.setdefault(*_whole_file_out(finding))
             continue
@@ -261,6 +270,27 @@ def values_to_replace(
     return _to_replace(root, findings, head, renamed)
 
 
+def _mailmap(root: Path, findings: list[Finding]) -> Sensitive[bytes] | None:
+    """git-filter-repo's ``--mailmap`` that takes the tokens found in authors' names
+    (``(author) …``) out of every author, committer and tagger holding one."""
+    from secretkit.git.filter_repo import name_markers
+    from secretkit.git.identities import identities, mailmap
+    from secretkit.scan.names import IDENTITY_PREFIX
+
+    tokens = {f.secret.reveal() for f in findings if f.path.startswith(IDENTITY_PREFIX)}
+    if not tokens:
+        return None
+    markers = {t.decode(): m.decode() for t, m in name_markers(v.encode() for v in tokens).items()}
+
+    def new(identity: str) -> str:
+        for token, marker in markers.items():
+            identity = identity.replace(token, marker)
+        return identity
+
+    held = [name for name in identities(root) if any(t in name for t in tokens)]
+    return Sensitive(mailmap(held, new)) if held else None
+
+
 def _in_names(findings: list[Finding]) -> list[Sensitive[bytes]]:
     """The values found in paths' names (tokens: the paths are renamed)."""
     from secretkit.scan.names import NAME_PREFIX
@@ -371,7 +401,14 @@ def apply_purge(plan: PurgePlan, *, progress: Progress | None = None) -> PurgeRe
     _ = allowed_before.key  # (derived now, from the root commit the rewrite replaces)
     backup, backup_refs = create_backup(root)
     _record(root, plan)  # before the rewrite: the checklist outlives the backup refs
-    replace_text(root, replace.anywhere, plan.refs, replace.lines, _in_names(plan.findings))
+    replace_text(
+        root,
+        replace.anywhere,
+        plan.refs,
+        replace.lines,
+        _in_names(plan.findings),
+        _mailmap(root, plan.findings),
+    )
     forget_fingerprints(root)  # lookup ids of the values just removed
     allowlist_stale = root_commits(root) != roots_before and (root / ALLOW_FILE).is_file()
     # Still reachable from the rewritten refs?  (Backups and remote-tracking refs hold

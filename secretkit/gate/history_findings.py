@@ -111,7 +111,7 @@ def live_findings(
     blob cannot be resolved is kept: when in doubt, report."""
     from secretkit.git.filter_repo import blob_ids, reachable_objects
     from secretkit.scan.history import is_message
-    from secretkit.scan.names import NAME_PREFIX
+    from secretkit.scan.names import IDENTITY_PREFIX, NAME_PREFIX
 
     specs = [f"{f.commit}:{f.path}" for f in findings if f.commit and not is_message(f.path)]
     if not specs and not any(f.commit and is_message(f.path) for f in findings):
@@ -119,13 +119,14 @@ def live_findings(
     ids = blob_ids(root, specs)
     live = reachable_objects(root, refs)
     named = _names_added(root, refs, [f for f in findings if f.path.startswith(NAME_PREFIX)], live)
+    named.update(_identities_named(root, refs, findings, live))
 
     def alive(f: Finding) -> bool:
         if f.commit is None:
             return True
         if is_message(f.path):  # a commit message lives as long as its commit
             return f.commit in live
-        if f.path.startswith(NAME_PREFIX):  # a path's name: while a commit adds it
+        if f.path.startswith((NAME_PREFIX, IDENTITY_PREFIX)):  # while a commit names it
             return f.commit in live or f.secret.reveal() in named
         oid = ids.get(f"{f.commit}:{f.path}")
         return oid is None or oid in live
@@ -138,7 +139,7 @@ def live_findings(
     for f in findings:
         if not alive(f):
             continue
-        if f.path.startswith(NAME_PREFIX) and f.commit not in live:
+        if f.path.startswith((NAME_PREFIX, IDENTITY_PREFIX)) and f.commit not in live:
             f = replace(f, commit=named[f.secret.reveal()])  # (where the refs add it)
         oid = ids.get(f"{f.commit}:{f.path}") if f.commit and not is_message(f.path) else None
         if oid is not None and f.commit not in live:
@@ -176,6 +177,31 @@ def _names_added(
         for token in tokens:
             if token in text:
                 found[token] = commit  # (log lists newest first: the last is the oldest)
+    return found
+
+
+def _identities_named(
+    root: Path, refs: Sequence[str] | None, findings: list[Finding], live: set[str]
+) -> dict[str, str]:
+    """Of the tokens found in authors' names at commits ``refs`` do not reach, those
+    an author the refs reach is still named with, each with that commit (or tag)."""
+    from secretkit.git.filter_repo import BACKUP_NAMESPACE
+    from secretkit.git.identities import identities
+    from secretkit.scan.names import IDENTITY_PREFIX
+
+    tokens = {
+        f.secret.reveal()
+        for f in findings
+        if f.path.startswith(IDENTITY_PREFIX) and f.commit not in live
+    }
+    if not tokens:
+        return {}
+    args = [f"--exclude={BACKUP_NAMESPACE}*", "--all"] if refs is None else list(refs)
+    found: dict[str, str] = {}
+    for name, oid in identities(root, args).items():
+        for token in tokens:
+            if token in name:
+                found.setdefault(token, oid)
     return found
 
 

@@ -222,9 +222,11 @@ def check_plaintext_history(ctx: CheckContext) -> list[CheckResult]:
     from secretkit.git.filter_repo import list_refs
     from secretkit.scan.allowlist import load
     from secretkit.scan.history import scan_history
+    from secretkit.scan.names import REF_PREFIX
 
     report = scan_history(ctx.root, progress=ctx.progress, every_ref=True)
-    findings = list(report.findings)
+    # (a ref's name: _ref_names says how to rename it)
+    findings = [f for f in report.findings if not f.path.startswith(REF_PREFIX)]
     ctx.committed = {f.secret.reveal() for f in findings}
     refs = list_refs(ctx.root)
     shared = [r for r in refs if r.startswith(_PUBLISHED_REFS)]

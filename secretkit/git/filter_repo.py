@@ -162,10 +162,13 @@ def replace_text(
     refs: Sequence[str],
     in_context: Sequence[tuple[Sensitive[bytes], Sensitive[bytes]]] = (),
     in_names: Sequence[Sensitive[bytes]] = (),
+    mailmap: Sensitive[bytes] | None = None,
 ) -> None:
     """Rewrite ``refs`` so that every value in ``values`` becomes :data:`MARKER`,
     and every text of ``in_context`` its replacement (:func:`expressions`); every
-    value of ``in_names`` is taken out of the paths that hold it (:func:`renames`).
+    value of ``in_names`` is taken out of the paths that hold it (:func:`renames`);
+    ``mailmap`` (git-filter-repo's ``--mailmap`` file) renames authors, committers
+    and taggers.
 
     The caller has checked that the work tree is clean and made a backup; the
     work tree is reset to the rewritten HEAD by git-filter-repo.
@@ -193,6 +196,9 @@ def replace_text(
     names_path = os.path.join(directory, "paths")
     names = renames([v.reveal() for v in in_names])
     written = [(path, data)] + ([(names_path, names)] if names else [])
+    mailmap_path = os.path.join(directory, "mailmap")
+    if mailmap is not None and mailmap.reveal():
+        written.append((mailmap_path, mailmap.reveal()))
     try:
         for where, text in written:
             fd = os.open(where, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -214,6 +220,7 @@ def replace_text(
                     "--replace-message",
                     path,
                     *(["--paths-from-file", names_path] if names else []),
+                    *(["--mailmap", mailmap_path] if mailmap_path in dict(written) else []),
                     # a commit whose only change was the secret stays (empty): the history
                     # keeps every commit and message, only the values change
                     "--prune-empty",

@@ -192,6 +192,7 @@ def scan_history(
     report.findings.extend(beside)
     store.save()
     report.findings.extend(tag_findings(top, allow, every_ref))
+    report.findings.extend(_ref_name_findings(top, allow, every_ref))
     # values a file gives to secret options from a file of plain values it imports
     # (each file alone says nothing there: scan/nix_imports), as HEAD's files read them
     from secretkit.scan.nix_imports import history_values
@@ -230,12 +231,44 @@ def _beside_contents(
     found = named(sorted(candidates), allow)
     store.set_named({name: candidates[name] for name, _finding in found})
     out = [replace(finding, commit=candidates[name]) for name, finding in found]
+    out += _identity_findings(top, store, allow, every_ref, moved)
     targets = store.ref_targets()
     versions = None if moved else store.versions(targets)
     if versions is None:
         versions = history_versions(top, targets, every_ref=every_ref)
         store.record_versions(targets, versions)
     return out + history_value_files(top, versions, allow, known)
+
+
+def _identity_findings(
+    top: Path, store: HistoryCache, allow: Allowlist, every_ref: bool, moved: bool
+) -> list[Finding]:
+    """Tokens in the ``Name <email>`` of the history's authors, committers and taggers
+    (:mod:`secretkit.git.identities`), each at the oldest commit (or tag) naming it;
+    while no ref moved, only the commits the cache names are read again."""
+    from secretkit.git.identities import identities, of_commits, taggers
+    from secretkit.scan.names import IDENTITY_PREFIX, named
+
+    if moved or store.identities is None:
+        seen = identities(top, ["--all"] if every_ref else None)
+    else:
+        seen = of_commits(top, sorted({commit for commit, _tag in store.identities}))
+        kept = {tag for _commit, tag in store.identities}
+        seen = {name: oid for name, oid in seen.items() if store.path_tag(name) in kept}
+        seen.update(taggers(top))  # (read again: a few refs)
+    found = named(sorted(seen), allow, IDENTITY_PREFIX)
+    store.set_identities({(seen[name], name) for name, _finding in found})
+    return [replace(finding, commit=seen[name]) for name, finding in found]
+
+
+def _ref_name_findings(top: Path, allow: Allowlist, every_ref: bool) -> list[Finding]:
+    """Tokens in the names of the refs a push publishes (``(ref name) refs/heads/…``;
+    no commit holds a name)."""
+    from secretkit.git.filter_repo import BACKUP_NAMESPACE, list_refs
+    from secretkit.scan.names import REF_PREFIX, name_findings
+
+    refs = [r for r in list_refs(top) if every_ref or not r.startswith(BACKUP_NAMESPACE)]
+    return name_findings(refs, allow, REF_PREFIX)
 
 
 def _shallow(top: Path) -> bool:

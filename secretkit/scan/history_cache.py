@@ -10,6 +10,7 @@ Public API::
     cache.message_clean(commit) / record_message_clean(commit)
     cache.blobs() -> list[(oid, commit, path)]   # flagged and skipped blobs, to report
     cache.named                                  # token-named path's tag -> its commit
+    cache.identities / set_identities(...)       # token-named authors: (commit, tag)
     cache.record_refs(oid, given) / add_ref_paths(...) / ref_targets()  # files Nix hands on
     cache.versions(targets) / record_versions(targets, versions)  # the history's of them
     cache.save()
@@ -152,6 +153,9 @@ class HistoryCache:
     tips: str = ""  # git show-ref --head when ``commits`` were walked
     clean_messages: set[str] = field(default_factory=set)  # commits whose message is clean
     named: dict[str, str] = field(default_factory=dict)  # token-named path's tag -> commit
+    # authors and committers named with a token: (commit, tag of "Name <email>"); None:
+    # not read for these commits yet
+    identities: set[tuple[str, str]] | None = None
     refs: dict[str, dict[str, str]] = field(default_factory=dict)  # oid -> written -> kind
     ref_paths: dict[str, set[str]] = field(default_factory=dict)  # oid -> its paths
     # the history's versions of the files refs name, under a digest of those files
@@ -180,7 +184,11 @@ class HistoryCache:
             cache.tips = tips if isinstance(tips, str) else ""
             for line in body.split("\n"):
                 parts = line.split("\t", 2)
-                if len(parts) == 3 and parts[0] == "n":
+                if len(parts) == 2 and parts[0] == "I":
+                    cache.identities = cache.identities or set()
+                elif len(parts) == 3 and parts[0] == "i":
+                    cache.identities = (cache.identities or set()) | {(parts[1], parts[2])}
+                elif len(parts) == 3 and parts[0] == "n":
                     cache.named[parts[2]] = parts[1]
                 elif len(parts) == 3 and parts[0] == "t":
                     rows = json.loads(parts[2])
@@ -200,6 +208,7 @@ class HistoryCache:
             cache.commits.clear()
             cache.clean_messages.clear()
             cache.named.clear()
+            cache.identities = None
             cache.refs.clear()
             cache.ref_paths.clear()
             cache.dirty = True
@@ -305,6 +314,13 @@ class HistoryCache:
     def item(oid: str, path: str) -> str:
         return f"{oid} {_path_tag(path)}"
 
+    def set_identities(self, found: set[tuple[str, str]]) -> None:
+        """The history's identities with a token (commit, ``Name <email>``)."""
+        tags = {(commit, _path_tag(name)) for commit, name in found}
+        if tags != self.identities:
+            self.identities = tags
+            self.dirty = True
+
     def set_commits(self, commits: set[str], tips: str) -> None:
         if commits != self.commits or tips != self.tips:
             self.commits = set(commits)
@@ -388,6 +404,9 @@ class HistoryCache:
         lines = [f"c\t{commit}" for commit in sorted(self.commits)]
         lines.extend(f"m\t{commit}" for commit in sorted(self.clean_messages))
         lines.extend(f"n\t{commit}\t{tag}" for tag, commit in sorted(self.named.items()))
+        if self.identities is not None:
+            lines.append("I\t1")
+            lines.extend(f"i\t{commit}\t{tag}" for commit, tag in sorted(self.identities))
         if self.target_versions[0]:
             digest, rows = self.target_versions
             lines.append(f"t\t{digest}\t{json.dumps(rows)}")

@@ -21,6 +21,7 @@ from secretkit.scan.model import Finding
 
 NAME_PREFIX = "(file name) "
 REF_PREFIX = "(ref name) "  # a branch's or a tag's name, as ``refs/heads/…``
+IDENTITY_PREFIX = "(author) "  # an author's, committer's or tagger's ``Name <email>``
 
 
 def name_findings(

@@ -299,3 +299,46 @@ def test_purge_tells_two_values_of_one_file_apart_by_their_previews(tmp_git_repo
     assert proc.returncode == 0, proc.stderr
     for value in (PW, PW2):
         assert f"  secret-file-text '{value[:3]}…' in files/rp:1\n" in proc.stdout
+
+
+def test_a_token_in_an_author_committer_or_tagger_is_found_and_purged(
+    tmp_git_repo: Path,
+) -> None:
+    need_tool("git-filter-repo")
+    repo = tmp_git_repo
+    (repo / "README.md").write_text("x\n")
+    git(repo, "add", "-A")
+    author = dict(os.environ, GIT_AUTHOR_NAME=f"deploy {TOKEN}")
+    subprocess.run(["git", "commit", "-qm", "one"], cwd=repo, env=author, check=True)
+    first = git(repo, "rev-parse", "HEAD").strip()
+    other = fake.github_token("committer")
+    (repo / "README.md").write_text("y\n")
+    git(repo, "add", "-A")
+    env = dict(os.environ, GIT_COMMITTER_EMAIL=f"{other}@users.noreply.github.com")
+    subprocess.run(["git", "commit", "-qm", "two"], cwd=repo, env=env, check=True)
+    second = git(repo, "rev-parse", "HEAD").strip()
+    found = _found(repo)
+    assert sorted((c, r, v) for _p, c, r, v in found) == sorted(
+        [(first, "github-token", TOKEN), (second, "github-token", other)]
+    )
+    assert all(p.startswith("(author) ") and "ghp_…" in p for p, *_rest in found)
+    assert _found(repo) == found  # (no ref moved: the cache's commits read again)
+    proc = _cli(repo, "purge", "--yes")
+    assert proc.returncode == 0, proc.stderr
+    assert TOKEN not in proc.stdout + proc.stderr
+    names = git(repo, "log", "--exclude=refs/secretkit/*", "--all", "--format=%an <%ae> %cn <%ce>")
+    assert TOKEN not in names and other not in names and "REDACTED-BY-SECRETKIT-" in names
+    assert _found(repo) == []
+
+
+def test_a_token_in_a_ref_s_name_is_a_history_finding(tmp_git_repo: Path) -> None:
+    (tmp_git_repo / "README.md").write_text("x\n")
+    commit_all(tmp_git_repo, "one")
+    git(tmp_git_repo, "branch", f"wip/{TOKEN}")
+    assert _found(tmp_git_repo) == [
+        ("(ref name) refs/heads/wip/ghp_…", None, "github-token", TOKEN)
+    ]
+    failed = [
+        r for r in run_check(tmp_git_repo).results if r.id == "plaintext-history" and not r.ok
+    ]
+    assert [r.message.split(":")[0] for r in failed] == ["a ref's name holds a secret"]
