@@ -257,6 +257,8 @@ def _plan_finding(
     targets: Targets | None = None,
     steps_go: Callable[[_Module], refusals.Elsewhere | None] = lambda _module: None,
 ) -> None:
+    from secretkit.plan.release import release_refusal
+
     builder: str | None = None  # the builder whose file's text the literal is, if one
 
     def refuse(
@@ -359,18 +361,9 @@ def _plan_finding(
         found_at=_found_at(module.tree, node, literal, finding, plan.spans[module.path]),
     )
     proposed = entry.name(site)
-    since = entry.reader.since
-    if pin is not None and pin.lacks(since):
-        refuse(
-            f"the route for {dotted} needs NixOS {since} or newer, and this repository pins "
-            f"{pin.shown} ({pin.source})",
-            dotted,
-            proposed,
-            # (not the entry: the steps must not name the route the release lacks)
-            lead=f"update the nixpkgs input to NixOS {since} or newer and run secretkit migrate "
-            f"again (it then moves this one); or, on {pin.shown}, the steps below with a "
-            "route your release has",
-        )
+    lacking = release_refusal(pin, entry.reader.since, f"the route for {dotted}")
+    if lacking is not None:  # (not the entry: the steps must not name the route it lacks)
+        refuse(lacking[0], dotted, proposed, lead=lacking[1])
         return
     problem = shared_problem(module.path, module.hosts, targets)
     if problem is None and module.inline is not None:
@@ -385,6 +378,10 @@ def _plan_finding(
     result = entry.rewrite(site, name)
     if isinstance(result, catalogue.Refusal):
         refuse(result.reason, dotted, proposed, entry, result.manual, steps=result.steps)
+        return
+    lacking = release_refusal(pin, result.since, f"moving {dotted} (an option it sets)")
+    if lacking is not None:
+        refuse(lacking[0], dotted, proposed, lead=lacking[1])
         return
     clash = [d for d in result.defines if d in module.defined]
     if clash:

@@ -46,6 +46,19 @@ class Pin:
         return self.release is not None and key(self.release) < key(since)
 
 
+def release_refusal(pin: Pin | None, since: str | None, what: str) -> tuple[str, str] | None:
+    """(why, the way out) when ``pin`` is older than ``since``, the first release with
+    what ``what`` needs; None when it is not (or either is unknown)."""
+    if since is None or pin is None or not pin.lacks(since):
+        return None
+    return (
+        f"{what} needs NixOS {since} or newer, and this repository pins {pin.shown} ({pin.source})",
+        f"update the nixpkgs input to NixOS {since} or newer and run secretkit migrate again "
+        f"(it then moves this one); or, on {pin.shown}, the steps below with a route your "
+        "release has",
+    )
+
+
 def owner_on(
     owner: str | None, since: str | None, pin: Pin | None, until: str | None = None
 ) -> str | None:

@@ -237,3 +237,33 @@ def test_an_unstable_pin_is_said_to_be_between_two_releases() -> None:
         refused.reason
     )
     assert "or, on a nixpkgs between 23.11 and 24.05, the steps below" in refused.route[0]
+
+
+ALERTMANAGER = b"""{ config, ... }:
+{
+  services.prometheus.alertmanager.configuration.receivers = [
+    { name = "slack"; slack_configs = [ { api_url = "@SLACK_URL@"; } ]; }
+    { name = "pushover"; pushover_configs = [ { token = "@PUSHOVER_TOKEN@"; } ]; }
+  ];
+}
+"""
+
+
+def test_a_url_alertmanager_checks_at_build_time_needs_the_release_with_checkConfig() -> None:
+    """amtool checks the file in the build, before envsubst: "$SLACK_API_URL" is no
+    URL, so the route turns checkConfig off, which NixOS has since 23.05; the token
+    (a string amtool does not parse) moves on any release."""
+    source, findings, _ = fill(ALERTMANAGER, MODULE)
+
+    def literal_of(tree, node):  # type: ignore[no-untyped-def]
+        return {s.start: s.value for s in cst.strings(tree)}[node.start_byte]
+
+    plan = build_plan(
+        {MODULE: source}, findings, lambda _p: ["laptop"], parse=cst.parse,
+        literal_of=literal_of, pin=Pin("22.11", "flake.lock: nixpkgs ref nixos-22.11"),
+    )  # fmt: skip
+    assert [m.attrpath.rsplit(".", 1)[-1] for m in plan.moves] == ["token"]  # type: ignore[attr-defined]
+    [refused] = plan.refused  # type: ignore[attr-defined]
+    assert refused.reason.startswith("moving services.prometheus.alertmanager.configuration")
+    assert "needs NixOS 23.05 or newer, and this repository pins 22.11" in refused.reason
+    assert "checkConfig" not in source.decode() + plan.nix[MODULE][1].decode()  # type: ignore[attr-defined]

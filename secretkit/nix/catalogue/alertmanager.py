@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from secretkit.nix import emit
 from secretkit.nix.catalogue.base import (
     NIXPKGS,
+    OptionSpec,
     Reader,
     Refusal,
     Rewrite,
@@ -42,6 +43,18 @@ class Alertmanager:
     # (the unit runs envsubst over the whole configuration file: global's keys too,
     # smtp_auth_password, slack_api_url)
     _global = "services.prometheus.alertmanager.configuration.global.*"
+    # A URL field (api_url, webhook url, slack_api_url …) is parsed as a URL when the
+    # build checks the file with amtool, before envsubst ran at start: "$VAR" fails
+    # ("unsupported scheme"), so the check is turned off.  checkConfig exists since
+    # 23.05 (NixOS/nixpkgs PR #207093, merged 2022-12-21); before it, the check always
+    # ran, and such a field cannot be moved this way.
+    check_config = Source(
+        NIXPKGS,
+        "01f31c2ee7d045a337dff0f858c0ed61dd0f4ddb",
+        "nixos/modules/services/monitoring/prometheus/alertmanager.nix",
+        "checkedConfig = file: if cfg.checkConfig then pkgs.runCommand … amtool check-config",
+    )
+    check_config_since = "23.05"
 
     def matches(self, path: Sequence[str]) -> bool:
         if match(self._global, path):
@@ -63,7 +76,18 @@ class Alertmanager:
         if not env_safe(site.secret):
             return Refusal("the value has characters an environment file cannot carry")
         var = env_var(name.removeprefix("alertmanager/"))
+        url = site.path[-1] == "url" or site.path[-1].endswith("_url")
         return Rewrite(
+            options=(
+                [
+                    OptionSpec(
+                        ("services", "prometheus", "alertmanager", "checkConfig"), "false", True
+                    )
+                ]
+                if url
+                else []
+            ),
+            since=self.check_config_since if url else None,
             value=site.secret,
             edits=[replace_literal(site, emit.nix_string("$" + var))],
             new_option=f"{site.path[-1]} = ${var} (environmentFile)",

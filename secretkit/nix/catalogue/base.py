@@ -228,6 +228,9 @@ class Rewrite:
     template: TemplateLine | None = None
     defines: list[tuple[str, ...]] = field(default_factory=list)  # option paths made by the edits
     note: str | None = None  # what still has to be done by hand (said once per run)
+    # the first NixOS release with what this rewrite sets (an option of ``options``
+    # newer than the reader): a repository pinning an older one is refused
+    since: str | None = None
 
 
 @dataclass(frozen=True)

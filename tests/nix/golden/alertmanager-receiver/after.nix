@@ -16,6 +16,15 @@
           ];
         }
         {
+          name = "slack";
+          slack_configs = [
+            {
+              api_url = "$SLACK_API_URL";
+              channel = "#alerts";
+            }
+          ];
+        }
+        {
           name = "mail";
           email_configs = [
             {
@@ -26,6 +35,7 @@
         }
       ];
     };
+    checkConfig = false;
     environmentFile = config.sops.templates."alertmanager.env".path;
   };
 
@@ -35,6 +45,9 @@
   sops.secrets."alertmanager/pushover/user_key" = {
     sopsFile = ../../secrets/host1.yaml;
   };
+  sops.secrets."alertmanager/slack/api_url" = {
+    sopsFile = ../../secrets/host1.yaml;
+  };
   sops.secrets."alertmanager/mail/auth_password" = {
     sopsFile = ../../secrets/host1.yaml;
   };
@@ -42,6 +55,7 @@
     content = ''
       PUSHOVER_TOKEN=${config.sops.placeholder."alertmanager/pushover/token"}
       PUSHOVER_USER_KEY=${config.sops.placeholder."alertmanager/pushover/user_key"}
+      SLACK_API_URL=${config.sops.placeholder."alertmanager/slack/api_url"}
       MAIL_AUTH_PASSWORD=${config.sops.placeholder."alertmanager/mail/auth_password"}
     '';
     restartUnits = [ "alertmanager.service" ];

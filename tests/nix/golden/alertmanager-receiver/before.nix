@@ -16,6 +16,15 @@
           ];
         }
         {
+          name = "slack";
+          slack_configs = [
+            {
+              api_url = "@SLACK_URL@";
+              channel = "#alerts";
+            }
+          ];
+        }
+        {
           name = "mail";
           email_configs = [
             {
