@@ -262,8 +262,8 @@ def test_a_url_alertmanager_checks_at_build_time_needs_the_release_with_checkCon
         {MODULE: source}, findings, lambda _p: ["laptop"], parse=cst.parse,
         literal_of=literal_of, pin=Pin("22.11", "flake.lock: nixpkgs ref nixos-22.11"),
     )  # fmt: skip
-    assert [m.attrpath.rsplit(".", 1)[-1] for m in plan.moves] == ["token"]  # type: ignore[attr-defined]
-    [refused] = plan.refused  # type: ignore[attr-defined]
+    assert [m.attrpath.rsplit(".", 1)[-1] for m in plan.moves] == ["token"]
+    [refused] = plan.refused
     assert refused.reason.startswith("moving services.prometheus.alertmanager.configuration")
     assert "needs NixOS 23.05 or newer, and this repository pins 22.11" in refused.reason
-    assert "checkConfig" not in source.decode() + plan.nix[MODULE][1].decode()  # type: ignore[attr-defined]
+    assert "checkConfig" not in source.decode() + plan.nix[MODULE][1].decode()
