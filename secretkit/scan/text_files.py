@@ -50,6 +50,7 @@ from secretkit.scan.match_starts import (
     run_start,
 )
 from secretkit.scan.path_rules import prose_file, secret_file_hits
+from secretkit.scan.unquote import multiline_quoted, unquote
 from secretkit.scan.value_shapes import basic_auth, gpg_fingerprint, hashlike
 
 # The bare key and the value end at the last character before the spaces and tabs
@@ -74,75 +75,6 @@ _ASSIGN = lazy(
     r"(?P<value>(?:.*[^ \t\n])?)[ \t]*$",
     re.MULTILINE,
 )
-
-
-def _unquote(raw: str, fmt: str) -> tuple[int, int] | None:
-    """(start, end) of the value inside ``raw`` without quotes or a trailing comment."""
-    if not raw:
-        return None
-    if raw[0] in "\"'":
-        close = raw.find(raw[0], 1)
-        if close == -1:
-            return None
-        return 1, close
-    end = len(raw)
-    for marker in (" #", "\t#") + ((" ;", "\t;") if fmt == "ini" else ()):
-        pos = raw.find(marker)
-        if pos != -1:
-            end = min(end, pos)
-    while end > 0 and raw[end - 1] in " \t":
-        end -= 1
-    if fmt == "yaml" and raw[0] == "!":
-        return _untagged(raw)
-    if fmt == "yaml" and raw[0] == "&":
-        return _anchored(raw)
-    if fmt in ("yaml", "toml") and raw[0] == "[" and _key_bytes(raw[:end]):
-        return 0, end  # network_key: [12, 201, …]: a key written as bytes
-    if fmt == "yaml" and raw[0] in "|>&*{[":
-        return None  # block scalars, anchors and flow collections
-    if fmt == "toml" and raw[0] in "[{":
-        return None
-    return 0, end
-
-
-_BYTE_LIST = lazy(r"\[[ \t]*(?:\d{1,3}[ \t]*,[ \t]*){7,63}\d{1,3}[ \t]*,?[ \t]*\]")
-
-
-def _key_bytes(text: str) -> bool:
-    """A flow list of 8 to 64 numbers that can be a key's bytes (filters.key_bytes)."""
-    if _BYTE_LIST.fullmatch(text) is None:
-        return False
-    return filters.key_bytes(tuple(int(n) for n in re.findall(r"\d+", text)))
-
-
-# A YAML tag that leaves the scalar after it a plain string: a core tag (``!!str``,
-# ``!!binary``) or Ansible's ``!unsafe``.  Any other local tag says what the
-# application makes of its argument (Home Assistant's ``!secret name``, ``!env_var``,
-# ``!include``, Ansible's ``!vault``, CloudFormation's ``!Ref``): never the value.
-_PLAIN_TAG = lazy(r"(?:!![A-Za-z]+|!<tag:yaml\.org,2002:[a-z]+>|!unsafe)[ \t]+(?=\S)")
-
-
-def _untagged(raw: str) -> tuple[int, int] | None:
-    """The span of the scalar after a YAML tag that keeps it a plain string."""
-    tag = _PLAIN_TAG.match(raw)
-    if tag is None:
-        return None
-    if raw[tag.end()] in "|>&*!{[":
-        return None
-    span = _unquote(raw[tag.end() :], "yaml")
-    return None if span is None else (tag.end() + span[0], tag.end() + span[1])
-
-
-_ANCHOR = lazy(r"&[^\s,\[\]{}]+[ \t]+(?=\S)")
-
-
-def _anchored(raw: str) -> tuple[int, int] | None:
-    """The span of the scalar after a YAML anchor (``password: &pw value``)."""
-    anchor = _ANCHOR.match(raw)
-    if anchor is None or raw[anchor.end()] == "&":
-        return None
-    span = _unquote(raw[anchor.end() :], "yaml")
-    return None if span is None else (anchor.end() + span[0], anchor.end() + span[1])
 
 
 _SECRETISH_WORDS = ("pass", "token", "secret", "key", "cred", "psk", "auth", "pw", "priv")
@@ -184,7 +116,7 @@ def _pairs(text: str, fmt: str, hosts: bool = False) -> Iterator[tuple[str, int,
             key = m.group("dq") or m.group("sq") or m.group("bare") or ""
             if not _secretish(key):
                 continue
-            span = _unquote(m.group("value"), fmt)
+            span = multiline_quoted(text, m.start("value")) or unquote(m.group("value"), fmt)
             base = m.start("value")
             if span is None and m.group("value")[0] in "|>&!":
                 key_at = m.start("dq" if m.group("dq") else "sq" if m.group("sq") else "bare")
@@ -206,7 +138,7 @@ def _pairs(text: str, fmt: str, hosts: bool = False) -> Iterator[tuple[str, int,
                 continue
             if key == "key" and fmt == "ini" and config_forms.rclone_b2(text, m.start()):
                 key = "b2_app_key"  # rclone's B2 remote: `key` is the application key
-            span = _unquote(m.group("value"), fmt)
+            span = unquote(m.group("value"), fmt)
             if span:
                 base = m.start("value")
                 yield key, base + span[0], base + span[1]
