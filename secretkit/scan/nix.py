@@ -534,6 +534,9 @@ def _binding_hits(binding: CommentBinding, data: bytes) -> list[Hit]:
     attribute = attribute_hit(value, kind, key) if kind is not None else None
     if attribute is not None:
         found.append(attribute)
+    etc = nix_positions.etc_context(names) if key == "text" else None
+    if etc is not None:  # (environment.etc."restic-password".text: its whole text)
+        found.extend(whole_value_hits(etc, value))
     raw = data[binding.start : binding.end].decode("utf-8", "replace")
     out = []
     for hit in found:

@@ -94,6 +94,9 @@ def test_an_allow_mark_silences_a_commented_out_line() -> None:
         ('{\n  # services.tailscale.authKey = "@V@";\n}\n', "tailscale-auth-key",
          "services.tailscale.authKey"),
         ("{\n  # the old key was @V@, revoked\n}\n", "tailscale-auth-key", None),
+        # (a stranger's: an /etc file named for a password, commented out)
+        ('{\n  # environment.etc."restic-password".text = "@V@";\n}\n', "secret-file-text",
+         "environment.etc.restic-password.text"),
     ],
 )  # fmt: skip
 def test_a_nix_comment_is_read_as_the_binding_it_comments_out(
