@@ -27,6 +27,7 @@ from secretkit.nix.inline import node_at_span
 from secretkit.plan import refusals
 from secretkit.plan.declare import declaration_edits
 from secretkit.plan.dynamic import dynamic_path
+from secretkit.plan.home_manager import home_manager_module, home_manager_reason
 from secretkit.plan.hostvalues import HostValues
 from secretkit.plan.model import FindingLike, Move, Plan, Refused
 from secretkit.plan.module_top import another_part, module_top
@@ -269,6 +270,7 @@ def _plan_finding(
         snippet: str | None = None,
         lead: str | None = None,
         steps: tuple[str, ...] | None = None,
+        home_user: str | None = None,
     ) -> None:
         if steps is not None:  # (no sops secret can hold the value: the entry's own route)
             if len(module.hosts) == 1:
@@ -309,19 +311,14 @@ def _plan_finding(
             inline=module.inline,
             in_module=module.in_module,
             elsewhere=target,
+            home_user=home_user,
         )
         if lead is not None:
             route.insert(0, lead)
-        refused = Refused(
-            module.path,
-            finding.line,
-            attrpath,
-            reason,
-            tuple(route),
-            builder,
-            target.path if target is not None else None,
+        elsewhere = target.path if target is not None else None
+        plan.refused.append(
+            Refused(module.path, finding.line, attrpath, reason, tuple(route), builder, elsewhere)
         )
-        plan.refused.append(refused)
 
     node = _string_node(module.tree, finding.start, finding.end)
     if node is None and _in_comment(module.tree, finding.start):
@@ -345,6 +342,10 @@ def _plan_finding(
         refuse(why, steps=refusals.let_route(module.tree, holder or node, module.path))
         return
     dotted = ".".join(path)
+    home = home_manager_module(module.tree, module.inline)
+    if home is not None:  # (its options are home-manager's: no NixOS route applies)
+        refuse(home_manager_reason(home), dotted, home_user=home)
+        return
     entry = catalogue.lookup(path)
     if entry is None:
         refuse(refusals.no_route_reason(path), dotted)

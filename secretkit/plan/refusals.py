@@ -22,7 +22,10 @@ from secretkit.layouts.sops_nix import host_secrets_path
 from secretkit.lazy_re import lazy
 from secretkit.nix import cst, emit
 from secretkit.nix.catalogue import Entry
-from secretkit.nix.inline import inline_function
+from secretkit.plan.route_steps import HASH_FEED as HASH_FEED
+from secretkit.plan.route_steps import config_arg_steps, inline_name, set_steps
+from secretkit.plan.route_steps import config_blocked as config_blocked
+from secretkit.plan.route_steps import keys_of as keys_of
 
 
 def _short(text: str, limit: int = 40) -> str:
@@ -178,11 +181,6 @@ def no_route_reason(path: Sequence[str]) -> str:
     return f"no file-based option or template route is known for {dotted}"
 
 
-def keys_of(name: str) -> str:
-    """``a/b/c`` → ``["a"]["b"]["c"]`` (the ``secretkit set`` / sops key path)."""
-    return "".join(f'["{part}"]' for part in name.split("/"))
-
-
 WRITE = "and write: "  # the step that gives the Nix to write (plan.advice reads it back)
 # the steps that tell a catalogue route in words (plan.advice reads them back too)
 ROUTE_STEPS = ("and drop the literal", "and replace the literal")
@@ -217,19 +215,6 @@ _QUOTING = {
 }
 
 
-# what the first step pipes into `secretkit set` when the option reads a crypt hash
-# (plan.advice reads it back)
-HASH_FEED = "mkpasswd -m sha-512 | "
-
-
-def stores_crypt_hash(entry: Entry) -> bool:
-    """Whether the entry's option reads a crypt hash of the value, not the value
-    (``users.users.<n>.hashedPasswordFile``)."""
-    from secretkit.nix.catalogue.users import UserPassword  # (loaded when one is refused)
-
-    return isinstance(entry, UserPassword)
-
-
 def already_set(path: Sequence[str], existing: str | None) -> str:
     """Why an option the route sets cannot be set: the module gives it a value already
     (``null``, the option's default, is one line to delete)."""
@@ -249,50 +234,6 @@ def second_definition_route(option: str, where: str, line: int, name: str) -> st
     )
 
 
-def _set_steps(files: Sequence[str], name: str, entry: Entry | None) -> list[str]:
-    """``secretkit set`` of the value into each file (a password's route reads a crypt
-    hash: the value itself in hashedPasswordFile would lock the user out)."""
-    feed, what = (
-        (HASH_FEED, "mkpasswd asks for the password and pipes its crypt hash")
-        if entry is not None and stores_crypt_hash(entry)
-        else ("", "type or pipe the value on stdin")
-    )
-    return [f"{feed}secretkit set {f} '{keys_of(name)}'  ({what})" for f in dict.fromkeys(files)]
-
-
-def config_blocked(
-    tree: cst.Tree | None, inline: cst.Node | None = None, in_module: bool = False
-) -> str | None:
-    """Why the module (parsed: ``tree``; ``inline``: the attrset of an inline module in
-    it) cannot be made a function of the NixOS ``config``, which the declaration and
-    the reference need; None when it is one or can become one."""
-    if tree is None:
-        return None
-    if inline is not None:
-        edits = emit.ensure_inline_config_arg(tree, inline, in_module=in_module)
-        return edits if isinstance(edits, str) else None
-    missing = emit.ensure_config_arg(tree)
-    return missing if isinstance(missing, str) else None
-
-
-def _config_arg_steps(
-    module: str, tree: cst.Tree | None, inline: cst.Node | None = None, in_module: bool = False
-) -> list[str]:
-    """What makes ``module`` (that :func:`config_blocked` does not refuse) a function
-    of ``config`` (nothing when it already is one)."""
-    if tree is not None and inline is not None:
-        edits = emit.ensure_inline_config_arg(tree, inline, in_module=in_module)
-        if isinstance(edits, str) or not edits:
-            return []
-        if inline_function(inline) is not None:
-            return [f"add config to the arguments of {module} ({{ config, ... }}:)"]
-        return [f"make {module} a function of config: ({{ config, ... }}: {{ … }})"]
-    missing = emit.ensure_config_arg(tree) if tree is not None else None
-    if missing is not None and not isinstance(missing, str):
-        return [f"add config to the arguments of {module} ({{ config, ... }}:)"]
-    return []
-
-
 class Elsewhere(NamedTuple):
     """A module of the same hosts (and of no other) that is a function of config, or can
     become one: where the steps go when the finding's own module cannot read config."""
@@ -300,12 +241,6 @@ class Elsewhere(NamedTuple):
     path: str
     tree: cst.Tree
     sops_file: str | None  # the sopsFile expression relative to it (None: the default)
-
-
-def inline_name(path: str, tree: cst.Tree, inline: cst.Node) -> str:
-    """How steps name an inline module: by the line its ``{`` is on."""
-    line = tree.source.count(b"\n", 0, inline.start_byte) + 1
-    return f"the module on line {line} of {path}"
 
 
 def manual_route(
@@ -326,15 +261,24 @@ def manual_route(
     inline: cst.Node | None = None,
     in_module: bool = False,
     elsewhere: Elsewhere | None = None,
+    home_user: str | None = None,
 ) -> list[str]:
     """The steps that move the secret by hand (each line one step, no value in them).
     ``owner``: the entry's reader as the pinned release runs it (None: root).
     ``tree``: the module, parsed: when it is no function of ``config`` (which the
     declaration and the reference need), a step says so first.  ``command``: the option
     is a shell command (``backupCleanupCommand``, ``passwordeval``): the command reads the
-    file where the value stood."""
+    file where the value stood.  ``home_user``: the value is in that user's inline
+    home-manager module (``inline``): declared in the NixOS module around it, read there
+    through ``osConfig`` (:func:`home_manager_steps`)."""
     targets = list(files) if files is not None else [host_secrets_path(host) for host in hosts]
-    steps = _set_steps(targets, name, entry)
+    if home_user is not None and tree is not None and inline is not None:
+        from secretkit.plan.home_manager import home_manager_steps
+
+        return home_manager_steps(
+            module, line, name, targets, sops_file, home_user, tree, inline, fingerprint, entry
+        )
+    steps = set_steps(targets, name, entry)
     body = [] if sops_file is None else [f"sopsFile = {sops_file};"]
     if entry is not None:
         reader = entry.reader
@@ -348,7 +292,7 @@ def manual_route(
     where = f"on line {line}"
     blocked = config_blocked(tree, inline, in_module)
     if blocked is None:
-        steps += _config_arg_steps(named, tree, inline, in_module)
+        steps += config_arg_steps(named, tree, inline, in_module)
     elif elsewhere is not None:
         # the steps go into another module of the same hosts, with its own sopsFile
         body = [b for b in body if not b.startswith("sopsFile")]
@@ -360,7 +304,7 @@ def manual_route(
             "and do the steps below there"
         )
         named = elsewhere.path
-        steps += _config_arg_steps(named, elsewhere.tree)
+        steps += config_arg_steps(named, elsewhere.tree)
         where = f"moved from line {line} of {module}"
     else:
         if sops_file is not None:

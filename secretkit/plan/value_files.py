@@ -9,7 +9,7 @@ import re
 from collections.abc import Mapping, Sequence
 
 from secretkit.nix import cst
-from secretkit.plan.refusals import _config_arg_steps, _set_steps
+from secretkit.plan.route_steps import config_arg_steps, set_steps
 
 
 def value_file_reason(path: str, importers: Sequence[str]) -> str:
@@ -64,11 +64,11 @@ def value_route(
 ) -> list[str]:
     """The steps that move a secret out of a file imported as a value: declared and
     read in the module importing it (``tree``, when one does), never in the file."""
-    steps = _set_steps(files, name, None)
+    steps = set_steps(files, name, None)
     module = importers[0] if len(importers) == 1 else "the module that reads it"
     if len(importers) > 1:
         steps.append(f"in each module importing {path} ({', '.join(importers)}):")
-    steps += _config_arg_steps(module, tree)
+    steps += config_arg_steps(module, tree)
     body = "" if sops_file is None else f" sopsFile = {sops_file}; "
     steps.append(f'in {module} (not in {path}) add: sops.secrets."{name}" = {{{body}}};')
     steps.append("and " + value_read_step(path, dotted, uses, name))
