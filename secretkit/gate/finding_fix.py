@@ -255,7 +255,8 @@ def finding_fix(
 
 
 # a file's text NixOS writes to the store, and the scripts it runs (from the store)
-_ETC_TEXT = re.compile(r"^environment\.etc\.(?:\"[^\"]*\"|[^.]+)\.text$")
+_ETC_TEXT = re.compile(r"^environment\.etc\.(\"[^\"]*\"|[^.]+)\.text$")
+_DEPLOYMENT_KEY = re.compile(r"^deployment\.keys\.(\"[^\"]*\"|[^.]+)\.text$")
 _SCRIPT = re.compile(
     r"^(?:systemd\.(?:user\.)?services\.(?:\"[^\"]*\"|[^.]+)\."
     r"(?:script|preStart|postStart|reload|preStop|postStop)"
@@ -349,12 +350,25 @@ def by_hand_point(attrpath: str | None) -> str | None:
             'config.sops.templates."<t>".path, a template whose content is the line '
             'CADDY_SECRET=${config.sops.placeholder."<name>"} (systemd reads it, as root)'
         )
-    if _ETC_TEXT.match(attrpath):
+    etc = _ETC_TEXT.match(attrpath)
+    if etc is not None:
+        # (migrate's own route: sops-nix writes the file at that path itself; an
+        # environment.etc copy with a mode would be made by activation before the
+        # template is rendered)
         return (
-            'and replace the option\'s .text by .source = config.sops.templates."<t>".path, '
-            "with the same text as the template's content and "
-            '${config.sops.placeholder."<name>"} in place of the value (the template\'s owner '
-            "and mode are for the program that reads the file)"
+            f"and delete the environment.etc entry: declare sops.templates.\"<t>\" with "
+            f'path = "/etc/{etc[1].strip(chr(34))}", the same text as its content and '
+            '${config.sops.placeholder."<name>"} in place of the value, and the owner and '
+            "mode the program that reads the file needs (sops-nix writes the file there)"
+        )
+    keys = _DEPLOYMENT_KEY.match(attrpath)
+    if keys is not None:
+        return (
+            f"and delete deployment.keys.{keys[1]} (colmena sends its text from the deploying "
+            "machine, and keyFile/keyCommand run there, where no /run/secrets exists): the "
+            "host's sops-nix decrypts it on the host, owned by the key's user (owner = the "
+            "user it names, default root); point what read /run/keys/"
+            f'{keys[1].strip(chr(34))} at config.sops.secrets."<name>".path'
         )
     if _SCRIPT.match(attrpath):
         return (

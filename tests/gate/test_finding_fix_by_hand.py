@@ -1,7 +1,7 @@
 """The by-hand way out for a secret migrate cannot move, where "point the option at
 its .path" would be wrong: for an ``/etc`` file's ``.text`` it would write the path as
 the file's text, for a script it would run the path (a stranger followed it).  The
-file's text goes to a template that ``.source`` names; a script reads the secret's
+file's text goes to a template sops-nix writes at the file's path; a script reads the secret's
 file where the value was, and bash does read it so (run here)."""
 
 from __future__ import annotations
@@ -23,12 +23,29 @@ def _fix(attrpath: str) -> str:
 
 
 @pytest.mark.parametrize(
-    "attrpath", ['environment.etc."app/config.ini".text', "environment.etc.pgpass.text"]
-)
-def test_an_etc_file_s_text_becomes_a_template_its_source_names(attrpath: str) -> None:
+    ("attrpath", "path"),
+    [('environment.etc."app/config.ini".text', "/etc/app/config.ini"),
+     ("environment.etc.pgpass.text", "/etc/pgpass")],
+)  # fmt: skip
+def test_an_etc_file_s_text_becomes_a_template_sops_nix_writes_at_its_path(
+    attrpath: str, path: str
+) -> None:
+    """migrate's own route: an environment.etc copy (a mode set) is made by activation
+    before sops-nix renders the template, so the file would be missing or stale (a
+    stranger's reading of NixOS's setup-etc)."""
     fix = _fix(attrpath)
-    assert 'replace the option\'s .text by .source = config.sops.templates."<t>".path' in fix
+    assert (
+        f'and delete the environment.etc entry: declare sops.templates."<t>" with path = "{path}"'
+        in fix
+    )
     assert '${config.sops.placeholder."<name>"} in place of the value' in fix
+    assert "*File option" not in fix
+
+
+def test_a_colmena_deployment_key_goes_to_the_host_s_sops_nix() -> None:
+    fix = _fix('deployment.keys."cf-token".text')
+    assert 'delete deployment.keys."cf-token" (colmena sends its text from the deploying' in fix
+    assert 'point what read /run/keys/cf-token at config.sops.secrets."<name>".path' in fix
     assert "*File option" not in fix
 
 
