@@ -356,7 +356,7 @@ def by_hand_point(attrpath: str | None) -> str | None:
         # environment.etc copy with a mode would be made by activation before the
         # template is rendered)
         return (
-            f"and delete the environment.etc entry: declare sops.templates.\"<t>\" with "
+            f'and delete the environment.etc entry: declare sops.templates."<t>" with '
             f'path = "/etc/{etc[1].strip(chr(34))}", the same text as its content and '
             '${config.sops.placeholder."<name>"} in place of the value, and the owner and '
             "mode the program that reads the file needs (sops-nix writes the file there)"

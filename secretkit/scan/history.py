@@ -111,6 +111,7 @@ def scan_history(
             todo.setdefault(blob.oid, []).append(blob)
     total = len(blobs) + clean
     done = [total - sum(len(members) for members in todo.values())]
+    shared = _shared_names(top, store, todo)  # (names a flake binds to an import)
 
     def tick(n: int) -> None:
         done[0] += n
@@ -133,7 +134,7 @@ def scan_history(
             seen.add(oid)
             for group in alike(todo[oid], data):  # each group scanned once, at its first
                 if data is not None and any(b.path.endswith(".nix") for b in group):
-                    _note_refs(store, oid, data)
+                    _note_refs(store, oid, data, shared)
                 blob = group[0]
                 tick(len(group) - 1)
                 if data is None:  # over max_bytes: streamed from git, scanned in pieces
@@ -193,22 +194,39 @@ def scan_history(
     store.save()
     report.findings.extend(tag_findings(top, allow, every_ref))
     report.findings.extend(_ref_name_findings(top, allow, every_ref))
-    # values a file gives to secret options from a file of plain values it imports
-    # (each file alone says nothing there: scan/nix_imports), as HEAD's files read them
-    from secretkit.scan.nix_imports import history_values
-
-    report.findings.extend(history_values(top, allow, report.findings))
     report.findings.sort(key=lambda f: (f.path, f.commit or "", f.start))
     report.stats["seconds"] = time.perf_counter() - started
     return report
 
 
-def _note_refs(store: HistoryCache, oid: str, data: bytes) -> None:
+def _note_refs(store: HistoryCache, oid: str, data: bytes, shared: set[str]) -> None:
     """Remember which files the ``.nix`` blob ``data`` hands to a secret option by
-    their paths, as written: where they are depends on each path it was added at."""
+    their paths, and which attributes of which files it imports it gives to one
+    (``shared``: names a flake binds to an import), as written: where they are depends
+    on each path it was added at."""
     from secretkit.scan.nix_file_refs import given_relative
+    from secretkit.scan.nix_imports import import_facts, may_give_values
 
     store.record_refs(oid, given_relative(data))
+    store.record_imports(oid, import_facts(data) if may_give_values(data, shared) else None)
+
+
+def _shared_names(top: Path, store: HistoryCache, todo: dict[str, list[HistoryBlob]]) -> set[str]:
+    """The names any version of a :data:`~secretkit.scan.nix_imports.SHARING` file
+    binds to an import (a flake's specialArgs: they reach every module), from the
+    cache and from the versions this run reads."""
+    from secretkit.git.objects import read_blobs
+    from secretkit.scan.nix_imports import SHARING, bound_imports, shared_bound
+
+    names: set[str] = set()
+    for oid, facts in store.imports.items():
+        for path in store.ref_paths.get(oid, ()):
+            if path in SHARING:
+                names.update(shared_bound(path, facts))
+    fresh = {b.oid: b.path for members in todo.values() for b in members if b.path in SHARING}
+    for oid, data in read_blobs(top, fresh):
+        names.update(bound_imports(fresh[oid], data))
+    return names
 
 
 def _beside_contents(
@@ -222,22 +240,33 @@ def _beside_contents(
 ) -> list[Finding]:
     """What no blob says alone: a token in the name of a path the history ever had
     (:mod:`secretkit.scan.names`; the finding names the oldest commit that added the
-    path), and every version of a file a ``.nix`` blob of the history hands to a
-    secret option by its path (:mod:`secretkit.scan.nix_file_refs`)."""
+    path), every version of a file a ``.nix`` blob of the history hands to a secret
+    option by its path (:mod:`secretkit.scan.nix_file_refs`), and the values at the
+    attributes of the files a ``.nix`` blob imports and gives to secret options
+    (:mod:`secretkit.scan.nix_imports`), in every version of those files."""
     from secretkit.scan.names import named
     from secretkit.scan.nix_file_refs import history_value_files, history_versions
+    from secretkit.scan.nix_imports import history_values, wanted_from_facts
 
     candidates = {**walked, **_named_paths(top, store)}  # (the cache's commit: the older)
     found = named(sorted(candidates), allow)
     store.set_named({name: candidates[name] for name, _finding in found})
     out = [replace(finding, commit=candidates[name]) for name, finding in found]
     out += _identity_findings(top, store, allow, every_ref, moved)
-    targets = store.ref_targets()
+    files = store.ref_targets()
+    imported = wanted_from_facts(
+        (path, facts) for oid, facts in store.imports.items() for path in store.ref_paths[oid]
+    )
+    targets = {**dict.fromkeys(imported, "secret"), **files}  # (one walk for both)
     versions = None if moved else store.versions(targets)
     if versions is None:
         versions = history_versions(top, targets, every_ref=every_ref)
         store.record_versions(targets, versions)
-    return out + history_value_files(top, versions, allow, known)
+    # (a value file's link target is judged as the file: not an import's own file)
+    by_files = {v: seen for v, seen in versions.items() if v[0] in files or v[0] not in imported}
+    out += history_value_files(top, by_files, allow, known)
+    values = {v: seen[0] for v, seen in versions.items() if v[0] in imported}
+    return out + history_values(top, values, imported, allow, [*known, *out])
 
 
 def _identity_findings(

@@ -12,6 +12,7 @@ Public API::
     cache.named                                  # token-named path's tag -> its commit
     cache.identities / set_identities(...)       # token-named authors: (commit, tag)
     cache.record_refs(oid, given) / add_ref_paths(...) / ref_targets()  # files Nix hands on
+    cache.record_imports(oid, facts) / cache.imports  # what Nix blobs import for secrets
     cache.versions(targets) / record_versions(targets, versions)  # the history's of them
     cache.save()
 
@@ -31,7 +32,8 @@ not every path; the name itself is read from that commit again), and, for
 each ``.nix`` blob that hands a file of the repository to a secret option by its path,
 those files' paths as written and the kind of secret, and every path the blob was
 added at (:mod:`secretkit.scan.nix_file_refs`: a blob moved unchanged names other
-files), and
+files), likewise what a ``.nix`` blob imports to give to secret options
+(:func:`~secretkit.scan.nix_imports.import_facts`), and
 the versions of those files the history holds (path, blob id, commit; valid while no
 ref moves): what the next run needs to judge names and such files without reading
 those blobs or walking the history again.
@@ -52,7 +54,7 @@ from pathlib import Path
 import secretkit
 from secretkit.git import git_dir as git_dir  # (where the cache lives: the git directory)
 
-FORMAT = 4  # (2: the header holds the entries' digest; 4: named paths and file refs)
+FORMAT = 5  # (2: the header holds the entries' digest; 5: names, file refs, imports)
 _NAME = "history-cache"
 
 
@@ -158,6 +160,7 @@ class HistoryCache:
     identities: set[tuple[str, str]] | None = None
     refs: dict[str, dict[str, str]] = field(default_factory=dict)  # oid -> written -> kind
     ref_paths: dict[str, set[str]] = field(default_factory=dict)  # oid -> its paths
+    imports: dict[str, dict[str, object]] = field(default_factory=dict)  # oid -> facts
     # the history's versions of the files refs name, under a digest of those files
     target_versions: tuple[str, list[list[str]]] = ("", [])  # (path, oid, commit, kind)
     dirty: bool = False
@@ -193,6 +196,10 @@ class HistoryCache:
                 elif len(parts) == 3 and parts[0] == "t":
                     rows = json.loads(parts[2])
                     cache.target_versions = (parts[1], [[str(x) for x in r[:4]] for r in rows])
+                elif len(parts) == 3 and parts[0] == "x":
+                    facts, at = json.loads(parts[2])
+                    cache.imports[parts[1]] = dict(facts)
+                    cache.ref_paths[parts[1]] = {str(p) for p in at}
                 elif len(parts) == 3 and parts[0] == "r":
                     given, at = json.loads(parts[2])
                     cache.refs[parts[1]] = {str(k): str(v) for k, v in given.items()}
@@ -211,6 +218,7 @@ class HistoryCache:
             cache.identities = None
             cache.refs.clear()
             cache.ref_paths.clear()
+            cache.imports.clear()
             cache.dirty = True
         return cache
 
@@ -247,6 +255,9 @@ class HistoryCache:
         if any(oid not in oids for oid in self.refs):
             self.refs = {k: v for k, v in self.refs.items() if k in oids}
             self.dirty = True
+        if any(oid not in oids for oid in self.imports):
+            self.imports = {k: v for k, v in self.imports.items() if k in oids}
+            self.dirty = True
         self.ref_paths = {}  # (the walk of the whole history names them all again)
 
     def set_named(self, named: dict[str, str]) -> None:
@@ -271,10 +282,20 @@ class HistoryCache:
                 del self.refs[oid]
             self.dirty = True
 
+    def record_imports(self, oid: str, facts: dict[str, object] | None) -> None:
+        """What the ``.nix`` blob ``oid`` imports to give to secret options (None:
+        nothing)."""
+        if facts != self.imports.get(oid):
+            if facts:
+                self.imports[oid] = facts
+            else:
+                self.imports.pop(oid, None)
+            self.dirty = True
+
     def add_ref_paths(self, nix_paths: dict[str, set[str]]) -> None:
         """The paths the history's walk met each ``.nix`` blob at (those of blobs with
-        :attr:`refs` are kept: where the files they name are)."""
-        for oid in self.refs:
+        :attr:`refs` or :attr:`imports` are kept: where the files they name are)."""
+        for oid in {*self.refs, *self.imports}:
             paths = self.ref_paths.get(oid, set()) | nix_paths.get(oid, set())
             if paths != self.ref_paths.get(oid):
                 self.ref_paths[oid] = paths
@@ -410,6 +431,9 @@ class HistoryCache:
         if self.target_versions[0]:
             digest, rows = self.target_versions
             lines.append(f"t\t{digest}\t{json.dumps(rows)}")
+        for oid, facts in sorted(self.imports.items()):
+            at = sorted(self.ref_paths.get(oid, ()))
+            lines.append(f"x\t{oid}\t{json.dumps([facts, at], sort_keys=True)}")
         for oid, given in sorted(self.refs.items()):
             at = sorted(self.ref_paths.get(oid, ()))
             lines.append(f"r\t{oid}\t{json.dumps([given, at], sort_keys=True)}")

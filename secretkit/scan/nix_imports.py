@@ -23,7 +23,7 @@ as any value under that name would be; a line marked ``secretkit: allow`` is all
 from __future__ import annotations
 
 import posixpath
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
 from secretkit.lazy_re import lazy
@@ -82,23 +82,50 @@ def imported_secrets(
     the imported file's path → attribute path in it → the kind of secret.
     ``shared``: names other files bind to imports and hand to every module (a flake's
     ``specialArgs``), each with the files it may be."""
+    facts = import_facts(data, bool(shared))
+    return resolve_facts(path, facts, shared) if facts is not None else {}
+
+
+# What a Nix file's text says of imports, wherever the file is (its paths as written):
+# "bound" name → import, "with" imports, "inherit" name → import, "given" the names
+# given to secret options → kind
+ImportFacts = dict[str, object]
+
+
+def import_facts(data: bytes, shared: bool = True) -> ImportFacts | None:
+    """What :func:`resolve_facts` needs of ``data`` to say which attributes of which
+    files it gives to secret options, as written (relative paths unresolved); None
+    when it gives none from an import (``shared``: names a flake binds may reach it)."""
     from secretkit.scan.nix_positions import names_given_to_secrets
 
-    bound = bound_imports(path, data)
-    whole: list[str] = []  # files whose attributes the file reads by their own names
-    named: dict[str, str] = {}  # name → file (inherit (import ./x) name)
+    bound: dict[str, str] = {}
+    withs: list[str] = []
+    inherits: dict[str, str] = {}
     if b"import" in data:
+        for m in _IMPORTED.finditer(data):
+            bound[m[1].decode("ascii")] = m[2].decode("utf-8", "surrogateescape")
         for m in _WITH.finditer(data):
-            whole += [t for t in [_resolved(path, m[1].decode("utf-8", "replace"))] if t]
+            withs.append(m[1].decode("utf-8", "surrogateescape"))
         for m in _INHERIT.finditer(data):
-            target = _resolved(path, m[1].decode("utf-8", "replace"))
             for name in m[2].decode("ascii", "replace").split():
-                if target is not None:
-                    named[name] = target
-    if not bound and not whole and not named and not shared:
-        return {}
+                inherits[name] = m[1].decode("utf-8", "surrogateescape")
+    if not bound and not withs and not inherits and not shared:
+        return None
+    given = dict(names_given_to_secrets(data, bound_here=False))
+    if not given and not bound:
+        return None
+    return {"bound": bound, "with": withs, "inherit": inherits, "given": given}
+
+
+def resolve_facts(
+    path: str, facts: ImportFacts, shared: dict[str, set[str]] | None = None
+) -> dict[str, dict[tuple[str, ...], str]]:
+    """:func:`imported_secrets` of the file at ``path`` whose text gave ``facts``."""
+    bound = {n: t for n, w in _strs(facts["bound"]).items() if (t := _resolved(path, w))}
+    whole = [t for w in _list(facts["with"]) if (t := _resolved(path, w))]
+    named = {n: t for n, w in _strs(facts["inherit"]).items() if (t := _resolved(path, w))}
     out: dict[str, dict[tuple[str, ...], str]] = {}
-    for given, kind in names_given_to_secrets(data, bound_here=False).items():
+    for given, kind in _strs(facts["given"]).items():
         name, _, rest = given.partition(".")
         if rest:
             targets = [bound[name]] if name in bound else sorted((shared or {}).get(name, ()))
@@ -109,6 +136,26 @@ def imported_secrets(
         for target in targets:
             out.setdefault(target, {})[attrs] = kind
     return out
+
+
+def _strs(value: object) -> dict[str, str]:
+    return {str(k): str(v) for k, v in value.items()} if isinstance(value, dict) else {}
+
+
+def _list(value: object) -> list[str]:
+    return [str(v) for v in value] if isinstance(value, list) else []
+
+
+def may_give_values(data: bytes, shared: Iterable[str] = ()) -> bool:
+    """Whether :func:`import_facts` of ``data`` may be anything: it imports a file, or
+    names one of ``shared`` (names a :data:`SHARING` file binds to an import) with a
+    dot (a cheap test first: the facts need a parse)."""
+    return _imports_a_file(data) or any(f"{name}.".encode() in data for name in shared)
+
+
+def shared_bound(path: str, facts: ImportFacts) -> dict[str, str]:
+    """The names a :data:`SHARING` file at ``path`` binds to imports (name → file)."""
+    return {n: t for n, w in _strs(facts["bound"]).items() if (t := _resolved(path, w))}
 
 
 def imported_targets(
@@ -277,29 +324,47 @@ def values_at(
     return hit_findings(target, data, hits, allow, commit)
 
 
-def history_values(root: Path, allow: Allowlist, known: Iterable[Finding] = ()) -> list[Finding]:
-    """Every version, on any ref, of the files HEAD's ``.nix`` files give to secret
-    options by attribute: the values at those attributes (as HEAD's files read them:
-    an importer that is gone from HEAD is not followed)."""
-    from secretkit.git import run_git
-    from secretkit.git.hooks import blob_contents
-    from secretkit.git.objects import path_changes, read_blobs
+def wanted_from_facts(
+    facts_at: Iterable[tuple[str, ImportFacts]],
+) -> dict[str, dict[tuple[str, ...], str]]:
+    """What the ``.nix`` files give to secret options from files they import, from the
+    :func:`import_facts` of each version of them at each path it had (``facts_at``;
+    the :data:`SHARING` files' bindings reach every module): file → attribute → kind."""
+    pairs = list(facts_at)
+    shared: dict[str, set[str]] = {}
+    for path, facts in pairs:
+        if path in SHARING:
+            for name, target in shared_bound(path, facts).items():
+                shared.setdefault(name, set()).add(target)
+    wanted: dict[str, dict[tuple[str, ...], str]] = {}
+    for path, facts in pairs:
+        for target, attrs in resolve_facts(path, facts, shared).items():
+            wanted.setdefault(target, {}).update(attrs)
+    return wanted
 
-    listed = run_git(root, "ls-tree", "-r", "--name-only", "-z", "HEAD", check=False)
-    if listed.returncode != 0:
-        return []
-    names = [n for n in listed.stdout.decode("utf-8", "surrogateescape").split("\0") if n]
-    nix = [n for n in names if n.endswith(".nix")]
-    head = blob_contents(root, [f"HEAD:{n}" for n in nix])
-    wanted = imported_targets(names, lambda n: head.get(f"HEAD:{n}"))
+
+def history_values(
+    root: Path,
+    versions: Mapping[tuple[str, str], str],
+    wanted: Mapping[str, dict[tuple[str, ...], str]],
+    allow: Allowlist,
+    known: Iterable[Finding] = (),
+) -> list[Finding]:
+    """The values at ``wanted``'s attributes (:func:`wanted_from_facts`) of each version
+    of those files (``versions``: (path, blob id) → the oldest commit adding it
+    there): a values file deleted since, or one its importer stopped reading, is
+    published with the history all the same."""
+    from secretkit.git.objects import read_blobs_limited
+    from secretkit.scan.one_file import MAX_BYTES
+
     taken = {(f.path, f.commit, f.start) for f in known}
+    oids = sorted({oid for _path, oid in versions})
+    contents = {oid: data for oid, _size, data in read_blobs_limited(root, oids, MAX_BYTES)}
     out: list[Finding] = []
-    for target, attrs in sorted(wanted.items()):
-        first: dict[str, str] = {}  # blob → the oldest commit that wrote it (as the walk)
-        for commit, oid in path_changes(root, target, ["--all"]):
-            if oid is not None:
-                first[oid] = commit
-        for oid, data in read_blobs(root, list(first)):
-            found = values_at(target, data, attrs, allow, first[oid])
-            out += [f for f in found if (f.path, f.commit, f.start) not in taken]
+    for (target, oid), commit in sorted(versions.items()):
+        data = contents.get(oid)
+        if data is None or target not in wanted:
+            continue
+        found = values_at(target, data, wanted[target], allow, commit)
+        out += [f for f in found if (f.path, f.commit, f.start) not in taken]
     return out

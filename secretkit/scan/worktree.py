@@ -7,12 +7,16 @@ import os
 import stat
 from collections.abc import Container, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from secretkit.scan.allowlist import Allowlist
 from secretkit.scan.archives import SEP
 from secretkit.scan.many_files import Job, Mark, Progress, run_jobs
 from secretkit.scan.model import Finding, ScanReport
 from secretkit.scan.one_file import MAX_BYTES
+
+if TYPE_CHECKING:
+    from secretkit.scan.history_cache import HistoryCache
 
 
 def _walk(root: Path, under: str = "") -> list[str]:
@@ -126,6 +130,27 @@ def scan_tree(
 
     report.findings.extend(name_findings(names, allow))
     return report
+
+
+def _note_nix_facts(
+    top: Path, store: HistoryCache, blobs: list[tuple[str, str]], staged: dict[str, bytes]
+) -> None:
+    """What a history scan records of each ``.nix`` blob it reads (the files it hands
+    to secret options, what it imports for them: :func:`secretkit.scan.history._note_refs`),
+    for the blobs this scan recorded: the history scan reads no blob the cache knows."""
+    from secretkit.scan.nix_file_refs import given_relative
+    from secretkit.scan.nix_imports import SHARING, bound_imports, import_facts, may_give_values
+
+    shared = {
+        n for s in SHARING for n in bound_imports(s, _small_file(str(top / s), 1 << 20) or b"")
+    }
+    for oid, name in blobs:
+        data = staged.get(name) or _small_file(os.path.join(str(top), name), 1 << 24)
+        if data is None:
+            continue
+        store.record_refs(oid, given_relative(data))
+        store.record_imports(oid, import_facts(data) if may_give_values(data, shared) else None)
+        store.add_ref_paths({oid: {name}})
 
 
 def _either(first: Mark, second: Mark) -> Mark:
@@ -265,6 +290,7 @@ def _scan_tree_cached(
     for oid, name in pending:
         if name not in unclean:
             store.record_clean(oid, name)
+    _note_nix_facts(top, store, [(oid, n) for oid, n in pending if n.endswith(".nix")], staged)
     store.save()
     report.stats["files"] += known_clean
     return report

@@ -342,3 +342,53 @@ def test_a_token_in_a_ref_s_name_is_a_history_finding(tmp_git_repo: Path) -> Non
         r for r in run_check(tmp_git_repo).results if r.id == "plaintext-history" and not r.ok
     ]
     assert [r.message.split(":")[0] for r in failed] == ["a ref's name holds a secret"]
+
+
+VALUES = '{\n  wifi = "@PSK@";\n  smtp = "@SMTP@";\n}\n'
+FLAKE = """{
+  outputs = { nixpkgs, ... }: {
+    nixosConfigurations.box = nixpkgs.lib.nixosSystem {
+      specialArgs = { secrets = import ./secrets.nix; };
+      modules = [ ./box.nix ];
+    };
+  };
+}
+"""
+BOX = """{ secrets, ... }: {
+  networking.wireless.networks.home.psk = secrets.wifi;
+  programs.msmtp.accounts.default.password = secrets.smtp;
+}
+"""
+
+
+def test_values_a_flake_hands_every_module_are_found_after_the_import_is_gone(
+    tmp_git_repo: Path,
+) -> None:
+    """A stranger's secrets.nix, reached only through specialArgs: once a commit dropped
+    the import (and the file), the history scan read HEAD's importers, found none, and
+    check said safe of a history that holds the psk."""
+    repo = tmp_git_repo
+    psk, smtp = fake.wordy_psk("history-import"), fake.password("history-import")
+    (repo / "secrets.nix").write_text(VALUES.replace("@PSK@", psk).replace("@SMTP@", smtp))
+    (repo / "flake.nix").write_text(FLAKE)
+    (repo / "box.nix").write_text(BOX)
+    first = commit_all(repo, "values through specialArgs")
+    # (check's tree scan records the blobs in the history cache: the history reads none)
+    tree = [r for r in run_check(repo).results if r.id == "plaintext-tree" and not r.ok]
+    assert [r.paths for r in tree] == [("secrets.nix",), ("secrets.nix",)]
+    (repo / "flake.nix").write_text(
+        FLAKE.replace("specialArgs = { secrets = import ./secrets.nix; };\n", "")
+    )
+    (repo / "box.nix").write_text("{ ... }: { }\n")
+    git(repo, "rm", "-q", "secrets.nix")
+    commit_all(repo, "stop using them")
+    expected = sorted(
+        [
+            ("secrets.nix", first, "secret-attribute", psk),
+            ("secrets.nix", first, "secret-attribute", smtp),
+        ]
+    )
+    assert _found(repo) == expected  # (the cache: check's tree scan recorded the blobs)
+    assert _found(repo, use_cache=False) == expected
+    failed = [r for r in run_check(repo).results if r.id == "plaintext-history" and not r.ok]
+    assert len(failed) == 2
