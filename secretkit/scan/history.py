@@ -29,6 +29,8 @@ from secretkit.scan.model import Finding, ScanReport, Skipped
 from secretkit.scan.one_file import MAX_BYTES, scan_bytes
 
 if TYPE_CHECKING:
+    from concurrent.futures import Future
+
     from secretkit.git.objects import HistoryBlob
     from secretkit.scan.history_cache import HistoryCache
 
@@ -86,6 +88,7 @@ def scan_history(
     store = HistoryCache.load(top, key) if use_cache else HistoryCache(None, key)
     # git log while the graph is walked
     messages = Messages(lambda skip: message_jobs(top, every_ref, skip), store, allow, max_bytes)
+    authors = _authors_read_meanwhile(top, store, every_ref)  # (git log during the walk)
     walked: dict[str, str] = {}  # the paths the walk met -> the oldest commit adding each
     nix_paths: dict[str, set[str]] = {}  # a .nix blob -> the paths the walk met it at
     tips = store.tips
@@ -124,7 +127,7 @@ def scan_history(
     large_pending: list[tuple[list[HistoryBlob], int, Any]] = []
     with (
         heartbeat(progress, lambda: (done[0], total)),
-        Pool(_to_scan(todo, store) + messages.count(), PARALLEL_MIN_FILES) as pool,
+        Pool(_to_scan(todo, store) + messages.count(authors), PARALLEL_MIN_FILES) as pool,
     ):
         # commit messages first: the workers scan them while git reads the first blobs
         messages.start(pool)
@@ -189,7 +192,7 @@ def scan_history(
     if _shallow(top):
         report.skipped.append(Skipped(SHALLOW, SHALLOW_REASON))
     store.add_ref_paths(nix_paths)
-    beside = _beside_contents(top, store, walked, allow, report.findings, every_ref, moved)
+    beside = _beside_contents(top, store, walked, allow, report.findings, every_ref, moved, authors)
     report.findings.extend(beside)
     store.save()
     report.findings.extend(tag_findings(top, allow, every_ref))
@@ -208,7 +211,10 @@ def _note_refs(store: HistoryCache, oid: str, data: bytes, shared: set[str]) -> 
     from secretkit.scan.nix_imports import import_facts, may_give_values
 
     store.record_refs(oid, given_relative(data))
-    store.record_imports(oid, import_facts(data) if may_give_values(data, shared) else None)
+    uses = [name for name in shared if f"{name}.".encode() in data]  # (most blobs: none)
+    store.record_imports(
+        oid, import_facts(data, bool(uses)) if may_give_values(data, uses) else None
+    )
 
 
 def _shared_names(top: Path, store: HistoryCache, todo: dict[str, list[HistoryBlob]]) -> set[str]:
@@ -237,6 +243,7 @@ def _beside_contents(
     known: list[Finding],
     every_ref: bool,
     moved: bool,
+    authors: Future[Any] | None = None,
 ) -> list[Finding]:
     """What no blob says alone: a token in the name of a path the history ever had
     (:mod:`secretkit.scan.names`; the finding names the oldest commit that added the
@@ -252,7 +259,7 @@ def _beside_contents(
     found = named(sorted(candidates), allow)
     store.set_named({name: candidates[name] for name, _finding in found})
     out = [replace(finding, commit=candidates[name]) for name, finding in found]
-    out += _identity_findings(top, store, allow, every_ref, moved)
+    out += _identity_findings(top, store, allow, every_ref, moved, authors)
     files = store.ref_targets()
     imported = wanted_from_facts(
         (path, facts) for oid, facts in store.imports.items() for path in store.ref_paths[oid]
@@ -269,8 +276,34 @@ def _beside_contents(
     return out + history_values(top, values, imported, allow, [*known, *out])
 
 
+def _authors_read_meanwhile(top: Path, store: HistoryCache, every_ref: bool) -> Future[Any] | None:
+    """The history's identities (:func:`secretkit.git.identities.identities`) read by a
+    thread while the graph is walked, when the cache cannot stand for them (a moved
+    ref, no cache): done before the pool forks (:meth:`Messages.count` waits)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from secretkit.git.identities import identities
+    from secretkit.git.objects import ref_tips
+
+    if (
+        store.identities is not None
+        and store.tips
+        and ref_tips(top, every_ref=every_ref) == store.tips
+    ):
+        return None
+    reader = ThreadPoolExecutor(max_workers=1)
+    future = reader.submit(identities, top, ["--all"] if every_ref else None)
+    reader.shutdown(wait=False)
+    return future
+
+
 def _identity_findings(
-    top: Path, store: HistoryCache, allow: Allowlist, every_ref: bool, moved: bool
+    top: Path,
+    store: HistoryCache,
+    allow: Allowlist,
+    every_ref: bool,
+    moved: bool,
+    read: Future[Any] | None = None,
 ) -> list[Finding]:
     """Tokens in the ``Name <email>`` of the history's authors, committers and taggers
     (:mod:`secretkit.git.identities`), each at the oldest commit (or tag) naming it;
@@ -278,7 +311,9 @@ def _identity_findings(
     from secretkit.git.identities import identities, of_commits, taggers
     from secretkit.scan.names import IDENTITY_PREFIX, named
 
-    if moved or store.identities is None:
+    if read is not None:
+        seen = read.result()
+    elif moved or store.identities is None:
         seen = identities(top, ["--all"] if every_ref else None)
     else:
         seen = of_commits(top, sorted({commit for commit, _tag in store.identities}))

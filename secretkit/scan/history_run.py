@@ -9,11 +9,14 @@ import os
 import threading
 from collections.abc import Callable, Hashable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from secretkit.git.objects import HistoryBlob
 from secretkit.scan.allowlist import Allowlist
 from secretkit.scan.history_cache import HistoryCache
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
 from secretkit.scan.many_files import Job, Progress, Result, chunk_worker, scan_file_job
 from secretkit.scan.model import Finding, ScanReport, Skipped
 from secretkit.sensitive import Sensitive, preview
@@ -297,10 +300,13 @@ class Messages:
         self.jobs: list[Job] | None = None
         self.started: Started | None = None
 
-    def count(self) -> int:
-        """How many messages are to be scanned (waits for them to be read)."""
+    def count(self, also: Future[Any] | None = None) -> int:
+        """How many messages are to be scanned (waits for them to be read, and for
+        ``also``, another reading thread: the pool forks next)."""
         if self.jobs is None:
             self.jobs = self._read.result()
+        if also is not None:
+            also.exception()  # (waits; its result is asked later)
         return len(self.jobs)
 
     def start(self, pool: Pool) -> None:

@@ -23,7 +23,7 @@ as any value under that name would be; a line marked ``secretkit: allow`` is all
 from __future__ import annotations
 
 import posixpath
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 
 from secretkit.lazy_re import lazy
@@ -65,14 +65,30 @@ def _resolved(path: str, imported: str) -> str | None:
 
 def bound_imports(path: str, data: bytes) -> dict[str, str]:
     """The names ``path`` binds to ``import ./file``: name → the repo-relative file."""
-    if b"import" not in data:
-        return {}
     out = {}
-    for m in _IMPORTED.finditer(data):
-        target = _resolved(path, m[2].decode("utf-8", "replace"))
+    for name, imported in _bound(data):
+        target = _resolved(path, imported.decode("utf-8", "replace"))
         if target is not None:
-            out[m[1].decode("ascii")] = target
+            out[name.decode("ascii")] = target
     return out
+
+
+# `_IMPORTED` (what a test holds them to), found from each "import" (a literal re scans
+# for quickly) back to its name
+_IMPORT_PATH = lazy(rb"[ \t]+(\.\.?/[\w./+-]*)[ \t]*;")
+_BOUND_NAME = lazy(rb"([A-Za-z_][\w'-]*)[ \t]*=[ \t]*\Z")
+
+
+def _bound(data: bytes) -> Iterator[tuple[bytes, bytes]]:
+    """``(name, imported path)`` of each ``name = import ./path;`` in ``data``."""
+    at = data.find(b"import")
+    while at >= 0:
+        path = _IMPORT_PATH.match(data, at + 6)
+        if path is not None:
+            name = _BOUND_NAME.search(data, max(0, at - 120), at)
+            if name is not None:
+                yield name[1], path[1]
+        at = data.find(b"import", at + 6)
 
 
 def imported_secrets(
@@ -102,13 +118,13 @@ def import_facts(data: bytes, shared: bool = True) -> ImportFacts | None:
     withs: list[str] = []
     inherits: dict[str, str] = {}
     if b"import" in data:
-        for m in _IMPORTED.finditer(data):
-            bound[m[1].decode("ascii")] = m[2].decode("utf-8", "surrogateescape")
+        for name, imported in _bound(data):
+            bound[name.decode("ascii")] = imported.decode("utf-8", "surrogateescape")
         for m in _WITH.finditer(data):
             withs.append(m[1].decode("utf-8", "surrogateescape"))
         for m in _INHERIT.finditer(data):
-            for name in m[2].decode("ascii", "replace").split():
-                inherits[name] = m[1].decode("utf-8", "surrogateescape")
+            for inherited in m[2].decode("ascii", "replace").split():
+                inherits[inherited] = m[1].decode("utf-8", "surrogateescape")
     if not bound and not withs and not inherits and not shared:
         return None
     given = dict(names_given_to_secrets(data, bound_here=False))

@@ -204,3 +204,21 @@ def test_a_staged_module_that_imports_no_values_reads_nothing_more(tmp_git_repo:
     values = (tmp_git_repo / "secrets.nix").read_bytes()
     nix_imports.staged_values({"secrets.nix": values}, index, read_index, Allowlist())
     assert asked == [["a.nix", "b.nix"]]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        b"let s = import ./secrets.nix; in { }",
+        b"{ specialArgs = { secrets = import ./a/b.nix ; v=import ../v.nix;}; }",
+        b"x = import <nixpkgs> {}; y = import ./y; z = (import ./z.nix); w = import\t./w.nix;",
+        b"importFoo = 1; a = importx ./q.nix; b' = import ./b.nix;",
+        b"  # c = import ./c.nix;\n" + b"d =\nimport ./d.nix;",
+    ],
+)
+def test_the_bound_imports_found_from_each_import_are_the_regex_s(text: bytes) -> None:
+    """:func:`_bound` looks back from each "import" (fast on a flake.nix's hundreds of
+    versions): it finds what the pattern finds, no more, no less."""
+    from secretkit.scan.nix_imports import _IMPORTED, _bound
+
+    assert list(_bound(text)) == [(m[1], m[2]) for m in _IMPORTED.finditer(text)]
