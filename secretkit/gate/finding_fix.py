@@ -181,6 +181,10 @@ def finding_fix(
                 "its arguments, { osConfig, ... }:; a sops.templates declaration goes beside "
                 "the secret's, with the same owner)"
             )
+        # (a host without sops.defaultSopsFile: the declaration names the file, or
+        # activation finds none; a stranger's followed fix said defaultSopsFile next)
+        declare += f" (with sopsFile = <{sops_file} relative to the module> unless "
+        declare += "sops.defaultSopsFile is that file)"
         if clan is not None:  # (clan declares sops.secrets.<name> for the machines)
             feed = "mkpasswd -m sha-512 | " if hashed else ""
             store = f"it with clan (`{feed}{clan.command}` reads it from stdin)"

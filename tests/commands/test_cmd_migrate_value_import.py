@@ -149,6 +149,7 @@ def test_check_and_hook_name_the_importer(lab: Lab) -> None:
     (hook,) = _fixes(proc.stdout + proc.stderr)
     for fix in (check, hook):
         assert lab.value not in fix
-        assert 'declare sops.secrets."<name>" in hosts/h/configuration.nix, not in' in fix
+        assert 'declare sops.secrets."<name>" (with sopsFile = <' in fix
+        assert "sops.defaultSopsFile is that file) in hosts/h/configuration.nix, not in" in fix
         assert "hosts/h/configuration.nix:8" in fix and "delete mqttPassword" in fix
         assert "stays a plain attrset" in fix

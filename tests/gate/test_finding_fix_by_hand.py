@@ -102,6 +102,8 @@ def test_a_home_manager_module_inside_the_nixos_one_names_the_nixos_configuratio
     read through ``osConfig`` (a stranger's: the steps declared it where it fails)."""
     fix = _fix("home-manager.users.me.programs.git.extraConfig.github.token")
     assert 'declare sops.secrets."<name>" = { owner = "me"; }; in this NixOS module' in fix
+    # (a host without sops.defaultSopsFile: the declaration names the file)
+    assert "(with sopsFile = <secrets/<host>.yaml relative to the module> unless " in fix
     assert "outside home-manager.users.me" in fix
     assert 'osConfig.sops.templates."<t>".path' in fix
     assert 'put ${config.sops.placeholder."<name>"} in a sops.templates' in fix  # (NixOS side)
