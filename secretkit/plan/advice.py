@@ -99,6 +99,14 @@ def unowned_reason(inventory: Inventory, path: str | None = None) -> str:
     """Why a file with a secret has no host: said as a fact only when every import
     was followed.  ``path``: the finding's file, when it may be one that defines hosts
     (the finding is then outside all their modules)."""
+    shared = _shared_by(inventory.root, path) if path is not None else None
+    if shared is not None:  # (a file of values a flake hands every module: no module)
+        name, importer = shared
+        return (
+            f"{importer} imports this file for its values ({name} = import ./{path}, handed "
+            "to every module): it is no module, and a value moves where a module gives it to "
+            "an option"
+        )
     if path is not None and defines_hosts(inventory, path):
         return (
             f"secretkit finds it in none of the hosts' modules in {path}, the file that "
@@ -119,6 +127,22 @@ def unowned_reason(inventory: Inventory, path: str | None = None) -> str:
         "no host configuration imports this file as far as secretkit can follow (some "
         "imports it cannot follow: `secretkit hosts list` shows them)"
     )
+
+
+def _shared_by(root: Path, path: str) -> tuple[str, str] | None:
+    """``(name, file)`` when a :data:`~secretkit.scan.nix_imports.SHARING` file binds
+    ``name = import ./<path>`` (a flake's specialArgs: every module gets it)."""
+    from secretkit.scan.nix_imports import SHARING, bound_imports
+
+    for importer in SHARING:
+        try:
+            data = (root / importer).read_bytes()
+        except OSError:
+            continue
+        for name, target in bound_imports(importer, data).items():
+            if target == path:
+                return name, importer
+    return None
 
 
 def unread_host_sets(notes: Sequence[Note]) -> list[Note]:
