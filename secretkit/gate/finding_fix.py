@@ -183,7 +183,8 @@ def finding_fix(
             )
         # (a host without sops.defaultSopsFile: the declaration names the file, or
         # activation finds none; a stranger's followed fix said defaultSopsFile next)
-        declare += f" (with sopsFile = <{sops_file} relative to the module> unless "
+        held = "each host's file" if sops_file.startswith("<") else sops_file  # (listed above)
+        declare += f" (with sopsFile = <{held} relative to the module> unless "
         declare += "sops.defaultSopsFile is that file)"
         if clan is not None:  # (clan declares sops.secrets.<name> for the machines)
             feed = "mkpasswd -m sha-512 | " if hashed else ""

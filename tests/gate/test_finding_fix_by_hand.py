@@ -161,3 +161,11 @@ def test_a_caddyfile_secret_is_read_from_caddy_s_environment(attrpath: str) -> N
     assert "{$CADDY_SECRET}" in fix
     assert 'services.caddy.environmentFile = config.sops.templates."<t>".path' in fix
     assert "*File option" not in fix
+
+
+def test_a_module_of_several_hosts_names_each_host_s_file_once() -> None:
+    each = "<each host's own: secrets/a.yaml for a, secrets/b.yaml for b>"
+    fix = finding_fix("m.nix", "sk2:00", NO_HOST, sops_file=each, attrpath="x.password")
+    assert f"`secretkit set {each} '[\"<name>\"]'`" in fix
+    assert "(with sopsFile = <each host's file relative to the module> unless " in fix
+    assert "<<" not in fix
