@@ -26,19 +26,21 @@ from secretkit.scan.hits import Hit
 # rule → (kind, the format without its word boundaries); each is the rule's own
 # format: detect-secrets' GitHub token (ghp_/gho_/ghu_/ghs_/ghr_ and 36 characters),
 # GitHub's fine-grained token, AWS's access key id and age's secret key
-# (secretkit.scan.detectors), and Tailscale's key
+# (secretkit.scan.detectors), and OpenAI's, Anthropic's and Tailscale's keys
 GLUED: dict[str, tuple[str, re.Pattern[str]]] = {
     "github-token": ("token", lazy(r"gh[pousr]_[A-Za-z0-9]{36}")),
     "github-fine-grained-token": ("token", lazy(r"github_pat_[A-Za-z0-9_]{82}")),
     "aws-access-key": ("token", lazy(r"(?:AKIA|ASIA)[A-Z0-9]{16}")),
     "age-secret-key": ("private-key", lazy(r"AGE-SECRET-KEY-1[02-9AC-HJ-NP-Z]{58}")),
     # (no fixed length: what follows it is taken in, as a longer key would be)
+    "openai-api-key": ("api-key", lazy(r"sk-(?:proj|svcacct|admin)-[A-Za-z0-9_-]{40,}")),
+    "anthropic-api-key": ("api-key", lazy(r"sk-ant-(?:api|admin)\d{2}-[A-Za-z0-9_-]{80,}")),
     "tailscale-auth-key": (
         "auth-key",
         lazy(r"tskey-(?:[a-z]+-)?[A-Za-z0-9]{6,}-[A-Za-z0-9]{16,}"),
     ),
 }
-_ANCHORS = ("gh", "github_pat_", "AKIA", "ASIA", "AGE-SECRET-KEY-1", "tskey-")
+_ANCHORS = ("gh", "github_pat_", "AKIA", "ASIA", "AGE-SECRET-KEY-1", "tskey-", "sk-")
 _DISTINCT = 8  # the fewest distinct characters a real token's body has
 
 

@@ -6,6 +6,7 @@ stays quiet."""
 from __future__ import annotations
 
 import json
+import string
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,8 @@ from secretkit.scan.worktree import scan_tree
 from tests.conftest import commit_all, git
 from tests.support import fake
 from tests.support.cli import run_main
+
+ALNUM = string.ascii_letters + string.digits
 
 
 def test_a_token_as_a_file_s_name_is_found_and_never_printed(
@@ -140,4 +143,21 @@ def test_a_token_glued_to_the_rest_of_a_name_is_found(tmp_git_repo: Path) -> Non
     assert found == [
         ("(file name) 2024ghp_….txt", "github-token"),
         ("(file name) ts_tske…", "tailscale-auth-key"),
+    ]
+
+
+def test_an_openai_or_anthropic_key_joined_to_a_word_in_a_name_is_found(
+    tmp_git_repo: Path,
+) -> None:
+    """A stranger's notes-sk-proj-….txt and notes_sk-ant-….txt: the key formats refuse a
+    "-" or "_" before them (text's "disk-proj-…"), which a name puts there."""
+    openai = "sk-proj-" + fake.chars(ALNUM, 48, "openai-name")
+    anthropic = "sk-ant-api03-" + fake.chars(ALNUM, 93, "anthropic-name") + "AA"
+    (tmp_git_repo / f"notes-{openai}.txt").write_text("x\n")
+    (tmp_git_repo / f"notes_{anthropic}.txt").write_text("x\n")
+    commit_all(tmp_git_repo)
+    found = sorted((f.path, f.rule) for f in scan_tree(tmp_git_repo).findings)
+    assert found == [
+        ("(file name) notes-sk-p….txt", "openai-api-key"),
+        ("(file name) notes_sk-a….txt", "anthropic-api-key"),
     ]
