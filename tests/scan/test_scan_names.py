@@ -133,31 +133,29 @@ def test_purge_s_dirty_tree_message_shows_a_token_in_a_name_as_its_preview(
     assert "uncommitted changes (ghp_….txt)" in err
 
 
-def test_a_token_glued_to_the_rest_of_a_name_is_found(tmp_git_repo: Path) -> None:
-    gh = fake.github_token("glued-name")
-    ts = fake.tailscale_auth_key("glued-name")
-    (tmp_git_repo / f"2024{gh}.txt").write_text("x\n")
-    (tmp_git_repo / f"ts_{ts}").write_text("x\n")
-    commit_all(tmp_git_repo)
-    found = sorted((f.path, f.rule) for f in scan_tree(tmp_git_repo).findings)
-    assert found == [
-        ("(file name) 2024ghp_….txt", "github-token"),
-        ("(file name) ts_tske…", "tailscale-auth-key"),
-    ]
+GLUED = [
+    (f"2024{fake.github_token('glued-name')}.txt", "(file name) 2024ghp_….txt", "github-token"),
+    (f"ts_{fake.tailscale_auth_key('glued-name')}", "(file name) ts_tske…", "tailscale-auth-key"),
+    # (the key formats refuse a "-" or "_" before them, text's "disk-proj-…"; a name
+    # puts one there: a stranger's notes-sk-proj-….txt)
+    (
+        "notes-sk-proj-" + fake.chars(ALNUM, 48, "openai-name") + ".txt",
+        "(file name) notes-sk-p….txt",
+        "openai-api-key",
+    ),
+    (
+        "notes_sk-ant-api03-" + fake.chars(ALNUM, 93, "anthropic-name") + "AA.txt",
+        "(file name) notes_sk-a….txt",
+        "anthropic-api-key",
+    ),
+]
 
 
-def test_an_openai_or_anthropic_key_joined_to_a_word_in_a_name_is_found(
-    tmp_git_repo: Path,
+@pytest.mark.parametrize(("name", "shown", "rule"), GLUED)
+def test_a_token_glued_to_the_rest_of_a_name_is_found(
+    tmp_git_repo: Path, name: str, shown: str, rule: str
 ) -> None:
-    """A stranger's notes-sk-proj-….txt and notes_sk-ant-….txt: the key formats refuse a
-    "-" or "_" before them (text's "disk-proj-…"), which a name puts there."""
-    openai = "sk-proj-" + fake.chars(ALNUM, 48, "openai-name")
-    anthropic = "sk-ant-api03-" + fake.chars(ALNUM, 93, "anthropic-name") + "AA"
-    (tmp_git_repo / f"notes-{openai}.txt").write_text("x\n")
-    (tmp_git_repo / f"notes_{anthropic}.txt").write_text("x\n")
+    (tmp_git_repo / name).write_text("x\n")
     commit_all(tmp_git_repo)
-    found = sorted((f.path, f.rule) for f in scan_tree(tmp_git_repo).findings)
-    assert found == [
-        ("(file name) notes-sk-p….txt", "openai-api-key"),
-        ("(file name) notes_sk-a….txt", "anthropic-api-key"),
-    ]
+    found = [(f.path, f.rule) for f in scan_tree(tmp_git_repo).findings]
+    assert found == [(shown, rule)]
