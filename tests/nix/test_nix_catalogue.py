@@ -43,6 +43,20 @@ def migrated_golden(name: str, tmp_path: Path) -> Path:
     return module
 
 
+def template_restart_units(name: str, template: str, config: str, tmp_path: Path) -> object:
+    """The ``restartUnits`` golden ``name``'s migrated module gives its template
+    ``template`` when the host's configuration is ``config`` (Nix attrset text),
+    evaluated by the real ``nix-instantiate --eval``."""
+    from tests.support.nixeval import eval_json
+
+    module = migrated_golden(name, tmp_path)
+    expr = (
+        f"let m = import {module} {{ config = {config}; }}; "
+        f'in m.sops.templates."{template}".restartUnits'
+    )
+    return eval_json(expr, tmp_path / "state")
+
+
 def _eval_json(tmp_path: Path) -> subprocess.CompletedProcess[str]:
     """``nix-instantiate --eval --strict --json`` of ``tmp_path/eval.nix`` (the real one)."""
     nix = need_tool("nix-instantiate")

@@ -10,8 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.nix.test_nix_catalogue import migrated_golden
-from tests.support.nixeval import eval_json
+from tests.nix.test_nix_catalogue import template_restart_units
 
 TEMPLATE = "paperless-ai-container.env"
 
@@ -30,10 +29,8 @@ TEMPLATE = "paperless-ai-container.env"
 def test_the_template_restarts_the_unit_the_host_runs_the_container_as(
     tmp_path: Path, oci: str, units: list[str]
 ) -> None:
-    module = migrated_golden("oci-containers-environment", tmp_path)
-    expr = (
-        f"let m = import {module} {{ config = {{ virtualisation.oci-containers = {oci}; "
-        'sops.placeholder = { }; sops.templates = { }; }; }; in m.sops.templates."'
-        f'{TEMPLATE}".restartUnits'
+    config = (
+        f"{{ virtualisation.oci-containers = {oci}; "
+        "sops.placeholder = { }; sops.templates = { }; }"
     )
-    assert eval_json(expr, tmp_path / "state") == units
+    assert template_restart_units("oci-containers-environment", TEMPLATE, config, tmp_path) == units

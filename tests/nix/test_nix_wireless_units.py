@@ -10,8 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.nix.test_nix_catalogue import migrated_golden
-from tests.support.nixeval import eval_json
+from tests.nix.test_nix_catalogue import template_restart_units
 
 
 @pytest.mark.parametrize(
@@ -24,13 +23,8 @@ from tests.support.nixeval import eval_json
 def test_the_template_restarts_the_units_that_read_it(
     tmp_path: Path, interfaces: str, units: list[str]
 ) -> None:
-    module = migrated_golden("wireless-psk", tmp_path)
     config = (
         f"{{ networking.wireless.interfaces = {interfaces}; "
         'system.nixos.release = "25.05"; sops.placeholder = { }; }'
     )
-    expr = (
-        f"let m = import {module} {{ config = {config}; }}; "
-        'in m.sops.templates."wireless-secrets".restartUnits'
-    )
-    assert eval_json(expr, tmp_path / "state") == units
+    assert template_restart_units("wireless-psk", "wireless-secrets", config, tmp_path) == units
