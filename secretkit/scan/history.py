@@ -75,6 +75,7 @@ def scan_history(
         finish_batch,
         heartbeat,
         history_index,
+        note_nix_facts,
         rebuild,
         settle,
         start_batch,
@@ -137,7 +138,7 @@ def scan_history(
             seen.add(oid)
             for group in alike(todo[oid], data):  # each group scanned once, at its first
                 if data is not None and any(b.path.endswith(".nix") for b in group):
-                    _note_refs(store, oid, data, shared)
+                    note_nix_facts(store, oid, data, shared)
                 blob = group[0]
                 tick(len(group) - 1)
                 if data is None:  # over max_bytes: streamed from git, scanned in pieces
@@ -200,21 +201,6 @@ def scan_history(
     report.findings.sort(key=lambda f: (f.path, f.commit or "", f.start))
     report.stats["seconds"] = time.perf_counter() - started
     return report
-
-
-def _note_refs(store: HistoryCache, oid: str, data: bytes, shared: set[str]) -> None:
-    """Remember which files the ``.nix`` blob ``data`` hands to a secret option by
-    their paths, and which attributes of which files it imports it gives to one
-    (``shared``: names a flake binds to an import), as written: where they are depends
-    on each path it was added at."""
-    from secretkit.scan.nix_file_refs import given_relative
-    from secretkit.scan.nix_imports import import_facts, may_give_values
-
-    store.record_refs(oid, given_relative(data))
-    uses = [name for name in shared if f"{name}.".encode() in data]  # (most blobs: none)
-    store.record_imports(
-        oid, import_facts(data, bool(uses)) if may_give_values(data, uses) else None
-    )
 
 
 def _shared_names(top: Path, store: HistoryCache, todo: dict[str, list[HistoryBlob]]) -> set[str]:

@@ -129,6 +129,23 @@ def history_index(
     return blobs, clean
 
 
+def note_nix_facts(store: HistoryCache, oid: str, data: bytes, shared: set[str]) -> None:
+    """Remember which files the ``.nix`` blob ``data`` hands to a secret option by
+    their paths, and which attributes of which files it imports it gives to one
+    (``shared``: names a flake binds to an import), as written: where they are depends
+    on each path it was added at.  Every scan that records a blob in the cache does
+    (the history's, and the tree's that shares the cache), or the history never reads
+    the blob again and never learns them."""
+    from secretkit.scan.nix_file_refs import given_relative
+    from secretkit.scan.nix_imports import import_facts, may_give_values
+
+    store.record_refs(oid, given_relative(data))
+    uses = [name for name in shared if f"{name}.".encode() in data]  # (most blobs: none)
+    store.record_imports(
+        oid, import_facts(data, bool(uses)) if may_give_values(data, uses) else None
+    )
+
+
 def walk_reading(path: str) -> Hashable:
     """What a scan of a blob may read of ``path`` whatever the blob holds
     (:func:`secretkit.scan.one_file.reading` of a text that may be a one-line secret

@@ -135,11 +135,10 @@ def scan_tree(
 def _note_nix_facts(
     top: Path, store: HistoryCache, blobs: list[tuple[str, str]], staged: dict[str, bytes]
 ) -> None:
-    """What a history scan records of each ``.nix`` blob it reads (the files it hands
-    to secret options, what it imports for them: :func:`secretkit.scan.history._note_refs`),
-    for the blobs this scan recorded: the history scan reads no blob the cache knows."""
-    from secretkit.scan.nix_file_refs import given_relative
-    from secretkit.scan.nix_imports import SHARING, bound_imports, import_facts, may_give_values
+    """:func:`~secretkit.scan.history_run.note_nix_facts` of the ``.nix`` blobs this
+    scan recorded in the history cache: the history scan reads no blob the cache knows."""
+    from secretkit.scan.history_run import note_nix_facts
+    from secretkit.scan.nix_imports import SHARING, bound_imports
 
     shared = {
         n for s in SHARING for n in bound_imports(s, _small_file(str(top / s), 1 << 20) or b"")
@@ -148,8 +147,7 @@ def _note_nix_facts(
         data = staged.get(name) or _small_file(os.path.join(str(top), name), 1 << 24)
         if data is None:
             continue
-        store.record_refs(oid, given_relative(data))
-        store.record_imports(oid, import_facts(data) if may_give_values(data, shared) else None)
+        note_nix_facts(store, oid, data, shared)
         store.add_ref_paths({oid: {name}})
 
 
