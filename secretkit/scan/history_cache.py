@@ -66,6 +66,8 @@ _ALSO_READ = (
     "nix/literals.py",
     "lazy_re.py",
     "git/objects.py",
+    "git/path_history.py",
+    "git/identities.py",
     "git/lfs.py",
 )
 # (package, the files of it whose bytes count besides its installed version)

@@ -22,7 +22,7 @@ password file deleted since is published with the history all the same.
 from __future__ import annotations
 
 import posixpath
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
 from secretkit.lazy_re import lazy
@@ -178,6 +178,7 @@ def history_versions(
     path → kind), and of the files a symbolic link among them points to:
     ``(path, blob id)`` → (the oldest commit that added that blob there, the kind)."""
     from secretkit.git.objects import read_blobs
+    from secretkit.git.path_history import path_versions
 
     kinds = {t: k for t, k in targets.items() if not t.startswith("../")}
     added: dict[tuple[str, str], tuple[str, str]] = {}
@@ -188,7 +189,7 @@ def history_versions(
             break
         asked.update(wanted)
         links: dict[str, str] = {}  # a link's blob -> its path
-        for path, oid, commit, link in _versions(root, wanted, every_ref):
+        for path, oid, commit, link in path_versions(root, wanted, every_ref=every_ref):
             if link:
                 links[oid] = path
             else:
@@ -203,35 +204,6 @@ def history_versions(
 
 
 _LINK_HOPS = 4
-
-
-def _versions(
-    root: Path, paths: list[str], every_ref: bool
-) -> Iterator[tuple[str, str, str, bool]]:
-    """``(path, blob id, oldest commit adding it there, whether it is a symbolic
-    link)`` of every version of ``paths`` the history holds."""
-    from secretkit.git import run_git
-
-    exclude = [] if every_ref else ["--exclude=refs/secretkit/*"]
-    # (-m: a merge's versions too; literal pathspecs: a name may hold glob characters)
-    proc = run_git(
-        root, "--literal-pathspecs", "log", *exclude, "--all", "-m", "--raw", "--no-abbrev",
-        "--no-renames", "-z", "--format=%x01%H", "--", *paths, check=False,
-    )  # fmt: skip
-    wanted = set(paths)
-    added: dict[tuple[str, str], tuple[str, bool]] = {}
-    for record in proc.stdout.split(b"\x01")[1:]:
-        head, _, raw = record.partition(b"\n")
-        commit = head.strip(b"\0\n").decode()
-        fields = raw.lstrip(b"\n\0").split(b"\0")
-        for meta, name in zip(fields[::2], fields[1::2], strict=False):
-            parts = meta.split(b" ")
-            if len(parts) >= 5 and parts[4][:1] in (b"A", b"M", b"T"):
-                path = name.decode("utf-8", "surrogateescape")
-                if path in wanted:  # (newest first: the oldest stays)
-                    added[(path, parts[3].decode())] = (commit, parts[1] == b"120000")
-    for (path, oid), (commit, link) in added.items():
-        yield path, oid, commit, link
 
 
 def history_value_files(
