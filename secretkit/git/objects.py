@@ -323,32 +323,24 @@ def history_blobs(
     listed = history_commits(root, every_ref=every_ref) if commits is None else commits
     if not listed:
         return []
-    proc = run_git(
+    from secretkit.git.streams import nul_parts
+
+    # (parsed as git writes it: git walks the next commits meanwhile)
+    parts = nul_parts(
         root,
-        "diff-tree",
-        "--stdin",
-        "-r",
-        "--root",
-        "-m",
-        "-z",
-        "--no-renames",
-        "--no-ext-diff",
-        "--diff-filter=AMT",
-        input="".join(f"{c}\n" for c in listed).encode(),
-    )
+        ["diff-tree", "--stdin", "-r", "--root", "-m", "-z", "--no-renames", "--no-ext-diff",
+         "--diff-filter=AMT"],
+        listed,
+    )  # fmt: skip
     found: dict[str, HistoryBlob] = {}
     # the blobs added at paths of two readings or more: oid -> reading -> blob
     split: dict[str, dict[Hashable, HistoryBlob]] = {}
     read = functools.cache(reading) if reading is not None else None
-    tokens = proc.stdout.split(b"\0")
     commit = ""
-    i = 0
-    while i < len(tokens):
-        token = tokens[i]
+    for token in parts:
         if token.startswith(b":"):
             meta = token[1:].split(b" ")
-            name = tokens[i + 1].decode("utf-8", "surrogateescape") if i + 1 < len(tokens) else ""
-            i += 2
+            name = next(parts, b"").decode("utf-8", "surrogateescape")
             if paths is not None:
                 paths[name] = commit  # (rev-list lists newest first: the oldest stays)
             if len(meta) < 5 or meta[1].decode() not in SCANNED_MODES:
@@ -365,10 +357,8 @@ def history_blobs(
                 elif oid in found and found[oid].path != name:
                     split[oid] = {read(found[oid].path): found[oid], read(name): blob}
             found[oid] = blob
-        else:
-            if token.strip():
-                commit = token.decode().strip()
-            i += 1
+        elif token.strip():
+            commit = token.decode().strip()
     if not split:
         return list(found.values())
     return [
