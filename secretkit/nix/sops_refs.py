@@ -36,6 +36,10 @@ class Declaration:
     # a computed name made of the host's name and text (HOST where the name goes)
     per_host: str | None = None
     key_text: str | None = None  # key = <what no let here settles>, as written
+    # owner = …; group = …; mode = …; as written (one line; None: not set here)
+    owner: str | None = None
+    group: str | None = None
+    mode: str | None = None
 
 
 @dataclass
@@ -79,6 +83,10 @@ class NixFacts:
     # every binding that sets a sops-nix option (sops.age.…, sops.templates.…, …): a host
     # importing it needs sops-nix's module as much as one declaring a secret
     settings: list[tuple[str, int]] = field(default_factory=list)
+    # sops.templates.<name> declared with a name written out (owner, group, mode read)
+    templates: list[Declaration] = field(default_factory=list)
+    # config.sops.templates.<name> references: name, file, offset, line
+    template_references: list[tuple[str, str, int, int]] = field(default_factory=list)
 
 
 _ATTRSETS = ("attrset_expression", "rec_attrset_expression")
@@ -345,6 +353,9 @@ def nix_facts(
                 if option is not None:
                     line = node.start_point[0] + 1
                     facts.placeholder_options.append((names[2], path, line, option))
+            if len(names) >= 3 and names[:2] == ["sops", "templates"] and names[2] is not None:
+                line = node.start_point[0] + 1
+                facts.template_references.append((names[2], path, node.start_byte, line))
             if len(names) >= 3 and names[0] == "sops" and names[1] in ("secrets", "placeholder"):
                 ref_name = names[2]
                 line = node.start_point[0] + 1
@@ -442,6 +453,7 @@ def _read_bindings(
     declared: dict[str, Declaration] = {}
     computed: dict[str, Declaration] = {}  # by the name as written ("${…}")
     made_spans: list[tuple[int, int]] = []  # genAttrs calls whose names are known
+    templates: dict[str, Declaration] = {}
     for binding, name in cst.host_names(tree, inline.base if inline is not None else None):
         facts.host_name_sets.append((path, binding.start))
         text = opaque_host_name(tree, binding.value) if name is None else None
@@ -484,6 +496,11 @@ def _read_bindings(
                     one = declared.setdefault(name, Declaration(name, path, binding.start))
                     _made_fields(tree, path, one, made.fields)
             continue
+        if len(full) >= 3 and full[:2] == ["sops", "templates"] and not _computed(full[2]):
+            one = templates.setdefault(full[2], Declaration(full[2], path, binding.start))
+            if len(full) == 4 and full[3] in ("owner", "group", "mode"):
+                _field(tree, path, one, full[3], binding.value)
+            continue
         if len(full) < 3 or full[:2] != ["sops", "secrets"]:
             continue
         name = full[2]
@@ -508,6 +525,7 @@ def _read_bindings(
             _field(tree, path, decl, full[3], binding.value)
     facts.declarations.extend(declared.values())
     facts.computed_declarations.extend(computed.values())
+    facts.templates.extend(templates.values())
 
 
 def _field(tree: cst.NixTree, path: str, decl: Declaration, name: str, value: cst.Node) -> None:
@@ -526,3 +544,5 @@ def _field(tree: cst.NixTree, path: str, decl: Declaration, name: str, value: cs
         decl.fmt = cst.string_value(tree, value)
     elif name == "neededForUsers":
         decl.for_users = cst.node_text(tree, value).strip() == "true"
+    elif name in ("owner", "group", "mode"):
+        setattr(decl, name, " ".join(str(cst.node_text(tree, value)).split()))

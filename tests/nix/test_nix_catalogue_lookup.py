@@ -163,3 +163,39 @@ def test_lookup_loads_only_the_modules_near_the_path() -> None:
     key, modules = _probe("services.restic.backups.home.passwordFile")
     assert key == "restic-files"
     assert "acme" not in modules and "grafana" not in modules and "restic" in modules
+
+
+def _instance(pattern: str) -> list[str]:
+    """One path ``pattern`` matches (the first alternative, ``x`` for ``*``)."""
+    parts = []
+    for part in pattern.split("."):
+        parts.append({"*": "x", "[]": "[0]", "**": "x"}.get(part, part.split("|")[0]))
+    return parts
+
+
+def test_file_reader_answers_for_every_target_an_entry_names() -> None:
+    """Who reads the file each ``*File`` option an entry moves secrets to names: the
+    entry's reader (what ``check``'s service-readable point holds a declaration to)."""
+    named = 0
+    for key in ROUTES:
+        found = catalogue.entry(key)
+        targets = getattr(found, "targets", None)
+        for pattern in targets() if targets is not None else ():
+            path = _instance(pattern)
+            assert catalogue.file_reader(path) == found.reader, (key, pattern)
+            named += 1
+    assert named >= 30
+    expected = {
+        "services.prometheus.scrapeConfigs.[0].basic_auth.password_file": '"prometheus"',
+        "services.prometheus.remoteWrite.[2].bearer_token_file": '"prometheus"',
+        "networking.wireless.secretsFile": '"wpa_supplicant"',
+        "services.nginx.virtualHosts.a.locations./.basicAuthFile": "config.services.nginx.user",
+        "services.matrix-synapse.extraConfigFiles": '"matrix-synapse"',
+        "services.postgresql.initialScript": '"postgres"',
+    }
+    for dotted, owner in expected.items():
+        reader = catalogue.file_reader(dotted.split("."))
+        assert reader is not None and reader.owner == owner, dotted
+    # the catch-all's reader is not known, nor one a sibling attribute names
+    assert catalogue.file_reader(["services", "foo", "passwordFile"]) is None
+    assert catalogue.file_reader(["services", "restic", "backups", "b", "passwordFile"]) is None

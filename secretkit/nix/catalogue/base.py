@@ -75,6 +75,9 @@ class Reader:
     # from this release on systemd hands the file over (LoadCredential): the owner is
     # needed only before it (kept when the release is unknown: right on both)
     owner_until: str | None = None
+    # the user an expression ``owner`` (``config.services.nginx.user``) names where the
+    # repository leaves that option at its default in the module ``source`` names
+    owner_default: str | None = None
 
     @property
     def user(self) -> str:

@@ -54,6 +54,7 @@ MYSQL = WriteTextRoute(
         ),
         since="17.03",
         owner="config.services.mysql.user",
+        owner_default="mysql",  # (its user option's default)
     ),
     patterns=("services.mysql.initialScript",),
 )

@@ -29,6 +29,7 @@ ENTRY = SiblingFile(
         ),
         since="21.11",
         owner="config.services.gitea.user",
+        owner_default="gitea",  # (its user option's default)
     ),
     rows=(
         Row(

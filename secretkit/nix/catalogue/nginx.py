@@ -36,12 +36,20 @@ class NginxBasicAuth:
         ),
         since="19.09",
         owner="config.services.nginx.user",
+        owner_default="nginx",  # (its user option's default)
     )
     _user = re.compile(r"^[A-Za-z0-9._@+-]+$")
 
     def matches(self, path: Sequence[str]) -> bool:
         return match("services.nginx.virtualHosts.*.basicAuth.*", path) or match(
             "services.nginx.virtualHosts.*.locations.*.basicAuth.*", path
+        )
+
+    def targets(self) -> tuple[str, ...]:
+        """nginx's workers read the htpasswd file ``basicAuthFile`` names."""
+        return (
+            "services.nginx.virtualHosts.*.basicAuthFile",
+            "services.nginx.virtualHosts.*.locations.*.basicAuthFile",
         )
 
     @staticmethod

@@ -54,6 +54,11 @@ class PrometheusCredentials:
     def matches(self, path: Sequence[str]) -> bool:
         return self._field(path) is not None
 
+    def targets(self) -> tuple[str, ...]:
+        """The ``*_file`` options this entry moves secrets to (patterns): prometheus
+        reads what any of them names (:func:`secretkit.nix.catalogue.file_reader`)."""
+        return tuple(".".join((self._head, *tail[:-1], new)) for tail, new in self._fields.items())
+
     def name(self, site: Site) -> str:
         depth = len(site.path) - 4
         job = site.sibling_string(depth, "job_name") or site.sibling_string(depth, "name")

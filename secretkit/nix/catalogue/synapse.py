@@ -47,6 +47,10 @@ class SynapseExtraConfig:
     def matches(self, path: Sequence[str]) -> bool:
         return match("services.matrix-synapse.settings.**", path)
 
+    def targets(self) -> tuple[str, ...]:
+        """synapse reads each file of ``extraConfigFiles`` (``--config-path``)."""
+        return ("services.matrix-synapse.extraConfigFiles",)
+
     def name(self, site: Site) -> str:
         return "synapse/" + "/".join(slug(p) for p in site.path[3:] if not p.startswith("["))
 

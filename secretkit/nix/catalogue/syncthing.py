@@ -56,7 +56,13 @@ _PASSWORD_FILE = Source(
 GUI_PASSWORD = SiblingFile(
     key="syncthing-gui-password",
     description="services.syncthing.settings.gui.password → guiPasswordFile (syncthing user)",
-    reader=Reader("daemon", _PASSWORD_FILE, since="25.05", owner="config.services.syncthing.user"),
+    reader=Reader(
+        "daemon",
+        _PASSWORD_FILE,
+        since="25.05",
+        owner="config.services.syncthing.user",
+        owner_default="syncthing",  # (its user option's default)
+    ),
     rows=(
         Row(
             "services.syncthing.settings.gui.password",

@@ -76,6 +76,10 @@ class Wireless:
     def matches(self, path: Sequence[str]) -> bool:
         return match("networking.wireless.networks.*.psk|pskRaw", path)
 
+    def targets(self) -> tuple[str, ...]:
+        """wpa_supplicant reads the file ``secretsFile`` names."""
+        return ("networking.wireless.secretsFile",)
+
     def name(self, site: Site) -> str:
         return f"wifi/{_unique(site, slug, '-')}/psk"
 

@@ -75,6 +75,13 @@ class WriteTextRoute:
             return bool(path) and path[-1].endswith(("File", "_file", "Path"))
         return any(match(p, path) for p in self.patterns)
 
+    def targets(self) -> tuple[str, ...]:
+        """The options whose file this entry's reader reads: its own (the catch-all's
+        reader is not known; one named by a sibling attribute varies)."""
+        if self.patterns == ("**",) or self.owner_sibling is not None:
+            return ()
+        return self.patterns
+
     def name(self, site: Site) -> str:
         named = _line_name(site)  # (RESTIC_PASSWORD=…: restic/b2/restic-password)
         return _option_name(site, named)
