@@ -67,6 +67,7 @@ from secretkit.gate.model import JSON_VERSION, CheckReport, CheckResult
 from secretkit.gate.nix_checks import check_host_readable, check_nix_refs, check_sops_module
 from secretkit.gate.plaintext_checks import check_plaintext_history, check_plaintext_tree
 from secretkit.gate.render import render
+from secretkit.gate.service_readers import check_service_readers
 from secretkit.gate.sops_checks import check_sops_mac, check_sops_recipients
 from secretkit.git import require_repo
 
@@ -81,6 +82,7 @@ CHECKS: dict[str, Callable[[CheckContext], list[CheckResult]]] = {
     "sops-recipients": check_sops_recipients,
     "nix-secret-refs": check_nix_refs,
     "host-readable": check_host_readable,
+    "service-readable": check_service_readers,
     "sops-nix-module": check_sops_module,
     "decrypted-copy": check_decrypted_copies,
     "agenix": check_agenix,

@@ -70,6 +70,7 @@ IMPORTANCE = (
     "decrypted-copy",
     "plaintext-history",
     "host-readable",
+    "service-readable",
     "sops-nix-module",
     "nix-secret-refs",
     "sops-recipients",

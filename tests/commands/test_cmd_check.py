@@ -36,6 +36,7 @@ ALL_POINTS = {
     "sops-recipients",
     "nix-secret-refs",
     "host-readable",
+    "service-readable",
     "sops-nix-module",
     "decrypted-copy",
 }

@@ -77,3 +77,18 @@ def test_migrated_homelab_is_safe_to_publish_after_purge(tmp_path: Path) -> None
         line.strip().startswith("fix: secretkit rotate value") and "--kind KIND" in line
         for line in text.stdout.splitlines()
     )
+
+    # a hand edit that drops the owner migrate wrote: prometheus could not open the file
+    monitoring = repo / "hosts" / "observer" / "monitoring.nix"
+    written = monitoring.read_text()
+    assert written.count('    owner = "prometheus";\n') == 1
+    monitoring.write_text(written.replace('    owner = "prometheus";\n', ""))
+    commit_all(repo, "no owner")
+    assert failed_points(repo, env) == {"service-readable"}
+    report = json.loads(cli(repo, "check", "--format", "json", env=env).stdout)
+    (failed,) = [c for c in report["checks"] if not c["ok"]]
+    assert "is read by the prometheus user at run time" in failed["message"]
+    assert failed["fix"].startswith('add owner = "prometheus"; to sops.secrets."')
+    monitoring.write_text(written)  # (the fix)
+    commit_all(repo, "owner again")
+    assert failed_points(repo, env) == set()

@@ -23,7 +23,13 @@ from tests.commands.test_cmd_check import Repo, repo  # noqa: F401  (fixture)
 from tests.conftest import ROOT
 from tests.support import fake
 
-SOURCE_POINTS = {"plaintext-tree", "sops-recipients", "nix-secret-refs", "host-readable"}
+SOURCE_POINTS = {
+    "plaintext-tree",
+    "sops-recipients",
+    "nix-secret-refs",
+    "host-readable",
+    "service-readable",
+}
 SOURCE_POINTS |= {"sops-nix-module", "decrypted-copy"}
 NOT_RUN = {"plaintext-history", "sops-mac"}
 
@@ -100,7 +106,7 @@ def test_a_plaintext_secret_in_the_source_fails(repo: Repo, tmp_path: Path) -> N
     failed = {c["id"] for c in report["checks"] if not c["ok"]}
     assert failed == {"plaintext-tree"}
     text = check_source(copy).stdout
-    assert "NOT safe to publish: 1 of 6 points fail (1 problem(s) in 1 group(s))" in text
+    assert "NOT safe to publish: 1 of 7 points fail (1 problem(s) in 1 group(s))" in text
     assert fake.passphrase("src") not in text
 
 

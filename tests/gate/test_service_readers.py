@@ -1,0 +1,191 @@
+"""The gate's point service-readable: a sops secret or template handed to an option
+whose reader the catalogue knows is readable by that user (sops-nix makes it root's,
+mode 0400, unless ``owner`` or ``mode`` says otherwise)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from secretkit.gate.context import CheckContext
+from secretkit.gate.service_readers import check_service_readers
+from secretkit.gate.sops_verify import SopsJudge
+from tests.conftest import git
+
+PROMETHEUS = (
+    'services.prometheus.scrapeConfigs = [ { job_name = "vps"; basic_auth = {{ '
+    'username = "p"; password_file = config.sops.secrets."prom/pw".path; }}; } ];'
+)
+
+
+def _module(fields: str) -> str:
+    return (
+        "{ config, ... }: { " + PROMETHEUS.replace("{{", "{").replace("}}", "}") + " "
+        f'sops.secrets."prom/pw" = {{ sopsFile = ./s.yaml; {fields} }}; }}'
+    )
+
+
+def _check(repo: Path, source: str, release: str | None = None) -> list[tuple[bool, str, str]]:
+    mod = repo / "hosts" / "h" / "mod.nix"
+    mod.parent.mkdir(parents=True, exist_ok=True)
+    mod.write_text(source + "\n")
+    if release is not None:
+        url = f"github:NixOS/nixpkgs/nixos-{release}"
+        (repo / "flake.nix").write_text(
+            f'{{ inputs.nixpkgs.url = "{url}"; outputs = _: {{ }}; }}\n'
+        )
+    git(repo, "add", "-A")
+    results = check_service_readers(CheckContext(root=repo, judge=SopsJudge()))
+    return [(r.ok, r.message, r.fix) for r in results]
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        'owner = "prometheus";',
+        "owner = config.users.users.prometheus.name;",
+        'owner = config.users.users."prometheus".name;',
+        'mode = "0444";',  # (anyone may read it)
+    ],
+)
+def test_a_file_its_reader_can_open_passes(tmp_git_repo: Path, fields: str) -> None:
+    ((ok, message, _fix),) = _check(tmp_git_repo, _module(fields))
+    assert ok
+    assert message.startswith("1 secret file(s) handed to options whose reader is known")
+
+
+def test_no_owner_fails_and_the_fix_makes_it_pass(tmp_git_repo: Path) -> None:
+    ((ok, message, fix),) = _check(tmp_git_repo, _module(""))
+    assert not ok
+    assert message.startswith('hosts/h/mod.nix:1: sops.secrets."prom/pw" sets no owner, but ')
+    assert "basic_auth.password_file (hosts/h/mod.nix:1) is read by the prometheus user" in message
+    assert fix == 'add owner = "prometheus"; to sops.secrets."prom/pw" (hosts/h/mod.nix:1)'
+    # the fix, done as it says
+    added = fix.split(" to ")[0].removeprefix("add ")
+    ((ok, _message, _fix),) = _check(tmp_git_repo, _module(added))
+    assert ok
+
+
+def test_another_owner_fails(tmp_git_repo: Path) -> None:
+    ((ok, message, fix),) = _check(tmp_git_repo, _module('owner = "grafana";'))
+    assert not ok
+    assert 'sops.secrets."prom/pw" is owned by grafana, but ' in message
+    assert fix.startswith('set owner = "prometheus"; in sops.secrets."prom/pw"')
+
+
+@pytest.mark.parametrize(
+    ("fields", "said"),
+    [
+        ("owner = cfg.user;", "owner = cfg.user; names a user this check cannot tell"),
+        ('group = "keys"; mode = "0440";', "owner is not set and group/mode may grant it"),
+    ],
+)
+def test_what_cannot_be_compared_is_not_passed(tmp_git_repo: Path, fields: str, said: str) -> None:
+    ((ok, message, fix),) = _check(tmp_git_repo, _module(fields))
+    assert not ok
+    assert message.startswith(
+        'hosts/h/mod.nix:1: cannot verify that the prometheus user can read sops.secrets."prom/pw"'
+    )
+    assert said in message
+    assert 'owner = "prometheus";' in fix
+
+
+WIFI = (
+    '{ config, ... }: { networking.wireless.secretsFile = config.sops.templates."wifi".path; '
+    'sops.templates."wifi".content = "psk=${config.sops.placeholder.psk}"; '
+    "sops.secrets.psk = { }; }"
+)
+
+
+@pytest.mark.parametrize(
+    ("release", "fails"),
+    [("24.11", False), ("25.05", True)],  # (24.11 still ran wpa_supplicant as root)
+)
+def test_a_template_is_judged_on_the_pinned_release(
+    tmp_git_repo: Path, release: str, fails: bool
+) -> None:
+    ((ok, message, fix),) = _check(tmp_git_repo, WIFI, release)
+    assert ok is not fails
+    if fails:
+        assert 'sops.templates."wifi" sets no owner, but networking.wireless.secretsFile' in message
+        assert fix.startswith('add owner = "wpa_supplicant"; to sops.templates."wifi"')
+    else:
+        assert "nothing to check" in message
+
+
+def test_on_an_unknown_release_the_owner_is_chosen_by_the_hosts_own(tmp_git_repo: Path) -> None:
+    ((ok, _message, fix),) = _check(tmp_git_repo, WIFI)
+    assert not ok
+    owner = fix.removeprefix("add owner = ").split("; to ")[0]
+    assert owner == (
+        '(if builtins.compareVersions config.system.nixos.release "25.05" >= 0 '
+        'then "wpa_supplicant" else "root")'
+    )
+    fixed = WIFI.replace('content = "psk', f'owner = {owner}; content = "psk')
+    fixed = fixed.replace('sops.templates."wifi".content', 'sops.templates."wifi" = { content')
+    fixed = fixed.replace('}"; sops.secrets', '}"; }; sops.secrets')
+    assert [ok for ok, _m, _f in _check(tmp_git_repo, fixed)] == [True]
+
+
+def test_systemd_hands_the_file_over_from_its_release_on(tmp_git_repo: Path) -> None:
+    source = (
+        "{ config, ... }: { services.nextcloud.config.adminpassFile = "
+        'config.sops.secrets."nc/admin".path; sops.secrets."nc/admin" = { }; }'
+    )
+    ((ok, message, _fix),) = _check(tmp_git_repo, source, "25.05")
+    assert ok and "nothing to check" in message  # (LoadCredential from 25.05 on)
+    ((ok, message, fix),) = _check(tmp_git_repo, source, "24.11")
+    assert not ok
+    assert "read by the nextcloud user" in message
+    assert fix.startswith('add owner = "nextcloud";')
+
+
+def test_a_value_reference_and_an_unknown_reader_are_not_judged(tmp_git_repo: Path) -> None:
+    source = (
+        "{ config, ... }: { services.foo.passwordFile = config.sops.secrets.a.path; "
+        "services.prometheus.scrapeConfigs = [ { "
+        'bearer_token_file = "${config.sops.placeholder.b}"; } ]; '
+        "sops.secrets.a = { }; sops.secrets.b = { }; }"
+    )
+    assert _check(tmp_git_repo, source) == [
+        (
+            True,
+            "no secret file is handed to an option whose reader the catalogue knows: "
+            "nothing to check",
+            "",
+        )
+    ]
+
+
+def _nginx(owner: str, user: str = "") -> str:
+    return (
+        "{ config, ... }: { services.nginx.virtualHosts.web.basicAuthFile = "
+        f"config.sops.secrets.htpasswd.path; {user} "
+        f"sops.secrets.htpasswd = {{ owner = {owner}; }}; }}"
+    )
+
+
+@pytest.mark.parametrize(
+    ("owner", "user", "expected"),
+    [
+        ('"nginx"', "", None),  # (services.nginx.user's default)
+        ("config.services.nginx.user", 'services.nginx.user = "www";', None),
+        ('"www"', 'services.nginx.user = "www";', None),
+        (
+            '"nginx"',
+            'services.nginx.user = "www";',
+            "is owned by nginx (config.services.nginx.user is www)",
+        ),
+        ('"www"', "", "is owned by www (config.services.nginx.user is nginx)"),
+        ('"www"', "services.nginx.user = cfg.user;", "cannot verify"),
+    ],
+)
+def test_an_owner_written_for_a_user_option_is_held_to_what_the_repository_sets(
+    tmp_git_repo: Path, owner: str, user: str, expected: str | None
+) -> None:
+    ((ok, message, fix),) = _check(tmp_git_repo, _nginx(owner, user))
+    assert ok is (expected is None), message
+    if expected is not None:
+        assert expected in message
+        assert fix.startswith("set owner = config.services.nginx.user; in sops.secrets.")
