@@ -16,6 +16,7 @@ write."""
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -38,7 +39,7 @@ _USERS_NAME = re.compile(r'^config\.users\.users\.(?:"([^"\\$]+)"|([A-Za-z0-9_\'
 
 def check_service_readers(ctx: CheckContext) -> list[CheckResult]:
     from secretkit.gate.module_sites import line_of
-    from secretkit.gate.user_secrets import option_at
+    from secretkit.gate.user_secrets import option_path_at
     from secretkit.nix.catalogue import file_reader
     from secretkit.plan.advice import repo_pin
     from secretkit.plan.release import owner_on
@@ -58,9 +59,9 @@ def check_service_readers(ctx: CheckContext) -> list[CheckResult]:
         for name, file, offset, line in references:
             if name not in by_name or not _PATH_REF.match(ctx.read(file) or b"", offset):
                 continue  # (undeclared: nix-secret-refs' failure; a placeholder: a value)
-            option = option_at(ctx, file, offset)
-            reader = file_reader(option.split(".")) if option else None
-            if reader is None or reader.kind != "daemon" or reader.owner is None:
+            path = option_path_at(ctx, file, offset)
+            reader = file_reader(path) if path else None
+            if path is None or reader is None or reader.kind != "daemon" or reader.owner is None:
                 continue  # (root or systemd reads it, or no one here knows who)
             owner = owner_on(reader.owner, reader.owner_since, pin, reader.owner_until)
             if owner is None:
@@ -70,13 +71,15 @@ def check_service_readers(ctx: CheckContext) -> list[CheckResult]:
                 if hosts and not hosts & inventory.hosts_of_file(decl.file):
                     continue  # (another host's declaration of the same name)
                 checked += 1
-                problem = _problem(decl, reader, owner, lambda o: _set_to(ctx, o))
+                problem = _problem(
+                    decl, reader, owner, functools.partial(_set_to, ctx, at=decl.file)
+                )
                 if problem is None:
                     continue
                 verdict, said = problem
                 at = f"{decl.file}:{line_of(ctx, decl.file, decl.offset)}"
                 what = f'sops.{kind}."{name}"'
-                used = f"{option} ({file}:{line})"
+                used = f"{'.'.join(path)} ({file}:{line})"
                 who = _who(reader)
                 if verdict == "unverified":
                     message = (
@@ -115,7 +118,10 @@ def check_service_readers(ctx: CheckContext) -> list[CheckResult]:
 
 
 def _problem(
-    decl: Declaration, reader: Reader, owner: str, set_to: Callable[[list[str]], set[str | None]]
+    decl: Declaration,
+    reader: Reader,
+    owner: str,
+    set_to: Callable[[list[str]], set[str | None]],
 ) -> tuple[str, str] | None:
     """None when ``decl`` is readable by ``reader`` (whose owner on the pinned release
     is ``owner``), else ("fails", why) or ("unverified", what could not be compared).
@@ -145,18 +151,24 @@ def _problem(
     return "unverified", f"owner = {written}; names a user this check cannot tell"
 
 
-def _set_to(ctx: CheckContext, option: list[str]) -> set[str | None]:
-    """The values the repository's ``.nix`` files give ``option`` (a string literal's
-    text, None for anything else)."""
+def _set_to(ctx: CheckContext, option: list[str], *, at: str) -> set[str | None]:
+    """The values the ``.nix`` files of the hosts importing ``at`` (every
+    file, where hosts are not known) give ``option`` (a string literal's text, None for
+    anything else)."""
     from secretkit.nix import cst
     from secretkit.nix.sops_refs import option_path
 
+    inventory = ctx.inventory()
+    hosts = inventory.hosts_of_file(at)
     found: set[str | None] = set()
     needle = option[-2].encode()
     for file in ctx.files():
         data = ctx.read(file) if file.endswith(".nix") else None
         if data is None or needle not in data:
             continue
+        theirs = inventory.hosts_of_file(file)
+        if hosts and theirs and not hosts & theirs:
+            continue  # (another host's setting)
         tree = cst.parse(data)
         for binding in cst.bindings(tree):
             if option_path(binding) == option:

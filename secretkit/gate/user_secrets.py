@@ -18,6 +18,13 @@ _READ_AS_USERS = ("hashedPasswordFile", "passwordFile")  # users.users.<u>.…
 
 def option_at(ctx: CheckContext, file: str, offset: int) -> str | None:
     """The option whose value holds the reference at ``offset`` of ``file``."""
+    path = option_path_at(ctx, file, offset)
+    return ".".join(path) if path else None
+
+
+def option_path_at(ctx: CheckContext, file: str, offset: int) -> list[str] | None:
+    """:func:`option_at` as its attribute names (a name may hold a dot:
+    ``virtualHosts."status.example.org"``)."""
     from secretkit.nix import cst
     from secretkit.nix.sops_refs import option_path
 
@@ -27,8 +34,7 @@ def option_at(ctx: CheckContext, file: str, offset: int) -> str | None:
     inner = [b for b in cst.bindings(cst.parse(data)) if b.start <= offset < b.end]
     if not inner:
         return None
-    path = option_path(min(inner, key=lambda b: b.end - b.start))
-    return ".".join(path) if path else None
+    return option_path(min(inner, key=lambda b: b.end - b.start)) or None
 
 
 def password_files_too_late(ctx: CheckContext) -> list[CheckResult]:

@@ -189,3 +189,40 @@ def test_an_owner_written_for_a_user_option_is_held_to_what_the_repository_sets(
     if expected is not None:
         assert expected in message
         assert fix.startswith("set owner = config.services.nginx.user; in sops.secrets.")
+
+
+def test_a_virtual_host_named_with_dots_is_one_attribute(tmp_git_repo: Path) -> None:
+    source = (
+        '{ config, ... }: { services.nginx.virtualHosts."status.example.org".basicAuthFile = '
+        'config.sops.templates."htpasswd".path; sops.templates."htpasswd".content = "x"; }'
+    )
+    ((ok, message, fix),) = _check(tmp_git_repo, source)
+    assert not ok
+    assert 'virtualHosts."status.example.org".basicAuthFile' not in message  # (joined for show)
+    assert "virtualHosts.status.example.org.basicAuthFile (hosts/h/mod.nix:1)" in message
+    assert fix.startswith('add owner = config.services.nginx.user; to sops.templates."htpasswd"')
+
+
+FLAKE = """{
+  inputs.nixpkgs.url = "github:NixOS/nixpkgs/nixos-25.05";
+  outputs = { nixpkgs, ... }: let
+    mk = name: nixpkgs.lib.nixosSystem { modules = [ ./hosts/${name} ]; };
+  in { nixosConfigurations = { alpha = mk "alpha"; beta = mk "beta"; }; };
+}
+"""
+
+
+def test_a_user_option_is_read_from_the_hosts_of_the_declaration(tmp_git_repo: Path) -> None:
+    """alpha runs nginx as www; beta keeps the default (nginx): owner = "nginx" is right
+    on beta alone."""
+    (tmp_git_repo / "flake.nix").write_text(FLAKE)
+    for host, user in (("alpha", 'services.nginx.user = "www";'), ("beta", "")):
+        (tmp_git_repo / "hosts" / host).mkdir(parents=True)
+        (tmp_git_repo / "hosts" / host / "default.nix").write_text(
+            "{ config, ... }: { services.nginx.virtualHosts.web.basicAuthFile = "
+            f'config.sops.secrets.htpasswd.path; {user} sops.secrets.htpasswd.owner = "nginx"; }}\n'
+        )
+    git(tmp_git_repo, "add", "-A")
+    results = check_service_readers(CheckContext(root=tmp_git_repo, judge=SopsJudge()))
+    assert [(r.ok, r.paths[0]) for r in results] == [(False, "hosts/alpha/default.nix")]
+    assert "is owned by nginx (config.services.nginx.user is www)" in results[0].message
