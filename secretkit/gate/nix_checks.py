@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from secretkit.gate import computed_names
+from secretkit.gate import computed_names, placeholders
 from secretkit.gate.computed_names import clan_store, computing_at, may_be_computed
 from secretkit.gate.flake_input import missing_input
 from secretkit.gate.host_declarations import declared_elsewhere
@@ -17,7 +17,6 @@ from secretkit.gate.leaked_keys import leaked_recipients
 from secretkit.gate.model import CheckResult
 from secretkit.gate.module_sites import line_of, where_modules_are
 from secretkit.gate.nix_refused import given_twice
-from secretkit.gate.placeholders import placeholders_outside_templates
 from secretkit.gate.secret_targets import (
     cannot_verify,
     for_host,
@@ -214,7 +213,8 @@ def check_nix_refs(ctx: CheckContext) -> list[CheckResult]:
     declaring = {d.file for d in facts.declarations}
     results += unread_hosts(inventory, "nix-secret-refs", declaring, "declare sops secrets")
     results += given_twice(facts, {path: ctx.read(path) for path in facts.given_twice})
-    results += placeholders_outside_templates(facts) + computed_names.not_settled(ctx)
+    results += placeholders.outside_templates(facts) + placeholders.checked_at_build(ctx)
+    results += computed_names.not_settled(ctx)
     n_refs = len(facts.references)
     note = (
         f" (sops.secrets names computed in {', '.join(sorted(set(facts.dynamic)))}: "

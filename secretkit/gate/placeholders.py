@@ -3,16 +3,30 @@ program reads (``psk = config.sops.placeholder."wifi";``).  sops-nix replaces a
 placeholder only in a ``sops.templates`` content: there the program gets the
 placeholder's text, not the secret, and the host deploys with a wrong key.  Only
 options the catalogue knows as secrets a program reads are judged (a custom option may
-be rendered into a template elsewhere)."""
+be rendered into a template elsewhere).
+
+And an environment placeholder the build reads: an Alertmanager URL field written
+``"$VAR"`` (the secret comes from its ``environmentFile`` through envsubst, when the
+unit starts) is parsed as a URL by ``amtool check-config`` when the configuration is
+built, before envsubst ran, and fails it ("unsupported scheme") unless ``checkConfig =
+false``.  migrate turns the check off where it moves such a field
+(:mod:`secretkit.nix.catalogue.alertmanager`, with its nixpkgs source); a hand-written
+one is held to the same."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from secretkit.gate.model import CheckResult
+from secretkit.lazy_re import lazy
 from secretkit.nix import catalogue
 from secretkit.nix.sops_refs import NixFacts
 
+if TYPE_CHECKING:
+    from secretkit.gate.context import CheckContext
 
-def placeholders_outside_templates(facts: NixFacts) -> list[CheckResult]:
+
+def outside_templates(facts: NixFacts) -> list[CheckResult]:
     out = []
     for name, file, line, option in facts.placeholder_options:
         known = catalogue.lookup(option)
@@ -34,3 +48,61 @@ def placeholders_outside_templates(facts: NixFacts) -> list[CheckResult]:
             )
         )
     return out
+
+
+_CONFIGURATION = ["services", "prometheus", "alertmanager", "configuration"]
+_CHECK_CONFIG = ["services", "prometheus", "alertmanager", "checkConfig"]
+_PLACEHOLDER = lazy(r"\$(?:[A-Za-z_][A-Za-z0-9_]*|\{[A-Za-z_][A-Za-z0-9_]*\})")
+
+
+def checked_at_build(ctx: CheckContext) -> list[CheckResult]:
+    from secretkit.gate.module_sites import line_of
+    from secretkit.gate.option_values import values_set
+    from secretkit.nix import cst
+    from secretkit.nix.catalogue.alertmanager import Alertmanager
+    from secretkit.nix.sops_refs import option_path
+    from secretkit.plan.advice import repo_pin
+
+    results = []
+    for file in ctx.files():
+        data = ctx.read(file) if file.endswith(".nix") else None
+        if data is None or b"alertmanager" not in data or b"$" not in data:
+            continue
+        tree = cst.parse(data)
+        for binding in cst.bindings(tree):
+            path = option_path(binding)
+            if path[:4] != _CONFIGURATION or not Alertmanager.checked_as_url(path):
+                continue
+            value = cst.unwrap(binding.value)
+            text = cst.string_value(tree, value) if value is not None else None
+            if text is None or _PLACEHOLDER.fullmatch(text) is None:
+                continue
+            if values_set(ctx, _CHECK_CONFIG, at=file) == {"false"}:
+                continue  # (the build does not check the file)
+            since = Alertmanager.check_config_since
+            pin = repo_pin(ctx.read)
+            fix = (
+                "set services.prometheus.alertmanager.checkConfig = false; for the hosts "
+                "importing this file (the build then leaves the file unchecked; alertmanager "
+                "still reads it when it starts)"
+            )
+            if pin.lacks(since):
+                fix = (
+                    f"checkConfig exists from NixOS {since} on ({pin.shown} is pinned, "
+                    f"{pin.source}): move nixpkgs to {since} or newer, then set "
+                    "services.prometheus.alertmanager.checkConfig = false;"
+                )
+            where = f"{file}:{line_of(ctx, file, binding.start)}"
+            results.append(
+                CheckResult(
+                    "nix-secret-refs",
+                    False,
+                    f'{where}: {".".join(path)} = "{text}" is checked as a URL when the '
+                    "configuration is built (amtool check-config, before envsubst fills it "
+                    "in at start): the build fails",
+                    fix,
+                    (file,),
+                    group="an Alertmanager URL from the environment file, with checkConfig on",
+                )
+            )
+    return results

@@ -39,6 +39,7 @@ _USERS_NAME = re.compile(r'^config\.users\.users\.(?:"([^"\\$]+)"|([A-Za-z0-9_\'
 
 def check_service_readers(ctx: CheckContext) -> list[CheckResult]:
     from secretkit.gate.module_sites import line_of
+    from secretkit.gate.option_values import values_set
     from secretkit.gate.user_secrets import option_path_at
     from secretkit.nix.catalogue import file_reader
     from secretkit.plan.advice import repo_pin
@@ -72,7 +73,7 @@ def check_service_readers(ctx: CheckContext) -> list[CheckResult]:
                     continue  # (another host's declaration of the same name)
                 checked += 1
                 problem = _problem(
-                    decl, reader, owner, functools.partial(_set_to, ctx, at=decl.file)
+                    decl, reader, owner, functools.partial(values_set, ctx, at=decl.file)
                 )
                 if problem is None:
                     continue
@@ -149,31 +150,6 @@ def _problem(
             now = next(iter(values), reader.owner_default)
             return "fails", f"is owned by {user} ({option[0]} is {now})"
     return "unverified", f"owner = {written}; names a user this check cannot tell"
-
-
-def _set_to(ctx: CheckContext, option: list[str], *, at: str) -> set[str | None]:
-    """The values the ``.nix`` files of the hosts importing ``at`` (every
-    file, where hosts are not known) give ``option`` (a string literal's text, None for
-    anything else)."""
-    from secretkit.nix import cst
-    from secretkit.nix.sops_refs import option_path
-
-    inventory = ctx.inventory()
-    hosts = inventory.hosts_of_file(at)
-    found: set[str | None] = set()
-    needle = option[-2].encode()
-    for file in ctx.files():
-        data = ctx.read(file) if file.endswith(".nix") else None
-        if data is None or needle not in data:
-            continue
-        theirs = inventory.hosts_of_file(file)
-        if hosts and theirs and not hosts & theirs:
-            continue  # (another host's setting)
-        tree = cst.parse(data)
-        for binding in cst.bindings(tree):
-            if option_path(binding) == option:
-                found.add(cst.string_value(tree, binding.value))
-    return found
 
 
 def _literal_user(text: str) -> str | None:

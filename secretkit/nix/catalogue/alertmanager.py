@@ -56,6 +56,13 @@ class Alertmanager:
     )
     check_config_since = "23.05"
 
+    @staticmethod
+    def checked_as_url(path: Sequence[str]) -> bool:
+        """Whether amtool's build-time check parses the field at ``path`` (under
+        ``configuration``) as a URL: then ``"$VAR"`` there fails the build unless
+        ``checkConfig = false``."""
+        return bool(path) and (path[-1] == "url" or path[-1].endswith("_url"))
+
     def matches(self, path: Sequence[str]) -> bool:
         if match(self._global, path):
             return True
@@ -76,7 +83,7 @@ class Alertmanager:
         if not env_safe(site.secret):
             return Refusal("the value has characters an environment file cannot carry")
         var = env_var(name.removeprefix("alertmanager/"))
-        url = site.path[-1] == "url" or site.path[-1].endswith("_url")
+        url = self.checked_as_url(site.path)
         return Rewrite(
             options=(
                 [
