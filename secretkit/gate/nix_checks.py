@@ -4,12 +4,13 @@ configuration uses), ``sops-nix-module`` (every host using sops-nix imports its 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from secretkit.gate import computed_names, placeholders
 from secretkit.gate.computed_names import clan_store, computing_at, may_be_computed
+from secretkit.gate.deployment_keys import host_only_key_sources
 from secretkit.gate.flake_input import missing_input
 from secretkit.gate.host_declarations import declared_elsewhere
 from secretkit.gate.inline_config import outer_config_refs
@@ -20,6 +21,7 @@ from secretkit.gate.nix_refused import given_twice
 from secretkit.gate.secret_targets import (
     cannot_verify,
     for_host,
+    holds_key,
     no_host_read,
     targets,
     unread_hosts,
@@ -34,30 +36,6 @@ if TYPE_CHECKING:
     from secretkit.keys.sops_yaml import SopsYaml
     from secretkit.nix.hosts import Inventory
     from secretkit.sops.document import SopsFile
-
-
-def _lookup_key(sops: SopsFile, key: str) -> bool:
-    """Whether ``key`` (``a/b/c`` = nested, as sops-nix reads it) exists in the file."""
-    from secretkit.sops.tree import Map
-
-    if sops.fmt == "binary":
-        return True
-    if sops.fmt in ("dotenv", "ini"):
-        names = {p[0] if len(p) == 1 else "/".join(str(x) for x in p) for p, _ in _leaves(sops)}
-        return key in names or key.split("/")[0] in names
-    node: object = sops.docs[0] if sops.docs else None
-    for part in key.split("/"):
-        if not isinstance(node, Map) or node.find(part) < 0:
-            return False
-        node = node.lookup(part)
-    return True
-
-
-def _leaves(sops: SopsFile) -> Iterator[tuple[tuple[str | int, ...], object]]:
-    from secretkit.sops.tree import leaves
-
-    for doc in sops.docs:
-        yield from leaves(doc)
 
 
 def _sops_file_for(module: str, hosts: list[str]) -> str:
@@ -184,7 +162,7 @@ def check_nix_refs(ctx: CheckContext) -> list[CheckResult]:
                         "a sops file git does not track yet (a flake does not see it)",
                     )
                 )
-            if key and decl.fmt in (None, "yaml", "json") and not _lookup_key(entry.sops, key):
+            if key and decl.fmt in (None, "yaml", "json") and not holds_key(entry.sops, key):
                 path_expr = keys_of(key)
                 results.append(
                     CheckResult(
@@ -214,6 +192,7 @@ def check_nix_refs(ctx: CheckContext) -> list[CheckResult]:
     results += unread_hosts(inventory, "nix-secret-refs", declaring, "declare sops secrets")
     results += given_twice(facts, {path: ctx.read(path) for path in facts.given_twice})
     results += placeholders.outside_templates(facts) + placeholders.checked_at_build(ctx)
+    results += host_only_key_sources(ctx)
     results += computed_names.not_settled(ctx)
     n_refs = len(facts.references)
     note = (

@@ -4,10 +4,12 @@ A ``sopsFile`` computed from the host name (``../secrets + "/${config.networking
 as ``migrate`` writes it in a shared module) is resolved once per host:
 ``config.networking.hostName`` is the string literal the host's code sets, else the
 host's name in the inventory.  What cannot be resolved without evaluating Nix is a
-target without a path, with the reason: the caller fails its point."""
+target without a path, with the reason: the caller fails its point.  :func:`holds_key`:
+whether the sops file holds the key a declaration reads."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -17,6 +19,7 @@ from secretkit.nix.sops_refs import HOSTNAME, Declaration, resolve_for_host
 if TYPE_CHECKING:
     from secretkit.gate.context import CheckContext
     from secretkit.nix.hosts import Inventory
+    from secretkit.sops.document import SopsFile
 
 
 @dataclass(frozen=True)
@@ -284,3 +287,27 @@ def no_host_read(
             tuple(sorted(unused)),
         )
     ]
+
+
+def holds_key(sops: SopsFile, key: str) -> bool:
+    """Whether ``key`` (``a/b/c`` = nested, as sops-nix reads it) exists in the file."""
+    from secretkit.sops.tree import Map
+
+    if sops.fmt == "binary":
+        return True
+    if sops.fmt in ("dotenv", "ini"):
+        names = {p[0] if len(p) == 1 else "/".join(str(x) for x in p) for p, _ in _leaves(sops)}
+        return key in names or key.split("/")[0] in names
+    node: object = sops.docs[0] if sops.docs else None
+    for part in key.split("/"):
+        if not isinstance(node, Map) or node.find(part) < 0:
+            return False
+        node = node.lookup(part)
+    return True
+
+
+def _leaves(sops: SopsFile) -> Iterator[tuple[tuple[str | int, ...], object]]:
+    from secretkit.sops.tree import leaves
+
+    for doc in sops.docs:
+        yield from leaves(doc)
