@@ -52,57 +52,73 @@ def outside_templates(facts: NixFacts) -> list[CheckResult]:
 
 _CONFIGURATION = ["services", "prometheus", "alertmanager", "configuration"]
 _CHECK_CONFIG = ["services", "prometheus", "alertmanager", "checkConfig"]
+# a value whose scheme is a placeholder ("$URL", "${URL}", "$SCHEME://host"): no URL
 _PLACEHOLDER = lazy(r"\$(?:[A-Za-z_][A-Za-z0-9_]*|\{[A-Za-z_][A-Za-z0-9_]*\})")
 
 
 def checked_at_build(ctx: CheckContext) -> list[CheckResult]:
     from secretkit.gate.module_sites import line_of
-    from secretkit.gate.option_values import values_set
-    from secretkit.nix import cst
+    from secretkit.gate.option_values import option_bindings, plain_string, values_by_host
     from secretkit.nix.catalogue.alertmanager import Alertmanager
-    from secretkit.nix.sops_refs import option_path
-    from secretkit.plan.advice import repo_pin
 
     results = []
     for file in ctx.files():
         data = ctx.read(file) if file.endswith(".nix") else None
         if data is None or b"alertmanager" not in data or b"$" not in data:
             continue
-        tree = cst.parse(data)
-        for binding in cst.bindings(tree):
-            path = option_path(binding)
+        tree, bindings = option_bindings(ctx, file)
+        for binding, path in bindings:
             if path[:4] != _CONFIGURATION or not Alertmanager.checked_as_url(path):
                 continue
-            value = cst.unwrap(binding.value)
-            text = cst.string_value(tree, value) if value is not None else None
-            if text is None or _PLACEHOLDER.fullmatch(text) is None:
+            text = plain_string(tree, binding.value)
+            if text is None or _PLACEHOLDER.match(text.strip()) is None:
                 continue
-            if values_set(ctx, _CHECK_CONFIG, at=file) == {"false"}:
+            hosts = ctx.inventory().hosts_at(file, binding.start)
+            checks = values_by_host(ctx, _CHECK_CONFIG, at=file)
+            left = {h: v for h, v in checks.items() if (not hosts or not h or h in hosts)}
+            if all(v == {"false"} for v in left.values()):
                 continue  # (the build does not check the file)
-            since = Alertmanager.check_config_since
-            pin = repo_pin(ctx.read)
-            fix = (
-                "set services.prometheus.alertmanager.checkConfig = false; for the hosts "
-                "importing this file (the build then leaves the file unchecked; alertmanager "
-                "still reads it when it starts)"
-            )
-            if pin.lacks(since):
-                fix = (
-                    f"checkConfig exists from NixOS {since} on ({pin.shown} is pinned, "
-                    f"{pin.source}): move nixpkgs to {since} or newer, then set "
-                    "services.prometheus.alertmanager.checkConfig = false;"
-                )
+            unsure = sorted(h or "?" for h, v in left.items() if None in v)
+            on = sorted(h for h, v in left.items() if v != {"false"} and None not in v and h)
             where = f"{file}:{line_of(ctx, file, binding.start)}"
+            shown = f'{".".join(path)} = "{text}"'
+            message = (
+                f"{where}: {shown} is checked as a URL when the configuration is built "
+                "(amtool check-config, before envsubst fills it in at start): the build fails"
+            )
+            if unsure and not on:
+                message = (
+                    f"{where}: cannot verify that {shown} builds: amtool check-config reads "
+                    "it as a URL unless services.prometheus.alertmanager.checkConfig is "
+                    "false, and what sets it is not a plain value"
+                )
             results.append(
                 CheckResult(
                     "nix-secret-refs",
                     False,
-                    f'{where}: {".".join(path)} = "{text}" is checked as a URL when the '
-                    "configuration is built (amtool check-config, before envsubst fills it "
-                    "in at start): the build fails",
-                    fix,
+                    message + (f" (host {', '.join(on)})" if on else ""),
+                    _fix(ctx),
                     (file,),
                     group="an Alertmanager URL from the environment file, with checkConfig on",
                 )
             )
     return results
+
+
+def _fix(ctx: CheckContext) -> str:
+    from secretkit.nix.catalogue.alertmanager import Alertmanager
+    from secretkit.plan.advice import repo_pin
+
+    since = Alertmanager.check_config_since
+    pin = repo_pin(ctx.read)
+    if pin.lacks(since):
+        return (
+            f"checkConfig exists from NixOS {since} on ({pin.shown} is pinned, "
+            f"{pin.source}): move nixpkgs to {since} or newer, then set "
+            "services.prometheus.alertmanager.checkConfig = false;"
+        )
+    return (
+        "set services.prometheus.alertmanager.checkConfig = false; in a module of each host "
+        "named (the build then leaves the file unchecked; alertmanager still reads it when "
+        "it starts)"
+    )

@@ -3,22 +3,27 @@ whose reader the option catalogue knows (prometheus' ``basic_auth.password_file`
 prometheus user) is a file that user can open.
 
 sops-nix writes each secret and template root's, mode 0400, unless its declaration
-says ``owner`` (or a mode others may read).  A declaration without one evaluates,
-deploys and activates; then the service fails to open its file at run time.  migrate
-writes the owner the catalogue records; this point catches a hand-written (or
+says ``owner`` (or a ``group`` and ``mode`` that grant it).  A declaration without one
+evaluates, deploys and activates; then the service fails to open its file at run time.
+migrate writes the owner the catalogue records; this point catches a hand-written (or
 hand-edited) declaration.  Which user reads an option's file, and since which NixOS
 release, is the catalogue's :class:`~secretkit.nix.catalogue.base.Reader` (with its
 nixpkgs source); on the release the repository pins, the owner is the one migrate
 would write (:func:`secretkit.plan.release.owner_on`: none where that release still
-runs the reader as root, or where systemd hands it the file).  An ``owner`` written
-as an expression that cannot be compared is said as not verified, with the owner to
-write."""
+runs the reader as root, or where systemd hands it the file).
+
+Each host is judged on its own: the declarations of a name its modules hold (NixOS
+merges ``owner`` set in one file with the declaration in another) and what its files
+set the reader's user option to (``services.nginx.user``; its default where they do
+not).  A reference bound in a ``let`` is followed to the options given that name.  An
+``owner`` (or ``group``) that cannot be compared fails as not verified, with the owner
+to write; one file handed to two readers that run as different users fails with the
+way out (a second declaration of the same key)."""
 
 from __future__ import annotations
 
-import functools
 import re
-from collections.abc import Callable
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from secretkit.gate.model import CheckResult
@@ -35,12 +40,24 @@ _PATH_REF = re.compile(
 )
 _USER_OPTION = re.compile(r"^config\.services\.[A-Za-z0-9_-]+\.user$")
 _USERS_NAME = re.compile(r'^config\.users\.users\.(?:"([^"\\$]+)"|([A-Za-z0-9_\'-]+))\.name$')
+_USERS_GROUP = re.compile(
+    r'^config\.users\.(?:users\.(?:"([^"\\$]+)"|([A-Za-z0-9_\'-]+))\.group'
+    r'|groups\.(?:"([^"\\$]+)"|([A-Za-z0-9_\'-]+))\.name)$'
+)
+
+
+@dataclass(frozen=True)
+class _Use:
+    """One reference to a declared file, at an option a known user reads."""
+
+    file: str
+    line: int
+    path: tuple[str, ...]
+    reader: Reader
+    owner: str  # what migrate would write on the pinned release
 
 
 def check_service_readers(ctx: CheckContext) -> list[CheckResult]:
-    from secretkit.gate.module_sites import line_of
-    from secretkit.gate.option_values import values_set
-    from secretkit.gate.user_secrets import option_path_at
     from secretkit.nix.catalogue import file_reader
     from secretkit.plan.advice import repo_pin
     from secretkit.plan.release import owner_on
@@ -49,7 +66,7 @@ def check_service_readers(ctx: CheckContext) -> list[CheckResult]:
     inventory = ctx.inventory()
     pin = repo_pin(ctx.read)
     results: list[CheckResult] = []
-    checked = 0
+    checked = as_root = 0
     for kind, declared, references in (
         ("secrets", facts.declarations, facts.references),
         ("templates", facts.templates, facts.template_references),
@@ -57,99 +74,253 @@ def check_service_readers(ctx: CheckContext) -> list[CheckResult]:
         by_name: dict[str, list[Declaration]] = {}
         for decl in declared:
             by_name.setdefault(decl.name, []).append(decl)
+        uses: dict[tuple[str, str], list[_Use]] = {}  # (name, host) -> its uses
         for name, file, offset, line in references:
             if name not in by_name or not _PATH_REF.match(ctx.read(file) or b"", offset):
                 continue  # (undeclared: nix-secret-refs' failure; a placeholder: a value)
-            path = option_path_at(ctx, file, offset)
-            reader = file_reader(path) if path else None
-            if path is None or reader is None or reader.kind != "daemon" or reader.owner is None:
-                continue  # (root or systemd reads it, or no one here knows who)
-            owner = owner_on(reader.owner, reader.owner_since, pin, reader.owner_until)
-            if owner is None:
-                continue  # (the pinned release runs the reader as root)
-            hosts = inventory.hosts_of_file(file)
-            for decl in by_name[name]:
-                if hosts and not hosts & inventory.hosts_of_file(decl.file):
-                    continue  # (another host's declaration of the same name)
-                checked += 1
-                problem = _problem(
-                    decl, reader, owner, functools.partial(values_set, ctx, at=decl.file)
-                )
-                if problem is None:
+            for path in _destinations(ctx, file, offset):
+                reader = file_reader(list(path))
+                if reader is None or reader.kind != "daemon" or reader.owner is None:
+                    continue  # (root or systemd reads it, or no one here knows who)
+                owner = owner_on(reader.owner, reader.owner_since, pin, reader.owner_until)
+                if owner is None:
+                    as_root += 1  # (the pinned release runs the reader as root)
                     continue
-                verdict, said = problem
-                at = f"{decl.file}:{line_of(ctx, decl.file, decl.offset)}"
-                what = f'sops.{kind}."{name}"'
-                used = f"{'.'.join(path)} ({file}:{line})"
-                who = _who(reader)
-                if verdict == "unverified":
-                    message = (
-                        f"{at}: cannot verify that {who} can read {what}: its {said}, and "
-                        f"{used} is read by {who} at run time"
-                    )
-                else:
-                    message = (
-                        f"{at}: {what} {said}, but {used} is read by {who} at run time "
-                        f"(sops-nix writes the file root's, mode 0400, unless owner says "
-                        "otherwise): the service cannot open it"
-                    )
-                fix = f"set owner = {owner}; in {what} ({at})"
-                if decl.owner is None:
-                    fix = f"add owner = {owner}; to {what} ({at})"
-                results.append(
-                    CheckResult(
-                        POINT,
-                        False,
-                        message,
-                        fix,
-                        (decl.file, file),
-                        group=f"a sops file a service reads is not readable by its user ({who})",
-                    )
-                )
+                use = _Use(file, line, path, reader, owner)
+                for host in sorted(inventory.hosts_at(file, offset)) or [""]:
+                    uses.setdefault((name, host), []).append(use)
+        said: set[tuple[str, str]] = set()
+        for (name, host), found in uses.items():
+            decls = [
+                d
+                for d in by_name[name]
+                if not host
+                or host in inventory.hosts_at(d.file, d.offset)
+                or not inventory.hosts_at(d.file, d.offset)
+            ]
+            if not decls:
+                continue  # (another host's name: nix-secret-refs says it)
+            checked += 1
+            for result in _judge(ctx, kind, name, host, decls, found):
+                if (result.message, result.fix) not in said:  # (a module of many hosts)
+                    said.add((result.message, result.fix))
+                    results.append(result)
     if not results:
-        said = (
+        root = f"; {as_root} more read as root on the pinned release" if as_root else ""
+        text = (
             f"{checked} secret file(s) handed to options whose reader is known, each "
-            "readable by that user"
+            f"readable by that user{root}"
             if checked
+            else f"{as_root} secret file(s) handed to options whose reader runs as root on "
+            "the pinned release: nothing to own"
+            if as_root
             else "no secret file is handed to an option whose reader the catalogue knows: "
             "nothing to check"
         )
-        results.append(CheckResult(POINT, True, said))
+        results.append(CheckResult(POINT, True, text))
     return results
 
 
+def _judge(
+    ctx: CheckContext,
+    kind: str,
+    name: str,
+    host: str,
+    decls: list[Declaration],
+    uses: list[_Use],
+) -> list[CheckResult]:
+    """The problems of one name on one host: its declarations merged, held to each
+    use's reader."""
+    from secretkit.gate.module_sites import line_of
+    from secretkit.gate.option_values import values_by_host
+    from secretkit.nix import emit
+
+    merged = decls[0]
+    for decl in decls[1:]:  # (NixOS merges a declaration's fields from every module)
+        merged = replace(
+            merged,
+            owner=merged.owner or decl.owner,
+            group=merged.group or decl.group,
+            mode=merged.mode or decl.mode,
+        )
+    where = next((d for d in decls if d.owner is not None), decls[0])
+    at = f"{where.file}:{line_of(ctx, where.file, where.offset)}"
+    what = f'sops.{kind}."{name}"'
+    readers = {use.reader.owner: use for use in uses}
+    if len(readers) > 1 and not _others_read(merged):
+        first, second = list(readers.values())[:2]
+        other = f"{name}-{_who(second.reader, short=True)}"
+        fields = f"key = {emit.nix_string(merged.key or name)}; " if kind == "secrets" else ""
+        if merged.sops_file_text:
+            fields += f"sopsFile = {merged.sops_file_text}; "
+        second_decl = (
+            f"sops.{kind}.{emit.nix_string(other)} = {{ {fields}owner = {second.owner}; }};"
+            if kind == "secrets"
+            else f"sops.templates.{emit.nix_string(other)} with the same content and owner "
+            f"= {second.owner};"
+        )
+        return [
+            CheckResult(
+                POINT,
+                False,
+                f"{at}: {what} is read by two users at run time, {_who(first.reader)} "
+                f"({_shown(first)}) and {_who(second.reader)} ({_shown(second)}); one file "
+                "has one owner",
+                f"declare a second one, {second_decl} (the same value), give "
+                f"{_shown_path(second.path)} config.sops.{kind}.{emit.nix_string(other)}.path, "
+                f"and keep owner = {first.owner}; on {what}",
+                (where.file, first.file),
+                group="a sops file read by two services' users",
+            )
+        ]
+    out = []
+    for use in uses[:1] if len(readers) == 1 else []:
+        values: set[str | None] = set()
+        option = _USER_OPTION.match(use.reader.owner or "")
+        if option is not None:
+            by_host = values_by_host(ctx, option[0].split(".")[1:], at=where.file)
+            values = by_host.get(host, by_host.get("", set()))
+        problem = _problem(merged, use.reader, use.owner, values)
+        if problem is None:
+            continue
+        verdict, said = problem
+        who = _who(use.reader)
+        on = f" on host {host}" if host and verdict == "fails" and option is not None else ""
+        if verdict == "unverified":
+            message = (
+                f"{at}: cannot verify that {who} can read {what}: its {said}, and "
+                f"{_shown(use)} is read by {who} at run time"
+            )
+        else:
+            made = f"{merged.owner.strip(chr(34))}'s" if merged.owner else "root's"
+            message = (
+                f"{at}: {what} {said}{on}, but {_shown(use)} is read by {who} at run time "
+                f"(sops-nix makes the file {made}, mode {(merged.mode or '0400').strip(chr(34))}"
+                "): the service cannot open it"
+            )
+        verb = (
+            f"add owner = {use.owner}; to"
+            if merged.owner is None
+            else f"set owner = {use.owner}; in"
+        )
+        out.append(
+            CheckResult(
+                POINT,
+                False,
+                message,
+                f"{verb.format(use.owner)} {what} ({at})",
+                (where.file, use.file),
+                group=f"a sops file a service reads is not readable by its user ({who})",
+            )
+        )
+    return out
+
+
 def _problem(
-    decl: Declaration,
-    reader: Reader,
-    owner: str,
-    set_to: Callable[[list[str]], set[str | None]],
+    decl: Declaration, reader: Reader, owner: str, values: set[str | None]
 ) -> tuple[str, str] | None:
     """None when ``decl`` is readable by ``reader`` (whose owner on the pinned release
     is ``owner``), else ("fails", why) or ("unverified", what could not be compared).
-    ``set_to(option)``: what the repository sets that option to (None: not a literal)."""
+    ``values``: what the host sets the reader's user option to (empty: its default)."""
+    from secretkit.nix.catalogue.base import owner_by_release
+
+    if _others_read(decl):
+        return None
     mode = _mode(decl.mode)
-    if mode is not None and mode & 0o004:
-        return None  # (anyone may read it)
-    if decl.owner is None:
-        if decl.group is not None or decl.mode is not None:
-            return "unverified", "owner is not set and group/mode may grant it"
-        return "fails", "sets no owner"
+    group_reads = decl.group is not None and (mode is None or bool(mode & 0o040))
+    if group_reads and mode is not None and _names_users_group(decl.group or "", reader):
+        return None  # (the group of the reader's own user, and a mode that lets it read)
+    assert reader.owner is not None
     written = decl.owner
-    if reader.owner is None or written in (owner, reader.owner):
+    if written is None:
+        if group_reads:
+            return "unverified", f"group = {decl.group}; may or may not hold {_who(reader)}"
+        return "fails", "sets no owner"
+    conditional = owner_by_release(reader.owner, reader.owner_since, reader.owner_until)
+    if written in (owner, reader.owner, conditional):
         return None
     user = _literal_user(written)
-    if user is not None and reader.owner.startswith('"'):
-        return None if user == reader.user else ("fails", f"is owned by {user}")
     option = _USER_OPTION.match(reader.owner)
-    if user is not None and option is not None and reader.owner_default is not None:
-        # owner = "nginx" for config.services.nginx.user: what the repository sets it to
-        values = set_to(option[0].split(".")[1:])
-        if None not in values and values <= {user} and (values or user == reader.owner_default):
+    if user is not None and reader.owner.startswith('"'):
+        if user == reader.user:
             return None
-        if None not in values and (values or user != reader.owner_default):
-            now = next(iter(values), reader.owner_default)
-            return "fails", f"is owned by {user} ({option[0]} is {now})"
+        return _or_group(group_reads, decl, reader, f"is owned by {user}")
+    if user is not None and option is not None and reader.owner_default is not None:
+        # owner = "nginx" for config.services.nginx.user: what the host sets it to
+        now = values or {reader.owner_default}
+        if None not in now:
+            if now == {user}:
+                return None
+            shown = " or ".join(sorted(v for v in now if v is not None))
+            return _or_group(
+                group_reads, decl, reader, f"is owned by {user} ({option[0]} is {shown})"
+            )
     return "unverified", f"owner = {written}; names a user this check cannot tell"
+
+
+def _or_group(group_reads: bool, decl: Declaration, reader: Reader, why: str) -> tuple[str, str]:
+    if group_reads:
+        return (
+            "unverified",
+            f"owner {why.removeprefix('is owned by ')} is not {_who(reader)}, and "
+            f"group = {decl.group}; may or may not hold it",
+        )
+    return "fails", why
+
+
+def _others_read(decl: Declaration) -> bool:
+    mode = _mode(decl.mode)
+    return mode is not None and bool(mode & 0o004)
+
+
+def _names_users_group(group: str, reader: Reader) -> bool:
+    """Whether ``group`` is the reader's own user's group, as written."""
+    if reader.owner is None or not reader.owner.startswith('"'):
+        return False
+    found = _USERS_GROUP.match(group)
+    named = next((g for g in found.groups() if g), None) if found else _literal_user(group)
+    return named == reader.user
+
+
+def _destinations(ctx: CheckContext, file: str, offset: int) -> list[tuple[str, ...]]:
+    """The options the reference at ``offset`` is given to: the one whose value holds
+    it, or, for ``let name = config.sops…path;``, each option given ``name`` (a plain
+    ``name``, or a ``let … in name`` value)."""
+    from secretkit.gate.option_values import option_bindings
+    from secretkit.nix import cst
+
+    tree, bindings = option_bindings(ctx, file)
+    inner = [(b, p) for b, p in bindings if b.start <= offset < b.end]
+    if not inner:
+        return []
+    binding, path = min(inner, key=lambda bp: bp[0].end - bp[0].start)
+    scope = binding.value.parent
+    while scope is not None and scope.type not in ("let_expression", "rec_attrset_expression"):
+        if scope.type in ("attrset_expression",):
+            return [tuple(path)]  # (an option's value, not a let's name)
+        scope = scope.parent
+    if scope is None or len(binding.attrpath) != 1 or _unwrapped_start(binding) != offset:
+        return [tuple(path)]
+    name = binding.attrpath[0]
+    out = []
+    for other, other_path in bindings:
+        value = cst.unwrap(other.value)
+        if other is binding or value is None:
+            continue
+        if not (scope.start_byte <= other.start < scope.end_byte) and value.id != scope.id:
+            continue
+        body = value.child_by_field_name("body") if value.type == "let_expression" else value
+        named = body is not None and body.type == "variable_expression"
+        if named and str(cst.node_text(tree, body)) == name:
+            out.append(tuple(other_path))
+    return out
+
+
+def _unwrapped_start(binding: object) -> int:
+    from secretkit.nix import cst
+
+    value = cst.unwrap(binding.value)  # type: ignore[attr-defined]
+    return int(value.start_byte) if value is not None else -1
 
 
 def _literal_user(text: str) -> str | None:
@@ -168,7 +339,19 @@ def _mode(text: str | None) -> int | None:
     return int(digits, 8) if re.fullmatch(r"0?[0-7]{3}", digits) else None
 
 
-def _who(reader: Reader) -> str:
+def _who(reader: Reader, short: bool = False) -> str:
     if reader.owner is not None and reader.owner.startswith('"'):
-        return f"the {reader.user} user"
+        return reader.user if short else f"the {reader.user} user"
+    if short:
+        return (reader.owner or "root").split(".")[-2]
     return f"the user {reader.owner} names"
+
+
+def _shown_path(path: tuple[str, ...]) -> str:
+    from secretkit.nix import emit
+
+    return ".".join(p if p.startswith("[") else emit.attr(p) for p in path)
+
+
+def _shown(use: _Use) -> str:
+    return f"{_shown_path(use.path)} ({use.file}:{use.line})"

@@ -19,7 +19,8 @@ from secretkit.lazy_re import lazy
 from secretkit.nix.catalogue.base import owner_by_release
 
 _REF = lazy(r"(?:nixos|release|nixpkgs)-(\d{2})\.(\d{2})(?:-small|-darwin)?$")
-_URL = lazy(rb'nixpkgs\.url\s*=\s*"([^"]+)"')
+# inputs.nixpkgs.url = "…", or inputs = { nixpkgs = { url = "…"; … }; }
+_URL = lazy(rb'\bnixpkgs(?:\.url|\s*=\s*\{[^{}]*?\burl)\s*=\s*"([^"]+)"')
 
 
 @dataclass(frozen=True)

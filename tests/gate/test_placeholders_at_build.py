@@ -70,3 +70,50 @@ def test_before_23_05_the_fix_says_the_option_is_missing(tmp_git_repo: Path) -> 
     assert fix.startswith("checkConfig exists from NixOS 23.05 on (22.11 is pinned, flake.nix")
     ((_message, fix),) = _results(tmp_git_repo, _alertmanager("api_url", "$U"), "23.05")
     assert fix.startswith("set services.prometheus.alertmanager.checkConfig = false;")
+
+
+@pytest.mark.parametrize(
+    ("check", "said"),
+    [
+        ("checkConfig = lib.mkForce false; ", None),
+        ("checkConfig = lib.mkOverride 50 false; ", None),
+        ("checkConfig = lib.mkIf cfg.on false; ", "cannot verify that"),  # (only where on)
+        ("checkConfig = true; ", "the build fails"),
+    ],
+)
+def test_check_config_through_priorities(tmp_git_repo: Path, check: str, said: str | None) -> None:
+    found = _results(tmp_git_repo, _alertmanager("api_url", "$U", check))
+    assert [m for m, _f in found if said is not None and said in m] == [m for m, _f in found]
+    assert bool(found) is (said is not None)
+
+
+@pytest.mark.parametrize("written", ["''$SLACK_URL''", '"$SCHEME://hooks.example/x"'])
+def test_other_spellings_of_a_placeholder_url_are_judged(tmp_git_repo: Path, written: str) -> None:
+    source = _alertmanager("api_url", "X").replace('api_url = "X"', f"api_url = {written}")
+    ((message, _fix),) = _results(tmp_git_repo, source)
+    assert "is checked as a URL when the configuration is built" in message
+
+
+HIVE = """{{
+  meta.nixpkgs = <nixpkgs>;
+  alpha = {{ config, ... }}: {{
+    imports = [ ./am.nix ];{alpha}
+  }};
+  beta = {{ config, ... }}: {{
+    imports = [ ./am.nix ];
+    services.prometheus.alertmanager.checkConfig = false;
+  }};
+}}
+"""
+
+
+def test_a_colmena_node_that_turns_the_check_off_is_read(tmp_git_repo: Path) -> None:
+    (tmp_git_repo / "hive.nix").write_text(HIVE.format(alpha=""))
+    ((message, fix),) = _results(tmp_git_repo, _alertmanager("api_url", "$U"))
+    assert message.endswith("the build fails (host alpha)")
+    assert fix.startswith("set services.prometheus.alertmanager.checkConfig = false; in a module")
+    # the fix, in alpha's node as it says
+    (tmp_git_repo / "hive.nix").write_text(
+        HIVE.format(alpha="\n    services.prometheus.alertmanager.checkConfig = false;")
+    )
+    assert _results(tmp_git_repo, _alertmanager("api_url", "$U")) == []

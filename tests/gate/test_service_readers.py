@@ -78,7 +78,10 @@ def test_another_owner_fails(tmp_git_repo: Path) -> None:
     ("fields", "said"),
     [
         ("owner = cfg.user;", "owner = cfg.user; names a user this check cannot tell"),
-        ('group = "keys"; mode = "0440";', "owner is not set and group/mode may grant it"),
+        (
+            'group = "keys"; mode = "0440";',
+            'group = "keys"; may or may not hold the prometheus user',
+        ),
     ],
 )
 def test_what_cannot_be_compared_is_not_passed(tmp_git_repo: Path, fields: str, said: str) -> None:
@@ -111,7 +114,10 @@ def test_a_template_is_judged_on_the_pinned_release(
         assert 'sops.templates."wifi" sets no owner, but networking.wireless.secretsFile' in message
         assert fix.startswith('add owner = "wpa_supplicant"; to sops.templates."wifi"')
     else:
-        assert "nothing to check" in message
+        assert message == (
+            "1 secret file(s) handed to options whose reader runs as root on the pinned "
+            "release: nothing to own"
+        )
 
 
 def test_on_an_unknown_release_the_owner_is_chosen_by_the_hosts_own(tmp_git_repo: Path) -> None:
@@ -134,7 +140,7 @@ def test_systemd_hands_the_file_over_from_its_release_on(tmp_git_repo: Path) -> 
         'config.sops.secrets."nc/admin".path; sops.secrets."nc/admin" = { }; }'
     )
     ((ok, message, _fix),) = _check(tmp_git_repo, source, "25.05")
-    assert ok and "nothing to check" in message  # (LoadCredential from 25.05 on)
+    assert ok and "runs as root on the pinned release" in message  # (LoadCredential)
     ((ok, message, fix),) = _check(tmp_git_repo, source, "24.11")
     assert not ok
     assert "read by the nextcloud user" in message
@@ -198,8 +204,7 @@ def test_a_virtual_host_named_with_dots_is_one_attribute(tmp_git_repo: Path) -> 
     )
     ((ok, message, fix),) = _check(tmp_git_repo, source)
     assert not ok
-    assert 'virtualHosts."status.example.org".basicAuthFile' not in message  # (joined for show)
-    assert "virtualHosts.status.example.org.basicAuthFile (hosts/h/mod.nix:1)" in message
+    assert 'virtualHosts."status.example.org".basicAuthFile (hosts/h/mod.nix:1)' in message
     assert fix.startswith('add owner = config.services.nginx.user; to sops.templates."htpasswd"')
 
 
@@ -226,3 +231,152 @@ def test_a_user_option_is_read_from_the_hosts_of_the_declaration(tmp_git_repo: P
     results = check_service_readers(CheckContext(root=tmp_git_repo, judge=SopsJudge()))
     assert [(r.ok, r.paths[0]) for r in results] == [(False, "hosts/alpha/default.nix")]
     assert "is owned by nginx (config.services.nginx.user is www)" in results[0].message
+
+
+def _repo(repo: Path, files: dict[str, str]) -> list[tuple[bool, str, str]]:
+    for name, text in files.items():
+        (repo / name).parent.mkdir(parents=True, exist_ok=True)
+        (repo / name).write_text(text + "\n")
+    git(repo, "add", "-A")
+    results = check_service_readers(CheckContext(root=repo, judge=SopsJudge()))
+    return [(r.ok, r.message, r.fix) for r in results]
+
+
+BEARER = 'services.prometheus.scrapeConfigs = [ { job_name = "n"; bearer_token_file = {}; } ];'
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        # (a let-bound reference, given to the option by its name)
+        "{ config, ... }: let tok = config.sops.secrets.b.path; in { "
+        + BEARER.replace("{}", "tok")
+        + " sops.secrets.b = { }; }",
+        # (a let inside the option's value)
+        "{ config, ... }: { "
+        + BEARER.replace("{}", "let t = config.sops.secrets.b.path; in t")
+        + " sops.secrets.b = { }; }",
+        # (a list made by map: the items' paths have no index)
+        "{ config, ... }: { services.prometheus.scrapeConfigs = map (h: { job_name = h; "
+        'basic_auth.password_file = config.sops.secrets.b.path; }) [ "a" ]; '
+        "sops.secrets.b = { }; }",
+        # (a TLS key prometheus reads for a scrape)
+        "{ config, ... }: { services.prometheus.scrapeConfigs = [ { tls_config.key_file = "
+        "config.sops.secrets.b.path; } ]; sops.secrets.b = { }; }",
+    ],
+)
+def test_a_reference_reaching_a_known_reader_is_judged(tmp_git_repo: Path, source: str) -> None:
+    ((ok, message, fix),) = _check(tmp_git_repo, source)
+    assert not ok, message
+    assert 'sops.secrets."b" sets no owner, but services.prometheus.' in message
+    assert fix.startswith('add owner = "prometheus"; to sops.secrets."b"')
+
+
+def test_an_owner_set_in_another_module_is_merged(tmp_git_repo: Path) -> None:
+    results = _repo(
+        tmp_git_repo,
+        {
+            "host/secrets.nix": "{ sops.secrets.b = { }; }",
+            "host/prom.nix": "{ config, ... }: { "
+            + BEARER.replace("{}", "config.sops.secrets.b.path")
+            + ' sops.secrets.b.owner = "prometheus"; }',
+        },
+    )
+    assert [ok for ok, _m, _f in results] == [True]
+
+
+@pytest.mark.parametrize(
+    ("fields", "verdict"),
+    [
+        ('owner = "root"; group = config.users.users.wpa_supplicant.group; mode = "0440";', None),
+        ('owner = "root"; group = "wpa_supplicant"; mode = "0440";', None),
+        ('group = "keys"; mode = "0440";', "cannot verify"),
+        ('owner = "root"; group = "keys"; mode = "0440";', "cannot verify"),
+        ('mode = "0400";', "sets no owner"),  # (0400 grants the group nothing)
+        ('owner = "root"; group = "wpa_supplicant"; mode = "0400";', "is owned by root"),
+    ],
+)
+def test_a_group_that_may_read_is_judged_by_its_mode(
+    tmp_git_repo: Path, fields: str, verdict: str | None
+) -> None:
+    source = WIFI.replace(
+        'sops.templates."wifi".content', f'sops.templates."wifi" = {{ {fields} content'
+    )
+    source = source.replace('}"; sops.secrets', '}"; }; sops.secrets')
+    ((ok, message, _fix),) = _check(tmp_git_repo, source, "25.05")
+    assert ok is (verdict is None), message
+    if verdict is not None:
+        assert verdict in message
+
+
+def test_one_file_for_two_users_fails_and_the_fix_works(tmp_git_repo: Path) -> None:
+    source = (
+        "{ config, ... }: { "
+        + BEARER.replace("{}", "config.sops.secrets.b.path")
+        + " networking.wireless.secretsFile = config.sops.secrets.b.path; "
+        'sops.secrets.b = { owner = "prometheus"; }; }'
+    )
+    ((ok, message, fix),) = _check(tmp_git_repo, source, "25.05")
+    assert not ok
+    assert "is read by two users at run time, the prometheus user" in message
+    second = 'sops.secrets."b-wpa_supplicant" = { key = "b"; owner = "wpa_supplicant"; };'
+    assert fix.startswith(f"declare a second one, {second} (the same value)")
+    fixed = source.replace(
+        "networking.wireless.secretsFile = config.sops.secrets.b.path;",
+        'networking.wireless.secretsFile = config.sops.secrets."b-wpa_supplicant".path; ' + second,
+    )
+    assert [ok for ok, _m, _f in _check(tmp_git_repo, fixed, "25.05")] == [True]
+
+
+def test_the_owner_migrate_writes_for_an_unknown_release_passes_on_a_known_one(
+    tmp_git_repo: Path,
+) -> None:
+    owner = (
+        '(if builtins.compareVersions config.system.nixos.release "25.05" >= 0 '
+        'then "wpa_supplicant" else "root")'
+    )
+    source = WIFI.replace(
+        'sops.templates."wifi".content', f'sops.templates."wifi" = {{ owner = {owner}; content'
+    )
+    source = source.replace('}"; sops.secrets', '}"; }; sops.secrets')
+    assert [ok for ok, _m, _f in _check(tmp_git_repo, source, "25.05")] == [True]
+
+
+def test_an_inline_module_of_a_flake_is_read(tmp_git_repo: Path) -> None:
+    flake = """{
+  inputs.nixpkgs.url = "github:NixOS/nixpkgs/nixos-25.05";
+  outputs = { nixpkgs, ... }: {
+    nixosConfigurations.mon = nixpkgs.lib.nixosSystem {
+      modules = [
+        ({ config, ... }: {
+          sops.secrets.scrape = { };
+          services.prometheus.scrapeConfigs = [
+            { basic_auth.password_file = config.sops.secrets.scrape.path; }
+          ];
+        })
+      ];
+    };
+  };
+}"""
+    ((ok, message, fix),) = _repo(tmp_git_repo, {"flake.nix": flake})
+    assert not ok
+    assert message.startswith('flake.nix:7: sops.secrets."scrape" sets no owner')
+    assert fix == 'add owner = "prometheus"; to sops.secrets."scrape" (flake.nix:7)'
+
+
+def test_a_module_of_two_hosts_is_held_to_each_hosts_user(tmp_git_repo: Path) -> None:
+    """web1 runs nginx as www, web2 keeps the default: owner = "www" fails on web2."""
+    module = (
+        '{ config, ... }: { sops.secrets.htpasswd = { owner = "www"; }; '
+        'services.nginx.virtualHosts."example.org".basicAuthFile = '
+        "config.sops.secrets.htpasswd.path; }"
+    )
+    files = {"flake.nix": FLAKE, "modules/auth.nix": module}
+    for host, user in (("alpha", 'services.nginx.user = "www";'), ("beta", "")):
+        files[f"hosts/{host}/default.nix"] = f"{{ imports = [ ../../modules/auth.nix ]; {user} }}"
+    ((ok, message, fix),) = _repo(tmp_git_repo, files)
+    assert not ok
+    assert "is owned by www (config.services.nginx.user is nginx) on host beta" in message
+    assert fix.startswith("set owner = config.services.nginx.user; in sops.secrets.")
+    files["modules/auth.nix"] = module.replace('"www"', "config.services.nginx.user")
+    assert [ok for ok, _m, _f in _repo(tmp_git_repo, files)] == [True]

@@ -192,6 +192,13 @@ def test_file_reader_answers_for_every_target_an_entry_names() -> None:
         "services.nginx.virtualHosts.a.locations./.basicAuthFile": "config.services.nginx.user",
         "services.matrix-synapse.extraConfigFiles": '"matrix-synapse"',
         "services.postgresql.initialScript": '"postgres"',
+        # (prometheus reads every *_file of its configurations, and its web config)
+        "services.prometheus.scrapeConfigs.basic_auth.password_file": '"prometheus"',  # (map)
+        "services.prometheus.alertmanagers.[0].basic_auth.password_file": '"prometheus"',
+        "services.prometheus.scrapeConfigs.[0].tls_config.key_file": '"prometheus"',
+        "services.prometheus.scrapeConfigs.[0].consul_sd_configs.[0].authorization"
+        ".credentials_file": '"prometheus"',
+        "services.prometheus.webConfigFile": '"prometheus"',
     }
     for dotted, owner in expected.items():
         reader = catalogue.file_reader(dotted.split("."))

@@ -49,6 +49,11 @@ def _lock(ref: str | None, day: dt.date) -> bytes:
         (_lock("nixpkgs-unstable", dt.date(2024, 11, 30)), None, "24.11"),
         (None, b'inputs.nixpkgs.url = "github:NixOS/nixpkgs/nixos-23.11";', "23.11"),
         (None, b'inputs.nixpkgs.url = "github:NixOS/nixpkgs/nixos-unstable";', None),
+        # (the input as an attribute set)
+        (None, b'inputs = { nixpkgs = { url = "github:NixOS/nixpkgs/nixos-24.11"; }; };', "24.11"),
+        (None, b'inputs.nixpkgs = {\n  url = "github:NixOS/nixpkgs/nixos-24.05";\n};', "24.05"),
+        # (another input's url is not nixpkgs')
+        (None, b'inputs = { nixpkgs-x = { url = "github:NixOS/nixpkgs/nixos-24.05"; }; };', None),
         (b"{not json", None, None),
         (None, None, None),
     ],

@@ -54,10 +54,18 @@ class PrometheusCredentials:
     def matches(self, path: Sequence[str]) -> bool:
         return self._field(path) is not None
 
-    def targets(self) -> tuple[str, ...]:
-        """The ``*_file`` options this entry moves secrets to (patterns): prometheus
-        reads what any of them names (:func:`secretkit.nix.catalogue.file_reader`)."""
-        return tuple(".".join((self._head, *tail[:-1], new)) for tail, new in self._fields.items())
+    def target_reader(self, path: Sequence[str]) -> Reader | None:
+        """prometheus reads every ``*_file`` of its scrape, remote and alertmanager
+        configurations (credentials, TLS keys; at any depth, a list's items written
+        out or made by ``map``) and ``webConfigFile``, as its own user."""
+        if tuple(path) == ("services", "prometheus", "webConfigFile"):
+            return self.reader
+        ours = len(path) > 3 and tuple(path[:2]) == ("services", "prometheus")
+        return (
+            self.reader if ours and path[2] in self._lists and path[-1].endswith("_file") else None
+        )
+
+    _lists = ("scrapeConfigs", "remoteWrite", "remoteRead", "alertmanagers")
 
     def name(self, site: Site) -> str:
         depth = len(site.path) - 4
