@@ -78,7 +78,10 @@ def imap_unordered(work: Callable[[int], R], count: int, workers: int) -> Iterat
                 worker.in_flight -= 1
                 if not ok:
                     raise payload
-                if sent < count:
+                # near the end no chunk waits behind another in one worker's queue
+                # while another worker is idle: the last ones go to whichever is free
+                ahead = IN_FLIGHT if count - sent > len(started) else 1
+                while worker.in_flight < ahead and sent < count:
                     _send(worker, sent)
                     sent += 1
                 yield payload

@@ -33,6 +33,21 @@ def test_every_chunk_is_done_once_in_a_worker(count: int, workers: int) -> None:
     assert no_children()
 
 
+def test_the_last_chunks_go_to_a_free_worker_not_behind_a_busy_ones() -> None:
+    """Chunks 0-3 are handed out first (two per worker).  When worker A finishes chunk 0
+    while its chunk 1 is long, the last chunk (4) is not queued behind it: it waits for
+    the first worker with nothing in hand, here B once it has done chunks 2 and 3."""
+    seconds = [0.2, 0.8, 0.3, 0.2, 0.1]
+
+    def work(index: int) -> tuple[int, int]:
+        time.sleep(seconds[index])
+        return index, os.getpid()
+
+    ran = dict(imap_unordered(work, len(seconds), 2))
+    assert ran[0] == ran[1] != ran[2] == ran[3]  # (the first four: two per worker)
+    assert ran[4] == ran[2]
+
+
 def test_a_large_result_comes_back_whole() -> None:
     big = os.urandom(3 << 20)  # beyond a pipe's buffer many times over
     assert list(imap_unordered(lambda i: big, 1, 2)) == [big]
