@@ -81,6 +81,24 @@ def run_git(
     return proc
 
 
+def popen_git(
+    cwd: Path, *args: str, stdin: int | None = None, stderr: int = subprocess.DEVNULL
+) -> subprocess.Popen[bytes]:
+    """``git <args>`` started in ``cwd`` with its stdout piped, for a reader that takes
+    its output as it comes (``stdin``: PIPE to write to it)."""
+    try:
+        return subprocess.Popen(
+            ["git", *_SAFE, *args],
+            cwd=cwd,
+            stdin=stdin,
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            env=git_env(),
+        )
+    except FileNotFoundError as exc:
+        raise UserError("git is not installed", hint="install git and retry") from exc
+
+
 # git runs started before their answer is needed: (cwd, args, stderr kept) -> process
 _early: dict[tuple[str, tuple[str, ...], bool], subprocess.Popen[bytes]] = {}
 

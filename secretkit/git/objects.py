@@ -16,8 +16,8 @@ from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from secretkit.errors import HistoryUnreadable, UserError
-from secretkit.git import _SAFE, git_dir, git_env, run_git, take_early
+from secretkit.errors import HistoryUnreadable
+from secretkit.git import git_dir, popen_git, run_git, take_early
 
 REGULAR_MODES = frozenset({"100644", "100755"})
 # What the scanner reads: files, and symlinks (git stores a link's target as its blob).
@@ -139,18 +139,8 @@ def read_blobs_limited(
     if not wanted:
         return
     proc = take_early(root, ("cat-file", "--batch"), keep_stderr=False)
-    try:
-        if proc is None:
-            proc = subprocess.Popen(
-                ["git", *_SAFE, "cat-file", "--batch"],
-                cwd=root,
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.DEVNULL,
-                env=git_env(),
-            )
-    except FileNotFoundError as exc:
-        raise UserError("git is not installed", hint="install git and retry") from exc
+    if proc is None:
+        proc = popen_git(root, "cat-file", "--batch", stdin=subprocess.PIPE)
     assert proc.stdin is not None and proc.stdout is not None
 
     def feed() -> None:
@@ -195,16 +185,7 @@ def read_blobs_limited(
 def stream_blob(root: Path, oid: str, chunk: int = 1 << 20) -> Iterator[bytes]:
     """The content of one blob in pieces of at most ``chunk`` bytes (a large blob is
     never held whole in memory)."""
-    try:
-        proc = subprocess.Popen(
-            ["git", *_SAFE, "cat-file", "blob", oid],
-            cwd=root,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            env=git_env(),
-        )
-    except FileNotFoundError as exc:
-        raise UserError("git is not installed", hint="install git and retry") from exc
+    proc = popen_git(root, "cat-file", "blob", oid)
     assert proc.stdout is not None
     try:
         while piece := proc.stdout.read(chunk):

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import cast
 
 from secretkit.errors import UserError
-from secretkit.git import _SAFE, git_env
+from secretkit.git import popen_git
 
 _CHUNK = 1 << 20
 
@@ -24,18 +24,8 @@ def nul_parts(root: Path, args: Iterable[str], lines: Iterable[str]) -> Iterator
     NUL is not given), with ``lines`` written to its stdin one per line by a thread.
     A git that fails raises :class:`UserError` as :func:`secretkit.git.run_git` does,
     once its output is read."""
-    command = ["git", *_SAFE, *args]
-    try:
-        proc = subprocess.Popen(
-            command,
-            cwd=root,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            env=git_env(),
-        )
-    except FileNotFoundError as exc:
-        raise UserError("git is not installed", hint="install git and retry") from exc
+    command = list(args)
+    proc = popen_git(root, *command, stdin=subprocess.PIPE, stderr=subprocess.PIPE)
     assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
     errors: list[bytes] = []
 
@@ -76,4 +66,4 @@ def nul_parts(root: Path, args: Iterable[str], lines: Iterable[str]) -> Iterator
     if proc.returncode != 0:
         message = b"".join(errors).decode("utf-8", "replace").strip().splitlines()
         first = message[-1] if message else f"exit {proc.returncode}"
-        raise UserError(f"git {command[len(_SAFE) + 1]} failed: {first}")
+        raise UserError(f"git {command[0]} failed: {first}")
