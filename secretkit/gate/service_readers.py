@@ -54,7 +54,7 @@ class _Use:
     line: int
     path: tuple[str, ...]
     reader: Reader
-    owner: str  # what migrate would write on the pinned release
+    owner: str | None  # what migrate would write on the pinned release (None: root's)
 
 
 def check_service_readers(ctx: CheckContext) -> list[CheckResult]:
@@ -85,7 +85,8 @@ def check_service_readers(ctx: CheckContext) -> list[CheckResult]:
                 owner = owner_on(reader.owner, reader.owner_since, pin, reader.owner_until)
                 if owner is None:
                     as_root += 1  # (the pinned release runs the reader as root)
-                    continue
+                    if reader.owner_since is None or not pin.lacks(reader.owner_since):
+                        continue  # (systemd hands it the file: any owner will do)
                 use = _Use(file, line, path, reader, owner)
                 for host in sorted(inventory.hosts_at(file, offset)) or [""]:
                     uses.setdefault((name, host), []).append(use)
@@ -100,8 +101,8 @@ def check_service_readers(ctx: CheckContext) -> list[CheckResult]:
             ]
             if not decls:
                 continue  # (another host's name: nix-secret-refs says it)
-            checked += 1
-            for result in _judge(ctx, kind, name, host, decls, found):
+            checked += any(use.owner is not None for use in found)  # (else: as root)
+            for result in _judge(ctx, kind, name, host, decls, found, pin.shown):
                 if (result.message, result.fix) not in said:  # (a module of many hosts)
                     said.add((result.message, result.fix))
                     results.append(result)
@@ -128,12 +129,14 @@ def _judge(
     host: str,
     decls: list[Declaration],
     uses: list[_Use],
+    release: str,
 ) -> list[CheckResult]:
     """The problems of one name on one host: its declarations merged, held to each
-    use's reader."""
+    use's reader (``release``: the pinned one, as said)."""
     from secretkit.gate.module_sites import line_of
     from secretkit.gate.option_values import values_by_host
     from secretkit.nix import emit
+    from secretkit.nix.catalogue.base import owner_by_release
 
     merged = decls[0]
     for decl in decls[1:]:  # (NixOS merges a declaration's fields from every module)
@@ -146,6 +149,30 @@ def _judge(
     where = next((d for d in decls if d.owner is not None), decls[0])
     at = f"{where.file}:{line_of(ctx, where.file, where.offset)}"
     what = f'sops.{kind}."{name}"'
+    early = [use for use in uses if use.owner is None]  # (a release before the user)
+    uses = [use for use in uses if use.owner is not None]
+    out = []
+    named = _literal_user(merged.owner) if merged.owner else None
+    for use in [u for u in early[:1] if named is not None and named == u.reader.user]:
+        reader = use.reader
+        since = reader.owner_since or ""
+        conditional = owner_by_release(reader.owner or "", since, reader.owner_until)
+        out.append(
+            CheckResult(
+                POINT,
+                False,
+                f"{at}: {what} sets owner = {merged.owner}; but on {release} "
+                f"{_shown(use)} is read as root and NixOS has no {named} user before "
+                f"{since}: sops-nix stops installing the host's secrets on an owner it "
+                "cannot find",
+                f"set owner = {conditional}; in {what} ({at}) (right before {since} and "
+                "after), or leave owner out while the hosts are older",
+                (where.file, use.file),
+                group="an owner the pinned release does not have",
+            )
+        )
+    if not uses:
+        return out
     readers = {use.reader.owner: use for use in uses}
     if len(readers) > 1 and not _others_read(merged):
         first, second = list(readers.values())[:2]
@@ -159,7 +186,7 @@ def _judge(
             else f"sops.templates.{emit.nix_string(other)} with the same content and owner "
             f"= {second.owner};"
         )
-        return [
+        out.append(
             CheckResult(
                 POINT,
                 False,
@@ -172,15 +199,15 @@ def _judge(
                 (where.file, first.file),
                 group="a sops file read by two services' users",
             )
-        ]
-    out = []
+        )
+        return out
     for use in uses[:1] if len(readers) == 1 else []:
         values: set[str | None] = set()
         option = _USER_OPTION.match(use.reader.owner or "")
         if option is not None:
             by_host = values_by_host(ctx, option[0].split(".")[1:], at=where.file)
             values = by_host.get(host, by_host.get("", set()))
-        problem = _problem(merged, use.reader, use.owner, values)
+        problem = _problem(merged, use.reader, use.owner or "", values)
         if problem is None:
             continue
         verdict, said = problem
@@ -203,12 +230,14 @@ def _judge(
             if merged.owner is None
             else f"set owner = {use.owner}; in"
         )
+        if merged.owner is not None and merged.owner.startswith("inherit"):
+            verb = f"take owner out of `{merged.owner}` and write owner = {use.owner}; in"
         out.append(
             CheckResult(
                 POINT,
                 False,
                 message,
-                f"{verb.format(use.owner)} {what} ({at})",
+                f"{verb} {what} ({at})",
                 (where.file, use.file),
                 group=f"a sops file a service reads is not readable by its user ({who})",
             )
@@ -255,6 +284,8 @@ def _problem(
             return _or_group(
                 group_reads, decl, reader, f"is owned by {user} ({option[0]} is {shown})"
             )
+    if written.startswith("inherit"):
+        return "unverified", f"owner comes from `{written}`, which this check cannot tell"
     return "unverified", f"owner = {written}; names a user this check cannot tell"
 
 

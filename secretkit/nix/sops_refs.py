@@ -500,6 +500,8 @@ def _read_bindings(
             one = templates.setdefault(full[2], Declaration(full[2], path, binding.start))
             if len(full) == 4 and full[3] in ("owner", "group", "mode"):
                 _field(tree, path, one, full[3], binding.value)
+            if len(full) == 3:
+                _inherited(tree, one, binding.value)
             continue
         if len(full) < 3 or full[:2] != ["sops", "secrets"]:
             continue
@@ -523,9 +525,27 @@ def _read_bindings(
             facts.dynamic.append(path)
         if len(full) == 4:
             _field(tree, path, decl, full[3], binding.value)
+        elif len(full) == 3:
+            _inherited(tree, decl, binding.value)
     facts.declarations.extend(declared.values())
     facts.computed_declarations.extend(computed.values())
     facts.templates.extend(templates.values())
+
+
+def _inherited(tree: cst.NixTree, decl: Declaration, value: cst.Node) -> None:
+    """``{ inherit owner; inherit (cfg) mode; }``: the fields a declaration takes from
+    a name, as written (``inherit owner``: what it is, is not read here)."""
+    value = cst.unwrap(value)
+    sets = value.named_children if value is not None and value.type in _ATTRSETS else []
+    body = next((c for c in sets if c.type == "binding_set"), None)
+    for node in body.named_children if body is not None else []:
+        if node.type not in ("inherit", "inherit_from"):
+            continue
+        attrs = next((c for c in node.named_children if c.type == "inherited_attrs"), None)
+        for name in attrs.named_children if attrs is not None else []:
+            field = str(cst.node_text(tree, name))
+            if field in ("owner", "group", "mode"):
+                setattr(decl, field, " ".join(str(cst.node_text(tree, node)).split()))
 
 
 def _field(tree: cst.NixTree, path: str, decl: Declaration, name: str, value: cst.Node) -> None:

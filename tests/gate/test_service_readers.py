@@ -380,3 +380,33 @@ def test_a_module_of_two_hosts_is_held_to_each_hosts_user(tmp_git_repo: Path) ->
     assert fix.startswith("set owner = config.services.nginx.user; in sops.secrets.")
     files["modules/auth.nix"] = module.replace('"www"', "config.services.nginx.user")
     assert [ok for ok, _m, _f in _repo(tmp_git_repo, files)] == [True]
+
+
+def test_an_owner_the_pinned_release_has_no_user_for_fails(tmp_git_repo: Path) -> None:
+    """24.11 runs wpa_supplicant as root and has no wpa_supplicant user: sops-nix would
+    stop on that owner; the owner migrate writes for an unknown release is right on
+    both."""
+    source = WIFI.replace(
+        'sops.templates."wifi".content',
+        'sops.templates."wifi" = { owner = "wpa_supplicant"; content',
+    ).replace('}"; sops.secrets', '}"; }; sops.secrets')
+    ((ok, message, fix),) = _check(tmp_git_repo, source, "24.11")
+    assert not ok
+    assert "NixOS has no wpa_supplicant user before 25.05" in message
+    owner = fix.removeprefix("set owner = ").split("; in ")[0]
+    assert owner.startswith("(if builtins.compareVersions config.system.nixos.release")
+    fixed = source.replace('owner = "wpa_supplicant";', f"owner = {owner};")
+    assert [ok for ok, _m, _f in _check(tmp_git_repo, fixed, "24.11")] == [True]
+    assert [ok for ok, _m, _f in _check(tmp_git_repo, fixed, "25.05")] == [True]
+
+
+def test_an_inherited_owner_cannot_be_told_and_the_fix_replaces_it(tmp_git_repo: Path) -> None:
+    source = _module("inherit owner;").replace("{ config, ... }:", '{ config, owner ? "x", ... }:')
+    ((ok, message, fix),) = _check(tmp_git_repo, source)
+    assert not ok
+    assert "owner comes from `inherit owner;`, which this check cannot tell" in message
+    assert fix.startswith(
+        'take owner out of `inherit owner;` and write owner = "prometheus"; in sops.secrets.'
+    )
+    fixed = source.replace("inherit owner;", 'owner = "prometheus";')
+    assert [ok for ok, _m, _f in _check(tmp_git_repo, fixed)] == [True]
