@@ -8,6 +8,7 @@ the key itself is no longer needed.)"""
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from secretkit.gate.model import CheckResult
@@ -17,10 +18,18 @@ if TYPE_CHECKING:
 
 _READ_WHERE_DEPLOYED = ("keyFile", "keyCommand")
 _HOST_ONLY = (b"/run/secrets", b"config.sops.secrets", b"config.sops.templates")
+_INTERPOLATED = re.compile(rb"\$\{\s*([A-Za-z_][A-Za-z0-9_'-]*)\s*\}")
+_WORDS = re.compile(rb"^\s*([A-Za-z_][A-Za-z0-9_'-]*)\s*$")  # keyFile = dir;
+_SECRET_NAME = re.compile(
+    rb'config\.sops\.secrets\.(?:([A-Za-z_][A-Za-z0-9_\'-]*)|"([^"\\$]*)")'
+    rb'|/run/secrets/([^"\s$;]+)'
+    rb"|\$\{\s*[A-Za-z_][A-Za-z0-9_'-]*\s*\}/([^\"\s$;]+)"  # ("${dir}/wg": dir is that)
+)
 
 
 def host_only_key_sources(ctx: CheckContext) -> list[CheckResult]:
     from secretkit.gate.module_sites import line_of
+    from secretkit.gate.option_values import plain_string
     from secretkit.nix import cst, emit
     from secretkit.nix.sops_refs import option_path
 
@@ -30,29 +39,48 @@ def host_only_key_sources(ctx: CheckContext) -> list[CheckResult]:
         if data is None or b"deployment" not in data or not any(n in data for n in _HOST_ONLY):
             continue
         tree = cst.parse(data)
-        for binding in cst.bindings(tree):
-            path = option_path(binding)  # (under a hive's node name, or a host's module)
+        bindings = [(b, option_path(b)) for b in cst.bindings(tree)]
+        # let dir = "/run/secrets"; … keyFile = "${dir}/wg": names bound to such text
+        host_only = {
+            p[-1]
+            for b, p in bindings
+            if p and any(n in cst.node_text(tree, b.value).encode() for n in _HOST_ONLY)
+        }
+        for binding, path in bindings:  # (under a hive's node name, or a host's module)
             if len(path) < 4 or path[-4:-2] != ["deployment", "keys"]:
                 continue
             if path[-1] not in _READ_WHERE_DEPLOYED:
                 continue
             text = cst.node_text(tree, binding.value).encode()
-            if not any(n in text for n in _HOST_ONLY):
+            bound = {m.decode() for m in _INTERPOLATED.findall(text)} | {
+                m.decode() for m in _WORDS.findall(text)
+            }
+            if not any(n in text for n in _HOST_ONLY) and not bound & host_only:
                 continue
             name, field = path[-2], path[-1]
             key = emit.attrpath(["deployment", "keys", name])
+            known = _SECRET_NAME.search(text)
+            reference = 'config.sops.secrets."<name>".path'
+            if known is not None:
+                named = known[1] or known[2] or known[3] or known[4]
+                reference = f"config.sops.secrets.{emit.attr(named.decode())}.path"
+            users = [
+                plain_string(tree, b.value)
+                for b, p in bindings
+                if p[:-1] == path[:-1] and p[-1] == "user"
+            ]
+            user = users[0] if users and users[0] else None
+            owner = f'owner = "{user}"' if user and user != "root" else "no owner (root's)"
             results.append(
                 CheckResult(
                     "nix-secret-refs",
                     False,
                     f"{file}:{line_of(ctx, file, binding.start)}: {key}.{field} reads "
-                    f"sops-nix's output on the host, but colmena reads {field} on the "
-                    "machine that deploys, where that file does not "
-                    "exist: the deploy fails",
-                    f"delete {key} (sops-nix already decrypts the secret on "
-                    f"the host) and point what reads /run/keys/{name} at "
-                    'config.sops.secrets."<name>".path, declared with owner = the user '
-                    "the key named (default root)",
+                    f"sops-nix's output on the host, but colmena and NixOps read {field} "
+                    "on the machine that deploys, where that file does not exist: the "
+                    "deploy fails",
+                    f"delete {key} (sops-nix already decrypts the secret on the host) and "
+                    f"point what reads /run/keys/{name} at {reference}, declared with {owner}",
                     (file,),
                     group="a deployment key read from sops-nix's output on the host",
                 )

@@ -15,7 +15,7 @@ from tests.conftest import git
 
 def _results(repo: Path, key: str) -> list[tuple[str, str]]:
     (repo / "hive.nix").write_text(
-        "{\n  meta.nixpkgs = <nixpkgs>;\n  web = { config, ... }: {\n"
+        '{\n  meta.nixpkgs = <nixpkgs>;\n  web = { config, ... }: let dir = "/run/secrets"; in {\n'
         f'    deployment.keys."db-pass" = {{ {key} user = "postgres"; }};\n  }};\n}}\n'
     )
     git(repo, "add", "-A")
@@ -30,6 +30,8 @@ def _results(repo: Path, key: str) -> list[tuple[str, str]]:
         'keyFile = "/run/secrets/db-pass";',
         'keyFile = config.sops.secrets."db-pass".path;',
         'keyCommand = [ "cat" "/run/secrets/db-pass" ];',
+        # (a let-bound directory: let dir = "/run/secrets"; …)
+        'keyFile = "${dir}/db-pass";',
     ],
 )
 def test_a_key_read_from_the_hosts_secrets_fails(tmp_git_repo: Path, key: str) -> None:
@@ -37,11 +39,14 @@ def test_a_key_read_from_the_hosts_secrets_fails(tmp_git_repo: Path, key: str) -
     field = key.split(" ")[0]
     assert message == (
         f"hive.nix:4: deployment.keys.db-pass.{field} reads sops-nix's output on the "
-        f"host, but colmena reads {field} on the machine that deploys, where that file does "
-        "not exist: the deploy fails"
+        f"host, but colmena and NixOps read {field} on the machine that deploys, where that "
+        "file does not exist: the deploy fails"
     )
     assert fix.startswith("delete deployment.keys.db-pass (sops-nix already decrypts")
-    assert "point what reads /run/keys/db-pass at" in fix
+    assert fix.endswith(
+        "point what reads /run/keys/db-pass at config.sops.secrets.db-pass.path, declared "
+        'with owner = "postgres"'
+    )
 
 
 @pytest.mark.parametrize(
