@@ -59,6 +59,7 @@ _PLACEHOLDER = lazy(r"\$(?:[A-Za-z_][A-Za-z0-9_]*|\{[A-Za-z_][A-Za-z0-9_]*\})")
 def checked_at_build(ctx: CheckContext) -> list[CheckResult]:
     from secretkit.gate.module_sites import line_of
     from secretkit.gate.option_values import option_bindings, plain_string, values_by_host
+    from secretkit.nix import cst
     from secretkit.nix.catalogue.alertmanager import Alertmanager
 
     results = []
@@ -67,8 +68,18 @@ def checked_at_build(ctx: CheckContext) -> list[CheckResult]:
         if data is None or b"alertmanager" not in data or b"$" not in data:
             continue
         tree, bindings = option_bindings(ctx, file)
+        # configuration = base // { inherit receivers; }, or = a let's name: the URL
+        # fields of the file's lets are the configuration's
+        indirect = any(
+            path == _CONFIGURATION
+            and (value := cst.unwrap(binding.value)) is not None
+            and value.type not in ("attrset_expression", "rec_attrset_expression")
+            for binding, path in bindings
+        )
         for binding, path in bindings:
-            if path[:4] != _CONFIGURATION or not Alertmanager.checked_as_url(path):
+            if not Alertmanager.checked_as_url(path):
+                continue
+            if path[:4] != _CONFIGURATION and not (indirect and path[:1] != ["services"]):
                 continue
             text = plain_string(tree, binding.value)
             if text is None or _PLACEHOLDER.match(text.strip()) is None:

@@ -117,3 +117,17 @@ def test_a_colmena_node_that_turns_the_check_off_is_read(tmp_git_repo: Path) -> 
         HIVE.format(alpha="\n    services.prometheus.alertmanager.checkConfig = false;")
     )
     assert _results(tmp_git_repo, _alertmanager("api_url", "$U")) == []
+
+
+def test_a_configuration_made_of_lets_is_read_too(tmp_git_repo: Path) -> None:
+    source = (
+        '{ config, ... }: let\n  receivers = [ { name = "w"; webhook_configs = [ { '
+        'url = "$WEBHOOK_URL"; } ]; } ];\n  base = { route.receiver = "w"; };\nin {\n'
+        "  services.prometheus.alertmanager.configuration = base // { inherit receivers; };\n}"
+    )
+    ((message, _fix),) = _results(tmp_git_repo, source)
+    assert message.startswith('am.nix:2: receivers.[0].webhook_configs.[0].url = "$WEBHOOK_URL"')
+    fixed = source.replace(
+        "in {\n", "in {\n  services.prometheus.alertmanager.checkConfig = false;\n"
+    )
+    assert _results(tmp_git_repo, fixed) == []

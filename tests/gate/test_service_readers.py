@@ -410,3 +410,21 @@ def test_an_inherited_owner_cannot_be_told_and_the_fix_replaces_it(tmp_git_repo:
     )
     fixed = source.replace("inherit owner;", 'owner = "prometheus";')
     assert [ok for ok, _m, _f in _check(tmp_git_repo, fixed)] == [True]
+
+
+@pytest.mark.parametrize(
+    "bound",
+    ["s = config.sops.secrets;", "inherit (config.sops) secrets;"],
+)
+def test_a_reference_through_a_name_for_the_secrets_is_judged(
+    tmp_git_repo: Path, bound: str
+) -> None:
+    alias = "s" if bound.startswith("s ") else "secrets"
+    source = (
+        f"{{ config, ... }}: let {bound} in {{ "
+        + BEARER.replace("{}", f"{alias}.b.path")
+        + " sops.secrets.b = { }; }"
+    )
+    ((ok, message, _fix),) = _check(tmp_git_repo, source)
+    assert not ok
+    assert 'sops.secrets."b" sets no owner, but services.prometheus.' in message

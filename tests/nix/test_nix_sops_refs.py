@@ -138,3 +138,15 @@ def test_declarations_inside_mkmerge_and_inline_imports_are_read() -> None:
         "other": None,
     }
     assert facts.default_files == {"n.nix": "d.yaml"}
+
+
+def test_references_through_a_name_bound_to_config_sops_are_read() -> None:
+    from secretkit.nix.sops_refs import nix_facts
+
+    data = {
+        "a.nix": b"{ config, ... }: let s = config.sops.secrets; inherit (config.sops) "
+        b'templates; in { x = s.scrape.path; y = templates.t.path; z = s."a/b".path; }'
+    }
+    facts = nix_facts(["a.nix"], data.get)
+    assert [r[0] for r in facts.references] == ["scrape", "a/b"]
+    assert [r[0] for r in facts.template_references] == ["t"]
