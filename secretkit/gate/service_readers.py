@@ -211,6 +211,7 @@ def _judge(
             values = by_host.get(host, by_host.get("", set()))
         problem = _problem(merged, use.reader, use.owner or "", values)
         if problem is None:
+            out += _user_made_elsewhere(ctx, host, merged, use, at, what, where.file)
             continue
         verdict, said = problem
         who = _who(use.reader)
@@ -245,6 +246,48 @@ def _judge(
             )
         )
     return out
+
+
+def _user_made_elsewhere(
+    ctx: CheckContext,
+    host: str,
+    decl: Declaration,
+    use: _Use,
+    at: str,
+    what: str,
+    declared_in: str,
+) -> list[CheckResult]:
+    """A host that shares the declaration but does not enable the module that makes
+    the owner's user (prometheus' user exists where ``services.prometheus.enable``):
+    sops-nix stops installing every secret of a host on an owner it cannot find."""
+    from secretkit.gate.option_values import values_by_host
+
+    option = use.reader.user_from
+    if not host or option is None or decl.owner in (None, '"root"'):
+        return []
+    values = values_by_host(ctx, option.split("."), at=declared_in).get(host, set())
+    if "true" in values and values <= {"true"}:
+        return []
+    fails = values == {"false"}
+    said = (
+        f"{option} is false there"
+        if fails
+        else f"{option} is not set true in the files of that host secretkit reads"
+    )
+    user = _literal_user(decl.owner or "") or f"the user {decl.owner} names"
+    return [
+        CheckResult(
+            POINT,
+            False,
+            f"{at}: {'' if fails else 'cannot verify that '}host {host} has the {user} "
+            f"user {what} is owned by: {said}, and sops-nix stops installing the host's "
+            "secrets on an owner it cannot find",
+            f"declare {what} (or its owner) in a module only the hosts that set {option} "
+            f"= true; import, or set {option} = true; for host {host}",
+            (decl.file, use.file),
+            group="an owner whose user a host may not have",
+        )
+    ]
 
 
 def _problem(

@@ -108,6 +108,7 @@ DB_EXTRA = """\
     mode = "0440";
     path = "/var/lib/postgresql/password";
   };
+  services.postgresql.enable = true;
   services.postgresql.initialScript = config.age.secrets.db-password.path;
 """
 

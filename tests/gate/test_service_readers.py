@@ -221,7 +221,8 @@ def test_a_user_option_is_read_from_the_hosts_of_the_declaration(tmp_git_repo: P
     """alpha runs nginx as www; beta keeps the default (nginx): owner = "nginx" is right
     on beta alone."""
     (tmp_git_repo / "flake.nix").write_text(FLAKE)
-    for host, user in (("alpha", 'services.nginx.user = "www";'), ("beta", "")):
+    on = "services.nginx.enable = true;"
+    for host, user in (("alpha", f'{on} services.nginx.user = "www";'), ("beta", on)):
         (tmp_git_repo / "hosts" / host).mkdir(parents=True)
         (tmp_git_repo / "hosts" / host / "default.nix").write_text(
             "{ config, ... }: { services.nginx.virtualHosts.web.basicAuthFile = "
@@ -372,7 +373,8 @@ def test_a_module_of_two_hosts_is_held_to_each_hosts_user(tmp_git_repo: Path) ->
         "config.sops.secrets.htpasswd.path; }"
     )
     files = {"flake.nix": FLAKE, "modules/auth.nix": module}
-    for host, user in (("alpha", 'services.nginx.user = "www";'), ("beta", "")):
+    on = "services.nginx.enable = true;"
+    for host, user in (("alpha", f'{on} services.nginx.user = "www";'), ("beta", on)):
         files[f"hosts/{host}/default.nix"] = f"{{ imports = [ ../../modules/auth.nix ]; {user} }}"
     ((ok, message, fix),) = _repo(tmp_git_repo, files)
     assert not ok
@@ -428,3 +430,27 @@ def test_a_reference_through_a_name_for_the_secrets_is_judged(
     ((ok, message, _fix),) = _check(tmp_git_repo, source)
     assert not ok
     assert 'sops.secrets."b" sets no owner, but services.prometheus.' in message
+
+
+def test_a_host_sharing_the_declaration_without_the_service_has_no_such_user(
+    tmp_git_repo: Path,
+) -> None:
+    """A module shared by alpha (prometheus on) and beta (off): beta has no prometheus
+    user, and sops-nix would stop installing its secrets on that owner."""
+    module = (
+        "{ config, ... }: { "
+        + BEARER.replace("{}", "config.sops.secrets.b.path")
+        + ' sops.secrets.b = { owner = "prometheus"; }; }'
+    )
+    files = {"flake.nix": FLAKE, "modules/prom.nix": module}
+    for host, enable in (("alpha", "services.prometheus.enable = true;"), ("beta", "")):
+        files[f"hosts/{host}/default.nix"] = f"{{ imports = [ ../../modules/prom.nix ]; {enable} }}"
+    ((ok, message, fix),) = _repo(tmp_git_repo, files)
+    assert not ok
+    assert message.startswith(
+        "modules/prom.nix:1: cannot verify that host beta has the prometheus user "
+        'sops.secrets."b" is owned by: services.prometheus.enable is not set true'
+    )
+    assert fix.endswith("or set services.prometheus.enable = true; for host beta")
+    files["hosts/beta/default.nix"] = files["hosts/alpha/default.nix"]  # (the fix)
+    assert [ok for ok, _m, _f in _repo(tmp_git_repo, files)] == [True]

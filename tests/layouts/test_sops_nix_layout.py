@@ -48,6 +48,7 @@ NIX = {
         "  sops.defaultSopsFile = ./secrets/main.yaml;\n"
         '  sops.secrets.htpasswd = { owner = "nginx"; };\n'
         "  sops.secrets.api-token = { sopsFile = ./secrets/api.yaml; };\n"
+        "  services.nginx.enable = true;\n"
         "  services.nginx.virtualHosts.web.basicAuthFile = config.sops.secrets.htpasswd.path;\n}\n"
     ),
     "hosts/db/configuration.nix": (

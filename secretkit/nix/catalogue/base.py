@@ -78,6 +78,9 @@ class Reader:
     # the user an expression ``owner`` (``config.services.nginx.user``) names where the
     # repository leaves that option at its default in the module ``source`` names
     owner_default: str | None = None
+    # the option that makes the owner's user (the module's enable): a host that shares
+    # the declaration without it has no such user, and sops-nix stops on the owner
+    user_from: str | None = None
 
     @property
     def user(self) -> str:

@@ -40,6 +40,7 @@ ENTRY = WriteTextRoute(
         since="23.05",
         owner="config.services.cloudflared.user",
         owner_default="cloudflared",  # (its user option's default)
+        user_from="services.cloudflared.enable",
         owner_until="25.05",  # DynamicUser + LoadCredential; the user option is removed
     ),
     patterns=(

@@ -33,6 +33,7 @@ POSTGRESQL = WriteTextRoute(
         ),
         since="17.03",
         owner='"postgres"',
+        user_from="services.postgresql.enable",
     ),
     patterns=("services.postgresql.initialScript",),
 )
@@ -55,6 +56,7 @@ MYSQL = WriteTextRoute(
         since="17.03",
         owner="config.services.mysql.user",
         owner_default="mysql",  # (its user option's default)
+        user_from="services.mysql.enable",
     ),
     patterns=("services.mysql.initialScript",),
 )

@@ -30,6 +30,7 @@ ENTRY = SiblingFile(
         since="21.11",
         owner="config.services.gitea.user",
         owner_default="gitea",  # (its user option's default)
+        user_from="services.gitea.enable",
     ),
     rows=(
         Row(

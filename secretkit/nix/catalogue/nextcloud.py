@@ -39,6 +39,7 @@ ENTRY = SiblingFile(
         ),
         since="20.03",
         owner='"nextcloud"',
+        user_from="services.nextcloud.enable",
         owner_until="25.05",  # 25.05 reads them through LoadCredential (as root)
     ),
     rows=(

@@ -37,6 +37,7 @@ class NginxBasicAuth:
         since="19.09",
         owner="config.services.nginx.user",
         owner_default="nginx",  # (its user option's default)
+        user_from="services.nginx.enable",
     )
     _user = re.compile(r"^[A-Za-z0-9._@+-]+$")
 

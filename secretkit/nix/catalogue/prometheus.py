@@ -36,6 +36,7 @@ class PrometheusCredentials:
         ),
         since="21.05",
         owner='"prometheus"',
+        user_from="services.prometheus.enable",
     )
     _fields: ClassVar[dict[tuple[str, ...], str]] = {
         ("authorization", "credentials"): "credentials_file",

@@ -42,6 +42,7 @@ class SynapseExtraConfig:
         ),
         since="23.05",
         owner='"matrix-synapse"',
+        user_from="services.matrix-synapse.enable",
     )
 
     def matches(self, path: Sequence[str]) -> bool:

@@ -62,6 +62,7 @@ GUI_PASSWORD = SiblingFile(
         since="25.05",
         owner="config.services.syncthing.user",
         owner_default="syncthing",  # (its user option's default)
+        user_from="services.syncthing.enable",
     ),
     rows=(
         Row(

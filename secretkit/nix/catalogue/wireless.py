@@ -71,6 +71,7 @@ class Wireless:
         since="24.11",  # secretsFile + pskRaw "ext:" replaced environmentFile in 24.11
         owner='"wpa_supplicant"',
         owner_since="25.05",  # 24.11 still ran wpa_supplicant as root
+        user_from="networking.wireless.enable",
     )
 
     def matches(self, path: Sequence[str]) -> bool:
