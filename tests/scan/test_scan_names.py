@@ -21,12 +21,18 @@ from tests.support.cli import run_main
 ALNUM = string.ascii_letters + string.digits
 
 
+def _committed_as_a_name(repo: Path, label: str) -> str:
+    """A fake token, committed as the name of ``<token>.txt``."""
+    token = fake.github_token(label)
+    (repo / f"{token}.txt").write_text("nothing here\n")
+    commit_all(repo)
+    return token
+
+
 def test_a_token_as_a_file_s_name_is_found_and_never_printed(
     tmp_git_repo: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    token = fake.github_token("file-name")
-    (tmp_git_repo / f"{token}.txt").write_text("nothing here\n")
-    commit_all(tmp_git_repo)
+    token = _committed_as_a_name(tmp_git_repo, "file-name")
     found = scan_tree(tmp_git_repo).findings
     assert [(f.path, f.rule, f.secret.reveal()) for f in found] == [
         ("(file name) ghp_….txt", "github-token", token)
@@ -123,9 +129,7 @@ def test_a_token_in_a_name_is_never_printed_by_any_message_naming_the_file(
 def test_purge_s_dirty_tree_message_shows_a_token_in_a_name_as_its_preview(
     tmp_git_repo: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    token = fake.github_token("dirty-name")
-    (tmp_git_repo / f"{token}.txt").write_text("a\n")
-    commit_all(tmp_git_repo)
+    token = _committed_as_a_name(tmp_git_repo, "dirty-name")
     (tmp_git_repo / f"{token}.txt").write_text("b\n")
     monkeypatch.chdir(tmp_git_repo)
     code, out, err = run_main(capsys, "purge", "--yes")
