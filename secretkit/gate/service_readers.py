@@ -35,10 +35,10 @@ if TYPE_CHECKING:
 
 POINT = "service-readable"
 # config.sops.secrets."<n>".path / config.sops.templates.<n>.path: the file, not a value
-# (or through a name bound to config.sops.secrets: s.x.path)
+# (or through a name bound to config.sops.secrets: s.x.path; in a with of it: x.path)
 _PATH_REF = re.compile(
-    rb"(?:config\.sops|[A-Za-z_][A-Za-z0-9_'-]*)(?:\.(?:secrets|templates))?"
-    rb'\.(?:"[^"\\]*"|[A-Za-z0-9_\'-]+)\.path\b'
+    rb"(?:(?:config\.sops|[A-Za-z_][A-Za-z0-9_'-]*)(?:\.(?:secrets|templates))?\.)?"
+    rb'(?:"[^"\\]*"|[A-Za-z0-9_\'-]+)\.path\b'
 )
 _USER_OPTION = re.compile(r"^config\.services\.[A-Za-z0-9_-]+\.user$")
 _USERS_NAME = re.compile(r'^config\.users\.users\.(?:"([^"\\$]+)"|([A-Za-z0-9_\'-]+))\.name$')

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from secretkit.lazy_re import lazy
-from secretkit.nix import cst
+from secretkit.nix import cst, sops_aliases
 from secretkit.nix.duplicates import Twice, defined_twice
 from secretkit.nix.generated_decls import computed_parts, generated
 from secretkit.nix.let_names import binding_name, resolver, select_names
@@ -343,13 +343,16 @@ def nix_facts(
                 facts.given_twice[path] = twice
         spans = attrset_spans(data, (inline or {}).get(path, ()))
         _read_bindings(facts, path, tree, InlineModules(spans) if spans else None)
-        aliases = _aliases(tree) if b"sops" in data else {}
+        aliases = sops_aliases.aliases(tree) if b"sops" in data else {}
+        withs = sops_aliases.withs(tree) if b"with" in data else []
         for node in (n for n in cst.walk(tree.root) if n.type == "select_expression"):
             base = node.child_by_field_name("expression")
             written = str(cst.node_text(tree, base)) if base is not None else ""
-            if written != "config" and written not in aliases:
+            after = _select_names(tree, node)
+            part = aliases.get(written) or sops_aliases.from_with(tree, node, written, after, withs)
+            if written != "config" and part is None:
                 continue
-            names = [*aliases.get(written, []), *_select_names(tree, node)]
+            names = [*(part or []), *after]
             if len(names) >= 3 and names[:2] == ["sops", "placeholder"] and names[2] is not None:
                 option = _placeholder_option(tree, node)
                 if option is not None:
@@ -367,31 +370,6 @@ def nix_facts(
                     written, per_host = _written_name(tree, node)
                     facts.opaque_references.append((path, node.start_byte, line, written, per_host))
     return facts
-
-
-_ALIASED = {"config.sops": ["sops"], "config.sops.secrets": ["sops", "secrets"]}
-_ALIASED["config.sops.templates"] = ["sops", "templates"]
-
-
-def _aliases(tree: cst.NixTree) -> dict[str, list[str]]:
-    """Names bound to a part of ``config.sops`` (``let s = config.sops.secrets;``,
-    ``inherit (config.sops) secrets;``): ``s.x.path`` is ``config.sops.secrets.x.path``."""
-    out: dict[str, list[str]] = {}
-    for binding in cst.bindings(tree):
-        value = cst.unwrap(binding.value)
-        if len(binding.attrpath) == 1 and value is not None and value.type == "select_expression":
-            part = _ALIASED.get("".join(str(cst.node_text(tree, value)).split()))
-            if part is not None:
-                out[binding.attrpath[0]] = part
-    for node in (n for n in cst.walk(tree.root) if n.type == "inherit_from"):
-        source = next((c for c in node.named_children if c.type != "inherited_attrs"), None)
-        part = _ALIASED.get("".join(str(cst.node_text(tree, source)).split())) if source else None
-        attrs = next((c for c in node.named_children if c.type == "inherited_attrs"), None)
-        if part is None or attrs is None:
-            continue
-        for name in attrs.named_children:
-            out[str(cst.node_text(tree, name))] = [*part, str(cst.node_text(tree, name))]
-    return out
 
 
 def _written_name(tree: cst.NixTree, node: cst.Node) -> tuple[str, str | None]:

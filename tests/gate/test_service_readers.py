@@ -454,3 +454,14 @@ def test_a_host_sharing_the_declaration_without_the_service_has_no_such_user(
     assert fix.endswith("or set services.prometheus.enable = true; for host beta")
     files["hosts/beta/default.nix"] = files["hosts/alpha/default.nix"]  # (the fix)
     assert [ok for ok, _m, _f in _repo(tmp_git_repo, files)] == [True]
+
+
+def test_a_reference_inside_a_with_of_the_secrets_is_judged(tmp_git_repo: Path) -> None:
+    source = (
+        "{ config, ... }: with config.sops.secrets; { "
+        + BEARER.replace("{}", "b.path")
+        + " sops.secrets.b = { }; }"
+    )
+    ((ok, message, _fix),) = _check(tmp_git_repo, source)
+    assert not ok
+    assert 'sops.secrets."b" sets no owner, but services.prometheus.' in message

@@ -150,3 +150,17 @@ def test_references_through_a_name_bound_to_config_sops_are_read() -> None:
     facts = nix_facts(["a.nix"], data.get)
     assert [r[0] for r in facts.references] == ["scrape", "a/b"]
     assert [r[0] for r in facts.template_references] == ["t"]
+
+
+def test_a_name_a_with_of_config_sops_secrets_brings_in_is_a_reference() -> None:
+    """Inside ``with config.sops.secrets;`` ``x.path`` is the secret x, unless a let,
+    a function or a rec set around it binds x (those win over with in Nix)."""
+    from secretkit.nix.sops_refs import nix_facts
+
+    data = {
+        "a.nix": b"{ config, pkgs, ... }: with config.sops.secrets; let q = 1; in { "
+        b'x = scrape.path; y = pkgs.path; z = (a: a.path) 1; w = q.path; t = "${tok.path}"; '
+        b"r = rec { u = 1; v = u.path; }; }"
+    }
+    facts = nix_facts(["a.nix"], data.get)
+    assert [r[0] for r in facts.references] == ["scrape", "tok"]
