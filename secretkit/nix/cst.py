@@ -48,6 +48,7 @@ from secretkit.nix.syntax import in_string as in_string
 from secretkit.nix.syntax import inherited_from as inherited_from
 from secretkit.nix.syntax import let_bound as let_bound
 from secretkit.nix.syntax import node_text as node_text
+from secretkit.nix.syntax import option_path as option_path
 from secretkit.nix.syntax import parse as parse
 from secretkit.nix.syntax import priority_call as priority_call
 from secretkit.nix.syntax import unwrap as unwrap
@@ -590,10 +591,7 @@ def host_names(
     binding and the value of its plain string literal (None for anything else).
     ``base``: how many names of a binding's path lead to its module (an inline one)."""
     out: list[tuple[Binding, str | None]] = []
-    for b in bindings(tree):
-        full = b.full_path[base(b) :] if base is not None else b.full_path
-        if full[:1] == ["config"]:  # `{ options = …; config = { … }; }`: the same options
-            full = full[1:]
-        if full == ["networking", "hostName"]:
+    for b in bindings(tree):  # (under `config`, `config = mkMerge [ … ]`, `imports`)
+        if option_path(b, base(b) if base is not None else 0) == ["networking", "hostName"]:
             out.append((b, string_value(tree, unwrap(b.value))))
     return out

@@ -20,7 +20,7 @@ from secretkit.nix import cst, sops_aliases
 from secretkit.nix.duplicates import Twice, defined_twice
 from secretkit.nix.generated_decls import computed_parts, generated
 from secretkit.nix.let_names import binding_name, resolver, select_names
-from secretkit.nix.syntax import MKMERGE
+from secretkit.nix.syntax import option_path as option_path
 
 
 @dataclass
@@ -184,52 +184,6 @@ def resolve_for_host(nix_file: str, text: str, host: str | None) -> str | None:
     return None
 
 
-def option_path(binding: cst.Binding, base: int = 0) -> list[str]:
-    """The option a binding sets: ``{ options = …; config = { … }; }`` sets the same
-    options as a module without ``config``, and so do the attrsets of
-    ``config = mkMerge [ { … } ]`` (``config.[0]``), of a module that is
-    ``mkMerge [ … ]`` itself (``[0]``) and inline modules in ``imports = [ { … } ]``.
-    ``base``: how many names of the binding's path lead to the module it is in (an
-    inline module of ``flake.nix``, a colmena node: :class:`InlineModules`)."""
-    full = binding.full_path[base:]
-    if any(_index(name) for name in full):
-        full = _merged_away(binding, base)
-    k = 0
-    while k < len(full):
-        if (full[k] == "config" and k == 0) or _index(full[k]):
-            k += 1
-        elif full[k] == "imports" and k + 1 < len(full) and _index(full[k + 1]):
-            k += 2
-        else:
-            break
-    return full[k:]
-
-
-def _merged_away(binding: cst.Binding, base: int) -> list[str]:
-    """The binding's path from ``base`` without the ``[i]`` of each ``mkMerge [ … ]`` list
-    it is in (``sops.secrets = lib.mkMerge [ (genAttrs …) { x = { … }; } ]`` declares
-    ``x``): mkMerge takes its elements as definitions of the option it is given to."""
-    merged: list[bool] = []  # each list around the binding, from the inside out
-    node = binding.value.parent
-    while node is not None:
-        if node.type == "list_expression":
-            outer = node.parent
-            while outer is not None and outer.type == "parenthesized_expression":
-                outer = outer.parent
-            head = outer.child_by_field_name("function") if outer is not None else None
-            merged.append(
-                outer is not None
-                and outer.type == "apply_expression"
-                and head is not None
-                and head.text.decode("utf-8", "replace") in MKMERGE
-            )
-        node = node.parent
-    whole = binding.full_path
-    indexes = [i for i, name in enumerate(whole) if _index(name)]
-    drop = {i for i, away in zip(reversed(indexes), merged, strict=False) if away}
-    return [name for i, name in enumerate(whole) if i >= base and i not in drop]
-
-
 DEFAULT_SSH_KEY = 'sops.age.sshKeyPaths = [ "/etc/ssh/ssh_host_ed25519_key" ]'
 
 
@@ -244,10 +198,6 @@ def own_key(facts: NixFacts, modules: Iterable[str]) -> str | None:
         if text != DEFAULT_SSH_KEY
     ]
     return "; ".join(said) or None
-
-
-def _index(name: str) -> bool:
-    return name.startswith("[") and name.endswith("]")
 
 
 _NAME_WRAPPERS = ("mkDefault", "mkForce", "mkOverride")

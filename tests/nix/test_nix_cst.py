@@ -340,3 +340,14 @@ def test_walk_yields_every_node_in_source_order() -> None:
     assert [
         cst.node_text(tree, n) for n in cst.walk(tree.root) if n.type == "integer_expression"
     ] == ["1", "2"]
+
+
+def test_a_host_name_set_inside_config_mkmerge_is_the_hosts() -> None:
+    """``config = lib.mkMerge [ { networking.hostName = "box"; … } ]`` names the host
+    (helper-117: it was shown as nixos)."""
+    tree = cst.parse(
+        b'{ lib, ... }: { config = lib.mkMerge [ { networking.hostName = "box"; } '
+        b'(lib.mkIf true { networking.hostName = "other"; }) ]; '
+        b'imports = [ { networking.hostName = "inline"; } ]; }'
+    )
+    assert [name for _b, name in cst.host_names(tree)] == ["box", "other", "inline"]
