@@ -29,17 +29,15 @@ _SECRET_NAME = re.compile(
 
 def host_only_key_sources(ctx: CheckContext) -> list[CheckResult]:
     from secretkit.gate.module_sites import line_of
-    from secretkit.gate.option_values import plain_string
+    from secretkit.gate.option_values import option_bindings, plain_string
     from secretkit.nix import cst, emit
-    from secretkit.nix.sops_refs import option_path
 
     results = []
     for file in ctx.files():
         data = ctx.read(file) if file.endswith(".nix") else None
         if data is None or b"deployment" not in data or not any(n in data for n in _HOST_ONLY):
             continue
-        tree = cst.parse(data)
-        bindings = [(b, option_path(b)) for b in cst.bindings(tree)]
+        tree, bindings = option_bindings(ctx, file)
         # let dir = "/run/secrets"; … keyFile = "${dir}/wg": names bound to such text
         host_only = {
             p[-1]

@@ -68,6 +68,7 @@ def checked_at_build(ctx: CheckContext) -> list[CheckResult]:
         if data is None or b"alertmanager" not in data or b"$" not in data:
             continue
         tree, bindings = option_bindings(ctx, file)
+        checks: dict[str, set[str | None]] | None = None
         # configuration = base // { inherit receivers; }, or = a let's name: the URL
         # fields of the file's lets are the configuration's
         indirect = any(
@@ -85,7 +86,8 @@ def checked_at_build(ctx: CheckContext) -> list[CheckResult]:
             if text is None or _PLACEHOLDER.match(text.strip()) is None:
                 continue
             hosts = ctx.inventory().hosts_at(file, binding.start)
-            checks = values_by_host(ctx, _CHECK_CONFIG, at=file)
+            if checks is None:  # (once per file: what its hosts set checkConfig to)
+                checks = values_by_host(ctx, _CHECK_CONFIG, at=file)
             left = {h: v for h, v in checks.items() if (not hosts or not h or h in hosts)}
             if all(v == {"false"} for v in left.values()):
                 continue  # (the build does not check the file)
