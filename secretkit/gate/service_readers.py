@@ -68,7 +68,7 @@ def check_service_readers(ctx: CheckContext) -> list[CheckResult]:
     inventory = ctx.inventory()
     pin = repo_pin(ctx.read)
     results: list[CheckResult] = []
-    checked = as_root = 0
+    checked = as_root = unknown = 0
     for kind, declared, references in (
         ("secrets", facts.declarations, facts.references),
         ("templates", facts.templates, facts.template_references),
@@ -80,8 +80,10 @@ def check_service_readers(ctx: CheckContext) -> list[CheckResult]:
         for name, file, offset, line in references:
             if name not in by_name or not _PATH_REF.match(ctx.read(file) or b"", offset):
                 continue  # (undeclared: nix-secret-refs' failure; a placeholder: a value)
-            for path in _destinations(ctx, file, offset):
-                reader = file_reader(list(path))
+            destinations = _destinations(ctx, file, offset)
+            readers = [file_reader(list(path)) for path in destinations]
+            unknown += all(reader is None for reader in readers)  # (not judged: said)
+            for path, reader in zip(destinations, readers, strict=True):
                 if reader is None or reader.kind != "daemon" or reader.owner is None:
                     continue  # (root or systemd reads it, or no one here knows who)
                 owner = owner_on(reader.owner, reader.owner_since, pin, reader.owner_until)
@@ -120,6 +122,11 @@ def check_service_readers(ctx: CheckContext) -> list[CheckResult]:
             else "no secret file is handed to an option whose reader the catalogue knows: "
             "nothing to check"
         )
+        if unknown:  # (what this point did not judge, said with the pass)
+            text += (
+                f" ({unknown} other reference(s) go where the catalogue does not know who "
+                "reads them: not judged)"
+            )
         results.append(CheckResult(POINT, True, text))
     return results
 

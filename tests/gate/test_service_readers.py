@@ -158,7 +158,8 @@ def test_a_value_reference_and_an_unknown_reader_are_not_judged(tmp_git_repo: Pa
         (
             True,
             "no secret file is handed to an option whose reader the catalogue knows: "
-            "nothing to check",
+            "nothing to check (1 other reference(s) go where the catalogue does not know "
+            "who reads them: not judged)",
             "",
         )
     ]
