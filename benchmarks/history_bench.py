@@ -40,6 +40,7 @@ from _pairs import (
     betterleaks,
     betterleaks_findings,
     load,
+    python,
     ratio_line,
     timed,
 )
@@ -92,7 +93,7 @@ def main() -> None:
             for who in ("sk", "bl") if i % 2 == 0 else ("bl", "sk"):
                 if who == "sk":
                     shutil.rmtree(clone / ".git" / "secretkit", ignore_errors=True)
-                    cmd = [sys.executable, "-m", "secretkit", "-C", str(clone), "scan",
+                    cmd = [python(), "-m", "secretkit", "-C", str(clone), "scan",
                            "--history", "--format", "json"]  # fmt: skip
                     run = timed(cmd, ROOT)
                     ours.runs.append(run)
@@ -113,7 +114,7 @@ def main() -> None:
                            "error", "--redact", "-o", str(report)]  # fmt: skip
                     theirs.runs.append(timed(cmd, ROOT))
                     counts["betterleaks"] = betterleaks_findings(report)
-            floor.runs.append(timed([sys.executable, "-c", FLOOR, str(clone)], ROOT))
+            floor.runs.append(timed([python(), "-c", FLOOR, str(clone)], ROOT))
         megabytes = scanned / 1e6
         for series in (ours, again, theirs, floor):
             if series.runs:

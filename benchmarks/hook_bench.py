@@ -117,7 +117,7 @@ def main() -> None:
     environ.pop("SOPS_AGE_KEY_FILE", None)
     detect = shutil.which("detect-secrets-hook")
     exe = _pairs.betterleaks()
-    secretkit = [sys.executable, "-m", "secretkit", "hook", "--"]
+    secretkit = [_pairs.python(), "-m", "secretkit", "hook", "--"]
     series: list[tuple[str, int, str, _pairs.Series]] = []
     cold_name = "secretkit hook, cold cache"
     print(f"hook latency, {args.runs} interleaved runs each — {_pairs.load()}")
@@ -148,7 +148,7 @@ def main() -> None:
                 series.append((name, n, finding, s))
                 cases.append((repo, cmd, s))
         for i in range(args.runs):
-            floor.runs.append(_pairs.timed([sys.executable, "-c", "pass"], base, environ))
+            floor.runs.append(_pairs.timed([_pairs.python(), "-c", "pass"], base, environ))
             order = cases if i % 2 == 0 else list(reversed(cases))
             for repo, cmd, s in order:
                 if s.name == cold_name:

@@ -13,11 +13,13 @@ little more than one; the distinct tree shows the cost per byte that remains.  P
 directories are compared as they are: give trees without ``.git`` (betterleaks' ``fs``
 reads ``.git`` too, secretkit does not).
 
-Each pair runs both tools as a user would (fresh processes, default rules), in
-alternating order; the output gives min/median/max wall times, peak memory, the
-findings each reported, MB/s, the ratio of medians and the per-pair ratios, and the
-multiple of the floor: a fresh Python process that reads every file's bytes and
-parses the ``.nix`` files with tree-sitter (what no Nix-aware scanner can skip).
+Each pair runs both tools as a user would (fresh processes, default rules; secretkit
+as an installed copy starts, without the development install's import hook:
+``_pairs.python``), in alternating order; the output gives min/median/max wall
+times, peak memory, the findings each reported, MB/s, the ratio of medians and the
+per-pair ratios, and the multiple of the floor: a fresh Python process that reads
+every file's bytes and parses the ``.nix`` files with tree-sitter (what no Nix-aware
+scanner can skip).
 The machine's load is printed before and after: on a shared machine compare the
 ratios, not the seconds.  Targets (issue 15): secretkit ≤ 1.0x betterleaks, ≥ 10x
 faster than detect-secrets.
@@ -43,6 +45,7 @@ from _pairs import (
     betterleaks,
     betterleaks_findings,
     load,
+    python,
     ratio_line,
     timed,
 )
@@ -87,7 +90,7 @@ def make_trees(repo: Path, copies: list[int], distinct: int, base: Path) -> list
 
 
 def secretkit_run(directory: Path) -> Run:
-    cmd = [sys.executable, "-m", "secretkit", "scan", str(directory), "--format", "json"]
+    cmd = [python(), "-m", "secretkit", "scan", str(directory), "--format", "json"]
     return timed(cmd, ROOT)  # (python -m puts the working directory first on sys.path)
 
 
@@ -136,7 +139,7 @@ def bench(directory: Path, pairs: int, ds_runs: int, tmp: Path) -> None:
                 run = betterleaks_run(exe, directory, report)
                 theirs.runs.append(run)
                 counts["betterleaks"] = betterleaks_findings(report)
-        floor.runs.append(timed([sys.executable, "-c", FLOOR, str(directory)], directory))
+        floor.runs.append(timed([python(), "-c", FLOOR, str(directory)], directory))
         if ds is not None and i < ds_runs:
             run = detect_secrets_run(ds, directory)
             slow.runs.append(run)
