@@ -268,10 +268,13 @@ def _user_made_elsewhere(
     the owner's user (prometheus' user exists where ``services.prometheus.enable``):
     sops-nix stops installing every secret of a host on an owner it cannot find."""
     from secretkit.gate.option_values import values_by_host
+    from secretkit.nix.catalogue.base import owner_where_enabled
 
     option = use.reader.user_from
     if not host or option is None or decl.owner in (None, '"root"'):
         return []
+    if (decl.owner or "").startswith(owner_where_enabled("\0", option).partition("\0")[0]):
+        return []  # (the user's owner only where the module makes it: root's elsewhere)
     values = values_by_host(ctx, option.split("."), at=declared_in).get(host, set())
     if "true" in values and values <= {"true"}:
         return []
@@ -289,8 +292,8 @@ def _user_made_elsewhere(
             f"{at}: {'' if fails else 'cannot verify that '}host {host} has the {user} "
             f"user {what} is owned by: {said}, and sops-nix stops installing the host's "
             "secrets on an owner it cannot find",
-            f"declare {what} (or its owner) in a module only the hosts that set {option} "
-            f"= true; import, or set {option} = true; for host {host}",
+            f"write owner = {owner_where_enabled(use.owner or decl.owner or '', option)}; "
+            f"in {what} ({at}), or set {option} = true; for host {host}",
             (decl.file, use.file),
             group="an owner whose user a host may not have",
         )
@@ -303,7 +306,7 @@ def _problem(
     """None when ``decl`` is readable by ``reader`` (whose owner on the pinned release
     is ``owner``), else ("fails", why) or ("unverified", what could not be compared).
     ``values``: what the host sets the reader's user option to (empty: its default)."""
-    from secretkit.nix.catalogue.base import owner_by_release
+    from secretkit.nix.catalogue.base import owner_by_release, owner_where_enabled
 
     if _others_read(decl):
         return None
@@ -318,7 +321,10 @@ def _problem(
             return "unverified", f"group = {decl.group}; may or may not hold {_who(reader)}"
         return "fails", "sets no owner"
     conditional = owner_by_release(reader.owner, reader.owner_since, reader.owner_until)
-    if written in (owner, reader.owner, conditional):
+    right: tuple[str, ...] = (owner, reader.owner, conditional)
+    if reader.user_from is not None:  # (root's where the module is off: no one reads it)
+        right += tuple(owner_where_enabled(o, reader.user_from) for o in right)
+    if written in right:
         return None
     user = _literal_user(written)
     option = _USER_OPTION.match(reader.owner)

@@ -32,6 +32,7 @@ from secretkit.plan.hostvalues import HostValues
 from secretkit.plan.model import FindingLike, Move, Plan, Refused
 from secretkit.plan.module_top import another_part, module_top
 from secretkit.plan.naming import Names
+from secretkit.plan.owners import owner_for, where_enabled
 from secretkit.plan.targets import Targets, shared_problem
 from secretkit.plan.targets import sops_file_expr as sops_file_expr
 from secretkit.sensitive import Sensitive
@@ -240,13 +241,6 @@ def _found_at(
     return tuple(out) if out else None
 
 
-def _owner(reader: catalogue.Reader, pin: Pin | None) -> str | None:
-    """The reader's owner, or None (root) on a pinned release that ran it as root."""
-    from secretkit.plan.release import owner_on
-
-    return owner_on(reader.owner, reader.owner_since, pin, reader.owner_until)
-
-
 def _plan_finding(
     plan: Plan,
     module: _Module,
@@ -304,7 +298,11 @@ def _plan_finding(
             entry=entry,
             fingerprint=fingerprint if isinstance(fingerprint, str) else None,
             snippet=snippet,
-            owner=_owner(entry.reader, pin) if entry is not None else None,
+            owner=(
+                owner_for(entry.reader, pin, module.tree, module.hosts)
+                if entry is not None
+                else None
+            ),
             tree=module.tree,
             command=refusals.runs_command(attrpath),
             exported=refusals.exported_variable(attrpath.split(".")) if attrpath else None,
@@ -451,7 +449,11 @@ def _plan_finding(
         elif t.line not in decl.content:
             decl.content.extend(t.line.split("\n"))
         # the template is what the service opens: it gets the reader's owner
-        decl.owner = decl.owner or t.owner or _owner(entry.reader, pin)
+        mine = t.owner is not None and t.owner == entry.reader.owner  # (the reader's user)
+        decl.owner = decl.owner or (
+            where_enabled(t.owner, entry.reader, module.tree, module.hosts) if mine else t.owner
+        )
+        decl.owner = decl.owner or owner_for(entry.reader, pin, module.tree, module.hosts)
         decl.group = decl.group or t.group or entry.reader.group
         decl.path = decl.path or t.path
         decl.mode = decl.mode or t.mode or entry.reader.mode
@@ -470,7 +472,8 @@ def _plan_finding(
         module.decls[name] = emit.SecretDecl(
             name=name,
             sops_file=sops_file_expr(module.path, module.hosts, targets),
-            owner=result.owner or (_owner(reader, pin) if reader else None),
+            owner=result.owner
+            or (owner_for(reader, pin, module.tree, module.hosts) if reader else None),
             group=result.group or (reader.group if reader else None),
             mode=result.mode or (reader.mode if reader else None),
             restart_units=result.restart_units,

@@ -452,8 +452,39 @@ def test_a_host_sharing_the_declaration_without_the_service_has_no_such_user(
         "modules/prom.nix:1: cannot verify that host beta has the prometheus user "
         'sops.secrets."b" is owned by: services.prometheus.enable is not set true'
     )
-    assert fix.endswith("or set services.prometheus.enable = true; for host beta")
-    files["hosts/beta/default.nix"] = files["hosts/alpha/default.nix"]  # (the fix)
+    assert fix == (
+        'write owner = (if config.services.prometheus.enable then "prometheus" else "root"); '
+        'in sops.secrets."b" (modules/prom.nix:1), or set services.prometheus.enable = true; '
+        "for host beta"
+    )
+    where_enabled = fix.removeprefix("write ").partition(";")[0]
+    shared = dict(
+        files, **{"modules/prom.nix": module.replace('owner = "prometheus"', where_enabled)}
+    )
+    assert [ok for ok, _m, _f in _repo(tmp_git_repo, shared)] == [True]  # (the first fix)
+    files["hosts/beta/default.nix"] = files["hosts/alpha/default.nix"]  # (the second)
+    assert [ok for ok, _m, _f in _repo(tmp_git_repo, files)] == [True]
+
+
+def test_a_grafana_file_provider_reference_is_judged_on_each_host(tmp_git_repo: Path) -> None:
+    """grafana opens the file a ``$__file{…}`` setting names as its own user, which
+    exists only where ``services.grafana.enable`` is set (helper-118: a shared module
+    owned by "grafana" on a host without grafana passed)."""
+    module = (
+        "{ config, ... }: { services.grafana.settings.security.admin_password = "
+        '"$__file{${config.sops.secrets.g.path}}"; sops.secrets.g = { OWNER }; }'
+    )
+    files = {"flake.nix": FLAKE, "modules/mon.nix": module.replace("OWNER", "")}
+    for host, enable in (("alpha", "services.grafana.enable = true;"), ("beta", "")):
+        files[f"hosts/{host}/default.nix"] = f"{{ imports = [ ../../modules/mon.nix ]; {enable} }}"
+    results = _repo(tmp_git_repo, files)
+    assert [ok for ok, _m, _f in results] == [False]  # (root's: grafana cannot open it)
+    assert "sets no owner" in results[0][1]
+    files["modules/mon.nix"] = module.replace("OWNER", 'owner = "grafana";')
+    ((ok, message, _fix),) = _repo(tmp_git_repo, files)
+    assert not ok and "host beta has the grafana user" in message
+    where_enabled = '(if config.services.grafana.enable then "grafana" else "root")'
+    files["modules/mon.nix"] = module.replace("OWNER", f"owner = {where_enabled};")
     assert [ok for ok, _m, _f in _repo(tmp_git_repo, files)] == [True]
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import cast
 
+import pytest
+
 from secretkit.plan.build import sops_file_expr
 from secretkit.plan.redaction import redact
 from secretkit.sensitive import Sensitive
@@ -728,3 +730,30 @@ def test_alertmanager_global_secrets_go_through_its_environment_file_too() -> No
     assert 'smtp_auth_password = "$GLOBAL_SMTP_AUTH_PASSWORD";' in new
     assert 'GLOBAL_SMTP_AUTH_PASSWORD=${config.sops.placeholder."alertmanager/global/' in new
     assert not any(v in new for v in values.values())
+
+
+@pytest.mark.parametrize(
+    ("hosts", "enable", "owner"),
+    [
+        # (one host's own module: the plain owner; check holds the host to it)
+        (("a",), "", 'owner = "grafana";'),
+        # (a module two hosts share: the user exists only where grafana is enabled)
+        (("a", "b"), "", 'owner = (if config.services.grafana.enable then "grafana" else "root");'),
+        # (… unless the module enables grafana itself)
+        (("a", "b"), " services.grafana.enable = true;", 'owner = "grafana";'),
+    ],
+)
+def test_a_shared_module_owns_a_secret_by_a_service_user_only_where_it_is_enabled(
+    hosts: tuple[str, ...], enable: str, owner: str
+) -> None:
+    """helper-118: owner = "grafana" in a module a host without grafana imports made
+    sops-nix stop installing every secret of that host."""
+    text = (
+        "{ config, ... }: { services.grafana.settings.security.admin_password = "
+        f'"@PW@";{enable} }}'
+    ).encode()
+    source, findings, _ = fill(text, "modules/mon.nix")
+    plan = plan_module(source, "modules/mon.nix", hosts=hosts, findings=findings)
+    assert plan.refused == [] and len(plan.moves) == 1
+    new = plan.nix["modules/mon.nix"][1].decode()
+    assert owner in new

@@ -49,6 +49,14 @@ def owner_by_release(owner: str, since: str | None, until: str | None) -> str:
     return owner
 
 
+def owner_where_enabled(owner: str, user_from: str) -> str:
+    """``owner`` on the hosts that enable the module making that user (``user_from``:
+    ``services.grafana.enable``), root's on the others: a module several hosts share
+    declares the secret for each of them, and sops-nix stops installing every secret of
+    a host on an owner it cannot find there."""
+    return f'(if config.{user_from} then {owner} else "root")'
+
+
 @dataclass(frozen=True)
 class Reader:
     """Who opens the secret file at run time, and so who must own it.

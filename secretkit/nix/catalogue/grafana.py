@@ -31,11 +31,19 @@ class Grafana:
         ),
         since="22.11",
         owner='"grafana"',
+        user_from="services.grafana.enable",
     )
 
     def matches(self, path: Sequence[str]) -> bool:
         return match("services.grafana.settings.*.*", path) or match(
             "services.grafana.provision.datasources.settings.datasources.[].secureJsonData.*", path
+        )
+
+    def targets(self) -> tuple[str, ...]:
+        """grafana opens the file a ``"$__file{<path>}"`` setting names, as itself."""
+        return (
+            "services.grafana.settings.*.*",
+            "services.grafana.provision.datasources.settings.datasources.[].secureJsonData.*",
         )
 
     def name(self, site: Site) -> str:

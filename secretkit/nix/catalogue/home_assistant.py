@@ -34,6 +34,7 @@ class HomeAssistant:
         ),
         since="21.05",
         owner='"hass"',
+        user_from="services.home-assistant.enable",
     )
     _file = SecretYaml(
         marker="!secret",

@@ -36,6 +36,7 @@ class Zigbee2mqtt:
         ),
         since="21.05",
         owner='"zigbee2mqtt"',
+        user_from="services.zigbee2mqtt.enable",
     )
     _file = SecretYaml(
         marker="!secret.yaml",
