@@ -18,6 +18,7 @@ from secretkit.gate.leaked_keys import leaked_recipients
 from secretkit.gate.model import CheckResult
 from secretkit.gate.module_sites import line_of, where_modules_are
 from secretkit.gate.nix_refused import given_twice
+from secretkit.gate.reference_kinds import wrong_kinds
 from secretkit.gate.secret_targets import (
     cannot_verify,
     for_host,
@@ -192,6 +193,7 @@ def check_nix_refs(ctx: CheckContext) -> list[CheckResult]:
     results += unread_hosts(inventory, "nix-secret-refs", declaring, "declare sops secrets")
     results += given_twice(facts, {path: ctx.read(path) for path in facts.given_twice})
     results += placeholders.outside_templates(facts) + placeholders.checked_at_build(ctx)
+    results += wrong_kinds(ctx)
     results += host_only_key_sources(ctx)
     results += computed_names.not_settled(ctx)
     n_refs = len(facts.references)

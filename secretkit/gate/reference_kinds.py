@@ -1,0 +1,159 @@
+"""``nix-secret-refs``: a secret's file given where its value is wanted, and a secret
+read while Nix evaluates.
+
+``config.sops.secrets."<n>".path`` (or a template's) is the *path* of a file sops-nix
+writes on the host when it activates.  Two shapes evaluate and deploy, and are wrong:
+
+* the path as the whole value of an option that takes the secret itself (an option
+  the catalogue moves a literal secret from, named for one: vaultwarden's
+  ``ADMIN_TOKEN``, ``users.<u>.password``): the program gets the string
+  ``/run/secrets/<n>`` as its password, which anyone can read in the repository;
+* the path handed to ``builtins.readFile`` (``lib.fileContents``, ``importJSON`` …):
+  Nix reads it on the machine that evaluates, before any secret is installed (pure
+  evaluation refuses the absolute path; impure evaluation copies the deployer's file,
+  if there is one, into the world-readable store).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from secretkit.gate.model import CheckResult
+
+if TYPE_CHECKING:
+    from secretkit.gate.context import CheckContext
+    from secretkit.nix.syntax import NixTree, Node
+
+POINT = "nix-secret-refs"
+# functions that read a file's content while Nix evaluates
+_READERS = frozenset({"readFile", "fileContents", "importJSON", "importTOML", "readLines"})
+_FILE_OPTION = re.compile(r"(?i)(?:file|files|path|paths|dir|directory)$")
+# what the path passes through on its way up to a call or a binding's value
+_AROUND = frozenset({"parenthesized_expression", "interpolation", "string_expression"})
+
+
+def wrong_kinds(ctx: CheckContext) -> list[CheckResult]:
+    facts = ctx.nix()
+    by_file: dict[str, list[tuple[str, str, int, int]]] = {}
+    for kind, refs in (("secrets", facts.references), ("templates", facts.template_references)):
+        for name, file, offset, line in refs:
+            by_file.setdefault(file, []).append((kind, name, offset, line))
+    out: list[CheckResult] = []
+    for file, refs in sorted(by_file.items()):
+        out += _in_file(ctx, file, refs)
+    return out
+
+
+def _in_file(
+    ctx: CheckContext, file: str, refs: list[tuple[str, str, int, int]]
+) -> list[CheckResult]:
+    from secretkit.gate.option_values import option_bindings
+    from secretkit.nix import catalogue, cst
+    from secretkit.scan.filters import secret_name
+
+    tree, bindings = option_bindings(ctx, file)
+    out = []
+    for kind, name, offset, line in refs:
+        ref = _path_ref(tree, offset)
+        if ref is None:
+            continue  # (a placeholder, the secret's other attributes: not its path)
+        what = f'config.sops.{kind}."{name}".path'
+        outer = _outermost(ref)
+        call = cst.call_of(outer)
+        function = str(cst.node_text(tree, call[1])).rsplit(".", 1)[-1] if call else ""
+        if function in _READERS:
+            out.append(
+                CheckResult(
+                    POINT,
+                    False,
+                    f"{file}:{line}: {function} reads {what} while Nix evaluates, on the "
+                    "machine that deploys, before sops-nix installs it on the host (pure "
+                    "evaluation refuses the path; impure evaluation copies the file, if "
+                    "there is one, into the world-readable store)",
+                    f"never read a secret in Nix: give the program the file (the path to an "
+                    f"option that reads a file) or a sops.templates content holding "
+                    f'${{config.sops.placeholder."{name}"}}, and drop {function}',
+                    (file,),
+                )
+            )
+            continue
+        inner = [(b, p) for b, p in bindings if b.start <= offset < b.end]
+        if not inner:
+            continue
+        binding, path = min(inner, key=lambda bp: bp[0].end - bp[0].start)
+        if not path or _FILE_OPTION.search(path[-1]) or secret_name(path[-1]) is None:
+            continue  # (an option named for a file, or for no secret)
+        value = _value(binding.value)
+        if value is None or value.id not in _ids_up_to(ref, outer):
+            continue  # (the path is part of the value: a command, "$__file{…}")
+        known = catalogue.lookup(path)
+        if known is None or known.key == "write-text-file":
+            continue  # (not an option the catalogue moves a secret value from)
+        dotted = ".".join(path)
+        out.append(
+            CheckResult(
+                POINT,
+                False,
+                f"{file}:{line}: {dotted} takes the secret itself, and is given {what}: the "
+                f"program gets the text /run/secrets/… as its {path[-1]}, not the secret",
+                f"hand the program the file through an option that reads one, as migrate "
+                f"does for a value of {dotted} ({known.description})",
+                (file,),
+            )
+        )
+    return out
+
+
+def _path_ref(tree: NixTree, offset: int) -> Node | None:
+    """The ``….path`` selection that starts at ``offset``, else None."""
+    from secretkit.nix import cst
+
+    node = tree.root.descendant_for_byte_range(offset, offset + 1)
+    while node is not None and node.start_byte == offset and node.type != "select_expression":
+        node = node.parent
+    while (
+        node is not None
+        and node.parent is not None
+        and node.parent.type == "select_expression"
+        and node.parent.start_byte == offset
+    ):
+        node = node.parent
+    if node is None or node.start_byte != offset or node.type != "select_expression":
+        return None
+    return node if str(cst.node_text(tree, node)).endswith(".path") else None
+
+
+def _outermost(node: Node) -> Node:
+    """``node`` with the parentheses, interpolation and string around it when it is
+    all they hold (``"${p}"``)."""
+    while node.parent is not None and node.parent.type in _AROUND:
+        parts = [c for c in node.parent.named_children if c.type != "comment"]
+        if len(parts) != 1:
+            break
+        node = node.parent
+    return node
+
+
+def _ids_up_to(node: Node, outer: Node) -> set[int]:
+    ids = {node.id}
+    while node.id != outer.id and node.parent is not None:
+        node = node.parent
+        ids.add(node.id)
+    return ids
+
+
+def _value(node: Node | None) -> Node | None:
+    """A binding's value without parentheses and priority wrappers (``mkForce x``)."""
+    from secretkit.nix.syntax import PRIORITY_WRAPPERS, unwrap
+
+    node = unwrap(node) if node is not None else None
+    while node is not None and node.type == "apply_expression":
+        function = node.child_by_field_name("function")
+        if function is not None and function.type == "apply_expression":  # mkOverride 50
+            function = function.child_by_field_name("function")
+        name = function.text.decode().rsplit(".", 1)[-1] if function is not None else ""
+        if name not in PRIORITY_WRAPPERS:
+            return node
+        node = unwrap(node.child_by_field_name("argument"))
+    return node

@@ -1,0 +1,83 @@
+"""nix-secret-refs: a secret's path where its value is wanted, a secret read while Nix
+evaluates (gate/reference_kinds.py; helper-118's repro 3)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from secretkit.gate.context import CheckContext
+from secretkit.gate.reference_kinds import wrong_kinds
+from secretkit.gate.sops_verify import SopsJudge
+from tests.conftest import git
+
+DECLARED = 'sops.secrets."vw/token" = { }; sops.templates."t".content = "x";'
+
+
+def _check(repo: Path, body: str) -> list[tuple[str, str]]:
+    (repo / "host.nix").write_text(f"{{ config, lib, ... }}: {{ {body} {DECLARED} }}\n")
+    git(repo, "add", "-A")
+    results = wrong_kinds(CheckContext(root=repo, judge=SopsJudge()))
+    assert all(not r.ok and r.id == "nix-secret-refs" for r in results)
+    return [(r.message, r.fix) for r in results]
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        'config.sops.secrets."vw/token".path',
+        '"${config.sops.secrets."vw/token".path}"',
+        'lib.mkForce config.sops.secrets."vw/token".path',
+        '(config.sops.secrets."vw/token".path)',
+    ],
+)
+def test_a_path_given_to_an_option_that_takes_the_secret_fails(
+    tmp_git_repo: Path, value: str
+) -> None:
+    ((message, fix),) = _check(tmp_git_repo, f"services.vaultwarden.config.ADMIN_TOKEN = {value};")
+    assert message == (
+        "host.nix:1: services.vaultwarden.config.ADMIN_TOKEN takes the secret itself, and is "
+        'given config.sops.secrets."vw/token".path: the program gets the text /run/secrets/… '
+        "as its ADMIN_TOKEN, not the secret"
+    )
+    assert "environmentFile" in fix
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        # (an option named for a file; a path inside a command or a provider string)
+        'services.vaultwarden.config.ADMIN_TOKEN_FILE = config.sops.secrets."vw/token".path;',
+        "services.grafana.settings.security.admin_password = "
+        '"$__file{${config.sops.secrets."vw/token".path}}";',
+        'services.foo.passwordCommand = "cat ${config.sops.secrets."vw/token".path}";',
+        # (the fix: the route migrate writes, an environment file from a template)
+        'services.vaultwarden.environmentFile = config.sops.templates."t".path;',
+        # (an option the catalogue moves no secret from, and one named for no secret)
+        'services.nginx.virtualHosts.x.sslCertificateKey = config.sops.secrets."vw/token".path;',
+        'services.foo.settings.location = config.sops.secrets."vw/token".path;',
+    ],
+)
+def test_a_path_where_a_file_is_read_passes(tmp_git_repo: Path, body: str) -> None:
+    assert _check(tmp_git_repo, body) == []
+
+
+@pytest.mark.parametrize(
+    ("call", "kind", "name"),
+    [
+        ("builtins.readFile", "secrets", "vw/token"),
+        ("lib.fileContents", "secrets", "vw/token"),
+        ("lib.importJSON", "templates", "t"),
+    ],
+)
+def test_a_secret_read_while_nix_evaluates_fails(
+    tmp_git_repo: Path, call: str, kind: str, name: str
+) -> None:
+    body = f'services.mosquitto.users.z.password = {call} config.sops.{kind}."{name}".path;'
+    ((message, fix),) = _check(tmp_git_repo, body)
+    function = call.rsplit(".", 1)[-1]
+    assert message.startswith(
+        f'host.nix:1: {function} reads config.sops.{kind}."{name}".path while Nix evaluates'
+    )
+    assert fix.endswith(f"and drop {function}")
