@@ -28,7 +28,7 @@ from secretkit.gate.secret_targets import (
     unread_hosts,
 )
 from secretkit.gate.sops_checks import untracked_rules
-from secretkit.gate.user_secrets import option_at, password_files_too_late
+from secretkit.gate.user_secrets import option_at, owned_for_users, password_files_too_late
 from secretkit.nix import catalogue
 from secretkit.plan.refusals import keys_of
 
@@ -89,7 +89,7 @@ def check_nix_refs(ctx: CheckContext) -> list[CheckResult]:
             )
         )
     results += declared_elsewhere(ctx, declared)
-    results += outer_config_refs(ctx) + password_files_too_late(ctx)
+    results += outer_config_refs(ctx) + password_files_too_late(ctx) + owned_for_users(ctx)
     sops = ctx.sops_by_path()
     untracked: set[str] = set()  # said once per file
     rules_too = untracked_rules(ctx)
