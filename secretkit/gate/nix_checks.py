@@ -331,10 +331,13 @@ def _host_key_warnings(
     ctx: CheckContext, hosts: set[str], home: dict[str, set[str]]
 ) -> list[CheckResult]:
     """Hosts whose secrets open with the ssh host key, which NixOS never generates for
-    them (services.openssh not enabled, or hostKeys without an ed25519 key): warned as
-    migrate warns (:func:`secretkit.plan.hostkeys.host_key_problems`), not failed (a key
-    installed by other means, nixos-anywhere --extra-files, does exist)."""
-    from secretkit.plan.hostkeys import OTHER_KEY_SOURCES, host_key_problems
+    them: services.openssh not enabled is warned as migrate warns
+    (:func:`secretkit.plan.hostkeys.host_key_problems`), not failed (a key installed by
+    other means, nixos-anywhere --extra-files, does exist, and turning sshd on is no
+    harmless fix); hostKeys without the ed25519 key sops-nix reads fails as not
+    verified, with the fix that holds either way (listing it: sshd keeps a key that is
+    there)."""
+    from secretkit.plan.hostkeys import NO_ED25519, OTHER_KEY_SOURCES, host_key_problems
 
     inventory = ctx.inventory()
     clan = ctx.clan() is not None
@@ -355,8 +358,18 @@ def _host_key_warnings(
         h: [m.as_posix() for m in inventory.hosts[h].modules - inventory.hosts[h].home_modules]
         for h in readers
     }
+    # hostKeys without the key sops-nix reads: not verified, and the fix (list it)
+    # holds either way; sshd off is left a warning (turning it on opens a port)
     return [
         CheckResult(
+            "host-readable",
+            False,
+            f"cannot verify: {text.partition('; ')[0]}",
+            text.partition("; ")[2],
+            (),
+        )
+        if NO_ED25519 in text
+        else CheckResult(
             "host-readable",
             True,
             f"warning: {text.partition(';')[0]}",

@@ -1,5 +1,5 @@
-"""``nix-secret-refs``: a secret's file given where its value is wanted, and a secret
-read while Nix evaluates.
+"""``nix-secret-refs``: a secret's file given where its value is wanted, a secret read
+while Nix evaluates, and a file given to an option the pinned release does not have.
 
 ``config.sops.secrets."<n>".path`` (or a template's) is the *path* of a file sops-nix
 writes on the host when it activates.  Two shapes evaluate and deploy, and are wrong:
@@ -11,7 +11,10 @@ writes on the host when it activates.  Two shapes evaluate and deploy, and are w
 * the path handed to ``builtins.readFile`` (``lib.fileContents``, ``importJSON`` …):
   Nix reads it on the machine that evaluates, before any secret is installed (pure
   evaluation refuses the absolute path; impure evaluation copies the deployer's file,
-  if there is one, into the world-readable store).
+  if there is one, into the world-readable store);
+* the path given to an option whose reader the catalogue knows (:func:`secretkit.nix.
+  catalogue.file_reader`) on a release older than the one that added it
+  (``services.paperless.environmentFile`` on 24.05): the build fails.
 """
 
 from __future__ import annotations
@@ -50,9 +53,11 @@ def _in_file(
 ) -> list[CheckResult]:
     from secretkit.gate.option_values import option_bindings
     from secretkit.nix import catalogue, cst
+    from secretkit.plan.advice import repo_pin
     from secretkit.scan.filters import secret_name
 
     tree, bindings = option_bindings(ctx, file)
+    pin = repo_pin(ctx.read)
     out = []
     for kind, name, offset, line in refs:
         ref = _path_ref(tree, offset)
@@ -82,6 +87,22 @@ def _in_file(
         if not inner:
             continue
         binding, path = min(inner, key=lambda bp: bp[0].end - bp[0].start)
+        reader = catalogue.file_reader(path) if path else None
+        if reader is not None and pin.lacks(reader.since):
+            dotted = ".".join(path)
+            out.append(
+                CheckResult(
+                    POINT,
+                    False,
+                    f"{file}:{line}: {dotted} is given {what}, and NixOS has that option "
+                    f"only from {reader.since} on; the repository pins {pin.shown}: the "
+                    "build fails (the option does not exist)",
+                    f"update the nixpkgs input to NixOS {reader.since} or newer, or hand "
+                    f"the file to an option {pin.shown} has",
+                    (file,),
+                )
+            )
+            continue
         if not path or _FILE_OPTION.search(path[-1]) or secret_name(path[-1]) is None:
             continue  # (an option named for a file, or for no secret)
         value = _value(binding.value)

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 HOST_KEY = "/etc/ssh/ssh_host_ed25519_key"
 HOST_KEYS = ("services", "openssh", "hostKeys")
 OPENSSH = ("services", "openssh", "enable")
+NO_ED25519 = "services.openssh.hostKeys lists no ed25519 key"
 # written anywhere, sops-nix may be given a key other than the ssh host key: not judged
 OTHER_KEY_SOURCES = (b"age.keyFile", b"sops.gnupg", b"gnupg.sshKeyPaths")
 
@@ -62,10 +63,18 @@ def host_key_problems(
                 "to an age key you install)"
             )
         elif keys and not ed25519:
+            named = key_file(sources, host_modules.get(host, []))
+            read = (
+                f"sops-nix reads {named} (its sops.age.sshKeyPaths), which no entry makes"
+                if named not in (None, UNREAD)
+                else "sops-nix reads the ed25519 ones (its default sops.age.sshKeyPaths)"
+            )
+            path = named if named not in (None, UNREAD) else key_path
             problems.append(
-                f"host {host}: services.openssh.hostKeys lists no ed25519 key, and sops-nix "
-                "reads the ed25519 ones (its default sops.age.sshKeyPaths), so no secret "
-                f'decrypts on boot; add {{ path = "{key_path}"; type = "ed25519"; }} to it'
+                f"host {host}: {NO_ED25519}, and {read}, so unless that key is installed "
+                f'by other means no secret decrypts on boot; add {{ path = "{path}"; '
+                f'type = "ed25519"; }} to services.openssh.hostKeys of host {host} (sshd '
+                "keeps a key that is already there)"
             )
     return problems
 

@@ -793,6 +793,40 @@ def test_a_host_whose_ssh_host_key_is_never_made_is_warned_about(repo: Repo) -> 
     assert not [c for c in report["checks"] if c["id"] == "host-readable" and c.get("warning")]
 
 
+def test_host_keys_without_the_key_sops_nix_reads_cannot_be_verified(repo: Repo) -> None:
+    """helper-118 (repro 10): services.openssh.hostKeys listing only an RSA key was a
+    warning and "safe to publish", though NixOS then never makes the ed25519 key
+    sops-nix reads.  A key installed by other means may exist: "cannot verify", with
+    the fix that holds either way (sshd keeps a key that is already there)."""
+    nix = repo.root / "hosts" / "observer" / "default.nix"
+    plain = nix.read_text()
+    rsa = '{ type = "rsa"; bits = 4096; path = "/persist/ssh/ssh_host_rsa_key"; }'
+    nix.write_text(
+        plain.replace(
+            "{\n  imports",
+            f"{{\n  services.openssh.enable = true;\n  services.openssh.hostKeys = [ {rsa} ];\n"
+            "  imports",
+        )
+    )
+    commit_all(repo.root, "an rsa host key only")
+    failed, report = repo.failed_points()
+    assert "host-readable" in failed
+    (problem,) = [c for c in report["checks"] if c["id"] == "host-readable" and not c["ok"]]
+    assert problem["message"].startswith(
+        "cannot verify: host observer: services.openssh.hostKeys lists no ed25519 key"
+    )
+    assert problem["fix"] == (
+        'add { path = "/etc/ssh/ssh_host_ed25519_key"; type = "ed25519"; } to '
+        "services.openssh.hostKeys of host observer (sshd keeps a key that is already there)"
+    )
+    entry = '{ path = "/etc/ssh/ssh_host_ed25519_key"; type = "ed25519"; }'
+    nix.write_text(nix.read_text().replace(f"[ {rsa} ]", f"[ {rsa} {entry} ]"))  # (the fix)
+    commit_all(repo.root, "as the fix says")
+    failed, report = repo.failed_points()
+    assert "host-readable" not in failed
+    assert not [c for c in report["checks"] if c["id"] == "host-readable" and c.get("warning")]
+
+
 def _encrypt_app_json_in_place(repo: Repo) -> None:
     """What check's fix for a secret in config/app.json says: a creation rule for its
     path, then `secretkit encrypt -i config/app.json`."""

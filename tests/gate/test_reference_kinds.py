@@ -81,3 +81,26 @@ def test_a_secret_read_while_nix_evaluates_fails(
         f'host.nix:1: {function} reads config.sops.{kind}."{name}".path while Nix evaluates'
     )
     assert fix.endswith(f"and drop {function}")
+
+
+@pytest.mark.parametrize(("release", "fails"), [("24.05", True), ("24.11", False)])
+def test_a_file_option_the_pinned_release_lacks_fails(
+    tmp_git_repo: Path, release: str, fails: bool
+) -> None:
+    flake = (
+        f'{{ inputs.nixpkgs.url = "github:NixOS/nixpkgs/nixos-{release}"; outputs = _: {{ }}; }}'
+    )
+    (tmp_git_repo / "flake.nix").write_text(flake + "\n")
+    found = _check(
+        tmp_git_repo, 'services.paperless.environmentFile = config.sops.templates."t".path;'
+    )
+    if not fails:
+        assert found == []
+        return
+    ((message, fix),) = found
+    assert message == (
+        'host.nix:1: services.paperless.environmentFile is given config.sops.templates."t".path, '
+        "and NixOS has that option only from 24.11 on; the repository pins 24.05: the build "
+        "fails (the option does not exist)"
+    )
+    assert fix.startswith("update the nixpkgs input to NixOS 24.11 or newer")

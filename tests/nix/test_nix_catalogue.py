@@ -522,6 +522,9 @@ def test_a_unit_a_timer_starts_is_not_restarted_by_its_secret() -> None:
     environment.POLLER_TOKEN = "@POLLER_TOKEN@";
   };
   systemd.services.daemon.environment.DAEMON_TOKEN = "@DAEMON_TOKEN@";
+  # (units NixOS's backup modules make for their timers: helper-118)
+  systemd.services.restic-backups-b2.environment.AWS_SECRET_ACCESS_KEY = "@B2_KEY@";
+  systemd.services.borgbackup-job-home.environment.RSYNC_PASSWORD = "@BORG_PASSWORD@";
 }
 """
     source, findings, _ = fill(before, MODULE)
@@ -531,7 +534,10 @@ def test_a_unit_a_timer_starts_is_not_restarted_by_its_secret() -> None:
     text = new.decode()
     restarts = re.findall(r"restartUnits = \[ ([^]]*) \];", text)
     assert sorted(restarts) == ['"daemon.service"', '"relay.service"']
-    for quiet in ("cf-ddns", "backup-ping", "sync-job", "poller"):
+    assert 'sops.templates."restic-backups-b2.env"' in text  # (both moved)
+    assert 'sops.templates."borgbackup-job-home.env"' in text
+    quiet_units = ("cf-ddns", "backup-ping", "sync-job", "poller")
+    for quiet in (*quiet_units, "restic-backups-b2", "borgbackup-job-home"):
         assert f'"{quiet}.service"' not in text
 
 

@@ -183,6 +183,8 @@ class Site:
         ``systemd.timers.<service>`` of this module): it reads the new value at its next
         run, and a restart would run it now (an inactive unit is started by a restart)."""
         unit = ["systemd", "services", service]
+        if service.startswith(TIMER_STARTED):
+            return ()  # (a unit a NixOS module makes for a timer to start: a backup)
         if self.plain_string([*unit, "serviceConfig", "Type"]) == "oneshot":
             return ()
         timers = (["systemd", "timers", service], [*unit, "startAt"])
@@ -190,6 +192,16 @@ class Site:
             if any(full[: len(t)] == t for t in timers):
                 return ()
         return (f"{service}.service",)
+
+
+# Units NixOS modules make for a timer to start, by name: restarting one on a changed
+# secret runs it during activation (a whole backup).
+# - restic-backups-<b>: oneshot, restartIfChanged = false (NixOS/nixpkgs@00976b194fe3,
+#   nixos/modules/services/backup/restic.nix);
+# - borgbackup-job-<j>: started by its timer's OnCalendar = startAt ("You may trigger
+#   it manually via systemctl restart borgbackup-job-NAME": NixOS/nixpkgs@0111e9547e85,
+#   nixos/modules/services/backup/borgbackup.nix).
+TIMER_STARTED = ("restic-backups-", "borgbackup-job-")
 
 
 @dataclass(frozen=True)
