@@ -27,6 +27,7 @@ from secretkit.gate.secret_targets import (
     targets,
     unread_hosts,
 )
+from secretkit.gate.secret_yaml_refs import unresolved_keys
 from secretkit.gate.sops_checks import untracked_rules
 from secretkit.gate.user_secrets import option_at, owned_for_users, password_files_too_late
 from secretkit.nix import catalogue
@@ -193,7 +194,7 @@ def check_nix_refs(ctx: CheckContext) -> list[CheckResult]:
     results += unread_hosts(inventory, "nix-secret-refs", declaring, "declare sops secrets")
     results += given_twice(facts, {path: ctx.read(path) for path in facts.given_twice})
     results += placeholders.outside_templates(facts) + placeholders.checked_at_build(ctx)
-    results += wrong_kinds(ctx)
+    results += wrong_kinds(ctx) + unresolved_keys(ctx)
     results += host_only_key_sources(ctx)
     results += computed_names.not_settled(ctx)
     n_refs = len(facts.references)

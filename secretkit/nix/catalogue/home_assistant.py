@@ -36,7 +36,7 @@ class HomeAssistant:
         owner='"hass"',
         user_from="services.home-assistant.enable",
     )
-    _file = SecretYaml(
+    secret_yaml = SecretYaml(
         marker="!secret",
         file_name="secrets.yaml",
         dir_option=("services", "home-assistant", "configDir"),
@@ -55,4 +55,4 @@ class HomeAssistant:
     def rewrite(self, site: Site, name: str) -> Rewrite | Refusal:
         key = re.sub(r"[^a-z0-9]+", "_", name.removeprefix("home-assistant/").lower()).strip("_")
         summary = f'{site.path[-1]} = "!secret {key}" (secrets.yaml)'
-        return self._file.rewrite(site, name, key, summary)
+        return self.secret_yaml.rewrite(site, name, key, summary)

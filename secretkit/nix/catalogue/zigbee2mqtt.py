@@ -38,7 +38,7 @@ class Zigbee2mqtt:
         owner='"zigbee2mqtt"',
         user_from="services.zigbee2mqtt.enable",
     )
-    _file = SecretYaml(
+    secret_yaml = SecretYaml(
         marker="!secret.yaml",
         file_name="secret.yaml",
         dir_option=("services", "zigbee2mqtt", "dataDir"),
@@ -55,7 +55,7 @@ class Zigbee2mqtt:
 
     def rewrite(self, site: Site, name: str) -> Rewrite | Refusal:
         key = re.sub(r"[^a-z0-9]+", "_", f"{site.path[3]}_{site.path[4]}".lower())
-        return self._file.rewrite(site, name, key, f'{site.path[-1]} = "!secret.yaml {key}"')
+        return self.secret_yaml.rewrite(site, name, key, f'{site.path[-1]} = "!secret.yaml {key}"')
 
 
 ENTRY = Zigbee2mqtt()

@@ -1,0 +1,125 @@
+"""``nix-secret-refs``: a ``"!secret <key>"`` the program cannot resolve.
+
+Home Assistant resolves ``"!secret <key>"`` in its configuration from ``secrets.yaml``
+in its configuration directory, and zigbee2mqtt ``"!secret.yaml <key>"`` from
+``secret.yaml`` in its data directory (:class:`secretkit.nix.catalogue.secret_yaml.
+SecretYaml`).  Where a host renders that file from a sops template (the template
+migrate writes, or one whose ``path`` is the file), the template's top-level keys are
+all the file holds: a reference to another key stops the program at start-up ("Secret
+… not defined").  A host without such a template keeps the file some other way: not
+judged.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from secretkit.gate.model import CheckResult
+
+if TYPE_CHECKING:
+    from secretkit.gate.context import CheckContext
+
+POINT = "nix-secret-refs"
+_KEY = re.compile(r"^([A-Za-z0-9_][A-Za-z0-9_.-]*)\s*:", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class _Program:
+    option: tuple[str, ...]  # where the references are
+    marker: str
+    template: str  # the name migrate gives the template
+    path: str  # the file at the module's default directory
+    file_name: str
+
+
+def _programs() -> list[_Program]:
+    from secretkit.nix.catalogue.home_assistant import HomeAssistant
+    from secretkit.nix.catalogue.zigbee2mqtt import Zigbee2mqtt
+
+    out = []
+    for option, entry in (
+        (("services", "home-assistant", "config"), HomeAssistant),
+        (("services", "zigbee2mqtt", "settings"), Zigbee2mqtt),
+    ):
+        file = entry.secret_yaml
+        out.append(_Program(option, file.marker, file.template, file.path, file.file_name))
+    return out
+
+
+def unresolved_keys(ctx: CheckContext) -> list[CheckResult]:
+    from secretkit.gate.module_sites import line_of
+    from secretkit.gate.option_values import option_bindings
+    from secretkit.nix import cst
+
+    inventory = ctx.inventory()
+    programs = _programs()
+    # per program: host -> the keys its templates hold; and the references (host, …)
+    keys: dict[str, dict[str, set[str]]] = {p.marker: {} for p in programs}
+    refs: dict[str, list[tuple[str, str, int, str]]] = {p.marker: [] for p in programs}
+    for file in ctx.files():
+        data = ctx.read(file) if file.endswith(".nix") else None
+        if data is None or (b"!secret" not in data and b"templates" not in data):
+            continue  # (neither a reference nor a template)
+        tree, bindings = option_bindings(ctx, file)
+        contents: dict[str, tuple[str, int]] = {}  # template -> (its content, offset)
+        paths: dict[str, str] = {}  # template -> its path
+        for binding, path in bindings:
+            if len(path) == 4 and path[:2] == ["sops", "templates"]:
+                value = cst.unwrap(binding.value)
+                if value is None:
+                    continue
+                if path[3] == "content":
+                    contents[path[2]] = (str(cst.node_text(tree, value)), binding.start)
+                elif path[3] == "path":
+                    paths[path[2]] = cst.string_value(tree, value) or ""
+            for program in programs:
+                if tuple(path[: len(program.option)]) != program.option:
+                    continue
+                value = cst.unwrap(binding.value)
+                text = cst.string_value(tree, value) if value is not None else None
+                if text is not None and text.startswith(program.marker + " "):
+                    key = text[len(program.marker) + 1 :].strip()
+                    for host in sorted(inventory.hosts_at(file, binding.start)) or [""]:
+                        refs[program.marker].append((host, file, binding.start, key))
+        for template, (content, offset) in contents.items():
+            for program in programs:
+                if template == program.template or paths.get(template) == program.path:
+                    found = set(_KEY.findall(_unindented(content)))
+                    for host in sorted(inventory.hosts_at(file, offset)) or [""]:
+                        keys[program.marker].setdefault(host, set()).update(found)
+    out = []
+    for program in programs:
+        held = keys[program.marker]
+        for host, file, offset, key in refs[program.marker]:
+            have = held.get(host, held.get("", None)) if host else held.get("")
+            if have is None or key in have:
+                continue  # (no template renders the file there: not judged)
+            shown = ", ".join(sorted(have)) or "none"
+            on = f" on host {host}" if host else ""
+            out.append(
+                CheckResult(
+                    POINT,
+                    False,
+                    f'{file}:{line_of(ctx, file, offset)}: "{program.marker} {key}" names a '
+                    f"key the sops template that renders {program.file_name}{on} does not "
+                    f"hold (it holds: {shown}): the program stops at start-up",
+                    f'add a line {key}: ${{config.sops.placeholder."<name>"}} to that '
+                    f"template's content (the secret stored under <name>), or name one of "
+                    f"its keys",
+                    (file,),
+                )
+            )
+    return out
+
+
+def _unindented(text: str) -> str:
+    """A Nix string's text as YAML reads it: ``''…''`` without its common indentation
+    (the quotes left in do not start a key)."""
+    if not text.startswith("''"):
+        return text.strip('"').replace("\\n", "\n")
+    lines = text[2:-2].split("\n")
+    indents = [len(line) - len(line.lstrip(" ")) for line in lines if line.strip()]
+    cut = min(indents, default=0)
+    return "\n".join(line[cut:] for line in lines)
