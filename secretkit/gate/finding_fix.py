@@ -18,6 +18,10 @@ ALLOW_FILE = ".secretkit-allow"  # secretkit.scan.allowlist.ALLOW_FILE (not impo
 WHOLE_FILE_RULE = "secret-file-text"
 
 
+# migrate's refusal when the secret is only part of a string the route replaces whole
+_PART_OF_THE_STRING = "the secret is only part of the string"
+
+
 def finding_fix(
     path: str,
     fingerprint: str | Callable[[], str] | None = None,
@@ -203,6 +207,10 @@ def finding_fix(
             )
             declare = 'sops.secrets."<name>" in that configuration (sopsFile = that file)'
 
+        if refusal is not None and refusal.startswith(_PART_OF_THE_STRING):
+            # (the route takes the whole string: a URL with its password, a command line)
+            store = store.replace("the value with", "the whole string (the secret is part of it) with")
+            point = point.replace("the literal", "the whole string")
         move = (
             f"`secretkit migrate` cannot move this one ({refusal}): store {store}, declare "
             f"{declare} {point}"

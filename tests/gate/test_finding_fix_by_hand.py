@@ -169,3 +169,21 @@ def test_a_module_of_several_hosts_names_each_host_s_file_once() -> None:
     assert f"`secretkit set {each} '[\"<name>\"]'`" in fix
     assert "(with sopsFile = <each host's file relative to the module> unless " in fix
     assert "<<" not in fix
+
+
+def test_a_secret_that_is_part_of_the_string_is_stored_with_the_whole_string() -> None:
+    """helper-118 (repro 7): a password inside grafana's database.url; the fix said to
+    store "the value" and replace the literal by the "$__file{…}" route, which makes
+    the URL the bare password.  The route replaces the option's whole string, so the
+    whole string (the URL, password included) is what the file must hold."""
+    manual = 'replace the literal on line 4 by the route "$__file{…}" (owner grafana)'
+    fix = finding_fix(
+        "hosts/box.nix",
+        "sk2:00",
+        "the secret is only part of the string",
+        attrpath="services.grafana.settings.database.url",
+        manual=manual,
+    )
+    assert "store the whole string (the secret is part of it) with `secretkit set" in fix
+    assert 'replace the whole string on line 4 by the route "$__file{…}"' in fix
+    assert "store the value" not in fix
