@@ -264,7 +264,14 @@ def prepare(root: Path, *, layout_mode: str = "per-host", dry_run: bool = False)
                 notes.append("flake.nix: agenix is still referred to, so its input stays")
     # 2. sops-nix wiring on the converted code (input, module where still missing, key)
     staged = {rel: nix[rel][1] if rel in nix else data for rel, data in sources.items()}
-    wired = wiring.plan_wiring(staged, inventory, parse, read=sources)
+    from secretkit.plan.advice import repo_pin
+
+    def read(rel: str) -> bytes | None:
+        found = root / rel
+        return sources.get(rel) or (found.read_bytes() if found.is_file() else None)
+
+    release = repo_pin(read).release  # (the sops-nix input is pinned for it)
+    wired = wiring.plan_wiring(staged, inventory, parse, read=sources, release=release)
     notes += wired.notes
     for rel, file_edits in wired.edits.items():
         new = checked_apply(staged[rel], file_edits, where=rel)

@@ -209,7 +209,9 @@ def finding_fix(
 
         if refusal is not None and refusal.startswith(_PART_OF_THE_STRING):
             # (the route takes the whole string: a URL with its password, a command line)
-            store = store.replace("the value with", "the whole string (the secret is part of it) with")
+            store = store.replace(
+                "the value with", "the whole string (the secret is part of it) with"
+            )
             point = point.replace("the literal", "the whole string")
         move = (
             f"`secretkit migrate` cannot move this one ({refusal}): store {store}, declare "

@@ -37,8 +37,70 @@ def missing_input(ctx: CheckContext) -> list[CheckResult]:
             False,
             f"{named[0]} names the sops-nix input, but flake.nix declares no sops-nix input: "
             "the flake does not evaluate (attribute 'sops-nix' missing)",
-            'add it to flake.nix: inputs.sops-nix.url = "github:Mic92/sops-nix"; (and '
+            f"add it to flake.nix: inputs.sops-nix.url = {_url(ctx)}; (and "
             'inputs.sops-nix.inputs.nixpkgs.follows = "nixpkgs";), then nix flake lock',
             tuple(named[:3]),
+        )
+    ]
+
+
+def _url(ctx: CheckContext) -> str:
+    """The sops-nix input for the release the repository pins (a commit tested with
+    it: :func:`secretkit.nix.wiring.input_url`)."""
+    from secretkit.nix.sops_nix_pins import input_url
+    from secretkit.plan.advice import repo_pin
+
+    return input_url(repo_pin(ctx.read).release)
+
+
+def locked_for_release(ctx: CheckContext) -> list[CheckResult]:
+    """``sops-nix-module`` fails where flake.lock locks sops-nix at a commit newer than
+    the last one sops-nix's CI tested with the NixOS release the repository pins
+    (:data:`secretkit.nix.sops_nix_pins.TESTED_UNTIL`): from 5c23dc81 on it needs
+    buildGo125Module, which 25.05 and older lack (the host does not build); between,
+    it was not tested there (cannot verify)."""
+    import datetime as dt
+    import json
+
+    from secretkit.nix.sops_nix_pins import GO_125, key, tested_for
+    from secretkit.plan.advice import repo_pin
+
+    lock = ctx.read("flake.lock") if not ctx.walk else None
+    if lock is None:
+        return []
+    try:
+        data = json.loads(lock)
+        nodes = data["nodes"]
+        name = nodes[data.get("root", "root")]["inputs"]["sops-nix"]
+        locked = nodes[name]["locked"]  # (a list: it follows another input's)
+        rev, when = str(locked["rev"]), int(locked["lastModified"])
+    except (ValueError, KeyError, TypeError):
+        return []  # (no sops-nix input, or one locked otherwise: nothing to compare)
+    release = repo_pin(ctx.read).release
+    tested = tested_for(release)
+    if tested is None or release is None:
+        return []
+    _release, commit, until = tested
+    date = dt.datetime.fromtimestamp(when, dt.UTC).date().isoformat()
+    if date <= until:
+        return []
+    fails = date >= GO_125[1] and key(release) <= key("25.05")
+    why = (
+        f"which builds sops-install-secrets with buildGo125Module (from {GO_125[0][:8]} of "
+        f"{GO_125[1]} on): NixOS {release} has no such builder, so the host does not build"
+        if fails
+        else f"after {commit[:8]} ({until}), the last commit sops-nix's CI tested with "
+        f"NixOS {release}"
+    )
+    return [
+        CheckResult(
+            "sops-nix-module",
+            False,
+            f"{'' if fails else 'cannot verify: '}flake.lock locks sops-nix at {rev[:8]} "
+            f"({date}), {why}; the repository pins NixOS {release}",
+            f'pin it in flake.nix: inputs.sops-nix.url = "github:Mic92/sops-nix/{commit}"; '
+            "then nix flake lock --update-input sops-nix (nix flake update sops-nix on Nix "
+            "2.19 and later), or update nixpkgs to a newer release",
+            ("flake.lock", "flake.nix"),
         )
     ]

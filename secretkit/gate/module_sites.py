@@ -16,7 +16,13 @@ def line_of(ctx: CheckContext, file: str, offset: int) -> int:
     return data.count(b"\n", 0, offset) + 1
 
 
-_FLAKE_INPUT = 'inputs.sops-nix.url = "github:Mic92/sops-nix"'
+def _flake_input(ctx: CheckContext) -> str:
+    """The input line a fix adds, pinned for the repository's release
+    (:func:`secretkit.nix.wiring.input_url`)."""
+    from secretkit.nix.sops_nix_pins import input_url
+    from secretkit.plan.advice import repo_pin
+
+    return f"inputs.sops-nix.url = {input_url(repo_pin(ctx.read).release)}"
 
 
 def where_modules_are(ctx: CheckContext, host: Host, inventory: Inventory) -> tuple[str, str, str]:
@@ -34,11 +40,11 @@ def where_modules_are(ctx: CheckContext, host: Host, inventory: Inventory) -> tu
         rel = file.as_posix()
         where = f"the modules list at {rel}:{line_of(ctx, rel, start)}"
         if rel == "flake.nix":
-            return where, module, f" (sops-nix among the outputs arguments, {_FLAKE_INPUT})"
+            return where, module, f" (sops-nix among the outputs arguments, {_flake_input(ctx)})"
         named = _named_there(ctx, rel, start, module)  # (as the file's function can)
         if named is not None and not named.startswith("inputs."):
-            return where, named, f" ({_FLAKE_INPUT})"
-        return where, f"inputs.{module}", f" (inputs: the flake's inputs, {_FLAKE_INPUT})"
+            return where, named, f" ({_flake_input(ctx)})"
+        return where, f"inputs.{module}", f" (inputs: the flake's inputs, {_flake_input(ctx)})"
     if "colmena" in host.source.split("+"):
         hive = sorted(p.as_posix() for p in inventory.definition_files) or ["hive.nix"]
         # in flake.nix the name must be one of the outputs' arguments (bubylou's binds
@@ -47,14 +53,14 @@ def where_modules_are(ctx: CheckContext, host: Host, inventory: Inventory) -> tu
         where = f"colmena's defaults.imports in {hive[0]}"
         if not (ctx.root / "flake.nix").is_file():  # a hive without a flake: no input
             return where, no_flake, NO_FLAKE_PIN
-        return where, module, f" ({needs}{_FLAKE_INPUT})"
+        return where, module, f" ({needs}{_flake_input(ctx)})"
     entry = host.entry_modules[0].as_posix() if host.entry_modules else f"host {host.name}"
     if (ctx.root / "flake.nix").is_file():  # (pure evaluation refuses an unpinned fetch)
         return (
             f"the imports of {entry}",
             f"inputs.{module}",
             f" (inputs: the flake's inputs, handed to modules by specialArgs = {{ inherit "
-            f"inputs; }}; {_FLAKE_INPUT})",
+            f"inputs; }}; {_flake_input(ctx)})",
         )
     return f"the imports of {entry}", no_flake, NO_FLAKE_PIN
 

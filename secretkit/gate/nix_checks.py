@@ -11,14 +11,14 @@ from typing import TYPE_CHECKING
 from secretkit.gate import computed_names, placeholders
 from secretkit.gate.computed_names import clan_store, computing_at, may_be_computed
 from secretkit.gate.deployment_keys import host_only_key_sources
-from secretkit.gate.flake_input import missing_input
+from secretkit.gate.flake_input import locked_for_release, missing_input
 from secretkit.gate.host_declarations import declared_elsewhere
 from secretkit.gate.inline_config import outer_config_refs
 from secretkit.gate.leaked_keys import leaked_recipients
 from secretkit.gate.model import CheckResult
 from secretkit.gate.module_sites import line_of, where_modules_are
 from secretkit.gate.nix_refused import given_twice
-from secretkit.gate.reference_kinds import wrong_kinds
+from secretkit.gate.reference_kinds import literal_paths, wrong_kinds
 from secretkit.gate.secret_targets import (
     cannot_verify,
     for_host,
@@ -29,7 +29,7 @@ from secretkit.gate.secret_targets import (
 )
 from secretkit.gate.secret_yaml_refs import unresolved_keys
 from secretkit.gate.sops_checks import untracked_rules
-from secretkit.gate.user_secrets import option_at, owned_for_users, password_files_too_late
+from secretkit.gate.user_secrets import option_at, password_files_too_late
 from secretkit.nix import catalogue
 from secretkit.plan.refusals import keys_of
 
@@ -90,7 +90,7 @@ def check_nix_refs(ctx: CheckContext) -> list[CheckResult]:
             )
         )
     results += declared_elsewhere(ctx, declared)
-    results += outer_config_refs(ctx) + password_files_too_late(ctx) + owned_for_users(ctx)
+    results += outer_config_refs(ctx) + password_files_too_late(ctx)
     sops = ctx.sops_by_path()
     untracked: set[str] = set()  # said once per file
     rules_too = untracked_rules(ctx)
@@ -194,7 +194,7 @@ def check_nix_refs(ctx: CheckContext) -> list[CheckResult]:
     results += unread_hosts(inventory, "nix-secret-refs", declaring, "declare sops secrets")
     results += given_twice(facts, {path: ctx.read(path) for path in facts.given_twice})
     results += placeholders.outside_templates(facts) + placeholders.checked_at_build(ctx)
-    results += wrong_kinds(ctx) + unresolved_keys(ctx)
+    results += wrong_kinds(ctx) + unresolved_keys(ctx) + literal_paths(ctx)
     results += host_only_key_sources(ctx)
     results += computed_names.not_settled(ctx)
     n_refs = len(facts.references)
@@ -539,6 +539,7 @@ def check_sops_module(ctx: CheckContext) -> list[CheckResult]:
             into = home_uses if inventory.is_home_module(name, file) else uses
             into.setdefault(name, f"{file}:{line}")
     results = _home_module_results(inventory, home_uses) + missing_input(ctx)
+    results += locked_for_release(ctx)
     for name, where in sorted(uses.items()):
         host = inventory.hosts[name]
         state = host.imports_sops_nix()

@@ -36,6 +36,55 @@ _FILE_OPTION = re.compile(r"(?i)(?:file|files|path|paths|dir|directory)$")
 _AROUND = frozenset({"parenthesized_expression", "interpolation", "string_expression"})
 
 
+_LITERAL_PATH = re.compile(rb"/run/secrets(-for-users)?/([A-Za-z0-9._@+/-]*[A-Za-z0-9_@+-])")
+_STRINGS = frozenset({"string_expression", "indented_string_expression"})
+
+
+def literal_paths(ctx: CheckContext) -> list[CheckResult]:
+    """A string naming ``/run/secrets/<n>`` of a declared secret: the file is handed
+    over by a path check cannot follow to its reader (nor to a ``path =`` that moves
+    it), so whether the reader can open it is not verified."""
+    from secretkit.gate.module_sites import line_of
+    from secretkit.gate.option_values import option_bindings
+
+    declared = {d.name for d in ctx.nix().declarations}
+    out: list[CheckResult] = []
+    for file in ctx.files():
+        data = ctx.read(file) if file.endswith(".nix") else None
+        if data is None or b"/run/secrets" not in data:
+            continue
+        tree = None
+        for m in _LITERAL_PATH.finditer(data):
+            name = m.group(2).decode("utf-8", "replace")
+            if name not in declared:
+                continue  # (another program's /run/secrets: a container's, a name unknown)
+            if tree is None:
+                tree, bindings = option_bindings(ctx, file)
+            node = tree.root.descendant_for_byte_range(m.start(), m.start() + 1)
+            while node is not None and node.type not in (*_STRINGS, "comment"):
+                node = node.parent
+            if node is None or node.type == "comment":
+                continue
+            inner = [p for b, p in bindings if b.start <= m.start() < b.end]
+            if inner and min(inner, key=len)[:1] == ["sops"]:
+                continue  # (a declaration's own path = "…")
+            ref = f'config.sops.secrets."{name}".path'
+            out.append(
+                CheckResult(
+                    POINT,
+                    False,
+                    f"cannot verify: {file}:{line_of(ctx, file, m.start())}: "
+                    f'"{m.group(0).decode()}" names sops.secrets."{name}"\'s file by a '
+                    "literal path, which check cannot follow to the program that reads "
+                    "it (nor to a path = that moves the file)",
+                    f"write {ref} in place of the literal path (in a string: "
+                    f'"${{{ref}}}"; config among the module\'s arguments)',
+                    (file,),
+                )
+            )
+    return out
+
+
 def wrong_kinds(ctx: CheckContext) -> list[CheckResult]:
     facts = ctx.nix()
     by_file: dict[str, list[tuple[str, str, int, int]]] = {}

@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from secretkit.gate.model import CheckResult
 
 if TYPE_CHECKING:
     from secretkit.gate.context import CheckContext
+    from secretkit.nix.catalogue.base import Reader
+    from secretkit.nix.syntax import NixTree
 
 POINT = "nix-secret-refs"
 _KEY = re.compile(r"^([A-Za-z0-9_][A-Za-z0-9_.-]*)\s*:", re.MULTILINE)
@@ -63,17 +65,8 @@ def unresolved_keys(ctx: CheckContext) -> list[CheckResult]:
         if data is None or (b"!secret" not in data and b"templates" not in data):
             continue  # (neither a reference nor a template)
         tree, bindings = option_bindings(ctx, file)
-        contents: dict[str, tuple[str, int]] = {}  # template -> (its content, offset)
-        paths: dict[str, str] = {}  # template -> its path
+        contents, paths = _templates(tree, bindings)
         for binding, path in bindings:
-            if len(path) == 4 and path[:2] == ["sops", "templates"]:
-                value = cst.unwrap(binding.value)
-                if value is None:
-                    continue
-                if path[3] == "content":
-                    contents[path[2]] = (str(cst.node_text(tree, value)), binding.start)
-                elif path[3] == "path":
-                    paths[path[2]] = cst.string_value(tree, value) or ""
             for program in programs:
                 if tuple(path[: len(program.option)]) != program.option:
                     continue
@@ -112,6 +105,52 @@ def unresolved_keys(ctx: CheckContext) -> list[CheckResult]:
                 )
             )
     return out
+
+
+def rendered_templates(
+    ctx: CheckContext,
+) -> list[tuple[str, str, int, tuple[str, ...], Reader]]:
+    """The sops templates that render a program's secrets file (by migrate's name for
+    it, or a ``path`` that is the file): (template, file, offset of its content, the
+    program's option, who reads the file)."""
+    from secretkit.gate.option_values import option_bindings
+    from secretkit.nix.catalogue.home_assistant import HomeAssistant
+    from secretkit.nix.catalogue.zigbee2mqtt import Zigbee2mqtt
+
+    readers = {e.secret_yaml.marker: e.reader for e in (HomeAssistant, Zigbee2mqtt)}
+    out = []
+    for file in ctx.files():
+        data = ctx.read(file) if file.endswith(".nix") else None
+        if data is None or b"templates" not in data:
+            continue
+        tree, bindings = option_bindings(ctx, file)
+        contents, paths = _templates(tree, bindings)
+        for template, (_content, offset) in contents.items():
+            for program in _programs():
+                if template == program.template or paths.get(template) == program.path:
+                    out.append((template, file, offset, program.option, readers[program.marker]))
+    return out
+
+
+def _templates(
+    tree: NixTree, bindings: list[Any]
+) -> tuple[dict[str, tuple[str, int]], dict[str, str]]:
+    """The file's ``sops.templates``: name -> (its content as written, its offset), and
+    name -> its ``path`` (a plain string)."""
+    from secretkit.nix import cst
+
+    contents: dict[str, tuple[str, int]] = {}
+    paths: dict[str, str] = {}
+    for binding, path in bindings:
+        if len(path) == 4 and path[:2] == ["sops", "templates"]:
+            value = cst.unwrap(binding.value)
+            if value is None:
+                continue
+            if path[3] == "content":
+                contents[path[2]] = (str(cst.node_text(tree, value)), binding.start)
+            elif path[3] == "path":
+                paths[path[2]] = cst.string_value(tree, value) or ""
+    return contents, paths
 
 
 def _unindented(text: str) -> str:

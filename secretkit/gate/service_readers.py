@@ -60,6 +60,7 @@ class _Use:
 
 
 def check_service_readers(ctx: CheckContext) -> list[CheckResult]:
+    from secretkit.gate.secret_yaml_refs import rendered_templates
     from secretkit.nix.catalogue import file_reader
     from secretkit.plan.advice import repo_pin
     from secretkit.plan.release import owner_on
@@ -92,6 +93,17 @@ def check_service_readers(ctx: CheckContext) -> list[CheckResult]:
                     if reader.owner_since is None or not pin.lacks(reader.owner_since):
                         continue  # (systemd hands it the file: any owner will do)
                 use = _Use(file, line, path, reader, owner)
+                for host in sorted(inventory.hosts_at(file, offset)) or [""]:
+                    uses.setdefault((name, host), []).append(use)
+        if kind == "templates":  # (a program's secrets file, read by its location)
+            for name, file, offset, option, reader in rendered_templates(ctx):
+                owner = owner_on(reader.owner, reader.owner_since, pin, reader.owner_until)
+                checked_as_root = owner is None
+                if name not in by_name or checked_as_root:
+                    as_root += checked_as_root
+                    continue
+                line = (ctx.read(file) or b"").count(b"\n", 0, offset) + 1
+                use = _Use(file, line, option, reader, owner)
                 for host in sorted(inventory.hosts_at(file, offset)) or [""]:
                     uses.setdefault((name, host), []).append(use)
         said: set[tuple[str, str]] = set()
@@ -181,6 +193,30 @@ def _judge(
             )
         )
     if not uses:
+        return out
+    before_users = [d for d in decls if d.for_users]
+    if before_users and kind == "secrets":
+        # installed before users exist, with -ignore-passwd: root:root whatever owner
+        # says (Mic92/sops-nix@56b24064, pkgs/sops-install-secrets/main.go validateSecret)
+        use = uses[0]
+        at_early = (
+            f"{before_users[0].file}:{line_of(ctx, before_users[0].file, before_users[0].offset)}"
+        )
+        keep = f" (keep owner = {use.owner};)" if merged.owner is None else " (keep its owner)"
+        out.append(
+            CheckResult(
+                POINT,
+                False,
+                f"{at_early}: {what} sets neededForUsers = true, so sops-nix installs it "
+                "before users exist and leaves it root's whatever owner says, but "
+                f"{_shown(use)} is read by {_who(use.reader)} at run time: the service "
+                "cannot open it",
+                f"drop neededForUsers = true; from {what} ({at_early}){keep}: only a "
+                "password file NixOS reads while it makes users needs it",
+                (before_users[0].file, use.file),
+                group="a sops file a service reads is installed as root's before users",
+            )
+        )
         return out
     readers = {use.reader.owner: use for use in uses}
     if len(readers) > 1 and not _others_read(merged):

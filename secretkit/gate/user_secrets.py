@@ -12,7 +12,6 @@ from secretkit.gate.model import CheckResult
 
 if TYPE_CHECKING:
     from secretkit.gate.context import CheckContext
-    from secretkit.nix.sops_refs import Declaration
 
 _READ_AS_USERS = ("hashedPasswordFile", "passwordFile")  # users.users.<u>.…
 
@@ -95,51 +94,4 @@ def password_files_too_late(ctx: CheckContext) -> list[CheckResult]:
                 (file,),
             )
         )
-    return results
-
-
-def owned_for_users(ctx: CheckContext) -> list[CheckResult]:
-    """A ``neededForUsers`` secret a host's modules give an owner or group other than
-    root: sops-nix asserts against it ("neededForUsers cannot be used for secrets that
-    are not root-owned": Mic92/sops-nix@56b24064fdcaedca53553b1a6d607fd23b613a24,
-    modules/sops/secrets-for-users/default.nix, since 00071af8 of 2024-02-08), so the
-    host does not build."""
-    from secretkit.gate.module_sites import line_of
-
-    facts = ctx.nix()
-    inventory = ctx.inventory()
-    by_name: dict[str, list[Declaration]] = {}
-    for decl in facts.declarations:
-        by_name.setdefault(decl.name, []).append(decl)
-    results = []
-    said: set[tuple[str, str]] = set()
-    for name, decls in sorted(by_name.items()):
-        if not any(d.for_users for d in decls):
-            continue
-        hosts = sorted({h for d in decls for h in inventory.hosts_at(d.file, d.offset)}) or [""]
-        for host in hosts:
-            mine = [d for d in decls if not host or host in inventory.hosts_at(d.file, d.offset)]
-            if not any(d.for_users for d in mine):
-                continue
-            for field in ("owner", "group"):
-                owned = next((d for d in mine if getattr(d, field) not in (None, '"root"')), None)
-                if owned is None or (owned.file, field) in said:
-                    continue
-                decl = owned
-                said.add((decl.file, field))
-                at = f"{decl.file}:{line_of(ctx, decl.file, decl.offset)}"
-                value = getattr(decl, field)
-                results.append(
-                    CheckResult(
-                        "nix-secret-refs",
-                        False,
-                        f'{at}: sops.secrets."{name}" sets neededForUsers = true and '
-                        f"{field} = {value}; sops-nix asserts such secrets are root's "
-                        '("neededForUsers cannot be used for secrets that are not '
-                        'root-owned"): the host does not build',
-                        f'take {field} = {value}; out of sops.secrets."{name}" ({at}): NixOS '
-                        "reads the password file as root when it makes the user",
-                        (decl.file,),
-                    )
-                )
     return results

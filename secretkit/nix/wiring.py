@@ -26,6 +26,7 @@ from secretkit.nix.cst import Node, Tree
 from secretkit.nix.edits import Edit
 from secretkit.nix.hosts.flake_lock import sops_nix_absent
 from secretkit.nix.input_names import BARE_NAME, module_name, names_the_input
+from secretkit.nix.sops_nix_pins import INPUT_URL, input_url
 
 if TYPE_CHECKING:
     from secretkit.nix.hosts.model import Host, Inventory
@@ -34,7 +35,6 @@ MODULE = "sops-nix.nixosModules.sops"
 # a nix-darwin system's (sops-nix 048d81b2, flake.nix: darwinModules.sops =
 # ./modules/nix-darwin); the NixOS one does not evaluate there
 DARWIN_MODULE = "sops-nix.darwinModules.sops"
-INPUT_URL = '"github:Mic92/sops-nix"'
 HOST_KEY = '[ "/etc/ssh/ssh_host_ed25519_key" ]'
 # sops-nix's module without flakes
 NO_FLAKE_MODULE = (
@@ -155,14 +155,19 @@ def _defaults_body(tree: Tree, hive: Node) -> tuple[Node | None, Node | None]:
     return binding, None
 
 
-def _inputs(tree: Tree, top: Node, wiring: Wiring, path: str) -> None:
-    """``inputs.sops-nix`` (following the flake's nixpkgs), unless it is there."""
+def _inputs(tree: Tree, top: Node, wiring: Wiring, path: str, release: str | None = None) -> None:
+    """``inputs.sops-nix`` (following the flake's nixpkgs, pinned to a commit tested
+    with ``release``: :func:`input_url`), unless it is there."""
     if cst.find_option(tree, top, ["inputs", "sops-nix", "url"]) is not None:
         return
-    note = "flake.nix: input sops-nix (github:Mic92/sops-nix)"
-    wiring.add(
-        path, emit.ensure_option(tree, top, ["inputs", "sops-nix", "url"], INPUT_URL).edit, note
+    url = input_url(release)
+    pinned = (
+        f", pinned for NixOS {release}: later sops-nix needs newer nixpkgs"
+        if url != INPUT_URL
+        else ""
     )
+    note = f"flake.nix: input sops-nix ({url.strip(chr(34))}{pinned})"
+    wiring.add(path, emit.ensure_option(tree, top, ["inputs", "sops-nix", "url"], url).edit, note)
     if cst.find_option(tree, top, ["inputs", "nixpkgs", "url"]) is not None:
         follows = ["inputs", "sops-nix", "inputs", "nixpkgs", "follows"]
         wiring.add(path, emit.ensure_option(tree, top, follows, '"nixpkgs"').edit, note)
@@ -298,6 +303,7 @@ def wire_modules(
     parse: Callable[[bytes], Tree],
     read: Mapping[str, bytes] | None = None,
     absent: bool = False,
+    release: str | None = None,
 ) -> Wiring:
     """sops-nix's NixOS module for every host whose modules lack it, where its builder's
     ``modules`` are (flake.nix or the file that calls ``nixosSystem``) and in colmena's
@@ -377,7 +383,7 @@ def wire_modules(
     # … or any file naming the flake's input (`inputs.sops-nix.…`, `{ sops-nix, ... }@inputs`)
     named = named or any(names_the_input(data) for data in sources.values())
     if (used_input or named) and tree is not None and top is not None:
-        _inputs(tree, top, wiring, "flake.nix")
+        _inputs(tree, top, wiring, "flake.nix", release)
     return wiring
 
 
@@ -535,10 +541,12 @@ def plan_wiring(
     inventory: Inventory,
     parse: Callable[[bytes], Tree],
     read: Mapping[str, bytes] | None = None,
+    release: str | None = None,
 ) -> Wiring:
     """Everything still missing for sops-nix, as edits per file (``sources``: the
     repository's Nix files by repo-relative path, as they are to be edited; ``read``:
-    as host discovery read them, when they differ)."""
+    as host discovery read them, when they differ; ``release``: the NixOS release the
+    repository pins, which the sops-nix input is pinned for)."""
     # the host key goes where NixOS hosts alone read it: a file a nix-darwin system or
     # home-manager also imports would set an option those lack (sops-nix's module is
     # wired into NixOS hosts only: `The option sops does not exist` there)
@@ -549,7 +557,7 @@ def plan_wiring(
     entries = {n: [m.as_posix() for m in h.entry_modules] for n, h in nixos.items()}
     definitions = {p.as_posix() for p in inventory.definition_files}
     absent = sops_nix_absent(inventory.root, sources.values())
-    result = wire_modules(sources, inventory.hosts, parse, read, absent)
+    result = wire_modules(sources, inventory.hosts, parse, read, absent, release)
     # Not where a host is built (a flake-parts file calling nixosSystem holds its inline
     # modules, yet is no NixOS module), nor a file read only for its value
     # (`import ./lib/colors lib`)

@@ -264,9 +264,9 @@ def prepare(
         return table[start]
 
     # (the whole inventory: a module a nix-darwin system also imports gets no NixOS option)
-    wiring = plan_wiring(sources, inventory, parse)
-    host_values = collect_values(sources, host_modules, parse, inline_modules(root, inventory))
     pin = repo_pin(lambda rel: sources.get(rel) or _file_bytes(root / rel))
+    wiring = plan_wiring(sources, inventory, parse, release=pin.release)
+    host_values = collect_values(sources, host_modules, parse, inline_modules(root, inventory))
     plan = build_plan(
         sources,
         findings,

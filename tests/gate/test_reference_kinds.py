@@ -104,3 +104,24 @@ def test_a_file_option_the_pinned_release_lacks_fails(
         "fails (the option does not exist)"
     )
     assert fix.startswith("update the nixpkgs input to NixOS 24.11 or newer")
+
+
+def test_a_literal_run_secrets_path_of_a_declared_secret_cannot_be_verified(
+    tmp_git_repo: Path,
+) -> None:
+    """helper-119 (repro 1): nginx's basicAuthFile = "/run/secrets/htpasswd" of a
+    root-only secret passed: check followed only config.sops.secrets references."""
+    from secretkit.gate.reference_kinds import literal_paths
+
+    def check(body: str) -> list[str]:
+        (tmp_git_repo / "host.nix").write_text(f"{{ config, lib, ... }}: {{ {body} {DECLARED} }}\n")
+        git(tmp_git_repo, "add", "-A")
+        return [r.fix for r in literal_paths(CheckContext(root=tmp_git_repo, judge=SopsJudge()))]
+
+    (fix,) = check('services.nginx.virtualHosts.x.basicAuthFile = "/run/secrets/vw/token";')
+    assert fix.startswith('write config.sops.secrets."vw/token".path in place of the literal')
+    assert check('services.x.y = "$__file{/run/secrets/vw/token}";') != []
+    # (the fix; a comment; a name no declaration has: a container's own /run/secrets)
+    assert check('services.x.y = config.sops.secrets."vw/token".path;') == []
+    assert check('# services.x.y = "/run/secrets/vw/token";') == []
+    assert check('services.x.env.DB_FILE = "/run/secrets/db_password";') == []

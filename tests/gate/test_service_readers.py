@@ -497,3 +497,38 @@ def test_a_reference_inside_a_with_of_the_secrets_is_judged(tmp_git_repo: Path) 
     ((ok, message, _fix),) = _check(tmp_git_repo, source)
     assert not ok
     assert 'sops.secrets."b" sets no owner, but services.prometheus.' in message
+
+
+def test_a_needed_for_users_secret_a_service_reads_is_roots(tmp_git_repo: Path) -> None:
+    """helper-119: sops-nix installs neededForUsers secrets with -ignore-passwd, as
+    root:root whatever owner says (Mic92/sops-nix@56b24064, sops-install-secrets
+    validateSecret), so wpa_supplicant (25.05 on) cannot open misterio's wireless file;
+    check passed it as owned by wpa_supplicant."""
+    decl = 'sops.secrets.w = { owner = "wpa_supplicant"; neededForUsers = true; };'
+    source = (
+        "{ config, ... }: { networking.wireless.enable = true; "
+        "networking.wireless.secretsFile = config.sops.secrets.w.path; " + decl + " }"
+    )
+    ((ok, message, fix),) = _check(tmp_git_repo, source, "25.05")
+    assert not ok
+    assert 'sops.secrets."w" sets neededForUsers = true, so sops-nix installs it' in message
+    assert fix.startswith('drop neededForUsers = true; from sops.secrets."w"')
+    fixed = source.replace(" neededForUsers = true;", "")
+    assert [ok for ok, _m, _f in _check(tmp_git_repo, fixed, "25.05")] == [True]
+
+
+def test_a_template_rendering_a_programs_secrets_file_is_held_to_its_user(
+    tmp_git_repo: Path,
+) -> None:
+    """helper-118 (repro 1): Home Assistant reads secrets.yaml from its config
+    directory as hass; a template placed there without that owner passed."""
+    template = (
+        'sops.templates."hass-secrets.yaml" = { content = "k: v\\n"; '
+        'path = "/var/lib/hass/secrets.yaml"; OWNER };'
+    )
+    source = "{ config, ... }: { services.home-assistant.enable = true; " + template + " }"
+    ((ok, message, fix),) = _check(tmp_git_repo, source.replace("OWNER", ""))
+    assert not ok and "is read by the hass user at run time" in message
+    assert fix.startswith('add owner = "hass"; to sops.templates."hass-secrets.yaml"')
+    owned = source.replace("OWNER", 'owner = "hass";')
+    assert [ok for ok, _m, _f in _check(tmp_git_repo, owned)] == [True]

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from secretkit.nix import cst, wiring
+from secretkit.nix import cst, sops_nix_pins, wiring
 from secretkit.nix.edits import apply_edits
 from secretkit.nix.hosts import discover
 from tests.conftest import need_tool
@@ -651,3 +651,46 @@ def test_snowfall_without_a_shared_list_gets_one_in_the_mkflake_call(tmp_path: P
             ["nix-instantiate", "--parse", str(tmp_path / "flake.nix")], capture_output=True
         )
         assert proc.returncode == 0, proc.stderr
+
+
+@pytest.mark.parametrize(
+    ("release", "commit"),
+    [
+        (None, None),
+        ("23.05", "a11224af8d824935f363928074b4717ca2e280db"),
+        ("23.11", "a11224af8d824935f363928074b4717ca2e280db"),
+        ("24.05", "c9c88f08e3ee495e888b8d7c8624a0b2519cb773"),
+        ("24.11", "3223c7a92724b5d804e9988c6b447a0d09017d48"),
+        ("25.05", "17eea6f3816ba6568b8c81db8a4e6ca438b30b7c"),
+        ("25.11", None),
+        ("26.05", None),
+    ],
+)
+def test_the_sops_nix_input_is_pinned_for_an_older_release(
+    release: str | None, commit: str | None
+) -> None:
+    """helper-119: master's sops-install-secrets needs buildGo125Module (sops-nix
+    5c23dc81, "remove compatibility for 25.05 or older"): an unpinned input on a 24.11
+    flake does not build.  An older release gets the last commit sops-nix's CI tested
+    with it; a newer or unknown one, master."""
+    expected = f'"github:Mic92/sops-nix/{commit}"' if commit else '"github:Mic92/sops-nix"'
+    assert sops_nix_pins.input_url(release) == expected
+
+
+def test_migrate_wires_the_pinned_sops_nix_for_the_flakes_release(tmp_path: Path) -> None:
+    flake = (
+        '{\n  inputs.nixpkgs.url = "github:NixOS/nixpkgs/nixos-24.11";\n'
+        "  outputs = { nixpkgs, ... }: {\n"
+        "    nixosConfigurations.box = nixpkgs.lib.nixosSystem { modules = [ ./box.nix ]; };\n"
+        "  };\n}\n"
+    )
+    (tmp_path / "flake.nix").write_text(flake)
+    (tmp_path / "box.nix").write_text("{ config, ... }: { }\n")
+    sources = {"flake.nix": flake.encode(), "box.nix": b"{ config, ... }: { }\n"}
+    wired = wiring.plan_wiring(sources, discover(tmp_path), cst.parse, release="24.11")
+    new = apply_edits(sources["flake.nix"], wired.edits["flake.nix"]).decode()
+    assert (
+        'inputs.sops-nix.url = "github:Mic92/sops-nix/3223c7a92724b5d804e9988c6b447a0d09017d48";'
+        in new
+    )
+    assert any("pinned for NixOS 24.11" in note for note in wired.notes)

@@ -1,0 +1,65 @@
+"""sops-nix's locked commit against the NixOS release the repository pins
+(gate/flake_input.py; helper-119's repro 6)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+
+from secretkit.gate.context import CheckContext
+from secretkit.gate.flake_input import locked_for_release
+from secretkit.gate.sops_verify import SopsJudge
+from tests.conftest import git
+
+
+def _check(repo: Path, release: str, locked_on: str) -> list[tuple[str, str]]:
+    (repo / "flake.nix").write_text(
+        f'{{ inputs.nixpkgs.url = "github:NixOS/nixpkgs/nixos-{release}"; '
+        'inputs.sops-nix.url = "github:Mic92/sops-nix"; outputs = _: { }; }\n'
+    )
+    when = int(dt.datetime.fromisoformat(locked_on).replace(tzinfo=dt.UTC).timestamp())
+    lock = {
+        "nodes": {
+            "root": {"inputs": {"nixpkgs": "nixpkgs", "sops-nix": "sops-nix"}},
+            "nixpkgs": {
+                "locked": {"rev": "0" * 40, "lastModified": when},
+                "original": {"owner": "NixOS", "ref": f"nixos-{release}", "repo": "nixpkgs"},
+            },
+            "sops-nix": {"locked": {"rev": "ab" * 20, "lastModified": when}},
+        },
+        "root": "root",
+        "version": 7,
+    }
+    (repo / "flake.lock").write_text(json.dumps(lock))
+    git(repo, "add", "-A")
+    results = locked_for_release(CheckContext(root=repo, judge=SopsJudge()))
+    assert all(not r.ok for r in results)
+    return [(r.message, r.fix) for r in results]
+
+
+@pytest.mark.parametrize(
+    ("release", "locked_on", "verdict"),
+    [
+        ("24.11", "2026-03-01", "fails"),  # (after the Go 1.25 bump: buildGo125Module)
+        ("25.05", "2026-02-10", "fails"),
+        ("24.11", "2025-10-01", "unverified"),  # (after its last tested commit)
+        ("24.11", "2025-08-01", "passes"),
+        ("25.05", "2026-01-15", "passes"),
+        ("25.11", "2026-06-01", "passes"),  # (master is tested with it)
+    ],
+)
+def test_a_sops_nix_lock_newer_than_the_release_was_tested_with(
+    tmp_git_repo: Path, release: str, locked_on: str, verdict: str
+) -> None:
+    found = _check(tmp_git_repo, release, locked_on)
+    if verdict == "passes":
+        assert found == []
+        return
+    ((message, fix),) = found
+    assert message.startswith("cannot verify: " if verdict == "unverified" else "flake.lock")
+    if verdict == "fails":
+        assert "buildGo125Module" in message and "the host does not build" in message
+    assert fix.startswith('pin it in flake.nix: inputs.sops-nix.url = "github:Mic92/sops-nix/')
