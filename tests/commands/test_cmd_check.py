@@ -47,7 +47,7 @@ OBSERVER_NIX = """\
   imports = [ <sops-nix/modules/sops> ];
   sops.defaultSopsFile = ../../secrets/observer.yaml;
   sops.secrets."alertmanager/pushover/token" = {
-    owner = "alertmanager";
+    # (root's: systemd reads an EnvironmentFile; alertmanager is a DynamicUser)
   };
   services.prometheus.alertmanager.environmentFile =
     config.sops.secrets."alertmanager/pushover/token".path;

@@ -532,3 +532,17 @@ def test_a_template_rendering_a_programs_secrets_file_is_held_to_its_user(
     assert fix.startswith('add owner = "hass"; to sops.templates."hass-secrets.yaml"')
     owned = source.replace("OWNER", 'owner = "hass";')
     assert [ok for ok, _m, _f in _check(tmp_git_repo, owned)] == [True]
+
+
+def test_an_owner_that_is_a_dynamic_user_fails(tmp_git_repo: Path) -> None:
+    """helper-119 (repro 3): alertmanager runs with DynamicUser, so no alertmanager
+    user exists for sops-nix to look up; owner = "alertmanager" passed."""
+    source = (
+        "{ config, ... }: { services.prometheus.alertmanager.configuration.global."
+        "smtp_auth_password_file = config.sops.secrets.smtp.path; sops.secrets.smtp = { OWNER }; }"
+    )
+    ((ok, message, fix),) = _check(tmp_git_repo, source.replace("OWNER", 'owner = "alertmanager";'))
+    assert not ok and "runs with DynamicUser" in message
+    assert fix.startswith('take owner out of sops.secrets."smtp"')
+    assert "LoadCredential" in fix
+    assert [ok for ok, _m, _f in _check(tmp_git_repo, source.replace("OWNER", ""))] == [True]

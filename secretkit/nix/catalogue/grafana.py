@@ -40,10 +40,14 @@ class Grafana:
         )
 
     def targets(self) -> tuple[str, ...]:
-        """grafana opens the file a ``"$__file{<path>}"`` setting names, as itself."""
+        """grafana opens the file a ``"$__file{<path>}"`` setting names, and its
+        provisioning files, as itself."""
         return (
             "services.grafana.settings.*.*",
             "services.grafana.provision.datasources.settings.datasources.[].secureJsonData.*",
+            "services.grafana.provision.datasources.path",
+            "services.grafana.provision.dashboards.path",
+            "services.grafana.provision.alerting.*.path",
         )
 
     def name(self, site: Site) -> str:

@@ -47,10 +47,16 @@ class NginxBasicAuth:
         )
 
     def targets(self) -> tuple[str, ...]:
-        """nginx's workers read the htpasswd file ``basicAuthFile`` names."""
+        """nginx runs as its user (no root master: ``User = cfg.user``), so that user
+        reads the htpasswd file ``basicAuthFile`` names, a virtual host's TLS key, and
+        any file its configuration text names (``auth_basic_user_file ${…}``)."""
         return (
             "services.nginx.virtualHosts.*.basicAuthFile",
             "services.nginx.virtualHosts.*.locations.*.basicAuthFile",
+            "services.nginx.virtualHosts.*.sslCertificateKey",
+            "services.nginx.virtualHosts.*.extraConfig",
+            "services.nginx.virtualHosts.*.locations.*.extraConfig",
+            "services.nginx.appendHttpConfig|commonHttpConfig|appendConfig|httpConfig|config",
         )
 
     @staticmethod
