@@ -142,7 +142,35 @@ def check_service_readers(ctx: CheckContext) -> list[CheckResult]:
                 "reads them: not judged)"
             )
         results.append(CheckResult(POINT, True, text))
-    return results
+    return results + _world_readable(ctx)
+
+
+def _world_readable(ctx: CheckContext) -> list[CheckResult]:
+    """A warning for each secret or template whose ``mode`` lets every local user read
+    it (a private key given ``0644`` so that a service could open it)."""
+    from secretkit.gate.module_sites import line_of
+
+    facts = ctx.nix()
+    out = []
+    for kind, declared in (("secrets", facts.declarations), ("templates", facts.templates)):
+        for decl in declared:
+            if not _others_read(decl):
+                continue
+            at = f"{decl.file}:{line_of(ctx, decl.file, decl.offset)}"
+            what = f'sops.{kind}."{decl.name}"'
+            out.append(
+                CheckResult(
+                    POINT,
+                    True,
+                    f"warning: {at}: {what} sets mode = {decl.mode}; every local user (and "
+                    "every service) can read it",
+                    f"give it the reader's user as owner (or its group with mode = "
+                    f'"0440";) and leave mode out (0400), in {what} ({at})',
+                    (decl.file,),
+                    warning=True,
+                )
+            )
+    return out
 
 
 def _judge(

@@ -72,7 +72,7 @@ WEB = """\
     };
     api-token.file = ../secrets/api-token.age;
   };
-  services.nginx.virtualHosts."example.org".sslCertificateKey =
+  services.nginx.enable = true; services.nginx.virtualHosts."example.org".sslCertificateKey =
     config.age.secrets.nginx-key.path;
   systemd.services.app.serviceConfig.EnvironmentFile = config.age.secrets.api-token.path;
 }

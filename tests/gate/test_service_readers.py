@@ -50,9 +50,16 @@ def _check(repo: Path, source: str, release: str | None = None) -> list[tuple[bo
     ],
 )
 def test_a_file_its_reader_can_open_passes(tmp_git_repo: Path, fields: str) -> None:
-    ((ok, message, _fix),) = _check(tmp_git_repo, _module(fields))
+    (ok, message, _fix), *warned = _check(tmp_git_repo, _module(fields))
     assert ok
     assert message.startswith("1 secret file(s) handed to options whose reader is known")
+    # (a mode every local user can read passes, with a warning: helper-119)
+    world = "0444" in fields
+    assert [(w[0], w[1].startswith("warning: ")) for w in warned] == [(True, True)] * world
+    if world:
+        assert (
+            'sets mode = "0444"; every local user (and every service) can read it' in warned[0][1]
+        )
 
 
 def test_no_owner_fails_and_the_fix_makes_it_pass(tmp_git_repo: Path) -> None:
