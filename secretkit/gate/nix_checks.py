@@ -18,7 +18,7 @@ from secretkit.gate.leaked_keys import leaked_recipients
 from secretkit.gate.model import CheckResult
 from secretkit.gate.module_sites import line_of, where_modules_are
 from secretkit.gate.nix_refused import given_twice
-from secretkit.gate.reference_kinds import literal_paths, wrong_kinds
+from secretkit.gate.reference_kinds import literal_paths, undeclared, wrong_kinds
 from secretkit.gate.secret_targets import (
     cannot_verify,
     for_host,
@@ -78,14 +78,16 @@ def check_nix_refs(ctx: CheckContext) -> list[CheckResult]:
             owner = f"}}; (no owner: {known.reader.kind} reads it, as root)"
         elif known is not None and known.reader.owner is not None:
             owner = f"owner = {known.reader.owner}; }};"
+        what, hint, placeholder = undeclared(ctx, file, _offset, name, declared)
+        owner = "}; (its template's owner is the one a program needs)" if placeholder else owner
         results.append(
             CheckResult(
                 "nix-secret-refs",
                 False,
-                f'{file}:{line}: config.sops.secrets."{name}" is used but never declared',
+                f"{file}:{line}: {what} is used but never declared",
                 f'declare it: sops.secrets."{name}" = {{ sopsFile = '
                 f"{_sops_file_for(file, sorted(inventory.hosts_of_file(file)))}; "
-                f"{owner}, and store its value with secretkit set",
+                f"{owner}, and store its value with secretkit set{hint}",
                 (file,),
             )
         )

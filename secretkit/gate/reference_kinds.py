@@ -227,3 +227,20 @@ def _value(node: Node | None) -> Node | None:
             return node
         node = unwrap(node.child_by_field_name("argument"))
     return node
+
+
+def undeclared(
+    ctx: CheckContext, file: str, offset: int, name: str, declared: set[str]
+) -> tuple[str, str, bool]:
+    """How a reference to an undeclared ``name`` is written (``config.sops.placeholder.
+    "<n>"`` or ``config.sops.secrets."<n>"``), a hint naming a declared name it may have
+    meant (" (or, …)"), and whether it is a placeholder (its template's owner, not the
+    secret's, is what a program needs)."""
+    import difflib
+
+    head = (ctx.read(file) or b"")[offset : offset + 96].split(b'"', 1)[0]
+    placeholder = b"placeholder" in head
+    what = f'config.sops.{"placeholder" if placeholder else "secrets"}."{name}"'
+    close = difflib.get_close_matches(name, sorted(declared), n=1, cutoff=0.75)
+    hint = f' (or, if you meant sops.secrets."{close[0]}", write that name)' if close else ""
+    return what, hint, placeholder

@@ -125,3 +125,32 @@ def test_a_literal_run_secrets_path_of_a_declared_secret_cannot_be_verified(
     assert check('services.x.y = config.sops.secrets."vw/token".path;') == []
     assert check('# services.x.y = "/run/secrets/vw/token";') == []
     assert check('services.x.env.DB_FILE = "/run/secrets/db_password";') == []
+
+
+def test_an_undeclared_placeholder_is_named_as_written_with_the_name_it_may_mean(
+    tmp_git_repo: Path,
+) -> None:
+    """helper-119 (repro 10): a misspelled placeholder was reported as
+    config.sops.secrets."apitokn", with an owner for the secret (the template's owner
+    is what matters) and no word of the declared name it meant."""
+    from secretkit.gate.reference_kinds import undeclared
+
+    (tmp_git_repo / "host.nix").write_text(
+        '{ config, ... }: { sops.templates.t.content = "T=${config.sops.placeholder.apitokn}"; '
+        'x = config.sops.secrets."zzz".path; }\n'
+    )
+    git(tmp_git_repo, "add", "-A")
+    ctx = CheckContext(root=tmp_git_repo, judge=SopsJudge())
+    data = (tmp_git_repo / "host.nix").read_bytes()
+    at = data.index(b"config.sops.placeholder")
+    assert undeclared(ctx, "host.nix", at, "apitokn", {"apitoken"}) == (
+        'config.sops.placeholder."apitokn"',
+        ' (or, if you meant sops.secrets."apitoken", write that name)',
+        True,
+    )
+    at = data.index(b'config.sops.secrets."zzz"')
+    assert undeclared(ctx, "host.nix", at, "zzz", {"apitoken"}) == (
+        'config.sops.secrets."zzz"',
+        "",
+        False,
+    )
