@@ -27,12 +27,24 @@ if TYPE_CHECKING:
 
 
 def outside_templates(facts: NixFacts) -> list[CheckResult]:
+    from secretkit.gate.finding_fix import by_hand_point
+    from secretkit.nix import emit
+
     out = []
     for name, file, line, option in facts.placeholder_options:
         known = catalogue.lookup(option)
         if known is None or known.key == "write-text-file":
             continue  # (not an option the catalogue knows a program reads)
         dotted = ".".join(option)
+        fix = (
+            f"give the secret through a file: {dotted}'s *File twin set to "
+            f'config.sops.secrets."{name}".path, or a sops.templates."<t>" whose content '
+            f'holds ${{config.sops.placeholder."{name}"}} and that the program reads '
+            f"(the route migrate writes for a value here: {known.description})"
+        )
+        shaped = by_hand_point(".".join(emit.attr(p) for p in option))
+        if shaped is not None:  # (an /etc file's text, a script: no *File twin there)
+            fix = shaped.removeprefix("and ").replace('"<name>"', f'"{name}"')
         out.append(
             CheckResult(
                 "nix-secret-refs",
@@ -40,10 +52,7 @@ def outside_templates(facts: NixFacts) -> list[CheckResult]:
                 f'{file}:{line}: {dotted} is given config.sops.placeholder."{name}", which '
                 "sops-nix replaces only inside a sops.templates content: the program gets the "
                 "placeholder's text, not the secret",
-                f"give the secret through a file: {dotted}'s *File twin set to "
-                f'config.sops.secrets."{name}".path, or a sops.templates."<t>" whose content '
-                f'holds ${{config.sops.placeholder."{name}"}} and that the program reads '
-                f"(the route migrate writes for a value here: {known.description})",
+                fix,
                 (file,),
             )
         )

@@ -805,3 +805,22 @@ def test_the_sops_module_fix_names_it_as_the_files_own_arguments_can(
     plan = wiring.plan_wiring(sources, discover(tmp_git_repo), cst.parse)
     (edit,) = plan.edits["machines.nix"]
     assert edit.text.strip().endswith("self.inputs.sops-nix.nixosModules.sops")
+
+
+def test_a_placeholder_in_an_etc_files_text_gets_the_template_at_its_path(
+    tmp_git_repo: Path,
+) -> None:
+    """helper-119: the fix named "environment.etc.app/config.ini.text's *File twin", an
+    option that does not exist; an /etc file's text is a template at its path."""
+    source = (
+        "{ config, ... }: {\n  sops.secrets.k = { sopsFile = ./s.yaml; };\n"
+        '  environment.etc."app/config.ini".text = "key=${config.sops.placeholder.k}";\n}\n'
+    )
+    results = check_nix_refs(facts_of(tmp_git_repo, source))
+    (placed,) = [r for r in results if "sops-nix replaces only inside" in r.message]
+    assert "*File twin" not in placed.fix
+    assert placed.fix.startswith(
+        'delete the environment.etc entry: declare sops.templates."<t>" with path = '
+        '"/etc/app/config.ini"'
+    )
+    assert '${config.sops.placeholder."k"} in place of the value' in placed.fix
