@@ -7,6 +7,7 @@ over: systemd's ``EnvironmentFile`` or ``LoadCredential`` (both read as root).""
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from secretkit.gate.model import CheckResult
@@ -58,6 +59,92 @@ def dynamic_owners(ctx: CheckContext) -> list[CheckResult]:
                         f"does: systemd.services.{unit}.serviceConfig.LoadCredential = "
                         f'[ "<id>:${{config.sops.{kind}."{decl.name}".path}}" ]; with '
                         f"/run/credentials/{unit}.service/<id> where the file is named",
+                        (decl.file,),
+                    )
+                )
+    return out
+
+
+# users NixOS itself or a module named otherwise makes (an owner people write without
+# a users.users.<u> of their own): not judged
+_SYSTEM_USERS = frozenset(
+    {
+        "root", "nobody", "nixbld", "messagebus", "sshd", "acme", "postgres", "mysql",
+        "redis", "hass", "wpa_supplicant", "systemd-network", "systemd-resolve",
+        "systemd-timesync", "systemd-journal-remote", "systemd-oom", "polkituser",
+        "nscd", "rtkit", "avahi", "geoclue", "pulse", "colord", "dhcpcd", "chrony", "ntp",
+    }
+)  # fmt: skip
+
+
+def _makes(name: str) -> re.Pattern[bytes]:
+    """Where a Nix file may make user (or group) ``name``."""
+    word = re.escape(name.encode())
+    return re.compile(
+        rb"(?:users|groups)\.(?:\"" + word + rb"\"|" + word + rb")(?![\w'-])"
+        rb"|(?<![\w'.-])(?:\"" + word + rb"\"|" + word + rb")\s*=\s*\{"
+        rb"|services\." + word + rb"(?![\w'-])"
+        rb"|(?<![\w-])(?:user|group)\s*=\s*\"" + word + rb"\""
+    )
+
+
+def _made_in(pattern: re.Pattern[bytes], text: bytes) -> bool:
+    """Whether ``pattern`` matches outside a ``#`` comment of ``text``."""
+    for m in pattern.finditer(text):
+        if b"#" not in text[text.rfind(b"\n", 0, m.start()) + 1 : m.start()]:
+            return True
+    return False
+
+
+def unknown_owners(ctx: CheckContext, said: str = "") -> list[CheckResult]:
+    """An ``owner`` (or ``group``) no line of the repository's Nix files may make: no
+    ``users.users.<u>`` (nor an attribute ``<u> = { … }``), no ``services.<u>``, no
+    module's ``user = "<u>"``, and not a user NixOS or a catalogue reader makes
+    (``serviceConfig.User = "<u>"`` makes none).  sops-nix stops installing every
+    secret of a host on an owner it cannot find; a name that appears nowhere else is
+    most likely a user no module makes (or a typo).  ``said``: the messages of the
+    point's failures so far (a declaration judged there already is not again)."""
+    from secretkit.gate.module_sites import line_of
+    from secretkit.nix.catalogue import CATALOGUE
+
+    known = set(_SYSTEM_USERS) | set(DYNAMIC)
+    for key in CATALOGUE:
+        reader = getattr(CATALOGUE[key], "reader", None)
+        if reader is not None and reader.owner is not None and reader.owner.startswith('"'):
+            known.add(reader.user)
+        if reader is not None and reader.owner_default is not None:
+            known.add(reader.owner_default)  # (nginx for config.services.nginx.user)
+    facts = ctx.nix()
+    texts = [ctx.read(f) or b"" for f in ctx.files() if f.endswith(".nix")]
+    out = []
+    for kind, declared in (("secrets", facts.declarations), ("templates", facts.templates)):
+        for decl in declared:
+            for field in ("owner", "group"):
+                value = getattr(decl, field)
+                if not value or not value.startswith('"') or "$" in value:
+                    continue
+                named = value.strip('"')
+                if named in known:
+                    continue
+                if any(_made_in(_makes(named), text) for text in texts):
+                    continue  # (a user some module may make)
+                at = f"{decl.file}:{line_of(ctx, decl.file, decl.offset)}"
+                what = f'sops.{kind}."{decl.name}"'
+                if what in said and at in said:
+                    continue  # (its owner failed already, with the owner to write)
+                made = "users.users" if field == "owner" else "users.groups"
+                out.append(
+                    CheckResult(
+                        POINT,
+                        False,
+                        f"cannot verify: {at}: {what} sets {field} = {value}; but no file "
+                        f"secretkit reads makes {made}.{named} or names it otherwise, and "
+                        f"sops-nix stops installing the host's secrets on an {field} it "
+                        "cannot find",
+                        f"give {field} the user of the program that reads the file (a "
+                        f"service's own, as its module names it), or declare {made}.{named} "
+                        "in a module of the host (a system user: isSystemUser = true; group "
+                        "= …;)",
                         (decl.file,),
                     )
                 )

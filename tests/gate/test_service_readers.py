@@ -553,3 +553,39 @@ def test_an_owner_that_is_a_dynamic_user_fails(tmp_git_repo: Path) -> None:
     assert fix.startswith('take owner out of sops.secrets."smtp"')
     assert "LoadCredential" in fix
     assert [ok for ok, _m, _f in _check(tmp_git_repo, source.replace("OWNER", ""))] == [True]
+
+
+@pytest.mark.parametrize(
+    ("elsewhere", "flagged"),
+    [
+        ("", True),
+        ("# users.users.appuser is made by hand", True),  # (a comment makes nothing)
+        ('systemd.services.app.serviceConfig.User = "appuser";', True),  # (makes none)
+        ('users.users.appuser = { isSystemUser = true; group = "app"; };', False),
+        ('users.users."appuser".isSystemUser = true;', False),
+        ("services.appuser.enable = true;", False),  # (a module named for it)
+        ('services.app.user = "appuser";', False),  # (a module's user option)
+    ],
+)
+def test_an_owner_no_file_makes_cannot_be_verified(
+    tmp_git_repo: Path, elsewhere: str, flagged: bool
+) -> None:
+    """helper-119 (repro 3): owner = "appuser" with no users.users.appuser passed;
+    sops-nix stops installing the host's secrets on an owner it cannot find."""
+    source = (
+        '{ config, ... }: { sops.secrets.t = { owner = "appuser"; }; '
+        f"x = config.sops.secrets.t.path;\n{elsewhere}\n}}"
+    )
+    found = [m for ok, m, _f in _check(tmp_git_repo, source) if not ok]
+    assert [m.startswith("cannot verify: ") and "users.users.appuser" in m for m in found] == (
+        [True] if flagged else []
+    )
+
+
+def test_an_owner_a_catalogue_reader_or_nixos_makes_is_not_flagged(tmp_git_repo: Path) -> None:
+    for owner in ("prometheus", "postgres", "root", "nginx"):
+        source = (
+            f'{{ config, ... }}: {{ sops.secrets.t = {{ owner = "{owner}"; }}; '
+            "x = config.sops.secrets.t.path; }"
+        )
+        assert [m for ok, m, _f in _check(tmp_git_repo, source) if not ok] == [], owner
