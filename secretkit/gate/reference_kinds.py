@@ -65,8 +65,7 @@ def literal_paths(ctx: CheckContext) -> list[CheckResult]:
                 node = node.parent
             if node is None or node.type == "comment":
                 continue
-            inner = [p for b, p in bindings if b.start <= m.start() < b.end]
-            if inner and min(inner, key=len)[:1] == ["sops"]:
+            if any(b.start <= m.start() < b.end and p[:1] == ["sops"] for b, p in bindings):
                 continue  # (a declaration's own path = "…")
             ref = f'config.sops.secrets."{name}".path'
             out.append(

@@ -40,6 +40,7 @@ _PATH_REF = re.compile(
     rb"(?:(?:config\.sops|[A-Za-z_][A-Za-z0-9_'-]*)(?:\.(?:secrets|templates))?\.)?"
     rb'(?:"[^"\\]*"|[A-Za-z0-9_\'-]+)\.path\b'
 )
+_PUBLIC = re.compile(r"(?i)(?:^|[^a-z])pub(?:lic)?(?:[-_]?key)?(?:[^a-z]|$)")
 _USER_OPTION = re.compile(r"^config\.services\.[A-Za-z0-9_-]+\.user$")
 _USERS_NAME = re.compile(r'^config\.users\.users\.(?:"([^"\\$]+)"|([A-Za-z0-9_\'-]+))\.name$')
 _USERS_GROUP = re.compile(
@@ -155,8 +156,8 @@ def _world_readable(ctx: CheckContext) -> list[CheckResult]:
     out = []
     for kind, declared in (("secrets", facts.declarations), ("templates", facts.templates)):
         for decl in declared:
-            if not _others_read(decl):
-                continue
+            if not _others_read(decl) or _PUBLIC.search(decl.name):
+                continue  # (a public key kept beside its private one is anyone's)
             at = f"{decl.file}:{line_of(ctx, decl.file, decl.offset)}"
             what = f'sops.{kind}."{decl.name}"'
             out.append(

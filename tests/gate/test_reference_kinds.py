@@ -125,6 +125,9 @@ def test_a_literal_run_secrets_path_of_a_declared_secret_cannot_be_verified(
     assert check('services.x.y = config.sops.secrets."vw/token".path;') == []
     assert check('# services.x.y = "/run/secrets/vw/token";') == []
     assert check('services.x.env.DB_FILE = "/run/secrets/db_password";') == []
+    # (a declaration's own path, also under mkIf: wimpy's)
+    own = 'sops.secrets = { k = lib.mkIf true { path = "/run/secrets/vw/token"; }; };'
+    assert check(own) == []
 
 
 def test_an_undeclared_placeholder_is_named_as_written_with_the_name_it_may_mean(

@@ -589,3 +589,12 @@ def test_an_owner_a_catalogue_reader_or_nixos_makes_is_not_flagged(tmp_git_repo:
             "x = config.sops.secrets.t.path; }"
         )
         assert [m for ok, m, _f in _check(tmp_git_repo, source) if not ok] == [], owner
+
+
+def test_a_world_readable_public_key_is_not_warned_about(tmp_git_repo: Path) -> None:
+    """wimpy keeps ssh and GPG public keys in sops with mode 0644: anyone's to read."""
+    for name, warned in (("ssh_host_ed25519_key_pub", False), ("GPG_PUBLIC_KEY", False),
+                         ("wg_private", True)):  # fmt: skip
+        source = f'{{ sops.secrets.{name} = {{ mode = "0644"; }}; }}'
+        found = [m for ok, m, _f in _check(tmp_git_repo, source) if m.startswith("warning: ")]
+        assert bool(found) is warned, name
