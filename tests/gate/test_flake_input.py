@@ -63,3 +63,19 @@ def test_a_sops_nix_lock_newer_than_the_release_was_tested_with(
     if verdict == "fails":
         assert "buildGo125Module" in message and "the host does not build" in message
     assert fix.startswith('pin it in flake.nix: inputs.sops-nix.url = "github:Mic92/sops-nix/')
+
+
+def test_an_unstable_nixpkgs_pin_is_not_held_to_a_release(tmp_git_repo: Path) -> None:
+    """An unstable pin dated after 25.05 reads as "25.05, unstable": its nixpkgs may
+    well have Go 1.25, which sops-nix's CI tests unstable with."""
+    _check(tmp_git_repo, "25.05", "2026-03-01")
+    lock = json.loads((tmp_git_repo / "flake.lock").read_text())
+    lock["nodes"]["nixpkgs"]["original"] = {"owner": "NixOS", "ref": "nixos-unstable"}
+    october = int(dt.datetime(2025, 10, 1, tzinfo=dt.UTC).timestamp())  # (after 25.05)
+    lock["nodes"]["nixpkgs"]["locked"]["lastModified"] = october
+    (tmp_git_repo / "flake.lock").write_text(json.dumps(lock))
+    (tmp_git_repo / "flake.nix").write_text(
+        '{ inputs.nixpkgs.url = "github:NixOS/nixpkgs/nixos-unstable"; outputs = _: { }; }\n'
+    )
+    git(tmp_git_repo, "add", "-A")
+    assert locked_for_release(CheckContext(root=tmp_git_repo, judge=SopsJudge())) == []
