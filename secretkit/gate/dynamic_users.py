@@ -17,6 +17,12 @@ if TYPE_CHECKING:
     from secretkit.gate.context import CheckContext
 
 POINT = "service-readable"
+# what an owner a host lacks does (Mic92/sops-nix@56b24064 modules/sops/default.nix:
+# group's default is users.${owner}.group; sops-install-secrets looks the owner up)
+MISSING_USER = (
+    "the host does not evaluate (sops-nix's group default reads users.<owner>.group) "
+    "or, with a group set, sops-nix stops installing its secrets"
+)
 # the user name people write -> (the service, its unit, where NixOS says DynamicUser)
 DYNAMIC = {
     "alertmanager": (
@@ -53,8 +59,7 @@ def dynamic_owners(ctx: CheckContext) -> list[CheckResult]:
                         False,
                         f"{at}: {what} sets {field} = {value}; but {service} runs with "
                         f"DynamicUser: no {named} user or group exists outside the running "
-                        "unit, and sops-nix stops installing the host's secrets on an "
-                        f"{field} it cannot find",
+                        f"unit: {MISSING_USER}",
                         f"take {field} out of {what} ({at}) and hand the file over as root "
                         f"does: systemd.services.{unit}.serviceConfig.LoadCredential = "
                         f'[ "<id>:${{config.sops.{kind}."{decl.name}".path}}" ]; with '
@@ -138,9 +143,8 @@ def unknown_owners(ctx: CheckContext, said: str = "") -> list[CheckResult]:
                         POINT,
                         False,
                         f"cannot verify: {at}: {what} sets {field} = {value}; but no file "
-                        f"secretkit reads makes {made}.{named} or names it otherwise, and "
-                        f"sops-nix stops installing the host's secrets on an {field} it "
-                        "cannot find",
+                        f"secretkit reads makes {made}.{named} or names it otherwise; "
+                        f"where it is missing, {MISSING_USER}",
                         f"give {field} the user of the program that reads the file (a "
                         f"service's own, as its module names it), or declare {made}.{named} "
                         "in a module of the host (a system user: isSystemUser = true; group "

@@ -26,6 +26,7 @@ import re
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
+from secretkit.gate.dynamic_users import MISSING_USER
 from secretkit.gate.model import CheckResult
 
 if TYPE_CHECKING:
@@ -189,7 +190,7 @@ def _judge(
     from secretkit.gate.module_sites import line_of
     from secretkit.gate.option_values import values_by_host
     from secretkit.nix import emit
-    from secretkit.nix.catalogue.base import owner_by_release
+    from secretkit.nix.catalogue.base import owner_by_release, owner_where_enabled
 
     merged = decls[0]
     for decl in decls[1:]:  # (NixOS merges a declaration's fields from every module)
@@ -216,8 +217,7 @@ def _judge(
                 False,
                 f"{at}: {what} sets owner = {merged.owner}; but on {release} "
                 f"{_shown(use)} is read as root and NixOS has no {named} user before "
-                f"{since}: sops-nix stops installing the host's secrets on an owner it "
-                "cannot find",
+                f"{since}: {MISSING_USER}",
                 f"set owner = {conditional}; in {what} ({at}) (right before {since} and "
                 "after), or leave owner out while the hosts are older",
                 (where.file, use.file),
@@ -303,13 +303,13 @@ def _judge(
                 f"(sops-nix makes the file {made}, mode {(merged.mode or '0400').strip(chr(34))}"
                 "): the service cannot open it"
             )
-        verb = (
-            f"add owner = {use.owner}; to"
-            if merged.owner is None
-            else f"set owner = {use.owner}; in"
-        )
+        owner = use.owner or ""
+        shared = len(ctx.inventory().hosts_of_file(where.file)) > 1
+        if shared and use.reader.user_from is not None:  # (not every host may run it)
+            owner = owner_where_enabled(owner, use.reader.user_from)
+        verb = f"add owner = {owner}; to" if merged.owner is None else f"set owner = {owner}; in"
         if merged.owner is not None and merged.owner.startswith("inherit"):
-            verb = f"take owner out of `{merged.owner}` and write owner = {use.owner}; in"
+            verb = f"take owner out of `{merged.owner}` and write owner = {owner}; in"
         out.append(
             CheckResult(
                 POINT,
@@ -341,8 +341,10 @@ def _user_made_elsewhere(
     option = use.reader.user_from
     if not host or option is None or decl.owner in (None, '"root"'):
         return []
-    if (decl.owner or "").startswith(owner_where_enabled("\0", option).partition("\0")[0]):
+    if _where_enabled(decl.owner or "", option) is not None:
         return []  # (the user's owner only where the module makes it: root's elsewhere)
+    if _USERS_NAME.match(decl.owner or ""):
+        return []  # (config.users.users.<u>.name: a host without <u> does not evaluate)
     values = values_by_host(ctx, option.split("."), at=declared_in).get(host, set())
     if "true" in values and values <= {"true"}:
         return []
@@ -358,8 +360,7 @@ def _user_made_elsewhere(
             POINT,
             False,
             f"{at}: {'' if fails else 'cannot verify that '}host {host} has the {user} "
-            f"user {what} is owned by: {said}, and sops-nix stops installing the host's "
-            "secrets on an owner it cannot find",
+            f"user {what} is owned by: {said}; where it is missing, {MISSING_USER}",
             f"write owner = {owner_where_enabled(use.owner or decl.owner or '', option)}; "
             f"in {what} ({at}), or set {option} = true; for host {host}",
             (decl.file, use.file),
@@ -374,7 +375,7 @@ def _problem(
     """None when ``decl`` is readable by ``reader`` (whose owner on the pinned release
     is ``owner``), else ("fails", why) or ("unverified", what could not be compared).
     ``values``: what the host sets the reader's user option to (empty: its default)."""
-    from secretkit.nix.catalogue.base import owner_by_release, owner_where_enabled
+    from secretkit.nix.catalogue.base import owner_by_release
 
     if _others_read(decl):
         return None
@@ -384,15 +385,15 @@ def _problem(
         return None  # (the group of the reader's own user, and a mode that lets it read)
     assert reader.owner is not None
     written = decl.owner
+    inner = _where_enabled(written or "", reader.user_from)
+    if inner is not None:  # (root's where the service is off: no one reads it there)
+        written = inner
     if written is None:
         if group_reads:
             return "unverified", f"group = {decl.group}; may or may not hold {_who(reader)}"
         return "fails", "sets no owner"
     conditional = owner_by_release(reader.owner, reader.owner_since, reader.owner_until)
-    right: tuple[str, ...] = (owner, reader.owner, conditional)
-    if reader.user_from is not None:  # (root's where the module is off: no one reads it)
-        right += tuple(owner_where_enabled(o, reader.user_from) for o in right)
-    if written in right:
+    if written in (owner, reader.owner, conditional):
         return None
     user = _literal_user(written)
     option = _USER_OPTION.match(reader.owner)
@@ -478,6 +479,22 @@ def _unwrapped_start(binding: object) -> int:
 
     value = cst.unwrap(binding.value)  # type: ignore[attr-defined]
     return int(value.start_byte) if value is not None else -1
+
+
+def _where_enabled(text: str, option: str | None) -> str | None:
+    """The owner a conditional ``owner`` gives where ``config.<option>`` holds, when it
+    is root's (or unset) elsewhere: ``(if config.<option> then X else "root")`` with or
+    without the parentheses, ``lib.mkIf config.<option> X`` (unset: sops-nix's root);
+    else None."""
+    if option is None:
+        return None
+    cond = r"\(?\s*config\." + re.escape(option) + r"\s*\)?"
+    bare = text.strip()
+    while bare.startswith("(") and bare.endswith(")"):
+        bare = bare[1:-1].strip()
+    found = re.fullmatch(r"if\s+" + cond + r"\s+then\s+(.+?)\s+else\s+\"root\"", bare, re.S)
+    found = found or re.fullmatch(r"(?:lib\.)?mkIf\s+" + cond + r"\s+(.+)", bare, re.S)
+    return found[1].strip() if found else None
 
 
 def _literal_user(text: str) -> str | None:

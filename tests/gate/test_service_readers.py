@@ -387,9 +387,41 @@ def test_a_module_of_two_hosts_is_held_to_each_hosts_user(tmp_git_repo: Path) ->
     ((ok, message, fix),) = _repo(tmp_git_repo, files)
     assert not ok
     assert "is owned by www (config.services.nginx.user is nginx) on host beta" in message
-    assert fix.startswith("set owner = config.services.nginx.user; in sops.secrets.")
+    # (a module of two hosts: the owner only where nginx runs, helper-120)
+    conditional = '(if config.services.nginx.enable then config.services.nginx.user else "root")'
+    assert fix.startswith(f"set owner = {conditional}; in sops.secrets.")
+    files["modules/auth.nix"] = module.replace('"www"', conditional)  # (the fix)
+    assert [ok for ok, _m, _f in _repo(tmp_git_repo, files)] == [True]
     files["modules/auth.nix"] = module.replace('"www"', "config.services.nginx.user")
     assert [ok for ok, _m, _f in _repo(tmp_git_repo, files)] == [True]
+
+
+@pytest.mark.parametrize(
+    "owner",
+    [
+        '(if config.services.grafana.enable then "grafana" else "root")',
+        'if config.services.grafana.enable then "grafana" else "root"',
+        'lib.mkIf config.services.grafana.enable "grafana"',
+        'mkIf (config.services.grafana.enable) "grafana"',
+        "config.users.users.grafana.name",  # (a host without the user does not evaluate)
+    ],
+)
+def test_every_spelling_of_an_owner_where_the_service_runs_passes(
+    tmp_git_repo: Path, owner: str
+) -> None:
+    """helper-120: only the parenthesised form was accepted, and the fix offered for the
+    others (a plain owner) broke the host without grafana."""
+    module = (
+        "{ config, lib, ... }: { services.grafana.settings.security.admin_password = "
+        f'"$__file{{${{config.sops.secrets.g.path}}}}"; sops.secrets.g = {{ owner = {owner}; }}; }}'
+    )
+    files = {"flake.nix": FLAKE, "modules/mon.nix": module}
+    for host, enable in (("alpha", "services.grafana.enable = true;"), ("beta", "")):
+        files[f"hosts/{host}/default.nix"] = f"{{ imports = [ ../../modules/mon.nix ]; {enable} }}"
+    assert [(ok, m) for ok, m, _f in _repo(tmp_git_repo, files) if not ok] == []
+    wrong = module.replace('"grafana"', '"nobody"').replace(".grafana.name", ".nobody.name")
+    files["modules/mon.nix"] = wrong  # (the right condition, the wrong user: still judged)
+    assert [ok for ok, _m, _f in _repo(tmp_git_repo, files)] != [True]
 
 
 def test_an_owner_the_pinned_release_has_no_user_for_fails(tmp_git_repo: Path) -> None:
