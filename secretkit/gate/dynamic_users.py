@@ -78,6 +78,7 @@ _SYSTEM_USERS = frozenset(
         "redis", "hass", "wpa_supplicant", "systemd-network", "systemd-resolve",
         "systemd-timesync", "systemd-journal-remote", "systemd-oom", "polkituser",
         "nscd", "rtkit", "avahi", "geoclue", "pulse", "colord", "dhcpcd", "chrony", "ntp",
+        "turnserver", "named", "plexpy",  # (services.coturn, services.bind, tautulli)
     }
 )  # fmt: skip
 
@@ -91,6 +92,30 @@ def _makes(name: str) -> re.Pattern[bytes]:
         rb"|services\." + word + rb"(?![\w'-])"
         rb"|(?<![\w-])(?:user|group)\s*=\s*\"" + word + rb"\""
     )
+
+
+# users NixOS modules name after an instance: (prefix, suffix, the option holding them)
+_INSTANCES = (
+    ("redis-", "", b"servers"),  # services.redis.servers.<n>: redis-<n>
+    ("authelia-", "", b"instances"),  # services.authelia.instances.<n>: authelia-<n>
+    ("nebula-", "", b"networks"),  # services.nebula.networks.<n>: nebula-<n>
+    ("", "-exporter", b"exporters"),  # services.prometheus.exporters.<n>: <n>-exporter
+)
+
+
+def _instance_user(name: str, text: bytes) -> bool:
+    """Whether ``text`` may make ``name`` as the user of a module's instance."""
+    for prefix, suffix, holder in _INSTANCES:
+        if not (name.startswith(prefix) and name.endswith(suffix)) or holder not in text:
+            continue
+        instance = re.escape(name[len(prefix) : len(name) - len(suffix)].encode())
+        spelled = rb"(?:\"" + instance + rb"\"|" + instance + rb")"
+        found = re.search(
+            rb"\." + spelled + rb"(?![\w'-])|(?<![\w'.-])" + spelled + rb"\s*=\s*\{", text
+        )
+        if found is not None:
+            return True
+    return False
 
 
 def _made_in(pattern: re.Pattern[bytes], text: bytes) -> bool:
@@ -133,6 +158,8 @@ def unknown_owners(ctx: CheckContext, said: str = "") -> list[CheckResult]:
                     continue
                 if any(_made_in(_makes(named), text) for text in texts):
                     continue  # (a user some module may make)
+                if any(_instance_user(named, text) for text in texts):
+                    continue  # (redis-<name>, <name>-exporter …: a module's instance)
                 at = f"{decl.file}:{line_of(ctx, decl.file, decl.offset)}"
                 what = f'sops.{kind}."{decl.name}"'
                 if what in said and at in said:

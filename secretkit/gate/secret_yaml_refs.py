@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from secretkit.nix.syntax import NixTree
 
 POINT = "nix-secret-refs"
+_UNREAD = "\0"  # a template whose content is an expression: its keys are not read
 _KEY = re.compile(r"^([A-Za-z0-9_][A-Za-z0-9_.-]*)\s*:", re.MULTILINE)
 
 
@@ -79,7 +80,10 @@ def unresolved_keys(ctx: CheckContext) -> list[CheckResult]:
         for template, (content, offset) in contents.items():
             for program in programs:
                 if template == program.template or paths.get(template) == program.path:
-                    found = set(_KEY.findall(_unindented(content)))
+                    # (content made by an expression, toYAML of an attrset: keys unread)
+                    found = (
+                        {_UNREAD} if content == _UNREAD else set(_KEY.findall(_unindented(content)))
+                    )
                     for host in sorted(inventory.hosts_at(file, offset)) or [""]:
                         keys[program.marker].setdefault(host, set()).update(found)
     out = []
@@ -87,8 +91,8 @@ def unresolved_keys(ctx: CheckContext) -> list[CheckResult]:
         held = keys[program.marker]
         for host, file, offset, key in refs[program.marker]:
             have = held.get(host, held.get("", None)) if host else held.get("")
-            if have is None or key in have:
-                continue  # (no template renders the file there: not judged)
+            if have is None or key in have or _UNREAD in have:
+                continue  # (no template renders the file there, or its keys are unread)
             shown = ", ".join(sorted(have)) or "none"
             on = f" on host {host}" if host else ""
             out.append(
@@ -147,7 +151,9 @@ def _templates(
             if value is None:
                 continue
             if path[3] == "content":
-                contents[path[2]] = (str(cst.node_text(tree, value)), binding.start)
+                written = value.type in ("string_expression", "indented_string_expression")
+                text = str(cst.node_text(tree, value)) if written else _UNREAD
+                contents[path[2]] = (text, binding.start)
             elif path[3] == "path":
                 paths[path[2]] = cst.string_value(tree, value) or ""
     return contents, paths

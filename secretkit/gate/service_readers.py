@@ -354,13 +354,14 @@ def _user_made_elsewhere(
         if fails
         else f"{option} is not set true in the files of that host secretkit reads"
     )
-    user = _literal_user(decl.owner or "") or f"the user {decl.owner} names"
+    literal = _literal_user(decl.owner or "")
+    user = f"the {literal} user" if literal else f"the user {decl.owner} names"
     return [
         CheckResult(
             POINT,
             False,
-            f"{at}: {'' if fails else 'cannot verify that '}host {host} has the {user} "
-            f"user {what} is owned by: {said}; where it is missing, {MISSING_USER}",
+            f"{at}: {'' if fails else 'cannot verify that '}host {host} has {user}, "
+            f"who owns {what}: {said}; where it is missing, {MISSING_USER}",
             f"write owner = {owner_where_enabled(use.owner or decl.owner or '', option)}; "
             f"in {what} ({at}), or set {option} = true; for host {host}",
             (decl.file, use.file),
@@ -432,7 +433,14 @@ def _others_read(decl: Declaration) -> bool:
 
 
 def _names_users_group(group: str, reader: Reader) -> bool:
-    """Whether ``group`` is the reader's own user's group, as written."""
+    """Whether ``group`` is the reader's own user's group, as written: for a user
+    option (``config.services.nginx.user``), its group option or the default group
+    its module gives that user (nginx's: ``users.users.nginx.group = cfg.group``,
+    default "nginx")."""
+    option = _USER_OPTION.match(reader.owner or "")
+    if option is not None:
+        own = reader.owner.removesuffix(".user") + ".group" if reader.owner else ""
+        return group in (own, f'"{reader.owner_default}"')
     if reader.owner is None or not reader.owner.startswith('"'):
         return False
     found = _USERS_GROUP.match(group)

@@ -56,3 +56,13 @@ def test_what_resolves_or_cannot_be_judged_passes(
     tmp_git_repo: Path, reference: str, template: str
 ) -> None:
     assert _check(tmp_git_repo, reference, template) == []
+
+
+def test_a_template_made_by_an_expression_is_not_judged(tmp_git_repo: Path) -> None:
+    """helper-120: content = lib.generators.toYAML { } { … } was read as holding no
+    key; its keys are not read, so its references are not judged."""
+    template = (
+        '  sops.templates."home-assistant-secrets.yaml".content = lib.generators.toYAML { } '
+        '{ latitude = config.sops.placeholder."x"; };\n'
+    )
+    assert _check(tmp_git_repo, "!secret latitude", template) == []

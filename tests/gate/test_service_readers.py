@@ -488,8 +488,8 @@ def test_a_host_sharing_the_declaration_without_the_service_has_no_such_user(
     ((ok, message, fix),) = _repo(tmp_git_repo, files)
     assert not ok
     assert message.startswith(
-        "modules/prom.nix:1: cannot verify that host beta has the prometheus user "
-        'sops.secrets."b" is owned by: services.prometheus.enable is not set true'
+        "modules/prom.nix:1: cannot verify that host beta has the prometheus user, who "
+        'owns sops.secrets."b": services.prometheus.enable is not set true'
     )
     assert fix == (
         'write owner = (if config.services.prometheus.enable then "prometheus" else "root"); '
@@ -630,3 +630,43 @@ def test_a_world_readable_public_key_is_not_warned_about(tmp_git_repo: Path) -> 
         source = f'{{ sops.secrets.{name} = {{ mode = "0644"; }}; }}'
         found = [m for ok, m, _f in _check(tmp_git_repo, source) if m.startswith("warning: ")]
         assert bool(found) is warned, name
+
+
+@pytest.mark.parametrize("group", ['"nginx"', "config.services.nginx.group"])
+def test_nginx_s_own_group_with_a_group_readable_mode_passes(
+    tmp_git_repo: Path, group: str
+) -> None:
+    """helper-120: nginx's module gives its user the group cfg.group ("nginx" by
+    default), so group = "nginx" with mode 0440 is readable by nginx."""
+    source = (
+        "{ config, ... }: { services.nginx.enable = true; "
+        "services.nginx.virtualHosts.a.basicAuthFile = config.sops.secrets.h.path; "
+        f'sops.secrets.h = {{ group = {group}; mode = "0440"; }}; }}'
+    )
+    assert [ok for ok, _m, _f in _check(tmp_git_repo, source)] == [True]
+    shut = source.replace('"0440"', '"0400"')  # (the group may not read)
+    assert [ok for ok, _m, _f in _check(tmp_git_repo, shut)] == [False]
+
+
+@pytest.mark.parametrize(
+    ("owner", "made_by"),
+    [
+        ("redis-cache", "services.redis.servers.cache.enable = true;"),
+        ("node-exporter", "services.prometheus.exporters.node.enable = true;"),
+        ("nebula-mesh", "services.nebula.networks = { mesh = { enable = true; }; };"),
+        ("turnserver", "services.coturn.enable = true;"),
+    ],
+)
+def test_a_user_a_module_names_after_its_instance_is_not_flagged(
+    tmp_git_repo: Path, owner: str, made_by: str
+) -> None:
+    """helper-120: NixOS makes redis-<name>, <name>-exporter, nebula-<net> and
+    coturn's turnserver; they were "no file makes users.users.<u>"."""
+    source = (
+        f'{{ config, ... }}: {{ sops.secrets.t = {{ owner = "{owner}"; }}; '
+        f"x = config.sops.secrets.t.path; {made_by} }}"
+    )
+    assert [m for ok, m, _f in _check(tmp_git_repo, source) if not ok] == []
+    alone = source.replace(made_by, "")
+    flagged = [m for ok, m, _f in _check(tmp_git_repo, alone) if not ok]
+    assert len(flagged) == (0 if owner == "turnserver" else 1)  # (turnserver: a known name)
