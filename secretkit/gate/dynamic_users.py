@@ -15,6 +15,7 @@ from secretkit.nix.catalogue.base import NIXPKGS, Source
 
 if TYPE_CHECKING:
     from secretkit.gate.context import CheckContext
+    from secretkit.nix.sops_refs import Declaration
 
 POINT = "service-readable"
 # what an owner a host lacks does (Mic92/sops-nix@56b24064 modules/sops/default.nix:
@@ -126,6 +127,38 @@ def _made_in(pattern: re.Pattern[bytes], text: bytes) -> bool:
     return False
 
 
+def _enabled_on_hosts(
+    ctx: CheckContext, kind: str, decl: Declaration, user: str, option: str, said: str
+) -> list[CheckResult]:
+    """A catalogue user (grafana) owning a declaration on a host that does not enable
+    the module making it (``option``), when no reference the point judged said so."""
+    from secretkit.gate.module_sites import line_of
+    from secretkit.gate.option_values import values_by_host
+    from secretkit.nix.catalogue.base import owner_where_enabled
+
+    at = f"{decl.file}:{line_of(ctx, decl.file, decl.offset)}"
+    what = f'sops.{kind}."{decl.name}"'
+    if what in said and at in said:
+        return []
+    by_host = values_by_host(ctx, option.split("."), at=decl.file)
+    hosts = sorted(h for h in ctx.inventory().hosts_at(decl.file, decl.offset) if h)
+    lacking = [h for h in hosts if not ("true" in by_host.get(h, set()) and by_host[h] <= {"true"})]
+    if not lacking:
+        return []
+    return [
+        CheckResult(
+            POINT,
+            False,
+            f'cannot verify: {at}: {what} sets owner = "{user}"; but '
+            f"{option} is not set true for host(s) {', '.join(lacking)} in the files "
+            f"secretkit reads; where the user is missing, {MISSING_USER}",
+            f"write owner = {owner_where_enabled(chr(34) + user + chr(34), option)}; in {what} "
+            f"({at}), or set {option} = true; for those hosts",
+            (decl.file,),
+        )
+    ]
+
+
 def unknown_owners(ctx: CheckContext, said: str = "") -> list[CheckResult]:
     """An ``owner`` (or ``group``) no line of the repository's Nix files may make: no
     ``users.users.<u>`` (nor an attribute ``<u> = { … }``), no ``services.<u>``, no
@@ -138,10 +171,13 @@ def unknown_owners(ctx: CheckContext, said: str = "") -> list[CheckResult]:
     from secretkit.nix.catalogue import CATALOGUE
 
     known = set(_SYSTEM_USERS) | set(DYNAMIC)
+    enabled_by: dict[str, str] = {}  # a catalogue user -> the option that makes it
     for key in CATALOGUE:
         reader = getattr(CATALOGUE[key], "reader", None)
         if reader is not None and reader.owner is not None and reader.owner.startswith('"'):
             known.add(reader.user)
+            if reader.user_from is not None:
+                enabled_by[reader.user] = reader.user_from
         if reader is not None and reader.owner_default is not None:
             known.add(reader.owner_default)  # (nginx for config.services.nginx.user)
     facts = ctx.nix()
@@ -154,6 +190,9 @@ def unknown_owners(ctx: CheckContext, said: str = "") -> list[CheckResult]:
                 if not value or not value.startswith('"') or "$" in value:
                     continue
                 named = value.strip('"')
+                if named in enabled_by and field == "owner":
+                    out += _enabled_on_hosts(ctx, kind, decl, named, enabled_by[named], said)
+                    continue
                 if named in known:
                     continue
                 if any(_made_in(_makes(named), text) for text in texts):

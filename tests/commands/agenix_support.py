@@ -115,7 +115,7 @@ DB_EXTRA = """\
 LAPTOP_EXTRA = """\
   age.identityPaths = [ "/etc/ssh/ssh_host_ed25519_key" ];
   age.secrets.wifi.file = ../../secrets/wifi.age;
-  age.secrets.wifi.owner = "wpa_supplicant";
+  age.secrets.wifi.owner = "wpa_supplicant"; networking.wireless.enable = true;
   networking.wireless.environmentFile = config.age.secrets.wifi.path;
 """
 

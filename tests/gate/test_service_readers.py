@@ -670,3 +670,31 @@ def test_a_user_a_module_names_after_its_instance_is_not_flagged(
     alone = source.replace(made_by, "")
     flagged = [m for ok, m, _f in _check(tmp_git_repo, alone) if not ok]
     assert len(flagged) == (0 if owner == "turnserver" else 1)  # (turnserver: a known name)
+
+
+def test_a_catalogue_users_owner_where_no_host_enables_the_service_cannot_be_verified(
+    tmp_git_repo: Path,
+) -> None:
+    """helper-120 (repro 6): owner = "grafana" on a file given to a reader the
+    catalogue does not know passed, though no host enables grafana (sops-nix's group
+    default reads users.grafana.group: the host does not evaluate)."""
+    module = (
+        '{ config, ... }: { sops.secrets.g = { owner = "grafana"; }; '
+        "services.foo.passwordFile = config.sops.secrets.g.path; }"
+    )
+    files = {"flake.nix": FLAKE, "modules/m.nix": module}
+    for host in ("alpha", "beta"):
+        files[f"hosts/{host}/default.nix"] = "{ imports = [ ../../modules/m.nix ]; }"
+    ((_ok, message, fix),) = [r for r in _repo(tmp_git_repo, files) if not r[0]]
+    assert message.startswith('cannot verify: modules/m.nix:1: sops.secrets."g" sets owner')
+    assert "for host(s) alpha, beta" in message
+    conditional = '(if config.services.grafana.enable then "grafana" else "root")'
+    assert fix.startswith(f"write owner = {conditional};")
+    files["modules/m.nix"] = module.replace('"grafana"', conditional)  # (the fix)
+    assert [r for r in _repo(tmp_git_repo, files) if not r[0]] == []
+    for host in ("alpha", "beta"):  # (or both enable grafana)
+        files[f"hosts/{host}/default.nix"] = (
+            "{ imports = [ ../../modules/m.nix ]; services.grafana.enable = true; }"
+        )
+    files["modules/m.nix"] = module
+    assert [r for r in _repo(tmp_git_repo, files) if not r[0]] == []

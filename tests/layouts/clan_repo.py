@@ -62,7 +62,7 @@ FILES = {
     ),
     "machines/db/configuration.nix": (
         "{ ... }:\n{\n  imports = [ ../../modules/shared.nix ];\n"
-        '  sops.secrets.db-root = { owner = "postgres"; };\n}\n'
+        '  sops.secrets.db-root = { owner = "postgres"; }; services.postgresql.enable = true;\n}\n'
     ),
     "machines/laptop/configuration.nix": "{ ... }:\n{\n  system.stateVersion = 5;\n}\n",
     "modules/shared.nix": (
