@@ -59,8 +59,8 @@ def password_files_too_late(ctx: CheckContext) -> list[CheckResult]:
             continue  # (declared neededForUsers on every host that reads it)
         option = option_at(ctx, file, offset)
         if option is None or not option.startswith("users.users."):
-            continue
-        if option.rsplit(".", 1)[-1] not in _READ_AS_USERS:
+            option = _through_let(ctx, file, offset)  # (let pw = config.sops.secrets.x;)
+        if option is None or option.rsplit(".", 1)[-1] not in _READ_AS_USERS:
             continue
         elsewhere = sorted(  # (set where no host is known: it may be this one's)
             f for f in facts.needed_anywhere.get(name, ()) if not inventory.hosts_of_file(f)
@@ -95,3 +95,31 @@ def password_files_too_late(ctx: CheckContext) -> list[CheckResult]:
             )
         )
     return results
+
+
+def _through_let(ctx: CheckContext, file: str, offset: int) -> str | None:
+    """The user's password option given ``<name>.path`` where the reference at
+    ``offset`` is the whole value of ``let <name> = config.sops.secrets.<s>;``."""
+    from secretkit.gate.option_values import option_bindings
+    from secretkit.nix import cst
+
+    tree, bindings = option_bindings(ctx, file)
+    inner = [b for b, _p in bindings if b.start <= offset < b.end]
+    if not inner:
+        return None
+    binding = min(inner, key=lambda b: b.end - b.start)
+    value = cst.unwrap(binding.value)
+    scope = binding.value.parent
+    while scope is not None and scope.type not in ("let_expression", "attrset_expression"):
+        scope = scope.parent
+    if scope is None or scope.type != "let_expression" or len(binding.attrpath) != 1:
+        return None
+    if value is None or value.start_byte != offset:
+        return None  # (the reference is not the whole value)
+    wanted = f"{binding.attrpath[0]}.path"
+    for other, path in bindings:
+        given = cst.unwrap(other.value)
+        reads = path[:2] == ["users", "users"] and path[-1:] and path[-1] in _READ_AS_USERS
+        if reads and given is not None and str(cst.node_text(tree, given)) == wanted:
+            return ".".join(path)
+    return None

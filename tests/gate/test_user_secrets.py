@@ -45,3 +45,38 @@ def test_needed_for_users_on_one_host_does_not_pass_another(tmp_git_repo: Path) 
     assert fix.startswith('add neededForUsers = true; to sops.secrets."alice-pw"')
     both = _check(tmp_git_repo, "neededForUsers = true;", "neededForUsers = true;")
     assert both == []  # (the fix)
+
+
+def test_a_secret_bound_in_a_let_is_followed_to_the_password_option(tmp_git_repo: Path) -> None:
+    """helper-120 (repro 6): let pw = config.sops.secrets.alice-pw; … hashedPasswordFile
+    = pw.path passed on the host without neededForUsers."""
+    shared = (
+        "{ config, ... }: let pw = config.sops.secrets.alice-pw; in "
+        "{ users.users.alice.hashedPasswordFile = pw.path; }"
+    )
+    (tmp_git_repo / "modules").mkdir(exist_ok=True)
+    (tmp_git_repo / "modules" / "pw.nix").write_text(shared + "\n")
+    alpha = (
+        'sops.secrets."alice-pw" = { neededForUsers = true; }; imports = [ ../../modules/pw.nix ];'
+    )
+    beta = 'sops.secrets."alice-pw" = { }; imports = [ ../../modules/pw.nix ];'
+    found = _check_hosts(tmp_git_repo, alpha, beta)
+    ((message, _fix),) = found
+    assert message.startswith("modules/pw.nix:1: users.users.alice.hashedPasswordFile reads")
+    assert "on host(s) beta" in message
+    fixed = (
+        'sops.secrets."alice-pw" = { neededForUsers = true; }; imports = [ ../../modules/pw.nix ];'
+    )
+    assert _check_hosts(tmp_git_repo, alpha, fixed) == []
+
+
+def _check_hosts(repo: Path, alpha: str, beta: str) -> list[tuple[str, str]]:
+    files = {"flake.nix": FLAKE}
+    files["hosts/alpha/default.nix"] = "{ config, ... }: { " + alpha + " }"
+    files["hosts/beta/default.nix"] = "{ config, ... }: { " + beta + " }"
+    for name, text in files.items():
+        (repo / name).parent.mkdir(parents=True, exist_ok=True)
+        (repo / name).write_text(text + "\n")
+    git(repo, "add", "-A")
+    ctx = CheckContext(root=repo, judge=SopsJudge())
+    return [(r.message, r.fix) for r in password_files_too_late(ctx)]
