@@ -24,9 +24,14 @@ HOST = (
 
 
 def _check(repo: Path, alpha: str, beta: str) -> list[tuple[str, str]]:
+    return _check_files(repo, HOST.replace("FIELDS", alpha), HOST.replace("FIELDS", beta))
+
+
+def _check_files(repo: Path, alpha: str, beta: str) -> list[tuple[str, str]]:
+    """password_files_too_late of the two hosts' modules."""
     files = {"flake.nix": FLAKE}
-    files["hosts/alpha/default.nix"] = HOST.replace("FIELDS", alpha)
-    files["hosts/beta/default.nix"] = HOST.replace("FIELDS", beta)
+    files["hosts/alpha/default.nix"] = alpha
+    files["hosts/beta/default.nix"] = beta
     for name, text in files.items():
         (repo / name).parent.mkdir(parents=True, exist_ok=True)
         (repo / name).write_text(text + "\n")
@@ -71,12 +76,6 @@ def test_a_secret_bound_in_a_let_is_followed_to_the_password_option(tmp_git_repo
 
 
 def _check_hosts(repo: Path, alpha: str, beta: str) -> list[tuple[str, str]]:
-    files = {"flake.nix": FLAKE}
-    files["hosts/alpha/default.nix"] = "{ config, ... }: { " + alpha + " }"
-    files["hosts/beta/default.nix"] = "{ config, ... }: { " + beta + " }"
-    for name, text in files.items():
-        (repo / name).parent.mkdir(parents=True, exist_ok=True)
-        (repo / name).write_text(text + "\n")
-    git(repo, "add", "-A")
-    ctx = CheckContext(root=repo, judge=SopsJudge())
-    return [(r.message, r.fix) for r in password_files_too_late(ctx)]
+    return _check_files(
+        repo, "{ config, ... }: { " + alpha + " }", "{ config, ... }: { " + beta + " }"
+    )
