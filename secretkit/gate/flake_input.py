@@ -62,7 +62,8 @@ def locked_for_release(ctx: CheckContext) -> list[CheckResult]:
     import datetime as dt
     import json
 
-    from secretkit.nix.sops_nix_pins import GO_125, key, tested_for
+    from secretkit.nix.catalogue.base import release_key as key
+    from secretkit.nix.sops_nix_pins import GO_125, tested_for
     from secretkit.plan.advice import repo_pin
 
     lock = ctx.read("flake.lock") if not ctx.walk else None

@@ -3,8 +3,9 @@
 :func:`option_bindings` gives each binding of a file with the option it sets: in an
 inline module (``modules = [ ({ … }: { … }) ]`` in ``flake.nix``, a colmena node) the
 path starts at the module's attrset, as sops_refs reads declarations.
-:func:`values_by_host` gives, for each host, the values its files give one option:
-the gate asks it for the options that decide whether a configuration works
+:func:`innermost` picks the one holding an offset.  :func:`values_by_host` gives,
+for each host, the values its files give one option: the gate asks it for the
+options that decide whether a configuration works
 (``services.nginx.user``, ``services.prometheus.alertmanager.checkConfig``)."""
 
 from __future__ import annotations
@@ -35,6 +36,15 @@ def option_bindings(
         (binding, option_path(binding, inline.base(binding) if inline is not None else 0))
         for binding in cst.bindings(tree)
     ]
+
+
+def innermost(
+    bindings: list[tuple[Binding, list[str]]], offset: int
+) -> tuple[Binding, list[str]] | None:
+    """The binding of :func:`option_bindings` that holds ``offset`` most closely, with
+    its option path; None when none does."""
+    inner = [(b, p) for b, p in bindings if b.start <= offset < b.end]
+    return min(inner, key=lambda bp: bp[0].end - bp[0].start) if inner else None
 
 
 def values_by_host(ctx: CheckContext, option: list[str], *, at: str) -> dict[str, set[str | None]]:

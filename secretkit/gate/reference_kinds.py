@@ -99,7 +99,7 @@ def wrong_kinds(ctx: CheckContext) -> list[CheckResult]:
 def _in_file(
     ctx: CheckContext, file: str, refs: list[tuple[str, str, int, int]]
 ) -> list[CheckResult]:
-    from secretkit.gate.option_values import option_bindings
+    from secretkit.gate.option_values import innermost, option_bindings
     from secretkit.nix import catalogue, cst
     from secretkit.plan.advice import repo_pin
     from secretkit.scan.filters import secret_name
@@ -131,10 +131,10 @@ def _in_file(
                 )
             )
             continue
-        inner = [(b, p) for b, p in bindings if b.start <= offset < b.end]
-        if not inner:
+        held = innermost(bindings, offset)
+        if held is None:
             continue
-        binding, path = min(inner, key=lambda bp: bp[0].end - bp[0].start)
+        binding, path = held
         reader = catalogue.file_reader(path) if path else None
         if reader is not None and pin.lacks(reader.since):
             dotted = ".".join(path)

@@ -452,14 +452,14 @@ def _destinations(ctx: CheckContext, file: str, offset: int) -> list[tuple[str, 
     """The options the reference at ``offset`` is given to: the one whose value holds
     it, or, for ``let name = config.sops…path;``, each option given ``name`` (a plain
     ``name``, or a ``let … in name`` value)."""
-    from secretkit.gate.option_values import option_bindings
+    from secretkit.gate.option_values import innermost, option_bindings
     from secretkit.nix import cst
 
     tree, bindings = option_bindings(ctx, file)
-    inner = [(b, p) for b, p in bindings if b.start <= offset < b.end]
-    if not inner:
+    held = innermost(bindings, offset)
+    if held is None:
         return []
-    binding, path = min(inner, key=lambda bp: bp[0].end - bp[0].start)
+    binding, path = held
     scope = binding.value.parent
     while scope is not None and scope.type not in ("let_expression", "rec_attrset_expression"):
         if scope.type in ("attrset_expression",):

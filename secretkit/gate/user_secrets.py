@@ -100,14 +100,14 @@ def password_files_too_late(ctx: CheckContext) -> list[CheckResult]:
 def _through_let(ctx: CheckContext, file: str, offset: int) -> str | None:
     """The user's password option given ``<name>.path`` where the reference at
     ``offset`` is the whole value of ``let <name> = config.sops.secrets.<s>;``."""
-    from secretkit.gate.option_values import option_bindings
+    from secretkit.gate.option_values import innermost, option_bindings
     from secretkit.nix import cst
 
     tree, bindings = option_bindings(ctx, file)
-    inner = [b for b, _p in bindings if b.start <= offset < b.end]
-    if not inner:
+    held = innermost(bindings, offset)
+    if held is None:
         return None
-    binding = min(inner, key=lambda b: b.end - b.start)
+    binding = held[0]
     value = cst.unwrap(binding.value)
     scope = binding.value.parent
     while scope is not None and scope.type not in ("let_expression", "attrset_expression"):

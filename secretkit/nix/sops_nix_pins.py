@@ -4,6 +4,8 @@ an older release needs an older commit."""
 
 from __future__ import annotations
 
+from secretkit.nix.catalogue.base import release_key as key
+
 INPUT_URL = '"github:Mic92/sops-nix"'
 # The last sops-nix commit whose CI tested each NixOS release as its stable one
 # (Mic92/sops-nix, dev/private/flake.nix or flake.nix's nixpkgs-stable): later
@@ -37,8 +39,3 @@ def input_url(release: str | None) -> str:
     newer than every release in :data:`TESTED_UNTIL`: master), as a Nix string."""
     tested = tested_for(release)
     return INPUT_URL if tested is None else f'"github:Mic92/sops-nix/{tested[1]}"'
-
-
-def key(release: str) -> tuple[int, int]:
-    year, _, month = release.partition(".")
-    return int(year), int(month)

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from secretkit.lazy_re import lazy
 from secretkit.nix.catalogue.base import owner_by_release
+from secretkit.nix.catalogue.base import release_key as key
 
 _REF = lazy(r"(?:nixos|release|nixpkgs)-(\d{2})\.(\d{2})(?:-small|-darwin)?$")
 # inputs.nixpkgs.url = "…", or inputs = { nixpkgs = { url = "…"; … }; }
@@ -78,11 +79,6 @@ def owner_on(
     if owner is not None and not known:
         return owner_by_release(owner, since, until)
     return owner
-
-
-def key(release: str) -> tuple[int, int]:
-    year, _, month = release.partition(".")
-    return int(year), int(month)
 
 
 def _from_ref(ref: str) -> str | None:

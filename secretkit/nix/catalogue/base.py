@@ -35,6 +35,12 @@ class Source:
         return f"{self.repo}@{self.commit[:12]}:{self.path}: {self.line}"
 
 
+def release_key(release: str) -> tuple[int, int]:
+    """A NixOS release ("24.11") as a key that orders releases."""
+    year, _, month = release.partition(".")
+    return int(year), int(month)
+
+
 def owner_by_release(owner: str, since: str | None, until: str | None) -> str:
     """A reader's ``owner`` where the release is not known (``import <nixpkgs>``, a
     clan's): the host's own release says which user reads the file (root before
