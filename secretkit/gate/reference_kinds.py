@@ -143,9 +143,10 @@ def _in_file(
                     POINT,
                     False,
                     f"{file}:{line}: {dotted} is given {what}, and NixOS has that option "
-                    f"only from {reader.since} on; the repository pins {pin.shown}: the "
-                    "build fails (the option does not exist)",
-                    f"update the nixpkgs input to NixOS {reader.since} or newer, or hand "
+                    f"only from {reader.since} on; the repository pins {pin.shown}"
+                    + (f" for the hosts it builds from {pin.input}" if pin.mixed else "")
+                    + ": the build fails (the option does not exist)",
+                    f"update the {pin.input} input to NixOS {reader.since} or newer, or hand "
                     f"the file to an option {pin.shown} has",
                     (file,),
                 )

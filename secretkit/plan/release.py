@@ -1,7 +1,9 @@
 """Which NixOS release the repository pins, so a route the release lacks is refused.
 
-Read from ``flake.lock`` (the root's ``nixpkgs`` input: its ``original.ref`` such as
-``nixos-24.11``, else the ``locked.lastModified`` date of an unstable/master pin) or,
+Read from ``flake.lock`` (the root's ``nixpkgs`` input, or the inputs ``flake.nix``
+builds hosts from, :func:`system_inputs`: its ``original.ref`` such as ``nixos-24.11``,
+else the ``locked.lastModified`` date of an unstable/master pin; hosts built from inputs
+of several releases take the oldest, ``Pin.mixed``) or,
 without a lock file, from the ``nixpkgs.url`` in ``flake.nix``; without a flake, from
 the branch niv, npins or lon pins nixpkgs to (``nix/sources.json``, ``npins/sources.json``,
 ``lon.lock``).
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import Any
 
 from secretkit.lazy_re import lazy
 from secretkit.nix.catalogue.base import owner_by_release
@@ -32,6 +35,11 @@ class Pin:
     source: str  # how it was found, for messages
     # an unstable pin, dated after ``release`` and before the release that followed
     unstable: bool = False
+    # hosts are built from more than one nixpkgs input of other releases: ``release``
+    # is the oldest of them (a route it lacks is refused for all), and each host's
+    # reader owner is chosen by its own release, in Nix (:func:`owner_on`)
+    mixed: bool = False
+    input: str = "nixpkgs"  # the flake input of ``release`` (the one to update)
 
     @property
     def shown(self) -> str:
@@ -55,7 +63,7 @@ def release_refusal(pin: Pin | None, since: str | None, what: str) -> tuple[str,
         return None
     return (
         f"{what} needs NixOS {since} or newer, and this repository pins {pin.shown} ({pin.source})",
-        f"update the nixpkgs input to NixOS {since} or newer and run secretkit migrate again "
+        f"update the {pin.input} input to NixOS {since} or newer and run secretkit migrate again "
         f"(it then moves this one); or, on {pin.shown}, the steps below with a route your "
         "release has",
     )
@@ -71,6 +79,8 @@ def owner_on(
     unknown release the owner is chosen by the host's own release, in Nix
     (``config.system.nixos.release``: every NixOS has it; Nix is lazy, so an ``owner``
     naming an option a later release removed is not read there)."""
+    if owner is not None and pin is not None and pin.mixed:
+        return owner_by_release(owner, since, until)
     if since is not None and pin is not None and pin.lacks(since):
         return None
     known = pin is not None and pin.release is not None
@@ -109,27 +119,9 @@ def pinned(
     nixpkgs branch niv (``nix/sources.json``), npins (``npins/sources.json``) or lon
     (``lon.lock``) pins."""
     if flake_lock:
-        try:
-            lock = json.loads(flake_lock)
-            nodes = lock["nodes"]
-            name = nodes[lock.get("root", "root")]["inputs"].get("nixpkgs", "nixpkgs")
-            node = nodes[name if isinstance(name, str) else name[0]]
-        except (ValueError, KeyError, TypeError, IndexError, AttributeError):
-            node = None
-        if isinstance(node, dict):
-            ref = str(node.get("original", {}).get("ref", ""))
-            release = _from_ref(ref)
-            if release is not None:
-                return Pin(release, f"flake.lock: nixpkgs ref {ref}")
-            modified = node.get("locked", {}).get("lastModified")
-            if isinstance(modified, int):
-                release = _from_date(modified)
-                import datetime as _dt
-
-                day = _dt.datetime.fromtimestamp(modified, tz=_dt.UTC).date()
-                rev = str(node.get("locked", {}).get("rev", ""))[:12]
-                source = f"flake.lock: nixpkgs {ref or 'unstable'} {rev} of {day}"
-                return Pin(release, source, unstable=True)
+        locked = _lock_pin(flake_lock, system_inputs(flake_nix) if flake_nix else set())
+        if locked is not None:
+            return locked
     if flake_nix:
         found = _URL.search(flake_nix)
         if found:
@@ -143,6 +135,167 @@ def pinned(
         if branch is not None and pinned_release is not None:
             return Pin(pinned_release, f"{name}: nixpkgs {branch}")
     return Pin(None, "no pinned nixpkgs release found")
+
+
+def _lock_pin(flake_lock: bytes, builders: set[str]) -> Pin | None:
+    """The release of the nixpkgs input(s) ``flake.lock`` locks that build the hosts
+    (``builders``, :func:`system_inputs`; ``nixpkgs`` when none is named), or None when
+    the lock says nothing usable.  Hosts built from inputs of other releases give the
+    oldest, ``mixed``; one of them of an unknown release makes the whole unknown."""
+    try:
+        lock = json.loads(flake_lock)
+        nodes = lock["nodes"]
+        inputs = nodes[lock.get("root", "root")]["inputs"]
+        if not isinstance(inputs, dict):
+            return None
+    except (ValueError, KeyError, TypeError, IndexError, AttributeError):
+        return None
+    pins: dict[str, Pin | None] = {}
+    for name in sorted(builders & set(inputs)) or ["nixpkgs"]:
+        try:
+            target = inputs.get(name, name)
+            node = nodes[target if isinstance(target, str) else target[0]]
+        except (KeyError, TypeError, IndexError):
+            node = None
+        pins[name] = _node_pin(name, node) if isinstance(node, dict) else None
+    known = [p for p in pins.values() if p is not None]
+    if not known:
+        return None  # (flake.nix's nixpkgs.url is read then)
+    if len(pins) == 1 or len({(p.release, p.unstable) for p in known}) == 1 == len(known):
+        return known[0]
+    if len(known) < len(pins):
+        return Pin(None, f"flake.lock: hosts are built from {_listed(pins)}")
+    oldest = min(known, key=lambda p: (key(p.release or ""), p.unstable))
+    return Pin(
+        oldest.release,
+        f"flake.lock: hosts are built from {_listed(pins)}",
+        unstable=oldest.unstable,
+        mixed=True,
+        input=oldest.input,
+    )
+
+
+def _listed(pins: dict[str, Pin | None]) -> str:
+    return " and ".join(
+        f"{name} ({p.shown if p is not None else 'an unknown release'})" for name, p in pins.items()
+    )
+
+
+def _node_pin(name: str, node: dict[str, object]) -> Pin | None:
+    """The release of the lock's node of input ``name`` (None: it says none)."""
+    original, locked = node.get("original"), node.get("locked")
+    original = original if isinstance(original, dict) else {}
+    locked = locked if isinstance(locked, dict) else {}
+    ref = str(original.get("ref", ""))
+    release = _from_ref(ref)
+    if release is not None:
+        return Pin(release, f"flake.lock: {name} ref {ref}", input=name)
+    modified = locked.get("lastModified")
+    if isinstance(modified, int):
+        import datetime as _dt
+
+        day = _dt.datetime.fromtimestamp(modified, tz=_dt.UTC).date()
+        rev = str(locked.get("rev", ""))[:12]
+        source = f"flake.lock: {name} {ref or 'unstable'} {rev} of {day}"
+        return Pin(_from_date(modified), source, unstable=True, input=name)
+    return None
+
+
+_SYSTEM = ".lib.nixosSystem"
+
+
+def system_inputs(flake_nix: bytes) -> set[str]:
+    """The flake inputs ``flake.nix`` builds hosts from: ``X`` of ``X.lib.nixosSystem``
+    (``inputs.X.lib.nixosSystem``; ``lib.nixosSystem`` with ``lib`` bound in a ``let``
+    to ``X.lib`` or by ``inherit (X) lib``), of colmena's ``meta.nixpkgs = import X``
+    and ``meta.nodeNixpkgs.<host> = import X``.  Empty when it names none (a helper
+    in another file, a ``lib`` given as an argument): then ``nixpkgs`` is read."""
+    from secretkit.nix import cst
+
+    try:
+        return _system_inputs(cst.parse(flake_nix))
+    except cst.NixTooDeep:
+        return set()
+
+
+def _system_inputs(tree: Any) -> set[str]:
+    from secretkit.nix import cst
+
+    found: set[str] = set()
+    held = {"inputs"}  # (the names the outputs function gives all the inputs: `attrs:`)
+    for binding in cst.bindings(tree):
+        if binding.full_path == ["outputs"] and binding.value.type == "function_expression":
+            universal = binding.value.child_by_field_name("universal")
+            if universal is not None:
+                held.add(cst.node_text(tree, universal))
+    for node in cst.walk(tree.root):
+        if node.type != "select_expression":
+            continue
+        name = cst.dotted_name(tree, node)
+        if name is None or not (name == _SYSTEM[1:] or name.endswith(_SYSTEM)):
+            continue
+        if name.endswith(_SYSTEM) and name != _SYSTEM[1:]:
+            found.update(_input_named(name[: -len(_SYSTEM)], held))
+            continue
+        bound = next(cst.let_bound(tree, node, "lib"), None)
+        if bound is not None:
+            found.update(_input_named(_lib_source(tree, bound), held))
+        found.update(_inherited_lib(tree, node, held))
+    for binding in cst.bindings(tree):
+        path = binding.full_path
+        if "meta" in path[:-1] and (path[-1] == "nixpkgs" or path[-2:-1] == ["nodeNixpkgs"]):
+            value = binding.value
+            head = (
+                value.child_by_field_name("function") if value.type == "apply_expression" else None
+            )
+            while head is not None and head.type == "apply_expression":
+                value, head = head, head.child_by_field_name("function")
+            if head is not None and cst.node_text(tree, head) == "import":
+                argument = value.child_by_field_name("argument")
+                if argument is not None:
+                    found.update(_input_named(cst.dotted_name(tree, argument), held))
+    return found
+
+
+def _input_named(name: str | None, held: set[str]) -> list[str]:
+    """``X`` of ``X`` or ``inputs.X`` (an input's name; ``held``: the names of the
+    set of inputs), else nothing."""
+    if name is None:
+        return []
+    parts = name.split(".")
+    if parts[0] in held and len(parts) == 2:
+        return [parts[1]]
+    return [parts[0]] if len(parts) == 1 else []
+
+
+def _lib_source(tree: Any, bound: Any) -> str | None:
+    """``X`` of ``lib = X.lib`` (``inputs.X.lib``, ``X.lib.extend …``)."""
+    from secretkit.nix import cst
+
+    while bound.type == "apply_expression":
+        function = bound.child_by_field_name("function")
+        if function is None:
+            return None
+        bound = function
+    name = cst.dotted_name(tree, bound)
+    for tail in (".lib.extend", ".lib"):
+        if name is not None and name.endswith(tail):
+            return name[: -len(tail)]
+    return None
+
+
+def _inherited_lib(tree: Any, node: Any, held: set[str]) -> list[str]:
+    """``X`` of an ``inherit (X) lib;`` in a ``let`` around ``node``."""
+    from secretkit.nix import cst
+
+    current = node.parent
+    while current is not None:
+        if current.type == "let_expression":
+            for source, names in cst.inherited_from(tree, current):
+                if "lib" in names:
+                    return _input_named(cst.dotted_name(tree, source), held)
+        current = current.parent
+    return []
 
 
 def _branch(data: bytes, name: str) -> str | None:

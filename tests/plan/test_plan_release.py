@@ -272,3 +272,112 @@ def test_a_url_alertmanager_checks_at_build_time_needs_the_release_with_checkCon
     assert refused.reason.startswith("moving services.prometheus.alertmanager.configuration")
     assert "needs NixOS 23.05 or newer, and this repository pins 22.11" in refused.reason
     assert "checkConfig" not in source.decode() + plan.nix[MODULE][1].decode()
+
+
+def _two_inputs() -> bytes:
+    """A lock of nixpkgs (unstable of 2026-05) and nixpkgs-stable (nixos-24.11)."""
+
+    def node(ref: str, day: dt.date) -> dict[str, object]:
+        when = int(dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC).timestamp())
+        return {
+            "locked": {"lastModified": when, "rev": "cd" * 20, "type": "github"},
+            "original": {"owner": "NixOS", "ref": ref, "repo": "nixpkgs", "type": "github"},
+        }
+
+    nodes = {
+        "nixpkgs": node("nixos-unstable", dt.date(2026, 5, 28)),
+        "nixpkgs-stable": node("nixos-24.11", dt.date(2025, 1, 2)),
+        "root": {"inputs": {"nixpkgs": "nixpkgs", "nixpkgs-stable": "nixpkgs-stable"}},
+    }
+    return json.dumps({"nodes": nodes, "root": "root", "version": 7}).encode()
+
+
+@pytest.mark.parametrize(
+    ("flake", "inputs"),
+    [
+        (b"{ outputs = { nixpkgs, nixpkgs-stable, ... }: { nixosConfigurations = {"
+         b" desk = nixpkgs.lib.nixosSystem { }; nas = nixpkgs-stable.lib.nixosSystem { }; };"
+         b" }; }", {"nixpkgs", "nixpkgs-stable"}),
+        (b"{ outputs = inputs: { nixosConfigurations.nas ="
+         b" inputs.nixpkgs-stable.lib.nixosSystem { }; }; }", {"nixpkgs-stable"}),
+        (b"{ outputs = { nixpkgs-stable, ... }: let lib = nixpkgs-stable.lib; in"
+         b" { nixosConfigurations.nas = lib.nixosSystem { }; }; }", {"nixpkgs-stable"}),
+        (b"{ outputs = { nixpkgs, ... }: let inherit (nixpkgs) lib; in"
+         b" { nixosConfigurations.nas = lib.nixosSystem { }; }; }", {"nixpkgs"}),
+        (b"{ outputs = { stable, ... }: let lib = stable.lib.extend (f: p: { }); in"
+         b" { nixosConfigurations.nas = lib.nixosSystem { }; }; }", {"stable"}),
+        # colmena: the hive's nixpkgs, and a host's own
+        (b'{ outputs = { nixpkgs, stable, ... }: { colmena.meta = { nixpkgs = import nixpkgs'
+         b' { system = "x86_64-linux"; }; nodeNixpkgs.nas = import stable { }; }; }; }',
+         {"nixpkgs", "stable"}),
+        # (a comment is not code; a lib given as an argument names no input)
+        (b"{ outputs = { nixpkgs, ... }: {\n  # nas = nixpkgs-stable.lib.nixosSystem { };\n"
+         b"  desk = nixpkgs.lib.nixosSystem { }; }; }", {"nixpkgs"}),
+        (b"{ outputs = { self, ... }@inputs: import ./hosts.nix inputs; }", set()),
+    ],
+)  # fmt: skip
+def test_the_inputs_hosts_are_built_from(flake: bytes, inputs: set[str]) -> None:
+    from secretkit.plan.release import system_inputs
+
+    assert system_inputs(flake) == inputs
+
+
+def test_hosts_built_from_an_older_nixpkgs_input_pin_its_release() -> None:
+    """A homelab builds its desktop from nixpkgs (unstable) and its NAS from
+    nixpkgs-stable (24.11): reading only the input named nixpkgs, migrate took the
+    release to be 26.05 and wrote options the NAS's 24.11 does not have."""
+    lock = _two_inputs()
+    both = (
+        b"{ outputs = { nixpkgs, nixpkgs-stable, ... }: { nixosConfigurations = {"
+        b" desk = nixpkgs.lib.nixosSystem { }; nas = nixpkgs-stable.lib.nixosSystem { }; }; }; }"
+    )
+    pin = pinned(lock, both)
+    assert (pin.release, pin.mixed, pin.unstable, pin.input) == (
+        "24.11",
+        True,
+        False,
+        "nixpkgs-stable",
+    )
+    assert pin.source == (
+        "flake.lock: hosts are built from nixpkgs (a nixpkgs between 26.05 and 26.11) "
+        "and nixpkgs-stable (24.11)"
+    )
+    only_stable = (
+        b"{ outputs = i: { nixosConfigurations.nas = i.nixpkgs-stable.lib.nixosSystem {}; }; }"
+    )
+    assert system_inputs_of(only_stable) == {"nixpkgs-stable"}  # (`i`: all the inputs)
+    stable = b"{ outputs = inputs: { n = inputs.nixpkgs-stable.lib.nixosSystem {}; }; }"
+    assert pinned(lock, stable) == Pin(
+        "24.11", "flake.lock: nixpkgs-stable ref nixos-24.11", input="nixpkgs-stable"
+    )
+    # an input only used for packages (an overlay's `stable`) builds no host
+    overlay = (
+        b"{ outputs = { nixpkgs, ... }: { nixosConfigurations.d = nixpkgs.lib.nixosSystem {}; }; }"
+    )
+    assert (pinned(lock, overlay).release, pinned(lock, overlay).mixed) == ("26.05", False)
+
+    # the wifi route needs 24.11 (both have it); the owner is chosen per host, in Nix:
+    # wpa_supplicant reads it as its own user from 25.05 on, as root on the NAS
+    plan = _plan(pin)
+    owner = plan.nix[MODULE][1].split(b"owner = ", 1)[1].split(b";\n", 1)[0]  # type: ignore[attr-defined]
+    assert owner == (
+        b'(if builtins.compareVersions config.system.nixos.release "25.05" >= 0 '
+        b'then "wpa_supplicant" else "root")'
+    )
+
+
+def test_a_route_the_oldest_input_lacks_names_that_input_in_its_fix() -> None:
+    old = pinned(
+        _two_inputs(), b"{ x = nixpkgs.lib.nixosSystem {}; y = nixpkgs-stable.lib.nixosSystem {}; }"
+    )
+    older = Pin("24.05", old.source, mixed=True, input="nixpkgs-stable")
+    [refused] = _plan(older).refused  # type: ignore[attr-defined]
+    assert "needs NixOS 24.11 or newer" in refused.reason
+    assert "hosts are built from nixpkgs" in refused.reason
+    assert refused.route[0].startswith("update the nixpkgs-stable input to NixOS 24.11 or newer")
+
+
+def system_inputs_of(flake: bytes) -> set[str]:
+    from secretkit.plan.release import system_inputs
+
+    return system_inputs(flake)
