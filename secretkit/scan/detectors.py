@@ -22,6 +22,7 @@ from secretkit.scan.detector_types import Context as Context
 from secretkit.scan.detector_types import Detector, Match
 from secretkit.scan.detector_types import RegexDetector as RegexDetector
 from secretkit.scan.match_starts import contains, may_hold, signing_key_starts, word_starts
+from secretkit.scan.postfix_maps import PostfixInlinePasswords
 from secretkit.scan.prefixed_tokens import PrefixedTokens
 from secretkit.scan.value_shapes import hashlike
 from secretkit.scan.vendor_filter import vendor_hint as vendor_hint
@@ -325,6 +326,8 @@ DETECTORS: dict[str, Detector] = {
         anchors=("<auth-user-pass>",),
         shortest=38,
     ),
+    # Postfix's `smtp_sasl_password_maps = inline:{ [relay]:587=user:password }`
+    "postfix-sasl-password": PostfixInlinePasswords(),
 }
 
 # A text that calls a keyed service's API says what its values are for, as a name

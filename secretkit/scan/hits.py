@@ -20,6 +20,7 @@ FREEFORM_RULES = frozenset(
         "password-file-text",
         "secret-file-text",
         "openvpn-credentials",
+        "postfix-sasl-password",
     }
 )
 

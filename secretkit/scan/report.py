@@ -24,6 +24,7 @@ RULE_TEXT = {
     "url-credentials": "A password embedded in a URL",
     "prose-secret": "A generated value written after a secret's name in a comment or a note",
     "openvpn-credentials": "An OpenVPN password in an inline <auth-user-pass> block",
+    "postfix-sasl-password": "A password in Postfix's inline SASL password table",
     "discord-webhook": "Discord webhook URL (its token lets anyone post)",
     "telegram-bot-token": "Telegram bot token",
     "healthchecks-ping-url": "healthchecks.io ping URL (its UUID or ping key lets anyone ping)",

@@ -456,7 +456,32 @@ SHOULD_FLAG += [
      "secret-attribute"),
 ]  # fmt: skip
 
+# Postfix's inline SASL password table (inline_table(5)): `user:password` values
+SHOULD_FLAG += [
+    ("postfix-inline-sasl", fake.password,
+     '{ services.postfix.config.smtp_sasl_password_maps =\n'
+     '    "inline:{ [smtp.example.org]:587=me@example.org:@V@ }"; }',
+     "postfix-sasl-password"),
+    ("postfix-inline-sasl-braced", fake.password,
+     "{ services.postfix.extraConfig = ''\n  smtp_sasl_password_maps = inline:{"
+     " {[a.example.org]:587 = me:@V@}, b=c:d }\n''; }",
+     "postfix-sasl-password"),
+]  # fmt: skip
+
 SHOULD_NOT_FLAG: list[Case] = [
+    # another inline table: a transport's next hop, not user:password
+    (
+        "postfix-inline-transport",
+        fake.password,
+        '{ services.postfix.config.transport_maps = "inline:{ example.org=smtp:@V@ }"; }',
+        None,
+    ),
+    (
+        "postfix-inline-placeholder",
+        lambda: "${config.x}",
+        '{ services.postfix.config.smtp_sasl_password_maps = "inline:{ h=u:@V@ }"; }',
+        None,
+    ),
     # form fields that hold no secret, or the shell's variable
     (
         "curl-form-other-name",
@@ -1325,6 +1350,13 @@ def test_a_wordy_psk_in_a_wifi_file_is_found(path: str, text: str) -> None:
         (".m2/settings.xml", "<password/>\n<password></password>\n", None),
         (".m2/settings.xml", "<password>\n  <value>@V@</value>\n</password>\n", None),
         ("app.xml", "<tokenFile>/run/secrets/x</tokenFile>\n", None),
+        # postfix's main.cf: an inline SASL password table, and another inline table
+        (
+            "postfix/main.cf",
+            "smtp_sasl_password_maps = inline:{ h:587=u:@V@ }\n",
+            "postfix-sasl-password",
+        ),
+        ("postfix/main.cf", "transport_maps = inline:{ h=smtp:@V@ }\n", None),
     ],
 )
 def test_other_files_by_key_context(path: str, text: str, rule: str | None) -> None:
