@@ -508,9 +508,9 @@ def test_inline_modules_in_a_modules_imports_use_its_config(
     write(
         root,
         {
-            # (syncthing's guiPasswordFile is NixOS 25.05's)
+            # (syncthing's guiPasswordFile is known to be NixOS 26.05's)
             "flake.nix": FLAKE.replace("@VALUE@", "x")
-            .replace("nixos-24.11", "nixos-25.05")
+            .replace("nixos-24.11", "nixos-26.05")
             .replace(
                 "        {\n          services.grafana.enable = true;\n"
                 '          services.grafana.settings.security.admin_password = "x";\n'

@@ -381,3 +381,30 @@ def system_inputs_of(flake: bytes) -> set[str]:
     from secretkit.plan.release import system_inputs
 
     return system_inputs(flake)
+
+
+SYNCTHING = b'{ ... }:\n{\n  services.syncthing.settings.gui.password = "@PW@";\n}\n'
+
+
+@pytest.mark.parametrize(
+    ("release", "moved"), [("25.05", False), ("25.11", False), ("26.05", True)]
+)
+def test_syncthing_gui_password_file_only_where_nixos_is_known_to_have_it(
+    release: str, moved: bool
+) -> None:
+    """guiPasswordFile came with NixOS/nixpkgs#446197, opened after 25.05 branched: on
+    a 25.05 host migrate wrote it, and the build failed (option does not exist)."""
+    source, findings, _ = fill(SYNCTHING, MODULE)
+
+    def literal_of(tree, node):  # type: ignore[no-untyped-def]
+        return {s.start: s.value for s in cst.strings(tree)}[node.start_byte]
+
+    plan = build_plan(
+        {MODULE: source}, findings, lambda _p: ["laptop"], parse=cst.parse,
+        literal_of=literal_of, pin=Pin(release, "test"),
+    )  # fmt: skip
+    written = b"".join(edit for _path, edit in plan.nix.values()) if plan.nix else b""
+    assert (b"guiPasswordFile" in written) == moved
+    if not moved:
+        [refused] = plan.refused
+        assert "needs NixOS 26.05 or newer" in refused.reason

@@ -44,7 +44,10 @@ _INIT = Source(
 
 _PASSWORD_FILE = Source(
     # a nixpkgs fork (not known to be an upstream commit); NixOS/nixpkgs's stored copy
-    # predates guiPasswordFile
+    # predates guiPasswordFile.  Upstream it came with NixOS/nixpkgs#446197, opened on
+    # 2025-09-26 (after 25.05; #290485 before it was closed unmerged); when it merged is
+    # not on record here, so 25.11 is not assumed to have it: 26.05 is the first release
+    # known to (a 25.11 pin is refused, and told the steps by hand)
     "lordkekz/nixpkgs",
     "4e4d1a3f39313d1c4d0f29bc6f91f5c1976a7c95",
     _MODULE,
@@ -59,7 +62,7 @@ GUI_PASSWORD = SiblingFile(
     reader=Reader(
         "daemon",
         _PASSWORD_FILE,
-        since="25.05",
+        since="26.05",
         owner="config.services.syncthing.user",
         owner_default="syncthing",  # (its user option's default)
         user_from="services.syncthing.enable",
