@@ -42,7 +42,9 @@ _PATH_REF = re.compile(
     rb'(?:"[^"\\]*"|[A-Za-z0-9_\'-]+)\.path\b'
 )
 _PUBLIC = re.compile(r"(?i)(?:^|[^a-z])pub(?:lic)?(?:[-_]?key)?(?:[^a-z]|$)")
-_USER_OPTION = re.compile(r"^config\.services\.[A-Za-z0-9_-]+\.user$")
+# (a service's user option: config.services.nginx.user, or one instance's:
+# config.services.restic.backups.b2.user)
+_USER_OPTION = re.compile(r"^config\.services(?:\.[A-Za-z0-9_'-]+)+\.user$")
 _USERS_NAME = re.compile(r'^config\.users\.users\.(?:"([^"\\$]+)"|([A-Za-z0-9_\'-]+))\.name$')
 _USERS_GROUP = re.compile(
     r'^config\.users\.(?:users\.(?:"([^"\\$]+)"|([A-Za-z0-9_\'-]+))\.group'
@@ -389,6 +391,10 @@ def _problem(
     inner = _where_enabled(written or "", reader.user_from)
     if inner is not None:  # (root's where the service is off: no one reads it there)
         written = inner
+    option = _USER_OPTION.match(reader.owner)
+    root_runs = (values or {reader.owner_default}) == {"root"}
+    if written is None and option is not None and reader.owner_default is not None and root_runs:
+        return None  # (the host runs the reader as root: root's file will do)
     if written is None:
         if group_reads:
             return "unverified", f"group = {decl.group}; may or may not hold {_who(reader)}"
@@ -397,7 +403,6 @@ def _problem(
     if written in (owner, reader.owner, conditional):
         return None
     user = _literal_user(written)
-    option = _USER_OPTION.match(reader.owner)
     if user is not None and reader.owner.startswith('"'):
         if user == reader.user:
             return None

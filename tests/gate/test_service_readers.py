@@ -698,3 +698,39 @@ def test_a_catalogue_users_owner_where_no_host_enables_the_service_cannot_be_ver
         )
     files["modules/m.nix"] = module
     assert [r for r in _repo(tmp_git_repo, files) if not r[0]] == []
+
+
+def _restic(user: str, fields: str) -> str:
+    return (
+        "{ config, ... }: { services.restic.backups.b2 = { " + user + 'repository = "/srv/r"; '
+        'passwordFile = config.sops.secrets."restic/b2/password".path; }; '
+        f'sops.secrets."restic/b2/password" = {{ sopsFile = ./s.yaml; {fields} }}; }}'
+    )
+
+
+@pytest.mark.parametrize(
+    ("user", "fields", "passes"),
+    [
+        ('user = "backup"; ', 'owner = "backup";', True),  # (what migrate writes)
+        ('user = "backup"; ', "owner = config.services.restic.backups.b2.user;", True),
+        ('user = "backup"; ', "", False),  # root's 0400: restic, as backup, cannot open it
+        ('user = "backup"; ', 'owner = "postgres";', False),
+        ("", "", True),  # (the backup runs as root, the option's default)
+        ('user = "root"; ', "", True),
+    ],
+)
+def test_a_restic_backups_password_file_is_held_to_the_backups_user(
+    tmp_git_repo: Path, user: str, fields: str, passes: bool
+) -> None:
+    """helper-121: restic's passwordFile, read by restic running as the backup's user
+    (User = backup.user), passed check root's and 0400; migrate knew the owner."""
+    results = _check(tmp_git_repo, _restic(user, fields))
+    assert [ok for ok, _m, _f in results] == [passes], results
+    if not passes:
+        ((_ok, message, fix),) = results
+        assert "services.restic.backups.b2.passwordFile" in message
+        assert "config.services.restic.backups.b2.user" in message
+        if not fields:
+            assert fix.startswith("add owner = config.services.restic.backups.b2.user; to ")
+            added = fix.split(" to ")[0].removeprefix("add ")
+            assert [ok for ok, _m, _f in _check(tmp_git_repo, _restic(user, added))] == [True]

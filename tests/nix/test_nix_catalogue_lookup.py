@@ -203,6 +203,10 @@ def test_file_reader_answers_for_every_target_an_entry_names() -> None:
     for dotted, owner in expected.items():
         reader = catalogue.file_reader(dotted.split("."))
         assert reader is not None and reader.owner == owner, dotted
-    # the catch-all's reader is not known, nor one a sibling attribute names
+    # the catch-all's reader is not known; one a sibling attribute names is that
+    # option, read on each host (restic's backup user, root by default)
     assert catalogue.file_reader(["services", "foo", "passwordFile"]) is None
-    assert catalogue.file_reader(["services", "restic", "backups", "b", "passwordFile"]) is None
+    restic = catalogue.file_reader(["services", "restic", "backups", "b", "passwordFile"])
+    assert restic is not None
+    assert (restic.owner, restic.owner_default) == ("config.services.restic.backups.b.user", "root")
+    assert catalogue.file_reader(["services", "restic", "backups", "a b", "passwordFile"]) is None

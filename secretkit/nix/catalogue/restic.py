@@ -27,7 +27,7 @@ FILES = WriteTextRoute(
             "00976b194fe32d3e425ff3b457eeb6e4ec7ba12c",
             _MODULE,
             "RESTIC_PASSWORD_FILE = backup.passwordFile; … restartIfChanged = false; … "
-            "User = backup.user;",
+            'User = backup.user; … user = mkOption { type = types.str; default = "root";',
         ),
         since="18.03",
     ),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from secretkit.lazy_re import lazy
 from secretkit.nix import emit
@@ -28,6 +28,8 @@ from secretkit.nix.edits import Edit
 # the name a value has on its line of the text: `NAME=value`, `name: value`, `name = "value"`
 # (the whole line before the value: `relay@host:pw` names nothing)
 _LINE_NAME = lazy(r"[ \t]*(?:export[ \t]+)?([A-Za-z_][A-Za-z0-9_.-]*)[ \t]*[=:][ \t]*[\"']?")
+
+_PLAIN = lazy(r"[A-Za-z_][A-Za-z0-9_'-]*")  # (an attribute name written bare)
 
 
 def _option_name(site: Site, last: str | None = None) -> str:
@@ -69,6 +71,7 @@ class WriteTextRoute:
     patterns: tuple[str, ...]
     unit: str | None = None  # "{3}" is replaced by path[3]
     owner_sibling: str | None = None
+    owner_sibling_default: str = "root"  # (the sibling option's default in the module)
 
     def matches(self, path: Sequence[str]) -> bool:
         if self.patterns == ("**",):  # the catch-all: any option that takes a file
@@ -81,6 +84,22 @@ class WriteTextRoute:
         if self.patterns == ("**",) or self.owner_sibling is not None:
             return ()
         return self.patterns
+
+    def target_reader(self, path: Sequence[str]) -> Reader | None:
+        """The reader of one instance's file, for an entry whose owner is a sibling
+        option (restic's ``services.restic.backups.b2.user``, "root" by default): that
+        option, as an expression the host's value is read from (None: not this entry's,
+        or a name no plain attribute path can say)."""
+        if self.owner_sibling is None or not self.matches(path):
+            return None
+        names = [*path[:-1], self.owner_sibling]
+        if not all(_PLAIN.fullmatch(name) for name in names):
+            return None
+        return replace(
+            self.reader,
+            owner="config." + ".".join(names),
+            owner_default=self.owner_sibling_default,
+        )
 
     def name(self, site: Site) -> str:
         named = _line_name(site)  # (RESTIC_PASSWORD=…: restic/b2/restic-password)
