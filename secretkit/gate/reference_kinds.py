@@ -20,7 +20,7 @@ writes on the host when it activates.  Two shapes evaluate and deploy, and are w
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from secretkit.gate.model import CheckResult
 
@@ -135,6 +135,10 @@ def _in_file(
         if held is None:
             continue
         binding, path = held
+        container = _in_container(path, bindings)
+        if container is not None:
+            out.append(_container_result(ctx, file, line, kind, name, path, container))
+            continue
         reader = catalogue.file_reader(path) if path else None
         if reader is not None and pin.lacks(reader.since):
             dotted = ".".join(path)
@@ -173,6 +177,52 @@ def _in_file(
             )
         )
     return out
+
+
+def _in_container(path: list[str], bindings: list[Any]) -> str | None:
+    """The NixOS container (``containers.<c>.config``) whose configuration ``path`` is
+    in, unless that container imports sops-nix itself (it declares ``sops.`` options
+    of its own) or has the host's secrets bind-mounted (``bindMounts``: the file is
+    then at a path inside; whether its user may read it is the next question)."""
+    if len(path) < 4 or path[0] != "containers" or path[2] != "config":
+        return None
+    name = path[1]
+    for _binding, other in bindings:
+        if other[:2] != ["containers", name]:
+            continue
+        if other[2:4] == ["config", "sops"] or other[2:3] == ["bindMounts"]:
+            return None
+    return name
+
+
+def _container_result(
+    ctx: CheckContext, file: str, line: int, kind: str, name: str, path: list[str], box: str
+) -> CheckResult:
+    """A host's sops file handed to a program in a NixOS container: the container does
+    not see ``/run/secrets`` (systemd-nspawn binds the store, the Nix database and
+    ``containers.<c>.bindMounts`` only: nixos/modules/virtualisation/nixos-containers.nix)."""
+    decl = next(
+        (d for d in (ctx.nix().declarations if kind == "secrets" else ctx.nix().templates)
+         if d.name == name),
+        None,
+    )  # fmt: skip
+    default = f"/run/secrets/{name}" if kind == "secrets" else f"/run/secrets/rendered/{name}"
+    where = getattr(decl, "path", None) or default
+    ref = f'config.sops.{kind}."{name}".path'
+    return CheckResult(
+        POINT,
+        False,
+        f"{file}:{line}: {'.'.join(path)} is given {ref}, a file of the host's sops-nix, "
+        f"inside the NixOS container {box}: the container sees only the store and its "
+        f"bindMounts, not the host's {where}, so the program there finds no file",
+        f'bind-mount it: containers.{box}.bindMounts."{where}" = {{ hostPath = {ref}; '
+        f"isReadOnly = true; }}; (the container's configuration then reads {where}; the file "
+        "keeps the host's owner and mode, so the user that reads it in the container must "
+        "have the same uid there: root, or a service user NixOS gives a fixed uid, such as "
+        "postgres)",
+        (file,),
+        group="a host's sops file read inside a NixOS container",
+    )
 
 
 def _path_ref(tree: NixTree, offset: int) -> Node | None:

@@ -157,3 +157,39 @@ def test_an_undeclared_placeholder_is_named_as_written_with_the_name_it_may_mean
         "",
         False,
     )
+
+
+@pytest.mark.parametrize(
+    ("body", "box", "option"),
+    [
+        # (the container's configuration as an attribute set, or as a module function)
+        (
+            "containers.db.config.services.postgresql.initialScript = "
+            'config.sops.secrets."vw/token".path;',
+            "db",
+            "containers.db.config.services.postgresql.initialScript",
+        ),
+        (
+            "containers.wiki = { autoStart = true; config = { pkgs, ... }: { "
+            'services.mediawiki.passwordFile = config.sops.templates."t".path; }; };',
+            "wiki",
+            "containers.wiki.config.services.mediawiki.passwordFile",
+        ),
+    ],
+)
+def test_a_hosts_sops_file_given_inside_a_nixos_container_fails(
+    tmp_git_repo: Path, body: str, box: str, option: str
+) -> None:
+    """helper-123: the host's /run/secrets is not in a NixOS container (systemd-nspawn
+    binds the store and bindMounts only); check passed it."""
+    ((message, fix),) = _check(tmp_git_repo, body)
+    assert message.startswith(f"host.nix:1: {option} is given config.sops.")
+    assert f"inside the NixOS container {box}: the container sees only the store" in message
+    assert fix.startswith(f'bind-mount it: containers.{box}.bindMounts."/run/secrets/')
+    assert "isReadOnly = true; };" in fix and "same uid" in fix
+    # the fix, done as it says (a bind mount of the file): no longer this failure
+    mount = fix.removeprefix("bind-mount it: ").split(" (the container's", 1)[0]
+    assert _check(tmp_git_repo, f"{body} {mount}") == []
+    # a container with sops-nix of its own declares (and reads) its own secrets
+    own = f'containers.{box}.config.sops.secrets."c" = {{ }}; {body}'
+    assert _check(tmp_git_repo, own) == []
