@@ -139,6 +139,11 @@ def _in_file(
         if container is not None:
             out.append(_container_result(ctx, file, line, kind, name, path, container))
             continue
+        if path[:3] == _OCI and path[4:5] == ["cmd"]:
+            unread = _unread_in_cmd(tree, bindings, path[3], offset, f'{kind}."{name}"')
+            if unread is not None:
+                out.append(_cmd_result(file, line, path, name, unread))
+            continue
         reader = catalogue.file_reader(path) if path else None
         if reader is not None and pin.lacks(reader.since):
             dotted = ".".join(path)
@@ -222,6 +227,44 @@ def _container_result(
         "postgres)",
         (file,),
         group="a host's sops file read inside a NixOS container",
+    )
+
+
+_OCI = ["virtualisation", "oci-containers", "containers"]
+
+
+def _unread_in_cmd(
+    tree: NixTree, bindings: list[Any], box: str, offset: int, ref: str
+) -> str | None:
+    """Why an OCI container's ``cmd`` element holding a sops path does not give the
+    program the secret (oci-containers passes ``map escapeShellArg container.cmd``:
+    NixOS/nixpkgs nixos/modules/virtualisation/oci-containers.nix), or None when the
+    container mounts that file (its ``volumes`` name it) and gets its path as written."""
+    from secretkit.nix import cst
+
+    node = tree.root.descendant_for_byte_range(offset, offset + 1)
+    while node is not None and node.type not in _STRINGS:
+        node = node.parent
+    if node is not None:
+        before = str(cst.node_text(tree, node))[: offset - node.start_byte]
+        if "$(" in before or "`" in before:
+            return "no shell runs the $(…) around it: the program gets that text"
+    volumes = [*_OCI, box, "volumes"]
+    if any(other == volumes and ref in str(cst.node_text(tree, b.value)) for b, other in bindings):
+        return None
+    return "the container sees no file of the host that its volumes do not mount"
+
+
+def _cmd_result(file: str, line: int, path: list[str], name: str, why: str) -> CheckResult:
+    from secretkit.plan.refusals import CONTAINER_CMD
+
+    return CheckResult(
+        POINT,
+        False,
+        f"{file}:{line}: {'.'.join(path)} is given a sops file's path, and {why}",
+        CONTAINER_CMD.format(name=name),
+        (file,),
+        group="a sops file in an OCI container's cmd",
     )
 
 

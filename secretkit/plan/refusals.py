@@ -256,7 +256,7 @@ def manual_route(
     snippet: str | None = None,
     owner: str | None = None,
     tree: cst.Tree | None = None,
-    command: bool = False,
+    command: str | None = None,
     exported: str | None = None,
     inline: cst.Node | None = None,
     in_module: bool = False,
@@ -267,10 +267,10 @@ def manual_route(
     ``owner``: the entry's reader as the pinned release runs it (None: root).
     ``tree``: the module, parsed: when it is no function of ``config`` (which the
     declaration and the reference need), a step says so first.  ``command``: the option
-    is a shell command (``backupCleanupCommand``, ``passwordeval``): the command reads the
-    file where the value stood.  ``home_user``: the value is in that user's inline
-    home-manager module (``inline``): declared in the NixOS module around it, read there
-    through ``osConfig`` (:func:`home_manager_steps`)."""
+    holds a command (:func:`runs_command`): a shell's reads the file where the value
+    stood; a container's arguments are passed on as written.  ``home_user``: the value
+    is in that user's inline home-manager module (``inline``): declared in the NixOS
+    module around it, read there through ``osConfig`` (:func:`home_manager_steps`)."""
     targets = list(files) if files is not None else [host_secrets_path(host) for host in hosts]
     if home_user is not None and tree is not None and inline is not None:
         from secretkit.plan.home_manager import home_manager_steps
@@ -349,6 +349,8 @@ def manual_route(
             f'templates."<service>.env".path ]; for the service that reads {exported}, and delete '
             f"{literal} (every user's shell reads it)"
         )
+    elif command == "container":
+        steps.append(f"and drop {literal} from cmd: {CONTAINER_CMD.format(name=name)}")
     elif command:
         steps.append(
             f'{WRITE}$(cat ${{config.sops.secrets."{name}".path}}) where the value stands in '
@@ -391,13 +393,33 @@ def _dynamic_user(name: str, tree: cst.Tree | None) -> str:
     )
 
 
-def runs_command(attrpath: str) -> bool:
-    """The option holds a shell command (``backupCleanupCommand``, msmtp's
-    ``passwordeval``): a value in it can be read from its file by the command."""
+# What to do instead of a secret in an OCI container's cmd (a step, and check's fix)
+CONTAINER_CMD = (
+    "oci-containers hands cmd to the container as written (each element shell-escaped): "
+    "no shell runs $(cat …) there, and the container sees no file of the host. If the "
+    "program reads the secret from an environment variable, give the container "
+    'environmentFiles = [ config.sops.templates."<container>.env".path ]; with a '
+    'sops.templates."<container>.env".content of VARIABLE=${{config.sops.placeholder.'
+    '"{name}"}}; if it reads a file, mount it with volumes = [ "${{config.sops.secrets.'
+    '"{name}".path}}:/run/secret:ro" ]; and write /run/secret in its place in cmd (the '
+    "file keeps its owner and mode: the container's process must run as root, or be "
+    "given the file's owner)"
+)
+
+
+def runs_command(attrpath: str) -> str | None:
+    """``shell`` when the option holds a shell command (``backupCleanupCommand``,
+    msmtp's ``passwordeval``: a value in it can be read from its file by the command);
+    ``container`` for an OCI container's ``cmd`` (NixOS/nixpkgs
+    nixos/modules/virtualisation/oci-containers.nix, ``++ map escapeShellArg
+    container.cmd``: no shell reads it, and the container sees only its volumes);
+    else None."""
     from secretkit.scan.filters import command_name
 
-    last = [p for p in attrpath.split(".") if p and not p.startswith("[")][-1:]
-    return bool(last) and command_name(last[0])
+    parts = [p for p in attrpath.split(".") if p and not p.startswith("[")]
+    if parts[:3] == ["virtualisation", "oci-containers", "containers"] and parts[4:5] == ["cmd"]:
+        return "container"
+    return "shell" if parts and command_name(parts[-1]) else None
 
 
 def other_file_note(

@@ -193,3 +193,38 @@ def test_a_hosts_sops_file_given_inside_a_nixos_container_fails(
     # a container with sops-nix of its own declares (and reads) its own secrets
     own = f'containers.{box}.config.sops.secrets."c" = {{ }}; {body}'
     assert _check(tmp_git_repo, own) == []
+
+
+_OCI_REST = 'virtualisation.oci-containers.containers.rest = { image = "r"; '
+
+
+@pytest.mark.parametrize(
+    ("body", "fails"),
+    [
+        # (the fix an earlier version gave: a shell substitution no shell runs)
+        (_OCI_REST + 'cmd = [ "--password" "$(cat ${config.sops.secrets."vw/token".path})" ]; };',
+         "no shell runs the $(…) around it"),
+        # (the path itself, as the program's file: only where the volumes mount it)
+        (_OCI_REST + 'cmd = [ "--password-file" config.sops.secrets."vw/token".path ]; };',
+         "the container sees no file of the host"),
+        (_OCI_REST + 'cmd = [ "--password-file" config.sops.secrets."vw/token".path ]; '
+         'volumes = [ "${config.sops.secrets."vw/token".path}:/run/secrets/vw/token:ro" ]; };',
+         None),
+        # (the fix's own route: an environment file from a template)
+        (_OCI_REST + 'environmentFiles = [ config.sops.templates."t".path ]; };', None),
+    ],
+)  # fmt: skip
+def test_a_sops_path_in_an_oci_containers_cmd_reaches_the_program_only_mounted(
+    tmp_git_repo: Path, body: str, fails: str | None
+) -> None:
+    """helper-123: oci-containers passes `map escapeShellArg container.cmd`: check passed
+    $(cat …) there, the fix an earlier version of migrate's steps gave."""
+    results = _check(tmp_git_repo, body)
+    if fails is None:
+        assert results == []
+        return
+    ((message, fix),) = results
+    assert message.startswith("host.nix:1: virtualisation.oci-containers.containers.rest.cmd ")
+    assert fails in message
+    assert fix.startswith("oci-containers hands cmd to the container as written")
+    assert 'config.sops.placeholder."vw/token"' in fix and "$(cat" not in fix.split(":")[0]

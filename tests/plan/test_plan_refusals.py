@@ -233,6 +233,21 @@ def test_a_value_in_a_shell_command_option_is_read_by_the_command(option: str) -
     assert 'owner = "<the user the command runs as>"' in last
 
 
+def test_a_value_in_an_oci_containers_cmd_is_no_shell_command() -> None:
+    """helper-123: the steps said $(cat …) in cmd, which oci-containers shell-escapes
+    (`map escapeShellArg container.cmd`): the container got the text."""
+    source, finding = _finding(
+        b"{ ... }: { virtualisation.oci-containers.containers.rest = { image = \"r\";"
+        b' cmd = [ "--password" "@S@" ]; }; }\n'
+    )
+    [refused] = plan_module(source, MODULE, findings=[finding]).refused
+    (last,) = [s for s in refused.route if s.startswith("and ")]
+    assert last.startswith("and drop the literal on line 1 from cmd: oci-containers hands cmd")
+    assert "$(cat ${" not in last
+    assert "environmentFiles = [ config.sops.templates." in last
+    assert ':/run/secret:ro" ]; and write /run/secret in its place in cmd' in last
+
+
 def test_a_route_to_an_environment_file_writes_a_template_not_the_bare_value() -> None:
     """environmentFiles takes VAR=value lines: the bare value's .path there would start
     the container without the variable (the route said so before)."""
