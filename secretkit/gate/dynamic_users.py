@@ -8,7 +8,7 @@ over: systemd's ``EnvironmentFile`` or ``LoadCredential`` (both read as root).""
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from secretkit.gate.model import CheckResult
 from secretkit.nix.catalogue.base import NIXPKGS, Source
@@ -142,7 +142,12 @@ def _enabled_on_hosts(
         return []
     by_host = values_by_host(ctx, option.split("."), at=decl.file)
     hosts = sorted(h for h in ctx.inventory().hosts_at(decl.file, decl.offset) if h)
-    lacking = [h for h in hosts if not ("true" in by_host.get(h, set()) and by_host[h] <= {"true"})]
+    made = _users_declared_on(ctx, user)  # (users.users.grafana for podman.user: helper-123)
+    lacking = [
+        h
+        for h in hosts
+        if not ("true" in by_host.get(h, set()) and by_host[h] <= {"true"}) and h not in made
+    ]
     if not lacking:
         return []
     return [
@@ -157,6 +162,42 @@ def _enabled_on_hosts(
             (decl.file,),
         )
     ]
+
+
+_CONDITION = re.compile(r"(?:^|[.\s(])(?:mkIf|optionalAttrs)(?:\s|$)")
+
+
+def _users_declared_on(ctx: CheckContext, user: str) -> set[str]:
+    """The hosts whose modules declare ``users.users.<user>`` themselves (unconditionally:
+    not under a ``mkIf``, which the binding's path does not show)."""
+    from secretkit.gate.option_values import option_bindings
+
+    hosts: set[str] = set()
+    needle = user.encode()
+    for file in ctx.files():
+        data = ctx.read(file) if file.endswith(".nix") else None
+        if data is None or needle not in data or b"users" not in data:
+            continue
+        tree, bindings = option_bindings(ctx, file)
+        for binding, path in bindings:
+            if path[:3] == ["users", "users", user] and not _conditional(tree, binding):
+                hosts |= ctx.inventory().hosts_at(file, binding.start)
+    return hosts
+
+
+def _conditional(tree: Any, binding: Any) -> bool:
+    """Whether a ``mkIf`` (or ``optionalAttrs``) holds ``binding``."""
+    from secretkit.nix import cst
+
+    node = binding.value.parent if binding.value is not None else None
+    while node is not None:
+        if node.type == "apply_expression":
+            function = node.child_by_field_name("function")
+            text = str(cst.node_text(tree, function)) if function is not None else ""
+            if _CONDITION.search(text):
+                return True
+        node = node.parent
+    return False
 
 
 def unknown_owners(ctx: CheckContext, said: str = "") -> list[CheckResult]:

@@ -700,6 +700,30 @@ def test_a_catalogue_users_owner_where_no_host_enables_the_service_cannot_be_ver
     assert [r for r in _repo(tmp_git_repo, files) if not r[0]] == []
 
 
+def test_a_catalogue_users_name_the_host_declares_itself_is_its_user(tmp_git_repo: Path) -> None:
+    """helper-123: a rootless podman container run as users.users.grafana (podman.user)
+    with its env file owned by grafana was "cannot verify" for want of
+    services.grafana.enable, and the fix made the file root's, which podman (as grafana)
+    cannot read.  A user the host declares itself exists; one under a mkIf may not."""
+    module = (
+        '{ config, ... }: { sops.secrets.g = { owner = "grafana"; }; '
+        "services.foo.passwordFile = config.sops.secrets.g.path; }"
+    )
+    files = {"flake.nix": FLAKE, "modules/m.nix": module}
+    for host in ("alpha", "beta"):
+        files[f"hosts/{host}/default.nix"] = (
+            "{ imports = [ ../../modules/m.nix ]; "
+            "users.users.grafana = { isNormalUser = true; linger = true; }; }"
+        )
+    assert [r for r in _repo(tmp_git_repo, files) if not r[0]] == []
+    files["hosts/beta/default.nix"] = (
+        "{ lib, config, ... }: { imports = [ ../../modules/m.nix ]; users.users = "
+        "lib.mkIf config.x.enable { grafana = { isNormalUser = true; }; }; }"
+    )
+    ((_ok, message, _fix),) = [r for r in _repo(tmp_git_repo, files) if not r[0]]
+    assert "for host(s) beta" in message
+
+
 def _restic(user: str, fields: str) -> str:
     return (
         "{ config, ... }: { services.restic.backups.b2 = { " + user + 'repository = "/srv/r"; '
