@@ -68,7 +68,9 @@ def locked_for_release(ctx: CheckContext) -> list[CheckResult]:
 
     lock = ctx.read("flake.lock") if not ctx.walk else None
     if lock is None:
-        return []
+        from secretkit.gate.source_pins import non_flake_sops_nix
+
+        return non_flake_sops_nix(ctx) if ctx.read("flake.nix") is None else []
     try:
         data = json.loads(lock)
         nodes = data["nodes"]

@@ -262,6 +262,7 @@ class _Flake:
     wiring: Wiring
     _ref: str | None = None
     _named: bool = False
+    no_flake: str = ""  # how the module is named without a flake (no_flake_module)
 
     def ref(self) -> str | None:
         """How flake.nix's outputs name sops-nix's module (adding the argument once)."""
@@ -304,6 +305,7 @@ def wire_modules(
     read: Mapping[str, bytes] | None = None,
     absent: bool = False,
     release: str | None = None,
+    no_flake: str = "",
 ) -> Wiring:
     """sops-nix's NixOS module for every host whose modules lack it, where its builder's
     ``modules`` are (flake.nix or the file that calls ``nixosSystem``) and in colmena's
@@ -317,6 +319,7 @@ def wire_modules(
     flake = _Flake(
         tree, _outputs(tree, top) if tree is not None and top is not None else None, wiring
     )
+    flake.no_flake = no_flake or NO_FLAKE_MODULE + NO_FLAKE_PIN
     if unknown:
         seen = unknown[0].unseen()
         where = f" (such as {seen[0]})" if seen else ""
@@ -324,7 +327,7 @@ def wire_modules(
             f"cannot tell whether {', '.join(h.name for h in unknown)} import sops-nix's "
             f"NixOS module: it is not among the modules secretkit can read, but may come "
             f"through one it cannot{where}; if it does not, add "
-            f"{MODULE if tree is not None else NO_FLAKE_MODULE + NO_FLAKE_PIN} to their modules"
+            f"{MODULE if tree is not None else flake.no_flake} to their modules"
         )
     sites: dict[tuple[str, int, int], list[str]] = {}
     by_hand: list[str] = []
@@ -370,7 +373,7 @@ def wire_modules(
         if not wired:
             wiring.unwired.update(hive_hosts)
     if by_hand:
-        named_as = MODULE if tree is not None else NO_FLAKE_MODULE + NO_FLAKE_PIN
+        named_as = MODULE if tree is not None else flake.no_flake
         wiring.notes.append(
             f"cannot wire sops-nix for {', '.join(sorted(by_hand))}: add sops-nix's NixOS "
             f"module ({named_as}) to their modules by hand"
@@ -401,7 +404,7 @@ def _wire_hive(flake: _Flake, names: list[str]) -> bool:
     ref = flake.ref() if hive is not None else None
     # without a flake there is no input to name: the module's own path (a hive.nix of
     # niv or npins sources may name a pinned copy instead)
-    named_as = MODULE if tree is not None else NO_FLAKE_MODULE + NO_FLAKE_PIN
+    named_as = MODULE if tree is not None else flake.no_flake
     by_hand = (
         f"cannot wire sops-nix for {', '.join(sorted(names))}: add {named_as} to colmena's "
         "defaults.imports by hand"
@@ -557,7 +560,10 @@ def plan_wiring(
     entries = {n: [m.as_posix() for m in h.entry_modules] for n, h in nixos.items()}
     definitions = {p.as_posix() for p in inventory.definition_files}
     absent = sops_nix_absent(inventory.root, sources.values())
-    result = wire_modules(sources, inventory.hosts, parse, read, absent, release)
+    from secretkit.nix.no_flake_module import module_text
+
+    no_flake = module_text(inventory.root, release)
+    result = wire_modules(sources, inventory.hosts, parse, read, absent, release, no_flake)
     # Not where a host is built (a flake-parts file calling nixosSystem holds its inline
     # modules, yet is no NixOS module), nor a file read only for its value
     # (`import ./lib/colors lib`)

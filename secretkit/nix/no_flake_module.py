@@ -1,0 +1,73 @@
+"""How a repository without a flake names sops-nix's NixOS module: through the pin its
+npins or niv sources already hold, else after pinning it there, else a fetch.
+
+sops-nix's master follows the newest nixpkgs (:mod:`secretkit.nix.sops_nix_pins`): on a
+release it no longer builds for, the pin names the last commit tested with it.  The
+module's path is ``<source>/modules/sops`` (Mic92/sops-nix, default.nix:
+``nixosModules.sops = ./modules/sops``).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from secretkit.nix.sops_nix_pins import tested_for
+
+_FETCH = (
+    '"${builtins.fetchTarball "https://github.com/Mic92/sops-nix/archive/REV.tar.gz"}/modules/sops"'
+)
+_NPINS = '"${(import ./npins).sops-nix}/modules/sops"'
+_NIV = '"${(import ./nix/sources.nix).sops-nix}/modules/sops"'
+_TOP = " (as a file at the repository's top names it; from elsewhere, the path to it)"
+
+
+def module_text(root: Path, release: str | None) -> str:
+    """The module to import by hand, with what to do first (a pin to add)."""
+    tested = tested_for(release)
+    commit = tested[1] if tested is not None else None
+    npins = _pins(root / "npins" / "sources.json", ("pins",))
+    niv = _pins(root / "nix" / "sources.json", ())
+    if npins is not None and "sops-nix" in npins:
+        return f"{_NPINS}{_TOP}"
+    if niv is not None and "sops-nix" in niv:
+        return f"{_NIV}{_TOP}"
+    if npins is not None:
+        at = f" --at {commit}" if commit is not None else ""
+        return (
+            f"{_NPINS}{_TOP}, after `npins add github -b master{at} Mic92 sops-nix` pins it"
+            + _tested(release, commit)
+        )
+    if niv is not None:
+        rev = f" -r {commit}" if commit is not None else ""
+        return f"{_NIV}{_TOP}, after `niv add Mic92/sops-nix{rev}` pins it" + _tested(
+            release, commit
+        )
+    if commit is not None:
+        return (
+            f"{_FETCH.replace('REV', commit)} (the last sops-nix commit tested with NixOS "
+            f"{release}; add sha256 = what `nix-prefetch-url --unpack URL` prints, or pin it "
+            "with niv or npins)"
+        )
+    return (
+        f"{_FETCH.replace('REV', 'master')} (it follows master, unpinned: to pin it write a "
+        "commit for master and fetchTarball { url = …; sha256 = …; } with what "
+        "`nix-prefetch-url --unpack URL` prints, or name a niv/npins source)"
+    )
+
+
+def _tested(release: str | None, commit: str | None) -> str:
+    if commit is None:
+        return ""
+    return f" (the last sops-nix commit tested with NixOS {release}: master no longer builds there)"
+
+
+def _pins(path: Path, under: tuple[str, ...]) -> set[str] | None:
+    """The names a sources.json pins (None: no such file, or not JSON of pins)."""
+    try:
+        data = json.loads(path.read_bytes())
+        for key in under:
+            data = data[key]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return set(data) if isinstance(data, dict) else None
