@@ -130,11 +130,44 @@ def pinned(
             if release is not None:
                 return Pin(release, f"flake.nix: nixpkgs.url {url}")
     for name, data in (("nix/sources.json", niv), ("npins/sources.json", npins), ("lon.lock", lon)):
-        branch = _branch(data, name) if data else None
-        pinned_release = _from_ref(branch) if branch else None
-        if branch is not None and pinned_release is not None:
-            return Pin(pinned_release, f"{name}: nixpkgs {branch}")
+        sourced = _source_pin(data, name) if data else None
+        if sourced is not None:
+            return sourced
     return Pin(None, "no pinned nixpkgs release found")
+
+
+def _source_pin(data: bytes, name: str) -> Pin | None:
+    """The release of the nixpkgs pin of niv's or npins' sources.json or lon's lock: the
+    one named ``nixpkgs``, else the pins of NixOS/nixpkgs and of channels
+    (``npins add channel nixos-24.11`` names its pin ``nixos-24.11``); pins of several
+    releases give the oldest, ``mixed``."""
+    nodes = _nodes(data, name)
+    if nodes is None:
+        return None
+    if "nixpkgs" in nodes:
+        chosen = {"nixpkgs": nodes["nixpkgs"]}
+    else:
+        chosen = {n: node for n, node in nodes.items() if _is_nixpkgs(node)}
+    pins = {}
+    for pin_name, node in sorted(chosen.items()):
+        ref = node.get("branch") or node.get("name")  # (npins: a Channel pin has a name)
+        release = _from_ref(ref) if isinstance(ref, str) else None
+        if release is not None:
+            label = "nixpkgs" if pin_name == "nixpkgs" else f"nixpkgs pin {pin_name}"
+            pins[pin_name] = Pin(release, f"{name}: {label} {ref}")
+    if not pins:
+        return None
+    if len({p.release for p in pins.values()}) == 1:
+        return next(iter(pins.values()))
+    oldest = min(pins.values(), key=lambda p: key(p.release or ""))
+    listed = " and ".join(f"{n} ({p.release})" for n, p in pins.items())
+    return Pin(oldest.release, f"{name}: nixpkgs pins {listed}", mixed=True)
+
+
+def _is_nixpkgs(node: dict[str, object]) -> bool:
+    repository = node.get("repository")
+    repo = repository.get("repo") if isinstance(repository, dict) else node.get("repo")
+    return repo == "nixpkgs" or node.get("type") == "Channel"
 
 
 def _lock_pin(flake_lock: bytes, builders: set[str]) -> Pin | None:
@@ -298,18 +331,16 @@ def _inherited_lib(tree: Any, node: Any, held: set[str]) -> list[str]:
     return []
 
 
-def _branch(data: bytes, name: str) -> str | None:
-    """The branch (or channel) of the ``nixpkgs`` pin of niv's or npins' sources.json, or
-    of lon's lock (``{"sources": {"nixpkgs": {"branch": …}}}``)."""
+def _nodes(data: bytes, name: str) -> dict[str, dict[str, object]] | None:
+    """The pins of niv's or npins' sources.json, or of lon's lock, by name."""
     try:
         pins = json.loads(data)
         if name == "lon.lock":
-            node = pins["sources"]["nixpkgs"]
+            nodes = pins["sources"]
         else:
-            node = pins["pins"]["nixpkgs"] if name.startswith("npins/") else pins["nixpkgs"]
+            nodes = pins["pins"] if name.startswith("npins/") else pins
     except (ValueError, KeyError, TypeError):
         return None
-    if not isinstance(node, dict):
+    if not isinstance(nodes, dict):
         return None
-    ref = node.get("branch") or node.get("name")  # (npins: a Channel pin has a name)
-    return ref if isinstance(ref, str) else None
+    return {k: v for k, v in nodes.items() if isinstance(v, dict)}

@@ -408,3 +408,30 @@ def test_syncthing_gui_password_file_only_where_nixos_is_known_to_have_it(
     if not moved:
         [refused] = plan.refused
         assert "needs NixOS 26.05 or newer" in refused.reason
+
+
+@pytest.mark.parametrize(
+    ("pins", "release", "source", "mixed"),
+    [
+        # `npins add channel nixos-24.11` names its pin after the channel (helper-121)
+        ({"nixos-24.11": {"type": "Channel", "name": "nixos-24.11"}}, "24.11",
+         "npins/sources.json: nixpkgs pin nixos-24.11 nixos-24.11", False),
+        ({"stable": {"type": "Git", "repository": {"type": "GitHub", "owner": "NixOS",
+                                                  "repo": "nixpkgs"}, "branch": "nixos-25.05"}},
+         "25.05", "npins/sources.json: nixpkgs pin stable nixos-25.05", False),
+        # two releases: the oldest, and owners chosen per host
+        ({"a": {"type": "Channel", "name": "nixos-25.05"},
+          "b": {"type": "Channel", "name": "nixos-24.11"}}, "24.11",
+         "npins/sources.json: nixpkgs pins a (25.05) and b (24.11)", True),
+        # another repository's pin is not nixpkgs'
+        ({"home-manager": {"type": "Git", "repository": {"repo": "home-manager"},
+                           "branch": "release-24.11"}}, None, None, False),
+    ],
+)  # fmt: skip
+def test_an_npins_nixpkgs_pin_of_another_name_is_read(
+    pins: dict[str, object], release: str | None, source: str | None, mixed: bool
+) -> None:
+    pin = pinned(None, None, npins=json.dumps({"pins": pins, "version": 5}).encode())
+    assert pin.release == release
+    if source is not None:
+        assert (pin.source, pin.mixed) == (source, mixed)
