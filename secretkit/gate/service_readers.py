@@ -65,6 +65,7 @@ class _Use:
 
 def check_service_readers(ctx: CheckContext) -> list[CheckResult]:
     from secretkit.gate.dynamic_users import dynamic_owners, unknown_owners
+    from secretkit.gate.home_manager_refs import home_manager_reads
     from secretkit.gate.secret_yaml_refs import rendered_templates
     from secretkit.nix.catalogue import file_reader
     from secretkit.plan.advice import repo_pin
@@ -127,7 +128,7 @@ def check_service_readers(ctx: CheckContext) -> list[CheckResult]:
                 if (result.message, result.fix) not in said:  # (a module of many hosts)
                     said.add((result.message, result.fix))
                     results.append(result)
-    results += dynamic_owners(ctx)
+    results += dynamic_owners(ctx) + home_manager_reads(ctx)
     results += unknown_owners(ctx, "\n".join(r.message for r in results if not r.ok))
     if not results:
         root = f"; {as_root} more read as root on the pinned release" if as_root else ""
