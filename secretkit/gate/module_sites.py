@@ -29,14 +29,14 @@ def where_modules_are(ctx: CheckContext, host: Host, inventory: Inventory) -> tu
     """(where ``host``'s module list is, how sops-nix's module is named there, what else
     that needs), for a fix: its builder's ``modules``, colmena's ``defaults``, or its
     first module file."""
-    from secretkit.nix.no_flake_module import module_text
+    from secretkit.nix.no_flake_module import module_ref
     from secretkit.nix.wiring import DARWIN_MODULE, MODULE
     from secretkit.plan.advice import repo_pin
 
     # (a nix-darwin system needs sops-nix's nix-darwin module, a NixOS one its NixOS one)
     module = DARWIN_MODULE if host.darwin else MODULE
     # (without a flake: the npins/niv pin, or a fetch of the commit the release needs)
-    no_flake = module_text(ctx.root, repo_pin(ctx.read).release)
+    no_flake, pin_note = module_ref(ctx.root, repo_pin(ctx.read).release)
     if host.darwin:
         no_flake = no_flake.replace("/modules/sops", "/modules/nix-darwin")
     for file, start, _end in host.module_sites:
@@ -55,7 +55,7 @@ def where_modules_are(ctx: CheckContext, host: Host, inventory: Inventory) -> tu
         needs = "sops-nix among the outputs arguments, " if hive[0] == "flake.nix" else ""
         where = f"colmena's defaults.imports in {hive[0]}"
         if not (ctx.root / "flake.nix").is_file():  # a hive without a flake: no input
-            return where, no_flake, ""
+            return where, no_flake, pin_note
         return where, module, f" ({needs}{_flake_input(ctx)})"
     entry = host.entry_modules[0].as_posix() if host.entry_modules else f"host {host.name}"
     if (ctx.root / "flake.nix").is_file():  # (pure evaluation refuses an unpinned fetch)
@@ -65,7 +65,7 @@ def where_modules_are(ctx: CheckContext, host: Host, inventory: Inventory) -> tu
             f" (inputs: the flake's inputs, handed to modules by specialArgs = {{ inherit "
             f"inputs; }}; {_flake_input(ctx)})",
         )
-    return f"the imports of {entry}", no_flake, ""
+    return f"the imports of {entry}", no_flake, pin_note
 
 
 def _named_there(ctx: CheckContext, rel: str, start: int, module: str) -> str | None:

@@ -19,47 +19,52 @@ _FETCH = (
 )
 _NPINS = '"${(import ./npins).sops-nix}/modules/sops"'
 _NIV = '"${(import ./nix/sources.nix).sops-nix}/modules/sops"'
-_TOP = " (as a file at the repository's top names it; from elsewhere, the path to it)"
+_TOP = "; as a file at the repository's top names it, from elsewhere the path to it"
 
 
 def module_text(root: Path, release: str | None) -> str:
-    """The module to import by hand, with what to do first (a pin to add)."""
+    """The module to import by hand and what it needs, as one text."""
+    expression, note = module_ref(root, release)
+    return expression + note
+
+
+def module_ref(root: Path, release: str | None) -> tuple[str, str]:
+    """The module to import by hand (a Nix string), and what it needs first, said in
+    parentheses (a pin to add, where the path is relative to)."""
     tested = tested_for(release)
     commit = tested[1] if tested is not None else None
     npins = _pins(root / "npins" / "sources.json", ("pins",))
     niv = _pins(root / "nix" / "sources.json", ())
+    tested_note = (
+        f": the last sops-nix commit tested with NixOS {release}, where master no longer builds"
+        if commit is not None
+        else ""
+    )
     if npins is not None and "sops-nix" in npins:
-        return f"{_NPINS}{_TOP}"
+        return _NPINS, f" (npins' pin sops-nix{_TOP})"
     if niv is not None and "sops-nix" in niv:
-        return f"{_NIV}{_TOP}"
+        return _NIV, f" (niv's pin sops-nix{_TOP})"
     if npins is not None:
         at = f" --at {commit}" if commit is not None else ""
-        return (
-            f"{_NPINS}{_TOP}, after `npins add github -b master{at} Mic92 sops-nix` pins it"
-            + _tested(release, commit)
+        return _NPINS, (
+            f" (once `npins add github -b master{at} Mic92 sops-nix` pins it{tested_note}; "
+            f"{_TOP.strip(' ;')})"
         )
     if niv is not None:
         rev = f" -r {commit}" if commit is not None else ""
-        return f"{_NIV}{_TOP}, after `niv add Mic92/sops-nix{rev}` pins it" + _tested(
-            release, commit
+        return _NIV, (
+            f" (once `niv add Mic92/sops-nix{rev}` pins it{tested_note}; {_TOP.strip(' ;')})"
         )
     if commit is not None:
-        return (
-            f"{_FETCH.replace('REV', commit)} (the last sops-nix commit tested with NixOS "
-            f"{release}; add sha256 = what `nix-prefetch-url --unpack URL` prints, or pin it "
-            "with niv or npins)"
+        return _FETCH.replace("REV", commit), (
+            f" (the last sops-nix commit tested with NixOS {release}; add sha256 = what "
+            "`nix-prefetch-url --unpack URL` prints, or pin it with niv or npins)"
         )
-    return (
-        f"{_FETCH.replace('REV', 'master')} (it follows master, unpinned: to pin it write a "
-        "commit for master and fetchTarball { url = …; sha256 = …; } with what "
-        "`nix-prefetch-url --unpack URL` prints, or name a niv/npins source)"
+    return _FETCH.replace("REV", "master"), (
+        " (it follows master, unpinned: to pin it write a commit for master and "
+        "fetchTarball { url = …; sha256 = …; } with what `nix-prefetch-url --unpack URL` "
+        "prints, or name a niv/npins source)"
     )
-
-
-def _tested(release: str | None, commit: str | None) -> str:
-    if commit is None:
-        return ""
-    return f" (the last sops-nix commit tested with NixOS {release}: master no longer builds there)"
 
 
 def _pins(path: Path, under: tuple[str, ...]) -> set[str] | None:

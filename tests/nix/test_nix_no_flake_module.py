@@ -34,11 +34,11 @@ def _write(root: Path, rel: str, data: object) -> None:
         ({"nix/sources.json": NIV}, None, '"${(import ./nix/sources.nix).sops-nix}/modules/sops"',
          None),
         ({"npins/sources.json": {"pins": {}}}, "24.11", '"${(import ./npins).sops-nix}',
-         f"after `npins add github -b master --at {COMMIT_24_11} Mic92 sops-nix` pins it"),
+         f"once `npins add github -b master --at {COMMIT_24_11} Mic92 sops-nix` pins it"),
         ({"npins/sources.json": {"pins": {}}}, None, '"${(import ./npins).sops-nix}',
-         "after `npins add github -b master Mic92 sops-nix` pins it"),
+         "once `npins add github -b master Mic92 sops-nix` pins it"),
         ({"nix/sources.json": {}}, "24.11", '"${(import ./nix/sources.nix).sops-nix}',
-         f"after `niv add Mic92/sops-nix -r {COMMIT_24_11}` pins it"),
+         f"once `niv add Mic92/sops-nix -r {COMMIT_24_11}` pins it"),
         ({}, "24.11", '"${builtins.fetchTarball "https://github.com/Mic92/sops-nix/archive/'
          f'{COMMIT_24_11}.tar.gz"}}/modules/sops"', "the last sops-nix commit tested with"),
         ({}, None, '"${builtins.fetchTarball "https://github.com/Mic92/sops-nix/archive/'
