@@ -256,12 +256,12 @@ def check_host_readable(ctx: CheckContext) -> list[CheckResult]:
             if not hosts:
                 unowned.add(decl.file)
             for host in hosts:
+                if inventory.is_home_module(host, decl.file):  # (the user's key, not the host's)
+                    home.setdefault(path, set()).add(host)
+                    continue
                 if (host, path) in seen:
                     continue
                 seen.add((host, path))
-                if inventory.is_home_module(host, decl.file):
-                    home.setdefault(path, set()).add(host)
-                    continue
                 if clan is not None and (path in clan.secrets or path.startswith("sops/")):
                     entry = sops.get(path)
                     got = [r for g in recipients_of(entry.sops) for r in g] if entry else []
@@ -310,7 +310,7 @@ def check_host_readable(ctx: CheckContext) -> list[CheckResult]:
     declaring = {d.file for d in facts.declarations}
     results += unread_hosts(inventory, "host-readable", declaring, "declare sops secrets")
     if not any(not r.ok for r in results):
-        pairs = len(seen) - sum(len(users) for users in home.values())
+        pairs = len(seen)  # (a home-manager module's file is the user's: not counted)
         # (what is verified is the key .sops.yaml names for the host: that it is the
         # host's own is what `hosts add` and `rotate host` saw when they wrote it)
         said = (

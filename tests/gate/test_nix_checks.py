@@ -202,6 +202,19 @@ def test_a_sops_file_of_a_home_manager_module_is_a_warning_not_the_hosts_failure
     assert all(r.ok for r in results), [r.message for r in results]
     (warning,) = [r for r in results if r.warning]
     assert warning.message.startswith("warning: home/secrets.yaml is read by a home-manager")
+    # helper-122: the host's own NixOS module declaring from that file is the host's to
+    # read (sops-install-secrets on box), and was passed once the home module had it
+    (tmp_git_repo / "box.nix").write_text(
+        "{ ... }: { home-manager.users.me = import ./home/me.nix; "
+        "sops.secrets.api = { sopsFile = ./home/secrets.yaml; }; }\n"
+    )
+    (tmp_git_repo / "home" / "secrets.yaml").write_text("a: 1\n")
+    git(tmp_git_repo, "add", "-A")
+    results = check_host_readable(CheckContext(root=tmp_git_repo, judge=SopsJudge()))
+    failed = [r.message for r in results if not r.ok]
+    assert failed == [
+        "host box uses home/secrets.yaml (in box.nix) but has no &host_box key in .sops.yaml"
+    ]
 
 
 def test_a_let_bound_sops_file_is_followed(tmp_git_repo: Path) -> None:
