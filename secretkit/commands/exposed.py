@@ -152,6 +152,7 @@ def _first(items: list[str], sep: str) -> str:
 def _item_lines(item: ExposedValue) -> list[Line]:
     import shlex
 
+    from secretkit.gate.exposed_record import WITHIN
     from secretkit.sops.formats import format_for_path
 
     if item.only_in_record:
@@ -164,10 +165,13 @@ def _item_lines(item: ExposedValue) -> list[Line]:
     shown += [out(f"      still in plaintext: {place}") for place in item.plaintext]
     names: dict[str, None] = {}
     whole: dict[str, None] = {}  # files sops encrypts whole: no name holds the value alone
+    inside: dict[str, list[str]] = {}  # file -> names whose longer text holds the value
     for place in item.stored:
         file, _, rest = place.partition(": ")
         if format_for_path(file) == "binary":
             whole[file] = None
+        elif rest.endswith(WITHIN):  # (rotate value would put the new value in its place)
+            inside.setdefault(file, []).append(rest.split(" ")[0])
         else:
             names[rest.split(" ")[0]] = None
         shown.append(out(f"      unchanged in {place}"))
@@ -176,6 +180,12 @@ def _item_lines(item: ExposedValue) -> list[Line]:
         shown.append(out(f"        new value: {how}"))
     for file in whole:  # (rotate value replaces a name's whole value: the whole file)
         how = f"secretkit edit {shlex.quote(file)} (encrypted whole: change the value there)"
+        shown.append(out(f"        new value: {how}"))
+    for file, held in inside.items():  # (the rest of each text stays as it is)
+        how = (
+            f"secretkit edit {shlex.quote(file)} (change it inside the text of "
+            f"{', '.join(held)}; rotate value would replace that whole text)"
+        )
         shown.append(out(f"        new value: {how}"))
     if item.status == "removed":
         shown.append(

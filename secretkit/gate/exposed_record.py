@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from secretkit.sops.identities import Identities
 
 RECORD_NAME = "exposed.json"
+WITHIN = " (inside its value)"  # how a place holding the value in a longer text is shown
 VERSION = 1
 
 
@@ -57,7 +58,7 @@ class Place:
     part: str = ""
 
     def shown(self) -> str:
-        forms = {"part": " (the token in it)", "within": " (inside its value)"}
+        forms = {"part": " (the token in it)", "within": WITHIN}
         form = " (its crypt hash)" if self.hashed else forms.get(self.part, "")
         return f"{self.file}: {self.name}{form}"
 

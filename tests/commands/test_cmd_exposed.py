@@ -345,3 +345,31 @@ def test_a_value_in_a_file_encrypted_whole_is_changed_with_edit() -> None:
     assert "new value: secretkit edit .npmrc (encrypted whole: change the value there)" in text
     assert "secretkit rotate value npm/token --from-stdin" in text
     assert "rotate value data" not in text
+
+
+def test_a_value_inside_a_longer_stored_text_is_changed_with_edit() -> None:
+    """helper-123: a password inside a stored SQL script was told `rotate value <name>`,
+    which replaced the whole script with the bare password (postgres would run it)."""
+    from secretkit.commands.exposed import ExposedValue, _item_lines
+
+    item = ExposedValue(
+        names=["services.postgresql.initialScript"],
+        rules=["command-secret"],
+        paths=["hosts/db.nix"],
+        commits=1,
+        preview="Hn4v",
+        in_backup_only=False,
+        secret=Sensitive(fake.password("sql")),
+        stored=[
+            "secrets/db.yaml: postgres/init-sql (inside its value)",
+            "secrets/db.yaml: paperless/dbpass",
+        ],
+        status="not rotated",
+    )
+    text = "\n".join(line.text for line in _item_lines(item))
+    assert (
+        "new value: secretkit edit secrets/db.yaml (change it inside the text of "
+        "postgres/init-sql; rotate value would replace that whole text)"
+    ) in text
+    assert "rotate value postgres/init-sql" not in text
+    assert "secretkit rotate value paperless/dbpass --from-stdin" in text
