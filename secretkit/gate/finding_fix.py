@@ -236,17 +236,22 @@ def finding_fix(
     else:
         import shlex
 
+        from secretkit.plan.plain_files import read_as_is
         from secretkit.sops.formats import format_for_path
 
         move = (
             f"move the value into a sops file (`secretkit set {sops_file} "
             "'[\"<name>\"]'` reads it from stdin) and reference that instead"
         )
-        if format_for_path(path) != "binary":  # (a config file sops reads as such)
+        as_is = read_as_is(path)
+        if as_is is not None:  # (a compose file, an .env: read as it is)
+            move = as_is
+        elif format_for_path(path) != "binary":  # (a config file sops reads as such)
             move += (
-                ", or encrypt the file whole where it is: add a .sops.yaml creation rule for "
-                f"its path, then `secretkit encrypt -i {shlex.quote(path)}` (what reads it "
-                "then decrypts it: sops, or sops-nix with sopsFile naming it)"
+                ", or encrypt the file whole where it is, if what reads it decrypts sops "
+                "files: add a .sops.yaml creation rule for its path, then `secretkit encrypt "
+                f"-i {shlex.quote(path)}` (sops, or sops-nix with sopsFile naming it and "
+                'key = "", decrypts it)'
             )
     if mark:  # one way to silence it: the comment (no fingerprint needed, see above)
         return f"{move}; if it is not a secret, append `{ALLOW_COMMENT}` to the line"

@@ -22,6 +22,7 @@ from secretkit.layouts.sops_nix import host_secrets_path
 from secretkit.lazy_re import lazy
 from secretkit.nix import cst, emit
 from secretkit.nix.catalogue import Entry
+from secretkit.plan.plain_files import read_as_is
 from secretkit.plan.route_steps import HASH_FEED as HASH_FEED
 from secretkit.plan.route_steps import config_arg_steps, inline_name, set_steps
 from secretkit.plan.route_steps import config_blocked as config_blocked
@@ -444,13 +445,17 @@ def other_file_note(
             "each value in a sops file (`secretkit set` reads it from stdin)"
         )
     route = nix_reader_route(path, sources, sops_file)
+    as_is = read_as_is(path) if route is None else None
+    if as_is is not None:
+        return f"{path}: not a Nix file; move its {count} secret(s) by hand: {as_is}"
     if route is None:
         import shlex
 
         return (
             f"{path}: not a Nix file; move its {count} secret(s) by hand: encrypt the file "
-            f"where it is (a .sops.yaml creation rule for its path, then `secretkit encrypt "
-            f"-i {shlex.quote(path)}`: what reads it then decrypts it with sops), or store "
+            f"where it is, if what reads it decrypts sops files (a .sops.yaml creation rule "
+            f"for its path, then `secretkit encrypt -i {shlex.quote(path)}`; sops-nix, with "
+            'sopsFile naming it and key = "", installs it decrypted on a host), or store '
             "each value with `secretkit set` and give the program the file sops-nix makes "
             "(`secretkit check` lists each one)"
         )

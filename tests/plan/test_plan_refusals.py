@@ -237,7 +237,7 @@ def test_a_value_in_an_oci_containers_cmd_is_no_shell_command() -> None:
     """helper-123: the steps said $(cat …) in cmd, which oci-containers shell-escapes
     (`map escapeShellArg container.cmd`): the container got the text."""
     source, finding = _finding(
-        b"{ ... }: { virtualisation.oci-containers.containers.rest = { image = \"r\";"
+        b'{ ... }: { virtualisation.oci-containers.containers.rest = { image = "r";'
         b' cmd = [ "--password" "@S@" ]; }; }\n'
     )
     [refused] = plan_module(source, MODULE, findings=[finding]).refused
