@@ -30,7 +30,6 @@ _HM_USER = re.compile(rb'home-manager\.users\.(?:"([^"\\$]+)"|([A-Za-z_][A-Za-z0
 
 def home_manager_reads(ctx: CheckContext) -> list[CheckResult]:
     from secretkit.gate.module_sites import line_of
-    from secretkit.gate.service_readers import _mode, _others_read
 
     inventory = ctx.inventory()
     facts = ctx.nix()
@@ -52,9 +51,9 @@ def home_manager_reads(ctx: CheckContext) -> list[CheckResult]:
             decl = declared[kind].get(name)
             if decl is None:
                 continue  # (undeclared: nix-secret-refs says so)
-            if _others_read(decl):
+            if decl.others_read():
                 continue  # (anyone may read it)
-            group_mode = _mode(decl.mode)
+            group_mode = decl.mode_bits()
             if decl.group is not None and group_mode is not None and group_mode & 0o040:
                 continue  # (a group that may hold the user: not told here)
             users = sorted({u for h in hosts for u in _home_users(ctx, h)})

@@ -256,7 +256,7 @@ def _unread_in_cmd(
 
 
 def _cmd_result(file: str, line: int, path: list[str], name: str, why: str) -> CheckResult:
-    from secretkit.plan.refusals import CONTAINER_CMD
+    from secretkit.plan.containers import CONTAINER_CMD
 
     return CheckResult(
         POINT,

@@ -160,7 +160,7 @@ def _world_readable(ctx: CheckContext) -> list[CheckResult]:
     out = []
     for kind, declared in (("secrets", facts.declarations), ("templates", facts.templates)):
         for decl in declared:
-            if not _others_read(decl) or _PUBLIC.search(decl.name):
+            if not decl.others_read() or _PUBLIC.search(decl.name):
                 continue  # (a public key kept beside its private one is anyone's)
             at = f"{decl.file}:{line_of(ctx, decl.file, decl.offset)}"
             what = f'sops.{kind}."{decl.name}"'
@@ -254,7 +254,7 @@ def _judge(
         )
         return out
     readers = {use.reader.owner: use for use in uses}
-    if len(readers) > 1 and not _others_read(merged):
+    if len(readers) > 1 and not merged.others_read():
         first, second = list(readers.values())[:2]
         other = f"{name}-{_who(second.reader, short=True)}"
         fields = f"key = {emit.nix_string(merged.key or name)}; " if kind == "secrets" else ""
@@ -381,9 +381,9 @@ def _problem(
     ``values``: what the host sets the reader's user option to (empty: its default)."""
     from secretkit.nix.catalogue.base import owner_by_release
 
-    if _others_read(decl):
+    if decl.others_read():
         return None
-    mode = _mode(decl.mode)
+    mode = decl.mode_bits()
     group_reads = decl.group is not None and (mode is None or bool(mode & 0o040))
     if group_reads and mode is not None and _names_users_group(decl.group or "", reader):
         return None  # (the group of the reader's own user, and a mode that lets it read)
@@ -431,11 +431,6 @@ def _or_group(group_reads: bool, decl: Declaration, reader: Reader, why: str) ->
             f"group = {decl.group}; may or may not hold it",
         )
     return "fails", why
-
-
-def _others_read(decl: Declaration) -> bool:
-    mode = _mode(decl.mode)
-    return mode is not None and bool(mode & 0o004)
 
 
 def _names_users_group(group: str, reader: Reader) -> bool:
@@ -518,13 +513,6 @@ def _literal_user(text: str) -> str | None:
         return text[1:-1]
     found = _USERS_NAME.match(text)
     return (found[1] or found[2]) if found else None
-
-
-def _mode(text: str | None) -> int | None:
-    if text is None:
-        return None
-    digits = text.strip('"')
-    return int(digits, 8) if re.fullmatch(r"0?[0-7]{3}", digits) else None
 
 
 def _who(reader: Reader, short: bool = False) -> str:

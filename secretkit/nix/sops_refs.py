@@ -41,6 +41,19 @@ class Declaration:
     group: str | None = None
     mode: str | None = None
 
+    def mode_bits(self) -> int | None:
+        """``mode`` as a number (``"0440"``: 0o440), None where not a plain octal mode."""
+        digits = self.mode.strip('"') if self.mode is not None else ""
+        return int(digits, 8) if _OCTAL_MODE.fullmatch(digits) else None
+
+    def others_read(self) -> bool:
+        """Whether its ``mode`` lets every local user read the file."""
+        bits = self.mode_bits()
+        return bits is not None and bool(bits & 0o004)
+
+
+_OCTAL_MODE = lazy(r"0?[0-7]{3}")
+
 
 @dataclass
 class NixFacts:

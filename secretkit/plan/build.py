@@ -278,8 +278,7 @@ def _plan_finding(
         slug = catalogue.base.slug
         base = name or "/".join(slug(p) for p in attrpath.split(".") if p and not p.startswith("["))
         base = base or f"manual/{slug(module.path.removesuffix('.nix'))}-{finding.line}"
-        # unique like a planned name: two values in one literal (a script's token and
-        # user key) must not be stored under one key, the second over the first
+        # unique like a planned name (two values of one literal: never under one key)
         base = names.claim(base, module.path, finding.secret)
         if snippet is None and entry is None and builder is not None:
             snippet = refusals.builder_route(base, builder, finding.line)
@@ -337,7 +336,8 @@ def _plan_finding(
             path = dynamic_path(module.tree, module.top, module.hosts, holder, host_values, reasons)
     if path is None:
         why = refusals.why_not_an_option(module.tree, holder or node, module.top, reasons)
-        refuse(why, steps=refusals.let_route(module.tree, holder or node, module.path))
+        where = refusals.container_path(module.tree, holder or node)  # (a NixOS container's)
+        refuse(why, where, steps=refusals.let_route(module.tree, holder or node, module.path))
         return
     dotted = ".".join(path)
     home = home_manager_module(module.tree, module.inline)

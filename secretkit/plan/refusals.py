@@ -21,7 +21,9 @@ from typing import NamedTuple
 from secretkit.layouts.sops_nix import host_secrets_path
 from secretkit.lazy_re import lazy
 from secretkit.nix import cst, emit
-from secretkit.nix.catalogue import Entry
+from secretkit.nix.catalogue import Entry, in_container
+from secretkit.plan.containers import CONTAINER_CMD, container_box, container_reason
+from secretkit.plan.containers import container_path as container_path
 from secretkit.plan.plain_files import read_as_is
 from secretkit.plan.route_steps import HASH_FEED as HASH_FEED
 from secretkit.plan.route_steps import config_arg_steps, inline_name, set_steps
@@ -88,7 +90,13 @@ def why_not_an_option(
         elif kind == "interpolation":
             return "the string is interpolated into another string"
         elif kind == "function_expression":
-            return "the string is a default argument of a function"
+            body = parent.child_by_field_name("body")
+            if body is None or body.id != current.id:
+                return "the string is a default argument of a function"
+            box = container_box(tree, parent)
+            if box is not None:
+                return container_reason(box)
+            return "the string is in the body of a function inside the module (a module of its own)"
         current = parent
     return "the string is not below the attrset the module returns"
 
@@ -172,6 +180,8 @@ def no_route_reason(path: Sequence[str]) -> str:
     """Why no catalogue entry takes ``path`` — with the one known case where none can.
     (The path as Nix writes it: ``home.file.".aws/credentials".text``.)"""
     dotted = ".".join(p if p.startswith("[") else emit.attr(p) for p in path)
+    if in_container(path):
+        return container_reason(path[1])
     if len(path) >= 3 and path[0] == "environment" and path[1] in _EXPORTED:
         return (
             f"{dotted} is exported to every user's shell and session: a value there cannot "
@@ -368,6 +378,15 @@ def manual_route(
             "secret); the file is root's (mode 0400) unless the declaration says owner = "
             f'"<the user the program runs as>";{_dynamic_user(name, tree)}'
         )
+    if command is not None and command.startswith("nspawn:"):
+        box, mount = command.partition(":")[2], f"/run/secrets/{name}"
+        steps.append(
+            f'and mount it in the container: containers.{box}.bindMounts."{mount}" = {{ '
+            f'hostPath = config.sops.secrets."{name}".path; isReadOnly = true; }}; (a '
+            f'configuration written as a function of its own config names it "{mount}"; the '
+            "file keeps the host's owner and mode: the program in the container must run as "
+            "root or with that uid)"
+        )
     if fingerprint:
         steps.append(
             f"or, if the value is not a secret: add the line `{fingerprint}  # {module}:{line}` "
@@ -394,24 +413,11 @@ def _dynamic_user(name: str, tree: cst.Tree | None) -> str:
     )
 
 
-# What to do instead of a secret in an OCI container's cmd (a step, and check's fix)
-CONTAINER_CMD = (
-    "oci-containers hands cmd to the container as written (each element shell-escaped): "
-    "no shell runs $(cat …) there, and the container sees no file of the host. If the "
-    "program reads the secret from an environment variable, give the container "
-    'environmentFiles = [ config.sops.templates."<container>.env".path ]; with a '
-    'sops.templates."<container>.env".content of VARIABLE=${{config.sops.placeholder.'
-    '"{name}"}}; if it reads a file, mount it with volumes = [ "${{config.sops.secrets.'
-    '"{name}".path}}:/run/secret:ro" ]; and write /run/secret in its place in cmd (the '
-    "file keeps its owner and mode: the container's process must run as root, or be "
-    "given the file's owner)"
-)
-
-
 def runs_command(attrpath: str) -> str | None:
     """``shell`` when the option holds a shell command (``backupCleanupCommand``,
     msmtp's ``passwordeval``: a value in it can be read from its file by the command);
-    ``container`` for an OCI container's ``cmd`` (NixOS/nixpkgs
+    ``nspawn:<c>`` for an option of NixOS container ``<c>``; ``container`` for an OCI
+    container's ``cmd`` (NixOS/nixpkgs
     nixos/modules/virtualisation/oci-containers.nix, ``++ map escapeShellArg
     container.cmd``: no shell reads it, and the container sees only its volumes);
     else None."""
@@ -420,6 +426,8 @@ def runs_command(attrpath: str) -> str | None:
     parts = [p for p in attrpath.split(".") if p and not p.startswith("[")]
     if parts[:3] == ["virtualisation", "oci-containers", "containers"] and parts[4:5] == ["cmd"]:
         return "container"
+    if in_container(parts):  # (a NixOS container's option: the file must be mounted in)
+        return f"nspawn:{parts[1]}"
     return "shell" if parts and command_name(parts[-1]) else None
 
 

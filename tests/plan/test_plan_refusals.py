@@ -233,6 +233,34 @@ def test_a_value_in_a_shell_command_option_is_read_by_the_command(option: str) -
     assert 'owner = "<the user the command runs as>"' in last
 
 
+@pytest.mark.parametrize(
+    "value",
+    [
+        # (the configuration as an attribute set, and as a module function of its own)
+        b"containers.wiki.config = { services.mediawiki.passwordFile = "
+        b'pkgs.writeText "pw" "@S@"; };',
+        b"containers.wiki = { autoStart = true; config = { pkgs, ... }: { "
+        b'services.mediawiki.passwordFile = pkgs.writeText "pw" "@S@"; }; };',
+    ],
+)
+def test_a_secret_in_a_nixos_containers_configuration_is_not_moved_to_the_hosts(
+    value: bytes,
+) -> None:
+    """helper-123: migrate wrote the host's config.sops.secrets path into
+    containers.wiki.config (the container sees no /run/secrets of the host), and a
+    function-valued configuration was refused as "a default argument of a function"."""
+    source, finding = _finding(b"{ pkgs, ... }: { " + value + b" }\n")
+    plan = plan_module(source, MODULE, findings=[finding])
+    assert plan.moves == []
+    [refused] = plan.refused
+    assert refused.reason.startswith(
+        "the string is in a NixOS container's configuration (containers.wiki.config)"
+    )
+    (mount,) = [s for s in refused.route if s.startswith("and mount it in the container: ")]
+    assert 'containers.wiki.bindMounts."/run/secrets/' in mount
+    assert "hostPath = config.sops.secrets." in mount and "isReadOnly = true; };" in mount
+
+
 def test_a_value_in_an_oci_containers_cmd_is_no_shell_command() -> None:
     """helper-123: the steps said $(cat …) in cmd, which oci-containers shell-escapes
     (`map escapeShellArg container.cmd`): the container got the text."""

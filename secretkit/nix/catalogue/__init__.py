@@ -181,13 +181,22 @@ CATALOGUE: Mapping[str, Entry] = _Catalogue()
 
 
 def lookup(path: Sequence[str]) -> Entry | None:
-    """The catalogue entry for an attribute path, or None (no safe rewrite known)."""
+    """The catalogue entry for an attribute path, or None (no safe rewrite known; in a
+    NixOS container's configuration, ``containers.<c>.config``, none: the host's sops-nix
+    files are not in the container)."""
+    if in_container(path):
+        return None
     for key, route in ROUTES.items():
         if route.admits(path):
             found = entry(key)
             if found.matches(path):
                 return found
     return None
+
+
+def in_container(path: Sequence[str]) -> bool:
+    """Whether ``path`` is an option of a NixOS container (``containers.<c>.config.…``)."""
+    return len(path) >= 3 and path[0] == "containers" and path[2] == "config"
 
 
 def file_units(path: Sequence[str]) -> tuple[str, ...]:
