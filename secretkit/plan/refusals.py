@@ -299,6 +299,8 @@ def manual_route(
             body.append(f"group = {reader.group};")
         if reader.kind == "activation":
             body.append("neededForUsers = true;")
+        if getattr(entry, "key", "") == "environment-etc":  # (the file stays at its path)
+            body.append(f'path = "/{name}";')
     named = inline_name(module, tree, inline) if inline is not None and tree is not None else module
     where = f"on line {line}"
     blocked = config_blocked(tree, inline, in_module)
@@ -345,6 +347,7 @@ def manual_route(
         )
     elif entry is not None:
         route = entry.description.partition("→")[2].strip() or entry.description
+        route = route.replace(" at /etc/x", f" at /{name}") if name.startswith("etc/") else route
         # a template's line holds the placeholder where the value stood, not the path
         using = (
             f'with ${{config.sops.placeholder."{name}"}} where the value stood in the template'

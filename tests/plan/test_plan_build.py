@@ -321,6 +321,47 @@ def test_two_secrets_in_one_etc_text_make_one_template_with_both_placeholders() 
     assert sorted(v.reveal() for v in plan.sops["host1"].values()) == sorted(values.values())
 
 
+ETC_OWNED = b"""{ config, ... }:
+{
+  environment.etc."restic/b2.env" = {
+    text = "B2_ACCOUNT_KEY=@KEY@";
+    user = "backup";
+    group = "backup";
+    mode = "0400";
+  };
+}
+"""
+
+
+@pytest.mark.parametrize(
+    ("source", "refused"),
+    [
+        (ETC_OWNED, None),
+        (ETC_OWNED.replace(b'"backup";\n    group', b'"+1000";\n    group'), "user"),
+        (ETC_OWNED.replace(b'    mode = "0400";\n', b"    source = ./x;\n"), "source"),
+    ],
+)
+def test_an_etc_file_owned_by_a_user_keeps_its_owner_group_and_mode(
+    source: bytes, refused: str | None
+) -> None:
+    """helper-121: an /etc entry that set user and mode was refused ("also sets mode,
+    user"), and the by-hand hint dropped owner and mode: restic's env file became root's."""
+    filled, findings, values = fill(source, "h.nix")
+    plan = plan_module(filled, "h.nix", findings=findings)
+    if refused is not None:
+        [entry] = plan.refused
+        assert refused in entry.reason
+        # the by-hand declaration keeps the file at its path (not "/etc/x")
+        assert any('path = "/etc/restic/b2.env";' in step for step in entry.route), entry.route
+        assert not any("/etc/x" in step for step in entry.route)
+        return
+    assert plan.refused == [] and len(plan.moves) == 1
+    new = plan.nix["h.nix"][1].decode()
+    assert all(value not in new for value in values.values())
+    assert 'owner = "backup";' in new and 'group = "backup";' in new
+    assert 'mode = "0400";' in new and 'path = "/etc/restic/b2.env";' in new
+
+
 WRITE_TEXT_TWO = b"""{ config, pkgs, ... }:
 {
   services.foo.configFile = pkgs.writeText "foo.ini" ''

@@ -1,6 +1,7 @@
 """Secrets in ``environment.etc.<f>.text`` → a sops secret or template at ``/etc/<f>``.
 
-The file keeps its path and its readers: the entry's ``mode`` is kept, and an entry
+The file keeps its path and its readers: the entry's ``mode``, ``user`` and ``group``
+are kept (NixOS copies the file and chowns it to them; sops-nix's owner and group), and an entry
 without one (a symlink into the store, readable by every local user, NixOS's
 ``environment.etc.<name>.mode`` default ``"symlink"``) gets ``mode = "0444"``, since
 which process reads an /etc file is not known here and sops-nix's default (root, 0400)
@@ -67,6 +68,7 @@ class EtcFile:
         names = cst.binding_names(site.tree, binding) or []
         doomed = binding
         mode: str | None = None
+        kept: dict[str, str] = {}  # the entry's user and group: the file's owner and group
         if len(names) == 1:  # `"x" = { text = …; }` or `etc."x" = { … }`: the whole entry goes
             holder = binding.parent.parent  # binding_set → attrset
             owner_binding = holder.parent if holder is not None else None
@@ -74,12 +76,17 @@ class EtcFile:
                 return Refusal("the /etc entry is not a plain attrset")
             others = {n[0] for n, _ in cst.iter_bindings(site.tree, holder) if len(n) == 1}
             others -= {"text"}
-            if others - {"mode"}:
+            if others - {"mode", "user", "group"}:
                 return Refusal(f"the /etc entry also sets {', '.join(sorted(others))}")
             if "mode" in others:
                 mode = site.sibling_string(1, "mode")
                 if mode is None:
                     return Refusal("the /etc entry's mode is not a plain string")
+            for field in sorted(others & {"user", "group"}):  # (NixOS: chown to them)
+                value = site.sibling_string(1, field)
+                if value is None or value.startswith("+"):  # ("+1000": a uid, no name)
+                    return Refusal(f"the /etc entry's {field} is not a plain name")
+                kept[field] = emit.nix_string(value)
             doomed = owner_binding
         for full, node in cst.iter_bindings(site.tree, site.top):
             if full[:3] == list(entry) and len(full) > 3 and not inside(node, doomed):
@@ -109,9 +116,16 @@ class EtcFile:
             mode = WORLD_READABLE
             shown = f" (mode {mode} as before: narrow it with owner and mode 0400)"
         secret = site.secret.reveal()
+        owner, group = kept.get("user"), kept.get("group")
         if site.literal.strip() == secret:
             return Rewrite(
-                site.secret, edits, f"sops secret at {target}{shown}", path=target, mode=mode
+                site.secret,
+                edits,
+                f"sops secret at {target}{shown}",
+                owner=owner,
+                group=group,
+                path=target,
+                mode=mode,
             )
         pieces = site.pieces()
         if "\n" in secret or pieces is None:
@@ -128,6 +142,8 @@ class EtcFile:
                 option=(),
                 path=target,
                 mode=mode,
+                owner=owner,
+                group=group,
                 whole=emit.indented_string_line(secret),
                 final_newline=site.literal.endswith("\n"),
             ),
