@@ -354,6 +354,11 @@ def manual_route(
             if "template" in route
             else f'using config.sops.secrets."{name}".path'
         )
+        if "JSON template" in route:  # (the stored text goes between the quotes as it is)
+            using += (
+                r'; store the value JSON-escaped (every " as \", every \ as \\, a control '
+                r"character as \u00XX): sops-nix writes it into the JSON string as it is"
+            )
         steps.append(f"and replace {literal} by the route {route}, {using}")
     elif exported is not None:  # (its value would be the path, or a placeholder's text)
         steps.append(

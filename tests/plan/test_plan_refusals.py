@@ -261,6 +261,20 @@ def test_a_secret_in_a_nixos_containers_configuration_is_not_moved_to_the_hosts(
     assert "hostPath = config.sops.secrets." in mount and "isReadOnly = true; };" in mount
 
 
+def test_a_value_a_json_template_cannot_hold_as_it_is_is_stored_escaped() -> None:
+    """helper-121: the steps for a transmission password holding a quote stored it raw
+    into a JSON template, and the rendered credentials file was no JSON (jq failed)."""
+    source = b'{ ... }: { services.transmission.settings.rpc-password = "Xq7\\"vL2\\\\p0"; }\n'
+    start = source.index(b"Xq7")
+    end = source.index(b'";', start)
+    finding = Finding(MODULE, 1, start, end, Sensitive('Xq7"vL2\\p0'))
+    [refused] = plan_module(source, MODULE, findings=[finding]).refused
+    assert refused.reason == "the value cannot be written into a JSON string as it is"
+    (step,) = [s for s in refused.route if s.startswith("and replace the literal")]
+    assert "credentialsFile (JSON template)" in step
+    assert 'store the value JSON-escaped (every " as \\", every \\ as \\\\' in step
+
+
 def test_a_value_in_an_oci_containers_cmd_is_no_shell_command() -> None:
     """helper-123: the steps said $(cat …) in cmd, which oci-containers shell-escapes
     (`map escapeShellArg container.cmd`): the container got the text."""
