@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from secretkit.lazy_re import lazy
-from secretkit.scan import filters
+from secretkit.scan import filters, htpasswd_forms
 from secretkit.scan.command_detectors import STARTS as STARTS
 from secretkit.scan.command_detectors import CommandSecret, UrlCredentials
 from secretkit.scan.detector_types import Context as Context
@@ -325,6 +325,16 @@ DETECTORS: dict[str, Detector] = {
         ),
         anchors=("<auth-user-pass>",),
         shortest=38,
+    ),
+    # htpasswd entries written in a configuration (traefik's basicAuth.users, Caddy's):
+    # a crackable hash, a low finding as a hashedPassword is (scan.htpasswd_forms)
+    "password-hash": RegexDetector(
+        "password-hash",
+        "password-hash",
+        htpasswd_forms.ENTRY,
+        anchors=htpasswd_forms.ANCHORS,
+        severity="low",
+        shortest=13,
     ),
     # Postfix's `smtp_sasl_password_maps = inline:{ [relay]:587=user:password }`
     "postfix-sasl-password": PostfixInlinePasswords(),

@@ -13,6 +13,7 @@ import pytest
 
 from secretkit.plan.decide import Accepted, Refusal, decide
 from secretkit.sensitive import Sensitive
+from tests.support import fake
 from tests.support.nixfind import fill, plan_module
 
 MODULE = "hosts/host1/default.nix"
@@ -264,10 +265,11 @@ def test_a_secret_in_a_nixos_containers_configuration_is_not_moved_to_the_hosts(
 def test_a_value_a_json_template_cannot_hold_as_it_is_is_stored_escaped() -> None:
     """helper-121: the steps for a transmission password holding a quote stored it raw
     into a JSON template, and the rendered credentials file was no JSON (jq failed)."""
-    source = b'{ ... }: { services.transmission.settings.rpc-password = "Xq7\\"vL2\\\\p0"; }\n'
-    start = source.index(b"Xq7")
-    end = source.index(b'";', start)
-    finding = Finding(MODULE, 1, start, end, Sensitive('Xq7"vL2\\p0'))
+    value = fake.password("json") + '"' + fake.password("json2") + "\\"  # (made here)
+    written = value.replace("\\", "\\\\").replace('"', '\\"').encode()
+    source = b'{ ... }: { services.transmission.settings.rpc-password = "' + written + b'"; }\n'
+    start = source.index(written)
+    finding = Finding(MODULE, 1, start, start + len(written), Sensitive(value))
     [refused] = plan_module(source, MODULE, findings=[finding]).refused
     assert refused.reason == "the value cannot be written into a JSON string as it is"
     (step,) = [s for s in refused.route if s.startswith("and replace the literal")]

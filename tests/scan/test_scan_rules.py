@@ -456,6 +456,15 @@ SHOULD_FLAG += [
      "secret-attribute"),
 ]  # fmt: skip
 
+# htpasswd entries as strings of a configuration (helper-123: traefik's basicAuth.users)
+SHOULD_FLAG += [
+    ("traefik-basic-auth-apr1", fake.apr1_like,
+     '{ services.traefik.dynamicConfigOptions.http.middlewares.a.basicAuth.users = '
+     '[ "admin:@V@" ]; }', "password-hash"),
+    ("traefik-basic-auth-sha", fake.sha1_htpasswd_like,
+     '{ x.basicAuth.users = [ "legacy:@V@" ]; }', "password-hash"),
+]  # fmt: skip
+
 # Postfix's inline SASL password table (inline_table(5)): `user:password` values
 SHOULD_FLAG += [
     ("postfix-inline-sasl", fake.password,

@@ -60,10 +60,13 @@ def test_an_htpasswd_file_written_by_write_text_holds_a_password_hash(tmp_path: 
         '  environment.etc."motd".text = "' + line.replace("$", "\\$") + '";\n'
         "}\n"
     )
+    # (the motd's too: an htpasswd entry is judged by its text, wherever it is, as a
+    # text file's lines are; helper-123's traefik basicAuth.users were missed)
     assert _found(tmp_path) == [
         ("web.nix", 2, "password-hash", "low"),
         ("web.nix", 4, "password-hash", "low"),
         ("web.nix", 6, "password-hash", "low"),
+        ("web.nix", 7, "password-hash", "low"),
     ]
 
 

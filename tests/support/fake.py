@@ -157,3 +157,15 @@ def syncthing_device_id(seed: str = "dev") -> str:
 def sha512_crypt_like(seed: str = "crypt") -> str:
     """The shape of a ``$6$`` crypt hash (not a real hash of anything)."""
     return "$" + "6$" + chars(_ALNUM, 16, "salt-" + seed) + "$" + chars(_ALNUM + "./", 86, seed)
+
+
+def apr1_like(seed: str = "apr1") -> str:
+    """The shape of an htpasswd ``$apr1$`` (MD5-crypt) hash."""
+    return "$" + "apr1$" + chars(_ALNUM, 8, "asalt-" + seed) + "$" + chars(_ALNUM + "./", 22, seed)
+
+
+def sha1_htpasswd_like(seed: str = "sha") -> str:
+    """The shape of an htpasswd ``{SHA}`` hash (base64 of 20 bytes)."""
+    import base64
+
+    return "{SHA}" + base64.b64encode(hashlib.sha1(seed.encode()).digest()).decode()
