@@ -2,7 +2,7 @@
   description = "Service lab: a gateway, a forge, media, sync, monitoring and home automation";
 
   inputs = {
-    nixpkgs.url = "github:NixOS/nixpkgs/nixos-25.05";
+    nixpkgs.url = "github:NixOS/nixpkgs/nixos-26.05";
   };
 
   outputs = { self, nixpkgs, ... }: {

@@ -316,7 +316,7 @@ def _refusals(
         # module's route is not a NixOS one), then the literal
         data = staged.get(finding.path)
         place = _Place(finding.path, finding.line, finding.start, finding.end, finding.secret)
-        host = hosts_refusal(inventory, finding.path, data, place, pin)
+        host = hosts_refusal(inventory, finding.path, data, place, pin, read)
         if host is not None:
             out[id(finding)] = host
             continue

@@ -25,11 +25,11 @@ POINT = "service-readable"
 _OS_REF = re.compile(
     rb'osConfig\.sops\.(secrets|templates)\.(?:"([^"\\$]+)"|([A-Za-z0-9_\'-]+))\.path\b'
 )
-_HM_USER = re.compile(rb'home-manager\.users\.(?:"([^"\\$]+)"|([A-Za-z_][A-Za-z0-9_\'-]*))')
 
 
 def home_manager_reads(ctx: CheckContext) -> list[CheckResult]:
     from secretkit.gate.module_sites import line_of
+    from secretkit.plan.home_manager import home_users
 
     inventory = ctx.inventory()
     facts = ctx.nix()
@@ -56,7 +56,7 @@ def home_manager_reads(ctx: CheckContext) -> list[CheckResult]:
             group_mode = decl.mode_bits()
             if decl.group is not None and group_mode is not None and group_mode & 0o040:
                 continue  # (a group that may hold the user: not told here)
-            users = sorted({u for h in hosts for u in _home_users(ctx, h)})
+            users = home_users(inventory, hosts, ctx.read)
             user = users[0] if len(users) == 1 else None
             owner = decl.owner.strip('"') if decl.owner and decl.owner.startswith('"') else None
             if decl.owner is not None and (owner is None or user is None or owner == user):
@@ -87,17 +87,3 @@ def home_manager_reads(ctx: CheckContext) -> list[CheckResult]:
                 )
             )
     return out
-
-
-def _home_users(ctx: CheckContext, host: str) -> set[str]:
-    """The users ``home-manager.users.<user>`` names in ``host``'s modules."""
-    inventory = ctx.inventory()
-    found = inventory.hosts.get(host)
-    users: set[str] = set()
-    if found is None:
-        return users
-    for module in found.modules:
-        data = ctx.read(module.as_posix()) or b""
-        for m in _HM_USER.finditer(data):
-            users.add((m.group(1) or m.group(2)).decode("utf-8", "replace"))
-    return users

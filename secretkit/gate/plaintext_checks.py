@@ -137,7 +137,7 @@ def _fix_for(ctx: CheckContext, finding: Finding) -> str:
             refusal = "unreadable"
         else:  # as migrate decides: first by the hosts using the file, then the literal
             hosts = hosts_refusal(
-                ctx.inventory(), finding.path, source, finding, repo_pin(ctx.read)
+                ctx.inventory(), finding.path, source, finding, repo_pin(ctx.read), ctx.read
             )
             if hosts is not None:
                 refusal, builder, own_file = hosts.reason, hosts.builder, hosts.own_file

@@ -211,14 +211,25 @@ def unowned_hint(known: list[str], notes: Sequence[Note]) -> str:
     )
 
 
-def host_refusal(inventory: Inventory, path: str, offset: int | None = None) -> str | None:
+def host_refusal(
+    inventory: Inventory,
+    path: str,
+    offset: int | None = None,
+    read: Callable[[str], bytes | None] | None = None,
+) -> str | None:
     """Why migrate leaves a finding of ``path`` (at byte ``offset``) alone for the hosts
-    that use it (none does; a home-manager or nix-darwin configuration does), else None."""
-    refused = _host_refusal(inventory, path, offset)
+    that use it (none does; a home-manager or nix-darwin configuration does), else None.
+    ``read``: a repository file's bytes (the user a home-manager module is for)."""
+    refused = _host_refusal(inventory, path, offset, read)
     return refused.reason if refused is not None else None
 
 
-def _host_refusal(inventory: Inventory, path: str, offset: int | None) -> Refusal | None:
+def _host_refusal(
+    inventory: Inventory,
+    path: str,
+    offset: int | None,
+    read: Callable[[str], bytes | None] | None = None,
+) -> Refusal | None:
     """:func:`host_refusal`, with the sops file a value of a home-manager or nix-darwin
     configuration goes in (the one its ``hosts add`` gives a creation rule)."""
     if offset is None:
@@ -232,12 +243,16 @@ def _host_refusal(inventory: Inventory, path: str, offset: int | None) -> Refusa
         slug = _slug(others[0])
         return Refusal(foreign_reason(inventory, others), own_file=f"secrets/{slug}.yaml")
     if inventory.home_only(path):
+        from secretkit.plan.home_manager import home_users
+
         module = _FOREIGN_KINDS["home-manager"][1]
+        named = home_users(inventory, users, read) if read is not None else []
+        user = named[0] if len(named) == 1 else "<user>"
         return Refusal(
             f"the file is a home-manager module of host {', '.join(users)}: {NIXOS_ONLY}; "
-            f"move it by hand with {module}, after `secretkit hosts "
-            "add <user> --age <the user's age key>` gives secrets/<user>.yaml a creation rule",
-            own_file="secrets/<user>.yaml",
+            f"move it by hand with {module}, after `secretkit hosts add {user} --age "
+            f"<the user's age key>` gives secrets/{user}.yaml a creation rule",
+            own_file=f"secrets/{user}.yaml",
         )
     return None
 
@@ -248,11 +263,12 @@ def hosts_refusal(
     source: bytes | None,
     finding: FindingLike,
     pin: Pin | None = None,
+    read: Callable[[str], bytes | None] | None = None,
 ) -> Refusal | None:
     """:func:`host_refusal` of ``finding`` as a :class:`Refusal`, with the builder its
     literal names (``source``: the file's bytes): a builder's call is replaced by a path
     whatever configuration reads it.  Asked first, as migrate asks it."""
-    refused = _host_refusal(inventory, path, finding.start)
+    refused = _host_refusal(inventory, path, finding.start, read)
     if refused is None:
         return None
     alone = (
@@ -478,6 +494,26 @@ def own_module_finder(inventory: Inventory, read: Callable[[str], bytes | None])
         return None
 
     return own
+
+
+def hosts_add_hint(host: str) -> str:
+    return (
+        f"run: secretkit hosts add {host} --ssh-pubkey-file {host}_ssh_host_ed25519_key.pub "
+        f"(a copy of /etc/ssh/ssh_host_ed25519_key.pub from {host})"
+    )
+
+
+def home_route_of(
+    inventory: Inventory, path: str, read: Callable[[str], bytes | None]
+) -> tuple[str, ...]:
+    """Migrate's manual route for a finding in a home-manager module file of one user
+    (:func:`secretkit.plan.home_manager.home_file_steps`), else none."""
+    from secretkit.plan.home_manager import home_file_steps, home_users
+
+    if not inventory.home_only(path):
+        return ()
+    users = home_users(inventory, sorted(inventory.hosts_of_file(path)), read)
+    return home_file_steps(path, users[0]) if len(users) == 1 else ()
 
 
 def value_route_of(

@@ -4,11 +4,51 @@ migrate moves nothing there and says, as check does, how to move it by hand."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING
 
 from secretkit.nix import cst
 from secretkit.nix.catalogue.base import Entry
 from secretkit.plan.route_steps import config_arg_steps, inline_name, set_steps
+
+if TYPE_CHECKING:
+    from secretkit.nix.hosts.model import Inventory
+
+_HM_USER = re.compile(rb'home-manager\.users\.(?:"([^"\\$]+)"|([A-Za-z_][A-Za-z0-9_\'-]*))')
+
+
+def home_users(
+    inventory: Inventory, hosts: Iterable[str], read: Callable[[str], bytes | None]
+) -> list[str]:
+    """The users ``home-manager.users.<user>`` names in the modules of ``hosts`` (a
+    home-manager module of one of them belongs to one of these users)."""
+    users: set[str] = set()
+    for host in hosts:
+        found = inventory.hosts.get(host)
+        for module in found.modules if found is not None else ():
+            for m in _HM_USER.finditer(read(module.as_posix()) or b""):
+                users.add((m.group(1) or m.group(2)).decode("utf-8", "replace"))
+    return sorted(users)
+
+
+def home_file_steps(module: str, user: str) -> tuple[str, ...]:
+    """By hand, for a value in a home-manager module file of ``user``'s: the user's own
+    sops file (their age key opens it: sops-nix's homeManagerModules.sops reads it with
+    ``sops.age.keyFile``), the value stored there, the declaration and its path."""
+    own = f"secrets/{user}.yaml"
+    return (
+        f"secretkit hosts add {user} --age <{user}'s age public key> (a creation rule for "
+        f"{own}, opened by that key)",
+        f"secretkit set {own} '[\"<name>\"]'  (type or pipe the value on stdin; the name "
+        "is yours to choose)",
+        f'in {module} add: sops.secrets."<name>" = {{ sopsFile = <{own} relative to '
+        "it>; }; with sops-nix's homeManagerModules.sops in home-manager.sharedModules and "
+        f"sops.age.keyFile = <the path of {user}'s age key file>;",
+        'and drop the literal: give the program config.sops.secrets."<name>".path through '
+        "an option that reads a file (home-manager's *File / *Command options)",
+        "secretkit check then says whether each of these holds",
+    )
 
 
 def home_manager_module(tree: cst.Tree | None, inline: cst.Node | None) -> str | None:

@@ -30,7 +30,9 @@ from secretkit.nix.sops_refs import secret_names
 from secretkit.plan.advice import (
     OUTSIDE_MODULES_ROUTE,
     defines_hosts,
+    home_route_of,
     host_refusal,
+    hosts_add_hint,
     inline_finder,
     inline_modules,
     nixos_modules,
@@ -87,13 +89,6 @@ def _refuse_before_planning(
     ]
     plan.refused.sort(key=lambda r: (r.module, r.line))
     plan.originals += [f.secret for f in findings]
-
-
-def _hosts_add_hint(host: str) -> str:
-    return (
-        f"run: secretkit hosts add {host} --ssh-pubkey-file {host}_ssh_host_ed25519_key.pub "
-        f"(a copy of /etc/ssh/ssh_host_ed25519_key.pub from {host})"
-    )
 
 
 def prepare(
@@ -159,16 +154,19 @@ def prepare(
     # a file no host imports: its findings are refused (with the way out), the rest
     # of the repository is migrated (its value has no host whose sops file could hold it)
     findings = [f for f in findings if users(f)]
-    # a module of a home-manager or nix-darwin configuration: sops-nix has modules for
-    # them (homeManagerModules.sops with the user's own age key, darwinModules.sops), but
-    # migrate writes NixOS hosts' files and wiring only: refused, with the way
+    # a module of a home-manager or nix-darwin configuration (sops-nix's modules for them
+    # take other keys; migrate writes NixOS hosts' files and wiring): refused, with the way
     foreign: dict[int, str] = {}
     # a file only imported for its value (`creds = import ./c.nix`): no module, refused
     valued: dict[int, list[str]] = {}
+
+    def read_file(rel: str) -> bytes | None:
+        return _file_bytes(root / rel)
+
     for finding in findings:
         importers = inventory.value_importers(finding.path)
         # (it has users: not "no host")
-        why = host_refusal(inventory, finding.path, finding.start)
+        why = host_refusal(inventory, finding.path, finding.start, read_file)
         if why is None and importers is not None:
             valued[id(finding)] = [p.as_posix() for p in importers]
             why = value_file_reason(finding.path, valued[id(finding)])
@@ -306,7 +304,10 @@ def prepare(
         plan,
         unmoved,
         lambda f: foreign[id(f)],
-        lambda f: value_route_of(f, valued.get(id(f)), hosts_of(f.path), sources, targets),
+        lambda f: (
+            value_route_of(f, valued.get(id(f)), hosts_of(f.path), sources, targets)
+            or home_route_of(inventory, f.path, read_file)
+        ),
     )
     if plan.moves:
         plan.wiring = [n for n in wiring.notes]
@@ -382,13 +383,13 @@ def _missing_keys(root: Path, needed: set[str], targets: Targets) -> list[UserEr
         return [
             UserError(
                 f"{len(keyless)} hosts have no key in .sops.yaml: {', '.join(keyless)}",
-                hint=f"for each NAME run: {_hosts_add_hint('NAME').removeprefix('run: ')}",
+                hint=f"for each NAME run: {hosts_add_hint('NAME').removeprefix('run: ')}",
             )
         ]
     if keyless:
         return [
             UserError(
-                f"host {keyless[0]} has no key in .sops.yaml", hint=_hosts_add_hint(keyless[0])
+                f"host {keyless[0]} has no key in .sops.yaml", hint=hosts_add_hint(keyless[0])
             )
         ]
     ambiguous = [
@@ -408,7 +409,7 @@ def _missing_keys(root: Path, needed: set[str], targets: Targets) -> list[UserEr
     return ambiguous + [
         UserError(
             f"no .sops.yaml creation rule for {targets.file(host)}",
-            hint=_hosts_add_hint(host)
+            hint=hosts_add_hint(host)
             if not targets.own(host)
             else f"add a creation rule for {targets.file(host)} naming {host}'s key to .sops.yaml",
         )

@@ -686,8 +686,9 @@ def test_a_home_manager_module_of_a_nixos_host_gets_the_home_manager_route_every
     assert token not in shown
     (fix,) = [line for line in shown.splitlines() if line.lstrip().startswith("fix: ")]
     assert "the file is a home-manager module of host box" in fix, fix
-    assert "homeManagerModules.sops" in fix and "secretkit hosts add <user> --age" in fix
-    assert "secretkit set secrets/<user>.yaml" in fix
+    # (the user is the one home-manager.users names: helper-122 was told <user>)
+    assert "homeManagerModules.sops" in fix and "secretkit hosts add alice --age" in fix
+    assert "secretkit set secrets/alice.yaml" in fix
     assert "secrets/<host>.yaml" not in fix and "no file-based option" not in fix
     commit_all(tmp_git_repo, "the token, past the hook")
     check = run(tmp_git_repo, "check")
@@ -697,6 +698,11 @@ def test_a_home_manager_module_of_a_nixos_host_gets_the_home_manager_route_every
     assert "home/alice.nix:4: cannot migrate safely: the file is a home-manager module" in (
         dry.stderr
     )
+    # each step by hand, as for any other refusal
+    by_hand = [line for line in dry.stderr.splitlines() if line.startswith("  by hand: ")]
+    assert by_hand[0].startswith("  by hand: secretkit hosts add alice --age <alice's age")
+    assert "secretkit set secrets/alice.yaml" in by_hand[1]
+    assert 'in home/alice.nix add: sops.secrets."<name>"' in by_hand[2]
 
 
 def test_a_refusal_names_the_option_as_nix_writes_it() -> None:
