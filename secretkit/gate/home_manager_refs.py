@@ -50,7 +50,7 @@ def home_manager_reads(ctx: CheckContext) -> list[CheckResult]:
             name = (m.group(2) or m.group(3)).decode("utf-8", "replace")
             decl = declared[kind].get(name)
             if decl is None:
-                continue  # (undeclared: nix-secret-refs says so)
+                continue  # (undeclared: undeclared_os_refs says so)
             if decl.others_read():
                 continue  # (anyone may read it)
             group_mode = decl.mode_bits()
@@ -87,3 +87,37 @@ def home_manager_reads(ctx: CheckContext) -> list[CheckResult]:
                 )
             )
     return out
+
+
+def undeclared_os_refs(ctx: CheckContext) -> list[CheckResult]:
+    """``nix-secret-refs`` for ``osConfig.sops.secrets."<n>"`` in home-manager modules (the
+    references it reads are ``config.sops.…``): a name no NixOS module declares."""
+    facts = ctx.nix()
+    if facts.computed_declarations:
+        return []  # (one of them may declare it: said by the point as computed)
+    declared = {"secrets": {d.name for d in facts.declarations}}
+    declared["templates"] = {d.name for d in facts.templates}
+    out = []
+    for file in ctx.files():
+        data = ctx.read(file) if file.endswith(".nix") else None
+        if data is None or b"osConfig.sops." not in data:
+            continue
+        for m in _OS_REF.finditer(data):
+            kind, name = m.group(1).decode(), (m.group(2) or m.group(3)).decode("utf-8", "replace")
+            if name not in declared[kind]:
+                out.append(_undeclared(file, data, m.start(), kind, name))
+    return out
+
+
+def _undeclared(file: str, data: bytes, offset: int, kind: str, name: str) -> CheckResult:
+    line = data.count(b"\n", 0, offset) + 1
+    what = f'sops.{kind}."{name}"'
+    return CheckResult(
+        "nix-secret-refs",
+        False,
+        f"{file}:{line}: a home-manager module reads osConfig.{what}, which no NixOS module "
+        "declares: the host does not evaluate (attribute missing)",
+        f"declare {what} in a NixOS module of the host (owner = the home-manager user, who "
+        "reads it), and store its value with secretkit set",
+        (file,),
+    )

@@ -12,6 +12,7 @@ from secretkit.gate import computed_names, placeholders
 from secretkit.gate.computed_names import clan_store, computing_at, may_be_computed
 from secretkit.gate.deployment_keys import host_only_key_sources
 from secretkit.gate.flake_input import locked_for_release, missing_input
+from secretkit.gate.home_manager_refs import undeclared_os_refs
 from secretkit.gate.host_declarations import declared_elsewhere
 from secretkit.gate.inline_config import outer_config_refs
 from secretkit.gate.leaked_keys import leaked_recipients
@@ -92,7 +93,7 @@ def check_nix_refs(ctx: CheckContext) -> list[CheckResult]:
             )
         )
     results += declared_elsewhere(ctx, declared)
-    results += outer_config_refs(ctx) + password_files_too_late(ctx)
+    results += outer_config_refs(ctx) + password_files_too_late(ctx) + undeclared_os_refs(ctx)
     sops = ctx.sops_by_path()
     untracked: set[str] = set()  # said once per file
     rules_too = untracked_rules(ctx)

@@ -74,3 +74,21 @@ def test_a_home_manager_module_reading_a_nixos_secret_needs_its_users_file(
     )
     # the fix, done as it says
     assert _check(tmp_git_repo, 'owner = "alice";') == []
+
+
+def test_an_os_config_name_no_nixos_module_declares_fails(tmp_git_repo: Path) -> None:
+    """nix-secret-refs reads config.sops.… references: one through osConfig to a name no
+    NixOS module declares passed ("0 reference(s)"); the host does not evaluate."""
+    from secretkit.gate.home_manager_refs import undeclared_os_refs
+
+    _check(tmp_git_repo, 'owner = "alice";')
+    ctx = CheckContext(root=tmp_git_repo, judge=SopsJudge())
+    assert undeclared_os_refs(ctx) == []
+    (tmp_git_repo / "home" / "alice.nix").write_text(HOME.replace("email/work", "email/home"))
+    git(tmp_git_repo, "add", "-A")
+    (result,) = undeclared_os_refs(CheckContext(root=tmp_git_repo, judge=SopsJudge()))
+    assert not result.ok and result.id == "nix-secret-refs"
+    assert result.message.startswith(
+        'home/alice.nix:4: a home-manager module reads osConfig.sops.secrets."email/home", '
+        "which no NixOS module declares"
+    )
