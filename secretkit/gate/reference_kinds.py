@@ -65,6 +65,8 @@ def literal_paths(ctx: CheckContext) -> list[CheckResult]:
                 node = node.parent
             if node is None or node.type == "comment":
                 continue
+            if node.parent is not None and node.parent.type == "attrpath":
+                continue  # (a name: containers.<c>.bindMounts."/run/secrets/x", the mount)
             if any(b.start <= m.start() < b.end and p[:1] == ["sops"] for b, p in bindings):
                 continue  # (a declaration's own path = "…")
             ref = f'config.sops.secrets."{name}".path'
@@ -139,6 +141,10 @@ def _in_file(
         if container is not None:
             out.append(_container_result(ctx, file, line, kind, name, path, container))
             continue
+        if catalogue.in_container(path) and not _own_sops(path, bindings):  # (mounted)
+            unowned = _mounted_unreadable(ctx, file, line, kind, name, path)
+            out += [unowned] if unowned is not None else []
+            continue
         if path[:3] == _OCI and path[4:5] == ["cmd"]:
             unread = _unread_in_cmd(tree, bindings, path[3], offset, f'{kind}."{name}"')
             if unread is not None:
@@ -200,6 +206,46 @@ def _in_container(path: list[str], bindings: list[Any]) -> str | None:
     return name
 
 
+def _own_sops(path: list[str], bindings: list[Any]) -> bool:
+    """Whether NixOS container ``path[1]`` declares sops options of its own."""
+    return any(other[:4] == ["containers", path[1], "config", "sops"] for _b, other in bindings)
+
+
+def _mounted_unreadable(
+    ctx: CheckContext, file: str, line: int, kind: str, name: str, path: list[str]
+) -> CheckResult | None:
+    """A host's sops file bind-mounted into NixOS container ``path[1]``: it keeps the
+    host's owner (by number) and mode, so the user that reads it in the container needs
+    ``uid`` (sops-nix applies it whether or not the host has such a user) or a mode that
+    lets it read; root there (systemd, a root script) reads it anyway."""
+    from secretkit.nix import catalogue
+
+    inner = path[3:]
+    reader = catalogue.file_reader(inner) if inner else None
+    decls = ctx.nix().declarations if kind == "secrets" else ctx.nix().templates
+    decl = next((d for d in decls if d.name == name), None)
+    if decl is None or decl.uid is not None or decl.others_read():
+        return None
+    if reader is not None and (reader.kind != "daemon" or reader.owner is None):
+        return None  # (root, or systemd as root, reads it in the container)
+    who = f"the {reader.user} user" if reader is not None else "the user the program runs as"
+    return CheckResult(
+        POINT,
+        False,
+        f"{'' if reader is not None else 'cannot verify: '}{file}:{line}: "
+        f'{".".join(path)} is given sops.{kind}."{name}" through a bind mount into the '
+        f"NixOS container {path[1]}: the file keeps the host's owner and mode "
+        f"({(decl.owner or 'root').strip(chr(34))}, {(decl.mode or '0400').strip(chr(34))}), and "
+        f"{who} there cannot be told to open it",
+        f"set uid = <the uid of {who.removeprefix('the ')} in the container>; (and no "
+        f'owner) in sops.{kind}."{name}" (sops-nix sets it whether or not the host has that '
+        "user: Mic92/sops-nix modules/sops/default.nix; a NixOS service user with a fixed "
+        "uid has it as config.ids.uids.<user>)",
+        (file,),
+        group="a host's sops file read inside a NixOS container",
+    )
+
+
 def _container_result(
     ctx: CheckContext, file: str, line: int, kind: str, name: str, path: list[str], box: str
 ) -> CheckResult:
@@ -222,9 +268,9 @@ def _container_result(
         f"bindMounts, not the host's {where}, so the program there finds no file",
         f'bind-mount it: containers.{box}.bindMounts."{where}" = {{ hostPath = {ref}; '
         f"isReadOnly = true; }}; (the container's configuration then reads {where}; the file "
-        "keeps the host's owner and mode, so the user that reads it in the container must "
-        "have the same uid there: root, or a service user NixOS gives a fixed uid, such as "
-        "postgres)",
+        "keeps the host's owner and mode: unless the program runs as root there, give the "
+        "declaration uid = <its user's uid in the container>; and no owner — sops-nix sets "
+        "it whether or not the host has that user; NixOS's fixed ones are config.ids.uids.<user>)",
         (file,),
         group="a host's sops file read inside a NixOS container",
     )

@@ -40,6 +40,7 @@ class Declaration:
     owner: str | None = None
     group: str | None = None
     mode: str | None = None
+    uid: str | None = None  # (sops-nix's uid: the owner by number, user or not)
 
     def mode_bits(self) -> int | None:
         """``mode`` as a number (``"0440"``: 0o440), None where not a plain octal mode."""
@@ -466,7 +467,7 @@ def _read_bindings(
             continue
         if len(full) >= 3 and full[:2] == ["sops", "templates"] and not _computed(full[2]):
             one = templates.setdefault(full[2], Declaration(full[2], path, binding.start))
-            if len(full) == 4 and full[3] in ("owner", "group", "mode"):
+            if len(full) == 4 and full[3] in ("owner", "group", "mode", "uid"):
                 _field(tree, path, one, full[3], binding.value)
             if len(full) == 3:
                 _inherited(tree, one, binding.value)
@@ -512,7 +513,7 @@ def _inherited(tree: cst.NixTree, decl: Declaration, value: cst.Node) -> None:
         attrs = next((c for c in node.named_children if c.type == "inherited_attrs"), None)
         for name in attrs.named_children if attrs is not None else []:
             field = str(cst.node_text(tree, name))
-            if field in ("owner", "group", "mode"):
+            if field in ("owner", "group", "mode", "uid"):
                 setattr(decl, field, " ".join(str(cst.node_text(tree, node)).split()))
 
 
@@ -532,5 +533,5 @@ def _field(tree: cst.NixTree, path: str, decl: Declaration, name: str, value: cs
         decl.fmt = cst.string_value(tree, value)
     elif name == "neededForUsers":
         decl.for_users = cst.node_text(tree, value).strip() == "true"
-    elif name in ("owner", "group", "mode"):
+    elif name in ("owner", "group", "mode", "uid"):
         setattr(decl, name, " ".join(str(cst.node_text(tree, value)).split()))

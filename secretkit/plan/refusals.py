@@ -392,8 +392,8 @@ def manual_route(
             f'and mount it in the container: containers.{box}.bindMounts."{mount}" = {{ '
             f'hostPath = config.sops.secrets."{name}".path; isReadOnly = true; }}; (a '
             f'configuration written as a function of its own config names it "{mount}"; the '
-            "file keeps the host's owner and mode: the program in the container must run as "
-            "root or with that uid)"
+            "file keeps the host's owner and mode: unless the program runs as root there, "
+            "give the declaration uid = <its user's uid in the container>; and no owner)"
         )
     if fingerprint:
         steps.append(

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from secretkit.gate.context import CheckContext
-from secretkit.gate.reference_kinds import wrong_kinds
+from secretkit.gate.reference_kinds import literal_paths, wrong_kinds
 from secretkit.gate.sops_verify import SopsJudge
 from tests.conftest import git
 
@@ -186,10 +186,16 @@ def test_a_hosts_sops_file_given_inside_a_nixos_container_fails(
     assert message.startswith(f"host.nix:1: {option} is given config.sops.")
     assert f"inside the NixOS container {box}: the container sees only the store" in message
     assert fix.startswith(f'bind-mount it: containers.{box}.bindMounts."/run/secrets/')
-    assert "isReadOnly = true; };" in fix and "same uid" in fix
-    # the fix, done as it says (a bind mount of the file): no longer this failure
+    assert "isReadOnly = true; };" in fix and "uid = <its user's uid in the container>" in fix
+    # the fix, done as it says (a bind mount of the file): the file is there, but keeps
+    # the host's owner (root) and mode (0400): the user that reads it in the container
+    # needs its uid (helper-124: the mount alone then passed)
     mount = fix.removeprefix("bind-mount it: ").split(" (the container's", 1)[0]
-    assert _check(tmp_git_repo, f"{body} {mount}") == []
+    ((message, fix),) = _check(tmp_git_repo, f"{body} {mount}")
+    assert "through a bind mount into the NixOS container" in message
+    assert fix.startswith("set uid = <the uid of ")
+    owned = 'sops.secrets."vw/token".uid = 71; sops.templates."t".uid = 71;'
+    assert _check(tmp_git_repo, f"{body} {mount} {owned}") == []
     # a container with sops-nix of its own declares (and reads) its own secrets
     own = f'containers.{box}.config.sops.secrets."c" = {{ }}; {body}'
     assert _check(tmp_git_repo, own) == []
@@ -228,3 +234,17 @@ def test_a_sops_path_in_an_oci_containers_cmd_reaches_the_program_only_mounted(
     assert fails in message
     assert fix.startswith("oci-containers hands cmd to the container as written")
     assert 'config.sops.placeholder."vw/token"' in fix and "$(cat" not in fix.split(":")[0]
+
+
+def test_a_bind_mounts_name_is_no_literal_path_to_follow(tmp_git_repo: Path) -> None:
+    """helper-124: the container fix's mount point, bindMounts."/run/secrets/x", was
+    itself failed as a literal path check cannot follow."""
+    mount = (
+        'containers.db.bindMounts."/run/secrets/vw/token" = { hostPath = '
+        'config.sops.secrets."vw/token".path; isReadOnly = true; };'
+    )
+    _check(tmp_git_repo, mount)
+    assert literal_paths(CheckContext(root=tmp_git_repo, judge=SopsJudge())) == []
+    _check(tmp_git_repo, 'services.foo.passwordFile = "/run/secrets/vw/token";')
+    (result,) = literal_paths(CheckContext(root=tmp_git_repo, judge=SopsJudge()))
+    assert result.message.startswith("cannot verify: host.nix:1:")
