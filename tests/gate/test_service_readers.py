@@ -758,3 +758,23 @@ def test_a_restic_backups_password_file_is_held_to_the_backups_user(
             assert fix.startswith("add owner = config.services.restic.backups.b2.user; to ")
             added = fix.split(" to ")[0].removeprefix("add ")
             assert [ok for ok, _m, _f in _check(tmp_git_repo, _restic(user, added))] == [True]
+
+
+@pytest.mark.parametrize(("fields", "passes"), [("", False), ('owner = "postgres";', True)])
+def test_a_postgresql_script_reading_a_secret_is_held_to_the_postgres_user(
+    tmp_git_repo: Path, fields: str, passes: bool
+) -> None:
+    """helper-124: `ALTER USER … PASSWORD '$(< …)'` in postgresql's postStart runs as the
+    module's User = "postgres"; migrate wrote no owner and check did not judge it."""
+    module = (
+        "{ config, ... }: { systemd.services.postgresql.postStart = ''\n"
+        "  $PSQL -tAc \"ALTER USER app WITH PASSWORD '$(< "
+        '${config.sops.secrets."pg/app".path})\'";\n'
+        f"''; sops.secrets.\"pg/app\" = {{ sopsFile = ./s.yaml; {fields} }}; }}"
+    )
+    results = _check(tmp_git_repo, module)
+    assert [ok for ok, _m, _f in results] == [passes], results
+    if not passes:
+        ((_ok, message, fix),) = results
+        assert "systemd.services.postgresql.postStart" in message
+        assert fix.startswith('add owner = "postgres"; to sops.secrets."pg/app"')

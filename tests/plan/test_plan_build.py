@@ -798,3 +798,24 @@ def test_a_shared_module_owns_a_secret_by_a_service_user_only_where_it_is_enable
     assert plan.refused == [] and len(plan.moves) == 1
     new = plan.nix["modules/mon.nix"][1].decode()
     assert owner in new
+
+
+PG_POST_START = b"""{ config, ... }:
+{
+  systemd.services.postgresql.postStart = ''
+    $PSQL -tAc "ALTER USER app WITH PASSWORD '@PW@';"
+  '';
+}
+"""
+
+
+def test_a_secret_in_postgresqls_script_is_owned_by_postgres() -> None:
+    """helper-124: the module runs postgresql.service (and its postStart) as
+    User = "postgres"; the secret was root's 0400 and the password became ''."""
+    source, findings, values = fill(PG_POST_START, "h.nix")
+    plan = plan_module(source, "h.nix", findings=findings)
+    assert plan.refused == [] and len(plan.moves) == 1
+    new = plan.nix["h.nix"][1].decode()
+    assert all(value not in new for value in values.values())
+    assert "PASSWORD '$(< ${config.sops.secrets." in new
+    assert 'owner = "postgres";' in new

@@ -8,9 +8,10 @@ occurrence of the value becomes ``$(< /run/secrets/<name>)`` (bash reads the fil
 itself: no ``cat`` needed on the unit's PATH), quoted for where it stands in the
 shell text: inside double quotes as it is, unquoted in double quotes, inside single
 quotes by closing and reopening them.  The owner of the secret is the unit's
-``User=`` when it is a plain string; a ``DynamicUser`` unit, a unit whose ``User=``
-is an expression, and a confined unit (no ``/run/secrets`` inside) are refused, and
-so is a value in a here-document, in ``$'…'`` or in backquotes.  A long-running
+``User=`` when it is a plain string (or the user the NixOS module running the unit
+gives it: postgresql's ``postgres``, :data:`_MODULE_USERS`); a ``DynamicUser`` unit, a
+unit whose ``User=`` is an expression, and a confined unit (no ``/run/secrets`` inside)
+are refused, and so is a value in a here-document, in ``$'…'`` or in backquotes.  A long-running
 script is restarted when the secret changes; a ``oneshot`` one, or one a timer starts
 (``startAt``), reads the new value at its next run (a restart would run it).
 """
@@ -38,6 +39,31 @@ _NAMED = lazy(r"([A-Za-z_][A-Za-z0-9_-]*)['\"]?[ \t]*[=:][ \t]*['\"]?$")
 _SECRET_WORDS = ("token", "key", "pass", "secret", "auth", "user", "psk", "cred")
 
 
+# Units NixOS modules define with a ``User=`` of their own: the user a script of theirs
+# runs as when the repository sets none (the module's source: where the user is set)
+_MODULE_USERS: dict[str, tuple[str, Source]] = {
+    "postgresql": (
+        '"postgres"',
+        Source(
+            NIXPKGS,
+            "86cdf5f981057c6eed14872b560ddfb91e9daee5",
+            "nixos/modules/services/databases/postgresql.nix",
+            'postStart = … $PSQL -f "${cfg.initialScript}" … serviceConfig = mkMerge [ { … '
+            'User = "postgres";',
+        ),
+    ),
+    "mysql": (
+        "config.services.mysql.user",
+        Source(
+            NIXPKGS,
+            "169227bfd248f1bc4175e62d2e3d77658f9b0738",
+            "nixos/modules/services/databases/mysql.nix",
+            "cat ${toString cfg.initialScript} | ${cfg.package}/bin/mysql … User = cfg.user;",
+        ),
+    ),
+}
+
+
 class ServiceScript:
     key = "systemd-script"
     description = "a secret in systemd.services.<s>.script / preStart / … → $(< secret file)"
@@ -55,6 +81,15 @@ class ServiceScript:
 
     def matches(self, path: Sequence[str]) -> bool:
         return match("systemd.services.*.script|preStart|postStart|reload|preStop|postStop", path)
+
+    def target_reader(self, path: Sequence[str]) -> Reader | None:
+        """Who runs a script of a unit a NixOS module runs as its own user (the file
+        a script reads is opened by that user; check holds a declaration to it)."""
+        if not self.matches(path) or path[2] not in _MODULE_USERS:
+            return None
+        owner, source = _MODULE_USERS[path[2]]
+        default = "mysql" if owner.startswith("config.") else None
+        return Reader("daemon", source, since="13.10", owner=owner, owner_default=default)
 
     def name(self, site: Site) -> str:
         """``<service>/<the name before the value>`` (``token=…``, ``user:…``) when
@@ -88,6 +123,8 @@ class ServiceScript:
             if user is None:
                 return Refusal("the unit's User is not a plain string: the owner is unknown")
             owner = emit.nix_string(user)
+        elif unit[2] in _MODULE_USERS:  # (its module runs it as its own user: helper-124)
+            owner = _MODULE_USERS[unit[2]][0]
         literal = cst.string_at(site.tree, site.string)
         value = site.secret.reveal()
         indented = site.string.type == "indented_string_expression"
