@@ -347,6 +347,10 @@ def by_hand_point(attrpath: str | None) -> str | None:
     reads the secret's file where the value was.  None: the generic way."""
     if attrpath is None:
         return None
+    from secretkit.plan.postfix_route import password_table, table_route
+
+    if password_table(attrpath.split(".")):
+        return f"and give postfix {table_route('<name>')}"
     inner = _HOME_MANAGER.match(attrpath)
     variable = _VARIABLE.match(inner[2] if inner else attrpath)
     if variable is not None:

@@ -104,6 +104,7 @@ def _in_file(
     from secretkit.gate.option_values import innermost, option_bindings
     from secretkit.nix import catalogue, cst
     from secretkit.plan.advice import repo_pin
+    from secretkit.plan.postfix_route import password_table
     from secretkit.scan.filters import secret_name
 
     tree, bindings = option_bindings(ctx, file)
@@ -144,6 +145,9 @@ def _in_file(
         if catalogue.in_container(path) and not _own_sops(path, bindings):  # (mounted)
             unowned = _mounted_unreadable(ctx, file, line, kind, name, path)
             out += [unowned] if unowned is not None else []
+            continue
+        if password_table(path) and not _typed_table(tree, offset):
+            out.append(_untyped_table(file, line, path, what))
             continue
         if path[:3] == _OCI and path[4:5] == ["cmd"]:
             unread = _unread_in_cmd(tree, bindings, path[3], offset, f'{kind}."{name}"')
@@ -277,6 +281,34 @@ def _container_result(
 
 
 _OCI = ["virtualisation", "oci-containers", "containers"]
+_TABLE_TYPE = re.compile(r"[a-z]+:$")  # ("texthash:" before the path, in its string)
+
+
+def _typed_table(tree: NixTree, offset: int) -> bool:
+    """Whether the sops path at ``offset`` follows a postfix table type in its string."""
+    from secretkit.nix import cst
+
+    node = tree.root.descendant_for_byte_range(offset, offset + 1)
+    while node is not None and node.type not in _STRINGS:
+        node = node.parent
+    if node is None:
+        return False
+    before = str(cst.node_text(tree, node))[: offset - node.start_byte]
+    return _TABLE_TYPE.search(before.rstrip("${")) is not None
+
+
+def _untyped_table(file: str, line: int, path: list[str], what: str) -> CheckResult:
+    from secretkit.plan.postfix_route import table_route
+
+    return CheckResult(
+        POINT,
+        False,
+        f"{file}:{line}: {'.'.join(path)} is given {what} as it is; postfix names a table "
+        'type:name and stops on a bare path (src/util/dict_open.c: expecting "type:name" '
+        "form)",
+        f"give postfix {table_route('<name>')}",
+        (file,),
+    )
 
 
 def _unread_in_cmd(

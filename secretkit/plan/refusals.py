@@ -25,6 +25,7 @@ from secretkit.nix.catalogue import Entry, in_container
 from secretkit.plan.containers import CONTAINER_CMD, container_box, container_reason
 from secretkit.plan.containers import container_path as container_path
 from secretkit.plan.plain_files import read_as_is
+from secretkit.plan.postfix_route import password_table, table_route
 from secretkit.plan.route_steps import HASH_FEED as HASH_FEED
 from secretkit.plan.route_steps import config_arg_steps, inline_name, set_steps
 from secretkit.plan.route_steps import config_blocked as config_blocked
@@ -182,6 +183,8 @@ def no_route_reason(path: Sequence[str]) -> str:
     dotted = ".".join(p if p.startswith("[") else emit.attr(p) for p in path)
     if in_container(path):
         return container_reason(path[1])
+    if password_table(path):
+        return f"{dotted} is postfix's password table, a file of its own: migrate moves no table"
     if len(path) >= 3 and path[0] == "environment" and path[1] in _EXPORTED:
         return (
             f"{dotted} is exported to every user's shell and session: a value there cannot "
@@ -368,6 +371,8 @@ def manual_route(
             f'templates."<service>.env".path ]; for the service that reads {exported}, and delete '
             f"{literal} (every user's shell reads it)"
         )
+    elif command == "postfix-table":
+        steps.append(f"and drop {literal}: give postfix {table_route(name)}")
     elif command == "container":
         steps.append(f"and drop {literal} from cmd: {CONTAINER_CMD.format(name=name)}")
     elif command:
@@ -436,6 +441,8 @@ def runs_command(attrpath: str) -> str | None:
         return "container"
     if in_container(parts):  # (a NixOS container's option: the file must be mounted in)
         return f"nspawn:{parts[1]}"
+    if password_table(parts):  # (postfix's: a table file of type:name)
+        return "postfix-table"
     return "shell" if parts and command_name(parts[-1]) else None
 
 

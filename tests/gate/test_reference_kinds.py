@@ -248,3 +248,24 @@ def test_a_bind_mounts_name_is_no_literal_path_to_follow(tmp_git_repo: Path) -> 
     _check(tmp_git_repo, 'services.foo.passwordFile = "/run/secrets/vw/token";')
     (result,) = literal_paths(CheckContext(root=tmp_git_repo, judge=SopsJudge()))
     assert result.message.startswith("cannot verify: host.nix:1:")
+
+
+@pytest.mark.parametrize(
+    ("value", "fails"),
+    [
+        ('config.sops.templates."t".path', True),  # (helper-124: the old fix, done)
+        ('"${config.sops.templates."t".path}"', True),
+        ('"texthash:${config.sops.templates."t".path}"', False),
+        ('"hash:${config.sops.templates."t".path}"', False),
+    ],
+)
+def test_postfixs_password_table_is_given_with_its_type(
+    tmp_git_repo: Path, value: str, fails: bool
+) -> None:
+    results = _check(tmp_git_repo, f"services.postfix.config.smtp_sasl_password_maps = {value};")
+    if not fails:
+        assert results == []
+        return
+    ((message, fix),) = results
+    assert "postfix names a table type:name and stops on a bare path" in message
+    assert '"texthash:${config.sops.templates."postfix-sasl-passwd".path}"' in fix

@@ -642,3 +642,18 @@ def test_an_option_set_to_null_is_one_line_to_delete() -> None:
     without = text.replace(b"  services.paperless.passwordFile = null;\n", b"")
     source, findings, _values = fill(without, "h.nix")
     assert plan_module(source, "h.nix", findings=findings).refused == []
+
+
+def test_postfixs_inline_password_table_is_told_the_texthash_table() -> None:
+    """helper-124: the generic steps pointed smtp_sasl_password_maps at a template's
+    path, which postfix refuses (no table type)."""
+    source, finding = _finding(
+        b"{ ... }: { services.postfix.config.smtp_sasl_password_maps = "
+        b'"inline:{ [smtp.example.org]:587=me@example.org:@S@ }"; }\n'
+    )
+    [refused] = plan_module(source, MODULE, findings=[finding]).refused
+    assert refused.reason.endswith(
+        "is postfix's password table, a file of its own: migrate moves no table"
+    )
+    (step,) = [s for s in refused.route if s.startswith("and drop the literal")]
+    assert '"texthash:${config.sops.templates."postfix-sasl-passwd".path}"' in step
