@@ -41,9 +41,20 @@ def module_ref(root: Path, release: str | None) -> tuple[str, str]:
         else ""
     )
     if npins is not None and "sops-nix" in npins:
-        return _NPINS, f" (npins' pin sops-nix{_TOP})"
+        again = (
+            f", pinned at {commit} first (`npins remove sops-nix; npins add github -b master "
+            f"--at {commit} Mic92 sops-nix`){tested_note}"
+            if commit is not None and _revision(npins["sops-nix"]) != commit
+            else ""
+        )
+        return _NPINS, f" (npins' pin sops-nix{again}{_TOP})"
     if niv is not None and "sops-nix" in niv:
-        return _NIV, f" (niv's pin sops-nix{_TOP})"
+        again = (
+            f", pinned at {commit} first (`niv update sops-nix -r {commit}`){tested_note}"
+            if commit is not None and _revision(niv["sops-nix"]) != commit
+            else ""
+        )
+        return _NIV, f" (niv's pin sops-nix{again}{_TOP})"
     if npins is not None:
         at = f" --at {commit}" if commit is not None else ""
         return _NPINS, (
@@ -67,12 +78,20 @@ def module_ref(root: Path, release: str | None) -> tuple[str, str]:
     )
 
 
-def _pins(path: Path, under: tuple[str, ...]) -> set[str] | None:
-    """The names a sources.json pins (None: no such file, or not JSON of pins)."""
+def _revision(pin: object) -> str | None:
+    """The commit an npins or niv pin names (``revision``, ``rev``)."""
+    if not isinstance(pin, dict):
+        return None
+    found = pin.get("revision") or pin.get("rev")
+    return found if isinstance(found, str) else None
+
+
+def _pins(path: Path, under: tuple[str, ...]) -> dict[str, object] | None:
+    """The pins a sources.json holds, by name (None: no such file, or not JSON of pins)."""
     try:
         data = json.loads(path.read_bytes())
         for key in under:
             data = data[key]
     except (OSError, ValueError, KeyError, TypeError):
         return None
-    return set(data) if isinstance(data, dict) else None
+    return dict(data) if isinstance(data, dict) else None

@@ -29,8 +29,11 @@ def _write(root: Path, rel: str, data: object) -> None:
 @pytest.mark.parametrize(
     ("files", "release", "starts", "says"),
     [
+        # (its pin, re-pinned first at the commit the release needs: check fails another)
         ({"npins/sources.json": NPINS}, "24.11", '"${(import ./npins).sops-nix}/modules/sops"',
-         None),
+         f"pinned at {COMMIT_24_11} first (`npins remove sops-nix; npins add github"),
+        ({"npins/sources.json": NPINS}, "26.05", '"${(import ./npins).sops-nix}/modules/sops"',
+         "(npins' pin sops-nix; as a file"),
         ({"nix/sources.json": NIV}, None, '"${(import ./nix/sources.nix).sops-nix}/modules/sops"',
          None),
         ({"npins/sources.json": {"pins": {}}}, "24.11", '"${(import ./npins).sops-nix}',
