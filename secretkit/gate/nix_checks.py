@@ -4,6 +4,7 @@ configuration uses), ``sops-nix-module`` (every host using sops-nix imports its 
 
 from __future__ import annotations
 
+import posixpath
 from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING
@@ -38,6 +39,7 @@ if TYPE_CHECKING:
     from secretkit.gate.context import CheckContext, SopsEntry
     from secretkit.keys.sops_yaml import SopsYaml
     from secretkit.nix.hosts import Inventory
+    from secretkit.nix.sops_refs import Declaration
     from secretkit.sops.document import SopsFile
 
 
@@ -127,8 +129,7 @@ def check_nix_refs(ctx: CheckContext) -> list[CheckResult]:
                         f"secrets/HOST.yaml's); then {fix}"
                     )
                 if not missing and target.path not in ctx.tracked():
-                    # on disk but ignored (an untracked file that is not ignored would be
-                    # published, and is read as such): a flake and every clone lack it
+                    # on disk but ignored: a flake and every clone lack it
                     what = "git ignores (it is not in the repository)"
                     fix = (
                         f"track it: git add -f {target.path} (or drop its .gitignore rule, "
@@ -154,7 +155,6 @@ def check_nix_refs(ctx: CheckContext) -> list[CheckResult]:
                 continue
             if flake and target.path not in ctx.tracked() and target.path not in untracked:
                 # a flake is the git tree: a file git does not track yet is not in it
-                # (without a flake, nixos-rebuild reads the work tree: nothing to say)
                 untracked.add(target.path)
                 results.append(
                     CheckResult(
@@ -271,7 +271,7 @@ def check_host_readable(ctx: CheckContext) -> list[CheckResult]:
                         results.append(problem)
                     continue
                 problem = _host_problem(
-                    keys, host, path, decl.file, sops, recipients_of, _own_key(ctx, host)
+                    keys, host, path, decl, sops, recipients_of, _own_key(ctx, host)
                 )
                 if problem is not None:
                     results.append(problem)
@@ -290,8 +290,7 @@ def check_host_readable(ctx: CheckContext) -> list[CheckResult]:
                 )
             )
     for path, users in sorted(home.items()):
-        # sops-nix's home-manager module opens these with the user's age key
-        # (sops.age.keyFile), not the host's: said, not claimed checked
+        # sops-nix's home-manager one opens these with the user's key: said, not checked
         results.append(
             CheckResult(
                 "host-readable",
@@ -312,8 +311,7 @@ def check_host_readable(ctx: CheckContext) -> list[CheckResult]:
     results += unread_hosts(inventory, "host-readable", declaring, "declare sops secrets")
     if not any(not r.ok for r in results):
         pairs = len(seen)  # (a home-manager module's file is the user's: not counted)
-        # (what is verified is the key .sops.yaml names for the host: that it is the
-        # host's own is what `hosts add` and `rotate host` saw when they wrote it)
+        # (verified: the key .sops.yaml names; that it is the host's, hosts add saw)
         said = (
             "the key .sops.yaml names for each host is a recipient of every sops file it "
             f"uses ({pairs} host/file pair(s))"
@@ -362,8 +360,7 @@ def _host_key_warnings(
         h: [m.as_posix() for m in inventory.hosts[h].modules - inventory.hosts[h].home_modules]
         for h in readers
     }
-    # hostKeys without the key sops-nix reads: not verified, and the fix (list it)
-    # holds either way; sshd off is left a warning (turning it on opens a port)
+    # hostKeys without the key sops-nix reads: not verified (sshd off: a warning)
     return [
         CheckResult(
             "host-readable",
@@ -401,16 +398,17 @@ def _host_problem(
     keys: SopsYaml,
     host: str,
     path: str,
-    used_by: str,
+    decl: Declaration,
     sops: dict[str, SopsEntry],
     recipients_of: Callable[[SopsFile], list[list[str]]],
     own_key: str | None = None,
 ) -> CheckResult | None:
-    """Why ``host`` cannot read ``path`` (which its module ``used_by`` reads), if so.
+    """Why ``host`` cannot read ``path`` (which ``decl``'s module reads), if so.
     ``own_key``: how the host's own modules tell sops-nix which key to use, when they
     do (not the ssh host key): the key to add is that one."""
     from secretkit.layouts.sops_nix import host_anchor, host_key, host_secrets_path
 
+    used_by, named = decl.file, "hostName" in (decl.sops_file_text or "")
     key = host_key(keys.hosts, keys.keys, host)
     if key is None:
         add = (
@@ -447,13 +445,15 @@ def _host_problem(
     owner = next((h for h in keys.hosts if h != host and host_secrets_path(h) == path), None)
     if owner is not None and not in_rule:  # (another host's own file: never shared)
         mine = host_secrets_path(host)
+        folder = posixpath.relpath(posixpath.dirname(mine), posixpath.dirname(used_by) or ".")
+        folder = folder if folder.startswith("..") else f"./{folder}"  # (a Nix path)
         fix = (
             f"give {host} its own copy: the value in {mine} under the same key (secretkit "
-            f"set {mine} … reads it from stdin), read through sopsFile = ../secrets + "
-            '"/${config.networking.hostName}.yaml" (the path from that module), or stop '
-            f"importing the module on {host} (if its networking.hostName says {owner}, make "
-            f'it "{host}" instead); adding {host} to the rule of {path} would let it read '
-            f"every secret of {owner}"
+            f"set {mine} … reads it from stdin), read through sopsFile = {folder} + "
+            f'"/${{config.networking.hostName}}.yaml" in {used_by}, or stop using {path} on '
+            f"{host}"
+            + (f' (its networking.hostName says {owner}: make it "{host}")' if named else "")
+            + f"; adding {host} to the rule of {path} would let it read every secret of {owner}"
         )
     if own_key:  # the key under the anchor must be the one sops-nix uses there
         fix += (

@@ -303,8 +303,10 @@ def test_the_host_name_the_host_sets_decides_which_file_it_reads(lab: Homelab) -
     )
     # (adding observer to adguarder's rule would give it every secret of adguarder)
     assert problem["fix"].startswith("give observer its own copy")
+    assert '(its networking.hostName says adguarder: make it "observer")' in problem["fix"]
+    # (the module's own path to the secrets folder)
     assert (
-        '(if its networking.hostName says adguarder, make it "observer" instead)'
+        f'sopsFile = ../secrets + "/${{config.networking.hostName}}.yaml" in {COMMON}'
         in (problem["fix"])
     )
     assert "would let it read every secret of adguarder" in problem["fix"]
