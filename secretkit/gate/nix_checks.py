@@ -16,6 +16,7 @@ from secretkit.gate.flake_input import locked_for_release, missing_input
 from secretkit.gate.home_manager_refs import undeclared_os_refs
 from secretkit.gate.host_declarations import declared_elsewhere
 from secretkit.gate.inline_config import outer_config_refs
+from secretkit.gate.key_at_boot import keys_at_boot
 from secretkit.gate.leaked_keys import leaked_recipients
 from secretkit.gate.model import CheckResult
 from secretkit.gate.module_sites import line_of, where_modules_are
@@ -304,7 +305,7 @@ def check_host_readable(ctx: CheckContext) -> list[CheckResult]:
                 warning=True,
             )
         )
-    results += _host_key_warnings(ctx, {host for host, _path in seen}, home)
+    results += _host_key_warnings(ctx, {host for host, _path in seen}, home) + keys_at_boot(ctx)
     results += leaked_recipients(ctx)  # (a host key made from one the repository holds)
     results += no_host_read(inventory, "host-readable", unowned, "declare sops secrets")
     declaring = {d.file for d in facts.declarations}
