@@ -253,7 +253,8 @@ def _judge(
             )
         )
         return out
-    readers = {use.reader.owner: use for use in uses}
+    # (two options naming their users alike, or that the host sets to one user: one)
+    readers = {_user_of(ctx, host, use, where.file): use for use in uses}
     if len(readers) > 1 and not merged.others_read():
         first, second = list(readers.values())[:2]
         other = f"{name}-{_who(second.reader, short=True)}"
@@ -287,6 +288,10 @@ def _judge(
         if option is not None:
             by_host = values_by_host(ctx, option[0].split(".")[1:], at=where.file)
             values = by_host.get(host, by_host.get("", set()))
+        user = next(iter(values), None) if len(values) == 1 else use.reader.owner_default
+        user = user if option is not None else _literal_user(use.reader.owner or "")
+        if merged.group is not None and user and _in_group(ctx, host, user, merged):
+            continue  # (the reader's user is in the file's group, which may read it)
         problem = _problem(merged, use.reader, use.owner or "", values)
         if problem is None:
             out += _user_made_elsewhere(ctx, host, merged, use, at, what, where.file)
@@ -504,6 +509,46 @@ def _where_enabled(text: str, option: str | None) -> str | None:
     found = re.fullmatch(r"if\s+" + cond + r"\s+then\s+(.+?)\s+else\s+\"root\"", bare, re.S)
     found = found or re.fullmatch(r"(?:lib\.)?mkIf\s+" + cond + r"\s+(.+)", bare, re.S)
     return found[1].strip() if found else None
+
+
+def _user_of(ctx: CheckContext, host: str, use: _Use, at: str) -> str | None:
+    """The user ``use``'s reader runs as on ``host``: a plain name, or what the host sets
+    its user option to (its default where unset); else the owner as written."""
+    from secretkit.gate.option_values import values_by_host
+
+    owner = use.reader.owner or ""
+    if _USER_OPTION.match(owner) is None:
+        return _literal_user(owner) or owner
+    by_host = values_by_host(ctx, owner.split(".")[1:], at=at)
+    values = by_host.get(host, by_host.get("", set())) or {use.reader.owner_default}
+    return next(iter(values)) if len(values) == 1 and None not in values else owner
+
+
+def _in_group(ctx: CheckContext, host: str, user: str, decl: Declaration) -> bool:
+    """Whether the host puts ``user`` in the declaration's group (``users.users.<user>
+    .extraGroups = [ "<group>" ]``, as written) and its mode lets that group read."""
+    from secretkit.gate.option_values import option_bindings
+    from secretkit.nix import cst
+
+    mode = decl.mode_bits()
+    group = (decl.group or "").strip('"')
+    if mode is None or not mode & 0o040 or not group:
+        return False
+    inventory = ctx.inventory()
+    for file in ctx.files():
+        data = ctx.read(file) if file.endswith(".nix") else None
+        if data is None or b"extraGroups" not in data or group.encode() not in data:
+            continue
+        tree, bindings = option_bindings(ctx, file)
+        for binding, path in bindings:
+            if path != ["users", "users", user, "extraGroups"]:
+                continue
+            value = cst.unwrap(binding.value)
+            listed = value is not None and value.type == "list_expression"
+            items = [cst.string_value(tree, c) for c in value.named_children] if listed else []
+            if group in items and (not host or host in inventory.hosts_at(file, binding.start)):
+                return True
+    return False
 
 
 def _literal_user(text: str) -> str | None:

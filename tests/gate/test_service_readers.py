@@ -778,3 +778,44 @@ def test_a_postgresql_script_reading_a_secret_is_held_to_the_postgres_user(
         ((_ok, message, fix),) = results
         assert "systemd.services.postgresql.postStart" in message
         assert fix.startswith('add owner = "postgres"; to sops.secrets."pg/app"')
+
+
+@pytest.mark.parametrize(
+    ("users", "fails"),
+    [(("", ""), False), (('user = "a"; ', 'user = "a"; '), False), (('user = "a"; ', ""), True)],
+)
+def test_two_backups_of_one_user_read_one_file(
+    tmp_git_repo: Path, users: tuple[str, str], fails: bool
+) -> None:
+    """truxnell/nix-config: two restic backups, both root's (the default), share one
+    password file; they were told "read by two users" (two option names, one user)."""
+    module = (
+        "{ config, ... }: { services.restic.backups = { "
+        + "".join(
+            f'{b} = {{ {u}repository = "/r/{b}"; passwordFile = config.sops.secrets.pw.path; }}; '
+            for b, u in zip(("one", "two"), users, strict=True)
+        )
+        + "}; sops.secrets.pw = { sopsFile = ./s.yaml; "
+        + ('owner = "a"; ' if users[0] else "")
+        + "}; }"
+    )
+    results = _check(tmp_git_repo, module)
+    failed = [m for ok, m, _f in results if not ok]
+    assert bool(failed) == fails, failed
+    if fails:
+        assert "is read by two users at run time" in failed[0]
+
+
+def test_a_group_the_readers_user_is_put_in_may_read(tmp_git_repo: Path) -> None:
+    """misterio/nix-config: mysql's postStart reads minecraft's env file through
+    users.users.mysql.extraGroups = [ "minecraft" ] and group/mode 0440."""
+    module = (
+        "{ config, ... }: { systemd.services.mysql.postStart = ''\n"
+        "  source ${config.sops.secrets.mc.path}\n''; "
+        'sops.secrets.mc = { sopsFile = ./s.yaml; owner = "minecraft"; group = "minecraft"; '
+        'mode = "0440"; }; EXTRA}'
+    )
+    unverified = _check(tmp_git_repo, module.replace("EXTRA", ""))
+    assert [ok for ok, _m, _f in unverified] == [False]
+    joined = module.replace("EXTRA", 'users.users.mysql.extraGroups = [ "minecraft" ]; ')
+    assert [ok for ok, _m, _f in _check(tmp_git_repo, joined)] == [True]
