@@ -399,8 +399,8 @@ def _problem(
         written = inner
     option = _USER_OPTION.match(reader.owner)
     root_runs = (values or {reader.owner_default}) == {"root"}
-    if written is None and option is not None and reader.owner_default is not None and root_runs:
-        return None  # (the host runs the reader as root: root's file will do)
+    if option is not None and reader.owner_default is not None and root_runs:
+        return None  # (the host runs the reader as root, who reads any file)
     if written is None:
         if group_reads:
             return "unverified", f"group = {decl.group}; may or may not hold {_who(reader)}"

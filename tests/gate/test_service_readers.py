@@ -741,6 +741,7 @@ def _restic(user: str, fields: str) -> str:
         ('user = "backup"; ', 'owner = "postgres";', False),
         ("", "", True),  # (the backup runs as root, the option's default)
         ('user = "root"; ', "", True),
+        ("", 'owner = "kah"; group = "kah";', True),  # (root reads any file: truxnell)
     ],
 )
 def test_a_restic_backups_password_file_is_held_to_the_backups_user(
