@@ -9,6 +9,7 @@ import json
 import shutil
 import stat
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -328,19 +329,9 @@ def test_a_value_in_a_file_encrypted_whole_is_changed_with_edit() -> None:
     """A stranger's homelab: .npmrc, rclone.conf, wg0.conf … encrypted whole.  exposed
     said `rotate value data --from-stdin (or --kind …)` for each, and both refuse a file
     of several values, each pointing at the other.  `edit` is the way to change it."""
-    from secretkit.commands.exposed import ExposedValue, _item_lines
+    from secretkit.commands.exposed import _item_lines
 
-    item = ExposedValue(
-        names=["_authToken"],
-        rules=["npm-token"],
-        paths=[".npmrc"],
-        commits=1,
-        preview="npm_",
-        in_backup_only=False,
-        secret=Sensitive(fake.password("npm")),
-        stored=[".npmrc: data", "secrets/web.yaml: npm/token"],
-        status="not rotated",
-    )
+    item = _not_rotated("_authToken", ".npmrc: data", "secrets/web.yaml: npm/token")
     text = "\n".join(line.text for line in _item_lines(item))
     assert "new value: secretkit edit .npmrc (encrypted whole: change the value there)" in text
     assert "secretkit rotate value npm/token --from-stdin" in text
@@ -350,21 +341,12 @@ def test_a_value_in_a_file_encrypted_whole_is_changed_with_edit() -> None:
 def test_a_value_inside_a_longer_stored_text_is_changed_with_edit() -> None:
     """helper-123: a password inside a stored SQL script was told `rotate value <name>`,
     which replaced the whole script with the bare password (postgres would run it)."""
-    from secretkit.commands.exposed import ExposedValue, _item_lines
+    from secretkit.commands.exposed import _item_lines
 
-    item = ExposedValue(
-        names=["services.postgresql.initialScript"],
-        rules=["command-secret"],
-        paths=["hosts/db.nix"],
-        commits=1,
-        preview="Hn4v",
-        in_backup_only=False,
-        secret=Sensitive(fake.password("sql")),
-        stored=[
-            "secrets/db.yaml: postgres/init-sql (inside its value)",
-            "secrets/db.yaml: paperless/dbpass",
-        ],
-        status="not rotated",
+    item = _not_rotated(
+        "services.postgresql.initialScript",
+        "secrets/db.yaml: postgres/init-sql (inside its value)",
+        "secrets/db.yaml: paperless/dbpass",
     )
     text = "\n".join(line.text for line in _item_lines(item))
     assert (
@@ -373,3 +355,20 @@ def test_a_value_inside_a_longer_stored_text_is_changed_with_edit() -> None:
     ) in text
     assert "rotate value postgres/init-sql" not in text
     assert "secretkit rotate value paperless/dbpass --from-stdin" in text
+
+
+def _not_rotated(name: str, *stored: str) -> Any:
+    """A value exposed once, still stored at ``stored`` (``file: name`` places)."""
+    from secretkit.commands.exposed import ExposedValue
+
+    return ExposedValue(
+        names=[name],
+        rules=["command-secret"],
+        paths=["hosts/a.nix"],
+        commits=1,
+        preview="x",
+        in_backup_only=False,
+        secret=Sensitive(fake.password(name)),
+        stored=list(stored),
+        status="not rotated",
+    )

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import subprocess
+from typing import Any
 
 import pytest
 
@@ -62,8 +63,8 @@ def test_pinned_release(lock: bytes | None, flake: bytes | None, release: str | 
     assert pinned(lock, flake).release == release
 
 
-def _plan(pin: Pin) -> object:
-    source, findings, _ = fill(WIFI, MODULE)
+def _plan(pin: Pin, module: bytes = WIFI) -> Any:
+    source, findings, _ = fill(module, MODULE)
 
     def literal_of(tree, node):  # type: ignore[no-untyped-def]
         return {s.start: s.value for s in cst.strings(tree)}[node.start_byte]
@@ -193,15 +194,7 @@ def test_nextcloud_files_owned_by_nextcloud_until_systemd_hands_them_over(
 ) -> None:
     """Up to 24.11 nextcloud-setup (User = nextcloud) reads adminpassFile itself and
     aborts when it cannot; from 25.05 it gets it through LoadCredential."""
-    source, findings, _ = fill(NEXTCLOUD, MODULE)
-
-    def literal_of(tree, node):  # type: ignore[no-untyped-def]
-        return {s.start: s.value for s in cst.strings(tree)}[node.start_byte]
-
-    plan = build_plan(
-        {MODULE: source}, findings, lambda _p: ["laptop"], parse=cst.parse,
-        literal_of=literal_of, pin=Pin(release, "test"),
-    )  # fmt: skip
+    plan = _plan(Pin(release, "test"), NEXTCLOUD)
     new = plan.nix[MODULE][1]
     assert b"adminpassFile = config.sops.secrets." in new
     if release is None:  # the host's own release chooses (root from 25.05 on)
@@ -394,15 +387,7 @@ def test_syncthing_gui_password_file_only_where_nixos_is_known_to_have_it(
 ) -> None:
     """guiPasswordFile came with NixOS/nixpkgs#446197, opened after 25.05 branched: on
     a 25.05 host migrate wrote it, and the build failed (option does not exist)."""
-    source, findings, _ = fill(SYNCTHING, MODULE)
-
-    def literal_of(tree, node):  # type: ignore[no-untyped-def]
-        return {s.start: s.value for s in cst.strings(tree)}[node.start_byte]
-
-    plan = build_plan(
-        {MODULE: source}, findings, lambda _p: ["laptop"], parse=cst.parse,
-        literal_of=literal_of, pin=Pin(release, "test"),
-    )  # fmt: skip
+    plan = _plan(Pin(release, "test"), SYNCTHING)
     written = b"".join(edit for _path, edit in plan.nix.values()) if plan.nix else b""
     assert (b"guiPasswordFile" in written) == moved
     if not moved:
