@@ -303,7 +303,7 @@ def _plan_finding(
                 else None
             ),
             tree=module.tree,
-            command=refusals.runs_command(attrpath),
+            read_as=refusals.read_as_of(attrpath),
             exported=refusals.exported_variable(attrpath.split(".")) if attrpath else None,
             inline=module.inline,
             in_module=module.in_module,

@@ -270,7 +270,7 @@ def manual_route(
     snippet: str | None = None,
     owner: str | None = None,
     tree: cst.Tree | None = None,
-    command: str | None = None,
+    read_as: str | None = None,
     exported: str | None = None,
     inline: cst.Node | None = None,
     in_module: bool = False,
@@ -280,9 +280,9 @@ def manual_route(
     """The steps that move the secret by hand (each line one step, no value in them).
     ``owner``: the entry's reader as the pinned release runs it (None: root).
     ``tree``: the module, parsed: when it is no function of ``config`` (which the
-    declaration and the reference need), a step says so first.  ``command``: the option
-    holds a command (:func:`runs_command`): a shell's reads the file where the value
-    stood; a container's arguments are passed on as written.  ``home_user``: the value
+    declaration and the reference need), a step says so first.  ``read_as``: how the
+    option's value is read (:func:`read_as_of`): a shell command reads the file where
+    the value stood; a container's arguments are passed on as written; …  ``home_user``: the value
     is in that user's inline home-manager module (``inline``): declared in the NixOS
     module around it, read there through ``osConfig`` (:func:`home_manager_steps`)."""
     targets = list(files) if files is not None else [host_secrets_path(host) for host in hosts]
@@ -371,11 +371,11 @@ def manual_route(
             f'templates."<service>.env".path ]; for the service that reads {exported}, and delete '
             f"{literal} (every user's shell reads it)"
         )
-    elif command == "postfix-table":
+    elif read_as == "postfix-table":
         steps.append(f"and drop {literal}: give postfix {table_route(name)}")
-    elif command == "container":
+    elif read_as == "container":
         steps.append(f"and drop {literal} from cmd: {CONTAINER_CMD.format(name=name)}")
-    elif command:
+    elif read_as == "shell":
         steps.append(
             f'{WRITE}$(cat ${{config.sops.secrets."{name}".path}}) where the value stands in '
             f"the command {where} (the command reads the file each time it runs; the "
@@ -391,8 +391,8 @@ def manual_route(
             "secret); the file is root's (mode 0400) unless the declaration says owner = "
             f'"<the user the program runs as>";{_dynamic_user(name, tree)}'
         )
-    if command is not None and command.startswith("nspawn:"):
-        box, mount = command.partition(":")[2], f"/run/secrets/{name}"
+    if read_as is not None and read_as.startswith("nspawn:"):
+        box, mount = read_as.partition(":")[2], f"/run/secrets/{name}"
         steps.append(
             f'and mount it in the container: containers.{box}.bindMounts."{mount}" = {{ '
             f'hostPath = config.sops.secrets."{name}".path; isReadOnly = true; }}; (a '
@@ -426,14 +426,17 @@ def _dynamic_user(name: str, tree: cst.Tree | None) -> str:
     )
 
 
-def runs_command(attrpath: str) -> str | None:
-    """``shell`` when the option holds a shell command (``backupCleanupCommand``,
-    msmtp's ``passwordeval``: a value in it can be read from its file by the command);
-    ``nspawn:<c>`` for an option of NixOS container ``<c>``; ``container`` for an OCI
-    container's ``cmd`` (NixOS/nixpkgs
-    nixos/modules/virtualisation/oci-containers.nix, ``++ map escapeShellArg
-    container.cmd``: no shell reads it, and the container sees only its volumes);
-    else None."""
+def read_as_of(attrpath: str) -> str | None:
+    """How the value of the option at ``attrpath`` is read:
+
+    * ``shell``: a shell command (``backupCleanupCommand``, msmtp's ``passwordeval``):
+      the command can read the value from its file;
+    * ``container``: an OCI container's ``cmd`` (NixOS/nixpkgs
+      nixos/modules/virtualisation/oci-containers.nix, ``++ map escapeShellArg
+      container.cmd``): no shell reads it, and the container sees only its volumes;
+    * ``nspawn:<c>``: an option of NixOS container ``<c>`` (the file must be mounted in);
+    * ``postfix-table``: postfix's SASL password table (a ``type:name`` table file);
+    * None: none of these."""
     from secretkit.scan.filters import command_name
 
     parts = [p for p in attrpath.split(".") if p and not p.startswith("[")]
