@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
 def keys_at_boot(ctx: CheckContext) -> list[CheckResult]:
     from secretkit.gate.option_values import option_bindings, values_by_host
-    from secretkit.plan.hostkeys import UNREAD, key_file
+    from secretkit.plan.hostkeys import HOST_KEY, UNREAD, key_file
 
     inventory = ctx.inventory()
     declaring = {d.file for d in ctx.nix().declarations}
@@ -28,9 +28,9 @@ def keys_at_boot(ctx: CheckContext) -> list[CheckResult]:
         modules = sorted(m.as_posix() for m in host.modules - host.home_modules)
         if not declaring & set(modules):
             continue  # (no sops secret of its own to install)
-        key = key_file(sources, modules)
-        if key is None or key == UNREAD:
-            continue  # (/etc/ssh on the root filesystem, or a path not read here)
+        key = key_file(sources, modules) or HOST_KEY
+        if key == UNREAD:
+            continue  # (a path not read here)
         mounts: dict[str, str] = {}  # mount point -> the module declaring it
         for module in modules:
             if b"fileSystems" not in sources.get(module, b""):
@@ -41,6 +41,8 @@ def keys_at_boot(ctx: CheckContext) -> list[CheckResult]:
                     mounts.setdefault(path[1].rstrip("/") or "/", module)
         under = [m for m in mounts if m != "/" and key.startswith(m + "/")]
         if not under:
+            if "/" in mounts and _tmpfs_root(ctx, name, mounts["/"]):
+                out.append(_on_tmpfs(name, key, mounts["/"]))
             continue
         mount = max(under, key=len)
         needed = values_by_host(ctx, ["fileSystems", mount, "neededForBoot"], at=mounts[mount])
@@ -60,3 +62,26 @@ def keys_at_boot(ctx: CheckContext) -> list[CheckResult]:
             )
         )
     return out
+
+
+def _tmpfs_root(ctx: CheckContext, host: str, module: str) -> bool:
+    """Whether ``host``'s root filesystem is a tmpfs (an impermanence setup's)."""
+    from secretkit.gate.option_values import values_by_host
+
+    kinds = values_by_host(ctx, ["fileSystems", "/", "fsType"], at=module)
+    return kinds.get(host, kinds.get("", set())) == {"tmpfs"}
+
+
+def _on_tmpfs(host: str, key: str, module: str) -> CheckResult:
+    return CheckResult(
+        "host-readable",
+        False,
+        f"host {host}: sops-nix reads its key {key} from the root filesystem, a tmpfs "
+        f"({module}): it is empty at every boot, and sshd makes its keys only after "
+        "activation, where sops-nix installs the secrets: none is installed at boot",
+        "point sops.age.sshKeyPaths at the persisted key (the path services.openssh."
+        "hostKeys names under a neededForBoot filesystem, such as /persist/etc/ssh/"
+        "ssh_host_ed25519_key)",
+        (module,),
+        group="a host key sops-nix cannot read at boot",
+    )
