@@ -270,9 +270,12 @@ def unwrap(node: Node) -> Node:
     return node
 
 
-# Functions that set an option's value at another priority (lib.mkDefault "…"): the
-# value is still the option's; rewritten inside the call, the priority stays
-PRIORITY_WRAPPERS = frozenset({"mkDefault", "mkForce", "mkOptionDefault", "mkOverride"})
+# Functions that set an option's value at another priority (lib.mkDefault "…") or
+# place it in the merge order (lib.mkAfter ''…'', a script's lines after the module's):
+# the value is still the option's; rewritten inside the call, the priority stays
+PRIORITY_WRAPPERS = frozenset(
+    {"mkDefault", "mkForce", "mkOptionDefault", "mkOverride", "mkBefore", "mkAfter"}
+)
 
 
 def call_of(node: Node) -> tuple[Node, Node] | None:

@@ -809,10 +809,13 @@ PG_POST_START = b"""{ config, ... }:
 """
 
 
-def test_a_secret_in_postgresqls_script_is_owned_by_postgres() -> None:
+@pytest.mark.parametrize("wrapped", [False, True])
+def test_a_secret_in_postgresqls_script_is_owned_by_postgres(wrapped: bool) -> None:
     """helper-124: the module runs postgresql.service (and its postStart) as
-    User = "postgres"; the secret was root's 0400 and the password became ''."""
-    source, findings, values = fill(PG_POST_START, "h.nix")
+    User = "postgres"; the secret was root's 0400 and the password became ''.  Under
+    lib.mkAfter (the usual form: after the module's own lines) it was refused."""
+    module = PG_POST_START.replace(b"postStart = ''", b"postStart = lib.mkAfter ''")
+    source, findings, values = fill(module if wrapped else PG_POST_START, "h.nix")
     plan = plan_module(source, "h.nix", findings=findings)
     assert plan.refused == [] and len(plan.moves) == 1
     new = plan.nix["h.nix"][1].decode()
