@@ -239,6 +239,16 @@ def rotate_value(
             hint=f"give the new text on stdin: secretkit rotate value {name} --from-stdin "
             "< <the new file>",
         )
+    if stdin is not None and texts and "\n" not in stdin.reveal().strip():
+        # (a password inside a stored SQL script: exposed says edit; one line here
+        # would become the whole script, helper-123)
+        lines = len(texts[0].reveal().strip().splitlines())
+        raise UsageError(
+            f"{name} holds a text of {lines} lines, and the one line on stdin would "
+            "replace all of it",
+            hint=f"change the value inside the text: secretkit edit {holding[0].rel}; or give "
+            f"the whole new text: secretkit rotate value {name} --from-stdin < <the new text>",
+        )
     options = options or Options(length, words)
     sources: list[str] = []
     publics: list[tuple[str, str | None, tuple[str, ...]]] = []

@@ -360,6 +360,14 @@ def test_a_files_text_is_not_replaced_by_a_generated_value(
     assert "immich-compose holds a file's text (4 lines)" in err
     assert "secretkit rotate value immich-compose --from-stdin < <the new file>" in err
     assert lab.files() == before
+    # (helper-123: one new password on stdin would have become the whole file)
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(b"Just-the-password-9\n")))
+    code, _out, err = run_main(capsys, "-C", str(lab.root), "rotate", "value", "immich-compose",
+                              "--from-stdin")  # fmt: skip
+    assert code == 2
+    assert "immich-compose holds a text of 4 lines, and the one line on stdin" in err
+    assert f"secretkit edit {rel}" in err
+    assert lab.files() == before
     new = compose.replace(password, fake.password("compose-new"))
     monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(new.encode())))
     code, _out, err = run_main(capsys, "-C", str(lab.root), "rotate", "value", "immich-compose",
