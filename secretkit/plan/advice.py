@@ -13,6 +13,7 @@ migrate refuses a rewrite whose option another module of those hosts sets alread
 
 from __future__ import annotations
 
+import posixpath
 import re
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -496,13 +497,6 @@ def own_module_finder(inventory: Inventory, read: Callable[[str], bytes | None])
     return own
 
 
-def hosts_add_hint(host: str) -> str:
-    return (
-        f"run: secretkit hosts add {host} --ssh-pubkey-file {host}_ssh_host_ed25519_key.pub "
-        f"(a copy of /etc/ssh/ssh_host_ed25519_key.pub from {host})"
-    )
-
-
 def home_route_of(
     inventory: Inventory, path: str, read: Callable[[str], bytes | None]
 ) -> tuple[str, ...]:
@@ -537,6 +531,10 @@ def value_route_of(
     name = "/".join(slug(p) for p in parts) or f"manual/{slug(finding.path[:-4])}-{finding.line}"
     module = importers[0] if len(importers) == 1 else None
     data = sources.get(module) if module is not None else None
+    uses = value_uses(dotted, importers, sources)
+    # (the sopsFile path is written in a module that reads the value: from its folder)
+    using = sorted({use.rsplit(":", 1)[0] for use in uses})
+    folders = {posixpath.dirname(u) for u in using}
     fingerprint = getattr(finding, "fingerprint", None)
     return tuple(
         value_route(
@@ -544,10 +542,12 @@ def value_route_of(
             line=finding.line,
             dotted=dotted,
             importers=importers,
-            uses=value_uses(dotted, importers, sources),
+            uses=uses,
             name=name,
             files=[targets.route_file(h) for h in hosts],
-            sops_file=sops_file_expr(module or finding.path, hosts, targets),
+            sops_file=sops_file_expr(
+                module or (using[0] if len(folders) == 1 else finding.path), hosts, targets
+            ),
             tree=cst.parse(data) if data is not None else None,
             fingerprint=fingerprint if isinstance(fingerprint, str) else None,
         )

@@ -146,3 +146,11 @@ def _fields(tree: Tree, item: Node) -> dict[str, str]:
             if text is not None and names:
                 out[names[0]] = text
     return out
+
+
+def hosts_add_hint(host: str) -> str:
+    """How to give ``host`` its key in ``.sops.yaml``: its ssh host key's public half."""
+    return (
+        f"run: secretkit hosts add {host} --ssh-pubkey-file {host}_ssh_host_ed25519_key.pub "
+        f"(a copy of /etc/ssh/ssh_host_ed25519_key.pub from {host})"
+    )

@@ -32,7 +32,6 @@ from secretkit.plan.advice import (
     defines_hosts,
     home_route_of,
     host_refusal,
-    hosts_add_hint,
     inline_finder,
     inline_modules,
     nixos_modules,
@@ -45,6 +44,7 @@ from secretkit.plan.advice import (
 )
 from secretkit.plan.build import build_plan
 from secretkit.plan.host_names import hostname_mismatches
+from secretkit.plan.hostkeys import hosts_add_hint
 from secretkit.plan.model import FindingLike, Plan, Refused
 from secretkit.plan.refusals import naming_modules, other_file_note
 from secretkit.plan.value_files import value_file_reason

@@ -153,3 +153,32 @@ def test_check_and_hook_name_the_importer(lab: Lab) -> None:
         assert "sops.defaultSopsFile is that file) in hosts/h/configuration.nix, not in" in fix
         assert "hosts/h/configuration.nix:8" in fix and "delete mqttPassword" in fix
         assert "stays a plain attrset" in fix
+
+
+def test_the_sops_file_path_is_written_from_the_module_that_reads_the_value(lab: Lab) -> None:
+    """helper-125: a secrets.nix two hosts import, read by one: the steps gave
+    `sopsFile = ./secrets + …` (the path from the value file's folder, the repository's
+    top) for the declaration in hosts/h/configuration.nix, where it names nothing."""
+    from secretkit.commands.demo import demo_host_key
+    from secretkit.keys import sops_yaml_edits
+    from secretkit.keys.ssh_to_age import ssh_pubkey_to_age
+
+    flake = FLAKE.replace(
+        "modules = [ ./hosts/h/configuration.nix ]; };",
+        "modules = [ ./hosts/h/configuration.nix ]; };\n    nixosConfigurations.g = "
+        "nixpkgs.lib.nixosSystem { modules = [ ./hosts/g/configuration.nix ]; };",
+    )
+    (lab.repo / "flake.nix").write_text(flake)
+    (lab.repo / "hosts/g").mkdir()
+    (lab.repo / "hosts/g/configuration.nix").write_text(
+        "{ ... }:\nlet\n  creds = import ../../profiles/creds.nix;\nin\n{\n"
+        "  services.mosquitto.enable = true;\n}\n"
+    )
+    line, _ = demo_host_key(lab.admin.parent, "g")
+    sops_yaml_edits.add_host(lab.repo, "g", ssh_pubkey_to_age(line))
+    commit_all(lab.repo, "a second host importing creds.nix, not reading the password")
+    proc = lab.run("migrate", "--dry-run")
+    steps = _steps(proc.stdout + proc.stderr)
+    declare = [s for s in steps if 'sops.secrets."mqttpassword"' in s and " add: " in s]
+    assert declare and "sopsFile = ../../secrets" in declare[0], steps
+    assert "sopsFile = ./secrets" not in declare[0]
