@@ -201,13 +201,10 @@ def _in_container(path: list[str], bindings: list[Any]) -> str | None:
     then at a path inside; whether its user may read it is the next question)."""
     if len(path) < 4 or path[0] != "containers" or path[2] != "config":
         return None
-    name = path[1]
-    for _binding, other in bindings:
-        if other[:2] != ["containers", name]:
-            continue
-        if other[2:4] == ["config", "sops"] or other[2:3] == ["bindMounts"]:
-            return None
-    return name
+    mounts = ["containers", path[1], "bindMounts"]
+    if _own_sops(path, bindings) or any(other[:3] == mounts for _b, other in bindings):
+        return None
+    return path[1]
 
 
 def _own_sops(path: list[str], bindings: list[Any]) -> bool:
@@ -284,17 +281,20 @@ _OCI = ["virtualisation", "oci-containers", "containers"]
 _TABLE_TYPE = re.compile(r"[a-z]+:$")  # ("texthash:" before the path, in its string)
 
 
-def _typed_table(tree: NixTree, offset: int) -> bool:
-    """Whether the sops path at ``offset`` follows a postfix table type in its string."""
+def _string_before(tree: NixTree, offset: int) -> str | None:
+    """The text of the string holding ``offset`` up to it (None: in no string)."""
     from secretkit.nix import cst
 
     node = tree.root.descendant_for_byte_range(offset, offset + 1)
     while node is not None and node.type not in _STRINGS:
         node = node.parent
-    if node is None:
-        return False
-    before = str(cst.node_text(tree, node))[: offset - node.start_byte]
-    return _TABLE_TYPE.search(before.rstrip("${")) is not None
+    return None if node is None else str(cst.node_text(tree, node))[: offset - node.start_byte]
+
+
+def _typed_table(tree: NixTree, offset: int) -> bool:
+    """Whether the sops path at ``offset`` follows a postfix table type in its string."""
+    before = _string_before(tree, offset)
+    return before is not None and _TABLE_TYPE.search(before.rstrip("${")) is not None
 
 
 def _untyped_table(file: str, line: int, path: list[str], what: str) -> CheckResult:
@@ -320,13 +320,9 @@ def _unread_in_cmd(
     container mounts that file (its ``volumes`` name it) and gets its path as written."""
     from secretkit.nix import cst
 
-    node = tree.root.descendant_for_byte_range(offset, offset + 1)
-    while node is not None and node.type not in _STRINGS:
-        node = node.parent
-    if node is not None:
-        before = str(cst.node_text(tree, node))[: offset - node.start_byte]
-        if "$(" in before or "`" in before:
-            return "no shell runs the $(…) around it: the program gets that text"
+    before = _string_before(tree, offset) or ""
+    if "$(" in before or "`" in before:
+        return "no shell runs the $(…) around it: the program gets that text"
     volumes = [*_OCI, box, "volumes"]
     if any(other == volumes and ref in str(cst.node_text(tree, b.value)) for b, other in bindings):
         return None
