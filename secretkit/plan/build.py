@@ -17,15 +17,13 @@ path literal (``../../secrets/observer.yaml``): sops-nix's ``validateSopsFiles``
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from secretkit.lazy_re import lazy
 from secretkit.nix import catalogue, cst, emit
 from secretkit.nix.edits import Edit, EditError, checked_apply
 from secretkit.nix.inline import node_at_span
 from secretkit.plan import refusals
-from secretkit.plan.declare import declaration_edits
 from secretkit.plan.dynamic import dynamic_path
 from secretkit.plan.home_manager import home_manager_module, home_manager_reason
 from secretkit.plan.hostvalues import HostValues
@@ -33,38 +31,19 @@ from secretkit.plan.model import FindingLike, Move, Plan, Refused
 from secretkit.plan.module_top import another_part, module_top
 from secretkit.plan.naming import Names
 from secretkit.plan.owners import owner_for, where_enabled
+from secretkit.plan.planned_module import (
+    PlannedModule,
+    commit,
+    finish_module,
+    give_up,
+    replace_in_template,
+    set_already,
+)
 from secretkit.plan.targets import Targets, shared_problem
 from secretkit.plan.targets import sops_file_expr as sops_file_expr
-from secretkit.sensitive import Sensitive
 
 if TYPE_CHECKING:
     from secretkit.plan.release import Pin
-
-
-@dataclass
-class _Module:
-    """Everything planned for one module: a ``.nix`` file, or an inline module in one
-    (``inline``: its attrset, such as ``{ … }`` in a ``modules`` list of ``flake.nix``)."""
-
-    path: str
-    hosts: tuple[str, ...]
-    tree: cst.Tree
-    top: cst.Node
-    inline: cst.Node | None = None
-    in_module: bool = False  # the file around the inline module is a module of its hosts
-    edits: list[Edit] = field(default_factory=list)
-    decls: dict[str, emit.SecretDecl] = field(default_factory=dict)
-    templates: dict[str, emit.TemplateDecl] = field(default_factory=dict)
-    template_options: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    template_lists: set[str] = field(default_factory=set)  # templates given as a list item
-    template_includes: set[str] = field(default_factory=set)  # nix.conf `!include` templates
-    # the span of a whole file text made a template → that template (more secrets of
-    # the same text are replaced inside it)
-    whole_spans: dict[tuple[int, int], str] = field(default_factory=dict)
-    options: dict[tuple[str, ...], catalogue.OptionSpec] = field(default_factory=dict)
-    defined: set[tuple[str, ...]] = field(default_factory=set)
-    moves: list[tuple[Move, Sensitive[str]]] = field(default_factory=list)
-    values: HostValues | None = None  # what the hosts' modules set (options set elsewhere)
 
 
 # the reason given for a secret written in a Nix comment (no sops route: it must go)
@@ -98,6 +77,7 @@ def build_plan(
     targets: Targets | None = None,
     inline_at: InlineAt | None = None,
     own_module: OwnModule | None = None,
+    users_at: Callable[[str, int], Iterable[str]] | None = None,
 ) -> Plan:
     """Plan the migration of ``findings`` (all in ``.nix`` files of ``sources``).
 
@@ -114,16 +94,18 @@ def build_plan(
     does: a finding there is planned in that module, not in the file around it.
     ``own_module`` names a module file of exactly the given hosts (with its source): where
     a refusal's steps go when the finding's module cannot read the NixOS config.
+    ``users_at`` gives the hosts using the code at a position of a file: where a module's
+    own switch leaves its config off on some hosts, only the others store its values.
     """
     plan = Plan()
     if targets is not None:
         plan.targets = targets
     names = Names()
     names.reserve(reserved)
-    modules: dict[tuple[str, int], _Module] = {}
+    modules: dict[tuple[str, int], PlannedModule] = {}
     trees: dict[str, cst.Tree] = {}
 
-    def steps_go(module: _Module) -> refusals.Elsewhere | None:
+    def steps_go(module: PlannedModule) -> refusals.Elsewhere | None:
         """Where the manual steps for ``module`` go when it cannot read the NixOS config."""
         if own_module is None:
             return None
@@ -183,14 +165,18 @@ def build_plan(
             plan.refused.append(Refused(path, finding.line, "", why))
             continue
         if module is None:
-            module = modules[key] = _Module(path, hosts, tree, top, inline, values=host_values)
+            module = PlannedModule(path, hosts, tree, top, inline, values=host_values)
+            modules[key] = module
             module.in_module = inline is not None and unit is not None and unit[2]
+            if users_at is not None:  # (a module's own switch off on some of its hosts)
+                using = set(users_at(path, top.start_byte))
+                module.using = tuple(h for h in hosts if h in using)
         _plan_finding(plan, module, finding, names, literal_of, host_values, pin, targets, steps_go)
 
     # each file's modules (the file and its inline ones) are written together
-    by_file: dict[str, list[tuple[_Module, list[Edit]]]] = {}
+    by_file: dict[str, list[tuple[PlannedModule, list[Edit]]]] = {}
     for module in modules.values():
-        edits = _finish_module(plan, module)
+        edits = finish_module(plan, module)
         if edits is not None:
             by_file.setdefault(module.path, []).append((module, edits))
     written: dict[str, list[Edit]] = {}
@@ -200,13 +186,13 @@ def build_plan(
             new = checked_apply(trees[path].source, edits, where=path)
         except EditError as exc:
             for module, _own in units:
-                _give_up(plan, module, exc.message)
+                give_up(plan, module, exc.message)
             continue
         written[path] = edits
         plan.nix[path] = (trees[path].source, new)
         for module, own in units:
             module.edits = own
-            _commit(plan, module)
+            commit(plan, module)
 
     if plan.moves and extra_edits:
         for path, wiring in extra_edits.items():
@@ -243,14 +229,14 @@ def _found_at(
 
 def _plan_finding(
     plan: Plan,
-    module: _Module,
+    module: PlannedModule,
     finding: FindingLike,
     names: Names,
     literal_of: Callable[[cst.Tree, cst.Node], str],
     host_values: HostValues | None = None,
     pin: Pin | None = None,
     targets: Targets | None = None,
-    steps_go: Callable[[_Module], refusals.Elsewhere | None] = lambda _module: None,
+    steps_go: Callable[[PlannedModule], refusals.Elsewhere | None] = lambda _module: None,
 ) -> None:
     from secretkit.plan.release import release_refusal
 
@@ -293,7 +279,7 @@ def _plan_finding(
                 if any(h in plan.targets.ambiguous for h in module.hosts)
                 else sops_file_expr(module.path, module.hosts, targets)
             ),
-            files=[plan.targets.route_file(h) for h in module.hosts],
+            files=[plan.targets.route_file(h) for h in module.storing],
             entry=entry,
             fingerprint=fingerprint if isinstance(fingerprint, str) else None,
             snippet=snippet,
@@ -406,13 +392,13 @@ def _plan_finding(
             # another secret of a text already turned into a template: its placeholder
             # goes into that template, and the text's edit is made once
             content = module.templates[owner].content
-            merged = _replace_in_template(content, t.whole, emit.placeholder(name))
+            merged = replace_in_template(content, t.whole, emit.placeholder(name))
             if merged is None:
                 refuse("the secret cannot be located inside the file text", dotted, name, entry)
                 return
             result.template = t = replace(t, template=owner)
             result.edits = [e for e in result.edits if (e.start, e.end) not in module.whole_spans]
-    conflict = _set_already(module, result)
+    conflict = set_already(module, result)
     if conflict is not None:  # only this finding: the module's others may still move
         refuse(conflict, dotted, name, entry)
         return
@@ -482,119 +468,8 @@ def _plan_finding(
             or (reader is not None and reader.kind == "activation"),
             path=result.path,
         )
-    files = tuple(plan.targets.file(h) for h in module.hosts)
+    files = tuple(plan.targets.file(h) for h in module.storing)
     move = Move(
-        module.path, finding.line, dotted, name, module.hosts, files, result.new_option, entry.key
+        module.path, finding.line, dotted, name, module.storing, files, result.new_option, entry.key
     )
     module.moves.append((move, result.value))
-
-
-def _set_already(module: _Module, result: catalogue.Rewrite) -> str | None:
-    """Why ``result`` cannot be written: an option it must set (its file option, the
-    template's option) already holds another value in the module, else None."""
-    wanted = [spec for spec in result.options if spec.required]
-    t = result.template
-    if t is not None and t.option:
-        ref = emit.template_ref(t.template)
-        ref = f"[ {ref} ]" if t.list_option else ref
-        ref = '"!include ${' + ref + '}"' if t.include else ref
-        wanted.append(catalogue.OptionSpec(t.option, ref, True))
-    for spec in wanted:
-        state = emit.ensure_option(module.tree, module.top, list(spec.path), spec.expr)
-        if state.edit is None and state.existing != spec.expr:
-            return refusals.already_set(spec.path, state.existing)
-    return None
-
-
-def _give_up(plan: Plan, module: _Module, reason: str) -> None:
-    for move, _ in module.moves:
-        plan.refused.append(Refused(module.path, move.line, move.attrpath, reason))
-
-
-def _commit(plan: Plan, module: _Module) -> None:
-    for move, value in module.moves:
-        plan.moves.append(move)
-        for host in move.hosts:
-            plan.sops.setdefault(host, {})[tuple(move.name.split("/"))] = value
-
-
-def _finish_module(plan: Plan, module: _Module) -> list[Edit] | None:
-    """The edits that write ``module``'s moves (checked on their own), or None when
-    they cannot be made (its findings refused, with the reason)."""
-    if not module.moves:
-        return None
-    tree, top = module.tree, module.top
-    edits = list(module.edits)
-
-    def give_up(reason: str) -> None:
-        _give_up(plan, module, reason)
-
-    wanted: list[catalogue.OptionSpec] = list(module.options.values())
-    for template, option in module.template_options.items():
-        if option:
-            ref = emit.template_ref(template)
-            if template in module.template_lists:
-                ref = f"[ {ref} ]"
-            if template in module.template_includes:
-                ref = '"!include ${' + ref + '}"'
-            wanted.append(catalogue.OptionSpec(option, ref, True))
-    for spec in wanted:
-        state = emit.ensure_option(tree, top, list(spec.path), spec.expr)
-        if state.refusal is not None:
-            give_up(state.refusal)
-            return None
-        if state.edit is not None:
-            edits.extend((state.edit, *state.more))
-        elif spec.required and state.existing != spec.expr:
-            give_up(refusals.already_set(spec.path, state.existing))
-            return None
-
-    placed = declaration_edits(tree, top, module.decls.values(), module.templates.values())
-    if isinstance(placed, str):
-        give_up(placed)
-        return None
-    edits.extend(placed)
-
-    if module.inline is not None:
-        inline_edits = emit.ensure_inline_config_arg(
-            tree, module.inline, in_module=module.in_module
-        )
-        if isinstance(inline_edits, str):
-            give_up(inline_edits)
-            return None
-        edits.extend(inline_edits)
-    else:
-        config_edit = emit.ensure_config_arg(tree)
-        if isinstance(config_edit, str):
-            give_up(config_edit)
-            return None
-        if config_edit is not None:
-            edits.append(config_edit)
-    try:
-        checked_apply(tree.source, edits, where=module.path)
-    except EditError as exc:
-        give_up(exc.message)
-        return None
-    return edits
-
-
-_PLACEHOLDER = lazy(r"\$\{config\.sops\.placeholder\.[^}]*\}")
-
-
-def _replace_in_template(content: list[str], secret: str, placeholder: str) -> list[str] | None:
-    """``content`` (a whole file text, earlier secrets already placeholders) with the
-    ``secret`` outside a placeholder replaced by ``placeholder``; None when the text
-    holds it other than once."""
-    text = "\n".join(content)
-    at, where = 0, []
-    for match in [*_PLACEHOLDER.finditer(text), None]:
-        end = match.start() if match is not None else len(text)
-        found = text.find(secret, at, end)
-        while found != -1 and found + len(secret) <= end:
-            where.append(found)
-            found = text.find(secret, found + 1, end)
-        at = match.end() if match is not None else end
-    if len(where) != 1:  # (twice: which one is the secret is not known here)
-        return None
-    found = where[0]
-    return (text[:found] + placeholder + text[found + len(secret) :]).split("\n")

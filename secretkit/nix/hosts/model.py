@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from secretkit.lazy_re import lazy
 
@@ -147,6 +148,11 @@ class Inventory:
         return set(self.note_hosts.get(note) or self.hosts_of_file(note.file))
 
     definition_files: frozenset[Path] = frozenset()  # files that declare hosts (hive.nix)
+    # what a module's own switch turns off, per file (read on demand: _switched_off)
+    _guards: dict[Path, list[tuple[int, int, frozenset[str]]]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
+    _trees: dict[Path, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def unresolved(self) -> list[tuple[Path, str]]:
@@ -204,7 +210,57 @@ class Inventory:
             # code outside every inline module of a definition file (a devShell in
             # flake.nix, say) is used by no host, unless a host imports the whole file
             return inside | whole
-        return self.hosts_of_file(rel)
+        users = self.hosts_of_file(rel)
+        for start, end, off in self._switched_off(rel, users):
+            if start <= offset < end and users - off:
+                users -= off  # (never all of them: see secretkit.nix.hosts.guards)
+        return users
+
+    def _switched_off(self, rel: Path, users: set[str]) -> list[tuple[int, int, frozenset[str]]]:
+        """The spans of ``rel`` under its module's own switch, each with the hosts that
+        leave the switch off (:mod:`secretkit.nix.hosts.guards`)."""
+        found = self._guards.get(rel)
+        if found is not None:
+            return found
+        found = self._guards[rel] = []
+        if len(users) < 2 or rel.suffix != ".nix":
+            return found
+        from secretkit.nix.hosts import guards
+
+        tree = self._tree(rel)
+        for guard in guards.module_guards(tree) if tree is not None else ():
+            off = guards.hosts_off(
+                guard, sorted(users), self._modules_of, self._complete, self._tree_of
+            )
+            if off:
+                found.append((guard.start, guard.end, off))
+        return found
+
+    def _modules_of(self, host: str) -> list[tuple[str, tuple[int, int] | None]]:
+        found = self.hosts[host]
+        out: list[tuple[str, tuple[int, int] | None]] = []
+        only_inline = {f for f, _s, _e in found.inline} - found.files
+        out += [(m.as_posix(), None) for m in sorted(found.modules - only_inline)]
+        out += [(f.as_posix(), (s, e)) for f, s, e in found.inline]
+        return out
+
+    def _complete(self, host: str) -> bool:
+        found = self.hosts[host]
+        return found.resolved and not found.unseen(but_sops_nix=True)
+
+    def _tree_of(self, rel: str) -> Any:
+        return self._tree(Path(rel))
+
+    def _tree(self, rel: Path) -> Any:
+        from secretkit.nix import cst
+
+        if rel not in self._trees:
+            try:
+                data = (self.root / rel).read_bytes()
+            except OSError:
+                data = None
+            self._trees[rel] = cst.parse(data) if data is not None else None
+        return self._trees[rel]
 
     def inline_at(self, path: Path | str, offset: int) -> tuple[int, int] | None:
         """The span of the innermost inline module of ``path`` that holds byte
