@@ -63,8 +63,9 @@ from pathlib import Path
 from secretkit.gate.agenix_checks import check_agenix
 from secretkit.gate.context import CheckContext
 from secretkit.gate.decrypted_copies import check_decrypted_copies
+from secretkit.gate.host_readable import check_host_readable
 from secretkit.gate.model import JSON_VERSION, CheckReport, CheckResult
-from secretkit.gate.nix_checks import check_host_readable, check_nix_refs, check_sops_module
+from secretkit.gate.nix_checks import check_nix_refs, check_sops_module
 from secretkit.gate.plaintext_checks import check_plaintext_history, check_plaintext_tree
 from secretkit.gate.render import render
 from secretkit.gate.service_readers import check_service_readers

@@ -180,7 +180,7 @@ def test_a_sops_file_of_a_home_manager_module_is_a_warning_not_the_hosts_failure
 ) -> None:
     """sops-nix's home-manager module opens its file with the user's age key: 'host
     box cannot read home/secrets.yaml' with 'add *box to the rule' fixed nothing."""
-    from secretkit.gate.nix_checks import check_host_readable
+    from secretkit.gate.host_readable import check_host_readable
 
     files = {
         "flake.nix": (
@@ -251,7 +251,7 @@ def test_an_unfollowable_default_sops_file_is_named_as_written(tmp_git_repo: Pat
 def test_a_host_with_its_own_sops_key_is_told_to_add_that_key(tmp_git_repo: Path) -> None:
     """A host whose sops-nix uses another key (sops.age.sshKeyPaths of a user's key):
     the fix named its ssh_host_ed25519_key.pub, which that host never uses."""
-    from secretkit.gate.nix_checks import check_host_readable
+    from secretkit.gate.host_readable import check_host_readable
 
     files = {
         "flake.nix": (
@@ -450,7 +450,7 @@ def test_sops_secrets_no_host_is_found_to_import_cannot_be_said_readable(
     """sgrimee/nix-unified: discovery could not read how nixosConfigurations is built,
     so no host imported the module declaring sops secrets, and host-readable said "no
     host reads a sops file: nothing to check" (ok).  It cannot verify that."""
-    from secretkit.gate.nix_checks import check_host_readable
+    from secretkit.gate.host_readable import check_host_readable
 
     (tmp_git_repo / "flake.nix").write_text(
         "{ outputs = { self, nixpkgs, ... }: {\n  nixosConfigurations = mkHosts ./hosts;\n}; }\n"
