@@ -16,6 +16,7 @@ host's name — never a guess between several.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
 from secretkit.lazy_re import lazy
@@ -42,8 +43,14 @@ def admin_anchor(name: str) -> str:
     return ADMIN_PREFIX + name
 
 
+def host_slug(name: str) -> str:
+    """The name ``hosts add`` is given for a configuration's name (snowfall's home
+    ``alice@pebble`` is ``alice-pebble``: a host name is letters, digits, ``-``, ``_``)."""
+    return re.sub(r"[^A-Za-z0-9_-]+", "-", name).strip("-")[:63] or "user"
+
+
 def host_anchor(host: str) -> str:
-    return HOST_PREFIX + host
+    return HOST_PREFIX + host_slug(host)
 
 
 def is_admin_anchor(anchor: str | None) -> bool:
@@ -67,8 +74,9 @@ def host_of_anchor(anchor: str) -> str:
 def host_key(hosts: Mapping[str, str], anchors: Mapping[str, str], host: str) -> str | None:
     """The recipient of ``host``: ``hosts`` are the ``&host_<name>`` anchors, ``anchors``
     every anchor of ``keys:`` (name -> recipient)."""
-    if host in hosts:
-        return hosts[host]
+    for name in dict.fromkeys((host, host_slug(host))):  # (alice@pebble: alice-pebble)
+        if name in hosts:
+            return hosts[name]
     spelled = _PARTS.split(host)  # rss-server is &rss_server: - and _ are one separator
     exact = [value for name, value in anchors.items() if _PARTS.split(name) == spelled]
     if len(exact) == 1:

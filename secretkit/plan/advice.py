@@ -19,6 +19,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from secretkit.layouts.sops_nix import host_slug
 from secretkit.plan.build import InlineAt, OwnModule, build_plan
 from secretkit.plan.model import FindingLike
 from secretkit.plan.refusals import HASH_FEED, WRITE, route_step
@@ -59,17 +60,12 @@ def foreign_reason(inventory: Inventory, names: list[str]) -> str:
     what, module = _FOREIGN_KINDS[sorted(kinds)[0]]
     more = f" (and {len(names) - 1} more)" if len(names) > 1 else ""
     # the file it is stored in needs a creation rule first (secretkit set refuses without)
-    slug = _slug(name)
+    slug = host_slug(name)
     return (
         f"the file is used by the {what} {name}{more}: {NIXOS_ONLY}; move it by hand with "
         f"{module}, after `secretkit hosts add {slug} --age "
         f"<the age key it decrypts with>` gives secrets/{slug}.yaml a creation rule"
     )
-
-
-def _slug(name: str) -> str:
-    """The host name ``hosts add`` is given for a configuration's name."""
-    return re.sub(r"[^A-Za-z0-9_-]+", "-", name).strip("-")[:63] or "user"
 
 
 # what discovery notes when it cannot follow an import (nix.hosts.closure)
@@ -241,7 +237,7 @@ def _host_refusal(
         return Refusal(unowned_reason(inventory, path))
     others = [h for h in users if not nixos_host(inventory, h)]
     if others:
-        slug = _slug(others[0])
+        slug = host_slug(others[0])
         return Refusal(foreign_reason(inventory, others), own_file=f"secrets/{slug}.yaml")
     if inventory.home_only(path):
         from secretkit.plan.home_manager import home_users

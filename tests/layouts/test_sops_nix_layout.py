@@ -150,3 +150,15 @@ def test_a_host_key_anchored_under_the_host_name_spelled_with_underscores() -> N
     assert (
         host_key({}, {"rss_server": "a", "rss-server": "b"}, "rss-server") is None
     )  # never a guess
+
+
+def test_a_configuration_name_hosts_add_refuses_is_found_under_the_name_it_was_given() -> None:
+    from secretkit.layouts.sops_nix import host_anchor, host_key, host_slug
+
+    # snowfall's home alice@pebble: `secretkit hosts add alice-pebble` (what migrate says)
+    assert host_slug("alice@pebble") == "alice-pebble"
+    assert host_anchor("alice@pebble") == "host_alice-pebble"
+    hosts = {"alice-pebble": "age1alice", "pebble": "age1pebble"}
+    anchors = {"host_alice-pebble": "age1alice", "host_pebble": "age1pebble"}
+    assert host_key(hosts, anchors, "alice@pebble") == "age1alice"
+    assert host_key(hosts, anchors, "pebble") == "age1pebble"
