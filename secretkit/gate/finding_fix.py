@@ -352,13 +352,14 @@ def by_hand_point(attrpath: str | None) -> str | None:
     if password_table(attrpath.split(".")):
         return f"and give postfix {table_route('<name>')}"
     inner = _HOME_MANAGER.match(attrpath)
-    variable = _VARIABLE.match(inner[2] if inner else attrpath)
+    option = inner[2] if inner else attrpath
+    variable = _VARIABLE.match(option)
     if variable is not None:
         name = variable[1].strip('"')
-        init = (
+        init = (  # (home.* is home-manager's alone: a home file of its own, too)
             "programs.bash.initExtra or programs.zsh.initContent (initExtra before "
             "home-manager 25.05)"
-            if inner
+            if inner or option.startswith("home.")
             else "environment.interactiveShellInit"
         )
         return (

@@ -187,3 +187,21 @@ def test_a_secret_that_is_part_of_the_string_is_stored_with_the_whole_string() -
     assert "store the whole string (the secret is part of it) with `secretkit set" in fix
     assert 'replace the whole string on line 4 by the route "$__file{…}"' in fix
     assert "store the value" not in fix
+
+
+@pytest.mark.parametrize(
+    ("attrpath", "shell"),
+    [
+        # a home file of its own (snowfall's homes/, home.nix): home.* is home-manager's
+        ("home.sessionVariables.GITHUB_TOKEN", "programs.bash.initExtra"),
+        ("home-manager.users.alice.home.sessionVariables.GITHUB_TOKEN", "programs.bash.initExtra"),
+        ("environment.sessionVariables.GITHUB_TOKEN", "environment.interactiveShellInit"),
+    ],
+)
+def test_a_variable_is_exported_from_the_start_up_of_the_shell_that_reads_it(
+    attrpath: str, shell: str
+) -> None:
+    fix = by_hand_point(attrpath)
+    assert fix is not None and f"in {shell}" in fix
+    other = {"programs.bash.initExtra", "environment.interactiveShellInit"} - {shell}
+    assert all(o not in fix for o in other)

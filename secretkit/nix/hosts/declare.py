@@ -75,8 +75,11 @@ def _flake_mentions(inventory: Inventory, word: bytes) -> bool:
 
 def _entry_pattern(inventory: Inventory, name: str, style: str) -> str:
     """An existing host's first entry module with its name replaced by ``name``
-    (``hosts/<h>/default.nix`` → ``hosts/<name>/default.nix``)."""
+    (``hosts/<h>/default.nix`` → ``hosts/<name>/default.nix``): a NixOS system's, not
+    a home-manager configuration's (snowfall's ``homes/<target>/<user>@<host>/``)."""
     for host in inventory.hosts.values():
+        if host.darwin or "home-manager" in host.source.split("+"):
+            continue
         for entry in host.entry_modules:
             parts = entry.parts
             if host.name in parts:

@@ -104,3 +104,20 @@ def test_a_snowfall_system_is_named_by_its_builder(tmp_path: Path) -> None:
     assert problems == []  # (b's own literal and the builder's conflict: Nix says so)
     (dotted,) = hostname_mismatches(sources, inv, {"c.lan"})
     assert dotted.message.startswith("host c.lan sets no networking.hostName")
+
+
+def test_a_new_host_is_declared_under_systems_not_under_a_home(tmp_path: Path) -> None:
+    """`hosts add` of an unknown name: the hint follows a system's entry module, not the
+    home alice@alpha (sorted first, but homes/ makes home-manager configurations)."""
+    from secretkit.nix.hosts.declare import declare_hint
+
+    files = {
+        "flake.nix": (
+            '{\n  inputs.home-manager.url = "github:nix-community/home-manager";\n'
+            "  outputs = inputs: inputs.snowfall-lib.mkFlake { inherit inputs; src = ./.; };\n}\n"
+        ),
+        "systems/x86_64-linux/pebble/default.nix": "{ ... }: { }\n",
+        "homes/x86_64-linux/alice@pebble/default.nix": "{ ... }: { }\n",
+    }
+    hint = declare_hint(discover(write(tmp_path, files)), "newbox")
+    assert hint.startswith("create systems/x86_64-linux/newbox/default.nix ")
