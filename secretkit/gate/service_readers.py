@@ -66,6 +66,7 @@ class _Use:
 def check_service_readers(ctx: CheckContext) -> list[CheckResult]:
     from secretkit.gate.dynamic_users import dynamic_owners, unknown_owners
     from secretkit.gate.home_manager_refs import home_manager_reads
+    from secretkit.gate.script_users import script_reader
     from secretkit.gate.secret_yaml_refs import rendered_templates
     from secretkit.nix.catalogue import file_reader
     from secretkit.plan.advice import repo_pin
@@ -88,7 +89,10 @@ def check_service_readers(ctx: CheckContext) -> list[CheckResult]:
             if name not in by_name or not _PATH_REF.match(ctx.read(file) or b"", offset):
                 continue  # (undeclared: nix-secret-refs' failure; a placeholder: a value)
             destinations = _destinations(ctx, file, offset)
-            readers = [file_reader(list(path)) for path in destinations]
+            readers = [  # (a unit's script: its User=, as migrate wrote the owner)
+                file_reader(list(path)) or script_reader(ctx, file, path)
+                for path in destinations
+            ]
             unknown += all(reader is None for reader in readers)  # (not judged: said)
             for path, reader in zip(destinations, readers, strict=True):
                 if reader is None or reader.kind != "daemon" or reader.owner is None:

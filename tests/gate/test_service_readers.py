@@ -820,3 +820,41 @@ def test_a_group_the_readers_user_is_put_in_may_read(tmp_git_repo: Path) -> None
     assert [ok for ok, _m, _f in unverified] == [False]
     joined = module.replace("EXTRA", 'users.users.mysql.extraGroups = [ "minecraft" ]; ')
     assert [ok for ok, _m, _f in _check(tmp_git_repo, joined)] == [True]
+
+
+@pytest.mark.parametrize(
+    ("unit", "fields", "verdict"),
+    [
+        ('User = "ddns";', 'owner = "ddns";', "ok"),
+        ('User = "nobody";', 'owner = "ddns";', 'set owner = "nobody";'),
+        ('User = "ddns";', "", 'add owner = "ddns";'),
+        ("", 'owner = "ddns";', "root"),  # (no User=: root runs it, and reads any file)
+        ('User = "root";', "", "root"),
+        ("DynamicUser = true;", "", "not judged"),
+        ("User = cfg.user;", "", "not judged"),
+    ],
+)
+def test_a_units_script_is_held_to_the_units_user(
+    tmp_git_repo: Path, unit: str, fields: str, verdict: str
+) -> None:
+    """helper-126: migrate owns a script's secret by the unit's User=; a User= changed
+    since (or an owner edited since) passed as 'not judged'."""
+    module = (
+        "{ config, ... }: { systemd.services.ddns = {\n"
+        f'  serviceConfig = {{ Type = "oneshot"; {unit} }};\n'
+        "  script = ''\n    curl -H \"Authorization: Bearer $(< "
+        '${config.sops.secrets."ddns/token".path})" https://api.invalid/\n  \'\';\n};\n'
+        f'sops.secrets."ddns/token" = {{ sopsFile = ./s.yaml; {fields} }}; }}'
+    )
+    ((ok, message, fix),) = [r for r in _check(tmp_git_repo, module) if "warning" not in r[1]]
+    if verdict == "ok":
+        assert ok and message.startswith("1 secret file(s) handed to options whose reader is"), (
+            message
+        )
+    elif verdict == "root":
+        assert ok and "not judged" not in message, message  # (root reads any file)
+    elif verdict == "not judged":
+        assert ok and "1 other reference(s)" in message and "not judged" in message, message
+    else:
+        assert not ok and "systemd.services.ddns.script" in message
+        assert fix.startswith(f"{verdict} to" if verdict.startswith("add") else f"{verdict} in")
