@@ -113,7 +113,9 @@ def finding_fix(
         )
     elif path.endswith(".nix"):
         point = (
-            "and point the option at its .path (a *File option) or, for a program reading a "
+            "and give its .path to the option's file-reading twin in its place (a *File "
+            "option: this one takes the value itself; an option of your own module needs a "
+            "path option it hands to the program's) or, for a program reading a "
             'config file, put ${config.sops.placeholder."<name>"} in a sops.templates."<t>".'
             'content and point the option at config.sops.templates."<t>".path (the '
             "placeholder is replaced only inside a template)"
@@ -151,7 +153,8 @@ def finding_fix(
             )
             point = (
                 f"{where}, not in {path} (move the option's definition there, with config "
-                "among its arguments), and point the option at its .path (a *File option) or, "
+                "among its arguments), and give its .path to the option's file-reading twin "
+                "in its place (a *File option: this one takes the value itself) or, "
                 'for a program reading a config file, at config.sops.templates."<t>".path with '
                 '${config.sops.placeholder."<name>"} in its content (the placeholder is '
                 "replaced only inside a template)"

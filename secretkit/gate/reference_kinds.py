@@ -23,6 +23,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from secretkit.gate.model import CheckResult
+from secretkit.gate.option_forwards import Forward, value_forward
 
 if TYPE_CHECKING:
     from secretkit.gate.context import CheckContext
@@ -177,7 +178,12 @@ def _in_file(
         if value is None or value.id not in _ids_up_to(ref, outer):
             continue  # (the path is part of the value: a command, "$__file{…}")
         known = catalogue.lookup(path)
-        if known is None or known.key == "write-text-file":
+        if known is None:  # (an option of the repository's own may hand it on)
+            forward = value_forward(ctx, tuple(path))
+            if forward is not None:
+                out.append(_forwarded(file, line, path, what, forward))
+            continue
+        if known.key == "write-text-file":
             continue  # (not an option the catalogue moves a secret value from)
         dotted = ".".join(path)
         out.append(
@@ -192,6 +198,21 @@ def _in_file(
             )
         )
     return out
+
+
+def _forwarded(file: str, line: int, path: list[str], what: str, forward: Forward) -> CheckResult:
+    own, dotted = ".".join(path), ".".join(forward.option)
+    return CheckResult(
+        POINT,
+        False,
+        f"{file}:{line}: {own} is given {what}, and {forward.file}:{forward.line} hands "
+        f"{own} on to {dotted}, which takes the secret itself: the program gets the text "
+        f"/run/secrets/… as its {forward.option[-1]}, not the secret",
+        f"declare a path option beside {own} (a *File one of your module's) and hand it to "
+        f"the program through an option that reads a file, as migrate does for a value of "
+        f"{dotted} ({forward.entry.description}); give {own} no path",
+        (file, forward.file),
+    )
 
 
 def _in_container(path: list[str], bindings: list[Any]) -> str | None:

@@ -269,3 +269,31 @@ def test_postfixs_password_table_is_given_with_its_type(
     ((message, fix),) = results
     assert "postfix names a table type:name and stops on a bare path" in message
     assert '"texthash:${config.sops.templates."postfix-sasl-passwd".path}"' in fix
+
+
+@pytest.mark.parametrize(
+    ("handed", "fails"),
+    [
+        ("encryption.passphrase = cfg.passphrase;", True),
+        ("encryption.passphrase = config.my.backup.passphrase;", True),
+        ('encryption.passCommand = "cat ${cfg.passphrase}";', False),  # (a path, read)
+        ("encryption.mode = cfg.passphrase;", False),  # (not a value the catalogue moves)
+    ],
+)
+def test_a_path_an_own_option_hands_on_to_a_value_option_fails(
+    tmp_git_repo: Path, handed: str, fails: bool
+) -> None:
+    """helper-126: my.backup.passphrase = <a secret's .path> passed check although the
+    module gives my.backup.passphrase to borg's encryption.passphrase as the value."""
+    (tmp_git_repo / "backup.nix").write_text(
+        "{ config, lib, ... }: let cfg = config.my.backup; in {\n"
+        "  options.my.backup.passphrase = lib.mkOption { type = lib.types.str; };\n"
+        f'  config.services.borgbackup.jobs.box = {{ repo = "r"; {handed} }};\n}}\n'
+    )
+    results = _check(tmp_git_repo, 'my.backup.passphrase = config.sops.secrets."vw/token".path;')
+    assert len(results) == fails
+    if fails:
+        ((message, fix),) = results
+        assert "backup.nix:3 hands my.backup.passphrase on to" in message
+        assert "services.borgbackup.jobs.box.encryption.passphrase" in message
+        assert "give my.backup.passphrase no path" in fix

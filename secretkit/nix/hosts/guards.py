@@ -40,7 +40,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from secretkit.nix import cst
-from secretkit.nix.syntax import follow_let, option_path
+from secretkit.nix.config_reads import config_option
+from secretkit.nix.syntax import option_path
 
 
 @dataclass(frozen=True)
@@ -79,7 +80,7 @@ def module_guards(tree: cst.Tree) -> list[Guard]:
         if found is None:
             continue
         condition, guarded = found
-        switch = _switch(tree, condition)
+        switch = config_option(tree, condition)
         if switch is not None and switch in declared:
             out.append(Guard(int(guarded.start_byte), int(guarded.end_byte), switch))
     return out
@@ -178,36 +179,6 @@ def _call_name(tree: cst.Tree, node: cst.Node) -> str | None:
     function = cst.unwrap(node.child_by_field_name("function"))
     name = cst.dotted_name(tree, function) if function is not None else None
     return name.rsplit(".", 1)[-1] if name else None
-
-
-def _switch(tree: cst.Tree, condition: cst.Node) -> tuple[str, ...] | None:
-    """The option path ``condition`` reads: ``config.a.b`` or ``cfg.b`` where a ``let``
-    binds ``cfg`` to ``config.a`` (through further let-bound names)."""
-    rest: list[str] | None = []
-    if condition.type == "variable_expression":
-        head = condition
-    elif condition.type == "select_expression":
-        head = cst.unwrap(condition.child_by_field_name("expression"))
-        names = condition.child_by_field_name("attrpath")
-        if head is None or names is None or condition.child_by_field_name("default"):
-            return None
-        rest = cst.static_attr_names(tree, names)
-        if rest is None:
-            return None
-    else:
-        return None
-    base = cst.dotted_name(tree, head)
-    if base is None:
-        return None
-    if base != "config" and not base.startswith("config."):
-        if head.type != "variable_expression":
-            return None
-        bound = cst.unwrap(follow_let(tree, head))
-        base = cst.dotted_name(tree, bound) if bound is not None and bound.id != head.id else None
-        if base is None or not base.startswith("config."):
-            return None
-    path = [*base.split(".")[1:], *(rest or [])]
-    return tuple(path) if path else None
 
 
 def _false_switches(tree: cst.Tree) -> set[tuple[str, ...]]:
