@@ -90,8 +90,7 @@ def check_service_readers(ctx: CheckContext) -> list[CheckResult]:
                 continue  # (undeclared: nix-secret-refs' failure; a placeholder: a value)
             destinations = _destinations(ctx, file, offset)
             readers = [  # (a unit's script: its User=, as migrate wrote the owner)
-                file_reader(list(path)) or script_reader(ctx, file, path)
-                for path in destinations
+                file_reader(list(path)) or script_reader(ctx, file, path) for path in destinations
             ]
             unknown += all(reader is None for reader in readers)  # (not judged: said)
             for path, reader in zip(destinations, readers, strict=True):
