@@ -45,8 +45,10 @@ class Sensitive(Generic[T]):
             import hmac  # (loads OpenSSL: ~3 ms a hook without a value to compare spares)
 
             a, b = self._value, other._value
-            if isinstance(a, str) and isinstance(b, str):
-                return hmac.compare_digest(a.encode(), b.encode())
+            if isinstance(a, str) and isinstance(b, str):  # (surrogates: a binary value's)
+                return hmac.compare_digest(
+                    a.encode("utf-8", "surrogatepass"), b.encode("utf-8", "surrogatepass")
+                )
             if isinstance(a, bytes) and isinstance(b, bytes):
                 return hmac.compare_digest(a, b)
         return NotImplemented
