@@ -297,3 +297,18 @@ def test_a_path_an_own_option_hands_on_to_a_value_option_fails(
         assert "backup.nix:3 hands my.backup.passphrase on to" in message
         assert "services.borgbackup.jobs.box.encryption.passphrase" in message
         assert "give my.backup.passphrase no path" in fix
+
+
+def test_a_path_given_to_an_option_a_route_writes_a_file_path_to_passes(
+    tmp_git_repo: Path,
+) -> None:
+    """helper-127: migrate writes mapFiles.sasl_passwd = <the secret's .path> (postfix-setup
+    links the file and runs postmap on it); check failed it as 'takes the secret itself'
+    by the option's name."""
+    assert (
+        _check(
+            tmp_git_repo,
+            'services.postfix.mapFiles.sasl_passwd = config.sops.secrets."vw/token".path;',
+        )
+        == []
+    )
