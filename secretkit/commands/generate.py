@@ -149,6 +149,7 @@ def generate_one(
     identities: IdentitySource = None,
 ) -> GenerateResult:
     from secretkit.commands import recover_interrupted
+    from secretkit.generate.declared import load
     from secretkit.generate.kinds import kind_for
 
     root = recover_interrupted(cwd)
@@ -171,7 +172,9 @@ def generate_one(
         if wanted is not None and files.get(rel, wanted) is not None:
             raise UserError(
                 f"{rel} already holds {wanted}; nothing was changed",
-                hint=f"replace it everywhere with `secretkit rotate value {wanted}`",
+                hint=f"replace it everywhere with `secretkit rotate value {wanted}"
+                + ("" if any(d.name == wanted for d in load(root)) else f" --kind {kind.name}")
+                + "`",
             )
     if options.comment == "":
         options = Options(options.length, options.words, comment=f"{host}:{name}")

@@ -61,7 +61,8 @@ def test_generate_refuses_to_overwrite(lab: Lab, capsys: pytest.CaptureFixture[s
                      "--kind", "alnum")  # fmt: skip
     assert code == 3
     assert "secrets/observer.yaml already holds alertmanager/pushover/token" in out
-    assert "secretkit rotate value alertmanager/pushover/token" in out
+    # (the command works as given: the name is in no generators.toml, so with its kind)
+    assert "secretkit rotate value alertmanager/pushover/token --kind alnum`" in out
     assert lab.files() == before
 
 

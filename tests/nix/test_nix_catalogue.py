@@ -483,7 +483,8 @@ def test_the_syncthing_key_note_retires_the_committed_key_by_rotating_it() -> No
     (move,) = plan.moves
     notes = [note for note in plan.notes if "STGUIAPIKEY" in note]
     assert len(notes) == 1
-    assert f"run `secretkit rotate value {move.name}`" in notes[0]
+    # (no generators.toml names it: the command says the kind, or rotate value exits 2)
+    assert f"run `secretkit rotate value {move.name} --kind alnum --length 32`" in notes[0]
     assert "no longer works" not in notes[0]
 
 

@@ -132,7 +132,8 @@ class GuiApiKey:
             note=(
                 "the committed Syncthing API key is now STGUIAPIKEY, from the sops file, and "
                 "syncthing-init also wrote it into config.xml; Syncthing accepts either, so "
-                f"to retire it run `secretkit rotate value {name}` (a new STGUIAPIKEY for "
+                f"to retire it run `secretkit rotate value {name} --kind alnum --length 32` (a new "
+                "STGUIAPIKEY, shaped as Syncthing makes its keys, for "
                 "Syncthing and for whatever reads the sops secret), and once that is deployed "
                 "generate a new config.xml key in the Syncthing GUI (Actions → Settings → "
                 "GUI → API Key → Generate)"
