@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import hashlib
 import json
 import os
 import shutil
@@ -34,7 +35,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
 
-from secretkit import repolock
+from secretkit import repolock, running
 from secretkit.errors import UserError
 from secretkit.lazy_re import lazy
 
@@ -51,6 +52,23 @@ _BLOCKED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 # secretkit process only; nothing in a repository can set it.
 _KILL_ENV = "SECRETKIT_TEST_KILL_AFTER_WRITES"
 _writes_done = 0
+
+# interrupted runs this process rolled back before its own: (their command, the files)
+_rolled_back: list[tuple[object, list[str]]] = []
+
+
+def rolled_back() -> list[str]:
+    """What to tell the user of the interrupted runs :func:`recover` rolled back (once:
+    the list is emptied)."""
+    said = []
+    for command, files in _rolled_back:
+        run = f"`{command} …`" if isinstance(command, str) else "an interrupted secretkit run"
+        said.append(
+            f"note: {run} had been interrupted; its changes were rolled back before this "
+            f"run ({', '.join(sorted(files))} restored): run it again to finish it"
+        )
+    _rolled_back.clear()
+    return said
 
 
 def _maybe_die() -> None:
@@ -162,7 +180,11 @@ class Transaction:
         recover(self.root, self.journal)  # takes the repository lock
         try:
             self.journal.mkdir(mode=0o700, parents=True, exist_ok=False)
-            owner = {"pid": os.getpid(), "start": repolock.process_start(os.getpid())}
+            owner = {
+                "pid": os.getpid(),
+                "start": repolock.process_start(os.getpid()),
+                "command": running.command,  # (which run to finish: pending)
+            }
             write_atomic(self.journal / _OWNER, json.dumps(owner).encode(), 0o600)
             (self.journal / _MANIFEST).touch(mode=0o600)
         except BaseException as exc:
@@ -213,6 +235,7 @@ class Transaction:
         if path not in self._touched:
             self._record(path)
             self._touched.add(path)
+        self._intend(path, hashlib.sha256(data).hexdigest())
         write_atomic(path, data, mode)
         _maybe_die()
 
@@ -224,6 +247,7 @@ class Transaction:
         if path not in self._touched:
             self._record(path)
             self._touched.add(path)
+        self._intend(path, None)
         with contextlib.suppress(FileNotFoundError):
             path.unlink()
             _fsync_dir(path.parent)
@@ -241,20 +265,31 @@ class Transaction:
         shutil.rmtree(self.journal, ignore_errors=True)
         _fsync_dir(self.journal.parent)
 
-    def _record(self, path: Path) -> None:
-        self._count += 1
+    def _where(self, path: Path) -> str:
         # inside the repository: relative to it, so that a repository moved after a kill
         # is rolled back where it is now, never at its old place
         try:
-            where = str(path.absolute().relative_to(self.root.absolute()))
+            return str(path.absolute().relative_to(self.root.absolute()))
         except ValueError:
-            where = str(path.absolute())
-        entry: dict[str, object] = {"path": where}
+            return str(path.absolute())
+
+    def _record(self, path: Path) -> None:
+        self._count += 1
+        entry: dict[str, object] = {"path": self._where(path)}
         if path.exists():
             backup = self.journal / f"backup-{self._count}"
             write_atomic(backup, path.read_bytes(), 0o600)
             entry["backup"] = backup.name
             entry["mode"] = stat.S_IMODE(path.stat().st_mode)
+        self._append(entry)
+
+    def _intend(self, path: Path, digest: str | None) -> None:
+        """Note what ``path`` is about to hold (None: nothing), before it is written: a
+        rollback leaves alone a file that holds something else by then (changed since
+        the interrupted run: committed, edited), :func:`_roll_back`."""
+        self._append({"path": self._where(path), "intent": digest})
+
+    def _append(self, entry: dict[str, object]) -> None:
         with open(self.journal / _MANIFEST, "a", encoding="utf-8") as handle:
             handle.write(json.dumps(entry) + "\n")
             handle.flush()
@@ -272,8 +307,75 @@ def _entries(journal: Path) -> Iterator[dict[str, object]]:
             entry = json.loads(line)
         except json.JSONDecodeError:
             continue  # a line cut by a kill: its target was not written yet
-        if isinstance(entry, dict) and isinstance(entry.get("path"), str):
+        # (an "intent" line is what a write was about to make: _intents)
+        if isinstance(entry, dict) and isinstance(entry.get("path"), str) and "intent" not in entry:
             yield entry
+
+
+def _intents(journal: Path) -> dict[str, set[str | None]]:
+    """For each journaled path, what the interrupted run was about to make it hold (a
+    sha256 of the bytes, None for nothing); a journal of an older secretkit has none."""
+    out: dict[str, set[str | None]] = {}
+    manifest = journal / _MANIFEST
+    try:
+        lines = manifest.read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        return out
+    for line in lines:
+        try:
+            entry = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(entry, dict) and isinstance(entry.get("path"), str) and "intent" in entry:
+            digest = entry["intent"]
+            out.setdefault(entry["path"], set()).add(digest if isinstance(digest, str) else None)
+    return out
+
+
+def _digest(path: Path) -> str | None:
+    """The sha256 of ``path``'s bytes, None when it does not exist."""
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except FileNotFoundError:
+        return None
+
+
+def changed_since(root: Path, journal: Path) -> list[str]:
+    """The journaled files that hold neither what they held before the interrupted run
+    nor what it wrote (or was about to write) there: changed since, by hand or by
+    git (a checkout, a commit amended), so a rollback would overwrite that."""
+    intents = _intents(journal)
+    out = []
+    for entry in _entries(journal):
+        wanted = intents.get(str(entry["path"]))
+        if wanted is None:
+            continue  # (an older journal: nothing to compare with)
+        target = _target(root, entry)
+        backup = entry.get("backup")
+        before = _digest(journal / backup) if isinstance(backup, str) else None
+        now = _digest(target)
+        if now != before and now not in wanted:
+            out.append(_rel(root, target))
+    return out
+
+
+def pending(root: Path) -> dict[str, object] | None:
+    """What an interrupted run left (its journal): ``command`` (the words it was run
+    with, or None), ``files`` (the paths it had begun to change), ``pid`` (of its owner
+    when that process still runs); None when no journal is there."""
+    journal = journal_dir_for(root)
+    if not journal.is_dir():
+        return None
+    try:
+        owner = json.loads((journal / _OWNER).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        owner = {}
+    command = owner.get("command") if isinstance(owner, dict) else None
+    return {
+        "command": command if isinstance(command, str) else None,
+        "files": sorted({_rel(root, _target(root, e)) for e in _entries(journal)}),
+        "pid": _live_owner(journal),
+    }
 
 
 def _rel(root: Path, path: Path) -> str:
@@ -372,7 +474,11 @@ def recover(
                 f"another secretkit process (pid {owner}) is writing this repository",
                 hint="wait for it to finish and retry",
             )
-        return _roll_back(root, journal, failure)
+        left = pending(root) if failure is None and journal == journal_dir_for(root) else None
+        restored = _roll_back(root, journal, failure)
+        if left is not None and restored:  # (said when the command ends: rolled_back)
+            _rolled_back.append((left.get("command"), [_rel(root, p) for p in restored]))
+        return restored
     finally:
         signal.pthread_sigmask(signal.SIG_SETMASK, old_mask)
 
@@ -407,7 +513,22 @@ def _undo(root: Path, journal: Path, entry: dict[str, object]) -> None:
         write_atomic(target, data, mode if isinstance(mode, int) else None)
 
 
+class ChangedSince(UserError):
+    """The files of an interrupted run changed since it was killed: not rolled back."""
+
+
 def _roll_back(root: Path, journal: Path, failure: BaseException | None) -> list[Path]:
+    if failure is None:  # (a run's own failure undoes what it just wrote, always)
+        changed = changed_since(root, journal)
+        if changed:
+            raise ChangedSince(
+                f"an interrupted secretkit run left its journal, but {', '.join(changed)} "
+                "changed since (edited, or checked out from a commit): rolling it back "
+                "would overwrite that, so nothing was rolled back",
+                hint=f"the files as they were before that run are in {journal} (the "
+                "backup-N files its manifest.jsonl names); once the work tree holds what "
+                f"you want, remove the journal (rm -r {journal}) and run the command again",
+            )
     restored: list[Path] = []
     problems: list[str] = []
     pending: list[dict[str, object]] = []

@@ -187,8 +187,13 @@ def catch_signals() -> None:
 
 
 def release_locks() -> None:
-    """Release the repository locks this process holds.  A process that never loaded
-    :mod:`secretkit.repolock` holds none (the hook's start-up does not pay for it)."""
+    """Release the repository locks this process holds, and say which interrupted runs
+    it rolled back first (:func:`secretkit.atomic.rolled_back`).  A process that never
+    loaded :mod:`secretkit.repolock` holds none (the hook's start-up does not pay for it)."""
     repolock = sys.modules.get("secretkit.repolock")
     if repolock is not None:
         repolock.release_all()
+    atomic = sys.modules.get("secretkit.atomic")  # (an interrupted run rolled back: said)
+    if atomic is not None:
+        for line in atomic.rolled_back():
+            print(line, file=sys.stderr)

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
-from secretkit import __version__
+from secretkit import __version__, running
 from secretkit.boundary import release_locks, run, verbose_requested
 from secretkit.cli_output import ask, confirm, echo, finish, show
 from secretkit.cli_params import KIND_NAMES, PathArg
@@ -113,8 +113,27 @@ def _show_version(ctx: click.Context, value: bool) -> None:
 
 def invoke(argv: list[str] | None = None) -> int | None:
     """Run the click CLI on ``argv``; its exit code (errors propagate)."""
+    running.command = _command_words(sys.argv[1:] if argv is None else argv)
     code = cli.main(args=argv, prog_name="secretkit", standalone_mode=False)
     return code if isinstance(code, int) else 0
+
+
+def _command_words(args: list[str]) -> str:
+    """``secretkit rotate host a``: the command's words, from its name to its first
+    option (the group's own options, -C DIR and --engine E, left out)."""
+    words = ["secretkit"]
+    skip = False
+    for arg in args:
+        if skip:
+            skip = False
+        elif arg in ("-C", "--engine"):
+            skip = True
+        elif arg.startswith("-"):
+            if len(words) > 1:
+                break
+        else:
+            words.append(arg)
+    return " ".join(words)
 
 
 def main(argv: list[str] | None = None) -> NoReturn:

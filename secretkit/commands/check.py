@@ -119,6 +119,7 @@ def run_check(
     ``source_only``, the points a plain source tree at ``cwd`` allows.  ``progress``
     follows the history scan; ``stage(point)`` is called while any other point runs."""
     from secretkit.errors import SecretkitError
+    from secretkit.gate.interrupted import interrupted_run
     from secretkit.gate.progress import ticking
     from secretkit.gate.sops_verify import SopsJudge
 
@@ -136,7 +137,8 @@ def run_check(
         walk=walk,
         keys=not source_only,
     )
-    results: list[CheckResult] = []
+    # (a run killed half-way: its files are about to be rolled back)
+    results: list[CheckResult] = interrupted_run(root)
     not_run: list[tuple[str, str]] = []
     for check_id, check in CHECKS.items():
         if source_only and check_id in NEEDS_MORE_THAN_SOURCE:

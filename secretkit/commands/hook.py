@@ -126,6 +126,8 @@ def _judge(cwd: Path, files: Sequence[str], *, strict: bool, allow_unscanned: bo
     else:
         paths = githooks.staged_paths(root)
     report = HookReport(files=paths, strict=strict, allow_unscanned=allow_unscanned)
+    if (root / ".git" / "secretkit-journal").is_dir() or not (root / ".git").is_dir():
+        _interrupted(root, report)  # (a half-done run: its files are about to roll back)
     if not paths:
         return report
     allow = allowlist.load(root, text=_staged_allowlist(root, listing))
@@ -469,6 +471,27 @@ def _decrypted_copies(
                     f"--source=HEAD -- {quoted}; change its values with secretkit edit {quoted}",
                 )
             )
+    flagged = {problem.path for problem in report.sops_problems}
+    _same_keys(root, [p for p in candidates if p not in flagged], staged, report)
+
+
+def _same_keys(
+    root: Path, candidates: Sequence[str], staged: dict[str, bytes], report: HookReport
+) -> None:
+    from secretkit.gate.decrypted_copies import staged_copies
+
+    for path, reason, fix in staged_copies(root, candidates, staged, _PLAIN_FORMATS):
+        report.sops_problems.append(_problem(path, reason, fix))
+
+
+def _interrupted(root: Path, report: HookReport) -> None:
+    """An interrupted secretkit run's journal blocks the commit, as it fails check: what
+    is staged may be half of that run, and the next writing command rolls it back."""
+    from secretkit.gate.interrupted import interrupted_run
+
+    for result in interrupted_run(root):
+        shown = result.message.removeprefix("cannot verify: ")
+        report.sops_problems.append(_problem(".git/secretkit-journal", shown, result.fix))
 
 
 def _problem(path: str, reason: str, fix: str) -> SopsProblem:

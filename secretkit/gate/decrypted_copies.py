@@ -62,12 +62,36 @@ def _shape(docs: list[Any]) -> _Shape:
     return frozenset(path for doc in docs for path, _ in leaves(doc))
 
 
+def sops_shapes(files: list[tuple[str, Any]]) -> dict[_Shape, list[str]]:
+    """The key shapes of sops files (``(path, SopsFile)``, binary ones left out), each
+    with the files that have it."""
+    shapes: dict[_Shape, list[str]] = {}
+    for path, sops in files:
+        if sops.fmt != "binary":
+            shape = _shape(sops.docs)
+            if shape:
+                shapes.setdefault(shape, []).append(path)
+    return shapes
+
+
+def shape_names(shapes: dict[_Shape, list[str]]) -> list[frozenset[bytes]]:
+    """The key names of each shape (what a plaintext file must hold to have one)."""
+    return [_names(shape) for shape in shapes]
+
+
 def _names(shape: _Shape) -> frozenset[bytes]:
     return frozenset(str(part).encode() for path in shape for part in path if isinstance(part, str))
 
 
 def _plain_shape(
     ctx: CheckContext, path: str, names: list[frozenset[bytes]] | None = None
+) -> _Shape | None:
+    data = ctx.read(path)
+    return plain_shape(path, data, names) if data is not None else None
+
+
+def plain_shape(
+    path: str, data: bytes, names: list[frozenset[bytes]] | None = None
 ) -> _Shape | None:
     """The key shape of a plaintext YAML/JSON/dotenv/INI file, or None when it is not one.
     With ``names`` (the key names of each sops file), a file that does not contain all
@@ -77,9 +101,6 @@ def _plain_shape(
 
     fmt = document.format_for_path(path)
     if fmt == "binary":
-        return None
-    data = ctx.read(path)
-    if data is None:
         return None
     if names is not None and not any(all(n in data for n in group) for group in names):
         return None
@@ -97,13 +118,8 @@ def check_decrypted_copies(ctx: CheckContext) -> list[CheckResult]:
 
     config = ctx.config()
     sops_paths = set(ctx.sops_by_path())
-    shapes: dict[_Shape, list[str]] = {}
-    for entry in ctx.sops_files():
-        if entry.sops.fmt != "binary":
-            shape = _shape(entry.sops.docs)
-            if shape:
-                shapes.setdefault(shape, []).append(entry.path)
-    names = [_names(shape) for shape in shapes]
+    shapes = sops_shapes([(entry.path, entry.sops) for entry in ctx.sops_files()])
+    names = shape_names(shapes)
     twins = _by_directory(sops_paths)
     tracked = ctx.tracked()
     results = []
@@ -454,3 +470,36 @@ def _copied_in_history(
             )
         )
     return results
+
+
+def staged_copies(
+    root: Path, candidates: Sequence[str], staged: dict[str, bytes], formats: Sequence[str]
+) -> list[tuple[str, str, str]]:
+    """``(path, why, fix)`` of each staged plaintext file among ``candidates`` (YAML,
+    JSON, dotenv, INI: ``formats``) with exactly the keys of one of the repository's
+    sops files (``secretkit decrypt secrets/web.yaml > backup/values.yaml``), as
+    :func:`check_decrypted_copies` finds it without a key (helper-127: the hook let it
+    into history, and check then asked for a rotation)."""
+    from secretkit.git.files import ls_files
+    from secretkit.sops.finder import find_sops_files
+
+    tracked = ls_files(root, "--cached", "--full-name", "--", *(f"*{e}" for e in formats))
+    found = find_sops_files(root, candidates=[root / p for p in tracked if p not in candidates])
+    shapes = sops_shapes([(f.rel, f.sops) for f in found.found])
+    names = shape_names(shapes)
+    out = []
+    for path in candidates if shapes else ():
+        shape = plain_shape(path, staged[path], names)
+        same = shapes.get(shape) if shape else None
+        if same:
+            quoted = shlex.quote(path)
+            out.append(
+                (
+                    path,
+                    f"has exactly the keys of the sops file {', '.join(same[:3])}: a "
+                    "decrypted copy",
+                    f"unstage and delete it: git rm -q --cached {quoted} && rm {quoted} (the "
+                    "sops file holds its values; to keep it locally, add it to .gitignore)",
+                )
+            )
+    return out

@@ -446,6 +446,31 @@ def test_a_decrypted_copy_no_rule_names_is_blocked_and_its_fix_works(hook_repo: 
     assert git(hook_repo.root, "status", "--short", "--", other).strip() == ""
 
 
+def test_a_copy_with_the_keys_of_a_sops_file_is_blocked_and_its_fix_works(
+    hook_repo: HookRepo,
+) -> None:
+    """helper-127: `secretkit decrypt secrets/web.yaml > backup/values.yaml` went into
+    history through the hook, though check --source-only tells it by its keys alone."""
+    from secretkit.sops import document, operations
+    from secretkit.sops.identities import load_identities
+
+    rel = "secrets/observer.yaml"
+    identities = load_identities({"SOPS_AGE_KEY_FILE": hook_repo.env["SOPS_AGE_KEY_FILE"]})
+    plain = operations.decrypt_bytes((hook_repo.root / rel).read_bytes(), "yaml", identities)
+    copy = "backup/values.yaml"
+    hook_repo.write(copy, document.dump_plain(plain))
+    hook_repo.stage(copy)
+    hook_repo.run_printed_fix(
+        r"unstage and delete it: (git rm [^(]+?) \(", f"has exactly the keys of the sops file {rel}"
+    )
+    assert not (hook_repo.root / copy).exists()
+    # a YAML file with other keys is no copy
+    hook_repo.write("backup/other.yaml", "unrelated: true\n")
+    hook_repo.stage("backup/other.yaml")
+    proc = hook_repo.commit()
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
 def test_a_finding_another_module_of_the_host_blocks_is_not_sent_to_migrate(
     tmp_git_repo: Path,
 ) -> None:

@@ -141,3 +141,37 @@ def test_a_repository_moved_after_a_kill_is_rolled_back_where_it_is_now(
     assert not (moved / "f1.txt").exists()
     assert (tmp_git_repo / "f1.txt").read_bytes() == b"someone else's file"
     assert not (tmp_git_repo / "f0.txt").exists()
+
+
+def test_a_file_changed_since_the_kill_is_never_overwritten(tmp_git_repo: Path) -> None:
+    """helper-128: a rollback put back what a killed run had replaced, over what the user
+    had made of the files since.  A file that holds neither its old bytes nor what the
+    run wrote there changed since: nothing is rolled back, and the journal stays."""
+    from secretkit.atomic import ChangedSince, pending
+
+    (tmp_git_repo / "f0.txt").write_bytes(b"old0")
+    env = dict(os.environ, SECRETKIT_TEST_KILL_AFTER_WRITES="2")
+    proc = subprocess.run([sys.executable, "-c", _SCRIPT, str(tmp_git_repo)], env=env)
+    assert proc.returncode == 137
+    (tmp_git_repo / "f1.txt").write_bytes(b"edited since")
+    with pytest.raises(ChangedSince, match="f1.txt changed since"):
+        recover(tmp_git_repo)
+    assert (tmp_git_repo / "f0.txt").read_bytes() == b"new0"
+    assert (tmp_git_repo / "f1.txt").read_bytes() == b"edited since"
+    left = pending(tmp_git_repo)
+    assert left is not None and left["files"] == ["f0.txt", "f1.txt"]
+    # put back as it was before the run (or as the run wrote it): rolled back as ever
+    (tmp_git_repo / "f1.txt").unlink()
+    assert len(recover(tmp_git_repo)) == 2
+    assert (tmp_git_repo / "f0.txt").read_bytes() == b"old0"
+    assert pending(tmp_git_repo) is None
+
+
+def test_a_failing_run_undoes_its_own_writes_whatever_they_hold(tmp_git_repo: Path) -> None:
+    a = tmp_git_repo / "a.txt"
+    a.write_bytes(b"old")
+    with pytest.raises(RuntimeError), Transaction(tmp_git_repo) as txn:
+        txn.write(a, b"new")
+        a.write_bytes(b"half")  # (what a failing write may leave: its own)
+        raise RuntimeError("boom")
+    assert a.read_bytes() == b"old"
