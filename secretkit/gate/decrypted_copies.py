@@ -6,6 +6,7 @@ whose key paths are exactly those of a sops file."""
 from __future__ import annotations
 
 import os
+import re
 import shlex
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
@@ -472,6 +473,10 @@ def _copied_in_history(
     return results
 
 
+# a key's name in a sops YAML or JSON file, before its metadata (`name:`, `"name":`)
+_KEY_NAME = re.compile(rb'^[ \t-]*"?([A-Za-z0-9_.@/+-]+)"?[ \t]*:', re.MULTILINE)
+
+
 def staged_copies(
     root: Path, candidates: Sequence[str], staged: dict[str, bytes], formats: Sequence[str]
 ) -> list[tuple[str, str, str]]:
@@ -481,10 +486,25 @@ def staged_copies(
     :func:`check_decrypted_copies` finds it without a key (helper-127: the hook let it
     into history, and check then asked for a rotation)."""
     from secretkit.git.files import ls_files
-    from secretkit.sops.finder import find_sops_files
 
     tracked = ls_files(root, "--cached", "--full-name", "--", *(f"*{e}" for e in formats))
-    found = find_sops_files(root, candidates=[root / p for p in tracked if p not in candidates])
+    sops_like: list[str] = []
+    for rel in tracked:
+        try:
+            data = (root / rel).read_bytes() if rel not in candidates else b""
+        except OSError:
+            continue
+        if b"ENC[" in data and b"sops" in data:
+            # (a copy holds every key name of its file, which sops keeps in clear: a
+            # staged file holding none of a sops file's names is not read further)
+            held = {m[1] for m in _KEY_NAME.finditer(data[: data.find(b"sops")])}
+            if any(all(n in staged[path] for n in held) for path in candidates):
+                sops_like.append(rel)
+    if not sops_like:
+        return []  # (the common case: the sops reader is not even imported)
+    from secretkit.sops.finder import find_sops_files
+
+    found = find_sops_files(root, candidates=[root / p for p in sops_like])
     shapes = sops_shapes([(f.rel, f.sops) for f in found.found])
     names = shape_names(shapes)
     out = []

@@ -33,7 +33,7 @@ from secretkit.scan.match_starts import (
     url_starts,
     word_starts,
 )
-from secretkit.scan.value_shapes import random_looking
+from secretkit.scan.value_shapes import mixed_generated, random_looking
 
 _FLAG_SECRET = lazy(
     # (a flag may be namespaced: --db-pass, --auth.password, --web.auth-token)
@@ -585,8 +585,10 @@ class UrlCredentials:
             value = m.group(1)
             if filters.not_secret(value) or value.startswith(("$", "%", "{")):
                 continue
-            if _DOCUMENTATION_HOST.match(text, m.end(1) + 1):
-                continue  # (postgresql://admin:pass@db.example.com in a how-not-to)
+            if _DOCUMENTATION_HOST.match(text, m.end(1) + 1) and not mixed_generated(value):
+                # (postgresql://admin:pass@db.example.com in a how-not-to; a generated
+                # password stays one where only the domain was swapped: helper-127)
+                continue
             yield Match(m.start(1), m.end(1), self.rule, "password")
 
 

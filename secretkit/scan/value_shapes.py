@@ -32,6 +32,16 @@ def random_looking(value: str) -> bool:
     )
 
 
+def mixed_generated(value: str) -> bool:
+    """:func:`random_looking`, in both cases too (``hJ8kL2mN9pQ4rS7tV1wX``): what a
+    password generator makes, unlike the word-and-number ``secretpass123`` of an
+    example."""
+    text = value.strip()
+    return random_looking(text) and any(c.isupper() for c in text) and any(
+        c.islower() for c in text
+    )
+
+
 def hashlike(value: str) -> bool:
     """Hex of a digest length (md5, git rev, sha256, sha512) or a GPG fingerprint."""
     text = value.strip()

@@ -34,6 +34,8 @@ _ENC = lazy(r"^ENC\[AES256_GCM,data:(.+),iv:(.+),tag:(.+),type:(.+)\]", re.DOTAL
 
 @dataclass(frozen=True)
 class EncryptedValue:
+    """One ``ENC[AES256_GCM,data:…,iv:…,tag:…,type:…]`` value, its parts decoded."""
+
     data: bytes
     iv: bytes
     tag: bytes

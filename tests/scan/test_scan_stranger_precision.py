@@ -273,17 +273,22 @@ def test_credentials_in_a_url_of_a_reserved_example_domain_are_documentation(
     """wimpysworld's security notes (history): ``postgresql://admin:secretpass123@
     db.example.com/prod`` under "NEVER DO THIS".  example.com/.org/.net and the .example,
     .invalid and .test names are reserved for documentation (RFC 2606); the same
-    credentials for another host are found."""
+    credentials for another host are found.  A generated password (both cases, digits)
+    is found on a documentation host too: a real one whose domain alone was swapped
+    for example.org (helper-127)."""
+    example = "secret" + "pass" + "123"
     real = fake.password("url-real")
+    assert any(c.isupper() for c in real) and any(c.islower() for c in real)
     (tmp_path / "notes.md").write_text(
         "# NEVER DO THIS\n"
-        f"Database: postgresql://admin:{real}@db.example.com/prod\n"
-        f"Cache: redis://:{real}@cache.example.org:6379\n"
-        f"Queue: amqp://app:{real}@mq.internal.test/\n"
-        f"Real: postgresql://admin:{real}@db.internal.acme.com/prod\n"
+        f"Database: postgresql://admin:{example}@db.example.com/prod\n"
+        f"Cache: redis://:{example}@cache.example.org:6379\n"
+        f"Queue: amqp://app:{example}@mq.internal.test/\n"
+        f"Real: postgresql://admin:{example}@db.internal.acme.com/prod\n"
+        f"Swapped: postgresql://admin:{real}@db.example.org/prod\n"
     )
     found = scan_tree(tmp_path).findings
-    assert [(f.line, f.secret.reveal()) for f in found] == [(5, real)]
+    assert [(f.line, f.secret.reveal()) for f in found] == [(5, example), (6, real)]
 
 
 def test_another_services_api_key_of_syncthings_shape_is_not_called_syncthings(
@@ -381,3 +386,22 @@ def test_a_value_that_says_it_is_set_elsewhere_is_no_secret(tmp_path: Path, valu
         f'env2.NEXTAUTH_SECRET = "{fake.password("nextauth")}"; }}\n'
     )
     assert _found(tmp_path) == [("app.nix", 1, "secret-attribute")]
+
+
+def test_a_generated_password_beside_an_example_domain_is_found(tmp_path: Path) -> None:
+    """helper-127: a postfix sasl_passwd text whose relay was renamed smtp.example.net
+    passed as an example; its password is a generated one.  An example's own
+    (word-and-number) password beside example.net stays an example."""
+    real = fake.password("sasl-real")
+    example = "relay" + "pass" + "2024"
+    (tmp_path / "mail.nix").write_text(
+        "{ pkgs, ... }: {\n"
+        '  services.postfix.mapFiles.sasl_passwd = pkgs.writeText "sasl_passwd" '
+        f'"[smtp.example.net]:587 relay@example.net:{real}";\n'
+        '  services.postfix.mapFiles.other = pkgs.writeText "sasl_passwd" '
+        f'"[smtp.example.net]:587 relay@example.net:{example}";\n'
+        "}\n"
+    )
+    found = scan_tree(tmp_path).findings
+    assert [f.line for f in found] == [2]
+    assert real in found[0].secret.reveal()
