@@ -105,8 +105,9 @@ def check_host_readable(ctx: CheckContext) -> list[CheckResult]:
         pairs = len(seen)  # (a home-manager module's file is the user's: not counted)
         # (verified: the key .sops.yaml names; that it is the host's, hosts add saw)
         said = (
-            "the key .sops.yaml names for each host is a recipient of every sops file it "
-            f"uses ({pairs} host/file pair(s))"
+            "the key .sops.yaml names for each host is named a recipient of every sops "
+            f"file it uses ({pairs} host/file pair(s); a key block relabelled by hand: "
+            "sops-recipients)"
             if pairs
             else "no host reads a sops file: nothing to check"
         )

@@ -67,6 +67,7 @@ def _group_sets(groups: list[list[str]]) -> list[frozenset[str]]:
 
 def check_sops_recipients(ctx: CheckContext) -> list[CheckResult]:
     from secretkit.gate.clan_checks import clan_recipients
+    from secretkit.gate.relabelled import relabelled
     from secretkit.sops.operations import recipients_of, rule_recipients
 
     config = ctx.config()
@@ -127,6 +128,7 @@ def check_sops_recipients(ctx: CheckContext) -> list[CheckResult]:
                     (entry.path,),
                 )
             )
+    results += relabelled(ctx)  # (a label edited by hand over a block made for another key)
     # a clan summary stays next to failures of other files; the count of files matching
     # their rules is shown only when it is the whole story
     mismatched = sum(1 for r in results if not r.ok and r.paths and r.paths[0] not in managed)

@@ -162,8 +162,8 @@ def test_a_flake_inline_module_is_rewritten_for_its_host_only(
     )
     assert points["host-readable"] == (
         True,
-        "the key .sops.yaml names for each host is a recipient of every sops file it uses "
-        "(1 host/file pair(s))",
+        "the key .sops.yaml names for each host is named a recipient of every sops file it "
+        "uses (1 host/file pair(s); a key block relabelled by hand: sops-recipients)",
     )
 
 

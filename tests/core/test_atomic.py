@@ -154,7 +154,7 @@ def test_a_file_changed_since_the_kill_is_never_overwritten(tmp_git_repo: Path) 
     proc = subprocess.run([sys.executable, "-c", _SCRIPT, str(tmp_git_repo)], env=env)
     assert proc.returncode == 137
     (tmp_git_repo / "f1.txt").write_bytes(b"edited since")
-    with pytest.raises(ChangedSince, match="f1.txt changed since"):
+    with pytest.raises(ChangedSince, match=r"f1\.txt changed since"):
         recover(tmp_git_repo)
     assert (tmp_git_repo / "f0.txt").read_bytes() == b"new0"
     assert (tmp_git_repo / "f1.txt").read_bytes() == b"edited since"

@@ -14,8 +14,12 @@ from secretkit.nix.hosts.guards import Guard, hosts_off, module_guards
 FLAKE = """{
   inputs.nixpkgs.url = "github:NixOS/nixpkgs/nixos-25.05";
   outputs = { self, nixpkgs, ... }: {
-    nixosConfigurations.a = nixpkgs.lib.nixosSystem { modules = [ ./hosts/a.nix ./modules/backup.nix ]; };
-    nixosConfigurations.b = nixpkgs.lib.nixosSystem { modules = [ ./hosts/b.nix ./modules/backup.nix ]; };
+    nixosConfigurations.a = nixpkgs.lib.nixosSystem {
+      modules = [ ./hosts/a.nix ./modules/backup.nix ];
+    };
+    nixosConfigurations.b = nixpkgs.lib.nixosSystem {
+      modules = [ ./hosts/b.nix ./modules/backup.nix ];
+    };
     nixosConfigurations.c = nixpkgs.lib.nixosSystem {
       modules = [ ./hosts/c.nix ./modules/backup.nix { my.backup.enable = true; } ];
     };
