@@ -37,8 +37,8 @@ def mixed_generated(value: str) -> bool:
     password generator makes, unlike the word-and-number ``secretpass123`` of an
     example."""
     text = value.strip()
-    return random_looking(text) and any(c.isupper() for c in text) and any(
-        c.islower() for c in text
+    return (
+        random_looking(text) and any(c.isupper() for c in text) and any(c.islower() for c in text)
     )
 
 
