@@ -8,6 +8,7 @@ import posixpath
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from secretkit.gate.host_key_files import stale_host_keys
 from secretkit.gate.key_at_boot import keys_at_boot
 from secretkit.gate.leaked_keys import leaked_recipients
 from secretkit.gate.model import CheckResult
@@ -97,6 +98,8 @@ def check_host_readable(ctx: CheckContext) -> list[CheckResult]:
             )
         )
     results += _host_key_warnings(ctx, {host for host, _path in seen}, home) + keys_at_boot(ctx)
+    # (a host key the repository holds that is not the one .sops.yaml names)
+    results += stale_host_keys(ctx, lambda host: _own_key(ctx, host))
     results += leaked_recipients(ctx)  # (a host key made from one the repository holds)
     results += no_host_read(inventory, "host-readable", unowned, "declare sops secrets")
     declaring = {d.file for d in facts.declarations}
