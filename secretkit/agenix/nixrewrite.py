@@ -532,5 +532,10 @@ def flake_input_edits(tree: cst.NixTree) -> tuple[list[Edit], list[tuple[int, in
 
 
 def mentions(data: bytes) -> int:
-    """How often ``agenix``/``ragenix`` appears as a name (``/run/agenix`` paths aside)."""
-    return len(_WORD.findall(data))
+    """How often ``agenix``/``ragenix`` appears as a name (``/run/agenix`` paths aside),
+    outside comments (``# not in agenix yet`` keeps no input: helper-127)."""
+    found = list(_WORD.finditer(data))
+    if not found:
+        return 0
+    spans = [(start, end) for start, end, _text in cst.comments(cst.parse(data))]
+    return sum(1 for m in found if not any(a <= m.start() < b for a, b in spans))

@@ -182,6 +182,7 @@ def prepare(root: Path, *, layout_mode: str = "per-host", dry_run: bool = False)
         values[age_rel] = decrypt_age(path, age_rel, identities.age)
     plan = layout(rules, rules_dir, keymap, values, layout_mode, sorted(inventory.hosts))
     _check_existing(root, plan, identities)
+    notes += _admins_gained(plan, rules, rules_dir, keymap.owners, sorted(keys.admins))
 
     # .sops.yaml: new hosts, then the rules of the files that are not a host's file
     config_path = root / sops_yaml.SOPS_YAML
@@ -301,6 +302,38 @@ def prepare(root: Path, *, layout_mode: str = "per-host", dry_run: bool = False)
         notes=notes,
         dry_run=dry_run,
     )
+
+
+def _admins_gained(
+    plan: Layout,
+    rules: Sequence[Any],
+    rules_dir: str,
+    owners: dict[str, tuple[str, str]],
+    admins: list[str],
+) -> list[str]:
+    """What an admin of .sops.yaml gains: an .age file secrets.nix kept from them goes
+    into a sops file whose rule names every admin (helper-127: said nowhere)."""
+    from secretkit.layouts.sops_nix import ADMIN_PREFIX
+
+    out = []
+    for rule in rules:
+        age_rel = os.path.normpath(os.path.join(rules_dir, rule.file))
+        readers = {
+            owners[k.value][1] for k in rule.keys if owners.get(k.value, ("",))[0] == "admin"
+        }
+        gained = [a for a in admins if a not in readers]
+        move = next((m for m in plan.moves if m.age_file == age_rel), None)
+        if not gained or move is None:
+            continue
+        files = ", ".join(move.files)
+        drop = " and ".join(f"*{ADMIN_PREFIX}{a}" for a in gained)
+        out.append(
+            f"{age_rel}: secrets.nix does not let {', '.join(gained)} read it, but the rule of "
+            f"{files} names every admin: to keep it so, drop {drop} from that rule in "
+            f".sops.yaml after the import, then secretkit updatekeys {files} && secretkit "
+            f"rotate data-keys {files}"
+        )
+    return out
 
 
 def _check_existing(root: Path, plan: Layout, identities: Identities) -> None:

@@ -336,3 +336,10 @@ def test_config_age_itself_and_wrapped_password_files_are_followed() -> None:
     assert "inherit (config.sops) secrets; ageS = config.sops; in" in out
     assert "config.age" not in out
     assert out.count("neededForUsers = true;") == 2
+
+
+def test_a_comment_that_names_agenix_is_no_mention() -> None:
+    """helper-127: `# … not in agenix yet` kept the agenix input and its outputs argument
+    in flake.nix after the import."""
+    assert mentions(b"{ inputs, ... }: {\n  # not in agenix yet\n  x = 1; /* agenix */\n}\n") == 0
+    assert mentions(b"{ agenix, ... }: { # agenix\n  m = agenix.nixosModules.default;\n}\n") == 2

@@ -229,6 +229,12 @@ def test_dry_run_shows_the_plan_and_changes_nothing(lab: AgenixLab) -> None:
     assert "+    sopsFile = ../../secrets/db.yaml;" in out
     assert "remove secrets/wifi.age" in out
     assert "secrets/root-recovery.age       admins only" in out
+    # helper-127: an admin secrets.nix kept from a file reads the host file it goes into
+    assert (
+        "secrets/wifi.age: secrets.nix does not let bob read it, but the rule of "
+        "secrets/laptop.yaml names every admin: to keep it so, drop *admin_bob"
+    ) in result.stderr.decode()
+    assert "secrets/db-password.age: secrets.nix does not let" not in result.stderr.decode()
     for value in lab.values.values():
         for line in value.decode("latin-1").splitlines():
             if len(line) >= 4:
