@@ -31,7 +31,7 @@ from secretkit.git.objects import REFETCH
 from secretkit.sensitive import Sensitive
 
 if TYPE_CHECKING:
-    from secretkit.gate.exposed_record import ExposedRecord, RecordEntry
+    from secretkit.gate.exposed_record import ExposedRecord, RecordEntry, SopsValues
     from secretkit.sops.engine import IdentitySource
 
 Progress = Callable[[int, int], None]
@@ -343,6 +343,7 @@ def exposed(
     if rotated:
         _mark(record, items, rotated, key)
     held = sops_values(root, identities_of(identities))
+    items += _copied_values(root, held, items, key)
     for item in items:
         if item.secret is not None:
             places = places_holding(held, key, item.fingerprint, item.secret)
@@ -355,6 +356,42 @@ def exposed(
     from secretkit.git.objects import refetch_fix
 
     return ExposedReport(items, held.unchecked, unread, refetch_fix(root))
+
+
+def _copied_values(
+    root: Path, held: SopsValues, items: list[ExposedValue], key: str
+) -> list[ExposedValue]:
+    """The values of the sops files that history holds in plaintext where the scan
+    reports nothing (``borg repo: <value>`` in a note, a decrypted copy committed once):
+    published all the same, as check's decrypted-copy point says (helper-128: exposed
+    said no value was ever committed)."""
+    from secretkit.gate.decrypted_copies import copied_in_history
+    from secretkit.scan.allowlist import fingerprint
+    from secretkit.sensitive import preview
+
+    known = [item.secret for item in items if item.secret is not None]
+    values = [
+        (leaf.reveal().encode(), (file, name))
+        for file, name, leaf in held.leaves
+        if leaf.reveal() and leaf not in known
+    ]
+    if not values:
+        return []
+    reported = [secret.reveal().encode() for secret in known]
+    by_place = {(file, name): leaf for file, name, leaf in held.leaves}
+    out: dict[str, ExposedValue] = {}
+    for (file, name), blobs in sorted(copied_in_history(root, values, reported=reported).items()):
+        leaf = by_place[(file, name)]
+        fp = fingerprint(bytes.fromhex(key), leaf.reveal())
+        item = out.get(fp)
+        if item is None:
+            item = out[fp] = ExposedValue(
+                [], ["decrypted-copy"], [], 0, preview(leaf.reveal()), False, leaf, fp
+            )
+        item.names.append(name)
+        item.paths += [b.path for b in blobs if b.path not in item.paths]
+        item.commits += len(blobs)
+    return list(out.values())
 
 
 def _mark(

@@ -413,7 +413,6 @@ def _copied_in_history(
     and committed, a note) is published whatever the tree holds now, and the scan
     cannot tell it from any other value when no name says what it is."""
     from secretkit.gate.model import CheckResult
-    from secretkit.git.objects import history_blobs, read_blobs
     from secretkit.scan.value_shapes import random_looking
 
     # (a sops file's own versions too: encrypted, they hold no value in clear; one
@@ -426,16 +425,7 @@ def _copied_in_history(
     # token stored): it is that finding's, and purge takes them out together; only a
     # copy outside one is this point's
     reported = [c.encode() for c in ctx.committed or ()]
-    covered = {v: [c for c in reported if v in c and c != v] for v, _w in values}
-    where_of = {b.oid: b for b in history_blobs(ctx.root)}  # (purge's backups: not published)
-    found: dict[tuple[str, str], list[Any]] = {}
-    for oid, data in read_blobs(ctx.root, where_of):
-        blob = where_of[oid]
-        looked = [(v, w) for v, w in values if w[0] != blob.path] + [
-            (v, w) for v, w in own if w[0] == blob.path
-        ]
-        for held in _held(blob.path, data, looked, covered):
-            found.setdefault(held, []).append(blob)
+    found = copied_in_history(ctx.root, values, own, reported)
     # (a path in the tree now, a sops file or any other, is never taken out whole:
     # that deletes it from HEAD too; rotating is the fix there)
     live = set(ctx.sops_by_path()) | set(ctx.files())
@@ -471,6 +461,31 @@ def _copied_in_history(
             )
         )
     return results
+
+
+def copied_in_history(
+    root: Path,
+    values: list[tuple[bytes, tuple[str, str]]],
+    own: list[tuple[bytes, tuple[str, str]]] | None = None,
+    reported: Sequence[bytes] = (),
+) -> dict[tuple[str, str], list[Any]]:
+    """``(sops file, name) -> the history's blobs holding its value`` (every ref; purge's
+    backups left out) for ``values`` (value, (sops file, name)), at any path but the sops
+    file's own (``own``: those looked for in their own file's versions too); a value
+    inside a longer one of ``reported`` (a finding's) is that finding's."""
+    from secretkit.git.objects import history_blobs, read_blobs
+
+    covered = {v: [c for c in reported if v in c and c != v] for v, _w in values}
+    where_of = {b.oid: b for b in history_blobs(root)}  # (purge's backups: not published)
+    found: dict[tuple[str, str], list[Any]] = {}
+    for oid, data in read_blobs(root, where_of):
+        blob = where_of[oid]
+        looked = [(v, w) for v, w in values if w[0] != blob.path] + [
+            (v, w) for v, w in own or () if w[0] == blob.path
+        ]
+        for held in _held(blob.path, data, looked, covered):
+            found.setdefault(held, []).append(blob)
+    return found
 
 
 # a key's name in a sops YAML or JSON file, before its metadata (`name:`, `"name":`)

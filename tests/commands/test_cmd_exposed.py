@@ -372,3 +372,30 @@ def _not_rotated(name: str, *stored: str) -> Any:
         stored=list(stored),
         status="not rotated",
     )
+
+
+def test_a_sops_value_committed_where_no_scan_sees_it_is_listed(
+    lab: tuple[Path, list[Sensitive[str]]],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """helper-128: a stored value pasted into a note ("the ddns thing is <value>"),
+    committed, then deleted: check's decrypted-copy point found it in history, and
+    exposed said no value was ever committed."""
+    root, _secrets = lab
+    value = fake.passphrase("pasted-note")
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(value.encode())))
+    code, _out, err = run_main(capsys, "-C", str(root), "set", "secrets/observer.yaml",
+                               '["ddns"]["token"]')  # fmt: skip
+    assert code == 0, err
+    (root / "NOTES.md").write_text(f"the ddns thing is {value}\n")
+    commit_all(root, "notes")
+    (root / "NOTES.md").unlink()
+    commit_all(root, "notes gone")
+    code, report = _json(capsys, root)
+    assert code == 1
+    item = _by_name(report)["ddns/token"]
+    assert item["rules"] == ["decrypted-copy"] and item["paths"] == ["NOTES.md"]
+    assert item["status"] == "not rotated"
+    assert item["stored"] == ["secrets/observer.yaml: ddns/token"]
+    assert value not in json.dumps(report)
