@@ -318,7 +318,7 @@ def _assert_owned_by_the_reader(key: str, module: dict[str, Any]) -> None:
         assert declared.get("neededForUsers", False) == (reader.kind == "activation")
 
 
-_JOB_USER = {"borgbackup-passphrase", "restic-files"}  # owner: the job's `user` when set
+_JOB_USER = {"borgbackup-passphrase", "restic-files", "restic-repository"}  # owner: `user`
 # owner: the user of the instance the secret is set for (the golden's is `main`)
 _PER_SITE_OWNER = {"authelia-secrets": "config.services.authelia.instances.main.user"}
 
@@ -637,3 +637,28 @@ def test_a_redis_password_restarts_the_instance_that_reads_it() -> None:
     assert _unit(("services", "redis", "servers", "cache", "requirePass")) == "redis-cache.service"
     assert _unit(("services", "redis", "servers", "", "requirePass")) == "redis.service"
     assert _unit(("services", "redis", "requirePass")) == "redis.service"
+
+
+@pytest.mark.parametrize(
+    ("extra", "reason"),
+    [
+        ('rcloneConfig = { type = "b2"; };', "rcloneConfig"),
+        ('repositoryFile = "/etc/r";', "repositoryFile is set as well"),
+        ("user = cfg.user;", "the backup's user is not a plain string"),
+    ],
+)
+def test_a_restic_repository_the_module_reads_otherwise_is_refused(extra: str, reason: str) -> None:
+    """helper-126: a repository URL with credentials had no route; now it has one
+    (repositoryFile), except where the module reads `repository` itself (rclone's remote
+    name) or the backup's file or user are not what the reading can tell."""
+    before = (
+        b"{ config, ... }:\n{\n  services.restic.backups.b = {\n"
+        b'    repository = "rest:https://u:@REST_PASSWORD@@host.lan/r";\n    '
+        + extra.encode()
+        + b"\n  };\n}\n"
+    )
+    source, findings, _values = fill(before, MODULE)
+    plan = plan_module(source, MODULE, findings=findings)
+    assert plan.moves == []
+    (refused,) = plan.refused
+    assert reason in refused.reason

@@ -138,6 +138,7 @@ ROUTES: dict[str, Route] = {
     "networkd-wireguard": Route("networkd", "ENTRY", ("systemd.network",)),
     "restic-rclone-config": Route("restic", "RCLONE", ("services.restic",)),
     "restic-files": Route("restic", "FILES", ("services.restic",)),
+    "restic-repository": Route("restic", "REPOSITORY", ("services.restic",)),
     "acme-dns-credentials": Route("acme", "ENTRY", ("security.acme",)),
     "cloudflared-credentials": Route("cloudflared", "ENTRY", ("services.cloudflared",)),
     "postfix-map-files": Route("postfix", "ENTRY", ("services.postfix",)),

@@ -7,10 +7,24 @@ unit runs ``User = backup.user`` and restic opens ``RESTIC_PASSWORD_FILE`` itsel
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from dataclasses import replace
 
-from secretkit.nix.catalogue.base import NIXPKGS, Reader, Site, Source
+from secretkit.nix import emit
+from secretkit.nix.catalogue.base import (
+    NIXPKGS,
+    Reader,
+    Refusal,
+    Rewrite,
+    Site,
+    Source,
+    match,
+    rebind,
+    slug,
+)
 from secretkit.nix.catalogue.envfile import EnvRow, EnvTemplate
 from secretkit.nix.catalogue.write_text import WriteTextRoute
+from secretkit.sensitive import Sensitive
 
 _MODULE = "nixos/modules/services/backup/restic.nix"
 
@@ -83,3 +97,77 @@ RCLONE = EnvTemplate(
     ),
     prefix="restic/rclone",
 )
+
+
+_REPOSITORY_FILE = Source(
+    "infinixbot/nixpkgs",  # a nixpkgs mirror (24.x): NixOS/nixpkgs's stored copies predate it
+    "d670a89a7c00e4d171f677a3f62f6111b312a314",
+    _MODULE,
+    "repositoryFile = mkOption { type = with types; nullOr path; … assertion = "
+    "(v.repository == null) != (v.repositoryFile == null); … RESTIC_REPOSITORY_FILE = "
+    "backup.repositoryFile; … User = backup.user;",
+)
+
+
+class Repository:
+    """``services.restic.backups.<b>.repository`` holding credentials (``rest:https://
+    user:pass@host/repo``, ``s3:https://key:secret@…``) → the whole URL in a sops secret
+    given to ``repositoryFile``: restic reads ``RESTIC_REPOSITORY_FILE`` itself, as the
+    backup's ``user`` (its owner when not root), and the module asserts that exactly one
+    of the two is set, so ``repository`` goes.  ``since`` is 21.11, the first release
+    known here to have ``repositoryFile`` (a pin before it is refused).  A backup with
+    ``rcloneConfig`` is refused: the module reads the rclone remote's name from
+    ``repository`` (``rcloneRemoteName``)."""
+
+    key = "restic-repository"
+    description = (
+        "services.restic.backups.<b>.repository with credentials → repositoryFile (the whole "
+        "URL; restic reads it as the backup's user)"
+    )
+    reader = Reader("daemon", _REPOSITORY_FILE, since="21.11")
+
+    def matches(self, path: Sequence[str]) -> bool:
+        return match("services.restic.backups.*.repository", path)
+
+    def target_reader(self, path: Sequence[str]) -> Reader | None:
+        """The backup's user reads its ``repositoryFile`` (root unless ``user`` says)."""
+        names = [*path[:-1], "user"]
+        if not match("services.restic.backups.*.repositoryFile", path):
+            return None
+        if not all(re.fullmatch(r"[A-Za-z_][A-Za-z0-9_'-]*", n) for n in names):
+            return None
+        return replace(self.reader, owner="config." + ".".join(names), owner_default="root")
+
+    def name(self, site: Site) -> str:
+        return f"restic/{slug(site.path[3])}/repository"
+
+    def rewrite(self, site: Site, name: str) -> Rewrite | Refusal:
+        backup = list(site.path[:-1])
+        if site.has_option([*backup, "repositoryFile"]):
+            return Refusal("repositoryFile is set as well")
+        if site.has_option([*backup, "rcloneConfig"]):
+            return Refusal(
+                "the backup sets rcloneConfig, whose variables the module names after the "
+                "rclone remote in repository: it cannot be a file"
+            )
+        owner = None
+        if site.has_option([*backup, "user"]):
+            user = site.plain_string([*backup, "user"])
+            if user is None:
+                return Refusal("the backup's user is not a plain string: the owner is unknown")
+            owner = emit.nix_string(user) if user != "root" else None
+        if site.holder is not None or site.literal.strip() != site.literal:
+            return Refusal("the repository is not one plain string")
+        edits = rebind(site, "repositoryFile", emit.secret_ref(name))
+        if isinstance(edits, Refusal):
+            return edits
+        return Rewrite(
+            Sensitive(site.literal),  # (the whole URL: restic reads the location from it)
+            edits,
+            "repositoryFile",
+            owner=owner,
+            defines=[(*site.path[:-1], "repositoryFile")],
+        )
+
+
+REPOSITORY = Repository()
