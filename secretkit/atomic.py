@@ -53,21 +53,18 @@ _BLOCKED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 _KILL_ENV = "SECRETKIT_TEST_KILL_AFTER_WRITES"
 _writes_done = 0
 
-# interrupted runs this process rolled back before its own: (their command, the files)
-_rolled_back: list[tuple[object, list[str]]] = []
-
 
 def rolled_back() -> list[str]:
-    """What to tell the user of the interrupted runs :func:`recover` rolled back (once:
-    the list is emptied)."""
+    """What to tell the user of the interrupted runs :func:`recover` rolled back for
+    this command (once: the list is emptied)."""
     said = []
-    for command, files in _rolled_back:
-        run = f"`{command} …`" if isinstance(command, str) else "an interrupted secretkit run"
+    for command, files in running.rolled_back:
+        run = f"`{command} …` had been" if isinstance(command, str) else "a secretkit run was"
         said.append(
-            f"note: {run} had been interrupted; its changes were rolled back before this "
-            f"run ({', '.join(sorted(files))} restored): run it again to finish it"
+            f"note: {run} interrupted; its changes were rolled back before this run "
+            f"({', '.join(sorted(files))} restored): run it again to finish it"
         )
-    _rolled_back.clear()
+    running.rolled_back.clear()
     return said
 
 
@@ -477,7 +474,7 @@ def recover(
         left = pending(root) if failure is None and journal == journal_dir_for(root) else None
         restored = _roll_back(root, journal, failure)
         if left is not None and restored:  # (said when the command ends: rolled_back)
-            _rolled_back.append((left.get("command"), [_rel(root, p) for p in restored]))
+            running.rolled_back.append((left.get("command"), [_rel(root, p) for p in restored]))
         return restored
     finally:
         signal.pthread_sigmask(signal.SIG_SETMASK, old_mask)

@@ -5,7 +5,6 @@ boundary, :mod:`secretkit.boundary`.  Heavy imports happen inside the commands."
 from __future__ import annotations
 
 import functools
-import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +15,7 @@ import click
 from secretkit import __version__, running
 from secretkit.boundary import release_locks, run, verbose_requested
 from secretkit.cli_output import ask, confirm, echo, finish, show
-from secretkit.cli_params import KIND_NAMES, PathArg
+from secretkit.cli_params import KIND_NAMES, PathArg, engine_name
 from secretkit.hook_group import HookGroup
 
 if TYPE_CHECKING:
@@ -84,7 +83,7 @@ def cli(ctx: click.Context, directory: Path | None, verbose: bool, engine: str |
         cwd = (cwd / directory).resolve()
         if not cwd.is_dir():
             raise click.BadParameter(f"{directory} is not a directory", param_hint="-C")
-    chosen = _engine_name(engine)
+    chosen = engine_name(engine)
     if chosen not in ENGINE_NAMES:
         raise click.BadParameter(
             f"SECRETKIT_ENGINE must be 'python' or 'sops', not {chosen!r}", param_hint="--engine"
@@ -93,15 +92,11 @@ def cli(ctx: click.Context, directory: Path | None, verbose: bool, engine: str |
     ctx.call_on_close(release_locks)  # a writing command's lock ends with it
 
 
-def _engine_name(option: str | None) -> str:
-    return option or os.environ.get("SECRETKIT_ENGINE") or "python"
-
-
 def version_text(engine: str | None) -> str:
     """``secretkit --version``: the version and the sops engine a command would use."""
     from secretkit.sops.engine import describe
 
-    return f"secretkit {__version__}\nsops engine: {describe(_engine_name(engine))}"
+    return f"secretkit {__version__}\nsops engine: {describe(engine_name(engine))}"
 
 
 def _show_version(ctx: click.Context, value: bool) -> None:
@@ -113,27 +108,9 @@ def _show_version(ctx: click.Context, value: bool) -> None:
 
 def invoke(argv: list[str] | None = None) -> int | None:
     """Run the click CLI on ``argv``; its exit code (errors propagate)."""
-    running.command = _command_words(sys.argv[1:] if argv is None else argv)
+    running.start(running.command_words(sys.argv[1:] if argv is None else argv))
     code = cli.main(args=argv, prog_name="secretkit", standalone_mode=False)
     return code if isinstance(code, int) else 0
-
-
-def _command_words(args: list[str]) -> str:
-    """``secretkit rotate host a``: the command's words, from its name to its first
-    option (the group's own options, -C DIR and --engine E, left out)."""
-    words = ["secretkit"]
-    skip = False
-    for arg in args:
-        if skip:
-            skip = False
-        elif arg in ("-C", "--engine"):
-            skip = True
-        elif arg.startswith("-"):
-            if len(words) > 1:
-                break
-        else:
-            words.append(arg)
-    return " ".join(words)
 
 
 def main(argv: list[str] | None = None) -> NoReturn:

@@ -21,3 +21,10 @@ class PathArg(click.Path):
         if isinstance(value, str) and not value:
             self.fail("an empty name is not a path", param, ctx)
         return super().convert(value, param, ctx)
+
+
+def engine_name(option: str | None) -> str:
+    """The sops engine a command uses: ``--engine``, else ``SECRETKIT_ENGINE``, else ours."""
+    import os
+
+    return option or os.environ.get("SECRETKIT_ENGINE") or "python"

@@ -37,6 +37,7 @@ class CheckContext:
     judge: SopsJudge
     _files: list[str] | None = None
     _tracked: set[str] | None = None
+    _head: set[str] | None = None
     _config: SopsConfig | None = None
     _config_loaded: bool = False
     _sops: list[SopsEntry] | None = None
@@ -71,6 +72,19 @@ class CheckContext:
     def tracked(self) -> set[str]:
         self.files()
         return self._tracked or set()
+
+    def committed_files(self) -> set[str]:
+        """The files HEAD holds (a staged file is published only once committed)."""
+        if self._head is None:
+            from secretkit.git import run_git
+
+            self._head = set()
+            if not self.walk:
+                proc = run_git(self.root, "ls-tree", "-r", "-z", "--name-only", "HEAD", check=False)
+                if proc.returncode == 0:
+                    names = proc.stdout.split(b"\0")
+                    self._head = {n.decode("utf-8", "surrogateescape") for n in names if n}
+        return self._head
 
     def read(self, path: str) -> bytes | None:
         full = self.root / path

@@ -152,22 +152,27 @@ def check_decrypted_copies(ctx: CheckContext) -> list[CheckResult]:
             same = shapes[copied]
             named = ", ".join(same[:3]) + (f" (+{len(same) - 3} more)" if len(same) > 3 else "")
             what = f"has exactly the keys of the sops file {named}: it looks like a decrypted copy"
-        where = "committed" if path in tracked else "untracked, not ignored"
+        where = _where(ctx, path)
         quoted = shlex.quote(path)
+        # (staged, not committed: nothing is published yet, unstaging is enough)
+        history = (
+            ", and rotate its values: the plaintext is in history (secretkit purge)"
+            if where == "committed"
+            else ""
+        )
         if matched:  # a creation rule names it: encrypting it in place is the way
             fix = (
                 f"delete it (or encrypt it: secretkit encrypt -i {quoted}; or, to keep it "
                 f"locally, add it to .gitignore)"
                 if path not in tracked
-                else f"git rm --cached {quoted}, encrypt it (secretkit encrypt -i {quoted}), "
-                "and rotate its values: the plaintext is in history (secretkit purge)"
+                else f"git rm --cached {quoted}, encrypt it (secretkit encrypt -i {quoted})"
+                + history
             )
         else:  # a copy no rule names (encrypt would refuse it): the sops file holds it
             fix = (
                 f"delete it (rm {quoted}; or, to keep it locally, add it to .gitignore)"
                 if path not in tracked
-                else f"git rm -q --cached {quoted} && rm {quoted}, and rotate its values: the "
-                "plaintext is in history (secretkit purge)"
+                else f"git rm -q --cached {quoted} && rm {quoted}" + history
             )
         results.append(
             CheckResult("decrypted-copy", False, f"{path} ({where}) {what}", fix, (path,))
@@ -297,6 +302,13 @@ def _of(where: tuple[str, str]) -> str:
     return f"{where[1]} of {where[0]}" if where[1] else where[0]
 
 
+def _where(ctx: CheckContext, path: str) -> str:
+    """Whether ``path`` is committed (in HEAD), staged only, or neither."""
+    if path in ctx.committed_files():
+        return "committed"
+    return "staged, not committed yet" if path in ctx.tracked() else "untracked, not ignored"
+
+
 def _copied_values(
     ctx: CheckContext,
     skip: set[str],
@@ -313,7 +325,6 @@ def _copied_values(
     ] + list(ages)
     if not values:
         return []
-    tracked = ctx.tracked()
     results = []
     for path in ctx.files():
         if path in skip or os.path.basename(path) == ".sops.yaml":
@@ -324,7 +335,7 @@ def _copied_values(
             continue
         named = ", ".join(_of(where) for where in held[:3])
         more = f" (+{len(held) - 3} more)" if len(held) > 3 else ""
-        committed = path in tracked
+        committed = _where(ctx, path) == "committed"
         keys = " ".join(sorted({shlex.quote(key) for _sops, key in held if key}))
         ages_held = " ".join(sorted({shlex.quote(f) for f, key in held if not key}))
         rotate = (
@@ -342,8 +353,7 @@ def _copied_values(
             CheckResult(
                 "decrypted-copy",
                 False,
-                f"{path} ({'committed' if committed else 'untracked, not ignored'}) holds the "
-                f"decrypted value of {named}{more}",
+                f"{path} ({_where(ctx, path)}) holds the decrypted value of {named}{more}",
                 f"take the value out of {shlex.quote(path)} (read it from the "
                 + (
                     "age file instead: config.age.secrets.<name>.path in Nix, for an option "

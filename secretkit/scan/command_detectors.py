@@ -586,9 +586,7 @@ class UrlCredentials:
             if filters.not_secret(value) or value.startswith(("$", "%", "{")):
                 continue
             if _DOCUMENTATION_HOST.match(text, m.end(1) + 1) and not mixed_generated(value):
-                # (postgresql://admin:pass@db.example.com in a how-not-to; a generated
-                # password stays one where only the domain was swapped: helper-127)
-                continue
+                continue  # (admin:pass@db.example.com in a how-not-to; not a generated one)
             yield Match(m.start(1), m.end(1), self.rule, "password")
 
 

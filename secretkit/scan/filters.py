@@ -15,7 +15,7 @@ import re
 from functools import lru_cache
 
 from secretkit.lazy_re import lazy
-from secretkit.scan.value_shapes import generated_slashes, mixed_generated, random_looking
+from secretkit.scan.value_shapes import example_text, generated_slashes, random_looking
 
 # Words a name is split into: camelCase, snake_case, kebab-case, dotted, UPPER.
 _WORD = lazy(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
@@ -250,11 +250,6 @@ _PLACEHOLDER_SHAPES = lazy(
     r"given_name|family_name|nickname|phone_number|phone_number_verified)$",
     re.IGNORECASE,
 )
-# A host name reserved for examples (RFC 2606), anywhere in a value
-_DOCUMENTATION_NAME = lazy(r"example\.(?:com|org|net)\b", re.IGNORECASE)
-# What a value's parts are split at to find a generated one in it (a user, a host, a
-# port and a password: `[smtp.example.net]:587 relay@example.net:<password>`)
-_TEXT_PARTS = lazy(r"[\s:@/\[\]=,;\"'()<>]+")
 # A placeholder is made of these words only (``changeme``, ``YOUR_TOKEN_HERE``,
 # ``example-password``), and at least one of them says "placeholder"; a value that
 # merely starts with one (``example99Secret!``, ``dummy4Lyf``) is a secret.
@@ -521,11 +516,7 @@ def not_secret(value: str, *, token: bool = False, kind: str | None = None) -> s
         return "gpg key id"  # (git's user.signingKey: a key's id or fingerprint, no key)
     if _PLACEHOLDER_SHAPES.search(text) or _placeholder_words(text) or _STAND_INS.match(text):
         return "placeholder"
-    if _DOCUMENTATION_NAME.search(text) and not any(
-        mixed_generated(part) for part in _TEXT_PARTS.split(text)
-    ):
-        # (an example.com text is an example's, unless it holds a generated value: a
-        # real password whose domain alone was swapped for example.net, helper-127)
+    if example_text(text):
         return "placeholder"
     if len(set(text)) == 1 or _REPEATED.match(text) or len(set(text) - {"-"}) == 1:
         return "placeholder"  # xxxxxxxx, keykeykey, abcabcabc, 00000000-0000-…-000000000000

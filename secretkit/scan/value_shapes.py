@@ -4,6 +4,8 @@ readers ask it once they know a name says "secret"."""
 
 from __future__ import annotations
 
+import re
+
 from secretkit.lazy_re import lazy
 
 _HEX = lazy(r"^[0-9a-fA-F]+$")
@@ -39,6 +41,22 @@ def mixed_generated(value: str) -> bool:
     text = value.strip()
     return (
         random_looking(text) and any(c.isupper() for c in text) and any(c.islower() for c in text)
+    )
+
+
+# A host name reserved for examples (RFC 2606), anywhere in a value
+_EXAMPLE_NAME = lazy(r"example\.(?:com|org|net)\b", re.IGNORECASE)
+# What a value's parts are split at to find a generated one in it (a user, a host, a
+# port and a password: `[smtp.example.net]:587 relay@example.net:<password>`)
+_TEXT_PARTS = lazy(r"[\s:@/\[\]=,;\"'()<>]+")
+
+
+def example_text(text: str) -> bool:
+    """A text naming an example.com/.org/.net host, with no generated value in it: an
+    example's (a real password whose domain alone was swapped for example.net is a
+    generated one: helper-127)."""
+    return bool(_EXAMPLE_NAME.search(text)) and not any(
+        mixed_generated(part) for part in _TEXT_PARTS.split(text)
     )
 
 

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from secretkit.gate.context import CheckContext
 from secretkit.gate.decrypted_copies import is_twin
+from secretkit.gate.sops_verify import SopsJudge
+from tests.conftest import git
 
 SOPS = {"secrets/observer.yaml", "hosts/laptop/secrets.json"}
 
@@ -30,3 +35,22 @@ SOPS = {"secrets/observer.yaml", "hosts/laptop/secrets.json"}
 )
 def test_twins_of_sops_files(name: str, twin: bool) -> None:
     assert is_twin(name, SOPS) is twin
+
+
+def test_a_copy_is_said_committed_only_once_head_holds_it(tmp_git_repo: Path) -> None:
+    """helper-128: a staged copy was called "(committed)", with "rotate its values: the
+    plaintext is in history" — nothing is published before the commit."""
+    from secretkit.gate.decrypted_copies import _where
+
+    (tmp_git_repo / "a.txt").write_text("a\n")
+    git(tmp_git_repo, "add", "a.txt")
+    git(tmp_git_repo, "commit", "-q", "-m", "a")
+    (tmp_git_repo / "b.txt").write_text("b\n")
+    git(tmp_git_repo, "add", "b.txt")
+    (tmp_git_repo / "c.txt").write_text("c\n")
+    ctx = CheckContext(root=tmp_git_repo, judge=SopsJudge())
+    assert [_where(ctx, p) for p in ("a.txt", "b.txt", "c.txt")] == [
+        "committed",
+        "staged, not committed yet",
+        "untracked, not ignored",
+    ]
