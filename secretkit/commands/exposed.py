@@ -260,7 +260,11 @@ def _held_unreported(root: Path, items: list[ExposedValue]) -> None:
     from secretkit.scan.hits import ALLOW_MARK
     from secretkit.sops.document import format_for_path, is_sops_file
 
-    wanted = [(item, item.secret.reveal().encode()) for item in items if item.secret is not None]
+    wanted = [
+        (item, item.secret.reveal().encode("utf-8", "surrogateescape"))
+        for item in items
+        if item.secret is not None
+    ]
     wanted = [(item, value) for item, value in wanted if value]
     if not wanted:
         return
@@ -371,13 +375,13 @@ def _copied_values(
 
     known = [item.secret for item in items if item.secret is not None]
     values = [
-        (leaf.reveal().encode(), (file, name))
+        (leaf.reveal().encode("utf-8", "surrogateescape"), (file, name))
         for file, name, leaf in held.leaves
         if leaf.reveal() and leaf not in known
     ]
     if not values:
         return []
-    reported = [secret.reveal().encode() for secret in known]
+    reported = [secret.reveal().encode("utf-8", "surrogateescape") for secret in known]
     by_place = {(file, name): leaf for file, name, leaf in held.leaves}
     out: dict[str, ExposedValue] = {}
     for (file, name), blobs in sorted(copied_in_history(root, values, reported=reported).items()):

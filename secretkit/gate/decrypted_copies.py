@@ -434,7 +434,7 @@ def _copied_in_history(
     # a value inside one plaintext-history reports (`github.com=<token>` committed, the
     # token stored): it is that finding's, and purge takes them out together; only a
     # copy outside one is this point's
-    reported = [c.encode() for c in ctx.committed or ()]
+    reported = [c.encode("utf-8", "surrogateescape") for c in ctx.committed or ()]
     found = copied_in_history(ctx.root, values, own, reported)
     # (a path in the tree now, a sops file or any other, is never taken out whole:
     # that deletes it from HEAD too; rotating is the fix there)

@@ -399,3 +399,17 @@ def test_a_sops_value_committed_where_no_scan_sees_it_is_listed(
     assert item["status"] == "not rotated"
     assert item["stored"] == ["secrets/observer.yaml: ddns/token"]
     assert value not in json.dumps(report)
+
+
+def test_a_binary_sops_value_is_looked_for_without_an_internal_error(tmp_git_repo: Path) -> None:
+    """helper-129: a value of a binary sops file (import agenix of random bytes) is text
+    with surrogate escapes; looking for it in history stopped exposed (exit 5)."""
+    from secretkit.commands.exposed import _copied_values
+    from secretkit.gate.exposed_record import SopsValues
+    from secretkit.scan.allowlist import load
+
+    raw = bytes(range(0x80, 0xA0)).decode("utf-8", "surrogateescape")
+    (tmp_git_repo / "notes.txt").write_text("nothing here\n")
+    commit_all(tmp_git_repo, "notes")
+    held = SopsValues([("secrets/blob.bin", "data", Sensitive(raw))], [])
+    assert _copied_values(tmp_git_repo, held, [], load(tmp_git_repo).key.hex()) == []
