@@ -174,7 +174,7 @@ def _in_file(
             continue
         if not path or _FILE_OPTION.search(path[-1]) or secret_name(path[-1]) is None:
             continue  # (an option named for a file, or for no secret)
-        if reader is not None:
+        if reader is not None and catalogue.bare_path_target(path):
             continue  # (a route writes a file's path there: postfix's mapFiles.sasl_passwd)
         value = _value(binding.value)
         if value is None or value.id not in _ids_up_to(ref, outer):

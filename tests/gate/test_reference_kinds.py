@@ -312,3 +312,15 @@ def test_a_path_given_to_an_option_a_route_writes_a_file_path_to_passes(
         )
         == []
     )
+
+
+def test_a_bare_path_given_to_a_grafana_setting_fails(tmp_git_repo: Path) -> None:
+    """helper-130: grafana reads a file only through "$__file{…}"; a setting given the
+    secret's path bare gets the text /run/secrets/… as its password (a route's target,
+    but one whose value wraps the path)."""
+    ((message, fix),) = _check(
+        tmp_git_repo,
+        'services.grafana.settings.smtp.password = config.sops.secrets."vw/token".path;',
+    )
+    assert "services.grafana.settings.smtp.password takes the secret itself" in message
+    assert "$__file{" in fix

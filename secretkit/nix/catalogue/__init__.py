@@ -213,6 +213,18 @@ def file_units(path: Sequence[str]) -> tuple[str, ...]:
     return ()
 
 
+def bare_path_target(path: Sequence[str]) -> bool:
+    """Whether an entry gives the file's path itself to the option at ``path`` (postfix's
+    ``mapFiles.<m>``), not inside a string that names it (grafana's ``"$__file{…}"``
+    settings: an entry's ``wrapped_targets``)."""
+    for key, route in ROUTES.items():
+        if route.admits(path):
+            wrapped = getattr(entry(key), "wrapped_targets", ())
+            if any(match(pattern, path) for pattern in wrapped):
+                return False
+    return file_reader(path) is not None
+
+
 def file_reader(path: Sequence[str]) -> Reader | None:
     """Who reads the file the ``*File`` option at ``path`` names, when an entry moves
     secrets to that option (paperless's ``passwordFile``: systemd, through

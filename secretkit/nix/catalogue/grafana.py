@@ -39,6 +39,13 @@ class Grafana:
             "services.grafana.provision.datasources.settings.datasources.[].secureJsonData.*", path
         )
 
+    # the targets whose value names the file inside a string, never as the bare path
+    # (a path given bare there is read as the setting itself: check fails it)
+    wrapped_targets = (
+        "services.grafana.settings.*.*",
+        "services.grafana.provision.datasources.settings.datasources.[].secureJsonData.*",
+    )
+
     def targets(self) -> tuple[str, ...]:
         """grafana opens the file a ``"$__file{<path>}"`` setting names, and its
         provisioning files, as itself."""
