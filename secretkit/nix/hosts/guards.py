@@ -28,8 +28,9 @@ Only what the reading knows is decided, and every doubt keeps the host:
 * a host is off only when discovery followed all of its modules (no gap, no module
   of a flake input but nixpkgs' and the well-known ones that set no option of
   this repository's) and none of them has a binding whose option path is the
-  switch's, or above it with a value that is not an attrset (``my = cfg;``), or
-  that a name computed at evaluation (``my.${x}``) could make it;
+  switch's with a value other than ``false``, or above it with a value that is not
+  an attrset (``my = cfg;``), or that a name computed at evaluation (``my.${x}``)
+  could make it;
 * when every host using the code would be off, none is: the values stay with the
   hosts as before (a switch no host turns on is still the user's to turn on).
 """
@@ -129,6 +130,8 @@ def _may_set(switch: tuple[str, ...], tree: cst.Tree | None, span: tuple[int, in
                 return True  # (`my.${x}.enable`: a name evaluation computes)
             continue
         if path == switch:
+            if _false(tree, binding.value):
+                continue  # (`enable = false;`, `lib.mkForce false`: never turns it on)
             return True
         if switch[: len(path)] == path and _opaque(tree, binding.value):
             return True  # (`my = cfg;`, `config = import ./c.nix;`: anything)
@@ -155,6 +158,27 @@ def _opaque(tree: cst.Tree, value: cst.Node | None) -> bool:
             return any(_opaque(tree, item) for item in argument.named_children)
         node = argument
     return node is None or node.type not in cst.ATTRSETS
+
+
+_PRIORITIES = frozenset({"mkDefault", "mkForce", "mkOverride", "mkOptionDefault"})
+
+
+def _false(tree: cst.Tree, value: cst.Node | None) -> bool:
+    """Whether ``value`` is ``false``, at any priority (``lib.mkForce false``)."""
+    node = cst.unwrap(value) if value is not None else None
+    while node is not None and node.type == "apply_expression":
+        head = cst.unwrap(node.child_by_field_name("function"))
+        while head is not None and head.type == "apply_expression":  # (mkOverride 50 x)
+            head = cst.unwrap(head.child_by_field_name("function"))
+        name = cst.dotted_name(tree, head) if head is not None else None
+        if name is None or name.rsplit(".", 1)[-1] not in _PRIORITIES:
+            return False
+        node = cst.unwrap(node.child_by_field_name("argument"))
+    return (
+        node is not None
+        and node.type == "variable_expression"
+        and (cst.node_text(tree, node) == "false")
+    )
 
 
 def _mkif(tree: cst.Tree, node: cst.Node | None) -> tuple[cst.Node, cst.Node] | None:

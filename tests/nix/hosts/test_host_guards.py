@@ -111,7 +111,10 @@ def test_a_nested_mkif_is_not_the_modules_config() -> None:
     ("host_module", "sets"),
     [
         ("{ my.backup.enable = true; }", True),
-        ("{ my.backup.enable = false; }", True),  # (set: not judged from its value)
+        ("{ my.backup.enable = false; }", False),  # (helper-129: false never turns it on)
+        ("{ my.backup.enable = lib.mkForce false; }", False),
+        ("{ my.backup.enable = lib.mkDefault x; }", True),
+        ("{ my.backup.enable = !false; }", True),
         ("{ my = { backup = { enable = lib.mkDefault true; }; }; }", True),
         ("{ my.backup = cfg; }", True),  # (above it, not an attrset: anything)
         ("{ my = import ./my.nix; }", True),
