@@ -60,9 +60,15 @@ def rolled_back() -> list[str]:
     said = []
     for command, files in running.rolled_back:
         run = f"`{command} …` had been" if isinstance(command, str) else "a secretkit run was"
+        # (the same command run again does the whole job itself)
+        again = (
+            "this run did its job again"
+            if command == running.command
+            else ("run it again to finish it")
+        )
         said.append(
             f"note: {run} interrupted; its changes were rolled back before this run "
-            f"({', '.join(sorted(files))} restored): run it again to finish it"
+            f"({', '.join(sorted(files))} restored): {again}"
         )
     running.rolled_back.clear()
     return said

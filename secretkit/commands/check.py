@@ -137,8 +137,12 @@ def run_check(
         walk=walk,
         keys=not source_only,
     )
-    # (a run killed half-way: its files are about to be rolled back)
+    # (a run killed half-way: its files are about to be rolled back, and what any other
+    # point says of them would be said of a state that is going away, fixes included)
     results: list[CheckResult] = interrupted_run(root)
+    if results:
+        waiting = "not run: an interrupted secretkit run must be finished first (above)"
+        return CheckReport(results, [(check_id, waiting) for check_id in CHECKS])
     not_run: list[tuple[str, str]] = []
     for check_id, check in CHECKS.items():
         if source_only and check_id in NEEDS_MORE_THAN_SOURCE:

@@ -36,6 +36,8 @@ def test_check_cannot_verify_while_an_interrupted_run_is_pending(killed: Lab) ->
     assert proc.returncode == 1, out
     assert "cannot verify: `secretkit rotate data-keys …` was interrupted" in out
     assert "fix: run `secretkit rotate data-keys …` again as you ran it" in out
+    # (no other point judges the half-written files: their fixes would undo the run)
+    assert out.count("fix:") == 1 and "an interrupted secretkit run must be finished" in out
 
 
 def test_the_hook_blocks_while_an_interrupted_run_is_pending(killed: Lab) -> None:
@@ -53,6 +55,7 @@ def test_the_run_that_rolls_it_back_says_so_and_check_passes_after(killed: Lab) 
         "note: `secretkit rotate data-keys …` had been interrupted; its changes were rolled "
         "back before this run" in again.stderr.decode()
     )
+    assert "this run did its job again" in again.stderr.decode()  # (helper-129)
     commit_all(killed.root, "rotated")
     proc = run_subprocess(killed, "check", "--source-only")
     assert "was interrupted" not in proc.stdout.decode()
