@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from secretkit.gate.context import CheckContext
+    from secretkit.gate.model import CheckResult
     from secretkit.nix.catalogue.base import Reader
 
 
@@ -45,3 +46,34 @@ def script_reader(ctx: CheckContext, file: str, path: Sequence[str]) -> Reader |
     if user == "root":
         return Reader("root", base.source, base.since)
     return Reader("daemon", base.source, base.since, owner=emit.nix_string(user))
+
+
+def dynamic_reader(
+    ctx: CheckContext, file: str, line: int, path: Sequence[str], what: str, readable: bool
+) -> CheckResult | None:
+    """A failure for a script of a ``DynamicUser`` unit reading the sops file ``what``
+    (``readable``: its mode lets every user read it): systemd makes the user up when
+    the unit starts, so no sops-nix ``owner`` can name it, and the file is root's."""
+    from secretkit.gate.model import CheckResult
+    from secretkit.gate.option_values import values_by_host
+    from secretkit.nix.catalogue.systemd_script import ServiceScript
+
+    if readable or not ServiceScript().matches(path):
+        return None
+    unit = list(path[:3])
+    dynamic = values_by_host(ctx, [*unit, "serviceConfig", "DynamicUser"], at=file)
+    if not any("true" in values for values in dynamic.values()):
+        return None
+    shown = ".".join(path)
+    credential = path[2].replace('"', "")
+    return CheckResult(
+        "service-readable",
+        False,
+        f"{file}:{line}: {shown} reads {what}, but the unit sets DynamicUser = true: its "
+        "user is made up when it starts, so no owner can name it, and sops-nix makes the "
+        "file root's, mode 0400: the script cannot open it",
+        f"hand it to the unit: systemd.services.{unit[2]}.serviceConfig.LoadCredential = "
+        f'[ "{credential}:${{{what}}}" ]; and read "$CREDENTIALS_DIRECTORY/{credential}" in '
+        "the script in its place (systemd reads the file as root and gives the unit a copy)",
+        (file,),
+    )

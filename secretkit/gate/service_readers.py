@@ -66,7 +66,7 @@ class _Use:
 def check_service_readers(ctx: CheckContext) -> list[CheckResult]:
     from secretkit.gate.dynamic_users import dynamic_owners, unknown_owners
     from secretkit.gate.home_manager_refs import home_manager_reads
-    from secretkit.gate.script_users import script_reader
+    from secretkit.gate.script_users import dynamic_reader, script_reader
     from secretkit.gate.secret_yaml_refs import rendered_templates
     from secretkit.nix.catalogue import file_reader
     from secretkit.plan.advice import repo_pin
@@ -92,7 +92,11 @@ def check_service_readers(ctx: CheckContext) -> list[CheckResult]:
             readers = [  # (a unit's script: its User=, as migrate wrote the owner)
                 file_reader(list(path)) or script_reader(ctx, file, path) for path in destinations
             ]
-            unknown += all(reader is None for reader in readers)  # (not judged: said)
+            what = f'config.sops.{kind}."{name}".path'
+            readable = all(d.others_read() for d in by_name[name])
+            dynamic = [dynamic_reader(ctx, file, line, p, what, readable) for p in destinations]
+            results += [r for r in dynamic if r is not None]  # (a DynamicUser unit's script)
+            unknown += all(reader is None for reader in readers) and not any(dynamic)
             for path, reader in zip(destinations, readers, strict=True):
                 if reader is None or reader.kind != "daemon" or reader.owner is None:
                     continue  # (root or systemd reads it, or no one here knows who)

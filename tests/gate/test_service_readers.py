@@ -830,7 +830,7 @@ def test_a_group_the_readers_user_is_put_in_may_read(tmp_git_repo: Path) -> None
         ('User = "ddns";', "", 'add owner = "ddns";'),
         ("", 'owner = "ddns";', "root"),  # (no User=: root runs it, and reads any file)
         ('User = "root";', "", "root"),
-        ("DynamicUser = true;", "", "not judged"),
+        ("DynamicUser = true;", "", "dynamic"),  # (helper-130: LoadCredential, not owner)
         ("User = cfg.user;", "", "not judged"),
     ],
 )
@@ -855,6 +855,9 @@ def test_a_units_script_is_held_to_the_units_user(
         assert ok and "not judged" not in message, message  # (root reads any file)
     elif verdict == "not judged":
         assert ok and "1 other reference(s)" in message and "not judged" in message, message
+    elif verdict == "dynamic":
+        assert not ok and "the unit sets DynamicUser = true" in message, message
+        assert "serviceConfig.LoadCredential" in fix and "$CREDENTIALS_DIRECTORY/ddns" in fix
     else:
         assert not ok and "systemd.services.ddns.script" in message
         assert fix.startswith(f"{verdict} to" if verdict.startswith("add") else f"{verdict} in")
