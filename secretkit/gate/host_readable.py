@@ -216,13 +216,21 @@ def _host_problem(
             else f"secretkit hosts add {host_slug(host)} --ssh-pubkey-file "
             "<its ssh_host_ed25519_key.pub>"
         )
+        other = next((h for h in keys.hosts if h != host and host_secrets_path(h) == path), None)
+        then = (  # (another host's own file: its rule never names this host, helper-129)
+            f", then secretkit check again: {path} is {other}'s own file, so {host} needs a "
+            "copy of its own (check then says how)"
+            if other is not None
+            else f", then secretkit updatekeys {path}"
+            if path in sops  # (a file not written yet gets the key when it is made)
+            else ""
+        )
         return CheckResult(
             "host-readable",
             False,
             f"host {host} uses {path} (in {used_by}) but has no &{host_anchor(host)} key in "
             ".sops.yaml",
-            # (a file not written yet gets the new key when it is made: nix-secret-refs)
-            f"{add}, then secretkit updatekeys {path}" if path in sops else add,
+            add + then,
             (path, used_by),
         )
     entry = sops.get(path)
@@ -245,9 +253,10 @@ def _host_problem(
         mine = host_secrets_path(host)
         folder = posixpath.relpath(posixpath.dirname(mine), posixpath.dirname(used_by) or ".")
         folder = folder if folder.startswith("..") else f"./{folder}"  # (a Nix path)
+        stored = "".join(f'["{part}"]' for part in (decl.key or decl.name).split("/"))
         fix = (
             f"give {host} its own copy: the value in {mine} under the same key (secretkit "
-            f"set {mine} … reads it from stdin), read through sopsFile = {folder} + "
+            f"set {mine} '{stored}' reads it from stdin), read through sopsFile = {folder} + "
             f'"/${{config.networking.hostName}}.yaml" in {used_by}, or stop using {path} on '
             f"{host}"
             + (f' (its networking.hostName says {owner}: make it "{host}")' if named else "")
