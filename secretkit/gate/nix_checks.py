@@ -46,6 +46,16 @@ def _sops_file_for(module: str, hosts: list[str]) -> str:
     return expr if expr is not None else path_literal(module, "secrets") + "/<host>.yaml"
 
 
+def another_hosts_file(ctx: CheckContext, path: str, readers: list[str]) -> str | None:
+    """The host whose own sops file ``path`` is (``secrets/<h>.yaml``), when some of
+    ``readers`` is another host: a value stored there is that host's alone."""
+    from secretkit.keys.sops_yaml import read_keys
+    from secretkit.layouts.sops_nix import host_secrets_path
+
+    owner = next((h for h in read_keys(ctx.root).hosts if host_secrets_path(h) == path), None)
+    return owner if owner is not None and any(h != owner for h in readers) else None
+
+
 def check_nix_refs(ctx: CheckContext) -> list[CheckResult]:
     facts = ctx.nix()
     inventory = ctx.inventory()
@@ -163,12 +173,22 @@ def check_nix_refs(ctx: CheckContext) -> list[CheckResult]:
                 )
             if key and decl.fmt in (None, "yaml", "json") and not holds_key(entry.sops, key):
                 path_expr = keys_of(key)
+                readers = (
+                    [target.host]
+                    if target.host
+                    else sorted(inventory.hosts_at(decl.file, decl.offset))
+                )
+                other = another_hosts_file(ctx, target.path, readers)
                 results.append(
                     CheckResult(
                         "nix-secret-refs",
                         False,
                         f'{where} needs key "{key}" in {target.path}, which has no such key',
-                        f"add it: secretkit set {target.path} '{path_expr}' (value on stdin)",
+                        f"add it: secretkit set {target.path} '{path_expr}' (value on stdin)"
+                        if other is None  # (a value there would be that host's alone)
+                        else f"not there: {target.path} is {other}'s own file, which "
+                        f"{', '.join(h for h in readers if h != other)} cannot read; give it "
+                        "a copy of its own (host-readable's fix says how)",
                         (decl.file, target.path),
                     )
                 )

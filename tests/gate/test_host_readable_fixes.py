@@ -59,3 +59,17 @@ def test_a_keyless_host_reading_another_hosts_file_is_not_sent_to_updatekeys(
     )  # fmt: skip
     assert problem is not None
     assert 'secretkit set secrets/b.yaml \'["tailscale"]["authkey"]\'' in problem.fix
+
+
+def test_a_missing_key_in_another_hosts_file_is_not_stored_there(tmp_path: Path) -> None:
+    """helper-130 repro-5: b's module reads secrets/a.yaml; nix-secret-refs said "add it:
+    secretkit set secrets/a.yaml …" — a value there is a's alone, b cannot read it."""
+    from secretkit.gate.context import CheckContext
+    from secretkit.gate.nix_checks import another_hosts_file
+    from secretkit.gate.sops_verify import SopsJudge
+
+    _keys(tmp_path, with_b=True)
+    ctx = CheckContext(root=tmp_path, judge=SopsJudge(), walk=True)
+    assert another_hosts_file(ctx, "secrets/a.yaml", ["b"]) == "a"
+    assert another_hosts_file(ctx, "secrets/a.yaml", ["a"]) is None
+    assert another_hosts_file(ctx, "secrets/shared.yaml", ["a", "b"]) is None
