@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from secretkit.gate.context import CheckContext
@@ -29,28 +29,53 @@ class Forward:
     entry: Entry
 
 
-def value_forward(ctx: CheckContext, own: tuple[str, ...]) -> Forward | None:
+def value_forward(ctx: CheckContext, own: tuple[str, ...], depth: int = 3) -> Forward | None:
     """The first binding of the repository that gives ``config.<own>`` (read directly or
-    through a let-bound part of ``config``) to an option the catalogue moves a secret
-    value from (not a file option), else None."""
+    through a let-bound part of ``config``, alone or as a string's one interpolation,
+    ``"${cfg.passphrase}"``) to an option the catalogue moves a secret value from (not a
+    file option) — or, up to ``depth`` options of the repository's own, to one that
+    hands it on to such an option — else None."""
     from secretkit.gate.option_values import option_bindings
-    from secretkit.nix import catalogue, cst
+    from secretkit.nix import catalogue
     from secretkit.nix.config_reads import config_option
 
     last = own[-1].encode()
+    handed: list[tuple[str, ...]] = []  # own options it is handed to (followed after)
     for file in sorted(ctx.files()):
         data = ctx.read(file) if file.endswith(".nix") else None
         if data is None or last not in data:
             continue
         tree, bindings = option_bindings(ctx, file)
         for binding, path in bindings:
-            value = cst.unwrap(binding.value)
-            if value is None or value.type not in ("select_expression", "variable_expression"):
+            value = _read(tree, binding.value)
+            if value is None or not path or _FILE_OPTION.search(path[-1]):
                 continue
-            if not path or _FILE_OPTION.search(path[-1]) or config_option(tree, value) != own:
+            if config_option(tree, value) != own or path[0] == "options":
                 continue
             known = catalogue.lookup(path)
             if known is not None and known.key != "write-text-file":
                 line = data.count(b"\n", 0, binding.start) + 1
                 return Forward(file, line, tuple(path), known)
+            if known is None and tuple(path) != own:
+                handed.append(tuple(path))
+    for other in handed if depth > 1 else ():  # (my.a = cfg.b; … c.password = cfg.a;)
+        found = value_forward(ctx, other, depth - 1)
+        if found is not None:
+            return found
     return None
+
+
+def _read(tree: Any, node: Any) -> Any:
+    """The expression a binding's value reads: itself, or the one interpolation of a
+    string that holds nothing else (``"${cfg.x}"``)."""
+    from secretkit.nix import cst
+
+    value = cst.unwrap(node)
+    if value is not None and value.type == "string_expression":
+        parts = [c for c in value.named_children if c.type != "comment"]
+        if len(parts) == 1 and parts[0].type == "interpolation":
+            inner = [c for c in parts[0].named_children if c.type != "comment"]
+            value = cst.unwrap(inner[0]) if len(inner) == 1 else None
+    if value is None or value.type not in ("select_expression", "variable_expression"):
+        return None
+    return value

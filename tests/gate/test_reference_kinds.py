@@ -276,6 +276,7 @@ def test_postfixs_password_table_is_given_with_its_type(
     [
         ("encryption.passphrase = cfg.passphrase;", True),
         ("encryption.passphrase = config.my.backup.passphrase;", True),
+        ('encryption.passphrase = "${cfg.passphrase}";', True),  # (helper-129)
         ('encryption.passCommand = "cat ${cfg.passphrase}";', False),  # (a path, read)
         ("encryption.mode = cfg.passphrase;", False),  # (not a value the catalogue moves)
     ],
@@ -324,3 +325,19 @@ def test_a_bare_path_given_to_a_grafana_setting_fails(tmp_git_repo: Path) -> Non
     )
     assert "services.grafana.settings.smtp.password takes the secret itself" in message
     assert "$__file{" in fix
+
+
+def test_a_path_handed_on_through_a_second_own_option_fails(tmp_git_repo: Path) -> None:
+    """helper-129: my.backup.passphrase → my.borg.key → borg's encryption.passphrase."""
+    (tmp_git_repo / "backup.nix").write_text(
+        "{ config, lib, ... }: {\n"
+        "  options.my.backup.passphrase = lib.mkOption { type = lib.types.str; };\n"
+        "  options.my.borg.key = lib.mkOption { type = lib.types.str; };\n"
+        "  config.my.borg.key = config.my.backup.passphrase;\n"
+        '  config.services.borgbackup.jobs.box = { repo = "r"; '
+        "encryption.passphrase = config.my.borg.key; };\n}\n"
+    )
+    ((message, _fix),) = _check(
+        tmp_git_repo, 'my.backup.passphrase = config.sops.secrets."vw/token".path;'
+    )
+    assert "hands my.backup.passphrase on to services.borgbackup.jobs.box" in message
