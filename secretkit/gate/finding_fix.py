@@ -290,7 +290,8 @@ _SCRIPT = re.compile(
 _HOME_MANAGER = re.compile(r"^home-manager\.users\.(\"[^\"]*\"|[^.]+)\.(.+)$")
 # environment variables a login shell exports: no file option exists for them
 _VARIABLE = re.compile(
-    r"^(?:home\.sessionVariables|environment\.(?:sessionVariables|variables))\."
+    r"^(?:home\.sessionVariables|programs\.(?:bash|zsh|fish)\.sessionVariables"
+    r"|environment\.(?:sessionVariables|variables))\."
     r"(\"[^\"]*\"|[^.]+)$"
 )
 
@@ -359,10 +360,11 @@ def by_hand_point(attrpath: str | None) -> str | None:
     variable = _VARIABLE.match(option)
     if variable is not None:
         name = variable[1].strip('"')
-        init = (  # (home.* is home-manager's alone: a home file of its own, too)
+        init = (  # (home.* and programs.* are home-manager's: a home file of its own too)
             "programs.bash.initExtra or programs.zsh.initContent (initExtra before "
-            "home-manager 25.05)"
-            if inner or option.startswith("home.")
+            "home-manager 25.05), with programs.bash.enable = true; (or zsh's): "
+            "home-manager writes them only for a shell it manages"
+            if inner or option.startswith(("home.", "programs."))
             else "environment.interactiveShellInit"
         )
         return (

@@ -196,6 +196,7 @@ def test_a_secret_that_is_part_of_the_string_is_stored_with_the_whole_string() -
         ("home.sessionVariables.GITHUB_TOKEN", "programs.bash.initExtra"),
         ("home-manager.users.alice.home.sessionVariables.GITHUB_TOKEN", "programs.bash.initExtra"),
         ("environment.sessionVariables.GITHUB_TOKEN", "environment.interactiveShellInit"),
+        ("programs.zsh.sessionVariables.GITHUB_TOKEN", "programs.bash.initExtra"),
     ],
 )
 def test_a_variable_is_exported_from_the_start_up_of_the_shell_that_reads_it(
@@ -205,3 +206,5 @@ def test_a_variable_is_exported_from_the_start_up_of_the_shell_that_reads_it(
     assert fix is not None and f"in {shell}" in fix
     other = {"programs.bash.initExtra", "environment.interactiveShellInit"} - {shell}
     assert all(o not in fix for o in other)
+    # (home-manager writes initExtra only under programs.bash.enable: helper-129)
+    assert ("programs.bash.enable = true;" in fix) == (shell == "programs.bash.initExtra")
