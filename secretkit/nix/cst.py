@@ -530,6 +530,9 @@ def path_below(
         if parent.type == "parenthesized_expression":
             current = parent
             continue
+        if parent.type == "with_expression" and parent.named_children[-1].id == current.id:
+            current = parent  # (`script = with pkgs; ''…''`: the body is the option's value)
+            continue
         wrapped = priority_call(tree, current)  # lib.mkDefault "…": still the option's
         if wrapped is not None:
             current = wrapped

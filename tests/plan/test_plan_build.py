@@ -822,3 +822,21 @@ def test_a_secret_in_postgresqls_script_is_owned_by_postgres(wrapped: bool) -> N
     assert all(value not in new for value in values.values())
     assert "PASSWORD '$(< ${config.sops.secrets." in new
     assert 'owner = "postgres";' in new
+
+
+def test_a_script_under_with_pkgs_is_rewritten_in_place() -> None:
+    """helper-130: tailscale's own NixOS snippet writes `script = with pkgs; ''…''`; the
+    literal was refused as "not below the attrset the module returns" (the `with` body is
+    the option's value)."""
+    before = (
+        b"{ config, pkgs, ... }:\n{\n  systemd.services.ts-up = {\n"
+        b"    serviceConfig.Type = \"oneshot\";\n    script = with pkgs; ''\n"
+        b"      ${tailscale}/bin/tailscale up -authkey @TS_KEY@\n    '';\n  };\n}\n"
+    )
+    source, findings, values = fill(before, "hosts/host1/default.nix")
+    plan = plan_module(source, "hosts/host1/default.nix", findings=findings)
+    assert plan.refused == [] and len(plan.moves) == 1
+    _old, new = plan.nix["hosts/host1/default.nix"]
+    assert b"script = with pkgs; ''" in new
+    assert b'-authkey "$(< ${config.sops.secrets."ts-up/script".path})"' in new
+    assert values["TS_KEY"].encode() not in new
