@@ -23,7 +23,17 @@ ROOT = Path(__file__).resolve().parents[1]
 # "" is the ``secretkit`` package itself (``__version__``); ``_examples`` is the
 # demo's package data.  Both import nothing.
 LAYERS: list[list[str]] = [
-    ["", "_examples", "errors", "sensitive", "lazy_re", "signals", "codecache", "user_cache", "running"],
+    [
+        "",
+        "_examples",
+        "errors",
+        "sensitive",
+        "lazy_re",
+        "signals",
+        "codecache",
+        "user_cache",
+        "running",
+    ],
     ["atomic", "repolock", "user_output"],
     ["git"],
     ["sops"],

@@ -249,7 +249,7 @@ def _values_unread(ctx: CheckContext, paths: list[str], hint: str | None = None)
         how = hints.pop() if len(hints) == 1 else "provide a key of each file"
     else:
         why = "sops-mac could not open"
-        how = "make them open (sops-mac's fix above)"
+        how = "make them open (the fix of sops-mac's point for them)"
     fix = f"{how}, then run secretkit check again"
     named = ", ".join(paths[:3]) + (f" (+{len(paths) - 3} more)" if len(paths) > 3 else "")
     return CheckResult(
