@@ -861,3 +861,30 @@ def test_a_units_script_is_held_to_the_units_user(
     else:
         assert not ok and "systemd.services.ddns.script" in message
         assert fix.startswith(f"{verdict} to" if verdict.startswith("add") else f"{verdict} in")
+
+
+@pytest.mark.parametrize(
+    ("user", "fields", "passes"),
+    [
+        ("", "", True),  # (root runs the job: any owner)
+        ('user = "backup";', 'owner = "backup";', True),
+        ('user = "backup";', "", False),
+    ],
+)
+def test_a_borg_pass_command_file_is_held_to_the_jobs_user(
+    tmp_git_repo: Path, user: str, fields: str, passes: bool
+) -> None:
+    """helper-126: `passCommand = "cat ${…path}"` was counted "not judged"; borg runs it
+    as the job's user (root unless `user` says)."""
+    module = (
+        "{ config, ... }: { services.borgbackup.jobs.box = { "
+        f'{user} repo = "r"; encryption.mode = "repokey"; encryption.passCommand = '
+        '"cat ${config.sops.secrets."borg/pw".path}"; };\n'
+        f'sops.secrets."borg/pw" = {{ sopsFile = ./s.yaml; {fields} }}; }}'
+    )
+    results = [r for r in _check(tmp_git_repo, module) if "warning" not in r[1]]
+    assert [ok for ok, _m, _f in results] == [passes], results
+    if passes:
+        assert "not judged" not in results[0][1]
+    else:
+        assert results[0][2].startswith("add owner = config.services.borgbackup.jobs.box.user;")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 
 from secretkit.nix import emit
 from secretkit.nix.catalogue.base import (
@@ -35,10 +36,24 @@ class Borgbackup:
         ),
         since="18.03",
     )
+    # (its value runs "cat <path>": a bare path there would be run as the command)
+    wrapped_targets = ("services.borgbackup.jobs.*.encryption.passCommand",)
     _echo = re.compile(r"""^\s*echo\s+(?:-n\s+)?(['"]?)(.+?)\1\s*$""", re.S)
 
     def matches(self, path: Sequence[str]) -> bool:
         return match("services.borgbackup.jobs.*.encryption.passphrase|passCommand", path)
+
+    def target_reader(self, path: Sequence[str]) -> Reader | None:
+        """Who reads the file a job's ``passCommand`` cats: borg runs it as the job's
+        ``user`` (root unless set): the owner check holds a declaration to it."""
+        names = [*path[:4], "user"]
+        if not match("services.borgbackup.jobs.*.encryption.passCommand", path):
+            return None
+        if not all(re.fullmatch(r"[A-Za-z_][A-Za-z0-9_'-]*", n) for n in names):
+            return None
+        return replace(
+            self.reader, kind="daemon", owner="config." + ".".join(names), owner_default="root"
+        )
 
     def name(self, site: Site) -> str:
         return f"borg/{slug(site.path[3])}/passphrase"
