@@ -76,7 +76,7 @@ def preview(value: str | Sensitive[str], limit: int = 4) -> str:
     raw = value.reveal() if isinstance(value, Sensitive) else value
     shown = raw[: min(limit, 4, len(raw) // 4)]
     if not shown.isprintable():  # ("[\n  …": one line, whatever prints it)
-        shown = "".join(c if c.isprintable() else repr(c)[1:-1] for c in shown)
+        shown = "".join(_printed(c) for c in shown)
     return shown + "…"
 
 
@@ -128,3 +128,13 @@ class UnshownStream:
 
     def __getattr__(self, name: str) -> object:
         return getattr(self._stream, name)
+
+
+def _printed(char: str) -> str:
+    """``char`` as a preview shows it: itself, its escape, or for a byte a binary value
+    carries as a surrogate escape the byte (``\\xff``, not ``\\udcff``)."""
+    if char.isprintable():
+        return char
+    if "\udc80" <= char <= "\udcff":
+        return f"\\x{ord(char) - 0xDC00:02x}"
+    return repr(char)[1:-1]

@@ -424,6 +424,7 @@ def _copied_in_history(
     cannot tell it from any other value when no name says what it is."""
     from secretkit.gate.model import CheckResult
     from secretkit.scan.value_shapes import random_looking
+    from secretkit.sops.formats import format_for_path
 
     # (a sops file's own versions too: encrypted, they hold no value in clear; one
     # decrypted in place and committed, then encrypted again, is found here.  Its
@@ -454,7 +455,10 @@ def _copied_in_history(
             else ""
         )
         rotate = (
-            f"rotate it (secretkit rotate value {shlex.quote(key)} --from-stdin with the "
+            f"change it: secretkit edit {shlex.quote(sops)} (a binary sops file: its whole "
+            "content is the value; check then looks for the new one)"
+            if key and format_for_path(sops) == "binary"
+            else f"rotate it (secretkit rotate value {shlex.quote(key)} --from-stdin with the "
             "provider's new value, or --kind KIND: check then looks for the new value)"
             if key
             else f"change it at its provider and write the new value with agenix -e "

@@ -36,7 +36,7 @@ def value_forward(ctx: CheckContext, own: tuple[str, ...], depth: int = 3) -> Fo
     file option) — or, up to ``depth`` options of the repository's own, to one that
     hands it on to such an option — else None."""
     from secretkit.gate.option_values import option_bindings
-    from secretkit.nix import catalogue
+    from secretkit.nix import catalogue, cst
     from secretkit.nix.config_reads import config_option
 
     last = own[-1].encode()
@@ -58,6 +58,20 @@ def value_forward(ctx: CheckContext, own: tuple[str, ...], depth: int = 3) -> Fo
                 return Forward(file, line, tuple(path), known)
             if known is None and tuple(path) != own:
                 handed.append(tuple(path))
+        for binding, path in bindings:  # (`encryption = { inherit (cfg) passphrase; }`)
+            value = cst.unwrap(binding.value)
+            if value is None or value.type not in cst.ATTRSETS:
+                continue
+            for source, names in cst.inherited_from(tree, value):
+                base = config_option(tree, cst.unwrap(source))
+                for name in names if base is not None else ():
+                    target = [*path, name]
+                    if (*(base or ()), name) != own or _FILE_OPTION.search(name):
+                        continue
+                    known = catalogue.lookup(target)
+                    if known is not None and known.key != "write-text-file":
+                        line = data.count(b"\n", 0, source.start_byte) + 1
+                        return Forward(file, line, tuple(target), known)
     for other in handed if depth > 1 else ():  # (my.a = cfg.b; … c.password = cfg.a;)
         found = value_forward(ctx, other, depth - 1)
         if found is not None:
@@ -66,11 +80,17 @@ def value_forward(ctx: CheckContext, own: tuple[str, ...], depth: int = 3) -> Fo
 
 
 def _read(tree: Any, node: Any) -> Any:
-    """The expression a binding's value reads: itself, or the one interpolation of a
-    string that holds nothing else (``"${cfg.x}"``)."""
+    """The expression a binding's value reads: itself, ``toString`` of it, or the one
+    interpolation of a string that holds nothing else (``"${cfg.x}"``)."""
     from secretkit.nix import cst
 
     value = cst.unwrap(node)
+    function = value.child_by_field_name("function") if value is not None else None
+    if value is not None and value.type == "apply_expression" and function is not None:
+        name = cst.dotted_name(tree, cst.unwrap(function)) or ""
+        if name.rsplit(".", 1)[-1] != "toString":
+            return None
+        value = cst.unwrap(value.child_by_field_name("argument"))  # (toString cfg.x)
     if value is not None and value.type == "string_expression":
         parts = [c for c in value.named_children if c.type != "comment"]
         if len(parts) == 1 and parts[0].type == "interpolation":

@@ -9,9 +9,10 @@ from secretkit.nix import cst
 from secretkit.nix.syntax import follow_let
 
 
-def config_option(tree: cst.Tree, node: cst.Node) -> tuple[str, ...] | None:
+def config_option(tree: cst.Tree, node: cst.Node, depth: int = 8) -> tuple[str, ...] | None:
     """The option path ``node`` reads: ``config.a.b``, or ``cfg.b`` where a ``let``
-    binds ``cfg`` to ``config.a`` (through further let-bound names); else None."""
+    binds ``cfg`` to ``config.a`` (or to ``other.a`` of another such name, or ``pw``
+    bound to ``cfg.b`` itself); else None."""
     rest: list[str] | None = []
     if node.type == "variable_expression":
         head = node
@@ -29,11 +30,12 @@ def config_option(tree: cst.Tree, node: cst.Node) -> tuple[str, ...] | None:
     if base is None:
         return None
     if base != "config" and not base.startswith("config."):
-        if head.type != "variable_expression":
+        if head.type != "variable_expression" or depth <= 0:
             return None
         bound = cst.unwrap(follow_let(tree, head))
-        base = cst.dotted_name(tree, bound) if bound is not None and bound.id != head.id else None
-        if base is None or not base.startswith("config."):
+        if bound is None or bound.id == head.id:
             return None
+        inner = config_option(tree, bound, depth - 1)  # (through names bound to names)
+        return (*inner, *(rest or [])) if inner is not None else None
     path = [*base.split(".")[1:], *(rest or [])]
     return tuple(path) if path else None

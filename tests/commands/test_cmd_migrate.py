@@ -359,7 +359,10 @@ def test_a_file_no_host_imports_is_refused_and_the_rest_migrates(lab: Homelab) -
     assert "migrated 14 secret(s)" in proc.stdout
     assert "1 finding(s) above need a change by hand" in proc.stdout
     # the committed Syncthing API key stays valid in config.xml: said, with the way out
-    assert "after deploying: the committed Syncthing API key is now STGUIAPIKEY" in proc.stderr
+    assert (
+        "after deploying: the Syncthing API key that was in the Nix code is now STGUIAPIKEY"
+        in proc.stderr
+    )
     # the sops files are new: git must see them before a flake can
     (hint,) = [ln for ln in proc.stdout.splitlines() if ln.startswith("before deploying")]
     added = hint.split("git add ", 1)[1].split()

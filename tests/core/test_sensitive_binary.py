@@ -16,3 +16,11 @@ def test_values_with_surrogate_escapes_compare_and_hash() -> None:
     assert a != other
     assert a != Sensitive("plain text")
     assert len({a, b, other}) == 2
+
+
+def test_a_binary_values_preview_shows_its_bytes() -> None:
+    """helper-131: exposed previewed a binary value as \\udcff\\udcfe…"""
+    from secretkit.sensitive import preview
+
+    raw = bytes([0xFF, 0xFE, 0x41, 0x0A]) + b"x" * 12
+    assert preview(raw.decode("utf-8", "surrogateescape")) == "\\xff\\xfeA\\n…"

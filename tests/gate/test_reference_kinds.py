@@ -277,6 +277,9 @@ def test_postfixs_password_table_is_given_with_its_type(
         ("encryption.passphrase = cfg.passphrase;", True),
         ("encryption.passphrase = config.my.backup.passphrase;", True),
         ('encryption.passphrase = "${cfg.passphrase}";', True),  # (helper-129)
+        ("encryption.passphrase = toString cfg.passphrase;", True),  # (helper-131)
+        ("encryption = { inherit (cfg) passphrase; };", True),
+        ("encryption.passphrase = pw;", True),  # (let pw = cfg.passphrase)
         ('encryption.passCommand = "cat ${cfg.passphrase}";', False),  # (a path, read)
         ("encryption.mode = cfg.passphrase;", False),  # (not a value the catalogue moves)
     ],
@@ -287,7 +290,7 @@ def test_a_path_an_own_option_hands_on_to_a_value_option_fails(
     """helper-126: my.backup.passphrase = <a secret's .path> passed check although the
     module gives my.backup.passphrase to borg's encryption.passphrase as the value."""
     (tmp_git_repo / "backup.nix").write_text(
-        "{ config, lib, ... }: let cfg = config.my.backup; in {\n"
+        "{ config, lib, ... }: let cfg = config.my.backup; pw = cfg.passphrase; in {\n"
         "  options.my.backup.passphrase = lib.mkOption { type = lib.types.str; };\n"
         f'  config.services.borgbackup.jobs.box = {{ repo = "r"; {handed} }};\n}}\n'
     )

@@ -130,7 +130,8 @@ class GuiApiKey:
             # Syncthing accepts config.xml's key and $STGUIAPIKEY (_APIKEY_CHECK): after
             # migrate both are the committed key, so both have to change
             note=(
-                "the committed Syncthing API key is now STGUIAPIKEY, from the sops file, and "
+                "the Syncthing API key that was in the Nix code is now STGUIAPIKEY, from the "
+                "sops file, and "
                 "syncthing-init also wrote it into config.xml; Syncthing accepts either, so "
                 f"to retire it run `secretkit rotate value {name} --kind alnum --length 32` (a new "
                 "STGUIAPIKEY, shaped as Syncthing makes its keys, for "
