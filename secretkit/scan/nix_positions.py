@@ -406,7 +406,17 @@ def assignments(text: str) -> list[tuple[str, int, int]] | None:
 # (re scans for the literal quickly), the attribute name read back from it.
 # (a name, or a name's attribute: ``psk = secrets.wifi;`` with ``secrets = { wifi = …; }``)
 _GIVEN_VALUE = lazy(
-    rb"=[ \t]*(?:lib\.mk(?:Default|Force)[ \t]+)?([A-Za-z_][\w'-]*(?:\.[A-Za-z_][\w'-]*)*)[ \t]*;"
+    rb"=[ \t]*(?:lib\.mk(?:Default|Force)[ \t]+)?"
+    rb'(?:"\$\{([A-Za-z_][\w\'-]*(?:\.[A-Za-z_][\w\'-]*)*)\}"'  # (`= "${nas}";`: the same)
+    rb"|([A-Za-z_][\w'-]*(?:\.[A-Za-z_][\w'-]*)*))[ \t]*;"
+)
+# A name interpolated where a string says what it is: `"password=${smb}"` (CIFS
+# options), `--authkey=${key}`, `postgres://user:${pw}@db` (helper-132)
+_NAME = rb"[A-Za-z_][\w'-]*(?:\.[A-Za-z_][\w'-]*)*"
+_GIVEN_INSIDE = lazy(
+    rb"(?:(?:--)?([A-Za-z_][\w-]*)[ \t]*[=:][ \t]*\$\{(?P<a>" + _NAME + rb")\}"
+    # (a URL's password: what stands between `user:` and `@`, not a host's port)
+    rb"|://[^\s:/@\"'${}]*:\$\{(?P<b>" + _NAME + rb")\}@)"
 )
 _NAME_BEFORE = lazy(rb"([A-Za-z_][\w'-]*)[ \t]*\Z")
 _NOT_NAMES = frozenset({b"true", b"false", b"null"})
@@ -419,16 +429,31 @@ def names_given_to_secrets(source: bytes, *, bound_here: bool = True) -> dict[st
     if bound_here and b"let" not in source:
         return given  # (``bound_here``: a name the file binds itself, in a let)
     for found in _GIVEN_VALUE.finditer(source):
-        name = found.group(1)
+        name = found.group(1) or found.group(2)
         if name in _NOT_NAMES or name.startswith((b"config.", b"pkgs.", b"lib.")):
             continue
         before = _NAME_BEFORE.search(source, max(0, found.start() - 80), found.start())
         if before is None:
             continue
-        key = before.group(1).decode("ascii")
-        kind = (
-            None if filters.hash_name(key) or filters.public_name(key) else filters.secret_name(key)
-        )
-        if kind is not None and kind != "password-hash":
+        kind = _kind(before.group(1).decode("ascii"))
+        if kind is not None:
             given.setdefault(name.decode("ascii"), kind)
+    if b"${" in source:
+        for found in _GIVEN_INSIDE.finditer(source):
+            name = found.group("a") or found.group("b")
+            if name.startswith((b"config.", b"pkgs.", b"lib.", b"cfg.")):
+                continue
+            word = found.group(1)
+            kind = _kind(word.decode("ascii")) if word is not None else "password"
+            if kind is not None:
+                given.setdefault(name.decode("ascii"), kind)
     return given
+
+
+def _kind(key: str) -> str | None:
+    """The kind of secret a name says (``password``), None for a hash's or a public
+    key's name, or a password hash's (judged as a hash elsewhere)."""
+    if filters.hash_name(key) or filters.public_name(key):
+        return None
+    kind = filters.secret_name(key)
+    return kind if kind != "password-hash" else None

@@ -405,3 +405,24 @@ def test_a_generated_password_beside_an_example_domain_is_found(tmp_path: Path) 
     found = scan_tree(tmp_path).findings
     assert [f.line for f in found] == [2]
     assert real in found[0].secret.reveal()
+
+
+def test_a_let_value_interpolated_where_a_secret_goes_is_found(tmp_path: Path) -> None:
+    """helper-132: `passphrase = "${nas}";`, a CIFS `"password=${smb}"` and a URL's
+    `user:${pw}@` hid their let-bound values from scan, the hook and check; a port
+    interpolated after a host is no password."""
+    nas, smb, pw = fake.passphrase("let-nas"), fake.password("let-smb"), fake.password("let-pw")
+    port = "5" + "232"
+    (tmp_path / "host.nix").write_text(
+        "{ ... }:\nlet\n"
+        f'  nas = "{nas}";\n  smb = "{smb}";\n  pw = "{pw}";\n  port = "{port}";\n'
+        "in {\n"
+        '  services.borgbackup.jobs.b.encryption.passphrase = "${nas}";\n'
+        '  fileSystems."/mnt/nas".options = [ "username=stian" "password=${smb}" ];\n'
+        '  services.app.database = "postgres://app:${pw}@db.lan/app";\n'
+        '  services.radicale.settings.server.hosts = [ "127.0.0.1:${port}" ];\n'
+        '  services.app.tika = "http://127.0.0.1:${port}/";\n'
+        "}\n"
+    )
+    found = {f.secret.reveal() for f in scan_tree(tmp_path).findings}
+    assert found == {nas, smb, pw}
