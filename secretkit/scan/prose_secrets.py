@@ -36,7 +36,7 @@ _PAIR = lazy(
     r"(?<![A-Za-z0-9_])(?P<name>(?:[A-Za-z][A-Za-z0-9]*[ \t_.-]){0,3}"
     r"[A-Za-z]*(?:pass(?:word|wd|phrase)?|token|secret|key|psk|pw|credentials?))"
     r"(?![A-Za-z0-9_])[ \t]*(?P<sep>:|=|\bis\b|\bwas\b)[ \t]*[\"'`]?"
-    r"(?P<value>[A-Za-z0-9+/_.~=-]{12,256})(?![A-Za-z0-9+/_~=-])",
+    r"(?P<value>[A-Za-z0-9+/_.~=!@#%^&*-]{12,256})(?![A-Za-z0-9+/_~=!@#%^&*-])",
     re.IGNORECASE,
 )
 _HEX = lazy(r"(?:0x)?[0-9A-Fa-f]+")
@@ -46,7 +46,7 @@ _HEX = lazy(r"(?:0x)?[0-9A-Fa-f]+")
 # failing match gives up at once (read in every way, 32 digits and "=" took minutes).
 _WORDY = lazy(r"(?:[A-Za-z][a-z]{2,}(?![a-z])|[0-9]+(?![0-9])|[_.-])+")
 # An example's value says what it stands for: sk-abc123secretkey456, dummy-token-123
-_DEMO = lazy(r"(?i)secret|passw|token|example|sample|dummy|fake|test|changeme|xxx")
+_DEMO = lazy(r"(?i)secret|passw|token|example|sample|dummy|fake|test|changeme|xxx|hunter2")
 _MIN = 16
 
 
@@ -76,6 +76,19 @@ def find(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, i
     return out
 
 
+def _chosen(value: str) -> bool:
+    """A password a person chose, written after a password's name (``root password:
+    Sommer2019!stian``, ``passphrase is orbit-saddle-7-pepper-glacier``): 12 characters
+    or more, letters and a digit or a symbol, no example's word in it."""
+    return (
+        len(value) >= _MIN_PASSWORD
+        and any(c.isalpha() for c in value)
+        and any(c.isdigit() or c in "!@#%^&*" for c in value)
+        and _DEMO.search(value) is None
+        and not filters.not_secret(value)
+    )
+
+
 def _mixed(value: str) -> bool:
     return (
         any(c.isupper() for c in value)
@@ -96,6 +109,8 @@ def _generated(value: str, kind: str, assigned: bool = False) -> bool:
     shortest = _MIN
     if assigned and kind in _PASSWORD_KINDS and _mixed(value):
         shortest = _MIN_PASSWORD
+    if kind in _PASSWORD_KINDS and _chosen(value):
+        return True  # (a person's password after its name: helper-132)
     if len(value) < shortest or _DEMO.search(value) is not None or filters.not_secret(value):
         return False
     if _HEX.fullmatch(value) is not None:
