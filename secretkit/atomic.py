@@ -369,16 +369,16 @@ def pending(root: Path) -> dict[str, object] | None:
     journal = journal_dir_for(root)
     if not journal.is_dir():
         return None
+    live = _live_owner(journal)
+    files = sorted({_rel(root, _target(root, e)) for e in _entries(journal)})
+    if not files and live is None:
+        return None  # (no file was changed, or the run committed: its manifest goes first)
     try:
         owner = json.loads((journal / _OWNER).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         owner = {}
     command = owner.get("command") if isinstance(owner, dict) else None
-    return {
-        "command": command if isinstance(command, str) else None,
-        "files": sorted({_rel(root, _target(root, e)) for e in _entries(journal)}),
-        "pid": _live_owner(journal),
-    }
+    return {"command": command if isinstance(command, str) else None, "files": files, "pid": live}
 
 
 def _rel(root: Path, path: Path) -> str:

@@ -175,3 +175,16 @@ def test_a_failing_run_undoes_its_own_writes_whatever_they_hold(tmp_git_repo: Pa
         a.write_bytes(b"half")  # (what a failing write may leave: its own)
         raise RuntimeError("boom")
     assert a.read_bytes() == b"old"
+
+
+def test_a_journal_without_a_change_is_nothing_pending(tmp_git_repo: Path) -> None:
+    """A run that committed (its manifest goes first) or changed nothing yet leaves no
+    run to finish: check and the hook say nothing of it (CI: a SIGHUP inside commit)."""
+    from secretkit.atomic import pending
+
+    journal = journal_dir_for(tmp_git_repo)
+    journal.mkdir(parents=True)
+    (journal / "backup-1").write_bytes(b"old")
+    assert pending(tmp_git_repo) is None
+    (journal / "manifest.jsonl").write_text("")
+    assert pending(tmp_git_repo) is None
