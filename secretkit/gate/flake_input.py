@@ -74,11 +74,16 @@ def locked_for_release(ctx: CheckContext) -> list[CheckResult]:
     try:
         data = json.loads(lock)
         nodes = data["nodes"]
-        name = nodes[data.get("root", "root")]["inputs"]["sops-nix"]
-        locked = nodes[name]["locked"]  # (a list: it follows another input's)
+        root_inputs = nodes[data.get("root", "root")].get("inputs", {})
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return []
+    if "sops-nix" not in root_inputs:
+        return _unlocked(ctx)  # (the next `nix flake lock` takes what flake.nix names)
+    try:
+        locked = nodes[root_inputs["sops-nix"]]["locked"]  # (a list: another input's)
         rev, when = str(locked["rev"]), int(locked["lastModified"])
     except (ValueError, KeyError, TypeError):
-        return []  # (no sops-nix input, or one locked otherwise: nothing to compare)
+        return []  # (one locked otherwise: nothing to compare)
     pin = repo_pin(ctx.read)
     release = pin.release
     tested = tested_for(release)
@@ -106,5 +111,40 @@ def locked_for_release(ctx: CheckContext) -> list[CheckResult]:
             "then nix flake lock --update-input sops-nix (nix flake update sops-nix on Nix "
             "2.19 and later), or update nixpkgs to a newer release",
             ("flake.lock", "flake.nix"),
+        )
+    ]
+
+
+# flake.nix's sops-nix input: `inputs.sops-nix.url = "…"` or `sops-nix = { url = "…"; … }`
+_INPUT_URL = lazy(rb'sops-nix(?:\.url\s*=|\s*=\s*\{[^}]*?\burl\s*=)\s*"([^"]+)"')
+
+
+def _unlocked(ctx: CheckContext) -> list[CheckResult]:
+    """flake.nix names sops-nix but flake.lock does not lock it: the next lock takes the
+    commit the url names, or master's newest, which needs a Go builder that NixOS 25.05
+    and older lack (the host does not build)."""
+    from secretkit.nix.catalogue.base import release_key as key
+    from secretkit.nix.sops_nix_pins import GO_125, tested_for
+    from secretkit.plan.advice import repo_pin
+
+    found = _INPUT_URL.search(ctx.read("flake.nix") or b"")
+    pin = repo_pin(ctx.read)
+    tested = tested_for(pin.release)
+    if found is None or tested is None or pin.unstable or key(pin.release or "") > key("25.05"):
+        return []
+    url = found[1].decode("utf-8", "replace")
+    if url.rstrip("/").endswith(tested[1]):
+        return []  # (pinned at the commit tested with that release)
+    return [
+        CheckResult(
+            "sops-nix-module",
+            False,
+            f"cannot verify: flake.lock does not lock sops-nix, so the next `nix flake lock` "
+            f"takes what {url} names (master's newest, unless a commit is in it): sops-nix "
+            f"from {GO_125[1]} on needs a Go builder NixOS {pin.release} lacks, so the host "
+            "may not build",
+            f'pin it in flake.nix: inputs.sops-nix.url = "github:Mic92/sops-nix/{tested[1]}"; '
+            "then nix flake lock, and commit flake.lock",
+            ("flake.nix", "flake.lock"),
         )
     ]

@@ -79,3 +79,32 @@ def test_an_unstable_nixpkgs_pin_is_not_held_to_a_release(tmp_git_repo: Path) ->
     )
     git(tmp_git_repo, "add", "-A")
     assert locked_for_release(CheckContext(root=tmp_git_repo, judge=SopsJudge())) == []
+
+
+@pytest.mark.parametrize(
+    ("release", "url", "flagged"),
+    [
+        ("25.05", "github:Mic92/sops-nix", True),  # (the next lock takes master's newest)
+        ("25.05", "github:Mic92/sops-nix/17eea6f3816ba6568b8c81db8a4e6ca438b30b7c", False),
+        ("24.11", "github:Mic92/sops-nix", True),
+        ("25.11", "github:Mic92/sops-nix", False),  # (master is tested with it)
+    ],
+)
+def test_a_sops_nix_input_flake_lock_does_not_lock(
+    tmp_git_repo: Path, release: str, url: str, flagged: bool
+) -> None:
+    """helper-132: no sops-nix in flake.lock passed as 'each imports its NixOS module';
+    the next `nix flake lock` takes master's newest, which 25.05 and older cannot build."""
+    _check(tmp_git_repo, release, "2025-06-01")
+    lock = json.loads((tmp_git_repo / "flake.lock").read_text())
+    del lock["nodes"]["sops-nix"], lock["nodes"]["root"]["inputs"]["sops-nix"]
+    (tmp_git_repo / "flake.lock").write_text(json.dumps(lock))
+    flake = (tmp_git_repo / "flake.nix").read_text()
+    (tmp_git_repo / "flake.nix").write_text(flake.replace("github:Mic92/sops-nix", url))
+    git(tmp_git_repo, "add", "-A")
+    results = locked_for_release(CheckContext(root=tmp_git_repo, judge=SopsJudge()))
+    assert bool(results) == flagged
+    if flagged:
+        (result,) = results
+        assert result.message.startswith("cannot verify: flake.lock does not lock sops-nix")
+        assert 'inputs.sops-nix.url = "github:Mic92/sops-nix/' in result.fix
