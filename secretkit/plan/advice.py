@@ -414,6 +414,8 @@ def migrate_refusal(
             own_module=own_module_finder(inventory, _reader(inventory.root))
             if inventory is not None
             else None,
+            # (a module's own switch: the hosts that turn it on, as migrate stores them)
+            users_at=inventory.hosts_at if inventory is not None else None,
         )
     except SecretkitError as exc:
         return Refusal(exc.message)
