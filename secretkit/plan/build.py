@@ -238,7 +238,7 @@ def _plan_finding(
     targets: Targets | None = None,
     steps_go: Callable[[PlannedModule], refusals.Elsewhere | None] = lambda _module: None,
 ) -> None:
-    from secretkit.plan.release import release_refusal
+    from secretkit.plan.release import release_refusal, update_step
 
     builder: str | None = None  # the builder whose file's text the literal is, if one
 
@@ -347,6 +347,11 @@ def _plan_finding(
     )
     proposed = entry.name(site)
     lacking = release_refusal(pin, entry.reader.since, f"the route for {dotted}")
+    older = getattr(entry, "before_since", None)  # (what an older release has instead)
+    if lacking is not None and older and pin is not None and entry.reader.since:
+        steps = (update_step(pin, entry.reader.since), f"or, on {pin.shown}: {older}")
+        refuse(lacking[0], dotted, proposed, steps=steps)
+        return
     if lacking is not None:  # (not the entry: the steps must not name the route it lacks)
         refuse(lacking[0], dotted, proposed, lead=lacking[1])
         return

@@ -63,9 +63,16 @@ def release_refusal(pin: Pin | None, since: str | None, what: str) -> tuple[str,
         return None
     return (
         f"{what} needs NixOS {since} or newer, and this repository pins {pin.shown} ({pin.source})",
-        f"update the {pin.input} input to NixOS {since} or newer and run secretkit migrate again "
-        f"(it then moves this one); or, on {pin.shown}, the steps below with a route your "
+        f"{update_step(pin, since)}; or, on {pin.shown}, the steps below with a route your "
         "release has",
+    )
+
+
+def update_step(pin: Pin, since: str) -> str:
+    """The way out of a route ``pin`` is too old for: its nixpkgs input updated."""
+    return (
+        f"update the {pin.input} input to NixOS {since} or newer and run secretkit migrate "
+        "again (it then moves this one)"
     )
 
 

@@ -393,6 +393,10 @@ def test_syncthing_gui_password_file_only_where_nixos_is_known_to_have_it(
     if not moved:
         [refused] = plan.refused
         assert "needs NixOS 26.05 or newer" in refused.reason
+        # (helper-132: the by-hand steps led to guiPasswordFile, which the release lacks)
+        assert refused.route[0].startswith("update the nixpkgs input to NixOS 26.05")
+        assert "set the password in Syncthing itself" in refused.route[1]
+        assert not any("secretkit set" in step for step in refused.route)
 
 
 @pytest.mark.parametrize(

@@ -45,6 +45,8 @@ class SiblingFile:
     reader: Reader
     rows: tuple[Row, ...]
     name_of: Callable[[Site], str] | None = None  # a readable name, when the default is not
+    # what a release older than the reader's ``since`` has instead, when no file option
+    before_since: str | None = None
 
     def _row(self, path: Sequence[str]) -> Row | None:
         return next((row for row in self.rows if match(row.pattern, path)), None)

@@ -75,6 +75,12 @@ GUI_PASSWORD = SiblingFile(
             moved=True,
         ),
     ),
+    before_since=(
+        "no NixOS option before 26.05 reads the GUI password from a file (syncthing-init "
+        "sends settings.gui.password to Syncthing as it is): drop settings.gui.password "
+        "from the Nix code and set the password in Syncthing itself (its GUI: Actions → "
+        "Settings → GUI → GUI Authentication Password), which keeps only its bcrypt hash"
+    ),
 )
 
 _APIKEY_CHECK = Source(
