@@ -61,6 +61,7 @@ EXPECTED = [
     ("secretkit check", 1),
     ("secretkit purge --yes", 0),
     ("git for-each-ref --format='delete %(refname)' refs/secretkit/backup/", 0),
+    ("git reflog expire --expire=now --all && git gc --prune=now", 0),
     ("secretkit check", 0),
 ]
 
@@ -130,6 +131,8 @@ def test_the_walkthrough_runs_in_order_on_a_fresh_flake(tmp_git_repo: Path, tmp_
     assert (repo / "secrets" / "web.yaml").is_file()
     assert git(repo, "status", "--porcelain") == ""
     assert value not in git(repo, "log", "-p", "main")
+    # (nor any object of the clone: the reflog's old commits went with the gc)
+    assert value not in git(repo, "log", "-g", "-p", "--all")
     for path in repo.rglob("*"):
         if path.is_file() and ".git" not in path.parts:
             assert value.encode() not in path.read_bytes(), path
