@@ -70,7 +70,9 @@ def locked_for_release(ctx: CheckContext) -> list[CheckResult]:
     if lock is None:
         from secretkit.gate.source_pins import non_flake_sops_nix
 
-        return non_flake_sops_nix(ctx) if ctx.read("flake.nix") is None else []
+        if ctx.read("flake.nix") is None:
+            return non_flake_sops_nix(ctx)
+        return _unlocked(ctx) if not ctx.walk else []  # (no flake.lock: the first lock)
     try:
         data = json.loads(lock)
         nodes = data["nodes"]
@@ -139,7 +141,7 @@ def _unlocked(ctx: CheckContext) -> list[CheckResult]:
         CheckResult(
             "sops-nix-module",
             False,
-            f"cannot verify: flake.lock does not lock sops-nix, so the next `nix flake lock` "
+            f"cannot verify: no flake.lock locks sops-nix, so the next `nix flake lock` "
             f"takes what {url} names (master's newest, unless a commit is in it): sops-nix "
             f"from {GO_125[1]} on needs a Go builder NixOS {pin.release} lacks, so the host "
             "may not build",

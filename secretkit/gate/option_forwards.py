@@ -14,6 +14,8 @@ if TYPE_CHECKING:
     from secretkit.gate.context import CheckContext
     from secretkit.nix.catalogue.base import Entry
 
+# calls whose value is their argument's, as far as a secret's text goes
+_PASSING = frozenset({"toString", "mkDefault", "mkForce", "mkOverride", "mkOptionDefault"})
 # an option named for a file (passwordFile, keyPath): a path is its value
 _FILE_OPTION = re.compile(r"(?i)(?:file|path|dir|directory)s?$")
 
@@ -85,12 +87,17 @@ def _read(tree: Any, node: Any) -> Any:
     from secretkit.nix import cst
 
     value = cst.unwrap(node)
-    function = value.child_by_field_name("function") if value is not None else None
-    if value is not None and value.type == "apply_expression" and function is not None:
-        name = cst.dotted_name(tree, cst.unwrap(function)) or ""
-        if name.rsplit(".", 1)[-1] != "toString":
+    for _ in range(4):  # (lib.mkDefault (toString cfg.x): through each call, outside in)
+        function = value.child_by_field_name("function") if value is not None else None
+        if value is None or value.type != "apply_expression" or function is None:
+            break
+        head = cst.unwrap(function)
+        while head is not None and head.type == "apply_expression":  # (mkOverride 50 x)
+            head = cst.unwrap(head.child_by_field_name("function"))
+        name = (cst.dotted_name(tree, head) if head is not None else None) or ""
+        if name.rsplit(".", 1)[-1] not in _PASSING:
             return None
-        value = cst.unwrap(value.child_by_field_name("argument"))  # (toString cfg.x)
+        value = cst.unwrap(value.child_by_field_name("argument"))
     if value is not None and value.type == "string_expression":
         parts = [c for c in value.named_children if c.type != "comment"]
         if len(parts) == 1 and parts[0].type == "interpolation":

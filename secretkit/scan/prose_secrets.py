@@ -35,8 +35,9 @@ _WORDS = ("pass", "token", "secret", "key", "cred", "psk", "pw")
 _PAIR = lazy(
     r"(?<![A-Za-z0-9_])(?P<name>(?:[A-Za-z][A-Za-z0-9]*[ \t_.-]){0,3}"
     r"[A-Za-z]*(?:pass(?:word|wd|phrase)?|token|secret|key|psk|pw|credentials?))"
-    r"(?![A-Za-z0-9_])[ \t]*(?P<sep>:|=|\bis\b|\bwas\b)[ \t]*[\"'`]?"
-    r"(?P<value>[A-Za-z0-9+/_.~=!@#%^&*-]{12,256})(?![A-Za-z0-9+/_~=!@#%^&*-])",
+    # (Markdown's bold around the name or the separator: `**root password:** <v>`)
+    r"(?![A-Za-z0-9_])(?:\*\*|__)?[ \t]*(?P<sep>:|=|\bis\b|\bwas\b)(?:\*\*|__)?[ \t]*[\"'`]?"
+    r"(?P<value>[A-Za-z0-9+/_.~=!@#%^&*?-]{12,256})(?![A-Za-z0-9+/_~=!@#%^&*?-])",
     re.IGNORECASE,
 )
 _HEX = lazy(r"(?:0x)?[0-9A-Fa-f]+")
@@ -83,7 +84,7 @@ def _chosen(value: str) -> bool:
     return (
         len(value) >= _MIN_PASSWORD
         and any(c.isalpha() for c in value)
-        and any(c.isdigit() or c in "!@#%^&*" for c in value)
+        and any(c.isdigit() or c in "!@#%^&*?" for c in value)
         and _DEMO.search(value) is None
         and not filters.not_secret(value)
     )

@@ -106,5 +106,14 @@ def test_a_sops_nix_input_flake_lock_does_not_lock(
     assert bool(results) == flagged
     if flagged:
         (result,) = results
-        assert result.message.startswith("cannot verify: flake.lock does not lock sops-nix")
+        assert result.message.startswith("cannot verify: no flake.lock locks sops-nix")
         assert 'inputs.sops-nix.url = "github:Mic92/sops-nix/' in result.fix
+
+
+def test_a_sops_nix_input_with_no_flake_lock_at_all(tmp_git_repo: Path) -> None:
+    """helper-133: with no flake.lock, the first `nix flake lock` takes master's newest."""
+    _check(tmp_git_repo, "25.05", "2025-06-01")
+    (tmp_git_repo / "flake.lock").unlink()
+    git(tmp_git_repo, "add", "-A")
+    (result,) = locked_for_release(CheckContext(root=tmp_git_repo, judge=SopsJudge()))
+    assert result.message.startswith("cannot verify: no flake.lock locks sops-nix")

@@ -280,6 +280,7 @@ def test_postfixs_password_table_is_given_with_its_type(
         ("encryption.passphrase = toString cfg.passphrase;", True),  # (helper-131)
         ("encryption = { inherit (cfg) passphrase; };", True),
         ("encryption.passphrase = pw;", True),  # (let pw = cfg.passphrase)
+        ("encryption.passphrase = lib.mkDefault cfg.passphrase;", True),  # (helper-133)
         ('encryption.passCommand = "cat ${cfg.passphrase}";', False),  # (a path, read)
         ("encryption.mode = cfg.passphrase;", False),  # (not a value the catalogue moves)
     ],

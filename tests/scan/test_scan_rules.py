@@ -1564,7 +1564,11 @@ def test_a_short_password_set_in_a_commit_message_is_found() -> None:
         assert scan_bytes("(commit message)", f"x\n\n{quiet}\n".encode())[0] == [], quiet
     # a person's password after a password's name, with a digit or a symbol, 12 and
     # more: found however it is written (helper-132: "root password: Sommer2019!stian")
-    for said in ("the password is Zq8Wm2KpQ7xa", "root password: Sommer2019!stian"):
+    for said in (
+        "the password is Zq8Wm2KpQ7xa",
+        "root password: Sommer2019!stian",
+        "**root password:** Vinter2021?kake",  # (Markdown's bold: helper-133)
+    ):
         found = scan_bytes("(commit message)", f"x\n\n{said}\n".encode())[0]
         assert [f.secret.reveal() for f in found] == [said.split()[-1]], said
 
