@@ -180,7 +180,8 @@ def _fix_for(ctx: CheckContext, finding: Finding) -> str:
         users = ctx.inventory().clan_machines_of_file(finding.path)
         others = ctx.inventory().hosts_of_file(finding.path) - users
         clan = clan_store(finding.attrpath, finding.path, users, others)
-    readers = sorted(ctx.inventory().hosts_of_file(finding.path)) if source is not None else []
+    # (the hosts migrate stores the module's values for: its own switch turned on)
+    readers = sorted(ctx.inventory().config_users(finding.path)) if source is not None else []
     return fix_for(
         finding,
         refusal,

@@ -216,6 +216,17 @@ class Inventory:
                 users -= off  # (never all of them: see secretkit.nix.hosts.guards)
         return users
 
+    def config_users(self, path: Path | str) -> set[str]:
+        """The hosts using ``path``'s module config: those of :meth:`hosts_of_file`, less
+        the hosts that leave the module's own switch off when one guards its whole config
+        (where migrate declares the module's secrets)."""
+        rel = self._rel(path)
+        users = self.hosts_of_file(rel)
+        switched = self._switched_off(rel, users)
+        if len(switched) == 1 and users - switched[0][2]:
+            return users - switched[0][2]
+        return users
+
     def _switched_off(self, rel: Path, users: set[str]) -> list[tuple[int, int, frozenset[str]]]:
         """The spans of ``rel`` under its module's own switch, each with the hosts that
         leave the switch off (:mod:`secretkit.nix.hosts.guards`)."""

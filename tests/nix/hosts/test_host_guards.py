@@ -169,3 +169,11 @@ def test_when_no_host_turns_the_switch_on_every_host_keeps_the_code(tmp_path: Pa
     inventory = discover(root)
     inside = MODULE.index("services.borgbackup")
     assert inventory.hosts_at("modules/backup.nix", inside) == {"a", "b", "c"}
+
+
+def test_config_users_are_the_hosts_that_turn_the_switch_on(tmp_path: Path) -> None:
+    """helper-129: check's by-hand steps for a module value (an mkOption default) named
+    every host's file; migrate stores it for the hosts using the guarded config."""
+    inventory = discover(_repo(tmp_path))
+    assert inventory.config_users("modules/backup.nix") == {"a", "c"}
+    assert inventory.config_users("hosts/b.nix") == {"b"}
