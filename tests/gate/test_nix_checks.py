@@ -625,11 +625,15 @@ def test_a_flake_naming_inputs_sops_nix_without_the_input_fails(tmp_git_repo: Pa
     from secretkit.nix.hosts import discover
 
     sources = {"flake.nix": flake.encode(), "web.nix": (tmp_git_repo / "web.nix").read_bytes()}
-    plan = wiring.plan_wiring(sources, discover(tmp_git_repo), cst.parse)
+    plan = wiring.plan_wiring(sources, discover(tmp_git_repo), cst.parse, release="24.11")
     from secretkit.nix.edits import apply_edits
 
     wired = apply_edits(sources["flake.nix"], plan.edits["flake.nix"]).decode()
-    assert 'sops-nix.url = "github:Mic92/sops-nix";' in wired
+    # (pinned for 24.11, as migrate writes it: an unpinned input with no flake.lock is
+    # master's newest at the first lock, which 24.11 cannot build)
+    assert (
+        'sops-nix.url = "github:Mic92/sops-nix/3223c7a92724b5d804e9988c6b447a0d09017d48";' in wired
+    )
     (tmp_git_repo / "flake.nix").write_text(wired)
     git(tmp_git_repo, "add", "-A")
     assert all(r.ok for r in check_sops_module(CheckContext(root=tmp_git_repo, judge=SopsJudge())))
