@@ -17,7 +17,8 @@ from tests.support import fake
 
 FLAKE = """{
   inputs.nixpkgs.url = "github:NixOS/nixpkgs/nixos-25.05";
-  inputs.sops-nix.url = "github:Mic92/sops-nix";
+  # (pinned for 25.05, as migrate writes it: master's newest cannot build there)
+  inputs.sops-nix.url = "github:Mic92/sops-nix/17eea6f3816ba6568b8c81db8a4e6ca438b30b7c";
   outputs = { self, nixpkgs, sops-nix, ... }: {
     nixosConfigurations.alpha = nixpkgs.lib.nixosSystem {
       modules = [ ./hosts/alpha.nix ./modules/backup.nix ];
