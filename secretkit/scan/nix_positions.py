@@ -412,12 +412,13 @@ _GIVEN_VALUE = lazy(
 )
 # A name interpolated where a string says what it is: `"password=${smb}"` (CIFS
 # options), `--authkey=${key}`, `postgres://user:${pw}@db` (helper-132)
-_NAME = rb"[A-Za-z_][\w'-]*(?:\.[A-Za-z_][\w'-]*)*"
-_GIVEN_INSIDE = lazy(
-    rb"(?:(?:--)?([A-Za-z_][\w-]*)[ \t]*[=:][ \t]*\$\{(?P<a>" + _NAME + rb")\}"
-    # (a URL's password: what stands between `user:` and `@`, not a host's port)
-    rb"|://[^\s:/@\"'${}]*:\$\{(?P<b>" + _NAME + rb")\}@)"
-)
+_NAME = lazy(rb"[A-Za-z_][\w'-]*(?:\.[A-Za-z_][\w'-]*)*\Z")
+# A name interpolated where a string says what it is: `"password=${smb}"` (CIFS
+# options), `--authkey=${key}`, `postgres://user:${pw}@db` (helper-132): what stands
+# right before the `${`, read back from each one (a regex tried at every position of
+# every version of a file cost seconds on a history)
+_WORD_SEP = lazy(rb"(?:--)?([A-Za-z_][\w-]*)[ \t]*[=:][ \t]*\Z")
+_URL_USER = lazy(rb"://[^\s:/@\"'${}]*:\Z")  # (then `}@`: a password, not a port)
 _NAME_BEFORE = lazy(rb"([A-Za-z_][\w'-]*)[ \t]*\Z")
 _NOT_NAMES = frozenset({b"true", b"false", b"null"})
 
@@ -438,15 +439,19 @@ def names_given_to_secrets(source: bytes, *, bound_here: bool = True) -> dict[st
         kind = _kind(before.group(1).decode("ascii"))
         if kind is not None:
             given.setdefault(name.decode("ascii"), kind)
-    if b"${" in source:
-        for found in _GIVEN_INSIDE.finditer(source):
-            name = found.group("a") or found.group("b")
-            if name.startswith((b"config.", b"pkgs.", b"lib.", b"cfg.")):
-                continue
-            word = found.group(1)
-            kind = _kind(word.decode("ascii")) if word is not None else "password"
+    at = source.find(b"${")
+    while at >= 0:
+        close = source.find(b"}", at)
+        name = source[at + 2 : close] if close > 0 else b""
+        prefix = source[max(0, at - 80) : at]
+        if _NAME.match(name) and not name.startswith((b"config.", b"pkgs.", b"lib.", b"cfg.")):
+            word = _WORD_SEP.search(prefix)
+            kind = _kind(word[1].decode("ascii")) if word is not None else None
+            if word is None and source[close + 1 : close + 2] == b"@" and _URL_USER.search(prefix):
+                kind = "password"
             if kind is not None:
                 given.setdefault(name.decode("ascii"), kind)
+        at = source.find(b"${", at + 2)
     return given
 
 
