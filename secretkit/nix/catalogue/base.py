@@ -107,6 +107,24 @@ class Reader:
 NIXPKGS = "NixOS/nixpkgs"
 
 
+def user_option_reader(
+    reader: Reader, owner_path: Sequence[str], default: str = "root"
+) -> Reader | None:
+    """``reader`` owned by the user a sibling option names (restic's and borg's job
+    ``user``, "root" by default): ``owner_path`` as an expression the host's value is read
+    from; None when a name of it is not a plain attribute name."""
+    from dataclasses import replace
+
+    if not all(_PLAIN_NAME.fullmatch(name) for name in owner_path):
+        return None
+    return replace(
+        reader, kind="daemon", owner="config." + ".".join(owner_path), owner_default=default
+    )
+
+
+_PLAIN_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_'-]*")  # (an attribute name written bare)
+
+
 @dataclass(frozen=True)
 class Site:
     """A string literal holding a secret, on the tree of its module."""

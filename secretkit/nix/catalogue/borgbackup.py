@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import replace
 
 from secretkit.nix import emit
 from secretkit.nix.catalogue.base import (
@@ -18,6 +17,7 @@ from secretkit.nix.catalogue.base import (
     rebind,
     replace_literal,
     slug,
+    user_option_reader,
 )
 from secretkit.sensitive import Sensitive
 
@@ -46,14 +46,9 @@ class Borgbackup:
     def target_reader(self, path: Sequence[str]) -> Reader | None:
         """Who reads the file a job's ``passCommand`` cats: borg runs it as the job's
         ``user`` (root unless set): the owner check holds a declaration to it."""
-        names = [*path[:4], "user"]
         if not match("services.borgbackup.jobs.*.encryption.passCommand", path):
             return None
-        if not all(re.fullmatch(r"[A-Za-z_][A-Za-z0-9_'-]*", n) for n in names):
-            return None
-        return replace(
-            self.reader, kind="daemon", owner="config." + ".".join(names), owner_default="root"
-        )
+        return user_option_reader(self.reader, [*path[:4], "user"])
 
     def name(self, site: Site) -> str:
         return f"borg/{slug(site.path[3])}/passphrase"

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import replace
 
 from secretkit.nix import emit
 from secretkit.nix.catalogue.base import (
@@ -21,6 +20,7 @@ from secretkit.nix.catalogue.base import (
     match,
     rebind,
     slug,
+    user_option_reader,
 )
 from secretkit.nix.catalogue.envfile import EnvRow, EnvTemplate
 from secretkit.nix.catalogue.write_text import WriteTextRoute
@@ -131,12 +131,9 @@ class Repository:
 
     def target_reader(self, path: Sequence[str]) -> Reader | None:
         """The backup's user reads its ``repositoryFile`` (root unless ``user`` says)."""
-        names = [*path[:-1], "user"]
         if not match("services.restic.backups.*.repositoryFile", path):
             return None
-        if not all(re.fullmatch(r"[A-Za-z_][A-Za-z0-9_'-]*", n) for n in names):
-            return None
-        return replace(self.reader, owner="config." + ".".join(names), owner_default="root")
+        return user_option_reader(self.reader, [*path[:-1], "user"])
 
     def name(self, site: Site) -> str:
         return f"restic/{slug(site.path[3])}/repository"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from secretkit.lazy_re import lazy
 from secretkit.nix import emit
@@ -22,14 +22,13 @@ from secretkit.nix.catalogue.base import (
     TemplateLine,
     match,
     slug,
+    user_option_reader,
 )
 from secretkit.nix.edits import Edit
 
 # the name a value has on its line of the text: `NAME=value`, `name: value`, `name = "value"`
 # (the whole line before the value: `relay@host:pw` names nothing)
 _LINE_NAME = lazy(r"[ \t]*(?:export[ \t]+)?([A-Za-z_][A-Za-z0-9_.-]*)[ \t]*[=:][ \t]*[\"']?")
-
-_PLAIN = lazy(r"[A-Za-z_][A-Za-z0-9_'-]*")  # (an attribute name written bare)
 
 
 def _option_name(site: Site, last: str | None = None) -> str:
@@ -92,13 +91,8 @@ class WriteTextRoute:
         or a name no plain attribute path can say)."""
         if self.owner_sibling is None or not self.matches(path):
             return None
-        names = [*path[:-1], self.owner_sibling]
-        if not all(_PLAIN.fullmatch(name) for name in names):
-            return None
-        return replace(
-            self.reader,
-            owner="config." + ".".join(names),
-            owner_default=self.owner_sibling_default,
+        return user_option_reader(
+            self.reader, [*path[:-1], self.owner_sibling], self.owner_sibling_default
         )
 
     def name(self, site: Site) -> str:
