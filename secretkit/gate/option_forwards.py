@@ -85,19 +85,9 @@ def _read(tree: Any, node: Any) -> Any:
     """The expression a binding's value reads: itself, ``toString`` of it, or the one
     interpolation of a string that holds nothing else (``"${cfg.x}"``)."""
     from secretkit.nix import cst
+    from secretkit.nix.syntax import passed_through
 
-    value = cst.unwrap(node)
-    for _ in range(4):  # (lib.mkDefault (toString cfg.x): through each call, outside in)
-        function = value.child_by_field_name("function") if value is not None else None
-        if value is None or value.type != "apply_expression" or function is None:
-            break
-        head = cst.unwrap(function)
-        while head is not None and head.type == "apply_expression":  # (mkOverride 50 x)
-            head = cst.unwrap(head.child_by_field_name("function"))
-        name = (cst.dotted_name(tree, head) if head is not None else None) or ""
-        if name.rsplit(".", 1)[-1] not in _PASSING:
-            return None
-        value = cst.unwrap(value.child_by_field_name("argument"))
+    value = passed_through(tree, node, _PASSING)  # (lib.mkDefault (toString cfg.x))
     if value is not None and value.type == "string_expression":
         parts = [c for c in value.named_children if c.type != "comment"]
         if len(parts) == 1 and parts[0].type == "interpolation":

@@ -310,6 +310,31 @@ def priority_call(tree: Tree, node: Node) -> Node | None:
     return parent if name in PRIORITY_WRAPPERS - {"mkOverride"} else None
 
 
+def call_name(tree: Tree, node: Node | None) -> str | None:
+    """The last name of the function a call applies (``lib.mkIf c x`` → ``mkIf``,
+    ``mkOverride 50 x`` → ``mkOverride``), None when ``node`` is no call of a name."""
+    node = unwrap(node) if node is not None else None
+    if node is None or node.type != "apply_expression":
+        return None
+    head = unwrap(node.child_by_field_name("function"))
+    while head is not None and head.type == "apply_expression":
+        head = unwrap(head.child_by_field_name("function"))
+    if head is None or head.type not in ("variable_expression", "select_expression"):
+        return None
+    return node_text(tree, head).rsplit(".", 1)[-1]
+
+
+def passed_through(tree: Tree, node: Node | None, names: frozenset[str]) -> Node | None:
+    """``node`` without the calls of ``names`` around it (``lib.mkDefault (toString x)``
+    → ``x`` for priorities and ``toString``): their value is their last argument's."""
+    node = unwrap(node) if node is not None else None
+    for _ in range(8):
+        if call_name(tree, node) not in names or node is None:
+            return node
+        node = unwrap(node.child_by_field_name("argument"))
+    return node
+
+
 def expression_root(tree: Tree) -> Node | None:
     """The expression a file is (its first node that is not a comment)."""
     root = tree.root

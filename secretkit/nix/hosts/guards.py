@@ -42,7 +42,7 @@ from dataclasses import dataclass
 
 from secretkit.nix import cst
 from secretkit.nix.config_reads import config_option
-from secretkit.nix.syntax import option_path
+from secretkit.nix.syntax import call_name, option_path, passed_through
 
 
 @dataclass(frozen=True)
@@ -66,7 +66,7 @@ def module_guards(tree: cst.Tree) -> list[Guard]:
     if value is not None:
         if _mkif(tree, value) is not None:
             candidates.append(value)
-        elif _call_name(tree, value) == "mkMerge":
+        elif call_name(tree, value) == "mkMerge":
             items = cst.unwrap(value.child_by_field_name("argument"))
             if items is not None and items.type == "list_expression":
                 candidates += [
@@ -145,18 +145,9 @@ _TRANSPARENT = frozenset({"mkIf", "mkMerge", "mkDefault", "mkForce", "mkOverride
 def _opaque(tree: cst.Tree, value: cst.Node | None) -> bool:
     """Whether ``value`` may define attributes this reading does not see as bindings:
     anything but an attrset, or one behind ``mkIf``/``mkMerge``/a priority."""
-    node = cst.unwrap(value) if value is not None else None
-    while node is not None and node.type == "apply_expression":
-        head = cst.unwrap(node.child_by_field_name("function"))
-        while head is not None and head.type == "apply_expression":  # (mkIf c x, mkOverride n x)
-            head = cst.unwrap(head.child_by_field_name("function"))
-        name = cst.dotted_name(tree, head) if head is not None else None
-        if name is None or name.rsplit(".", 1)[-1] not in _TRANSPARENT:
-            return True
-        argument = cst.unwrap(node.child_by_field_name("argument"))
-        if argument is not None and argument.type == "list_expression":  # (mkMerge [ … ])
-            return any(_opaque(tree, item) for item in argument.named_children)
-        node = argument
+    node = passed_through(tree, value, _TRANSPARENT)
+    if node is not None and node.type == "list_expression":  # (mkMerge [ … ])
+        return any(_opaque(tree, item) for item in node.named_children)
     return node is None or node.type not in cst.ATTRSETS
 
 
@@ -165,19 +156,11 @@ _PRIORITIES = frozenset({"mkDefault", "mkForce", "mkOverride", "mkOptionDefault"
 
 def _false(tree: cst.Tree, value: cst.Node | None) -> bool:
     """Whether ``value`` is ``false``, at any priority (``lib.mkForce false``)."""
-    node = cst.unwrap(value) if value is not None else None
-    while node is not None and node.type == "apply_expression":
-        head = cst.unwrap(node.child_by_field_name("function"))
-        while head is not None and head.type == "apply_expression":  # (mkOverride 50 x)
-            head = cst.unwrap(head.child_by_field_name("function"))
-        name = cst.dotted_name(tree, head) if head is not None else None
-        if name is None or name.rsplit(".", 1)[-1] not in _PRIORITIES:
-            return False
-        node = cst.unwrap(node.child_by_field_name("argument"))
+    node = passed_through(tree, value, _PRIORITIES)
     return (
         node is not None
         and node.type == "variable_expression"
-        and (cst.node_text(tree, node) == "false")
+        and cst.node_text(tree, node) == "false"
     )
 
 
@@ -187,22 +170,13 @@ def _mkif(tree: cst.Tree, node: cst.Node | None) -> tuple[cst.Node, cst.Node] | 
     if node is None or node.type != "apply_expression":
         return None
     inner = cst.unwrap(node.child_by_field_name("function"))
-    if inner is None or _call_name(tree, inner) != "mkIf":
+    if inner is None or call_name(tree, inner) != "mkIf":
         return None
     condition = cst.unwrap(inner.child_by_field_name("argument"))
     guarded = cst.unwrap(node.child_by_field_name("argument"))
     if condition is None or guarded is None or guarded.type not in cst.ATTRSETS:
         return None
     return condition, guarded
-
-
-def _call_name(tree: cst.Tree, node: cst.Node) -> str | None:
-    """The last name of the function ``node`` applies (``lib.mkIf c`` → ``mkIf``)."""
-    if node.type != "apply_expression":
-        return None
-    function = cst.unwrap(node.child_by_field_name("function"))
-    name = cst.dotted_name(tree, function) if function is not None else None
-    return name.rsplit(".", 1)[-1] if name else None
 
 
 def _false_switches(tree: cst.Tree) -> set[tuple[str, ...]]:
@@ -216,7 +190,7 @@ def _false_switches(tree: cst.Tree) -> set[tuple[str, ...]]:
         value = cst.unwrap(binding.value)
         if value is None or value.type != "apply_expression":
             continue
-        name = _call_name(tree, value)
+        name = call_name(tree, value)
         if name == "mkEnableOption":
             out.add(tuple(path[1:]))
         elif name == "mkOption":
