@@ -202,7 +202,13 @@ def _host_problem(
     """Why ``host`` cannot read ``path`` (which ``decl``'s module reads), if so.
     ``own_key``: how the host's own modules tell sops-nix which key to use, when they
     do (not the ssh host key): the key to add is that one."""
-    from secretkit.layouts.sops_nix import host_anchor, host_key, host_secrets_path, host_slug
+    from secretkit.layouts.sops_nix import (
+        file_owner,
+        host_anchor,
+        host_key,
+        host_secrets_path,
+        host_slug,
+    )
 
     used_by, named = decl.file, "hostName" in (decl.sops_file_text or "")
     key = host_key(keys.hosts, keys.keys, host)
@@ -216,7 +222,7 @@ def _host_problem(
             else f"secretkit hosts add {host_slug(host)} --ssh-pubkey-file "
             "<its ssh_host_ed25519_key.pub>"
         )
-        other = next((h for h in keys.hosts if h != host and host_secrets_path(h) == path), None)
+        other = file_owner(keys.hosts, path, but=host)
         then = (  # (another host's own file: its rule never names this host, helper-129)
             f", then secretkit check again: {path} is {other}'s own file, so {host} needs a "
             "copy of its own (check then says how)"
@@ -248,7 +254,7 @@ def _host_problem(
         else f"add *{anchor} to the creation rule for {path} in .sops.yaml, "
         f"then secretkit updatekeys {path}"
     )
-    owner = next((h for h in keys.hosts if h != host and host_secrets_path(h) == path), None)
+    owner = file_owner(keys.hosts, path, but=host)
     if owner is not None and not in_rule:  # (another host's own file: never shared)
         mine = host_secrets_path(host)
         folder = posixpath.relpath(posixpath.dirname(mine), posixpath.dirname(used_by) or ".")

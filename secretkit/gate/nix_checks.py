@@ -50,9 +50,9 @@ def another_hosts_file(ctx: CheckContext, path: str, readers: list[str]) -> str 
     """The host whose own sops file ``path`` is (``secrets/<h>.yaml``), when some of
     ``readers`` is another host: a value stored there is that host's alone."""
     from secretkit.keys.sops_yaml import read_keys
-    from secretkit.layouts.sops_nix import host_secrets_path
+    from secretkit.layouts.sops_nix import file_owner
 
-    owner = next((h for h in read_keys(ctx.root).hosts if host_secrets_path(h) == path), None)
+    owner = file_owner(read_keys(ctx.root).hosts, path)
     return owner if owner is not None and any(h != owner for h in readers) else None
 
 

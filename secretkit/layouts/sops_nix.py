@@ -17,7 +17,7 @@ host's name — never a guess between several.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 from secretkit.lazy_re import lazy
 
@@ -32,6 +32,12 @@ _PARTS = lazy(r"[_\-.]+")
 def host_secrets_path(host: str) -> str:
     """The per-host sops file, relative to the repository root."""
     return f"{SECRETS_DIR}/{host}.yaml"
+
+
+def file_owner(hosts: Iterable[str], path: str, but: str | None = None) -> str | None:
+    """The host (other than ``but``) whose own sops file ``path`` is
+    (:func:`host_secrets_path`), else None: a value stored there is that host's alone."""
+    return next((h for h in hosts if h != but and host_secrets_path(h) == path), None)
 
 
 def host_rule_regex(host: str) -> str:
